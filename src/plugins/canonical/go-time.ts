@@ -1,0 +1,184 @@
+// Go time.Time semantics for RFC 3339 timestamps (receipts.md §3.9, learn-lifecycle.md §1.3).
+// Nanoseconds and the UTC offset must survive, so JS Date is never used for parsing.
+
+export interface GoTime {
+  year: number
+  month: number // 1-12
+  day: number
+  hour: number
+  minute: number
+  second: number
+  nanos: number // 0..999_999_999
+  offsetMinutes: number // east of UTC
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/
+
+export class TimeFormatError extends Error {
+  constructor(readonly input: string, reason: string) {
+    super(`parsing time ${JSON.stringify(input)}: ${reason}`)
+    this.name = 'TimeFormatError'
+  }
+}
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+}
+
+function daysIn(y: number, m: number): number {
+  return [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 0
+}
+
+/** Parses the strict RFC 3339 subset accepted by the verifiers; throws TimeFormatError. */
+export function parseGoTime(input: string): GoTime {
+  const m = RFC3339.exec(input)
+  if (m === null) throw new TimeFormatError(input, 'not RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM))')
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number, number, number, number, number, number,
+  ]
+  if (month < 1 || month > 12) throw new TimeFormatError(input, 'month out of range')
+  if (day < 1 || day > daysIn(year, month)) throw new TimeFormatError(input, 'day out of range')
+  if (hour > 23) throw new TimeFormatError(input, 'hour out of range')
+  if (minute > 59) throw new TimeFormatError(input, 'minute out of range')
+  if (second > 59) throw new TimeFormatError(input, 'second out of range')
+  const frac = m[7] ?? ''
+  const nanos = frac === '' ? 0 : Number(frac.padEnd(9, '0'))
+  let offsetMinutes = 0
+  const zone = m[8] as string
+  if (zone !== 'Z') {
+    const oh = Number(zone.slice(1, 3))
+    const om = Number(zone.slice(4, 6))
+    if (oh > 23) throw new TimeFormatError(input, 'time zone offset hour out of range')
+    if (om > 59) throw new TimeFormatError(input, 'time zone offset minute out of range')
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om)
+  }
+  return {year, month, day, hour, minute, second, nanos, offsetMinutes}
+}
+
+export function isGoTime(input: string): boolean {
+  try {
+    parseGoTime(input)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0')
+}
+
+function fraction(nanos: number): string {
+  if (nanos === 0) return ''
+  return '.' + pad(nanos, 9).replace(/0+$/, '')
+}
+
+function zoneSuffix(offsetMinutes: number): string {
+  if (offsetMinutes === 0) return 'Z'
+  const sign = offsetMinutes < 0 ? '-' : '+'
+  const abs = Math.abs(offsetMinutes)
+  return `${sign}${pad(Math.floor(abs / 60), 2)}:${pad(abs % 60, 2)}`
+}
+
+/** Go's RFC3339Nano rendering: trailing fraction zeros trimmed, offset kept, zero offset `Z`. */
+export function formatGoTime(t: GoTime): string {
+  return (
+    `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}T${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}` +
+    fraction(t.nanos) +
+    zoneSuffix(t.offsetMinutes)
+  )
+}
+
+/** Re-renders a timestamp string the way Go does after parsing it (`+00:00` → `Z`, `.120` → `.12`). */
+export function canonicalTimeString(input: string): string {
+  return formatGoTime(parseGoTime(input))
+}
+
+/** The CLI display form: the clock fields truncated to seconds and a literal `Z` (receipts.md §11.1). */
+export function formatSecondsZ(t: GoTime): string {
+  return `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}T${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}Z`
+}
+
+// Days from 1970-01-01 to a civil date (proleptic Gregorian), valid for years 0..9999.
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y
+  const era = Math.floor(yy / 400)
+  const yoe = yy - era * 400
+  const mp = (m + 9) % 12
+  const doy = Math.floor((153 * mp + 2) / 5) + d - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+}
+
+function civilFromDays(z: number): [number, number, number] {
+  const zz = z + 719468
+  const era = Math.floor(zz / 146097)
+  const doe = zz - era * 146097
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+  const mp = Math.floor((5 * doy + 2) / 153)
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
+  const m = mp < 10 ? mp + 3 : mp - 9
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d]
+}
+
+/** Instant as nanoseconds since the Unix epoch (exact, bigint). */
+export function toEpochNanos(t: GoTime): bigint {
+  const secs =
+    daysFromCivil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 + t.second - t.offsetMinutes * 60
+  return BigInt(secs) * 1_000_000_000n + BigInt(t.nanos)
+}
+
+/** The UTC GoTime for an instant given as epoch nanoseconds. */
+export function fromEpochNanos(ns: bigint): GoTime {
+  let secs = ns / 1_000_000_000n
+  let nanos = ns % 1_000_000_000n
+  if (nanos < 0n) {
+    nanos += 1_000_000_000n
+    secs -= 1n
+  }
+  const s = Number(secs)
+  const days = Math.floor(s / 86400)
+  const rem = s - days * 86400
+  const [year, month, day] = civilFromDays(days)
+  return {
+    year,
+    month,
+    day,
+    hour: Math.floor(rem / 3600),
+    minute: Math.floor((rem % 3600) / 60),
+    second: rem % 60,
+    nanos: Number(nanos),
+    offsetMinutes: 0,
+  }
+}
+
+/** The same instant rendered in UTC (recorder entry `ts` hashing, §7.2). */
+export function toUtc(t: GoTime): GoTime {
+  return t.offsetMinutes === 0 ? t : fromEpochNanos(toEpochNanos(t))
+}
+
+/** A source of "now" injected by the command layer; engines never read the wall clock. */
+export interface Clock {
+  nowNanos(): bigint
+}
+
+export const systemClock: Clock = {
+  nowNanos(): bigint {
+    // Date gives milliseconds; hrtime supplies the sub-millisecond digits so that
+    // consecutive receipts carry distinct nanosecond timestamps.
+    const ms = BigInt(Date.now())
+    const sub = process.hrtime.bigint() % 1_000_000n
+    return ms * 1_000_000n + sub
+  },
+}
+
+export function fixedClock(iso: string): Clock {
+  const ns = toEpochNanos(parseGoTime(iso))
+  return {nowNanos: () => ns}
+}
+
+/** RFC 3339 UTC with whole seconds (key files, roster `valid_from`). */
+export function formatUtcSeconds(ns: bigint): string {
+  return formatSecondsZ(fromEpochNanos(ns))
+}

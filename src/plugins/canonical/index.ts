@@ -1,0 +1,26 @@
+// Layer 0: Go-compatible JSON, "JCS, Go flavour", Go time formatting. Pure functions only.
+export {JsonNumber, RawJson, INTEGER_LEXEME, fromPlain, toPlain, isJsonObject, jsonTypeName} from './json-value.js'
+export type {JsonObject, JsonValue} from './json-value.js'
+export {parseStrictJson, parseJson, JsonSyntaxError} from './strict-json.js'
+export type {StrictJsonOptions, StrictJsonResult} from './strict-json.js'
+export {goQuote, compareUtf8} from './go-string.js'
+export {goJson, goJsonIndent, compactRawJson} from './go-json.js'
+export {canonicalize, canonicalBytes, CanonicalizationError} from './jcs.js'
+export {defineStruct, projectStruct, ShapeError, pythonList, ZERO_TIME} from './struct.js'
+export type {FieldKind, FieldSpec, StructSchema, ProjectOptions} from './struct.js'
+export {
+  parseGoTime,
+  isGoTime,
+  formatGoTime,
+  canonicalTimeString,
+  formatSecondsZ,
+  formatUtcSeconds,
+  toEpochNanos,
+  fromEpochNanos,
+  toUtc,
+  systemClock,
+  fixedClock,
+  TimeFormatError,
+} from './go-time.js'
+export type {GoTime, Clock} from './go-time.js'
+export {decodeGoHex, HexError, LOWER_HEX_64} from './go-hex.js'

@@ -1,0 +1,2 @@
+export {ERROR_REGISTRY, type ErrorCode} from './registry.js'
+export {PipelockError, formatError, isPipelockError, type ErrorLocation, type PipelockErrorOptions} from './pipelock-error.js'

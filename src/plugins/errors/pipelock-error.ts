@@ -1,0 +1,46 @@
+import {ERROR_REGISTRY, type ErrorCode} from './registry.js'
+
+export interface ErrorLocation {
+  file?: string
+  line?: number
+}
+
+export interface PipelockErrorOptions {
+  hint?: string
+  location?: ErrorLocation
+  cause?: unknown
+}
+
+/**
+ * An expected failure: printed as one line (plus an optional hint), never with a stack trace.
+ * `message` is the text without location; `toString()`-style rendering is done by `formatError`.
+ */
+export class PipelockError extends Error {
+  readonly code: ErrorCode
+  readonly exitCode: number
+  readonly hint?: string
+  readonly location?: ErrorLocation
+
+  constructor(code: ErrorCode, message: string, options: PipelockErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = 'PipelockError'
+    this.code = code
+    this.exitCode = ERROR_REGISTRY[code].exit
+    this.hint = options.hint
+    this.location = options.location
+  }
+}
+
+/** One line: `<file>:<line>: <message>` when a location is known, else the message. */
+export function formatError(err: PipelockError): string {
+  const loc = err.location
+  if (loc?.file !== undefined) {
+    const where = loc.line === undefined ? loc.file : `${loc.file}:${loc.line}`
+    return `${where}: ${err.message}`
+  }
+  return err.message
+}
+
+export function isPipelockError(err: unknown): err is PipelockError {
+  return err instanceof PipelockError
+}

@@ -1,0 +1,46 @@
+/**
+ * The one registry of expected failures. Each code is stable: scripts and docs rely on it.
+ * `exit` is the process exit status the CLI uses for the code. The reference CLI exits 1 for
+ * every expected failure of the commands ported so far (learn-lifecycle §9.1); 2 is kept for
+ * usage and configuration errors, as the global codes there define.
+ */
+export const ERROR_REGISTRY = {
+  // --- generic input / usage
+  USAGE: {exit: 1, summary: 'wrong arguments or flags'},
+  FILE_NOT_FOUND: {exit: 1, summary: 'an input file does not exist'},
+  FILE_UNREADABLE: {exit: 1, summary: 'an input file cannot be read'},
+  FILE_EXISTS: {exit: 1, summary: 'an output file exists and --force was not given'},
+  PATH_NOT_ABSOLUTE: {exit: 1, summary: 'a path that must be absolute is relative'},
+  PATH_UNSAFE: {exit: 1, summary: 'a path resolves outside where it must stay, or is a symlink'},
+  JSON_INVALID: {exit: 1, summary: 'input is not valid (strict) JSON'},
+  LINE_TOO_LONG: {exit: 1, summary: 'a line of a JSONL file exceeds the size limit'},
+  YAML_INVALID: {exit: 1, summary: 'input is not acceptable strict YAML'},
+  CANONICAL_INVALID: {exit: 1, summary: 'a value cannot be canonicalised (float, bad key, …)'},
+  WRITE_FAILED: {exit: 1, summary: 'an output file could not be written'},
+  // --- keys and signing
+  KEY_INVALID: {exit: 1, summary: 'a key or key file is malformed'},
+  KEY_PERMISSIONS: {exit: 1, summary: 'a private key file is readable by group or others'},
+  KEY_PURPOSE_INVALID: {exit: 1, summary: 'unknown key purpose, or a key used for the wrong purpose'},
+  KEY_EXISTS: {exit: 1, summary: 'keys already exist for an agent'},
+  AGENT_NAME_INVALID: {exit: 1, summary: 'an agent name is empty, traverses paths or has invalid characters'},
+  FINGERPRINT_INVALID: {exit: 1, summary: 'a fingerprint is malformed or does not match'},
+  ROSTER_INVALID: {exit: 1, summary: 'a key roster fails to load or verify'},
+  ROSTER_BUILD_REFUSED: {exit: 1, summary: 'signing roster build refused its inputs'},
+  KEY_NOT_AUTHORIZED: {exit: 1, summary: 'a key is not in the roster, not active, or not allowed to sign this'},
+  // --- receipts
+  RECEIPT_PARSE: {exit: 1, summary: 'a receipt does not parse (JSON, shape, timestamp)'},
+  RECEIPT_INVALID: {exit: 1, summary: 'a receipt fails validation'},
+  RECEIPT_SIGNATURE_INVALID: {exit: 1, summary: 'a receipt signature does not verify'},
+  RECEIPT_KEY_MISMATCH: {exit: 1, summary: 'a receipt is signed by a key other than the pinned one'},
+  CHAIN_BROKEN: {exit: 1, summary: 'a receipt chain fails verification'},
+  CHAIN_EMPTY: {exit: 1, summary: 'a receipt chain has no receipts'},
+  RECORDER_ENTRY_INVALID: {exit: 1, summary: 'a flight-recorder line is not a valid entry'},
+  ENDORSEMENT_INVALID: {exit: 1, summary: 'a rotation endorsement is malformed or does not verify'},
+  EVIDENCE_INVALID: {exit: 1, summary: 'an EvidenceReceipt v2 fails validation or verification'},
+  // --- features
+  NOT_IMPLEMENTED: {exit: 1, summary: 'an enabled feature is not implemented yet; refusing to run'},
+  CONFIG_INVALID: {exit: 2, summary: 'the configuration is invalid'},
+  INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
+} as const
+
+export type ErrorCode = keyof typeof ERROR_REGISTRY
