@@ -24,3 +24,4 @@ export {
 } from './go-time.js'
 export type {GoTime, Clock} from './go-time.js'
 export {decodeGoHex, HexError, LOWER_HEX_64} from './go-hex.js'
+export {parseStrictYaml, StrictYamlError} from './strict-yaml.js'

@@ -1,0 +1,230 @@
+import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Node} from 'yaml'
+import {JsonNumber, type JsonObject, type JsonValue} from './json-value.js'
+
+/**
+ * Strict YAML for signed artifacts (learn-lifecycle.md §1.4). The reference decodes YAML into a
+ * generic tree (Go yaml.v3 into `any`), marshals it to JSON and strictly decodes that. A YAML-level
+ * gate first refuses every feature that could make two readers disagree about the bytes that get
+ * signed: merge keys, anchors/aliases, explicit tags, duplicate keys, several documents.
+ *
+ * Scalars are parsed with the failsafe schema (everything a string) and retyped here with
+ * yaml.v3's resolver rules, so `0x1F`, `1_000`, `True`, `~` and timestamps land exactly where Go
+ * puts them (timestamps stay strings: yaml.v3 keeps them as text when decoding into `any`).
+ */
+export class StrictYamlError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message)
+    this.name = 'StrictYamlError'
+  }
+}
+
+export const YAML_MERGE_FORBIDDEN = 'yaml: merge keys forbidden in signed artifacts'
+export const YAML_EMPTY_DOCUMENT = 'yaml: empty document'
+export const YAML_MULTI_DOC = 'yaml: multi-document streams forbidden in signed artifacts'
+export const YAML_ANCHORS_FORBIDDEN = 'yaml: anchors and aliases forbidden in signed artifacts'
+export const YAML_CUSTOM_TAGS = 'yaml: custom tags forbidden in signed artifacts'
+export const YAML_DUPLICATE_KEY = 'yaml: duplicate key'
+/** The typed layer's message for an empty or `null` payload (§1.3). */
+export const EMPTY_OR_NULL_PAYLOAD = 'empty or null payload'
+
+const ALLOWED_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map'])
+const STR_TAG = 'tag:yaml.org,2002:str'
+
+/**
+ * Parses one strict YAML document into the canonical JSON tree (Map objects, JsonNumber numbers).
+ * Throws StrictYamlError with the §1.4 message; `line` is 1-based where known. A document whose
+ * content is `null` (or `~`, or a bare `---`) returns null; the typed layer refuses it.
+ */
+export function parseStrictYaml(text: string): JsonValue {
+  // 1. Raw byte check first, so a merge key wins over the anchor that usually comes with it.
+  const merge = text.indexOf('<<:')
+  if (merge >= 0) throw new StrictYamlError(YAML_MERGE_FORBIDDEN, lineAt(text, merge))
+  // An entirely empty (or all-whitespace) input is the typed layer's "empty or null payload".
+  if (/^[ \t\r\n]*$/.test(text)) throw new StrictYamlError(EMPTY_OR_NULL_PAYLOAD)
+
+  const lc = new LineCounter()
+  // failsafe: no implicit typing by the library (we apply Go's rules below); uniqueKeys off so a
+  // duplicate is reported as the gate's duplicate-key error, not a parse error.
+  const docs = parseAllDocuments(text, {
+    schema: 'failsafe',
+    uniqueKeys: false,
+    prettyErrors: false,
+    lineCounter: lc,
+    strict: true,
+  })
+  const list = Array.isArray(docs) ? docs : []
+  // 2. syntax errors, in document order.
+  for (const d of list) {
+    const e = d.errors[0]
+    if (e !== undefined) {
+      const line = lc.linePos(e.pos[0]).line
+      throw new StrictYamlError(`yaml parse: line ${line}: ${firstLine(e.message)}`, line)
+    }
+  }
+  // 3. / 4. document count.
+  if (list.length === 0) throw new StrictYamlError(YAML_EMPTY_DOCUMENT)
+  if (list.length > 1) {
+    const second = list[1]?.range[0] ?? 0
+    throw new StrictYamlError(YAML_MULTI_DOC, lc.linePos(second).line)
+  }
+  const doc = list[0]
+  if (doc === undefined) throw new StrictYamlError(YAML_EMPTY_DOCUMENT)
+  // 5. AST walk: keys before values, document order.
+  const walker = new Walker(lc)
+  return walker.node(doc.contents as Node | null)
+}
+
+class Walker {
+  constructor(readonly lc: LineCounter) {}
+
+  line(n: Node | null | undefined): number | undefined {
+    const off = n?.range?.[0]
+    return off === undefined ? undefined : this.lc.linePos(off).line
+  }
+
+  fail(message: string, n: Node | null | undefined): never {
+    throw new StrictYamlError(message, this.line(n))
+  }
+
+  /** Anchor / alias / tag checks shared by every node. */
+  gate(n: Node): void {
+    if (isAlias(n)) this.fail(YAML_ANCHORS_FORBIDDEN, n)
+    if ((n as {anchor?: string}).anchor !== undefined) this.fail(YAML_ANCHORS_FORBIDDEN, n)
+    const tag = (n as {tag?: string}).tag
+    if (tag !== undefined && !ALLOWED_TAGS.has(tag)) this.fail(YAML_CUSTOM_TAGS, n)
+  }
+
+  node(n: Node | null | undefined): JsonValue {
+    if (n === null || n === undefined) return null
+    this.gate(n)
+    if (isScalar(n)) return resolveScalar(n)
+    if (isSeq(n)) return n.items.map((item) => this.node(item as Node | null))
+    if (isMap(n)) {
+      const out: JsonObject = new Map()
+      for (const pair of n.items) {
+        if (!isPair(pair)) this.fail('yaml parse: unexpected mapping entry', n)
+        const keyNode = pair.key as Node | null
+        const key = this.key(keyNode, n)
+        if (out.has(key)) this.fail(YAML_DUPLICATE_KEY, keyNode ?? n)
+        out.set(key, this.node(pair.value as Node | null))
+      }
+      return out
+    }
+    return this.fail('yaml parse: unsupported node', n)
+  }
+
+  key(k: Node | null, parent: Node): string {
+    if (k === null || k === undefined) return this.fail('yaml: mapping key must be a string', parent)
+    this.gate(k)
+    if (!isScalar(k)) return this.fail('yaml: mapping key must be a string', k)
+    // A plain, untagged `<<` is yaml.v3's merge key even when the raw `<<:` check missed it (`<< :`).
+    if (k.type === Scalar.PLAIN && k.tag === undefined && k.value === '<<') this.fail(YAML_MERGE_FORBIDDEN, k)
+    const v = resolveScalar(k)
+    // Go marshals map[interface{}]any to JSON only when every key is a string; refuse the rest.
+    if (typeof v !== 'string') return this.fail('yaml: mapping key must be a string', k)
+    return v
+  }
+}
+
+/** yaml.v3's resolver for one scalar (plain scalars only are retyped). */
+function resolveScalar(s: Scalar): JsonValue {
+  const text = s.value === null || s.value === undefined ? '' : String(s.value)
+  if (s.tag === STR_TAG || s.type !== Scalar.PLAIN) return text
+  return resolvePlain(text)
+}
+
+const BOOL_TRUE = new Set(['true', 'True', 'TRUE'])
+const BOOL_FALSE = new Set(['false', 'False', 'FALSE'])
+const NULLS = new Set(['', '~', 'null', 'Null', 'NULL'])
+const NON_FINITE = new Set(['.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF'])
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+const UINT64_MAX = 2n ** 64n - 1n
+
+export function resolvePlain(text: string): JsonValue {
+  if (NULLS.has(text)) return null
+  if (BOOL_TRUE.has(text)) return true
+  if (BOOL_FALSE.has(text)) return false
+  // JSON cannot carry NaN/Inf: Go's json.Marshal of the decoded tree fails the same way.
+  if (NON_FINITE.has(text)) throw new StrictYamlError(`yaml: unsupported float value ${text} in signed artifact`)
+  const first = text[0] ?? ''
+  if (first === '.') {
+    const f = goParseFloat(text)
+    return f === undefined ? text : floatNumber(f, text)
+  }
+  if (!/^[-+0-9]$/.test(first)) return text
+  // Timestamps resolve to time.Time in yaml.v3 but are stored back as their text in `any`,
+  // and no timestamp parses as a number below, so they fall through to a string.
+  const plain = text.replaceAll('_', '')
+  const i = goParseIntBase0(plain)
+  if (i !== undefined && i >= INT64_MIN && i <= UINT64_MAX) {
+    // Above int64 only ParseUint can succeed, and it takes no sign.
+    if (i <= INT64_MAX || !/^[-+]/.test(plain)) return new JsonNumber(i.toString())
+  }
+  if (YAML_STYLE_FLOAT.test(plain)) {
+    const f = goParseFloat(plain)
+    if (f !== undefined) return floatNumber(f, text)
+  }
+  return text
+}
+
+function floatNumber(f: number, text: string): JsonNumber {
+  if (!Number.isFinite(f)) throw new StrictYamlError(`yaml: unsupported float value ${text} in signed artifact`)
+  // encoding/json's float form equals JS's shortest round-trip form except for negative zero.
+  return new JsonNumber(Object.is(f, -0) ? '-0' : String(f))
+}
+
+/** strconv.ParseInt(s, 0, 64) / ParseUint(s, 0, 64) without the range check (done by the caller). */
+function goParseIntBase0(s: string): bigint | undefined {
+  let body = s
+  let neg = false
+  if (body.startsWith('+') || body.startsWith('-')) {
+    neg = body[0] === '-'
+    body = body.slice(1)
+  }
+  let digits: RegExp
+  let prefix = ''
+  if (/^0[xX]/.test(body)) {
+    digits = /^[0-9a-fA-F]+$/
+    prefix = '0x'
+    body = body.slice(2)
+  } else if (/^0[oO]/.test(body)) {
+    digits = /^[0-7]+$/
+    prefix = '0o'
+    body = body.slice(2)
+  } else if (/^0[bB]/.test(body)) {
+    digits = /^[01]+$/
+    prefix = '0b'
+    body = body.slice(2)
+  } else if (body.length > 1 && body[0] === '0') {
+    digits = /^[0-7]+$/ // Go base 0: a leading 0 means octal
+    prefix = '0o'
+    body = body.slice(1)
+  } else {
+    digits = /^[0-9]+$/
+  }
+  if (!digits.test(body)) return undefined
+  const v = BigInt(prefix + body)
+  const r = neg ? -v : v
+  if (r > INT64_MAX && neg) return undefined
+  return r
+}
+
+function goParseFloat(s: string): number | undefined {
+  if (!/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(s)) return undefined
+  return Number(s)
+}
+
+function firstLine(s: string): string {
+  return (s.split('\n')[0] ?? s).trim()
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1
+  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) line++
+  return line
+}
