@@ -27,6 +27,8 @@ export const ERROR_REGISTRY = {
   ROSTER_INVALID: {exit: 1, summary: 'a key roster fails to load or verify'},
   ROSTER_BUILD_REFUSED: {exit: 1, summary: 'signing roster build refused its inputs'},
   KEY_NOT_AUTHORIZED: {exit: 1, summary: 'a key is not in the roster, not active, or not allowed to sign this'},
+  RECOVERY_INVALID: {exit: 1, summary: 'a recovery authorisation is malformed, outside its window, or does not verify'},
+  TRANSITION_INVALID: {exit: 1, summary: 'a root transition document is malformed or does not verify'},
   // --- receipts
   RECEIPT_PARSE: {exit: 1, summary: 'a receipt does not parse (JSON, shape, timestamp)'},
   RECEIPT_INVALID: {exit: 1, summary: 'a receipt fails validation'},
@@ -40,6 +42,15 @@ export const ERROR_REGISTRY = {
   // --- features
   NOT_IMPLEMENTED: {exit: 1, summary: 'an enabled feature is not implemented yet; refusing to run'},
   CONFIG_INVALID: {exit: 2, summary: 'the configuration is invalid'},
+  // --- capture and learn compile
+  CAPTURE_LINE_INVALID: {exit: 1, summary: 'a capture (recorder JSONL) line is not a valid entry'},
+  CAPTURE_CHAIN_BROKEN: {exit: 1, summary: 'a capture file fails hash-chain verification'},
+  CAPTURE_AGENT_MISMATCH: {exit: 1, summary: 'a capture record belongs to another agent than the one compiled'},
+  CAPTURE_NO_INPUT: {exit: 1, summary: 'no capture files matched the inputs'},
+  COMPILE_NO_EVENTS: {exit: 1, summary: 'the capture corpus holds no usable HTTP events'},
+  COMPILE_FAILED: {exit: 1, summary: 'learn compile could not build or sign the contract'},
+  CONTRACT_INVALID: {exit: 1, summary: 'a contract or compile manifest fails strict loading or validation'},
+  CONTRACT_SIGNATURE_INVALID: {exit: 1, summary: 'a contract or compile manifest signature does not verify'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

@@ -23,3 +23,72 @@ export {
   requiredPurpose,
 } from './purposes.js'
 export type {KeyPurpose, PayloadKind} from './purposes.js'
+export {fingerprint, parseFingerprint, verifyFingerprint} from './fingerprint.js'
+export {parseSignatureField, SignatureFormatError} from './signature-format.js'
+export {
+  PUBLIC_KEY_HEADER,
+  PRIVATE_KEY_HEADER,
+  encodePublicKeyText,
+  encodePrivateKeyText,
+  decodePublicKeyText,
+  decodePrivateKeyText,
+  parsePublicKeyValue,
+  looksLikePath,
+  loadPublicKey,
+} from './key-text.js'
+export type {PublicKeyValue} from './key-text.js'
+export {writeFileAtomic} from './atomic-write.js'
+export {
+  KEYSTORE_DIR_MODE,
+  PRIVATE_KEY_MODE,
+  PUBLIC_KEY_MODE,
+  TRUSTED_KEY_MODE,
+  PRIVATE_KEY_FORBIDDEN_BITS,
+  resolveKeystoreDir,
+  validateAgentName,
+  agentDir,
+  agentPrivateKeyPath,
+  agentPublicKeyPath,
+  generateAgentKeys,
+  checkPrivateKeyMode,
+  loadAgentPrivateKey,
+  loadAgentPublicKey,
+  trustAgentKey,
+} from './keystore.js'
+export type {KeystoreLocation, AgentKeyResult, LoadedAgentKey, TrustResult} from './keystore.js'
+export {KEY_FILE_SIZE_CAP, checkPurpose, loadKeyFile, encodeKeyFile, generateKeyFile} from './key-file.js'
+export type {KeyFile, GenerateKeyFileOptions, GeneratedKeyFile} from './key-file.js'
+export {
+  KEY_INFO,
+  ROSTER_BODY,
+  ROSTER_ENVELOPE,
+  KEY_STATUSES,
+  DATA_CLASSES,
+  UNKNOWN_FIELD,
+  decodeSignedArtifactTree,
+  decodeRosterEnvelope,
+  rosterBodyTree,
+  rosterSigningBytes,
+  rosterBodyProblem,
+  dataClassRootProblem,
+  publicKeyBytes,
+  verifyRoster,
+  loadRoster,
+  resolveKey,
+  authorizeSignerForPayload,
+} from './roster.js'
+export type {KeyInfo, KeyRoster, KeyStatus, LoadedRoster, LoadRosterOptions} from './roster.js'
+export {parseIncludeSpec, buildRoster} from './roster-build.js'
+export type {BuildRosterOptions, BuildRosterResult, IncludeSpec} from './roster-build.js'
+export {
+  RECOVERY_BODY,
+  RECOVERY_ENVELOPE,
+  RECOVERY_MAX_LIFETIME_NANOS,
+  verifyRecoveryAuthorization,
+  loadRecoveryAuthorization,
+  inspectRecoveryAuthorization,
+} from './recovery.js'
+export type {RecoveryAuthorization, RecoveryVerifyOptions, RecoveryVerifyResult} from './recovery.js'
+export {TRANSITION_BODY, TRANSITION_ENVELOPE, verifyRootTransition, loadRootTransition} from './transition.js'
+export type {RootTransition, TransitionVerifyOptions, TransitionVerifyResult} from './transition.js'
+export {goQ as goQuoteVerb} from './go-fmt.js'

@@ -1,0 +1,51 @@
+import {closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, fchmodSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import path from 'node:path'
+
+/**
+ * Writes `data` to `file` so that readers see the old content or the new, never a torn file:
+ * a temp file in the same directory (same filesystem, so rename is atomic), fsync, rename over
+ * the target, fsync the directory so the rename itself survives a crash. `mode` is applied with
+ * fchmod so the process umask cannot widen or narrow it. A symlink at `file` is replaced, not
+ * followed.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+  const dir = path.dirname(file)
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${randomBytes(6).toString('hex')}`)
+  const fd = openSync(tmp, 'wx', mode)
+  let renamed = false
+  try {
+    try {
+      fchmodSync(fd, mode)
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data)
+      let off = 0
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, file)
+    renamed = true
+    syncDir(dir)
+  } finally {
+    if (!renamed) {
+      try {
+        unlinkSync(tmp)
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined
+  try {
+    fd = openSync(dir, 'r')
+    fsyncSync(fd)
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename has still happened.
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}

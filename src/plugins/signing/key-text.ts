@@ -1,0 +1,123 @@
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {decodeGoHex} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {goErrnoText} from './go-fmt.js'
+
+// Versioned key text formats (learn-lifecycle.md §8.3, receipts.md §2): a header line, then the
+// standard padded base64 of the raw key, each line `\n`-terminated.
+
+export const PUBLIC_KEY_HEADER = 'pipelock-ed25519-public-v1'
+export const PRIVATE_KEY_HEADER = 'pipelock-ed25519-private-v1'
+
+export function encodePublicKeyText(pub: Uint8Array): string {
+  if (pub.length !== 32) throw new RangeError(`invalid public key length: got ${pub.length}, want 32`)
+  return `${PUBLIC_KEY_HEADER}\n${Buffer.from(pub).toString('base64')}\n`
+}
+
+/** `priv` is Go's 64-byte form: seed ‖ public. */
+export function encodePrivateKeyText(priv: Uint8Array): string {
+  if (priv.length !== 64) throw new RangeError(`invalid private key length: got ${priv.length}, want 64`)
+  return `${PRIVATE_KEY_HEADER}\n${Buffer.from(priv).toString('base64')}\n`
+}
+
+const TRIM = /^[\s]+|[\s]+$/g
+
+/** Go base64.StdEncoding.DecodeString: strict alphabet and padding; CR/LF are skipped. */
+function decodeStdBase64(s: string): Buffer {
+  const clean = s.replace(/[\r\n]/g, '')
+  const bad = clean.search(/[^A-Za-z0-9+/=]/)
+  if (bad >= 0) throw new Error(`illegal base64 data at input byte ${bad}`)
+  if (!/^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(clean) || clean.length % 4 !== 0) {
+    throw new Error(`illegal base64 data at input byte ${Math.max(0, clean.indexOf('=') >= 0 ? clean.indexOf('=') : clean.length)}`)
+  }
+  return Buffer.from(clean, 'base64')
+}
+
+function decodeVersioned(text: string, header: string, want: number, kind: 'public' | 'private'): Buffer {
+  const trimmed = text.replace(TRIM, '')
+  const nl = trimmed.indexOf('\n')
+  const first = (nl < 0 ? trimmed : trimmed.slice(0, nl)).replace(/\r$/, '')
+  if (nl < 0 || first !== header) {
+    throw new PipelockError('KEY_INVALID', `invalid ${kind} key format (expected ${header} header)`)
+  }
+  let raw: Buffer
+  try {
+    raw = decodeStdBase64(trimmed.slice(nl + 1).replace(TRIM, ''))
+  } catch (e) {
+    throw new PipelockError('KEY_INVALID', `invalid ${kind} key encoding: ${(e as Error).message}`)
+  }
+  if (raw.length !== want) throw new PipelockError('KEY_INVALID', `invalid ${kind} key length: got ${raw.length}, want ${want}`)
+  return raw
+}
+
+/** Decodes `pipelock-ed25519-public-v1` text into the 32-byte key. */
+export function decodePublicKeyText(text: string): Buffer {
+  return decodeVersioned(text, PUBLIC_KEY_HEADER, 32, 'public')
+}
+
+/** Decodes `pipelock-ed25519-private-v1` text into Go's 64-byte private key. */
+export function decodePrivateKeyText(text: string): Buffer {
+  return decodeVersioned(text, PRIVATE_KEY_HEADER, 64, 'private')
+}
+
+export interface PublicKeyValue {
+  /** Lowercase hex of the 32 bytes. */
+  hex: string
+  bytes: Buffer
+}
+
+/**
+ * Parses key text that is either the versioned format or raw hex (whitespace trimmed). Hex that
+ * decodes but has the wrong size reports its length; anything else is reported as a versioned
+ * format error under `invalid public key: ` (receipts.md §11.1 texts).
+ */
+export function parsePublicKeyValue(text: string): PublicKeyValue {
+  const trimmed = text.replace(TRIM, '')
+  if (!trimmed.startsWith(PUBLIC_KEY_HEADER)) {
+    let bytes: Buffer | undefined
+    try {
+      bytes = decodeGoHex(trimmed)
+    } catch {
+      bytes = undefined
+    }
+    if (bytes !== undefined) {
+      if (bytes.length !== 32) throw new PipelockError('KEY_INVALID', `invalid public key length: got ${bytes.length}, want 32`)
+      return {hex: bytes.toString('hex'), bytes}
+    }
+  }
+  try {
+    const bytes = decodePublicKeyText(trimmed)
+    return {hex: bytes.toString('hex'), bytes}
+  } catch (e) {
+    throw new PipelockError('KEY_INVALID', `invalid public key: ${(e as Error).message}`)
+  }
+}
+
+/** Whether an argument that is not an existing file should be reported as a missing file. */
+export function looksLikePath(p: string): boolean {
+  return p.includes('/') || p.includes('\\') || p.startsWith('.') || path.extname(p) !== ''
+}
+
+/**
+ * `LoadPublicKey(pathOrValue)` (learn-lifecycle.md §8.3, receipts.md §11.1): an existing file is
+ * read and parsed as versioned text or raw hex; a missing path-looking argument is
+ * `reading public key file <p>: file does not exist`; anything else is parsed as the key itself.
+ * Used by `verify-receipt --key` and `--contract-key`.
+ */
+export function loadPublicKey(pathOrValue: string): PublicKeyValue {
+  if (pathOrValue === '') throw new PipelockError('KEY_INVALID', 'public key is empty')
+  if (existsSync(pathOrValue)) {
+    let text: string
+    try {
+      text = readFileSync(pathOrValue, 'utf8')
+    } catch (e) {
+      throw new PipelockError('FILE_UNREADABLE', `reading public key file ${pathOrValue}: ${goErrnoText(e)}`)
+    }
+    return parsePublicKeyValue(text)
+  }
+  if (looksLikePath(pathOrValue)) {
+    throw new PipelockError('FILE_NOT_FOUND', `reading public key file ${pathOrValue}: file does not exist`)
+  }
+  return parsePublicKeyValue(pathOrValue)
+}
