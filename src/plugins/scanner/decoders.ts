@@ -1,0 +1,199 @@
+/**
+ * Strict decoders matching Go's behaviour (§5.6, §25.4). `Buffer.from(s,'base64')` is lenient
+ * (mixed alphabets, junk skipped), so every decoder here validates the whole input first and
+ * returns null unless all of it is valid. Decoded bytes become strings as UTF-8 with
+ * replacement characters (Go keeps invalid bytes; only matters for matching).
+ */
+
+
+function isHexDigits(s: string): boolean {
+  // Fixed internal character-class check on a bounded alphabet (no backtracking possible).
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+    if (!ok) return false
+  }
+  return true
+}
+
+export function decodeHexStrict(s: string): Buffer | null {
+  if (s.length === 0 || s.length % 2 !== 0 || !isHexDigits(s)) return null
+  return Buffer.from(s, 'hex')
+}
+
+/** Normalised hex: drop `\x`/`\X`/`0x`/`0X` prefixes and `:`, space, `-`, `,` separators. */
+export function decodeHexNormalised(s: string): Buffer | null {
+  if (s.length < 4) return null
+  const t = s.split('\\x').join('').split('\\X').join('').split('0x').join('').split('0X').join('')
+  let out = ''
+  for (const ch of t) if (ch !== ':' && ch !== ' ' && ch !== '-' && ch !== ',') out += ch
+  return decodeHexStrict(out)
+}
+
+/** Hex strict, else normalised hex (§5.6). */
+export function decodeHexAny(s: string): Buffer | null {
+  return decodeHexStrict(s) ?? decodeHexNormalised(s)
+}
+
+const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+const URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+function decodeBase64With(input: string, alphabet: string, padded: boolean): Buffer | null {
+  // Go's decoders skip '\r' and '\n' anywhere.
+  let s = ''
+  for (let i = 0; i < input.length; i++) {
+    const c = input[i]!
+    if (c !== '\r' && c !== '\n') s += c
+  }
+  if (s.length === 0) return null
+  let body = s
+  if (padded) {
+    if (s.length % 4 !== 0) return null
+    let pad = 0
+    while (pad < 2 && body.endsWith('=')) {
+      body = body.slice(0, -1)
+      pad++
+    }
+    if ((body.length + pad) % 4 !== 0) return null
+    if (pad > 0 && body.length % 4 === 0) return null
+  } else if (body.length % 4 === 1) {
+    return null
+  }
+  let bits = 0
+  let acc = 0
+  const out: number[] = []
+  for (let i = 0; i < body.length; i++) {
+    const v = alphabet.indexOf(body[i]!)
+    if (v < 0) return null
+    acc = (acc << 6) | v
+    bits += 6
+    if (bits >= 8) {
+      bits -= 8
+      out.push((acc >> bits) & 0xff)
+    }
+    acc &= (1 << bits) - 1
+  }
+  if (out.length === 0) return null
+  return Buffer.from(out)
+}
+
+export type Base64Variant = 'std' | 'url' | 'std_raw' | 'url_raw'
+
+/** Standard padded, URL-safe padded, standard unpadded, URL-safe unpadded — in that order (§5.6). */
+export function decodeBase64Variants(s: string): Array<{variant: Base64Variant; bytes: Buffer}> {
+  const out: Array<{variant: Base64Variant; bytes: Buffer}> = []
+  const tries: Array<[Base64Variant, string, boolean]> = [
+    ['std', STD, true],
+    ['url', URL, true],
+    ['std_raw', STD, false],
+    ['url_raw', URL, false],
+  ]
+  for (const [variant, alpha, padded] of tries) {
+    const b = decodeBase64With(s, alpha, padded)
+    if (b !== null && b.length > 0) out.push({variant, bytes: b})
+  }
+  return out
+}
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+
+/** Base32 standard alphabet, padded (Go `base32.StdEncoding`). */
+export function decodeBase32Std(input: string): Buffer | null {
+  let s = ''
+  for (let i = 0; i < input.length; i++) {
+    const c = input[i]!
+    if (c !== '\r' && c !== '\n') s += c
+  }
+  if (s.length === 0 || s.length % 8 !== 0) return null
+  let body = s
+  let pad = 0
+  while (body.endsWith('=')) {
+    body = body.slice(0, -1)
+    pad++
+  }
+  if (![0, 1, 3, 4, 6].includes(pad)) return null
+  let bits = 0
+  let acc = 0
+  const out: number[] = []
+  for (let i = 0; i < body.length; i++) {
+    const v = B32.indexOf(body[i]!)
+    if (v < 0) return null
+    acc = ((acc << 5) | v) & 0xffff
+    bits += 5
+    if (bits >= 8) {
+      bits -= 8
+      out.push((acc >> bits) & 0xff)
+    }
+  }
+  if (out.length === 0) return null
+  return Buffer.from(out)
+}
+
+export function bytesToText(b: Buffer): string {
+  return b.toString('utf8')
+}
+
+/** Every successful decoding of a candidate string (§5.6): hex (or normalised hex), base64 ×4, base32. */
+export function candidateDecodings(s: string): Array<{encoding: string; text: string}> {
+  const out: Array<{encoding: string; text: string}> = []
+  const h = decodeHexAny(s)
+  if (h !== null && h.length > 0) out.push({encoding: 'hex', text: bytesToText(h)})
+  for (const d of decodeBase64Variants(s)) out.push({encoding: 'base64', text: bytesToText(d.bytes)})
+  const b32 = decodeBase32Std(s)
+  if (b32 !== null) out.push({encoding: 'base32', text: bytesToText(b32)})
+  return out
+}
+
+function unhex(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  if (c >= 97 && c <= 102) return c - 87
+  if (c >= 65 && c <= 70) return c - 55
+  return -1
+}
+
+/**
+ * Go `url.QueryUnescape` (plusToSpace) or `url.PathUnescape`: `%XX` decoded as bytes, then the
+ * byte string read as UTF-8. A bad escape is an error (null), like Go.
+ */
+export function goUnescape(s: string, plusToSpace: boolean): string | null {
+  if (!s.includes('%') && !(plusToSpace && s.includes('+'))) return s
+  const bytes: number[] = []
+  const src = Buffer.from(s, 'utf8')
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!
+    if (c === 0x25) {
+      if (i + 2 >= src.length) return null
+      const a = unhex(src[i + 1]!)
+      const b = unhex(src[i + 2]!)
+      if (a < 0 || b < 0) return null
+      bytes.push(a * 16 + b)
+      i += 2
+    } else if (c === 0x2b && plusToSpace) {
+      bytes.push(0x20)
+    } else {
+      bytes.push(c)
+    }
+  }
+  return Buffer.from(bytes).toString('utf8')
+}
+
+/** `IterativeDecode` (§5.5): QueryUnescape until unchanged or error, at most 500 rounds. */
+export function iterativeDecode(s: string): string {
+  let cur = s
+  for (let i = 0; i < 500; i++) {
+    const next = goUnescape(cur, true)
+    if (next === null || next === cur) break
+    cur = next
+  }
+  return cur
+}
+
+/** Noise stripping (§5.7). */
+export function stripNoise(s: string): string {
+  let out = ''
+  for (const ch of s) {
+    if (ch === '.' || ch === '/' || ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '+' || ch === ',' || ch === ';' || ch === '|') continue
+    out += ch
+  }
+  return out
+}

@@ -1,0 +1,113 @@
+/**
+ * The DLP engine: compiled core + configured patterns, normaliser, seed-phrase detector,
+ * literal (env/file) secrets and canaries. Built once per settings snapshot; immutable after.
+ */
+import {compileConfiguredDlp, compileCoreDlp, isExemptFor, matchDlpPattern, type CompiledDlpPattern} from './dlp-patterns.js'
+import {createNormalizer, type Normalizer} from './normalize.js'
+import type {Severity} from './pattern-types.js'
+import {buildLiteralSecrets, collectEnvSecrets, secretVariants, type LiteralSecret, type SecretVariant} from './secrets.js'
+import {createSeedPhraseDetector, type SeedPhraseDetector} from './seed-phrase.js'
+import type {ScannerSettings} from './settings.js'
+
+/** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
+export interface DlpFinding {
+  readonly pattern: string
+  readonly severity: Severity
+  /** True for the immutable core floor (label `core_dlp`). */
+  readonly core: boolean
+  /** Which decoding/target revealed it (`''` = as sent, `url`, `base64`, `hex`, `subdomain`, …). */
+  readonly encoding: string
+  /** `warn` patterns never block; they are informational. */
+  readonly warn: boolean
+  /** UTF-16 offset and length inside the scanned (normalised/decoded) target, when known. */
+  readonly position?: number
+  readonly length?: number
+}
+
+export interface CanaryVariants {
+  readonly name: string
+  readonly variants: readonly SecretVariant[]
+}
+
+export interface DlpEngine {
+  readonly core: readonly CompiledDlpPattern[]
+  readonly configured: readonly CompiledDlpPattern[]
+  readonly normalizer: Normalizer
+  readonly seed: SeedPhraseDetector
+  readonly literalSecrets: readonly LiteralSecret[]
+  readonly canaries: readonly CanaryVariants[]
+}
+
+export function createDlpEngine(settings: ScannerSettings): DlpEngine {
+  const env = settings.dlp.scanEnv && settings.dlp.env !== undefined
+    ? collectEnvSecrets(settings.dlp.env, settings.dlp.minEnvSecretLength)
+    : []
+  return {
+    core: compileCoreDlp(),
+    configured: compileConfiguredDlp(settings.dlp.includeDefaults, settings.dlp.patterns),
+    normalizer: createNormalizer(),
+    seed: createSeedPhraseDetector(
+      settings.seedPhrase.enabled ? settings.seedPhrase.wordList : undefined,
+      settings.seedPhrase.minWords,
+      settings.seedPhrase.verifyChecksum,
+    ),
+    literalSecrets: buildLiteralSecrets(env, settings.dlp.fileSecrets),
+    canaries: settings.canaryTokens.filter((c) => c.value !== '').map((c) => ({name: c.name, variants: secretVariants(c.value)})),
+  }
+}
+
+/** Collects findings, de-duplicated by (pattern, encoding), core first (§6.1 step 9). */
+export class FindingSet {
+  private readonly seen = new Set<string>()
+  readonly core: DlpFinding[] = []
+  readonly other: DlpFinding[] = []
+  readonly warnings: DlpFinding[] = []
+
+  add(f: DlpFinding): void {
+    const key = `${f.core ? 'c' : 'p'}\u0000${f.pattern}\u0000${f.encoding}`
+    const dedupe = `${f.pattern}\u0000${f.encoding}`
+    if (this.seen.has(dedupe) || this.seen.has(key)) return
+    this.seen.add(dedupe)
+    if (f.warn) this.warnings.push(f)
+    else if (f.core) this.core.push(f)
+    else this.other.push(f)
+  }
+
+  get enforcedCount(): number {
+    return this.core.length + this.other.length
+  }
+
+  enforced(): DlpFinding[] {
+    return [...this.core, ...this.other]
+  }
+}
+
+/** Runs a pattern list on one target; returns how many new enforced findings were added. */
+export function runPatterns(
+  patterns: readonly CompiledDlpPattern[],
+  text: string,
+  encoding: string,
+  out: FindingSet,
+  host?: string,
+): number {
+  const before = out.enforcedCount
+  for (const p of patterns) {
+    if (isExemptFor(p, host)) continue
+    const hit = matchDlpPattern(p, text)
+    if (hit === null) continue
+    out.add({pattern: p.name, severity: p.severity, core: p.core, encoding, warn: p.warn, position: hit.index, length: hit.length})
+  }
+  return out.enforcedCount - before
+}
+
+/** Canary search (§5.9, always checked: §24 #4 fixed). */
+export function findCanary(canaries: readonly CanaryVariants[], haystacks: readonly string[]): {name: string; encoding: string} | null {
+  const lowered = haystacks.map((h) => h.toLowerCase())
+  for (const c of canaries) {
+    for (const v of c.variants) {
+      const hs = v.lowerHaystack ? lowered : haystacks
+      for (const h of hs) if (h.includes(v.needle)) return {name: c.name, encoding: v.encoding}
+    }
+  }
+  return null
+}

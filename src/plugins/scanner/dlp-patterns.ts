@@ -1,0 +1,72 @@
+/** Compiled DLP pattern sets: the immutable core floor and the configured (merged) list. */
+import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS} from './catalogue.js'
+import type {DlpPatternSpec, Severity, ValidatorName} from './pattern-types.js'
+import {compileDlp, findAll, type Re2} from './regex.js'
+import {runValidator} from './validators.js'
+import {matchesAnyDomain} from './domain-match.js'
+
+export interface CompiledDlpPattern {
+  readonly name: string
+  readonly severity: Severity
+  readonly re: Re2
+  readonly validator?: ValidatorName
+  readonly exemptDomains: readonly string[]
+  readonly warn: boolean
+  readonly core: boolean
+}
+
+function compileSpec(p: DlpPatternSpec, core: boolean): CompiledDlpPattern {
+  return {
+    name: p.name,
+    severity: p.severity,
+    re: compileDlp(p.regex),
+    ...(p.validator !== undefined ? {validator: p.validator} : {}),
+    exemptDomains: p.exemptDomains ?? [],
+    warn: p.action === 'warn',
+    core,
+  }
+}
+
+export function compileCoreDlp(): CompiledDlpPattern[] {
+  return CORE_DLP_PATTERNS.map((p) => compileSpec(p, true))
+}
+
+/** §9.1 merge: defaults (when included), a user pattern with the same name replaces, others append. */
+export function mergeDlpPatterns(includeDefaults: boolean, user: readonly DlpPatternSpec[]): DlpPatternSpec[] {
+  const out: DlpPatternSpec[] = includeDefaults ? [...DEFAULT_DLP_PATTERNS] : []
+  for (const p of user) {
+    const i = out.findIndex((d) => d.name === p.name)
+    if (i >= 0) out[i] = p
+    else out.push(p)
+  }
+  return out
+}
+
+export function compileConfiguredDlp(includeDefaults: boolean, user: readonly DlpPatternSpec[]): CompiledDlpPattern[] {
+  return mergeDlpPatterns(includeDefaults, user).map((p) => compileSpec(p, false))
+}
+
+export interface PatternHit {
+  readonly index: number
+  readonly length: number
+}
+
+/**
+ * First hit of a pattern, or null. With a validator every regex hit is tried until one
+ * validates (§9.2: decoys before the real value do not hide it).
+ */
+export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit | null {
+  if (text.length === 0) return null
+  if (p.validator === undefined) {
+    const m = p.re.exec(text)
+    return m === null ? null : {index: m.index, length: m[0].length}
+  }
+  for (const h of findAll(p.re, text)) {
+    if (runValidator(p.validator, h.text)) return {index: h.index, length: h.length}
+  }
+  return null
+}
+
+export function isExemptFor(p: CompiledDlpPattern, host: string | undefined): boolean {
+  return host !== undefined && p.exemptDomains.length > 0 && matchesAnyDomain(host, p.exemptDomains) !== null
+}

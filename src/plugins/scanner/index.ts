@@ -1,0 +1,32 @@
+/**
+ * Pipelock scanning core: URL pipeline (§5), text/body/header DLP (§6), response injection
+ * scanning (§7), normalisation (§8) and the pattern catalogue (§9). Pure engine: DNS, clock
+ * and rate-limit state are injected by the caller.
+ */
+export * from './catalogue.js'
+export type {DlpPatternSpec, ResponsePatternSpec, Severity, ValidatorName} from './pattern-types.js'
+export {defaultScannerSettings, DEFAULT_INTERNAL_CIDRS, DEFAULT_API_ALLOWLIST, DEFAULT_BLOCKLIST, DEFAULT_SENSITIVE_HEADERS, DEFAULT_IGNORE_HEADERS} from './settings.js'
+export type {ScannerSettings, ResponseAction, CanaryToken} from './settings.js'
+export {compileAsWritten, compileDlp, forcedCaseInsensitiveSource, findAll, optionalWhitespaceSource, foldVowelsSource} from './regex.js'
+export type {Re2, RegexHit} from './regex.js'
+export {
+  createNormalizer, stripControlChars, stripZeroWidth, replaceInvisibleWithSpace, stripExoticWhitespace,
+  mapExoticWhitespace, leetspeak, foldVowels, isInvisible, isExoticWhitespace,
+} from './normalize.js'
+export type {Normalizer} from './normalize.js'
+export {
+  decodeHexStrict, decodeHexNormalised, decodeHexAny, decodeBase64Variants, decodeBase32Std, candidateDecodings,
+  goUnescape, iterativeDecode, stripNoise,
+} from './decoders.js'
+export {validateLuhn, validateMod97, validateAba, validateWif, runValidator, base58CheckDecode, IBAN_LENGTHS} from './validators.js'
+export {compileConfiguredDlp, compileCoreDlp, mergeDlpPatterns, matchDlpPattern} from './dlp-patterns.js'
+export type {CompiledDlpPattern} from './dlp-patterns.js'
+export {matchDomain, matchesAnyDomain, normaliseHost, validateHostnameRule} from './domain-match.js'
+export {shannonEntropy, utf8Length} from './entropy.js'
+export {collectEnvSecrets, parseSecretsFile, loadSecretsFile, secretVariants} from './secrets.js'
+export {createSeedPhraseDetector, bip39ChecksumValid} from './seed-phrase.js'
+export type {SeedPhraseDetector} from './seed-phrase.js'
+export {createDlpEngine} from './dlp-engine.js'
+export type {DlpEngine, DlpFinding} from './dlp-engine.js'
+export {scanTextForDlp, neutraliseAwsDocExample} from './text-dlp.js'
+export type {TextDlpResult} from './text-dlp.js'

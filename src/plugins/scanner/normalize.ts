@@ -1,0 +1,123 @@
+/** Normalisation passes of runtime spec §8. All operate on code points. */
+import RE2 from 're2'
+import {CONFUSABLE_GROUPS} from './confusables.js'
+
+/** Invisible set I (§8). */
+export function isInvisible(cp: number): boolean {
+  return (
+    cp === 0x00ad ||
+    (cp >= 0x115f && cp <= 0x1160) ||
+    (cp >= 0x200b && cp <= 0x200f) ||
+    (cp >= 0x202a && cp <= 0x202e) ||
+    (cp >= 0x2060 && cp <= 0x2064) ||
+    (cp >= 0x2066 && cp <= 0x2069) ||
+    cp === 0x3164 ||
+    (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    cp === 0xfeff ||
+    (cp >= 0xfff9 && cp <= 0xfffb) ||
+    (cp >= 0xe0000 && cp <= 0xe007f) ||
+    (cp >= 0xe0100 && cp <= 0xe01ef)
+  )
+}
+
+/** Exotic whitespace set W (§8). */
+export function isExoticWhitespace(cp: number): boolean {
+  return (
+    cp === 0x00a0 ||
+    cp === 0x1680 ||
+    cp === 0x180e ||
+    (cp >= 0x2000 && cp <= 0x200a) ||
+    cp === 0x2028 ||
+    cp === 0x2029 ||
+    cp === 0x202f ||
+    cp === 0x205f ||
+    cp === 0x3000
+  )
+}
+
+function isC0C1Del(cp: number): boolean {
+  return cp <= 0x1f || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)
+}
+
+function mapCodePoints(s: string, f: (cp: number) => string | null): string {
+  let out = ''
+  for (const ch of s) {
+    const r = f(ch.codePointAt(0)!)
+    out += r === null ? ch : r
+  }
+  return out
+}
+
+export function stripControlChars(s: string): string {
+  return mapCodePoints(s, (cp) => (isC0C1Del(cp) || isInvisible(cp) ? '' : null))
+}
+
+function isZeroWidthClass(cp: number): boolean {
+  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false
+  return isC0C1Del(cp) || isInvisible(cp)
+}
+
+export function stripZeroWidth(s: string): string {
+  return mapCodePoints(s, (cp) => (isZeroWidthClass(cp) ? '' : null))
+}
+
+export function replaceInvisibleWithSpace(s: string): string {
+  return mapCodePoints(s, (cp) => (isZeroWidthClass(cp) ? ' ' : null))
+}
+
+export function stripExoticWhitespace(s: string): string {
+  return mapCodePoints(s, (cp) => (isExoticWhitespace(cp) ? '' : null))
+}
+
+export function mapExoticWhitespace(s: string): string {
+  return mapCodePoints(s, (cp) => (isExoticWhitespace(cp) ? ' ' : null))
+}
+
+/** Built per call from frozen data; cheap (151 entries) and keeps the module state-free. */
+function confusableTable(): Map<number, string> {
+  const m = new Map<number, string>()
+  for (const [target, sources] of Object.entries(CONFUSABLE_GROUPS)) for (const cp of sources) m.set(cp, target)
+  return m
+}
+
+export interface Normalizer {
+  confusableToAscii(s: string): string
+  stripCombiningMarks(s: string): string
+  forDlp(s: string): string
+  forMatching(s: string): string
+}
+
+/** A normaliser holds its compiled tables; build one per scanner, not per call. */
+export function createNormalizer(): Normalizer {
+  const table = confusableTable()
+  const mn = new RE2('\\p{Mn}+', 'gu')
+  const confusableToAscii = (s: string): string => mapCodePoints(s, (cp) => table.get(cp) ?? null)
+  // NFD then drop Mn; the result stays decomposed (§8).
+  const stripCombiningMarks = (s: string): string => s.normalize('NFD').replace(mn, '')
+  return {
+    confusableToAscii,
+    stripCombiningMarks,
+    forDlp: (s) => stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC'))),
+    forMatching: (s) =>
+      mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC')))),
+  }
+}
+
+const LEET: Readonly<Record<string, string>> = {'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's'}
+
+export function leetspeak(s: string): string {
+  let out = ''
+  for (const ch of s) out += LEET[ch] ?? ch
+  return out
+}
+
+/** `a e i o u → a`, `A E I O U → A`. */
+export function foldVowels(s: string): string {
+  let out = ''
+  for (const ch of s) {
+    if (ch === 'e' || ch === 'i' || ch === 'o' || ch === 'u') out += 'a'
+    else if (ch === 'E' || ch === 'I' || ch === 'O' || ch === 'U') out += 'A'
+    else out += ch
+  }
+  return out
+}

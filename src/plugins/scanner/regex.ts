@@ -1,0 +1,87 @@
+/**
+ * Every regex over untrusted input goes through native RE2 (§9.6): linear time, Go RE2 syntax
+ * (inline `(?i)`/`(?-i:…)` groups, ASCII `\s`, code-point counting repeats).
+ */
+import RE2 from 're2'
+
+export type Re2 = InstanceType<typeof RE2>
+
+/** Compile exactly as written (response patterns, §9.4/§9.5). */
+export function compileAsWritten(source: string): Re2 {
+  return new RE2(source, 'u')
+}
+
+/**
+ * DLP compile (§9.1): a forced `(?i)` prefix unless the source already starts with it. A source
+ * with its own leading flag group (e.g. `(?m)`) therefore becomes the double prefix `(?i)(?m)…`.
+ */
+export function forcedCaseInsensitiveSource(source: string): string {
+  return source.startsWith('(?i)') ? source : `(?i)${source}`
+}
+
+export function compileDlp(source: string): Re2 {
+  return new RE2(forcedCaseInsensitiveSource(source), 'u')
+}
+
+/** A regex hit: UTF-16 index and length into the searched string (internally consistent, §9.6). */
+export interface RegexHit {
+  readonly index: number
+  readonly length: number
+  readonly text: string
+}
+
+/** Global compile of an already-compiled regex, for iterating all hits. */
+export function globalOf(re: Re2): Re2 {
+  return new RE2(re.source, 'gu')
+}
+
+/** All non-overlapping hits, leftmost-first; `limit` bounds work on adversarial input. */
+export function findAll(re: Re2, text: string, limit = 1000): RegexHit[] {
+  const g = re.global ? re : globalOf(re)
+  g.lastIndex = 0
+  const out: RegexHit[] = []
+  for (;;) {
+    const m = g.exec(text)
+    if (m === null) break
+    out.push({index: m.index, length: m[0].length, text: m[0]})
+    if (m[0].length === 0) g.lastIndex = m.index + 1
+    if (out.length >= limit || g.lastIndex > text.length) break
+  }
+  g.lastIndex = 0
+  return out
+}
+
+/** Textual rewrite used by response pass 4 (§7): `\s+` → `\s*`, `[-,;:.\s]+` → `[-,;:.\s]*`. */
+export function optionalWhitespaceSource(source: string): string {
+  return source.split('\\s+').join('\\s*').split('[-,;:.\\s]+').join('[-,;:.\\s]*')
+}
+
+/**
+ * Pass-5 source rewrite (§7): vowels folded to `a`/`A` everywhere except inside flag groups
+ * (`(?i)`, `(?is)`, `(?-i:`), which would otherwise stop compiling.
+ */
+export function foldVowelsSource(source: string): string {
+  let out = ''
+  let i = 0
+  while (i < source.length) {
+    if (source.startsWith('(?', i)) {
+      let k = i + 2
+      while (k < source.length && /[a-zA-Z-]/.test(source[k]!)) k++
+      if (source[k] === ')' || source[k] === ':') {
+        out += source.slice(i, k + 1)
+        i = k + 1
+        continue
+      }
+    }
+    if (source[i] === '\\' && i + 1 < source.length) {
+      // Escapes (`\s`, `\b`, `\p{…}` names…) are kept verbatim.
+      out += source.slice(i, i + 2)
+      i += 2
+      continue
+    }
+    const c = source[i]!
+    out += 'eiou'.includes(c) ? 'a' : 'EIOU'.includes(c) ? 'A' : c
+    i++
+  }
+  return out
+}

@@ -1,0 +1,63 @@
+/**
+ * BIP-39 seed phrase detection (§5.8). The 2048-word English list is injected: no installed
+ * package ships it, and this code must not invent words. Without a list the detector is inert.
+ */
+import {createHash} from 'node:crypto'
+import RE2 from 're2'
+
+export interface SeedPhraseDetector {
+  /** False when no word list was injected (the detector then never matches). */
+  readonly active: boolean
+  /** True when some window of ≥ minWords tokens is a (checksum-valid) BIP-39 phrase. */
+  detect(text: string): boolean
+}
+
+const WINDOWS = [12, 15, 18, 21, 24]
+
+/** Checks the BIP-39 checksum of word indices (11 bits each, CS = total/33 bits of SHA-256(entropy)). */
+export function bip39ChecksumValid(indices: readonly number[]): boolean {
+  const total = indices.length * 11
+  if (total % 33 !== 0) return false
+  const cs = total / 33
+  const entBits = total - cs
+  let bits = ''
+  for (const i of indices) bits += i.toString(2).padStart(11, '0')
+  const ent = Buffer.alloc(entBits / 8)
+  for (let i = 0; i < ent.length; i++) ent[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2)
+  const hash = createHash('sha256').update(ent).digest()
+  let hbits = ''
+  for (const b of hash.subarray(0, Math.ceil(cs / 8))) hbits += b.toString(2).padStart(8, '0')
+  return hbits.slice(0, cs) === bits.slice(entBits)
+}
+
+export function createSeedPhraseDetector(
+  wordList: readonly string[] | undefined,
+  minWords: number,
+  verifyChecksum: boolean,
+): SeedPhraseDetector {
+  if (wordList === undefined || wordList.length !== 2048) return {active: false, detect: () => false}
+  const index = new Map<string, number>()
+  wordList.forEach((w, i) => index.set(w, i))
+  const splitter = new RE2('[-\\s,|;:]+', 'u')
+  const sizes = WINDOWS.filter((w) => w >= minWords)
+  return {
+    active: true,
+    detect(text: string): boolean {
+      if (text.length === 0) return false
+      const tokens = text.toLowerCase().split(splitter).filter((t) => t !== '')
+      if (tokens.length < minWords) return false
+      const idx = tokens.map((t) => index.get(t) ?? -1)
+      for (const size of sizes) {
+        // Slide only over runs of known words: an unknown token resets the run.
+        let run = 0
+        for (let end = 0; end < idx.length; end++) {
+          run = idx[end]! >= 0 ? run + 1 : 0
+          if (run < size) continue
+          const window = idx.slice(end - size + 1, end + 1)
+          if (!verifyChecksum || bip39ChecksumValid(window)) return true
+        }
+      }
+      return false
+    },
+  }
+}

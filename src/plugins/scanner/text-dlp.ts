@@ -1,0 +1,155 @@
+/** `ScanTextForDLP(text)` — runtime spec §6.1. */
+import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
+import {FindingSet, findCanary, runPatterns, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {findLiteralSecret} from './secrets.js'
+
+export interface TextDlpResult {
+  /** Enforced matches (core first). */
+  readonly matches: DlpFinding[]
+  /** Informational matches of `action: warn` patterns. */
+  readonly warnings: DlpFinding[]
+}
+
+const AWS_DOC_KEY = 'AKIAIOSFODNN7EXAMPLE'
+const AWS_DOC_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+const AWS_DOC_PHRASES = ['example credential', 'replace these with your actual credentials', 'official aws example']
+
+/** Step 1: the official AWS documentation example credentials in a doc context are not secrets. */
+export function neutraliseAwsDocExample(text: string): string {
+  if (!text.includes(AWS_DOC_KEY) && !text.includes(AWS_DOC_SECRET)) return text
+  const lower = text.toLowerCase()
+  // `example credential` also covers `example credentials`.
+  if (!AWS_DOC_PHRASES.some((p) => lower.includes(p))) return text
+  return text.split(AWS_DOC_KEY).join('[aws-doc-example-key-id]').split(AWS_DOC_SECRET).join('[aws-doc-example-secret]')
+}
+
+function isUnicodeSpace(cp: number): boolean {
+  // Go unicode.IsSpace.
+  return (
+    (cp >= 0x09 && cp <= 0x0d) || cp === 0x20 || cp === 0x85 || cp === 0xa0 || cp === 0x1680 ||
+    (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000
+  )
+}
+
+export function stripUnicodeWhitespace(s: string): string {
+  let out = ''
+  for (const ch of s) if (!isUnicodeSpace(ch.codePointAt(0)!)) out += ch
+  return out
+}
+
+/** Whole-string decodings used by the recursive decoder: base64 ×4, hex, base32, URL. */
+function wholeDecodings(s: string): Array<{encoding: string; text: string}> {
+  const out: Array<{encoding: string; text: string}> = []
+  for (const d of decodeBase64Variants(s)) out.push({encoding: 'base64', text: bytesToText(d.bytes)})
+  const h = decodeHexAny(s)
+  if (h !== null && h.length > 0) out.push({encoding: 'hex', text: bytesToText(h)})
+  const b = decodeBase32Std(s)
+  if (b !== null) out.push({encoding: 'base32', text: bytesToText(b)})
+  const u = iterativeDecode(s)
+  if (u !== s) out.push({encoding: 'url', text: u})
+  return out
+}
+
+const SEGMENT_DELIMS = new Set(['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"', "'", '`', '{', '}', '[', ']', '(', ')', '<', '>', ':', ',', ';'])
+
+export function splitOnDelimiters(s: string): string[] {
+  const out: string[] = []
+  let cur = ''
+  for (const ch of s) {
+    if (SEGMENT_DELIMS.has(ch)) {
+      if (cur !== '') out.push(cur)
+      cur = ''
+    } else cur += ch
+  }
+  if (cur !== '') out.push(cur)
+  return out
+}
+
+export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
+  const out = new FindingSet()
+  const text = neutraliseAwsDocExample(input)
+  const all = [...engine.core, ...engine.configured]
+  const norm = engine.normalizer
+
+  // 2. Core DLP on the text as given (always).
+  runPatterns(engine.core, text, '', out)
+
+  // 3. Seed phrases.
+  if (engine.seed.active && seedPhraseIn(engine, text)) {
+    out.add({pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false})
+  }
+
+  // 4. Normalised text; canaries; all patterns.
+  const cleaned = norm.forDlp(text)
+  const canary = findCanary(engine.canaries, [text, cleaned])
+  if (canary !== null) {
+    out.add({pattern: `Canary Token (${canary.name})`, severity: 'critical', core: false, encoding: canary.encoding, warn: false})
+  }
+  runPatterns(all, cleaned, '', out)
+
+  // 5. Simple re-shapes of the cleaned text.
+  const urlDecoded = iterativeDecode(cleaned)
+  if (urlDecoded !== cleaned) runPatterns(all, norm.forDlp(urlDecoded), 'url', out)
+  const noDots = cleaned.split('.').join('')
+  if (noDots !== cleaned) runPatterns(all, noDots, 'subdomain', out)
+  const noSpace = stripUnicodeWhitespace(cleaned)
+  if (noSpace !== cleaned) runPatterns(all, noSpace, 'whitespace', out)
+
+  // 6. Recursive decode of the whole text.
+  recursiveDecode(engine, cleaned, 0, out)
+
+  // 7. Segment decodings, only when nothing enforced was found yet; first hit stops.
+  if (out.enforcedCount === 0) {
+    for (const seg of splitOnDelimiters(cleaned)) {
+      if (seg.length < 10) continue
+      let hit = false
+      for (const d of candidateDecodings(seg)) {
+        const t = norm.forDlp(d.text)
+        if (runPatterns(all, t, d.encoding, out) > 0) hit = true
+      }
+      if (!hit && recursiveDecode(engine, seg, 0, out)) hit = true
+      if (hit) break
+    }
+  }
+
+  // 8. Env / file secrets.
+  const lit = findLiteralSecret(engine.literalSecrets, [text, cleaned, urlDecoded])
+  if (lit !== null) {
+    out.add({
+      pattern: lit.kind === 'env' ? 'Environment Variable Leak' : 'Known Secret Leak',
+      severity: 'critical',
+      core: false,
+      encoding: lit.kind === 'env' && lit.encoding === '' ? 'env' : lit.encoding,
+      warn: false,
+    })
+  }
+  return {matches: out.enforced(), warnings: out.warnings}
+}
+
+/** Depth-limited (< 3) recursive decoder (§6.1 step 6). Returns true when it found something. */
+function recursiveDecode(engine: DlpEngine, s: string, depth: number, out: FindingSet): boolean {
+  if (depth >= 3 || s.length < 4) return false
+  const all = [...engine.core, ...engine.configured]
+  let found = false
+  for (const d of wholeDecodings(s)) {
+    const t = engine.normalizer.forDlp(d.text)
+    if (t === '' || t === s) continue
+    if (runPatterns(all, t, d.encoding, out) > 0) found = true
+    if (recursiveDecode(engine, t, depth + 1, out)) found = true
+  }
+  return found
+}
+
+/** §6.1 step 3: seed phrase on ForMatching(text), its URL decode, whole-text and segment decodings. */
+function seedPhraseIn(engine: DlpEngine, text: string): boolean {
+  const m = engine.normalizer.forMatching(text)
+  if (engine.seed.detect(m)) return true
+  const u = iterativeDecode(m)
+  if (u !== m && engine.seed.detect(u)) return true
+  for (const d of wholeDecodings(m)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
+  for (const seg of splitOnDelimiters(m)) {
+    if (seg.length < 20) continue
+    for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text)) return true
+  }
+  return false
+}

@@ -1,0 +1,159 @@
+/** Checksum validators of runtime spec §9.2. Inputs are regex hits; none of them logs its input. */
+import {createHash} from 'node:crypto'
+import type {ValidatorName} from './pattern-types.js'
+
+/** Credit card: digit count, issuer prefix/length table, then the Luhn sum. */
+export function validateLuhn(hit: string): boolean {
+  const digits: number[] = []
+  for (const ch of hit) {
+    if (ch >= '0' && ch <= '9') {
+      digits.push(ch.charCodeAt(0) - 48)
+      if (digits.length > 19) return false
+    }
+  }
+  const n = digits.length
+  if (n < 15 || n > 19) return false
+  const prefix = (k: number): number => Number(digits.slice(0, k).join(''))
+  let issuerOk = false
+  switch (digits[0]) {
+    case 4:
+      issuerOk = n === 16 || n === 19
+      break
+    case 5:
+      issuerOk = digits[1]! >= 1 && digits[1]! <= 5 && n === 16
+      break
+    case 3: {
+      const p2 = prefix(2)
+      const p4 = prefix(4)
+      issuerOk = ((p2 === 34 || p2 === 37) && n === 15) || (p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19)
+      break
+    }
+    case 6: {
+      const p4 = prefix(4)
+      const p2 = prefix(2)
+      issuerOk = (p4 === 6011 || (p4 >= 6440 && p4 <= 6499) || p2 === 65) && (n === 16 || n === 19)
+      break
+    }
+    case 2: {
+      const p4 = prefix(4)
+      issuerOk = p4 >= 2221 && p4 <= 2720 && n === 16
+      break
+    }
+    default:
+      issuerOk = false
+  }
+  if (!issuerOk) return false
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    let d = digits[n - 1 - i]!
+    if (i % 2 === 1) {
+      d *= 2
+      if (d > 9) d -= 9
+    }
+    sum += d
+  }
+  return sum % 10 === 0
+}
+
+/** IBAN lengths by country (§9.2). */
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(
+    ('AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27 DK18 DO28 EE20 ' +
+      'EG29 ES24 FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HN28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 ' +
+      'KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 MN20 MR27 MT31 MU30 NI28 NL18 NO15 OM23 ' +
+      'PK24 PL28 PS29 PT25 QA29 RO24 RS22 RU33 SA24 SC31 SD18 SE24 SI19 SK24 SM27 SN28 SO23 ST25 SV28 TL23 TN24 ' +
+      'TR26 UA29 VA22 VG24 XK20 YE30')
+      .split(' ')
+      .map((e) => [e.slice(0, 2), Number(e.slice(2))]),
+  ),
+)
+
+function isUpper(c: string): boolean {
+  return c >= 'A' && c <= 'Z'
+}
+function isDigit(c: string): boolean {
+  return c >= '0' && c <= '9'
+}
+
+export function validateMod97(hit: string): boolean {
+  let s = ''
+  for (const ch of hit) if (ch !== ' ' && ch !== '-') s += ch
+  s = s.toUpperCase()
+  if (s.length < 15 || s.length > 34) return false
+  if (!isUpper(s[0]!) || !isUpper(s[1]!) || !isDigit(s[2]!) || !isDigit(s[3]!)) return false
+  const want = IBAN_LENGTHS[s.slice(0, 2)]
+  if (want === undefined || want !== s.length) return false
+  const moved = s.slice(4) + s.slice(0, 4)
+  let rem = 0
+  for (const ch of moved) {
+    let v: number
+    if (isDigit(ch)) v = ch.charCodeAt(0) - 48
+    else if (isUpper(ch)) v = ch.charCodeAt(0) - 55
+    else return false
+    rem = v >= 10 ? (rem * 100 + v) % 97 : (rem * 10 + v) % 97
+  }
+  return rem === 1
+}
+
+/** ABA routing number: 9 digits, Fed prefix ranges, weights 3,7,1. */
+export function validateAba(hit: string): boolean {
+  if (hit.length !== 9) return false
+  for (const ch of hit) if (!isDigit(ch)) return false
+  const p = Number(hit.slice(0, 2))
+  const prefixOk = (p >= 0 && p <= 12) || (p >= 21 && p <= 32) || (p >= 61 && p <= 72) || p === 80
+  if (!prefixOk) return false
+  const w = [3, 7, 1]
+  let sum = 0
+  for (let i = 0; i < 9; i++) sum += (hit.charCodeAt(i) - 48) * w[i % 3]!
+  return sum % 10 === 0
+}
+
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+
+export function base58Decode(s: string): Buffer | null {
+  let n = 0n
+  for (const ch of s) {
+    const v = B58.indexOf(ch)
+    if (v < 0) return null
+    n = n * 58n + BigInt(v)
+  }
+  let hex = n === 0n ? '' : n.toString(16)
+  if (hex.length % 2 === 1) hex = '0' + hex
+  let zeros = 0
+  while (zeros < s.length && s[zeros] === '1') zeros++
+  return Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, 'hex')])
+}
+
+function sha256(b: Buffer): Buffer {
+  return createHash('sha256').update(b).digest()
+}
+
+/** Base58Check with the 4-byte double-SHA-256 checksum; returns the payload incl. version byte. */
+export function base58CheckDecode(s: string): Buffer | null {
+  const raw = base58Decode(s)
+  if (raw === null || raw.length < 5) return null
+  const body = raw.subarray(0, raw.length - 4)
+  const sum = sha256(sha256(body)).subarray(0, 4)
+  return sum.equals(raw.subarray(raw.length - 4)) ? body : null
+}
+
+/** Bitcoin WIF: version 0x80, 32-byte key, or 33 bytes ending 0x01 (compressed). */
+export function validateWif(hit: string): boolean {
+  const body = base58CheckDecode(hit)
+  if (body === null || body[0] !== 0x80) return false
+  const key = body.subarray(1)
+  return key.length === 32 || (key.length === 33 && key[32] === 0x01)
+}
+
+export function runValidator(name: ValidatorName, hit: string): boolean {
+  switch (name) {
+    case 'luhn':
+      return validateLuhn(hit)
+    case 'mod97':
+      return validateMod97(hit)
+    case 'aba':
+      return validateAba(hit)
+    case 'wif':
+      return validateWif(hit)
+  }
+}

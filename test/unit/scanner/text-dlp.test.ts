@@ -1,0 +1,135 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {bip39ChecksumValid, createDlpEngine, defaultScannerSettings, scanTextForDlp, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, syntheticWordList} from './fixtures.js'
+
+function engine(mut?: (s: ScannerSettings) => void) {
+  const s = defaultScannerSettings()
+  mut?.(s)
+  return createDlpEngine(s)
+}
+
+const names = (r: {matches: Array<{pattern: string}>}) => [...new Set(r.matches.map((m) => m.pattern))]
+const withEncoding = (r: {matches: Array<{pattern: string; encoding: string}>}) => r.matches.map((m) => `${m.pattern}/${m.encoding}`)
+
+test('plain, encoded and obfuscated secrets are found; the secret never appears in the result', () => {
+  const e = engine()
+  const key = anthropicKey()
+  const cases: Array<[string, string]> = [
+    [`token: ${key}`, 'Anthropic API Key/'],
+    [Buffer.from(key).toString('base64'), 'Anthropic API Key/base64'],
+    [Buffer.from(key).toString('hex'), 'Anthropic API Key/hex'],
+    [encodeURIComponent(encodeURIComponent(key)).split('-').join('%2D'), 'Anthropic API Key/url'],
+    [key.slice(0, 10) + '.' + key.slice(10), 'Anthropic API Key/subdomain'],
+    [key.slice(0, 10) + ' ' + key.slice(10), 'Anthropic API Key/whitespace'],
+    [key.slice(0, 5) + '\u200b' + key.slice(5), 'Anthropic API Key/'],
+    [`data="${Buffer.from(key).toString('base64')}"`, 'Anthropic API Key/base64'],
+  ]
+  for (const [text, want] of cases) {
+    const r = scanTextForDlp(e, text)
+    assert.ok(withEncoding(r).includes(want), `${want} not in ${withEncoding(r).join(',')}`)
+    const serialised = JSON.stringify(r)
+    assert.ok(!serialised.includes(key) && !serialised.includes(key.slice(7)), 'secret leaked into the result')
+  }
+})
+
+test('confusables and full-width forms are folded before matching', () => {
+  const e = engine()
+  const key = githubToken()
+  const cyr = '\u0261' + key.slice(1) // small-capital g → G? no: keep a cyrillic o in the body instead
+  void cyr
+  const withCyrillicA = key.replace('a', '\u0430')
+  assert.ok(names(scanTextForDlp(e, withCyrillicA)).includes('GitHub Token'))
+  const fullWidth = [...key].map((c) => (c >= '!' && c <= '~' ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('')
+  assert.ok(names(scanTextForDlp(e, fullWidth)).includes('GitHub Token'))
+})
+
+test('core DLP runs with include_defaults false; core findings come first', () => {
+  const e = engine((s) => {
+    s.dlp.includeDefaults = false
+  })
+  const r = scanTextForDlp(e, `x ${githubToken()} and ${anthropicKey()}`)
+  assert.deepEqual(names(r), ['GitHub Token'])
+  assert.equal(r.matches[0]!.core, true)
+  const d = scanTextForDlp(engine(), `x ${anthropicKey()} ${githubToken()}`)
+  assert.equal(d.matches[0]!.core, true)
+})
+
+test('AWS documentation example is neutralised only with a doc-context phrase', () => {
+  const e = engine()
+  const ex = j('AKIA', 'IOSFODNN7', 'EXAMPLE')
+  assert.deepEqual(names(scanTextForDlp(e, `Official AWS example: ${ex}`)), [])
+  assert.ok(names(scanTextForDlp(e, `key=${ex}`)).includes('AWS Access ID'))
+  assert.ok(names(scanTextForDlp(e, `Official AWS example: ${ex} but also ${awsKeyId()}`)).includes('AWS Access ID'))
+})
+
+test('warn patterns are informational', () => {
+  const e = engine((s) => {
+    s.dlp.patterns.push({name: 'Internal Ticket', severity: 'low', regex: 'TICKET-[0-9]{5}', action: 'warn'})
+  })
+  const r = scanTextForDlp(e, 'see TICKET-12345')
+  assert.deepEqual(names(r), [])
+  assert.deepEqual([...new Set(r.warnings.map((w) => w.pattern))], ['Internal Ticket'])
+})
+
+test('env and file secrets are found literally and encoded', () => {
+  const secret = j('Zq', alnum(30, 99))
+  const e = engine((s) => {
+    s.dlp.env = {MY_SERVICE_SECRET: secret, HOME: '/home/averyveryverylongpath/abcdefgh', LOW: 'aaaaaaaaaaaaaaaaaaaa'}
+    s.dlp.fileSecrets = [j('file', alnum(20, 5))]
+  })
+  assert.deepEqual(withEncoding(scanTextForDlp(e, `v=${secret}`)), ['Environment Variable Leak/env'])
+  assert.deepEqual(withEncoding(scanTextForDlp(e, Buffer.from(secret).toString('base64'))), ['Environment Variable Leak/base64'])
+  assert.deepEqual(withEncoding(scanTextForDlp(e, Buffer.from(secret).toString('hex').toUpperCase())), ['Environment Variable Leak/hex'])
+  assert.deepEqual(names(scanTextForDlp(e, j('file', alnum(20, 5)))), ['Known Secret Leak'])
+  assert.deepEqual(names(scanTextForDlp(e, '/home/averyveryverylongpath/abcdefgh aaaaaaaaaaaaaaaaaaaa')), [])
+  const off = engine((s) => {
+    s.dlp.env = {MY_SERVICE_SECRET: secret}
+    s.dlp.scanEnv = false
+  })
+  assert.deepEqual(names(scanTextForDlp(off, secret)), [])
+})
+
+test('canary tokens are always checked', () => {
+  const e = engine((s) => {
+    s.canaryTokens = [{name: 'docs-canary', value: 'canary-7f3a9c2e1b'}]
+  })
+  assert.deepEqual(names(scanTextForDlp(e, 'x canary-7f3a9c2e1b y')), ['Canary Token (docs-canary)'])
+})
+
+test('seed phrases: checksum-valid windows only, word list injected', () => {
+  const list = syntheticWordList()
+  const phrase = phraseFromEntropy(list, Buffer.alloc(16, 7))
+  const e = engine((s) => {
+    s.seedPhrase.wordList = list
+  })
+  assert.deepEqual(names(scanTextForDlp(e, `my words: ${phrase}\n`)), ['BIP-39 Seed Phrase'])
+  assert.deepEqual(names(scanTextForDlp(e, phrase.split(' ').join('-'))), ['BIP-39 Seed Phrase'])
+  assert.deepEqual(names(scanTextForDlp(e, Buffer.from(phrase).toString('base64'))), ['BIP-39 Seed Phrase'])
+  const words = phrase.split(' ')
+  const idx = words.map((w) => list.indexOf(w))
+  let last = 0
+  while (bip39ChecksumValid([...idx.slice(0, 11), last])) last++
+  const broken = [...words.slice(0, 11), list[last]].join(' ')
+  assert.deepEqual(names(scanTextForDlp(e, broken)), [])
+  const noCheck = engine((s) => {
+    s.seedPhrase.wordList = list
+    s.seedPhrase.verifyChecksum = false
+  })
+  assert.deepEqual(names(scanTextForDlp(noCheck, broken)), ['BIP-39 Seed Phrase'])
+  // Without an injected list the detector is inert (documented gap).
+  assert.deepEqual(names(scanTextForDlp(engine(), phrase)), [])
+})
+
+test('segment decoding catches a base64 secret inside JSON-ish text', () => {
+  const e = engine()
+  const key = awsKeyId()
+  const r = scanTextForDlp(e, `{"note":"hello","blob":"${Buffer.from('id=' + key).toString('base64')}"}`)
+  assert.ok(names(r).includes('AWS Access ID'))
+  assert.ok(!JSON.stringify(r).includes(key))
+})
+
+test('clean text is clean', () => {
+  const r = scanTextForDlp(engine(), 'The quick brown fox jumps over the lazy dog. SGVsbG8gd29ybGQ=')
+  assert.deepEqual(r, {matches: [], warnings: []})
+})
