@@ -1,0 +1,356 @@
+import {JsonNumber, type JsonObject} from '../canonical/index.js'
+import {actionReceiptHash, recordString, recordUint, verifyActionReceipt, type ActionReceipt} from './action-receipt.js'
+import type {RotationEndorsement} from './rotation-endorsement.js'
+import {sessionOpenGenesis} from './session-genesis.js'
+
+// Receipt chain verification, Profile B (receipts.md §6.4–6.6). The verifier is a state
+// machine fed one receipt at a time, so memory stays constant in the number of receipts.
+
+/** One element of a chain as the extractor yields it. */
+export type ChainItem =
+  | {kind: 'receipt'; receipt: ActionReceipt; hasRecordObject: boolean}
+  | {kind: 'evidence_v2'; chainSeq: string}
+
+export interface ChainOptions {
+  /** Pinned signer key, lowercase hex. Empty/undefined: trust the first receipt's key. */
+  pinnedKey?: string
+  /** Recorder session id the endorsements are bound to. */
+  sessionId?: string
+  /** Verified rotation endorsements (see parseRotationEndorsement). */
+  endorsements?: readonly RotationEndorsement[]
+}
+
+export interface ChainResult {
+  valid: boolean
+  receiptCount: number
+  finalSeq?: string
+  rootHash?: string
+  /** Canonical RFC3339Nano timestamps of the first and last receipt. */
+  startTime?: string
+  endTime?: string
+  error?: string
+  /** The failing receipt's declared chain_seq (or its index for pre-check failures); absent when no position applies. */
+  brokenAtSeq?: string
+}
+
+class ChainBreak extends Error {
+  constructor(
+    message: string,
+    readonly at: string | undefined,
+  ) {
+    super(message)
+  }
+}
+
+function obj(record: JsonObject, name: string): JsonObject | undefined {
+  const v = record.get(name)
+  return v instanceof Map ? v : undefined
+}
+
+function sessionPart(record: JsonObject, part: 'open' | 'heartbeat' | 'close'): JsonObject | undefined {
+  const sc = obj(record, 'session_control')
+  return sc === undefined ? undefined : obj(sc, part)
+}
+
+function str(o: JsonObject, name: string): string {
+  const v = o.get(name)
+  return typeof v === 'string' ? v : ''
+}
+
+function uint(o: JsonObject, name: string): bigint {
+  const v = o.get(name)
+  return v instanceof JsonNumber ? BigInt(v.text) : 0n
+}
+
+/**
+ * The pre-checks that §6.4 runs over the whole list before the loop. Fed in a first pass;
+ * `error()` then says whether the chain fails before any receipt is verified.
+ */
+export class ChainPrecheck {
+  private index = 0
+  private missingAt: number | undefined
+  private sessionMismatch: string | undefined
+  private sawOpen = false
+  private transitionBeforeOpen = false
+
+  constructor(private readonly options: ChainOptions) {}
+
+  observe(item: ChainItem): void {
+    const i = this.index++
+    if (item.kind !== 'receipt') return
+    if (!item.hasRecordObject) {
+      if (this.missingAt === undefined) this.missingAt = i
+      return
+    }
+    const record = item.receipt.record
+    const open = sessionPart(record, 'open')
+    if (open !== undefined) {
+      const recorderSession = str(open, 'recorder_session')
+      if (this.sessionMismatch === undefined && recorderSession !== (this.options.sessionId ?? '')) {
+        this.sessionMismatch = `signed recorder session '${recorderSession}' does not match endorsement session '${this.options.sessionId ?? ''}'`
+      }
+    }
+    if (record.has('key_transition') && !this.sawOpen) this.transitionBeforeOpen = true
+    if (open !== undefined) this.sawOpen = true
+  }
+
+  failure(): ChainBreak | undefined {
+    if (this.missingAt !== undefined) {
+      return new ChainBreak(`seq ${this.missingAt}: missing or invalid action_record`, String(this.missingAt))
+    }
+    const endorsements = this.options.endorsements ?? []
+    if (endorsements.length === 0) return undefined
+    if (!this.options.pinnedKey) return new ChainBreak('rotation endorsement verification requires at least one trusted root key', undefined)
+    if ((this.options.sessionId ?? '').trim() === '') {
+      return new ChainBreak('rotation endorsement verification requires a recorder session ID', undefined)
+    }
+    if (this.sessionMismatch !== undefined) return new ChainBreak(this.sessionMismatch, undefined)
+    if (this.transitionBeforeOpen) return new ChainBreak('root receipt segment has no signed session_open recorder binding', undefined)
+    return undefined
+  }
+
+  /** Builds the failed result for a pre-check failure. */
+  result(): ChainResult | undefined {
+    const f = this.failure()
+    return f === undefined ? undefined : breakResult(f, this.index)
+  }
+}
+
+function breakResult(b: ChainBreak, count: number): ChainResult {
+  const r: ChainResult = {valid: false, receiptCount: count, error: b.message}
+  if (b.at !== undefined) r.brokenAtSeq = b.at
+  return r
+}
+
+/** The §6.4 loop. Call `push` for each item in order, then `finish`. */
+export class ChainVerifier {
+  private i = 0
+  private prev = ''
+  private prevSeq = 0n
+  private expectedKey: string | undefined
+  private segmentStart = 0
+  private segmentCount = 0
+  private readonly opens = new Map<string, string>()
+  private readonly closed = new Set<string>()
+  private active: {run: string; open: string} | undefined
+  private readonly used = new Set<number>()
+  private firstTime: string | undefined
+  private lastTime: string | undefined
+  private broken: ChainBreak | undefined
+
+  constructor(private readonly options: ChainOptions) {
+    this.expectedKey = options.pinnedKey ? options.pinnedKey : undefined
+  }
+
+  /** False once the chain is broken (further items are ignored). */
+  get ok(): boolean {
+    return this.broken === undefined
+  }
+
+  push(item: ChainItem): boolean {
+    if (this.broken !== undefined) return false
+    try {
+      this.step(item)
+      this.i++
+      return true
+    } catch (e) {
+      if (e instanceof ChainBreak) {
+        this.broken = e
+        return false
+      }
+      throw e
+    }
+  }
+
+  finish(): ChainResult {
+    if (this.broken !== undefined) return breakResult(this.broken, this.i)
+    const supplied = this.options.endorsements?.length ?? 0
+    if (this.used.size < supplied) {
+      return {valid: false, receiptCount: this.i, error: 'unused rotation endorsement does not match a required boundary'}
+    }
+    if (this.i === 0) return {valid: true, receiptCount: 0}
+    return {
+      valid: true,
+      receiptCount: this.i,
+      finalSeq: this.prevSeq.toString(),
+      rootHash: this.prev,
+      startTime: this.firstTime,
+      endTime: this.lastTime,
+    }
+  }
+
+  private step(item: ChainItem): void {
+    const i = this.i
+    if (item.kind === 'evidence_v2') {
+      throw new ChainBreak('v2 chain verification is not implemented; verify v2 receipts individually with verify_evidence()', item.chainSeq)
+    }
+    const receipt = item.receipt
+    const record = receipt.record
+    if (!item.hasRecordObject) throw new ChainBreak(`seq ${i}: missing or invalid action_record`, String(i))
+    const seq = recordUint(record, 'chain_seq')
+    const at = seq.toString()
+    const fail = (msg: string): never => {
+      throw new ChainBreak(`seq ${at}: ${msg}`, at)
+    }
+    const marker = obj(record, 'key_transition')
+    if (this.expectedKey === undefined) this.expectedKey = receipt.signerKey // §6.2: first receipt's key, verbatim
+
+    // 2. position rules
+    if (i === 0) {
+      if (marker !== undefined) fail('chain starts at a key_transition segment without the prior segment')
+      if (seq !== 0n) fail('root receipt segment must start at chain_seq 0')
+    } else if (marker !== undefined) {
+      this.checkBoundary(receipt, marker, seq, fail)
+      this.expectedKey = receipt.signerKey.toLowerCase()
+      this.segmentStart = i
+      this.segmentCount = 0
+    } else if (seq === 0n) {
+      fail('unexpected seq 0 without a key_transition boundary')
+    }
+
+    // 3. signature against the expected key
+    const sigErr = verifyActionReceipt(receipt, this.expectedKey)
+    if (sigErr !== undefined) fail(`signature: ${sigErr}`)
+
+    // 4. position inside the segment
+    const want = BigInt(i - this.segmentStart)
+    if (seq !== want) throw new ChainBreak(`seq gap: expected ${want}, got ${seq}`, at)
+
+    // 5. previous-hash rule
+    const prevField = recordString(record, 'chain_prev_hash')
+    let expectedPrev: string
+    if (i === 0) {
+      const anchorErr = firstReceiptAnchor(record, prevField, seq)
+      if (anchorErr !== undefined) fail(anchorErr)
+      expectedPrev = prevField.startsWith('g1:') ? prevField : 'genesis'
+    } else {
+      expectedPrev = this.prev
+      const open = sessionPart(record, 'open')
+      if (open !== undefined) {
+        const restartErr = this.restartCheck(open, prevField, seq)
+        if (restartErr !== undefined) fail(restartErr)
+      }
+    }
+    if (prevField !== expectedPrev) fail('chain_prev_hash mismatch')
+
+    // 6. run state machine
+    const stateErr = this.sessionState(record, expectedPrev, seq)
+    if (stateErr !== undefined) fail(stateErr)
+
+    // 7. advance
+    this.prev = actionReceiptHash(receipt)
+    this.prevSeq = seq
+    this.segmentCount++
+    const ts = recordString(record, 'timestamp')
+    if (this.firstTime === undefined) this.firstTime = ts
+    this.lastTime = ts
+  }
+
+  private checkBoundary(receipt: ActionReceipt, marker: JsonObject, seq: bigint, fail: (m: string) => never): void {
+    if (seq !== 0n) fail('key_transition marker on a non-genesis receipt (seq != 0)')
+    if (str(marker, 'prior_chain_hash') !== this.prev) fail('key_transition prior_chain_hash does not match actual prior tail hash')
+    if (recordString(receipt.record, 'chain_prev_hash') !== this.prev) fail('segment-genesis chain_prev_hash does not match prior tail hash')
+    if (str(marker, 'prior_signer_key') !== this.expectedKey) fail('key_transition prior_signer_key does not match prior segment key')
+    if (uint(marker, 'prior_chain_seq') !== this.prevSeq) fail('key_transition prior_chain_seq does not match prior segment final seq')
+    const newKey = receipt.signerKey.toLowerCase()
+    const matches: number[] = []
+    ;(this.options.endorsements ?? []).forEach((e, idx) => {
+      if (
+        !this.used.has(idx) &&
+        e.sessionId === (this.options.sessionId ?? '') &&
+        e.priorSignerKey === this.expectedKey &&
+        e.priorFinalSeq === this.prevSeq &&
+        e.priorTailHash === this.prev &&
+        e.newSignerKey === newKey
+      ) {
+        matches.push(idx)
+      }
+    })
+    if (matches.length === 0) fail('rotation endorsement does not match receipt boundary')
+    if (matches.length > 1) fail('multiple rotation endorsements match one receipt boundary')
+    this.used.add(matches[0] as number)
+  }
+
+  private restartCheck(open: JsonObject, prevField: string, seq: bigint): string | undefined {
+    if (prevField.startsWith('g1:')) return 'restart session_open must not use g1 chain_prev_hash'
+    if (str(open, 'genesis_hash') !== '') return 'restart session_open must not carry genesis_hash'
+    if (uint(open, 'chain_open_seq') !== seq) return 'session_open chain_open_seq does not match receipt chain_seq'
+    if (str(open, 'prior_chain_head') !== this.prev) return 'session_open prior_chain_head does not match prior tail hash'
+    if (uint(open, 'prior_chain_seq') !== this.prevSeq) return 'session_open prior_chain_seq does not match prior tail seq'
+    return undefined
+  }
+
+  private sessionState(record: JsonObject, prevHash: string, seq: bigint): string | undefined {
+    const run = recordString(record, 'run_nonce')
+    if (run === '') return record.has('session_control') ? 'session_control receipt missing run_nonce' : undefined
+    const open = sessionPart(record, 'open')
+    if (open !== undefined) {
+      if (str(open, 'run_nonce') !== run) return 'session_open run_nonce does not match receipt run_nonce'
+      const openNonce = str(open, 'open_nonce')
+      if (openNonce === '') return 'session_open open_nonce is empty'
+      if (this.opens.has(run)) return 'duplicate session_open for run_nonce'
+      this.opens.set(run, openNonce)
+      this.closed.delete(run)
+      this.active = {run, open: openNonce}
+      return undefined
+    }
+    if (!this.opens.has(run)) return 'run_nonce first receipt is not a matching session_open'
+    if (this.closed.has(run)) return 'record observed after session_close'
+    for (const [part, label] of [['heartbeat', 'heartbeat'], ['close', 'session_close']] as const) {
+      const p = sessionPart(record, part)
+      if (p === undefined) continue
+      if (str(p, 'run_nonce') !== run) return `${label} run_nonce does not match receipt run_nonce`
+      if (this.active === undefined) return `${label} has no active session_open`
+      if (this.active.run !== run) return `${label} run_nonce does not match active session_open`
+      if (str(p, 'open_nonce') !== this.opens.get(run)) return `${label} open_nonce does not match session_open`
+      if (str(p, 'open_nonce') !== this.active.open) return `${label} open_nonce does not match active session_open`
+      if (part === 'heartbeat') {
+        if (str(p, 'chain_head') !== prevHash) return 'heartbeat chain_head mismatch'
+        if (uint(p, 'chain_seq_head') !== seq - 1n) return 'heartbeat chain_seq_head mismatch'
+      } else {
+        if (str(p, 'root_hash') !== prevHash) return 'session_close root_hash mismatch'
+        if (uint(p, 'final_seq') !== seq) return 'session_close final_seq mismatch'
+        if (uint(p, 'receipt_count') !== BigInt(this.segmentCount + 1)) return 'session_close receipt_count mismatch'
+        this.closed.add(run)
+        this.active = undefined
+      }
+    }
+    return undefined
+  }
+}
+
+// §6.5.1: the first receipt's anchor, legacy `genesis` or bound `g1:` session-open genesis.
+function firstReceiptAnchor(record: JsonObject, prevField: string, seq: bigint): string | undefined {
+  const open = sessionPart(record, 'open')
+  if (!prevField.startsWith('g1:')) {
+    if (prevField === 'genesis' && open !== undefined) return 'session_open on legacy genesis must use bound g1 chain_prev_hash'
+    if (prevField === 'genesis' && recordString(record, 'run_nonce') !== '') return 'run_nonce first receipt is not a matching session_open'
+    return undefined
+  }
+  if (open === undefined) return 'g1 chain_prev_hash requires SessionControl.Open'
+  if (seq !== 0n) return 'bound session_open genesis must be chain_seq 0'
+  const g = sessionOpenGenesis(open)
+  if (prevField !== g) return 'session_open genesis hash mismatch'
+  if (str(open, 'genesis_hash') !== g) return 'session_open genesis_hash mismatch'
+  if (uint(open, 'chain_open_seq') !== seq) return 'session_open chain_open_seq does not match receipt chain_seq'
+  if (str(open, 'prior_chain_head') !== '' || uint(open, 'prior_chain_seq') !== 0n) {
+    return 'bound genesis session_open must not carry prior chain tail'
+  }
+  return undefined
+}
+
+/**
+ * Verifies a chain from a re-openable source: a first pass runs the §6.4 pre-checks, a second
+ * the loop. Both passes stream, so memory is constant in the number of receipts.
+ */
+export async function verifyChain(open: () => AsyncIterable<ChainItem>, options: ChainOptions = {}): Promise<ChainResult> {
+  const pre = new ChainPrecheck(options)
+  for await (const item of open()) pre.observe(item)
+  const preFailure = pre.result()
+  if (preFailure !== undefined) return preFailure
+  const verifier = new ChainVerifier(options)
+  for await (const item of open()) {
+    if (!verifier.push(item)) break
+  }
+  return verifier.finish()
+}

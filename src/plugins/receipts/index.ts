@@ -1,0 +1,34 @@
+// Layer 1: ActionReceipt v1 (build, sign, verify, chains, flight-recorder extraction),
+// EvidenceReceipt v2, rotation endorsements, and the verify-receipt service.
+export {
+  parseActionReceiptText,
+  parseActionReceiptTree,
+  verifyActionReceipt,
+  validateActionRecord,
+  signActionReceipt,
+  encodeActionReceipt,
+  actionReceiptHash,
+  recordString,
+  recordUint,
+  ReceiptParseError,
+  ReceiptValidationError,
+} from './action-receipt.js'
+export type {ActionReceipt} from './action-receipt.js'
+export {ACTION_RECORD, ACTION_TYPES} from './action-record-schema.js'
+export {verifyChain, ChainVerifier, ChainPrecheck} from './chain.js'
+export type {ChainItem, ChainOptions, ChainResult} from './chain.js'
+export {sessionOpenGenesis} from './session-genesis.js'
+export {
+  parseRotationEndorsement,
+  endorsementBody,
+  endorsementDigest,
+  EndorsementError,
+  ENDORSEMENT_MAX_BYTES,
+} from './rotation-endorsement.js'
+export type {RotationEndorsement} from './rotation-endorsement.js'
+export {parseRecorderEntry, recorderEntryHash, EntryChainVerifier, EntryError} from './recorder-entry.js'
+export type {RecorderEntry} from './recorder-entry.js'
+export {extractChainItems, chainFilesInDir, ExtractionError} from './extract.js'
+export {readLines, MAX_LINE_BYTES} from './line-reader.js'
+export {verifyReceiptInput, displayTime, MAX_RECEIPT_FILE_BYTES} from './verify-service.js'
+export type {VerifyReceiptRequest, VerifyReceiptReport, SingleReceiptReport, ChainReport, EvidenceReport} from './verify-service.js'

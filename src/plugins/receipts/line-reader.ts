@@ -1,0 +1,69 @@
+import {open} from 'node:fs/promises'
+
+export const MAX_LINE_BYTES = 1024 * 1024
+
+export interface Line {
+  /** 1-based line number in the file. */
+  number: number
+  /** The line without its terminator; undefined when it exceeded the limit (its bytes are dropped). */
+  text: string | undefined
+  /** Byte length of the line as read (for an over-long line: at least limit + 1). */
+  bytes: number
+}
+
+/**
+ * Streams a file line by line with bounded memory: a line longer than `maxBytes` is reported
+ * with `text: undefined` and never buffered whole, so a hostile file cannot exhaust memory.
+ */
+export async function* readLines(path: string, maxBytes = MAX_LINE_BYTES, chunkSize = 1 << 20): AsyncGenerator<Line> {
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(chunkSize)
+    let parts: Buffer[] = []
+    let partBytes = 0
+    let overflow = false
+    let lineNo = 1
+    for (;;) {
+      const {bytesRead} = await fh.read(buf, 0, chunkSize, null)
+      if (bytesRead === 0) break
+      let start = 0
+      for (;;) {
+        const nl = buf.indexOf(0x0a, start)
+        const end = nl === -1 || nl >= bytesRead ? bytesRead : nl
+        const piece = end - start
+        if (!overflow) {
+          if (partBytes + piece > maxBytes) {
+            overflow = true
+            parts = []
+          } else if (piece > 0) {
+            parts.push(Buffer.from(buf.subarray(start, end)))
+          }
+        }
+        partBytes += piece
+        if (end === bytesRead) break
+        yield finish()
+        start = end + 1
+        if (start >= bytesRead) break
+      }
+    }
+    if (partBytes > 0 || overflow) yield finish()
+
+    function finish(): Line {
+      const line: Line = {
+        number: lineNo++,
+        text: overflow ? undefined : stripCr(Buffer.concat(parts, partBytes).toString('utf8')),
+        bytes: partBytes,
+      }
+      parts = []
+      partBytes = 0
+      overflow = false
+      return line
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+function stripCr(s: string): string {
+  return s.endsWith('\r') ? s.slice(0, -1) : s
+}
