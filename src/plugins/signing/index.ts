@@ -35,6 +35,8 @@ export {
   parsePublicKeyValue,
   looksLikePath,
   loadPublicKey,
+  hexPublicKeyFromFlags,
+  HEX_KEY_FILE_CAP,
 } from './key-text.js'
 export type {PublicKeyValue} from './key-text.js'
 export {writeFileAtomic} from './atomic-write.js'

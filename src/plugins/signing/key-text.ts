@@ -121,3 +121,38 @@ export function loadPublicKey(pathOrValue: string): PublicKeyValue {
   }
   return parsePublicKeyValue(pathOrValue)
 }
+
+/** Largest file accepted by `--*-pubkey-file` (a 64-hex key plus whitespace). */
+export const HEX_KEY_FILE_CAP = 4096
+
+/**
+ * The ceremony CLIs' key arguments: exactly one of an inline 64-hex key (`--<flag>`) or a file
+ * holding one (`--<flag>-file`, at most 4096 bytes, whitespace trimmed). Returns the 32 bytes.
+ */
+export function hexPublicKeyFromFlags(flag: string, inline: string | undefined, file: string | undefined): Buffer {
+  if ((inline === undefined) === (file === undefined)) {
+    throw new PipelockError('USAGE', `exactly one of --${flag} or --${flag}-file is required`)
+  }
+  let text = inline ?? ''
+  if (file !== undefined) {
+    let data: Buffer
+    try {
+      data = readFileSync(file)
+    } catch (e) {
+      throw new PipelockError('FILE_NOT_FOUND', `reading --${flag}-file ${file}: ${goErrnoText(e)}`)
+    }
+    if (data.length > HEX_KEY_FILE_CAP) {
+      throw new PipelockError('KEY_INVALID', `--${flag}-file ${file} exceeds size cap: got ${data.length} bytes, max ${HEX_KEY_FILE_CAP}`)
+    }
+    text = data.toString('utf8')
+  }
+  text = text.replace(TRIM, '')
+  let bytes: Buffer
+  try {
+    bytes = decodeGoHex(text)
+  } catch (e) {
+    throw new PipelockError('KEY_INVALID', `--${flag}: invalid hex: ${(e as Error).message}`)
+  }
+  if (bytes.length !== 32) throw new PipelockError('KEY_INVALID', `--${flag}: invalid public key length: got ${bytes.length}, want 32`)
+  return bytes
+}
