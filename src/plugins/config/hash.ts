@@ -1,0 +1,67 @@
+import {compareUtf8, goQuote} from '../canonical/index.js'
+import {sha256Hex} from '../signing/index.js'
+import type {PipelockConfig} from './schema.js'
+
+/** Top-level sections left out of the policy hash (§20.1): operational, not policy. */
+export const HASH_EXCLUDED_SECTIONS: readonly string[] = ['health_watchdog', 'learn_lock']
+
+/**
+ * Secret-bearing fields: hashed as `"<set>"` when non-empty (or `""`), so the hash records that
+ * a credential exists without turning a guessable token into an offline-checkable digest.
+ */
+export const HASH_MASKED_FIELDS: readonly string[] = [
+  'kill_switch.api_token',
+  'emit.webhook.auth_token',
+  'emit.otlp.headers',
+  'scan_api.auth.bearer_tokens',
+  'license_key',
+]
+
+/**
+ * The policy hash written as `config_hash` in logs and `policy_hash` in receipts:
+ * `sha256:` + hex SHA-256 of the canonical JSON of the *effective* config (after the merge over
+ * defaults and the pattern merge, so an empty file and no file hash the same), minus
+ * HASH_EXCLUDED_SECTIONS, with HASH_MASKED_FIELDS masked. Canonical JSON: object keys sorted by
+ * UTF-8 bytes, no whitespace, strings with Go's escaping (`goQuote`), numbers in their shortest
+ * round-trip form (integers without a fraction), absent optional fields omitted.
+ * Not byte-compatible with the reference's hash (its canonical view is Go-struct specific).
+ */
+export function configHash(config: PipelockConfig): string {
+  return 'sha256:' + sha256Hex(Buffer.from(canonicalPolicyJson(config), 'utf8'))
+}
+
+/** The exact bytes `configHash` digests (exported for tests and debugging). */
+export function canonicalPolicyJson(config: PipelockConfig): string {
+  const view: Record<string, unknown> = {...config}
+  for (const k of HASH_EXCLUDED_SECTIONS) delete view[k]
+  const masked = structuredClone(view)
+  for (const field of HASH_MASKED_FIELDS) mask(masked, field.split('.'))
+  return encode(masked)
+}
+
+function mask(root: Record<string, unknown>, steps: string[]): void {
+  let node: unknown = root
+  for (const s of steps.slice(0, -1)) {
+    node = (node as Record<string, unknown>)[s]
+    if (node === null || typeof node !== 'object') return
+  }
+  const last = steps[steps.length - 1]!
+  const parent = node as Record<string, unknown>
+  const v = parent[last]
+  const empty = v === '' || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
+  parent[last] = empty ? '' : '<set>'
+}
+
+function encode(v: unknown): string {
+  if (v === null) return 'null'
+  if (typeof v === 'boolean') return v ? 'true' : 'false'
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error('non-finite number in config')
+    return Object.is(v, -0) ? '0' : String(v)
+  }
+  if (typeof v === 'string') return goQuote(v)
+  if (Array.isArray(v)) return '[' + v.map(encode).join(',') + ']'
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined)
+  entries.sort((a, b) => compareUtf8(a[0], b[0]))
+  return '{' + entries.map(([k, x]) => goQuote(k) + ':' + encode(x)).join(',') + '}'
+}

@@ -1,0 +1,35 @@
+// Layer 1: the configuration subsystem (runtime.md §20): schema, strict loading, validation,
+// presets, policy hash and hot reload. Everything other subsystems may use is exported here.
+export {configSchema, configFileSchema, TOP_LEVEL_KEYS, type PipelockConfig, type DlpPatternConfig, type ResponsePatternConfig} from './schema.js'
+export {
+  defaultConfig,
+  DEFAULT_LISTEN,
+  DEFAULT_API_ALLOWLIST,
+  DEFAULT_BLOCKLIST,
+  DEFAULT_INTERNAL_CIDRS,
+  DEFAULT_SENSITIVE_HEADERS,
+  DEFAULT_IGNORE_HEADERS,
+} from './defaults.js'
+export {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_ONLY_RESPONSE_PATTERNS, type BuiltinDlpPattern, type BuiltinResponsePattern} from './builtin-patterns.js'
+export {loadConfig, parseConfigText, type LoadedConfig, type LoadOptions} from './load.js'
+export {resolveConfig, type ResolveOptions, type ResolvedConfig} from './resolve.js'
+export {validateConfig, type ValidateOptions} from './validate.js'
+export {ConfigFieldError, formatWarning, dotted, type ConfigWarning} from './problems.js'
+export {MULTI_DOC_MESSAGE} from './yaml-source.js'
+export {configHash, canonicalPolicyJson, HASH_EXCLUDED_SECTIONS, HASH_MASKED_FIELDS} from './hash.js'
+export {assertImplemented, enabledFeatures, FEATURE_SECTIONS, FEATURE_SECTION_NAMES, type FeatureSection} from './features.js'
+export {PRESET_NAMES, PRESET_SUMMARIES, presetConfig, isPresetName, type PresetName} from './presets.js'
+export {renderPresetYaml} from './generate.js'
+export {SECTION_DOCS} from './section-docs.js'
+export {RESTART_ONLY_FIELDS, holdRestartOnly, reloadDowngrades, reloadRejection} from './reload-policy.js'
+export {
+  ConfigReloader,
+  type ConfigReloaderOptions,
+  type ConfigReloaderEvents,
+  type ReloadApplied,
+  type ReloadRejected,
+  type ReloadIgnored,
+  type ReloadTimers,
+  type ReloadTrigger,
+} from './reloader.js'
+export {checkHostRule, parseCidr, parseHostPort, isCanonicalCidr} from './net-rules.js'

@@ -1,0 +1,72 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {PipelockError} from '../errors/index.js'
+import {configHash} from './hash.js'
+import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
+import {resolveConfig, type ResolveOptions} from './resolve.js'
+import type {PipelockConfig} from './schema.js'
+import {ConfigYamlError, parseConfigYaml} from './yaml-source.js'
+
+export interface LoadedConfig {
+  readonly config: PipelockConfig
+  readonly warnings: readonly ConfigWarning[]
+  /** The file it came from; undefined for the built-in defaults. */
+  readonly path?: string
+  /** `sha256:<hex>` policy hash (see `configHash`). */
+  readonly hash: string
+}
+
+export interface LoadOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>
+}
+
+/**
+ * `pipelock run --config <path>` (§20.1) — or, without a path, the built-in defaults. Both go
+ * through the same merge base, so no config and an empty file give identical results (§24 #5).
+ * Every failure is a CONFIG_INVALID PipelockError naming the file and, where known, the line.
+ * Synchronous on purpose: the reloader runs it inside one timer tick.
+ */
+export function loadConfig(file?: string, options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env
+  if (file === undefined) return finish(resolveConfig({}, {env}), undefined)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `reading config ${file}: ${code ?? (err as Error).message}`, {
+      hint: 'pass an existing YAML file to --config, or create one with: pipelock generate config --preset balanced --out pipelock.yaml',
+    })
+  }
+  return finish(parseConfigText(text, file, {env, baseDir: path.dirname(path.resolve(file))}), file)
+}
+
+/** Parses config YAML text; `file` only labels errors. */
+export function parseConfigText(text: string, file: string, options: ResolveOptions = {}): {config: PipelockConfig; warnings: ConfigWarning[]} {
+  let source
+  try {
+    source = parseConfigYaml(text)
+  } catch (err) {
+    if (err instanceof ConfigYamlError) {
+      throw new PipelockError('CONFIG_INVALID', `parsing config: ${err.message}`, {location: {file, line: err.line}})
+    }
+    throw err
+  }
+  try {
+    return resolveConfig(source.value, options)
+  } catch (err) {
+    if (err instanceof ConfigFieldError) {
+      const line = source.lineOf(err.path)
+      const what = err.detail === 'unknown key' ? `unknown key "${dotted(err.path)}"` : `${dotted(err.path)}: ${err.detail}`
+      throw new PipelockError('CONFIG_INVALID', `invalid config: ${what}`, {
+        location: {file, line},
+        hint: err.detail === 'unknown key' ? 'see docs/config.md for the accepted keys; unknown keys are refused so a typo never silently disables a control' : undefined,
+      })
+    }
+    throw err
+  }
+}
+
+function finish(r: {config: PipelockConfig; warnings: ConfigWarning[]}, file: string | undefined): LoadedConfig {
+  return {config: r.config, warnings: r.warnings, path: file, hash: configHash(r.config)}
+}

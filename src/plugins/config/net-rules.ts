@@ -1,0 +1,118 @@
+import {isIP, isIPv4} from 'node:net'
+
+/** A parsed CIDR: address bytes (4 or 16) and prefix length. */
+export interface Cidr {
+  readonly bytes: Uint8Array
+  readonly bits: number
+}
+
+/** IPv4 or IPv6 address text to bytes, or undefined. Zone ids are not accepted in config. */
+export function ipBytes(text: string): Uint8Array | undefined {
+  const kind = isIP(text)
+  if (kind === 4) return Uint8Array.from(text.split('.').map((p) => Number(p)))
+  if (kind !== 6) return undefined
+  let head = text
+  let tailV4: number[] = []
+  const lastColon = text.lastIndexOf(':')
+  if (isIPv4(text.slice(lastColon + 1))) {
+    tailV4 = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map((p) => Number(p))
+    head = text.slice(0, lastColon + 1) + '0:0'
+  }
+  const [left, right] = head.includes('::') ? head.split('::') : [head, undefined]
+  const l = left === '' || left === undefined ? [] : left.split(':')
+  const r = right === undefined || right === '' ? [] : right.split(':')
+  const groups = right === undefined ? l : [...l, ...Array<string>(8 - l.length - r.length).fill('0'), ...r]
+  const out = new Uint8Array(16)
+  groups.forEach((g, i) => {
+    const v = parseInt(g, 16)
+    out[i * 2] = v >> 8
+    out[i * 2 + 1] = v & 0xff
+  })
+  if (tailV4.length === 4) out.set(tailV4, 12)
+  return out
+}
+
+/** Parses `addr/bits` the way Go's `net.ParseCIDR` accepts it (no bare addresses). */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.indexOf('/')
+  if (slash < 0) return undefined
+  const bytes = ipBytes(text.slice(0, slash))
+  const bitsText = text.slice(slash + 1)
+  if (bytes === undefined || !/^[0-9]{1,3}$/.test(bitsText)) return undefined
+  const bits = Number(bitsText)
+  if (bits > bytes.length * 8) return undefined
+  return {bytes, bits}
+}
+
+/** True when no bit after the prefix is set (`10.0.0.0/8`, not `10.1.2.3/8`). */
+export function isCanonicalCidr(c: Cidr): boolean {
+  for (let i = 0; i < c.bytes.length * 8; i++) {
+    if (i < c.bits) continue
+    if ((c.bytes[i >> 3]! >> (7 - (i & 7))) & 1) return false
+  }
+  return true
+}
+
+export interface HostPort {
+  readonly host: string
+  readonly port: number
+}
+
+/** Go `net.SplitHostPort` shape plus a numeric port 0–65535; undefined when malformed. */
+export function parseHostPort(text: string): HostPort | undefined {
+  let host: string
+  let portText: string
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']')
+    if (close < 0 || text[close + 1] !== ':') return undefined
+    host = text.slice(1, close)
+    portText = text.slice(close + 2)
+  } else {
+    const colon = text.lastIndexOf(':')
+    if (colon < 0) return undefined
+    host = text.slice(0, colon)
+    portText = text.slice(colon + 1)
+    if (host.includes(':')) return undefined // unbracketed IPv6
+  }
+  if (!/^[0-9]{1,5}$/.test(portText)) return undefined
+  const port = Number(portText)
+  if (port > 65535) return undefined
+  return {host, port}
+}
+
+/**
+ * Validates one hostname rule (§5.17) for `trusted_domains`, `exempt_domains`,
+ * `subdomain_entropy_exclusions`: lower-cased, one trailing dot removed; `*.example.com` allowed;
+ * bare `*`, a wildcard over a single label (`*.com`), URLs, ports, paths and other glob
+ * characters refused. Returns the normalised rule, or an error message.
+ */
+export function checkHostRule(raw: string): {ok: true; value: string} | {ok: false; message: string} {
+  let s = raw.trim().toLowerCase()
+  if (s.endsWith('.')) s = s.slice(0, -1)
+  if (s === '') return {ok: false, message: 'empty hostname'}
+  if (s.includes('://')) return {ok: false, message: `"${raw}" is a URL; use a bare hostname`}
+  if (s.includes('/')) return {ok: false, message: `"${raw}" contains a path; use a bare hostname`}
+  if (isIP(s) !== 0) return {ok: true, value: s}
+  if (s.includes(':')) return {ok: false, message: `"${raw}" contains a port; use a bare hostname`}
+  if (s === '*') return {ok: false, message: 'bare "*" would match every host'}
+  let rest = s
+  if (s.startsWith('*.')) {
+    rest = s.slice(2)
+    if (!rest.includes('.')) return {ok: false, message: `"${raw}" wildcards a whole top-level domain`}
+  }
+  if (/[*?[\]{}\s]/.test(rest)) return {ok: false, message: `"${raw}" contains glob characters; only a leading "*." is allowed`}
+  if (rest.split('.').some((label) => label === '')) return {ok: false, message: `"${raw}" has an empty label`}
+  return {ok: true, value: s}
+}
+
+/** Loopback listen hosts never warrant a warning (§20.4 listen warnings). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true
+  const b = ipBytes(host)
+  if (b === undefined) return false
+  if (b.length === 4) return b[0] === 127
+  return b.every((v, i) => (i === 15 ? v === 1 : v === 0))
+}

@@ -1,0 +1,178 @@
+import {EventEmitter} from 'node:events'
+import path from 'node:path'
+import {watch, type FSWatcher} from 'chokidar'
+import {formatError, isPipelockError} from '../errors/index.js'
+import {configHash} from './hash.js'
+import {loadConfig, type LoadedConfig} from './load.js'
+import {holdRestartOnly, reloadDowngrades, reloadRejection} from './reload-policy.js'
+
+export type ReloadTrigger = 'watch' | 'signal'
+
+/** A reload that took effect. */
+export interface ReloadApplied {
+  readonly trigger: ReloadTrigger
+  readonly config: LoadedConfig
+  readonly previous: LoadedConfig
+  /** Restart-only fields that changed in the file; their running values were kept. */
+  readonly restartOnly: readonly string[]
+  /** Downgrade warnings (`<field>: <old> -> <new>`), logged; the reload still applied. */
+  readonly downgrades: readonly string[]
+}
+
+/** A reload that did not take effect; the running config stays in force. */
+export interface ReloadRejected {
+  readonly trigger: ReloadTrigger
+  readonly error: Error
+  /** One line for stderr: `pipelock: config reload failed: <err>`. */
+  readonly message: string
+}
+
+export interface ReloadIgnored {
+  readonly trigger: ReloadTrigger
+  readonly reason: string
+}
+
+/** Injectable timer functions (tests pass fakes; defaults are the globals). */
+export interface ReloadTimers {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+export interface ConfigReloaderOptions {
+  /** The `--config` file. */
+  readonly path: string
+  /** The config the process started with (and is running). */
+  readonly initial: LoadedConfig
+  /** Full load + validate; defaults to `loadConfig`. */
+  readonly load?: (file: string) => LoadedConfig
+  /** Debounce after the last file event (§20.6: 100 ms). */
+  readonly debounceMs?: number
+  /** A new config with the same hash as the last applied one within this window is ignored (2 s). */
+  readonly dedupWindowMs?: number
+  readonly now?: () => number
+  readonly timers?: ReloadTimers
+}
+
+export interface ConfigReloaderEvents {
+  applied: [ReloadApplied]
+  rejected: [ReloadRejected]
+  ignored: [ReloadIgnored]
+  /** Human lines such as `WARNING: config reload: metrics_listen requires restart, ignoring`. */
+  warning: [string]
+}
+
+/**
+ * Hot reload (§20.6). Watches the config file's directory (so editors that write a temp file
+ * and rename it over the original are seen) and reacts to add/change events for the file's
+ * basename with a debounce that restarts on every event; `reloadNow()` is the SIGHUP path
+ * (immediate). A reload is a full load + validate; any failure keeps the running config and is
+ * reported on `rejected`. Events are emitted synchronously from the reload.
+ */
+export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
+  private running: LoadedConfig
+  private readonly startup: LoadedConfig
+  private readonly file: string
+  private readonly load: (file: string) => LoadedConfig
+  private readonly debounceMs: number
+  private readonly dedupWindowMs: number
+  private readonly now: () => number
+  private readonly timers: ReloadTimers
+  private pending: unknown = undefined
+  private watcher: FSWatcher | undefined
+  private lastAppliedHash: string
+  private lastAppliedAt: number
+
+  constructor(options: ConfigReloaderOptions) {
+    super()
+    this.file = path.resolve(options.path)
+    this.running = options.initial
+    this.startup = options.initial
+    this.load = options.load ?? ((f) => loadConfig(f))
+    this.debounceMs = options.debounceMs ?? 100
+    this.dedupWindowMs = options.dedupWindowMs ?? 2000
+    this.now = options.now ?? Date.now
+    this.timers = options.timers ?? {setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout)}
+    this.lastAppliedHash = options.initial.hash
+    this.lastAppliedAt = this.now()
+  }
+
+  /** The config in force now. Take one snapshot per request and keep it for the whole request. */
+  get current(): LoadedConfig {
+    return this.running
+  }
+
+  /** Starts the file watcher; resolves once it is watching. */
+  async start(): Promise<void> {
+    if (this.watcher !== undefined) return
+    const base = path.basename(this.file)
+    const w = watch(path.dirname(this.file), {ignoreInitial: true, depth: 0, ignored: (p: string) => p !== path.dirname(this.file) && path.basename(p) !== base})
+    this.watcher = w
+    const onEvent = (p: string): void => {
+      if (path.basename(p) === base) this.notifyChange()
+    }
+    w.on('add', onEvent)
+    w.on('change', onEvent)
+    w.on('error', (err) => this.emit('warning', `WARNING: config watcher: ${(err as Error).message}`))
+    await new Promise<void>((resolve) => w.once('ready', () => resolve()))
+  }
+
+  /** A file event: (re)start the debounce timer. */
+  notifyChange(): void {
+    if (this.pending !== undefined) this.timers.clearTimeout(this.pending)
+    this.pending = this.timers.setTimeout(() => {
+      this.pending = undefined
+      this.reload('watch')
+    }, this.debounceMs)
+  }
+
+  /** SIGHUP: reload immediately (a pending debounced reload is folded into this one). */
+  reloadNow(): void {
+    if (this.pending !== undefined) {
+      this.timers.clearTimeout(this.pending)
+      this.pending = undefined
+    }
+    this.reload('signal')
+  }
+
+  async close(): Promise<void> {
+    if (this.pending !== undefined) this.timers.clearTimeout(this.pending)
+    this.pending = undefined
+    const w = this.watcher
+    this.watcher = undefined
+    if (w !== undefined) await w.close()
+  }
+
+  private reload(trigger: ReloadTrigger): void {
+    let next: LoadedConfig
+    try {
+      next = this.load(this.file)
+    } catch (err) {
+      this.reject(trigger, err as Error)
+      return
+    }
+    if (next.hash === this.lastAppliedHash && this.now() - this.lastAppliedAt < this.dedupWindowMs) {
+      this.emit('ignored', {trigger, reason: 'unchanged config (same hash within the dedup window)'})
+      return
+    }
+    const downgrades = reloadDowngrades(this.running.config, next.config)
+    const refusal = reloadRejection(this.startup.config, this.running.config, next.config, downgrades)
+    if (refusal !== undefined) {
+      this.reject(trigger, new Error(refusal))
+      return
+    }
+    const held = holdRestartOnly(this.running.config, next.config)
+    for (const field of held.changed) this.emit('warning', `WARNING: config reload: ${field} requires restart, ignoring`)
+    for (const d of downgrades) this.emit('warning', `WARNING: config reload: security downgrade: ${d}`)
+    const applied: LoadedConfig = {...next, config: held.config, hash: held.changed.length === 0 ? next.hash : configHash(held.config)}
+    const previous = this.running
+    this.running = applied
+    this.lastAppliedHash = next.hash
+    this.lastAppliedAt = this.now()
+    this.emit('applied', {trigger, config: applied, previous, restartOnly: held.changed, downgrades})
+  }
+
+  private reject(trigger: ReloadTrigger, error: Error): void {
+    const detail = isPipelockError(error) ? formatError(error) : error.message
+    this.emit('rejected', {trigger, error, message: `pipelock: config reload failed: ${detail}`})
+  }
+}

@@ -1,0 +1,349 @@
+import {statSync} from 'node:fs'
+import RE2 from 're2'
+import {DEFAULT_DLP_PATTERNS} from './builtin-patterns.js'
+import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
+import {ConfigFieldError, type ConfigWarning} from './problems.js'
+import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
+
+export interface ValidateOptions {
+  /** Environment for `PIPELOCK_KILLSWITCH_API_TOKEN` (a token from env satisfies `api_listen`). */
+  readonly env?: Readonly<Record<string, string | undefined>>
+}
+
+const MODES = ['strict', 'balanced', 'audit']
+const SEVERITIES = ['critical', 'high', 'medium', 'low']
+const VALIDATORS = ['luhn', 'mod97', 'aba', 'wif']
+const TIERS = ['none', 'soft', 'hard', 'drain']
+const SEED_WORD_COUNTS = [12, 15, 18, 21, 24]
+const GIB = 1024 * 1024 * 1024
+
+/**
+ * §20.4: checks the effective config. Throws a ConfigFieldError for the first fatal problem (in
+ * the order below, which follows the spec's list) and returns the non-fatal warnings. Pure except
+ * for the `dlp.secrets_file` stat the spec requires.
+ */
+export function validateConfig(c: PipelockConfig, options: ValidateOptions = {}): ConfigWarning[] {
+  const warnings: ConfigWarning[] = []
+  const fail = (path: (string | number)[], message: string): never => {
+    throw new ConfigFieldError(path, message)
+  }
+  const oneOf = (path: (string | number)[], value: string, allowed: readonly string[]): void => {
+    if (!allowed.includes(value)) fail(path, `must be one of ${allowed.map((a) => (a === '' ? '""' : a)).join(', ')}, got "${value}"`)
+  }
+  const hostRules = (path: (string | number)[], list: readonly string[]): void => {
+    list.forEach((h, i) => {
+      const r = checkHostRule(h)
+      if (!r.ok) fail([...path, i], r.message)
+    })
+  }
+
+  // mode
+  oneOf(['mode'], c.mode, MODES)
+  if (c.mode === 'strict' && c.api_allowlist.length === 0) fail(['api_allowlist'], 'strict mode requires a non-empty api_allowlist')
+
+  // logging
+  oneOf(['logging', 'format'], c.logging.format, ['json', 'text'])
+  oneOf(['logging', 'output'], c.logging.output, ['stdout', 'file', 'both'])
+  if ((c.logging.output === 'file' || c.logging.output === 'both') && c.logging.file === '') {
+    fail(['logging', 'file'], `required when logging.output is "${c.logging.output}"`)
+  }
+
+  // dlp
+  if (c.dlp.action !== '') fail(['dlp', 'action'], 'is reserved and must be empty (set action per pattern, warn only)')
+  c.dlp.patterns.forEach((p, i) => checkDlpPattern(p, ['dlp', 'patterns', i]))
+  if (c.dlp.secrets_file !== '') {
+    let mode: number
+    try {
+      const st = statSync(c.dlp.secrets_file)
+      if (!st.isFile()) fail(['dlp', 'secrets_file'], `${c.dlp.secrets_file} is not a regular file`)
+      mode = st.mode
+    } catch (e) {
+      if (e instanceof ConfigFieldError) throw e
+      return fail(['dlp', 'secrets_file'], `${c.dlp.secrets_file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`)
+    }
+    // §5.9: no group write/exec and no access at all for others.
+    if ((mode & 0o037) !== 0) {
+      fail(['dlp', 'secrets_file'], `${c.dlp.secrets_file} is too permissive (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); use 0600 or 0640`)
+    }
+  }
+
+  // fetch proxy monitoring
+  const mon = c.fetch_proxy.monitoring
+  mon.blocklist.forEach((b, i) => {
+    if (b.trim() === '') fail(['fetch_proxy', 'monitoring', 'blocklist', i], 'blocklist entries must not be empty')
+  })
+  hostRules(['fetch_proxy', 'monitoring', 'subdomain_entropy_exclusions'], mon.subdomain_entropy_exclusions)
+  if (mon.max_requests_per_minute < 0) fail(['fetch_proxy', 'monitoring', 'max_requests_per_minute'], 'must be >= 0')
+  if (mon.max_data_per_minute < 0) fail(['fetch_proxy', 'monitoring', 'max_data_per_minute'], 'must be >= 0')
+
+  // response scanning
+  const rs = c.response_scanning
+  if (rs.enabled) {
+    oneOf(['response_scanning', 'action'], rs.action, ['strip', 'warn', 'block', 'ask'])
+    rs.patterns.forEach((p, i) => checkResponsePattern(p, ['response_scanning', 'patterns', i]))
+    oneOf(['response_scanning', 'sse_streaming', 'action'], rs.sse_streaming.action, ['', 'block', 'warn'])
+    if (rs.sse_streaming.max_event_bytes < 0) fail(['response_scanning', 'sse_streaming', 'max_event_bytes'], 'must be >= 0')
+    hostRules(['response_scanning', 'exempt_domains'], rs.exempt_domains)
+  } else if (rs.exempt_domains.length > 0) {
+    warnings.push({field: 'response_scanning.exempt_domains', message: 'set while response scanning is disabled; it has no effect'})
+  }
+
+  // forward proxy
+  if (c.forward_proxy.enabled) {
+    if (c.forward_proxy.max_tunnel_seconds <= 0) fail(['forward_proxy', 'max_tunnel_seconds'], 'must be > 0')
+    if (c.forward_proxy.idle_timeout_seconds <= 0) fail(['forward_proxy', 'idle_timeout_seconds'], 'must be > 0')
+  }
+
+  // websocket proxy
+  const ws = c.websocket_proxy
+  if (ws.enabled) {
+    for (const k of ['max_message_bytes', 'max_concurrent_connections', 'max_connection_seconds', 'idle_timeout_seconds'] as const) {
+      if (ws[k] <= 0) fail(['websocket_proxy', k], 'must be > 0')
+    }
+    oneOf(['websocket_proxy', 'origin_policy'], ws.origin_policy, ['rewrite', 'forward', 'strip'])
+    if (!ws.strip_compression) fail(['websocket_proxy', 'strip_compression'], 'must be true (compressed frames cannot be scanned)')
+    if (ws.max_concurrent_connections * ws.max_message_bytes * 2 > GIB) {
+      warnings.push({
+        field: 'websocket_proxy',
+        message: `max_concurrent_connections x max_message_bytes x 2 = ${ws.max_concurrent_connections * ws.max_message_bytes * 2} bytes exceeds 1 GiB of buffer memory`,
+      })
+    }
+  }
+
+  // session profiling
+  const sp = c.session_profiling
+  if (sp.enabled) {
+    oneOf(['session_profiling', 'anomaly_action'], sp.anomaly_action, ['warn', 'block'])
+    for (const k of ['domain_burst', 'window_minutes', 'volume_spike_ratio'] as const) {
+      if (!(sp[k] > 0)) fail(['session_profiling', k], 'must be > 0')
+    }
+  }
+  for (const k of ['max_sessions', 'session_ttl_minutes', 'cleanup_interval_seconds'] as const) {
+    if (sp[k] <= 0) fail(['session_profiling', k], 'must be > 0')
+  }
+
+  // adaptive enforcement
+  const ae = c.adaptive_enforcement
+  if (ae.enabled) {
+    if (!sp.enabled) fail(['adaptive_enforcement', 'enabled'], 'requires session_profiling.enabled')
+    if (!(ae.escalation_threshold > 0)) fail(['adaptive_enforcement', 'escalation_threshold'], 'must be > 0')
+    if (!(ae.decay_per_clean_request > 0)) fail(['adaptive_enforcement', 'decay_per_clean_request'], 'must be > 0')
+    const order = ['elevated', 'high', 'critical'] as const
+    for (const level of order) {
+      oneOf(['adaptive_enforcement', 'levels', level, 'upgrade_warn'], ae.levels[level].upgrade_warn, ['', 'block'])
+      oneOf(['adaptive_enforcement', 'levels', level, 'upgrade_ask'], ae.levels[level].upgrade_ask, ['', 'block'])
+    }
+    // Monotonic: a higher level may not be weaker than a lower one.
+    for (let i = 1; i < order.length; i++) {
+      const lo = ae.levels[order[i - 1]!]
+      const hi = ae.levels[order[i]!]
+      for (const k of ['upgrade_warn', 'upgrade_ask'] as const) {
+        if (lo[k] === 'block' && hi[k] !== 'block') {
+          fail(['adaptive_enforcement', 'levels', order[i]!, k], `must be "block" because levels.${order[i - 1]}.${k} is (levels must be monotonic)`)
+        }
+      }
+      if (lo.block_all && !hi.block_all) {
+        fail(['adaptive_enforcement', 'levels', order[i]!, 'block_all'], `must be true because levels.${order[i - 1]}.block_all is (levels must be monotonic)`)
+      }
+    }
+    hostRules(['adaptive_enforcement', 'exempt_domains'], ae.exempt_domains)
+  }
+
+  // request body scanning
+  const rb = c.request_body_scanning
+  if (rb.enabled) {
+    oneOf(['request_body_scanning', 'action'], rb.action, ['warn', 'block'])
+    oneOf(['request_body_scanning', 'header_mode'], rb.header_mode, ['sensitive', 'all'])
+    if (rb.max_body_bytes < 0) fail(['request_body_scanning', 'max_body_bytes'], 'must be >= 0')
+  }
+
+  // seed phrases
+  if (!SEED_WORD_COUNTS.includes(c.seed_phrase_detection.min_words)) {
+    fail(['seed_phrase_detection', 'min_words'], `must be one of 12, 15, 18, 21, 24, got ${c.seed_phrase_detection.min_words}`)
+  }
+
+  // listeners
+  const main = parseHostPort(c.fetch_proxy.listen)
+  if (main === undefined) fail(['fetch_proxy', 'listen'], `"${c.fetch_proxy.listen}" is not host:port`)
+  const ks = c.kill_switch
+  ks.allowlist_ips.forEach((ip, i) => {
+    if (parseCidr(ip) === undefined) fail(['kill_switch', 'allowlist_ips', i], `"${ip}" is not a CIDR (use /32 or /128 for one address)`)
+  })
+  let apiPort: number | undefined
+  if (ks.api_listen !== '') {
+    const hp = parseHostPort(ks.api_listen)
+    if (hp === undefined) return fail(['kill_switch', 'api_listen'], `"${ks.api_listen}" is not host:port`)
+    if (hp.port === main!.port) fail(['kill_switch', 'api_listen'], `port ${hp.port} is the fetch_proxy.listen port; use a different port`)
+    const envToken = options.env?.PIPELOCK_KILLSWITCH_API_TOKEN ?? ''
+    if (ks.api_token === '' && envToken === '') {
+      fail(['kill_switch', 'api_token'], 'required when kill_switch.api_listen is set (or set PIPELOCK_KILLSWITCH_API_TOKEN)')
+    }
+    apiPort = hp.port
+  }
+  if (c.metrics_listen !== '') {
+    const hp = parseHostPort(c.metrics_listen)
+    if (hp === undefined) return fail(['metrics_listen'], `"${c.metrics_listen}" is not host:port`)
+    if (hp.port === main!.port) fail(['metrics_listen'], `port ${hp.port} is the fetch_proxy.listen port; use a different port`)
+    if (apiPort !== undefined && hp.port === apiPort) fail(['metrics_listen'], `port ${hp.port} is the kill_switch.api_listen port; use a different port`)
+  }
+
+  // SSRF lists
+  c.internal.forEach((cidr, i) => {
+    if (parseCidr(cidr) === undefined) fail(['internal', i], `"${cidr}" is not a valid CIDR`)
+  })
+  hostRules(['trusted_domains'], c.trusted_domains)
+  c.ssrf.ip_allowlist.forEach((cidr, i) => {
+    const parsed = parseCidr(cidr)
+    if (parsed === undefined) return fail(['ssrf', 'ip_allowlist', i], `"${cidr}" is not a valid CIDR`)
+    if (!isCanonicalCidr(parsed)) fail(['ssrf', 'ip_allowlist', i], `"${cidr}" has host bits set; write the network address`)
+    if (parsed.bits === 0) fail(['ssrf', 'ip_allowlist', i], `"${cidr}" would exempt every address`)
+  })
+
+  // airlock
+  const al = c.airlock
+  if (al.enabled) {
+    if (!sp.enabled) fail(['airlock', 'enabled'], 'requires session_profiling.enabled')
+    const t = al.triggers
+    oneOf(['airlock', 'triggers', 'on_elevated'], t.on_elevated, TIERS)
+    oneOf(['airlock', 'triggers', 'on_high'], t.on_high, TIERS)
+    oneOf(['airlock', 'triggers', 'on_critical'], t.on_critical, TIERS)
+    const rank = (tier: string): number => TIERS.indexOf(tier)
+    if (rank(t.on_elevated) > rank(t.on_high)) fail(['airlock', 'triggers', 'on_high'], 'must not be a lower tier than on_elevated')
+    if (rank(t.on_high) > rank(t.on_critical)) fail(['airlock', 'triggers', 'on_critical'], 'must not be a lower tier than on_high')
+    oneOf(['airlock', 'triggers', 'on_severity'], t.on_severity, ['', 'high', 'critical'])
+    if (t.anomaly_count < 0) fail(['airlock', 'triggers', 'anomaly_count'], 'must be >= 0')
+    if (t.anomaly_window_minutes < 0) fail(['airlock', 'triggers', 'anomaly_window_minutes'], 'must be >= 0')
+    for (const k of ['soft_minutes', 'hard_minutes', 'drain_minutes', 'drain_timeout_seconds'] as const) {
+      if (al.timers[k] < 0) fail(['airlock', 'timers', k], 'must be >= 0')
+    }
+    // §24 #13: accepted and validated, but inert in the reference and here.
+    if (t.on_severity !== '' || t.anomaly_count !== 0) {
+      warnings.push({field: 'airlock.triggers', message: 'on_severity and anomaly_count are accepted but have no effect in this version'})
+    }
+  }
+
+  if (c.bind_default_agent_identity && c.default_agent_identity === '') {
+    fail(['default_agent_identity'], 'required when bind_default_agent_identity is true')
+  }
+
+  validateFeatureSections(c, fail)
+  warnings.push(...listenWarnings(c))
+  return warnings
+}
+
+/** Feature-specific checks for sections the proxy does not implement yet (§20.4 last bullet). */
+function validateFeatureSections(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const fr = c.flight_recorder
+  if (fr.enabled && fr.dir === '') fail(['flight_recorder', 'dir'], 'required when flight_recorder.enabled is true')
+  if (!['0600', '0640', '0660'].includes(String(fr.file_mode))) fail(['flight_recorder', 'file_mode'], `must be 0600, 0640 or 0660, got ${fr.file_mode}`)
+  if (fr.retention_days < 0) fail(['flight_recorder', 'retention_days'], 'must be >= 0')
+  if (c.tls_interception.enabled) {
+    if (c.tls_interception.ca_cert === '') fail(['tls_interception', 'ca_cert'], 'required when tls_interception.enabled is true')
+    if (c.tls_interception.ca_key === '') fail(['tls_interception', 'ca_key'], 'required when tls_interception.enabled is true')
+  }
+  if (c.reverse_proxy.enabled && c.reverse_proxy.upstream === '') fail(['reverse_proxy', 'upstream'], 'required when reverse_proxy.enabled is true')
+  if (c.mediation_envelope.sign && c.mediation_envelope.signing_key_path === '') {
+    fail(['mediation_envelope', 'signing_key_path'], 'required when mediation_envelope.sign is true')
+  }
+  if (c.taint.enabled && !['strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
+    fail(['taint', 'policy'], `must be one of strict, balanced, permissive, got "${c.taint.policy}"`)
+  }
+
+  // learn (learn-compile §17)
+  const learn = c.learn
+  if (learn.enabled && !learn.capture_dir.startsWith('/')) fail(['learn', 'capture_dir'], 'must be an absolute path when learn.enabled is true')
+  const algo = learn.inference.normalization.algorithm
+  if (algo !== '' && algo !== 'frequency_weighted_entropy_v1') fail(['learn', 'inference', 'normalization', 'algorithm'], `must be frequency_weighted_entropy_v1, got "${algo}"`)
+  for (const [k, v] of Object.entries(learn.inference.floors)) {
+    if (v < 0) fail(['learn', 'inference', 'floors', k], `${v}: must be non-negative`)
+  }
+  const norm = learn.inference.normalization
+  for (const k of ['min_events', 'min_distinct_values', 'cardinality_cap_per_host'] as const) {
+    if (norm[k] < 0) fail(['learn', 'inference', 'normalization', k], `${norm[k]}: must be non-negative`)
+  }
+  if (norm.entropy_threshold_bits < 0 || norm.entropy_threshold_bits > 8) fail(['learn', 'inference', 'normalization', 'entropy_threshold_bits'], 'must be between 0 and 8')
+  if (norm.tail_promotion_block_pct < 0 || norm.tail_promotion_block_pct > 100) fail(['learn', 'inference', 'normalization', 'tail_promotion_block_pct'], 'must be between 0 and 100')
+  norm.reserved_segments_extra.forEach((s, i) => {
+    if (s === '') fail(['learn', 'inference', 'normalization', 'reserved_segments_extra', i], 'must not be empty')
+  })
+
+  // learn_lock (learn-lifecycle §7.1), in the reference's order.
+  const ll = c.learn_lock
+  if (ll.enabled) {
+    for (const k of ['store_dir', 'roster_path'] as const) {
+      if (ll[k] === '') fail(['learn_lock', k], `required when learn_lock.enabled is true`)
+      if (!ll[k].startsWith('/')) fail(['learn_lock', k], `must be an absolute path, got "${ll[k]}"`)
+    }
+    if ((ll.environment?.id ?? '') === '') fail(['learn_lock', 'environment', 'id'], 'required when learn_lock.enabled is true')
+    if (ll.mode !== '' && !['live', 'shadow', 'capture'].includes(ll.mode)) fail(['learn_lock', 'mode'], `must be one of live/shadow/capture, got "${ll.mode}"`)
+    if (ll.pinned_root_fingerprint === '') fail(['learn_lock', 'pinned_root_fingerprint'], 'required when learn_lock.enabled is true')
+    if (!/^sha256:[0-9a-fA-F]{64}$/.test(ll.pinned_root_fingerprint)) {
+      fail(['learn_lock', 'pinned_root_fingerprint'], 'must be sha256:<64 lowercase hex>')
+    }
+    const canon = ll.pinned_root_fingerprint.toLowerCase()
+    if (canon !== ll.pinned_root_fingerprint) fail(['learn_lock', 'pinned_root_fingerprint'], `must be lowercase canonical fingerprint "${canon}", got "${ll.pinned_root_fingerprint}"`)
+    if (ll.minimum_signatures < 0) fail(['learn_lock', 'minimum_signatures'], `must be >= 0, got ${ll.minimum_signatures}`)
+  }
+}
+
+/** §20.4 listen warnings (non-fatal): non-loopback IP, or an all-interfaces bind. */
+function listenWarnings(c: PipelockConfig): ConfigWarning[] {
+  const out: ConfigWarning[] = []
+  const check = (field: string, value: string): void => {
+    const hp = parseHostPort(value)
+    if (hp === undefined) return
+    if (hp.host === '' || hp.host === '0.0.0.0' || hp.host === '::') {
+      out.push({field, message: `"${value}" listens on all interfaces; anything that can reach this host can use the proxy`})
+    } else if (!isLoopbackHost(hp.host)) {
+      out.push({field, message: `"${value}" is not a loopback address; make sure only your agents can reach it`})
+    }
+  }
+  check('fetch_proxy.listen', c.fetch_proxy.listen)
+  if (c.kill_switch.api_listen !== '') check('kill_switch.api_listen', c.kill_switch.api_listen)
+  if (c.metrics_listen !== '') check('metrics_listen', c.metrics_listen)
+  return out
+}
+
+function compileError(source: string): string | undefined {
+  try {
+    new RE2(source, 'u')
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+const BUILTIN_DLP_NAMES = new Set(DEFAULT_DLP_PATTERNS.map((p) => p.name))
+
+function failAt(path: (string | number)[], message: string): never {
+  throw new ConfigFieldError(path, message)
+}
+
+/** One DLP pattern (§20.4): name, RE2-compilable regex (with the forced `(?i)`), vocabularies, warn-only action. */
+export function checkDlpPattern(p: DlpPatternConfig, at: (string | number)[]): void {
+  if (p.name.trim() === '') failAt([...at, 'name'], 'pattern needs a name')
+  if (p.regex === '') failAt([...at, 'regex'], `pattern "${p.name}" needs a regex`)
+  const err = compileError(p.regex.startsWith('(?i)') ? p.regex : `(?i)${p.regex}`)
+  if (err !== undefined) failAt([...at, 'regex'], `pattern "${p.name}" does not compile: ${err}`)
+  if (p.severity !== undefined && p.severity !== '' && !SEVERITIES.includes(p.severity)) {
+    failAt([...at, 'severity'], `must be one of ${SEVERITIES.join(', ')}, got "${p.severity}"`)
+  }
+  if (p.validator !== undefined && p.validator !== '' && !VALIDATORS.includes(p.validator)) {
+    failAt([...at, 'validator'], `must be one of ${VALIDATORS.join(', ')}, got "${p.validator}"`)
+  }
+  if (p.action !== undefined && p.action !== '') {
+    if (p.action !== 'warn') failAt([...at, 'action'], `only "warn" is supported, got "${p.action}"`)
+    if (BUILTIN_DLP_NAMES.has(p.name)) failAt([...at, 'action'], `built-in pattern "${p.name}" cannot be demoted to warn`)
+  }
+  ;(p.exempt_domains ?? []).forEach((h, i) => {
+    const r = checkHostRule(h)
+    if (!r.ok) failAt([...at, 'exempt_domains', i], r.message)
+  })
+}
+
+/** One response pattern: named, compilable as written. */
+export function checkResponsePattern(p: ResponsePatternConfig, at: (string | number)[]): void {
+  if (p.name.trim() === '') failAt([...at, 'name'], 'pattern needs a name')
+  const err = p.regex === '' ? 'empty regex' : compileError(p.regex)
+  if (err !== undefined) failAt([...at, 'regex'], `pattern "${p.name}" does not compile: ${err}`)
+}

@@ -1,0 +1,91 @@
+import {isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node} from 'yaml'
+
+/** Raised for a YAML-level problem; `line` is 1-based where known. */
+export class ConfigYamlError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message)
+    this.name = 'ConfigYamlError'
+  }
+}
+
+export const MULTI_DOC_MESSAGE = 'multiple YAML documents not supported (pipelock config must be a single document)'
+
+/** Path into the YAML tree: mapping keys and sequence indexes. */
+export type TreePath = readonly (string | number)[]
+
+export interface YamlSource {
+  /** The document as plain JS (mappings are plain objects); `{}` for an empty file. */
+  readonly value: unknown
+  /** 1-based line of the node at `path` (its key when it is a mapping entry), if it exists. */
+  lineOf(path: TreePath): number | undefined
+}
+
+/**
+ * Config YAML (§20.1): one document only, duplicate keys refused, anchors and aliases allowed
+ * (the config is not a signed artifact, and the reference's yaml.v3 accepts them) with the
+ * library's alias-expansion cap against "billion laughs", merge keys (`<<`) honoured like
+ * yaml.v3. Scalars follow the YAML 1.2 core schema, as yaml.v3 does (`yes` is a string).
+ */
+export function parseConfigYaml(text: string): YamlSource {
+  const lc = new LineCounter()
+  const docs = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true, schema: 'core'})
+  const list = Array.isArray(docs) ? docs : []
+  if (list.length > 1) {
+    throw new ConfigYamlError(MULTI_DOC_MESSAGE, lc.linePos(list[1]!.range[0]).line)
+  }
+  const doc = list[0]
+  if (doc === undefined) return {value: {}, lineOf: () => undefined}
+  const problem = doc.errors[0]
+  if (problem !== undefined) {
+    const line = lc.linePos(problem.pos[0]).line
+    if (problem.code === 'DUPLICATE_KEY') {
+      const key = (text.split('\n')[line - 1] ?? '').trim().replace(/^-\s*/, '').split(':')[0]!.trim()
+      throw new ConfigYamlError(`duplicate key ${JSON.stringify(key)}`, line)
+    }
+    throw new ConfigYamlError(firstLine(problem.message), line)
+  }
+  if (doc.contents === null) return {value: {}, lineOf: () => undefined}
+  let value: unknown
+  try {
+    value = doc.toJS({maxAliasCount: 100})
+  } catch (err) {
+    throw new ConfigYamlError(firstLine((err as Error).message))
+  }
+  if (value === null || value === undefined) value = {}
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigYamlError('config must be a YAML mapping at the top level', lineOfNode(lc, doc.contents as Node))
+  }
+  return {value, lineOf: (path) => lineOfPath(doc, lc, path)}
+}
+
+function lineOfPath(doc: Document, lc: LineCounter, path: TreePath): number | undefined {
+  let node: unknown = doc.contents
+  let line: number | undefined
+  for (const step of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(step))
+      if (pair === undefined) return undefined
+      line = isScalar(pair.key) ? lineOfNode(lc, pair.key) : line
+      node = pair.value
+    } else if (isSeq(node) && typeof step === 'number') {
+      node = node.items[step]
+      if (node === undefined) return undefined
+      line = lineOfNode(lc, node as Node) ?? line
+    } else {
+      return undefined
+    }
+  }
+  return line
+}
+
+function lineOfNode(lc: LineCounter, node: Node | null | undefined): number | undefined {
+  const start = node?.range?.[0]
+  return start === undefined ? undefined : lc.linePos(start).line
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s
+}
