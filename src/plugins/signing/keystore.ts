@@ -62,7 +62,8 @@ export function agentPublicKeyPath(keystore: string, name: string): string {
 
 function isInside(root: string, p: string): boolean {
   const rel = path.relative(root, p)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+  // `..data` (Kubernetes' secret dir) is inside; only a `..` path segment leaves.
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel))
 }
 
 function realKeystore(keystore: string): string {
