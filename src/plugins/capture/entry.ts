@@ -1,0 +1,234 @@
+import {createHash} from 'node:crypto'
+import {compactRawJson, formatGoTime, parseGoTime, toEpochNanos, toUtc, type GoTime} from '../canonical/index.js'
+
+/** One recorder line, decoded the way Go's encoding/json fills the envelope struct (§2.3, §4). */
+export interface RecorderEntry {
+  v: number
+  /** Decimal text of `seq` (uint64: may exceed 2^53). */
+  seq: string
+  /** `ts` re-rendered as Go RFC3339Nano in UTC (the hashed form). */
+  ts: string
+  /** Unix seconds of `ts` (floor), for window arithmetic. */
+  epochSeconds: number
+  /** Nanoseconds within the second. */
+  nanos: number
+  sessionId: string
+  traceId: string
+  type: string
+  eventKind: string
+  transport: string
+  summary: string
+  /** The `detail` member as parsed by JSON.parse (undefined when absent). */
+  detail: unknown
+  /** Go json.Marshal form of the raw detail text (`null` when absent or null). */
+  detailJson: string
+  rawRef: string
+  prevHash: string
+  hash: string
+}
+
+export const GENESIS = 'genesis'
+
+/** A line that is not a recorder entry; `reason` says why (no location: the reader adds it). */
+export class EntryDecodeError extends Error {
+  constructor(readonly reason: string) {
+    super(reason)
+    this.name = 'EntryDecodeError'
+  }
+}
+
+const FIELDS = [
+  'v', 'seq', 'ts', 'session_id', 'trace_id', 'type', 'event_kind', 'transport', 'summary', 'detail', 'raw_ref', 'prev_hash', 'hash',
+] as const
+type Field = (typeof FIELDS)[number]
+const FIELD_SET: ReadonlySet<string> = new Set(FIELDS)
+
+const NEEDS_COMPACT = /[\s<>&\u2028\u2029]/
+
+/** §2.4: Go re-marshals the detail RawMessage: whitespace out, HTML-unsafe characters escaped. */
+export function detailJsonOf(raw: string | undefined): string {
+  if (raw === undefined) return 'null'
+  return NEEDS_COMPACT.test(raw) ? compactRawJson(raw) : raw
+}
+
+export interface HashFields {
+  v: number
+  seq: string
+  ts: string
+  sessionId: string
+  traceId: string
+  type: string
+  eventKind: string
+  transport: string
+  summary: string
+  detailJson: string
+  rawRef: string
+  prevHash: string
+}
+
+/** §2.4: SHA-256 over the fields joined by NUL; v1 entries leave `event_kind` out. */
+export function entryHash(f: HashFields): string {
+  const parts =
+    f.v === 1
+      ? [String(f.v), f.seq, f.ts, f.sessionId, f.traceId, f.type, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
+      : [String(f.v), f.seq, f.ts, f.sessionId, f.traceId, f.type, f.eventKind, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
+  return createHash('sha256').update(parts.join('\0'), 'utf8').digest('hex')
+}
+
+function skipString(s: string, i: number): number {
+  // i at the opening quote; returns the index just past the closing quote
+  let j = i + 1
+  for (;;) {
+    const q = s.indexOf('"', j)
+    if (q < 0) throw new EntryDecodeError('unterminated string')
+    let bs = 0
+    for (let k = q - 1; k > i && s.charCodeAt(k) === 0x5c; k--) bs++
+    if (bs % 2 === 0) return q + 1
+    j = q + 1
+  }
+}
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i)
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break
+    i++
+  }
+  return i
+}
+
+function skipValue(s: string, i: number): number {
+  const c = s.charCodeAt(i)
+  if (c === 0x22) return skipString(s, i)
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0
+    while (i < s.length) {
+      const d = s.charCodeAt(i)
+      if (d === 0x22) {
+        i = skipString(s, i)
+        continue
+      }
+      if (d === 0x7b || d === 0x5b) depth++
+      else if (d === 0x7d || d === 0x5d) {
+        depth--
+        if (depth === 0) return i + 1
+      }
+      i++
+    }
+    throw new EntryDecodeError('unterminated value')
+  }
+  while (i < s.length) {
+    const d = s.charCodeAt(i)
+    if (d === 0x2c || d === 0x7d || d === 0x20 || d === 0x09 || d === 0x0a || d === 0x0d) break
+    i++
+  }
+  return i
+}
+
+/**
+ * Raw text of the envelope members Go would bind, keyed by field name. Go matches keys
+ * case-insensitively and the last duplicate wins; the text is needed because the hash covers
+ * the detail exactly as written and `seq` may exceed 2^53. The line is already valid JSON.
+ */
+function rawMembers(line: string): Map<Field, string> {
+  const out = new Map<Field, string>()
+  let i = skipWs(line, 0) + 1 // past '{'
+  for (;;) {
+    i = skipWs(line, i)
+    if (line.charCodeAt(i) === 0x7d) break
+    const keyEnd = skipString(line, i)
+    const keyText = line.slice(i, keyEnd)
+    const key = (keyText.includes('\\') ? (JSON.parse(keyText) as string) : keyText.slice(1, -1)).toLowerCase()
+    i = skipWs(line, keyEnd) + 1 // past ':'
+    i = skipWs(line, i)
+    const end = skipValue(line, i)
+    if (FIELD_SET.has(key)) out.set(key as Field, line.slice(i, end))
+    i = skipWs(line, end)
+    if (line.charCodeAt(i) === 0x2c) i++
+  }
+  return out
+}
+
+function str(obj: Record<string, unknown>, keyOf: Map<Field, string>, f: Field): string {
+  const k = keyOf.get(f)
+  if (k === undefined) return ''
+  const v = obj[k]
+  if (v === null) return ''
+  if (typeof v !== 'string') throw new EntryDecodeError(`${f}: expected string, got ${typeName(v)}`)
+  return v
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'array'
+  return typeof v
+}
+
+const UINT = /^(?:0|[1-9]\d*)$/
+const INT = /^-?(?:0|[1-9]\d*)$/
+
+/**
+ * Decodes one line (without its `\n`). Throws EntryDecodeError for anything Go's decoder would
+ * refuse: not JSON, not an object, a type mismatch, an unparsable `ts`.
+ */
+export function decodeEntry(line: string): RecorderEntry {
+  let obj: unknown
+  try {
+    obj = JSON.parse(line)
+  } catch (e) {
+    throw new EntryDecodeError(`not JSON: ${(e as Error).message}`)
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new EntryDecodeError(`not a JSON object (got ${typeName(obj)})`)
+  }
+  const rec = obj as Record<string, unknown>
+  // Go binds keys case-insensitively; the last matching member wins.
+  const keyOf = new Map<Field, string>()
+  for (const k of Object.keys(rec)) {
+    const lower = k.toLowerCase()
+    if (FIELD_SET.has(lower)) keyOf.set(lower as Field, k)
+  }
+  const raw = rawMembers(line)
+
+  let v = 0
+  const vRaw = raw.get('v')
+  if (vRaw !== undefined && vRaw !== 'null') {
+    if (!INT.test(vRaw)) throw new EntryDecodeError(`v: expected integer, got ${vRaw}`)
+    v = Number(vRaw)
+  }
+  let seq = '0'
+  const seqRaw = raw.get('seq')
+  if (seqRaw !== undefined && seqRaw !== 'null') {
+    if (!UINT.test(seqRaw) || BigInt(seqRaw) > 2n ** 64n - 1n) throw new EntryDecodeError(`seq: expected unsigned integer, got ${seqRaw}`)
+    seq = seqRaw
+  }
+  const tsText = str(rec, keyOf, 'ts')
+  let t: GoTime
+  try {
+    t = toUtc(parseGoTime(tsText))
+  } catch {
+    throw new EntryDecodeError(`ts: cannot parse ${JSON.stringify(tsText)} as RFC 3339`)
+  }
+  const ns = toEpochNanos(t)
+  const detailKey = keyOf.get('detail')
+  const detailRaw = raw.get('detail')
+  const detail = detailKey === undefined ? undefined : rec[detailKey]
+  return {
+    v,
+    seq,
+    ts: formatGoTime(t),
+    epochSeconds: Number(ns / 1_000_000_000n),
+    nanos: t.nanos,
+    sessionId: str(rec, keyOf, 'session_id'),
+    traceId: str(rec, keyOf, 'trace_id'),
+    type: str(rec, keyOf, 'type'),
+    eventKind: str(rec, keyOf, 'event_kind'),
+    transport: str(rec, keyOf, 'transport'),
+    summary: str(rec, keyOf, 'summary'),
+    detail,
+    detailJson: detail === null || detail === undefined ? 'null' : detailJsonOf(detailRaw),
+    rawRef: str(rec, keyOf, 'raw_ref'),
+    prevHash: str(rec, keyOf, 'prev_hash'),
+    hash: str(rec, keyOf, 'hash'),
+  }
+}

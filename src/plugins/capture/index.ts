@@ -1,0 +1,21 @@
+// Layer 1: the capture record format learn observe writes and learn compile reads (learn-compile §2).
+export {decodeEntry, detailJsonOf, entryHash, EntryDecodeError, GENESIS} from './entry.js'
+export type {HashFields, RecorderEntry} from './entry.js'
+export {ChainVerifier, MAX_LINE_BYTES, readCaptureInputs} from './reader.js'
+export type {CaptureFileRef, CaptureInput, EntrySource, ReadOptions} from './reader.js'
+export {
+  ACTION_CLASSES,
+  canonicalActionClass,
+  cutSample,
+  decodeSummary,
+  summaryJson,
+  summaryTree,
+  SummaryDecodeError,
+} from './summary.js'
+export type {CaptureFinding, CaptureRequest, CaptureSummary, DecodedSummary} from './summary.js'
+export {isSafeSessionId, mcpSessionId, MAX_SESSION_KEY_LEN, proxySessionId} from './session-id.js'
+export type {SanitizedSessionId} from './session-id.js'
+export {CAPTURE_META_SESSION, CHECKPOINT_EVERY, LINES_PER_FILE, openCaptureWriter} from './writer.js'
+export type {CaptureRecordInput, CaptureWriter, CaptureWriterOptions} from './writer.js'
+export {compareCaptureFiles, discoverCaptureFiles, globFiles, validateCaptureSessionDir} from './discovery.js'
+export type {DiscoverOptions} from './discovery.js'

@@ -1,0 +1,174 @@
+import {createHash} from 'node:crypto'
+import {createReadStream} from 'node:fs'
+import {PipelockError} from '../errors/index.js'
+import {decodeEntry, EntryDecodeError, entryHash, GENESIS, type RecorderEntry} from './entry.js'
+
+/** Longest line a reader accepts (§4: 16 MiB). */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024
+
+/** Where an entry came from: `file` as given by the caller, 1-based `line`. */
+export interface EntrySource {
+  file: string
+  line: number
+}
+
+/** Per input file: the compile manifest's input ref (§3 step 5). */
+export interface CaptureFileRef {
+  path: string
+  sha256: string
+  /** Lines, not events: `\n` count, +1 for a non-empty unterminated last line. */
+  eventCount: number
+}
+
+export interface CaptureInput {
+  /** Name used in errors and (unless overridden) in the input ref. */
+  name: string
+  /** Bytes source: a file path, or in-memory bytes. */
+  path?: string
+  bytes?: Uint8Array
+}
+
+/**
+ * Verifies hash chains. Each input file is verified on its own (learn-compile §20 Q1 is not
+ * reproduced): its first entry either starts a chain (`prev_hash: genesis`) or continues the
+ * chain of an earlier file (a rotated recorder file links to its predecessor's last hash).
+ */
+export class ChainVerifier {
+  private tips = new Set<string>()
+  private current: string | undefined
+  private started = false
+
+  /** Call before the first line of each file. */
+  beginFile(): void {
+    if (this.current !== undefined) this.tips.add(this.current)
+    this.current = undefined
+    this.started = false
+  }
+
+  /** Throws a chain error message, or returns nothing when the entry links. */
+  check(entry: RecorderEntry): string | undefined {
+    if (entry.v !== 1 && entry.v !== 2) return `unsupported entry version v=${entry.v} (want 1 or 2)`
+    const computed = entryHash(entry)
+    if (computed !== entry.hash) return `hash mismatch at seq ${entry.seq}: recorded ${entry.hash}, computed ${computed}`
+    if (!this.started) {
+      if (entry.prevHash !== GENESIS) {
+        if (!this.tips.has(entry.prevHash)) {
+          return `chain break at seq ${entry.seq}: first entry of the file has prev_hash ${entry.prevHash}, which is neither "genesis" nor the last hash of an earlier file`
+        }
+        this.tips.delete(entry.prevHash)
+      }
+      this.started = true
+    } else if (entry.prevHash !== this.current) {
+      return `chain break at seq ${entry.seq}: prev_hash ${entry.prevHash} does not match the previous entry's hash ${this.current}`
+    }
+    this.current = entry.hash
+    return undefined
+  }
+}
+
+export interface ReadOptions {
+  /** Called for every verified entry, in input order. */
+  onEntry: (entry: RecorderEntry, source: EntrySource) => void
+  /** Called once per file after its last line, with its input ref. */
+  onFile?: (ref: CaptureFileRef) => void
+}
+
+/**
+ * Streams the inputs line by line (never holding a whole file), decodes each entry, verifies
+ * its hash and chain link, and hands it on. Every failure is a PipelockError naming the file
+ * and line: a capture that cannot be verified must not be compiled. Blank lines are skipped.
+ */
+export async function readCaptureInputs(inputs: readonly CaptureInput[], options: ReadOptions): Promise<void> {
+  const chain = new ChainVerifier()
+  for (const input of inputs) {
+    chain.beginFile()
+    const digest = createHash('sha256')
+    let newlines = 0
+    let lastByte = -1
+    let total = 0
+    let lineNo = 0
+    let pending: Buffer[] = []
+    let pendingLen = 0
+
+    const handleLine = (buf: Buffer): void => {
+      lineNo++
+      let end = buf.length
+      if (end > 0 && buf[end - 1] === 0x0d) end--
+      if (end === 0) return
+      const text = buf.toString('utf8', 0, end)
+      if (text.trim() === '') return
+      let entry: RecorderEntry
+      try {
+        entry = decodeEntry(text)
+      } catch (e) {
+        if (e instanceof EntryDecodeError) {
+          throw new PipelockError('CAPTURE_LINE_INVALID', `not a recorder entry: ${e.reason}`, {
+            location: {file: input.name, line: lineNo},
+            hint: 'capture files must hold one hash-chained JSON entry per line, as learn observe writes them',
+          })
+        }
+        throw e
+      }
+      const problem = chain.check(entry)
+      if (problem !== undefined) {
+        throw new PipelockError('CAPTURE_CHAIN_BROKEN', problem, {
+          location: {file: input.name, line: lineNo},
+          hint: 'the capture was edited, truncated or reordered; re-capture or remove the damaged file',
+        })
+      }
+      options.onEntry(entry, {file: input.name, line: lineNo})
+    }
+
+    const consume = (chunk: Buffer): void => {
+      digest.update(chunk)
+      total += chunk.length
+      lastByte = chunk[chunk.length - 1] as number
+      let start = 0
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, start)
+        if (nl < 0) break
+        newlines++
+        const piece = chunk.subarray(start, nl)
+        if (pendingLen > 0) {
+          pending.push(piece)
+          const whole = Buffer.concat(pending, pendingLen + piece.length)
+          pending = []
+          pendingLen = 0
+          handleLine(whole)
+        } else handleLine(piece)
+        start = nl + 1
+      }
+      if (start < chunk.length) {
+        const rest = chunk.subarray(start)
+        pendingLen += rest.length
+        if (pendingLen > MAX_LINE_BYTES) {
+          throw new PipelockError('LINE_TOO_LONG', `line longer than ${MAX_LINE_BYTES} bytes`, {location: {file: input.name, line: lineNo + 1}})
+        }
+        // copy: the stream may reuse its buffer
+        pending.push(Buffer.from(rest))
+      }
+    }
+
+    if (input.bytes !== undefined) {
+      if (input.bytes.length > 0) consume(Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength))
+    } else {
+      const stream = createReadStream(input.path ?? input.name, {highWaterMark: 1 << 20})
+      try {
+        for await (const chunk of stream) consume(chunk as Buffer)
+      } catch (e) {
+        stream.destroy()
+        if (e instanceof PipelockError) throw e
+        const err = e as NodeJS.ErrnoException
+        throw new PipelockError(err.code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `cannot read capture file: ${err.message}`, {
+          location: {file: input.name},
+        })
+      }
+    }
+    if (pendingLen > 0) handleLine(Buffer.concat(pending, pendingLen))
+    options.onFile?.({
+      path: input.name,
+      sha256: 'sha256:' + digest.digest('hex'),
+      eventCount: newlines + (total > 0 && lastByte !== 0x0a ? 1 : 0),
+    })
+  }
+}

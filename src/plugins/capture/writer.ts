@@ -1,0 +1,180 @@
+import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync} from 'node:fs'
+import path from 'node:path'
+import {formatGoTime, fromEpochNanos, goQuote, type Clock} from '../canonical/index.js'
+import {decodeEntry, entryHash, GENESIS} from './entry.js'
+import {isSafeSessionId} from './session-id.js'
+import {summaryJson, type CaptureSummary} from './summary.js'
+
+export const LINES_PER_FILE = 10_000
+export const CHECKPOINT_EVERY = 1_000
+export const CAPTURE_META_SESSION = 'capture-meta'
+
+export interface CaptureWriterOptions {
+  clock: Clock
+  /** File mode for new capture files: 0o600 (default), 0o640 or 0o660. */
+  fileMode?: 0o600 | 0o640 | 0o660
+  /** `always` fsyncs after every append; `checkpoint` (default) at checkpoints, rotation and close. */
+  fsync?: 'always' | 'checkpoint'
+  linesPerFile?: number
+  checkpointEvery?: number
+}
+
+/** One observation to record. `detail` is the capture summary of §2.5. */
+export interface CaptureRecordInput {
+  sessionId: string
+  traceId?: string
+  transport: string
+  /** Envelope summary; default `<subsurface>:<effective_action>`. */
+  summary?: string
+  detail: CaptureSummary
+}
+
+export interface CaptureWriter {
+  /** Appends one record; returns false when it was dropped (unsafe session id, closed writer). */
+  append(record: CaptureRecordInput): boolean
+  /** Writes final checkpoints and drop sentinel, fsyncs and closes every file. */
+  close(): void
+  /** Records dropped so far. */
+  readonly dropped: number
+}
+
+interface Recorder {
+  dir: string
+  sessionId: string
+  fd: number | undefined
+  linesInFile: number
+  seq: bigint
+  prevHash: string
+  sinceCheckpoint: number
+  checkpointFirst: bigint
+}
+
+const ENTRY_FILE = /^evidence-(.+)-(\d+)\.jsonl$/
+
+/**
+ * The recorder side of learn observe (§2.1–§2.4): one hash chain per session directory,
+ * `evidence-<session>-<seqStart>.jsonl` rotated every 10000 lines, a checkpoint every 1000
+ * entries and on close, and drop sentinels under `capture-meta/`. Appends are synchronous
+ * whole-line writes, so a crash can at most tear the last line, never interleave two.
+ */
+export function openCaptureWriter(dir: string, options: CaptureWriterOptions): CaptureWriter {
+  const mode = options.fileMode ?? 0o600
+  const linesPerFile = options.linesPerFile ?? LINES_PER_FILE
+  const checkpointEvery = options.checkpointEvery ?? CHECKPOINT_EVERY
+  const recorders = new Map<string, Recorder>()
+  let dropped = 0
+  let closed = false
+  mkdirSync(dir, {recursive: true, mode: 0o750})
+
+  const now = (): string => formatGoTime(fromEpochNanos(options.clock.nowNanos()))
+
+  const recorderFor = (sessionId: string): Recorder => {
+    let r = recorders.get(sessionId)
+    if (r !== undefined) return r
+    const sdir = path.join(dir, sessionId)
+    mkdirSync(sdir, {recursive: true, mode: 0o750})
+    r = {dir: sdir, sessionId, fd: undefined, linesInFile: 0, seq: 0n, prevHash: GENESIS, sinceCheckpoint: 0, checkpointFirst: 0n}
+    resume(r)
+    recorders.set(sessionId, r)
+    return r
+  }
+
+  // A restarted recorder continues the chain from the last entry of its highest file.
+  const resume = (r: Recorder): void => {
+    let best: {n: bigint; name: string} | undefined
+    for (const name of readdirSync(r.dir)) {
+      const m = ENTRY_FILE.exec(name)
+      if (m === null || m[1] !== r.sessionId) continue
+      const n = BigInt(m[2] as string)
+      if (best === undefined || n > best.n) best = {n, name}
+    }
+    if (best === undefined) return
+    const lines = readFileSync(path.join(r.dir, best.name), 'utf8').split('\n').filter((l) => l.trim() !== '')
+    const last = lines[lines.length - 1]
+    if (last === undefined) return
+    const e = decodeEntry(last)
+    r.seq = BigInt(e.seq) + 1n
+    r.prevHash = e.hash
+    r.checkpointFirst = r.seq
+  }
+
+  const writeEntry = (r: Recorder, type: string, eventKind: string, transport: string, summary: string, detailJson: string, traceId: string): void => {
+    if (r.fd === undefined || r.linesInFile >= linesPerFile) {
+      if (r.fd !== undefined) {
+        fsyncSync(r.fd)
+        closeSync(r.fd)
+      }
+      r.fd = openSync(path.join(r.dir, `evidence-${r.sessionId}-${r.seq}.jsonl`), 'a', mode)
+      r.linesInFile = 0
+    }
+    const seq = r.seq.toString()
+    const ts = now()
+    const hash = entryHash({v: 2, seq, ts, sessionId: r.sessionId, traceId, type, eventKind, transport, summary, detailJson, rawRef: '', prevHash: r.prevHash})
+    // Field order and omit-empty rules of §2.3 (Go struct order).
+    let line = `{"v":2,"seq":${seq},"ts":${goQuote(ts)},"session_id":${goQuote(r.sessionId)}`
+    if (traceId !== '') line += `,"trace_id":${goQuote(traceId)}`
+    line += `,"type":${goQuote(type)}`
+    if (eventKind !== '') line += `,"event_kind":${goQuote(eventKind)}`
+    line += `,"transport":${goQuote(transport)},"summary":${goQuote(summary)},"detail":${detailJson},"prev_hash":${goQuote(r.prevHash)},"hash":"${hash}"}\n`
+    const buf = Buffer.from(line, 'utf8')
+    let off = 0
+    while (off < buf.length) off += writeSync(r.fd, buf, off)
+    if (options.fsync === 'always') fsyncSync(r.fd)
+    r.linesInFile++
+    r.prevHash = hash
+    r.seq++
+  }
+
+  const checkpoint = (r: Recorder): void => {
+    if (r.sinceCheckpoint === 0) return
+    const first = r.checkpointFirst
+    const last = r.seq - 1n
+    const n = r.sinceCheckpoint
+    const detail = `{"entry_count":${n},"first_seq":${first},"last_seq":${last},"signature":""}`
+    writeEntry(r, 'checkpoint', 'checkpoint', '', `checkpoint: ${n} entries [seq ${first}-${last}]`, detail, '')
+    r.sinceCheckpoint = 0
+    r.checkpointFirst = r.seq
+    if (r.fd !== undefined) fsyncSync(r.fd)
+  }
+
+  const dropSentinel = (): void => {
+    const r = recorderFor(CAPTURE_META_SESSION)
+    writeEntry(r, 'capture_drop', 'capture_drop', '', 'capture queue overflow', `{"count":${dropped},"reason":"backpressure"}`, '')
+  }
+
+  const drop = (): false => {
+    dropped++
+    if (dropped === 1 || dropped % 100 === 0) dropSentinel()
+    return false
+  }
+
+  return {
+    append(record: CaptureRecordInput): boolean {
+      if (closed) return drop()
+      if (!isSafeSessionId(record.sessionId) || record.sessionId === CAPTURE_META_SESSION) return drop()
+      const r = recorderFor(record.sessionId)
+      const d = record.detail
+      const summary = record.summary ?? `${d.subsurface}:${d.effective_action === '' ? 'allow' : d.effective_action}`
+      writeEntry(r, 'capture', d.surface, record.transport, summary, summaryJson(d), record.traceId ?? '')
+      r.sinceCheckpoint++
+      if (r.sinceCheckpoint >= checkpointEvery) checkpoint(r)
+      return true
+    },
+    close(): void {
+      if (closed) return
+      for (const r of recorders.values()) if (r.sessionId !== CAPTURE_META_SESSION) checkpoint(r)
+      if (dropped > 0 && dropped % 100 !== 0) dropSentinel()
+      closed = true
+      for (const r of recorders.values()) {
+        if (r.fd !== undefined) {
+          fsyncSync(r.fd)
+          closeSync(r.fd)
+          r.fd = undefined
+        }
+      }
+    },
+    get dropped(): number {
+      return dropped
+    },
+  }
+}
