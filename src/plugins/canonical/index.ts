@@ -25,3 +25,4 @@ export {
 export type {GoTime, Clock} from './go-time.js'
 export {decodeGoHex, HexError, LOWER_HEX_64} from './go-hex.js'
 export {parseStrictYaml, StrictYamlError} from './strict-yaml.js'
+export {emitSignedYaml, YamlEmitError} from './yaml-emit.js'

@@ -1,0 +1,271 @@
+import type {DecodedSummary, RecorderEntry} from '../capture/index.js'
+import {canonicalizePath, PathCanonicalError} from './canonical-path.js'
+import {goToLower, goToLowerBytes, goToUpper, goTrimSpace} from './go-text.js'
+import {parseHttpUrl, toByteString} from './go-url.js'
+import {capPerHost, normalizeHostPaths, type HostCap, type NormalizationSettings, type PathNormalization} from './normalize.js'
+
+/** Seconds from Go's zero time (0001-01-01) to the Unix epoch: Truncate works from the former. */
+const ZERO_TO_UNIX = 62135596800
+
+/** Value → occurrences: exact nearest-rank percentiles without keeping every sample. */
+export type SampleCounts = Map<number, number>
+
+interface Cell {
+  host: string
+  path: string
+  method: string
+  action: string
+  count: number
+  sessions: Set<number>
+  windows: Set<number>
+  payload: SampleCounts
+  scanner: SampleCounts
+}
+
+export interface RuleAggregate {
+  /** Rule key (byte string, §6.1). */
+  key: string
+  host: string
+  path?: string
+  method?: string
+  action?: string
+  observed: number
+  opportunities: number
+  sessions: number
+  windows: number
+  /** Method-level keys only (§6.5). */
+  payload?: SampleCounts
+  scanner?: SampleCounts
+  /** Path-level and below, when the path has collapsed positions. */
+  normalization?: PathNormalization
+}
+
+export interface HostTail extends HostCap {
+  host: string
+}
+
+export interface AggregateResult {
+  total: number
+  sessionCount: number
+  dropped: number
+  malformed: number
+  /** Unix seconds of the first window start / last window end; undefined with no events. */
+  windowStart?: number
+  windowEnd?: number
+  actionClasses: Map<string, number>
+  rules: RuleAggregate[]
+  /** Hosts whose path families overflowed the cap (§15.5), sorted by host. */
+  tails: HostTail[]
+}
+
+export interface AggregateSettings {
+  normalization: NormalizationSettings
+  cardinalityCapPerHost: number
+  tailPromotionBlockPct: number
+  acceptTail: boolean
+}
+
+function esc(s: string): string {
+  return s.replace(/[%;=]/g, (c) => (c === '%' ? '%25' : c === ';' ? '%3B' : '%3D'))
+}
+
+function addSample(m: SampleCounts, v: number): void {
+  m.set(v, (m.get(v) ?? 0) + 1)
+}
+
+function mergeSamples(into: SampleCounts, from: SampleCounts): void {
+  for (const [v, c] of from) into.set(v, (into.get(v) ?? 0) + c)
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/
+
+/** Why a capture record did not become an event (it is then `malformed`, §5). */
+export type RejectReason = 'url' | 'path' | 'method'
+
+/**
+ * Aggregation (§5–§6). Events are folded into per-(host, path, method, action) cells as they
+ * stream in; `finish` normalises paths, applies the per-host cap and builds the rule keys.
+ * Memory grows with distinct cells and sessions, never with the number of events.
+ */
+export class Aggregator {
+  private cells = new Map<string, Cell>()
+  private sessionIds = new Map<string, number>()
+  private total = 0
+  private dropped = 0
+  private malformed = 0
+  private windowMin: number | undefined
+  private windowMax: number | undefined
+  private actionClasses = new Map<string, number>()
+
+  constructor(private readonly windowSeconds: number) {}
+
+  /** A `capture_drop` entry (§5). */
+  addDrop(detail: unknown): void {
+    // Go decodes into {Count int}: null or a missing count is zero, a non-integer is an error.
+    if (detail === null || detail === undefined) return
+    const count = typeof detail === 'object' && !Array.isArray(detail) ? ((detail as Record<string, unknown>).count ?? 0) : undefined
+    if (typeof count !== 'number' || !Number.isInteger(count)) {
+      this.malformed++
+      return
+    }
+    this.dropped += Math.max(0, count)
+  }
+
+  /** A capture whose summary did not normalise. */
+  addMalformed(): void {
+    this.malformed++
+  }
+
+  /** A decoded capture. Returns the reject reason when it is not an event. */
+  addCapture(entry: RecorderEntry, s: DecodedSummary): RejectReason | undefined {
+    const url = parseHttpUrl(s.url)
+    if (url === undefined) {
+      this.malformed++
+      return 'url'
+    }
+    let path: string
+    try {
+      path = canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)
+    } catch (e) {
+      if (!(e instanceof PathCanonicalError)) throw e
+      this.malformed++
+      return 'path'
+    }
+    const methodText = goToUpper(goTrimSpace(s.method))
+    const actionText = goToLower(goTrimSpace(s.effectiveAction))
+    // Not in the reference: a line break or control character in a method or action could not
+    // be written into the signed YAML, so such a record is malformed instead of failing compile.
+    if (CONTROL.test(methodText) || CONTROL.test(actionText)) {
+      this.malformed++
+      return 'method'
+    }
+    const host = goToLowerBytes(url.hostname)
+    const method = toByteString(methodText === '' ? 'UNKNOWN' : methodText)
+    const action = toByteString(actionText)
+    const cls = goToLower(goTrimSpace(s.actionClass)) || 'unclassified'
+
+    let sid = this.sessionIds.get(entry.sessionId)
+    if (sid === undefined) {
+      sid = this.sessionIds.size
+      this.sessionIds.set(entry.sessionId, sid)
+    }
+    const abs = entry.epochSeconds + ZERO_TO_UNIX
+    const window = abs - (((abs % this.windowSeconds) + this.windowSeconds) % this.windowSeconds) - ZERO_TO_UNIX
+    if (this.windowMin === undefined || window < this.windowMin) this.windowMin = window
+    if (this.windowMax === undefined || window > this.windowMax) this.windowMax = window
+
+    const cellKey = host + '\0' + path + '\0' + method + '\0' + action
+    let cell = this.cells.get(cellKey)
+    if (cell === undefined) {
+      cell = {host, path, method, action, count: 0, sessions: new Set(), windows: new Set(), payload: new Map(), scanner: new Map()}
+      this.cells.set(cellKey, cell)
+    }
+    cell.count++
+    cell.sessions.add(sid)
+    cell.windows.add(window)
+    addSample(cell.payload, Math.max(0, s.payloadBytes))
+    addSample(cell.scanner, Math.max(0, s.scannerBytes))
+    this.total++
+    this.actionClasses.set(cls, (this.actionClasses.get(cls) ?? 0) + 1)
+    return undefined
+  }
+
+  get eventCount(): number {
+    return this.total
+  }
+
+  finish(settings: AggregateSettings): AggregateResult {
+    // 1. path families per host, normalised, then capped.
+    const families = new Map<string, Map<string, number>>()
+    for (const c of this.cells.values()) {
+      let f = families.get(c.host)
+      if (f === undefined) families.set(c.host, (f = new Map()))
+      f.set(c.path, (f.get(c.path) ?? 0) + c.count)
+    }
+    const mapping = new Map<string, Map<string, string>>()
+    const evidence = new Map<string, Map<string, PathNormalization>>()
+    const keptFamilies = new Map<string, Set<string>>()
+    const tails: HostTail[] = []
+    for (const host of [...families.keys()].sort()) {
+      const norm = normalizeHostPaths(families.get(host) as Map<string, number>, settings.normalization)
+      mapping.set(host, norm.mapping)
+      evidence.set(host, norm.evidence)
+      const normalized = new Map<string, number>()
+      for (const [p, n] of families.get(host) as Map<string, number>) {
+        const q = norm.mapping.get(p) as string
+        normalized.set(q, (normalized.get(q) ?? 0) + n)
+      }
+      const cap = capPerHost(normalized, settings.cardinalityCapPerHost, settings.tailPromotionBlockPct, settings.acceptTail)
+      keptFamilies.set(host, new Set(cap.kept.keys()))
+      if (cap.overflowed) tails.push({host, ...cap})
+    }
+
+    // 2. rule keys (§6.1–6.3) from the cells.
+    interface Acc {
+      agg: RuleAggregate
+      sessions: Set<number>
+      windows: Set<number>
+    }
+    const acc = new Map<string, Acc>()
+    const touch = (key: string, init: () => RuleAggregate, c: Cell): Acc => {
+      let a = acc.get(key)
+      if (a === undefined) acc.set(key, (a = {agg: init(), sessions: new Set(), windows: new Set()}))
+      a.agg.observed += c.count
+      for (const s of c.sessions) a.sessions.add(s)
+      for (const w of c.windows) a.windows.add(w)
+      return a
+    }
+    const hostEvents = new Map<string, number>()
+    const pathEvents = new Map<string, number>()
+    const methodEvents = new Map<string, number>()
+    for (const c of this.cells.values()) {
+      const hostKey = 'host=' + esc(c.host)
+      touch(hostKey, () => ({key: hostKey, host: c.host, observed: 0, opportunities: 0, sessions: 0, windows: 0}), c)
+      hostEvents.set(hostKey, (hostEvents.get(hostKey) ?? 0) + c.count)
+      const path = (mapping.get(c.host) as Map<string, string>).get(c.path) as string
+      if (!(keptFamilies.get(c.host) as Set<string>).has(path)) continue // in the `_other` tail
+      const normalization = (evidence.get(c.host) as Map<string, PathNormalization>).get(path)
+      const pathKey = hostKey + ';path=' + esc(path)
+      touch(pathKey, () => ({key: pathKey, host: c.host, path, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c)
+      pathEvents.set(pathKey, (pathEvents.get(pathKey) ?? 0) + c.count)
+      const methodKey = pathKey + ';method=' + esc(c.method)
+      const m = touch(
+        methodKey,
+        () => ({key: methodKey, host: c.host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, payload: new Map(), scanner: new Map(), ...(normalization ? {normalization} : {})}),
+        c,
+      )
+      mergeSamples(m.agg.payload as SampleCounts, c.payload)
+      mergeSamples(m.agg.scanner as SampleCounts, c.scanner)
+      methodEvents.set(methodKey, (methodEvents.get(methodKey) ?? 0) + c.count)
+      if (c.action !== '') {
+        const actionKey = methodKey + ';action=' + esc(c.action)
+        touch(actionKey, () => ({key: actionKey, host: c.host, path, method: c.method, action: c.action, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c)
+      }
+    }
+    // Byte strings: plain comparison is UTF-8 byte order (§6.6).
+    const keys = [...acc.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const rules: RuleAggregate[] = keys.map((k) => {
+      const a = acc.get(k) as Acc
+      const r = a.agg
+      r.sessions = a.sessions.size
+      r.windows = a.windows.size
+      // §6.3 conditional-on-opportunity denominators.
+      if (r.action !== undefined) r.opportunities = methodEvents.get(k.slice(0, k.lastIndexOf(';action='))) as number
+      else if (r.method !== undefined) r.opportunities = pathEvents.get(k.slice(0, k.lastIndexOf(';method='))) as number
+      else if (r.path !== undefined) r.opportunities = hostEvents.get(k.slice(0, k.lastIndexOf(';path='))) as number
+      else r.opportunities = this.total
+      return r
+    })
+    return {
+      total: this.total,
+      sessionCount: this.sessionIds.size,
+      dropped: this.dropped,
+      malformed: this.malformed,
+      ...(this.windowMin === undefined ? {} : {windowStart: this.windowMin, windowEnd: (this.windowMax as number) + this.windowSeconds}),
+      actionClasses: this.actionClasses,
+      rules,
+      tails,
+    }
+  }
+}

@@ -1,0 +1,309 @@
+import {
+  canonicalBytes,
+  emitSignedYaml,
+  formatGoTime,
+  fromEpochNanos,
+  goJson,
+  JsonNumber,
+  YamlEmitError,
+  type Clock,
+  type JsonObject,
+  type JsonValue,
+} from '../canonical/index.js'
+import {decodeSummary, readCaptureInputs, SummaryDecodeError, type CaptureFileRef, type CaptureInput} from '../capture/index.js'
+import {
+  CONTRACT_KEY_PURPOSE,
+  contractHash,
+  manifestProblem,
+  moduleDigestRoot,
+  projectContractBody,
+  signCanonical,
+} from '../contracts/index.js'
+import {PipelockError} from '../errors/index.js'
+import {sha256Hex, type Ed25519KeyPair} from '../signing/index.js'
+import {Aggregator, type AggregateResult} from './aggregate.js'
+import {fromByteString} from './go-text.js'
+import {resolveFloors, type Confidence, type Floors} from './inference.js'
+import {jsonIndentNoHtml, sortedTree} from './json-out.js'
+import {DEFAULT_NORMALIZATION, NORMALIZATION_ALGORITHM, type NormalizationSettings} from './normalize.js'
+import {renderReview, reviewInputFromCompile} from './review.js'
+import {buildRule} from './rules.js'
+
+export const INFERENCE_ALGORITHM = 'wilson_lb_v1'
+export const DEFAULT_WINDOW_SECONDS = 3600
+export const DEFAULT_CARDINALITY_CAP = 1000
+export const DEFAULT_TAIL_PROMOTION_BLOCK_PCT = 5.0
+
+/** Everything that shapes the contract (learn-compile §19.4 fixture / CLI `learn` block). */
+export interface CompileConfig {
+  agent: string
+  floors?: Partial<Floors>
+  normalization?: {
+    min_events?: number
+    min_distinct_values?: number
+    entropy_threshold_bits?: number
+    reserved_segments_extra?: readonly string[]
+  }
+  cardinalityCapPerHost?: number
+  tailPromotionBlockPct?: number
+  acceptTail?: boolean
+  windowSeconds?: number
+  compileConfigHash: string
+  pipelockVersion: string
+  pipelockBuildSha: string
+  goVersion: string
+  moduleDigestRoot: string
+  priorContractHash?: string
+  observationWindowId?: string
+  settings?: JsonObject
+}
+
+export interface CompileSigner {
+  keyPair: Ed25519KeyPair
+  keyId: string
+}
+
+export interface InputRefOverride {
+  path: string
+  sha256?: string
+  event_count: number
+}
+
+export interface CompileOptions {
+  clock: Clock
+  signer: CompileSigner
+  /** The manifest's `module_digests` (this build's modules, or the build-info marker). */
+  moduleDigests: JsonObject
+  /** Verbatim input refs (fixture form); a missing sha256 is the input bytes' digest. */
+  inputRefs?: readonly InputRefOverride[]
+}
+
+export interface CompileStats {
+  linesRead: number
+  eventsIngested: number
+  ingestErrors: number
+  dropped: number
+  malformed: number
+  rules: number
+  confidence: Record<Confidence, number>
+}
+
+export interface CompileResult {
+  yaml: string
+  manifestJson: string
+  review: string
+  /** The signed envelope `{body, signature}`. */
+  contract: JsonObject
+  contractHash: string
+  stats: CompileStats
+  aggregate: AggregateResult
+  inputs: CaptureFileRef[]
+}
+
+const int = (n: number | bigint): JsonNumber => new JsonNumber(String(n))
+
+function secondsToTime(s: number): string {
+  return formatGoTime(fromEpochNanos(BigInt(s) * 1_000_000_000n))
+}
+
+/** §9.1: sha256 of Go's json.Marshal of the sorted-key summary map. */
+export function observationWindowRoot(agg: AggregateResult, start: string, end: string): string {
+  const payload: JsonObject = new Map<string, JsonValue>([
+    ['dropped', int(agg.dropped)],
+    ['end', end],
+    ['events', int(agg.total)],
+    ['malformed', int(agg.malformed)],
+    ['rules', agg.rules.map((r) => fromByteString(r.key))],
+    ['start', start],
+  ])
+  return 'sha256:' + sha256Hex(goJson(payload))
+}
+
+export function resolveNormalization(c: CompileConfig['normalization']): NormalizationSettings {
+  return {
+    minEvents: c?.min_events || DEFAULT_NORMALIZATION.minEvents,
+    minDistinctValues: c?.min_distinct_values || DEFAULT_NORMALIZATION.minDistinctValues,
+    entropyThresholdBits: c?.entropy_threshold_bits || DEFAULT_NORMALIZATION.entropyThresholdBits,
+    reservedSegmentsExtra: c?.reserved_segments_extra ?? [],
+  }
+}
+
+/**
+ * The compile as a pure function of its inputs (learn-compile §19.4 test hook): stream the
+ * capture inputs, aggregate, infer, build and sign the contract and manifest, render the review.
+ * Throws PipelockError for unusable input; nothing is written here.
+ */
+export async function compileContract(inputs: readonly CaptureInput[], config: CompileConfig, options: CompileOptions): Promise<CompileResult> {
+  const startedAt = formatGoTime(fromEpochNanos(options.clock.nowNanos()))
+  const floors = resolveFloors(config.floors)
+  const windowSeconds = config.windowSeconds || DEFAULT_WINDOW_SECONDS
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1) {
+    throw new PipelockError('CONFIG_INVALID', `window duration must be a positive whole number of seconds, got ${windowSeconds}`)
+  }
+  const agg = new Aggregator(windowSeconds)
+  const stats: CompileStats = {linesRead: 0, eventsIngested: 0, ingestErrors: 0, dropped: 0, malformed: 0, rules: 0, confidence: {stable: 0, brittle: 0, never_confirmed: 0}}
+  const refs: CaptureFileRef[] = []
+  let lastSource: {file: string; line: number} | undefined
+
+  await readCaptureInputs(inputs, {
+    onEntry: (entry, source) => {
+      stats.linesRead++
+      lastSource = source
+      if (entry.type === 'capture') {
+        let summary
+        try {
+          summary = decodeSummary(entry.detail)
+        } catch (e) {
+          if (!(e instanceof SummaryDecodeError)) throw e
+          // Ingest-level malformed: not part of the hashed `malformed` count (§20 Q7).
+          stats.ingestErrors++
+          return
+        }
+        // Poisoned-capture defence inside a session: a record that names another agent is
+        // refused outright (the directory-level check of §2.6 only reads the first line).
+        if (summary.agent !== '' && summary.agent !== config.agent) {
+          throw new PipelockError('CAPTURE_AGENT_MISMATCH', `capture record belongs to agent ${JSON.stringify(summary.agent)}, not ${JSON.stringify(config.agent)}`, {
+            location: source,
+            hint: 'remove the foreign session directory from the capture root, or compile with the matching --agent',
+          })
+        }
+        agg.addCapture(entry, summary)
+      } else if (entry.type === 'capture_drop') {
+        agg.addDrop(entry.detail)
+      }
+    },
+    onFile: (ref) => refs.push(ref),
+  })
+
+  if (agg.eventCount === 0) {
+    const last = refs[refs.length - 1]
+    throw new PipelockError('COMPILE_NO_EVENTS', `no HTTP(S) capture events in the input (${stats.linesRead} entries read, ${stats.ingestErrors} undecodable summaries)`, {
+      location: lastSource ?? (last === undefined ? {} : {file: last.path, line: last.eventCount}),
+      hint: 'capture traffic with `pipelock learn observe` first, or point --input at the capture files',
+    })
+  }
+
+  const result = agg.finish({
+    normalization: resolveNormalization(config.normalization),
+    cardinalityCapPerHost: config.cardinalityCapPerHost || DEFAULT_CARDINALITY_CAP,
+    tailPromotionBlockPct: config.tailPromotionBlockPct || DEFAULT_TAIL_PROMOTION_BLOCK_PCT,
+    acceptTail: config.acceptTail ?? false,
+  })
+  const start = result.windowStart === undefined ? '0001-01-01T00:00:00Z' : secondsToTime(result.windowStart)
+  const end = result.windowEnd === undefined ? '0001-01-01T00:00:00Z' : secondsToTime(result.windowEnd)
+  const rules = result.rules.map((r) => buildRule(r, floors))
+  for (const r of rules) stats.confidence[r.confidence]++
+  stats.eventsIngested = result.total
+  stats.dropped = result.dropped
+  stats.malformed = result.malformed
+  stats.rules = rules.length
+  const finishedAt = formatGoTime(fromEpochNanos(options.clock.nowNanos()))
+
+  // §9 contract body, Go struct order.
+  const body: JsonObject = new Map()
+  body.set('schema_version', int(1))
+  body.set('contract_kind', 'behavioral_contract')
+  body.set('contract_hash', '')
+  if (config.priorContractHash) body.set('prior_contract_hash', config.priorContractHash)
+  body.set('signer_key_id', options.signer.keyId)
+  body.set('key_purpose', CONTRACT_KEY_PURPOSE)
+  body.set('data_class_root', 'internal')
+  body.set('field_data_classes', new Map())
+  const selector: JsonObject = new Map()
+  if (config.agent !== '') selector.set('agent', config.agent)
+  selector.set('selector_id', 'sha256:' + sha256Hex('agent=' + config.agent))
+  body.set('selector', selector)
+  body.set(
+    'observation_window',
+    new Map<string, JsonValue>([
+      ['start', start],
+      ['end', end],
+      ['event_count', int(result.total)],
+      ['session_count', int(result.sessionCount)],
+      ['observation_window_root', config.observationWindowId || observationWindowRoot(result, start, end)],
+    ]),
+  )
+  body.set(
+    'compile',
+    new Map<string, JsonValue>([
+      ['pipelock_version', config.pipelockVersion],
+      ['pipelock_build_sha', config.pipelockBuildSha],
+      ['go_version', config.goVersion],
+      ['module_digest_root', config.moduleDigestRoot],
+      ['compile_config_hash', config.compileConfigHash],
+      ['inference_algorithm', INFERENCE_ALGORITHM],
+      ['normalization_algorithm', NORMALIZATION_ALGORITHM],
+    ]),
+  )
+  body.set(
+    'defaults',
+    new Map<string, JsonValue>([
+      ['fidelity', 'medium'],
+      ['confidence', new Map<string, JsonValue>([['min_events', int(floors.min_events)], ['min_sessions', int(floors.min_sessions)], ['min_windows', int(floors.min_windows)]])],
+      ['privacy', new Map<string, JsonValue>([['default_data_class', 'internal'], ['salt_epoch', int(0)], ['forbid_classes', ['regulated']]])],
+    ]),
+  )
+  body.set('rules', rules.map((r) => r.tree))
+
+  let projected: JsonObject
+  let hash: string
+  let signature: string
+  try {
+    projected = projectContractBody(body)
+    hash = contractHash(projected)
+    projected.set('contract_hash', hash)
+    signature = signCanonical(projected, options.signer.keyPair)
+  } catch (e) {
+    throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)
+  }
+  const envelope: JsonObject = new Map<string, JsonValue>([
+    ['body', projected],
+    ['signature', signature],
+  ])
+  let yaml: string
+  try {
+    yaml = emitSignedYaml(envelope)
+  } catch (e) {
+    if (e instanceof YamlEmitError) throw new PipelockError('COMPILE_FAILED', e.message)
+    throw e
+  }
+
+  // §12 compile manifest.
+  const inputRefs =
+    options.inputRefs?.map((r, i) => ({path: r.path, sha256: r.sha256 || (refs[i]?.sha256 ?? ''), eventCount: r.event_count})) ??
+    refs.map((r) => ({path: r.path, sha256: r.sha256, eventCount: r.eventCount}))
+  const digests = sortedTree(options.moduleDigests) as JsonObject
+  const mbody: JsonObject = new Map()
+  mbody.set('schema_version', int(1))
+  mbody.set('contract_hash', hash)
+  mbody.set('compile_started_at', startedAt)
+  mbody.set('compile_finished_at', finishedAt)
+  mbody.set('pipelock_version', config.pipelockVersion)
+  mbody.set('pipelock_build_sha', config.pipelockBuildSha)
+  mbody.set('go_version', config.goVersion)
+  // Recomputed from this build's digests, not copied from the contract (§20 Q12).
+  mbody.set('module_digest_root', moduleDigestRoot(digests))
+  mbody.set('module_digests', digests)
+  mbody.set('compile_config_hash', config.compileConfigHash)
+  mbody.set(
+    'inputs',
+    inputRefs.map((r) => new Map<string, JsonValue>([['path', r.path], ['sha256', r.sha256], ['event_count', int(r.eventCount)]])),
+  )
+  mbody.set('observation_window_root', (projected.get('observation_window') as JsonObject).get('observation_window_root') as string)
+  if (config.settings !== undefined && config.settings.size > 0) mbody.set('settings', sortedTree(config.settings))
+  mbody.set('signer_key_id', options.signer.keyId)
+  mbody.set('key_purpose', CONTRACT_KEY_PURPOSE)
+  const problem = manifestProblem(mbody)
+  if (problem !== undefined) throw new PipelockError('COMPILE_FAILED', problem)
+  let msig: string
+  try {
+    canonicalBytes(mbody)
+    msig = signCanonical(mbody, options.signer.keyPair)
+  } catch (e) {
+    throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the compile manifest: ${(e as Error).message}`)
+  }
+  const manifestJson = jsonIndentNoHtml(new Map<string, JsonValue>([['body', mbody], ['signature', msig]])) + '\n'
+
+  const review = renderReview(reviewInputFromCompile(projected, result, floors, config.acceptTail ?? false))
+  return {yaml, manifestJson, review, contract: envelope, contractHash: hash, stats, aggregate: result, inputs: refs}
+}

@@ -1,0 +1,36 @@
+// Layer 2: learn compile (ingest → aggregate → infer → emit) and the review (learn-compile §3–§15).
+export {Aggregator} from './aggregate.js'
+export type {AggregateResult, AggregateSettings, HostTail, RuleAggregate, SampleCounts} from './aggregate.js'
+export {canonicalizePath, MAX_PATH_BYTES, PathCanonicalError} from './canonical-path.js'
+export {
+  compileContract,
+  DEFAULT_CARDINALITY_CAP,
+  DEFAULT_TAIL_PROMOTION_BLOCK_PCT,
+  DEFAULT_WINDOW_SECONDS,
+  INFERENCE_ALGORITHM,
+  observationWindowRoot,
+  resolveNormalization,
+} from './compile.js'
+export type {CompileConfig, CompileOptions, CompileResult, CompileSigner, CompileStats, InputRefOverride} from './compile.js'
+export {DETERMINISTIC_CLOCK, parseCompileFixture} from './fixture.js'
+export type {BuildProvenance, CompileFixture} from './fixture.js'
+export {formatFixed, fromByteString, goToLower, goToUpper, goTrimSpace} from './go-text.js'
+export {parseHttpUrl, pathUnescape, toByteString} from './go-url.js'
+export type {ParsedHttpUrl} from './go-url.js'
+export {budgetStats, classify, DEFAULT_FLOORS, resolveFloors, WILSON_Z, wilsonLower} from './inference.js'
+export type {BudgetStats, Confidence, Floors} from './inference.js'
+export {jsonIndentNoHtml, sortedTree} from './json-out.js'
+export {
+  capPerHost,
+  COLLAPSED_SEGMENT,
+  DEFAULT_NORMALIZATION,
+  entropyBits,
+  normalizeHostPaths,
+  NORMALIZATION_ALGORITHM,
+  RESERVED_SEGMENTS,
+  TAIL_PATTERN,
+} from './normalize.js'
+export type {HostCap, NormalizationSettings, NormalizedPaths, PathNormalization} from './normalize.js'
+export {renderReview, reviewInputFromCandidate, reviewInputFromCompile, reviewRulesFromBody} from './review.js'
+export type {ReviewInput, ReviewRule, ReviewTail} from './review.js'
+export {buildRule, displayName, ruleId} from './rules.js'

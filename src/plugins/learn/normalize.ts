@@ -1,0 +1,168 @@
+// Path normalisation `frequency_weighted_entropy_v1` (learn-compile §15.2–§15.5), applied by
+// compile (§20 Q11 is not reproduced: the reference stamps the algorithm but never collapses).
+
+export const NORMALIZATION_ALGORITHM = 'frequency_weighted_entropy_v1'
+/** Placeholder segment of a collapsed position (the form `learn split` rebuilds, §4.3 lifecycle). */
+export const COLLAPSED_SEGMENT = '*'
+export const TAIL_PATTERN = '_other'
+
+/** §15.4: the built-in reserved segments; operators may add, never remove. */
+export const RESERVED_SEGMENTS: readonly string[] = [
+  'admin', 'auth', 'login', 'oauth', 'token', 'billing', 'settings', 'users', 'me', 'orgs', 'sso', 'saml', 'mfa', 'kms',
+  'vault', 'secret', 'key', 'password', 'payment', 'refund', 'transfer', 'withdraw', 'ssh', 'ssl', 'cert', 'ca', 'auth0',
+]
+
+export interface NormalizationSettings {
+  minEvents: number
+  minDistinctValues: number
+  entropyThresholdBits: number
+  reservedSegmentsExtra: readonly string[]
+}
+
+export const DEFAULT_NORMALIZATION: NormalizationSettings = {
+  minEvents: 10,
+  minDistinctValues: 5,
+  entropyThresholdBits: 3.0,
+  reservedSegmentsExtra: [],
+}
+
+/** §15.2: Shannon entropy in bits of a value→count map. */
+export function entropyBits(counts: Iterable<number>): number {
+  let total = 0
+  const list: number[] = []
+  for (const c of counts) {
+    if (c > 0) {
+      total += c
+      list.push(c)
+    }
+  }
+  if (total <= 0) return 0
+  let h = 0
+  for (const c of list) {
+    const p = c / total
+    h -= p * Math.log2(p)
+  }
+  return Number.isFinite(h) ? h : 0
+}
+
+export interface CollapsedSegment {
+  index: number
+  distinct_values: number
+  event_count: number
+  reason: 'high_entropy_identifier_segment'
+}
+
+export interface RetainedSegment {
+  index: number
+  value: string
+  reason: string
+}
+
+/** The evidence written under `selector.paths[].normalization` of a collapsed path. */
+export interface PathNormalization {
+  collapsed: CollapsedSegment[]
+  retained: RetainedSegment[]
+}
+
+export interface NormalizedPaths {
+  /** Canonical path (byte string) → normalised path. */
+  mapping: Map<string, string>
+  /** Normalised paths that contain a collapsed position → their evidence. */
+  evidence: Map<string, PathNormalization>
+}
+
+interface Entry {
+  segments: string[]
+  count: number
+  original: string
+}
+
+/**
+ * Collapses high-cardinality positions of one host's paths. Positions are decided top-down per
+ * parent prefix: reserved values always stay literal (and are left out of the statistics, so a
+ * reserved sibling such as `admin` never stops its identifier siblings from collapsing); the
+ * remaining values collapse to `*` when they carry at least `minEvents` events, at least
+ * `minDistinctValues` distinct values and entropy ≥ `entropyThresholdBits`.
+ */
+export function normalizeHostPaths(families: ReadonlyMap<string, number>, settings: NormalizationSettings): NormalizedPaths {
+  const reserved = new Set([...RESERVED_SEGMENTS, ...settings.reservedSegmentsExtra])
+  const mapping = new Map<string, string>()
+  const evidence = new Map<string, PathNormalization>()
+  const entries: Entry[] = []
+  for (const [p, count] of families) {
+    if (p === '/') {
+      mapping.set(p, p)
+      continue
+    }
+    entries.push({segments: p.slice(1).split('/'), count, original: p})
+  }
+
+  const walk = (group: Entry[], depth: number, prefix: string[], collapsed: CollapsedSegment[], retained: RetainedSegment[]): void => {
+    const byValue = new Map<string, Entry[]>()
+    for (const e of group) {
+      if (e.segments.length === depth) {
+        const out = '/' + prefix.join('/')
+        mapping.set(e.original, out)
+        if (collapsed.length > 0) evidence.set(out, {collapsed: [...collapsed], retained: [...retained]})
+        continue
+      }
+      const v = e.segments[depth] as string
+      let list = byValue.get(v)
+      if (list === undefined) byValue.set(v, (list = []))
+      list.push(e)
+    }
+    if (byValue.size === 0) return
+    const candidates: [string, number][] = []
+    for (const [v, list] of byValue) {
+      if (reserved.has(v)) continue
+      candidates.push([v, list.reduce((a, e) => a + e.count, 0)])
+    }
+    const events = candidates.reduce((a, [, c]) => a + c, 0)
+    let reason: string
+    if (events < settings.minEvents) reason = 'insufficient_events'
+    else if (candidates.length < settings.minDistinctValues) reason = candidates.length <= 1 ? 'low_entropy_literal_segment' : 'insufficient_distinct_values'
+    else if (entropyBits(candidates.map(([, c]) => c)) < settings.entropyThresholdBits) reason = 'low_entropy_literal_segment'
+    else reason = 'collapse'
+    const index = depth + 1
+    const keys = [...byValue.keys()].sort()
+    const merged: Entry[] = []
+    for (const v of keys) {
+      const list = byValue.get(v) as Entry[]
+      if (reserved.has(v)) {
+        walk(list, depth + 1, [...prefix, v], collapsed, [...retained, {index, value: v, reason: 'reserved_segment'}])
+      } else if (reason === 'collapse') merged.push(...list)
+      else walk(list, depth + 1, [...prefix, v], collapsed, [...retained, {index, value: v, reason}])
+    }
+    if (merged.length > 0) {
+      const seg: CollapsedSegment = {index, distinct_values: candidates.length, event_count: events, reason: 'high_entropy_identifier_segment'}
+      walk(merged, depth + 1, [...prefix, COLLAPSED_SEGMENT], [...collapsed, seg], retained)
+    }
+  }
+  walk(entries, 0, [], [], [])
+  return {mapping, evidence}
+}
+
+export interface HostCap {
+  /** Families kept (pattern → events), at most `cap`. */
+  kept: Map<string, number>
+  overflowed: boolean
+  tail: number
+  hostTotal: number
+  tailPct: number
+  promotionBlock: boolean
+}
+
+/** §15.5 `CapPerHost`. Patterns compare in byte order (they are byte strings). */
+export function capPerHost(families: ReadonlyMap<string, number>, cap: number, tailPct: number, acceptTail: boolean): HostCap {
+  const sorted = [...families].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  const total = sorted.reduce((a, [, c]) => a + c, 0)
+  if (sorted.length <= cap) {
+    return {kept: new Map(sorted), overflowed: false, tail: 0, hostTotal: total, tailPct: 0, promotionBlock: false}
+  }
+  const kept = new Map(sorted.slice(0, cap))
+  const tail = sorted.slice(cap).reduce((a, [, c]) => a + c, 0)
+  const keptTotal = total - tail
+  const hostTotal = keptTotal + tail
+  const pct = hostTotal > 0 ? (100 * tail) / hostTotal : 0
+  return {kept, overflowed: true, tail, hostTotal, tailPct: pct, promotionBlock: pct > tailPct && !acceptTail}
+}

@@ -1,0 +1,115 @@
+import {createHash} from 'node:crypto'
+import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
+import type {RuleAggregate} from './aggregate.js'
+import {fromByteString, formatFixed} from './go-text.js'
+import {budgetStats, classify, wilsonLower, type Confidence, type Floors} from './inference.js'
+import {NORMALIZATION_ALGORITHM, type PathNormalization} from './normalize.js'
+
+const int = (n: number): JsonNumber => new JsonNumber(String(n))
+
+/** `r-` + first 10 bytes of SHA-256(rule key) in hex (§8). */
+export function ruleId(key: string): string {
+  return 'r-' + createHash('sha256').update(Buffer.from(key, 'latin1')).digest('hex').slice(0, 20)
+}
+
+function namePart(component: string): string {
+  let s = component.replace(/^\/+|\/+$/g, '')
+  s = s.replace(/[./\-=]/g, '_')
+  s = s.replace(/^_+|_+$/g, '')
+  return s === '' ? 'root' : s
+}
+
+/** §8 display name: host, path, method, action parts, each cleaned, joined with `_`. */
+export function displayName(r: Pick<RuleAggregate, 'host' | 'path' | 'method' | 'action'>): string {
+  const parts = [r.host, r.path, r.method, r.action].filter((p): p is string => p !== undefined).map(namePart)
+  return parts.length === 0 ? 'observed_rule' : fromByteString(parts.join('_'))
+}
+
+function budget(samples: Map<number, number>): JsonObject {
+  const b = budgetStats(samples)
+  return new Map<string, JsonValue>([
+    ['data_class', 'public'],
+    ['enforced', formatFixed(b.enforced, 0)],
+    ['max', int(b.max)],
+    ['median', formatFixed(b.median, 0)],
+    ['p95', formatFixed(b.p95, 0)],
+    ['p99', formatFixed(b.p99, 0)],
+    ['sample_count', int(b.sampleCount)],
+  ])
+}
+
+function normalizationTree(n: PathNormalization): JsonObject {
+  const m: JsonObject = new Map()
+  m.set('algorithm', NORMALIZATION_ALGORITHM)
+  m.set(
+    'collapsed_segments',
+    n.collapsed.map(
+      (c) =>
+        new Map<string, JsonValue>([
+          ['distinct_values', int(c.distinct_values)],
+          ['event_count', int(c.event_count)],
+          ['index', int(c.index)],
+          ['reason', c.reason],
+        ]),
+    ),
+  )
+  m.set('retained_segments', n.retained.map((r) => new Map<string, JsonValue>([['index', int(r.index)], ['reason', r.reason], ['value', fromByteString(r.value)]])))
+  return m
+}
+
+export interface BuiltRule {
+  tree: JsonObject
+  confidence: Confidence
+}
+
+/** One contract rule (§8) from its aggregate; object keys sorted as Go marshals maps. */
+export function buildRule(r: RuleAggregate, floors: Floors): BuiltRule {
+  const w = wilsonLower(r.observed, r.opportunities)
+  const confidence = classify(r.observed, r.sessions, r.windows, w, floors)
+  const wText = formatFixed(w, 6)
+  const selector: JsonObject = new Map()
+  if (r.action !== undefined) selector.set('effective_action', fromByteString(r.action))
+  selector.set('host', new Map<string, JsonValue>([['data_class', 'public'], ['value', fromByteString(r.host)]]))
+  if (r.method !== undefined) selector.set('methods', [fromByteString(r.method)])
+  if (r.path !== undefined) {
+    const p: JsonObject = new Map<string, JsonValue>([['data_class', 'public']])
+    if (r.normalization !== undefined) p.set('normalization', normalizationTree(r.normalization))
+    p.set('value', fromByteString(r.path))
+    selector.set('paths', [p])
+  }
+  const tree: JsonObject = new Map()
+  tree.set('rule_id', ruleId(r.key))
+  tree.set('display_name', displayName(r))
+  tree.set('rule_kind', r.action !== undefined ? 'http_action' : 'http_destination')
+  tree.set('lifecycle_state', 'capture_only')
+  tree.set('required_capture_grade', 'full')
+  tree.set('observed_capture_grade', 'full')
+  tree.set('confidence', confidence)
+  tree.set('wilson_lower', wText)
+  tree.set(
+    'observation',
+    new Map<string, JsonValue>([
+      ['events_observed', int(r.observed)],
+      ['sessions_observed', int(r.sessions)],
+      // Named "sessions" but an event count, and windows_with_opportunity mirrors
+      // windows_observed: both as the reference signs them (§20 Q2).
+      ['sessions_with_opportunity', int(r.opportunities)],
+      ['windows_observed', int(r.windows)],
+      ['windows_with_opportunity', int(r.windows)],
+    ]),
+  )
+  tree.set('selector', selector)
+  if (r.payload !== undefined && r.scanner !== undefined) {
+    tree.set('budgets', new Map<string, JsonValue>([['payload_size_bytes', budget(r.payload)], ['scanner_size_bytes', budget(r.scanner)]]))
+  }
+  tree.set(
+    'rationale',
+    new Map<string, JsonValue>([
+      ['data_class', 'internal'],
+      ['summary', `Observed ${r.observed} events across ${r.sessions} sessions; Wilson lower bound ${wText} classified as ${confidence}.`],
+    ]),
+  )
+  tree.set('recurring_support', new Map<string, JsonValue>([['windows_floor', int(floors.min_windows)], ['windows_seen_in_last_n', int(r.windows)]]))
+  tree.set('opportunity_health', new Map<string, JsonValue>([['missing_alert_threshold', '0.50']]))
+  return {tree, confidence}
+}
