@@ -6,7 +6,7 @@ import {
   encodeEvidenceReceipt,
   evidencePreimage,
   evidenceReceiptHash,
-  NO_PUBLIC_KEY,
+  EVIDENCE_NO_PUBLIC_KEY,
   parseEvidenceReceipt,
   signEvidence,
   validateEvidenceStrict,
@@ -99,7 +99,7 @@ for (const c of CASES) {
       assert.match(other.error ?? '', /signature verification failed/)
       const none = verifyEvidence(text)
       assert.equal(none.valid, false)
-      assert.equal(none.error, NO_PUBLIC_KEY)
+      assert.equal(none.error, EVIDENCE_NO_PUBLIC_KEY)
       assert.equal(none.receiptHash, c.hash) // still reported for display
     })
   }

@@ -5,7 +5,7 @@ import {
   checkEvidencePayload,
   EvidenceValidationError,
   evidencePreimage,
-  PAYLOAD_SCHEMAS,
+  EVIDENCE_PAYLOAD_SCHEMAS,
   parseEvidenceReceiptValue,
   signEvidence,
   validateEvidenceStrict,
@@ -33,7 +33,7 @@ function verifierSays(kind: string, payload: unknown): {valid: boolean; signatur
 }
 
 for (const kind of KINDS) {
-  const schema = PAYLOAD_SCHEMAS[kind]
+  const schema = EVIDENCE_PAYLOAD_SCHEMAS[kind]
 
   test(`${kind}: sign → verify round trip`, () => {
     const signed = signEvidence(unsignedFor(kind), signerFor(kind))
@@ -131,11 +131,11 @@ test('JSON types must match: strings, lists, maps, uint64 (Go decode texts)', ()
   assert.equal(intent(new JsonNumber('1e3')), `${pre}number 1e3${post}`)
   // Beyond int64 nothing can be forged (JCS refuses), so check the decoder directly.
   const over = toTree({...payloadOf('contract_promote_intent'), target_generation: new JsonNumber('18446744073709551616')})
-  assert.equal(checkEvidencePayload(PAYLOAD_SCHEMAS.contract_promote_intent, over, 'verify'), `${pre}number 18446744073709551616${post}`)
+  assert.equal(checkEvidencePayload(EVIDENCE_PAYLOAD_SCHEMAS.contract_promote_intent, over, 'verify'), `${pre}number 18446744073709551616${post}`)
   assert.equal(intent(new JsonNumber('9223372036854775807')), 'payload field has invalid enum value: signature.signature prefix')
   // uint64 max decodes, but JCS allows only int64: such a receipt can be neither signed nor verified.
   const huge = {...payloadOf('contract_promote_intent'), target_generation: new JsonNumber('18446744073709551615')}
-  assert.equal(checkEvidencePayload(PAYLOAD_SCHEMAS.contract_promote_intent, toTree(huge), 'verify'), undefined)
+  assert.equal(checkEvidencePayload(EVIDENCE_PAYLOAD_SCHEMAS.contract_promote_intent, toTree(huge), 'verify'), undefined)
   assert.throws(() => evidencePreimage(envelopeTree('contract_promote_intent', huge)), /float not allowed in canonicalization/)
   refusesToSign('contract_promote_intent', huge, 'float not allowed in canonicalization; use decimal string')
   const ratified = verifierSays('contract_ratified', {...payloadOf('contract_ratified'), ratification_decision_per_rule: {'r-1': 1}})
@@ -210,7 +210,7 @@ test('floats are refused: by decoding for typed fields, by canonicalisation anyw
 })
 
 test('checkEvidencePayload on raw text: trailing tokens, empty, null', () => {
-  const s = PAYLOAD_SCHEMAS.proxy_decision
+  const s = EVIDENCE_PAYLOAD_SCHEMAS.proxy_decision
   const good = JSON.stringify(payloadOf('proxy_decision'))
   assert.equal(checkEvidencePayload(s, good, 'verify'), undefined)
   assert.equal(

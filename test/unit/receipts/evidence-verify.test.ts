@@ -5,7 +5,7 @@ import {formatError} from '../../../src/plugins/errors/index.js'
 import {
   encodeEvidenceReceipt,
   EvidenceParseError,
-  NO_PUBLIC_KEY,
+  EVIDENCE_NO_PUBLIC_KEY,
   parseEvidenceReceipt,
   signEvidence,
   verifyEvidence,
@@ -148,9 +148,9 @@ test('caller pins, key checks and the signature itself come last', () => {
   const purpose = v({publicKey: KEY_HEX, expectedPurpose: 'contract-activation-signing'})
   assert.match(purpose.error ?? '', /key_purpose/)
   assert.equal(purpose.signatureValid, true)
-  assert.equal(v({}).error, NO_PUBLIC_KEY)
-  assert.equal(v({publicKey: ''}).error, NO_PUBLIC_KEY)
-  assert.equal(v({publicKey: Buffer.alloc(0)}).error, NO_PUBLIC_KEY)
+  assert.equal(v({}).error, EVIDENCE_NO_PUBLIC_KEY)
+  assert.equal(v({publicKey: ''}).error, EVIDENCE_NO_PUBLIC_KEY)
+  assert.equal(v({publicKey: Buffer.alloc(0)}).error, EVIDENCE_NO_PUBLIC_KEY)
   assert.equal(v({publicKey: KEY_HEX.slice(2)}).error, 'payload field has invalid enum value: signature public key length=31')
   assert.equal(v({publicKey: Buffer.alloc(33)}).error, 'payload field has invalid enum value: signature public key length=33')
   assert.match(v({publicKey: 'zz'}).error ?? '', /signature public key hex: encoding\/hex: invalid byte/)
