@@ -19,7 +19,7 @@ export type TreePath = readonly (string | number)[]
 export interface YamlSource {
   /** The document as plain JS (mappings are plain objects); `{}` for an empty file. */
   readonly value: unknown
-  /** 1-based line of the node at `path` (its key when it is a mapping entry), if it exists. */
+  /** 1-based line of the node at `path` (its key when it is a mapping entry), else of its nearest present ancestor. */
   lineOf(path: TreePath): number | undefined
 }
 
@@ -67,15 +67,16 @@ function lineOfPath(doc: Document, lc: LineCounter, path: TreePath): number | un
   for (const step of path) {
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(step))
-      if (pair === undefined) return undefined
+      // An absent key (a rule about a defaulted field) points at its nearest enclosing key.
+      if (pair === undefined) return line
       line = isScalar(pair.key) ? lineOfNode(lc, pair.key) : line
       node = pair.value
     } else if (isSeq(node) && typeof step === 'number') {
       node = node.items[step]
-      if (node === undefined) return undefined
+      if (node === undefined) return line
       line = lineOfNode(lc, node as Node) ?? line
     } else {
-      return undefined
+      return line
     }
   }
   return line

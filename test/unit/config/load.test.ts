@@ -1,0 +1,179 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import {
+  DEFAULT_API_ALLOWLIST,
+  DEFAULT_BLOCKLIST,
+  DEFAULT_DLP_PATTERNS,
+  DEFAULT_RESPONSE_PATTERNS,
+  TOP_LEVEL_KEYS,
+  defaultConfig,
+  loadConfig,
+} from '../../../src/plugins/config/index.js'
+import {PipelockError} from '../../../src/plugins/errors/index.js'
+import {assertRefused, load, tempDir} from './helpers.js'
+
+test('every top-level key of §20.3 is accepted', () => {
+  assert.equal(TOP_LEVEL_KEYS.length, 59) // §20.3 lists 60 names; `ip_allowlist` is the sub-key of `ssrf`
+  for (const k of ['version', 'mode', 'airlock', 'learn_lock', 'bind_default_agent_identity', 'ssrf', 'mediation_envelope']) {
+    assert.ok(TOP_LEVEL_KEYS.includes(k), k)
+  }
+  // Each section, given as an empty mapping (or its default scalar), loads.
+  const d = defaultConfig() as unknown as Record<string, unknown>
+  for (const k of TOP_LEVEL_KEYS) {
+    const v = d[k]
+    const yaml = typeof v === 'object' && v !== null && !Array.isArray(v) ? `${k}: {}\n` : `${k}: ${JSON.stringify(v)}\n`
+    assert.doesNotThrow(() => load(yaml), k)
+  }
+})
+
+test('unknown keys are refused at depth 1, 2 and 3 with the dotted path and line', () => {
+  assertRefused('mode: balanced\nmoed: strict\n', /unknown key "moed"/, 2)
+  assertRefused('forward_proxy:\n  enabled: false\n  enabeld: true\n', /unknown key "forward_proxy\.enabeld"/, 3)
+  assertRefused('fetch_proxy:\n  monitoring:\n    max_url_lenght: 10\n', /unknown key "fetch_proxy\.monitoring\.max_url_lenght"/, 3)
+  // inside a list item and a map value
+  assertRefused('dlp:\n  patterns:\n    - name: x\n      regex: abc\n      sevrity: high\n', /unknown key "dlp\.patterns\[0\]\.sevrity"/, 5)
+  assertRefused('agents:\n  bob:\n    listenrs: []\n', /unknown key "agents\.bob\.listenrs"/, 3)
+})
+
+test('wrong types are refused with the path and line', () => {
+  assertRefused('fetch_proxy:\n  timeout_seconds: soon\n', /fetch_proxy\.timeout_seconds: expected a number/, 2)
+  assertRefused('enforce: "yes"\n', /enforce: expected a boolean/, 1)
+  assertRefused('api_allowlist: github.com\n', /api_allowlist: expected a array/, 1)
+  assertRefused('fetch_proxy:\n  timeout_seconds: 1.5\n', /fetch_proxy\.timeout_seconds/, 2)
+  assertRefused('forward_proxy: true\n', /forward_proxy: expected a object/, 1)
+  assertRefused('- a\n- b\n', /top level/)
+})
+
+test('a second YAML document is refused', () => {
+  assertRefused('mode: balanced\n---\nmode: strict\n', /multiple YAML documents not supported \(pipelock config must be a single document\)/, 2)
+  assertRefused('---\nmode: balanced\n---\n', /multiple YAML documents/)
+})
+
+test('duplicate keys are refused with the key and line', () => {
+  assertRefused('mode: balanced\nenforce: true\nmode: strict\n', /duplicate key "mode"/, 3)
+  assertRefused('fetch_proxy:\n  listen: 127.0.0.1:1\n  listen: 127.0.0.1:2\n', /duplicate key "listen"/, 3)
+})
+
+test('anchors, aliases and merge keys are allowed (config is not a signed artifact)', () => {
+  const {config} = load('api_allowlist: &hosts\n  - a.example.com\ntrusted_domains: *hosts\n')
+  assert.deepEqual(config.trusted_domains, ['a.example.com'])
+  const merged = load('x_base: &b {enabled: true}\n'.replace('x_base', 'forward_proxy') + 'websocket_proxy:\n  <<: *b\n')
+  assert.equal(merged.config.websocket_proxy.enabled, true)
+  // alias expansion is capped (billion laughs)
+  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+  for (let i = 1; i < 8; i++) bomb.push(`${'b'.repeat(i)}: &${'b'.repeat(i)} [${Array(10).fill(i === 1 ? '*a' : `*${'b'.repeat(i - 1)}`).join(',')}]`)
+  assertRefused(bomb.join('\n'), /alias|Excessive/i)
+})
+
+test('an empty file and no file give the same effective config (single merge base, §24 #5)', () => {
+  const t = tempDir()
+  try {
+    const none = loadConfig(undefined, {env: {}})
+    for (const text of ['', '\n', '# only a comment\n', '---\n', '{}\n', '~\n']) {
+      const empty = loadConfig(t.file('empty.yaml', text), {env: {}})
+      assert.deepEqual(empty.config, none.config, JSON.stringify(text))
+      assert.equal(empty.hash, none.hash)
+    }
+    assert.deepEqual(none.config.api_allowlist, DEFAULT_API_ALLOWLIST)
+    assert.deepEqual(none.config.fetch_proxy.monitoring.blocklist, DEFAULT_BLOCKLIST)
+    assert.deepEqual(none.config.airlock.timers, {soft_minutes: 10, hard_minutes: 5, drain_minutes: 2, drain_timeout_seconds: 30})
+    assert.equal(none.config.seed_phrase_detection.min_words, 12)
+    assert.equal(none.config.dlp.patterns.length, DEFAULT_DLP_PATTERNS.length)
+    assert.equal(none.config.response_scanning.patterns.length, DEFAULT_RESPONSE_PATTERNS.length)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a file is merged over the defaults: mappings merge, lists and scalars replace', () => {
+  const {config} = load('fetch_proxy:\n  monitoring:\n    max_url_length: 100\n')
+  assert.equal(config.fetch_proxy.monitoring.max_url_length, 100)
+  assert.deepEqual(config.fetch_proxy.monitoring.blocklist, DEFAULT_BLOCKLIST)
+  assert.equal(config.fetch_proxy.listen, '127.0.0.1:8888')
+  assert.deepEqual(load('api_allowlist: []\nmode: balanced\n').config.api_allowlist, [])
+  assert.deepEqual(load('internal: []\n').config.internal, [])
+  assert.deepEqual(load('airlock:\n  enabled: true\nsession_profiling:\n  enabled: true\n').config.airlock.timers.soft_minutes, 10)
+  assert.equal(load('airlock:\n  timers:\n    soft_minutes: 0\n').config.airlock.timers.soft_minutes, 0)
+})
+
+test('security booleans default to true when absent, null or blank; explicit false is kept', () => {
+  const fields: [string, string, (c: ReturnType<typeof load>['config']) => boolean][] = [
+    ['dlp', 'scan_env', (c) => c.dlp.scan_env],
+    ['response_scanning', 'enabled', (c) => c.response_scanning.enabled],
+    ['request_body_scanning', 'scan_headers', (c) => c.request_body_scanning.scan_headers],
+    ['logging', 'include_blocked', (c) => c.logging.include_blocked],
+    ['taint', 'enabled', (c) => c.taint.enabled],
+    ['health_watchdog', 'enabled', (c) => c.health_watchdog.enabled],
+    ['flight_recorder', 'redact', (c) => c.flight_recorder.redact],
+    ['behavioral_baseline', 'poison_resistance', (c) => c.behavioral_baseline.poison_resistance],
+    ['kill_switch', 'health_exempt', (c) => c.kill_switch.health_exempt],
+    ['seed_phrase_detection', 'verify_checksum', (c) => c.seed_phrase_detection.verify_checksum],
+  ]
+  for (const [section, key, read] of fields) {
+    assert.equal(read(load('').config), true, `${section}.${key} absent`)
+    assert.equal(read(load(`${section}:\n  ${key}:\n`).config), true, `${section}.${key} blank`)
+    assert.equal(read(load(`${section}:\n  ${key}: null\n`).config), true, `${section}.${key} null`)
+    assert.equal(read(load(`${section}:\n`).config), true, `${section} null section`)
+    assert.equal(read(load(`${section}:\n  ${key}: false\n`).config), false, `${section}.${key} false`)
+  }
+  assert.equal(load('scan_api:\n  kinds:\n    dlp:\n').config.scan_api.kinds.dlp, true)
+  assert.equal(load('learn:\n  privacy: {}\n').config.learn.privacy.public_allowlist_default, true)
+  assert.equal(load('enforce:\n').config.enforce, true)
+  assert.equal(load('').config.explain_blocks, false)
+})
+
+test('zero values take their defaults like ApplyDefaults; max_requests_per_minute 0 warns (§24 #6)', () => {
+  const r = load('fetch_proxy:\n  timeout_seconds: 0\n  monitoring:\n    max_requests_per_minute: 0\n    entropy_threshold: -1\n')
+  assert.equal(r.config.fetch_proxy.timeout_seconds, 30)
+  assert.equal(r.config.fetch_proxy.monitoring.max_requests_per_minute, 60)
+  assert.equal(r.config.fetch_proxy.monitoring.entropy_threshold, 4.5)
+  assert.deepEqual(r.warnings.map((w) => w.field), ['fetch_proxy.monitoring.max_requests_per_minute'])
+  assert.equal(load('seed_phrase_detection:\n  min_words: 0\n').config.seed_phrase_detection.min_words, 12)
+  assert.equal(load('flight_recorder:\n  file_mode: 0640\n').config.flight_recorder.file_mode, '0640')
+})
+
+test('DLP and response patterns merge by name with include_defaults', () => {
+  const replaced = load('dlp:\n  patterns:\n    - name: GitHub Token\n      regex: ghp_x+\n      severity: high\n    - name: Mine\n      regex: mine-[0-9]+\n')
+  assert.equal(replaced.config.dlp.patterns.length, DEFAULT_DLP_PATTERNS.length + 1)
+  assert.equal(replaced.config.dlp.patterns.find((p) => p.name === 'GitHub Token')?.regex, 'ghp_x+')
+  assert.equal(replaced.config.dlp.patterns.at(-1)?.name, 'Mine')
+  const only = load('dlp:\n  include_defaults: false\n  patterns:\n    - name: Mine\n      regex: mine\n')
+  assert.deepEqual(only.config.dlp.patterns, [{name: 'Mine', regex: 'mine'}])
+  // default response patterns only while response scanning is enabled
+  assert.equal(load('response_scanning:\n  enabled: false\n').config.response_scanning.patterns.length, 0)
+})
+
+test('relative dlp.secrets_file and TLS CA paths resolve against the config file directory', () => {
+  const t = tempDir()
+  try {
+    t.file('secrets.txt', 'abcdefghijklmnopqrstuvwxyz\n', 0o600)
+    const cfg = t.file('p.yaml', 'dlp:\n  secrets_file: secrets.txt\ntls_interception:\n  ca_cert: ca/ca.pem\n')
+    const {config} = loadConfig(cfg, {env: {}})
+    assert.equal(config.dlp.secrets_file, path.join(t.dir, 'secrets.txt'))
+    assert.equal(config.tls_interception.ca_cert, path.join(t.dir, 'ca/ca.pem'))
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a missing config file is a one-line error, not a stack', () => {
+  assert.throws(
+    () => loadConfig('/nonexistent/pipelock.yaml'),
+    (err: unknown) => err instanceof PipelockError && err.code === 'FILE_NOT_FOUND' && /reading config \/nonexistent\/pipelock\.yaml: ENOENT/.test(err.message),
+  )
+})
+
+test('YAML syntax errors carry the line', () => {
+  assertRefused('mode: balanced\nfetch_proxy:\n  listen: [unclosed\n', /parsing config/)
+  const err = assertRefused('mode: balanced\n  bad: indent\n', /parsing config/)
+  assert.equal(typeof err.location?.line, 'number')
+})
+
+test('learn_lock.environment must be a full mapping of strings (learn-lifecycle §7.1)', () => {
+  assertRefused('learn_lock:\n  environment: production\n', /must be a mapping with id, tenant, and deployment_id/, 2)
+  assertRefused('learn_lock:\n  environment: {id: p, tenant: ""}\n', /learn_lock\.environment\.deployment_id required; use an explicit empty string/)
+  assertRefused('learn_lock:\n  environment: {id: p, tenant: "", deployment_id: "", zone: x}\n', /learn_lock\.environment\.zone is not supported/)
+  assertRefused('learn_lock:\n  environment: {id: 1, tenant: "", deployment_id: ""}\n', /learn_lock\.environment\.id must be a string/)
+  assert.deepEqual(load('learn_lock:\n  environment: {id: p, tenant: "", deployment_id: ""}\n').config.learn_lock.environment, {id: 'p', tenant: '', deployment_id: ''})
+})

@@ -1,0 +1,185 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {parseConfigText} from '../../../src/plugins/config/index.js'
+import {assertRefused, load, tempDir} from './helpers.js'
+
+// §20.4: one failing case per rule, each with a passing neighbour. "First error wins": each
+// failing text has exactly one problem.
+
+test('mode: known value; strict needs a non-empty api_allowlist', () => {
+  assertRefused('mode: paranoid\n', /mode: must be one of strict, balanced, audit, got "paranoid"/, 1)
+  assertRefused('mode: strict\napi_allowlist: []\n', /api_allowlist: strict mode requires a non-empty api_allowlist/, 2)
+  assert.equal(load('mode: strict\n').config.mode, 'strict') // defaults' 10-entry allowlist
+  assert.equal(load('mode: audit\napi_allowlist: []\n').config.mode, 'audit')
+})
+
+test('logging: format, output, file for file/both', () => {
+  assertRefused('logging:\n  format: xml\n', /logging\.format: must be one of json, text/, 2)
+  assertRefused('logging:\n  output: syslog\n', /logging\.output: must be one of stdout, file, both/, 2)
+  assertRefused('logging:\n  output: both\n', /logging\.file: required when logging\.output is "both"/, 1)
+  assert.equal(load('logging:\n  format: text\n  output: file\n  file: /tmp/p.log\n').config.logging.output, 'file')
+})
+
+test('dlp: action empty; patterns named, compilable, known severity/validator; warn only, never on a built-in; exempt hosts', () => {
+  assertRefused('dlp:\n  action: block\n', /dlp\.action: is reserved and must be empty/, 2)
+  assertRefused('dlp:\n  patterns:\n    - name: ""\n      regex: abc\n', /dlp\.patterns\[0\]\.name: pattern needs a name/, 3)
+  assertRefused('dlp:\n  patterns:\n    - name: x\n      regex: "a(?=b)"\n', /dlp\.patterns\[0\]\.regex: pattern "x" does not compile/, 4)
+  assertRefused('dlp:\n  patterns:\n    - name: x\n      regex: "(a"\n', /does not compile/)
+  assertRefused('dlp:\n  patterns:\n    - name: x\n      regex: abc\n      validator: crc\n', /validator: must be one of luhn, mod97, aba, wif/, 5)
+  assertRefused('dlp:\n  patterns:\n    - name: x\n      regex: abc\n      severity: urgent\n', /severity: must be one of critical, high, medium, low/)
+  assertRefused('dlp:\n  patterns:\n    - name: x\n      regex: abc\n      action: block\n', /action: only "warn" is supported/)
+  assertRefused('dlp:\n  patterns:\n    - name: Slack Token\n      regex: xoxb-.*\n      action: warn\n', /built-in pattern "Slack Token" cannot be demoted to warn/)
+  assertRefused('dlp:\n  patterns:\n    - name: x\n      regex: abc\n      exempt_domains: ["*.com"]\n', /exempt_domains\[0\]: "\*\.com" wildcards a whole top-level domain/, 5)
+  const ok = load('dlp:\n  patterns:\n    - name: Internal Key\n      regex: "(?-i:INT)_[a-z0-9]{20}"\n      severity: high\n      action: warn\n      exempt_domains: ["*.corp.example"]\n')
+  assert.equal(ok.config.dlp.patterns.at(-1)?.action, 'warn')
+})
+
+test('dlp.secrets_file must exist and not be group/other accessible', () => {
+  const t = tempDir()
+  try {
+    const loose = t.file('loose.txt', 'abcdefghijklmnopqrstuvwxyz\n', 0o644)
+    const tight = t.file('tight.txt', 'abcdefghijklmnopqrstuvwxyz\n', 0o640)
+    assertRefused(`dlp:\n  secrets_file: ${loose}\n`, /too permissive \(mode 0644\)/, 2)
+    assertRefused(`dlp:\n  secrets_file: ${t.dir}/missing.txt\n`, /cannot be read: ENOENT/)
+    assert.equal(load(`dlp:\n  secrets_file: ${tight}\n`).config.dlp.secrets_file, tight)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('monitoring: blocklist entries, subdomain_entropy_exclusions host rules, non-negative budgets', () => {
+  assertRefused('fetch_proxy:\n  monitoring:\n    blocklist: ["*.x.com", ""]\n', /blocklist\[1\]: blocklist entries must not be empty/, 3)
+  assertRefused('fetch_proxy:\n  monitoring:\n    subdomain_entropy_exclusions: ["https://x.com"]\n', /is a URL/)
+  assertRefused('fetch_proxy:\n  monitoring:\n    subdomain_entropy_exclusions: ["*"]\n', /bare "\*"/)
+  assertRefused('fetch_proxy:\n  monitoring:\n    subdomain_entropy_exclusions: ["x.com:443"]\n', /contains a port/)
+  assertRefused('fetch_proxy:\n  monitoring:\n    max_data_per_minute: -1\n', /max_data_per_minute: must be >= 0/, 3)
+  assert.deepEqual(load('fetch_proxy:\n  monitoring:\n    subdomain_entropy_exclusions: ["*.CDN.example.", "10.0.0.1"]\n').config.fetch_proxy.monitoring.subdomain_entropy_exclusions.length, 2)
+})
+
+test('response scanning: action, patterns, sse action and size; exempt_domains while disabled warns', () => {
+  assertRefused('response_scanning:\n  action: redact\n', /response_scanning\.action: must be one of strip, warn, block, ask/, 2)
+  assertRefused('response_scanning:\n  patterns:\n    - name: x\n      regex: "(?<=a)b"\n', /response_scanning\.patterns\[0\]\.regex/, 4)
+  assertRefused('response_scanning:\n  sse_streaming:\n    action: strip\n', /sse_streaming\.action: must be one of "", block, warn/)
+  assertRefused('response_scanning:\n  sse_streaming:\n    max_event_bytes: -5\n', /max_event_bytes: must be >= 0/)
+  const w = load('response_scanning:\n  enabled: false\n  exempt_domains: [docs.example.com]\n')
+  assert.deepEqual(w.warnings.map((x) => x.field), ['response_scanning.exempt_domains'])
+  assert.equal(load('response_scanning:\n  action: ask\n  sse_streaming: {action: ""}\n').config.response_scanning.action, 'ask')
+})
+
+test('forward proxy (when enabled): positive tunnel and idle timeouts', () => {
+  assertRefused('forward_proxy:\n  enabled: true\n  max_tunnel_seconds: -1\n', /forward_proxy\.max_tunnel_seconds: must be > 0/, 3)
+  assertRefused('forward_proxy:\n  enabled: true\n  idle_timeout_seconds: -3\n', /forward_proxy\.idle_timeout_seconds: must be > 0/)
+  assert.equal(load('forward_proxy:\n  enabled: false\n  max_tunnel_seconds: -1\n').config.forward_proxy.enabled, false)
+  assert.equal(load('forward_proxy:\n  enabled: true\n').config.forward_proxy.max_tunnel_seconds, 300)
+})
+
+test('websocket proxy (when enabled): sizes, origin_policy, strip_compression, memory warning', () => {
+  assertRefused('websocket_proxy:\n  enabled: true\n  max_message_bytes: -1\n', /websocket_proxy\.max_message_bytes: must be > 0/)
+  assertRefused('websocket_proxy:\n  enabled: true\n  origin_policy: allow\n', /origin_policy: must be one of rewrite, forward, strip/)
+  assertRefused('websocket_proxy:\n  enabled: true\n  strip_compression: false\n', /strip_compression: must be true/)
+  const big = load('websocket_proxy:\n  enabled: true\n  max_concurrent_connections: 1024\n  max_message_bytes: 1048576\n')
+  assert.match(big.warnings.find((w) => w.field === 'websocket_proxy')?.message ?? '', /exceeds 1 GiB/)
+  assert.deepEqual(load('websocket_proxy:\n  enabled: true\n').warnings, [])
+})
+
+test('session profiling: action and positive values when enabled; sizes always positive', () => {
+  assertRefused('session_profiling:\n  enabled: true\n  anomaly_action: strip\n', /anomaly_action: must be one of warn, block/)
+  assertRefused('session_profiling:\n  enabled: true\n  volume_spike_ratio: -1\n', /volume_spike_ratio: must be > 0/)
+  assertRefused('session_profiling:\n  max_sessions: -1\n', /session_profiling\.max_sessions: must be > 0/)
+  assert.equal(load('session_profiling:\n  enabled: true\n  anomaly_action: block\n').config.session_profiling.anomaly_action, 'block')
+})
+
+test('adaptive enforcement: needs profiling, positive threshold/decay, valid monotonic levels, host rules', () => {
+  const on = 'session_profiling:\n  enabled: true\nadaptive_enforcement:\n  enabled: true\n'
+  assertRefused('adaptive_enforcement:\n  enabled: true\n', /adaptive_enforcement\.enabled: requires session_profiling\.enabled/, 2)
+  assertRefused(on + '  escalation_threshold: -2\n', /escalation_threshold: must be > 0/)
+  assertRefused(on + '  decay_per_clean_request: -1\n', /decay_per_clean_request: must be > 0/)
+  assertRefused(on + '  levels:\n    high:\n      upgrade_ask: strip\n', /levels\.high\.upgrade_ask: must be one of "", block/)
+  assertRefused(on + '  levels:\n    high:\n      upgrade_warn: ""\n', /levels\.high\.upgrade_warn: must be "block" because levels\.elevated\.upgrade_warn is/)
+  assertRefused(on + '  levels:\n    critical:\n      block_all: false\n    high:\n      block_all: true\n', /levels\.critical\.block_all: must be true/)
+  assertRefused(on + '  exempt_domains: ["a.*.com"]\n', /glob characters/)
+  const ok = load(on + '  levels:\n    elevated:\n      upgrade_warn: ""\n')
+  assert.equal(ok.config.adaptive_enforcement.levels.elevated.upgrade_warn, '')
+  assert.equal(ok.config.adaptive_enforcement.levels.high.upgrade_warn, 'block')
+})
+
+test('request body: action and header_mode', () => {
+  assertRefused('request_body_scanning:\n  action: strip\n', /request_body_scanning\.action: must be one of warn, block/)
+  assertRefused('request_body_scanning:\n  header_mode: some\n', /header_mode: must be one of sensitive, all/)
+  assertRefused('request_body_scanning:\n  max_body_bytes: -1\n', /max_body_bytes: must be >= 0/)
+  assert.equal(load('request_body_scanning:\n  action: block\n  header_mode: all\n').config.request_body_scanning.header_mode, 'all')
+})
+
+test('seed phrase min_words is a BIP-39 length', () => {
+  assertRefused('seed_phrase_detection:\n  min_words: 13\n', /min_words: must be one of 12, 15, 18, 21, 24, got 13/, 2)
+  assert.equal(load('seed_phrase_detection:\n  min_words: 24\n').config.seed_phrase_detection.min_words, 24)
+})
+
+test('kill switch: CIDR allowlist, api_listen host:port on another port with a token', () => {
+  assertRefused('kill_switch:\n  allowlist_ips: ["10.0.0.1"]\n', /allowlist_ips\[0\]: "10\.0\.0\.1" is not a CIDR/, 2)
+  assertRefused('kill_switch:\n  api_listen: localhost\n  api_token: t\n', /kill_switch\.api_listen: "localhost" is not host:port/)
+  assertRefused('kill_switch:\n  api_listen: 127.0.0.1:8888\n  api_token: t\n', /port 8888 is the fetch_proxy\.listen port/)
+  assertRefused('kill_switch:\n  api_listen: 127.0.0.1:9090\n', /kill_switch\.api_token: required when kill_switch\.api_listen is set/)
+  assert.equal(load('kill_switch:\n  api_listen: 127.0.0.1:9090\n  api_token: t\n  allowlist_ips: ["10.0.0.1/32"]\n').config.kill_switch.api_listen, '127.0.0.1:9090')
+  // a token from the environment satisfies the rule
+  const viaEnv = parseConfigText('kill_switch:\n  api_listen: 127.0.0.1:9090\n', 't.yaml', {env: {PIPELOCK_KILLSWITCH_API_TOKEN: 'x'}})
+  assert.equal(viaEnv.config.kill_switch.api_token, '')
+})
+
+test('metrics_listen: host:port, not the main or API port', () => {
+  assertRefused('metrics_listen: "9100"\n', /metrics_listen: "9100" is not host:port/, 1)
+  assertRefused('metrics_listen: 127.0.0.1:8888\n', /metrics_listen: port 8888 is the fetch_proxy\.listen port/)
+  assertRefused('metrics_listen: 127.0.0.1:9090\nkill_switch:\n  api_listen: 127.0.0.1:9090\n  api_token: t\n', /metrics_listen: port 9090 is the kill_switch\.api_listen port/)
+  assert.equal(load('metrics_listen: 127.0.0.1:9100\n').config.metrics_listen, '127.0.0.1:9100')
+})
+
+test('internal CIDRs, trusted_domains host rules, canonical non-/0 ssrf.ip_allowlist', () => {
+  assertRefused('internal: ["10.0.0.0/8", "banana"]\n', /internal\[1\]: "banana" is not a valid CIDR/, 1)
+  assertRefused('trusted_domains: ["*.com"]\n', /trusted_domains\[0\]/)
+  assertRefused('ssrf:\n  ip_allowlist: ["10.1.2.3/8"]\n', /ssrf\.ip_allowlist\[0\]: "10\.1\.2\.3\/8" has host bits set/, 2)
+  assertRefused('ssrf:\n  ip_allowlist: ["0.0.0.0/0"]\n', /would exempt every address/)
+  assertRefused('ssrf:\n  ip_allowlist: ["::/0"]\n', /would exempt every address/)
+  const ok = load('internal: ["10.0.0.0/8", "fd00::/8"]\ntrusted_domains: ["*.corp.example"]\nssrf:\n  ip_allowlist: ["10.5.0.0/16", "fd00:1::/32"]\n')
+  assert.equal(ok.config.ssrf.ip_allowlist.length, 2)
+})
+
+test('airlock (when enabled): needs profiling, valid tiers, monotonic triggers, on_severity, timers', () => {
+  const on = 'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\n'
+  assertRefused('airlock:\n  enabled: true\n', /airlock\.enabled: requires session_profiling\.enabled/)
+  assertRefused(on + '  triggers:\n    on_high: lockdown\n', /airlock\.triggers\.on_high: must be one of none, soft, hard, drain/)
+  assertRefused(on + '  triggers:\n    on_elevated: hard\n    on_high: soft\n', /on_high: must not be a lower tier than on_elevated/)
+  assertRefused(on + '  triggers:\n    on_severity: medium\n', /on_severity: must be one of "", high, critical/)
+  assertRefused(on + '  timers:\n    hard_minutes: -1\n', /airlock\.timers\.hard_minutes: must be >= 0/)
+  const ok = load(on + '  triggers:\n    on_elevated: ""\n')
+  assert.equal(ok.config.airlock.triggers.on_elevated, 'none')
+  const inert = load(on + '  triggers:\n    on_severity: critical\n')
+  assert.deepEqual(inert.warnings.map((w) => w.field), ['airlock.triggers'])
+})
+
+test('bind_default_agent_identity requires default_agent_identity', () => {
+  assertRefused('bind_default_agent_identity: true\n', /default_agent_identity: required when bind_default_agent_identity is true/)
+  assert.equal(load('bind_default_agent_identity: true\ndefault_agent_identity: claude\n').config.default_agent_identity, 'claude')
+})
+
+test('listen warnings: non-loopback and all-interfaces binds are warnings, not errors', () => {
+  assert.deepEqual(load('fetch_proxy:\n  listen: 127.0.0.1:8888\n').warnings, [])
+  assert.deepEqual(load('fetch_proxy:\n  listen: "[::1]:8888"\n').warnings, [])
+  assert.match(load('fetch_proxy:\n  listen: 0.0.0.0:8888\n').warnings[0]?.message ?? '', /all interfaces/)
+  assert.match(load('fetch_proxy:\n  listen: ":8888"\n').warnings[0]?.message ?? '', /all interfaces/)
+  assert.match(load('fetch_proxy:\n  listen: 10.1.2.3:8888\n').warnings[0]?.message ?? '', /not a loopback address/)
+  assertRefused('fetch_proxy:\n  listen: "8888"\n', /fetch_proxy\.listen: "8888" is not host:port/)
+})
+
+test('feature sections: flight recorder, TLS interception, learn, learn_lock', () => {
+  assertRefused('flight_recorder:\n  enabled: true\n', /flight_recorder\.dir: required/)
+  assertRefused('flight_recorder:\n  file_mode: 0644\n', /flight_recorder\.file_mode: must be 0600, 0640 or 0660/)
+  assertRefused('tls_interception:\n  enabled: true\n', /tls_interception\.ca_cert: required/)
+  assertRefused('learn:\n  inference:\n    floors:\n      min_sessions: -1\n', /learn\.inference\.floors\.min_sessions: -1: must be non-negative/)
+  assertRefused('learn:\n  inference:\n    normalization:\n      algorithm: other\n', /algorithm: must be frequency_weighted_entropy_v1/)
+  assertRefused('learn_lock:\n  enabled: true\n', /learn_lock\.store_dir: required when learn_lock\.enabled is true/)
+  assertRefused('learn_lock:\n  enabled: true\n  store_dir: rel\n', /learn_lock\.store_dir: must be an absolute path, got "rel"/)
+  const base = 'learn_lock:\n  enabled: true\n  store_dir: /s\n  roster_path: /r.json\n  environment: {id: prod, tenant: "", deployment_id: ""}\n'
+  assertRefused(base + '  mode: enforce\n  pinned_root_fingerprint: sha256:' + 'a'.repeat(64) + '\n', /learn_lock\.mode: must be one of live\/shadow\/capture, got "enforce"/)
+  assertRefused(base + '  pinned_root_fingerprint: sha256:' + 'A'.repeat(64) + '\n', /must be lowercase canonical fingerprint/)
+  assert.equal(load(base + '  mode: live\n  pinned_root_fingerprint: sha256:' + 'a'.repeat(64) + '\n').config.learn_lock.mode, 'live')
+})
