@@ -1,0 +1,157 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+
+// End to end through the built CLI: keygen → key generate → roster build → verify → show.
+// Every keystore lives in a temp dir (never the real home).
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function pipelock(args: string[], env: Record<string, string> = {}): Run {
+  const home = mkdtempSync(path.join(tmpdir(), 'pl-e2e-home-'))
+  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), ...args], {
+    encoding: 'utf8',
+    env: {...process.env, HOME: home, PIPELOCK_HOME: path.join(home, '.pipelock'), NO_COLOR: '1', ...env},
+  })
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+
+const mode = (p: string): number => statSync(p).mode & 0o777
+
+test('keygen → key generate → roster build → verify → show', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-'))
+  const ks = path.join(dir, 'ks')
+
+  const kg = pipelock(['keygen', 'ops-alice', '--keystore', ks])
+  const pub = path.join(ks, 'agents', 'ops-alice', 'id_ed25519.pub')
+  assert.equal(kg.code, 0, kg.stderr)
+  assert.equal(kg.stdout, `Key pair generated for agent "ops-alice"\nPublic key: ${pub}\nShare with: pipelock trust ops-alice ${pub}\n`)
+  assert.equal(mode(path.join(ks, 'agents', 'ops-alice', 'id_ed25519')), 0o600)
+  assert.equal(mode(pub), 0o644)
+  assert.equal(mode(path.join(ks, 'agents')), 0o750)
+
+  const again = pipelock(['keygen', 'ops-alice', '--keystore', ks])
+  assert.equal(again.code, 1)
+  assert.equal(again.stdout, '')
+  assert.equal(again.stderr, 'keys already exist for agent "ops-alice" (use --force to overwrite)\n')
+
+  const root = path.join(dir, 'root.json')
+  const kr = pipelock(['signing', 'key', 'generate', '--purpose', 'roster-root', '--out', root])
+  assert.equal(kr.code, 0, kr.stderr)
+  const rootFile = JSON.parse(readFileSync(root, 'utf8')) as {key_id: string; public: string}
+  const lines = kr.stdout.split('\n')
+  assert.equal(lines.length, 5)
+  assert.equal(lines[0], 'Generated roster-root keypair')
+  assert.equal(lines[1], `  key_id:      ${rootFile.key_id}`)
+  assert.match(lines[2] as string, /^  fingerprint: sha256:[0-9a-f]{64}$/)
+  assert.equal(lines[3], `  out:         ${root}`)
+  const fp = (lines[2] as string).slice('  fingerprint: '.length)
+  assert.equal(rootFile.key_id, `roster-root-${fp.slice(7, 15)}`)
+  assert.equal(mode(root), 0o600)
+
+  const rcpt = path.join(dir, 'receipts.json')
+  const kj = pipelock(['signing', 'key', 'generate', '--purpose', 'receipt-signing', '--id', 'receipts-1', '--out', rcpt, '--json'])
+  assert.equal(kj.code, 0, kj.stderr)
+  const j = JSON.parse(kj.stdout) as {keyId: string; purpose: string; out: string}
+  assert.deepEqual([j.keyId, j.purpose, j.out], ['receipts-1', 'receipt-signing', rcpt])
+
+  const out = path.join(dir, 'roster.json')
+  const rb = pipelock([
+    'signing', 'roster', 'build', '--root', root,
+    '--include', `id=receipts-1,key=${rcpt},purpose=receipt-signing`,
+    '--include', `id=ops-alice,key=${pub},purpose=contract-activation-signing,role=alice`,
+    '--out', out,
+  ])
+  assert.equal(rb.code, 0, rb.stderr)
+  assert.equal(
+    rb.stdout,
+    `Built signed roster\n  keys:                3\n  root_signed_by:      ${rootFile.key_id}\n  root_fingerprint:    ${fp}\n  data_class_root:     internal\n  out:                 ${out}\n`,
+  )
+  assert.equal(mode(out), 0o600)
+
+  const rv = pipelock(['signing', 'roster', 'verify', '--path', out, '--root-fingerprint', fp])
+  assert.equal(rv.code, 0, rv.stderr)
+  assert.equal(rv.stdout, `roster verified: 3 keys, root_signed_by="${rootFile.key_id}"\n`)
+
+  const rs = pipelock(['signing', 'roster', 'show', '--path', out, '--root-fingerprint', fp])
+  assert.equal(rs.code, 0, rs.stderr)
+  const envText = readFileSync(out, 'utf8')
+  const bodyText = envText.slice(envText.indexOf('"body": ') + 8, envText.indexOf(',\n  "signature"')).replace(/\n {2}/g, '\n')
+  assert.equal(rs.stdout, bodyText + '\n')
+
+  const bad = 'sha256:' + '0'.repeat(64)
+  const rvBad = pipelock(['signing', 'roster', 'verify', '--path', out, '--root-fingerprint', bad])
+  assert.equal(rvBad.code, 1)
+  const err = `roster root key fingerprint does not match pinned: fingerprint mismatch: got ${fp}, want ${bad}`
+  assert.equal(rvBad.stderr, `verify failed: ${err}\n${err}\n`)
+  const rsBad = pipelock(['signing', 'roster', 'show', '--path', out, '--root-fingerprint', bad])
+  assert.equal(rsBad.code, 1)
+  assert.equal(rsBad.stderr, `load failed: ${err}\n${err}\n`)
+})
+
+test('CLI refusals: exact stderr, exit 1', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-'))
+  const rel = pipelock(['signing', 'roster', 'build', '--root', '/nope.json', '--include', 'id=a', '--out', 'roster.json'])
+  assert.equal(rel.code, 1)
+  assert.equal(rel.stderr, '--out must be absolute, got "roster.json"\n')
+  const purpose = pipelock(['signing', 'key', 'generate', '--purpose', 'bogus', '--out', path.join(dir, 'k.json')])
+  assert.equal(purpose.code, 1)
+  assert.equal(purpose.stderr, 'unknown key_purpose: "bogus"\n')
+  const name = pipelock(['keygen', '../x', '--keystore', path.join(dir, 'ks')])
+  assert.equal(name.code, 1)
+  assert.equal(name.stderr, 'agent name "../x" contains path traversal sequence\n')
+})
+
+test('keygen uses $PIPELOCK_HOME when no --keystore/--home is given', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-'))
+  const r = pipelock(['keygen', 'bot', '--json'], {PIPELOCK_HOME: dir})
+  assert.equal(r.code, 0, r.stderr)
+  const j = JSON.parse(r.stdout) as {publicKeyPath: string}
+  assert.equal(j.publicKeyPath, path.join(dir, 'agents', 'bot', 'id_ed25519.pub'))
+})
+
+test('signing recovery verify and transition verify on the golden documents', skipWithoutVectors(), () => {
+  const rec = pipelock([
+    'signing', 'recovery', 'verify',
+    '--path', vectorPath('contract', 'signing', 'valid_recovery_authorization.json'),
+    '--pinned-fingerprint', 'sha256:39f713d0a644253f04529421b9f51b9b08979d08295959c4f3990ee617f5139f',
+    '--recovery-pubkey', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+    '--now', '2026-04-26T13:10:00Z',
+  ])
+  assert.equal(rec.code, 0, rec.stderr)
+  assert.equal(
+    rec.stdout,
+    'loaded recovery-root: fingerprint=sha256:39f713d0a644253f04529421b9f51b9b08979d08295959c4f3990ee617f5139f\n' +
+      'recovery authorization verified: reason="roster root key compromised", expires_at=2026-04-26T13:30:00Z, operator="ops@example.com"\n' +
+      'NOTE: target_roster_hash binding NOT verified (offline mode). Runtime callers MUST pass --expected-target-roster-hash.\n',
+  )
+  const tr = pipelock([
+    'signing', 'transition', 'verify',
+    '--path', vectorPath('contract', 'signing', 'valid_root_transition.json'),
+    '--old-pubkey', 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+    '--new-pubkey', '2756790e333460a65bde23c44cdb9eadcb144faca6d04de234104d2bdb0d884b',
+  ])
+  assert.equal(tr.code, 0, tr.stderr)
+  assert.equal(
+    tr.stdout,
+    'loaded transition keys: old_fingerprint=sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9, new_fingerprint=sha256:82b554bd0ac856758d29d195d8a3c1d633086f8df6cd1b19318d15967ff66450\n' +
+      'transition verified: kind=roster-root, old=sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9, new=sha256:82b554bd0ac856758d29d195d8a3c1d633086f8df6cd1b19318d15967ff66450, effective_at=2026-04-26T15:00:00Z\n',
+  )
+  const late = pipelock([
+    'signing', 'recovery', 'verify',
+    '--path', vectorPath('contract', 'signing', 'valid_recovery_authorization.json'),
+    '--pinned-fingerprint', 'sha256:39f713d0a644253f04529421b9f51b9b08979d08295959c4f3990ee617f5139f',
+    '--recovery-pubkey', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+    '--now', '2026-04-26T13:30:01Z',
+  ])
+  assert.equal(late.code, 1)
+  assert.match(late.stderr, /^verify failed: recovery authorization expired/)
+})
