@@ -63,6 +63,8 @@ class Parser {
   }
 
   fail(reason: string, at = this.pos): never {
+    // Running out of input is reported as such, whatever was expected next.
+    if (at >= this.text.length) reason = 'unexpected end of JSON input'
     let line = 1
     let lineStart = 0
     for (let i = 0; i < at && i < this.text.length; i++) {

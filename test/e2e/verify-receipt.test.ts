@@ -1,0 +1,214 @@
+import {describe, test, before, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, copyFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {runCli} from '../helpers/cli.js'
+import {skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+
+const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
+const K2 = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'
+const UNPINNED = 'note: signer not pinned (no --key): verified against the key embedded in the receipt; pass --key to pin the expected signer\n'
+const vopts = skipWithoutVectors()
+const inVectors = (...args: string[]) => runCli(['verify-receipt', ...args], {cwd: vectorPath('receipts')})
+
+describe('verify-receipt on the conformance vectors: exact output (receipts.md §11.1)', vopts, () => {
+  test('valid-single.json', () => {
+    const r = inVectors('valid-single.json')
+    assert.equal(r.status, 0)
+    const want = readFileSync(vectorPath('receipts', 'README.md'), 'utf8').split('```')[1]!.replace(/^\n/, '')
+    assert.equal(r.stdout, want)
+    assert.equal(r.stderr, UNPINNED)
+  })
+
+  test('valid-single.json pinned to K1, and to another key', () => {
+    assert.equal(inVectors('valid-single.json', '--key', K1).stderr, '')
+    const r = inVectors('valid-single.json', '--key', K2)
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, `FAILED: valid-single.json: signer_key ${K1} does not match expected key ${K2}\n`)
+    assert.equal(r.stderr, `verification failed: signer_key ${K1} does not match expected key ${K2}\n`)
+  })
+
+  test('invalid-signature.json', () => {
+    const r = inVectors('invalid-signature.json')
+    assert.deepEqual(r, {
+      status: 1,
+      stdout: 'FAILED: invalid-signature.json: signature verification failed\n',
+      stderr: 'verification failed: signature verification failed\n',
+    })
+  })
+
+  test('valid-chain.jsonl', () => {
+    const r = inVectors('valid-chain.jsonl', '--key', K1)
+    assert.deepEqual(r, {
+      status: 0,
+      stdout:
+        'CHAIN VALID: valid-chain.jsonl\n' +
+        '  Receipts:  5\n' +
+        '  Final seq: 4\n' +
+        '  Root hash: be904bd5ca82adc26c2969872c23925f22ff24e33faf44a1185b9ffc0e2c2b5a\n' +
+        '  Start:     2026-04-15T12:00:00Z\n' +
+        '  End:       2026-04-15T12:00:04Z\n',
+      stderr: '',
+    })
+  })
+
+  test('broken-chain.jsonl', () => {
+    assert.deepEqual(inVectors('broken-chain.jsonl'), {
+      status: 1,
+      stdout: 'CHAIN BROKEN: broken-chain.jsonl\n  Error:    seq 3: chain_prev_hash mismatch\n  Broke at: seq 3\n',
+      stderr: 'chain verification failed at seq 3: seq 3: chain_prev_hash mismatch\n',
+    })
+  })
+
+  test('session rotation: valid with endorsement, broken without, refused for another session', () => {
+    const dir = vectorPath('receipts', 'synthetic')
+    const base = ['verify-receipt', 'synthetic-v1-session-rotation.jsonl', '--key', K1]
+    const ok = runCli([...base, '--rotation-endorsement', 'synthetic-v1-session-rotation.endorsement.json'], {cwd: dir})
+    assert.equal(ok.status, 0)
+    assert.match(ok.stdout, /^CHAIN VALID: synthetic-v1-session-rotation.jsonl\n  Receipts:  6\n  Final seq: 2\n  Root hash: 70d537170ba0f5b7f9bb130ae8191bef9ce254104062234f19d043c2b232e285\n  Start:     2026-04-15T12:00:00Z\n  End:       2026-04-15T12:01:02Z\n$/)
+    const no = runCli(base, {cwd: dir})
+    assert.equal(no.status, 1)
+    assert.match(no.stdout, /Error:    seq 0: rotation endorsement does not match receipt boundary\n  Broke at: seq 0\n$/)
+    const other = runCli([...base, '--session', 'other', '--rotation-endorsement', 'synthetic-v1-session-rotation.endorsement.json'], {cwd: dir})
+    assert.equal(other.status, 1)
+    assert.equal(other.stdout, "CHAIN BROKEN: synthetic-v1-session-rotation.jsonl\n  Error:    signed recorder session 'proxy' does not match endorsement session 'other'\n")
+  })
+
+  test('EvidenceReceipt v2: valid with K2, invalid without a key or with another key', () => {
+    for (const f of ['valid-evidence-proxy-decision.json', 'valid_evidence_receipt_promote_committed.json', 'valid-evidence-shadow-delta.json']) {
+      const ok = inVectors(f, '--key', K2)
+      assert.equal(ok.status, 0, ok.stdout + ok.stderr)
+      assert.match(ok.stdout, new RegExp(`^OK: ${f}\n  Record type:  evidence_receipt_v2\n`))
+      const nokey = inVectors(f)
+      assert.equal(nokey.status, 1)
+      assert.equal(nokey.stdout, `FAILED: ${f}: public_key_hex is required to verify EvidenceReceipt v2 signatures\n`)
+      const wrong = inVectors(f, '--key', K1)
+      assert.equal(wrong.status, 1)
+      assert.match(wrong.stdout, /signature verification failed/)
+    }
+  })
+
+  test('--json gives a typed result and the same exit status', () => {
+    const r = inVectors('broken-chain.jsonl', '--json')
+    assert.equal(r.status, 1)
+    const j = JSON.parse(r.stdout)
+    assert.equal(j.kind, 'chain')
+    assert.equal(j.valid, false)
+    assert.equal(j.brokenAtSeq, '3')
+    assert.equal(j.signerPinned, false)
+    const s = JSON.parse(inVectors('valid-single.json', '--key', K1, '--json').stdout)
+    assert.equal(s.valid, true)
+    assert.equal(s.signerPinned, true)
+    assert.equal(s.receiptHash, '9994a67b9cb324bae8d648b5baccd5d5403600b2bc5047a40d0355a610f2dc44')
+  })
+
+  test('a tampered copy of a chain fails at the edited receipt (the docs/receipts.md example)', (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-tamper-'))
+    t.after(() => rmSync(dir, {recursive: true, force: true}))
+    const lines = readFileSync(vectorPath('receipts', 'valid-chain.jsonl'), 'utf8').split('\n')
+    lines[2] = lines[2]!.replace('"verdict":"allow"', '"verdict":"block"')
+    writeFileSync(path.join(dir, 'tampered.jsonl'), lines.join('\n'))
+    const r = runCli(['verify-receipt', 'tampered.jsonl', '--key', K1], {cwd: dir})
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, 'CHAIN BROKEN: tampered.jsonl\n  Error:    seq 2: signature: signature verification failed\n  Broke at: seq 2\n')
+  })
+})
+
+describe('verify-receipt on bad input: one clear line, exit 1, never a crash', () => {
+  let dir = ''
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pl-bad-'))
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+  const put = (name: string, content: string | Buffer) => {
+    writeFileSync(path.join(dir, name), content)
+    return name
+  }
+  const run = (...args: string[]) => runCli(['verify-receipt', ...args], {cwd: dir})
+  const oneLine = (s: string) => assert.equal(s.trim().split('\n').length, 1, `expected one line, got: ${s}`)
+
+  test('missing file', () => {
+    const r = run('nope.json')
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, 'reading receipt: open nope.json: no such file or directory\n')
+    const c = run('nope.jsonl')
+    assert.equal(c.status, 1)
+    assert.equal(c.stderr, 'reading chain: open nope.jsonl: no such file or directory\n')
+  })
+
+  test('truncated receipt', () => {
+    const r = run(put('trunc.json', '{"version":1,"action_record":{"version":1,'))
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, 'FAILED: trunc.json: unmarshal receipt: unexpected end of JSON input at line 1, column 43\n')
+    assert.equal(r.stderr, 'parsing receipt: unmarshal receipt: unexpected end of JSON input at line 1, column 43\n')
+  })
+
+  test('a chain line that is not JSON names file and line', () => {
+    put('notjson.jsonl', '\n{"v":1,\n')
+    const r = run('notjson.jsonl')
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /^extracting receipts: reading entries: notjson\.jsonl: line 2: parsing entry: unexpected end of JSON input/)
+    oneLine(r.stderr)
+  })
+
+  test('a huge line is refused without reading it whole', () => {
+    put('huge.jsonl', '{"v":1,"pad":"' + 'x'.repeat(1024 * 1024 + 10) + '"}\n')
+    const r = run('huge.jsonl')
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, 'extracting receipts: reading entries: huge.jsonl: line 1: line exceeds 1048576 bytes\n')
+  })
+
+  test('an unknown record_type and an unsupported entry version', () => {
+    put('rt.jsonl', '{"record_type":"mystery_v9"}\n')
+    assert.equal(run('rt.jsonl').stderr, 'extracting receipts: reading entries: rt.jsonl: line 1: unknown record_type "mystery_v9"\n')
+    put('v3.jsonl', '{"v":3,"ts":"2026-01-01T00:00:00Z"}\n')
+    assert.equal(run('v3.jsonl').stderr, 'extracting receipts: reading entries: v3.jsonl: line 1: unsupported entry version 3 (accepted: 1, 2)\n')
+    const single = run(put('rt.json', '{"record_type":"mystery_v9"}'))
+    assert.equal(single.status, 1)
+    assert.match(single.stdout, /unknown record_type "mystery_v9"/)
+  })
+
+  test('an action_receipt entry whose receipt does not parse aborts extraction', () => {
+    put('badrec.jsonl', '{"v":1,"seq":7,"ts":"2026-01-01T00:00:00Z","type":"action_receipt","detail":{"version":1,"oops":true}}\n')
+    const r = run('badrec.jsonl')
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, "extracting receipts: badrec.jsonl: line 1: unmarshal existing receipt at seq 7: unmarshal receipt: receipt carries unknown signed field(s): ['oops']\n")
+  })
+
+  test('no receipts', () => {
+    put('empty.jsonl', '\n\n')
+    const r = run('empty.jsonl')
+    assert.deepEqual(r, {status: 1, stdout: 'No receipts found in empty.jsonl\n', stderr: 'no receipts in empty.jsonl\n'})
+  })
+
+  test('non-hex and wrong-length keys', () => {
+    put('r.json', '{}')
+    assert.equal(run('r.json', '--key', 'zz').stderr, 'loading public key: invalid public key: invalid public key format (expected pipelock-ed25519-public-v1 header)\n')
+    assert.equal(run('r.json', '--key', 'abcd').stderr, 'loading public key: invalid public key length: got 2, want 32\n')
+    assert.equal(run('r.json', '--key', './missing.pub').stderr, 'loading public key: reading public key file ./missing.pub: file does not exist\n')
+  })
+
+  test('usage errors', () => {
+    assert.equal(run().status, 1)
+    assert.match(run().stderr, /accepts 1 arg\(s\), received 0/)
+    mkdirSync(path.join(dir, 'd'), {recursive: true})
+    assert.match(run('x.json', '--chain', 'd').stderr, /cannot pass a file argument together with --chain/)
+  })
+
+  test('--chain DIR reads evidence-<session>-<n>.jsonl in numeric order', vopts, () => {
+    const cdir = path.join(dir, 'chain')
+    mkdirSync(cdir, {recursive: true})
+    const lines = readFileSync(vectorPath('receipts', 'valid-chain.jsonl'), 'utf8').trimEnd().split('\n')
+    writeFileSync(path.join(cdir, 'evidence-conformance-session-0.jsonl'), lines.slice(0, 2).join('\n') + '\n')
+    writeFileSync(path.join(cdir, 'evidence-conformance-session-2.jsonl'), lines.slice(2).join('\n') + '\n')
+    copyFileSync(vectorPath('receipts', 'broken-chain.jsonl'), path.join(cdir, 'evidence-proxy-0.jsonl'))
+    const r = run('--chain', 'chain', '--session', 'conformance-session', '--key', K1)
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /^CHAIN VALID: chain \(session conformance-session\)\n  Receipts:  5\n/)
+    const p = run('--chain', 'chain', '--key', K1)
+    assert.equal(p.status, 1)
+    assert.match(p.stdout, /^CHAIN BROKEN: chain \(session proxy\)\n/)
+  })
+})
