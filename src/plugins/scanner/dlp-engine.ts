@@ -5,6 +5,7 @@
 import {compileConfiguredDlp, compileCoreDlp, isExemptFor, matchDlpPattern, type CompiledDlpPattern} from './dlp-patterns.js'
 import {createNormalizer, type Normalizer} from './normalize.js'
 import type {Severity} from './pattern-types.js'
+import {compileAsWritten, type Re2} from './regex.js'
 import {buildLiteralSecrets, collectEnvSecrets, secretVariants, type LiteralSecret, type SecretVariant} from './secrets.js'
 import {createSeedPhraseDetector, type SeedPhraseDetector} from './seed-phrase.js'
 import type {ScannerSettings} from './settings.js'
@@ -12,7 +13,7 @@ import type {ScannerSettings} from './settings.js'
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
   readonly pattern: string
-  readonly severity: Severity
+  readonly severity: Severity | 'info'
   /** True for the immutable core floor (label `core_dlp`). */
   readonly core: boolean
   /** Which decoding/target revealed it (`''` = as sent, `url`, `base64`, `hex`, `subdomain`, …). */
@@ -36,15 +37,36 @@ export interface DlpEngine {
   readonly seed: SeedPhraseDetector
   readonly literalSecrets: readonly LiteralSecret[]
   readonly canaries: readonly CanaryVariants[]
+  /** Alternation of every core / core+configured pattern: a no-match skips the per-pattern loop. */
+  readonly corePrefilter: Re2 | null
+  readonly allPrefilter: Re2 | null
+}
+
+/**
+ * One RE2 alternation over a pattern list. RE2 reports a match for the alternation iff some
+ * alternative matches somewhere, so a miss proves no pattern can hit: an optimisation that can
+ * never change a verdict (§25.10).
+ */
+function buildPrefilter(patterns: readonly CompiledDlpPattern[]): Re2 | null {
+  if (patterns.length === 0) return null
+  try {
+    return compileAsWritten(patterns.map((p) => `(?:${p.re.source})`).join('|'))
+  } catch {
+    return null
+  }
 }
 
 export function createDlpEngine(settings: ScannerSettings): DlpEngine {
   const env = settings.dlp.scanEnv && settings.dlp.env !== undefined
     ? collectEnvSecrets(settings.dlp.env, settings.dlp.minEnvSecretLength)
     : []
+  const core = compileCoreDlp()
+  const configured = compileConfiguredDlp(settings.dlp.includeDefaults, settings.dlp.patterns)
   return {
-    core: compileCoreDlp(),
-    configured: compileConfiguredDlp(settings.dlp.includeDefaults, settings.dlp.patterns),
+    core,
+    configured,
+    corePrefilter: buildPrefilter(core),
+    allPrefilter: buildPrefilter([...core, ...configured]),
     normalizer: createNormalizer(),
     seed: createSeedPhraseDetector(
       settings.seedPhrase.enabled ? settings.seedPhrase.wordList : undefined,
@@ -89,7 +111,10 @@ export function runPatterns(
   encoding: string,
   out: FindingSet,
   host?: string,
+  prefilter?: Re2 | null,
 ): number {
+  if (text.length === 0) return 0
+  if (prefilter && !prefilter.test(text)) return 0
   const before = out.enforcedCount
   for (const p of patterns) {
     if (isExemptFor(p, host)) continue

@@ -30,3 +30,14 @@ export {createDlpEngine} from './dlp-engine.js'
 export type {DlpEngine, DlpFinding} from './dlp-engine.js'
 export {scanTextForDlp, neutraliseAwsDocExample} from './text-dlp.js'
 export type {TextDlpResult} from './text-dlp.js'
+export {parseGoUrl, goHostname, goEscapedPath, goUrlString, splitQuery, GoUrlError} from './go-url.js'
+export type {GoUrl, QueryPair} from './go-url.js'
+export {
+  parseIp, parseIPv4, parseIPv6, unmap, formatIp, canonicaliseAltIPv4, inetAtonShortForm, parseCidr, cidrContains,
+  CORE_SSRF_CIDRS, METADATA_IPS, isMetadataIp,
+} from './ip.js'
+export {RateLimiter, DataBudget, approximateRegistrableDomain} from './rate-limit.js'
+export {REASON_CODES, reasonForLabel, isReasonCode, validLayer} from './reasons.js'
+export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reasons.js'
+export {scanUrl, createUrlScanner, crlfReason, traversalReason} from './url-scanner.js'
+export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming} from './url-scanner.js'

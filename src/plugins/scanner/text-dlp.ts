@@ -72,7 +72,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   const norm = engine.normalizer
 
   // 2. Core DLP on the text as given (always).
-  runPatterns(engine.core, text, '', out)
+  runPatterns(engine.core, text, '', out, undefined, engine.corePrefilter)
 
   // 3. Seed phrases.
   if (engine.seed.active && seedPhraseIn(engine, text)) {
@@ -85,15 +85,15 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   if (canary !== null) {
     out.add({pattern: `Canary Token (${canary.name})`, severity: 'critical', core: false, encoding: canary.encoding, warn: false})
   }
-  runPatterns(all, cleaned, '', out)
+  runPatterns(all, cleaned, '', out, undefined, engine.allPrefilter)
 
   // 5. Simple re-shapes of the cleaned text.
   const urlDecoded = iterativeDecode(cleaned)
-  if (urlDecoded !== cleaned) runPatterns(all, norm.forDlp(urlDecoded), 'url', out)
+  if (urlDecoded !== cleaned) runPatterns(all, norm.forDlp(urlDecoded), 'url', out, undefined, engine.allPrefilter)
   const noDots = cleaned.split('.').join('')
-  if (noDots !== cleaned) runPatterns(all, noDots, 'subdomain', out)
+  if (noDots !== cleaned) runPatterns(all, noDots, 'subdomain', out, undefined, engine.allPrefilter)
   const noSpace = stripUnicodeWhitespace(cleaned)
-  if (noSpace !== cleaned) runPatterns(all, noSpace, 'whitespace', out)
+  if (noSpace !== cleaned) runPatterns(all, noSpace, 'whitespace', out, undefined, engine.allPrefilter)
 
   // 6. Recursive decode of the whole text.
   recursiveDecode(engine, cleaned, 0, out)
@@ -105,7 +105,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
       let hit = false
       for (const d of candidateDecodings(seg)) {
         const t = norm.forDlp(d.text)
-        if (runPatterns(all, t, d.encoding, out) > 0) hit = true
+        if (runPatterns(all, t, d.encoding, out, undefined, engine.allPrefilter) > 0) hit = true
       }
       if (!hit && recursiveDecode(engine, seg, 0, out)) hit = true
       if (hit) break
@@ -134,7 +134,7 @@ function recursiveDecode(engine: DlpEngine, s: string, depth: number, out: Findi
   for (const d of wholeDecodings(s)) {
     const t = engine.normalizer.forDlp(d.text)
     if (t === '' || t === s) continue
-    if (runPatterns(all, t, d.encoding, out) > 0) found = true
+    if (runPatterns(all, t, d.encoding, out, undefined, engine.allPrefilter) > 0) found = true
     if (recursiveDecode(engine, t, depth + 1, out)) found = true
   }
   return found

@@ -1,0 +1,77 @@
+/**
+ * Per-domain sliding-window state (§5.15, §5.16). Time comes from an injected clock so tests are
+ * deterministic. Check-and-record is synchronous, hence atomic in single-threaded JS (§25.8).
+ */
+import type {Clock} from '../canonical/index.js'
+import {parseIp} from './ip.js'
+
+const WINDOW_NS = 60_000_000_000n
+
+/** Multi-label public suffixes we know without a PSL (subset; see docs/scanner.md gap). */
+const MULTI_LABEL_SUFFIXES = new Set([
+  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'me.uk', 'ltd.uk', 'plc.uk', 'net.uk', 'co.jp', 'ne.jp', 'or.jp', 'ac.jp',
+  'com.au', 'net.au', 'org.au', 'edu.au', 'gov.au', 'co.nz', 'org.nz', 'com.br', 'com.cn', 'net.cn', 'org.cn',
+  'com.mx', 'co.in', 'co.za', 'com.tr', 'com.tw', 'co.kr', 'com.sg', 'com.hk', 'com.ar', 'amazonaws.com',
+  'appspot.com', 'herokuapp.com', 'github.io', 'githubusercontent.com', 'cloudfront.net', 'azurewebsites.net',
+  'blogspot.com', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev', 'fly.dev', 'onrender.com',
+])
+
+/**
+ * Registrable domain (eTLD+1) approximation: IPs as-is; the last three labels when the last two
+ * are a known multi-label suffix, else the last two. The reference uses the full Public Suffix
+ * List (with private entries); callers with a PSL can inject their own function.
+ */
+export function approximateRegistrableDomain(host: string): string {
+  const l = host.toLowerCase()
+  const h = l.endsWith('.') ? l.slice(0, -1) : l
+  if (parseIp(h) !== null) return h
+  const labels = h.split('.')
+  if (labels.length <= 2) return h
+  const last2 = labels.slice(-2).join('.')
+  if (MULTI_LABEL_SUFFIXES.has(last2)) return labels.slice(-3).join('.')
+  return last2
+}
+
+export class RateLimiter {
+  private readonly windows = new Map<string, bigint[]>()
+  constructor(private readonly clock: Clock) {}
+
+  /** Records this request and reports whether it is within `limit` per 60 s (the current one counts). */
+  checkAndRecord(key: string, limit: number): boolean {
+    const max = limit <= 0 ? 60 : limit // always on: 0 or negative → 60 (§5.15)
+    const now = this.clock.nowNanos()
+    const w = (this.windows.get(key) ?? []).filter((t) => now - t < WINDOW_NS)
+    if (w.length >= max) {
+      this.windows.set(key, w)
+      return false
+    }
+    w.push(now)
+    this.windows.set(key, w)
+    return true
+  }
+}
+
+export class DataBudget {
+  private readonly windows = new Map<string, Array<{t: bigint; bytes: number}>>()
+  constructor(private readonly clock: Clock) {}
+
+  private current(key: string): Array<{t: bigint; bytes: number}> {
+    const now = this.clock.nowNanos()
+    const w = (this.windows.get(key) ?? []).filter((e) => now - e.t < WINDOW_NS)
+    this.windows.set(key, w)
+    return w
+  }
+
+  /** True when the window is already at or over the limit (`limit` ≤ 0 = off). */
+  isExhausted(key: string, limit: number): boolean {
+    if (limit <= 0) return false
+    return this.current(key).reduce((a, e) => a + e.bytes, 0) >= limit
+  }
+
+  /** Bytes are recorded after a response is read (§5.16). */
+  record(key: string, bytes: number): void {
+    if (bytes <= 0) return
+    const w = this.current(key)
+    w.push({t: this.clock.nowNanos(), bytes})
+  }
+}

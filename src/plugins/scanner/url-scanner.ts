@@ -1,0 +1,600 @@
+/**
+ * The URL scanner pipeline (runtime spec §5). `scanUrl` returns the first failing stage; stages
+ * run in exactly the spec's order. Every content check (stages 10–13) runs before DNS (14), so a
+ * secret in a hostname never reaches a resolver. DNS, clock and rate-limit state are injected.
+ */
+import RE2 from 're2'
+import {candidateDecodings, iterativeDecode, stripNoise} from './decoders.js'
+import {createDlpEngine, FindingSet, findCanary, runPatterns, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {matchesAnyDomain} from './domain-match.js'
+import {shannonEntropy, utf8Length} from './entropy.js'
+import {goEscapedPath, goHostname, goUrlString, parseGoUrl, splitQuery, type GoUrl} from './go-url.js'
+import {
+  canonicaliseAltIPv4, cidrContains, CORE_SSRF_CIDRS, formatIp, inetAtonShortForm, isMetadataIp, parseCidrs,
+  parseIp, stripZone, unmap, type Cidr, type IpBytes,
+} from './ip.js'
+import {stripControlChars} from './normalize.js'
+import {approximateRegistrableDomain, type DataBudget, type RateLimiter} from './rate-limit.js'
+import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type ReasonSeverity, type ScannerLabel} from './reasons.js'
+import {findLiteralSecret} from './secrets.js'
+import type {ScannerSettings} from './settings.js'
+
+export type ResultClass = 'threat' | 'protective' | 'config_mismatch' | 'infrastructure_error' | 'structural_exemption'
+
+export interface StageTiming {
+  readonly stage: string
+  readonly ms: number
+}
+
+export interface UrlScanResult {
+  readonly allowed: boolean
+  /** Scanner label of the deciding stage; `all` when allowed. Also the block `layer`. */
+  readonly scanner: ScannerLabel
+  readonly layer: ScannerLabel
+  /** Closed §10.2 vocabulary; null only when allowed. */
+  readonly reason: ReasonCode | null
+  readonly severity: ReasonSeverity | null
+  readonly retry: ReasonRetry | null
+  readonly class: ResultClass
+  /**
+   * Human reason in the reference's wording, safe to log: pattern names, hosts and query keys,
+   * never a matched value (§10.4). Host/scheme echoes are replaced by `[redacted]` when they
+   * themselves contain a detectable secret.
+   */
+  readonly detail: string
+  readonly hint?: string
+  /** Enforced DLP findings of the deciding stage (names/positions only). */
+  readonly findings: readonly DlpFinding[]
+  /** `action: warn` DLP matches and info notes (e.g. `SigV4 Long Expiry`): never block. */
+  readonly warnings: readonly DlpFinding[]
+  readonly timings?: readonly StageTiming[]
+}
+
+/** Resolves a hostname to IP strings. Errors should carry a Node-style `code` (`ENOTFOUND`, `ETIMEOUT`…). */
+export type Resolver = (host: string, signal?: AbortSignal) => Promise<string[]>
+
+/** Compiled, immutable per-settings state (one snapshot per request, §25.8). */
+export interface UrlScanner {
+  readonly settings: ScannerSettings
+  readonly dlp: DlpEngine
+  readonly internal: readonly Cidr[]
+  readonly checkSet: readonly Cidr[]
+  readonly core: readonly Cidr[]
+  readonly ipAllowlist: readonly Cidr[]
+  readonly sigv4: {readonly date: InstanceType<typeof RE2>; readonly sig: InstanceType<typeof RE2>; readonly key: InstanceType<typeof RE2>; readonly day: InstanceType<typeof RE2>}
+}
+
+export function createUrlScanner(settings: ScannerSettings, dlp?: DlpEngine): UrlScanner {
+  const internal = parseCidrs(settings.internal)
+  const core = parseCidrs(CORE_SSRF_CIDRS)
+  return {
+    settings,
+    dlp: dlp ?? createDlpEngine(settings),
+    internal,
+    core,
+    checkSet: [...internal, ...core],
+    ipAllowlist: parseCidrs(settings.ssrfIpAllowlist),
+    sigv4: {
+      date: new RE2('^[0-9]{8}T[0-9]{6}Z$', 'u'),
+      sig: new RE2('^[0-9a-fA-F]{64}$', 'u'),
+      key: new RE2('^(AKIA|A3T[A-Z0-9]|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}$', 'u'),
+      day: new RE2('^[0-9]{8}$', 'u'),
+    },
+  }
+}
+
+export interface UrlScanContext {
+  readonly scanner: UrlScanner
+  readonly resolver: Resolver
+  readonly rateLimiter: RateLimiter
+  readonly dataBudget?: DataBudget
+  /** Request cancellation (stages 0 and 18). */
+  readonly signal?: AbortSignal
+  /** eTLD+1 for rate-limit/budget keys; defaults to a built-in approximation (no PSL installed). */
+  readonly registrableDomain?: (host: string) => string
+  /** DNS timeout, default 5000 ms. */
+  readonly dnsTimeoutMs?: number
+  /** When given, per-stage timings (ms) are attached; e.g. `performance.now`. */
+  readonly timer?: () => number
+}
+
+interface Blocked {
+  label: ScannerLabel
+  detail: string
+  cls?: ResultClass
+  hint?: string
+  findings?: DlpFinding[]
+}
+
+const CRLF_CHECKS: ReadonlyArray<[string[], string]> = [
+  [['%0d%0a'], 'CRLF injection sequence in URL'],
+  [['%250d%250a'], 'double-encoded CRLF injection sequence in URL'],
+  [['%0a', '%0d'], 'encoded CR or LF in URL'],
+  [['%250a', '%250d'], 'double-encoded CR or LF in URL'],
+  [['\r', '\n'], 'raw CRLF bytes in URL'],
+]
+
+/** §5.2 on the raw URL minus any fragment, lower-cased. */
+export function crlfReason(rawUrl: string): string | null {
+  const hash = rawUrl.indexOf('#')
+  const s = (hash >= 0 ? rawUrl.slice(0, hash) : rawUrl).toLowerCase()
+  for (const [needles, reason] of CRLF_CHECKS) if (needles.some((n) => s.includes(n))) return reason
+  return null
+}
+
+const DOTDOTS = ['..', '%2e.', '.%2e', '%2e%2e']
+const SEPS = ['/', '\\', '%2f', '%5c']
+
+/** §5.3 on the escaped path, lower-cased. */
+export function traversalReason(escapedPath: string): string | null {
+  const p = escapedPath.toLowerCase()
+  for (const a of SEPS) {
+    for (const d of DOTDOTS) {
+      if (p.endsWith(a + d)) return 'path traversal sequence in URL'
+      for (const b of SEPS) if (p.includes(a + d + b)) return 'path traversal sequence in URL'
+    }
+  }
+  if (p.includes('/%252e%252e/') || p.includes('/%252e%252e%252f') || p.endsWith('/%252e%252e')) {
+    return 'double-encoded path traversal in URL'
+  }
+  return null
+}
+
+interface SigV4Outcome {
+  /** The URL to content-scan (key id scrubbed), or null when not a valid presigned URL. */
+  scanUrl: GoUrl | null
+  longExpiry: boolean
+}
+
+/** §5.4 SigV4 presigned-URL detection. */
+function sigV4(scanner: UrlScanner, u: GoUrl, host: string): SigV4Outcome {
+  const none = {scanUrl: null, longExpiry: false}
+  if (!(host === 'amazonaws.com' || host.endsWith('.amazonaws.com') || host === 'amazonaws.com.cn' || host.endsWith('.amazonaws.com.cn'))) return none
+  const pairs = splitQuery(u.rawQuery)
+  const one = (k: string): string | null => {
+    const v = pairs.filter((p) => p.key === k)
+    return v.length === 1 ? v[0]!.value : null
+  }
+  const alg = one('X-Amz-Algorithm')
+  const date = one('X-Amz-Date')
+  const sig = one('X-Amz-Signature')
+  const cred = one('X-Amz-Credential')
+  const expires = one('X-Amz-Expires')
+  if (alg !== 'AWS4-HMAC-SHA256' || date === null || sig === null || cred === null || expires === null) return none
+  if (!scanner.sigv4.date.test(date) || !scanner.sigv4.sig.test(sig)) return none
+  const parts = cred.split('/')
+  if (parts.length !== 5 || parts[4] !== 'aws4_request') return none
+  const keyId = parts[0]!
+  if (!scanner.sigv4.key.test(keyId) || !scanner.sigv4.day.test(parts[1]!) || parts[1] !== date.slice(0, 8)) return none
+  let exp = 0
+  for (const c of expires) if (c < '0' || c > '9') return none
+  exp = Number(expires)
+  if (!(exp > 0)) return none
+  // Scrub the key id only inside X-Amz-Credential; an access key anywhere else still triggers DLP.
+  const placeholder = 'a'.repeat(keyId.length)
+  const rawQuery = u.rawQuery
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=')
+      const k = eq >= 0 ? part.slice(0, eq) : part
+      if (k !== 'X-Amz-Credential') return part
+      return k + '=' + part.slice(eq + 1).split(keyId).join(placeholder)
+    })
+    .join('&')
+  return {scanUrl: {...u, rawQuery}, longExpiry: exp > 86400}
+}
+
+interface DlpTarget {
+  readonly text: string
+  readonly kind: string
+  /** §5.6 decodings of query keys/values: configured DLP only, never core. */
+  readonly decoding: boolean
+}
+
+/** §5.5 target strings, in order. */
+function dlpTargets(u: GoUrl, host: string): DlpTarget[] {
+  const t: DlpTarget[] = []
+  const add = (text: string, kind: string, decoding = false): void => {
+    if (text !== '') t.push({text, kind, decoding})
+  }
+  add(goUrlString(u), 'url')
+  add(u.path, 'path')
+  add(iterativeDecode(u.rawQuery), 'query')
+  for (const p of splitQuery(u.rawQuery)) {
+    for (const x of [p.key, p.value]) {
+      const d = iterativeDecode(x)
+      add(d, 'param')
+      for (const dec of candidateDecodings(d)) add(dec.text, `param_${dec.encoding}`, true)
+      add(stripNoise(d), 'param_noise')
+    }
+  }
+  const escaped = goEscapedPath(u)
+  const rawDecoded = iterativeDecode(escaped)
+  if (rawDecoded !== u.path) add(rawDecoded, 'raw_path')
+  for (const seg of u.path.split('/')) {
+    if (utf8Length(seg) < 10) continue
+    for (const dec of candidateDecodings(seg)) add(dec.text, `segment_${dec.encoding}`)
+  }
+  add(host.split('.').join(''), 'host')
+  add(stripNoise(u.path), 'path_noise')
+  if (u.rawQuery.includes('&')) {
+    const joined = u.rawQuery
+      .split('&')
+      .map((part) => {
+        const eq = part.indexOf('=')
+        return iterativeDecode(eq >= 0 ? part.slice(eq + 1) : '')
+      })
+      .join('')
+    add(joined, 'concat')
+    add(stripNoise(joined), 'concat_noise')
+  }
+  return t
+}
+
+/** Query values for the subsequence check (§5.5): raw split on `&`, after `=`, non-empty, decoded. */
+function subsequenceCandidates(rawQuery: string): string[] {
+  const vals: string[] = []
+  for (const part of rawQuery.split('&')) {
+    const eq = part.indexOf('=')
+    if (eq < 0) continue
+    const v = part.slice(eq + 1)
+    if (v !== '') vals.push(iterativeDecode(v))
+  }
+  if (vals.length < 3) return []
+  const first = vals.slice(0, 20)
+  const out: string[] = []
+  const n = first.length
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      out.push(first[a]! + first[b]!)
+      for (let c = b + 1; c < n; c++) {
+        out.push(first[a]! + first[b]! + first[c]!)
+        for (let d = c + 1; d < n; d++) out.push(first[a]! + first[b]! + first[c]! + first[d]!)
+      }
+    }
+  }
+  return out
+}
+
+/** §5.8 seed-phrase targets. */
+function seedTargets(u: GoUrl, host: string): string[] {
+  const out: string[] = [u.path, iterativeDecode(u.rawQuery)]
+  const values: string[] = []
+  for (const p of splitQuery(u.rawQuery)) {
+    const v = iterativeDecode(p.value)
+    values.push(v)
+    out.push(v)
+    for (const d of candidateDecodings(v)) out.push(d.text)
+  }
+  out.push(values.join(' '))
+  for (const seg of u.path.split('/')) {
+    if (utf8Length(seg) < 20) continue
+    for (const d of candidateDecodings(seg)) out.push(d.text)
+  }
+  out.push(host.split('.').join(' '))
+  out.push(u.path.split('/').join(' '))
+  return out
+}
+
+function fmt(n: number): string {
+  return n.toFixed(2)
+}
+
+function dnsFailure(host: string, err: unknown): Blocked {
+  const code = (err as {code?: unknown} | null)?.code
+  const c = typeof code === 'string' ? code : ''
+  let detail: string
+  if (c === 'ETIMEOUT' || c === 'ETIMEDOUT' || c === 'TIMEOUT') detail = `DNS lookup for ${host} timed out`
+  else if (c === 'ENOTFOUND' || c === 'ENODATA' || c === 'NXDOMAIN') detail = `DNS lookup for ${host} returned no such host`
+  else detail = `DNS lookup for ${host} failed`
+  return {label: 'ssrf', detail, cls: 'infrastructure_error'}
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(Object.assign(new Error('DNS timeout'), {code: 'ETIMEOUT'})), ms)
+    p.then(
+      (v) => {
+        clearTimeout(t)
+        resolve(v)
+      },
+      (e: unknown) => {
+        clearTimeout(t)
+        reject(e)
+      },
+    )
+  })
+}
+
+function inList(ip: IpBytes, list: readonly Cidr[]): boolean {
+  return list.some((c) => cidrContains(c, ip))
+}
+
+/**
+ * Scans one URL. Never throws for any input string: every outcome is a classified result.
+ */
+export async function scanUrl(rawUrl: string, ctx: UrlScanContext): Promise<UrlScanResult> {
+  const timings: StageTiming[] = []
+  const timer = ctx.timer
+  let last = timer ? timer() : 0
+  const mark = (stage: string): void => {
+    if (!timer) return
+    const now = timer()
+    timings.push({stage, ms: now - last})
+    last = now
+  }
+  const warnings: DlpFinding[] = []
+  let cls: ResultClass = 'threat'
+  const finish = (b: Blocked | null): UrlScanResult => {
+    if (b === null) {
+      return {
+        allowed: true, scanner: 'all', layer: 'all', reason: null, severity: null, retry: null, class: cls,
+        detail: 'allowed', findings: [], warnings, ...(timer ? {timings} : {}),
+      }
+    }
+    const reason = reasonForLabel(b.label)
+    return {
+      allowed: false, scanner: b.label, layer: b.label, reason, severity: REASON_CODES[reason].severity,
+      retry: REASON_CODES[reason].retry, class: b.cls ?? 'threat', detail: b.detail,
+      ...(b.hint !== undefined ? {hint: b.hint} : {}), findings: b.findings ?? [], warnings, ...(timer ? {timings} : {}),
+    }
+  }
+  try {
+    return finish(await pipeline(rawUrl, ctx, warnings, mark, (c) => (cls = c)))
+  } catch {
+    // A bug must never let a request through: fail closed with a fixed, secret-free reason.
+    return finish({label: 'parser', detail: 'invalid URL'})
+  }
+}
+
+async function pipeline(
+  rawUrl: string,
+  ctx: UrlScanContext,
+  warnings: DlpFinding[],
+  mark: (stage: string) => void,
+  setClass: (c: ResultClass) => void,
+): Promise<Blocked | null> {
+  const sc = ctx.scanner
+  const st = sc.settings
+  const dlp = sc.dlp
+  // 0. context
+  if (ctx.signal?.aborted) return {label: 'context', detail: 'request context unavailable'}
+  // 1. parse
+  let u: GoUrl
+  try {
+    u = parseGoUrl(rawUrl)
+  } catch {
+    return {label: 'parser', detail: 'invalid URL'}
+  }
+  mark('parse')
+  // 2. hostname + alternative IPv4 notations
+  let host = goHostname(u.host).toLowerCase()
+  const alt = canonicaliseAltIPv4(host)
+  if (alt !== null) host = alt
+  const hostIp = parseIp(host)
+  mark('host')
+  const safe = (s: string): string => safeEcho(dlp, s)
+  // 3. scheme
+  if (u.scheme !== 'http' && u.scheme !== 'https') {
+    return {label: 'scheme', detail: `scheme "${safe(u.scheme)}" not allowed: only http and https`}
+  }
+  mark('scheme')
+  // 4. CRLF on the raw string
+  const crlf = crlfReason(rawUrl)
+  if (crlf !== null) return {label: 'crlf_injection', detail: crlf}
+  mark('crlf')
+  // 5. traversal on the escaped path
+  const trav = traversalReason(goEscapedPath(u))
+  if (trav !== null) return {label: 'path_traversal', detail: trav}
+  mark('traversal')
+  // 6. allowlist (strict mode only)
+  if (st.mode === 'strict' && matchesAnyDomain(host, st.apiAllowlist) === null) {
+    return {label: 'allowlist', detail: `domain not in allowlist: ${safe(host)}`}
+  }
+  mark('allowlist')
+  // 7. blocklist
+  const bl = matchesAnyDomain(host, st.blocklist)
+  if (bl !== null) return {label: 'blocklist', detail: `domain blocked: ${safe(host)} matches ${bl}`}
+  mark('blocklist')
+  // 8. core SSRF on IP literals, only when the configured internal list is empty
+  if (sc.internal.length === 0 && hostIp !== null) {
+    const ip = unmap(hostIp)
+    if (inList(ip, sc.core) && !inList(ip, sc.ipAllowlist)) {
+      return {label: 'core_ssrf', detail: `SSRF blocked: ${formatIp(ip)} is in a core-protected range`}
+    }
+  }
+  mark('core_ssrf')
+  // 9. SigV4 presigned URL: scrub the credential's key id for content checks
+  const sig = sigV4(sc, u, host)
+  const su = sig.scanUrl ?? u
+  if (sig.scanUrl !== null) {
+    setClass('structural_exemption')
+    if (sig.longExpiry) warnings.push({pattern: 'SigV4 Long Expiry', severity: 'info', core: false, encoding: '', warn: true})
+  }
+  mark('sigv4')
+  const targets = dlpTargets(su, host)
+  const normTargets = targets.map((t) => ({...t, norm: dlp.normalizer.forDlp(t.text)}))
+  const subseq = subsequenceCandidates(su.rawQuery).map((s) => dlp.normalizer.forDlp(s))
+  // 10. core DLP (no §5.6 decodings of query keys/values)
+  {
+    const out = new FindingSet()
+    for (const t of normTargets) {
+      if (t.decoding) continue
+      if (runPatterns(dlp.core, t.norm, t.kind, out, host, dlp.corePrefilter) > 0) break
+    }
+    if (out.enforcedCount === 0) {
+      for (const s of subseq) if (runPatterns(dlp.core, s, 'subsequence', out, host, dlp.corePrefilter) > 0) break
+    }
+    if (out.enforcedCount > 0) {
+      const f = out.enforced()[0]!
+      return {label: 'core_dlp', detail: `core DLP match: ${f.pattern} (${f.severity})`, findings: out.enforced()}
+    }
+  }
+  mark('core_dlp')
+  // 11. DLP: configured patterns, seed phrases, env/file secrets, canaries
+  {
+    const out = new FindingSet()
+    for (const t of normTargets) {
+      if (runPatterns(dlp.configured, t.norm, t.kind, out, host, dlp.allPrefilter) > 0) break
+    }
+    if (out.enforcedCount === 0) {
+      for (const s of subseq) if (runPatterns(dlp.configured, s, 'subsequence', out, host, dlp.allPrefilter) > 0) break
+    }
+    // One informational entry per warn pattern, whatever number of targets it hit.
+    for (const w of out.warnings) if (!warnings.some((x) => x.pattern === w.pattern)) warnings.push(w)
+    if (out.enforcedCount > 0) {
+      const f = out.enforced()[0]!
+      return {label: 'dlp', detail: `DLP match: ${f.pattern} (${f.severity})`, findings: out.enforced()}
+    }
+    if (dlp.seed.active) {
+      for (const t of seedTargets(su, host)) {
+        if (dlp.seed.detect(t)) {
+          const f: DlpFinding = {pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false}
+          return {label: 'dlp', detail: 'DLP match: BIP-39 Seed Phrase (critical)', findings: [f]}
+        }
+      }
+    }
+    const full = goUrlString(su)
+    const haystacks = [full, stripControlChars(iterativeDecode(full))]
+    const lit = findLiteralSecret(dlp.literalSecrets, haystacks)
+    if (lit !== null) {
+      const base = lit.kind === 'env' ? 'environment variable leak detected' : 'known secret leak detected'
+      const pattern = lit.kind === 'env' ? 'Environment Variable Leak' : 'Known Secret Leak'
+      const detail = lit.encoding === '' ? base : `${base} (${lit.encoding}-encoded)`
+      return {label: 'dlp', detail, findings: [{pattern, severity: 'critical', core: false, encoding: lit.encoding, warn: false}]}
+    }
+    const canary = findCanary(dlp.canaries, haystacks)
+    if (canary !== null) {
+      const pattern = `Canary Token (${canary.name})`
+      return {label: 'dlp', detail: `DLP match: ${pattern} (critical)`, findings: [{pattern, severity: 'critical', core: false, encoding: canary.encoding, warn: false}]}
+    }
+  }
+  mark('dlp')
+  // 12. path & query entropy
+  if (st.entropyThreshold > 0) {
+    const T = st.entropyThreshold
+    if (matchesAnyDomain(host, st.subdomainEntropyExclusions) === null) {
+      for (const seg of su.path.split('/')) {
+        if (utf8Length(seg) < 20) continue
+        const e = shannonEntropy(seg)
+        if (e > T) return {label: 'entropy', detail: `high entropy path segment (${fmt(e)} > ${fmt(T)} threshold)`}
+      }
+    }
+    for (const p of splitQuery(su.rawQuery)) {
+      if (utf8Length(p.key) >= 20) {
+        const e = shannonEntropy(p.key)
+        // The key itself is the high-entropy string here, so it is not echoed (§10.4).
+        if (e > T) return {label: 'entropy', detail: `high entropy query key (${fmt(e)} > ${fmt(T)} threshold)`}
+      }
+      if (utf8Length(p.value) >= 20) {
+        const e = shannonEntropy(p.value)
+        if (e > T) return {label: 'entropy', detail: `high entropy query param "${safe(p.key)}" (${fmt(e)} > ${fmt(T)} threshold)`}
+      }
+    }
+  }
+  mark('entropy')
+  // 13. subdomain entropy
+  if (st.subdomainEntropyThreshold > 0 && hostIp === null && matchesAnyDomain(host, st.subdomainEntropyExclusions) === null) {
+    const labels = host.split('.')
+    if (labels.length >= 3) {
+      for (const l of labels.slice(0, -2)) {
+        if (utf8Length(l) < 8) continue
+        const e = shannonEntropy(l)
+        if (e > st.subdomainEntropyThreshold) {
+          // The label is the suspicious payload; echo its length, not its text.
+          return {label: 'subdomain_entropy', detail: `high entropy subdomain label (${utf8Length(l)} bytes, ${fmt(e)} > ${fmt(st.subdomainEntropyThreshold)} threshold)`}
+        }
+      }
+    }
+  }
+  mark('subdomain_entropy')
+  // 14. SSRF with DNS
+  if (sc.internal.length > 0) {
+    const b = await ssrfStage(ctx, host, hostIp, safe)
+    if (b !== null) return b
+  }
+  mark('ssrf')
+  // 15. rate limit
+  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(host)
+  if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
+    return {label: 'ratelimit', detail: `rate limit exceeded for ${safe(host)}`, cls: 'protective'}
+  }
+  mark('ratelimit')
+  // 16. URL length in bytes of the raw string
+  const max = st.maxUrlLength > 0 ? st.maxUrlLength : 2048
+  const len = utf8Length(rawUrl)
+  if (len > max) return {label: 'length', detail: `URL length ${len} exceeds maximum ${max}`}
+  mark('length')
+  // 17. data budget
+  if (ctx.dataBudget !== undefined && ctx.dataBudget.isExhausted(key, st.maxDataPerMinute)) {
+    return {label: 'databudget', detail: `data budget exceeded for ${safe(host)}`, cls: 'protective'}
+  }
+  mark('databudget')
+  // 18. context cancelled during the scan
+  if (ctx.signal?.aborted) return {label: 'context', detail: 'request context cancelled'}
+  return null
+}
+
+async function ssrfStage(
+  ctx: UrlScanContext,
+  host: string,
+  hostIp: IpBytes | null,
+  safe: (s: string) => string,
+): Promise<Blocked | null> {
+  const sc = ctx.scanner
+  const st = sc.settings
+  let addrs: IpBytes[]
+  const short = hostIp === null ? inetAtonShortForm(host) : null
+  if (hostIp !== null || short !== null) {
+    // IP literal, alternative notation, or an inet_aton short form: test it directly.
+    addrs = [hostIp ?? parseIp(short!)!]
+  } else {
+    let resolved: string[]
+    try {
+      resolved = await withTimeout(ctx.resolver(host, ctx.signal), ctx.dnsTimeoutMs ?? 5000)
+    } catch (err) {
+      return dnsFailure(safe(host), err)
+    }
+    if (resolved.length === 0) return dnsFailure(safe(host), {code: 'ENOTFOUND'})
+    // §5.12 order: DNS must answer (fail closed) before a trusted domain is allowed.
+    if (matchesAnyDomain(host, st.trustedDomains) !== null) return null
+    addrs = []
+    for (const r of resolved) {
+      const ip = parseIp(stripZone(r))
+      // An unparsable answer is treated as unsafe.
+      if (ip === null) return {label: 'ssrf', detail: `SSRF blocked: ${safe(host)} resolves to an unparsable address`}
+      addrs.push(ip)
+    }
+  }
+  for (const raw of addrs) {
+    const ip = unmap(raw)
+    if (!inList(ip, sc.checkSet) || inList(ip, sc.ipAllowlist)) continue
+    const meta = isMetadataIp(ip)
+    const inApi = matchesAnyDomain(host, st.apiAllowlist) !== null
+    const detail = meta
+      ? `SSRF blocked: ${safe(host)} resolves to cloud metadata endpoint ${formatIp(ip)}`
+      : `SSRF blocked: ${safe(host)} resolves to internal IP ${formatIp(ip)}`
+    return {
+      label: meta ? 'ssrf_metadata' : 'ssrf',
+      detail,
+      ...(inApi
+        ? {cls: 'config_mismatch' as const, hint: `add ${safe(host)} to trusted_domains (or ${formatIp(ip)} to ssrf.ip_allowlist) if this internal address is intended`}
+        : {}),
+    }
+  }
+  return null
+}
+
+/** Echo a host/scheme/key only when it carries nothing DLP would flag (§10.4). */
+function safeEcho(dlp: DlpEngine, s: string): string {
+  if (utf8Length(s) > 253) return '[redacted]'
+  const out = new FindingSet()
+  const norm = dlp.normalizer.forDlp(s)
+  for (const t of [norm, norm.split('.').join('')]) {
+    runPatterns(dlp.core, t, '', out, undefined, dlp.corePrefilter)
+    runPatterns(dlp.configured, t, '', out, undefined, dlp.allPrefilter)
+  }
+  if (out.enforcedCount > 0 || out.warnings.length > 0) return '[redacted]'
+  if (findLiteralSecret(dlp.literalSecrets, [s]) !== null) return '[redacted]'
+  return s
+}
