@@ -1,4 +1,4 @@
-import {test} from 'node:test'
+import {describe, it, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, statSync} from 'node:fs'
@@ -26,75 +26,85 @@ function pipelock(args: string[], env: Record<string, string> = {}): Run {
 
 const mode = (p: string): number => statSync(p).mode & 0o777
 
-test('keygen → key generate → roster build → verify → show', () => {
+describe('keygen → key generate → roster build → verify → show', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-'))
   const ks = path.join(dir, 'ks')
-
-  const kg = pipelock(['keygen', 'ops-alice', '--keystore', ks])
   const pub = path.join(ks, 'agents', 'ops-alice', 'id_ed25519.pub')
-  assert.equal(kg.code, 0, kg.stderr)
-  assert.equal(kg.stdout, `Key pair generated for agent "ops-alice"\nPublic key: ${pub}\nShare with: pipelock trust ops-alice ${pub}\n`)
-  assert.equal(mode(path.join(ks, 'agents', 'ops-alice', 'id_ed25519')), 0o600)
-  assert.equal(mode(pub), 0o644)
-  assert.equal(mode(path.join(ks, 'agents')), 0o750)
-
-  const again = pipelock(['keygen', 'ops-alice', '--keystore', ks])
-  assert.equal(again.code, 1)
-  assert.equal(again.stdout, '')
-  assert.equal(again.stderr, 'keys already exist for agent "ops-alice" (use --force to overwrite)\n')
-
   const root = path.join(dir, 'root.json')
-  const kr = pipelock(['signing', 'key', 'generate', '--purpose', 'roster-root', '--out', root])
-  assert.equal(kr.code, 0, kr.stderr)
-  const rootFile = JSON.parse(readFileSync(root, 'utf8')) as {key_id: string; public: string}
-  const lines = kr.stdout.split('\n')
-  assert.equal(lines.length, 5)
-  assert.equal(lines[0], 'Generated roster-root keypair')
-  assert.equal(lines[1], `  key_id:      ${rootFile.key_id}`)
-  assert.match(lines[2] as string, /^  fingerprint: sha256:[0-9a-f]{64}$/)
-  assert.equal(lines[3], `  out:         ${root}`)
-  const fp = (lines[2] as string).slice('  fingerprint: '.length)
-  assert.equal(rootFile.key_id, `roster-root-${fp.slice(7, 15)}`)
-  assert.equal(mode(root), 0o600)
-
   const rcpt = path.join(dir, 'receipts.json')
-  const kj = pipelock(['signing', 'key', 'generate', '--purpose', 'receipt-signing', '--id', 'receipts-1', '--out', rcpt, '--json'])
-  assert.equal(kj.code, 0, kj.stderr)
-  const j = JSON.parse(kj.stdout) as {keyId: string; purpose: string; out: string}
-  assert.deepEqual([j.keyId, j.purpose, j.out], ['receipts-1', 'receipt-signing', rcpt])
-
   const out = path.join(dir, 'roster.json')
-  const rb = pipelock([
-    'signing', 'roster', 'build', '--root', root,
-    '--include', `id=receipts-1,key=${rcpt},purpose=receipt-signing`,
-    '--include', `id=ops-alice,key=${pub},purpose=contract-activation-signing,role=alice`,
-    '--out', out,
-  ])
-  assert.equal(rb.code, 0, rb.stderr)
-  assert.equal(
-    rb.stdout,
-    `Built signed roster\n  keys:                3\n  root_signed_by:      ${rootFile.key_id}\n  root_fingerprint:    ${fp}\n  data_class_root:     internal\n  out:                 ${out}\n`,
-  )
-  assert.equal(mode(out), 0o600)
+  let fp = ''
+  let rootId = ''
 
-  const rv = pipelock(['signing', 'roster', 'verify', '--path', out, '--root-fingerprint', fp])
-  assert.equal(rv.code, 0, rv.stderr)
-  assert.equal(rv.stdout, `roster verified: 3 keys, root_signed_by="${rootFile.key_id}"\n`)
+  it('keygen: exact stdout, modes, refusal to overwrite', () => {
+    const kg = pipelock(['keygen', 'ops-alice', '--keystore', ks])
+    assert.equal(kg.code, 0, kg.stderr)
+    assert.equal(kg.stdout, `Key pair generated for agent "ops-alice"\nPublic key: ${pub}\nShare with: pipelock trust ops-alice ${pub}\n`)
+    assert.equal(mode(path.join(ks, 'agents', 'ops-alice', 'id_ed25519')), 0o600)
+    assert.equal(mode(pub), 0o644)
+    assert.equal(mode(path.join(ks, 'agents')), 0o750)
+    const again = pipelock(['keygen', 'ops-alice', '--keystore', ks])
+    assert.equal(again.code, 1)
+    assert.equal(again.stdout, '')
+    assert.equal(again.stderr, 'keys already exist for agent "ops-alice" (use --force to overwrite)\n')
+  })
 
-  const rs = pipelock(['signing', 'roster', 'show', '--path', out, '--root-fingerprint', fp])
-  assert.equal(rs.code, 0, rs.stderr)
-  const envText = readFileSync(out, 'utf8')
-  const bodyText = envText.slice(envText.indexOf('"body": ') + 8, envText.indexOf(',\n  "signature"')).replace(/\n {2}/g, '\n')
-  assert.equal(rs.stdout, bodyText + '\n')
+  it('signing key generate: roster-root (4 lines) and receipt-signing (--json)', () => {
+    const kr = pipelock(['signing', 'key', 'generate', '--purpose', 'roster-root', '--out', root])
+    assert.equal(kr.code, 0, kr.stderr)
+    const rootFile = JSON.parse(readFileSync(root, 'utf8')) as {key_id: string; public: string}
+    const lines = kr.stdout.split('\n')
+    assert.equal(lines.length, 5)
+    assert.equal(lines[0], 'Generated roster-root keypair')
+    assert.equal(lines[1], `  key_id:      ${rootFile.key_id}`)
+    assert.match(lines[2] as string, /^  fingerprint: sha256:[0-9a-f]{64}$/)
+    assert.equal(lines[3], `  out:         ${root}`)
+    fp = (lines[2] as string).slice('  fingerprint: '.length)
+    rootId = rootFile.key_id
+    assert.equal(rootId, `roster-root-${fp.slice(7, 15)}`)
+    assert.equal(mode(root), 0o600)
+    const kj = pipelock(['signing', 'key', 'generate', '--purpose', 'receipt-signing', '--id', 'receipts-1', '--out', rcpt, '--json'])
+    assert.equal(kj.code, 0, kj.stderr)
+    const j = JSON.parse(kj.stdout) as {keyId: string; purpose: string; out: string}
+    assert.deepEqual([j.keyId, j.purpose, j.out], ['receipts-1', 'receipt-signing', rcpt])
+  })
 
-  const bad = 'sha256:' + '0'.repeat(64)
-  const rvBad = pipelock(['signing', 'roster', 'verify', '--path', out, '--root-fingerprint', bad])
-  assert.equal(rvBad.code, 1)
-  const err = `roster root key fingerprint does not match pinned: fingerprint mismatch: got ${fp}, want ${bad}`
-  assert.equal(rvBad.stderr, `verify failed: ${err}\n${err}\n`)
-  const rsBad = pipelock(['signing', 'roster', 'show', '--path', out, '--root-fingerprint', bad])
-  assert.equal(rsBad.code, 1)
-  assert.equal(rsBad.stderr, `load failed: ${err}\n${err}\n`)
+  it('signing roster build: 6 lines, 0600', () => {
+    const rb = pipelock([
+      'signing', 'roster', 'build', '--root', root,
+      '--include', `id=receipts-1,key=${rcpt},purpose=receipt-signing`,
+      '--include', `id=ops-alice,key=${pub},purpose=contract-activation-signing,role=alice`,
+      '--out', out,
+    ])
+    assert.equal(rb.code, 0, rb.stderr)
+    assert.equal(
+      rb.stdout,
+      `Built signed roster\n  keys:                3\n  root_signed_by:      ${rootId}\n  root_fingerprint:    ${fp}\n  data_class_root:     internal\n  out:                 ${out}\n`,
+    )
+    assert.equal(mode(out), 0o600)
+  })
+
+  it('signing roster verify / show', () => {
+    const rv = pipelock(['signing', 'roster', 'verify', '--path', out, '--root-fingerprint', fp])
+    assert.equal(rv.code, 0, rv.stderr)
+    assert.equal(rv.stdout, `roster verified: 3 keys, root_signed_by="${rootId}"\n`)
+    const rs = pipelock(['signing', 'roster', 'show', '--path', out, '--root-fingerprint', fp])
+    assert.equal(rs.code, 0, rs.stderr)
+    const envText = readFileSync(out, 'utf8')
+    const bodyText = envText.slice(envText.indexOf('"body": ') + 8, envText.indexOf(',\n  "signature"')).replace(/\n {2}/g, '\n')
+    assert.equal(rs.stdout, bodyText + '\n')
+  })
+
+  it('verify / show with a wrong pin: own line, then the error, exit 1', () => {
+    const bad = 'sha256:' + '0'.repeat(64)
+    const err = `roster root key fingerprint does not match pinned: fingerprint mismatch: got ${fp}, want ${bad}`
+    const rvBad = pipelock(['signing', 'roster', 'verify', '--path', out, '--root-fingerprint', bad])
+    assert.equal(rvBad.code, 1)
+    assert.equal(rvBad.stderr, `verify failed: ${err}\n${err}\n`)
+    const rsBad = pipelock(['signing', 'roster', 'show', '--path', out, '--root-fingerprint', bad])
+    assert.equal(rsBad.code, 1)
+    assert.equal(rsBad.stderr, `load failed: ${err}\n${err}\n`)
+  })
 })
 
 test('CLI refusals: exact stderr, exit 1', () => {
