@@ -34,3 +34,19 @@ export type {HostCap, NormalizationSettings, NormalizedPaths, PathNormalization}
 export {renderReview, reviewInputFromCandidate, reviewInputFromCompile, reviewRulesFromBody} from './review.js'
 export type {ReviewInput, ReviewRule, ReviewTail} from './review.js'
 export {buildRule, displayName, ruleId} from './rules.js'
+export {describeBuild, provenanceOf} from './build-info.js'
+export type {BuildInfo} from './build-info.js'
+export {
+  compileAuditLine,
+  DETERMINISTIC_SIGNER_KEY_ID,
+  DETERMINISTIC_SIGNER_PHRASE,
+  runFixtureCompile,
+  runLearnCompile,
+  writeOutputs,
+} from './compile-service.js'
+export type {CompileSummary, FixtureCompileRequest, LearnCompileRequest} from './compile-service.js'
+export {learnConfigHash, loadLearnBlock, parseLearnBlock} from './learn-config.js'
+export type {LearnBlock} from './learn-config.js'
+export {reviewHtml, runLearnReview} from './review-service.js'
+export type {ReviewFormat, ReviewRequest, ReviewResult} from './review-service.js'
+export {parseGoDuration} from './go-duration.js'

@@ -1,0 +1,81 @@
+import {homedir} from 'node:os'
+import path from 'node:path'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {systemClock} from '../../plugins/canonical/index.js'
+import {PipelockError} from '../../plugins/errors/index.js'
+import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+import {compileAuditLine, describeBuild, parseGoDuration, runFixtureCompile, runLearnCompile, type CompileSummary} from '../../plugins/learn/index.js'
+
+export default class LearnCompile extends BaseCommand {
+  static override summary = 'Compile captured traffic into a signed candidate contract'
+  static override description = `Reads the hash-chained capture files of one agent (from --input, or discovered under
+learn.capture_dir), verifies every chain, aggregates the HTTP(S) events into per-host, per-path,
+per-method and per-action rules with Wilson lower-bound confidence, and writes three files
+atomically: the signed candidate contract (YAML), its signed compile manifest (JSON) and a review
+(markdown). Nothing is written when any input fails verification.
+
+Deterministic fixture form (reproducible builds, conformance):
+  pipelock learn compile --fixture FIXTURE.json --input CORPUS.jsonl --out-dir DIR
+writes DIR/contract.yaml, DIR/contract.manifest.json and DIR/review.md.`
+
+  static override examples = [
+    '<%= config.bin %> learn compile --agent my-agent --input "/var/lib/pipelock/capture/my-agent/*.jsonl" --deterministic --output /tmp/my-agent.candidate.yaml',
+    '<%= config.bin %> learn compile --agent my-agent --config /etc/pipelock/pipelock.yaml',
+    '<%= config.bin %> learn compile --fixture goldens/multi-session/fixture.json --input "goldens/multi-session/input/*/*.jsonl" --out-dir /tmp/compiled',
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    agent: Flags.string({description: 'agent whose captures are compiled (one path segment); becomes selector.agent'}),
+    input: Flags.string({description: 'capture files (glob); skips discovery and --since'}),
+    since: Flags.string({description: 'discovery window: only files modified this recently (Go duration)', default: '336h0m0s'}),
+    output: Flags.string({description: 'candidate contract path (default <home>/contracts/candidates/<agent>.candidate.yaml)'}),
+    review: Flags.string({description: 'review markdown path (default: --output with .review.md)'}),
+    'compile-manifest': Flags.string({description: 'compile manifest path (default: --output with .manifest.json)'}),
+    config: Flags.string({description: 'config file whose learn block sets floors, normalisation and capture_dir'}),
+    'escrow-private-key': Flags.string({description: 'accepted for compatibility (64 hex); compile never reads payload sidecars'}),
+    deterministic: Flags.boolean({description: 'fixed clock (2026-04-29T22:00:00Z) and the public deterministic signer', default: false}),
+    keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
+    'compile-key-agent': Flags.string({description: 'keystore agent whose key signs (default: --agent)'}),
+    'accept-tail': Flags.boolean({description: 'accept a per-host _other tail above tail_promotion_block_pct', default: false}),
+    fixture: Flags.string({description: 'deterministic compile fixture (JSON); requires --input and --out-dir'}),
+    'out-dir': Flags.string({description: 'with --fixture: directory for contract.yaml, contract.manifest.json, review.md'}),
+  }
+
+  async run(): Promise<CompileSummary> {
+    const {flags} = await this.parse(LearnCompile)
+    const build = describeBuild(this.config.root, process.versions.node, process.env.PIPELOCK_BUILD_SHA ?? 'unknown')
+    let summary: CompileSummary
+    if (flags.fixture !== undefined) {
+      if (flags.input === undefined || flags['out-dir'] === undefined) throw new PipelockError('USAGE', '--fixture needs --input and --out-dir')
+      summary = await runFixtureCompile({fixtureFile: flags.fixture, input: flags.input, outDir: flags['out-dir'], build, clock: systemClock})
+    } else {
+      if (flags.agent === undefined) throw new PipelockError('USAGE', '--agent is required (or use --fixture)')
+      const home = process.env.PIPELOCK_HOME || path.join(homedir(), '.pipelock')
+      const configFile = flags.config ?? process.env.PIPELOCK_CONFIG ?? path.join(homedir(), '.pipelock', 'pipelock.yaml')
+      summary = await runLearnCompile({
+        agent: flags.agent,
+        ...(flags.input === undefined ? {} : {input: flags.input}),
+        sinceMs: parseGoDuration(flags.since),
+        ...(flags.output === undefined ? {} : {output: flags.output}),
+        ...(flags.review === undefined ? {} : {review: flags.review}),
+        ...(flags['compile-manifest'] === undefined ? {} : {compileManifest: flags['compile-manifest']}),
+        configFile,
+        configExplicit: flags.config !== undefined || process.env.PIPELOCK_CONFIG !== undefined,
+        ...(flags['escrow-private-key'] === undefined ? {} : {escrowPrivateKey: flags['escrow-private-key']}),
+        deterministic: flags.deterministic,
+        acceptTail: flags['accept-tail'],
+        keystore: resolveKeystoreDir({keystore: flags.keystore, env: process.env, userHome: homedir()}),
+        ...(flags['compile-key-agent'] === undefined ? {} : {compileKeyAgent: flags['compile-key-agent']}),
+        home,
+        clock: systemClock,
+        build,
+      })
+      this.err(compileAuditLine(summary, flags.input === undefined ? flags.since : ''))
+    }
+    this.out(`compile: ${summary.events} events, ${summary.rules} rules, written to ${summary.output}`)
+    return summary
+  }
+}
