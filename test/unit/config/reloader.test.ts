@@ -1,0 +1,204 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {renameSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {
+  ConfigReloader,
+  loadConfig,
+  type ReloadApplied,
+  type ReloadRejected,
+  type ReloadTimers,
+} from '../../../src/plugins/config/index.js'
+import {tempDir} from './helpers.js'
+
+const load = (f: string) => loadConfig(f, {env: {}})
+
+/** Collects every event of a reloader. */
+function record(r: ConfigReloader): {applied: ReloadApplied[]; rejected: ReloadRejected[]; ignored: string[]; warnings: string[]} {
+  const out = {applied: [] as ReloadApplied[], rejected: [] as ReloadRejected[], ignored: [] as string[], warnings: [] as string[]}
+  r.on('applied', (e) => out.applied.push(e))
+  r.on('rejected', (e) => out.rejected.push(e))
+  r.on('ignored', (e) => out.ignored.push(e.reason))
+  r.on('warning', (w) => out.warnings.push(w))
+  return out
+}
+
+/** Fake timers: nothing fires until `fire()`. */
+function fakeTimers(): ReloadTimers & {pending: () => number; fire: () => void; delays: number[]} {
+  const queue = new Map<number, () => void>()
+  const delays: number[] = []
+  let next = 1
+  return {
+    setTimeout: (fn, ms) => {
+      delays.push(ms)
+      queue.set(next, fn)
+      return next++
+    },
+    clearTimeout: (h) => void queue.delete(h as number),
+    pending: () => queue.size,
+    fire: () => {
+      const fns = [...queue.values()]
+      queue.clear()
+      for (const fn of fns) fn()
+    },
+    delays,
+  }
+}
+
+test('SIGHUP path: a good change is applied; a bad one is rejected and the old config stays', () => {
+  const t = tempDir()
+  try {
+    const file = t.file('pipelock.yaml', 'mode: balanced\n')
+    const r = new ConfigReloader({path: file, initial: load(file), load})
+    const ev = record(r)
+    writeFileSync(file, 'mode: balanced\nfetch_proxy:\n  monitoring:\n    max_url_length: 999\n')
+    r.reloadNow()
+    assert.equal(ev.applied.length, 1)
+    assert.equal(ev.applied[0]!.trigger, 'signal')
+    assert.equal(r.current.config.fetch_proxy.monitoring.max_url_length, 999)
+    const good = r.current
+
+    writeFileSync(file, 'mode: balanced\nfetch_proxy:\n  bogus: 1\n')
+    r.reloadNow()
+    assert.equal(ev.rejected.length, 1)
+    assert.match(ev.rejected[0]!.message, /^pipelock: config reload failed: .*pipelock\.yaml:3: invalid config: unknown key "fetch_proxy\.bogus"$/)
+    assert.equal(r.current, good)
+
+    writeFileSync(file, 'mode: balanced\n---\nmode: audit\n')
+    r.reloadNow()
+    assert.equal(ev.rejected.length, 2)
+    assert.match(ev.rejected[1]!.message, /multiple YAML documents/)
+    assert.equal(r.current, good)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('restart-only fields are reported and keep their running values; the rest applies', () => {
+  const t = tempDir()
+  try {
+    const file = t.file('p.yaml', 'mode: balanced\n')
+    const r = new ConfigReloader({path: file, initial: load(file), load})
+    const ev = record(r)
+    writeFileSync(file, 'mode: balanced\nmetrics_listen: 127.0.0.1:9100\nfetch_proxy:\n  listen: 127.0.0.1:7777\nhealth_watchdog:\n  interval_seconds: 5\nenforce: false\n')
+    r.reloadNow()
+    assert.equal(ev.applied.length, 1)
+    assert.deepEqual(ev.applied[0]!.restartOnly, ['fetch_proxy.listen', 'metrics_listen', 'health_watchdog'])
+    assert.ok(ev.warnings.includes('WARNING: config reload: metrics_listen requires restart, ignoring'))
+    const c = r.current.config
+    assert.equal(c.metrics_listen, '')
+    assert.equal(c.fetch_proxy.listen, '127.0.0.1:8888')
+    assert.equal(c.health_watchdog.interval_seconds, 2)
+    assert.equal(c.enforce, false) // applied, with a downgrade warning
+    assert.deepEqual(ev.applied[0]!.downgrades, ['enforce: true -> false'])
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('rejected outright: enabling the forward proxy, and any downgrade from strict mode', () => {
+  const t = tempDir()
+  try {
+    const file = t.file('p.yaml', 'mode: strict\n')
+    const r = new ConfigReloader({path: file, initial: load(file), load})
+    const ev = record(r)
+    writeFileSync(file, 'mode: strict\nforward_proxy:\n  enabled: true\n')
+    r.reloadNow()
+    assert.match(ev.rejected[0]!.message, /rejected: forward proxy cannot be enabled via reload \(requires restart\)/)
+    writeFileSync(file, 'mode: balanced\n')
+    r.reloadNow()
+    assert.match(ev.rejected[1]!.message, /rejected: security downgrade from strict mode \(mode: strict -> balanced\)/)
+    writeFileSync(file, 'mode: strict\ntrusted_domains: [internal.example.com]\n')
+    r.reloadNow()
+    assert.match(ev.rejected[2]!.message, /security downgrade from strict mode \(trusted_domains: added internal\.example\.com\)/)
+    assert.equal(ev.applied.length, 0)
+    assert.equal(r.current.config.mode, 'strict')
+    // a tightening change from strict is fine
+    writeFileSync(file, 'mode: strict\nfetch_proxy:\n  monitoring:\n    max_url_length: 100\n')
+    r.reloadNow()
+    assert.equal(ev.applied.length, 1)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('an unchanged config within 2 s is ignored (dedup); after the window it applies again', () => {
+  const t = tempDir()
+  try {
+    const file = t.file('p.yaml', 'mode: balanced\n')
+    let now = 1000
+    const r = new ConfigReloader({path: file, initial: load(file), load, now: () => now})
+    const ev = record(r)
+    r.reloadNow()
+    assert.deepEqual(ev.ignored, ['unchanged config (same hash within the dedup window)'])
+    now += 2500
+    r.reloadNow()
+    assert.equal(ev.applied.length, 1)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('debounce: rapid file events coalesce into one reload 100 ms after the last; SIGHUP folds a pending one', () => {
+  const t = tempDir()
+  try {
+    const file = t.file('p.yaml', 'mode: balanced\n')
+    const timers = fakeTimers()
+    let loads = 0
+    const r = new ConfigReloader({path: file, initial: load(file), load: (f) => (loads++, load(f)), timers})
+    const ev = record(r)
+    writeFileSync(file, 'mode: audit\n')
+    for (let i = 0; i < 5; i++) r.notifyChange()
+    assert.equal(timers.pending(), 1)
+    assert.deepEqual(timers.delays, [100, 100, 100, 100, 100])
+    assert.equal(loads, 0)
+    timers.fire()
+    assert.equal(loads, 1)
+    assert.equal(ev.applied.length, 1)
+    assert.equal(ev.applied[0]!.trigger, 'watch')
+    r.notifyChange()
+    writeFileSync(file, 'mode: balanced\n')
+    r.reloadNow()
+    assert.equal(timers.pending(), 0)
+    assert.equal(loads, 2)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('real watcher: a write, then an editor-style rename, are picked up; a bad write is rejected', async () => {
+  const t = tempDir()
+  const file = t.file('pipelock.yaml', 'mode: balanced\n')
+  const r = new ConfigReloader({path: file, initial: load(file), load, debounceMs: 50, dedupWindowMs: 0})
+  const next = (kind: 'applied' | 'rejected'): Promise<ReloadApplied | ReloadRejected> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${kind} event within 1.5 s`)), 1500)
+      r.once(kind, (e: ReloadApplied | ReloadRejected) => {
+        clearTimeout(timer)
+        resolve(e)
+      })
+    })
+  try {
+    await r.start()
+    const applied = next('applied')
+    writeFileSync(file, 'mode: audit\n')
+    await applied
+    assert.equal(r.current.config.mode, 'audit')
+
+    const renamed = next('applied')
+    const tmp = path.join(t.dir, '.pipelock.yaml.tmp')
+    writeFileSync(tmp, 'mode: balanced\nenforce: false\n')
+    renameSync(tmp, file)
+    await renamed
+    assert.equal(r.current.config.enforce, false)
+
+    const rejected = next('rejected')
+    writeFileSync(file, 'mode: [\n')
+    const e = (await rejected) as ReloadRejected
+    assert.match(e.message, /config reload failed/)
+    assert.equal(r.current.config.enforce, false)
+  } finally {
+    await r.close()
+    t.cleanup()
+  }
+})
