@@ -1,0 +1,41 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {ERROR_REGISTRY, PipelockError, formatError, renderErrorDocs} from '../../../src/plugins/errors/index.js'
+import {repoPath} from '../../helpers/vectors.js'
+
+// The registry is a public interface: scripts branch on codes and exit statuses. This pin makes
+// any rename, removal or exit-code change a deliberate, visible edit (append new codes below).
+const PINNED: Record<string, number> = {
+  USAGE: 1, FILE_NOT_FOUND: 1, FILE_UNREADABLE: 1, FILE_EXISTS: 1, PATH_NOT_ABSOLUTE: 1, PATH_UNSAFE: 1,
+  JSON_INVALID: 1, LINE_TOO_LONG: 1, YAML_INVALID: 1, CANONICAL_INVALID: 1, WRITE_FAILED: 1,
+  KEY_INVALID: 1, KEY_PERMISSIONS: 1, KEY_PURPOSE_INVALID: 1, KEY_EXISTS: 1, AGENT_NAME_INVALID: 1,
+  FINGERPRINT_INVALID: 1, ROSTER_INVALID: 1, ROSTER_BUILD_REFUSED: 1, KEY_NOT_AUTHORIZED: 1,
+  RECEIPT_PARSE: 1, RECEIPT_INVALID: 1, RECEIPT_SIGNATURE_INVALID: 1, RECEIPT_KEY_MISMATCH: 1,
+  CHAIN_BROKEN: 1, CHAIN_EMPTY: 1, RECORDER_ENTRY_INVALID: 1, ENDORSEMENT_INVALID: 1, EVIDENCE_INVALID: 1,
+  NOT_IMPLEMENTED: 1, CONFIG_INVALID: 2, INTERNAL: 70,
+}
+
+test('every pinned code keeps its exit status', () => {
+  for (const [code, exit] of Object.entries(PINNED)) {
+    assert.ok(code in ERROR_REGISTRY, `code ${code} was removed or renamed`)
+    assert.equal(ERROR_REGISTRY[code as keyof typeof ERROR_REGISTRY].exit, exit, `exit status of ${code} changed`)
+  }
+})
+
+test('every code has a summary and an exit status; docs/errors.md is up to date', () => {
+  for (const [code, entry] of Object.entries(ERROR_REGISTRY)) {
+    assert.match(code, /^[A-Z][A-Z0-9_]+$/)
+    assert.ok(entry.summary.length > 0)
+    assert.ok(Number.isInteger(entry.exit) && entry.exit > 0)
+  }
+  const doc = readFileSync(repoPath('docs', 'errors.md'), 'utf8')
+  assert.equal(doc, renderErrorDocs(), 'docs/errors.md is stale: run `npm run build && node scripts/gen-error-docs.mjs`')
+})
+
+test('formatError prints one line with file and line when known', () => {
+  const e = new PipelockError('JSON_INVALID', 'bad token', {location: {file: 'a.jsonl', line: 3}, hint: 'fix it'})
+  assert.equal(formatError(e), 'a.jsonl:3: bad token')
+  assert.equal(e.exitCode, 1)
+  assert.equal(formatError(new PipelockError('USAGE', 'nope')), 'nope')
+})
