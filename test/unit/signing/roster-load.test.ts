@@ -125,3 +125,41 @@ test('resolveKey: revoked, expired, window edges, unparsable times', () => {
   assert.throws(() => resolveKey(r, 'old', at('2026-04-10T00:00:00Z')), {message: 'key is revoked'})
   assert.throws(() => resolveKey(r, 'ops', at('2026-04-10T00:00:00Z')), /^PipelockError: key is not yet valid: invalid valid_from: /)
 })
+
+test('a hand-written block-style YAML roster: absent valid_until is null, absent principal omitted', () => {
+  const body = baseBody()
+  body.keys = body.keys.slice(0, 2)
+  const rcpt = body.keys[1] as KeyRoster['keys'][number]
+  rcpt.validUntil = null
+  const sig = formatSignature(signBytes(test1(), rosterSigningBytes(body)))
+  const yaml = [
+    'body:',
+    '    data_class_root: internal',
+    '    keys:',
+    '        - key_id: root',
+    '          key_purpose: roster-root',
+    `          public_key_hex: ${TEST1_PUB}`,
+    '          principal: root',
+    '          status: root',
+    '          valid_from: "2026-04-01T00:00:00Z"',
+    '          valid_until: null',
+    '        - key_id: rcpt',
+    '          key_purpose: receipt-signing',
+    `          public_key_hex: "${rcpt.publicKeyHex}"`,
+    '          status: active',
+    '          valid_from: 2026-04-01T00:00:00Z',
+    '    roster_signed_by: root',
+    '    schema_version: 1',
+    `signature: ${sig}`,
+    '',
+  ].join('\n')
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-roster-'))
+  const file = path.join(dir, 'roster.yml')
+  writeFileSync(file, yaml)
+  const r = loadRoster(file, TEST1_FP)
+  assert.equal(r.body.keys[1]?.validUntil, null)
+  assert.equal(r.body.keys[1]?.principal, '')
+  // a YAML integer where a string belongs is a type error, as in Go's typed decode
+  writeFileSync(file, yaml.replace('roster_signed_by: root', 'roster_signed_by: 12'))
+  fails(file, /^roster decode failed: roster\.body\.roster_signed_by: expected string/)
+})
