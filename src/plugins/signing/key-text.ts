@@ -68,30 +68,24 @@ export interface PublicKeyValue {
 }
 
 /**
- * Parses key text that is either the versioned format or raw hex (whitespace trimmed). Hex that
- * decodes but has the wrong size reports its length; anything else is reported as a versioned
- * format error under `invalid public key: ` (receipts.md §11.1 texts).
+ * Parses key text that is either the versioned format or raw hex (whitespace trimmed). Versioned
+ * text reports its own format/length errors; hex that decodes but has the wrong size reports its
+ * length; anything else is `invalid public key: invalid public key format (…)` (receipts.md §11.1).
  */
 export function parsePublicKeyValue(text: string): PublicKeyValue {
   const trimmed = text.replace(TRIM, '')
-  if (!trimmed.startsWith(PUBLIC_KEY_HEADER)) {
-    let bytes: Buffer | undefined
-    try {
-      bytes = decodeGoHex(trimmed)
-    } catch {
-      bytes = undefined
-    }
-    if (bytes !== undefined) {
-      if (bytes.length !== 32) throw new PipelockError('KEY_INVALID', `invalid public key length: got ${bytes.length}, want 32`)
-      return {hex: bytes.toString('hex'), bytes}
-    }
-  }
-  try {
+  if (trimmed.startsWith(PUBLIC_KEY_HEADER)) {
     const bytes = decodePublicKeyText(trimmed)
     return {hex: bytes.toString('hex'), bytes}
-  } catch (e) {
-    throw new PipelockError('KEY_INVALID', `invalid public key: ${(e as Error).message}`)
   }
+  let bytes: Buffer
+  try {
+    bytes = decodeGoHex(trimmed)
+  } catch {
+    throw new PipelockError('KEY_INVALID', `invalid public key: invalid public key format (expected ${PUBLIC_KEY_HEADER} header)`)
+  }
+  if (bytes.length !== 32) throw new PipelockError('KEY_INVALID', `invalid public key length: got ${bytes.length}, want 32`)
+  return {hex: bytes.toString('hex'), bytes}
 }
 
 /** Whether an argument that is not an existing file should be reported as a missing file. */

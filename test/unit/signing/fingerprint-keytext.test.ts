@@ -76,4 +76,7 @@ test('loadPublicKey: versioned file, hex file, inline hex, and the receipts.md Â
   assert.throws(() => loadPublicKey(bad), {message: 'invalid public key: invalid public key format (expected pipelock-ed25519-public-v1 header)'})
   assert.throws(() => loadPublicKey('nothex'), {message: 'invalid public key: invalid public key format (expected pipelock-ed25519-public-v1 header)'})
   assert.throws(() => loadPublicKey('abcd'), {message: 'invalid public key length: got 2, want 32'})
+  const short = path.join(dir, 'short.pub')
+  writeFileSync(short, 'pipelock-ed25519-public-v1\nAAAA\n')
+  assert.throws(() => loadPublicKey(short), {message: 'invalid public key length: got 3, want 32'})
 })
