@@ -11,7 +11,7 @@ export {
   DEFAULT_IGNORE_HEADERS,
 } from './defaults.js'
 export {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_ONLY_RESPONSE_PATTERNS, type BuiltinDlpPattern, type BuiltinResponsePattern} from './builtin-patterns.js'
-export {loadConfig, parseConfigText, type LoadedConfig, type LoadOptions} from './load.js'
+export {loadConfig, parseConfigText, applyRunOverrides, type LoadedConfig, type LoadOptions, type RunOverrides} from './load.js'
 export {resolveConfig, type ResolveOptions, type ResolvedConfig} from './resolve.js'
 export {validateConfig, type ValidateOptions} from './validate.js'
 export {ConfigFieldError, formatWarning, dotted, type ConfigWarning} from './problems.js'

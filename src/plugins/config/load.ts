@@ -5,6 +5,7 @@ import {configHash} from './hash.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {resolveConfig, type ResolveOptions} from './resolve.js'
 import type {PipelockConfig} from './schema.js'
+import {validateConfig} from './validate.js'
 import {ConfigYamlError, parseConfigYaml} from './yaml-source.js'
 
 export interface LoadedConfig {
@@ -69,4 +70,43 @@ export function parseConfigText(text: string, file: string, options: ResolveOpti
 
 function finish(r: {config: PipelockConfig; warnings: ConfigWarning[]}, file: string | undefined): LoadedConfig {
   return {config: r.config, warnings: r.warnings, path: file, hash: configHash(r.config)}
+}
+
+/** The `pipelock run` flags that override the file (§1.1): applied only when given. */
+export interface RunOverrides {
+  readonly mode?: 'strict' | 'balanced' | 'audit'
+  readonly listen?: string
+}
+
+/**
+ * §1.2 step 1: apply `--mode` / `--listen` on top of the loaded config, then validate again
+ * (an override can make a config invalid, e.g. `--mode strict` with an empty allowlist) and
+ * recompute the hash. Pass the same function as the reloader's `load` so a reload keeps the flags.
+ */
+export function applyRunOverrides(loaded: LoadedConfig, overrides: RunOverrides, options: LoadOptions = {}): LoadedConfig {
+  if (overrides.mode === undefined && overrides.listen === undefined) return loaded
+  const config = structuredClone(loaded.config)
+  if (overrides.mode !== undefined) config.mode = overrides.mode
+  if (overrides.listen !== undefined) config.fetch_proxy.listen = overrides.listen
+  let validation: ConfigWarning[]
+  try {
+    validation = validateConfig(config, {env: options.env ?? process.env})
+  } catch (err) {
+    if (err instanceof ConfigFieldError) {
+      throw new PipelockError('CONFIG_INVALID', `invalid config after command-line overrides: ${err.message}`, {
+        location: loaded.path === undefined ? undefined : {file: loaded.path},
+      })
+    }
+    throw err
+  }
+  const seen = new Set<string>()
+  const warnings = [...loaded.warnings, ...validation].filter((w) => {
+    const key = `${w.field}\u0000${w.message}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+  // Listen warnings describe the old address; drop them when --listen replaced it.
+  const kept = overrides.listen === undefined ? warnings : warnings.filter((w) => w.field !== 'fetch_proxy.listen' || validation.includes(w))
+  return {config, warnings: kept, path: loaded.path, hash: configHash(config)}
 }

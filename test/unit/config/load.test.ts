@@ -177,3 +177,25 @@ test('learn_lock.environment must be a full mapping of strings (learn-lifecycle 
   assertRefused('learn_lock:\n  environment: {id: 1, tenant: "", deployment_id: ""}\n', /learn_lock\.environment\.id must be a string/)
   assert.deepEqual(load('learn_lock:\n  environment: {id: p, tenant: "", deployment_id: ""}\n').config.learn_lock.environment, {id: 'p', tenant: '', deployment_id: ''})
 })
+
+test('run flags --mode/--listen override the file and are validated again (§1.1, §1.2)', async () => {
+  const {applyRunOverrides} = await import('../../../src/plugins/config/index.js')
+  const t = tempDir()
+  try {
+    const file = t.file('p.yaml', 'mode: audit\napi_allowlist: []\nfetch_proxy:\n  listen: 0.0.0.0:8888\n')
+    const loaded = loadConfig(file, {env: {}})
+    assert.equal(loaded.warnings.length, 1)
+    const moved = applyRunOverrides(loaded, {listen: '127.0.0.1:9999'}, {env: {}})
+    assert.equal(moved.config.fetch_proxy.listen, '127.0.0.1:9999')
+    assert.deepEqual(moved.warnings, [])
+    assert.notEqual(moved.hash, loaded.hash)
+    assert.equal(loaded.config.fetch_proxy.listen, '0.0.0.0:8888') // input untouched
+    assert.throws(
+      () => applyRunOverrides(loaded, {mode: 'strict'}, {env: {}}),
+      (err: unknown) => err instanceof PipelockError && err.code === 'CONFIG_INVALID' && /api_allowlist: strict mode requires a non-empty api_allowlist/.test(err.message),
+    )
+    assert.equal(applyRunOverrides(loaded, {}, {env: {}}), loaded)
+  } finally {
+    t.cleanup()
+  }
+})
