@@ -1,9 +1,11 @@
 import {describe, it, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {systemClock} from '../../src/plugins/canonical/index.js'
+import {generateKeyFile} from '../../src/plugins/signing/index.js'
 import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
 
 // End to end through the built CLI: keygen → key generate → roster build → verify → show.
@@ -115,6 +117,19 @@ test('CLI refusals: exact stderr, exit 1', () => {
   const purpose = pipelock(['signing', 'key', 'generate', '--purpose', 'bogus', '--out', path.join(dir, 'k.json')])
   assert.equal(purpose.code, 1)
   assert.equal(purpose.stderr, 'unknown key_purpose: "bogus"\n')
+  const rcpt = path.join(dir, 'r.json')
+  generateKeyFile({purpose: 'receipt-signing', out: rcpt, id: 'r1', clock: systemClock})
+  const out = path.join(dir, 'roster.json')
+  const wrongRoot = pipelock(['signing', 'roster', 'build', '--root', rcpt, '--include', `id=r1,key=${rcpt},purpose=receipt-signing`, '--out', out])
+  assert.equal(wrongRoot.code, 1)
+  assert.equal(wrongRoot.stdout, '')
+  assert.equal(wrongRoot.stderr, 'load root key: key file purpose mismatch: file="receipt-signing" expected="roster-root"\n')
+  const root = path.join(dir, 'root.json')
+  generateKeyFile({purpose: 'roster-root', out: root, id: 'root', clock: systemClock})
+  const disagree = pipelock(['signing', 'roster', 'build', '--root', root, '--include', `id=r1,key=${rcpt},purpose=contract-compile-signing`, '--out', out])
+  assert.equal(disagree.code, 1)
+  assert.equal(disagree.stderr, '--include id="r1": purpose flag "contract-compile-signing" disagrees with key file purpose "receipt-signing"\n')
+  assert.equal(existsSync(out), false)
   const name = pipelock(['keygen', '../x', '--keystore', path.join(dir, 'ks')])
   assert.equal(name.code, 1)
   assert.equal(name.stderr, 'agent name "../x" contains path traversal sequence\n')
