@@ -41,3 +41,19 @@ export {REASON_CODES, reasonForLabel, isReasonCode, validLayer} from './reasons.
 export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reasons.js'
 export {scanUrl, createUrlScanner, crlfReason, traversalReason} from './url-scanner.js'
 export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming} from './url-scanner.js'
+export {
+  createResponseScanner, scanResponse, redactResponse, decideResponse, mergeResponsePatterns,
+} from './response-scanner.js'
+export type {
+  ResponseScanner, ResponseMatch, ResponseScanResult, ResponseDecision, ResponseDecisionOptions, ResponsePass,
+  CompiledResponsePattern,
+} from './response-scanner.js'
+export {createSseStreamScanner, sseEventData} from './sse.js'
+export type {SseStreamScanner, SseOutcome} from './sse.js'
+export {extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'
+export {
+  scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS,
+} from './body-scanner.js'
+export type {BodyScanInput, ContentScanResult, HeaderList, BodyScanDeps} from './body-scanner.js'
+export {createScanner} from './scanner.js'
+export type {Scanner} from './scanner.js'

@@ -1,0 +1,251 @@
+/**
+ * Request-body scanning (§6.2) and header DLP (§6.3). Every parse problem is a block: a body
+ * the scanner cannot read is never forwarded unscanned (fail closed).
+ */
+import {goUnescape} from './decoders.js'
+import type {DlpEngine, DlpFinding} from './dlp-engine.js'
+import {matchesAnyDomain} from './domain-match.js'
+import {extractJsonTexts, JsonTextError} from './json-texts.js'
+import {scanResponse, type ResponseMatch, type ResponseScanner} from './response-scanner.js'
+import type {ScannerSettings} from './settings.js'
+import {scanTextForDlp} from './text-dlp.js'
+
+export interface BodyScanInput {
+  readonly contentType?: string
+  readonly contentEncoding?: string
+  /** The bytes read: the caller reads at most `max_body_bytes + 1` so oversize is detectable. */
+  readonly body: Uint8Array
+  /** Destination host (for `response_scanning.exempt_domains`). */
+  readonly host?: string
+}
+
+export interface ContentScanResult {
+  /** `allow` = clean; `warn` = findings but forwarded; `block` = refuse with 403. */
+  readonly action: 'allow' | 'warn' | 'block'
+  readonly layer: 'body_dlp' | 'body_prompt_injection' | 'header_dlp' | null
+  readonly reason: 'dlp_match' | 'prompt_injection' | null
+  /** Safe to log: pattern names, header names, fixed phrases; never a value. */
+  readonly detail: string
+  readonly dlp: readonly DlpFinding[]
+  readonly dlpWarnings: readonly DlpFinding[]
+  readonly injection: readonly ResponseMatch[]
+}
+
+const CLEAN: ContentScanResult = {action: 'allow', layer: null, reason: null, detail: 'clean', dlp: [], dlpWarnings: [], injection: []}
+
+function refuse(detail: string): ContentScanResult {
+  return {action: 'block', layer: 'body_dlp', reason: 'dlp_match', detail, dlp: [], dlpWarnings: [], injection: []}
+}
+
+/** True when a `Content-Encoding` value names anything but identity (comma list, case-insensitive). */
+export function isCompressedEncoding(value: string | undefined): boolean {
+  if (value === undefined) return false
+  return value.split(',').map((v) => v.trim().toLowerCase()).some((v) => v !== '' && v !== 'identity')
+}
+
+function mediaType(contentType: string | undefined): {type: string; params: Map<string, string>} {
+  const params = new Map<string, string>()
+  if (contentType === undefined) return {type: '', params}
+  const parts = contentType.split(';')
+  for (const p of parts.slice(1)) {
+    const eq = p.indexOf('=')
+    if (eq < 0) continue
+    let v = p.slice(eq + 1).trim()
+    if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1)
+    params.set(p.slice(0, eq).trim().toLowerCase(), v)
+  }
+  return {type: parts[0]!.trim().toLowerCase(), params}
+}
+
+export class BodyParseError extends Error {}
+
+export const MULTIPART_LIMITS = Object.freeze({maxParts: 100, maxFilenameBytes: 255, maxHeaderBytes: 8192})
+
+function parseForm(text: string): string[] {
+  const out: string[] = []
+  if (text === '') return out
+  for (const part of text.split('&')) {
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    const k = goUnescape(eq >= 0 ? part.slice(0, eq) : part, true)
+    const v = goUnescape(eq >= 0 ? part.slice(eq + 1) : '', true)
+    if (k === null || v === null) throw new BodyParseError('malformed form body')
+    out.push(k, v)
+  }
+  return out
+}
+
+function parseMultipart(body: Buffer, boundary: string | undefined, maxPartBytes: number): string[] {
+  if (boundary === undefined || boundary === '' || boundary.length > 70) throw new BodyParseError('multipart body without a valid boundary')
+  const text = body.toString('latin1') // byte-preserving; parts re-decoded as UTF-8 below
+  const delim = '--' + boundary
+  const out: string[] = []
+  let pos = text.indexOf(delim)
+  if (pos < 0) throw new BodyParseError('multipart boundary not found')
+  let parts = 0
+  for (;;) {
+    pos += delim.length
+    if (text.startsWith('--', pos)) return out // closing delimiter
+    if (text.startsWith('\r\n', pos)) pos += 2
+    else if (text.startsWith('\n', pos)) pos += 1
+    else throw new BodyParseError('malformed multipart delimiter')
+    const next = text.indexOf('\r\n' + delim, pos) >= 0 ? text.indexOf('\r\n' + delim, pos) : text.indexOf('\n' + delim, pos)
+    if (next < 0) throw new BodyParseError('unterminated multipart part')
+    if (++parts > MULTIPART_LIMITS.maxParts) throw new BodyParseError('too many multipart parts')
+    const part = text.slice(pos, next)
+    let headEnd = part.indexOf('\r\n\r\n')
+    let sepLen = 4
+    if (headEnd < 0) {
+      headEnd = part.indexOf('\n\n')
+      sepLen = 2
+    }
+    if (headEnd < 0) throw new BodyParseError('multipart part without headers')
+    if (headEnd > MULTIPART_LIMITS.maxHeaderBytes) throw new BodyParseError('multipart part headers too large')
+    const headers = Buffer.from(part.slice(0, headEnd), 'latin1').toString('utf8')
+    const content = part.slice(headEnd + sepLen)
+    if (content.length > maxPartBytes) throw new BodyParseError('multipart part too large')
+    for (const line of headers.split('\n')) {
+      const l = line.trim()
+      if (!l.toLowerCase().startsWith('content-disposition:')) continue
+      for (const attr of l.split(';').slice(1)) {
+        const eq = attr.indexOf('=')
+        if (eq < 0) continue
+        const k = attr.slice(0, eq).trim().toLowerCase()
+        let v = attr.slice(eq + 1).trim()
+        if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1)
+        if (k === 'filename' && Buffer.byteLength(v) > MULTIPART_LIMITS.maxFilenameBytes) throw new BodyParseError('multipart filename too long')
+        if (k === 'name' || k === 'filename') out.push(v)
+      }
+    }
+    out.push(Buffer.from(content, 'latin1').toString('utf8'))
+    pos = next + (text.startsWith('\r\n', next) ? 2 : 1)
+  }
+}
+
+/** Texts to scan, by media type (§6.2 step 3). Throws BodyParseError / JsonTextError. */
+export function extractBodyTexts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): string[] {
+  const {type, params} = mediaType(contentType)
+  if (type === 'application/json' || type.endsWith('+json')) return extractJsonTexts(body.toString('utf8'))
+  if (type === 'application/x-www-form-urlencoded') return parseForm(body.toString('utf8'))
+  if (type === 'multipart/form-data') return parseMultipart(body, params.get('boundary'), maxBodyBytes)
+  return [body.toString('utf8')]
+}
+
+function sortedByBytes(xs: readonly string[]): string[] {
+  return [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+}
+
+function dlpOver(engine: DlpEngine, texts: readonly string[]): {matches: DlpFinding[]; warnings: DlpFinding[]} {
+  const matches: DlpFinding[] = []
+  const warnings: DlpFinding[] = []
+  const seen = new Set<string>()
+  const add = (list: DlpFinding[], fs: readonly DlpFinding[]): void => {
+    for (const f of fs) {
+      const k = `${f.warn}\u0000${f.pattern}\u0000${f.encoding}`
+      if (seen.has(k)) continue
+      seen.add(k)
+      list.push(f)
+    }
+  }
+  for (const t of texts) {
+    const r = scanTextForDlp(engine, t)
+    add(matches, r.matches)
+    add(warnings, r.warnings)
+  }
+  return {matches, warnings}
+}
+
+export interface BodyScanDeps {
+  readonly settings: ScannerSettings
+  readonly dlp: DlpEngine
+  readonly response: ResponseScanner
+}
+
+/** §6.2 request-body scan. */
+export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
+  const cfg = deps.settings.requestBodyScanning
+  if (!cfg.enabled) return CLEAN
+  if (isCompressedEncoding(input.contentEncoding)) return refuse('compressed bodies cannot be scanned')
+  const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
+  if (body.length > cfg.maxBodyBytes) return refuse(`request body exceeds max_body_bytes (${cfg.maxBodyBytes})`)
+  if (body.length === 0) return CLEAN
+  let texts: string[]
+  try {
+    texts = extractBodyTexts(input.contentType, body, cfg.maxBodyBytes)
+  } catch (e) {
+    if (e instanceof JsonTextError || e instanceof BodyParseError) return refuse(e.message)
+    return refuse('request body cannot be parsed')
+  }
+  const sorted = sortedByBytes(texts)
+  const dlpTexts = texts.length > 1 ? [...texts, sorted.join('\n')] : texts
+  const {matches, warnings} = dlpOver(deps.dlp, dlpTexts)
+
+  const injTexts = texts.length > 1 ? [...texts, texts.join('\n'), sorted.join('\n')] : texts
+  const injection: ResponseMatch[] = []
+  const exempt = input.host !== undefined && matchesAnyDomain(input.host, deps.settings.responseScanning.exemptDomains) !== null
+  for (const t of injTexts) {
+    const r = scanResponse(deps.response, t)
+    // Exempt hosts skip configured injection patterns; core hits still count.
+    if (!r.clean && (!exempt || r.core)) {
+      injection.push(...r.matches)
+      break
+    }
+  }
+
+  const enforce = deps.settings.enforce
+  const names = (fs: readonly {pattern: string}[]) => [...new Set(fs.map((f) => f.pattern))].join(', ')
+  if (enforce && matches.some((m) => m.severity === 'critical')) {
+    return {action: 'block', layer: 'body_dlp', reason: 'dlp_match', detail: `request body DLP match: ${names(matches)}`, dlp: matches, dlpWarnings: warnings, injection}
+  }
+  if (injection.length > 0) {
+    return {
+      action: enforce ? 'block' : 'warn', layer: 'body_prompt_injection', reason: 'prompt_injection',
+      detail: `request body contains injection: ${names(injection)}`, dlp: matches, dlpWarnings: warnings, injection,
+    }
+  }
+  if (matches.length > 0) {
+    return {
+      action: cfg.action === 'block' && enforce ? 'block' : 'warn', layer: 'body_dlp', reason: 'dlp_match',
+      detail: `request body DLP match: ${names(matches)}`, dlp: matches, dlpWarnings: warnings, injection,
+    }
+  }
+  return warnings.length > 0 ? {...CLEAN, dlpWarnings: warnings} : CLEAN
+}
+
+/** Header list as received: name/value pairs (repeated names allowed). */
+export type HeaderList = ReadonlyArray<readonly [string, string]>
+
+/** §6.3 header DLP. */
+export function scanRequestHeaders(deps: BodyScanDeps, headers: HeaderList): ContentScanResult {
+  const cfg = deps.settings.requestBodyScanning
+  if (!cfg.enabled || !cfg.scanHeaders) return CLEAN
+  const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()))
+  const sensitive = lower(cfg.sensitiveHeaders)
+  const ignore = lower(cfg.ignoreHeaders)
+  const scanned: string[] = []
+  const texts: string[] = []
+  for (const [name, value] of headers) {
+    const n = name.toLowerCase()
+    if (cfg.headerMode === 'sensitive') {
+      if (!sensitive.has(n)) continue
+      texts.push(value)
+      scanned.push(value)
+    } else {
+      if (ignore.has(n)) continue
+      texts.push(value, name, name + value)
+      scanned.push(name, value)
+    }
+  }
+  if (scanned.length === 0) return CLEAN
+  texts.push(sortedByBytes(scanned).join('\n'))
+  const {matches, warnings} = dlpOver(deps.dlp, texts)
+  if (matches.length === 0) return warnings.length > 0 ? {...CLEAN, dlpWarnings: warnings} : CLEAN
+  const critical = matches.some((m) => m.severity === 'critical')
+  const enforce = deps.settings.enforce
+  const block = enforce && (critical || cfg.action === 'block')
+  return {
+    action: block ? 'block' : 'warn', layer: 'header_dlp', reason: 'dlp_match',
+    detail: `header DLP match: ${[...new Set(matches.map((m) => m.pattern))].join(', ')}`,
+    dlp: matches, dlpWarnings: warnings, injection: [],
+  }
+}

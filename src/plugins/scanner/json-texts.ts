@@ -1,0 +1,126 @@
+/**
+ * Extracts scannable texts from a JSON body (§6.2): every string (object keys included), number
+ * and boolean token, in document order. Our own tokenizer because `JSON.parse` reorders
+ * integer-like keys and loses number lexemes. Invalid JSON, or nesting deeper than 64, is an
+ * error (fail closed: a secret nested deeper would otherwise go unscanned).
+ */
+export class JsonTextError extends Error {}
+
+export const MAX_JSON_DEPTH = 64
+
+export function extractJsonTexts(src: string): string[] {
+  const out: string[] = []
+  let i = 0
+  const ws = (): void => {
+    while (i < src.length && (src[i] === ' ' || src[i] === '\t' || src[i] === '\n' || src[i] === '\r')) i++
+  }
+  const fail = (): never => {
+    throw new JsonTextError('invalid JSON body')
+  }
+  const str = (): string => {
+    if (src[i] !== '"') fail()
+    const start = i
+    i++
+    while (i < src.length) {
+      const c = src.charCodeAt(i)
+      if (c === 0x22) {
+        i++
+        try {
+          return JSON.parse(src.slice(start, i)) as string
+        } catch {
+          return fail()
+        }
+      }
+      if (c === 0x5c) i += 2
+      else if (c < 0x20) fail()
+      else i++
+    }
+    return fail()
+  }
+  const num = (): string => {
+    const start = i
+    if (src[i] === '-') i++
+    if (src[i] === '0') i++
+    else if (src[i]! >= '1' && src[i]! <= '9') while (src[i]! >= '0' && src[i]! <= '9') i++
+    else fail()
+    if (src[i] === '.') {
+      i++
+      if (!(src[i]! >= '0' && src[i]! <= '9')) fail()
+      while (src[i]! >= '0' && src[i]! <= '9') i++
+    }
+    if (src[i] === 'e' || src[i] === 'E') {
+      i++
+      if (src[i] === '+' || src[i] === '-') i++
+      if (!(src[i]! >= '0' && src[i]! <= '9')) fail()
+      while (src[i]! >= '0' && src[i]! <= '9') i++
+    }
+    return src.slice(start, i)
+  }
+  const value = (depth: number): void => {
+    if (depth > MAX_JSON_DEPTH) throw new JsonTextError('JSON body nested too deeply')
+    ws()
+    const c = src[i]
+    if (c === '{') {
+      i++
+      ws()
+      if (src[i] === '}') {
+        i++
+        return
+      }
+      for (;;) {
+        ws()
+        out.push(str())
+        ws()
+        if (src[i] !== ':') fail()
+        i++
+        value(depth + 1)
+        ws()
+        if (src[i] === ',') {
+          i++
+          continue
+        }
+        if (src[i] === '}') {
+          i++
+          return
+        }
+        fail()
+      }
+    } else if (c === '[') {
+      i++
+      ws()
+      if (src[i] === ']') {
+        i++
+        return
+      }
+      for (;;) {
+        value(depth + 1)
+        ws()
+        if (src[i] === ',') {
+          i++
+          continue
+        }
+        if (src[i] === ']') {
+          i++
+          return
+        }
+        fail()
+      }
+    } else if (c === '"') {
+      out.push(str())
+    } else if (src.startsWith('true', i)) {
+      out.push('true')
+      i += 4
+    } else if (src.startsWith('false', i)) {
+      out.push('false')
+      i += 5
+    } else if (src.startsWith('null', i)) {
+      i += 4
+    } else {
+      out.push(num())
+    }
+  }
+  value(1)
+  ws()
+  if (i !== src.length) fail()
+  return out
+}

@@ -1,0 +1,283 @@
+/**
+ * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
+ * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
+ */
+import RE2 from 're2'
+import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './catalogue.js'
+import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
+import {matchesAnyDomain} from './domain-match.js'
+import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
+import type {ResponsePatternSpec} from './pattern-types.js'
+import {compileAsWritten, findAll, foldVowelsSource, optionalWhitespaceSource, type Re2} from './regex.js'
+import type {ResponseAction, ScannerSettings} from './settings.js'
+
+export interface CompiledResponsePattern {
+  readonly name: string
+  readonly re: Re2
+  /** Pass-4 variant (`\s+` → `\s*` …); null when the rewrite does not compile. */
+  readonly optWs: Re2 | null
+  /** Pass-5 variant (vowels folded); null when the rewrite does not compile. */
+  readonly fold: Re2 | null
+  readonly core: boolean
+}
+
+export type ResponsePass = 'normalized' | 'invisible' | 'leetspeak' | 'optional_whitespace' | 'vowel_fold' | 'decoded'
+
+/** One injection match: the pattern and where, never the text (secrets can sit next to it). */
+export interface ResponseMatch {
+  readonly pattern: string
+  readonly core: boolean
+  readonly pass: ResponsePass
+  /** UTF-16 offset/length in the pass text (normalised content, or the decoded payload). */
+  readonly position: number
+  readonly length: number
+}
+
+export interface ResponseScanner {
+  readonly settings: ScannerSettings
+  readonly core: readonly CompiledResponsePattern[]
+  readonly configured: readonly CompiledResponsePattern[]
+  readonly normalizer: Normalizer
+  readonly runRe: Re2
+  readonly b64Run: Re2
+}
+
+function tryCompile(src: string): Re2 | null {
+  try {
+    return compileAsWritten(src)
+  } catch {
+    return null
+  }
+}
+
+function compile(p: ResponsePatternSpec, core: boolean): CompiledResponsePattern {
+  const optSrc = optionalWhitespaceSource(p.regex)
+  const foldSrc = foldVowelsSource(p.regex)
+  return {
+    name: p.name,
+    re: compileAsWritten(p.regex),
+    optWs: optSrc === p.regex ? null : tryCompile(optSrc),
+    fold: foldSrc === p.regex ? null : tryCompile(foldSrc),
+    core,
+  }
+}
+
+/** Merge-by-name like DLP (§9.5). */
+export function mergeResponsePatterns(includeDefaults: boolean, user: readonly ResponsePatternSpec[]): ResponsePatternSpec[] {
+  const out: ResponsePatternSpec[] = includeDefaults ? [...DEFAULT_RESPONSE_PATTERNS] : []
+  for (const p of user) {
+    const i = out.findIndex((d) => d.name === p.name)
+    if (i >= 0) out[i] = p
+    else out.push(p)
+  }
+  return out
+}
+
+export function createResponseScanner(settings: ScannerSettings, normalizer?: Normalizer): ResponseScanner {
+  const rs = settings.responseScanning
+  return {
+    settings,
+    core: CORE_RESPONSE_PATTERNS.map((p) => compile(p, true)),
+    configured: mergeResponsePatterns(rs.includeDefaults, rs.patterns).map((p) => compile(p, false)),
+    normalizer: normalizer ?? createNormalizer(),
+    runRe: new RE2('[A-Za-z0-9+/_=-]{8,}', 'u'),
+    b64Run: new RE2('[A-Za-z0-9+/_-]{16,}={0,2}', 'gu'),
+  }
+}
+
+function matchSet(
+  patterns: readonly CompiledResponsePattern[],
+  text: string,
+  which: 're' | 'optWs' | 'fold',
+  pass: ResponsePass,
+): ResponseMatch[] {
+  const out: ResponseMatch[] = []
+  for (const p of patterns) {
+    const re = p[which]
+    if (re === null) continue
+    for (const h of findAll(re, text, 100)) out.push({pattern: p.name, core: p.core, pass, position: h.index, length: h.length})
+  }
+  return out
+}
+
+const EDU_A = ['common injection pattern', 'common attack pattern', 'attack pattern is', 'include phrases like']
+const EDU_B = ['defense', 'defenders', 'input validation', 'scan for these patterns']
+
+/** §7 step 3: in an article about prompt injection, quoted single-line examples are not attacks. */
+function educationalFilter(normalised: string, text: string, matches: ResponseMatch[]): ResponseMatch[] {
+  const lower = normalised.toLowerCase()
+  if (!lower.includes('prompt injection') || !EDU_A.some((p) => lower.includes(p)) || !EDU_B.some((p) => lower.includes(p))) {
+    return matches
+  }
+  return matches.filter((m) => m.pattern === 'System Prompt Disclosure' || !insideQuote(text, m.position, m.position + m.length))
+}
+
+function insideQuote(text: string, start: number, end: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1
+  const nl = text.indexOf('\n', end)
+  const lineEnd = nl < 0 ? text.length : nl
+  if (text.slice(start, end).includes('\n')) return false
+  for (const q of ["'", '"']) {
+    const before = text.slice(lineStart, start)
+    const after = text.slice(end, lineEnd)
+    let count = 0
+    for (const c of before) if (c === q) count++
+    if (count % 2 === 1 && after.includes(q)) return true
+  }
+  return false
+}
+
+function isPrintableRatioOk(s: string): boolean {
+  let total = 0
+  let printable = 0
+  for (const ch of s) {
+    total++
+    const cp = ch.codePointAt(0)!
+    if (cp === 0xfffd) return false // invalid UTF-8 → not accepted
+    if ((cp >= 0x20 && cp !== 0x7f && !(cp >= 0x80 && cp <= 0x9f)) || cp === 0x09 || cp === 0x0a || cp === 0x0d) printable++
+  }
+  return total > 0 && printable / total >= 0.8
+}
+
+function decodeCandidates(s: string): string[] {
+  const out: string[] = []
+  for (const d of decodeBase64Variants(s)) out.push(bytesToText(d.bytes))
+  const h = decodeHexStrict(s)
+  if (h !== null) out.push(bytesToText(h))
+  return out
+}
+
+/** Pass 6 (§7): decoded payloads, matched with passes 1, 4, 5, recursively to depth 5. */
+function decodePass(sc: ResponseScanner, patterns: readonly CompiledResponsePattern[], content: string, depth: number): ResponseMatch[] {
+  if (depth >= 5 || !sc.runRe.test(content)) return []
+  const decoded: string[] = []
+  let squeezed = ''
+  for (const c of content) if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r') squeezed += c
+  for (const d of decodeCandidates(squeezed)) if (isPrintableRatioOk(d)) decoded.push(d)
+  for (const h of findAll(sc.b64Run, content, 200)) {
+    for (const d of decodeCandidates(h.text)) if (isPrintableRatioOk(d)) decoded.push(d)
+  }
+  for (const d of decoded) {
+    const p1 = sc.normalizer.forMatching(d)
+    const hits = [
+      ...matchSet(patterns, p1, 're', 'decoded'),
+      ...matchSet(patterns, p1, 'optWs', 'decoded'),
+      ...matchSet(patterns, foldVowels(p1), 'fold', 'decoded'),
+    ]
+    if (hits.length > 0) return hits
+    const deeper = decodePass(sc, patterns, d, depth + 1)
+    if (deeper.length > 0) return deeper
+  }
+  return []
+}
+
+/** Runs the multi-pass scheme with one pattern set; the first pass with a (surviving) match wins. */
+function multiPass(sc: ResponseScanner, patterns: readonly CompiledResponsePattern[], content: string): ResponseMatch[] {
+  const p1 = sc.normalizer.forMatching(content)
+  const filtered = (text: string, ms: ResponseMatch[]) => educationalFilter(p1, text, ms)
+  let m = filtered(p1, matchSet(patterns, p1, 're', 'normalized'))
+  if (m.length > 0) return m
+  const p2 = sc.normalizer.forMatching(replaceInvisibleWithSpace(content))
+  m = filtered(p2, matchSet(patterns, p2, 're', 'invisible'))
+  if (m.length > 0) return m
+  const p3 = leetspeak(p1)
+  m = filtered(p3, matchSet(patterns, p3, 're', 'leetspeak'))
+  if (m.length > 0) return m
+  m = filtered(p1, matchSet(patterns, p1, 'optWs', 'optional_whitespace'))
+  if (m.length > 0) return m
+  const p5 = foldVowels(p1)
+  m = filtered(p5, matchSet(patterns, p5, 'fold', 'vowel_fold'))
+  if (m.length > 0) return m
+  return decodePass(sc, patterns, content, 0)
+}
+
+export interface ResponseScanResult {
+  readonly clean: boolean
+  /** True when the hit came from the immutable core set. */
+  readonly core: boolean
+  readonly matches: readonly ResponseMatch[]
+}
+
+/** `ScanResponse(content)` (§7 steps 1–4). */
+export function scanResponse(sc: ResponseScanner, content: string): ResponseScanResult {
+  const core = multiPass(sc, sc.core, content)
+  if (core.length > 0) return {clean: false, core: true, matches: core}
+  if (!sc.settings.responseScanning.enabled) return {clean: true, core: false, matches: []}
+  const m = multiPass(sc, sc.configured, content)
+  return m.length > 0 ? {clean: false, core: false, matches: m} : {clean: true, core: false, matches: []}
+}
+
+/**
+ * §7 step 5: replace every match of the main, optional-whitespace and vowel-folded patterns in
+ * the normalised content by `[REDACTED: <name>]`. Returns null when nothing changed (strip
+ * impossible → the caller must block, §24 #8 fixed).
+ */
+export function redactResponse(sc: ResponseScanner, content: string): string | null {
+  const p1 = sc.normalizer.forMatching(content)
+  const folded = foldVowels(p1)
+  const all = [...sc.core, ...(sc.settings.responseScanning.enabled ? sc.configured : [])]
+  const ranges: Array<{start: number; end: number; name: string}> = []
+  for (const m of [...matchSet(all, p1, 're', 'normalized'), ...matchSet(all, p1, 'optWs', 'optional_whitespace'), ...matchSet(all, folded, 'fold', 'vowel_fold')]) {
+    if (m.length > 0) ranges.push({start: m.position, end: m.position + m.length, name: m.pattern})
+  }
+  if (ranges.length === 0) return null
+  ranges.sort((a, b) => a.start - b.start || b.end - a.end)
+  let out = ''
+  let at = 0
+  for (const r of ranges) {
+    if (r.start < at) continue // overlapping: already covered
+    out += p1.slice(at, r.start) + `[REDACTED: ${r.name}]`
+    at = r.end
+  }
+  out += p1.slice(at)
+  return out === p1 ? null : out
+}
+
+export type ResponseDecision =
+  | {readonly action: 'allow'; readonly matches: readonly ResponseMatch[]}
+  | {readonly action: 'warn'; readonly matches: readonly ResponseMatch[]}
+  | {readonly action: 'ask'; readonly matches: readonly ResponseMatch[]}
+  | {readonly action: 'strip'; readonly matches: readonly ResponseMatch[]; readonly content: string}
+  | {readonly action: 'block'; readonly matches: readonly ResponseMatch[]; readonly reason: 'prompt_injection'; readonly layer: 'response_scan'; readonly detail: string}
+
+export interface ResponseDecisionOptions {
+  /** Destination host, for `response_scanning.exempt_domains`. */
+  readonly host?: string
+  /** True only when an interactive approver is wired (terminal HITL); otherwise `ask` = `block`. */
+  readonly approverAvailable?: boolean
+}
+
+/**
+ * Resolves the action for one response body (§7): core hits with scanning disabled block;
+ * `ask` without an approver blocks; `strip` that cannot remove anything blocks (fail closed).
+ * Exempt domains skip the configured patterns only — the core floor still runs.
+ */
+export function decideResponse(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions = {}): ResponseDecision {
+  const rs = sc.settings.responseScanning
+  const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
+  let result: ResponseScanResult
+  if (exempt) {
+    const core = multiPass(sc, sc.core, content)
+    result = core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
+  } else {
+    result = scanResponse(sc, content)
+  }
+  if (result.clean) return {action: 'allow', matches: []}
+  const names = [...new Set(result.matches.map((m) => m.pattern))].join(', ')
+  const block = {action: 'block' as const, matches: result.matches, reason: 'prompt_injection' as const, layer: 'response_scan' as const, detail: `response contains injection: ${names}`}
+  let action: ResponseAction = rs.enabled ? rs.action : 'block'
+  if (action === 'ask' && !opts.approverAvailable) action = 'block'
+  switch (action) {
+    case 'warn':
+      return {action: 'warn', matches: result.matches}
+    case 'strip': {
+      const content2 = redactResponse(sc, content)
+      return content2 === null ? block : {action: 'strip', matches: result.matches, content: content2}
+    }
+    case 'ask':
+      // Only reached with an approver wired: the caller asks, then blocks or forwards.
+      return {action: 'ask', matches: result.matches}
+    default:
+      return block
+  }
+}

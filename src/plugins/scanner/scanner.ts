@@ -1,0 +1,48 @@
+/**
+ * One compiled scanner per settings snapshot: the proxy builds it at startup / reload and uses
+ * the same immutable object for a whole request (§25.8).
+ */
+import {scanRequestBody, scanRequestHeaders, type BodyScanInput, type ContentScanResult, type HeaderList} from './body-scanner.js'
+import {createDlpEngine, type DlpEngine} from './dlp-engine.js'
+import {
+  createResponseScanner, decideResponse, scanResponse,
+  type ResponseDecision, type ResponseDecisionOptions, type ResponseScanner, type ResponseScanResult,
+} from './response-scanner.js'
+import type {ScannerSettings} from './settings.js'
+import {createSseStreamScanner, type SseStreamScanner} from './sse.js'
+import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
+import {createUrlScanner, scanUrl, type UrlScanContext, type UrlScanner, type UrlScanResult} from './url-scanner.js'
+
+export interface Scanner {
+  readonly settings: ScannerSettings
+  readonly dlp: DlpEngine
+  readonly url: UrlScanner
+  readonly response: ResponseScanner
+  scanUrl(rawUrl: string, ctx: Omit<UrlScanContext, 'scanner'>): Promise<UrlScanResult>
+  scanTextForDlp(text: string): TextDlpResult
+  scanRequestBody(input: BodyScanInput): ContentScanResult
+  scanRequestHeaders(headers: HeaderList): ContentScanResult
+  scanResponse(content: string): ResponseScanResult
+  decideResponse(content: string, opts?: ResponseDecisionOptions): ResponseDecision
+  sseStream(): SseStreamScanner
+}
+
+export function createScanner(settings: ScannerSettings): Scanner {
+  const dlp = createDlpEngine(settings)
+  const url = createUrlScanner(settings, dlp)
+  const response = createResponseScanner(settings, dlp.normalizer)
+  const deps = {settings, dlp, response}
+  return {
+    settings,
+    dlp,
+    url,
+    response,
+    scanUrl: (rawUrl, ctx) => scanUrl(rawUrl, {...ctx, scanner: url}),
+    scanTextForDlp: (text) => scanTextForDlp(dlp, text),
+    scanRequestBody: (input) => scanRequestBody(deps, input),
+    scanRequestHeaders: (headers) => scanRequestHeaders(deps, headers),
+    scanResponse: (content) => scanResponse(response, content),
+    decideResponse: (content, opts) => decideResponse(response, content, opts),
+    sseStream: () => createSseStreamScanner(response),
+  }
+}

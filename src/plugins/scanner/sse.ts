@@ -1,0 +1,113 @@
+/**
+ * SSE (`text/event-stream`) scanning, §7.1: events are assembled incrementally (never the whole
+ * stream), each event's data is response-scanned, and the stream is terminated on a hit
+ * (`action: block`) or on an event larger than `max_event_bytes`.
+ */
+import {utf8Length} from './entropy.js'
+import {scanResponse, type ResponseMatch, type ResponseScanner} from './response-scanner.js'
+
+export type SseOutcome =
+  /** Forward `raw` (the event's bytes exactly as received, incl. its terminating blank line). */
+  | {readonly kind: 'event'; readonly raw: string; readonly warn: readonly ResponseMatch[]}
+  /** Stop the stream; nothing further may be forwarded. */
+  | {readonly kind: 'terminate'; readonly reason: 'prompt_injection' | 'event_too_large'; readonly matches: readonly ResponseMatch[]}
+
+export interface SseStreamScanner {
+  /** Feed the next decoded chunk; returns outcomes for every event completed by it. */
+  push(chunk: string): SseOutcome[]
+  /** End of stream: a trailing partial event is scanned and flushed. */
+  end(): SseOutcome[]
+}
+
+/** Lines split on CRLF, CR or LF (the SSE line terminators). */
+function splitLines(s: string): string[] {
+  const out: string[] = []
+  let cur = ''
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!
+    if (c === '\r' || c === '\n') {
+      out.push(cur)
+      cur = ''
+      if (c === '\r' && s[i + 1] === '\n') i++
+    } else cur += c
+  }
+  out.push(cur)
+  return out
+}
+
+/** Data of one event: the `data:` field values joined by `\n` (one leading space stripped). */
+export function sseEventData(raw: string): string {
+  const data: string[] = []
+  for (const line of splitLines(raw)) {
+    if (line === '' || line.startsWith(':')) continue
+    const colon = line.indexOf(':')
+    const field = colon >= 0 ? line.slice(0, colon) : line
+    let value = colon >= 0 ? line.slice(colon + 1) : ''
+    if (value.startsWith(' ')) value = value.slice(1)
+    if (field === 'data') data.push(value)
+  }
+  return data.join('\n')
+}
+
+/** Index just past the first blank line (event terminator), or -1. */
+function eventEnd(buf: string): number {
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]
+    if (c !== '\n' && c !== '\r') continue
+    let j = i + (c === '\r' && buf[i + 1] === '\n' ? 2 : 1)
+    const d = buf[j]
+    if (d === '\n') return j + 1
+    if (d === '\r') return buf[j + 1] === '\n' ? j + 2 : j + 1
+    i = j - 1
+  }
+  return -1
+}
+
+export function createSseStreamScanner(sc: ResponseScanner): SseStreamScanner {
+  const cfg = sc.settings.responseScanning.sseStreaming
+  const max = cfg.maxEventBytes > 0 ? cfg.maxEventBytes : 65536
+  let buf = ''
+  let done = false
+  const scanEvent = (raw: string): SseOutcome => {
+    const r = scanResponse(sc, sseEventData(raw))
+    if (r.clean) return {kind: 'event', raw, warn: []}
+    // Core hits always terminate; configured hits follow sse_streaming.action.
+    if (r.core || cfg.action !== 'warn') {
+      done = true
+      return {kind: 'terminate', reason: 'prompt_injection', matches: r.matches}
+    }
+    return {kind: 'event', raw, warn: r.matches}
+  }
+  return {
+    push(chunk: string): SseOutcome[] {
+      if (done) return []
+      buf += chunk
+      const out: SseOutcome[] = []
+      for (;;) {
+        const end = eventEnd(buf)
+        if (end < 0) break
+        const raw = buf.slice(0, end)
+        buf = buf.slice(end)
+        if (utf8Length(raw) > max) {
+          done = true
+          out.push({kind: 'terminate', reason: 'event_too_large', matches: []})
+          return out
+        }
+        const o = scanEvent(raw)
+        out.push(o)
+        if (done) return out
+      }
+      if (utf8Length(buf) > max) {
+        done = true
+        out.push({kind: 'terminate', reason: 'event_too_large', matches: []})
+      }
+      return out
+    },
+    end(): SseOutcome[] {
+      if (done || buf === '') return []
+      const raw = buf
+      buf = ''
+      return [scanEvent(raw)]
+    },
+  }
+}
