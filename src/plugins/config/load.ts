@@ -54,7 +54,7 @@ export function parseConfigText(text: string, file: string, options: ResolveOpti
     throw err
   }
   try {
-    return resolveConfig(source.value, options)
+    return resolveConfig(source.value, {...options, lineOf: source.lineOf})
   } catch (err) {
     if (err instanceof ConfigFieldError) {
       const line = source.lineOf(err.path)

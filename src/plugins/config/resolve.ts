@@ -12,6 +12,8 @@ export interface ResolveOptions {
   readonly baseDir?: string
   /** Environment consulted by validation (`PIPELOCK_KILLSWITCH_API_TOKEN`). */
   readonly env?: Readonly<Record<string, string | undefined>>
+  /** Line lookup into the source file; when given, the schema problem earliest in the file is reported first. */
+  readonly lineOf?: (path: TreePath) => number | undefined
 }
 
 export interface ResolvedConfig {
@@ -29,7 +31,7 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   const cleaned = stripNulls(fileValue ?? {})
   checkLearnLockEnvironment(cleaned)
   const parsed = configFileSchema.safeParse(cleaned)
-  if (!parsed.success) throw firstIssue(parsed.error.issues)
+  if (!parsed.success) throw firstIssue(parsed.error.issues, options.lineOf)
   // Check the file's own patterns before the merge so errors point at the file's list index.
   const user = cleaned as {dlp?: {patterns?: DlpPatternConfig[]}; response_scanning?: {patterns?: ResponsePatternConfig[]}}
   user.dlp?.patterns?.forEach((p, i) => checkDlpPattern(p, ['dlp', 'patterns', i]))
@@ -92,8 +94,14 @@ function checkLearnLockEnvironment(value: unknown): void {
 }
 
 /** The zod issue that comes first, worded as one line with the dotted path of the offending key. */
-function firstIssue(issues: readonly z.core.$ZodIssue[]): ConfigFieldError {
-  const issue = issues[0]!
+function firstIssue(issues: readonly z.core.$ZodIssue[], lineOf?: (path: TreePath) => number | undefined): ConfigFieldError {
+  const errors = issues.map(toFieldError)
+  if (lineOf === undefined) return errors[0]!
+  const line = (e: ConfigFieldError): number => lineOf(e.path) ?? Number.MAX_SAFE_INTEGER
+  return errors.reduce((best, e) => (line(e) < line(best) ? e : best))
+}
+
+function toFieldError(issue: z.core.$ZodIssue): ConfigFieldError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
     return new ConfigFieldError([...(issue.path as (string | number)[]), key], 'unknown key')

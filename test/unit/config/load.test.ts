@@ -58,7 +58,7 @@ test('duplicate keys are refused with the key and line', () => {
 test('anchors, aliases and merge keys are allowed (config is not a signed artifact)', () => {
   const {config} = load('api_allowlist: &hosts\n  - a.example.com\ntrusted_domains: *hosts\n')
   assert.deepEqual(config.trusted_domains, ['a.example.com'])
-  const merged = load('x_base: &b {enabled: true}\n'.replace('x_base', 'forward_proxy') + 'websocket_proxy:\n  <<: *b\n')
+  const merged = load('forward_proxy: &b {enabled: true}\nwebsocket_proxy:\n  <<: *b\n')
   assert.equal(merged.config.websocket_proxy.enabled, true)
   // alias expansion is capped (billion laughs)
   const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
@@ -198,4 +198,9 @@ test('run flags --mode/--listen override the file and are validated again (§1.1
   } finally {
     t.cleanup()
   }
+})
+
+test('with several schema problems, the one earliest in the file is reported', () => {
+  assertRefused('fetch_proxy:\n  timeout_seconds: x\nzzz: 1\n', /fetch_proxy\.timeout_seconds/, 2)
+  assertRefused('aaa: 1\nfetch_proxy:\n  timeout_seconds: x\n', /unknown key "aaa"/, 1)
 })

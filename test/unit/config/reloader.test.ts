@@ -192,6 +192,18 @@ test('real watcher: a write, then an editor-style rename, are picked up; a bad w
     await renamed
     assert.equal(r.current.config.enforce, false)
 
+    // rapid writes coalesce: one reload, with the last content
+    let count = 0
+    const onApplied = (): void => void count++
+    r.on('applied', onApplied)
+    const last = next('applied')
+    for (let i = 1; i <= 5; i++) writeFileSync(file, `mode: balanced\nenforce: false\nfetch_proxy:\n  monitoring:\n    max_url_length: ${1000 + i}\n`)
+    await last
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    r.off('applied', onApplied)
+    assert.equal(count, 1)
+    assert.equal(r.current.config.fetch_proxy.monitoring.max_url_length, 1005)
+
     const rejected = next('rejected')
     writeFileSync(file, 'mode: [\n')
     const e = (await rejected) as ReloadRejected
