@@ -27,6 +27,9 @@ export const YAML_MULTI_DOC = 'yaml: multi-document streams forbidden in signed 
 export const YAML_ANCHORS_FORBIDDEN = 'yaml: anchors and aliases forbidden in signed artifacts'
 export const YAML_CUSTOM_TAGS = 'yaml: custom tags forbidden in signed artifacts'
 export const YAML_DUPLICATE_KEY = 'yaml: duplicate key'
+/** Deepest flow nesting accepted (signed artifacts nest a handful of levels). */
+const MAX_FLOW_DEPTH = 512
+export const YAML_TOO_DEEP = `yaml: nesting deeper than ${MAX_FLOW_DEPTH} levels`
 /** The typed layer's message for an empty or `null` payload (§1.3). */
 export const EMPTY_OR_NULL_PAYLOAD = 'empty or null payload'
 
@@ -44,6 +47,12 @@ export function parseStrictYaml(text: string): JsonValue {
   if (merge >= 0) throw new StrictYamlError(YAML_MERGE_FORBIDDEN, lineAt(text, merge))
   // An entirely empty (or all-whitespace) input is the typed layer's "empty or null payload".
   if (/^[ \t\r\n]*$/.test(text)) throw new StrictYamlError(EMPTY_OR_NULL_PAYLOAD)
+
+  // The yaml library exhausts memory on pathological flow nesting (tens of thousands of `[`),
+  // which would kill the process instead of refusing the input. Bound it before parsing; the
+  // count ignores quoting, so it can only over-estimate (fail closed), never under-estimate.
+  const deep = flowDepthExceeded(text)
+  if (deep >= 0) throw new StrictYamlError(YAML_TOO_DEEP, lineAt(text, deep))
 
   const lc = new LineCounter()
   // failsafe: no implicit typing by the library (we apply Go's rules below); uniqueKeys off so a
@@ -97,11 +106,12 @@ class Walker {
     if (tag !== undefined && !ALLOWED_TAGS.has(tag)) this.fail(YAML_CUSTOM_TAGS, n)
   }
 
-  node(n: Node | null | undefined): JsonValue {
+  node(n: Node | null | undefined, depth = 0): JsonValue {
     if (n === null || n === undefined) return null
     this.gate(n)
+    if (depth > MAX_FLOW_DEPTH) this.fail(YAML_TOO_DEEP, n)
     if (isScalar(n)) return resolveScalar(n)
-    if (isSeq(n)) return n.items.map((item) => this.node(item as Node | null))
+    if (isSeq(n)) return n.items.map((item) => this.node(item as Node | null, depth + 1))
     if (isMap(n)) {
       const out: JsonObject = new Map()
       for (const pair of n.items) {
@@ -109,7 +119,7 @@ class Walker {
         const keyNode = pair.key as Node | null
         const key = this.key(keyNode, n)
         if (out.has(key)) this.fail(YAML_DUPLICATE_KEY, keyNode ?? n)
-        out.set(key, this.node(pair.value as Node | null))
+        out.set(key, this.node(pair.value as Node | null, depth + 1))
       }
       return out
     }
@@ -217,6 +227,18 @@ function goParseIntBase0(s: string): bigint | undefined {
 function goParseFloat(s: string): number | undefined {
   if (!/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(s)) return undefined
   return Number(s)
+}
+
+/** Offset of the first `[`/`{` that opens more than MAX_FLOW_DEPTH levels, else -1. */
+function flowDepthExceeded(text: string): number {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_FLOW_DEPTH) return i
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--
+  }
+  return -1
 }
 
 function firstLine(s: string): string {

@@ -100,3 +100,10 @@ test('non-string keys and non-finite floats are refused', () => {
   rejects('[a]: b\n', 'yaml: mapping key must be a string')
   rejects('a: .inf\n', 'yaml: unsupported float value .inf in signed artifact')
 })
+
+test('pathological flow nesting is refused before the parser sees it', () => {
+  rejects('a: ' + '['.repeat(50000) + ']'.repeat(50000) + '\n', 'yaml: nesting deeper than 512 levels', 1)
+  const block = Array.from({length: 600}, (_, i) => ' '.repeat(i) + 'k:').join('\n') + ' 1\n'
+  rejects(block, 'yaml: nesting deeper than 512 levels')
+  assert.equal(canon(parseStrictYaml('a: ' + '['.repeat(100) + ']'.repeat(100) + '\n')).length, 206)
+})
