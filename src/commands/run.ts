@@ -1,17 +1,56 @@
+import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {PipelockError} from '../plugins/errors/index.js'
+import {startRun} from '../plugins/proxy/index.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Run the egress proxy in front of your agents'
   static override description =
-    'Starts the Pipelock proxy (fetch endpoint, HTTP forward proxy and CONNECT) on built-in defaults or a config file.\n' +
-    'The proxy is not built yet in this version: the command refuses to start rather than pretend to filter traffic.'
-  static override examples = ['<%= config.bin %> run', '<%= config.bin %> run --config pipelock.yaml']
+    'Starts the Pipelock proxy: the /fetch endpoint, the HTTP forward proxy with CONNECT (forward_proxy.enabled),\n' +
+    '/health, /stats, /metrics and the kill switch. Without --config the built-in defaults are used.\n' +
+    'The banner (stderr) shows the bound address; the JSON audit log goes to stdout by default.\n' +
+    'A feature that the config enables but this version does not implement makes it refuse to start.\n' +
+    'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
+
+  static override examples = [
+    '<%= config.bin %> run --config pipelock.yaml',
+    '<%= config.bin %> run --config pipelock.yaml --listen 127.0.0.1:0',
+    'HTTPS_PROXY=http://127.0.0.1:8888 curl https://example.com/',
+  ]
+
+  static override strict = false
+
+  static override flags = {
+    config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
+    mode: Flags.string({char: 'm', description: 'override the config mode', options: ['strict', 'balanced', 'audit']}),
+    listen: Flags.string({char: 'l', description: 'override fetch_proxy.listen (host:port; port 0 picks a free port)'}),
+    'mcp-listen': Flags.string({description: 'MCP-over-HTTP listener (not supported in this version)'}),
+    'mcp-upstream': Flags.string({description: 'MCP upstream URL (not supported in this version)'}),
+    'reverse-proxy': Flags.boolean({description: 'enable the reverse proxy (not supported in this version)'}),
+    'reverse-upstream': Flags.string({description: 'reverse-proxy upstream (not supported in this version)'}),
+    'reverse-listen': Flags.string({description: 'reverse-proxy listen address (not supported in this version)'}),
+    'capture-output': Flags.string({description: 'learn/observe capture directory (not supported in this version)'}),
+    'capture-duration': Flags.string({description: 'capture duration (not supported in this version)'}),
+    'capture-escrow-public-key': Flags.string({description: 'capture escrow key (not supported in this version)'}),
+  }
 
   async run(): Promise<void> {
-    await this.parse(Run)
-    throw new PipelockError('NOT_IMPLEMENTED', 'pipelock run: the egress proxy is not built yet in this version; refusing to start', {
-      hint: 'see docs/run.md for the plan; receipts, keys and verify-receipt already work',
+    const {flags, argv} = await this.parse(Run)
+    for (const f of ['mcp-listen', 'mcp-upstream', 'reverse-proxy', 'reverse-upstream', 'reverse-listen', 'capture-output', 'capture-duration', 'capture-escrow-public-key'] as const) {
+      if (flags[f] !== undefined && flags[f] !== false) {
+        throw new PipelockError('NOT_IMPLEMENTED', `--${f} is not supported by this version of pipelock run; refusing to start`)
+      }
+    }
+    const running = await startRun({
+      configFile: flags.config,
+      mode: flags.mode,
+      listen: flags.listen,
+      agentArgs: argv as string[],
+      version: this.config.version,
+      env: process.env,
+      stderr: (line) => process.stderr.write(line + '\n'),
+      stdout: {write: (line) => void process.stdout.write(line)},
     })
+    process.exitCode = await running.done
   }
 }

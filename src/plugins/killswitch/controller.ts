@@ -1,0 +1,110 @@
+/**
+ * Kill switch (runtime spec §11): four OR-ed sources. `config` and `sentinel` come from the
+ * config snapshot (replaced on reload); `api` and `signal` are runtime state that survives
+ * reloads. The sentinel file is stat'ed on every check; any stat error other than "does not
+ * exist" counts as active (fail closed, Appendix B #7).
+ */
+import {statSync} from 'node:fs'
+
+export type KillSwitchSource = 'config' | 'api' | 'signal' | 'sentinel'
+
+/** Priority order used to report "the" active source (§11.1). */
+export const KILL_SWITCH_SOURCES: readonly KillSwitchSource[] = ['config', 'api', 'signal', 'sentinel']
+
+export interface KillSwitchInputs {
+  /** `kill_switch.enabled`. */
+  readonly enabled: boolean
+  /** `kill_switch.sentinel_file` ('' = none). */
+  readonly sentinelFile: string
+  /** `kill_switch.message`. */
+  readonly message: string
+}
+
+export interface KillSwitchStatus {
+  readonly active: boolean
+  readonly source: KillSwitchSource | null
+  readonly sources: Readonly<Record<KillSwitchSource, boolean>>
+  readonly message: string
+}
+
+/** Listener called when the switch flips from inactive to active (live tunnels are torn down). */
+export type ActivationListener = (source: KillSwitchSource) => void
+
+export class KillSwitchController {
+  private inputs: KillSwitchInputs
+  private apiActive = false
+  private signalActive = false
+  private readonly listeners = new Set<ActivationListener>()
+  private lastActive = false
+
+  constructor(inputs: KillSwitchInputs) {
+    this.inputs = inputs
+  }
+
+  /** Config reload: replaces `config` and `sentinel` inputs, keeps `api` and `signal` (§11.1). */
+  updateInputs(inputs: KillSwitchInputs): void {
+    this.inputs = inputs
+    this.poll()
+  }
+
+  get message(): string {
+    return this.inputs.message
+  }
+
+  setApi(active: boolean): void {
+    this.apiActive = active
+    this.poll()
+  }
+
+  /** SIGUSR1: toggles the signal source and returns the new state. */
+  toggleSignal(): boolean {
+    this.signalActive = !this.signalActive
+    this.poll()
+    return this.signalActive
+  }
+
+  sentinelActive(): boolean {
+    const file = this.inputs.sentinelFile
+    if (file === '') return false
+    try {
+      statSync(file)
+      return true
+    } catch (err) {
+      // Only "does not exist" means off; EACCES, ELOOP, … fail closed.
+      const code = (err as NodeJS.ErrnoException).code
+      return !(code === 'ENOENT' || code === 'ENOTDIR')
+    }
+  }
+
+  status(): KillSwitchStatus {
+    const sources: Record<KillSwitchSource, boolean> = {
+      config: this.inputs.enabled,
+      api: this.apiActive,
+      signal: this.signalActive,
+      sentinel: this.sentinelActive(),
+    }
+    const source = KILL_SWITCH_SOURCES.find((s) => sources[s]) ?? null
+    return {active: source !== null, source, sources, message: this.inputs.message}
+  }
+
+  isActive(): boolean {
+    return this.status().active
+  }
+
+  /** Subscribes to activations; returns an unsubscribe function. */
+  onActivate(listener: ActivationListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * Re-evaluates the sources and fires activation listeners on an off→on edge. Called by the
+   * setters, by every gate check and by a short timer (so a sentinel file tears down idle tunnels).
+   */
+  poll(): KillSwitchStatus {
+    const st = this.status()
+    if (st.active && !this.lastActive) for (const l of [...this.listeners]) l(st.source!)
+    this.lastActive = st.active
+    return st
+  }
+}

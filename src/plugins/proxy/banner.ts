@@ -1,0 +1,53 @@
+/** Start-up banner (§1.2 step 4) and the container warning (step 2). */
+import {existsSync, readFileSync} from 'node:fs'
+import type {PipelockConfig} from '../config/index.js'
+
+export interface BannerInput {
+  readonly version: string
+  readonly config: PipelockConfig
+  /** Bound main address (the real port when `:0` was asked for). */
+  readonly listen: string
+  readonly apiListen?: string
+  readonly metricsListen?: string
+  readonly configFile?: string
+  readonly agentArgs: readonly string[]
+  readonly apiTokenSet: boolean
+}
+
+export function startBanner(b: BannerInput): string[] {
+  const c = b.config
+  const lines = [
+    `Pipelock ${b.version} starting`,
+    `  Mode:   ${c.mode}`,
+    `  Listen: ${b.listen}`,
+    `  Fetch:  http://${b.listen}/fetch?url=<url>`,
+    `  Health: http://${b.listen}/health`,
+    b.metricsListen !== undefined ? `  Stats:  http://${b.metricsListen}/stats (separate port)` : `  Stats:  http://${b.listen}/stats`,
+  ]
+  if (c.forward_proxy.enabled) lines.push('  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)')
+  if (b.apiListen !== undefined) lines.push(`  API:    http://${b.apiListen}/api/v1/killswitch (kill switch remote control, separate port)`)
+  else if (b.apiTokenSet) lines.push(`  API:    http://${b.listen}/api/v1/killswitch (kill switch remote control)`)
+  if (b.configFile !== undefined) lines.push(`  Config: ${b.configFile} (hot-reload enabled, SIGHUP to reload)`)
+  if (b.agentArgs.length > 0) {
+    lines.push(
+      `  Agent:  [${b.agentArgs.join(' ')}]`,
+      '',
+      'Note: agent process launching is not yet implemented (Phase 2).',
+      'The fetch proxy is running — configure your agent to use:',
+      `  PIPELOCK_FETCH_URL=http://${b.listen}/fetch`,
+      '',
+    )
+  }
+  return lines
+}
+
+/** Null inside a container (docker/containerd/podman/cri-o or Kubernetes), else the warning line. */
+export function containerWarning(env: Readonly<Record<string, string | undefined>>): string | null {
+  if (existsSync('/.dockerenv') || (env.KUBERNETES_SERVICE_HOST ?? '') !== '') return null
+  try {
+    if (/docker|containerd|podman|cri-o/.test(readFileSync('/proc/1/cgroup', 'utf8'))) return null
+  } catch {
+    // unreadable: treat as not a container
+  }
+  return 'WARNING: running outside a container - consider using Docker/Podman for network isolation'
+}

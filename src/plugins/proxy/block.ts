@@ -1,0 +1,85 @@
+/**
+ * Block responses (§10): the closed reason vocabulary in headers, and the per-transport bodies of
+ * §10.3. Every block body carries pattern names and hosts only, never the matched secret (§10.4).
+ */
+import type {ServerResponse} from 'node:http'
+import {REASON_CODES, validLayer, type ReasonCode} from '../scanner/index.js'
+
+export const BLOCK_REASON_VERSION = '1'
+
+/** Labels whose findings come from content; URLs echoed for them are redacted (§4.1, §24 #1 fixed for `core_dlp`). */
+export const CONTENT_SCANNER_LABELS: ReadonlySet<string> = new Set([
+  'dlp', 'core_dlp', 'body_dlp', 'body_prompt_injection', 'header_dlp', 'mcp_input_scanning', 'response_scan',
+  'address_protection', 'seed_phrase', 'cross_request_entropy',
+])
+
+/** The five (or four) X-Pipelock-Block-Reason* headers for a code and layer. */
+export function blockHeaders(reason: ReasonCode, layer?: string): Record<string, string> {
+  const meta = REASON_CODES[reason] ?? REASON_CODES.parse_error
+  const code = REASON_CODES[reason] ? reason : 'parse_error'
+  const h: Record<string, string> = {
+    'X-Pipelock-Block-Reason': code,
+    'X-Pipelock-Block-Reason-Version': BLOCK_REASON_VERSION,
+    'X-Pipelock-Block-Reason-Severity': meta.severity,
+    'X-Pipelock-Block-Reason-Retry': meta.retry,
+  }
+  if (layer !== undefined && validLayer(layer)) h['X-Pipelock-Block-Reason-Layer'] = layer
+  return h
+}
+
+/** Go `http.Error`: text/plain, nosniff, trailing newline. */
+export function sendTextError(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = text + '\n'
+  res.writeHead(status, {
+    ...extra,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': String(Buffer.byteLength(body)),
+  })
+  res.end(body)
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = JSON.stringify(value) + '\n'
+  res.writeHead(status, {...extra, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))})
+  res.end(body)
+}
+
+/** Kill-switch JSON body (§10.3): no block headers on this form. */
+export function killSwitchBody(message: string): {error: string; message: string} {
+  return {error: 'kill_switch_active', message}
+}
+
+/** `scheme://host/[redacted]`, or `[redacted-url]` when even that cannot be recovered (§4.1). */
+export function redactUrl(raw: string, hostIsSensitive: boolean): string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(raw)
+  if (m === null) return '[redacted-url]'
+  const authority = m[2]!
+  const at = authority.lastIndexOf('@')
+  const host = at >= 0 ? authority.slice(at + 1) : authority
+  return `${m[1]!.toLowerCase()}://${hostIsSensitive ? '[redacted]' : host}/[redacted]`
+}
+
+/** Iterative percent-decoding for display (§4.1 step 3); scanning always uses the raw string. */
+export function displayUrl(raw: string): string {
+  let cur = raw
+  for (let i = 0; i < 8; i++) {
+    let next: string
+    try {
+      next = decodeURIComponent(cur)
+    } catch {
+      return cur
+    }
+    if (next === cur) return cur
+    cur = next
+  }
+  return cur
+}

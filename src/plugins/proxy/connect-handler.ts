@@ -1,0 +1,189 @@
+/**
+ * CONNECT tunnels (§4.3): the synthetic `https://<host>/` is URL-scanned, the CONNECT request's
+ * own headers get header DLP, a 1024-tunnel cap applies, the upstream is dialled through the
+ * SSRF-safe dialer, the client's first TLS record is checked for a matching SNI, then bytes are
+ * relayed with idle and lifetime timers. Kill-switch activation destroys every live tunnel.
+ */
+import type {IncomingMessage} from 'node:http'
+import type {Duplex} from 'node:stream'
+import type {ReasonCode} from '../scanner/index.js'
+import {blockHeaders, killSwitchBody} from './block.js'
+import {allowDecision, blockDecision, enforcing, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import type {DecisionStage} from './decision.js'
+import {scanHeaders} from './header-dlp.js'
+import {classifySni, recordLength, type SniCategory} from './sni.js'
+
+export const MAX_TUNNELS = 1024
+const SNI_TIMEOUT_MS = 5000
+const SNI_MAX = 16 * 1024 + 5
+
+/** Writes a raw HTTP/1.1 response on a hijacked socket and closes it. */
+export function writeRawResponse(socket: Duplex, status: number, statusText: string, headers: Record<string, string>, body: string): void {
+  if (socket.destroyed) return
+  const lines = [`HTTP/1.1 ${status} ${statusText}`]
+  const all = {...headers, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close'}
+  for (const [k, v] of Object.entries(all)) lines.push(`${k}: ${v}`)
+  socket.end(lines.join('\r\n') + '\r\n\r\n' + body)
+}
+
+const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable'}
+
+function textHeaders(): Record<string, string> {
+  return {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff'}
+}
+
+/** `host:port` of an authority-form target; port defaults to 443. */
+export function parseAuthority(target: string): {host: string; port: number} | null {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/?#@[\]\s]+)(?::(\d{1,5}))?$/.exec(target)
+  if (m === null) return null
+  const port = m[2] === undefined ? 443 : Number(m[2])
+  if (port < 1 || port > 65535) return null
+  const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!
+  return {host, port}
+}
+
+export function killSwitchConnectDeny(socket: Duplex, message: string): void {
+  writeRawResponse(socket, 503, 'Service Unavailable', {'Content-Type': 'application/json'}, JSON.stringify(killSwitchBody(message)) + '\n')
+}
+
+export async function handleConnect(core: ProxyCore, req: IncomingMessage, client: Duplex, head: Buffer, b: DecisionBase): Promise<void> {
+  const snap = core.snapshot()
+  const cfg = snap.config
+  client.on('error', () => undefined)
+  const target = req.url ?? ''
+  const auth = parseAuthority(target)
+  if (auth === null) {
+    writeRawResponse(client, 400, 'Bad Request', textHeaders(), 'invalid CONNECT target\n')
+    return
+  }
+  const display = auth.host.includes(':') ? `[${auth.host}]:${auth.port}` : `${auth.host}:${auth.port}`
+  const synthetic = `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}/`
+  const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan']): void => {
+    const tgt = layer === 'all' ? display : safeTarget(snap, synthetic, layer) === synthetic ? display : safeTarget(snap, synthetic, layer)
+    const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
+    core.sink.record(d)
+    writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer)}, `CONNECT blocked: ${detail}\n`)
+  }
+
+  const scan = await urlScan(snap, synthetic)
+  if (!scan.allowed) {
+    if (enforcing(snap)) return deny('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
+    core.sink.record(blockDecision(core, b, display, {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+  }
+  const hdr = scanHeaders(snap.scanner, req.headers)
+  if (hdr.block) return deny('header_dlp', 'header_dlp', `header contains secret: ${[...new Set(hdr.matches.map((m) => m.pattern))].join(', ')}`, 403, 'dlp_match')
+  if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit')
+
+  let upstream
+  try {
+    upstream = await core.dial(auth.host, auth.port)
+  } catch (err) {
+    const e = err as Error & {code?: string}
+    core.sink.record(blockDecision(core, b, display, {stage: 'upstream', layer: e.code === 'PIPELOCK_DIAL_BLOCKED' ? 'ssrf' : 'upstream', reason: e.code === 'PIPELOCK_DIAL_BLOCKED' ? 'ssrf_private_ip' : 'parse_error', detail: `tunnel dial failed: ${e.message}`, status: 502, enforced: true}))
+    writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
+    return
+  }
+  upstream.on('error', () => undefined)
+  if (client.destroyed || core.killSwitch.isActive()) {
+    upstream.destroy()
+    if (!client.destroyed) killSwitchConnectDeny(client, core.killSwitch.message)
+    return
+  }
+  client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+  const openedAt = core.nowMs()
+  let bytes = 0
+  let closed = false
+  const timers: NodeJS.Timeout[] = []
+  const close = (): void => {
+    if (closed) return
+    closed = true
+    for (const t of timers) clearTimeout(t)
+    untrack()
+    client.destroy()
+    upstream.destroy()
+    core.metrics.tunnelClosed(bytes, (core.nowMs() - openedAt) / 1000)
+    core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
+  }
+  const untrack = core.trackTunnel(close)
+  core.sink.record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
+
+  // SNI verification: peek the first record (replayed upstream), 5 s, ≤ 16 KiB.
+  let first: Buffer = head.length > 0 ? Buffer.from(head) : Buffer.alloc(0)
+  const category = await new Promise<SniCategory>((resolve) => {
+    if (!cfg.forward_proxy.sni_verification) return resolve('match')
+    const decide = (): boolean => {
+      if (first.length === 0) return false
+      if (first[0] !== 0x16) return (resolve('not_tls'), true)
+      const need = recordLength(first)
+      if (need === null) return false
+      if (need > SNI_MAX) return (resolve('malformed_tls'), true)
+      if (first.length < need) return false
+      resolve(classifySni(first.subarray(0, need), auth.host))
+      return true
+    }
+    if (decide()) return
+    const timer = setTimeout(() => {
+      cleanup()
+      resolve('timeout')
+    }, SNI_TIMEOUT_MS)
+    const onData = (c: Buffer): void => {
+      first = Buffer.concat([first, c])
+      if (decide()) cleanup()
+    }
+    const onEnd = (): void => {
+      cleanup()
+      resolve(first.length === 0 ? 'not_tls' : 'malformed_tls')
+    }
+    const cleanup = (): void => {
+      clearTimeout(timer)
+      client.off('data', onData)
+      client.off('end', onEnd)
+      client.off('close', onEnd)
+      client.pause()
+    }
+    client.on('data', onData)
+    client.once('end', onEnd)
+    client.once('close', onEnd)
+  })
+  if (cfg.forward_proxy.sni_verification) core.metrics.sni.inc({category, agent: b.agent})
+  if (category === 'mismatch' || category === 'malformed_tls' || category === 'timeout') {
+    core.audit.event('warn', 'sni_mismatch', 'CONNECT SNI verification failed; tunnel closed', {target: display, category, request_id: b.requestId, agent: b.agent})
+    close()
+    return
+  }
+  if (closed) return
+
+  // Relay with 32 KiB buffers (the streams' defaults are smaller), idle and lifetime timers.
+  const idleMs = cfg.forward_proxy.idle_timeout_seconds * 1000
+  let idle = setTimeout(close, idleMs)
+  timers.push(idle)
+  timers.push(setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000))
+  const touch = (): void => {
+    clearTimeout(idle)
+    idle = setTimeout(close, idleMs)
+    timers.push(idle)
+    if (timers.length > 64) timers.splice(0, timers.length - 2)
+  }
+  const pipe = (from: Duplex, to: Duplex): void => {
+    from.on('data', (c: Buffer) => {
+      // Kill switch re-checked on every read (§4.3 step 7).
+      if (core.killSwitch.isActive()) return close()
+      bytes += c.length
+      touch()
+      if (!to.write(c)) {
+        from.pause()
+        to.once('drain', () => from.resume())
+      }
+    })
+    from.once('end', () => to.end())
+    from.once('close', close)
+    from.once('error', close)
+  }
+  if (first.length > 0) {
+    bytes += first.length
+    upstream.write(first)
+  }
+  pipe(client, upstream)
+  pipe(upstream, client)
+  client.resume()
+}

@@ -1,0 +1,114 @@
+/**
+ * What every transport handler needs from the running proxy, and the helpers that turn a scan
+ * outcome into the one Decision of the request.
+ */
+import type {Socket} from 'node:net'
+import type {Agent} from 'undici'
+import type {KillSwitchController} from '../killswitch/index.js'
+import {REASON_CODES, reasonForLabel, scanTextForDlp, scanUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import type {AuditLog} from './audit-log.js'
+import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
+import type {Decision, DecisionSink, DecisionStage, Transport} from './decision.js'
+import type {ProxyMetrics} from './metrics.js'
+import type {ResponseInjectionScanner} from './response-scan.js'
+import type {ProxySnapshot} from './state.js'
+import {systemLookupAll} from './ssrf-dialer.js'
+
+export interface ProxyCore {
+  snapshot(): ProxySnapshot
+  readonly upstream: Agent
+  readonly killSwitch: KillSwitchController
+  readonly sink: DecisionSink
+  readonly audit: AuditLog
+  readonly metrics: ProxyMetrics
+  readonly version: string
+  readonly responseScanner: ResponseInjectionScanner | null
+  nextRequestId(): string
+  nowMs(): number
+  dial(host: string, port: number): Promise<Socket>
+  /** Registers a live tunnel; the returned function unregisters it. Kill-switch activation destroys all. */
+  trackTunnel(destroy: () => void): () => void
+  activeTunnels(): number
+}
+
+export async function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal): Promise<UrlScanResult> {
+  return await scanUrl(raw, {
+    scanner: snap.scanner,
+    resolver: (host) => systemLookupAll(host),
+    rateLimiter: snap.rateLimiter,
+    dataBudget: snap.dataBudget,
+    ...(signal ? {signal} : {}),
+  })
+}
+
+/** Audit / body-safe target: redacted for content-scanner labels (§10.4), else the decoded display form. */
+export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | null): string {
+  if (layer !== null && CONTENT_SCANNER_LABELS.has(layer)) {
+    const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(raw)
+    const host = m?.[1] ?? ''
+    // The spec echoes the host; if the host itself carries a secret we hide it as well.
+    const hostHasSecret = host !== '' && scanTextForDlp(snap.scanner.dlp, host).matches.length > 0
+    return redactUrl(raw, hostHasSecret)
+  }
+  return displayUrl(raw)
+}
+
+export interface DecisionBase {
+  readonly requestId: string
+  readonly transport: Transport
+  readonly method: string
+  readonly agent: string
+  readonly clientIp: string
+  readonly sessionKey: string
+  readonly startMs: number
+}
+
+export function allowDecision(core: ProxyCore, b: DecisionBase, target: string, status: number, bytes: number, warnings: readonly string[]): Decision {
+  return {
+    ...base(core, b), target, verdict: 'allow', stage: 'none', layer: 'all', reason: null, severity: null, retry: null, class: null,
+    detail: 'allowed', status, warnings, bytes,
+  }
+}
+
+export function blockDecision(
+  core: ProxyCore,
+  b: DecisionBase,
+  target: string,
+  opts: {stage: DecisionStage; layer: string; reason?: ReasonCode; detail: string; status: number; enforced: boolean; scan?: UrlScanResult; warnings?: readonly string[]},
+): Decision {
+  const reason = opts.reason ?? reasonForLabel(opts.layer)
+  const meta = REASON_CODES[reason]
+  return {
+    ...base(core, b),
+    target,
+    verdict: opts.enforced ? 'block' : 'would_block',
+    stage: opts.stage,
+    layer: opts.layer,
+    reason,
+    severity: meta.severity,
+    retry: meta.retry,
+    class: opts.scan?.class ?? 'threat',
+    detail: opts.detail,
+    ...(opts.scan?.hint !== undefined ? {hint: opts.scan.hint} : {}),
+    status: opts.status,
+    warnings: opts.warnings ?? opts.scan?.warnings.map((w) => w.pattern) ?? [],
+    bytes: 0,
+  }
+}
+
+function base(core: ProxyCore, b: DecisionBase): Omit<Decision, 'target' | 'verdict' | 'stage' | 'layer' | 'reason' | 'severity' | 'retry' | 'class' | 'detail' | 'status' | 'warnings' | 'bytes'> {
+  return {
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey,
+    durationMs: core.nowMs() - b.startMs,
+  }
+}
+
+/** Scanner-block status (§10.3): 429 for the rate limiter, 403 otherwise (data budget stays 403, §24 #10). */
+export function scanBlockStatus(scan: UrlScanResult): number {
+  return scan.scanner === 'ratelimit' ? 429 : 403
+}
+
+/** Only `enforce: false` turns scanner blocks into logged anomalies; `mode: audit` alone does not (§20.5). */
+export function enforcing(snap: ProxySnapshot): boolean {
+  return snap.config.enforce
+}

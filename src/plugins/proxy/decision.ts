@@ -1,0 +1,64 @@
+/**
+ * One `Decision` per request (ARCHITECTURE "one evaluator, one decision"). It is built in a
+ * fixed order — kill switch → scanners → (session/adaptive: later) → (contract gate: later) →
+ * mode → response — and then handed, unchanged, to every sink: audit log, metrics, and later
+ * the flight recorder and capture. No sink re-derives a verdict.
+ */
+import type {ReasonCode, ReasonRetry, ReasonSeverity, ResultClass} from '../scanner/index.js'
+
+export type Transport = 'fetch' | 'forward' | 'connect' | 'websocket' | 'reverse'
+
+/** The stage that decided; `allow` decisions carry `none`. */
+export type DecisionStage =
+  | 'none' | 'kill_switch' | 'url_scan' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni'
+
+export interface Decision {
+  readonly requestId: string
+  readonly transport: Transport
+  readonly method: string
+  /** Target as safe to log: redacted for content-scanner blocks (§10.4). */
+  readonly target: string
+  readonly agent: string
+  readonly clientIp: string
+  readonly sessionKey: string
+  /** What happened to the request. `would_block` = a block decision not enforced (audit / enforce:false). */
+  readonly verdict: 'allow' | 'block' | 'would_block'
+  readonly stage: DecisionStage
+  /** Scanner label or fixed layer (`kill_switch`, `header_dlp`, …); `all` when allowed. */
+  readonly layer: string
+  readonly reason: ReasonCode | null
+  readonly severity: ReasonSeverity | null
+  readonly retry: ReasonRetry | null
+  readonly class: ResultClass | null
+  /** Human reason: pattern names and hosts only, never a matched value. */
+  readonly detail: string
+  readonly hint?: string
+  /** HTTP status the client saw (0 for a silently closed tunnel). */
+  readonly status: number
+  /** Names of `action: warn` DLP patterns seen on the way. */
+  readonly warnings: readonly string[]
+  readonly bytes: number
+  readonly durationMs: number
+}
+
+/** Every consumer of decisions (audit log, metrics, flight recorder, capture) implements this. */
+export interface DecisionSink {
+  record(decision: Decision): void
+}
+
+/** Fans one decision out to several sinks; a failing sink never affects the others or the request. */
+export class DecisionFanout implements DecisionSink {
+  constructor(private readonly sinks: DecisionSink[]) {}
+  add(sink: DecisionSink): void {
+    this.sinks.push(sink)
+  }
+  record(decision: Decision): void {
+    for (const s of this.sinks) {
+      try {
+        s.record(decision)
+      } catch {
+        // A sink bug must not break the request path.
+      }
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * `GET /fetch?url=<url>[&agent=<name>]` (§4.1): scan, fetch upstream through the SSRF-safe
+ * client (redirects re-scanned), refuse compressed or oversized bodies, extract text, and answer
+ * with the FetchResponse JSON.
+ */
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {approximateRegistrableDomain, goHostname, parseGoUrl, type ReasonCode} from '../scanner/index.js'
+import {blockHeaders, displayUrl, sendJson} from './block.js'
+import {allowDecision, blockDecision, enforcing, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {scanHeaders} from './header-dlp.js'
+import {readCapped} from './read-capped.js'
+import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
+import {requestWithRedirects} from './upstream.js'
+
+const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
+
+/** §4.1 step 2: control characters removed; with extra parameters the raw tail after `url=` is taken. */
+export function extractFetchTarget(rawQuery: string): string | null {
+  const pairs = rawQuery.split('&').filter((p) => p !== '')
+  const keys = pairs.map((p) => decodeSafe(p.split('=')[0]!))
+  const urlIdx = keys.indexOf('url')
+  if (urlIdx < 0) return null
+  let value: string
+  if (keys.some((k) => k !== 'url' && k !== 'agent')) {
+    const at = rawQuery.indexOf('url=')
+    value = decodeSafe(at < 0 ? '' : rawQuery.slice(at + 4))
+  } else {
+    const p = pairs[urlIdx]!
+    const eq = p.indexOf('=')
+    value = eq < 0 ? '' : decodeSafe(p.slice(eq + 1).replace(/\+/g, ' '))
+  }
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\x00-\x1f\x7f]/g, '')
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
+
+export function queryParam(rawQuery: string, name: string): string | undefined {
+  for (const p of rawQuery.split('&')) {
+    const eq = p.indexOf('=')
+    if (decodeSafe(eq < 0 ? p : p.slice(0, eq)) === name) return eq < 0 ? '' : decodeSafe(p.slice(eq + 1).replace(/\+/g, ' '))
+  }
+  return undefined
+}
+
+export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawQuery: string): Promise<void> {
+  const snap = core.snapshot()
+  const cfg = snap.config
+  if (req.method !== 'GET') {
+    sendJson(res, 405, {error: 'only GET allowed', blocked: false})
+    return
+  }
+  const target = extractFetchTarget(rawQuery)
+  if (target === null || target === '') {
+    sendJson(res, 400, {error: "missing 'url' query parameter", blocked: false})
+    return
+  }
+  let scheme = ''
+  try {
+    scheme = parseGoUrl(target).scheme.toLowerCase()
+  } catch {
+    scheme = ''
+  }
+  const shown = displayUrl(target)
+  if (scheme !== 'http' && scheme !== 'https') {
+    sendJson(res, 400, {url: safeTarget(snap, target, 'dlp'), error: 'invalid URL: must be http or https', blocked: false})
+    return
+  }
+  const agentField = b.agent === 'anonymous' ? {} : {agent: b.agent}
+  const block = (layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan']): void => {
+    const code = reason ?? (scan?.reason as ReasonCode | undefined)
+    const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage: 'url_scan', layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
+    core.sink.record(d)
+    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(cfg.explain_blocks && d.hint ? {hint: d.hint} : {})}, blockHeaders(d.reason!, layer))
+  }
+
+  const scan = await urlScan(snap, target)
+  const warnings = scan.warnings.map((w) => w.pattern)
+  if (!scan.allowed) {
+    if (enforcing(snap)) return block(scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
+    core.sink.record(blockDecision(core, b, safeTarget(snap, target, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+  }
+  const hdr = scanHeaders(snap.scanner, req.headers)
+  if (hdr.block) return block('header_dlp', `header contains secret: ${[...new Set(hdr.matches.map((m) => m.pattern))].join(', ')}`, 403, 'dlp_match')
+
+  const outcome = await requestWithRedirects(
+    core.upstream,
+    {rawUrl: target, method: 'GET', headers: {'user-agent': cfg.fetch_proxy.user_agent, accept: ACCEPT}, body: null},
+    (next) => urlScan(snap, next),
+    cfg.fetch_proxy.timeout_seconds * 1000,
+  )
+  if (outcome.kind === 'redirect_blocked') {
+    return block(outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
+  }
+  if (outcome.kind === 'error') {
+    const detail = `fetch failed: ${outcome.message}`
+    core.sink.record(blockDecision(core, b, shown, {stage: 'upstream', layer: 'upstream', reason: 'parse_error', detail, status: 502, enforced: true}))
+    sendJson(res, 502, {url: shown, ...agentField, error: detail, blocked: false})
+    return
+  }
+  const up = outcome.response
+  const enc = String(up.headers['content-encoding'] ?? '').trim().toLowerCase()
+  if (enc !== '' && enc !== 'identity') {
+    up.body.destroy()
+    return block('response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
+  }
+  const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
+  const read = await readCapped(up.body, cap)
+  if (read === null) {
+    core.sink.record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
+    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: true, block_reason: 'response too large'}, blockHeaders('data_budget', 'response_size'))
+    return
+  }
+  snap.dataBudget.record(budgetKey(up.finalUrl), read.length)
+  const contentType = String(up.headers['content-type'] ?? '')
+  const text = read.toString('utf8')
+  const isHtml = /html/i.test(contentType)
+  const page = isHtml ? extractHtmlText(text) : {title: '', content: text}
+  let content = page.content
+
+  const rs = core.responseScanner
+  const host = (() => {
+    try {
+      return parseGoUrl(up.finalUrl).host.replace(/:\d+$/, '')
+    } catch {
+      return ''
+    }
+  })()
+  if (rs !== null && !rs.isExempt(host)) {
+    const hidden = isHtml ? createHiddenExtractor().hidden(text) : ''
+    const hit = rs.scan(content)
+    const hiddenHit = hidden === '' ? {matches: []} : rs.scan(hidden)
+    const matches = [...hit.matches, ...hiddenHit.matches]
+    if (matches.length > 0) {
+      const action = rs.action === 'ask' ? 'block' : rs.action
+      if (action === 'block' || (action === 'strip' && (hit.redacted === null || hiddenHit.matches.length > 0))) {
+        // A strip with nothing strippable fails closed (§24 #8 fixed); hidden injections cannot be stripped from extracted text.
+        return block('response_scan', `response contains prompt injection: ${matches[0]!.pattern}`, 403, 'prompt_injection')
+      }
+      if (action === 'strip' && hit.redacted !== null) content = hit.redacted
+    }
+  }
+  const d = allowDecision(core, b, shown, 200, read.length, warnings)
+  core.sink.record(d)
+  sendJson(res, 200, {
+    url: shown, ...agentField, ...(up.statusCode !== 0 ? {status_code: up.statusCode} : {}), content_type: contentType, title: page.title, content, blocked: false,
+  })
+}
+
+/** Same key as the scanner's data-budget stage (eTLD+1 of the host). */
+export function budgetKey(raw: string): string {
+  try {
+    return approximateRegistrableDomain(goHostname(parseGoUrl(raw).host))
+  } catch {
+    return ''
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Outbound header hygiene (§3.3): identity, forwarding and hop-by-hop headers never reach the
+ * upstream. `Accept-Encoding` is dropped too (§24 #7 fixed): we cannot scan compressed bodies,
+ * so asking for them would only turn clean responses into `compressed_response` blocks.
+ */
+import type {IncomingHttpHeaders} from 'node:http'
+
+const ALWAYS_STRIP = new Set([
+  'x-pipelock-agent', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port',
+  'forwarded', 'via', 'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te',
+  'trailer', 'transfer-encoding', 'upgrade', 'pipelock-mediation', 'accept-encoding', 'host', 'expect', 'content-length',
+])
+
+/** True for a `Signature`/`Signature-Input` member labelled for pipelock (mediation anti-spoofing). */
+function stripSignatureMembers(value: string): string {
+  return value
+    .split(',')
+    .filter((m) => !/^\s*pipelock[a-z0-9_-]*\s*=/i.test(m))
+    .join(',')
+    .trim()
+}
+
+export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, string | string[]> {
+  const named = new Set<string>()
+  const conn = inbound.connection
+  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) {
+    for (const t of v.split(',')) if (t.trim() !== '') named.add(t.trim().toLowerCase())
+  }
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(inbound)) {
+    if (v === undefined) continue
+    const key = k.toLowerCase()
+    if (ALWAYS_STRIP.has(key) || named.has(key)) continue
+    if (key === 'signature' || key === 'signature-input') {
+      const kept = stripSignatureMembers(Array.isArray(v) ? v.join(',') : v)
+      if (kept !== '') out[key] = kept
+      continue
+    }
+    out[key] = v
+  }
+  return out
+}
+
+/** Response headers that must not be relayed verbatim to the client (we re-frame the body). */
+const RESPONSE_STRIP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'trailer', 'upgrade', 'te'])
+
+export function inboundResponseHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || RESPONSE_STRIP.has(k.toLowerCase())) continue
+    out[k] = v
+  }
+  return out
+}

@@ -1,0 +1,198 @@
+/**
+ * Metrics (§18): a small private registry rendered in Prometheus text format, plus the `/stats`
+ * JSON. It is a DecisionSink: counters come from the same Decision the audit log reads.
+ */
+import type {Decision, DecisionSink} from './decision.js'
+
+type Labels = Readonly<Record<string, string>>
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
+}
+
+function labelKey(l: Labels): string {
+  const keys = Object.keys(l).sort()
+  return keys.length === 0 ? '' : '{' + keys.map((k) => `${k}="${escapeLabel(l[k]!)}"`).join(',') + '}'
+}
+
+class Counter {
+  readonly values = new Map<string, number>()
+  constructor(readonly name: string, readonly help: string, readonly type: 'counter' | 'gauge' = 'counter') {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = labelKey(labels)
+    this.values.set(k, (this.values.get(k) ?? 0) + by)
+  }
+  set(labels: Labels, v: number): void {
+    this.values.set(labelKey(labels), v)
+  }
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`)
+    for (const [k, v] of [...this.values].sort((a, b) => (a[0] < b[0] ? -1 : 1))) out.push(`${this.name}${k} ${v}`)
+  }
+}
+
+class Histogram {
+  private readonly counts: number[]
+  private sum = 0
+  private count = 0
+  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {
+    this.counts = buckets.map(() => 0)
+  }
+  observe(v: number): void {
+    this.sum += v
+    this.count++
+    this.buckets.forEach((b, i) => {
+      if (v <= b) this.counts[i]!++
+    })
+  }
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`)
+    this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`))
+    out.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`)
+  }
+}
+
+/** Bounded top-N tracking (maps capped at 100 keys, §18). */
+class TopCounter {
+  readonly m = new Map<string, number>()
+  inc(key: string): void {
+    if (!this.m.has(key) && this.m.size >= 100) return
+    this.m.set(key, (this.m.get(key) ?? 0) + 1)
+  }
+  top(n = 10): Array<{name: string; count: number}> {
+    return [...this.m]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, n)
+      .map(([name, count]) => ({name, count}))
+  }
+}
+
+export interface MetricsGauges {
+  /** Per-source kill-switch state, computed at scrape time. */
+  readonly killSwitchSources: () => Readonly<Record<string, boolean>>
+  readonly activeTunnels: () => number
+}
+
+export class ProxyMetrics implements DecisionSink {
+  readonly requests = new Counter('pipelock_requests_total', 'Requests by result and agent.')
+  readonly scannerHits = new Counter('pipelock_scanner_hits_total', 'Blocks by scanner label and agent.')
+  readonly duration = new Histogram('pipelock_request_duration_seconds', 'Request duration.', [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+  readonly tunnels = new Counter('pipelock_tunnels_total', 'CONNECT tunnels by result and agent.')
+  readonly tunnelDuration = new Histogram('pipelock_tunnel_duration_seconds', 'Tunnel lifetime.', [1, 5, 10, 30, 60, 120, 300])
+  readonly tunnelBytes = new Counter('pipelock_tunnel_bytes_total', 'Bytes relayed through tunnels.')
+  readonly sni = new Counter('pipelock_sni_total', 'SNI verification outcomes.')
+  readonly headerDlpHits = new Counter('pipelock_header_dlp_hits_total', 'Header DLP hits.')
+  readonly bodyDlpHits = new Counter('pipelock_body_dlp_hits_total', 'Request body DLP hits.')
+  readonly dlpWarn = new Counter('pipelock_dlp_warn_matches_total', 'DLP matches of warn-only patterns.')
+  readonly killSwitchDenials = new Counter('pipelock_kill_switch_denials_total', 'Requests denied by the kill switch.')
+  private readonly topDomains = new TopCounter()
+  private readonly topScanners = new TopCounter()
+  private readonly agents = new Map<string, {allowed: number; blocked: number; tunnels: number}>()
+  private total = 0
+  private allowed = 0
+  private blocked = 0
+  private tunnelCount = 0
+
+  constructor(
+    private readonly version: string,
+    private readonly startedAtMs: number,
+    private readonly nowMs: () => number,
+    private readonly gauges: MetricsGauges,
+  ) {}
+
+  private agent(name: string): {allowed: number; blocked: number; tunnels: number} {
+    let a = this.agents.get(name)
+    if (a === undefined) {
+      if (this.agents.size >= 100) return {allowed: 0, blocked: 0, tunnels: 0}
+      a = {allowed: 0, blocked: 0, tunnels: 0}
+      this.agents.set(name, a)
+    }
+    return a
+  }
+
+  record(d: Decision): void {
+    const blocked = d.verdict === 'block'
+    if (d.warnings.length > 0) this.dlpWarn.inc({}, d.warnings.length)
+    if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
+    if (d.transport === 'connect' && !blocked) {
+      this.tunnelCount++
+      this.agent(d.agent).tunnels++
+      this.tunnels.inc({result: 'allowed', agent: d.agent})
+      return
+    }
+    if (d.transport === 'connect') this.tunnels.inc({result: 'blocked', agent: d.agent})
+    this.total++
+    this.duration.observe(d.durationMs / 1000)
+    this.requests.inc({result: blocked ? 'blocked' : 'allowed', agent: d.agent})
+    if (blocked) {
+      this.blocked++
+      this.agent(d.agent).blocked++
+      this.scannerHits.inc({scanner: d.layer, agent: d.agent})
+      this.topScanners.inc(d.layer)
+      const host = hostOf(d.target)
+      if (host !== '') this.topDomains.inc(host)
+      if (d.layer === 'header_dlp') this.headerDlpHits.inc()
+      if (d.layer === 'body_dlp') this.bodyDlpHits.inc()
+    } else {
+      this.allowed++
+      this.agent(d.agent).allowed++
+    }
+  }
+
+  /** Tunnel close accounting (bytes, lifetime). */
+  tunnelClosed(bytes: number, seconds: number): void {
+    this.tunnelBytes.inc({}, bytes)
+    this.tunnelDuration.observe(seconds)
+  }
+
+  stats(): Record<string, unknown> {
+    const agents: Record<string, unknown> = {}
+    for (const k of [...this.agents.keys()].sort()) agents[k] = this.agents.get(k)
+    return {
+      uptime_seconds: (this.nowMs() - this.startedAtMs) / 1000,
+      requests: {total: this.total, allowed: this.allowed, blocked: this.blocked, block_rate: this.total === 0 ? 0 : this.blocked / this.total},
+      tunnels: this.tunnelCount,
+      websockets: 0,
+      top_blocked_domains: this.topDomains.top(),
+      top_scanners: this.topScanners.top(),
+      sessions: {active: 0, anomalies: 0, escalations: 0, top_anomalies: []},
+      cross_request_detection: {entropy_tracker_active: false, fragment_buffer_active: false, fragment_buffer_bytes: 0},
+      ...(this.agents.size > 0 ? {agents} : {}),
+    }
+  }
+
+  prometheus(): string {
+    const out: string[] = []
+    for (const m of [this.requests, this.scannerHits]) m.render(out)
+    this.duration.render(out)
+    this.tunnels.render(out)
+    this.tunnelDuration.render(out)
+    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials]) m.render(out)
+    const active = new Counter('pipelock_active_tunnels', 'Open CONNECT tunnels.', 'gauge')
+    active.set({}, this.gauges.activeTunnels())
+    active.render(out)
+    const ks = new Counter('pipelock_kill_switch_active', 'Kill switch state per source.', 'gauge')
+    for (const [s, on] of Object.entries(this.gauges.killSwitchSources())) ks.set({source: s}, on ? 1 : 0)
+    ks.render(out)
+    const info = new Counter('pipelock_info', 'Build information.', 'gauge')
+    info.set({version: this.version}, 1)
+    info.render(out)
+    // Node equivalents of the Go process collector.
+    const mem = process.memoryUsage()
+    const cpu = process.cpuUsage()
+    const proc: Array<[string, string, number]> = [
+      ['process_resident_memory_bytes', 'Resident memory size in bytes.', mem.rss],
+      ['process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', (cpu.user + cpu.system) / 1e6],
+      ['process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', this.startedAtMs / 1000],
+      ['nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', mem.heapUsed],
+    ]
+    for (const [n, h, v] of proc) out.push(`# HELP ${n} ${h}`, `# TYPE ${n} ${n.endsWith('_total') ? 'counter' : 'gauge'}`, `${n} ${v}`)
+    return out.join('\n') + '\n'
+  }
+}
+
+function hostOf(target: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target)
+  if (m !== null) return m[1]!.replace(/^.*@/, '').replace(/:\d+$/, '')
+  return target.replace(/:\d+$/, '')
+}

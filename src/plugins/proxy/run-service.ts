@@ -1,0 +1,138 @@
+/**
+ * `pipelock run` as a service (§1): load and validate the config (with `--mode` / `--listen`
+ * overrides), refuse enabled-but-unimplemented features, start the listeners, print the banner,
+ * wire signals and hot reload, and resolve with the exit code when the process should stop.
+ */
+import {createWriteStream} from 'node:fs'
+import {
+  assertImplemented, ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, validateConfig,
+  type LoadedConfig, type PipelockConfig,
+} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+import type {AuditWriter} from './audit-log.js'
+import {containerWarning, startBanner} from './banner.js'
+import {implementedFeatures} from './features.js'
+import {responseScannerFor} from './response-scan.js'
+import {ProxyServer, type ListenAddresses} from './server.js'
+
+export interface RunOptions {
+  readonly configFile?: string
+  readonly mode?: string
+  readonly listen?: string
+  readonly agentArgs: readonly string[]
+  readonly version: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Where human lines go (stderr). */
+  readonly stderr: (line: string) => void
+  /** Where the audit log goes when `logging.output` is stdout/both. */
+  readonly stdout: AuditWriter
+}
+
+export interface RunningProxy {
+  readonly server: ProxyServer
+  readonly addresses: ListenAddresses
+  /** Resolves when a SIGINT/SIGTERM shutdown has completed. */
+  readonly done: Promise<number>
+  stop(): Promise<void>
+}
+
+/** Loads the config, applies the flag overrides and re-validates (§1.2 step 1). */
+export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'mode' | 'listen' | 'env'>): LoadedConfig {
+  const loaded = loadConfig(opts.configFile, {env: opts.env})
+  if (opts.mode === undefined && opts.listen === undefined) return loaded
+  const config = structuredClone(loaded.config) as PipelockConfig
+  if (opts.mode !== undefined) config.mode = opts.mode
+  if (opts.listen !== undefined) config.fetch_proxy.listen = opts.listen
+  let warnings
+  try {
+    warnings = validateConfig(config, {env: opts.env})
+  } catch (err) {
+    if (err instanceof ConfigFieldError) {
+      const flag = err.path[0] === 'mode' ? '--mode' : dotted(err.path) === 'fetch_proxy.listen' ? '--listen' : dotted(err.path)
+      throw new PipelockError('CONFIG_INVALID', `invalid config after ${flag}: ${err.message}`)
+    }
+    throw err
+  }
+  const seen = new Set(loaded.warnings.map(formatWarning))
+  const merged = [...loaded.warnings, ...warnings.filter((w) => !seen.has(formatWarning(w)))]
+  return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config)}
+}
+
+export async function startRun(opts: RunOptions): Promise<RunningProxy> {
+  const loaded = loadRunConfig(opts)
+  const responseScanner = responseScannerFor()
+  assertImplemented(loaded.config, implementedFeatures(responseScanner))
+  for (const w of loaded.warnings) opts.stderr(formatWarning(w))
+  const cw = containerWarning(opts.env)
+  if (cw !== null) opts.stderr(cw)
+
+  const writers: AuditWriter[] = []
+  const log = loaded.config.logging
+  if (log.output === 'stdout' || log.output === 'both') writers.push(opts.stdout)
+  if ((log.output === 'file' || log.output === 'both') && log.file !== '') {
+    const stream = createWriteStream(log.file, {flags: 'a', mode: 0o600})
+    stream.on('error', () => undefined)
+    writers.push({write: (l) => void stream.write(l)})
+  }
+  const server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, responseScanner})
+  let addresses: ListenAddresses
+  try {
+    addresses = await server.start()
+  } catch (err) {
+    await server.close(0)
+    const e = err as NodeJS.ErrnoException
+    throw new PipelockError('USAGE', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
+  }
+  for (const line of startBanner({
+    version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics,
+    configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '',
+  })) opts.stderr(line)
+  server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
+
+  let reloader: ConfigReloader | undefined
+  if (loaded.path !== undefined) {
+    reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env})})
+    reloader.on('applied', (r) => {
+      try {
+        assertImplemented(r.config.config, implementedFeatures(responseScanner))
+      } catch (err) {
+        opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
+        return
+      }
+      for (const d of r.downgrades) opts.stderr(`WARNING: config reload: security downgrade: ${d}`)
+      server.applyConfig(r.config)
+    })
+    reloader.on('rejected', (r) => opts.stderr(r.message))
+    reloader.on('warning', (line) => opts.stderr(line))
+    await reloader.start()
+  }
+
+  let resolveDone: (code: number) => void = () => undefined
+  const done = new Promise<number>((r) => (resolveDone = r))
+  let stopping = false
+  const stop = async (): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    process.off('SIGINT', onStop)
+    process.off('SIGTERM', onStop)
+    process.off('SIGHUP', onHup)
+    process.off('SIGUSR1', onUsr1)
+    await reloader?.close()
+    await server.close(5000)
+    server.audit.event('info', 'shutdown', 'pipelock stopped', {})
+    opts.stderr('\nPipelock stopped.')
+    resolveDone(0)
+  }
+  const onStop = (): void => void stop()
+  const onHup = (): void => reloader?.reloadNow()
+  const onUsr1 = (): void => {
+    const on = server.killSwitch.toggleSignal()
+    opts.stderr(`pipelock: kill switch ${on ? 'ACTIVATED' : 'DEACTIVATED'} via SIGUSR1`)
+    server.audit.event('warn', 'kill_switch', `kill switch ${on ? 'ACTIVATED' : 'DEACTIVATED'} via SIGUSR1`, {source: 'signal', active: on})
+  }
+  process.on('SIGINT', onStop)
+  process.on('SIGTERM', onStop)
+  process.on('SIGHUP', onHup)
+  process.on('SIGUSR1', onUsr1)
+  return {server, addresses, done, stop}
+}

@@ -1,0 +1,423 @@
+/**
+ * The running proxy: listeners (§2), the kill-switch gate in front of everything (§11.2),
+ * routing to the transports, `/health`, `/stats`, `/metrics`, config snapshots and reload, and
+ * graceful shutdown (§1.3, 5 s drain).
+ */
+import http, {type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo, Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
+import type {Agent} from 'undici'
+import {systemClock, type Clock} from '../canonical/index.js'
+import type {LoadedConfig, PipelockConfig} from '../config/index.js'
+import {isExempt, KillSwitchApi, KillSwitchController, type KillSwitchInputs} from '../killswitch/index.js'
+import {parseGoUrl, scanUrl} from '../scanner/index.js'
+import {AuditLog, type AuditWriter} from './audit-log.js'
+import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
+import {handleConnect, killSwitchConnectDeny, writeRawResponse} from './connect-handler.js'
+import {blockDecision, type DecisionBase, type ProxyCore} from './core.js'
+import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
+import {handleFetch, queryParam} from './fetch-handler.js'
+import {handleForward} from './forward-handler.js'
+import {HealthWatchdog} from './health.js'
+import {clientIpOf, resolveAgent, sessionKey} from './identity.js'
+import {ProxyMetrics} from './metrics.js'
+import type {ResponseInjectionScanner} from './response-scan.js'
+import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
+import {buildSnapshot, type ProxySnapshot} from './state.js'
+
+export interface ProxyServerOptions {
+  readonly loaded: LoadedConfig
+  readonly version: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly audit: readonly AuditWriter[]
+  readonly clock?: Clock
+  readonly responseScanner?: ResponseInjectionScanner | null
+  /** Extra decision consumers (flight recorder, capture) — they read the same Decision. */
+  readonly sinks?: readonly DecisionSink[]
+}
+
+export interface ListenAddresses {
+  readonly main: string
+  readonly api?: string
+  readonly metrics?: string
+}
+
+function killSwitchInputs(c: PipelockConfig): KillSwitchInputs {
+  return {enabled: c.kill_switch.enabled, sentinelFile: c.kill_switch.sentinel_file, message: c.kill_switch.message}
+}
+
+/** `host:port` → listen args; `:8890` means all interfaces. */
+export function splitListen(addr: string): {host: string | undefined; port: number} {
+  const i = addr.lastIndexOf(':')
+  const host = i <= 0 ? undefined : addr.slice(0, i).replace(/^\[|\]$/g, '')
+  return {host: host === '' ? undefined : host, port: Number(addr.slice(i + 1))}
+}
+
+function formatAddress(a: AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+}
+
+export class ProxyServer implements ProxyCore {
+  readonly version: string
+  readonly killSwitch: KillSwitchController
+  readonly metrics: ProxyMetrics
+  readonly audit: AuditLog
+  readonly sink: DecisionFanout
+  readonly upstream: Agent
+  readonly responseScanner: ResponseInjectionScanner | null
+  private snap: ProxySnapshot
+  private readonly clock: Clock
+  private readonly env: Readonly<Record<string, string | undefined>>
+  private readonly startedAt: number
+  private requestCounter = 0
+  private readonly tunnels = new Set<() => void>()
+  private readonly servers: http.Server[] = []
+  private readonly sockets = new Set<Socket>()
+  private readonly watchdog: HealthWatchdog | null
+  private readonly ksApi: KillSwitchApi
+  private pollTimer: NodeJS.Timeout | undefined
+  /** Whether an API token existed at start-up (gates the session admin API, §12). */
+  readonly startupApiToken: boolean
+
+  constructor(opts: ProxyServerOptions) {
+    this.version = opts.version
+    this.clock = opts.clock ?? systemClock
+    this.env = opts.env
+    this.startedAt = this.nowMs()
+    this.responseScanner = opts.responseScanner ?? null
+    this.snap = buildSnapshot(opts.loaded.config, opts.loaded.hash, opts.env, this.clock)
+    this.killSwitch = new KillSwitchController(killSwitchInputs(opts.loaded.config))
+    this.killSwitch.onActivate(() => {
+      // Live tunnels are torn down the moment the switch activates (§11.2).
+      for (const destroy of [...this.tunnels]) destroy()
+    })
+    const logging = opts.loaded.config.logging
+    this.audit = new AuditLog([...opts.audit], {includeAllowed: logging.include_allowed, includeBlocked: logging.include_blocked, now: () => new Date(Number(this.clock.nowNanos() / 1_000_000n))})
+    this.metrics = new ProxyMetrics(opts.version, this.startedAt, () => this.nowMs(), {
+      killSwitchSources: () => this.killSwitch.status().sources,
+      activeTunnels: () => this.tunnels.size,
+    })
+    this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
+    this.upstream = createSafeAgent({scanner: () => this.snap.scanner, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
+    this.startupApiToken = this.apiToken() !== ''
+    this.ksApi = new KillSwitchApi({
+      controller: this.killSwitch,
+      token: () => this.apiToken(),
+      nowMs: () => this.nowMs(),
+      onToggle: (active, ip) => {
+        this.audit.event('warn', 'kill_switch', `kill switch ${active ? 'ACTIVATED' : 'DEACTIVATED'} via API`, {client_ip: ip, source: 'api', active})
+      },
+    })
+    const hw = opts.loaded.config.health_watchdog
+    this.watchdog = hw.enabled
+      ? new HealthWatchdog({
+          intervalMs: hw.interval_seconds * 1000,
+          nowMs: () => this.nowMs(),
+          probe: () => scanUrl('ftp://wedge-probe.invalid/', {scanner: this.snap.scanner, resolver: async () => [], rateLimiter: this.snap.rateLimiter}),
+          hasConfig: () => this.snap !== undefined,
+          killSwitchWired: () => true,
+        })
+      : null
+  }
+
+  // ---- ProxyCore
+  snapshot(): ProxySnapshot {
+    return this.snap
+  }
+  nowMs(): number {
+    return Number(this.clock.nowNanos() / 1000n) / 1000
+  }
+  nextRequestId(): string {
+    return `req-${++this.requestCounter}`
+  }
+  async dial(host: string, port: number): Promise<Socket> {
+    return await dialValidated({scanner: () => this.snap.scanner}, host, port)
+  }
+  trackTunnel(destroy: () => void): () => void {
+    this.tunnels.add(destroy)
+    return () => this.tunnels.delete(destroy)
+  }
+  activeTunnels(): number {
+    return this.tunnels.size
+  }
+
+  /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */
+  apiToken(): string {
+    const e = this.env.PIPELOCK_KILLSWITCH_API_TOKEN
+    return e !== undefined && e !== '' ? e : this.snap.config.kill_switch.api_token
+  }
+
+  get config(): PipelockConfig {
+    return this.snap.config
+  }
+
+  /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
+  applyConfig(loaded: LoadedConfig): void {
+    this.snap = buildSnapshot(loaded.config, loaded.hash, this.env, this.clock)
+    this.killSwitch.updateInputs(killSwitchInputs(loaded.config))
+    const l = loaded.config.logging
+    this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(Number(this.clock.nowNanos() / 1_000_000n))})
+    this.audit.event('info', 'config_reload', 'config reloaded', {status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash})
+  }
+
+  // ---- listeners
+  async start(): Promise<ListenAddresses> {
+    const c = this.snap.config
+    const mainTimeoutsUnlimited = c.forward_proxy.enabled || c.websocket_proxy.enabled
+    const main = this.createServer((req, res) => this.route(req, res), true)
+    // §1.4: read 10 s, read-header 5 s, idle 120 s; write unlimited when tunnels/streams are on.
+    main.headersTimeout = 5_000
+    main.requestTimeout = mainTimeoutsUnlimited ? 0 : 10_000
+    main.keepAliveTimeout = 120_000
+    main.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket, head))
+    main.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.onUpgrade(req, socket))
+    const out: {main: string; api?: string; metrics?: string} = {main: await this.listen(main, c.fetch_proxy.listen)}
+    if (c.kill_switch.api_listen !== '') {
+      const api = this.createServer((req, res) => this.routeApi(req, res), false)
+      out.api = await this.listen(api, c.kill_switch.api_listen)
+    }
+    if (c.metrics_listen !== '') {
+      const m = this.createServer((req, res) => this.routeMetrics(req, res), false)
+      out.metrics = await this.listen(m, c.metrics_listen)
+    }
+    this.watchdog?.start()
+    // The sentinel file must tear down idle tunnels too, not only on the next read.
+    this.pollTimer = setInterval(() => this.killSwitch.poll(), 250)
+    this.pollTimer.unref()
+    return out
+  }
+
+  private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void, main: boolean): http.Server {
+    const server = http.createServer({maxHeaderSize: 16 * 1024}, (req, res) => {
+      try {
+        handler(req, res)
+      } catch {
+        if (!res.headersSent) sendTextError(res, 500, 'internal error')
+        else res.destroy()
+      }
+    })
+    // Malformed request line, oversized headers, bad framing: 400/431 and close; never a crash (§25.11).
+    server.on('clientError', (err: Error & {code?: string}, socket: Duplex) => {
+      if (!socket.writable || (err.code === 'ECONNRESET')) {
+        socket.destroy()
+        return
+      }
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
+      const status = tooLarge ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+      const text = tooLarge ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
+    })
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s)
+      s.on('close', () => this.sockets.delete(s))
+    })
+    this.servers.push(server)
+    void main
+    return server
+  }
+
+  private async listen(server: http.Server, addr: string): Promise<string> {
+    const {host, port} = splitListen(addr)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({host, port}, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    return formatAddress(server.address() as AddressInfo)
+  }
+
+  private base(req: IncomingMessage, transport: Transport, queryAgent?: string): DecisionBase {
+    const c = this.snap.config
+    const clientIp = clientIpOf(req.socket.remoteAddress)
+    const header = req.headers['x-pipelock-agent']
+    const agent = resolveAgent(
+      {defaultAgentIdentity: c.default_agent_identity, bindDefaultAgentIdentity: c.bind_default_agent_identity},
+      Array.isArray(header) ? header[0] : header,
+      queryAgent,
+    )
+    return {requestId: this.nextRequestId(), transport, method: req.method ?? '', agent, clientIp, sessionKey: sessionKey(agent, clientIp), startMs: this.nowMs()}
+  }
+
+  /** §11.2 gate; true when the request was denied (response already written). */
+  private gate(req: IncomingMessage, originForm: boolean, path: string, deny: (base: DecisionBase) => void, transport: Transport): boolean {
+    if (!this.killSwitch.poll().active) return false
+    const c = this.snap.config.kill_switch
+    const exempt = isExempt(
+      {method: req.method ?? '', originForm, path, clientIp: clientIpOf(req.socket.remoteAddress)},
+      {healthExempt: c.health_exempt, metricsExempt: c.metrics_exempt, apiExempt: c.api_exempt, apiOnMainListener: c.api_listen === '', allowlistIps: c.allowlist_ips},
+    )
+    if (exempt) return false
+    const b = this.base(req, transport)
+    this.sink.record(blockDecision(this, b, originForm ? path : (req.url ?? ''), {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: transport === 'forward' ? 403 : 503, enforced: true}))
+    deny(b)
+    return true
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const target = req.url ?? ''
+    const originForm = target.startsWith('/')
+    const q = target.indexOf('?')
+    const path = originForm ? (q < 0 ? target : target.slice(0, q)) : ''
+    const rawQuery = originForm && q >= 0 ? target.slice(q + 1) : ''
+    const absolute = !originForm && /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
+    const transport: Transport = absolute ? 'forward' : 'fetch'
+    const denied = this.gate(
+      req,
+      originForm,
+      path,
+      () => {
+        req.resume()
+        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', blockHeaders('kill_switch_active', 'kill_switch'))
+        else sendJson(res, 503, killSwitchBody(this.killSwitch.message))
+      },
+      transport,
+    )
+    if (denied) return
+    if (absolute) {
+      if (!this.snap.config.forward_proxy.enabled) {
+        req.resume()
+        sendTextError(res, 405, 'forward proxy not enabled')
+        return
+      }
+      let host = ''
+      try {
+        host = parseGoUrl(target).host
+      } catch {
+        host = ''
+      }
+      if (host === '') {
+        req.resume()
+        sendTextError(res, 400, 'invalid URL')
+        return
+      }
+      this.run(res, handleForward(this, req, res, this.base(req, 'forward'), target))
+      return
+    }
+    if (!originForm) {
+      req.resume()
+      sendTextError(res, 400, 'invalid request target')
+      return
+    }
+    switch (path) {
+      case '/fetch':
+        this.run(res, handleFetch(this, req, res, this.base(req, 'fetch', queryParam(rawQuery, 'agent')), rawQuery))
+        return
+      case '/health':
+        req.resume()
+        this.health(res)
+        return
+      case '/ws':
+        req.resume()
+        sendTextError(res, 404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
+        return
+      case '/metrics':
+      case '/stats':
+        req.resume()
+        if (this.snap.config.metrics_listen !== '') sendTextError(res, 404, '404 page not found')
+        else this.routeMetrics(req, res)
+        return
+    }
+    if (path.startsWith('/api/v1/killswitch') && this.snap.config.kill_switch.api_listen === '') {
+      if (this.ksApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
+    }
+    req.resume()
+    sendTextError(res, 404, '404 page not found')
+  }
+
+  private run(res: ServerResponse, p: Promise<void>): void {
+    p.catch(() => {
+      // A bug in a handler: fail closed with a generic error, never a crash or a stack trace.
+      if (!res.headersSent) sendTextError(res, 500, 'internal error')
+      else res.destroy()
+    })
+  }
+
+  private routeApi(req: IncomingMessage, res: ServerResponse): void {
+    // The separate API listener is never gated (§2).
+    const url = req.url ?? ''
+    const path = url.split('?')[0]!
+    if (!this.ksApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) {
+      req.resume()
+      sendTextError(res, 404, '404 page not found')
+    }
+  }
+
+  private routeMetrics(req: IncomingMessage, res: ServerResponse): void {
+    req.resume()
+    const path = (req.url ?? '').split('?')[0]
+    if (path === '/metrics') {
+      const body = this.metrics.prometheus()
+      res.writeHead(200, {'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body))})
+      res.end(body)
+    } else if (path === '/stats') sendJson(res, 200, this.metrics.stats())
+    else sendTextError(res, 404, '404 page not found')
+  }
+
+  healthBody(): {status: number; body: Record<string, unknown>} {
+    const c = this.snap.config
+    const subs = this.watchdog?.subsystems()
+    const healthy = subs === undefined || Object.values(subs).every(Boolean)
+    return {
+      status: healthy ? 200 : 503,
+      body: {
+        status: healthy ? 'healthy' : 'unhealthy',
+        version: this.version,
+        mode: c.mode,
+        uptime_seconds: (this.nowMs() - this.startedAt) / 1000,
+        dlp_patterns: c.dlp.patterns.length,
+        response_scan_enabled: c.response_scanning.enabled,
+        git_protection_enabled: c.git_protection.enabled,
+        rate_limit_enabled: true,
+        forward_proxy_enabled: c.forward_proxy.enabled,
+        websocket_proxy_enabled: c.websocket_proxy.enabled,
+        request_body_scan_enabled: c.request_body_scanning.enabled,
+        tls_interception_enabled: c.tls_interception.enabled,
+        kill_switch_active: this.killSwitch.isActive(),
+        ...(c.health_watchdog.expose_subsystems && subs ? {subsystems: subs} : {}),
+      },
+    }
+  }
+
+  private health(res: ServerResponse): void {
+    const h = this.healthBody()
+    sendJson(res, h.status, h.body)
+  }
+
+  private onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined)
+    const denied = this.gate(req, false, '', () => killSwitchConnectDeny(socket, this.killSwitch.message), 'connect')
+    if (denied) return
+    if (!this.snap.config.forward_proxy.enabled) {
+      writeRawResponse(socket, 405, 'Method Not Allowed', {'Content-Type': 'text/plain; charset=utf-8'}, 'CONNECT not supported\n')
+      return
+    }
+    handleConnect(this, req, socket, head, this.base(req, 'connect')).catch(() => socket.destroy())
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex): void {
+    socket.on('error', () => undefined)
+    // Upgrades go through the same gate (§25.11); the WebSocket proxy is not in this build.
+    const target = req.url ?? ''
+    const path = target.startsWith('/') ? target.split('?')[0]! : ''
+    const denied = this.gate(req, target.startsWith('/') && path !== '/ws', path, () => killSwitchConnectDeny(socket, this.killSwitch.message), 'websocket')
+    if (denied) return
+    writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders('not_enabled')}, 'WebSocket proxy not enabled\n')
+  }
+
+  /** Graceful shutdown: stop accepting, drain for up to `drainMs`, then cut what is left. */
+  async close(drainMs = 5000): Promise<void> {
+    this.watchdog?.stop()
+    if (this.pollTimer) clearInterval(this.pollTimer)
+    for (const destroy of [...this.tunnels]) destroy()
+    const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
+    for (const s of this.servers) s.closeIdleConnections()
+    const timer = setTimeout(() => {
+      for (const s of this.sockets) s.destroy()
+    }, drainMs)
+    await Promise.all(closing)
+    clearTimeout(timer)
+    await this.upstream.close().catch(() => undefined)
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * SSRF-safe dialing (§5.14): resolve the host ourselves, re-validate EVERY resolved address
+ * against the merged check set (configured `internal` ∪ the core floor — §24 #3 fixed), honour
+ * `trusted_domains` and `ssrf.ip_allowlist`, then connect to the first validated address. The
+ * connection goes to the IP we checked, so a DNS answer that changes between scan and dial
+ * (rebinding) cannot redirect it. TLS keeps the original name for SNI and verification.
+ */
+import {lookup} from 'node:dns/promises'
+import net from 'node:net'
+import {Agent, buildConnector} from 'undici'
+import {cidrContains, formatIp, matchesAnyDomain, parseIp, unmap, type UrlScanner} from '../scanner/index.js'
+
+export class DialBlockedError extends Error {
+  readonly code = 'PIPELOCK_DIAL_BLOCKED'
+}
+
+export type LookupAll = (host: string) => Promise<string[]>
+
+/** getaddrinfo with every address, bounded to 5 s (§5.12). */
+export async function systemLookupAll(host: string): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`DNS lookup for ${host} timed out`), {code: 'ETIMEOUT'})), 5000)
+  })
+  try {
+    const r = await Promise.race([lookup(host, {all: true, verbatim: true}), timeout])
+    return r.map((a) => a.address)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Strips IPv6 brackets the way Go's `Hostname()` reports hosts. */
+function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+}
+
+/**
+ * Resolves `host` and returns the address to connect to, or throws DialBlockedError naming the
+ * internal address (never anything from the URL beyond the host).
+ */
+export async function resolveValidated(scanner: UrlScanner, host: string, lookupAll: LookupAll): Promise<string> {
+  const h = bareHost(host).toLowerCase()
+  const literal = parseIp(h)
+  const addrs = literal !== null ? [h] : await lookupAll(h)
+  if (addrs.length === 0) throw new DialBlockedError(`DNS lookup for ${h} returned no addresses`)
+  const trusted = literal === null && matchesAnyDomain(h, scanner.settings.trustedDomains) !== null
+  if (!trusted) {
+    for (const a of addrs) {
+      const ip = parseIp(a)
+      if (ip === null) throw new DialBlockedError(`unparsable address for ${h}`)
+      const v = unmap(ip)
+      if (scanner.ipAllowlist.some((c) => cidrContains(c, v))) continue
+      if (scanner.checkSet.some((c) => cidrContains(c, v))) {
+        throw new DialBlockedError(`SSRF blocked at dial time: ${h} resolves to internal IP ${formatIp(v)}`)
+      }
+    }
+  }
+  const first = parseIp(addrs[0]!)
+  return first === null ? addrs[0]! : formatIp(unmap(first))
+}
+
+export interface SafeDialerOptions {
+  /** The scanner snapshot whose lists apply (taken per call, so reloads are honoured). */
+  readonly scanner: () => UrlScanner
+  readonly lookupAll?: LookupAll
+  readonly connectTimeoutMs?: number
+}
+
+/** Plain TCP to a validated address (CONNECT tunnels). */
+export async function dialValidated(opts: SafeDialerOptions, host: string, port: number): Promise<net.Socket> {
+  const ip = await resolveValidated(opts.scanner(), host, opts.lookupAll ?? systemLookupAll)
+  return await new Promise<net.Socket>((resolve, reject) => {
+    const sock = net.connect({host: ip, port})
+    const timer = setTimeout(() => sock.destroy(new Error('connect timeout')), opts.connectTimeoutMs ?? 10_000)
+    sock.once('connect', () => {
+      clearTimeout(timer)
+      sock.removeAllListeners('error')
+      resolve(sock)
+    })
+    sock.once('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+  })
+}
+
+/**
+ * An undici Agent whose every new connection goes through `resolveValidated`: connection pools
+ * per origin, keep-alive, and a dial that can only reach the address it validated.
+ */
+export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: number}): Agent {
+  const base = buildConnector({timeout: opts.connectTimeoutMs ?? 10_000})
+  const connect: buildConnector.connector = (options, callback) => {
+    resolveValidated(opts.scanner(), options.hostname, opts.lookupAll ?? systemLookupAll).then(
+      (ip) => {
+        const servername = options.servername ?? (net.isIP(bareHost(options.hostname)) ? undefined : bareHost(options.hostname))
+        base({...options, hostname: ip, ...(servername !== undefined ? {servername} : {})}, callback)
+      },
+      (err: Error) => callback(err, null),
+    )
+  }
+  return new Agent({
+    connect,
+    headersTimeout: opts.timeoutMs,
+    bodyTimeout: opts.timeoutMs,
+    keepAliveTimeout: 4_000,
+    connections: 256,
+  })
+}
+
