@@ -177,6 +177,15 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     assert.equal(r.stderr, "extracting receipts: badrec.jsonl: line 1: unmarshal existing receipt at seq 7: unmarshal receipt: receipt carries unknown signed field(s): ['oops']\n")
   })
 
+  test('an unparsable line after a chain break still aborts extraction (the whole file is read)', vopts, () => {
+    const broken = readFileSync(vectorPath('receipts', 'broken-chain.jsonl'), 'utf8')
+    put('late-garbage.jsonl', broken + 'not json\n')
+    const r = run('late-garbage.jsonl')
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /^extracting receipts: reading entries: late-garbage\.jsonl: line 6: parsing entry: /)
+  })
+
   test('no receipts', () => {
     put('empty.jsonl', '\n\n')
     const r = run('empty.jsonl')

@@ -25,7 +25,7 @@ const opts = skipWithoutVectors()
 
 async function chain(file: string, options: ChainOptions = {}) {
   const p = vectorPath('receipts', file)
-  return verifyChain(() => extractChainItems([p]), options)
+  return verifyChain(extractChainItems([p]), options)
 }
 
 describe('ActionReceipt v1 vectors (receipts.md §15)', opts, () => {

@@ -133,11 +133,21 @@ export function validateActionRecord(record: JsonObject): string | undefined {
   return undefined
 }
 
+/** What remains of §5.3 after the cheap checks: one Ed25519 verification. */
+export interface SignatureCheck {
+  publicKey: Buffer
+  /** SHA-256(GoJSON(action_record)): v1 signs the digest, not the JSON itself. */
+  digest: Buffer
+  signature: Buffer
+}
+
+export const SIGNATURE_VERIFICATION_FAILED = 'signature verification failed'
+
 /**
- * Verifies one receipt (§5.3 steps 1–9) against an optional pinned key (lowercase hex; empty or
- * undefined trusts the embedded signer_key). Returns the Go error text, or undefined when valid.
+ * §5.3 steps 1–8: everything except the Ed25519 operation. Returns the Go error text, or the
+ * inputs of the final verification so that it can run here or on another thread.
  */
-export function verifyActionReceipt(receipt: ActionReceipt, pinnedKey?: string): string | undefined {
+export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: string): string | SignatureCheck {
   if (receipt.version !== '1') return `unsupported receipt version ${receipt.version} (expected 1)`
   const invalid = validateActionRecord(receipt.record)
   if (invalid !== undefined) return `invalid action record: ${invalid}`
@@ -147,28 +157,36 @@ export function verifyActionReceipt(receipt: ActionReceipt, pinnedKey?: string):
   if (pinnedKey && receipt.signerKey !== pinnedKey) {
     return `signer_key ${receipt.signerKey} does not match expected key ${pinnedKey}`
   }
-  let pub: Buffer
+  let publicKey: Buffer
   try {
-    pub = decodeGoHex(receipt.signerKey)
+    publicKey = decodeGoHex(receipt.signerKey)
   } catch (e) {
     if (e instanceof HexError) return `decoding signer_key: ${e.message}`
     throw e
   }
-  if (pub.length !== 32) return `invalid signer_key length: got ${pub.length}, want 32`
+  if (publicKey.length !== 32) return `invalid signer_key length: got ${publicKey.length}, want 32`
   if (!receipt.signature.startsWith('ed25519:') || receipt.signature.length <= 8) {
     return 'invalid signature format: missing ed25519: prefix'
   }
-  let sig: Buffer
+  let signature: Buffer
   try {
-    sig = decodeGoHex(receipt.signature.slice(8))
+    signature = decodeGoHex(receipt.signature.slice(8))
   } catch (e) {
     if (e instanceof HexError) return `decoding signature: ${e.message}`
     throw e
   }
-  if (sig.length !== 64) return `invalid signature length: got ${sig.length}, want 64`
-  // v1 signs the SHA-256 digest of GoJSON(action_record), not the JSON itself.
-  if (!verifyBytes(pub, sha256(receipt.recordJson), sig)) return 'signature verification failed'
-  return undefined
+  if (signature.length !== 64) return `invalid signature length: got ${signature.length}, want 64`
+  return {publicKey, digest: sha256(receipt.recordJson), signature}
+}
+
+/**
+ * Verifies one receipt (§5.3 steps 1–9) against an optional pinned key (lowercase hex; empty or
+ * undefined trusts the embedded signer_key). Returns the Go error text, or undefined when valid.
+ */
+export function verifyActionReceipt(receipt: ActionReceipt, pinnedKey?: string): string | undefined {
+  const check = prepareActionReceiptCheck(receipt, pinnedKey)
+  if (typeof check === 'string') return check
+  return verifyBytes(check.publicKey, check.digest, check.signature) ? undefined : SIGNATURE_VERIFICATION_FAILED
 }
 
 /** GoJSON of the whole envelope (§5.1): what the receipt hash covers, `ext` included. */

@@ -1,5 +1,15 @@
 import {JsonNumber, type JsonObject} from '../canonical/index.js'
-import {actionReceiptHash, recordString, recordUint, verifyActionReceipt, type ActionReceipt} from './action-receipt.js'
+import {
+  actionReceiptHash,
+  prepareActionReceiptCheck,
+  recordString,
+  recordUint,
+  SIGNATURE_VERIFICATION_FAILED,
+  verifyActionReceipt,
+  type ActionReceipt,
+  type SignatureCheck,
+} from './action-receipt.js'
+import {AdaptiveSignatureChecks, type SignatureChecks} from './parallel-signatures.js'
 import type {RotationEndorsement} from './rotation-endorsement.js'
 import {sessionOpenGenesis} from './session-genesis.js'
 
@@ -137,8 +147,21 @@ export class ChainVerifier {
   private firstTime: string | undefined
   private lastTime: string | undefined
   private broken: ChainBreak | undefined
+  /** Index of the receipt the loop broke at, and whether it broke before its signature check. */
+  private brokenIndex = -1
+  private brokenBeforeCrypto = false
+  private readonly seqs = new Map<number, string>()
+  /** Set in deferred mode: the Ed25519 operation of the last pushed receipt, for the caller to run. */
+  pendingCheck: {index: number; check: SignatureCheck} | undefined
 
-  constructor(private readonly options: ChainOptions) {
+  /**
+   * `deferSignatures`: run every check except the Ed25519 operation itself, leaving it in
+   * `pendingCheck` after each push; `finish(failedIndex)` then merges the lowest failing index.
+   */
+  constructor(
+    private readonly options: ChainOptions,
+    private readonly deferSignatures = false,
+  ) {
     this.expectedKey = options.pinnedKey ? options.pinnedKey : undefined
   }
 
@@ -148,6 +171,7 @@ export class ChainVerifier {
   }
 
   push(item: ChainItem): boolean {
+    this.pendingCheck = undefined
     if (this.broken !== undefined) return false
     try {
       this.step(item)
@@ -156,13 +180,23 @@ export class ChainVerifier {
     } catch (e) {
       if (e instanceof ChainBreak) {
         this.broken = e
+        this.brokenIndex = this.i
         return false
       }
       throw e
     }
   }
 
-  finish(): ChainResult {
+  /** `failedSignature`: in deferred mode, the lowest index whose signature did not verify. */
+  finish(failedSignature?: number): ChainResult {
+    if (failedSignature !== undefined) {
+      // The earliest failure wins; at the same receipt, the order of §6.4 decides.
+      const loopFirst = this.broken !== undefined && (this.brokenIndex < failedSignature || (this.brokenIndex === failedSignature && this.brokenBeforeCrypto))
+      if (!loopFirst) {
+        const seq = this.seqs.get(failedSignature) ?? String(failedSignature)
+        return breakResult(new ChainBreak(`seq ${seq}: signature: ${SIGNATURE_VERIFICATION_FAILED}`, seq), failedSignature)
+      }
+    }
     if (this.broken !== undefined) return breakResult(this.broken, this.i)
     const supplied = this.options.endorsements?.length ?? 0
     if (this.used.size < supplied) {
@@ -189,6 +223,7 @@ export class ChainVerifier {
     if (!item.hasRecordObject) throw new ChainBreak(`seq ${i}: missing or invalid action_record`, String(i))
     const seq = recordUint(record, 'chain_seq')
     const at = seq.toString()
+    this.brokenBeforeCrypto = true
     const fail = (msg: string): never => {
       throw new ChainBreak(`seq ${at}: ${msg}`, at)
     }
@@ -209,8 +244,16 @@ export class ChainVerifier {
     }
 
     // 3. signature against the expected key
-    const sigErr = verifyActionReceipt(receipt, this.expectedKey)
-    if (sigErr !== undefined) fail(`signature: ${sigErr}`)
+    if (this.deferSignatures) {
+      const check = prepareActionReceiptCheck(receipt, this.expectedKey)
+      if (typeof check === 'string') fail(`signature: ${check}`)
+      this.pendingCheck = {index: i, check: check as SignatureCheck}
+      this.seqs.set(i, at)
+    } else {
+      const sigErr = verifyActionReceipt(receipt, this.expectedKey)
+      if (sigErr !== undefined) fail(`signature: ${sigErr}`)
+    }
+    this.brokenBeforeCrypto = false
 
     // 4. position inside the segment
     const want = BigInt(i - this.segmentStart)
@@ -340,17 +383,32 @@ function firstReceiptAnchor(record: JsonObject, prevField: string, seq: bigint):
 }
 
 /**
- * Verifies a chain from a re-openable source: a first pass runs the §6.4 pre-checks, a second
- * the loop. Both passes stream, so memory is constant in the number of receipts.
+ * Verifies a chain in one streaming pass (memory constant in the number of receipts). The
+ * reference extracts every receipt and runs the §6.4 pre-checks before the loop; the same
+ * verdict falls out of observing every item while the loop runs: the whole input is still
+ * read after a break (a later unparsable line aborts extraction, as there), and a pre-check
+ * failure is reported in preference to a loop failure.
  */
-export async function verifyChain(open: () => AsyncIterable<ChainItem>, options: ChainOptions = {}): Promise<ChainResult> {
+export async function verifyChain(
+  items: AsyncIterable<ChainItem>,
+  options: ChainOptions = {},
+  signatures: SignatureChecks = new AdaptiveSignatureChecks(),
+): Promise<ChainResult> {
   const pre = new ChainPrecheck(options)
-  for await (const item of open()) pre.observe(item)
-  const preFailure = pre.result()
-  if (preFailure !== undefined) return preFailure
-  const verifier = new ChainVerifier(options)
-  for await (const item of open()) {
-    if (!verifier.push(item)) break
+  const verifier = new ChainVerifier(options, true)
+  try {
+    for await (const item of items) {
+      pre.observe(item)
+      if (verifier.ok) {
+        verifier.push(item)
+        const pending = verifier.pendingCheck
+        if (pending !== undefined) await signatures.add(pending.index, pending.check)
+      }
+    }
+  } catch (e) {
+    await signatures.finish().catch(() => undefined) // stop the workers; the extraction error wins
+    throw e
   }
-  return verifier.finish()
+  const failed = await signatures.finish()
+  return pre.result() ?? verifier.finish(failed)
 }

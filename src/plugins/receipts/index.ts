@@ -12,10 +12,14 @@ export {
   recordUint,
   ReceiptParseError,
   ReceiptValidationError,
+  prepareActionReceiptCheck,
+  SIGNATURE_VERIFICATION_FAILED,
 } from './action-receipt.js'
-export type {ActionReceipt} from './action-receipt.js'
+export type {ActionReceipt, SignatureCheck} from './action-receipt.js'
 export {ACTION_RECORD, ACTION_TYPES} from './action-record-schema.js'
 export {verifyChain, ChainVerifier, ChainPrecheck} from './chain.js'
+export {AdaptiveSignatureChecks, InlineSignatureChecks, ParallelSignatureChecks} from './parallel-signatures.js'
+export type {SignatureChecks} from './parallel-signatures.js'
 export type {ChainItem, ChainOptions, ChainResult} from './chain.js'
 export {sessionOpenGenesis} from './session-genesis.js'
 export {

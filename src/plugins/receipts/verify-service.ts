@@ -268,7 +268,7 @@ async function verifyChainFiles(files: string[], label: string, req: VerifyRecei
   }
   const display = files.length === 1 && files[0] === label ? (f: string) => f : (f: string) => path.basename(f)
   try {
-    const result = await verifyChain(() => extractChainItems(files, display), {
+    const result = await verifyChain(extractChainItems(files, display), {
       pinnedKey: pinned,
       sessionId: req.session ?? 'proxy',
       endorsements,

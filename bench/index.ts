@@ -1,0 +1,38 @@
+import os from 'node:os'
+import {runVerifyBench} from './verify.js'
+
+// `npm run bench -- <name> [options]`: runs one benchmark (or all with no name) and prints a
+// results table. Benchmarks report ratios and rates measured in one run; they never assert.
+
+type Bench = (args: string[]) => Promise<Record<string, unknown>[]>
+
+const BENCHES: Record<string, {about: string; run: Bench}> = {
+  verify: {about: 'write a signed receipt chain and verify it with the CLI (--receipts N, --million)', run: runVerifyBench as unknown as Bench},
+}
+
+function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(no rows)\n'
+  const cols = Object.keys(rows[0] as object)
+  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 0)) : String(v))
+  const body = rows.map((r) => cols.map((c) => cell(r[c])))
+  const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => (b[i] as string).length)))
+  const line = (cells: string[]) => '| ' + cells.map((x, i) => x.padEnd(widths[i] as number)).join(' | ') + ' |'
+  return [line(cols), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n') + '\n'
+}
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2)
+  const names = name === undefined ? Object.keys(BENCHES) : [name]
+  for (const n of names) {
+    const b = BENCHES[n]
+    if (b === undefined) {
+      process.stderr.write(`unknown benchmark ${JSON.stringify(n)}; available:\n${Object.entries(BENCHES).map(([k, v]) => `  ${k}  ${v.about}`).join('\n')}\n`)
+      process.exitCode = 1
+      return
+    }
+    process.stdout.write(`\n## ${n}\n\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n\n`)
+    process.stdout.write(table(await b.run(args)))
+  }
+}
+
+await main()

@@ -1,0 +1,111 @@
+import {spawn} from 'node:child_process'
+import {createWriteStream, mkdtempSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {createHash} from 'node:crypto'
+import {fileURLToPath} from 'node:url'
+import {ReceiptChainBuilder, RecorderEntryChain} from '../src/plugins/receipts/index.js'
+import {keyPairFromSeed} from '../src/plugins/signing/index.js'
+import {formatGoTime, fromEpochNanos} from '../src/plugins/canonical/index.js'
+
+// `npm run bench -- verify [--receipts N] [--million]`: writes a signed flight-recorder chain of
+// N receipts to a temp dir, then verifies it end to end with the built CLI (a fresh process,
+// as an auditor runs it) and reports receipts/s and the verifier's peak RSS.
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+export interface VerifyBenchRow {
+  receipts: number
+  fileMiB: number
+  writeSeconds: number
+  verifySeconds: number
+  receiptsPerSecond: number
+  peakRssMiB: number
+  valid: boolean
+}
+
+async function writeChain(file: string, n: number): Promise<number> {
+  const key = keyPairFromSeed(createHash('sha256').update('pipelock-bench-verify-key').digest())
+  const builder = new ReceiptChainBuilder(key)
+  const entries = new RecorderEntryChain('proxy')
+  const out = createWriteStream(file)
+  const t0 = process.hrtime.bigint()
+  const base = 1_776_254_400_000_000_000n // 2026-04-15T12:00:00Z
+  let pending = ''
+  for (let i = 0; i < n; i++) {
+    const ts = formatGoTime(fromEpochNanos(base + BigInt(i) * 1_000_123n))
+    const receipt = builder.append({
+      action_id: `bench-${i}`,
+      action_type: i % 3 === 0 ? 'write' : 'read',
+      timestamp: ts,
+      principal: 'org:bench',
+      actor: 'agent:bench',
+      target: `https://api.example.com/v1/items/${i % 97}?page=${i % 13}`,
+      side_effect_class: i % 3 === 0 ? 'external_write' : 'external_read',
+      reversibility: i % 3 === 0 ? 'compensatable' : 'full',
+      policy_hash: 'sha256:' + 'ab'.repeat(32),
+      verdict: i % 17 === 0 ? 'block' : 'allow',
+      transport: 'forward',
+      method: i % 3 === 0 ? 'POST' : 'GET',
+    })
+    pending += entries.receiptEntry(receipt, ts).line + '\n'
+    if (pending.length > 1 << 20) {
+      if (!out.write(pending)) await new Promise((r) => out.once('drain', r))
+      pending = ''
+    }
+  }
+  out.write(pending)
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())))
+  void key
+  return Number(process.hrtime.bigint() - t0) / 1e9
+}
+
+// The child reports its own peak RSS on exit (KiB on Linux) through a marker line on stderr.
+const RSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nBENCH_MAXRSS_KIB="+process.resourceUsage().maxRSS+"\\n"))'
+
+async function verifyWithCli(file: string, key: string): Promise<{seconds: number; rssKiB: number; valid: boolean; stdout: string}> {
+  const t0 = process.hrtime.bigint()
+  const child = spawn(process.execPath, ['--import', RSS_HOOK, path.join(repoRoot, 'bin', 'run.js'), 'verify-receipt', file, '--key', key, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)))
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  const m = /BENCH_MAXRSS_KIB=(\d+)/.exec(stderr)
+  return {seconds, rssKiB: m ? Number(m[1]) : NaN, valid: code === 0, stdout}
+}
+
+export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRow[]> {
+  const sizes: number[] = []
+  const i = args.indexOf('--receipts')
+  sizes.push(i >= 0 ? Number(args[i + 1]) : 100_000)
+  if (args.includes('--million')) sizes.push(1_000_000)
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-bench-verify-'))
+  const rows: VerifyBenchRow[] = []
+  try {
+    const key = keyPairFromSeed(createHash('sha256').update('pipelock-bench-verify-key').digest()).publicKey.toString('hex')
+    for (const n of sizes) {
+      const file = path.join(dir, `chain-${n}.jsonl`)
+      process.stderr.write(`verify bench: writing ${n} signed receipts…\n`)
+      const writeSeconds = await writeChain(file, n)
+      process.stderr.write(`verify bench: verifying with the CLI…\n`)
+      const v = await verifyWithCli(file, key)
+      rows.push({
+        receipts: n,
+        fileMiB: statSync(file).size / 2 ** 20,
+        writeSeconds,
+        verifySeconds: v.seconds,
+        receiptsPerSecond: n / v.seconds,
+        peakRssMiB: v.rssKiB / 1024,
+        valid: v.valid,
+      })
+      rmSync(file)
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+  return rows
+}

@@ -1,0 +1,124 @@
+import {Worker} from 'node:worker_threads'
+import {verifyBytes} from '../signing/index.js'
+import type {SignatureCheck} from './action-receipt.js'
+
+// Ed25519 verification is half of the cost of verifying a chain. The chain verifier runs every
+// other check in order on the main thread and hands the signatures to a worker in batches; the
+// caller then learns the lowest index whose signature failed. Memory stays bounded: at most
+// `maxInFlight` batches are outstanding, and the producer awaits when that many are.
+
+const RECORD = 128
+
+export interface SignatureChecks {
+  /** Queues the check of item `index`. May await when too much work is outstanding. */
+  add(index: number, check: SignatureCheck): Promise<void> | void
+  /** Lowest failing index, or undefined when all queued signatures verified. */
+  finish(): Promise<number | undefined>
+}
+
+/** Verifies on the calling thread (small inputs, or where threads are not wanted). */
+export class InlineSignatureChecks implements SignatureChecks {
+  private failed: number | undefined
+
+  add(index: number, c: SignatureCheck): void {
+    if (this.failed === undefined && !verifyBytes(c.publicKey, c.digest, c.signature)) this.failed = index
+  }
+
+  async finish(): Promise<number | undefined> {
+    return this.failed
+  }
+}
+
+/**
+ * Inline for the first `threshold` signatures (a worker costs more than it saves on a short
+ * chain), then on a worker thread.
+ */
+export class AdaptiveSignatureChecks implements SignatureChecks {
+  private readonly inline = new InlineSignatureChecks()
+  private parallel: ParallelSignatureChecks | undefined
+  private count = 0
+
+  constructor(private readonly threshold = 4096) {}
+
+  add(index: number, c: SignatureCheck): Promise<void> | void {
+    if (this.count++ < this.threshold) return this.inline.add(index, c)
+    this.parallel ??= new ParallelSignatureChecks()
+    return this.parallel.add(index, c)
+  }
+
+  async finish(): Promise<number | undefined> {
+    const a = await this.inline.finish()
+    const b = this.parallel === undefined ? undefined : await this.parallel.finish()
+    return a ?? b
+  }
+}
+
+export class ParallelSignatureChecks implements SignatureChecks {
+  private readonly worker: Worker
+  private buffer = new Uint8Array(0)
+  private indexes: number[] = []
+  private nextId = 0
+  private readonly pending = new Map<number, number[]>()
+  private readonly waiters: (() => void)[] = []
+  private failed: number | undefined
+  private error: Error | undefined
+
+  constructor(
+    private readonly batchSize = 512,
+    private readonly maxInFlight = 8,
+  ) {
+    this.worker = new Worker(new URL('./signature-worker.js', import.meta.url))
+    this.worker.on('message', (m: {id: number; failed: number}) => {
+      const p = this.pending.get(m.id)
+      if (p === undefined) return
+      this.pending.delete(m.id)
+      if (m.failed >= 0) {
+        const idx = p[m.failed] as number
+        if (this.failed === undefined || idx < this.failed) this.failed = idx
+      }
+      this.waiters.shift()?.()
+    })
+    this.worker.on('error', (e) => {
+      this.error = e
+      for (const w of this.waiters.splice(0)) w()
+    })
+  }
+
+  async add(index: number, c: SignatureCheck): Promise<void> {
+    if (this.indexes.length === 0) this.buffer = new Uint8Array(this.batchSize * RECORD)
+    const o = this.indexes.length * RECORD
+    this.buffer.set(c.publicKey, o)
+    this.buffer.set(c.digest, o + 32)
+    this.buffer.set(c.signature, o + 64)
+    this.indexes.push(index)
+    if (this.indexes.length === this.batchSize) await this.flush()
+  }
+
+  private async flush(): Promise<void> {
+    if (this.indexes.length === 0) return
+    while (this.pending.size >= this.maxInFlight && this.error === undefined) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve))
+    }
+    if (this.error !== undefined) throw this.error
+    const id = this.nextId++
+    const indexes = this.indexes
+    const buffer = this.buffer.buffer as ArrayBuffer
+    this.indexes = []
+    this.buffer = new Uint8Array(0)
+    this.pending.set(id, indexes)
+    this.worker.postMessage({id, buffer, count: indexes.length}, [buffer])
+  }
+
+  async finish(): Promise<number | undefined> {
+    try {
+      await this.flush()
+      while (this.pending.size > 0 && this.error === undefined) {
+        await new Promise<void>((resolve) => this.waiters.push(resolve))
+      }
+      if (this.error !== undefined) throw this.error
+      return this.failed
+    } finally {
+      await this.worker.terminate()
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import {parentPort} from 'node:worker_threads'
+import {verifyBytes} from '../signing/index.js'
+
+// Worker side of ParallelSignatureChecks: verifies a batch of (public key, digest, signature)
+// triples packed 128 bytes each, and answers with the index of the first failure or -1.
+
+const RECORD = 128
+
+parentPort?.on('message', (msg: {id: number; buffer: ArrayBuffer; count: number}) => {
+  const bytes = new Uint8Array(msg.buffer)
+  let failed = -1
+  for (let i = 0; i < msg.count; i++) {
+    const o = i * RECORD
+    if (!verifyBytes(bytes.subarray(o, o + 32), bytes.subarray(o + 32, o + 64), bytes.subarray(o + 64, o + 128))) {
+      failed = i
+      break
+    }
+  }
+  parentPort?.postMessage({id: msg.id, failed})
+})
