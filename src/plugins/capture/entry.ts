@@ -184,11 +184,14 @@ export function decodeEntry(line: string): RecorderEntry {
   const rec = obj as Record<string, unknown>
   // Go binds keys case-insensitively; the last matching member wins.
   const keyOf = new Map<Field, string>()
-  for (const k of Object.keys(rec)) {
+  const keys = Object.keys(rec)
+  let exact = true
+  for (const k of keys) {
     const lower = k.toLowerCase()
     if (FIELD_SET.has(lower)) keyOf.set(lower as Field, k)
+    if (lower !== k || !FIELD_SET.has(k)) exact = false
   }
-  const raw = rawMembers(line)
+  const raw = (exact && writerLayout(line, rec, keys)) || rawMembers(line)
 
   let v = 0
   const vRaw = raw.get('v')
@@ -203,22 +206,16 @@ export function decodeEntry(line: string): RecorderEntry {
     seq = seqRaw
   }
   const tsText = str(rec, keyOf, 'ts')
-  let t: GoTime
-  try {
-    t = toUtc(parseGoTime(tsText))
-  } catch {
-    throw new EntryDecodeError(`ts: cannot parse ${JSON.stringify(tsText)} as RFC 3339`)
-  }
-  const ns = toEpochNanos(t)
+  const time = fastUtcTime(tsText) ?? slowTime(tsText)
   const detailKey = keyOf.get('detail')
   const detailRaw = raw.get('detail')
   const detail = detailKey === undefined ? undefined : rec[detailKey]
   return {
     v,
     seq,
-    ts: formatGoTime(t),
-    epochSeconds: Number(ns / 1_000_000_000n),
-    nanos: t.nanos,
+    ts: time.canonical,
+    epochSeconds: time.epochSeconds,
+    nanos: time.nanos,
     sessionId: str(rec, keyOf, 'session_id'),
     traceId: str(rec, keyOf, 'trace_id'),
     type: str(rec, keyOf, 'type'),
@@ -231,4 +228,73 @@ export function decodeEntry(line: string): RecorderEntry {
     prevHash: str(rec, keyOf, 'prev_hash'),
     hash: str(rec, keyOf, 'hash'),
   }
+}
+
+interface EntryTime {
+  canonical: string
+  epochSeconds: number
+  nanos: number
+}
+
+const UTC_TS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+// Fast path for what writers emit (UTC `Z`): plain number arithmetic instead of BigInt; the
+// slow path handles offsets and trailing fraction zeros.
+function fastUtcTime(ts: string): EntryTime | undefined {
+  const m = UTC_TS.exec(ts)
+  if (m === null) return undefined
+  const y = Number(m[1])
+  const mo = Number(m[2])
+  const d = Number(m[3])
+  const h = Number(m[4])
+  const mi = Number(m[5])
+  const sec = Number(m[6])
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+  if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && leap ? 29 : (MONTH_DAYS[mo - 1] as number)) || h > 23 || mi > 59 || sec > 59) return undefined
+  const frac = m[7]
+  if (frac !== undefined && frac.endsWith('0')) return undefined
+  const ms = Date.UTC(y, mo - 1, d, h, mi, sec)
+  if (y < 100) return undefined // Date.UTC maps years 0–99 to 1900+
+  return {canonical: ts, epochSeconds: ms / 1000, nanos: frac === undefined ? 0 : Number(frac.padEnd(9, '0'))}
+}
+
+function slowTime(ts: string): EntryTime {
+  let t: GoTime
+  try {
+    t = toUtc(parseGoTime(ts))
+  } catch {
+    throw new EntryDecodeError(`ts: cannot parse ${JSON.stringify(ts)} as RFC 3339`)
+  }
+  const ns = toEpochNanos(t)
+  return {canonical: formatGoTime(t), epochSeconds: Number(ns / 1_000_000_000n), nanos: t.nanos}
+}
+
+const WRITER_HEAD = /^\{"v":(-?\d+),"seq":(-?\d+),/
+const PLAIN = /^[0-9a-z]*$/
+
+/**
+ * Raw members without a full scan, for lines in the writer's own layout: exact lower-case
+ * field names only, ending `"detail":…,"prev_hash":"…","hash":"…"}` with a single `,"detail":`
+ * in the text. Anything else (duplicates, nested "detail" keys, whitespace, other order) falls
+ * back to the full scanner, so the fast path can never pick a different span than Go would.
+ */
+function writerLayout(line: string, rec: Record<string, unknown>, keys: string[]): Map<Field, string> | undefined {
+  const n = keys.length
+  if (n < 3 || keys[n - 3] !== 'detail' || keys[n - 2] !== 'prev_hash' || keys[n - 1] !== 'hash') return undefined
+  const prev = rec.prev_hash
+  const hash = rec.hash
+  if (typeof prev !== 'string' || typeof hash !== 'string' || !PLAIN.test(prev) || !PLAIN.test(hash)) return undefined
+  const tail = `,"prev_hash":"${prev}","hash":"${hash}"}`
+  if (!line.endsWith(tail)) return undefined
+  const at = line.indexOf(',"detail":')
+  if (at < 0 || at !== line.lastIndexOf(',"detail":')) return undefined
+  const head = WRITER_HEAD.exec(line)
+  // A duplicate `v`/`seq` later in the line would win in Go: the first ones must be the values.
+  if (head === null || Number(head[1]) !== rec.v || Number(head[2]) !== rec.seq) return undefined
+  const out = new Map<Field, string>()
+  out.set('v', head[1] as string)
+  out.set('seq', head[2] as string)
+  out.set('detail', line.slice(at + 10, line.length - tail.length))
+  return out
 }

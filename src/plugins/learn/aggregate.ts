@@ -80,6 +80,20 @@ function mergeSamples(into: SampleCounts, from: SampleCounts): void {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/
 
+function normalizeMethod(raw: string): string | undefined {
+  const m = goToUpper(goTrimSpace(raw))
+  return CONTROL.test(m) ? undefined : toByteString(m === '' ? 'UNKNOWN' : m)
+}
+
+function normalizeAction(raw: string): string | undefined {
+  const a = goToLower(goTrimSpace(raw))
+  return CONTROL.test(a) ? undefined : toByteString(a)
+}
+
+function normalizeClass(raw: string): string {
+  return goToLower(goTrimSpace(raw)) || 'unclassified'
+}
+
 /** Why a capture record did not become an event (it is then `malformed`, §5). */
 export type RejectReason = 'url' | 'path' | 'method'
 
@@ -118,32 +132,55 @@ export class Aggregator {
   }
 
   /** A decoded capture. Returns the reject reason when it is not an event. */
+  /** URL → (host, canonical path) or the reject reason; bounded so memory stays flat. */
+  private urlCache = new Map<string, [string, string] | RejectReason>()
+
+  private resolveUrl(raw: string): [string, string] | RejectReason {
+    let r = this.urlCache.get(raw)
+    if (r !== undefined) return r
+    const url = parseHttpUrl(raw)
+    if (url === undefined) r = 'url'
+    else {
+      try {
+        r = [goToLowerBytes(url.hostname), canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)]
+      } catch (e) {
+        if (!(e instanceof PathCanonicalError)) throw e
+        r = 'path'
+      }
+    }
+    if (this.urlCache.size >= 50_000) this.urlCache.clear()
+    this.urlCache.set(raw, r)
+    return r
+  }
+
+  private textCache = new Map<string, string | undefined>()
+
+  /** Small bounded memo: methods, actions and classes repeat on nearly every event. */
+  private normalized(raw: string, fn: (s: string) => string | undefined): string | undefined {
+    const key = fn.name + '\0' + raw
+    if (this.textCache.has(key)) return this.textCache.get(key)
+    const v = fn(raw)
+    if (this.textCache.size >= 10_000) this.textCache.clear()
+    this.textCache.set(key, v)
+    return v
+  }
+
   addCapture(entry: RecorderEntry, s: DecodedSummary): RejectReason | undefined {
-    const url = parseHttpUrl(s.url)
-    if (url === undefined) {
+    const resolved = this.resolveUrl(s.url)
+    if (typeof resolved === 'string') {
       this.malformed++
-      return 'url'
+      return resolved
     }
-    let path: string
-    try {
-      path = canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)
-    } catch (e) {
-      if (!(e instanceof PathCanonicalError)) throw e
-      this.malformed++
-      return 'path'
-    }
-    const methodText = goToUpper(goTrimSpace(s.method))
-    const actionText = goToLower(goTrimSpace(s.effectiveAction))
+    const [host, path] = resolved
+    const method = this.normalized(s.method, normalizeMethod)
+    const action = this.normalized(s.effectiveAction, normalizeAction)
     // Not in the reference: a line break or control character in a method or action could not
     // be written into the signed YAML, so such a record is malformed instead of failing compile.
-    if (CONTROL.test(methodText) || CONTROL.test(actionText)) {
+    if (method === undefined || action === undefined) {
       this.malformed++
       return 'method'
     }
-    const host = goToLowerBytes(url.hostname)
-    const method = toByteString(methodText === '' ? 'UNKNOWN' : methodText)
-    const action = toByteString(actionText)
-    const cls = goToLower(goTrimSpace(s.actionClass)) || 'unclassified'
+    const cls = this.normalized(s.actionClass, normalizeClass) as string
 
     let sid = this.sessionIds.get(entry.sessionId)
     if (sid === undefined) {

@@ -1,0 +1,81 @@
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {generateCorpus} from './corpus-generator.js'
+
+// `npm run bench -- compile [--events N] [--sessions N] [--keep DIR]`: generates a seeded
+// multi-session capture corpus (default 1,000,000 events) with the real capture writer, then
+// compiles it in a child process and reports events/s and the child's peak RSS.
+// Targets (issue): ≥ 50,000 events/s and peak RSS < 512 MB; the engine streams its input.
+
+export interface CompileBenchOptions {
+  events?: number
+  sessions?: number
+  dir?: string
+}
+
+function parseArgs(args: readonly string[]): CompileBenchOptions {
+  const o: CompileBenchOptions = {}
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i + 1]
+    if (args[i] === '--events' && v) (o.events = Number(v)), i++
+    else if (args[i] === '--sessions' && v) (o.sessions = Number(v)), i++
+    else if (args[i] === '--keep' && v) (o.dir = v), i++
+  }
+  return o
+}
+
+const API = 'https://api.example.com'
+
+export async function runCompileBench(opts: CompileBenchOptions | readonly string[] = {}): Promise<Record<string, unknown>[]> {
+  const o = Array.isArray(opts) ? parseArgs(opts as readonly string[]) : (opts as CompileBenchOptions)
+  const events = o.events ?? 1_000_000
+  const sessions = o.sessions ?? 64
+  const dir = o.dir ?? mkdtempSync(path.join(tmpdir(), 'pipelock-bench-compile-'))
+  try {
+    const g0 = process.hrtime.bigint()
+    generateCorpus(dir, {
+      seed: 42,
+      agent: 'bench-agent',
+      sessions,
+      events,
+      start: '2026-05-01T00:00:00Z',
+      spanSeconds: 24 * 3600,
+      shape: {
+        routes: [
+          {method: 'GET', url: `${API}/v1/users/{id}`, weight: 40, ids: 5000},
+          {method: 'PATCH', url: `${API}/v1/users/{id}`, weight: 5, ids: 5000},
+          {method: 'GET', url: `${API}/v1/users/me`, weight: 10},
+          {method: 'GET', url: `${API}/v1/orgs/{id}/repos`, weight: 15, ids: 200},
+          {method: 'POST', url: `${API}/v1/orgs/{id}/repos`, weight: 3, ids: 200, action: 'warn'},
+          {method: 'GET', url: 'https://cdn.example.net/assets/app.js', weight: 15, surface: 'response'},
+          {method: 'POST', url: 'https://paste.example.org/upload', weight: 1, action: 'block', surface: 'dlp'},
+          {method: 'GET', url: 'https://docs.example.com/guide', weight: 11},
+        ],
+      },
+    })
+    const genSeconds = Number(process.hrtime.bigint() - g0) / 1e9
+    const child = fileURLToPath(new URL('./compile-child.js', import.meta.url))
+    const r = spawnSync(process.execPath, [child, dir, 'bench-agent'], {encoding: 'utf8', maxBuffer: 1 << 20})
+    if (r.status !== 0) throw new Error(`compile child failed: ${r.stderr}`)
+    const res = JSON.parse(r.stdout) as {files: number; lines: number; events: number; rules: number; seconds: number; cpuSeconds: number; maxRssKiB: number}
+    const row = {
+      events: res.events,
+      lines: res.lines,
+      files: res.files,
+      rules: res.rules,
+      generate_s: Number(genSeconds.toFixed(1)),
+      compile_s: Number(res.seconds.toFixed(2)),
+      events_per_s: Math.round(res.events / res.seconds),
+      // CPU time is the steadier figure on a shared machine.
+      events_per_cpu_s: Math.round(res.events / res.cpuSeconds),
+      peak_rss_mb: Math.round(res.maxRssKiB / 1024),
+    }
+    process.stderr.write(`compile: ${row.events_per_s} events/s (${row.events_per_cpu_s} per CPU second), peak RSS ${row.peak_rss_mb} MB (${row.events} events, ${row.rules} rules)\n`)
+    return [row]
+  } finally {
+    if (o.dir === undefined) rmSync(dir, {recursive: true, force: true})
+  }
+}
