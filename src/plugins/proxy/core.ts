@@ -50,6 +50,8 @@ export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | nul
     const hostHasSecret = host !== '' && scanTextForDlp(snap.scanner.dlp, host).matches.length > 0
     return redactUrl(raw, hostHasSecret)
   }
+  // A URL that was never scanned (bad scheme, unparsable) is echoed only if DLP finds nothing in it.
+  if (layer === 'unscanned' && scanTextForDlp(snap.scanner.dlp, raw).matches.length > 0) return redactUrl(raw, true)
   return displayUrl(raw)
 }
 

@@ -69,7 +69,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   }
   const shown = displayUrl(target)
   if (scheme !== 'http' && scheme !== 'https') {
-    sendJson(res, 400, {url: safeTarget(snap, target, 'dlp'), error: 'invalid URL: must be http or https', blocked: false})
+    sendJson(res, 400, {url: safeTarget(snap, target, 'unscanned'), error: 'invalid URL: must be http or https', blocked: false})
     return
   }
   const agentField = b.agent === 'anonymous' ? {} : {agent: b.agent}
