@@ -9,15 +9,9 @@ import {compileAuditLine, describeBuild, parseGoDuration, runFixtureCompile, run
 
 export default class LearnCompile extends BaseCommand {
   static override summary = 'Compile captured traffic into a signed candidate contract'
-  static override description = `Reads the hash-chained capture files of one agent (from --input, or discovered under
-learn.capture_dir), verifies every chain, aggregates the HTTP(S) events into per-host, per-path,
-per-method and per-action rules with Wilson lower-bound confidence, and writes three files
-atomically: the signed candidate contract (YAML), its signed compile manifest (JSON) and a review
-(markdown). Nothing is written when any input fails verification.
+  static override description = `Reads the hash-chained capture files of one agent (from --input, or discovered under learn.capture_dir), verifies every chain, aggregates the HTTP(S) events into per-host, per-path, per-method and per-action rules with Wilson lower-bound confidence, and writes three files atomically: the signed candidate contract (YAML), its signed compile manifest (JSON) and a review (markdown). Nothing is written when any input fails verification.
 
-Deterministic fixture form (reproducible builds, conformance):
-  pipelock learn compile --fixture FIXTURE.json --input CORPUS.jsonl --out-dir DIR
-writes DIR/contract.yaml, DIR/contract.manifest.json and DIR/review.md.`
+Deterministic fixture form (reproducible builds, conformance): pipelock learn compile --fixture FIXTURE.json --input CORPUS.jsonl --out-dir DIR writes DIR/contract.yaml, DIR/contract.manifest.json and DIR/review.md.`
 
   static override examples = [
     '<%= config.bin %> learn compile --agent my-agent --input "/var/lib/pipelock/capture/my-agent/*.jsonl" --deterministic --output /tmp/my-agent.candidate.yaml',

@@ -5,11 +5,7 @@ import {runLearnReview, type ReviewResult} from '../../plugins/learn/index.js'
 
 export default class LearnReview extends BaseCommand {
   static override summary = 'Render the review of a candidate contract (markdown or a self-contained HTML page)'
-  static override description = `Loads the candidate strictly (anchors, aliases, tags, duplicate and unknown keys are refused)
-and renders the review from the contract alone: lifecycle and confidence counts, capture fidelity,
-thin-sample badges and opportunity health (against the contract's own confidence floors). The
-action-class histogram and tail coverage live only in the review written by learn compile.
-The signature is not verified here. Output goes to stdout, or atomically to --out.`
+  static override description = `Loads the candidate strictly (anchors, aliases, tags, duplicate and unknown keys are refused) and renders the review from the contract alone: lifecycle and confidence counts, capture fidelity, thin-sample badges and opportunity health (against the contract's own confidence floors). The action-class histogram and tail coverage live only in the review written by learn compile. The signature is not verified here. Output goes to stdout, or atomically to --out.`
 
   static override examples = [
     '<%= config.bin %> learn review /tmp/my-agent.candidate.yaml',
