@@ -232,3 +232,34 @@ export function signActionReceipt(record: JsonValue, keyPair: Ed25519KeyPair): A
     signerKey: keyPair.publicKey.toString('hex'),
   }
 }
+
+export interface ReceiptVerification {
+  valid: boolean
+  /** Go error text when invalid (`unmarshal receipt: …` for input that does not parse). */
+  error?: string
+  receipt?: ActionReceipt
+  /** Receipt hash (§5.4) when the receipt parsed. */
+  receiptHash?: string
+}
+
+/**
+ * Verifies one ActionReceipt v1 given as JSON text or already parsed, optionally against a
+ * pinned key (lowercase hex). Never throws on bad input.
+ */
+export function verifyReceipt(input: string | ActionReceipt, options: {key?: string} = {}): ReceiptVerification {
+  let receipt: ActionReceipt
+  if (typeof input === 'string') {
+    try {
+      receipt = parseActionReceiptText(input)
+    } catch (e) {
+      if (e instanceof ReceiptParseError) return {valid: false, error: e.message}
+      throw e
+    }
+  } else {
+    receipt = input
+  }
+  const error = verifyActionReceipt(receipt, options.key)
+  const result: ReceiptVerification = {valid: error === undefined, receipt, receiptHash: actionReceiptHash(receipt)}
+  if (error !== undefined) result.error = error
+  return result
+}

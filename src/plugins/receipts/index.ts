@@ -4,6 +4,7 @@ export {
   parseActionReceiptText,
   parseActionReceiptTree,
   verifyActionReceipt,
+  verifyReceipt,
   validateActionRecord,
   signActionReceipt,
   encodeActionReceipt,
@@ -15,7 +16,7 @@ export {
   prepareActionReceiptCheck,
   SIGNATURE_VERIFICATION_FAILED,
 } from './action-receipt.js'
-export type {ActionReceipt, SignatureCheck} from './action-receipt.js'
+export type {ActionReceipt, SignatureCheck, ReceiptVerification} from './action-receipt.js'
 export {ACTION_RECORD, ACTION_TYPES} from './action-record-schema.js'
 export {verifyChain, ChainVerifier, ChainPrecheck} from './chain.js'
 export {AdaptiveSignatureChecks, InlineSignatureChecks, ParallelSignatureChecks} from './parallel-signatures.js'
@@ -40,3 +41,4 @@ export {ReceiptChainBuilder} from './chain-builder.js'
 export type {RunIdentity, ControlFields, RecordFields} from './chain-builder.js'
 export {RecorderEntryChain} from './recorder-writer.js'
 export type {EntryInput} from './recorder-writer.js'
+export * from './evidence/index.js'

@@ -6,6 +6,7 @@ import {
   parseActionReceiptText,
   signActionReceipt,
   verifyActionReceipt,
+  verifyReceipt,
   ReceiptValidationError,
 } from '../../../src/plugins/receipts/index.js'
 import {fromPlain} from '../../../src/plugins/canonical/index.js'
@@ -115,5 +116,17 @@ describe('signActionReceipt', () => {
     const r = signed({contract_generation: fromPlain(18446744073709551615n)})
     assert.match(r.recordJson, /"contract_generation":18446744073709551615/)
     assert.equal(verifyActionReceipt(parseActionReceiptText(encodeActionReceipt(r))), undefined)
+  })
+})
+
+describe('verifyReceipt (public API)', () => {
+  test('valid, pinned mismatch, and unparsable input never throw', () => {
+    const text = textOf()
+    assert.deepEqual(
+      {...verifyReceipt(text, {key: K1}), receipt: undefined},
+      {valid: true, receipt: undefined, receiptHash: actionReceiptHash(parseActionReceiptText(text))},
+    )
+    assert.match(verifyReceipt(text, {key: 'ab'.repeat(32)}).error ?? '', /does not match expected key/)
+    assert.deepEqual(verifyReceipt('{"version":'), {valid: false, error: 'unmarshal receipt: unexpected end of JSON input at line 1, column 12'})
   })
 })
