@@ -104,7 +104,6 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     })
     reloader.on('rejected', (r) => opts.stderr(r.message))
     reloader.on('warning', (line) => opts.stderr(line))
-    await reloader.start()
   }
 
   let resolveDone: (code: number) => void = () => undefined
@@ -134,5 +133,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   process.on('SIGTERM', onStop)
   process.on('SIGHUP', onHup)
   process.on('SIGUSR1', onUsr1)
+  // The file watcher starts after the signal handlers: SIGHUP reloads work even while it warms up.
+  reloader?.start().catch((err: Error) => opts.stderr(`WARNING: config watcher: ${err.message}`))
   return {server, addresses, done, stop}
 }

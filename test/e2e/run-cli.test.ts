@@ -1,0 +1,122 @@
+/**
+ * `pipelock run` as a CLI: refusals (unimplemented features, bad config, unsupported flags), the
+ * exact banner, signals (SIGUSR1 kill switch, SIGHUP reload, SIGTERM shutdown) and the audit
+ * log's startup/shutdown events.
+ */
+import assert from 'node:assert/strict'
+import {readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {runCli} from '../helpers/cli.js'
+import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, type Upstream} from './proxy-harness.js'
+
+describe('pipelock run: refusals', {timeout: 30_000}, () => {
+  it('refuses to start when the config enables features this version does not implement', () => {
+    // The built-in defaults enable response scanning, body scanning, seed phrases and media policy.
+    const r = runCli(['run', '--listen', '127.0.0.1:0'])
+    assert.equal(r.status, 1)
+    assert.ok(
+      r.stderr.includes(
+        'config enables features this version does not implement: response_scanning, response_scanning.sse_streaming, ' +
+          'request_body_scanning, request_body_scanning.scan_headers, seed_phrase_detection, media_policy; refusing to start\n',
+      ),
+      r.stderr,
+    )
+  })
+
+  it('names the file and line of an unknown key and exits 2', () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'bad.yaml')
+    writeFileSync(file, 'forward_proxy:\n  enabld: true\n')
+    const r = runCli(['run', '--config', file])
+    assert.equal(r.status, 2)
+    assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld"\n`), r.stderr)
+  })
+
+  it('refuses flags for transports this version does not have', () => {
+    const r = runCli(['run', '--reverse-proxy'])
+    assert.equal(r.status, 1)
+    assert.ok(r.stderr.includes('--reverse-proxy is not supported by this version of pipelock run; refusing to start\n'), r.stderr)
+  })
+
+  it('rejects an invalid --listen override', () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'ok.yaml')
+    writeFileSync(file, baseConfig())
+    const r = runCli(['run', '--config', file, '--listen', 'not-an-address'])
+    assert.notEqual(r.status, 0)
+    assert.match(r.stderr, /listen/)
+  })
+
+  it('--help shows a runnable example', () => {
+    const r = runCli(['run', '--help'])
+    assert.equal(r.status, 0)
+    assert.match(r.stdout, /\$ pipelock run --config pipelock\.yaml/)
+  })
+})
+
+describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
+  let up: Upstream
+  before(async () => {
+    up = await startHttpUpstream()
+  })
+  after(async () => {
+    await up?.close()
+  })
+
+  it('prints the banner, toggles the kill switch on SIGUSR1, reloads on SIGHUP and stops on SIGTERM', async () => {
+    const dir = tempDir()
+    const cfgText = baseConfig('ssrf:\n  ip_allowlist: ["127.0.0.1/32"]')
+    const proxy = await startProxy(cfgText, {dir, args: ['--', 'my-agent', '--flag']})
+    try {
+      const cfg = path.join(dir, 'pipelock.yaml')
+      await until(async () => proxy.stderr().includes('PIPELOCK_FETCH_URL'), 2000)
+      const banner = proxy.stderr().split('\n')
+      const start = banner.findIndex((l) => l.startsWith('Pipelock '))
+      assert.deepEqual(banner.slice(start + 1, start + 14), [
+        '  Mode:   balanced',
+        `  Listen: ${proxy.addr}`,
+        `  Fetch:  http://${proxy.addr}/fetch?url=<url>`,
+        `  Health: http://${proxy.addr}/health`,
+        `  Stats:  http://${proxy.addr}/stats`,
+        '  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)',
+        `  Config: ${cfg} (hot-reload enabled, SIGHUP to reload)`,
+        '  Agent:  [my-agent --flag]',
+        '',
+        'Note: agent process launching is not yet implemented (Phase 2).',
+        'The fetch proxy is running — configure your agent to use:',
+        `  PIPELOCK_FETCH_URL=http://${proxy.addr}/fetch`,
+        '',
+      ])
+      const startup = JSON.parse(proxy.stdout().split('\n')[0]!)
+      assert.equal(startup.event, 'startup')
+      assert.equal(startup.listen, proxy.addr)
+      assert.match(startup.config_hash, /^sha256:[0-9a-f]{64}$/)
+
+      const url = `http://127.0.0.1:${up.port}/kib`
+      assert.equal((await rawHttp(proxy.port, {path: url})).status, 200)
+      proxy.proc.kill('SIGUSR1')
+      assert.ok(await until(async () => (await rawHttp(proxy.port, {path: url})).status === 403, 2000))
+      assert.match(proxy.stderr(), /pipelock: kill switch ACTIVATED via SIGUSR1\n/)
+      proxy.proc.kill('SIGUSR1')
+      assert.ok(await until(async () => (await rawHttp(proxy.port, {path: url})).status === 200, 2000))
+      assert.match(proxy.stderr(), /pipelock: kill switch DEACTIVATED via SIGUSR1\n/)
+
+      // Reload: add the upstream's IP to the blocklist, then SIGHUP.
+      writeFileSync(cfg, readFileSync(cfg, 'utf8') + 'fetch_proxy:\n  monitoring:\n    blocklist: ["127.0.0.1"]\n')
+      proxy.proc.kill('SIGHUP')
+      assert.ok(await until(async () => (await rawHttp(proxy.port, {path: url})).headers['x-pipelock-block-reason'] === 'domain_blocklist', 3000))
+      assert.match(proxy.stdout(), /"event":"config_reload"[^\n]*"status":"success"/)
+      // A broken file keeps the running config.
+      writeFileSync(cfg, 'not: [valid\n')
+      proxy.proc.kill('SIGHUP')
+      assert.ok(await until(async () => proxy.stderr().includes('pipelock: config reload failed:'), 3000), proxy.stderr())
+      assert.equal((await rawHttp(proxy.port, {path: url})).headers['x-pipelock-block-reason'], 'domain_blocklist')
+    } finally {
+      const code = await proxy.stop()
+      assert.equal(code, 0)
+    }
+    assert.ok(proxy.stderr().endsWith('\nPipelock stopped.\n'), proxy.stderr().slice(-60))
+    assert.match(proxy.stdout(), /"event":"shutdown"/)
+  })
+})
