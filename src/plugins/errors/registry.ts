@@ -51,6 +51,14 @@ export const ERROR_REGISTRY = {
   COMPILE_FAILED: {exit: 1, summary: 'learn compile could not build or sign the contract'},
   CONTRACT_INVALID: {exit: 1, summary: 'a contract or compile manifest fails strict loading or validation'},
   CONTRACT_SIGNATURE_INVALID: {exit: 1, summary: 'a contract or compile manifest signature does not verify'},
+  // --- learn lifecycle: shadow, ratify, forget, split, pin; the contract evaluator
+  CANDIDATE_INVALID: {exit: 1, summary: 'a candidate contract file is unusable (path, YAML, envelope, no rules)'},
+  RULE_NOT_FOUND: {exit: 1, summary: 'a rule id or collapsed segment named on the command line is not in the candidate'},
+  LOW_CONFIDENCE_REFUSED: {exit: 1, summary: 'ratify refused low-confidence rules without --accept-low-confidence'},
+  RATIFY_DECISION_INVALID: {exit: 1, summary: 'an interactive ratify answer is not e, c or r, or every rule was rejected'},
+  SEGMENT_INVALID: {exit: 1, summary: 'a path segment literal for split or pin is empty or has forbidden characters'},
+  SHADOW_INPUT_INVALID: {exit: 1, summary: 'learn shadow or diff refused its inputs (flags, sessions, reports)'},
+  CONTRACT_EVALUATION_FAILED: {exit: 1, summary: 'the contract evaluator could not decide (invalid mode, lifecycle or request)'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 
