@@ -71,6 +71,8 @@ export interface ReadOptions {
   onEntry: (entry: RecorderEntry, source: EntrySource) => void
   /** Called once per file after its last line, with its input ref. */
   onFile?: (ref: CaptureFileRef) => void
+  /** Read size (default 1 MiB); tests use tiny chunks to exercise line and UTF-8 splits. */
+  chunkSize?: number
 }
 
 /**
@@ -90,13 +92,10 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
     let pending: Buffer[] = []
     let pendingLen = 0
 
-    const handleLine = (buf: Buffer): void => {
+    const handleLine = (line: string): void => {
       lineNo++
-      let end = buf.length
-      if (end > 0 && buf[end - 1] === 0x0d) end--
-      if (end === 0) return
-      const text = buf.toString('utf8', 0, end)
-      if (text.trim() === '') return
+      const text = line.endsWith('\r') ? line.slice(0, -1) : line
+      if (text.length === 0 || (text.charCodeAt(0) !== 0x7b && text.trim() === '')) return
       let entry: RecorderEntry
       try {
         entry = decodeEntry(text)
@@ -119,32 +118,42 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
       options.onEntry(entry, {file: input.name, line: lineNo})
     }
 
+    // Whole lines of a chunk are decoded to text in one go (cheaper than one decode per line);
+    // the unterminated tail is carried as bytes so a UTF-8 sequence is never split.
     const consume = (chunk: Buffer): void => {
       digest.update(chunk)
       total += chunk.length
       lastByte = chunk[chunk.length - 1] as number
-      let start = 0
-      for (;;) {
-        const nl = chunk.indexOf(0x0a, start)
-        if (nl < 0) break
-        newlines++
-        const piece = chunk.subarray(start, nl)
-        if (pendingLen > 0) {
-          pending.push(piece)
-          const whole = Buffer.concat(pending, pendingLen + piece.length)
-          pending = []
-          pendingLen = 0
-          handleLine(whole)
-        } else handleLine(piece)
-        start = nl + 1
-      }
-      if (start < chunk.length) {
-        const rest = chunk.subarray(start)
-        pendingLen += rest.length
+      const lastNl = chunk.lastIndexOf(0x0a)
+      if (lastNl < 0) {
+        pendingLen += chunk.length
         if (pendingLen > MAX_LINE_BYTES) {
           throw new PipelockError('LINE_TOO_LONG', `line longer than ${MAX_LINE_BYTES} bytes`, {location: {file: input.name, line: lineNo + 1}})
         }
-        // copy: the stream may reuse its buffer
+        pending.push(Buffer.from(chunk)) // copy: the stream may reuse its buffer
+        return
+      }
+      let text: string
+      if (pendingLen > 0) {
+        pending.push(chunk.subarray(0, lastNl + 1))
+        text = Buffer.concat(pending).toString('utf8')
+        pending = []
+        pendingLen = 0
+      } else text = chunk.toString('utf8', 0, lastNl + 1)
+      let start = 0
+      for (;;) {
+        const nl = text.indexOf('\n', start)
+        if (nl < 0) break
+        newlines++
+        handleLine(text.slice(start, nl))
+        start = nl + 1
+      }
+      if (lastNl + 1 < chunk.length) {
+        const rest = chunk.subarray(lastNl + 1)
+        pendingLen = rest.length
+        if (pendingLen > MAX_LINE_BYTES) {
+          throw new PipelockError('LINE_TOO_LONG', `line longer than ${MAX_LINE_BYTES} bytes`, {location: {file: input.name, line: lineNo + 1}})
+        }
         pending.push(Buffer.from(rest))
       }
     }
@@ -152,7 +161,7 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
     if (input.bytes !== undefined) {
       if (input.bytes.length > 0) consume(Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength))
     } else {
-      const stream = createReadStream(input.path ?? input.name, {highWaterMark: 1 << 20})
+      const stream = createReadStream(input.path ?? input.name, {highWaterMark: options.chunkSize ?? 1 << 20})
       try {
         for await (const chunk of stream) consume(chunk as Buffer)
       } catch (e) {
@@ -164,7 +173,7 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
         })
       }
     }
-    if (pendingLen > 0) handleLine(Buffer.concat(pending, pendingLen))
+    if (pendingLen > 0) handleLine(Buffer.concat(pending, pendingLen).toString('utf8'))
     options.onFile?.({
       path: input.name,
       sha256: 'sha256:' + digest.digest('hex'),

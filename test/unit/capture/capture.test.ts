@@ -194,3 +194,26 @@ test('discovery: agent dir and agent|… siblings; poisoned sibling skipped; cap
     rmSync(dir, {recursive: true, force: true})
   }
 })
+
+test('reader: tiny chunks, CRLF, UTF-8 split across reads and a missing final newline read the same', async () => {
+  const dir = tmp()
+  try {
+    const w = openCaptureWriter(dir, {clock: CLOCK, checkpointEvery: 100})
+    for (let i = 0; i < 4; i++) w.append({sessionId: 's', transport: 'forward', detail: summary(`https://a.example/caf\u00e9/${i}/\u{1f600}`)})
+    w.close()
+    const file = path.join(dir, 's', 'evidence-s-0.jsonl')
+    const crlf = path.join(dir, 'crlf.jsonl')
+    writeFileSync(crlf, readFileSync(file, 'utf8').replace(/\n/g, '\r\n').replace(/\r\n$/, ''))
+    const whole: string[] = []
+    await readCaptureInputs([{name: file}], {onEntry: (e) => whole.push(e.hash)})
+    for (const chunkSize of [1, 7, 64]) {
+      const got: string[] = []
+      const refs: number[] = []
+      await readCaptureInputs([{name: crlf}], {onEntry: (e) => got.push(e.hash), onFile: (r) => refs.push(r.eventCount), chunkSize})
+      assert.deepEqual(got, whole, `chunk ${chunkSize}`)
+      assert.deepEqual(refs, [5]) // 4 newlines + the unterminated last line
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
