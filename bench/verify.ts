@@ -50,7 +50,7 @@ async function writeChain(file: string, n: number): Promise<number> {
     })
     pending += entries.receiptEntry(receipt, ts).line + '\n'
     if (pending.length > 1 << 20) {
-      if (!out.write(pending)) await new Promise((r) => out.once('drain', r))
+      if (!out.write(pending)) await new Promise<void>((r) => out.once('drain', () => r()))
       pending = ''
     }
   }
