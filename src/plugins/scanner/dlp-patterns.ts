@@ -1,7 +1,7 @@
 /** Compiled DLP pattern sets: the immutable core floor and the configured (merged) list. */
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS} from './catalogue.js'
 import type {DlpPatternSpec, Severity, ValidatorName} from './pattern-types.js'
-import {compileDlp, findAll, type Re2} from './regex.js'
+import {compileDlp, findAll, globalOf, type Re2} from './regex.js'
 import {runValidator} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
 
@@ -9,6 +9,8 @@ export interface CompiledDlpPattern {
   readonly name: string
   readonly severity: Severity
   readonly re: Re2
+  /** Global twin of `re`, for iterating every hit (validator patterns). */
+  readonly reAll: Re2
   readonly validator?: ValidatorName
   readonly exemptDomains: readonly string[]
   readonly warn: boolean
@@ -16,10 +18,12 @@ export interface CompiledDlpPattern {
 }
 
 function compileSpec(p: DlpPatternSpec, core: boolean): CompiledDlpPattern {
+  const re = compileDlp(p.regex)
   return {
     name: p.name,
     severity: p.severity,
-    re: compileDlp(p.regex),
+    re,
+    reAll: globalOf(re),
     ...(p.validator !== undefined ? {validator: p.validator} : {}),
     exemptDomains: p.exemptDomains ?? [],
     warn: p.action === 'warn',
@@ -61,7 +65,7 @@ export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit
     const m = p.re.exec(text)
     return m === null ? null : {index: m.index, length: m[0].length}
   }
-  for (const h of findAll(p.re, text)) {
+  for (const h of findAll(p.reAll, text)) {
     if (runValidator(p.validator, h.text)) return {index: h.index, length: h.length}
   }
   return null

@@ -80,6 +80,14 @@ function confusableTable(): Map<number, string> {
   return m
 }
 
+function isPrintableAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c > 0x7e) return false
+  }
+  return true
+}
+
 export interface Normalizer {
   confusableToAscii(s: string): string
   stripCombiningMarks(s: string): string
@@ -97,9 +105,11 @@ export function createNormalizer(): Normalizer {
   return {
     confusableToAscii,
     stripCombiningMarks,
-    forDlp: (s) => stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC'))),
+    // Printable ASCII is a fixed point of both pipelines (no controls, invisibles, exotic
+    // whitespace, compatibility forms, confusables or marks): skip the Unicode passes.
+    forDlp: (s) => isPrintableAscii(s) ? s : stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC'))),
     forMatching: (s) =>
-      mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC')))),
+      isPrintableAscii(s) ? s : mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC')))),
   }
 }
 

@@ -35,7 +35,10 @@ export function globalOf(re: Re2): Re2 {
   return new RE2(re.source, 'gu')
 }
 
-/** All non-overlapping hits, leftmost-first; `limit` bounds work on adversarial input. */
+/**
+ * All non-overlapping hits, leftmost-first; `limit` bounds work on adversarial input. Pass a
+ * global (`g`) regex on hot paths: otherwise a global copy is compiled per call.
+ */
 export function findAll(re: Re2, text: string, limit = 1000): RegexHit[] {
   const g = re.global ? re : globalOf(re)
   g.lastIndex = 0

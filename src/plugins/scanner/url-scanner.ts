@@ -96,6 +96,8 @@ export interface UrlScanContext {
   readonly dnsTimeoutMs?: number
   /** When given, per-stage timings (ms) are attached; e.g. `performance.now`. */
   readonly timer?: () => number
+  /** Told about internal bugs caught by the fail-closed guard (the URL is then blocked). */
+  readonly onInternalError?: (err: unknown) => void
 }
 
 interface Blocked {
@@ -341,8 +343,9 @@ export async function scanUrl(rawUrl: string, ctx: UrlScanContext): Promise<UrlS
   }
   try {
     return finish(await pipeline(rawUrl, ctx, warnings, mark, (c) => (cls = c)))
-  } catch {
+  } catch (err) {
     // A bug must never let a request through: fail closed with a fixed, secret-free reason.
+    ctx.onInternalError?.(err)
     return finish({label: 'parser', detail: 'invalid URL'})
   }
 }
