@@ -205,8 +205,10 @@ export function decodeEntry(line: string): RecorderEntry {
     if (!UINT.test(seqRaw) || BigInt(seqRaw) > 2n ** 64n - 1n) throw new EntryDecodeError(`seq: expected unsigned integer, got ${seqRaw}`)
     seq = seqRaw
   }
+  const tsKey = keyOf.get('ts')
   const tsText = str(rec, keyOf, 'ts')
-  const time = fastUtcTime(tsText) ?? slowTime(tsText)
+  // Go leaves an absent or null time at its zero value, which hashes as year 1.
+  const time = tsKey === undefined || rec[tsKey] === null ? ZERO_ENTRY_TIME : (fastUtcTime(tsText) ?? slowTime(tsText))
   const detailKey = keyOf.get('detail')
   const detailRaw = raw.get('detail')
   const detail = detailKey === undefined ? undefined : rec[detailKey]
@@ -235,6 +237,8 @@ interface EntryTime {
   epochSeconds: number
   nanos: number
 }
+
+const ZERO_ENTRY_TIME: EntryTime = {canonical: '0001-01-01T00:00:00Z', epochSeconds: -62135596800, nanos: 0}
 
 const UTC_TS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]

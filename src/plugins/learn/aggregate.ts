@@ -78,7 +78,9 @@ function mergeSamples(into: SampleCounts, from: SampleCounts): void {
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/
+const CONTROL = /[\x00-\x1f\x7f\u0085\u2028\u2029]/
+/** UTF-8 of U+0085, U+2028, U+2029 in a byte string. */
+const YAML_BREAK_BYTES = /\xc2\x85|\xe2\x80[\xa8\xa9]/
 
 function normalizeMethod(raw: string): string | undefined {
   const m = goToUpper(goTrimSpace(raw))
@@ -143,6 +145,9 @@ export class Aggregator {
     else {
       try {
         r = [goToLowerBytes(url.hostname), canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)]
+        // Not in the reference: NEL / LS / PS are line breaks to YAML and cannot be written into
+        // the signed contract, so such a URL is malformed rather than a compile failure.
+        if (YAML_BREAK_BYTES.test(r[0]) || YAML_BREAK_BYTES.test(r[1])) r = 'path'
       } catch (e) {
         if (!(e instanceof PathCanonicalError)) throw e
         r = 'path'
