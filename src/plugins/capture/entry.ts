@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {hash as oneShotHash} from 'node:crypto'
 import {compactRawJson, formatGoTime, parseGoTime, toEpochNanos, toUtc, type GoTime} from '../canonical/index.js'
 
 /** One recorder line, decoded the way Go's encoding/json fills the envelope struct (§2.3, §4). */
@@ -72,7 +72,8 @@ export function entryHash(f: HashFields): string {
     f.v === 1
       ? [String(f.v), f.seq, f.ts, f.sessionId, f.traceId, f.type, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
       : [String(f.v), f.seq, f.ts, f.sessionId, f.traceId, f.type, f.eventKind, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
-  return createHash('sha256').update(parts.join('\0'), 'utf8').digest('hex')
+  // One-shot hashing: no Hash object per entry (this runs once per capture line).
+  return oneShotHash('sha256', parts.join('\0'), 'hex')
 }
 
 function skipString(s: string, i: number): number {

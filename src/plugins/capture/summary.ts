@@ -185,7 +185,9 @@ export function decodeSummary(detail: unknown): DecodedSummary {
   }
   const out = {agent: '', method: '', url: '', actionClass: '', effectiveAction: '', payloadBytes: 0, scannerBytes: 0}
   let version = 0
-  for (const [k0, v] of Object.entries(detail as Record<string, unknown>)) {
+  const d = detail as Record<string, unknown>
+  for (const k0 in d) {
+    const v = d[k0]
     const k = k0.toLowerCase()
     if (v === null) continue
     if (STRING_FIELDS.has(k)) {
