@@ -87,6 +87,8 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
           `  api_token: ${TOKEN}`,
           'health_watchdog:',
           '  expose_subsystems: true',
+          'response_scanning:',
+          '  action: block',
         ].join('\n'),
       ),
       {dir, env: {NODE_EXTRA_CA_CERTS: tls.certPath}},
@@ -193,6 +195,62 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     const ok = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/redirect-ok`})
     assert.equal(ok.status, 200)
     assert.equal(ok.body, KIB_BODY.toString())
+  })
+
+  it('blocks an injection phrase in a fetched page (response_scanning.action: block)', async () => {
+    const f = await rawHttp(proxy.port, {path: `/fetch?url=http://127.0.0.1:${up.port}/injection`})
+    assert.equal(f.status, 403)
+    assert.equal(f.headers['x-pipelock-block-reason'], 'prompt_injection')
+    assert.equal(f.headers['x-pipelock-block-reason-layer'], 'response_scan')
+    assert.equal(JSON.parse(f.body).blocked, true)
+    const fwd = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/injection`})
+    assert.equal(fwd.status, 403)
+    assert.equal(fwd.body, 'blocked: response contains injection\n')
+    assert.equal(fwd.headers['x-pipelock-block-reason'], 'prompt_injection')
+  })
+
+  it('terminates an SSE stream at the event that carries an injection', async () => {
+    const r = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/events-injection`})
+    assert.equal(r.status, 200)
+    assert.equal(r.body, 'data: hello\n\n')
+  })
+
+  it('blocks secrets in request headers and bodies (header_dlp, body_dlp)', async () => {
+    const h = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {Authorization: `AWS ${AWS_KEY}`}})
+    assert.equal(h.status, 403)
+    assert.equal(h.headers['x-pipelock-block-reason'], 'dlp_match')
+    assert.equal(h.headers['x-pipelock-block-reason-layer'], 'header_dlp')
+    const body = JSON.stringify({note: 'upload', key: AWS_KEY})
+    const post = await new Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}>((resolve, reject) => {
+      const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: {'content-type': 'application/json'}, agent: false}, (res) => {
+        let b = ''
+        res.on('data', (c) => (b += c))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: b}))
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+    assert.equal(post.status, 403)
+    assert.equal(post.headers['x-pipelock-block-reason-layer'], 'body_dlp')
+    assert.ok(!post.body.includes(AWS_KEY))
+    // A clean body is relayed byte for byte.
+    const clean = await new Promise<string>((resolve, reject) => {
+      const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: {'content-type': 'application/json'}, agent: false}, (res) => {
+        let b = ''
+        res.on('data', (c) => (b += c))
+        res.on('end', () => resolve(b))
+      })
+      req.on('error', reject)
+      req.end('{"hello":"world"}')
+    })
+    assert.equal(clean, '{"hello":"world"}')
+  })
+
+  it('applies the media policy (GIF is not an allowed image type)', async () => {
+    const f = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/gif`})
+    assert.equal(f.status, 403)
+    assert.equal(f.headers['x-pipelock-block-reason'], 'media_policy')
+    assert.equal(f.body, 'blocked: media_policy: image type "image/gif" not in allowed list\n')
   })
 
   it('refuses compressed upstream bodies as compressed_response', async () => {

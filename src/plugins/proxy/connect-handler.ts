@@ -8,9 +8,8 @@ import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
-import {allowDecision, blockDecision, enforcing, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {DecisionStage} from './decision.js'
-import {scanHeaders} from './header-dlp.js'
 import {classifySni, recordLength, type SniCategory} from './sni.js'
 
 export const MAX_TUNNELS = 1024
@@ -70,8 +69,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     if (enforcing(snap)) return deny('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
     core.sink.record(blockDecision(core, b, display, {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
   }
-  const hdr = scanHeaders(snap.scanner, req.headers)
-  if (hdr.block) return deny('header_dlp', 'header_dlp', `header contains secret: ${[...new Set(hdr.matches.map((m) => m.pattern))].join(', ')}`, 403, 'dlp_match')
+  const hdr = snap.scanner.scanRequestHeaders(headerList(req))
+  if (hdr.action === 'block') return deny('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit')
 
   let upstream

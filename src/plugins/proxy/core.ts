@@ -5,12 +5,12 @@
 import type {Socket} from 'node:net'
 import type {Agent} from 'undici'
 import type {KillSwitchController} from '../killswitch/index.js'
-import {REASON_CODES, reasonForLabel, scanTextForDlp, scanUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import type {IncomingMessage} from 'node:http'
+import {REASON_CODES, reasonForLabel, type HeaderList, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import type {AuditLog} from './audit-log.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionSink, DecisionStage, Transport} from './decision.js'
 import type {ProxyMetrics} from './metrics.js'
-import type {ResponseInjectionScanner} from './response-scan.js'
 import type {ProxySnapshot} from './state.js'
 import {systemLookupAll} from './ssrf-dialer.js'
 
@@ -22,7 +22,6 @@ export interface ProxyCore {
   readonly audit: AuditLog
   readonly metrics: ProxyMetrics
   readonly version: string
-  readonly responseScanner: ResponseInjectionScanner | null
   nextRequestId(): string
   nowMs(): number
   dial(host: string, port: number): Promise<Socket>
@@ -32,8 +31,7 @@ export interface ProxyCore {
 }
 
 export async function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal): Promise<UrlScanResult> {
-  return await scanUrl(raw, {
-    scanner: snap.scanner,
+  return await snap.scanner.scanUrl(raw, {
     resolver: (host) => systemLookupAll(host),
     rateLimiter: snap.rateLimiter,
     dataBudget: snap.dataBudget,
@@ -47,11 +45,11 @@ export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | nul
     const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(raw)
     const host = m?.[1] ?? ''
     // The spec echoes the host; if the host itself carries a secret we hide it as well.
-    const hostHasSecret = host !== '' && scanTextForDlp(snap.scanner.dlp, host).matches.length > 0
+    const hostHasSecret = host !== '' && snap.scanner.scanTextForDlp(host).matches.length > 0
     return redactUrl(raw, hostHasSecret)
   }
   // A URL that was never scanned (bad scheme, unparsable) is echoed only if DLP finds nothing in it.
-  if (layer === 'unscanned' && scanTextForDlp(snap.scanner.dlp, raw).matches.length > 0) return redactUrl(raw, true)
+  if (layer === 'unscanned' && snap.scanner.scanTextForDlp(raw).matches.length > 0) return redactUrl(raw, true)
   return displayUrl(raw)
 }
 
@@ -113,4 +111,21 @@ export function scanBlockStatus(scan: UrlScanResult): number {
 /** Only `enforce: false` turns scanner blocks into logged anomalies; `mode: audit` alone does not (§20.5). */
 export function enforcing(snap: ProxySnapshot): boolean {
   return snap.config.enforce
+}
+
+/** The request's headers as received (name/value pairs, repeats kept) for header DLP. */
+export function headerList(req: IncomingMessage): HeaderList {
+  const out: Array<[string, string]> = []
+  const raw = req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!])
+  return out
+}
+
+/** Media types whose bodies are text an agent reads, hence response-scanned (binary types are not, as in §4.5). */
+export function isTextualMediaType(mediaType: string): boolean {
+  return (
+    mediaType.startsWith('text/') || mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === 'application/xml' ||
+    mediaType.endsWith('+xml') || mediaType === 'application/javascript' || mediaType === 'application/x-javascript' ||
+    mediaType === 'application/x-www-form-urlencoded' || mediaType === 'application/x-ndjson'
+  )
 }

@@ -4,10 +4,11 @@
  * with the FetchResponse JSON.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {approximateRegistrableDomain, goHostname, parseGoUrl, type ReasonCode} from '../scanner/index.js'
+import {approximateRegistrableDomain, goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, displayUrl, sendJson} from './block.js'
-import {allowDecision, blockDecision, enforcing, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
-import {scanHeaders} from './header-dlp.js'
+import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import type {DecisionStage} from './decision.js'
+import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
 import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
@@ -73,21 +74,24 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     return
   }
   const agentField = b.agent === 'anonymous' ? {} : {agent: b.agent}
-  const block = (layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan']): void => {
-    const code = reason ?? (scan?.reason as ReasonCode | undefined)
-    const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage: 'url_scan', layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
+  const warnings: string[] = []
+  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
+    const code = reason ?? scan?.reason ?? undefined
+    const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     core.sink.record(d)
     sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(cfg.explain_blocks && d.hint ? {hint: d.hint} : {})}, blockHeaders(d.reason!, layer))
   }
 
+  // Decision order: (kill switch: already passed) → URL scan → header DLP → upstream → response scans.
   const scan = await urlScan(snap, target)
-  const warnings = scan.warnings.map((w) => w.pattern)
+  warnings.push(...scan.warnings.map((w) => w.pattern))
   if (!scan.allowed) {
-    if (enforcing(snap)) return block(scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
+    if (enforcing(snap)) return block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
     core.sink.record(blockDecision(core, b, safeTarget(snap, target, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
   }
-  const hdr = scanHeaders(snap.scanner, req.headers)
-  if (hdr.block) return block('header_dlp', `header contains secret: ${[...new Set(hdr.matches.map((m) => m.pattern))].join(', ')}`, 403, 'dlp_match')
+  const hdr = snap.scanner.scanRequestHeaders(headerList(req))
+  warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
+  if (hdr.action === 'block') return block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
 
   const outcome = await requestWithRedirects(
     core.upstream,
@@ -96,7 +100,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     cfg.fetch_proxy.timeout_seconds * 1000,
   )
   if (outcome.kind === 'redirect_blocked') {
-    return block(outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
+    return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
   }
   if (outcome.kind === 'error') {
     const detail = `fetch failed: ${outcome.message}`
@@ -105,52 +109,52 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     return
   }
   const up = outcome.response
-  const enc = String(up.headers['content-encoding'] ?? '').trim().toLowerCase()
-  if (enc !== '' && enc !== 'identity') {
+  if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) {
     up.body.destroy()
-    return block('response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
+    return block('response', 'response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
   }
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   const read = await readCapped(up.body, cap)
   if (read === null) {
     core.sink.record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
-    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: true, block_reason: 'response too large'}, blockHeaders('data_budget', 'response_size'))
+    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size'))
     return
   }
   snap.dataBudget.record(budgetKey(up.finalUrl), read.length)
   const contentType = String(up.headers['content-type'] ?? '')
-  const text = read.toString('utf8')
-  const isHtml = /html/i.test(contentType)
+  const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, read)
+  if (media.kind === 'block') return block('response', 'media_policy', media.detail, 403, 'media_policy')
+  if (media.exposure && cfg.media_policy.log_media_exposure) {
+    core.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: media.mediaType, size_bytes: media.body.length, request_id: b.requestId, agent: b.agent})
+  }
+  const text = media.body.toString('utf8')
+  const isHtml = /html/i.test(media.mediaType)
   const page = isHtml ? extractHtmlText(text) : {title: '', content: text}
   let content = page.content
 
-  const rs = core.responseScanner
-  const host = (() => {
-    try {
-      return parseGoUrl(up.finalUrl).host.replace(/:\d+$/, '')
-    } catch {
-      return ''
-    }
-  })()
-  if (rs !== null && !rs.isExempt(host)) {
-    const hidden = isHtml ? createHiddenExtractor().hidden(text) : ''
-    const hit = rs.scan(content)
-    const hiddenHit = hidden === '' ? {matches: []} : rs.scan(hidden)
-    const matches = [...hit.matches, ...hiddenHit.matches]
-    if (matches.length > 0) {
-      const action = rs.action === 'ask' ? 'block' : rs.action
-      if (action === 'block' || (action === 'strip' && (hit.redacted === null || hiddenHit.matches.length > 0))) {
-        // A strip with nothing strippable fails closed (§24 #8 fixed); hidden injections cannot be stripped from extracted text.
-        return block('response_scan', `response contains prompt injection: ${matches[0]!.pattern}`, 403, 'prompt_injection')
-      }
-      if (action === 'strip' && hit.redacted !== null) content = hit.redacted
-    }
+  const host = hostOf(up.finalUrl)
+  const decision = snap.scanner.decideResponse(content, {host})
+  if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection')
+  if (decision.action === 'strip') content = decision.content
+  if (decision.action === 'warn') core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: [...new Set(decision.matches.map((m) => m.pattern))], request_id: b.requestId, agent: b.agent})
+  // Hidden content (comments, scripts, styles, hidden elements) is scanned on its own (§4.1 step 19).
+  const hidden = isHtml ? createHiddenExtractor().hidden(text) : ''
+  if (hidden !== '') {
+    const h = snap.scanner.decideResponse(hidden, {host})
+    if (h.action === 'block') return block('response', 'response_scan', `hidden content: ${h.detail}`, 403, 'prompt_injection')
   }
-  const d = allowDecision(core, b, shown, 200, read.length, warnings)
-  core.sink.record(d)
+  core.sink.record(allowDecision(core, b, shown, 200, read.length, warnings))
   sendJson(res, 200, {
     url: shown, ...agentField, ...(up.statusCode !== 0 ? {status_code: up.statusCode} : {}), content_type: contentType, title: page.title, content, blocked: false,
   })
+}
+
+function hostOf(raw: string): string {
+  try {
+    return goHostname(parseGoUrl(raw).host)
+  } catch {
+    return ''
+  }
 }
 
 /** Same key as the scanner's data-budget stage (eTLD+1 of the host). */

@@ -1,61 +1,72 @@
 /**
- * HTTP forward proxy for absolute-URI requests (§4.2): URL scan, header DLP, request-body DLP,
- * hygiene, upstream through the SSRF-safe client with redirects followed and re-scanned, then
- * the response: SSE and plain streams flush as they arrive; bodies the policy must inspect are
- * buffered up to `max_response_mb`; compressed bodies fail closed.
+ * HTTP forward proxy for absolute-URI requests (§4.2). Decision order: (kill switch, already
+ * passed) → URL scan → header DLP → request-body scan → upstream (redirects re-scanned) →
+ * response checks. SSE streams are scanned event by event and flushed as each event completes;
+ * text bodies are buffered (≤ `max_response_mb`) for injection scanning; media the policy must
+ * see are buffered for it; anything else streams through untouched. Compressed bodies fail closed.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import type {ReasonCode} from '../scanner/index.js'
+import {goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendTextError} from './block.js'
-import {scanRequestBody} from './body-dlp.js'
-import {allowDecision, blockDecision, enforcing, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {DecisionStage} from './decision.js'
 import {budgetKey} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
-import {scanHeaders} from './header-dlp.js'
+import {applyMediaPolicy, mediaNeedsBody, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
 import {readCapped} from './read-capped.js'
-import {originAndPath, requestWithRedirects} from './upstream.js'
+import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
+
+function hostOf(raw: string): string {
+  try {
+    return goHostname(parseGoUrl(raw).host)
+  } catch {
+    return ''
+  }
+}
 
 export async function handleForward(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawTarget: string): Promise<void> {
   const snap = core.snapshot()
   const cfg = snap.config
-  const explain = cfg.explain_blocks
-  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string): void => {
-    const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
+  const warnings: string[] = []
+  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
+    const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     core.sink.record(d)
     req.resume()
-    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer), ...(explain && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
+    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
   }
 
   const scan = await urlScan(snap, rawTarget)
+  warnings.push(...scan.warnings.map((w) => w.pattern))
   if (!scan.allowed) {
     if (enforcing(snap)) return block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
     core.sink.record(blockDecision(core, b, safeTarget(snap, rawTarget, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
   }
-  const warnings = scan.warnings.map((w) => w.pattern)
 
-  const hdr = scanHeaders(snap.scanner, req.headers)
-  if (hdr.block) return block('header_dlp', 'header_dlp', `header contains secret: ${[...new Set(hdr.matches.map((m) => m.pattern))].join(', ')}`, 403, 'dlp_match')
+  const hdr = snap.scanner.scanRequestHeaders(headerList(req))
+  warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
+  if (hdr.action === 'block') return block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
 
-  // Request body: buffered (bounded) so it can be scanned and re-sent on 307/308.
+  // Request body: buffered (bounded) so it can be scanned and re-sent on a 307/308.
   const rb = snap.scanner.settings.requestBodyScanning
-  const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined
+  const declared = req.headers['content-length']
+  const hasBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined
   let body: Buffer | null = null
   if (hasBody) {
     body = await readCapped(req, rb.maxBodyBytes)
-    if (body === null) return block('body_scan', 'body_dlp', `request body exceeds max_body_bytes (${rb.maxBodyBytes})`, rb.enabled ? 403 : 413, 'dlp_match')
-    if (rb.enabled) {
-      let host = ''
-      try {
-        host = originAndPath(rawTarget).host.replace(/:\d+$/, '')
-      } catch {
-        host = ''
-      }
-      const r = scanRequestBody(snap.scanner, String(req.headers['content-type'] ?? ''), String(req.headers['content-encoding'] ?? ''), body, host, core.responseScanner)
-      warnings.push(...r.warnings.map((w) => w.pattern))
-      if (r.block !== null) {
-        return block('body_scan', r.block.layer, r.block.detail, 403, r.block.layer === 'body_dlp' ? 'dlp_match' : 'prompt_injection')
-      }
+    if (body === null) {
+      // Oversized bodies fail closed (§6.2 step 2) whether or not scanning is on: we never stream unscanned.
+      return block('body_scan', 'body_dlp', `request body exceeds max_body_bytes (${rb.maxBodyBytes})`, 403, 'dlp_match')
+    }
+    const r = snap.scanner.scanRequestBody({
+      contentType: String(req.headers['content-type'] ?? ''),
+      contentEncoding: String(req.headers['content-encoding'] ?? ''),
+      body,
+      host: hostOf(rawTarget),
+    })
+    warnings.push(...r.dlpWarnings.map((w) => w.pattern))
+    if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
+    if (r.action === 'warn' && r.layer !== null) {
+      core.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, rawTarget, r.layer), detail: r.detail, request_id: b.requestId, agent: b.agent})
     }
   }
 
@@ -76,69 +87,106 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     return
   }
   const up = outcome.response
-  const enc = String(up.headers['content-encoding'] ?? '').trim().toLowerCase()
-  if (enc !== '' && enc !== 'identity') {
+  if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) {
     up.body.destroy()
     return block('response', 'response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
   }
-  const contentType = String(up.headers['content-type'] ?? '').toLowerCase()
-  const headers = inboundResponseHeaders(up.headers)
+  const contentType = String(up.headers['content-type'] ?? '')
+  const mediaType = parseMediaType(contentType)
+  const media = mediaSettingsFromConfig(cfg.media_policy)
+  if (mediaType === 'text/event-stream') return await relaySse(core, res, b, up, rawTarget, warnings)
+  if (!isTextualMediaType(mediaType) && !mediaNeedsBody(media, contentType)) return await relayStream(core, res, b, up, rawTarget, warnings)
+
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
-  const rs = core.responseScanner
-  const needsBody = rs !== null && !contentType.startsWith('text/event-stream')
-
-  if (!needsBody) {
-    // Stream: every chunk is written as it arrives (SSE included), bounded by max_response_mb.
-    res.writeHead(up.statusCode, headers)
-    res.flushHeaders()
-    let bytes = 0
-    let over = false
-    up.body.on('data', (c: Buffer) => {
-      bytes += c.length
-      if (bytes > cap) {
-        over = true
-        up.body.destroy()
-        res.destroy()
-        return
-      }
-      res.write(c)
-    })
-    await new Promise<void>((resolve) => {
-      up.body.once('end', resolve)
-      up.body.once('error', resolve)
-      up.body.once('close', resolve)
-    })
-    if (!over && !res.destroyed) res.end()
-    snap.dataBudget.record(budgetKey(up.finalUrl), bytes)
-    core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, bytes, warnings))
-    return
-  }
-
   const read = await readCapped(up.body, cap)
   if (read === null) return block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
   snap.dataBudget.record(budgetKey(up.finalUrl), read.length)
-  let out = read
-  if (rs !== null) {
-    let host = ''
-    try {
-      host = originAndPath(up.finalUrl).host.replace(/:\d+$/, '')
-    } catch {
-      host = ''
-    }
-    if (!rs.isExempt(host)) {
-      const hit = rs.scan(read.toString('utf8'))
-      if (hit.matches.length > 0) {
-        const action = rs.action === 'ask' ? 'block' : rs.action
-        if (action === 'block') return block('response', 'response_scan', 'response contains injection', 403, 'prompt_injection', undefined, 'blocked: response contains injection')
-        if (action === 'strip') {
-          if (hit.redacted === null) return block('response', 'redaction', 'redaction failed', 403, 'redaction_failure')
-          out = Buffer.from(hit.redacted, 'utf8')
-        }
-      }
+  const m = applyMediaPolicy(media, contentType, read)
+  if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
+  if (m.exposure && cfg.media_policy.log_media_exposure) {
+    core.audit.event('info', 'media_exposure', 'media passed to agent', {url: safeTarget(snap, rawTarget, null), media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
+  }
+  let out = m.body
+  if (isTextualMediaType(m.mediaType)) {
+    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: hostOf(up.finalUrl)})
+    if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
+    if (decision.action === 'strip') out = Buffer.from(decision.content, 'utf8')
+    if (decision.action === 'warn') {
+      core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: safeTarget(snap, rawTarget, null), patterns: [...new Set(decision.matches.map((x) => x.pattern))], request_id: b.requestId, agent: b.agent})
     }
   }
+  const headers = inboundResponseHeaders(up.headers)
   delete headers['content-length']
   res.writeHead(up.statusCode, {...headers, 'content-length': String(out.length)})
   res.end(out)
   core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, out.length, warnings))
+}
+
+/** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
+async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, rawTarget: string, warnings: string[]): Promise<void> {
+  const snap = core.snapshot()
+  const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
+  res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
+  let bytes = 0
+  let over = false
+  try {
+    for await (const c of up.body) {
+      const chunk = c as Buffer
+      bytes += chunk.length
+      if (bytes > cap) {
+        over = true
+        break
+      }
+      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve))
+      if (res.destroyed) break
+    }
+  } catch {
+    over = true
+  }
+  if (over) {
+    up.body.destroy()
+    res.destroy()
+  } else res.end()
+  snap.dataBudget.record(budgetKey(up.finalUrl), bytes)
+  core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, bytes, warnings))
+}
+
+/** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
+async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, rawTarget: string, warnings: string[]): Promise<void> {
+  const snap = core.snapshot()
+  const sse = snap.scanner.sseStream()
+  const decoder = new TextDecoder('utf-8')
+  res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
+  res.flushHeaders()
+  let bytes = 0
+  let terminated = false
+  const emit = (outcomes: ReturnType<typeof sse.push>): void => {
+    for (const o of outcomes) {
+      if (o.kind === 'event') {
+        res.write(o.raw)
+        if (o.warn.length > 0) core.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: safeTarget(snap, rawTarget, null), patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
+      } else {
+        terminated = true
+        core.audit.event('warn', 'response_scan', 'SSE stream terminated', {url: safeTarget(snap, rawTarget, null), reason: o.reason, patterns: [...new Set(o.matches.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
+        return
+      }
+    }
+  }
+  try {
+    for await (const c of up.body) {
+      bytes += (c as Buffer).length
+      emit(sse.push(decoder.decode(c as Buffer, {stream: true})))
+      if (terminated || res.destroyed) break
+    }
+    if (!terminated) emit(sse.push(decoder.decode()))
+    if (!terminated) emit(sse.end())
+  } catch {
+    terminated = true
+  }
+  up.body.destroy()
+  res.end()
+  snap.dataBudget.record(budgetKey(up.finalUrl), bytes)
+  if (terminated) {
+    core.sink.record(blockDecision(core, b, safeTarget(snap, rawTarget, 'response_scan'), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
+  } else core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, bytes, warnings))
 }

@@ -11,8 +11,7 @@ import {
 import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
 import {containerWarning, startBanner} from './banner.js'
-import {implementedFeatures} from './features.js'
-import {responseScannerFor} from './response-scan.js'
+import {IMPLEMENTED_FEATURES} from './features.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 
 export interface RunOptions {
@@ -60,8 +59,7 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'mode' | 'li
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  const responseScanner = responseScannerFor()
-  assertImplemented(loaded.config, implementedFeatures(responseScanner))
+  assertImplemented(loaded.config, IMPLEMENTED_FEATURES)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   const cw = containerWarning(opts.env)
   if (cw !== null) opts.stderr(cw)
@@ -74,7 +72,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     stream.on('error', () => undefined)
     writers.push({write: (l) => void stream.write(l)})
   }
-  const server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, responseScanner})
+  const server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers})
   let addresses: ListenAddresses
   try {
     addresses = await server.start()
@@ -94,7 +92,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env})})
     reloader.on('applied', (r) => {
       try {
-        assertImplemented(r.config.config, implementedFeatures(responseScanner))
+        assertImplemented(r.config.config, IMPLEMENTED_FEATURES)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
         return

@@ -10,7 +10,7 @@ import type {Agent} from 'undici'
 import {systemClock, type Clock} from '../canonical/index.js'
 import type {LoadedConfig, PipelockConfig} from '../config/index.js'
 import {isExempt, KillSwitchApi, KillSwitchController, type KillSwitchInputs} from '../killswitch/index.js'
-import {parseGoUrl, scanUrl} from '../scanner/index.js'
+import {parseGoUrl} from '../scanner/index.js'
 import {AuditLog, type AuditWriter} from './audit-log.js'
 import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
 import {handleConnect, killSwitchConnectDeny, writeRawResponse} from './connect-handler.js'
@@ -21,7 +21,6 @@ import {handleForward} from './forward-handler.js'
 import {HealthWatchdog} from './health.js'
 import {clientIpOf, resolveAgent, sessionKey} from './identity.js'
 import {ProxyMetrics} from './metrics.js'
-import type {ResponseInjectionScanner} from './response-scan.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 
@@ -31,7 +30,6 @@ export interface ProxyServerOptions {
   readonly env: Readonly<Record<string, string | undefined>>
   readonly audit: readonly AuditWriter[]
   readonly clock?: Clock
-  readonly responseScanner?: ResponseInjectionScanner | null
   /** Extra decision consumers (flight recorder, capture) — they read the same Decision. */
   readonly sinks?: readonly DecisionSink[]
 }
@@ -64,7 +62,6 @@ export class ProxyServer implements ProxyCore {
   readonly audit: AuditLog
   readonly sink: DecisionFanout
   readonly upstream: Agent
-  readonly responseScanner: ResponseInjectionScanner | null
   private snap: ProxySnapshot
   private readonly clock: Clock
   private readonly env: Readonly<Record<string, string | undefined>>
@@ -84,7 +81,6 @@ export class ProxyServer implements ProxyCore {
     this.clock = opts.clock ?? systemClock
     this.env = opts.env
     this.startedAt = this.nowMs()
-    this.responseScanner = opts.responseScanner ?? null
     this.snap = buildSnapshot(opts.loaded.config, opts.loaded.hash, opts.env, this.clock)
     this.killSwitch = new KillSwitchController(killSwitchInputs(opts.loaded.config))
     this.killSwitch.onActivate(() => {
@@ -98,7 +94,7 @@ export class ProxyServer implements ProxyCore {
       activeTunnels: () => this.tunnels.size,
     })
     this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
-    this.upstream = createSafeAgent({scanner: () => this.snap.scanner, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
+    this.upstream = createSafeAgent({scanner: () => this.snap.scanner.url, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
     this.startupApiToken = this.apiToken() !== ''
     this.ksApi = new KillSwitchApi({
       controller: this.killSwitch,
@@ -113,7 +109,7 @@ export class ProxyServer implements ProxyCore {
       ? new HealthWatchdog({
           intervalMs: hw.interval_seconds * 1000,
           nowMs: () => this.nowMs(),
-          probe: () => scanUrl('ftp://wedge-probe.invalid/', {scanner: this.snap.scanner, resolver: async () => [], rateLimiter: this.snap.rateLimiter}),
+          probe: () => this.snap.scanner.scanUrl('ftp://wedge-probe.invalid/', {resolver: async () => [], rateLimiter: this.snap.rateLimiter}),
           hasConfig: () => this.snap !== undefined,
           killSwitchWired: () => true,
         })
@@ -131,7 +127,7 @@ export class ProxyServer implements ProxyCore {
     return `req-${++this.requestCounter}`
   }
   async dial(host: string, port: number): Promise<Socket> {
-    return await dialValidated({scanner: () => this.snap.scanner}, host, port)
+    return await dialValidated({scanner: () => this.snap.scanner.url}, host, port)
   }
   trackTunnel(destroy: () => void): () => void {
     this.tunnels.add(destroy)

@@ -1,0 +1,154 @@
+/**
+ * Media policy (§4.7, enabled by default) for buffered fetch and forward responses. The media
+ * type is the parsed `Content-Type`; generic types are sniffed from the first 512 bytes (a
+ * subset of the WHATWG / Go `DetectContentType` signatures: the ones that decide a verdict
+ * here). Audio and video are blocked by default; images must be an allowed type and size, and
+ * JPEG/PNG metadata segments are removed (a parse error blocks).
+ */
+export interface MediaPolicySettings {
+  readonly enabled: boolean
+  readonly stripImages: boolean
+  readonly stripAudio: boolean
+  readonly stripVideo: boolean
+  readonly allowedImageTypes: readonly string[]
+  readonly stripImageMetadata: boolean
+  readonly maxImageBytes: number
+}
+
+export type MediaOutcome =
+  | {readonly kind: 'pass'; readonly mediaType: string; readonly body: Buffer; readonly exposure: boolean}
+  | {readonly kind: 'block'; readonly mediaType: string; readonly detail: string}
+
+const GENERIC = new Set(['', 'application/octet-stream', 'binary/octet-stream', 'application/binary', 'application/unknown'])
+
+export function parseMediaType(contentType: string): string {
+  return contentType.split(';')[0]!.trim().toLowerCase()
+}
+
+function startsWith(b: Buffer, sig: number[], at = 0): boolean {
+  if (b.length < at + sig.length) return false
+  for (let i = 0; i < sig.length; i++) if (b[at + i] !== sig[i]) return false
+  return true
+}
+
+/** Signature sniffing over the first 512 bytes. */
+export function sniffMediaType(body: Buffer): string {
+  const b = body.subarray(0, 512)
+  if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png'
+  if (startsWith(b, [0xff, 0xd8, 0xff])) return 'image/jpeg'
+  if (b.subarray(0, 6).toString('latin1') === 'GIF87a' || b.subarray(0, 6).toString('latin1') === 'GIF89a') return 'image/gif'
+  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp'
+  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WAVE') return 'audio/wave'
+  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'AVI ') return 'video/avi'
+  if (startsWith(b, [0x42, 0x4d])) return 'image/bmp'
+  if (startsWith(b, [0x00, 0x00, 0x01, 0x00]) || startsWith(b, [0x00, 0x00, 0x02, 0x00])) return 'image/x-icon'
+  if (b.subarray(0, 3).toString('latin1') === 'ID3') return 'audio/mpeg'
+  if (b.subarray(0, 4).toString('latin1') === 'OggS') return 'application/ogg'
+  if (b.subarray(0, 4).toString('latin1') === 'fLaC') return 'audio/flac'
+  if (startsWith(b, [0x1a, 0x45, 0xdf, 0xa3])) return 'video/webm'
+  if (b.length >= 12 && b.subarray(4, 8).toString('latin1') === 'ftyp') return 'video/mp4'
+  if (b.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf'
+  if (startsWith(b, [0x50, 0x4b, 0x03, 0x04])) return 'application/zip'
+  if (startsWith(b, [0x1f, 0x8b, 0x08])) return 'application/x-gzip'
+  // Text if no binary control bytes (WHATWG "binary data byte" set).
+  for (const c of b) if (c <= 0x08 || c === 0x0b || (c >= 0x0e && c <= 0x1a) || (c >= 0x1c && c <= 0x1f)) return 'application/octet-stream'
+  return 'text/plain; charset=utf-8'
+}
+
+/** JPEG: drop APP1–APP15 and COM segments before the scan data; APP0 (JFIF) stays. */
+export function stripJpegMetadata(b: Buffer): Buffer | null {
+  if (!startsWith(b, [0xff, 0xd8])) return null
+  const out: Buffer[] = [b.subarray(0, 2)]
+  let p = 2
+  while (p < b.length) {
+    if (b[p] !== 0xff) return null
+    const marker = b[p + 1]
+    if (marker === undefined) return null
+    if (marker === 0xff) {
+      p++
+      continue
+    }
+    if (marker === 0xd9) {
+      out.push(b.subarray(p))
+      return Buffer.concat(out)
+    }
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      out.push(b.subarray(p, p + 2))
+      p += 2
+      continue
+    }
+    if (p + 4 > b.length) return null
+    const len = b.readUInt16BE(p + 2)
+    if (len < 2 || p + 2 + len > b.length) return null
+    if (marker === 0xda) {
+      // Start of scan: everything after is entropy-coded data up to EOI.
+      out.push(b.subarray(p))
+      return Buffer.concat(out)
+    }
+    const drop = (marker >= 0xe1 && marker <= 0xef) || marker === 0xfe
+    if (!drop) out.push(b.subarray(p, p + 2 + len))
+    p += 2 + len
+  }
+  return null
+}
+
+const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+const PNG_METADATA = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME'])
+
+/** PNG: drop text, EXIF and time chunks; every chunk boundary is checked. */
+export function stripPngMetadata(b: Buffer): Buffer | null {
+  if (!startsWith(b, PNG_SIG)) return null
+  const out: Buffer[] = [b.subarray(0, 8)]
+  let p = 8
+  while (p + 12 <= b.length) {
+    const len = b.readUInt32BE(p)
+    const type = b.subarray(p + 4, p + 8).toString('latin1')
+    const end = p + 12 + len
+    if (len > 0x7fffffff || end > b.length) return null
+    if (!PNG_METADATA.has(type)) out.push(b.subarray(p, end))
+    p = end
+    if (type === 'IEND') return Buffer.concat(out)
+  }
+  return null
+}
+
+export function applyMediaPolicy(s: MediaPolicySettings, contentType: string, body: Buffer): MediaOutcome {
+  let mediaType = parseMediaType(contentType)
+  if (GENERIC.has(mediaType)) mediaType = parseMediaType(sniffMediaType(body))
+  if (!s.enabled) return {kind: 'pass', mediaType, body, exposure: false}
+  if (mediaType.startsWith('audio/') || mediaType === 'application/ogg') {
+    return s.stripAudio ? {kind: 'block', mediaType, detail: 'media_policy: audio stripped'} : {kind: 'pass', mediaType, body, exposure: true}
+  }
+  if (mediaType.startsWith('video/')) {
+    return s.stripVideo ? {kind: 'block', mediaType, detail: 'media_policy: video stripped'} : {kind: 'pass', mediaType, body, exposure: true}
+  }
+  if (!mediaType.startsWith('image/')) return {kind: 'pass', mediaType, body, exposure: false}
+  if (s.stripImages) return {kind: 'block', mediaType, detail: 'media_policy: image stripped'}
+  if (!s.allowedImageTypes.map((t) => t.toLowerCase()).includes(mediaType)) {
+    return {kind: 'block', mediaType, detail: `media_policy: image type "${mediaType}" not in allowed list`}
+  }
+  if (body.length > s.maxImageBytes) return {kind: 'block', mediaType, detail: `media_policy: image size ${body.length} exceeds limit ${s.maxImageBytes}`}
+  if (s.stripImageMetadata && (mediaType === 'image/jpeg' || mediaType === 'image/png')) {
+    const stripped = mediaType === 'image/jpeg' ? stripJpegMetadata(body) : stripPngMetadata(body)
+    if (stripped === null) return {kind: 'block', mediaType, detail: `media_policy: ${mediaType} could not be parsed to strip metadata`}
+    return {kind: 'pass', mediaType, body: stripped, exposure: true}
+  }
+  return {kind: 'pass', mediaType, body, exposure: true}
+}
+
+/** Which responses the forward proxy must buffer for the media policy (the rest can stream). */
+export function mediaNeedsBody(s: MediaPolicySettings, contentType: string): boolean {
+  if (!s.enabled) return false
+  const t = parseMediaType(contentType)
+  return GENERIC.has(t) || t.startsWith('image/') || t.startsWith('audio/') || t.startsWith('video/') || t === 'application/ogg'
+}
+
+export function mediaSettingsFromConfig(m: {
+  enabled: boolean; strip_images: boolean; strip_audio: boolean; strip_video: boolean; allowed_image_types: string[];
+  strip_image_metadata: boolean; max_image_bytes: number;
+}): MediaPolicySettings {
+  return {
+    enabled: m.enabled, stripImages: m.strip_images, stripAudio: m.strip_audio, stripVideo: m.strip_video,
+    allowedImageTypes: m.allowed_image_types, stripImageMetadata: m.strip_image_metadata, maxImageBytes: m.max_image_bytes,
+  }
+}
