@@ -1,0 +1,29 @@
+// Layer 2: the one contract evaluator (learn-lifecycle §7.5–§7.9), shared by `learn shadow`
+// and the live gate. Pure: no clock, no I/O.
+export {evaluateHttp, evaluateMcp} from './evaluate.js'
+export {selectContract, goPathMatch} from './select.js'
+export type {SelectorEntry} from './select.js'
+export {blockReasonCode, blockLayer} from './block-reason.js'
+export {
+  argEquals,
+  canonicalRequestPath,
+  HTTP_RULE_KINDS,
+  isDefaultPort,
+  MCP_RULE_KIND,
+  normalizeHost,
+  parseRequestUrl,
+  ruleHost,
+} from './rule-match.js'
+export type {RequestUrl} from './rule-match.js'
+export {MODES} from './types.js'
+export type {
+  ContractDecision,
+  DecisionReason,
+  DriftEvent,
+  GateInput,
+  HttpRequestInput,
+  McpToolCallInput,
+  Mode,
+  ResolvedContract,
+  WinningSource,
+} from './types.js'

@@ -1,0 +1,185 @@
+import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {canonicalizePath, fromByteString, goToLower, goTrimSpace, parseHttpUrl, PathCanonicalError} from '../learn/index.js'
+
+// Rule selectors as the evaluator reads them (learn-lifecycle §2.1 "Rule selectors", §3.2
+// "Rule match"). Rules are generic trees: a selector shape the evaluator does not understand
+// never matches (fail closed), it is not an error.
+
+export const HTTP_RULE_KINDS: readonly string[] = ['http_destination', 'http_action']
+export const MCP_RULE_KIND = 'mcp_tool_call'
+
+export function str(m: JsonObject | undefined, k: string): string {
+  const v = m?.get(k)
+  return typeof v === 'string' ? v : ''
+}
+
+export function obj(v: JsonValue | undefined): JsonObject | undefined {
+  return v instanceof Map ? v : undefined
+}
+
+export function rulesOf(body: JsonObject): JsonObject[] {
+  const rules = body.get('rules')
+  return Array.isArray(rules) ? rules.filter((r): r is JsonObject => r instanceof Map) : []
+}
+
+/** §3.2 host normalisation: trim spaces, lower-case, strip one trailing dot. */
+export function normalizeHost(h: string): string {
+  let s = goToLower(goTrimSpace(h))
+  if (s.endsWith('.')) s = s.slice(0, -1)
+  return s
+}
+
+/** `selector.host.value` (an object; a bare string host never matches), normalised; undefined if absent. */
+export function ruleHost(rule: JsonObject): string | undefined {
+  const host = obj(obj(rule.get('selector'))?.get('host'))
+  const v = host?.get('value')
+  return typeof v === 'string' ? normalizeHost(v) : undefined
+}
+
+/** A parsed request URL: what the contract gate needs and nothing else. */
+export interface RequestUrl {
+  scheme: string
+  /** Normalised host (§3.2), without port or brackets. */
+  host: string
+  /** Port text, `''` when absent. */
+  port: string
+  /** Go EscapedPath, `/` when empty. */
+  escapedPath: string
+}
+
+/**
+ * Parses with the same Go-compatible parser compile used (so a rule's host and path mean the
+ * same thing at compile time and at the gate); undefined for anything without an http(s) host.
+ */
+export function parseRequestUrl(url: string): RequestUrl | undefined {
+  const p = parseHttpUrl(url)
+  if (p === undefined || p.hostname === '') return undefined
+  const colon = url.indexOf(':')
+  const scheme = url.slice(0, colon).toLowerCase()
+  let authority = url.slice(colon + 3)
+  const end = authority.search(/[/?#]/)
+  if (end >= 0) authority = authority.slice(0, end)
+  let port = ''
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']')
+    if (authority[close + 1] === ':') port = authority.slice(close + 2)
+  } else {
+    const i = authority.lastIndexOf(':')
+    if (i >= 0) port = authority.slice(i + 1)
+  }
+  return {scheme, host: normalizeHost(fromByteString(p.hostname)), port, escapedPath: p.escapedPath === '' ? '/' : p.escapedPath}
+}
+
+/** §7.6: only the scheme's default port (or none) is acceptable under a contract. */
+export function isDefaultPort(scheme: string, port: string): boolean {
+  if (scheme === 'https') return port === '' || port === '443'
+  if (scheme === 'http') return port === '' || port === '80'
+  return false
+}
+
+/**
+ * The request path in the form compile wrote into `selector.paths[].value`: the learn
+ * canonicaliser (one implementation for compile and the gate), then UTF-8 decoded the way compile
+ * decodes rule values. Undefined when the path has no canonical form.
+ */
+export function canonicalRequestPath(escapedPath: string): string | undefined {
+  try {
+    return fromByteString(canonicalizePath(escapedPath === '' ? '/' : escapedPath))
+  } catch (e) {
+    if (e instanceof PathCanonicalError) return undefined
+    throw e
+  }
+}
+
+export function rulePaths(rule: JsonObject): string[] | undefined {
+  const paths = obj(rule.get('selector'))?.get('paths')
+  if (!Array.isArray(paths) || paths.length === 0) return undefined
+  return paths.map((p) => (p instanceof Map && typeof p.get('value') === 'string' ? (p.get('value') as string) : '\u0000unmatchable'))
+}
+
+function ruleMethods(rule: JsonObject): string[] | undefined {
+  const methods = obj(rule.get('selector'))?.get('methods')
+  if (!Array.isArray(methods) || methods.length === 0) return undefined
+  return methods.map((m) => (typeof m === 'string' ? goTrimSpace(m).toUpperCase() : '\u0000unmatchable'))
+}
+
+/**
+ * §3.2 rule match on an already host-matched rule: every present constraint must hold; paths are
+ * exact string equality (no wildcards: `*` is a literal asterisk), methods case-insensitive.
+ * `canonicalPath` is undefined when the request path could not be canonicalised.
+ */
+export function httpConstraintsHold(rule: JsonObject, method: string, canonicalPath: string | undefined, effectiveAction: string): boolean {
+  const methods = ruleMethods(rule)
+  if (methods !== undefined && !methods.includes(goTrimSpace(method).toUpperCase())) return false
+  const paths = rulePaths(rule)
+  if (paths !== undefined && (canonicalPath === undefined || !paths.includes(canonicalPath))) return false
+  const sel = obj(rule.get('selector'))
+  const action = sel?.get('effective_action')
+  if (action !== undefined && action !== null && action !== effectiveAction) return false
+  return true
+}
+
+// --- MCP argument matching (§7.7): typed equality, numbers as exact rationals.
+
+interface Decimal {
+  neg: boolean
+  digits: string
+  exp: number
+}
+
+/** Exact decimal form of a JSON number lexeme: digits without leading/trailing zeros and an exponent. */
+function decimalOf(text: string): Decimal | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text)
+  if (m === null) return undefined
+  let digits = (m[2] as string) + (m[3] ?? '')
+  let exp = Number(m[4] ?? '0') - (m[3] ?? '').length
+  digits = digits.replace(/^0+/, '')
+  if (digits === '') return {neg: false, digits: '0', exp: 0}
+  const trail = digits.length - digits.replace(/0+$/, '').length
+  digits = digits.slice(0, digits.length - trail)
+  exp += trail
+  return {neg: m[1] === '-', digits, exp}
+}
+
+function numberText(v: unknown): string | undefined {
+  if (v instanceof JsonNumber) return v.text
+  if (typeof v === 'bigint') return v.toString()
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined
+  return undefined
+}
+
+/** Typed equality: string = string, bool = bool, numbers as exact rationals; anything else no match. */
+export function argEquals(want: unknown, got: unknown): boolean {
+  if (typeof want === 'string') return typeof got === 'string' && want === got
+  if (typeof want === 'boolean') return typeof got === 'boolean' && want === got
+  const a = numberText(want)
+  const b = numberText(got)
+  if (a === undefined || b === undefined) return false
+  const x = decimalOf(a)
+  const y = decimalOf(b)
+  return x !== undefined && y !== undefined && x.neg === y.neg && x.digits === y.digits && x.exp === y.exp
+}
+
+function argLookup(args: unknown, key: string): unknown {
+  if (args instanceof Map) return args.get(key)
+  if (args !== null && typeof args === 'object' && !Array.isArray(args)) return (args as Record<string, unknown>)[key]
+  return undefined
+}
+
+/** §7.7 args matchers: absent → match; not an array of objects → no match; every matcher must hold. */
+export function mcpArgsMatch(rule: JsonObject, args: unknown): boolean {
+  const matchers = obj(rule.get('selector'))?.get('args')
+  if (matchers === undefined) return true
+  if (!Array.isArray(matchers)) return false
+  for (const m of matchers) {
+    if (!(m instanceof Map)) return false
+    const key = m.get('key')
+    if (typeof key !== 'string' || goTrimSpace(key) === '') return false
+    const want = m.get('value')
+    if (want === undefined || want === null) return false
+    const got = argLookup(args, key)
+    if (got === undefined || got === null) return false
+    if (!argEquals(want, got)) return false
+  }
+  return true
+}

@@ -1,0 +1,183 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {fromPlain, JsonNumber, type JsonObject} from '../../../src/plugins/canonical/index.js'
+import {
+  blockReasonCode,
+  evaluateHttp,
+  evaluateMcp,
+  goPathMatch,
+  selectContract,
+  type HttpRequestInput,
+  type ResolvedContract,
+} from '../../../src/plugins/enforcement/index.js'
+import {PipelockError} from '../../../src/plugins/errors/index.js'
+
+// Table tests for the one evaluator (learn-lifecycle §7.5–§7.9): shadow replay and the live
+// gate call exactly these functions.
+
+function rule(id: string, state: string, selector: Record<string, unknown>, kind = 'http_destination'): Record<string, unknown> {
+  return {rule_id: id, rule_kind: kind, lifecycle_state: state, selector}
+}
+
+function contract(...rules: Record<string, unknown>[]): ResolvedContract {
+  return {contractHash: 'sha256:c', body: fromPlain({rules}) as JsonObject}
+}
+
+const host = (value: string): Record<string, unknown> => ({host: {value, data_class: 'public'}})
+const req = (url: string, more: Partial<HttpRequestInput> = {}): HttpRequestInput => ({url, method: 'GET', mode: 'live', scannerVerdict: 'allow', ...more})
+
+const C = contract(
+  rule('r-users', 'enforce', {...host('API.example.com.'), methods: ['get'], paths: [{value: '/v1/users'}]}, 'http_destination'),
+  rule('r-post', 'enforce', {...host('api.example.com'), methods: ['POST'], paths: [{value: '/v1/orders'}], effective_action: 'allow'}, 'http_action'),
+  rule('r-docs', 'enforce', host('docs.example.com')),
+  rule('r-capture', 'capture_only', host('capture.example.com')),
+  rule('r-star', 'enforce', {...host('star.example.com'), paths: [{value: '/repos/*'}]}),
+)
+
+const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: string; live?: string; win: string; reason: string; rule: string}][] = [
+  ['host+method+path allow', C, req('https://api.example.com/v1/users'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-users'}],
+  ['host normalisation: case and trailing dot both sides', C, req('https://API.Example.com./v1/users'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-users'}],
+  ['path canonicalised (case, trailing slash) before exact equality', C, req('https://api.example.com/V1/Users/'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-users'}],
+  ['method is case-insensitive', C, req('https://api.example.com/v1/users', {method: ' get '}), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-users'}],
+  ['wrong method → enforce default, first host rule', C, req('https://api.example.com/v1/users', {method: 'DELETE'}), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-users'}],
+  ['wrong path → enforce default', C, req('https://api.example.com/v1/other'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-users'}],
+  ['effective_action must equal exactly', C, req('https://api.example.com/v1/orders', {method: 'POST', effectiveAction: 'allow'}), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-post'}],
+  ['effective_action mismatch → block', C, req('https://api.example.com/v1/orders', {method: 'POST', effectiveAction: 'warn'}), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-users'}],
+  ['host-only rule matches every path and method', C, req('https://docs.example.com/a/b?q=1', {method: 'PUT'}), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-docs'}],
+  ['other host → contract-wide default deny (no §10.6 host scoping)', C, req('https://elsewhere.example.com/'), {verdict: 'block', win: 'contract', reason: 'contract_default_deny', rule: ''}],
+  ['capture_only rules never allow', C, req('https://capture.example.com/'), {verdict: 'block', win: 'contract', reason: 'contract_default_deny', rule: ''}],
+  ['non-default port blocks', C, req('https://docs.example.com:8443/'), {verdict: 'block', win: 'contract', reason: 'contract_non_default_port', rule: 'r-docs'}],
+  ['explicit default port is fine', C, req('https://docs.example.com:443/'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-docs'}],
+  ['http port 443 is not default for http', C, req('http://docs.example.com:443/'), {verdict: 'block', win: 'contract', reason: 'contract_non_default_port', rule: 'r-docs'}],
+  ['uncanonicalisable path (dot segment) blocks', C, req('https://api.example.com/v1/../users'), {verdict: 'block', win: 'contract', reason: 'contract_invalid_path', rule: 'r-users'}],
+  ['encoded slash blocks', C, req('https://api.example.com/v1%2Fusers'), {verdict: 'block', win: 'contract', reason: 'contract_invalid_path', rule: 'r-users'}],
+  ['double slash blocks', C, req('https://api.example.com//v1/users'), {verdict: 'block', win: 'contract', reason: 'contract_invalid_path', rule: 'r-users'}],
+  ['host-only rule ignores bad paths (no paths constraint)', C, req('https://docs.example.com/a//b'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-docs'}],
+  ['* in a path value is literal, not a wildcard', C, req('https://star.example.com/repos/x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-star'}],
+  ['literal * matches only itself', C, req('https://star.example.com/repos/%2A'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-star'}],
+  ['scanner warn stays warn on contract allow', C, req('https://docs.example.com/', {scannerVerdict: 'warn'}), {verdict: 'warn', win: 'contract', reason: '', rule: 'r-docs'}],
+  ['scanner block wins over a contract allow', C, req('https://docs.example.com/', {scannerVerdict: 'block'}), {verdict: 'block', win: 'scanner', reason: '', rule: ''}],
+  ['empty scanner verdict is a block', C, req('https://docs.example.com/', {scannerVerdict: ''}), {verdict: 'block', win: 'scanner', reason: 'scanner_decision_missing', rule: ''}],
+  ['kill switch first, every mode', C, req('https://docs.example.com/', {killSwitch: true, mode: 'shadow'}), {verdict: 'block', win: 'kill_switch', reason: 'kill_switch_active', rule: ''}],
+  ['no contract → scanner verdict', undefined, req('https://x.example/'), {verdict: 'allow', win: 'scanner', reason: '', rule: ''}],
+  ['observation-only contract claims no jurisdiction', contract(rule('r', 'capture_only', host('a.example'))), req('https://b.example/'), {verdict: 'allow', win: 'scanner', reason: '', rule: ''}],
+  ['MCP enforce rules do not count for HTTP', contract(rule('m', 'enforce', {server: {value: 's'}, tool: {value: 't'}}, 'mcp_tool_call')), req('https://b.example/'), {verdict: 'allow', win: 'scanner', reason: '', rule: ''}],
+  ['bare string host never matches', contract(rule('r', 'enforce', {host: 'a.example'})), req('https://a.example/'), {verdict: 'block', win: 'contract', reason: 'contract_default_deny', rule: ''}],
+  ['shadow mode: scanner verdict, live verdict kept, observed-only', C, req('https://elsewhere.example.com/', {mode: 'shadow'}), {verdict: 'allow', live: 'block', win: 'scanner', reason: 'contract_observed_only', rule: ''}],
+  ['capture mode behaves like shadow', C, req('https://docs.example.com:8443/', {mode: 'capture'}), {verdict: 'allow', live: 'block', win: 'scanner', reason: 'contract_observed_only', rule: 'r-docs'}],
+  ['shadow allow keeps the rule id', C, req('https://docs.example.com/', {mode: 'shadow'}), {verdict: 'allow', live: 'allow', win: 'scanner', reason: '', rule: 'r-docs'}],
+]
+
+for (const [name, c, input, want] of cases) {
+  test(`evaluateHttp: ${name}`, () => {
+    const d = evaluateHttp(c, input)
+    assert.deepEqual(
+      {verdict: d.verdict, live: d.liveVerdict, win: d.winningSource, reason: d.reason, rule: d.ruleId},
+      {verdict: want.verdict, live: want.live ?? want.verdict, win: want.win, reason: want.reason, rule: want.rule},
+    )
+  })
+}
+
+test('evaluateHttp: rules are tried in order; the first satisfied rule wins', () => {
+  const c = contract(rule('a', 'enforce', {...host('h.example'), methods: ['POST']}), rule('b', 'enforce', host('h.example')), rule('c', 'enforce', host('h.example')))
+  assert.equal(evaluateHttp(c, req('https://h.example/')).ruleId, 'b')
+  assert.equal(evaluateHttp(c, req('https://h.example/', {method: 'POST'})).ruleId, 'a')
+})
+
+test('evaluateHttp: policy sources trimmed, de-duplicated, then scanner and contract appended', () => {
+  const d = evaluateHttp(C, req('https://docs.example.com/', {policySources: [' config ', '', 'config', 'scanner']}))
+  assert.deepEqual(d.policySources, ['config', 'scanner', 'contract'])
+  const k = evaluateHttp(C, req('https://docs.example.com/', {killSwitch: true}))
+  assert.deepEqual(k.policySources, ['scanner', 'kill_switch'])
+  assert.equal(k.suppressed, true)
+})
+
+test('evaluateHttp: every contract block carries positive drift; adaptive signal only in live', () => {
+  const live = evaluateHttp(C, req('https://elsewhere.example.com/'))
+  assert.deepEqual(live.drift, {contractHash: 'sha256:c', ruleId: '', kind: 'positive', mode: 'live', action: 'block'})
+  assert.equal(live.adaptiveBlockSignal, true)
+  const shadow = evaluateHttp(C, req('https://elsewhere.example.com/', {mode: 'shadow'}))
+  assert.equal(shadow.drift?.mode, 'shadow')
+  assert.equal(shadow.adaptiveBlockSignal, false)
+  assert.equal(evaluateHttp(C, req('https://docs.example.com/')).drift, undefined)
+})
+
+test('evaluateHttp: invalid mode, lifecycle or URL are errors (callers block)', () => {
+  const code = (f: () => unknown): string => {
+    try {
+      f()
+    } catch (e) {
+      assert.ok(e instanceof PipelockError)
+      return `${e.code}: ${e.message}`
+    }
+    return 'no error'
+  }
+  assert.equal(code(() => evaluateHttp(C, req('https://a/', {mode: ''}))), 'CONTRACT_EVALUATION_FAILED: contract runtime: invalid decision input: mode required')
+  assert.equal(code(() => evaluateHttp(C, req('https://a/', {mode: 'enforce'}))), 'CONTRACT_EVALUATION_FAILED: contract runtime: invalid decision input: mode "enforce"')
+  assert.equal(code(() => evaluateHttp(contract(rule('x', 'Enforce', host('a'))), req('https://a/'))), 'CONTRACT_EVALUATION_FAILED: contract: unsupported lifecycle_state: "Enforce"')
+  assert.match(code(() => evaluateHttp(C, req('ftp://a/x'))), /CONTRACT_EVALUATION_FAILED: contract runtime: request URL has no http\(s\) host/)
+  // the kill switch and the scanner floor come before any contract error
+  assert.equal(evaluateHttp(contract(rule('x', 'bogus', host('a'))), req('https://a/', {killSwitch: true})).verdict, 'block')
+})
+
+test('evaluateHttp: expired, demoted and proposed rules are skipped like capture_only', () => {
+  for (const state of ['expired', 'demoted', 'proposed', 'capture_only']) {
+    const d = evaluateHttp(contract(rule('x', state, host('a.example')), rule('y', 'enforce', host('b.example'))), req('https://a.example/'))
+    assert.equal(d.reason, 'contract_default_deny', state)
+  }
+})
+
+const M = contract(
+  rule('m-1', 'enforce', {server: {value: 'files'}, tool: {value: 'read'}, args: [{key: 'path', value: '/etc/motd'}, {key: 'n', value: new JsonNumber('10')}]}, 'mcp_tool_call'),
+  rule('m-2', 'enforce', {server: {value: 'files'}, tool: {value: 'list'}}, 'mcp_tool_call'),
+  rule('m-3', 'enforce', {server: {value: 'files'}, tool: {value: 'flag'}, args: [{key: 'on', value: true}]}, 'mcp_tool_call'),
+)
+const mcp = (server: string, tool: string, args?: unknown, mode = 'live') => evaluateMcp(M, {server, tool, args, mode, scannerVerdict: 'allow'})
+
+test('evaluateMcp: server/tool exact, args typed equality with exact rationals', () => {
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10}).ruleId, 'm-1')
+  assert.equal(mcp('files', 'read', fromPlain({path: '/etc/motd', n: 10})).winningSource, 'contract')
+  assert.equal(mcp('files', 'read', new Map<string, unknown>([['path', '/etc/motd'], ['n', new JsonNumber('1.0e1')]])).verdict, 'allow')
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: '10'}).reason, 'contract_mcp_args_mismatch')
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10.5}).reason, 'contract_mcp_args_mismatch')
+  assert.equal(mcp('files', 'read', {path: '/etc/motd'}).reason, 'contract_mcp_args_mismatch')
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10}).verdict, 'allow')
+  assert.equal(mcp(' files ', ' list ').ruleId, 'm-2')
+  assert.equal(mcp('Files', 'list').reason, 'contract_mcp_default_deny')
+  assert.equal(mcp('files', 'flag', {on: true}).verdict, 'allow')
+  assert.equal(mcp('files', 'flag', {on: 'true'}).verdict, 'block')
+  assert.equal(mcp('files', 'nope').reason, 'contract_mcp_default_deny')
+  assert.equal(mcp('files', 'nope', undefined, 'shadow').verdict, 'allow')
+  assert.equal(mcp('files', 'nope', undefined, 'shadow').liveVerdict, 'block')
+  assert.throws(() => mcp('', 'read'), /server required/)
+  assert.throws(() => mcp('files', ' '), /tool required/)
+  // HTTP-only contract: no MCP jurisdiction
+  assert.equal(evaluateMcp(C, {server: 's', tool: 't', mode: 'live', scannerVerdict: 'allow'}).winningSource, 'scanner')
+})
+
+test('blockReasonCode maps decision reasons to wire codes (§7.9)', () => {
+  assert.equal(blockReasonCode(mcp('files', 'read', {})), 'contract_enforce_default')
+  assert.equal(blockReasonCode(mcp('files', 'nope')), 'contract_default_deny')
+  assert.equal(blockReasonCode(evaluateHttp(C, req('https://docs.example.com:81/'))), 'contract_non_default_port')
+  assert.equal(blockReasonCode(evaluateHttp(C, req('https://a/', {killSwitch: true}))), 'kill_switch_active')
+  assert.equal(blockReasonCode(evaluateHttp(C, req('https://a/', {scannerVerdict: ''}))), 'parse_error')
+})
+
+test('goPathMatch follows Go path.Match', () => {
+  const t: [string, string, boolean | undefined][] = [
+    ['abc', 'abc', true], ['*', 'abc', true], ['*c', 'abc', true], ['a*', 'a', true], ['a*', 'ab/c', false],
+    ['a*/b', 'abc/b', true], ['a*b*c*d*e*/f', 'axbxcxdxe/f', true], ['a?c', 'abc', true], ['a?c', 'a/c', false],
+    ['a[b-d]c', 'acc', true], ['a[^b-d]c', 'acc', false], ['a[^b-d]c', 'aec', true], ['a\\*b', 'a*b', true], ['a\\*b', 'ab', false],
+    ['[', 'a', undefined], ['a[', 'a', undefined], ['[-]', '-', undefined], ['*x', 'xxx', true], ['agent-*', 'agent-7', true],
+    ['a*b', 'a/b', false], ['[a-', 'a', undefined], ['\\', 'a', undefined],
+  ]
+  for (const [p, n, want] of t) assert.equal(goPathMatch(p, n), want, `${p} ~ ${n}`)
+})
+
+test('selectContract: exact agent > glob > default; ties go to the earliest; bad globs never match', () => {
+  const sel = [{default: true}, {agent_glob: 'shop-*'}, {agent: 'shop-1'}, {agent_glob: 'shop-?'}, {agent_glob: '['}, {}]
+  assert.equal(selectContract(sel, ' shop-1 '), 2)
+  assert.equal(selectContract(sel, 'shop-2'), 1)
+  assert.equal(selectContract(sel, 'other'), 0)
+  assert.equal(selectContract([{agent_glob: '['}, {}], 'x'), -1)
+})
