@@ -37,8 +37,18 @@ export class ReceiptChainBuilder {
   private segmentCount = 0n
   private pendingTransition: {priorKey: string; priorSeq: bigint; priorHash: string} | undefined
 
-  constructor(keyPair: Ed25519KeyPair) {
+  /**
+   * `resume`: continue an existing chain after a restart from its tail receipt (its chain_seq
+   * and receipt hash). The next `openRun` is then a restart session_open carrying the prior tail.
+   */
+  constructor(keyPair: Ed25519KeyPair, resume?: {seq: bigint; hash: string}) {
     this.keyPair = keyPair
+    if (resume !== undefined) {
+      this.seq = resume.seq
+      this.prev = resume.hash
+      // seq counts from 0 within the segment, so the segment holds seq + 1 receipts so far
+      this.segmentCount = resume.seq + 1n
+    }
   }
 
   /** Hash of the last receipt ('' before the first). */

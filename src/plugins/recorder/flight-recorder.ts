@@ -1,0 +1,216 @@
+import {closeSync, constants, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync} from 'node:fs'
+import path from 'node:path'
+import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput} from '../receipts/index.js'
+import {signBytes, type Ed25519KeyPair} from '../signing/index.js'
+
+// The flight recorder (runtime.md §21.1, receipts.md §7.3–7.4): an append-only JSONL evidence
+// log, `evidence-<session>-<first seq>.jsonl`, entries hash-chained across files, checkpoints
+// every `checkpointInterval` entries and on close. It resumes the chain after a restart.
+
+export interface FlightRecorderOptions {
+  dir: string
+  sessionId?: string
+  /** 0o600 (default), 0o640 or 0o660. */
+  fileMode?: number
+  maxEntriesPerFile?: number
+  checkpointInterval?: number
+  /** Signs checkpoints (hex Ed25519 over the ASCII prev_hash) when given. */
+  checkpointKey?: Ed25519KeyPair
+  /** `entry`: fsync after every entry; `checkpoint` (default): at checkpoints, rotation and close. */
+  fsync?: 'entry' | 'checkpoint'
+  clock: Clock
+}
+
+export interface ResumeInfo {
+  /** The file resumed, or undefined for a fresh recorder. */
+  file?: string
+  nextSeq: bigint
+  /** Bytes of a torn last line removed on resume (a write interrupted by a crash). */
+  truncatedBytes: number
+}
+
+export interface AppendedEntry {
+  seq: bigint
+  hash: string
+  file: string
+}
+
+const ALLOWED_MODES = new Set([0o600, 0o640, 0o660])
+
+export class FlightRecorder {
+  private fd = -1
+  private file = ''
+  private entriesInFile = 0
+  private sinceCheckpoint = 0
+  private checkpointFirst: bigint
+  private closed = false
+
+  private constructor(
+    private readonly opts: Required<Omit<FlightRecorderOptions, 'checkpointKey'>> & {checkpointKey?: Ed25519KeyPair},
+    private readonly chain: RecorderEntryChain,
+    private nextSeq: bigint,
+    readonly resume: ResumeInfo,
+  ) {
+    this.checkpointFirst = nextSeq
+  }
+
+  /** Opens (or resumes) the recorder. Fails fast when the directory is not writable. */
+  static async open(options: FlightRecorderOptions): Promise<FlightRecorder> {
+    const opts = {
+      sessionId: 'proxy',
+      fileMode: 0o600,
+      maxEntriesPerFile: 10_000,
+      checkpointInterval: 1_000,
+      fsync: 'checkpoint' as const,
+      ...options,
+    }
+    if (!ALLOWED_MODES.has(opts.fileMode)) {
+      throw new PipelockError('CONFIG_INVALID', `flight_recorder.file_mode must be 0600, 0640 or 0660, got 0${opts.fileMode.toString(8)}`)
+    }
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(opts.sessionId)) throw new PipelockError('CONFIG_INVALID', `flight recorder session id ${JSON.stringify(opts.sessionId)} is not a safe file name part`)
+    try {
+      mkdirSync(opts.dir, {recursive: true, mode: 0o750})
+    } catch (e) {
+      throw new PipelockError('WRITE_FAILED', `flight recorder: cannot create ${opts.dir}: ${(e as Error).message}`)
+    }
+    const files = await chainFilesInDir(opts.dir, opts.sessionId)
+    const last = files[files.length - 1]
+    let chain = new RecorderEntryChain(opts.sessionId)
+    let nextSeq = 0n
+    const resume: ResumeInfo = {nextSeq: 0n, truncatedBytes: 0}
+    let entriesInLast = 0
+    if (last !== undefined) {
+      const tail = readTail(last)
+      resume.file = last
+      resume.truncatedBytes = tail.tornBytes
+      entriesInLast = tail.lines
+      if (tail.lastLine !== undefined) {
+        let entry
+        try {
+          entry = parseRecorderEntry(tail.lastLine)
+        } catch (e) {
+          throw new PipelockError('RECORDER_ENTRY_INVALID', `flight recorder: cannot resume from ${last}: last entry: ${(e as Error).message}`)
+        }
+        nextSeq = BigInt(entry.seq) + 1n
+        chain = new RecorderEntryChain(opts.sessionId, {seq: nextSeq, prevHash: entry.hash})
+      }
+    }
+    resume.nextSeq = nextSeq
+    const rec = new FlightRecorder(opts, chain, nextSeq, resume)
+    if (last !== undefined && entriesInLast < opts.maxEntriesPerFile) rec.openFile(last, entriesInLast)
+    else rec.openFile(path.join(opts.dir, `evidence-${opts.sessionId}-${nextSeq}.jsonl`), 0)
+    return rec
+  }
+
+  get currentFile(): string {
+    return this.file
+  }
+
+  get sessionId(): string {
+    return this.opts.sessionId
+  }
+
+  private openFile(file: string, entries: number): void {
+    if (this.fd >= 0) {
+      fsyncSync(this.fd)
+      closeSync(this.fd)
+    }
+    try {
+      // O_NOFOLLOW: a symlink planted in the evidence directory is never written through.
+      this.fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, this.opts.fileMode)
+    } catch (e) {
+      throw new PipelockError('WRITE_FAILED', `flight recorder: cannot open ${file}: ${(e as Error).message}`)
+    }
+    this.file = file
+    this.entriesInFile = entries
+  }
+
+  /** Appends one entry (and a checkpoint when the interval is reached). */
+  append(input: EntryInput): AppendedEntry {
+    if (this.closed) throw new PipelockError('WRITE_FAILED', 'flight recorder is closed')
+    if (this.entriesInFile >= this.opts.maxEntriesPerFile) {
+      this.openFile(path.join(this.opts.dir, `evidence-${this.opts.sessionId}-${this.nextSeq}.jsonl`), 0)
+    }
+    const written = this.write(input)
+    if (this.opts.fsync === 'entry') fsyncSync(this.fd)
+    this.sinceCheckpoint++
+    if (this.sinceCheckpoint >= this.opts.checkpointInterval) this.checkpoint()
+    return written
+  }
+
+  private write(input: EntryInput): AppendedEntry {
+    const {line, seq, hash} = this.chain.next(input)
+    writeSync(this.fd, line + '\n')
+    this.entriesInFile++
+    this.nextSeq = seq + 1n
+    return {seq, hash, file: this.file}
+  }
+
+  /** Writes a checkpoint entry covering the entries since the last one (no-op when none). */
+  checkpoint(): void {
+    if (this.sinceCheckpoint === 0) return
+    const ts = formatGoTime(fromEpochNanos(this.opts.clock.nowNanos()))
+    const key = this.opts.checkpointKey
+    const {line, seq} = this.chain.checkpoint(ts, this.checkpointFirst, key === undefined ? undefined : (prev) => signBytes(key, Buffer.from(prev, 'ascii')).toString('hex'))
+    writeSync(this.fd, line + '\n')
+    fsyncSync(this.fd)
+    this.entriesInFile++
+    this.nextSeq = seq + 1n
+    this.checkpointFirst = this.nextSeq
+    this.sinceCheckpoint = 0
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.checkpoint()
+    fsyncSync(this.fd)
+    closeSync(this.fd)
+    this.closed = true
+  }
+}
+
+/**
+ * Reads a recorder file's entry count and last complete line. A last line without its newline
+ * was interrupted mid-write: it is cut off (never acknowledged) so the file stays verifiable.
+ */
+function readTail(file: string): {lines: number; lastLine?: string; tornBytes: number} {
+  const fd = openSync(file, constants.O_RDWR | constants.O_NOFOLLOW)
+  try {
+    const size = fstatSync(fd).size
+    const buf = Buffer.allocUnsafe(1 << 20)
+    let pos = 0
+    let lines = 0
+    let lastStart = -1
+    let lastEnd = -1
+    let lineStart = 0
+    while (pos < size) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos)
+      for (let i = 0; i < n; i++) {
+        if (buf[i] === 0x0a) {
+          const end = pos + i
+          if (end > lineStart) {
+            lines++
+            lastStart = lineStart
+            lastEnd = end
+          }
+          lineStart = end + 1
+        }
+      }
+      pos += n
+    }
+    const tornBytes = size - lineStart
+    if (tornBytes > 0) {
+      ftruncateSync(fd, lineStart)
+      fsyncSync(fd)
+    }
+    if (lastStart < 0) return {lines, tornBytes}
+    const len = lastEnd - lastStart
+    const line = Buffer.allocUnsafe(len)
+    readSync(fd, line, 0, len, lastStart)
+    return {lines, lastLine: line.toString('utf8'), tornBytes}
+  } finally {
+    closeSync(fd)
+  }
+}

@@ -1,0 +1,9 @@
+// Layer 2: the flight recorder (hash-chained JSONL evidence files) and the signed receipt
+// emitter that `pipelock run` feeds with every decision.
+export {FlightRecorder} from './flight-recorder.js'
+export type {FlightRecorderOptions, ResumeInfo, AppendedEntry} from './flight-recorder.js'
+export {ReceiptEmitter, findResumePoint} from './receipt-emitter.js'
+export type {DecisionReceiptFields, ReceiptEmitterOptions, ResumeState} from './receipt-emitter.js'
+export {classifyHttpMethod} from './classify.js'
+export type {ActionClass} from './classify.js'
+export {uuidv7} from './uuidv7.js'

@@ -1,0 +1,136 @@
+import {describe, test} from 'node:test'
+import assert from 'node:assert/strict'
+import {appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {FlightRecorder, ReceiptEmitter, classifyHttpMethod, uuidv7} from '../../../src/plugins/recorder/index.js'
+import {chainFilesInDir, EntryChainVerifier, extractChainItems, parseRecorderEntry, readLines, verifyChain} from '../../../src/plugins/receipts/index.js'
+import {fixedClock, type Clock} from '../../../src/plugins/canonical/index.js'
+import {verifyBytes} from '../../../src/plugins/signing/index.js'
+import {keyA, keyB, K1} from '../../helpers/receipt-fixtures.js'
+
+function tick(start = '2026-11-22T09:00:00Z'): Clock {
+  let ns = fixedClock(start).nowNanos()
+  return {nowNanos: () => (ns += 1_000_000n)}
+}
+
+function tmp(t: {after: (fn: () => void) => void}): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-rec-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  return dir
+}
+
+async function entries(dir: string) {
+  const out = []
+  for (const f of await chainFilesInDir(dir, 'proxy')) {
+    for await (const l of readLines(f)) if (l.text) out.push(parseRecorderEntry(l.text))
+  }
+  return out
+}
+
+let ids = 0
+const newId = () => `id-${++ids}`
+const run = {runNonce: 'run-1', openNonce: 'open-1', signerKeyEpoch: 'e', heartbeatSeconds: 30}
+
+describe('FlightRecorder', () => {
+  test('rotates files, checkpoints on interval and close, and keeps one entry chain across files', async (t) => {
+    const dir = tmp(t)
+    const rec = await FlightRecorder.open({dir, clock: tick(), maxEntriesPerFile: 4, checkpointInterval: 3, checkpointKey: keyA()})
+    for (let i = 0; i < 8; i++) rec.append({ts: '2026-11-22T09:00:00Z', type: 'decision', transport: 'fetch', summary: `s${i}`, detailJson: '{"i":' + i + '}'})
+    rec.close()
+    const files = readdirSync(dir).sort()
+    assert.deepEqual(files, ['evidence-proxy-0.jsonl', 'evidence-proxy-4.jsonl', 'evidence-proxy-8.jsonl'])
+    assert.equal(statSync(path.join(dir, files[0]!)).mode & 0o777, 0o600)
+    const all = await entries(dir)
+    assert.deepEqual(all.map((e) => e.type), ['decision', 'decision', 'decision', 'checkpoint', 'decision', 'decision', 'decision', 'checkpoint', 'decision', 'decision', 'checkpoint'])
+    assert.equal(all[3]!.summary, 'checkpoint: 3 entries [seq 0-2]')
+    const v = new EntryChainVerifier((prev, sig) => verifyBytes(keyA().publicKey, Buffer.from(prev, 'ascii'), Buffer.from(sig, 'hex')))
+    for (const e of all) assert.equal(v.push(e), undefined)
+  })
+
+  test('resumes after a restart, cutting a torn last line', async (t) => {
+    const dir = tmp(t)
+    const a = await FlightRecorder.open({dir, clock: tick(), checkpointInterval: 100})
+    a.append({ts: '2026-11-22T09:00:00Z', type: 'decision', summary: 'one', detailJson: 'null'})
+    a.close()
+    appendFileSync(path.join(dir, 'evidence-proxy-0.jsonl'), '{"v":2,"seq":2,"ts":"2026-11-2') // crash mid-write
+    const b = await FlightRecorder.open({dir, clock: tick(), checkpointInterval: 100})
+    assert.equal(b.resume.truncatedBytes, 30)
+    assert.equal(b.resume.nextSeq, 2n)
+    b.append({ts: '2026-11-22T09:00:01Z', type: 'decision', summary: 'two', detailJson: 'null'})
+    b.close()
+    const v = new EntryChainVerifier()
+    const all = await entries(dir)
+    assert.deepEqual(all.map((e) => e.seq), ['0', '1', '2', '3'])
+    for (const e of all) assert.equal(v.push(e), undefined)
+  })
+
+  test('never writes through a symlink planted in the evidence directory', async (t) => {
+    const dir = tmp(t)
+    const target = path.join(dir, 'elsewhere')
+    writeFileSync(target, '')
+    symlinkSync(target, path.join(dir, 'evidence-proxy-0.jsonl'))
+    await assert.rejects(FlightRecorder.open({dir, clock: tick()}), /cannot open|ELOOP/)
+    assert.equal(readFileSync(target, 'utf8'), '')
+  })
+
+  test('refuses a file mode other than 0600/0640/0660', async (t) => {
+    await assert.rejects(FlightRecorder.open({dir: tmp(t), clock: tick(), fileMode: 0o644}), /file_mode must be 0600, 0640 or 0660/)
+  })
+})
+
+describe('ReceiptEmitter', () => {
+  const open = async (dir: string, key = keyA(), r = run) =>
+    ReceiptEmitter.open({
+      recorder: await FlightRecorder.open({dir, clock: tick(), checkpointInterval: 1000}),
+      dir,
+      keyPair: key,
+      principal: 'org:test',
+      actor: 'pipelock',
+      policyHash: 'sha256:' + '1'.repeat(64),
+      clock: tick(),
+      newId,
+      run: r,
+    })
+
+  test('a run of decisions, a restart and a second run form one verifiable chain', async (t) => {
+    const dir = tmp(t)
+    const a = await open(dir)
+    assert.equal(a.emit({method: 'GET', target: 'https://a.example/', transport: 'forward', verdict: 'allow'}), true)
+    assert.equal(a.emit({method: 'POST', target: 'https://b.example/x', transport: 'fetch', verdict: 'block', layer: 'dlp', pattern: 'AWS Access Key', agent: 'bot'}), true)
+    assert.equal(a.heartbeat(), true)
+    a.close()
+    const b = await open(dir, keyA(), {...run, runNonce: 'run-2', openNonce: 'open-2'})
+    assert.equal(b.resumed.tail?.seq, 4n)
+    b.emit({method: 'DELETE', target: 'https://c.example/1', transport: 'forward', verdict: 'allow'})
+    b.close()
+    const r = await verifyChain(extractChainItems(await chainFilesInDir(dir, 'proxy')), {pinnedKey: K1})
+    assert.equal(r.valid, true, r.error)
+    assert.equal(r.receiptCount, 8)
+    assert.equal(r.finalSeq, '7')
+  })
+
+  test('a tail signed by another key disables emission instead of forking the chain', async (t) => {
+    const dir = tmp(t)
+    const a = await open(dir, keyB())
+    a.close()
+    const b = await open(dir, keyA())
+    assert.match(b.resumed.error ?? '', /^resume receipt chain: tail receipt signature invalid \(seq 1\): signer_key bc73/)
+    assert.equal(b.emit({target: 'https://x/', transport: 'forward', verdict: 'allow'}), false)
+    assert.equal(b.failures, 2)
+    b.close()
+  })
+})
+
+test('HTTP method classification (receipts.md §8)', () => {
+  assert.deepEqual(classifyHttpMethod('CONNECT'), {actionType: 'read', sideEffectClass: 'external_read', reversibility: 'full'})
+  assert.deepEqual(classifyHttpMethod('DELETE'), {actionType: 'write', sideEffectClass: 'external_write', reversibility: 'irreversible'})
+  assert.deepEqual(classifyHttpMethod('get'), {actionType: 'unclassified', sideEffectClass: 'none', reversibility: 'unknown'})
+  assert.equal(classifyHttpMethod(undefined).actionType, 'unclassified')
+})
+
+test('uuidv7 layout: time prefix, version 7, variant 10', () => {
+  // 1776254400123 ms = 0x019d9103367b
+  const id = uuidv7(1_776_254_400_123_000_000n, (n) => new Uint8Array(n).fill(0xff))
+  assert.match(id, /^019d9103-367b-7fff-bfff-ffffffffffff$/)
+})
