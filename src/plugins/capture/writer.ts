@@ -36,6 +36,8 @@ export interface CaptureWriter {
   close(): void
   /** Records dropped so far. */
   readonly dropped: number
+  /** The last I/O error that made an append drop its record. */
+  readonly lastError: Error | undefined
 }
 
 interface Recorder {
@@ -64,6 +66,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   const recorders = new Map<string, Recorder>()
   let dropped = 0
   let closed = false
+  let lastError: Error | undefined
   mkdirSync(dir, {recursive: true, mode: 0o750})
 
   const now = (): string => formatGoTime(fromEpochNanos(options.clock.nowNanos()))
@@ -152,13 +155,24 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     append(record: CaptureRecordInput): boolean {
       if (closed) return drop()
       if (!isSafeSessionId(record.sessionId) || record.sessionId === CAPTURE_META_SESSION) return drop()
-      const r = recorderFor(record.sessionId)
-      const d = record.detail
-      const summary = record.summary ?? `${d.subsurface}:${d.effective_action === '' ? 'allow' : d.effective_action}`
-      writeEntry(r, 'capture', d.surface, record.transport, summary, summaryJson(d), record.traceId ?? '')
-      r.sinceCheckpoint++
-      if (r.sinceCheckpoint >= checkpointEvery) checkpoint(r)
-      return true
+      try {
+        const r = recorderFor(record.sessionId)
+        const d = record.detail
+        const summary = record.summary ?? `${d.subsurface}:${d.effective_action === '' ? 'allow' : d.effective_action}`
+        writeEntry(r, 'capture', d.surface, record.transport, summary, summaryJson(d), record.traceId ?? '')
+        r.sinceCheckpoint++
+        if (r.sinceCheckpoint >= checkpointEvery) checkpoint(r)
+        return true
+      } catch (e) {
+        // A full disk or a vanished directory must not take the proxy down: the record is
+        // counted as dropped (and the drop sentinel written when possible), the error kept.
+        lastError = e as Error
+        try {
+          return drop()
+        } catch {
+          return false
+        }
+      }
     },
     close(): void {
       if (closed) return
@@ -175,6 +189,9 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     },
     get dropped(): number {
       return dropped
+    },
+    get lastError(): Error | undefined {
+      return lastError
     },
   }
 }
