@@ -45,3 +45,6 @@ export const CONFUSABLE_GROUPS: Readonly<Record<string, readonly number[]>> = Ob
   "x": [0x0445],
   "y": [0x0443],
 })
+
+/** Number of source code points in the map (the spec's table has 151). */
+export const CONFUSABLE_GROUPS_COUNT: number = Object.values(CONFUSABLE_GROUPS).reduce((n, v) => n + v.length, 0)

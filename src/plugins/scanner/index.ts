@@ -57,3 +57,4 @@ export {
 export type {BodyScanInput, ContentScanResult, HeaderList, BodyScanDeps} from './body-scanner.js'
 export {createScanner} from './scanner.js'
 export type {Scanner} from './scanner.js'
+export {CONFUSABLE_GROUPS, CONFUSABLE_GROUPS_COUNT} from './confusables.js'
