@@ -30,3 +30,43 @@ export {
 } from './contract.js'
 export type {SignedEnvelope} from './contract.js'
 export {buildInfoUnavailableDigests, loadCompileManifest, manifestProblem, moduleDigestRoot, settingsProblem} from './manifest.js'
+export {
+  ACTIVE_MANIFEST_BODY,
+  ACTIVE_MANIFEST_ENVELOPE,
+  GENESIS_MANIFEST_HASH,
+  HISTORY_ROOT_ZERO,
+  MANIFEST_ENVIRONMENT,
+  MANIFEST_KIND,
+  MANIFEST_SELECTOR,
+  MANIFEST_SIGNATURE,
+  activeManifestHash,
+  activeManifestProblem,
+  manifestEnvironment,
+  manifestGeneration,
+  manifestSelector,
+  manifestSelectorId,
+  manifestSelectors,
+  projectActiveManifest,
+  selectorInputOf,
+  selectorSetHash,
+} from './manifest-active.js'
+export type {ActiveManifestEnvelope, ManifestEnvironment, SelectorInput} from './manifest-active.js'
+export {
+  TOMBSTONE_BODY,
+  TOMBSTONE_ENVELOPE,
+  TOMBSTONE_KEY_PURPOSE,
+  projectTombstone,
+  signTombstone,
+  tombstoneBody,
+  tombstoneHash,
+  tombstoneProblem,
+} from './tombstone.js'
+export type {TombstoneEnvelope, TombstoneFields} from './tombstone.js'
+export {
+  BUNDLE_KIND,
+  VERIFICATION_METADATA_BODY,
+  VERIFICATION_METADATA_ENVELOPE,
+  projectVerificationMetadata,
+  tombstoneIndexRoot,
+  verificationMetadataProblem,
+} from './verification-metadata.js'

@@ -59,6 +59,18 @@ export const ERROR_REGISTRY = {
   SEGMENT_INVALID: {exit: 1, summary: 'a path segment literal for split or pin is empty or has forbidden characters'},
   SHADOW_INPUT_INVALID: {exit: 1, summary: 'learn shadow or diff refused its inputs (flags, sessions, reports)'},
   CONTRACT_EVALUATION_FAILED: {exit: 1, summary: 'the contract evaluator could not decide (invalid mode, lifecycle or request)'},
+  // --- contract store, promote and rollback (learn-lifecycle §5, §6)
+  STORE_INVALID: {exit: 1, summary: 'the contract store is malformed (directory, active.json, decode, structure, write-once conflict)'},
+  STORE_LOCKED: {exit: 1, summary: 'another process holds the contract store lock for too long'},
+  STORE_REPLAY: {exit: 1, summary: 'active.json or a candidate manifest is older than the highest accepted generation'},
+  STORE_CAS_MISMATCH: {exit: 1, summary: 'a manifest is not monotonic or does not extend the current manifest (prior hash)'},
+  STORE_ENVIRONMENT_MISMATCH: {exit: 1, summary: 'a manifest is bound to another environment tuple'},
+  STORE_SIGNATURE_INVALID: {exit: 1, summary: 'a manifest, contract or tombstone signature does not verify against the roster'},
+  STORE_DUAL_CONTROL: {exit: 1, summary: 'a manifest lacks the required number of distinct activation principals'},
+  STORE_HISTORY_INVALID: {exit: 1, summary: 'a referenced contract or accepted manifest is missing, malformed or discontinuous'},
+  STORE_TOMBSTONED: {exit: 1, summary: 'a contract is tombstoned and cannot be promoted again'},
+  STORE_TOMBSTONE_INVALID: {exit: 1, summary: 'a tombstone in the store does not parse or verify (fails closed)'},
+  LIFECYCLE_REFUSED: {exit: 1, summary: 'learn promote/rollback refused its inputs (flags, environment, signers)'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

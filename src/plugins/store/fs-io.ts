@@ -1,0 +1,78 @@
+import {closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync} from 'node:fs'
+import {PipelockError} from '../errors/index.js'
+import {writeFileAtomic} from '../signing/index.js'
+
+// File primitives of the store: no-follow reads, write-once objects, append-only lines.
+
+export const STORE_DIR_MODE = 0o750
+export const STORE_FILE_MODE = 0o600
+
+/** The bytes of a regular file that is not a symlink, or undefined when it does not exist. */
+export function readRegularFile(file: string, what: string): Buffer | undefined {
+  let st
+  try {
+    st = lstatSync(file)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new PipelockError('STORE_INVALID', `contract store: ${what} ${file}: ${(e as Error).message}`)
+  }
+  if (!st.isFile()) throw new PipelockError('STORE_INVALID', `contract store: ${what} ${file} must be a regular file`)
+  let fd: number
+  try {
+    // O_NOFOLLOW: a symlink swapped in after the lstat is refused by the kernel.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (e) {
+    throw new PipelockError('STORE_INVALID', `contract store: ${what} ${file}: symlink raced into place or unreadable: ${(e as Error).message}`)
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new PipelockError('STORE_INVALID', `contract store: ${what} ${file} must be a regular file`)
+    return readFileSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export function ensureDir(dir: string): void {
+  mkdirSync(dir, {recursive: true, mode: STORE_DIR_MODE})
+  const st = lstatSync(dir)
+  if (!st.isDirectory()) throw new PipelockError('STORE_INVALID', `contract store: ${dir} must be a directory, not a symlink`)
+}
+
+/** Write-once (§5.3): identical bytes succeed, different bytes are a conflict, else atomic write. */
+export function writeOnce(file: string, data: Buffer): void {
+  const existing = readRegularFile(file, 'object')
+  if (existing !== undefined) {
+    if (existing.equals(data)) return
+    throw new PipelockError('STORE_INVALID', `contract store: write-once object already exists with different bytes: ${file}`)
+  }
+  writeFileAtomic(file, data, STORE_FILE_MODE)
+}
+
+/** Appends one line with O_APPEND (one write: concurrent appenders never interleave a line). */
+export function appendLine(file: string, line: string): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, STORE_FILE_MODE)
+  try {
+    const buf = Buffer.from(line.endsWith('\n') ? line : line + '\n', 'utf8')
+    let off = 0
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Reads a small file (≤ cap) without following a final symlink; used for lock ownership. */
+export function readSmall(file: string, cap = 256): string | undefined {
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch {
+    return undefined
+  }
+  try {
+    const buf = Buffer.alloc(cap)
+    const n = readSync(fd, buf, 0, cap, 0)
+    return buf.subarray(0, n).toString('utf8')
+  } finally {
+    closeSync(fd)
+  }
+}

@@ -1,0 +1,181 @@
+import {goJson, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {
+  activeManifestHash,
+  activeManifestProblem,
+  GENESIS_MANIFEST_HASH,
+  HISTORY_ROOT_ZERO,
+  MANIFEST_KIND,
+  manifestSelector,
+  selectorSetHash,
+  type SelectorInput,
+} from '../contracts/index.js'
+import {PipelockError} from '../errors/index.js'
+import {latestAccepted} from './history.js'
+import {
+  appendLifecycleReceipt,
+  environmentTree,
+  lifecyclePrologue,
+  manifestEnvelopeBytes,
+  nowText,
+  precheckDualControl,
+  readInputFile,
+  resolveEnvironment,
+  signManifest,
+  uintNumber,
+  type LifecycleRequest,
+} from './lifecycle.js'
+import {checkSwap, swapActive, verifyContractForStore} from './store.js'
+
+// `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
+// * --candidate stages the ratified contract into history/ itself (§10.10), verified against the
+//   roster first and written only when the swap is accepted;
+// * a read-only pre-flight runs every store check before anything is written: a refused input
+//   (tampered candidate, bad keys, corrupt store, replayed active.json, unreadable tombstone)
+//   leaves the store byte-for-byte unchanged. Only a well-formed promote that the store's policy
+//   denies under the lock (a tombstoned contract, §6.7, or a lost CAS race) is recorded: intent
+//   receipt, `rejected` committed receipt and a `rejected` journal line.
+
+export interface PromoteRequest extends LifecycleRequest {
+  contract?: string
+  candidate?: string
+  selector: string
+  intentId?: string
+}
+
+export interface PromoteResult {
+  outcome: 'accepted'
+  manifestHash: string
+  generation: number
+  priorManifestHash: string
+  contractHash: string
+  selectorId: string
+  intentId: string
+  staged: boolean
+  storeDir: string
+  receiptFile: string
+  signerKeyIds: string[]
+}
+
+export function selectorFromFlag(value: string, contractHash: string): SelectorInput {
+  if (value === 'default') return {default: true, contractHash}
+  if (value.includes('*') || value.includes('?')) return {agentGlob: value, contractHash}
+  return {agent: value, contractHash}
+}
+
+export function runPromote(req: PromoteRequest): PromoteResult {
+  const ctx = lifecyclePrologue(req, {intent: 'contract_promote_intent', committed: 'contract_promote_committed'})
+  const root = ctx.root
+  // §10.10: the candidate is verified (strict decode, hash, Validate, roster signature) up front.
+  const staged = new Map<string, Buffer>()
+  let contractHash = req.contract ?? ''
+  if (req.candidate !== undefined) {
+    const c = verifyContractForStore(readInputFile(req.candidate, 'candidate'), req.candidate, ctx.storeOptions)
+    if (contractHash !== '' && contractHash !== c.hash) {
+      throw new PipelockError('LIFECYCLE_REFUSED', `learn promote: --contract ${contractHash} does not match the candidate's contract_hash ${c.hash}`)
+    }
+    contractHash = c.hash
+    staged.set(c.hash, c.stored)
+  }
+  if (contractHash === '') throw new PipelockError('LIFECYCLE_REFUSED', 'learn promote: --contract is required', {hint: 'or pass --candidate FILE'})
+  if (!req.selector) throw new PipelockError('LIFECYCLE_REFUSED', 'learn promote: --selector is required')
+
+  const baseline = latestAccepted(root, ctx.storeOptions, 'baseline')
+  const env = resolveEnvironment(req, baseline?.envelope.body)
+  const storeOptions = {...ctx.storeOptions, environment: env}
+  const selector = manifestSelector(selectorFromFlag(req.selector, contractHash))
+  const selectorId = selector.get('selector_id') as string
+  const prior = baseline?.hash ?? GENESIS_MANIFEST_HASH
+  const generation = (baseline?.generation ?? 0n) + 1n
+  const body: JsonObject = new Map<string, JsonValue>([
+    ['schema_version', new JsonNumber('1')],
+    ['manifest_kind', MANIFEST_KIND],
+    ['generation', uintNumber(generation)],
+    ['prior_manifest_hash', prior],
+    ['selector_set_hash', selectorSetHash([selectorId])],
+    ['environment', environmentTree(env)],
+    ['selectors', [selector]],
+    ['history_root', HISTORY_ROOT_ZERO],
+    ['signed_at', nowText(ctx.clock)],
+  ])
+  const problem = activeManifestProblem(body)
+  if (problem !== undefined) throw new PipelockError('STORE_INVALID', problem)
+  const signatures = signManifest(body, ctx.signers)
+  precheckDualControl(ctx.signers, ctx.minimumSignatures)
+  const target = activeManifestHash(body)
+  const raw = manifestEnvelopeBytes(body, signatures)
+  const swap = {raw, previousHash: baseline?.hash ?? '', previousGeneration: baseline?.generation ?? 0n, staged}
+
+  // Pre-flight: every check of the swap, read-only. Only a policy denial goes on to be recorded.
+  try {
+    checkSwap(root, storeOptions, swap)
+  } catch (e) {
+    if (!(e instanceof PipelockError) || e.code !== 'STORE_TOMBSTONED') throw e
+  }
+
+  const intentId = req.intentId || (req.deterministic ? 'promote-intent-deterministic' : req.newId())
+  const context = {activeManifestHash: target, contractHash, selectorId, contractGeneration: generation}
+  appendLifecycleReceipt(
+    ctx,
+    {
+      payloadKind: 'contract_promote_intent',
+      eventId: intentId,
+      principal: ctx.signers[0]?.keyId as string,
+      actor: 'learn promote',
+      ...context,
+      payload: {target_manifest_hash: target, target_generation: generation, prior_manifest_hash: prior, intent_id: intentId},
+    },
+    'activation',
+  )
+  let failure: PipelockError | undefined
+  let accepted
+  try {
+    accepted = swapActive(root, storeOptions, swap)
+  } catch (e) {
+    if (!(e instanceof PipelockError)) throw e
+    failure = e
+  }
+  appendLifecycleReceipt(
+    ctx,
+    {
+      payloadKind: 'contract_promote_committed',
+      eventId: `${intentId}-committed`,
+      principal: 'learn',
+      actor: 'learn promote',
+      ...context,
+      payload: {
+        target_manifest_hash: target,
+        prior_manifest_hash: prior,
+        intent_id: intentId,
+        validation_outcome: failure === undefined ? 'accepted' : 'rejected',
+        ...(failure === undefined ? {} : {reject_reason: failure.message}),
+      },
+    },
+    'receipt',
+  )
+  if (failure !== undefined || accepted === undefined) throw failure as PipelockError
+  return {
+    outcome: 'accepted',
+    manifestHash: accepted.hash,
+    generation: Number(generation),
+    priorManifestHash: prior,
+    contractHash,
+    selectorId,
+    intentId,
+    staged: staged.size > 0,
+    storeDir: root,
+    receiptFile: ctx.receiptFile,
+    signerKeyIds: accepted.signerKeyIds,
+  }
+}
+
+/** §9.3 audit line of a successful promote/rollback. */
+export function lifecycleAuditLine(event: 'learn_promote' | 'learn_rollback', r: {signerKeyIds: string[]; receiptFile: string; manifestHash: string}, candidate?: string): string {
+  const m: JsonObject = new Map<string, JsonValue>([['event', event]])
+  if (candidate) m.set('candidate', candidate)
+  m.set('signer_key_id', r.signerKeyIds[0] ?? '')
+  m.set('output', r.receiptFile)
+  m.set('manifest', r.manifestHash)
+  m.set('receipts_emitted', new JsonNumber('2'))
+  m.set('noop', false)
+  return goJson(m)
+}

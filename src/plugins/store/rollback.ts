@@ -1,0 +1,124 @@
+import {JsonNumber, type JsonObject} from '../canonical/index.js'
+import {activeManifestHash} from '../contracts/index.js'
+import {PipelockError} from '../errors/index.js'
+import {acceptedManifest, latestAccepted} from './history.js'
+import {
+  appendLifecycleReceipt,
+  lifecyclePrologue,
+  manifestEnvelopeBytes,
+  nowText,
+  precheckDualControl,
+  resolveEnvironment,
+  signManifest,
+  uintNumber,
+  type LifecycleRequest,
+} from './lifecycle.js'
+import {checkSwap, swapActive} from './store.js'
+
+// `pipelock learn rollback` (learn-lifecycle §6.6): re-activates an accepted manifest's selectors
+// as a NEW, higher generation (never reuses the old file), with the same pre-flight rule as promote.
+
+export interface RollbackRequest extends LifecycleRequest {
+  to: string
+  authorizationId?: string
+}
+
+export interface RollbackResult {
+  outcome: 'accepted'
+  targetHash: string
+  manifestHash: string
+  generation: number
+  priorManifestHash: string
+  authorizationId: string
+  storeDir: string
+  receiptFile: string
+  signerKeyIds: string[]
+}
+
+export function runRollback(req: RollbackRequest): RollbackResult {
+  const ctx = lifecyclePrologue(req, {intent: 'contract_rollback_authorized', committed: 'contract_rollback_committed'})
+  const root = ctx.root
+  if (!req.to) throw new PipelockError('LIFECYCLE_REFUSED', 'learn rollback: --to is required')
+  const baseline = latestAccepted(root, ctx.storeOptions, 'baseline')
+  if (baseline === undefined) throw new PipelockError('LIFECYCLE_REFUSED', 'learn rollback: no accepted manifest is available')
+  const env = resolveEnvironment(req, baseline.envelope.body)
+  const storeOptions = {...ctx.storeOptions, environment: env}
+  let target
+  try {
+    target = acceptedManifest(root, req.to, storeOptions, 'adoption')
+  } catch (e) {
+    if (!(e instanceof PipelockError)) throw e
+    throw new PipelockError(e.code, `learn rollback: load target manifest: ${e.message}`)
+  }
+  const generation = baseline.generation + 1n
+  const body: JsonObject = new Map(target.envelope.body)
+  body.set('generation', uintNumber(generation))
+  body.set('prior_manifest_hash', baseline.hash)
+  body.delete('signed_at')
+  body.set('rollback_target', target.hash)
+  body.set('signed_at', nowText(ctx.clock))
+  const signatures = signManifest(body, ctx.signers)
+  precheckDualControl(ctx.signers, ctx.minimumSignatures)
+  const newHash = activeManifestHash(body)
+  const swap = {raw: manifestEnvelopeBytes(body, signatures), previousHash: baseline.hash, previousGeneration: baseline.generation}
+  checkSwap(root, storeOptions, swap)
+
+  const authorizationId = req.authorizationId || (req.deterministic ? 'rollback-authorization-deterministic' : req.newId())
+  appendLifecycleReceipt(
+    ctx,
+    {
+      payloadKind: 'contract_rollback_authorized',
+      eventId: authorizationId,
+      principal: ctx.signers[0]?.keyId as string,
+      actor: 'learn rollback',
+      activeManifestHash: newHash,
+      contractGeneration: generation,
+      payload: {
+        rollback_target_hash: target.hash,
+        current_generation: new JsonNumber(baseline.generation.toString()),
+        authorizer_signatures: signatures.map((s) => s.get('signature') as string),
+        authorization_id: authorizationId,
+      },
+    },
+    'activation',
+  )
+  let failure: PipelockError | undefined
+  let accepted
+  try {
+    accepted = swapActive(root, storeOptions, swap)
+  } catch (e) {
+    if (!(e instanceof PipelockError)) throw e
+    failure = e
+  }
+  appendLifecycleReceipt(
+    ctx,
+    {
+      payloadKind: 'contract_rollback_committed',
+      eventId: `${authorizationId}-committed`,
+      principal: 'learn',
+      actor: 'learn rollback',
+      activeManifestHash: newHash,
+      contractGeneration: generation,
+      payload: {
+        rollback_target_hash: target.hash,
+        prior_manifest_hash: baseline.hash,
+        authorization_id: authorizationId,
+        validation_outcome: failure === undefined ? 'accepted' : 'rejected',
+        ...(failure === undefined ? {} : {reject_reason: failure.message}),
+      },
+    },
+    'receipt',
+  )
+  if (failure !== undefined || accepted === undefined) throw failure as PipelockError
+  return {
+    outcome: 'accepted',
+    targetHash: target.hash,
+    manifestHash: accepted.hash,
+    generation: Number(generation),
+    priorManifestHash: baseline.hash,
+    authorizationId,
+    storeDir: root,
+    receiptFile: ctx.receiptFile,
+    signerKeyIds: accepted.signerKeyIds,
+  }
+}

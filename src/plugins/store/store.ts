@@ -1,0 +1,184 @@
+import {goJson} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {writeFileAtomic} from '../signing/index.js'
+import {decodeActiveManifest, decodeStoreContract, type DecodedContract} from './artifacts.js'
+import {ensureDir, readRegularFile, STORE_FILE_MODE, writeOnce} from './fs-io.js'
+import {latestAccepted} from './history.js'
+import {appendJournal} from './journal.js'
+import {withStoreLock} from './lock.js'
+import {objectPath, storeHashHex, storeLayout} from './paths.js'
+import {COMPILE_PURPOSE, verifyDetached} from './signatures.js'
+import {validateDecoded, type StoreOptions, type ValidatedManifest} from './validate.js'
+
+// Store operations (learn-lifecycle §5.5, §5.6, §5.9) plus two hardenings:
+// * anti-rollback across restarts (§10.2): the highest chain-continuous generation in
+//   manifests/ is a floor; an active.json below it (a replayed older, validly signed manifest)
+//   is refused by every read, however fresh the process;
+// * every swap that reaches the lock is journalled, accepted or rejected.
+
+export interface HighWater {
+  hash: string
+  generation: bigint
+}
+
+/** The highest accepted (chain-continuous) manifest, the floor for active.json. */
+export function highWater(root: string, opts: StoreOptions): HighWater | undefined {
+  const m = latestAccepted(root, opts, 'baseline')
+  return m === undefined ? undefined : {hash: m.hash, generation: m.generation}
+}
+
+function assertNotReplayed(v: ValidatedManifest, hw: HighWater | undefined, what: string): void {
+  if (hw === undefined) return
+  if (v.generation < hw.generation || (v.generation === hw.generation && v.hash !== hw.hash)) {
+    throw new PipelockError(
+      'STORE_REPLAY',
+      `contract store: ${what} generation ${v.generation} (${v.hash}) is not above the highest accepted generation ${hw.generation} (${hw.hash}): refusing a replayed older manifest`,
+      {hint: `restore active.json from manifests/${hw.hash.replace(':', '-')}.json or promote a new generation`},
+    )
+  }
+}
+
+/** Reads the current active.json (regular file, no symlink); undefined when absent. */
+export function readActiveRaw(root: string): Buffer | undefined {
+  return readRegularFile(storeLayout(root).active, 'active manifest')
+}
+
+export interface ReloadOptions {
+  previousHash?: string
+  previousGeneration?: bigint
+  readOnly?: boolean
+}
+
+/** `Reload` (§5.5) with the anti-rollback floor. Caller holds the lock unless read-only. */
+function reloadLocked(root: string, opts: StoreOptions, r: ReloadOptions): ValidatedManifest {
+  const layout = storeLayout(root)
+  const raw = readActiveRaw(root)
+  if (raw === undefined) throw new PipelockError('STORE_INVALID', `contract store: active manifest does not exist: ${layout.active}`)
+  let v: ValidatedManifest
+  try {
+    const env = decodeActiveManifest(raw)
+    v = validateDecoded(root, env, {
+      ...opts,
+      checkTombstones: true,
+      policy: 'strict',
+      ...(r.previousHash === undefined ? {} : {previousHash: r.previousHash}),
+      ...(r.previousGeneration === undefined ? {} : {previousGeneration: r.previousGeneration}),
+    })
+    assertNotReplayed(v, highWater(root, opts), 'active manifest')
+  } catch (e) {
+    if (!r.readOnly && e instanceof PipelockError) appendJournal(layout.journal, opts.clock, {outcome: 'rejected', reason: e.message})
+    throw e
+  }
+  if (!r.readOnly) {
+    ensureDir(layout.manifests)
+    writeOnce(objectPath(layout.manifests, v.hash, '.json'), Buffer.from(goJson(v.envelope.tree) + '\n', 'utf8'))
+    appendJournal(layout.journal, opts.clock, {
+      outcome: 'accepted',
+      manifestHash: v.hash,
+      generation: v.generation,
+      priorManifestHash: v.envelope.body.get('prior_manifest_hash') as string,
+      signerKeyIds: v.signerKeyIds,
+    })
+  }
+  return v
+}
+
+/** `Reload(opts)`: validate active.json; unless read-only, record it in manifests/ and the journal. */
+export function reloadStore(root: string, opts: StoreOptions, r: ReloadOptions = {}): ValidatedManifest {
+  if (r.readOnly) return reloadLocked(root, opts, r)
+  ensureDir(root)
+  return withStoreLock(storeLayout(root).lock, () => reloadLocked(root, opts, r))
+}
+
+export interface SwapRequest {
+  raw: Buffer
+  previousHash: string
+  previousGeneration: bigint
+  /** Contracts to stage into history/ when (and only when) the swap is accepted. */
+  staged?: ReadonlyMap<string, Buffer>
+}
+
+/**
+ * `WriteActive` checks (§5.6) without writing: the current active.json must be a valid, not
+ * replayed manifest (read with the history policy and no tombstone check, so an operator can
+ * always move away from a tombstoned current); its hash/generation replace stale caller values;
+ * then the candidate is validated strictly, tombstones included.
+ */
+export function checkSwap(root: string, opts: StoreOptions, req: SwapRequest): ValidatedManifest {
+  let previousHash = req.previousHash
+  let previousGeneration = req.previousGeneration
+  const hw = highWater(root, opts)
+  const currentRaw = readActiveRaw(root)
+  if (currentRaw !== undefined) {
+    const cur = validateDecoded(root, decodeActiveManifest(currentRaw), {...opts, checkTombstones: false, policy: 'history'})
+    assertNotReplayed(cur, hw, 'current active manifest')
+    previousHash = cur.hash
+    previousGeneration = cur.generation
+  } else if (hw !== undefined && hw.generation > previousGeneration) {
+    previousHash = hw.hash
+    previousGeneration = hw.generation
+  }
+  const cand = decodeActiveManifest(req.raw)
+  return validateDecoded(root, cand, {
+    ...opts,
+    checkTombstones: true,
+    policy: 'strict',
+    previousHash,
+    previousGeneration,
+    ...(req.staged === undefined ? {} : {staged: req.staged}),
+  })
+}
+
+/**
+ * One swap under one lock: `WriteActive` then `Reload` with the same expectations. The staged
+ * contracts land in history/ just before active.json. A rejection is journalled and rethrown;
+ * nothing else changes.
+ */
+export function swapActive(root: string, opts: StoreOptions, req: SwapRequest): ValidatedManifest {
+  const layout = storeLayout(root)
+  ensureDir(root)
+  return withStoreLock(layout.lock, () => {
+    try {
+      checkSwap(root, opts, req)
+    } catch (e) {
+      if (e instanceof PipelockError) appendJournal(layout.journal, opts.clock, {outcome: 'rejected', reason: e.message})
+      throw e
+    }
+    if (req.staged !== undefined && req.staged.size > 0) {
+      ensureDir(layout.history)
+      for (const [hash, raw] of req.staged) writeOnce(objectPath(layout.history, hash, '.yaml'), raw)
+    }
+    writeFileAtomic(layout.active, Buffer.from(req.raw.toString().trim() + '\n', 'utf8'), STORE_FILE_MODE)
+    return reloadLocked(root, opts, {previousHash: req.previousHash, previousGeneration: req.previousGeneration})
+  })
+}
+
+export interface VerifiedContract extends DecodedContract {
+  hash: string
+  /** The bytes history/ will hold: trim(raw) + "\n". */
+  stored: Buffer
+}
+
+/** §5.9 checks without writing: strict decode, claimed = computed hash, Validate, roster signature. */
+export function verifyContractForStore(raw: Buffer | string, label: string, opts: StoreOptions): VerifiedContract {
+  const c = decodeStoreContract(raw, label)
+  const claimed = c.body.get('contract_hash') as string
+  if (claimed !== c.computedHash) {
+    throw new PipelockError('STORE_HISTORY_INVALID', `contract store: contract history invalid: ${label}: contract_hash ${JSON.stringify(claimed)} does not match computed ${JSON.stringify(c.computedHash)}`)
+  }
+  storeHashHex(claimed)
+  verifyDetached('contract', c.body, c.signature, opts.roster, opts.clock.nowNanos(), COMPILE_PURPOSE, 'strict')
+  return {...c, hash: claimed, stored: Buffer.from(raw.toString().trim() + '\n', 'utf8')}
+}
+
+/** `PutHistoryContract(raw)` (§5.9): verify, then write-once history/sha256-<hex>.yaml under the lock. */
+export function putHistoryContract(root: string, raw: Buffer | string, opts: StoreOptions): VerifiedContract {
+  const c = verifyContractForStore(raw, 'contract', opts)
+  const layout = storeLayout(root)
+  ensureDir(root)
+  withStoreLock(layout.lock, () => {
+    ensureDir(layout.history)
+    writeOnce(objectPath(layout.history, c.hash, '.yaml'), c.stored)
+  })
+  return c
+}
