@@ -82,6 +82,7 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
         `  PIPELOCK_FETCH_URL=http://${proxy.addr}/fetch`,
         '',
       ])
+      await until(async () => proxy.stdout().includes('\n'), 2000)
       const startup = JSON.parse(proxy.stdout().split('\n')[0]!)
       assert.equal(startup.event, 'startup')
       assert.equal(startup.listen, proxy.addr)
