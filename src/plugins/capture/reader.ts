@@ -29,9 +29,11 @@ export interface CaptureInput {
 }
 
 /**
- * Verifies hash chains. Each input file is verified on its own (learn-compile §20 Q1 is not
- * reproduced): its first entry either starts a chain (`prev_hash: genesis`) or continues the
- * chain of an earlier file (a rotated recorder file links to its predecessor's last hash).
+ * Verifies hash chains. Each chain is verified on its own (learn-compile §20 Q1 is not
+ * reproduced): a file's first entry either starts a chain (`prev_hash: genesis`) or continues the
+ * chain of an earlier file (a rotated recorder file links to its predecessor's last hash); inside
+ * a file every entry links to the previous one, except that a `genesis` entry starts a new chain
+ * (several sessions concatenated into one file).
  */
 export class ChainVerifier {
   private tips = new Set<string>()
@@ -58,6 +60,9 @@ export class ChainVerifier {
         this.tips.delete(entry.prevHash)
       }
       this.started = true
+    } else if (entry.prevHash === GENESIS) {
+      // Another chain starts inside the same file (session files concatenated into one corpus).
+      if (this.current !== undefined) this.tips.add(this.current)
     } else if (entry.prevHash !== this.current) {
       return `chain break at seq ${entry.seq}: prev_hash ${entry.prevHash} does not match the previous entry's hash ${this.current}`
     }

@@ -171,6 +171,10 @@ test('reader: a non-JSON line and a broken chain are PipelockErrors naming file 
     const head = path.join(dir, 'head.jsonl')
     writeFileSync(head, lines[0] + '\n')
     assert.equal((await readAll([head, tail])).length, 2)
+    // Two chains concatenated into one file: the second genesis starts a new chain.
+    const two = path.join(dir, 'two.jsonl')
+    writeFileSync(two, [lines[0], lines[1], lines[0], lines[1]].join('\n') + '\n')
+    assert.equal((await readAll([two])).length, 4)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
