@@ -40,13 +40,17 @@ export class RateLimiter {
   checkAndRecord(key: string, limit: number): boolean {
     const max = limit <= 0 ? 60 : limit // always on: 0 or negative → 60 (§5.15)
     const now = this.clock.nowNanos()
-    const w = (this.windows.get(key) ?? []).filter((t) => now - t < WINDOW_NS)
-    if (w.length >= max) {
+    let w = this.windows.get(key)
+    if (w === undefined) {
+      w = []
       this.windows.set(key, w)
-      return false
     }
+    // Timestamps are appended in clock order, so expired ones sit at the front.
+    let expired = 0
+    while (expired < w.length && now - w[expired]! >= WINDOW_NS) expired++
+    if (expired > 0) w.splice(0, expired)
+    if (w.length >= max) return false
     w.push(now)
-    this.windows.set(key, w)
     return true
   }
 }
