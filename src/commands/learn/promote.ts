@@ -1,0 +1,96 @@
+import {randomBytes} from 'node:crypto'
+import {homedir} from 'node:os'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {fixedClock, systemClock} from '../../plugins/canonical/index.js'
+import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+import {DETERMINISTIC_LIFECYCLE_TIME, lifecycleAuditLine, runPromote, uuidv7, type PromoteResult} from '../../plugins/store/index.js'
+
+export const lifecycleFlags = {
+  'contract-store': Flags.string({description: 'contract store root (absolute; created 0750 if missing)', required: true}),
+  roster: Flags.string({description: 'signed key roster (.json/.yaml/.yml)', required: true}),
+  'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key', required: true}),
+  'activation-key': Flags.string({description: 'keystore key id of the primary activation signer (roster purpose contract-activation-signing, with a principal)', required: true}),
+  'dual-control-from': Flags.string({description: 'keystore key id of a second activation signer (another principal); requires 2 distinct principals'}),
+  keystore: Flags.string({description: 'keystore directory (default $PIPELOCK_HOME or ~/.pipelock)'}),
+  'receipt-key-agent': Flags.string({description: 'keystore key id that signs committed receipts', default: 'receipt-signing'}),
+  'receipt-out': Flags.string({description: 'lifecycle receipts, JSONL (default <store>/activation-receipts.jsonl)'}),
+  'environment-id': Flags.string({description: 'environment id of the manifest (required for the first promote)'}),
+  tenant: Flags.string({description: 'environment tenant'}),
+  'deployment-id': Flags.string({description: 'environment deployment id'}),
+  production: Flags.boolean({description: 'production policy: --dual-control-from required, roster must hold ≥ 3 active activation principals', default: false}),
+  deterministic: Flags.boolean({description: `tests only: clock ${DETERMINISTIC_LIFECYCLE_TIME} and fixed ids (keys still come from the keystore)`, default: false}),
+}
+
+export function lifecycleBase(flags: {
+  'contract-store': string
+  roster: string
+  'roster-root-fingerprint': string
+  'activation-key': string
+  'dual-control-from'?: string
+  keystore?: string
+  'receipt-key-agent': string
+  'receipt-out'?: string
+  'environment-id'?: string
+  tenant?: string
+  'deployment-id'?: string
+  production: boolean
+  deterministic: boolean
+}) {
+  const clock = flags.deterministic ? fixedClock(DETERMINISTIC_LIFECYCLE_TIME) : systemClock
+  return {
+    storeDir: flags['contract-store'],
+    rosterPath: flags.roster,
+    rosterRootFingerprint: flags['roster-root-fingerprint'],
+    activationKey: flags['activation-key'],
+    ...(flags['dual-control-from'] === undefined ? {} : {dualControlFrom: flags['dual-control-from']}),
+    keystore: resolveKeystoreDir({keystore: flags.keystore, env: process.env, userHome: homedir()}),
+    receiptKeyAgent: flags['receipt-key-agent'],
+    ...(flags['receipt-out'] === undefined ? {} : {receiptOut: flags['receipt-out']}),
+    ...(flags['environment-id'] === undefined ? {} : {environmentId: flags['environment-id']}),
+    ...(flags.tenant === undefined ? {} : {tenant: flags.tenant}),
+    ...(flags['deployment-id'] === undefined ? {} : {deploymentId: flags['deployment-id']}),
+    production: flags.production,
+    deterministic: flags.deterministic,
+    clock,
+    newId: () => uuidv7(systemClock.nowNanos(), (n) => randomBytes(n)),
+  }
+}
+
+export default class LearnPromote extends BaseCommand {
+  static override summary = 'Activate a ratified contract: sign a new active manifest and swap it into the contract store'
+  static override description = `Builds the next active manifest (generation = latest accepted + 1, prior_manifest_hash = its hash, or sha256:genesis for the first promote) with one selector for --selector, signs it with the activation key (and --dual-control-from), writes a contract_promote_intent receipt, swaps <store>/active.json under the store lock (compare-and-swap on the prior hash, monotonic generation, environment tuple, roster-verified signatures and contracts, tombstones), records it in manifests/ and the journal, and writes a contract_promote_committed receipt.
+
+--candidate FILE stages the ratified contract into <store>/history/ itself (verified against the roster; written only when the swap is accepted). Without it, --contract must name a contract already in history/.
+
+Refusals of bad input (tampered candidate, keys not authorised by the roster, a corrupt store, a replayed older active.json, an unreadable tombstone) happen before anything is written. A promote that the store's policy denies (a tombstoned contract, a lost race) exits 1 after writing the intent receipt, a committed receipt with validation_outcome "rejected" and a journal line.`
+
+  static override examples = [
+    '<%= config.bin %> learn promote --contract-store /var/lib/pipelock/store --roster /etc/pipelock/roster.json --roster-root-fingerprint sha256:<hex> --activation-key ops-alice --candidate /tmp/my-agent.ratified.yaml --selector my-agent --environment-id prod --tenant acme --deployment-id eu-1',
+    '<%= config.bin %> learn promote --contract-store /var/lib/pipelock/store --roster /etc/pipelock/roster.json --roster-root-fingerprint sha256:<hex> --activation-key ops-alice --dual-control-from ops-bob --production --contract sha256:<hex> --selector my-agent',
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    ...lifecycleFlags,
+    contract: Flags.string({description: 'contract hash (sha256:<hex>) to activate; optional with --candidate (must match it)'}),
+    candidate: Flags.string({description: 'ratified, signed contract file (absolute) to stage into history/ and activate'}),
+    selector: Flags.string({description: 'agent name, agent glob (contains * or ?), or "default"', required: true}),
+    'intent-id': Flags.string({description: 'intent id (default UUIDv7, or promote-intent-deterministic)'}),
+  }
+
+  async run(): Promise<PromoteResult> {
+    const {flags} = await this.parse(LearnPromote)
+    const result = runPromote({
+      ...lifecycleBase(flags),
+      ...(flags.contract === undefined ? {} : {contract: flags.contract}),
+      ...(flags.candidate === undefined ? {} : {candidate: flags.candidate}),
+      selector: flags.selector,
+      ...(flags['intent-id'] === undefined ? {} : {intentId: flags['intent-id']}),
+    })
+    this.err(lifecycleAuditLine('learn_promote', result, flags.candidate))
+    this.out(`promote: manifest ${result.manifestHash} generation ${result.generation} active`)
+    return result
+  }
+}

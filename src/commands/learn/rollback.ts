@@ -1,0 +1,35 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {lifecycleAuditLine, runRollback, type RollbackResult} from '../../plugins/store/index.js'
+import {lifecycleBase, lifecycleFlags} from './promote.js'
+
+export default class LearnRollback extends BaseCommand {
+  static override summary = 'Re-activate an earlier accepted manifest as a new, higher generation'
+  static override description = `Loads the accepted manifest --to from <store>/manifests/ (chain continuous, contracts verified against the roster as of now, not tombstoned), copies its selectors into a new manifest (generation = latest accepted + 1, prior_manifest_hash = latest accepted, rollback_target = --to), signs it, writes a contract_rollback_authorized receipt, swaps active.json under the store lock and writes a contract_rollback_committed receipt. The old manifest file is never reused, so generations only grow.
+
+stdout names the target hash; the audit line on stderr carries the new manifest hash.`
+
+  static override examples = [
+    '<%= config.bin %> learn rollback --contract-store /var/lib/pipelock/store --roster /etc/pipelock/roster.json --roster-root-fingerprint sha256:<hex> --activation-key ops-alice --to sha256:<manifest hash of generation 1>',
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    ...lifecycleFlags,
+    to: Flags.string({description: 'accepted manifest hash (sha256:<hex>) to re-activate', required: true}),
+    'authorization-id': Flags.string({description: 'authorization id (default UUIDv7, or rollback-authorization-deterministic)'}),
+  }
+
+  async run(): Promise<RollbackResult> {
+    const {flags} = await this.parse(LearnRollback)
+    const result = runRollback({
+      ...lifecycleBase(flags),
+      to: flags.to,
+      ...(flags['authorization-id'] === undefined ? {} : {authorizationId: flags['authorization-id']}),
+    })
+    this.err(lifecycleAuditLine('learn_rollback', result))
+    this.out(`rollback: manifest ${result.targetHash} reactivated as generation ${result.generation}`)
+    return result
+  }
+}
