@@ -1,0 +1,73 @@
+import {homedir} from 'node:os'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {auditLine, inquirerPrompt, lifecycleEnv, lineReaderPrompt, runLearnRatify, type RatifyResult} from '../../plugins/learn/index.js'
+import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+
+export default class LearnRatify extends BaseCommand {
+  static override summary = 'Ratify a candidate contract: decide per rule, re-sign, write a contract_ratified receipt'
+  static override description = `Verifies the candidate's existing signature first (with --contract-key, else the keystore public key of its signer_key_id), so a modified candidate is never re-signed. Non-interactive: every rule becomes enforce, and any low-confidence rule (confidence other than stable or brittle) is refused unless --accept-low-confidence. Interactive: each rule's evidence (selector, what it allows, events and sessions, Wilson lower bound, confidence, data class, rationale) is shown and you answer e (enforce), c (capture-only) or r (reject); on a terminal this is an inquirer prompt, on a pipe one line per rule. The candidate is re-signed with the compile key and a contract_ratified EvidenceReceipt v2 is appended to the receipt file; the new candidate replaces the destination only after the receipt is written.`
+
+  static override examples = [
+    '<%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --interactive',
+    '<%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --accept-low-confidence --out /tmp/agent.ratified.yaml --deterministic',
+    'printf "e\\nc\\nr\\n" | <%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --interactive --contract-key /tmp/compile.pub',
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    candidate: Flags.string({description: 'candidate contract (absolute path)', required: true}),
+    out: Flags.string({description: 'destination (absolute; default: rewrite the candidate in place)'}),
+    'receipt-out': Flags.string({description: 'receipt JSONL file (default <dir of destination>/ratification-receipts.jsonl)'}),
+    keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
+    'compile-key-agent': Flags.string({description: 'keystore key that re-signs the contract (default: the candidate signer_key_id)'}),
+    'receipt-key-agent': Flags.string({description: 'keystore key that signs the receipt', default: 'receipt-signing'}),
+    'contract-key': Flags.string({description: 'public key that must verify the incoming candidate (file or inline; default: keystore public key of its signer)'}),
+    interactive: Flags.boolean({description: 'decide per rule: e enforce, c capture-only, r reject', default: false}),
+    'accept-low-confidence': Flags.boolean({description: 'allow enforcing rules whose confidence is not stable or brittle', default: false}),
+    deterministic: Flags.boolean({description: 'tests only: fixed clock, ids and public deterministic keys', default: false}),
+  }
+
+  async run(): Promise<RatifyResult> {
+    const {flags} = await this.parse(LearnRatify)
+    // Prompts go to stdout, or to stderr under --json so stdout stays one JSON document.
+    const promptOut = this.jsonEnabled() ? process.stderr : process.stdout
+    const piped = flags.interactive && !process.stdin.isTTY ? lineReaderPrompt(process.stdin, promptOut) : undefined
+    try {
+      const r = await runLearnRatify({
+        candidate: flags.candidate,
+        ...(flags.out === undefined ? {} : {out: flags.out}),
+        ...(flags['receipt-out'] === undefined ? {} : {receiptOut: flags['receipt-out']}),
+        keystore: resolveKeystoreDir({keystore: flags.keystore, env: process.env, userHome: homedir()}),
+        ...(flags['compile-key-agent'] === undefined ? {} : {compileKeyAgent: flags['compile-key-agent']}),
+        receiptKeyAgent: flags['receipt-key-agent'],
+        ...(flags['contract-key'] === undefined ? {} : {contractKey: flags['contract-key']}),
+        interactive: flags.interactive,
+        acceptLowConfidence: flags['accept-low-confidence'],
+        env: lifecycleEnv(flags.deterministic),
+        ...(flags.interactive ? {prompt: piped ?? inquirerPrompt(promptOut)} : {}),
+      })
+      if (flags.interactive && !this.jsonEnabled()) process.stdout.write('\n')
+      this.out(`ratify: ${r.ratifiedRuleIds.length} rules ratified, ${r.rejectedRuleIds.length} rejected, written to ${r.dest}`)
+      this.err(
+        auditLine(
+          {
+            event: 'learn_ratify',
+            candidate: r.candidate,
+            dest: r.dest,
+            output: r.receiptFile,
+            signer_key_id: r.receiptKeyId,
+            rules_ratified: r.ratifiedRuleIds.length,
+            rules_rejected: r.rejectedRuleIds.length,
+            receipts_emitted: 1,
+          },
+          false,
+        ),
+      )
+      return r
+    } finally {
+      piped?.close()
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import {closeSync, fchmodSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import path from 'node:path'
+import {PipelockError} from '../errors/index.js'
+
+/** Appends JSONL lines to a receipt file (created 0600, append-only), parent created 0750. */
+export function appendReceiptLines(file: string, lines: readonly string[]): void {
+  mkdirSync(path.dirname(file), {recursive: true, mode: 0o750})
+  const fd = openSync(file, 'a', 0o600)
+  try {
+    const buf = Buffer.from(lines.map((l) => l + '\n').join(''), 'utf8')
+    let off = 0
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * §4.0 staged commit: the new candidate goes to a hidden temp file next to `dest`, then the
+ * receipts are appended, then the temp file is renamed onto `dest`. Any failure before the
+ * rename leaves `dest` untouched and removes the temp file.
+ */
+export function stagedCommit(dest: string, content: string, receiptFile: string | undefined, receiptLines: readonly string[]): void {
+  const dir = path.dirname(dest)
+  const tmp = path.join(dir, `.${path.basename(dest)}.staged-${randomBytes(6).toString('hex')}`)
+  let fd: number
+  try {
+    mkdirSync(dir, {recursive: true, mode: 0o750})
+    fd = openSync(tmp, 'wx', 0o600)
+  } catch (e) {
+    throw new PipelockError('WRITE_FAILED', `cannot stage ${dest}: ${(e as Error).message}`)
+  }
+  let done = false
+  try {
+    try {
+      fchmodSync(fd, 0o600)
+      const buf = Buffer.from(content, 'utf8')
+      let off = 0
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    } finally {
+      closeSync(fd)
+    }
+    if (receiptFile !== undefined && receiptLines.length > 0) appendReceiptLines(receiptFile, receiptLines)
+    renameSync(tmp, dest)
+    done = true
+  } catch (e) {
+    if (e instanceof PipelockError) throw e
+    throw new PipelockError('WRITE_FAILED', `cannot write ${dest}: ${(e as Error).message}`)
+  } finally {
+    if (!done) {
+      try {
+        unlinkSync(tmp)
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import {CONTRACT_KEY_PURPOSE, contractHash, verifyCanonicalSignature, type SignedEnvelope} from '../contracts/index.js'
+import {PipelockError} from '../errors/index.js'
+import {keyPairFromSeed, loadAgentPublicKey, loadPublicKey, sha256} from '../signing/index.js'
+
+// §10.8 decision: ratify, forget, split and pin verify the candidate's existing signature before
+// they sign anything new, so a candidate edited by hand (or by an attacker) is never laundered
+// into a validly signed contract with the operator's key.
+
+/** The compile-signing phrases of every deterministic signer that writes `deterministic-contract-compile`. */
+export const DETERMINISTIC_COMPILE_PHRASES = [
+  'pipelock deterministic compile signer',
+  'pipelock deterministic ratify compile signer',
+  'pipelock deterministic forget compile signer',
+] as const
+export const DETERMINISTIC_COMPILE_KEY_ID = 'deterministic-contract-compile'
+
+export interface CandidateTrust {
+  /** `--contract-key`: a public key file or inline value (versioned text or 64 hex). */
+  contractKey?: string
+  /** Keystore holding `<signer_key_id>/<id>.pub` (used when no --contract-key is given). */
+  keystore: string
+  /** Tests only: also trust the public deterministic compile keys. */
+  deterministic: boolean
+}
+
+function refuse(command: string, detail: string, hint?: string): PipelockError {
+  return new PipelockError('CONTRACT_SIGNATURE_INVALID', `${command}: verify candidate: ${detail}`, hint === undefined ? {} : {hint})
+}
+
+/**
+ * Checks purpose, the recomputed contract hash and the Ed25519 signature over canonical(body).
+ * Key: --contract-key, else (deterministic mode and the deterministic key id) the public
+ * deterministic keys, else the keystore public key named by `signer_key_id`.
+ */
+export function verifyCandidate(env: SignedEnvelope, trust: CandidateTrust, command: string): void {
+  const purpose = env.body.get('key_purpose')
+  if (purpose !== CONTRACT_KEY_PURPOSE) {
+    throw refuse(command, `key_purpose ${JSON.stringify(purpose)} is not ${JSON.stringify(CONTRACT_KEY_PURPOSE)}`)
+  }
+  const recorded = env.body.get('contract_hash')
+  const computed = contractHash(env.body)
+  if (recorded !== computed) throw refuse(command, `contract_hash ${JSON.stringify(recorded)} does not match the body (computed ${computed})`)
+  const signerId = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
+  let keys: Uint8Array[]
+  if (trust.contractKey !== undefined && trust.contractKey !== '') keys = [loadPublicKey(trust.contractKey).bytes]
+  else if (trust.deterministic && signerId === DETERMINISTIC_COMPILE_KEY_ID) {
+    keys = DETERMINISTIC_COMPILE_PHRASES.map((p) => keyPairFromSeed(sha256(p)).publicKey)
+  } else {
+    if (signerId === '') throw refuse(command, 'candidate has no signer_key_id', 'pass the compile public key with --contract-key')
+    try {
+      keys = [loadAgentPublicKey(trust.keystore, signerId)]
+    } catch (e) {
+      throw refuse(command, `no public key for signer_key_id ${JSON.stringify(signerId)}: ${(e as Error).message}`, 'pass the compile public key with --contract-key')
+    }
+  }
+  if (!keys.some((k) => verifyCanonicalSignature(env.body, env.signature, k))) {
+    throw refuse(command, `signature does not verify for signer_key_id ${JSON.stringify(signerId)}`, 'the candidate was modified after signing; recompile it')
+  }
+}
