@@ -130,7 +130,7 @@ export class ProxyMetrics implements DecisionSink {
       this.scannerHits.inc({scanner: d.layer, agent: d.agent})
       this.topScanners.inc(d.layer)
       const host = hostOf(d.target)
-      if (host !== '') this.topDomains.inc(host)
+      if (host !== '' && d.layer !== 'kill_switch') this.topDomains.inc(host)
       if (d.layer === 'header_dlp') this.headerDlpHits.inc()
       if (d.layer === 'body_dlp') this.bodyDlpHits.inc()
     } else {
