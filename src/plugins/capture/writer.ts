@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {formatGoTime, fromEpochNanos, goQuote, type Clock} from '../canonical/index.js'
 import {decodeEntry, entryHash, GENESIS} from './entry.js'
@@ -92,12 +92,25 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
       if (best === undefined || n > best.n) best = {n, name}
     }
     if (best === undefined) return
-    const lines = readFileSync(path.join(r.dir, best.name), 'utf8').split('\n').filter((l) => l.trim() !== '')
+    const file = path.join(r.dir, best.name)
+    const bytes = readFileSync(file)
+    // A crash can leave a torn last line (no newline): cut it off so the file stays readable,
+    // and continue the chain from the last complete entry.
+    const end = bytes.lastIndexOf(0x0a) + 1
+    if (end < bytes.length) truncateSync(file, end)
+    const lines = bytes.toString('utf8', 0, end).split('\n').filter((l) => l.trim() !== '')
     const last = lines[lines.length - 1]
     if (last === undefined) return
-    const e = decodeEntry(last)
-    r.seq = BigInt(e.seq) + 1n
-    r.prevHash = e.hash
+    try {
+      const e = decodeEntry(last)
+      r.seq = BigInt(e.seq) + 1n
+      r.prevHash = e.hash
+    } catch {
+      // An unreadable tail cannot be linked to: start a fresh chain after it (the reader
+      // accepts a genesis entry inside a file).
+      r.seq = best.n + BigInt(lines.length)
+      r.prevHash = GENESIS
+    }
     r.checkpointFirst = r.seq
   }
 

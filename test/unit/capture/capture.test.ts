@@ -221,3 +221,22 @@ test('reader: tiny chunks, CRLF, UTF-8 split across reads and a missing final ne
     rmSync(dir, {recursive: true, force: true})
   }
 })
+
+test('writer: a torn last line from a crash is cut off and the chain resumes after the last entry', async () => {
+  const dir = tmp()
+  try {
+    const w = openCaptureWriter(dir, {clock: CLOCK, checkpointEvery: 100})
+    w.append({sessionId: 's', transport: 'forward', detail: summary('https://a.example/1')})
+    w.close()
+    const file = path.join(dir, 's', 'evidence-s-0.jsonl')
+    writeFileSync(file, readFileSync(file, 'utf8') + '{"v":2,"seq":2,"ts":"2026-04-29T1')
+    const w2 = openCaptureWriter(dir, {clock: CLOCK})
+    assert.equal(w2.append({sessionId: 's', transport: 'forward', detail: summary('https://a.example/2')}), true)
+    w2.close()
+    const files = readdirSync(path.join(dir, 's')).sort().map((f) => path.join(dir, 's', f))
+    const entries = await readAll(files)
+    assert.deepEqual(entries.map((e) => e.seq), ['0', '1', '2', '3'])
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
