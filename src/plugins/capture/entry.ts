@@ -150,7 +150,10 @@ function rawMembers(line: string): Map<Field, string> {
   return out
 }
 
-function str(obj: Record<string, unknown>, keyOf: Map<Field, string>, f: Field): string {
+/** Field name → the member name that binds it (identity when every key is exact). */
+type KeyOf = {get(f: Field): string | undefined}
+
+function str(obj: Record<string, unknown>, keyOf: KeyOf, f: Field): string {
   const k = keyOf.get(f)
   if (k === undefined) return ''
   const v = obj[k]
@@ -183,14 +186,25 @@ export function decodeEntry(line: string): RecorderEntry {
     throw new EntryDecodeError(`not a JSON object (got ${typeName(obj)})`)
   }
   const rec = obj as Record<string, unknown>
-  // Go binds keys case-insensitively; the last matching member wins.
-  const keyOf = new Map<Field, string>()
+  // Go binds keys case-insensitively; the last matching member wins. Writers use the exact
+  // lower-case names, so the map is only built when some key differs.
   const keys = Object.keys(rec)
   let exact = true
   for (const k of keys) {
-    const lower = k.toLowerCase()
-    if (FIELD_SET.has(lower)) keyOf.set(lower as Field, k)
-    if (lower !== k || !FIELD_SET.has(k)) exact = false
+    if (!FIELD_SET.has(k)) {
+      exact = false
+      break
+    }
+  }
+  let keyOf: KeyOf
+  if (exact) keyOf = {get: (f: Field) => (f in rec ? f : undefined)}
+  else {
+    const m = new Map<Field, string>()
+    for (const k of keys) {
+      const lower = k.toLowerCase()
+      if (FIELD_SET.has(lower)) m.set(lower as Field, k)
+    }
+    keyOf = m
   }
   const raw = (exact && writerLayout(line, rec, keys)) || rawMembers(line)
 

@@ -22,6 +22,12 @@ interface Cell {
   scanner: SampleCounts
 }
 
+interface PathNode {
+  host: string
+  path: string
+  byMethod: Map<string, Map<string, Cell>>
+}
+
 export interface RuleAggregate {
   /** Rule key (byte string, §6.1). */
   key: string
@@ -105,7 +111,7 @@ export type RejectReason = 'url' | 'path' | 'method'
  * Memory grows with distinct cells and sessions, never with the number of events.
  */
 export class Aggregator {
-  private cells = new Map<string, Cell>()
+  private cells: Cell[] = []
   private sessionIds = new Map<string, number>()
   private total = 0
   private dropped = 0
@@ -133,21 +139,28 @@ export class Aggregator {
     this.malformed++
   }
 
-  /** A decoded capture. Returns the reject reason when it is not an event. */
-  /** URL → (host, canonical path) or the reject reason; bounded so memory stays flat. */
-  private urlCache = new Map<string, [string, string] | RejectReason>()
+  /** URL → its (host, path) node or the reject reason; bounded so memory stays flat. */
+  private urlCache = new Map<string, PathNode | RejectReason>()
+  /** (host, canonical path) → cells by method and action; one node per distinct path. */
+  private nodes = new Map<string, PathNode>()
 
-  private resolveUrl(raw: string): [string, string] | RejectReason {
+  private resolveUrl(raw: string): PathNode | RejectReason {
     let r = this.urlCache.get(raw)
     if (r !== undefined) return r
     const url = parseHttpUrl(raw)
     if (url === undefined) r = 'url'
     else {
       try {
-        r = [goToLowerBytes(url.hostname), canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)]
+        const host = goToLowerBytes(url.hostname)
+        const path = canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)
         // Not in the reference: NEL / LS / PS are line breaks to YAML and cannot be written into
         // the signed contract, so such a URL is malformed rather than a compile failure.
-        if (YAML_BREAK_BYTES.test(r[0]) || YAML_BREAK_BYTES.test(r[1])) r = 'path'
+        if (YAML_BREAK_BYTES.test(host) || YAML_BREAK_BYTES.test(path)) r = 'path'
+        else {
+          const key = host + '\0' + path
+          r = this.nodes.get(key)
+          if (r === undefined) this.nodes.set(key, (r = {host, path, byMethod: new Map()}))
+        }
       } catch (e) {
         if (!(e instanceof PathCanonicalError)) throw e
         r = 'path'
@@ -158,15 +171,17 @@ export class Aggregator {
     return r
   }
 
-  private textCache = new Map<string, string | undefined>()
+  private methodCache = new Map<string, string | undefined>()
+  private actionCache = new Map<string, string | undefined>()
+  private classCache = new Map<string, string | undefined>()
 
   /** Small bounded memo: methods, actions and classes repeat on nearly every event. */
-  private normalized(raw: string, fn: (s: string) => string | undefined): string | undefined {
-    const key = fn.name + '\0' + raw
-    if (this.textCache.has(key)) return this.textCache.get(key)
+  private normalized(cache: Map<string, string | undefined>, raw: string, fn: (s: string) => string | undefined): string | undefined {
+    const hit = cache.get(raw)
+    if (hit !== undefined || cache.has(raw)) return hit
     const v = fn(raw)
-    if (this.textCache.size >= 10_000) this.textCache.clear()
-    this.textCache.set(key, v)
+    if (cache.size >= 10_000) cache.clear()
+    cache.set(raw, v)
     return v
   }
 
@@ -176,16 +191,16 @@ export class Aggregator {
       this.malformed++
       return resolved
     }
-    const [host, path] = resolved
-    const method = this.normalized(s.method, normalizeMethod)
-    const action = this.normalized(s.effectiveAction, normalizeAction)
+    const node = resolved
+    const method = this.normalized(this.methodCache, s.method, normalizeMethod)
+    const action = this.normalized(this.actionCache, s.effectiveAction, normalizeAction)
     // Not in the reference: a line break or control character in a method or action could not
     // be written into the signed YAML, so such a record is malformed instead of failing compile.
     if (method === undefined || action === undefined) {
       this.malformed++
       return 'method'
     }
-    const cls = this.normalized(s.actionClass, normalizeClass) as string
+    const cls = this.normalized(this.classCache, s.actionClass, normalizeClass) as string
 
     let sid = this.sessionIds.get(entry.sessionId)
     if (sid === undefined) {
@@ -197,11 +212,13 @@ export class Aggregator {
     if (this.windowMin === undefined || window < this.windowMin) this.windowMin = window
     if (this.windowMax === undefined || window > this.windowMax) this.windowMax = window
 
-    const cellKey = host + '\0' + path + '\0' + method + '\0' + action
-    let cell = this.cells.get(cellKey)
+    let byAction = node.byMethod.get(method)
+    if (byAction === undefined) node.byMethod.set(method, (byAction = new Map()))
+    let cell = byAction.get(action)
     if (cell === undefined) {
-      cell = {host, path, method, action, count: 0, sessions: new Set(), windows: new Set(), payload: new Map(), scanner: new Map()}
-      this.cells.set(cellKey, cell)
+      cell = {host: node.host, path: node.path, method, action, count: 0, sessions: new Set(), windows: new Set(), payload: new Map(), scanner: new Map()}
+      byAction.set(action, cell)
+      this.cells.push(cell)
     }
     cell.count++
     cell.sessions.add(sid)
@@ -220,7 +237,7 @@ export class Aggregator {
   finish(settings: AggregateSettings): AggregateResult {
     // 1. path families per host, normalised, then capped.
     const families = new Map<string, Map<string, number>>()
-    for (const c of this.cells.values()) {
+    for (const c of this.cells) {
       let f = families.get(c.host)
       if (f === undefined) families.set(c.host, (f = new Map()))
       f.set(c.path, (f.get(c.path) ?? 0) + c.count)
@@ -261,7 +278,7 @@ export class Aggregator {
     const hostEvents = new Map<string, number>()
     const pathEvents = new Map<string, number>()
     const methodEvents = new Map<string, number>()
-    for (const c of this.cells.values()) {
+    for (const c of this.cells) {
       const hostKey = 'host=' + esc(c.host)
       touch(hostKey, () => ({key: hostKey, host: c.host, observed: 0, opportunities: 0, sessions: 0, windows: 0}), c)
       hostEvents.set(hostKey, (hostEvents.get(hostKey) ?? 0) + c.count)
