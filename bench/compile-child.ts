@@ -32,5 +32,5 @@ const seconds = Number(process.hrtime.bigint() - t0) / 1e9
 const cpu = process.cpuUsage(c0)
 const cpuSeconds = (cpu.user + cpu.system) / 1e6
 process.stdout.write(
-  JSON.stringify({files: inputs.length, lines: r.stats.linesRead, events: r.stats.eventsIngested, rules: r.stats.rules, seconds, cpuSeconds, maxRssKiB: process.resourceUsage().maxRSS}) + '\n',
+  JSON.stringify({files: inputs.length, entries: r.stats.entriesRead, events: r.stats.eventsIngested, rules: r.stats.rules, seconds, cpuSeconds, maxRssKiB: process.resourceUsage().maxRSS}) + '\n',
 )

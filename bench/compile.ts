@@ -60,10 +60,10 @@ export async function runCompileBench(opts: CompileBenchOptions | readonly strin
     const child = fileURLToPath(new URL('./compile-child.js', import.meta.url))
     const r = spawnSync(process.execPath, [child, dir, 'bench-agent'], {encoding: 'utf8', maxBuffer: 1 << 20})
     if (r.status !== 0) throw new Error(`compile child failed: ${r.stderr}`)
-    const res = JSON.parse(r.stdout) as {files: number; lines: number; events: number; rules: number; seconds: number; cpuSeconds: number; maxRssKiB: number}
+    const res = JSON.parse(r.stdout) as {files: number; entries: number; events: number; rules: number; seconds: number; cpuSeconds: number; maxRssKiB: number}
     const row = {
       events: res.events,
-      lines: res.lines,
+      entries: res.entries,
       files: res.files,
       rules: res.rules,
       generate_s: Number(genSeconds.toFixed(1)),

@@ -79,7 +79,8 @@ export interface CompileOptions {
 }
 
 export interface CompileStats {
-  linesRead: number
+  /** Verified recorder entries (all types). */
+  entriesRead: number
   eventsIngested: number
   ingestErrors: number
   dropped: number
@@ -141,13 +142,13 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
     throw new PipelockError('CONFIG_INVALID', `window duration must be a positive whole number of seconds, got ${windowSeconds}`)
   }
   const agg = new Aggregator(windowSeconds)
-  const stats: CompileStats = {linesRead: 0, eventsIngested: 0, ingestErrors: 0, dropped: 0, malformed: 0, rules: 0, confidence: {stable: 0, brittle: 0, never_confirmed: 0}}
+  const stats: CompileStats = {entriesRead: 0, eventsIngested: 0, ingestErrors: 0, dropped: 0, malformed: 0, rules: 0, confidence: {stable: 0, brittle: 0, never_confirmed: 0}}
   const refs: CaptureFileRef[] = []
   let lastSource: {file: string; line: number} | undefined
 
   await readCaptureInputs(inputs, {
     onEntry: (entry, source) => {
-      stats.linesRead++
+      stats.entriesRead++
       lastSource = source
       if (entry.type === 'capture') {
         let summary
@@ -177,7 +178,7 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
 
   if (agg.eventCount === 0) {
     const last = refs[refs.length - 1]
-    throw new PipelockError('COMPILE_NO_EVENTS', `no HTTP(S) capture events in the input (${stats.linesRead} entries read, ${stats.ingestErrors} undecodable summaries)`, {
+    throw new PipelockError('COMPILE_NO_EVENTS', `no HTTP(S) capture events in the input (${stats.entriesRead} entries read, ${stats.ingestErrors} undecodable summaries)`, {
       location: lastSource ?? (last === undefined ? {} : {file: last.path, line: last.eventCount}),
       hint: 'capture traffic with `pipelock learn observe` first, or point --input at the capture files',
     })
