@@ -3,7 +3,10 @@ import {existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {emitSignedYaml, goJson, JsonNumber, type JsonObject, type JsonValue} from '../../src/plugins/canonical/index.js'
-import {contractHash, loadContract, signCanonical} from '../../src/plugins/contracts/index.js'
+import {contractHash, loadContract, signCanonical, signTombstone, tombstoneBody} from '../../src/plugins/contracts/index.js'
+import {fileTombstone, type FiledTombstone} from '../../src/plugins/store/index.js'
+import {loadRoster} from '../../src/plugins/signing/index.js'
+import {systemClock} from '../../src/plugins/canonical/index.js'
 import {
   fingerprint,
   formatSignature,
@@ -156,3 +159,14 @@ export function jsonl(file: string): Array<Record<string, unknown>> {
 }
 
 export {mkdirSync, JsonNumber, goJson}
+
+/** A tombstone for `hash` signed by activation key `signer`, as forget writes it (YAML). */
+export function tombstoneYaml(lab: Lab, hash: string, signer = 'ops-bob'): string {
+  const body = tombstoneBody({priorContractHash: hash, redactedAt: '2026-11-01T00:00:00Z', authorizationId: 'auth-1', signerKeyId: signer})
+  const env = signTombstone(body, lab.keys.get(signer) as Ed25519KeyPair)
+  return emitSignedYaml(env.tree)
+}
+
+export function fileTomb(lab: Lab, file: string): FiledTombstone {
+  return fileTombstone(lab.store, readFileSync(file), {roster: loadRoster(lab.roster, lab.fp), nowNanos: systemClock.nowNanos()})
+}
