@@ -38,95 +38,119 @@ export function decodeHexAny(s: string): Buffer | null {
 const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 const URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
-function decodeBase64With(input: string, alphabet: string, padded: boolean): Buffer | null {
-  // Go's decoders skip '\r' and '\n' anywhere.
+function table(alphabet: string): Int8Array {
+  const t = new Int8Array(128).fill(-1)
+  for (let i = 0; i < alphabet.length; i++) t[alphabet.charCodeAt(i)] = i
+  return t
+}
+
+/** Go's decoders skip '\r' and '\n' anywhere. */
+function withoutCrLf(input: string): string {
+  if (!input.includes('\r') && !input.includes('\n')) return input
   let s = ''
   for (let i = 0; i < input.length; i++) {
     const c = input[i]!
     if (c !== '\r' && c !== '\n') s += c
   }
+  return s
+}
+
+function decodeBase64With(input: string, tbl: Int8Array, padded: boolean): Buffer | null {
+  const s = withoutCrLf(input)
   if (s.length === 0) return null
-  let body = s
+  let end = s.length
   if (padded) {
     if (s.length % 4 !== 0) return null
     let pad = 0
-    while (pad < 2 && body.endsWith('=')) {
-      body = body.slice(0, -1)
+    while (pad < 2 && end > 0 && s.charCodeAt(end - 1) === 0x3d) {
+      end--
       pad++
     }
-    if ((body.length + pad) % 4 !== 0) return null
-    if (pad > 0 && body.length % 4 === 0) return null
-  } else if (body.length % 4 === 1) {
+  } else if (s.length % 4 === 1) {
     return null
   }
+  const out = new Uint8Array(Math.floor((end * 6) / 8))
+  let o = 0
   let bits = 0
   let acc = 0
-  const out: number[] = []
-  for (let i = 0; i < body.length; i++) {
-    const v = alphabet.indexOf(body[i]!)
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i)
+    const v = c < 128 ? tbl[c]! : -1
     if (v < 0) return null
-    acc = (acc << 6) | v
+    acc = ((acc << 6) | v) & 0xffffff
     bits += 6
     if (bits >= 8) {
       bits -= 8
-      out.push((acc >> bits) & 0xff)
+      out[o++] = (acc >> bits) & 0xff
     }
-    acc &= (1 << bits) - 1
   }
-  if (out.length === 0) return null
-  return Buffer.from(out)
+  if (o === 0) return null
+  return Buffer.from(out.buffer, 0, o)
 }
 
 export type Base64Variant = 'std' | 'url' | 'std_raw' | 'url_raw'
 
-/** Standard padded, URL-safe padded, standard unpadded, URL-safe unpadded — in that order (§5.6). */
+/**
+ * Standard padded, URL-safe padded, standard unpadded, URL-safe unpadded — in that order (§5.6).
+ * Variants that would decode the same bytes share one decode (a 1 MiB token is decoded at most
+ * twice, not four times).
+ */
 export function decodeBase64Variants(s: string): Array<{variant: Base64Variant; bytes: Buffer}> {
+  let hasStd = false
+  let hasUrl = false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0x2b || c === 0x2f) hasStd = true
+    else if (c === 0x2d || c === 0x5f) hasUrl = true
+  }
+  if (hasStd && hasUrl) return [] // mixed alphabets never decode
+  const tbl = hasUrl ? URL_TABLE : STD_TABLE
+  const padded = decodeBase64With(s, tbl, true)
+  // Without '=' and with a length that is a multiple of 4, raw and padded decodings coincide.
+  const raw = padded !== null && !s.includes('=') ? padded : decodeBase64With(s, tbl, false)
   const out: Array<{variant: Base64Variant; bytes: Buffer}> = []
-  const tries: Array<[Base64Variant, string, boolean]> = [
-    ['std', STD, true],
-    ['url', URL, true],
-    ['std_raw', STD, false],
-    ['url_raw', URL, false],
-  ]
-  for (const [variant, alpha, padded] of tries) {
-    const b = decodeBase64With(s, alpha, padded)
-    if (b !== null && b.length > 0) out.push({variant, bytes: b})
+  if (padded !== null) {
+    if (!hasUrl) out.push({variant: 'std', bytes: padded})
+    if (!hasStd) out.push({variant: 'url', bytes: padded})
+  }
+  if (raw !== null) {
+    if (!hasUrl) out.push({variant: 'std_raw', bytes: raw})
+    if (!hasStd) out.push({variant: 'url_raw', bytes: raw})
   }
   return out
 }
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+const STD_TABLE = table(STD)
+const URL_TABLE = table(URL)
+
+const B32_TABLE = table('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')
 
 /** Base32 standard alphabet, padded (Go `base32.StdEncoding`). */
 export function decodeBase32Std(input: string): Buffer | null {
-  let s = ''
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i]!
-    if (c !== '\r' && c !== '\n') s += c
-  }
+  const s = withoutCrLf(input)
   if (s.length === 0 || s.length % 8 !== 0) return null
-  let body = s
-  let pad = 0
-  while (body.endsWith('=')) {
-    body = body.slice(0, -1)
-    pad++
-  }
+  let end = s.length
+  while (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--
+  const pad = s.length - end
+  const body = s.slice(0, end)
   if (![0, 1, 3, 4, 6].includes(pad)) return null
   let bits = 0
   let acc = 0
-  const out: number[] = []
+  const out = new Uint8Array(Math.floor((body.length * 5) / 8))
+  let o = 0
   for (let i = 0; i < body.length; i++) {
-    const v = B32.indexOf(body[i]!)
+    const c = body.charCodeAt(i)
+    const v = c < 128 ? B32_TABLE[c]! : -1
     if (v < 0) return null
     acc = ((acc << 5) | v) & 0xffff
     bits += 5
     if (bits >= 8) {
       bits -= 8
-      out.push((acc >> bits) & 0xff)
+      out[o++] = (acc >> bits) & 0xff
     }
   }
-  if (out.length === 0) return null
-  return Buffer.from(out)
+  if (o === 0) return null
+  return Buffer.from(out.buffer, 0, o)
 }
 
 export function bytesToText(b: Buffer): string {
@@ -136,11 +160,18 @@ export function bytesToText(b: Buffer): string {
 /** Every successful decoding of a candidate string (§5.6): hex (or normalised hex), base64 ×4, base32. */
 export function candidateDecodings(s: string): Array<{encoding: string; text: string}> {
   const out: Array<{encoding: string; text: string}> = []
+  const seen = new Set<Buffer>()
+  const add = (encoding: string, b: Buffer): void => {
+    // Identical decodings (shared buffers of equivalent base64 variants) are scanned once.
+    if (seen.has(b)) return
+    seen.add(b)
+    out.push({encoding, text: bytesToText(b)})
+  }
   const h = decodeHexAny(s)
-  if (h !== null && h.length > 0) out.push({encoding: 'hex', text: bytesToText(h)})
-  for (const d of decodeBase64Variants(s)) out.push({encoding: 'base64', text: bytesToText(d.bytes)})
+  if (h !== null && h.length > 0) add('hex', h)
+  for (const d of decodeBase64Variants(s)) add('base64', d.bytes)
   const b32 = decodeBase32Std(s)
-  if (b32 !== null) out.push({encoding: 'base32', text: bytesToText(b32)})
+  if (b32 !== null) add('base32', b32)
   return out
 }
 

@@ -154,7 +154,12 @@ function isPrintableRatioOk(s: string): boolean {
 
 function decodeCandidates(s: string): string[] {
   const out: string[] = []
-  for (const d of decodeBase64Variants(s)) out.push(bytesToText(d.bytes))
+  let prev: Buffer | null = null
+  for (const d of decodeBase64Variants(s)) {
+    if (d.bytes === prev) continue // equivalent variants share one buffer
+    prev = d.bytes
+    out.push(bytesToText(d.bytes))
+  }
   const h = decodeHexStrict(s)
   if (h !== null) out.push(bytesToText(h))
   return out
@@ -164,10 +169,10 @@ function decodeCandidates(s: string): string[] {
 function decodePass(sc: ResponseScanner, patterns: ResponsePatternSet, content: string, depth: number): ResponseMatch[] {
   if (depth >= 5 || !sc.runRe.test(content)) return []
   const decoded: string[] = []
-  let squeezed = ''
-  for (const c of content) if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r') squeezed += c
+  const squeezed = content.split(' ').join('').split('\t').join('').split('\n').join('').split('\r').join('')
   for (const d of decodeCandidates(squeezed)) if (isPrintableRatioOk(d)) decoded.push(d)
   for (const h of findAll(sc.b64Run, content, 200)) {
+    if (h.text === squeezed) continue // the whole content was one run: already tried
     for (const d of decodeCandidates(h.text)) if (isPrintableRatioOk(d)) decoded.push(d)
   }
   for (const d of decoded) {

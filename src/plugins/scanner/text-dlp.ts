@@ -40,7 +40,12 @@ export function stripUnicodeWhitespace(s: string): string {
 /** Whole-string decodings used by the recursive decoder: base64 ×4, hex, base32, URL. */
 function wholeDecodings(s: string): Array<{encoding: string; text: string}> {
   const out: Array<{encoding: string; text: string}> = []
-  for (const d of decodeBase64Variants(s)) out.push({encoding: 'base64', text: bytesToText(d.bytes)})
+  let prev: Buffer | null = null
+  for (const d of decodeBase64Variants(s)) {
+    if (d.bytes === prev) continue // equivalent variants share one buffer
+    prev = d.bytes
+    out.push({encoding: 'base64', text: bytesToText(d.bytes)})
+  }
   const h = decodeHexAny(s)
   if (h !== null && h.length > 0) out.push({encoding: 'hex', text: bytesToText(h)})
   const b = decodeBase32Std(s)
@@ -101,7 +106,8 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   // 7. Segment decodings, only when nothing enforced was found yet; first hit stops.
   if (out.enforcedCount === 0) {
     for (const seg of splitOnDelimiters(cleaned)) {
-      if (seg.length < 10) continue
+      // A segment equal to the whole text was already decoded by step 6.
+      if (seg.length < 10 || seg === cleaned) continue
       let hit = false
       for (const d of candidateDecodings(seg)) {
         const t = norm.forDlp(d.text)
