@@ -5,6 +5,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fixedClock} from '../../../src/plugins/canonical/index.js'
 import {
+  compareCaptureFiles,
+  globFiles,
   decodeEntry,
   decodeSummary,
   discoverCaptureFiles,
@@ -236,6 +238,21 @@ test('writer: a torn last line from a crash is cut off and the chain resumes aft
     const files = readdirSync(path.join(dir, 's')).sort().map((f) => path.join(dir, 's', f))
     const entries = await readAll(files)
     assert.deepEqual(entries.map((e) => e.seq), ['0', '1', '2', '3'])
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('input order: directories by bytes, rotated files by numeric start seq; Go-style glob', () => {
+  const files = ['/c/s|1/evidence-s|1-10000.jsonl', '/c/s|1/evidence-s|1-9000.jsonl', '/c/a/evidence-a-0.jsonl', '/c/s|1/other.jsonl']
+  assert.deepEqual([...files].sort(compareCaptureFiles), ['/c/a/evidence-a-0.jsonl', '/c/s|1/evidence-s|1-9000.jsonl', '/c/s|1/evidence-s|1-10000.jsonl', '/c/s|1/other.jsonl'])
+  const dir = tmp()
+  try {
+    for (const d of ['x|1', 'x|2', 'y']) mkdirSync(path.join(dir, d))
+    for (const f of ['x|1/a.jsonl', 'x|2/b.jsonl', 'x|2/b.txt', 'y/c.jsonl']) writeFileSync(path.join(dir, f), '')
+    assert.deepEqual(globFiles(path.join(dir, 'x|*', '*.jsonl')).map((f) => path.relative(dir, f)), [path.join('x|1', 'a.jsonl'), path.join('x|2', 'b.jsonl')])
+    assert.deepEqual(globFiles(path.join(dir, '[xy]*', '?.jsonl')).length, 3)
+    assert.deepEqual(globFiles(path.join(dir, 'nope', '*.jsonl')), [])
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
