@@ -1,0 +1,109 @@
+import {homedir} from 'node:os'
+import path from 'node:path'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {loadConfig} from '../../plugins/config/index.js'
+import {PipelockError} from '../../plugins/errors/index.js'
+import {auditLine, createScannerReplay, lifecycleEnv, loadLearnBlock, parseGoDuration, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
+import {scannerSettingsFromConfig} from '../../plugins/proxy/index.js'
+import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+
+export interface ShadowCommandResult {
+  contract: string
+  contract_hash: string
+  sessions: string
+  out?: string
+  out_json?: string
+  recorder_dir?: string
+  receipts_emitted: number
+  report: unknown
+}
+
+export default class LearnShadow extends BaseCommand {
+  static override summary = 'Replay captured traffic against a candidate contract and report what would change'
+  static override description = `Every captured event is judged by the same contract evaluator the live gate uses (the scanner first, then the contract: contract-wide default deny once any HTTP rule is enforce, default ports only, exact canonical paths), and compared with what actually happened. The markdown report goes to stdout or --out, the JSON report to --out-json; with --recorder-dir one signed shadow_delta receipt per batch of changed decisions is appended to the flight recorder. The contract signature is verified with --contract-key; --allow-unsigned-contract-for-diagnostics skips that and says so on stderr. --sessions takes a capture sessions root or one capture .jsonl file; --agent discovers sessions under learn.capture_dir of --config.`
+
+  static override examples = [
+    '<%= config.bin %> learn shadow --contract /tmp/agent.ratified.yaml --contract-key /tmp/compile.pub --sessions /var/lib/pipelock/capture',
+    '<%= config.bin %> learn shadow --contract /tmp/agent.ratified.yaml --contract-key 3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380 --sessions /tmp/corpus.jsonl --out /tmp/shadow.md --out-json /tmp/shadow.json --deterministic',
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    contract: Flags.string({description: 'candidate contract YAML envelope (absolute path)', required: true}),
+    'contract-key': Flags.string({description: 'trusted compile public key: file path, versioned text or 64 hex'}),
+    'allow-unsigned-contract-for-diagnostics': Flags.boolean({description: 'skip signature verification (diagnostics only)', default: false}),
+    config: Flags.string({description: 'pipelock config for scanner replay and learn.capture_dir (default: built-in defaults)'}),
+    sessions: Flags.string({description: 'capture sessions root directory, or one capture .jsonl file (absolute)'}),
+    agent: Flags.string({description: 'discover sessions <agent>|… under learn.capture_dir (when --sessions is not given)'}),
+    duration: Flags.string({description: 'look-back window (Go duration)', default: '168h'}),
+    out: Flags.string({description: 'markdown report path (default: stdout)'}),
+    'out-json': Flags.string({description: 'JSON report path'}),
+    'recorder-dir': Flags.string({description: 'write signed shadow_delta receipts into this flight recorder directory'}),
+    'escrow-private-key': Flags.string({description: '64-hex X25519 key for payload sidecars (not implemented: refused)'}),
+    keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
+    'receipt-key-agent': Flags.string({description: 'keystore key that signs shadow_delta receipts', default: 'receipt-signing'}),
+    deterministic: Flags.boolean({description: 'tests only: fixed clock 2026-04-30T12:00:00Z and the public deterministic receipt key', default: false}),
+  }
+
+  async run(): Promise<ShadowCommandResult> {
+    const {flags} = await this.parse(LearnShadow)
+    let durationNs: bigint
+    try {
+      durationNs = BigInt(Math.round(parseGoDuration(flags.duration))) * 1_000_000n
+    } catch {
+      throw new PipelockError('SHADOW_INPUT_INVALID', `learn shadow: invalid --duration ${JSON.stringify(flags.duration)}`)
+    }
+    // Replay scanning never reads this host's environment (env-var DLP is off for replay).
+    const scanner = createScannerReplay(flags.config === undefined ? undefined : scannerSettingsFromConfig(loadConfig(flags.config, {env: {}}).config, {env: {}}))
+    const captureDir = flags.config === undefined ? undefined : loadLearnBlock(flags.config, true).capture_dir
+    const r = await runLearnShadow({
+      contract: flags.contract,
+      ...(flags['contract-key'] === undefined ? {} : {contractKey: flags['contract-key']}),
+      allowUnsignedForDiagnostics: flags['allow-unsigned-contract-for-diagnostics'],
+      ...(flags.sessions === undefined ? {} : {sessions: flags.sessions}),
+      ...(flags.agent === undefined ? {} : {agent: flags.agent}),
+      ...(captureDir === undefined ? {} : {captureDir}),
+      durationNs,
+      ...(flags.out === undefined ? {} : {out: flags.out}),
+      ...(flags['out-json'] === undefined ? {} : {outJson: flags['out-json']}),
+      ...(flags['recorder-dir'] === undefined ? {} : {recorderDir: flags['recorder-dir']}),
+      ...(flags['escrow-private-key'] === undefined ? {} : {escrowPrivateKey: flags['escrow-private-key']}),
+      keystore: resolveKeystoreDir({keystore: flags.keystore, env: process.env, userHome: homedir()}),
+      receiptKeyAgent: flags['receipt-key-agent'],
+      env: lifecycleEnv(flags.deterministic),
+      scanner,
+      warn: (line) => this.err(line),
+    })
+    if (r.out === undefined && !this.jsonEnabled()) process.stdout.write(r.markdown)
+    this.err(
+      auditLine(
+        {
+          event: 'learn_shadow',
+          candidate: path.normalize(r.contract),
+          agent: r.agent,
+          sessions: r.sessions,
+          output: r.out,
+          review: r.outJson,
+          recorder_dir: r.recorderDir,
+          events_ingested: r.report.totalRecords,
+          rules_emitted: r.report.batches.length,
+          quarantines: r.report.quarantines.length,
+          receipts_emitted: r.receiptsEmitted,
+        },
+        r.report.changed === 0,
+      ),
+    )
+    return {
+      contract: r.contract,
+      contract_hash: r.contractHash,
+      sessions: r.sessions,
+      ...(r.out === undefined ? {} : {out: r.out}),
+      ...(r.outJson === undefined ? {} : {out_json: r.outJson}),
+      ...(r.recorderDir === undefined ? {} : {recorder_dir: r.recorderDir}),
+      receipts_emitted: r.receiptsEmitted,
+      report: JSON.parse(renderShadowJson(r.report)),
+    }
+  }
+}

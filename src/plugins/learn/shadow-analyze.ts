@@ -1,0 +1,230 @@
+import {createHash} from 'node:crypto'
+import {compareUtf8} from '../canonical/index.js'
+import type {CaptureFinding} from '../capture/index.js'
+
+// learn-lifecycle §3.3 `Analyze`: counts, per-rule evaluations, deltas, aggregation into
+// batches, and the quarantine state machine (with no prior history, as the CLI runs it).
+
+/** One captured record after replay against the candidate (§3.2). */
+export interface ReplayedRecord {
+  surface: string
+  method: string
+  url: string
+  toolName: string
+  mcpMethod: string
+  originalAction: string
+  candidateAction: string
+  evidenceOnly: boolean
+  summaryOnly: boolean
+  findings: CaptureFinding[]
+  /** Capture grade of the record (`full`, `partial`, `summary`, `none`). */
+  grade: string
+  sidecar: boolean
+  /** Recorder timestamp in Unix nanoseconds; undefined when the record carries none. */
+  observedAtNs: bigint | undefined
+}
+
+export interface ShadowDelta {
+  contractHash: string
+  ruleId: string
+  originalVerdict: string
+  candidateVerdict: string
+  exemplarId: string
+  observedAtNs: bigint
+}
+
+export interface ShadowBatch {
+  contractHash: string
+  ruleId: string
+  originalVerdict: string
+  candidateVerdict: string
+  windowStartNs: bigint
+  windowEndNs: bigint
+  losslessCount: number
+  exemplarIds: string[]
+}
+
+export interface RuleStats {
+  ruleId: string
+  evaluations: number
+  newBlocks: number
+  newAllows: number
+  unchanged: number
+  newBlockRatePct: number
+  state: 'clear' | 'candidate'
+  reason: string
+}
+
+export interface QuarantineEvent {
+  ruleId: string
+  reason: string
+  evaluations: number
+  newBlocks: number
+  newBlockRatePct: number
+  cooldownUntilNs: bigint
+}
+
+export interface ShadowAnalysis {
+  generatedAtNs: bigint
+  contractHash: string
+  totalRecords: number
+  replayed: number
+  changed: number
+  newBlocks: number
+  newAllows: number
+  evidenceOnly: number
+  summaryOnly: number
+  rules: RuleStats[]
+  quarantines: QuarantineEvent[]
+  batches: ShadowBatch[]
+  captureSurfaces: Map<string, {grade: string; sidecar: boolean}>
+}
+
+/** §3.3 defaults. */
+export const SHADOW_DEFAULTS = {
+  windowNs: 60_000_000_000n,
+  samples: 3,
+  ceilingPct: 5.0,
+  releaseFloorPct: 1.0,
+  minEvaluations: 50,
+  cooldownNs: 3_600_000_000_000n,
+  pageLimitPerHour: 5,
+} as const
+
+const GRADE_ORDER = ['none', 'summary', 'partial', 'full']
+
+export function isBlockAction(a: string): boolean {
+  return a === 'block' || a === 'fail_closed'
+}
+
+/** `sha256:` + hex(SHA-256(surface ␀ method ␀ url ␀ tool_name ␀ mcp_method)). */
+export function exemplarId(r: Pick<ReplayedRecord, 'surface' | 'method' | 'url' | 'toolName' | 'mcpMethod'>): string {
+  return 'sha256:' + createHash('sha256').update([r.surface, r.method, r.url, r.toolName, r.mcpMethod].join('\0'), 'utf8').digest('hex')
+}
+
+function contractRuleIds(findings: readonly CaptureFinding[]): string[] {
+  const ids = new Set<string>()
+  for (const f of findings) {
+    if (f.kind !== 'contract') continue
+    for (const part of (f.policy_rule ?? '').split(',')) {
+      const t = part.trim()
+      if (t !== '') ids.add(t)
+    }
+  }
+  return [...ids].sort(compareUtf8)
+}
+
+function cmpBig(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** Buckets deltas by (contract, rule, verdicts, window) — §3.3 "Aggregation". */
+export function aggregateDeltas(deltas: readonly ShadowDelta[], windowNs: bigint = SHADOW_DEFAULTS.windowNs, samples: number = SHADOW_DEFAULTS.samples): ShadowBatch[] {
+  const sorted = [...deltas].sort(
+    (a, b) => cmpBig(a.observedAtNs, b.observedAtNs) || compareUtf8(a.contractHash, b.contractHash) || compareUtf8(a.ruleId, b.ruleId) || compareUtf8(a.exemplarId, b.exemplarId),
+  )
+  const buckets = new Map<string, ShadowBatch>()
+  for (const d of sorted) {
+    // floor to the window in UTC (Unix time has no offset)
+    const start = d.observedAtNs - (((d.observedAtNs % windowNs) + windowNs) % windowNs)
+    const key = [d.contractHash, d.ruleId, d.originalVerdict, d.candidateVerdict, start.toString()].join('\0')
+    let b = buckets.get(key)
+    if (b === undefined) {
+      b = {contractHash: d.contractHash, ruleId: d.ruleId, originalVerdict: d.originalVerdict, candidateVerdict: d.candidateVerdict, windowStartNs: start, windowEndNs: start + windowNs, losslessCount: 0, exemplarIds: []}
+      buckets.set(key, b)
+    }
+    b.losslessCount++
+    if (d.exemplarId !== '' && b.exemplarIds.length < samples) b.exemplarIds.push(d.exemplarId)
+  }
+  return [...buckets.values()].sort(
+    (a, b) =>
+      cmpBig(a.windowStartNs, b.windowStartNs) ||
+      compareUtf8(a.contractHash, b.contractHash) ||
+      compareUtf8(a.ruleId, b.ruleId) ||
+      compareUtf8(a.originalVerdict, b.originalVerdict) ||
+      compareUtf8(a.candidateVerdict, b.candidateVerdict),
+  )
+}
+
+/** §3.3 per-rule stats and quarantine (no prior quarantine history: the CLI passes none). */
+export function ruleStatsAndQuarantines(counts: Map<string, {evaluations: number; newBlocks: number; newAllows: number; unchanged: number}>, nowNs: bigint): {rules: RuleStats[]; quarantines: QuarantineEvent[]} {
+  const rules: RuleStats[] = []
+  const quarantines: QuarantineEvent[] = []
+  for (const ruleId of [...counts.keys()].sort(compareUtf8)) {
+    const c = counts.get(ruleId) as {evaluations: number; newBlocks: number; newAllows: number; unchanged: number}
+    const rate = c.evaluations === 0 ? 0 : (c.newBlocks * 100) / c.evaluations
+    const s: RuleStats = {ruleId, ...c, newBlockRatePct: rate, state: 'clear', reason: ''}
+    if (c.evaluations < SHADOW_DEFAULTS.minEvaluations) s.reason = 'below_denominator_floor'
+    else if (rate <= SHADOW_DEFAULTS.ceilingPct) s.reason = ''
+    else if (quarantines.length >= SHADOW_DEFAULTS.pageLimitPerHour) s.reason = 'page_rate_limited'
+    else {
+      s.state = 'candidate'
+      s.reason = 'new_block_rate_above_ceiling'
+      quarantines.push({ruleId, reason: s.reason, evaluations: c.evaluations, newBlocks: c.newBlocks, newBlockRatePct: rate, cooldownUntilNs: nowNs + SHADOW_DEFAULTS.cooldownNs})
+    }
+    rules.push(s)
+  }
+  return {rules, quarantines}
+}
+
+export function analyzeShadow(records: readonly ReplayedRecord[], contractHash: string, nowNs: bigint): ShadowAnalysis {
+  const a: ShadowAnalysis = {
+    generatedAtNs: nowNs,
+    contractHash,
+    totalRecords: records.length,
+    replayed: 0,
+    changed: 0,
+    newBlocks: 0,
+    newAllows: 0,
+    evidenceOnly: 0,
+    summaryOnly: 0,
+    rules: [],
+    quarantines: [],
+    batches: [],
+    captureSurfaces: new Map(),
+  }
+  const counts = new Map<string, {evaluations: number; newBlocks: number; newAllows: number; unchanged: number}>()
+  const deltas: ShadowDelta[] = []
+  for (const r of records) {
+    const cs = a.captureSurfaces.get(r.surface)
+    if (cs === undefined) a.captureSurfaces.set(r.surface, {grade: r.grade, sidecar: r.sidecar})
+    else {
+      if (GRADE_ORDER.indexOf(r.grade) > GRADE_ORDER.indexOf(cs.grade)) cs.grade = r.grade
+      cs.sidecar ||= r.sidecar
+    }
+    if (r.evidenceOnly) {
+      a.evidenceOnly++
+      continue
+    }
+    if (r.summaryOnly) {
+      a.summaryOnly++
+      continue
+    }
+    a.replayed++
+    const changed = r.originalAction !== r.candidateAction
+    if (changed) a.changed++
+    const newBlock = !isBlockAction(r.originalAction) && isBlockAction(r.candidateAction)
+    if (newBlock) a.newBlocks++
+    else if (changed) a.newAllows++
+    const ids = contractRuleIds(r.findings)
+    for (const id of ids) {
+      let c = counts.get(id)
+      if (c === undefined) {
+        c = {evaluations: 0, newBlocks: 0, newAllows: 0, unchanged: 0}
+        counts.set(id, c)
+      }
+      c.evaluations++
+      if (newBlock) c.newBlocks++
+      else if (changed) c.newAllows++
+      else c.unchanged++
+      if (changed) {
+        deltas.push({contractHash, ruleId: id, originalVerdict: r.originalAction, candidateVerdict: r.candidateAction, exemplarId: exemplarId(r), observedAtNs: r.observedAtNs ?? nowNs})
+      }
+    }
+  }
+  const rq = ruleStatsAndQuarantines(counts, nowNs)
+  a.rules = rq.rules
+  a.quarantines = rq.quarantines
+  a.batches = aggregateDeltas(deltas)
+  return a
+}

@@ -1,0 +1,69 @@
+import type {CaptureFinding} from '../capture/index.js'
+import {evaluateHttp, parseRequestUrl, type ResolvedContract} from '../enforcement/index.js'
+import type {ReplayedRecord} from './shadow-analyze.js'
+import type {ScannerReplay} from './shadow-scanner.js'
+
+// learn-lifecycle §3.2 with the §10.6 decision: a URL event is judged by the same evaluator the
+// live gate uses (evaluateHttp in live mode: contract-wide default deny, port rule, blocks on
+// paths that cannot be canonicalised), on top of the replayed scanner verdict.
+
+/** The fields of a capture summary that replay reads. */
+export interface CapturedEvent {
+  surface: string
+  method: string
+  url: string
+  toolName: string
+  mcpMethod: string
+  effectiveAction: string
+  payloadRef: string
+  observedAtNs: bigint | undefined
+}
+
+/** §3.2 capture grade per surface (no sidecar input in this port). */
+export function captureGrade(surface: string): string {
+  switch (surface) {
+    case 'url':
+    case 'tool_policy':
+      return 'full'
+    case 'cee':
+      return 'none'
+    case 'response':
+    case 'dlp':
+    case 'tool_scan':
+      return 'partial'
+    default:
+      return 'summary'
+  }
+}
+
+export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract, scanner: ScannerReplay): Promise<ReplayedRecord> {
+  const base = {
+    surface: ev.surface,
+    method: ev.method,
+    url: ev.url,
+    toolName: ev.toolName,
+    mcpMethod: ev.mcpMethod,
+    originalAction: ev.effectiveAction,
+    grade: captureGrade(ev.surface),
+    sidecar: ev.payloadRef !== '',
+    observedAtNs: ev.observedAtNs,
+  }
+  if (ev.surface === 'response' || ev.surface === 'dlp') {
+    // The scanned bytes live only in an escrowed sidecar; without it the record is summary-only.
+    return {...base, candidateAction: '', evidenceOnly: false, summaryOnly: true, findings: []}
+  }
+  if (ev.surface !== 'url') {
+    // cee, tool_scan, tool_policy (no MCP tool-policy replay here) and unknown surfaces.
+    return {...base, candidateAction: '', evidenceOnly: true, summaryOnly: false, findings: []}
+  }
+  const scan = await scanner(ev.url)
+  if (parseRequestUrl(ev.url) === undefined) {
+    return {...base, candidateAction: scan.verdict, evidenceOnly: false, summaryOnly: false, findings: scan.findings}
+  }
+  const d = evaluateHttp(contract, {url: ev.url, method: ev.method, effectiveAction: ev.effectiveAction, mode: 'live', scannerVerdict: scan.verdict})
+  let findings: CaptureFinding[]
+  if (d.winningSource === 'contract') {
+    findings = [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}]
+  } else findings = scan.findings
+  return {...base, candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings}
+}

@@ -1,0 +1,116 @@
+import {formatGoTime, fromEpochNanos, goJsonIndent, JsonNumber, toUtc, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {formatFixed} from './go-text.js'
+import type {ShadowAnalysis} from './shadow-analyze.js'
+
+// learn-lifecycle §3.4: shadow.json (2-space indent, Go HTML escaping, fixed key order) and the
+// exact shadow.md layout.
+
+export function rfc3339(ns: bigint): string {
+  return formatGoTime(toUtc(fromEpochNanos(ns)))
+}
+
+/** JS `JSON.stringify` float text (shortest round trip), e.g. 33.333333333333336, 0, 100. */
+function float(x: number): JsonNumber {
+  return new JsonNumber(JSON.stringify(x))
+}
+
+const int = (n: number): JsonNumber => new JsonNumber(String(n))
+
+export function shadowReportTree(a: ShadowAnalysis): JsonObject {
+  const o: JsonObject = new Map<string, JsonValue>([
+    ['report_version', int(1)],
+    ['generated_at', rfc3339(a.generatedAtNs)],
+    ['contract_hash', a.contractHash],
+    ['total_records', int(a.totalRecords)],
+    ['replayed', int(a.replayed)],
+    ['changed', int(a.changed)],
+    ['new_blocks', int(a.newBlocks)],
+    ['new_allows', int(a.newAllows)],
+    ['evidence_only', int(a.evidenceOnly)],
+    ['summary_only', int(a.summaryOnly)],
+  ])
+  o.set(
+    'rules',
+    a.rules.map((r) => {
+      const m: JsonObject = new Map<string, JsonValue>([
+        ['rule_id', r.ruleId],
+        ['evaluations', int(r.evaluations)],
+        ['new_blocks', int(r.newBlocks)],
+        ['new_allows', int(r.newAllows)],
+        ['unchanged', int(r.unchanged)],
+        ['new_block_rate_pct', float(r.newBlockRatePct)],
+        ['state', r.state],
+      ])
+      if (r.reason !== '') m.set('reason', r.reason)
+      return m
+    }),
+  )
+  if (a.quarantines.length > 0) {
+    o.set(
+      'quarantines',
+      a.quarantines.map(
+        (q) =>
+          new Map<string, JsonValue>([
+            ['rule_id', q.ruleId],
+            ['reason', q.reason],
+            ['evaluations', int(q.evaluations)],
+            ['new_blocks', int(q.newBlocks)],
+            ['new_block_rate_pct', float(q.newBlockRatePct)],
+            ['cooldown_until', rfc3339(q.cooldownUntilNs)],
+          ]),
+      ),
+    )
+  }
+  if (a.batches.length > 0) {
+    // Go field names, no JSON tags in the reference struct.
+    o.set(
+      'batches',
+      a.batches.map(
+        (b) =>
+          new Map<string, JsonValue>([
+            ['ContractHash', b.contractHash],
+            ['RuleID', b.ruleId],
+            ['OriginalVerdict', b.originalVerdict],
+            ['CandidateVerdict', b.candidateVerdict],
+            ['WindowStart', rfc3339(b.windowStartNs)],
+            ['WindowEnd', rfc3339(b.windowEndNs)],
+            ['LosslessCount', int(b.losslessCount)],
+            ['ExemplarIDs', b.exemplarIds.length === 0 ? null : [...b.exemplarIds]],
+          ]),
+      ),
+    )
+  }
+  if (a.captureSurfaces.size > 0) {
+    const cs: JsonObject = new Map()
+    for (const k of [...a.captureSurfaces.keys()].sort()) {
+      const v = a.captureSurfaces.get(k) as {grade: string; sidecar: boolean}
+      cs.set(k, new Map<string, JsonValue>([['grade', v.grade], ['sidecar', v.sidecar]]))
+    }
+    o.set('capture_surfaces', cs)
+  }
+  return o
+}
+
+export function renderShadowJson(a: ShadowAnalysis): string {
+  return goJsonIndent(shadowReportTree(a), '', '  ') + '\n'
+}
+
+export function renderShadowMarkdown(a: ShadowAnalysis): string {
+  let s = '# Shadow Report\n\n'
+  s += `- contract_hash: \`${a.contractHash}\`\n`
+  s += `- generated_at: \`${rfc3339(a.generatedAtNs)}\`\n`
+  s += `- records: ${a.totalRecords} total, ${a.replayed} replayed, ${a.changed} changed\n`
+  s += `- deltas: ${a.newBlocks} new blocks, ${a.newAllows} new allows, ${a.batches.length} batches\n\n`
+  s += '## Quarantine\n\n'
+  if (a.quarantines.length === 0) s += 'No quarantine candidates.\n'
+  for (const q of a.quarantines) {
+    s += `- \`${q.ruleId}\`: ${formatFixed(q.newBlockRatePct, 2)}% new-block rate (${q.newBlocks}/${q.evaluations}), cooldown until \`${rfc3339(q.cooldownUntilNs)}\`\n`
+  }
+  s += '\n## Rules\n'
+  if (a.rules.length === 0) return s + '\nNo contract rule evaluations.\n\n'
+  s += '\n| rule | evals | new_blocks | new_allows | rate | state | reason |\n|---|---:|---:|---:|---:|---|---|\n'
+  for (const r of a.rules) {
+    s += `| \`${r.ruleId}\` | ${r.evaluations} | ${r.newBlocks} | ${r.newAllows} | ${formatFixed(r.newBlockRatePct, 2)}% | ${r.state} | ${r.reason} |\n`
+  }
+  return s
+}

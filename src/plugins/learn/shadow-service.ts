@@ -1,0 +1,367 @@
+import {lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {compareUtf8, JsonNumber, type JsonObject} from '../canonical/index.js'
+import {compareCaptureFiles, decodeEntry, decodeSummary, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry} from '../capture/index.js'
+import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, verifyCanonicalSignature, type SignedEnvelope} from '../contracts/index.js'
+import {PipelockError} from '../errors/index.js'
+import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
+import {loadPublicKey, writeFileAtomic} from '../signing/index.js'
+import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
+import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
+import {keystoreSigner, nowRfc3339} from './ratify-service.js'
+import {analyzeShadow, type ReplayedRecord, type ShadowAnalysis} from './shadow-analyze.js'
+import {replayEvent, type CapturedEvent} from './shadow-replay.js'
+import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
+import type {ScannerReplay} from './shadow-scanner.js'
+
+export interface ShadowRequest {
+  contract: string
+  contractKey?: string
+  allowUnsignedForDiagnostics: boolean
+  /** A capture sessions root directory or a single capture `.jsonl` file. */
+  sessions?: string
+  agent?: string
+  /** `learn.capture_dir` of the config (agent mode). */
+  captureDir?: string
+  durationNs: bigint
+  out?: string
+  outJson?: string
+  recorderDir?: string
+  escrowPrivateKey?: string
+  keystore: string
+  receiptKeyAgent: string
+  env: LifecycleEnv
+  scanner: ScannerReplay
+  /** Diagnostics for stderr (the unsigned-contract warning). */
+  warn: (line: string) => void
+}
+
+export interface ShadowResult {
+  contract: string
+  contractHash: string
+  agent: string
+  sessions: string
+  out?: string
+  outJson?: string
+  recorderDir?: string
+  /** The markdown report (printed to stdout when `out` is absent). */
+  markdown: string
+  report: ShadowAnalysis
+  receiptsEmitted: number
+  skipped: number
+}
+
+function shadowError(code: 'SHADOW_INPUT_INVALID' | 'CONTRACT_INVALID' | 'CONTRACT_SIGNATURE_INVALID' | 'KEY_INVALID', message: string): PipelockError {
+  return new PipelockError(code, message)
+}
+
+/** §3.1 step 3–4: load, validate and (unless diagnostics) verify the candidate. */
+export function loadShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>): SignedEnvelope {
+  const text = readCandidateText(req.contract)
+  let env: SignedEnvelope
+  try {
+    env = decodeCandidate(text, req.contract)
+  } catch (e) {
+    if (e instanceof PipelockError) throw new PipelockError('CONTRACT_INVALID', e.message.replace(/^learn: decode candidate envelope: /, 'learn shadow: decode contract: '), e.location ? {location: e.location} : {})
+    throw e
+  }
+  const problem = contractProblem(env.body)
+  if (problem !== undefined) throw shadowError('CONTRACT_INVALID', `learn shadow: validate contract: ${problem}`)
+  if (req.contractKey === undefined || req.contractKey === '') {
+    if (!req.allowUnsignedForDiagnostics) {
+      throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics)')
+    }
+    req.warn('warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only')
+    return env
+  }
+  let key: Uint8Array
+  try {
+    key = loadPublicKey(req.contractKey).bytes
+  } catch (e) {
+    throw shadowError('KEY_INVALID', `learn shadow: load contract verification key: ${(e as Error).message}`)
+  }
+  const purpose = env.body.get('key_purpose')
+  if (purpose !== CONTRACT_KEY_PURPOSE) {
+    throw shadowError('CONTRACT_SIGNATURE_INVALID', `learn shadow: verify contract: key_purpose ${JSON.stringify(purpose)} is not ${JSON.stringify(CONTRACT_KEY_PURPOSE)}`)
+  }
+  if (!/^ed25519:[0-9a-fA-F]{128}$/.test(env.signature)) throw shadowError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature must be ed25519: followed by 128 hex characters')
+  if (!verifyCanonicalSignature(env.body, env.signature, key)) throw shadowError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature does not verify')
+  return env
+}
+
+function lstatOrUndefined(p: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(p)
+  } catch {
+    return undefined
+  }
+}
+
+function jsonlFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.jsonl'))
+    .map((n) => path.join(dir, n))
+    .filter((f) => lstatOrUndefined(f)?.isFile() === true)
+    .sort(compareCaptureFiles)
+}
+
+/** §3.1 step 5: capture files to replay, in session-name then chain order. */
+export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent' | 'captureDir'>): {files: string[]; label: string} {
+  if (req.sessions !== undefined && req.sessions !== '') {
+    const p = req.sessions
+    if (!path.isAbsolute(p)) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --sessions must be absolute, got ${JSON.stringify(p)}`)
+    const st = lstatOrUndefined(p)
+    if (st === undefined) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --sessions does not exist: ${p}`)
+    if (st.isSymbolicLink()) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --sessions must not be a symlink: ${p}`)
+    if (st.isFile()) {
+      if (!p.endsWith('.jsonl')) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --sessions file must be a capture .jsonl file: ${p}`)
+      return {files: [p], label: p}
+    }
+    if (!st.isDirectory()) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --sessions must be a directory or a .jsonl file: ${p}`)
+    const files: string[] = []
+    for (const name of readdirSync(p).sort(compareUtf8)) {
+      if (name === 'capture-meta') continue // drop sentinels, not traffic
+      const d = path.join(p, name)
+      if (lstatOrUndefined(d)?.isDirectory() === true) files.push(...jsonlFiles(d))
+    }
+    return {files, label: p}
+  }
+  const agent = (req.agent ?? '').trim()
+  if (agent === '' || agent === '.' || agent === '..' || agent.includes('/') || agent.includes('\\')) {
+    throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --agent must be a single path segment, got ${JSON.stringify(req.agent ?? '')} (or give --sessions)`)
+  }
+  const root = req.captureDir ?? ''
+  if (root === '') throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: learn.capture_dir is not set; give --sessions or set it in --config')
+  if (!path.isAbsolute(root)) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: learn.capture_dir must be absolute, got ${JSON.stringify(root)}`)
+  const files: string[] = []
+  let matched = 0
+  let names: string[] = []
+  try {
+    names = readdirSync(root).sort(compareUtf8)
+  } catch {
+    names = []
+  }
+  for (const name of names) {
+    if (name !== agent && !name.startsWith(agent + '|')) continue
+    const d = path.join(root, name)
+    if (lstatOrUndefined(d)?.isDirectory() !== true || !validateCaptureSessionDir(d, agent)) continue
+    matched++
+    files.push(...jsonlFiles(d))
+  }
+  if (matched === 0) throw new PipelockError('CANDIDATE_INVALID', `learn: invalid candidate file: no capture sessions matched agent ${JSON.stringify(agent)}`)
+  return {files, label: root}
+}
+
+const ZERO_TIME_SECONDS = -62135596800 // Go's zero time, 0001-01-01T00:00:00Z
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : ''
+}
+
+/** A recorder entry as a replayable capture event; undefined when it is not one (skipped). */
+export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
+  if (e.type !== 'capture') return undefined
+  try {
+    decodeSummary(e.detail)
+  } catch (err) {
+    if (err instanceof SummaryDecodeError) return undefined
+    throw err
+  }
+  const d = e.detail as Record<string, unknown>
+  const r = (d.request ?? {}) as Record<string, unknown>
+  return {
+    surface: str(d.surface),
+    method: str(r.method),
+    url: str(r.url),
+    toolName: str(r.tool_name),
+    mcpMethod: str(r.mcp_method),
+    effectiveAction: str(d.effective_action),
+    payloadRef: str(d.payload_ref),
+    observedAtNs: e.epochSeconds <= ZERO_TIME_SECONDS ? undefined : BigInt(e.epochSeconds) * 1_000_000_000n + BigInt(e.nanos),
+  }
+}
+
+/** The contract hash reports use: `body.contract_hash`, else computed, else `sha256:unknown`. */
+export function reportContractHash(body: JsonObject): string {
+  const h = body.get('contract_hash')
+  if (typeof h === 'string' && h !== '') return h
+  try {
+    return contractHash(body)
+  } catch {
+    return 'sha256:unknown'
+  }
+}
+
+/** Replays capture files against a loaded contract and analyses them (no I/O besides reading). */
+export async function shadowReplay(files: readonly string[], body: JsonObject, scanner: ScannerReplay, nowNs: bigint, durationNs: bigint): Promise<{analysis: ShadowAnalysis; skipped: number}> {
+  const events: CapturedEvent[] = []
+  let skipped = 0
+  await readCaptureInputs(
+    files.map((f) => ({name: f})),
+    {
+      onEntry: (e) => {
+        if (e.type !== 'capture') return
+        const ev = capturedEvent(e)
+        if (ev === undefined) {
+          skipped++
+          return
+        }
+        if (ev.observedAtNs !== undefined && ev.observedAtNs < nowNs - durationNs) return
+        events.push(ev)
+      },
+    },
+  )
+  const hash = reportContractHash(body)
+  const contract = {contractHash: hash, body}
+  const records: ReplayedRecord[] = []
+  for (const ev of events) records.push(await replayEvent(ev, contract, scanner))
+  return {analysis: analyzeShadow(records, hash, nowNs), skipped}
+}
+
+/** Where the next shadow entries go: continue the chain of the highest existing proxy file. */
+function openProxyRecorder(dir: string): {chain: RecorderEntryChain; file: string} {
+  const sdir = path.join(dir, 'proxy')
+  mkdirSync(sdir, {recursive: true, mode: 0o750})
+  let best: {n: bigint; name: string} | undefined
+  for (const name of readdirSync(sdir)) {
+    const m = /^evidence-proxy-(\d+)\.jsonl$/.exec(name)
+    if (m === null) continue
+    const n = BigInt(m[1] as string)
+    if (best === undefined || n > best.n) best = {n, name}
+  }
+  if (best === undefined) return {chain: new RecorderEntryChain('proxy'), file: path.join(sdir, 'evidence-proxy-0.jsonl')}
+  const file = path.join(sdir, best.name)
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '')
+  const last = lines[lines.length - 1]
+  if (last === undefined) return {chain: new RecorderEntryChain('proxy'), file}
+  const e = decodeEntry(last)
+  return {chain: new RecorderEntryChain('proxy', {seq: BigInt(e.seq) + 1n, prevHash: e.hash}), file}
+}
+
+function checkRecorderDir(dir: string): void {
+  if (!path.isAbsolute(dir)) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --recorder-dir must be absolute, got ${JSON.stringify(dir)}`)
+  const st = lstatOrUndefined(dir)
+  if (st?.isSymbolicLink() === true) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --recorder-dir must not be a symlink: ${dir}`)
+  if (st !== undefined && !st.isDirectory()) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --recorder-dir must be a directory: ${dir}`)
+}
+
+/** §3.5: one signed `shadow_delta` receipt per batch, chained, as recorder entries of session `proxy`. */
+function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: string): number {
+  const dir = req.recorderDir as string
+  const signer = req.env.deterministic ? deterministicKey('shadowReceipt') : loadReceiptSigner(req)
+  mkdirSync(dir, {recursive: true, mode: 0o750})
+  const {chain, file} = openProxyRecorder(dir)
+  const ts = nowRfc3339(req.env)
+  let prevSeq = -1n
+  let prevHash = 'genesis'
+  const lines: string[] = []
+  a.batches.forEach((b, i) => {
+    const receipt = signEvidence(
+      {
+        payloadKind: 'shadow_delta',
+        eventId: req.env.newId(`shadow-delta-${i}`),
+        timestamp: ts,
+        principal: 'learn',
+        actor: 'shadow',
+        chainSeq: prevSeq + 1n,
+        chainPrevHash: prevHash,
+        // reference quirk kept (§3.5): the contract hash stands in for the manifest hash
+        activeManifestHash: a.contractHash,
+        contractHash: b.contractHash,
+        ...(selectorId === '' ? {} : {selectorId}),
+        payload: {
+          contract_hash: b.contractHash,
+          rule_id: b.ruleId,
+          original_verdict: b.originalVerdict,
+          candidate_verdict: b.candidateVerdict,
+          aggregation: {
+            window_start: rfc3339(b.windowStartNs),
+            window_end: rfc3339(b.windowEndNs),
+            lossless_count: new JsonNumber(String(b.losslessCount)),
+            delta_sample_count: new JsonNumber(String(b.exemplarIds.length)),
+            exemplar_ids: b.exemplarIds,
+          },
+        },
+      },
+      {keyPair: signer.keyPair, keyId: signer.keyId, purpose: 'receipt-signing'},
+    )
+    const link = nextLink(receipt)
+    prevSeq = link.seq
+    prevHash = link.hash
+    const detail = encodeEvidenceReceipt(receipt)
+    lines.push(
+      chain.next({ts, type: 'evidence_receipt', eventKind: 'shadow_delta', transport: 'shadow', summary: `shadow_delta: ${b.ruleId} ${b.originalVerdict}->${b.candidateVerdict} x${b.losslessCount}`, detailJson: detail}).line,
+    )
+  })
+  if (lines.length > 0) writeFileSync(file, lines.map((l) => l + '\n').join(''), {flag: 'a', mode: 0o600})
+  return lines.length
+}
+
+function loadReceiptSigner(req: ShadowRequest): {keyPair: ReturnType<typeof deterministicKey>['keyPair']; keyId: string} {
+  try {
+    return keystoreSigner(req.keystore, req.receiptKeyAgent)
+  } catch (e) {
+    if (e instanceof PipelockError) {
+      throw new PipelockError(e.code, e.message.replace(/^load lifecycle signing key for/, 'load receipt signing key for'))
+    }
+    throw e
+  }
+}
+
+export function nextLink(receipt: JsonObject): {seq: bigint; hash: string} {
+  const seq = BigInt((receipt.get('chain_seq') as JsonNumber).text)
+  return {seq, hash: evidenceReceiptHash(receipt)}
+}
+
+/**
+ * `learn shadow` (§3.1): validate flags → load and verify the contract → resolve sessions →
+ * replay and analyse → write reports → emit receipts. Report-write failure aborts before receipts.
+ */
+export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> {
+  if (req.durationNs <= 0n) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --duration must be positive')
+  if (req.escrowPrivateKey !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(req.escrowPrivateKey)) throw shadowError('KEY_INVALID', 'learn shadow: --escrow-private-key must be 64 hex characters')
+    // Fail closed: sidecar decryption (X25519 sealed boxes) is not implemented in this port.
+    throw new PipelockError('NOT_IMPLEMENTED', 'learn shadow: --escrow-private-key: payload sidecar decryption is not implemented; rerun without it (response and dlp records are then summary-only)')
+  }
+  const out = req.out === undefined ? undefined : checkOutputPath(req.out)
+  const outJson = req.outJson === undefined ? undefined : checkOutputPath(req.outJson)
+  if (out !== undefined && out === outJson) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --out and --out-json must be different files')
+  if (req.recorderDir !== undefined) checkRecorderDir(req.recorderDir)
+  const env = loadShadowContract(req)
+  const inputs = resolveShadowInputs(req)
+  const nowNs = req.env.clock.nowNanos()
+  const {analysis, skipped} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs)
+  const markdown = renderShadowMarkdown(analysis)
+  try {
+    if (out !== undefined) {
+      checkOutputPath(out, true)
+      writeFileAtomic(out, markdown, 0o600)
+    }
+    if (outJson !== undefined) {
+      checkOutputPath(outJson, true)
+      writeFileAtomic(outJson, renderShadowJson(analysis), 0o600)
+    }
+  } catch (e) {
+    if (e instanceof PipelockError) throw e
+    throw new PipelockError('WRITE_FAILED', `learn shadow: write report: ${(e as Error).message}`)
+  }
+  let receipts = 0
+  if (req.recorderDir !== undefined && analysis.batches.length > 0) {
+    const sel = env.body.get('selector')
+    receipts = emitShadowReceipts(req, analysis, sel instanceof Map ? str(sel.get('selector_id')) : '')
+  }
+  return {
+    contract: req.contract,
+    contractHash: analysis.contractHash,
+    agent: req.sessions === undefined ? (req.agent ?? '') : '',
+    sessions: inputs.label,
+    ...(out === undefined ? {} : {out}),
+    ...(outJson === undefined ? {} : {outJson}),
+    ...(req.recorderDir === undefined ? {} : {recorderDir: req.recorderDir}),
+    markdown,
+    report: analysis,
+    receiptsEmitted: receipts,
+    skipped,
+  }
+}
