@@ -161,8 +161,16 @@ export interface BodyScanDeps {
   readonly response: ResponseScanner
 }
 
-/** §6.2 request-body scan. */
+/** §6.2 request-body scan. Never throws: an internal error refuses the body (fail closed). */
 export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
+  try {
+    return scanRequestBodyUnguarded(deps, input)
+  } catch {
+    return refuse('request body could not be scanned')
+  }
+}
+
+function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
   const cfg = deps.settings.requestBodyScanning
   if (!cfg.enabled) return CLEAN
   if (isCompressedEncoding(input.contentEncoding)) return refuse('compressed bodies cannot be scanned')
@@ -215,8 +223,16 @@ export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): Conte
 /** Header list as received: name/value pairs (repeated names allowed). */
 export type HeaderList = ReadonlyArray<readonly [string, string]>
 
-/** §6.3 header DLP. */
+/** §6.3 header DLP. Never throws: an internal error blocks (fail closed). */
 export function scanRequestHeaders(deps: BodyScanDeps, headers: HeaderList): ContentScanResult {
+  try {
+    return scanRequestHeadersUnguarded(deps, headers)
+  } catch {
+    return {...refuse('request headers could not be scanned'), layer: 'header_dlp'}
+  }
+}
+
+function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): ContentScanResult {
   const cfg = deps.settings.requestBodyScanning
   if (!cfg.enabled || !cfg.scanHeaders) return CLEAN
   const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()))

@@ -281,6 +281,15 @@ export interface ResponseDecisionOptions {
  * Exempt domains skip the configured patterns only — the core floor still runs.
  */
 export function decideResponse(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions = {}): ResponseDecision {
+  try {
+    return decideResponseUnguarded(sc, content, opts)
+  } catch {
+    // Fail closed: a response we could not scan is not forwarded.
+    return {action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned'}
+  }
+}
+
+function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions): ResponseDecision {
   const rs = sc.settings.responseScanning
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
   let result: ResponseScanResult

@@ -69,7 +69,13 @@ export function createSseStreamScanner(sc: ResponseScanner): SseStreamScanner {
   let buf = ''
   let done = false
   const scanEvent = (raw: string): SseOutcome => {
-    const r = scanResponse(sc, sseEventData(raw))
+    let r: ReturnType<typeof scanResponse>
+    try {
+      r = scanResponse(sc, sseEventData(raw))
+    } catch {
+      done = true // fail closed
+      return {kind: 'terminate', reason: 'prompt_injection', matches: []}
+    }
     if (r.clean) return {kind: 'event', raw, warn: []}
     // Core hits always terminate; configured hits follow sse_streaming.action.
     if (r.core || cfg.action !== 'warn') {

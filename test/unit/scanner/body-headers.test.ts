@@ -105,3 +105,23 @@ test('headers: sensitive mode, all mode, cross-header join, critical blocks', ()
   const off = scanner((s) => (s.requestBodyScanning.scanHeaders = false))
   assert.equal(off.scanRequestHeaders([['Authorization', `Bearer ${key}`]]).action, 'allow')
 })
+
+test('internal errors fail closed: body, headers, response, URL', async () => {
+  const sc = scanner()
+  const boom = () => {
+    throw new Error('boom')
+  }
+  const broken = {...sc.dlp, normalizer: {...sc.dlp.normalizer, forDlp: boom, forMatching: boom}}
+  const deps = {settings: sc.settings, dlp: broken, response: {...sc.response, normalizer: broken.normalizer}}
+  const {scanRequestBody, scanRequestHeaders, decideResponse, createUrlScanner, scanUrl, RateLimiter} = await import('../../../src/plugins/scanner/index.js')
+  assert.equal(scanRequestBody(deps, {body: body('hello')}).action, 'block')
+  assert.equal(scanRequestHeaders(deps, [['Authorization', 'x']]).action, 'block')
+  assert.equal(decideResponse(deps.response, 'hello').action, 'block')
+  const errors: unknown[] = []
+  const r = await scanUrl('https://example.com/', {
+    scanner: createUrlScanner(sc.settings, broken), resolver: async () => ['93.184.216.34'],
+    rateLimiter: new RateLimiter({nowNanos: () => 0n}), onInternalError: (e) => errors.push(e),
+  })
+  assert.equal(r.allowed, false)
+  assert.equal(errors.length, 1)
+})
