@@ -120,7 +120,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size'))
     return
   }
-  snap.dataBudget.record(budgetKey(up.finalUrl), read.length)
+  recordBytes(snap, up.finalUrl, read.length)
   const contentType = String(up.headers['content-type'] ?? '')
   const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, read)
   if (media.kind === 'block') return block('response', 'media_policy', media.detail, 403, 'media_policy')
@@ -155,6 +155,12 @@ function hostOf(raw: string): string {
   } catch {
     return ''
   }
+}
+
+/** Data-budget accounting after a response is read (§5.16); nothing to keep when the budget is off. */
+export function recordBytes(snap: ReturnType<ProxyCore['snapshot']>, url: string, bytes: number): void {
+  if (snap.config.fetch_proxy.monitoring.max_data_per_minute <= 0) return
+  snap.dataBudget.record(budgetKey(url), bytes)
 }
 
 /** Same key as the scanner's data-budget stage (eTLD+1 of the host). */

@@ -10,7 +10,7 @@ import {goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlS
 import {blockHeaders, sendTextError} from './block.js'
 import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {DecisionStage} from './decision.js'
-import {budgetKey} from './fetch-handler.js'
+import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaNeedsBody, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
 import {readCapped} from './read-capped.js'
@@ -70,14 +70,19 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     }
   }
 
+  // Client gone before the upstream answered: abort it (only then — aborting is not free).
   const ac = new AbortController()
-  res.on('close', () => ac.abort())
+  let settled = false
+  res.once('close', () => {
+    if (!settled) ac.abort()
+  })
   const outcome = await requestWithRedirects(
     core.upstream,
     {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: ac.signal},
     (next) => urlScan(snap, next),
     cfg.fetch_proxy.timeout_seconds * 1000,
   )
+  settled = true
   if (outcome.kind === 'redirect_blocked') {
     return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
   }
@@ -100,7 +105,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   const read = await readCapped(up.body, cap)
   if (read === null) return block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
-  snap.dataBudget.record(budgetKey(up.finalUrl), read.length)
+  recordBytes(snap, up.finalUrl, read.length)
   const m = applyMediaPolicy(media, contentType, read)
   if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
   if (m.exposure && cfg.media_policy.log_media_exposure) {
@@ -147,7 +152,7 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
     up.body.destroy()
     res.destroy()
   } else res.end()
-  snap.dataBudget.record(budgetKey(up.finalUrl), bytes)
+  recordBytes(snap, up.finalUrl, bytes)
   core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, bytes, warnings))
 }
 
@@ -185,7 +190,7 @@ async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, u
   }
   up.body.destroy()
   res.end()
-  snap.dataBudget.record(budgetKey(up.finalUrl), bytes)
+  recordBytes(snap, up.finalUrl, bytes)
   if (terminated) {
     core.sink.record(blockDecision(core, b, safeTarget(snap, rawTarget, 'response_scan'), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
   } else core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, bytes, warnings))
