@@ -1,0 +1,60 @@
+import {homedir} from 'node:os'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {auditLine, lifecycleEnv, runLearnForget, type ForgetResult} from '../../plugins/learn/index.js'
+import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+import {fileTombstone} from '../../plugins/store/index.js'
+
+export default class LearnForget extends BaseCommand {
+  static override summary = 'Remove a rule from a candidate and tombstone the prior contract hash'
+  static override description = `Verifies the candidate's signature, removes every rule with --rule-id, re-signs the reduced contract (prior_contract_hash = the old hash), writes a tombstone for the old hash signed by the activation key (<tombstone-dir>/sha256-<hex>.tombstone.yaml) and appends a contract_redaction_request receipt. With --store the tombstone is also filed into <store>/tombstones/, so promote refuses the old contract from then on.`
+
+  static override examples = [
+    '<%= config.bin %> learn forget --candidate /tmp/agent.ratified.yaml --rule-id r-0123456789abcdef0123 --reason operator_request --activation-key activation-1',
+    '<%= config.bin %> learn forget --candidate /tmp/agent.ratified.yaml --rule-id r-0123456789abcdef0123 --reason pii --activation-key activation-1 --store /var/lib/pipelock/contracts',
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    candidate: Flags.string({description: 'candidate contract (absolute path)', required: true}),
+    'rule-id': Flags.string({description: 'rule to remove', required: true}),
+    reason: Flags.string({description: 'reason class recorded in the redaction receipt', required: true}),
+    out: Flags.string({description: 'destination (absolute; default <candidate>.forgotten.yaml)'}),
+    'tombstone-dir': Flags.string({description: 'tombstone directory (default <candidate dir>/tombstones)'}),
+    'receipt-out': Flags.string({description: 'receipt JSONL file (default <dir of out>/redaction-receipts.jsonl)'}),
+    store: Flags.string({description: 'also file the tombstone into this contract store'}),
+    keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
+    'compile-key-agent': Flags.string({description: 'keystore key that re-signs (default: the candidate signer_key_id)'}),
+    'activation-key': Flags.string({description: 'keystore key id that signs the tombstone and receipt (required unless --deterministic)'}),
+    'contract-key': Flags.string({description: 'public key that must verify the incoming candidate (default: keystore public key of its signer)'}),
+    deterministic: Flags.boolean({description: 'tests only: fixed clock, ids and public deterministic keys', default: false}),
+  }
+
+  async run(): Promise<ForgetResult> {
+    const {flags} = await this.parse(LearnForget)
+    const store = flags.store
+    const r = runLearnForget({
+      candidate: flags.candidate,
+      ruleId: flags['rule-id'],
+      reason: flags.reason,
+      ...(flags.out === undefined ? {} : {out: flags.out}),
+      ...(flags['tombstone-dir'] === undefined ? {} : {tombstoneDir: flags['tombstone-dir']}),
+      ...(flags['receipt-out'] === undefined ? {} : {receiptOut: flags['receipt-out']}),
+      keystore: resolveKeystoreDir({keystore: flags.keystore, env: process.env, userHome: homedir()}),
+      ...(flags['compile-key-agent'] === undefined ? {} : {compileKeyAgent: flags['compile-key-agent']}),
+      ...(flags['activation-key'] === undefined ? {} : {activationKey: flags['activation-key']}),
+      ...(flags['contract-key'] === undefined ? {} : {contractKey: flags['contract-key']}),
+      env: lifecycleEnv(flags.deterministic),
+      ...(store === undefined ? {} : {fileIntoStore: (yaml: string) => fileTombstone(store, yaml).file}),
+    })
+    this.out(`forget: rule ${r.ruleId} removed, candidate written to ${r.dest}, tombstone written to ${r.tombstone}`)
+    this.err(
+      auditLine(
+        {event: 'learn_forget', candidate: r.candidate, dest: r.dest, rule: r.ruleId, signer_key_id: r.activationKeyId, output: r.receiptFile, receipts_emitted: 1, tombstone: r.tombstone},
+        false,
+      ),
+    )
+    return r
+  }
+}
