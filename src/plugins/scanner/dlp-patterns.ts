@@ -40,8 +40,15 @@ export function mergeDlpPatterns(includeDefaults: boolean, user: readonly DlpPat
   const out: DlpPatternSpec[] = includeDefaults ? [...DEFAULT_DLP_PATTERNS] : []
   for (const p of user) {
     const i = out.findIndex((d) => d.name === p.name)
-    if (i >= 0) out[i] = p
-    else out.push(p)
+    if (i < 0) {
+      out.push(p)
+      continue
+    }
+    // Built-ins cannot be demoted to warn (§9.1, Appendix B #5): config validation rejects it;
+    // should such a pattern reach us anyway, it is enforced (fail closed).
+    const {action: _dropped, ...enforced} = p
+    void _dropped
+    out[i] = DEFAULT_DLP_PATTERNS.some((d) => d.name === p.name) ? enforced : p
   }
   return out
 }

@@ -170,7 +170,9 @@ function decodePass(sc: ResponseScanner, patterns: ResponsePatternSet, content: 
   if (depth >= 5 || !sc.runRe.test(content)) return []
   const decoded: string[] = []
   const squeezed = content.split(' ').join('').split('\t').join('').split('\n').join('').split('\r').join('')
-  for (const d of decodeCandidates(squeezed)) if (isPrintableRatioOk(d)) decoded.push(d)
+  // The whole-content decoding is taken as is; only the per-run decodings need the
+  // UTF-8 / 80 %-printable test (§7 pass 6).
+  for (const d of decodeCandidates(squeezed)) if (d !== '') decoded.push(d)
   for (const h of findAll(sc.b64Run, content, 200)) {
     if (h.text === squeezed) continue // the whole content was one run: already tried
     for (const d of decodeCandidates(h.text)) if (isPrintableRatioOk(d)) decoded.push(d)

@@ -133,3 +133,12 @@ test('clean text is clean', () => {
   const r = scanTextForDlp(engine(), 'The quick brown fox jumps over the lazy dog. SGVsbG8gd29ybGQ=')
   assert.deepEqual(r, {matches: [], warnings: []})
 })
+
+test('a built-in replaced by a user pattern cannot be demoted to warn', () => {
+  const e = engine((s) => {
+    s.dlp.patterns = [{name: 'Anthropic API Key', severity: 'critical', regex: 'sk-ant-[a-z0-9]{10,}', action: 'warn'}]
+  })
+  const r = scanTextForDlp(e, anthropicKey().toLowerCase())
+  assert.ok(names(r).includes('Anthropic API Key'))
+  assert.deepEqual(r.warnings, [])
+})
