@@ -39,8 +39,8 @@ export {
 export {RateLimiter, DataBudget, approximateRegistrableDomain} from './rate-limit.js'
 export {REASON_CODES, reasonForLabel, isReasonCode, validLayer} from './reasons.js'
 export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reasons.js'
-export {scanUrl, createUrlScanner, crlfReason, traversalReason} from './url-scanner.js'
-export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming} from './url-scanner.js'
+export {scanUrl, createUrlScanner, crlfReason, traversalReason, checkDialAddresses} from './url-scanner.js'
+export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming, DialCheck} from './url-scanner.js'
 export {
   createResponseScanner, scanResponse, redactResponse, decideResponse, mergeResponsePatterns,
 } from './response-scanner.js'

@@ -605,3 +605,38 @@ function safeEcho(dlp: DlpEngine, s: string): string {
   if (findLiteralSecret(dlp.literalSecrets, [s]) !== null) return '[redacted]'
   return s
 }
+
+export type DialCheck =
+  | {readonly ok: true; readonly ip: string}
+  | {readonly ok: false; readonly label: 'ssrf' | 'ssrf_metadata'; readonly detail: string}
+
+/**
+ * Dial-time re-validation (§5.14) for the proxy's SSRF-safe dialer: every resolved address must
+ * be outside `internal` ∪ core CIDRs (the merged set — §24 #3 fixed) unless the host is a
+ * trusted domain or the address is in `ssrf.ip_allowlist`. Returns the first validated IP to
+ * connect to (DNS pinning), or why the connection must be refused.
+ */
+export function checkDialAddresses(scanner: UrlScanner, host: string, addresses: readonly string[]): DialCheck {
+  const h = host.toLowerCase()
+  const trusted = matchesAnyDomain(h, scanner.settings.trustedDomains) !== null
+  const parsed: IpBytes[] = []
+  for (const a of addresses) {
+    const ip = parseIp(stripZone(a))
+    if (ip === null) return {ok: false, label: 'ssrf', detail: `dial refused: ${h} resolved to an unparsable address`}
+    parsed.push(unmap(ip))
+  }
+  if (parsed.length === 0) return {ok: false, label: 'ssrf', detail: `dial refused: ${h} resolved to no address`}
+  if (!trusted) {
+    for (const ip of parsed) {
+      if (inList(ip, scanner.checkSet) && !inList(ip, scanner.ipAllowlist)) {
+        const meta = isMetadataIp(ip)
+        return {
+          ok: false,
+          label: meta ? 'ssrf_metadata' : 'ssrf',
+          detail: meta ? `dial refused: ${h} resolves to cloud metadata endpoint ${formatIp(ip)}` : `dial refused: ${h} resolves to internal IP ${formatIp(ip)}`,
+        }
+      }
+    }
+  }
+  return {ok: true, ip: formatIp(parsed[0]!)}
+}

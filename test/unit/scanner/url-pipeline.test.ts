@@ -342,3 +342,22 @@ test('stage order: earlier stages win', async () => {
   assert.equal((await h.scan(`https://x.example.com/${key}`)).scanner, 'dlp')
   assert.equal((await h.scan('https://x.example.com/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')).scanner, 'ssrf')
 })
+
+test('dial-time re-validation uses internal ∪ core, pins the first validated IP', async () => {
+  const {createUrlScanner, checkDialAddresses, defaultScannerSettings} = await import('../../../src/plugins/scanner/index.js')
+  const s = defaultScannerSettings()
+  s.internal = ['203.0.113.0/24'] // core floor still applies on top
+  s.trustedDomains = ['*.corp.example']
+  s.ssrfIpAllowlist = ['10.9.0.0/16']
+  const sc = createUrlScanner(s)
+  assert.deepEqual(checkDialAddresses(sc, 'a.example', ['93.184.216.34', '93.184.216.35']), {ok: true, ip: '93.184.216.34'})
+  assert.equal(checkDialAddresses(sc, 'a.example', ['93.184.216.34', '127.0.0.1']).ok, false)
+  assert.equal(checkDialAddresses(sc, 'a.example', ['203.0.113.9']).ok, false)
+  assert.equal(checkDialAddresses(sc, 'a.example', ['::ffff:10.0.0.1']).ok, false)
+  assert.deepEqual(checkDialAddresses(sc, 'a.example', ['::ffff:10.9.1.1']), {ok: true, ip: '10.9.1.1'})
+  const meta = checkDialAddresses(sc, 'a.example', ['169.254.169.254'])
+  assert.equal(!meta.ok && meta.label, 'ssrf_metadata')
+  assert.equal(checkDialAddresses(sc, 'db.corp.example', ['10.0.0.7']).ok, true)
+  assert.equal(checkDialAddresses(sc, 'a.example', []).ok, false)
+  assert.equal(checkDialAddresses(sc, 'a.example', ['not-an-ip']).ok, false)
+})
