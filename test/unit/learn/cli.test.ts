@@ -106,7 +106,7 @@ test('learn compile with discovery, config learn block and keystore signing; the
     const r = runCli(['learn', 'compile', '--agent', 'shop-agent', '--config', config, '--keystore', keystore, '--output', output])
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout, `compile: 3 events, 7 rules, written to ${output}\n`)
-    const audit = JSON.parse(r.stderr) as Record<string, unknown>
+    const audit = JSON.parse(r.stderr.trim().split('\n').pop() as string) as Record<string, unknown>
     assert.deepEqual(Object.keys(audit), ['event', 'agent', 'signer_key_id', 'since', 'inputs', 'output', 'review', 'manifest', 'events_ingested', 'rules_emitted', 'noop'])
     assert.equal(audit.event, 'learn_compile')
     assert.equal((audit.inputs as string[]).length, 2) // poisoned sibling and other agent skipped
