@@ -420,8 +420,17 @@ async function pipeline(
   // at all; stages 10 and 11 then run individual patterns only on those (a pure speed-up:
   // a miss of the alternation proves that no single pattern can hit).
   const maybe = (text: string): boolean => dlp.allPrefilter === null || dlp.allPrefilter.test(text)
-  const normTargets = targets.map((t) => ({...t, norm: dlp.normalizer.forDlp(t.text)})).filter((t) => maybe(t.norm))
-  const subseq = subsequenceCandidates(su.rawQuery).map((x) => dlp.normalizer.forDlp(x)).filter(maybe)
+  // Identical strings are tested once (first occurrence keeps its place and label; it becomes
+  // core-eligible if any duplicate is).
+  const byText = new Map<string, {kind: string; decoding: boolean; norm: string}>()
+  for (const t of targets) {
+    const norm = dlp.normalizer.forDlp(t.text)
+    const seen = byText.get(norm)
+    if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
+    else if (seen.decoding && !t.decoding) seen.decoding = false
+  }
+  const normTargets = [...byText.values()].filter((t) => maybe(t.norm))
+  const subseq = [...new Set(subsequenceCandidates(su.rawQuery).map((x) => dlp.normalizer.forDlp(x)))].filter(maybe)
   // 10. core DLP (no §5.6 decodings of query keys/values)
   {
     const out = new FindingSet()
