@@ -1,12 +1,12 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fixedClock, parseJson, type JsonObject, type JsonValue} from '../../src/plugins/canonical/index.js'
 import {buildInfoUnavailableDigests, contractHash, loadCompileManifest, loadContract, verifyCanonicalSignature} from '../../src/plugins/contracts/index.js'
-import {compileContract, parseCompileFixture} from '../../src/plugins/learn/index.js'
+import {compileContract, parseCompileFixture, renderReview, reviewInputFromCandidate} from '../../src/plugins/learn/index.js'
 import {repoPath, readVector, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
 
 const HARNESS_PUBLIC_KEY = Buffer.from('3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', 'hex')
@@ -135,5 +135,26 @@ test('CLI fixture form writes the three files; contract.yaml matches the vector'
     assert.ok(readFileSync(path.join(out, 'review.md'), 'utf8').startsWith('# Candidate Contract Review\n'))
   } finally {
     rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+// The reference publishes no review for this corpus (its review has the Q9 bug); this project's
+// review is the byte-stable one, kept in goldens/reference-replay/ (UPDATE_GOLDENS=1 rewrites).
+test('replay corpus: review.md and the learn review of the contract match the project goldens', skipWithoutVectors(), async () => {
+  const r = await compileVector()
+  const env = loadContract(r.yaml, 'contract.yaml')
+  const outputs: [string, string][] = [
+    ['review.md', r.review],
+    ['learn-review.md', renderReview(reviewInputFromCandidate(env.body))],
+  ]
+  for (const [name, text] of outputs) {
+    const file = repoPath('goldens', 'reference-replay', name)
+    if (process.env.UPDATE_GOLDENS === '1') {
+      mkdirSync(path.dirname(file), {recursive: true})
+      writeFileSync(file, text)
+      continue
+    }
+    assert.ok(existsSync(file), `missing golden ${file} (run UPDATE_GOLDENS=1 npm test)`)
+    assert.equal(text, readFileSync(file, 'utf8'), name)
   }
 })
