@@ -1,0 +1,109 @@
+import path from 'node:path'
+import type {YAMLMap} from 'yaml'
+import {PipelockError} from '../errors/index.js'
+import {writeFileAtomic} from '../signing/index.js'
+import {checkCandidateOut, decodeCandidate, readCandidateText} from './candidate-file.js'
+import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
+import {resignContract} from './candidate-sign.js'
+import {verifyCandidate} from './candidate-verify.js'
+import {keystoreSigner} from './ratify-service.js'
+import {findRule, openEditable, splitRule, validateRuleLiterals, type CandidateLayout} from './split-edit.js'
+
+/** Flags split and pin share (§4.3, §4.4, plus the keys the §10.5 envelope support needs). */
+export interface CandidateEditRequest {
+  candidate: string
+  rule: string
+  out?: string
+  keystore: string
+  compileKeyAgent?: string
+  contractKey?: string
+  env: LifecycleEnv
+}
+
+export interface CandidateEditResult {
+  candidate: string
+  dest: string
+  rule: string
+  layout: CandidateLayout
+  changed: number
+  /** The new contract hash when a signed envelope was re-signed. */
+  contractHash?: string
+}
+
+function prefixed(prefix: string, f: () => string): string {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof PipelockError) throw new PipelockError(e.code, `${prefix}: ${e.message}`, e.location ? {location: e.location} : {})
+    throw e
+  }
+}
+
+/**
+ * Shared flow: read (path rules) → open the node tree → (envelope: verify the signature, §10.8)
+ * → validate literals → edit one rule → write. Bare-body files are written with comments kept
+ * and no signature (as the reference); an edited envelope is re-signed with the compile key, so
+ * ratify, shadow and the store keep accepting it. A no-op writes the input bytes unchanged.
+ */
+export function editCandidateRule(req: CandidateEditRequest, prefix: string, edit: (rule: YAMLMap) => number): CandidateEditResult {
+  const candidate = path.normalize(req.candidate)
+  const text = prefixed(prefix, () => readCandidateText(req.candidate))
+  const dest = checkCandidateOut(req.out ?? candidate)
+  const editable = openEditable(text, prefix)
+  let signerId = ''
+  if (editable.layout === 'envelope') {
+    const env = decodeCandidate(text, candidate)
+    verifyCandidate(env, {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}, prefix)
+    signerId = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
+  }
+  const rule = findRule(editable, req.rule, prefix)
+  validateRuleLiterals(rule, prefix, prefix === 'learn split')
+  const changed = edit(rule)
+  let out = text
+  let contractHash: string | undefined
+  if (changed > 0) {
+    const edited = editable.doc.toString({lineWidth: 0})
+    if (editable.layout === 'bare') out = edited
+    else {
+      const env = decodeCandidate(edited, candidate)
+      const signer = req.env.deterministic ? deterministicKey('compile') : keystoreSigner(req.keystore, req.compileKeyAgent ?? signerId)
+      const signed = resignContract(env.body, signer, prefix)
+      out = signed.yaml
+      contractHash = signed.contractHash
+    }
+  }
+  if (changed > 0 || dest !== candidate) {
+    try {
+      writeFileAtomic(dest, out, 0o600)
+    } catch (e) {
+      throw new PipelockError('WRITE_FAILED', `${prefix}: write ${dest}: ${(e as Error).message}`)
+    }
+  }
+  return {candidate, dest, rule: req.rule, layout: editable.layout, changed, ...(contractHash === undefined ? {} : {contractHash})}
+}
+
+export interface SplitRequest extends CandidateEditRequest {
+  /** 0 = every collapsed segment. */
+  index: number
+}
+
+export interface SplitResult extends CandidateEditResult {
+  index: number
+}
+
+/** `learn split` (§4.3). */
+export function runLearnSplit(req: SplitRequest): SplitResult {
+  if (!Number.isInteger(req.index) || req.index < 0) throw new PipelockError('USAGE', `learn split: --index must be a non-negative integer, got ${req.index}`)
+  const r = editCandidateRule(req, 'learn split', (rule) => {
+    const n = splitRule(rule, req.index)
+    if (req.index > 0 && n === 0) throw new PipelockError('RULE_NOT_FOUND', `learn split: learn: collapsed segment not found: index=${req.index}`)
+    return n
+  })
+  return {...r, index: req.index}
+}
+
+export function splitMessage(r: SplitResult): string {
+  return r.changed > 0
+    ? `split: rule ${r.rule}, ${r.changed} segments demoted, written to ${r.dest}`
+    : `split: rule ${r.rule}, no collapsed segments to demote, written to ${r.dest}`
+}
