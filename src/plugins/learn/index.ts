@@ -80,3 +80,5 @@ export {editCandidateRule, runLearnSplit, splitMessage} from './split-service.js
 export type {CandidateEditRequest, CandidateEditResult, SplitRequest, SplitResult} from './split-service.js'
 export {pinMessage, runLearnPin} from './pin-service.js'
 export type {PinRequest, PinResult} from './pin-service.js'
+export {decodeShadowReport, diffReports, renderDiffMarkdown, runLearnDiff} from './diff-service.js'
+export type {DiffResult, DiffRow, ShadowReportSummary} from './diff-service.js'

@@ -1,0 +1,30 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {auditLine, runLearnDiff, type DiffResult} from '../../plugins/learn/index.js'
+
+export default class LearnDiff extends BaseCommand {
+  static override summary = 'Compare two shadow.json reports rule by rule'
+  static override description = `For every rule id in either report: evaluations, new blocks, new allows and new-block rate of the second report minus the first (a rule only in the first shows negative numbers). Markdown to stdout, or atomically to --out.`
+
+  static override examples = ['<%= config.bin %> learn diff /tmp/shadow-before.json /tmp/shadow-after.json', '<%= config.bin %> learn diff /tmp/a.json /tmp/b.json --out /tmp/diff.md']
+
+  static override enableJsonFlag = true
+
+  static override args = {
+    first: Args.string({description: 'first shadow.json (absolute path)', required: true}),
+    second: Args.string({description: 'second shadow.json (absolute path)', required: true}),
+  }
+
+  static override flags = {
+    out: Flags.string({description: 'write the markdown to this absolute path instead of stdout'}),
+  }
+
+  async run(): Promise<Omit<DiffResult, 'markdown'>> {
+    const {args, flags} = await this.parse(LearnDiff)
+    const r = runLearnDiff(args.first, args.second, flags.out)
+    if (r.dest === undefined && !this.jsonEnabled()) process.stdout.write(r.markdown)
+    this.err(auditLine({event: 'learn_diff', candidate: r.inputs[0], inputs: r.inputs, dest: r.dest}, r.rows.length === 0))
+    const {markdown: _markdown, ...rest} = r
+    return rest
+  }
+}
