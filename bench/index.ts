@@ -1,4 +1,8 @@
 import os from 'node:os'
+import {runCompileBench} from './compile.js'
+import {benchEvidence} from './evidence-verify.js'
+import {runProxyBench} from './proxy.js'
+import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
 
 // `npm run bench -- <name> [options]`: runs one benchmark (or all with no name) and prints a
@@ -8,6 +12,10 @@ type Bench = (args: string[]) => Promise<Record<string, unknown>[]>
 
 const BENCHES: Record<string, {about: string; run: Bench}> = {
   verify: {about: 'write a signed receipt chain and verify it with the CLI (--receipts N, --million)', run: runVerifyBench as unknown as Bench},
+  evidence: {about: 'EvidenceReceipt v2 verification cost relative to a bare Ed25519 verification', run: async () => benchEvidence() as unknown as Record<string, unknown>[]},
+  'url-scan': {about: 'URL scan of a typical allowed URL: p50/p99 and per-stage breakdown ([iterations])', run: runUrlScanBench as unknown as Bench},
+  compile: {about: 'generate a 1,000,000-event multi-session corpus and compile it (events/s, peak RSS)', run: runCompileBench as unknown as Bench},
+  proxy: {about: 'forward proxy on loopback vs direct: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
 }
 
 function table(rows: Record<string, unknown>[]): string {

@@ -7,7 +7,7 @@ import {createNormalizer, type Normalizer} from './normalize.js'
 import type {Severity} from './pattern-types.js'
 import {compileAsWritten, type Re2} from './regex.js'
 import {buildLiteralSecrets, collectEnvSecrets, secretVariants, type LiteralSecret, type SecretVariant} from './secrets.js'
-import {createSeedPhraseDetector, type SeedPhraseDetector} from './seed-phrase.js'
+import {createSeedPhraseDetector, INACTIVE_SEED_PHRASE_DETECTOR, type SeedPhraseDetector} from './seed-phrase.js'
 import type {ScannerSettings} from './settings.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
@@ -68,11 +68,9 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     corePrefilter: buildPrefilter(core),
     allPrefilter: buildPrefilter([...core, ...configured]),
     normalizer: createNormalizer(),
-    seed: createSeedPhraseDetector(
-      settings.seedPhrase.enabled ? settings.seedPhrase.wordList : undefined,
-      settings.seedPhrase.minWords,
-      settings.seedPhrase.verifyChecksum,
-    ),
+    seed: settings.seedPhrase.enabled
+      ? createSeedPhraseDetector(settings.seedPhrase.wordList, settings.seedPhrase.minWords, settings.seedPhrase.verifyChecksum)
+      : INACTIVE_SEED_PHRASE_DETECTOR,
     literalSecrets: buildLiteralSecrets(env, settings.dlp.fileSecrets),
     canaries: settings.canaryTokens.filter((c) => c.value !== '').map((c) => ({name: c.name, variants: secretVariants(c.value)})),
   }

@@ -1,12 +1,13 @@
 /**
- * BIP-39 seed phrase detection (§5.8). The 2048-word English list is injected: no installed
- * package ships it, and this code must not invent words. Without a list the detector is inert.
+ * BIP-39 seed phrase detection (§5.8) over the 2048-word English list (data from
+ * `@scure/bip39`; another list may be injected).
  */
 import {createHash} from 'node:crypto'
 import RE2 from 're2'
+import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
 
 export interface SeedPhraseDetector {
-  /** False when no word list was injected (the detector then never matches). */
+  /** False when seed phrase detection is disabled (the detector then never matches). */
   readonly active: boolean
   /** True when some window of ≥ minWords tokens is a (checksum-valid) BIP-39 phrase. */
   detect(text: string): boolean
@@ -30,12 +31,16 @@ export function bip39ChecksumValid(indices: readonly number[]): boolean {
   return hbits.slice(0, cs) === bits.slice(entBits)
 }
 
+/** The detector of a disabled `seed_phrase_detection`. */
+export const INACTIVE_SEED_PHRASE_DETECTOR: SeedPhraseDetector = {active: false, detect: () => false}
+
 export function createSeedPhraseDetector(
-  wordList: readonly string[] | undefined,
+  wordList: readonly string[] = englishWordlist,
   minWords: number,
   verifyChecksum: boolean,
 ): SeedPhraseDetector {
-  if (wordList === undefined || wordList.length !== 2048) return {active: false, detect: () => false}
+  // An enabled detector with an unusable list must not silently pass everything.
+  if (wordList.length !== 2048) throw new RangeError(`seed phrase word list must have 2048 words, got ${wordList.length}`)
   const index = new Map<string, number>()
   wordList.forEach((w, i) => index.set(w, i))
   const splitter = new RE2('[-\\s,|;:]+', 'u')

@@ -62,10 +62,7 @@ export interface ScannerSettings {
     enabled: boolean
     minWords: 12 | 15 | 18 | 21 | 24
     verifyChecksum: boolean
-    /**
-     * The 2048-word BIP-39 English list, injected. No installed package ships it, so the
-     * detector is inert until a caller supplies the list (documented gap, docs/scanner.md).
-     */
+    /** The 2048-word BIP-39 list; the English list (from `@scure/bip39`) when absent. */
     wordList?: readonly string[]
   }
   responseScanning: {

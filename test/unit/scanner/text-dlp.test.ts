@@ -97,7 +97,7 @@ test('canary tokens are always checked', () => {
   assert.deepEqual(names(scanTextForDlp(e, 'x canary-7f3a9c2e1b y')), ['Canary Token (docs-canary)'])
 })
 
-test('seed phrases: checksum-valid windows only, word list injected', () => {
+test('seed phrases: checksum-valid windows only, with an injected word list', () => {
   const list = syntheticWordList()
   const phrase = phraseFromEntropy(list, Buffer.alloc(16, 7))
   const e = engine((s) => {
@@ -117,8 +117,20 @@ test('seed phrases: checksum-valid windows only, word list injected', () => {
     s.seedPhrase.verifyChecksum = false
   })
   assert.deepEqual(names(scanTextForDlp(noCheck, broken)), ['BIP-39 Seed Phrase'])
-  // Without an injected list the detector is inert (documented gap).
+  // The synthetic words are not English BIP-39 words: the default detector ignores them.
   assert.deepEqual(names(scanTextForDlp(engine(), phrase)), [])
+})
+
+test('seed phrases: the English BIP-39 list is used by default; disabling the detector disables it', () => {
+  // BIP-39 test vector: 128 zero bits of entropy.
+  const phrase = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about'
+  assert.deepEqual(names(scanTextForDlp(engine(), `backup: ${phrase}`)), ['BIP-39 Seed Phrase'])
+  // the same words with a wrong checksum word are not a phrase
+  assert.deepEqual(names(scanTextForDlp(engine(), phrase.replace(/about$/, 'abandon'))), [])
+  const off = engine((s) => {
+    s.seedPhrase.enabled = false
+  })
+  assert.deepEqual(names(scanTextForDlp(off, phrase)), [])
 })
 
 test('segment decoding catches a base64 secret inside JSON-ish text', () => {
