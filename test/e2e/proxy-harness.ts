@@ -141,7 +141,14 @@ export async function startProxy(configYaml: string, opts: {env?: NodeJS.Process
   let out = ''
   let err = ''
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')))
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  let stopping = false
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code, signal) => {
+      // A proxy that dies on its own is a bug worth seeing in the test output.
+      if (!stopping) process.stderr.write(`pipelock run exited unexpectedly (code ${code}, signal ${signal}):\n${err}\n`)
+      resolve(code)
+    }),
+  )
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`proxy did not start:\n${err}`)), 15_000)
     proc.stderr!.on('data', (c: Buffer) => {
@@ -165,6 +172,7 @@ export async function startProxy(configYaml: string, opts: {env?: NodeJS.Process
     stdout: () => out,
     stderr: () => err,
     stop: async () => {
+      stopping = true
       if (proc.exitCode === null) proc.kill('SIGTERM')
       const timer = setTimeout(() => proc.kill('SIGKILL'), 7_000)
       const code = await exited

@@ -114,6 +114,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     process.off('SIGTERM', onStop)
     process.off('SIGHUP', onHup)
     process.off('SIGUSR1', onUsr1)
+    process.off('uncaughtException', onBug)
+    process.off('unhandledRejection', onBug)
     await reloader?.close()
     await server.close(5000)
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})
@@ -127,6 +129,14 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     opts.stderr(`pipelock: kill switch ${on ? 'ACTIVATED' : 'DEACTIVATED'} via SIGUSR1`)
     server.audit.event('warn', 'kill_switch', `kill switch ${on ? 'ACTIVATED' : 'DEACTIVATED'} via SIGUSR1`, {source: 'signal', active: on})
   }
+  // Last line of defence: a bug in one request's handling must not stop the proxy for every
+  // other agent. It is reported (with its stack: it is a bug) and the process keeps serving.
+  const onBug = (err: unknown): void => {
+    opts.stderr(`pipelock: internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+    server.audit.event('error', 'error', 'internal error', {detail: err instanceof Error ? err.message : String(err)})
+  }
+  process.on('uncaughtException', onBug)
+  process.on('unhandledRejection', onBug)
   process.on('SIGINT', onStop)
   process.on('SIGTERM', onStop)
   process.on('SIGHUP', onHup)

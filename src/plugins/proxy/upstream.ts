@@ -84,6 +84,9 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
       const dialBlocked = e.code === 'PIPELOCK_DIAL_BLOCKED'
       return {kind: 'error', message: dialBlocked ? e.message : (e.code ?? e.message ?? 'upstream error'), dialBlocked}
     }
+    // Every later destroy() (blocks, client gone, caps) would otherwise emit an unhandled
+    // 'error' event and take the process down; consumers still see errors through for-await.
+    res.body.on('error', () => undefined)
     const loc = location(res.headers)
     const isRedirect = [301, 302, 303, 307, 308].includes(res.statusCode) && loc !== undefined && loc !== ''
     if (!isRedirect) return {kind: 'response', response: {statusCode: res.statusCode, headers: res.headers, body: res.body, finalUrl: url}}
