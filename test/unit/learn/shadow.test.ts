@@ -1,0 +1,181 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {fixedClock} from '../../../src/plugins/canonical/index.js'
+import {PipelockError} from '../../../src/plugins/errors/index.js'
+import {
+  aggregateDeltas,
+  analyzeShadow,
+  createScannerReplay,
+  exemplarId,
+  loadShadowContract,
+  renderShadowJson,
+  renderShadowMarkdown,
+  shadowReplay,
+  type ReplayedRecord,
+  type ShadowDelta,
+} from '../../../src/plugins/learn/index.js'
+import {keyPairFromSeed, sha256} from '../../../src/plugins/signing/index.js'
+import {repoPath, skipWithoutVectors, vectorPath} from '../../helpers/vectors.js'
+
+const NOW = fixedClock('2026-04-30T12:00:00Z').nowNanos()
+const T0 = fixedClock('2026-04-30T10:00:00Z').nowNanos()
+const SEC = 1_000_000_000n
+
+function rec(over: Partial<ReplayedRecord>): ReplayedRecord {
+  return {
+    surface: 'url', method: 'GET', url: 'https://a.example/x', toolName: '', mcpMethod: '', originalAction: 'allow', candidateAction: 'allow',
+    evidenceOnly: false, summaryOnly: false, findings: [], grade: 'full', sidecar: false, observedAtNs: T0, ...over,
+  }
+}
+const contract = (rule: string, action: 'allow' | 'block') => [{kind: 'contract', action, policy_rule: rule, match_text: 'u'}]
+
+test('analyzeShadow: counts, change types and per-rule classification (§3.3)', () => {
+  const a = analyzeShadow(
+    [
+      rec({findings: contract('r-a', 'allow')}), // unchanged
+      rec({candidateAction: 'block', findings: contract('r-a', 'block')}), // new block
+      rec({originalAction: 'block', findings: contract('r-b, r-a,r-b', 'allow')}), // new allow for both ids
+      rec({originalAction: 'fail_closed', candidateAction: 'block', findings: contract('r-b', 'block')}), // changed, not a new block
+      rec({evidenceOnly: true, surface: 'cee', grade: 'none'}),
+      rec({summaryOnly: true, surface: 'response', grade: 'partial', sidecar: true}),
+      rec({candidateAction: 'block', findings: [{kind: 'blocklist', action: 'block'}]}), // scanner block: no rule stats
+    ],
+    'sha256:c',
+    NOW,
+  )
+  assert.deepEqual(
+    {t: a.totalRecords, r: a.replayed, c: a.changed, nb: a.newBlocks, na: a.newAllows, e: a.evidenceOnly, s: a.summaryOnly},
+    {t: 7, r: 5, c: 4, nb: 2, na: 2, e: 1, s: 1},
+  )
+  assert.deepEqual(
+    a.rules.map((r) => [r.ruleId, r.evaluations, r.newBlocks, r.newAllows, r.unchanged, r.state, r.reason]),
+    [
+      ['r-a', 3, 1, 1, 1, 'clear', 'below_denominator_floor'],
+      ['r-b', 2, 0, 2, 0, 'clear', 'below_denominator_floor'],
+    ],
+  )
+  assert.deepEqual([...a.captureSurfaces.entries()], [['url', {grade: 'full', sidecar: false}], ['cee', {grade: 'none', sidecar: false}], ['response', {grade: 'partial', sidecar: true}]])
+})
+
+test('exemplar id is SHA-256 over surface␀method␀url␀tool␀mcp_method', () => {
+  assert.equal(exemplarId({surface: 'url', method: 'GET', url: 'https://a/', toolName: '', mcpMethod: ''}), 'sha256:' + sha256('url\0GET\0https://a/\0\0').toString('hex'))
+})
+
+test('aggregateDeltas: one-minute UTC windows, lossless count, first three exemplars, sorted batches', () => {
+  const d = (rule: string, t: bigint, ex: string, orig = 'allow', cand = 'block'): ShadowDelta => ({contractHash: 'sha256:c', ruleId: rule, originalVerdict: orig, candidateVerdict: cand, exemplarId: ex, observedAtNs: t})
+  const batches = aggregateDeltas([
+    d('r-b', T0 + 5n * SEC, 'e5'),
+    d('r-a', T0 + 59n * SEC, 'e4'),
+    d('r-a', T0 + 1n * SEC, 'e2'),
+    d('r-a', T0, 'e1'),
+    d('r-a', T0 + 2n * SEC, ''),
+    d('r-a', T0 + 3n * SEC, 'e3'),
+    d('r-a', T0 + 60n * SEC, 'e6'),
+    d('r-a', T0 + 4n * SEC, 'e9', 'block', 'allow'),
+  ])
+  assert.deepEqual(
+    batches.map((b) => [b.ruleId, b.originalVerdict, b.candidateVerdict, (b.windowStartNs - T0) / SEC, (b.windowEndNs - b.windowStartNs) / SEC, b.losslessCount, b.exemplarIds]),
+    [
+      ['r-a', 'allow', 'block', 0n, 60n, 5, ['e1', 'e2', 'e3']],
+      ['r-a', 'block', 'allow', 0n, 60n, 1, ['e9']],
+      ['r-b', 'allow', 'block', 0n, 60n, 1, ['e5']],
+      ['r-a', 'allow', 'block', 60n, 60n, 1, ['e6']],
+    ],
+  )
+})
+
+function manyRecords(rule: string, evaluations: number, newBlocks: number): ReplayedRecord[] {
+  const out: ReplayedRecord[] = []
+  for (let i = 0; i < evaluations; i++) {
+    const block = i < newBlocks
+    out.push(rec({url: `https://a.example/${rule}/${i}`, candidateAction: block ? 'block' : 'allow', findings: contract(rule, block ? 'block' : 'allow')}))
+  }
+  return out
+}
+
+test('quarantine: minimum 50 evaluations, ceiling 5.0 %, page limit 5 per run (§3.3)', () => {
+  const records = [
+    ...manyRecords('r-01', 49, 49), // below floor
+    ...manyRecords('r-02', 100, 5), // exactly 5.0 %: clear
+    ...manyRecords('r-03', 800, 1), // 0.125 %: Go %.2f → 0.12
+    ...['r-04', 'r-05', 'r-06', 'r-07', 'r-08', 'r-09'].flatMap((r) => manyRecords(r, 50, 3)), // 6 %: 5 candidates, then rate-limited
+  ]
+  const a = analyzeShadow(records, 'sha256:c', NOW)
+  assert.deepEqual(
+    a.rules.map((r) => `${r.ruleId} ${r.state} ${r.reason}`),
+    [
+      'r-01 clear below_denominator_floor',
+      'r-02 clear ',
+      'r-03 clear ',
+      'r-04 candidate new_block_rate_above_ceiling',
+      'r-05 candidate new_block_rate_above_ceiling',
+      'r-06 candidate new_block_rate_above_ceiling',
+      'r-07 candidate new_block_rate_above_ceiling',
+      'r-08 candidate new_block_rate_above_ceiling',
+      'r-09 clear page_rate_limited',
+    ],
+  )
+  assert.equal(a.quarantines.length, 5)
+  assert.equal(a.quarantines[0]?.cooldownUntilNs, NOW + 3600n * SEC)
+  const md = renderShadowMarkdown(a)
+  assert.ok(md.includes('| `r-03` | 800 | 1 | 0 | 0.12% | clear |  |\n'), 'Go %.2f ties to even')
+  assert.ok(md.includes('- `r-04`: 6.00% new-block rate (3/50), cooldown until `2026-04-30T13:00:00Z`\n'))
+})
+
+test('shadow.md exact layout: empty report', () => {
+  const a = analyzeShadow([], 'sha256:abc', NOW)
+  assert.equal(
+    renderShadowMarkdown(a),
+    '# Shadow Report\n\n- contract_hash: `sha256:abc`\n- generated_at: `2026-04-30T12:00:00Z`\n- records: 0 total, 0 replayed, 0 changed\n- deltas: 0 new blocks, 0 new allows, 0 batches\n\n## Quarantine\n\nNo quarantine candidates.\n\n## Rules\n\nNo contract rule evaluations.\n\n',
+  )
+  assert.equal(
+    renderShadowJson(a),
+    '{\n  "report_version": 1,\n  "generated_at": "2026-04-30T12:00:00Z",\n  "contract_hash": "sha256:abc",\n  "total_records": 0,\n  "replayed": 0,\n  "changed": 0,\n  "new_blocks": 0,\n  "new_allows": 0,\n  "evidence_only": 0,\n  "summary_only": 0,\n  "rules": []\n}\n',
+  )
+})
+
+test('shadow.md and shadow.json exact layout: rules, batches (Go field names), surfaces, JS float text', () => {
+  const a = analyzeShadow(
+    [rec({candidateAction: 'block', findings: contract('r-a', 'block'), url: 'https://a.example/<x>'}), rec({findings: contract('r-a', 'allow')}), rec({findings: contract('r-a', 'allow')})],
+    'sha256:c',
+    NOW,
+  )
+  assert.equal(
+    renderShadowMarkdown(a),
+    '# Shadow Report\n\n- contract_hash: `sha256:c`\n- generated_at: `2026-04-30T12:00:00Z`\n- records: 3 total, 3 replayed, 1 changed\n- deltas: 1 new blocks, 0 new allows, 1 batches\n\n## Quarantine\n\nNo quarantine candidates.\n\n## Rules\n\n| rule | evals | new_blocks | new_allows | rate | state | reason |\n|---|---:|---:|---:|---:|---|---|\n| `r-a` | 3 | 1 | 0 | 33.33% | clear | below_denominator_floor |\n',
+  )
+  const json = renderShadowJson(a)
+  assert.ok(json.includes('"new_block_rate_pct": 33.333333333333336,'))
+  assert.ok(json.includes('"batches": [\n    {\n      "ContractHash": "sha256:c",\n      "RuleID": "r-a",\n      "OriginalVerdict": "allow",\n      "CandidateVerdict": "block",\n      "WindowStart": "2026-04-30T10:00:00Z",\n      "WindowEnd": "2026-04-30T10:01:00Z",\n      "LosslessCount": 1,\n      "ExemplarIDs": [\n        "sha256:'))
+  assert.ok(json.endsWith('  "capture_surfaces": {\n    "url": {\n      "grade": "full",\n      "sidecar": false\n    }\n  }\n}\n'))
+  assert.deepEqual(Object.keys(JSON.parse(json)), ['report_version', 'generated_at', 'contract_hash', 'total_records', 'replayed', 'changed', 'new_blocks', 'new_allows', 'evidence_only', 'summary_only', 'rules', 'batches', 'capture_surfaces'])
+})
+
+const GOLDEN = repoPath('goldens', 'collapsing-paths', 'contract.yaml')
+const GOLDEN_KEY = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
+
+test('loadShadowContract: key required unless the diagnostics flag; purpose and signature checked', () => {
+  const warnings: string[] = []
+  const base = {contract: GOLDEN, allowUnsignedForDiagnostics: false, warn: (l: string) => warnings.push(l)}
+  assert.throws(() => loadShadowContract(base), {message: 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics)'})
+  loadShadowContract({...base, allowUnsignedForDiagnostics: true})
+  assert.deepEqual(warnings, ['warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only'])
+  assert.equal(loadShadowContract({...base, contractKey: GOLDEN_KEY}).body.get('signer_key_id'), 'golden-contract-compile')
+  const other = keyPairFromSeed(sha256('someone else')).publicKey.toString('hex')
+  assert.throws(() => loadShadowContract({...base, contractKey: other}), {message: 'learn shadow: verify contract: signature does not verify'})
+  assert.throws(() => loadShadowContract({...base, contractKey: 'zz'}), (e: unknown) => e instanceof PipelockError && e.message.startsWith('learn shadow: load contract verification key: '))
+  assert.throws(() => loadShadowContract({...base, contract: 'relative.yaml', contractKey: GOLDEN_KEY}), {message: 'learn: invalid candidate file: candidate path must be absolute, got "relative.yaml"'})
+})
+
+test('replay corpus: the compiled contract as-is produces no contract blocks (no rule is enforce)', skipWithoutVectors(), async () => {
+  const file = vectorPath('replay-corpus', 'contract.yaml')
+  const env = loadShadowContract({contract: file, contractKey: '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', allowUnsignedForDiagnostics: false, warn: () => {}})
+  const {analysis} = await shadowReplay([vectorPath('replay-corpus', 'corpus.jsonl')], env.body, createScannerReplay(), NOW, 168n * 3600n * SEC)
+  assert.equal(analysis.contractHash, 'sha256:85f31ee0b7f306773f68dbb648d9240aee86b09a0ca1f30cc1561025c7fcf533')
+  assert.equal(analysis.totalRecords, 37)
+  assert.equal(analysis.newBlocks, 0)
+  assert.deepEqual(analysis.rules, [])
+  assert.ok(renderShadowMarkdown(analysis).includes('\n## Rules\n\nNo contract rule evaluations.\n\n'))
+  assert.ok(readFileSync(file, 'utf8').includes('capture_only'))
+})
