@@ -4,7 +4,7 @@ import {copyFileSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {canonicalBytes, fixedClock, goJson, systemClock, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
-import {activeManifestHash} from '../../../src/plugins/contracts/index.js'
+import {activeManifestHash, manifestSelectorId, selectorSetHash} from '../../../src/plugins/contracts/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {formatSignature, loadRoster, signBytes, type Ed25519KeyPair} from '../../../src/plugins/signing/index.js'
 import {
@@ -17,6 +17,7 @@ import {
   runPromote,
   runRollback,
   storeHashHex,
+  validateEnvelope,
   withStoreLock,
   type LifecycleRequest,
 } from '../../../src/plugins/store/index.js'
@@ -193,6 +194,63 @@ describe('lock and journal', () => {
     assert.equal(
       journalLine(clock, {outcome: 'accepted', manifestHash: 'sha256:m', generation: 2n, priorManifestHash: 'sha256:p', signerKeyIds: ['a', 'b']}),
       '{"ts":"2026-11-22T04:00:00.5Z","outcome":"accepted","manifest_hash":"sha256:m","generation":2,"prior_manifest_hash":"sha256:p","signer_key_ids":["a","b"]}',
+    )
+  })
+})
+
+describe('ValidateEnvelope: order and fail-closed signatures (§5.4)', () => {
+  const lab = makeLab()
+  const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent'})
+  const raw = readFileSync(path.join(lab.store, 'active.json'))
+  const env = decodeActiveManifest(raw)
+  const o = () => ({...opts(lab), checkTombstones: true, policy: 'strict' as const})
+  const sign = (id: string, body: JsonObject, principal: string): JsonObject =>
+    new Map<string, JsonValue>([
+      ['key_id', id],
+      ['principal', principal],
+      ['key_purpose', 'contract-activation-signing'],
+      ['algorithm', 'ed25519'],
+      ['signature', formatSignature(signBytes(lab.keys.get(id) as Ed25519KeyPair, canonicalBytes(body)))],
+    ])
+  const bytes = (body: JsonObject, sigs: JsonObject[]): Buffer => Buffer.from(goJson(new Map<string, JsonValue>([['body', body], ['signatures', sigs]])))
+
+  it('accepts the promoted manifest; environment, generation and CAS refusals name themselves', () => {
+    assert.equal(validateEnvelope(lab.store, raw, o()).hash, g1.manifestHash)
+    assert.throws(() => validateEnvelope(lab.store, raw, {...o(), environment: {id: 'staging', tenant: '', deploymentId: ''}}), (e: unknown) => e instanceof PipelockError && e.message === 'contract store: manifest environment mismatch: got {id:"prod" tenant:"" deployment_id:""} want {id:"staging" tenant:"" deployment_id:""}')
+    assert.throws(() => validateEnvelope(lab.store, raw, {...o(), previousGeneration: 1n}), /manifest generation is not monotonic: got 1, previous 1/)
+    assert.throws(() => validateEnvelope(lab.store, raw, {...o(), previousHash: 'sha256:other'}), /prior manifest hash mismatch: got "sha256:genesis", want "sha256:other"/)
+  })
+
+  it('one bad signature rejects the manifest even next to a good one', () => {
+    const bad = sign('ops-bob', env.body, 'bob')
+    bad.set('signature', 'ed25519:' + '0'.repeat(128))
+    assert.throws(() => validateEnvelope(lab.store, bytes(env.body, [...env.signatures, bad]), o()), (e: unknown) => code('STORE_SIGNATURE_INVALID')(e) && (e as Error).message === 'contract store: manifest signature invalid: key_id="ops-bob": signature does not verify')
+  })
+
+  it('a claimed principal must match the roster; two keys of one principal are one signer', () => {
+    assert.throws(() => validateEnvelope(lab.store, bytes(env.body, [sign('ops-bob', env.body, 'mallory')]), o()), /key_id="ops-bob": principal mismatch: manifest "mallory" roster "bob"/)
+    const twoAlice = bytes(env.body, [sign('ops-alice', env.body, 'alice'), sign('ops-alice-2', env.body, 'alice')])
+    assert.throws(() => validateEnvelope(lab.store, twoAlice, {...o(), minimumSignatures: 2}), (e: unknown) => code('STORE_DUAL_CONTROL')(e) && /got 1 valid distinct signatures, want 2/.test((e as Error).message))
+    const aliceBob = bytes(env.body, [sign('ops-alice', env.body, 'alice'), sign('ops-bob', env.body, '')])
+    assert.deepEqual(validateEnvelope(lab.store, aliceBob, {...o(), minimumSignatures: 2}).signerKeyIds, ['ops-alice', 'ops-bob'])
+  })
+
+  it('a selector pointing at a contract missing from history/ is refused', () => {
+    const body: JsonObject = new Map(env.body)
+    const sel = new Map((body.get('selectors') as JsonObject[])[0] as JsonObject)
+    const missing = 'sha256:' + 'c'.repeat(64)
+    sel.set('contract_hash', missing)
+    sel.set('selector_id', manifestSelectorId({agent: 'shop-agent', contractHash: missing}))
+    body.set('selectors', [sel])
+    body.set('selector_set_hash', selectorSetHash([sel.get('selector_id') as string]))
+    assert.throws(() => validateEnvelope(lab.store, bytes(body, [sign('ops-alice', body, 'alice')]), o()), (e: unknown) => code('STORE_HISTORY_INVALID')(e) && (e as Error).message.startsWith(`contract store: contract history invalid: read ${missing}: open `))
+  })
+
+  it('--production needs three active operator principals in the roster', () => {
+    rewriteRoster(lab, (keys) => keys.map((k) => (k.keyId === 'ops-carol' ? {...k, status: 'revoked'} : k)))
+    assert.throws(
+      () => runPromote({...req(lab, 'ops-alice', {dualControlFrom: 'ops-bob', production: true}), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'}),
+      /^PipelockError: production activation requires at least three active operator authorities: got 2 active principals, want 3$/,
     )
   })
 })
