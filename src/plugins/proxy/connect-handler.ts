@@ -61,7 +61,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     const tgt = layer === 'all' ? display : safeTarget(snap, synthetic, layer) === synthetic ? display : safeTarget(snap, synthetic, layer)
     const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
     core.sink.record(d)
-    const hint = cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint.replace(/[\r\n]/g, ' ')} : {}
+    const hint: Record<string, string> = cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint.replace(/[\r\n]/g, ' ')} : {}
     writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer), ...hint}, `CONNECT blocked: ${detail}\n`)
   }
 
