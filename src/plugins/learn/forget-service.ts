@@ -88,6 +88,9 @@ export function runLearnForget(req: ForgetRequest): ForgetResult {
   body.set('prior_contract_hash', prior)
 
   const signerId = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
+  if (!req.env.deterministic && (req.activationKey ?? '') === '') {
+    throw new PipelockError('KEY_INVALID', 'learn lifecycle: signer key id is required', {hint: 'pass --activation-key <keystore key id>'})
+  }
   const compileSigner = req.env.deterministic ? deterministicKey('forgetCompile') : keystoreSigner(req.keystore, req.compileKeyAgent ?? signerId)
   const activation = req.env.deterministic ? deterministicKey('forgetActivation') : keystoreSigner(req.keystore, req.activationKey)
   const signed = resignContract(body, compileSigner, 'learn forget')
