@@ -89,11 +89,33 @@ describe('learn promote and rollback', () => {
     g2 = out.manifestHash
   })
 
+  it('rollback to a hash that was never accepted is refused before any receipt', () => {
+    const before = snapshot(lab.store)
+    const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', 'sha256:' + 'f'.repeat(64), '--json'])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^learn rollback: load target manifest: contract store: contract history invalid: accepted manifest sha256:f{64} does not exist: /)
+    assert.deepEqual(snapshot(lab.store), before)
+  })
+
   it('environment flags that differ from the accepted tuple are refused', () => {
     const before = snapshot(lab.store)
     const r = cli(promoteArgs(lab, c1.file, ['--environment-id', 'staging']))
     assert.equal(r.code, 1)
     assert.equal(r.stderr, 'learn lifecycle: environment does not match accepted manifest\nhint: omit the environment flags to inherit the accepted tuple\n')
+    assert.deepEqual(snapshot(lab.store), before)
+  })
+
+  it('--contract: a typo, an absent contract, or a mismatch with --candidate is refused before any receipt', () => {
+    const before = snapshot(lab.store)
+    const typo = cli(['learn', 'promote', ...baseArgs(lab), '--contract', 'sha256:' + 'Z'.repeat(64), '--selector', 'shop-agent'])
+    assert.equal(typo.code, 1)
+    assert.equal(typo.stderr, `contract store: contract history invalid: hash "sha256:${'Z'.repeat(64)}" is not lowercase hex\n`)
+    const absent = cli(['learn', 'promote', ...baseArgs(lab), '--contract', 'sha256:' + 'e'.repeat(64), '--selector', 'shop-agent'])
+    assert.equal(absent.code, 1)
+    assert.match(absent.stderr, /^contract store: contract history invalid: read sha256:e{64}: open .*history\/sha256-e{64}\.yaml: no such file or directory\n$/)
+    const mismatch = cli([...promoteArgs(lab, c1.file), '--contract', c2.hash])
+    assert.equal(mismatch.code, 1)
+    assert.equal(mismatch.stderr, `learn promote: --contract ${c2.hash} does not match the candidate's contract_hash ${c1.hash}\n`)
     assert.deepEqual(snapshot(lab.store), before)
   })
 
@@ -112,6 +134,15 @@ describe('learn promote and rollback', () => {
     assert.equal(last?.generation, 3)
     const rs = verifyReceipts(lab, receipts)
     assert.deepEqual(rs.slice(-2).map((x) => x.payload_kind), ['contract_rollback_authorized', 'contract_rollback_committed'])
+  })
+
+  it('--contract alone promotes a contract already in history/ (generation 4)', () => {
+    const r = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c2.hash, '--selector', 'shop-*'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^promote: manifest sha256:[0-9a-f]{64} generation 4 active\n$/)
+    assert.doesNotMatch(r.stderr, /"candidate"/)
+    const active = JSON.parse(readFileSync(path.join(lab.store, 'active.json'), 'utf8')) as {body: {selectors: Array<Record<string, unknown>>}}
+    assert.deepEqual(Object.keys(active.body.selectors[0] ?? {}), ['selector_id', 'agent_glob', 'contract_hash'])
   })
 })
 
