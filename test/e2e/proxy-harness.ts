@@ -128,12 +128,16 @@ export function tempDir(prefix = 'pipelock-proxy-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix))
 }
 
-/** Spawns the built CLI with `config` written to a temp file; resolves once the banner shows the bound port. */
-export async function startProxy(configYaml: string, opts: {env?: NodeJS.ProcessEnv; dir?: string; args?: string[]} = {}): Promise<RunningProxy> {
+/**
+ * Spawns the built CLI with `configYaml` written to a temp file (null: no `--config`, the
+ * built-in defaults); resolves once the banner shows the bound port.
+ */
+export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.ProcessEnv; dir?: string; args?: string[]} = {}): Promise<RunningProxy> {
   const dir = opts.dir ?? tempDir()
   const cfg = path.join(dir, 'pipelock.yaml')
-  writeFileSync(cfg, configYaml)
-  const proc = spawn(process.execPath, [repoPath('bin', 'run.js'), 'run', '--config', cfg, '--listen', '127.0.0.1:0', ...(opts.args ?? [])], {
+  if (configYaml !== null) writeFileSync(cfg, configYaml)
+  const configArgs = configYaml === null ? [] : ['--config', cfg]
+  const proc = spawn(process.execPath, [repoPath('bin', 'run.js'), 'run', ...configArgs, '--listen', '127.0.0.1:0', ...(opts.args ?? [])], {
     cwd: repoPath(),
     env: {...process.env, NO_COLOR: '1', ...opts.env},
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -207,10 +211,7 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 3000): Pr
   return false
 }
 
-/**
- * Base config for the e2e proxies: the defaults plus the forward proxy, minus the one default
- * feature this build refuses (seed phrases: no BIP-39 word list is installed).
- */
+/** Base config for the e2e proxies: the built-in defaults plus the forward proxy. */
 export function baseConfig(extra = ''): string {
-  return ['forward_proxy:', '  enabled: true', 'seed_phrase_detection:', '  enabled: false', extra].join('\n') + '\n'
+  return ['forward_proxy:', '  enabled: true', extra].join('\n') + '\n'
 }

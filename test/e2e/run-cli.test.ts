@@ -12,10 +12,15 @@ import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, type
 
 describe('pipelock run: refusals', {timeout: 30_000}, () => {
   it('refuses to start when the config enables features this version does not implement', () => {
-    // The built-in defaults enable seed-phrase detection, which needs a BIP-39 word list this build lacks.
-    const r = runCli(['run', '--listen', '127.0.0.1:0'])
+    const dir = tempDir()
+    const file = path.join(dir, 'sessions.yaml')
+    writeFileSync(file, 'session_profiling:\n  enabled: true\nadaptive_enforcement:\n  enabled: true\n')
+    const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
     assert.equal(r.status, 1)
-    assert.ok(r.stderr.includes('config enables a feature this version does not implement: seed_phrase_detection; refusing to start\n'), r.stderr)
+    assert.ok(
+      r.stderr.includes('config enables features this version does not implement: session_profiling, adaptive_enforcement; refusing to start\n'),
+      r.stderr,
+    )
   })
 
   it('names the file and line of an unknown key and exits 2', () => {
@@ -46,6 +51,26 @@ describe('pipelock run: refusals', {timeout: 30_000}, () => {
     const r = runCli(['run', '--help'])
     assert.equal(r.status, 0)
     assert.match(r.stdout, /\$ pipelock run --config pipelock\.yaml/)
+  })
+})
+
+describe('pipelock run: built-in defaults', {timeout: 30_000}, () => {
+  it('starts without --config and serves /fetch and /health (forward proxy off by default)', async () => {
+    const up = await startHttpUpstream()
+    const proxy = await startProxy(null)
+    try {
+      assert.equal((await rawHttp(proxy.port, {path: '/health'})).status, 200)
+      // Defaults: loopback is internal, so the local upstream is refused as SSRF.
+      const f = await rawHttp(proxy.port, {path: `/fetch?url=http://127.0.0.1:${up.port}/kib`})
+      assert.equal(f.status, 403)
+      assert.equal(f.headers['x-pipelock-block-reason'], 'ssrf_private_ip')
+      const fwd = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})
+      assert.equal(fwd.status, 405)
+      assert.equal(fwd.body, 'forward proxy not enabled\n')
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
   })
 })
 

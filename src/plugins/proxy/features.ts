@@ -11,6 +11,7 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'dlp.scan_env',
   'dlp.secrets_file',
   'canary_tokens',
+  'seed_phrase_detection',
   'kill_switch',
   'kill_switch.api_listen',
   'metrics_listen',
