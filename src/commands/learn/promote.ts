@@ -65,9 +65,18 @@ export default class LearnPromote extends BaseCommand {
 
 Refusals of bad input (tampered candidate, keys not authorised by the roster, a corrupt store, a replayed older active.json, an unreadable tombstone) happen before anything is written. A promote that the store's policy denies (a tombstoned contract, a lost race) exits 1 after writing the intent receipt, a committed receipt with validation_outcome "rejected" and a journal line.`
 
+  // Runnable after the set-up of docs/learn-and-lock.md ("Walk-through"), which defines W and FP.
   static override examples = [
-    '<%= config.bin %> learn promote --contract-store /var/lib/pipelock/store --roster /etc/pipelock/roster.json --roster-root-fingerprint sha256:<hex> --activation-key ops-alice --candidate /tmp/my-agent.ratified.yaml --selector my-agent --environment-id prod --tenant acme --deployment-id eu-1',
-    '<%= config.bin %> learn promote --contract-store /var/lib/pipelock/store --roster /etc/pipelock/roster.json --roster-root-fingerprint sha256:<hex> --activation-key ops-alice --dual-control-from ops-bob --production --contract sha256:<hex> --selector my-agent',
+    {
+      description: 'First promote: stage a signed candidate and activate it for agent shop-agent in environment prod',
+      command:
+        '<%= config.bin %> learn promote --contract-store "$W/store" --roster "$W/roster.json" --roster-root-fingerprint "$FP" --activation-key ops-alice --candidate "$W/v1.yaml" --selector shop-agent --environment-id prod --tenant acme --deployment-id eu-1',
+    },
+    {
+      description: 'Production promote with dual control (two principals sign)',
+      command:
+        '<%= config.bin %> learn promote --contract-store "$W/store" --roster "$W/roster.json" --roster-root-fingerprint "$FP" --activation-key ops-alice --dual-control-from ops-bob --production --candidate "$W/v2.yaml" --selector shop-agent --json',
+    },
   ]
 
   static override enableJsonFlag = true

@@ -9,8 +9,13 @@ export default class LearnRollback extends BaseCommand {
 
 stdout names the target hash; the audit line on stderr carries the new manifest hash.`
 
+  // Runnable after the set-up of docs/learn-and-lock.md ("Walk-through"), which defines W, FP and GEN1.
   static override examples = [
-    '<%= config.bin %> learn rollback --contract-store /var/lib/pipelock/store --roster /etc/pipelock/roster.json --roster-root-fingerprint sha256:<hex> --activation-key ops-alice --to sha256:<manifest hash of generation 1>',
+    {
+      description: 'Re-activate generation 1 as a new generation, under dual control',
+      command:
+        '<%= config.bin %> learn rollback --contract-store "$W/store" --roster "$W/roster.json" --roster-root-fingerprint "$FP" --activation-key ops-bob --dual-control-from ops-carol --production --to "$GEN1"',
+    },
   ]
 
   static override enableJsonFlag = true
