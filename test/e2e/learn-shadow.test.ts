@@ -1,0 +1,116 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {deterministicKey} from '../../src/plugins/learn/index.js'
+import {verifyEvidence} from '../../src/plugins/receipts/index.js'
+import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
+import {runCli} from '../helpers/cli.js'
+import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+
+// learn shadow through the built CLI: the golden bytes are what a user gets with --deterministic.
+
+const RATIFY_PUB = deterministicKey('ratifyCompile').keyPair.publicKey.toString('hex')
+const GOLDEN_PUB = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
+
+function ratified(dir: string, corpus: string): string {
+  const candidate = path.join(dir, 'candidate.yaml')
+  writeFileSync(candidate, readFileSync(repoPath('goldens', corpus, 'contract.yaml')))
+  const out = path.join(dir, 'ratified.yaml')
+  const r = runCli(['learn', 'ratify', '--candidate', candidate, '--contract-key', GOLDEN_PUB, '--accept-low-confidence', '--deterministic', '--out', out])
+  assert.equal(r.status, 0, r.stderr)
+  return out
+}
+
+test('learn shadow CLI: stdout is goldens/<corpus>/shadow.md byte for byte, --out-json is shadow.json, audit line on stderr', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-shadow-'))
+  try {
+    const contract = ratified(dir, 'multi-session')
+    const json = path.join(dir, 'reports', 'shadow.json')
+    const sessions = repoPath('goldens', 'multi-session', 'input')
+    const r = runCli(['learn', 'shadow', '--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions, '--out-json', json, '--deterministic'])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, readFileSync(repoPath('goldens', 'multi-session', 'shadow.md'), 'utf8'))
+    assert.equal(readFileSync(json, 'utf8'), readFileSync(repoPath('goldens', 'multi-session', 'shadow.json'), 'utf8'))
+    assert.equal(
+      r.stderr,
+      JSON.stringify({event: 'learn_shadow', candidate: contract, review: json, sessions, events_ingested: 240, rules_emitted: 5, noop: false}) + '\n',
+    )
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('learn shadow CLI: --recorder-dir gets one verifying, chained shadow_delta receipt per batch', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-shadow-'))
+  try {
+    const contract = ratified(dir, 'multi-session')
+    const rec = path.join(dir, 'recorder')
+    const md = path.join(dir, 'shadow.md')
+    const r = runCli(['learn', 'shadow', '--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', repoPath('goldens', 'multi-session', 'input'), '--out', md, '--recorder-dir', rec, '--deterministic'])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, '')
+    const files = readdirSync(path.join(rec, 'proxy'))
+    assert.deepEqual(files, ['evidence-proxy-0.jsonl'])
+    const entries = readFileSync(path.join(rec, 'proxy', files[0] as string), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const audit = JSON.parse(r.stderr.trim())
+    assert.equal(audit.receipts_emitted, entries.length)
+    assert.equal(audit.rules_emitted, entries.length)
+    assert.equal(entries.length, 5)
+    assert.equal(readFileSync(md, 'utf8'), readFileSync(repoPath('goldens', 'multi-session', 'shadow.md'), 'utf8'))
+    const pub = deterministicKey('shadowReceipt').keyPair.publicKey
+    entries.forEach((e, i) => {
+      assert.equal(e.type, 'evidence_receipt')
+      assert.equal(e.event_kind, 'shadow_delta')
+      assert.equal(e.session_id, 'proxy')
+      const v = verifyEvidence(JSON.stringify(e.detail), {publicKey: pub, expectedSignerKeyId: 'deterministic-receipt-signing'})
+      assert.equal(v.valid, true, v.error)
+      assert.equal(e.detail.chain_seq, i)
+      assert.equal(e.detail.principal, 'learn')
+      assert.equal(e.detail.payload.aggregation.delta_sample_count, e.detail.payload.aggregation.exemplar_ids.length)
+    })
+    assert.equal(entries[0].detail.chain_prev_hash, 'genesis')
+    assert.equal(entries[1].detail.chain_prev_hash, verifyEvidence(JSON.stringify(entries[0].detail), {publicKey: pub}).receiptHash)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('learn shadow CLI on the replay corpus contract as compiled: no contract blocks', skipWithoutVectors(), () => {
+  const r = runCli(['learn', 'shadow', '--contract', vectorPath('replay-corpus', 'contract.yaml'), '--contract-key', '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', '--sessions', vectorPath('replay-corpus', 'corpus.jsonl'), '--deterministic', '--json'])
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.equal(out.report.new_blocks, 0)
+  assert.deepEqual(out.report.rules, [])
+  assert.equal(out.contract_hash, 'sha256:85f31ee0b7f306773f68dbb648d9240aee86b09a0ca1f30cc1561025c7fcf533')
+})
+
+test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-shadow-'))
+  try {
+    const contract = repoPath('goldens', 'tail-block', 'contract.yaml')
+    const sessions = repoPath('goldens', 'tail-block', 'input')
+    const out = path.join(dir, 'shadow.md')
+    const cases: [string[], string][] = [
+      [['--contract', contract, '--sessions', sessions], 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics)\n'],
+      [['--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions], 'learn shadow: verify contract: signature does not verify\n'],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--duration', '0s'], 'learn shadow: --duration must be positive\n'],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', 'goldens/x'], 'learn shadow: --sessions must be absolute, got "goldens/x"\n'],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--agent', 'a/b'], 'learn shadow: --agent must be a single path segment, got "a/b" (or give --sessions)\n'],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--recorder-dir', 'rec'], 'learn shadow: --recorder-dir must be absolute, got "rec"\n'],
+    ]
+    for (const [args, stderr] of cases) {
+      const r = runCli(['learn', 'shadow', ...args, '--out', out])
+      assert.equal(r.status, 1, args.join(' '))
+      assert.equal(r.stderr, stderr)
+      assert.equal(r.stdout, '')
+      assert.equal(existsSync(out), false)
+    }
+    const diag = runCli(['learn', 'shadow', '--contract', contract, '--allow-unsigned-contract-for-diagnostics', '--sessions', sessions, '--deterministic'])
+    assert.equal(diag.status, 0)
+    assert.ok(diag.stderr.startsWith('warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only\n'))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
