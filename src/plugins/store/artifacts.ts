@@ -1,5 +1,5 @@
 import path from 'node:path'
-import {parseJson, parseStrictYaml, ShapeError, StrictYamlError, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {parseJson, parseStrictYaml, StrictYamlError, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {
   activeManifestProblem,
   contractHash,
@@ -40,8 +40,8 @@ export function decodeActiveManifest(raw: Buffer | string): ActiveManifestEnvelo
   try {
     env = projectActiveManifest(parseTree(raw.toString(), false))
   } catch (e) {
-    if (e instanceof ShapeError || e instanceof Error) throw new PipelockError('STORE_INVALID', `contract store: decode failed: active manifest: ${e.message}`)
-    throw e
+    // ShapeError (unknown field, wrong type) and JSON syntax errors alike: one decode failure.
+    throw new PipelockError('STORE_INVALID', `contract store: decode failed: active manifest: ${(e as Error).message}`)
   }
   const problem = activeManifestProblem(env.body)
   if (problem !== undefined) throw new PipelockError('STORE_INVALID', `contract store: structural validation failed: active manifest: ${problem}`)

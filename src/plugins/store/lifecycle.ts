@@ -15,7 +15,7 @@ import {
   type KeyInfo,
   type LoadedRoster,
 } from '../signing/index.js'
-import {appendLine, ensureDir} from './fs-io.js'
+import {appendLine} from './fs-io.js'
 import {storeLayout} from './paths.js'
 import {ACTIVATION_PURPOSE} from './signatures.js'
 import type {StoreOptions} from './validate.js'
@@ -235,4 +235,3 @@ export function readInputFile(file: string, what: string): Buffer {
   return readFileSync(file)
 }
 
-export {ensureDir}
