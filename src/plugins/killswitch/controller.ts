@@ -91,6 +91,14 @@ export class KillSwitchController {
     return this.status().active
   }
 
+  /**
+   * The state as of the last `poll()` (the proxy polls on every gate check and four times a
+   * second). Cheap enough for per-read checks inside live tunnels, where a stat per chunk is not.
+   */
+  activeAsOfLastPoll(): boolean {
+    return this.lastActive
+  }
+
   /** Subscribes to activations; returns an unsubscribe function. */
   onActivate(listener: ActivationListener): () => void {
     this.listeners.add(listener)

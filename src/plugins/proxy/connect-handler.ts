@@ -166,8 +166,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   const pipe = (from: Duplex, to: Duplex): void => {
     from.on('data', (c: Buffer) => {
-      // Kill switch re-checked on every read (§4.3 step 7).
-      if (core.killSwitch.isActive()) return close()
+      // Kill switch re-checked on every read (§4.3 step 7); activation also destroys tunnels directly.
+      if (core.killSwitch.activeAsOfLastPoll()) return close()
       bytes += c.length
       touch()
       if (!to.write(c)) {

@@ -99,6 +99,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
   const media = mediaSettingsFromConfig(cfg.media_policy)
+  // No body to inspect: relay status and headers (Content-Length included) as sent.
+  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, rawTarget, warnings)
   if (mediaType === 'text/event-stream') return await relaySse(core, res, b, up, rawTarget, warnings)
   if (!isTextualMediaType(mediaType) && !mediaNeedsBody(media, contentType)) return await relayStream(core, res, b, up, rawTarget, warnings)
 
