@@ -39,7 +39,9 @@ export function verifyCandidate(env: SignedEnvelope, trust: CandidateTrust, comm
   }
   const recorded = env.body.get('contract_hash')
   const computed = contractHash(env.body)
-  if (recorded !== computed) throw refuse(command, `contract_hash ${JSON.stringify(recorded)} does not match the body (computed ${computed})`)
+  if (recorded !== computed) {
+    throw refuse(command, `contract_hash ${JSON.stringify(recorded)} does not match the body (computed ${computed})`, 'the candidate was modified after signing; recompile it')
+  }
   const signerId = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
   let keys: Uint8Array[]
   if (trust.contractKey !== undefined && trust.contractKey !== '') keys = [loadPublicKey(trust.contractKey).bytes]
