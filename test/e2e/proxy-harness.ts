@@ -155,13 +155,18 @@ export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.
   )
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`proxy did not start:\n${err}`)), 15_000)
-    proc.stderr!.on('data', (c: Buffer) => {
-      err += c.toString('utf8')
+    // Ready = the whole banner is out: the `startup` audit event is written right after it.
+    const check = (): void => {
       const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)
-      if (m) {
+      if (m && out.includes('"event":"startup"')) {
         clearTimeout(timer)
         resolve(Number(m[1]))
       }
+    }
+    proc.stdout!.on('data', check)
+    proc.stderr!.on('data', (c: Buffer) => {
+      err += c.toString('utf8')
+      check()
     })
     proc.once('exit', () => {
       clearTimeout(timer)
