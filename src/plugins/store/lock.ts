@@ -50,7 +50,9 @@ export function withStoreLock<T>(lockFile: string, fn: () => T, options: LockOpt
         continue
       }
       if (waited >= timeout) {
-        throw new PipelockError('STORE_LOCKED', `contract store: lock ${lockFile} is held by pid ${Number.isNaN(owner) ? '?' : owner}; gave up after ${timeout} ms`)
+        throw new PipelockError('STORE_LOCKED', `contract store: lock ${lockFile} is held by pid ${Number.isNaN(owner) ? '?' : owner}; gave up after ${timeout} ms`, {
+          hint: `if no pipelock process is using the store, remove ${lockFile}`,
+        })
       }
       sleepSync(WAIT_STEP_MS)
       waited += WAIT_STEP_MS
