@@ -253,6 +253,21 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.equal(f.body, 'blocked: media_policy: image type "image/gif" not in allowed list\n')
   })
 
+  it('answers 502 when an allowed upstream cannot be reached, and logs an error (not a block)', async () => {
+    const fwd = await rawHttp(proxy.port, {path: 'http://127.0.0.1:1/'})
+    assert.equal(fwd.status, 502)
+    assert.equal(fwd.body, 'forward proxy fetch failed\n')
+    assert.equal(fwd.headers['x-pipelock-block-reason'], undefined)
+    const f = await rawHttp(proxy.port, {path: '/fetch?url=http://127.0.0.1:1/'})
+    assert.equal(f.status, 502)
+    assert.deepEqual(JSON.parse(f.body), {url: 'http://127.0.0.1:1/', error: 'fetch failed: ECONNREFUSED', blocked: false})
+    const c = await rawExchange(proxy.port, 'CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n')
+    assert.match(c, /^HTTP\/1\.1 502 /)
+    assert.match(c, /tunnel dial failed/)
+    await new Promise((r) => setTimeout(r, 50))
+    assert.match(proxy.stdout(), /"event":"error"[^\n]*"status_code":502/)
+  })
+
   it('refuses compressed upstream bodies as compressed_response', async () => {
     const r = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/gzip`})
     assert.equal(r.status, 403)

@@ -65,6 +65,10 @@ export class AuditLog implements DecisionSink {
       })
       return
     }
+    if (d.verdict === 'error') {
+      this.event('error', 'error', 'upstream request failed', {...common, detail: d.detail, status_code: d.status})
+      return
+    }
     if (d.verdict === 'would_block') {
       this.event('warn', 'anomaly', 'would block (not enforced)', {...common, scanner: d.layer, reason: d.detail})
       return

@@ -8,7 +8,7 @@ import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
-import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {DecisionStage} from './decision.js'
 import {classifySni, recordLength, type SniCategory} from './sni.js'
 
@@ -79,7 +79,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     upstream = await core.dial(auth.host, auth.port)
   } catch (err) {
     const e = err as Error & {code?: string}
-    core.sink.record(blockDecision(core, b, display, {stage: 'upstream', layer: e.code === 'PIPELOCK_DIAL_BLOCKED' ? 'ssrf' : 'upstream', reason: e.code === 'PIPELOCK_DIAL_BLOCKED' ? 'ssrf_private_ip' : 'parse_error', detail: `tunnel dial failed: ${e.message}`, status: 502, enforced: true}))
+    core.sink.record(upstreamFailure(core, b, display, `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, e.code === 'PIPELOCK_DIAL_BLOCKED'))
     writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
     return
   }

@@ -129,3 +129,19 @@ export function isTextualMediaType(mediaType: string): boolean {
     mediaType === 'application/x-www-form-urlencoded' || mediaType === 'application/x-ndjson'
   )
 }
+
+/** Allowed by every check, but the upstream failed (connect, TLS, timeout): a 502, not a block. */
+export function errorDecision(core: ProxyCore, b: DecisionBase, target: string, detail: string, status = 502): Decision {
+  return {
+    ...base(core, b), target, verdict: 'error', stage: 'upstream', layer: 'upstream', reason: null, severity: null, retry: null, class: null,
+    detail, status, warnings: [], bytes: 0,
+  }
+}
+
+/** Upstream outcome errors: a dial refused by the SSRF-safe dialer is a policy block, anything else an error. */
+export function upstreamFailure(core: ProxyCore, b: DecisionBase, target: string, message: string, dialBlocked: boolean, status = 502): Decision {
+  if (dialBlocked) {
+    return blockDecision(core, b, target, {stage: 'upstream', layer: 'ssrf', reason: 'ssrf_private_ip', detail: message, status, enforced: true})
+  }
+  return errorDecision(core, b, target, message, status)
+}

@@ -21,8 +21,11 @@ export interface Decision {
   readonly agent: string
   readonly clientIp: string
   readonly sessionKey: string
-  /** What happened to the request. `would_block` = a block decision not enforced (audit / enforce:false). */
-  readonly verdict: 'allow' | 'block' | 'would_block'
+  /**
+   * What happened to the request. `would_block` = a block decision not enforced (enforce:false);
+   * `error` = allowed by policy but the upstream could not be reached or read (502).
+   */
+  readonly verdict: 'allow' | 'block' | 'would_block' | 'error'
   readonly stage: DecisionStage
   /** Scanner label or fixed layer (`kill_switch`, `header_dlp`, …); `all` when allowed. */
   readonly layer: string

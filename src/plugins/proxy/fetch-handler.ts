@@ -6,7 +6,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {approximateRegistrableDomain, goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, displayUrl, sendJson} from './block.js'
-import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
@@ -104,7 +104,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   }
   if (outcome.kind === 'error') {
     const detail = `fetch failed: ${outcome.message}`
-    core.sink.record(blockDecision(core, b, shown, {stage: 'upstream', layer: 'upstream', reason: 'parse_error', detail, status: 502, enforced: true}))
+    core.sink.record(upstreamFailure(core, b, shown, detail, outcome.dialBlocked))
     sendJson(res, 502, {url: shown, ...agentField, error: detail, blocked: false})
     return
   }

@@ -8,7 +8,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendTextError} from './block.js'
-import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
@@ -87,7 +87,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
   }
   if (outcome.kind === 'error') {
-    core.sink.record(blockDecision(core, b, safeTarget(snap, rawTarget, null), {stage: 'upstream', layer: 'upstream', reason: 'parse_error', detail: `forward proxy fetch failed: ${outcome.message}`, status: 502, enforced: true}))
+    core.sink.record(upstreamFailure(core, b, safeTarget(snap, rawTarget, null), `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))
     sendTextError(res, 502, 'forward proxy fetch failed')
     return
   }

@@ -84,6 +84,7 @@ export class ProxyMetrics implements DecisionSink {
   readonly headerDlpHits = new Counter('pipelock_header_dlp_hits_total', 'Header DLP hits.')
   readonly bodyDlpHits = new Counter('pipelock_body_dlp_hits_total', 'Request body DLP hits.')
   readonly dlpWarn = new Counter('pipelock_dlp_warn_matches_total', 'DLP matches of warn-only patterns.')
+  readonly upstreamErrors = new Counter('pipelock_upstream_errors_total', 'Allowed requests whose upstream failed (502).')
   readonly killSwitchDenials = new Counter('pipelock_kill_switch_denials_total', 'Requests denied by the kill switch.')
   private readonly topDomains = new TopCounter()
   private readonly topScanners = new TopCounter()
@@ -114,6 +115,10 @@ export class ProxyMetrics implements DecisionSink {
     const blocked = d.verdict === 'block'
     if (d.warnings.length > 0) this.dlpWarn.inc({}, d.warnings.length)
     if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
+    if (d.verdict === 'error') {
+      this.upstreamErrors.inc({transport: d.transport})
+      return
+    }
     if (d.transport === 'connect' && !blocked) {
       this.tunnelCount++
       this.agent(d.agent).tunnels++
@@ -167,7 +172,7 @@ export class ProxyMetrics implements DecisionSink {
     this.duration.render(out)
     this.tunnels.render(out)
     this.tunnelDuration.render(out)
-    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials]) m.render(out)
+    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors]) m.render(out)
     const active = new Counter('pipelock_active_tunnels', 'Open CONNECT tunnels.', 'gauge')
     active.set({}, this.gauges.activeTunnels())
     active.render(out)
