@@ -141,7 +141,7 @@ Exit status: 0 valid, 1 invalid or unreadable.`
     this.out(`  Timestamp:    ${displayTime(r.timestamp as string)}`)
     this.out(`  Signer key:   ${r.signerKeyId} (${r.keyPurpose})`)
     this.out(`  Chain seq:    ${r.chainSeq}`)
-    this.out(`  Chain prev:   ${r.chainPrevHash}`)
+    this.out(`  Chain prev:   ${r.chainPrevHash === '' ? '(empty)' : r.chainPrevHash}`)
     this.out(`  Receipt hash: ${r.receiptHash}`)
   }
 }

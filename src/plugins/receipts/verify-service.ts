@@ -218,7 +218,8 @@ async function verifyEvidenceFile(file: string, text: string, pinned: string | u
   }
   for (const k of ['error', 'payloadKind', 'eventId', 'signerKeyId', 'keyPurpose', 'chainSeq', 'chainPrevHash', 'timestamp', 'receiptHash'] as const) {
     const v = (result as unknown as Record<string, unknown>)[k]
-    if (typeof v === 'string' && v !== '') (report as unknown as Record<string, unknown>)[k] = v
+    // an empty chain_prev_hash is a value worth showing; an empty error is no error
+    if (typeof v === 'string' && (v !== '' || k === 'chainPrevHash')) (report as unknown as Record<string, unknown>)[k] = v
   }
   return report
 }
