@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+import {AuditLog, sanitiseLogString, type Decision} from '../../../src/plugins/proxy/index.js'
+
+const fixed = () => new Date('2026-11-22T04:00:00.000Z')
+
+function capture(opts: {includeAllowed?: boolean; includeBlocked?: boolean} = {}): {log: AuditLog; lines: () => Array<Record<string, unknown>>} {
+  const out: string[] = []
+  const log = new AuditLog([{write: (l) => out.push(l)}], {includeAllowed: opts.includeAllowed ?? true, includeBlocked: opts.includeBlocked ?? true, now: fixed})
+  return {log, lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>)}
+}
+
+const decision: Decision = {
+  requestId: 'req-7', transport: 'forward', method: 'GET', target: 'http://pastebin.com/raw/x', agent: 'claude', clientIp: '127.0.0.1', sessionKey: 'claude|127.0.0.1',
+  verdict: 'block', stage: 'url_scan', layer: 'blocklist', reason: 'domain_blocklist', severity: 'critical', retry: 'policy', class: 'threat',
+  detail: 'domain blocked: pastebin.com matches *.pastebin.com', status: 403, warnings: [], bytes: 0, durationMs: 1.5,
+}
+
+test('audit lines: fixed envelope, event fields, one JSON object per line', () => {
+  const {log, lines} = capture()
+  log.record(decision)
+  log.record({...decision, verdict: 'allow', layer: 'all', reason: null, status: 200, bytes: 10, target: 'http://example.com/'})
+  const [blocked, allowed] = lines()
+  assert.deepEqual(blocked, {
+    level: 'warn', time: '2026-11-22T04:00:00.000Z', component: 'pipelock', event: 'blocked', message: 'request blocked', method: 'GET',
+    url: 'http://pastebin.com/raw/x', client_ip: '127.0.0.1', request_id: 'req-7', agent: 'claude', scanner: 'blocklist',
+    reason: 'domain blocked: pastebin.com matches *.pastebin.com', block_reason: 'domain_blocklist', status_code: 403,
+  })
+  assert.equal(allowed!.event, 'allowed')
+  assert.equal(allowed!.size_bytes, 10)
+})
+
+test('include_allowed / include_blocked gate local logging; kill-switch denials and errors always log', () => {
+  const {log, lines} = capture({includeAllowed: false, includeBlocked: false})
+  log.record(decision)
+  log.record({...decision, verdict: 'allow'})
+  log.record({...decision, layer: 'kill_switch', reason: 'kill_switch_active'})
+  log.record({...decision, verdict: 'error', layer: 'upstream', reason: null, status: 502})
+  assert.deepEqual(lines().map((l) => l.event), ['kill_switch_deny', 'error'])
+})
+
+test('strings are sanitised: control characters and ANSI escapes removed', () => {
+  assert.equal(sanitiseLogString('a\u001b[31mred\u001b[0m\r\nb\u0000c'), 'aredbc')
+  const {log, lines} = capture()
+  log.event('info', 'startup', 'x\u001b[2Jy', {nested: {v: 'p\nq'}})
+  assert.equal(lines()[0]!.message, 'xy')
+  assert.deepEqual(lines()[0]!.nested, {v: 'pq'})
+})
