@@ -5,6 +5,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {encodeEvidenceReceipt, signEvidence} from '../../src/plugins/receipts/index.js'
+import {keyA} from '../helpers/receipt-fixtures.js'
 
 const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
 const K2 = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'
@@ -184,6 +186,24 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     assert.equal(r.status, 1)
     assert.equal(r.stdout, '')
     assert.match(r.stderr, /^extracting receipts: reading entries: late-garbage\.jsonl: line 6: parsing entry: /)
+  })
+
+  test('an EvidenceReceipt v2 with an empty chain_prev_hash is shown as such', () => {
+    const receipt = signEvidence(
+      {
+        payloadKind: 'proxy_decision',
+        eventId: 'e-1',
+        timestamp: '2026-11-22T09:00:00Z',
+        chainSeq: 0,
+        chainPrevHash: '',
+        payload: {action_type: 'connect', target: 'example.com', verdict: 'allow', transport: 'forward', policy_sources: ['config'], winning_source: 'config'},
+      },
+      {keyPair: keyA(), keyId: 'receipt-key', purpose: 'receipt-signing'},
+    )
+    put('v2.json', encodeEvidenceReceipt(receipt))
+    const r = run('v2.json', '--key', keyA().publicKey.toString('hex'))
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /\n  Chain seq:    0\n  Chain prev:   \(empty\)\n/)
   })
 
   test('no receipts', () => {
