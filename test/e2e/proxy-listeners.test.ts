@@ -6,7 +6,9 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
-import {baseConfig, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'listener-test-token-0123456789'
 
@@ -35,7 +37,10 @@ describe('pipelock run: separate API and metrics listeners, tunnel idle timeout'
   let proxy: RunningProxy
   let apiPort: number
   let metricsPort: number
+  let auditFile: string
   before(async () => {
+    const dir = tempDir()
+    auditFile = path.join(dir, 'audit.jsonl')
     up = await startHttpUpstream()
     apiPort = await freePort()
     metricsPort = await freePort()
@@ -45,8 +50,10 @@ describe('pipelock run: separate API and metrics listeners, tunnel idle timeout'
           'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
           `metrics_listen: 127.0.0.1:${metricsPort}`,
           'kill_switch:', `  api_listen: 127.0.0.1:${apiPort}`, `  api_token: ${TOKEN}`,
+          'logging:', '  output: both', `  file: ${JSON.stringify(auditFile)}`,
         ].join('\n'),
       ).replace('forward_proxy:\n  enabled: true', 'forward_proxy:\n  enabled: true\n  idle_timeout_seconds: 1'),
+      {dir},
     )
   })
   after(async () => {
@@ -80,6 +87,14 @@ describe('pipelock run: separate API and metrics listeners, tunnel idle timeout'
       assert.equal((await post(apiPort, '/api/v1/killswitch', '{"active":false}', auth)).status, 200)
     }
     assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})).status, 200)
+  })
+
+  it('writes the audit log to logging.file as well as stdout (output: both)', async () => {
+    assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})).status, 200)
+    assert.ok(await until(async () => readFileSync(auditFile, 'utf8').includes('"event":"allowed"'), 2000))
+    const first = JSON.parse(readFileSync(auditFile, 'utf8').split('\n')[0]!)
+    assert.equal(first.event, 'startup')
+    assert.match(proxy.stdout(), /"event":"allowed"/)
   })
 
   it('closes an idle tunnel after forward_proxy.idle_timeout_seconds', async () => {

@@ -17,6 +17,7 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'metrics_listen',
   'health_watchdog',
   'media_policy',
+  'logging.file',
   // Taint decisions need per-session exposure state, which only session profiling keeps (§16).
   // Session profiling refuses to start while unimplemented, so taint is inert here exactly as
   // it is in the reference with profiling off.
