@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {checkHealth, type HealthcheckResult} from '../plugins/proxy/index.js'
+import type {HealthcheckResult} from '../plugins/proxy/index.js'
 
 export default class Healthcheck extends BaseCommand {
   static override summary = 'Check that a running pipelock answers /health with 200'
@@ -13,6 +13,7 @@ export default class Healthcheck extends BaseCommand {
 
   async run(): Promise<HealthcheckResult> {
     const {flags} = await this.parse(Healthcheck)
+    const {checkHealth} = await import('../plugins/proxy/index.js')
     const r = await checkHealth(flags.addr, 3000)
     this.out(r.healthy ? `healthy (HTTP ${r.status})` : `unhealthy: ${r.error ?? `HTTP ${r.status}`}`)
     if (!r.healthy) process.exitCode = 1

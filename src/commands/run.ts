@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {PipelockError} from '../plugins/errors/index.js'
-import {startRun} from '../plugins/proxy/index.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Run the egress proxy in front of your agents'
@@ -41,6 +40,9 @@ export default class Run extends BaseCommand {
         throw new PipelockError('NOT_IMPLEMENTED', `--${f} is not supported by this version of pipelock run; refusing to start`)
       }
     }
+    // Loaded here, not at module level: oclif may import every command file to find one, and
+    // the proxy (scanner, undici, RE2 catalogue) should cost nothing to `pipelock keygen`.
+    const {startRun} = await import('../plugins/proxy/index.js')
     const running = await startRun({
       configFile: flags.config,
       mode: flags.mode,
