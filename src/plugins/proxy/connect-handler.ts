@@ -57,12 +57,12 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   const display = auth.host.includes(':') ? `[${auth.host}]:${auth.port}` : `${auth.host}:${auth.port}`
   const synthetic = `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}/`
-  const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan']): void => {
+  const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string): void => {
     const tgt = layer === 'all' ? display : safeTarget(snap, synthetic, layer) === synthetic ? display : safeTarget(snap, synthetic, layer)
     const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
     core.sink.record(d)
     const hint: Record<string, string> = cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint.replace(/[\r\n]/g, ' ')} : {}
-    writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer), ...hint}, `CONNECT blocked: ${detail}\n`)
+    writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer), ...hint}, body ?? `CONNECT blocked: ${detail}\n`)
   }
 
   const scan = await urlScan(snap, synthetic)
@@ -72,7 +72,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   if (hdr.action === 'block') return deny('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
-  if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit')
+  if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
 
   let upstream
   try {
