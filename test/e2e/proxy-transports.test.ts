@@ -157,6 +157,10 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.equal(j.blocked, true)
     assert.equal(j.url, `http://127.0.0.1:${up.port}/[redacted]`)
     for (const text of [fwd.body, JSON.stringify(fwd.headers), fetched.body, JSON.stringify(fetched.headers)]) assert.ok(!text.includes(AWS_KEY))
+    // Blocked before the DLP stage (blocklist) with a key in the query: still never logged.
+    const early = await rawHttp(proxy.port, {path: `http://pastebin.com/raw/x?key=${AWS_KEY}`})
+    assert.equal(early.headers['x-pipelock-block-reason'], 'domain_blocklist')
+    assert.ok(!early.body.includes(AWS_KEY))
     await new Promise((r) => setTimeout(r, 100))
     assert.ok(!proxy.stdout().includes(AWS_KEY), 'audit log must not contain the key')
     assert.ok(!proxy.stderr().includes(AWS_KEY), 'stderr must not contain the key')
@@ -349,6 +353,8 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
       // The exemption is for the proxy's own /health only, never a target's /health (§24 #15).
       const targetHealth = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/health`})
       assert.equal(targetHealth.status, 403)
+      // Denied before any scan, yet a secret in the target never reaches the audit log.
+      assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/x?k=${AWS_KEY}`})).status, 403)
       const fetched = await rawHttp(proxy.port, {path: `/fetch?url=http://127.0.0.1:${up.port}/kib`})
       assert.equal(fetched.status, 503)
       assert.deepEqual(JSON.parse(fetched.body), {error: 'kill_switch_active', message: 'Emergency deny-all active'})
@@ -367,6 +373,7 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     }
     assert.ok(await until(async () => (await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})).status === 200, 1500), 'not restored within a second')
     assert.match(proxy.stdout(), /"event":"kill_switch_deny"/)
+    assert.ok(!proxy.stdout().includes(AWS_KEY))
   })
 
   it('kill switch API: bearer token, status, toggle on and off', async () => {

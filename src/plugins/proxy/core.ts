@@ -39,17 +39,19 @@ export async function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSi
   })
 }
 
-/** Audit / body-safe target: redacted for content-scanner labels (§10.4), else the decoded display form. */
+/**
+ * Audit / body-safe form of a target URL (§10.4: a secret is never echoed, in a body or a log).
+ * `layer` is the label that decided: a content scanner → `scheme://host/[redacted]`; null → the
+ * URL passed every URL check (DLP included), shown decoded; anything else (a block before the
+ * DLP stage, the kill switch, an unparsable URL) → shown only if DLP finds nothing in it.
+ */
 export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | null): string {
-  if (layer !== null && CONTENT_SCANNER_LABELS.has(layer)) {
-    const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(raw)
-    const host = m?.[1] ?? ''
-    // The spec echoes the host; if the host itself carries a secret we hide it as well.
-    const hostHasSecret = host !== '' && snap.scanner.scanTextForDlp(host).matches.length > 0
-    return redactUrl(raw, hostHasSecret)
+  const hostHasSecret = (): boolean => {
+    const host = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(raw)?.[1] ?? ''
+    return host !== '' && snap.scanner.scanTextForDlp(host).matches.length > 0
   }
-  // A URL that was never scanned (bad scheme, unparsable) is echoed only if DLP finds nothing in it.
-  if (layer === 'unscanned' && snap.scanner.scanTextForDlp(raw).matches.length > 0) return redactUrl(raw, true)
+  if (layer !== null && CONTENT_SCANNER_LABELS.has(layer)) return redactUrl(raw, hostHasSecret())
+  if (layer !== null && snap.scanner.scanTextForDlp(raw).matches.length > 0) return redactUrl(raw, hostHasSecret())
   return displayUrl(raw)
 }
 

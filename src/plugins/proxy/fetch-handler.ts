@@ -5,7 +5,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {approximateRegistrableDomain, goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
-import {blockHeaders, displayUrl, sendJson} from './block.js'
+import {blockHeaders, sendJson} from './block.js'
 import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
@@ -68,7 +68,6 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   } catch {
     scheme = ''
   }
-  const shown = displayUrl(target)
   if (scheme !== 'http' && scheme !== 'https') {
     sendJson(res, 400, {url: safeTarget(snap, target, 'unscanned'), error: 'invalid URL: must be http or https', blocked: false})
     return
@@ -89,6 +88,8 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     if (enforcing(snap)) return block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
     core.sink.record(blockDecision(core, b, safeTarget(snap, target, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
   }
+  // How the URL may be echoed from here on (an unenforced DLP hit stays redacted).
+  const shown = safeTarget(snap, target, scan.allowed ? null : scan.layer)
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
   if (hdr.action === 'block') return block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')

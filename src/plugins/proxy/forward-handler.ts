@@ -7,7 +7,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
-import {blockHeaders, sendTextError} from './block.js'
+import {blockHeaders, redactUrl, sendTextError} from './block.js'
 import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
@@ -41,6 +41,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     if (enforcing(snap)) return block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
     core.sink.record(blockDecision(core, b, safeTarget(snap, rawTarget, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
   }
+  // How this request's URL may appear in logs from here on (an unenforced DLP hit stays redacted).
+  const shown = safeTarget(snap, rawTarget, scan.allowed ? null : scan.layer)
 
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
@@ -87,7 +89,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
   }
   if (outcome.kind === 'error') {
-    core.sink.record(upstreamFailure(core, b, safeTarget(snap, rawTarget, null), `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))
+    core.sink.record(upstreamFailure(core, b, shown, `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))
     sendTextError(res, 502, 'forward proxy fetch failed')
     return
   }
@@ -100,9 +102,9 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const mediaType = parseMediaType(contentType)
   const media = mediaSettingsFromConfig(cfg.media_policy)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
-  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, rawTarget, warnings)
-  if (mediaType === 'text/event-stream') return await relaySse(core, res, b, up, rawTarget, warnings)
-  if (!isTextualMediaType(mediaType) && !mediaNeedsBody(media, contentType)) return await relayStream(core, res, b, up, rawTarget, warnings)
+  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, shown, warnings)
+  if (mediaType === 'text/event-stream') return await relaySse(core, res, b, up, shown, warnings)
+  if (!isTextualMediaType(mediaType) && !mediaNeedsBody(media, contentType)) return await relayStream(core, res, b, up, shown, warnings)
 
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   const read = await readCapped(up.body, cap)
@@ -111,7 +113,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const m = applyMediaPolicy(media, contentType, read)
   if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
   if (m.exposure && cfg.media_policy.log_media_exposure) {
-    core.audit.event('info', 'media_exposure', 'media passed to agent', {url: safeTarget(snap, rawTarget, null), media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
+    core.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
   }
   let out = m.body
   if (isTextualMediaType(m.mediaType)) {
@@ -119,18 +121,18 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
     if (decision.action === 'strip') out = Buffer.from(decision.content, 'utf8')
     if (decision.action === 'warn') {
-      core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: safeTarget(snap, rawTarget, null), patterns: [...new Set(decision.matches.map((x) => x.pattern))], request_id: b.requestId, agent: b.agent})
+      core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: [...new Set(decision.matches.map((x) => x.pattern))], request_id: b.requestId, agent: b.agent})
     }
   }
   const headers = inboundResponseHeaders(up.headers)
   delete headers['content-length']
   res.writeHead(up.statusCode, {...headers, 'content-length': String(out.length)})
   res.end(out)
-  core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, out.length, warnings))
+  core.sink.record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
 }
 
 /** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
-async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, rawTarget: string, warnings: string[]): Promise<void> {
+async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[]): Promise<void> {
   const snap = core.snapshot()
   const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
@@ -155,11 +157,11 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
     res.destroy()
   } else res.end()
   recordBytes(snap, up.finalUrl, bytes)
-  core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, bytes, warnings))
+  core.sink.record(allowDecision(core, b, shown, up.statusCode, bytes, warnings))
 }
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, rawTarget: string, warnings: string[]): Promise<void> {
+async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[]): Promise<void> {
   const snap = core.snapshot()
   const sse = snap.scanner.sseStream()
   const decoder = new TextDecoder('utf-8')
@@ -171,10 +173,10 @@ async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, u
     for (const o of outcomes) {
       if (o.kind === 'event') {
         res.write(o.raw)
-        if (o.warn.length > 0) core.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: safeTarget(snap, rawTarget, null), patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
+        if (o.warn.length > 0) core.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: shown, patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
       } else {
         terminated = true
-        core.audit.event('warn', 'response_scan', 'SSE stream terminated', {url: safeTarget(snap, rawTarget, null), reason: o.reason, patterns: [...new Set(o.matches.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
+        core.audit.event('warn', 'response_scan', 'SSE stream terminated', {url: shown, reason: o.reason, patterns: [...new Set(o.matches.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
         return
       }
     }
@@ -194,6 +196,6 @@ async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, u
   res.end()
   recordBytes(snap, up.finalUrl, bytes)
   if (terminated) {
-    core.sink.record(blockDecision(core, b, safeTarget(snap, rawTarget, 'response_scan'), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
-  } else core.sink.record(allowDecision(core, b, safeTarget(snap, rawTarget, null), up.statusCode, bytes, warnings))
+    core.sink.record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
+  } else core.sink.record(allowDecision(core, b, shown, up.statusCode, bytes, warnings))
 }

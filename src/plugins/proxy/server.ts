@@ -14,7 +14,7 @@ import {parseGoUrl} from '../scanner/index.js'
 import {AuditLog, type AuditWriter} from './audit-log.js'
 import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
 import {handleConnect, killSwitchConnectDeny, writeRawResponse} from './connect-handler.js'
-import {blockDecision, type DecisionBase, type ProxyCore} from './core.js'
+import {blockDecision, safeTarget, type DecisionBase, type ProxyCore} from './core.js'
 import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
 import {handleFetch, queryParam} from './fetch-handler.js'
 import {handleForward} from './forward-handler.js'
@@ -246,7 +246,9 @@ export class ProxyServer implements ProxyCore {
     )
     if (exempt) return false
     const b = this.base(req, transport)
-    this.sink.record(blockDecision(this, b, originForm ? path : (req.url ?? ''), {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: transport === 'forward' ? 403 : 503, enforced: true}))
+    // The target was never scanned: redacted if it carries anything DLP recognises (§10.4).
+    const target = originForm ? path : transport === 'connect' ? safeTarget(this.snap, `https://${req.url ?? ''}/`, 'kill_switch') : safeTarget(this.snap, req.url ?? '', 'kill_switch')
+    this.sink.record(blockDecision(this, b, target, {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: transport === 'forward' ? 403 : 503, enforced: true}))
     deny(b)
     return true
   }
