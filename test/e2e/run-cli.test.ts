@@ -132,6 +132,9 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
       proxy.proc.kill('SIGHUP')
       assert.ok(await until(async () => proxy.stderr().includes('pipelock: config reload failed:'), 3000), proxy.stderr())
       assert.equal((await rawHttp(proxy.port, {path: url})).headers['x-pipelock-block-reason'], 'domain_blocklist')
+      // Editing the file is enough (watcher + 100 ms debounce): the upstream is reachable again.
+      writeFileSync(cfg, cfgText)
+      assert.ok(await until(async () => (await rawHttp(proxy.port, {path: url})).status === 200, 5000), 'file edit not picked up')
     } finally {
       const code = await proxy.stop()
       assert.equal(code, 0)
