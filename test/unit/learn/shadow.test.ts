@@ -179,3 +179,35 @@ test('replay corpus: the compiled contract as-is produces no contract blocks (no
   assert.ok(renderShadowMarkdown(analysis).includes('\n## Rules\n\nNo contract rule evaluations.\n\n'))
   assert.ok(readFileSync(file, 'utf8').includes('capture_only'))
 })
+
+test('resolveShadowInputs: --sessions dir/file, agent discovery skips planted and foreign session dirs', async () => {
+  const {cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync} = await import('node:fs')
+  const {tmpdir} = await import('node:os')
+  const path = await import('node:path')
+  const {resolveShadowInputs} = await import('../../../src/plugins/learn/index.js')
+  const root = mkdtempSync(path.join(tmpdir(), 'pipelock-shadow-inputs-'))
+  try {
+    const src = repoPath('goldens', 'multi-session', 'input')
+    cpSync(path.join(src, 'shop-agent|10.0.0.1'), path.join(root, 'shop-agent|10.0.0.1'), {recursive: true})
+    cpSync(path.join(src, 'shop-agent|10.0.0.2'), path.join(root, 'shop-agent|10.0.0.2'), {recursive: true})
+    cpSync(repoPath('goldens', 'tail-block', 'input', 'wiki-agent|10.0.0.1'), path.join(root, 'shop-agent|planted'), {recursive: true})
+    mkdirSync(path.join(root, 'capture-meta'))
+    mkdirSync(path.join(root, 'shop-agentx'))
+    const agent = resolveShadowInputs({agent: 'shop-agent', captureDir: root})
+    assert.equal(agent.files.length, 6)
+    assert.ok(agent.files.every((f) => f.includes('shop-agent|10.0.0.')))
+    assert.deepEqual(agent.files.map((f) => path.basename(f)).slice(0, 3), ['evidence-shop-agent|10.0.0.1-0.jsonl', 'evidence-shop-agent|10.0.0.1-25.jsonl', 'evidence-shop-agent|10.0.0.1-50.jsonl'])
+    assert.equal(resolveShadowInputs({sessions: root}).files.length, 7, '--sessions trusts the operator: every session dir but capture-meta')
+    const one = agent.files[0] as string
+    assert.deepEqual(resolveShadowInputs({sessions: one}).files, [one])
+    assert.throws(() => resolveShadowInputs({agent: 'nobody', captureDir: root}), {message: 'learn: invalid candidate file: no capture sessions matched agent "nobody"'})
+    assert.throws(() => resolveShadowInputs({agent: '..', captureDir: root}), /--agent must be a single path segment/)
+    assert.throws(() => resolveShadowInputs({agent: 'shop-agent'}), {message: 'learn shadow: learn.capture_dir is not set; give --sessions or set it in --config'})
+    assert.throws(() => resolveShadowInputs({agent: 'shop-agent', captureDir: 'rel'}), {message: 'learn shadow: learn.capture_dir must be absolute, got "rel"'})
+    symlinkSync(root, root + '-link')
+    assert.throws(() => resolveShadowInputs({sessions: root + '-link'}), {message: `learn shadow: --sessions must not be a symlink: ${root}-link`})
+    rmSync(root + '-link')
+  } finally {
+    rmSync(root, {recursive: true, force: true})
+  }
+})
