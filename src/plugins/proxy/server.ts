@@ -159,11 +159,12 @@ export class ProxyServer implements ProxyCore {
   // ---- listeners
   async start(): Promise<ListenAddresses> {
     const c = this.snap.config
-    const mainTimeoutsUnlimited = c.forward_proxy.enabled || c.websocket_proxy.enabled
     const main = this.createServer((req, res) => this.route(req, res), true)
-    // §1.4: read 10 s, read-header 5 s, idle 120 s; write unlimited when tunnels/streams are on.
+    // §1.4: read-header 5 s, read (whole request) 10 s, idle keep-alive 120 s. Node has no
+    // response write deadline; responses are bounded by the upstream timeouts instead, and
+    // CONNECT sockets leave the server's request tracking once handed to the tunnel.
     main.headersTimeout = 5_000
-    main.requestTimeout = mainTimeoutsUnlimited ? 0 : 10_000
+    main.requestTimeout = 10_000
     main.keepAliveTimeout = 120_000
     main.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket, head))
     main.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.onUpgrade(req, socket))
