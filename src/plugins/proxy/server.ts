@@ -159,7 +159,7 @@ export class ProxyServer implements ProxyCore {
   // ---- listeners
   async start(): Promise<ListenAddresses> {
     const c = this.snap.config
-    const main = this.createServer((req, res) => this.route(req, res), true)
+    const main = this.createServer((req, res) => this.route(req, res))
     // §1.4: read-header 5 s, read (whole request) 10 s, idle keep-alive 120 s. Node has no
     // response write deadline; responses are bounded by the upstream timeouts instead, and
     // CONNECT sockets leave the server's request tracking once handed to the tunnel.
@@ -170,11 +170,11 @@ export class ProxyServer implements ProxyCore {
     main.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.onUpgrade(req, socket))
     const out: {main: string; api?: string; metrics?: string} = {main: await this.listen(main, c.fetch_proxy.listen)}
     if (c.kill_switch.api_listen !== '') {
-      const api = this.createServer((req, res) => this.routeApi(req, res), false)
+      const api = this.createServer((req, res) => this.routeApi(req, res))
       out.api = await this.listen(api, c.kill_switch.api_listen)
     }
     if (c.metrics_listen !== '') {
-      const m = this.createServer((req, res) => this.routeMetrics(req, res), false)
+      const m = this.createServer((req, res) => this.routeMetrics(req, res))
       out.metrics = await this.listen(m, c.metrics_listen)
     }
     this.watchdog?.start()
@@ -184,7 +184,7 @@ export class ProxyServer implements ProxyCore {
     return out
   }
 
-  private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void, main: boolean): http.Server {
+  private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
     const server = http.createServer({maxHeaderSize: 16 * 1024}, (req, res) => {
       try {
         handler(req, res)
@@ -209,7 +209,6 @@ export class ProxyServer implements ProxyCore {
       s.on('close', () => this.sockets.delete(s))
     })
     this.servers.push(server)
-    void main
     return server
   }
 
