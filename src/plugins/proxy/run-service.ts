@@ -10,6 +10,7 @@ import {
 } from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
+import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
 import {IMPLEMENTED_FEATURES} from './features.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
@@ -25,6 +26,8 @@ export interface RunOptions {
   readonly stderr: (line: string) => void
   /** Where the audit log goes when `logging.output` is stdout/both. */
   readonly stdout: AuditWriter
+  /** Further consumers of every request's Decision (flight recorder, capture) — hook point for later phases. */
+  readonly sinks?: readonly DecisionSink[]
 }
 
 export interface RunningProxy {
@@ -72,7 +75,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     stream.on('error', () => undefined)
     writers.push({write: (l) => void stream.write(l)})
   }
-  const server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers})
+  const server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, ...(opts.sinks ? {sinks: opts.sinks} : {})})
   let addresses: ListenAddresses
   try {
     addresses = await server.start()
