@@ -69,7 +69,10 @@ describe('pipelock run: rate limit and SNI verification', {timeout: 30_000}, () 
     tls = makeSelfSignedCert(dir)
     up = await startHttpUpstream()
     tlsUp = await startHttpsUpstream(tls)
-    proxy = await startProxy(baseConfig(['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 3'].join('\n')), {dir})
+    proxy = await startProxy(
+      baseConfig(['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 3', 'response_scanning:', '  action: strip'].join('\n')),
+      {dir},
+    )
   })
   after(async () => {
     await proxy?.stop()
@@ -103,6 +106,16 @@ describe('pipelock run: rate limit and SNI verification', {timeout: 30_000}, () 
       t.on('error', reject)
     })
     assert.match(body, /^HTTP\/1\.1 200 OK/)
+  })
+
+  it('strips an injection phrase from a fetched page (response_scanning.action: strip)', async () => {
+    // `localhost` is its own rate-limit key, separate from 127.0.0.1 used above.
+    const f = await rawHttp(proxy.port, {path: `/fetch?url=http://localhost:${up.port}/injection`})
+    assert.equal(f.status, 200, f.body)
+    const j = JSON.parse(f.body)
+    assert.equal(j.blocked, false)
+    assert.match(j.content, /\[REDACTED: [^\]]+\]/)
+    assert.doesNotMatch(j.content, /ignore all previous instructions/i)
   })
 
   it('closes a tunnel whose SNI does not match the CONNECT host, and audits it', async () => {
