@@ -32,14 +32,18 @@ export function inquirerPrompt(output: NodeJS.WritableStream): RatifyPrompt {
   return async (block) => {
     const lines = block.split('\n')
     output.write(lines.slice(0, -1).join('\n') + '\n')
-    const value = await expand({
-      message: 'Decision for this rule',
-      choices: [
-        {key: 'e', name: 'enforce', value: 'e'},
-        {key: 'c', name: 'capture-only', value: 'c'},
-        {key: 'r', name: 'reject', value: 'r'},
-      ],
-    })
+    const value = await expand(
+      {
+        message: 'Decision for this rule',
+        choices: [
+          {key: 'e', name: 'enforce', value: 'e'},
+          {key: 'c', name: 'capture-only', value: 'c'},
+          {key: 'r', name: 'reject', value: 'r'},
+        ],
+      },
+      // same stream as the evidence lines (stderr under --json, so stdout stays one JSON document)
+      {output: output as NodeJS.WritableStream & {columns?: number}},
+    )
     return value
   }
 }
