@@ -168,3 +168,9 @@ export function evaluateMcp(contract: ResolvedContract | undefined, input: McpTo
     ? contractBlock(p, contract, 'contract_mcp_args_mismatch', argsMismatchRule)
     : contractBlock(p, contract, 'contract_mcp_default_deny', '')
 }
+
+/** The MCP HTTP upstream is gated like any request (§7.7): POST, effective action `mcp_upstream`, ws(s) as http(s). */
+export function evaluateMcpUpstream(contract: ResolvedContract | undefined, input: GateInput & {url: string}): ContractDecision {
+  const url = input.url.replace(/^ws(s?):/i, (_m, s: string) => `http${s}:`)
+  return evaluateHttp(contract, {...input, url, method: 'POST', effectiveAction: 'mcp_upstream'})
+}

@@ -1,6 +1,6 @@
 // Layer 2: the one contract evaluator (learn-lifecycle §7.5–§7.9), shared by `learn shadow`
 // and the live gate. Pure: no clock, no I/O.
-export {evaluateHttp, evaluateMcp} from './evaluate.js'
+export {evaluateHttp, evaluateMcp, evaluateMcpUpstream} from './evaluate.js'
 export {selectContract, goPathMatch} from './select.js'
 export type {SelectorEntry} from './select.js'
 export {blockReasonCode, blockLayer} from './block-reason.js'
@@ -27,3 +27,5 @@ export type {
   ResolvedContract,
   WinningSource,
 } from './types.js'
+export {contractDriftPayload, evaluateDrift} from './drift.js'
+export type {DriftObservation, DriftResult, DriftSignal, OpportunityMissing} from './drift.js'
