@@ -18,6 +18,8 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'health_watchdog',
   'media_policy',
   'logging.file',
+  // raw_escrow and retention_days are refused by the recorder itself (recorder-sink.ts).
+  'flight_recorder',
   // Taint decisions need per-session exposure state, which only session profiling keeps (§16).
   // Session profiling refuses to start while unimplemented, so taint is inert here exactly as
   // it is in the reference with profiling off.

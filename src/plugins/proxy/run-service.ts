@@ -13,6 +13,7 @@ import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
 import {IMPLEMENTED_FEATURES} from './features.js'
+import {openRecorderSink} from './recorder-sink.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 
 export interface RunOptions {
@@ -75,12 +76,15 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     stream.on('error', () => undefined)
     writers.push({write: (l) => void stream.write(l)})
   }
-  const server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, ...(opts.sinks ? {sinks: opts.sinks} : {})})
+  const recorder = await openRecorderSink(loaded.config, loaded.hash)
+  const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : [])]
+  const server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks})
   let addresses: ListenAddresses
   try {
     addresses = await server.start()
   } catch (err) {
     await server.close(0)
+    recorder?.close()
     const e = err as NodeJS.ErrnoException
     throw new PipelockError('USAGE', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
   }
@@ -89,6 +93,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '',
   })) opts.stderr(line)
   if (addresses.metrics !== undefined) opts.stderr(`pipelock: metrics listening on ${addresses.metrics}`)
+  if (recorder !== undefined) opts.stderr(`pipelock: flight recorder: ${recorder.description}`)
   server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
 
   let reloader: ConfigReloader | undefined
@@ -122,6 +127,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     process.off('unhandledRejection', onBug)
     await reloader?.close()
     await server.close(5000)
+    recorder?.close() // after the drain: the last decisions are recorded, then the run is closed
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})
     opts.stderr('\nPipelock stopped.')
     resolveDone(0)

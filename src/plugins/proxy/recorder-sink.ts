@@ -1,0 +1,141 @@
+import {randomBytes} from 'node:crypto'
+import {readFileSync, statSync} from 'node:fs'
+import {hostname} from 'node:os'
+import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, type Clock} from '../canonical/index.js'
+import type {PipelockConfig} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+import {FlightRecorder, ReceiptEmitter, uuidv7} from '../recorder/index.js'
+import {checkPrivateKeyMode, decodePrivateKeyText, keyPairFromGoPrivateKey, type Ed25519KeyPair} from '../signing/index.js'
+import type {Decision, DecisionSink} from './decision.js'
+
+// The flight recorder behind `pipelock run` (runtime.md §21.1, receipts.md §8): with
+// `signing_key_path`, every decision becomes a signed ActionReceipt in one hash chain (a run
+// opens with session_open, heartbeats every 30 s, closes on shutdown); without a key, block
+// decisions are recorded as unsigned `decision` entries. Targets arrive already redacted for
+// content-scanner blocks, so no secret is ever signed or written (`redact` holds by construction).
+
+const HEARTBEAT_SECONDS = 30
+
+export interface RecorderSink extends DecisionSink {
+  /** What the banner says about the recorder. */
+  readonly description: string
+  close(): void
+}
+
+export interface RecorderDeps {
+  clock?: Clock
+  random?: (n: number) => Uint8Array
+  host?: string
+}
+
+/** Loads a `pipelock-ed25519-private-v1` key file, refusing group/world-readable files. */
+export function loadPrivateKeyFile(file: string): Ed25519KeyPair {
+  let st
+  try {
+    st = statSync(file)
+  } catch (e) {
+    throw new PipelockError('FILE_NOT_FOUND', `flight_recorder.signing_key_path: ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  if (!st.isFile()) throw new PipelockError('KEY_INVALID', `flight_recorder.signing_key_path: ${file} is not a regular file`)
+  checkPrivateKeyMode(file, st.mode)
+  try {
+    return keyPairFromGoPrivateKey(decodePrivateKeyText(readFileSync(file, 'utf8')))
+  } catch (e) {
+    throw new PipelockError('KEY_INVALID', `flight_recorder.signing_key_path: ${file}: ${(e as Error).message}`)
+  }
+}
+
+function receiptVerdict(d: Decision): string {
+  switch (d.verdict) {
+    case 'block':
+      return 'block'
+    case 'would_block':
+      return 'warn' // a block decision not enforced (enforce: false)
+    default:
+      return 'allow' // `error`: allowed by policy, upstream failed
+  }
+}
+
+/** Opens the recorder for `config.flight_recorder`, or returns undefined when it is disabled. */
+export async function openRecorderSink(config: PipelockConfig, policyHash: string, deps: RecorderDeps = {}): Promise<RecorderSink | undefined> {
+  const fr = config.flight_recorder
+  if (!fr.enabled) return undefined
+  // Enabled sub-features this version does not implement refuse to start (never silently pass).
+  if (fr.raw_escrow) throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.raw_escrow is enabled but not implemented in this version; refusing to start')
+  if (fr.retention_days > 0) {
+    throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.retention_days is set but evidence pruning is not implemented in this version; refusing to start', {
+      hint: 'set retention_days: 0 (keep everything) and prune with your own tooling',
+    })
+  }
+  const clock = deps.clock ?? systemClock
+  const random = deps.random ?? ((n: number) => randomBytes(n))
+  const key = fr.signing_key_path === '' ? undefined : loadPrivateKeyFile(fr.signing_key_path)
+  const recorder = await FlightRecorder.open({
+    dir: fr.dir,
+    fileMode: Number.parseInt(String(fr.file_mode), 8),
+    maxEntriesPerFile: fr.max_entries_per_file,
+    checkpointInterval: fr.checkpoint_interval,
+    ...(key !== undefined && fr.sign_checkpoints ? {checkpointKey: key} : {}),
+    clock,
+  })
+  const newId = (): string => uuidv7(clock.nowNanos(), random)
+
+  if (key === undefined) {
+    return {
+      description: `${fr.dir} (unsigned block decisions; set flight_recorder.signing_key_path for signed receipts)`,
+      record(d: Decision): void {
+        if (d.verdict !== 'block') return
+        recorder.append({
+          ts: formatGoTime(fromEpochNanos(clock.nowNanos())),
+          type: 'decision',
+          eventKind: 'proxy_decision',
+          transport: d.transport,
+          summary: `block: ${d.layer} (${d.reason ?? ''})`,
+          detailJson: goJson(fromPlain({verdict: d.verdict, layer: d.layer, pattern: d.reason ?? '', request_id: d.requestId})),
+        })
+      },
+      close: () => recorder.close(),
+    }
+  }
+
+  const nonce = (): string => Buffer.from(random(16)).toString('hex')
+  const emitter = await ReceiptEmitter.open({
+    recorder,
+    dir: fr.dir,
+    keyPair: key,
+    principal: `host:${deps.host ?? hostname()}`,
+    actor: 'pipelock',
+    policyHash,
+    clock,
+    newId,
+    run: {runNonce: nonce(), openNonce: nonce(), signerKeyEpoch: key.publicKey.toString('hex').slice(0, 16), heartbeatSeconds: HEARTBEAT_SECONDS},
+  })
+  if (emitter.resumed.error !== undefined || emitter.resumed.sealed) {
+    recorder.close()
+    throw new PipelockError('RECORDER_ENTRY_INVALID', `flight recorder: ${emitter.resumed.error ?? 'chain sealed: transcript root already emitted'}`, {
+      hint: `move the existing evidence in ${fr.dir} aside (or use its original signing key) before starting`,
+    })
+  }
+  const timer = setInterval(() => emitter.heartbeat(), HEARTBEAT_SECONDS * 1000)
+  timer.unref()
+  return {
+    description: `${fr.dir} (signed receipts, key ${key.publicKey.toString('hex').slice(0, 16)}…)`,
+    record(d: Decision): void {
+      emitter.emit({
+        method: d.method,
+        target: d.target,
+        transport: d.transport,
+        verdict: receiptVerdict(d),
+        ...(d.layer !== 'all' ? {layer: d.layer} : {}),
+        ...(d.severity ? {severity: d.severity} : {}),
+        ...(d.requestId ? {requestId: d.requestId} : {}),
+        ...(d.agent ? {agent: d.agent} : {}),
+        ...(d.sessionKey ? {sessionId: d.sessionKey} : {}),
+      })
+    },
+    close(): void {
+      clearInterval(timer)
+      emitter.close()
+    },
+  }
+}
