@@ -91,10 +91,46 @@ export function canonicalRequestPath(escapedPath: string): string | undefined {
   }
 }
 
-export function rulePaths(rule: JsonObject): string[] | undefined {
+/**
+ * One `selector.paths[]` entry. A segment that compile collapsed (`*` at an index listed in the
+ * entry's `normalization.collapsed_segments`, learn-compile §15) stands for any one non-empty
+ * segment; everything else, including a `*` that compile did not collapse, matches literally.
+ */
+export interface PathMatcher {
+  readonly value: string
+  readonly collapsed: ReadonlySet<number>
+}
+
+const UNMATCHABLE: PathMatcher = {value: '\u0000unmatchable', collapsed: new Set()}
+
+export function rulePaths(rule: JsonObject): PathMatcher[] | undefined {
   const paths = obj(rule.get('selector'))?.get('paths')
   if (!Array.isArray(paths) || paths.length === 0) return undefined
-  return paths.map((p) => (p instanceof Map && typeof p.get('value') === 'string' ? (p.get('value') as string) : '\u0000unmatchable'))
+  return paths.map((p) => {
+    if (!(p instanceof Map) || typeof p.get('value') !== 'string') return UNMATCHABLE
+    const collapsed = new Set<number>()
+    const list = obj(p.get('normalization'))?.get('collapsed_segments')
+    if (Array.isArray(list)) {
+      for (const c of list) {
+        const idx = c instanceof Map ? c.get('index') : undefined
+        if (idx instanceof JsonNumber && /^\d{1,6}$/.test(idx.text)) collapsed.add(Number(idx.text))
+      }
+    }
+    return {value: p.get('value') as string, collapsed}
+  })
+}
+
+export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {
+  if (m.value === canonicalPath) return true
+  if (m.collapsed.size === 0) return false
+  const want = m.value.split('/')
+  const got = canonicalPath.split('/')
+  if (want.length !== got.length) return false
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === got[i]) continue
+    if (!(m.collapsed.has(i) && want[i] === '*' && got[i] !== '')) return false
+  }
+  return true
 }
 
 function ruleMethods(rule: JsonObject): string[] | undefined {
@@ -105,14 +141,14 @@ function ruleMethods(rule: JsonObject): string[] | undefined {
 
 /**
  * §3.2 rule match on an already host-matched rule: every present constraint must hold; paths are
- * exact string equality (no wildcards: `*` is a literal asterisk), methods case-insensitive.
- * `canonicalPath` is undefined when the request path could not be canonicalised.
+ * exact string equality except for segments compile collapsed (see `PathMatcher`), methods
+ * case-insensitive. `canonicalPath` is undefined when the request path could not be canonicalised.
  */
 export function httpConstraintsHold(rule: JsonObject, method: string, canonicalPath: string | undefined, effectiveAction: string): boolean {
   const methods = ruleMethods(rule)
   if (methods !== undefined && !methods.includes(goTrimSpace(method).toUpperCase())) return false
   const paths = rulePaths(rule)
-  if (paths !== undefined && (canonicalPath === undefined || !paths.includes(canonicalPath))) return false
+  if (paths !== undefined && (canonicalPath === undefined || !paths.some((m) => pathMatches(m, canonicalPath)))) return false
   const sel = obj(rule.get('selector'))
   const action = sel?.get('effective_action')
   if (action !== undefined && action !== null && action !== effectiveAction) return false

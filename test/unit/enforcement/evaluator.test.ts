@@ -32,6 +32,11 @@ const C = contract(
   rule('r-docs', 'enforce', host('docs.example.com')),
   rule('r-capture', 'capture_only', host('capture.example.com')),
   rule('r-star', 'enforce', {...host('star.example.com'), paths: [{value: '/repos/*'}]}),
+  // a path compile collapsed (learn-compile §15): index 3 stands for any one segment
+  rule('r-ids', 'enforce', {
+    ...host('ids.example.com'),
+    paths: [{value: '/v1/users/*', normalization: {algorithm: 'frequency_weighted_entropy_v1', collapsed_segments: [{index: 3, distinct_values: 54, event_count: 190, reason: 'high_entropy_identifier_segment'}]}}],
+  }),
 )
 
 const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: string; live?: string; win: string; reason: string; rule: string}][] = [
@@ -55,6 +60,10 @@ const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: 
   ['host-only rule ignores bad paths (no paths constraint)', C, req('https://docs.example.com/a//b'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-docs'}],
   ['* in a path value is literal, not a wildcard', C, req('https://star.example.com/repos/x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-star'}],
   ['literal * matches only itself', C, req('https://star.example.com/repos/%2A'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-star'}],
+  ['a collapsed segment matches any one id', C, req('https://ids.example.com/v1/users/8f3a2c'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
+  ['a collapsed segment matches exactly one segment, not more', C, req('https://ids.example.com/v1/users/8f3a2c/keys'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['literal segments of a collapsed path still match literally', C, req('https://ids.example.com/v1/admin/8f3a2c'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment needs a segment', C, req('https://ids.example.com/v1/users'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
   ['scanner warn stays warn on contract allow', C, req('https://docs.example.com/', {scannerVerdict: 'warn'}), {verdict: 'warn', win: 'contract', reason: '', rule: 'r-docs'}],
   ['scanner block wins over a contract allow', C, req('https://docs.example.com/', {scannerVerdict: 'block'}), {verdict: 'block', win: 'scanner', reason: '', rule: ''}],
   ['empty scanner verdict is a block', C, req('https://docs.example.com/', {scannerVerdict: ''}), {verdict: 'block', win: 'scanner', reason: 'scanner_decision_missing', rule: ''}],
