@@ -8,11 +8,13 @@ import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
-import {compileAsWritten, findAll, foldVowelsSource, globalOf, optionalWhitespaceSource, type Re2} from './regex.js'
+import {compileAsWritten, compileSet, findAll, foldVowelsSource, globalOf, optionalWhitespaceSource, setMatches, type Re2, type Re2Set} from './regex.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 
 export interface CompiledResponsePattern {
   readonly name: string
+  /** Sources the three regexes were compiled from (for the pattern-set pre-filter). */
+  readonly sources: {readonly re: string; readonly optWs: string | null; readonly fold: string | null}
   readonly re: Re2
   /** Pass-4 variant (`\s+` → `\s*` …); null when the rewrite does not compile. */
   readonly optWs: Re2 | null
@@ -33,12 +35,23 @@ export interface ResponseMatch {
   readonly length: number
 }
 
+type Variant = 're' | 'optWs' | 'fold'
+
+/** An RE2::Set over one variant of a pattern list, and which pattern each set entry is. */
+interface VariantSet {
+  readonly set: Re2Set | null
+  readonly patternIndex: readonly number[]
+}
+
 /**
- * A pattern list. (No alternation pre-filter here: measured slower than the per-pattern loop
- * because the `.{0,80}` patterns blow up RE2's DFA when combined.)
+ * A pattern list, with one RE2::Set per variant as a pre-filter: a single DFA pass says which
+ * patterns match at all (measured: 38 patterns over 4 KiB in ~6 µs instead of ~200 µs for the
+ * per-pattern loop; a plain alternation was slower because the `.{0,80}` patterns blow up the
+ * DFA). Only those patterns are then run on their own, so matches and positions are unchanged.
  */
 export interface ResponsePatternSet {
   readonly patterns: readonly CompiledResponsePattern[]
+  readonly sets: Readonly<Record<Variant, VariantSet>>
 }
 
 export interface ResponseScanner {
@@ -61,11 +74,17 @@ function tryCompile(src: string): Re2 | null {
 function compile(p: ResponsePatternSpec, core: boolean): CompiledResponsePattern {
   const optSrc = optionalWhitespaceSource(p.regex)
   const foldSrc = foldVowelsSource(p.regex)
+  const optWs = optSrc === p.regex ? null : tryCompile(optSrc)
+  const fold = foldSrc === p.regex ? null : tryCompile(foldSrc)
+  const re = globalOf(compileAsWritten(p.regex))
   return {
     name: p.name,
-    re: globalOf(compileAsWritten(p.regex)),
-    optWs: optSrc === p.regex ? null : tryCompile(optSrc),
-    fold: foldSrc === p.regex ? null : tryCompile(foldSrc),
+    // The set must compile exactly what each regex compiled: the global regexes were built from
+    // their compiled twin's `.source`.
+    sources: {re: re.source, optWs: optWs === null ? null : optWs.source, fold: fold === null ? null : fold.source},
+    re,
+    optWs,
+    fold,
     core,
   }
 }
@@ -81,8 +100,38 @@ export function mergeResponsePatterns(includeDefaults: boolean, user: readonly R
   return out
 }
 
+function variantSet(patterns: readonly CompiledResponsePattern[], which: Variant): VariantSet {
+  const patternIndex: number[] = []
+  const sources: string[] = []
+  patterns.forEach((p, i) => {
+    const src = p.sources[which]
+    if (src === null) return
+    patternIndex.push(i)
+    sources.push(src)
+  })
+  return {set: compileSet(sources), patternIndex}
+}
+
 function patternSet(patterns: CompiledResponsePattern[]): ResponsePatternSet {
-  return {patterns}
+  return {patterns, sets: {re: variantSet(patterns, 're'), optWs: variantSet(patterns, 'optWs'), fold: variantSet(patterns, 'fold')}}
+}
+
+const NO_SET: VariantSet = {set: null, patternIndex: []}
+
+/**
+ * The same scanner without the RE2::Set pre-filters (every pattern tried on every text): the
+ * reference path the differential tests compare against.
+ */
+export function withoutPatternSets(sc: ResponseScanner): ResponseScanner {
+  const strip = (set: ResponsePatternSet): ResponsePatternSet => ({patterns: set.patterns, sets: {re: NO_SET, optWs: NO_SET, fold: NO_SET}})
+  return {...sc, core: strip(sc.core), configured: strip(sc.configured)}
+}
+
+/** Indices of the patterns that can match `text` with this variant; null = try them all. */
+function candidatePatterns(set: ResponsePatternSet, which: Variant, text: string): number[] | null {
+  const vs = set.sets[which]
+  const hits = setMatches(vs.set, Buffer.from(text, 'utf8'))
+  return hits === null ? null : hits.map((k) => vs.patternIndex[k]!)
 }
 
 export function createResponseScanner(settings: ScannerSettings, normalizer?: Normalizer): ResponseScanner {
@@ -100,12 +149,15 @@ export function createResponseScanner(settings: ScannerSettings, normalizer?: No
 function matchSet(
   set: ResponsePatternSet,
   text: string,
-  which: 're' | 'optWs' | 'fold',
+  which: Variant,
   pass: ResponsePass,
 ): ResponseMatch[] {
   const out: ResponseMatch[] = []
   if (text.length === 0) return out
-  for (const p of set.patterns) {
+  const only = candidatePatterns(set, which, text)
+  const indices = only ?? set.patterns.map((_, i) => i)
+  for (const i of indices) {
+    const p = set.patterns[i]!
     const re = p[which]
     if (re === null) continue
     for (const h of findAll(re, text, 100)) out.push({pattern: p.name, core: p.core, pass, position: h.index, length: h.length})
@@ -113,11 +165,13 @@ function matchSet(
   return out
 }
 
+
 const EDU_A = ['common injection pattern', 'common attack pattern', 'attack pattern is', 'include phrases like']
 const EDU_B = ['defense', 'defenders', 'input validation', 'scan for these patterns']
 
 /** §7 step 3: in an article about prompt injection, quoted single-line examples are not attacks. */
 function educationalFilter(normalised: string, text: string, matches: ResponseMatch[]): ResponseMatch[] {
+  if (matches.length === 0) return matches
   const lower = normalised.toLowerCase()
   if (!lower.includes('prompt injection') || !EDU_A.some((p) => lower.includes(p)) || !EDU_B.some((p) => lower.includes(p))) {
     return matches
@@ -198,7 +252,8 @@ function multiPass(sc: ResponseScanner, patterns: ResponsePatternSet, content: s
   let m = filtered(p1, matchSet(patterns, p1, 're', 'normalized'))
   if (m.length > 0) return m
   // Passes 2 and 3 reuse pass 1's regexes: an unchanged text cannot match now, so skip it.
-  const p2 = sc.normalizer.forMatching(replaceInvisibleWithSpace(content))
+  const invisible = replaceInvisibleWithSpace(content)
+  const p2 = invisible === content ? p1 : sc.normalizer.forMatching(invisible)
   if (p2 !== p1) {
     m = filtered(p2, matchSet(patterns, p2, 're', 'invisible'))
     if (m.length > 0) return m
