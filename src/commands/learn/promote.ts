@@ -4,7 +4,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {fixedClock, systemClock} from '../../plugins/canonical/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
-import {DETERMINISTIC_LIFECYCLE_TIME, lifecycleAuditLine, runPromote, uuidv7, type PromoteResult} from '../../plugins/store/index.js'
+import {DETERMINISTIC_LIFECYCLE_TIME, lifecycleAuditLine, runPromote, type PromoteResult} from '../../plugins/store/index.js'
+import {uuidv7} from '../../plugins/canonical/index.js'
 
 export const lifecycleFlags = {
   'contract-store': Flags.string({description: 'contract store root (absolute; created 0750 if missing)', required: true}),

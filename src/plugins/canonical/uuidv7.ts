@@ -1,5 +1,5 @@
-// UUIDv7 (RFC 9562 §5.7): 48-bit Unix milliseconds, version 7, 74 random bits. The receipt
-// emitter's action ids. Time and randomness are injected so tests are deterministic.
+// UUIDv7 (RFC 9562 §5.7): 48-bit Unix milliseconds, version 7, 74 random bits: receipt action
+// ids, lifecycle intent and authorisation ids. Time and randomness are injected (pure).
 
 export function uuidv7(nowNanos: bigint, random: (n: number) => Uint8Array): string {
   const b = Buffer.from(random(16))

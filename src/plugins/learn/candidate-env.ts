@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {fixedClock, systemClock, type Clock} from '../canonical/index.js'
+import {fixedClock, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import {keyPairFromSeed, sha256, type Ed25519KeyPair} from '../signing/index.js'
 
 // The environment of the lifecycle commands (§4.0): clock, event ids and the public
@@ -30,20 +30,9 @@ export interface LifecycleEnv {
   deterministic: boolean
 }
 
-/** RFC 9562 UUIDv7: 48-bit Unix milliseconds, version 7, variant 10, random rest. */
-export function uuidv7(nowMs: number): string {
-  const b = randomBytes(16)
-  const ms = BigInt(nowMs)
-  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn)
-  b[6] = ((b[6] as number) & 0x0f) | 0x70
-  b[8] = ((b[8] as number) & 0x3f) | 0x80
-  const h = b.toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
-
 export function lifecycleEnv(deterministic: boolean): LifecycleEnv {
   if (deterministic) return {clock: fixedClock(LIFECYCLE_DETERMINISTIC_CLOCK), newId: (label) => `${label}-deterministic`, deterministic}
-  return {clock: systemClock, newId: () => uuidv7(Number(systemClock.nowNanos() / 1_000_000n)), deterministic}
+  return {clock: systemClock, newId: () => uuidv7(systemClock.nowNanos(), (n) => randomBytes(n)), deterministic}
 }
 
 // §9.3: one compact JSON object on stderr, keys in this order, empty/zero omitted, noop always.

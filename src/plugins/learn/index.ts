@@ -52,7 +52,7 @@ export type {ReviewFormat, ReviewRequest, ReviewResult} from './review-service.j
 export {parseGoDuration} from './go-duration.js'
 export {checkCandidateOut, checkOutputPath, decodeCandidate, loadCandidate, readCandidateText} from './candidate-file.js'
 export {appendReceiptLines, stagedCommit} from './candidate-commit.js'
-export {auditLine, DETERMINISTIC_KEYS, deterministicKey, LIFECYCLE_DETERMINISTIC_CLOCK, lifecycleEnv, uuidv7} from './candidate-env.js'
+export {auditLine, DETERMINISTIC_KEYS, deterministicKey, LIFECYCLE_DETERMINISTIC_CLOCK, lifecycleEnv} from './candidate-env.js'
 export type {AuditKey, LifecycleEnv} from './candidate-env.js'
 export {remapRuleDataClasses, resignContract} from './candidate-sign.js'
 export type {ContractSigner, SignedCandidate} from './candidate-sign.js'

@@ -1,10 +1,10 @@
 import {randomBytes} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {hostname} from 'node:os'
-import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, type Clock} from '../canonical/index.js'
+import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {FlightRecorder, ReceiptEmitter, uuidv7} from '../recorder/index.js'
+import {FlightRecorder, ReceiptEmitter} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, keyPairFromGoPrivateKey, type Ed25519KeyPair} from '../signing/index.js'
 import type {Decision, DecisionSink} from './decision.js'
 

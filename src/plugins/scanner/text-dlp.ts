@@ -1,6 +1,6 @@
 /** `ScanTextForDLP(text)` — runtime spec §6.1. */
 import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
-import {FindingSet, findCanary, runPatterns, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {FindingSet, findCanary, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {findLiteralSecret} from './secrets.js'
 
 export interface TextDlpResult {
@@ -73,11 +73,11 @@ export function splitOnDelimiters(s: string): string[] {
 export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
   const out = new FindingSet()
   const text = neutraliseAwsDocExample(input)
-  const all = [...engine.core, ...engine.configured]
+  const all = engine.all
   const norm = engine.normalizer
 
   // 2. Core DLP on the text as given (always).
-  runPatterns(engine.core, text, '', out, undefined, engine.corePrefilter)
+  runEngine(engine, engine.core, text, '', out)
 
   // 3. Seed phrases.
   if (engine.seed.active && seedPhraseIn(engine, text)) {
@@ -90,15 +90,15 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   if (canary !== null) {
     out.add({pattern: `Canary Token (${canary.name})`, severity: 'critical', core: false, encoding: canary.encoding, warn: false})
   }
-  runPatterns(all, cleaned, '', out, undefined, engine.allPrefilter)
+  runEngine(engine, all, cleaned, '', out)
 
   // 5. Simple re-shapes of the cleaned text.
   const urlDecoded = iterativeDecode(cleaned)
-  if (urlDecoded !== cleaned) runPatterns(all, norm.forDlp(urlDecoded), 'url', out, undefined, engine.allPrefilter)
+  if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
   const noDots = cleaned.split('.').join('')
-  if (noDots !== cleaned) runPatterns(all, noDots, 'subdomain', out, undefined, engine.allPrefilter)
+  if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
   const noSpace = stripUnicodeWhitespace(cleaned)
-  if (noSpace !== cleaned) runPatterns(all, noSpace, 'whitespace', out, undefined, engine.allPrefilter)
+  if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
 
   // 6. Recursive decode of the whole text.
   recursiveDecode(engine, cleaned, 0, out)
@@ -111,7 +111,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
       let hit = false
       for (const d of candidateDecodings(seg)) {
         const t = norm.forDlp(d.text)
-        if (runPatterns(all, t, d.encoding, out, undefined, engine.allPrefilter) > 0) hit = true
+        if (runEngine(engine, all, t, d.encoding, out) > 0) hit = true
       }
       if (!hit && recursiveDecode(engine, seg, 0, out)) hit = true
       if (hit) break
@@ -135,12 +135,12 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
 /** Depth-limited (< 3) recursive decoder (§6.1 step 6). Returns true when it found something. */
 function recursiveDecode(engine: DlpEngine, s: string, depth: number, out: FindingSet): boolean {
   if (depth >= 3 || s.length < 4) return false
-  const all = [...engine.core, ...engine.configured]
+  const all = engine.all
   let found = false
   for (const d of wholeDecodings(s)) {
     const t = engine.normalizer.forDlp(d.text)
     if (t === '' || t === s) continue
-    if (runPatterns(all, t, d.encoding, out, undefined, engine.allPrefilter) > 0) found = true
+    if (runEngine(engine, all, t, d.encoding, out) > 0) found = true
     if (recursiveDecode(engine, t, depth + 1, out)) found = true
   }
   return found
