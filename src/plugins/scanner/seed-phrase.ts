@@ -31,6 +31,26 @@ export function bip39ChecksumValid(indices: readonly number[]): boolean {
   return hbits.slice(0, cs) === bits.slice(entBits)
 }
 
+/** The splitter's class `[-\s,|;:]` (RE2 `\s` is ASCII `[\t\n\f\r ]`). */
+function isSeparator(c: number): boolean {
+  return c === 0x2d || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20 || c === 0x2c || c === 0x7c || c === 0x3b || c === 0x3a
+}
+
+/**
+ * Number of non-empty tokens the splitter yields, counting stops at `limit`. Lower-casing
+ * neither creates nor removes a separator (all ASCII), so this is the count `detect` would see.
+ */
+export function countSeedTokens(text: string, limit: number): number {
+  let n = 0
+  let inToken = false
+  for (let i = 0; i < text.length; i++) {
+    const sep = isSeparator(text.charCodeAt(i))
+    if (!sep && !inToken && ++n >= limit) return n
+    inToken = !sep
+  }
+  return n
+}
+
 /** The detector of a disabled `seed_phrase_detection`. */
 export const INACTIVE_SEED_PHRASE_DETECTOR: SeedPhraseDetector = {active: false, detect: () => false}
 
@@ -49,6 +69,8 @@ export function createSeedPhraseDetector(
     active: true,
     detect(text: string): boolean {
       if (text.length === 0) return false
+      // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
+      if (countSeedTokens(text, minWords) < minWords) return false
       const tokens = text.toLowerCase().split(splitter).filter((t) => t !== '')
       if (tokens.length < minWords) return false
       const idx = tokens.map((t) => index.get(t) ?? -1)

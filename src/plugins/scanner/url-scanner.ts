@@ -5,7 +5,8 @@
  */
 import RE2 from 're2'
 import {candidateDecodings, iterativeDecode, stripNoise} from './decoders.js'
-import {createDlpEngine, FindingSet, findCanary, runPatterns, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {createDlpEngine, FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
 import {goEscapedPath, goHostname, goUrlString, parseGoUrl, splitQuery, type GoUrl} from './go-url.js'
@@ -416,10 +417,16 @@ async function pipeline(
   }
   mark('sigv4')
   const targets = dlpTargets(su, host)
-  // One pass of the core+configured alternation per string decides which strings can match
-  // at all; stages 10 and 11 then run individual patterns only on those (a pure speed-up:
-  // a miss of the alternation proves that no single pattern can hit).
-  const maybe = (text: string): boolean => dlp.allPrefilter === null || dlp.allPrefilter.test(text)
+  // One RE2::Set pass per string decides which patterns can match it at all (falling back to
+  // the core+configured alternation when the set cannot decide); stages 10 and 11 then run
+  // only those patterns, on only those strings — a pure speed-up: a pattern the set rules out
+  // cannot hit.
+  type Candidates = ReadonlySet<CompiledDlpPattern> | null
+  const screen = (text: string): {keep: boolean; cand: Candidates} => {
+    const cand = matchingPatterns(dlp, text)
+    if (cand !== null) return {keep: cand.size > 0, cand}
+    return {keep: dlp.allPrefilter === null || dlp.allPrefilter.test(text), cand}
+  }
   // Identical strings are tested once (first occurrence keeps its place and label; it becomes
   // core-eligible if any duplicate is).
   const byText = new Map<string, {kind: string; decoding: boolean; norm: string}>()
@@ -429,17 +436,25 @@ async function pipeline(
     if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
     else if (seen.decoding && !t.decoding) seen.decoding = false
   }
-  const normTargets = [...byText.values()].filter((t) => maybe(t.norm))
-  const subseq = [...new Set(subsequenceCandidates(su.rawQuery).map((x) => dlp.normalizer.forDlp(x)))].filter(maybe)
+  const normTargets: Array<{kind: string; decoding: boolean; norm: string; cand: Candidates}> = []
+  for (const t of byText.values()) {
+    const sc2 = screen(t.norm)
+    if (sc2.keep) normTargets.push({...t, cand: sc2.cand})
+  }
+  const subseq: Array<{text: string; cand: Candidates}> = []
+  for (const x of new Set(subsequenceCandidates(su.rawQuery).map((v) => dlp.normalizer.forDlp(v)))) {
+    const sc2 = screen(x)
+    if (sc2.keep) subseq.push({text: x, cand: sc2.cand})
+  }
   // 10. core DLP (no §5.6 decodings of query keys/values)
   {
     const out = new FindingSet()
     for (const t of normTargets) {
       if (t.decoding) continue
-      if (runPatterns(dlp.core, t.norm, t.kind, out, host) > 0) break
+      if (runEngine(dlp, dlp.core, t.norm, t.kind, out, host, t.cand) > 0) break
     }
     if (out.enforcedCount === 0) {
-      for (const x of subseq) if (runPatterns(dlp.core, x, 'subsequence', out, host) > 0) break
+      for (const x of subseq) if (runEngine(dlp, dlp.core, x.text, 'subsequence', out, host, x.cand) > 0) break
     }
     if (out.enforcedCount > 0) {
       const f = out.enforced()[0]!
@@ -451,10 +466,10 @@ async function pipeline(
   {
     const out = new FindingSet()
     for (const t of normTargets) {
-      if (runPatterns(dlp.configured, t.norm, t.kind, out, host) > 0) break
+      if (runEngine(dlp, dlp.configured, t.norm, t.kind, out, host, t.cand) > 0) break
     }
     if (out.enforcedCount === 0) {
-      for (const x of subseq) if (runPatterns(dlp.configured, x, 'subsequence', out, host) > 0) break
+      for (const x of subseq) if (runEngine(dlp, dlp.configured, x.text, 'subsequence', out, host, x.cand) > 0) break
     }
     // One informational entry per warn pattern, whatever number of targets it hit.
     for (const w of out.warnings) if (!warnings.some((x) => x.pattern === w.pattern)) warnings.push(w)
@@ -607,8 +622,9 @@ function safeEcho(dlp: DlpEngine, s: string): string {
   const out = new FindingSet()
   const norm = dlp.normalizer.forDlp(s)
   for (const t of [norm, norm.split('.').join('')]) {
-    runPatterns(dlp.core, t, '', out, undefined, dlp.corePrefilter)
-    runPatterns(dlp.configured, t, '', out, undefined, dlp.allPrefilter)
+    const cand = matchingPatterns(dlp, t)
+    runEngine(dlp, dlp.core, t, '', out, undefined, cand)
+    runEngine(dlp, dlp.configured, t, '', out, undefined, cand)
   }
   if (out.enforcedCount > 0 || out.warnings.length > 0) return '[redacted]'
   if (findLiteralSecret(dlp.literalSecrets, [s]) !== null) return '[redacted]'

@@ -1,4 +1,4 @@
-/** §25.10: the DLP alternation pre-filter is an optimisation only — verdicts are identical without it. */
+/** §25.10: the DLP pre-filters (RE2::Set and alternation) are optimisations only — verdicts are identical without them. */
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createDlpEngine, createUrlScanner, defaultScannerSettings, RateLimiter, scanTextForDlp, scanUrl} from '../../../src/plugins/scanner/index.js'
@@ -9,7 +9,7 @@ test('pre-filter on vs off: same URL results and same text findings', async () =
   settings.maxRequestsPerMinute = 1_000_000
   settings.dlp.patterns = [{name: 'Anchored', severity: 'high', regex: '^start-[0-9]{6}$'}, {name: 'Warned', severity: 'low', regex: 'warn-[a-z]{5}', action: 'warn'}]
   const on = createDlpEngine(settings)
-  const off = {...on, corePrefilter: null, allPrefilter: null}
+  const off = {...on, corePrefilter: null, allPrefilter: null, allSet: null}
   const scOn = createUrlScanner(settings, on)
   const scOff = createUrlScanner(settings, off)
   const ctx = {resolver: async () => ['93.184.216.34'], rateLimiter: new RateLimiter({nowNanos: () => 0n})}

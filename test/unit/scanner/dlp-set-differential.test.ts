@@ -1,0 +1,100 @@
+/**
+ * The DLP RE2::Set pre-filter (fed from a reused UTF-8 scratch buffer) and the seed-phrase token
+ * count are optimisations only: on seeded random URLs and texts, the engine with the set, with
+ * only the alternation, and with no pre-filter at all give identical results.
+ */
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import RE2 from 're2'
+import {
+  createDlpEngine, createSeedPhraseDetector, createUrlScanner, defaultScannerSettings, RateLimiter, scanTextForDlp, scanUrl,
+} from '../../../src/plugins/scanner/index.js'
+import {countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
+import {Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
+import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, syntheticWordList, wif} from './fixtures.js'
+
+const WORDS = syntheticWordList()
+
+function pieces(): string[] {
+  return [
+    anthropicKey(1), awsKeyId(2), githubToken(3), j('xo', 'xb-', alnum(20)), j('gl', 'pat-', alnum(22)), '4111 1111 1111 1111',
+    '4111 1111 1111 1112', 'GB82WEST12345698765432', '123-45-6789', 'password=hunter22', j('-----BEGIN ', 'RSA PRIVATE KEY-----'),
+    wif(true), 'start-123456', 'warn-abcde', 'hello', 'a/b/123', 'a=b', '%2F', '%25', '.', '/', '-', ' ', '\n', '\t', '\v', '\f', ':', ';', '|', ',',
+    'é', 'ſ', '\u212a', '\u200b', '\u00a0', '\u3000', '\ud800', '\udfff', '😀', 'ｓｋ', '\u0000',
+    phraseFromEntropy(WORDS, Buffer.alloc(16, 7)), WORDS.slice(0, 11).join(' '), WORDS.slice(100, 113).join('-'),
+  ]
+}
+
+function variants(r: () => number, s: string): string {
+  const x = r()
+  if (x < 0.1) return Buffer.from(s).toString('base64')
+  if (x < 0.15) return Buffer.from(s).toString('hex')
+  if (x < 0.2) return Buffer.from(s).toString('base64url')
+  if (x < 0.25) return s.split('').join('.')
+  if (x < 0.3) return encodeURIComponent(encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '')))
+  return s
+}
+
+test('DLP set pre-filter vs alternation only vs none: identical URL results and text findings', async () => {
+  const settings = defaultScannerSettings()
+  settings.maxRequestsPerMinute = 1_000_000
+  settings.seedPhrase.wordList = WORDS
+  settings.dlp.patterns = [
+    {name: 'Anchored', severity: 'high', regex: '^start-[0-9]{6}$'},
+    {name: 'Warned', severity: 'low', regex: 'warn-[a-z]{5}', action: 'warn'},
+    {name: 'Slashy', severity: 'medium', regex: 'a/b/[0-9]{3}'},
+    {name: 'Exempted', severity: 'high', regex: 'hello', exemptDomains: ['*.example.org']},
+  ]
+  const fast = createDlpEngine(settings)
+  const altOnly = {...fast, allSet: null}
+  const none = {...fast, corePrefilter: null, allPrefilter: null, allSet: null}
+  const engines = [fast, altOnly, none]
+  const scanners = engines.map((e) => createUrlScanner(settings, e))
+  const ctx = {resolver: async () => ['93.184.216.34'], rateLimiter: new RateLimiter({nowNanos: () => 0n})}
+  const r = prng(4242)
+  const ps = pieces()
+  const pick = () => variants(r, ps[Math.floor(r() * ps.length)]!)
+  let blocked = 0
+  for (let i = 0; i < 500; i++) {
+    const parts = Array.from({length: 1 + Math.floor(r() * 5)}, pick)
+    const host = r() < 0.2 ? 'api.example.org' : 'example.com'
+    const enc = (s: string) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'))
+    const url = `https://${host}/${enc(parts[0]!)}?a=${enc(parts.slice(1).join(''))}&b=${enc(pick())}&c=${enc(pick())}&d=${enc(pick())}`
+    const results = []
+    for (const sc of scanners) results.push(await scanUrl(url, {...ctx, scanner: sc}))
+    assert.deepEqual(results[1], results[0], url)
+    assert.deepEqual(results[2], results[0], url)
+    if (!results[0]!.allowed) blocked++
+    const text = parts.join(r() < 0.5 ? ' ' : '\n')
+    const t = engines.map((e) => scanTextForDlp(e, text))
+    assert.deepEqual(t[1], t[0], JSON.stringify(text))
+    assert.deepEqual(t[2], t[0], JSON.stringify(text))
+  }
+  assert.ok(blocked > 50 && blocked < 480, `blocked ${blocked}`)
+})
+
+test('scratch UTF-8 encoding equals Buffer.from for any code units', () => {
+  const r = prng(11)
+  const enc = new Utf8Scratch()
+  for (let i = 0; i < 2000; i++) {
+    const s = String.fromCharCode(...Array.from({length: Math.floor(r() * 3000)}, () => (r() < 0.5 ? Math.floor(r() * 128) : Math.floor(r() * 0x10000))))
+    assert.ok(enc.encode(s).equals(Buffer.from(s, 'utf8')))
+  }
+})
+
+test('seed-phrase token count equals the splitter token count; detection unchanged', () => {
+  const splitter = new RE2('[-\\s,|;:]+', 'u')
+  const r = prng(5)
+  const alphabet = ['a', 'b', 'Z', ' ', '-', '\t', '\n', '\v', '\f', '\r', ',', '|', ';', ':', '\u00a0', '\u2028', '\u3000', 'İ', 'ſ', '\ud800', '\u0085', '\u000b']
+  const det = createSeedPhraseDetector(WORDS, 12, true)
+  for (let i = 0; i < 5000; i++) {
+    const s = Array.from({length: Math.floor(r() * 40)}, () => (r() < 0.3 ? WORDS[Math.floor(r() * 50)]! : alphabet[Math.floor(r() * alphabet.length)]!)).join('')
+    const want = s.toLowerCase().split(splitter).filter((t) => t !== '').length
+    assert.equal(countSeedTokens(s, Infinity), want, JSON.stringify(s))
+    assert.equal(countSeedTokens(s, 12), Math.min(want, 12), JSON.stringify(s))
+  }
+  const phrase = phraseFromEntropy(WORDS, Buffer.alloc(16, 3))
+  assert.equal(det.detect(phrase), true)
+  assert.equal(det.detect(phrase.split(' ').slice(0, 11).join(' ')), false)
+  assert.equal(det.detect(phrase.split(' ').join(' |\t')), true)
+})
