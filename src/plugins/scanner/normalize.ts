@@ -40,6 +40,32 @@ function isC0C1Del(cp: number): boolean {
 }
 
 function mapCodePoints(s: string, f: (cp: number) => string | null): string {
+  // Walks code points like `for…of` (a lone surrogate is its own code point) but copies
+  // unchanged runs as slices: the result is built only where `f` replaces something.
+  let out = ''
+  let from = 0
+  for (let i = 0; i < s.length; i++) {
+    let cp = s.charCodeAt(i)
+    let width = 1
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < s.length) {
+      const lo = s.charCodeAt(i + 1)
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = (cp - 0xd800) * 0x400 + (lo - 0xdc00) + 0x10000
+        width = 2
+      }
+    }
+    const r = f(cp)
+    if (r !== null) {
+      out += s.slice(from, i) + r
+      from = i + width
+    }
+    i += width - 1
+  }
+  return from === 0 ? s : out + s.slice(from)
+}
+
+/** The original `for…of` loop, kept as the reference for differential tests. */
+export function mapCodePointsReference(s: string, f: (cp: number) => string | null): string {
   let out = ''
   for (const ch of s) {
     const r = f(ch.codePointAt(0)!)
@@ -112,7 +138,12 @@ export function createNormalizer(): Normalizer {
   const mn = new RE2('\\p{Mn}+', 'gu')
   const confusableToAscii = (s: string): string => mapCodePoints(s, (cp) => table.get(cp) ?? null)
   // NFD then drop Mn; the result stays decomposed (§8).
-  const stripCombiningMarks = (s: string): string => s.normalize('NFD').replace(mn, '')
+  const stripCombiningMarks = (s: string): string => {
+    const d = s.normalize('NFD')
+    // Every \p{Mn} code point is ≥ U+0300: without such a code unit there is nothing to drop.
+    for (let i = 0; i < d.length; i++) if (d.charCodeAt(i) >= 0x300) return d.replace(mn, '')
+    return d
+  }
   return {
     confusableToAscii,
     stripCombiningMarks,
@@ -145,8 +176,10 @@ function mapAsciiUnits(s: string, map: (c: number) => string | null): string {
   return from === 0 ? s : out + s.slice(from)
 }
 
+const LEET_BY_CODE: readonly (string | null)[] = Array.from({length: 128}, (_, c) => LEET[String.fromCharCode(c)] ?? null)
+
 export function leetspeak(s: string): string {
-  return mapAsciiUnits(s, (c) => LEET[String.fromCharCode(c)] ?? null)
+  return mapAsciiUnits(s, (c) => LEET_BY_CODE[c]!)
 }
 
 /** `a e i o u → a`, `A E I O U → A`. */

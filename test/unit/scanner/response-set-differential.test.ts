@@ -5,11 +5,13 @@
  */
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import RE2 from 're2'
 import {
-  createResponseScanner, decideResponse, defaultScannerSettings, foldVowels, isInvisible, leetspeak, PRESET_RESPONSE_PATTERNS,
-  redactResponse, replaceInvisibleWithSpace, scanResponse,
+  CONFUSABLE_GROUPS, createNormalizer, createResponseScanner, decideResponse, defaultScannerSettings, foldVowels, isExoticWhitespace,
+  isInvisible, leetspeak, mapExoticWhitespace, PRESET_RESPONSE_PATTERNS, redactResponse, replaceInvisibleWithSpace, scanResponse,
+  stripControlChars, stripExoticWhitespace, stripZeroWidth,
 } from '../../../src/plugins/scanner/index.js'
-import {foldVowelsReference, leetspeakReference} from '../../../src/plugins/scanner/normalize.js'
+import {foldVowelsReference, leetspeakReference, mapCodePointsReference} from '../../../src/plugins/scanner/normalize.js'
 import {withoutPatternSets} from '../../../src/plugins/scanner/response-scanner.js'
 import {prng} from './fixtures.js'
 
@@ -97,5 +99,36 @@ test('normalisation fast paths equal the original character loops', () => {
     assert.equal(leetspeak(text), leetspeakReference(text))
     assert.equal(foldVowels(text), foldVowelsReference(text))
     assert.equal(replaceInvisibleWithSpace(text), replaceInvisibleReference(text))
+  }
+})
+
+test('normaliser pipelines equal the original code-point loops', () => {
+  const isC0C1Del = (cp: number) => cp <= 0x1f || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)
+  const zw = (cp: number) => cp !== 0x09 && cp !== 0x0a && cp !== 0x0d && (isC0C1Del(cp) || isInvisible(cp))
+  const table = new Map<number, string>()
+  for (const [target, sources] of Object.entries(CONFUSABLE_GROUPS)) for (const cp of sources) table.set(cp, target)
+  const mn = new RE2('\\p{Mn}+', 'gu')
+  const ref = {
+    stripControl: (s: string) => mapCodePointsReference(s, (cp) => (isC0C1Del(cp) || isInvisible(cp) ? '' : null)),
+    stripZeroWidth: (s: string) => mapCodePointsReference(s, (cp) => (zw(cp) ? '' : null)),
+    stripExotic: (s: string) => mapCodePointsReference(s, (cp) => (isExoticWhitespace(cp) ? '' : null)),
+    mapExotic: (s: string) => mapCodePointsReference(s, (cp) => (isExoticWhitespace(cp) ? ' ' : null)),
+    confusable: (s: string) => mapCodePointsReference(s, (cp) => table.get(cp) ?? null),
+    marks: (s: string) => s.normalize('NFD').replace(mn, ''),
+  }
+  const norm = createNormalizer()
+  const r = prng(31)
+  const extra = ['\u0410', '\u03bf', '\u1d00', '\ud83c\udd70', '\u0301', '\u0327', 'ñ', 'Å', 'ﬁ', '①', '\u2000', '\u202f', '\u180e', '\ue0041', '\udb40\udc41']
+  for (let i = 0; i < 3000; i++) {
+    let text = randomText(r)
+    if (r() < 0.5) text += extra[Math.floor(r() * extra.length)]! + randomText(r)
+    assert.equal(stripControlChars(text), ref.stripControl(text))
+    assert.equal(stripZeroWidth(text), ref.stripZeroWidth(text))
+    assert.equal(stripExoticWhitespace(text), ref.stripExotic(text))
+    assert.equal(mapExoticWhitespace(text), ref.mapExotic(text))
+    assert.equal(norm.confusableToAscii(text), ref.confusable(text))
+    assert.equal(norm.stripCombiningMarks(text), ref.marks(text))
+    assert.equal(norm.forDlp(text), ref.marks(ref.confusable(ref.stripExotic(ref.stripControl(text)).normalize('NFKC'))))
+    assert.equal(norm.forMatching(text), ref.mapExotic(ref.marks(ref.confusable(ref.stripZeroWidth(text).normalize('NFKC')))))
   }
 })
