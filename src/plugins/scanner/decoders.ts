@@ -24,6 +24,13 @@ export function decodeHexStrict(s: string): Buffer | null {
 /** Normalised hex: drop `\x`/`\X`/`0x`/`0X` prefixes and `:`, space, `-`, `,` separators. */
 export function decodeHexNormalised(s: string): Buffer | null {
   if (s.length < 4) return null
+  // A character other than a hex digit, `\`, `x`, `X` or a separator survives the stripping
+  // below and fails the hex check: reject without building the stripped string.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    const hex = (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+    if (!hex && c !== 0x5c && c !== 0x78 && c !== 0x58 && c !== 0x3a && c !== 0x20 && c !== 0x2d && c !== 0x2c) return null
+  }
   const t = s.split('\\x').join('').split('\\X').join('').split('0x').join('').split('0X').join('')
   let out = ''
   for (const ch of t) if (ch !== ':' && ch !== ' ' && ch !== '-' && ch !== ',') out += ch

@@ -32,9 +32,16 @@ function isUnicodeSpace(cp: number): boolean {
 }
 
 export function stripUnicodeWhitespace(s: string): string {
+  // Every space code point is in the BMP and not a surrogate: scanning code units is the same
+  // as scanning code points; unchanged runs are copied as slices.
   let out = ''
-  for (const ch of s) if (!isUnicodeSpace(ch.codePointAt(0)!)) out += ch
-  return out
+  let from = 0
+  for (let i = 0; i < s.length; i++) {
+    if (!isUnicodeSpace(s.charCodeAt(i))) continue
+    out += s.slice(from, i)
+    from = i + 1
+  }
+  return from === 0 ? s : out + s.slice(from)
 }
 
 /** Whole-string decodings used by the recursive decoder: base64 ×4, hex, base32, URL. */
@@ -58,15 +65,14 @@ function wholeDecodings(s: string): Array<{encoding: string; text: string}> {
 const SEGMENT_DELIMS = new Set(['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"', "'", '`', '{', '}', '[', ']', '(', ')', '<', '>', ':', ',', ';'])
 
 export function splitOnDelimiters(s: string): string[] {
+  // Delimiters are ASCII (never half of a surrogate pair): split on code units with slices.
   const out: string[] = []
-  let cur = ''
-  for (const ch of s) {
-    if (SEGMENT_DELIMS.has(ch)) {
-      if (cur !== '') out.push(cur)
-      cur = ''
-    } else cur += ch
+  let start = 0
+  for (let i = 0; i <= s.length; i++) {
+    if (i < s.length && !SEGMENT_DELIMS.has(s[i]!)) continue
+    if (i > start) out.push(s.slice(start, i))
+    start = i + 1
   }
-  if (cur !== '') out.push(cur)
   return out
 }
 
