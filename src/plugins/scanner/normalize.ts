@@ -140,8 +140,12 @@ export function createNormalizer(): Normalizer {
   // NFD then drop Mn; the result stays decomposed (§8).
   const stripCombiningMarks = (s: string): string => {
     const d = s.normalize('NFD')
-    // Every \p{Mn} code point is ≥ U+0300: without such a code unit there is nothing to drop.
-    for (let i = 0; i < d.length; i++) if (d.charCodeAt(i) >= 0x300) return d.replace(mn, '')
+    // Every \p{Mn} code point is ≥ U+0300, and U+FFFD (what undecodable bytes become) is not
+    // one: without another such code unit there is nothing to drop.
+    for (let i = 0; i < d.length; i++) {
+      const c = d.charCodeAt(i)
+      if (c >= 0x300 && c !== 0xfffd) return d.replace(mn, '')
+    }
     return d
   }
   return {
