@@ -9,7 +9,7 @@ import {
   type ActionReceipt,
   type SignatureCheck,
 } from './action-receipt.js'
-import {AdaptiveSignatureChecks, type SignatureChecks} from './parallel-signatures.js'
+import {AdaptiveSignatureChecks, type SignatureChecks, type SignatureFailure} from './parallel-signatures.js'
 import type {RotationEndorsement} from './rotation-endorsement.js'
 import {sessionOpenGenesis} from './session-genesis.js'
 
@@ -150,9 +150,8 @@ export class ChainVerifier {
   /** Index of the receipt the loop broke at, and whether it broke before its signature check. */
   private brokenIndex = -1
   private brokenBeforeCrypto = false
-  private readonly seqs = new Map<number, string>()
   /** Set in deferred mode: the Ed25519 operation of the last pushed receipt, for the caller to run. */
-  pendingCheck: {index: number; check: SignatureCheck} | undefined
+  pendingCheck: {index: number; check: SignatureCheck; seq: string} | undefined
 
   /**
    * `deferSignatures`: run every check except the Ed25519 operation itself, leaving it in
@@ -187,14 +186,15 @@ export class ChainVerifier {
     }
   }
 
-  /** `failedSignature`: in deferred mode, the lowest index whose signature did not verify. */
-  finish(failedSignature?: number): ChainResult {
+  /** `failedSignature`: in deferred mode, the lowest receipt whose signature did not verify. */
+  finish(failedSignature?: SignatureFailure): ChainResult {
     if (failedSignature !== undefined) {
       // The earliest failure wins; at the same receipt, the order of §6.4 decides.
-      const loopFirst = this.broken !== undefined && (this.brokenIndex < failedSignature || (this.brokenIndex === failedSignature && this.brokenBeforeCrypto))
+      const at = failedSignature.index
+      const loopFirst = this.broken !== undefined && (this.brokenIndex < at || (this.brokenIndex === at && this.brokenBeforeCrypto))
       if (!loopFirst) {
-        const seq = this.seqs.get(failedSignature) ?? String(failedSignature)
-        return breakResult(new ChainBreak(`seq ${seq}: signature: ${SIGNATURE_VERIFICATION_FAILED}`, seq), failedSignature)
+        const seq = failedSignature.label
+        return breakResult(new ChainBreak(`seq ${seq}: signature: ${SIGNATURE_VERIFICATION_FAILED}`, seq), at)
       }
     }
     if (this.broken !== undefined) return breakResult(this.broken, this.i)
@@ -247,8 +247,7 @@ export class ChainVerifier {
     if (this.deferSignatures) {
       const check = prepareActionReceiptCheck(receipt, this.expectedKey)
       if (typeof check === 'string') fail(`signature: ${check}`)
-      this.pendingCheck = {index: i, check: check as SignatureCheck}
-      this.seqs.set(i, at)
+      this.pendingCheck = {index: i, check: check as SignatureCheck, seq: at}
     } else {
       const sigErr = verifyActionReceipt(receipt, this.expectedKey)
       if (sigErr !== undefined) fail(`signature: ${sigErr}`)
@@ -402,7 +401,7 @@ export async function verifyChain(
       if (verifier.ok) {
         verifier.push(item)
         const pending = verifier.pendingCheck
-        if (pending !== undefined) await signatures.add(pending.index, pending.check)
+        if (pending !== undefined) await signatures.add(pending.index, pending.check, pending.seq)
       }
     }
   } catch (e) {

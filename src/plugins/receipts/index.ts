@@ -20,7 +20,7 @@ export type {ActionReceipt, SignatureCheck, ReceiptVerification} from './action-
 export {ACTION_RECORD, ACTION_TYPES} from './action-record-schema.js'
 export {verifyChain, ChainVerifier, ChainPrecheck} from './chain.js'
 export {AdaptiveSignatureChecks, InlineSignatureChecks, ParallelSignatureChecks} from './parallel-signatures.js'
-export type {SignatureChecks} from './parallel-signatures.js'
+export type {SignatureChecks, SignatureFailure} from './parallel-signatures.js'
 export type {ChainItem, ChainOptions, ChainResult} from './chain.js'
 export {sessionOpenGenesis} from './session-genesis.js'
 export {

@@ -9,22 +9,31 @@ import type {SignatureCheck} from './action-receipt.js'
 
 const RECORD = 128
 
+/** The first (lowest-index) signature that did not verify, with the label it was queued with. */
+export interface SignatureFailure {
+  index: number
+  label: string
+}
+
 export interface SignatureChecks {
-  /** Queues the check of item `index`. May await when too much work is outstanding. */
-  add(index: number, check: SignatureCheck): Promise<void> | void
-  /** Lowest failing index, or undefined when all queued signatures verified. */
-  finish(): Promise<number | undefined>
+  /**
+   * Queues the check of item `index`; `label` comes back with a failure (the chain verifier
+   * passes the receipt's chain_seq). May await when too much work is outstanding.
+   */
+  add(index: number, check: SignatureCheck, label: string): Promise<void> | void
+  /** The lowest failing index, or undefined when all queued signatures verified. */
+  finish(): Promise<SignatureFailure | undefined>
 }
 
 /** Verifies on the calling thread (small inputs, or where threads are not wanted). */
 export class InlineSignatureChecks implements SignatureChecks {
-  private failed: number | undefined
+  private failed: SignatureFailure | undefined
 
-  add(index: number, c: SignatureCheck): void {
-    if (this.failed === undefined && !verifyBytes(c.publicKey, c.digest, c.signature)) this.failed = index
+  add(index: number, c: SignatureCheck, label: string): void {
+    if (this.failed === undefined && !verifyBytes(c.publicKey, c.digest, c.signature)) this.failed = {index, label}
   }
 
-  async finish(): Promise<number | undefined> {
+  async finish(): Promise<SignatureFailure | undefined> {
     return this.failed
   }
 }
@@ -40,13 +49,13 @@ export class AdaptiveSignatureChecks implements SignatureChecks {
 
   constructor(private readonly threshold = 4096) {}
 
-  add(index: number, c: SignatureCheck): Promise<void> | void {
-    if (this.count++ < this.threshold) return this.inline.add(index, c)
+  add(index: number, c: SignatureCheck, label: string): Promise<void> | void {
+    if (this.count++ < this.threshold) return this.inline.add(index, c, label)
     this.parallel ??= new ParallelSignatureChecks()
-    return this.parallel.add(index, c)
+    return this.parallel.add(index, c, label)
   }
 
-  async finish(): Promise<number | undefined> {
+  async finish(): Promise<SignatureFailure | undefined> {
     const a = await this.inline.finish()
     const b = this.parallel === undefined ? undefined : await this.parallel.finish()
     return a ?? b
@@ -57,10 +66,12 @@ export class ParallelSignatureChecks implements SignatureChecks {
   private readonly worker: Worker
   private buffer = new Uint8Array(0)
   private indexes: number[] = []
+  private labels: string[] = []
   private nextId = 0
-  private readonly pending = new Map<number, number[]>()
+  // Only outstanding batches are remembered: memory is bounded by maxInFlight × batchSize.
+  private readonly pending = new Map<number, {indexes: number[]; labels: string[]}>()
   private readonly waiters: (() => void)[] = []
-  private failed: number | undefined
+  private failed: SignatureFailure | undefined
   private error: Error | undefined
 
   constructor(
@@ -73,8 +84,8 @@ export class ParallelSignatureChecks implements SignatureChecks {
       if (p === undefined) return
       this.pending.delete(m.id)
       if (m.failed >= 0) {
-        const idx = p[m.failed] as number
-        if (this.failed === undefined || idx < this.failed) this.failed = idx
+        const index = p.indexes[m.failed] as number
+        if (this.failed === undefined || index < this.failed.index) this.failed = {index, label: p.labels[m.failed] as string}
       }
       this.waiters.shift()?.()
     })
@@ -84,13 +95,14 @@ export class ParallelSignatureChecks implements SignatureChecks {
     })
   }
 
-  async add(index: number, c: SignatureCheck): Promise<void> {
+  async add(index: number, c: SignatureCheck, label: string): Promise<void> {
     if (this.indexes.length === 0) this.buffer = new Uint8Array(this.batchSize * RECORD)
     const o = this.indexes.length * RECORD
     this.buffer.set(c.publicKey, o)
     this.buffer.set(c.digest, o + 32)
     this.buffer.set(c.signature, o + 64)
     this.indexes.push(index)
+    this.labels.push(label)
     if (this.indexes.length === this.batchSize) await this.flush()
   }
 
@@ -102,14 +114,16 @@ export class ParallelSignatureChecks implements SignatureChecks {
     if (this.error !== undefined) throw this.error
     const id = this.nextId++
     const indexes = this.indexes
+    const labels = this.labels
     const buffer = this.buffer.buffer as ArrayBuffer
     this.indexes = []
+    this.labels = []
     this.buffer = new Uint8Array(0)
-    this.pending.set(id, indexes)
+    this.pending.set(id, {indexes, labels})
     this.worker.postMessage({id, buffer, count: indexes.length}, [buffer])
   }
 
-  async finish(): Promise<number | undefined> {
+  async finish(): Promise<SignatureFailure | undefined> {
     try {
       await this.flush()
       while (this.pending.size > 0 && this.error === undefined) {
