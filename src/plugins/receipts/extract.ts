@@ -90,7 +90,10 @@ export async function* extractChainItems(files: readonly string[], displayName: 
           yield {kind: 'evidence_v2', chainSeq: seqText(detailObj)}
           continue
         }
-        const receipt = parseActionReceiptText(detailText)
+        // The detail is already parsed; only an `ext` member needs its source text (its bytes,
+        // not its value, enter the receipt hash), so the text is re-read only in that case.
+        const receipt =
+          detailObj instanceof Map && detailObj.has('ext') ? parseActionReceiptText(detailText) : parseActionReceiptTree(detailObj)
         yield {kind: 'receipt', receipt, hasRecordObject: detailObj instanceof Map && detailObj.get('action_record') instanceof Map}
       } catch (e) {
         if (e instanceof ReceiptParseError || e instanceof JsonSyntaxError) {
