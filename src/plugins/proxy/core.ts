@@ -66,9 +66,12 @@ export interface DecisionBase {
 }
 
 export function allowDecision(core: ProxyCore, b: DecisionBase, target: string, status: number, bytes: number, warnings: readonly string[]): Decision {
+  // Written out (same keys, same order as `{...base(), …}`): the hot path of every allowed
+  // request, and one object literal is several times cheaper than a spread into a new one.
   return {
-    ...base(core, b), target, verdict: 'allow', stage: 'none', layer: 'all', reason: null, severity: null, retry: null, class: null,
-    detail: 'allowed', status, warnings, bytes,
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey,
+    durationMs: core.nowMs() - b.startMs, target, verdict: 'allow', stage: 'none', layer: 'all', reason: null, severity: null,
+    retry: null, class: null, detail: 'allowed', status, warnings, bytes,
   }
 }
 
@@ -81,7 +84,8 @@ export function blockDecision(
   const reason = opts.reason ?? reasonForLabel(opts.layer)
   const meta = REASON_CODES[reason]
   return {
-    ...base(core, b),
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey,
+    durationMs: core.nowMs() - b.startMs,
     target,
     verdict: opts.enforced ? 'block' : 'would_block',
     stage: opts.stage,
@@ -98,12 +102,6 @@ export function blockDecision(
   }
 }
 
-function base(core: ProxyCore, b: DecisionBase): Omit<Decision, 'target' | 'verdict' | 'stage' | 'layer' | 'reason' | 'severity' | 'retry' | 'class' | 'detail' | 'status' | 'warnings' | 'bytes'> {
-  return {
-    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey,
-    durationMs: core.nowMs() - b.startMs,
-  }
-}
 
 /** Scanner-block status (§10.3): 429 for the rate limiter, 403 otherwise (data budget stays 403, §24 #10). */
 export function scanBlockStatus(scan: UrlScanResult): number {
@@ -135,8 +133,9 @@ export function isTextualMediaType(mediaType: string): boolean {
 /** Allowed by every check, but the upstream failed (connect, TLS, timeout): a 502, not a block. */
 export function errorDecision(core: ProxyCore, b: DecisionBase, target: string, detail: string, status = 502): Decision {
   return {
-    ...base(core, b), target, verdict: 'error', stage: 'upstream', layer: 'upstream', reason: null, severity: null, retry: null, class: null,
-    detail, status, warnings: [], bytes: 0,
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey,
+    durationMs: core.nowMs() - b.startMs, target, verdict: 'error', stage: 'upstream', layer: 'upstream', reason: null, severity: null,
+    retry: null, class: null, detail, status, warnings: [], bytes: 0,
   }
 }
 

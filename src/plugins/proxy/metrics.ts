@@ -41,9 +41,7 @@ class Histogram {
   observe(v: number): void {
     this.sum += v
     this.count++
-    this.buckets.forEach((b, i) => {
-      if (v <= b) this.counts[i]!++
-    })
+    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) this.counts[i]!++
   }
   render(out: string[]): void {
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`)
