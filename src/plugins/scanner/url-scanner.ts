@@ -439,7 +439,7 @@ async function pipeline(
   const normTargets: Array<{kind: string; decoding: boolean; norm: string; cand: Candidates}> = []
   for (const t of byText.values()) {
     const sc2 = screen(t.norm)
-    if (sc2.keep) normTargets.push({...t, cand: sc2.cand})
+    if (sc2.keep) normTargets.push({kind: t.kind, decoding: t.decoding, norm: t.norm, cand: sc2.cand})
   }
   const subseq: Array<{text: string; cand: Candidates}> = []
   for (const x of new Set(subsequenceCandidates(su.rawQuery).map((v) => dlp.normalizer.forDlp(v)))) {
