@@ -16,7 +16,7 @@ import {
   shadowReplay,
 } from '../../src/plugins/learn/index.js'
 import {GOLDEN_CORPORA} from '../../bench/corpus-goldens.js'
-import {repoPath} from '../helpers/vectors.js'
+import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
 
 // Shadow outputs of the golden replay harness: for every corpus, its golden candidate
 // (goldens/<corpus>/contract.yaml, byte-checked by goldens.test.ts) is ratified the way
@@ -52,8 +52,8 @@ function compareOrWrite(goldenFile: string, actual: string): void {
  * A deterministic ratification of a golden candidate. `all`: every rule enforce (what
  * `learn ratify --accept-low-confidence --deterministic` writes). `strict`: host-wide rules (no
  * path constraint) rejected, every other rule enforce — what an operator answering `r` to the
- * host-wide rules gets; collapsed `*` paths then match only literally, so their traffic is
- * default-denied and shows up as new blocks and quarantine candidates.
+ * host-wide rules gets; traffic that no path rule covers (the `_other` tail of a capped host) is
+ * then default-denied and shows up as new blocks. Collapsed `*` segments match any one segment.
  */
 export function ratifiedGoldenBody(corpus: string, mode: 'all' | 'strict'): ReturnType<typeof resignContract> {
   const file = repoPath('goldens', corpus, 'contract.yaml')
@@ -83,3 +83,20 @@ for (const corpus of GOLDEN_CORPORA) {
     compareOrWrite(path.join(goldenDir, 'shadow-strict.json'), renderShadowJson(strict.analysis))
   })
 }
+
+// The reference replay corpus, read in place from the shared vectors (never copied): its signed
+// candidate as compiled by the reference, shadowed as-is. Every rule is capture_only, so the
+// replay shows no contract decisions and no new blocks (vectors/replay-corpus/README.md). The 7
+// new allows are the corpus's recorded blocks/warns of exfil.example.net, which the reference's
+// capture-time config blocked and the default scanner replay does not.
+test('golden reference-replay: shadow of the reference candidate as-is shows no blocks', skipWithoutVectors(), async () => {
+  const contractFile = vectorPath('replay-corpus', 'contract.yaml')
+  const body = loadContract(readFileSync(contractFile, 'utf8'), contractFile).body
+  const nowNs = fixedClock(LIFECYCLE_DETERMINISTIC_CLOCK).nowNanos()
+  const r = await shadowReplay([vectorPath('replay-corpus', 'corpus.jsonl')], body, createScannerReplay(), nowNs, WEEK_NS)
+  const goldenDir = repoPath('goldens', 'reference-replay')
+  compareOrWrite(path.join(goldenDir, 'shadow.md'), renderShadowMarkdown(r.analysis))
+  compareOrWrite(path.join(goldenDir, 'shadow.json'), renderShadowJson(r.analysis))
+  assert.equal(r.analysis.newBlocks, 0)
+  assert.equal(renderShadowMarkdown(r.analysis).includes('No contract rule evaluations.'), true)
+})
