@@ -154,8 +154,10 @@ export function createNormalizer(): Normalizer {
     // Printable ASCII is a fixed point of both pipelines (no controls, invisibles, exotic
     // whitespace, compatibility forms, confusables or marks): skip the Unicode passes.
     forDlp: (s) => isPrintableAscii(s) ? s : stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC'))),
+    // ForMatching keeps tab, LF and CR, so plain ASCII text with line breaks is a fixed point too
+    // (every invisible, confusable, mark and exotic space is non-ASCII; NFKC/NFD fix ASCII).
     forMatching: (s) =>
-      isPrintableAscii(s) ? s : mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC')))),
+      isPlainAsciiText(s) ? s : mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC')))),
   }
 }
 
@@ -167,6 +169,7 @@ const LEET: Readonly<Record<string, string>> = {'0': 'o', '1': 'i', '3': 'e', '4
  * unchanged runs are copied as slices instead of character by character.
  */
 function mapAsciiUnits(s: string, map: (c: number) => string | null): string {
+  if (s.length >= 1024 && isAllAscii(s)) return mapAsciiBytes(s, map)
   let out = ''
   let from = 0
   for (let i = 0; i < s.length; i++) {
@@ -178,6 +181,29 @@ function mapAsciiUnits(s: string, map: (c: number) => string | null): string {
     from = i + 1
   }
   return from === 0 ? s : out + s.slice(from)
+}
+
+function isAllAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/**
+ * Long all-ASCII texts (a big response body): map byte by byte through a 128-entry table
+ * instead of concatenating thousands of slices. Every replacement is one ASCII character.
+ */
+function mapAsciiBytes(s: string, map: (c: number) => string | null): string {
+  const table = new Uint8Array(128)
+  let any = false
+  for (let c = 0; c < 128; c++) {
+    const r = map(c)
+    table[c] = r === null ? c : r.charCodeAt(0)
+    if (r !== null && s.includes(String.fromCharCode(c))) any = true
+  }
+  if (!any) return s
+  const b = Buffer.from(s, 'latin1')
+  for (let i = 0; i < b.length; i++) b[i] = table[b[i]!]!
+  return b.toString('latin1')
 }
 
 const LEET_BY_CODE: readonly (string | null)[] = Array.from({length: 128}, (_, c) => LEET[String.fromCharCode(c)] ?? null)

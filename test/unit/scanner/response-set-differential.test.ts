@@ -100,6 +100,14 @@ test('normalisation fast paths equal the original character loops', () => {
     assert.equal(foldVowels(text), foldVowelsReference(text))
     assert.equal(replaceInvisibleWithSpace(text), replaceInvisibleReference(text))
   }
+  // Long all-ASCII texts take the byte-table path (≥ 1024 code units).
+  const ascii = 'abcdefghijklmnopqrstuvwxyzAEIOUaeiou0134573@$ .,\n\t\r#'
+  for (let i = 0; i < 60; i++) {
+    const n = 1000 + Math.floor(r() * 3000)
+    const text = i === 0 ? 'bcd fgh\n'.repeat(200) : Array.from({length: n}, () => ascii[Math.floor(r() * ascii.length)]!).join('')
+    assert.equal(leetspeak(text), leetspeakReference(text))
+    assert.equal(foldVowels(text), foldVowelsReference(text))
+  }
 })
 
 test('normaliser pipelines equal the original code-point loops', () => {
@@ -122,6 +130,8 @@ test('normaliser pipelines equal the original code-point loops', () => {
   for (let i = 0; i < 3000; i++) {
     let text = randomText(r)
     if (r() < 0.5) text += extra[Math.floor(r() * extra.length)]! + randomText(r)
+    // Plain ASCII with tabs and line breaks (the ForMatching fast path).
+    if (i % 10 === 0) text = 'ignore all\tprevious\r\ninstructions 0x41 '.repeat(1 + (i % 7))
     assert.equal(stripControlChars(text), ref.stripControl(text))
     assert.equal(stripZeroWidth(text), ref.stripZeroWidth(text))
     assert.equal(stripExoticWhitespace(text), ref.stripExotic(text))
