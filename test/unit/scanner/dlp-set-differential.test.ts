@@ -79,7 +79,8 @@ test('scratch UTF-8 encoding equals Buffer.from for any code units', () => {
   const r = prng(11)
   const enc = new Utf8Scratch()
   for (let i = 0; i < 2000; i++) {
-    const s = String.fromCharCode(...Array.from({length: Math.floor(r() * 3000)}, () => (r() < 0.5 ? Math.floor(r() * 128) : Math.floor(r() * 0x10000))))
+    const asciiOnly = i % 3 === 0
+    const s = String.fromCharCode(...Array.from({length: Math.floor(r() * 3000)}, () => (asciiOnly || r() < 0.5 ? Math.floor(r() * 128) : Math.floor(r() * 0x10000))))
     assert.ok(enc.encode(s).equals(Buffer.from(s, 'utf8')))
   }
 })
