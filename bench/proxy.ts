@@ -7,7 +7,8 @@
  *
  *   node dist/bench/proxy.js [--requests N] [--seconds S]
  */
-import {spawn, type ChildProcess} from 'node:child_process'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import net from 'node:net'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -72,6 +73,36 @@ async function startProxy(configFile: string): Promise<{proc: ChildProcess; port
     proc.once('exit', () => reject(new Error(`proxy exited: ${err}`)))
   })
   return {proc, port, spawnedAt}
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const port = (srv.address() as AddressInfo).port
+  await new Promise<void>((r) => srv.close(() => r()))
+  return port
+}
+
+/** tinyproxy (Debian package) as a non-scanning peer, when it is installed; undefined otherwise. */
+async function startTinyproxy(dir: string): Promise<{proc: ChildProcess; port: number} | undefined> {
+  if (spawnSync('sh', ['-c', 'command -v tinyproxy'], {encoding: 'utf8'}).status !== 0) return undefined
+  const port = await freePort()
+  const conf = path.join(dir, 'tinyproxy.conf')
+  writeFileSync(conf, [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 600', 'MaxClients 200', 'LogLevel Critical', 'DisableViaHeader Yes'].join('\n') + '\n')
+  const proc = spawn('tinyproxy', ['-d', '-c', conf], {stdio: 'ignore'})
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy()
+        resolve(true)
+      })
+      s.on('error', () => resolve(false))
+    })
+    if (up) return {proc, port}
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  proc.kill('SIGTERM')
+  return undefined
 }
 
 export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[]> {
@@ -184,6 +215,65 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
       )
     }
     const loadedRss = rssMb(proc.pid!)
+
+    // The non-scanning peer: the same paired c=50 measurement and throughput through tinyproxy.
+    const tiny = await startTinyproxy(dir)
+    if (tiny === undefined) {
+      rows.push({metric: 'tinyproxy (non-scanning peer)', direct: '-', proxied: 'not installed', delta: '-', unit: 'apt-get install tinyproxy'})
+    } else {
+      // tinyproxy closes client connections after each response: no keep-alive on its arm.
+      const tinyAgent = new http.Agent({keepAlive: false, maxSockets: concurrency})
+      try {
+        const viaProxy = `http://127.0.0.1:${upPort}/bin`
+        // tinyproxy drops some connections at c=50 on this machine; those are counted, not timed.
+        let dropped = 0
+        const peerGet = async (): Promise<number | undefined> => {
+          try {
+            return await get(tinyAgent, tiny.port, viaProxy)
+          } catch {
+            dropped++
+            return undefined
+          }
+        }
+        for (let i = 0; i < 100; i++) await peerGet()
+        dropped = 0
+        const direct: number[] = []
+        const peer: number[] = []
+        let next = 0
+        await Promise.all(Array.from({length: concurrency}, async (_, w) => {
+          let flip = w % 2 === 0
+          while (next < requests) {
+            next++
+            let t: number | undefined
+            if (flip) {
+              direct.push(await get(directAgent, upPort, '/bin'))
+              t = await peerGet()
+            } else {
+              t = await peerGet()
+              direct.push(await get(directAgent, upPort, '/bin'))
+            }
+            if (t !== undefined) peer.push(t)
+            flip = !flip
+          }
+        }))
+        direct.sort((a, b) => a - b)
+        peer.sort((a, b) => a - b)
+        const end = Date.now() + seconds * 1000
+        let count = 0
+        await Promise.all(Array.from({length: concurrency}, async () => {
+          while (Date.now() < end) if ((await peerGet()) !== undefined) count++
+        }))
+        const pipelockRps = rows.find((r) => r.metric.startsWith('1 KiB binary') && r.metric.includes('throughput'))?.proxied as number
+        rows.push(
+          {metric: `tinyproxy 1 KiB binary GET: p50, c=${concurrency} (${dropped} connections dropped)`, direct: r3(pct(direct, 0.5)), proxied: r3(pct(peer, 0.5)), delta: r3(pct(peer, 0.5) - pct(direct, 0.5)), unit: 'ms'},
+          {metric: 'tinyproxy 1 KiB binary GET: p99', direct: r3(pct(direct, 0.99)), proxied: r3(pct(peer, 0.99)), delta: r3(pct(peer, 0.99) - pct(direct, 0.99)), unit: 'ms'},
+          {metric: 'pipelock vs tinyproxy: binary throughput', direct: Math.round(count / seconds), proxied: pipelockRps, delta: r3(pipelockRps / (count / seconds)), unit: 'req/s (direct = tinyproxy; delta = ratio)'},
+        )
+      } finally {
+        tinyAgent.destroy()
+        tiny.proc.kill('SIGTERM')
+      }
+    }
 
     return [
       ...rows,
