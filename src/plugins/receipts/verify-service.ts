@@ -11,7 +11,7 @@ import {
   recordUint,
   verifyActionReceipt,
 } from './action-receipt.js'
-import {verifyChain} from './chain.js'
+import {verifyChain, type ChainResult} from './chain.js'
 import {verifyEvidence} from './evidence/index.js'
 import {chainFilesInDir, extractChainItems, ExtractionError} from './extract.js'
 import {EndorsementError, parseRotationEndorsement, type RotationEndorsement, ENDORSEMENT_MAX_BYTES} from './rotation-endorsement.js'
@@ -61,19 +61,11 @@ export interface SingleReceiptReport {
   actionRecordIndented?: string
 }
 
-export interface ChainReport {
+export interface ChainReport extends ChainResult {
   kind: 'chain'
   label: string
-  valid: boolean
   signerPinned: boolean
   stage: 'verified' | 'empty' | 'extraction' | 'endorsement'
-  receiptCount: number
-  finalSeq?: string
-  rootHash?: string
-  startTime?: string
-  endTime?: string
-  error?: string
-  brokenAtSeq?: string
   files: string[]
 }
 
@@ -275,11 +267,7 @@ async function verifyChainFiles(files: string[], label: string, req: VerifyRecei
       endorsements,
     })
     if (result.valid && result.receiptCount === 0) return {...base, stage: 'empty'}
-    const report: ChainReport = {...base, valid: result.valid, receiptCount: result.receiptCount}
-    for (const k of ['finalSeq', 'rootHash', 'startTime', 'endTime', 'error', 'brokenAtSeq'] as const) {
-      if (result[k] !== undefined) report[k] = result[k]
-    }
-    return report
+    return {...base, ...result}
   } catch (e) {
     if (e instanceof ExtractionError) return {...base, stage: 'extraction', error: e.message}
     throw e

@@ -24,7 +24,7 @@ import {
   uintNumber,
   type LifecycleRequest,
 } from './lifecycle.js'
-import {checkSwap, swapActive, verifyContractForStore} from './store.js'
+import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 
 // `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
 // * --candidate stages the ratified contract into history/ itself (§10.10), verified against the
@@ -126,14 +126,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     },
     'activation',
   )
-  let failure: PipelockError | undefined
-  let accepted
-  try {
-    accepted = swapActive(root, storeOptions, swap)
-  } catch (e) {
-    if (!(e instanceof PipelockError)) throw e
-    failure = e
-  }
+  const {accepted, failure} = trySwapActive(root, storeOptions, swap)
   appendLifecycleReceipt(
     ctx,
     {

@@ -13,7 +13,7 @@ import {
   uintNumber,
   type LifecycleRequest,
 } from './lifecycle.js'
-import {checkSwap, swapActive} from './store.js'
+import {checkSwap, trySwapActive} from './store.js'
 
 // `pipelock learn rollback` (learn-lifecycle §6.6): re-activates an accepted manifest's selectors
 // as a NEW, higher generation (never reuses the old file), with the same pre-flight rule as promote.
@@ -82,14 +82,7 @@ export function runRollback(req: RollbackRequest): RollbackResult {
     },
     'activation',
   )
-  let failure: PipelockError | undefined
-  let accepted
-  try {
-    accepted = swapActive(root, storeOptions, swap)
-  } catch (e) {
-    if (!(e instanceof PipelockError)) throw e
-    failure = e
-  }
+  const {accepted, failure} = trySwapActive(root, storeOptions, swap)
   appendLifecycleReceipt(
     ctx,
     {

@@ -130,6 +130,19 @@ export function checkSwap(root: string, opts: StoreOptions, req: SwapRequest): V
 }
 
 /**
+ * A swap whose policy rejection is an outcome, not an exception (promote and rollback record it
+ * in a committed receipt before failing). Anything other than a PipelockError is a bug.
+ */
+export function trySwapActive(root: string, opts: StoreOptions, req: SwapRequest): {accepted: ValidatedManifest; failure?: undefined} | {accepted?: undefined; failure: PipelockError} {
+  try {
+    return {accepted: swapActive(root, opts, req)}
+  } catch (e) {
+    if (!(e instanceof PipelockError)) throw e
+    return {failure: e}
+  }
+}
+
+/**
  * One swap under one lock: `WriteActive` then `Reload` with the same expectations. The staged
  * contracts land in history/ just before active.json. A rejection is journalled and rethrown;
  * nothing else changes.
