@@ -13,6 +13,7 @@ import {analyzeShadow, type ReplayedRecord, type ShadowAnalysis} from './shadow-
 import {replayEvent, type CapturedEvent} from './shadow-replay.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
 import type {ScannerReplay} from './shadow-scanner.js'
+import {findOpportunityMissing, observeOpportunity, type OpportunityFinding, type OpportunityObservation} from './shadow-opportunity.js'
 
 export interface ShadowRequest {
   contract: string
@@ -193,7 +194,13 @@ export function reportContractHash(body: JsonObject): string {
 }
 
 /** Replays capture files against a loaded contract and analyses them (no I/O besides reading). */
-export async function shadowReplay(files: readonly string[], body: JsonObject, scanner: ScannerReplay, nowNs: bigint, durationNs: bigint): Promise<{analysis: ShadowAnalysis; skipped: number}> {
+export async function shadowReplay(
+  files: readonly string[],
+  body: JsonObject,
+  scanner: ScannerReplay,
+  nowNs: bigint,
+  durationNs: bigint,
+): Promise<{analysis: ShadowAnalysis; skipped: number; opportunity: OpportunityObservation}> {
   const events: CapturedEvent[] = []
   let skipped = 0
   await readCaptureInputs(
@@ -215,7 +222,7 @@ export async function shadowReplay(files: readonly string[], body: JsonObject, s
   const contract = {contractHash: hash, body}
   const records: ReplayedRecord[] = []
   for (const ev of events) records.push(await replayEvent(ev, contract, scanner))
-  return {analysis: analyzeShadow(records, hash, nowNs), skipped}
+  return {analysis: analyzeShadow(records, hash, nowNs), skipped, opportunity: observeOpportunity(records)}
 }
 
 /** Where the next shadow entries go: continue the chain of the highest existing proxy file. */
@@ -245,8 +252,11 @@ function checkRecorderDir(dir: string): void {
   if (st !== undefined && !st.isDirectory()) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --recorder-dir must be a directory: ${dir}`)
 }
 
-/** §3.5: one signed `shadow_delta` receipt per batch, chained, as recorder entries of session `proxy`. */
-function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: string): number {
+/**
+ * §3.5: one signed `shadow_delta` receipt per batch, then one `opportunity_missing` receipt per
+ * finding (shadow-opportunity.ts), chained, as recorder entries of session `proxy`.
+ */
+function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: string, missing: readonly OpportunityFinding[]): number {
   const dir = req.recorderDir as string
   const signer = req.env.deterministic ? deterministicKey('shadowReceipt') : loadReceiptSigner(req)
   mkdirSync(dir, {recursive: true, mode: 0o750})
@@ -293,6 +303,37 @@ function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: s
       chain.next({ts, type: 'evidence_receipt', eventKind: 'shadow_delta', transport: 'shadow', summary: `shadow_delta: ${b.ruleId} ${b.originalVerdict}->${b.candidateVerdict} x${b.losslessCount}`, detailJson: detail}).line,
     )
   })
+  missing.forEach((m, i) => {
+    const receipt = signEvidence(
+      {
+        payloadKind: 'opportunity_missing',
+        eventId: req.env.newId(`opportunity-missing-${i}`),
+        timestamp: ts,
+        principal: 'learn',
+        actor: 'shadow',
+        chainSeq: prevSeq + 1n,
+        chainPrevHash: prevHash,
+        activeManifestHash: a.contractHash,
+        contractHash: a.contractHash,
+        ...(selectorId === '' ? {} : {selectorId}),
+        payload: {
+          contract_hash: a.contractHash,
+          rule_id: m.ruleId,
+          parent_context: m.parentContext,
+          historical_opportunity_rate: m.historicalRate,
+          current_opportunity_rate: m.currentRate,
+          window: m.window,
+        },
+      },
+      {keyPair: signer.keyPair, keyId: signer.keyId, purpose: 'receipt-signing'},
+    )
+    const link = nextLink(receipt)
+    prevSeq = link.seq
+    prevHash = link.hash
+    lines.push(
+      chain.next({ts, type: 'evidence_receipt', eventKind: 'opportunity_missing', transport: 'shadow', summary: `opportunity_missing: ${m.ruleId} ${m.parentContext} ${m.currentRate}<${m.historicalRate}`, detailJson: encodeEvidenceReceipt(receipt)}).line,
+    )
+  })
   if (lines.length > 0) writeFileSync(file, lines.map((l) => l + '\n').join(''), {flag: 'a', mode: 0o600})
   return lines.length
 }
@@ -331,7 +372,8 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   const env = loadShadowContract(req)
   const inputs = resolveShadowInputs(req)
   const nowNs = req.env.clock.nowNanos()
-  const {analysis, skipped} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs)
+  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs)
+  const missing = findOpportunityMissing(env.body, opportunity)
   const markdown = renderShadowMarkdown(analysis)
   try {
     if (out !== undefined) {
@@ -347,9 +389,9 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
     throw new PipelockError('WRITE_FAILED', `learn shadow: write report: ${(e as Error).message}`)
   }
   let receipts = 0
-  if (req.recorderDir !== undefined && analysis.batches.length > 0) {
+  if (req.recorderDir !== undefined && (analysis.batches.length > 0 || missing.length > 0)) {
     const sel = env.body.get('selector')
-    receipts = emitShadowReceipts(req, analysis, sel instanceof Map ? str(sel.get('selector_id')) : '')
+    receipts = emitShadowReceipts(req, analysis, sel instanceof Map ? str(sel.get('selector_id')) : '', missing)
   }
   return {
     contract: req.contract,

@@ -1,0 +1,101 @@
+import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {DEFAULT_WINDOW_SECONDS} from './compile.js'
+import {parseHttpUrl} from './go-url.js'
+import type {ReplayedRecord} from './shadow-analyze.js'
+import {rfc3339} from './shadow-report.js'
+
+// `opportunity_missing` from a shadow replay. The reference's shadow never emits it
+// (learn-lifecycle §3.5) and §7.11 defines only the payload, so this port defines the signal:
+// a rule's *opportunity* is its parent context — the rule's host — appearing in a compile-sized
+// window (1 h). Historical rate = the rule's `observation.windows_with_opportunity /
+// windows_observed` from compile; current rate = windows of the replay in which the host
+// appears / windows of the replay that hold any timestamped record. When the current rate falls
+// below historical × `opportunity_health.missing_alert_threshold`, the rule can no longer be
+// confirmed from traffic: that is reported (never acted on — nothing is demoted).
+
+export const OPPORTUNITY_WINDOW_NS = BigInt(DEFAULT_WINDOW_SECONDS) * 1_000_000_000n
+
+export interface OpportunityObservation {
+  /** Window starts (ns) holding any timestamped replayed record. */
+  windows: Set<bigint>
+  /** Lower-case host → window starts in which it appears. */
+  hostWindows: Map<string, Set<bigint>>
+}
+
+export interface OpportunityFinding {
+  ruleId: string
+  parentContext: string
+  /** Decimal strings with two places (floats are never signed). */
+  historicalRate: string
+  currentRate: string
+  /** `<first window start>/<last window end>` in RFC 3339 UTC. */
+  window: string
+}
+
+function hostOf(url: string): string | undefined {
+  const p = parseHttpUrl(url)
+  if (p === undefined || p.hostname === '') return undefined
+  let h = p.hostname.toLowerCase()
+  if (h.endsWith('.')) h = h.slice(0, -1)
+  return h
+}
+
+export function observeOpportunity(records: readonly ReplayedRecord[], windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityObservation {
+  const obs: OpportunityObservation = {windows: new Set(), hostWindows: new Map()}
+  for (const r of records) {
+    if (r.observedAtNs === undefined) continue
+    const w = r.observedAtNs - (r.observedAtNs % windowNs)
+    obs.windows.add(w)
+    const host = r.url === '' ? undefined : hostOf(r.url)
+    if (host === undefined) continue
+    let set = obs.hostWindows.get(host)
+    if (set === undefined) obs.hostWindows.set(host, (set = new Set()))
+    set.add(w)
+  }
+  return obs
+}
+
+function obj(v: JsonValue | undefined): JsonObject | undefined {
+  return v instanceof Map ? v : undefined
+}
+
+function int(v: JsonValue | undefined): number | undefined {
+  return v instanceof JsonNumber && /^\d{1,15}$/.test(v.text) ? Number(v.text) : undefined
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/
+
+/** Rules whose parent context was seen too rarely in the replay (see the header comment). */
+export function findOpportunityMissing(body: JsonObject, obs: OpportunityObservation, windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityFinding[] {
+  if (obs.windows.size === 0) return [] // no timestamped traffic: nothing to compare
+  const starts = [...obs.windows].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const window = `${rfc3339(starts[0] as bigint)}/${rfc3339((starts[starts.length - 1] as bigint) + windowNs)}`
+  const out: OpportunityFinding[] = []
+  const rules = body.get('rules')
+  for (const rule of Array.isArray(rules) ? rules : []) {
+    if (!(rule instanceof Map)) continue
+    const state = rule.get('lifecycle_state')
+    if (state !== 'enforce' && state !== 'capture_only') continue
+    const kind = rule.get('rule_kind')
+    if (kind !== 'http_destination' && kind !== 'http_action') continue
+    const hostValue = obj(obj(rule.get('selector'))?.get('host'))?.get('value')
+    const threshold = obj(rule.get('opportunity_health'))?.get('missing_alert_threshold')
+    const observation = obj(rule.get('observation'))
+    const seen = int(observation?.get('windows_observed'))
+    const withOpportunity = int(observation?.get('windows_with_opportunity'))
+    if (typeof hostValue !== 'string' || typeof threshold !== 'string' || !DECIMAL.test(threshold)) continue
+    if (seen === undefined || seen === 0 || withOpportunity === undefined) continue
+    const host = hostValue.trim().toLowerCase().replace(/\.$/, '')
+    const historical = Math.min(1, withOpportunity / seen)
+    const current = (obs.hostWindows.get(host)?.size ?? 0) / obs.windows.size
+    if (current >= historical * Number(threshold)) continue
+    out.push({
+      ruleId: String(rule.get('rule_id') ?? ''),
+      parentContext: host,
+      historicalRate: historical.toFixed(2),
+      currentRate: current.toFixed(2),
+      window,
+    })
+  }
+  return out
+}
