@@ -1,5 +1,5 @@
-import {hash as oneShotHash} from 'node:crypto'
 import {compactRawJson, formatGoTime, parseGoTime, toEpochNanos, toUtc, type GoTime} from '../canonical/index.js'
+import {entryProjectionHash, type EntryHashFields} from '../receipts/index.js'
 
 /** One recorder line, decoded the way Go's encoding/json fills the envelope struct (§2.3, §4). */
 export interface RecorderEntry {
@@ -51,30 +51,11 @@ export function detailJsonOf(raw: string | undefined): string {
   return NEEDS_COMPACT.test(raw) ? compactRawJson(raw) : raw
 }
 
-export interface HashFields {
-  v: number
-  seq: string
-  ts: string
-  sessionId: string
-  traceId: string
-  type: string
-  eventKind: string
-  transport: string
-  summary: string
-  detailJson: string
-  rawRef: string
-  prevHash: string
-}
+/** The fields an entry hash covers (`ts` in its hashed UTC form). */
+export type HashFields = EntryHashFields
 
-/** §2.4: SHA-256 over the fields joined by NUL; v1 entries leave `event_kind` out. */
-export function entryHash(f: HashFields): string {
-  const parts =
-    f.v === 1
-      ? [String(f.v), f.seq, f.ts, f.sessionId, f.traceId, f.type, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
-      : [String(f.v), f.seq, f.ts, f.sessionId, f.traceId, f.type, f.eventKind, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
-  // One-shot hashing: no Hash object per entry (this runs once per capture line).
-  return oneShotHash('sha256', parts.join('\0'), 'hex')
-}
+/** §2.4: the shared recorder-entry hash (receipts plugin), same bytes for capture files. */
+export const entryHash = entryProjectionHash
 
 function skipString(s: string, i: number): number {
   // i at the opening quote; returns the index just past the closing quote

@@ -1,7 +1,8 @@
 import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
-import {formatGoTime, fromEpochNanos, goQuote, type Clock} from '../canonical/index.js'
-import {decodeEntry, entryHash, GENESIS} from './entry.js'
+import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
+import {RecorderEntryChain} from '../receipts/index.js'
+import {decodeEntry, GENESIS} from './entry.js'
 import {isSafeSessionId} from './session-id.js'
 import {summaryJson, type CaptureSummary} from './summary.js'
 
@@ -45,8 +46,8 @@ interface Recorder {
   sessionId: string
   fd: number | undefined
   linesInFile: number
-  seq: bigint
-  prevHash: string
+  /** Line encoding, seq and hash chain: the recorder entry format shared with the flight recorder. */
+  chain: RecorderEntryChain
   sinceCheckpoint: number
   checkpointFirst: bigint
 }
@@ -76,7 +77,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     if (r !== undefined) return r
     const sdir = path.join(dir, sessionId)
     mkdirSync(sdir, {recursive: true, mode: 0o750})
-    r = {dir: sdir, sessionId, fd: undefined, linesInFile: 0, seq: 0n, prevHash: GENESIS, sinceCheckpoint: 0, checkpointFirst: 0n}
+    r = {dir: sdir, sessionId, fd: undefined, linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n}
     resume(r)
     recorders.set(sessionId, r)
     return r
@@ -103,54 +104,48 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     if (last === undefined) return
     try {
       const e = decodeEntry(last)
-      r.seq = BigInt(e.seq) + 1n
-      r.prevHash = e.hash
+      r.chain = new RecorderEntryChain(r.sessionId, {seq: BigInt(e.seq) + 1n, prevHash: e.hash})
     } catch {
       // An unreadable tail cannot be linked to: start a fresh chain after it (the reader
       // accepts a genesis entry inside a file).
-      r.seq = best.n + BigInt(lines.length)
-      r.prevHash = GENESIS
+      r.chain = new RecorderEntryChain(r.sessionId, {seq: best.n + BigInt(lines.length), prevHash: GENESIS})
     }
-    r.checkpointFirst = r.seq
+    r.checkpointFirst = r.chain.nextSeq
   }
 
-  const writeEntry = (r: Recorder, type: string, eventKind: string, transport: string, summary: string, detailJson: string, traceId: string): void => {
+  // Rotation happens before the entry is built: a file is named after its first seq.
+  const rotateIfFull = (r: Recorder): number => {
     if (r.fd === undefined || r.linesInFile >= linesPerFile) {
       if (r.fd !== undefined) {
         fsyncSync(r.fd)
         closeSync(r.fd)
       }
-      r.fd = openSync(path.join(r.dir, `evidence-${r.sessionId}-${r.seq}.jsonl`), 'a', mode)
+      r.fd = openSync(path.join(r.dir, `evidence-${r.sessionId}-${r.chain.nextSeq}.jsonl`), 'a', mode)
       r.linesInFile = 0
     }
-    const seq = r.seq.toString()
-    const ts = now()
-    const hash = entryHash({v: 2, seq, ts, sessionId: r.sessionId, traceId, type, eventKind, transport, summary, detailJson, rawRef: '', prevHash: r.prevHash})
-    // Field order and omit-empty rules of §2.3 (Go struct order).
-    let line = `{"v":2,"seq":${seq},"ts":${goQuote(ts)},"session_id":${goQuote(r.sessionId)}`
-    if (traceId !== '') line += `,"trace_id":${goQuote(traceId)}`
-    line += `,"type":${goQuote(type)}`
-    if (eventKind !== '') line += `,"event_kind":${goQuote(eventKind)}`
-    line += `,"transport":${goQuote(transport)},"summary":${goQuote(summary)},"detail":${detailJson},"prev_hash":${goQuote(r.prevHash)},"hash":"${hash}"}\n`
-    const buf = Buffer.from(line, 'utf8')
+    return r.fd
+  }
+
+  const writeLine = (r: Recorder, fd: number, line: string): void => {
+    const buf = Buffer.from(line + '\n', 'utf8')
     let off = 0
-    while (off < buf.length) off += writeSync(r.fd, buf, off)
-    if (options.fsync === 'always') fsyncSync(r.fd)
+    while (off < buf.length) off += writeSync(fd, buf, off)
+    if (options.fsync === 'always') fsyncSync(fd)
     r.linesInFile++
-    r.prevHash = hash
-    r.seq++
+  }
+
+  const writeEntry = (r: Recorder, type: string, eventKind: string, transport: string, summary: string, detailJson: string, traceId: string): void => {
+    const fd = rotateIfFull(r)
+    writeLine(r, fd, r.chain.next({ts: now(), type, eventKind, transport, summary, detailJson, traceId}).line)
   }
 
   const checkpoint = (r: Recorder): void => {
     if (r.sinceCheckpoint === 0) return
-    const first = r.checkpointFirst
-    const last = r.seq - 1n
-    const n = r.sinceCheckpoint
-    const detail = `{"entry_count":${n},"first_seq":${first},"last_seq":${last},"signature":""}`
-    writeEntry(r, 'checkpoint', 'checkpoint', '', `checkpoint: ${n} entries [seq ${first}-${last}]`, detail, '')
+    const fd = rotateIfFull(r)
+    writeLine(r, fd, r.chain.checkpoint(now(), r.checkpointFirst).line)
     r.sinceCheckpoint = 0
-    r.checkpointFirst = r.seq
-    if (r.fd !== undefined) fsyncSync(r.fd)
+    r.checkpointFirst = r.chain.nextSeq
+    fsyncSync(fd)
   }
 
   const dropSentinel = (): void => {

@@ -31,8 +31,8 @@ export {
   ENDORSEMENT_MAX_BYTES,
 } from './rotation-endorsement.js'
 export type {RotationEndorsement} from './rotation-endorsement.js'
-export {parseRecorderEntry, recorderEntryHash, EntryChainVerifier, EntryError} from './recorder-entry.js'
-export type {RecorderEntry} from './recorder-entry.js'
+export {parseRecorderEntry, recorderEntryHash, entryProjectionHash, EntryChainVerifier, EntryError} from './recorder-entry.js'
+export type {RecorderEntry, EntryHashFields} from './recorder-entry.js'
 export {extractChainItems, chainFilesInDir, ExtractionError} from './extract.js'
 export {readLines, MAX_LINE_BYTES} from './line-reader.js'
 export {verifyReceiptInput, displayTime, MAX_RECEIPT_FILE_BYTES} from './verify-service.js'

@@ -9,7 +9,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '../canonical/index.js'
-import {sha256Hex} from '../signing/index.js'
+import {hash as oneShotHash} from 'node:crypto'
 
 // Flight-recorder entries (receipts.md §7.1–7.2). Entries form their own hash chain, separate
 // from the receipt chain inside `action_receipt` entries.
@@ -99,14 +99,39 @@ export function entryFromObject(obj: JsonObject, spans: Map<string, [number, num
   }
 }
 
-/** Entry hash (§7.2): SHA-256 of the NUL-joined projection; `event_kind` only in v2. */
+/** The fields an entry hash covers, with `ts` already rendered in UTC RFC3339Nano. */
+export interface EntryHashFields {
+  v: number
+  seq: string
+  ts: string
+  sessionId: string
+  traceId: string
+  type: string
+  eventKind: string
+  transport: string
+  summary: string
+  /** The detail bytes exactly as written in the line. */
+  detailJson: string
+  rawRef: string
+  prevHash: string
+}
+
+/**
+ * Entry hash (§7.2; learn-compile §2.4): SHA-256 of the NUL-joined projection, `event_kind` only
+ * in v2. The one implementation shared by the flight recorder, capture files and their readers.
+ */
+export function entryProjectionHash(f: EntryHashFields): string {
+  const parts =
+    f.v === 1
+      ? ['1', f.seq, f.ts, f.sessionId, f.traceId, f.type, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
+      : [String(f.v), f.seq, f.ts, f.sessionId, f.traceId, f.type, f.eventKind, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
+  // One-shot hashing: no Hash object per entry (capture ingest hashes a million lines).
+  return oneShotHash('sha256', parts.join('\u0000'), 'hex')
+}
+
+/** Entry hash of an entry as read or built (its `ts` is re-rendered in UTC first). */
 export function recorderEntryHash(e: Omit<RecorderEntry, 'hash' | 'detail'>): string {
-  const ts = formatGoTime(toUtc(parseGoTime(e.ts)))
-  const fields =
-    e.v === 1
-      ? ['1', e.seq, ts, e.sessionId, e.traceId, e.type, e.transport, e.summary, e.detailRaw, e.rawRef, e.prevHash]
-      : ['2', e.seq, ts, e.sessionId, e.traceId, e.type, e.eventKind, e.transport, e.summary, e.detailRaw, e.rawRef, e.prevHash]
-  return sha256Hex(fields.join('\u0000'))
+  return entryProjectionHash({...e, ts: formatGoTime(toUtc(parseGoTime(e.ts))), detailJson: e.detailRaw})
 }
 
 /**

@@ -31,6 +31,16 @@ export class RecorderEntryChain {
     }
   }
 
+  /** seq of the next entry. */
+  get nextSeq(): bigint {
+    return this.seq
+  }
+
+  /** Hash of the last entry (`genesis` before the first). */
+  get head(): string {
+    return this.prev
+  }
+
   /** Returns the next entry line (without newline) and advances the chain. */
   next(input: EntryInput): {line: string; seq: bigint; hash: string} {
     const ts = formatGoTime(toUtc(parseGoTime(input.ts)))
