@@ -5,7 +5,6 @@ import {
   recordString,
   recordUint,
   SIGNATURE_VERIFICATION_FAILED,
-  verifyActionReceipt,
   type ActionReceipt,
   type SignatureCheck,
 } from './action-receipt.js'
@@ -150,17 +149,14 @@ export class ChainVerifier {
   /** Index of the receipt the loop broke at, and whether it broke before its signature check. */
   private brokenIndex = -1
   private brokenBeforeCrypto = false
-  /** Set in deferred mode: the Ed25519 operation of the last pushed receipt, for the caller to run. */
+  /** The Ed25519 operation of the last pushed receipt, for the caller to run (or queue). */
   pendingCheck: {index: number; check: SignatureCheck; seq: string} | undefined
 
   /**
-   * `deferSignatures`: run every check except the Ed25519 operation itself, leaving it in
-   * `pendingCheck` after each push; `finish(failedIndex)` then merges the lowest failing index.
+   * Runs every check except the Ed25519 operation itself, which it leaves in `pendingCheck`
+   * after each push; `finish(failure)` then merges the lowest failing signature, if any.
    */
-  constructor(
-    private readonly options: ChainOptions,
-    private readonly deferSignatures = false,
-  ) {
+  constructor(private readonly options: ChainOptions) {
     this.expectedKey = options.pinnedKey ? options.pinnedKey : undefined
   }
 
@@ -244,14 +240,9 @@ export class ChainVerifier {
     }
 
     // 3. signature against the expected key
-    if (this.deferSignatures) {
-      const check = prepareActionReceiptCheck(receipt, this.expectedKey)
-      if (typeof check === 'string') fail(`signature: ${check}`)
-      this.pendingCheck = {index: i, check: check as SignatureCheck, seq: at}
-    } else {
-      const sigErr = verifyActionReceipt(receipt, this.expectedKey)
-      if (sigErr !== undefined) fail(`signature: ${sigErr}`)
-    }
+    const check = prepareActionReceiptCheck(receipt, this.expectedKey)
+    if (typeof check === 'string') fail(`signature: ${check}`)
+    this.pendingCheck = {index: i, check: check as SignatureCheck, seq: at}
     this.brokenBeforeCrypto = false
 
     // 4. position inside the segment
@@ -394,7 +385,7 @@ export async function verifyChain(
   signatures: SignatureChecks = new AdaptiveSignatureChecks(),
 ): Promise<ChainResult> {
   const pre = new ChainPrecheck(options)
-  const verifier = new ChainVerifier(options, true)
+  const verifier = new ChainVerifier(options)
   try {
     for await (const item of items) {
       pre.observe(item)

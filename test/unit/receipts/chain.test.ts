@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {
   ChainPrecheck,
   ChainVerifier,
+  type SignatureFailure,
   parseActionReceiptTree,
   ReceiptChainBuilder,
   signActionReceipt,
@@ -13,7 +14,7 @@ import {
   type RotationEndorsement,
 } from '../../../src/plugins/receipts/index.js'
 import {fromPlain, JsonNumber, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
-import type {Ed25519KeyPair} from '../../../src/plugins/signing/index.js'
+import {verifyBytes, type Ed25519KeyPair} from '../../../src/plugins/signing/index.js'
 import {action, K1, keyA, keyB, run, SYNTHETIC_IDENTITY} from '../../helpers/receipt-fixtures.js'
 
 const item = (receipt: ActionReceipt): ChainItem => ({kind: 'receipt', receipt, hasRecordObject: true})
@@ -25,8 +26,17 @@ function verify(receipts: (ActionReceipt | ChainItem)[], options: ChainOptions =
   const failed = pre.result()
   if (failed) return failed
   const v = new ChainVerifier(options)
-  for (const i of items) if (!v.push(i)) break
-  return v.finish()
+  // the signature checks the verifier leaves to its caller, run inline: stop at the first failure
+  let failure: SignatureFailure | undefined
+  for (const i of items) {
+    if (!v.push(i)) break
+    const p = v.pendingCheck
+    if (p !== undefined && !verifyBytes(p.check.publicKey, p.check.digest, p.check.signature)) {
+      failure = {index: p.index, label: p.seq}
+      break
+    }
+  }
+  return v.finish(failure)
 }
 
 /** Re-signs `r` after changing record fields (values given as plain data). */
