@@ -208,6 +208,11 @@ export function nowText(clock: Clock): string {
 }
 
 /** Signs a lifecycle receipt and appends it (one JSONL line) to the receipt file. */
+/** The committed receipt's outcome fields for a swap (§6.3/§6.6): accepted, or rejected with why. */
+export function swapOutcome(failure: {message: string} | undefined): {validation_outcome: string; reject_reason?: string} {
+  return failure === undefined ? {validation_outcome: 'accepted'} : {validation_outcome: 'rejected', reject_reason: failure.message}
+}
+
 export function appendLifecycleReceipt(ctx: LifecycleContext, unsigned: Omit<UnsignedEvidenceReceipt, 'chainSeq' | 'chainPrevHash' | 'timestamp'>, signer: 'activation' | 'receipt'): void {
   const full: UnsignedEvidenceReceipt = {...unsigned, timestamp: nowText(ctx.clock), chainSeq: 0, chainPrevHash: ''}
   const tree =

@@ -23,6 +23,7 @@ import {
   signManifest,
   uintNumber,
   type LifecycleRequest,
+  swapOutcome,
 } from './lifecycle.js'
 import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 
@@ -139,8 +140,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
         target_manifest_hash: target,
         prior_manifest_hash: prior,
         intent_id: intentId,
-        validation_outcome: failure === undefined ? 'accepted' : 'rejected',
-        ...(failure === undefined ? {} : {reject_reason: failure.message}),
+        ...swapOutcome(failure),
       },
     },
     'receipt',

@@ -12,6 +12,7 @@ import {
   signManifest,
   uintNumber,
   type LifecycleRequest,
+  swapOutcome,
 } from './lifecycle.js'
 import {checkSwap, trySwapActive} from './store.js'
 
@@ -96,8 +97,7 @@ export function runRollback(req: RollbackRequest): RollbackResult {
         rollback_target_hash: target.hash,
         prior_manifest_hash: baseline.hash,
         authorization_id: authorizationId,
-        validation_outcome: failure === undefined ? 'accepted' : 'rejected',
-        ...(failure === undefined ? {} : {reject_reason: failure.message}),
+        ...swapOutcome(failure),
       },
     },
     'receipt',
