@@ -7,17 +7,8 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {baseConfig, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {prng} from '../helpers/prng.js'
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 async function send(port: number, data: Buffer, closeEarly: boolean): Promise<string> {
   return await new Promise((resolve) => {

@@ -17,18 +17,8 @@ import {
   toUtc,
   type JsonValue,
 } from '../../../src/plugins/canonical/index.js'
+import {prng} from '../../helpers/prng.js'
 
-// A small deterministic PRNG so property tests are reproducible.
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const ALPHABET = ['a', 'Z', '0', ' ', '"', '\\', '<', '>', '&', '\u2028', '\u2029', '\n', '\t', '\u0001', '\u007f', 'é', 'e\u0301', '😀', '\ue000', '\uffff', '/']
 

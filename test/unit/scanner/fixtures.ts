@@ -6,17 +6,10 @@ import {createHash} from 'node:crypto'
 
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Deterministic PRNG (mulberry32), shared with the rest of the suite. */
+import {prng} from '../../helpers/prng.js'
+
+export {prng}
 
 export function fromAlphabet(alphabet: string, n: number, seed = 7): string {
   const r = prng(seed)
