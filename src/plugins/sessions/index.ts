@@ -1,0 +1,12 @@
+// Layer 3: session profiling, adaptive enforcement and taint (runtime spec §3.2, §14, §16).
+// Pure state machine over an injected Clock; the proxy wires it into the request path.
+export {SessionManager, newSessionCounters, VOLUME_MIN_SAMPLES, type AnomalyKind, type SessionObserver, type SessionCounters, type ResetOutcome} from './manager.js'
+export {Session, sessionKindOf, INVOCATION_PREFIXES, MAX_RECENT_EVENTS, type SessionKind, type AirlockTier, type SessionEvent, type SessionEventKind} from './session.js'
+export {levelLabel, levelActions, resolveLevels, upgradeAction, type LevelLabel, type LevelActions, type LevelTable, type LevelInput, type LevelsInput, type BaseAction} from './levels.js'
+export {SIGNAL_POINTS, RECOVERY_TICK_MS, RECOVERY_QUIET_MS, type SignalKind} from './signals.js'
+export {DomainWindow, isCooperativeUserAgent} from './domain-window.js'
+export {
+  TAINT, TAINT_LEVELS, CONTAMINATED_AT, MUTATING_METHODS, TaintState, PathClassifier, compilePathGlob, authorityDecision,
+  type TaintLevelName, type TaintSource, type TaintSourceKind, type PathClass, type TaintVerdict,
+} from './taint.js'
+export {defaultSessionSettings, type SessionSettings, type AdaptiveSettings, type TaintSettings} from './settings.js'

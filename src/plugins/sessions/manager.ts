@@ -1,0 +1,385 @@
+/**
+ * The session manager (runtime spec §14): sessions by key with capacity eviction and idle TTL,
+ * per-session and per-IP domain bursts, volume spikes, adaptive scoring with escalation,
+ * decay and time recovery, `UpgradeAction`, `block_all`, and taint (§16). Time comes from the
+ * injected Clock only; the two housekeeping timers are unref'd so they never keep a process alive.
+ */
+import type {Clock} from '../canonical/index.js'
+import {matchesAnyDomain} from '../scanner/index.js'
+import {DomainWindow, isCooperativeUserAgent} from './domain-window.js'
+import {levelActions, levelLabel, upgradeAction, type BaseAction} from './levels.js'
+import {Session, type SessionEvent} from './session.js'
+import type {SessionSettings} from './settings.js'
+import {RECOVERY_QUIET_MS, RECOVERY_TICK_MS, SIGNAL_POINTS, type SignalKind} from './signals.js'
+import {authorityDecision, PathClassifier, TAINT, type TaintSourceKind, type TaintVerdict} from './taint.js'
+
+export type AnomalyKind = 'domain_anomaly' | 'domain_anomaly_cooperative' | 'ip_domain_anomaly' | 'ip_domain_anomaly_cooperative' | 'volume_spike'
+
+/** Receives what the engine does, for audit events and metrics (the proxy wires it). */
+export interface SessionObserver {
+  escalated?(s: Session, from: number, to: number, signal: SignalKind): void
+  deescalated?(s: Session, from: number, to: number): void
+  anomaly?(s: Session, kind: AnomalyKind, detail: string): void
+  evicted?(s: Session, why: 'capacity' | 'ttl'): void
+}
+
+/** Counters kept across the manager's lifetime (metrics §18). */
+export interface SessionCounters {
+  anomalies: number
+  escalations: number
+  evicted: number
+  upgrades: number
+  autoDeescalations: number
+  readonly escalationPairs: Map<string, number>
+  readonly anomalyKinds: Map<string, number>
+}
+
+export function newSessionCounters(): SessionCounters {
+  return {anomalies: 0, escalations: 0, evicted: 0, upgrades: 0, autoDeescalations: 0, escalationPairs: new Map(), anomalyKinds: new Map()}
+}
+
+/** Volume spikes need a baseline: this many responses before one can be called a spike. */
+export const VOLUME_MIN_SAMPLES = 5
+
+export interface ResetOutcome {
+  readonly previousLevel: number
+  readonly previousScore: number
+  readonly previousTier: string
+  readonly ipStateCleared: boolean
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>()
+  private readonly ipWindows = new Map<string, DomainWindow>()
+  private settings: SessionSettings
+  private paths: PathClassifier
+  private timers: NodeJS.Timeout[] = []
+  private taskSeq = 0
+  readonly counters: SessionCounters
+
+  constructor(
+    settings: SessionSettings,
+    private readonly clock: Clock,
+    private readonly observer: SessionObserver = {},
+    counters?: SessionCounters,
+  ) {
+    this.settings = settings
+    this.paths = new PathClassifier(settings.taint.protectedPaths, settings.taint.elevatedPaths)
+    this.counters = counters ?? newSessionCounters()
+  }
+
+  nowMs(): number {
+    return Number(this.clock.nowNanos() / 1_000_000n)
+  }
+
+  get currentSettings(): SessionSettings {
+    return this.settings
+  }
+
+  /** Hot reload (§20.6): settings change in place, sessions are kept. */
+  updateSettings(settings: SessionSettings): void {
+    const restart = settings.cleanupIntervalSeconds !== this.settings.cleanupIntervalSeconds && this.timers.length > 0
+    this.settings = settings
+    this.paths = new PathClassifier(settings.taint.protectedPaths, settings.taint.elevatedPaths)
+    for (const s of this.sessions.values()) this.refreshBlockAll(s)
+    if (restart) {
+      this.stop()
+      this.start()
+    }
+  }
+
+  /** Housekeeping: idle eviction every `cleanup_interval_seconds`, time recovery every 30 s. */
+  start(): void {
+    if (this.timers.length > 0) return
+    const cleanup = setInterval(() => this.cleanup(), this.settings.cleanupIntervalSeconds * 1000)
+    const recovery = setInterval(() => this.recoverAll(), RECOVERY_TICK_MS)
+    cleanup.unref()
+    recovery.unref()
+    this.timers = [cleanup, recovery]
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t)
+    this.timers = []
+  }
+
+  get size(): number {
+    return this.sessions.size
+  }
+
+  get(key: string): Session | undefined {
+    return this.sessions.get(key)
+  }
+
+  all(): IterableIterator<Session> {
+    return this.sessions.values()
+  }
+
+  /**
+   * The request path's one lookup: the session for `key`, created when new (evicting the least
+   * recently active non-airlocked session at capacity). Applies a due time-recovery step and
+   * refreshes `last_activity` — except for `block_all` sessions, which must still age out (§14.1).
+   */
+  touch(key: string, agent: string, clientIp: string): Session {
+    const now = this.nowMs()
+    let s = this.sessions.get(key)
+    if (s === undefined) {
+      if (this.sessions.size >= this.settings.maxSessions) this.evictOldest()
+      s = new Session(key, agent, clientIp, now, this.settings.adaptive.escalationThreshold, this.nextTaskId())
+      this.sessions.set(key, s)
+      return s
+    }
+    if (s.level > 0 && now - s.lastLevelChangeMs > RECOVERY_QUIET_MS) this.recoverOne(s, now)
+    if (!s.blockAll) s.lastActivityMs = now
+    return s
+  }
+
+  // ---- adaptive scoring (§14.2)
+
+  /**
+   * Adds a signal's points; crossing the current threshold raises the level by one and doubles
+   * the threshold (the score is not reset). No-op while adaptive enforcement is off.
+   */
+  signal(s: Session, kind: SignalKind, target = '', detail = ''): void {
+    const a = this.settings.adaptive
+    if (!a.enabled) return
+    const now = this.nowMs()
+    s.threatScore += SIGNAL_POINTS[kind]
+    s.addEvent({atMs: now, kind: 'signal', type: kind, target, detail, severity: kind === 'block' ? 'critical' : 'warn', score: s.threatScore})
+    if (s.threatScore >= s.threshold) {
+      const from = s.level
+      s.level += 1
+      s.threshold *= 2
+      s.lastLevelChangeMs = now
+      this.refreshBlockAll(s)
+      this.counters.escalations++
+      const pair = `${levelLabel(from)}|${levelLabel(s.level)}`
+      this.counters.escalationPairs.set(pair, (this.counters.escalationPairs.get(pair) ?? 0) + 1)
+      s.addEvent({atMs: now, kind: 'escalation', type: levelLabel(s.level), target, detail: `escalated ${levelLabel(from)} -> ${levelLabel(s.level)} on ${kind}`, severity: 'critical', score: s.threatScore})
+      this.observer.escalated?.(s, from, s.level, kind)
+    }
+  }
+
+  /** Deferred decay at the end of a request that produced no finding at all (§14.2). */
+  decay(s: Session): void {
+    const a = this.settings.adaptive
+    if (!a.enabled || s.threatScore === 0) return
+    s.threatScore = Math.max(0, s.threatScore - a.decayPerCleanRequest)
+  }
+
+  /** `UpgradeAction(base, level)`; DLP findings on `adaptive_enforcement.exempt_domains` are never upgraded. */
+  upgrade(s: Session, base: BaseAction, host = '', dlp = false): BaseAction {
+    const a = this.settings.adaptive
+    if (!a.enabled || s.level === 0) return base
+    if (dlp && host !== '' && this.isExempt(host)) return base
+    return upgradeAction(base, s.level, a.levels)
+  }
+
+  /** Counts an upgrade that changed a decision (metric `pipelock_adaptive_upgrades_total`). */
+  noteUpgrade(s: Session, from: BaseAction, target: string, detail: string): void {
+    this.counters.upgrades++
+    s.addEvent({atMs: this.nowMs(), kind: 'upgrade', type: from, target, detail, severity: 'critical', score: s.threatScore})
+  }
+
+  isExempt(host: string): boolean {
+    const ex = this.settings.adaptive.exemptDomains
+    return ex.length > 0 && matchesAnyDomain(host, ex) !== null
+  }
+
+  /** One time-recovery pass over every session (the 30 s tick). */
+  recoverAll(): void {
+    const now = this.nowMs()
+    for (const s of this.sessions.values()) if (s.level > 0 && now - s.lastLevelChangeMs > RECOVERY_QUIET_MS) this.recoverOne(s, now)
+  }
+
+  /** §14.2: one level down, threshold halved, score = threshold / 2, block_all recomputed. */
+  private recoverOne(s: Session, now: number): void {
+    const from = s.level
+    s.level -= 1
+    s.threshold /= 2
+    s.threatScore = s.threshold / 2
+    s.lastLevelChangeMs = now
+    this.refreshBlockAll(s)
+    this.counters.autoDeescalations++
+    s.addEvent({atMs: now, kind: 'deescalation', type: levelLabel(s.level), target: '', detail: `recovered ${levelLabel(from)} -> ${levelLabel(s.level)}`, severity: 'info', score: s.threatScore})
+    this.observer.deescalated?.(s, from, s.level)
+  }
+
+  private refreshBlockAll(s: Session): void {
+    const a = this.settings.adaptive
+    s.blockAll = a.enabled && (levelActions(a.levels, s.level)?.blockAll ?? false)
+  }
+
+  // ---- profiling (§14.1)
+
+  /**
+   * Tracks the request's hostname in the session's and the client IP's windows. Returns the
+   * anomaly raised by this request (the IP one when both fire), or null; each anomaly is also
+   * scored (cooperative tools — by User-Agent — score the down-weighted signal).
+   */
+  observeHost(s: Session, host: string, userAgent: string | undefined): AnomalyKind | null {
+    if (host === '') return null
+    const st = this.settings
+    const now = this.nowMs()
+    const windowMs = st.windowMinutes * 60_000
+    s.domains ??= new DomainWindow()
+    let hit: AnomalyKind | null = null
+    const coop = (): boolean => st.adaptive.cooperativeToolDownweight && isCooperativeUserAgent(userAgent)
+    if (s.domains.observe(host, now, windowMs, st.domainBurst)) {
+      hit = coop() ? 'domain_anomaly_cooperative' : 'domain_anomaly'
+      this.raise(s, hit, host, `${st.domainBurst} distinct domains within ${st.windowMinutes}m`)
+    }
+    let ipw = this.ipWindows.get(s.clientIp)
+    if (ipw === undefined) {
+      ipw = new DomainWindow()
+      this.ipWindows.set(s.clientIp, ipw)
+    }
+    if (ipw.observe(host, now, windowMs, st.domainBurst)) {
+      hit = coop() ? 'ip_domain_anomaly_cooperative' : 'ip_domain_anomaly'
+      this.raise(s, hit, host, `${st.domainBurst} distinct domains from ${s.clientIp} within ${st.windowMinutes}m`)
+    }
+    return hit
+  }
+
+  /** Response size against the session's running mean; true (and an anomaly, unscored) on a spike. */
+  observeVolume(s: Session, bytes: number, target = ''): boolean {
+    const ratio = this.settings.volumeSpikeRatio
+    const spike = s.volumeCount >= VOLUME_MIN_SAMPLES && s.volumeMean > 0 && bytes > ratio * s.volumeMean
+    s.volumeCount++
+    s.volumeMean += (bytes - s.volumeMean) / s.volumeCount
+    if (spike) this.raise(s, 'volume_spike', target, `response of ${bytes} bytes exceeds ${ratio}x the session mean`)
+    return spike
+  }
+
+  private raise(s: Session, kind: AnomalyKind, target: string, detail: string): void {
+    s.anomalies++
+    this.counters.anomalies++
+    this.counters.anomalyKinds.set(kind, (this.counters.anomalyKinds.get(kind) ?? 0) + 1)
+    s.addEvent({atMs: this.nowMs(), kind: 'anomaly', type: kind, target, detail, severity: 'warn', score: s.threatScore})
+    this.observer.anomaly?.(s, kind, detail)
+    if (kind !== 'volume_spike') this.signal(s, kind, target, detail)
+  }
+
+  // ---- taint (§16)
+
+  /** Exposure to content from `host`: allowlisted reference or external untrusted (hostile for injection hits). */
+  recordExposure(s: Session, url: string, host: string, kind: TaintSourceKind): void {
+    const t = this.settings.taint
+    if (!t.enabled) return
+    let level: number
+    if (kind === 'prompt_injection') level = TAINT.external_hostile
+    else if (host !== '' && matchesAnyDomain(host, t.allowlistedDomains) !== null) level = TAINT.allowlisted_reference
+    else level = TAINT.external_untrusted
+    s.taint.record({url, kind, level, atMs: this.nowMs()}, t.recentSources)
+  }
+
+  /** The authority check for a request path (raw and decoded forms). */
+  authority(s: Session, method: string, paths: readonly string[]): TaintVerdict {
+    if (!this.settings.taint.enabled) return {decision: 'allow', pathClass: null, reason: 'taint disabled'}
+    return authorityDecision(method, this.paths.classify(paths), s.taint)
+  }
+
+  // ---- housekeeping and operator actions
+
+  /** Idle eviction (airlocked sessions are never evicted) and pruning of idle IP windows. */
+  cleanup(): void {
+    const now = this.nowMs()
+    const ttl = this.settings.sessionTtlMinutes * 60_000
+    for (const [key, s] of this.sessions) {
+      if (s.airlockTier !== 'none' || now - s.lastActivityMs <= ttl) continue
+      this.sessions.delete(key)
+      this.counters.evicted++
+      s.cancelAll()
+      this.observer.evicted?.(s, 'ttl')
+    }
+    const windowMs = this.settings.windowMinutes * 60_000
+    for (const [ip, w] of this.ipWindows) if (w.idle(now, windowMs)) this.ipWindows.delete(ip)
+  }
+
+  /** At capacity: the least recently active session that is not airlocked goes (none → nothing goes). */
+  private evictOldest(): void {
+    let victim: Session | undefined
+    for (const s of this.sessions.values()) {
+      if (s.airlockTier !== 'none') continue
+      if (victim === undefined || s.lastActivityMs < victim.lastActivityMs) victim = s
+    }
+    if (victim === undefined) return
+    this.sessions.delete(victim.key)
+    this.counters.evicted++
+    victim.cancelAll()
+    this.observer.evicted?.(victim, 'capacity')
+  }
+
+  /**
+   * §12 reset: score 0, level normal, threshold back to base, block_all cleared, domain windows
+   * and events cleared, airlock none, live connections cut, the client IP's burst state cleared.
+   */
+  reset(s: Session): ResetOutcome {
+    const out: ResetOutcome = {previousLevel: s.level, previousScore: s.threatScore, previousTier: s.airlockTier, ipStateCleared: true}
+    s.threatScore = 0
+    s.level = 0
+    s.threshold = this.settings.adaptive.escalationThreshold
+    s.lastLevelChangeMs = -Infinity
+    s.blockAll = false
+    s.domains?.clear()
+    s.events.length = 0
+    s.airlockTier = 'none'
+    s.airlockEnteredAtMs = null
+    s.volumeCount = 0
+    s.volumeMean = 0
+    s.cancelAll()
+    this.ipWindows.delete(s.clientIp)
+    return out
+  }
+
+  /** §12 terminate: a reset that also removes the session (in-flight work is always cut). */
+  terminate(s: Session): ResetOutcome {
+    const out = this.reset(s)
+    this.sessions.delete(s.key)
+    return out
+  }
+
+  /** §12 task: a new task id; taint of the old task is cleared. */
+  newTask(s: Session, label: string): {previous: string; current: string} {
+    const previous = s.currentTaskId
+    s.currentTaskId = this.nextTaskId()
+    s.currentTaskLabel = label
+    s.taint.clear()
+    s.addEvent({atMs: this.nowMs(), kind: 'taint', type: 'task', target: '', detail: `new task ${s.currentTaskId}`, severity: 'info', score: s.threatScore})
+    return {previous, current: s.currentTaskId}
+  }
+
+  /** §12 adaptive flush: resets every identity session (invocation sessions are skipped) and all IP windows. */
+  flush(): {identity: number; skipped: number} {
+    let identity = 0
+    let skipped = 0
+    for (const s of this.sessions.values()) {
+      if (s.kind === 'invocation') {
+        skipped++
+        continue
+      }
+      this.reset(s)
+      identity++
+    }
+    this.ipWindows.clear()
+    return {identity, skipped}
+  }
+
+  /** Sessions per level label (gauge `pipelock_adaptive_sessions_current{level}`). */
+  sessionsByLevel(): Record<'normal' | 'elevated' | 'high' | 'critical', number> {
+    const out = {normal: 0, elevated: 0, high: 0, critical: 0}
+    for (const s of this.sessions.values()) out[levelLabel(s.level)]++
+    return out
+  }
+
+  recentEvents(s: Session): readonly SessionEvent[] {
+    return s.events
+  }
+
+  private nextTaskId(): string {
+    return `task-${++this.taskSeq}`
+  }
+}
+
+/** The base action of a finding that did not block (`warn` / `ask`) as UpgradeAction sees it. */
+export type {BaseAction}

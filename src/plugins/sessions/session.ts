@@ -1,0 +1,91 @@
+/**
+ * One session's state (runtime spec §3.2, §14, §16). Mutable and owned by the SessionManager;
+ * the fields an airlock needs (tier, entry time, in-flight count, cancel functions) are here
+ * already so airlock (§15) can be layered on without reshaping the session.
+ */
+import {DomainWindow} from './domain-window.js'
+import {TaintState} from './taint.js'
+
+export type SessionKind = 'identity' | 'invocation'
+export type AirlockTier = 'none' | 'soft' | 'hard' | 'drain'
+
+/** MCP transports name their per-invocation sessions with these prefixes (§3.2). */
+export const INVOCATION_PREFIXES = ['mcp-stdio-', 'mcp-http-', 'mcp-ws-'] as const
+
+export function sessionKindOf(key: string): SessionKind {
+  return INVOCATION_PREFIXES.some((p) => key.startsWith(p)) ? 'invocation' : 'identity'
+}
+
+export type SessionEventKind = 'signal' | 'anomaly' | 'escalation' | 'deescalation' | 'upgrade' | 'taint'
+
+/** One entry of `recent_events` (§12 SessionDetail). */
+export interface SessionEvent {
+  readonly atMs: number
+  readonly kind: SessionEventKind
+  readonly type?: string
+  readonly target: string
+  readonly detail: string
+  readonly severity: 'info' | 'warn' | 'critical'
+  /** Threat score after the event. */
+  readonly score: number
+}
+
+export const MAX_RECENT_EVENTS = 20
+
+export class Session {
+  readonly kind: SessionKind
+  lastActivityMs: number
+  threatScore = 0
+  level = 0
+  threshold: number
+  /** Last escalation or time-recovery step; the 5-minute quiet period counts from here. */
+  lastLevelChangeMs = -Infinity
+  blockAll = false
+  airlockTier: AirlockTier = 'none'
+  airlockEnteredAtMs: number | null = null
+  inFlight = 0
+  currentTaskId: string
+  currentTaskLabel = ''
+  readonly taint = new TaintState()
+  /** Created on the first observed host. */
+  domains: DomainWindow | null = null
+  volumeCount = 0
+  volumeMean = 0
+  anomalies = 0
+  /** Live work (tunnels) to cut on reset/terminate (and, later, airlock hard/drain). */
+  readonly cancels = new Set<() => void>()
+  readonly events: SessionEvent[] = []
+
+  constructor(
+    readonly key: string,
+    readonly agent: string,
+    readonly clientIp: string,
+    readonly createdAtMs: number,
+    baseThreshold: number,
+    taskId: string,
+  ) {
+    this.kind = sessionKindOf(key)
+    this.lastActivityMs = createdAtMs
+    this.threshold = baseThreshold
+    this.currentTaskId = taskId
+  }
+
+  addEvent(e: SessionEvent): void {
+    this.events.push(e)
+    if (this.events.length > MAX_RECENT_EVENTS) this.events.shift()
+  }
+
+  /** Fires and forgets every registered cancel function (reset, terminate). */
+  cancelAll(): number {
+    const fns = [...this.cancels]
+    this.cancels.clear()
+    for (const f of fns) {
+      try {
+        f()
+      } catch {
+        // one failing cancel must not keep the others alive
+      }
+    }
+    return fns.length
+  }
+}
