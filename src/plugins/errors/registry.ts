@@ -71,6 +71,18 @@ export const ERROR_REGISTRY = {
   STORE_TOMBSTONED: {exit: 1, summary: 'a contract is tombstoned and cannot be promoted again'},
   STORE_TOMBSTONE_INVALID: {exit: 1, summary: 'a tombstone in the store does not parse or verify (fails closed)'},
   LIFECYCLE_REFUSED: {exit: 1, summary: 'learn promote/rollback refused its inputs (flags, environment, signers)'},
+  // --- session admin CLI (runtime §13): 2 = fix the invocation, token or config; 1 = the server or network failed
+  ADMIN_API_UNCONFIGURED: {exit: 2, summary: 'no admin API URL or token from flags, environment or config file'},
+  ADMIN_API_CONFIG_INVALID: {exit: 2, summary: 'the config file for the admin API is missing, invalid, or group/other accessible while holding the token'},
+  ADMIN_ARGUMENT_INVALID: {exit: 2, summary: 'a session key or admin API URL given to session/adaptive commands is invalid'},
+  ADMIN_API_UNAUTHORIZED: {exit: 2, summary: 'the admin API rejected the token (HTTP 401)'},
+  ADMIN_API_BAD_REQUEST: {exit: 2, summary: 'the admin API refused the request as invalid (HTTP 400)'},
+  SESSION_RELEASE_REFUSED: {exit: 2, summary: 'session release would raise the airlock tier; release only lowers it'},
+  SESSION_NOT_FOUND: {exit: 1, summary: 'the admin API has no session with that key, or no such endpoint (HTTP 404)'},
+  ADMIN_API_RATE_LIMITED: {exit: 1, summary: 'the admin API rate-limited the action (HTTP 429); retry after the given seconds'},
+  ADMIN_API_HTTP_ERROR: {exit: 1, summary: 'the admin API answered 5xx or another unexpected status'},
+  ADMIN_API_UNREACHABLE: {exit: 1, summary: 'the admin API could not be reached or did not answer within 10 s'},
+  ADMIN_API_RESPONSE_INVALID: {exit: 1, summary: 'the admin API answered 2xx with a body that is not the documented JSON shape'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

@@ -1,0 +1,17 @@
+import {AdminCommand, adminFlags} from '../../cli/admin-command.js'
+import {adaptiveWhoami, renderWhoami, type Whoami} from '../../plugins/admin-client/index.js'
+
+export default class AdaptiveWhoami extends AdminCommand {
+  static override summary = 'Show how pipelock classifies the caller: its session key, tier, escalation level and score'
+  static override description = `GET /api/v1/adaptive/whoami on the admin API: the session the server associates with this client's IP (and X-Pipelock-Agent, which this command does not send), printed as "client_ip=… session=… classification=allow|observe|block tier=… level=… score=… ttl_seconds=…".`
+  static override examples = [{description: 'Who am I to the proxy?', command: '<%= config.bin %> adaptive whoami --api-url 127.0.0.1:9090'}]
+  static override enableJsonFlag = true
+  static override flags = {...adminFlags}
+
+  async run(): Promise<Whoami> {
+    const {flags} = await this.parse(AdaptiveWhoami)
+    const r = await this.withAdminClient(flags, async (c) => await adaptiveWhoami(c))
+    for (const l of renderWhoami(r.data)) this.out(l)
+    return r.json
+  }
+}

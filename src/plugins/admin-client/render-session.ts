@@ -1,0 +1,102 @@
+import type {AirlockChange, SessionDetail, SessionExplanation, SessionList, TerminateResult} from './schemas.js'
+import {ago, alignColumns, alignFields, fieldKeyWidth, formatScore, inFuture, isUnsetTime, printable, timeWithAgo} from './text-format.js'
+
+// Human text of the `pipelock session …` commands (runtime §13). Every renderer returns lines
+// (no trailing newline) and takes "now" as epoch nanoseconds, so the text is a pure function of
+// the server's answer and the injected clock. Server strings pass through `printable`.
+
+const p = printable
+
+/** `KEY AGENT IP TIER ESCALATION SCORE LAST-ACTIVE`, tab-aligned; `No sessions match.` when empty. */
+export function renderSessionList(list: SessionList, nowNs: bigint): string[] {
+  if (list.sessions.length === 0) return ['No sessions match.']
+  const rows = [['KEY', 'AGENT', 'IP', 'TIER', 'ESCALATION', 'SCORE', 'LAST-ACTIVE']]
+  for (const s of list.sessions) {
+    rows.push([p(s.key), p(s.agent), p(s.client_ip), p(s.airlock_tier), p(s.escalation_level), formatScore(s.threat_score), ago(s.last_activity, nowNs) ?? p(s.last_activity)])
+  }
+  return alignColumns(rows)
+}
+
+/** `Session <key>`, the aligned detail fields, then `recent_events:` (oldest first, as sent) or `(none)`. */
+export function renderSessionDetail(d: SessionDetail, nowNs: bigint): string[] {
+  const fields: [string, string][] = [
+    ['kind', p(d.kind)],
+    ['agent', p(d.agent)],
+    ['client_ip', p(d.client_ip)],
+    ['airlock_tier', p(d.airlock_tier)],
+    ['airlock_entered', isUnsetTime(d.airlock_entered_at) ? '-' : timeWithAgo(p(d.airlock_entered_at), nowNs)],
+    ['in_flight', String(d.in_flight)],
+    ['escalation', `${p(d.escalation_level)} (${d.escalation_level_int})`],
+    ['threat_score', formatScore(d.threat_score)],
+    ['block_all', String(d.block_all)],
+    ['taint_level', p(String(d.taint_level))],
+    ['contaminated', String(d.contaminated)],
+  ]
+  if (d.current_task_id !== undefined && d.current_task_id !== '') fields.push(['current_task_id', p(d.current_task_id)])
+  if (d.current_task_label !== undefined && d.current_task_label !== '') fields.push(['current_task', p(d.current_task_label)])
+  fields.push(['last_activity', timeWithAgo(p(d.last_activity), nowNs)])
+  const lines = [`Session ${p(d.key)}`, ...alignFields(fields), 'recent_events:']
+  const events = d.recent_events ?? []
+  if (events.length === 0) lines.push('  (none)')
+  for (const e of events) {
+    lines.push(`  [${p(e.at)}] ${p(e.kind)} target=${p(e.target)} score=${formatScore(e.score)} detail=${p(e.detail)}`)
+  }
+  return lines
+}
+
+/** `Session <key> explanation` and the aligned fields of `…/explain`; absent optional fields are left out. */
+export function renderSessionExplanation(x: SessionExplanation, nowNs: bigint): string[] {
+  const fields: [string, string][] = [
+    ['tier', p(x.tier)],
+    ['reason', p(x.reason)],
+  ]
+  if (x.trigger !== undefined && x.trigger !== '') {
+    fields.push(['trigger', x.trigger_source !== undefined && x.trigger_source !== '' ? `${p(x.trigger)} (source=${p(x.trigger_source)})` : p(x.trigger)])
+  }
+  fields.push(['escalation', `${p(x.escalation_level)} (${x.escalation_level_int})`], ['threat_score', formatScore(x.threat_score)])
+  if (!isUnsetTime(x.entered_at)) fields.push(['entered_at', timeWithAgo(p(x.entered_at), nowNs)])
+  const hasEvidence = [x.evidence_kind, x.evidence_target, x.evidence_detail].some((v) => v !== undefined && v !== '') || !isUnsetTime(x.evidence_at)
+  const evidence: [string, string] = ['evidence', hasEvidence ? '' : '(none recorded)']
+  const tail: [string, string][] = []
+  if (x.next_deescalation_tier !== undefined && x.next_deescalation_tier !== '') {
+    let next = `tier=${p(x.next_deescalation_tier)}`
+    if (!isUnsetTime(x.next_deescalation_at)) {
+      const rel = inFuture(x.next_deescalation_at, nowNs)
+      next += ` at=${p(x.next_deescalation_at)}${rel === undefined ? '' : ` (${rel})`}`
+    }
+    tail.push(['next_deescalation', next])
+  }
+  // One value column for the whole block, though the evidence sub-block sits in between.
+  const w = fieldKeyWidth([...fields, evidence, ...tail])
+  const lines = [`Session ${p(x.key)} explanation`, ...alignFields([...fields, evidence], '  ', w)]
+  if (hasEvidence) {
+    lines.push(
+      ...alignFields(
+        [
+          ['at', isUnsetTime(x.evidence_at) ? '-' : p(x.evidence_at)],
+          ['kind', p(x.evidence_kind ?? '-')],
+          ['target', p(x.evidence_target ?? '-')],
+          ['detail', p(x.evidence_detail ?? '-')],
+        ],
+        '    ',
+      ),
+    )
+  }
+  lines.push(...alignFields(tail, '  ', w))
+  return lines
+}
+
+/** `released <key>: <from> -> <to> (changed=…)`. */
+export function renderRelease(r: AirlockChange): string[] {
+  return [`released ${p(r.key)}: ${p(r.previous_tier)} -> ${p(r.new_tier)} (changed=${r.changed})`]
+}
+
+/** The warning (for stderr) and the result line (for stdout) of `session terminate`. */
+export function renderTerminate(t: TerminateResult): {warning: string; lines: string[]} {
+  return {
+    warning: `WARNING: terminated session ${p(t.key)} — in-flight connections were cut.`,
+    lines: [
+      `terminated ${p(t.key)}: previous_tier=${p(t.previous_tier)} level=${p(t.previous_level)} score=${formatScore(t.previous_score)} cee_cleared=${t.cee_state_cleared}`,
+    ],
+  }
+}

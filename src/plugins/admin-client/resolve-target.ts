@@ -1,0 +1,163 @@
+import {existsSync, statSync} from 'node:fs'
+import path from 'node:path'
+import {loadConfig, parseHostPort} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+
+// Where the session/adaptive commands find the admin API and its token (runtime §13):
+// flags → environment → config file, each value resolved on its own. The config file is read
+// only when a flag or the environment left something unset, so a misplaced or broken config
+// never stops an invocation that names both.
+
+export const ENV_API_URL = 'PIPELOCK_API_URL'
+export const ENV_API_TOKEN = 'PIPELOCK_KILLSWITCH_API_TOKEN'
+export const ENV_CONFIG = 'PIPELOCK_CONFIG'
+export const SYSTEM_CONFIG_PATH = '/etc/pipelock/pipelock.yaml'
+
+export interface AdminTargetInput {
+  readonly apiUrl?: string
+  readonly apiToken?: string
+  readonly config?: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** `$HOME`; `~/.config/pipelock/pipelock.yaml` is searched under it. */
+  readonly homeDir: string
+  /** Overridable for tests; default `/etc/pipelock/pipelock.yaml`. */
+  readonly systemConfigPath?: string
+}
+
+export type ValueSource = 'flag' | 'env' | 'config'
+
+export interface AdminTarget {
+  /** Normalised base URL: scheme present, no trailing `/`. */
+  readonly baseUrl: string
+  readonly token: string
+  readonly urlSource: ValueSource
+  readonly tokenSource: ValueSource
+  /** The config file consulted, when one was needed and found. */
+  readonly configPath?: string
+}
+
+export function resolveAdminTarget(input: AdminTargetInput): AdminTarget {
+  const flagOrEnv = (flag: string | undefined, envName: string): {value: string; source: ValueSource} | undefined => {
+    if (flag !== undefined && flag !== '') return {value: flag, source: 'flag'}
+    const e = input.env[envName]
+    if (e !== undefined && e !== '') return {value: e, source: 'env'}
+    return undefined
+  }
+  let url = flagOrEnv(input.apiUrl, ENV_API_URL)
+  let token = flagOrEnv(input.apiToken, ENV_API_TOKEN)
+  let configPath: string | undefined
+  if (url === undefined || token === undefined) {
+    configPath = findConfigFile(input)
+    if (configPath === undefined) {
+      const where = `a config file (--config, ${ENV_CONFIG}, ~/.config/pipelock/pipelock.yaml, ${input.systemConfigPath ?? SYSTEM_CONFIG_PATH})`
+      if (token === undefined) {
+        throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API token is required: set --api-token or ${ENV_API_TOKEN}, or kill_switch.api_token in ${where}`)
+      }
+      throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API URL is required: set --api-url or ${ENV_API_URL}, or kill_switch.api_listen in ${where}`)
+    }
+    const ks = readKillSwitch(configPath, input.env)
+    if (token === undefined) {
+      if (ks.api_token === '') {
+        throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API token is required: set --api-token, ${ENV_API_TOKEN}, or kill_switch.api_token in ${configPath}`)
+      }
+      assertPrivate(configPath)
+      token = {value: ks.api_token, source: 'config'}
+    }
+    if (url === undefined) {
+      // No fallback to fetch_proxy.listen (§13): the main listener only carries the API when
+      // api_listen is unset, and guessing would send the token to the wrong port.
+      if (ks.api_listen === '') {
+        throw new PipelockError('ADMIN_API_UNCONFIGURED', `no admin API URL: set --api-url, ${ENV_API_URL}, or kill_switch.api_listen in ${configPath}`)
+      }
+      url = {value: urlFromListen(ks.api_listen, configPath), source: 'config'}
+    }
+  }
+  return {
+    baseUrl: normalizeApiUrl(url.value),
+    token: token.value,
+    urlSource: url.source,
+    tokenSource: token.source,
+    ...(configPath === undefined ? {} : {configPath}),
+  }
+}
+
+/** `--config`, then `$PIPELOCK_CONFIG` (both must exist when given), then the two default places. */
+export function findConfigFile(input: Pick<AdminTargetInput, 'config' | 'env' | 'homeDir' | 'systemConfigPath'>): string | undefined {
+  const explicit: [string | undefined, string][] = [
+    [input.config, '--config'],
+    [input.env[ENV_CONFIG], ENV_CONFIG],
+  ]
+  for (const [p, via] of explicit) {
+    if (p === undefined || p === '') continue
+    if (!existsSync(p)) {
+      throw new PipelockError('ADMIN_API_CONFIG_INVALID', `config file ${p} (from ${via}) does not exist`, {location: {file: p}})
+    }
+    return p
+  }
+  for (const p of [path.join(input.homeDir, '.config', 'pipelock', 'pipelock.yaml'), input.systemConfigPath ?? SYSTEM_CONFIG_PATH]) {
+    if (existsSync(p)) return p
+  }
+  return undefined
+}
+
+function readKillSwitch(file: string, env: Readonly<Record<string, string | undefined>>): {api_listen: string; api_token: string} {
+  try {
+    // The same strict loader as `pipelock run`: a file the proxy would refuse is refused here too.
+    const ks = loadConfig(file, {env}).config.kill_switch
+    return {api_listen: ks.api_listen, api_token: ks.api_token}
+  } catch (err) {
+    if (err instanceof PipelockError && err.code !== 'CONFIG_INVALID') {
+      throw new PipelockError('ADMIN_API_CONFIG_INVALID', err.message, {location: {file}})
+    }
+    throw err
+  }
+}
+
+/**
+ * A file that hands out the admin token must be private to its owner: any group/other bit,
+ * or the owner's execute bit, set (mode & 0o177) is refused.
+ */
+export function assertPrivate(file: string): void {
+  const mode = statSync(file).mode & 0o777
+  if ((mode & 0o177) !== 0) {
+    throw new PipelockError(
+      'ADMIN_API_CONFIG_INVALID',
+      `config file holds the admin API token but has mode ${mode.toString(8).padStart(4, '0')}; it must not be accessible by group or others`,
+      {location: {file}, hint: `chmod 600 ${file}`},
+    )
+  }
+}
+
+/**
+ * `http://` + `kill_switch.api_listen`, with a wildcard listen address replaced by loopback:
+ * empty or `0.0.0.0` → `127.0.0.1`, `::` → `::1`.
+ */
+export function urlFromListen(listen: string, file: string): string {
+  const hp = parseHostPort(listen)
+  if (hp === undefined) {
+    throw new PipelockError('ADMIN_API_CONFIG_INVALID', `kill_switch.api_listen "${listen}" is not host:port`, {location: {file}})
+  }
+  let host = hp.host
+  if (host === '' || host === '0.0.0.0') host = '127.0.0.1'
+  else if (host === '::') host = '::1'
+  return `http://${host.includes(':') ? `[${host}]` : host}:${hp.port}`
+}
+
+/** Adds `http://` when the URL has no scheme, trims trailing `/`, and accepts only http(s). */
+export function normalizeApiUrl(raw: string): string {
+  let u = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw) ? raw : `http://${raw}`
+  u = u.replace(/\/+$/, '')
+  let parsed: URL
+  try {
+    parsed = new URL(u)
+  } catch {
+    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${raw}" is not a valid URL`)
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${raw}" must use http or https`)
+  }
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
+    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${raw}" must not carry credentials, a query or a fragment (pass the token with --api-token)`)
+  }
+  return u
+}

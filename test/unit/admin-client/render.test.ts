@@ -1,0 +1,168 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {fixedClock} from '../../../src/plugins/canonical/index.js'
+import {
+  adaptiveStatusSchema,
+  alignColumns,
+  formatScore,
+  formatSeconds,
+  printable,
+  renderAdaptiveFlush,
+  renderAdaptiveStatus,
+  renderRelease,
+  renderSessionDetail,
+  renderSessionExplanation,
+  renderSessionList,
+  renderTerminate,
+  renderWhoami,
+  sessionDetailSchema,
+  sessionExplanationSchema,
+  sessionListSchema,
+  whoamiSchema,
+} from '../../../src/plugins/admin-client/index.js'
+import {ADAPTIVE_STATUS, DETAIL_HELD, EXPLAIN_CALM, EXPLAIN_HELD, NOW, SNAPSHOT_CALM, SNAPSHOT_HELD, WHOAMI} from '../../helpers/fake-admin-api.js'
+
+const now = fixedClock(NOW).nowNanos()
+
+test('formatScore is Go %.2f: exact ties round half to even, unlike toFixed', () => {
+  assert.equal(formatScore(0), '0.00')
+  assert.equal(formatScore(5), '5.00')
+  assert.equal(formatScore(0.4), '0.40')
+  assert.equal(formatScore(1.005), '1.00') // 1.005 is below the tie in binary: both agree
+  assert.equal(formatScore(0.125), '0.12')
+  assert.equal(formatScore(0.375), '0.38')
+  assert.equal(formatScore(5.125), '5.12')
+  assert.equal(formatScore(12.625), '12.62')
+  assert.equal(formatScore(12.875), '12.88')
+  assert.equal(formatScore(-0.125), '-0.12')
+  assert.equal(formatScore(2.5), '2.50')
+  assert.equal(formatScore(0.6 + 0.4 + 0.25), '1.25')
+})
+
+test('formatSeconds is Go Duration.String for whole seconds', () => {
+  assert.deepEqual([0, 45, 60, 123, 3600, 3725, 176582, -3].map(formatSeconds), ['0s', '45s', '1m0s', '2m3s', '1h0m0s', '1h2m5s', '49h3m2s', '0s'])
+})
+
+test('alignColumns pads every cell but the last to the column width + 2 (tabwriter), counting code points', () => {
+  assert.deepEqual(alignColumns([['A', 'BB', 'C'], ['ééé', 'D', 'EEEE']]), ['A    BB  C', 'ééé  D   EEEE'])
+})
+
+test('printable replaces terminal control characters from the server', () => {
+  assert.equal(printable('a\u001b[2Jb\r\nc\u009bd'), 'a?[2Jb??c?d')
+})
+
+test('session list: exact table, identity before invocation as sent, relative last activity', () => {
+  const list = sessionListSchema.parse({sessions: [SNAPSHOT_HELD, SNAPSHOT_CALM], count: 2})
+  assert.deepEqual(renderSessionList(list, now), [
+    'KEY                  AGENT       IP         TIER  ESCALATION  SCORE  LAST-ACTIVE',
+    'shop-agent|10.0.0.5  shop-agent  10.0.0.5   hard  high        12.62  45s ago',
+    'mcp-stdio-42         mcp         127.0.0.1  none  normal      0.00   1h2m0s ago',
+  ])
+  assert.deepEqual(renderSessionList({sessions: [], count: 0}, now), ['No sessions match.'])
+})
+
+test('session inspect: aligned fields, task lines when present, events', () => {
+  const d = sessionDetailSchema.parse(DETAIL_HELD)
+  assert.equal(
+    renderSessionDetail(d, now).join('\n'),
+    [
+      'Session shop-agent|10.0.0.5',
+      '  kind:            identity',
+      '  agent:           shop-agent',
+      '  client_ip:       10.0.0.5',
+      '  airlock_tier:    hard',
+      '  airlock_entered: 2026-03-01T11:57:00Z (3m0s ago)',
+      '  in_flight:       2',
+      '  escalation:      high (2)',
+      '  threat_score:    12.62',
+      '  block_all:       false',
+      '  taint_level:     external',
+      '  contaminated:    true',
+      '  current_task_id: task-7',
+      '  current_task:    checkout',
+      '  last_activity:   2026-03-01T11:59:15Z (45s ago)',
+      'recent_events:',
+      '  [2026-03-01T11:56:58Z] block target=https://paste.example/upload score=3.00 detail=dlp_match',
+      '  [2026-03-01T11:56:59Z] anomaly target=evil.example score=2.00 detail=domain_anomaly',
+    ].join('\n'),
+  )
+})
+
+test('session inspect: no airlock entry (Go zero time), no task, no events', () => {
+  const d = sessionDetailSchema.parse({...SNAPSHOT_CALM, airlock_entered_at: '0001-01-01T00:00:00Z', in_flight: 0, escalation_level_int: 0, recent_events: null})
+  assert.deepEqual(renderSessionDetail(d, now), [
+    'Session mcp-stdio-42',
+    '  kind:            invocation',
+    '  agent:           mcp',
+    '  client_ip:       127.0.0.1',
+    '  airlock_tier:    none',
+    '  airlock_entered: -',
+    '  in_flight:       0',
+    '  escalation:      normal (0)',
+    '  threat_score:    0.00',
+    '  block_all:       false',
+    '  taint_level:     none',
+    '  contaminated:    false',
+    '  last_activity:   2026-03-01T10:58:00Z (1h2m0s ago)',
+    'recent_events:',
+    '  (none)',
+  ])
+})
+
+test('session explain: quarantined, with trigger, evidence and next de-escalation', () => {
+  assert.deepEqual(renderSessionExplanation(sessionExplanationSchema.parse(EXPLAIN_HELD), now), [
+    'Session shop-agent|10.0.0.5 explanation',
+    '  tier:              hard',
+    '  reason:            session quarantined at airlock tier hard',
+    '  trigger:           on_high (source=adaptive)',
+    '  escalation:        high (2)',
+    '  threat_score:      12.62',
+    '  entered_at:        2026-03-01T11:57:00Z (3m0s ago)',
+    '  evidence:',
+    '    at:     2026-03-01T11:56:58Z',
+    '    kind:   block',
+    '    target: https://paste.example/upload',
+    '    detail: dlp_match',
+    '  next_deescalation: tier=soft at=2026-03-01T12:02:00Z (in 2m0s)',
+  ])
+})
+
+test('session explain: not quarantined → evidence (none recorded), no optional lines', () => {
+  assert.deepEqual(renderSessionExplanation(sessionExplanationSchema.parse(EXPLAIN_CALM), now), [
+    'Session mcp-stdio-42 explanation',
+    '  tier:         none',
+    '  reason:       session not quarantined',
+    '  escalation:   normal (0)',
+    '  threat_score: 0.00',
+    '  evidence:     (none recorded)',
+  ])
+})
+
+test('release and terminate lines', () => {
+  assert.deepEqual(renderRelease({key: 'a|1.2.3.4', previous_tier: 'hard', new_tier: 'none', changed: true}), ['released a|1.2.3.4: hard -> none (changed=true)'])
+  assert.deepEqual(
+    renderTerminate({key: 'a|1.2.3.4', terminated: true, previous_tier: 'drain', previous_level: 'critical', previous_score: 20.5, ip_state_cleared: true, cee_state_cleared: false}),
+    {
+      warning: 'WARNING: terminated session a|1.2.3.4 — in-flight connections were cut.',
+      lines: ['terminated a|1.2.3.4: previous_tier=drain level=critical score=20.50 cee_cleared=false'],
+    },
+  )
+})
+
+test('adaptive status, flush and whoami lines', () => {
+  assert.deepEqual(renderAdaptiveStatus(adaptiveStatusSchema.parse(ADAPTIVE_STATUS)), [
+    'adaptive status: sessions=3 max_level=high ttl_seconds=300',
+    'levels: normal=2 elevated=0 high=1 critical=0',
+    'airlock: none=2 soft=0 hard=1 drain=0',
+    'top_anomalies:',
+    '  block=4',
+    '  domain_anomaly=1',
+  ])
+  assert.deepEqual(renderAdaptiveStatus(adaptiveStatusSchema.parse({...ADAPTIVE_STATUS, top_anomalies: null}))[3], 'top_anomalies: none')
+  assert.deepEqual(renderAdaptiveFlush({flushed: true, identity_sessions: 4, skipped_invocations: 1, ip_domain_state_cleared: true}), [
+    'flushed adaptive state: identity_sessions=4 skipped_invocations=1 ip_domain_state_cleared=true',
+  ])
+  assert.deepEqual(renderWhoami(whoamiSchema.parse(WHOAMI)), [
+    'client_ip=127.0.0.1 session=anonymous|127.0.0.1 classification=observe tier=soft level=elevated score=5.12 ttl_seconds=300',
+  ])
+})

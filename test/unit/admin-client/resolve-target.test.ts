@@ -1,0 +1,143 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {chmodSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {normalizeApiUrl, resolveAdminTarget, urlFromListen, type AdminTargetInput} from '../../../src/plugins/admin-client/index.js'
+import {PipelockError} from '../../../src/plugins/errors/index.js'
+
+function tempHome(): string {
+  return mkdtempSync(path.join(tmpdir(), 'pipelock-admin-'))
+}
+
+function writeConfig(file: string, body: string, mode = 0o600): string {
+  mkdirSync(path.dirname(file), {recursive: true})
+  writeFileSync(file, body)
+  chmodSync(file, mode)
+  return file
+}
+
+const KS = (listen: string, token: string): string => `kill_switch:\n  api_listen: "${listen}"\n  api_token: "${token}"\n`
+
+function input(home: string, over: Partial<AdminTargetInput> = {}): AdminTargetInput {
+  return {env: {}, homeDir: home, systemConfigPath: path.join(home, 'no-etc', 'pipelock.yaml'), ...over}
+}
+
+function fails(fn: () => unknown, code: string, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof PipelockError, String(e))
+    assert.equal(e.code, code)
+    assert.match(e.message, message)
+    return true
+  })
+}
+
+test('URL normalisation: scheme added when missing, trailing slashes trimmed, only http(s)', () => {
+  assert.equal(normalizeApiUrl('127.0.0.1:9090'), 'http://127.0.0.1:9090')
+  assert.equal(normalizeApiUrl('localhost:9090/'), 'http://localhost:9090')
+  assert.equal(normalizeApiUrl('https://ops.example/pipelock//'), 'https://ops.example/pipelock')
+  assert.equal(normalizeApiUrl('http://[::1]:9090'), 'http://[::1]:9090')
+  fails(() => normalizeApiUrl('ftp://x:1'), 'ADMIN_ARGUMENT_INVALID', /must use http or https/)
+  fails(() => normalizeApiUrl('http://user:pw@x:1'), 'ADMIN_ARGUMENT_INVALID', /credentials/)
+  fails(() => normalizeApiUrl('http://x:99999'), 'ADMIN_ARGUMENT_INVALID', /not a valid URL/)
+})
+
+test('api_listen → URL: wildcard hosts become loopback', () => {
+  assert.equal(urlFromListen(':9090', 'f'), 'http://127.0.0.1:9090')
+  assert.equal(urlFromListen('0.0.0.0:9090', 'f'), 'http://127.0.0.1:9090')
+  assert.equal(urlFromListen('[::]:9090', 'f'), 'http://[::1]:9090')
+  assert.equal(urlFromListen('10.1.2.3:9090', 'f'), 'http://10.1.2.3:9090')
+  assert.equal(urlFromListen('[fd00::7]:9090', 'f'), 'http://[fd00::7]:9090')
+  fails(() => urlFromListen('9090', 'f'), 'ADMIN_API_CONFIG_INVALID', /not host:port/)
+})
+
+test('resolution order: flags beat environment beat config, each value on its own', () => {
+  const home = tempHome()
+  const cfg = writeConfig(path.join(home, 'c.yaml'), KS('127.0.0.1:7001', 'from-config'))
+  const env = {PIPELOCK_API_URL: '127.0.0.1:7002', PIPELOCK_KILLSWITCH_API_TOKEN: 'from-env'}
+  const all = resolveAdminTarget(input(home, {apiUrl: 'http://127.0.0.1:7003/', apiToken: 'from-flag', config: cfg, env}))
+  assert.deepEqual(all, {baseUrl: 'http://127.0.0.1:7003', token: 'from-flag', urlSource: 'flag', tokenSource: 'flag'})
+  const envOnly = resolveAdminTarget(input(home, {config: cfg, env}))
+  assert.deepEqual(envOnly, {baseUrl: 'http://127.0.0.1:7002', token: 'from-env', urlSource: 'env', tokenSource: 'env'})
+  const mixed = resolveAdminTarget(input(home, {apiToken: 'from-flag', config: cfg}))
+  assert.deepEqual(mixed, {baseUrl: 'http://127.0.0.1:7001', token: 'from-flag', urlSource: 'config', tokenSource: 'flag', configPath: cfg})
+  const cfgOnly = resolveAdminTarget(input(home, {config: cfg}))
+  assert.equal(cfgOnly.token, 'from-config')
+  assert.equal(cfgOnly.tokenSource, 'config')
+  // An empty flag or variable counts as unset.
+  assert.equal(resolveAdminTarget(input(home, {apiToken: '', config: cfg, env: {PIPELOCK_KILLSWITCH_API_TOKEN: ''}})).token, 'from-config')
+})
+
+test('flags and env naming both values never read the config file (a broken one does not matter)', () => {
+  const home = tempHome()
+  const broken = writeConfig(path.join(home, 'broken.yaml'), 'not_a_key: 1\n', 0o644)
+  const t = resolveAdminTarget(input(home, {config: broken, env: {PIPELOCK_API_URL: 'h:1', PIPELOCK_KILLSWITCH_API_TOKEN: 't'}}))
+  assert.equal(t.configPath, undefined)
+})
+
+test('config search order: --config, PIPELOCK_CONFIG, ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml', () => {
+  const home = tempHome()
+  const etc = writeConfig(path.join(home, 'etc', 'pipelock.yaml'), KS(':7004', 'etc'))
+  const user = writeConfig(path.join(home, '.config', 'pipelock', 'pipelock.yaml'), KS(':7005', 'user'))
+  const viaEnv = writeConfig(path.join(home, 'env.yaml'), KS(':7006', 'env-file'))
+  const viaFlag = writeConfig(path.join(home, 'flag.yaml'), KS(':7007', 'flag-file'))
+  const base = {systemConfigPath: etc}
+  assert.equal(resolveAdminTarget(input(home, {...base, config: viaFlag, env: {PIPELOCK_CONFIG: viaEnv}})).token, 'flag-file')
+  assert.equal(resolveAdminTarget(input(home, {...base, env: {PIPELOCK_CONFIG: viaEnv}})).token, 'env-file')
+  assert.equal(resolveAdminTarget(input(home, base)).token, 'user')
+  assert.equal(resolveAdminTarget(input(tempHome(), base)).baseUrl, 'http://127.0.0.1:7004')
+  assert.equal(resolveAdminTarget(input(home, base)).configPath, user)
+  fails(() => resolveAdminTarget(input(home, {config: path.join(home, 'missing.yaml')})), 'ADMIN_API_CONFIG_INVALID', /missing\.yaml \(from --config\) does not exist/)
+  fails(() => resolveAdminTarget(input(home, {env: {PIPELOCK_CONFIG: path.join(home, 'gone.yaml')}})), 'ADMIN_API_CONFIG_INVALID', /from PIPELOCK_CONFIG/)
+})
+
+test('nothing configured: token required first, then URL (exit 2)', () => {
+  const home = tempHome()
+  const err = (over: Partial<AdminTargetInput>): PipelockError => {
+    try {
+      resolveAdminTarget(input(home, over))
+    } catch (e) {
+      return e as PipelockError
+    }
+    throw new Error('no error')
+  }
+  const noToken = err({})
+  assert.equal(noToken.code, 'ADMIN_API_UNCONFIGURED')
+  assert.equal(noToken.exitCode, 2)
+  assert.match(noToken.message, /^admin API token is required: set --api-token or PIPELOCK_KILLSWITCH_API_TOKEN, or kill_switch\.api_token in a config file/)
+  assert.match(err({apiToken: 't'}).message, /^admin API URL is required: set --api-url or PIPELOCK_API_URL, or kill_switch\.api_listen in a config file/)
+})
+
+test('config without api_listen: no fallback to fetch_proxy.listen', () => {
+  const home = tempHome()
+  const cfg = writeConfig(path.join(home, 'c.yaml'), 'fetch_proxy:\n  listen: "127.0.0.1:8888"\nkill_switch:\n  api_token: "t"\n')
+  fails(() => resolveAdminTarget(input(home, {config: cfg})), 'ADMIN_API_UNCONFIGURED', new RegExp(`^no admin API URL: set --api-url, PIPELOCK_API_URL, or kill_switch\\.api_listen in ${cfg.replaceAll('.', '\\.')}$`))
+  const noToken = writeConfig(path.join(home, 'n.yaml'), 'fetch_proxy:\n  listen: "127.0.0.1:8888"\n')
+  fails(() => resolveAdminTarget(input(home, {config: noToken})), 'ADMIN_API_UNCONFIGURED', /^admin API token is required: set --api-token, PIPELOCK_KILLSWITCH_API_TOKEN, or kill_switch\.api_token in /)
+})
+
+test('a config file that supplies the token must have mode & 0o177 == 0', () => {
+  const home = tempHome()
+  for (const mode of [0o640, 0o604, 0o700, 0o660]) {
+    const cfg = writeConfig(path.join(home, `m${mode.toString(8)}.yaml`), KS(':7008', 't'), mode)
+    assert.throws(
+      () => resolveAdminTarget(input(home, {config: cfg})),
+      (e: unknown) => e instanceof PipelockError && e.code === 'ADMIN_API_CONFIG_INVALID' && e.exitCode === 2 && e.location?.file === cfg && e.message.includes(`mode 0${mode.toString(8)}`),
+    )
+    // The same file is fine when it only supplies the URL.
+    assert.equal(resolveAdminTarget(input(home, {config: cfg, apiToken: 'flag'})).baseUrl, 'http://127.0.0.1:7008')
+  }
+  for (const mode of [0o600, 0o400]) {
+    const cfg = writeConfig(path.join(home, `ok${mode.toString(8)}.yaml`), KS(':7009', 't'), mode)
+    assert.equal(resolveAdminTarget(input(home, {config: cfg})).token, 't')
+  }
+})
+
+test('an invalid config file is refused with the loader\'s file:line error (exit 2)', () => {
+  const home = tempHome()
+  const cfg = writeConfig(path.join(home, 'bad.yaml'), 'kill_switch:\n  api_tokn: "t"\n')
+  assert.throws(
+    () => resolveAdminTarget(input(home, {config: cfg})),
+    (e: unknown) => e instanceof PipelockError && e.code === 'CONFIG_INVALID' && e.exitCode === 2 && e.location?.line === 2 && /kill_switch\.api_tokn/.test(e.message),
+  )
+})
