@@ -49,6 +49,53 @@ export interface DlpEngine {
   readonly allSet: Re2Set | null
   /** UTF-8 encoder into a reused scratch buffer (the set is fed bytes, not a JS string). */
   readonly encoder: Utf8Scratch
+  /**
+   * True when every pattern in `all` matches in a line of text exactly where it matches in that
+   * text alone (see `lineSafe`), so a set miss on texts joined by '\n' proves a miss on each.
+   */
+  readonly lineBatchable: boolean
+}
+
+/**
+ * Whether a pattern's matches inside one line of a '\n'-joined text are exactly its matches in
+ * that line alone, apart from extra matches across lines (harmless to a screen). That holds
+ * unless it anchors to the whole text: `\A`/`\z`, or `^`/`$` outside a character class without
+ * multi-line mode on for the whole pattern. `\b`/`\B` are safe: '\n' is a non-word character,
+ * like the start and end of a text. Conservative: any doubt answers false.
+ */
+export function lineSafe(source: string): boolean {
+  let anchors = false
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]
+    if (c === '\\') {
+      const n = source[i + 1]
+      if (n === 'A' || n === 'z') return false
+      i++
+    } else if (c === '[') {
+      // Skip the class: a leading '^' and a first ']' are literal parts of it.
+      let j = i + 1
+      if (source[j] === '^') j++
+      if (source[j] === ']') j++
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1
+      i = j
+    } else if (c === '^' || c === '$') anchors = true
+  }
+  if (!anchors) return true
+  const lead = /^(?:\(\?[a-zA-Z]*\))+/.exec(source)?.[0] ?? ''
+  return /\(\?[a-zA-Z]*m[a-zA-Z]*\)/.test(lead) && !/\(\?[a-zA-Z]*-[a-zA-Z]*m/.test(source)
+}
+
+/**
+ * True only when it is certain that no pattern of `engine.all` matches anywhere in any of
+ * `texts`: one RE2::Set pass over the texts joined by '\n' instead of one per text. False when
+ * something may match or the set cannot decide; the caller then screens text by text.
+ */
+export function noPatternMatchesAny(engine: DlpEngine, texts: readonly string[]): boolean {
+  if (engine.allSet === null || !engine.lineBatchable) return false
+  const joined = texts.join('\n')
+  if (joined.length > 65536) return false
+  const idx = setMatches(engine.allSet, engine.encoder.encode(joined))
+  return idx !== null && idx.length === 0
 }
 
 /**
@@ -99,6 +146,7 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     all,
     allSet: compileSet(all.map((p) => p.re.source)),
     encoder: new Utf8Scratch(),
+    lineBatchable: all.every((p) => lineSafe(p.re.source)),
     corePrefilter: buildPrefilter(core),
     allPrefilter: buildPrefilter([...core, ...configured]),
     normalizer: createNormalizer(),

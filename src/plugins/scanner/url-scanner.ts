@@ -5,7 +5,7 @@
  */
 import RE2 from 're2'
 import {candidateDecodings, iterativeDecode, stripNoise} from './decoders.js'
-import {createDlpEngine, FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {createDlpEngine, FindingSet, findCanary, matchingPatterns, noPatternMatchesAny, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
@@ -127,15 +127,17 @@ export function crlfReason(rawUrl: string): string | null {
 
 const DOTDOTS = ['..', '%2e.', '.%2e', '%2e%2e']
 const SEPS = ['/', '\\', '%2f', '%5c']
+// Every separator+dot-dot pair (a trailing one) and separator+dot-dot+separator triple (inside).
+const TRAVERSAL_ENDS = SEPS.flatMap((a) => DOTDOTS.map((d) => a + d))
+const TRAVERSAL_INSIDE = TRAVERSAL_ENDS.flatMap((ad) => SEPS.map((b) => ad + b))
 
 /** §5.3 on the escaped path, lower-cased. */
 export function traversalReason(escapedPath: string): string | null {
   const p = escapedPath.toLowerCase()
-  for (const a of SEPS) {
-    for (const d of DOTDOTS) {
-      if (p.endsWith(a + d)) return 'path traversal sequence in URL'
-      for (const b of SEPS) if (p.includes(a + d + b)) return 'path traversal sequence in URL'
-    }
+  // Every needle contains a '.' or an escaped one ('%2e'): a path with neither has none of them.
+  if (p.includes('.') || p.includes('%2e')) {
+    for (const n of TRAVERSAL_ENDS) if (p.endsWith(n)) return 'path traversal sequence in URL'
+    for (const n of TRAVERSAL_INSIDE) if (p.includes(n)) return 'path traversal sequence in URL'
   }
   if (p.includes('/%252e%252e/') || p.includes('/%252e%252e%252f') || p.endsWith('/%252e%252e')) {
     return 'double-encoded path traversal in URL'
@@ -194,29 +196,63 @@ interface DlpTarget {
   readonly decoding: boolean
 }
 
+/**
+ * Work shared by the stages of one scan: the same query values and path segments are decoded
+ * for the DLP targets, the subsequences and the seed-phrase targets; each distinct string is
+ * decoded once. Lives for one scan only.
+ */
+class ScanMemo {
+  private readonly decoded = new Map<string, string>()
+  private readonly decodings = new Map<string, ReadonlyArray<{encoding: string; text: string}>>()
+  private pairsOf: {raw: string; pairs: ReturnType<typeof splitQuery>} | null = null
+
+  decode(s: string): string {
+    let v = this.decoded.get(s)
+    if (v === undefined) {
+      v = iterativeDecode(s)
+      this.decoded.set(s, v)
+    }
+    return v
+  }
+
+  candidates(s: string): ReadonlyArray<{encoding: string; text: string}> {
+    let v = this.decodings.get(s)
+    if (v === undefined) {
+      v = candidateDecodings(s)
+      this.decodings.set(s, v)
+    }
+    return v
+  }
+
+  query(rawQuery: string): ReturnType<typeof splitQuery> {
+    if (this.pairsOf === null || this.pairsOf.raw !== rawQuery) this.pairsOf = {raw: rawQuery, pairs: splitQuery(rawQuery)}
+    return this.pairsOf.pairs
+  }
+}
+
 /** §5.5 target strings, in order. */
-function dlpTargets(u: GoUrl, host: string): DlpTarget[] {
+function dlpTargets(u: GoUrl, host: string, m: ScanMemo): DlpTarget[] {
   const t: DlpTarget[] = []
   const add = (text: string, kind: string, decoding = false): void => {
     if (text !== '') t.push({text, kind, decoding})
   }
   add(goUrlString(u), 'url')
   add(u.path, 'path')
-  add(iterativeDecode(u.rawQuery), 'query')
-  for (const p of splitQuery(u.rawQuery)) {
+  add(m.decode(u.rawQuery), 'query')
+  for (const p of m.query(u.rawQuery)) {
     for (const x of [p.key, p.value]) {
-      const d = iterativeDecode(x)
+      const d = m.decode(x)
       add(d, 'param')
-      for (const dec of candidateDecodings(d)) add(dec.text, `param_${dec.encoding}`, true)
+      for (const dec of m.candidates(d)) add(dec.text, `param_${dec.encoding}`, true)
       add(stripNoise(d), 'param_noise')
     }
   }
   const escaped = goEscapedPath(u)
-  const rawDecoded = iterativeDecode(escaped)
+  const rawDecoded = m.decode(escaped)
   if (rawDecoded !== u.path) add(rawDecoded, 'raw_path')
   for (const seg of u.path.split('/')) {
     if (utf8Length(seg) < 10) continue
-    for (const dec of candidateDecodings(seg)) add(dec.text, `segment_${dec.encoding}`)
+    for (const dec of m.candidates(seg)) add(dec.text, `segment_${dec.encoding}`)
   }
   add(host.split('.').join(''), 'host')
   add(stripNoise(u.path), 'path_noise')
@@ -225,7 +261,7 @@ function dlpTargets(u: GoUrl, host: string): DlpTarget[] {
       .split('&')
       .map((part) => {
         const eq = part.indexOf('=')
-        return iterativeDecode(eq >= 0 ? part.slice(eq + 1) : '')
+        return m.decode(eq >= 0 ? part.slice(eq + 1) : '')
       })
       .join('')
     add(joined, 'concat')
@@ -235,13 +271,13 @@ function dlpTargets(u: GoUrl, host: string): DlpTarget[] {
 }
 
 /** Query values for the subsequence check (§5.5): raw split on `&`, after `=`, non-empty, decoded. */
-function subsequenceCandidates(rawQuery: string): string[] {
+function subsequenceCandidates(rawQuery: string, m: ScanMemo): string[] {
   const vals: string[] = []
   for (const part of rawQuery.split('&')) {
     const eq = part.indexOf('=')
     if (eq < 0) continue
     const v = part.slice(eq + 1)
-    if (v !== '') vals.push(iterativeDecode(v))
+    if (v !== '') vals.push(m.decode(v))
   }
   if (vals.length < 3) return []
   const first = vals.slice(0, 20)
@@ -260,19 +296,19 @@ function subsequenceCandidates(rawQuery: string): string[] {
 }
 
 /** §5.8 seed-phrase targets. */
-function seedTargets(u: GoUrl, host: string): string[] {
-  const out: string[] = [u.path, iterativeDecode(u.rawQuery)]
+function seedTargets(u: GoUrl, host: string, m: ScanMemo): string[] {
+  const out: string[] = [u.path, m.decode(u.rawQuery)]
   const values: string[] = []
-  for (const p of splitQuery(u.rawQuery)) {
-    const v = iterativeDecode(p.value)
+  for (const p of m.query(u.rawQuery)) {
+    const v = m.decode(p.value)
     values.push(v)
     out.push(v)
-    for (const d of candidateDecodings(v)) out.push(d.text)
+    for (const d of m.candidates(v)) out.push(d.text)
   }
   out.push(values.join(' '))
   for (const seg of u.path.split('/')) {
     if (utf8Length(seg) < 20) continue
-    for (const d of candidateDecodings(seg)) out.push(d.text)
+    for (const d of m.candidates(seg)) out.push(d.text)
   }
   out.push(host.split('.').join(' '))
   out.push(u.path.split('/').join(' '))
@@ -416,7 +452,8 @@ async function pipeline(
     if (sig.longExpiry) warnings.push({pattern: 'SigV4 Long Expiry', severity: 'info', core: false, encoding: '', warn: true})
   }
   mark('sigv4')
-  const targets = dlpTargets(su, host)
+  const memo = new ScanMemo()
+  const targets = dlpTargets(su, host, memo)
   // One RE2::Set pass per string decides which patterns can match it at all (falling back to
   // the core+configured alternation when the set cannot decide); stages 10 and 11 then run
   // only those patterns, on only those strings — a pure speed-up: a pattern the set rules out
@@ -436,15 +473,21 @@ async function pipeline(
     if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
     else if (seen.decoding && !t.decoding) seen.decoding = false
   }
+  const subTexts = [...new Set(subsequenceCandidates(su.rawQuery, memo).map((v) => dlp.normalizer.forDlp(v)))]
+  // The common case, a clean URL: one set pass over every target at once proves that no
+  // pattern can hit any of them, and the per-target screening below is skipped.
+  const noHit = noPatternMatchesAny(dlp, [...[...byText.keys()], ...subTexts])
   const normTargets: Array<{kind: string; decoding: boolean; norm: string; cand: Candidates}> = []
-  for (const t of byText.values()) {
-    const sc2 = screen(t.norm)
-    if (sc2.keep) normTargets.push({kind: t.kind, decoding: t.decoding, norm: t.norm, cand: sc2.cand})
-  }
   const subseq: Array<{text: string; cand: Candidates}> = []
-  for (const x of new Set(subsequenceCandidates(su.rawQuery).map((v) => dlp.normalizer.forDlp(v)))) {
-    const sc2 = screen(x)
-    if (sc2.keep) subseq.push({text: x, cand: sc2.cand})
+  if (!noHit) {
+    for (const t of byText.values()) {
+      const sc2 = screen(t.norm)
+      if (sc2.keep) normTargets.push({kind: t.kind, decoding: t.decoding, norm: t.norm, cand: sc2.cand})
+    }
+    for (const x of subTexts) {
+      const sc2 = screen(x)
+      if (sc2.keep) subseq.push({text: x, cand: sc2.cand})
+    }
   }
   // 10. core DLP (no §5.6 decodings of query keys/values)
   {
@@ -478,7 +521,7 @@ async function pipeline(
       return {label: 'dlp', detail: `DLP match: ${f.pattern} (${f.severity})`, findings: out.enforced()}
     }
     if (dlp.seed.active) {
-      for (const t of seedTargets(su, host)) {
+      for (const t of seedTargets(su, host, memo)) {
         if (dlp.seed.detect(t)) {
           const f: DlpFinding = {pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false}
           return {label: 'dlp', detail: 'DLP match: BIP-39 Seed Phrase (critical)', findings: [f]}
@@ -511,7 +554,7 @@ async function pipeline(
         if (e > T) return {label: 'entropy', detail: `high entropy path segment (${fmt(e)} > ${fmt(T)} threshold)`}
       }
     }
-    for (const p of splitQuery(su.rawQuery)) {
+    for (const p of memo.query(su.rawQuery)) {
       if (utf8Length(p.key) >= 20) {
         const e = shannonEntropy(p.key)
         // The key itself is the high-entropy string here, so it is not echoed (§10.4).

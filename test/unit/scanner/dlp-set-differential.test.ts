@@ -12,7 +12,7 @@ import {
 import {bip39ChecksumValid, countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
 import {splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
-import {Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
+import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
 import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, syntheticWordList, wif} from './fixtures.js'
 
 const WORDS = syntheticWordList()
@@ -73,6 +73,55 @@ test('DLP set pre-filter vs alternation only vs none: identical URL results and 
     assert.deepEqual(t[2], t[0], JSON.stringify(text))
   }
   assert.ok(blocked > 50 && blocked < 480, `blocked ${blocked}`)
+})
+
+test('line-batched screen (one set pass over all targets) vs per-target screening: identical URL results', async () => {
+  const settings = defaultScannerSettings()
+  settings.maxRequestsPerMinute = 1_000_000
+  settings.seedPhrase.wordList = WORDS
+  // Multi-line anchors keep the engine line-batchable; a whole-text anchor would not.
+  settings.dlp.patterns = [
+    {name: 'Line anchored', severity: 'high', regex: '(?m)^start-[0-9]{6}$'},
+    {name: 'Warned', severity: 'low', regex: 'warn-[a-z]{5}', action: 'warn'},
+    {name: 'Bounded', severity: 'medium', regex: '\\bhello\\b'},
+    {name: 'Exempted', severity: 'high', regex: 'a/b/[0-9]{3}', exemptDomains: ['*.example.org']},
+  ]
+  const batched = createDlpEngine(settings)
+  assert.equal(batched.lineBatchable, true)
+  const perTarget = {...batched, lineBatchable: false}
+  const scanners = [batched, perTarget].map((e) => createUrlScanner(settings, e))
+  const ctx = {resolver: async () => ['93.184.216.34'], rateLimiter: new RateLimiter({nowNanos: () => 0n})}
+  const r = prng(9090)
+  const ps = [...pieces(), 'start-123456', 'xstart-123456', 'start-1234567', 'hello', 'ahello', 'hellos', 'page', 'open', '50']
+  const pick = () => variants(r, ps[Math.floor(r() * ps.length)]!)
+  let blocked = 0
+  let clean = 0
+  for (let i = 0; i < 600; i++) {
+    const enc = (s: string) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'))
+    const host = r() < 0.2 ? 'api.example.org' : 'example.com'
+    const url = r() < 0.3
+      ? `https://${host}/v1/${enc(pick())}?q=${enc(pick())}`
+      : `https://${host}/${enc(pick())}/${enc(pick())}?a=${enc(pick())}&b=${enc(pick())}&c=${enc(pick())}`
+    const [a, b] = [await scanUrl(url, {...ctx, scanner: scanners[0]!}), await scanUrl(url, {...ctx, scanner: scanners[1]!})]
+    assert.deepEqual(a, b, url)
+    if (!a.allowed) blocked++
+    else if (a.warnings.length === 0) clean++
+  }
+  assert.ok(blocked > 50 && clean > 50, `blocked ${blocked}, clean ${clean}`)
+  // The shortcut itself: a miss only when no target can match; any hit anywhere answers false.
+  assert.equal(noPatternMatchesAny(batched, ['open', '50', 'https://example.com/v1?page=2']), true)
+  assert.equal(noPatternMatchesAny(batched, ['open', 'start-123456', '50']), false)
+  assert.equal(noPatternMatchesAny(batched, ['open', awsKeyId(5)]), false)
+  assert.equal(noPatternMatchesAny(perTarget, ['open']), false)
+})
+
+test('lineSafe: only whole-text anchors make a pattern unsafe to screen line by line', () => {
+  for (const ok of ['abc', '[^a-z]+', '(?i)[^\\s&]{4,}', '(?m)^abc$', '(?i)(?m)(?:^|[?&;])\\s*token', '\\bkey\\b', '[$^]x', '\\$5', '\\^']) {
+    assert.equal(lineSafe(ok), true, ok)
+  }
+  for (const bad of ['^abc', 'abc$', '(?i)^x', '\\Afoo', 'foo\\z', '(?m)^a(?-m:$)', '(?i)x(?m)^y', '[a]^']) {
+    assert.equal(lineSafe(bad), false, bad)
+  }
 })
 
 test('scratch UTF-8 encoding equals Buffer.from for any code units', () => {
