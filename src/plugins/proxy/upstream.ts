@@ -4,6 +4,7 @@
  * redirects; a denied hop fails the whole request as `redirect_scan_denied`. Decompression is
  * never applied: bodies are relayed or scanned exactly as the upstream sent them.
  */
+import type {EventEmitter} from 'node:events'
 import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
 import {parseGoUrl, type UrlScanResult} from '../scanner/index.js'
@@ -30,7 +31,12 @@ export interface UpstreamRequest {
   readonly headers: Record<string, string | string[]>
   /** Buffered body (re-sendable on 307/308), or null. */
   readonly body: Buffer | null
-  readonly signal?: AbortSignal
+  /**
+   * Aborts the upstream request when it emits 'abort'. undici takes an EventEmitter as well as
+   * an AbortSignal; the forward proxy passes an emitter because an AbortController per request
+   * (an EventTarget with its own listener bookkeeping) is a measurable share of its CPU.
+   */
+  readonly signal?: AbortSignal | EventEmitter
 }
 
 /** Origin and request-target of a Go-parsed absolute URL (raw path and query kept as sent). */
