@@ -42,8 +42,8 @@ export async function recoverSession(client: AdminClient, key: string, io: Recov
   io.out('')
   io.out('== explain ==')
   for (const l of renderSessionExplanation(explanation.data, io.nowNs())) io.out(l)
-  const choice = await io.choose()
   io.out('')
+  const choice = await io.choose()
   switch (choice) {
     case undefined:
       io.out(`no action selected; leaving ${key} unchanged`)
