@@ -3,7 +3,11 @@
  * direct vs proxied (each worker alternates the two arms, so machine drift hits both), the
  * throughput ratio, idle RSS of the proxy process and time to first request served. The proxy
  * is the BUILT CLI (`node bin/run.js run`) with the spec's bench settings: response scanning
- * off, loopback upstream trusted by `ssrf.ip_allowlist`, a large rate limit. No assertions.
+ * off, loopback upstream trusted by `ssrf.ip_allowlist`, a large rate limit; then again with the
+ * `balanced` preset as shipped (only the loopback trust and the rate limit overridden). Two
+ * peers are measured the same way in the same run: a bare Node relay (`bare-relay.ts`, the
+ * floor any single-process Node proxy pays on this machine) and tinyproxy when installed.
+ * No assertions.
  *
  *   node dist/bench/proxy.js [--requests N] [--seconds S]
  */
@@ -15,6 +19,8 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import YAML from 'yaml'
+import {presetConfig} from '../src/plugins/config/index.js'
 
 export interface ProxyBenchRow {
   metric: string
@@ -67,6 +73,9 @@ async function startProxy(configFile: string): Promise<{proc: ChildProcess; port
       const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)
       if (m) {
         clearTimeout(t)
+        // From here on the log is drained, not kept (an audit line per request would pile up).
+        proc.stderr!.removeAllListeners('data')
+        proc.stderr!.resume()
         resolve(Number(m[1]))
       }
     })
@@ -105,6 +114,113 @@ async function startTinyproxy(dir: string): Promise<{proc: ChildProcess; port: n
   return undefined
 }
 
+/** A spawned peer that prints "port <n>" on stdout (the bare relay). */
+async function startBareRelay(): Promise<{proc: ChildProcess; port: number}> {
+  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'bench', 'bare-relay.js')], {stdio: ['ignore', 'pipe', 'ignore']})
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    const t = setTimeout(() => reject(new Error('bare relay did not start')), 10_000)
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString()
+      const m = /port (\d+)/.exec(out)
+      if (m) {
+        clearTimeout(t)
+        resolve(Number(m[1]))
+      }
+    })
+    proc.once('exit', () => reject(new Error('bare relay exited')))
+  })
+  return {proc, port}
+}
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000
+
+interface ArmResult {
+  rows: ProxyBenchRow[]
+  addedP50: number
+  addedP99: number
+  rps: number
+}
+
+/**
+ * One proxy arm against the direct path: c=1 sequential pairs, c=50 paired (each worker
+ * alternates direct and proxied, so drift hits both), then each path alone for `seconds` at c=50.
+ * `via` returns a latency, or undefined for a request the peer dropped (counted, not timed).
+ */
+async function measureArm(
+  label: string, directAgent: http.Agent, upPort: number, upPath: string, via: () => Promise<number | undefined>, n: number, seconds: number, concurrency: number,
+): Promise<ArmResult> {
+  const direct1 = (): Promise<number> => get(directAgent, upPort, upPath)
+  for (let i = 0; i < 100; i++) {
+    await direct1()
+    await via()
+  }
+  let dropped = 0
+  const timed = async (): Promise<number | undefined> => {
+    const t = await via()
+    if (t === undefined) dropped++
+    return t
+  }
+  const d1: number[] = []
+  const p1: number[] = []
+  for (let i = 0; i < 300; i++) {
+    d1.push(await direct1())
+    const t = await timed()
+    if (t !== undefined) p1.push(t)
+  }
+  const direct: number[] = []
+  const proxied: number[] = []
+  let next = 0
+  await Promise.all(Array.from({length: concurrency}, async (_, w) => {
+    let flip = w % 2 === 0
+    while (next < n) {
+      next++
+      let t: number | undefined
+      if (flip) {
+        direct.push(await direct1())
+        t = await timed()
+      } else {
+        t = await timed()
+        direct.push(await direct1())
+      }
+      if (t !== undefined) proxied.push(t)
+      flip = !flip
+    }
+  }))
+  for (const a of [d1, p1, direct, proxied]) a.sort((x, y) => x - y)
+  const throughput = async (fn: () => Promise<number | undefined>): Promise<number> => {
+    const end = Date.now() + seconds * 1000
+    let count = 0
+    await Promise.all(Array.from({length: concurrency}, async () => {
+      while (Date.now() < end) if ((await fn()) !== undefined) count++
+    }))
+    return count / seconds
+  }
+  const directRps = await throughput(direct1)
+  const rps = await throughput(timed)
+  const addedP50 = pct(proxied, 0.5) - pct(direct, 0.5)
+  const addedP99 = pct(proxied, 0.99) - pct(direct, 0.99)
+  const drops = dropped > 0 ? ` (${dropped} connections dropped)` : ''
+  return {
+    addedP50, addedP99, rps,
+    rows: [
+      {metric: `${label}: p50, c=1, ${d1.length} pairs`, direct: r3(pct(d1, 0.5)), proxied: r3(pct(p1, 0.5)), delta: r3(pct(p1, 0.5) - pct(d1, 0.5)), unit: 'ms'},
+      {metric: `${label}: p50, c=${concurrency}, ${direct.length} pairs${drops}`, direct: r3(pct(direct, 0.5)), proxied: r3(pct(proxied, 0.5)), delta: r3(addedP50), unit: 'ms'},
+      {metric: `${label}: p99, c=${concurrency}`, direct: r3(pct(direct, 0.99)), proxied: r3(pct(proxied, 0.99)), delta: r3(addedP99), unit: 'ms'},
+      {metric: `${label}: throughput, ${seconds} s per path`, direct: Math.round(directRps), proxied: Math.round(rps), delta: r3(rps / directRps), unit: 'req/s (delta = ratio)'},
+    ],
+  }
+}
+
+/** The shipped `balanced` preset, with only what a loopback benchmark needs changed. */
+function balancedBenchYaml(): string {
+  const c = structuredClone(presetConfig('balanced')) as Record<string, Record<string, unknown>>
+  c.ssrf = {...(c.ssrf ?? {}), ip_allowlist: ['127.0.0.0/8']}
+  const fp = (c.fetch_proxy ?? {}) as Record<string, unknown>
+  c.fetch_proxy = {...fp, monitoring: {...((fp.monitoring ?? {}) as Record<string, unknown>), max_requests_per_minute: 1_000_000_000}}
+  return YAML.stringify(c)
+}
+
 export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[]> {
   const arg = (name: string, dflt: number): number => {
     const i = args.indexOf(name)
@@ -134,89 +250,75 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
     'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000',
     'logging:', '  include_allowed: false',
   ].join('\n') + '\n')
+  const balanced = path.join(dir, 'balanced.yaml')
+  writeFileSync(balanced, balancedBenchYaml())
 
-  const {proc, port, spawnedAt} = await startProxy(cfg)
   const directAgent = new http.Agent({keepAlive: true, maxSockets: concurrency})
-  const proxyAgent = new http.Agent({keepAlive: true, maxSockets: concurrency})
+  const kinds = [
+    {path: '/bin', label: '1 KiB binary GET'},
+    {path: '/text', label: '1 KiB text GET'},
+  ]
+  const rows: ProxyBenchRow[] = []
+  const cleanups: Array<() => Promise<void>> = []
   try {
-    // Time to first request served: spawn → first proxied 200.
+    // 1. The floor: a bare Node relay, no scanning at all.
+    const bare = await startBareRelay()
+    cleanups.push(async () => {
+      bare.proc.kill('SIGTERM')
+    })
+    const bareAgent = new http.Agent({keepAlive: true, maxSockets: concurrency})
+    const floor = await measureArm(`bare Node relay (floor), ${kinds[0]!.label}`, directAgent, upPort, '/bin', () => get(bareAgent, bare.port, `http://127.0.0.1:${upPort}/bin`), requests, seconds, concurrency)
+    rows.push(...floor.rows)
+    bareAgent.destroy()
+    bare.proc.kill('SIGTERM')
+
+    // 2. pipelock with the spec's bench settings; 3. pipelock with the balanced preset.
     let firstServedMs = NaN
-    for (let i = 0; i < 200 && Number.isNaN(firstServedMs); i++) {
+    let idleRss = NaN
+    let loadedRss = NaN
+    let pipelockBinRps = NaN
+    for (const [name, file] of [['pipelock (bench config)', cfg], ['pipelock (balanced preset)', balanced]] as const) {
+      let started
       try {
-        await get(proxyAgent, port, `http://127.0.0.1:${upPort}/bin`)
-        firstServedMs = Number(process.hrtime.bigint() - spawnedAt) / 1e6
-      } catch {
-        await new Promise((r) => setTimeout(r, 10))
+        started = await startProxy(file)
+      } catch (err) {
+        rows.push({metric: name, direct: '-', proxied: 'did not start', delta: '-', unit: String((err as Error).message).split('\n')[0]!.slice(0, 120)})
+        continue
       }
-    }
-    await new Promise((r) => setTimeout(r, 1000))
-    const idleRss = rssMb(proc.pid!)
-
-    const r3 = (x: number): number => Math.round(x * 1000) / 1000
-    const rows: ProxyBenchRow[] = []
-    for (const kind of ['bin', 'text'] as const) {
-      const upPath = `/${kind}`
-      const viaProxy = `http://127.0.0.1:${upPort}${upPath}`
-      const label = kind === 'bin' ? '1 KiB binary GET (URL scan, streamed)' : '1 KiB text GET (URL scan + core response scan)'
-      // Warm-up, then paired latency: each worker alternates direct and proxied.
-      for (let i = 0; i < 100; i++) {
-        await get(directAgent, upPort, upPath)
-        await get(proxyAgent, port, viaProxy)
-      }
-      const direct: number[] = []
-      const proxied: number[] = []
-      let next = 0
-      const n = kind === 'bin' ? requests : Math.max(200, Math.floor(requests / 4))
-      const worker = async (w: number): Promise<void> => {
-        let flip = w % 2 === 0
-        while (next < n) {
-          next++
-          if (flip) {
-            direct.push(await get(directAgent, upPort, upPath))
-            proxied.push(await get(proxyAgent, port, viaProxy))
-          } else {
-            proxied.push(await get(proxyAgent, port, viaProxy))
-            direct.push(await get(directAgent, upPort, upPath))
+      const {proc, port, spawnedAt} = started
+      const agent = new http.Agent({keepAlive: true, maxSockets: concurrency})
+      try {
+        if (file === cfg) {
+          // Time to first request served: spawn → first proxied 200.
+          for (let i = 0; i < 200 && Number.isNaN(firstServedMs); i++) {
+            try {
+              await get(agent, port, `http://127.0.0.1:${upPort}/bin`)
+              firstServedMs = Number(process.hrtime.bigint() - spawnedAt) / 1e6
+            } catch {
+              await new Promise((r) => setTimeout(r, 10))
+            }
           }
-          flip = !flip
+          await new Promise((r) => setTimeout(r, 1000))
+          idleRss = rssMb(proc.pid!)
         }
-      }
-      await Promise.all(Array.from({length: concurrency}, (_, w) => worker(w)))
-      direct.sort((a, b) => a - b)
-      proxied.sort((a, b) => a - b)
-      // Throughput: each arm alone for a fixed time at the same concurrency.
-      const throughput = async (fn: () => Promise<number>): Promise<number> => {
-        const end = Date.now() + seconds * 1000
-        let count = 0
-        await Promise.all(Array.from({length: concurrency}, async () => {
-          while (Date.now() < end) {
-            await fn()
-            count++
+        for (const k of kinds) {
+          const n = k.path === '/bin' ? requests : Math.max(200, Math.floor(requests / 4))
+          const r = await measureArm(`${name}, ${k.label}`, directAgent, upPort, k.path, () => get(agent, port, `http://127.0.0.1:${upPort}${k.path}`), n, seconds, concurrency)
+          rows.push(...r.rows)
+          if (k.path === '/bin') {
+            rows.push({metric: `${name}, binary: added over the Node floor, p50 / p99, c=${concurrency}`, direct: r3(floor.addedP50), proxied: r3(r.addedP50), delta: `${r3(r.addedP50 - floor.addedP50)} / ${r3(r.addedP99 - floor.addedP99)}`, unit: 'ms (direct = floor\'s added p50)'})
+            if (file === cfg) pipelockBinRps = r.rps
           }
-        }))
-        return count / seconds
+        }
+        if (file === cfg) loadedRss = rssMb(proc.pid!)
+      } finally {
+        agent.destroy()
+        proc.kill('SIGTERM')
+        await new Promise((r) => proc.once('exit', r))
       }
-      // Sequential pairs (c=1): the added per-request cost without queueing on a shared box.
-      const d1: number[] = []
-      const p1: number[] = []
-      for (let i = 0; i < 300; i++) {
-        d1.push(await get(directAgent, upPort, upPath))
-        p1.push(await get(proxyAgent, port, viaProxy))
-      }
-      d1.sort((a, b) => a - b)
-      p1.sort((a, b) => a - b)
-      rows.push({metric: `${label}: p50, c=1, ${d1.length} pairs`, direct: r3(pct(d1, 0.5)), proxied: r3(pct(p1, 0.5)), delta: r3(pct(p1, 0.5) - pct(d1, 0.5)), unit: 'ms'})
-      const directRps = await throughput(() => get(directAgent, upPort, upPath))
-      const proxiedRps = await throughput(() => get(proxyAgent, port, viaProxy))
-      rows.push(
-        {metric: `${label}: p50, c=${concurrency}, ${direct.length} pairs`, direct: r3(pct(direct, 0.5)), proxied: r3(pct(proxied, 0.5)), delta: r3(pct(proxied, 0.5) - pct(direct, 0.5)), unit: 'ms'},
-        {metric: `${label}: p99`, direct: r3(pct(direct, 0.99)), proxied: r3(pct(proxied, 0.99)), delta: r3(pct(proxied, 0.99) - pct(direct, 0.99)), unit: 'ms'},
-        {metric: `${label}: throughput, ${seconds} s per arm`, direct: Math.round(directRps), proxied: Math.round(proxiedRps), delta: r3(proxiedRps / directRps), unit: 'req/s (delta = ratio)'},
-      )
     }
-    const loadedRss = rssMb(proc.pid!)
 
-    // The non-scanning peer: the same paired c=50 measurement and throughput through tinyproxy.
+    // 4. The non-scanning C peer, when installed.
     const tiny = await startTinyproxy(dir)
     if (tiny === undefined) {
       rows.push({metric: 'tinyproxy (non-scanning peer)', direct: '-', proxied: 'not installed', delta: '-', unit: 'apt-get install tinyproxy'})
@@ -224,51 +326,15 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
       // tinyproxy closes client connections after each response: no keep-alive on its arm.
       const tinyAgent = new http.Agent({keepAlive: false, maxSockets: concurrency})
       try {
-        const viaProxy = `http://127.0.0.1:${upPort}/bin`
-        // tinyproxy drops some connections at c=50 on this machine; those are counted, not timed.
-        let dropped = 0
-        const peerGet = async (): Promise<number | undefined> => {
+        const via = async (): Promise<number | undefined> => {
           try {
-            return await get(tinyAgent, tiny.port, viaProxy)
+            return await get(tinyAgent, tiny.port, `http://127.0.0.1:${upPort}/bin`)
           } catch {
-            dropped++
             return undefined
           }
         }
-        for (let i = 0; i < 100; i++) await peerGet()
-        dropped = 0
-        const direct: number[] = []
-        const peer: number[] = []
-        let next = 0
-        await Promise.all(Array.from({length: concurrency}, async (_, w) => {
-          let flip = w % 2 === 0
-          while (next < requests) {
-            next++
-            let t: number | undefined
-            if (flip) {
-              direct.push(await get(directAgent, upPort, '/bin'))
-              t = await peerGet()
-            } else {
-              t = await peerGet()
-              direct.push(await get(directAgent, upPort, '/bin'))
-            }
-            if (t !== undefined) peer.push(t)
-            flip = !flip
-          }
-        }))
-        direct.sort((a, b) => a - b)
-        peer.sort((a, b) => a - b)
-        const end = Date.now() + seconds * 1000
-        let count = 0
-        await Promise.all(Array.from({length: concurrency}, async () => {
-          while (Date.now() < end) if ((await peerGet()) !== undefined) count++
-        }))
-        const pipelockRps = rows.find((r) => r.metric.startsWith('1 KiB binary') && r.metric.includes('throughput'))?.proxied as number
-        rows.push(
-          {metric: `tinyproxy 1 KiB binary GET: p50, c=${concurrency} (${dropped} connections dropped)`, direct: r3(pct(direct, 0.5)), proxied: r3(pct(peer, 0.5)), delta: r3(pct(peer, 0.5) - pct(direct, 0.5)), unit: 'ms'},
-          {metric: 'tinyproxy 1 KiB binary GET: p99', direct: r3(pct(direct, 0.99)), proxied: r3(pct(peer, 0.99)), delta: r3(pct(peer, 0.99) - pct(direct, 0.99)), unit: 'ms'},
-          {metric: 'pipelock vs tinyproxy: binary throughput', direct: Math.round(count / seconds), proxied: pipelockRps, delta: r3(pipelockRps / (count / seconds)), unit: 'req/s (direct = tinyproxy; delta = ratio)'},
-        )
+        const t = await measureArm(`tinyproxy, ${kinds[0]!.label}`, directAgent, upPort, '/bin', via, requests, seconds, concurrency)
+        rows.push(...t.rows, {metric: 'pipelock (bench config) vs tinyproxy: binary throughput', direct: Math.round(t.rps), proxied: Math.round(pipelockBinRps), delta: r3(pipelockBinRps / t.rps), unit: 'req/s (direct = tinyproxy; delta = ratio)'})
       } finally {
         tinyAgent.destroy()
         tiny.proc.kill('SIGTERM')
@@ -277,14 +343,12 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
 
     return [
       ...rows,
-      {metric: 'proxy RSS idle / after load', direct: '-', proxied: `${idleRss.toFixed(1)} / ${loadedRss.toFixed(1)}`, delta: '-', unit: 'MiB'},
+      {metric: 'pipelock RSS idle / after load (bench config)', direct: '-', proxied: `${idleRss.toFixed(1)} / ${loadedRss.toFixed(1)}`, delta: '-', unit: 'MiB'},
       {metric: 'time to first request served', direct: '-', proxied: Math.round(firstServedMs), delta: '-', unit: 'ms'},
     ]
   } finally {
+    for (const c of cleanups) await c()
     directAgent.destroy()
-    proxyAgent.destroy()
-    proc.kill('SIGTERM')
-    await new Promise((r) => proc.once('exit', r))
     await new Promise<void>((r) => upstream.close(() => r()))
     rmSync(dir, {recursive: true, force: true})
   }

@@ -159,6 +159,7 @@ export interface BodyScanDeps {
   readonly settings: ScannerSettings
   readonly dlp: DlpEngine
   readonly response: ResponseScanner
+  readonly headerNames?: HeaderNameSets
 }
 
 /** §6.2 request-body scan. Never throws: an internal error refuses the body (fail closed). */
@@ -232,12 +233,21 @@ export function scanRequestHeaders(deps: BodyScanDeps, headers: HeaderList): Con
   }
 }
 
+/** Lower-cased header name sets (§6.3), built once per scanner rather than per request. */
+export interface HeaderNameSets {
+  readonly sensitive: ReadonlySet<string>
+  readonly ignore: ReadonlySet<string>
+}
+
+export function headerNameSets(cfg: {readonly sensitiveHeaders: readonly string[]; readonly ignoreHeaders: readonly string[]}): HeaderNameSets {
+  const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()))
+  return {sensitive: lower(cfg.sensitiveHeaders), ignore: lower(cfg.ignoreHeaders)}
+}
+
 function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): ContentScanResult {
   const cfg = deps.settings.requestBodyScanning
   if (!cfg.enabled || !cfg.scanHeaders) return CLEAN
-  const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()))
-  const sensitive = lower(cfg.sensitiveHeaders)
-  const ignore = lower(cfg.ignoreHeaders)
+  const {sensitive, ignore} = deps.headerNames ?? headerNameSets(cfg)
   const scanned: string[] = []
   const texts: string[] = []
   for (const [name, value] of headers) {

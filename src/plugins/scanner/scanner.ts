@@ -2,7 +2,7 @@
  * One compiled scanner per settings snapshot: the proxy builds it at startup / reload and uses
  * the same immutable object for a whole request (§25.8).
  */
-import {scanRequestBody, scanRequestHeaders, type BodyScanInput, type ContentScanResult, type HeaderList} from './body-scanner.js'
+import {headerNameSets, scanRequestBody, scanRequestHeaders, type BodyScanInput, type ContentScanResult, type HeaderList} from './body-scanner.js'
 import {createDlpEngine, type DlpEngine} from './dlp-engine.js'
 import {
   createResponseScanner, decideResponse, scanResponse,
@@ -31,7 +31,7 @@ export function createScanner(settings: ScannerSettings): Scanner {
   const dlp = createDlpEngine(settings)
   const url = createUrlScanner(settings, dlp)
   const response = createResponseScanner(settings, dlp.normalizer)
-  const deps = {settings, dlp, response}
+  const deps = {settings, dlp, response, headerNames: headerNameSets(settings.requestBodyScanning)}
   return {
     settings,
     dlp,

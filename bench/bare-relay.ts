@@ -1,0 +1,30 @@
+/**
+ * The measuring floor for `bench/proxy.ts`: the smallest forward proxy Node can be — one
+ * `node:http` server relaying absolute-URI GETs through one undici Agent, with no scanning, no
+ * policy, no logging. Whatever latency it adds on a machine is what any single-process Node
+ * proxy adds there; pipelock's cost is what it adds on top. Not a product feature.
+ *
+ *   node dist/bench/bare-relay.js   → prints "port <n>" on stdout, serves until killed
+ */
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {Agent} from 'undici'
+
+const agent = new Agent({keepAliveTimeout: 60_000})
+const server = http.createServer((req, res) => {
+  const target = new URL(req.url ?? '')
+  agent
+    .request({origin: target.origin, path: target.pathname + target.search, method: 'GET', headers: {host: target.host}})
+    .then((up) => {
+      res.writeHead(up.statusCode, up.headers as http.OutgoingHttpHeaders)
+      up.body.on('data', (c: Buffer) => res.write(c))
+      up.body.on('end', () => res.end())
+      up.body.on('error', () => res.destroy())
+    })
+    .catch(() => {
+      res.writeHead(502)
+      res.end()
+    })
+})
+server.keepAliveTimeout = 60_000
+server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`))
