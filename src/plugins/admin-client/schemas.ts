@@ -103,7 +103,8 @@ export const adaptiveStatusSchema = z.object({
   recent_signal_counts: countMap,
   top_anomalies: z.array(z.object({name: z.string(), count: z.number().int()})).nullable(),
   lockdown_ttl_seconds: z.number(),
-  sessions: z.array(sessionSnapshotSchema).nullable().optional(),
+  // Optional and not rendered: accepted in any shape so it can never fail a status call.
+  sessions: z.unknown().optional(),
 })
 export type AdaptiveStatus = z.infer<typeof adaptiveStatusSchema>
 

@@ -17,7 +17,7 @@ export function canonicalTier(tier: string): string {
   return tier === 'normal' ? 'none' : tier
 }
 
-/** Position in none < soft < hard < drain; a tier this client does not know ranks highest (fail closed: never treated as lower). */
+/** Position in none < soft < hard < drain; a tier this client does not know (a newer server) ranks above them all, so releasing from it is a move down. */
 export function tierRank(tier: string): number {
   const i = AIRLOCK_TIERS.indexOf(canonicalTier(tier) as AirlockTier)
   return i < 0 ? AIRLOCK_TIERS.length : i
