@@ -31,9 +31,17 @@ export interface ProxyBenchRow {
   unit: string
 }
 
-/** 1 KiB of binary (not response-scanned: no agent reads it as text) and 1 KiB of text (scanned). */
+/**
+ * 1 KiB of binary (buffered and sniffed by the media policy, not response-scanned) and 1 KiB of
+ * text shaped like what agents read — a JSON API answer in prose — which is response-scanned.
+ * (An earlier version sent '0123456789abcdef' × 64: valid hex, so every pass also decoded it.)
+ */
 const BINARY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
-const TEXT = Buffer.from('0123456789abcdef'.repeat(64))
+const TEXT = Buffer.from(
+  JSON.stringify({
+    items: Array.from({length: 8}, (_, i) => ({id: 1000 + i, title: `Issue ${i}: widget list pagination`, body: 'The list endpoint returns the next page when the cursor is set; see the docs for details.'})),
+  }).slice(0, 1024).padEnd(1024, ' '),
+)
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 function pct(sorted: number[], p: number): number {
