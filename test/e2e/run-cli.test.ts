@@ -14,11 +14,11 @@ describe('pipelock run: refusals', {timeout: 30_000}, () => {
   it('refuses to start when the config enables features this version does not implement', () => {
     const dir = tempDir()
     const file = path.join(dir, 'sessions.yaml')
-    writeFileSync(file, 'session_profiling:\n  enabled: true\nadaptive_enforcement:\n  enabled: true\n')
+    writeFileSync(file, 'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\ncross_request_detection:\n  enabled: true\n')
     const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
     assert.equal(r.status, 1)
     assert.ok(
-      r.stderr.includes('config enables features this version does not implement: session_profiling, adaptive_enforcement; refusing to start\n'),
+      r.stderr.includes('config enables features this version does not implement: airlock, cross_request_detection; refusing to start\n'),
       r.stderr,
     )
   })

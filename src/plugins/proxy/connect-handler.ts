@@ -9,7 +9,8 @@ import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
 import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
-import type {DecisionStage} from './decision.js'
+import type {Decision, DecisionStage} from './decision.js'
+import {type RequestSession} from './session-gate.js'
 import {classifySni, recordLength, type SniCategory} from './sni.js'
 
 export const MAX_TUNNELS = 1024
@@ -57,18 +58,33 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   const display = auth.host.includes(':') ? `[${auth.host}]:${auth.port}` : `${auth.host}:${auth.port}`
   const synthetic = `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}/`
+  // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
+  const ps = snap.sessions
+  let t: RequestSession | null = null
+  const record = (d: Decision): void => {
+    core.sink.record(d)
+    if (t !== null) ps!.settle(t, d)
+  }
   const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string): void => {
     const tgt = layer === 'all' ? display : safeTarget(snap, synthetic, layer) === synthetic ? display : safeTarget(snap, synthetic, layer)
     const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
-    core.sink.record(d)
+    record(d)
     const hint: Record<string, string> = cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint.replace(/[\r\n]/g, ' ')} : {}
     writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer), ...hint}, body ?? `CONNECT blocked: ${detail}\n`)
   }
 
   const scan = await urlScan(snap, synthetic)
+  if (ps !== null) t = ps.begin(b.sessionKey, b.agent, b.clientIp)
   if (!scan.allowed) {
     if (enforcing(snap)) return deny('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
-    core.sink.record(blockDecision(core, b, display, {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+    // Audit mode: not enforced, but still scored (§14.2), so the level can block later requests.
+    record(blockDecision(core, b, display, {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+  }
+  if (t !== null) {
+    const ua = req.headers['user-agent']
+    const sd = ps!.preflight(t, auth.host.toLowerCase(), Array.isArray(ua) ? ua[0] : ua, enforcing(snap))
+    // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
+    if (sd !== null) return deny('session', sd.layer, sd.detail, 403, sd.reason)
   }
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   if (hdr.action === 'block') return deny('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
@@ -79,7 +95,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     upstream = await core.dial(auth.host, auth.port)
   } catch (err) {
     const e = err as Error & {code?: string}
-    core.sink.record(upstreamFailure(core, b, display, `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, e.code === 'PIPELOCK_DIAL_BLOCKED'))
+    record(upstreamFailure(core, b, display, `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, e.code === 'PIPELOCK_DIAL_BLOCKED'))
     writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
     return
   }
@@ -105,7 +121,15 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
   }
   const untrack = core.trackTunnel(close)
-  core.sink.record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
+  // Session reset/terminate cut the session's live tunnels.
+  if (t !== null) {
+    const sess = t.session
+    sess.cancels.add(close)
+    ps!.exposure(t, `https://${display}/`, auth.host.toLowerCase(), 'tunnel')
+    const unlink = (): void => void sess.cancels.delete(close)
+    client.once('close', unlink)
+  }
+  record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
 
   // SNI verification: peek the first record (replayed upstream), 5 s, ≤ 16 KiB.
   let first: Buffer = head.length > 0 ? Buffer.from(head) : Buffer.alloc(0)

@@ -1,8 +1,10 @@
 /**
  * One `Decision` per request (ARCHITECTURE "one evaluator, one decision"). It is built in a
- * fixed order — kill switch → scanners → (session/adaptive: later) → (contract gate: later) →
- * mode → response — and then handed, unchanged, to every sink: audit log, metrics, and later
- * the flight recorder and capture. No sink re-derives a verdict.
+ * fixed order — kill switch → scanners → session/adaptive (block_all, anomaly block, warn
+ * upgrades, taint authority) → (contract gate: later) → mode → response — and then handed,
+ * unchanged, to every sink: audit log, metrics, the flight recorder and capture. No sink
+ * re-derives a verdict; the session manager reads the same Decision back for its signals
+ * (session-gate.ts `settle`).
  */
 import type {ReasonCode, ReasonRetry, ReasonSeverity, ResultClass} from '../scanner/index.js'
 
@@ -10,7 +12,7 @@ export type Transport = 'fetch' | 'forward' | 'connect' | 'websocket' | 'reverse
 
 /** The stage that decided; `allow` decisions carry `none`. */
 export type DecisionStage =
-  | 'none' | 'kill_switch' | 'url_scan' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni'
+  | 'none' | 'kill_switch' | 'url_scan' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni'
 
 export interface Decision {
   readonly requestId: string

@@ -1,3 +1,6 @@
+import type {PipelockConfig} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+
 /**
  * The config feature sections this build of `pipelock run` implements (fed to the config
  * plugin's `assertImplemented`). Anything enabled and not listed refuses to start.
@@ -20,8 +23,31 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'logging.file',
   // raw_escrow and retention_days are refused by the recorder itself (recorder-sink.ts).
   'flight_recorder',
-  // Taint decisions need per-session exposure state, which only session profiling keeps (§16).
-  // Session profiling refuses to start while unimplemented, so taint is inert here exactly as
-  // it is in the reference with profiling off.
+  // §14: sessions, scoring, levels, decay, time recovery, UpgradeAction, block_all (session-gate.ts).
+  'session_profiling',
+  'adaptive_enforcement',
+  // §16: with session profiling on, taint is active (policy `balanced`; see assertTaintImplemented
+  // for the combinations refused). With profiling off it is inert, as in the reference.
   'taint',
 ])
+
+/**
+ * Taint combinations this build cannot honour (fail closed, §20.4 last bullet). The spec defines
+ * the `balanced` behaviour only (§16: a mutating request to a protected/elevated path from a
+ * contaminated session asks); `strict` and `permissive` name no behaviour, and config-level
+ * `trust_overrides` have no specified matching rules. Inert (accepted) while session profiling
+ * is off, because taint is then inert too.
+ */
+export function assertTaintImplemented(c: PipelockConfig): void {
+  if (!c.taint.enabled || !c.session_profiling.enabled) return
+  if (c.taint.policy !== 'balanced') {
+    throw new PipelockError('NOT_IMPLEMENTED', `config enables taint.policy: ${c.taint.policy} with session_profiling, which this version does not implement (only "balanced"); refusing to start`, {
+      hint: 'set taint.policy: balanced, or disable taint (see docs/run.md, "Sessions and adaptive enforcement")',
+    })
+  }
+  if (c.taint.trust_overrides.length > 0) {
+    throw new PipelockError('NOT_IMPLEMENTED', 'config sets taint.trust_overrides with session_profiling, which this version does not implement; refusing to start', {
+      hint: 'remove taint.trust_overrides (see docs/run.md, "Sessions and adaptive enforcement")',
+    })
+  }
+}

@@ -7,9 +7,10 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {approximateRegistrableDomain, goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
 import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
-import type {DecisionStage} from './decision.js'
+import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
+import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
 
@@ -74,25 +75,47 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   }
   const agentField = b.agent === 'anonymous' ? {} : {agent: b.agent}
   const warnings: string[] = []
+  // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
+  const ps = snap.sessions
+  let t: RequestSession | null = null
+  const record = (d: Decision): void => {
+    core.sink.record(d)
+    if (t !== null) ps!.settle(t, d)
+  }
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
     const code = reason ?? scan?.reason ?? undefined
     const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
-    core.sink.record(d)
+    record(d)
     sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(cfg.explain_blocks && d.hint ? {hint: d.hint} : {})}, blockHeaders(d.reason!, layer))
   }
 
-  // Decision order: (kill switch: already passed) → URL scan → header DLP → upstream → response scans.
+  // Decision order: (kill switch: already passed) → URL scan → session (anomaly, block_all, warn
+  // upgrade) → header DLP → upstream → response scans.
   const scan = await urlScan(snap, target)
+  if (ps !== null) t = ps.begin(b.sessionKey, b.agent, b.clientIp)
   warnings.push(...scan.warnings.map((w) => w.pattern))
   if (!scan.allowed) {
     if (enforcing(snap)) return block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
-    core.sink.record(blockDecision(core, b, safeTarget(snap, target, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+    // Audit mode: not enforced, but still scored (§14.2), so the level can block later requests.
+    record(blockDecision(core, b, safeTarget(snap, target, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
   }
   // How the URL may be echoed from here on (an unenforced DLP hit stays redacted).
   const shown = safeTarget(snap, target, scan.allowed ? null : scan.layer)
+  const targetHost = t !== null ? hostOfUrl(target) : ''
+  if (t !== null) {
+    const deny = ps!.preflight(t, targetHost, headerValue(req.headers['user-agent']), enforcing(snap))
+    if (deny !== null) return block('session', deny.layer, deny.detail, 403, deny.reason)
+    const up = ps!.warnFindings(t, scan.warnings, targetHost, shown)
+    if (up !== null) return block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
+  }
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
   if (hdr.action === 'block') return block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
+  if (t !== null) {
+    const upgraded = hdr.action === 'warn' && ps!.warn(t, hdr.detail, targetHost, true, shown) !== null
+    const up = ps!.warnFindings(t, hdr.dlpWarnings, targetHost, shown)
+    if (upgraded || up !== null) return block('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'dlp_match')
+  }
 
   const outcome = await requestWithRedirects(
     core.upstream,
@@ -105,7 +128,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   }
   if (outcome.kind === 'error') {
     const detail = `fetch failed: ${outcome.message}`
-    core.sink.record(upstreamFailure(core, b, shown, detail, outcome.dialBlocked))
+    record(upstreamFailure(core, b, shown, detail, outcome.dialBlocked))
     sendJson(res, 502, {url: shown, ...agentField, error: detail, blocked: false})
     return
   }
@@ -117,14 +140,16 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   const read = await readCapped(up.body, cap)
   if (read === null) {
-    core.sink.record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
+    record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
     sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size'))
     return
   }
   recordBytes(snap, up.finalUrl, read.length)
+  if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')
   const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, read)
   if (media.kind === 'block') return block('response', 'media_policy', media.detail, 403, 'media_policy')
+  if (media.exposure && t !== null) ps!.exposure(t, shown, hostOfUrl(up.finalUrl), 'media')
   if (media.exposure && cfg.media_policy.log_media_exposure) {
     core.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: media.mediaType, size_bytes: media.body.length, request_id: b.requestId, agent: b.agent})
   }
@@ -136,18 +161,37 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const host = hostOf(up.finalUrl)
   const decision = snap.scanner.decideResponse(content, {host})
   if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection')
-  if (decision.action === 'strip') content = decision.content
-  if (decision.action === 'warn') core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: [...new Set(decision.matches.map((m) => m.pattern))], request_id: b.requestId, agent: b.agent})
+  if (decision.action === 'strip') {
+    content = decision.content
+    if (t !== null) ps!.strip(t, shown)
+  }
+  if (decision.action === 'warn') {
+    const names = [...new Set(decision.matches.map((m) => m.pattern))]
+    if (t !== null && ps!.warn(t, `response injection: ${names.join(', ')}`, host, false, shown) !== null) {
+      return block('response', 'response_scan', `response contains injection: ${names.join(', ')} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection')
+    }
+    core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: names, request_id: b.requestId, agent: b.agent})
+  }
   // Hidden content (comments, scripts, styles, hidden elements) is scanned on its own (§4.1 step 19).
   const hidden = isHtml ? createHiddenExtractor().hidden(text) : ''
+  let hiddenHit = false
   if (hidden !== '') {
     const h = snap.scanner.decideResponse(hidden, {host})
     if (h.action === 'block') return block('response', 'response_scan', `hidden content: ${h.detail}`, 403, 'prompt_injection')
+    hiddenHit = h.action !== 'allow'
+    if (hiddenHit && t !== null && ps!.warn(t, 'hidden content injection', host, false, shown) !== null) {
+      return block('response', 'response_scan', `hidden content contains injection (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection')
+    }
   }
-  core.sink.record(allowDecision(core, b, shown, 200, read.length, warnings))
+  if (t !== null) ps!.exposure(t, shown, host, decision.action !== 'allow' || hiddenHit ? 'prompt_injection' : 'response')
+  record(allowDecision(core, b, shown, 200, read.length, warnings))
   sendJson(res, 200, {
     url: shown, ...agentField, ...(up.statusCode !== 0 ? {status_code: up.statusCode} : {}), content_type: contentType, title: page.title, content, blocked: false,
   })
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
 }
 
 function hostOf(raw: string): string {

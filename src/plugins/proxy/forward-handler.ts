@@ -5,16 +5,23 @@
  * text bodies are buffered (≤ `max_response_mb`) for injection scanning; media the policy must
  * see are buffered for it; anything else streams through untouched. Compressed bodies fail closed.
  */
+import {EventEmitter} from 'node:events'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
 import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
-import type {DecisionStage} from './decision.js'
+import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaNeedsBody, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
 import {readCapped} from './read-capped.js'
+import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}
 
 function hostOf(raw: string): string {
   try {
@@ -28,25 +35,57 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const snap = core.snapshot()
   const cfg = snap.config
   const warnings: string[] = []
+  // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
+  const ps = snap.sessions
+  let t: RequestSession | null = null
+  const record = (d: Decision): void => {
+    core.sink.record(d)
+    if (t !== null) ps!.settle(t, d)
+  }
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
     const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
-    core.sink.record(d)
+    record(d)
     req.resume()
     sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
   }
 
   const scan = await urlScan(snap, rawTarget)
+  if (ps !== null) t = ps.begin(b.sessionKey, b.agent, b.clientIp)
   warnings.push(...scan.warnings.map((w) => w.pattern))
   if (!scan.allowed) {
     if (enforcing(snap)) return block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
-    core.sink.record(blockDecision(core, b, safeTarget(snap, rawTarget, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+    // Audit mode: not enforced, but still scored (§14.2), so the level can block later requests.
+    record(blockDecision(core, b, safeTarget(snap, rawTarget, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
   }
   // How this request's URL may appear in logs from here on (an unenforced DLP hit stays redacted).
   const shown = safeTarget(snap, rawTarget, scan.allowed ? null : scan.layer)
+  const targetHost = t !== null ? hostOfUrl(rawTarget) : ''
+  const method = req.method ?? 'GET'
+  if (t !== null) {
+    // Session checks (§4.1 steps 9–10), then the taint authority check (§4.2 step 3).
+    const deny = ps!.preflight(t, targetHost, headerValue(req.headers['user-agent']), enforcing(snap))
+    if (deny !== null) return block('session', deny.layer, deny.detail, 403, deny.reason)
+    const up = ps!.warnFindings(t, scan.warnings, targetHost, shown)
+    if (up !== null) return block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
+    if (MUTATING_METHODS.has(method.toUpperCase())) {
+      const v = ps!.authority(t, method, rawTarget, shown)
+      if (v.decision === 'ask') {
+        // `ask` with no approver wired is a block (§16); in audit mode it is logged and proceeds.
+        const detail = `authority mismatch: ${v.reason}`
+        if (enforcing(snap)) return block('taint', 'taint_policy', detail, 403, 'authority_mismatch')
+        record(blockDecision(core, b, shown, {stage: 'taint', layer: 'taint_policy', reason: 'authority_mismatch', detail, status: 0, enforced: false}))
+      }
+    }
+  }
 
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
   if (hdr.action === 'block') return block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
+  if (t !== null) {
+    const upgraded = hdr.action === 'warn' && ps!.warn(t, hdr.detail, targetHost, true, shown) !== null
+    const up = ps!.warnFindings(t, hdr.dlpWarnings, targetHost, shown)
+    if (upgraded || up !== null) return block('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'dlp_match')
+  }
 
   // Request body: buffered (bounded) so it can be scanned and re-sent on a 307/308.
   const rb = snap.scanner.settings.requestBodyScanning
@@ -67,20 +106,28 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     })
     warnings.push(...r.dlpWarnings.map((w) => w.pattern))
     if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
+    if (t !== null) {
+      const upgraded = r.action === 'warn' && r.layer !== null && ps!.warn(t, r.detail, targetHost, r.layer === 'body_dlp', shown) !== null
+      const up = ps!.warnFindings(t, r.dlpWarnings, targetHost, shown)
+      if (upgraded || up !== null) {
+        const layer = upgraded ? r.layer! : 'body_dlp'
+        return block('body_scan', layer, `${upgraded ? r.detail : `request body DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, upgraded ? (r.reason ?? 'dlp_match') : 'dlp_match')
+      }
+    }
     if (r.action === 'warn' && r.layer !== null) {
       core.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, rawTarget, r.layer), detail: r.detail, request_id: b.requestId, agent: b.agent})
     }
   }
 
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
-  const ac = new AbortController()
+  const abort = new EventEmitter()
   let settled = false
   res.once('close', () => {
-    if (!settled) ac.abort()
+    if (!settled) abort.emit('abort')
   })
   const outcome = await requestWithRedirects(
     core.upstream,
-    {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: ac.signal},
+    {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort},
     (next) => urlScan(snap, next),
     cfg.fetch_proxy.timeout_seconds * 1000,
   )
@@ -89,7 +136,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
   }
   if (outcome.kind === 'error') {
-    core.sink.record(upstreamFailure(core, b, shown, `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))
+    record(upstreamFailure(core, b, shown, `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))
     sendTextError(res, 502, 'forward proxy fetch failed')
     return
   }
@@ -102,16 +149,25 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const mediaType = parseMediaType(contentType)
   const media = mediaSettingsFromConfig(cfg.media_policy)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
-  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, shown, warnings)
-  if (mediaType === 'text/event-stream') return await relaySse(core, res, b, up, shown, warnings)
-  if (!isTextualMediaType(mediaType) && !mediaNeedsBody(media, contentType)) return await relayStream(core, res, b, up, shown, warnings)
+  const upHost = t !== null ? hostOfUrl(up.finalUrl) : ''
+  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, shown, warnings, record)
+  if (mediaType === 'text/event-stream') {
+    if (t !== null) ps!.exposure(t, shown, upHost, 'response')
+    return await relaySse(core, res, b, up, shown, warnings, record, t)
+  }
+  if (!isTextualMediaType(mediaType) && !mediaNeedsBody(media, contentType)) {
+    if (t !== null) ps!.exposure(t, shown, upHost, 'response')
+    return await relayStream(core, res, b, up, shown, warnings, record)
+  }
 
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   const read = await readCapped(up.body, cap)
   if (read === null) return block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
   recordBytes(snap, up.finalUrl, read.length)
+  if (t !== null) ps!.volume(t, read.length, shown)
   const m = applyMediaPolicy(media, contentType, read)
   if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
+  let exposure: 'response' | 'media' | 'prompt_injection' = m.exposure ? 'media' : 'response'
   if (m.exposure && cfg.media_policy.log_media_exposure) {
     core.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
   }
@@ -119,20 +175,29 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (isTextualMediaType(m.mediaType)) {
     const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: hostOf(up.finalUrl)})
     if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
-    if (decision.action === 'strip') out = Buffer.from(decision.content, 'utf8')
-    if (decision.action === 'warn') {
-      core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: [...new Set(decision.matches.map((x) => x.pattern))], request_id: b.requestId, agent: b.agent})
+    if (decision.action === 'strip') {
+      out = Buffer.from(decision.content, 'utf8')
+      if (t !== null) ps!.strip(t, shown)
     }
+    if (decision.action === 'warn') {
+      const names = [...new Set(decision.matches.map((x) => x.pattern))]
+      if (t !== null && ps!.warn(t, `response injection: ${names.join(', ')}`, upHost, false, shown) !== null) {
+        return block('response', 'response_scan', `response contains injection: ${names.join(', ')} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
+      }
+      core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: names, request_id: b.requestId, agent: b.agent})
+    }
+    if (decision.action !== 'allow') exposure = 'prompt_injection'
   }
+  if (t !== null) ps!.exposure(t, shown, upHost, exposure)
   const headers = inboundResponseHeaders(up.headers)
   delete headers['content-length']
   res.writeHead(up.statusCode, {...headers, 'content-length': String(out.length)})
   res.end(out)
-  core.sink.record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
+  record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
 }
 
 /** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
-async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[]): Promise<void> {
+async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => void): Promise<void> {
   const snap = core.snapshot()
   const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
@@ -157,11 +222,11 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
     res.destroy()
   } else res.end()
   recordBytes(snap, up.finalUrl, bytes)
-  core.sink.record(allowDecision(core, b, shown, up.statusCode, bytes, warnings))
+  record(allowDecision(core, b, shown, up.statusCode, bytes, warnings))
 }
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[]): Promise<void> {
+async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => void, t: RequestSession | null): Promise<void> {
   const snap = core.snapshot()
   const sse = snap.scanner.sseStream()
   const decoder = new TextDecoder('utf-8')
@@ -173,6 +238,7 @@ async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, u
     for (const o of outcomes) {
       if (o.kind === 'event') {
         res.write(o.raw)
+        if (o.warn.length > 0 && t !== null) t.finding = true
         if (o.warn.length > 0) core.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: shown, patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
       } else {
         terminated = true
@@ -196,6 +262,6 @@ async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, u
   res.end()
   recordBytes(snap, up.finalUrl, bytes)
   if (terminated) {
-    core.sink.record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
-  } else core.sink.record(allowDecision(core, b, shown, up.statusCode, bytes, warnings))
+    record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
+  } else record(allowDecision(core, b, shown, up.statusCode, bytes, warnings))
 }

@@ -69,6 +69,13 @@ export interface MetricsGauges {
   /** Per-source kill-switch state, computed at scrape time. */
   readonly killSwitchSources: () => Readonly<Record<string, boolean>>
   readonly activeTunnels: () => number
+  /** Session manager metrics and `/stats` block (§18); null while session profiling is off. */
+  readonly sessions?: () => SessionMetricsSource | null
+}
+
+export interface SessionMetricsSource {
+  stats(): {active: number; anomalies: number; escalations: number; top_anomalies: Array<{name: string; count: number}>}
+  renderMetrics(out: string[]): void
 }
 
 export class ProxyMetrics implements DecisionSink {
@@ -158,7 +165,7 @@ export class ProxyMetrics implements DecisionSink {
       websockets: 0,
       top_blocked_domains: this.topDomains.top(),
       top_scanners: this.topScanners.top(),
-      sessions: {active: 0, anomalies: 0, escalations: 0, top_anomalies: []},
+      sessions: this.gauges.sessions?.()?.stats() ?? {active: 0, anomalies: 0, escalations: 0, top_anomalies: []},
       cross_request_detection: {entropy_tracker_active: false, fragment_buffer_active: false, fragment_buffer_bytes: 0},
       ...(this.agents.size > 0 ? {agents} : {}),
     }
@@ -177,6 +184,7 @@ export class ProxyMetrics implements DecisionSink {
     const ks = new Counter('pipelock_kill_switch_active', 'Kill switch state per source.', 'gauge')
     for (const [s, on] of Object.entries(this.gauges.killSwitchSources())) ks.set({source: s}, on ? 1 : 0)
     ks.render(out)
+    this.gauges.sessions?.()?.renderMetrics(out)
     const info = new Counter('pipelock_info', 'Build information.', 'gauge')
     info.set({version: this.version}, 1)
     info.render(out)

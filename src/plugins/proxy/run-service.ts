@@ -12,7 +12,7 @@ import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
-import {IMPLEMENTED_FEATURES} from './features.js'
+import {assertTaintImplemented, IMPLEMENTED_FEATURES} from './features.js'
 import {openRecorderSink} from './recorder-sink.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 
@@ -64,6 +64,7 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'mode' | 'li
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
   assertImplemented(loaded.config, IMPLEMENTED_FEATURES)
+  assertTaintImplemented(loaded.config)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   const cw = containerWarning(opts.env)
   if (cw !== null) opts.stderr(cw)
@@ -102,6 +103,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     reloader.on('applied', (r) => {
       try {
         assertImplemented(r.config.config, IMPLEMENTED_FEATURES)
+        assertTaintImplemented(r.config.config)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
         return

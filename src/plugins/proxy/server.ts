@@ -81,7 +81,7 @@ export class ProxyServer implements ProxyCore {
     this.clock = opts.clock ?? systemClock
     this.env = opts.env
     this.startedAt = this.nowMs()
-    this.snap = buildSnapshot(opts.loaded.config, opts.loaded.hash, opts.env, this.clock)
+    this.snap = buildSnapshot(opts.loaded.config, opts.loaded.hash, opts.env, this.clock, {audit: () => this.audit})
     this.killSwitch = new KillSwitchController(killSwitchInputs(opts.loaded.config))
     this.killSwitch.onActivate(() => {
       // Live tunnels are torn down the moment the switch activates (§11.2).
@@ -92,6 +92,7 @@ export class ProxyServer implements ProxyCore {
     this.metrics = new ProxyMetrics(opts.version, this.startedAt, () => this.nowMs(), {
       killSwitchSources: () => this.killSwitch.status().sources,
       activeTunnels: () => this.tunnels.size,
+      sessions: () => this.snap.sessions,
     })
     this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
     this.upstream = createSafeAgent({scanner: () => this.snap.scanner.url, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
@@ -149,7 +150,8 @@ export class ProxyServer implements ProxyCore {
 
   /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
   applyConfig(loaded: LoadedConfig): void {
-    this.snap = buildSnapshot(loaded.config, loaded.hash, this.env, this.clock)
+    // Sessions survive a reload: the manager is carried over with new settings (§20.6).
+    this.snap = buildSnapshot(loaded.config, loaded.hash, this.env, this.clock, {previous: this.snap, audit: () => this.audit})
     this.killSwitch.updateInputs(killSwitchInputs(loaded.config))
     const l = loaded.config.logging
     this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(Number(this.clock.nowNanos() / 1_000_000n))})
@@ -408,6 +410,7 @@ export class ProxyServer implements ProxyCore {
   async close(drainMs = 5000): Promise<void> {
     this.watchdog?.stop()
     if (this.pollTimer) clearInterval(this.pollTimer)
+    this.snap.sessions?.stop()
     for (const destroy of [...this.tunnels]) destroy()
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
     for (const s of this.servers) s.closeIdleConnections()

@@ -1,12 +1,16 @@
 /**
  * One immutable snapshot of everything a request reads: config, the compiled scanner (URL,
- * DLP, body/header, response), rate-limit and data-budget windows. A reload builds a new
- * snapshot (windows reset, §20.6); a request keeps the snapshot it started with, redirects
- * included (§25.8).
+ * DLP, body/header, response), rate-limit and data-budget windows, and the session manager. A
+ * reload builds a new snapshot (windows reset, §20.6); a request keeps the snapshot it started
+ * with, redirects included (§25.8). Sessions are the exception that survives a reload: the
+ * manager (with its sessions and counters) is carried over and only its settings change, as the
+ * reference does ("session manager settings updated in place (sessions preserved)").
  */
 import type {Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {createScanner, DataBudget, RateLimiter, type Scanner} from '../scanner/index.js'
+import type {AuditLog} from './audit-log.js'
+import {ProxySessions, sessionSettingsFromConfig} from './session-gate.js'
 import {scannerSettingsFromConfig} from './settings-from-config.js'
 
 export interface ProxySnapshot {
@@ -15,9 +19,34 @@ export interface ProxySnapshot {
   readonly scanner: Scanner
   readonly rateLimiter: RateLimiter
   readonly dataBudget: DataBudget
+  /** Null while `session_profiling.enabled` is false. */
+  readonly sessions: ProxySessions | null
 }
 
-export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock): ProxySnapshot {
+export interface SnapshotCarry {
+  /** The running snapshot on a reload; its session manager is kept. */
+  readonly previous?: ProxySnapshot
+  /** The audit log session events go to (resolved lazily: the server builds it after the first snapshot). */
+  readonly audit: () => AuditLog
+}
+
+export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock, carry?: SnapshotCarry): ProxySnapshot {
   const scanner = createScanner(scannerSettingsFromConfig(config, {env}))
-  return {config, hash, scanner, rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock)}
+  return {config, hash, scanner, rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock), sessions: carrySessions(config, clock, carry)}
+}
+
+function carrySessions(config: PipelockConfig, clock: Clock, carry: SnapshotCarry | undefined): ProxySessions | null {
+  const old = carry?.previous?.sessions ?? null
+  if (!config.session_profiling.enabled || carry === undefined) {
+    old?.stop()
+    return null
+  }
+  const settings = sessionSettingsFromConfig(config)
+  if (old !== null) {
+    old.updateSettings(settings)
+    return old
+  }
+  const fresh = new ProxySessions(settings, clock, carry.audit)
+  fresh.start()
+  return fresh
 }

@@ -1,0 +1,267 @@
+/**
+ * The proxy's side of session profiling, adaptive enforcement and taint (runtime spec §14,
+ * §16): one `RequestSession` per request (one Map lookup), the session checks of the decision
+ * order (kill switch → scanners → **session/adaptive** → mode → response), and the signals read
+ * back from each request's Decision. Audit events and metrics of §18/§19 are emitted here.
+ */
+import type {Clock} from '../canonical/index.js'
+import type {PipelockConfig} from '../config/index.js'
+import {goHostname, parseGoUrl, type DlpFinding, type ReasonCode} from '../scanner/index.js'
+import {
+  levelLabel, SessionManager, newSessionCounters, type AnomalyKind, type LevelLabel, type Session, type SessionCounters,
+  type SessionObserver, type SessionSettings, type TaintSourceKind, type TaintVerdict,
+} from '../sessions/index.js'
+import type {AuditLog} from './audit-log.js'
+import type {Decision} from './decision.js'
+import {CONTENT_SCANNER_LABELS} from './block.js'
+
+/** Per-request session state: which session, and whether the request produced a finding. */
+export class RequestSession {
+  /** Any finding at all (no decay at the end of the request, §14.2). */
+  finding = false
+  /** An adaptive-neutral outcome (protective, infrastructure…): neither scores nor decays. */
+  neutral = false
+  constructor(readonly session: Session) {}
+}
+
+/** A session-level denial: `block_all` (escalation) or a profiling anomaly with `anomaly_action: block`. */
+export interface SessionDeny {
+  readonly layer: 'session_deny' | 'session_profiling'
+  readonly reason: Extract<ReasonCode, 'escalation_level' | 'session_anomaly'>
+  readonly detail: string
+  readonly label: LevelLabel
+}
+
+/** Decisions by these layers are consequences of state, not new behaviour: they neither score nor decay. */
+const NEUTRAL_LAYERS: ReadonlySet<string> = new Set(['session_deny', 'session_profiling', 'kill_switch', 'tunnel_capacity', 'response_size', 'upstream'])
+const NEUTRAL_CLASSES: ReadonlySet<string> = new Set(['protective', 'infrastructure_error', 'structural_exemption'])
+const DLP_LAYERS: ReadonlySet<string> = new Set(['dlp', 'core_dlp', 'body_dlp', 'header_dlp', 'address_protection'])
+
+export function sessionSettingsFromConfig(c: PipelockConfig): SessionSettings {
+  const sp = c.session_profiling
+  const ae = c.adaptive_enforcement
+  const lv = (l: {upgrade_warn: string; upgrade_ask: string; block_all: boolean}) => ({upgradeWarn: l.upgrade_warn === 'block', upgradeAsk: l.upgrade_ask === 'block', blockAll: l.block_all})
+  return {
+    anomalyAction: sp.anomaly_action === 'block' ? 'block' : 'warn',
+    domainBurst: sp.domain_burst,
+    windowMinutes: sp.window_minutes,
+    volumeSpikeRatio: sp.volume_spike_ratio,
+    maxSessions: sp.max_sessions,
+    sessionTtlMinutes: sp.session_ttl_minutes,
+    cleanupIntervalSeconds: sp.cleanup_interval_seconds,
+    adaptive: {
+      enabled: ae.enabled,
+      escalationThreshold: ae.escalation_threshold,
+      decayPerCleanRequest: ae.decay_per_clean_request,
+      cooperativeToolDownweight: ae.cooperative_tool_downweight,
+      exemptDomains: [...ae.exempt_domains],
+      // The config loader already filled absent level fields with the §14.3 defaults (merge base),
+      // and kept an explicit "" / false: the resolved config is taken as written.
+      levels: {elevated: lv(ae.levels.elevated), high: lv(ae.levels.high), critical: lv(ae.levels.critical)},
+    },
+    taint: {
+      enabled: c.taint.enabled,
+      recentSources: c.taint.recent_sources,
+      allowlistedDomains: [...c.taint.allowlisted_domains],
+      protectedPaths: [...c.taint.protected_paths],
+      elevatedPaths: [...c.taint.elevated_paths],
+    },
+  }
+}
+
+export function hostOfUrl(raw: string): string {
+  try {
+    return goHostname(parseGoUrl(raw).host).toLowerCase()
+  } catch {
+    return ''
+  }
+}
+
+function warnNames(findings: readonly DlpFinding[]): string {
+  return [...new Set(findings.map((f) => f.pattern))].join(', ')
+}
+
+/** Only real findings count (info notes such as a long SigV4 expiry are not findings). */
+export function realWarnings(findings: readonly DlpFinding[]): readonly DlpFinding[] {
+  return findings.some((f) => f.severity === 'info') ? findings.filter((f) => f.severity !== 'info') : findings
+}
+
+export class ProxySessions {
+  readonly manager: SessionManager
+
+  constructor(settings: SessionSettings, clock: Clock, private readonly audit: () => AuditLog, counters: SessionCounters = newSessionCounters()) {
+    this.manager = new SessionManager(settings, clock, this.observer(), counters)
+  }
+
+  private observer(): SessionObserver {
+    const fields = (s: Session) => ({session: s.key, agent: s.agent, client_ip: s.clientIp})
+    return {
+      escalated: (s, from, to, signal) => {
+        this.audit().event('warn', 'adaptive_escalation', 'session escalated', {
+          ...fields(s), from: levelLabel(from), to: levelLabel(to), level: to, signal, score: s.threatScore, threshold: s.threshold, block_all: s.blockAll,
+        })
+      },
+      deescalated: (s, from, to) => {
+        this.audit().event('info', 'adaptive_escalation', 'session de-escalated (time recovery)', {
+          ...fields(s), from: levelLabel(from), to: levelLabel(to), level: to, direction: 'down', trigger: 'time_recovery', score: s.threatScore,
+        })
+      },
+      anomaly: (s, kind: AnomalyKind, detail) => {
+        this.audit().event('warn', 'session_anomaly', 'session anomaly', {...fields(s), anomaly: kind, detail, action: this.manager.currentSettings.anomalyAction})
+      },
+    }
+  }
+
+  updateSettings(settings: SessionSettings): void {
+    this.manager.updateSettings(settings)
+  }
+
+  levelOf(t: RequestSession): LevelLabel {
+    return levelLabel(t.session.level)
+  }
+
+  begin(sessionKey: string, agent: string, clientIp: string): RequestSession {
+    return new RequestSession(this.manager.touch(sessionKey, agent, clientIp))
+  }
+
+  /**
+   * Session checks right after the URL verdict (§4.1 steps 6, 9, 10): the host is tracked
+   * (anomalies score), then `anomaly_action: block` (enforce only) and `block_all` (always,
+   * audit mode included) deny.
+   */
+  preflight(t: RequestSession, host: string, userAgent: string | undefined, enforce: boolean): SessionDeny | null {
+    const m = this.manager
+    const s = t.session
+    const anomaly = m.observeHost(s, host, userAgent)
+    if (anomaly !== null) t.finding = true
+    const label = levelLabel(s.level)
+    if (anomaly !== null && enforce && m.currentSettings.anomalyAction === 'block') {
+      return {layer: 'session_profiling', reason: 'session_anomaly', detail: `session anomaly: ${anomaly}`, label}
+    }
+    if (s.blockAll) return {layer: 'session_deny', reason: 'escalation_level', detail: `session escalation level ${label}`, label}
+    return null
+  }
+
+  /**
+   * A `warn` finding (DLP warn pattern, non-blocking body/header/response finding). Returns the
+   * level label when the session's level upgrades it to a block (audit `adaptive_upgrade`),
+   * else null (and the finding scores a near miss).
+   */
+  warn(t: RequestSession, what: string, host: string, dlp: boolean, target: string): LevelLabel | null {
+    t.finding = true
+    const m = this.manager
+    const s = t.session
+    if (m.upgrade(s, 'warn', host, dlp) === 'block') {
+      const label = levelLabel(s.level)
+      m.noteUpgrade(s, 'warn', target, what)
+      this.audit().event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
+        session: s.key, agent: s.agent, client_ip: s.clientIp, url: target, finding: what, from: 'warn', to: 'block', level: label,
+      })
+      return label
+    }
+    if (!(dlp && host !== '' && m.isExempt(host))) m.signal(s, 'near_miss', target, what)
+    return null
+  }
+
+  /** URL/header/body DLP warn patterns; null when there are none (or only info notes). */
+  warnFindings(t: RequestSession, findings: readonly DlpFinding[], host: string, target: string): {label: LevelLabel; names: string} | null {
+    const real = realWarnings(findings)
+    if (real.length === 0) return null
+    const names = warnNames(real)
+    const label = this.warn(t, `DLP warn: ${names}`, host, true, target)
+    return label === null ? null : {label, names}
+  }
+
+  strip(t: RequestSession, target: string): void {
+    t.finding = true
+    this.manager.signal(t.session, 'strip', target, 'response content stripped')
+  }
+
+  exposure(t: RequestSession, url: string, host: string, kind: TaintSourceKind): void {
+    this.manager.recordExposure(t.session, url, host, kind)
+  }
+
+  volume(t: RequestSession, bytes: number, target: string): void {
+    this.manager.observeVolume(t.session, bytes, target)
+  }
+
+  /** §16 authority check on a forward request; an `ask` is audited (`taint_decision`). */
+  authority(t: RequestSession, method: string, rawUrl: string, shown: string): TaintVerdict {
+    let paths: string[]
+    try {
+      const u = parseGoUrl(rawUrl)
+      paths = [u.rawPath !== '' ? u.rawPath : u.path, u.path]
+    } catch {
+      paths = [rawUrl]
+    }
+    const v = this.manager.authority(t.session, method, paths)
+    if (v.pathClass !== null) {
+      const s = t.session
+      this.audit().event(v.decision === 'ask' ? 'warn' : 'info', 'taint_decision', 'taint authority check', {
+        session: s.key, agent: s.agent, client_ip: s.clientIp, method, url: shown, decision: v.decision, path_class: v.pathClass,
+        taint_level: s.taint.levelName, contaminated: s.taint.contaminated, task_id: s.currentTaskId, reason: v.reason,
+        recent_sources: s.taint.sources.map((x) => ({url: x.url, kind: x.kind, level: x.level})),
+      })
+    }
+    return v
+  }
+
+  /**
+   * Reads one Decision of the request back into the session (§14.2): blocks — enforced or not —
+   * score `block` (a `config_mismatch` only a near miss; DLP on adaptive-exempt hosts nothing);
+   * neutral outcomes neither score nor decay; a clean allowed request decays the score.
+   */
+  settle(t: RequestSession, d: Decision): void {
+    const m = this.manager
+    if (d.verdict === 'allow') {
+      if (!t.finding && !t.neutral) m.decay(t.session)
+      return
+    }
+    if (d.verdict === 'error' || NEUTRAL_LAYERS.has(d.layer) || (d.class !== null && NEUTRAL_CLASSES.has(d.class))) {
+      t.neutral = true
+      return
+    }
+    t.finding = true
+    if (d.class === 'config_mismatch') return m.signal(t.session, 'near_miss', d.target, d.detail)
+    if (DLP_LAYERS.has(d.layer) || CONTENT_SCANNER_LABELS.has(d.layer)) {
+      const host = hostOfUrl(d.target)
+      if (DLP_LAYERS.has(d.layer) && host !== '' && m.isExempt(host)) return
+    }
+    m.signal(t.session, 'block', d.target, d.detail)
+  }
+
+  // ---- metrics (§18)
+
+  stats(): {active: number; anomalies: number; escalations: number; top_anomalies: Array<{name: string; count: number}>} {
+    const c = this.manager.counters
+    const top = [...c.anomalyKinds].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([name, count]) => ({name, count}))
+    return {active: this.manager.size, anomalies: c.anomalies, escalations: c.escalations, top_anomalies: top}
+  }
+
+  renderMetrics(out: string[]): void {
+    const c = this.manager.counters
+    const one = (name: string, help: string, type: 'counter' | 'gauge', v: number): void => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${v}`)
+    }
+    one('pipelock_sessions_active', 'Tracked sessions.', 'gauge', this.manager.size)
+    one('pipelock_session_anomalies_total', 'Session profiling anomalies.', 'counter', c.anomalies)
+    out.push('# HELP pipelock_session_escalations_total Session escalations by level transition.', '# TYPE pipelock_session_escalations_total counter')
+    for (const [pair, n] of [...c.escalationPairs].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const [from, to] = pair.split('|')
+      out.push(`pipelock_session_escalations_total{from="${from}",to="${to}"} ${n}`)
+    }
+    one('pipelock_sessions_evicted_total', 'Sessions evicted (capacity or idle TTL).', 'counter', c.evicted)
+    out.push('# HELP pipelock_adaptive_sessions_current Sessions per escalation level.', '# TYPE pipelock_adaptive_sessions_current gauge')
+    for (const [level, n] of Object.entries(this.manager.sessionsByLevel())) out.push(`pipelock_adaptive_sessions_current{level="${level}"} ${n}`)
+    one('pipelock_adaptive_upgrades_total', 'Decisions upgraded to block by an escalation level.', 'counter', c.upgrades)
+    one('pipelock_session_auto_deescalation_total', 'Time-recovery de-escalation steps.', 'counter', c.autoDeescalations)
+  }
+
+  start(): void {
+    this.manager.start()
+  }
+
+  stop(): void {
+    this.manager.stop()
+  }
+}
