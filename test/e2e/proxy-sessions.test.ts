@@ -208,6 +208,34 @@ describe('pipelock run: audit preset (enforce: false) still escalates; sessions 
   })
 })
 
+describe('pipelock run: session_profiling.anomaly_action: block', {timeout: 60_000}, () => {
+  let up: Upstream
+  let proxy: RunningProxy
+  before(async () => {
+    up = await startHttpUpstream()
+    proxy = await startProxy(preset('balanced', (c) => {
+      c.ssrf = {ip_allowlist: ['127.0.0.0/8']}
+      c.session_profiling.anomaly_action = 'block'
+      c.session_profiling.domain_burst = 3
+    }))
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('refuses the request that completes a domain burst with 403 session_anomaly', async () => {
+    assert.equal((await forward(proxy, `http://127.0.0.1:${up.port}/kib`, 'fanout')).status, 200)
+    assert.equal((await forward(proxy, `http://127.0.0.2:${up.port}/kib`, 'fanout')).status, 502, 'nothing listens there: allowed, upstream fails')
+    const r = await forward(proxy, `http://127.0.0.3:${up.port}/kib`, 'fanout')
+    assert.equal(r.status, 403)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'session_anomaly')
+    assert.equal(r.headers['x-pipelock-block-reason-layer'], 'session_profiling')
+    assert.ok(events(proxy, 'session_anomaly').some((e) => e.agent === 'fanout' && e.anomaly === 'domain_anomaly'))
+    assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_session_anomalies_total 2$/m)
+  })
+})
+
 describe('pipelock run: taint combinations this version refuses', {timeout: 30_000}, () => {
   it('refuses taint.policy other than balanced while session profiling is on', () => {
     const dir = tempDir()
