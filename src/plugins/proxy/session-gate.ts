@@ -13,7 +13,6 @@ import {
 } from '../sessions/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {Decision} from './decision.js'
-import {CONTENT_SCANNER_LABELS} from './block.js'
 
 /** Per-request session state: which session, and whether the request produced a finding. */
 export class RequestSession {
@@ -200,12 +199,13 @@ export class ProxySessions {
     } catch {
       paths = [rawUrl]
     }
-    const v = this.manager.authority(t.session, method, paths)
+    const v = this.manager.authority(t.session, method, paths, rawUrl)
     if (v.pathClass !== null) {
       const s = t.session
       this.audit().event(v.decision === 'ask' ? 'warn' : 'info', 'taint_decision', 'taint authority check', {
         session: s.key, agent: s.agent, client_ip: s.clientIp, method, url: shown, decision: v.decision, path_class: v.pathClass,
         taint_level: s.taint.levelName, contaminated: s.taint.contaminated, task_id: s.currentTaskId, reason: v.reason,
+        ...(v.overrideApplied ? {task_override_applied: true} : {}),
         recent_sources: s.taint.sources.map((x) => ({url: x.url, kind: x.kind, level: x.level})),
       })
     }
@@ -229,9 +229,9 @@ export class ProxySessions {
     }
     t.finding = true
     if (d.class === 'config_mismatch') return m.signal(t.session, 'near_miss', d.target, d.detail)
-    if (DLP_LAYERS.has(d.layer) || CONTENT_SCANNER_LABELS.has(d.layer)) {
+    if (DLP_LAYERS.has(d.layer)) {
       const host = hostOfUrl(d.target)
-      if (DLP_LAYERS.has(d.layer) && host !== '' && m.isExempt(host)) return
+      if (host !== '' && m.isExempt(host)) return
     }
     m.signal(t.session, 'block', d.target, d.detail)
   }

@@ -6,7 +6,7 @@ export {levelLabel, levelActions, resolveLevels, upgradeAction, type LevelLabel,
 export {SIGNAL_POINTS, RECOVERY_TICK_MS, RECOVERY_QUIET_MS, type SignalKind} from './signals.js'
 export {DomainWindow, isCooperativeUserAgent} from './domain-window.js'
 export {
-  TAINT, TAINT_LEVELS, CONTAMINATED_AT, MUTATING_METHODS, TaintState, PathClassifier, compilePathGlob, authorityDecision,
-  type TaintLevelName, type TaintSource, type TaintSourceKind, type PathClass, type TaintVerdict,
+  TAINT, TAINT_LEVELS, CONTAMINATED_AT, MUTATING_METHODS, TaintState, PathClassifier, compilePathGlob, authorityDecision, matchingOverride,
+  type TaintLevelName, type TaintSource, type TaintSourceKind, type PathClass, type TaintVerdict, type TrustOverride,
 } from './taint.js'
 export {defaultSessionSettings, type SessionSettings, type AdaptiveSettings, type TaintSettings} from './settings.js'

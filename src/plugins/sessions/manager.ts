@@ -11,7 +11,7 @@ import {levelActions, levelLabel, upgradeAction, type BaseAction} from './levels
 import {Session, type SessionEvent} from './session.js'
 import type {SessionSettings} from './settings.js'
 import {RECOVERY_QUIET_MS, RECOVERY_TICK_MS, SIGNAL_POINTS, type SignalKind} from './signals.js'
-import {authorityDecision, PathClassifier, TAINT, type TaintSourceKind, type TaintVerdict} from './taint.js'
+import {authorityDecision, matchingOverride, PathClassifier, TAINT, type TaintSourceKind, type TaintVerdict, type TrustOverride} from './taint.js'
 
 export type AnomalyKind = 'domain_anomaly' | 'domain_anomaly_cooperative' | 'ip_domain_anomaly' | 'ip_domain_anomaly_cooperative' | 'volume_spike'
 
@@ -273,10 +273,24 @@ export class SessionManager {
     s.taint.record({url, kind, level, atMs: this.nowMs()}, t.recentSources)
   }
 
-  /** The authority check for a request path (raw and decoded forms). */
-  authority(s: Session, method: string, paths: readonly string[]): TaintVerdict {
+  /**
+   * The authority check for a request path (raw and decoded forms); an operator trust grant
+   * for the current task that covers the request (`url` or a path) turns `ask` into `allow`.
+   */
+  authority(s: Session, method: string, paths: readonly string[], url = ''): TaintVerdict {
     if (!this.settings.taint.enabled) return {decision: 'allow', pathClass: null, reason: 'taint disabled'}
-    return authorityDecision(method, this.paths.classify(paths), s.taint)
+    const v = authorityDecision(method, this.paths.classify(paths), s.taint)
+    if (v.decision !== 'ask' || s.overrides.length === 0) return v
+    const o = matchingOverride(s.overrides, s.currentTaskId, this.nowMs(), url === '' ? paths : [url, ...paths], s.taint)
+    if (o === undefined) return v
+    return {decision: 'allow', pathClass: v.pathClass, reason: `trusted by operator override${o.reason ? ` (${o.reason})` : ''}`, overrideApplied: true}
+  }
+
+  /** §12 trust: a scoped grant for the session's current task. */
+  grantTrust(s: Session, grant: Omit<TrustOverride, 'taskId'>): TrustOverride {
+    const o: TrustOverride = {...grant, taskId: s.currentTaskId}
+    s.overrides.push(o)
+    return o
   }
 
   // ---- housekeeping and operator actions
@@ -340,13 +354,15 @@ export class SessionManager {
   }
 
   /** §12 task: a new task id; taint of the old task is cleared. */
-  newTask(s: Session, label: string): {previous: string; current: string} {
+  newTask(s: Session, label: string): {previous: string; current: string; overridesCleared: number} {
     const previous = s.currentTaskId
+    const overridesCleared = s.overrides.length
     s.currentTaskId = this.nextTaskId()
     s.currentTaskLabel = label
     s.taint.clear()
+    s.overrides.length = 0
     s.addEvent({atMs: this.nowMs(), kind: 'taint', type: 'task', target: '', detail: `new task ${s.currentTaskId}`, severity: 'info', score: s.threatScore})
-    return {previous, current: s.currentTaskId}
+    return {previous, current: s.currentTaskId, overridesCleared}
   }
 
   /** §12 adaptive flush: resets every identity session (invocation sessions are skipped) and all IP windows. */

@@ -4,7 +4,7 @@
  * already so airlock (§15) can be layered on without reshaping the session.
  */
 import {DomainWindow} from './domain-window.js'
-import {TaintState} from './taint.js'
+import {TaintState, type TrustOverride} from './taint.js'
 
 export type SessionKind = 'identity' | 'invocation'
 export type AirlockTier = 'none' | 'soft' | 'hard' | 'drain'
@@ -47,6 +47,8 @@ export class Session {
   currentTaskId: string
   currentTaskLabel = ''
   readonly taint = new TaintState()
+  /** Operator trust grants for the current task (cleared with the task). */
+  readonly overrides: TrustOverride[] = []
   /** Created on the first observed host. */
   domains: DomainWindow | null = null
   volumeCount = 0

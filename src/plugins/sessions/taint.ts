@@ -98,6 +98,42 @@ export interface TaintVerdict {
   readonly decision: 'allow' | 'ask'
   readonly pathClass: PathClass
   readonly reason: string
+  /** An operator trust grant turned an `ask` into `allow` (receipts' `task_override_applied`). */
+  readonly overrideApplied?: boolean
+}
+
+/**
+ * Scoped trust granted by the operator (§12 `POST …/trust`), valid for one task until it
+ * expires. `action_match` is a glob over the request (full URL or path); `source_match` a glob
+ * that every contaminating source URL must match. At least one of the two is set.
+ */
+export interface TrustOverride {
+  readonly scope: 'task'
+  readonly taskId: string
+  readonly sourceMatch?: string
+  readonly actionMatch?: string
+  readonly expiresAtMs: number
+  readonly grantedBy?: string
+  readonly reason?: string
+}
+
+/** The first live override that covers this request, if any. */
+export function matchingOverride(
+  overrides: readonly TrustOverride[], taskId: string, nowMs: number, targets: readonly string[], taint: TaintState,
+): TrustOverride | undefined {
+  return overrides.find((o) => {
+    if (o.taskId !== taskId || nowMs >= o.expiresAtMs) return false
+    if (o.actionMatch !== undefined) {
+      const re = compilePathGlob(o.actionMatch)
+      if (!targets.some((t) => re.test(t))) return false
+    }
+    if (o.sourceMatch !== undefined) {
+      const re = compilePathGlob(o.sourceMatch)
+      const risky = taint.sources.filter((x) => x.level >= CONTAMINATED_AT)
+      if (risky.length === 0 || !risky.every((x) => re.test(x.url))) return false
+    }
+    return true
+  })
 }
 
 /**

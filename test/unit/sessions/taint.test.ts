@@ -79,3 +79,25 @@ test('manager: taint disabled never asks', () => {
   m.recordExposure(s, 'http://evil.test/', 'evil.test', 'response')
   assert.equal(m.authority(s, 'POST', ['/auth/x/']).decision, 'allow')
 })
+
+test('trust overrides: scoped to the task, must match, expire; a new task clears them', () => {
+  let now = 1_700_000_000_000
+  const m = new SessionManager(defaultSessionSettings(), {nowNanos: () => BigInt(now) * 1_000_000n})
+  const s = m.touch('a|1.1.1.1', 'a', '1.1.1.1')
+  m.recordExposure(s, 'http://wiki.internal.test/page', 'wiki.internal.test', 'response')
+  const url = 'http://api.test/v1/auth/rotate'
+  assert.equal(m.authority(s, 'POST', ['/v1/auth/rotate'], url).decision, 'ask')
+  m.grantTrust(s, {scope: 'task', sourceMatch: 'http://other.test/*', expiresAtMs: now + 60_000})
+  assert.equal(m.authority(s, 'POST', ['/v1/auth/rotate'], url).decision, 'ask', 'the sources do not match')
+  m.grantTrust(s, {scope: 'task', actionMatch: 'http://api.test/v1/auth/*', sourceMatch: 'http://wiki.internal.test/*', expiresAtMs: now + 60_000, reason: 'key rotation'})
+  const v = m.authority(s, 'POST', ['/v1/auth/rotate'], url)
+  assert.deepEqual(v, {decision: 'allow', pathClass: 'protected', reason: 'trusted by operator override (key rotation)', overrideApplied: true})
+  assert.equal(m.authority(s, 'POST', ['/v1/security/x'], 'http://api.test/v1/security/x').decision, 'ask', 'the action does not match')
+  now += 60_000
+  assert.equal(m.authority(s, 'POST', ['/v1/auth/rotate'], url).decision, 'ask', 'expired')
+  m.grantTrust(s, {scope: 'task', actionMatch: '*/auth/*', expiresAtMs: now + 60_000})
+  assert.equal(m.authority(s, 'POST', ['/v1/auth/rotate'], url).decision, 'allow')
+  assert.equal(m.newTask(s, '').overridesCleared, 3)
+  m.recordExposure(s, 'http://wiki.internal.test/page', 'wiki.internal.test', 'response')
+  assert.equal(m.authority(s, 'POST', ['/v1/auth/rotate'], url).decision, 'ask', 'grants do not survive the task')
+})
