@@ -40,6 +40,12 @@ function events(proxy: RunningProxy, name: string): Array<Record<string, any>> {
     .filter((e) => e.event === name)
 }
 
+/** The audit events matching `pred`, once at least `n` of them are out (stdout arrives after the HTTP response). */
+async function logged(proxy: RunningProxy, name: string, pred: (e: Record<string, any>) => boolean, n: number): Promise<Array<Record<string, any>>> {
+  await until(async () => events(proxy, name).filter(pred).length >= n, 3000)
+  return events(proxy, name).filter(pred)
+}
+
 async function forward(proxy: RunningProxy, url: string, agent: string, method = 'GET') {
   return await rawHttp(proxy.port, {method, path: url, headers: {'X-Pipelock-Agent': agent}})
 }
@@ -80,6 +86,8 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
     assert.equal(r.status, 200)
     const stats = JSON.parse((await rawHttp(proxy.port, {path: '/stats'})).body)
     assert.ok(stats.sessions.active >= 1)
+    // No API token at start-up: the session admin API is not mounted at all (§12).
+    assert.equal((await rawHttp(proxy.port, {path: '/api/v1/sessions'})).status, 404)
   })
 
   it('escalates an agent that triggers blocks; a warn pattern blocks at elevated; critical blocks everything', async () => {
@@ -93,7 +101,7 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
       assert.equal(r.status, 403)
       assert.equal(r.headers['x-pipelock-block-reason'], 'domain_blocklist')
     }
-    const esc = events(proxy, 'adaptive_escalation').filter((e) => e.agent === agent)
+    const esc = await logged(proxy, 'adaptive_escalation', (e) => e.agent === agent, 1)
     assert.equal(esc.length, 1)
     assert.equal(esc[0]!.from, 'normal')
     assert.equal(esc[0]!.to, 'elevated')
@@ -104,12 +112,12 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
     assert.equal(up1.headers['x-pipelock-block-reason-layer'], 'dlp')
     assert.match(up1.body, /warn upgraded to block at escalation level elevated/)
     assert.ok(!up1.body.includes('WARNTOKEN123456'), 'the matched value is never echoed')
-    assert.equal(events(proxy, 'adaptive_upgrade').filter((e) => e.agent === agent).length, 1)
+    assert.equal((await logged(proxy, 'adaptive_upgrade', (e) => e.agent === agent, 1)).length, 1)
     // Clean requests still pass at high (only warn/ask are upgraded) — and decay 0.5 each.
     assert.equal((await forward(proxy, `${base}/kib`, agent)).status, 200)
     // Blocks to 20+: 9.5 → 12.5 → 15.5 → 18.5 → 21.5 ≥ 20 → critical.
     for (let i = 0; i < 4; i++) assert.equal((await forward(proxy, `http://localhost:${up.port}/y${i}`, agent)).status, 403)
-    const levels = events(proxy, 'adaptive_escalation').filter((e) => e.agent === agent).map((e) => e.to)
+    const levels = (await logged(proxy, 'adaptive_escalation', (e) => e.agent === agent, 3)).map((e) => e.to)
     assert.deepEqual(levels, ['elevated', 'high', 'critical'])
     // critical = block_all: a clean request on every transport gets escalation_level.
     const f = await forward(proxy, `${base}/kib`, agent)
@@ -159,7 +167,7 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
     // Reads stay allowed, and so do mutations of unprotected paths.
     assert.equal((await forward(proxy, `${base}/api/auth/login`, agent, 'GET')).status, 200)
     assert.equal((await forward(proxy, `${base}/upload`, agent, 'POST')).status, 200)
-    const td = events(proxy, 'taint_decision').filter((e) => e.agent === agent && e.decision === 'ask')
+    const td = await logged(proxy, 'taint_decision', (e) => e.agent === agent && e.decision === 'ask', 1)
     assert.equal(td.length, 1)
     assert.equal(td[0]!.taint_level, 'external_untrusted')
     assert.equal(td[0]!.path_class, 'protected')
@@ -190,8 +198,8 @@ describe('pipelock run: audit preset (enforce: false) still escalates; sessions 
     const seventh = await forward(proxy, `http://localhost:${up.port}/kib`, agent)
     assert.equal(seventh.status, 403)
     assert.equal(seventh.headers['x-pipelock-block-reason'], 'escalation_level')
-    assert.equal(events(proxy, 'anomaly').filter((e) => e.agent === agent).length, 7)
-    assert.deepEqual(events(proxy, 'adaptive_escalation').filter((e) => e.agent === agent).map((e) => e.to), ['elevated', 'high', 'critical'])
+    assert.equal((await logged(proxy, 'anomaly', (e) => e.agent === agent, 7)).length, 7)
+    assert.deepEqual((await logged(proxy, 'adaptive_escalation', (e) => e.agent === agent, 3)).map((e) => e.to), ['elevated', 'high', 'critical'])
     const r = await forward(proxy, `http://127.0.0.1:${up.port}/kib`, agent)
     assert.equal(r.status, 403)
     assert.equal(r.headers['x-pipelock-block-reason'], 'escalation_level')
@@ -231,7 +239,7 @@ describe('pipelock run: session_profiling.anomaly_action: block', {timeout: 60_0
     assert.equal(r.status, 403)
     assert.equal(r.headers['x-pipelock-block-reason'], 'session_anomaly')
     assert.equal(r.headers['x-pipelock-block-reason-layer'], 'session_profiling')
-    assert.ok(events(proxy, 'session_anomaly').some((e) => e.agent === 'fanout' && e.anomaly === 'domain_anomaly'))
+    assert.equal((await logged(proxy, 'session_anomaly', (e) => e.agent === 'fanout' && e.anomaly === 'domain_anomaly', 1)).length, 1)
     assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_session_anomalies_total 2$/m)
   })
 })

@@ -21,6 +21,7 @@ import {handleForward} from './forward-handler.js'
 import {HealthWatchdog} from './health.js'
 import {clientIpOf, resolveAgent, sessionKey} from './identity.js'
 import {ProxyMetrics} from './metrics.js'
+import {SessionApi} from './session-api.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 
@@ -72,6 +73,8 @@ export class ProxyServer implements ProxyCore {
   private readonly sockets = new Set<Socket>()
   private readonly watchdog: HealthWatchdog | null
   private readonly ksApi: KillSwitchApi
+  /** §12: mounted only when an API token existed at start-up. */
+  private readonly sessionApi: SessionApi | null
   private pollTimer: NodeJS.Timeout | undefined
   /** Whether an API token existed at start-up (gates the session admin API, §12). */
   readonly startupApiToken: boolean
@@ -97,6 +100,20 @@ export class ProxyServer implements ProxyCore {
     this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
     this.upstream = createSafeAgent({scanner: () => this.snap.scanner.url, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
     this.startupApiToken = this.apiToken() !== ''
+    this.sessionApi = this.startupApiToken
+      ? new SessionApi({
+          token: () => this.apiToken(),
+          sessions: () => this.snap.sessions,
+          nowMs: () => this.nowMs(),
+          audit: () => this.audit,
+          identify: (req, clientIp) => {
+            const c = this.snap.config
+            const h = req.headers['x-pipelock-agent']
+            const agent = resolveAgent({defaultAgentIdentity: c.default_agent_identity, bindDefaultAgentIdentity: c.bind_default_agent_identity}, Array.isArray(h) ? h[0] : h, undefined)
+            return {agent, key: sessionKey(agent, clientIp)}
+          },
+        })
+      : null
     this.ksApi = new KillSwitchApi({
       controller: this.killSwitch,
       token: () => this.apiToken(),
@@ -319,6 +336,9 @@ export class ProxyServer implements ProxyCore {
         else this.routeMetrics(req, res)
         return
     }
+    if (this.sessionApi !== null && path.startsWith('/api/v1/') && this.snap.config.kill_switch.api_listen === '') {
+      if (this.sessionApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
+    }
     if (path.startsWith('/api/v1/killswitch') && this.snap.config.kill_switch.api_listen === '') {
       if (this.ksApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
     }
@@ -338,7 +358,9 @@ export class ProxyServer implements ProxyCore {
     // The separate API listener is never gated (§2).
     const url = req.url ?? ''
     const path = url.split('?')[0]!
-    if (!this.ksApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) {
+    const ip = clientIpOf(req.socket.remoteAddress)
+    if (this.sessionApi?.handle(req, res, path, ip)) return
+    if (!this.ksApi.handle(req, res, path, ip)) {
       req.resume()
       sendTextError(res, 404, '404 page not found')
     }

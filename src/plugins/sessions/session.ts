@@ -12,8 +12,12 @@ export type AirlockTier = 'none' | 'soft' | 'hard' | 'drain'
 /** MCP transports name their per-invocation sessions with these prefixes (§3.2). */
 export const INVOCATION_PREFIXES = ['mcp-stdio-', 'mcp-http-', 'mcp-ws-'] as const
 
+/**
+ * Identity keys are `agent|ip` (or a bare IP); an agent that merely *names* itself `mcp-stdio-…`
+ * still has an identity key (it contains `|`), so it cannot make its session unresettable.
+ */
 export function sessionKindOf(key: string): SessionKind {
-  return INVOCATION_PREFIXES.some((p) => key.startsWith(p)) ? 'invocation' : 'identity'
+  return !key.includes('|') && INVOCATION_PREFIXES.some((p) => key.startsWith(p)) ? 'invocation' : 'identity'
 }
 
 export type SessionEventKind = 'signal' | 'anomaly' | 'escalation' | 'deescalation' | 'upgrade' | 'taint'

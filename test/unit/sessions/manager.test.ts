@@ -313,3 +313,10 @@ test('invocation sessions are recognised by prefix and skipped by flush', () => 
   assert.equal(inv.threatScore, 3)
   assert.equal(id.threatScore, 0)
 })
+
+test('an agent named like an MCP invocation still has an identity session', () => {
+  const {m} = manager()
+  assert.equal(m.touch('mcp-stdio-x|1.2.3.4', 'mcp-stdio-x', '1.2.3.4').kind, 'identity')
+  assert.equal(m.touch('mcp-http-7', 'anonymous', '').kind, 'invocation')
+  assert.equal(m.touch('mcp-ws-7', 'anonymous', '').kind, 'invocation')
+})
