@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import http from 'node:http'
+import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {parse, stringify} from 'yaml'
 import {repoPath} from '../helpers/vectors.js'
@@ -195,5 +196,32 @@ describe('pipelock run: session admin API', {timeout: 60_000}, () => {
     assert.ok(admin().length > 20)
     assert.ok(admin().some((e) => e.action === 'terminate' && e.key === 'alpha|127.0.0.1' && e.status === 200 && e.result === 'ok' && e.client_ip === '127.0.0.1'))
     assert.ok(admin().some((e) => e.action === 'list' && e.status === 401 && e.result === 'unauthorized'))
+  })
+})
+
+describe('pipelock run: session admin API on kill_switch.api_listen', {timeout: 30_000}, () => {
+  let proxy: RunningProxy
+  let apiPort: number
+  before(async () => {
+    apiPort = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port
+        s.close(() => resolve(p))
+      })
+    })
+    const cfg = parse(balanced()) as Record<string, any>
+    cfg.kill_switch.api_listen = `127.0.0.1:${apiPort}`
+    proxy = await startProxy(stringify(cfg))
+  })
+  after(async () => {
+    await proxy?.stop()
+  })
+
+  it('serves the session endpoints on the API listener only', async () => {
+    const r = await api(apiPort, 'GET', '/api/v1/sessions')
+    assert.equal(r.status, 200)
+    assert.deepEqual(r.json(), {sessions: [], count: 0})
+    assert.equal((await api(apiPort, 'GET', '/api/v1/adaptive/whoami')).json().exists, false)
+    assert.equal((await api(proxy.port, 'GET', '/api/v1/sessions')).status, 404)
   })
 })
