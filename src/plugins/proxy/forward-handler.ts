@@ -1,7 +1,7 @@
 /**
  * HTTP forward proxy for absolute-URI requests (§4.2). Decision order: (kill switch, already
- * passed) → URL scan → header DLP → request-body scan → upstream (redirects re-scanned) →
- * response checks. SSE streams are scanned event by event and flushed as each event completes;
+ * passed) → URL scan → session (anomaly, block_all, warn upgrade, taint authority for mutating
+ * methods) → header DLP → request-body scan → upstream (redirects re-scanned) → response checks. SSE streams are scanned event by event and flushed as each event completes;
  * text bodies are buffered (≤ `max_response_mb`) for injection scanning; media the policy must
  * see are buffered for it; anything else streams through untouched. Compressed bodies fail closed.
  */
