@@ -12,6 +12,8 @@ export interface WatchdogDeps {
   readonly probe: () => Promise<UrlScanResult>
   readonly hasConfig: () => boolean
   readonly killSwitchWired: () => boolean
+  /** §17 `session`: the session manager is present (checked only while session profiling is on). */
+  readonly sessionsPresent?: () => boolean
 }
 
 export class HealthWatchdog {
@@ -58,7 +60,7 @@ export class HealthWatchdog {
     return {
       scanner: now - this.lastScannerOk <= stale,
       config: this.deps.hasConfig(),
-      session: true,
+      session: this.deps.sessionsPresent?.() ?? true,
       killswitch: this.deps.killSwitchWired(),
       watchdog: now - this.lastTick <= stale,
     }

@@ -130,6 +130,7 @@ export class ProxyServer implements ProxyCore {
           probe: () => this.snap.scanner.scanUrl('ftp://wedge-probe.invalid/', {resolver: async () => [], rateLimiter: this.snap.rateLimiter}),
           hasConfig: () => this.snap !== undefined,
           killSwitchWired: () => true,
+          sessionsPresent: () => !this.snap.config.session_profiling.enabled || this.snap.sessions !== null,
         })
       : null
   }
