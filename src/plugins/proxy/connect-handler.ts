@@ -88,6 +88,12 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   if (hdr.action === 'block') return deny('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
+  if (t !== null) {
+    const host = auth.host.toLowerCase()
+    const upgraded = hdr.action === 'warn' && ps!.warn(t, hdr.detail, host, true, display) !== null
+    const up = ps!.warnFindings(t, hdr.dlpWarnings, host, display)
+    if (upgraded || up !== null) return deny('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'dlp_match')
+  }
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
 
   let upstream
