@@ -320,3 +320,25 @@ test('an agent named like an MCP invocation still has an identity session', () =
   assert.equal(m.touch('mcp-http-7', 'anonymous', '').kind, 'invocation')
   assert.equal(m.touch('mcp-ws-7', 'anonymous', '').kind, 'invocation')
 })
+
+test('cadences: recovery tick 30 s, quiet period 5 min; defaults 1000 sessions, 30 min TTL, 60 s cleanup', async () => {
+  const {RECOVERY_TICK_MS, RECOVERY_QUIET_MS} = await import('../../../src/plugins/sessions/index.js')
+  assert.equal(RECOVERY_TICK_MS, 30_000)
+  assert.equal(RECOVERY_QUIET_MS, 300_000)
+  const d = defaultSessionSettings()
+  assert.deepEqual(
+    [d.maxSessions, d.sessionTtlMinutes, d.cleanupIntervalSeconds, d.domainBurst, d.windowMinutes, d.volumeSpikeRatio, d.adaptive.escalationThreshold, d.adaptive.decayPerCleanRequest],
+    [1000, 30, 60, 5, 5, 3.0, 5.0, 0.5],
+  )
+})
+
+test('the housekeeping timers never keep a process alive', async () => {
+  const {spawnSync} = await import('node:child_process')
+  const {fileURLToPath, pathToFileURL} = await import('node:url')
+  const here = fileURLToPath(import.meta.url)
+  const mod = pathToFileURL(here.replace(/test\/unit\/sessions\/manager\.test\.js$/, 'src/plugins/sessions/index.js')).href
+  const script = `const m = await import(${JSON.stringify(mod)}); const s = new m.SessionManager(m.defaultSessionSettings(), {nowNanos: () => 0n}); s.start(); console.log('started')`
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', timeout: 10_000})
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, 'started\n')
+})
