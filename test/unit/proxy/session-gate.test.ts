@@ -128,3 +128,18 @@ test('config → session settings: the balanced defaults, explicit level fields 
   assert.deepEqual(s.adaptive.levels.critical, {upgradeWarn: true, upgradeAsk: true, blockAll: true})
   assert.equal(s.taint.recentSources, 10)
 })
+
+test('config levels: absent fields take the §14.3 defaults, an explicit "" / false is kept', async () => {
+  const {mkdtempSync, writeFileSync} = await import('node:fs')
+  const {tmpdir} = await import('node:os')
+  const path = await import('node:path')
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'pipelock-levels-')), 'p.yaml')
+  writeFileSync(file, [
+    'session_profiling:', '  enabled: true', 'adaptive_enforcement:', '  enabled: true', '  levels:',
+    '    elevated:', '      upgrade_warn: ""', '    critical:', '      block_all: false', '',
+  ].join('\n'))
+  const s = sessionSettingsFromConfig(loadConfig(file).config)
+  assert.deepEqual(s.adaptive.levels.elevated, {upgradeWarn: false, upgradeAsk: false, blockAll: false})
+  assert.deepEqual(s.adaptive.levels.high, {upgradeWarn: true, upgradeAsk: true, blockAll: false})
+  assert.deepEqual(s.adaptive.levels.critical, {upgradeWarn: true, upgradeAsk: true, blockAll: false})
+})
