@@ -131,6 +131,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     await server.close(5000)
     recorder?.close() // after the drain: the last decisions are recorded, then the run is closed
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})
+    server.audit.flush()
     opts.stderr('\nPipelock stopped.')
     resolveDone(0)
   }
@@ -146,6 +147,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const onBug = (err: unknown): void => {
     opts.stderr(`pipelock: internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
     server.audit.event('error', 'error', 'internal error', {detail: err instanceof Error ? err.message : String(err)})
+    server.audit.flush()
   }
   process.on('uncaughtException', onBug)
   process.on('unhandledRejection', onBug)

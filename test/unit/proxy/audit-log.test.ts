@@ -7,7 +7,13 @@ const fixed = () => new Date('2026-11-22T04:00:00.000Z')
 function capture(opts: {includeAllowed?: boolean; includeBlocked?: boolean} = {}): {log: AuditLog; lines: () => Array<Record<string, unknown>>} {
   const out: string[] = []
   const log = new AuditLog([{write: (l) => out.push(l)}], {includeAllowed: opts.includeAllowed ?? true, includeBlocked: opts.includeBlocked ?? true, now: fixed})
-  return {log, lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>)}
+  return {
+    log,
+    lines: () => {
+      log.flush()
+      return out.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+    },
+  }
 }
 
 const decision: Decision = {
@@ -45,4 +51,21 @@ test('strings are sanitised: control characters and ANSI escapes removed', () =>
   log.event('info', 'startup', 'x\u001b[2Jy', {nested: {v: 'p\nq'}})
   assert.equal(lines()[0]!.message, 'xy')
   assert.deepEqual(lines()[0]!.nested, {v: 'pq'})
+})
+
+test('lines of one turn go out in one write at the end of the turn; a burst flushes early', async () => {
+  const writes: string[] = []
+  const log = new AuditLog([{write: (l) => writes.push(l)}], {includeAllowed: true, includeBlocked: true, now: fixed})
+  log.event('info', 'a', 'first')
+  log.event('info', 'b', 'second')
+  assert.equal(writes.length, 0)
+  await new Promise((r) => setImmediate(r))
+  assert.equal(writes.length, 1)
+  assert.deepEqual(writes[0]!.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as {event: string}).event), ['a', 'b'])
+  for (let i = 0; i < 300; i++) log.event('info', 'burst', String(i))
+  assert.equal(writes.length, 2, 'the 256th pending line forces a write')
+  log.flush()
+  assert.equal(writes.join('').split('\n').filter(Boolean).length, 302)
+  log.flush()
+  assert.equal(writes.length, 3, 'flush with nothing pending writes nothing')
 })
