@@ -10,6 +10,8 @@ import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import assert from 'node:assert/strict'
+import {runCli} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
 
 /** 1 KiB deterministic body. */
@@ -219,4 +221,16 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 3000): Pr
 /** Base config for the e2e proxies: the built-in defaults plus the forward proxy. */
 export function baseConfig(extra = ''): string {
   return ['forward_proxy:', '  enabled: true', extra].join('\n') + '\n'
+}
+
+/**
+ * `pipelock run` with this config must refuse to start: exit 1 and `message` (one whole line) on
+ * stderr. The config is written to a fresh temp dir.
+ */
+export function assertRefusesToStart(configYaml: string, message: string): void {
+  const file = path.join(tempDir(), 'refused.yaml')
+  writeFileSync(file, configYaml)
+  const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
+  assert.equal(r.status, 1, r.stderr)
+  assert.ok(r.stderr.includes(message + '\n'), r.stderr)
 }

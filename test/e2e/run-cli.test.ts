@@ -8,18 +8,13 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
-import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, type Upstream} from './proxy-harness.js'
+import {assertRefusesToStart, baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, type Upstream} from './proxy-harness.js'
 
 describe('pipelock run: refusals', {timeout: 30_000}, () => {
   it('refuses to start when the config enables features this version does not implement', () => {
-    const dir = tempDir()
-    const file = path.join(dir, 'sessions.yaml')
-    writeFileSync(file, 'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\ncross_request_detection:\n  enabled: true\n')
-    const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
-    assert.equal(r.status, 1)
-    assert.ok(
-      r.stderr.includes('config enables features this version does not implement: airlock, cross_request_detection; refusing to start\n'),
-      r.stderr,
+    assertRefusesToStart(
+      'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\ncross_request_detection:\n  enabled: true\n',
+      'config enables features this version does not implement: airlock, cross_request_detection; refusing to start',
     )
   })
 

@@ -7,9 +7,12 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {
   ADAPTIVE_STATUS,
+  ADAPTIVE_STATUS_TEXT,
   DETAIL_HELD,
   EXPLAIN_HELD,
   FakeAdminApi,
+  HELD_DETAIL_TEXT,
+  HELD_EXPLAIN_TEXT,
   NOW,
   SNAPSHOT_CALM,
   SNAPSHOT_HELD,
@@ -25,42 +28,6 @@ import {repoPath} from '../helpers/vectors.js'
 const TOKEN = 'e2e-token'
 const KEY = 'shop-agent|10.0.0.5'
 const ENC = '/api/v1/sessions/shop-agent%7C10.0.0.5'
-const HELD_DETAIL_TEXT = [
-  'Session shop-agent|10.0.0.5',
-  '  kind:            identity',
-  '  agent:           shop-agent',
-  '  client_ip:       10.0.0.5',
-  '  airlock_tier:    hard',
-  '  airlock_entered: 2026-03-01T11:57:00Z (3m0s ago)',
-  '  in_flight:       2',
-  '  escalation:      high (2)',
-  '  threat_score:    12.62',
-  '  block_all:       false',
-  '  taint_level:     external',
-  '  contaminated:    true',
-  '  current_task_id: task-7',
-  '  current_task:    checkout',
-  '  last_activity:   2026-03-01T11:59:15Z (45s ago)',
-  'recent_events:',
-  '  [2026-03-01T11:56:58Z] block target=https://paste.example/upload score=3.00 detail=dlp_match',
-  '  [2026-03-01T11:56:59Z] anomaly target=evil.example score=2.00 detail=domain_anomaly',
-]
-const HELD_EXPLAIN_TEXT = [
-  'Session shop-agent|10.0.0.5 explanation',
-  '  tier:              hard',
-  '  reason:            session quarantined at airlock tier hard',
-  '  trigger:           on_high (source=adaptive)',
-  '  escalation:        high (2)',
-  '  threat_score:      12.62',
-  '  entered_at:        2026-03-01T11:57:00Z (3m0s ago)',
-  '  evidence:',
-  '    at:     2026-03-01T11:56:58Z',
-  '    kind:   block',
-  '    target: https://paste.example/upload',
-  '    detail: dlp_match',
-  '  next_deescalation: tier=soft at=2026-03-01T12:02:00Z (in 2m0s)',
-]
-
 const lines = (ls: readonly string[]): string => ls.join('\n') + '\n'
 
 let home: string
@@ -206,14 +173,7 @@ describe('pipelock session / adaptive against a fake admin API', {concurrency: 3
       assert.deepEqual(await run(['adaptive', 'status']), {
         status: 0,
         stderr: '',
-        stdout: lines([
-          'adaptive status: sessions=3 max_level=high ttl_seconds=300',
-          'levels: normal=2 elevated=0 high=1 critical=0',
-          'airlock: none=2 soft=0 hard=1 drain=0',
-          'top_anomalies:',
-          '  block=4',
-          '  domain_anomaly=1',
-        ]),
+        stdout: lines(ADAPTIVE_STATUS_TEXT),
       })
       assert.deepEqual(await run(['adaptive', 'flush']), {status: 0, stderr: '', stdout: 'flushed adaptive state: identity_sessions=4 skipped_invocations=1 ip_domain_state_cleared=true\n'})
       assert.deepEqual(await run(['adaptive', 'whoami']), {

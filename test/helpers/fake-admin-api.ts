@@ -227,3 +227,51 @@ export const WHOAMI = {
   airlock_tier: 'soft',
   lockdown_ttl_seconds: 300,
 }
+
+/** `session inspect` of DETAIL_HELD at NOW, line by line (pinned by the unit and e2e tests). */
+export const HELD_DETAIL_TEXT: readonly string[] = [
+  'Session shop-agent|10.0.0.5',
+  '  kind:            identity',
+  '  agent:           shop-agent',
+  '  client_ip:       10.0.0.5',
+  '  airlock_tier:    hard',
+  '  airlock_entered: 2026-03-01T11:57:00Z (3m0s ago)',
+  '  in_flight:       2',
+  '  escalation:      high (2)',
+  '  threat_score:    12.62',
+  '  block_all:       false',
+  '  taint_level:     external',
+  '  contaminated:    true',
+  '  current_task_id: task-7',
+  '  current_task:    checkout',
+  '  last_activity:   2026-03-01T11:59:15Z (45s ago)',
+  'recent_events:',
+  '  [2026-03-01T11:56:58Z] block target=https://paste.example/upload score=3.00 detail=dlp_match',
+  '  [2026-03-01T11:56:59Z] anomaly target=evil.example score=2.00 detail=domain_anomaly',
+]
+/** `session explain` of EXPLAIN_HELD at NOW. */
+export const HELD_EXPLAIN_TEXT: readonly string[] = [
+  'Session shop-agent|10.0.0.5 explanation',
+  '  tier:              hard',
+  '  reason:            session quarantined at airlock tier hard',
+  '  trigger:           on_high (source=adaptive)',
+  '  escalation:        high (2)',
+  '  threat_score:      12.62',
+  '  entered_at:        2026-03-01T11:57:00Z (3m0s ago)',
+  '  evidence:',
+  '    at:     2026-03-01T11:56:58Z',
+  '    kind:   block',
+  '    target: https://paste.example/upload',
+  '    detail: dlp_match',
+  '  next_deescalation: tier=soft at=2026-03-01T12:02:00Z (in 2m0s)',
+]
+
+/** `adaptive status` of ADAPTIVE_STATUS. */
+export const ADAPTIVE_STATUS_TEXT: readonly string[] = [
+  'adaptive status: sessions=3 max_level=high ttl_seconds=300',
+  'levels: normal=2 elevated=0 high=1 critical=0',
+  'airlock: none=2 soft=0 hard=1 drain=0',
+  'top_anomalies:',
+  '  block=4',
+  '  domain_anomaly=1',
+]

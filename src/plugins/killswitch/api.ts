@@ -107,25 +107,37 @@ export class KillSwitchApi {
       sendText(res, 429, 'rate limit exceeded', {'Retry-After': '60'})
       return
     }
+    readLimitedBody(req, MAX_BODY).then(
+      (text) => {
+        if (text === null) return sendText(res, 400, 'request body too large')
+        const active = parseToggleBody(text)
+        if (active === null) return sendText(res, 400, 'invalid request body: want exactly {"active":true|false}')
+        this.toggles++
+        this.opts.controller.setApi(active)
+        this.opts.onToggle?.(active, clientIp)
+        sendJson(res, 200, {active, source: 'api', ...(active ? {message: this.opts.controller.message} : {})})
+      },
+      () => undefined,
+    )
+  }
+}
+
+/**
+ * An API request body as UTF-8 text, or null when it is longer than `max` bytes. The body is
+ * read to its end either way (only `max` bytes are kept), so the connection can still carry the
+ * 400 answer. Rejects when the request errors.
+ */
+export function readLimitedBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
-    let tooBig = false
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > MAX_BODY) tooBig = true
-      else chunks.push(c)
+      if (size <= max) chunks.push(c)
     })
-    req.on('error', () => undefined)
-    req.on('end', () => {
-      if (tooBig) return sendText(res, 400, 'request body too large')
-      const active = parseToggleBody(Buffer.concat(chunks).toString('utf8'))
-      if (active === null) return sendText(res, 400, 'invalid request body: want exactly {"active":true|false}')
-      this.toggles++
-      this.opts.controller.setApi(active)
-      this.opts.onToggle?.(active, clientIp)
-      sendJson(res, 200, {active, source: 'api', ...(active ? {message: this.opts.controller.message} : {})})
-    })
-  }
+    req.on('error', reject)
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')))
+  })
 }
 
 /** Exactly one JSON object with exactly the boolean field `active`; anything else → null. */

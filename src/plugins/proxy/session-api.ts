@@ -7,7 +7,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {compareUtf8, parseGoTime, toEpochNanos} from '../canonical/index.js'
-import {bearerMatches} from '../killswitch/index.js'
+import {bearerMatches, readLimitedBody} from '../killswitch/index.js'
 import {levelLabel, type Session, type SessionEvent} from '../sessions/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {ProxySessions} from './session-gate.js'
@@ -351,18 +351,9 @@ async function drain(req: IncomingMessage): Promise<void> {
 }
 
 async function readRaw(req: IncomingMessage): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let tooBig = false
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > MAX_BODY) tooBig = true
-      else chunks.push(c)
-    })
-    req.on('error', reject)
-    req.on('end', () => (tooBig ? reject(new ApiError(400, `request body too large (max ${MAX_BODY} bytes)`)) : resolve(Buffer.concat(chunks).toString('utf8'))))
-  })
+  const text = await readLimitedBody(req, MAX_BODY)
+  if (text === null) throw new ApiError(400, `request body too large (max ${MAX_BODY} bytes)`)
+  return text
 }
 
 /** Exactly one JSON value (JSON.parse refuses trailing data); `emptyOk` maps an empty body to `{}`. */

@@ -56,6 +56,7 @@ test('bodies over 1 KiB, wrong methods and bad tokens are refused', async () => 
   await withApi('tok', async (port, ks) => {
     const big = await call(port, 'POST', '/api/v1/killswitch', `{"active":true,"pad":"${'x'.repeat(2000)}"}`, 'tok')
     assert.equal(big.status, 400)
+    assert.equal(big.body, 'request body too large\n')
     const wrong = await call(port, 'PUT', '/api/v1/killswitch/status', undefined, 'tok')
     assert.equal(wrong.status, 405)
     assert.equal(wrong.headers.allow, 'GET')

@@ -72,6 +72,18 @@ test('token emptied after start-up → 503; session profiling off → 503 (after
   sessions = saved
 })
 
+test('bodies over 64 KiB are read to the end and refused with 400; one byte less is parsed', async () => {
+  sessions!.manager.touch('agent-b|10.0.0.9', 'agent-b', '10.0.0.9')
+  const k = encodeURIComponent('agent-b|10.0.0.9')
+  const pad = (n: number) => `{"label":"${'x'.repeat(n - 12)}"}`
+  assert.equal(pad(65536).length, 65536)
+  const big = await call('POST', `/api/v1/sessions/${k}/task`, pad(65537))
+  assert.equal(big.status, 400)
+  assert.equal(big.body, 'request body too large (max 65536 bytes)\n')
+  const ok = await call('POST', `/api/v1/sessions/${k}/task`, pad(65536))
+  assert.equal(ok.status, 200, ok.body)
+})
+
 test('paths it does not own are left to the caller', async () => {
   assert.equal((await call('GET', '/api/v1/killswitch')).status, 404)
   assert.equal((await call('GET', '/api/v1/adaptive/other')).status, 404)
