@@ -37,16 +37,22 @@ function variants(r: () => number, s: string): string {
   return s
 }
 
-test('DLP set pre-filter vs alternation only vs none: identical URL results and text findings', async () => {
+/** Default settings (synthetic word list, no throttling) with these configured DLP patterns. */
+function settingsWith(patterns: ReturnType<typeof defaultScannerSettings>['dlp']['patterns']): ReturnType<typeof defaultScannerSettings> {
   const settings = defaultScannerSettings()
   settings.maxRequestsPerMinute = 1_000_000
   settings.seedPhrase.wordList = WORDS
-  settings.dlp.patterns = [
+  settings.dlp.patterns = patterns
+  return settings
+}
+
+test('DLP set pre-filter vs alternation only vs none: identical URL results and text findings', async () => {
+  const settings = settingsWith([
     {name: 'Anchored', severity: 'high', regex: '^start-[0-9]{6}$'},
     {name: 'Warned', severity: 'low', regex: 'warn-[a-z]{5}', action: 'warn'},
     {name: 'Slashy', severity: 'medium', regex: 'a/b/[0-9]{3}'},
     {name: 'Exempted', severity: 'high', regex: 'hello', exemptDomains: ['*.example.org']},
-  ]
+  ])
   const fast = createDlpEngine(settings)
   const altOnly = {...fast, allSet: null}
   const none = {...fast, corePrefilter: null, allPrefilter: null, allSet: null}
@@ -76,16 +82,13 @@ test('DLP set pre-filter vs alternation only vs none: identical URL results and 
 })
 
 test('line-batched screen (one set pass over all targets) vs per-target screening: identical URL results', async () => {
-  const settings = defaultScannerSettings()
-  settings.maxRequestsPerMinute = 1_000_000
-  settings.seedPhrase.wordList = WORDS
   // Multi-line anchors keep the engine line-batchable; a whole-text anchor would not.
-  settings.dlp.patterns = [
+  const settings = settingsWith([
     {name: 'Line anchored', severity: 'high', regex: '(?m)^start-[0-9]{6}$'},
     {name: 'Warned', severity: 'low', regex: 'warn-[a-z]{5}', action: 'warn'},
     {name: 'Bounded', severity: 'medium', regex: '\\bhello\\b'},
     {name: 'Exempted', severity: 'high', regex: 'a/b/[0-9]{3}', exemptDomains: ['*.example.org']},
-  ]
+  ])
   const batched = createDlpEngine(settings)
   assert.equal(batched.lineBatchable, true)
   const perTarget = {...batched, lineBatchable: false}
