@@ -26,7 +26,13 @@ export interface GateRequest {
   readonly clientIp: string
 }
 
-const API_PATHS = new Set(['/api/v1/killswitch', '/api/v1/killswitch/status', '/api/v1/sessions'])
+// The operator's own controls stay reachable while the switch is on. The reference exempts the
+// session endpoints but not `/api/v1/adaptive/*` (§24 #16); an operator handling an incident
+// needs `adaptive status` and `flush` as much as `session …`, so they are exempt here too.
+const API_PATHS = new Set([
+  '/api/v1/killswitch', '/api/v1/killswitch/status', '/api/v1/sessions',
+  '/api/v1/adaptive/status', '/api/v1/adaptive/flush', '/api/v1/adaptive/whoami',
+])
 const SESSION_ACTIONS = new Set(['reset', 'airlock', 'task', 'trust', 'explain', 'terminate'])
 
 function isSessionApiPath(p: string): boolean {

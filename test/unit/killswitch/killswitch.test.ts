@@ -64,6 +64,10 @@ test('gate: only origin-form requests to the proxy\'s own endpoints are exempt (
   assert.equal(origin('/api/v1/sessions/agent|1.2.3.4'), true)
   assert.equal(origin('/api/v1/sessions/k/terminate'), true)
   assert.equal(origin('/api/v1/sessions/k/unknown'), false)
+  // §24 #16 fixed: the adaptive endpoints are operator controls like the session ones.
+  assert.equal(origin('/api/v1/adaptive/status'), true)
+  assert.equal(origin('/api/v1/adaptive/flush', 'POST'), true)
+  assert.equal(origin('/api/v1/adaptive/whoami'), true)
   assert.equal(origin('/api/v1/adaptive/levels'), false)
   // Absolute-URI and CONNECT targets are never exempt, whatever their path.
   assert.equal(isExempt({method: 'GET', originForm: false, path: '/health', clientIp: '127.0.0.1'}, gate), false)
