@@ -9,7 +9,7 @@
  * floor any single-process Node proxy pays on this machine) and tinyproxy when installed.
  * No assertions.
  *
- *   node dist/bench/proxy.js [--requests N] [--seconds S]
+ *   node dist/bench/proxy.js [--requests N] [--seconds S] [--rates PAIRS_PER_S,…]
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import net from 'node:net'
@@ -157,6 +157,7 @@ interface ArmResult {
  */
 async function measureArm(
   label: string, directAgent: http.Agent, upPort: number, upPath: string, via: () => Promise<number | undefined>, n: number, seconds: number, concurrency: number,
+  openRates: readonly number[],
 ): Promise<ArmResult> {
   const direct1 = (): Promise<number> => get(directAgent, upPort, upPath)
   for (let i = 0; i < 100; i++) {
@@ -206,12 +207,53 @@ async function measureArm(
   }
   const directRps = await throughput(direct1)
   const rps = await throughput(timed)
+  // Open loop: pairs started at a fixed rate whatever the answers do (as agents send them),
+  // at most `concurrency` pairs in flight; a pair due while that many are out is skipped and
+  // counted, never queued at the client. Below saturation this is the latency a proxy adds.
+  const openRows: ProxyBenchRow[] = []
+  for (const rate of openRates) {
+    const od: number[] = []
+    const op: number[] = []
+    let skipped = 0
+    let inFlight = 0
+    const started: Array<Promise<void>> = []
+    const t0 = performance.now()
+    for (let i = 0; i < rate * seconds; i++) {
+      const wait = t0 + (i * 1000) / rate - performance.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      if (inFlight >= concurrency) {
+        skipped++
+        continue
+      }
+      inFlight++
+      started.push((async () => {
+        try {
+          if (i % 2 === 0) od.push(await direct1())
+          const t = await timed()
+          if (t !== undefined) op.push(t)
+          if (i % 2 === 1) od.push(await direct1())
+        } finally {
+          inFlight--
+        }
+      })())
+    }
+    await Promise.all(started)
+    od.sort((x, y) => x - y)
+    op.sort((x, y) => x - y)
+    const skips = skipped > 0 ? `, ${skipped} pairs skipped at the in-flight cap` : ''
+    openRows.push({
+      metric: `${label}: p50 / p99, open loop ${rate} pairs/s, ≤ ${concurrency} in flight${skips}`,
+      direct: `${r3(pct(od, 0.5))} / ${r3(pct(od, 0.99))}`, proxied: `${r3(pct(op, 0.5))} / ${r3(pct(op, 0.99))}`,
+      delta: `${r3(pct(op, 0.5) - pct(od, 0.5))} / ${r3(pct(op, 0.99) - pct(od, 0.99))}`, unit: 'ms',
+    })
+  }
   const addedP50 = pct(proxied, 0.5) - pct(direct, 0.5)
   const addedP99 = pct(proxied, 0.99) - pct(direct, 0.99)
   const drops = dropped > 0 ? ` (${dropped} connections dropped)` : ''
   return {
     addedP50, addedP99, rps,
     rows: [
+      ...openRows,
       {metric: `${label}: p50, c=1, ${d1.length} pairs`, direct: r3(pct(d1, 0.5)), proxied: r3(pct(p1, 0.5)), delta: r3(pct(p1, 0.5) - pct(d1, 0.5)), unit: 'ms'},
       {metric: `${label}: p50, c=${concurrency}, ${direct.length} pairs${drops}`, direct: r3(pct(direct, 0.5)), proxied: r3(pct(proxied, 0.5)), delta: r3(addedP50), unit: 'ms'},
       {metric: `${label}: p99, c=${concurrency}`, direct: r3(pct(direct, 0.99)), proxied: r3(pct(proxied, 0.99)), delta: r3(addedP99), unit: 'ms'},
@@ -236,6 +278,8 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
   }
   const requests = arg('--requests', 4000)
   const seconds = arg('--seconds', 3)
+  const rateArg = args.indexOf('--rates')
+  const openRates = (rateArg >= 0 ? String(args[rateArg + 1] ?? '') : '500,2000').split(',').map(Number).filter((x) => x > 0)
   const concurrency = 50
 
   const upstream = http.createServer((req, res) => {
@@ -275,7 +319,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
       bare.proc.kill('SIGTERM')
     })
     const bareAgent = new http.Agent({keepAlive: true, maxSockets: concurrency})
-    const floor = await measureArm(`bare Node relay (floor), ${kinds[0]!.label}`, directAgent, upPort, '/bin', () => get(bareAgent, bare.port, `http://127.0.0.1:${upPort}/bin`), requests, seconds, concurrency)
+    const floor = await measureArm(`bare Node relay (floor), ${kinds[0]!.label}`, directAgent, upPort, '/bin', () => get(bareAgent, bare.port, `http://127.0.0.1:${upPort}/bin`), requests, seconds, concurrency, openRates)
     rows.push(...floor.rows)
     bareAgent.destroy()
     bare.proc.kill('SIGTERM')
@@ -311,7 +355,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
         }
         for (const k of kinds) {
           const n = k.path === '/bin' ? requests : Math.max(200, Math.floor(requests / 4))
-          const r = await measureArm(`${name}, ${k.label}`, directAgent, upPort, k.path, () => get(agent, port, `http://127.0.0.1:${upPort}${k.path}`), n, seconds, concurrency)
+          const r = await measureArm(`${name}, ${k.label}`, directAgent, upPort, k.path, () => get(agent, port, `http://127.0.0.1:${upPort}${k.path}`), n, seconds, concurrency, openRates)
           rows.push(...r.rows)
           if (k.path === '/bin') {
             rows.push({metric: `${name}, binary: added over the Node floor, p50 / p99, c=${concurrency}`, direct: r3(floor.addedP50), proxied: r3(r.addedP50), delta: `${r3(r.addedP50 - floor.addedP50)} / ${r3(r.addedP99 - floor.addedP99)}`, unit: 'ms (direct = floor\'s added p50)'})
@@ -341,7 +385,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
             return undefined
           }
         }
-        const t = await measureArm(`tinyproxy, ${kinds[0]!.label}`, directAgent, upPort, '/bin', via, requests, seconds, concurrency)
+        const t = await measureArm(`tinyproxy, ${kinds[0]!.label}`, directAgent, upPort, '/bin', via, requests, seconds, concurrency, openRates)
         rows.push(...t.rows, {metric: 'pipelock (bench config) vs tinyproxy: binary throughput', direct: Math.round(t.rps), proxied: Math.round(pipelockBinRps), delta: r3(pipelockBinRps / t.rps), unit: 'req/s (direct = tinyproxy; delta = ratio)'})
       } finally {
         tinyAgent.destroy()
