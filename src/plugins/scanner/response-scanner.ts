@@ -5,6 +5,7 @@
 import RE2 from 're2'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './catalogue.js'
 import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
+import {Utf8Scratch} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
@@ -61,6 +62,8 @@ export interface ResponseScanner {
   readonly normalizer: Normalizer
   readonly runRe: Re2
   readonly b64Run: Re2
+  /** UTF-8 scratch for the set pre-filter (as the DLP engine's: no fresh Buffer per call). */
+  readonly encoder: Utf8Scratch
 }
 
 function tryCompile(src: string): Re2 | null {
@@ -128,9 +131,10 @@ export function withoutPatternSets(sc: ResponseScanner): ResponseScanner {
 }
 
 /** Indices of the patterns that can match `text` with this variant; null = try them all. */
-function candidatePatterns(set: ResponsePatternSet, which: Variant, text: string): number[] | null {
+function candidatePatterns(set: ResponsePatternSet, which: Variant, text: string, encoder: Utf8Scratch): number[] | null {
   const vs = set.sets[which]
-  const hits = setMatches(vs.set, Buffer.from(text, 'utf8'))
+  if (vs.set === null) return null
+  const hits = setMatches(vs.set, encoder.encode(text))
   return hits === null ? null : hits.map((k) => vs.patternIndex[k]!)
 }
 
@@ -143,10 +147,12 @@ export function createResponseScanner(settings: ScannerSettings, normalizer?: No
     normalizer: normalizer ?? createNormalizer(),
     runRe: new RE2('[A-Za-z0-9+/_=-]{8,}', 'u'),
     b64Run: new RE2('[A-Za-z0-9+/_-]{16,}={0,2}', 'gu'),
+    encoder: new Utf8Scratch(),
   }
 }
 
 function matchSet(
+  t: ScanTexts,
   set: ResponsePatternSet,
   text: string,
   which: Variant,
@@ -154,7 +160,7 @@ function matchSet(
 ): ResponseMatch[] {
   const out: ResponseMatch[] = []
   if (text.length === 0) return out
-  const only = candidatePatterns(set, which, text)
+  const only = candidatePatterns(set, which, text, t.sc.encoder)
   const indices = only ?? set.patterns.map((_, i) => i)
   for (const i of indices) {
     const p = set.patterns[i]!
@@ -219,56 +225,114 @@ function decodeCandidates(s: string): string[] {
   return out
 }
 
-/** Pass 6 (§7): decoded payloads, matched with passes 1, 4, 5, recursively to depth 5. */
-function decodePass(sc: ResponseScanner, patterns: ResponsePatternSet, content: string, depth: number): ResponseMatch[] {
-  if (depth >= 5 || !sc.runRe.test(content)) return []
-  const decoded: string[] = []
-  const squeezed = content.split(' ').join('').split('\t').join('').split('\n').join('').split('\r').join('')
-  // The whole-content decoding is taken as is; only the per-run decodings need the
-  // UTF-8 / 80 %-printable test (§7 pass 6).
-  for (const d of decodeCandidates(squeezed)) if (d !== '') decoded.push(d)
-  for (const h of findAll(sc.b64Run, content, 200)) {
-    if (h.text === squeezed) continue // the whole content was one run: already tried
-    for (const d of decodeCandidates(h.text)) if (isPrintableRatioOk(d)) decoded.push(d)
+/**
+ * The text transformations of one scan — normalised, invisible-stripped, leetspeak, vowel-folded
+ * and decoded forms — computed once and shared by the core and the configured pattern sets
+ * (each set used to recompute all of them: half the normalisation work of a clean response).
+ * Lives for one scan only.
+ */
+export class ScanTexts {
+  private readonly normalised = new Map<string, string>()
+  private readonly folded = new Map<string, string>()
+  private readonly decodedOf = new Map<string, readonly string[]>()
+  private invisible: string | undefined
+  private leet: string | undefined
+
+  constructor(readonly sc: ResponseScanner, readonly content: string) {}
+
+  forMatching(s: string): string {
+    let v = this.normalised.get(s)
+    if (v === undefined) {
+      v = this.sc.normalizer.forMatching(s)
+      this.normalised.set(s, v)
+    }
+    return v
   }
-  for (const d of decoded) {
-    const p1 = sc.normalizer.forMatching(d)
+
+  fold(s: string): string {
+    let v = this.folded.get(s)
+    if (v === undefined) {
+      v = foldVowels(s)
+      this.folded.set(s, v)
+    }
+    return v
+  }
+
+  /** Pass 2's text: the content with invisibles as spaces, normalised (pass 1's text when equal). */
+  invisiblePass(): string {
+    if (this.invisible === undefined) {
+      const inv = replaceInvisibleWithSpace(this.content)
+      this.invisible = inv === this.content ? this.forMatching(this.content) : this.forMatching(inv)
+    }
+    return this.invisible
+  }
+
+  leetspeakPass(): string {
+    if (this.leet === undefined) this.leet = leetspeak(this.forMatching(this.content))
+    return this.leet
+  }
+
+  /** Pass 6's candidates for `s`: the whole squeezed string's decodings, then each run's printable ones. */
+  decoded(s: string): readonly string[] {
+    let v = this.decodedOf.get(s)
+    if (v === undefined) {
+      const out: string[] = []
+      const squeezed = s.split(' ').join('').split('\t').join('').split('\n').join('').split('\r').join('')
+      // The whole-content decoding is taken as is; only the per-run decodings need the
+      // UTF-8 / 80 %-printable test (§7 pass 6).
+      for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
+      for (const h of findAll(this.sc.b64Run, s, 200)) {
+        if (h.text === squeezed) continue // the whole content was one run: already tried
+        for (const d of decodeCandidates(h.text)) if (isPrintableRatioOk(d)) out.push(d)
+      }
+      v = out
+      this.decodedOf.set(s, v)
+    }
+    return v
+  }
+}
+
+/** Pass 6 (§7): decoded payloads, matched with passes 1, 4, 5, recursively to depth 5. */
+function decodePass(t: ScanTexts, patterns: ResponsePatternSet, content: string, depth: number): ResponseMatch[] {
+  if (depth >= 5 || !t.sc.runRe.test(content)) return []
+  for (const d of t.decoded(content)) {
+    const p1 = t.forMatching(d)
     const hits = [
-      ...matchSet(patterns, p1, 're', 'decoded'),
-      ...matchSet(patterns, p1, 'optWs', 'decoded'),
-      ...matchSet(patterns, foldVowels(p1), 'fold', 'decoded'),
+      ...matchSet(t, patterns, p1, 're', 'decoded'),
+      ...matchSet(t, patterns, p1, 'optWs', 'decoded'),
+      ...matchSet(t, patterns, t.fold(p1), 'fold', 'decoded'),
     ]
     if (hits.length > 0) return hits
-    const deeper = decodePass(sc, patterns, d, depth + 1)
+    const deeper = decodePass(t, patterns, d, depth + 1)
     if (deeper.length > 0) return deeper
   }
   return []
 }
 
 /** Runs the multi-pass scheme with one pattern set; the first pass with a (surviving) match wins. */
-function multiPass(sc: ResponseScanner, patterns: ResponsePatternSet, content: string): ResponseMatch[] {
-  const p1 = sc.normalizer.forMatching(content)
+function multiPass(t: ScanTexts, patterns: ResponsePatternSet): ResponseMatch[] {
+  const content = t.content
+  const p1 = t.forMatching(content)
   const filtered = (text: string, ms: ResponseMatch[]) => educationalFilter(p1, text, ms)
-  let m = filtered(p1, matchSet(patterns, p1, 're', 'normalized'))
+  let m = filtered(p1, matchSet(t, patterns, p1, 're', 'normalized'))
   if (m.length > 0) return m
   // Passes 2 and 3 reuse pass 1's regexes: an unchanged text cannot match now, so skip it.
-  const invisible = replaceInvisibleWithSpace(content)
-  const p2 = invisible === content ? p1 : sc.normalizer.forMatching(invisible)
+  const p2 = t.invisiblePass()
   if (p2 !== p1) {
-    m = filtered(p2, matchSet(patterns, p2, 're', 'invisible'))
+    m = filtered(p2, matchSet(t, patterns, p2, 're', 'invisible'))
     if (m.length > 0) return m
   }
-  const p3 = leetspeak(p1)
+  const p3 = t.leetspeakPass()
   if (p3 !== p1 && p3 !== p2) {
-    m = filtered(p3, matchSet(patterns, p3, 're', 'leetspeak'))
+    m = filtered(p3, matchSet(t, patterns, p3, 're', 'leetspeak'))
     if (m.length > 0) return m
   }
-  m = filtered(p1, matchSet(patterns, p1, 'optWs', 'optional_whitespace'))
+  m = filtered(p1, matchSet(t, patterns, p1, 'optWs', 'optional_whitespace'))
   if (m.length > 0) return m
-  const p5 = foldVowels(p1)
-  m = filtered(p5, matchSet(patterns, p5, 'fold', 'vowel_fold'))
+  const p5 = t.fold(p1)
+  m = filtered(p5, matchSet(t, patterns, p5, 'fold', 'vowel_fold'))
   if (m.length > 0) return m
-  return decodePass(sc, patterns, content, 0)
+  return decodePass(t, patterns, content, 0)
 }
 
 export interface ResponseScanResult {
@@ -280,10 +344,11 @@ export interface ResponseScanResult {
 
 /** `ScanResponse(content)` (§7 steps 1–4). */
 export function scanResponse(sc: ResponseScanner, content: string): ResponseScanResult {
-  const core = multiPass(sc, sc.core, content)
+  const t = new ScanTexts(sc, content)
+  const core = multiPass(t, sc.core)
   if (core.length > 0) return {clean: false, core: true, matches: core}
   if (!sc.settings.responseScanning.enabled) return {clean: true, core: false, matches: []}
-  const m = multiPass(sc, sc.configured, content)
+  const m = multiPass(t, sc.configured)
   return m.length > 0 ? {clean: false, core: false, matches: m} : {clean: true, core: false, matches: []}
 }
 
@@ -293,14 +358,15 @@ export function scanResponse(sc: ResponseScanner, content: string): ResponseScan
  * impossible → the caller must block, §24 #8 fixed).
  */
 export function redactResponse(sc: ResponseScanner, content: string): string | null {
-  const p1 = sc.normalizer.forMatching(content)
-  const folded = foldVowels(p1)
+  const t = new ScanTexts(sc, content)
+  const p1 = t.forMatching(content)
+  const folded = t.fold(p1)
   const sets = [sc.core, ...(sc.settings.responseScanning.enabled ? [sc.configured] : [])]
   const ranges: Array<{start: number; end: number; name: string}> = []
   const found = sets.flatMap((set) => [
-    ...matchSet(set, p1, 're', 'normalized'),
-    ...matchSet(set, p1, 'optWs', 'optional_whitespace'),
-    ...matchSet(set, folded, 'fold', 'vowel_fold'),
+    ...matchSet(t, set, p1, 're', 'normalized'),
+    ...matchSet(t, set, p1, 'optWs', 'optional_whitespace'),
+    ...matchSet(t, set, folded, 'fold', 'vowel_fold'),
   ])
   for (const m of found) {
     if (m.length > 0) ranges.push({start: m.position, end: m.position + m.length, name: m.pattern})
@@ -351,7 +417,7 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
   let result: ResponseScanResult
   if (exempt) {
-    const core = multiPass(sc, sc.core, content)
+    const core = multiPass(new ScanTexts(sc, content), sc.core)
     result = core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
   } else {
     result = scanResponse(sc, content)
