@@ -329,6 +329,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
     let idleRss = NaN
     let loadedRss = NaN
     let pipelockBinRps = NaN
+    let balancedBinRps = NaN
     for (const [name, file] of [['pipelock (bench config)', cfg], ['pipelock (balanced preset)', balanced]] as const) {
       let started
       try {
@@ -360,6 +361,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
           if (k.path === '/bin') {
             rows.push({metric: `${name}, binary: added over the Node floor, p50 / p99, c=${concurrency}`, direct: r3(floor.addedP50), proxied: r3(r.addedP50), delta: `${r3(r.addedP50 - floor.addedP50)} / ${r3(r.addedP99 - floor.addedP99)}`, unit: 'ms (direct = floor\'s added p50)'})
             if (file === cfg) pipelockBinRps = r.rps
+            else balancedBinRps = r.rps
           }
         }
         if (file === cfg) loadedRss = rssMb(proc.pid!)
@@ -386,7 +388,11 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
           }
         }
         const t = await measureArm(`tinyproxy, ${kinds[0]!.label}`, directAgent, upPort, '/bin', via, requests, seconds, concurrency, openRates)
-        rows.push(...t.rows, {metric: 'pipelock (bench config) vs tinyproxy: binary throughput', direct: Math.round(t.rps), proxied: Math.round(pipelockBinRps), delta: r3(pipelockBinRps / t.rps), unit: 'req/s (direct = tinyproxy; delta = ratio)'})
+        rows.push(
+          ...t.rows,
+          {metric: 'pipelock (bench config) vs tinyproxy: binary throughput', direct: Math.round(t.rps), proxied: Math.round(pipelockBinRps), delta: r3(pipelockBinRps / t.rps), unit: 'req/s (direct = tinyproxy; delta = ratio)'},
+          {metric: 'pipelock (balanced preset) vs tinyproxy: binary throughput', direct: Math.round(t.rps), proxied: Math.round(balancedBinRps), delta: r3(balancedBinRps / t.rps), unit: 'req/s (direct = tinyproxy; delta = ratio)'},
+        )
       } finally {
         tinyAgent.destroy()
         tiny.proc.kill('SIGTERM')
