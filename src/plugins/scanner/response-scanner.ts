@@ -6,6 +6,7 @@ import RE2 from 're2'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './catalogue.js'
 import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
 import {Utf8Scratch} from './dlp-engine.js'
+import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
@@ -241,21 +242,11 @@ export class ScanTexts {
   constructor(readonly sc: ResponseScanner, readonly content: string) {}
 
   forMatching(s: string): string {
-    let v = this.normalised.get(s)
-    if (v === undefined) {
-      v = this.sc.normalizer.forMatching(s)
-      this.normalised.set(s, v)
-    }
-    return v
+    return memoised(this.normalised, s, this.sc.normalizer.forMatching)
   }
 
   fold(s: string): string {
-    let v = this.folded.get(s)
-    if (v === undefined) {
-      v = foldVowels(s)
-      this.folded.set(s, v)
-    }
-    return v
+    return memoised(this.folded, s, foldVowels)
   }
 
   /** Pass 2's text: the content with invisibles as spaces, normalised (pass 1's text when equal). */
@@ -274,21 +265,20 @@ export class ScanTexts {
 
   /** Pass 6's candidates for `s`: the whole squeezed string's decodings, then each run's printable ones. */
   decoded(s: string): readonly string[] {
-    let v = this.decodedOf.get(s)
-    if (v === undefined) {
-      const out: string[] = []
-      const squeezed = s.split(' ').join('').split('\t').join('').split('\n').join('').split('\r').join('')
-      // The whole-content decoding is taken as is; only the per-run decodings need the
-      // UTF-8 / 80 %-printable test (§7 pass 6).
-      for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
-      for (const h of findAll(this.sc.b64Run, s, 200)) {
-        if (h.text === squeezed) continue // the whole content was one run: already tried
-        for (const d of decodeCandidates(h.text)) if (isPrintableRatioOk(d)) out.push(d)
-      }
-      v = out
-      this.decodedOf.set(s, v)
+    return memoised(this.decodedOf, s, (text) => this.decodeRuns(text))
+  }
+
+  private decodeRuns(s: string): readonly string[] {
+    const out: string[] = []
+    const squeezed = s.split(' ').join('').split('\t').join('').split('\n').join('').split('\r').join('')
+    // The whole-content decoding is taken as is; only the per-run decodings need the
+    // UTF-8 / 80 %-printable test (§7 pass 6).
+    for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
+    for (const h of findAll(this.sc.b64Run, s, 200)) {
+      if (h.text === squeezed) continue // the whole content was one run: already tried
+      for (const d of decodeCandidates(h.text)) if (isPrintableRatioOk(d)) out.push(d)
     }
-    return v
+    return out
   }
 }
 

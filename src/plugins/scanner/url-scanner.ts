@@ -10,6 +10,7 @@ import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
 import {goEscapedPath, goHostname, goUrlString, parseGoUrl, splitQuery, type GoUrl} from './go-url.js'
+import {memoised} from './memo.js'
 import {
   canonicaliseAltIPv4, cidrContains, CORE_SSRF_CIDRS, formatIp, inetAtonShortForm, isMetadataIp, parseCidrs,
   parseIp, stripZone, unmap, type Cidr, type IpBytes,
@@ -207,21 +208,11 @@ class ScanMemo {
   private pairsOf: {raw: string; pairs: ReturnType<typeof splitQuery>} | null = null
 
   decode(s: string): string {
-    let v = this.decoded.get(s)
-    if (v === undefined) {
-      v = iterativeDecode(s)
-      this.decoded.set(s, v)
-    }
-    return v
+    return memoised(this.decoded, s, iterativeDecode)
   }
 
   candidates(s: string): ReadonlyArray<{encoding: string; text: string}> {
-    let v = this.decodings.get(s)
-    if (v === undefined) {
-      v = candidateDecodings(s)
-      this.decodings.set(s, v)
-    }
-    return v
+    return memoised(this.decodings, s, candidateDecodings)
   }
 
   query(rawQuery: string): ReturnType<typeof splitQuery> {
