@@ -6,7 +6,8 @@ export default class Run extends BaseCommand {
   static override summary = 'Run the egress proxy in front of your agents'
   static override description =
     'Starts the Pipelock proxy: the /fetch endpoint, the HTTP forward proxy with CONNECT (forward_proxy.enabled),\n' +
-    '/health, /stats, /metrics and the kill switch. Without --config the built-in defaults are used.\n' +
+    '/health, /stats, /metrics and the kill switch; with session_profiling (every shipped preset) also per-agent\n' +
+    'sessions, adaptive enforcement, taint and the session admin API. Without --config the built-in defaults are used.\n' +
     'The banner (stderr) shows the bound address; the JSON audit log goes to stdout by default.\n' +
     'A feature that the config enables but this version does not implement makes it refuse to start.\n' +
     'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
@@ -14,6 +15,7 @@ export default class Run extends BaseCommand {
   static override examples = [
     '<%= config.bin %> run --config pipelock.yaml',
     '<%= config.bin %> run --config pipelock.yaml --listen 127.0.0.1:0',
+    '<%= config.bin %> generate config --preset balanced > pipelock.yaml && <%= config.bin %> run --config pipelock.yaml',
     'HTTPS_PROXY=http://127.0.0.1:8888 curl https://example.com/',
   ]
 
