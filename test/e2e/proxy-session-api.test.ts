@@ -9,6 +9,7 @@ import http from 'node:http'
 import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {parse, stringify} from 'yaml'
+import {runCli} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
 import {rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
@@ -223,5 +224,83 @@ describe('pipelock run: session admin API on kill_switch.api_listen', {timeout: 
     assert.deepEqual(r.json(), {sessions: [], count: 0})
     assert.equal((await api(apiPort, 'GET', '/api/v1/adaptive/whoami')).json().exists, false)
     assert.equal((await api(proxy.port, 'GET', '/api/v1/sessions')).status, 404)
+  })
+})
+
+describe('pipelock session / adaptive CLI against the live admin API', {timeout: 60_000}, () => {
+  let up: Upstream
+  let proxy: RunningProxy
+  let apiUrl: string
+  const cli = (args: string[], token = TOKEN) => runCli([...args, '--api-url', apiUrl], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: token, HOME: proxy.dir}})
+  before(async () => {
+    up = await startHttpUpstream()
+    const apiPort = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port
+        s.close(() => resolve(p))
+      })
+    })
+    const cfg = parse(balanced()) as Record<string, any>
+    cfg.kill_switch.api_listen = `127.0.0.1:${apiPort}`
+    proxy = await startProxy(stringify(cfg))
+    apiUrl = `127.0.0.1:${apiPort}`
+    // Two blocklist hits: 3.0 + 3.0 ≥ 5.0 → the session of agent "alpha" is elevated.
+    for (let i = 0; i < 2; i++) {
+      const r = await rawHttp(proxy.port, {path: `http://localhost:${up.port}/x`, headers: {'X-Pipelock-Agent': 'alpha'}})
+      assert.equal(r.status, 403)
+    }
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('lists, inspects, releases and terminates a real session; adaptive status agrees', () => {
+    const list = cli(['session', 'list', '--json'])
+    assert.equal(list.status, 0, list.stderr)
+    const j = JSON.parse(list.stdout) as {count: number; sessions: Array<Record<string, unknown>>}
+    assert.equal(j.count, 1)
+    assert.equal(j.sessions[0]!.key, 'alpha|127.0.0.1')
+    assert.equal(j.sessions[0]!.escalation_level, 'elevated')
+    assert.equal(j.sessions[0]!.threat_score, 6)
+
+    const human = cli(['session', 'list'])
+    assert.equal(human.status, 0, human.stderr)
+    const rows = human.stdout.trimEnd().split('\n')
+    assert.match(rows[0]!, /^KEY\s+AGENT\s+IP\s+TIER\s+ESCALATION\s+SCORE\s+LAST-ACTIVE$/)
+    assert.match(rows[1]!, /^alpha\|127\.0\.0\.1\s+alpha\s+127\.0\.0\.1\s+none\s+elevated\s+6\.00\s+\S+/)
+
+    const inspect = cli(['session', 'inspect', 'alpha|127.0.0.1'])
+    assert.equal(inspect.status, 0, inspect.stderr)
+    assert.equal(inspect.stdout.split('\n')[0], 'Session alpha|127.0.0.1')
+    assert.ok(inspect.stdout.includes('\n  escalation:      elevated (1)\n'), inspect.stdout)
+    assert.ok(inspect.stdout.includes('\n  threat_score:    6.00\n'), inspect.stdout)
+
+    const status = cli(['adaptive', 'status'])
+    assert.equal(status.status, 0, status.stderr)
+    assert.equal(status.stdout.split('\n')[0], 'adaptive status: sessions=1 max_level=elevated ttl_seconds=1800')
+    assert.equal(status.stdout.split('\n')[1], 'levels: normal=0 elevated=1 high=0 critical=0')
+
+    const release = cli(['session', 'release', 'alpha|127.0.0.1'])
+    assert.equal(release.status, 0, release.stderr)
+    assert.equal(release.stdout, 'released alpha|127.0.0.1: none -> none (changed=false)\n')
+
+    const term = cli(['session', 'terminate', 'alpha|127.0.0.1'])
+    assert.equal(term.status, 0, term.stderr)
+    assert.ok(term.stderr.startsWith('WARNING: terminated session alpha|127.0.0.1'), term.stderr)
+    assert.match(term.stdout, /^terminated alpha\|127\.0\.0\.1: previous_tier=none level=elevated score=6\.00 /)
+    // Terminate is a reset that also forgets the session (docs/run.md): it is gone now.
+    const gone = cli(['session', 'inspect', 'alpha|127.0.0.1'])
+    assert.equal(gone.status, 1)
+    assert.ok(gone.stderr.includes('session not found'), gone.stderr)
+  })
+
+  it('a wrong token and an unknown session exit as documented', () => {
+    const bad = cli(['session', 'list'], 'not-the-token')
+    assert.equal(bad.status, 2)
+    assert.equal(bad.stdout, '')
+    const missing = cli(['session', 'inspect', 'nobody|127.0.0.1'])
+    assert.equal(missing.status, 1)
+    assert.ok(missing.stderr.includes('session not found'), missing.stderr)
   })
 })
