@@ -8,9 +8,9 @@ import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
-import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, headerList, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
-import {type RequestSession} from './session-gate.js'
+import {firstHeader, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {classifySni, recordLength, type SniCategory} from './sni.js'
 
 export const MAX_TUNNELS = 1024
@@ -60,32 +60,22 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const synthetic = `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}/`
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  let t: RequestSession | null = null
-  const record = (d: Decision): void => {
-    core.sink.record(d)
-    if (t !== null) ps!.settle(t, d)
-  }
+  const rec = new RequestRecord(core, ps)
+  const record = (d: Decision): void => rec.record(d)
   const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string): void => {
-    const tgt = layer === 'all' ? display : safeTarget(snap, synthetic, layer) === synthetic ? display : safeTarget(snap, synthetic, layer)
+    const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
+    const tgt = safe === synthetic ? display : safe
     const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
     record(d)
     const hint: Record<string, string> = cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint.replace(/[\r\n]/g, ' ')} : {}
     writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer), ...hint}, body ?? `CONNECT blocked: ${detail}\n`)
   }
 
-  const scan = await urlScan(snap, synthetic)
-  if (ps !== null) t = ps.begin(b.sessionKey, b.agent, b.clientIp)
-  if (!scan.allowed) {
-    if (enforcing(snap)) return deny('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
-    // Audit mode: not enforced, but still scored (§14.2), so the level can block later requests.
-    record(blockDecision(core, b, display, {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
-  }
-  if (t !== null) {
-    const ua = req.headers['user-agent']
-    const sd = ps!.preflight(t, auth.host.toLowerCase(), Array.isArray(ua) ? ua[0] : ua, enforcing(snap))
-    // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
-    if (sd !== null) return deny('session', sd.layer, sd.detail, 403, sd.reason)
-  }
+  const scan = await urlVerdict(core, snap, b, synthetic, () => display, rec, deny)
+  if (scan === null) return
+  const t = rec.session
+  // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
+  if (sessionPreflight(snap, rec, auth.host.toLowerCase(), firstHeader(req.headers['user-agent']), deny)) return
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   if (hdr.action === 'block') return deny('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
   if (t !== null) {

@@ -6,7 +6,7 @@ import type {Socket} from 'node:net'
 import type {Agent} from 'undici'
 import type {KillSwitchController} from '../killswitch/index.js'
 import type {IncomingMessage} from 'node:http'
-import {REASON_CODES, reasonForLabel, type HeaderList, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {goHostname, parseGoUrl, REASON_CODES, reasonForLabel, type HeaderList, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import type {AuditLog} from './audit-log.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionSink, DecisionStage, Transport} from './decision.js'
@@ -102,6 +102,15 @@ export function blockDecision(
   }
 }
 
+
+/** The host of an absolute URL as Go's parser sees it (`''` when it does not parse). */
+export function urlHost(raw: string): string {
+  try {
+    return goHostname(parseGoUrl(raw).host)
+  } catch {
+    return ''
+  }
+}
 
 /** Scanner-block status (§10.3): 429 for the rate limiter, 403 otherwise (data budget stays 403, §24 #10). */
 export function scanBlockStatus(scan: UrlScanResult): number {

@@ -6,11 +6,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {approximateRegistrableDomain, goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
-import {allowDecision, blockDecision, enforcing, headerList, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, headerList, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
-import {hostOfUrl, type RequestSession} from './session-gate.js'
+import {firstHeader, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {hostOfUrl} from './session-gate.js'
 import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
 
@@ -77,11 +78,8 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  let t: RequestSession | null = null
-  const record = (d: Decision): void => {
-    core.sink.record(d)
-    if (t !== null) ps!.settle(t, d)
-  }
+  const rec = new RequestRecord(core, ps)
+  const record = (d: Decision): void => rec.record(d)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
     const code = reason ?? scan?.reason ?? undefined
     const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
@@ -91,23 +89,13 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
 
   // Decision order: (kill switch: already passed) → URL scan → session (anomaly, block_all, warn
   // upgrade) → header DLP → upstream → response scans.
-  const scan = await urlScan(snap, target)
-  if (ps !== null) t = ps.begin(b.sessionKey, b.agent, b.clientIp)
-  warnings.push(...scan.warnings.map((w) => w.pattern))
-  if (!scan.allowed) {
-    if (enforcing(snap)) return block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
-    // Audit mode: not enforced, but still scored (§14.2), so the level can block later requests.
-    record(blockDecision(core, b, safeTarget(snap, target, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
-  }
+  const scan = await urlVerdict(core, snap, b, target, (layer) => safeTarget(snap, target, layer), rec, block, warnings)
+  if (scan === null) return
+  const t = rec.session
   // How the URL may be echoed from here on (an unenforced DLP hit stays redacted).
   const shown = safeTarget(snap, target, scan.allowed ? null : scan.layer)
   const targetHost = t !== null ? hostOfUrl(target) : ''
-  if (t !== null) {
-    const deny = ps!.preflight(t, targetHost, headerValue(req.headers['user-agent']), enforcing(snap))
-    if (deny !== null) return block('session', deny.layer, deny.detail, 403, deny.reason)
-    const up = ps!.warnFindings(t, scan.warnings, targetHost, shown)
-    if (up !== null) return block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
-  }
+  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown})) return
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
   if (hdr.action === 'block') return block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
@@ -158,7 +146,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const page = isHtml ? extractHtmlText(text) : {title: '', content: text}
   let content = page.content
 
-  const host = hostOf(up.finalUrl)
+  const host = urlHost(up.finalUrl)
   const decision = snap.scanner.decideResponse(content, {host})
   if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection')
   if (decision.action === 'strip') {
@@ -190,17 +178,6 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   })
 }
 
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v
-}
-
-function hostOf(raw: string): string {
-  try {
-    return goHostname(parseGoUrl(raw).host)
-  } catch {
-    return ''
-  }
-}
 
 /** Data-budget accounting after a response is read (§5.16); nothing to keep when the budget is off. */
 export function recordBytes(snap: ReturnType<ProxyCore['snapshot']>, url: string, bytes: number): void {

@@ -7,29 +7,18 @@
  */
 import {EventEmitter} from 'node:events'
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
-import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, scanBlockStatus, upstreamFailure, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaNeedsBody, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
 import {readCapped} from './read-capped.js'
+import {firstHeader, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v
-}
-
-function hostOf(raw: string): string {
-  try {
-    return goHostname(parseGoUrl(raw).host)
-  } catch {
-    return ''
-  }
-}
 
 export async function handleForward(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawTarget: string): Promise<void> {
   const snap = core.snapshot()
@@ -37,11 +26,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  let t: RequestSession | null = null
-  const record = (d: Decision): void => {
-    core.sink.record(d)
-    if (t !== null) ps!.settle(t, d)
-  }
+  const rec = new RequestRecord(core, ps)
+  const record = (d: Decision): void => rec.record(d)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
     const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     record(d)
@@ -49,24 +35,16 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
   }
 
-  const scan = await urlScan(snap, rawTarget)
-  if (ps !== null) t = ps.begin(b.sessionKey, b.agent, b.clientIp)
-  warnings.push(...scan.warnings.map((w) => w.pattern))
-  if (!scan.allowed) {
-    if (enforcing(snap)) return block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
-    // Audit mode: not enforced, but still scored (§14.2), so the level can block later requests.
-    record(blockDecision(core, b, safeTarget(snap, rawTarget, scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
-  }
+  const scan = await urlVerdict(core, snap, b, rawTarget, (layer) => safeTarget(snap, rawTarget, layer), rec, block, warnings)
+  if (scan === null) return
+  const t = rec.session
   // How this request's URL may appear in logs from here on (an unenforced DLP hit stays redacted).
   const shown = safeTarget(snap, rawTarget, scan.allowed ? null : scan.layer)
   const targetHost = t !== null ? hostOfUrl(rawTarget) : ''
   const method = req.method ?? 'GET'
+  // Session checks (§4.1 steps 9–10), then the taint authority check (§4.2 step 3).
+  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown})) return
   if (t !== null) {
-    // Session checks (§4.1 steps 9–10), then the taint authority check (§4.2 step 3).
-    const deny = ps!.preflight(t, targetHost, headerValue(req.headers['user-agent']), enforcing(snap))
-    if (deny !== null) return block('session', deny.layer, deny.detail, 403, deny.reason)
-    const up = ps!.warnFindings(t, scan.warnings, targetHost, shown)
-    if (up !== null) return block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
     if (MUTATING_METHODS.has(method.toUpperCase())) {
       const v = ps!.authority(t, method, rawTarget, shown)
       if (v.decision === 'ask') {
@@ -102,7 +80,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
       contentType: String(req.headers['content-type'] ?? ''),
       contentEncoding: String(req.headers['content-encoding'] ?? ''),
       body,
-      host: hostOf(rawTarget),
+      host: urlHost(rawTarget),
     })
     warnings.push(...r.dlpWarnings.map((w) => w.pattern))
     if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
@@ -173,7 +151,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   }
   let out = m.body
   if (isTextualMediaType(m.mediaType)) {
-    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: hostOf(up.finalUrl)})
+    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: urlHost(up.finalUrl)})
     if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
     if (decision.action === 'strip') {
       out = Buffer.from(decision.content, 'utf8')

@@ -1,0 +1,74 @@
+/**
+ * The first steps of the decision order that `/fetch`, the forward proxy and `CONNECT` share
+ * (see decision.ts): the URL verdict, the session lookup, the record of an unenforced URL block,
+ * and the session preflight. Each transport answers a block its own way, through `block`.
+ */
+import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
+import {blockDecision, enforcing, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import type {Decision, DecisionStage} from './decision.js'
+import type {ProxySessions, RequestSession} from './session-gate.js'
+import type {ProxySnapshot} from './state.js'
+
+/** How a transport answers a policy block (it records the Decision through its RequestRecord). */
+export type BlockAnswer = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult) => void
+
+/** A request's Decisions go to every sink, then to its session once it has one (§14 signals). */
+export class RequestRecord {
+  session: RequestSession | null = null
+
+  constructor(private readonly core: ProxyCore, readonly sessions: ProxySessions | null) {}
+
+  record(d: Decision): void {
+    this.core.sink.record(d)
+    if (this.session !== null) this.sessions!.settle(this.session, d)
+  }
+}
+
+/**
+ * URL scan of `target`, then the request's session is opened. An enforced block is answered (null returned); an unenforced one is
+ * recorded under `shownAs(layer)` and still scored (§14.2), so the level can block later requests.
+ */
+export async function urlVerdict(
+  core: ProxyCore, snap: ProxySnapshot, b: DecisionBase, target: string, shownAs: (layer: string) => string, rec: RequestRecord, block: BlockAnswer,
+  warnings?: string[],
+): Promise<UrlScanResult | null> {
+  const scan = await urlScan(snap, target)
+  if (rec.sessions !== null) rec.session = rec.sessions.begin(b.sessionKey, b.agent, b.clientIp)
+  // Warn-pattern names join the request's list before any block, so a block Decision carries them.
+  warnings?.push(...scan.warnings.map((w) => w.pattern))
+  if (!scan.allowed) {
+    if (enforcing(snap)) {
+      block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
+      return null
+    }
+    rec.record(blockDecision(core, b, shownAs(scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+  }
+  return scan
+}
+
+/**
+ * The session's own checks (§4.1 steps 9–10: anomaly, `block_all`), then — when the URL scan's
+ * warn findings are given — their upgrade by escalation level. True when `block` has answered.
+ */
+export function sessionPreflight(
+  snap: ProxySnapshot, rec: RequestRecord, host: string, userAgent: string | undefined, block: BlockAnswer,
+  urlWarnings?: {readonly scan: UrlScanResult; readonly shown: string},
+): boolean {
+  const t = rec.session
+  if (t === null) return false
+  const deny = rec.sessions!.preflight(t, host, userAgent, enforcing(snap))
+  if (deny !== null) {
+    block('session', deny.layer, deny.detail, 403, deny.reason)
+    return true
+  }
+  if (urlWarnings === undefined) return false
+  const up = rec.sessions!.warnFindings(t, urlWarnings.scan.warnings, host, urlWarnings.shown)
+  if (up === null) return false
+  block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
+  return true
+}
+
+/** The first value of a request header. */
+export function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}
