@@ -2,8 +2,7 @@ import {compactRawJson, formatGoTime, parseGoTime, toEpochNanos, toUtc, type GoT
 import {entryProjectionHash, type EntryHashFields} from '../receipts/index.js'
 
 /** One recorder line, decoded the way Go's encoding/json fills the envelope struct (§2.3, §4). */
-export interface RecorderEntry {
-  v: number
+export interface RecorderEntry extends EntryHashFields {
   /** Decimal text of `seq` (uint64: may exceed 2^53). */
   seq: string
   /** `ts` re-rendered as Go RFC3339Nano in UTC (the hashed form). */
@@ -12,18 +11,10 @@ export interface RecorderEntry {
   epochSeconds: number
   /** Nanoseconds within the second. */
   nanos: number
-  sessionId: string
-  traceId: string
-  type: string
-  eventKind: string
-  transport: string
-  summary: string
   /** The `detail` member as parsed by JSON.parse (undefined when absent). */
   detail: unknown
   /** Go json.Marshal form of the raw detail text (`null` when absent or null). */
   detailJson: string
-  rawRef: string
-  prevHash: string
   hash: string
 }
 

@@ -14,10 +14,13 @@ import {hash as oneShotHash} from 'node:crypto'
 // Flight-recorder entries (receipts.md §7.1–7.2). Entries form their own hash chain, separate
 // from the receipt chain inside `action_receipt` entries.
 
-export interface RecorderEntry {
+/**
+ * The fields an entry hash covers (§7.2), with `ts` rendered in UTC RFC3339Nano and `detail`
+ * as the bytes written in the line. Every decoded entry form carries these.
+ */
+export interface EntryHashFields {
   v: number
   seq: string
-  /** `ts` as written. */
   ts: string
   sessionId: string
   traceId: string
@@ -25,12 +28,19 @@ export interface RecorderEntry {
   eventKind: string
   transport: string
   summary: string
+  /** The detail bytes exactly as written in the line. */
+  detailJson: string
+  rawRef: string
+  prevHash: string
+}
+
+export interface RecorderEntry extends Omit<EntryHashFields, 'detailJson'> {
+  /** `ts` as written. */
+  ts: string
   /** Parsed `detail`. */
   detail: JsonValue
   /** Exact source text of `detail` (entry hashes cover these bytes, not a re-serialisation). */
   detailRaw: string
-  rawRef: string
-  prevHash: string
   hash: string
 }
 
@@ -97,23 +107,6 @@ export function entryFromObject(obj: JsonObject, spans: Map<string, [number, num
     prevHash: strings.prev_hash as string,
     hash: strings.hash as string,
   }
-}
-
-/** The fields an entry hash covers, with `ts` already rendered in UTC RFC3339Nano. */
-export interface EntryHashFields {
-  v: number
-  seq: string
-  ts: string
-  sessionId: string
-  traceId: string
-  type: string
-  eventKind: string
-  transport: string
-  summary: string
-  /** The detail bytes exactly as written in the line. */
-  detailJson: string
-  rawRef: string
-  prevHash: string
 }
 
 /**
