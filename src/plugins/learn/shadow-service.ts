@@ -265,11 +265,12 @@ function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: s
   let prevSeq = -1n
   let prevHash = 'genesis'
   const lines: string[] = []
-  a.batches.forEach((b, i) => {
+  // One signed receipt per call, chained to the previous one and appended as a recorder entry.
+  const emit = (kind: 'shadow_delta' | 'opportunity_missing', eventId: string, contractHash: string, payload: Record<string, unknown>, summary: string): void => {
     const receipt = signEvidence(
       {
-        payloadKind: 'shadow_delta',
-        eventId: req.env.newId(`shadow-delta-${i}`),
+        payloadKind: kind,
+        eventId,
         timestamp: ts,
         principal: 'learn',
         actor: 'shadow',
@@ -277,61 +278,52 @@ function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: s
         chainPrevHash: prevHash,
         // reference quirk kept (§3.5): the contract hash stands in for the manifest hash
         activeManifestHash: a.contractHash,
-        contractHash: b.contractHash,
+        contractHash,
         ...(selectorId === '' ? {} : {selectorId}),
-        payload: {
-          contract_hash: b.contractHash,
-          rule_id: b.ruleId,
-          original_verdict: b.originalVerdict,
-          candidate_verdict: b.candidateVerdict,
-          aggregation: {
-            window_start: rfc3339(b.windowStartNs),
-            window_end: rfc3339(b.windowEndNs),
-            lossless_count: new JsonNumber(String(b.losslessCount)),
-            delta_sample_count: new JsonNumber(String(b.exemplarIds.length)),
-            exemplar_ids: b.exemplarIds,
-          },
-        },
+        payload,
       },
       {keyPair: signer.keyPair, keyId: signer.keyId, purpose: 'receipt-signing'},
     )
     const link = nextLink(receipt)
     prevSeq = link.seq
     prevHash = link.hash
-    const detail = encodeEvidenceReceipt(receipt)
-    lines.push(
-      chain.next({ts, type: 'evidence_receipt', eventKind: 'shadow_delta', transport: 'shadow', summary: `shadow_delta: ${b.ruleId} ${b.originalVerdict}->${b.candidateVerdict} x${b.losslessCount}`, detailJson: detail}).line,
+    lines.push(chain.next({ts, type: 'evidence_receipt', eventKind: kind, transport: 'shadow', summary, detailJson: encodeEvidenceReceipt(receipt)}).line)
+  }
+  a.batches.forEach((b, i) => {
+    emit(
+      'shadow_delta',
+      req.env.newId(`shadow-delta-${i}`),
+      b.contractHash,
+      {
+        contract_hash: b.contractHash,
+        rule_id: b.ruleId,
+        original_verdict: b.originalVerdict,
+        candidate_verdict: b.candidateVerdict,
+        aggregation: {
+          window_start: rfc3339(b.windowStartNs),
+          window_end: rfc3339(b.windowEndNs),
+          lossless_count: new JsonNumber(String(b.losslessCount)),
+          delta_sample_count: new JsonNumber(String(b.exemplarIds.length)),
+          exemplar_ids: b.exemplarIds,
+        },
+      },
+      `shadow_delta: ${b.ruleId} ${b.originalVerdict}->${b.candidateVerdict} x${b.losslessCount}`,
     )
   })
   missing.forEach((m, i) => {
-    const receipt = signEvidence(
+    emit(
+      'opportunity_missing',
+      req.env.newId(`opportunity-missing-${i}`),
+      a.contractHash,
       {
-        payloadKind: 'opportunity_missing',
-        eventId: req.env.newId(`opportunity-missing-${i}`),
-        timestamp: ts,
-        principal: 'learn',
-        actor: 'shadow',
-        chainSeq: prevSeq + 1n,
-        chainPrevHash: prevHash,
-        activeManifestHash: a.contractHash,
-        contractHash: a.contractHash,
-        ...(selectorId === '' ? {} : {selectorId}),
-        payload: {
-          contract_hash: a.contractHash,
-          rule_id: m.ruleId,
-          parent_context: m.parentContext,
-          historical_opportunity_rate: m.historicalRate,
-          current_opportunity_rate: m.currentRate,
-          window: m.window,
-        },
+        contract_hash: a.contractHash,
+        rule_id: m.ruleId,
+        parent_context: m.parentContext,
+        historical_opportunity_rate: m.historicalRate,
+        current_opportunity_rate: m.currentRate,
+        window: m.window,
       },
-      {keyPair: signer.keyPair, keyId: signer.keyId, purpose: 'receipt-signing'},
-    )
-    const link = nextLink(receipt)
-    prevSeq = link.seq
-    prevHash = link.hash
-    lines.push(
-      chain.next({ts, type: 'evidence_receipt', eventKind: 'opportunity_missing', transport: 'shadow', summary: `opportunity_missing: ${m.ruleId} ${m.parentContext} ${m.currentRate}<${m.historicalRate}`, detailJson: encodeEvidenceReceipt(receipt)}).line,
+      `opportunity_missing: ${m.ruleId} ${m.parentContext} ${m.currentRate}<${m.historicalRate}`,
     )
   })
   if (lines.length > 0) writeFileSync(file, lines.map((l) => l + '\n').join(''), {flag: 'a', mode: 0o600})
