@@ -7,7 +7,7 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
-import type {AddressInfo} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import assert from 'node:assert/strict'
@@ -233,4 +233,13 @@ export function assertRefusesToStart(configYaml: string, message: string): void 
   const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
   assert.equal(r.status, 1, r.stderr)
   assert.ok(r.stderr.includes(message + '\n'), r.stderr)
+}
+
+/** A loopback port that was free a moment ago (for listeners configured by address). */
+export async function freePort(): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const port = (s.address() as AddressInfo).port
+  await new Promise<void>((r) => s.close(() => r()))
+  return port
 }

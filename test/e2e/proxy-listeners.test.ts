@@ -8,17 +8,9 @@ import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
-import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {baseConfig, freePort, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'listener-test-token-0123456789'
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
 
 async function post(port: number, path: string, body: string, headers: Record<string, string>): Promise<{status: number; body: string}> {
   return await new Promise((resolve, reject) => {

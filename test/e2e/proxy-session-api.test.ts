@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import http from 'node:http'
-import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {parse, stringify} from 'yaml'
 import {runCli} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
-import {rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {freePort, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'session-api-test-token'
 const AUTH = {Authorization: `Bearer ${TOKEN}`}
@@ -39,6 +38,14 @@ async function api(port: number, method: string, path: string, opts: {body?: str
     req.on('error', reject)
     req.end(opts.body)
   })
+}
+
+/** The balanced preset with the admin API on its own listener. */
+async function startWithApiListener(): Promise<{proxy: RunningProxy; apiPort: number}> {
+  const apiPort = await freePort()
+  const cfg = parse(balanced()) as Record<string, any>
+  cfg.kill_switch.api_listen = `127.0.0.1:${apiPort}`
+  return {proxy: await startProxy(stringify(cfg)), apiPort}
 }
 
 const key = (agent: string) => encodeURIComponent(`${agent}|127.0.0.1`)
@@ -204,15 +211,9 @@ describe('pipelock run: session admin API on kill_switch.api_listen', {timeout: 
   let proxy: RunningProxy
   let apiPort: number
   before(async () => {
-    apiPort = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port
-        s.close(() => resolve(p))
-      })
-    })
-    const cfg = parse(balanced()) as Record<string, any>
-    cfg.kill_switch.api_listen = `127.0.0.1:${apiPort}`
-    proxy = await startProxy(stringify(cfg))
+    const started = await startWithApiListener()
+    proxy = started.proxy
+    apiPort = started.apiPort
   })
   after(async () => {
     await proxy?.stop()
@@ -234,16 +235,9 @@ describe('pipelock session / adaptive CLI against the live admin API', {timeout:
   const cli = (args: string[], token = TOKEN) => runCli([...args, '--api-url', apiUrl], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: token, HOME: proxy.dir}})
   before(async () => {
     up = await startHttpUpstream()
-    const apiPort = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port
-        s.close(() => resolve(p))
-      })
-    })
-    const cfg = parse(balanced()) as Record<string, any>
-    cfg.kill_switch.api_listen = `127.0.0.1:${apiPort}`
-    proxy = await startProxy(stringify(cfg))
-    apiUrl = `127.0.0.1:${apiPort}`
+    const started = await startWithApiListener()
+    proxy = started.proxy
+    apiUrl = `127.0.0.1:${started.apiPort}`
     // Two blocklist hits: 3.0 + 3.0 ≥ 5.0 → the session of agent "alpha" is elevated.
     for (let i = 0; i < 2; i++) {
       const r = await rawHttp(proxy.port, {path: `http://localhost:${up.port}/x`, headers: {'X-Pipelock-Agent': 'alpha'}})
