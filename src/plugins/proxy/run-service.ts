@@ -121,12 +121,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const stop = async (): Promise<void> => {
     if (stopping) return
     stopping = true
-    process.off('SIGINT', onStop)
-    process.off('SIGTERM', onStop)
-    process.off('SIGHUP', onHup)
-    process.off('SIGUSR1', onUsr1)
-    process.off('uncaughtException', onBug)
-    process.off('unhandledRejection', onBug)
+    for (const [event, handler] of processHandlers) process.off(event, handler)
     await reloader?.close()
     await server.close(5000)
     recorder?.close() // after the drain: the last decisions are recorded, then the run is closed
@@ -149,12 +144,11 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     server.audit.event('error', 'error', 'internal error', {detail: err instanceof Error ? err.message : String(err)})
     server.audit.flush()
   }
-  process.on('uncaughtException', onBug)
-  process.on('unhandledRejection', onBug)
-  process.on('SIGINT', onStop)
-  process.on('SIGTERM', onStop)
-  process.on('SIGHUP', onHup)
-  process.on('SIGUSR1', onUsr1)
+  const processHandlers: ReadonlyArray<[string, (arg: unknown) => void]> = [
+    ['uncaughtException', onBug], ['unhandledRejection', onBug],
+    ['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onHup], ['SIGUSR1', onUsr1],
+  ]
+  for (const [event, handler] of processHandlers) process.on(event, handler)
   // The file watcher starts after the signal handlers: SIGHUP reloads work even while it warms up.
   reloader?.start().catch((err: Error) => opts.stderr(`WARNING: config watcher: ${err.message}`))
   return {server, addresses, done, stop}
