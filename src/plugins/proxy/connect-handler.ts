@@ -8,9 +8,9 @@ import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
-import {allowDecision, blockDecision, headerList, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
-import {firstHeader, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {classifySni, recordLength, type SniCategory} from './sni.js'
 
 export const MAX_TUNNELS = 1024
@@ -76,14 +76,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const t = rec.session
   // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
   if (sessionPreflight(snap, rec, auth.host.toLowerCase(), firstHeader(req.headers['user-agent']), deny)) return
-  const hdr = snap.scanner.scanRequestHeaders(headerList(req))
-  if (hdr.action === 'block') return deny('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
-  if (t !== null) {
-    const host = auth.host.toLowerCase()
-    const upgraded = hdr.action === 'warn' && ps!.warn(t, hdr.detail, host, true, display) !== null
-    const up = ps!.warnFindings(t, hdr.dlpWarnings, host, display)
-    if (upgraded || up !== null) return deny('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'dlp_match')
-  }
+  if (headerDlpGate(snap, rec, req, auth.host.toLowerCase(), display, deny)) return
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
 
   let upstream

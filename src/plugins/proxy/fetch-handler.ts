@@ -6,11 +6,11 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {approximateRegistrableDomain, goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
-import {allowDecision, blockDecision, headerList, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
-import {firstHeader, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl} from './session-gate.js'
 import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
@@ -96,14 +96,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const shown = safeTarget(snap, target, scan.allowed ? null : scan.layer)
   const targetHost = t !== null ? hostOfUrl(target) : ''
   if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown})) return
-  const hdr = snap.scanner.scanRequestHeaders(headerList(req))
-  warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
-  if (hdr.action === 'block') return block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
-  if (t !== null) {
-    const upgraded = hdr.action === 'warn' && ps!.warn(t, hdr.detail, targetHost, true, shown) !== null
-    const up = ps!.warnFindings(t, hdr.dlpWarnings, targetHost, shown)
-    if (upgraded || up !== null) return block('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'dlp_match')
-  }
+  if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
 
   const outcome = await requestWithRedirects(
     core.upstream,

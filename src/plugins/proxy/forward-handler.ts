@@ -10,13 +10,13 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
-import {allowDecision, blockDecision, enforcing, headerList, isTextualMediaType, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, isTextualMediaType, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaNeedsBody, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
 import {readCapped} from './read-capped.js'
-import {firstHeader, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
 
@@ -56,14 +56,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     }
   }
 
-  const hdr = snap.scanner.scanRequestHeaders(headerList(req))
-  warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
-  if (hdr.action === 'block') return block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
-  if (t !== null) {
-    const upgraded = hdr.action === 'warn' && ps!.warn(t, hdr.detail, targetHost, true, shown) !== null
-    const up = ps!.warnFindings(t, hdr.dlpWarnings, targetHost, shown)
-    if (upgraded || up !== null) return block('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'dlp_match')
-  }
+  if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
 
   // Request body: buffered (bounded) so it can be scanned and re-sent on a 307/308.
   const rb = snap.scanner.settings.requestBodyScanning

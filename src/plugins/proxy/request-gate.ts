@@ -4,7 +4,8 @@
  * and the session preflight. Each transport answers a block its own way, through `block`.
  */
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
-import {blockDecision, enforcing, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import type {IncomingMessage} from 'node:http'
+import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
@@ -65,6 +66,29 @@ export function sessionPreflight(
   const up = rec.sessions!.warnFindings(t, urlWarnings.scan.warnings, host, urlWarnings.shown)
   if (up === null) return false
   block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
+  return true
+}
+
+/**
+ * Header DLP (§6.3), then the session's upgrade of its warn findings by escalation level.
+ * Warn-pattern names join `warnings` when given. True when `block` has answered.
+ */
+export function headerDlpGate(
+  snap: ProxySnapshot, rec: RequestRecord, req: IncomingMessage, host: string, shown: string, block: BlockAnswer, warnings?: string[],
+): boolean {
+  const hdr = snap.scanner.scanRequestHeaders(headerList(req))
+  warnings?.push(...hdr.dlpWarnings.map((w) => w.pattern))
+  if (hdr.action === 'block') {
+    block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
+    return true
+  }
+  const t = rec.session
+  if (t === null) return false
+  const ps = rec.sessions!
+  const upgraded = hdr.action === 'warn' && ps.warn(t, hdr.detail, host, true, shown) !== null
+  const up = ps.warnFindings(t, hdr.dlpWarnings, host, shown)
+  if (!upgraded && up === null) return false
+  block('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps.levelOf(t)})`, 403, 'dlp_match')
   return true
 }
 
