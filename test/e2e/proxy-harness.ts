@@ -243,3 +243,33 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()))
   return port
 }
+
+/**
+ * Sends raw bytes on a fresh socket and returns what came back (latin1) by the first of: close,
+ * `waitMs` (default 3 s), or — with `untilHeaders` — the end of a response head. `halfClose`
+ * ends the writing side after the bytes; `closeEarly` destroys the socket right after writing.
+ */
+export async function rawExchange(
+  port: number, data: string | Buffer, opts: {halfClose?: boolean; closeEarly?: boolean; untilHeaders?: boolean; waitMs?: number} = {},
+): Promise<string> {
+  return await new Promise((resolve) => {
+    const s = net.connect({host: '127.0.0.1', port})
+    let got = ''
+    const done = (): void => {
+      clearTimeout(t)
+      s.destroy()
+      resolve(got)
+    }
+    const t = setTimeout(done, opts.waitMs ?? 3000)
+    s.on('data', (c: Buffer) => {
+      got += c.toString('latin1')
+      if (opts.untilHeaders && got.includes('\r\n\r\n')) done()
+    })
+    s.on('close', done)
+    s.on('error', done)
+    s.write(data, () => {
+      if (opts.closeEarly) s.destroy()
+      else if (opts.halfClose) s.end()
+    })
+  })
+}

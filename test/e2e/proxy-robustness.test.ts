@@ -4,33 +4,10 @@
  * proxy must still answer /health and relay a clean request.
  */
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
-import {baseConfig, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {baseConfig, rawExchange, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
 import {prng} from '../helpers/prng.js'
 
-
-async function send(port: number, data: Buffer, closeEarly: boolean): Promise<string> {
-  return await new Promise((resolve) => {
-    const s = net.connect({host: '127.0.0.1', port})
-    let got = ''
-    const done = (): void => {
-      clearTimeout(t)
-      s.destroy()
-      resolve(got)
-    }
-    const t = setTimeout(done, 1500)
-    s.on('data', (c) => {
-      got += c.toString('latin1')
-      if (got.includes('\r\n\r\n')) done()
-    })
-    s.on('error', done)
-    s.on('close', done)
-    s.write(data, () => {
-      if (closeEarly) s.destroy()
-    })
-  })
-}
 
 describe('pipelock run: hostile input', {timeout: 60_000}, () => {
   let up: Upstream
@@ -74,7 +51,7 @@ describe('pipelock run: hostile input', {timeout: 60_000}, () => {
     const jobs = Array.from({length: 300}, () => pick(shapes)())
     // Bounded concurrency: 20 sockets at a time.
     for (let i = 0; i < jobs.length; i += 20) {
-      await Promise.all(jobs.slice(i, i + 20).map((j) => send(proxy.port, j.data, j.early)))
+      await Promise.all(jobs.slice(i, i + 20).map((j) => rawExchange(proxy.port, j.data, {closeEarly: j.early, untilHeaders: true, waitMs: 1500})))
     }
     assert.equal(proxy.proc.exitCode, null, proxy.stderr())
     assert.equal((await rawHttp(proxy.port, {path: '/health'})).status, 200)

@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
 import {runCli} from '../helpers/cli.js'
 import {
-  baseConfig, KIB_BODY, makeSelfSignedCert, rawHttp, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, until,
+  baseConfig, KIB_BODY, makeSelfSignedCert, rawExchange, rawHttp, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, until,
   type RunningProxy, type TlsMaterial, type Upstream,
 } from './proxy-harness.js'
 
@@ -37,26 +37,6 @@ async function curl(args: string[], env?: NodeJS.ProcessEnv): Promise<{status: n
 function headerBlock(head: string, name: string): string | undefined {
   const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'))
   return line?.slice(line.indexOf(':') + 1).trim()
-}
-
-/** Sends raw bytes on a fresh socket, returns everything received until close (bounded). */
-async function rawExchange(port: number, data: string | Buffer, opts: {halfClose?: boolean; waitMs?: number} = {}): Promise<string> {
-  return await new Promise((resolve) => {
-    const s = net.connect({host: '127.0.0.1', port})
-    let got = ''
-    const done = (): void => {
-      clearTimeout(t)
-      s.destroy()
-      resolve(got)
-    }
-    const t = setTimeout(done, opts.waitMs ?? 3000)
-    s.on('data', (c) => (got += c.toString('latin1')))
-    s.on('close', done)
-    s.on('error', done)
-    s.write(data, () => {
-      if (opts.halfClose) s.end()
-    })
-  })
 }
 
 describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
