@@ -2,10 +2,10 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {systemClock} from '../../plugins/canonical/index.js'
+import {parseGoDuration, systemClock} from '../../plugins/canonical/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
-import {compileAuditLine, describeBuild, parseGoDuration, runFixtureCompile, runLearnCompile, type CompileSummary} from '../../plugins/learn/index.js'
+import {compileAuditLine, describeBuild, runFixtureCompile, runLearnCompile, type CompileSummary} from '../../plugins/learn/index.js'
 
 export default class LearnCompile extends BaseCommand {
   static override summary = 'Compile captured traffic into a signed candidate contract'

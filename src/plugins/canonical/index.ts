@@ -28,3 +28,20 @@ export {parseStrictYaml, StrictYamlError} from './strict-yaml.js'
 export {emitSignedYaml, YamlEmitError} from './yaml-emit.js'
 export {strconvQuote} from './go-strconv.js'
 export {uuidv7} from './uuidv7.js'
+export {formatFixed, fromByteString, goToLower, goToLowerBytes, goToUpper, goTrimSpace} from './go-text.js'
+export {
+  goEscapedPath,
+  goHostname,
+  goUnescape,
+  goUrlString,
+  GoUrlError,
+  parseGoUrl,
+  parseGoUrlBytes,
+  parseHttpUrl,
+  pathUnescape,
+  splitQuery,
+  toByteString,
+} from './go-url.js'
+export type {GoUrl, ParsedHttpUrl, QueryPair} from './go-url.js'
+export {canonicalizePath, MAX_PATH_BYTES, PathCanonicalError} from './url-path.js'
+export {parseGoDuration} from './go-duration.js'

@@ -1,7 +1,6 @@
-import type {JsonObject} from '../canonical/index.js'
+import {goTrimSpace, type JsonObject} from '../canonical/index.js'
 import {LIFECYCLE_STATES} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
-import {goTrimSpace} from '../learn/index.js'
 import {
   canonicalRequestPath,
   HTTP_RULE_KINDS,

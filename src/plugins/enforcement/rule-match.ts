@@ -1,5 +1,14 @@
-import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
-import {canonicalizePath, fromByteString, goToLower, goTrimSpace, parseHttpUrl, PathCanonicalError} from '../learn/index.js'
+import {
+  canonicalizePath,
+  fromByteString,
+  goToLower,
+  goTrimSpace,
+  JsonNumber,
+  parseHttpUrl,
+  PathCanonicalError,
+  type JsonObject,
+  type JsonValue,
+} from '../canonical/index.js'
 
 // Rule selectors as the evaluator reads them (learn-lifecycle §2.1 "Rule selectors", §3.2
 // "Rule match"). Rules are generic trees: a selector shape the evaluator does not understand

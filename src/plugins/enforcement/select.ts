@@ -1,4 +1,4 @@
-import {goTrimSpace} from '../learn/index.js'
+import {goTrimSpace} from '../canonical/index.js'
 
 // §7.5 contract selection: exact agent (priority 3) > agent_glob with Go `path.Match` (2) >
 // default (1); ties go to the earliest selector. Malformed globs never match.

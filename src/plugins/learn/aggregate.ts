@@ -1,7 +1,14 @@
 import type {DecodedSummary, RecorderEntry} from '../capture/index.js'
-import {canonicalizePath, PathCanonicalError} from './canonical-path.js'
-import {goToLower, goToLowerBytes, goToUpper, goTrimSpace} from './go-text.js'
-import {parseHttpUrl, toByteString} from './go-url.js'
+import {
+  canonicalizePath,
+  goToLower,
+  goToLowerBytes,
+  goToUpper,
+  goTrimSpace,
+  parseHttpUrl,
+  PathCanonicalError,
+  toByteString,
+} from '../canonical/index.js'
 import {capPerHost, normalizeHostPaths, type HostCap, type NormalizationSettings, type PathNormalization} from './normalize.js'
 
 /** Seconds from Go's zero time (0001-01-01) to the Unix epoch: Truncate works from the former. */

@@ -22,7 +22,7 @@ import {
 import {PipelockError} from '../errors/index.js'
 import {sha256Hex, type Ed25519KeyPair} from '../signing/index.js'
 import {Aggregator, type AggregateResult} from './aggregate.js'
-import {fromByteString} from './go-text.js'
+import {fromByteString} from '../canonical/index.js'
 import {resolveFloors, type Confidence, type Floors} from './inference.js'
 import {jsonIndentNoHtml, sortedTree} from './json-out.js'
 import {DEFAULT_NORMALIZATION, NORMALIZATION_ALGORITHM, type NormalizationSettings} from './normalize.js'

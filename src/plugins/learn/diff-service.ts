@@ -4,7 +4,7 @@ import {compareUtf8} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath} from './candidate-file.js'
-import {formatFixed} from './go-text.js'
+import {formatFixed} from '../canonical/index.js'
 
 // learn-lifecycle §3.6: `learn diff A.json B.json` — per-rule deltas between two shadow reports.
 

@@ -10,7 +10,7 @@ import {stagedCommit} from './candidate-commit.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {remapRuleDataClasses, resignContract} from './candidate-sign.js'
 import {verifyCandidate} from './candidate-verify.js'
-import {goTrimSpace} from './go-text.js'
+import {goTrimSpace} from '../canonical/index.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 
 export interface ForgetRequest {

@@ -1,7 +1,6 @@
 // Layer 2: learn compile (ingest → aggregate → infer → emit) and the review (learn-compile §3–§15).
 export {Aggregator} from './aggregate.js'
 export type {AggregateResult, AggregateSettings, HostTail, RuleAggregate, SampleCounts} from './aggregate.js'
-export {canonicalizePath, MAX_PATH_BYTES, PathCanonicalError} from './canonical-path.js'
 export {
   compileContract,
   DEFAULT_CARDINALITY_CAP,
@@ -14,9 +13,6 @@ export {
 export type {CompileConfig, CompileOptions, CompileResult, CompileSigner, CompileStats, InputRefOverride} from './compile.js'
 export {DETERMINISTIC_CLOCK, parseCompileFixture} from './fixture.js'
 export type {BuildProvenance, CompileFixture} from './fixture.js'
-export {formatFixed, fromByteString, goToLower, goToUpper, goTrimSpace} from './go-text.js'
-export {parseHttpUrl, pathUnescape, toByteString} from './go-url.js'
-export type {ParsedHttpUrl} from './go-url.js'
 export {budgetStats, classify, DEFAULT_FLOORS, resolveFloors, WILSON_Z, wilsonLower} from './inference.js'
 export type {BudgetStats, Confidence, Floors} from './inference.js'
 export {jsonIndentNoHtml, sortedTree} from './json-out.js'
@@ -49,7 +45,6 @@ export {learnConfigHash, loadLearnBlock, parseLearnBlock} from './learn-config.j
 export type {LearnBlock} from './learn-config.js'
 export {reviewHtml, runLearnReview} from './review-service.js'
 export type {ReviewFormat, ReviewRequest, ReviewResult} from './review-service.js'
-export {parseGoDuration} from './go-duration.js'
 export {checkCandidateOut, checkOutputPath, decodeCandidate, loadCandidate, readCandidateText} from './candidate-file.js'
 export {appendReceiptLines, stagedCommit} from './candidate-commit.js'
 export {auditLine, DETERMINISTIC_KEYS, deterministicKey, LIFECYCLE_DETERMINISTIC_CLOCK, lifecycleEnv} from './candidate-env.js'

@@ -1,6 +1,6 @@
 import {PipelockError} from '../errors/index.js'
 import {goQuoteVerb} from '../signing/index.js'
-import {goTrimSpace} from './go-text.js'
+import {goTrimSpace} from '../canonical/index.js'
 import {editCandidateRule, type CandidateEditRequest, type CandidateEditResult} from './split-service.js'
 import {pinRule, segmentLiteralProblem} from './split-edit.js'
 

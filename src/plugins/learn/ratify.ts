@@ -1,6 +1,6 @@
 import {goJson, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {goToLower, goTrimSpace} from './go-text.js'
+import {goToLower, goTrimSpace} from '../canonical/index.js'
 
 // learn-lifecycle §4.1: the pure part of ratify — low-confidence guard, the per-rule evidence
 // block shown to the operator, answer parsing and applying the decisions.

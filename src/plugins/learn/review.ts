@@ -1,6 +1,6 @@
 import {compareUtf8, JsonNumber, parseGoTime, formatSecondsZ, type JsonObject, type JsonValue} from '../canonical/index.js'
 import type {AggregateResult} from './aggregate.js'
-import {formatFixed, fromByteString} from './go-text.js'
+import {formatFixed, fromByteString} from '../canonical/index.js'
 import {DEFAULT_FLOORS, type Floors} from './inference.js'
 
 export interface ReviewRule {

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import type {RuleAggregate} from './aggregate.js'
-import {fromByteString, formatFixed} from './go-text.js'
+import {fromByteString, formatFixed} from '../canonical/index.js'
 import {budgetStats, classify, wilsonLower, type Confidence, type Floors} from './inference.js'
 import {NORMALIZATION_ALGORITHM, type PathNormalization} from './normalize.js'
 

@@ -1,6 +1,6 @@
 import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {DEFAULT_WINDOW_SECONDS} from './compile.js'
-import {parseHttpUrl} from './go-url.js'
+import {parseHttpUrl} from '../canonical/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
 import {rfc3339} from './shadow-report.js'
 

@@ -1,5 +1,5 @@
 import {formatGoTime, fromEpochNanos, goJsonIndent, JsonNumber, toUtc, type JsonObject, type JsonValue} from '../canonical/index.js'
-import {formatFixed} from './go-text.js'
+import {formatFixed} from '../canonical/index.js'
 import type {ShadowAnalysis} from './shadow-analyze.js'
 
 // learn-lifecycle §3.4: shadow.json (2-space indent, Go HTML escaping, fixed key order) and the

@@ -4,7 +4,8 @@
  * with the FetchResponse JSON.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {approximateRegistrableDomain, goHostname, isCompressedEncoding, parseGoUrl, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {goHostname, parseGoUrl} from '../canonical/index.js'
+import {approximateRegistrableDomain, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
 import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'

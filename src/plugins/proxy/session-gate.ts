@@ -4,9 +4,9 @@
  * order (kill switch → scanners → **session/adaptive** → mode → response), and the signals read
  * back from each request's Decision. Audit events and metrics of §18/§19 are emitted here.
  */
-import type {Clock} from '../canonical/index.js'
+import {parseGoUrl, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
-import {parseGoUrl, type DlpFinding, type ReasonCode} from '../scanner/index.js'
+import {type DlpFinding, type ReasonCode} from '../scanner/index.js'
 import {
   levelLabel, SessionManager, newSessionCounters, type AnomalyKind, type LevelLabel, type Session, type SessionCounters,
   type SessionObserver, type SessionSettings, type TaintSourceKind, type TaintVerdict,

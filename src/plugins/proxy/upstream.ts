@@ -7,7 +7,8 @@
 import type {EventEmitter} from 'node:events'
 import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
-import {parseGoUrl, type UrlScanResult} from '../scanner/index.js'
+import {parseGoUrl} from '../canonical/index.js'
+import type {UrlScanResult} from '../scanner/index.js'
 
 export const MAX_REDIRECTS = 5
 

@@ -2,7 +2,7 @@
  * Request-body scanning (§6.2) and header DLP (§6.3). Every parse problem is a block: a body
  * the scanner cannot read is never forwarded unscanned (fail closed).
  */
-import {goUnescape} from './decoders.js'
+import {goUnescape} from '../canonical/index.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {extractJsonTexts, JsonTextError} from './json-texts.js'

@@ -1,3 +1,5 @@
+import {goUnescape} from '../canonical/index.js'
+
 /**
  * Strict decoders matching Go's behaviour (§5.6, §25.4). `Buffer.from(s,'base64')` is lenient
  * (mixed alphabets, junk skipped), so every decoder here validates the whole input first and
@@ -180,39 +182,6 @@ export function candidateDecodings(s: string): Array<{encoding: string; text: st
   const b32 = decodeBase32Std(s)
   if (b32 !== null) add('base32', b32)
   return out
-}
-
-function unhex(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48
-  if (c >= 97 && c <= 102) return c - 87
-  if (c >= 65 && c <= 70) return c - 55
-  return -1
-}
-
-/**
- * Go `url.QueryUnescape` (plusToSpace) or `url.PathUnescape`: `%XX` decoded as bytes, then the
- * byte string read as UTF-8. A bad escape is an error (null), like Go.
- */
-export function goUnescape(s: string, plusToSpace: boolean): string | null {
-  if (!s.includes('%') && !(plusToSpace && s.includes('+'))) return s
-  const bytes: number[] = []
-  const src = Buffer.from(s, 'utf8')
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!
-    if (c === 0x25) {
-      if (i + 2 >= src.length) return null
-      const a = unhex(src[i + 1]!)
-      const b = unhex(src[i + 2]!)
-      if (a < 0 || b < 0) return null
-      bytes.push(a * 16 + b)
-      i += 2
-    } else if (c === 0x2b && plusToSpace) {
-      bytes.push(0x20)
-    } else {
-      bytes.push(c)
-    }
-  }
-  return Buffer.from(bytes).toString('utf8')
 }
 
 /** `IterativeDecode` (§5.5): QueryUnescape until unchanged or error, at most 500 rounds. */

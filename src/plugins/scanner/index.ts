@@ -16,7 +16,7 @@ export {
 export type {Normalizer} from './normalize.js'
 export {
   decodeHexStrict, decodeHexNormalised, decodeHexAny, decodeBase64Variants, decodeBase32Std, candidateDecodings,
-  goUnescape, iterativeDecode, stripNoise,
+  iterativeDecode, stripNoise,
 } from './decoders.js'
 export {validateLuhn, validateMod97, validateAba, validateWif, runValidator, base58CheckDecode, IBAN_LENGTHS} from './validators.js'
 export {compileConfiguredDlp, compileCoreDlp, mergeDlpPatterns, matchDlpPattern} from './dlp-patterns.js'
@@ -30,8 +30,6 @@ export {createDlpEngine} from './dlp-engine.js'
 export type {DlpEngine, DlpFinding} from './dlp-engine.js'
 export {scanTextForDlp, neutraliseAwsDocExample} from './text-dlp.js'
 export type {TextDlpResult} from './text-dlp.js'
-export {parseGoUrl, goHostname, goEscapedPath, goUrlString, splitQuery, GoUrlError} from './go-url.js'
-export type {GoUrl, QueryPair} from './go-url.js'
 export {
   parseIp, parseIPv4, parseIPv6, unmap, formatIp, canonicaliseAltIPv4, inetAtonShortForm, parseCidr, cidrContains,
   CORE_SSRF_CIDRS, METADATA_IPS, isMetadataIp,

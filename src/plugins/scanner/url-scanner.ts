@@ -9,7 +9,7 @@ import {createDlpEngine, FindingSet, findCanary, matchingPatterns, noPatternMatc
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
-import {goEscapedPath, goHostname, goUrlString, parseGoUrl, splitQuery, type GoUrl} from './go-url.js'
+import {goEscapedPath, goHostname, goUrlString, parseGoUrl, splitQuery, type GoUrl} from '../canonical/index.js'
 import {memoised} from './memo.js'
 import {
   canonicaliseAltIPv4, cidrContains, CORE_SSRF_CIDRS, formatIp, inetAtonShortForm, isMetadataIp, parseCidrs,

@@ -1,19 +1,23 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {emitSignedYaml, fromPlain, JsonNumber} from '../../../src/plugins/canonical/index.js'
+import {
+  canonicalizePath,
+  emitSignedYaml,
+  formatFixed,
+  fromPlain,
+  goToUpper,
+  goTrimSpace,
+  JsonNumber,
+  parseGoDuration,
+  parseHttpUrl,
+} from '../../../src/plugins/canonical/index.js'
 import {
   budgetStats,
-  canonicalizePath,
   capPerHost,
   displayName,
   entropyBits,
-  formatFixed,
-  goToUpper,
-  goTrimSpace,
   normalizeHostPaths,
   DEFAULT_NORMALIZATION,
-  parseGoDuration,
-  parseHttpUrl,
   ruleId,
   wilsonLower,
 } from '../../../src/plugins/learn/index.js'

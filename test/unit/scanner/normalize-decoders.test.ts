@@ -1,10 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {goEscapedPath, goHostname, goUnescape, goUrlString, parseGoUrl, splitQuery} from '../../../src/plugins/canonical/index.js'
 import {
   createNormalizer, stripControlChars, stripZeroWidth, replaceInvisibleWithSpace, stripExoticWhitespace,
   mapExoticWhitespace, leetspeak, foldVowels, CONFUSABLE_GROUPS_COUNT,
-  decodeHexStrict, decodeHexNormalised, decodeBase64Variants, decodeBase32Std, goUnescape, iterativeDecode, stripNoise,
-  parseGoUrl, goHostname, goEscapedPath, goUrlString, splitQuery,
+  decodeHexStrict, decodeHexNormalised, decodeBase64Variants, decodeBase32Std, iterativeDecode, stripNoise,
   canonicaliseAltIPv4, inetAtonShortForm, parseIp, formatIp, unmap, parseCidr, cidrContains,
   matchDomain, validateHostnameRule, approximateRegistrableDomain, shannonEntropy,
   REASON_CODES, reasonForLabel, validLayer,
