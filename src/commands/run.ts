@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../cli/capture-flags.js'
 import {PipelockError} from '../plugins/errors/index.js'
 
 export default class Run extends BaseCommand {
@@ -10,6 +11,9 @@ export default class Run extends BaseCommand {
     'sessions, adaptive enforcement, taint and the session admin API. Without --config the built-in defaults are used.\n' +
     'The banner (stderr) shows the bound address; the JSON audit log goes to stdout by default.\n' +
     'A feature that the config enables but this version does not implement makes it refuse to start.\n' +
+    'With learn_lock.enabled the promoted contract of a contract store is enforced (live) or observed (shadow),\n' +
+    'and the store is watched: a `learn promote` or `learn rollback` takes effect on the next request.\n' +
+    'With --capture-output (or learn.enabled) every decision is captured, redacted, for `learn compile`.\n' +
     'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
 
   static override examples = [
@@ -17,6 +21,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run --config pipelock.yaml --listen 127.0.0.1:0',
     '<%= config.bin %> generate config --preset balanced > pipelock.yaml && <%= config.bin %> run --config pipelock.yaml',
     'HTTPS_PROXY=http://127.0.0.1:8888 curl https://example.com/',
+    '<%= config.bin %> run --config pipelock.yaml --capture-output /var/lib/pipelock/capture --capture-duration 2h',
   ]
 
   static override strict = false
@@ -30,14 +35,15 @@ export default class Run extends BaseCommand {
     'reverse-proxy': Flags.boolean({description: 'enable the reverse proxy (not supported in this version)'}),
     'reverse-upstream': Flags.string({description: 'reverse-proxy upstream (not supported in this version)'}),
     'reverse-listen': Flags.string({description: 'reverse-proxy listen address (not supported in this version)'}),
-    'capture-output': Flags.string({description: 'learn/observe capture directory (not supported in this version)'}),
-    'capture-duration': Flags.string({description: 'capture duration (not supported in this version)'}),
+    'capture-output': Flags.string({description: 'write a capture record of every decision to this directory (absolute) for `learn compile`'}),
+    'capture-duration': captureDurationFlag,
+    'capture-raw': captureRawFlag,
     'capture-escrow-public-key': Flags.string({description: 'capture escrow key (not supported in this version)'}),
   }
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Run)
-    for (const f of ['mcp-listen', 'mcp-upstream', 'reverse-proxy', 'reverse-upstream', 'reverse-listen', 'capture-output', 'capture-duration', 'capture-escrow-public-key'] as const) {
+    for (const f of ['mcp-listen', 'mcp-upstream', 'reverse-proxy', 'reverse-upstream', 'reverse-listen', 'capture-escrow-public-key'] as const) {
       if (flags[f] !== undefined && flags[f] !== false) {
         throw new PipelockError('NOT_IMPLEMENTED', `--${f} is not supported by this version of pipelock run; refusing to start`)
       }
@@ -54,6 +60,7 @@ export default class Run extends BaseCommand {
       env: process.env,
       stderr: (line) => process.stderr.write(line + '\n'),
       stdout: {write: (line) => void process.stdout.write(line)},
+      ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
     })
     process.exitCode = await running.done
   }

@@ -27,7 +27,7 @@ export {decodeGoHex, HexError, LOWER_HEX_64} from './go-hex.js'
 export {parseStrictYaml, StrictYamlError} from './strict-yaml.js'
 export {emitSignedYaml, YamlEmitError} from './yaml-emit.js'
 export {strconvQuote} from './go-strconv.js'
-export {uuidv7} from './uuidv7.js'
+export {ulidToUuid, uuidToUlid, uuidv7} from './uuidv7.js'
 export {formatFixed, fromByteString, goToLower, goToLowerBytes, goToUpper, goTrimSpace} from './go-text.js'
 export {
   goEscapedPath,

@@ -19,3 +19,4 @@ export {CAPTURE_META_SESSION, CHECKPOINT_EVERY, LINES_PER_FILE, openCaptureWrite
 export type {CaptureRecordInput, CaptureWriter, CaptureWriterOptions} from './writer.js'
 export {compareCaptureFiles, discoverCaptureFiles, globFiles, validateCaptureSessionDir} from './discovery.js'
 export type {DiscoverOptions} from './discovery.js'
+export {resolveSalt, saltedHmac} from './privacy.js'

@@ -35,6 +35,8 @@ export interface CaptureWriter {
   append(record: CaptureRecordInput): boolean
   /** Writes final checkpoints and drop sentinel, fsyncs and closes every file. */
   close(): void
+  /** Counts one record dropped before it reached the writer (queue overflow), with its sentinel. */
+  noteDropped(): void
   /** Records dropped so far. */
   readonly dropped: number
   /** The last I/O error that made an append drop its record. */
@@ -68,7 +70,8 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   let dropped = 0
   let closed = false
   let lastError: Error | undefined
-  mkdirSync(dir, {recursive: true, mode: 0o750})
+  // 0700, not the reference's 0750: a capture directory describes everything an agent did.
+  mkdirSync(dir, {recursive: true, mode: 0o700})
 
   const now = (): string => formatGoTime(fromEpochNanos(options.clock.nowNanos()))
 
@@ -76,7 +79,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     let r = recorders.get(sessionId)
     if (r !== undefined) return r
     const sdir = path.join(dir, sessionId)
-    mkdirSync(sdir, {recursive: true, mode: 0o750})
+    mkdirSync(sdir, {recursive: true, mode: 0o700})
     r = {dir: sdir, sessionId, fd: undefined, linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n}
     resume(r)
     recorders.set(sessionId, r)
@@ -180,6 +183,13 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
         } catch {
           return false
         }
+      }
+    },
+    noteDropped(): void {
+      try {
+        drop()
+      } catch (e) {
+        lastError = e as Error
       }
     },
     close(): void {

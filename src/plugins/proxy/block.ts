@@ -3,6 +3,7 @@
  * §10.3. Every block body carries pattern names and hosts only, never the matched secret (§10.4).
  */
 import type {ServerResponse} from 'node:http'
+import {uuidToUlid} from '../canonical/index.js'
 import {REASON_CODES, validLayer, type ReasonCode} from '../scanner/index.js'
 
 export const BLOCK_REASON_VERSION = '1'
@@ -13,17 +14,26 @@ export const CONTENT_SCANNER_LABELS: ReadonlySet<string> = new Set([
   'address_protection', 'seed_phrase', 'cross_request_entropy',
 ])
 
-/** The five (or four) X-Pipelock-Block-Reason* headers for a code and layer. */
-export function blockHeaders(reason: ReasonCode, layer?: string): Record<string, string> {
+export interface BlockHeaderOptions {
+  /** The `action_id` of the signed receipt that recorded the block (sent as its ULID form). */
+  readonly receipt?: string | undefined
+  /** A live-lock contract block: severity `critical`, retry `policy` for every contract code (§7.9). */
+  readonly contract?: boolean
+}
+
+/** The X-Pipelock-Block-Reason* headers for a code and layer (§10.1), with the receipt when one was signed. */
+export function blockHeaders(reason: ReasonCode, layer?: string, opts: BlockHeaderOptions = {}): Record<string, string> {
   const meta = REASON_CODES[reason] ?? REASON_CODES.parse_error
   const code = REASON_CODES[reason] ? reason : 'parse_error'
   const h: Record<string, string> = {
     'X-Pipelock-Block-Reason': code,
     'X-Pipelock-Block-Reason-Version': BLOCK_REASON_VERSION,
-    'X-Pipelock-Block-Reason-Severity': meta.severity,
-    'X-Pipelock-Block-Reason-Retry': meta.retry,
+    'X-Pipelock-Block-Reason-Severity': opts.contract === true ? 'critical' : meta.severity,
+    'X-Pipelock-Block-Reason-Retry': opts.contract === true ? 'policy' : meta.retry,
   }
   if (layer !== undefined && validLayer(layer)) h['X-Pipelock-Block-Reason-Layer'] = layer
+  const ulid = opts.receipt === undefined ? undefined : uuidToUlid(opts.receipt)
+  if (ulid !== undefined) h['X-Pipelock-Block-Reason-Receipt'] = ulid
   return h
 }
 

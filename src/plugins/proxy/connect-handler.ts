@@ -10,7 +10,7 @@ import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
 import {allowDecision, blockDecision, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
-import {firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {classifySni, recordLength, type SniCategory} from './sni.js'
 
 export const MAX_TUNNELS = 1024
@@ -60,15 +60,19 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const synthetic = `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}/`
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  const rec = new RequestRecord(core, ps)
-  const record = (d: Decision): void => rec.record(d)
+  // The contract sees the tunnel as `CONNECT https://host[:port]/` (a non-default port is its own
+  // rule, §7.6), the same URL capture records, so what was observed compiles to what is enforced.
+  const contractUrl = auth.port === 443 ? synthetic : `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}:${auth.port}/`
+  const rec = new RequestRecord(core, ps, b, contractUrl)
+  const record = (d: Decision): string | undefined => rec.record(d)
   const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string): void => {
     const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
     const tgt = safe === synthetic ? display : safe
     const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
-    record(d)
+    // Record first, answer second: the block names the receipt that recorded it.
+    const receipt = record(d)
     const hint: Record<string, string> = cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint.replace(/[\r\n]/g, ' ')} : {}
-    writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer), ...hint}, body ?? `CONNECT blocked: ${detail}\n`)
+    writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hint}, body ?? `CONNECT blocked: ${detail}\n`)
   }
 
   const scan = await urlVerdict(core, snap, b, synthetic, () => display, rec, deny)
@@ -77,6 +81,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
   if (sessionPreflight(snap, rec, auth.host.toLowerCase(), firstHeader(req.headers['user-agent']), deny)) return
   if (headerDlpGate(snap, rec, req, auth.host.toLowerCase(), display, deny)) return
+  // The contract gate (learn-lifecycle §7.6) on the tunnel's destination.
+  if (contractGate(rec, contractUrl, 'CONNECT', scan.warnings.map((w) => w.pattern), deny)) return
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
 
   let upstream

@@ -4,13 +4,14 @@
  */
 import type {Socket} from 'node:net'
 import type {Agent} from 'undici'
+import type {ContractRuntime} from '../gate/index.js'
 import type {KillSwitchController} from '../killswitch/index.js'
 import type {IncomingMessage} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {REASON_CODES, reasonForLabel, type HeaderList, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import type {AuditLog} from './audit-log.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
-import type {Decision, DecisionSink, DecisionStage, Transport} from './decision.js'
+import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {ProxyMetrics} from './metrics.js'
 import type {ProxySnapshot} from './state.js'
 import {systemLookupAll} from './ssrf-dialer.js'
@@ -19,7 +20,10 @@ export interface ProxyCore {
   snapshot(): ProxySnapshot
   readonly upstream: Agent
   readonly killSwitch: KillSwitchController
-  readonly sink: DecisionSink
+  /** The one record step's fan-out; returns the id of the receipt the flight recorder signed. */
+  readonly sink: {record(d: Decision): string | undefined}
+  /** The live-lock runtime (`learn_lock.enabled`), or null. */
+  readonly contracts: ContractRuntime | null
   readonly audit: AuditLog
   readonly metrics: ProxyMetrics
   readonly version: string

@@ -1,18 +1,19 @@
 /**
  * One `Decision` per request (ARCHITECTURE "one evaluator, one decision"). It is built in a
  * fixed order — kill switch → scanners → session/adaptive (block_all, anomaly block, warn
- * upgrades, taint authority) → (contract gate: later) → mode → response — and then handed,
+ * upgrades, taint authority) → contract gate → mode → response — and then handed,
  * unchanged, to every sink: audit log, metrics, the flight recorder and capture. No sink
  * re-derives a verdict; the session manager reads the same Decision back for its signals
  * (session-gate.ts `settle`).
  */
+import type {ContractContext} from '../gate/index.js'
 import type {ReasonCode, ReasonRetry, ReasonSeverity, ResultClass} from '../scanner/index.js'
 
 export type Transport = 'fetch' | 'forward' | 'connect' | 'websocket' | 'reverse'
 
 /** The stage that decided; `allow` decisions carry `none`. */
 export type DecisionStage =
-  | 'none' | 'kill_switch' | 'url_scan' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni'
+  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni'
 
 export interface Decision {
   readonly requestId: string
@@ -44,11 +45,21 @@ export interface Decision {
   readonly warnings: readonly string[]
   readonly bytes: number
   readonly durationMs: number
+  /**
+   * The request target as the client sent it, for capture only (which redacts it before writing):
+   * never logged, echoed or signed. Absent on decisions made before a target was known.
+   */
+  readonly url?: string
+  /** The contract pinned for this request and what it concluded (learn-lifecycle §7.10). */
+  readonly contract?: ContractContext
 }
 
-/** Every consumer of decisions (audit log, metrics, flight recorder, capture) implements this. */
+/**
+ * Every consumer of decisions (audit log, metrics, flight recorder, capture) implements this.
+ * The flight recorder returns the id of the signed receipt it wrote, so a block can name it.
+ */
 export interface DecisionSink {
-  record(decision: Decision): void
+  record(decision: Decision): string | void
 }
 
 /** Fans one decision out to several sinks; a failing sink never affects the others or the request. */
@@ -57,13 +68,17 @@ export class DecisionFanout implements DecisionSink {
   add(sink: DecisionSink): void {
     this.sinks.push(sink)
   }
-  record(decision: Decision): void {
+  /** Records in every sink; returns the receipt id one of them wrote, if any. */
+  record(decision: Decision): string | undefined {
+    let receipt: string | undefined
     for (const s of this.sinks) {
       try {
-        s.record(decision)
+        const id = s.record(decision)
+        if (typeof id === 'string' && receipt === undefined) receipt = id
       } catch {
         // A sink bug must not break the request path.
       }
     }
+    return receipt
   }
 }

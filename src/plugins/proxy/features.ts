@@ -29,6 +29,12 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // §16: with session profiling on, taint is active (policy `balanced`; see assertTaintImplemented
   // for the combinations refused). With profiling off it is inert, as in the reference.
   'taint',
+  // learn-compile §17, runtime §21.3: capture into learn.capture_dir (capture-sink.ts).
+  'learn',
+  // learn-lifecycle §7: live contracts, the store watch and the contract gate (src/plugins/gate).
+  'learn_lock',
+  // §3.1: the bound default identity is resolved in identity.ts.
+  'bind_default_agent_identity',
 ])
 
 /**

@@ -7,11 +7,11 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {approximateRegistrableDomain, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
-import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
-import {firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl} from './session-gate.js'
 import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
@@ -79,13 +79,14 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  const rec = new RequestRecord(core, ps)
-  const record = (d: Decision): void => rec.record(d)
+  const rec = new RequestRecord(core, ps, b, target)
+  const record = (d: Decision): string | undefined => rec.record(d)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
     const code = reason ?? scan?.reason ?? undefined
     const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
-    record(d)
-    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(cfg.explain_blocks && d.hint ? {hint: d.hint} : {})}, blockHeaders(d.reason!, layer))
+    // Record first, answer second: the block names the receipt that recorded it.
+    const receipt = record(d)
+    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(cfg.explain_blocks && d.hint ? {hint: d.hint} : {})}, blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}))
   }
 
   // Decision order: (kill switch: already passed) → URL scan → session (anomaly, block_all, warn
@@ -98,13 +99,18 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const targetHost = t !== null ? hostOfUrl(target) : ''
   if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown})) return
   if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
+  // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
+  if (contractGate(rec, target, 'GET', warnings, block)) return
 
   const outcome = await requestWithRedirects(
     core.upstream,
     {rawUrl: target, method: 'GET', headers: {'user-agent': cfg.fetch_proxy.user_agent, accept: ACCEPT}, body: null},
-    (next) => urlScan(snap, next),
+    (next) => hopVerdict(snap, rec, next, 'GET'),
     cfg.fetch_proxy.timeout_seconds * 1000,
   )
+  if (outcome.kind === 'contract_blocked') {
+    return block('contract', 'contract', `redirect to ${safeTarget(snap, outcome.url, null)}: ${outcome.denied.detail}`, 403, outcome.denied.code)
+  }
   if (outcome.kind === 'redirect_blocked') {
     return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
   }
@@ -122,8 +128,8 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   const read = await readCapped(up.body, cap)
   if (read === null) {
-    record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
-    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size'))
+    const receipt = record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
+    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size', {receipt}))
     return
   }
   recordBytes(snap, up.finalUrl, read.length)

@@ -10,13 +10,13 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
-import {allowDecision, blockDecision, enforcing, isTextualMediaType, safeTarget, upstreamFailure, urlHost, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, isTextualMediaType, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaNeedsBody, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
 import {readCapped} from './read-capped.js'
-import {firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
 
@@ -26,13 +26,14 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  const rec = new RequestRecord(core, ps)
-  const record = (d: Decision): void => rec.record(d)
+  const rec = new RequestRecord(core, ps, b, rawTarget)
+  const record = (d: Decision): string | undefined => rec.record(d)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
     const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
-    record(d)
+    // Record first, answer second: the block names the receipt that recorded it.
+    const receipt = record(d)
     req.resume()
-    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
+    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
   }
 
   const scan = await urlVerdict(core, snap, b, rawTarget, (layer) => safeTarget(snap, rawTarget, layer), rec, block, warnings)
@@ -90,6 +91,9 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     }
   }
 
+  // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
+  if (contractGate(rec, rawTarget, method, warnings, block)) return
+
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
   const abort = new EventEmitter()
   let settled = false
@@ -99,10 +103,13 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const outcome = await requestWithRedirects(
     core.upstream,
     {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort},
-    (next) => urlScan(snap, next),
+    (next) => hopVerdict(snap, rec, next, method),
     cfg.fetch_proxy.timeout_seconds * 1000,
   )
   settled = true
+  if (outcome.kind === 'contract_blocked') {
+    return block('contract', 'contract', `redirect to ${safeTarget(snap, outcome.url, null)}: ${outcome.denied.detail}`, 403, outcome.denied.code)
+  }
   if (outcome.kind === 'redirect_blocked') {
     return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
   }
@@ -162,15 +169,18 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (t !== null) ps!.exposure(t, shown, upHost, exposure)
   const headers = inboundResponseHeaders(up.headers)
   delete headers['content-length']
+  record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
   res.writeHead(up.statusCode, {...headers, 'content-length': String(out.length)})
   res.end(out)
-  record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
 }
 
 /** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
-async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => void): Promise<void> {
+async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown): Promise<void> {
   const snap = core.snapshot()
   const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
+  // Recorded when the decision is made, before the first byte is answered (bytes = the declared length).
+  const declared = Number(up.headers['content-length'] ?? 0)
+  record(allowDecision(core, b, shown, up.statusCode, Number.isFinite(declared) ? declared : 0, warnings))
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
   let bytes = 0
   let over = false
@@ -193,14 +203,16 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
     res.destroy()
   } else res.end()
   recordBytes(snap, up.finalUrl, bytes)
-  record(allowDecision(core, b, shown, up.statusCode, bytes, warnings))
 }
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => void, t: RequestSession | null): Promise<void> {
+async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null): Promise<void> {
   const snap = core.snapshot()
   const sse = snap.scanner.sseStream()
   const decoder = new TextDecoder('utf-8')
+  // The stream is allowed when it starts (recorded before the first event is answered); a later
+  // termination by response scanning is a second decision of its own.
+  record(allowDecision(core, b, shown, up.statusCode, 0, warnings))
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
   res.flushHeaders()
   let bytes = 0
@@ -234,5 +246,5 @@ async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, u
   recordBytes(snap, up.finalUrl, bytes)
   if (terminated) {
     record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
-  } else record(allowDecision(core, b, shown, up.statusCode, bytes, warnings))
+  }
 }

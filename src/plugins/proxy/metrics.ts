@@ -78,7 +78,15 @@ export interface SessionMetricsSource {
   renderMetrics(out: string[]): void
 }
 
+/** Renders one metric family from samples (used by subsystems that add metrics at scrape time). */
+export function renderFamily(out: string[], name: string, help: string, type: 'counter' | 'gauge', samples: ReadonlyArray<readonly [Labels, number]>): void {
+  const c = new Counter(name, help, type)
+  for (const [l, v] of samples) c.set(l, v)
+  c.render(out)
+}
+
 export class ProxyMetrics implements DecisionSink {
+  private readonly renderers: Array<(out: string[]) => void> = []
   readonly requests = new Counter('pipelock_requests_total', 'Requests by result and agent.')
   readonly scannerHits = new Counter('pipelock_scanner_hits_total', 'Blocks by scanner label and agent.')
   readonly duration = new Histogram('pipelock_request_duration_seconds', 'Request duration.', [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
@@ -91,6 +99,7 @@ export class ProxyMetrics implements DecisionSink {
   readonly dlpWarn = new Counter('pipelock_dlp_warn_matches_total', 'DLP matches of warn-only patterns.')
   readonly upstreamErrors = new Counter('pipelock_upstream_errors_total', 'Allowed requests whose upstream failed (502).')
   readonly killSwitchDenials = new Counter('pipelock_kill_switch_denials_total', 'Requests denied by the kill switch.')
+  readonly contractDecisions = new Counter('pipelock_contract_decisions_total', 'Decisions under a live-lock contract by mode, winning source and live verdict.')
   private readonly topDomains = new TopCounter()
   private readonly topScanners = new TopCounter()
   private readonly agents = new Map<string, {allowed: number; blocked: number; tunnels: number}>()
@@ -118,6 +127,7 @@ export class ProxyMetrics implements DecisionSink {
 
   record(d: Decision): void {
     const blocked = d.verdict === 'block'
+    if (d.contract !== undefined) this.contractDecisions.inc({mode: d.contract.mode, winning_source: d.contract.winningSource, live_verdict: d.contract.liveVerdict})
     if (d.warnings.length > 0) this.dlpWarn.inc({}, d.warnings.length)
     if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
     if (d.verdict === 'error') {
@@ -155,6 +165,11 @@ export class ProxyMetrics implements DecisionSink {
     this.tunnelDuration.observe(seconds)
   }
 
+  /** A subsystem's metrics (capture, live contracts), rendered at every scrape. */
+  addRenderer(render: (out: string[]) => void): void {
+    this.renderers.push(render)
+  }
+
   stats(): Record<string, unknown> {
     const agents: Record<string, unknown> = {}
     for (const k of [...this.agents.keys()].sort()) agents[k] = this.agents.get(k)
@@ -177,7 +192,7 @@ export class ProxyMetrics implements DecisionSink {
     this.duration.render(out)
     this.tunnels.render(out)
     this.tunnelDuration.render(out)
-    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors]) m.render(out)
+    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions]) m.render(out)
     const active = new Counter('pipelock_active_tunnels', 'Open CONNECT tunnels.', 'gauge')
     active.set({}, this.gauges.activeTunnels())
     active.render(out)
@@ -185,6 +200,7 @@ export class ProxyMetrics implements DecisionSink {
     for (const [s, on] of Object.entries(this.gauges.killSwitchSources())) ks.set({source: s}, on ? 1 : 0)
     ks.render(out)
     this.gauges.sessions?.()?.renderMetrics(out)
+    for (const r of this.renderers) r(out)
     const info = new Counter('pipelock_info', 'Build information.', 'gauge')
     info.set({version: this.version}, 1)
     info.render(out)

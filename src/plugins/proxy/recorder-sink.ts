@@ -4,8 +4,8 @@ import {hostname} from 'node:os'
 import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {FlightRecorder, ReceiptEmitter} from '../recorder/index.js'
-import {checkPrivateKeyMode, decodePrivateKeyText, keyPairFromGoPrivateKey, type Ed25519KeyPair} from '../signing/index.js'
+import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, ReceiptEmitter} from '../recorder/index.js'
+import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, type Ed25519KeyPair} from '../signing/index.js'
 import type {Decision, DecisionSink} from './decision.js'
 
 // The flight recorder behind `pipelock run` (runtime.md §21.1, receipts.md §8): with
@@ -26,6 +26,11 @@ export interface RecorderDeps {
   clock?: Clock
   random?: (n: number) => Uint8Array
   host?: string
+  /**
+   * The `signer_key_id` of v2 receipts for this key (a roster id when a roster lists it); default
+   * the key's fingerprint, which an auditor pins with `verify-receipt --key`.
+   */
+  evidenceKeyId?: (publicKeyHex: string) => string | undefined
 }
 
 /** Loads a `pipelock-ed25519-private-v1` key file, refusing group/world-readable files. */
@@ -116,12 +121,41 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
       hint: `move the existing evidence in ${fr.dir} aside (or use its original signing key) before starting`,
     })
   }
+  const pubHex = key.publicKey.toString('hex')
+  const evidence = await EvidenceEmitter.open({
+    recorder,
+    dir: fr.dir,
+    keyPair: key,
+    keyId: deps.evidenceKeyId?.(pubHex) ?? fingerprint(key.publicKey),
+    principal: `host:${deps.host ?? hostname()}`,
+    actor: 'pipelock',
+    clock,
+    newId,
+  })
   const timer = setInterval(() => emitter.heartbeat(), HEARTBEAT_SECONDS * 1000)
   timer.unref()
   return {
-    description: `${fr.dir} (signed receipts, key ${key.publicKey.toString('hex').slice(0, 16)}…)`,
-    record(d: Decision): void {
-      emitter.emit({
+    description: `${fr.dir} (signed receipts, key ${pubHex.slice(0, 16)}…)`,
+    record(d: Decision): string | undefined {
+      const c = d.contract
+      // With a contract in force, the decision is also a v2 proxy_decision in its own chain (§7.10).
+      if (c !== undefined) {
+        evidence.emit({
+          actionType: classifyHttpMethod(d.method).actionType,
+          target: d.target,
+          verdict: receiptVerdict(d),
+          liveVerdict: c.liveVerdict === 'block' || c.liveVerdict === 'allow' || c.liveVerdict === 'warn' ? c.liveVerdict : receiptVerdict(d),
+          transport: d.transport,
+          policySources: c.policySources.length > 0 ? c.policySources : ['scanner'],
+          winningSource: c.winningSource,
+          ruleId: c.ruleId,
+          activeManifestHash: c.activeManifestHash,
+          contractHash: c.contractHash,
+          selectorId: c.selectorId,
+          generation: c.generation,
+        })
+      }
+      return emitter.emit({
         method: d.method,
         target: d.target,
         transport: d.transport,
@@ -131,6 +165,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         ...(d.requestId ? {requestId: d.requestId} : {}),
         ...(d.agent ? {agent: d.agent} : {}),
         ...(d.sessionKey ? {sessionId: d.sessionKey} : {}),
+        ...(c !== undefined ? {contract: c} : {}),
       })
     },
     close(): void {

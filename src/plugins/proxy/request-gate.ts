@@ -3,26 +3,81 @@
  * (see decision.ts): the URL verdict, the session lookup, the record of an unenforced URL block,
  * and the session preflight. Each transport answers a block its own way, through `block`.
  */
+import {gateHttp, type ContractContext, type HttpGateResult} from '../gate/index.js'
+import type {ResolvedContract} from '../enforcement/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import type {IncomingMessage} from 'node:http'
 import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
+import type {HopDenied} from './upstream.js'
 
 /** How a transport answers a policy block (it records the Decision through its RequestRecord). */
 export type BlockAnswer = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult) => void
 
-/** A request's Decisions go to every sink, then to its session once it has one (§14 signals). */
+/**
+ * A request's one record step: its Decisions go to every sink (audit, metrics, flight recorder,
+ * capture) and then to its session once it has one (§14 signals). The contract for the request's
+ * agent is pinned here once (learn-lifecycle §7.5), and every Decision of the request carries the
+ * contract context (§7.10) and the target as sent (for capture, which redacts it).
+ */
 export class RequestRecord {
   session: RequestSession | null = null
+  /** The contract pinned for this request's lifetime; undefined when none applies. */
+  readonly contract: ResolvedContract | undefined
+  private context: ContractContext | undefined
 
-  constructor(private readonly core: ProxyCore, readonly sessions: ProxySessions | null) {}
-
-  record(d: Decision): void {
-    this.core.sink.record(d)
-    if (this.session !== null) this.sessions!.settle(this.session, d)
+  constructor(private readonly core: ProxyCore, readonly sessions: ProxySessions | null, b: DecisionBase, readonly url: string) {
+    this.contract = core.contracts?.resolve(b.agent)
   }
+
+  /** Records the decision in every sink first; returns the id of the receipt that recorded it. */
+  record(d: Decision): string | undefined {
+    const full: Decision = {...d, url: this.url, ...(this.contract !== undefined ? {contract: this.contextFor(d)} : {})}
+    const receipt = this.core.sink.record(full)
+    if (this.session !== null) this.sessions!.settle(this.session, full)
+    return receipt
+  }
+
+  /** The contract step (§7.6 step 4, §7.8) for `url`; its context is kept for the request's later decisions. */
+  gate(url: string, method: string, scannerVerdict: string): HttpGateResult | null {
+    if (this.contract === undefined) return null
+    const r = gateHttp(this.core.contracts!.mode, this.contract, {url, method, scannerVerdict, effectiveAction: scannerVerdict})
+    this.context = r.context
+    return r
+  }
+
+  /** A decision before the contract step (a scanner block) still names the contract in force. */
+  private contextFor(d: Decision): ContractContext {
+    if (d.stage === 'contract' || (this.context !== undefined && d.verdict !== 'block')) return this.context!
+    if (d.verdict === 'block' && this.context?.liveVerdict === 'block' && d.stage === 'redirect') return this.context
+    const scanner = d.verdict === 'block' ? 'block' : d.warnings.length > 0 ? 'warn' : 'allow'
+    return gateHttp(this.core.contracts!.mode, this.contract!, {url: this.url, method: d.method, scannerVerdict: scanner}).context
+  }
+}
+
+/**
+ * The contract gate of the decision order, after every scanner stage passed: a live contract
+ * block is answered (403, §7.9) and true returned; shadow and capture modes only annotate.
+ */
+export function contractGate(rec: RequestRecord, url: string, method: string, warnings: readonly string[], block: BlockAnswer): boolean {
+  const r = rec.gate(url, method, warnings.length > 0 ? 'warn' : 'allow')
+  if (r === null || r.verdict !== 'block') return false
+  block('contract', 'contract', r.detail, 403, r.code as ReasonCode)
+  return true
+}
+
+/**
+ * A redirect hop: the full URL scan, then the contract for the hop's URL (§7.6 on every hop).
+ * A contract denial comes back as a `HopDenied`.
+ */
+export async function hopVerdict(snap: ProxySnapshot, rec: RequestRecord, next: string, method: string): Promise<UrlScanResult | HopDenied> {
+  const scan = await urlScan(snap, next)
+  if (!scan.allowed) return scan
+  const r = rec.gate(next, method, scan.warnings.length > 0 ? 'warn' : 'allow')
+  if (r === null || r.verdict !== 'block') return scan
+  return {kind: 'contract', code: r.code as ReasonCode, detail: r.detail}
 }
 
 /**

@@ -4,6 +4,10 @@
  * wire signals and hot reload, and resolve with the exit code when the process should stop.
  */
 import {createWriteStream} from 'node:fs'
+import path from 'node:path'
+import {systemClock} from '../canonical/index.js'
+import {resolveSalt} from '../capture/index.js'
+import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import {
   assertImplemented, ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, validateConfig,
   type LoadedConfig, type PipelockConfig,
@@ -13,6 +17,7 @@ import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
 import {assertTaintImplemented, IMPLEMENTED_FEATURES} from './features.js'
+import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {openRecorderSink} from './recorder-sink.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 
@@ -29,6 +34,15 @@ export interface RunOptions {
   readonly stdout: AuditWriter
   /** Further consumers of every request's Decision (flight recorder, capture) — hook point for later phases. */
   readonly sinks?: readonly DecisionSink[]
+  /** Capture directory for learn-and-lock (`--capture-output`, `learn observe --capture-dir`); overrides `learn.capture_dir`. */
+  readonly captureDir?: string
+  /** Capture samples and query strings as sent (secrets included). */
+  readonly captureRaw?: boolean
+  /** Stop capturing after this long (ms); with `exitAfterCapture` the proxy stops too (`learn observe`). */
+  readonly captureDurationMs?: number
+  readonly exitAfterCapture?: boolean
+  /** Build commit for capture records' `build_sha`. */
+  readonly buildSha?: string
 }
 
 export interface RunningProxy {
@@ -77,15 +91,39 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     stream.on('error', () => undefined)
     writers.push({write: (l) => void stream.write(l)})
   }
-  const recorder = await openRecorderSink(loaded.config, loaded.hash)
-  const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : [])]
-  const server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks})
+  // learn_lock (learn-lifecycle §7.2): the store must load at start-up, or the proxy does not start.
+  const ll = loaded.config.learn_lock
+  const contracts = ll.enabled ? ContractRuntime.open(ll, systemClock) : null
+  const recorder = await openRecorderSink(loaded.config, loaded.hash, {
+    evidenceKeyId: (hex) => contracts?.rosterKeyId(hex, 'receipt-signing'),
+  })
+  // Capture (runtime §21.3): `--capture-output` / `learn observe`, or `learn.enabled` with its capture_dir.
+  const captureDir = opts.captureDir ?? (loaded.config.learn.enabled ? loaded.config.learn.capture_dir : undefined)
+  let server: ProxyServer | undefined
+  let capture: CaptureSink | undefined
+  if (captureDir !== undefined) {
+    if (captureDir === '' || !path.isAbsolute(captureDir)) {
+      throw new PipelockError('USAGE', `capture directory must be an absolute path, got ${JSON.stringify(captureDir)}`)
+    }
+    capture = openCaptureSink({
+      dir: captureDir,
+      clock: systemClock,
+      snapshot: () => server!.snapshot(),
+      build: {version: opts.version, sha: opts.buildSha ?? ''},
+      raw: opts.captureRaw === true,
+      salt: opts.captureRaw === true ? undefined : resolveSalt(loaded.config.learn.privacy.salt_source, opts.env),
+    })
+  }
+  const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : []), ...(capture ? [capture] : [])]
+  server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts})
+  if (capture !== undefined) server.metrics.addRenderer((out) => capture!.renderMetrics(out))
   let addresses: ListenAddresses
   try {
     addresses = await server.start()
   } catch (err) {
     await server.close(0)
     recorder?.close()
+    capture?.close()
     const e = err as NodeJS.ErrnoException
     throw new PipelockError('USAGE', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
   }
@@ -95,6 +133,40 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   })) opts.stderr(line)
   if (addresses.metrics !== undefined) opts.stderr(`pipelock: metrics listening on ${addresses.metrics}`)
   if (recorder !== undefined) opts.stderr(`pipelock: flight recorder: ${recorder.description}`)
+  if (capture !== undefined) {
+    opts.stderr(`pipelock: capture: ${capture.description}`)
+    if (opts.captureRaw === true) opts.stderr('WARNING: --capture-raw: capture files hold request samples and query strings as sent, secrets included; protect and delete them')
+  }
+  let storeWatch: StoreWatch | undefined
+  if (contracts !== null) {
+    const s = contracts.status()
+    opts.stderr(`pipelock: learn_lock: mode=${s.mode} store=${s.storeDir} ${s.generation === 0n ? 'no contract promoted yet' : `generation=${s.generation} manifest=${s.manifestHash}`}`)
+    if (s.mode === 'live' && !loaded.config.bind_default_agent_identity) {
+      opts.stderr('WARNING: learn_lock live: the contract is chosen by the agent name each agent declares itself (X-Pipelock-Agent); set bind_default_agent_identity to pin it')
+    }
+    // pipelock run watches the store itself (the reference never starts its watcher): a promote or
+    // rollback takes effect on the next request, without a restart.
+    storeWatch = watchStore({
+      storeDir: s.storeDir,
+      reload: () => {
+        const before = contracts.status()
+        const r = contracts.reload()
+        const after = contracts.status()
+        if (r.error !== undefined) {
+          opts.stderr(`pipelock: learn_lock: store reload failed (generation ${after.generation} stays in force): ${r.error}`)
+          server!.audit.event('error', 'contract_reload', 'contract store reload failed', {outcome: r.outcome, detail: r.error, generation: Number(after.generation)})
+        } else if (after.manifestHash !== before.manifestHash) {
+          opts.stderr(`pipelock: learn_lock: generation ${after.generation} active (${after.manifestHash})`)
+          server!.audit.event('info', 'contract_reload', 'contract store reloaded', {outcome: r.outcome, generation: Number(after.generation), manifest_hash: after.manifestHash})
+        }
+      },
+      onError: (e) => {
+        contracts.watchErrors++
+        opts.stderr(`WARNING: learn_lock: store watch: ${e.message}`)
+      },
+    })
+    await storeWatch.ready
+  }
   server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
 
   let reloader: ConfigReloader | undefined
@@ -122,9 +194,12 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     if (stopping) return
     stopping = true
     for (const [event, handler] of processHandlers) process.off(event, handler)
+    clearTimeout(captureTimer)
+    await storeWatch?.close()
     await reloader?.close()
     await server.close(5000)
     recorder?.close() // after the drain: the last decisions are recorded, then the run is closed
+    capture?.close() // flush the queue, final checkpoints, drop sentinel
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})
     server.audit.flush()
     opts.stderr('\nPipelock stopped.')
@@ -149,6 +224,14 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     ['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onHup], ['SIGUSR1', onUsr1],
   ]
   for (const [event, handler] of processHandlers) process.on(event, handler)
+  // --capture-duration: stop observing (and, for learn observe, the proxy) after the given time.
+  const captureTimer = opts.captureDurationMs !== undefined && capture !== undefined
+    ? setTimeout(() => {
+        if (opts.exitAfterCapture === true) return void stop()
+        capture!.close()
+        opts.stderr('pipelock: capture: duration reached; capture stopped, the proxy keeps running')
+      }, opts.captureDurationMs)
+    : undefined
   // The file watcher starts after the signal handlers: SIGHUP reloads work even while it warms up.
   reloader?.start().catch((err: Error) => opts.stderr(`WARNING: config watcher: ${err.message}`))
   return {server, addresses, done, stop}

@@ -9,6 +9,7 @@ import type {Duplex} from 'node:stream'
 import type {Agent} from 'undici'
 import {parseGoUrl, systemClock, type Clock} from '../canonical/index.js'
 import type {LoadedConfig, PipelockConfig} from '../config/index.js'
+import {RELOAD_OUTCOMES, type ContractRuntime} from '../gate/index.js'
 import {isExempt, KillSwitchApi, KillSwitchController, type KillSwitchInputs} from '../killswitch/index.js'
 import {AuditLog, type AuditWriter} from './audit-log.js'
 import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
@@ -19,7 +20,7 @@ import {handleFetch, queryParam} from './fetch-handler.js'
 import {handleForward} from './forward-handler.js'
 import {HealthWatchdog} from './health.js'
 import {clientIpOf, resolveAgent, sessionKey} from './identity.js'
-import {ProxyMetrics} from './metrics.js'
+import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
@@ -32,6 +33,8 @@ export interface ProxyServerOptions {
   readonly clock?: Clock
   /** Extra decision consumers (flight recorder, capture) — they read the same Decision. */
   readonly sinks?: readonly DecisionSink[]
+  /** The live-lock runtime when `learn_lock.enabled` (learn-lifecycle §7). */
+  readonly contracts?: ContractRuntime | null
 }
 
 export interface ListenAddresses {
@@ -62,6 +65,7 @@ export class ProxyServer implements ProxyCore {
   readonly audit: AuditLog
   readonly sink: DecisionFanout
   readonly upstream: Agent
+  readonly contracts: ContractRuntime | null
   private snap: ProxySnapshot
   private readonly clock: Clock
   private readonly env: Readonly<Record<string, string | undefined>>
@@ -80,6 +84,7 @@ export class ProxyServer implements ProxyCore {
 
   constructor(opts: ProxyServerOptions) {
     this.version = opts.version
+    this.contracts = opts.contracts ?? null
     this.clock = opts.clock ?? systemClock
     this.env = opts.env
     this.startedAt = this.nowMs()
@@ -97,6 +102,17 @@ export class ProxyServer implements ProxyCore {
       sessions: () => this.snap.sessions,
     })
     this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
+    const rt = this.contracts
+    if (rt !== null) {
+      this.metrics.addRenderer((out) => {
+        const s = rt.status()
+        renderFamily(out, 'pipelock_contract_reload_total', 'Contract store reloads by outcome (learn-lifecycle §7.3).', 'counter', RELOAD_OUTCOMES.map((o) => [{outcome: o}, rt.reloads.get(o) ?? 0] as const))
+        renderFamily(out, 'pipelock_contract_generation', 'Generation of the active manifest in force (0: none).', 'gauge', [[{}, Number(s.generation)]])
+        renderFamily(out, 'pipelock_contract_store_healthy', '1 while the contract store loads; 0 after a failed reload.', 'gauge', [[{}, s.healthy ? 1 : 0]])
+        renderFamily(out, 'pipelock_contract_watch_errors_total', 'Contract store watcher errors.', 'counter', [[{}, rt.watchErrors]])
+        renderFamily(out, 'pipelock_contract_active', 'The active manifest in force, by mode and hash.', 'gauge', s.manifestHash === '' ? [] : [[{mode: s.mode, manifest_hash: s.manifestHash}, 1]])
+      })
+    }
     this.upstream = createSafeAgent({scanner: () => this.snap.scanner.url, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
     this.startupApiToken = this.apiToken() !== ''
     this.sessionApi = this.startupApiToken
@@ -380,7 +396,9 @@ export class ProxyServer implements ProxyCore {
   healthBody(): {status: number; body: Record<string, unknown>} {
     const c = this.snap.config
     const subs = this.watchdog?.subsystems()
-    const healthy = subs === undefined || Object.values(subs).every(Boolean)
+    const lock = this.contracts?.status()
+    // A contract store that stops loading is a health failure, never a silent scanner-only fallback.
+    const healthy = (subs === undefined || Object.values(subs).every(Boolean)) && lock?.healthy !== false
     return {
       status: healthy ? 200 : 503,
       body: {
@@ -397,6 +415,20 @@ export class ProxyServer implements ProxyCore {
         request_body_scan_enabled: c.request_body_scanning.enabled,
         tls_interception_enabled: c.tls_interception.enabled,
         kill_switch_active: this.killSwitch.isActive(),
+        ...(lock !== undefined
+          ? {
+              learn_lock: {
+                mode: lock.mode,
+                active_manifest_hash: lock.manifestHash,
+                generation: Number(lock.generation),
+                store_healthy: lock.healthy,
+                last_reload: lock.lastOutcome,
+                ...(lock.lastError !== '' ? {last_error: lock.lastError} : {}),
+                // Contract selection follows the agent's name; unless bound, the agent declares it itself.
+                agent_identity: c.bind_default_agent_identity ? 'bound' : 'self_declared',
+              },
+            }
+          : {}),
         ...(c.health_watchdog.expose_subsystems && subs ? {subsystems: subs} : {}),
       },
     }

@@ -8,7 +8,7 @@ import type {EventEmitter} from 'node:events'
 import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
 import {parseGoUrl} from '../canonical/index.js'
-import type {UrlScanResult} from '../scanner/index.js'
+import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 
 export const MAX_REDIRECTS = 5
 
@@ -19,11 +19,19 @@ export interface UpstreamResponse {
   readonly finalUrl: string
 }
 
-export type HopScan = (rawUrl: string) => Promise<UrlScanResult>
+/** A redirect hop the URL scan allowed but the live contract denied (learn-lifecycle §7.6 on every hop). */
+export interface HopDenied {
+  readonly kind: 'contract'
+  readonly code: ReasonCode
+  readonly detail: string
+}
+
+export type HopScan = (rawUrl: string) => Promise<UrlScanResult | HopDenied>
 
 export type UpstreamOutcome =
   | {readonly kind: 'response'; readonly response: UpstreamResponse}
   | {readonly kind: 'redirect_blocked'; readonly scan: UrlScanResult; readonly url: string}
+  | {readonly kind: 'contract_blocked'; readonly denied: HopDenied; readonly url: string}
   | {readonly kind: 'error'; readonly message: string; readonly dialBlocked: boolean}
 
 export interface UpstreamRequest {
@@ -106,6 +114,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
       return {kind: 'error', message: 'invalid redirect location', dialBlocked: false}
     }
     const scan = await scanHop(next)
+    if ('kind' in scan) return {kind: 'contract_blocked', denied: scan, url: next}
     if (!scan.allowed) return {kind: 'redirect_blocked', scan, url: next}
     if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method !== 'GET' && method !== 'HEAD')) {
       method = 'GET'

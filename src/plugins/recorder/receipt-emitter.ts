@@ -1,4 +1,4 @@
-import {formatGoTime, fromEpochNanos, parseJson, type Clock} from '../canonical/index.js'
+import {formatGoTime, fromEpochNanos, JsonNumber, parseJson, type Clock} from '../canonical/index.js'
 import {
   actionReceiptHash,
   encodeActionReceipt,
@@ -34,6 +34,19 @@ export interface DecisionReceiptFields {
   /** Agent name: overrides the configured actor. */
   agent?: string
   sessionId?: string
+  /** Contract context (receipts §4.2 #32–39, learn-lifecycle §7.10); omitted fields stay out of the bytes. */
+  contract?: ReceiptContractFields
+}
+
+export interface ReceiptContractFields {
+  winningSource: string
+  liveVerdict: string
+  policySources: readonly string[]
+  ruleId: string
+  activeManifestHash: string
+  contractHash: string
+  selectorId: string
+  generation: bigint
 }
 
 export interface ReceiptEmitterOptions {
@@ -116,12 +129,13 @@ export class ReceiptEmitter {
     }
   }
 
-  /** Signs and records a receipt for one decision; false (counted) when it could not. */
-  emit(d: DecisionReceiptFields): boolean {
-    return this.guard(() => {
+  /** Signs and records a receipt for one decision; returns its action_id, undefined (counted) when it could not. */
+  emit(d: DecisionReceiptFields): string | undefined {
+    const actionId = this.opts.newId()
+    const ok = this.guard(() => {
       const cls = classifyHttpMethod(d.method)
       const record: Record<string, unknown> = {
-        action_id: this.opts.newId(),
+        action_id: actionId,
         action_type: cls.actionType,
         timestamp: this.now(),
         principal: this.opts.principal,
@@ -134,6 +148,17 @@ export class ReceiptEmitter {
         transport: d.transport,
       }
       if (d.sessionId) record.session_id = d.sessionId
+      const c = d.contract
+      if (c !== undefined) {
+        if (c.winningSource) record.contract_winning_source = c.winningSource
+        if (c.liveVerdict) record.contract_live_verdict = c.liveVerdict
+        if (c.policySources.length > 0) record.contract_policy_sources = [...c.policySources]
+        if (c.ruleId) record.contract_rule_id = c.ruleId
+        if (c.activeManifestHash) record.active_manifest_hash = c.activeManifestHash
+        if (c.contractHash) record.contract_hash = c.contractHash
+        if (c.selectorId) record.contract_selector_id = c.selectorId
+        if (c.generation > 0n) record.contract_generation = new JsonNumber(c.generation.toString())
+      }
       if (d.method) record.method = d.method
       if (d.layer) record.layer = d.layer
       if (d.pattern) record.pattern = d.pattern
@@ -141,6 +166,7 @@ export class ReceiptEmitter {
       if (d.requestId) record.request_id = d.requestId
       this.write(this.builder.append(record))
     })
+    return ok ? actionId : undefined
   }
 
   heartbeat(): boolean {

@@ -1,0 +1,65 @@
+import {randomUUID} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {homedir} from 'node:os'
+import path from 'node:path'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../../cli/capture-flags.js'
+import {PipelockError} from '../../plugins/errors/index.js'
+
+export default class LearnObserve extends BaseCommand {
+  static override summary = 'Run the proxy and capture every decision for learn compile'
+  static override description =
+    'Starts the normal proxy (same config, listeners and scanning as `pipelock run`) and writes one capture\n' +
+    'record per decision — allowed, warned and blocked, on /fetch, the forward proxy and CONNECT — into\n' +
+    '<capture-dir>/<agent>|<client-ip>/ (directories 0700, files 0600). Captures are redacted: nothing a DLP\n' +
+    'pattern recognises is written, query strings and samples are HMAC-salted with learn.privacy.salt_source or\n' +
+    'left out. --capture-raw writes them as sent, secrets included. Stop with Ctrl-C (SIGINT) or SIGTERM: the\n' +
+    'queue is flushed and final checkpoints written. Then: pipelock learn compile --agent <name>.'
+
+  static override examples = [
+    '<%= config.bin %> learn observe --config pipelock.yaml --capture-dir /var/lib/pipelock/capture',
+    '<%= config.bin %> learn observe --config pipelock.yaml --capture-dir ./capture --capture-duration 30m',
+    'HTTPS_PROXY=http://127.0.0.1:8888 curl -H "X-Pipelock-Agent: my-agent" https://api.example.com/v1/users',
+  ]
+
+  static override flags = {
+    config: Flags.string({char: 'c', description: 'config file (default: $PIPELOCK_CONFIG, then ~/.pipelock/pipelock.yaml, then built-in defaults)'}),
+    'capture-dir': Flags.string({description: 'capture directory (default: learn.capture_dir of the config); relative paths resolve against the working directory'}),
+    'capture-duration': captureDurationFlag,
+    'capture-raw': captureRawFlag,
+    listen: Flags.string({char: 'l', description: 'override fetch_proxy.listen (host:port; port 0 picks a free port)'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(LearnObserve)
+    const configFile = flags.config ?? process.env.PIPELOCK_CONFIG ?? defaultConfig()
+    const {loadRunConfig, startRun} = await import('../../plugins/proxy/index.js')
+    const dir = flags['capture-dir'] ?? (configFile !== undefined ? loadRunConfig({configFile, env: process.env}).config.learn.capture_dir : '')
+    if (dir === '') {
+      throw new PipelockError('USAGE', 'learn observe: no capture directory: pass --capture-dir or set learn.capture_dir', {hint: 'pipelock learn observe --capture-dir /var/lib/pipelock/capture'})
+    }
+    const capture = captureRunOptions(dir, flags['capture-duration'], flags['capture-raw'])
+    // The session id is cosmetic (learn-compile §18.1): capture session ids are per agent and client.
+    process.stdout.write(`observation session started: session_id=${randomUUID()} capture_dir=${capture.captureDir}\n`)
+    const running = await startRun({
+      configFile,
+      listen: flags.listen,
+      agentArgs: [],
+      version: this.config.version,
+      env: process.env,
+      stderr: (line) => process.stderr.write(line + '\n'),
+      // The audit log goes to stderr: stdout carries only the session line.
+      stdout: {write: (line) => void process.stderr.write(line)},
+      ...capture,
+      exitAfterCapture: true,
+    })
+    process.exitCode = await running.done
+  }
+}
+
+function defaultConfig(): string | undefined {
+  const home = process.env.PIPELOCK_HOME ?? path.join(homedir(), '.pipelock')
+  const p = path.join(home, 'pipelock.yaml')
+  return existsSync(p) ? p : undefined
+}

@@ -1,0 +1,66 @@
+/**
+ * The contract step of the HTTP decision order (learn-lifecycle §7.6, §7.8, §7.9): the one
+ * evaluator (`enforcement.evaluateHttp`, also used by `learn shadow`) applied to one request
+ * under the contract pinned for it, turned into what the proxy needs — the verdict to enforce,
+ * the wire block code, and the context every receipt of the request carries (§7.10).
+ */
+import {blockReasonCode, evaluateHttp, type ContractDecision, type Mode, type ResolvedContract} from '../enforcement/index.js'
+
+/** The contract fields a Decision carries to receipts, capture and audit (receipts §4.2 #32–39). */
+export interface ContractContext {
+  readonly mode: Mode
+  readonly winningSource: string
+  readonly liveVerdict: string
+  readonly policySources: readonly string[]
+  readonly ruleId: string
+  /** Decision reason (`contract_default_deny`, `contract_observed_only`, …; '' when plainly allowed). */
+  readonly reason: string
+  readonly activeManifestHash: string
+  readonly contractHash: string
+  readonly selectorId: string
+  readonly generation: bigint
+}
+
+export interface HttpGateResult {
+  /** What the proxy enforces: `block` only when the mode is live and the contract denies. */
+  readonly verdict: string
+  /** The wire block-reason code of a block (§7.9). */
+  readonly code: string
+  readonly detail: string
+  readonly context: ContractContext
+}
+
+function context(mode: Mode, c: ResolvedContract, d: ContractDecision): ContractContext {
+  return {
+    mode,
+    winningSource: d.winningSource,
+    liveVerdict: d.liveVerdict,
+    policySources: d.policySources,
+    ruleId: d.ruleId,
+    reason: d.reason,
+    activeManifestHash: c.activeManifestHash ?? '',
+    contractHash: c.contractHash,
+    selectorId: c.selectorId ?? '',
+    generation: c.generation ?? 0n,
+  }
+}
+
+/**
+ * Evaluates one request. `scannerVerdict` is what the scanners concluded (`allow`, `warn` or
+ * `block`); a scanner block always wins, a contract never un-blocks it. An evaluator error is a
+ * block (`parse_error`, layer `contract`), never a pass.
+ */
+export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: string; method: string; scannerVerdict: string; effectiveAction?: string}): HttpGateResult {
+  let d: ContractDecision
+  try {
+    d = evaluateHttp(contract, {mode, scannerVerdict: req.scannerVerdict, url: req.url, method: req.method, ...(req.effectiveAction !== undefined ? {effectiveAction: req.effectiveAction} : {})})
+  } catch (e) {
+    const failed: ContractDecision = {verdict: 'block', liveVerdict: 'block', winningSource: 'contract', reason: '', ruleId: '', policySources: ['contract'], suppressed: false, adaptiveBlockSignal: false}
+    return {verdict: 'block', code: 'parse_error', detail: `contract evaluation failed: ${(e as Error).message}`, context: context(mode, contract, failed)}
+  }
+  const ctx = context(mode, contract, d)
+  if (d.verdict !== 'block') return {verdict: d.verdict, code: '', detail: '', context: ctx}
+  const code = blockReasonCode(d)
+  const rule = d.ruleId !== '' ? ` (rule ${d.ruleId})` : ''
+  return {verdict: 'block', code, detail: `${code}: request not allowed by contract ${contract.contractHash}${rule}`, context: ctx}
+}

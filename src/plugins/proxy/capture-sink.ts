@@ -1,0 +1,205 @@
+/**
+ * Capture for learn-and-lock (runtime §21.3, learn-compile §2): every Decision of every transport
+ * — clean ones included — becomes one capture record that `learn compile` reads. It is a
+ * DecisionSink like the audit log and the recorder: it reads the one Decision, never re-derives.
+ *
+ * Non-blocking: records wait in a bounded queue (4096) and are written in one batch per event-loop
+ * turn; a full queue drops the record, counted, with the `capture_drop` sentinel of §2.4.
+ *
+ * One record per decision (the reference writes one per scan hook, so compile counted a clean
+ * forward request two or three times); surface = the stage that decided. See
+ * docs/compatibility.md, "Capture".
+ *
+ * Better than the reference, which writes samples in clear: unless `--capture-raw`, nothing a
+ * DLP pattern recognises is written (a path segment or host label that holds one is replaced by
+ * its pattern label), the query string and samples are `internal` data (§16): HMAC'd with
+ * `learn.privacy.salt_source` when a salt is set, left out when not. Host, path and method —
+ * what a contract is made of — are `public` and kept, so a redacted capture compiles to the
+ * same contract as the raw one unless a secret sat in a path.
+ */
+import {GoUrlError, parseGoUrl} from '../canonical/index.js'
+import {cutSample, openCaptureWriter, proxySessionId, saltedHmac, type CaptureFinding, type CaptureSummary, type CaptureWriter} from '../capture/index.js'
+import type {Clock} from '../canonical/index.js'
+import type {Decision, DecisionSink} from './decision.js'
+import {renderFamily} from './metrics.js'
+import type {ProxySnapshot} from './state.js'
+
+export const CAPTURE_QUEUE_MAX = 4096
+
+export interface CaptureSinkOptions {
+  readonly dir: string
+  readonly clock: Clock
+  readonly snapshot: () => ProxySnapshot
+  readonly build: {readonly version: string; readonly sha: string}
+  /** Write samples and query strings as sent (the banner and docs warn). */
+  readonly raw: boolean
+  /** `learn.privacy.salt_source` resolved; undefined = no salt (internal values are left out). */
+  readonly salt: string | undefined
+}
+
+export interface CaptureSink extends DecisionSink {
+  readonly description: string
+  renderMetrics(out: string[]): void
+  /** Flushes the queue, writes final checkpoints and the drop sentinel, closes every file. */
+  close(): void
+}
+
+/** The surface of the stage that decided (§2.5 `surface`). */
+function surfaceOf(d: Decision): {surface: string; transform: string} {
+  switch (d.stage) {
+    case 'header_dlp':
+      return {surface: 'dlp', transform: 'header_value'}
+    case 'body_scan':
+      return {surface: 'dlp', transform: 'raw'}
+    case 'response':
+      return {surface: 'response', transform: 'raw'}
+    default:
+      return {surface: 'url', transform: 'raw'}
+  }
+}
+
+function effectiveAction(d: Decision): string {
+  if (d.verdict === 'block') return 'block'
+  if (d.verdict === 'would_block' || d.warnings.length > 0) return 'warn'
+  return 'allow'
+}
+
+function outcomeOf(d: Decision): string {
+  if (d.verdict === 'block') return 'blocked'
+  if (d.verdict === 'would_block' || d.warnings.length > 0) return 'warned'
+  return 'clean'
+}
+
+function labelOf(pattern: string): string {
+  return 'redacted-' + (pattern.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'secret')
+}
+
+export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
+  const writer: CaptureWriter = openCaptureWriter(o.dir, {clock: o.clock})
+  const queue: Array<() => void> = []
+  let scheduled = false
+  let written = 0
+  let closed = false
+  const sanitized = new Map<string, number>()
+
+  /** The first DLP pattern in a text, if any (never the text itself). */
+  const dlpHit = (text: string): string | undefined => {
+    const r = o.snapshot().scanner.scanTextForDlp(text)
+    return (r.matches[0] ?? r.warnings[0])?.pattern
+  }
+
+  /** `internal` data (§16): as sent with --capture-raw, else HMAC'd with the salt, else left out. */
+  const internal = (value: string): string | undefined => {
+    if (value === '') return undefined
+    if (o.raw) return cutSample(value)
+    return o.salt === undefined ? undefined : saltedHmac(o.salt, value)
+  }
+
+  /** The URL as capture may write it: scheme, host and path kept, secrets replaced, query internal. */
+  const captureUrl = (d: Decision, raw: string): string => {
+    if (o.raw) return raw
+    let u
+    try {
+      u = parseGoUrl(raw)
+    } catch (e) {
+      if (e instanceof GoUrlError) return ''
+      throw e
+    }
+    // An allowed request's URL passed URL DLP already; anything else is screened again here.
+    const screen = d.verdict !== 'allow' || d.warnings.length > 0
+    let host = u.host
+    let path = u.rawPath
+    if (screen && dlpHit(`${u.host}${u.rawPath}`) !== undefined) {
+      host = host
+        .split('.')
+        .map((label) => {
+          const p = dlpHit(label)
+          return p === undefined ? label : labelOf(p)
+        })
+        .join('.')
+      const segs = path.split('/').map((seg) => {
+        const p = seg === '' ? undefined : dlpHit(seg)
+        return p === undefined ? seg : labelOf(p)
+      })
+      path = segs.join('/')
+      // A secret split across segments or labels: nothing of the path is kept.
+      if (dlpHit(`${host}${path}`) !== undefined) path = '/redacted'
+    }
+    const q = internal(u.rawQuery)
+    return `${u.scheme}://${host}${path}${q !== undefined ? `?h=${q}` : ''}`
+  }
+
+  const findings = (d: Decision): CaptureFinding[] | null => {
+    const out: CaptureFinding[] = []
+    if (d.verdict === 'block' || d.verdict === 'would_block') {
+      out.push({kind: d.layer, action: d.verdict === 'block' ? 'block' : 'warn', ...(d.severity ? {severity: d.severity} : {}), ...(d.reason ? {pattern_name: d.reason} : {})})
+    }
+    for (const w of d.warnings) out.push({kind: 'dlp', action: 'warn', pattern_name: w})
+    return out.length === 0 ? null : out
+  }
+
+  const build = (d: Decision): void => {
+    const snap = o.snapshot()
+    const sid = proxySessionId(d.agent, d.clientIp)
+    if (sid.reason !== undefined) sanitized.set(sid.reason, (sanitized.get(sid.reason) ?? 0) + 1)
+    const raw = d.url ?? ''
+    const {surface, transform} = surfaceOf(d)
+    const url = raw === '' ? '' : captureUrl(d, raw)
+    const sample = internal(raw)
+    const detail: CaptureSummary = {
+      capture_schema_version: 1,
+      surface,
+      subsurface: d.transport,
+      config_hash: snap.hash,
+      build_version: o.build.version,
+      build_sha: o.build.sha,
+      ...(d.agent !== '' ? {agent: d.agent} : {}),
+      ...(sid.original !== undefined ? {session_id_original: sid.original} : {}),
+      payload_complete: false,
+      transform_kind: transform,
+      ...(raw !== '' ? {scanner_bytes: Buffer.byteLength(raw, 'utf8')} : {}),
+      ...(sample !== undefined ? {scanner_sample: sample} : {}),
+      request: {method: d.method, url},
+      raw_findings: findings(d),
+      effective_findings: findings(d),
+      effective_action: effectiveAction(d),
+      outcome: outcomeOf(d),
+    }
+    if (writer.append({sessionId: sid.id, traceId: d.requestId, transport: d.transport, detail})) written++
+  }
+
+  const flush = (): void => {
+    scheduled = false
+    const batch = queue.splice(0, queue.length)
+    for (const job of batch) job()
+  }
+
+  return {
+    description: `${o.dir} (${o.raw ? 'RAW: samples and query strings as sent, secrets included' : o.salt !== undefined ? 'redacted; internal values HMAC-salted' : 'redacted; internal values left out (no learn.privacy.salt_source)'})`,
+    record(d: Decision): void {
+      if (closed) return
+      if (queue.length >= CAPTURE_QUEUE_MAX) {
+        writer.noteDropped()
+        return
+      }
+      queue.push(() => build(d))
+      if (!scheduled) {
+        scheduled = true
+        setImmediate(flush)
+      }
+    },
+    renderMetrics(out: string[]): void {
+      const dropped = writer.dropped
+      renderFamily(out, 'pipelock_learn_capture_records_total', 'Capture records written for learn-and-lock.', 'counter', [[{}, written]])
+      renderFamily(out, 'pipelock_learn_capture_dropped_total', 'Capture records dropped (queue full, unsafe session id, write error).', 'counter', [[{}, dropped]])
+      renderFamily(out, 'pipelock_capture_dropped_total', 'Capture records dropped (runtime §21.3 name).', 'counter', [[{}, dropped]])
+      renderFamily(out, 'pipelock_capture_session_id_sanitized_total', 'Capture session ids replaced by a hash, by reason.', 'counter', (['unsafe_path', 'overlength', 'unknown'] as const).map((r) => [{reason: r}, sanitized.get(r) ?? 0] as const))
+    },
+    close(): void {
+      if (closed) return
+      flush()
+      closed = true
+      writer.close()
+    },
+  }
+}
