@@ -69,15 +69,17 @@ export function buildActiveSet(v: ValidatedManifest): ActiveSet {
     const glob = (sel.get('agent_glob') as string | undefined) ?? ''
     if (glob !== '' && goPathMatch(glob, '') === undefined) throw fail(`contract runtime: adopt: malformed agent_glob ${JSON.stringify(glob)}`)
     const contractHash = sel.get('contract_hash') as string
-    const c = v.contracts.get(contractHash)
+    const selectorId = sel.get('selector_id') as string
+    // ValidateEnvelope loaded (and hash-checked) each selector's contract, keyed by selector id.
+    const c = v.contracts.get(selectorId)
     if (c === undefined || c.computedHash !== contractHash) throw fail(`contract runtime: adopt: selector contract ${contractHash} missing or mismatched`)
     const agent = (sel.get('agent') as string | undefined) ?? ''
     selectors.push({
       ...(agent !== '' ? {agent} : {}),
       ...(glob !== '' ? {agent_glob: glob} : {}),
       ...(sel.get('default') === true ? {default: true} : {}),
-      selectorId: sel.get('selector_id') as string,
-      contract: {contractHash, body: c.body as JsonObject, activeManifestHash: v.hash, selectorId: sel.get('selector_id') as string, generation: v.generation},
+      selectorId,
+      contract: {contractHash, body: c.body as JsonObject, activeManifestHash: v.hash, selectorId, generation: v.generation},
     })
   }
   return {manifestHash: v.hash, generation: v.generation, selectors}

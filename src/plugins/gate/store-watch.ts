@@ -5,6 +5,7 @@
  * cap). Watcher errors are counted and schedule a defensive reload. Reload errors never stop
  * the watch. chokidar (already the config watcher) follows the atomic rename promote uses.
  */
+import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 import {watch, type FSWatcher} from 'chokidar'
 
@@ -48,6 +49,9 @@ export function watchStore(o: StoreWatchOptions): StoreWatch {
     timer = setTimeout(fire, STORE_DEBOUNCE_MS)
     timer.unref()
   }
+  // A store nobody has promoted into yet may not exist: create it (empty, 0750) so the first
+  // promote is seen. An existing store — possibly a read-only mount — is never written.
+  mkdirSync(o.storeDir, {recursive: true, mode: 0o750})
   const watcher: FSWatcher = watch(o.storeDir, {ignoreInitial: true, depth: 0, atomic: false})
   const onPath = (p: string): void => {
     if (path.basename(p) === 'active.json') schedule()
