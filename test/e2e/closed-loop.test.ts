@@ -228,10 +228,8 @@ describe('the closed learn-and-lock loop on one host', () => {
     assert.equal(h.body.learn_lock?.agent_identity, 'self_declared')
     // Nothing promoted: scanner-only, the unlisted host passes.
     assert.equal((await curl(live.port, 'http://127.0.0.3/admin')).status, 200)
-    const t0 = Date.now()
     ok(pipelock(['learn', 'promote', ...lifecycle(), '--candidate', rat, '--selector', 'shop', '--environment-id', 'prod']), 'promote 1')
-    assert.ok(await until(async () => (await health(live!.port)).body.learn_lock?.generation === 1, 5000), `generation 1 enforced without a restart: ${JSON.stringify((await health(live.port)).body.learn_lock)}\n${live.stderr()}`)
-    assert.ok(Date.now() - t0 < 5000)
+    assert.ok(await until(async () => (await health(live!.port)).body.learn_lock?.generation === 1, 15_000), `generation 1 enforced without a restart: ${JSON.stringify((await health(live.port)).body.learn_lock)}\n${live.stderr()}`)
   })
 
   it('live: allowed passes, unlisted is 403 contract_default_deny naming its receipt, a secret is still blocked', async () => {
@@ -259,11 +257,11 @@ describe('the closed learn-and-lock loop on one host', () => {
     assert.equal(await o.stop(), 0)
     const rat = compileAndRatify(2)
     ok(pipelock(['learn', 'promote', ...lifecycle(), '--candidate', rat, '--selector', 'shop']), 'promote 2')
-    assert.ok(await until(async () => (await health(live!.port)).body.learn_lock?.generation === 2, 5000))
+    assert.ok(await until(async () => (await health(live!.port)).body.learn_lock?.generation === 2, 15_000))
     assert.equal((await curl(live!.port, 'http://127.0.0.3/admin')).status, 200)
     const g1 = JSON.parse(readFileSync(path.join(store, 'activation-receipts.jsonl'), 'utf8').split('\n')[1]!).payload.target_manifest_hash as string
     ok(pipelock(['learn', 'rollback', ...lifecycle(), '--to', g1]), 'rollback')
-    assert.ok(await until(async () => (await health(live!.port)).body.learn_lock?.generation === 3, 5000))
+    assert.ok(await until(async () => (await health(live!.port)).body.learn_lock?.generation === 3, 15_000))
     assert.equal((await curl(live!.port, 'http://127.0.0.3/admin')).status, 403)
   })
 

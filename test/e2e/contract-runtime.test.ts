@@ -94,7 +94,7 @@ describe('ContractRuntime', () => {
     const w = watchStore({storeDir: lab.store, reload: () => (reloads++, rt.reload()), onError: () => undefined})
     await w.ready
     promote(4)
-    assert.ok(await until(async () => rt.status().generation === 4n, 3000), `generation after promote: ${rt.status().generation}`)
+    assert.ok(await until(async () => rt.status().generation === 4n, 10_000), `generation after promote: ${rt.status().generation}`)
     assert.ok(reloads >= 1)
     await w.close()
   })
