@@ -59,7 +59,6 @@ function gateBench(): Record<string, unknown>[] {
     const xs = Array.from({length: 20_000}, run).sort((a, b) => a - b)
     rows.push({measure: `contract gate: ${r.label}`, value: `p50 ${pct(xs, 0.5).toFixed(1)} µs, p99 ${pct(xs, 0.99).toFixed(1)} µs`, ratio: '', target: 'p50 ≤ 10 µs'})
   }
-  rows.push({measure: 'load average during the run (1, 5, 15 min)', value: load.split(' ').slice(0, 3).join(' '), ratio: '', target: 'quiet machine: < 1'})
   return rows
 }
 
