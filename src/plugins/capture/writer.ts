@@ -18,6 +18,11 @@ export interface CaptureWriterOptions {
   fsync?: 'always' | 'checkpoint'
   linesPerFile?: number
   checkpointEvery?: number
+  /**
+   * Buffer appended lines until `flush()` (or a checkpoint, rotation or close) and write them with
+   * one system call: the proxy's capture sink flushes once per event-loop turn.
+   */
+  batch?: boolean
 }
 
 /** One observation to record. `detail` is the capture summary of §2.5. */
@@ -33,6 +38,8 @@ export interface CaptureRecordInput {
 export interface CaptureWriter {
   /** Appends one record; returns false when it was dropped (unsafe session id, closed writer). */
   append(record: CaptureRecordInput): boolean
+  /** Writes the lines buffered by `batch` mode. */
+  flush(): void
   /** Writes final checkpoints and drop sentinel, fsyncs and closes every file. */
   close(): void
   /** Counts one record dropped before it reached the writer (queue overflow), with its sentinel. */
@@ -52,6 +59,8 @@ interface Recorder {
   chain: RecorderEntryChain
   sinceCheckpoint: number
   checkpointFirst: bigint
+  /** Lines not yet written (batch mode). */
+  pending: string[]
 }
 
 const ENTRY_FILE = /^evidence-(.+)-(\d+)\.jsonl$/
@@ -80,7 +89,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     if (r !== undefined) return r
     const sdir = path.join(dir, sessionId)
     mkdirSync(sdir, {recursive: true, mode: 0o700})
-    r = {dir: sdir, sessionId, fd: undefined, linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n}
+    r = {dir: sdir, sessionId, fd: undefined, linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n, pending: []}
     resume(r)
     recorders.set(sessionId, r)
     return r
@@ -119,6 +128,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   // Rotation happens before the entry is built: a file is named after its first seq.
   const rotateIfFull = (r: Recorder): number => {
     if (r.fd === undefined || r.linesInFile >= linesPerFile) {
+      flushRecorder(r)
       if (r.fd !== undefined) {
         fsyncSync(r.fd)
         closeSync(r.fd)
@@ -129,10 +139,22 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     return r.fd
   }
 
-  const writeLine = (r: Recorder, fd: number, line: string): void => {
-    const buf = Buffer.from(line + '\n', 'utf8')
+  const writeAll = (fd: number, text: string): void => {
+    const buf = Buffer.from(text, 'utf8')
     let off = 0
     while (off < buf.length) off += writeSync(fd, buf, off)
+  }
+
+  function flushRecorder(r: Recorder): void {
+    if (r.pending.length === 0 || r.fd === undefined) return
+    const text = r.pending.join('')
+    r.pending = []
+    writeAll(r.fd, text)
+  }
+
+  const writeLine = (r: Recorder, fd: number, line: string): void => {
+    if (options.batch === true) r.pending.push(line + '\n')
+    else writeAll(fd, line + '\n')
     if (options.fsync === 'always') fsyncSync(fd)
     r.linesInFile++
   }
@@ -148,6 +170,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     writeLine(r, fd, r.chain.checkpoint(now(), r.checkpointFirst).line)
     r.sinceCheckpoint = 0
     r.checkpointFirst = r.chain.nextSeq
+    flushRecorder(r)
     fsyncSync(fd)
   }
 
@@ -185,6 +208,13 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
         }
       }
     },
+    flush(): void {
+      try {
+        for (const r of recorders.values()) flushRecorder(r)
+      } catch (e) {
+        lastError = e as Error
+      }
+    },
     noteDropped(): void {
       try {
         drop()
@@ -198,6 +228,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
       if (dropped > 0 && dropped % 100 !== 0) dropSentinel()
       closed = true
       for (const r of recorders.values()) {
+        flushRecorder(r)
         if (r.fd !== undefined) {
           fsyncSync(r.fd)
           closeSync(r.fd)

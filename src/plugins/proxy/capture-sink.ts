@@ -75,7 +75,8 @@ function labelOf(pattern: string): string {
 }
 
 export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
-  const writer: CaptureWriter = openCaptureWriter(o.dir, {clock: o.clock})
+  // Batch mode: the lines of one event-loop turn go out in one write.
+  const writer: CaptureWriter = openCaptureWriter(o.dir, {clock: o.clock, batch: true})
   const queue: Array<() => void> = []
   let scheduled = false
   let written = 0
@@ -172,6 +173,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
     scheduled = false
     const batch = queue.splice(0, queue.length)
     for (const job of batch) job()
+    writer.flush()
   }
 
   return {
