@@ -93,10 +93,10 @@ export function makeLab(): Lab {
 }
 
 /** A signed contract derived from the multi-session golden; `variant` changes its hash. */
-export function writeCandidate(lab: Lab, name: string, variant: number, signer = 'ci-compile'): {file: string; hash: string} {
+export function writeCandidate(lab: Lab, name: string, variant: number, signer = 'ci-compile', lifecycle?: 'enforce'): {file: string; hash: string} {
   const golden = loadContract(readFileSync(repoPath('goldens', 'multi-session', 'contract.yaml'), 'utf8'), 'contract.yaml')
   const body: JsonObject = new Map(golden.body)
-  const rules = (body.get('rules') as JsonObject[]).slice(0, 3 + variant)
+  const rules = (body.get('rules') as JsonObject[]).slice(0, 3 + variant).map((r) => (lifecycle === undefined ? r : new Map(r).set('lifecycle_state', lifecycle)))
   body.set('rules', rules)
   body.set('signer_key_id', signer)
   body.set('contract_hash', contractHash(body))
