@@ -37,6 +37,7 @@ export const ERROR_REGISTRY = {
   CHAIN_BROKEN: {exit: 1, summary: 'a receipt chain fails verification'},
   CHAIN_EMPTY: {exit: 1, summary: 'a receipt chain has no receipts'},
   RECORDER_ENTRY_INVALID: {exit: 1, summary: 'a flight-recorder line is not a valid entry'},
+  RECORDER_LOCKED: {exit: 1, summary: 'another running process writes the same flight-recorder chain'},
   ENDORSEMENT_INVALID: {exit: 1, summary: 'a rotation endorsement is malformed or does not verify'},
   EVIDENCE_INVALID: {exit: 1, summary: 'an EvidenceReceipt v2 fails validation or verification'},
   // --- features

@@ -4,6 +4,7 @@ import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput} from '../receipts/index.js'
 import {signBytes, type Ed25519KeyPair} from '../signing/index.js'
+import {acquireWriterLock} from './writer-lock.js'
 
 // The flight recorder (runtime.md §21.1, receipts.md §7.3–7.4): an append-only JSONL evidence
 // log, `evidence-<session>-<first seq>.jsonl`, entries hash-chained across files, checkpoints
@@ -46,6 +47,8 @@ export class FlightRecorder {
   private sinceCheckpoint = 0
   private checkpointFirst: bigint
   private closed = false
+  /** Releases the one-writer lock of the session (writer-lock.ts). */
+  private release: () => void = () => undefined
 
   private constructor(
     private readonly opts: Required<Omit<FlightRecorderOptions, 'checkpointKey'>> & {checkpointKey?: Ed25519KeyPair},
@@ -75,6 +78,16 @@ export class FlightRecorder {
     } catch (e) {
       throw new PipelockError('WRITE_FAILED', `flight recorder: cannot create ${opts.dir}: ${(e as Error).message}`)
     }
+    const release = acquireWriterLock(opts.dir, opts.sessionId)
+    try {
+      return await FlightRecorder.resume(opts, release)
+    } catch (e) {
+      release()
+      throw e
+    }
+  }
+
+  private static async resume(opts: Required<Omit<FlightRecorderOptions, 'checkpointKey'>> & FlightRecorderOptions, release: () => void): Promise<FlightRecorder> {
     const files = await chainFilesInDir(opts.dir, opts.sessionId)
     const last = files[files.length - 1]
     let chain = new RecorderEntryChain(opts.sessionId)
@@ -99,6 +112,7 @@ export class FlightRecorder {
     }
     resume.nextSeq = nextSeq
     const rec = new FlightRecorder(opts, chain, nextSeq, resume)
+    rec.release = release
     if (last !== undefined && entriesInLast < opts.maxEntriesPerFile) rec.openFile(last, entriesInLast)
     else rec.openFile(path.join(opts.dir, `evidence-${opts.sessionId}-${nextSeq}.jsonl`), 0)
     return rec
@@ -168,6 +182,7 @@ export class FlightRecorder {
     fsyncSync(this.fd)
     closeSync(this.fd)
     this.closed = true
+    this.release()
   }
 }
 

@@ -96,8 +96,9 @@ describe('ReceiptEmitter', () => {
   test('a run of decisions, a restart and a second run form one verifiable chain', async (t) => {
     const dir = tmp(t)
     const a = await open(dir)
-    assert.equal(a.emit({method: 'GET', target: 'https://a.example/', transport: 'forward', verdict: 'allow'}), true)
-    assert.equal(a.emit({method: 'POST', target: 'https://b.example/x', transport: 'fetch', verdict: 'block', layer: 'dlp', pattern: 'AWS Access Key', agent: 'bot'}), true)
+    // emit returns the action_id of the receipt it signed (a block response names it)
+    assert.equal(a.emit({method: 'GET', target: 'https://a.example/', transport: 'forward', verdict: 'allow'}), 'id-2') // the test's newId
+    assert.notEqual(a.emit({method: 'POST', target: 'https://b.example/x', transport: 'fetch', verdict: 'block', layer: 'dlp', pattern: 'AWS Access Key', agent: 'bot'}), undefined)
     assert.equal(a.heartbeat(), true)
     a.close()
     const b = await open(dir, keyA(), {...run, runNonce: 'run-2', openNonce: 'open-2'})
@@ -110,13 +111,23 @@ describe('ReceiptEmitter', () => {
     assert.equal(r.finalSeq, '7')
   })
 
+  test('a second writer of the same chain is refused while the first runs; a dead writer\'s lock is taken over', async (t) => {
+    const dir = tmp(t)
+    const a = await FlightRecorder.open({dir, clock: tick()})
+    await assert.rejects(FlightRecorder.open({dir, clock: tick()}), (e: Error & {code?: string}) => e.code === 'RECORDER_LOCKED' && /is being written by process \d+/.test(e.message))
+    a.close()
+    writeFileSync(path.join(dir, '.proxy.writer.lock'), '999999999\n')
+    const b = await FlightRecorder.open({dir, clock: tick()})
+    b.close()
+  })
+
   test('a tail signed by another key disables emission instead of forking the chain', async (t) => {
     const dir = tmp(t)
     const a = await open(dir, keyB())
     a.close()
     const b = await open(dir, keyA())
     assert.match(b.resumed.error ?? '', /^resume receipt chain: tail receipt signature invalid \(seq 1\): signer_key bc73/)
-    assert.equal(b.emit({target: 'https://x/', transport: 'forward', verdict: 'allow'}), false)
+    assert.equal(b.emit({target: 'https://x/', transport: 'forward', verdict: 'allow'}), undefined)
     assert.equal(b.failures, 2)
     b.close()
   })
