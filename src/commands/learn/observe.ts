@@ -33,7 +33,7 @@ export default class LearnObserve extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LearnObserve)
-    const configFile = flags.config ?? process.env.PIPELOCK_CONFIG ?? defaultConfig()
+    const configFile = flags.config ?? (process.env.PIPELOCK_CONFIG || undefined) ?? defaultConfig()
     const {loadRunConfig, startRun} = await import('../../plugins/proxy/index.js')
     const dir = flags['capture-dir'] ?? (configFile !== undefined ? loadRunConfig({configFile, env: process.env}).config.learn.capture_dir : '')
     if (dir === '') {
