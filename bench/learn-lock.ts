@@ -9,14 +9,16 @@ import {Pool} from 'undici'
 import {JsonNumber, type JsonObject, type JsonValue} from '../src/plugins/canonical/index.js'
 import {gateHttp} from '../src/plugins/gate/index.js'
 import {generateAgentKeys} from '../src/plugins/signing/index.js'
+import {makeLab, promoteArgs, writeCandidate} from '../test/e2e/learn-promote-harness.js'
 
 // `npm run bench -- learn-lock`: what closing the loop costs (issue "Close the learn-and-lock
 // loop", Performance). Ratios are measured in one run, arms interleaved so drift hits all:
 // * the contract gate's added time per request with a 200-rule contract (in process, p50/p99);
 // * proxy throughput with capture on, with signed receipts on, and with both, each against the
 //   same proxy with them off (closed loop, keep-alive, /fetch of a 1 KiB page);
-// Promote-to-enforcement latency is bounded by the store watch's 100 ms debounce plus one
-// reload; the closed-loop e2e test exercises it (a bench would need a roster and operator keys).
+// * promote-to-enforcement latency: a real `learn promote` against the store a running proxy
+//   watches, timed from the promote process's exit to the first /health showing the generation
+//   (the store and keys come from the promote tests' lab).
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -110,8 +112,34 @@ async function throughput(port: number, target: string, seconds: number, concurr
   return done / seconds
 }
 
+async function promoteLatency(dir: string): Promise<Record<string, unknown>> {
+  const lab = makeLab()
+  const yaml = ['learn_lock:', '  enabled: true', '  mode: live', `  store_dir: ${lab.store}`, `  roster_path: ${lab.roster}`, '  environment: {id: prod, tenant: "", deployment_id: ""}', `  pinned_root_fingerprint: ${lab.fp}`].join('\n')
+  const p = await startProxy(dir, 'lock', yaml + '\n', [])
+  const generation = async (): Promise<number> => {
+    const r = await fetch(`http://127.0.0.1:${p.port}/health`)
+    return ((await r.json()) as {learn_lock: {generation: number}}).learn_lock.generation
+  }
+  const samples: number[] = []
+  for (let g = 1; g <= 3; g++) {
+    const cand = writeCandidate(lab, `bench-${g}`, g)
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), ...promoteArgs(lab, cand.file, g === 1 ? ['--environment-id', 'prod'] : [])], {encoding: 'utf8'})
+    if (r.status !== 0) throw new Error(`promote failed: ${r.stderr}`)
+    const t0 = Date.now()
+    while ((await generation()) !== g) {
+      if (Date.now() - t0 > 30_000) throw new Error('promote never enforced')
+      await new Promise((res) => setTimeout(res, 5))
+    }
+    samples.push(Date.now() - t0)
+  }
+  p.proc.kill('SIGTERM')
+  samples.sort((a, b) => a - b)
+  return {measure: 'promote → enforced (promote exit to /health generation; 3 promotes)', value: `median ${samples[1]} ms, max ${samples[2]} ms`, ratio: '', target: '≤ 2500 ms'}
+}
+
 export async function runLearnLockBench(args: string[] = []): Promise<Record<string, unknown>[]> {
   const rows = gateBench()
+  rows.push(await promoteLatency(mkdtempSync(path.join(tmpdir(), 'pl-bench-promote-'))))
   const seconds = Number(args[0] ?? 4)
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-bench-ll-'))
   generateAgentKeys(path.join(dir, 'ks'), 'recorder')
