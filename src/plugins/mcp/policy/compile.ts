@@ -7,7 +7,7 @@ import type {JsonValue} from '../../canonical/index.js'
 import type {Normalizer} from '../../scanner/index.js'
 import {sortedKeys, valueStrings} from '../jsonrpc/extract.js'
 import {isObject} from '../jsonrpc/frame.js'
-import type {ToolPolicyRuleSpec} from './builtins.js'
+import type {ToolPolicyRuleSpec} from '../../config/index.js'
 import {compilePolicyRegexes, normalizeArgument, policyPre, type PolicyRegexes, type UnicodeView} from './normalize.js'
 import {actionRank, stricter} from './strictness.js'
 

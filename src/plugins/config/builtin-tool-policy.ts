@@ -1,6 +1,7 @@
 /**
- * The 17 built-in tool-call policy rules (spec mcp.md §8.4), exact data. Used when tool policy
- * auto-enables in MCP proxy modes (§14.2). `action` absent = the section default applies.
+ * The 17 built-in MCP tool-call policy rules (spec mcp.md §8.4), exact data. Used when tool policy
+ * auto-enables in MCP proxy modes (§14.2) and by the presets (§14.4). `action` absent = the
+ * section default applies. Lives in the config layer because presets embed it.
  */
 export interface ToolPolicyRuleSpec {
   readonly name: string
@@ -78,3 +79,11 @@ export const BUILTIN_TOOL_POLICY_RULES: readonly ToolPolicyRuleSpec[] = Object.f
       '(?i)(\\b(rm|truncate|shred)\\b[^;|&]*/var/log/|\\b(rm|truncate|shred)\\b[^;|&]*\\.(log|audit|jsonl)\\b|>{1,2}\\s*[^;|&]*(/var/log/|\\.(log|audit|jsonl)\\b)|\\bhistory\\s+-c\\b|\\bunset\\s+HISTFILE\\b|\\bexport\\s+HISTFILE=/dev/null\\b)',
   },
 ])
+
+/** hostile-model's 18th rule (§8.4). */
+export const ENVIRONMENT_DUMP_RULE: ToolPolicyRuleSpec = Object.freeze({
+  name: 'Environment Dump',
+  tool_pattern: SHELL,
+  arg_pattern: '(?i)\\b(printenv|env\\b|set\\b|export\\s+-p)',
+  action: 'block',
+})
