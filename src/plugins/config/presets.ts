@@ -187,8 +187,13 @@ function build(k: PresetKnobs): Record<string, unknown> {
 }
 
 /**
- * MCP sections of a preset (mcp.md §14.4). Every preset configures the three auto-enable
- * sections, so `mcp proxy` never auto-enables over a preset.
+ * MCP sections of a preset (mcp.md §14.4). Only `strict` and `hostile-model` carry them today:
+ * `pipelock run` still refuses enabled MCP sections (it does not treat them as inert yet) and the
+ * other five presets must keep starting under `run`. Their §14.4 values: balanced {input warn,
+ * tools warn, policy warn with the built-in rule actions, chain warn}; audit {warn with
+ * on_parse_error forward, warn, warn with no rule actions}; claude-code and cursor {block, block,
+ * warn with the built-in rule actions}; generic-agent {warn, warn, warn with no rule actions}.
+ * Until they carry them, `mcp proxy` auto-enables those sections (§14.2).
  */
 interface McpKnobs {
   input: 'warn' | 'block'
@@ -223,10 +228,8 @@ type Section = Record<string, unknown>
 const section = (o: Record<string, unknown>, k: string): Section => o[k] as Section
 
 const BUILDERS: Record<PresetName, () => Record<string, unknown>> = {
-  balanced: () => ({
-    ...build({mode: 'balanced', enforce: true, allowlist: DEFAULT_API_ALLOWLIST, maxUrl: 2048, entropy: 4.5, reqPerMin: 60, bodyAction: 'warn', responseAction: 'warn', fullResponseList: true}),
-    ...mcpSections({input: 'warn', tools: 'warn', policy: 'warn', ruleBlocks: 'builtin', chain: 'warn'}),
-  }),
+  balanced: () =>
+    build({mode: 'balanced', enforce: true, allowlist: DEFAULT_API_ALLOWLIST, maxUrl: 2048, entropy: 4.5, reqPerMin: 60, bodyAction: 'warn', responseAction: 'warn', fullResponseList: true}),
   strict: () => {
     const p = build({
       mode: 'strict',
@@ -245,23 +248,15 @@ const BUILDERS: Record<PresetName, () => Record<string, unknown>> = {
     Object.assign(p, mcpSections({input: 'block', tools: 'block', policy: 'block', ruleBlocks: 'strict', chain: 'block'}))
     return p
   },
-  audit: () => ({
+  audit: () =>
     // max_requests_per_minute 0 is rewritten to 60 at load (§24 #6); kept to match the reference preset.
-    ...build({mode: 'audit', enforce: false, allowlist: [], maxUrl: 2048, entropy: 4.5, reqPerMin: 0, bodyAction: 'warn', responseAction: 'warn', fullResponseList: false}),
-    ...mcpSections({input: 'warn', onParseError: 'forward', tools: 'warn', policy: 'warn', ruleBlocks: 'none', chain: 'warn'}),
-  }),
-  'claude-code': () => ({
-    ...build({mode: 'balanced', enforce: true, allowlist: DEV_ALLOWLIST, maxUrl: 4096, entropy: 5.0, reqPerMin: 120, bodyAction: 'block', responseAction: 'block', fullResponseList: false}),
-    ...mcpSections({input: 'block', tools: 'block', policy: 'warn', ruleBlocks: 'builtin', chain: 'warn'}),
-  }),
-  cursor: () => ({
-    ...build({mode: 'balanced', enforce: true, allowlist: DEV_ALLOWLIST, maxUrl: 4096, entropy: 5.0, reqPerMin: 120, bodyAction: 'block', responseAction: 'block', fullResponseList: false}),
-    ...mcpSections({input: 'block', tools: 'block', policy: 'warn', ruleBlocks: 'builtin', chain: 'warn'}),
-  }),
-  'generic-agent': () => ({
-    ...build({mode: 'balanced', enforce: true, allowlist: BROAD_ALLOWLIST, maxUrl: 4096, entropy: 5.5, reqPerMin: 120, bodyAction: 'warn', responseAction: 'warn', fullResponseList: false}),
-    ...mcpSections({input: 'warn', tools: 'warn', policy: 'warn', ruleBlocks: 'none', chain: 'warn'}),
-  }),
+    build({mode: 'audit', enforce: false, allowlist: [], maxUrl: 2048, entropy: 4.5, reqPerMin: 0, bodyAction: 'warn', responseAction: 'warn', fullResponseList: false}),
+  'claude-code': () =>
+    build({mode: 'balanced', enforce: true, allowlist: DEV_ALLOWLIST, maxUrl: 4096, entropy: 5.0, reqPerMin: 120, bodyAction: 'block', responseAction: 'block', fullResponseList: false}),
+  cursor: () =>
+    build({mode: 'balanced', enforce: true, allowlist: DEV_ALLOWLIST, maxUrl: 4096, entropy: 5.0, reqPerMin: 120, bodyAction: 'block', responseAction: 'block', fullResponseList: false}),
+  'generic-agent': () =>
+    build({mode: 'balanced', enforce: true, allowlist: BROAD_ALLOWLIST, maxUrl: 4096, entropy: 5.5, reqPerMin: 120, bodyAction: 'warn', responseAction: 'warn', fullResponseList: false}),
   'hostile-model': () => {
     const p = build({
       mode: 'strict',
