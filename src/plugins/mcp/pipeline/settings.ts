@@ -25,6 +25,8 @@ export interface McpSettings {
   readonly input: {readonly enabled: boolean; readonly action: InputAction; readonly onParseError: 'block' | 'forward'}
   readonly toolScan: {readonly enabled: boolean; readonly action: 'warn' | 'block'; readonly detectDrift: boolean}
   readonly policy: ToolPolicy | null
+  /** The section's default action (banner). */
+  readonly policyAction: string
   readonly binding: {readonly unknownToolAction: 'warn' | 'block'; readonly noBaselineAction: 'warn' | 'block'} | null
   readonly chain: PipelockConfig['tool_chain_detection'] | null
   /** Effective response action (`block` when the config leaves it empty, §2.3 step 5). */
@@ -67,6 +69,7 @@ export function mcpSettingsFromConfig(c: PipelockConfig, scanner: Scanner): McpS
     input: {enabled: inp.enabled, action: inp.enabled ? action2(inp.action) : 'warn', onParseError: inp.on_parse_error === 'forward' ? 'forward' : 'block'},
     toolScan: {enabled: ts.enabled, action: action2(ts.action), detectDrift: ts.detect_drift},
     policy: tp.enabled ? new ToolPolicy({action: tp.action === '' ? 'warn' : tp.action, rules: tp.rules, redirect_profiles: tp.redirect_profiles}, scanner.response.normalizer) : null,
+    policyAction: tp.action === '' ? 'warn' : tp.action,
     binding: sb.enabled ? {unknownToolAction: action2(sb.unknown_tool_action), noBaselineAction: action2(sb.no_baseline_action)} : null,
     chain: c.tool_chain_detection.enabled ? c.tool_chain_detection : null,
     responseAction: rs === '' ? 'block' : (rs as ResponseAction),

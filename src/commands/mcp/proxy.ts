@@ -1,0 +1,73 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+
+export default class McpProxy extends BaseCommand {
+  static override summary = 'Wrap an MCP server: scan every request, response and tool definition'
+  static override description = `Runs an MCP server as a child process and sits on its stdio: every client→server message goes
+through input scanning (DLP, split secrets, injection), tool-call policy, session binding and chain
+detection; every server→client message through the kill switch, confused-deputy tracking, media
+policy, tool-definition scanning (poisoning, rug-pull drift) and injection scanning. Blocked
+requests get a JSON-RPC error; the server never sees them. Log lines go to stderr.
+
+Without --config the built-in defaults are used, and input scanning (block), tool scanning (warn,
+drift on) and tool policy (warn, 17 built-in rules) are auto-enabled when the config leaves them
+unconfigured. The kill switch is kill_switch.enabled or kill_switch.sentinel_file (no API, no
+SIGUSR1 in this command).
+
+Exit status: 0 when the client closed stdin and the server exited 0; 10 when the server exited
+non-zero or was killed; 1 for startup errors and broken streams.
+
+--upstream and --listen (HTTP and WebSocket transports) are not implemented in this version.`
+
+  static override examples = [
+    {description: 'Wrap the filesystem server (use this as the "command" of an MCP client config)', command: '<%= config.bin %> mcp proxy -- npx -y @modelcontextprotocol/server-filesystem /srv/data'},
+    {description: 'With a config file and an extra variable for the server', command: '<%= config.bin %> mcp proxy --config pipelock.yaml --env GITHUB_TOKEN -- node server.js'},
+  ]
+
+  static override strict = false
+
+  static override flags = {
+    config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
+    upstream: Flags.string({description: 'remote MCP server URL (http/https bridge, ws/wss) — not implemented in this version'}),
+    listen: Flags.string({description: 'HTTP listener address (needs --upstream) — not implemented in this version'}),
+    header: Flags.string({description: "extra upstream header 'Key: Value' (bridge mode only)", multiple: true}),
+    'header-file': Flags.string({description: "file of 'Key: Value' upstream headers (bridge mode only)"}),
+    env: Flags.string({description: 'pass KEY (from this environment) or KEY=VALUE to the child', multiple: true}),
+    agent: Flags.string({description: 'agent profile (only the default profile exists)'}),
+    sandbox: Flags.boolean({description: 'Linux containment of the child (not supported)'}),
+    'sandbox-strict': Flags.boolean({description: 'strict sandbox (not supported)'}),
+    'sandbox-best-effort': Flags.boolean({description: 'best-effort sandbox (not supported)'}),
+    workspace: Flags.string({description: 'sandbox workspace (not supported)'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags, argv} = await this.parse(McpProxy)
+    const {runMcpProxy} = await import('../../plugins/mcp-proxy/index.js')
+    let onStop: () => void = () => {}
+    const stop = new Promise<void>((resolve) => (onStop = resolve))
+    // SIGHUP is treated like SIGTERM (graceful teardown); SIGUSR1 is ignored (Node would start
+    // the inspector; the reference ignores it — no signal toggle of the kill switch here).
+    const handlers: Array<[NodeJS.Signals, () => void]> = [['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onStop], ['SIGUSR1', () => {}]]
+    for (const [s, h] of handlers) process.on(s, h)
+    try {
+      process.exitCode = await runMcpProxy({
+        configFile: flags.config,
+        upstream: flags.upstream,
+        listen: flags.listen,
+        headers: flags.header ?? [],
+        headerFile: flags['header-file'],
+        env: flags.env ?? [],
+        agent: flags.agent,
+        sandbox: Boolean(flags.sandbox || flags['sandbox-strict'] || flags['sandbox-best-effort'] || flags.workspace !== undefined),
+        command: argv as string[],
+        processEnv: process.env,
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: (line) => process.stderr.write(line + '\n'),
+        stop,
+      })
+    } finally {
+      for (const [s, h] of handlers) process.removeListener(s, h)
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * `pipelock mcp proxy -- COMMAND ARGS` (spec mcp.md §3.1): spawn the server in its own process
+ * group with a filtered environment, copy its stderr line by line, run every client message
+ * through `decideRequest` and every server message through `decideResponse`, record each
+ * decision, and tear the group down. Fixes Q30 (a child ignoring stdin EOF is terminated; a
+ * dead child ends the session without waiting for the client) and Q31 (an oversized line ends
+ * the session with exit 1).
+ */
+import {spawn, type ChildProcess} from 'node:child_process'
+import {once} from 'node:events'
+import type {Readable, Writable} from 'node:stream'
+import {setTimeout as sleepRef} from 'node:timers/promises'
+import {PipelockError} from '../errors/index.js'
+import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext, type McpRecorder} from '../mcp/index.js'
+import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
+import type {McpRuntime} from './runtime.js'
+
+export interface StdioWrapOptions {
+  readonly command: string
+  readonly args: readonly string[]
+  readonly env: Record<string, string>
+  readonly runtime: McpRuntime
+  readonly recorder: McpRecorder
+  readonly clientIn: Readable
+  readonly clientOut: Writable
+  /** One whole stderr line (no newline); pipelock's lines and the child's go through it. */
+  readonly log: (line: string) => void
+  /** After the client's EOF: how long a child may take to exit before SIGTERM (MCP shutdown: 5 s). */
+  readonly eofGraceMs?: number
+  /** SIGTERM → SIGKILL grace. */
+  readonly killGraceMs?: number
+  /** Resolves when a stop signal arrives (SIGINT/SIGTERM/SIGHUP in the command). */
+  readonly stop?: Promise<void>
+}
+
+/** Timers never keep the process alive: the child and the streams do while there is work. */
+function sleep(ms: number): Promise<void> {
+  return sleepRef(ms, undefined, {ref: false})
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(process.platform === 'win32' ? child.pid : -child.pid, signal)
+  } catch {
+    // ESRCH: the group is gone.
+  }
+}
+
+async function writeLine(out: Writable, line: string, log: (l: string) => void): Promise<void> {
+  const bytes = Buffer.byteLength(line) + 1
+  if (bytes > MAX_LINE_BYTES) {
+    log(`pipelock: message too large: ${bytes} bytes`)
+    return
+  }
+  if (out.destroyed || out.writableEnded) return
+  if (!out.write(line + '\n')) await Promise.race([once(out, 'drain'), once(out, 'close')])
+}
+
+/** Copies the child's stderr to ours, whole lines at a time (never interleaved with ours). */
+async function pipeStderr(child: ChildProcess, log: (line: string) => void): Promise<void> {
+  if (child.stderr === null) return
+  try {
+    for await (const l of readLines(child.stderr, Number.MAX_SAFE_INTEGER)) log(l)
+  } catch {
+    // the child's stderr closing abruptly is not our error
+  }
+}
+
+export interface WrapResult {
+  /** 0 = clean end. */
+  readonly exitCode: number
+}
+
+export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
+  const child = spawn(o.command, [...o.args], {env: o.env, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32'})
+  try {
+    await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
+  } catch (err) {
+    throw new PipelockError('MCP_SERVER_START_FAILED', `starting MCP server "${o.command}": ${(err as Error).message}`)
+  }
+  // Parent death: Node cannot set PR_SET_PDEATHSIG; tear the group down when we exit.
+  const onExit = (): void => killGroup(child, 'SIGTERM')
+  process.on('exit', onExit)
+  child.stdin!.on('error', () => {}) // EPIPE after the child died: the exit path reports it
+  o.clientOut.on('error', () => {})
+
+  const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_stdio', 'default')}
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
+  let streamError: string | null = null
+  let childGone = false
+  const stderrDone = pipeStderr(child, o.log)
+
+  // Client → server.
+  const clientLoop = (async (): Promise<void> => {
+    try {
+      for await (const raw of readLines(o.clientIn)) {
+        if (childGone) break
+        if (trimGoSpace(raw) === '') continue
+        const d = decideRequest(ctx, raw)
+        o.recorder.record(d)
+        if (d.answer !== null) await writeLine(o.clientOut, d.answer, o.log)
+        if (d.forward !== null) await writeLine(child.stdin!, d.forward, o.log)
+      }
+    } catch (err) {
+      if (err instanceof LineTooLongError) streamError = `reading input: ${err.message}`
+      else if (!childGone) streamError = `reading input: ${(err as Error).message}`
+    }
+    child.stdin!.end()
+  })()
+
+  // Server → client.
+  const serverLoop = (async (): Promise<void> => {
+    try {
+      for await (const raw of readLines(child.stdout!)) {
+        if (trimGoSpace(raw) === '') continue
+        const d = decideResponse(ctx, raw)
+        o.recorder.record(d)
+        if (d.forward !== null) await writeLine(o.clientOut, d.forward, o.log)
+        if (d.answer !== null) await writeLine(child.stdin!, d.answer, o.log)
+      }
+    } catch (err) {
+      streamError = `scanning: reading input: ${(err as Error).message}`
+    }
+  })()
+
+  // Shutdown paths: client EOF (grace, then SIGTERM, then SIGKILL), a stop signal, a stream error.
+  const terminate = async (): Promise<void> => {
+    killGroup(child, 'SIGTERM')
+    const r = await Promise.race([exited.then(() => true), sleep(o.killGraceMs ?? 2000).then(() => false)])
+    if (!r) killGroup(child, 'SIGKILL')
+  }
+  const watchdog = (async (): Promise<void> => {
+    const first = await Promise.race([
+      clientLoop.then(() => 'eof' as const),
+      serverLoop.then(() => 'server' as const),
+      exited.then(() => 'exit' as const),
+      ...(o.stop ? [o.stop.then(() => 'stop' as const)] : []),
+    ])
+    if (first === 'exit') return
+    if (first === 'stop' || streamError !== null) return terminate()
+    const r = await Promise.race([exited.then(() => true), sleep(o.eofGraceMs ?? 5000).then(() => false), ...(o.stop ? [o.stop.then(() => false)] : [])])
+    if (!r) await terminate()
+  })()
+
+  const status = await exited
+  childGone = true
+  await serverLoop
+  await watchdog
+  // The client may still be blocked on stdin: stop reading it (fix Q30).
+  o.clientIn.pause()
+  o.clientIn.destroy()
+  process.removeListener('exit', onExit)
+  // Reap anything left in the group.
+  killGroup(child, 'SIGTERM')
+  await sleep(100)
+  killGroup(child, 'SIGKILL')
+  await Promise.race([stderrDone, sleep(200)])
+
+  if (streamError !== null) {
+    o.log(`pipelock: ${streamError}`)
+    throw new PipelockError('MCP_STREAM_FAILED', streamError)
+  }
+  if (status.code === 0) return {exitCode: 0}
+  const what = status.signal !== null ? `signal: ${signalText(status.signal)}` : `exit status ${status.code}`
+  o.log(`pipelock: subprocess exited: ${what}`)
+  throw new PipelockError('MCP_SUBPROCESS_EXITED', `subprocess exited: ${what}`)
+}
+
+/** Go's `os.ProcessState` wording for the common signals. */
+function signalText(s: NodeJS.Signals): string {
+  const names: Partial<Record<NodeJS.Signals, string>> = {SIGTERM: 'terminated', SIGKILL: 'killed', SIGINT: 'interrupt', SIGHUP: 'hangup', SIGPIPE: 'broken pipe'}
+  return names[s] ?? s
+}
