@@ -33,9 +33,18 @@ export interface StdioWrapOptions {
   readonly stop?: Promise<void>
 }
 
-/** Timers never keep the process alive: the child and the streams do while there is work. */
 function sleep(ms: number): Promise<void> {
-  return sleepRef(ms, undefined, {ref: false})
+  return sleepRef(ms)
+}
+
+/** True when `p` settles within `ms`; the timer is cleared either way (it never holds the process). */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const ac = new AbortController()
+  try {
+    return await Promise.race([p.then(() => true), sleepRef(ms, false, {signal: ac.signal}).catch(() => false)])
+  } finally {
+    ac.abort()
+  }
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -127,8 +136,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   // Shutdown paths: client EOF (grace, then SIGTERM, then SIGKILL), a stop signal, a stream error.
   const terminate = async (): Promise<void> => {
     killGroup(child, 'SIGTERM')
-    const r = await Promise.race([exited.then(() => true), sleep(o.killGraceMs ?? 2000).then(() => false)])
-    if (!r) killGroup(child, 'SIGKILL')
+    if (!(await within(exited, o.killGraceMs ?? 2000))) killGroup(child, 'SIGKILL')
   }
   const watchdog = (async (): Promise<void> => {
     const first = await Promise.race([
@@ -139,8 +147,8 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
     ])
     if (first === 'exit') return
     if (first === 'stop' || streamError !== null) return terminate()
-    const r = await Promise.race([exited.then(() => true), sleep(o.eofGraceMs ?? 5000).then(() => false), ...(o.stop ? [o.stop.then(() => false)] : [])])
-    if (!r) await terminate()
+    const exitedInTime = await within(o.stop ? Promise.race([exited, o.stop.then(() => Promise.reject(new Error('stop')))]) : exited, o.eofGraceMs ?? 5000).catch(() => false)
+    if (!exitedInTime) await terminate()
   })()
 
   const status = await exited
@@ -155,7 +163,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   killGroup(child, 'SIGTERM')
   await sleep(100)
   killGroup(child, 'SIGKILL')
-  await Promise.race([stderrDone, sleep(200)])
+  await within(stderrDone, 200)
 
   if (streamError !== null) {
     o.log(`pipelock: ${streamError}`)

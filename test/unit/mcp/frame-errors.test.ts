@@ -70,7 +70,7 @@ test('extractText stops at content text; remainderText covers structuredContent 
   const r = parseJson('{"content":[{"type":"text","text":"a"},{"type":"image","data":"QUJD","mimeType":"image/png"},{"type":"resource","resource":{"uri":"u","text":"inside","blob":"Zm9v"}}],"structuredContent":{"k":"struct"}}')
   assert.equal(extractText(r), 'a  ')
   assert.equal(remainderText(r), 'struct\ntext\nimage/png\nimage\ninside\nu\nresource')
-  assert.equal(extractText(parseJson('{"contents":[{"uri":"x","text":"t"}]}')), 'x\nt')
+  assert.equal(extractText(parseJson('{"contents":[{"uri":"x","text":"t"}]}')), 't\nx')
 })
 
 test('\\u unescaping: each escape on its own, surrogate halves become U+FFFD', () => {

@@ -77,7 +77,14 @@ function firstInjection(scanner: Scanner, texts: readonly string[]): string[] {
   return []
 }
 
-function verdict(dlp: DlpFinding[], injection: string[], run: DlpRun, action: InputAction): ContentVerdict {
+/** One finding per pattern name (core and configured sets can both report a pattern). */
+function uniqueByPattern(findings: DlpFinding[]): DlpFinding[] {
+  const seen = new Set<string>()
+  return findings.filter((f) => !seen.has(f.pattern) && seen.add(f.pattern) !== undefined)
+}
+
+function verdict(found: DlpFinding[], injection: string[], run: DlpRun, action: InputAction): ContentVerdict {
+  const dlp = uniqueByPattern(found)
   const dirty = dlp.length > 0 || injection.length > 0
   return {clean: !dirty, dlp, injection, error: null, dlpWarnings: [...run.warnings], action: dirty ? action : ''}
 }

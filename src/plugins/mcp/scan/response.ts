@@ -43,16 +43,18 @@ export function messageText(message: JsonObject, toolsList: boolean): string {
 }
 
 export interface InjectionScan {
+  /** The text the matches' positions refer to. */
+  readonly text: string
   readonly matches: readonly ResponseMatch[]
   /** Distinct pattern names in match order. */
   readonly names: readonly string[]
 }
 
 export function scanText(scanner: Scanner, text: string): InjectionScan {
-  if (text === '') return {matches: [], names: []}
+  if (text === '') return {text, matches: [], names: []}
   const r = scanner.scanResponse(text)
-  if (r.clean) return {matches: [], names: []}
-  return {matches: r.matches, names: [...new Set(r.matches.map((m) => m.pattern))]}
+  if (r.clean) return {text, matches: [], names: []}
+  return {text, matches: r.matches, names: [...new Set(r.matches.map((m) => m.pattern))]}
 }
 
 /** The general injection scan of one parsed server message. */

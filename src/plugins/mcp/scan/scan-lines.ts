@@ -55,7 +55,7 @@ function scanOne(scanner: Scanner, text: string): {id: string | null; matches: S
   const jsonrpc = msg.get('jsonrpc')
   if (jsonrpc !== '2.0') return {id: frame.id, matches: [], error: `not a JSON-RPC 2.0 response: jsonrpc="${typeof jsonrpc === 'string' ? jsonrpc : ''}"`}
   const r = scanMessage(scanner, msg, false)
-  return {id: frame.id, matches: r.matches.map((m) => ({pattern_name: m.pattern, match_text: matchText(scanner, text, m), position: m.position}))}
+  return {id: frame.id, matches: r.matches.map((m) => ({pattern_name: m.pattern, match_text: matchText(scanner, r.text, m), position: m.position}))}
 }
 
 export function scanServerLine(scanner: Scanner, lineNo: number, rawLine: string, action: string): ScanLineVerdict | null {
