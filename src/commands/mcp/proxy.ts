@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 
 export default class McpProxy extends BaseCommand {
-  static override summary = 'Wrap an MCP server: scan every request, response and tool definition'
+  static override summary = 'Firewall an MCP server (stdio child, HTTP upstream or HTTP listener): scan every request, response and tool definition'
   static override description = `Runs an MCP server as a child process and sits on its stdio: every client→server message goes
 through input scanning (DLP, split secrets, injection), tool-call policy, session binding and chain
 detection; every server→client message through the kill switch, confused-deputy tracking, media
@@ -14,22 +14,30 @@ drift on) and tool policy (warn, 17 built-in rules) are auto-enabled when the co
 unconfigured. The kill switch is kill_switch.enabled or kill_switch.sentinel_file (no API, no
 SIGUSR1 in this command).
 
-Exit status: 0 when the client closed stdin and the server exited 0; 10 when the server exited
-non-zero or was killed; 1 for startup errors and broken streams.
+Transports:
+  -- COMMAND ARGS                 run the server as a child on stdio (its own process group,
+                                  filtered environment, stderr passed through)
+  --upstream http(s)://…          stdio client → Streamable HTTP server (JSON and SSE answers,
+                                  Mcp-Session-Id, GET stream, DELETE at the end; --header/--header-file)
+  --listen ADDR --upstream URL    Streamable HTTP endpoint for remote clients (POST only; /health)
+WebSocket upstreams (ws/wss) are not implemented in this version.
 
---upstream and --listen (HTTP and WebSocket transports) are not implemented in this version.`
+Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished);
+10 when the server exited non-zero or was killed; 1 for startup errors and broken streams.`
 
   static override examples = [
     {description: 'Wrap the filesystem server (use this as the "command" of an MCP client config)', command: '<%= config.bin %> mcp proxy -- npx -y @modelcontextprotocol/server-filesystem /srv/data'},
     {description: 'With a config file and an extra variable for the server', command: '<%= config.bin %> mcp proxy --config pipelock.yaml --env GITHUB_TOKEN -- node server.js'},
+    {description: 'Bridge a stdio client to a remote Streamable HTTP server with an API key header', command: "<%= config.bin %> mcp proxy --upstream https://mcp.example.com/mcp --header 'X-Api-Key: k'"},
+    {description: 'Serve remote clients on 127.0.0.1:8889 in front of an HTTP server', command: '<%= config.bin %> mcp proxy --listen 127.0.0.1:8889 --upstream http://127.0.0.1:3000/mcp'},
   ]
 
   static override strict = false
 
   static override flags = {
     config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
-    upstream: Flags.string({description: 'remote MCP server URL (http/https bridge, ws/wss) — not implemented in this version'}),
-    listen: Flags.string({description: 'HTTP listener address (needs --upstream) — not implemented in this version'}),
+    upstream: Flags.string({description: 'remote MCP server URL: http/https (Streamable HTTP bridge); ws/wss not implemented'}),
+    listen: Flags.string({description: 'serve an MCP HTTP endpoint on host:port (needs --upstream; port 0 picks a free port)'}),
     header: Flags.string({description: "extra upstream header 'Key: Value' (bridge mode only)", multiple: true}),
     'header-file': Flags.string({description: "file of 'Key: Value' upstream headers (bridge mode only)"}),
     env: Flags.string({description: 'pass KEY (from this environment) or KEY=VALUE to the child', multiple: true}),

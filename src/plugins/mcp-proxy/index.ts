@@ -8,3 +8,7 @@ export {assertMcpImplemented, MCP_IMPLEMENTED_FEATURES, NOT_USED_BY_MCP_PROXY} f
 export {buildChildEnv, SAFE_ENV, DANGEROUS_ENV, type ChildEnv} from './child-env.js'
 export {readLines, LineTooLongError, MAX_LINE_BYTES} from './line-reader.js'
 export {StderrRecorder, McpMetrics, RecorderFanout} from './recorder.js'
+export {startMcpListener, type ListenerOptions, type RunningListener} from './http-listener.js'
+export {runHttpBridge, type BridgeOptions} from './http-bridge.js'
+export {parseHeaderEntry, parseHeaderFlags} from './headers.js'
+export {readSseEvents, sseEvent} from './sse.js'

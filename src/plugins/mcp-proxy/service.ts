@@ -13,6 +13,9 @@ import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
 import {bannerModes, buildMcpRuntime} from './runtime.js'
 import {runStdioWrap} from './stdio-wrap.js'
+import {runHttpBridge} from './http-bridge.js'
+import {startMcpListener} from './http-listener.js'
+import {parseHeaderFlags} from './headers.js'
 
 export interface McpProxyOptions {
   readonly configFile?: string
@@ -71,27 +74,52 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   checkProxyArgs(o)
   const config = loadMcpConfig(o.configFile, o.processEnv)
   if (o.agent !== undefined && o.agent !== '' && o.agent !== '_default') throw usage(`unknown agent profile "${o.agent}"`)
-  if (o.upstream !== undefined) {
-    throw new PipelockError('NOT_IMPLEMENTED', `--upstream (${o.listen !== undefined ? 'HTTP listener' : 'stdio-to-HTTP/WebSocket bridge'}) is not implemented in this version of pipelock mcp proxy; refusing to start`, {
-      hint: 'wrap a local server instead: pipelock mcp proxy -- COMMAND ARGS',
-    })
+  const ws = o.upstream !== undefined && /^wss?:/i.test(o.upstream)
+  if (o.listen !== undefined && ws) {
+    throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${o.upstream}`)
+  }
+  if (ws) {
+    throw new PipelockError('NOT_IMPLEMENTED', 'the stdio-to-WebSocket bridge (--upstream ws:// or wss://) is not implemented in this version of pipelock mcp proxy; refusing to start')
   }
   const resolved = resolveMcpRuntime(config, 'proxy')
   for (const l of resolved.lines) o.stderr(l)
   const notUsed = assertMcpImplemented(resolved.config)
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
+  const runtime = buildMcpRuntime(resolved.config, o.processEnv)
+  const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics()])
+  const modes = bannerModes(runtime.settings)
+
+  if (o.upstream !== undefined) {
+    if (o.env.length > 0) o.stderr('warning: --env is ignored in HTTP transport mode (no child process)')
+    if (o.listen !== undefined) {
+      if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
+      o.stderr(`pipelock: MCP reverse proxy ${o.listen} -> ${o.upstream} (${modes})`)
+      let listener
+      try {
+        listener = await startMcpListener({listen: o.listen, upstream: o.upstream, config: resolved.config, runtime, recorder, log: o.stderr})
+      } catch (err) {
+        throw new PipelockError('USAGE', `MCP listener bind ${o.listen}: ${(err as Error).message}`)
+      }
+      o.stderr(`pipelock: MCP reverse proxy listening on ${listener.address}`)
+      await (o.stop ?? new Promise<void>(() => {}))
+      await listener.close()
+      return 0
+    }
+    const headers = parseHeaderFlags(o.headers, o.headerFile)
+    o.stderr(`pipelock: proxying upstream ${o.upstream} (${modes})`)
+    return runHttpBridge({upstream: o.upstream, headers, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
+  }
+
   const child = buildChildEnv(o.processEnv, o.env)
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
   if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
-  const runtime = buildMcpRuntime(resolved.config, o.processEnv)
-  o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${bannerModes(runtime.settings)})`)
-  const metrics = new McpMetrics()
+  o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
   const result = await runStdioWrap({
     command: o.command[0]!,
     args: o.command.slice(1),
     env: child.env,
     runtime,
-    recorder: new RecorderFanout([new StderrRecorder(o.stderr), metrics]),
+    recorder,
     clientIn: o.stdin,
     clientOut: o.stdout,
     log: o.stderr,

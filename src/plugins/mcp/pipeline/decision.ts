@@ -13,7 +13,7 @@ export type McpDirection = 'request' | 'response'
 
 /** The stage that decided (`none` for a clean allow). */
 export type McpStage =
-  | 'none' | 'kill_switch' | 'batch' | 'parse' | 'content' | 'tool_policy' | 'session_binding' | 'chain'
+  | 'none' | 'kill_switch' | 'header_dlp' | 'batch' | 'parse' | 'content' | 'tool_policy' | 'session_binding' | 'chain'
   | 'confused_deputy' | 'media_policy' | 'tool_scan' | 'response_scan'
 
 /**

@@ -40,7 +40,13 @@ function parseErrorVerdict(frame: McpFrame): ContentVerdict {
   return {clean: false, dlp: [], injection: [], error: frame.error ?? 'invalid JSON structure', dlpWarnings: [], action: 'block'}
 }
 
-export function decideRequest(ctx: McpContext, raw: string): McpDecision {
+/** Transport facts that feed the decision (HTTP listener). */
+export interface RequestExtras {
+  /** DLP pattern names found in the request headers (listener, §4.6). */
+  readonly headerDlp?: readonly string[]
+}
+
+export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtras = {}): McpDecision {
   const {settings, deps, state} = ctx
   const http = state.transport !== 'mcp_stdio'
   const line = ++state.inputLine
@@ -58,6 +64,10 @@ export function decideRequest(ctx: McpContext, raw: string): McpDecision {
   if (ks.active) {
     notes.push(frame.id === null ? `${at}kill switch dropped notification (source=${ks.source})` : `${at}kill switch denied (source=${ks.source})`)
     return block('kill_switch', 'kill_switch', mcpError('kill_switch', ks.message), [])
+  }
+  if (extras.headerDlp !== undefined && extras.headerDlp.length > 0) {
+    notes.push(`DLP match in request headers: ${extras.headerDlp.join(', ')}`)
+    return block('header_dlp', 'header_dlp', mcpError('input_scanning', '', 'dlp_match'), [...extras.headerDlp])
   }
   if (frame.isBatch) {
     notes.push(`${at}blocked batch request (not supported by MCP)`)
