@@ -19,8 +19,8 @@ Transports:
                                   filtered environment, stderr passed through)
   --upstream http(s)://…          stdio client → Streamable HTTP server (JSON and SSE answers,
                                   Mcp-Session-Id, GET stream, DELETE at the end; --header/--header-file)
+  --upstream ws(s)://…            stdio client → WebSocket JSON-RPC server (one text frame per message)
   --listen ADDR --upstream URL    Streamable HTTP endpoint for remote clients (POST only; /health)
-WebSocket upstreams (ws/wss) are not implemented in this version.
 
 Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished);
 10 when the server exited non-zero or was killed; 1 for startup errors and broken streams.`
@@ -36,7 +36,7 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
 
   static override flags = {
     config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
-    upstream: Flags.string({description: 'remote MCP server URL: http/https (Streamable HTTP bridge); ws/wss not implemented'}),
+    upstream: Flags.string({description: 'remote MCP server URL: http/https (Streamable HTTP bridge) or ws/wss (WebSocket bridge)'}),
     listen: Flags.string({description: 'serve an MCP HTTP endpoint on host:port (needs --upstream; port 0 picks a free port)'}),
     header: Flags.string({description: "extra upstream header 'Key: Value' (bridge mode only)", multiple: true}),
     'header-file': Flags.string({description: "file of 'Key: Value' upstream headers (bridge mode only)"}),

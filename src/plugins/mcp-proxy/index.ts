@@ -12,3 +12,4 @@ export {startMcpListener, type ListenerOptions, type RunningListener} from './ht
 export {runHttpBridge, type BridgeOptions} from './http-bridge.js'
 export {parseHeaderEntry, parseHeaderFlags} from './headers.js'
 export {readSseEvents, sseEvent} from './sse.js'
+export {runWsBridge, type WsBridgeOptions} from './ws-bridge.js'

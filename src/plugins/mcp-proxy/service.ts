@@ -14,6 +14,7 @@ import {resolveMcpRuntime} from './resolve.js'
 import {bannerModes, buildMcpRuntime} from './runtime.js'
 import {runStdioWrap} from './stdio-wrap.js'
 import {runHttpBridge} from './http-bridge.js'
+import {runWsBridge} from './ws-bridge.js'
 import {startMcpListener} from './http-listener.js'
 import {parseHeaderFlags} from './headers.js'
 
@@ -78,9 +79,6 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   if (o.listen !== undefined && ws) {
     throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${o.upstream}`)
   }
-  if (ws) {
-    throw new PipelockError('NOT_IMPLEMENTED', 'the stdio-to-WebSocket bridge (--upstream ws:// or wss://) is not implemented in this version of pipelock mcp proxy; refusing to start')
-  }
   const resolved = resolveMcpRuntime(config, 'proxy')
   for (const l of resolved.lines) o.stderr(l)
   const notUsed = assertMcpImplemented(resolved.config)
@@ -104,6 +102,11 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
       await (o.stop ?? new Promise<void>(() => {}))
       await listener.close()
       return 0
+    }
+    if (ws) {
+      if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
+      o.stderr(`pipelock: proxying WS upstream ${o.upstream} (${modes})`)
+      return runWsBridge({upstream: o.upstream, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
     }
     const headers = parseHeaderFlags(o.headers, o.headerFile)
     o.stderr(`pipelock: proxying upstream ${o.upstream} (${modes})`)
