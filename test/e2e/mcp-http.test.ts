@@ -10,8 +10,9 @@ import {request} from 'undici'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import {CreateMessageRequestSchema, McpError} from '@modelcontextprotocol/sdk/types.js'
+import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
+import {rejection} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // HTTP transports of `pipelock mcp proxy` (spec mcp.md §3.2, §3.3, §18.2 #9–#10) with the official
@@ -20,15 +21,6 @@ import {repoPath} from '../helpers/vectors.js'
 const BIN = repoPath('bin/run.js')
 const ENV = {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ''}
 
-async function rejection(p: Promise<unknown>): Promise<McpError> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof McpError) return e
-    throw e
-  }
-  assert.fail('expected a JSON-RPC error')
-}
 
 interface Listener {
   proc: ChildProcessWithoutNullStreams

@@ -5,7 +5,8 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
-import {CreateMessageRequestSchema, McpError} from '@modelcontextprotocol/sdk/types.js'
+import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js'
+import {rejection} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // The official MCP SDK client through `pipelock mcp proxy` against an SDK fixture server (spec
@@ -44,15 +45,6 @@ async function eventually(stderr: () => string, re: RegExp): Promise<void> {
   assert.match(stderr(), re)
 }
 
-async function rejection(p: Promise<unknown>): Promise<McpError> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof McpError) return e
-    throw e
-  }
-  assert.fail('expected a JSON-RPC error')
-}
 
 describe('SDK client → pipelock mcp proxy → SDK server (defaults + auto-enable)', {timeout: 90_000}, () => {
   let w: Wrapped

@@ -9,25 +9,18 @@
  * read gets `-32003` (fix).
  */
 import {STATUS_CODES} from 'node:http'
-import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {decideRequest, decideResponse, errorLine, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace, type McpContext, type McpRecorder} from '../mcp/index.js'
+import {decideRequest, decideResponse, errorLine, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
-import type {McpRuntime} from './runtime.js'
+import type {StdioClientSide} from './runtime.js'
 import {readSseEvents} from './sse.js'
 import {header, isCompressed, isEventStream, readCapped, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
 
-export interface BridgeOptions {
+export interface BridgeOptions extends StdioClientSide {
   readonly upstream: string
   readonly headers: ReadonlyArray<readonly [string, string]>
-  readonly runtime: McpRuntime
-  readonly recorder: McpRecorder
-  readonly clientIn: Readable
-  readonly clientOut: Writable
-  readonly log: (line: string) => void
-  readonly stop?: Promise<void>
 }
 
 class UpstreamHttpError extends Error {}

@@ -2,7 +2,7 @@
 // auto-enable, the features `mcp proxy` implements, the record step, and the `mcp scan` service.
 export {runMcpProxy, runMcpScan, checkProxyArgs, type McpProxyOptions, type McpScanOptions} from './service.js'
 export {runStdioWrap, type StdioWrapOptions, type WrapResult} from './stdio-wrap.js'
-export {buildMcpRuntime, bannerModes, type McpRuntime} from './runtime.js'
+export {buildMcpRuntime, bannerModes, type McpRuntime, type StdioClientSide} from './runtime.js'
 export {resolveMcpRuntime, type ResolvedMcpConfig} from './resolve.js'
 export {assertMcpImplemented, MCP_IMPLEMENTED_FEATURES, NOT_USED_BY_MCP_PROXY} from './features.js'
 export {buildChildEnv, SAFE_ENV, DANGEROUS_ENV, type ChildEnv} from './child-env.js'

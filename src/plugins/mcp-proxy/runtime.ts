@@ -5,9 +5,22 @@
  */
 import type {PipelockConfig} from '../config/index.js'
 import {KillSwitchController} from '../killswitch/index.js'
-import {mcpSettingsFromConfig, ToolScanner, type McpDeps, type McpSettings, type MediaCheck} from '../mcp/index.js'
+import type {Readable, Writable} from 'node:stream'
+import {mcpSettingsFromConfig, ToolScanner, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
 import {applyMediaPolicy, scannerSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
 import {createScanner} from '../scanner/index.js'
+
+/** What every stdio-client transport (wrap, bridges) gets: the firewall, the record step and the client's pipes. */
+export interface StdioClientSide {
+  readonly runtime: McpRuntime
+  readonly recorder: McpRecorder
+  readonly clientIn: Readable
+  readonly clientOut: Writable
+  /** One whole stderr line (no newline). */
+  readonly log: (line: string) => void
+  /** Resolves when a stop signal arrives (SIGINT/SIGTERM/SIGHUP in the command). */
+  readonly stop?: Promise<void>
+}
 
 export interface McpRuntime {
   readonly settings: McpSettings

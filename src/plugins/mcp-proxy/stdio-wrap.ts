@@ -8,29 +8,21 @@
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
-import type {Readable, Writable} from 'node:stream'
+import type {Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext, type McpRecorder} from '../mcp/index.js'
+import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
-import type {McpRuntime} from './runtime.js'
+import type {StdioClientSide} from './runtime.js'
 
-export interface StdioWrapOptions {
+export interface StdioWrapOptions extends StdioClientSide {
   readonly command: string
   readonly args: readonly string[]
   readonly env: Record<string, string>
-  readonly runtime: McpRuntime
-  readonly recorder: McpRecorder
-  readonly clientIn: Readable
-  readonly clientOut: Writable
-  /** One whole stderr line (no newline); pipelock's lines and the child's go through it. */
-  readonly log: (line: string) => void
   /** After the client's EOF: how long a child may take to exit before SIGTERM (MCP shutdown: 5 s). */
   readonly eofGraceMs?: number
   /** SIGTERM → SIGKILL grace. */
   readonly killGraceMs?: number
-  /** Resolves when a stop signal arrives (SIGINT/SIGTERM/SIGHUP in the command). */
-  readonly stop?: Promise<void>
 }
 
 function sleep(ms: number): Promise<void> {

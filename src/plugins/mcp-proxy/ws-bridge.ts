@@ -7,21 +7,14 @@
  * built-in client of Node 20 has no payload limit). The dial offers the `mcp` subprotocol (fix
  * Q52).
  */
-import type {Readable, Writable} from 'node:stream'
 import WebSocket from 'ws'
 import {PipelockError} from '../errors/index.js'
-import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext, type McpRecorder} from '../mcp/index.js'
+import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {MAX_LINE_BYTES, readLines} from './line-reader.js'
-import type {McpRuntime} from './runtime.js'
+import type {StdioClientSide} from './runtime.js'
 
-export interface WsBridgeOptions {
+export interface WsBridgeOptions extends StdioClientSide {
   readonly upstream: string
-  readonly runtime: McpRuntime
-  readonly recorder: McpRecorder
-  readonly clientIn: Readable
-  readonly clientOut: Writable
-  readonly log: (line: string) => void
-  readonly stop?: Promise<void>
 }
 
 export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
