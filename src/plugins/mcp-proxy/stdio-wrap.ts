@@ -8,7 +8,7 @@
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
-import type {Writable} from 'node:stream'
+import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
 import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
@@ -92,38 +92,25 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   let childGone = false
   const stderrDone = pipeStderr(child, o.log)
 
-  // Client → server.
-  const clientLoop = (async (): Promise<void> => {
-    try {
-      for await (const raw of readLines(o.clientIn)) {
-        if (childGone) break
-        if (trimGoSpace(raw) === '') continue
-        const d = decideRequest(ctx, raw)
-        o.recorder.record(d)
-        if (d.answer !== null) await writeLine(o.clientOut, d.answer, o.log)
-        if (d.forward !== null) await writeLine(child.stdin!, d.forward, o.log)
-      }
-    } catch (err) {
-      if (err instanceof LineTooLongError) streamError = `reading input: ${err.message}`
-      else if (!childGone) streamError = `reading input: ${(err as Error).message}`
+  /** Every non-blank line of `from`: one decision, recorded, then its lines written (back-pressured). */
+  const relay = async (from: Readable, decide: typeof decideRequest, onward: Writable, back: Writable): Promise<void> => {
+    for await (const raw of readLines(from)) {
+      if (childGone && from === o.clientIn) break
+      if (trimGoSpace(raw) === '') continue
+      const d = decide(ctx, raw)
+      o.recorder.record(d)
+      if (d.answer !== null) await writeLine(back, d.answer, o.log)
+      if (d.forward !== null) await writeLine(onward, d.forward, o.log)
     }
-    child.stdin!.end()
-  })()
-
-  // Server → client.
-  const serverLoop = (async (): Promise<void> => {
-    try {
-      for await (const raw of readLines(child.stdout!)) {
-        if (trimGoSpace(raw) === '') continue
-        const d = decideResponse(ctx, raw)
-        o.recorder.record(d)
-        if (d.forward !== null) await writeLine(o.clientOut, d.forward, o.log)
-        if (d.answer !== null) await writeLine(child.stdin!, d.answer, o.log)
-      }
-    } catch (err) {
-      streamError = `scanning: reading input: ${(err as Error).message}`
-    }
-  })()
+  }
+  const clientLoop = relay(o.clientIn, decideRequest, child.stdin!, o.clientOut)
+    .catch((err: Error) => {
+      if (err instanceof LineTooLongError || !childGone) streamError = `reading input: ${err.message}`
+    })
+    .then(() => void child.stdin!.end())
+  const serverLoop = relay(child.stdout!, decideResponse, o.clientOut, child.stdin!).catch((err: Error) => {
+    streamError = `scanning: reading input: ${err.message}`
+  })
 
   // Shutdown paths: client EOF (grace, then SIGTERM, then SIGKILL), a stop signal, a stream error.
   const terminate = async (): Promise<void> => {
