@@ -270,3 +270,31 @@ describe('--header / --header-file hardening', () => {
     }
   })
 })
+
+describe('HTTP listener under the kill switch (sentinel file)', {timeout: 60_000}, () => {
+  test('requests get 200 -32004, notifications 202, /health stays 200; removing the file restores traffic', async () => {
+    const fixture = await startHttpFixture({json: true})
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-ks-'))
+    const sentinel = path.join(dir, 'kill')
+    const cfg = path.join(dir, 'c.yaml')
+    writeFileSync(cfg, `kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    const l = await startListener(fixture.url, ['--config', cfg])
+    try {
+      const init = '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
+      assert.equal((await post(l.url, init)).status, 200)
+      writeFileSync(sentinel, '')
+      const blocked = await post(l.url, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
+      assert.deepEqual([blocked.status, blocked.body], [200, '{"jsonrpc":"2.0","id":1,"error":{"code":-32004,"message":"Emergency deny-all active","data":{"block_reason":"kill_switch_active"}}}'])
+      assert.equal((await post(l.url, '{"jsonrpc":"2.0","method":"notifications/initialized"}')).status, 202)
+      const health = await request(l.url.replace(/\/mcp$/, '/health'))
+      assert.equal(health.statusCode, 200)
+      await health.body.text()
+      rmSync(sentinel)
+      assert.equal((await post(l.url, init)).status, 200)
+    } finally {
+      await l.stop()
+      await fixture.close()
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
