@@ -1,4 +1,5 @@
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import readline from 'node:readline'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -53,11 +54,17 @@ async function paired(label: string, args: Record<string, string>, calls: number
       w.push(b)
     }
   }
+  // RSS of the pipelock process (a Node process running the firewall) against the fixture server
+  // (a bare Node process): the difference is what one wrap adds over a minimal Node process.
+  const rss = (pid: number | undefined) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+  const wrappedRss = rss(wrapped.p.pid)
+  const bareRss = rss(direct.p.pid)
   direct.p.kill()
   wrapped.p.kill()
   return {
     case: label, calls, direct_p50_ms: pct(d, 0.5), wrapped_p50_ms: pct(w, 0.5), added_p50_ms: pct(w, 0.5) - pct(d, 0.5),
     direct_p99_ms: pct(d, 0.99), wrapped_p99_ms: pct(w, 0.99), added_p99_ms: pct(w, 0.99) - pct(d, 0.99),
+    pipelock_rss_mib: wrappedRss, bare_node_rss_mib: bareRss,
   }
 }
 
@@ -80,7 +87,7 @@ function toolsList(): Record<string, unknown> {
   const p50 = pct(runs.slice(5), 0.5)
   const p99 = pct(runs.slice(5), 0.99)
   // In-process: there is no direct counterpart, the decision cost is the added cost.
-  return {case: 'tools/list 100 tools (in-process decision)', calls: 25, direct_p50_ms: 0, wrapped_p50_ms: p50, added_p50_ms: p50, direct_p99_ms: 0, wrapped_p99_ms: p99, added_p99_ms: p99}
+  return {case: 'tools/list 100 tools (in-process decision)', calls: 25, direct_p50_ms: 0, wrapped_p50_ms: p50, added_p50_ms: p50, direct_p99_ms: 0, wrapped_p99_ms: p99, added_p99_ms: p99, pipelock_rss_mib: 0, bare_node_rss_mib: 0}
 }
 
 export async function runMcpBench(argv: string[]): Promise<Record<string, unknown>[]> {
