@@ -251,7 +251,7 @@ describe('--header / --header-file hardening', () => {
     let err = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
     p.stdin.end()
-    return new Promise<{code: number | null; err: string}>((resolve) => p.on('exit', (code) => resolve({code, err})))
+    return new Promise<{code: number | null; err: string}>((resolve) => p.on('close', (code) => resolve({code, err})))
   }
   test('reserved, malformed and CR/LF-carrying headers are refused; a group-readable header file is refused', async () => {
     assert.equal((await run(['--header', 'Mcp-Session-Id: x', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), '--header "Mcp-Session-Id: x": "Mcp-Session-Id" is managed by the MCP HTTP transport and cannot be overridden via --header')

@@ -107,7 +107,7 @@ test('SIGTERM tears the child down; the run ends with the child status', async (
   p.stderr.on('data', (c: Buffer) => (err += c.toString()))
   while (!err.includes('ready')) await new Promise((r) => setTimeout(r, 50))
   p.kill('SIGTERM')
-  const code = await new Promise<number | null>((resolve) => p.on('exit', resolve))
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve))
   assert.equal(code, 10)
   assert.match(err, /subprocess exited: signal: terminated/)
 })

@@ -51,7 +51,7 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
       }
       p.stdin.end()
     })()
-    return new Promise((resolve) => p.on('exit', (code) => resolve({code, out: out.split('\n').filter((x) => x !== ''), err})))
+    return new Promise((resolve) => p.on('close', (code) => resolve({code, out: out.split('\n').filter((x) => x !== ''), err})))
   }
 
   test('round trip; blocks answered locally; injection logged; forged id replaced; mcp subprotocol offered (Q52 fix)', async () => {
@@ -86,7 +86,7 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     let err = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
     p.stdin.end()
-    const code = await new Promise((resolve) => p.on('exit', resolve))
+    const code = await new Promise((resolve) => p.on('close', resolve))
     assert.equal(code, 1)
     assert.match(err, /^connecting to upstream: ws dial ws:\/\/127\.0\.0\.1:9\/: /m)
   })

@@ -35,6 +35,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   const abort = new AbortController()
   let getLoop: Promise<void> | null = null
   const inflight = new Set<Promise<void>>()
+  o.clientOut.on('error', () => {}) // EPIPE once the client has gone: the read side ends the run
 
   const writeClient = (line: string): void => {
     if (Buffer.byteLength(line) + 1 > MAX_LINE_BYTES) return o.log(`pipelock: message too large: ${Buffer.byteLength(line) + 1} bytes`)

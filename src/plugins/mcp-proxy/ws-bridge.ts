@@ -31,6 +31,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
   }
   const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_ws', 'ws-stdio')}
   let failure: string | null = null
+  o.clientOut.on('error', () => {}) // EPIPE once the client has gone: the read side ends the run
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()))
   ws.on('error', (err) => {
     failure ??= `upstream read: ${err.message}`
