@@ -2,6 +2,7 @@ import os from 'node:os'
 import {runCompileBench} from './compile.js'
 import {runLearnLockBench} from './learn-lock.js'
 import {benchEvidence} from './evidence-verify.js'
+import {runMcpBench} from './mcp.js'
 import {runProxyBench} from './proxy.js'
 import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
@@ -17,6 +18,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   'url-scan': {about: 'URL scan of a typical allowed URL: p50/p99 and per-stage breakdown ([iterations])', run: runUrlScanBench as unknown as Bench},
   compile: {about: 'generate a 1,000,000-event multi-session corpus and compile it (events/s, peak RSS)', run: runCompileBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
+  mcp: {about: 'mcp proxy stdio wrap vs direct: added p50/p99 per tools/call (small and 20-field args), 100-tool tools/list ([calls])', run: runMcpBench as unknown as Bench},
   proxy: {about: 'forward proxy on loopback vs direct: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
 }
 

@@ -144,9 +144,11 @@ export function defaultConfig(): PipelockConfig {
       exempt_domains: [],
       sse_streaming: {enabled: true, action: 'block', max_event_bytes: 65536},
     },
-    mcp_input_scanning: {enabled: false, action: 'warn', on_parse_error: 'block'},
-    mcp_tool_scanning: {enabled: false, action: 'warn', detect_drift: false},
-    mcp_tool_policy: {enabled: false, action: 'warn', rules: [], redirect_profiles: {}},
+    // Actions stay empty while disabled (reference defaults): MCP auto-enable (mcp.md §14.2)
+    // treats a disabled section with an empty action as "unconfigured".
+    mcp_input_scanning: {enabled: false, action: '', on_parse_error: 'block'},
+    mcp_tool_scanning: {enabled: false, action: '', detect_drift: false},
+    mcp_tool_policy: {enabled: false, action: '', rules: [], redirect_profiles: {}, quarantine_dir: ''},
     git_protection: {enabled: false, allowed_branches: [], blocked_commands: [], pre_push_scan: true},
     logging: {format: 'json', output: 'stdout', file: '', include_allowed: true, include_blocked: true},
     session_profiling: {

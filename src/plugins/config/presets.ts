@@ -1,3 +1,4 @@
+import {BUILTIN_TOOL_POLICY_RULES, ENVIRONMENT_DUMP_RULE, type ToolPolicyRuleSpec} from './builtin-tool-policy.js'
 import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_ONLY_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {DEFAULT_API_ALLOWLIST, DEFAULT_BLOCKLIST, DEFAULT_INTERNAL_CIDRS, DEFAULT_LISTEN} from './defaults.js'
 
@@ -185,6 +186,44 @@ function build(k: PresetKnobs): Record<string, unknown> {
   }
 }
 
+/**
+ * MCP sections of a preset (mcp.md §14.4). Only `strict` and `hostile-model` carry them today:
+ * `pipelock run` still refuses enabled MCP sections (it does not treat them as inert yet) and the
+ * other five presets must keep starting under `run`. Their §14.4 values: balanced {input warn,
+ * tools warn, policy warn with the built-in rule actions, chain warn}; audit {warn with
+ * on_parse_error forward, warn, warn with no rule actions}; claude-code and cursor {block, block,
+ * warn with the built-in rule actions}; generic-agent {warn, warn, warn with no rule actions}.
+ * Until they carry them, `mcp proxy` auto-enables those sections (§14.2).
+ */
+interface McpKnobs {
+  input: 'warn' | 'block'
+  onParseError?: 'forward'
+  tools: 'warn' | 'block'
+  policy: 'warn' | 'block'
+  /** Which rules keep their own `block`: the built-in 12, all 17 (strict: 15, i.e. 2/4/7 raised), none, or 18 (hostile). */
+  ruleBlocks: 'builtin' | 'strict' | 'none' | 'hostile'
+  chain: 'warn' | 'block'
+  binding?: boolean
+}
+
+function mcpSections(k: McpKnobs): Record<string, unknown> {
+  const raised = new Set(['Recursive Permission Change', 'Network Exfiltration', 'Package Install'])
+  const rule = (r: ToolPolicyRuleSpec): Record<string, unknown> => {
+    const {action, ...rest} = r
+    if (k.ruleBlocks === 'none') return {...rest}
+    if (k.ruleBlocks === 'hostile' || (k.ruleBlocks === 'strict' && raised.has(r.name))) return {...rest, action: 'block'}
+    return action === undefined ? {...rest} : {...rest, action}
+  }
+  const rules = [...BUILTIN_TOOL_POLICY_RULES, ...(k.ruleBlocks === 'hostile' ? [ENVIRONMENT_DUMP_RULE] : [])].map(rule)
+  return {
+    mcp_input_scanning: {enabled: true, action: k.input, on_parse_error: k.onParseError ?? 'block'},
+    mcp_tool_scanning: {enabled: true, action: k.tools, detect_drift: true},
+    mcp_tool_policy: {enabled: true, action: k.policy, rules},
+    ...(k.binding ? {mcp_session_binding: {enabled: true, unknown_tool_action: 'warn', no_baseline_action: 'warn'}} : {}),
+    tool_chain_detection: {enabled: true, action: k.chain},
+  }
+}
+
 type Section = Record<string, unknown>
 const section = (o: Record<string, unknown>, k: string): Section => o[k] as Section
 
@@ -206,9 +245,7 @@ const BUILDERS: Record<PresetName, () => Record<string, unknown>> = {
     })
     section(p, 'adaptive_enforcement').escalation_threshold = 3.0
     p.cross_request_detection = {enabled: true}
-    p.mcp_input_scanning = {enabled: false, action: 'block'}
-    p.mcp_tool_scanning = {enabled: false, action: 'block'}
-    p.mcp_tool_policy = {enabled: false, action: 'block'}
+    Object.assign(p, mcpSections({input: 'block', tools: 'block', policy: 'block', ruleBlocks: 'strict', chain: 'block'}))
     return p
   },
   audit: () =>
@@ -236,7 +273,7 @@ const BUILDERS: Record<PresetName, () => Record<string, unknown>> = {
     })
     section(p, 'dlp').patterns = presetDlpPatterns(true)
     p.websocket_proxy = {enabled: true, max_message_bytes: 1048576, max_concurrent_connections: 128, origin_policy: 'rewrite'}
-    p.mcp_session_binding = {enabled: true}
+    Object.assign(p, mcpSections({input: 'block', tools: 'block', policy: 'block', ruleBlocks: 'hostile', chain: 'block', binding: true}))
     p.media_policy = {
       enabled: true,
       strip_images: false,

@@ -176,6 +176,7 @@ function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, warning
   if (c.taint.policy === '') c.taint.policy = d.taint.policy
   if (c.taint.recent_sources <= 0) c.taint.recent_sources = d.taint.recent_sources
   if (c.learn_lock.mode === '') c.learn_lock.mode = 'shadow'
+  applyMcpDefaults(c)
 
   c.dlp.patterns = mergeByName<DlpPatternConfig>(c.dlp.include_defaults, DEFAULT_DLP_PATTERNS, c.dlp.patterns)
   // Default response patterns are merged only while response scanning is enabled (§20.1).
@@ -212,4 +213,22 @@ function resolvePaths(c: PipelockConfig, baseDir: string | undefined): void {
   c.dlp.secrets_file = abs(c.dlp.secrets_file)
   c.tls_interception.ca_cert = abs(c.tls_interception.ca_cert)
   c.tls_interception.ca_key = abs(c.tls_interception.ca_key)
+}
+
+/** MCP sections (mcp.md §14.1): actions are filled only for enabled sections (auto-enable depends on it). */
+function applyMcpDefaults(c: PipelockConfig): void {
+  const fill = (sec: {enabled: boolean; action: string}): void => {
+    if (sec.enabled && sec.action === '') sec.action = 'warn'
+  }
+  fill(c.mcp_input_scanning)
+  fill(c.mcp_tool_scanning)
+  fill(c.mcp_tool_policy)
+  if (c.mcp_input_scanning.on_parse_error === '') c.mcp_input_scanning.on_parse_error = 'block'
+  const sb = c.mcp_session_binding
+  if (sb.enabled && sb.unknown_tool_action === '') sb.unknown_tool_action = 'warn'
+  if (sb.enabled && sb.no_baseline_action === '') sb.no_baseline_action = 'warn'
+  const tc = c.tool_chain_detection
+  fill(tc)
+  if (tc.window_size <= 0) tc.window_size = 20
+  if (tc.window_seconds <= 0) tc.window_seconds = 60
 }

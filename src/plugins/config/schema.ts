@@ -46,6 +46,7 @@ const toolPolicyRule = obj({
 const toolPolicy = obj({
   enabled: bool,
   action: str,
+  quarantine_dir: str,
   rules: z.array(toolPolicyRule),
   redirect_profiles: z.record(
     str,

@@ -227,6 +227,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   }
 
   validateFeatureSections(c, fail)
+  validateMcpSections(c, fail)
   warnings.push(...listenWarnings(c))
   return warnings
 }
@@ -283,6 +284,82 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     const canon = ll.pinned_root_fingerprint.toLowerCase()
     if (canon !== ll.pinned_root_fingerprint) fail(['learn_lock', 'pinned_root_fingerprint'], `must be lowercase canonical fingerprint "${canon}", got "${ll.pinned_root_fingerprint}"`)
     if (ll.minimum_signatures < 0) fail(['learn_lock', 'minimum_signatures'], `must be >= 0, got ${ll.minimum_signatures}`)
+  }
+}
+
+/** MCP sections (mcp.md §14.1), in the reference's order and words; first problem wins. */
+function validateMcpSections(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const inp = c.mcp_input_scanning
+  if (inp.enabled && !['warn', 'block'].includes(inp.action)) fail(['mcp_input_scanning', 'action'], `invalid mcp_input_scanning action "${inp.action}": must be warn or block`)
+  if (!['block', 'forward'].includes(inp.on_parse_error)) {
+    fail(['mcp_input_scanning', 'on_parse_error'], `invalid mcp_input_scanning on_parse_error "${inp.on_parse_error}": must be block or forward`)
+  }
+  const ts = c.mcp_tool_scanning
+  if (ts.enabled && !['warn', 'block'].includes(ts.action)) fail(['mcp_tool_scanning', 'action'], `invalid mcp_tool_scanning action "${ts.action}": must be warn or block`)
+  const tp = c.mcp_tool_policy
+  const at = ['mcp_tool_policy']
+  if (tp.enabled) {
+    if (tp.rules.length === 0) fail([...at, 'rules'], 'mcp_tool_policy is enabled but has no rules; add rules or set enabled: false')
+    if (!['warn', 'block', 'redirect'].includes(tp.action)) fail([...at, 'action'], `invalid mcp_tool_policy action "${tp.action}": must be warn, block, or redirect`)
+    for (const [name, p] of Object.entries(tp.redirect_profiles)) {
+      if (p.exec.length === 0 || p.exec[0] === '') fail([...at, 'redirect_profiles', name], `mcp_tool_policy redirect_profile "${name}" has empty exec`)
+      if (p.match_abs_path && !p.exec[0]!.startsWith('/')) {
+        fail([...at, 'redirect_profiles', name], `mcp_tool_policy redirect_profile "${name}": match_abs_path is true but exec[0] "${p.exec[0]}" is not absolute`)
+      }
+    }
+    tp.rules.forEach((r, i) => {
+      const here = [...at, 'rules', i]
+      if (r.name === '') fail(here, `mcp_tool_policy rule ${i} missing name`)
+      const pre = `mcp_tool_policy rule "${r.name}"`
+      if (r.tool_pattern === '') fail(here, `${pre} missing tool_pattern`)
+      const toolErr = compileError(r.tool_pattern)
+      if (toolErr !== undefined) fail(here, `${pre} has invalid tool_pattern: ${toolErr}`)
+      if (r.arg_pattern) {
+        const e = compileError(r.arg_pattern)
+        if (e !== undefined) fail(here, `${pre} has invalid arg_pattern: ${e}`)
+      }
+      if (r.arg_key) {
+        if (!r.arg_pattern) fail(here, `${pre} has arg_key without arg_pattern`)
+        const e = compileError(r.arg_key)
+        if (e !== undefined) fail(here, `${pre} has invalid arg_key: ${e}`)
+      }
+      if (r.action !== undefined && r.action !== '' && !['warn', 'block', 'redirect'].includes(r.action)) {
+        fail(here, `${pre} has invalid action "${r.action}": must be warn, block, or redirect`)
+      }
+      const eff = r.action !== undefined && r.action !== '' ? r.action : tp.action
+      if (eff === 'redirect') {
+        if (!r.redirect_profile) fail(here, `${pre} has action=redirect but no redirect_profile`)
+        if (!(r.redirect_profile! in tp.redirect_profiles)) fail(here, `${pre} references unknown redirect_profile "${r.redirect_profile}"`)
+      }
+    })
+  }
+  const sb = c.mcp_session_binding
+  if (sb.enabled) {
+    if (!ts.enabled) fail(['mcp_session_binding', 'enabled'], 'mcp_session_binding.enabled requires mcp_tool_scanning.enabled (binding needs tool scanning for baseline capture)')
+    for (const k of ['unknown_tool_action', 'no_baseline_action'] as const) {
+      if (!['warn', 'block'].includes(sb[k])) fail(['mcp_session_binding', k], `invalid mcp_session_binding.${k} "${sb[k]}": must be warn or block`)
+    }
+  }
+  const tc = c.tool_chain_detection
+  if (tc.enabled) {
+    if (!['warn', 'block'].includes(tc.action)) fail(['tool_chain_detection', 'action'], `invalid tool_chain_detection.action "${tc.action}": must be warn or block`)
+    if (tc.max_gap < 0) fail(['tool_chain_detection', 'max_gap'], 'tool_chain_detection.max_gap must be non-negative')
+    for (const [name, a] of Object.entries(tc.pattern_overrides)) {
+      if (!['warn', 'block'].includes(a)) fail(['tool_chain_detection', 'pattern_overrides', name], `tool_chain_detection.pattern_overrides["${name}"]: invalid action "${a}": must be warn or block`)
+    }
+    const cats = ['read', 'write', 'exec', 'network', 'list', 'env', 'persist']
+    tc.custom_patterns.forEach((p, i) => {
+      const here = ['tool_chain_detection', 'custom_patterns', i]
+      if (p.name === '') fail(here, `tool_chain_detection.custom_patterns[${i}] missing name`)
+      const pre = `tool_chain_detection.custom_patterns[${i}] "${p.name}"`
+      if (p.sequence.length < 2) fail(here, `${pre}: sequence must have at least 2 steps`)
+      // Fail closed on a step no call can ever be classified as (the pattern could never fire).
+      p.sequence.forEach((s) => {
+        if (!cats.includes(s)) fail(here, `${pre}: unknown category "${s}": must be one of ${cats.join(', ')}`)
+      })
+      if (!['medium', 'high', 'critical'].includes(p.severity)) fail(here, `${pre}: invalid severity "${p.severity}": must be medium, high, or critical`)
+      if (p.action !== undefined && p.action !== '' && !['warn', 'block'].includes(p.action)) fail(here, `${pre}: invalid action "${p.action}": must be warn or block`)
+    })
   }
 }
 

@@ -85,6 +85,11 @@ export const ERROR_REGISTRY = {
   ADMIN_API_HTTP_ERROR: {exit: 1, summary: 'the admin API answered 5xx or another unexpected status'},
   ADMIN_API_UNREACHABLE: {exit: 1, summary: 'the admin API could not be reached or did not answer within 10 s'},
   ADMIN_API_RESPONSE_INVALID: {exit: 1, summary: 'the admin API answered 2xx with a body that is not the documented JSON shape'},
+  // --- MCP proxy and scan (mcp.md §2.8, §13)
+  MCP_SERVER_START_FAILED: {exit: 1, summary: 'the wrapped MCP server could not be started'},
+  MCP_SUBPROCESS_EXITED: {exit: 10, summary: 'the wrapped MCP server exited non-zero or was killed by a signal'},
+  MCP_STREAM_FAILED: {exit: 1, summary: 'an MCP message stream failed (a line over 10 MiB, a read error); the session was ended'},
+  MCP_INJECTION_FOUND: {exit: 1, summary: 'mcp scan found prompt injection in the scanned server output'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

@@ -1,0 +1,81 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+
+export default class McpProxy extends BaseCommand {
+  static override summary = 'Firewall an MCP server (stdio child, HTTP upstream or HTTP listener): scan every request, response and tool definition'
+  static override description = `Runs an MCP server as a child process and sits on its stdio: every client→server message goes
+through input scanning (DLP, split secrets, injection), tool-call policy, session binding and chain
+detection; every server→client message through the kill switch, confused-deputy tracking, media
+policy, tool-definition scanning (poisoning, rug-pull drift) and injection scanning. Blocked
+requests get a JSON-RPC error; the server never sees them. Log lines go to stderr.
+
+Without --config the built-in defaults are used, and input scanning (block), tool scanning (warn,
+drift on) and tool policy (warn, 17 built-in rules) are auto-enabled when the config leaves them
+unconfigured. The kill switch is kill_switch.enabled or kill_switch.sentinel_file (no API, no
+SIGUSR1 in this command).
+
+Transports:
+  -- COMMAND ARGS                 run the server as a child on stdio (its own process group,
+                                  filtered environment, stderr passed through)
+  --upstream http(s)://…          stdio client → Streamable HTTP server (JSON and SSE answers,
+                                  Mcp-Session-Id, GET stream, DELETE at the end; --header/--header-file)
+  --upstream ws(s)://…            stdio client → WebSocket JSON-RPC server (one text frame per message)
+  --listen ADDR --upstream URL    Streamable HTTP endpoint for remote clients (POST only; /health)
+
+Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished);
+10 when the server exited non-zero or was killed; 1 for startup errors and broken streams.`
+
+  static override examples = [
+    {description: 'Wrap the filesystem server (use this as the "command" of an MCP client config)', command: '<%= config.bin %> mcp proxy -- npx -y @modelcontextprotocol/server-filesystem /srv/data'},
+    {description: 'With a config file and an extra variable for the server', command: '<%= config.bin %> mcp proxy --config pipelock.yaml --env GITHUB_TOKEN -- node server.js'},
+    {description: 'Bridge a stdio client to a remote Streamable HTTP server with an API key header', command: "<%= config.bin %> mcp proxy --upstream https://mcp.example.com/mcp --header 'X-Api-Key: k'"},
+    {description: 'Serve remote clients on 127.0.0.1:8889 in front of an HTTP server', command: '<%= config.bin %> mcp proxy --listen 127.0.0.1:8889 --upstream http://127.0.0.1:3000/mcp'},
+  ]
+
+  static override strict = false
+
+  static override flags = {
+    config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
+    upstream: Flags.string({description: 'remote MCP server URL: http/https (Streamable HTTP bridge) or ws/wss (WebSocket bridge)'}),
+    listen: Flags.string({description: 'serve an MCP HTTP endpoint on host:port (needs --upstream; port 0 picks a free port)'}),
+    header: Flags.string({description: "extra upstream header 'Key: Value' (bridge mode only)", multiple: true}),
+    'header-file': Flags.string({description: "file of 'Key: Value' upstream headers (bridge mode only)"}),
+    env: Flags.string({description: 'pass KEY (from this environment) or KEY=VALUE to the child', multiple: true}),
+    agent: Flags.string({description: 'agent profile (only the default profile exists)'}),
+    sandbox: Flags.boolean({description: 'Linux containment of the child (not supported)'}),
+    'sandbox-strict': Flags.boolean({description: 'strict sandbox (not supported)'}),
+    'sandbox-best-effort': Flags.boolean({description: 'best-effort sandbox (not supported)'}),
+    workspace: Flags.string({description: 'sandbox workspace (not supported)'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags, argv} = await this.parse(McpProxy)
+    const {runMcpProxy} = await import('../../plugins/mcp-proxy/index.js')
+    let onStop: () => void = () => {}
+    const stop = new Promise<void>((resolve) => (onStop = resolve))
+    // SIGHUP is treated like SIGTERM (graceful teardown); SIGUSR1 is ignored (Node would start
+    // the inspector; the reference ignores it — no signal toggle of the kill switch here).
+    const handlers: Array<[NodeJS.Signals, () => void]> = [['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onStop], ['SIGUSR1', () => {}]]
+    for (const [s, h] of handlers) process.on(s, h)
+    try {
+      process.exitCode = await runMcpProxy({
+        configFile: flags.config,
+        upstream: flags.upstream,
+        listen: flags.listen,
+        headers: flags.header ?? [],
+        headerFile: flags['header-file'],
+        env: flags.env ?? [],
+        agent: flags.agent,
+        sandbox: Boolean(flags.sandbox || flags['sandbox-strict'] || flags['sandbox-best-effort'] || flags.workspace !== undefined),
+        command: argv as string[],
+        processEnv: process.env,
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: (line) => process.stderr.write(line + '\n'),
+        stop,
+      })
+    } finally {
+      for (const [s, h] of handlers) process.removeListener(s, h)
+    }
+  }
+}

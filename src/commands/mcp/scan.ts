@@ -1,0 +1,39 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+
+export default class McpScan extends BaseCommand {
+  static override summary = 'Scan MCP server output (JSON-RPC lines on stdin) for prompt injection'
+  static override description = `Reads newline-delimited JSON-RPC messages from stdin and runs the MCP response scan on each
+(tool-result text, error messages, notification params, structuredContent and embedded resources).
+Text mode prints only the lines with findings:
+  line N: [INJECTION] <pattern names> (action: <action>)
+  line N: [ERROR] <parse error>
+--json prints one object per scanned line: {"line","id","clean","action","matches","error"}.
+Line numbers count every input line, blank ones included.
+
+Exit status: 0 when no line had an injection (parse errors do not count), 1 otherwise
+("prompt injection detected" on stderr).`
+
+  static override examples = [
+    {description: 'Scan a captured server transcript', command: '<%= config.bin %> mcp scan < server-output.jsonl'},
+    {description: 'One JSON verdict per line', command: "echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}}' | <%= config.bin %> mcp scan --json"},
+  ]
+
+  static override flags = {
+    config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
+    json: Flags.boolean({description: 'one JSON verdict object per scanned line'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(McpScan)
+    const {runMcpScan} = await import('../../plugins/mcp-proxy/index.js')
+    await runMcpScan({
+      configFile: flags.config,
+      json: flags.json,
+      processEnv: process.env,
+      stdin: process.stdin,
+      out: (line) => process.stdout.write(line + '\n'),
+      stderr: (line) => process.stderr.write(line + '\n'),
+    })
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What `pipelock mcp proxy` implements (R§23 "never silently ignore a security feature"): every
+ * enabled section must be implemented here, or be one the reference's MCP proxy does not read
+ * at all (those are accepted with a startup note), else the proxy refuses to start by name.
+ */
+import {enabledFeatures, type PipelockConfig} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+
+export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
+  'response_scanning',
+  'dlp.scan_env',
+  'dlp.secrets_file',
+  'canary_tokens',
+  'seed_phrase_detection',
+  'kill_switch',
+  'media_policy',
+  'mcp_input_scanning',
+  'mcp_tool_scanning',
+  'mcp_tool_policy',
+  'mcp_session_binding',
+  'tool_chain_detection',
+  // Inert without session profiling (mcp.md §10.3), and session profiling is refused below.
+  'taint',
+])
+
+/** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */
+export const NOT_USED_BY_MCP_PROXY: ReadonlySet<string> = new Set([
+  'forward_proxy',
+  'websocket_proxy',
+  'reverse_proxy',
+  'tls_interception',
+  'response_scanning.sse_streaming',
+  'request_body_scanning',
+  'request_body_scanning.scan_headers',
+  'kill_switch.api_listen',
+  'metrics_listen',
+  'health_watchdog',
+  'browser_shield',
+  // mcp.md §17 D8: suppress rules never apply to MCP.
+  'suppress',
+  'logging.file',
+  'logging.format.text',
+  'scan_api',
+  'learn',
+])
+
+/**
+ * Refuses enabled-but-unimplemented sections (fail closed). Returns the sections accepted as not
+ * used, for the startup note.
+ */
+export function assertMcpImplemented(c: PipelockConfig): string[] {
+  const on = enabledFeatures(c)
+  const missing = on.filter((f) => !MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f))
+  if (missing.length > 0) {
+    throw new PipelockError(
+      'NOT_IMPLEMENTED',
+      `config enables ${missing.length === 1 ? 'a feature' : 'features'} that pipelock mcp proxy does not implement yet: ${missing.join(', ')}; refusing to start`,
+      {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
+    )
+  }
+  const tp = c.mcp_tool_policy
+  const redirect = tp.enabled && (tp.action === 'redirect' || tp.rules.some((r) => r.action === 'redirect'))
+  if (redirect) {
+    throw new PipelockError('NOT_IMPLEMENTED', 'mcp_tool_policy uses the redirect action, which this version of pipelock mcp proxy does not implement; refusing to start', {
+      hint: 'use block or warn for those rules (see docs/mcp.md, "Tool policy")',
+    })
+  }
+  return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))
+}

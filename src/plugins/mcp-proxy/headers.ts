@@ -1,0 +1,60 @@
+/**
+ * `--header` / `--header-file` (spec mcp.md §2.4): extra upstream headers for the stdio→HTTP
+ * bridge, validated so they can never set a transport-managed header or smuggle a line break.
+ */
+import {readFileSync, statSync} from 'node:fs'
+import {PipelockError} from '../errors/index.js'
+
+const TOKEN = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/
+const RESERVED = new Set(['content-type', 'accept', 'mcp-session-id', 'content-length', 'transfer-encoding', 'host'])
+/** Dropped again at the transport (defence in depth; undici would otherwise honour some). */
+export const TRANSPORT_MANAGED = new Set([...RESERVED, 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'])
+
+function isUnicodeSpace(cp: number): boolean {
+  return cp === 0x85 || cp === 0xa0 || cp === 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000
+}
+
+function usage(message: string): PipelockError {
+  return new PipelockError('USAGE', message)
+}
+
+/** One `Key: Value` entry → [key, value], or a usage error worded as the reference's. */
+export function parseHeaderEntry(entry: string): [string, string] {
+  const colon = entry.indexOf(':')
+  if (colon < 0) throw usage(`--header "${entry}": expected 'Key: Value' format`)
+  const key = entry.slice(0, colon).trim()
+  if (key === '') throw usage(`--header "${entry}": key is empty`)
+  if (!TOKEN.test(key)) throw usage(`--header "${entry}": key contains invalid characters`)
+  const raw = entry.slice(colon + 1)
+  for (const ch of raw) {
+    const cp = ch.codePointAt(0)!
+    if ((cp < 0x20 && cp !== 0x09) || cp === 0x7f || (cp > 0x7f && isUnicodeSpace(cp))) throw usage(`--header "${entry}": value contains invalid characters`)
+  }
+  const value = raw.replace(/^[ \t]+|[ \t]+$/g, '')
+  if (RESERVED.has(key.toLowerCase())) throw usage(`--header "${entry}": "${key}" is managed by the MCP HTTP transport and cannot be overridden via --header`)
+  return [key, value]
+}
+
+/** File entries first, then `--header` values; every value of a key is sent. */
+export function parseHeaderFlags(entries: readonly string[], file: string | undefined): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  if (file !== undefined) {
+    let st
+    try {
+      st = statSync(file)
+    } catch (err) {
+      throw usage(`--header-file "${file}": ${(err as Error).message}`)
+    }
+    if (!st.isFile()) throw usage(`--header-file "${file}": not a regular file (mode=${(st.mode & 0o777).toString(8)})`)
+    if ((st.mode & 0o037) !== 0) {
+      throw usage(`--header-file "${file}": permissions 0${(st.mode & 0o777).toString(8)} reveal the header values to other users; restrict to 0600 or 0640`)
+    }
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const t = line.trim()
+      if (t === '' || t.startsWith('#')) continue
+      out.push(parseHeaderEntry(line))
+    }
+  }
+  for (const e of entries) out.push(parseHeaderEntry(e))
+  return out
+}

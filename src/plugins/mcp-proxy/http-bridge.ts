@@ -1,0 +1,182 @@
+/**
+ * `pipelock mcp proxy --upstream http(s)://…` (spec mcp.md §3.2): a stdio MCP client talks to a
+ * Streamable HTTP server through pipelock. Each client message gets the one request decision,
+ * then its own POST (concurrent — fix Q13: a server request during a call, such as sampling, is
+ * answered instead of deadlocking); every message of the JSON or SSE answer, and of the GET
+ * stream, gets the one response decision. The session id comes only from the upstream;
+ * extra headers can never replace a transport-managed one. Session binding is enforced here too
+ * (fix Q7); failed notifications are not answered (fix Q41); a request whose answer could not be
+ * read gets `-32003` (fix).
+ */
+import {STATUS_CODES} from 'node:http'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {PipelockError} from '../errors/index.js'
+import {decideRequest, decideResponse, errorLine, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {TRANSPORT_MANAGED} from './headers.js'
+import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
+import type {StdioClientSide} from './runtime.js'
+import {readSseEvents} from './sse.js'
+import {header, isCompressed, isEventStream, readCapped, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
+
+export interface BridgeOptions extends StdioClientSide {
+  readonly upstream: string
+  readonly headers: ReadonlyArray<readonly [string, string]>
+}
+
+class UpstreamHttpError extends Error {}
+
+export async function runHttpBridge(o: BridgeOptions): Promise<number> {
+  const client = new UpstreamClient(0)
+  const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_http_upstream', 'default')}
+  // The GET stream carries server-initiated messages: no request-id validation there (§3.2.2).
+  const getCtx: McpContext = {...ctx, state: {...ctx.state, tracker: new RequestTracker()}}
+  let sessionId: string | null = null
+  let exitError: string | null = null
+  const abort = new AbortController()
+  let getLoop: Promise<void> | null = null
+  const inflight = new Set<Promise<void>>()
+  o.clientOut.on('error', () => {}) // EPIPE once the client has gone: the read side ends the run
+
+  const writeClient = (line: string): void => {
+    if (Buffer.byteLength(line) + 1 > MAX_LINE_BYTES) return o.log(`pipelock: message too large: ${Buffer.byteLength(line) + 1} bytes`)
+    o.clientOut.write(line + '\n')
+  }
+
+  const headersFor = (accept: string, json = true): string[] => {
+    const h: string[] = []
+    for (const [k, v] of o.headers) if (!TRANSPORT_MANAGED.has(k.toLowerCase())) h.push(k, v)
+    if (json) h.push('content-type', 'application/json')
+    h.push('accept', accept)
+    if (sessionId !== null) h.push('mcp-session-id', sessionId)
+    return h
+  }
+
+  const check = (r: UpstreamResponse): void => {
+    if (r.status >= 300 && r.status < 400) throw new UpstreamHttpError(`HTTP ${r.status}: unexpected redirect (redirects are disabled)`)
+    if (isCompressed(r.headers)) throw new UpstreamHttpError('compressed response cannot be scanned')
+  }
+
+  const serverMessage = (c: McpContext, data: string): void => {
+    const d = decideResponse(c, data)
+    o.recorder.record(d)
+    if (d.forward !== null) writeClient(d.forward)
+    if (d.answer !== null) void post(d.answer, null)
+  }
+
+  const startGet = (): void => {
+    if (getLoop !== null) return
+    getLoop = (async () => {
+      let backoff = 1000
+      let paused = false
+      while (!abort.signal.aborted) {
+        if (o.runtime.deps.killSwitch.status().active) {
+          if (!paused) o.log('pipelock: GET stream paused: kill switch active')
+          paused = true
+          await sleep(1000, undefined, {signal: abort.signal}).catch(() => {})
+          continue
+        }
+        if (paused) o.log('pipelock: GET stream resuming: kill switch cleared')
+        paused = false
+        try {
+          const r = await client.send(o.upstream, 'GET', headersFor('text/event-stream', false), undefined, abort.signal)
+          if (r.status === 405) {
+            r.body.resume()
+            o.log('pipelock: GET stream: server does not support GET stream (HTTP 405)')
+            return
+          }
+          if (r.status >= 400) {
+            r.body.resume()
+            throw new UpstreamHttpError(`HTTP ${r.status}`)
+          }
+          check(r)
+          backoff = 1000
+          for await (const data of readSseEvents(r.body)) serverMessage(getCtx, data)
+        } catch (err) {
+          if (abort.signal.aborted) return
+          o.log(`pipelock: GET stream: ${(err as Error).message}`)
+        }
+        await sleep(backoff, undefined, {signal: abort.signal}).catch(() => {})
+        backoff = Math.min(backoff * 2, 30_000)
+      }
+    })()
+  }
+
+  /** POSTs one message and relays every message of the answer; `id` null = nothing to answer on failure. */
+  async function post(body: string, id: string | null): Promise<void> {
+    let r: UpstreamResponse
+    try {
+      r = await client.send(o.upstream, 'POST', headersFor('application/json, text/event-stream'), body, abort.signal)
+      if (r.status < 300) {
+        const sid = header(r.headers, 'mcp-session-id')
+        if (sid !== undefined) sessionId = sid
+      }
+      if (r.status >= 400) {
+        const text = trimGoSpace((await readCapped(r.body, MAX_LINE_BYTES).catch(() => '')).slice(0, 1024))
+        throw new UpstreamHttpError(`HTTP ${r.status}: ${r.status} ${STATUS_CODES[r.status] ?? ''}${text === '' ? '' : `: ${text}`}`)
+      }
+      check(r)
+    } catch (err) {
+      o.log(`pipelock: upstream error: ${(err as Error).message}`)
+      if (id !== null) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
+      return
+    }
+    if (sessionId !== null) startGet()
+    if (r.status === 202) return void r.body.resume()
+    let answered = false
+    try {
+      if (isEventStream(r.headers)) {
+        for await (const data of readSseEvents(r.body)) {
+          if (id !== null && parseFrame(data).id === id) answered = true
+          serverMessage(ctx, data)
+        }
+      } else {
+        const text = trimGoSpace(await readCapped(r.body, MAX_LINE_BYTES))
+        if (text !== '') {
+          answered = true
+          serverMessage(ctx, text)
+        }
+      }
+    } catch (err) {
+      const msg = err instanceof LineTooLongError ? `reading input: ${err.message}` : (err as Error).message
+      o.log(`pipelock: scan error: ${msg}`)
+      exitError = msg // replicated Q50: the run ends with exit 1
+      if (id !== null && !answered) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
+    }
+  }
+
+  const reader = (async () => {
+    try {
+      for await (const raw of readLines(o.clientIn)) {
+        if (trimGoSpace(raw) === '') continue
+        const d = decideRequest(ctx, raw)
+        o.recorder.record(d)
+        if (d.answer !== null) writeClient(d.answer)
+        if (d.forward === null) continue
+        const f = parseFrame(d.forward)
+        const isRequest = f.hasMethod && !f.isResponse && f.id !== null
+        const p = post(d.forward, isRequest ? f.id : null)
+        inflight.add(p)
+        void p.finally(() => inflight.delete(p))
+      }
+    } catch (err) {
+      exitError = `reading input: ${(err as Error).message}`
+    }
+  })()
+  await Promise.race([reader, ...(o.stop ? [o.stop] : [])])
+  await Promise.race([Promise.all([...inflight]), ...(o.stop ? [o.stop] : [])])
+  abort.abort()
+  if (sessionId !== null) {
+    try {
+      const r = await client.send(o.upstream, 'DELETE', headersFor('application/json, text/event-stream', false), undefined, AbortSignal.timeout(5000))
+      r.body.resume()
+      if (r.status >= 400 && r.status !== 405) o.log(`pipelock: session delete: server returned HTTP ${r.status}`)
+    } catch (err) {
+      o.log(`pipelock: session delete: ${(err as Error).message}`)
+    }
+    sessionId = null
+  }
+  await getLoop
+  await client.close()
+  if (exitError !== null) throw new PipelockError('MCP_STREAM_FAILED', exitError)
+  return 0
+}

@@ -1,0 +1,210 @@
+/**
+ * `pipelock mcp proxy --listen ADDR --upstream URL` (spec mcp.md §3.3): an MCP Streamable HTTP
+ * endpoint in front of one upstream. Per request: structure checks, then the one request
+ * decision (kill switch, header DLP, content, policy, binding, chain), then the upstream, whose
+ * JSON body or SSE stream goes message by message through the one response decision and is
+ * re-framed as it arrives (no buffering of streams). Fixes Q14 (client JSON-RPC responses are
+ * accepted, scanned and forwarded), Q15 (the upstream timeout covers headers only), Q16 (a lost
+ * response to a request is 502, not 202), Q17 (chain state keyed by client IP, never by a
+ * client-chosen session id) and Q19 (protocol version and Last-Event-ID forwarded; 401/403 with
+ * WWW-Authenticate passed through).
+ */
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import type {PipelockConfig} from '../config/index.js'
+import {
+  decideRequest, decideResponse, errorLine, isObjectValue, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
+  type McpContext, type McpError, type McpRecorder, type McpSessionState,
+} from '../mcp/index.js'
+import {blockHeaders} from '../proxy/index.js'
+import {MAX_LINE_BYTES} from './line-reader.js'
+import type {McpRuntime} from './runtime.js'
+import {readSseEvents, sseEvent} from './sse.js'
+import {BodyTooLargeError, header, isCompressed, isEventStream, readCapped, UpstreamClient} from './upstream-client.js'
+
+export interface ListenerOptions {
+  readonly listen: string
+  readonly upstream: string
+  readonly config: PipelockConfig
+  readonly runtime: McpRuntime
+  readonly recorder: McpRecorder
+  readonly log: (line: string) => void
+}
+
+export interface RunningListener {
+  readonly address: string
+  close(): Promise<void>
+}
+
+/** Client headers passed upstream (the reference's four, plus the Q19 fix). */
+const FORWARDED = ['authorization', 'mcp-session-id', 'a2a-extensions', 'a2a-version', 'mcp-protocol-version', 'last-event-id']
+
+function sendJson(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, {...extra, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))})
+  res.end(body)
+}
+
+function sendStatus(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
+  res.writeHead(status, extra)
+  res.end()
+}
+
+function splitListen(listen: string): {host: string; port: number} {
+  const i = listen.lastIndexOf(':')
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '')
+  return {host: host === '' ? '0.0.0.0' : host, port: Number(listen.slice(i + 1))}
+}
+
+export async function startMcpListener(o: ListenerOptions): Promise<RunningListener> {
+  const client = new UpstreamClient(30_000)
+  // One tool baseline for the whole listener (Q18 kept); chain windows per client IP (Q17 fix).
+  const shared = newSessionState(o.runtime.settings, 'mcp_http_listener', '')
+  const server: Server = createServer({requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 120_000}, (req, res) => {
+    handle(req, res).catch((err) => {
+      o.log(`pipelock: upstream error: ${(err as Error).message}`)
+      if (!res.headersSent) sendJson(res, 502, errorLine(null, mcpError('upstream', 'upstream HTTP request failed')))
+      else res.destroy()
+    })
+  })
+
+  const answer = (res: ServerResponse, status: number, id: string | null, err: McpError) => sendJson(res, status, errorLine(id, err))
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]
+    if (path === '/health') return sendJson(res, 200, '{"status":"ok"}')
+    if (req.method !== 'POST') {
+      const body = 'method not allowed\n'
+      res.writeHead(405, {...blockHeaders('bad_request'), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length)})
+      return void res.end(body)
+    }
+    let raw: string
+    try {
+      raw = await readCapped(req, MAX_LINE_BYTES)
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return answer(res, 413, null, mcpError('upstream', 'request body too large'))
+      throw err
+    }
+    const text = trimGoSpace(raw)
+    if (text === '') return answer(res, 400, null, mcpError('upstream', 'empty request body'))
+    const frame = parseFrame(text)
+    if (frame.value === undefined && !(frame.error ?? '').startsWith('duplicate object key')) return answer(res, 400, null, mcpError('listener_invalid_json'))
+    if (frame.value !== undefined && !frame.isBatch) {
+      const invalid = (reason: string) => answer(res, 400, frame.id, mcpError('listener_invalid_request', reason))
+      if (!isObjectValue(frame.value)) return answer(res, 400, null, mcpError('listener_invalid_request', 'invalid JSON structure'))
+      if (frame.value.get('jsonrpc') !== '2.0') return invalid('jsonrpc field must be "2.0"')
+      if (!frame.hasMethod && !frame.isResponse) return invalid('missing required field: method')
+      if (frame.hasMethod && typeof frame.value.get('method') !== 'string') return invalid('method must be a string')
+    }
+    const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+    const state: McpSessionState = {...shared, chainKey: ip || 'unknown', tracker: new RequestTracker()}
+    const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state}
+    const d = decideRequest(ctx, text, {headerDlp: headerDlp(req)})
+    o.recorder.record(d)
+    if (d.forward === null) return d.answer === null ? sendStatus(res, 202) : sendJson(res, 200, d.answer)
+
+    const headers = ['content-type', 'application/json', 'accept', 'application/json, text/event-stream']
+    for (const name of FORWARDED) {
+      const v = req.headers[name]
+      if (typeof v === 'string') headers.push(name, v)
+    }
+    let up
+    try {
+      up = await client.send(o.upstream, 'POST', headers, d.forward)
+    } catch (err) {
+      o.log(`pipelock: upstream error: ${(err as Error).message}`)
+      return answer(res, 502, null, mcpError('upstream', 'upstream HTTP request failed'))
+    }
+    const sid = header(up.headers, 'mcp-session-id')
+    const sidHeader: Record<string, string> = sid === undefined ? {} : {'Mcp-Session-Id': sid}
+    if ((up.status === 401 || up.status === 403) && header(up.headers, 'www-authenticate') !== undefined) {
+      // Q19 fix: OAuth discovery needs the challenge; the body is not relayed.
+      up.body.resume()
+      o.log(`pipelock: upstream HTTP ${up.status}`)
+      return sendJson(res, up.status, errorLine(frame.id, mcpError('upstream', `upstream HTTP ${up.status}`)), {'WWW-Authenticate': header(up.headers, 'www-authenticate')!})
+    }
+    if (up.status >= 400 || (up.status >= 300 && up.status < 400)) {
+      up.body.resume()
+      o.log(`pipelock: upstream HTTP ${up.status}`)
+      return answer(res, 502, null, mcpError('upstream', 'upstream HTTP request failed'))
+    }
+    if (up.status === 202) {
+      up.body.resume()
+      return sendStatus(res, 202, sidHeader)
+    }
+    if (isCompressed(up.headers)) {
+      up.body.resume()
+      return sendJson(res, 403, errorLine(null, mcpError('upstream', 'compressed response cannot be scanned')), blockHeaders('compressed_response', 'response_scan'))
+    }
+    const relayAnswer = (line: string) => {
+      // A server request refused on the way (kill switch): answer the server, not the client.
+      void client.send(o.upstream, 'POST', ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...(sid ? ['mcp-session-id', sid] : [])], line).then((r) => r.body.resume(), () => {})
+    }
+    if (isEventStream(up.headers)) {
+      let wrote = false
+      try {
+        for await (const data of readSseEvents(up.body)) {
+          const rd = decideResponse(ctx, data)
+          o.recorder.record(rd)
+          if (rd.answer !== null) relayAnswer(rd.answer)
+          if (rd.forward === null) continue
+          if (!wrote) res.writeHead(200, {...sidHeader, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache'})
+          wrote = true
+          res.write(sseEvent(rd.forward))
+        }
+      } catch (err) {
+        o.log(`pipelock: scan error: ${(err as Error).message}`)
+        if (!wrote) return answer(res, 502, null, mcpError('upstream', 'upstream SSE response failed validation'))
+        return void res.destroy()
+      }
+      if (!wrote) return sendStatus(res, 202, sidHeader)
+      return void res.end()
+    }
+    let body: string
+    try {
+      body = trimGoSpace(await readCapped(up.body, MAX_LINE_BYTES))
+    } catch (err) {
+      o.log(`pipelock: scan error: ${(err as Error).message}`)
+      return frame.id === null ? sendStatus(res, 202) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response could not be read'))
+    }
+    if (body === '') return frame.id === null || frame.isResponse ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream sent no response'))
+    const rd = decideResponse(ctx, body)
+    o.recorder.record(rd)
+    if (rd.answer !== null) relayAnswer(rd.answer)
+    if (rd.forward !== null) return sendJson(res, 200, rd.forward, sidHeader)
+    return frame.id === null ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response was dropped'))
+  }
+
+  /** §4.6: header DLP names; with header scanning off only Authorization is scanned. */
+  function headerDlp(req: IncomingMessage): string[] {
+    const rb = o.config.request_body_scanning
+    const scanner = o.runtime.deps.scanner
+    if (rb.enabled && rb.scan_headers) {
+      const list: Array<[string, string]> = []
+      for (let i = 0; i < req.rawHeaders.length; i += 2) list.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
+      return [...new Set(scanner.scanRequestHeaders(list).dlp.map((f) => f.pattern))]
+    }
+    const auth = req.headers.authorization
+    return auth === undefined ? [] : [...new Set(scanner.scanTextForDlp(auth).matches.map((f) => f.pattern))]
+  }
+
+  const {host, port} = splitListen(o.listen)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.removeListener('error', reject)
+      resolve()
+    })
+  })
+  const a = server.address() as AddressInfo
+  return {
+    address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const t = setTimeout(() => server.closeAllConnections(), 5000)
+      await closed
+      clearTimeout(t)
+      await client.close()
+    },
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The `mcp proxy` and `mcp scan` services (spec mcp.md §2, §13): load and resolve the config,
+ * refuse what is not implemented, build the runtime, print the startup lines, run.
+ */
+import type {Readable, Writable} from 'node:stream'
+import {loadConfig, type PipelockConfig} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
+import {buildChildEnv} from './child-env.js'
+import {assertMcpImplemented} from './features.js'
+import {LineTooLongError, readLines} from './line-reader.js'
+import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
+import {resolveMcpRuntime} from './resolve.js'
+import {bannerModes, buildMcpRuntime} from './runtime.js'
+import {runStdioWrap} from './stdio-wrap.js'
+import {runHttpBridge} from './http-bridge.js'
+import {runWsBridge} from './ws-bridge.js'
+import {startMcpListener} from './http-listener.js'
+import {parseHeaderFlags} from './headers.js'
+
+export interface McpProxyOptions {
+  readonly configFile?: string
+  readonly upstream?: string
+  readonly listen?: string
+  readonly headers: readonly string[]
+  readonly headerFile?: string
+  readonly env: readonly string[]
+  readonly agent?: string
+  readonly sandbox: boolean
+  /** COMMAND ARGS after `--`. */
+  readonly command: readonly string[]
+  readonly processEnv: Readonly<Record<string, string | undefined>>
+  readonly stdin: Readable
+  readonly stdout: Writable
+  readonly stderr: (line: string) => void
+  readonly stop?: Promise<void>
+}
+
+function usage(message: string): PipelockError {
+  return new PipelockError('USAGE', message)
+}
+
+/** §2.2 argument checks, in the reference's order. */
+export function checkProxyArgs(o: Pick<McpProxyOptions, 'upstream' | 'listen' | 'command' | 'sandbox'>): void {
+  const hasCmd = o.command.length > 0
+  if (o.upstream !== undefined && hasCmd) throw usage('--upstream and subprocess command (--) are mutually exclusive')
+  if (o.listen !== undefined && hasCmd) throw usage('--listen and subprocess command (--) are mutually exclusive')
+  if (o.listen !== undefined && o.upstream === undefined) throw usage('--listen requires --upstream')
+  if (o.upstream === undefined && !hasCmd) throw usage('specify --upstream URL or -- COMMAND [ARGS...]')
+  if (o.sandbox) throw new PipelockError('NOT_IMPLEMENTED', '--sandbox and its variants are not supported by this version of pipelock mcp proxy; refusing to start')
+  if (o.upstream !== undefined) {
+    let u: URL
+    try {
+      u = new URL(o.upstream)
+    } catch {
+      throw usage(`invalid upstream URL "${o.upstream}": must include a scheme and host`)
+    }
+    if (u.host === '') throw usage(`invalid upstream URL "${o.upstream}": must include a scheme and host`)
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol)) throw usage(`invalid upstream URL "${o.upstream}": scheme must be http, https, ws, or wss`)
+  }
+}
+
+function loadMcpConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): PipelockConfig {
+  try {
+    return loadConfig(file, {env}).config
+  } catch (err) {
+    if (err instanceof PipelockError && file !== undefined && !err.message.startsWith('loading config')) {
+      throw new PipelockError(err.code, `loading config "${file}": ${err.message}`, {hint: err.hint, location: err.location})
+    }
+    throw err
+  }
+}
+
+export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
+  checkProxyArgs(o)
+  const config = loadMcpConfig(o.configFile, o.processEnv)
+  if (o.agent !== undefined && o.agent !== '' && o.agent !== '_default') throw usage(`unknown agent profile "${o.agent}"`)
+  const ws = o.upstream !== undefined && /^wss?:/i.test(o.upstream)
+  if (o.listen !== undefined && ws) {
+    throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${o.upstream}`)
+  }
+  const resolved = resolveMcpRuntime(config, 'proxy')
+  for (const l of resolved.lines) o.stderr(l)
+  const notUsed = assertMcpImplemented(resolved.config)
+  if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
+  const runtime = buildMcpRuntime(resolved.config, o.processEnv)
+  const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics()])
+  const modes = bannerModes(runtime.settings)
+
+  if (o.upstream !== undefined) {
+    if (o.env.length > 0) o.stderr('warning: --env is ignored in HTTP transport mode (no child process)')
+    if (o.listen !== undefined) {
+      if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
+      o.stderr(`pipelock: MCP reverse proxy ${o.listen} -> ${o.upstream} (${modes})`)
+      let listener
+      try {
+        listener = await startMcpListener({listen: o.listen, upstream: o.upstream, config: resolved.config, runtime, recorder, log: o.stderr})
+      } catch (err) {
+        throw new PipelockError('USAGE', `MCP listener bind ${o.listen}: ${(err as Error).message}`)
+      }
+      o.stderr(`pipelock: MCP reverse proxy listening on ${listener.address}`)
+      await (o.stop ?? new Promise<void>(() => {}))
+      await listener.close()
+      return 0
+    }
+    if (ws) {
+      if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
+      o.stderr(`pipelock: proxying WS upstream ${o.upstream} (${modes})`)
+      return runWsBridge({upstream: o.upstream, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
+    }
+    const headers = parseHeaderFlags(o.headers, o.headerFile)
+    o.stderr(`pipelock: proxying upstream ${o.upstream} (${modes})`)
+    return runHttpBridge({upstream: o.upstream, headers, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
+  }
+
+  const child = buildChildEnv(o.processEnv, o.env)
+  if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
+  if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
+  o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
+  const result = await runStdioWrap({
+    command: o.command[0]!,
+    args: o.command.slice(1),
+    env: child.env,
+    runtime,
+    recorder,
+    clientIn: o.stdin,
+    clientOut: o.stdout,
+    log: o.stderr,
+    stop: o.stop,
+  })
+  return result.exitCode
+}
+
+export interface McpScanOptions {
+  readonly configFile?: string
+  readonly json: boolean
+  readonly processEnv: Readonly<Record<string, string | undefined>>
+  readonly stdin: Readable
+  readonly out: (line: string) => void
+  readonly stderr: (line: string) => void
+}
+
+/** `pipelock mcp scan` (§13). Resolves to true when no line had an injection. */
+export async function runMcpScan(o: McpScanOptions): Promise<void> {
+  const config = loadMcpConfig(o.configFile, o.processEnv)
+  const resolved = resolveMcpRuntime(config, 'scan')
+  for (const l of resolved.lines) o.stderr(l)
+  const runtime = buildMcpRuntime(resolved.config, o.processEnv)
+  const action = runtime.settings.responseAction
+  let n = 0
+  let injected = false
+  try {
+    for await (const raw of readLines(o.stdin)) {
+      n++
+      const v = scanServerLine(runtime.deps.scanner, n, raw, action)
+      if (v === null) continue
+      if (v.matches !== undefined) injected = true
+      const line = o.json ? renderScanJson(v) : renderScanText(v)
+      if (line !== null) o.out(line)
+    }
+  } catch (err) {
+    if (err instanceof LineTooLongError) throw new PipelockError('MCP_STREAM_FAILED', `reading input: ${err.message}`)
+    throw err
+  }
+  if (injected) throw new PipelockError('MCP_INJECTION_FOUND', 'prompt injection detected')
+}

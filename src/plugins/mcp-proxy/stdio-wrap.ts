@@ -1,0 +1,161 @@
+/**
+ * `pipelock mcp proxy -- COMMAND ARGS` (spec mcp.md §3.1): spawn the server in its own process
+ * group with a filtered environment, copy its stderr line by line, run every client message
+ * through `decideRequest` and every server message through `decideResponse`, record each
+ * decision, and tear the group down. Fixes Q30 (a child ignoring stdin EOF is terminated; a
+ * dead child ends the session without waiting for the client) and Q31 (an oversized line ends
+ * the session with exit 1).
+ */
+import {spawn, type ChildProcess} from 'node:child_process'
+import {once} from 'node:events'
+import type {Readable, Writable} from 'node:stream'
+import {setTimeout as sleepRef} from 'node:timers/promises'
+import {PipelockError} from '../errors/index.js'
+import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
+import type {StdioClientSide} from './runtime.js'
+
+export interface StdioWrapOptions extends StdioClientSide {
+  readonly command: string
+  readonly args: readonly string[]
+  readonly env: Record<string, string>
+  /** After the client's EOF: how long a child may take to exit before SIGTERM (MCP shutdown: 5 s). */
+  readonly eofGraceMs?: number
+  /** SIGTERM → SIGKILL grace. */
+  readonly killGraceMs?: number
+}
+
+function sleep(ms: number): Promise<void> {
+  return sleepRef(ms)
+}
+
+/** True when `p` settles within `ms`; the timer is cleared either way (it never holds the process). */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const ac = new AbortController()
+  try {
+    return await Promise.race([p.then(() => true), sleepRef(ms, false, {signal: ac.signal}).catch(() => false)])
+  } finally {
+    ac.abort()
+  }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(process.platform === 'win32' ? child.pid : -child.pid, signal)
+  } catch {
+    // ESRCH: the group is gone.
+  }
+}
+
+async function writeLine(out: Writable, line: string, log: (l: string) => void): Promise<void> {
+  const bytes = Buffer.byteLength(line) + 1
+  if (bytes > MAX_LINE_BYTES) {
+    log(`pipelock: message too large: ${bytes} bytes`)
+    return
+  }
+  if (out.destroyed || out.writableEnded) return
+  if (!out.write(line + '\n')) await Promise.race([once(out, 'drain'), once(out, 'close')])
+}
+
+/** Copies the child's stderr to ours, whole lines at a time (never interleaved with ours). */
+async function pipeStderr(child: ChildProcess, log: (line: string) => void): Promise<void> {
+  if (child.stderr === null) return
+  try {
+    for await (const l of readLines(child.stderr, Number.MAX_SAFE_INTEGER)) log(l)
+  } catch {
+    // the child's stderr closing abruptly is not our error
+  }
+}
+
+export interface WrapResult {
+  /** 0 = clean end. */
+  readonly exitCode: number
+}
+
+export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
+  const child = spawn(o.command, [...o.args], {env: o.env, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32'})
+  try {
+    await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
+  } catch (err) {
+    throw new PipelockError('MCP_SERVER_START_FAILED', `starting MCP server "${o.command}": ${(err as Error).message}`)
+  }
+  // Parent death: Node cannot set PR_SET_PDEATHSIG; tear the group down when we exit.
+  const onExit = (): void => killGroup(child, 'SIGTERM')
+  process.on('exit', onExit)
+  child.stdin!.on('error', () => {}) // EPIPE after the child died: the exit path reports it
+  o.clientOut.on('error', () => {})
+
+  const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_stdio', 'default')}
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
+  let streamError: string | null = null
+  let childGone = false
+  const stderrDone = pipeStderr(child, o.log)
+
+  /** Every non-blank line of `from`: one decision, recorded, then its lines written (back-pressured). */
+  const relay = async (from: Readable, decide: typeof decideRequest, onward: Writable, back: Writable): Promise<void> => {
+    for await (const raw of readLines(from)) {
+      if (childGone && from === o.clientIn) break
+      if (trimGoSpace(raw) === '') continue
+      const d = decide(ctx, raw)
+      o.recorder.record(d)
+      if (d.answer !== null) await writeLine(back, d.answer, o.log)
+      if (d.forward !== null) await writeLine(onward, d.forward, o.log)
+    }
+  }
+  const clientLoop = relay(o.clientIn, decideRequest, child.stdin!, o.clientOut)
+    .catch((err: Error) => {
+      if (err instanceof LineTooLongError || !childGone) streamError = `reading input: ${err.message}`
+    })
+    .then(() => void child.stdin!.end())
+  const serverLoop = relay(child.stdout!, decideResponse, o.clientOut, child.stdin!).catch((err: Error) => {
+    streamError = `scanning: reading input: ${err.message}`
+  })
+
+  // Shutdown paths: client EOF (grace, then SIGTERM, then SIGKILL), a stop signal, a stream error.
+  const terminate = async (): Promise<void> => {
+    killGroup(child, 'SIGTERM')
+    if (!(await within(exited, o.killGraceMs ?? 2000))) killGroup(child, 'SIGKILL')
+  }
+  const watchdog = (async (): Promise<void> => {
+    const first = await Promise.race([
+      clientLoop.then(() => 'eof' as const),
+      serverLoop.then(() => 'server' as const),
+      exited.then(() => 'exit' as const),
+      ...(o.stop ? [o.stop.then(() => 'stop' as const)] : []),
+    ])
+    if (first === 'exit') return
+    if (first === 'stop' || streamError !== null) return terminate()
+    const exitedInTime = await within(o.stop ? Promise.race([exited, o.stop.then(() => Promise.reject(new Error('stop')))]) : exited, o.eofGraceMs ?? 5000).catch(() => false)
+    if (!exitedInTime) await terminate()
+  })()
+
+  const status = await exited
+  childGone = true
+  await serverLoop
+  await watchdog
+  // The client may still be blocked on stdin: stop reading it (fix Q30).
+  o.clientIn.pause()
+  o.clientIn.destroy()
+  process.removeListener('exit', onExit)
+  // Reap anything left in the group.
+  killGroup(child, 'SIGTERM')
+  await sleep(100)
+  killGroup(child, 'SIGKILL')
+  await within(stderrDone, 200)
+
+  if (streamError !== null) {
+    o.log(`pipelock: ${streamError}`)
+    throw new PipelockError('MCP_STREAM_FAILED', streamError)
+  }
+  if (status.code === 0) return {exitCode: 0}
+  const what = status.signal !== null ? `signal: ${signalText(status.signal)}` : `exit status ${status.code}`
+  o.log(`pipelock: subprocess exited: ${what}`)
+  throw new PipelockError('MCP_SUBPROCESS_EXITED', `subprocess exited: ${what}`)
+}
+
+/** Go's `os.ProcessState` wording for the common signals. */
+function signalText(s: NodeJS.Signals): string {
+  const names: Partial<Record<NodeJS.Signals, string>> = {SIGTERM: 'terminated', SIGKILL: 'killed', SIGINT: 'interrupt', SIGHUP: 'hangup', SIGPIPE: 'broken pipe'}
+  return names[s] ?? s
+}

@@ -1,0 +1,82 @@
+/**
+ * The HTTP client both MCP HTTP transports use towards the upstream: undici, no redirects
+ * followed, no transparent decompression (a compressed body is refused, never scanned blind).
+ */
+import {Agent, request} from 'undici'
+import type {Readable} from 'node:stream'
+
+export interface UpstreamResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly body: Readable
+}
+
+export class UpstreamClient {
+  private readonly agent: Agent
+
+  /** `headersTimeoutMs` bounds the wait for response headers only; streams may run for hours (fix Q15). */
+  constructor(headersTimeoutMs: number) {
+    this.agent = new Agent({headersTimeout: headersTimeoutMs, bodyTimeout: 0})
+  }
+
+  async send(url: string, method: 'POST' | 'GET' | 'DELETE', headers: string[], body?: string, signal?: AbortSignal): Promise<UpstreamResponse> {
+    const r = await request(url, {method, headers, body, dispatcher: this.agent, signal})
+    return {status: r.statusCode, headers: r.headers, body: r.body}
+  }
+
+  close(): Promise<void> {
+    return this.agent.close()
+  }
+}
+
+export function header(h: UpstreamResponse['headers'], name: string): string | undefined {
+  const v = h[name.toLowerCase()]
+  return Array.isArray(v) ? v[0] : v
+}
+
+/** Any comma-separated token other than `identity` (case-insensitive) is a compressed body. */
+export function isCompressed(h: UpstreamResponse['headers']): boolean {
+  const ce = header(h, 'content-encoding')
+  if (ce === undefined) return false
+  return ce.split(',').map((t) => t.trim().toLowerCase()).some((t) => t !== '' && t !== 'identity')
+}
+
+export function isEventStream(h: UpstreamResponse['headers']): boolean {
+  return (header(h, 'content-type') ?? '').trim().toLowerCase().startsWith('text/event-stream')
+}
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`response body exceeds maximum size (${limit} bytes)`)
+  }
+}
+
+/**
+ * Reads a whole body up to `limit` bytes. Beyond it the rest is drained and discarded (the
+ * connection stays usable for the answer) and BodyTooLargeError is thrown.
+ */
+export function readCapped(body: Readable, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    let size = 0
+    let over = false
+    body.on('data', (c: Buffer | string) => {
+      if (over) return
+      const b = typeof c === 'string' ? Buffer.from(c) : c
+      size += b.length
+      if (size > limit) {
+        over = true
+        parts.length = 0
+        reject(new BodyTooLargeError(limit))
+        return
+      }
+      parts.push(b)
+    })
+    body.once('end', () => {
+      if (!over) resolve(Buffer.concat(parts).toString('utf8'))
+    })
+    body.once('error', (err) => {
+      if (!over) reject(err)
+    })
+  })
+}

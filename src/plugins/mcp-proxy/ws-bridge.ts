@@ -1,0 +1,82 @@
+/**
+ * `pipelock mcp proxy --upstream ws(s)://…` (spec mcp.md §3.4): a stdio MCP client talks to a
+ * WebSocket JSON-RPC server. One text frame per message each way, every message through the one
+ * request / response decision. Frame rules: data frames ≤ 10 MiB (close 1009), binary frames
+ * refused (close 1008), invalid UTF-8 (close 1007), pings answered, fragments reassembled — `ws`
+ * enforces the protocol-level ones (it is the maintained WebSocket implementation for Node; the
+ * built-in client of Node 20 has no payload limit). The dial offers the `mcp` subprotocol (fix
+ * Q52).
+ */
+import WebSocket from 'ws'
+import {PipelockError} from '../errors/index.js'
+import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {MAX_LINE_BYTES, readLines} from './line-reader.js'
+import type {StdioClientSide} from './runtime.js'
+
+export interface WsBridgeOptions extends StdioClientSide {
+  readonly upstream: string
+}
+
+export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
+  const ws = new WebSocket(o.upstream, ['mcp'], {maxPayload: MAX_LINE_BYTES, perMessageDeflate: false, followRedirects: false})
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`bad handshake (HTTP ${res.statusCode})`)))
+    })
+  } catch (err) {
+    ws.terminate()
+    throw new PipelockError('MCP_SERVER_START_FAILED', `connecting to upstream: ws dial ${o.upstream}: ${(err as Error).message}`)
+  }
+  const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_ws', 'ws-stdio')}
+  let failure: string | null = null
+  o.clientOut.on('error', () => {}) // EPIPE once the client has gone: the read side ends the run
+  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()))
+  ws.on('error', (err) => {
+    failure ??= `upstream read: ${err.message}`
+  })
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      failure ??= 'upstream read: binary frames not allowed'
+      ws.close(1008, 'binary frames not allowed')
+      return
+    }
+    const d = decideResponse(ctx, (data as Buffer).toString('utf8'))
+    o.recorder.record(d)
+    if (d.forward !== null) o.clientOut.write(d.forward + '\n')
+    if (d.answer !== null) ws.send(d.answer)
+  })
+
+  const reader = (async () => {
+    try {
+      for await (const raw of readLines(o.clientIn)) {
+        if (ws.readyState !== WebSocket.OPEN) break
+        if (trimGoSpace(raw) === '') continue
+        const d = decideRequest(ctx, raw)
+        o.recorder.record(d)
+        if (d.answer !== null) o.clientOut.write(d.answer + '\n')
+        if (d.forward === null) continue
+        await new Promise<void>((resolve) => ws.send(d.forward!, (err) => {
+          if (err) failure ??= `upstream write: ${err.message}`
+          resolve()
+        }))
+        if (failure !== null) break
+      }
+    } catch (err) {
+      failure ??= `reading input: ${(err as Error).message}`
+    }
+  })()
+  // Either side ending (or a stop signal) ends the run.
+  await Promise.race([reader, closed, ...(o.stop ? [o.stop] : [])])
+  if (ws.readyState === WebSocket.OPEN) ws.close(1000)
+  const t = setTimeout(() => ws.terminate(), 2000)
+  await closed
+  clearTimeout(t)
+  o.clientIn.destroy()
+  if (failure !== null) {
+    o.log(`pipelock: ${failure}`)
+    throw new PipelockError('MCP_STREAM_FAILED', failure)
+  }
+  return 0
+}

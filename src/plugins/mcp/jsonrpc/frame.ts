@@ -1,0 +1,105 @@
+/**
+ * One structural parse per JSON-RPC message (spec mcp.md §1.1). Duplicate keys at any depth and
+ * case-folded duplicates in the envelope or `params` are parse errors (fail closed, fix Q12: a Go
+ * upstream would read `Params` where a JS scanner read `params`).
+ */
+import {compactRawJson, JsonSyntaxError, parseStrictJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
+
+export interface McpFrame {
+  /** The message text after trimming (what is forwarded when nothing rewrites it). */
+  readonly text: string
+  readonly isBatch: boolean
+  /** Parsed value; undefined when `error` is set and the text did not parse at all. */
+  readonly value: JsonValue | undefined
+  /** Parse / structure error; null for a well-formed frame. */
+  readonly error: string | null
+  /** Raw JSON text of `id`, compacted; null when absent or `null` (a notification). */
+  readonly id: string | null
+  /** `method` when it is a string, else ''. */
+  readonly method: string
+  readonly hasMethod: boolean
+  /** Has `result` or `error` (a response, even when `method` is present too). */
+  readonly isResponse: boolean
+  /** `params.name` of a `tools/call` ('' otherwise). */
+  readonly toolName: string
+  /** `params.arguments` of a `tools/call`; undefined when absent or null. */
+  readonly args: JsonValue | undefined
+}
+
+/** Go `unicode.IsSpace` (used by `bytes.TrimSpace`). */
+function isGoSpace(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 || c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+}
+
+/** `bytes.TrimSpace`: ASCII and Unicode white space at both ends (so `\r` goes). */
+export function trimGoSpace(s: string): string {
+  let a = 0
+  let b = s.length
+  while (a < b && isGoSpace(s.charCodeAt(a))) a++
+  while (b > a && isGoSpace(s.charCodeAt(b - 1))) b--
+  return a === 0 && b === s.length ? s : s.slice(a, b)
+}
+
+/** Nesting the reader accepts; deeper input is a parse error (fail closed). */
+const MAX_DEPTH = 512
+
+export function isObject(v: JsonValue | undefined): v is JsonObject {
+  return v instanceof Map
+}
+
+/** Two keys equal under simple case folding → the later one, else null. */
+function caseFoldDuplicate(o: JsonObject): string | null {
+  const seen = new Map<string, string>()
+  for (const k of o.keys()) {
+    const f = k.toLowerCase()
+    const prev = seen.get(f)
+    if (prev !== undefined) return `duplicate object key ${JSON.stringify(k)} (case-insensitive match of ${JSON.stringify(prev)})`
+    seen.set(f, k)
+  }
+  return null
+}
+
+function emptyFrame(text: string, isBatch: boolean, error: string | null, value?: JsonValue): McpFrame {
+  return {text, isBatch, value, error, id: null, method: '', hasMethod: false, isResponse: false, toolName: '', args: undefined}
+}
+
+export function parseFrame(raw: string): McpFrame {
+  const text = trimGoSpace(raw)
+  const isBatch = text.startsWith('[')
+  let value: JsonValue
+  let spans: Map<string, [number, number]> | undefined
+  try {
+    const r = parseStrictJson(text, {maxDepth: MAX_DEPTH, topLevelSpans: true})
+    value = r.value
+    spans = r.spans
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) {
+      const dup = /^duplicate key (.*)$/.exec(err.reason)
+      return emptyFrame(text, isBatch, dup ? `duplicate object key ${dup[1]}` : `invalid JSON: ${err.message}`)
+    }
+    return emptyFrame(text, isBatch, `invalid JSON: ${(err as Error).message}`)
+  }
+  if (isBatch) return emptyFrame(text, true, null, value)
+  if (!isObject(value)) return emptyFrame(text, false, 'invalid JSON structure', value)
+  const idSpan = spans?.get('id')
+  const idRaw = idSpan === undefined ? null : compactRawJson(text.slice(idSpan[0], idSpan[1]))
+  const id = idRaw === 'null' ? null : idRaw
+  const methodV = value.get('method')
+  const hasMethod = value.has('method')
+  const method = typeof methodV === 'string' ? methodV : ''
+  const isResponse = value.has('result') || value.has('error')
+  const base = {text, isBatch: false, value, id, method, hasMethod, isResponse, toolName: '', args: undefined as JsonValue | undefined}
+  const fold = caseFoldDuplicate(value) ?? (isObject(value.get('params')) ? caseFoldDuplicate(value.get('params') as JsonObject) : null)
+  if (fold !== null) return {...base, error: fold}
+  if (hasMethod && typeof methodV !== 'string') return {...base, error: 'mcp: method must be a string'}
+  if (method === 'tools/call') {
+    const params = value.get('params')
+    if (isObject(params)) {
+      const name = params.get('name')
+      const args = params.get('arguments')
+      return {...base, error: null, toolName: typeof name === 'string' ? name : '', args: args === null ? undefined : args}
+    }
+  }
+  return {...base, error: null}
+}

@@ -1,0 +1,56 @@
+/**
+ * One decision per MCP message and direction (ARCHITECTURE "one evaluator, one decision"). The
+ * pipeline functions (`decideRequest`, `decideResponse`) return it; the transport only carries
+ * out `forward` / `answer` and hands the same object to `McpRecorder.record` (today: stderr
+ * log lines and metrics; later the shared gate's receipts, capture and audit sinks). No sink
+ * re-derives a verdict.
+ */
+import type {ReasonCode} from '../../scanner/index.js'
+
+export type McpTransport = 'mcp_stdio' | 'mcp_http_upstream' | 'mcp_ws' | 'mcp_http_listener'
+
+export type McpDirection = 'request' | 'response'
+
+/** The stage that decided (`none` for a clean allow). */
+export type McpStage =
+  | 'none' | 'kill_switch' | 'header_dlp' | 'batch' | 'parse' | 'content' | 'tool_policy' | 'session_binding' | 'chain'
+  | 'confused_deputy' | 'media_policy' | 'tool_scan' | 'response_scan'
+
+/**
+ * What happened to the message: `allow` forwarded untouched (or rewritten by media metadata
+ * stripping / strip), `warn` forwarded with findings, `block` not forwarded (answered with an
+ * error where it has an id, dropped otherwise).
+ */
+export type McpVerdict = 'allow' | 'warn' | 'block'
+
+export interface McpDecision {
+  readonly direction: McpDirection
+  readonly transport: McpTransport
+  /** Per-direction message number (non-empty lines on stdio). */
+  readonly line: number
+  /** Raw JSON id, null for notifications and unreadable ids. */
+  readonly id: string | null
+  readonly method: string
+  /** `params.name` of a `tools/call`, else ''. */
+  readonly tool: string
+  readonly verdict: McpVerdict
+  readonly stage: McpStage
+  /** Receipt-style layer (`mcp_input_scanning`, `mcp_tool_policy`, `mcp_response_scan`, …); '' when clean. */
+  readonly layer: string
+  readonly reason: ReasonCode | null
+  /** Pattern / rule names and error texts, never a matched value. */
+  readonly findings: readonly string[]
+  /** `action: warn` DLP pattern names seen. */
+  readonly dlpWarnings: readonly string[]
+  /** The line sent on in the message's direction (original, rewritten, or a replacement error); null = nothing. */
+  readonly forward: string | null
+  /** A line sent back to the message's sender (request blocks: the client's error); null = nothing. */
+  readonly answer: string | null
+  /** Log lines this decision produces (without the `pipelock: ` prefix), in order. */
+  readonly notes: readonly string[]
+}
+
+/** The one record step every decision goes through (audit line + metrics today). */
+export interface McpRecorder {
+  record(decision: McpDecision): void
+}

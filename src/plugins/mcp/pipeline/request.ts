@@ -1,0 +1,172 @@
+/**
+ * Client→server: the one verdict function for a message (spec mcp.md §4). Order: mediation-meta
+ * strip → frame → kill switch → batch → content scan → tool policy / session binding → chain →
+ * parse-error block → merge (strictest action) → dispatch. Gate order differs by transport only
+ * where it changes state (§4.3); here every non-short-circuiting gate runs before the chain gate
+ * on both, which gives the same results.
+ */
+import {goJson} from '../../canonical/index.js'
+import type {ReasonCode} from '../../scanner/index.js'
+import {errorLine, mcpError, type McpError} from '../jsonrpc/errors.js'
+import {isObject, parseFrame, type McpFrame} from '../jsonrpc/frame.js'
+import {NO_POLICY_MATCH, type PolicyVerdict} from '../policy/compile.js'
+import {stricter} from '../policy/strictness.js'
+import {scanRequest, type ContentVerdict} from '../scan/request.js'
+import type {ChainMatch} from '../chains/matcher.js'
+import type {McpDecision, McpStage} from './decision.js'
+import type {McpDeps, McpSessionState, McpSettings} from './settings.js'
+
+export interface McpContext {
+  readonly settings: McpSettings
+  readonly deps: McpDeps
+  readonly state: McpSessionState
+}
+
+const MEDIATION_META = 'com.pipelock/mediation'
+
+/** Removes a client-supplied mediation envelope (anti-spoofing; fix: on every transport). */
+function stripMediationMeta(frame: McpFrame): McpFrame {
+  const v = frame.value
+  if (!isObject(v)) return frame
+  const params = v.get('params')
+  if (!isObject(params)) return frame
+  const meta = params.get('_meta')
+  if (!isObject(meta) || !meta.has(MEDIATION_META)) return frame
+  meta.delete(MEDIATION_META)
+  return parseFrame(goJson(v))
+}
+
+function parseErrorVerdict(frame: McpFrame): ContentVerdict {
+  return {clean: false, dlp: [], injection: [], error: frame.error ?? 'invalid JSON structure', dlpWarnings: [], action: 'block'}
+}
+
+/** Transport facts that feed the decision (HTTP listener). */
+export interface RequestExtras {
+  /** DLP pattern names found in the request headers (listener, §4.6). */
+  readonly headerDlp?: readonly string[]
+}
+
+export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtras = {}): McpDecision {
+  const {settings, deps, state} = ctx
+  const http = state.transport !== 'mcp_stdio'
+  const line = ++state.inputLine
+  const at = http ? 'input: ' : `input line ${line}: `
+  const frame = stripMediationMeta(parseFrame(raw))
+  const notes: string[] = []
+  const base = {direction: 'request' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: frame.toolName, dlpWarnings: [] as string[], notes}
+  const block = (stage: McpStage, layer: string, err: McpError, findings: string[], extra: Partial<McpDecision> = {}): McpDecision => ({
+    ...base, verdict: 'block', stage, layer, reason: err.reason, findings, forward: null,
+    answer: frame.id === null && stage !== 'batch' ? null : errorLine(frame.id, err), ...extra,
+  })
+
+  // Kill switch first (§15.1).
+  const ks = deps.killSwitch.status()
+  if (ks.active) {
+    notes.push(frame.id === null ? `${at}kill switch dropped notification (source=${ks.source})` : `${at}kill switch denied (source=${ks.source})`)
+    return block('kill_switch', 'kill_switch', mcpError('kill_switch', ks.message), [])
+  }
+  if (extras.headerDlp !== undefined && extras.headerDlp.length > 0) {
+    notes.push(`DLP match in request headers: ${extras.headerDlp.join(', ')}`)
+    return block('header_dlp', 'header_dlp', mcpError('input_scanning', '', 'dlp_match'), [...extras.headerDlp])
+  }
+  if (frame.isBatch) {
+    notes.push(`${at}blocked batch request (not supported by MCP)`)
+    return {...block('batch', 'mcp_input_scanning', mcpError('batch_request'), ['batch']), answer: errorLine(null, mcpError('batch_request'))}
+  }
+
+  // 1. Content scan. stdio always scans (warn when input scanning is off); HTTP/WS only when
+  // enabled, but an unparseable message is blocked there too (fix Q1: fail closed).
+  const unparseable = frame.value === undefined || frame.error !== null
+  let content: ContentVerdict
+  if (!http || settings.input.enabled) content = scanRequest(deps.scanner, frame, settings.input)
+  else content = unparseable ? parseErrorVerdict(frame) : {clean: true, dlp: [], injection: [], error: null, dlpWarnings: [], action: ''}
+  base.dlpWarnings.push(...content.dlpWarnings)
+
+  const isCall = frame.method === 'tools/call' && frame.error === null
+  // 2. Tool policy (no short-circuit).
+  const policy: PolicyVerdict = isCall && settings.policy !== null ? settings.policy.check(frame.toolName, frame.args) : NO_POLICY_MATCH
+  // 3. Session binding (no short-circuit).
+  let binding: {reason: string; action: 'warn' | 'block'} | null = null
+  if (isCall && settings.binding !== null) {
+    const f = state.baseline.bindingFinding(frame.toolName)
+    if (f !== null) {
+      binding = {reason: `session_binding:${f}`, action: f === 'no_baseline' ? settings.binding.noBaselineAction : settings.binding.unknownToolAction}
+      notes.push(
+        f === 'missing_tool_name' ? `${at}tools/call missing params.name`
+          : f === 'no_baseline' ? `${at}tools/call "${frame.toolName}" before baseline established`
+            : `${at}tools/call "${frame.toolName}" not in session baseline`,
+      )
+    }
+  }
+  // 4. Chain detection (block short-circuits).
+  let chain: ChainMatch | null = null
+  if (isCall && frame.toolName !== '' && state.chains !== null) {
+    chain = state.chains.observe(state.chainKey, frame.toolName, frame.text, deps.now())
+    if (chain !== null) {
+      notes.push(`chain detected: ${chain.pattern} (severity=${chain.severity}, action=${chain.action})`)
+      if (chain.action === 'block') {
+        return block('chain', 'mcp_chain_detection', mcpError('chain', chain.pattern), [`chain:${chain.pattern}`])
+      }
+    }
+  }
+  // 5. Parse error (short-circuit; a message without a readable id is dropped).
+  if (content.error !== null) {
+    const err = mcpError('input_scanning', '', 'parse_error')
+    notes.push(frame.id === null ? `blocked notification (no response sent): ${content.error}` : `${at}blocked ${frame.method || 'unknown'} request (${content.error})`)
+    return block('parse', 'mcp_input_scanning', err, [content.error])
+  }
+
+  const contentDirty = !content.clean
+  const reasons = [
+    ...content.dlp.map((d) => d.pattern),
+    ...content.injection,
+    ...policy.rules.map((r) => `policy:${r}`),
+    ...(binding ? [binding.reason] : []),
+    ...(chain ? [`chain:${chain.pattern}`] : []),
+  ]
+  const trackable = http ? frame.hasMethod && !frame.isResponse && frame.id !== null : frame.id !== null
+  if (reasons.length === 0) {
+    if (trackable) state.tracker.track(frame.id!)
+    return {...base, verdict: 'allow', stage: 'none', layer: '', reason: null, findings: [], forward: frame.text, answer: null}
+  }
+
+  // Findings path (§4.4): strictest action wins.
+  let action = ''
+  if (contentDirty) action = stricter(action, content.action)
+  action = stricter(action, policy.action)
+  if (binding) action = stricter(action, binding.action)
+  if (chain) action = stricter(action, chain.action)
+  // Layer and stage by precedence chain > policy > binding > content (§15.4).
+  const [stage, layer]: [McpStage, string] = chain ? ['chain', 'mcp_chain_detection']
+    : policy.rules.length > 0 ? ['tool_policy', 'mcp_tool_policy']
+      : binding ? ['session_binding', 'mcp_session_binding'] : ['content', 'mcp_input_scanning']
+
+  if (action === 'warn') {
+    notes.push(http ? `input: warning (${reasons.join(', ')})` : `${at}warning — ${frame.method} request contains flagged content (${reasons.join('\n')})`)
+    if (trackable) state.tracker.track(frame.id!)
+    return {...base, verdict: 'warn', stage, layer, reason: blockReason(content, policy, chain, null), findings: reasons, forward: frame.text, answer: null}
+  }
+  // block; `ask` is not offered on the request path and `redirect` is refused at startup — both block.
+  if (action !== 'block') notes.push(`${at}[${action} not supported for input scanning]`)
+  const bindingBlock = binding !== null && binding.action === 'block'
+  let err: McpError
+  if (http && bindingBlock) err = mcpError('session_binding', binding!.reason.slice('session_binding:'.length))
+  else if (contentDirty || policy.rules.length === 0) err = mcpError('input_scanning', '', blockReason(content, policy, chain, bindingBlock ? 'session_binding' : null))
+  else err = mcpError('tool_policy', '', blockReason(content, policy, chain, bindingBlock ? 'session_binding' : null))
+  notes.push(
+    frame.id === null ? `blocked notification (no response sent): ${reasons.join(', ')}`
+      : http ? `input: blocked (${reasons.join(', ')})` : `${at}blocked ${frame.method} request (${reasons.join('\n')})`,
+  )
+  return block(stage, layer, err, reasons)
+}
+
+/** `data.block_reason` for content-path blocks (§7.3). */
+function blockReason(content: ContentVerdict, policy: PolicyVerdict, chain: ChainMatch | null, override: ReasonCode | null): ReasonCode {
+  if (override !== null) return override
+  if (content.dlp.length > 0) return 'dlp_match'
+  if (content.injection.length > 0) return 'prompt_injection'
+  if (policy.rules.length > 0) return 'tool_policy_deny'
+  if (chain !== null) return 'tool_chain_blocked'
+  return 'parse_error'
+}
+

@@ -1,0 +1,157 @@
+/**
+ * Server→client: the one verdict function for a message (spec mcp.md §5.1). Order: frame → kill
+ * switch → batch → unparseable → confused deputy → media policy → tool-definition scan →
+ * general injection scan → action. A tools/list feeds the session-binding inventory only when it
+ * is forwarded (fix Q6); `ask` is `block` (fix Q36: stdin is the MCP stream); `strip` rewrites
+ * matching string leaves in place or blocks (fix Q11).
+ */
+import {goJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
+import {redactResponse, type Scanner} from '../../scanner/index.js'
+import {errorLine, mcpError, type McpError} from '../jsonrpc/errors.js'
+import {isObject, parseFrame} from '../jsonrpc/frame.js'
+import {applyMediaToResult} from '../scan/media.js'
+import {scanMessage, scanText, toolsListOf} from '../scan/response.js'
+import {decodeTools, toolHash} from '../tools/scan.js'
+import type {McpDecision, McpStage} from './decision.js'
+import type {McpContext} from './request.js'
+
+export function decideResponse(ctx: McpContext, raw: string): McpDecision {
+  const {settings, deps, state} = ctx
+  const http = state.transport !== 'mcp_stdio'
+  const line = ++state.outputLine
+  const at = http ? '' : `line ${line}: `
+  const frame = parseFrame(raw)
+  const notes: string[] = []
+  const base = {direction: 'response' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: '', dlpWarnings: [], notes}
+  const replace = (stage: McpStage, layer: string, err: McpError, findings: readonly string[]): McpDecision => ({
+    ...base, verdict: 'block', stage, layer, reason: err.reason, findings,
+    // Messages without an id never receive an error: they are dropped.
+    forward: frame.id === null ? null : errorLine(frame.id, err), answer: null,
+  })
+
+  const ks = deps.killSwitch.status()
+  if (ks.active) {
+    const err = mcpError('kill_switch', ks.message)
+    if (frame.id === null) {
+      notes.push(`response ${at}kill switch dropped notification (source=${ks.source})`)
+      return replace('kill_switch', 'kill_switch', err, [])
+    }
+    notes.push(`response ${at}kill switch denied (source=${ks.source})`)
+    if (frame.hasMethod && !frame.isResponse) {
+      // Fix Q20: a server-initiated request is answered to the server, not the client.
+      return {...replace('kill_switch', 'kill_switch', err, []), forward: null, answer: errorLine(frame.id, err)}
+    }
+    return replace('kill_switch', 'kill_switch', err, [])
+  }
+  if (frame.isBatch) {
+    notes.push(`${at}blocked batch JSON-RPC message (not supported by MCP)`)
+    return {...replace('batch', 'mcp_response_scan', mcpError('batch_request'), ['batch']), forward: null}
+  }
+  const msg = frame.value
+  const jsonrpc = isObject(msg) ? msg.get('jsonrpc') : undefined
+  if (!isObject(msg) || frame.error !== null || jsonrpc !== '2.0') {
+    const error = frame.error ?? (isObject(msg) ? `not a JSON-RPC 2.0 response: jsonrpc="${typeof jsonrpc === 'string' ? jsonrpc : ''}"` : 'invalid JSON structure')
+    notes.push(`${at}${error}`)
+    const inj = scanText(deps.scanner, frame.text)
+    if (inj.names.length > 0) notes.push(`${at}injection detected (${inj.names.join(', ')}), action=block`)
+    notes.push(`${at}blocking unparseable response`)
+    const err = mcpError('response_unparseable')
+    return {...base, id: null, verdict: 'block', stage: 'parse', layer: 'mcp_response_scan', reason: err.reason, findings: [error], forward: errorLine(null, err), answer: null}
+  }
+  if (frame.isResponse && !state.tracker.consume(frame.id)) {
+    notes.push(`${at}confused deputy: unsolicited response ID ${frame.id ?? 'null'}`)
+    return {...replace('confused_deputy', 'mcp_response_scan', mcpError('confused_deputy'), ['unsolicited response id']), forward: errorLine(frame.id, mcpError('confused_deputy'))}
+  }
+
+  let text = frame.text
+  if (deps.media !== null) {
+    const m = applyMediaToResult(msg, deps.media)
+    if (m.kind === 'block') {
+      notes.push(`${at}media policy blocked MCP response (${m.reason})`)
+      return replace('media_policy', 'media_policy', mcpError('media_policy', m.reason), [m.reason])
+    }
+    if (m.kind === 'rewritten') text = goJson(msg)
+  }
+
+  // Tool definitions (§6).
+  const tools = settings.toolScan.enabled ? toolsListOf(msg) : null
+  const toolFindings: string[] = []
+  if (tools !== null) {
+    for (const def of decodeTools(tools)) {
+      const {findings, params} = deps.toolScanner.scanTool(def)
+      let drift: string | null = null
+      if (settings.toolScan.detectDrift && def.name !== '') drift = state.baseline.checkDrift(def.name, toolHash(def), def.description, params)
+      if (drift !== null) findings.push('definition-drift')
+      if (findings.length === 0) continue
+      const label = def.name === '' ? `#${def.index}` : def.name
+      notes.push(`${at}tool "${label}": ${findings.join(', ')}`)
+      if (drift !== null) notes.push(`  ${drift}`)
+      toolFindings.push(...findings.map((f) => `${label}:${f}`))
+    }
+    if (toolFindings.length > 0 && settings.toolScan.action === 'block') {
+      return replace('tool_scan', 'mcp_tool_scanning', mcpError('tool_poisoning'), toolFindings)
+    }
+  }
+
+  const inj = scanMessage(deps.scanner, msg, tools !== null)
+  const forwardList = (): void => {
+    if (tools === null) return
+    const added = state.baseline.addForwarded(decodeTools(tools).map((t) => t.name))
+    if (settings.binding !== null) for (const n of added) notes.push(`tool "${n}" added post-baseline`)
+  }
+  if (inj.names.length === 0) {
+    forwardList()
+    const warned = toolFindings.length > 0
+    return {
+      ...base, verdict: warned ? 'warn' : 'allow', stage: warned ? 'tool_scan' : 'none', layer: warned ? 'mcp_tool_scanning' : '',
+      reason: warned ? 'tool_poisoning' : null, findings: toolFindings, forward: text, answer: null,
+    }
+  }
+  let action: string = settings.responseAction
+  if (action === 'ask') action = 'block'
+  if (action === 'strip') {
+    const stripped = stripInPlace(deps.scanner, msg)
+    if (stripped) {
+      notes.push(`${at}injection detected (${inj.names.join(', ')}), action=strip`)
+      forwardList()
+      return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: goJson(msg), answer: null}
+    }
+    notes.push(`${at}strip failed (injection outside rewritable text), blocking instead`)
+    action = 'block'
+  }
+  notes.push(`${at}injection detected (${inj.names.join(', ')}), action=${action}`)
+  if (action === 'warn') {
+    forwardList()
+    return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: text, answer: null}
+  }
+  return replace('response_scan', 'mcp_response_scan', mcpError('response_injection'), [...toolFindings, ...inj.names])
+}
+
+/**
+ * Fix Q11: redacts every string leaf (in `result`, `error`, `params`) that itself carries an
+ * injection, keeping all other fields. False when a hit cannot be rewritten (it spans leaves, or
+ * came from a pass that cannot be redacted) — the caller then blocks.
+ */
+function stripInPlace(scanner: Scanner, msg: JsonObject): boolean {
+  let changed = false
+  let failed = false
+  const visit = (v: JsonValue | undefined, set: (s: string) => void): void => {
+    if (failed || v === undefined || v === null) return
+    if (typeof v === 'string') {
+      if (scanner.scanResponse(v).clean) return
+      const red = redactResponse(scanner.response, v)
+      if (red === null) failed = true
+      else {
+        set(red)
+        changed = true
+      }
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => visit(x, (s) => (v[i] = s)))
+    } else if (isObject(v)) {
+      for (const [k, x] of v) visit(x, (s) => v.set(k, s))
+    }
+  }
+  for (const k of ['result', 'error', 'params']) visit(msg.get(k), (s) => msg.set(k, s))
+  if (failed || !changed) return false
+  return scanMessage(scanner, msg, toolsListOf(msg) !== null).names.length === 0
+}

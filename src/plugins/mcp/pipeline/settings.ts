@@ -1,0 +1,89 @@
+/**
+ * The MCP firewall's settings and per-session state, built from a resolved config (after the MCP
+ * auto-enable of §14.2). Stateless settings are shared; `McpSessionState` is one per wrapped
+ * server (stdio, bridge, ws) — never keyed on a client-chosen id (fix Q17).
+ */
+import type {PipelockConfig} from '../../config/index.js'
+import type {Scanner} from '../../scanner/index.js'
+import {ChainDetector} from '../chains/matcher.js'
+import {ToolPolicy} from '../policy/compile.js'
+import type {MediaCheck} from '../scan/media.js'
+import type {InputAction} from '../scan/request.js'
+import {ToolBaseline} from '../tools/baseline.js'
+import {ToolScanner} from '../tools/scan.js'
+import type {McpTransport} from './decision.js'
+import {RequestTracker} from './tracker.js'
+
+export type ResponseAction = 'block' | 'warn' | 'strip' | 'ask'
+
+export interface KillSwitchView {
+  /** Active state and source (`config` / `sentinel` …), re-evaluated per call. */
+  status(): {readonly active: boolean; readonly source: string | null; readonly message: string}
+}
+
+export interface McpSettings {
+  readonly input: {readonly enabled: boolean; readonly action: InputAction; readonly onParseError: 'block' | 'forward'}
+  readonly toolScan: {readonly enabled: boolean; readonly action: 'warn' | 'block'; readonly detectDrift: boolean}
+  readonly policy: ToolPolicy | null
+  /** The section's default action (banner). */
+  readonly policyAction: string
+  readonly binding: {readonly unknownToolAction: 'warn' | 'block'; readonly noBaselineAction: 'warn' | 'block'} | null
+  readonly chain: PipelockConfig['tool_chain_detection'] | null
+  /** Effective response action (`block` when the config leaves it empty, §2.3 step 5). */
+  readonly responseAction: ResponseAction
+}
+
+export interface McpDeps {
+  readonly scanner: Scanner
+  readonly toolScanner: ToolScanner
+  readonly killSwitch: KillSwitchView
+  /** Media policy (null = disabled). */
+  readonly media: MediaCheck | null
+  /** Milliseconds clock (chain windows). */
+  readonly now: () => number
+}
+
+export interface McpSessionState {
+  readonly transport: McpTransport
+  /** Chain / cross-request key (§1.2). */
+  readonly chainKey: string
+  readonly baseline: ToolBaseline
+  readonly tracker: RequestTracker
+  readonly chains: ChainDetector | null
+  inputLine: number
+  outputLine: number
+}
+
+function action2(a: string): 'warn' | 'block' {
+  return a === 'block' ? 'block' : 'warn'
+}
+
+export function mcpSettingsFromConfig(c: PipelockConfig, scanner: Scanner): McpSettings {
+  const inp = c.mcp_input_scanning
+  const ts = c.mcp_tool_scanning
+  const tp = c.mcp_tool_policy
+  const sb = c.mcp_session_binding
+  const rs = c.response_scanning.action
+  return {
+    // Input scanning off: stdio still scans in warn mode and blocks parse errors (§3.1.2, Q1).
+    input: {enabled: inp.enabled, action: inp.enabled ? action2(inp.action) : 'warn', onParseError: inp.on_parse_error === 'forward' ? 'forward' : 'block'},
+    toolScan: {enabled: ts.enabled, action: action2(ts.action), detectDrift: ts.detect_drift},
+    policy: tp.enabled ? new ToolPolicy({action: tp.action === '' ? 'warn' : tp.action, rules: tp.rules, redirect_profiles: tp.redirect_profiles}, scanner.response.normalizer) : null,
+    policyAction: tp.action === '' ? 'warn' : tp.action,
+    binding: sb.enabled ? {unknownToolAction: action2(sb.unknown_tool_action), noBaselineAction: action2(sb.no_baseline_action)} : null,
+    chain: c.tool_chain_detection.enabled ? c.tool_chain_detection : null,
+    responseAction: rs === '' ? 'block' : (rs as ResponseAction),
+  }
+}
+
+export function newSessionState(settings: McpSettings, transport: McpTransport, chainKey: string): McpSessionState {
+  return {
+    transport,
+    chainKey,
+    baseline: new ToolBaseline(),
+    tracker: new RequestTracker(),
+    chains: settings.chain === null ? null : new ChainDetector(settings.chain),
+    inputLine: 0,
+    outputLine: 0,
+  }
+}

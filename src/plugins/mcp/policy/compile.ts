@@ -1,0 +1,143 @@
+/**
+ * `mcp_tool_policy` (spec mcp.md §8): compiled rules and the matcher over three normalisation
+ * views (primary: Cyrillic pre-map + ForMatching; alt: pre-map + ForPolicy; baseline: ForMatching).
+ */
+import RE2 from 're2'
+import type {JsonValue} from '../../canonical/index.js'
+import type {Normalizer} from '../../scanner/index.js'
+import {sortedKeys, valueStrings} from '../jsonrpc/extract.js'
+import {isObject} from '../jsonrpc/frame.js'
+import type {ToolPolicyRuleSpec} from '../../config/index.js'
+import {compilePolicyRegexes, normalizeArgument, policyPre, type PolicyRegexes, type UnicodeView} from './normalize.js'
+import {actionRank, stricter} from './strictness.js'
+
+export interface RedirectProfile {
+  readonly exec: readonly string[]
+  readonly reason?: string
+  readonly preserve_argv?: boolean
+  readonly match_abs_path?: boolean
+}
+
+export interface ToolPolicyConfig {
+  readonly action: string
+  readonly rules: readonly ToolPolicyRuleSpec[]
+  readonly redirect_profiles: Readonly<Record<string, RedirectProfile>>
+}
+
+interface CompiledRule {
+  readonly name: string
+  readonly tool: RE2
+  readonly args: RE2 | null
+  readonly argKey: RE2 | null
+  readonly action: string
+  readonly redirectProfile: string
+}
+
+export interface PolicyVerdict {
+  /** Matching rule names, in rule order. */
+  readonly rules: readonly string[]
+  /** Strictest action of the matching rules ('' when none matched). */
+  readonly action: string
+  /** Redirect profile, only when the winning action is `redirect`. */
+  readonly redirectProfile: string
+}
+
+export const NO_POLICY_MATCH: PolicyVerdict = Object.freeze({rules: [], action: '', redirectProfile: ''})
+
+/** Token pairs are tried only for views of at most this many tokens (§8.2 (c)). */
+const PAIR_TOKEN_LIMIT = 64
+const MAX_LEAF_DEPTH = 64
+
+interface View {
+  readonly tokens: readonly string[]
+  readonly joined: string
+}
+
+export class ToolPolicy {
+  private readonly rules: readonly CompiledRule[]
+  private readonly regexes: PolicyRegexes
+
+  /** Rules are validated by the config loader (§14.1); compiling here cannot fail on a loaded config. */
+  constructor(cfg: ToolPolicyConfig, private readonly normalizer: Normalizer) {
+    this.regexes = compilePolicyRegexes()
+    this.rules = cfg.rules.map((r) => ({
+      name: r.name,
+      tool: new RE2(r.tool_pattern, 'u'),
+      args: r.arg_pattern ? new RE2(r.arg_pattern, 'u') : null,
+      argKey: r.arg_key ? new RE2(r.arg_key, 'u') : null,
+      action: r.action && r.action !== '' ? r.action : cfg.action,
+      redirectProfile: r.redirect_profile ?? '',
+    }))
+  }
+
+  get ruleCount(): number {
+    return this.rules.length
+  }
+
+  /** Checks one `tools/call` (name non-empty). `args` undefined = absent or null. */
+  check(toolName: string, args: JsonValue | undefined): PolicyVerdict {
+    if (toolName === '') return NO_POLICY_MATCH
+    const n = this.normalizer
+    const nameP = n.forMatching(policyPre(toolName))
+    const nameB = n.forMatching(toolName)
+    const viewCache = new Map<string, View[]>()
+    const names: string[] = []
+    let action = ''
+    let redirectProfile = ''
+    for (const rule of this.rules) {
+      if (!rule.tool.test(nameP) && !rule.tool.test(nameB)) continue
+      if (rule.args !== null) {
+        if (args === undefined) continue
+        const key = rule.argKey === null ? '' : rule.argKey.source
+        let views = viewCache.get(key)
+        if (views === undefined) {
+          views = this.views(rule.argKey === null ? valueStrings(args) : keyedStrings(args, rule.argKey))
+          viewCache.set(key, views)
+        }
+        if (!views.some((v) => viewMatches(rule.args!, v))) continue
+      }
+      names.push(rule.name)
+      if (rule.action === 'redirect' && actionRank(action) < actionRank('redirect')) redirectProfile = rule.redirectProfile
+      action = stricter(action, rule.action)
+    }
+    return {rules: names, action, redirectProfile: action === 'redirect' ? redirectProfile : ''}
+  }
+
+  private views(strings: readonly string[]): View[] {
+    const specs: Array<[UnicodeView, boolean]> = [['matching', true], ['policy', true], ['matching', false]]
+    return specs.map(([uni, pre]) => {
+      const tokens = strings.flatMap((s) => normalizeArgument(this.regexes, this.normalizer, s, uni, pre))
+      return {tokens, joined: tokens.join(' ')}
+    })
+  }
+}
+
+function viewMatches(re: RE2, v: View): boolean {
+  if (v.tokens.length === 0) return false
+  if (re.test(v.joined)) return true
+  if (v.tokens.some((t) => re.test(t))) return true
+  if (v.tokens.length > PAIR_TOKEN_LIMIT) return false
+  for (let i = 0; i < v.tokens.length; i++) {
+    for (let j = 0; j < v.tokens.length; j++) {
+      if (i !== j && re.test(v.tokens[i] + ' ' + v.tokens[j])) return true
+    }
+  }
+  return false
+}
+
+/** String leaves under top-level argument keys matching `arg_key` (sorted keys, depth ≤ 64). */
+function keyedStrings(args: JsonValue, argKey: RE2): string[] {
+  if (!isObject(args)) return []
+  const out: string[] = []
+  for (const k of sortedKeys(args)) {
+    if (argKey.test(k)) leaves(args.get(k), 0, out)
+  }
+  return out
+}
+
+function leaves(v: JsonValue | undefined, depth: number, out: string[]): void {
+  if (depth > MAX_LEAF_DEPTH || v === undefined || v === null) return
+  if (typeof v === 'string') out.push(v)
+  else if (Array.isArray(v)) for (const x of v) leaves(x, depth + 1, out)
+  else if (isObject(v)) for (const k of sortedKeys(v)) leaves(v.get(k), depth + 1, out)
+}

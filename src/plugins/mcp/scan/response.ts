@@ -1,0 +1,65 @@
+/**
+ * Server→client text scanning (spec mcp.md §5.2): the reference's text (content blocks' `text`,
+ * error, params) first, then — fix Q10 — every other string of the result (structuredContent,
+ * embedded resources, annotations, _meta), so an injection beside a benign `content` is seen.
+ */
+import type {JsonObject, JsonValue} from '../../canonical/index.js'
+import type {ResponseMatch, Scanner} from '../../scanner/index.js'
+import {extractText, remainderText, sortedKeys} from '../jsonrpc/extract.js'
+import {isObject} from '../jsonrpc/frame.js'
+
+/** A message is a tools/list result when `result.tools` is an array of objects (§6.1, shape-based). */
+export function toolsListOf(message: JsonObject): JsonObject[] | null {
+  const result = message.get('result')
+  if (!isObject(result)) return null
+  const tools = result.get('tools')
+  if (!Array.isArray(tools) || !tools.every(isObject)) return null
+  return tools as JsonObject[]
+}
+
+function errorAndParams(message: JsonObject): string[] {
+  const parts: string[] = []
+  const error = message.get('error')
+  if (isObject(error) && typeof error.get('message') === 'string' && error.get('message') !== '') {
+    parts.push(error.get('message') as string, extractText(error.get('data')))
+  } else {
+    parts.push(extractText(error))
+  }
+  parts.push(extractText(message.get('params')))
+  return parts
+}
+
+/** §5.2 a/b: the reference's scanned text for a message. */
+export function messageText(message: JsonObject, toolsList: boolean): string {
+  const parts: string[] = []
+  const result: JsonValue | undefined = message.get('result')
+  if (toolsList && isObject(result)) {
+    for (const k of sortedKeys(result)) if (k !== 'tools') parts.push(extractText(result.get(k)))
+  } else {
+    parts.push(extractText(result))
+  }
+  parts.push(...errorAndParams(message))
+  return parts.filter((p) => p !== '').join('\n')
+}
+
+export interface InjectionScan {
+  /** The text the matches' positions refer to. */
+  readonly text: string
+  readonly matches: readonly ResponseMatch[]
+  /** Distinct pattern names in match order. */
+  readonly names: readonly string[]
+}
+
+export function scanText(scanner: Scanner, text: string): InjectionScan {
+  if (text === '') return {text, matches: [], names: []}
+  const r = scanner.scanResponse(text)
+  if (r.clean) return {text, matches: [], names: []}
+  return {text, matches: r.matches, names: [...new Set(r.matches.map((m) => m.pattern))]}
+}
+
+/** The general injection scan of one parsed server message. */
+export function scanMessage(scanner: Scanner, message: JsonObject, toolsList: boolean): InjectionScan {
+  const first = scanText(scanner, messageText(message, toolsList))
+  if (first.names.length > 0 || toolsList) return first
+  return scanText(scanner, remainderText(message.get('result')))
+}

@@ -1,0 +1,84 @@
+/**
+ * Per-session tool state (spec mcp.md §6.3 drift, §6.5 binding) with the reference's holes fixed:
+ * the first-seen definition of a tool is pinned, so a blocked rug-pull stays blocked however often
+ * the client lists again (Q5); only forwarded lists feed the binding inventory (Q6).
+ */
+import {strconvQuote} from '../../canonical/index.js'
+
+export const MAX_TRACKED_TOOLS = 10_000
+
+interface Pin {
+  readonly hash: string
+  readonly description: string
+  readonly params: readonly string[]
+}
+
+function runes(s: string): string[] {
+  return [...s]
+}
+
+/** Go `%v` of a string slice: `[a b]`. */
+function goList(xs: readonly string[]): string {
+  return `[${xs.join(' ')}]`
+}
+
+/** The diff summary of a drifted definition (§6.3 step 5). */
+export function driftSummary(oldDesc: string, newDesc: string, oldParams: readonly string[], newParams: readonly string[]): string {
+  const parts: string[] = []
+  const a = runes(oldDesc)
+  const b = runes(newDesc)
+  if (b.length > a.length) {
+    parts.push(`description grew from ${a.length} to ${b.length} chars (+${b.length - a.length})`)
+  } else if (b.length < a.length) {
+    parts.push(`description shrank from ${a.length} to ${b.length} chars (-${a.length - b.length})`)
+  } else if (oldDesc !== newDesc) {
+    parts.push(`description changed (${b.length} chars)`)
+  }
+  if (b.length > a.length) {
+    const tail = b.slice(a.length)
+    parts.push(`added: ${strconvQuote(tail.length > 200 ? tail.slice(0, 200).join('') + '...' : tail.join(''))}`)
+  }
+  const added = newParams.filter((p) => !oldParams.includes(p))
+  const removed = oldParams.filter((p) => !newParams.includes(p))
+  if (added.length > 0) parts.push(`parameters added: ${goList(added)}`)
+  if (removed.length > 0) parts.push(`parameters removed: ${goList(removed)}`)
+  return parts.join('; ')
+}
+
+export class ToolBaseline {
+  private readonly pins = new Map<string, Pin>()
+  private readonly inventory = new Set<string>()
+  private baselineSet = false
+
+  /** Drift against the pinned first-seen definition; pins unseen names. Null = no drift. */
+  checkDrift(name: string, hash: string, description: string, params: readonly string[]): string | null {
+    const pin = this.pins.get(name)
+    if (pin === undefined) {
+      if (this.pins.size < MAX_TRACKED_TOOLS) this.pins.set(name, {hash, description, params: [...params]})
+      return null
+    }
+    if (pin.hash === hash) return null
+    return driftSummary(pin.description, description, pin.params, params) || 'definition changed'
+  }
+
+  /** Records the names of a forwarded tools/list; returns names added after the baseline. */
+  addForwarded(names: readonly string[]): string[] {
+    const named = names.filter((n) => n !== '')
+    if (named.length === 0) return []
+    const added: string[] = []
+    for (const n of named) {
+      if (this.inventory.has(n) || this.inventory.size >= MAX_TRACKED_TOOLS) continue
+      this.inventory.add(n)
+      if (this.baselineSet) added.push(n)
+    }
+    this.baselineSet = true
+    return added
+  }
+
+  /** Session binding check for a `tools/call` (§6.5): null when the call is bound. */
+  bindingFinding(toolName: string): 'missing_tool_name' | 'no_baseline' | 'unknown_tool' | null {
+    if (toolName === '') return 'missing_tool_name'
+    if (!this.baselineSet) return 'no_baseline'
+    return this.inventory.has(toolName) ? null : 'unknown_tool'
+  }
+}

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict'
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {gzipSync} from 'node:zlib'
+import {after, before, describe, test} from 'node:test'
+import {request} from 'undici'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js'
+import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
+import {rejection} from '../helpers/mcp.js'
+import {repoPath} from '../helpers/vectors.js'
+
+// HTTP transports of `pipelock mcp proxy` (spec mcp.md §3.2, §3.3, §18.2 #9–#10) with the official
+// SDK client and an SDK Streamable HTTP fixture server, plus raw requests for the status table.
+
+const BIN = repoPath('bin/run.js')
+const ENV = {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ''}
+
+
+interface Listener {
+  proc: ChildProcessWithoutNullStreams
+  url: string
+  stderr: () => string
+  stop: () => Promise<number | null>
+}
+
+async function startListener(upstream: string, extra: string[] = []): Promise<Listener> {
+  const proc = spawn(process.execPath, [BIN, 'mcp', 'proxy', ...extra, '--listen', '127.0.0.1:0', '--upstream', upstream], {env: ENV})
+  let err = ''
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()))
+  const deadline = Date.now() + 20_000
+  let m: RegExpMatchArray | null = null
+  while ((m = /listening on (\S+)/.exec(err)) === null) {
+    if (Date.now() > deadline || proc.exitCode !== null) assert.fail(`listener did not start: ${err}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return {
+    proc,
+    url: `http://${m[1]}/mcp`,
+    stderr: () => err,
+    stop: () => {
+      proc.kill('SIGTERM')
+      return new Promise((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.on('exit', resolve)))
+    },
+  }
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{status: number; headers: Record<string, unknown>; body: string}> {
+  const r = await request(url, {method: 'POST', body, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers}})
+  return {status: r.statusCode, headers: r.headers, body: await r.body.text()}
+}
+
+describe('HTTP listener: SDK client → pipelock --listen → SDK server', {timeout: 120_000}, () => {
+  let fixture: Awaited<ReturnType<typeof startHttpFixture>>
+  let l: Listener
+  let client: Client
+  before(async () => {
+    fixture = await startHttpFixture()
+    l = await startListener(fixture.url)
+    client = new Client({name: 'listener-e2e', version: '1.0.0'}, {capabilities: {sampling: {}}})
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({model: 'm', role: 'assistant', content: {type: 'text', text: 'hi there'}}))
+    await client.connect(new StreamableHTTPClientTransport(new URL(l.url)))
+  })
+  after(async () => {
+    await client.close()
+    assert.equal(await l.stop(), 0)
+    await fixture.close()
+  })
+
+  test('clean round trip over SSE with the upstream session id', async () => {
+    const {tools} = await client.listTools()
+    assert.ok(tools.some((t) => t.name === 'echo'))
+    assert.deepEqual((await client.callTool({name: 'echo', arguments: {text: 'hello'}})).content, [{type: 'text', text: 'hello'}])
+    assert.ok(fixture.requests.filter((r) => r.method === 'POST').slice(1).every((r) => typeof r.headers['mcp-session-id'] === 'string'))
+  })
+
+  test('blocks: DLP -32001 dlp_match, policy -32002, media -32002', async () => {
+    const dlp = await rejection(client.callTool({name: 'echo', arguments: {text: 'AKIA' + 'QYLPMN5HHHFPZAM2'}}))
+    assert.equal(dlp.code, -32001)
+    assert.deepEqual(dlp.data, {block_reason: 'dlp_match'})
+    const pol = await rejection(client.callTool({name: 'bash', arguments: {command: 'rm -rf /'}}))
+    assert.equal(pol.code, -32002)
+    const media = await rejection(client.callTool({name: 'audio', arguments: {}}))
+    assert.equal(media.message, 'MCP error -32002: pipelock: media policy blocked MCP response: media_policy: audio stripped')
+  })
+
+  test('Q14 fix: a server→client request during a call (sampling) completes; the client answer is accepted', async () => {
+    assert.deepEqual((await client.callTool({name: 'sample', arguments: {}})).content, [{type: 'text', text: 'model said: hi there'}])
+  })
+
+  test('status table: /health, GET 405 with block headers, empty 400, invalid JSON 400, structure 400, batch 200 -32600', async () => {
+    const base = l.url.replace(/\/mcp$/, '')
+    const h = await request(`${base}/health`)
+    assert.equal(h.statusCode, 200)
+    assert.equal(await h.body.text(), '{"status":"ok"}')
+    const g = await request(l.url, {method: 'GET'})
+    assert.equal(g.statusCode, 405)
+    assert.equal(await g.body.text(), 'method not allowed\n')
+    assert.equal(g.headers['x-pipelock-block-reason'], 'bad_request')
+    assert.deepEqual(await post(l.url, '  '), {status: 400, headers: (await post(l.url, '  ')).headers, body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"pipelock: upstream error: empty request body"}}'})
+    assert.equal((await post(l.url, '{nope')).body, '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"pipelock: parse error: invalid JSON","data":{"block_reason":"parse_error"}}}')
+    const v1 = await post(l.url, '{"jsonrpc":"1.0","id":4,"method":"ping"}')
+    assert.deepEqual([v1.status, v1.body], [400, '{"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"pipelock: invalid request: jsonrpc field must be \\"2.0\\"","data":{"block_reason":"bad_request"}}}'])
+    assert.equal((await post(l.url, '{"jsonrpc":"2.0","id":5,"method":5}')).body, '{"jsonrpc":"2.0","id":5,"error":{"code":-32600,"message":"pipelock: invalid request: method must be a string","data":{"block_reason":"bad_request"}}}')
+    assert.equal((await post(l.url, '{"jsonrpc":"2.0","id":6}')).status, 400)
+    const batch = await post(l.url, '[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]')
+    assert.deepEqual([batch.status, batch.body], [200, '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"pipelock: batch requests are not supported by MCP","data":{"block_reason":"bad_request"}}}'])
+    const big = await post(l.url, '"' + 'x'.repeat(11 * 1024 * 1024) + '"')
+    assert.equal(big.status, 413)
+  })
+
+  test('a blocked notification is 202 with no body', async () => {
+    const n = await post(l.url, '{"jsonrpc":"2.0","method":"notifications/x","params":{"k":"AKIA' + 'QYLPMN5HHHFPZAM2"}}')
+    assert.deepEqual([n.status, n.body], [202, ''])
+  })
+})
+
+describe('HTTP listener against misbehaving upstreams', {timeout: 60_000}, () => {
+  let upstream: Server
+  let url: string
+  let l: Listener
+  before(async () => {
+    upstream = createServer((req, res) => {
+      const which = req.headers.authorization
+      if (which === '500') return void res.writeHead(500).end('boom')
+      if (which === 'gzip') {
+        res.writeHead(200, {'content-type': 'application/json', 'content-encoding': 'gzip'})
+        return void res.end(gzipSync('{"jsonrpc":"2.0","id":1,"result":{}}'))
+      }
+      if (which === 'auth') return void res.writeHead(401, {'www-authenticate': 'Bearer resource_metadata="https://x/.well-known"'}).end()
+      // Slow SSE: one event now, the answer a second later.
+      res.writeHead(200, {'content-type': 'text/event-stream'})
+      res.write('data: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n')
+      setTimeout(() => res.end('data: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"done"}]}}\n\n'), 1500)
+    })
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
+    url = `http://127.0.0.1:${(upstream.address() as {port: number}).port}/mcp`
+    l = await startListener(url)
+  })
+  after(async () => {
+    await l.stop()
+    upstream.closeAllConnections()
+    await new Promise((r) => upstream.close(r))
+  })
+
+  const CALL = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{}}}'
+
+  test('upstream 500 → 502 -32003; gzip → 403 compressed_response; 401 with WWW-Authenticate passed through (Q19 fix)', async () => {
+    // The listener forwards Authorization (and no other custom header): it selects the upstream case.
+    const r500 = await post(l.url, CALL, {authorization: '500'})
+    assert.deepEqual([r500.status, r500.body], [502, '{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}'])
+    const gz = await post(l.url, CALL, {authorization: 'gzip'})
+    assert.deepEqual([gz.status, gz.body], [403, '{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"pipelock: upstream error: compressed response cannot be scanned"}}'])
+    assert.equal(gz.headers['x-pipelock-block-reason'], 'compressed_response')
+    assert.equal(gz.headers['x-pipelock-block-reason-layer'], 'response_scan')
+    const auth = await post(l.url, CALL, {authorization: 'auth'})
+    assert.equal(auth.status, 401)
+    assert.equal(auth.headers['www-authenticate'], 'Bearer resource_metadata="https://x/.well-known"')
+    assert.match(l.stderr(), /pipelock: upstream HTTP 500/)
+  })
+
+  test('SSE is re-framed as it arrives: the first event comes before the upstream finishes', async () => {
+    const t0 = Date.now()
+    const r = await request(l.url, {method: 'POST', body: CALL, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'}})
+    assert.equal(r.statusCode, 200)
+    assert.equal(r.headers['content-type'], 'text/event-stream')
+    const it = r.body[Symbol.asyncIterator]()
+    const first = await it.next()
+    const firstAt = Date.now() - t0
+    assert.match(Buffer.from(first.value as Buffer).toString(), /^data: \{"jsonrpc":"2.0","method":"notifications\/progress"/)
+    let rest = ''
+    for (;;) {
+      const n = await it.next()
+      if (n.done) break
+      rest += Buffer.from(n.value as Buffer).toString()
+    }
+    assert.ok(firstAt < 1200, `first event after ${firstAt} ms`)
+    assert.match(rest, /"text":"done"/)
+  })
+})
+
+describe('stdio → Streamable HTTP bridge: SDK stdio client → pipelock --upstream → SDK HTTP server', {timeout: 120_000}, () => {
+  for (const json of [false, true]) {
+    describe(json ? 'JSON answers' : 'SSE answers', () => {
+      let fixture: Awaited<ReturnType<typeof startHttpFixture>>
+      let client: Client
+      let err = ''
+      before(async () => {
+        fixture = await startHttpFixture({json})
+        const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp', 'proxy', '--header', 'X-Api-Key: k1', '--upstream', fixture.url], env: ENV, stderr: 'pipe'})
+        transport.stderr?.on('data', (c: Buffer) => (err += c.toString()))
+        client = new Client({name: 'bridge-e2e', version: '1.0.0'}, {capabilities: {sampling: {}}})
+        client.setRequestHandler(CreateMessageRequestSchema, async () => ({model: 'm', role: 'assistant', content: {type: 'text', text: 'hi there'}}))
+        await client.connect(transport)
+      })
+      after(async () => {
+        await client.close()
+        await new Promise((r) => setTimeout(r, 300))
+        await fixture.close()
+      })
+
+      test('round trip, session id reused, extra header delivered', async () => {
+        assert.ok((await client.listTools()).tools.some((t) => t.name === 'echo'))
+        assert.deepEqual((await client.callTool({name: 'echo', arguments: {text: 'hello'}})).content, [{type: 'text', text: 'hello'}])
+        const posts = fixture.requests.filter((r) => r.method === 'POST')
+        assert.ok(posts.every((r) => r.headers['x-api-key'] === 'k1'))
+        assert.ok(posts.slice(1).every((r) => typeof r.headers['mcp-session-id'] === 'string'))
+        assert.match(err, /pipelock: proxying upstream http:\/\/127\.0\.0\.1:\d+\/mcp \(response=warn, input=block, tools=warn, policy=warn\)/)
+      })
+
+      test('blocks never reach the server: DLP and policy', async () => {
+        const before = fixture.requests.length
+        assert.equal((await rejection(client.callTool({name: 'echo', arguments: {text: 'AKIA' + 'QYLPMN5HHHFPZAM2'}}))).code, -32001)
+        assert.equal((await rejection(client.callTool({name: 'bash', arguments: {command: 'x=rm;$x -rf /'}}))).code, -32002)
+        assert.equal(fixture.requests.length, before)
+      })
+
+      test('Q13 fix: sampling during a call completes (concurrent POSTs)', async () => {
+        if (json) return // the JSON variant cannot carry a server request inside a call's answer
+        assert.deepEqual((await client.callTool({name: 'sample', arguments: {}})).content, [{type: 'text', text: 'model said: hi there'}])
+      })
+    })
+  }
+
+  test('DELETE ends the upstream session when the client closes stdin', async () => {
+    const fixture = await startHttpFixture()
+    try {
+      const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp', 'proxy', '--upstream', fixture.url], env: ENV, stderr: 'pipe'})
+      const client = new Client({name: 'bridge-del', version: '1.0.0'})
+      await client.connect(transport)
+      await client.listTools()
+      await client.close()
+      const deadline = Date.now() + 10_000
+      while (!fixture.requests.some((r) => r.method === 'DELETE') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      assert.ok(fixture.requests.some((r) => r.method === 'DELETE' && typeof r.headers['mcp-session-id'] === 'string'))
+      assert.ok(fixture.requests.some((r) => r.method === 'GET'), 'GET stream opened after the session id')
+    } finally {
+      await fixture.close()
+    }
+  })
+})
+
+describe('--header / --header-file hardening', () => {
+  const run = (args: string[]) => {
+    const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', ...args], {env: ENV})
+    let err = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    p.stdin.end()
+    return new Promise<{code: number | null; err: string}>((resolve) => p.on('close', (code) => resolve({code, err})))
+  }
+  test('reserved, malformed and CR/LF-carrying headers are refused; a group-readable header file is refused', async () => {
+    assert.equal((await run(['--header', 'Mcp-Session-Id: x', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), '--header "Mcp-Session-Id: x": "Mcp-Session-Id" is managed by the MCP HTTP transport and cannot be overridden via --header')
+    assert.equal((await run(['--header', 'NoColon', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), `--header "NoColon": expected 'Key: Value' format`)
+    assert.ok((await run(['--header', 'X-A: b\r\nX-B: c', '--upstream', 'http://127.0.0.1:9/'])).err.endsWith('--header "X-A: b\r\nX-B: c": value contains invalid characters\n'))
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-hf-'))
+    try {
+      const f = path.join(dir, 'h')
+      writeFileSync(f, '# comment\nX-Api-Key: k\n')
+      chmodSync(f, 0o644)
+      const r = await run(['--header-file', f, '--upstream', 'http://127.0.0.1:9/'])
+      assert.equal(r.code, 1)
+      assert.equal(r.err.trim().split('\n').at(-1), `--header-file "${f}": permissions 0644 reveal the header values to other users; restrict to 0600 or 0640`)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('HTTP listener under the kill switch (sentinel file)', {timeout: 60_000}, () => {
+  test('requests get 200 -32004, notifications 202, /health stays 200; removing the file restores traffic', async () => {
+    const fixture = await startHttpFixture({json: true})
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-ks-'))
+    const sentinel = path.join(dir, 'kill')
+    const cfg = path.join(dir, 'c.yaml')
+    writeFileSync(cfg, `kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    const l = await startListener(fixture.url, ['--config', cfg])
+    try {
+      const init = '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
+      assert.equal((await post(l.url, init)).status, 200)
+      writeFileSync(sentinel, '')
+      const blocked = await post(l.url, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
+      assert.deepEqual([blocked.status, blocked.body], [200, '{"jsonrpc":"2.0","id":1,"error":{"code":-32004,"message":"Emergency deny-all active","data":{"block_reason":"kill_switch_active"}}}'])
+      assert.equal((await post(l.url, '{"jsonrpc":"2.0","method":"notifications/initialized"}')).status, 202)
+      const health = await request(l.url.replace(/\/mcp$/, '/health'))
+      assert.equal(health.statusCode, 200)
+      await health.body.text()
+      rmSync(sentinel)
+      assert.equal((await post(l.url, init)).status, 200)
+    } finally {
+      await l.stop()
+      await fixture.close()
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {test} from 'node:test'
+import {repoPath} from '../helpers/vectors.js'
+
+// `pipelock mcp proxy -- CMD` as a process: env filtering, exit codes, stderr passthrough,
+// shutdown (spec mcp.md §2.5, §2.8, §3.1; fixes Q30).
+
+const RAW = repoPath('test/mcp/fixtures/raw-server.mjs')
+const BIN = repoPath('bin/run.js')
+
+function proxy(args: string[], input: string, env: NodeJS.ProcessEnv = {}): {status: number | null; stdout: string; stderr: string} {
+  const r = spawnSync(process.execPath, [BIN, 'mcp', 'proxy', ...args], {input, encoding: 'utf8', timeout: 30_000, env: {PATH: process.env.PATH, HOME: process.env.HOME, ...env}})
+  return {status: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+
+const PING = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}\n'
+
+test('clean session: response relayed, child stderr passed through, banner, exit 0', () => {
+  const r = proxy(['--', process.execPath, RAW, 'echo'], PING)
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"{\\"name\\":\\"echo\\",\\"arguments\\":{\\"text\\":\\"hi\\"}}"}]}}\n')
+  const lines = r.stderr.split('\n')
+  assert.deepEqual(lines.slice(0, 3), [
+    'pipelock: auto-enabling MCP input scanning for proxy mode',
+    'pipelock: auto-enabling MCP tool scanning for proxy mode',
+    'pipelock: auto-enabling MCP tool call policy for proxy mode',
+  ])
+  assert.ok(lines.includes(`pipelock: proxying MCP server [${process.execPath} ${RAW} echo] (response=warn, input=block, tools=warn, policy=warn)`), r.stderr)
+  assert.ok(lines.includes('raw-server echo ready'), r.stderr)
+})
+
+test('child environment: allow-list only, --env extras, dangerous names refused', () => {
+  const r = proxy(['--env', 'FOO=1', '--', process.execPath, RAW, 'env'], PING, {AWS_SECRET_ACCESS_KEY: 'x'.repeat(40), LANG: 'C'})
+  assert.equal(r.status, 0, r.stderr)
+  const msg = JSON.parse(r.stdout)
+  const names: string[] = JSON.parse(msg.result.content[0].text)
+  assert.ok(!names.includes('AWS_SECRET_ACCESS_KEY'))
+  assert.ok(names.includes('FOO') && names.includes('PATH') && names.includes('LANG'))
+  assert.ok(r.stderr.includes('pipelock: passing 1 env var(s) to child process: FOO\n'))
+  const bad = proxy(['--env', 'LD_PRELOAD=x', '--', process.execPath, RAW], '')
+  assert.equal(bad.status, 1)
+  assert.equal(bad.stderr.trim().split('\n').at(-1), '--env LD_PRELOAD is blocked: this variable can inject code or redirect traffic in the child process')
+  assert.equal(proxy(['--env', 'HTTPS_PROXY=x', '--', 'true'], '').status, 1)
+  assert.match(proxy(['--env', 'PATH=/x', '--', 'true'], '').stderr, /--env PATH is already set by pipelock and cannot be overridden/)
+})
+
+test('child exits 3 → pipelock exits 10 with the reference wording', () => {
+  const r = proxy(['--', process.execPath, RAW, 'exit:3'], PING)
+  assert.equal(r.status, 10)
+  assert.ok(r.stderr.endsWith('pipelock: subprocess exited: exit status 3\nsubprocess exited: exit status 3\n'), r.stderr)
+})
+
+test('argument checks and unimplemented modes refuse with one line', () => {
+  assert.equal(proxy([], '').stderr.trim(), 'specify --upstream URL or -- COMMAND [ARGS...]')
+  assert.equal(proxy(['--listen', '127.0.0.1:0'], '').stderr.trim(), '--listen requires --upstream')
+  assert.equal(proxy(['--upstream', 'http://x', '--', 'true'], '').stderr.trim(), '--upstream and subprocess command (--) are mutually exclusive')
+  assert.equal(proxy(['--upstream', 'ftp://x'], '').stderr.trim(), 'invalid upstream URL "ftp://x": scheme must be http, https, ws, or wss')
+  assert.equal(proxy(['--agent', 'bob', '--', 'true'], '').stderr.trim(), 'unknown agent profile "bob"')
+  const sb = proxy(['--sandbox', '--', 'true'], '')
+  assert.equal(sb.status, 1)
+  assert.match(sb.stderr, /--sandbox and its variants are not supported/)
+  assert.match(proxy(['--', '/nonexistent/server'], '').stderr, /^starting MCP server "\/nonexistent\/server": /m)
+})
+
+test('features not implemented for MCP refuse to start by name', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-cfg-'))
+  try {
+    const cfg = path.join(dir, 'c.yaml')
+    writeFileSync(cfg, 'session_profiling:\n  enabled: true\na2a_scanning:\n  enabled: true\n')
+    const r = proxy(['--config', cfg, '--', 'true'], '')
+    assert.equal(r.status, 1)
+    assert.match(r.stderr, /config enables features that pipelock mcp proxy does not implement yet: session_profiling, a2a_scanning; refusing to start/)
+    writeFileSync(cfg, 'mcp_input_scanning:\n  enabled: false\n  action: warn\n')
+    const off = proxy(['--config', cfg, '--', process.execPath, RAW], '')
+    assert.equal(off.status, 0, off.stderr)
+    assert.ok(!off.stderr.includes('auto-enabling MCP input scanning'), 'enabled:false + action disables (Q2)')
+    writeFileSync(cfg, 'mcp_tool_policy:\n  enabled: true\n  rules: []\n')
+    assert.match(proxy(['--config', cfg, '--', 'true'], '').stderr, /mcp_tool_policy is enabled but has no rules; add rules or set enabled: false/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('Q30 fix: a child that ignores stdin EOF is terminated after the grace period', () => {
+  const t0 = Date.now()
+  const r = proxy(['--', process.execPath, RAW, 'ignore-eof'], PING)
+  assert.equal(r.status, 10)
+  assert.match(r.stderr, /subprocess exited: signal: terminated\n$/)
+  assert.ok(Date.now() - t0 < 20_000)
+})
+
+test('Q30 fix: when the child dies first, pipelock exits without waiting for the client', async () => {
+  const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--', process.execPath, RAW, 'exit:0'], {stdio: ['pipe', 'pipe', 'pipe']})
+  p.stdin.write(PING) // stdin stays open
+  const code = await new Promise<number | null>((resolve) => p.on('exit', resolve))
+  assert.equal(code, 0)
+  p.stdin.destroy()
+})
+
+test('SIGTERM tears the child down; the run ends with the child status', async () => {
+  const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--', process.execPath, RAW, 'ignore-eof'], {stdio: ['pipe', 'pipe', 'pipe']})
+  let err = ''
+  p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+  while (!err.includes('ready')) await new Promise((r) => setTimeout(r, 50))
+  p.kill('SIGTERM')
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve))
+  assert.equal(code, 10)
+  assert.match(err, /subprocess exited: signal: terminated/)
+})
+
+test('Q31 fix: a client line over 10 MiB ends the session with exit 1', () => {
+  const r = proxy(['--', process.execPath, RAW, 'echo'], 'x'.repeat(10 * 1024 * 1024 + 10) + '\n')
+  assert.equal(r.status, 1)
+  assert.match(r.stderr, /reading input: bufio.Scanner: token too long\n$/)
+})
