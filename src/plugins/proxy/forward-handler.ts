@@ -98,7 +98,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   })
   const outcome = await requestWithRedirects(
     core.upstream,
-    {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort},
+    {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders},
     (next) => urlScan(snap, next),
     cfg.fetch_proxy.timeout_seconds * 1000,
   )

@@ -8,6 +8,7 @@ import type {EventEmitter} from 'node:events'
 import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
 import {parseGoUrl, type UrlScanResult} from '../scanner/index.js'
+import {credentialHeaderNames, sameOrigin, withoutCredentials} from './redirect-credentials.js'
 
 export const MAX_REDIRECTS = 5
 
@@ -37,6 +38,8 @@ export interface UpstreamRequest {
    * (an EventTarget with its own listener bookkeeping) is a measurable share of its CPU.
    */
   readonly signal?: AbortSignal | EventEmitter
+  /** Configured sensitive header names, dropped (with the built-in credentials) once a redirect leaves the origin. */
+  readonly sensitiveHeaders?: readonly string[]
 }
 
 /** Origin and request-target of a Go-parsed absolute URL (raw path and query kept as sent). */
@@ -66,6 +69,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
   let url = req.rawUrl
   let method = req.method
   let body = req.body
+  let headers = req.headers
   for (let hop = 0; ; hop++) {
     let target
     try {
@@ -79,7 +83,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
         origin: target.origin,
         path: target.path,
         method: method as Dispatcher.HttpMethod,
-        headers: {...req.headers, host: target.host},
+        headers: {...headers, host: target.host},
         body: body !== null && body.length > 0 ? body : method === 'GET' || method === 'HEAD' ? null : body,
         signal: req.signal,
         headersTimeout: timeoutMs,
@@ -110,6 +114,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
       method = 'GET'
       body = null
     }
+    if (!sameOrigin(url, next)) headers = withoutCredentials(headers, credentialHeaderNames(req.sensitiveHeaders))
     url = next
   }
 }

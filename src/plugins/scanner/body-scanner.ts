@@ -161,6 +161,27 @@ function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): Con
   return warnings.length > 0 ? {...CLEAN, dlpWarnings: warnings} : CLEAN
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', {fatal: true})
+
+/**
+ * A header value as the bytes' UTF-8 reading when it is a latin1 string (every char ≤ U+00FF,
+ * as Node's parser produces) holding valid multi-byte UTF-8; otherwise unchanged.
+ */
+export function utf8HeaderValue(v: string): string {
+  let high = false
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c > 0xff) return v
+    if (c >= 0x80) high = true
+  }
+  if (!high) return v
+  try {
+    return STRICT_UTF8.decode(Buffer.from(v, 'latin1'))
+  } catch {
+    return v
+  }
+}
+
 /** Header list as received: name/value pairs (repeated names allowed). */
 export type HeaderList = ReadonlyArray<readonly [string, string]>
 
@@ -190,16 +211,20 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
   const {sensitive, ignore} = deps.headerNames ?? headerNameSets(cfg)
   const scanned: string[] = []
   const texts: string[] = []
-  for (const [name, value] of headers) {
+  for (const [name, raw] of headers) {
     const n = name.toLowerCase()
+    // Node hands header bytes over as latin1: UTF-8 obfuscation (zero-width, look-alikes,
+    // fullwidth) is only visible to the normaliser once the bytes are re-read as UTF-8.
+    const value = utf8HeaderValue(raw)
     if (cfg.headerMode === 'sensitive') {
       if (!sensitive.has(n)) continue
       texts.push(value)
       scanned.push(value)
     } else {
       if (ignore.has(n)) continue
-      texts.push(value, name, name + value)
-      scanned.push(name, value)
+      const nm = utf8HeaderValue(name)
+      texts.push(value, nm, nm + value)
+      scanned.push(nm, value)
     }
   }
   if (scanned.length === 0) return CLEAN
