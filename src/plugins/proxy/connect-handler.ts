@@ -125,7 +125,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     const peek = await peekFirstRecord(client, head, auth.host)
     first = peek.first
     const category = peek.category
-    core.metrics.sni.inc({category, agent: b.agent})
+    core.metrics.sni.inc({category, agent: core.metrics.agentLabel(b.agent)})
     const verdict = firstRecordVerdict(category, cfg.forward_proxy.sni_verification)
     if (verdict === 'refuse' && !closed) {
       record(blockDecision(core, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))

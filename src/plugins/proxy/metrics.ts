@@ -71,6 +71,8 @@ export interface MetricsGauges {
   readonly activeTunnels: () => number
   /** Session manager metrics and `/stats` block (§18); null while session profiling is off. */
   readonly sessions?: () => SessionMetricsSource | null
+  /** Bounded agent label (known agents, else `other`); the name itself when not given. */
+  readonly agentLabel?: (agent: string) => string
 }
 
 export interface SessionMetricsSource {
@@ -91,6 +93,7 @@ export class ProxyMetrics implements DecisionSink {
   readonly dlpWarn = new Counter('pipelock_dlp_warn_matches_total', 'DLP matches of warn-only patterns.')
   readonly upstreamErrors = new Counter('pipelock_upstream_errors_total', 'Allowed requests whose upstream failed (502).')
   readonly killSwitchDenials = new Counter('pipelock_kill_switch_denials_total', 'Requests denied by the kill switch.')
+  readonly agentNamesRejected = new Counter('pipelock_agent_names_rejected_total', 'Client agent names refused (replaced by anonymous).')
   private readonly topDomains = new TopCounter()
   private readonly topScanners = new TopCounter()
   private readonly agents = new Map<string, {allowed: number; blocked: number; tunnels: number}>()
@@ -116,8 +119,14 @@ export class ProxyMetrics implements DecisionSink {
     return a
   }
 
+  /** The metric label of an agent name (bounded set, issue 10 item 7). */
+  agentLabel(agent: string): string {
+    return this.gauges.agentLabel?.(agent) ?? agent
+  }
+
   record(d: Decision): void {
     const blocked = d.verdict === 'block'
+    const agent = this.agentLabel(d.agent)
     if (d.warnings.length > 0) this.dlpWarn.inc({}, d.warnings.length)
     if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
     if (d.verdict === 'error') {
@@ -126,18 +135,18 @@ export class ProxyMetrics implements DecisionSink {
     }
     if (d.transport === 'connect' && !blocked) {
       this.tunnelCount++
-      this.agent(d.agent).tunnels++
-      this.tunnels.inc({result: 'allowed', agent: d.agent})
+      this.agent(agent).tunnels++
+      this.tunnels.inc({result: 'allowed', agent})
       return
     }
-    if (d.transport === 'connect') this.tunnels.inc({result: 'blocked', agent: d.agent})
+    if (d.transport === 'connect') this.tunnels.inc({result: 'blocked', agent})
     this.total++
     this.duration.observe(d.durationMs / 1000)
-    this.requests.inc({result: blocked ? 'blocked' : 'allowed', agent: d.agent})
+    this.requests.inc({result: blocked ? 'blocked' : 'allowed', agent})
     if (blocked) {
       this.blocked++
-      this.agent(d.agent).blocked++
-      this.scannerHits.inc({scanner: d.layer, agent: d.agent})
+      this.agent(agent).blocked++
+      this.scannerHits.inc({scanner: d.layer, agent})
       this.topScanners.inc(d.layer)
       const host = hostOf(d.target)
       if (host !== '' && d.layer !== 'kill_switch') this.topDomains.inc(host)
@@ -145,7 +154,7 @@ export class ProxyMetrics implements DecisionSink {
       if (d.layer === 'body_dlp') this.bodyDlpHits.inc()
     } else {
       this.allowed++
-      this.agent(d.agent).allowed++
+      this.agent(agent).allowed++
     }
   }
 
@@ -177,7 +186,7 @@ export class ProxyMetrics implements DecisionSink {
     this.duration.render(out)
     this.tunnels.render(out)
     this.tunnelDuration.render(out)
-    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors]) m.render(out)
+    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.agentNamesRejected]) m.render(out)
     const active = new Counter('pipelock_active_tunnels', 'Open CONNECT tunnels.', 'gauge')
     active.set({}, this.gauges.activeTunnels())
     active.render(out)

@@ -19,7 +19,7 @@ import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
 import {handleFetch, queryParam} from './fetch-handler.js'
 import {handleForward} from './forward-handler.js'
 import {HealthWatchdog} from './health.js'
-import {clientIpOf, resolveAgent, sessionKey} from './identity.js'
+import {clientIpOf, sessionKey} from './identity.js'
 import {ProxyMetrics} from './metrics.js'
 import {SessionApi} from './session-api.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
@@ -96,6 +96,7 @@ export class ProxyServer implements ProxyCore {
       killSwitchSources: () => this.killSwitch.status().sources,
       activeTunnels: () => this.tunnels.size,
       sessions: () => this.snap.sessions,
+      agentLabel: (agent) => this.snap.agentNames.metricLabel(agent),
     })
     this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
     this.upstream = createSafeAgent({scanner: () => this.snap.scanner.url, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
@@ -107,9 +108,7 @@ export class ProxyServer implements ProxyCore {
           nowMs: () => this.nowMs(),
           audit: () => this.audit,
           identify: (req, clientIp) => {
-            const c = this.snap.config
-            const h = req.headers['x-pipelock-agent']
-            const agent = resolveAgent({defaultAgentIdentity: c.default_agent_identity, bindDefaultAgentIdentity: c.bind_default_agent_identity}, Array.isArray(h) ? h[0] : h, undefined)
+            const agent = this.agentOf(req, clientIp, undefined)
             return {agent, key: sessionKey(agent, clientIp)}
           },
         })
@@ -245,15 +244,20 @@ export class ProxyServer implements ProxyCore {
   }
 
   private base(req: IncomingMessage, transport: Transport, queryAgent?: string): DecisionBase {
-    const c = this.snap.config
     const clientIp = clientIpOf(req.socket.remoteAddress)
-    const header = req.headers['x-pipelock-agent']
-    const agent = resolveAgent(
-      {defaultAgentIdentity: c.default_agent_identity, bindDefaultAgentIdentity: c.bind_default_agent_identity},
-      Array.isArray(header) ? header[0] : header,
-      queryAgent,
-    )
+    const agent = this.agentOf(req, clientIp, queryAgent)
     return {requestId: this.nextRequestId(), transport, method: req.method ?? '', agent, clientIp, sessionKey: sessionKey(agent, clientIp), startMs: this.nowMs()}
+  }
+
+  /** §3.1 agent name; one that DLP flags is replaced by `anonymous`, counted and audited (never echoed). */
+  private agentOf(req: IncomingMessage, clientIp: string, queryAgent: string | undefined): string {
+    const header = req.headers['x-pipelock-agent']
+    const r = this.snap.agentNames.resolve(Array.isArray(header) ? header[0] : header, queryAgent)
+    if (r.rejected) {
+      this.metrics.agentNamesRejected.inc({reason: 'dlp'})
+      this.audit.event('warn', 'agent_name_rejected', 'agent name looks like a secret; using anonymous', {client_ip: clientIp})
+    }
+    return r.agent
   }
 
   /** §11.2 gate; true when the request was denied (response already written). */
