@@ -76,11 +76,16 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   if (sessionPreflight(snap, rec, auth.host.toLowerCase(), firstHeader(req.headers['user-agent']), deny)) return
   if (headerDlpGate(snap, rec, req, auth.host.toLowerCase(), display, deny)) return
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
+  // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
+  // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
+  let teardown: () => void = () => client.destroy()
+  const untrack = core.trackTunnel(() => teardown())
 
   let upstream
   try {
     upstream = await core.dial(auth.host, auth.port)
   } catch (err) {
+    untrack()
     const e = err as Error & {code?: string}
     record(upstreamFailure(core, b, display, `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, e.code === 'PIPELOCK_DIAL_BLOCKED'))
     writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
@@ -88,6 +93,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   upstream.on('error', () => undefined)
   if (client.destroyed || core.killSwitch.isActive()) {
+    untrack()
     upstream.destroy()
     if (!client.destroyed) killSwitchConnectDeny(client, core.killSwitch.message)
     return
@@ -107,7 +113,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     core.metrics.tunnelClosed(bytes, (core.nowMs() - openedAt) / 1000)
     core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
   }
-  const untrack = core.trackTunnel(close)
+  teardown = close
   // Session reset/terminate cut the session's live tunnels.
   if (t !== null) {
     const sess = t.session
