@@ -22,6 +22,7 @@ import {HealthWatchdog} from './health.js'
 import {clientIpOf, sessionKey} from './identity.js'
 import {ProxyMetrics} from './metrics.js'
 import {SessionApi} from './session-api.js'
+import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 
@@ -204,7 +205,7 @@ export class ProxyServer implements ProxyCore {
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
-    const server = http.createServer({maxHeaderSize: 16 * 1024}, (req, res) => {
+    const server = http.createServer({maxHeaderSize: 16 * 1024, connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS}, (req, res) => {
       try {
         handler(req, res)
       } catch {
@@ -221,8 +222,9 @@ export class ProxyServer implements ProxyCore {
       const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
       const status = tooLarge ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
       const text = tooLarge ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
+      answerAndDestroy(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
     })
+    allowHalfOpenResponses(server)
     server.on('connection', (s: Socket) => {
       this.sockets.add(s)
       s.on('close', () => this.sockets.delete(s))
