@@ -22,6 +22,7 @@ import {HealthWatchdog} from './health.js'
 import {clientIpOf, sessionKey} from './identity.js'
 import {ProxyMetrics} from './metrics.js'
 import {SessionApi} from './session-api.js'
+import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
@@ -77,6 +78,7 @@ export class ProxyServer implements ProxyCore {
   /** §12: mounted only when an API token existed at start-up. */
   private readonly sessionApi: SessionApi | null
   private pollTimer: NodeJS.Timeout | undefined
+  private readonly authThrottle = new AuthThrottle(() => this.nowMs())
   /** Whether an API token existed at start-up (gates the session admin API, §12). */
   readonly startupApiToken: boolean
 
@@ -343,6 +345,7 @@ export class ProxyServer implements ProxyCore {
         else this.routeMetrics(req, res)
         return
     }
+    if (path.startsWith('/api/v1/') && this.snap.config.kill_switch.api_listen === '' && this.apiThrottled(req, res, path)) return
     if (this.sessionApi !== null && path.startsWith('/api/v1/') && this.snap.config.kill_switch.api_listen === '') {
       if (this.sessionApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
     }
@@ -366,11 +369,26 @@ export class ProxyServer implements ProxyCore {
     const url = req.url ?? ''
     const path = url.split('?')[0]!
     const ip = clientIpOf(req.socket.remoteAddress)
+    if (this.apiThrottled(req, res, path)) return
     if (this.sessionApi?.handle(req, res, path, ip)) return
     if (!this.ksApi.handle(req, res, path, ip)) {
       req.resume()
       sendTextError(res, 404, '404 page not found')
     }
+  }
+
+  /** Failed-token throttling in front of the admin APIs (issue 10 item 12); true when answered 429. */
+  private apiThrottled(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    return guardApiRequest(this.authThrottle, req, res, clientIpOf(req.socket.remoteAddress), path, {
+      onFailure: (client, p) => {
+        this.metrics.apiAuthFailures.inc()
+        this.audit.event('warn', 'api_auth_failure', 'admin API request with a missing or wrong bearer token', {client_ip: client, path: p})
+      },
+      onThrottled: (client, p, wait) => {
+        this.metrics.apiAuthThrottled.inc()
+        this.audit.event('warn', 'api_auth_throttled', 'admin API client throttled after repeated authentication failures', {client_ip: client, path: p, retry_after_seconds: wait})
+      },
+    })
   }
 
   private routeMetrics(req: IncomingMessage, res: ServerResponse): void {
