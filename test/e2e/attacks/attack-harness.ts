@@ -6,6 +6,8 @@
 import {spawn, spawnSync} from 'node:child_process'
 import http from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
+import {after, before} from 'node:test'
+import {startProxy, type RunningProxy} from '../proxy-harness.js'
 
 export const hasCurl = spawnSync('curl', ['--version']).status === 0
 
@@ -110,4 +112,34 @@ export function attackConfig(extra: string[] = []): string {
     '  action: block',
     ...extra,
   ].join('\n') + '\n'
+}
+
+export interface AttackRig {
+  readonly up: LoggingUpstream
+  readonly proxy: RunningProxy
+}
+
+/**
+ * Inside a `describe`: a logging upstream and the built proxy with `config`, started before the
+ * suite's tests and stopped after them. Read `rig.up` / `rig.proxy` inside the tests.
+ */
+export function attackRig(config: string = attackConfig()): AttackRig {
+  let up: LoggingUpstream | undefined
+  let proxy: RunningProxy | undefined
+  before(async () => {
+    up = await startLoggingUpstream()
+    proxy = await startProxy(config)
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+  return {
+    get up(): LoggingUpstream {
+      return up!
+    },
+    get proxy(): RunningProxy {
+      return proxy!
+    },
+  }
 }

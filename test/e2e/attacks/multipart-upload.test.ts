@@ -4,10 +4,9 @@
  * headers) and undici (hand-built bodies); the logging upstream must see none of it.
  */
 import assert from 'node:assert/strict'
-import {after, before, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {Client} from 'undici'
-import {startProxy, type RunningProxy} from '../proxy-harness.js'
-import {attackConfig, AWS_KEY, curl, hasCurl, startLoggingUpstream, type LoggingUpstream} from './attack-harness.js'
+import {attackRig, AWS_KEY, curl, hasCurl} from './attack-harness.js'
 
 const qp = (s: string): string => [...Buffer.from(s)].map((b) => '=' + b.toString(16).toUpperCase().padStart(2, '0')).join('')
 const pct = (s: string): string => [...Buffer.from(s)].map((b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join('')
@@ -23,43 +22,34 @@ const BODIES: Array<[string, string, string]> = [
 ]
 
 describe('attacks: multipart uploads', {timeout: 60_000}, () => {
-  let up: LoggingUpstream
-  let proxy: RunningProxy
-  before(async () => {
-    up = await startLoggingUpstream()
-    // The default action (warn) blocks critical DLP hits; the suite's config says block outright.
-    proxy = await startProxy(attackConfig())
-  })
-  after(async () => {
-    await proxy?.stop()
-    await up?.close()
-  })
+  // The default action (warn) blocks critical DLP hits; the suite's config says block outright.
+  const rig = attackRig()
 
   for (const [name, ct, body] of BODIES) {
     it(`undici through the forward proxy: ${name} is refused before the upstream`, async () => {
-      up.reset()
+      rig.up.reset()
       // An absolute-form request line, as a forward-proxy client sends it.
-      const client = new Client(`http://${proxy.addr}`)
-      const r = await client.request({method: 'POST', path: `http://127.0.0.1:${up.port}/upload`, headers: {'content-type': ct}, body})
+      const client = new Client(`http://${rig.proxy.addr}`)
+      const r = await client.request({method: 'POST', path: `http://127.0.0.1:${rig.up.port}/upload`, headers: {'content-type': ct}, body})
       await r.body.text()
       await client.close()
       assert.equal(r.statusCode, 403, name)
-      assert.equal(up.requests.length, 0, name)
-      assert.ok(!up.received().includes('upload'), name)
+      assert.equal(rig.up.requests.length, 0, name)
+      assert.ok(!rig.up.received().includes('upload'), name)
     })
   }
 
   it('curl -F with a custom part header carrying the key is refused', {skip: !hasCurl && 'curl not installed'}, async () => {
-    up.reset()
-    const r = await curl(['-x', `http://${proxy.addr}`, '-w', '\n%{http_code}', '-F', `f=hello;headers="X-Trace: ${AWS_KEY}"`, `http://127.0.0.1:${up.port}/upload`])
+    rig.up.reset()
+    const r = await curl(['-x', `http://${rig.proxy.addr}`, '-w', '\n%{http_code}', '-F', `f=hello;headers="X-Trace: ${AWS_KEY}"`, `http://127.0.0.1:${rig.up.port}/upload`])
     assert.ok(r.stdout.endsWith('\n403'), r.stdout)
-    assert.equal(up.requests.length, 0)
+    assert.equal(rig.up.requests.length, 0)
   })
 
   it('a clean multipart upload still goes through', {skip: !hasCurl && 'curl not installed'}, async () => {
-    up.reset()
-    const r = await curl(['-x', `http://${proxy.addr}`, '-w', '\n%{http_code}', '-F', 'f=hello', `http://127.0.0.1:${up.port}/upload`])
+    rig.up.reset()
+    const r = await curl(['-x', `http://${rig.proxy.addr}`, '-w', '\n%{http_code}', '-F', 'f=hello', `http://127.0.0.1:${rig.up.port}/upload`])
     assert.ok(r.stdout.endsWith('\n200'), r.stdout)
-    assert.equal(up.requests.length, 1)
+    assert.equal(rig.up.requests.length, 1)
   })
 })

@@ -4,27 +4,18 @@
  * judges real media by their bytes.
  */
 import assert from 'node:assert/strict'
-import {after, before, describe, it} from 'node:test'
-import {rawHttp, startProxy, type RunningProxy} from '../proxy-harness.js'
-import {attackConfig, curl, hasCurl, INJECTION, startLoggingUpstream, type LoggingUpstream} from './attack-harness.js'
+import {describe, it} from 'node:test'
+import {rawHttp} from '../proxy-harness.js'
+import {attackRig, curl, hasCurl, INJECTION} from './attack-harness.js'
 
 const TYPES = ['application/x-yaml', 'application/toml', 'application/pdf', 'font/woff2', 'application/x-invented', 'image/png', 'audio/mpeg', 'application/octet-stream', 'text/plain']
 
 describe('attacks: response scanning does not trust Content-Type', {timeout: 60_000}, () => {
-  let up: LoggingUpstream
-  let proxy: RunningProxy
-  before(async () => {
-    up = await startLoggingUpstream()
-    proxy = await startProxy(attackConfig())
-  })
-  after(async () => {
-    await proxy?.stop()
-    await up?.close()
-  })
+  const rig = attackRig()
 
   it('forward proxy (node http, absolute URI): every declared type is scanned and blocked', async () => {
     for (const ct of TYPES) {
-      const r = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/typed?ct=${encodeURIComponent(ct)}`})
+      const r = await rawHttp(rig.proxy.port, {path: `http://127.0.0.1:${rig.up.port}/typed?ct=${encodeURIComponent(ct)}`})
       assert.equal(r.status, 403, `${ct}: ${r.status} ${r.body}`)
       // Declared image/audio types with text bytes fail the media policy first; either way a block.
       assert.ok(['prompt_injection', 'media_policy'].includes(String(r.headers['x-pipelock-block-reason'])), ct)
@@ -33,19 +24,19 @@ describe('attacks: response scanning does not trust Content-Type', {timeout: 60_
   })
 
   it('a media signature in front of the text does not exempt it', async () => {
-    const r = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/typed?ct=image/gif&prefix=gif`})
+    const r = await rawHttp(rig.proxy.port, {path: `http://127.0.0.1:${rig.up.port}/typed?ct=image/gif&prefix=gif`})
     assert.equal(r.status, 403)
     assert.ok(!r.body.includes('previous instructions'))
   })
 
   it('curl through the forward proxy gets the block, never the body', {skip: !hasCurl && 'curl not installed'}, async () => {
-    const r = await curl(['-x', `http://${proxy.addr}`, '-w', '\n%{http_code}', `http://127.0.0.1:${up.port}/typed?ct=application/x-yaml`])
+    const r = await curl(['-x', `http://${rig.proxy.addr}`, '-w', '\n%{http_code}', `http://127.0.0.1:${rig.up.port}/typed?ct=application/x-yaml`])
     assert.ok(r.stdout.endsWith('\n403'), r.stdout)
     assert.ok(!r.stdout.includes(INJECTION))
   })
 
   it('/fetch scans the same types (unchanged)', async () => {
-    const r = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/typed?ct=application/toml`)}`})
+    const r = await rawHttp(rig.proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${rig.up.port}/typed?ct=application/toml`)}`})
     assert.equal(r.status, 403)
   })
 })

@@ -5,24 +5,15 @@
  */
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import {after, before, describe, it} from 'node:test'
-import {rawExchange, startProxy, type RunningProxy} from '../proxy-harness.js'
-import {attackConfig, startLoggingUpstream, type LoggingUpstream} from './attack-harness.js'
+import {describe, it} from 'node:test'
+import {rawExchange} from '../proxy-harness.js'
+import {attackRig} from './attack-harness.js'
 
 describe('attacks: slow and half-closing clients', {timeout: 60_000}, () => {
-  let up: LoggingUpstream
-  let proxy: RunningProxy
-  before(async () => {
-    up = await startLoggingUpstream()
-    proxy = await startProxy(attackConfig())
-  })
-  after(async () => {
-    await proxy?.stop()
-    await up?.close()
-  })
+  const rig = attackRig()
 
   it('an unfinished header block gets 408 within the 5 s deadline and the socket is destroyed', async () => {
-    const s = net.connect({host: '127.0.0.1', port: proxy.port, allowHalfOpen: true})
+    const s = net.connect({host: '127.0.0.1', port: rig.proxy.port, allowHalfOpen: true})
     const start = Date.now()
     let got = ''
     s.on('data', (c: Buffer) => (got += c.toString('latin1')))
@@ -50,11 +41,11 @@ describe('attacks: slow and half-closing clients', {timeout: 60_000}, () => {
   it('a client that half-closes after its request gets the response (health, forward, fetch)', async () => {
     const requests = [
       'GET /health HTTP/1.1\r\nHost: x\r\n\r\n',
-      `GET http://127.0.0.1:${up.port}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
-      `GET /fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/`)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      `GET http://127.0.0.1:${rig.up.port}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+      `GET /fetch?url=${encodeURIComponent(`http://127.0.0.1:${rig.up.port}/`)} HTTP/1.1\r\nHost: x\r\n\r\n`,
     ]
     for (const r of requests) {
-      const got = await rawExchange(proxy.port, r, {halfClose: true})
+      const got = await rawExchange(rig.proxy.port, r, {halfClose: true})
       assert.match(got, /^HTTP\/1\.1 200 OK/, r.split('\r\n')[0])
     }
   })

@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import {after, before, describe, it} from 'node:test'
-import {startProxy, type RunningProxy} from '../proxy-harness.js'
-import {attackConfig, startLoggingUpstream, type LoggingUpstream} from './attack-harness.js'
+import {after, describe, it} from 'node:test'
+import {attackRig} from './attack-harness.js'
 
 const MAX_TUNNELS = 1024
 
@@ -27,25 +26,18 @@ function connectOnce(port: number, target: string, sockets: net.Socket[]): Promi
 }
 
 describe('attacks: tunnel cap under a concurrent burst', {timeout: 120_000}, () => {
-  let up: LoggingUpstream
-  let proxy: RunningProxy
+  const rig = attackRig()
   const sockets: net.Socket[] = []
-  before(async () => {
-    up = await startLoggingUpstream()
-    proxy = await startProxy(attackConfig())
-  })
-  after(async () => {
+  after(() => {
     for (const s of sockets) s.destroy()
-    await proxy?.stop()
-    await up?.close()
   })
 
   it(`1100 concurrent CONNECTs establish at most ${MAX_TUNNELS} tunnels`, async () => {
-    const lines = await Promise.all(Array.from({length: 1100}, () => connectOnce(proxy.port, `127.0.0.1:${up.port}`, sockets)))
+    const lines = await Promise.all(Array.from({length: 1100}, () => connectOnce(rig.proxy.port, `127.0.0.1:${rig.up.port}`, sockets)))
     const established = lines.filter((l) => l.startsWith('HTTP/1.1 200')).length
     const refused = lines.filter((l) => l.startsWith('HTTP/1.1 503')).length
     assert.ok(established <= MAX_TUNNELS, `${established} tunnels established`)
     assert.equal(established + refused, 1100, lines.filter((l) => !/^HTTP\/1\.1 (200|503)/.test(l)).slice(0, 3).join(' | '))
-    assert.ok(up.connections() <= MAX_TUNNELS, `${up.connections()} upstream connections`)
+    assert.ok(rig.up.connections() <= MAX_TUNNELS, `${rig.up.connections()} upstream connections`)
   })
 })
