@@ -44,7 +44,7 @@ describe('pipelock run: separate API and metrics listeners, tunnel idle timeout'
           'kill_switch:', `  api_listen: 127.0.0.1:${apiPort}`, `  api_token: ${TOKEN}`,
           'logging:', '  output: both', `  file: ${JSON.stringify(auditFile)}`,
         ].join('\n'),
-      ).replace('forward_proxy:\n  enabled: true', 'forward_proxy:\n  enabled: true\n  idle_timeout_seconds: 1'),
+      ).replace('forward_proxy:\n  enabled: true', 'forward_proxy:\n  enabled: true\n  idle_timeout_seconds: 1\n  raw_tunnel_hosts: ["127.0.0.1"]'),
       {dir},
     )
   })
@@ -95,7 +95,7 @@ describe('pipelock run: separate API and metrics listeners, tunnel idle timeout'
     const closed = new Promise<number>((resolve) => s.on('close', () => resolve(Date.now())))
     s.write(`CONNECT 127.0.0.1:${up.port} HTTP/1.1\r\nHost: x\r\n\r\n`)
     await new Promise<void>((resolve) => s.once('data', () => resolve()))
-    // Plain HTTP inside the tunnel (not TLS: allowed uninspected), then silence.
+    // Plain HTTP inside the tunnel (allowed uninspected: the host is in raw_tunnel_hosts), then silence.
     s.write('GET /kib HTTP/1.1\r\nHost: x\r\n\r\n')
     const start = Date.now()
     const end = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 4000))])

@@ -64,7 +64,9 @@ export default class LearnPromote extends BaseCommand {
 
 --candidate FILE stages the ratified contract into <store>/history/ itself (verified against the roster; written only when the swap is accepted). Without it, --contract must name a contract already in history/.
 
-Refusals of bad input (tampered candidate, keys not authorised by the roster, a corrupt store, a replayed older active.json, an unreadable tombstone) happen before anything is written. A promote that the store's policy denies (a tombstoned contract, a lost race) exits 1 after writing the intent receipt, a committed receipt with validation_outcome "rejected" and a journal line.`
+Refusals of bad input (tampered candidate, keys not authorised by the roster, a corrupt store, a replayed older active.json, an unreadable tombstone) happen before anything is written. A promote that the store's policy denies (a tombstoned contract, a lost race) exits 1 after writing the intent receipt, a committed receipt with validation_outcome "rejected" and a journal line.
+
+The store remembers its activation policy in <store>/policy.json (set by learn store init, or by the first promote from its signers and whether the contract was ratified): a promote with fewer distinct activation principals, or of a contract without a verified contract_ratified receipt in a ratified-only store, is refused before anything is written. Change the policy with learn store policy.`
 
   // Runnable after the set-up of docs/learn-and-lock.md ("Walk-through"), which defines W and FP.
   static override examples = [
@@ -86,6 +88,7 @@ Refusals of bad input (tampered candidate, keys not authorised by the roster, a 
     ...lifecycleFlags,
     contract: Flags.string({description: 'contract hash (sha256:<hex>) to activate; optional with --candidate (must match it)'}),
     candidate: Flags.string({description: 'ratified, signed contract file (absolute) to stage into history/ and activate'}),
+    'ratification-receipts': Flags.string({description: 'contract_ratified receipts (JSONL) proving the contract was ratified (default <dir of --candidate>/ratification-receipts.jsonl); required by a ratified-only store'}),
     selector: Flags.string({description: 'agent name, agent glob (contains * or ?), or "default"', required: true}),
     'intent-id': Flags.string({description: 'intent id (default UUIDv7, or promote-intent-deterministic)'}),
   }
@@ -96,6 +99,7 @@ Refusals of bad input (tampered candidate, keys not authorised by the roster, a 
       ...lifecycleBase(flags),
       ...(flags.contract === undefined ? {} : {contract: flags.contract}),
       ...(flags.candidate === undefined ? {} : {candidate: flags.candidate}),
+      ...(flags['ratification-receipts'] === undefined ? {} : {ratificationReceipts: flags['ratification-receipts']}),
       selector: flags.selector,
       ...(flags['intent-id'] === undefined ? {} : {intentId: flags['intent-id']}),
     })

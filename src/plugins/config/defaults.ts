@@ -120,6 +120,7 @@ export function defaultConfig(): PipelockConfig {
       idle_timeout_seconds: 120,
       sni_verification: true,
       redirect_websocket_hosts: [],
+      raw_tunnel_hosts: [],
     },
     websocket_proxy: {
       enabled: false,

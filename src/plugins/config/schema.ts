@@ -122,6 +122,8 @@ export const configSchema = obj({
     idle_timeout_seconds: int,
     sni_verification: bool,
     redirect_websocket_hosts: strList,
+    // Hosts whose CONNECT tunnels may carry non-TLS bytes uninspected (issue 10 item 2); default none.
+    raw_tunnel_hosts: strList,
   }),
   websocket_proxy: obj({
     enabled: bool,

@@ -192,6 +192,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     if (parseCidr(cidr) === undefined) fail(['internal', i], `"${cidr}" is not a valid CIDR`)
   })
   hostRules(['trusted_domains'], c.trusted_domains)
+  hostRules(['forward_proxy', 'raw_tunnel_hosts'], c.forward_proxy.raw_tunnel_hosts)
   c.ssrf.ip_allowlist.forEach((cidr, i) => {
     const parsed = parseCidr(cidr)
     if (parsed === undefined) return fail(['ssrf', 'ip_allowlist', i], `"${cidr}" is not a valid CIDR`)

@@ -73,6 +73,7 @@ export const ERROR_REGISTRY = {
   STORE_TOMBSTONED: {exit: 1, summary: 'a contract is tombstoned and cannot be promoted again'},
   STORE_TOMBSTONE_INVALID: {exit: 1, summary: 'a tombstone in the store does not parse or verify (fails closed)'},
   LIFECYCLE_REFUSED: {exit: 1, summary: 'learn promote/rollback refused its inputs (flags, environment, signers)'},
+  STORE_POLICY_REFUSED: {exit: 1, summary: "an activation is weaker than the contract store's policy (too few principals, or an un-ratified contract in a ratified-only store)"},
   // --- session admin CLI (runtime §13): 2 = fix the invocation, token or config; 1 = the server or network failed
   ADMIN_API_UNCONFIGURED: {exit: 2, summary: 'no admin API URL or token from flags, environment or config file'},
   ADMIN_API_CONFIG_INVALID: {exit: 2, summary: 'the config file for the admin API is missing, invalid, or group/other accessible while holding the token'},

@@ -11,11 +11,9 @@ import {blockHeaders, killSwitchBody} from './block.js'
 import {allowDecision, blockDecision, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
-import {classifySni, recordLength, type SniCategory} from './sni.js'
+import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
 export const MAX_TUNNELS = 1024
-const SNI_TIMEOUT_MS = 5000
-const SNI_MAX = 16 * 1024 + 5
 
 /** Writes a raw HTTP/1.1 response on a hijacked socket and closes it. */
 export function writeRawResponse(socket: Duplex, status: number, statusText: string, headers: Record<string, string>, body: string): void {
@@ -84,11 +82,16 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   // The contract gate (learn-lifecycle §7.6) on the tunnel's destination.
   if (contractGate(rec, contractUrl, 'CONNECT', scan.warnings.map((w) => w.pattern), deny)) return
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
+  // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
+  // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
+  let teardown: () => void = () => client.destroy()
+  const untrack = core.trackTunnel(() => teardown())
 
   let upstream
   try {
     upstream = await core.dial(auth.host, auth.port)
   } catch (err) {
+    untrack()
     const e = err as Error & {code?: string}
     record(upstreamFailure(core, b, display, `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, e.code === 'PIPELOCK_DIAL_BLOCKED'))
     writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
@@ -96,6 +99,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   upstream.on('error', () => undefined)
   if (client.destroyed || core.killSwitch.isActive()) {
+    untrack()
     upstream.destroy()
     if (!client.destroyed) killSwitchConnectDeny(client, core.killSwitch.message)
     return
@@ -115,7 +119,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     core.metrics.tunnelClosed(bytes, (core.nowMs() - openedAt) / 1000)
     core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
   }
-  const untrack = core.trackTunnel(close)
+  teardown = close
   // Session reset/terminate cut the session's live tunnels.
   if (t !== null) {
     const sess = t.session
@@ -126,49 +130,30 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
 
-  // SNI verification: peek the first record (replayed upstream), 5 s, ≤ 16 KiB.
+  // First bytes (§4.3 step 6, issue 10 item 2): peek the first record (replayed upstream), 5 s,
+  // ≤ 16 KiB. Plain text is refused unless the host may carry raw tunnels.
   let first: Buffer = head.length > 0 ? Buffer.from(head) : Buffer.alloc(0)
-  const category = await new Promise<SniCategory>((resolve) => {
-    if (!cfg.forward_proxy.sni_verification) return resolve('match')
-    const decide = (): boolean => {
-      if (first.length === 0) return false
-      if (first[0] !== 0x16) return (resolve('not_tls'), true)
-      const need = recordLength(first)
-      if (need === null) return false
-      if (need > SNI_MAX) return (resolve('malformed_tls'), true)
-      if (first.length < need) return false
-      resolve(classifySni(first.subarray(0, need), auth.host))
-      return true
+  if (!rawTunnelAllowed(cfg.forward_proxy.raw_tunnel_hosts, auth.host)) {
+    const peek = await peekFirstRecord(client, head, auth.host)
+    first = peek.first
+    const category = peek.category
+    core.metrics.sni.inc({category, agent: core.metrics.agentLabel(b.agent)})
+    const verdict = firstRecordVerdict(category, cfg.forward_proxy.sni_verification)
+    if (verdict === 'refuse' && !closed) {
+      record(blockDecision(core, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))
+      core.audit.event('warn', 'tunnel_plaintext', 'CONNECT tunnel carried non-TLS bytes; refused', {target: display, request_id: b.requestId, agent: b.agent})
+      untrack()
+      closed = true
+      for (const tm of timers) clearTimeout(tm)
+      upstream.destroy()
+      writeRawResponse(client, 403, 'Forbidden', {...textHeaders(), ...blockHeaders('scheme_blocked', PLAINTEXT_TUNNEL_LAYER)}, `blocked: ${PLAINTEXT_TUNNEL_DETAIL}\n`)
+      return
     }
-    if (decide()) return
-    const timer = setTimeout(() => {
-      cleanup()
-      resolve('timeout')
-    }, SNI_TIMEOUT_MS)
-    const onData = (c: Buffer): void => {
-      first = Buffer.concat([first, c])
-      if (decide()) cleanup()
+    if (verdict !== 'relay') {
+      core.audit.event('warn', 'sni_mismatch', 'CONNECT SNI verification failed; tunnel closed', {target: display, category, request_id: b.requestId, agent: b.agent})
+      close()
+      return
     }
-    const onEnd = (): void => {
-      cleanup()
-      resolve(first.length === 0 ? 'not_tls' : 'malformed_tls')
-    }
-    const cleanup = (): void => {
-      clearTimeout(timer)
-      client.off('data', onData)
-      client.off('end', onEnd)
-      client.off('close', onEnd)
-      client.pause()
-    }
-    client.on('data', onData)
-    client.once('end', onEnd)
-    client.once('close', onEnd)
-  })
-  if (cfg.forward_proxy.sni_verification) core.metrics.sni.inc({category, agent: b.agent})
-  if (category === 'mismatch' || category === 'malformed_tls' || category === 'timeout') {
-    core.audit.event('warn', 'sni_mismatch', 'CONNECT SNI verification failed; tunnel closed', {target: display, category, request_id: b.requestId, agent: b.agent})
-    close()
-    return
   }
   if (closed) return
 

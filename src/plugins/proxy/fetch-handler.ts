@@ -5,7 +5,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
-import {approximateRegistrableDomain, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {approximateRegistrableDomain, canonicalHostname, canonicalIpSpelling, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
 import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
@@ -188,7 +188,8 @@ export function recordBytes(snap: ReturnType<ProxyCore['snapshot']>, url: string
 /** Same key as the scanner's data-budget stage (eTLD+1 of the host). */
 export function budgetKey(raw: string): string {
   try {
-    return approximateRegistrableDomain(goHostname(parseGoUrl(raw).host))
+    const c = canonicalHostname(goHostname(parseGoUrl(raw).host))
+    return approximateRegistrableDomain(canonicalIpSpelling(c.ok ? c.host : ''))
   } catch {
     return ''
   }

@@ -2,19 +2,19 @@
  * HTTP forward proxy for absolute-URI requests (§4.2). Decision order: (kill switch, already
  * passed) → URL scan → session (anomaly, block_all, warn upgrade, taint authority for mutating
  * methods) → header DLP → request-body scan → upstream (redirects re-scanned) → response checks. SSE streams are scanned event by event and flushed as each event completes;
- * text bodies are buffered (≤ `max_response_mb`) for injection scanning; media the policy must
- * see are buffered for it; anything else streams through untouched. Compressed bodies fail closed.
+ * every other body is buffered (≤ `max_response_mb`), passed to the media policy (which sniffs
+ * real media) and injection-scanned whatever its declared type. Compressed bodies fail closed.
  */
 import {EventEmitter} from 'node:events'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
-import {allowDecision, blockDecision, enforcing, isTextualMediaType, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
+import {allowDecision, blockDecision, enforcing, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
-import {applyMediaPolicy, mediaNeedsBody, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
+import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
 import {readCapped} from './read-capped.js'
 import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
@@ -102,7 +102,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   })
   const outcome = await requestWithRedirects(
     core.upstream,
-    {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort},
+    {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders},
     (next) => hopVerdict(snap, rec, next, method),
     cfg.fetch_proxy.timeout_seconds * 1000,
   )
@@ -133,10 +133,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
     return await relaySse(core, res, b, up, shown, warnings, record, t)
   }
-  if (!isTextualMediaType(mediaType) && !mediaNeedsBody(media, contentType)) {
-    if (t !== null) ps!.exposure(t, shown, upHost, 'response')
-    return await relayStream(core, res, b, up, shown, warnings, record)
-  }
+  // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
+  // Content-Type is chosen by the server, so it decides nothing about scanning.
 
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   const read = await readCapped(up.body, cap)
@@ -150,7 +148,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     core.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
   }
   let out = m.body
-  if (isTextualMediaType(m.mediaType)) {
+  {
     const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: urlHost(up.finalUrl)})
     if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
     if (decision.action === 'strip') {

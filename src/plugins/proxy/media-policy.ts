@@ -112,9 +112,25 @@ export function stripPngMetadata(b: Buffer): Buffer | null {
   return null
 }
 
+/** Sniffed types that are media the policy rules on (a signature match, not a declared header). */
+function isSniffedMedia(t: string): boolean {
+  return t.startsWith('image/') || t.startsWith('audio/') || t.startsWith('video/') || t === 'application/ogg'
+}
+
+/**
+ * The media type the policy rules on: a recognised media signature wins over the declared type
+ * (the header is the server's choice — issue 10 item 1); a generic declared type is sniffed; any
+ * other declared type stands.
+ */
+export function effectiveMediaType(contentType: string, body: Buffer): string {
+  const declared = parseMediaType(contentType)
+  const sniffed = parseMediaType(sniffMediaType(body))
+  if (isSniffedMedia(sniffed) || GENERIC.has(declared)) return sniffed
+  return declared
+}
+
 export function applyMediaPolicy(s: MediaPolicySettings, contentType: string, body: Buffer): MediaOutcome {
-  let mediaType = parseMediaType(contentType)
-  if (GENERIC.has(mediaType)) mediaType = parseMediaType(sniffMediaType(body))
+  const mediaType = effectiveMediaType(contentType, body)
   if (!s.enabled) return {kind: 'pass', mediaType, body, exposure: false}
   if (mediaType.startsWith('audio/') || mediaType === 'application/ogg') {
     return s.stripAudio ? {kind: 'block', mediaType, detail: 'media_policy: audio stripped'} : {kind: 'pass', mediaType, body, exposure: true}

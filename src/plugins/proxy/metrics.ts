@@ -71,6 +71,8 @@ export interface MetricsGauges {
   readonly activeTunnels: () => number
   /** Session manager metrics and `/stats` block (§18); null while session profiling is off. */
   readonly sessions?: () => SessionMetricsSource | null
+  /** Bounded agent label (known agents, else `other`); the name itself when not given. */
+  readonly agentLabel?: (agent: string) => string
 }
 
 export interface SessionMetricsSource {
@@ -100,6 +102,9 @@ export class ProxyMetrics implements DecisionSink {
   readonly upstreamErrors = new Counter('pipelock_upstream_errors_total', 'Allowed requests whose upstream failed (502).')
   readonly killSwitchDenials = new Counter('pipelock_kill_switch_denials_total', 'Requests denied by the kill switch.')
   readonly contractDecisions = new Counter('pipelock_contract_decisions_total', 'Decisions under a live-lock contract by mode, winning source and live verdict.')
+  readonly apiAuthFailures = new Counter('pipelock_api_auth_failures_total', 'Admin API requests with a missing or wrong bearer token.')
+  readonly apiAuthThrottled = new Counter('pipelock_api_auth_throttled_total', 'Admin API requests refused (429) after repeated authentication failures.')
+  readonly agentNamesRejected = new Counter('pipelock_agent_names_rejected_total', 'Client agent names refused (replaced by anonymous).')
   private readonly topDomains = new TopCounter()
   private readonly topScanners = new TopCounter()
   private readonly agents = new Map<string, {allowed: number; blocked: number; tunnels: number}>()
@@ -125,9 +130,15 @@ export class ProxyMetrics implements DecisionSink {
     return a
   }
 
+  /** The metric label of an agent name (bounded set, issue 10 item 7). */
+  agentLabel(agent: string): string {
+    return this.gauges.agentLabel?.(agent) ?? agent
+  }
+
   record(d: Decision): void {
     const blocked = d.verdict === 'block'
     if (d.contract !== undefined) this.contractDecisions.inc({mode: d.contract.mode, winning_source: d.contract.winningSource, live_verdict: d.contract.liveVerdict})
+    const agent = this.agentLabel(d.agent)
     if (d.warnings.length > 0) this.dlpWarn.inc({}, d.warnings.length)
     if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
     if (d.verdict === 'error') {
@@ -136,18 +147,18 @@ export class ProxyMetrics implements DecisionSink {
     }
     if (d.transport === 'connect' && !blocked) {
       this.tunnelCount++
-      this.agent(d.agent).tunnels++
-      this.tunnels.inc({result: 'allowed', agent: d.agent})
+      this.agent(agent).tunnels++
+      this.tunnels.inc({result: 'allowed', agent})
       return
     }
-    if (d.transport === 'connect') this.tunnels.inc({result: 'blocked', agent: d.agent})
+    if (d.transport === 'connect') this.tunnels.inc({result: 'blocked', agent})
     this.total++
     this.duration.observe(d.durationMs / 1000)
-    this.requests.inc({result: blocked ? 'blocked' : 'allowed', agent: d.agent})
+    this.requests.inc({result: blocked ? 'blocked' : 'allowed', agent})
     if (blocked) {
       this.blocked++
-      this.agent(d.agent).blocked++
-      this.scannerHits.inc({scanner: d.layer, agent: d.agent})
+      this.agent(agent).blocked++
+      this.scannerHits.inc({scanner: d.layer, agent})
       this.topScanners.inc(d.layer)
       const host = hostOf(d.target)
       if (host !== '' && d.layer !== 'kill_switch') this.topDomains.inc(host)
@@ -155,7 +166,7 @@ export class ProxyMetrics implements DecisionSink {
       if (d.layer === 'body_dlp') this.bodyDlpHits.inc()
     } else {
       this.allowed++
-      this.agent(d.agent).allowed++
+      this.agent(agent).allowed++
     }
   }
 
@@ -192,7 +203,7 @@ export class ProxyMetrics implements DecisionSink {
     this.duration.render(out)
     this.tunnels.render(out)
     this.tunnelDuration.render(out)
-    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions]) m.render(out)
+    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions, this.agentNamesRejected, this.apiAuthFailures, this.apiAuthThrottled]) m.render(out)
     const active = new Counter('pipelock_active_tunnels', 'Open CONNECT tunnels.', 'gauge')
     active.set({}, this.gauges.activeTunnels())
     active.render(out)

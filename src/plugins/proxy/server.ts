@@ -19,9 +19,11 @@ import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
 import {handleFetch, queryParam} from './fetch-handler.js'
 import {handleForward} from './forward-handler.js'
 import {HealthWatchdog} from './health.js'
-import {clientIpOf, resolveAgent, sessionKey} from './identity.js'
+import {clientIpOf, sessionKey} from './identity.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
+import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
+import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 
@@ -79,6 +81,7 @@ export class ProxyServer implements ProxyCore {
   /** §12: mounted only when an API token existed at start-up. */
   private readonly sessionApi: SessionApi | null
   private pollTimer: NodeJS.Timeout | undefined
+  private readonly authThrottle = new AuthThrottle(() => this.nowMs())
   /** Whether an API token existed at start-up (gates the session admin API, §12). */
   readonly startupApiToken: boolean
 
@@ -100,6 +103,7 @@ export class ProxyServer implements ProxyCore {
       killSwitchSources: () => this.killSwitch.status().sources,
       activeTunnels: () => this.tunnels.size,
       sessions: () => this.snap.sessions,
+      agentLabel: (agent) => this.snap.agentNames.metricLabel(agent),
     })
     this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
     const rt = this.contracts
@@ -122,9 +126,7 @@ export class ProxyServer implements ProxyCore {
           nowMs: () => this.nowMs(),
           audit: () => this.audit,
           identify: (req, clientIp) => {
-            const c = this.snap.config
-            const h = req.headers['x-pipelock-agent']
-            const agent = resolveAgent({defaultAgentIdentity: c.default_agent_identity, bindDefaultAgentIdentity: c.bind_default_agent_identity}, Array.isArray(h) ? h[0] : h, undefined)
+            const agent = this.agentOf(req, clientIp, undefined)
             return {agent, key: sessionKey(agent, clientIp)}
           },
         })
@@ -220,7 +222,7 @@ export class ProxyServer implements ProxyCore {
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
-    const server = http.createServer({maxHeaderSize: 16 * 1024}, (req, res) => {
+    const server = http.createServer({maxHeaderSize: 16 * 1024, connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS}, (req, res) => {
       try {
         handler(req, res)
       } catch {
@@ -237,8 +239,9 @@ export class ProxyServer implements ProxyCore {
       const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
       const status = tooLarge ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
       const text = tooLarge ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
+      answerAndDestroy(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
     })
+    allowHalfOpenResponses(server)
     server.on('connection', (s: Socket) => {
       this.sockets.add(s)
       s.on('close', () => this.sockets.delete(s))
@@ -260,15 +263,20 @@ export class ProxyServer implements ProxyCore {
   }
 
   private base(req: IncomingMessage, transport: Transport, queryAgent?: string): DecisionBase {
-    const c = this.snap.config
     const clientIp = clientIpOf(req.socket.remoteAddress)
-    const header = req.headers['x-pipelock-agent']
-    const agent = resolveAgent(
-      {defaultAgentIdentity: c.default_agent_identity, bindDefaultAgentIdentity: c.bind_default_agent_identity},
-      Array.isArray(header) ? header[0] : header,
-      queryAgent,
-    )
+    const agent = this.agentOf(req, clientIp, queryAgent)
     return {requestId: this.nextRequestId(), transport, method: req.method ?? '', agent, clientIp, sessionKey: sessionKey(agent, clientIp), startMs: this.nowMs()}
+  }
+
+  /** §3.1 agent name; one that DLP flags is replaced by `anonymous`, counted and audited (never echoed). */
+  private agentOf(req: IncomingMessage, clientIp: string, queryAgent: string | undefined): string {
+    const header = req.headers['x-pipelock-agent']
+    const r = this.snap.agentNames.resolve(Array.isArray(header) ? header[0] : header, queryAgent)
+    if (r.rejected) {
+      this.metrics.agentNamesRejected.inc({reason: 'dlp'})
+      this.audit.event('warn', 'agent_name_rejected', 'agent name looks like a secret; using anonymous', {client_ip: clientIp})
+    }
+    return r.agent
   }
 
   /** §11.2 gate; true when the request was denied (response already written). */
@@ -352,6 +360,7 @@ export class ProxyServer implements ProxyCore {
         else this.routeMetrics(req, res)
         return
     }
+    if (path.startsWith('/api/v1/') && this.snap.config.kill_switch.api_listen === '' && this.apiThrottled(req, res, path)) return
     if (this.sessionApi !== null && path.startsWith('/api/v1/') && this.snap.config.kill_switch.api_listen === '') {
       if (this.sessionApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
     }
@@ -375,11 +384,26 @@ export class ProxyServer implements ProxyCore {
     const url = req.url ?? ''
     const path = url.split('?')[0]!
     const ip = clientIpOf(req.socket.remoteAddress)
+    if (this.apiThrottled(req, res, path)) return
     if (this.sessionApi?.handle(req, res, path, ip)) return
     if (!this.ksApi.handle(req, res, path, ip)) {
       req.resume()
       sendTextError(res, 404, '404 page not found')
     }
+  }
+
+  /** Failed-token throttling in front of the admin APIs (issue 10 item 12); true when answered 429. */
+  private apiThrottled(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    return guardApiRequest(this.authThrottle, req, res, clientIpOf(req.socket.remoteAddress), path, {
+      onFailure: (client, p) => {
+        this.metrics.apiAuthFailures.inc()
+        this.audit.event('warn', 'api_auth_failure', 'admin API request with a missing or wrong bearer token', {client_ip: client, path: p})
+      },
+      onThrottled: (client, p, wait) => {
+        this.metrics.apiAuthThrottled.inc()
+        this.audit.event('warn', 'api_auth_throttled', 'admin API client throttled after repeated authentication failures', {client_ip: client, path: p, retry_after_seconds: wait})
+      },
+    })
   }
 
   private routeMetrics(req: IncomingMessage, res: ServerResponse): void {

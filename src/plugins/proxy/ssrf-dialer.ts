@@ -8,7 +8,7 @@
 import {lookup} from 'node:dns/promises'
 import net from 'node:net'
 import {Agent, buildConnector} from 'undici'
-import {cidrContains, formatIp, matchesAnyDomain, parseIp, unmap, type UrlScanner} from '../scanner/index.js'
+import {cidrContains, formatIp, matchesAnyDomain, parseIp, ssrfHit, unmap, type UrlScanner} from '../scanner/index.js'
 
 export class DialBlockedError extends Error {
   readonly code = 'PIPELOCK_DIAL_BLOCKED'
@@ -51,9 +51,9 @@ export async function resolveValidated(scanner: UrlScanner, host: string, lookup
       if (ip === null) throw new DialBlockedError(`unparsable address for ${h}`)
       const v = unmap(ip)
       if (scanner.ipAllowlist.some((c) => cidrContains(c, v))) continue
-      if (scanner.checkSet.some((c) => cidrContains(c, v))) {
-        throw new DialBlockedError(`SSRF blocked at dial time: ${h} resolves to internal IP ${formatIp(v)}`)
-      }
+      // The address and any IPv4 embedded in it (NAT64, 6to4, IPv4-compatible) against internal ∪ core.
+      const hit = ssrfHit(v, scanner.checkSet)
+      if (hit !== null) throw new DialBlockedError(`SSRF blocked at dial time: ${h} resolves to internal IP ${formatIp(hit)}`)
     }
   }
   const first = parseIp(addrs[0]!)

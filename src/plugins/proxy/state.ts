@@ -9,6 +9,7 @@
 import type {Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {createScanner, DataBudget, RateLimiter, type Scanner} from '../scanner/index.js'
+import {AgentNames} from './agent-name.js'
 import type {AuditLog} from './audit-log.js'
 import {ProxySessions, sessionSettingsFromConfig} from './session-gate.js'
 import {scannerSettingsFromConfig} from './settings-from-config.js'
@@ -21,6 +22,8 @@ export interface ProxySnapshot {
   readonly dataBudget: DataBudget
   /** Null while `session_profiling.enabled` is false. */
   readonly sessions: ProxySessions | null
+  /** Agent-name resolution and bounded metric labels (issue 10 item 7). */
+  readonly agentNames: AgentNames
 }
 
 export interface SnapshotCarry {
@@ -32,7 +35,10 @@ export interface SnapshotCarry {
 
 export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock, carry?: SnapshotCarry): ProxySnapshot {
   const scanner = createScanner(scannerSettingsFromConfig(config, {env}))
-  return {config, hash, scanner, rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock), sessions: carrySessions(config, clock, carry)}
+  return {
+    config, hash, scanner, rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock), sessions: carrySessions(config, clock, carry),
+    agentNames: new AgentNames(scanner, config),
+  }
 }
 
 function carrySessions(config: PipelockConfig, clock: Clock, carry: SnapshotCarry | undefined): ProxySessions | null {

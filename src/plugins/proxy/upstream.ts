@@ -9,6 +9,7 @@ import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
 import {parseGoUrl} from '../canonical/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
+import {credentialHeaderNames, sameOrigin, withoutCredentials} from './redirect-credentials.js'
 
 export const MAX_REDIRECTS = 5
 
@@ -46,6 +47,8 @@ export interface UpstreamRequest {
    * (an EventTarget with its own listener bookkeeping) is a measurable share of its CPU.
    */
   readonly signal?: AbortSignal | EventEmitter
+  /** Configured sensitive header names, dropped (with the built-in credentials) once a redirect leaves the origin. */
+  readonly sensitiveHeaders?: readonly string[]
 }
 
 /** Origin and request-target of a Go-parsed absolute URL (raw path and query kept as sent). */
@@ -75,6 +78,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
   let url = req.rawUrl
   let method = req.method
   let body = req.body
+  let headers = req.headers
   for (let hop = 0; ; hop++) {
     let target
     try {
@@ -88,7 +92,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
         origin: target.origin,
         path: target.path,
         method: method as Dispatcher.HttpMethod,
-        headers: {...req.headers, host: target.host},
+        headers: {...headers, host: target.host},
         body: body !== null && body.length > 0 ? body : method === 'GET' || method === 'HEAD' ? null : body,
         signal: req.signal,
         headersTimeout: timeoutMs,
@@ -120,6 +124,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
       method = 'GET'
       body = null
     }
+    if (!sameOrigin(url, next)) headers = withoutCredentials(headers, credentialHeaderNames(req.sensitiveHeaders))
     url = next
   }
 }

@@ -6,6 +6,7 @@ import {goUnescape} from '../canonical/index.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {extractJsonTexts, JsonTextError} from './json-texts.js'
+import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from './multipart.js'
 import {scanResponse, type ResponseMatch, type ResponseScanner} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
 import {scanTextForDlp} from './text-dlp.js'
@@ -43,23 +44,9 @@ export function isCompressedEncoding(value: string | undefined): boolean {
   return value.split(',').map((v) => v.trim().toLowerCase()).some((v) => v !== '' && v !== 'identity')
 }
 
-function mediaType(contentType: string | undefined): {type: string; params: Map<string, string>} {
-  const params = new Map<string, string>()
-  if (contentType === undefined) return {type: '', params}
-  const parts = contentType.split(';')
-  for (const p of parts.slice(1)) {
-    const eq = p.indexOf('=')
-    if (eq < 0) continue
-    let v = p.slice(eq + 1).trim()
-    if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1)
-    params.set(p.slice(0, eq).trim().toLowerCase(), v)
-  }
-  return {type: parts[0]!.trim().toLowerCase(), params}
-}
-
 export class BodyParseError extends Error {}
 
-export const MULTIPART_LIMITS = Object.freeze({maxParts: 100, maxFilenameBytes: 255, maxHeaderBytes: 8192})
+export {MULTIPART_LIMITS}
 
 function parseForm(text: string): string[] {
   const out: string[] = []
@@ -75,59 +62,12 @@ function parseForm(text: string): string[] {
   return out
 }
 
-function parseMultipart(body: Buffer, boundary: string | undefined, maxPartBytes: number): string[] {
-  if (boundary === undefined || boundary === '' || boundary.length > 70) throw new BodyParseError('multipart body without a valid boundary')
-  const text = body.toString('latin1') // byte-preserving; parts re-decoded as UTF-8 below
-  const delim = '--' + boundary
-  const out: string[] = []
-  let pos = text.indexOf(delim)
-  if (pos < 0) throw new BodyParseError('multipart boundary not found')
-  let parts = 0
-  for (;;) {
-    pos += delim.length
-    if (text.startsWith('--', pos)) return out // closing delimiter
-    if (text.startsWith('\r\n', pos)) pos += 2
-    else if (text.startsWith('\n', pos)) pos += 1
-    else throw new BodyParseError('malformed multipart delimiter')
-    const next = text.indexOf('\r\n' + delim, pos) >= 0 ? text.indexOf('\r\n' + delim, pos) : text.indexOf('\n' + delim, pos)
-    if (next < 0) throw new BodyParseError('unterminated multipart part')
-    if (++parts > MULTIPART_LIMITS.maxParts) throw new BodyParseError('too many multipart parts')
-    const part = text.slice(pos, next)
-    let headEnd = part.indexOf('\r\n\r\n')
-    let sepLen = 4
-    if (headEnd < 0) {
-      headEnd = part.indexOf('\n\n')
-      sepLen = 2
-    }
-    if (headEnd < 0) throw new BodyParseError('multipart part without headers')
-    if (headEnd > MULTIPART_LIMITS.maxHeaderBytes) throw new BodyParseError('multipart part headers too large')
-    const headers = Buffer.from(part.slice(0, headEnd), 'latin1').toString('utf8')
-    const content = part.slice(headEnd + sepLen)
-    if (content.length > maxPartBytes) throw new BodyParseError('multipart part too large')
-    for (const line of headers.split('\n')) {
-      const l = line.trim()
-      if (!l.toLowerCase().startsWith('content-disposition:')) continue
-      for (const attr of l.split(';').slice(1)) {
-        const eq = attr.indexOf('=')
-        if (eq < 0) continue
-        const k = attr.slice(0, eq).trim().toLowerCase()
-        let v = attr.slice(eq + 1).trim()
-        if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1)
-        if (k === 'filename' && Buffer.byteLength(v) > MULTIPART_LIMITS.maxFilenameBytes) throw new BodyParseError('multipart filename too long')
-        if (k === 'name' || k === 'filename') out.push(v)
-      }
-    }
-    out.push(Buffer.from(content, 'latin1').toString('utf8'))
-    pos = next + (text.startsWith('\r\n', next) ? 2 : 1)
-  }
-}
-
 /** Texts to scan, by media type (§6.2 step 3). Throws BodyParseError / JsonTextError. */
 export function extractBodyTexts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): string[] {
-  const {type, params} = mediaType(contentType)
+  const {type, params} = parseContentType(contentType ?? '')
   if (type === 'application/json' || type.endsWith('+json')) return extractJsonTexts(body.toString('utf8'))
   if (type === 'application/x-www-form-urlencoded') return parseForm(body.toString('utf8'))
-  if (type === 'multipart/form-data') return parseMultipart(body, params.get('boundary'), maxBodyBytes)
+  if (type.startsWith('multipart/')) return multipartTexts(body, params, maxBodyBytes)
   return [body.toString('utf8')]
 }
 
@@ -182,7 +122,7 @@ function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): Con
   try {
     texts = extractBodyTexts(input.contentType, body, cfg.maxBodyBytes)
   } catch (e) {
-    if (e instanceof JsonTextError || e instanceof BodyParseError) return refuse(e.message)
+    if (e instanceof JsonTextError || e instanceof BodyParseError || e instanceof MultipartError) return refuse(e.message)
     return refuse('request body cannot be parsed')
   }
   const sorted = sortedByBytes(texts)
@@ -221,6 +161,27 @@ function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): Con
   return warnings.length > 0 ? {...CLEAN, dlpWarnings: warnings} : CLEAN
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', {fatal: true})
+
+/**
+ * A header value as the bytes' UTF-8 reading when it is a latin1 string (every char ≤ U+00FF,
+ * as Node's parser produces) holding valid multi-byte UTF-8; otherwise unchanged.
+ */
+export function utf8HeaderValue(v: string): string {
+  let high = false
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c > 0xff) return v
+    if (c >= 0x80) high = true
+  }
+  if (!high) return v
+  try {
+    return STRICT_UTF8.decode(Buffer.from(v, 'latin1'))
+  } catch {
+    return v
+  }
+}
+
 /** Header list as received: name/value pairs (repeated names allowed). */
 export type HeaderList = ReadonlyArray<readonly [string, string]>
 
@@ -250,16 +211,20 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
   const {sensitive, ignore} = deps.headerNames ?? headerNameSets(cfg)
   const scanned: string[] = []
   const texts: string[] = []
-  for (const [name, value] of headers) {
+  for (const [name, raw] of headers) {
     const n = name.toLowerCase()
+    // Node hands header bytes over as latin1: UTF-8 obfuscation (zero-width, look-alikes,
+    // fullwidth) is only visible to the normaliser once the bytes are re-read as UTF-8.
+    const value = utf8HeaderValue(raw)
     if (cfg.headerMode === 'sensitive') {
       if (!sensitive.has(n)) continue
       texts.push(value)
       scanned.push(value)
     } else {
       if (ignore.has(n)) continue
-      texts.push(value, name, name + value)
-      scanned.push(name, value)
+      const nm = utf8HeaderValue(name)
+      texts.push(value, nm, nm + value)
+      scanned.push(nm, value)
     }
   }
   if (scanned.length === 0) return CLEAN

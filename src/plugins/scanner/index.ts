@@ -34,6 +34,9 @@ export {
   parseIp, parseIPv4, parseIPv6, unmap, formatIp, canonicaliseAltIPv4, inetAtonShortForm, parseCidr, cidrContains,
   CORE_SSRF_CIDRS, METADATA_IPS, isMetadataIp,
 } from './ip.js'
+export {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
+export type {CanonicalHost} from './host-canonical.js'
+export {EXTRA_CORE_CIDRS, embeddedIPv4, ssrfForms, ssrfHit} from './special-ranges.js'
 export {RateLimiter, DataBudget, approximateRegistrableDomain} from './rate-limit.js'
 export {REASON_CODES, reasonForLabel, isReasonCode, validLayer} from './reasons.js'
 export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reasons.js'

@@ -16,6 +16,8 @@ import {
   parseIp, stripZone, unmap, type Cidr, type IpBytes,
 } from './ip.js'
 import {stripControlChars} from './normalize.js'
+import {EXTRA_CORE_CIDRS, ssrfHit} from './special-ranges.js'
+import {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
 import {approximateRegistrableDomain, type DataBudget, type RateLimiter} from './rate-limit.js'
 import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type ReasonSeverity, type ScannerLabel} from './reasons.js'
 import {findLiteralSecret} from './secrets.js'
@@ -68,7 +70,7 @@ export interface UrlScanner {
 
 export function createUrlScanner(settings: ScannerSettings, dlp?: DlpEngine): UrlScanner {
   const internal = parseCidrs(settings.internal)
-  const core = parseCidrs(CORE_SSRF_CIDRS)
+  const core = parseCidrs([...CORE_SSRF_CIDRS, ...EXTRA_CORE_CIDRS])
   return {
     settings,
     dlp: dlp ?? createDlpEngine(settings),
@@ -399,7 +401,9 @@ async function pipeline(
   }
   mark('parse')
   // 2. hostname + alternative IPv4 notations
-  let host = goHostname(u.host).toLowerCase()
+  // Empty hosts fail here, not in a resolver; Unicode hosts are judged in the IDNA form the upstream client dials.
+  const canon = canonicalHostname(goHostname(u.host))
+  let host = canon.ok ? canon.host : ''
   const alt = canonicaliseAltIPv4(host)
   if (alt !== null) host = alt
   const hostIp = parseIp(host)
@@ -410,6 +414,7 @@ async function pipeline(
     return {label: 'scheme', detail: `scheme "${safe(u.scheme)}" not allowed: only http and https`}
   }
   mark('scheme')
+  if (!canon.ok) return {label: 'parser', detail: canon.detail}
   // 4. CRLF on the raw string
   const crlf = crlfReason(rawUrl)
   if (crlf !== null) return {label: 'crlf_injection', detail: crlf}
@@ -429,9 +434,9 @@ async function pipeline(
   mark('blocklist')
   // 8. core SSRF on IP literals, only when the configured internal list is empty
   if (sc.internal.length === 0 && hostIp !== null) {
-    const ip = unmap(hostIp)
-    if (inList(ip, sc.core) && !inList(ip, sc.ipAllowlist)) {
-      return {label: 'core_ssrf', detail: `SSRF blocked: ${formatIp(ip)} is in a core-protected range`}
+    const hit = ssrfHit(hostIp, sc.core)
+    if (hit !== null && !inList(unmap(hostIp), sc.ipAllowlist)) {
+      return {label: 'core_ssrf', detail: `SSRF blocked: ${formatIp(hit)} is in a core-protected range`}
     }
   }
   mark('core_ssrf')
@@ -580,7 +585,8 @@ async function pipeline(
   }
   mark('ssrf')
   // 15. rate limit
-  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(host)
+  // One key per address however it is spelled (item 10): otherwise each spelling gets its own budget.
+  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(canonicalIpSpelling(host))
   if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
     return {label: 'ratelimit', detail: `rate limit exceeded for ${safe(host)}`, cls: 'protective'}
   }
@@ -632,8 +638,9 @@ async function ssrfStage(
     }
   }
   for (const raw of addrs) {
-    const ip = unmap(raw)
-    if (!inList(ip, sc.checkSet) || inList(ip, sc.ipAllowlist)) continue
+    const hit = ssrfHit(raw, sc.checkSet)
+    if (hit === null || inList(unmap(raw), sc.ipAllowlist)) continue
+    const ip = hit
     const meta = isMetadataIp(ip)
     const inApi = matchesAnyDomain(host, st.apiAllowlist) !== null
     const detail = meta
@@ -686,8 +693,9 @@ export function checkDialAddresses(scanner: UrlScanner, host: string, addresses:
   }
   if (parsed.length === 0) return {ok: false, label: 'ssrf', detail: `dial refused: ${h} resolved to no address`}
   if (!trusted) {
-    for (const ip of parsed) {
-      if (inList(ip, scanner.checkSet) && !inList(ip, scanner.ipAllowlist)) {
+    for (const raw of parsed) {
+      const ip = ssrfHit(raw, scanner.checkSet)
+      if (ip !== null && !inList(raw, scanner.ipAllowlist)) {
         const meta = isMetadataIp(ip)
         return {
           ok: false,

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import {goJson, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {
   activeManifestHash,
@@ -25,6 +26,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
+import {assertQuorum, assertRatified, isRatified, RATIFICATION_RECEIPTS, readStorePolicy, writeStorePolicy} from './policy.js'
 import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 
 // `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
@@ -39,6 +41,8 @@ import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 export interface PromoteRequest extends LifecycleRequest {
   contract?: string
   candidate?: string
+  /** contract_ratified receipts (JSONL); default <dir of --candidate>/ratification-receipts.jsonl. */
+  ratificationReceipts?: string
   selector: string
   intentId?: string
 }
@@ -80,9 +84,16 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   if (contractHash === '') throw new PipelockError('LIFECYCLE_REFUSED', 'learn promote: --contract is required', {hint: 'or pass --candidate FILE'})
   if (!req.selector) throw new PipelockError('LIFECYCLE_REFUSED', 'learn promote: --selector is required')
 
+  // The store's policy (issue 10 item 9): quorum and ratification, checked before anything is written.
+  const policy = readStorePolicy(root, ctx.roster, ctx.clock.nowNanos())
+  assertQuorum(policy, ctx.signers, 'a promote')
+  const receipts = req.ratificationReceipts ?? (req.candidate !== undefined ? path.join(path.dirname(req.candidate), RATIFICATION_RECEIPTS) : undefined)
+  const ratified = isRatified(receipts, contractHash, ctx.roster, ctx.clock.nowNanos())
+  assertRatified(policy, ratified, contractHash, receipts)
+
   const baseline = latestAccepted(root, ctx.storeOptions, 'baseline')
   const env = resolveEnvironment(req, baseline?.envelope.body)
-  const storeOptions = {...ctx.storeOptions, environment: env}
+  const storeOptions = {...ctx.storeOptions, environment: env, minimumSignatures: Math.max(ctx.minimumSignatures, policy?.minimumSignatures ?? 1)}
   const selector = manifestSelector(selectorFromFlag(req.selector, contractHash))
   const selectorId = selector.get('selector_id') as string
   const prior = baseline?.hash ?? GENESIS_MANIFEST_HASH
@@ -146,6 +157,8 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     'receipt',
   )
   if (failure !== undefined || accepted === undefined) throw failure as PipelockError
+  // The first promote sets the store's policy: its quorum, and ratified-only if it was ratified.
+  if (policy === undefined) writeStorePolicy(root, {minimumSignatures: ctx.minimumSignatures, ratifiedOnly: ratified}, ctx.signers, nowText(ctx.clock))
   return {
     outcome: 'accepted',
     manifestHash: accepted.hash,

@@ -14,6 +14,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
+import {assertQuorum, readStorePolicy} from './policy.js'
 import {checkSwap, trySwapActive} from './store.js'
 
 // `pipelock learn rollback` (learn-lifecycle §6.6): re-activates an accepted manifest's selectors
@@ -40,13 +41,16 @@ export function runRollback(req: RollbackRequest): RollbackResult {
   const ctx = lifecyclePrologue(req, {intent: 'contract_rollback_authorized', committed: 'contract_rollback_committed'})
   const root = ctx.root
   if (!req.to) throw new PipelockError('LIFECYCLE_REFUSED', 'learn rollback: --to is required')
+  // The store's quorum applies to a rollback as to a promote (issue 10 item 9).
+  const policy = readStorePolicy(root, ctx.roster, ctx.clock.nowNanos())
+  assertQuorum(policy, ctx.signers, 'a rollback')
   const baseline = latestAccepted(root, ctx.storeOptions, 'baseline')
   if (baseline === undefined) throw new PipelockError('LIFECYCLE_REFUSED', 'learn rollback: no accepted manifest is available')
   const env = resolveEnvironment(req, baseline.envelope.body)
-  const storeOptions = {...ctx.storeOptions, environment: env}
+  const storeOptions = {...ctx.storeOptions, environment: env, minimumSignatures: Math.max(ctx.minimumSignatures, policy?.minimumSignatures ?? 1)}
   let target
   try {
-    target = acceptedManifest(root, req.to, storeOptions, 'adoption')
+    target = acceptedManifest(root, req.to, {...ctx.storeOptions, environment: env}, 'adoption')
   } catch (e) {
     if (!(e instanceof PipelockError)) throw e
     throw new PipelockError(e.code, `learn rollback: load target manifest: ${e.message}`)

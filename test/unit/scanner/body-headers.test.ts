@@ -125,3 +125,17 @@ test('internal errors fail closed: body, headers, response, URL', async () => {
   assert.equal(r.allowed, false)
   assert.equal(errors.length, 1)
 })
+
+test('header DLP re-decodes latin1 header bytes as UTF-8 before normalising (issue 10 item 5)', () => {
+  const sc = scanner()
+  const key = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
+  // What Node's parser hands over for UTF-8 bytes on the wire: one latin1 char per byte.
+  const wire = (s: string): string => Buffer.from(s, 'utf8').toString('latin1')
+  const fullwidth = [...key].map((c) => String.fromCodePoint(c.charCodeAt(0) + 0xfee0)).join('')
+  for (const v of [`Bearer ${key.slice(0, 8)}\u200b${key.slice(8)}`, `Bearer \u0410${key.slice(1)}`, `Bearer ${fullwidth}`]) {
+    const r = sc.scanRequestHeaders([['Authorization', wire(v)]])
+    assert.equal(r.action, 'block', JSON.stringify(v))
+  }
+  assert.equal(sc.scanRequestHeaders([['Authorization', wire('Bearer café')]]).action, 'allow')
+  assert.equal(sc.scanRequestHeaders([['Authorization', 'Bearer caf\u00e9']]).action, 'allow', 'a real latin1 value (invalid UTF-8) stays as it is')
+})

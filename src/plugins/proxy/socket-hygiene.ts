@@ -1,0 +1,34 @@
+/**
+ * Connection-level behaviour of the listeners (issue 10 item 13, runtime §1.4):
+ * - Node checks `headersTimeout` / `requestTimeout` only every `connectionsCheckingInterval`
+ *   (30 s by default), so a 5 s header deadline fired after 9–28 s: the check runs every 500 ms.
+ * - An error answer (400/408/431) is followed by destroying the socket once it is flushed (or
+ *   after a grace period if the client never reads): a half-close alone kept the descriptor.
+ * - A client that half-closes after sending its request (`shutdown(SHUT_WR)`, `curl` with
+ *   `--no-keepalive` on some platforms, netcat) still gets its response: Node's HTTP server
+ *   otherwise aborts the in-flight request when it sees the client's FIN.
+ */
+import type http from 'node:http'
+import type {Duplex} from 'node:stream'
+
+export const CONNECTIONS_CHECK_INTERVAL_MS = 500
+const DESTROY_GRACE_MS = 1000
+
+/** Writes `bytes`, half-closes, then destroys the socket when flushed (bounded by a grace timer). */
+export function answerAndDestroy(socket: Duplex, bytes: string): void {
+  const timer = setTimeout(() => socket.destroy(), DESTROY_GRACE_MS)
+  timer.unref()
+  socket.end(bytes, () => {
+    clearTimeout(timer)
+    socket.destroy()
+  })
+}
+
+/**
+ * Lets a response finish after the client's FIN. `httpAllowHalfOpen` is the flag Node's HTTP
+ * server reads in its socket 'end' handler (present since Node 0.x, not in the typings): when
+ * set, the response in flight is marked last and the socket is closed after it is written.
+ */
+export function allowHalfOpenResponses(server: http.Server): void {
+  ;(server as http.Server & {httpAllowHalfOpen: boolean}).httpAllowHalfOpen = true
+}

@@ -1,0 +1,221 @@
+/**
+ * multipart/* request bodies for DLP (§6.2 step 3, issue 10 item 4). The rule: every byte the
+ * upstream will see is scanned, in its raw form and in every decoded form an upstream parser may
+ * turn it into, or the body is refused. So the texts are the whole raw body; each part's whole
+ * header block (every header, every parameter); each header parameter's value, RFC 2231
+ * (`filename*=`, continuations) decoded; and each part's content, raw and — under
+ * `Content-Transfer-Encoding: quoted-printable | base64` — decoded. An ambiguous framing (a
+ * duplicated or extended `boundary` parameter) is refused: two parsers could split it differently.
+ *
+ * Hand-written rather than busboy & co.: those hand back field values and hide the framing, and
+ * the point here is to account for the bytes around the values too and to refuse ambiguity.
+ */
+
+export class MultipartError extends Error {}
+
+export const MULTIPART_LIMITS = Object.freeze({maxParts: 100, maxFilenameBytes: 255, maxHeaderBytes: 8192, maxDepth: 2})
+
+/** `type/subtype; k=v; k="v"` → the lower-cased type and every parameter in order (duplicates kept). */
+export function parseContentType(value: string): {type: string; params: Array<[string, string]>} {
+  const semi = value.indexOf(';')
+  const type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase()
+  return {type, params: semi < 0 ? [] : parseParams(value.slice(semi + 1))}
+}
+
+/** `; k=v; k="quoted \" ;"` parameter list (RFC 7231 §3.1.1.1, quoted-pairs undone). */
+export function parseParams(s: string): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  let i = 0
+  while (i < s.length) {
+    while (i < s.length && (s[i] === ';' || s[i] === ' ' || s[i] === '\t')) i++
+    const eq = s.indexOf('=', i)
+    const nextSemi = s.indexOf(';', i)
+    if (eq < 0 || (nextSemi >= 0 && nextSemi < eq)) {
+      // A bare token without a value: skip to the next separator.
+      i = nextSemi < 0 ? s.length : nextSemi + 1
+      continue
+    }
+    const name = s.slice(i, eq).trim().toLowerCase()
+    i = eq + 1
+    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++
+    let v = ''
+    if (s[i] === '"') {
+      i++
+      while (i < s.length && s[i] !== '"') {
+        if (s[i] === '\\' && i + 1 < s.length) i++
+        v += s[i]
+        i++
+      }
+      i++
+    } else {
+      const end = s.indexOf(';', i)
+      v = s.slice(i, end < 0 ? s.length : end).trim()
+      i = end < 0 ? s.length : end
+    }
+    if (name !== '') out.push([name, v])
+  }
+  return out
+}
+
+/** The one boundary of a multipart Content-Type; an absent, duplicated or RFC 2231 boundary is refused. */
+export function multipartBoundary(params: ReadonlyArray<readonly [string, string]>): string {
+  const b = params.filter(([k]) => k === 'boundary' || k.startsWith('boundary*'))
+  if (b.length > 1 || b.some(([k]) => k !== 'boundary')) throw new MultipartError('ambiguous multipart boundary (duplicated boundary parameter)')
+  const v = b[0]?.[1]
+  if (v === undefined || v === '' || v.length > 70) throw new MultipartError('multipart body without a valid boundary')
+  return v
+}
+
+function percentBytes(s: string): Buffer {
+  const out: number[] = []
+  for (let i = 0; i < s.length; i++) {
+    const h = s.slice(i + 1, i + 3)
+    if (s[i] === '%' && /^[0-9a-fA-F]{2}$/.test(h)) {
+      out.push(parseInt(h, 16))
+      i += 2
+    } else out.push(...Buffer.from(s[i]!, 'utf8'))
+  }
+  return Buffer.from(out)
+}
+
+/**
+ * RFC 2231 parameters (`name*=charset'lang'%xx`, `name*0=`, `name*1*=`) joined and decoded;
+ * plain parameters as they are. Both the raw and decoded values are returned as texts.
+ */
+export function decodeParamValues(params: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+  const plain: Array<[string, string]> = []
+  const ext = new Map<string, Array<{n: number; v: string; encoded: boolean}>>()
+  for (const [k, v] of params) {
+    const m = /^([^*]+)\*(?:(\d{1,3})(\*)?)?$/.exec(k)
+    if (m === null) {
+      plain.push([k, v])
+      continue
+    }
+    const base = m[1]!
+    const n = m[2] === undefined ? 0 : Number(m[2])
+    const encoded = m[2] === undefined || m[3] === '*'
+    const list = ext.get(base) ?? []
+    list.push({n, v, encoded})
+    ext.set(base, list)
+  }
+  for (const [base, segs] of ext) {
+    segs.sort((a, b) => a.n - b.n)
+    let charset = 'utf-8'
+    const bytes: Buffer[] = []
+    segs.forEach((s, idx) => {
+      let v = s.v
+      if (idx === 0 && s.encoded) {
+        const q1 = v.indexOf("'")
+        const q2 = q1 < 0 ? -1 : v.indexOf("'", q1 + 1)
+        if (q2 >= 0) {
+          charset = v.slice(0, q1).toLowerCase() || 'utf-8'
+          v = v.slice(q2 + 1)
+        }
+      }
+      bytes.push(s.encoded ? percentBytes(v) : Buffer.from(v, 'utf8'))
+    })
+    const all = Buffer.concat(bytes)
+    plain.push([base, charset === 'iso-8859-1' || charset === 'latin1' || charset === 'us-ascii' ? all.toString('latin1') : all.toString('utf8')])
+  }
+  return plain
+}
+
+/** Quoted-printable (RFC 2045 §6.7): soft line breaks removed, `=XX` decoded, anything else kept. */
+export function decodeQuotedPrintable(s: string): Buffer {
+  const out: number[] = []
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (s[i] === '=') {
+      if (s.startsWith('\r\n', i + 1)) {
+        i += 2
+        continue
+      }
+      if (s[i + 1] === '\n') {
+        i += 1
+        continue
+      }
+      const h = s.slice(i + 1, i + 3)
+      if (/^[0-9a-fA-F]{2}$/.test(h)) {
+        out.push(parseInt(h, 16))
+        i += 2
+        continue
+      }
+    }
+    out.push(c & 0xff)
+  }
+  return Buffer.from(out)
+}
+
+function unfoldHeaders(block: string): Array<[string, string]> {
+  const lines: string[] = []
+  for (const raw of block.split(/\r?\n/)) {
+    if ((raw.startsWith(' ') || raw.startsWith('\t')) && lines.length > 0) lines[lines.length - 1] += ' ' + raw.trim()
+    else lines.push(raw)
+  }
+  const out: Array<[string, string]> = []
+  for (const l of lines) {
+    const colon = l.indexOf(':')
+    if (colon <= 0) continue
+    out.push([l.slice(0, colon).trim().toLowerCase(), l.slice(colon + 1).trim()])
+  }
+  return out
+}
+
+/**
+ * Texts to scan for a multipart body (the framing is parsed on latin1, byte for byte; texts are
+ * re-decoded as UTF-8). Throws MultipartError on anything it cannot frame unambiguously.
+ */
+export function multipartTexts(body: Buffer, params: ReadonlyArray<readonly [string, string]>, maxPartBytes: number, depth = 0): string[] {
+  const boundary = multipartBoundary(params)
+  const text = body.toString('latin1')
+  const utf8 = (s: string): string => Buffer.from(s, 'latin1').toString('utf8')
+  const out: string[] = depth === 0 ? [body.toString('utf8')] : []
+  const delim = '--' + boundary
+  let pos = text.indexOf(delim)
+  if (pos < 0) throw new MultipartError('multipart boundary not found')
+  let parts = 0
+  for (;;) {
+    pos += delim.length
+    if (text.startsWith('--', pos)) return out // closing delimiter; preamble/epilogue are in the raw body text
+    if (text.startsWith('\r\n', pos)) pos += 2
+    else if (text.startsWith('\n', pos)) pos += 1
+    else throw new MultipartError('malformed multipart delimiter')
+    const crlf = text.indexOf('\r\n' + delim, pos)
+    const next = crlf >= 0 ? crlf : text.indexOf('\n' + delim, pos)
+    if (next < 0) throw new MultipartError('unterminated multipart part')
+    if (++parts > MULTIPART_LIMITS.maxParts) throw new MultipartError('too many multipart parts')
+    const part = text.slice(pos, next)
+    let headEnd = part.indexOf('\r\n\r\n')
+    let sepLen = 4
+    if (headEnd < 0) {
+      headEnd = part.indexOf('\n\n')
+      sepLen = 2
+    }
+    if (headEnd < 0) throw new MultipartError('multipart part without headers')
+    if (headEnd > MULTIPART_LIMITS.maxHeaderBytes) throw new MultipartError('multipart part headers too large')
+    const headerBlock = part.slice(0, headEnd)
+    const content = part.slice(headEnd + sepLen)
+    if (content.length > maxPartBytes) throw new MultipartError('multipart part too large')
+    out.push(utf8(headerBlock))
+    let cte = ''
+    let nested: {type: string; params: Array<[string, string]>} | null = null
+    for (const [name, value] of unfoldHeaders(utf8(headerBlock))) {
+      const ct = parseContentType(value)
+      const values = decodeParamValues(ct.params)
+      for (const [k, v] of values) {
+        if ((k === 'filename') && Buffer.byteLength(v) > MULTIPART_LIMITS.maxFilenameBytes) throw new MultipartError('multipart filename too long')
+        out.push(v)
+      }
+      if (name === 'content-transfer-encoding') cte = value.trim().toLowerCase()
+      if (name === 'content-type' && ct.type.startsWith('multipart/')) nested = ct
+    }
+    out.push(utf8(content))
+    if (cte === 'quoted-printable') out.push(decodeQuotedPrintable(content).toString('utf8'))
+    else if (cte === 'base64') out.push(Buffer.from(content.replace(/[\r\n\t ]/g, ''), 'base64').toString('utf8'))
+    if (nested !== null) {
+      if (depth + 1 >= MULTIPART_LIMITS.maxDepth) throw new MultipartError('multipart nested too deeply')
+      out.push(...multipartTexts(Buffer.from(content, 'latin1'), nested.params, maxPartBytes, depth + 1))
+    }
+    pos = next + (text.startsWith('\r\n', next) ? 2 : 1)
+  }
+}

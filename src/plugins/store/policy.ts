@@ -1,0 +1,131 @@
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {goJson, JsonNumber, parseJson, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {parseEvidenceReceipt, verifyEvidence} from '../receipts/index.js'
+import {authorizeSignerForPayload, type LoadedRoster} from '../signing/index.js'
+import {ensureDir, readRegularFile, STORE_FILE_MODE} from './fs-io.js'
+import {writeFileAtomic} from '../signing/index.js'
+import {signManifest, type ActivationSigner} from './lifecycle.js'
+import {verifyManifestSignatures} from './signatures.js'
+
+// The store's own activation policy (issue 10 item 9): minimum distinct activation principals
+// and "ratified contracts only", remembered in <store>/policy.json from the first promote or
+// from `learn store init`, signed by the activation signers who set it (verified against the
+// roster on every read: an edited file is refused, never ignored). A promote or rollback
+// weaker than the policy is refused before anything is written; the policy changes only
+// through `learn store policy`, signed by at least as many principals as it currently demands.
+
+export interface StorePolicy {
+  minimumSignatures: number
+  ratifiedOnly: boolean
+}
+
+export const POLICY_KIND = 'store_policy'
+export const RATIFICATION_RECEIPTS = 'ratification-receipts.jsonl'
+
+export function policyFile(root: string): string {
+  return path.join(root, 'policy.json')
+}
+
+const refuse = (message: string, hint?: string): PipelockError => new PipelockError('STORE_POLICY_REFUSED', message, hint === undefined ? {} : {hint})
+
+function policyBody(p: StorePolicy, signedAt: string): JsonObject {
+  return new Map<string, JsonValue>([
+    ['schema_version', new JsonNumber('1')],
+    ['policy_kind', POLICY_KIND],
+    ['minimum_signatures', new JsonNumber(String(p.minimumSignatures))],
+    ['ratified_only', p.ratifiedOnly],
+    ['signed_at', signedAt],
+  ])
+}
+
+/** The store's policy, verified against the roster; undefined when the store has none yet. */
+export function readStorePolicy(root: string, roster: LoadedRoster, nowNanos: bigint): StorePolicy | undefined {
+  const file = policyFile(root)
+  const raw = readRegularFile(file, 'policy')
+  if (raw === undefined) return undefined
+  const bad = (why: string): PipelockError => new PipelockError('STORE_INVALID', `contract store: policy ${file}: ${why}`)
+  let env: JsonValue
+  try {
+    env = parseJson(raw.toString('utf8'))
+  } catch (e) {
+    throw bad((e as Error).message)
+  }
+  if (!(env instanceof Map)) throw bad('not a JSON object')
+  const body = env.get('body')
+  const sigs = env.get('signatures')
+  if (!(body instanceof Map) || !Array.isArray(sigs) || sigs.some((s) => !(s instanceof Map))) throw bad('want {"body": {…}, "signatures": [...]}')
+  const min = body.get('minimum_signatures')
+  const ratified = body.get('ratified_only')
+  if (body.get('policy_kind') !== POLICY_KIND || !(min instanceof JsonNumber) || !min.isInteger() || typeof ratified !== 'boolean') throw bad('malformed body')
+  const policy = {minimumSignatures: Number(min.toBigInt()), ratifiedOnly: ratified}
+  if (policy.minimumSignatures < 1 || policy.minimumSignatures > 16) throw bad('minimum_signatures must be 1..16')
+  try {
+    // Signed by as many distinct principals as the policy itself demands. History rules: a key
+    // revoked since does not void the policy it signed then (as for accepted manifests).
+    const signers = verifyManifestSignatures(body, sigs as JsonObject[], roster, nowNanos, 1, 'history')
+    if (signers.length < policy.minimumSignatures) throw new Error(`signed by ${signers.length} distinct principals, the policy demands ${policy.minimumSignatures}`)
+  } catch (e) {
+    throw bad((e as Error).message)
+  }
+  return policy
+}
+
+/** Writes the policy signed by `signers` (atomic replace). */
+export function writeStorePolicy(root: string, p: StorePolicy, signers: readonly ActivationSigner[], signedAt: string): void {
+  ensureDir(root)
+  const body = policyBody(p, signedAt)
+  const env = new Map<string, JsonValue>([['body', body], ['signatures', signManifest(body, signers)]])
+  writeFileAtomic(policyFile(root), Buffer.from(goJson(env) + '\n', 'utf8'), STORE_FILE_MODE)
+}
+
+/** Distinct activation principals among the signers (the §6.4 count). */
+export function distinctPrincipals(signers: readonly ActivationSigner[]): number {
+  return new Set(signers.map((s) => s.entry.principal).filter((p) => p !== '')).size
+}
+
+/** Refuses an operation signed by fewer principals than the policy demands. */
+export function assertQuorum(p: StorePolicy | undefined, signers: readonly ActivationSigner[], what: string): void {
+  // A minimum of 1 is what §6.4's own pre-check demands (with its own message).
+  if (p === undefined || p.minimumSignatures <= 1) return
+  const got = distinctPrincipals(signers)
+  if (got < p.minimumSignatures) {
+    throw refuse(
+      `contract store policy requires ${p.minimumSignatures} distinct activation principals for ${what}; got ${got}`,
+      'add --dual-control-from with a key of another principal (the policy is in <store>/policy.json; change it with learn store policy)',
+    )
+  }
+}
+
+/**
+ * Whether `contractHash` has a `contract_ratified` receipt in `file` signed by a roster key
+ * authorised for it (purpose receipt-signing, active, in window). Unreadable lines are skipped:
+ * only a verified receipt counts.
+ */
+export function isRatified(file: string | undefined, contractHash: string, roster: LoadedRoster, nowNanos: bigint): boolean {
+  if (file === undefined || !existsSync(file)) return false
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue
+    try {
+      const r = parseEvidenceReceipt(line)
+      if (r.payloadKind !== 'contract_ratified' || r.contractHash !== contractHash) continue
+      const payload = r.payload
+      if (!(payload instanceof Map) || payload.get('contract_hash') !== contractHash) continue
+      const key = authorizeSignerForPayload(roster, 'contract_ratified', r.signature.signerKeyId, nowNanos)
+      if (verifyEvidence(r, {publicKey: key.publicKeyHex, expectedSignerKeyId: key.keyId}).valid) return true
+    } catch {
+      // not a receipt we can trust: keep looking
+    }
+  }
+  return false
+}
+
+/** Refuses an un-ratified contract in a ratified-only store. */
+export function assertRatified(p: StorePolicy | undefined, ratified: boolean, contractHash: string, receipts: string | undefined): void {
+  if (p === undefined || !p.ratifiedOnly || ratified) return
+  throw refuse(
+    `contract store policy accepts ratified contracts only: no verified contract_ratified receipt for ${contractHash}${receipts === undefined ? '' : ` in ${receipts}`}`,
+    'run learn ratify on the candidate, then pass its receipts with --ratification-receipts',
+  )
+}

@@ -1,0 +1,43 @@
+/**
+ * Attack class (issue 10 item 11): a burst of concurrent CONNECTs overshooting the 1024-tunnel
+ * cap, because a tunnel used to be counted only after its dial. 1,100 at once: at most 1,024
+ * are established, the rest get `503 too many active tunnels`.
+ */
+import assert from 'node:assert/strict'
+import net from 'node:net'
+import {after, describe, it} from 'node:test'
+import {attackRig} from './attack-harness.js'
+
+const MAX_TUNNELS = 1024
+
+function connectOnce(port: number, target: string, sockets: net.Socket[]): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({host: '127.0.0.1', port})
+    sockets.push(s)
+    let got = ''
+    s.on('error', () => resolve(got || 'error'))
+    s.on('close', () => resolve(got || 'closed'))
+    s.on('data', (c: Buffer) => {
+      got += c.toString('latin1')
+      if (got.includes('\r\n')) resolve(got.slice(0, got.indexOf('\r\n')))
+    })
+    s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`)
+  })
+}
+
+describe('attacks: tunnel cap under a concurrent burst', {timeout: 120_000}, () => {
+  const rig = attackRig()
+  const sockets: net.Socket[] = []
+  after(() => {
+    for (const s of sockets) s.destroy()
+  })
+
+  it(`1100 concurrent CONNECTs establish at most ${MAX_TUNNELS} tunnels`, async () => {
+    const lines = await Promise.all(Array.from({length: 1100}, () => connectOnce(rig.proxy.port, `127.0.0.1:${rig.up.port}`, sockets)))
+    const established = lines.filter((l) => l.startsWith('HTTP/1.1 200')).length
+    const refused = lines.filter((l) => l.startsWith('HTTP/1.1 503')).length
+    assert.ok(established <= MAX_TUNNELS, `${established} tunnels established`)
+    assert.equal(established + refused, 1100, lines.filter((l) => !/^HTTP\/1\.1 (200|503)/.test(l)).slice(0, 3).join(' | '))
+    assert.ok(rig.up.connections() <= MAX_TUNNELS, `${rig.up.connections()} upstream connections`)
+  })
+})

@@ -1,0 +1,101 @@
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {baseArgs, cli, makeLab, promoteArgs, snapshot, writeCandidate} from './learn-promote-harness.js'
+
+// Issue 10 item 9: the contract store remembers its activation policy (minimum distinct
+// principals, ratified-only) from its first promote or `learn store init`, refuses weaker
+// promotes and rollbacks before writing anything, and changes it only with the quorum it demands.
+
+const ENV = ['--environment-id', 'prod', '--tenant', 'acme', '--deployment-id', 'eu-1']
+const DUAL = ['--dual-control-from', 'ops-bob']
+
+function refusedUnchanged(store: string, args: string[], message: RegExp): void {
+  const before = snapshot(store)
+  const r = cli(args)
+  assert.equal(r.code, 1, r.stdout + r.stderr)
+  assert.match(r.stderr, message)
+  assert.deepEqual(snapshot(store), before, 'the store is unchanged')
+}
+
+describe('store policy from the first promote: dual control sticks', () => {
+  const lab = makeLab()
+  const c1 = writeCandidate(lab, 'c1', 0)
+  const c2 = writeCandidate(lab, 'c2', 1)
+  let g1 = ''
+
+  it('a --production dual-control first promote records minimum_signatures 2', () => {
+    const r = cli(promoteArgs(lab, c1.file, [...ENV, ...DUAL, '--production']))
+    assert.equal(r.code, 0, r.stderr)
+    g1 = /manifest (sha256:[0-9a-f]{64})/.exec(r.stdout)![1]!
+    const policy = JSON.parse(readFileSync(path.join(lab.store, 'policy.json'), 'utf8')) as {body: Record<string, unknown>; signatures: unknown[]}
+    assert.equal(policy.body.minimum_signatures, 2)
+    assert.equal(policy.body.ratified_only, false)
+    assert.equal(policy.signatures.length, 2)
+  })
+
+  it('a single operator without --production is refused (promote and rollback), the store unchanged', () => {
+    refusedUnchanged(lab.store, promoteArgs(lab, c2.file), /^contract store policy requires 2 distinct activation principals for a promote; got 1\n/)
+    refusedUnchanged(lab.store, ['learn', 'rollback', ...baseArgs(lab), '--to', g1], /^contract store policy requires 2 distinct activation principals for a rollback; got 1\n/)
+    // Two keys of one principal are still one principal.
+    refusedUnchanged(lab.store, promoteArgs(lab, c2.file, ['--dual-control-from', 'ops-alice-2']), /got 1\n/)
+  })
+
+  it('lowering the policy takes the current quorum; then a single operator may promote', () => {
+    refusedUnchanged(lab.store, ['learn', 'store', 'policy', ...baseArgs(lab), '--minimum-signatures', '1'], /^contract store policy requires 2 distinct activation principals for a policy change; got 1\n/)
+    const ok = cli(['learn', 'store', 'policy', ...baseArgs(lab), ...DUAL, '--minimum-signatures', '1'])
+    assert.equal(ok.code, 0, ok.stderr)
+    assert.match(ok.stdout, /^store policy: .*policy\.json minimum_signatures 1 ratified_only false\n$/)
+    assert.equal(cli(promoteArgs(lab, c2.file)).code, 0)
+  })
+
+  it('an edited policy.json is refused (signatures no longer verify), not ignored', () => {
+    const file = path.join(lab.store, 'policy.json')
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"ratified_only":false', '"ratified_only":true'))
+    const r = cli(promoteArgs(lab, c2.file))
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /contract store: policy .*policy\.json: contract store: manifest signature invalid/)
+  })
+})
+
+describe('learn store init --ratified-only: an un-ratified candidate cannot be promoted', () => {
+  const lab = makeLab()
+  const c1 = writeCandidate(lab, 'c1', 0)
+
+  it('init writes the policy; a second init is refused', () => {
+    const r = cli(['learn', 'store', 'init', ...baseArgs(lab), '--minimum-signatures', '1', '--ratified-only'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /minimum_signatures 1 ratified_only true/)
+    refusedUnchanged(lab.store, ['learn', 'store', 'init', ...baseArgs(lab), '--minimum-signatures', '1'], /^learn store init: the store already has a policy/)
+  })
+
+  it('an init demanding 2 principals must be signed by 2', () => {
+    const other = makeLab()
+    const r = cli(['learn', 'store', 'init', ...baseArgs(other), '--minimum-signatures', '2'])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /must be signed by as many; got 1/)
+  })
+
+  it('the compiled (un-ratified) candidate is refused before anything is written', () => {
+    refusedUnchanged(lab.store, promoteArgs(lab, c1.file, ENV), /^contract store policy accepts ratified contracts only: no verified contract_ratified receipt for sha256:[0-9a-f]{64}/)
+  })
+
+  it('after learn ratify (receipt next to the candidate) the same contract is promoted', () => {
+    const out = path.join(lab.dir, 'ratified', 'c1.yaml')
+    const rat = cli(['learn', 'ratify', '--candidate', c1.file, '--out', out, '--keystore', lab.ks, '--accept-low-confidence'])
+    assert.equal(rat.code, 0, rat.stderr)
+    // A receipt file that does not prove this contract (another dir) does not count.
+    refusedUnchanged(lab.store, promoteArgs(lab, out, [...ENV, '--ratification-receipts', path.join(lab.dir, 'nothing.jsonl')]), /accepts ratified contracts only/)
+    const r = cli(promoteArgs(lab, out, ENV))
+    assert.equal(r.code, 0, r.stderr)
+  })
+
+  it('a receipt signed by a key the roster does not authorise does not count', () => {
+    const forged = path.join(lab.dir, 'forged.jsonl')
+    // ops-mallory is in the keystore, not in the roster.
+    const rat = cli(['learn', 'ratify', '--candidate', writeCandidate(lab, 'c3', 2).file, '--out', path.join(lab.dir, 'ratified', 'c3.yaml'), '--keystore', lab.ks, '--receipt-key-agent', 'ops-mallory', '--receipt-out', forged, '--accept-low-confidence'])
+    assert.equal(rat.code, 0, rat.stderr)
+    refusedUnchanged(lab.store, promoteArgs(lab, path.join(lab.dir, 'ratified', 'c3.yaml'), ['--ratification-receipts', forged]), /accepts ratified contracts only/)
+  })
+})
