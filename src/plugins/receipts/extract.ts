@@ -4,7 +4,7 @@ import {JsonNumber, JsonSyntaxError, parseStrictJson, type JsonObject} from '../
 import {parseActionReceiptText, parseActionReceiptTree, ReceiptParseError} from './action-receipt.js'
 import type {ChainItem} from './chain.js'
 import {readLines, MAX_LINE_BYTES} from './line-reader.js'
-import {EntryError, entryFromObject} from './recorder-entry.js'
+import {EntryError, entryFromObject, type RecorderEntry} from './recorder-entry.js'
 
 // Receipt extraction from flight-recorder JSONL (receipts.md §6.1): `action_receipt` entries in
 // file order; other entry types skipped. Bare receipt lines are accepted too (pyverify does).
@@ -45,63 +45,88 @@ export async function chainFilesInDir(dir: string, sessionId: string): Promise<s
   return files.map((f) => path.join(dir, f.name))
 }
 
+/** One non-empty JSONL line, classified. */
+export type ClassifiedLine =
+  /** A recorder entry; `item` is set for `action_receipt` entries (the v1 receipt in it). */
+  | {kind: 'entry'; entry: RecorderEntry; item?: ChainItem}
+  /** A bare receipt line (pyverify accepts these): a v1 receipt, or a v2 envelope (`text`). */
+  | {kind: 'bare'; item: ChainItem; text: string}
+
+/** A line that is neither an entry nor a receipt (`entry`), or whose receipt does not parse (`receipt`). */
+export class LineError extends Error {
+  constructor(
+    readonly kind: 'entry' | 'receipt',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'LineError'
+  }
+}
+
+/** Classifies one trimmed, non-empty line. Throws LineError. */
+export function classifyLine(text: string): ClassifiedLine {
+  let parsed
+  try {
+    parsed = parseStrictJson(text, {topLevelSpans: true})
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new LineError('entry', `parsing entry: ${e.message}`)
+    throw e
+  }
+  const obj = parsed.value
+  if (!(obj instanceof Map)) throw new LineError('entry', `parsing entry: not a JSON object`)
+  const spans = parsed.spans as Map<string, [number, number]>
+  const o = obj as JsonObject
+  if (!o.has('v')) {
+    // Not an entry: a bare receipt line (v1, or a v2 envelope).
+    const item = bareItem(o, text, spans)
+    if (typeof item === 'string') throw new LineError('entry', item)
+    return {kind: 'bare', item, text}
+  }
+  let entry
+  try {
+    entry = entryFromObject(o, spans, text)
+  } catch (e) {
+    if (e instanceof EntryError) throw new LineError('entry', e.message)
+    throw e
+  }
+  if (entry.type !== 'action_receipt') return {kind: 'entry', entry}
+  let detailText = entry.detailRaw
+  if (typeof entry.detail === 'string') detailText = entry.detail // a JSON-string detail (pyverify form)
+  try {
+    const detailObj = typeof entry.detail === 'string' ? parseStrictJson(detailText).value : entry.detail
+    if (detailObj instanceof Map && detailObj.get('record_type') === 'evidence_receipt_v2') {
+      return {kind: 'entry', entry, item: {kind: 'evidence_v2', chainSeq: seqText(detailObj)}}
+    }
+    // The detail is already parsed; only an `ext` member needs its source text (its bytes,
+    // not its value, enter the receipt hash), so the text is re-read only in that case.
+    const receipt =
+      detailObj instanceof Map && detailObj.has('ext') ? parseActionReceiptText(detailText) : parseActionReceiptTree(detailObj)
+    return {kind: 'entry', entry, item: {kind: 'receipt', receipt, hasRecordObject: detailObj instanceof Map && detailObj.get('action_record') instanceof Map}}
+  } catch (e) {
+    if (e instanceof ReceiptParseError || e instanceof JsonSyntaxError) {
+      const msg = e instanceof JsonSyntaxError ? `unmarshal receipt: ${e.message}` : e.message
+      throw new LineError('receipt', `unmarshal existing receipt at seq ${entry.seq}: ${msg}`)
+    }
+    throw e
+  }
+}
+
 /** Yields the chain items of the given files, in order. Throws ExtractionError on a bad line. */
 export async function* extractChainItems(files: readonly string[], displayName: (file: string) => string = (f) => f): AsyncGenerator<ChainItem> {
   for (const file of files) {
     const shown = displayName(file)
     for await (const line of readLines(file)) {
-      const fail = (msg: string): never => {
-        throw new ExtractionError('entry', msg, shown, line.number)
-      }
-      if (line.text === undefined) fail(`line exceeds ${MAX_LINE_BYTES} bytes`)
-      const text = (line.text as string).trim()
+      if (line.text === undefined) throw new ExtractionError('entry', `line exceeds ${MAX_LINE_BYTES} bytes`, shown, line.number)
+      const text = line.text.trim()
       if (text === '') continue
-      let parsed
+      let c: ClassifiedLine
       try {
-        parsed = parseStrictJson(text, {topLevelSpans: true})
+        c = classifyLine(text)
       } catch (e) {
-        if (e instanceof JsonSyntaxError) fail(`parsing entry: ${e.message}`)
+        if (e instanceof LineError) throw new ExtractionError(e.kind, e.message, shown, line.number)
         throw e
       }
-      const obj = parsed.value
-      if (!(obj instanceof Map)) fail(`parsing entry: not a JSON object`)
-      const spans = parsed.spans as Map<string, [number, number]>
-      const o = obj as JsonObject
-      if (!o.has('v')) {
-        // Not an entry: a bare receipt line (v1, or a v2 envelope which cannot be chained).
-        const item = bareItem(o, text, spans)
-        if (typeof item === 'string') fail(`${item}`)
-        yield item as ChainItem
-        continue
-      }
-      let entry
-      try {
-        entry = entryFromObject(o, spans, text)
-      } catch (e) {
-        if (e instanceof EntryError) fail(`${e.message}`)
-        throw e
-      }
-      if (entry.type !== 'action_receipt') continue
-      let detailText = entry.detailRaw
-      if (typeof entry.detail === 'string') detailText = entry.detail // a JSON-string detail (pyverify form)
-      try {
-        const detailObj = typeof entry.detail === 'string' ? parseStrictJson(detailText).value : entry.detail
-        if (detailObj instanceof Map && detailObj.get('record_type') === 'evidence_receipt_v2') {
-          yield {kind: 'evidence_v2', chainSeq: seqText(detailObj)}
-          continue
-        }
-        // The detail is already parsed; only an `ext` member needs its source text (its bytes,
-        // not its value, enter the receipt hash), so the text is re-read only in that case.
-        const receipt =
-          detailObj instanceof Map && detailObj.has('ext') ? parseActionReceiptText(detailText) : parseActionReceiptTree(detailObj)
-        yield {kind: 'receipt', receipt, hasRecordObject: detailObj instanceof Map && detailObj.get('action_record') instanceof Map}
-      } catch (e) {
-        if (e instanceof ReceiptParseError || e instanceof JsonSyntaxError) {
-          const msg = e instanceof JsonSyntaxError ? `unmarshal receipt: ${e.message}` : e.message
-          throw new ExtractionError('receipt', `unmarshal existing receipt at seq ${entry.seq}: ${msg}`, shown, line.number)
-        }
-        throw e
-      }
+      if (c.item !== undefined) yield c.item
     }
   }
 }

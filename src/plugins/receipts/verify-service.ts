@@ -12,7 +12,7 @@ import {
   verifyActionReceipt,
 } from './action-receipt.js'
 import {verifyChain, type ChainResult} from './chain.js'
-import {verifyEvidence} from './evidence/index.js'
+import {verifyEvidence, type VerifyEvidenceOptions} from './evidence/index.js'
 import {chainFilesInDir, extractChainItems, ExtractionError} from './extract.js'
 import {EndorsementError, parseRotationEndorsement, type RotationEndorsement, ENDORSEMENT_MAX_BYTES} from './rotation-endorsement.js'
 
@@ -112,7 +112,7 @@ function resolveKey(key: string): string {
   }
 }
 
-function osErrorText(err: unknown, op: string, file: string): string {
+export function osErrorText(err: unknown, op: string, file: string): string {
   const code = (err as NodeJS.ErrnoException).code
   const text =
     code === 'ENOENT'
@@ -125,7 +125,7 @@ function osErrorText(err: unknown, op: string, file: string): string {
   return `${op} ${file}: ${text}`
 }
 
-async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
+export async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
   let size: number
   try {
     size = (await stat(file)).size
@@ -222,13 +222,18 @@ async function verifySingle(file: string, pinned: string | undefined): Promise<V
 }
 
 async function verifyEvidenceFile(file: string, text: string, pinned: string | undefined): Promise<EvidenceReport> {
-  const result = verifyEvidence(text, pinned === undefined ? {} : {publicKey: pinned})
+  return evidenceFileReport(file, text, pinned === undefined ? {} : {publicKey: pinned})
+}
+
+/** The single-file report for one v2 envelope verified with the given key options. */
+export function evidenceFileReport(file: string, text: string, options: VerifyEvidenceOptions): EvidenceReport {
+  const result = verifyEvidence(text, options)
   const report: EvidenceReport = {
     kind: 'evidence_receipt_v2',
     path: file,
     valid: result.valid,
     signatureValid: result.signatureValid,
-    signerPinned: pinned !== undefined,
+    signerPinned: options.publicKey !== undefined,
   }
   for (const k of ['error', 'payloadKind', 'eventId', 'signerKeyId', 'keyPurpose', 'chainSeq', 'chainPrevHash', 'timestamp', 'receiptHash'] as const) {
     const v = (result as unknown as Record<string, unknown>)[k]
@@ -250,7 +255,7 @@ async function verifyChainDir(dir: string, req: VerifyReceiptRequest, pinned: st
   return verifyChainFiles(files, `${dir} (session ${session})`, req, pinned)
 }
 
-async function loadEndorsements(files: readonly string[]): Promise<RotationEndorsement[]> {
+export async function loadEndorsements(files: readonly string[]): Promise<RotationEndorsement[]> {
   const out: RotationEndorsement[] = []
   for (const f of files) {
     // Read one byte past the limit at most: enough for the parser to report an oversized
