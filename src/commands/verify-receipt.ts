@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {renderEvidenceSet, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
-import {renderEvidenceSet} from '../cli/evidence-render.js'
+
 
 export default class VerifyReceipt extends BaseCommand {
   static override summary = 'Verify a signed receipt, a receipt chain or an evidence receipt, offline'

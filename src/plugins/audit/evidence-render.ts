@@ -1,5 +1,5 @@
-import type {EvidenceSetReport} from '../plugins/audit/index.js'
-import {displayTime} from '../plugins/receipts/index.js'
+import type {EvidenceSetReport} from './evidence-types.js'
+import {displayTime} from '../receipts/index.js'
 
 // Human output of an evidence-set verification (docs/receipts.md). A file or directory that
 // holds only v1 receipts prints exactly the reference's CHAIN VALID / CHAIN BROKEN block
