@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {ProgressLine} from '../cli/progress.js'
 import {renderEvidenceSet, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
@@ -55,7 +56,9 @@ Exit status: 0 valid, 1 invalid or unreadable.`
 
   async run(): Promise<VerifyEvidenceReport> {
     const {args, flags} = await this.parse(VerifyReceipt)
+    const progress = new ProgressLine()
     const report = await verifyEvidenceInput({
+      ...(progress.enabled ? {onProgress: (d: number, t: number, n: number) => progress.update(d, t, n)} : {}),
       file: args.file,
       keys: flags.key,
       roster: flags.roster,
@@ -64,6 +67,7 @@ Exit status: 0 valid, 1 invalid or unreadable.`
       session: flags.session,
       rotationEndorsements: flags['rotation-endorsement'],
     })
+    progress.done()
     if (report.kind === 'endorsement_error') {
       this.out(`CHAIN BROKEN: ${report.label}`)
       this.out(`  Error:    ${report.error}`)

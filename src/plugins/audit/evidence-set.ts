@@ -1,3 +1,4 @@
+import {stat} from 'node:fs/promises'
 import path from 'node:path'
 import {JsonNumber, toPlain, type JsonObject} from '../canonical/index.js'
 import {
@@ -61,6 +62,8 @@ export interface EvidenceSetRequest {
   /** Without any key, check v2 receipts for structure and links only (audit packet). */
   allowUnkeyedEvidence?: boolean
   onReceipt?: (fact: ReceiptFact) => void
+  /** Called every few thousand lines with the bytes read so far and the input's total size. */
+  onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
 }
 
 class Stop extends Error {}
@@ -265,6 +268,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     sealedAt = e.seq
   }
 
+  let bytesTotal = 0
+  if (req.onProgress !== undefined) for (const f of req.files) bytesTotal += (await stat(f)).size
+  let bytesRead = 0
+  let sinceProgress = 0
   async function* walk(): AsyncGenerator<ChainItem> {
     for (let fi = 0; fi < req.files.length; fi++) {
       const file = req.files[fi] as string
@@ -277,6 +284,11 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       let pending: {text: string; at: Position; error: LineError} | undefined
       for await (const line of readLines(file)) {
         summary.lines = line.number
+        bytesRead += line.bytes + 1
+        if (req.onProgress !== undefined && ++sinceProgress === 4096) {
+          sinceProgress = 0
+          req.onProgress(bytesRead, bytesTotal, v1Count + tally.v2Count)
+        }
         const at = {file: shown, line: line.number}
         if (pending !== undefined) {
           // A bad line followed by more lines: not a torn tail.

@@ -31,6 +31,7 @@ export interface VerifyEvidenceRequest extends KeyRingRequest {
   rotationEndorsements?: readonly string[]
   allowUnkeyedEvidence?: boolean
   onReceipt?: (fact: ReceiptFact) => void
+  onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
 }
 
 export type EvidenceEndorsementFailure = {kind: 'endorsement_error'; label: string; error: string}
@@ -99,6 +100,7 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     directory: source.directory,
     ...(req.allowUnkeyedEvidence === undefined ? {} : {allowUnkeyedEvidence: req.allowUnkeyedEvidence}),
     ...(req.onReceipt === undefined ? {} : {onReceipt: req.onReceipt}),
+    ...(req.onProgress === undefined ? {} : {onProgress: req.onProgress}),
   })
 }
 
