@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {transcriptRoot, type TranscriptRootReport} from '../plugins/audit/index.js'
 import {displayTime} from '../plugins/receipts/index.js'
 
@@ -25,25 +26,13 @@ Exit status: 0 with a root, 1 when the chain does not verify or holds no chained
   }
 
   static override flags = {
-    key: Flags.string({description: 'trusted signer key (file or hex); ID=KEY for a v2 signer_key_id (repeatable)', multiple: true, multipleNonGreedy: true}),
-    roster: Flags.string({description: 'signed key roster; needs --roster-root-fingerprint'}),
-    'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key'}),
-    chain: Flags.string({description: 'directory of flight-recorder files to verify as one chain'}),
-    session: Flags.string({description: 'recorder session id (for --chain)', default: 'proxy'}),
-    'rotation-endorsement': Flags.string({description: 'rotation endorsement file authorising a key change (repeatable)', multiple: true, multipleNonGreedy: true}),
+    ...evidenceKeyFlags,
+    ...chainFlags,
   }
 
   async run(): Promise<TranscriptRootReport> {
     const {args, flags} = await this.parse(TranscriptRoot)
-    const r = await transcriptRoot({
-      file: args.file,
-      keys: flags.key,
-      roster: flags.roster,
-      rosterRootFingerprint: flags['roster-root-fingerprint'],
-      chainDir: flags.chain,
-      session: flags.session,
-      rotationEndorsements: flags['rotation-endorsement'],
-    })
+    const r = await transcriptRoot(chainRequest(args.file, flags))
     if (!r.valid) {
       const f = r.verification.failure
       this.err(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`)

@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {ProgressLine} from '../cli/progress.js'
 import {renderEvidenceSet, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
@@ -42,30 +43,16 @@ Exit status: 0 valid, 1 invalid or unreadable.`
   }
 
   static override flags = {
-    key: Flags.string({
-      description: 'trusted signer public key: file path (pipelock-ed25519-public-v1 or hex) or 64 hex chars; ID=KEY names the key of v2 signer_key_id ID (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-    }),
-    roster: Flags.string({description: 'signed key roster (.json/.yaml) naming every v2 signer key and its purpose; needs --roster-root-fingerprint'}),
-    'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key'}),
-    chain: Flags.string({description: 'directory of flight-recorder files to verify as one chain'}),
-    session: Flags.string({description: 'recorder session id (for --chain and rotation endorsements)', default: 'proxy'}),
-    'rotation-endorsement': Flags.string({description: 'rotation endorsement file authorising a key change (repeatable)', multiple: true, multipleNonGreedy: true}),
+    ...evidenceKeyFlags,
+    ...chainFlags,
   }
 
   async run(): Promise<VerifyEvidenceReport> {
     const {args, flags} = await this.parse(VerifyReceipt)
     const progress = new ProgressLine()
     const report = await verifyEvidenceInput({
+      ...chainRequest(args.file, flags),
       ...(progress.enabled ? {onProgress: (d: number, t: number, n: number) => progress.update(d, t, n)} : {}),
-      file: args.file,
-      keys: flags.key,
-      roster: flags.roster,
-      rosterRootFingerprint: flags['roster-root-fingerprint'],
-      chainDir: flags.chain,
-      session: flags.session,
-      rotationEndorsements: flags['rotation-endorsement'],
     })
     progress.done()
     if (report.kind === 'endorsement_error') {

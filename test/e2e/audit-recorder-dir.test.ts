@@ -3,10 +3,10 @@ import assert from 'node:assert/strict'
 import {cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {FlightRecorder, ReceiptEmitter} from '../../src/plugins/recorder/index.js'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {tearLastLine} from '../helpers/evidence-mutations.js'
+import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
 
 // A flight-recorder directory as `pipelock run` leaves it after three process runs — the
 // second one killed (no session_close) — with files rotated every 4 entries and signed
@@ -17,28 +17,17 @@ const key = keyPairFromSeed(sha256('pipelock-audit-recorder-dir-test'))
 const dir = mkdtempSync(path.join(tmpdir(), 'pl-audit-rec-'))
 const evidence = path.join(dir, 'evidence')
 const pubFile = path.join(dir, 'receipt.pub')
-let tick = 0n
-const clock = {nowNanos: (): bigint => 1_790_000_000_000_000_000n + tick++ * 1_000_000_000n}
+const clock = steppingClock(1_790_000_000_000_000_000n, 1_000_000_000n)
 
-async function run(n: number, close: boolean): Promise<void> {
-  const recorder = await FlightRecorder.open({dir: evidence, maxEntriesPerFile: 4, checkpointInterval: 5, checkpointKey: key, clock})
-  let id = 0
-  const emitter = await ReceiptEmitter.open({
-    recorder,
-    dir: evidence,
-    keyPair: key,
-    principal: 'org:test',
-    actor: 'agent:test',
-    policyHash: 'sha256:' + 'ab'.repeat(32),
-    clock,
-    newId: () => `act-${n}-${id++}`,
-    run: {runNonce: `run-${n}`, openNonce: `open-${n}`, signerKeyEpoch: '1', heartbeatSeconds: 30},
-  })
-  for (let i = 0; i < 3; i++) {
-    emitter.emit({method: 'GET', target: `https://h${i}.example/x`, transport: 'fetch', verdict: i === 1 ? 'block' : 'allow', ...(i === 1 ? {layer: 'blocklist'} : {})})
-  }
-  if (close) emitter.close()
-  // a killed process writes nothing more; its file handle simply goes away
+function run(n: number, close: boolean): Promise<void> {
+  const decisions = [0, 1, 2].map((i) => ({
+    method: 'GET',
+    target: `https://h${i}.example/x`,
+    transport: 'fetch',
+    verdict: i === 1 ? 'block' : 'allow',
+    ...(i === 1 ? {layer: 'blocklist'} : {}),
+  }))
+  return recordRun({dir: evidence, key, clock, run: n, decisions, crash: !close, maxEntriesPerFile: 4, checkpointInterval: 5})
 }
 
 const verify = (...args: string[]) => runCli(['verify-receipt', ...args])

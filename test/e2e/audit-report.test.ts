@@ -4,7 +4,7 @@ import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {FlightRecorder, ReceiptEmitter} from '../../src/plugins/recorder/index.js'
+import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {decodePng, pixelStats} from '../helpers/png.js'
@@ -19,36 +19,21 @@ const key = keyPairFromSeed(sha256('pipelock-audit-report-test'))
 const dir = mkdtempSync(path.join(tmpdir(), 'pl-audit-report-'))
 const evidence = path.join(dir, 'evidence')
 const pubFile = path.join(dir, 'receipt.pub')
-let tick = 0n
-const clock = {nowNanos: (): bigint => 1_790_000_000_000_000_000n + tick++ * 7_000_000_000n}
 
 before(async () => {
   writeFileSync(pubFile, encodePublicKeyText(key.publicKey))
-  const recorder = await FlightRecorder.open({dir: evidence, clock, checkpointKey: key})
-  let id = 0
-  const emitter = await ReceiptEmitter.open({
-    recorder,
-    dir: evidence,
-    keyPair: key,
-    principal: 'org:test',
-    actor: 'agent:test',
-    policyHash: 'sha256:' + 'cd'.repeat(32),
-    clock,
-    newId: () => `act-${id++}`,
-    run: {runNonce: 'run-r', openNonce: 'open-r', signerKeyEpoch: '1', heartbeatSeconds: 30},
-  })
-  for (let i = 0; i < 40; i++) {
+  const decisions = Array.from({length: 40}, (_, i) => {
     const block = i % 5 === 2
-    emitter.emit({
+    return {
       method: i % 3 === 0 ? 'POST' : 'GET',
       // an attacker-chosen target must come out escaped, never as markup
       target: i === 7 ? 'https://evil.example/<script>alert(1)</script>' : `https://api${i % 4}.example.com/v1/items`,
       transport: 'fetch',
       verdict: block ? 'block' : i % 7 === 0 ? 'warn' : 'allow',
       ...(block ? {layer: i % 2 === 0 ? 'dlp' : 'blocklist', pattern: 'rule-' + (i % 3)} : {}),
-    })
-  }
-  emitter.close()
+    }
+  })
+  await recordRun({dir: evidence, key, clock: steppingClock(1_790_000_000_000_000_000n, 7_000_000_000n), run: 1, decisions})
 })
 
 function chromium(): string {

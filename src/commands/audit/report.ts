@@ -1,6 +1,7 @@
 import {writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {evidenceKeyFlags, evidenceSourceFlags, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
 import {collectReportData, renderReportHtml, type EvidenceReportData} from '../../plugins/audit/index.js'
 
@@ -19,11 +20,8 @@ reasons, contract generations and lifecycle events, and every block with its rec
   static override enableJsonFlag = true
 
   static override flags = {
-    chain: Flags.string({description: 'evidence: a .jsonl file or a recorder directory', required: true}),
-    key: Flags.string({description: 'trusted signer key (file or hex); ID=KEY for a v2 signer_key_id (repeatable)', multiple: true, multipleNonGreedy: true}),
-    roster: Flags.string({description: 'signed key roster; needs --roster-root-fingerprint'}),
-    'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key'}),
-    session: Flags.string({description: 'recorder session id', default: 'proxy'}),
+    ...evidenceSourceFlags,
+    ...evidenceKeyFlags,
     out: Flags.string({description: 'HTML file to write', required: true}),
   }
 
@@ -31,9 +29,7 @@ reasons, contract generations and lifecycle events, and every block with its rec
     const {flags} = await this.parse(AuditReport)
     const data = await collectReportData({
       file: flags.chain,
-      keys: flags.key,
-      roster: flags.roster,
-      rosterRootFingerprint: flags['roster-root-fingerprint'],
+      ...keyRingRequest(flags),
       session: flags.session,
       // without a key the page still renders, with a "self-consistent only" banner
       allowUnkeyedEvidence: true,

@@ -1,17 +1,15 @@
 import {stat} from 'node:fs/promises'
-import path from 'node:path'
 import {JsonNumber, toPlain, type JsonObject} from '../canonical/index.js'
 import {
   actionReceiptHash,
-  classifyLine,
+  classifiedLines,
   EntryChainVerifier,
   EvidenceChainVerifier,
   EvidenceParseError,
   EVIDENCE_NO_PUBLIC_KEY,
-  LineError,
-  MAX_LINE_BYTES,
+  recorderFileNumber,
+  type LineError,
   parseEvidenceReceipt,
-  readLines,
   recordString,
   recordUint,
   validateEvidence,
@@ -199,7 +197,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     const want = req.directory === true ? req.session : entrySession
     if (e.sessionId !== want) fail('entries', `entry seq ${e.seq}: session_id ${JSON.stringify(e.sessionId)}, expected ${JSON.stringify(want)}`, at)
     if (firstInFile && req.directory === true) {
-      const named = fileNumber(file)
+      const named = recorderFileNumber(file)
       if (named !== undefined && named !== seq) {
         fail('files', `${at.file} is named for entry seq ${named} but its first entry has seq ${e.seq}`, at)
       }
@@ -282,7 +280,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       const isLastFile = fi === req.files.length - 1
       let firstInFile = true
       let pending: {text: string; at: Position; error: LineError} | undefined
-      for await (const line of readLines(file)) {
+      for await (const line of classifiedLines(file)) {
         summary.lines = line.number
         bytesRead += line.bytes + 1
         if (req.onProgress !== undefined && ++sinceProgress === 4096) {
@@ -295,24 +293,15 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
           fail('lines', pending.error.message, pending.at, {extraction: pending.error.kind})
           throw new Stop()
         }
-        if (line.text === undefined) {
-          fail('lines', `line exceeds ${MAX_LINE_BYTES} bytes`, at, {extraction: 'entry'})
-          throw new Stop()
-        }
-        const text = line.text.trim()
-        if (text === '') continue
-        let c: ClassifiedLine
-        try {
-          c = classifyLine(text)
-        } catch (e) {
-          if (!(e instanceof LineError)) throw e
-          if (!line.terminated) {
-            pending = {text, at, error: e}
+        if (line.error !== undefined) {
+          if (!line.terminated && line.text !== undefined) {
+            pending = {text: line.text, at, error: line.error}
             continue
           }
-          fail('lines', e.message, at, {extraction: e.kind})
+          fail('lines', line.error.message, at, {extraction: line.error.kind})
           throw new Stop()
         }
+        const c = line.classified as ClassifiedLine
         if (c.kind === 'bare') {
           if (c.item.kind === 'receipt') {
             checkShape('bare v1', at)
@@ -507,12 +496,6 @@ function str(o: JsonObject, k: string): string {
   return typeof v === 'string' ? v : ''
 }
 
-/** The number after the last `-` of `evidence-<session>-<n>.jsonl`. */
-function fileNumber(file: string): bigint | undefined {
-  const stem = path.basename(file).replace(/\.jsonl$/, '')
-  const tail = stem.slice(stem.lastIndexOf('-') + 1)
-  return /^\d+$/.test(tail) ? BigInt(tail) : undefined
-}
 
 function evidenceFact(r: ParsedEvidenceReceipt, at: Position): ReceiptFact {
   const p = r.payload instanceof Map ? r.payload : new Map()

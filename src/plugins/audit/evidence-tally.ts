@@ -25,11 +25,12 @@ export class Tally {
   }
 }
 
-function bump(m: Map<string, number>, k: string): void {
+export function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1)
 }
 
-function sorted(m: Map<string, number>): Record<string, number> {
+/** A count map as a record with keys in sorted order (stable JSON). */
+export function sorted(m: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {}
   for (const k of [...m.keys()].sort()) out[k] = m.get(k) as number
   return out

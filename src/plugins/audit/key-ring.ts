@@ -1,7 +1,7 @@
 import {parseGoTime, toEpochNanos} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import type {EvidenceKeyChoice, ParsedEvidenceReceipt} from '../receipts/index.js'
-import {authorizeSignerForPayload, loadPublicKey, loadRoster, type LoadedRoster} from '../signing/index.js'
+import {resolvePinnedKey, type EvidenceKeyChoice, type ParsedEvidenceReceipt} from '../receipts/index.js'
+import {authorizeSignerForPayload, loadRoster, type LoadedRoster} from '../signing/index.js'
 
 // The keys an auditor pins (docs/receipts.md "Keys"): one plain key (`--key HEX|FILE`, the v1
 // signer and, when alone, every v2 signer), named keys (`--key ID=HEX|FILE`, a v2 receipt's
@@ -34,11 +34,11 @@ export class KeyRing {
       if (m !== null) {
         const id = (m[1] as string).trim()
         if (named.has(id)) throw new PipelockError('USAGE', `--key ${id}=…: key id given twice`)
-        named.set(id, resolve(m[2] as string))
+        named.set(id, resolvePinnedKey(m[2] as string))
         continue
       }
       if (plain !== undefined) throw new PipelockError('USAGE', '--key: only one unnamed key; name the others as ID=HEX')
-      plain = resolve(k)
+      plain = resolvePinnedKey(k)
     }
     if ((req.roster === undefined) !== (req.rosterRootFingerprint === undefined)) {
       throw new PipelockError('USAGE', '--roster and --roster-root-fingerprint go together: a roster is trusted only through its pinned root')
@@ -89,14 +89,5 @@ export class KeyRing {
       return {error: `no key for signer_key_id ${JSON.stringify(id)}: pass --key ${id}=HEX or a roster`}
     }
     return undefined
-  }
-}
-
-function resolve(value: string): string {
-  try {
-    return loadPublicKey(value).hex
-  } catch (e) {
-    if (e instanceof PipelockError) throw new PipelockError(e.code, `loading public key: ${e.message}`, {cause: e})
-    throw e
   }
 }

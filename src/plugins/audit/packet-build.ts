@@ -6,6 +6,7 @@ import {loadConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {sha256Hex} from '../signing/index.js'
 import {renderEvidenceSet} from './evidence-render.js'
+import {bump, sorted} from './evidence-tally.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
 import {postureFromConfig, scannerSnapshot} from './packet-posture.js'
 import {PACKET_SCHEMA_VERSION, VERDICT_BUCKETS, type AuditPacket} from './packet-schema.js'
@@ -55,15 +56,6 @@ class PacketTally {
   }
 }
 
-function bump(m: Map<string, number>, k: string): void {
-  m.set(k, (m.get(k) ?? 0) + 1)
-}
-
-function sortedRecord(m: Map<string, number>): Record<string, number> {
-  const o: Record<string, number> = {}
-  for (const k of [...m.keys()].sort()) o[k] = m.get(k) as number
-  return o
-}
 
 /** The host of a receipt target (a URL, or host[:port] for CONNECT); empty when there is none. */
 export function hostOf(target: string): string {
@@ -143,8 +135,8 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
     summary: {
       receipt_count: tally.receiptCount,
       totals: tally.totals as AuditPacket['summary']['totals'],
-      transports: sortedRecord(tally.transports),
-      layers: sortedRecord(tally.layers),
+      transports: sorted(tally.transports),
+      layers: sorted(tally.layers),
       domains_touched: [...tally.domains].sort(),
     },
     verifier,

@@ -37,9 +37,7 @@ export async function chainFilesInDir(dir: string, sessionId: string): Promise<s
   for (const name of names) {
     const st = await lstat(path.join(dir, name))
     if (!st.isFile()) continue // regular files only: a symlink is not followed
-    const stem = name.slice(0, -'.jsonl'.length)
-    const tail = stem.slice(stem.lastIndexOf('-') + 1)
-    files.push({name, n: /^\d+$/.test(tail) ? BigInt(tail) : 0n})
+    files.push({name, n: recorderFileNumber(name) ?? 0n})
   }
   files.sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : a.name < b.name ? -1 : 1))
   return files.map((f) => path.join(dir, f.name))
@@ -111,22 +109,49 @@ export function classifyLine(text: string): ClassifiedLine {
   }
 }
 
+/** One line of a JSONL file as read and classified; blank lines are skipped. */
+export interface ReadLine {
+  number: number
+  bytes: number
+  terminated: boolean
+  /** The trimmed text; undefined for a line over MAX_LINE_BYTES. */
+  text?: string
+  classified?: ClassifiedLine
+  error?: LineError
+}
+
+/** Streams a file's non-blank lines, each classified or with the reason it cannot be. */
+export async function* classifiedLines(file: string): AsyncGenerator<ReadLine> {
+  for await (const line of readLines(file)) {
+    const base = {number: line.number, bytes: line.bytes, terminated: line.terminated}
+    if (line.text === undefined) {
+      yield {...base, error: new LineError('entry', `line exceeds ${MAX_LINE_BYTES} bytes`)}
+      continue
+    }
+    const text = line.text.trim()
+    if (text === '') continue
+    try {
+      yield {...base, text, classified: classifyLine(text)}
+    } catch (e) {
+      if (!(e instanceof LineError)) throw e
+      yield {...base, text, error: e}
+    }
+  }
+}
+
+/** The number after the last `-` of `evidence-<session>-<n>.jsonl` (non-numeric: undefined). */
+export function recorderFileNumber(name: string): bigint | undefined {
+  const stem = path.basename(name).replace(/\.jsonl$/, '')
+  const tail = stem.slice(stem.lastIndexOf('-') + 1)
+  return /^\d+$/.test(tail) ? BigInt(tail) : undefined
+}
+
 /** Yields the chain items of the given files, in order. Throws ExtractionError on a bad line. */
 export async function* extractChainItems(files: readonly string[], displayName: (file: string) => string = (f) => f): AsyncGenerator<ChainItem> {
   for (const file of files) {
-    const shown = displayName(file)
-    for await (const line of readLines(file)) {
-      if (line.text === undefined) throw new ExtractionError('entry', `line exceeds ${MAX_LINE_BYTES} bytes`, shown, line.number)
-      const text = line.text.trim()
-      if (text === '') continue
-      let c: ClassifiedLine
-      try {
-        c = classifyLine(text)
-      } catch (e) {
-        if (e instanceof LineError) throw new ExtractionError(e.kind, e.message, shown, line.number)
-        throw e
-      }
-      if (c.item !== undefined) yield c.item
+    for await (const line of classifiedLines(file)) {
+      if (line.error !== undefined) throw new ExtractionError(line.error.kind, line.error.message, displayName(file), line.number)
+      if (line.classified?.item !== undefined) yield line.classified.item
     }
   }
 }

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
+import {evidenceKeyFlags, evidenceSourceFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
 import {buildAuditPacket, type PacketBuildResult} from '../../../plugins/audit/index.js'
 
@@ -20,11 +21,8 @@ defaults; what pipelock cannot observe about the host is recorded as "unknown".`
   static override enableJsonFlag = true
 
   static override flags = {
-    chain: Flags.string({description: 'evidence: a .jsonl file or a recorder directory', required: true}),
-    key: Flags.string({description: 'trusted signer key (file or hex); ID=KEY for a v2 signer_key_id (repeatable)', multiple: true, multipleNonGreedy: true}),
-    roster: Flags.string({description: 'signed key roster; needs --roster-root-fingerprint'}),
-    'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key'}),
-    session: Flags.string({description: 'recorder session id', default: 'proxy'}),
+    ...evidenceSourceFlags,
+    ...evidenceKeyFlags,
     config: Flags.string({description: 'the pipelock config the evidence was produced under (posture fields)'}),
     out: Flags.string({description: 'output directory (must not hold a packet.json)', required: true}),
     provider: Flags.string({description: 'where the run executed', options: ['local', 'self_hosted', 'github_actions'], default: 'local'}),
@@ -35,9 +33,7 @@ defaults; what pipelock cannot observe about the host is recorded as "unknown".`
     const {flags} = await this.parse(AuditPacketBuild)
     const r = await buildAuditPacket({
       file: flags.chain,
-      keys: flags.key,
-      roster: flags.roster,
-      rosterRootFingerprint: flags['roster-root-fingerprint'],
+      ...keyRingRequest(flags),
       session: flags.session,
       config: flags.config,
       out: flags.out,

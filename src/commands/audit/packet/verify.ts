@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
+import {evidenceKeyFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
 
 export default class AuditPacketVerify extends BaseCommand {
@@ -18,14 +19,12 @@ Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
   static override args = {dir: Args.string({description: 'packet directory (holds packet.json)', required: true})}
 
   static override flags = {
-    key: Flags.string({description: 'trusted signer key (file or hex); ID=KEY for a v2 signer_key_id (repeatable)', multiple: true, multipleNonGreedy: true}),
-    roster: Flags.string({description: 'signed key roster; needs --roster-root-fingerprint'}),
-    'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key'}),
+    ...evidenceKeyFlags,
   }
 
   async run(): Promise<PacketVerifyResult> {
     const {args, flags} = await this.parse(AuditPacketVerify)
-    const r = await verifyAuditPacket(args.dir, {keys: flags.key, roster: flags.roster, rosterRootFingerprint: flags['roster-root-fingerprint']})
+    const r = await verifyAuditPacket(args.dir, keyRingRequest(flags))
     if (r.valid) this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
     else {
       this.out(`PACKET INVALID: ${args.dir}`)

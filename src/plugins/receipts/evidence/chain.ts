@@ -51,12 +51,7 @@ export class EvidenceChainVerifier {
     if (key.signerKeyId !== undefined) options.expectedSignerKeyId = key.signerKeyId
     const v = verifyEvidence(r, options)
     if (!v.valid) return `${at}: ${v.error}`
-    const linkError = this.link(r)
-    if (linkError !== undefined) return linkError
-    this.state.receiptCount++
-    this.state.startTime ??= r.timestamp
-    this.state.endTime = r.timestamp
-    return undefined
+    return this.accept(r)
   }
 
   /**
@@ -64,6 +59,11 @@ export class EvidenceChainVerifier {
    * validated its structure. Counts it like a verified one.
    */
   pushUnsigned(r: ParsedEvidenceReceipt): string | undefined {
+    return this.accept(r)
+  }
+
+  /** Links a receipt whose own checks passed, and counts it. */
+  private accept(r: ParsedEvidenceReceipt): string | undefined {
     const linkError = this.link(r)
     if (linkError !== undefined) return linkError
     this.state.receiptCount++
