@@ -25,8 +25,9 @@ const validate = ajv.compile(schema)
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pl-audit-packet-'))
 const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
+const zodSchema = await packetSchema()
 const ours = (p: unknown): string[] => {
-  const r = packetSchema.safeParse(p)
+  const r = zodSchema.safeParse(p)
   return r.success ? packetInvariantProblems(r.data) : r.error.issues.map((i) => i.path.join('.') + ': ' + i.message)
 }
 

@@ -2,7 +2,6 @@ import {createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync
 import {pipeline} from 'node:stream/promises'
 import path from 'node:path'
 import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
-import {loadConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {sha256Hex} from '../signing/index.js'
 import {renderEvidenceSet} from './evidence-render.js'
@@ -74,6 +73,8 @@ function rfc3339Seconds(ts: string): string {
 
 export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketBuildResult> {
   if (existsSync(path.join(req.out, 'packet.json'))) throw new PipelockError('FILE_EXISTS', `audit packet build: ${path.join(req.out, 'packet.json')} exists; choose an empty --out directory`)
+  // loaded on demand: verify-receipt shares this plugin and never needs the config schema
+  const {loadConfig} = await import('../config/index.js')
   const loaded = loadConfig(req.config)
   const tally = new PacketTally()
   const report = await verifyEvidenceInput({...req, allowUnkeyedEvidence: true, onReceipt: (f) => tally.add(f)})

@@ -34,7 +34,7 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
     if (e instanceof JsonSyntaxError) return {kind: 'audit_packet', dir, valid: false, problems: [`packet.json: ${e.message}`]}
     throw e
   }
-  const parsed = packetSchema.safeParse(tree)
+  const parsed = (await packetSchema()).safeParse(tree)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `packet.json: ${i.path.join('.') || '(root)'}: ${i.message}`)
     return {kind: 'audit_packet', dir, valid: false, problems}
