@@ -91,6 +91,15 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     }
   })
 
+  test('EvidenceReceipt v2: --key ID=HEX pins the key of that signer_key_id only', () => {
+    const f = 'valid-evidence-proxy-decision.json'
+    const ok = inVectors(f, '--key', `receipt-signing-test=${K2}`)
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr)
+    const other = inVectors(f, '--key', `someone-else=${K2}`)
+    assert.equal(other.status, 1)
+    assert.equal(other.stdout, `FAILED: ${f}: no key for signer_key_id "receipt-signing-test": pass --key receipt-signing-test=HEX or a roster\n`)
+  })
+
   test('--json gives a typed result and the same exit status', () => {
     const r = inVectors('broken-chain.jsonl', '--json')
     assert.equal(r.status, 1)
