@@ -22,6 +22,11 @@ export interface VerifyBenchRow {
   receiptsPerSecond: number
   peakRssMiB: number
   valid: boolean
+  /** With `--baseline DIR`: the same file verified by the build in DIR (another checkout), in the same run. */
+  baselineReceiptsPerSecond?: number
+  baselinePeakRssMiB?: number
+  /** receipts/s of this build ÷ the baseline's. */
+  ratioToBaseline?: number
 }
 
 async function writeChain(file: string, n: number): Promise<number> {
@@ -63,9 +68,9 @@ async function writeChain(file: string, n: number): Promise<number> {
 // The child reports its own peak RSS on exit (KiB on Linux) through a marker line on stderr.
 const RSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nBENCH_MAXRSS_KIB="+process.resourceUsage().maxRSS+"\\n"))'
 
-async function verifyWithCli(file: string, key: string): Promise<{seconds: number; rssKiB: number; valid: boolean; stdout: string}> {
+async function verifyWithCli(file: string, key: string, root = repoRoot): Promise<{seconds: number; rssKiB: number; valid: boolean; stdout: string}> {
   const t0 = process.hrtime.bigint()
-  const child = spawn(process.execPath, ['--import', RSS_HOOK, path.join(repoRoot, 'bin', 'run.js'), 'verify-receipt', file, '--key', key, '--json'], {
+  const child = spawn(process.execPath, ['--import', RSS_HOOK, path.join(root, 'bin', 'run.js'), 'verify-receipt', file, '--key', key, '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
@@ -83,6 +88,8 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
   const i = args.indexOf('--receipts')
   sizes.push(i >= 0 ? Number(args[i + 1]) : 100_000)
   if (args.includes('--million')) sizes.push(1_000_000)
+  const b = args.indexOf('--baseline')
+  const baseline = b >= 0 ? path.resolve(args[b + 1] as string) : undefined
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-bench-verify-'))
   const rows: VerifyBenchRow[] = []
   try {
@@ -93,7 +100,7 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
       const writeSeconds = await writeChain(file, n)
       process.stderr.write(`verify bench: verifying with the CLI…\n`)
       const v = await verifyWithCli(file, key)
-      rows.push({
+      const row: VerifyBenchRow = {
         receipts: n,
         fileMiB: statSync(file).size / 2 ** 20,
         writeSeconds,
@@ -101,7 +108,15 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
         receiptsPerSecond: n / v.seconds,
         peakRssMiB: v.rssKiB / 1024,
         valid: v.valid,
-      })
+      }
+      if (baseline !== undefined) {
+        process.stderr.write(`verify bench: verifying with the baseline build in ${baseline}…\n`)
+        const bv = await verifyWithCli(file, key, baseline)
+        row.baselineReceiptsPerSecond = n / bv.seconds
+        row.baselinePeakRssMiB = bv.rssKiB / 1024
+        row.ratioToBaseline = row.receiptsPerSecond / row.baselineReceiptsPerSecond
+      }
+      rows.push(row)
       rmSync(file)
     }
   } finally {

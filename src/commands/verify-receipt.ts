@@ -1,25 +1,30 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {
-  displayTime,
-  verifyReceiptInput,
-  type ChainReport,
-  type EvidenceReport,
-  type SingleReceiptReport,
-  type VerifyReceiptReport,
-} from '../plugins/receipts/index.js'
+import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
+import {ProgressLine} from '../cli/progress.js'
+import {renderEvidenceSet, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
+
 
 export default class VerifyReceipt extends BaseCommand {
   static override summary = 'Verify a signed receipt, a receipt chain or an evidence receipt, offline'
   static override description = `Verifies Ed25519 signatures and hash chains without network access.
 
 Modes:
-  FILE ending in .jsonl   a flight-recorder receipt chain (every action_receipt entry, in file order)
-  --chain DIR             the recorder files evidence-<session>-<n>.jsonl of one session in DIR
-  any other FILE          one ActionReceipt v1, or one EvidenceReceipt v2 envelope (needs --key)
+  FILE ending in .jsonl   every line of the file: the flight-recorder entry hash chain, the v1
+                          receipt chain (action_receipt entries), the v2 evidence chain
+                          (evidence_receipt entries, or a file of bare v2 receipts such as
+                          ratification-receipts.jsonl), checkpoints and transcript roots
+  DIR or --chain DIR      the recorder files evidence-<session>-<n>.jsonl of one session in DIR
+                          (or in DIR/<session>), across rotated files and restarts
+  any other FILE          one ActionReceipt v1, or one EvidenceReceipt v2 envelope (needs a key)
 
-Without --key the signer is NOT pinned: the receipt proves its own integrity, not who signed it.
-Pin the signer with --key (a public key file or 64 hex characters) for audit use.
+Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the
+v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins
+a signed roster that names every key and what it may sign. Without a key the signer is NOT pinned:
+v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
+Problems that do not break the evidence (a run without session_close after a crash, a truncated
+last line, unchained lifecycle receipts) are printed as warnings on stderr.
 Exit status: 0 valid, 1 invalid or unreadable.`
 
   static override examples = [
@@ -27,6 +32,8 @@ Exit status: 0 valid, 1 invalid or unreadable.`
     {description: 'Verify a flight-recorder chain file', command: '<%= config.bin %> verify-receipt evidence-proxy-0.jsonl --key signer.pub'},
     {description: 'Verify all recorder files of session "proxy" in a directory, as JSON', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/recorder --session proxy --key signer.pub --json'},
     {description: 'Verify a chain across a key rotation', command: '<%= config.bin %> verify-receipt run.jsonl --key old.pub --rotation-endorsement rotation.json'},
+    {description: 'Verify the lifecycle receipts learn ratify wrote, naming the receipt key', command: '<%= config.bin %> verify-receipt ratification-receipts.jsonl --key receipt-signing=receipt-signing.pub'},
+    {description: 'Verify a learn shadow recorder directory against a pinned roster', command: '<%= config.bin %> verify-receipt /srv/shadow-recorder --roster roster.json --roster-root-fingerprint sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9'},
   ]
 
   static override enableJsonFlag = true
@@ -36,29 +43,40 @@ Exit status: 0 valid, 1 invalid or unreadable.`
   }
 
   static override flags = {
-    key: Flags.string({description: 'trusted signer public key: file path (pipelock-ed25519-public-v1 or hex) or 64 hex chars'}),
-    chain: Flags.string({description: 'directory of flight-recorder files to verify as one chain'}),
-    session: Flags.string({description: 'recorder session id (for --chain and rotation endorsements)', default: 'proxy'}),
-    'rotation-endorsement': Flags.string({description: 'rotation endorsement file authorising a key change (repeatable)', multiple: true}),
+    ...evidenceKeyFlags,
+    ...chainFlags,
   }
 
-  async run(): Promise<VerifyReceiptReport> {
+  async run(): Promise<VerifyEvidenceReport> {
     const {args, flags} = await this.parse(VerifyReceipt)
-    const report = await verifyReceiptInput({
-      file: args.file,
-      key: flags.key,
-      chainDir: flags.chain,
-      session: flags.session,
-      rotationEndorsements: flags['rotation-endorsement'],
+    const progress = new ProgressLine()
+    const report = await verifyEvidenceInput({
+      ...chainRequest(args.file, flags),
+      ...(progress.enabled ? {onProgress: (d: number, t: number, n: number) => progress.update(d, t, n)} : {}),
     })
-    if (report.kind === 'chain') this.renderChain(report)
+    progress.done()
+    if (report.kind === 'endorsement_error') {
+      this.out(`CHAIN BROKEN: ${report.label}`)
+      this.out(`  Error:    ${report.error}`)
+      this.err(`chain verification failed: ${report.error}`)
+      process.exitCode = 1
+      return report
+    }
+    if (report.kind === 'evidence_set') this.renderSet(report)
     else if (report.kind === 'evidence_receipt_v2') this.renderEvidence(report)
-    else this.renderSingle(report)
-    if (report.valid && !report.signerPinned && report.kind !== 'evidence_receipt_v2') {
+    else if (report.kind === 'action_receipt_v1') this.renderSingle(report)
+    const unpinned = report.kind === 'evidence_set' ? report.verdict === 'self_consistent_only' : report.valid && !report.signerPinned && report.kind !== 'evidence_receipt_v2'
+    if (unpinned) {
       this.err('note: signer not pinned (no --key): verified against the key embedded in the receipt; pass --key to pin the expected signer')
     }
     if (!report.valid) process.exitCode = 1
     return report
+  }
+
+  private renderSet(r: EvidenceSetReport): void {
+    const {stdout, stderr} = renderEvidenceSet(r)
+    for (const l of stdout) this.out(l)
+    for (const l of stderr) this.err(l)
   }
 
   private renderSingle(r: SingleReceiptReport): void {
@@ -90,41 +108,6 @@ Exit status: 0 valid, 1 invalid or unreadable.`
       this.out()
       this.out('  Full record:')
       this.out(`  ${r.actionRecordIndented}`)
-    }
-  }
-
-  private renderChain(r: ChainReport): void {
-    switch (r.stage) {
-      case 'empty':
-        this.out(`No receipts found in ${r.label}`)
-        this.err(`no receipts in ${r.label}`)
-        return
-      case 'extraction':
-        this.err(r.error as string)
-        return
-      case 'endorsement':
-        this.out(`CHAIN BROKEN: ${r.label}`)
-        this.out(`  Error:    ${r.error}`)
-        this.err(`chain verification failed: ${r.error}`)
-        return
-      default:
-    }
-    if (r.valid) {
-      this.out(`CHAIN VALID: ${r.label}`)
-      this.out(`  Receipts:  ${r.receiptCount}`)
-      this.out(`  Final seq: ${r.finalSeq}`)
-      this.out(`  Root hash: ${r.rootHash}`)
-      this.out(`  Start:     ${displayTime(r.startTime as string)}`)
-      this.out(`  End:       ${displayTime(r.endTime as string)}`)
-      return
-    }
-    this.out(`CHAIN BROKEN: ${r.label}`)
-    this.out(`  Error:    ${r.error}`)
-    if (r.brokenAtSeq !== undefined) {
-      this.out(`  Broke at: seq ${r.brokenAtSeq}`)
-      this.err(`chain verification failed at seq ${r.brokenAtSeq}: ${r.error}`)
-    } else {
-      this.err(`chain verification failed: ${r.error}`)
     }
   }
 

@@ -91,14 +91,26 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     }
   })
 
+  test('EvidenceReceipt v2: --key ID=HEX pins the key of that signer_key_id only', () => {
+    const f = 'valid-evidence-proxy-decision.json'
+    const ok = inVectors(f, '--key', `receipt-signing-test=${K2}`)
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr)
+    const other = inVectors(f, '--key', `someone-else=${K2}`)
+    assert.equal(other.status, 1)
+    assert.equal(other.stdout, `FAILED: ${f}: no key for signer_key_id "receipt-signing-test": pass --key receipt-signing-test=HEX or a roster\n`)
+  })
+
   test('--json gives a typed result and the same exit status', () => {
     const r = inVectors('broken-chain.jsonl', '--json')
     assert.equal(r.status, 1)
     const j = JSON.parse(r.stdout)
-    assert.equal(j.kind, 'chain')
+    assert.equal(j.kind, 'evidence_set')
     assert.equal(j.valid, false)
-    assert.equal(j.brokenAtSeq, '3')
+    assert.equal(j.verdict, 'invalid')
+    assert.deepEqual(j.failure, {component: 'action_receipts', message: 'seq 3: chain_prev_hash mismatch', file: 'broken-chain.jsonl', line: 4, brokenAtSeq: '3'})
     assert.equal(j.signerPinned, false)
+    assert.equal(j.entries.valid, true)
+    assert.equal(j.actionReceipts.count, 5)
     const s = JSON.parse(inVectors('valid-single.json', '--key', K1, '--json').stdout)
     assert.equal(s.valid, true)
     assert.equal(s.signerPinned, true)

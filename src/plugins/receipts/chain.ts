@@ -40,6 +40,8 @@ export interface ChainResult {
   error?: string
   /** The failing receipt's declared chain_seq (or its index for pre-check failures); absent when no position applies. */
   brokenAtSeq?: string
+  /** 0-based position of the failing receipt in the input; absent when no position applies. */
+  brokenAtIndex?: number
 }
 
 class ChainBreak extends Error {
@@ -121,13 +123,14 @@ export class ChainPrecheck {
   /** Builds the failed result for a pre-check failure. */
   result(): ChainResult | undefined {
     const f = this.failure()
-    return f === undefined ? undefined : breakResult(f, this.index)
+    return f === undefined ? undefined : breakResult(f, this.index, this.missingAt)
   }
 }
 
-function breakResult(b: ChainBreak, count: number): ChainResult {
+function breakResult(b: ChainBreak, count: number, index?: number): ChainResult {
   const r: ChainResult = {valid: false, receiptCount: count, error: b.message}
   if (b.at !== undefined) r.brokenAtSeq = b.at
+  if (index !== undefined) r.brokenAtIndex = index
   return r
 }
 
@@ -190,10 +193,10 @@ export class ChainVerifier {
       const loopFirst = this.broken !== undefined && (this.brokenIndex < at || (this.brokenIndex === at && this.brokenBeforeCrypto))
       if (!loopFirst) {
         const seq = failedSignature.label
-        return breakResult(new ChainBreak(`seq ${seq}: signature: ${SIGNATURE_VERIFICATION_FAILED}`, seq), at)
+        return breakResult(new ChainBreak(`seq ${seq}: signature: ${SIGNATURE_VERIFICATION_FAILED}`, seq), at, at)
       }
     }
-    if (this.broken !== undefined) return breakResult(this.broken, this.i)
+    if (this.broken !== undefined) return breakResult(this.broken, this.i, this.brokenIndex)
     const supplied = this.options.endorsements?.length ?? 0
     if (this.used.size < supplied) {
       return {valid: false, receiptCount: this.i, error: 'unused rotation endorsement does not match a required boundary'}

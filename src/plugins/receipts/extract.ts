@@ -4,7 +4,7 @@ import {JsonNumber, JsonSyntaxError, parseStrictJson, type JsonObject} from '../
 import {parseActionReceiptText, parseActionReceiptTree, ReceiptParseError} from './action-receipt.js'
 import type {ChainItem} from './chain.js'
 import {readLines, MAX_LINE_BYTES} from './line-reader.js'
-import {EntryError, entryFromObject} from './recorder-entry.js'
+import {EntryError, entryFromObject, type RecorderEntry} from './recorder-entry.js'
 
 // Receipt extraction from flight-recorder JSONL (receipts.md §6.1): `action_receipt` entries in
 // file order; other entry types skipped. Bare receipt lines are accepted too (pyverify does).
@@ -37,71 +37,121 @@ export async function chainFilesInDir(dir: string, sessionId: string): Promise<s
   for (const name of names) {
     const st = await lstat(path.join(dir, name))
     if (!st.isFile()) continue // regular files only: a symlink is not followed
-    const stem = name.slice(0, -'.jsonl'.length)
-    const tail = stem.slice(stem.lastIndexOf('-') + 1)
-    files.push({name, n: /^\d+$/.test(tail) ? BigInt(tail) : 0n})
+    files.push({name, n: recorderFileNumber(name) ?? 0n})
   }
   files.sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : a.name < b.name ? -1 : 1))
   return files.map((f) => path.join(dir, f.name))
 }
 
+/** One non-empty JSONL line, classified. */
+export type ClassifiedLine =
+  /** A recorder entry; `item` is set for `action_receipt` entries (the v1 receipt in it). */
+  | {kind: 'entry'; entry: RecorderEntry; item?: ChainItem}
+  /** A bare receipt line (pyverify accepts these): a v1 receipt, or a v2 envelope (`text`). */
+  | {kind: 'bare'; item: ChainItem; text: string}
+
+/** A line that is neither an entry nor a receipt (`entry`), or whose receipt does not parse (`receipt`). */
+export class LineError extends Error {
+  constructor(
+    readonly kind: 'entry' | 'receipt',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'LineError'
+  }
+}
+
+/** Classifies one trimmed, non-empty line. Throws LineError. */
+export function classifyLine(text: string): ClassifiedLine {
+  let parsed
+  try {
+    parsed = parseStrictJson(text, {topLevelSpans: true})
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new LineError('entry', `parsing entry: ${e.message}`)
+    throw e
+  }
+  const obj = parsed.value
+  if (!(obj instanceof Map)) throw new LineError('entry', `parsing entry: not a JSON object`)
+  const spans = parsed.spans as Map<string, [number, number]>
+  const o = obj as JsonObject
+  if (!o.has('v')) {
+    // Not an entry: a bare receipt line (v1, or a v2 envelope).
+    const item = bareItem(o, text, spans)
+    if (typeof item === 'string') throw new LineError('entry', item)
+    return {kind: 'bare', item, text}
+  }
+  let entry
+  try {
+    entry = entryFromObject(o, spans, text)
+  } catch (e) {
+    if (e instanceof EntryError) throw new LineError('entry', e.message)
+    throw e
+  }
+  if (entry.type !== 'action_receipt') return {kind: 'entry', entry}
+  let detailText = entry.detailRaw
+  if (typeof entry.detail === 'string') detailText = entry.detail // a JSON-string detail (pyverify form)
+  try {
+    const detailObj = typeof entry.detail === 'string' ? parseStrictJson(detailText).value : entry.detail
+    if (detailObj instanceof Map && detailObj.get('record_type') === 'evidence_receipt_v2') {
+      return {kind: 'entry', entry, item: {kind: 'evidence_v2', chainSeq: seqText(detailObj)}}
+    }
+    // The detail is already parsed; only an `ext` member needs its source text (its bytes,
+    // not its value, enter the receipt hash), so the text is re-read only in that case.
+    const receipt =
+      detailObj instanceof Map && detailObj.has('ext') ? parseActionReceiptText(detailText) : parseActionReceiptTree(detailObj)
+    return {kind: 'entry', entry, item: {kind: 'receipt', receipt, hasRecordObject: detailObj instanceof Map && detailObj.get('action_record') instanceof Map}}
+  } catch (e) {
+    if (e instanceof ReceiptParseError || e instanceof JsonSyntaxError) {
+      const msg = e instanceof JsonSyntaxError ? `unmarshal receipt: ${e.message}` : e.message
+      throw new LineError('receipt', `unmarshal existing receipt at seq ${entry.seq}: ${msg}`)
+    }
+    throw e
+  }
+}
+
+/** One line of a JSONL file as read and classified; blank lines are skipped. */
+export interface ReadLine {
+  number: number
+  bytes: number
+  terminated: boolean
+  /** The trimmed text; undefined for a line over MAX_LINE_BYTES. */
+  text?: string
+  classified?: ClassifiedLine
+  error?: LineError
+}
+
+/** Streams a file's non-blank lines, each classified or with the reason it cannot be. */
+export async function* classifiedLines(file: string): AsyncGenerator<ReadLine> {
+  for await (const line of readLines(file)) {
+    const base = {number: line.number, bytes: line.bytes, terminated: line.terminated}
+    if (line.text === undefined) {
+      yield {...base, error: new LineError('entry', `line exceeds ${MAX_LINE_BYTES} bytes`)}
+      continue
+    }
+    const text = line.text.trim()
+    if (text === '') continue
+    try {
+      yield {...base, text, classified: classifyLine(text)}
+    } catch (e) {
+      if (!(e instanceof LineError)) throw e
+      yield {...base, text, error: e}
+    }
+  }
+}
+
+/** The number after the last `-` of `evidence-<session>-<n>.jsonl` (non-numeric: undefined). */
+export function recorderFileNumber(name: string): bigint | undefined {
+  const stem = path.basename(name).replace(/\.jsonl$/, '')
+  const tail = stem.slice(stem.lastIndexOf('-') + 1)
+  return /^\d+$/.test(tail) ? BigInt(tail) : undefined
+}
+
 /** Yields the chain items of the given files, in order. Throws ExtractionError on a bad line. */
 export async function* extractChainItems(files: readonly string[], displayName: (file: string) => string = (f) => f): AsyncGenerator<ChainItem> {
   for (const file of files) {
-    const shown = displayName(file)
-    for await (const line of readLines(file)) {
-      const fail = (msg: string): never => {
-        throw new ExtractionError('entry', msg, shown, line.number)
-      }
-      if (line.text === undefined) fail(`line exceeds ${MAX_LINE_BYTES} bytes`)
-      const text = (line.text as string).trim()
-      if (text === '') continue
-      let parsed
-      try {
-        parsed = parseStrictJson(text, {topLevelSpans: true})
-      } catch (e) {
-        if (e instanceof JsonSyntaxError) fail(`parsing entry: ${e.message}`)
-        throw e
-      }
-      const obj = parsed.value
-      if (!(obj instanceof Map)) fail(`parsing entry: not a JSON object`)
-      const spans = parsed.spans as Map<string, [number, number]>
-      const o = obj as JsonObject
-      if (!o.has('v')) {
-        // Not an entry: a bare receipt line (v1, or a v2 envelope which cannot be chained).
-        const item = bareItem(o, text, spans)
-        if (typeof item === 'string') fail(`${item}`)
-        yield item as ChainItem
-        continue
-      }
-      let entry
-      try {
-        entry = entryFromObject(o, spans, text)
-      } catch (e) {
-        if (e instanceof EntryError) fail(`${e.message}`)
-        throw e
-      }
-      if (entry.type !== 'action_receipt') continue
-      let detailText = entry.detailRaw
-      if (typeof entry.detail === 'string') detailText = entry.detail // a JSON-string detail (pyverify form)
-      try {
-        const detailObj = typeof entry.detail === 'string' ? parseStrictJson(detailText).value : entry.detail
-        if (detailObj instanceof Map && detailObj.get('record_type') === 'evidence_receipt_v2') {
-          yield {kind: 'evidence_v2', chainSeq: seqText(detailObj)}
-          continue
-        }
-        // The detail is already parsed; only an `ext` member needs its source text (its bytes,
-        // not its value, enter the receipt hash), so the text is re-read only in that case.
-        const receipt =
-          detailObj instanceof Map && detailObj.has('ext') ? parseActionReceiptText(detailText) : parseActionReceiptTree(detailObj)
-        yield {kind: 'receipt', receipt, hasRecordObject: detailObj instanceof Map && detailObj.get('action_record') instanceof Map}
-      } catch (e) {
-        if (e instanceof ReceiptParseError || e instanceof JsonSyntaxError) {
-          const msg = e instanceof JsonSyntaxError ? `unmarshal receipt: ${e.message}` : e.message
-          throw new ExtractionError('receipt', `unmarshal existing receipt at seq ${entry.seq}: ${msg}`, shown, line.number)
-        }
-        throw e
-      }
+    for await (const line of classifiedLines(file)) {
+      if (line.error !== undefined) throw new ExtractionError(line.error.kind, line.error.message, displayName(file), line.number)
+      if (line.classified?.item !== undefined) yield line.classified.item
     }
   }
 }

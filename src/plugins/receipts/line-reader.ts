@@ -9,6 +9,8 @@ export interface Line {
   text: string | undefined
   /** Byte length of the line as read (for an over-long line: at least limit + 1). */
   bytes: number
+  /** False for a last line that ended without `\n` (a write cut short leaves one). */
+  terminated: boolean
 }
 
 /**
@@ -41,18 +43,19 @@ export async function* readLines(path: string, maxBytes = MAX_LINE_BYTES, chunkS
         }
         partBytes += piece
         if (end === bytesRead) break
-        yield finish()
+        yield finish(true)
         start = end + 1
         if (start >= bytesRead) break
       }
     }
-    if (partBytes > 0 || overflow) yield finish()
+    if (partBytes > 0 || overflow) yield finish(false)
 
-    function finish(): Line {
+    function finish(terminated: boolean): Line {
       const line: Line = {
         number: lineNo++,
         text: overflow ? undefined : stripCr(Buffer.concat(parts, partBytes).toString('utf8')),
         bytes: partBytes,
+        terminated,
       }
       parts = []
       partBytes = 0

@@ -106,12 +106,15 @@ export class ParallelSignatureChecks implements SignatureChecks {
     if (this.indexes.length === this.batchSize) await this.flush()
   }
 
-  private async flush(): Promise<void> {
+  private async flush(final = false): Promise<void> {
     if (this.indexes.length === 0) return
-    while (this.pending.size >= this.maxInFlight && this.error === undefined) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve))
-    }
     if (this.error !== undefined) throw this.error
+    if (!final && this.pending.size >= this.maxInFlight) {
+      // The worker is behind: verify this batch here instead of waiting, so both cores work
+      // (the calling thread's parsing alone cannot keep up with one core of Ed25519).
+      this.verifyInline()
+      return
+    }
     const id = this.nextId++
     const indexes = this.indexes
     const labels = this.labels
@@ -123,9 +126,24 @@ export class ParallelSignatureChecks implements SignatureChecks {
     this.worker.postMessage({id, buffer, count: indexes.length}, [buffer])
   }
 
+  private verifyInline(): void {
+    for (let i = 0; i < this.indexes.length; i++) {
+      const o = i * RECORD
+      const b = this.buffer
+      if (!verifyBytes(b.subarray(o, o + 32), b.subarray(o + 32, o + 64), b.subarray(o + 64, o + 128))) {
+        const index = this.indexes[i] as number
+        if (this.failed === undefined || index < this.failed.index) this.failed = {index, label: this.labels[i] as string}
+        break
+      }
+    }
+    this.indexes = []
+    this.labels = []
+    this.buffer = new Uint8Array(0)
+  }
+
   async finish(): Promise<SignatureFailure | undefined> {
     try {
-      await this.flush()
+      await this.flush(true)
       while (this.pending.size > 0 && this.error === undefined) {
         await new Promise<void>((resolve) => this.waiters.push(resolve))
       }

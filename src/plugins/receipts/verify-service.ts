@@ -1,5 +1,4 @@
 import {open, readFile, stat} from 'node:fs/promises'
-import path from 'node:path'
 import {formatSecondsZ, goJsonIndent, JsonSyntaxError, parseGoTime, parseStrictJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {loadPublicKey} from '../signing/index.js'
@@ -11,22 +10,16 @@ import {
   recordUint,
   verifyActionReceipt,
 } from './action-receipt.js'
-import {verifyChain, type ChainResult} from './chain.js'
-import {verifyEvidence} from './evidence/index.js'
-import {chainFilesInDir, extractChainItems, ExtractionError} from './extract.js'
-import {EndorsementError, parseRotationEndorsement, type RotationEndorsement, ENDORSEMENT_MAX_BYTES} from './rotation-endorsement.js'
+import {verifyEvidence, type VerifyEvidenceOptions} from './evidence/index.js'
+import {parseRotationEndorsement, type RotationEndorsement, ENDORSEMENT_MAX_BYTES} from './rotation-endorsement.js'
 
-// The `pipelock verify-receipt` service (receipts.md §11.1): decides the mode, reads inputs,
-// runs the verifiers and returns a typed report. Rendering is the command's job.
+// The single-receipt part of `pipelock verify-receipt` (receipts.md §11.1): reads one receipt
+// file, v1 or v2, verifies it and returns a typed report. Rendering is the command's job.
 
 export interface VerifyReceiptRequest {
-  file?: string
+  file: string
   /** `--key`: path to a public key file (versioned or hex) or inline hex. */
   key?: string
-  chainDir?: string
-  /** Recorder session for `--chain` and endorsements; default `proxy`. */
-  session?: string
-  rotationEndorsements?: readonly string[]
 }
 
 export interface SingleReceiptReport {
@@ -61,14 +54,6 @@ export interface SingleReceiptReport {
   actionRecordIndented?: string
 }
 
-export interface ChainReport extends ChainResult {
-  kind: 'chain'
-  label: string
-  signerPinned: boolean
-  stage: 'verified' | 'empty' | 'extraction' | 'endorsement'
-  files: string[]
-}
-
 export interface EvidenceReport {
   kind: 'evidence_receipt_v2'
   path: string
@@ -86,24 +71,22 @@ export interface EvidenceReport {
   receiptHash?: string
 }
 
-export type VerifyReceiptReport = SingleReceiptReport | ChainReport | EvidenceReport
+export type VerifyReceiptReport = SingleReceiptReport | EvidenceReport
 
 /** A single receipt file larger than this is refused instead of read into memory. */
 export const MAX_RECEIPT_FILE_BYTES = 16 * 1024 * 1024
 
+/**
+ * One receipt file (receipts.md §11.1 single mode). Chains, files of many receipts and recorder
+ * directories are verified by the audit plugin's evidence-set verifier.
+ */
 export async function verifyReceiptInput(req: VerifyReceiptRequest): Promise<VerifyReceiptReport> {
-  if (req.file !== undefined && req.chainDir !== undefined) {
-    throw new PipelockError('USAGE', 'cannot pass a file argument together with --chain')
-  }
-  if (req.file === undefined && req.chainDir === undefined) throw new PipelockError('USAGE', 'accepts 1 arg(s), received 0')
-  const pinned = req.key === undefined ? undefined : resolveKey(req.key)
-  if (req.chainDir !== undefined) return verifyChainDir(req.chainDir, req, pinned)
-  const file = req.file as string
-  if (file.endsWith('.jsonl')) return verifyChainFiles([file], file, req, pinned)
-  return verifySingle(file, pinned)
+  const pinned = req.key === undefined ? undefined : resolvePinnedKey(req.key)
+  return verifySingle(req.file, pinned)
 }
 
-function resolveKey(key: string): string {
+/** `--key` → lowercase hex, errors prefixed `loading public key:` (receipts.md §11.1). */
+export function resolvePinnedKey(key: string): string {
   try {
     return loadPublicKey(key).hex
   } catch (e) {
@@ -112,7 +95,7 @@ function resolveKey(key: string): string {
   }
 }
 
-function osErrorText(err: unknown, op: string, file: string): string {
+export function osErrorText(err: unknown, op: string, file: string): string {
   const code = (err as NodeJS.ErrnoException).code
   const text =
     code === 'ENOENT'
@@ -125,7 +108,7 @@ function osErrorText(err: unknown, op: string, file: string): string {
   return `${op} ${file}: ${text}`
 }
 
-async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
+export async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
   let size: number
   try {
     size = (await stat(file)).size
@@ -160,6 +143,17 @@ async function readAtMost(file: string, max: number, what: string): Promise<Buff
   } finally {
     await fh.close()
   }
+}
+
+/** Reads and parses rotation endorsement files (throws EndorsementError for a bad one). */
+export async function loadEndorsements(files: readonly string[]): Promise<RotationEndorsement[]> {
+  const out: RotationEndorsement[] = []
+  for (const f of files) {
+    // Read one byte past the limit at most: enough for the parser to report an oversized
+    // file, and an unbounded file is never loaded.
+    out.push(parseRotationEndorsement(await readAtMost(f, ENDORSEMENT_MAX_BYTES + 1, 'rotation endorsement')))
+  }
+  return out
 }
 
 async function verifySingle(file: string, pinned: string | undefined): Promise<VerifyReceiptReport> {
@@ -222,13 +216,18 @@ async function verifySingle(file: string, pinned: string | undefined): Promise<V
 }
 
 async function verifyEvidenceFile(file: string, text: string, pinned: string | undefined): Promise<EvidenceReport> {
-  const result = verifyEvidence(text, pinned === undefined ? {} : {publicKey: pinned})
+  return evidenceFileReport(file, text, pinned === undefined ? {} : {publicKey: pinned})
+}
+
+/** The single-file report for one v2 envelope verified with the given key options. */
+export function evidenceFileReport(file: string, text: string, options: VerifyEvidenceOptions): EvidenceReport {
+  const result = verifyEvidence(text, options)
   const report: EvidenceReport = {
     kind: 'evidence_receipt_v2',
     path: file,
     valid: result.valid,
     signatureValid: result.signatureValid,
-    signerPinned: pinned !== undefined,
+    signerPinned: options.publicKey !== undefined,
   }
   for (const k of ['error', 'payloadKind', 'eventId', 'signerKeyId', 'keyPurpose', 'chainSeq', 'chainPrevHash', 'timestamp', 'receiptHash'] as const) {
     const v = (result as unknown as Record<string, unknown>)[k]
@@ -236,61 +235,6 @@ async function verifyEvidenceFile(file: string, text: string, pinned: string | u
     if (typeof v === 'string' && (v !== '' || k === 'chainPrevHash')) (report as unknown as Record<string, unknown>)[k] = v
   }
   return report
-}
-
-async function verifyChainDir(dir: string, req: VerifyReceiptRequest, pinned: string | undefined): Promise<ChainReport> {
-  const session = req.session ?? 'proxy'
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new PipelockError('USAGE', `--chain ${dir}: not a directory`)
-  } catch (e) {
-    if (e instanceof PipelockError) throw e
-    throw new PipelockError('FILE_NOT_FOUND', `reading chain: ${osErrorText(e, 'open', dir)}`)
-  }
-  const files = await chainFilesInDir(dir, session)
-  return verifyChainFiles(files, `${dir} (session ${session})`, req, pinned)
-}
-
-async function loadEndorsements(files: readonly string[]): Promise<RotationEndorsement[]> {
-  const out: RotationEndorsement[] = []
-  for (const f of files) {
-    // Read one byte past the limit at most: enough for the parser to report an oversized
-    // file, and an unbounded file is never loaded.
-    out.push(parseRotationEndorsement(await readAtMost(f, ENDORSEMENT_MAX_BYTES + 1, 'rotation endorsement')))
-  }
-  return out
-}
-
-async function verifyChainFiles(files: string[], label: string, req: VerifyReceiptRequest, pinned: string | undefined): Promise<ChainReport> {
-  const base: ChainReport = {kind: 'chain', label, valid: false, signerPinned: pinned !== undefined, stage: 'verified', receiptCount: 0, files}
-  for (const f of files) {
-    try {
-      const st = await stat(f)
-      if (st.isDirectory()) throw new PipelockError('FILE_UNREADABLE', `reading chain: read ${f}: is a directory`)
-    } catch (e) {
-      if (e instanceof PipelockError) throw e
-      throw new PipelockError('FILE_NOT_FOUND', `reading chain: ${osErrorText(e, 'open', f)}`)
-    }
-  }
-  let endorsements: RotationEndorsement[] = []
-  try {
-    endorsements = await loadEndorsements(req.rotationEndorsements ?? [])
-  } catch (e) {
-    if (e instanceof EndorsementError) return {...base, stage: 'endorsement', error: e.message}
-    throw e
-  }
-  const display = files.length === 1 && files[0] === label ? (f: string) => f : (f: string) => path.basename(f)
-  try {
-    const result = await verifyChain(extractChainItems(files, display), {
-      pinnedKey: pinned,
-      sessionId: req.session ?? 'proxy',
-      endorsements,
-    })
-    if (result.valid && result.receiptCount === 0) return {...base, stage: 'empty'}
-    return {...base, ...result}
-  } catch (e) {
-    if (e instanceof ExtractionError) return {...base, stage: 'extraction', error: e.message}
-    throw e
-  }
 }
 
 /** `YYYY-MM-DDTHH:MM:SSZ` from the timestamp's own clock fields (receipts.md §11.1). */

@@ -85,7 +85,7 @@ describe('legacy linear chains', () => {
 
   test('dropping a receipt is a seq gap at the next one', () => {
     const rs = legacy(4)
-    assert.deepEqual(verify([rs[0]!, rs[1]!, rs[3]!]), {valid: false, receiptCount: 2, error: 'seq gap: expected 2, got 3', brokenAtSeq: '3'})
+    assert.deepEqual(verify([rs[0]!, rs[1]!, rs[3]!]), {valid: false, receiptCount: 2, error: 'seq gap: expected 2, got 3', brokenAtSeq: '3', brokenAtIndex: 2})
   })
 
   test('reordering breaks the hash link', () => {
@@ -119,7 +119,7 @@ describe('legacy linear chains', () => {
     const rs = legacy(4)
     const bad = resign(rs[1]!, {target: 'x'}, keyB())
     const r = verify([rs[0]!, bad, rs[2]!, {kind: 'receipt', receipt: rs[3]!, hasRecordObject: false}])
-    assert.deepEqual(r, {valid: false, receiptCount: 4, error: 'seq 3: missing or invalid action_record', brokenAtSeq: '3'})
+    assert.deepEqual(r, {valid: false, receiptCount: 4, error: 'seq 3: missing or invalid action_record', brokenAtSeq: '3', brokenAtIndex: 3})
   })
 
   test('an EvidenceReceipt v2 line cannot be part of a v1 chain', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {
   AdaptiveSignatureChecks,
   InlineSignatureChecks,
+  ParallelSignatureChecks,
   ReceiptChainBuilder,
   signActionReceipt,
   verifyChain,
@@ -39,6 +40,8 @@ const modes = [
   ['worker', () => new AdaptiveSignatureChecks(0)],
   ['inline', () => new InlineSignatureChecks()],
   ['mixed', () => new AdaptiveSignatureChecks(10)],
+  // one batch in flight at most: the producer verifies the overflow batches itself (both cores)
+  ['worker + overflow on the caller', () => new ParallelSignatureChecks(4, 1)],
 ] as const
 
 describe('signature checks on a worker thread agree with inline verification', () => {

@@ -1,0 +1,40 @@
+import {Flags} from '@oclif/core'
+import type {KeyRingRequest, VerifyEvidenceRequest} from '../plugins/audit/index.js'
+
+// The key flags every evidence command shares (verify-receipt, transcript-root, audit packet,
+// audit report): one description, one mapping onto the audit plugin's key ring request.
+
+export const evidenceKeyFlags = {
+  key: Flags.string({
+    description: 'trusted signer public key: file path (pipelock-ed25519-public-v1 or hex) or 64 hex chars; ID=KEY names the key of v2 signer_key_id ID (repeatable)',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  roster: Flags.string({description: 'signed key roster (.json/.yaml) naming every v2 signer key and its purpose; needs --roster-root-fingerprint'}),
+  'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key'}),
+}
+
+export function keyRingRequest(flags: {key?: string[]; roster?: string; 'roster-root-fingerprint'?: string}): KeyRingRequest {
+  return {keys: flags.key, roster: flags.roster, rosterRootFingerprint: flags['roster-root-fingerprint']}
+}
+
+/** The evidence a packet or report is built from. */
+export const evidenceSourceFlags = {
+  chain: Flags.string({description: 'evidence: a .jsonl file or a recorder directory', required: true}),
+  session: Flags.string({description: 'recorder session id', default: 'proxy'}),
+}
+
+/** verify-receipt / transcript-root: a recorder directory instead of the file argument, and rotations. */
+export const chainFlags = {
+  chain: Flags.string({description: 'directory of flight-recorder files to verify as one chain'}),
+  session: Flags.string({description: 'recorder session id (for --chain and rotation endorsements)', default: 'proxy'}),
+  'rotation-endorsement': Flags.string({description: 'rotation endorsement file authorising a key change (repeatable)', multiple: true, multipleNonGreedy: true}),
+}
+
+/** The verify request of a file argument plus chainFlags and the key flags. */
+export function chainRequest(
+  file: string | undefined,
+  flags: {chain?: string; session: string; 'rotation-endorsement'?: string[]; key?: string[]; roster?: string; 'roster-root-fingerprint'?: string},
+): VerifyEvidenceRequest {
+  return {file, ...keyRingRequest(flags), chainDir: flags.chain, session: flags.session, rotationEndorsements: flags['rotation-endorsement']}
+}

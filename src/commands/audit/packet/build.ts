@@ -1,0 +1,49 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../../cli/base-command.js'
+import {evidenceKeyFlags, evidenceSourceFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
+import {systemClock} from '../../../plugins/canonical/index.js'
+import {buildAuditPacket, type PacketBuildResult} from '../../../plugins/audit/index.js'
+
+export default class AuditPacketBuild extends BaseCommand {
+  static override summary = 'Build an audit packet (packet.json, summary.md, evidence.jsonl, verifier.txt) from verified evidence'
+  static override description = `Verifies the evidence with pipelock's verifier and writes an Audit Packet v0 directory:
+packet.json (schema pipelock.audit_packet.v0), summary.md, evidence.jsonl (the verified files,
+byte for byte, in chain order) and verifier.txt (the verifier's output).
+
+The verdict is "valid" only with a pinned key; without one it is "self_consistent_only".
+Posture comes from --config (the config the proxy ran with) or, without it, the built-in
+defaults; what pipelock cannot observe about the host is recorded as "unknown".`
+
+  static override examples = [
+    {description: 'Packet for a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit packet build --chain /var/lib/pipelock/recorder --key receipt.pub --config pipelock.yaml --out ./packet'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    ...evidenceSourceFlags,
+    ...evidenceKeyFlags,
+    config: Flags.string({description: 'the pipelock config the evidence was produced under (posture fields)'}),
+    out: Flags.string({description: 'output directory (must not hold a packet.json)', required: true}),
+    provider: Flags.string({description: 'where the run executed', options: ['local', 'self_hosted', 'github_actions'], default: 'local'}),
+    'agent-identity': Flags.string({description: 'identity of the agent the evidence is about', default: 'unspecified'}),
+  }
+
+  async run(): Promise<PacketBuildResult['packet']> {
+    const {flags} = await this.parse(AuditPacketBuild)
+    const r = await buildAuditPacket({
+      file: flags.chain,
+      ...keyRingRequest(flags),
+      session: flags.session,
+      config: flags.config,
+      out: flags.out,
+      provider: flags.provider as 'local',
+      agentIdentity: flags['agent-identity'],
+      clock: systemClock,
+      platform: process.platform,
+      arch: process.arch,
+    })
+    this.out(`audit packet: ${r.dir} (verifier verdict ${r.packet.verifier.verdict}, ${r.packet.summary.receipt_count} decisions)`)
+    return r.packet
+  }
+}

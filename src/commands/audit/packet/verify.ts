@@ -1,0 +1,36 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../../../cli/base-command.js'
+import {evidenceKeyFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
+import {verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
+
+export default class AuditPacketVerify extends BaseCommand {
+  static override summary = 'Verify an audit packet: schema, invariants, and that its evidence still gives the recorded verdict'
+  static override description = `Checks packet.json against the Audit Packet v0 shape and the invariants of the format (all
+eight verdict buckets summing to the total, verdict/trust rules, sorted unique lists, artifact
+paths inside the directory), then verifies evidence.jsonl again and compares the verdict,
+receipt count and root hash with what the packet records.
+Keys: --key/--roster when given, else the hex signer_key the packet records.
+Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
+
+  static override examples = [{description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'}]
+
+  static override enableJsonFlag = true
+
+  static override args = {dir: Args.string({description: 'packet directory (holds packet.json)', required: true})}
+
+  static override flags = {
+    ...evidenceKeyFlags,
+  }
+
+  async run(): Promise<PacketVerifyResult> {
+    const {args, flags} = await this.parse(AuditPacketVerify)
+    const r = await verifyAuditPacket(args.dir, keyRingRequest(flags))
+    if (r.valid) this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
+    else {
+      this.out(`PACKET INVALID: ${args.dir}`)
+      for (const p of r.problems) this.out(`  ${p}`)
+      process.exitCode = 1
+    }
+    return r
+  }
+}

@@ -1,0 +1,54 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../cli/base-command.js'
+import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
+import {transcriptRoot, type TranscriptRootReport} from '../plugins/audit/index.js'
+import {displayTime} from '../plugins/receipts/index.js'
+
+export default class TranscriptRoot extends BaseCommand {
+  static override summary = 'Verify a receipt chain against a pinned key and print its transcript root'
+  static override description = `The transcript root is the hash of the last receipt of a verified chain: publish it (a
+ticket, a transparency log) and any later copy of the chain can be checked against it offline.
+
+The chain is verified first, exactly as verify-receipt does (a .jsonl file or a recorder
+directory). A v1 chain prints the reference block; a v2 evidence chain prints the same block for
+its own root. --key (or --roster with --roster-root-fingerprint) is required.
+Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt.`
+
+  static override examples = [
+    {description: 'Root of a recorder file, pinned to the receipt key', command: '<%= config.bin %> transcript-root evidence-proxy-0.jsonl --key receipt.pub'},
+    {description: 'Root of a recorder directory, as JSON', command: '<%= config.bin %> transcript-root --chain /var/lib/pipelock/recorder --key receipt.pub --json'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override args = {
+    file: Args.string({description: 'chain file (.jsonl) or recorder directory', required: false}),
+  }
+
+  static override flags = {
+    ...evidenceKeyFlags,
+    ...chainFlags,
+  }
+
+  async run(): Promise<TranscriptRootReport> {
+    const {args, flags} = await this.parse(TranscriptRoot)
+    const r = await transcriptRoot(chainRequest(args.file, flags))
+    if (!r.valid) {
+      const f = r.verification.failure
+      this.err(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`)
+      process.exitCode = 1
+      return r
+    }
+    for (const root of r.roots) {
+      this.out(`Transcript Root${root.version === 2 ? ' (v2 evidence chain)' : ''}: ${r.label}`)
+      this.out(`  Session:       ${root.session}`)
+      this.out(`  Root hash:     ${root.rootHash}`)
+      this.out(`  Receipt count: ${root.receiptCount}`)
+      this.out(`  Final seq:     ${root.finalSeq}`)
+      this.out(`  Start:         ${displayTime(root.startTime)}`)
+      this.out(`  End:           ${displayTime(root.endTime)}`)
+    }
+    for (const w of r.verification.warnings) this.err(`warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`)
+    return r
+  }
+}

@@ -1,0 +1,84 @@
+import type {EvidenceSetReport} from './evidence-types.js'
+import {displayTime} from '../receipts/index.js'
+
+// Human output of an evidence-set verification (docs/receipts.md). A file or directory that
+// holds only v1 receipts prints exactly the reference's CHAIN VALID / CHAIN BROKEN block
+// (receipts.md §11.1) plus the failing line; anything else adds one line per chain it checked.
+
+export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stderr: string[]} {
+  const out: string[] = []
+  const err: string[] = []
+  const f = r.failure
+  if (r.verdict === 'empty' && f === undefined) {
+    out.push(`No receipts found in ${r.label}`)
+    err.push(r.entries.count > 0 ? `no receipts in ${r.label} (${r.entries.count} recorder entries, none a receipt)` : `no receipts in ${r.label}`)
+    return {stdout: out, stderr: err}
+  }
+  // Only v1 receipts: the reference's block, byte for byte (the failing line is in --json).
+  const v1Only = r.evidenceReceipts.count === 0
+  if (f?.extraction !== undefined) {
+    // receipts.md §11.1: a line that cannot be read aborts extraction; stderr only.
+    err.push(
+      f.extraction === 'entry'
+        ? `extracting receipts: reading entries: ${f.file}: line ${f.line}: ${f.message}`
+        : `extracting receipts: ${f.file}: line ${f.line}: ${f.message}`,
+    )
+  } else if (f !== undefined) {
+    out.push(`CHAIN BROKEN: ${r.label}`)
+    out.push(`  Error:    ${f.message}`)
+    if (f.brokenAtSeq !== undefined) out.push(`  Broke at: seq ${f.brokenAtSeq}`)
+    if (f.file !== undefined && !(v1Only && f.brokenAtSeq !== undefined)) out.push(`  Line:     ${f.file}:${f.line}`)
+    const where = f.brokenAtSeq !== undefined ? ` at seq ${f.brokenAtSeq}` : f.file !== undefined ? ` at ${f.file}:${f.line}` : ''
+    err.push(`chain verification failed${where}: ${f.message}`)
+  } else {
+    const a = r.actionReceipts
+    const e = r.evidenceReceipts
+    out.push(`CHAIN VALID: ${r.label}`)
+    if (v1Only) {
+      out.push(`  Receipts:  ${a.count}`)
+      out.push(`  Final seq: ${a.finalSeq}`)
+      out.push(`  Root hash: ${a.rootHash}`)
+      out.push(`  Start:     ${displayTime(a.startTime as string)}`)
+      out.push(`  End:       ${displayTime(a.endTime as string)}`)
+    } else {
+      if (r.entries.count > 0) {
+        out.push(`  Entries:     ${r.entries.count} in ${r.files.length} file${r.files.length === 1 ? '' : 's'}, hash chain intact; ${r.entries.checkpoints} checkpoints (${r.entries.signedCheckpoints} signed), ${r.entries.transcriptRoots} transcript roots`)
+      }
+      if (a.count > 0) out.push(`  v1 receipts: ${a.count}, final seq ${a.finalSeq}, root ${a.rootHash}`)
+      if (e.count > 0) {
+        const parts = [`${e.count}`]
+        if (e.chained > 0) parts.push(`${e.chained} in ${e.chains} chain${e.chains === 1 ? '' : 's'}, final seq ${e.finalSeq}, root ${e.rootHash}`)
+        if (e.unchained > 0) parts.push(`${e.unchained} unchained`)
+        out.push(`  v2 receipts: ${parts.join('; ')}${e.signaturesChecked ? '' : ' (signatures NOT checked: no key)'}`)
+      }
+      const kinds = Object.entries(r.counts.byPayloadKind)
+      if (kinds.length > 0) out.push(`  v2 kinds:    ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`)
+      const verdicts = Object.entries(r.counts.byVerdict)
+      if (verdicts.length > 0) out.push(`  Decisions:   ${verdicts.map(([k, n]) => `${k} ${n}`).join(', ')}`)
+      const start = earliest(a.startTime, e.startTime)
+      const end = latest(a.endTime, e.endTime)
+      if (start !== undefined) out.push(`  Start:       ${displayTime(start)}`)
+      if (end !== undefined) out.push(`  End:         ${displayTime(end)}`)
+    }
+  }
+  for (const w of r.warnings) err.push(`warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`)
+  return {stdout: out, stderr: err}
+}
+
+// RFC 3339 UTC timestamps as written by Go compare in time order as strings only when their
+// fractions have equal length; compare the instants instead.
+function instant(ts: string): number {
+  return Date.parse(ts)
+}
+
+function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return instant(b) < instant(a) ? b : a
+}
+
+function latest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return instant(b) > instant(a) ? b : a
+}

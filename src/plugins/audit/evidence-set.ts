@@ -1,0 +1,516 @@
+import {stat} from 'node:fs/promises'
+import {JsonNumber, toPlain, type JsonObject} from '../canonical/index.js'
+import {
+  actionReceiptHash,
+  classifiedLines,
+  EntryChainVerifier,
+  EvidenceChainVerifier,
+  EvidenceParseError,
+  EVIDENCE_NO_PUBLIC_KEY,
+  recorderFileNumber,
+  type LineError,
+  parseEvidenceReceipt,
+  recordString,
+  recordUint,
+  validateEvidence,
+  verifyChain,
+  type ActionReceipt,
+  type ChainItem,
+  type ChainResult,
+  type ClassifiedLine,
+  type EvidenceKeyChoice,
+  type ParsedEvidenceReceipt,
+  type RecorderEntry,
+  type RotationEndorsement,
+} from '../receipts/index.js'
+import {verifyBytes} from '../signing/index.js'
+import type {
+  EvidenceComponent,
+  EvidenceFailure,
+  EvidenceSetReport,
+  FileSummary,
+  Finding,
+  Position,
+  ReceiptFact,
+} from './evidence-types.js'
+import type {KeyRing} from './key-ring.js'
+import {ActionPositions, Tally} from './evidence-tally.js'
+
+// One pass over a set of evidence files (receipts.md §6–§9; docs/receipts.md): every line is
+// classified once and fed to the checks that concern it —
+//   the entry hash chain (§7.2) with seq continuity across rotated files and checkpoints (§7.3),
+//   the v1 receipt chain (§6.4, Profile B: runs, restarts, rotation endorsements),
+//   the v2 evidence chain (evidence/chain.ts) with a pinned key per signer and the authority matrix,
+//   transcript roots against the v1 chain they seal.
+// Memory stays flat: nothing per receipt is kept except two small integers for the v1 receipt
+// positions (so a failure can name its file and line).
+
+export interface EvidenceSetRequest {
+  /** Files in chain order. */
+  files: readonly string[]
+  label: string
+  /** How a file is named in findings. */
+  display?: (file: string) => string
+  keys: KeyRing
+  /** Recorder session (endorsements; the session every entry must carry in directory mode). */
+  session: string
+  endorsements?: readonly RotationEndorsement[]
+  /** Directory mode: file names carry the first entry seq (§7.4) and entries the session id. */
+  directory?: boolean
+  /** Without any key, check v2 receipts for structure and links only (audit packet). */
+  allowUnkeyedEvidence?: boolean
+  onReceipt?: (fact: ReceiptFact) => void
+  /** Called every few thousand lines with the bytes read so far and the input's total size. */
+  onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
+}
+
+class Stop extends Error {}
+
+export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<EvidenceSetReport> {
+  const display = req.display ?? ((f: string) => f)
+  const files: FileSummary[] = []
+  const warnings: Finding[] = []
+  const tally = new Tally()
+  const positions = new ActionPositions()
+  const entryChain = new EntryChainVerifier()
+  const v2 = new EvidenceChainVerifier()
+  const failures = new Map<EvidenceComponent, EvidenceFailure & {order: number}>()
+  const fileOrder = new Map<string, number>()
+  const fail = (component: EvidenceComponent, message: string, at?: Position, extra: Partial<EvidenceFailure> = {}): void => {
+    if (failures.has(component)) return
+    // Input order of the failing line: file index, then line (Infinity when no line applies).
+    const order = at === undefined ? Infinity : (fileOrder.get(at.file) ?? 0) * 2 ** 32 + at.line
+    failures.set(component, {component, message, ...(at === undefined ? {} : {file: at.file, line: at.line}), ...extra, order})
+  }
+  const warn = (message: string, at?: Position): void => {
+    warnings.push(at === undefined ? {message} : {message, file: at.file, line: at.line})
+  }
+
+  // entry-chain state
+  let entrySession: string | undefined
+  let lastEntry: {seq: bigint; file: string} | undefined
+  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined}[] = []
+  let sealedAt: string | undefined
+  let transcriptRoots = 0
+  // line-shape state: a file is entries, or bare v1 receipts, or bare v2 receipts
+  let shape: {kind: 'entries' | 'bare v1' | 'bare v2'; at: Position} | undefined
+  // v1 state seen by the walker (the chain verifier itself runs in verifyChain)
+  let v1Count = 0
+  let lastV1: ActionReceipt | undefined
+  let firstV1Signer: string | undefined
+  let activeRun: {nonce: string; seq: string; at: Position} | undefined
+  let runs = 0
+  let unclosed = 0
+  let control = 0
+  let v2Stopped = false
+  let v2Unchecked = false
+
+  const checkShape = (kind: 'entries' | 'bare v1' | 'bare v2', at: Position): void => {
+    if (shape === undefined) {
+      shape = {kind, at}
+      return
+    }
+    if (shape.kind !== kind) {
+      fail('lines', `mixed file: this line is ${describeShape(kind)} but ${shape.at.file}:${shape.at.line} is ${describeShape(shape.kind)}`, at)
+      throw new Stop()
+    }
+  }
+  const onV1 = (receipt: ActionReceipt, at: Position): void => {
+    const r = receipt.record
+    positions.push(at)
+    v1Count++
+    firstV1Signer ??= receipt.signerKey
+    if (sealedAt !== undefined) fail('action_receipts', `receipt chain_seq ${recordUint(r, 'chain_seq')} after the transcript root at entry seq ${sealedAt} sealed the chain`, at)
+    lastV1 = receipt
+    const sc = r.get('session_control')
+    const isControl = sc instanceof Map
+    if (isControl) {
+      control++
+      const seq = recordUint(r, 'chain_seq').toString()
+      if (sc.get('open') instanceof Map) {
+        runs++
+        if (activeRun !== undefined) {
+          unclosed++
+          warn(`run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}, ${activeRun.at.file}:${activeRun.at.line}) has no session_close before the next run opens at chain_seq ${seq}: that process stopped without a clean shutdown`, at)
+        }
+        activeRun = {nonce: recordString(r, 'run_nonce'), seq, at}
+      } else if (sc.get('close') instanceof Map) {
+        activeRun = undefined
+      }
+    } else {
+      tally.decision(recordString(r, 'verdict'), recordString(r, 'transport'))
+    }
+    if (req.onReceipt !== undefined) {
+      req.onReceipt({
+        version: 1,
+        kind: recordString(r, 'action_type'),
+        id: recordString(r, 'action_id'),
+        timestamp: recordString(r, 'timestamp'),
+        chainSeq: recordUint(r, 'chain_seq').toString(),
+        control: isControl,
+        verdict: recordString(r, 'verdict'),
+        transport: recordString(r, 'transport'),
+        target: recordString(r, 'target'),
+        layer: recordString(r, 'layer'),
+        pattern: recordString(r, 'pattern'),
+        policyHash: recordString(r, 'policy_hash'),
+        contractHash: recordString(r, 'contract_hash'),
+        contractGeneration: r.has('contract_generation') ? recordUint(r, 'contract_generation').toString() : '',
+        receiptHash: actionReceiptHash(receipt),
+        position: at,
+      })
+    }
+  }
+
+  const onV2 = (r: ParsedEvidenceReceipt, at: Position): void => {
+    tally.payloadKind(r.payloadKind)
+    if (r.payloadKind === 'proxy_decision') {
+      const p = r.payload instanceof Map ? r.payload : new Map()
+      tally.decision(str(p, 'verdict'), str(p, 'transport'))
+    }
+    if (req.onReceipt !== undefined) req.onReceipt(evidenceFact(r, at))
+    if (v2Stopped) return
+    let key: EvidenceKeyChoice | undefined = req.keys.forEvidence(r)
+    let error: string | undefined
+    if (key === undefined && req.allowUnkeyedEvidence === true) {
+      v2Unchecked = true
+      // No key: structure, authority matrix and links only. validateEvidence names the first problem.
+      const v = validateEvidence(r)
+      error = v.ok ? v2.pushUnsigned(r) : `chain_seq ${r.chainSeq}: ${v.error}`
+    } else {
+      key ??= {error: EVIDENCE_NO_PUBLIC_KEY + ' (pass --key ID=HEX or --roster FILE --roster-root-fingerprint FP)'}
+      error = v2.push(r, key)
+    }
+    if (error !== undefined) {
+      v2Stopped = true
+      fail('evidence_receipts', error, at)
+    }
+  }
+
+  const onEntry = (e: RecorderEntry, at: Position, fileIndex: number, firstInFile: boolean, file: string): void => {
+    const seq = BigInt(e.seq)
+    const summary = files[fileIndex] as FileSummary
+    summary.entries++
+    summary.firstEntrySeq ??= e.seq
+    summary.lastEntrySeq = e.seq
+    if (entrySession === undefined) entrySession = e.sessionId
+    const want = req.directory === true ? req.session : entrySession
+    if (e.sessionId !== want) fail('entries', `entry seq ${e.seq}: session_id ${JSON.stringify(e.sessionId)}, expected ${JSON.stringify(want)}`, at)
+    if (firstInFile && req.directory === true) {
+      const named = recorderFileNumber(file)
+      if (named !== undefined && named !== seq) {
+        fail('files', `${at.file} is named for entry seq ${named} but its first entry has seq ${e.seq}`, at)
+      }
+    }
+    if (lastEntry !== undefined && seq !== lastEntry.seq + 1n) {
+      const missing = seq > lastEntry.seq + 1n ? ` (entries ${lastEntry.seq + 1n}–${seq - 1n} are missing)` : ''
+      const msg = firstInFile
+        ? `gap between files: ${lastEntry.file} ends at entry seq ${lastEntry.seq}, ${at.file} starts at entry seq ${e.seq}${missing}`
+        : `entry seq gap: expected ${lastEntry.seq + 1n}, got ${e.seq}${missing}`
+      fail('entries', msg, at)
+    }
+    lastEntry = {seq, file: at.file}
+    const chainError = entryChain.push(e)
+    if (chainError !== undefined) fail('entries', chainError, at)
+    switch (e.type) {
+      case 'checkpoint':
+        checkCheckpoint(e, at)
+        break
+      case 'transcript_root':
+        transcriptRoots++
+        checkTranscriptRoot(e, at)
+        break
+      case 'evidence_receipt': {
+        let r: ParsedEvidenceReceipt
+        try {
+          r = parseEvidenceReceipt(e.detailRaw)
+        } catch (err) {
+          if (!(err instanceof EvidenceParseError)) throw err
+          fail('evidence_receipts', `entry seq ${e.seq}: ${err.message}`, at)
+          v2Stopped = true
+          break
+        }
+        onV2(r, at)
+        break
+      }
+      default:
+    }
+  }
+
+  const checkCheckpoint = (e: RecorderEntry, at: Position): void => {
+    const d = e.detail instanceof Map ? e.detail : new Map()
+    const n = (k: string): bigint | undefined => {
+      const v = d.get(k)
+      return v instanceof JsonNumber ? BigInt(v.text) : undefined
+    }
+    const count = n('entry_count')
+    const first = n('first_seq')
+    const last = n('last_seq')
+    const seq = BigInt(e.seq)
+    if (count === undefined || first === undefined || last === undefined || last !== seq - 1n || first > last || count !== last - first + 1n) {
+      fail('entries', `entry seq ${e.seq}: checkpoint covers [${first}-${last}] × ${count}, which is not the entries before it`, at)
+    }
+    const sig = d.get('signature')
+    // The recorder key is the receipt key of the segment in force (after a rotation, the new one).
+    checkpoints.push({prevHash: e.prevHash, signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase()})
+  }
+
+  const checkTranscriptRoot = (e: RecorderEntry, at: Position): void => {
+    const d = e.detail instanceof Map ? e.detail : new Map()
+    const rootHash = str(d, 'root_hash')
+    const count = d.get('receipt_count')
+    const want = lastV1 === undefined ? undefined : actionReceiptHash(lastV1)
+    if (want === undefined || rootHash !== want || !(count instanceof JsonNumber) || count.text !== String(v1Count)) {
+      fail('action_receipts', `entry seq ${e.seq}: transcript root (root ${rootHash}, ${count instanceof JsonNumber ? count.text : '?'} receipts) does not match the receipt chain before it (root ${want ?? 'none'}, ${v1Count} receipts)`, at)
+    }
+    sealedAt = e.seq
+  }
+
+  let bytesTotal = 0
+  if (req.onProgress !== undefined) for (const f of req.files) bytesTotal += (await stat(f)).size
+  let bytesRead = 0
+  let sinceProgress = 0
+  async function* walk(): AsyncGenerator<ChainItem> {
+    for (let fi = 0; fi < req.files.length; fi++) {
+      const file = req.files[fi] as string
+      const shown = display(file)
+      fileOrder.set(shown, fi)
+      const summary: FileSummary = {path: shown, lines: 0, entries: 0}
+      files.push(summary)
+      const isLastFile = fi === req.files.length - 1
+      let firstInFile = true
+      let pending: {text: string; at: Position; error: LineError} | undefined
+      for await (const line of classifiedLines(file)) {
+        summary.lines = line.number
+        bytesRead += line.bytes + 1
+        if (req.onProgress !== undefined && ++sinceProgress === 4096) {
+          sinceProgress = 0
+          req.onProgress(bytesRead, bytesTotal, v1Count + tally.v2Count)
+        }
+        const at = {file: shown, line: line.number}
+        if (pending !== undefined) {
+          // A bad line followed by more lines: not a torn tail.
+          fail('lines', pending.error.message, pending.at, {extraction: pending.error.kind})
+          throw new Stop()
+        }
+        if (line.error !== undefined) {
+          if (!line.terminated && line.text !== undefined) {
+            pending = {text: line.text, at, error: line.error}
+            continue
+          }
+          fail('lines', line.error.message, at, {extraction: line.error.kind})
+          throw new Stop()
+        }
+        const c = line.classified as ClassifiedLine
+        if (c.kind === 'bare') {
+          if (c.item.kind === 'receipt') {
+            checkShape('bare v1', at)
+            onV1(c.item.receipt, at)
+            yield c.item
+          } else {
+            checkShape('bare v2', at)
+            let r: ParsedEvidenceReceipt
+            try {
+              r = parseEvidenceReceipt(c.text)
+            } catch (err) {
+              if (!(err instanceof EvidenceParseError)) throw err
+              fail('evidence_receipts', err.message, at)
+              throw new Stop()
+            }
+            onV2(r, at)
+          }
+          continue
+        }
+        checkShape('entries', at)
+        onEntry(c.entry, at, fi, firstInFile, file)
+        firstInFile = false
+        if (c.item !== undefined) {
+          if (c.item.kind === 'evidence_v2') {
+            fail('action_receipts', `entry seq ${c.entry.seq}: an action_receipt entry holds an EvidenceReceipt v2 (v2 receipts belong in evidence_receipt entries)`, at)
+            throw new Stop()
+          }
+          onV1(c.item.receipt, at)
+          yield c.item
+        }
+      }
+      if (pending !== undefined) {
+        if (isLastFile) {
+          warn(`truncated last line (${Buffer.byteLength(pending.text)} bytes, no newline, does not parse): an interrupted write, not evidence; ignored`, pending.at)
+        } else {
+          fail('lines', `${pending.error.message} (a cut-off line at the end of a file that later files continue)`, pending.at, {extraction: pending.error.kind})
+          throw new Stop()
+        }
+      }
+    }
+  }
+
+  // The v1 pin may come from a roster or a named key, found by the first v1 signer: pull
+  // items until the first receipt appears, then start the chain verifier with that pin.
+  const source = walk()
+  const first: ChainItem[] = []
+  const pull = async (): Promise<IteratorResult<ChainItem> | undefined> => {
+    try {
+      return await source.next()
+    } catch (e) {
+      if (e instanceof Stop) return undefined
+      throw e
+    }
+  }
+  const head = await pull()
+  if (head !== undefined && head.done !== true) first.push(head.value)
+  const pin = req.keys.v1Pin(firstV1Signer)
+  if (pin.error !== undefined) fail('keys', pin.error, positions.at(0))
+  async function* items(): AsyncGenerator<ChainItem> {
+    yield* first
+    if (head === undefined || head.done === true) return
+    for (;;) {
+      const next = await pull()
+      if (next === undefined || next.done === true) return
+      yield next.value
+    }
+  }
+  const v1: ChainResult = await verifyChain(items(), {
+    ...(pin.key === undefined ? {} : {pinnedKey: pin.key}),
+    sessionId: req.session,
+    endorsements: req.endorsements ?? [],
+  })
+
+  if (activeRun !== undefined) {
+    unclosed++
+    warn(`the last run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running`, activeRun.at)
+  }
+  if (!v1.valid && v1.error !== undefined) {
+    const at = v1.brokenAtIndex === undefined ? undefined : positions.at(v1.brokenAtIndex)
+    fail('action_receipts', v1.error, at, v1.brokenAtSeq === undefined ? {} : {brokenAtSeq: v1.brokenAtSeq})
+  }
+
+  // Checkpoint signatures: by the recorder key, which is the v1 signer (receipts.md §7.3).
+  // The v1 chain verifier has checked each receipt's signer against the pinned key and the
+  // endorsed rotations, so the signer in force at a checkpoint is trusted when the chain is.
+  const fallbackKey = pin.key ?? req.keys.plain
+  let signedCheckpoints = 0
+  let unsigned = 0
+  let unchecked = 0
+  for (const c of checkpoints) {
+    if (c.signature === '') {
+      unsigned++
+      continue
+    }
+    signedCheckpoints++
+    const checkpointKey = c.key ?? fallbackKey
+    if (checkpointKey === undefined) {
+      unchecked++
+      continue
+    }
+    const ok = /^[0-9a-f]{128}$/.test(c.signature) && verifyBytes(Buffer.from(checkpointKey, 'hex'), Buffer.from(c.prevHash, 'ascii'), Buffer.from(c.signature, 'hex'))
+    if (!ok) fail('entries', `entry seq ${c.seq}: checkpoint signature verification failed`, c.at)
+  }
+  if (unsigned > 0) warn(`${unsigned} of ${checkpoints.length} checkpoints are unsigned (flight_recorder.sign_checkpoints off): they add no signature over the entry chain`)
+  if (unchecked > 0) warn(`${unchecked} signed checkpoints not checked: no v1 signer key to check them with`)
+
+  const v2State = v2.result()
+  if (v2State.unchainedCount > 0) {
+    warn(`${v2State.unchainedCount} v2 receipts are unchained (chain_seq 0, empty chain_prev_hash; the lifecycle commands write these): each verifies on its own, but nothing proves none was removed or reordered`)
+  }
+  if (v2State.chains > 1) warn(`${v2State.chains} v2 chains start at genesis in this input (one per emitter run)`)
+
+  const failure = pickFailure(failures)
+  const totalReceipts = v1Count + tally.v2Count
+  const pinned = req.keys.pinned
+  const valid = failure === undefined && totalReceipts > 0
+  const report: EvidenceSetReport = {
+    kind: 'evidence_set',
+    label: req.label,
+    valid,
+    verdict: failure !== undefined ? 'invalid' : totalReceipts === 0 ? 'empty' : pinned && !v2Unchecked ? 'valid' : 'self_consistent_only',
+    signerPinned: pinned,
+    receiptCount: totalReceipts,
+    files,
+    entries: {
+      count: entryChain.count,
+      valid: !failures.has('entries') && !failures.has('files'),
+      ...(entrySession === undefined ? {} : {sessionId: entrySession}),
+      checkpoints: checkpoints.length,
+      signedCheckpoints,
+      transcriptRoots,
+    },
+    actionReceipts: {
+      count: v1Count,
+      valid: !failures.has('action_receipts') && !failures.has('keys'),
+      controlReceipts: control,
+      runs,
+      unclosedRuns: unclosed,
+      ...(firstV1Signer === undefined ? {} : {signerKey: pin.key ?? firstV1Signer}),
+      ...(v1.valid && v1.receiptCount > 0
+        ? {finalSeq: v1.finalSeq, rootHash: v1.rootHash, startTime: v1.startTime, endTime: v1.endTime}
+        : {}),
+    },
+    evidenceReceipts: {
+      count: tally.v2Count,
+      valid: !failures.has('evidence_receipts'),
+      chains: v2State.chains,
+      chained: v2State.chainedCount,
+      unchained: v2State.unchainedCount,
+      signaturesChecked: !v2Unchecked,
+      ...(v2State.finalSeq === undefined ? {} : {finalSeq: v2State.finalSeq, rootHash: v2State.rootHash}),
+      ...(v2State.startTime === undefined ? {} : {startTime: v2State.startTime, endTime: v2State.endTime}),
+    },
+    counts: tally.counts(),
+    warnings,
+  }
+  if (failure !== undefined) report.failure = failure
+  return report
+}
+
+function describeShape(kind: 'entries' | 'bare v1' | 'bare v2'): string {
+  return kind === 'entries' ? 'a flight-recorder entry' : kind === 'bare v1' ? 'a bare ActionReceipt v1' : 'a bare EvidenceReceipt v2'
+}
+
+/**
+ * A line that cannot be read wins wherever it is (the reference extracts the whole input before
+ * verifying); otherwise the first failure in input order, and at the same line the receipt's
+ * own failure, which explains more than the entry hash it also breaks.
+ */
+function pickFailure(failures: Map<EvidenceComponent, EvidenceFailure & {order: number}>): EvidenceFailure | undefined {
+  const unreadable = failures.get('lines')
+  if (unreadable !== undefined) {
+    const {order: _o, ...rest} = unreadable
+    return rest
+  }
+  const rank: EvidenceComponent[] = ['lines', 'keys', 'action_receipts', 'evidence_receipts', 'files', 'entries']
+  let best: (EvidenceFailure & {order: number}) | undefined
+  for (const f of failures.values()) {
+    if (best === undefined) {
+      best = f
+      continue
+    }
+    if (f.order < best.order || (f.order === best.order && rank.indexOf(f.component) < rank.indexOf(best.component))) best = f
+  }
+  if (best === undefined) return undefined
+  const {order: _order, ...rest} = best
+  return rest
+}
+
+function str(o: JsonObject, k: string): string {
+  const v = o.get(k)
+  return typeof v === 'string' ? v : ''
+}
+
+
+function evidenceFact(r: ParsedEvidenceReceipt, at: Position): ReceiptFact {
+  const p = r.payload instanceof Map ? r.payload : new Map()
+  const plain = toPlain(p) as Record<string, unknown>
+  return {
+    version: 2,
+    kind: r.payloadKind,
+    id: r.eventId,
+    timestamp: r.timestamp,
+    chainSeq: r.chainSeq.toString(),
+    control: false,
+    ...(r.payloadKind === 'proxy_decision' ? {verdict: str(p, 'verdict'), transport: str(p, 'transport'), target: str(p, 'target')} : {}),
+    contractHash: r.contractHash,
+    contractGeneration: r.contractGeneration === 0n ? '' : r.contractGeneration.toString(),
+    payload: plain,
+    position: at,
+  }
+}

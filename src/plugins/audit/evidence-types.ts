@@ -1,0 +1,130 @@
+// The typed result of verifying a set of evidence files (one JSONL file, or a flight-recorder
+// directory). `verify-receipt --json`, `transcript-root`, the audit packet and the report all
+// consume this one shape.
+
+/** A place in the input: the file as displayed and its 1-based line. */
+export interface Position {
+  file: string
+  line: number
+}
+
+export interface Finding {
+  message: string
+  file?: string
+  line?: number
+}
+
+export type EvidenceComponent = 'lines' | 'files' | 'entries' | 'action_receipts' | 'evidence_receipts' | 'keys'
+
+export interface EvidenceFailure extends Finding {
+  component: EvidenceComponent
+  /** v1: the failing receipt's chain_seq, as the reference reports it. */
+  brokenAtSeq?: string
+  /** A line that cannot be read: not an entry or receipt (`entry`), or a receipt that does not parse (`receipt`). */
+  extraction?: 'entry' | 'receipt'
+}
+
+/**
+ * `valid`: every check passed and every signature was checked against a pinned key.
+ * `self_consistent_only`: every check passed, but no key was pinned (v1 receipts were checked
+ * against the key they carry themselves, v2 signatures were not checked): integrity, not origin.
+ * `invalid`: a check failed. `empty`: no receipt at all.
+ */
+export type EvidenceVerdict = 'valid' | 'self_consistent_only' | 'invalid' | 'empty'
+
+export interface FileSummary {
+  path: string
+  lines: number
+  entries: number
+  firstEntrySeq?: string
+  lastEntrySeq?: string
+}
+
+export interface EntryChainSummary {
+  count: number
+  valid: boolean
+  sessionId?: string
+  checkpoints: number
+  signedCheckpoints: number
+  transcriptRoots: number
+  headHash?: string
+}
+
+export interface ActionChainSummary {
+  count: number
+  valid: boolean
+  /** Session-control receipts (session_open, heartbeat, session_close) among them. */
+  controlReceipts: number
+  /** Process runs (session_open receipts) and those without a session_close. */
+  runs: number
+  unclosedRuns: number
+  signerKey?: string
+  finalSeq?: string
+  rootHash?: string
+  startTime?: string
+  endTime?: string
+}
+
+export interface EvidenceChainSummary {
+  count: number
+  valid: boolean
+  chains: number
+  chained: number
+  unchained: number
+  /** False when no key was pinned and v2 signatures could not be checked. */
+  signaturesChecked: boolean
+  finalSeq?: string
+  rootHash?: string
+  startTime?: string
+  endTime?: string
+}
+
+export interface EvidenceCounts {
+  /** Decisions (v1 receipts other than session control, v2 proxy_decision) by verdict. */
+  byVerdict: Record<string, number>
+  byTransport: Record<string, number>
+  /** v2 receipts by payload kind. */
+  byPayloadKind: Record<string, number>
+}
+
+export interface EvidenceSetReport {
+  kind: 'evidence_set'
+  label: string
+  valid: boolean
+  verdict: EvidenceVerdict
+  signerPinned: boolean
+  /** Total receipts (v1 + v2). */
+  receiptCount: number
+  files: FileSummary[]
+  entries: EntryChainSummary
+  actionReceipts: ActionChainSummary
+  evidenceReceipts: EvidenceChainSummary
+  counts: EvidenceCounts
+  warnings: Finding[]
+  failure?: EvidenceFailure
+}
+
+/** One receipt as the walker saw it, for consumers that build summaries (packet, report). */
+export interface ReceiptFact {
+  version: 1 | 2
+  /** v1 action_type, v2 payload_kind. */
+  kind: string
+  id: string
+  timestamp: string
+  chainSeq: string
+  /** Session control receipt (v1). */
+  control: boolean
+  verdict?: string
+  transport?: string
+  target?: string
+  layer?: string
+  pattern?: string
+  policyHash?: string
+  contractHash?: string
+  contractGeneration?: string
+  /** The v2 payload's own fields, compact (lifecycle events). */
+  payload?: Record<string, unknown>
+  /** Receipt hash (v1: over GoJSON; v2: over JCS). */
+  receiptHash?: string
+  position: Position
+}

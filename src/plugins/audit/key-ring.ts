@@ -1,0 +1,93 @@
+import {parseGoTime, toEpochNanos} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {resolvePinnedKey, type EvidenceKeyChoice, type ParsedEvidenceReceipt} from '../receipts/index.js'
+import {authorizeSignerForPayload, loadRoster, type LoadedRoster} from '../signing/index.js'
+
+// The keys an auditor pins (docs/receipts.md "Keys"): one plain key (`--key HEX|FILE`, the v1
+// signer and, when alone, every v2 signer), named keys (`--key ID=HEX|FILE`, a v2 receipt's
+// `signer_key_id` picks one), or a roster pinned by its root fingerprint, which also says what
+// each key may sign (the authority matrix is checked against the roster's purpose, at the
+// receipt's own timestamp).
+
+export interface KeyRingRequest {
+  /** `--key` values: `HEX`, a key file, or `ID=HEX` / `ID=FILE`. */
+  keys?: readonly string[]
+  roster?: string
+  rosterRootFingerprint?: string
+}
+
+const NAMED = /^([^=/\\]+)=(.+)$/
+
+export class KeyRing {
+  private constructor(
+    /** The one plain key, lowercase hex. */
+    readonly plain: string | undefined,
+    readonly named: ReadonlyMap<string, string>,
+    readonly roster: LoadedRoster | undefined,
+  ) {}
+
+  static load(req: KeyRingRequest): KeyRing {
+    let plain: string | undefined
+    const named = new Map<string, string>()
+    for (const k of req.keys ?? []) {
+      const m = NAMED.exec(k)
+      if (m !== null) {
+        const id = (m[1] as string).trim()
+        if (named.has(id)) throw new PipelockError('USAGE', `--key ${id}=…: key id given twice`)
+        named.set(id, resolvePinnedKey(m[2] as string))
+        continue
+      }
+      if (plain !== undefined) throw new PipelockError('USAGE', '--key: only one unnamed key; name the others as ID=HEX')
+      plain = resolvePinnedKey(k)
+    }
+    if ((req.roster === undefined) !== (req.rosterRootFingerprint === undefined)) {
+      throw new PipelockError('USAGE', '--roster and --roster-root-fingerprint go together: a roster is trusted only through its pinned root')
+    }
+    const roster = req.roster === undefined ? undefined : loadRoster(req.roster, req.rosterRootFingerprint as string)
+    return new KeyRing(plain, named, roster)
+  }
+
+  /** True when any key or roster was given: signatures are then checked against pinned keys. */
+  get pinned(): boolean {
+    return this.plain !== undefined || this.named.size > 0 || this.roster !== undefined
+  }
+
+  /**
+   * The key to pin a v1 chain to: the plain key, else the named or roster key whose public key
+   * equals the chain's first signer (so a roster pins v1 receipts too), else none.
+   */
+  v1Pin(firstSignerKey: string | undefined): {key?: string; error?: string} {
+    if (this.plain !== undefined) return {key: this.plain}
+    if (firstSignerKey === undefined || (this.named.size === 0 && this.roster === undefined)) return {}
+    const want = firstSignerKey.toLowerCase()
+    for (const hex of this.named.values()) if (hex === want) return {key: hex}
+    const entry = this.roster?.body.keys.find((k) => k.publicKeyHex.toLowerCase() === want)
+    if (entry !== undefined) {
+      if (entry.keyPurpose !== 'receipt-signing') return {error: `v1 signer ${want} is roster key ${JSON.stringify(entry.keyId)} with purpose ${entry.keyPurpose}, not receipt-signing`}
+      if (entry.status !== 'active') return {error: `v1 signer ${want} is roster key ${JSON.stringify(entry.keyId)} with status ${entry.status}`}
+      return {key: want}
+    }
+    return {error: `v1 signer ${want} is not among the pinned keys`}
+  }
+
+  /** The key for one v2 receipt. Undefined when nothing at all is pinned (the caller decides). */
+  forEvidence(r: ParsedEvidenceReceipt): EvidenceKeyChoice | undefined {
+    const id = r.signature.signerKeyId
+    const hex = this.named.get(id)
+    if (hex !== undefined) return {publicKey: hex, signerKeyId: id}
+    if (this.roster !== undefined) {
+      try {
+        const k = authorizeSignerForPayload(this.roster, r.payloadKind, id, toEpochNanos(parseGoTime(r.timestamp)))
+        return {publicKey: k.publicKeyHex, signerKeyId: id}
+      } catch (e) {
+        if (e instanceof PipelockError) return {error: `roster: ${e.message}`}
+        throw e
+      }
+    }
+    if (this.plain !== undefined && this.named.size === 0) return {publicKey: this.plain}
+    if (this.named.size > 0 || this.plain !== undefined) {
+      return {error: `no key for signer_key_id ${JSON.stringify(id)}: pass --key ${id}=HEX or a roster`}
+    }
+    return undefined
+  }
+}

@@ -1,0 +1,182 @@
+import {createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {pipeline} from 'node:stream/promises'
+import path from 'node:path'
+import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {sha256Hex} from '../signing/index.js'
+import {renderEvidenceSet} from './evidence-render.js'
+import {bump, sorted} from './evidence-tally.js'
+import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
+import {postureFromConfig, scannerSnapshot} from './packet-posture.js'
+import {PACKET_SCHEMA_VERSION, VERDICT_BUCKETS, type AuditPacket} from './packet-schema.js'
+import {verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
+
+// `pipelock audit packet build` (vectors/audit-packet/README.md): verify the evidence with our
+// verifier, copy it byte for byte, and describe it — counts from the receipts, verdict from the
+// verifier, posture from the config actually used.
+
+export interface PacketBuildRequest extends VerifyEvidenceRequest {
+  out: string
+  config?: string
+  provider?: 'github_actions' | 'self_hosted' | 'local'
+  agentIdentity?: string
+  clock: Clock
+  platform: string
+  arch: string
+}
+
+export interface PacketBuildResult {
+  dir: string
+  packet: AuditPacket
+  verification: EvidenceSetReport
+}
+
+/** What the packet summary needs from each receipt, gathered while verifying. */
+class PacketTally {
+  receiptCount = 0
+  readonly totals: Record<string, number> = Object.fromEntries(VERDICT_BUCKETS.map((b) => [b, 0]))
+  readonly transports = new Map<string, number>()
+  readonly layers = new Map<string, number>()
+  readonly domains = new Set<string>()
+  readonly policyHashes = new Set<string>()
+  readonly actors = new Set<string>()
+
+  add(f: ReceiptFact): void {
+    if (f.version === 2 && f.kind !== 'proxy_decision') return
+    this.receiptCount++
+    const verdict = f.verdict ?? ''
+    const bucket = (VERDICT_BUCKETS as readonly string[]).includes(verdict) ? verdict : 'other'
+    this.totals[bucket] = (this.totals[bucket] ?? 0) + 1
+    if (f.transport) bump(this.transports, f.transport)
+    if (bucket === 'block' && f.layer) bump(this.layers, f.layer)
+    const host = hostOf(f.target ?? '')
+    if (host !== '') this.domains.add(host)
+    if (f.policyHash) this.policyHashes.add(f.policyHash)
+  }
+}
+
+
+/** The host of a receipt target (a URL, or host[:port] for CONNECT); empty when there is none. */
+export function hostOf(target: string): string {
+  if (target === '') return ''
+  try {
+    return new URL(target.includes('://') ? target : `http://${target}`).hostname.toLowerCase()
+  } catch {
+    return ''
+  }
+}
+
+function rfc3339Seconds(ts: string): string {
+  // packets carry whole seconds in UTC, as the reference example does
+  return new Date(Date.parse(ts)).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketBuildResult> {
+  if (existsSync(path.join(req.out, 'packet.json'))) throw new PipelockError('FILE_EXISTS', `audit packet build: ${path.join(req.out, 'packet.json')} exists; choose an empty --out directory`)
+  // loaded on demand: verify-receipt shares this plugin and never needs the config schema
+  const {loadConfig} = await import('../config/index.js')
+  const loaded = loadConfig(req.config)
+  const tally = new PacketTally()
+  const report = await verifyEvidenceInput({...req, allowUnkeyedEvidence: true, onReceipt: (f) => tally.add(f)})
+  if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit packet build: --chain must name a .jsonl file or a recorder directory')
+  mkdirSync(req.out, {recursive: true, mode: 0o750})
+
+  // evidence.jsonl: the verified files, byte for byte, in chain order
+  const evidence = path.join(req.out, 'evidence.jsonl')
+  const out = createWriteStream(evidence, {mode: 0o640})
+  for (const f of report.files.map((x) => x.path)) {
+    const src = resolveFile(req, f)
+    await pipeline(createReadStream(src), out, {end: false})
+  }
+  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())))
+
+  const rendered = renderEvidenceSet(report)
+  writeFileSync(path.join(req.out, 'verifier.txt'), [...rendered.stdout, ...rendered.stderr].join('\n') + '\n', {mode: 0o640})
+
+  const a = report.actionReceipts
+  const e = report.evidenceReceipts
+  const rootHash = a.rootHash ?? e.rootHash
+  const finalSeq = a.finalSeq ?? e.finalSeq
+  const verdict = report.verdict === 'empty' ? 'error' : report.verdict
+  // The key the verdict rests on: the v1 signer as pinned, else the roster root, else the named keys.
+  const trustedKey = !report.signerPinned
+    ? undefined
+    : a.count > 0 && a.signerKey !== undefined
+      ? a.signerKey
+      : req.rosterRootFingerprint !== undefined
+        ? `roster root ${req.rosterRootFingerprint}`
+        : (req.keys ?? []).join(', ')
+  const verifier: AuditPacket['verifier'] = {
+    verdict,
+    trusted: verdict === 'valid',
+    receipt_count: report.receiptCount,
+    ...(rootHash === undefined || report.failure !== undefined ? {} : {root_hash: `sha256:${rootHash}`}),
+    ...(finalSeq === undefined || report.failure !== undefined ? {} : {final_seq: Number(finalSeq)}),
+    ...(verdict === 'valid' && trustedKey !== undefined ? {signer_key: trustedKey} : {}),
+    output_file: 'verifier.txt',
+    ...(report.failure !== undefined ? {error: report.failure.message} : verdict === 'error' ? {error: `no receipts in ${report.label}`} : {}),
+  }
+  const times = [a.startTime, e.startTime, a.endTime, e.endTime].filter((t): t is string => t !== undefined).map(rfc3339Seconds).sort()
+  const now = formatGoTime(fromEpochNanos(req.clock.nowNanos())).replace(/\.\d+Z$/, 'Z')
+  const evidenceHash = sha256Hex(readFileSync(evidence))
+  const packet: AuditPacket = {
+    schema_version: PACKET_SCHEMA_VERSION,
+    packet_id: `ap-${evidenceHash.slice(0, 16)}`,
+    generated_at: now,
+    run: {
+      provider: req.provider ?? 'local',
+      agent_identity: req.agentIdentity ?? 'unspecified',
+      started_at: times[0] ?? now,
+      ...(times.length > 0 ? {completed_at: times[times.length - 1] as string} : {}),
+    },
+    policy: {
+      policy_hashes: [...tally.policyHashes].sort(),
+      ...(loaded.path === undefined ? {} : {config_path: loaded.path, config_snapshot_sha256: `sha256:${sha256Hex(readFileSync(loaded.path))}`}),
+    },
+    summary: {
+      receipt_count: tally.receiptCount,
+      totals: tally.totals as AuditPacket['summary']['totals'],
+      transports: sorted(tally.transports),
+      layers: sorted(tally.layers),
+      domains_touched: [...tally.domains].sort(),
+    },
+    verifier,
+    scanner_config_snapshot: scannerSnapshot(loaded),
+    posture: postureFromConfig(loaded, req.platform, req.arch),
+    artifacts: {packet: 'packet.json', summary: 'summary.md', evidence: 'evidence.jsonl', verifier: 'verifier.txt'},
+  }
+  writeFileSync(path.join(req.out, 'packet.json'), JSON.stringify(packet, null, 2) + '\n', {mode: 0o640})
+  writeFileSync(path.join(req.out, 'summary.md'), summaryMarkdown(packet, report, loaded.path), {mode: 0o640})
+  return {dir: req.out, packet, verification: report}
+}
+
+function resolveFile(req: PacketBuildRequest, shown: string): string {
+  if (req.chainDir === undefined && (req.file === undefined || req.file.endsWith('.jsonl'))) return shown
+  // directory mode shows basenames; the source directory is the given one or its session subdir
+  const base = (req.chainDir ?? req.file) as string
+  const direct = path.join(base, shown)
+  return existsSync(direct) ? direct : path.join(base, req.session ?? 'proxy', shown)
+}
+
+function summaryMarkdown(p: AuditPacket, r: EvidenceSetReport, configPath: string | undefined): string {
+  const lines = [
+    `# Audit packet ${p.packet_id}`,
+    '',
+    `Verifier verdict: **${p.verifier.verdict}**${p.verifier.trusted ? ' (signer pinned)' : ' (not trusted: see below)'}`,
+    p.verifier.error === undefined ? '' : `Error: ${p.verifier.error}`,
+    '',
+    `- Evidence: ${r.label}, ${r.files.length} file(s), ${r.entries.count} recorder entries, ${r.receiptCount} receipts`,
+    `- Decisions: ${p.summary.receipt_count} (${VERDICT_BUCKETS.map((b) => `${b} ${p.summary.totals[b]}`).join(', ')})`,
+    `- Root hash: ${p.verifier.root_hash ?? '(none)'}`,
+    `- Posture from: ${configPath ?? 'the built-in defaults (no --config given)'}`,
+    `- WebSocket frame scanning: ${p.posture.websocket_frame_scanning}`,
+    `- Not enforced in this mode: ${p.posture.unsupported_paths.join(', ')}`,
+    '',
+    'A valid verdict proves that these receipts were signed by the pinned key and that none of the',
+    'chained ones was altered, removed or reordered. It does not prove that every request went',
+    'through the proxy (see the paths not enforced), nor that unchained lifecycle receipts are complete.',
+    '',
+  ]
+  for (const w of r.warnings) lines.push(`- warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`)
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,79 @@
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {JsonSyntaxError, parseStrictJson, toPlain} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {verifyEvidenceInput} from './verify-service.js'
+import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
+import type {KeyRingRequest} from './key-ring.js'
+
+// `pipelock audit packet verify DIR`: the packet's shape (v0 schema), the README invariants, and
+// that evidence.jsonl, verified again here, still gives the recorded verdict, receipt count,
+// root hash and final seq. Keys: the ones given, else the v1 signer_key the packet recorded.
+
+export interface PacketVerifyResult {
+  kind: 'audit_packet'
+  dir: string
+  valid: boolean
+  problems: string[]
+  recorded?: {verdict: string; rootHash?: string; receiptCount?: number}
+  recomputed?: {verdict: string; rootHash?: string; receiptCount: number}
+}
+
+export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}): Promise<PacketVerifyResult> {
+  const file = path.join(dir, 'packet.json')
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new PipelockError('FILE_NOT_FOUND', `audit packet verify: reading ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  let tree
+  try {
+    tree = toPlain(parseStrictJson(text).value)
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) return {kind: 'audit_packet', dir, valid: false, problems: [`packet.json: ${e.message}`]}
+    throw e
+  }
+  const parsed = (await packetSchema()).safeParse(tree)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `packet.json: ${i.path.join('.') || '(root)'}: ${i.message}`)
+    return {kind: 'audit_packet', dir, valid: false, problems}
+  }
+  const p: AuditPacket = parsed.data
+  const problems = packetInvariantProblems(p)
+  for (const [name, rel] of Object.entries(p.artifacts)) {
+    if (!existsSync(path.join(dir, rel))) problems.push(`artifacts.${name}: ${rel} is missing`)
+  }
+  const result: PacketVerifyResult = {
+    kind: 'audit_packet',
+    dir,
+    valid: false,
+    problems,
+    recorded: {verdict: p.verifier.verdict, ...(p.verifier.root_hash === undefined ? {} : {rootHash: p.verifier.root_hash}), ...(p.verifier.receipt_count === undefined ? {} : {receiptCount: p.verifier.receipt_count})},
+  }
+  const evidence = path.join(dir, p.artifacts.evidence)
+  if (existsSync(evidence)) {
+    const given = (keys.keys ?? []).length > 0 || keys.roster !== undefined
+    const pinnedHex = p.verifier.signer_key !== undefined && /^[0-9a-f]{64}$/.test(p.verifier.signer_key) ? p.verifier.signer_key : undefined
+    const keyReq: KeyRingRequest = given ? keys : pinnedHex !== undefined ? {keys: [pinnedHex]} : {}
+    if (p.verifier.verdict === 'valid' && !given && pinnedHex === undefined) {
+      problems.push('verifier.verdict is "valid" but its signer_key is not a hex key: pass the keys (--key / --roster) to re-verify')
+    }
+    // evidence.jsonl is one file: verify it as such (a directory's files were concatenated)
+    const report = await verifyEvidenceInput({...keyReq, file: evidence.endsWith('.jsonl') ? evidence : `${evidence}`, allowUnkeyedEvidence: true})
+    if (report.kind === 'evidence_set') {
+      const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash
+      const verdict = report.verdict === 'empty' ? 'error' : report.verdict
+      result.recomputed = {verdict, ...(root === undefined ? {} : {rootHash: `sha256:${root}`}), receiptCount: report.receiptCount}
+      if (verdict !== p.verifier.verdict) problems.push(`evidence.jsonl now verifies as "${verdict}", the packet records "${p.verifier.verdict}"${report.failure === undefined ? '' : `: ${report.failure.message}`}`)
+      if (p.verifier.root_hash !== undefined && report.failure === undefined && p.verifier.root_hash !== `sha256:${root}`) {
+        problems.push(`evidence.jsonl root hash is sha256:${root}, the packet records ${p.verifier.root_hash}`)
+      }
+      if (p.verifier.receipt_count !== undefined && p.verifier.receipt_count !== report.receiptCount) {
+        problems.push(`evidence.jsonl holds ${report.receiptCount} receipts, the packet records ${p.verifier.receipt_count}`)
+      }
+    }
+  }
+  result.valid = problems.length === 0
+  return result
+}

@@ -1,0 +1,132 @@
+import {stat} from 'node:fs/promises'
+import path from 'node:path'
+import {JsonSyntaxError, parseStrictJson} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {
+  chainFilesInDir,
+  EndorsementError,
+  evidenceFileReport,
+  loadEndorsements,
+  MAX_RECEIPT_FILE_BYTES,
+  osErrorText,
+  parseEvidenceReceipt,
+  readBounded,
+  verifyReceiptInput,
+  EvidenceParseError,
+  type RotationEndorsement,
+  type VerifyReceiptReport,
+} from '../receipts/index.js'
+import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
+import {verifyEvidenceSet} from './evidence-set.js'
+import {KeyRing, type KeyRingRequest} from './key-ring.js'
+
+// `pipelock verify-receipt` (receipts.md §11.1, extended): one receipt file → the single-receipt
+// verifier; a `.jsonl` file or a directory → the evidence-set verifier (entries, v1 and v2
+// chains, checkpoints, transcript roots). Rendering is the command's job.
+
+export interface VerifyEvidenceRequest extends KeyRingRequest {
+  file?: string
+  chainDir?: string
+  session?: string
+  rotationEndorsements?: readonly string[]
+  allowUnkeyedEvidence?: boolean
+  onReceipt?: (fact: ReceiptFact) => void
+  onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
+}
+
+export type EvidenceEndorsementFailure = {kind: 'endorsement_error'; label: string; error: string}
+export type VerifyEvidenceReport = VerifyReceiptReport | EvidenceSetReport | EvidenceEndorsementFailure
+
+/** What a path names: the files of one recorder session, in order, and how to label them. */
+export interface EvidenceSource {
+  files: string[]
+  label: string
+  directory: boolean
+  /** The directory actually read (a session subdirectory when the given one holds none). */
+  dir?: string
+}
+
+export async function resolveEvidenceSource(file: string | undefined, chainDir: string | undefined, session: string): Promise<EvidenceSource | {single: string}> {
+  if (file !== undefined && chainDir !== undefined) throw new PipelockError('USAGE', 'cannot pass a file argument together with --chain')
+  if (file === undefined && chainDir === undefined) throw new PipelockError('USAGE', 'accepts 1 arg(s), received 0')
+  const target = (chainDir ?? file) as string
+  let isDir: boolean
+  try {
+    isDir = (await stat(target)).isDirectory()
+  } catch (e) {
+    throw new PipelockError(
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE',
+      `reading ${chainDir === undefined && !target.endsWith('.jsonl') ? 'receipt' : 'chain'}: ${osErrorText(e, 'open', target)}`,
+    )
+  }
+  if (chainDir !== undefined && !isDir) throw new PipelockError('USAGE', `--chain ${chainDir}: not a directory`)
+  if (isDir) {
+    let dir = target
+    let files = await chainFilesInDir(dir, session)
+    if (files.length === 0) {
+      // `learn shadow --recorder-dir D` writes D/<session>/evidence-<session>-<n>.jsonl
+      const sub = path.join(target, session)
+      const st = await stat(sub).catch(() => undefined)
+      if (st?.isDirectory() === true) {
+        dir = sub
+        files = await chainFilesInDir(sub, session)
+      }
+    }
+    return {files, label: `${target} (session ${session})`, directory: true, dir}
+  }
+  if (target.endsWith('.jsonl')) return {files: [target], label: target, directory: false}
+  return {single: target}
+}
+
+export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<VerifyEvidenceReport> {
+  const session = req.session ?? 'proxy'
+  const keys = KeyRing.load(req)
+  const source = await resolveEvidenceSource(req.file, req.chainDir, session)
+  if ('single' in source) return verifySingleFile(source.single, keys)
+  let endorsements: RotationEndorsement[]
+  try {
+    endorsements = await loadEndorsements(req.rotationEndorsements ?? [])
+  } catch (e) {
+    if (e instanceof EndorsementError) return {kind: 'endorsement_error', label: source.label, error: e.message}
+    throw e
+  }
+  return verifyEvidenceSet({
+    files: source.files,
+    label: source.label,
+    display: source.directory ? (f) => path.basename(f) : (f) => f,
+    keys,
+    session,
+    endorsements,
+    directory: source.directory,
+    ...(req.allowUnkeyedEvidence === undefined ? {} : {allowUnkeyedEvidence: req.allowUnkeyedEvidence}),
+    ...(req.onReceipt === undefined ? {} : {onReceipt: req.onReceipt}),
+    ...(req.onProgress === undefined ? {} : {onProgress: req.onProgress}),
+  })
+}
+
+/** One receipt file: v1 with the plain key, v2 with the key its signer_key_id names. */
+async function verifySingleFile(file: string, keys: KeyRing): Promise<VerifyReceiptReport> {
+  if (keys.named.size === 0 && keys.roster === undefined) return verifyReceiptInput(keys.plain === undefined ? {file} : {file, key: keys.plain})
+  const text = (await readBounded(file, MAX_RECEIPT_FILE_BYTES, 'receipt')).toString('utf8')
+  let isV2 = false
+  try {
+    const tree = parseStrictJson(text).value
+    isV2 = tree instanceof Map && tree.get('record_type') === 'evidence_receipt_v2'
+  } catch (e) {
+    if (!(e instanceof JsonSyntaxError)) throw e
+  }
+  if (!isV2) return verifyReceiptInput(keys.plain === undefined ? {file} : {file, key: keys.plain})
+  let parsed
+  try {
+    parsed = parseEvidenceReceipt(text, {file})
+  } catch (e) {
+    if (e instanceof EvidenceParseError) return evidenceFileReport(file, text, {})
+    throw e
+  }
+  const choice = keys.forEvidence(parsed)
+  if (choice === undefined || 'error' in choice) {
+    const report = evidenceFileReport(file, text, {})
+    return choice === undefined ? report : {...report, valid: false, error: choice.error}
+  }
+  return evidenceFileReport(file, text, {publicKey: choice.publicKey, ...(choice.signerKeyId === undefined ? {} : {expectedSignerKeyId: choice.signerKeyId})})
+}

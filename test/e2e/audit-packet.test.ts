@@ -1,0 +1,137 @@
+import {before, describe, test} from 'node:test'
+import assert from 'node:assert/strict'
+import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {createRequire} from 'node:module'
+import {packetInvariantProblems, packetSchema, type AuditPacket} from '../../src/plugins/audit/index.js'
+import {runCli} from '../helpers/cli.js'
+import {repoPath, vectorPath} from '../helpers/vectors.js'
+
+// Audit packets (vectors/audit-packet): the reference schema is checked with a real JSON Schema
+// 2020-12 validator (ajv); every README invariant has a mutation that both our verifier and,
+// where the schema expresses it, ajv reject.
+
+const require = createRequire(import.meta.url)
+const Ajv2020 = require('ajv/dist/2020').default as new (o: object) => {compile: (s: object) => ((d: unknown) => boolean) & {errors?: unknown[]}}
+const addFormats = require('ajv-formats').default as (a: unknown) => void
+
+const schema = JSON.parse(readFileSync(vectorPath('audit-packet', 'v0.schema.json'), 'utf8'))
+const example = JSON.parse(readFileSync(vectorPath('audit-packet', 'example.json'), 'utf8'))
+// strictRequired off: the reference schema names signer_key in an if/then without redeclaring it (valid 2020-12)
+const ajv = new Ajv2020({strict: true, strictRequired: false, allErrors: true})
+addFormats(ajv)
+const validate = ajv.compile(schema)
+
+const dir = mkdtempSync(path.join(tmpdir(), 'pl-audit-packet-'))
+const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
+const zodSchema = await packetSchema()
+const ours = (p: unknown): string[] => {
+  const r = zodSchema.safeParse(p)
+  return r.success ? packetInvariantProblems(r.data) : r.error.issues.map((i) => i.path.join('.') + ': ' + i.message)
+}
+
+describe('audit packet v0: the reference schema and example', () => {
+  test('example.json validates against v0.schema.json (ajv, draft 2020-12) and against ours', () => {
+    assert.equal(validate(example), true, JSON.stringify(validate.errors))
+    assert.deepEqual(ours(example), [])
+  })
+
+  const mutations: Array<[string, (p: AuditPacket & Record<string, unknown>) => void, boolean]> = [
+    // [invariant, mutation, does the JSON Schema itself catch it?]
+    ['all eight verdict buckets present', (p) => delete (p.summary.totals as Record<string, number>).ask, true],
+    ['buckets sum to the total', (p) => (p.summary.receipt_count += 1), false],
+    ['verdict is one of the five', (p) => ((p.verifier as {verdict: string}).verdict = 'ok'), true],
+    ['valid requires trusted: true', (p) => (p.verifier.trusted = false), true],
+    ['valid requires a pinned signer key', (p) => delete p.verifier.signer_key, true],
+    ['every other verdict has trusted: false', (p) => (p.verifier.verdict = 'self_consistent_only'), true],
+    ['non-negative counts', (p) => (p.summary.totals.block = -1), true],
+    ['domain list sorted', (p) => p.summary.domains_touched?.reverse(), false],
+    ['domain list unique', (p) => p.summary.domains_touched?.push('github.com'), false],
+    ['policy hashes sorted and unique', (p) => p.policy.policy_hashes.push(p.policy.policy_hashes[0] as string), false],
+    ['artifact path inside the packet: no ..', (p) => (p.artifacts.evidence = '../evidence.jsonl'), true],
+    ['artifact path inside the packet: not absolute', (p) => (p.artifacts.verifier = '/tmp/verifier.txt'), true],
+    ['no unknown fields', (p) => (p.extra = 1), true],
+    ['no unknown fields (nested)', (p) => ((p.posture as Record<string, unknown>).kernel = 'x'), true],
+  ]
+  for (const [name, mutate, bySchema] of mutations) {
+    test(`invariant: ${name}`, () => {
+      const p = structuredClone(example)
+      mutate(p)
+      assert.notDeepEqual(ours(p), [], 'our verifier accepted the mutation')
+      assert.equal(validate(p), !bySchema, bySchema ? 'the JSON Schema should reject this' : 'the schema alone cannot see this invariant')
+    })
+  }
+})
+
+describe('audit packet build / verify through the CLI', () => {
+  const chain = (): string => vectorPath('receipts', 'valid-chain.jsonl')
+  const out = path.join(dir, 'packet')
+  const unpinned = path.join(dir, 'unpinned')
+
+  before(() => {
+    const r = runCli(['audit', 'packet', 'build', '--chain', chain(), '--key', K1, '--out', out, '--config', repoPath('test', 'fixtures', 'audit', 'ws-off.yaml')])
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const u = runCli(['audit', 'packet', 'build', '--chain', chain(), '--out', unpinned])
+    assert.equal(u.status, 0, u.stdout + u.stderr)
+  })
+
+  test('packet.json conforms to the reference schema; evidence.jsonl is the chain byte for byte', () => {
+    const p = JSON.parse(readFileSync(path.join(out, 'packet.json'), 'utf8'))
+    assert.equal(validate(p), true, JSON.stringify(validate.errors))
+    assert.deepEqual(readFileSync(path.join(out, 'evidence.jsonl')), readFileSync(chain()))
+    assert.deepEqual(p.verifier, {
+      verdict: 'valid',
+      trusted: true,
+      receipt_count: 5,
+      root_hash: 'sha256:be904bd5ca82adc26c2969872c23925f22ff24e33faf44a1185b9ffc0e2c2b5a',
+      final_seq: 4,
+      signer_key: K1,
+      output_file: 'verifier.txt',
+    })
+    const sum = Object.values(p.summary.totals as Record<string, number>).reduce((s, n) => s + n, 0)
+    assert.equal(sum, p.summary.receipt_count)
+    assert.equal(readFileSync(path.join(out, 'verifier.txt'), 'utf8').split('\n')[0], `CHAIN VALID: ${chain()}`)
+  })
+
+  test('posture comes from the config used: WebSocket proxy off → frame scanning off, and listed as not enforced', () => {
+    const p = JSON.parse(readFileSync(path.join(out, 'packet.json'), 'utf8'))
+    assert.equal(p.posture.websocket_frame_scanning, 'off')
+    assert.ok(p.posture.unsupported_paths.includes('websocket-frames'))
+    assert.equal(p.posture.raw_socket_status, 'unknown')
+    assert.equal(p.policy.config_path, repoPath('test', 'fixtures', 'audit', 'ws-off.yaml'))
+    assert.match(p.policy.config_snapshot_sha256, /^sha256:[0-9a-f]{64}$/)
+  })
+
+  test('without a pinned key the verdict is self_consistent_only and untrusted', () => {
+    const p = JSON.parse(readFileSync(path.join(unpinned, 'packet.json'), 'utf8'))
+    assert.equal(validate(p), true, JSON.stringify(validate.errors))
+    assert.equal(p.verifier.verdict, 'self_consistent_only')
+    assert.equal(p.verifier.trusted, false)
+    assert.equal(p.verifier.signer_key, undefined)
+  })
+
+  test('packet verify accepts the packet; an edited evidence.jsonl or packet.json is refused', () => {
+    const ok = runCli(['audit', 'packet', 'verify', out])
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr)
+    assert.equal(ok.stdout, `PACKET VALID: ${out} (verdict valid, 5 receipts)\n`)
+
+    const edited = path.join(dir, 'edited')
+    cpSync(out, edited, {recursive: true})
+    const ev = readFileSync(path.join(edited, 'evidence.jsonl'), 'utf8').split('\n')
+    writeFileSync(path.join(edited, 'evidence.jsonl'), ev.slice(0, 4).join('\n') + '\n')
+    const bad = runCli(['audit', 'packet', 'verify', edited])
+    assert.equal(bad.status, 1)
+    assert.match(bad.stdout, /^PACKET INVALID: .*\n {2}evidence\.jsonl root hash is sha256:[0-9a-f]{64}, the packet records sha256:be904bd5/)
+    assert.match(bad.stdout, /evidence\.jsonl holds 4 receipts, the packet records 5/)
+
+    const mutated = path.join(dir, 'mutated')
+    cpSync(out, mutated, {recursive: true})
+    const p = JSON.parse(readFileSync(path.join(mutated, 'packet.json'), 'utf8'))
+    p.summary.totals.allow += 1
+    writeFileSync(path.join(mutated, 'packet.json'), JSON.stringify(p))
+    const inv = runCli(['audit', 'packet', 'verify', mutated])
+    assert.equal(inv.status, 1)
+    assert.match(inv.stdout, /summary\.totals sum to 6, not summary\.receipt_count 5/)
+  })
+})

@@ -1,0 +1,113 @@
+import {before, describe, test} from 'node:test'
+import assert from 'node:assert/strict'
+import {cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
+import {runCli} from '../helpers/cli.js'
+import {tearLastLine} from '../helpers/evidence-mutations.js'
+import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
+
+// A flight-recorder directory as `pipelock run` leaves it after three process runs — the
+// second one killed (no session_close) — with files rotated every 4 entries and signed
+// checkpoints, written by the recorder and receipt emitter the proxy uses. verify-receipt and
+// transcript-root read it across files and restarts; damaged copies are reported precisely.
+
+const key = keyPairFromSeed(sha256('pipelock-audit-recorder-dir-test'))
+const dir = mkdtempSync(path.join(tmpdir(), 'pl-audit-rec-'))
+const evidence = path.join(dir, 'evidence')
+const pubFile = path.join(dir, 'receipt.pub')
+const clock = steppingClock(1_790_000_000_000_000_000n, 1_000_000_000n)
+
+function run(n: number, close: boolean): Promise<void> {
+  const decisions = [0, 1, 2].map((i) => ({
+    method: 'GET',
+    target: `https://h${i}.example/x`,
+    transport: 'fetch',
+    verdict: i === 1 ? 'block' : 'allow',
+    ...(i === 1 ? {layer: 'blocklist'} : {}),
+  }))
+  return recordRun({dir: evidence, key, clock, run: n, decisions, crash: !close, maxEntriesPerFile: 4, checkpointInterval: 5})
+}
+
+const verify = (...args: string[]) => runCli(['verify-receipt', ...args])
+
+before(async () => {
+  writeFileSync(pubFile, encodePublicKeyText(key.publicKey))
+  await run(1, true)
+  await run(2, false)
+  await run(3, true)
+})
+
+describe('verify-receipt on a rotated, restarted flight-recorder directory', () => {
+  test('valid across files and restarts; the killed run is a warning, not a failure', () => {
+    const files = readdirSync(evidence).sort()
+    assert.ok(files.length >= 4, files.join(' '))
+    const r = verify(evidence, '--key', pubFile)
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /^CHAIN VALID: .* \(session proxy\)\n  Receipts:  14\n  Final seq: 13\n  Root hash: [0-9a-f]{64}\n/)
+    assert.match(r.stderr, /^warning: evidence-proxy-\d+\.jsonl:\d+: run run-2 \(session_open at chain_seq 5, evidence-proxy-\d+\.jsonl:\d+\) has no session_close before the next run opens at chain_seq 9: that process stopped without a clean shutdown\n$/)
+    const j = JSON.parse(verify('--chain', evidence, '--key', pubFile, '--json').stdout)
+    assert.equal(j.verdict, 'valid')
+    assert.equal(j.files.length, files.length)
+    assert.equal(j.actionReceipts.runs, 3)
+    assert.equal(j.actionReceipts.unclosedRuns, 1)
+    assert.equal(j.actionReceipts.controlReceipts, 5)
+    assert.deepEqual(j.counts.byVerdict, {allow: 6, block: 3})
+    assert.ok(j.entries.signedCheckpoints >= 2)
+    assert.equal(j.entries.signedCheckpoints, j.entries.checkpoints)
+  })
+
+  test('another key fails at the first receipt', () => {
+    const other = keyPairFromSeed(sha256('another key')).publicKey.toString('hex')
+    const r = verify(evidence, '--key', other)
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /\n  Error:    seq 0: signature: signer_key [0-9a-f]{64} does not match expected key [0-9a-f]{64}\n  Broke at: seq 0\n$/)
+  })
+
+  test('a missing middle file is a gap between files, named precisely', () => {
+    const d = path.join(dir, 'gap')
+    cpSync(evidence, d, {recursive: true})
+    const files = readdirSync(d).sort((a, b) => Number(/-(\d+)\.jsonl$/.exec(a)?.[1]) - Number(/-(\d+)\.jsonl$/.exec(b)?.[1]))
+    const removed = files[1] as string
+    const next = files[2] as string
+    rmSync(path.join(d, removed))
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 1)
+    const first = Number(/-(\d+)\.jsonl$/.exec(removed)?.[1])
+    const nextSeq = Number(/-(\d+)\.jsonl$/.exec(next)?.[1])
+    assert.ok(
+      r.stdout.includes(`gap between files: ${files[0]} ends at entry seq ${first - 1}, ${next} starts at entry seq ${nextSeq} (entries ${first}–${nextSeq - 1} are missing)\n  Line:     ${next}:1\n`) ||
+        /seq gap: expected \d+, got \d+\n  Broke at: seq \d+\n$/.test(r.stdout),
+      r.stdout,
+    )
+    const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
+    assert.equal(j.entries.valid, false)
+  })
+
+  test('a torn last line after a crash is a warning', () => {
+    const d = path.join(dir, 'torn')
+    cpSync(evidence, d, {recursive: true})
+    const last = readdirSync(d).sort((a, b) => Number(/-(\d+)\.jsonl$/.exec(a)?.[1]) - Number(/-(\d+)\.jsonl$/.exec(b)?.[1])).at(-1) as string
+    const f = path.join(d, last)
+    tearLastLine(f, f, 40)
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.match(r.stderr, new RegExp(`warning: ${last.replace(/\./g, '\\.')}:\\d+: truncated last line \\(40 bytes, no newline, does not parse\\): an interrupted write, not evidence; ignored\\n`))
+  })
+
+  test('transcript-root states the root verify-receipt computed, and needs a key', () => {
+    const j = JSON.parse(verify(evidence, '--key', pubFile, '--json').stdout)
+    const r = runCli(['transcript-root', '--chain', evidence, '--key', pubFile])
+    assert.equal(r.status, 0, r.stderr)
+    const t0 = j.actionReceipts.startTime.replace(/\.\d+Z$/, 'Z')
+    const t1 = j.actionReceipts.endTime.replace(/\.\d+Z$/, 'Z')
+    assert.equal(
+      r.stdout,
+      `Transcript Root: ${evidence} (session proxy)\n  Session:       proxy\n  Root hash:     ${j.actionReceipts.rootHash}\n  Receipt count: 14\n  Final seq:     13\n  Start:         ${t0}\n  End:           ${t1}\n`,
+    )
+    const nokey = runCli(['transcript-root', '--chain', evidence])
+    assert.equal(nokey.status, 1)
+    assert.equal(nokey.stderr, '--key is required: transcript roots must be verified against a trusted signer key\n')
+  })
+})

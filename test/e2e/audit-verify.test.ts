@@ -1,0 +1,214 @@
+import {before, describe, test} from 'node:test'
+import assert from 'node:assert/strict'
+import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {evidencePreimageBytes, parseEvidenceReceipt} from '../../src/plugins/receipts/index.js'
+import {formatSignature, keyPairFromSeed, sha256, signBytes} from '../../src/plugins/signing/index.js'
+import {runCli, type CliResult} from '../helpers/cli.js'
+import {dropLine, swapLines, tamperLine, tearLastLine} from '../helpers/evidence-mutations.js'
+import {repoPath} from '../helpers/vectors.js'
+
+// verify-receipt on the files Pipelock's own lifecycle commands write (issue 11): the
+// ratification and activation receipt logs (unchained v2 receipts) and a `learn shadow`
+// recorder directory (a v2 chain inside recorder entries), each with a pinned roster or named
+// keys, and damaged copies made by test/helpers/evidence-mutations.ts.
+
+const GOLDEN_PUB = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
+const dir = mkdtempSync(path.join(tmpdir(), 'pl-audit-verify-'))
+const ks = path.join(dir, 'ks')
+const env = {HOME: path.join(dir, 'home'), PIPELOCK_HOME: path.join(dir, 'home', '.pipelock')}
+const pub = (id: string): string => path.join(ks, 'agents', id, 'id_ed25519.pub')
+const rosterFile = path.join(dir, 'roster.json')
+const ratifyLog = path.join(dir, 'ratification-receipts.jsonl')
+const store = path.join(dir, 'store')
+const activationLog = path.join(store, 'activation-receipts.jsonl')
+const rec = path.join(dir, 'rec')
+let fp = ''
+
+function cli(args: string[]): CliResult {
+  return runCli(args, {env})
+}
+
+function ok(args: string[]): CliResult {
+  const r = cli(args)
+  assert.equal(r.status, 0, `${args.slice(0, 2).join(' ')}: ${r.stdout}${r.stderr}`)
+  return r
+}
+
+const roster = (): string[] => ['--roster', rosterFile, '--roster-root-fingerprint', fp]
+const verify = (...args: string[]): CliResult => cli(['verify-receipt', ...args])
+const UNCHAINED = (n: number): string =>
+  `warning: ${n} v2 receipts are unchained (chain_seq 0, empty chain_prev_hash; the lifecycle commands write these): each verifies on its own, but nothing proves none was removed or reordered\n`
+
+before(() => {
+  mkdirSync(env.HOME, {recursive: true})
+  for (const id of ['ci-compile', 'receipt-signing', 'ops-alice']) ok(['keygen', id, '--keystore', ks])
+  const root = ok(['signing', 'key', 'generate', '--purpose', 'roster-root', '--out', path.join(dir, 'root.json')])
+  fp = (root.stdout.split('\n')[2] ?? '').replace('  fingerprint: ', '')
+  ok([
+    'signing', 'roster', 'build', '--root', path.join(dir, 'root.json'),
+    '--include', `id=ci-compile,key=${pub('ci-compile')},purpose=contract-compile-signing`,
+    '--include', `id=receipt-signing,key=${pub('receipt-signing')},purpose=receipt-signing`,
+    '--include', `id=ops-alice,key=${pub('ops-alice')},purpose=contract-activation-signing,role=alice`,
+    '--out', rosterFile,
+  ])
+  const candidate = path.join(dir, 'candidate.yaml')
+  copyFileSync(repoPath('goldens', 'multi-session', 'contract.yaml'), candidate)
+  const ratified = path.join(dir, 'ratified.yaml')
+  ok(['learn', 'ratify', '--candidate', candidate, '--contract-key', GOLDEN_PUB, '--accept-low-confidence', '--keystore', ks, '--compile-key-agent', 'ci-compile', '--receipt-key-agent', 'receipt-signing', '--out', ratified])
+  ok(['learn', 'shadow', '--contract', ratified, '--contract-key', pub('ci-compile'), '--sessions', repoPath('goldens', 'multi-session', 'input'), '--duration', '87600h', '--out', path.join(dir, 'shadow.md'), '--recorder-dir', rec, '--keystore', ks])
+  ok(['learn', 'promote', '--contract-store', store, '--roster', rosterFile, '--roster-root-fingerprint', fp, '--keystore', ks, '--activation-key', 'ops-alice', '--candidate', ratified, '--selector', 'shop-agent', '--environment-id', 'prod'])
+})
+
+describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
+  test('ratification-receipts.jsonl verifies against the pinned roster, and with a named key', () => {
+    for (const keys of [roster(), ['--key', `receipt-signing=${pub('receipt-signing')}`]]) {
+      const r = verify(ratifyLog, ...keys)
+      assert.equal(r.status, 0, r.stdout + r.stderr)
+      assert.match(r.stdout, /^CHAIN VALID: .*ratification-receipts\.jsonl\n  v2 receipts: 1; 1 unchained\n  v2 kinds:    contract_ratified 1\n  Start: {7}\S+Z\n  End: {9}\S+Z\n$/)
+      assert.equal(r.stderr, UNCHAINED(1))
+    }
+  })
+
+  test('without a key, or with the wrong key, it fails at line 1', () => {
+    const none = verify(ratifyLog)
+    assert.equal(none.status, 1)
+    assert.match(none.stdout, /Error: {4}chain_seq 0: public_key_hex is required to verify EvidenceReceipt v2 signatures/)
+    assert.match(none.stdout, /\n  Line: {5}.*ratification-receipts\.jsonl:1\n$/)
+    const wrong = verify(ratifyLog, '--key', `receipt-signing=${pub('ops-alice')}`)
+    assert.equal(wrong.status, 1)
+    assert.match(wrong.stdout, /Error: {4}chain_seq 0: payload field has invalid enum value: signature verification failed\n  Line: {5}.*:1\n$/)
+  })
+
+  test('activation-receipts.jsonl: intent by the activation key, committed by the receipt key, both from the roster', () => {
+    const r = verify(activationLog, ...roster(), '--json')
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const j = JSON.parse(r.stdout)
+    assert.equal(j.verdict, 'valid')
+    assert.deepEqual(j.counts.byPayloadKind, {contract_promote_committed: 1, contract_promote_intent: 1})
+    assert.equal(j.evidenceReceipts.unchained, 2)
+    // only the receipt key named: the intent's signer has no key
+    const partial = verify(activationLog, '--key', `receipt-signing=${pub('receipt-signing')}`)
+    assert.equal(partial.status, 1)
+    assert.match(partial.stdout, /Error: {4}chain_seq 0: no key for signer_key_id "ops-alice": pass --key ops-alice=HEX or a roster\n/)
+  })
+
+  test('a roster pinned to another root fingerprint is refused before any receipt is read', () => {
+    const r = verify(ratifyLog, '--roster', rosterFile, '--roster-root-fingerprint', 'sha256:' + '00'.repeat(32))
+    assert.equal(r.status, 1)
+    assert.match(r.stderr, /^roster root key fingerprint does not match pinned/)
+  })
+
+  test('the authority matrix is enforced per line: a receipt-signing payload signed by the activation key is refused', () => {
+    // Re-sign the ratified receipt with ops-alice's key, claiming receipt-signing for it.
+    const line = readFileSync(ratifyLog, 'utf8').trim()
+    const seed = Buffer.from(readFileSync(path.join(ks, 'agents', 'ops-alice', 'id_ed25519'), 'utf8').split('\n')[1] as string, 'base64').subarray(0, 32)
+    const alice = keyPairFromSeed(seed)
+    const tree = JSON.parse(line)
+    tree.signature.signer_key_id = 'ops-alice'
+    const sig = signBytes(alice, evidencePreimageBytes(parseEvidenceReceipt(JSON.stringify(tree))))
+    tree.signature.signature = formatSignature(sig)
+    const forged = path.join(dir, 'forged.jsonl')
+    writeFileSync(forged, readFileSync(ratifyLog, 'utf8') + JSON.stringify(tree) + '\n')
+    const r = verify(forged, ...roster())
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /Error: {4}chain_seq 0: roster: signature key_purpose does not match authority matrix: payload_kind="contract_ratified" required="receipt-signing" got="contract-activation-signing"\n  Line: {5}.*forged\.jsonl:2\n/)
+    // With the key named directly the signature verifies, so the declared purpose is all there is.
+    tree.signature.key_purpose = 'contract-activation-signing'
+    tree.signature.signature = formatSignature(signBytes(alice, evidencePreimageBytes(parseEvidenceReceipt(JSON.stringify(tree)))))
+    writeFileSync(forged, JSON.stringify(tree) + '\n')
+    const named = verify(forged, '--key', `ops-alice=${pub('ops-alice')}`)
+    assert.equal(named.status, 1)
+    assert.match(named.stdout, /signature key_purpose does not match authority matrix: payload_kind="contract_ratified" required="receipt-signing" got="contract-activation-signing"/)
+  })
+
+  test('a file mixing bare v1 and v2 receipts fails at the first line of the other kind', () => {
+    const mixed = path.join(dir, 'mixed.jsonl')
+    const v1 = JSON.stringify(JSON.parse(readFileSync(path.join(repoPath(), '..', 'shared', 'vectors', 'receipts', 'valid-single.json'), 'utf8')))
+    writeFileSync(mixed, readFileSync(ratifyLog, 'utf8') + v1 + '\n')
+    const r = verify(mixed, ...roster())
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /Error: {4}mixed file: this line is a bare ActionReceipt v1 but .*mixed\.jsonl:1 is a bare EvidenceReceipt v2\n  Line: {5}.*mixed\.jsonl:2\n$/)
+  })
+
+  test('an unknown payload kind fails with its line number', () => {
+    const bad = path.join(dir, 'unknown-kind.jsonl')
+    tamperLine(ratifyLog, bad, 1, '"payload_kind":"contract_ratified"', '"payload_kind":"contract_blessed"')
+    const r = verify(bad, ...roster())
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /Error: {4}chain_seq 0: (roster: unknown payload_kind|unknown payload_kind for v2 receipt: "contract_blessed")\n  Line: {5}.*unknown-kind\.jsonl:1\n/)
+  })
+})
+
+describe('verify-receipt on a learn shadow recorder directory', () => {
+  const file = (): string => path.join(rec, 'proxy', 'evidence-proxy-0.jsonl')
+
+  test('the directory (with its proxy/ session subdirectory) verifies as one v2 chain in recorder entries', () => {
+    assert.deepEqual(readdirSync(path.join(rec, 'proxy')), ['evidence-proxy-0.jsonl'])
+    const r = verify(rec, ...roster())
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.match(
+      r.stdout,
+      new RegExp(`^CHAIN VALID: ${rec} \\(session proxy\\)\\n  Entries: {5}5 in 1 file, hash chain intact; 0 checkpoints \\(0 signed\\), 0 transcript roots\\n  v2 receipts: 5; 5 in 1 chain, final seq 4, root [0-9a-f]{64}\\n  v2 kinds: {4}shadow_delta 5\\n`),
+    )
+    assert.equal(r.stderr, '')
+    const same = verify('--chain', rec, '--key', `receipt-signing=${pub('receipt-signing')}`, '--json')
+    assert.equal(JSON.parse(same.stdout).evidenceReceipts.rootHash, /root ([0-9a-f]{64})/.exec(r.stdout)?.[1])
+  })
+
+  test('a tampered payload fails at its line with the receipt signature', () => {
+    const d = path.join(dir, 'tampered')
+    mkdirSync(d)
+    tamperLine(file(), path.join(d, 'evidence-proxy-0.jsonl'), 3, '"original_verdict":"', '"original_verdict":"x')
+    const r = verify(d, ...roster())
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /Error: {4}chain_seq 2: payload field has invalid enum value: signature verification failed\n  Line: {5}evidence-proxy-0\.jsonl:3\n$/)
+  })
+
+  test('reordered entries fail at the first moved line', () => {
+    const d = path.join(dir, 'reordered')
+    mkdirSync(d)
+    swapLines(file(), path.join(d, 'evidence-proxy-0.jsonl'), 2, 3)
+    const r = verify(d, ...roster())
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /Error: {4}(seq gap: expected 1, got 2|entry seq gap: expected 1, got 2.*)\n  Line: {5}evidence-proxy-0\.jsonl:2\n$/)
+  })
+
+  test('a removed entry is a gap at the line after it', () => {
+    const d = path.join(dir, 'dropped')
+    mkdirSync(d)
+    dropLine(file(), path.join(d, 'evidence-proxy-0.jsonl'), 3)
+    const r = verify(d, ...roster())
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /Error: {4}seq gap: expected 2, got 3\n  Line: {5}evidence-proxy-0\.jsonl:3\n$/)
+  })
+
+  test('a torn last line (crash mid-write) is a warning; the same cut inside the file is a failure', () => {
+    const d = path.join(dir, 'torn')
+    mkdirSync(d)
+    tearLastLine(file(), path.join(d, 'evidence-proxy-0.jsonl'), 200)
+    const r = verify(d, ...roster())
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /v2 receipts: 4; 4 in 1 chain/)
+    assert.equal(r.stderr, 'warning: evidence-proxy-0.jsonl:5: truncated last line (200 bytes, no newline, does not parse): an interrupted write, not evidence; ignored\n')
+    const cut = readFileSync(path.join(d, 'evidence-proxy-0.jsonl'), 'utf8') + '\n' + readFileSync(file(), 'utf8').split('\n')[4] + '\n'
+    writeFileSync(path.join(d, 'evidence-proxy-0.jsonl'), cut)
+    const bad = verify(d, ...roster())
+    assert.equal(bad.status, 1)
+    assert.match(bad.stderr, /^extracting receipts: reading entries: evidence-proxy-0\.jsonl: line 5: parsing entry: /)
+  })
+
+  test('a second shadow run appends a second chain from genesis: valid, and said so', () => {
+    const d = path.join(dir, 'two-runs')
+    mkdirSync(path.join(d, 'proxy'), {recursive: true})
+    copyFileSync(file(), path.join(d, 'proxy', 'evidence-proxy-0.jsonl'))
+    ok(['learn', 'shadow', '--contract', path.join(dir, 'ratified.yaml'), '--contract-key', pub('ci-compile'), '--sessions', repoPath('goldens', 'multi-session', 'input'), '--duration', '87600h', '--out', path.join(dir, 'shadow2.md'), '--recorder-dir', d, '--keystore', ks])
+    const r = verify(d, ...roster(), '--json')
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const j = JSON.parse(r.stdout)
+    assert.equal(j.entries.count, 10)
+    assert.equal(j.evidenceReceipts.chains, 2)
+    assert.deepEqual(j.warnings, [{message: '2 v2 chains start at genesis in this input (one per emitter run)'}])
+  })
+})
