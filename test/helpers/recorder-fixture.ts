@@ -1,3 +1,5 @@
+import {rmSync} from 'node:fs'
+import path from 'node:path'
 import {FlightRecorder, ReceiptEmitter, type DecisionReceiptFields} from '../../src/plugins/recorder/index.js'
 import type {Clock} from '../../src/plugins/canonical/index.js'
 import type {Ed25519KeyPair} from '../../src/plugins/signing/index.js'
@@ -39,6 +41,9 @@ export async function recordRun(r: RecorderRun): Promise<void> {
   for (const d of r.decisions) emitter.emit(d)
   // a killed process writes nothing more: no session_close, no closing checkpoint
   if (r.crash !== true) emitter.close()
+  // A killed process leaves its writer lock naming a pid that no longer exists, which the next
+  // start takes over; this "process" lives on, so its lock goes with the simulated death.
+  else rmSync(path.join(r.dir, `.${recorder.sessionId}.writer.lock`), {force: true})
 }
 
 /** A clock that advances `stepNs` on every reading. */

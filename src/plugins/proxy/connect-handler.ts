@@ -104,6 +104,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     if (!client.destroyed) killSwitchConnectDeny(client, core.killSwitch.message)
     return
   }
+  // Record first, answer second: the tunnel's allow decision is in the chain before the 200.
+  record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
   const openedAt = core.nowMs()
   let bytes = 0
@@ -128,7 +130,6 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     const unlink = (): void => void sess.cancels.delete(close)
     client.once('close', unlink)
   }
-  record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
 
   // First bytes (§4.3 step 6, issue 10 item 2): peek the first record (replayed upstream), 5 s,
   // ≤ 16 KiB. Plain text is refused unless the host may carry raw tunnels.

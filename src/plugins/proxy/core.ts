@@ -135,15 +135,6 @@ export function headerList(req: IncomingMessage): HeaderList {
   return out
 }
 
-/** Media types whose bodies are text an agent reads, hence response-scanned (binary types are not, as in §4.5). */
-export function isTextualMediaType(mediaType: string): boolean {
-  return (
-    mediaType.startsWith('text/') || mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === 'application/xml' ||
-    mediaType.endsWith('+xml') || mediaType === 'application/javascript' || mediaType === 'application/x-javascript' ||
-    mediaType === 'application/x-www-form-urlencoded' || mediaType === 'application/x-ndjson'
-  )
-}
-
 /** Allowed by every check, but the upstream failed (connect, TLS, timeout): a 502, not a block. */
 export function errorDecision(core: ProxyCore, b: DecisionBase, target: string, detail: string, status = 502): Decision {
   return {
