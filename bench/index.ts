@@ -1,5 +1,6 @@
 import os from 'node:os'
 import {runCompileBench} from './compile.js'
+import {runConnectBench} from './connect.js'
 import {benchEvidence} from './evidence-verify.js'
 import {runProxyBench} from './proxy.js'
 import {runUrlScanBench} from './url-scan.js'
@@ -15,6 +16,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   evidence: {about: 'EvidenceReceipt v2 verification cost relative to a bare Ed25519 verification', run: async () => benchEvidence() as unknown as Record<string, unknown>[]},
   'url-scan': {about: 'URL scan of a typical allowed URL: p50/p99 and per-stage breakdown ([iterations])', run: runUrlScanBench as unknown as Bench},
   compile: {about: 'generate a 1,000,000-event multi-session corpus and compile it (events/s, peak RSS)', run: runCompileBench as unknown as Bench},
+  connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct and CPU per 10 MiB, bare relay floor (--rounds N, --baseline DIR)', run: runConnectBench as unknown as Bench},
   proxy: {about: 'forward proxy on loopback vs direct: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
 }
 
