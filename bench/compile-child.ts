@@ -1,4 +1,4 @@
-import {readdirSync, statSync} from 'node:fs'
+import {readdirSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock} from '../src/plugins/canonical/index.js'
 import {compareCaptureFiles} from '../src/plugins/capture/index.js'
@@ -19,7 +19,7 @@ function files(dir: string): string[] {
   return out.sort(compareCaptureFiles)
 }
 
-const [dir, agent] = process.argv.slice(2) as [string, string]
+const [dir, agent, contractOut] = process.argv.slice(2) as [string, string, string | undefined]
 const inputs = files(dir).map((f) => ({name: f}))
 const t0 = process.hrtime.bigint()
 const c0 = process.cpuUsage()
@@ -31,6 +31,8 @@ const r = await compileContract(
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
 const cpu = process.cpuUsage(c0)
 const cpuSeconds = (cpu.user + cpu.system) / 1e6
+if (contractOut !== undefined) writeFileSync(contractOut, r.yaml)
+const pathRules = r.aggregate.rules.filter((x) => x.path !== undefined && x.method === undefined).length
 process.stdout.write(
-  JSON.stringify({files: inputs.length, entries: r.stats.entriesRead, events: r.stats.eventsIngested, rules: r.stats.rules, seconds, cpuSeconds, maxRssKiB: process.resourceUsage().maxRSS}) + '\n',
+  JSON.stringify({files: inputs.length, entries: r.stats.entriesRead, events: r.stats.eventsIngested, rules: r.stats.rules, pathRules, seconds, cpuSeconds, maxRssKiB: process.resourceUsage().maxRSS}) + '\n',
 )

@@ -3,6 +3,7 @@ import {runCompileBench} from './compile.js'
 import {runConnectBench} from './connect.js'
 import {benchEvidence} from './evidence-verify.js'
 import {runProxyBench} from './proxy.js'
+import {runShadowBench} from './shadow.js'
 import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
 
@@ -15,7 +16,8 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   verify: {about: 'write a signed receipt chain and verify it with the CLI (--receipts N, --million)', run: runVerifyBench as unknown as Bench},
   evidence: {about: 'EvidenceReceipt v2 verification cost relative to a bare Ed25519 verification', run: async () => benchEvidence() as unknown as Record<string, unknown>[]},
   'url-scan': {about: 'URL scan of a typical allowed URL: p50/p99 and per-stage breakdown ([iterations])', run: runUrlScanBench as unknown as Bench},
-  compile: {about: 'generate a 1,000,000-event multi-session corpus and compile it (events/s, peak RSS)', run: runCompileBench as unknown as Bench},
+  compile: {about: 'generate a 1,000,000-event realistic corpus and compile it (events/s, peak RSS; --events N, --corpus simple, --keep DIR)', run: runCompileBench as unknown as Bench},
+  shadow: {about: 'compile the same corpus, then replay it with learn shadow (events/s, peak RSS; --events N, --keep DIR)', run: runShadowBench as unknown as Bench},
   connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct and CPU per 10 MiB, bare relay floor (--rounds N, --baseline DIR)', run: runConnectBench as unknown as Bench},
   proxy: {about: 'forward proxy on loopback vs direct: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
 }
