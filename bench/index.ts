@@ -2,6 +2,7 @@ import os from 'node:os'
 import {runCompileBench} from './compile.js'
 import {runConnectBench} from './connect.js'
 import {benchEvidence} from './evidence-verify.js'
+import {runProxyPeersBench} from './proxy-peers.js'
 import {runProxyBench} from './proxy.js'
 import {runShadowBench} from './shadow.js'
 import {runUrlScanBench} from './url-scan.js'
@@ -19,7 +20,8 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   compile: {about: 'generate a 1,000,000-event realistic corpus and compile it (events/s, peak RSS; --events N, --corpus simple, --keep DIR)', run: runCompileBench as unknown as Bench},
   shadow: {about: 'compile the same corpus, then replay it with learn shadow (events/s, peak RSS; --events N, --keep DIR)', run: runShadowBench as unknown as Bench},
   connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct and CPU per 10 MiB, bare relay floor (--rounds N, --baseline DIR)', run: runConnectBench as unknown as Bench},
-  proxy: {about: 'forward proxy on loopback vs direct: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
+  proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run)', run: runProxyPeersBench as unknown as Bench},
+  'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
 }
 
 function table(rows: Record<string, unknown>[]): string {
