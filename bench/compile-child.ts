@@ -1,26 +1,15 @@
-import {readdirSync, statSync, writeFileSync} from 'node:fs'
-import path from 'node:path'
+import {writeFileSync} from 'node:fs'
 import {fixedClock} from '../src/plugins/canonical/index.js'
-import {compareCaptureFiles} from '../src/plugins/capture/index.js'
 import {buildInfoUnavailableDigests} from '../src/plugins/contracts/index.js'
 import {compileContract} from '../src/plugins/learn/index.js'
 import {keyPairFromSeed, sha256} from '../src/plugins/signing/index.js'
+import {captureFiles} from './capture-files.js'
 
 // Child process of the compile benchmark: compiles a capture directory and reports its own
 // throughput and peak RSS as one JSON line (so the corpus generation does not count).
 
-function files(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name)
-    if (statSync(p).isDirectory()) out.push(...files(p))
-    else if (name.endsWith('.jsonl') && !p.includes(`${path.sep}capture-meta${path.sep}`)) out.push(p)
-  }
-  return out.sort(compareCaptureFiles)
-}
-
 const [dir, agent, contractOut] = process.argv.slice(2) as [string, string, string | undefined]
-const inputs = files(dir).map((f) => ({name: f}))
+const inputs = captureFiles(dir).map((f) => ({name: f}))
 const t0 = process.hrtime.bigint()
 const c0 = process.cpuUsage()
 const r = await compileContract(

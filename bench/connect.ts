@@ -8,72 +8,16 @@
  *
  *   node dist/bench/connect.js [--rounds N] [--mib M] [--baseline /path/to/other/checkout]
  */
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {spawnSync, type ChildProcess} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
 import net, {type AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import {fileURLToPath} from 'node:url'
+import {processCpuNs, repoRoot, spawnBareRelay, spawnPipelock} from './peer-processes.js'
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-
-/** CPU nanoseconds of every thread of a process. */
-export function processCpuNs(pid: number): number {
-  let total = 0
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
-    } catch {
-      // thread exited between listing and reading
-    }
-  }
-  return total
-}
-
-/** Spawns `node <root>/bin/run.js run` and resolves with its port once the banner is out. */
-export async function spawnPipelock(root: string, configFile: string): Promise<{proc: ChildProcess; port: number}> {
-  const proc = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'run', '--config', configFile, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {...process.env, NO_COLOR: '1'},
-  })
-  let err = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`proxy did not start: ${err}`)), 20_000)
-    proc.stderr!.on('data', (c: Buffer) => {
-      err += c.toString()
-      const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)
-      if (m) {
-        clearTimeout(t)
-        proc.stderr!.removeAllListeners('data')
-        proc.stderr!.resume()
-        resolve(Number(m[1]))
-      }
-    })
-    proc.once('exit', () => reject(new Error(`proxy exited: ${err}`)))
-  })
-  return {proc, port}
-}
-
-/** Spawns the bare relay and resolves with its port. */
-export async function spawnBareRelay(): Promise<{proc: ChildProcess; port: number}> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'bench', 'bare-relay.js')], {stdio: ['ignore', 'pipe', 'ignore']})
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = ''
-    const t = setTimeout(() => reject(new Error('bare relay did not start')), 10_000)
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString()
-      const m = /port (\d+)/.exec(out)
-      if (m) {
-        clearTimeout(t)
-        resolve(Number(m[1]))
-      }
-    })
-    proc.once('exit', () => reject(new Error('bare relay exited')))
-  })
-  return {proc, port}
-}
 
 /** Downloads `/` over TLS (through a CONNECT tunnel when `proxyPort` is set); resolves with ms. */
 async function download(upPort: number, ca: string, bytes: number, proxyPort?: number): Promise<number> {

@@ -15,17 +15,14 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
-import net, {type AddressInfo} from 'node:net'
+import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {processCpuNs, spawnBareRelay, spawnPipelock} from './connect.js'
+import {have, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const LAST_RUN = path.join(repoRoot, 'bench', 'proxy-last-run.json')
 const BODY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
-
-const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
 /** Installs missing Debian packages (root or sudo); returns the commands still missing. */
 export function ensureDebian(packages: Record<string, string>, install: boolean): string[] {
@@ -41,53 +38,6 @@ export function ensureDebian(packages: Record<string, string>, install: boolean)
     run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing.map(([, p]) => p)])
   }
   return Object.keys(packages).filter((cmd) => !have(cmd))
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
-
-async function waitForPort(port: number, proc: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (proc.exitCode !== null) throw new Error(`exited with ${proc.exitCode}`)
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.on('error', () => resolve(false))
-    })
-    if (up) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`port ${port} never opened`)
-}
-
-async function startSquid(dir: string): Promise<{proc: ChildProcess; port: number}> {
-  const port = await freePort()
-  const conf = path.join(dir, 'squid.conf')
-  writeFileSync(conf, [
-    `http_port 127.0.0.1:${port}`, 'http_access allow all', 'cache deny all', 'cache_mem 8 MB', 'access_log none',
-    `cache_log ${path.join(dir, 'squid-cache.log')}`, `pid_filename ${path.join(dir, 'squid.pid')}`, 'via off',
-    'forwarded_for delete', 'shutdown_lifetime 0 seconds', 'workers 1', `coredump_dir ${dir}`,
-  ].join('\n') + '\n')
-  spawnSync('chmod', ['0777', dir])
-  const proc = spawn('squid', ['-N', '-f', conf], {stdio: 'ignore'})
-  await waitForPort(port, proc)
-  return {proc, port}
-}
-
-async function startTinyproxy(dir: string): Promise<{proc: ChildProcess; port: number}> {
-  const port = await freePort()
-  const conf = path.join(dir, 'tinyproxy.conf')
-  writeFileSync(conf, [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 600', 'MaxClients 200', 'LogLevel Critical', 'DisableViaHeader Yes'].join('\n') + '\n')
-  const proc = spawn('tinyproxy', ['-d', '-c', conf], {stdio: 'ignore'})
-  await waitForPort(port, proc)
-  return {proc, port}
 }
 
 interface WrkResult {

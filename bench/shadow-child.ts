@@ -1,26 +1,15 @@
-import {readdirSync, statSync, readFileSync} from 'node:fs'
-import path from 'node:path'
-import {compareCaptureFiles} from '../src/plugins/capture/index.js'
+import {readFileSync} from 'node:fs'
 import {createScannerReplay, decodeCandidate, renderShadowMarkdown, shadowReplay} from '../src/plugins/learn/index.js'
+import {captureFiles} from './capture-files.js'
 
 // Child process of the shadow benchmark: replays a capture directory against a compiled
 // contract (as `learn shadow` does, without the receipt step) and reports its own throughput and
 // peak RSS as one JSON line.
 
-function files(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name)
-    if (statSync(p).isDirectory()) out.push(...files(p))
-    else if (name.endsWith('.jsonl') && !p.includes(`${path.sep}capture-meta${path.sep}`)) out.push(p)
-  }
-  return out.sort(compareCaptureFiles)
-}
-
 const [dir, contractFile] = process.argv.slice(2) as [string, string]
 const l0 = process.hrtime.bigint()
 const env = decodeCandidate(readFileSync(contractFile, 'utf8'), contractFile)
-const inputs = files(dir)
+const inputs = captureFiles(dir)
 // The contract decode (strict YAML → tree) is a fixed cost per contract: its peak is reported apart.
 const loadPeakKiB = process.resourceUsage().maxRSS
 const loadSeconds = Number(process.hrtime.bigint() - l0) / 1e9
