@@ -71,11 +71,12 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
         await new Promise((r) => setTimeout(r, 2))
       }
       const ticker = setInterval(() => t.socket.write('tick\n'), 50)
-      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 6000))])
+      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 15_000))])
       clearInterval(ticker)
       t.socket.destroy()
       assert.ok(t.received() > 200 * 6, `echoed ${t.received()} bytes`)
-      assert.ok(lived >= 1500 && lived < 4000, `tunnel lived ${lived} ms (lifetime 2 s; -1 = still open after 6 s)`)
+      // Upper bound generous for loaded machines; the idle timeout (60 s) is far beyond it.
+      assert.ok(lived >= 1500 && lived < 15_000, `tunnel lived ${lived} ms (lifetime 2 s; -1 = still open after 15 s)`)
     } finally {
       await proxy.stop()
       await up.close()
@@ -95,11 +96,11 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
     const proxy = await startProxy(baseConfig(['  sni_verification: false', '  max_tunnel_seconds: 60', '  idle_timeout_seconds: 1', ...LOOPBACK].join('\n')))
     try {
       const t = await openTunnel(proxy.port, up.port)
-      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 8000))])
+      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 15_000))])
       t.socket.destroy()
       assert.equal(t.received(), Array.from({length: 12}, (_, i) => `push ${i + 1}\n`.length).reduce((a, b) => a + b))
       // 12 pushes × 200 ms, then 1 s idle: closed at ≈ 3.4 s, not at 1 s and not never.
-      assert.ok(lived >= 2400 && lived < 6000, `tunnel lived ${lived} ms (-1 = still open after 8 s)`)
+      assert.ok(lived >= 2400 && lived < 15_000, `tunnel lived ${lived} ms (-1 = still open after 15 s; the lifetime is 60 s)`)
     } finally {
       await proxy.stop()
       await up.close()
