@@ -1,13 +1,14 @@
 /**
  * The measuring floor for `bench/proxy.ts`: the smallest forward proxy Node can be — one
  * `node:http` server relaying absolute-URI GETs through one undici Agent, with no scanning, no
- * policy, no logging. Whatever latency it adds on a machine is what any single-process Node
- * proxy adds there; pipelock's cost is what it adds on top. Not a product feature.
+ * policy, no logging, and CONNECT tunnels relayed with `pipe()` both ways. Whatever latency it
+ * adds on a machine is what any single-process Node proxy adds there; pipelock's cost is what it
+ * adds on top. Not a product feature.
  *
  *   node dist/bench/bare-relay.js   → prints "port <n>" on stdout, serves until killed
  */
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 import {Agent} from 'undici'
 
 const agent = new Agent({keepAliveTimeout: 60_000})
@@ -25,6 +26,17 @@ const server = http.createServer((req, res) => {
       res.writeHead(502)
       res.end()
     })
+})
+server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+  const [host, port] = (req.url ?? '').split(':')
+  const up = net.connect(Number(port ?? 443), host ?? '127.0.0.1', () => {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+    if (head.length > 0) up.write(head)
+    client.pipe(up)
+    up.pipe(client)
+  })
+  up.on('error', () => client.destroy())
+  client.on('error', () => up.destroy())
 })
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`))

@@ -1,26 +1,15 @@
-import {readdirSync, statSync} from 'node:fs'
-import path from 'node:path'
+import {writeFileSync} from 'node:fs'
 import {fixedClock} from '../src/plugins/canonical/index.js'
-import {compareCaptureFiles} from '../src/plugins/capture/index.js'
 import {buildInfoUnavailableDigests} from '../src/plugins/contracts/index.js'
 import {compileContract} from '../src/plugins/learn/index.js'
 import {keyPairFromSeed, sha256} from '../src/plugins/signing/index.js'
+import {captureFiles} from './capture-files.js'
 
 // Child process of the compile benchmark: compiles a capture directory and reports its own
 // throughput and peak RSS as one JSON line (so the corpus generation does not count).
 
-function files(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name)
-    if (statSync(p).isDirectory()) out.push(...files(p))
-    else if (name.endsWith('.jsonl') && !p.includes(`${path.sep}capture-meta${path.sep}`)) out.push(p)
-  }
-  return out.sort(compareCaptureFiles)
-}
-
-const [dir, agent] = process.argv.slice(2) as [string, string]
-const inputs = files(dir).map((f) => ({name: f}))
+const [dir, agent, contractOut] = process.argv.slice(2) as [string, string, string | undefined]
+const inputs = captureFiles(dir).map((f) => ({name: f}))
 const t0 = process.hrtime.bigint()
 const c0 = process.cpuUsage()
 const r = await compileContract(
@@ -31,6 +20,8 @@ const r = await compileContract(
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
 const cpu = process.cpuUsage(c0)
 const cpuSeconds = (cpu.user + cpu.system) / 1e6
+if (contractOut !== undefined) writeFileSync(contractOut, r.yaml)
+const pathRules = r.aggregate.rules.filter((x) => x.path !== undefined && x.method === undefined).length
 process.stdout.write(
-  JSON.stringify({files: inputs.length, entries: r.stats.entriesRead, events: r.stats.eventsIngested, rules: r.stats.rules, seconds, cpuSeconds, maxRssKiB: process.resourceUsage().maxRSS}) + '\n',
+  JSON.stringify({files: inputs.length, entries: r.stats.entriesRead, events: r.stats.eventsIngested, rules: r.stats.rules, pathRules, seconds, cpuSeconds, maxRssKiB: process.resourceUsage().maxRSS}) + '\n',
 )

@@ -18,7 +18,10 @@ export function seededRandom(seed: number): () => number {
 }
 
 export interface TrafficShape {
-  /** Weighted request templates; `{id}` is replaced by an id from `ids`. */
+  /**
+   * Weighted request templates; `{id}` is replaced by an id from `ids`, and `{hash}` (40 hex
+   * digits) and `{uuid}` by values derived from the same id (so `ids` bounds their cardinality).
+   */
   routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number}[]
 }
 
@@ -43,8 +46,56 @@ export interface GeneratedCorpus {
   sessions: string[]
 }
 
-function pick<T extends {weight: number}>(items: readonly T[], r: number): T {
-  const total = items.reduce((a, x) => a + x.weight, 0)
+/** `n` hex digits derived from an id (deterministic, well spread). */
+function idHex(id: number, n: number): string {
+  const r = seededRandom(id * 2654435761 + 17)
+  let out = ''
+  while (out.length < n) out += Math.floor(r() * 2 ** 32).toString(16).padStart(8, '0')
+  return out.slice(0, n)
+}
+
+function idUuid(id: number): string {
+  const h = idHex(id + 0x5bd1e995, 32)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+/**
+ * A realistic agent's traffic (issue 18): a few busy API hosts whose paths carry numeric ids,
+ * content hashes and session uuids (≈ a quarter of a million distinct raw paths at 1M events),
+ * plus a long tail of `tailHosts` rarely visited hosts with Zipf-distributed weights.
+ */
+export function realisticShape(tailHosts = 2000): TrafficShape {
+  const API = 'https://api.example.com'
+  const routes: TrafficShape['routes'] = [
+    {method: 'GET', url: `${API}/v1/users/{id}`, weight: 26, ids: 60_000},
+    {method: 'PATCH', url: `${API}/v1/users/{id}`, weight: 3, ids: 60_000},
+    {method: 'GET', url: `${API}/v1/users/me`, weight: 8},
+    {method: 'GET', url: `${API}/v1/orgs/{id}/repos`, weight: 9, ids: 500},
+    {method: 'POST', url: `${API}/v1/orgs/{id}/repos`, weight: 2, ids: 500, action: 'warn'},
+    {method: 'GET', url: `${API}/v1/blobs/{hash}`, weight: 10, ids: 90_000},
+    {method: 'GET', url: `${API}/v1/sessions/{uuid}/events`, weight: 7, ids: 70_000},
+    {method: 'DELETE', url: `${API}/v1/sessions/{uuid}`, weight: 1, ids: 70_000},
+    {method: 'GET', url: 'https://registry.example.org/pkg/{id}/tarball', weight: 5, ids: 20_000},
+    {method: 'GET', url: 'https://cdn.example.net/assets/app.{hash}.js', weight: 6, ids: 40, surface: 'response'},
+    {method: 'POST', url: 'https://paste.example.org/upload', weight: 0.5, action: 'block', surface: 'dlp'},
+    {method: 'GET', url: 'https://docs.example.com/guide', weight: 4},
+    {method: 'GET', url: 'https://docs.example.com/reference', weight: 3},
+  ]
+  // The tail: ≈ 15% of the traffic over `tailHosts` hosts, Zipf-weighted by rank.
+  const tlds = ['com', 'net', 'org', 'io', 'dev', 'co.uk']
+  let zipf = 0
+  for (let r = 1; r <= tailHosts; r++) zipf += 1 / r ** 1.1
+  for (let r = 1; r <= tailHosts; r++) {
+    const host = `https://svc${r}.tail-${r % 97}.${tlds[r % tlds.length]}`
+    const w = (15 * (1 / r ** 1.1)) / zipf
+    routes.push({method: 'GET', url: `${host}/`, weight: w * 0.6})
+    routes.push({method: 'GET', url: `${host}/api/v2/items/{id}`, weight: w * 0.4, ids: 50})
+  }
+  return {routes}
+}
+
+/** `total` is the items' weight sum, computed once per corpus (same fold order, same bits). */
+function pick<T extends {weight: number}>(items: readonly T[], total: number, r: number): T {
   let x = r * total
   for (const it of items) {
     x -= it.weight
@@ -68,13 +119,18 @@ export function generateCorpus(dir: string, spec: CorpusSpec): GeneratedCorpus {
     ...(spec.checkpointEvery ? {checkpointEvery: spec.checkpointEvery} : {}),
   })
   const sessions = Array.from({length: spec.sessions}, (_, i) => `${spec.agent}|10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`)
+  const totalWeight = spec.shape.routes.reduce((a, x) => a + x.weight, 0)
   const stepNs = (BigInt(spec.spanSeconds) * 1_000_000_000n) / BigInt(Math.max(1, spec.events))
   for (let i = 0; i < spec.events; i++) {
     // millisecond jitter keeps timestamps realistic (fractions in `ts`) and monotonic
     now = startNs + BigInt(i) * stepNs + BigInt(Math.floor(rnd() * 1000)) * 1_000_000n
-    const route = pick(spec.shape.routes, rnd())
+    const route = pick(spec.shape.routes, totalWeight, rnd())
     const id = route.ids ? Math.floor(rnd() * route.ids) : 0
-    const url = route.url.replace('{id}', String(10_000 + id * 7919))
+    let url = route.url.replace('{id}', String(10_000 + id * 7919))
+    // Only templates that name them pay for hashes and uuids (the golden corpora name neither,
+    // so their bytes do not depend on this).
+    if (url.includes('{hash}')) url = url.replaceAll('{hash}', idHex(id, 40))
+    if (url.includes('{uuid}')) url = url.replaceAll('{uuid}', idUuid(id))
     const surface = route.surface ?? 'url'
     const payload = route.method === 'GET' ? 0 : 64 + Math.floor(rnd() * 4096)
     const detail: CaptureSummary = {

@@ -1,9 +1,12 @@
 import os from 'node:os'
 import {runCompileBench} from './compile.js'
+import {runConnectBench} from './connect.js'
 import {runLearnLockBench} from './learn-lock.js'
 import {benchEvidence} from './evidence-verify.js'
 import {runMcpBench} from './mcp.js'
+import {runProxyPeersBench} from './proxy-peers.js'
 import {runProxyBench} from './proxy.js'
+import {runShadowBench} from './shadow.js'
 import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
 
@@ -16,10 +19,13 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   verify: {about: 'write a signed receipt chain and verify it with the CLI (--receipts N, --million)', run: runVerifyBench as unknown as Bench},
   evidence: {about: 'EvidenceReceipt v2 verification cost relative to a bare Ed25519 verification', run: async () => benchEvidence() as unknown as Record<string, unknown>[]},
   'url-scan': {about: 'URL scan of a typical allowed URL: p50/p99 and per-stage breakdown ([iterations])', run: runUrlScanBench as unknown as Bench},
-  compile: {about: 'generate a 1,000,000-event multi-session corpus and compile it (events/s, peak RSS)', run: runCompileBench as unknown as Bench},
+  compile: {about: 'generate a 1,000,000-event realistic corpus and compile it (events/s, peak RSS; --events N, --corpus simple, --keep DIR)', run: runCompileBench as unknown as Bench},
+  shadow: {about: 'compile the same corpus, then replay it with learn shadow (events/s, peak RSS; --events N, --keep DIR)', run: runShadowBench as unknown as Bench},
+  connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct and CPU per 10 MiB, bare relay floor (--rounds N, --baseline DIR)', run: runConnectBench as unknown as Bench},
+  proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run)', run: runProxyPeersBench as unknown as Bench},
+  'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
   mcp: {about: 'mcp proxy stdio wrap vs direct: added p50/p99 per tools/call (small and 20-field args), 100-tool tools/list ([calls])', run: runMcpBench as unknown as Bench},
-  proxy: {about: 'forward proxy on loopback vs direct: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
 }
 
 function table(rows: Record<string, unknown>[]): string {

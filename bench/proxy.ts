@@ -11,8 +11,7 @@
  *
  *   node dist/bench/proxy.js [--requests N] [--seconds S] [--rates PAIRS_PER_S,…]
  */
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import net from 'node:net'
+import type {ChildProcess} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -21,6 +20,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import YAML from 'yaml'
 import {presetConfig} from '../src/plugins/config/index.js'
+import {have, repoRoot, spawnBareRelay, spawnPipelock, startTinyproxy} from './peer-processes.js'
 
 export interface ProxyBenchRow {
   metric: string
@@ -42,7 +42,6 @@ const TEXT = Buffer.from(
     items: Array.from({length: 8}, (_, i) => ({id: 1000 + i, title: `Issue ${i}: widget list pagination`, body: 'The list endpoint returns the next page when the cursor is set; see the docs for details.'})),
   }).slice(0, 1024).padEnd(1024, ' '),
 )
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 function pct(sorted: number[], p: number): number {
   // Nearest rank, as the reference's egress bench: sorted[ceil(p·N) − 1].
@@ -67,78 +66,14 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
-async function startProxy(configFile: string): Promise<{proc: ChildProcess; port: number; spawnedAt: bigint}> {
-  const spawnedAt = process.hrtime.bigint()
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'run', '--config', configFile, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {...process.env, NO_COLOR: '1'},
-  })
-  let err = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`proxy did not start: ${err}`)), 20_000)
-    proc.stderr!.on('data', (c: Buffer) => {
-      err += c.toString()
-      const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)
-      if (m) {
-        clearTimeout(t)
-        // From here on the log is drained, not kept (an audit line per request would pile up).
-        proc.stderr!.removeAllListeners('data')
-        proc.stderr!.resume()
-        resolve(Number(m[1]))
-      }
-    })
-    proc.once('exit', () => reject(new Error(`proxy exited: ${err}`)))
-  })
-  return {proc, port, spawnedAt}
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as AddressInfo).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
-}
-
-/** tinyproxy (Debian package) as a non-scanning peer, when it is installed; undefined otherwise. */
-async function startTinyproxy(dir: string): Promise<{proc: ChildProcess; port: number} | undefined> {
-  if (spawnSync('sh', ['-c', 'command -v tinyproxy'], {encoding: 'utf8'}).status !== 0) return undefined
-  const port = await freePort()
-  const conf = path.join(dir, 'tinyproxy.conf')
-  writeFileSync(conf, [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 600', 'MaxClients 200', 'LogLevel Critical', 'DisableViaHeader Yes'].join('\n') + '\n')
-  const proc = spawn('tinyproxy', ['-d', '-c', conf], {stdio: 'ignore'})
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.on('error', () => resolve(false))
-    })
-    if (up) return {proc, port}
-    await new Promise((r) => setTimeout(r, 20))
+/** tinyproxy when installed; undefined otherwise. */
+async function startTinyproxyIfInstalled(dir: string): Promise<{proc: ChildProcess; port: number} | undefined> {
+  if (!have('tinyproxy')) return undefined
+  try {
+    return await startTinyproxy(dir)
+  } catch {
+    return undefined
   }
-  proc.kill('SIGTERM')
-  return undefined
-}
-
-/** A spawned peer that prints "port <n>" on stdout (the bare relay). */
-async function startBareRelay(): Promise<{proc: ChildProcess; port: number}> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'bench', 'bare-relay.js')], {stdio: ['ignore', 'pipe', 'ignore']})
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = ''
-    const t = setTimeout(() => reject(new Error('bare relay did not start')), 10_000)
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString()
-      const m = /port (\d+)/.exec(out)
-      if (m) {
-        clearTimeout(t)
-        resolve(Number(m[1]))
-      }
-    })
-    proc.once('exit', () => reject(new Error('bare relay exited')))
-  })
-  return {proc, port}
 }
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000
@@ -314,7 +249,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
   const cleanups: Array<() => Promise<void>> = []
   try {
     // 1. The floor: a bare Node relay, no scanning at all.
-    const bare = await startBareRelay()
+    const bare = await spawnBareRelay()
     cleanups.push(async () => {
       bare.proc.kill('SIGTERM')
     })
@@ -333,7 +268,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
     for (const [name, file] of [['pipelock (bench config)', cfg], ['pipelock (balanced preset)', balanced]] as const) {
       let started
       try {
-        started = await startProxy(file)
+        started = await spawnPipelock(repoRoot, file)
       } catch (err) {
         rows.push({metric: name, direct: '-', proxied: 'did not start', delta: '-', unit: String((err as Error).message).split('\n')[0]!.slice(0, 120)})
         continue
@@ -373,7 +308,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
     }
 
     // 4. The non-scanning C peer, when installed.
-    const tiny = await startTinyproxy(dir)
+    const tiny = await startTinyproxyIfInstalled(dir)
     if (tiny === undefined) {
       rows.push({metric: 'tinyproxy (non-scanning peer)', direct: '-', proxied: 'not installed', delta: '-', unit: 'apt-get install tinyproxy'})
     } else {

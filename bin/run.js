@@ -1,4 +1,15 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// `pipelock --version` alone is answered before oclif loads (its ≈ 160 modules were most of the
+// command's start-up, issue 18) with oclif's own text (`config.userAgent`, pinned by a test).
+// On WSL oclif names the platform `wsl`: there the question goes to oclif.
+import {release} from 'node:os'
 
-await execute({dir: import.meta.url})
+if (process.argv.length === 3 && process.argv[2] === '--version' && !release().toLowerCase().includes('microsoft')) {
+  const {readFileSync} = await import('node:fs')
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const arch = process.arch === 'ia32' ? 'x86' : process.arch
+  process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`)
+} else {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}

@@ -19,8 +19,37 @@ export class YamlEmitError extends Error {
   }
 }
 
+/**
+ * Collects output lines into ≈ 64 KiB pieces: a contract of tens of thousands of rules is
+ * ≈ a million lines, and holding each as its own string until one final join doubled the
+ * emitter's peak memory (issue 18).
+ */
+/** Where emitted lines go: the output sink, or a plain array for a nested sequence. */
+interface Lines {
+  push(line: string): void
+}
+
+class LineSink implements Lines {
+  private readonly parts: string[] = []
+  private piece = ''
+
+  push(line: string): void {
+    this.piece += line + '\n'
+    if (this.piece.length >= 65536) {
+      this.parts.push(this.piece)
+      this.piece = ''
+    }
+  }
+
+  text(): string {
+    this.parts.push(this.piece)
+    this.piece = ''
+    return this.parts.join('')
+  }
+}
+
 export function emitSignedYaml(value: JsonValue): string {
-  const lines: string[] = []
+  const lines = new LineSink()
   const v = value instanceof RawJson ? parseJson(value.text) : value
   if (v instanceof Map) {
     if (v.size === 0) return '{}\n'
@@ -31,7 +60,7 @@ export function emitSignedYaml(value: JsonValue): string {
   } else {
     return scalar(v) + '\n'
   }
-  return lines.join('\n') + '\n'
+  return lines.text()
 }
 
 // Nested block under a key at column c sits at the next multiple of 4 above c (yaml.v3 indent 4).
@@ -53,7 +82,7 @@ function isEmptyContainer(v: JsonValue): string | undefined {
  * Emits the mapping's entries; the first line is prefixed with `firstPrefix` (a `- ` sequence
  * marker placed by the caller) instead of indentation.
  */
-function emitMapping(m: Map<string, JsonValue>, col: number, lines: string[], firstPrefix: string): void {
+function emitMapping(m: Map<string, JsonValue>, col: number, lines: Lines, firstPrefix: string): void {
   const keys = [...m.keys()].sort(compareUtf8)
   keys.forEach((k, i) => {
     const lead = i === 0 && firstPrefix !== '' ? firstPrefix : ' '.repeat(col)
@@ -71,7 +100,7 @@ function emitMapping(m: Map<string, JsonValue>, col: number, lines: string[], fi
   })
 }
 
-function emitSequence(items: JsonValue[], col: number, lines: string[]): void {
+function emitSequence(items: JsonValue[], col: number, lines: Lines): void {
   for (const raw of items) {
     const item = norm(raw)
     const dash = ' '.repeat(col) + '- '
@@ -83,7 +112,7 @@ function emitSequence(items: JsonValue[], col: number, lines: string[]): void {
       const sub: string[] = []
       emitSequence(item, col + 2, sub)
       if (sub.length > 0) sub[0] = dash + (sub[0] as string).slice(col + 2)
-      lines.push(...sub)
+      for (const line of sub) lines.push(line)
     } else lines.push(dash + scalar(item))
   }
 }

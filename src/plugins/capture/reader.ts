@@ -78,6 +78,12 @@ export interface ReadOptions {
   onFile?: (ref: CaptureFileRef) => void
   /** Read size (default 1 MiB); tests use tiny chunks to exercise line and UTF-8 splits. */
   chunkSize?: number
+  /**
+   * Awaited after the entries of each read chunk were handed on (and after each file): a
+   * consumer with asynchronous work queues entries in `onEntry` and drains them here, so the
+   * read never runs ahead of it by more than one chunk.
+   */
+  afterChunk?: () => Promise<void>
 }
 
 /**
@@ -165,10 +171,14 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
 
     if (input.bytes !== undefined) {
       if (input.bytes.length > 0) consume(Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength))
+      if (options.afterChunk !== undefined) await options.afterChunk()
     } else {
       const stream = createReadStream(input.path ?? input.name, {highWaterMark: options.chunkSize ?? 1 << 20})
       try {
-        for await (const chunk of stream) consume(chunk as Buffer)
+        for await (const chunk of stream) {
+          consume(chunk as Buffer)
+          if (options.afterChunk !== undefined) await options.afterChunk()
+        }
       } catch (e) {
         stream.destroy()
         if (e instanceof PipelockError) throw e
@@ -179,6 +189,7 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
       }
     }
     if (pendingLen > 0) handleLine(Buffer.concat(pending, pendingLen).toString('utf8'))
+    if (options.afterChunk !== undefined) await options.afterChunk()
     options.onFile?.({
       path: input.name,
       sha256: 'sha256:' + digest.digest('hex'),

@@ -1,20 +1,7 @@
 import {goTrimSpace, type JsonObject} from '../canonical/index.js'
-import {LIFECYCLE_STATES} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
-import {
-  canonicalRequestPath,
-  HTTP_RULE_KINDS,
-  httpConstraintsHold,
-  isDefaultPort,
-  MCP_RULE_KIND,
-  mcpArgsMatch,
-  obj,
-  parseRequestUrl,
-  ruleHost,
-  rulePaths,
-  rulesOf,
-  str,
-} from './rule-match.js'
+import {candidateRules, indexContract, lifecycleProblem, type ContractIndex} from './contract-index.js'
+import {canonicalRequestPath, httpConstraintsHold, isDefaultPort, MCP_RULE_KIND, mcpArgsMatch, obj, parseRequestUrl, rulesOf, str} from './rule-match.js'
 import {MODES, type ContractDecision, type DecisionReason, type GateInput, type HttpRequestInput, type McpToolCallInput, type Mode, type ResolvedContract} from './types.js'
 
 // The one contract evaluator (learn-lifecycle §7.6–§7.8). `learn shadow` and the live gate both
@@ -26,8 +13,6 @@ function fail(message: string): PipelockError {
 }
 
 const MODE_SET: ReadonlySet<string> = new Set(MODES)
-const LIFECYCLE_SET: ReadonlySet<string> = new Set(LIFECYCLE_STATES)
-
 interface Prologue {
   mode: Mode
   sources: string[]
@@ -96,9 +81,19 @@ function contractBlock(p: Prologue, contract: ResolvedContract, reason: Decision
 }
 
 function lifecycle(rule: JsonObject): string {
-  const state = typeof rule.get('lifecycle_state') === 'string' ? (rule.get('lifecycle_state') as string) : ''
-  if (!LIFECYCLE_SET.has(state)) throw fail(`contract: unsupported lifecycle_state: ${JSON.stringify(state)}`)
-  return state
+  const problem = lifecycleProblem(rule)
+  if (problem !== undefined) throw fail(problem)
+  return rule.get('lifecycle_state') as string
+}
+
+/** A contract with its index built (`withIndex`): what a caller evaluating many requests holds. */
+export interface IndexedContract extends ResolvedContract {
+  readonly index: ContractIndex
+}
+
+/** Builds the contract's index once; evaluate every request of that contract against the result. */
+export function withIndex(contract: ResolvedContract): IndexedContract {
+  return {...contract, index: indexContract(contract.body)}
 }
 
 /**
@@ -106,32 +101,56 @@ function lifecycle(rule: JsonObject): string {
  * (enforce HTTP rules only; host, default port, canonical path, methods/paths/effective_action)
  * → default deny once the contract has any enforce HTTP rule → mode gate.
  * Throws CONTRACT_EVALUATION_FAILED for invalid input; callers must treat that as a block.
+ *
+ * The rules are read through the contract's index (contract-index.ts), which gives the decision
+ * of the rule-by-rule walk without visiting other hosts' rules. Pass an `IndexedContract` to
+ * build it once; a plain `ResolvedContract` is indexed on each call.
  */
-export function evaluateHttp(contract: ResolvedContract | undefined, input: HttpRequestInput): ContractDecision {
+export function evaluateHttp(contract: ResolvedContract | IndexedContract | undefined, input: HttpRequestInput): ContractDecision {
   const p = prologue(input)
   if (p.decided !== undefined) return p.decided
   if (contract === undefined) return scannerDecision(p)
   addSource(p.sources, 'contract')
   const url = parseRequestUrl(input.url)
   if (url === undefined) throw fail(`contract runtime: request URL has no http(s) host: ${JSON.stringify(input.url)}`)
-  let canonical: string | undefined | null = null // null = not computed yet
-  let hasEnforce = false
-  let firstHostRule = ''
-  for (const rule of rulesOf(contract.body)) {
-    if (!HTTP_RULE_KINDS.includes(str(rule, 'rule_kind'))) continue
-    if (lifecycle(rule) !== 'enforce') continue
-    hasEnforce = true
-    if (ruleHost(rule) !== url.host) continue
-    const id = str(rule, 'rule_id')
-    if (firstHostRule === '') firstHostRule = id
-    if (!isDefaultPort(url.scheme, url.port)) return contractBlock(p, contract, 'contract_non_default_port', id)
-    if (canonical === null) canonical = canonicalRequestPath(url.escapedPath)
-    if (rulePaths(rule) !== undefined && canonical === undefined) return contractBlock(p, contract, 'contract_invalid_path', id)
-    if (httpConstraintsHold(rule, input.method, canonical, input.effectiveAction ?? '')) return contractAllow(p, id)
+  const index = 'index' in contract ? contract.index : indexContract(contract.body)
+  // The walk throws on reaching an unsupported lifecycle_state: any decision at a later position
+  // (or none at all) is preceded by that throw.
+  const invalidAt = index.invalidHttp?.position ?? Infinity
+  const at = (position: number): void => {
+    if (position > invalidAt) throw fail((index.invalidHttp as {message: string}).message)
   }
-  if (!hasEnforce) return scannerDecision(p)
-  return firstHostRule !== ''
-    ? contractBlock(p, contract, 'contract_enforce_default', firstHostRule)
+  const host = index.httpByHost.get(url.host)
+  const first = host?.all[0]
+  if (host !== undefined && first !== undefined) {
+    const method = input.method
+    const action = input.effectiveAction ?? ''
+    if (!isDefaultPort(url.scheme, url.port)) {
+      at(first.position)
+      return contractBlock(p, contract, 'contract_non_default_port', first.id)
+    }
+    const canonical = canonicalRequestPath(url.escapedPath)
+    if (canonical === undefined) {
+      // No canonical path: the first rule with a path constraint blocks, unless an earlier
+      // path-free rule holds.
+      for (const r of host.all) {
+        at(r.position)
+        if (r.selector.paths !== undefined) return contractBlock(p, contract, 'contract_invalid_path', r.id)
+        if (httpConstraintsHold(r.selector, method, undefined, action)) return contractAllow(p, r.id)
+      }
+    } else {
+      for (const r of candidateRules(host, canonical)) {
+        if (httpConstraintsHold(r.selector, method, canonical, action)) {
+          at(r.position)
+          return contractAllow(p, r.id)
+        }
+      }
+    }
+  }
+  at(Infinity)
+  if (!index.hasEnforceHttp) return scannerDecision(p)
+  return first !== undefined
+    ? contractBlock(p, contract, 'contract_enforce_default', first.id)
     : contractBlock(p, contract, 'contract_default_deny', '')
 }
 

@@ -148,19 +148,28 @@ function ruleMethods(rule: JsonObject): string[] | undefined {
   return methods.map((m) => (typeof m === 'string' ? goTrimSpace(m).toUpperCase() : '\u0000unmatchable'))
 }
 
+/** An HTTP rule's constraints, read once from its selector (see `httpSelector`). */
+export interface HttpSelector {
+  /** Upper-cased methods; undefined when the rule names none. */
+  readonly methods: readonly string[] | undefined
+  readonly paths: readonly PathMatcher[] | undefined
+  /** `selector.effective_action` as written (undefined or null: no constraint). */
+  readonly action: JsonValue | undefined
+}
+
+export function httpSelector(rule: JsonObject): HttpSelector {
+  return {methods: ruleMethods(rule), paths: rulePaths(rule), action: obj(rule.get('selector'))?.get('effective_action')}
+}
+
 /**
  * §3.2 rule match on an already host-matched rule: every present constraint must hold; paths are
  * exact string equality except for segments compile collapsed (see `PathMatcher`), methods
  * case-insensitive. `canonicalPath` is undefined when the request path could not be canonicalised.
  */
-export function httpConstraintsHold(rule: JsonObject, method: string, canonicalPath: string | undefined, effectiveAction: string): boolean {
-  const methods = ruleMethods(rule)
-  if (methods !== undefined && !methods.includes(goTrimSpace(method).toUpperCase())) return false
-  const paths = rulePaths(rule)
-  if (paths !== undefined && (canonicalPath === undefined || !paths.some((m) => pathMatches(m, canonicalPath)))) return false
-  const sel = obj(rule.get('selector'))
-  const action = sel?.get('effective_action')
-  if (action !== undefined && action !== null && action !== effectiveAction) return false
+export function httpConstraintsHold(sel: HttpSelector, method: string, canonicalPath: string | undefined, effectiveAction: string): boolean {
+  if (sel.methods !== undefined && !sel.methods.includes(goTrimSpace(method).toUpperCase())) return false
+  if (sel.paths !== undefined && (canonicalPath === undefined || !sel.paths.some((m) => pathMatches(m, canonicalPath)))) return false
+  if (sel.action !== undefined && sel.action !== null && sel.action !== effectiveAction) return false
   return true
 }
 

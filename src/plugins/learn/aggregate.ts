@@ -17,22 +17,58 @@ const ZERO_TO_UNIX = 62135596800
 /** Value → occurrences: exact nearest-rank percentiles without keeping every sample. */
 export type SampleCounts = Map<number, number>
 
+/**
+ * Most cells (one per distinct raw path, method and action: a quarter of a million at 1M events
+ * with ids in paths) see one session, one window and one size: their sets and sample counts stay
+ * bare values until a second value arrives (a Set or Map each would cost ≈ 4× the memory).
+ */
+type IntSet = number | Set<number>
+
+function intSetAdd(s: IntSet, v: number): IntSet {
+  if (typeof s !== 'number') return s.add(v)
+  return s === v ? s : new Set([s, v])
+}
+
+function intSetInto(into: Set<number>, s: IntSet): void {
+  if (typeof s === 'number') into.add(s)
+  else for (const v of s) into.add(v)
+}
+
+/** Sample counts: one value and its count, or a map once a second value is seen. */
+interface Tally {
+  v: number
+  n: number
+  more: SampleCounts | undefined
+}
+
+function tallyAdd(t: Tally, v: number): void {
+  if (t.more !== undefined) addSample(t.more, v)
+  else if (t.v === v) t.n++
+  else t.more = new Map([[t.v, t.n], [v, 1]])
+}
+
+function tallyInto(into: SampleCounts, t: Tally): void {
+  if (t.more !== undefined) mergeSamples(into, t.more)
+  else into.set(t.v, (into.get(t.v) ?? 0) + t.n)
+}
+
 interface Cell {
   host: string
   path: string
   method: string
   action: string
   count: number
-  sessions: Set<number>
-  windows: Set<number>
-  payload: SampleCounts
-  scanner: SampleCounts
+  sessions: IntSet
+  windows: IntSet
+  payload: Tally
+  scanner: Tally
 }
 
 interface PathNode {
   host: string
   path: string
-  byMethod: Map<string, Map<string, Cell>>
+  /** The node's cells, one per (method, action); a handful at most, so a list. */
+  cells: Cell[]
 }
 
 export interface RuleAggregate {
@@ -119,6 +155,7 @@ export type RejectReason = 'url' | 'path' | 'method'
  */
 export class Aggregator {
   private cells: Cell[] = []
+  private finished = false
   private sessionIds = new Map<string, number>()
   private total = 0
   private dropped = 0
@@ -166,7 +203,7 @@ export class Aggregator {
         else {
           const key = host + '\0' + path
           r = this.nodes.get(key)
-          if (r === undefined) this.nodes.set(key, (r = {host, path, byMethod: new Map()}))
+          if (r === undefined) this.nodes.set(key, (r = {host, path, cells: []}))
         }
       } catch (e) {
         if (!(e instanceof PathCanonicalError)) throw e
@@ -219,19 +256,26 @@ export class Aggregator {
     if (this.windowMin === undefined || window < this.windowMin) this.windowMin = window
     if (this.windowMax === undefined || window > this.windowMax) this.windowMax = window
 
-    let byAction = node.byMethod.get(method)
-    if (byAction === undefined) node.byMethod.set(method, (byAction = new Map()))
-    let cell = byAction.get(action)
-    if (cell === undefined) {
-      cell = {host: node.host, path: node.path, method, action, count: 0, sessions: new Set(), windows: new Set(), payload: new Map(), scanner: new Map()}
-      byAction.set(action, cell)
-      this.cells.push(cell)
+    const payload = Math.max(0, s.payloadBytes)
+    const scanner = Math.max(0, s.scannerBytes)
+    let cell: Cell | undefined
+    for (const c of node.cells) {
+      if (c.method === method && c.action === action) {
+        cell = c
+        break
+      }
     }
-    cell.count++
-    cell.sessions.add(sid)
-    cell.windows.add(window)
-    addSample(cell.payload, Math.max(0, s.payloadBytes))
-    addSample(cell.scanner, Math.max(0, s.scannerBytes))
+    if (cell === undefined) {
+      cell = {host: node.host, path: node.path, method, action, count: 1, sessions: sid, windows: window, payload: {v: payload, n: 1, more: undefined}, scanner: {v: scanner, n: 1, more: undefined}}
+      node.cells.push(cell)
+      this.cells.push(cell)
+    } else {
+      cell.count++
+      cell.sessions = intSetAdd(cell.sessions, sid)
+      cell.windows = intSetAdd(cell.windows, window)
+      tallyAdd(cell.payload, payload)
+      tallyAdd(cell.scanner, scanner)
+    }
     this.total++
     this.actionClasses.set(cls, (this.actionClasses.get(cls) ?? 0) + 1)
     return undefined
@@ -241,10 +285,20 @@ export class Aggregator {
     return this.total
   }
 
+  /**
+   * The aggregate result. Finishing hands the cells over and releases them (and the caches), so
+   * the contract is built without the per-path state alive; an Aggregator is finished once.
+   */
   finish(settings: AggregateSettings): AggregateResult {
+    if (this.finished) throw new Error('Aggregator.finish called twice')
+    this.finished = true
+    const cells = this.cells
+    this.cells = []
+    this.nodes.clear()
+    this.urlCache.clear()
     // 1. path families per host, normalised, then capped.
     const families = new Map<string, Map<string, number>>()
-    for (const c of this.cells) {
+    for (const c of cells) {
       let f = families.get(c.host)
       if (f === undefined) families.set(c.host, (f = new Map()))
       f.set(c.path, (f.get(c.path) ?? 0) + c.count)
@@ -278,14 +332,14 @@ export class Aggregator {
       let a = acc.get(key)
       if (a === undefined) acc.set(key, (a = {agg: init(), sessions: new Set(), windows: new Set()}))
       a.agg.observed += c.count
-      for (const s of c.sessions) a.sessions.add(s)
-      for (const w of c.windows) a.windows.add(w)
+      intSetInto(a.sessions, c.sessions)
+      intSetInto(a.windows, c.windows)
       return a
     }
     const hostEvents = new Map<string, number>()
     const pathEvents = new Map<string, number>()
     const methodEvents = new Map<string, number>()
-    for (const c of this.cells) {
+    for (const c of cells) {
       const hostKey = 'host=' + esc(c.host)
       touch(hostKey, () => ({key: hostKey, host: c.host, observed: 0, opportunities: 0, sessions: 0, windows: 0}), c)
       hostEvents.set(hostKey, (hostEvents.get(hostKey) ?? 0) + c.count)
@@ -301,8 +355,8 @@ export class Aggregator {
         () => ({key: methodKey, host: c.host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, payload: new Map(), scanner: new Map(), ...(normalization ? {normalization} : {})}),
         c,
       )
-      mergeSamples(m.agg.payload as SampleCounts, c.payload)
-      mergeSamples(m.agg.scanner as SampleCounts, c.scanner)
+      tallyInto(m.agg.payload as SampleCounts, c.payload)
+      tallyInto(m.agg.scanner as SampleCounts, c.scanner)
       methodEvents.set(methodKey, (methodEvents.get(methodKey) ?? 0) + c.count)
       if (c.action !== '') {
         const actionKey = methodKey + ';action=' + esc(c.action)

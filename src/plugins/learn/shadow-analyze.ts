@@ -118,32 +118,61 @@ function cmpBig(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-/** Buckets deltas by (contract, rule, verdicts, window) — §3.3 "Aggregation". */
-export function aggregateDeltas(deltas: readonly ShadowDelta[], windowNs: bigint = SHADOW_DEFAULTS.windowNs, samples: number = SHADOW_DEFAULTS.samples): ShadowBatch[] {
-  const sorted = [...deltas].sort(
-    (a, b) => cmpBig(a.observedAtNs, b.observedAtNs) || compareUtf8(a.contractHash, b.contractHash) || compareUtf8(a.ruleId, b.ruleId) || compareUtf8(a.exemplarId, b.exemplarId),
-  )
-  const buckets = new Map<string, ShadowBatch>()
-  for (const d of sorted) {
+/**
+ * Buckets deltas by (contract, rule, verdicts, window) — §3.3 "Aggregation" — as they come, in
+ * any order: each bucket keeps its count and its `samples` first exemplars in the order of
+ * (observed at, contract, rule, exemplar id), which is what sorting every delta first gives.
+ * Memory grows with buckets, not with deltas.
+ */
+export class DeltaBuckets {
+  private readonly buckets = new Map<string, {batch: ShadowBatch; firsts: {at: bigint; id: string}[]}>()
+
+  constructor(
+    private readonly windowNs: bigint = SHADOW_DEFAULTS.windowNs,
+    private readonly samples: number = SHADOW_DEFAULTS.samples,
+  ) {}
+
+  add(d: ShadowDelta): void {
+    const windowNs = this.windowNs
     // floor to the window in UTC (Unix time has no offset)
     const start = d.observedAtNs - (((d.observedAtNs % windowNs) + windowNs) % windowNs)
-    const key = [d.contractHash, d.ruleId, d.originalVerdict, d.candidateVerdict, start.toString()].join('\0')
-    let b = buckets.get(key)
+    const key = d.contractHash + '\0' + d.ruleId + '\0' + d.originalVerdict + '\0' + d.candidateVerdict + '\0' + start.toString()
+    let b = this.buckets.get(key)
     if (b === undefined) {
-      b = {contractHash: d.contractHash, ruleId: d.ruleId, originalVerdict: d.originalVerdict, candidateVerdict: d.candidateVerdict, windowStartNs: start, windowEndNs: start + windowNs, losslessCount: 0, exemplarIds: []}
-      buckets.set(key, b)
+      b = {batch: {contractHash: d.contractHash, ruleId: d.ruleId, originalVerdict: d.originalVerdict, candidateVerdict: d.candidateVerdict, windowStartNs: start, windowEndNs: start + windowNs, losslessCount: 0, exemplarIds: []}, firsts: []}
+      this.buckets.set(key, b)
     }
-    b.losslessCount++
-    if (d.exemplarId !== '' && b.exemplarIds.length < samples) b.exemplarIds.push(d.exemplarId)
+    b.batch.losslessCount++
+    if (d.exemplarId === '' || this.samples <= 0) return
+    // Inside a bucket contract and rule are fixed: order by (observed at, exemplar id).
+    const f = b.firsts
+    const before = (x: {at: bigint; id: string}): boolean => d.observedAtNs < x.at || (d.observedAtNs === x.at && compareUtf8(d.exemplarId, x.id) < 0)
+    if (f.length >= this.samples && !before(f[f.length - 1] as {at: bigint; id: string})) return
+    let i = f.length
+    while (i > 0 && before(f[i - 1] as {at: bigint; id: string})) i--
+    f.splice(i, 0, {at: d.observedAtNs, id: d.exemplarId})
+    if (f.length > this.samples) f.pop()
   }
-  return [...buckets.values()].sort(
-    (a, b) =>
-      cmpBig(a.windowStartNs, b.windowStartNs) ||
-      compareUtf8(a.contractHash, b.contractHash) ||
-      compareUtf8(a.ruleId, b.ruleId) ||
-      compareUtf8(a.originalVerdict, b.originalVerdict) ||
-      compareUtf8(a.candidateVerdict, b.candidateVerdict),
-  )
+
+  batches(): ShadowBatch[] {
+    return [...this.buckets.values()]
+      .map((b) => ({...b.batch, exemplarIds: b.firsts.map((x) => x.id)}))
+      .sort(
+        (a, b) =>
+          cmpBig(a.windowStartNs, b.windowStartNs) ||
+          compareUtf8(a.contractHash, b.contractHash) ||
+          compareUtf8(a.ruleId, b.ruleId) ||
+          compareUtf8(a.originalVerdict, b.originalVerdict) ||
+          compareUtf8(a.candidateVerdict, b.candidateVerdict),
+      )
+  }
+}
+
+/** Buckets deltas by (contract, rule, verdicts, window) — §3.3 "Aggregation". */
+export function aggregateDeltas(deltas: readonly ShadowDelta[], windowNs: bigint = SHADOW_DEFAULTS.windowNs, samples: number = SHADOW_DEFAULTS.samples): ShadowBatch[] {
+  const b = new DeltaBuckets(windowNs, samples)
+  for (const d of deltas) b.add(d)
+  return b.batches()
 }
 
 /** §3.3 per-rule stats and quarantine (no prior quarantine history: the CLI passes none). */
@@ -167,25 +196,41 @@ export function ruleStatsAndQuarantines(counts: Map<string, {evaluations: number
   return {rules, quarantines}
 }
 
-export function analyzeShadow(records: readonly ReplayedRecord[], contractHash: string, nowNs: bigint): ShadowAnalysis {
-  const a: ShadowAnalysis = {
-    generatedAtNs: nowNs,
-    contractHash,
-    totalRecords: records.length,
-    replayed: 0,
-    changed: 0,
-    newBlocks: 0,
-    newAllows: 0,
-    evidenceOnly: 0,
-    summaryOnly: 0,
-    rules: [],
-    quarantines: [],
-    batches: [],
-    captureSurfaces: new Map(),
+type RuleCounts = {evaluations: number; newBlocks: number; newAllows: number; unchanged: number}
+
+/**
+ * §3.3 `Analyze`, one record at a time (a replay streams its records through here and keeps
+ * none): counts, per-rule evaluations, delta buckets and capture surfaces.
+ */
+export class ShadowAccumulator {
+  private readonly a: ShadowAnalysis
+  private readonly counts = new Map<string, RuleCounts>()
+  private readonly deltas = new DeltaBuckets()
+
+  constructor(
+    private readonly contractHash: string,
+    private readonly nowNs: bigint,
+  ) {
+    this.a = {
+      generatedAtNs: nowNs,
+      contractHash,
+      totalRecords: 0,
+      replayed: 0,
+      changed: 0,
+      newBlocks: 0,
+      newAllows: 0,
+      evidenceOnly: 0,
+      summaryOnly: 0,
+      rules: [],
+      quarantines: [],
+      batches: [],
+      captureSurfaces: new Map(),
+    }
   }
-  const counts = new Map<string, {evaluations: number; newBlocks: number; newAllows: number; unchanged: number}>()
-  const deltas: ShadowDelta[] = []
-  for (const r of records) {
+
+  add(r: ReplayedRecord): void {
+    const a = this.a
+    a.totalRecords++
     const cs = a.captureSurfaces.get(r.surface)
     if (cs === undefined) a.captureSurfaces.set(r.surface, {grade: r.grade, sidecar: r.sidecar})
     else {
@@ -194,11 +239,11 @@ export function analyzeShadow(records: readonly ReplayedRecord[], contractHash: 
     }
     if (r.evidenceOnly) {
       a.evidenceOnly++
-      continue
+      return
     }
     if (r.summaryOnly) {
       a.summaryOnly++
-      continue
+      return
     }
     a.replayed++
     const changed = r.originalAction !== r.candidateAction
@@ -207,24 +252,32 @@ export function analyzeShadow(records: readonly ReplayedRecord[], contractHash: 
     if (newBlock) a.newBlocks++
     else if (changed) a.newAllows++
     const ids = contractRuleIds(r.findings)
+    let exemplar: string | undefined
     for (const id of ids) {
-      let c = counts.get(id)
+      let c = this.counts.get(id)
       if (c === undefined) {
         c = {evaluations: 0, newBlocks: 0, newAllows: 0, unchanged: 0}
-        counts.set(id, c)
+        this.counts.set(id, c)
       }
       c.evaluations++
       if (newBlock) c.newBlocks++
       else if (changed) c.newAllows++
       else c.unchanged++
       if (changed) {
-        deltas.push({contractHash, ruleId: id, originalVerdict: r.originalAction, candidateVerdict: r.candidateAction, exemplarId: exemplarId(r), observedAtNs: r.observedAtNs ?? nowNs})
+        exemplar ??= exemplarId(r)
+        this.deltas.add({contractHash: this.contractHash, ruleId: id, originalVerdict: r.originalAction, candidateVerdict: r.candidateAction, exemplarId: exemplar, observedAtNs: r.observedAtNs ?? this.nowNs})
       }
     }
   }
-  const rq = ruleStatsAndQuarantines(counts, nowNs)
-  a.rules = rq.rules
-  a.quarantines = rq.quarantines
-  a.batches = aggregateDeltas(deltas)
-  return a
+
+  finish(): ShadowAnalysis {
+    const rq = ruleStatsAndQuarantines(this.counts, this.nowNs)
+    return {...this.a, rules: rq.rules, quarantines: rq.quarantines, batches: this.deltas.batches()}
+  }
+}
+
+export function analyzeShadow(records: readonly ReplayedRecord[], contractHash: string, nowNs: bigint): ShadowAnalysis {
+  const acc = new ShadowAccumulator(contractHash, nowNs)
+  for (const r of records) acc.add(r)
+  return acc.finish()
 }

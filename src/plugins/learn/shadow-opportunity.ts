@@ -40,18 +40,21 @@ function hostOf(url: string): string | undefined {
   return h
 }
 
+/** Folds one replayed record into the observation. */
+export function addOpportunity(obs: OpportunityObservation, r: ReplayedRecord, windowNs: bigint = OPPORTUNITY_WINDOW_NS): void {
+  if (r.observedAtNs === undefined) return
+  const w = r.observedAtNs - (r.observedAtNs % windowNs)
+  obs.windows.add(w)
+  const host = r.url === '' ? undefined : hostOf(r.url)
+  if (host === undefined) return
+  let set = obs.hostWindows.get(host)
+  if (set === undefined) obs.hostWindows.set(host, (set = new Set()))
+  set.add(w)
+}
+
 export function observeOpportunity(records: readonly ReplayedRecord[], windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityObservation {
   const obs: OpportunityObservation = {windows: new Set(), hostWindows: new Map()}
-  for (const r of records) {
-    if (r.observedAtNs === undefined) continue
-    const w = r.observedAtNs - (r.observedAtNs % windowNs)
-    obs.windows.add(w)
-    const host = r.url === '' ? undefined : hostOf(r.url)
-    if (host === undefined) continue
-    let set = obs.hostWindows.get(host)
-    if (set === undefined) obs.hostWindows.set(host, (set = new Set()))
-    set.add(w)
-  }
+  for (const r of records) addOpportunity(obs, r, windowNs)
   return obs
 }
 

@@ -28,10 +28,22 @@ export function createScannerReplay(base: ScannerSettings = defaultScannerSettin
     resolver: async () => [],
     rateLimiter: new NoRateLimit(fixedClock('2026-01-01T00:00:00Z')),
   }
-  return async (url) => {
+  const scan = async (url: string): Promise<ScannerReplayResult> => {
     const r = await scanUrl(url, ctx)
     if (r.allowed) return {verdict: r.warnings.length > 0 ? 'warn' : 'allow', findings: []}
     const verdict = settings.enforce ? 'block' : 'warn'
     return {verdict, findings: [{kind: r.scanner, action: verdict, ...(r.reason === null ? {} : {pattern_name: r.reason})}]}
+  }
+  // With no rate limit, no DNS and no environment, a replayed scan is a pure function of the
+  // URL, and captures repeat URLs: a bounded memo (cleared when full, so memory stays flat)
+  // saves re-scanning them. Results are shared; callers only read them.
+  const memo = new Map<string, Promise<ScannerReplayResult>>()
+  return (url) => {
+    let r = memo.get(url)
+    if (r === undefined) {
+      if (memo.size >= 20_000) memo.clear()
+      memo.set(url, (r = scan(url)))
+    }
+    return r
   }
 }

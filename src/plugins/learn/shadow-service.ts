@@ -3,17 +3,18 @@ import path from 'node:path'
 import {compareUtf8, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, verifyCanonicalSignature, type SignedEnvelope} from '../contracts/index.js'
+import {withIndex} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
 import {loadPublicKey, writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
-import {analyzeShadow, type ReplayedRecord, type ShadowAnalysis} from './shadow-analyze.js'
+import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {replayEvent, type CapturedEvent} from './shadow-replay.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
 import type {ScannerReplay} from './shadow-scanner.js'
-import {findOpportunityMissing, observeOpportunity, type OpportunityFinding, type OpportunityObservation} from './shadow-opportunity.js'
+import {addOpportunity, findOpportunityMissing, type OpportunityFinding, type OpportunityObservation} from './shadow-opportunity.js'
 
 export interface ShadowRequest {
   contract: string
@@ -193,7 +194,11 @@ export function reportContractHash(body: JsonObject): string {
   }
 }
 
-/** Replays capture files against a loaded contract and analyses them (no I/O besides reading). */
+/**
+ * Replays capture files against a loaded contract and analyses them (no I/O besides reading).
+ * Streams: events are replayed a read chunk at a time and folded into the analysis, so memory
+ * stays flat however long the capture is. The contract is indexed once for the whole replay.
+ */
 export async function shadowReplay(
   files: readonly string[],
   body: JsonObject,
@@ -201,8 +206,21 @@ export async function shadowReplay(
   nowNs: bigint,
   durationNs: bigint,
 ): Promise<{analysis: ShadowAnalysis; skipped: number; opportunity: OpportunityObservation}> {
-  const events: CapturedEvent[] = []
+  const hash = reportContractHash(body)
+  const contract = withIndex({contractHash: hash, body})
+  const acc = new ShadowAccumulator(hash, nowNs)
+  const opportunity: OpportunityObservation = {windows: new Set(), hostWindows: new Map()}
+  let pending: CapturedEvent[] = []
   let skipped = 0
+  const drain = async (): Promise<void> => {
+    const batch = pending
+    pending = []
+    for (const ev of batch) {
+      const r = await replayEvent(ev, contract, scanner)
+      acc.add(r)
+      addOpportunity(opportunity, r)
+    }
+  }
   await readCaptureInputs(
     files.map((f) => ({name: f})),
     {
@@ -214,15 +232,13 @@ export async function shadowReplay(
           return
         }
         if (ev.observedAtNs !== undefined && ev.observedAtNs < nowNs - durationNs) return
-        events.push(ev)
+        pending.push(ev)
       },
+      afterChunk: drain,
     },
   )
-  const hash = reportContractHash(body)
-  const contract = {contractHash: hash, body}
-  const records: ReplayedRecord[] = []
-  for (const ev of events) records.push(await replayEvent(ev, contract, scanner))
-  return {analysis: analyzeShadow(records, hash, nowNs), skipped, opportunity: observeOpportunity(records)}
+  await drain()
+  return {analysis: acc.finish(), skipped, opportunity}
 }
 
 /** Where the next shadow entries go: continue the chain of the highest existing proxy file. */

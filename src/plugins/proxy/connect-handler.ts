@@ -5,6 +5,7 @@
  * relayed with idle and lifetime timers. Kill-switch activation destroys every live tunnel.
  */
 import type {IncomingMessage} from 'node:http'
+import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
@@ -110,11 +111,11 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const openedAt = core.nowMs()
   let bytes = 0
   let closed = false
-  const timers: NodeJS.Timeout[] = []
+  let lifetime: NodeJS.Timeout | undefined
   const close = (): void => {
     if (closed) return
     closed = true
-    for (const t of timers) clearTimeout(t)
+    clearTimeout(lifetime)
     untrack()
     client.destroy()
     upstream.destroy()
@@ -141,13 +142,13 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     core.metrics.sni.inc({category, agent: core.metrics.agentLabel(b.agent)})
     const verdict = firstRecordVerdict(category, cfg.forward_proxy.sni_verification)
     if (verdict === 'refuse' && !closed) {
-      record(blockDecision(core, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))
+      const receipt = record(blockDecision(core, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))
       core.audit.event('warn', 'tunnel_plaintext', 'CONNECT tunnel carried non-TLS bytes; refused', {target: display, request_id: b.requestId, agent: b.agent})
       untrack()
       closed = true
-      for (const tm of timers) clearTimeout(tm)
+      clearTimeout(lifetime)
       upstream.destroy()
-      writeRawResponse(client, 403, 'Forbidden', {...textHeaders(), ...blockHeaders('scheme_blocked', PLAINTEXT_TUNNEL_LAYER)}, `blocked: ${PLAINTEXT_TUNNEL_DETAIL}\n`)
+      writeRawResponse(client, 403, 'Forbidden', {...textHeaders(), ...blockHeaders('scheme_blocked', PLAINTEXT_TUNNEL_LAYER, {receipt})}, `blocked: ${PLAINTEXT_TUNNEL_DETAIL}\n`)
       return
     }
     if (verdict !== 'relay') {
@@ -158,28 +159,25 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   if (closed) return
 
-  // Relay with 32 KiB buffers (the streams' defaults are smaller), idle and lifetime timers.
-  const idleMs = cfg.forward_proxy.idle_timeout_seconds * 1000
-  let idle = setTimeout(close, idleMs)
-  timers.push(idle)
-  timers.push(setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000))
-  const touch = (): void => {
-    clearTimeout(idle)
-    idle = setTimeout(close, idleMs)
-    timers.push(idle)
-    if (timers.length > 64) timers.splice(0, timers.length - 2)
+  // Relay socket to socket; the timers act on events, never per chunk (a timer per chunk cost
+  // CPU, and the old per-chunk bookkeeping leaked the lifetime timer, which then held the
+  // process open after SIGTERM). Lifetime: one timer, cleared on close. Idle: the client
+  // socket's own timeout, which node restarts on every read and every write; the relay writes
+  // to the client whatever upstream sends, so it fires only when both directions were silent.
+  lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
+  if (client instanceof Socket) {
+    client.setTimeout(cfg.forward_proxy.idle_timeout_seconds * 1000)
+    client.once('timeout', close)
   }
-  const pipe = (from: Duplex, to: Duplex): void => {
+  const relay = (from: Duplex, to: Duplex): void => {
     from.on('data', (c: Buffer) => {
-      // Kill switch re-checked on every read (§4.3 step 7); activation also destroys tunnels directly.
+      // Kill switch re-checked on every read (§4.3 step 7): a cached flag, no I/O; activation
+      // also destroys tunnels directly.
       if (core.killSwitch.activeAsOfLastPoll()) return close()
       bytes += c.length
-      touch()
-      if (!to.write(c)) {
-        from.pause()
-        to.once('drain', () => from.resume())
-      }
+      if (!to.write(c)) from.pause()
     })
+    to.on('drain', () => from.resume())
     from.once('end', () => to.end())
     from.once('close', close)
     from.once('error', close)
@@ -188,7 +186,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     bytes += first.length
     upstream.write(first)
   }
-  pipe(client, upstream)
-  pipe(upstream, client)
+  relay(client, upstream)
+  relay(upstream, client)
   client.resume()
 }

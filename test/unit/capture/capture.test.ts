@@ -224,6 +224,39 @@ test('reader: tiny chunks, CRLF, UTF-8 split across reads and a missing final ne
   }
 })
 
+test('reader: afterChunk is awaited after each read, so a consumer never has more than a chunk of entries queued', async () => {
+  const dir = tmp()
+  try {
+    const w = openCaptureWriter(dir, {clock: CLOCK, checkpointEvery: 1000})
+    for (let i = 0; i < 200; i++) w.append({sessionId: 's', transport: 'forward', detail: summary(`https://a.example/${i}`)})
+    w.close()
+    const file = path.join(dir, 's', 'evidence-s-0.jsonl')
+    const lineBytes = Math.max(...readFileSync(file, 'utf8').split('\n').map((l) => Buffer.byteLength(l) + 1))
+    let queued = 0
+    let maxQueued = 0
+    let drained = 0
+    let calls = 0
+    await readCaptureInputs([{name: file}], {
+      chunkSize: 4 * lineBytes,
+      onEntry: () => {
+        queued++
+        maxQueued = Math.max(maxQueued, queued)
+      },
+      afterChunk: async () => {
+        calls++
+        await new Promise((r) => setImmediate(r))
+        drained += queued
+        queued = 0
+      },
+    })
+    assert.equal(drained, 201) // 200 captures + the writer's closing checkpoint
+    assert.ok(calls >= 50, `afterChunk called ${calls} times`)
+    assert.ok(maxQueued <= 5, `up to ${maxQueued} entries queued between drains`)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
 test('writer: a torn last line from a crash is cut off and the chain resumes after the last entry', async () => {
   const dir = tmp()
   try {

@@ -1,6 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {renameSync, writeFileSync} from 'node:fs'
+import {appendFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
+import {createRequire, syncBuiltinESMExports} from 'node:module'
 import path from 'node:path'
 import {
   ConfigReloader,
@@ -209,6 +210,86 @@ test('real watcher: a write, then an editor-style rename, are picked up; a bad w
     const e = (await rejected) as ReloadRejected
     assert.match(e.message, /config reload failed/)
     assert.equal(r.current.config.enforce, false)
+  } finally {
+    await r.close()
+    t.cleanup()
+  }
+})
+
+test('the watch covers the config file only: churn in sibling files (an audit log beside it) costs no stat or readdir', async () => {
+  // Counts filesystem metadata calls through node's builtin module objects (chokidar imports them).
+  const require = createRequire(import.meta.url)
+  const fsp = require('node:fs/promises') as Record<string, unknown>
+  const fsc = require('node:fs') as Record<string, unknown>
+  const names = ['stat', 'lstat', 'readdir', 'opendir'] as const
+  const calls: string[] = []
+  const originals: [Record<string, unknown>, string, unknown][] = []
+  const spy = (mod: Record<string, unknown>, name: string): void => {
+    const orig = mod[name] as (...a: unknown[]) => unknown
+    originals.push([mod, name, orig])
+    mod[name] = function (this: unknown, ...args: unknown[]) {
+      calls.push(`${name} ${String(args[0])}`)
+      return orig.apply(this, args)
+    }
+  }
+  const t = tempDir()
+  const file = t.file('pipelock.yaml', 'mode: balanced\n')
+  const log = t.file('audit.log', '')
+  const r = new ConfigReloader({path: file, initial: load(file), load, debounceMs: 20, dedupWindowMs: 0})
+  try {
+    await r.start()
+    for (const n of names) {
+      spy(fsp, n)
+      spy(fsc, n)
+    }
+    syncBuiltinESMExports()
+    for (let i = 0; i < 20; i++) {
+      appendFileSync(log, `line ${i}\n`)
+      writeFileSync(path.join(t.dir, `other-${i}.tmp`), 'x')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.deepEqual(calls, [])
+  } finally {
+    for (const [mod, name, orig] of originals) mod[name] = orig
+    syncBuiltinESMExports()
+    await r.close()
+    t.cleanup()
+  }
+})
+
+test('real watcher: repeated atomic-rename saves and a delete-then-recreate are each picked up', async () => {
+  const t = tempDir()
+  const file = t.file('pipelock.yaml', 'mode: balanced\n')
+  const r = new ConfigReloader({path: file, initial: load(file), load, debounceMs: 30, dedupWindowMs: 0})
+  const next = (step: string): Promise<ReloadApplied> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${step}: no applied event within 1.5 s`)), 1500)
+      r.once('applied', (e) => {
+        clearTimeout(timer)
+        resolve(e)
+      })
+    })
+  try {
+    await r.start()
+    for (let i = 1; i <= 3; i++) {
+      const applied = next(`rename ${i}`)
+      const tmp = path.join(t.dir, `.pipelock.yaml.${i}.swp`)
+      writeFileSync(tmp, `mode: balanced\nfetch_proxy:\n  monitoring:\n    max_url_length: ${2000 + i}\n`)
+      renameSync(tmp, file)
+      await applied
+      assert.equal(r.current.config.fetch_proxy.monitoring.max_url_length, 2000 + i)
+    }
+    const recreated = next('delete, then create')
+    unlinkSync(file)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    writeFileSync(file, 'mode: audit\n')
+    await recreated
+    assert.equal(r.current.config.mode, 'audit')
+    const written = next('write after re-create')
+    writeFileSync(file, 'mode: balanced\n')
+    await written
+    assert.equal(r.current.config.mode, 'balanced')
   } finally {
     await r.close()
     t.cleanup()

@@ -1,0 +1,197 @@
+/**
+ * Forward proxy against its peers, with wrk (Debian) as the load generator: a 1 KiB binary GET
+ * direct, through a bare Node relay (`bare-relay.ts`), through the built `pipelock run` (the
+ * spec's bench settings: response scanning off, loopback upstream trusted, a large rate limit,
+ * every request scanner on), through squid and through tinyproxy (Debian packages, installed with
+ * apt-get when missing) — all in the same run, rounds interleaved so drift hits every arm.
+ *
+ * Per arm: throughput at c=50 (and as a ratio to direct in the same round), CPU µs per request of
+ * the proxy process (all threads, /proc schedstat), added p50 at c=1. The figures are compared
+ * with the last recorded run (`bench/proxy-last-run.json`): a ratio more than 10% worse is
+ * flagged in the output. `--record` stores this run as the new reference. No assertions.
+ *
+ *   node dist/bench/proxy-peers.js [--seconds S] [--rounds N] [--record] [--no-install]
+ */
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {have, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
+
+const LAST_RUN = path.join(repoRoot, 'bench', 'proxy-last-run.json')
+const BODY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
+
+/** Installs missing Debian packages (root or sudo); returns the commands still missing. */
+export function ensureDebian(packages: Record<string, string>, install: boolean): string[] {
+  const missing = Object.entries(packages).filter(([cmd]) => !have(cmd))
+  if (missing.length > 0 && install) {
+    const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n']
+    const run = (args: string[]): void => {
+      const [cmd, ...rest] = [...sudo, ...args]
+      spawnSync(cmd as string, rest, {stdio: 'ignore', env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'}})
+    }
+    process.stderr.write(`installing ${missing.map(([, p]) => p).join(', ')} with apt-get …\n`)
+    run(['apt-get', 'update', '-qq'])
+    run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing.map(([, p]) => p)])
+  }
+  return Object.keys(packages).filter((cmd) => !have(cmd))
+}
+
+interface WrkResult {
+  requests: number
+  rps: number
+  p50ms: number
+  errors: number
+}
+
+/**
+ * One wrk run; through a proxy when `proxyPort` is set (absolute-form request line). Spawned
+ * asynchronously: the upstream lives in this process and must keep serving.
+ */
+async function wrk(dir: string, upPort: number, proxyPort: number | undefined, connections: number, seconds: number): Promise<WrkResult> {
+  const target = `http://127.0.0.1:${upPort}/bin`
+  const script = path.join(dir, 'wrk.lua')
+  writeFileSync(script, [
+    proxyPort === undefined ? '' : `wrk.path = "${target}"`,
+    `wrk.headers["Host"] = "127.0.0.1:${upPort}"`,
+    'done = function(summary, latency, requests)',
+    '  io.write(string.format("RESULT %d %f %d %d\\n", summary.requests, latency:percentile(50) / 1000, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))',
+    'end',
+  ].join('\n'))
+  const url = proxyPort === undefined ? target : `http://127.0.0.1:${proxyPort}/`
+  const threads = Math.min(2, connections)
+  const r = await new Promise<{stdout: string; stderr: string}>((resolve) => {
+    const p = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '-s', script, url], {stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    p.on('close', () => resolve({stdout, stderr}))
+  })
+  const m = /RESULT (\d+) ([\d.]+) (\d+) (\d+)/.exec(r.stdout)
+  if (m === null) throw new Error(`wrk failed: ${r.stderr || r.stdout}`)
+  const requests = Number(m[1])
+  return {requests, rps: requests / seconds, p50ms: Number(m[2]), errors: Number(m[3]) + Number(m[4])}
+}
+
+interface Arm {
+  name: string
+  port?: number
+  pid?: number
+  rps: number[]
+  ratio: number[]
+  cpuUs: number[]
+  addedP50: number[]
+  errors: number
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : (s[Math.floor((s.length - 1) / 2)] as number)
+}
+
+export async function runProxyPeersBench(args: readonly string[] = []): Promise<Record<string, unknown>[]> {
+  const arg = (name: string): string | undefined => {
+    const i = args.indexOf(name)
+    return i >= 0 ? args[i + 1] : undefined
+  }
+  const seconds = Number(arg('--seconds') ?? 5)
+  const rounds = Number(arg('--rounds') ?? 3)
+  const missing = ensureDebian({wrk: 'wrk', squid: 'squid', tinyproxy: 'tinyproxy'}, !args.includes('--no-install'))
+  if (missing.includes('wrk')) throw new Error('wrk is not installed and could not be installed (apt-get install wrk)')
+
+  const upstream = http.createServer((_req, res) => {
+    res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(BODY.length)})
+    res.end(BODY)
+  })
+  upstream.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
+  const upPort = (upstream.address() as AddressInfo).port
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-bench-peers-'))
+  const cfg = path.join(dir, 'bench.yaml')
+  writeFileSync(cfg, [
+    'forward_proxy:', '  enabled: true', 'response_scanning:', '  enabled: false', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
+    'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000', 'logging:', '  include_allowed: false',
+  ].join('\n') + '\n')
+  const procs: ChildProcess[] = []
+  const rows: Record<string, unknown>[] = []
+  try {
+    const arms: Arm[] = [{name: 'direct', rps: [], ratio: [], cpuUs: [], addedP50: [], errors: 0}]
+    const add = (name: string, p: {proc: ChildProcess; port: number}): void => {
+      procs.push(p.proc)
+      arms.push({name, port: p.port, pid: p.proc.pid!, rps: [], ratio: [], cpuUs: [], addedP50: [], errors: 0})
+    }
+    add('bare Node relay', await spawnBareRelay())
+    add('pipelock', await spawnPipelock(repoRoot, cfg))
+    for (const [name, start] of [['squid', startSquid], ['tinyproxy', startTinyproxy]] as const) {
+      if (missing.includes(name)) {
+        rows.push({arm: name, 'req/s c=50': 'not installed'})
+        continue
+      }
+      try {
+        add(name, await start(dir))
+      } catch (e) {
+        rows.push({arm: name, 'req/s c=50': `did not start: ${(e as Error).message}`})
+      }
+    }
+    for (const a of arms) await wrk(dir, upPort, a.port, 10, 1) // warm-up
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? arms : [...arms].reverse()
+      const direct1 = await wrk(dir, upPort, undefined, 1, Math.max(1, Math.floor(seconds / 2)))
+      const directRps = (await wrk(dir, upPort, undefined, 50, seconds)).rps
+      for (const a of order) {
+        if (a.port === undefined) {
+          a.rps.push(directRps)
+          a.ratio.push(1)
+          continue
+        }
+        const c0 = processCpuNs(a.pid!)
+        const r = await wrk(dir, upPort, a.port, 50, seconds)
+        const cpu = processCpuNs(a.pid!) - c0
+        a.rps.push(r.rps)
+        a.ratio.push(r.rps / directRps)
+        a.cpuUs.push(cpu / 1000 / Math.max(1, r.requests))
+        a.errors += r.errors
+        a.addedP50.push((await wrk(dir, upPort, a.port, 1, Math.max(1, Math.floor(seconds / 2)))).p50ms - direct1.p50ms)
+      }
+    }
+    const last = existsSync(LAST_RUN) ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as Record<string, {ratio: number; cpu_us: number}>) : {}
+    const record: Record<string, {ratio: number; cpu_us: number}> = {}
+    const range = (xs: number[], f: (x: number) => string): string => (xs.length === 0 ? '-' : `${f(Math.min(...xs))}–${f(Math.max(...xs))}`)
+    for (const a of arms) {
+      const ratio = median(a.ratio)
+      const cpu = median(a.cpuUs)
+      record[a.name] = {ratio: Number(ratio.toFixed(3)), cpu_us: Number(cpu.toFixed(1))}
+      const prev = last[a.name]
+      const flags: string[] = []
+      if (prev !== undefined && a.port !== undefined) {
+        if (ratio < prev.ratio * 0.9) flags.push(`REGRESSION: throughput ratio ${ratio.toFixed(2)} < 0.9 × last ${prev.ratio}`)
+        if (cpu > prev.cpu_us * 1.1) flags.push(`REGRESSION: CPU/request ${cpu.toFixed(1)} µs > 1.1 × last ${prev.cpu_us}`)
+      }
+      rows.unshift({
+        arm: a.name,
+        'req/s c=50': range(a.rps, (x) => String(Math.round(x))),
+        'vs direct': a.port === undefined ? '1' : range(a.ratio, (x) => x.toFixed(2)),
+        'CPU µs/request': range(a.cpuUs, (x) => x.toFixed(0)),
+        'added p50 c=1 (ms)': range(a.addedP50, (x) => x.toFixed(3)),
+        errors: a.errors,
+        'vs last run': prev === undefined ? 'no record' : flags.length > 0 ? flags.join('; ') : `ok (last: ${prev.ratio}×, ${prev.cpu_us} µs)`,
+      })
+    }
+    rows.sort((x, y) => arms.findIndex((a) => a.name === x.arm) - arms.findIndex((a) => a.name === y.arm))
+    if (args.includes('--record')) writeFileSync(LAST_RUN, JSON.stringify(record, null, 2) + '\n')
+    return rows
+  } finally {
+    for (const p of procs) p.kill('SIGTERM')
+    await new Promise<void>((r) => upstream.close(() => r()))
+    upstream.closeAllConnections()
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const row of await runProxyPeersBench(process.argv.slice(2))) process.stdout.write(JSON.stringify(row) + '\n')
+}

@@ -1,0 +1,60 @@
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {generateBenchCorpus} from './compile.js'
+
+// `npm run bench -- shadow [--events N] [--sessions N] [--corpus realistic|simple] [--keep DIR]`:
+// generates the compile benchmark's corpus, compiles a contract from it (child process), then
+// replays the same corpus against that contract in another child (as `learn shadow` does) and
+// reports records/s and the replaying child's peak RSS.
+// Targets (issues 17, 18): ≥ 50,000 events/s; peak RSS < 512 MB at 1M events, < 256 MB at 300k.
+
+export async function runShadowBench(args: readonly string[] = []): Promise<Record<string, unknown>[]> {
+  const arg = (name: string): string | undefined => {
+    const i = args.indexOf(name)
+    return i >= 0 ? args[i + 1] : undefined
+  }
+  const events = Number(arg('--events') ?? 1_000_000)
+  const sessions = Number(arg('--sessions') ?? 64)
+  const corpus = arg('--corpus') === 'simple' ? 'simple' : 'realistic'
+  const keep = arg('--keep')
+  const dir = keep ?? mkdtempSync(path.join(tmpdir(), 'pipelock-bench-shadow-'))
+  const work = mkdtempSync(path.join(tmpdir(), 'pipelock-bench-shadow-work-'))
+  try {
+    mkdirSync(dir, {recursive: true})
+    if (!(keep !== undefined && existsSync(keep) && readdirSync(keep).length > 0)) generateBenchCorpus(dir, events, sessions, corpus)
+    const contract = path.join(work, 'contract.yaml')
+    const compile = spawnSync(process.execPath, [fileURLToPath(new URL('./compile-child.js', import.meta.url)), dir, 'bench-agent', contract], {encoding: 'utf8'})
+    if (compile.status !== 0) throw new Error(`compile child failed: ${compile.stderr}`)
+    const rules = (JSON.parse(compile.stdout) as {rules: number}).rules
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL('./shadow-child.js', import.meta.url)), dir, contract], {encoding: 'utf8'})
+    if (r.status !== 0) throw new Error(`shadow child failed: ${r.stderr}`)
+    const res = JSON.parse(r.stdout) as {records: number; replayed: number; changed: number; seconds: number; cpuSeconds: number; maxRssKiB: number; loadPeakKiB: number; loadSeconds: number; rssAfterKiB: number}
+    const row = {
+      corpus,
+      records: res.records,
+      replayed: res.replayed,
+      changed: res.changed,
+      contract_rules: rules,
+      contract_load_s: Number(res.loadSeconds.toFixed(2)),
+      replay_s: Number(res.seconds.toFixed(2)),
+      events_per_s: Math.round(res.records / res.seconds),
+      events_per_s_with_load: Math.round(res.records / (res.seconds + res.loadSeconds)),
+      events_per_cpu_s: Math.round(res.records / res.cpuSeconds),
+      peak_rss_mb: Math.round(res.maxRssKiB / 1024),
+      contract_load_peak_rss_mb: Math.round(res.loadPeakKiB / 1024),
+      rss_after_replay_mb: Math.round(res.rssAfterKiB / 1024),
+    }
+    process.stderr.write(`shadow: ${row.events_per_s} events/s (${row.events_per_cpu_s} per CPU second), peak RSS ${row.peak_rss_mb} MB (${row.records} records, ${rules} rules)\n`)
+    return [row]
+  } finally {
+    if (keep === undefined) rmSync(dir, {recursive: true, force: true})
+    rmSync(work, {recursive: true, force: true})
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const row of await runShadowBench(process.argv.slice(2))) process.stdout.write(JSON.stringify(row) + '\n')
+}

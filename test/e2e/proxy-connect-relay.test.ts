@@ -1,0 +1,142 @@
+/**
+ * The CONNECT relay's timers, through the built `pipelock run` on real sockets: the tunnel
+ * lifetime holds however many chunks were relayed, the idle timeout counts traffic in either
+ * direction, and a relayed tunnel leaves nothing behind that delays a SIGTERM exit (issue 18:
+ * a timer per chunk, and past 64 the lifetime timer was dropped and kept the process alive).
+ */
+import assert from 'node:assert/strict'
+import https from 'node:https'
+import net, {type AddressInfo} from 'node:net'
+import {describe, it} from 'node:test'
+import {ProxyAgent, request} from 'undici'
+import {baseConfig, makeSelfSignedCert, startProxy, tempDir} from './proxy-harness.js'
+
+const LOOPBACK = ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000']
+
+/** A raw TCP upstream; `onSocket` drives each accepted connection. */
+async function tcpUpstream(onSocket: (s: net.Socket) => void): Promise<{port: number; close: () => Promise<void>}> {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+    s.on('error', () => undefined)
+    onSocket(s)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
+
+/** Opens a CONNECT tunnel and resolves once the 200 is in; `closed` resolves with the ms the tunnel lived. */
+async function openTunnel(proxyPort: number, upstreamPort: number): Promise<{socket: net.Socket; received: () => number; closed: Promise<number>}> {
+  const socket = net.connect({host: '127.0.0.1', port: proxyPort})
+  socket.on('error', () => undefined)
+  let head = ''
+  let got = 0
+  let openedAt = 0
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - openedAt)))
+  await new Promise<void>((resolve, reject) => {
+    socket.on('data', (c: Buffer) => {
+      if (openedAt === 0) {
+        head += c.toString('latin1')
+        const end = head.indexOf('\r\n\r\n')
+        if (end < 0) return
+        if (!head.startsWith('HTTP/1.1 200 ')) return reject(new Error(`CONNECT refused: ${head}`))
+        openedAt = Date.now()
+        got += Buffer.byteLength(head, 'latin1') - end - 4
+        resolve()
+      } else got += c.length
+    })
+    socket.write(`CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1\r\nHost: 127.0.0.1:${upstreamPort}\r\n\r\n`)
+  })
+  return {socket, received: () => got, closed}
+}
+
+describe('CONNECT relay timers', {timeout: 60_000}, () => {
+  it('the tunnel lifetime holds after hundreds of relayed chunks', async () => {
+    // Echo upstream; the client keeps chatting, so only the 2 s lifetime can end the tunnel.
+    const up = await tcpUpstream((s) => s.on('data', (c: Buffer) => s.write(c)))
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', '  max_tunnel_seconds: 2', '  idle_timeout_seconds: 60', ...LOOPBACK].join('\n')))
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      let stop = false
+      void t.closed.then(() => (stop = true))
+      for (let i = 0; i < 200 && !stop; i++) {
+        t.socket.write(`chunk ${i}\n`)
+        await new Promise((r) => setTimeout(r, 2))
+      }
+      const ticker = setInterval(() => t.socket.write('tick\n'), 50)
+      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 15_000))])
+      clearInterval(ticker)
+      t.socket.destroy()
+      assert.ok(t.received() > 200 * 6, `echoed ${t.received()} bytes`)
+      // Upper bound generous for loaded machines; the idle timeout (60 s) is far beyond it.
+      assert.ok(lived >= 1500 && lived < 15_000, `tunnel lived ${lived} ms (lifetime 2 s; -1 = still open after 15 s)`)
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+
+  it('the idle timeout counts traffic in either direction: a download-only tunnel stays open, a silent one closes', async () => {
+    // The upstream pushes a line every 200 ms for 2.5 s, then goes silent; the client never writes.
+    const up = await tcpUpstream((s) => {
+      let n = 0
+      const t = setInterval(() => {
+        if (++n > 12) return clearInterval(t)
+        s.write(`push ${n}\n`)
+      }, 200)
+      s.on('close', () => clearInterval(t))
+    })
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', '  max_tunnel_seconds: 60', '  idle_timeout_seconds: 1', ...LOOPBACK].join('\n')))
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 15_000))])
+      t.socket.destroy()
+      assert.equal(t.received(), Array.from({length: 12}, (_, i) => `push ${i + 1}\n`.length).reduce((a, b) => a + b))
+      // 12 pushes × 200 ms, then 1 s idle: closed at ≈ 3.4 s, not at 1 s and not never.
+      assert.ok(lived >= 2400 && lived < 15_000, `tunnel lived ${lived} ms (-1 = still open after 15 s; the lifetime is 60 s)`)
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+
+  it('SIGTERM after a TLS download through a tunnel exits within 2 s', async () => {
+    const dir = tempDir()
+    const tls = makeSelfSignedCert(dir)
+    const body = Buffer.alloc(4 * 1024 * 1024, 0x5a)
+    const server = https.createServer({key: tls.key, cert: tls.cert}, (_req, res) => {
+      res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(body.length)})
+      res.end(body)
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as AddressInfo).port
+    const proxy = await startProxy(baseConfig(LOOPBACK.join('\n')), {dir})
+    try {
+      const agent = new ProxyAgent({uri: `http://${proxy.addr}`, requestTls: {ca: tls.cert}})
+      try {
+        const res = await request(`https://127.0.0.1:${port}/big`, {dispatcher: agent})
+        assert.equal(res.statusCode, 200)
+        assert.ok(Buffer.from(await res.body.arrayBuffer()).equals(body))
+      } finally {
+        await agent.close()
+      }
+      server.closeAllConnections()
+      await new Promise((r) => setTimeout(r, 200))
+      const t0 = Date.now()
+      const code = await proxy.stop()
+      const took = Date.now() - t0
+      assert.equal(code, 0)
+      assert.ok(took < 2000, `exit took ${took} ms after SIGTERM`)
+    } finally {
+      await proxy.stop()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  })
+})
