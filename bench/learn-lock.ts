@@ -7,6 +7,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Pool} from 'undici'
 import {JsonNumber, type JsonObject, type JsonValue} from '../src/plugins/canonical/index.js'
+import {withIndex} from '../src/plugins/enforcement/index.js'
 import {gateHttp} from '../src/plugins/gate/index.js'
 import {generateAgentKeys} from '../src/plugins/signing/index.js'
 import {makeLab, promoteArgs, writeCandidate} from '../test/e2e/learn-promote-harness.js'
@@ -44,7 +45,8 @@ function pct(sorted: number[], p: number): number {
 /** Contract gate cost: evaluate one allowed request against 200 enforce rules (host near the end). */
 function gateBench(): Record<string, unknown>[] {
   const body: JsonObject = new Map<string, JsonValue>([['rules', Array.from({length: 200}, (_, i) => rule(i))]])
-  const contract = {contractHash: 'sha256:' + '0'.repeat(64), body, activeManifestHash: 'sha256:' + '1'.repeat(64), selectorId: 's', generation: 1n}
+  // As the runtime holds it: indexed by host once, when the contract is adopted.
+  const contract = withIndex({contractHash: 'sha256:' + '0'.repeat(64), body, activeManifestHash: 'sha256:' + '1'.repeat(64), selectorId: 's', generation: 1n})
   const reqs = [
     {url: 'https://api190.example.com/v1/users', label: 'allowed (rule 191 of 200)'},
     {url: 'https://unknown.example.org/x', label: 'default deny (no host rule)'},

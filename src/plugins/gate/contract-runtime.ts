@@ -13,7 +13,7 @@
 import {lstatSync} from 'node:fs'
 import type {Clock, JsonObject} from '../canonical/index.js'
 import {GENESIS_MANIFEST_HASH, manifestSelectors} from '../contracts/index.js'
-import {goPathMatch, selectContract, type Mode, type ResolvedContract, type SelectorEntry} from '../enforcement/index.js'
+import {goPathMatch, selectContract, withIndex, type Mode, type ResolvedContract, type SelectorEntry} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {loadRoster, type LoadedRoster} from '../signing/index.js'
 import {loadAcceptedManifest, reloadStore, storeLayout, type StoreOptions, type ValidatedManifest} from '../store/index.js'
@@ -79,7 +79,8 @@ export function buildActiveSet(v: ValidatedManifest): ActiveSet {
       ...(glob !== '' ? {agent_glob: glob} : {}),
       ...(sel.get('default') === true ? {default: true} : {}),
       selectorId,
-      contract: {contractHash, body: c.body as JsonObject, activeManifestHash: v.hash, selectorId, generation: v.generation},
+      // Indexed by host once per adopted contract: each request then costs O(rules for its host).
+      contract: withIndex({contractHash, body: c.body as JsonObject, activeManifestHash: v.hash, selectorId, generation: v.generation}),
     })
   }
   return {manifestHash: v.hash, generation: v.generation, selectors}
