@@ -5,7 +5,9 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {loadConfig} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
-import {auditLine, createScannerReplay, lifecycleEnv, loadLearnBlock, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
+import {mcpSettingsFromConfig} from '../../plugins/mcp/index.js'
+import {createScanner} from '../../plugins/scanner/index.js'
+import {auditLine, createScannerReplay, createToolPolicyReplay, lifecycleEnv, loadLearnBlock, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
 import {scannerSettingsFromConfig} from '../../plugins/proxy/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
@@ -57,7 +59,12 @@ export default class LearnShadow extends BaseCommand {
       throw new PipelockError('SHADOW_INPUT_INVALID', `learn shadow: invalid --duration ${JSON.stringify(flags.duration)}`)
     }
     // Replay scanning never reads this host's environment (env-var DLP is off for replay).
-    const scanner = createScannerReplay(flags.config === undefined ? undefined : scannerSettingsFromConfig(loadConfig(flags.config, {env: {}}).config, {env: {}}))
+    const config = flags.config === undefined ? undefined : loadConfig(flags.config, {env: {}}).config
+    const settings = config === undefined ? undefined : scannerSettingsFromConfig(config, {env: {}})
+    const scanner = createScannerReplay(settings)
+    // tool_policy records re-run the candidate config's MCP tool policy (learn-lifecycle §3.2).
+    const policy = config === undefined || settings === undefined ? null : mcpSettingsFromConfig(config, createScanner(settings)).policy
+    const toolPolicy = policy === null ? undefined : createToolPolicyReplay(policy)
     const captureDir = flags.config === undefined ? undefined : loadLearnBlock(flags.config, true).capture_dir
     const r = await runLearnShadow({
       contract: flags.contract,
@@ -75,6 +82,7 @@ export default class LearnShadow extends BaseCommand {
       receiptKeyAgent: flags['receipt-key-agent'],
       env: lifecycleEnv(flags.deterministic),
       scanner,
+      ...(toolPolicy === undefined ? {} : {toolPolicy}),
       warn: (line) => this.err(line),
     })
     if (r.out === undefined && !this.jsonEnabled()) process.stdout.write(r.markdown)

@@ -1,7 +1,7 @@
 import type {CaptureFinding} from '../capture/index.js'
 import {evaluateHttp, parseRequestUrl, type ResolvedContract} from '../enforcement/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
-import type {ScannerReplay} from './shadow-scanner.js'
+import type {ScannerReplay, ToolPolicyReplay} from './shadow-scanner.js'
 
 // learn-lifecycle §3.2 with the §10.6 decision: a URL event is judged by the same evaluator the
 // live gate uses (evaluateHttp in live mode: contract-wide default deny, port rule, blocks on
@@ -13,6 +13,8 @@ export interface CapturedEvent {
   method: string
   url: string
   toolName: string
+  /** `request.tool_args_json` of a tool call ('' when absent). */
+  toolArgsJson: string
   mcpMethod: string
   effectiveAction: string
   payloadRef: string
@@ -36,7 +38,7 @@ export function captureGrade(surface: string): string {
   }
 }
 
-export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract, scanner: ScannerReplay): Promise<ReplayedRecord> {
+export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract, scanner: ScannerReplay, toolPolicy?: ToolPolicyReplay): Promise<ReplayedRecord> {
   const base = {
     surface: ev.surface,
     method: ev.method,
@@ -52,8 +54,13 @@ export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract,
     // The scanned bytes live only in an escrowed sidecar; without it the record is summary-only.
     return {...base, candidateAction: '', evidenceOnly: false, summaryOnly: true, findings: []}
   }
+  if (ev.surface === 'tool_policy' && toolPolicy !== undefined && ev.toolName !== '') {
+    // §3.2: the candidate config's tool policy is re-run, so a loosened policy shows up as new allows.
+    const r = toolPolicy(ev.toolName, ev.toolArgsJson)
+    return {...base, candidateAction: r.verdict, evidenceOnly: false, summaryOnly: false, findings: r.findings}
+  }
   if (ev.surface !== 'url') {
-    // cee, tool_scan, tool_policy (no MCP tool-policy replay here) and unknown surfaces.
+    // cee, tool_scan, unknown surfaces, and tool_policy without a tool name or a policy to replay.
     return {...base, candidateAction: '', evidenceOnly: true, summaryOnly: false, findings: []}
   }
   const scan = await scanner(ev.url)

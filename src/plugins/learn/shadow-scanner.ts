@@ -1,4 +1,4 @@
-import {fixedClock} from '../canonical/index.js'
+import {fixedClock, parseJson, type JsonValue} from '../canonical/index.js'
 import type {CaptureFinding} from '../capture/index.js'
 import {createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl, type ScannerSettings, type UrlScanContext} from '../scanner/index.js'
 
@@ -9,6 +9,12 @@ export interface ScannerReplayResult {
 }
 
 export type ScannerReplay = (url: string) => Promise<ScannerReplayResult>
+
+/**
+ * The candidate config's MCP tool policy re-run on a captured tool call (learn-lifecycle §3.2
+ * `tool_policy`): its verdict (`allow`, `warn`, `block`, `redirect`) and the matching rules.
+ */
+export type ToolPolicyReplay = (toolName: string, argsJson: string) => ScannerReplayResult
 
 /** Rate limits depend on live timing, not on the request: replay never counts them. */
 class NoRateLimit extends RateLimiter {
@@ -45,5 +51,29 @@ export function createScannerReplay(base: ScannerSettings = defaultScannerSettin
       memo.set(url, (r = scan(url)))
     }
     return r
+  }
+}
+
+/** What a tool policy answers for one call (the MCP plugin's ToolPolicy has this shape). */
+export interface ToolPolicyCheck {
+  check(toolName: string, args: JsonValue | undefined): {readonly rules: readonly string[]; readonly action: string}
+}
+
+/**
+ * A ToolPolicyReplay over a compiled tool policy: no matching rule → `allow`; otherwise the
+ * winning action (`warn`, `block`, `redirect`) with one `tool_policy` finding naming the rules.
+ * Arguments that are not JSON are checked as absent, as the live policy treats a call without them.
+ */
+export function createToolPolicyReplay(policy: ToolPolicyCheck): ToolPolicyReplay {
+  return (toolName, argsJson) => {
+    let args: JsonValue | undefined
+    try {
+      args = argsJson === '' ? undefined : parseJson(argsJson)
+    } catch {
+      args = undefined
+    }
+    const v = policy.check(toolName, args === null ? undefined : args)
+    if (v.action === '') return {verdict: 'allow', findings: []}
+    return {verdict: v.action, findings: [{kind: 'tool_policy', action: v.action, policy_rule: v.rules.join(','), tool_name: toolName}]}
   }
 }

@@ -13,7 +13,7 @@ import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {replayEvent, type CapturedEvent} from './shadow-replay.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
-import type {ScannerReplay} from './shadow-scanner.js'
+import type {ScannerReplay, ToolPolicyReplay} from './shadow-scanner.js'
 import {addOpportunity, findOpportunityMissing, type OpportunityFinding, type OpportunityObservation} from './shadow-opportunity.js'
 
 export interface ShadowRequest {
@@ -34,6 +34,8 @@ export interface ShadowRequest {
   receiptKeyAgent: string
   env: LifecycleEnv
   scanner: ScannerReplay
+  /** The candidate config's MCP tool policy (§3.2); tool_policy records are evidence-only without it. */
+  toolPolicy?: ToolPolicyReplay
   /** Diagnostics for stderr (the unsigned-contract warning). */
   warn: (line: string) => void
 }
@@ -176,6 +178,7 @@ export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
     method: str(r.method),
     url: str(r.url),
     toolName: str(r.tool_name),
+    toolArgsJson: str(r.tool_args_json),
     mcpMethod: str(r.mcp_method),
     effectiveAction: str(d.effective_action),
     payloadRef: str(d.payload_ref),
@@ -205,6 +208,7 @@ export async function shadowReplay(
   scanner: ScannerReplay,
   nowNs: bigint,
   durationNs: bigint,
+  toolPolicy?: ToolPolicyReplay,
 ): Promise<{analysis: ShadowAnalysis; skipped: number; opportunity: OpportunityObservation}> {
   const hash = reportContractHash(body)
   const contract = withIndex({contractHash: hash, body})
@@ -216,7 +220,7 @@ export async function shadowReplay(
     const batch = pending
     pending = []
     for (const ev of batch) {
-      const r = await replayEvent(ev, contract, scanner)
+      const r = await replayEvent(ev, contract, scanner, toolPolicy)
       acc.add(r)
       addOpportunity(opportunity, r)
     }
@@ -380,7 +384,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   const env = loadShadowContract(req)
   const inputs = resolveShadowInputs(req)
   const nowNs = req.env.clock.nowNanos()
-  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs)
+  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs, req.toolPolicy)
   const missing = findOpportunityMissing(env.body, opportunity)
   const markdown = renderShadowMarkdown(analysis)
   try {
