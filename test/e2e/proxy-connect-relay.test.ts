@@ -11,6 +11,10 @@ import {describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
 import {baseConfig, makeSelfSignedCert, startProxy, tempDir} from './proxy-harness.js'
 
+// These tunnels carry raw bytes to a loopback echo server, not TLS: the host is allowed raw
+// tunnels explicitly (plain text inside CONNECT is refused otherwise, issue 10 item 2).
+const RAW_ECHO = '  raw_tunnel_hosts: ["127.0.0.1"]'
+
 const LOOPBACK = ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000']
 
 /** A raw TCP upstream; `onSocket` drives each accepted connection. */
@@ -61,7 +65,7 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
   it('the tunnel lifetime holds after hundreds of relayed chunks', async () => {
     // Echo upstream; the client keeps chatting, so only the 2 s lifetime can end the tunnel.
     const up = await tcpUpstream((s) => s.on('data', (c: Buffer) => s.write(c)))
-    const proxy = await startProxy(baseConfig(['  sni_verification: false', '  max_tunnel_seconds: 2', '  idle_timeout_seconds: 60', ...LOOPBACK].join('\n')))
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', '  max_tunnel_seconds: 2', '  idle_timeout_seconds: 60', RAW_ECHO, ...LOOPBACK].join('\n')))
     try {
       const t = await openTunnel(proxy.port, up.port)
       let stop = false
@@ -93,7 +97,7 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
       }, 200)
       s.on('close', () => clearInterval(t))
     })
-    const proxy = await startProxy(baseConfig(['  sni_verification: false', '  max_tunnel_seconds: 60', '  idle_timeout_seconds: 1', ...LOOPBACK].join('\n')))
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', '  max_tunnel_seconds: 60', '  idle_timeout_seconds: 1', RAW_ECHO, ...LOOPBACK].join('\n')))
     try {
       const t = await openTunnel(proxy.port, up.port)
       const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 15_000))])
