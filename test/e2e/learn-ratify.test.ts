@@ -7,7 +7,7 @@ import type {JsonObject} from '../../src/plugins/canonical/index.js'
 import {loadContract} from '../../src/plugins/contracts/index.js'
 import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 const GOLDEN_PUB = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
 const HARNESS_PUB = '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380'
@@ -18,7 +18,7 @@ function copy(dir: string, from: string): string {
   return p
 }
 
-test('replay corpus: non-interactive ratify without --accept-low-confidence is refused, nothing written', skipWithoutVectors(), () => {
+test('replay corpus: non-interactive ratify without --accept-low-confidence is refused, nothing written', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-ratify-'))
   try {
     const c = copy(dir, vectorPath('replay-corpus', 'contract.yaml'))

@@ -7,7 +7,7 @@ import {deterministicKey} from '../../src/plugins/learn/index.js'
 import {verifyEvidence} from '../../src/plugins/receipts/index.js'
 import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 // learn shadow through the built CLI: the golden bytes are what a user gets with --deterministic.
 
@@ -77,7 +77,7 @@ test('learn shadow CLI: --recorder-dir gets one verifying, chained shadow_delta 
   }
 })
 
-test('learn shadow CLI on the replay corpus contract as compiled: no contract blocks', skipWithoutVectors(), () => {
+test('learn shadow CLI on the replay corpus contract as compiled: no contract blocks', () => {
   const r = runCli(['learn', 'shadow', '--contract', vectorPath('replay-corpus', 'contract.yaml'), '--contract-key', '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', '--sessions', vectorPath('replay-corpus', 'corpus.jsonl'), '--deterministic', '--json'])
   assert.equal(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout)

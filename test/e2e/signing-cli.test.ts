@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {systemClock} from '../../src/plugins/canonical/index.js'
 import {generateKeyFile} from '../../src/plugins/signing/index.js'
-import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 // End to end through the built CLI: keygen → key generate → roster build → verify → show.
 // Every keystore lives in a temp dir (never the real home).
@@ -143,7 +143,7 @@ test('keygen uses $PIPELOCK_HOME when no --keystore/--home is given', () => {
   assert.equal(j.publicKeyPath, path.join(dir, 'agents', 'bot', 'id_ed25519.pub'))
 })
 
-test('signing recovery verify and transition verify on the golden documents', skipWithoutVectors(), () => {
+test('signing recovery verify and transition verify on the golden documents', () => {
   const rec = pipelock([
     'signing', 'recovery', 'verify',
     '--path', vectorPath('contract', 'signing', 'valid_recovery_authorization.json'),
