@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+import {Config, execute} from '@oclif/core'
+import {hoistTopicFlags} from '../dist/src/cli/argv.js'
 
-await execute({dir: import.meta.url})
+const config = await Config.load(import.meta.url)
+await execute({args: hoistTopicFlags(process.argv.slice(2), config.commands), loadOptions: config})

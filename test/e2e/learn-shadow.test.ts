@@ -93,12 +93,11 @@ test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', (
     const sessions = repoPath('goldens', 'tail-block', 'input')
     const out = path.join(dir, 'shadow.md')
     const cases: [string[], string][] = [
-      [['--contract', contract, '--sessions', sessions], 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics)\n'],
-      [['--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions], 'learn shadow: verify contract: signature does not verify\n'],
-      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--duration', '0s'], 'learn shadow: --duration must be positive\n'],
-      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', 'goldens/x'], 'learn shadow: --sessions must be absolute, got "goldens/x"\n'],
-      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--agent', 'a/b'], 'learn shadow: --agent must be a single path segment, got "a/b" (or give --sessions)\n'],
-      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--recorder-dir', 'rec'], 'learn shadow: --recorder-dir must be absolute, got "rec"\n'],
+      [['--contract', contract, '--sessions', sessions], 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics) [SHADOW_INPUT_INVALID]\n'],
+      [['--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions], 'learn shadow: verify contract: signature does not verify [CONTRACT_SIGNATURE_INVALID]\n'],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--duration', '0s'], 'learn shadow: --duration must be positive [SHADOW_INPUT_INVALID]\n'],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', 'goldens/x'], `learn shadow: --sessions does not exist: ${repoPath('goldens', 'x')} [SHADOW_INPUT_INVALID]\n`],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--agent', 'a/b'], 'learn shadow: --agent must be a single path segment, got "a/b" (or give --sessions) [SHADOW_INPUT_INVALID]\n'],
     ]
     for (const [args, stderr] of cases) {
       const r = runCli(['learn', 'shadow', ...args, '--out', out])

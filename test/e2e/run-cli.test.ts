@@ -24,13 +24,13 @@ describe('pipelock run: refusals', {timeout: 30_000}, () => {
     writeFileSync(file, 'forward_proxy:\n  enabld: true\n')
     const r = runCli(['run', '--config', file])
     assert.equal(r.status, 2)
-    assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld"\n`), r.stderr)
+    assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld" [CONFIG_INVALID]; hint: `), r.stderr)
   })
 
   it('refuses flags for transports this version does not have', () => {
     const r = runCli(['run', '--reverse-proxy'])
     assert.equal(r.status, 1)
-    assert.ok(r.stderr.includes('--reverse-proxy is not supported by this version of pipelock run; refusing to start\n'), r.stderr)
+    assert.ok(r.stderr.includes('--reverse-proxy is not supported by this version of pipelock run; refusing to start [NOT_IMPLEMENTED]\n'), r.stderr)
   })
 
   it('rejects an invalid --listen override', () => {

@@ -132,10 +132,10 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
   test('missing file', () => {
     const r = run('nope.json')
     assert.equal(r.status, 1)
-    assert.equal(r.stderr, 'reading receipt: open nope.json: no such file or directory\n')
+    assert.equal(r.stderr, 'reading receipt: open nope.json: no such file or directory [FILE_NOT_FOUND]\n')
     const c = run('nope.jsonl')
     assert.equal(c.status, 1)
-    assert.equal(c.stderr, 'reading chain: open nope.jsonl: no such file or directory\n')
+    assert.equal(c.stderr, 'reading chain: open nope.jsonl: no such file or directory [FILE_NOT_FOUND]\n')
   })
 
   test('truncated receipt', () => {
@@ -213,9 +213,9 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
 
   test('non-hex and wrong-length keys', () => {
     put('r.json', '{}')
-    assert.equal(run('r.json', '--key', 'zz').stderr, 'loading public key: invalid public key: invalid public key format (expected pipelock-ed25519-public-v1 header)\n')
-    assert.equal(run('r.json', '--key', 'abcd').stderr, 'loading public key: invalid public key length: got 2, want 32\n')
-    assert.equal(run('r.json', '--key', './missing.pub').stderr, 'loading public key: reading public key file ./missing.pub: file does not exist\n')
+    assert.equal(run('r.json', '--key', 'zz').stderr, 'loading public key: invalid public key: invalid public key format (expected pipelock-ed25519-public-v1 header) [KEY_INVALID]\n')
+    assert.equal(run('r.json', '--key', 'abcd').stderr, 'loading public key: invalid public key length: got 2, want 32 [KEY_INVALID]\n')
+    assert.equal(run('r.json', '--key', './missing.pub').stderr, 'loading public key: reading public key file ./missing.pub: file does not exist [FILE_NOT_FOUND]\n')
   })
 
   test('usage errors', () => {

@@ -33,3 +33,4 @@ export {
   type ReloadTrigger,
 } from './reloader.js'
 export {checkHostRule, parseCidr, parseHostPort, isCanonicalCidr} from './net-rules.js'
+export {pipelockHome, defaultConfigCandidates, SYSTEM_CONFIG_FILE} from './home.js'

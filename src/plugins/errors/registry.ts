@@ -6,7 +6,8 @@
  */
 export const ERROR_REGISTRY = {
   // --- generic input / usage
-  USAGE: {exit: 1, summary: 'wrong arguments or flags'},
+  USAGE: {exit: 1, summary: 'wrong arguments or flags (exit 2 for the session and adaptive commands, runtime §13)'},
+  COMMAND_NOT_FOUND: {exit: 127, summary: 'no such command; the message names the closest one'},
   FILE_NOT_FOUND: {exit: 1, summary: 'an input file does not exist'},
   FILE_UNREADABLE: {exit: 1, summary: 'an input file cannot be read'},
   FILE_EXISTS: {exit: 1, summary: 'an output file exists and --force was not given'},
