@@ -11,6 +11,8 @@ const PATH_INPUTS: Readonly<Record<string, {flags: readonly string[]; args?: rea
   keygen: {flags: ['home', 'keystore']},
   trust: {flags: ['home', 'keystore'], args: ['pubfile']},
   'generate:config': {flags: ['output']},
+  'generate:systemd': {flags: ['config', 'output']},
+  'generate:kubernetes': {flags: ['config', 'output']},
   'learn:compile': {flags: ['config', 'escrow-private-key', 'fixture', 'keystore', 'out-dir', 'output', 'review', 'compile-manifest']},
   'learn:diff': {flags: ['out'], args: ['first', 'second']},
   'learn:forget': {flags: ['candidate', 'keystore', 'out', 'receipt-out', 'store', 'tombstone-dir']},

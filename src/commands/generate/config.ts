@@ -1,7 +1,6 @@
-import {existsSync, writeFileSync} from 'node:fs'
-import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {writeGeneratedFile} from '../../cli/generated-file.js'
 import {PRESET_NAMES, isPresetName, renderPresetYaml} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 
@@ -38,16 +37,7 @@ export default class GenerateConfig extends BaseCommand {
       if (!this.jsonEnabled()) process.stdout.write(yaml)
       return {preset, config: yaml}
     }
-    const file = path.resolve(flags.output)
-    if (existsSync(file) && !flags.force) {
-      throw new PipelockError('FILE_EXISTS', `${flags.output} already exists`, {hint: 'pass --force to overwrite it'})
-    }
-    try {
-      // 0600: a config usually grows an api_token or a webhook secret later.
-      writeFileSync(file, yaml, {mode: 0o600})
-    } catch (err) {
-      throw new PipelockError('WRITE_FAILED', `writing ${flags.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-    }
+    const file = writeGeneratedFile(flags.output, yaml, flags.force)
     this.err(`wrote ${flags.output} (preset ${preset})`)
     return {preset, path: file}
   }
