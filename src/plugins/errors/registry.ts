@@ -58,6 +58,7 @@ export const ERROR_REGISTRY = {
   LOW_CONFIDENCE_REFUSED: {exit: 1, summary: 'ratify refused low-confidence rules without --accept-low-confidence'},
   RATIFY_DECISION_INVALID: {exit: 1, summary: 'an interactive ratify answer is not e, c or r, or every rule was rejected'},
   SEGMENT_INVALID: {exit: 1, summary: 'a path segment literal for split or pin is empty or has forbidden characters'},
+  SHADOW_EMPTY: {exit: 1, summary: 'learn shadow replayed no record (pass --allow-empty to accept that)'},
   SHADOW_INPUT_INVALID: {exit: 1, summary: 'learn shadow or diff refused its inputs (flags, sessions, reports)'},
   CONTRACT_EVALUATION_FAILED: {exit: 1, summary: 'the contract evaluator could not decide (invalid mode, lifecycle or request)'},
   // --- contract store, promote and rollback (learn-lifecycle §5, §6)
