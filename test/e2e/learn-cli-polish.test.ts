@@ -1,10 +1,15 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type {JsonObject} from '../../src/plugins/canonical/index.js'
+import {loadContract} from '../../src/plugins/contracts/index.js'
+import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
+
+const GOLDEN_PUB = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
 
 // learn commands as a new user meets them: the missing key says how to make one, and a shadow
 // replay of nothing fails unless --allow-empty.
@@ -34,6 +39,25 @@ test('learn shadow replaying 0 records exits 1; --allow-empty accepts it', () =>
     assert.equal((JSON.parse(j.stdout) as {error: {code: string}}).error.code, 'SHADOW_EMPTY')
     const ok = runCli([...args, '--allow-empty'])
     assert.equal(ok.status, 0, ok.stderr)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('learn ratify --interactive: "a" applies the previous answer to every remaining rule', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-ratify-a-'))
+  try {
+    const c = path.join(dir, 'contract.yaml')
+    copyFileSync(repoPath('goldens', 'multi-hour', 'contract.yaml'), c)
+    const n = (loadContract(readFileSync(c, 'utf8'), c).body.get('rules') as JsonObject[]).length
+    const out = path.join(dir, 'ratified.yaml')
+    const r = runCli(['learn', 'ratify', '--candidate', c, '--contract-key', GOLDEN_PUB, '--interactive', '--deterministic', '--out', out], {input: 'r\nc\na\n'})
+    assert.equal(r.status, 0, r.stderr)
+    // rule 3 is answered "a"; rules 4..n show their evidence and the applied decision
+    assert.equal(r.stdout.split(' (applied to the remaining rules)\n').length - 1, n - 3)
+    const states = (loadContract(readFileSync(out, 'utf8'), out).body.get('rules') as JsonObject[]).map((x) => x.get('lifecycle_state'))
+    assert.deepEqual(states, Array(n - 1).fill('capture_only'))
+    assert.ok(r.stdout.endsWith(`\nratify: ${n - 1} rules ratified, 1 rejected, written to ${out}\n`), r.stdout)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

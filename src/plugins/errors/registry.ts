@@ -56,6 +56,7 @@ export const ERROR_REGISTRY = {
   CANDIDATE_INVALID: {exit: 1, summary: 'a candidate contract file is unusable (path, YAML, envelope, no rules)'},
   RULE_NOT_FOUND: {exit: 1, summary: 'a rule id or collapsed segment named on the command line is not in the candidate'},
   LOW_CONFIDENCE_REFUSED: {exit: 1, summary: 'ratify refused low-confidence rules without --accept-low-confidence'},
+  RATIFY_INTERRUPTED: {exit: 130, summary: 'learn ratify was stopped at the prompt (Ctrl-C); nothing was written'},
   RATIFY_DECISION_INVALID: {exit: 1, summary: 'an interactive ratify answer is not e, c or r, or every rule was rejected'},
   SEGMENT_INVALID: {exit: 1, summary: 'a path segment literal for split or pin is empty or has forbidden characters'},
   SHADOW_EMPTY: {exit: 1, summary: 'learn shadow replayed no record (pass --allow-empty to accept that)'},
