@@ -23,8 +23,11 @@ test('docs/install.md: npm global install puts pipelock on PATH; generate config
     const prefix = path.join(tmp, 'prefix')
     const home = path.join(tmp, 'home')
     mkdirSync(home)
+    // Under `npm test`, npm exports npm_config_prefix (the real global prefix) and friends: drop
+    // every npm_* variable so the doc's `npm install --global .` can only reach the temp prefix.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)))
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...inherited,
       HOME: home,
       NPM_CONFIG_PREFIX: prefix,
       NPM_CONFIG_UPDATE_NOTIFIER: 'false',
@@ -32,6 +35,8 @@ test('docs/install.md: npm global install puts pipelock on PATH; generate config
       PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
       NO_COLOR: '1',
     }
+    const prefixSeen = spawnSync('npm', ['prefix', '--global'], {cwd: repoPath(), env, encoding: 'utf8'})
+    assert.equal(prefixSeen.stdout.trim(), prefix, 'the global prefix the doc block will use is the temp one')
     const r = spawnSync('bash', ['-euo', 'pipefail', '-c', docBlock()], {cwd: repoPath(), env, encoding: 'utf8', timeout: 170_000})
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`)
     assert.ok(existsSync(path.join(prefix, 'bin', 'pipelock')), 'pipelock is in the prefix bin')

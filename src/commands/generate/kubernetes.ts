@@ -1,10 +1,9 @@
 import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {writeGeneratedFile} from '../../cli/generated-file.js'
+import {deliverGenerated, generatedFileFlags, type GeneratedDeployFile} from '../../cli/generated-file.js'
 import {loadConfig} from '../../plugins/config/index.js'
 import {deployPlan, renderKubernetesSidecar} from '../../plugins/deploy/index.js'
-import type {GeneratedDeployFile} from './systemd.js'
 
 export default class GenerateKubernetes extends BaseCommand {
   static override summary = 'Write Kubernetes manifests running pipelock as a sidecar beside an agent'
@@ -23,8 +22,7 @@ export default class GenerateKubernetes extends BaseCommand {
     name: Flags.string({description: 'Deployment name (and label)', default: 'agent'}),
     image: Flags.string({description: 'pipelock image (docker build -t pipelock:0.1.0 .)', default: 'pipelock:0.1.0'}),
     'agent-image': Flags.string({description: "the agent's image", default: 'registry.example.com/my-agent:latest'}),
-    output: Flags.string({char: 'o', description: 'write to this file instead of stdout'}),
-    force: Flags.boolean({description: 'overwrite --output if it exists', default: false}),
+    ...generatedFileFlags,
   }
 
   async run(): Promise<GeneratedDeployFile> {
@@ -36,12 +34,6 @@ export default class GenerateKubernetes extends BaseCommand {
       agentImage: flags['agent-image'],
       name: flags.name,
     })
-    if (flags.output === undefined) {
-      this.out(text.trimEnd())
-      return {kind: 'kubernetes', text}
-    }
-    const file = writeGeneratedFile(flags.output, text, flags.force)
-    this.err(`wrote ${flags.output}`)
-    return {kind: 'kubernetes', path: file}
+    return deliverGenerated('kubernetes', text, flags, {out: (l) => this.out(l), err: (l) => this.err(l)})
   }
 }

@@ -1,14 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {writeGeneratedFile} from '../../cli/generated-file.js'
+import {deliverGenerated, generatedFileFlags, type GeneratedDeployFile} from '../../cli/generated-file.js'
 import {loadConfig} from '../../plugins/config/index.js'
 import {deployPlan, renderSystemdUnit} from '../../plugins/deploy/index.js'
-
-export interface GeneratedDeployFile {
-  kind: 'systemd' | 'kubernetes'
-  text?: string
-  path?: string
-}
 
 export default class GenerateSystemd extends BaseCommand {
   static override summary = 'Write a hardened systemd unit for a config'
@@ -26,20 +20,13 @@ export default class GenerateSystemd extends BaseCommand {
     config: Flags.string({char: 'c', description: 'the config the unit runs (validated here)', required: true}),
     'install-path': Flags.string({description: 'where the config lives on the host', default: '/etc/pipelock/pipelock.yaml'}),
     bin: Flags.string({description: 'absolute path of pipelock on the host (npm install -g puts it in <prefix>/bin)', default: '/usr/local/bin/pipelock'}),
-    output: Flags.string({char: 'o', description: 'write to this file instead of stdout'}),
-    force: Flags.boolean({description: 'overwrite --output if it exists', default: false}),
+    ...generatedFileFlags,
   }
 
   async run(): Promise<GeneratedDeployFile> {
     const {flags} = await this.parse(GenerateSystemd)
     const loaded = loadConfig(flags.config)
     const text = renderSystemdUnit(deployPlan(loaded.config, flags['install-path']), {bin: flags.bin})
-    if (flags.output === undefined) {
-      this.out(text.trimEnd())
-      return {kind: 'systemd', text}
-    }
-    const file = writeGeneratedFile(flags.output, text, flags.force)
-    this.err(`wrote ${flags.output}`)
-    return {kind: 'systemd', path: file}
+    return deliverGenerated('systemd', text, flags, {out: (l) => this.out(l), err: (l) => this.err(l)})
   }
 }
