@@ -10,6 +10,9 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
   const arch = process.arch === 'ia32' ? 'x86' : process.arch
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`)
 } else {
-  const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  const {Config, execute} = await import('@oclif/core')
+  const {hoistTopicFlags} = await import('../dist/src/cli/argv.js')
+  // Flags given before a subcommand (`session --api-url X list`) are moved after it.
+  const config = await Config.load(import.meta.url)
+  await execute({args: hoistTopicFlags(process.argv.slice(2), config.commands), loadOptions: config})
 }

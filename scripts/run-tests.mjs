@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Runs every compiled *.test.js under dist/test whose TypeScript source still exists
-// (so a stale file in dist never runs), with node's test runner.
+// (so a stale file in dist never runs), with node's test runner, and ends with one line of
+// counts: `N passed, N failed` (skipped and todo tests are named on the line before it).
+// Under CI=true a skipped or todo test fails the run: a check that did not run is not a pass.
 // Usage: node scripts/run-tests.mjs [substring filter…]
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {spawnSync} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
 
 const root = path.resolve('dist/test')
 const filters = process.argv.slice(2)
@@ -25,5 +29,30 @@ if (files.length === 0) {
   console.error(`no test files found under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}`)
   process.exit(1)
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {stdio: 'inherit'})
-process.exit(r.status ?? 1)
+
+const reporter = path.join(path.dirname(fileURLToPath(import.meta.url)), 'count-reporter.mjs')
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pipelock-tests-'))
+const countsFile = path.join(tmp, 'counts.json')
+const r = spawnSync(process.execPath, [
+  '--test', '--test-concurrency=2',
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  `--test-reporter=${reporter}`, `--test-reporter-destination=${countsFile}`,
+  ...files,
+], {stdio: 'inherit'})
+let counts
+try {
+  counts = JSON.parse(readFileSync(countsFile, 'utf8'))
+} catch {
+  counts = undefined
+}
+rmSync(tmp, {recursive: true, force: true})
+if (counts === undefined) {
+  console.log('test run did not finish: no counts were reported')
+  process.exit(r.status || 1)
+}
+const notRun = counts.skipped + counts.todo
+for (const name of counts.skippedNames) console.log(`skipped: ${name}`)
+if (notRun > 0) console.log(`${counts.skipped} skipped, ${counts.todo} todo${process.env.CI === 'true' ? ' (CI=true: a test that did not run fails the run)' : ''}`)
+console.log(`${counts.passed} passed, ${counts.failed} failed`)
+const ok = r.status === 0 && counts.failed === 0 && !(process.env.CI === 'true' && notRun > 0)
+process.exit(ok ? 0 : 1)

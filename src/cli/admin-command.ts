@@ -1,7 +1,7 @@
 import {homedir} from 'node:os'
 import {Args, Flags} from '@oclif/core'
 import {fixedClock, systemClock} from '../plugins/canonical/index.js'
-import {PipelockError, isPipelockError} from '../plugins/errors/index.js'
+import {PipelockError} from '../plugins/errors/index.js'
 import {AdminClient, resolveAdminTarget} from '../plugins/admin-client/index.js'
 import {BaseCommand} from './base-command.js'
 
@@ -37,11 +37,7 @@ export interface AdminFlagValues {
  * arguments) exit 2 here, not 1 as elsewhere in the CLI; PipelockErrors carry their own.
  */
 export abstract class AdminCommand extends BaseCommand {
-  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
-    const r = await super.catch(err) // prints the one line; rethrows bugs and oclif exits
-    if (!isPipelockError(err)) process.exitCode = 2
-    return r
-  }
+  protected override usageExit = 2
 
   /** Resolves URL and token (flags → env → config), runs `fn` with a client, always closes it. */
   protected async withAdminClient<T>(flags: AdminFlagValues, fn: (client: AdminClient) => Promise<T>): Promise<T> {

@@ -1,26 +1,45 @@
-import {Command, Errors} from '@oclif/core'
-import {formatError, isPipelockError} from '../plugins/errors/index.js'
+import {Command, Errors, type Interfaces} from '@oclif/core'
+import {isPipelockError} from '../plugins/errors/index.js'
+import {resolvePathInputs} from './path-inputs.js'
+import {emitErrorReport, report, reportFromPipelockError, usageMessage} from './error-output.js'
 
 /**
- * Every pipelock command extends this. Expected failures (PipelockError) print one line on
- * stderr — what and where — plus an optional hint, and set the registry's exit code; flag and
- * argument errors print one line and exit 1; anything else is a bug and keeps its stack.
+ * Every pipelock command extends this. Expected failures (PipelockError) and flag/argument
+ * errors print one line — message, [CODE], hint — on stderr, or one JSON object on stdout under
+ * --json, and exit with the registry's status either way (src/cli/error-output.ts). Anything
+ * else is a bug and keeps its stack (under --json it is also reported as INTERNAL).
  */
 export abstract class BaseCommand extends Command {
+  /** Exit status of flag and argument errors (the admin API commands use 2, runtime §13). */
+  protected usageExit = 1
+
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    const json = this.jsonEnabled()
     if (isPipelockError(err)) {
-      process.stderr.write(formatError(err) + '\n')
-      if (err.hint) process.stderr.write(`hint: ${err.hint}\n`)
-      process.exitCode = err.exitCode
+      emitErrorReport(reportFromPipelockError(err), json)
       return undefined
     }
     if (err instanceof Errors.ExitError) throw err
     if (isUsageError(err)) {
-      process.stderr.write(firstLine(err.message) + `\nSee: pipelock ${this.id?.replaceAll(':', ' ') ?? ''} --help\n`)
-      process.exitCode = 1
+      emitErrorReport(report('USAGE', usageMessage(err), `see pipelock ${this.id?.replaceAll(':', ' ') ?? ''} --help`, this.usageExit), json)
+      return undefined
+    }
+    if (json) {
+      emitErrorReport(report('INTERNAL', err.message), true)
+      process.stderr.write(`${err.stack ?? err.message}\n`)
       return undefined
     }
     return super.catch(err)
+  }
+
+  /** Parses as oclif does, then resolves path-valued flags and args against the working directory. */
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const r = await super.parse(options, argv)
+    resolvePathInputs(this.id, r.flags as Record<string, unknown>, r.args as Record<string, unknown>)
+    return r
   }
 
   /** Writes a line to stdout unless --json was given (oclif then prints the returned result). */
@@ -34,6 +53,12 @@ export abstract class BaseCommand extends Command {
   }
 }
 
+// oclif's parser output constraints (not exported by @oclif/core)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type FlagOutput = {[name: string]: any}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ArgOutput = {[name: string]: any}
+
 function isUsageError(err: Error): boolean {
   const name = err.constructor?.name ?? ''
   return (
@@ -45,11 +70,7 @@ function isUsageError(err: Error): boolean {
     name === 'RequiredArgsError' ||
     name === 'CLIParseError' ||
     name === 'ArgInvalidOptionError' ||
-    name === 'FlagInvalidOptionError'
+    name === 'FlagInvalidOptionError' ||
+    name === 'ViolatedFlagConstraintError'
   )
-}
-
-function firstLine(s: string): string {
-  const line = s.split('\n').find((l) => l.trim() !== '') ?? s
-  return line.trim()
 }

@@ -14,7 +14,7 @@ export interface CommandShape {
 export async function commandSnapshot(root: string): Promise<Record<string, CommandShape>> {
   const config = await Config.load(root)
   const out: Record<string, CommandShape> = {}
-  for (const c of [...config.commands].sort((a, b) => a.id.localeCompare(b.id))) {
+  for (const c of [...config.commands].filter((c) => !c.hidden).sort((a, b) => a.id.localeCompare(b.id))) {
     const flags: CommandShape['flags'] = {}
     for (const name of Object.keys(c.flags).sort()) {
       const f = c.flags[name] as {type: string; required?: boolean; multiple?: boolean; char?: string; default?: unknown}

@@ -1,13 +1,14 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../cli/capture-flags.js'
+import {PRESET_NAMES, type PresetName} from '../plugins/config/index.js'
 import {PipelockError} from '../plugins/errors/index.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Run the egress proxy in front of your agents'
   static override description =
     'Starts the Pipelock proxy: the /fetch endpoint, the HTTP forward proxy with CONNECT (forward_proxy.enabled),\n' +
-    '/health, /stats, /metrics and the kill switch; with session_profiling (every shipped preset) also per-agent\n' +
+    '/health, /stats, /metrics and the kill switch (--preset P runs a shipped preset, forward proxy on); with session_profiling (every shipped preset) also per-agent\n' +
     'sessions, adaptive enforcement, taint and the session admin API. Without --config the built-in defaults are used.\n' +
     'The banner (stderr) shows the bound address; the JSON audit log goes to stdout by default.\n' +
     'A feature that the config enables but this version does not implement makes it refuse to start.\n' +
@@ -17,6 +18,7 @@ export default class Run extends BaseCommand {
     'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
 
   static override examples = [
+    '<%= config.bin %> run --preset balanced',
     '<%= config.bin %> run --config pipelock.yaml',
     '<%= config.bin %> run --config pipelock.yaml --listen 127.0.0.1:0',
     '<%= config.bin %> generate config --preset balanced > pipelock.yaml && <%= config.bin %> run --config pipelock.yaml',
@@ -27,7 +29,8 @@ export default class Run extends BaseCommand {
   static override strict = false
 
   static override flags = {
-    config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
+    config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults (forward proxy off)', exclusive: ['preset']}),
+    preset: Flags.string({description: 'run on a shipped preset instead of a file (every preset turns the forward proxy on, so agents can use HTTPS_PROXY)', options: [...PRESET_NAMES], exclusive: ['config']}),
     mode: Flags.string({char: 'm', description: 'override the config mode', options: ['strict', 'balanced', 'audit']}),
     listen: Flags.string({char: 'l', description: 'override fetch_proxy.listen (host:port; port 0 picks a free port)'}),
     'mcp-listen': Flags.string({description: 'MCP-over-HTTP listener (not supported in this version)'}),
@@ -53,6 +56,7 @@ export default class Run extends BaseCommand {
     const {startRun} = await import('../plugins/proxy/index.js')
     const running = await startRun({
       configFile: flags.config,
+      ...(flags.preset === undefined ? {} : {preset: flags.preset as PresetName}),
       mode: flags.mode,
       listen: flags.listen,
       agentArgs: argv as string[],

@@ -36,7 +36,7 @@ test('--out writes a 0600 file that loads back to the preset; refuses to overwri
     writeFileSync(out, 'mode: audit\n')
     const again = pipelock(['generate', 'config', '--preset', 'strict', '--out', out])
     assert.equal(again.code, 1)
-    assert.equal(again.stderr, `${out} already exists\nhint: pass --force to overwrite it\n`)
+    assert.equal(again.stderr, `${out} already exists [FILE_EXISTS]; hint: pass --force to overwrite it\n`)
     assert.equal(readFileSync(out, 'utf8'), 'mode: audit\n')
 
     const forced = pipelock(['generate', 'config', '--preset', 'strict', '--out', out, '--force'])
@@ -52,6 +52,23 @@ test('an unknown preset is a usage error (exit 1, one line and a pointer to --he
   assert.equal(r.code, 1)
   assert.equal(
     r.stderr,
-    'Expected --preset=yolo to be one of: balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model\nSee: pipelock generate config --help\n',
+    'Expected --preset=yolo to be one of: balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model [USAGE]; hint: see pipelock generate config --help\n',
   )
+})
+
+test('--output (relative to the working directory) and --json', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-gencfg-'))
+  try {
+    const w = pipelock(['generate', 'config', '--preset', 'strict', '--output', 'sub.yaml', '--json'], dir)
+    assert.equal(w.code, 0, w.stderr)
+    assert.deepEqual(JSON.parse(w.stdout), {preset: 'strict', path: path.join(dir, 'sub.yaml')})
+    assert.deepEqual(loadConfig(path.join(dir, 'sub.yaml'), {env: {}}).config, resolveConfig(presetConfig('strict'), {env: {}}).config)
+    const p = pipelock(['generate', 'config', '--preset', 'audit', '--json'])
+    assert.equal(p.code, 0, p.stderr)
+    const j = JSON.parse(p.stdout) as {preset: string; config: string}
+    assert.equal(j.preset, 'audit')
+    assert.equal(j.config, pipelock(['generate', 'config', '--preset', 'audit']).stdout)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })

@@ -42,10 +42,10 @@ test('split then pin on a signed envelope: exact stdout and audit lines, no-ops 
     assert.equal(noop.stdout, `pin: rule ${RULE}, segment "core" already pinned, no-op (written to ${out})\n`)
     const bad = runCli(['learn', 'pin', '--candidate', out, '--rule', RULE, '--segment', '*', '--deterministic'])
     assert.equal(bad.status, 1)
-    assert.equal(bad.stderr, 'learn pin: learn: invalid segment literal: segment contains "*"\n')
+    assert.equal(bad.stderr, 'learn pin: learn: invalid segment literal: segment contains "*" [SEGMENT_INVALID]\n')
     const missing = runCli(['learn', 'split', '--candidate', out, '--rule', RULE, '--index', '9', '--deterministic'])
     assert.equal(missing.status, 1)
-    assert.equal(missing.stderr, 'learn split: learn: collapsed segment not found: index=9\n')
+    assert.equal(missing.stderr, 'learn split: learn: collapsed segment not found: index=9 [RULE_NOT_FOUND]\n')
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
@@ -56,7 +56,7 @@ test('forget through the CLI: exact stdout and audit; refusals write nothing', (
   try {
     const bad = runCli(['learn', 'forget', '--candidate', c, '--rule-id', 'r-none', '--reason', 'pii', '--contract-key', GOLDEN_PUB, '--deterministic'])
     assert.equal(bad.status, 1)
-    assert.equal(bad.stderr, 'learn: rule not found in candidate: "r-none"\n')
+    assert.equal(bad.stderr, 'learn: rule not found in candidate: "r-none" [RULE_NOT_FOUND]\n')
     assert.equal(existsSync(path.join(dir, 'tombstones')), false)
     const r = runCli(['learn', 'forget', '--candidate', c, '--rule-id', RULE, '--reason', 'pii', '--contract-key', GOLDEN_PUB, '--deterministic'])
     assert.equal(r.status, 0, r.stderr)

@@ -93,7 +93,11 @@ describe('learn promote and rollback', () => {
     const before = snapshot(lab.store)
     const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', 'sha256:' + 'f'.repeat(64), '--json'])
     assert.equal(r.code, 1)
-    assert.match(r.stderr, /^learn rollback: load target manifest: contract store: contract history invalid: accepted manifest sha256:f{64} does not exist: /)
+    // --json: the error is one JSON object on stdout (docs/errors.md), nothing on stderr
+    assert.equal(r.stderr, '')
+    const e = (JSON.parse(r.stdout) as {error: {code: string; message: string; exit: number}}).error
+    assert.deepEqual([e.code, e.exit], ['STORE_HISTORY_INVALID', 1])
+    assert.match(e.message, /^learn rollback: load target manifest: contract store: contract history invalid: accepted manifest sha256:f{64} does not exist: /)
     assert.deepEqual(snapshot(lab.store), before)
   })
 
@@ -101,7 +105,7 @@ describe('learn promote and rollback', () => {
     const before = snapshot(lab.store)
     const r = cli(promoteArgs(lab, c1.file, ['--environment-id', 'staging']))
     assert.equal(r.code, 1)
-    assert.equal(r.stderr, 'learn lifecycle: environment does not match accepted manifest\nhint: omit the environment flags to inherit the accepted tuple\n')
+    assert.equal(r.stderr, 'learn lifecycle: environment does not match accepted manifest [LIFECYCLE_REFUSED]; hint: omit the environment flags to inherit the accepted tuple\n')
     assert.deepEqual(snapshot(lab.store), before)
   })
 
@@ -109,13 +113,13 @@ describe('learn promote and rollback', () => {
     const before = snapshot(lab.store)
     const typo = cli(['learn', 'promote', ...baseArgs(lab), '--contract', 'sha256:' + 'Z'.repeat(64), '--selector', 'shop-agent'])
     assert.equal(typo.code, 1)
-    assert.equal(typo.stderr, `contract store: contract history invalid: hash "sha256:${'Z'.repeat(64)}" is not lowercase hex\n`)
+    assert.equal(typo.stderr, `contract store: contract history invalid: hash "sha256:${'Z'.repeat(64)}" is not lowercase hex [STORE_HISTORY_INVALID]\n`)
     const absent = cli(['learn', 'promote', ...baseArgs(lab), '--contract', 'sha256:' + 'e'.repeat(64), '--selector', 'shop-agent'])
     assert.equal(absent.code, 1)
-    assert.match(absent.stderr, /^contract store: contract history invalid: read sha256:e{64}: open .*history\/sha256-e{64}\.yaml: no such file or directory\n$/)
+    assert.match(absent.stderr, /^contract store: contract history invalid: read sha256:e{64}: open .*history\/sha256-e{64}\.yaml: no such file or directory \[STORE_HISTORY_INVALID\]\n$/)
     const mismatch = cli([...promoteArgs(lab, c1.file), '--contract', c2.hash])
     assert.equal(mismatch.code, 1)
-    assert.equal(mismatch.stderr, `learn promote: --contract ${c2.hash} does not match the candidate's contract_hash ${c1.hash}\n`)
+    assert.equal(mismatch.stderr, `learn promote: --contract ${c2.hash} does not match the candidate's contract_hash ${c1.hash} [LIFECYCLE_REFUSED]\n`)
     assert.deepEqual(snapshot(lab.store), before)
   })
 
@@ -173,47 +177,47 @@ describe('bad input and attacks: refused with their own reason, the store unchan
     const i = text.indexOf('display_name: ') + 'display_name: '.length + 1
     const tampered = path.join(lab.dir, 'tampered.yaml')
     writeFileSync(tampered, text.slice(0, i) + (text[i] === 'x' ? 'y' : 'x') + text.slice(i + 1))
-    refused(promoteArgs(lab, tampered), /^contract store: contract history invalid: .*tampered\.yaml: contract_hash "sha256:[0-9a-f]{64}" does not match computed "sha256:[0-9a-f]{64}"\n$/)
+    refused(promoteArgs(lab, tampered), /^contract store: contract history invalid: .*tampered\.yaml: contract_hash "sha256:[0-9a-f]{64}" does not match computed "sha256:[0-9a-f]{64}" \[STORE_HISTORY_INVALID\]\n$/)
     // the same byte changed in the signature instead: the hash holds, the signature does not
     const sig = text.lastIndexOf('ed25519:') + 'ed25519:'.length
     writeFileSync(tampered, text.slice(0, sig) + (text[sig] === '0' ? '1' : '0') + text.slice(sig + 1))
-    refused(promoteArgs(lab, tampered), 'contract store: contract signature invalid: key_id="ci-compile": signature does not verify\n')
+    refused(promoteArgs(lab, tampered), 'contract store: contract signature invalid: key_id="ci-compile": signature does not verify [STORE_SIGNATURE_INVALID]\n')
   })
 
   it('candidate signed by a key the roster does not hold for compile', () => {
     const foreign = writeCandidate(lab, 'foreign', 2, 'ops-bob')
     refused(
       promoteArgs(lab, foreign.file),
-      'contract store: contract signature invalid: key_id="ops-bob": roster key_purpose "contract-activation-signing" is not "contract-compile-signing"\n',
+      'contract store: contract signature invalid: key_id="ops-bob": roster key_purpose "contract-activation-signing" is not "contract-compile-signing" [STORE_SIGNATURE_INVALID]\n',
     )
   })
 
   it('wrong key purpose for the activation signer', () => {
     refused(
       ['learn', 'promote', ...baseArgs(lab, 'receipt-signing'), '--candidate', c2.file, '--selector', 'shop-agent'],
-      'learn lifecycle: activation signer "receipt-signing": signature key_purpose does not match authority matrix: payload_kind="contract_promote_intent" required="contract-activation-signing" got="receipt-signing"\n',
+      'learn lifecycle: activation signer "receipt-signing": signature key_purpose does not match authority matrix: payload_kind="contract_promote_intent" required="contract-activation-signing" got="receipt-signing" [KEY_NOT_AUTHORIZED]\n',
     )
   })
 
   it('activation key not in the roster', () => {
     refused(
       ['learn', 'promote', ...baseArgs(lab, 'ops-mallory'), '--candidate', c2.file, '--selector', 'shop-agent'],
-      'learn lifecycle: activation signer "ops-mallory": key_id not in roster: "ops-mallory"\n',
+      'learn lifecycle: activation signer "ops-mallory": key_id not in roster: "ops-mallory" [KEY_NOT_AUTHORIZED]\n',
     )
   })
 
   it('revoked activation key', () => {
-    refused(['learn', 'promote', ...baseArgs(lab, 'ops-revoked'), '--candidate', c2.file, '--selector', 'shop-agent'], 'learn lifecycle: activation signer "ops-revoked": key is revoked\n')
+    refused(['learn', 'promote', ...baseArgs(lab, 'ops-revoked'), '--candidate', c2.file, '--selector', 'shop-agent'], 'learn lifecycle: activation signer "ops-revoked": key is revoked [KEY_NOT_AUTHORIZED]\n')
   })
 
   it('expired activation key', () => {
-    refused(['learn', 'promote', ...baseArgs(lab, 'ops-expired'), '--candidate', c2.file, '--selector', 'shop-agent'], 'learn lifecycle: activation signer "ops-expired": key is expired\n')
+    refused(['learn', 'promote', ...baseArgs(lab, 'ops-expired'), '--candidate', c2.file, '--selector', 'shop-agent'], 'learn lifecycle: activation signer "ops-expired": key is expired [KEY_NOT_AUTHORIZED]\n')
   })
 
   it('activation key without a principal cannot satisfy the store', () => {
     refused(
       ['learn', 'promote', ...baseArgs(lab, 'ops-nobody'), '--candidate', c2.file, '--selector', 'shop-agent'],
-      'activation dual control requirement not met: got 0 distinct activation principals, want 1\nhint: activation keys need a roster principal (role= at roster build); dual control needs two different principals\n',
+      'activation dual control requirement not met: got 0 distinct activation principals, want 1 [STORE_DUAL_CONTROL]; hint: activation keys need a roster principal (role= at roster build); dual control needs two different principals\n',
     )
   })
 
@@ -222,12 +226,12 @@ describe('bad input and attacks: refused with their own reason, the store unchan
     const otherFp = writeRoster(other, generateKeyPair(), lab.rosterKeys)
     const args = promoteArgs(lab, c2.file)
     args[args.indexOf('--roster-root-fingerprint') + 1] = otherFp
-    refused(args, /^learn lifecycle: load roster: roster root key fingerprint does not match pinned: fingerprint mismatch: got sha256:[0-9a-f]{64}, want sha256:[0-9a-f]{64}\n$/)
+    refused(args, /^learn lifecycle: load roster: roster root key fingerprint does not match pinned: fingerprint mismatch: got sha256:[0-9a-f]{64}, want sha256:[0-9a-f]{64} \[FINGERPRINT_INVALID\]\n$/)
   })
 
   it('dual control: two keys of one principal count once; --production needs --dual-control-from', () => {
-    refused([...promoteArgs(lab, c2.file), '--dual-control-from', 'ops-alice-2'], /^activation dual control requirement not met: got 1 distinct activation principals, want 2\n/)
-    refused([...promoteArgs(lab, c2.file), '--production'], 'activation dual control requirement not met: --dual-control-from is required in --production\n')
+    refused([...promoteArgs(lab, c2.file), '--dual-control-from', 'ops-alice-2'], /^activation dual control requirement not met: got 1 distinct activation principals, want 2 \[STORE_DUAL_CONTROL\]; hint: /)
+    refused([...promoteArgs(lab, c2.file), '--production'], 'activation dual control requirement not met: --dual-control-from is required in --production [STORE_DUAL_CONTROL]\n')
   })
 
   it('a tombstone that does not parse blocks the contract (fail closed)', () => {
@@ -244,7 +248,7 @@ describe('bad input and attacks: refused with their own reason, the store unchan
     copyFileSync(active, real)
     rmSync(active)
     symlinkSync(real, active)
-    refused(promoteArgs(lab, c2.file), `contract store: active manifest ${active} must be a regular file\n`)
+    refused(promoteArgs(lab, c2.file), `contract store: active manifest ${active} must be a regular file [STORE_INVALID]\n`)
     rmSync(active)
     copyFileSync(real, active)
   })
@@ -269,7 +273,9 @@ describe('bad input and attacks: refused with their own reason, the store unchan
     const winner = JSON.parse((a.code === 0 ? a : b).stdout) as {generation: number; priorManifestHash: string; manifestHash: string}
     assert.equal(winner.generation, 2)
     assert.equal(winner.priorManifestHash, g1)
-    assert.equal(loser.stderr, 'contract store: manifest generation is not monotonic: got 2, previous 2\n')
+    // --json: the loser's error is a JSON object on stdout (docs/errors.md)
+    assert.equal(loser.stderr, '')
+    assert.deepEqual(JSON.parse(loser.stdout), {error: {code: 'STORE_CAS_MISMATCH', message: 'contract store: manifest generation is not monotonic: got 2, previous 2', exit: 1}})
     const active = JSON.parse(readFileSync(path.join(lab.store, 'active.json'), 'utf8')) as {body: {generation: number; prior_manifest_hash: string}}
     assert.equal(active.body.generation, 2)
     assert.equal(active.body.prior_manifest_hash, g1)
@@ -287,7 +293,7 @@ describe('bad input and attacks: refused with their own reason, the store unchan
     const active = path.join(lab.store, 'active.json')
     const current = readFileSync(active)
     copyFileSync(path.join(lab.store, 'manifests', `sha256-${g1.slice(7)}.json`), active)
-    refused(promoteArgs(lab, c1.file), /^contract store: current active manifest generation 1 \(sha256:[0-9a-f]{64}\) is not above the highest accepted generation 2 \(sha256:[0-9a-f]{64}\): refusing a replayed older manifest\nhint: restore active.json from manifests\/sha256-[0-9a-f]{64}\.json or promote a new generation\n$/)
+    refused(promoteArgs(lab, c1.file), /^contract store: current active manifest generation 1 \(sha256:[0-9a-f]{64}\) is not above the highest accepted generation 2 \(sha256:[0-9a-f]{64}\): refusing a replayed older manifest \[STORE_REPLAY\]; hint: restore active.json from manifests\/sha256-[0-9a-f]{64}\.json or promote a new generation\n$/)
     writeFileSync(active, current)
   })
 
@@ -309,7 +315,7 @@ describe('bad input and attacks: refused with their own reason, the store unchan
     assert.equal(before2.size, before.size + 1)
     const r = cli(promoteArgs(lab, c1.file))
     assert.equal(r.code, 1)
-    assert.match(r.stderr, new RegExp(`^contract store: prior contract is tombstoned and cannot be re-promoted: selector_id="sha256:[0-9a-f]{64}" contract_hash=${c1.hash} redacted_at="2026-11-01T00:00:00Z" authorization="auth-1" signer_key_id="ops-bob"\\n$`))
+    assert.match(r.stderr, new RegExp(`^contract store: prior contract is tombstoned and cannot be re-promoted: selector_id="sha256:[0-9a-f]{64}" contract_hash=${c1.hash} redacted_at="2026-11-01T00:00:00Z" authorization="auth-1" signer_key_id="ops-bob" \\[STORE_TOMBSTONED\\]\\n$`))
     assert.deepEqual(state(), before2)
     const j = jsonl(path.join(lab.store, '.activation_journal.jsonl'))
     assert.equal(j.length, j0 + 1)

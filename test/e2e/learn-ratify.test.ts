@@ -7,7 +7,7 @@ import type {JsonObject} from '../../src/plugins/canonical/index.js'
 import {loadContract} from '../../src/plugins/contracts/index.js'
 import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 const GOLDEN_PUB = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
 const HARNESS_PUB = '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380'
@@ -18,14 +18,14 @@ function copy(dir: string, from: string): string {
   return p
 }
 
-test('replay corpus: non-interactive ratify without --accept-low-confidence is refused, nothing written', skipWithoutVectors(), () => {
+test('replay corpus: non-interactive ratify without --accept-low-confidence is refused, nothing written', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-ratify-'))
   try {
     const c = copy(dir, vectorPath('replay-corpus', 'contract.yaml'))
     const r = runCli(['learn', 'ratify', '--candidate', c, '--contract-key', HARNESS_PUB, '--deterministic'])
     assert.equal(r.status, 1)
     assert.equal(r.stdout, '')
-    assert.match(r.stderr, /^learn ratify: low-confidence rules require explicit override: refusing non-interactive enforce for r-56af4994c47c39b1990c\(confidence=never_confirmed\), .*; rerun with --interactive to review each rule or --accept-low-confidence to override\n$/)
+    assert.match(r.stderr, /^learn ratify: low-confidence rules require explicit override: refusing non-interactive enforce for r-56af4994c47c39b1990c\(confidence=never_confirmed\), .*; rerun with --interactive to review each rule or --accept-low-confidence to override \[LOW_CONFIDENCE_REFUSED\]\n$/)
     assert.equal((r.stderr.match(/confidence=never_confirmed/g) ?? []).length, 21)
     assert.deepEqual(readFileSync(c), readFileSync(vectorPath('replay-corpus', 'contract.yaml')))
     assert.equal(existsSync(path.join(dir, 'ratification-receipts.jsonl')), false)
@@ -63,7 +63,7 @@ test('interactive ratify through piped stdin: prompts on stdout, decisions appli
     // EOF before the last answer: refused, nothing written
     const short = runCli(['learn', 'ratify', '--candidate', c, '--contract-key', GOLDEN_PUB, '--interactive', '--deterministic', '--out', path.join(dir, 'short.yaml')], {input: 'e\n'})
     assert.equal(short.status, 1)
-    assert.equal(short.stderr, 'learn ratify: invalid decision "" (want e, c, or r)\n')
+    assert.equal(short.stderr, 'learn ratify: invalid decision "" (want e, c, or r) [RATIFY_DECISION_INVALID]\n')
     assert.equal(existsSync(path.join(dir, 'short.yaml')), false)
   } finally {
     rmSync(dir, {recursive: true, force: true})
@@ -79,11 +79,11 @@ test('ratify CLI: tampered candidate and wrong verification key refused; --help 
     writeFileSync(c, text.slice(0, i) + (text[i] === '9' ? '8' : '9') + text.slice(i + 1))
     const r = runCli(['learn', 'ratify', '--candidate', c, '--contract-key', GOLDEN_PUB, '--accept-low-confidence', '--deterministic'])
     assert.equal(r.status, 1)
-    assert.match(r.stderr, /^learn ratify: verify candidate: contract_hash "sha256:[0-9a-f]{64}" does not match the body \(computed sha256:[0-9a-f]{64}\)\nhint: the candidate was modified after signing; recompile it\n$/)
+    assert.match(r.stderr, /^learn ratify: verify candidate: contract_hash "sha256:[0-9a-f]{64}" does not match the body \(computed sha256:[0-9a-f]{64}\) \[CONTRACT_SIGNATURE_INVALID\]; hint: the candidate was modified after signing; recompile it\n$/)
     writeFileSync(c, text)
     const wrong = runCli(['learn', 'ratify', '--candidate', c, '--contract-key', HARNESS_PUB, '--accept-low-confidence', '--deterministic'])
     assert.equal(wrong.status, 1)
-    assert.ok(wrong.stderr.startsWith('learn ratify: verify candidate: signature does not verify for signer_key_id "golden-contract-compile"\n'))
+    assert.ok(wrong.stderr.startsWith('learn ratify: verify candidate: signature does not verify for signer_key_id "golden-contract-compile" ['), wrong.stderr)
     assert.equal(readFileSync(c, 'utf8'), text)
     const help = runCli(['learn', 'ratify', '--help'])
     assert.equal(help.status, 0)

@@ -232,7 +232,7 @@ export function assertRefusesToStart(configYaml: string, message: string): void 
   writeFileSync(file, configYaml)
   const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
   assert.equal(r.status, 1, r.stderr)
-  assert.ok(r.stderr.includes(message + '\n'), r.stderr)
+  assert.ok(r.stderr.includes(message + ' ['), r.stderr) // then [CODE] (docs/errors.md)
 }
 
 /** A loopback port that was free a moment ago (for listeners configured by address). */

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
+import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
 import {assertRefusesToStart, baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, type Upstream} from './proxy-harness.js'
@@ -24,13 +25,13 @@ describe('pipelock run: refusals', {timeout: 30_000}, () => {
     writeFileSync(file, 'forward_proxy:\n  enabld: true\n')
     const r = runCli(['run', '--config', file])
     assert.equal(r.status, 2)
-    assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld"\n`), r.stderr)
+    assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld" [CONFIG_INVALID]; hint: `), r.stderr)
   })
 
   it('refuses flags for transports this version does not have', () => {
     const r = runCli(['run', '--reverse-proxy'])
     assert.equal(r.status, 1)
-    assert.ok(r.stderr.includes('--reverse-proxy is not supported by this version of pipelock run; refusing to start\n'), r.stderr)
+    assert.ok(r.stderr.includes('--reverse-proxy is not supported by this version of pipelock run; refusing to start [NOT_IMPLEMENTED]\n'), r.stderr)
   })
 
   it('rejects an invalid --listen override', () => {
@@ -61,11 +62,36 @@ describe('pipelock run: built-in defaults', {timeout: 30_000}, () => {
       assert.equal(f.headers['x-pipelock-block-reason'], 'ssrf_private_ip')
       const fwd = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})
       assert.equal(fwd.status, 405)
-      assert.equal(fwd.body, 'forward proxy not enabled\n')
+      assert.equal(fwd.body, 'forward proxy not enabled; to use pipelock as HTTP_PROXY/HTTPS_PROXY set forward_proxy.enabled: true in the config, or start with: pipelock run --preset balanced\n')
+      assert.ok(proxy.stderr().includes('  Proxy:  forward proxy off (/fetch only); for HTTPS_PROXY set forward_proxy.enabled: true in the config, or start with: pipelock run --preset balanced\n'), proxy.stderr())
+      const connect = await rawConnect(proxy.port, `127.0.0.1:${up.port}`)
+      assert.match(connect, /^HTTP\/1\.1 405 Method Not Allowed\r\n[\s\S]*\r\n\r\nCONNECT not supported: forward proxy not enabled; to use pipelock as HTTPS_PROXY set forward_proxy\.enabled: true in the config, or start with: pipelock run --preset balanced\n$/)
     } finally {
       await proxy.stop()
       await up.close()
     }
+  })
+
+  it('--preset balanced: the forward proxy and CONNECT are on and the banner names HTTPS_PROXY', async () => {
+    const up = await startHttpUpstream()
+    const proxy = await startProxy(null, {args: ['--preset', 'balanced']})
+    try {
+      assert.ok(proxy.stderr().includes(`  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)\n  Agents: HTTPS_PROXY=http://${proxy.addr} HTTP_PROXY=http://${proxy.addr}\n`), proxy.stderr())
+      // The preset's SSRF guard refuses the loopback upstream: a scanner verdict (403), not 405.
+      const fwd = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})
+      assert.equal(fwd.status, 403)
+      assert.equal(fwd.headers['x-pipelock-block-reason'], 'ssrf_private_ip')
+      assert.match(await rawConnect(proxy.port, `127.0.0.1:${up.port}`), /^HTTP\/1\.1 403 /)
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+
+  it('--preset and --config together are a usage error', () => {
+    const r = runCli(['run', '--preset', 'balanced', '--config', 'x.yaml'])
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, '--config=x.yaml cannot also be provided when using --preset; --preset=balanced cannot also be provided when using --config [USAGE]; hint: see pipelock run --help\n')
   })
 })
 
@@ -87,13 +113,14 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
       await until(async () => proxy.stderr().includes('PIPELOCK_FETCH_URL'), 2000)
       const banner = proxy.stderr().split('\n')
       const start = banner.findIndex((l) => l.startsWith('Pipelock '))
-      assert.deepEqual(banner.slice(start + 1, start + 14), [
+      assert.deepEqual(banner.slice(start + 1, start + 15), [
         '  Mode:   balanced',
         `  Listen: ${proxy.addr}`,
         `  Fetch:  http://${proxy.addr}/fetch?url=<url>`,
         `  Health: http://${proxy.addr}/health`,
         `  Stats:  http://${proxy.addr}/stats`,
         '  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)',
+        `  Agents: HTTPS_PROXY=http://${proxy.addr} HTTP_PROXY=http://${proxy.addr}`,
         `  Config: ${cfg} (hot-reload enabled, SIGHUP to reload)`,
         '  Agent:  [my-agent --flag]',
         '',
@@ -138,3 +165,21 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
     assert.match(proxy.stdout(), /"event":"shutdown"/)
   })
 })
+
+/** Sends one CONNECT and returns everything the proxy answers until it closes (or 3 s pass). */
+function rawConnect(port: number, authority: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`))
+    let got = ''
+    const timer = setTimeout(() => s.destroy(), 3000)
+    s.on('data', (c: Buffer) => {
+      got += c.toString('utf8')
+      if (/^HTTP\/1\.1 [^2]/.test(got) && got.includes('\r\n\r\n') && got.endsWith('\n') && !got.endsWith('\r\n\r\n')) s.end()
+    })
+    s.on('close', () => {
+      clearTimeout(timer)
+      resolve(got)
+    })
+    s.on('error', reject)
+  })
+}

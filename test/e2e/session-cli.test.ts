@@ -108,13 +108,13 @@ describe('pipelock session / adaptive against a fake admin API', {concurrency: 3
       assert.deepEqual(await run(['session', 'release', KEY, '--to', 'soft']), {
         status: 2,
         stdout: '',
-        stderr: 'refusing to escalate session shop-agent|10.0.0.5 from none to soft: release only lowers the airlock tier\nhint: to raise a tier, POST /api/v1/sessions/<key>/airlock on the admin API\n',
+        stderr: 'refusing to escalate session shop-agent|10.0.0.5 from none to soft: release only lowers the airlock tier [SESSION_RELEASE_REFUSED]; hint: to raise a tier, POST /api/v1/sessions/<key>/airlock on the admin API\n',
       })
       assert.deepEqual(api.requests.map((q) => q.method), ['GET'])
       const bad = await run(['session', 'release', KEY, '--to', 'hard'])
       assert.equal(bad.status, 2)
       assert.equal(bad.stdout, '')
-      assert.match(bad.stderr, /^Expected --to=hard to be one of: none, normal, soft\n/)
+      assert.match(bad.stderr, /^Expected --to=hard to be one of: none, normal, soft \[USAGE\]; hint: /)
     })
   })
 
@@ -190,19 +190,23 @@ describe('pipelock session / adaptive against a fake admin API', {concurrency: 3
       assert.deepEqual(await run(['session', 'list'], {PIPELOCK_KILLSWITCH_API_TOKEN: 'wrong'}), {
         status: 2,
         stdout: '',
-        stderr: 'admin API rejected the token (HTTP 401 unauthorized)\nhint: check --api-token, PIPELOCK_KILLSWITCH_API_TOKEN or kill_switch.api_token against the running proxy\n',
+        stderr: 'admin API rejected the token (HTTP 401 unauthorized) [ADMIN_API_UNAUTHORIZED]; hint: check --api-token, PIPELOCK_KILLSWITCH_API_TOKEN or kill_switch.api_token against the running proxy\n',
       })
       api.on(`GET ${ENC}`, {status: 404, body: 'session not found\n'})
-      assert.deepEqual(await run(['session', 'inspect', KEY]), {status: 1, stdout: '', stderr: 'session not found: shop-agent|10.0.0.5\n'})
+      assert.deepEqual(await run(['session', 'inspect', KEY]), {status: 1, stdout: '', stderr: 'session not found: shop-agent|10.0.0.5 [SESSION_NOT_FOUND]\n'})
       api.on(`GET ${ENC}/explain`, {status: 429, headers: {'retry-after': '60'}, body: 'rate limit exceeded\n'})
-      assert.deepEqual(await run(['session', 'explain', KEY]), {status: 1, stdout: '', stderr: 'rate limited; retry after 60 seconds\n'})
+      assert.deepEqual(await run(['session', 'explain', KEY]), {status: 1, stdout: '', stderr: 'rate limited; retry after 60 seconds [ADMIN_API_RATE_LIMITED]\n'})
       api.on('GET /api/v1/adaptive/status', {status: 503, body: 'session profiling disabled\n'})
-      assert.deepEqual(await run(['adaptive', 'status', '--json']), {status: 1, stdout: '', stderr: 'admin API error on GET /api/v1/adaptive/status (HTTP 503): session profiling disabled\n'})
+      assert.deepEqual(await run(['adaptive', 'status', '--json']), {
+        status: 1,
+        stdout: '{"error":{"code":"ADMIN_API_HTTP_ERROR","message":"admin API error on GET /api/v1/adaptive/status (HTTP 503): session profiling disabled","exit":1}}\n',
+        stderr: '',
+      })
       api.on('POST /api/v1/sessions/mcp-stdio-42/terminate', {status: 400, body: {error: 'cannot terminate invocation session; only identity sessions are terminable'}})
       assert.deepEqual(await run(['session', 'terminate', 'mcp-stdio-42']), {
         status: 2,
         stdout: '',
-        stderr: 'admin API refused POST /api/v1/sessions/mcp-stdio-42/terminate (HTTP 400): cannot terminate invocation session; only identity sessions are terminable\n',
+        stderr: 'admin API refused POST /api/v1/sessions/mcp-stdio-42/terminate (HTTP 400): cannot terminate invocation session; only identity sessions are terminable [ADMIN_API_BAD_REQUEST]\n',
       })
     })
   })
@@ -217,21 +221,21 @@ describe('pipelock session: where the URL and token come from', {concurrency: 3}
     assert.deepEqual(await runCliAsync(['adaptive', 'flush', '--api-url', `http://127.0.0.1:${port}`, '--api-token', 't'], {env: env()}), {
       status: 1,
       stdout: '',
-      stderr: `cannot reach the admin API at http://127.0.0.1:${port}: ECONNREFUSED\nhint: is pipelock run up, and does --api-url (or PIPELOCK_API_URL, kill_switch.api_listen) name its API listener?\n`,
+      stderr: `cannot reach the admin API at http://127.0.0.1:${port}: ECONNREFUSED [ADMIN_API_UNREACHABLE]; hint: is pipelock run up, and does --api-url (or PIPELOCK_API_URL, kill_switch.api_listen) name its API listener?\n`,
     })
   })
 
   test('missing token, then missing URL → exit 2 (no config file anywhere)', async () => {
-    const where = 'a config file (--config, PIPELOCK_CONFIG, ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml)'
+    const where = 'a config file (--config, PIPELOCK_CONFIG, $PIPELOCK_HOME/pipelock.yaml, ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml)'
     assert.deepEqual(await runCliAsync(['session', 'list'], {env: env()}), {
       status: 2,
       stdout: '',
-      stderr: `admin API token is required: set --api-token or PIPELOCK_KILLSWITCH_API_TOKEN, or kill_switch.api_token in ${where}\n`,
+      stderr: `admin API token is required: set --api-token or PIPELOCK_KILLSWITCH_API_TOKEN, or kill_switch.api_token in ${where} [ADMIN_API_UNCONFIGURED]\n`,
     })
     assert.deepEqual(await runCliAsync(['session', 'list', '--api-token', 't'], {env: env()}), {
       status: 2,
       stdout: '',
-      stderr: `admin API URL is required: set --api-url or PIPELOCK_API_URL, or kill_switch.api_listen in ${where}\n`,
+      stderr: `admin API URL is required: set --api-url or PIPELOCK_API_URL, or kill_switch.api_listen in ${where} [ADMIN_API_UNCONFIGURED]\n`,
     })
   })
 
@@ -252,7 +256,7 @@ describe('pipelock session: where the URL and token come from', {concurrency: 3}
       assert.deepEqual(await runCliAsync(['adaptive', 'whoami', '--config', cfg], {env: env()}), {
         status: 2,
         stdout: '',
-        stderr: `${cfg}: config file holds the admin API token but has mode 0644; it must not be accessible by group or others\nhint: chmod 600 ${cfg}\n`,
+        stderr: `${cfg}: config file holds the admin API token but has mode 0644; it must not be accessible by group or others [ADMIN_API_CONFIG_INVALID]; hint: chmod 600 ${cfg}\n`,
       })
       assert.equal(api.requests.length, 2)
     } finally {
@@ -262,12 +266,12 @@ describe('pipelock session: where the URL and token come from', {concurrency: 3}
 
   test('invalid flags and arguments → exit 2', async () => {
     const r = await runCliAsync(['session', 'list', '--tier', 'sideways', '--api-url', 'x', '--api-token', 't'], {env: env()})
-    assert.deepEqual(r, {status: 2, stdout: '', stderr: 'Expected --tier=sideways to be one of: none, soft, hard, drain, normal\nSee: pipelock session list --help\n'})
+    assert.deepEqual(r, {status: 2, stdout: '', stderr: 'Expected --tier=sideways to be one of: none, soft, hard, drain, normal [USAGE]; hint: see pipelock session list --help\n'})
     const k = await runCliAsync(['session', 'inspect', '..', '--api-url', 'x', '--api-token', 't'], {env: env()})
     assert.equal(k.status, 2)
-    assert.match(k.stderr, /^invalid session key "\.\."\n/)
+    assert.match(k.stderr, /^invalid session key "\.\." \[ADMIN_ARGUMENT_INVALID\]; hint: /)
     const u = await runCliAsync(['adaptive', 'status', '--api-url', 'ftp://h:1', '--api-token', 't'], {env: env()})
-    assert.deepEqual(u, {status: 2, stdout: '', stderr: 'admin API URL "ftp://h:1" must use http or https\n'})
+    assert.deepEqual(u, {status: 2, stdout: '', stderr: 'admin API URL "ftp://h:1" must use http or https [ADMIN_ARGUMENT_INVALID]\n'})
   })
 })
 

@@ -4,17 +4,16 @@ import {mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, copyFileSyn
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
-import {skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {vectorPath} from '../helpers/vectors.js'
 import {encodeEvidenceReceipt, signEvidence} from '../../src/plugins/receipts/index.js'
 import {keyA} from '../helpers/receipt-fixtures.js'
 
 const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
 const K2 = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'
 const UNPINNED = 'note: signer not pinned (no --key): verified against the key embedded in the receipt; pass --key to pin the expected signer\n'
-const vopts = skipWithoutVectors()
 const inVectors = (...args: string[]) => runCli(['verify-receipt', ...args], {cwd: vectorPath('receipts')})
 
-describe('verify-receipt on the conformance vectors: exact output (receipts.md §11.1)', vopts, () => {
+describe('verify-receipt on the conformance vectors: exact output (receipts.md §11.1)', () => {
   test('valid-single.json', () => {
     const r = inVectors('valid-single.json')
     assert.equal(r.status, 0)
@@ -145,10 +144,10 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
   test('missing file', () => {
     const r = run('nope.json')
     assert.equal(r.status, 1)
-    assert.equal(r.stderr, 'reading receipt: open nope.json: no such file or directory\n')
+    assert.equal(r.stderr, 'reading receipt: open nope.json: no such file or directory [FILE_NOT_FOUND]\n')
     const c = run('nope.jsonl')
     assert.equal(c.status, 1)
-    assert.equal(c.stderr, 'reading chain: open nope.jsonl: no such file or directory\n')
+    assert.equal(c.stderr, 'reading chain: open nope.jsonl: no such file or directory [FILE_NOT_FOUND]\n')
   })
 
   test('truncated receipt', () => {
@@ -191,7 +190,7 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     assert.equal(r.stderr, "extracting receipts: badrec.jsonl: line 1: unmarshal existing receipt at seq 7: unmarshal receipt: receipt carries unknown signed field(s): ['oops']\n")
   })
 
-  test('an unparsable line after a chain break still aborts extraction (the whole file is read)', vopts, () => {
+  test('an unparsable line after a chain break still aborts extraction (the whole file is read)', () => {
     const broken = readFileSync(vectorPath('receipts', 'broken-chain.jsonl'), 'utf8')
     put('late-garbage.jsonl', broken + 'not json\n')
     const r = run('late-garbage.jsonl')
@@ -226,9 +225,9 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
 
   test('non-hex and wrong-length keys', () => {
     put('r.json', '{}')
-    assert.equal(run('r.json', '--key', 'zz').stderr, 'loading public key: invalid public key: invalid public key format (expected pipelock-ed25519-public-v1 header)\n')
-    assert.equal(run('r.json', '--key', 'abcd').stderr, 'loading public key: invalid public key length: got 2, want 32\n')
-    assert.equal(run('r.json', '--key', './missing.pub').stderr, 'loading public key: reading public key file ./missing.pub: file does not exist\n')
+    assert.equal(run('r.json', '--key', 'zz').stderr, 'loading public key: invalid public key: invalid public key format (expected pipelock-ed25519-public-v1 header) [KEY_INVALID]\n')
+    assert.equal(run('r.json', '--key', 'abcd').stderr, 'loading public key: invalid public key length: got 2, want 32 [KEY_INVALID]\n')
+    assert.equal(run('r.json', '--key', './missing.pub').stderr, 'loading public key: reading public key file ./missing.pub: file does not exist [FILE_NOT_FOUND]\n')
   })
 
   test('usage errors', () => {
@@ -238,7 +237,7 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     assert.match(run('x.json', '--chain', 'd').stderr, /cannot pass a file argument together with --chain/)
   })
 
-  test('--chain DIR reads evidence-<session>-<n>.jsonl in numeric order', vopts, () => {
+  test('--chain DIR reads evidence-<session>-<n>.jsonl in numeric order', () => {
     const cdir = path.join(dir, 'chain')
     mkdirSync(cdir, {recursive: true})
     const lines = readFileSync(vectorPath('receipts', 'valid-chain.jsonl'), 'utf8').trimEnd().split('\n')

@@ -16,7 +16,7 @@ import {
   shadowReplay,
 } from '../../src/plugins/learn/index.js'
 import {GOLDEN_CORPORA} from '../../bench/corpus-goldens.js'
-import {repoPath, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 // Shadow outputs of the golden replay harness: for every corpus, its golden candidate
 // (goldens/<corpus>/contract.yaml, byte-checked by goldens.test.ts) is ratified the way
@@ -84,12 +84,12 @@ for (const corpus of GOLDEN_CORPORA) {
   })
 }
 
-// The reference replay corpus, read in place from the shared vectors (never copied): its signed
+// The reference replay corpus, vendored unchanged in test/vectors/replay-corpus: its signed
 // candidate as compiled by the reference, shadowed as-is. Every rule is capture_only, so the
 // replay shows no contract decisions and no new blocks (vectors/replay-corpus/README.md). The 7
 // new allows are the corpus's recorded blocks/warns of exfil.example.net, which the reference's
 // capture-time config blocked and the default scanner replay does not.
-test('golden reference-replay: shadow of the reference candidate as-is shows no blocks', skipWithoutVectors(), async () => {
+test('golden reference-replay: shadow of the reference candidate as-is shows no blocks', async () => {
   const contractFile = vectorPath('replay-corpus', 'contract.yaml')
   const body = loadContract(readFileSync(contractFile, 'utf8'), contractFile).body
   const nowNs = fixedClock(LIFECYCLE_DETERMINISTIC_CLOCK).nowNanos()

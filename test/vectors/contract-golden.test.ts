@@ -4,11 +4,11 @@ import {readdirSync} from 'node:fs'
 import type {JsonObject} from '../../src/plugins/canonical/index.js'
 import {contractHash, loadCompileManifest, loadContract, moduleDigestRoot, verifyCanonicalSignature} from '../../src/plugins/contracts/index.js'
 import {PipelockError} from '../../src/plugins/errors/index.js'
-import {readVector, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {readVector, vectorPath} from '../helpers/vectors.js'
 
 const TEST1_PUBLIC = Buffer.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', 'hex')
 
-test('valid_contract.json: strict decode, validate, signature; claimed hash is not the computed one', skipWithoutVectors(), () => {
+test('valid_contract.json: strict decode, validate, signature; claimed hash is not the computed one', () => {
   const env = loadContract(readVector('contract', 'golden', 'valid_contract.json'), vectorPath('contract', 'golden', 'valid_contract.json'))
   assert.ok(verifyCanonicalSignature(env.body, env.signature, TEST1_PUBLIC))
   assert.equal(env.body.get('contract_hash'), 'sha256:636f6e7472616374')
@@ -19,7 +19,7 @@ test('valid_contract.json: strict decode, validate, signature; claimed hash is n
   assert.equal(verifyCanonicalSignature(tampered, env.signature, TEST1_PUBLIC), false)
 })
 
-test('valid_compile_manifest.json: module_digest_root recomputes, signature verifies, no settings key', skipWithoutVectors(), () => {
+test('valid_compile_manifest.json: module_digest_root recomputes, signature verifies, no settings key', () => {
   const env = loadCompileManifest(readVector('contract', 'golden', 'valid_compile_manifest.json'), vectorPath('contract', 'golden', 'valid_compile_manifest.json'))
   assert.equal(moduleDigestRoot(env.body.get('module_digests') as JsonObject), 'sha256:420b0c21d529c660ef95ddb5686e20bf16371f27803c77bdd676977d94deeb72')
   assert.ok(!env.body.has('settings'))
@@ -36,7 +36,7 @@ const EXPECTED: Record<string, RegExp> = {
   'yaml_multi_doc.yaml': /multi-document streams forbidden/,
 }
 
-test('contract/invalid: every file is refused by the contract loader for its own reason, with a line', skipWithoutVectors(), () => {
+test('contract/invalid: every file is refused by the contract loader for its own reason, with a line', () => {
   const files = readdirSync(vectorPath('contract', 'invalid')).sort()
   assert.deepEqual(files, Object.keys(EXPECTED).sort())
   for (const f of files) {
@@ -55,7 +55,7 @@ test('contract/invalid: every file is refused by the contract loader for its own
   }
 })
 
-test('unknown fields are refused at every typed depth', skipWithoutVectors(), () => {
+test('unknown fields are refused at every typed depth', () => {
   const text = readVector('contract', 'golden', 'valid_contract.json')
   const withTop = text.replace('"schema_version": 1,', '"schema_version": 1, "surprise": true,')
   assert.throws(() => loadContract(withTop, 'x.json'), /unknown field in signed-artifact transport payload: ContractEnvelope\.body\.surprise/)

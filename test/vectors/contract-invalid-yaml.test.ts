@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {parseStrictYaml, StrictYamlError} from '../../src/plugins/canonical/index.js'
-import {readVector, skipWithoutVectors} from '../helpers/vectors.js'
+import {readVector} from '../helpers/vectors.js'
 
 // vectors/contract/README.md "invalid/ – strict YAML gate": each file, the exact §1.4 message.
 const CASES: Array<[string, string]> = [
@@ -15,7 +15,7 @@ const CASES: Array<[string, string]> = [
 ]
 
 for (const [file, message] of CASES) {
-  test(`contract/invalid/${file} → ${message}`, skipWithoutVectors(), () => {
+  test(`contract/invalid/${file} → ${message}`, () => {
     const text = readVector('contract', 'invalid', file)
     assert.throws(
       () => parseStrictYaml(text),

@@ -25,7 +25,7 @@ import {
 import {PipelockError} from '../../src/plugins/errors/index.js'
 import {loadRoster} from '../../src/plugins/signing/index.js'
 import {fileTombstone, storeHashHex, validateEnvelope} from '../../src/plugins/store/index.js'
-import {readVector, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {readVector, vectorPath} from '../helpers/vectors.js'
 import {snapshot} from '../e2e/learn-promote-harness.js'
 
 // Golden recipes of the store's artifacts (learn-lifecycle §2.2–§2.4, vectors/contract/README.md,
@@ -37,7 +37,7 @@ const ROSTER_FP = 'sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877e
 const GOLDEN_BODY =
   '{"environment":{"deployment_id":"test","id":"test","tenant":"test"},"generation":1,"history_root":"contracts/history/","manifest_kind":"activation_manifest","prior_manifest_hash":"sha256:0","schema_version":1,"selector_set_hash":"sha256:bdeb5d429a31788f69db8a97385d8668cd20c7060c5d1ecbed6254f756d8994f","selectors":[{"agent":"buster","contract_hash":"sha256:c1","selector_id":"sha256:e54212300fe30d664c6cfd5d3b2b641b8ae8bb5b30a344c701b91cc309d9ef4e"}],"signed_at":"2026-04-25T22:00:00Z"}'
 
-test('valid_active_manifest.json: selector id, selector-set hash, manifest hash, preimage, signature', skipWithoutVectors(), () => {
+test('valid_active_manifest.json: selector id, selector-set hash, manifest hash, preimage, signature', () => {
   const env = projectActiveManifest(parseJson(readVector('contract', 'golden', 'valid_active_manifest.json')))
   assert.equal(activeManifestProblem(env.body), undefined)
   const sel = manifestSelectors(env.body)[0] as JsonObject
@@ -50,7 +50,7 @@ test('valid_active_manifest.json: selector id, selector-set hash, manifest hash,
   assert.ok(verifyCanonicalSignature(env.body, (env.signatures[0] as JsonObject).get('signature') as string, TEST1))
 })
 
-test('valid_active_manifest.json: Validate() refuses a tampered selector id and set hash', skipWithoutVectors(), () => {
+test('valid_active_manifest.json: Validate() refuses a tampered selector id and set hash', () => {
   const env = projectActiveManifest(parseJson(readVector('contract', 'golden', 'valid_active_manifest.json')))
   const body: JsonObject = new Map(env.body)
   body.set('selector_set_hash', '')
@@ -63,7 +63,7 @@ test('valid_active_manifest.json: Validate() refuses a tampered selector id and 
   assert.match(activeManifestProblem(body) ?? '', /^manifest: selector_id does not match computed value: claimed=sha256:e5421230/)
 })
 
-test('valid_active_manifest.json: a store refuses it (signer not in the golden roster; sha256:c1 is no store hash)', skipWithoutVectors(), () => {
+test('valid_active_manifest.json: a store refuses it (signer not in the golden roster; sha256:c1 is no store hash)', () => {
   const store = mkdtempSync(path.join(tmpdir(), 'pl-vec-store-'))
   const roster = loadRoster(vectorPath('contract', 'golden', 'valid_key_roster.json'), ROSTER_FP)
   const before = snapshot(store)
@@ -81,13 +81,13 @@ test('valid_active_manifest.json: a store refuses it (signer not in the golden r
   assert.deepEqual(snapshot(store), before)
 })
 
-test('replay corpus: manifest selector ids for promoting its contract', skipWithoutVectors(), () => {
+test('replay corpus: manifest selector ids for promoting its contract', () => {
   const id = manifestSelectorId({agent: 'harness-agent', contractHash: 'sha256:85f31ee0b7f306773f68dbb648d9240aee86b09a0ca1f30cc1561025c7fcf533'})
   assert.equal(id, 'sha256:15698fa495429f95e7b2edc11716ee0a163aaad786a0a35047e043d39d96c2ff')
   assert.equal(selectorSetHash([id]), 'sha256:591534399a883439023f11db6b3225746bff3848842170fbd20e18cb7809e64d')
 })
 
-test('valid_tombstone.json: Validate, signature, tombstone hash over the whole envelope; a store refuses to file it', skipWithoutVectors(), () => {
+test('valid_tombstone.json: Validate, signature, tombstone hash over the whole envelope; a store refuses to file it', () => {
   const raw = readVector('contract', 'golden', 'valid_tombstone.json')
   const env = projectTombstone(parseJson(raw))
   assert.equal(tombstoneProblem(env.body), undefined)
@@ -105,7 +105,7 @@ test('valid_tombstone.json: Validate, signature, tombstone hash over the whole e
   assert.deepEqual(snapshot(store), before)
 })
 
-test('valid_verification_metadata.json: empty tombstone index root, signature', skipWithoutVectors(), () => {
+test('valid_verification_metadata.json: empty tombstone index root, signature', () => {
   const env = projectVerificationMetadata(parseJson(readVector('contract', 'golden', 'valid_verification_metadata.json')))
   assert.equal(verificationMetadataProblem(env.body), undefined)
   assert.equal(tombstoneIndexRoot([]), 'sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945')
@@ -116,7 +116,7 @@ test('valid_verification_metadata.json: empty tombstone index root, signature', 
   assert.equal(tombstoneIndexRoot(['sha256:b', 'sha256:a']), tombstoneIndexRoot(['sha256:a', 'sha256:b']))
 })
 
-test('valid_compile_manifest.json: module_digest_root recipe and signature', skipWithoutVectors(), () => {
+test('valid_compile_manifest.json: module_digest_root recipe and signature', () => {
   const file = vectorPath('contract', 'golden', 'valid_compile_manifest.json')
   const env = loadCompileManifest(readVector('contract', 'golden', 'valid_compile_manifest.json'), file)
   assert.equal(moduleDigestRoot(env.body.get('module_digests') as JsonObject), 'sha256:420b0c21d529c660ef95ddb5686e20bf16371f27803c77bdd676977d94deeb72')

@@ -12,7 +12,7 @@ import {
   validateEvidenceStrict,
   verifyEvidence,
 } from '../../src/plugins/receipts/evidence/index.js'
-import {readVector, readVectorBytes, skipWithoutVectors} from '../helpers/vectors.js'
+import {readVector, readVectorBytes} from '../helpers/vectors.js'
 
 // EvidenceReceipt v2 golden vectors (vectors/receipts/README.md, vectors/contract/README.md).
 
@@ -49,7 +49,7 @@ function k2(): string {
   return keys.get('public_key_hex') as string
 }
 
-test('v2 test key file: K2 verifies its known signature over the empty message', skipWithoutVectors(), () => {
+test('v2 test key file: K2 verifies its known signature over the empty message', () => {
   assert.deepEqual(readVectorBytes('receipts', 'v2-test-keys.json'), readVectorBytes('receipts', 'ed25519_test_keys.json'))
   assert.deepEqual(readVectorBytes('receipts', 'v2-test-keys.json'), readVectorBytes('contract', 'golden', 'ed25519_test_keys.json'))
   const keys = parseJson(readVector('receipts', 'v2-test-keys.json')) as JsonObject
@@ -64,14 +64,14 @@ for (const c of CASES) {
     ['contract', 'golden', c.golden],
   ] as const
 
-  test(`${c.kind}: the three copies are byte-identical`, skipWithoutVectors(), () => {
+  test(`${c.kind}: the three copies are byte-identical`, () => {
     const first = readVectorBytes(...files[0])
     for (const f of files) assert.deepEqual(readVectorBytes(...f), first)
   })
 
   for (const f of files) {
     const name = f.join('/')
-    test(`${name}: valid with K2 (also pinned), receipt hash ${c.hash.slice(0, 8)}…`, skipWithoutVectors(), () => {
+    test(`${name}: valid with K2 (also pinned), receipt hash ${c.hash.slice(0, 8)}…`, () => {
       const text = readVector(...f)
       const r = verifyEvidence(text, {publicKey: k2()})
       assert.equal(r.error, undefined)
@@ -91,7 +91,7 @@ for (const c of CASES) {
       assert.equal(verifyEvidence(text, {publicKey: k2().toUpperCase()}).valid, true)
     })
 
-    test(`${name}: invalid with another key, and without a key`, skipWithoutVectors(), () => {
+    test(`${name}: invalid with another key, and without a key`, () => {
       const text = readVector(...f)
       const other = verifyEvidence(text, {publicKey: K1})
       assert.equal(other.valid, false)
@@ -105,14 +105,14 @@ for (const c of CASES) {
   }
 }
 
-test('proxy_decision: exact 436-byte preimage (§9.4)', skipWithoutVectors(), () => {
+test('proxy_decision: exact 436-byte preimage (§9.4)', () => {
   const text = readVector('receipts', 'valid_evidence_receipt_proxy_decision.json')
   const preimage = evidencePreimage(text)
   assert.equal(preimage, PROXY_PREIMAGE)
   assert.equal(Buffer.byteLength(preimage, 'utf8'), 436)
 })
 
-test('every golden: omitting the signature key from the preimage does not verify', skipWithoutVectors(), () => {
+test('every golden: omitting the signature key from the preimage does not verify', () => {
   for (const c of CASES) {
     const text = readVector('receipts', c.golden)
     const tree = parseJson(text) as JsonObject
@@ -127,7 +127,7 @@ test('every golden: omitting the signature key from the preimage does not verify
   }
 })
 
-test('proxy_decision: a payload change (verdict allow → block) is invalid', skipWithoutVectors(), () => {
+test('proxy_decision: a payload change (verdict allow → block) is invalid', () => {
   const text = readVector('receipts', 'valid-evidence-proxy-decision.json')
   const changed = text.replace('"verdict": "allow"', '"verdict": "block"')
   assert.notEqual(changed, text)
@@ -137,7 +137,7 @@ test('proxy_decision: a payload change (verdict allow → block) is invalid', sk
   assert.match(r.error ?? '', /signature verification failed/)
 })
 
-test('shadow_delta: signature valid, receipt invalid under Go Validate; valid for verifiers', skipWithoutVectors(), () => {
+test('shadow_delta: signature valid, receipt invalid under Go Validate; valid for verifiers', () => {
   const text = readVector('contract', 'golden', 'valid_evidence_receipt_shadow_delta.json')
   assert.equal(verifyEvidence(text, {publicKey: k2()}).valid, true)
   assert.deepEqual(validateEvidenceStrict(text), {
@@ -149,7 +149,7 @@ test('shadow_delta: signature valid, receipt invalid under Go Validate; valid fo
   }
 })
 
-test('Go projection before JCS: zero-valued omitempty fields and a non-canonical timestamp still verify', skipWithoutVectors(), () => {
+test('Go projection before JCS: zero-valued omitempty fields and a non-canonical timestamp still verify', () => {
   const text = readVector('receipts', 'valid_evidence_receipt_proxy_decision.json')
   const spelled = text
     .replace('"2026-04-25T22:00:00Z"', '"2026-04-25T22:00:00.000+00:00"')
@@ -161,7 +161,7 @@ test('Go projection before JCS: zero-valued omitempty fields and a non-canonical
   assert.equal(evidencePreimage(spelled), PROXY_PREIMAGE)
 })
 
-test('payload key order and whitespace do not matter; the JSONL line re-verifies', skipWithoutVectors(), () => {
+test('payload key order and whitespace do not matter; the JSONL line re-verifies', () => {
   for (const c of CASES) {
     const text = readVector('receipts', c.golden)
     const line = encodeEvidenceReceipt(text)
@@ -174,7 +174,7 @@ test('payload key order and whitespace do not matter; the JSONL line re-verifies
   }
 })
 
-test('signing the golden contents with RFC 8032 TEST 1 reproduces the Go signatures byte for byte', skipWithoutVectors(), () => {
+test('signing the golden contents with RFC 8032 TEST 1 reproduces the Go signatures byte for byte', () => {
   const keyPair = keyPairFromSeed(Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex'))
   assert.equal(keyPair.publicKey.toString('hex'), k2())
   for (const c of CASES) {

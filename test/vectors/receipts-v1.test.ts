@@ -17,18 +17,17 @@ import {
   type ChainOptions,
 } from '../../src/plugins/receipts/index.js'
 import {fromPlain, type JsonObject} from '../../src/plugins/canonical/index.js'
-import {readVector, readVectorBytes, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {readVector, readVectorBytes, vectorPath} from '../helpers/vectors.js'
 
 const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
 const K2 = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'
-const opts = skipWithoutVectors()
 
 async function chain(file: string, options: ChainOptions = {}) {
   const p = vectorPath('receipts', file)
   return verifyChain(extractChainItems([p]), options)
 }
 
-describe('ActionReceipt v1 vectors (receipts.md §15)', opts, () => {
+describe('ActionReceipt v1 vectors (receipts.md §15)', () => {
   test('valid-single.json: valid unpinned and with K1; any other pinned key fails with the Go text', () => {
     const r = parseActionReceiptText(readVector('receipts', 'valid-single.json'))
     assert.equal(verifyActionReceipt(r), undefined)
@@ -91,7 +90,7 @@ describe('ActionReceipt v1 vectors (receipts.md §15)', opts, () => {
   })
 })
 
-describe('synthetic vectors (receipts.md §15)', opts, () => {
+describe('synthetic vectors (receipts.md §15)', () => {
   test('synthetic-v1-rich: canonical record and receipt bytes equal the .bin files; valid with K1', () => {
     const r = parseActionReceiptText(readVector('receipts', 'synthetic', 'synthetic-v1-rich.json'))
     assert.equal(r.recordJson, readVectorBytes('receipts', 'synthetic', 'synthetic-v1-rich.canonical-action-record.bin').toString('utf8'))

@@ -7,7 +7,7 @@ import path from 'node:path'
 import {fixedClock, parseJson, type JsonObject, type JsonValue} from '../../src/plugins/canonical/index.js'
 import {buildInfoUnavailableDigests, contractHash, loadCompileManifest, loadContract, verifyCanonicalSignature} from '../../src/plugins/contracts/index.js'
 import {compileContract, parseCompileFixture, renderReview, reviewInputFromCandidate} from '../../src/plugins/learn/index.js'
-import {repoPath, readVector, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {repoPath, readVector, vectorPath} from '../helpers/vectors.js'
 
 const HARNESS_PUBLIC_KEY = Buffer.from('3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', 'hex')
 const BUILD = {pipelockVersion: 'test', pipelockBuildSha: 'test', goVersion: 'test', moduleDigestRoot: 'test', compileConfigHash: 'test'}
@@ -44,7 +44,7 @@ function stabilise(manifestJson: string): Record<string, unknown> {
   return sortKeys(doc) as Record<string, unknown>
 }
 
-test('replay corpus: contract.yaml is byte-identical to the reference', skipWithoutVectors(), async () => {
+test('replay corpus: contract.yaml is byte-identical to the reference', async () => {
   const r = await compileVector()
   assert.equal(r.yaml, readVector('replay-corpus', 'contract.yaml'))
   assert.equal(r.contractHash, 'sha256:85f31ee0b7f306773f68dbb648d9240aee86b09a0ca1f30cc1561025c7fcf533')
@@ -54,7 +54,7 @@ test('replay corpus: contract.yaml is byte-identical to the reference', skipWith
   assert.deepEqual(r.stats.confidence, {stable: 0, brittle: 5, never_confirmed: 21})
 })
 
-test('replay corpus: stabilised manifest equals the reference except its Go signature; ours verifies', skipWithoutVectors(), async () => {
+test('replay corpus: stabilised manifest equals the reference except its Go signature; ours verifies', async () => {
   const r = await compileVector()
   const ours = stabilise(r.manifestJson)
   const want = JSON.parse(readVector('replay-corpus', 'contract.manifest.json')) as Record<string, unknown>
@@ -70,7 +70,7 @@ test('replay corpus: stabilised manifest equals the reference except its Go sign
   assert.notEqual(m.body.get('module_digest_root'), 'sha256:harness-module-digest-root')
 })
 
-test('replay corpus: the reference contract loads strictly, rehashes and verifies', skipWithoutVectors(), () => {
+test('replay corpus: the reference contract loads strictly, rehashes and verifies', () => {
   const env = loadContract(readVector('replay-corpus', 'contract.yaml'), vectorPath('replay-corpus', 'contract.yaml'))
   assert.equal(contractHash(env.body), 'sha256:85f31ee0b7f306773f68dbb648d9240aee86b09a0ca1f30cc1561025c7fcf533')
   assert.equal(env.body.get('contract_hash'), 'sha256:85f31ee0b7f306773f68dbb648d9240aee86b09a0ca1f30cc1561025c7fcf533')
@@ -81,7 +81,7 @@ test('replay corpus: the reference contract loads strictly, rehashes and verifie
   assert.equal(win.get('observation_window_root'), 'sha256:31e0dfe2271b5c55d12dbb17001e0e09104980d5b6d8feb585d2df150397a42d')
 })
 
-test('replay corpus: the review reports the §19.3 figures', skipWithoutVectors(), async () => {
+test('replay corpus: the review reports the §19.3 figures', async () => {
   const r = await compileVector()
   assert.match(r.review, /^- Total events: 33$/m)
   assert.match(r.review, /^- Total rules: 26$/m)
@@ -92,7 +92,7 @@ test('replay corpus: the review reports the §19.3 figures', skipWithoutVectors(
   assert.match(r.review, /^- Unclassified action_class events 0\.00% \(0\/33\)$/m)
 })
 
-test('replay corpus: split into per-session files it compiles to the same contract (Q1 not reproduced)', skipWithoutVectors(), async () => {
+test('replay corpus: split into per-session files it compiles to the same contract (Q1 not reproduced)', async () => {
   const fx = parseCompileFixture(readVector('replay-corpus', 'harness-compile-fixture.json'), 'fixture', BUILD)
   // Re-chain each session's lines from genesis with the capture writer's hashing.
   const {entryHash, decodeEntry} = await import('../../src/plugins/capture/index.js')
@@ -115,7 +115,7 @@ test('replay corpus: split into per-session files it compiles to the same contra
   assert.equal(r.yaml, readVector('replay-corpus', 'contract.yaml'))
 })
 
-test('CLI fixture form writes the three files; contract.yaml matches the vector', skipWithoutVectors(), () => {
+test('CLI fixture form writes the three files; contract.yaml matches the vector', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-conformance-'))
   try {
     const out = path.join(dir, 'out')
@@ -140,7 +140,7 @@ test('CLI fixture form writes the three files; contract.yaml matches the vector'
 
 // The reference publishes no review for this corpus (its review has the Q9 bug); this project's
 // review is the byte-stable one, kept in goldens/reference-replay/ (UPDATE_GOLDENS=1 rewrites).
-test('replay corpus: review.md and the learn review of the contract match the project goldens', skipWithoutVectors(), async () => {
+test('replay corpus: review.md and the learn review of the contract match the project goldens', async () => {
   const r = await compileVector()
   const env = loadContract(r.yaml, 'contract.yaml')
   const outputs: [string, string][] = [

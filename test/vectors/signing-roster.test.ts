@@ -12,7 +12,7 @@ import {
   verifyFingerprint,
   type LoadedRoster,
 } from '../../src/plugins/signing/index.js'
-import {readVector, skipWithoutVectors, vectorPath} from '../helpers/vectors.js'
+import {readVector, vectorPath} from '../helpers/vectors.js'
 import {TEST1_FP, TEST1_PUB, TEST2_FP, TEST2_PUB} from '../unit/signing/test-keys.js'
 
 const at = (iso: string): bigint => fixedClock(iso).nowNanos()
@@ -23,7 +23,7 @@ const load = (): LoadedRoster => loadRoster(rosterPath(), TEST1_FP)
 const GOLDEN_BODY =
   '{"data_class_root":"internal","keys":[{"key_id":"roster-root-test","key_purpose":"roster-root","public_key_hex":"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a","status":"root","valid_from":"2026-04-01T00:00:00Z","valid_until":null},{"key_id":"receipt-signing-test","key_purpose":"receipt-signing","public_key_hex":"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a","status":"active","valid_from":"2026-04-01T00:00:00Z","valid_until":null}],"roster_signed_by":"roster-root-test","schema_version":1}'
 
-test('Ed25519 smoke: RFC 8032 test 1 over the empty message', skipWithoutVectors(), () => {
+test('Ed25519 smoke: RFC 8032 test 1 over the empty message', () => {
   const v = parseJson(readVector('contract', 'golden', 'ed25519_test_keys.json')) as Map<string, string>
   const pub = Buffer.from(v.get('public_key_hex') as string, 'hex')
   const sig = Buffer.from(v.get('signature_hex') as string, 'hex')
@@ -38,12 +38,12 @@ test('fingerprints of the vector keys (§8.2 examples)', () => {
   verifyFingerprint(Buffer.from(TEST1_PUB, 'hex'), TEST1_FP.toUpperCase().replace('SHA256', 'sha256'))
 })
 
-test('golden roster: projection canonicalises to the quoted body', skipWithoutVectors(), () => {
+test('golden roster: projection canonicalises to the quoted body', () => {
   const {body} = decodeRosterEnvelope(parseJson(readVector('contract', 'golden', 'valid_key_roster.json')))
   assert.equal(canonicalize(rosterBodyTree(body)), GOLDEN_BODY)
 })
 
-test('golden roster loads with the test-1 pin', skipWithoutVectors(), () => {
+test('golden roster loads with the test-1 pin', () => {
   const r = load()
   assert.equal(r.rootKeyId, 'roster-root-test')
   assert.equal(r.body.keys.length, 2)
@@ -51,13 +51,13 @@ test('golden roster loads with the test-1 pin', skipWithoutVectors(), () => {
   assert.equal(r.sourcePath, rosterPath())
 })
 
-test('golden roster: any other well-formed pin, or a malformed pin → the pin sentinel', skipWithoutVectors(), () => {
+test('golden roster: any other well-formed pin, or a malformed pin → the pin sentinel', () => {
   for (const pin of [TEST2_FP, 'sha256:' + '0'.repeat(64), 'sha256:zz', 'nope', '', 'md5:' + 'a'.repeat(64)]) {
     assert.throws(() => loadRoster(rosterPath(), pin), (e: Error) => e.message.startsWith('roster root key fingerprint does not match pinned: '), pin)
   }
 })
 
-test('golden roster: resolveKey at the listed times', skipWithoutVectors(), () => {
+test('golden roster: resolveKey at the listed times', () => {
   const r = load()
   assert.equal(resolveKey(r, 'receipt-signing-test', at('2026-04-25T22:00:00Z')).keyPurpose, 'receipt-signing')
   assert.equal(resolveKey(r, 'receipt-signing-test', at('2026-04-01T00:00:00Z')).status, 'active') // now == valid_from
@@ -66,7 +66,7 @@ test('golden roster: resolveKey at the listed times', skipWithoutVectors(), () =
   assert.throws(() => resolveKey(r, 'test-key', at('2026-04-25T22:00:00Z')), {message: 'key_id not in roster: "test-key"'})
 })
 
-test('golden roster: authority matrix for receipt-signing-test', skipWithoutVectors(), () => {
+test('golden roster: authority matrix for receipt-signing-test', () => {
   const r = load()
   const now = at('2026-04-25T22:00:00Z')
   for (const kind of ['proxy_decision', 'shadow_delta', 'contract_promote_committed', 'contract_ratified']) {

@@ -1,8 +1,10 @@
+import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {parseGoDuration, systemClock} from '../../plugins/canonical/index.js'
+import {defaultConfigCandidates, pipelockHome} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 import {compileAuditLine, describeBuild, runFixtureCompile, runLearnCompile, type CompileSummary} from '../../plugins/learn/index.js'
@@ -47,8 +49,8 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
       summary = await runFixtureCompile({fixtureFile: flags.fixture, input: flags.input, outDir: flags['out-dir'], build, clock: systemClock})
     } else {
       if (flags.agent === undefined) throw new PipelockError('USAGE', '--agent is required (or use --fixture)')
-      const home = process.env.PIPELOCK_HOME || path.join(homedir(), '.pipelock')
-      const configFile = flags.config ?? process.env.PIPELOCK_CONFIG ?? path.join(homedir(), '.pipelock', 'pipelock.yaml')
+      const home = pipelockHome(process.env, homedir())
+      const configFile = flags.config || process.env.PIPELOCK_CONFIG || defaultConfigCandidates(process.env, homedir()).find((f) => existsSync(f)) || path.join(home, 'pipelock.yaml')
       summary = await runLearnCompile({
         agent: flags.agent,
         ...(flags.input === undefined ? {} : {input: flags.input}),

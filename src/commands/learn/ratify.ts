@@ -1,12 +1,14 @@
 import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {PipelockError} from '../../plugins/errors/index.js'
+import {isPromptInterrupt, withApplyToRemaining} from '../../cli/ratify-answers.js'
 import {auditLine, inquirerPrompt, lifecycleEnv, lineReaderPrompt, runLearnRatify, type RatifyResult} from '../../plugins/learn/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
 export default class LearnRatify extends BaseCommand {
   static override summary = 'Ratify a candidate contract: decide per rule, re-sign, write a contract_ratified receipt'
-  static override description = `Verifies the candidate's existing signature first (with --contract-key, else the keystore public key of its signer_key_id), so a modified candidate is never re-signed. Non-interactive: every rule becomes enforce, and any low-confidence rule (confidence other than stable or brittle) is refused unless --accept-low-confidence. Interactive: each rule's evidence (selector, what it allows, events and sessions, Wilson lower bound, confidence, data class, rationale) is shown and you answer e (enforce), c (capture-only) or r (reject); on a terminal this is an inquirer prompt, on a pipe one line per rule. The candidate is re-signed with the compile key and a contract_ratified EvidenceReceipt v2 is appended to the receipt file; the new candidate replaces the destination only after the receipt is written.`
+  static override description = `Verifies the candidate's existing signature first (with --contract-key, else the keystore public key of its signer_key_id), so a modified candidate is never re-signed. Non-interactive: every rule becomes enforce, and any low-confidence rule (confidence other than stable or brittle) is refused unless --accept-low-confidence. Interactive: each rule's evidence (selector, what it allows, events and sessions, Wilson lower bound, confidence, data class, rationale) is shown and you answer e (enforce), c (capture-only) or r (reject), or a to apply your previous answer to this and every remaining rule; Ctrl-C stops without writing anything; on a terminal this is an inquirer prompt, on a pipe one line per rule. The candidate is re-signed with the compile key and a contract_ratified EvidenceReceipt v2 is appended to the receipt file; the new candidate replaces the destination only after the receipt is written.`
 
   static override examples = [
     '<%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --interactive',
@@ -46,7 +48,7 @@ export default class LearnRatify extends BaseCommand {
         interactive: flags.interactive,
         acceptLowConfidence: flags['accept-low-confidence'],
         env: lifecycleEnv(flags.deterministic),
-        ...(flags.interactive ? {prompt: piped ?? inquirerPrompt(promptOut)} : {}),
+        ...(flags.interactive ? {prompt: withApplyToRemaining(piped ?? inquirerPrompt(promptOut), promptOut)} : {}),
       })
       if (flags.interactive && !this.jsonEnabled()) process.stdout.write('\n')
       this.out(`ratify: ${r.ratifiedRuleIds.length} rules ratified, ${r.rejectedRuleIds.length} rejected, written to ${r.dest}`)
@@ -66,6 +68,9 @@ export default class LearnRatify extends BaseCommand {
         ),
       )
       return r
+    } catch (err) {
+      if (isPromptInterrupt(err)) throw new PipelockError('RATIFY_INTERRUPTED', 'learn ratify: stopped at the prompt; nothing was written')
+      throw err
     } finally {
       piped?.close()
     }

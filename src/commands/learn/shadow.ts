@@ -34,7 +34,7 @@ export default class LearnShadow extends BaseCommand {
   static override enableJsonFlag = true
 
   static override flags = {
-    contract: Flags.string({description: 'candidate contract YAML envelope (absolute path)', required: true}),
+    contract: Flags.string({description: 'candidate contract YAML envelope (relative paths are resolved against the working directory)', required: true}),
     'contract-key': Flags.string({description: 'trusted compile public key: file path, versioned text or 64 hex'}),
     'allow-unsigned-contract-for-diagnostics': Flags.boolean({description: 'skip signature verification (diagnostics only)', default: false}),
     config: Flags.string({description: 'pipelock config for scanner replay and learn.capture_dir (default: built-in defaults)'}),
@@ -48,6 +48,7 @@ export default class LearnShadow extends BaseCommand {
     keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
     'receipt-key-agent': Flags.string({description: 'keystore key that signs shadow_delta receipts', default: 'receipt-signing'}),
     deterministic: Flags.boolean({description: 'tests only: fixed clock 2026-04-30T12:00:00Z and the public deterministic receipt key', default: false}),
+    'allow-empty': Flags.boolean({description: 'exit 0 even when no capture record was replayed (by default an empty replay fails: a CI gate must not pass on nothing)', default: false}),
   }
 
   async run(): Promise<ShadowCommandResult> {
@@ -104,6 +105,10 @@ export default class LearnShadow extends BaseCommand {
         r.report.changed === 0,
       ),
     )
+    // A CI gate must not pass on nothing: replaying no record proves nothing about the contract.
+    if (r.report.totalRecords === 0 && !flags['allow-empty']) {
+      throw new PipelockError('SHADOW_EMPTY', `learn shadow: replayed 0 records from ${r.sessions}`, {hint: 'check --sessions/--agent, or pass --allow-empty to accept an empty replay'})
+    }
     return {
       contract: r.contract,
       contract_hash: r.contractHash,

@@ -8,12 +8,14 @@ export default class SessionRecover extends AdminCommand {
 
   1) release to none   2) release to soft   3) terminate (destructive)   4) leave as-is
 
---choice picks the action without asking. Otherwise, on a terminal, a menu "Choose recovery action:" asks for it. With --no-prompt, or when stdin is not a terminal (CI, pipes), nothing is changed: "no action selected; leaving <key> unchanged". Releases refuse to raise the tier (exit 2), like session release.`
+--choice picks the action without asking; --json prints only {"key", "action"} and never asks. Otherwise, on a terminal, a menu "Choose recovery action:" asks for it. With --no-prompt, or when stdin is not a terminal (CI, pipes), nothing is changed: "no action selected; leaving <key> unchanged". Releases refuse to raise the tier (exit 2), like session release.`
   static override examples = [
     {description: 'Interactive (on a terminal)', command: `<%= config.bin %> session recover 'my-agent|10.0.0.5' --api-url 127.0.0.1:9090`},
     {description: 'Scripted: release to none', command: `<%= config.bin %> session recover 'my-agent|10.0.0.5' --choice release-none --api-url 127.0.0.1:9090`},
     {description: 'Report only, never prompt', command: `<%= config.bin %> session recover 'my-agent|10.0.0.5' --no-prompt --api-url 127.0.0.1:9090`},
+    {description: 'Scripted, with the outcome as JSON ({"key": …, "action": …})', command: `<%= config.bin %> session recover 'my-agent|10.0.0.5' --choice terminate --json --api-url 127.0.0.1:9090`},
   ]
+  static override enableJsonFlag = true
   static override args = sessionKeyArg
   static override flags = {
     ...adminFlags,
@@ -25,7 +27,7 @@ export default class SessionRecover extends AdminCommand {
     const {args, flags} = await this.parse(SessionRecover)
     const choice = flags.choice as RecoveryChoice | undefined
     // A menu only when someone can answer it: never block CI waiting on a closed stdin.
-    const interactive = choice === undefined && !flags['no-prompt'] && process.stdin.isTTY === true && process.stdout.isTTY === true
+    const interactive = choice === undefined && !flags['no-prompt'] && !this.jsonEnabled() && process.stdin.isTTY === true && process.stdout.isTTY === true
     return await this.withAdminClient(flags, async (c) =>
       await recoverSession(c, args.key, {
         out: (l) => this.out(l),

@@ -1,6 +1,5 @@
 import {existsSync, statSync} from 'node:fs'
-import path from 'node:path'
-import {loadConfig, parseHostPort} from '../config/index.js'
+import {SYSTEM_CONFIG_FILE, defaultConfigCandidates, loadConfig, parseHostPort} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 
 // Where the session/adaptive commands find the admin API and its token (runtime §13):
@@ -11,7 +10,7 @@ import {PipelockError} from '../errors/index.js'
 export const ENV_API_URL = 'PIPELOCK_API_URL'
 export const ENV_API_TOKEN = 'PIPELOCK_KILLSWITCH_API_TOKEN'
 export const ENV_CONFIG = 'PIPELOCK_CONFIG'
-export const SYSTEM_CONFIG_PATH = '/etc/pipelock/pipelock.yaml'
+export const SYSTEM_CONFIG_PATH = SYSTEM_CONFIG_FILE
 
 export interface AdminTargetInput {
   readonly apiUrl?: string
@@ -49,7 +48,7 @@ export function resolveAdminTarget(input: AdminTargetInput): AdminTarget {
   if (url === undefined || token === undefined) {
     configPath = findConfigFile(input)
     if (configPath === undefined) {
-      const where = `a config file (--config, ${ENV_CONFIG}, ~/.config/pipelock/pipelock.yaml, ${input.systemConfigPath ?? SYSTEM_CONFIG_PATH})`
+      const where = `a config file (--config, ${ENV_CONFIG}, $PIPELOCK_HOME/pipelock.yaml, ~/.config/pipelock/pipelock.yaml, ${input.systemConfigPath ?? SYSTEM_CONFIG_PATH})`
       if (token === undefined) {
         throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API token is required: set --api-token or ${ENV_API_TOKEN}, or kill_switch.api_token in ${where}`)
       }
@@ -94,7 +93,7 @@ export function findConfigFile(input: Pick<AdminTargetInput, 'config' | 'env' | 
     }
     return p
   }
-  for (const p of [path.join(input.homeDir, '.config', 'pipelock', 'pipelock.yaml'), input.systemConfigPath ?? SYSTEM_CONFIG_PATH]) {
+  for (const p of defaultConfigCandidates(input.env, input.homeDir, input.systemConfigPath ?? SYSTEM_CONFIG_PATH)) {
     if (existsSync(p)) return p
   }
   return undefined

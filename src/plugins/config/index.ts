@@ -34,3 +34,5 @@ export {
   type ReloadTrigger,
 } from './reloader.js'
 export {checkHostRule, parseCidr, parseHostPort, isCanonicalCidr} from './net-rules.js'
+export {pipelockHome, defaultConfigCandidates, SYSTEM_CONFIG_FILE} from './home.js'
+export {loadPresetConfig} from './preset-load.js'

@@ -6,7 +6,8 @@
  */
 export const ERROR_REGISTRY = {
   // --- generic input / usage
-  USAGE: {exit: 1, summary: 'wrong arguments or flags'},
+  USAGE: {exit: 1, summary: 'wrong arguments or flags (exit 2 for the session and adaptive commands, runtime §13)'},
+  COMMAND_NOT_FOUND: {exit: 127, summary: 'no such command; the message names the closest one'},
   FILE_NOT_FOUND: {exit: 1, summary: 'an input file does not exist'},
   FILE_UNREADABLE: {exit: 1, summary: 'an input file cannot be read'},
   FILE_EXISTS: {exit: 1, summary: 'an output file exists and --force was not given'},
@@ -56,8 +57,10 @@ export const ERROR_REGISTRY = {
   CANDIDATE_INVALID: {exit: 1, summary: 'a candidate contract file is unusable (path, YAML, envelope, no rules)'},
   RULE_NOT_FOUND: {exit: 1, summary: 'a rule id or collapsed segment named on the command line is not in the candidate'},
   LOW_CONFIDENCE_REFUSED: {exit: 1, summary: 'ratify refused low-confidence rules without --accept-low-confidence'},
+  RATIFY_INTERRUPTED: {exit: 130, summary: 'learn ratify was stopped at the prompt (Ctrl-C); nothing was written'},
   RATIFY_DECISION_INVALID: {exit: 1, summary: 'an interactive ratify answer is not e, c or r, or every rule was rejected'},
   SEGMENT_INVALID: {exit: 1, summary: 'a path segment literal for split or pin is empty or has forbidden characters'},
+  SHADOW_EMPTY: {exit: 1, summary: 'learn shadow replayed no record (pass --allow-empty to accept that)'},
   SHADOW_INPUT_INVALID: {exit: 1, summary: 'learn shadow or diff refused its inputs (flags, sessions, reports)'},
   CONTRACT_EVALUATION_FAILED: {exit: 1, summary: 'the contract evaluator could not decide (invalid mode, lifecycle or request)'},
   CONTRACT_RUNTIME_FAILED: {exit: 1, summary: 'learn_lock could not load the contract store at start-up (roster, active manifest, environment)'},

@@ -39,6 +39,7 @@ export function inquirerPrompt(output: NodeJS.WritableStream): RatifyPrompt {
           {key: 'e', name: 'enforce', value: 'e'},
           {key: 'c', name: 'capture-only', value: 'c'},
           {key: 'r', name: 'reject', value: 'r'},
+          {key: 'a', name: 'apply the previous answer to this and all remaining rules', value: 'a'},
         ],
       },
       // same stream as the evidence lines (stderr under --json, so stdout stays one JSON document)

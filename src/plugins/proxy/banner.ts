@@ -14,6 +14,9 @@ export interface BannerInput {
   readonly apiTokenSet: boolean
 }
 
+/** How to turn the forward proxy on: the banner and the 405 answers of a proxy without it say so. */
+export const FORWARD_PROXY_HINT = 'forward_proxy.enabled: true in the config, or start with: pipelock run --preset balanced'
+
 export function startBanner(b: BannerInput): string[] {
   const c = b.config
   const lines = [
@@ -24,7 +27,11 @@ export function startBanner(b: BannerInput): string[] {
     `  Health: http://${b.listen}/health`,
     b.metricsListen !== undefined ? `  Stats:  http://${b.metricsListen}/stats (separate port)` : `  Stats:  http://${b.listen}/stats`,
   ]
-  if (c.forward_proxy.enabled) lines.push('  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)')
+  if (c.forward_proxy.enabled) {
+    lines.push('  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)', `  Agents: HTTPS_PROXY=http://${b.listen} HTTP_PROXY=http://${b.listen}`)
+  } else {
+    lines.push(`  Proxy:  forward proxy off (/fetch only); for HTTPS_PROXY set ${FORWARD_PROXY_HINT}`)
+  }
   if (b.apiListen !== undefined) lines.push(`  API:    http://${b.apiListen}/api/v1/killswitch (kill switch remote control, separate port)`)
   else if (b.apiTokenSet) lines.push(`  API:    http://${b.listen}/api/v1/killswitch (kill switch remote control)`)
   if (b.configFile !== undefined) lines.push(`  Config: ${b.configFile} (hot-reload enabled, SIGHUP to reload)`)

@@ -9,8 +9,8 @@ import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import {
-  assertImplemented, ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, validateConfig,
-  type LoadedConfig, type PipelockConfig,
+  assertImplemented, ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
+  type LoadedConfig, type PipelockConfig, type PresetName,
 } from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
@@ -23,6 +23,8 @@ import {ProxyServer, type ListenAddresses} from './server.js'
 
 export interface RunOptions {
   readonly configFile?: string
+  /** A shipped preset instead of a file (`run --preset`); never together with configFile. */
+  readonly preset?: PresetName
   readonly mode?: string
   readonly listen?: string
   readonly agentArgs: readonly string[]
@@ -54,8 +56,8 @@ export interface RunningProxy {
 }
 
 /** Loads the config, applies the flag overrides and re-validates (§1.2 step 1). */
-export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'mode' | 'listen' | 'env'>): LoadedConfig {
-  const loaded = loadConfig(opts.configFile, {env: opts.env})
+export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env'>): LoadedConfig {
+  const loaded = opts.preset !== undefined ? loadPresetConfig(opts.preset, {env: opts.env}) : loadConfig(opts.configFile, {env: opts.env})
   if (opts.mode === undefined && opts.listen === undefined) return loaded
   const config = structuredClone(loaded.config) as PipelockConfig
   if (opts.mode !== undefined) config.mode = opts.mode

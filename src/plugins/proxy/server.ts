@@ -26,6 +26,7 @@ import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
+import {FORWARD_PROXY_HINT} from './banner.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -319,7 +320,7 @@ export class ProxyServer implements ProxyCore {
     if (absolute) {
       if (!this.snap.config.forward_proxy.enabled) {
         req.resume()
-        sendTextError(res, 405, 'forward proxy not enabled')
+        sendTextError(res, 405, `forward proxy not enabled; to use pipelock as HTTP_PROXY/HTTPS_PROXY set ${FORWARD_PROXY_HINT}`)
         return
       }
       let host = ''
@@ -468,7 +469,7 @@ export class ProxyServer implements ProxyCore {
     const denied = this.gate(req, false, '', () => killSwitchConnectDeny(socket, this.killSwitch.message), 'connect')
     if (denied) return
     if (!this.snap.config.forward_proxy.enabled) {
-      writeRawResponse(socket, 405, 'Method Not Allowed', {'Content-Type': 'text/plain; charset=utf-8'}, 'CONNECT not supported\n')
+      writeRawResponse(socket, 405, 'Method Not Allowed', {'Content-Type': 'text/plain; charset=utf-8'}, `CONNECT not supported: forward proxy not enabled; to use pipelock as HTTPS_PROXY set ${FORWARD_PROXY_HINT}\n`)
       return
     }
     handleConnect(this, req, socket, head, this.base(req, 'connect')).catch(() => socket.destroy())

@@ -181,7 +181,9 @@ export function loadAgentPrivateKey(keystore: string, name: string): LoadedAgent
     ksReal = realpathSync(keystore)
     real = realpathSync(p)
   } catch (e) {
-    throw new PipelockError('FILE_NOT_FOUND', `private key containment check: ${p}: ${goErrnoText(e)}`)
+    throw new PipelockError('FILE_NOT_FOUND', `private key containment check: ${p}: ${goErrnoText(e)}`, {
+      hint: `create the agent's key pair with: pipelock keygen ${name} --keystore ${keystore}`,
+    })
   }
   if (!isInside(ksReal, real)) {
     throw new PipelockError('PATH_UNSAFE', `private key containment check: ${p} resolves outside keystore ${ksReal}`)

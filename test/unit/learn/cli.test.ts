@@ -50,7 +50,7 @@ test('bad input: non-JSON line → one line naming file and line, exit 1, nothin
     const r = runCli(['learn', 'compile', '--fixture', FIXTURE, '--input', f, '--out-dir', out])
     assert.equal(r.status, 1)
     assert.equal(r.stdout, '')
-    assert.match(r.stderr, new RegExp(`^${f.replace(/[|.]/g, '\\$&')}:3: not a recorder entry: not JSON: .*\nhint: `))
+    assert.match(r.stderr, new RegExp(`^${f.replace(/[|.]/g, '\\$&')}:3: not a recorder entry: not JSON: .* \\[CAPTURE_LINE_INVALID\\]; hint: `))
     assertNoOutputs(out)
   })
 })

@@ -16,7 +16,7 @@ import {
   type ShadowDelta,
 } from '../../../src/plugins/learn/index.js'
 import {keyPairFromSeed, sha256} from '../../../src/plugins/signing/index.js'
-import {repoPath, skipWithoutVectors, vectorPath} from '../../helpers/vectors.js'
+import {repoPath, vectorPath} from '../../helpers/vectors.js'
 
 const NOW = fixedClock('2026-04-30T12:00:00Z').nowNanos()
 const T0 = fixedClock('2026-04-30T10:00:00Z').nowNanos()
@@ -168,7 +168,7 @@ test('loadShadowContract: key required unless the diagnostics flag; purpose and 
   assert.throws(() => loadShadowContract({...base, contract: 'relative.yaml', contractKey: GOLDEN_KEY}), {message: 'learn: invalid candidate file: candidate path must be absolute, got "relative.yaml"'})
 })
 
-test('replay corpus: the compiled contract as-is produces no contract blocks (no rule is enforce)', skipWithoutVectors(), async () => {
+test('replay corpus: the compiled contract as-is produces no contract blocks (no rule is enforce)', async () => {
   const file = vectorPath('replay-corpus', 'contract.yaml')
   const env = loadShadowContract({contract: file, contractKey: '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', allowUnsignedForDiagnostics: false, warn: () => {}})
   const {analysis} = await shadowReplay([vectorPath('replay-corpus', 'corpus.jsonl')], env.body, createScannerReplay(), NOW, 168n * 3600n * SEC)

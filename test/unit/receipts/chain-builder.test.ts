@@ -2,12 +2,12 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {ReceiptChainBuilder, RecorderEntryChain} from '../../../src/plugins/receipts/index.js'
 import {signBytes} from '../../../src/plugins/signing/index.js'
-import {readVector, skipWithoutVectors} from '../../helpers/vectors.js'
+import {readVector} from '../../helpers/vectors.js'
 import {action, keyA, keyB, run, SYNTHETIC_IDENTITY} from '../../helpers/receipt-fixtures.js'
 
 // The producer must write what the reference writes: rebuilding the synthetic rotation vector
 // from its inputs has to give the same file, byte for byte (signatures are deterministic).
-test('ReceiptChainBuilder + RecorderEntryChain reproduce synthetic-v1-session-rotation.jsonl byte for byte', skipWithoutVectors(), () => {
+test('ReceiptChainBuilder + RecorderEntryChain reproduce synthetic-v1-session-rotation.jsonl byte for byte', () => {
   const b = new ReceiptChainBuilder(keyA())
   const entries = new RecorderEntryChain('proxy')
   const lines: string[] = []

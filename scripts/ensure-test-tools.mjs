@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Installs the Debian packages that some tests drive (curl for the proxy, script(1) for the
+// terminal prompts, systemd-analyze for the systemd unit) when they are missing and this runs as
+// root with apt-get (a fresh CI machine). Otherwise it names what is missing: the tests that need
+// a tool then skip, which fails the run under CI=true (scripts/run-tests.mjs).
+import {spawnSync} from 'node:child_process'
+
+const TOOLS = [
+  {command: 'curl', args: ['--version'], pkg: 'curl'},
+  {command: 'script', args: ['--version'], pkg: 'bsdutils'},
+  {command: 'systemd-analyze', args: ['--version'], pkg: 'systemd'},
+]
+const missing = TOOLS.filter((t) => spawnSync(t.command, t.args, {stdio: 'ignore'}).status !== 0)
+if (missing.length === 0) process.exit(0)
+const pkgs = missing.map((t) => t.pkg)
+const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], {stdio: 'ignore'}).status === 0
+if (!canInstall) {
+  console.error(`test tools missing: ${missing.map((t) => t.command).join(', ')} (Debian: apt-get install ${pkgs.join(' ')}); their tests will skip`)
+  process.exit(0)
+}
+console.error(`installing test tools: ${pkgs.join(' ')}`)
+const env = {...process.env, DEBIAN_FRONTEND: 'noninteractive'}
+for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...pkgs]]) {
+  const r = spawnSync('apt-get', args, {stdio: ['ignore', 'ignore', 'inherit'], env})
+  if (r.status !== 0) {
+    console.error(`apt-get ${args[0]} failed (exit ${r.status}); the tests that need ${pkgs.join(', ')} will skip`)
+    process.exit(0)
+  }
+}

@@ -1,0 +1,62 @@
+import {ERROR_REGISTRY, formatError, type ErrorCode, type PipelockError} from '../plugins/errors/index.js'
+
+/**
+ * How every expected failure reaches the user: one line on stderr — the message (with file and
+ * line when known), the stable code in brackets, and the hint — or, under --json, one JSON object
+ * on stdout with the same fields. The exit status is the same either way (docs/errors.md).
+ */
+export interface ErrorReport {
+  code: ErrorCode
+  message: string
+  exit: number
+  hint?: string
+  file?: string
+  line?: number
+}
+
+export function reportFromPipelockError(err: PipelockError): ErrorReport {
+  const r: ErrorReport = {code: err.code, message: formatError(err), exit: err.exitCode}
+  if (err.hint) r.hint = err.hint
+  if (err.location?.file !== undefined) r.file = err.location.file
+  if (err.location?.line !== undefined) r.line = err.location.line
+  return r
+}
+
+export function report(code: ErrorCode, message: string, hint?: string, exit: number = ERROR_REGISTRY[code].exit): ErrorReport {
+  return hint === undefined ? {code, message, exit} : {code, message, exit, hint}
+}
+
+/** `<message> [CODE]; hint: <hint>` — one line, never a stack. */
+export function errorLine(r: ErrorReport): string {
+  return `${r.message} [${r.code}]${r.hint ? `; hint: ${r.hint}` : ''}`
+}
+
+/** The --json form: `{"error": {...}}`, one line. */
+export function errorJson(r: ErrorReport): string {
+  return JSON.stringify({error: r})
+}
+
+/** Prints the report in the form the invocation asked for and sets the exit status. */
+export function emitErrorReport(r: ErrorReport, json: boolean): void {
+  if (json) process.stdout.write(errorJson(r) + '\n')
+  else process.stderr.write(errorLine(r) + '\n')
+  process.exitCode = r.exit
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g
+
+/**
+ * One line out of an oclif parse error, whose message spans several lines ("The following error
+ * occurred:\n  Missing required flag contract\nSee more help with --help").
+ */
+export function usageMessage(err: Error & {args?: {name?: string}[]}): string {
+  const lines = err.message.replace(ANSI, '').split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== 'See more help with --help')
+  if (err.constructor?.name === 'RequiredArgsError' && Array.isArray(err.args)) {
+    const names = err.args.map((a) => (a.name ?? '').toUpperCase()).filter((n) => n !== '')
+    return `missing required argument${names.length === 1 ? '' : 's'} ${names.join(', ')}`
+  }
+  const missingFlag = (l: string): string => l.replace(/^Missing required flag ([\w-]+)$/, 'missing required flag --$1')
+  if (/^The following errors? occurred:$/.test(lines[0] ?? '')) return lines.slice(1).map(missingFlag).join('; ')
+  return missingFlag(lines[0] ?? err.message)
+}

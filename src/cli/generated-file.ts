@@ -1,0 +1,49 @@
+import {Flags} from '@oclif/core'
+import {existsSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {PipelockError} from '../plugins/errors/index.js'
+
+/**
+ * Writes a generated file for `generate …` commands: refuses to overwrite without --force,
+ * mode 0600 (configs grow secrets; units and manifests embed the config's paths). Returns the
+ * absolute path.
+ */
+export function writeGeneratedFile(output: string, text: string, force: boolean): string {
+  const file = path.resolve(output)
+  if (existsSync(file) && !force) throw new PipelockError('FILE_EXISTS', `${output} already exists`, {hint: 'pass --force to overwrite it'})
+  try {
+    writeFileSync(file, text, {mode: 0o600})
+  } catch (err) {
+    throw new PipelockError('WRITE_FAILED', `writing ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  return file
+}
+
+/** The output flags every `generate …` deployment command shares. */
+export const generatedFileFlags = {
+  output: Flags.string({char: 'o', description: 'write to this file instead of stdout'}),
+  force: Flags.boolean({description: 'overwrite --output if it exists', default: false}),
+}
+
+/** What `generate systemd|kubernetes --json` return: the text, or where it was written. */
+export interface GeneratedDeployFile {
+  kind: 'systemd' | 'kubernetes'
+  text?: string
+  path?: string
+}
+
+/** Prints the generated text, or writes it to --output and says so on stderr. */
+export function deliverGenerated(
+  kind: GeneratedDeployFile['kind'],
+  text: string,
+  flags: {output?: string; force: boolean},
+  io: {out: (line: string) => void; err: (line: string) => void},
+): GeneratedDeployFile {
+  if (flags.output === undefined) {
+    io.out(text.trimEnd())
+    return {kind, text}
+  }
+  const file = writeGeneratedFile(flags.output, text, flags.force)
+  io.err(`wrote ${flags.output}`)
+  return {kind, path: file}
+}

@@ -1,0 +1,39 @@
+import {readFileSync} from 'node:fs'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {deliverGenerated, generatedFileFlags, type GeneratedDeployFile} from '../../cli/generated-file.js'
+import {loadConfig} from '../../plugins/config/index.js'
+import {deployPlan, renderKubernetesSidecar} from '../../plugins/deploy/index.js'
+
+export default class GenerateKubernetes extends BaseCommand {
+  static override summary = 'Write Kubernetes manifests running pipelock as a sidecar beside an agent'
+  static override description =
+    'Loads --config and prints a ConfigMap holding it and a Deployment with two containers: the agent (HTTPS_PROXY and ' +
+    'HTTP_PROXY pointing at the sidecar on 127.0.0.1) and pipelock (non-root, read-only root file system, healthcheck ' +
+    'probes, the config mounted read-only, the contract store mounted read-only from one shared claim so a fleet follows ' +
+    'one promote). Events and receipts leave through the emitters the config names (emit.otlp, emit.syslog).'
+  static override examples = [
+    '<%= config.bin %> generate kubernetes --config pipelock.yaml --agent-image registry.example.com/my-agent:1.4',
+    '<%= config.bin %> generate kubernetes --config pipelock.yaml --output deploy/agent.yaml && kubectl apply -f deploy/agent.yaml',
+  ]
+  static override enableJsonFlag = true
+  static override flags = {
+    config: Flags.string({char: 'c', description: 'the config the sidecar runs (validated here, shipped in the ConfigMap)', required: true}),
+    name: Flags.string({description: 'Deployment name (and label)', default: 'agent'}),
+    image: Flags.string({description: 'pipelock image (docker build -t pipelock:0.1.0 .)', default: 'pipelock:0.1.0'}),
+    'agent-image': Flags.string({description: "the agent's image", default: 'registry.example.com/my-agent:latest'}),
+    ...generatedFileFlags,
+  }
+
+  async run(): Promise<GeneratedDeployFile> {
+    const {flags} = await this.parse(GenerateKubernetes)
+    const loaded = loadConfig(flags.config)
+    const text = renderKubernetesSidecar(deployPlan(loaded.config, '/etc/pipelock/pipelock.yaml'), {
+      configText: readFileSync(flags.config, 'utf8'),
+      image: flags.image,
+      agentImage: flags['agent-image'],
+      name: flags.name,
+    })
+    return deliverGenerated('kubernetes', text, flags, {out: (l) => this.out(l), err: (l) => this.err(l)})
+  }
+}

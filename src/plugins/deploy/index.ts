@@ -1,0 +1,4 @@
+// Layer 4: deployment files for a config (systemd unit, Kubernetes sidecar manifests).
+export {deployPlan, type DeployPlan} from './plan.js'
+export {renderSystemdUnit, type SystemdOptions} from './systemd-unit.js'
+export {renderKubernetesSidecar, type KubernetesOptions} from './kubernetes.js'

@@ -1,0 +1,89 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import {runCli} from '../helpers/cli.js'
+import {repoPath} from '../helpers/vectors.js'
+
+// Exact output of the CLI's error paths (docs/errors.md): one line with [CODE] and a hint on
+// stderr, or one JSON object on stdout under --json, with the same exit status.
+
+test('missing required flag: the real message, the code and a hint, exit 1', () => {
+  const r = runCli(['learn', 'shadow'])
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, 'missing required flag --contract [USAGE]; hint: see pipelock learn shadow --help\n')
+})
+
+test('missing required flag under --json: one JSON object on stdout, same exit', () => {
+  const r = runCli(['learn', 'shadow', '--json'])
+  assert.equal(r.status, 1)
+  assert.equal(r.stderr, '')
+  assert.deepEqual(JSON.parse(r.stdout), {error: {code: 'USAGE', message: 'missing required flag --contract', exit: 1, hint: 'see pipelock learn shadow --help'}})
+})
+
+test('missing argument and invalid option value: one line each', () => {
+  const a = runCli(['learn', 'review'])
+  assert.equal(a.status, 1)
+  assert.equal(a.stderr, 'missing required argument CANDIDATE [USAGE]; hint: see pipelock learn review --help\n')
+  const b = runCli(['generate', 'config', '--preset', 'nope'])
+  assert.equal(b.status, 1)
+  assert.equal(b.stderr, 'Expected --preset=nope to be one of: balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model [USAGE]; hint: see pipelock generate config --help\n')
+})
+
+test('session and adaptive commands keep exit 2 for usage errors, also under --json', () => {
+  const r = runCli(['session', 'inspect', '--json'])
+  assert.equal(r.status, 2)
+  assert.deepEqual(JSON.parse(r.stdout), {error: {code: 'USAGE', message: 'missing required argument KEY', exit: 2, hint: 'see pipelock session inspect --help'}})
+})
+
+test('a PipelockError under --json carries its code and exit', () => {
+  const env = {PIPELOCK_KILLSWITCH_API_TOKEN: '', PIPELOCK_API_URL: '', PIPELOCK_CONFIG: '/nonexistent/pipelock.yaml', HOME: '/nonexistent'}
+  const r = runCli(['session', '--api-url', 'http://127.0.0.1:1', 'list', '--json'], {env})
+  assert.equal(r.status, 2)
+  const e = (JSON.parse(r.stdout) as {error: {code: string; exit: number}}).error
+  assert.equal(e.code, 'ADMIN_API_CONFIG_INVALID')
+  assert.equal(e.exit, 2)
+})
+
+test('unknown command: did-you-mean on one line, exit 127, JSON under --json', () => {
+  const r = runCli(['learn', 'compil'])
+  assert.equal(r.status, 127)
+  assert.equal(r.stderr, '"learn compil" is not a pipelock command; did you mean "learn compile"? [COMMAND_NOT_FOUND]; hint: run pipelock help for the list of commands\n')
+  const t = runCli(['lern'])
+  assert.match(t.stderr, /did you mean "learn"\?/)
+  const j = runCli(['verfy-receipt', '--json'])
+  assert.equal(j.status, 127)
+  assert.equal((JSON.parse(j.stdout) as {error: {code: string}}).error.code, 'COMMAND_NOT_FOUND')
+})
+
+test('session --api-url X list: the flag before the subcommand reaches the command', () => {
+  const r = runCli(['session', '--api-url', 'http://127.0.0.1:1', '--api-token', 't', 'list'])
+  // the flags were parsed by `session list` (not the topic help): it tried the URL and failed
+  assert.equal(r.status, 1)
+  assert.match(r.stderr, /\[ADMIN_API_UNREACHABLE\]/)
+})
+
+test('pipelock help, pipelock version, autocomplete', () => {
+  const h = runCli(['help'])
+  assert.equal(h.status, 0)
+  assert.match(h.stdout, /^USAGE\n {2}\$ pipelock \[COMMAND\]$/m)
+  assert.match(h.stdout, /^ {2}learn +Turn observed traffic/m)
+  const v = runCli(['version'])
+  assert.equal(v.status, 0)
+  assert.match(v.stdout, /^pipelock\/0\.1\.0 \S+ node-v\d+\.\d+\.\d+\n$/)
+  const a = runCli(['autocomplete', 'script', 'bash'])
+  assert.equal(a.status, 0)
+  assert.match(a.stdout, /PIPELOCK_AC_BASH_SETUP_PATH/)
+})
+
+test('relative paths: learn review FILE and learn shadow --contract/--sessions resolve against the working directory', () => {
+  const dir = repoPath('goldens', 'tail-block')
+  const abs = runCli(['learn', 'review', path.join(dir, 'contract.yaml')])
+  const rel = runCli(['learn', 'review', 'contract.yaml'], {cwd: dir})
+  assert.equal(rel.status, 0, rel.stderr)
+  assert.equal(rel.stdout, abs.stdout)
+  const shadow = runCli(['learn', 'shadow', '--contract', 'contract.yaml', '--allow-unsigned-contract-for-diagnostics', '--sessions', 'input', '--deterministic', '--json'], {cwd: dir})
+  assert.equal(shadow.status, 0, shadow.stderr)
+  assert.deepEqual(JSON.parse(shadow.stdout).contract, path.join(dir, 'contract.yaml'))
+  assert.ok((JSON.parse(shadow.stdout) as {report: {total_records: number}}).report.total_records > 0)
+})

@@ -1,0 +1,153 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {parseAllDocuments} from 'yaml'
+import {z} from 'zod'
+import {runCli} from '../helpers/cli.js'
+import {repoPath} from '../helpers/vectors.js'
+
+// The deployment kit: deploy/ holds the generator's output for the balanced preset; each file is
+// parsed by the tool that would run it (systemd-analyze verify) or checked against a schema of
+// the Kubernetes fields it uses (Debian's kubectl needs an API server even for a client dry run).
+
+const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0
+
+test('deploy/: the checked-in files are what generate config/systemd/kubernetes write for the balanced preset', () => {
+  assert.equal(runCli(['generate', 'config', '--preset', 'balanced']).stdout, readFileSync(repoPath('deploy', 'pipelock.yaml'), 'utf8'))
+  const unit = runCli(['generate', 'systemd', '--config', 'deploy/pipelock.yaml'])
+  assert.equal(unit.status, 0, unit.stderr)
+  assert.equal(unit.stdout, readFileSync(repoPath('deploy', 'systemd', 'pipelock.service'), 'utf8'))
+  const k8s = runCli(['generate', 'kubernetes', '--config', 'deploy/pipelock.yaml'])
+  assert.equal(k8s.status, 0, k8s.stderr)
+  assert.equal(k8s.stdout, readFileSync(repoPath('deploy', 'kubernetes', 'pipelock-sidecar.yaml'), 'utf8'))
+})
+
+test('systemd unit: hardened shape, and systemd-analyze verify accepts it', {skip: hasSystemdAnalyze ? false : 'systemd-analyze not installed (Debian package systemd)'}, () => {
+  const unit = readFileSync(repoPath('deploy', 'systemd', 'pipelock.service'), 'utf8')
+  for (const line of ['DynamicUser=yes', 'ProtectSystem=strict', 'ExecReload=/bin/kill -HUP $MAINPID', 'StateDirectory=pipelock pipelock/capture pipelock/recorder', 'Environment=PIPELOCK_HOME=/var/lib/pipelock', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=']) {
+    assert.ok(unit.split('\n').includes(line), line)
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-unit-'))
+  try {
+    // verify checks that ExecStart's binary exists: point it at this node for the check
+    const file = path.join(dir, 'pipelock.service')
+    const g = runCli(['generate', 'systemd', '--config', 'deploy/pipelock.yaml', '--bin', process.execPath, '--output', file])
+    assert.equal(g.status, 0, g.stderr)
+    const v = spawnSync('systemd-analyze', ['verify', file], {encoding: 'utf8'})
+    assert.equal(v.status, 0, v.stderr)
+    assert.equal(v.stderr, '')
+    // and the check is real: an unknown key is reported
+    writeFileSync(file, readFileSync(file, 'utf8').replace('[Service]\n', '[Service]\nProtectSytem=strict\n'))
+    assert.match(spawnSync('systemd-analyze', ['verify', file], {encoding: 'utf8'}).stderr, /Unknown key 'ProtectSytem'/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+const meta = z.strictObject({name: z.string().min(1), labels: z.record(z.string(), z.string()).optional()})
+const probe = z.strictObject({exec: z.strictObject({command: z.array(z.string()).min(1)}), periodSeconds: z.number().int(), timeoutSeconds: z.number().int(), initialDelaySeconds: z.number().int().optional()})
+const env = z.array(z.strictObject({name: z.string().regex(/^[A-Z_][A-Z0-9_]*$/), value: z.string()}))
+const mount = z.strictObject({name: z.string(), mountPath: z.string().startsWith('/'), readOnly: z.boolean().optional()})
+const container = z.strictObject({
+  name: z.string(),
+  image: z.string().min(1),
+  args: z.array(z.string()).optional(),
+  env: env.optional(),
+  ports: z.array(z.strictObject({name: z.string().max(15), containerPort: z.number().int().min(1).max(65535)})).optional(),
+  readinessProbe: probe.optional(),
+  livenessProbe: probe.optional(),
+  securityContext: z.strictObject({allowPrivilegeEscalation: z.literal(false), readOnlyRootFilesystem: z.literal(true), capabilities: z.strictObject({drop: z.tuple([z.literal('ALL')])})}).optional(),
+  resources: z.strictObject({requests: z.record(z.string(), z.string()), limits: z.record(z.string(), z.string())}).optional(),
+  volumeMounts: z.array(mount).optional(),
+})
+const volume = z.union([
+  z.strictObject({name: z.string(), configMap: z.strictObject({name: z.string()})}),
+  z.strictObject({name: z.string(), emptyDir: z.strictObject({})}),
+  z.strictObject({name: z.string(), persistentVolumeClaim: z.strictObject({claimName: z.string(), readOnly: z.literal(true)})}),
+])
+const configMap = z.strictObject({apiVersion: z.literal('v1'), kind: z.literal('ConfigMap'), metadata: meta, data: z.record(z.string(), z.string())})
+const deployment = z.strictObject({
+  apiVersion: z.literal('apps/v1'),
+  kind: z.literal('Deployment'),
+  metadata: meta,
+  spec: z.strictObject({
+    replicas: z.number().int(),
+    selector: z.strictObject({matchLabels: z.record(z.string(), z.string())}),
+    template: z.strictObject({
+      metadata: z.strictObject({labels: z.record(z.string(), z.string())}),
+      spec: z.strictObject({
+        securityContext: z.strictObject({runAsNonRoot: z.literal(true), seccompProfile: z.strictObject({type: z.literal('RuntimeDefault')})}),
+        containers: z.array(container).min(2),
+        volumes: z.array(volume),
+      }),
+    }),
+  }),
+})
+
+test('kubernetes sidecar: ConfigMap + Deployment match the schema; HTTPS_PROXY wired; every mount has a volume', () => {
+  const docs = parseAllDocuments(readFileSync(repoPath('deploy', 'kubernetes', 'pipelock-sidecar.yaml'), 'utf8')).map((d) => {
+    assert.deepEqual(d.errors, [])
+    return d.toJS() as unknown
+  })
+  assert.equal(docs.length, 2)
+  const cm = configMap.parse(docs[0])
+  assert.equal(cm.data['pipelock.yaml'], readFileSync(repoPath('deploy', 'pipelock.yaml'), 'utf8'))
+  const dep = deployment.parse(docs[1])
+  const [agent, sidecar] = dep.spec.template.spec.containers
+  assert.deepEqual(agent!.env!.find((e) => e.name === 'HTTPS_PROXY'), {name: 'HTTPS_PROXY', value: 'http://127.0.0.1:8888'})
+  assert.deepEqual(sidecar!.args, ['run', '--config', '/etc/pipelock/pipelock.yaml'])
+  assert.deepEqual(sidecar!.readinessProbe!.exec.command, ['pipelock', 'healthcheck', '--addr', '127.0.0.1:8888'])
+  const volumes = new Set(dep.spec.template.spec.volumes.map((v) => v.name))
+  for (const m of sidecar!.volumeMounts ?? []) assert.ok(volumes.has(m.name), m.name)
+  assert.deepEqual(dep.spec.selector.matchLabels, dep.spec.template.metadata.labels)
+})
+
+test('generate systemd/kubernetes for a config with recorder, capture and a contract store', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-deploy-'))
+  try {
+    const cfg = path.join(dir, 'p.yaml')
+    writeFileSync(cfg, 'fetch_proxy:\n  listen: 127.0.0.1:9911\nforward_proxy:\n  enabled: true\nflight_recorder:\n  enabled: true\n  dir: /srv/pipelock/recorder\nlearn:\n  capture_dir: /var/lib/pipelock/capture\n')
+    const unit = runCli(['generate', 'systemd', '--config', cfg, '--json'])
+    assert.equal(unit.status, 0, unit.stderr)
+    const text = (JSON.parse(unit.stdout) as {text: string}).text
+    assert.ok(text.includes('\nReadWritePaths=/srv/pipelock/recorder\n'), text)
+    const k = runCli(['generate', 'kubernetes', '--config', cfg])
+    assert.equal(k.status, 0, k.stderr)
+    const dep = deployment.parse(parseAllDocuments(k.stdout)[1]!.toJS())
+    const sidecar = dep.spec.template.spec.containers[1]!
+    assert.deepEqual(sidecar.ports, [{name: 'proxy', containerPort: 9911}])
+    assert.ok(sidecar.volumeMounts!.some((m) => m.mountPath === '/srv/pipelock/recorder'))
+    const bad = runCli(['generate', 'systemd', '--config', path.join(dir, 'missing.yaml')])
+    assert.equal(bad.status, 1)
+    assert.match(bad.stderr, /\[FILE_NOT_FOUND\]/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('Dockerfile: multi-stage, non-root, HEALTHCHECK via pipelock healthcheck; every COPY source exists', () => {
+  const lines = readFileSync(repoPath('Dockerfile'), 'utf8').replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  const from = lines.filter((l) => l.startsWith('FROM '))
+  assert.equal(from.length, 2)
+  assert.match(from[0]!, /^FROM node:20\S* AS build$/)
+  const finalStage = lines.slice(lines.indexOf(from[1]!))
+  const user = finalStage.filter((l) => l.startsWith('USER '))
+  assert.equal(user.length, 1)
+  assert.doesNotMatch(user[0]!, /^USER (root|0)(:|$)/)
+  assert.ok(finalStage.some((l) => /^HEALTHCHECK .*CMD \["pipelock", "healthcheck"/.test(l)))
+  assert.ok(finalStage.some((l) => l.startsWith('COPY --from=build ')))
+  for (const l of lines.filter((x) => x.startsWith('COPY ') && !x.startsWith('COPY --from'))) {
+    for (const src of l.split(/\s+/).slice(1, -1)) assert.ok(spawnSync('test', ['-e', repoPath(src)]).status === 0, `COPY source ${src}`)
+  }
+})
+
+test('LICENSE is the Apache License 2.0 that package.json declares', () => {
+  const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {license: string}
+  assert.equal(pkg.license, 'Apache-2.0')
+  const text = readFileSync(repoPath('LICENSE'), 'utf8')
+  assert.match(text, /^\s+Apache License\n\s+Version 2\.0, January 2004\n\s+http:\/\/www\.apache\.org\/licenses\/\n/)
+  assert.ok(text.includes('END OF TERMS AND CONDITIONS'))
+})

@@ -1,0 +1,54 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {repoPath} from '../helpers/vectors.js'
+
+// docs/install.md: the block after <!-- install-doc-test --> runs as written with bash from the
+// repository root (after the build), with a throw-away npm prefix and HOME so the global install
+// touches nothing outside the temp dir.
+
+function docBlock(): string {
+  const md = readFileSync(repoPath('docs', 'install.md'), 'utf8')
+  const m = /<!-- install-doc-test -->\n```sh\n([\s\S]*?)```/.exec(md)
+  assert.ok(m, 'docs/install.md has the tested block')
+  return m[1]!
+}
+
+test('docs/install.md: npm global install puts pipelock on PATH; generate config/systemd/kubernetes; run starts', {timeout: 180_000}, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pipelock-install-doc-'))
+  try {
+    const prefix = path.join(tmp, 'prefix')
+    const home = path.join(tmp, 'home')
+    mkdirSync(home)
+    // Under `npm test`, npm exports npm_config_prefix (the real global prefix) and friends: drop
+    // every npm_* variable so the doc's `npm install --global .` can only reach the temp prefix.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)))
+    const env: NodeJS.ProcessEnv = {
+      ...inherited,
+      HOME: home,
+      NPM_CONFIG_PREFIX: prefix,
+      NPM_CONFIG_UPDATE_NOTIFIER: 'false',
+      NPM_CONFIG_CACHE: path.join(tmp, 'npm-cache'),
+      PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+      NO_COLOR: '1',
+    }
+    const prefixSeen = spawnSync('npm', ['prefix', '--global'], {cwd: repoPath(), env, encoding: 'utf8'})
+    assert.equal(prefixSeen.stdout.trim(), prefix, 'the global prefix the doc block will use is the temp one')
+    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', docBlock()], {cwd: repoPath(), env, encoding: 'utf8', timeout: 170_000})
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`)
+    assert.ok(existsSync(path.join(prefix, 'bin', 'pipelock')), 'pipelock is in the prefix bin')
+    assert.match(r.stdout, /^pipelock\/0\.1\.0 \S+ node-v/m)
+    const dir = path.join(home, 'pipelock-deploy')
+    for (const f of ['pipelock.yaml', 'pipelock.service', 'pipelock-sidecar.yaml']) assert.ok(existsSync(path.join(dir, f)), f)
+    // the balanced preset: the same files as the repository's deploy/ examples
+    assert.equal(readFileSync(path.join(dir, 'pipelock.yaml'), 'utf8'), readFileSync(repoPath('deploy', 'pipelock.yaml'), 'utf8'))
+    assert.equal(readFileSync(path.join(dir, 'pipelock.service'), 'utf8'), readFileSync(repoPath('deploy', 'systemd', 'pipelock.service'), 'utf8'))
+    assert.equal(readFileSync(path.join(dir, 'pipelock-sidecar.yaml'), 'utf8'), readFileSync(repoPath('deploy', 'kubernetes', 'pipelock-sidecar.yaml'), 'utf8'))
+    assert.match(r.stderr, /\n {2}Proxy: {2}HTTP\/HTTPS forward proxy enabled \(CONNECT \+ absolute-URI\)\n {2}Agents: HTTPS_PROXY=http:\/\/127\.0\.0\.1:\d+ /)
+  } finally {
+    rmSync(tmp, {recursive: true, force: true})
+  }
+})
