@@ -36,14 +36,14 @@ describe('store policy from the first promote: dual control sticks', () => {
   })
 
   it('a single operator without --production is refused (promote and rollback), the store unchanged', () => {
-    refusedUnchanged(lab.store, promoteArgs(lab, c2.file), /^contract store policy requires 2 distinct activation principals for a promote; got 1\n/)
-    refusedUnchanged(lab.store, ['learn', 'rollback', ...baseArgs(lab), '--to', g1], /^contract store policy requires 2 distinct activation principals for a rollback; got 1\n/)
+    refusedUnchanged(lab.store, promoteArgs(lab, c2.file), /^contract store policy requires 2 distinct activation principals for a promote; got 1 \[STORE_POLICY_REFUSED\]; hint: /)
+    refusedUnchanged(lab.store, ['learn', 'rollback', ...baseArgs(lab), '--to', g1], /^contract store policy requires 2 distinct activation principals for a rollback; got 1 \[STORE_POLICY_REFUSED\]; hint: /)
     // Two keys of one principal are still one principal.
-    refusedUnchanged(lab.store, promoteArgs(lab, c2.file, ['--dual-control-from', 'ops-alice-2']), /got 1\n/)
+    refusedUnchanged(lab.store, promoteArgs(lab, c2.file, ['--dual-control-from', 'ops-alice-2']), /got 1 \[STORE_POLICY_REFUSED\]; hint: /)
   })
 
   it('lowering the policy takes the current quorum; then a single operator may promote', () => {
-    refusedUnchanged(lab.store, ['learn', 'store', 'policy', ...baseArgs(lab), '--minimum-signatures', '1'], /^contract store policy requires 2 distinct activation principals for a policy change; got 1\n/)
+    refusedUnchanged(lab.store, ['learn', 'store', 'policy', ...baseArgs(lab), '--minimum-signatures', '1'], /^contract store policy requires 2 distinct activation principals for a policy change; got 1 \[STORE_POLICY_REFUSED\]; hint: /)
     const ok = cli(['learn', 'store', 'policy', ...baseArgs(lab), ...DUAL, '--minimum-signatures', '1'])
     assert.equal(ok.code, 0, ok.stderr)
     assert.match(ok.stdout, /^store policy: .*policy\.json minimum_signatures 1 ratified_only false\n$/)

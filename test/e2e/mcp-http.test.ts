@@ -254,9 +254,9 @@ describe('--header / --header-file hardening', () => {
     return new Promise<{code: number | null; err: string}>((resolve) => p.on('close', (code) => resolve({code, err})))
   }
   test('reserved, malformed and CR/LF-carrying headers are refused; a group-readable header file is refused', async () => {
-    assert.equal((await run(['--header', 'Mcp-Session-Id: x', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), '--header "Mcp-Session-Id: x": "Mcp-Session-Id" is managed by the MCP HTTP transport and cannot be overridden via --header')
-    assert.equal((await run(['--header', 'NoColon', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), `--header "NoColon": expected 'Key: Value' format`)
-    assert.ok((await run(['--header', 'X-A: b\r\nX-B: c', '--upstream', 'http://127.0.0.1:9/'])).err.endsWith('--header "X-A: b\r\nX-B: c": value contains invalid characters\n'))
+    assert.equal((await run(['--header', 'Mcp-Session-Id: x', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), '--header "Mcp-Session-Id: x": "Mcp-Session-Id" is managed by the MCP HTTP transport and cannot be overridden via --header [USAGE]')
+    assert.equal((await run(['--header', 'NoColon', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), `--header "NoColon": expected 'Key: Value' format [USAGE]`)
+    assert.ok((await run(['--header', 'X-A: b\r\nX-B: c', '--upstream', 'http://127.0.0.1:9/'])).err.endsWith('--header "X-A: b\r\nX-B: c": value contains invalid characters [USAGE]\n'))
     const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-hf-'))
     try {
       const f = path.join(dir, 'h')
@@ -264,7 +264,7 @@ describe('--header / --header-file hardening', () => {
       chmodSync(f, 0o644)
       const r = await run(['--header-file', f, '--upstream', 'http://127.0.0.1:9/'])
       assert.equal(r.code, 1)
-      assert.equal(r.err.trim().split('\n').at(-1), `--header-file "${f}": permissions 0644 reveal the header values to other users; restrict to 0600 or 0640`)
+      assert.equal(r.err.trim().split('\n').at(-1), `--header-file "${f}": permissions 0644 reveal the header values to other users; restrict to 0600 or 0640 [USAGE]`)
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }

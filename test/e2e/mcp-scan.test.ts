@@ -22,7 +22,7 @@ test('mcp scan: an injection line is reported with its raw line number; parse er
   assert.equal(lines[1], 'line 4: [INJECTION] Prompt Injection, System Prompt Disclosure (action: warn)')
   assert.equal(lines[2], 'line 5: [ERROR] not a JSON-RPC 2.0 response: jsonrpc="1.0"')
   assert.equal(lines.length, 4)
-  assert.equal(r.stderr, 'prompt injection detected\n')
+  assert.equal(r.stderr, 'prompt injection detected [MCP_INJECTION_FOUND]\n')
   const onlyErrors = runCli(['mcp', 'scan'], {input: 'not json\n'})
   assert.equal(onlyErrors.status, 0)
 })

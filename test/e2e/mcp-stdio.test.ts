@@ -43,7 +43,7 @@ test('child environment: allow-list only, --env extras, dangerous names refused'
   assert.ok(r.stderr.includes('pipelock: passing 1 env var(s) to child process: FOO\n'))
   const bad = proxy(['--env', 'LD_PRELOAD=x', '--', process.execPath, RAW], '')
   assert.equal(bad.status, 1)
-  assert.equal(bad.stderr.trim().split('\n').at(-1), '--env LD_PRELOAD is blocked: this variable can inject code or redirect traffic in the child process')
+  assert.equal(bad.stderr.trim().split('\n').at(-1), '--env LD_PRELOAD is blocked: this variable can inject code or redirect traffic in the child process [USAGE]')
   assert.equal(proxy(['--env', 'HTTPS_PROXY=x', '--', 'true'], '').status, 1)
   assert.match(proxy(['--env', 'PATH=/x', '--', 'true'], '').stderr, /--env PATH is already set by pipelock and cannot be overridden/)
 })
@@ -51,15 +51,15 @@ test('child environment: allow-list only, --env extras, dangerous names refused'
 test('child exits 3 → pipelock exits 10 with the reference wording', () => {
   const r = proxy(['--', process.execPath, RAW, 'exit:3'], PING)
   assert.equal(r.status, 10)
-  assert.ok(r.stderr.endsWith('pipelock: subprocess exited: exit status 3\nsubprocess exited: exit status 3\n'), r.stderr)
+  assert.ok(r.stderr.endsWith('pipelock: subprocess exited: exit status 3\nsubprocess exited: exit status 3 [MCP_SUBPROCESS_EXITED]\n'), r.stderr)
 })
 
 test('argument checks and unimplemented modes refuse with one line', () => {
-  assert.equal(proxy([], '').stderr.trim(), 'specify --upstream URL or -- COMMAND [ARGS...]')
-  assert.equal(proxy(['--listen', '127.0.0.1:0'], '').stderr.trim(), '--listen requires --upstream')
-  assert.equal(proxy(['--upstream', 'http://x', '--', 'true'], '').stderr.trim(), '--upstream and subprocess command (--) are mutually exclusive')
-  assert.equal(proxy(['--upstream', 'ftp://x'], '').stderr.trim(), 'invalid upstream URL "ftp://x": scheme must be http, https, ws, or wss')
-  assert.equal(proxy(['--agent', 'bob', '--', 'true'], '').stderr.trim(), 'unknown agent profile "bob"')
+  assert.equal(proxy([], '').stderr.trim(), 'specify --upstream URL or -- COMMAND [ARGS...] [USAGE]')
+  assert.equal(proxy(['--listen', '127.0.0.1:0'], '').stderr.trim(), '--listen requires --upstream [USAGE]')
+  assert.equal(proxy(['--upstream', 'http://x', '--', 'true'], '').stderr.trim(), '--upstream and subprocess command (--) are mutually exclusive [USAGE]')
+  assert.equal(proxy(['--upstream', 'ftp://x'], '').stderr.trim(), 'invalid upstream URL "ftp://x": scheme must be http, https, ws, or wss [USAGE]')
+  assert.equal(proxy(['--agent', 'bob', '--', 'true'], '').stderr.trim(), 'unknown agent profile "bob" [USAGE]')
   const sb = proxy(['--sandbox', '--', 'true'], '')
   assert.equal(sb.status, 1)
   assert.match(sb.stderr, /--sandbox and its variants are not supported/)
@@ -89,7 +89,7 @@ test('Q30 fix: a child that ignores stdin EOF is terminated after the grace peri
   const t0 = Date.now()
   const r = proxy(['--', process.execPath, RAW, 'ignore-eof'], PING)
   assert.equal(r.status, 10)
-  assert.match(r.stderr, /subprocess exited: signal: terminated\n$/)
+  assert.match(r.stderr, /subprocess exited: signal: terminated \[MCP_SUBPROCESS_EXITED\]\n$/)
   assert.ok(Date.now() - t0 < 20_000)
 })
 
@@ -115,5 +115,5 @@ test('SIGTERM tears the child down; the run ends with the child status', async (
 test('Q31 fix: a client line over 10 MiB ends the session with exit 1', () => {
   const r = proxy(['--', process.execPath, RAW, 'echo'], 'x'.repeat(10 * 1024 * 1024 + 10) + '\n')
   assert.equal(r.status, 1)
-  assert.match(r.stderr, /reading input: bufio.Scanner: token too long\n$/)
+  assert.match(r.stderr, /reading input: bufio.Scanner: token too long \[MCP_STREAM_FAILED\]\n$/)
 })

@@ -78,7 +78,7 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
   test('a binary frame from the server ends the run with exit 1', async () => {
     const r = await run(['{"jsonrpc":"2.0","id":1,"method":"binary"}', '{"jsonrpc":"2.0","id":2,"method":"ping"}'])
     assert.equal(r.code, 1)
-    assert.match(r.err, /upstream read: binary frames not allowed\n$/)
+    assert.match(r.err, /upstream read: binary frames not allowed \[MCP_STREAM_FAILED\]\n$/)
   })
 
   test('dial failure is one line, exit 1', async () => {
