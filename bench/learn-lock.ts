@@ -1,16 +1,16 @@
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {Pool} from 'undici'
 import {JsonNumber, type JsonObject, type JsonValue} from '../src/plugins/canonical/index.js'
 import {withIndex} from '../src/plugins/enforcement/index.js'
 import {gateHttp} from '../src/plugins/gate/index.js'
 import {generateAgentKeys} from '../src/plugins/signing/index.js'
 import {makeLab, promoteArgs, writeCandidate} from '../test/e2e/learn-promote-harness.js'
+import {repoRoot, spawnPipelock} from './peer-processes.js'
 
 // `npm run bench -- learn-lock`: what closing the loop costs (issue "Close the learn-and-lock
 // loop", Performance). Ratios are measured in one run, arms interleaved so drift hits all:
@@ -21,7 +21,6 @@ import {makeLab, promoteArgs, writeCandidate} from '../test/e2e/learn-promote-ha
 //   watches, timed from the promote process's exit to the first /health showing the generation
 //   (the store and keys come from the promote tests' lab).
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 function rule(i: number): JsonObject {
   const sel: JsonObject = new Map<string, JsonValue>([
@@ -79,23 +78,7 @@ async function upstream(): Promise<{port: number; close: () => void}> {
 async function startProxy(dir: string, name: string, yaml: string, extra: string[]): Promise<{proc: ChildProcess; port: number}> {
   const cfg = path.join(dir, `${name}.yaml`)
   writeFileSync(cfg, yaml)
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'run', '--config', cfg, '--listen', '127.0.0.1:0', ...extra], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
-  let err = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`proxy did not start: ${err}`)), 20_000)
-    proc.stderr!.on('data', (c: Buffer) => {
-      err += c.toString()
-      const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)
-      if (m) {
-        clearTimeout(t)
-        proc.stderr!.removeAllListeners('data')
-        proc.stderr!.resume()
-        resolve(Number(m[1]))
-      }
-    })
-    proc.once('exit', () => reject(new Error(`proxy exited: ${err}`)))
-  })
-  return {proc, port}
+  return await spawnPipelock(repoRoot, cfg, extra)
 }
 
 async function throughput(port: number, target: string, seconds: number, concurrency: number): Promise<number> {

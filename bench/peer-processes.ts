@@ -56,9 +56,9 @@ export async function waitForPort(port: number, proc: ChildProcess): Promise<voi
 }
 
 /** Spawns `node <root>/bin/run.js run --config F` and resolves with its port once the banner is out. */
-export async function spawnPipelock(root: string, configFile: string): Promise<Started> {
+export async function spawnPipelock(root: string, configFile: string, extraArgs: readonly string[] = []): Promise<Started> {
   const spawnedAt = process.hrtime.bigint()
-  const proc = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'run', '--config', configFile, '--listen', '127.0.0.1:0'], {
+  const proc = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'run', '--config', configFile, '--listen', '127.0.0.1:0', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {...process.env, NO_COLOR: '1'},
   })
