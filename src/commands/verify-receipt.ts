@@ -1,8 +1,8 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {ProgressLine} from '../cli/progress.js'
-import {renderEvidenceSet, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {findReceipt, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
 
@@ -34,6 +34,7 @@ Exit status: 0 valid, 1 invalid or unreadable.`
     {description: 'Verify a chain across a key rotation', command: '<%= config.bin %> verify-receipt run.jsonl --key old.pub --rotation-endorsement rotation.json'},
     {description: 'Verify the lifecycle receipts learn ratify wrote, naming the receipt key', command: '<%= config.bin %> verify-receipt ratification-receipts.jsonl --key receipt-signing=receipt-signing.pub'},
     {description: 'Verify a learn shadow recorder directory against a pinned roster', command: '<%= config.bin %> verify-receipt /srv/shadow-recorder --roster roster.json --roster-root-fingerprint sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9'},
+    {description: 'Verify the recorder and show the receipt a block response named (X-Pipelock-Block-Reason-Receipt)', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/evidence --key signer.pub --find 01JH3KQ2V8ZQ6W4N0B1C5D7E9F'},
   ]
 
   static override enableJsonFlag = true
@@ -45,6 +46,7 @@ Exit status: 0 valid, 1 invalid or unreadable.`
   static override flags = {
     ...evidenceKeyFlags,
     ...chainFlags,
+    find: Flags.string({description: 'after verifying, show the receipt with this id: the ULID of a block response\'s X-Pipelock-Block-Reason-Receipt header, or its action_id'}),
   }
 
   async run(): Promise<VerifyEvidenceReport> {
@@ -70,7 +72,24 @@ Exit status: 0 valid, 1 invalid or unreadable.`
       this.err('note: signer not pinned (no --key): verified against the key embedded in the receipt; pass --key to pin the expected signer')
     }
     if (!report.valid) process.exitCode = 1
+    if (flags.find !== undefined) await this.find(args.file, flags, flags.find)
     return report
+  }
+
+  /** `--find`: name the file and line of the receipt a block response pointed to. */
+  private async find(file: string | undefined, flags: {chain?: string; session: string}, id: string): Promise<void> {
+    const src = await resolveEvidenceSource(file, flags.chain, flags.session)
+    const found = await findReceipt('single' in src ? [src.single] : src.files, id)
+    if (found === undefined) {
+      this.err(`receipt ${id} not found`)
+      process.exitCode = 1
+      return
+    }
+    this.out(`Receipt ${id}: ${found.file}:${found.line}`)
+    this.out(`  Action ID:   ${found.actionId}`)
+    this.out(`  Verdict:     ${found.verdict}${found.layer !== '' ? ` (${found.layer}${found.pattern !== '' ? `, ${found.pattern}` : ''})` : ''}`)
+    this.out(`  Target:      ${found.target}`)
+    this.out(`  Transport:   ${found.transport}`)
   }
 
   private renderSet(r: EvidenceSetReport): void {

@@ -283,6 +283,14 @@ describe('the closed learn-and-lock loop on one host', () => {
     const v = pipelock(['verify-receipt', '--chain', recorderDir, '--key', path.join(ks, 'agents', 'receipt-signing', 'id_ed25519.pub')])
     assert.equal(v.code, 0, `${v.stdout}${v.stderr}`)
     assert.match(v.stdout, /CHAIN VALID/)
+    // The auditor is handed the header's ULID: verify-receipt finds the receipt by it.
+    const denied0 = outcomes.find((o) => o.url === 'admin')!
+    const f = pipelock(['verify-receipt', '--chain', recorderDir, '--key', path.join(ks, 'agents', 'receipt-signing', 'id_ed25519.pub'), '--find', denied0.receipt!])
+    assert.equal(f.code, 0, f.stderr)
+    assert.match(f.stdout, new RegExp(`^Receipt ${denied0.receipt!}: .*evidence-proxy-\\d+\\.jsonl:\\d+\\n  Action ID:   ${ulidToUuid(denied0.receipt!)}\\n  Verdict:     block \\(contract\\)\\n  Target:      http://127\\.0\\.0\\.3/admin\\n`, 'm'))
+    const nf = pipelock(['verify-receipt', '--chain', recorderDir, '--key', path.join(ks, 'agents', 'receipt-signing', 'id_ed25519.pub'), '--find', '01JH3KQ2V8ZQ6W4N0B1C5D7E9F'])
+    assert.equal(nf.code, 1)
+    assert.match(nf.stderr, /receipt 01JH3KQ2V8ZQ6W4N0B1C5D7E9F not found/)
     for (const f of files) {
       for (const l of readFileSync(path.join(recorderDir, f), 'utf8').trim().split('\n')) {
         const e = JSON.parse(l) as {type: string; event_kind: string; detail: Record<string, unknown>}
