@@ -4,9 +4,13 @@
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
-import net, {type AddressInfo} from 'node:net'
+import net from 'node:net'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+// One free-port helper for tests and benchmarks.
+import {freePort} from '../test/e2e/proxy-harness.js'
+
+export {freePort}
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -30,13 +34,6 @@ export function processCpuNs(pid: number): number {
   return total
 }
 
-export async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
 
 /** Resolves once something accepts on the port; rejects when the process exits first. */
 export async function waitForPort(port: number, proc: ChildProcess): Promise<void> {

@@ -192,20 +192,23 @@ export class ContractRuntime {
     }
     if (!st.isFile()) return this.done('rejected', `contract runtime: store reload: contract store: active manifest ${activePath} must be a regular file`)
     try {
-      if (prev !== undefined) {
-        const now = reloadStore(root, this.storeOpts, {readOnly: true})
-        if (now.hash === prev.manifestHash) return this.done('same_hash')
-        const prior = now.envelope.body.get('prior_manifest_hash') as string
-        if (prior !== prev.manifestHash) {
-          // A promote the runtime missed (two promotes between reloads): adopt only when the
-          // accepted history links the new manifest back to the one in force (§7.3 recovery).
-          const why = this.recoveryProblem(now, prev)
-          if (why === undefined) return this.adopt(now)
-          return this.done('rejected', `contract runtime: store reload: prior manifest hash mismatch and no recovery: ${why}`)
-        }
-        return this.adopt(reloadStore(root, this.storeOpts, {readOnly: true, previousHash: prev.manifestHash, previousGeneration: prev.generation}))
+      // One validation of active.json (signatures, contracts, tombstones, environment, floor);
+      // the compare-and-swap against the set in force is checked here on its result.
+      const now = reloadStore(root, this.storeOpts, {readOnly: true})
+      if (prev === undefined) return this.adopt(now)
+      if (now.hash === prev.manifestHash) return this.done('same_hash')
+      const prior = now.envelope.body.get('prior_manifest_hash') as string
+      if (prior !== prev.manifestHash) {
+        // A promote the runtime missed (two promotes between reloads): adopt only when the
+        // accepted history links the new manifest back to the one in force (§7.3 recovery).
+        const why = this.recoveryProblem(now, prev)
+        if (why === undefined) return this.adopt(now)
+        return this.done('rejected', `contract runtime: store reload: prior manifest hash mismatch and no recovery: ${why}`)
       }
-      return this.adopt(reloadStore(root, this.storeOpts, {readOnly: true}))
+      if (now.generation <= prev.generation) {
+        return this.done('rejected', `contract runtime: store reload: contract store: manifest generation is not monotonic: got ${now.generation}, previous ${prev.generation}`)
+      }
+      return this.adopt(now)
     } catch (e) {
       const msg = `contract runtime: store reload: ${(e as Error).message}`
       const code = e instanceof PipelockError ? e.code : ''

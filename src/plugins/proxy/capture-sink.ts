@@ -147,6 +147,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
     const {surface, transform} = surfaceOf(d)
     const url = raw === '' ? '' : captureUrl(d, raw)
     const sample = internal(raw)
+    const found = findings(d) // a decision's raw and effective findings are the same list
     const detail: CaptureSummary = {
       capture_schema_version: 1,
       surface,
@@ -161,8 +162,8 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
       ...(raw !== '' ? {scanner_bytes: Buffer.byteLength(raw, 'utf8')} : {}),
       ...(sample !== undefined ? {scanner_sample: sample} : {}),
       request: {method: d.method, url},
-      raw_findings: findings(d),
-      effective_findings: findings(d),
+      raw_findings: found,
+      effective_findings: found,
       effective_action: effectiveAction(d),
       outcome: outcomeOf(d),
     }

@@ -4,7 +4,7 @@ import {hostname} from 'node:os'
 import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, ReceiptEmitter} from '../recorder/index.js'
+import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, type Ed25519KeyPair} from '../signing/index.js'
 import type {Decision, DecisionSink} from './decision.js'
 
@@ -104,7 +104,10 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   }
 
   const nonce = (): string => Buffer.from(random(16)).toString('hex')
+  // One pass over the session's files finds where both receipt chains continue.
+  const tails = await scanRecorderTails(fr.dir, recorder.sessionId)
   const emitter = await ReceiptEmitter.open({
+    tails,
     recorder,
     dir: fr.dir,
     keyPair: key,
@@ -123,6 +126,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   }
   const pubHex = key.publicKey.toString('hex')
   const evidence = await EvidenceEmitter.open({
+    tails,
     recorder,
     dir: fr.dir,
     keyPair: key,
@@ -144,7 +148,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
           actionType: classifyHttpMethod(d.method).actionType,
           target: d.target,
           verdict: receiptVerdict(d),
-          liveVerdict: c.liveVerdict === 'block' || c.liveVerdict === 'allow' || c.liveVerdict === 'warn' ? c.liveVerdict : receiptVerdict(d),
+          liveVerdict: c.liveVerdict,
           transport: d.transport,
           policySources: c.policySources.length > 0 ? c.policySources : ['scanner'],
           winningSource: c.winningSource,

@@ -48,12 +48,16 @@ export class RequestRecord {
     return r
   }
 
-  /** A decision before the contract step (a scanner block) still names the contract in force. */
+  /**
+   * The contract context a decision carries: the contract step's own, for its decision and every
+   * later one that is not a block (a contract-denied redirect hop is recorded at stage `contract`);
+   * a scanner block, or a decision made before the step, names the contract in force with the
+   * scanner's verdict.
+   */
   private contextFor(d: Decision): ContractContext {
-    if (d.stage === 'contract' || (this.context !== undefined && d.verdict !== 'block')) return this.context!
-    if (d.verdict === 'block' && this.context?.liveVerdict === 'block' && d.stage === 'redirect') return this.context
+    if (this.context !== undefined && (d.stage === 'contract' || d.verdict !== 'block')) return this.context
     const scanner = d.verdict === 'block' ? 'block' : d.warnings.length > 0 ? 'warn' : 'allow'
-    return gateHttp(this.core.contracts!.mode, this.contract!, {url: this.url, method: d.method, scannerVerdict: scanner}).context
+    return gateHttp(this.core.contracts!.mode, this.contract!, {url: this.url, method: d.method, scannerVerdict: scanner, effectiveAction: scanner}).context
   }
 }
 

@@ -1,7 +1,8 @@
 import {formatGoTime, fromEpochNanos, JsonNumber, parseJson, type Clock} from '../canonical/index.js'
-import {chainFilesInDir, encodeEvidenceReceipt, evidenceReceiptHash, parseRecorderEntry, readLines, signEvidence} from '../receipts/index.js'
+import {encodeEvidenceReceipt, evidenceReceiptHash, signEvidence} from '../receipts/index.js'
 import type {Ed25519KeyPair} from '../signing/index.js'
 import type {FlightRecorder} from './flight-recorder.js'
+import {scanRecorderTails, type RecorderTails} from './tail-scan.js'
 
 // Signed EvidenceReceipt v2 `proxy_decision` receipts (learn-lifecycle §7.10, receipts §9) for
 // every decision made under a live-lock contract, written into the flight recorder as
@@ -34,28 +35,8 @@ export interface EvidenceEmitterOptions {
   actor: string
   clock: Clock
   newId: () => string
-}
-
-/** The last v2 receipt of the recorder session's files (newest file first), for the chain to continue. */
-async function evidenceTail(dir: string, sessionId: string): Promise<{seq: bigint; hash: string} | undefined> {
-  const files = await chainFilesInDir(dir, sessionId)
-  for (let f = files.length - 1; f >= 0; f--) {
-    let last: string | undefined
-    for await (const line of readLines(files[f] as string)) {
-      const text = line.text?.trim()
-      if (!text) continue
-      try {
-        const e = parseRecorderEntry(text)
-        if (e.type === 'evidence_receipt' && e.eventKind === 'proxy_decision') last = e.detailRaw
-      } catch {
-        // a torn or unreadable line: verifiers report it; the chain continues after the last good receipt
-      }
-    }
-    if (last === undefined) continue
-    const seq = (parseJson(last) as Map<string, unknown>).get('chain_seq')
-    return {seq: seq instanceof JsonNumber ? BigInt(seq.text) : 0n, hash: evidenceReceiptHash(last)}
-  }
-  return undefined
+  /** The session's tails, when the caller already scanned the files (one pass for both emitters). */
+  tails?: RecorderTails
 }
 
 export class EvidenceEmitter {
@@ -66,8 +47,10 @@ export class EvidenceEmitter {
   private constructor(private readonly opts: EvidenceEmitterOptions, private nextSeq: bigint, private prevHash: string) {}
 
   static async open(opts: EvidenceEmitterOptions): Promise<EvidenceEmitter> {
-    const tail = await evidenceTail(opts.dir, opts.recorder.sessionId)
-    return tail === undefined ? new EvidenceEmitter(opts, 0n, 'genesis') : new EvidenceEmitter(opts, tail.seq + 1n, tail.hash)
+    const last = (opts.tails ?? (await scanRecorderTails(opts.dir, opts.recorder.sessionId))).proxyDecision
+    if (last === undefined) return new EvidenceEmitter(opts, 0n, 'genesis')
+    const seq = (parseJson(last) as Map<string, unknown>).get('chain_seq')
+    return new EvidenceEmitter(opts, (seq instanceof JsonNumber ? BigInt(seq.text) : 0n) + 1n, evidenceReceiptHash(last))
   }
 
   /** Signs, chains and records one `proxy_decision`; false (counted) when it could not. */

@@ -4,18 +4,16 @@ import {
   encodeActionReceipt,
   parseActionReceiptTree,
   prepareActionReceiptCheck,
-  readLines,
   recordString,
   recordUint,
   ReceiptChainBuilder,
-  chainFilesInDir,
-  parseRecorderEntry,
   type ActionReceipt,
   type RunIdentity,
 } from '../receipts/index.js'
 import {verifyBytes, type Ed25519KeyPair} from '../signing/index.js'
 import {classifyHttpMethod} from './classify.js'
 import type {FlightRecorder} from './flight-recorder.js'
+import {scanRecorderTails, type RecorderTails} from './tail-scan.js'
 
 // Signed action receipts for every proxy decision (receipts.md §8), written into the flight
 // recorder. A run opens with a session_open receipt (bound `g1:` genesis on a fresh chain, a
@@ -59,6 +57,8 @@ export interface ReceiptEmitterOptions {
   clock: Clock
   newId: () => string
   run: Omit<RunIdentity, 'recorderSession'>
+  /** The session's tails, when the caller already scanned the files (one pass for both emitters). */
+  tails?: RecorderTails
 }
 
 export interface ResumeState {
@@ -83,7 +83,7 @@ export class ReceiptEmitter {
   }
 
   static async open(opts: ReceiptEmitterOptions): Promise<ReceiptEmitter> {
-    const state = await findResumePoint(opts.dir, opts.recorder.sessionId, opts.keyPair)
+    const state = await findResumePoint(opts.dir, opts.recorder.sessionId, opts.keyPair, opts.tails)
     const builder = new ReceiptChainBuilder(opts.keyPair, state.tail)
     const emitter = new ReceiptEmitter(opts, builder, state)
     emitter.guard(() => {
@@ -184,40 +184,19 @@ export class ReceiptEmitter {
  * §8 Resume: find the last receipt of the session's files (newest file first). A transcript
  * root after it seals the chain; otherwise its signature must verify under our own key.
  */
-export async function findResumePoint(dir: string, sessionId: string, keyPair: Ed25519KeyPair): Promise<ResumeState> {
-  const files = await chainFilesInDir(dir, sessionId)
-  for (let f = files.length - 1; f >= 0; f--) {
-    let last: string | undefined
-    let sealedAfter = false
-    for await (const line of readLines(files[f] as string)) {
-      const text = line.text?.trim()
-      if (!text) continue
-      let entry
-      try {
-        entry = parseRecorderEntry(text)
-      } catch {
-        continue // an unreadable line does not stop a resume; verifiers will report it
-      }
-      if (entry.type === 'action_receipt') {
-        last = entry.detailRaw
-        sealedAfter = false
-      } else if (entry.type === 'transcript_root' && last !== undefined) {
-        sealedAfter = true
-      }
-    }
-    if (last === undefined) continue
-    if (sealedAfter) return {sealed: true}
-    let receipt: ActionReceipt
-    try {
-      receipt = parseActionReceiptTree(parseJson(last))
-    } catch (e) {
-      return {sealed: false, error: `resume receipt chain: tail receipt does not parse: ${(e as Error).message}`}
-    }
-    const seq = recordUint(receipt.record, 'chain_seq')
-    const check = prepareActionReceiptCheck(receipt, keyPair.publicKey.toString('hex'))
-    const err = typeof check === 'string' ? check : verifyBytes(check.publicKey, check.digest, check.signature) ? undefined : 'signature verification failed'
-    if (err !== undefined) return {sealed: false, error: `resume receipt chain: tail receipt signature invalid (seq ${seq}): ${err}`}
-    return {sealed: false, tail: {seq, hash: actionReceiptHash(receipt)}}
+export async function findResumePoint(dir: string, sessionId: string, keyPair: Ed25519KeyPair, tails?: RecorderTails): Promise<ResumeState> {
+  const tail = (tails ?? (await scanRecorderTails(dir, sessionId))).action
+  if (tail === undefined) return {sealed: false}
+  if (tail.sealedAfter) return {sealed: true}
+  let receipt: ActionReceipt
+  try {
+    receipt = parseActionReceiptTree(parseJson(tail.detailRaw))
+  } catch (e) {
+    return {sealed: false, error: `resume receipt chain: tail receipt does not parse: ${(e as Error).message}`}
   }
-  return {sealed: false}
+  const seq = recordUint(receipt.record, 'chain_seq')
+  const check = prepareActionReceiptCheck(receipt, keyPair.publicKey.toString('hex'))
+  const err = typeof check === 'string' ? check : verifyBytes(check.publicKey, check.digest, check.signature) ? undefined : 'signature verification failed'
+  if (err !== undefined) return {sealed: false, error: `resume receipt chain: tail receipt signature invalid (seq ${seq}): ${err}`}
+  return {sealed: false, tail: {seq, hash: actionReceiptHash(receipt)}}
 }
