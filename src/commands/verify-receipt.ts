@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
-import {ProgressLine} from '../cli/progress.js'
+import {commandProgress} from '../cli/progress.js'
 import {findReceipt, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
@@ -51,12 +51,13 @@ Exit status: 0 valid, 1 invalid or unreadable.`
 
   async run(): Promise<VerifyEvidenceReport> {
     const {args, flags} = await this.parse(VerifyReceipt)
-    const progress = new ProgressLine()
-    const report = await verifyEvidenceInput({
-      ...chainRequest(args.file, flags),
-      ...(progress.enabled ? {onProgress: (d: number, t: number, n: number) => progress.update(d, t, n)} : {}),
-    })
-    progress.done()
+    const progress = commandProgress(this.jsonEnabled(), 'verifying', 'receipts')
+    let report: VerifyEvidenceReport
+    try {
+      report = await verifyEvidenceInput({...chainRequest(args.file, flags), ...progress.option})
+    } finally {
+      progress.done()
+    }
     if (report.kind === 'endorsement_error') {
       this.out(`CHAIN BROKEN: ${report.label}`)
       this.out(`  Error:    ${report.error}`)

@@ -3,6 +3,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {commandProgress} from '../../cli/progress.js'
 import {parseGoDuration, systemClock} from '../../plugins/canonical/index.js'
 import {defaultConfigCandidates, pipelockHome} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
@@ -51,6 +52,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
       if (flags.agent === undefined) throw new PipelockError('USAGE', '--agent is required (or use --fixture)')
       const home = pipelockHome(process.env, homedir())
       const configFile = flags.config || process.env.PIPELOCK_CONFIG || defaultConfigCandidates(process.env, homedir()).find((f) => existsSync(f)) || path.join(home, 'pipelock.yaml')
+      const progress = commandProgress(this.jsonEnabled(), 'compiling', 'entries')
       summary = await runLearnCompile({
         agent: flags.agent,
         ...(flags.input === undefined ? {} : {input: flags.input}),
@@ -68,7 +70,8 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
         home,
         clock: systemClock,
         build,
-      })
+        ...progress.option,
+      }).finally(progress.done)
       this.err(compileAuditLine(summary, flags.input === undefined ? flags.since : ''))
     }
     this.out(`compile: ${summary.events} events, ${summary.rules} rules, written to ${summary.output}`)

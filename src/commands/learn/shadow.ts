@@ -2,6 +2,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {commandProgress} from '../../cli/progress.js'
 import {loadConfig} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
@@ -67,6 +68,7 @@ export default class LearnShadow extends BaseCommand {
     const policy = config === undefined || settings === undefined ? null : mcpSettingsFromConfig(config, createScanner(settings)).policy
     const toolPolicy = policy === null ? undefined : createToolPolicyReplay(policy)
     const captureDir = flags.config === undefined ? undefined : loadLearnBlock(flags.config, true).capture_dir
+    const progress = commandProgress(this.jsonEnabled(), 'replaying', 'events')
     const r = await runLearnShadow({
       contract: flags.contract,
       ...(flags['contract-key'] === undefined ? {} : {contractKey: flags['contract-key']}),
@@ -85,7 +87,8 @@ export default class LearnShadow extends BaseCommand {
       scanner,
       ...(toolPolicy === undefined ? {} : {toolPolicy}),
       warn: (line) => this.err(line),
-    })
+      ...progress.option,
+    }).finally(progress.done)
     if (r.out === undefined && !this.jsonEnabled()) process.stdout.write(r.markdown)
     this.err(
       auditLine(

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
+import {createReadStream, statSync} from 'node:fs'
 import {PipelockError} from '../errors/index.js'
 import {decodeEntry, EntryDecodeError, entryHash, GENESIS, type RecorderEntry} from './entry.js'
 
@@ -84,6 +84,8 @@ export interface ReadOptions {
    * read never runs ahead of it by more than one chunk.
    */
   afterChunk?: () => Promise<void>
+  /** Called with the size of every chunk read (progress reporting). */
+  onBytes?: (n: number) => void
 }
 
 /**
@@ -171,12 +173,14 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
 
     if (input.bytes !== undefined) {
       if (input.bytes.length > 0) consume(Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength))
+      options.onBytes?.(input.bytes.length)
       if (options.afterChunk !== undefined) await options.afterChunk()
     } else {
       const stream = createReadStream(input.path ?? input.name, {highWaterMark: options.chunkSize ?? 1 << 20})
       try {
         for await (const chunk of stream) {
           consume(chunk as Buffer)
+          options.onBytes?.((chunk as Buffer).length)
           if (options.afterChunk !== undefined) await options.afterChunk()
         }
       } catch (e) {
@@ -196,4 +200,21 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
       eventCount: newlines + (total > 0 && lastByte !== 0x0a ? 1 : 0),
     })
   }
+}
+
+/**
+ * Adapts a `(bytesRead, bytesTotal, items)` progress callback to the reader's running byte
+ * count: the total is the size of `files` at the start (a file that cannot be stat'ed counts 0;
+ * reading it reports the error).
+ */
+export function progressOverFiles(files: readonly string[], report: (bytesRead: number, bytesTotal: number, items: number) => void): (bytesRead: number, items: number) => void {
+  let total = 0
+  for (const f of files) {
+    try {
+      total += statSync(f).size
+    } catch {
+      // counted as 0
+    }
+  }
+  return (bytesRead, items) => report(bytesRead, total, items)
 }

@@ -1,7 +1,7 @@
 import {lstatSync, mkdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, discoverCaptureFiles, globFiles, type CaptureInput} from '../capture/index.js'
+import {compareCaptureFiles, discoverCaptureFiles, globFiles, progressOverFiles, type CaptureInput} from '../capture/index.js'
 import {PipelockError} from '../errors/index.js'
 import {keyPairFromSeed, loadAgentPrivateKey, sha256, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
@@ -143,6 +143,8 @@ export interface LearnCompileRequest {
   home: string
   clock: Clock
   build: BuildInfo
+  /** Progress: input bytes read of the total, entries verified. */
+  onProgress?: (bytesRead: number, bytesTotal: number, entries: number) => void
 }
 
 /** SHA-256 of this phrase seeds the `--deterministic` signer (learn-compile §18.2). */
@@ -244,7 +246,12 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
   const result = await compileContract(
     files.map((f) => ({name: f})),
     config,
-    {clock, signer, moduleDigests: req.build.moduleDigests},
+    {
+      clock,
+      signer,
+      moduleDigests: req.build.moduleDigests,
+      ...(req.onProgress === undefined ? {} : {onProgress: progressOverFiles(files, req.onProgress)}),
+    },
   )
   writeOutputs([
     [output, result.yaml, '--output'],

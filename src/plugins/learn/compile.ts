@@ -76,6 +76,8 @@ export interface CompileOptions {
   moduleDigests: JsonObject
   /** Verbatim input refs (fixture form); a missing sha256 is the input bytes' digest. */
   inputRefs?: readonly InputRefOverride[]
+  /** Progress: input bytes read so far and entries verified so far (after every read chunk). */
+  onProgress?: (bytesRead: number, entries: number) => void
 }
 
 export interface CompileStats {
@@ -145,6 +147,7 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
   const stats: CompileStats = {entriesRead: 0, eventsIngested: 0, ingestErrors: 0, dropped: 0, malformed: 0, rules: 0, confidence: {stable: 0, brittle: 0, never_confirmed: 0}}
   const refs: CaptureFileRef[] = []
   let lastSource: {file: string; line: number} | undefined
+  let bytesRead = 0
 
   await readCaptureInputs(inputs, {
     onEntry: (entry, source) => {
@@ -174,6 +177,10 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
       }
     },
     onFile: (ref) => refs.push(ref),
+    onBytes: (n) => {
+      bytesRead += n
+      options.onProgress?.(bytesRead, stats.entriesRead)
+    },
   })
 
   if (agg.eventCount === 0) {

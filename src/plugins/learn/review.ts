@@ -2,9 +2,13 @@ import {compareUtf8, JsonNumber, parseGoTime, formatSecondsZ, type JsonObject, t
 import type {AggregateResult} from './aggregate.js'
 import {formatFixed, fromByteString} from '../canonical/index.js'
 import {DEFAULT_FLOORS, type Floors} from './inference.js'
+import {ruleAllows} from './ratify.js'
 
 export interface ReviewRule {
   ruleId: string
+  /** `rule_kind` and what enforcing the rule lets through (ratify's `allows:` text). */
+  kind: string
+  allows: string
   lifecycle: string
   confidence: string
   observedGrade: string
@@ -33,6 +37,12 @@ export interface ReviewInput {
   floors: Floors
   actionClasses?: Map<string, number>
   tails?: ReviewTail[]
+  /**
+   * `learn review` only (our addition, not in the §13 template that compile's review.md keeps):
+   * a Rules section with kind, method, host and path per rule, and one thin-sample line per rule
+   * (the template prints one per thin budget, and both budgets of a rule always share a count).
+   */
+  detail?: boolean
 }
 
 const NOT_RECORDED = 'not recorded in the candidate (see the review written by `pipelock learn compile`)'
@@ -61,6 +71,14 @@ export function renderReview(r: ReviewInput): string {
   out.push(`- Observation window: ${secondsZ(r.start)} to ${secondsZ(r.end)}`)
   out.push(`- Total events: ${r.totalEvents}`)
   out.push(`- Total rules: ${r.rules.length}`)
+  if (r.detail === true) {
+    out.push('', '## Rules', '')
+    if (r.rules.length === 0) out.push('- none')
+    for (const x of r.rules) {
+      const events = x.eventsObserved === undefined ? '' : `, ${x.eventsObserved} events`
+      out.push(`- ${x.ruleId} (${x.kind}, ${x.lifecycle}, ${x.confidence}${events}): ${x.allows}`)
+    }
+  }
   out.push('', '## Lifecycle', '', ...countBy(r.rules.map((x) => x.lifecycle)))
   out.push('', '## Confidence', '', ...countBy(r.rules.map((x) => x.confidence)))
   out.push('', '## Classification Debt', '')
@@ -80,7 +98,8 @@ export function renderReview(r: ReviewInput): string {
   out.push('', '## Thin-Sample Badges', '')
   const thin: string[] = []
   for (const x of r.rules) {
-    for (const [, n] of x.budgets) if (n < r.floors.min_events) thin.push(`- ${x.ruleId}: thin sample (${n} < ${r.floors.min_events})`)
+    const lines = x.budgets.filter(([, n]) => n < r.floors.min_events).map(([, n]) => `- ${x.ruleId}: thin sample (${n} < ${r.floors.min_events})`)
+    thin.push(...(r.detail === true ? [...new Set(lines)] : lines))
   }
   out.push(...(thin.length > 0 ? thin : ['- none']))
   out.push('', '## Opportunity Health', '')
@@ -136,6 +155,8 @@ export function reviewRulesFromBody(body: JsonObject): ReviewRule[] {
     const opp = num(obs?.get('sessions_with_opportunity'))
     return {
       ruleId: str(r, 'rule_id'),
+      kind: str(r, 'rule_kind'),
+      allows: ruleAllows(r),
       lifecycle: str(r, 'lifecycle_state'),
       confidence: str(r, 'confidence'),
       observedGrade: str(r, 'observed_capture_grade'),
@@ -180,5 +201,6 @@ export function reviewInputFromCandidate(body: JsonObject): ReviewInput {
     totalEvents: num(win?.get('event_count')) ?? 0,
     rules: reviewRulesFromBody(body),
     floors,
+    detail: true,
   }
 }

@@ -1,7 +1,7 @@
 import {lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, JsonNumber, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, decodeEntry, decodeSummary, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry} from '../capture/index.js'
+import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, verifyCanonicalSignature, type SignedEnvelope} from '../contracts/index.js'
 import {withIndex} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -38,6 +38,8 @@ export interface ShadowRequest {
   toolPolicy?: ToolPolicyReplay
   /** Diagnostics for stderr (the unsigned-contract warning). */
   warn: (line: string) => void
+  /** Progress: input bytes read of the total, events queued for replay. */
+  onProgress?: (bytesRead: number, bytesTotal: number, events: number) => void
 }
 
 export interface ShadowResult {
@@ -209,6 +211,7 @@ export async function shadowReplay(
   nowNs: bigint,
   durationNs: bigint,
   toolPolicy?: ToolPolicyReplay,
+  onProgress?: (bytesRead: number, events: number) => void,
 ): Promise<{analysis: ShadowAnalysis; skipped: number; opportunity: OpportunityObservation}> {
   const hash = reportContractHash(body)
   const contract = withIndex({contractHash: hash, body})
@@ -216,6 +219,8 @@ export async function shadowReplay(
   const opportunity: OpportunityObservation = {windows: new Set(), hostWindows: new Map()}
   let pending: CapturedEvent[] = []
   let skipped = 0
+  let bytesRead = 0
+  let queued = 0
   const drain = async (): Promise<void> => {
     const batch = pending
     pending = []
@@ -237,8 +242,13 @@ export async function shadowReplay(
         }
         if (ev.observedAtNs !== undefined && ev.observedAtNs < nowNs - durationNs) return
         pending.push(ev)
+        queued++
       },
       afterChunk: drain,
+      onBytes: (n) => {
+        bytesRead += n
+        onProgress?.(bytesRead, queued)
+      },
     },
   )
   await drain()
@@ -384,7 +394,8 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   const env = loadShadowContract(req)
   const inputs = resolveShadowInputs(req)
   const nowNs = req.env.clock.nowNanos()
-  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs, req.toolPolicy)
+  const onProgress = req.onProgress === undefined ? undefined : progressOverFiles(inputs.files, req.onProgress)
+  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress)
   const missing = findOpportunityMissing(env.body, opportunity)
   const markdown = renderShadowMarkdown(analysis)
   try {

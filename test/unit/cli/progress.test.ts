@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {ProgressLine} from '../../../src/cli/progress.js'
+import {commandProgress, ProgressLine} from '../../../src/cli/progress.js'
 
 function sink(isTTY: boolean): {isTTY: boolean; out: string[]; write: (s: string) => boolean} {
   const out: string[] = []
@@ -36,4 +36,17 @@ test('progress line: silent when stderr is not a terminal, and a short run leave
   const q = new ProgressLine(tty, 'verifying', () => 0)
   q.done()
   assert.deepEqual(tty.out, [])
+})
+
+test('command progress: a callback only on a terminal without --json, with the command label and unit', () => {
+  assert.equal(commandProgress(true, 'compiling', 'entries', sink(true)).option.onProgress, undefined)
+  assert.equal(commandProgress(false, 'compiling', 'entries', sink(false)).option.onProgress, undefined)
+  let t = 0
+  const tty = sink(true)
+  const p = commandProgress(false, 'replaying', 'events', tty, () => t)
+  t = 2_000
+  p.option.onProgress?.(1, 4, 3_000)
+  assert.deepEqual(tty.out, ['\rreplaying [########......................] 25% 3,000 events, 1,500/s '])
+  p.done()
+  assert.equal(tty.out.at(-1), '\r\x1b[K')
 })

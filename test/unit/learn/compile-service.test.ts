@@ -66,3 +66,18 @@ test('outputs: defaults under home, 0600 files, parents created; refusals write 
     rmSync(dir, {recursive: true, force: true})
   }
 })
+
+test('progress: reports input bytes against the total and the entries verified, ending at the whole input', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-compile-progress-'))
+  try {
+    const base = setup(dir)
+    const calls: [number, number, number][] = []
+    await runLearnCompile({...base, output: path.join(dir, 'o', 'c.yaml'), onProgress: (d, t, n) => calls.push([d, t, n])})
+    const [file] = readdirSync(path.join(dir, 'cap', 'a1|1'))
+    const size = statSync(path.join(dir, 'cap', 'a1|1', file as string)).size
+    assert.ok(calls.length >= 1)
+    assert.deepEqual(calls.at(-1), [size, size, 2]) // the capture-meta header line and one capture record
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})

@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import {fixedClock} from '../../../src/plugins/canonical/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {
@@ -171,7 +171,10 @@ test('loadShadowContract: key required unless the diagnostics flag; purpose and 
 test('replay corpus: the compiled contract as-is produces no contract blocks (no rule is enforce)', async () => {
   const file = vectorPath('replay-corpus', 'contract.yaml')
   const env = loadShadowContract({contract: file, contractKey: '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', allowUnsignedForDiagnostics: false, warn: () => {}})
-  const {analysis} = await shadowReplay([vectorPath('replay-corpus', 'corpus.jsonl')], env.body, createScannerReplay(), NOW, 168n * 3600n * SEC)
+  const progress: [number, number][] = []
+  const {analysis} = await shadowReplay([vectorPath('replay-corpus', 'corpus.jsonl')], env.body, createScannerReplay(), NOW, 168n * 3600n * SEC, undefined, (d, n) => progress.push([d, n]))
+  // Progress after every read chunk: the whole file read, every replayable record queued.
+  assert.deepEqual(progress.at(-1), [statSync(vectorPath('replay-corpus', 'corpus.jsonl')).size, 37])
   assert.equal(analysis.contractHash, 'sha256:85f31ee0b7f306773f68dbb648d9240aee86b09a0ca1f30cc1561025c7fcf533')
   assert.equal(analysis.totalRecords, 37)
   assert.equal(analysis.newBlocks, 0)
