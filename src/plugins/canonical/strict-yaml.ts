@@ -1,5 +1,9 @@
 import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Node} from 'yaml'
-import {JsonNumber, type JsonObject, type JsonValue} from './json-value.js'
+import type {JsonObject, JsonValue} from './json-value.js'
+import {parseCanonicalYaml} from './strict-yaml-fast.js'
+import {resolvePlain, StrictYamlError} from './yaml-resolve.js'
+
+export {StrictYamlError} from './yaml-resolve.js'
 
 /**
  * Strict YAML for signed artifacts (learn-lifecycle.md §1.4). The reference decodes YAML into a
@@ -10,16 +14,8 @@ import {JsonNumber, type JsonObject, type JsonValue} from './json-value.js'
  * Scalars are parsed with the failsafe schema (everything a string) and retyped here with
  * yaml.v3's resolver rules, so `0x1F`, `1_000`, `True`, `~` and timestamps land exactly where Go
  * puts them (timestamps stay strings: yaml.v3 keeps them as text when decoding into `any`).
+ * Documents in our own emitter's subset take a one-pass fast path (strict-yaml-fast.ts).
  */
-export class StrictYamlError extends Error {
-  constructor(
-    message: string,
-    readonly line?: number,
-  ) {
-    super(message)
-    this.name = 'StrictYamlError'
-  }
-}
 
 export const YAML_MERGE_FORBIDDEN = 'yaml: merge keys forbidden in signed artifacts'
 export const YAML_EMPTY_DOCUMENT = 'yaml: empty document'
@@ -41,7 +37,7 @@ const STR_TAG = 'tag:yaml.org,2002:str'
  * Throws StrictYamlError with the §1.4 message; `line` is 1-based where known. A document whose
  * content is `null` (or `~`, or a bare `---`) returns null; the typed layer refuses it.
  */
-export function parseStrictYaml(text: string): JsonValue {
+export function parseStrictYaml(text: string, options: {fastPath?: boolean} = {}): JsonValue {
   // 1. Raw byte check first, so a merge key wins over the anchor that usually comes with it.
   const merge = text.indexOf('<<:')
   if (merge >= 0) throw new StrictYamlError(YAML_MERGE_FORBIDDEN, lineAt(text, merge))
@@ -53,6 +49,10 @@ export function parseStrictYaml(text: string): JsonValue {
   // count ignores quoting, so it can only over-estimate (fail closed), never under-estimate.
   const deep = flowDepthExceeded(text)
   if (deep >= 0) throw new StrictYamlError(YAML_TOO_DEEP, lineAt(text, deep))
+
+  // Our own emitter's subset reads in one fast pass; anything else goes to the full parser.
+  const fast = options.fastPath === false ? undefined : parseCanonicalYaml(text)
+  if (fast !== undefined) return fast
 
   const lc = new LineCounter()
   // failsafe: no implicit typing by the library (we apply Go's rules below); uniqueKeys off so a
@@ -144,89 +144,6 @@ function resolveScalar(s: Scalar): JsonValue {
   const text = s.value === null || s.value === undefined ? '' : String(s.value)
   if (s.tag === STR_TAG || s.type !== Scalar.PLAIN) return text
   return resolvePlain(text)
-}
-
-const BOOL_TRUE = new Set(['true', 'True', 'TRUE'])
-const BOOL_FALSE = new Set(['false', 'False', 'FALSE'])
-const NULLS = new Set(['', '~', 'null', 'Null', 'NULL'])
-const NON_FINITE = new Set(['.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF'])
-const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
-const UINT64_MAX = 2n ** 64n - 1n
-
-export function resolvePlain(text: string): JsonValue {
-  if (NULLS.has(text)) return null
-  if (BOOL_TRUE.has(text)) return true
-  if (BOOL_FALSE.has(text)) return false
-  // JSON cannot carry NaN/Inf: Go's json.Marshal of the decoded tree fails the same way.
-  if (NON_FINITE.has(text)) throw new StrictYamlError(`yaml: unsupported float value ${text} in signed artifact`)
-  const first = text[0] ?? ''
-  if (first === '.') {
-    const f = goParseFloat(text)
-    return f === undefined ? text : floatNumber(f, text)
-  }
-  if (!/^[-+0-9]$/.test(first)) return text
-  // Timestamps resolve to time.Time in yaml.v3 but are stored back as their text in `any`,
-  // and no timestamp parses as a number below, so they fall through to a string.
-  const plain = text.replaceAll('_', '')
-  const i = goParseIntBase0(plain)
-  if (i !== undefined && i >= INT64_MIN && i <= UINT64_MAX) {
-    // Above int64 only ParseUint can succeed, and it takes no sign.
-    if (i <= INT64_MAX || !/^[-+]/.test(plain)) return new JsonNumber(i.toString())
-  }
-  if (YAML_STYLE_FLOAT.test(plain)) {
-    const f = goParseFloat(plain)
-    if (f !== undefined) return floatNumber(f, text)
-  }
-  return text
-}
-
-function floatNumber(f: number, text: string): JsonNumber {
-  if (!Number.isFinite(f)) throw new StrictYamlError(`yaml: unsupported float value ${text} in signed artifact`)
-  // encoding/json's float form equals JS's shortest round-trip form except for negative zero.
-  return new JsonNumber(Object.is(f, -0) ? '-0' : String(f))
-}
-
-/** strconv.ParseInt(s, 0, 64) / ParseUint(s, 0, 64) without the range check (done by the caller). */
-function goParseIntBase0(s: string): bigint | undefined {
-  let body = s
-  let neg = false
-  if (body.startsWith('+') || body.startsWith('-')) {
-    neg = body[0] === '-'
-    body = body.slice(1)
-  }
-  let digits: RegExp
-  let prefix = ''
-  if (/^0[xX]/.test(body)) {
-    digits = /^[0-9a-fA-F]+$/
-    prefix = '0x'
-    body = body.slice(2)
-  } else if (/^0[oO]/.test(body)) {
-    digits = /^[0-7]+$/
-    prefix = '0o'
-    body = body.slice(2)
-  } else if (/^0[bB]/.test(body)) {
-    digits = /^[01]+$/
-    prefix = '0b'
-    body = body.slice(2)
-  } else if (body.length > 1 && body[0] === '0') {
-    digits = /^[0-7]+$/ // Go base 0: a leading 0 means octal
-    prefix = '0o'
-    body = body.slice(1)
-  } else {
-    digits = /^[0-9]+$/
-  }
-  if (!digits.test(body)) return undefined
-  const v = BigInt(prefix + body)
-  const r = neg ? -v : v
-  if (r > INT64_MAX && neg) return undefined
-  return r
-}
-
-function goParseFloat(s: string): number | undefined {
-  if (!/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(s)) return undefined
-  return Number(s)
 }
 
 /** Offset of the first `[`/`{` that opens more than MAX_FLOW_DEPTH levels, else -1. */
