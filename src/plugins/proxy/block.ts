@@ -31,7 +31,8 @@ export function blockHeaders(reason: ReasonCode, layer?: string, opts: BlockHead
     'X-Pipelock-Block-Reason-Severity': opts.contract === true ? 'critical' : meta.severity,
     'X-Pipelock-Block-Reason-Retry': opts.contract === true ? 'policy' : meta.retry,
   }
-  if (layer !== undefined && validLayer(layer)) h['X-Pipelock-Block-Reason-Layer'] = layer
+  // Airlock denials carry no layer header (OP §6 item 3); their decision still records layer `airlock`.
+  if (layer !== undefined && validLayer(layer) && code !== 'airlock_active') h['X-Pipelock-Block-Reason-Layer'] = layer
   const ulid = opts.receipt === undefined ? undefined : uuidToUlid(opts.receipt)
   if (ulid !== undefined) h['X-Pipelock-Block-Reason-Receipt'] = ulid
   return h

@@ -25,6 +25,8 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'flight_recorder',
   // §14: sessions, scoring, levels, decay, time recovery, UpgradeAction, block_all (session-gate.ts).
   'session_profiling',
+  // §15 + OP §6: tiers, triggers, timers, in-flight counts, live-work cutting (airlock.ts, session-gate.ts).
+  'airlock',
   'adaptive_enforcement',
   // §16: with session profiling on, taint is active (policy `balanced`; see assertTaintImplemented
   // for the combinations refused). With profiling off it is inert, as in the reference.

@@ -79,7 +79,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  const rec = new RequestRecord(core, ps, b, target)
+  const rec = new RequestRecord(core, ps, b, target, res)
   const record = (d: Decision): string | undefined => rec.record(d)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
     const code = reason ?? scan?.reason ?? undefined
@@ -97,7 +97,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   // How the URL may be echoed from here on (an unenforced DLP hit stays redacted).
   const shown = safeTarget(snap, target, scan.allowed ? null : scan.layer)
   const targetHost = t !== null ? hostOfUrl(target) : ''
-  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown})) return
+  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'fetch', method: 'GET'})) return
   if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, target, 'GET', warnings, block)) return

@@ -26,7 +26,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  const rec = new RequestRecord(core, ps, b, rawTarget)
+  const rec = new RequestRecord(core, ps, b, rawTarget, res)
   const record = (d: Decision): string | undefined => rec.record(d)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
     const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
@@ -44,7 +44,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const targetHost = t !== null ? hostOfUrl(rawTarget) : ''
   const method = req.method ?? 'GET'
   // Session checks (§4.1 steps 9–10), then the taint authority check (§4.2 step 3).
-  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown})) return
+  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'forward', method})) return
   if (t !== null) {
     if (MUTATING_METHODS.has(method.toUpperCase())) {
       const v = ps!.authority(t, method, rawTarget, shown)

@@ -11,7 +11,7 @@ import type {PipelockConfig} from '../config/index.js'
 import {createScanner, DataBudget, RateLimiter, type Scanner} from '../scanner/index.js'
 import {AgentNames} from './agent-name.js'
 import type {AuditLog} from './audit-log.js'
-import {ProxySessions, sessionSettingsFromConfig} from './session-gate.js'
+import {ProxySessions, sessionSettingsFromConfig, type AirlockChange} from './session-gate.js'
 import {scannerSettingsFromConfig} from './settings-from-config.js'
 
 export interface ProxySnapshot {
@@ -31,6 +31,8 @@ export interface SnapshotCarry {
   readonly previous?: ProxySnapshot
   /** The audit log session events go to (resolved lazily: the server builds it after the first snapshot). */
   readonly audit: () => AuditLog
+  /** Where airlock tier changes go as evidence (the server's sink fan-out). */
+  readonly airlockEvidence?: (c: AirlockChange) => void
 }
 
 export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock, carry?: SnapshotCarry): ProxySnapshot {
@@ -52,7 +54,7 @@ function carrySessions(config: PipelockConfig, clock: Clock, carry: SnapshotCarr
     old.updateSettings(settings)
     return old
   }
-  const fresh = new ProxySessions(settings, clock, carry.audit)
+  const fresh = new ProxySessions(settings, clock, carry.audit, undefined, carry.airlockEvidence)
   fresh.start()
   return fresh
 }
