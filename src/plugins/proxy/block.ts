@@ -12,6 +12,8 @@ export const BLOCK_REASON_VERSION = '1'
 export const CONTENT_SCANNER_LABELS: ReadonlySet<string> = new Set([
   'dlp', 'core_dlp', 'body_dlp', 'body_prompt_injection', 'header_dlp', 'mcp_input_scanning', 'response_scan',
   'address_protection', 'seed_phrase', 'cross_request_entropy',
+  // Operations §5.6 Q-C1 (fixed): cross-request blocks never echo or log the URL in clear.
+  'cross_request', 'cross_request_fragment',
 ])
 
 export interface BlockHeaderOptions {

@@ -9,6 +9,7 @@ import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
+import {ceeConnectGate} from './cee-gate.js'
 import {allowDecision, blockDecision, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
@@ -81,6 +82,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   // Airlock hard/drain: `airlock: CONNECT blocked during quarantine`, before dialling (OP §6 item 3).
   if (sessionPreflight(snap, rec, auth.host.toLowerCase(), firstHeader(req.headers['user-agent']), deny, undefined, {transport: 'connect', method: 'CONNECT'})) return
   if (headerDlpGate(snap, rec, req, auth.host.toLowerCase(), display, deny)) return
+  if (ceeConnectGate(core, snap, rec, b, auth.host.toLowerCase(), display, deny)) return
   // The contract gate (learn-lifecycle §7.6) on the tunnel's destination.
   if (contractGate(rec, contractUrl, 'CONNECT', scan.warnings.map((w) => w.pattern), deny)) return
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')

@@ -13,7 +13,7 @@ export type Transport = 'fetch' | 'forward' | 'connect' | 'websocket' | 'reverse
 
 /** The stage that decided; `allow` decisions carry `none`. */
 export type DecisionStage =
-  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni'
+  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request'
 
 export interface Decision {
   readonly requestId: string

@@ -7,6 +7,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {approximateRegistrableDomain, canonicalHostname, canonicalIpSpelling, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
+import {ceeGate} from './cee-gate.js'
 import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
@@ -99,6 +100,8 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const targetHost = t !== null ? hostOfUrl(target) : ''
   if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'fetch', method: 'GET'})) return
   if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
+  // Cross-request detection (operations §5.6: fetch step 13, after header DLP).
+  if (ceeGate(core, snap, rec, b, target, null, block)) return
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, target, 'GET', warnings, block)) return
 

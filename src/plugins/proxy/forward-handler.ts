@@ -10,6 +10,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
+import {ceeGate} from './cee-gate.js'
 import {allowDecision, blockDecision, enforcing, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
@@ -91,6 +92,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     }
   }
 
+  // Cross-request detection (operations §5.6: after body and header DLP).
+  if (ceeGate(core, snap, rec, b, rawTarget, body, block)) return
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, rawTarget, method, warnings, block)) return
 

@@ -23,6 +23,7 @@ import {clientIpOf, sessionKey} from './identity.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
 import type {AirlockChange} from './session-gate.js'
+import {renderCeeMetrics} from './cee-gate.js'
 import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
@@ -106,7 +107,9 @@ export class ProxyServer implements ProxyCore {
       activeTunnels: () => this.tunnels.size,
       sessions: () => this.snap.sessions,
       agentLabel: (agent) => this.snap.agentNames.metricLabel(agent),
+      crossRequest: () => this.snap.cee?.stats() ?? null,
     })
+    this.metrics.addRenderer((out) => renderCeeMetrics(out, this.snap.cee, undefined))
     this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
     const rt = this.contracts
     if (rt !== null) {
@@ -125,6 +128,7 @@ export class ProxyServer implements ProxyCore {
       ? new SessionApi({
           token: () => this.apiToken(),
           sessions: () => this.snap.sessions,
+          cee: () => this.snap.cee,
           nowMs: () => this.nowMs(),
           audit: () => this.audit,
           identify: (req, clientIp) => {
@@ -497,6 +501,7 @@ export class ProxyServer implements ProxyCore {
     this.watchdog?.stop()
     if (this.pollTimer) clearInterval(this.pollTimer)
     this.snap.sessions?.stop()
+    this.snap.cee?.stop()
     for (const destroy of [...this.tunnels]) destroy()
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
     for (const s of this.servers) s.closeIdleConnections()

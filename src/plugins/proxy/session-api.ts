@@ -16,6 +16,8 @@ export interface SessionApiOptions {
   /** Current token (env wins over config); '' = 503. */
   readonly token: () => string
   readonly sessions: () => ProxySessions | null
+  /** Cross-request state, cleared for a key by reset and terminate (operations §5.2). */
+  readonly cee?: () => {clear(key: string): boolean} | null
   readonly nowMs: () => number
   readonly audit: () => AuditLog
   /** The caller's agent and session key as the proxy would derive them (whoami). */
@@ -160,15 +162,17 @@ export class SessionApi {
         // No body for reset (§12): whatever was sent is drained unread.
         await drain(req)
         const r = m.reset(s!)
-        sendJson(res, 200, {key: s!.key, reset: true, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore, ip_state_cleared: r.ipStateCleared, cee_state_cleared: false})
+        const cee = this.clearCee(s!.key)
+        sendJson(res, 200, {key: s!.key, reset: true, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore, ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee})
         return 200
       }
       case 'terminate': {
         expectEmptyObject(await readJsonBody(req, true))
         const r = m.terminate(s!)
+        const cee = this.clearCee(s!.key)
         sendJson(res, 200, {
           key: s!.key, terminated: true, previous_tier: r.previousTier, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore,
-          ip_state_cleared: r.ipStateCleared, cee_state_cleared: false,
+          ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee,
         })
         return 200
       }
@@ -250,6 +254,14 @@ export class SessionApi {
         return 200
       }
     }
+  }
+
+  /** True when cross-request detection is on (its state for the key is then gone, whether or not it held any). */
+  private clearCee(key: string): boolean {
+    const det = this.opts.cee?.() ?? null
+    if (det === null) return false
+    det.clear(key)
+    return true
   }
 
   private allow(bucket: string): boolean {

@@ -43,8 +43,11 @@ export interface AirlockChange {
   readonly detail: string
 }
 
-/** Decisions by these layers are consequences of state, not new behaviour: they neither score nor decay. */
-const NEUTRAL_LAYERS: ReadonlySet<string> = new Set(['session_deny', 'session_profiling', 'airlock', 'kill_switch', 'tunnel_capacity', 'response_size', 'upstream'])
+/**
+ * Decisions by these layers are consequences of state, not new behaviour: they neither score nor
+ * decay. Cross-request blocks have scored their own signals already (`entropy_budget`, `fragment_dlp`).
+ */
+const NEUTRAL_LAYERS: ReadonlySet<string> = new Set(['session_deny', 'session_profiling', 'airlock', 'cross_request', 'cross_request_entropy', 'kill_switch', 'tunnel_capacity', 'response_size', 'upstream'])
 const NEUTRAL_CLASSES: ReadonlySet<string> = new Set(['protective', 'infrastructure_error', 'structural_exemption'])
 const DLP_LAYERS: ReadonlySet<string> = new Set(['dlp', 'core_dlp', 'body_dlp', 'header_dlp', 'address_protection'])
 
