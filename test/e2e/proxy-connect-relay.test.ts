@@ -6,60 +6,16 @@
  */
 import assert from 'node:assert/strict'
 import https from 'node:https'
-import net, {type AddressInfo} from 'node:net'
+import type {AddressInfo} from 'node:net'
 import {describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
-import {baseConfig, makeSelfSignedCert, startProxy, tempDir} from './proxy-harness.js'
+import {baseConfig, makeSelfSignedCert, openTunnel, startProxy, tcpUpstream, tempDir} from './proxy-harness.js'
 
 // These tunnels carry raw bytes to a loopback echo server, not TLS: the host is allowed raw
 // tunnels explicitly (plain text inside CONNECT is refused otherwise, issue 10 item 2).
 const RAW_ECHO = '  raw_tunnel_hosts: ["127.0.0.1"]'
 
 const LOOPBACK = ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000']
-
-/** A raw TCP upstream; `onSocket` drives each accepted connection. */
-async function tcpUpstream(onSocket: (s: net.Socket) => void): Promise<{port: number; close: () => Promise<void>}> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-    s.on('error', () => undefined)
-    onSocket(s)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      for (const s of sockets) s.destroy()
-      await new Promise<void>((r) => server.close(() => r()))
-    },
-  }
-}
-
-/** Opens a CONNECT tunnel and resolves once the 200 is in; `closed` resolves with the ms the tunnel lived. */
-async function openTunnel(proxyPort: number, upstreamPort: number): Promise<{socket: net.Socket; received: () => number; closed: Promise<number>}> {
-  const socket = net.connect({host: '127.0.0.1', port: proxyPort})
-  socket.on('error', () => undefined)
-  let head = ''
-  let got = 0
-  let openedAt = 0
-  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - openedAt)))
-  await new Promise<void>((resolve, reject) => {
-    socket.on('data', (c: Buffer) => {
-      if (openedAt === 0) {
-        head += c.toString('latin1')
-        const end = head.indexOf('\r\n\r\n')
-        if (end < 0) return
-        if (!head.startsWith('HTTP/1.1 200 ')) return reject(new Error(`CONNECT refused: ${head}`))
-        openedAt = Date.now()
-        got += Buffer.byteLength(head, 'latin1') - end - 4
-        resolve()
-      } else got += c.length
-    })
-    socket.write(`CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1\r\nHost: 127.0.0.1:${upstreamPort}\r\n\r\n`)
-  })
-  return {socket, received: () => got, closed}
-}
 
 describe('CONNECT relay timers', {timeout: 60_000}, () => {
   it('the tunnel lifetime holds after hundreds of relayed chunks', async () => {

@@ -273,3 +273,47 @@ export async function rawExchange(
     })
   })
 }
+
+/** A raw TCP upstream; `onSocket` drives each accepted connection. */
+export async function tcpUpstream(onSocket: (s: net.Socket) => void): Promise<{port: number; close: () => Promise<void>}> {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+    s.on('error', () => undefined)
+    onSocket(s)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
+
+/** Opens a CONNECT tunnel and resolves once the 200 is in; `closed` resolves with the ms the tunnel lived. */
+export async function openTunnel(proxyPort: number, upstreamPort: number): Promise<{socket: net.Socket; received: () => number; closed: Promise<number>}> {
+  const socket = net.connect({host: '127.0.0.1', port: proxyPort})
+  socket.on('error', () => undefined)
+  let head = ''
+  let got = 0
+  let openedAt = 0
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - openedAt)))
+  await new Promise<void>((resolve, reject) => {
+    socket.on('data', (c: Buffer) => {
+      if (openedAt === 0) {
+        head += c.toString('latin1')
+        const end = head.indexOf('\r\n\r\n')
+        if (end < 0) return
+        if (!head.startsWith('HTTP/1.1 200 ')) return reject(new Error(`CONNECT refused: ${head}`))
+        openedAt = Date.now()
+        got += Buffer.byteLength(head, 'latin1') - end - 4
+        resolve()
+      } else got += c.length
+    })
+    socket.write(`CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1\r\nHost: 127.0.0.1:${upstreamPort}\r\n\r\n`)
+  })
+  return {socket, received: () => got, closed}
+}

@@ -1,7 +1,7 @@
 /**
  * Session admin API (runtime spec §12) on the built `pipelock run`, real sockets: processing
  * order (method → auth → rate limit → key → lookup), every endpoint's answer, strict bodies,
- * the airlock refusal, and `session_admin` audit events.
+ * the airlock refusal while disabled, and `session_admin` audit events.
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
@@ -155,10 +155,10 @@ describe('pipelock run: session admin API', {timeout: 60_000}, () => {
     assert.equal((await fwd(`${base}/api/auth/login`, 'beta', 'POST')).status, 200, 'a fresh task is clean')
   })
 
-  it('answers airlock with a refusal (501) except the no-op release to none', async () => {
+  it('with airlock disabled, refuses entering a tier (409) and answers the no-op release to none', async () => {
     const r = await api(proxy.port, 'POST', `/api/v1/sessions/${key('alpha')}/airlock`, {body: '{"tier":"hard"}'})
-    assert.equal(r.status, 501)
-    assert.equal(r.body, 'airlock is not implemented in this version; session stays at tier none (requested hard)\n')
+    assert.equal(r.status, 409)
+    assert.equal(r.body, 'airlock is disabled (airlock.enabled: false); session stays at tier none (requested hard)\n')
     const n = await api(proxy.port, 'POST', `/api/v1/sessions/${key('alpha')}/airlock`, {body: '{"tier":"normal"}'})
     assert.deepEqual(n.json(), {key: 'alpha|127.0.0.1', previous_tier: 'none', new_tier: 'none', changed: false})
     assert.equal((await api(proxy.port, 'POST', `/api/v1/sessions/${key('alpha')}/airlock`, {body: '{"tier":"x"}'})).status, 400)

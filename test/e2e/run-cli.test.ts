@@ -14,8 +14,8 @@ import {assertRefusesToStart, baseConfig, rawHttp, startHttpUpstream, startProxy
 describe('pipelock run: refusals', {timeout: 30_000}, () => {
   it('refuses to start when the config enables features this version does not implement', () => {
     assertRefusesToStart(
-      'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\ncross_request_detection:\n  enabled: true\n',
-      'config enables features this version does not implement: airlock, cross_request_detection; refusing to start',
+      'browser_shield:\n  enabled: true\nfile_sentry:\n  enabled: true\n',
+      'config enables features this version does not implement: file_sentry, browser_shield; refusing to start',
     )
   })
 

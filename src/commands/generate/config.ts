@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeGeneratedFile} from '../../cli/generated-file.js'
-import {PRESET_NAMES, isPresetName, renderPresetYaml} from '../../plugins/config/index.js'
+import {PRESET_NAMES, isPresetName, loadPresetConfig, renderPresetYaml} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
+import {unrunnableFeatures} from '../../plugins/proxy/index.js'
 
 /** --json result: the YAML itself, or where it was written (absolute). */
 export interface GeneratedConfig {
@@ -15,7 +16,8 @@ export default class GenerateConfig extends BaseCommand {
   static override summary = 'Print or write a commented config file for a preset'
   static override description =
     'Renders one of the shipped presets (balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model) as a ' +
-    'commented YAML config. The file loads back to exactly the preset. Without --output the YAML goes to stdout; with --json the result is {"preset", "config"} or {"preset", "path"}.'
+    'commented YAML config. The file loads back to exactly the preset. Without --output the YAML goes to stdout; with --json the result is {"preset", "config"} or {"preset", "path"}. ' +
+    'A preset that this version of pipelock run cannot start (hostile-model needs the WebSocket proxy) is still written, with a warning on stderr naming what is missing.'
   static override examples = [
     '<%= config.bin %> generate config --preset balanced',
     '<%= config.bin %> generate config --preset strict --output pipelock.yaml',
@@ -33,6 +35,11 @@ export default class GenerateConfig extends BaseCommand {
     const preset = flags.preset
     if (!isPresetName(preset)) throw new PipelockError('USAGE', `unknown preset "${preset}"`)
     const yaml = renderPresetYaml(preset)
+    // Say so when this build's `pipelock run` would refuse what it is about to write.
+    const missing = unrunnableFeatures(loadPresetConfig(preset, {env: {}}).config)
+    if (missing.length > 0) {
+      this.err(`warning: pipelock run in this version refuses preset ${preset}: it enables ${missing.join(', ')}, which this version does not implement`)
+    }
     if (flags.output === undefined) {
       if (!this.jsonEnabled()) process.stdout.write(yaml)
       return {preset, config: yaml}

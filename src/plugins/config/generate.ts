@@ -2,6 +2,15 @@ import {Document, isMap, isScalar} from 'yaml'
 import {PRESET_SUMMARIES, presetConfig, type PresetName} from './presets.js'
 import {SECTION_DOCS} from './section-docs.js'
 
+/** Preset-specific guidance printed above a section (operations §5.7: hostile-model's entropy block). */
+const PRESET_SECTION_NOTES: Partial<Record<PresetName, Record<string, string>>> = {
+  'hostile-model': {
+    cross_request_detection:
+      'entropy_budget.action: block at 4096 bits blocks forward-proxy POST bodies quickly (one LLM request body can exceed it):\n' +
+      ' raise bits_per_window, or list your model providers in entropy_budget.exempt_domains.',
+  },
+}
+
 /**
  * The commented YAML `pipelock generate config --preset <name>` prints. Loading it back gives
  * exactly `resolveConfig(presetConfig(name))` (tested for every preset). Deterministic: no
@@ -19,6 +28,8 @@ export function renderPresetYaml(name: PresetName): string {
       if (i > 0) pair.key.spaceBefore = true
       const text = SECTION_DOCS[String(pair.key.value)]
       if (text !== undefined) pair.key.commentBefore = ` ${text}`
+      const extra = PRESET_SECTION_NOTES[name]?.[String(pair.key.value)]
+      if (extra !== undefined) pair.key.commentBefore = `${pair.key.commentBefore ?? ''}\n ${extra}`
     })
   }
   // lineWidth 0: never fold long regexes; a folded scalar would load back the same but is hard to read.

@@ -244,7 +244,13 @@ const BUILDERS: Record<PresetName, () => Record<string, unknown>> = {
       fullResponseList: true,
     })
     section(p, 'adaptive_enforcement').escalation_threshold = 3.0
-    p.cross_request_detection = {enabled: true}
+    // The full section (operations §5.7): `{enabled: true}` alone is invalid (both sub-features off).
+    p.cross_request_detection = {
+      enabled: true,
+      action: 'block',
+      entropy_budget: {enabled: true, bits_per_window: 4096, window_minutes: 5, action: 'warn'},
+      fragment_reassembly: {enabled: true, max_buffer_bytes: 65536, window_minutes: 5},
+    }
     Object.assign(p, mcpSections({input: 'block', tools: 'block', policy: 'block', ruleBlocks: 'strict', chain: 'block'}))
     return p
   },
@@ -273,6 +279,13 @@ const BUILDERS: Record<PresetName, () => Record<string, unknown>> = {
     })
     section(p, 'dlp').patterns = presetDlpPatterns(true)
     p.websocket_proxy = {enabled: true, max_message_bytes: 1048576, max_concurrent_connections: 128, origin_policy: 'rewrite'}
+    // Operations §5.7: as strict, but the entropy budget blocks.
+    p.cross_request_detection = {
+      enabled: true,
+      action: 'block',
+      entropy_budget: {enabled: true, bits_per_window: 4096, window_minutes: 5, action: 'block'},
+      fragment_reassembly: {enabled: true, max_buffer_bytes: 65536, window_minutes: 5},
+    }
     Object.assign(p, mcpSections({input: 'block', tools: 'block', policy: 'block', ruleBlocks: 'hostile', chain: 'block', binding: true}))
     p.media_policy = {
       enabled: true,

@@ -173,6 +173,7 @@ function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, warning
   if (t.on_elevated === '') t.on_elevated = 'none'
   if (t.on_high === '') t.on_high = 'soft'
   if (t.on_critical === '') t.on_critical = 'hard'
+  fillCrossRequestDefaults(c)
   if (c.taint.policy === '') c.taint.policy = d.taint.policy
   if (c.taint.recent_sources <= 0) c.taint.recent_sources = d.taint.recent_sources
   if (c.learn_lock.mode === '') c.learn_lock.mode = 'shadow'
@@ -231,4 +232,22 @@ function applyMcpDefaults(c: PipelockConfig): void {
   fill(tc)
   if (tc.window_size <= 0) tc.window_size = 20
   if (tc.window_seconds <= 0) tc.window_seconds = 60
+}
+
+/** Operations §5.1: defaults are filled only for enabled parts (≤ 0 → default, empty action → block / warn). */
+function fillCrossRequestDefaults(c: PipelockConfig): void {
+  const cr = c.cross_request_detection
+  if (!cr.enabled) return
+  if (cr.action === '') cr.action = 'block'
+  const e = cr.entropy_budget
+  if (e.enabled) {
+    if (e.bits_per_window <= 0) e.bits_per_window = 4096
+    if (e.window_minutes <= 0) e.window_minutes = 5
+    if (e.action === '') e.action = 'warn'
+  }
+  const f = cr.fragment_reassembly
+  if (f.enabled) {
+    if (f.max_buffer_bytes <= 0) f.max_buffer_bytes = 65536
+    if (f.window_minutes <= 0) f.window_minutes = 5
+  }
 }

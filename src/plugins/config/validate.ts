@@ -223,6 +223,27 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     }
   }
 
+  // cross_request_detection (operations §5.1)
+  const cr = c.cross_request_detection
+  hostRules(['cross_request_detection', 'entropy_budget', 'exempt_domains'], cr.entropy_budget.exempt_domains)
+  if (cr.enabled) {
+    if (!cr.entropy_budget.enabled && !cr.fragment_reassembly.enabled) {
+      fail(['cross_request_detection', 'enabled'], 'is true but both entropy_budget and fragment_reassembly are disabled (silent no-op)')
+    }
+    oneOf(['cross_request_detection', 'action'], cr.action, ['block', 'warn'])
+    if (cr.entropy_budget.enabled) {
+      oneOf(['cross_request_detection', 'entropy_budget', 'action'], cr.entropy_budget.action, ['block', 'warn'])
+      if (!(cr.entropy_budget.bits_per_window > 0)) fail(['cross_request_detection', 'entropy_budget', 'bits_per_window'], 'must be > 0')
+      if (!(cr.entropy_budget.window_minutes > 0)) fail(['cross_request_detection', 'entropy_budget', 'window_minutes'], 'must be > 0')
+    }
+    if (cr.fragment_reassembly.enabled) {
+      if (!(cr.fragment_reassembly.max_buffer_bytes > 0)) fail(['cross_request_detection', 'fragment_reassembly', 'max_buffer_bytes'], 'must be > 0')
+      if (!(cr.fragment_reassembly.window_minutes > 0)) fail(['cross_request_detection', 'fragment_reassembly', 'window_minutes'], 'must be > 0')
+    }
+  } else if (cr.entropy_budget.exempt_domains.length > 0) {
+    warnings.push({field: 'cross_request_detection.entropy_budget.exempt_domains', message: 'configured but cross_request_detection is disabled — these will take effect when enabled'})
+  }
+
   if (c.bind_default_agent_identity && c.default_agent_identity === '') {
     fail(['default_agent_identity'], 'required when bind_default_agent_identity is true')
   }

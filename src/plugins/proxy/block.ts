@@ -12,6 +12,8 @@ export const BLOCK_REASON_VERSION = '1'
 export const CONTENT_SCANNER_LABELS: ReadonlySet<string> = new Set([
   'dlp', 'core_dlp', 'body_dlp', 'body_prompt_injection', 'header_dlp', 'mcp_input_scanning', 'response_scan',
   'address_protection', 'seed_phrase', 'cross_request_entropy',
+  // Operations §5.6 Q-C1 (fixed): cross-request blocks never echo or log the URL in clear.
+  'cross_request', 'cross_request_fragment',
 ])
 
 export interface BlockHeaderOptions {
@@ -31,7 +33,8 @@ export function blockHeaders(reason: ReasonCode, layer?: string, opts: BlockHead
     'X-Pipelock-Block-Reason-Severity': opts.contract === true ? 'critical' : meta.severity,
     'X-Pipelock-Block-Reason-Retry': opts.contract === true ? 'policy' : meta.retry,
   }
-  if (layer !== undefined && validLayer(layer)) h['X-Pipelock-Block-Reason-Layer'] = layer
+  // Airlock denials carry no layer header (OP §6 item 3); their decision still records layer `airlock`.
+  if (layer !== undefined && validLayer(layer) && code !== 'airlock_active') h['X-Pipelock-Block-Reason-Layer'] = layer
   const ulid = opts.receipt === undefined ? undefined : uuidToUlid(opts.receipt)
   if (ulid !== undefined) h['X-Pipelock-Block-Reason-Receipt'] = ulid
   return h

@@ -9,6 +9,7 @@ import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
+import {ceeConnectGate} from './cee-gate.js'
 import {allowDecision, blockDecision, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
@@ -62,7 +63,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   // The contract sees the tunnel as `CONNECT https://host[:port]/` (a non-default port is its own
   // rule, §7.6), the same URL capture records, so what was observed compiles to what is enforced.
   const contractUrl = auth.port === 443 ? synthetic : `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}:${auth.port}/`
-  const rec = new RequestRecord(core, ps, b, contractUrl)
+  const rec = new RequestRecord(core, ps, b, contractUrl, client)
   const record = (d: Decision): string | undefined => rec.record(d)
   const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string): void => {
     const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
@@ -78,8 +79,10 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   if (scan === null) return
   const t = rec.session
   // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
-  if (sessionPreflight(snap, rec, auth.host.toLowerCase(), firstHeader(req.headers['user-agent']), deny)) return
+  // Airlock hard/drain: `airlock: CONNECT blocked during quarantine`, before dialling (OP §6 item 3).
+  if (sessionPreflight(snap, rec, auth.host.toLowerCase(), firstHeader(req.headers['user-agent']), deny, undefined, {transport: 'connect', method: 'CONNECT'})) return
   if (headerDlpGate(snap, rec, req, auth.host.toLowerCase(), display, deny)) return
+  if (ceeConnectGate(core, snap, rec, b, auth.host.toLowerCase(), display, deny)) return
   // The contract gate (learn-lifecycle §7.6) on the tunnel's destination.
   if (contractGate(rec, contractUrl, 'CONNECT', scan.warnings.map((w) => w.pattern), deny)) return
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
@@ -123,13 +126,10 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
   }
   teardown = close
-  // Session reset/terminate cut the session's live tunnels.
+  // Session reset/terminate and airlock hard/drain cut the session's live tunnels.
   if (t !== null) {
-    const sess = t.session
-    sess.cancels.add(close)
     ps!.exposure(t, `https://${display}/`, auth.host.toLowerCase(), 'tunnel')
-    const unlink = (): void => void sess.cancels.delete(close)
-    client.once('close', unlink)
+    client.once('close', ps!.registerLive(t, close))
   }
 
   // First bytes (§4.3 step 6, issue 10 item 2): peek the first record (replayed upstream), 5 s,

@@ -13,7 +13,7 @@ export type Transport = 'fetch' | 'forward' | 'connect' | 'websocket' | 'reverse
 
 /** The stage that decided; `allow` decisions carry `none`. */
 export type DecisionStage =
-  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni'
+  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request'
 
 export interface Decision {
   readonly requestId: string
@@ -54,12 +54,26 @@ export interface Decision {
   readonly contract?: ContractContext
 }
 
+/** An airlock tier change (OP §6): not a request, but evidence all the same (a receipt per change). */
+export interface AirlockEvidence {
+  readonly sessionKey: string
+  readonly agent: string
+  readonly clientIp: string
+  readonly from: string
+  readonly to: string
+  /** `adaptive`, `api`, `timer` or `reload`. */
+  readonly trigger: string
+  readonly detail: string
+}
+
 /**
  * Every consumer of decisions (audit log, metrics, flight recorder, capture) implements this.
  * The flight recorder returns the id of the signed receipt it wrote, so a block can name it.
  */
 export interface DecisionSink {
   record(decision: Decision): string | void
+  /** Sinks that keep evidence (the flight recorder) also record airlock tier changes. */
+  recordAirlock?(change: AirlockEvidence): void
 }
 
 /** Fans one decision out to several sinks; a failing sink never affects the others or the request. */
@@ -80,5 +94,14 @@ export class DecisionFanout implements DecisionSink {
       }
     }
     return receipt
+  }
+  recordAirlock(change: AirlockEvidence): void {
+    for (const s of this.sinks) {
+      try {
+        s.recordAirlock?.(change)
+      } catch {
+        // A sink bug must not break the transition.
+      }
+    }
   }
 }

@@ -25,6 +25,10 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'flight_recorder',
   // §14: sessions, scoring, levels, decay, time recovery, UpgradeAction, block_all (session-gate.ts).
   'session_profiling',
+  // Operations §5: entropy budget and fragment reassembly across requests (src/plugins/cee, cee-gate.ts).
+  'cross_request_detection',
+  // §15 + OP §6: tiers, triggers, timers, in-flight counts, live-work cutting (airlock.ts, session-gate.ts).
+  'airlock',
   'adaptive_enforcement',
   // §16: with session profiling on, taint is active (policy `balanced`; see assertTaintImplemented
   // for the combinations refused). With profiling off it is inert, as in the reference.

@@ -7,6 +7,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {approximateRegistrableDomain, canonicalHostname, canonicalIpSpelling, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
+import {ceeGate} from './cee-gate.js'
 import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
@@ -79,7 +80,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  const rec = new RequestRecord(core, ps, b, target)
+  const rec = new RequestRecord(core, ps, b, target, res)
   const record = (d: Decision): string | undefined => rec.record(d)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
     const code = reason ?? scan?.reason ?? undefined
@@ -97,8 +98,10 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   // How the URL may be echoed from here on (an unenforced DLP hit stays redacted).
   const shown = safeTarget(snap, target, scan.allowed ? null : scan.layer)
   const targetHost = t !== null ? hostOfUrl(target) : ''
-  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown})) return
+  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'fetch', method: 'GET'})) return
   if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
+  // Cross-request detection (operations §5.6: fetch step 13, after header DLP).
+  if (ceeGate(core, snap, rec, b, target, null, block)) return
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, target, 'GET', warnings, block)) return
 

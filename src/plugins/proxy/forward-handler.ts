@@ -10,6 +10,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
+import {ceeGate} from './cee-gate.js'
 import {allowDecision, blockDecision, enforcing, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
@@ -26,7 +27,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  const rec = new RequestRecord(core, ps, b, rawTarget)
+  const rec = new RequestRecord(core, ps, b, rawTarget, res)
   const record = (d: Decision): string | undefined => rec.record(d)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
     const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
@@ -44,7 +45,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const targetHost = t !== null ? hostOfUrl(rawTarget) : ''
   const method = req.method ?? 'GET'
   // Session checks (§4.1 steps 9–10), then the taint authority check (§4.2 step 3).
-  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown})) return
+  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'forward', method})) return
   if (t !== null) {
     if (MUTATING_METHODS.has(method.toUpperCase())) {
       const v = ps!.authority(t, method, rawTarget, shown)
@@ -91,6 +92,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     }
   }
 
+  // Cross-request detection (operations §5.6: after body and header DLP).
+  if (ceeGate(core, snap, rec, b, rawTarget, body, block)) return
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, rawTarget, method, warnings, block)) return
 

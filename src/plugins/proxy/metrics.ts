@@ -73,6 +73,8 @@ export interface MetricsGauges {
   readonly sessions?: () => SessionMetricsSource | null
   /** Bounded agent label (known agents, else `other`); the name itself when not given. */
   readonly agentLabel?: (agent: string) => string
+  /** `/stats.cross_request_detection`, live (operations §5.6). */
+  readonly crossRequest?: () => {entropy_tracker_active: number; fragment_buffer_active: number; fragment_buffer_bytes: number} | null
 }
 
 export interface SessionMetricsSource {
@@ -192,7 +194,7 @@ export class ProxyMetrics implements DecisionSink {
       top_blocked_domains: this.topDomains.top(),
       top_scanners: this.topScanners.top(),
       sessions: this.gauges.sessions?.()?.stats() ?? {active: 0, anomalies: 0, escalations: 0, top_anomalies: []},
-      cross_request_detection: {entropy_tracker_active: false, fragment_buffer_active: false, fragment_buffer_bytes: 0},
+      cross_request_detection: this.gauges.crossRequest?.() ?? {entropy_tracker_active: 0, fragment_buffer_active: 0, fragment_buffer_bytes: 0},
       ...(this.agents.size > 0 ? {agents} : {}),
     }
   }

@@ -6,7 +6,7 @@ import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, type Ed25519KeyPair} from '../signing/index.js'
-import type {Decision, DecisionSink} from './decision.js'
+import type {AirlockEvidence, Decision, DecisionSink} from './decision.js'
 
 // The flight recorder behind `pipelock run` (runtime.md §21.1, receipts.md §8): with
 // `signing_key_path`, every decision becomes a signed ActionReceipt in one hash chain (a run
@@ -99,6 +99,16 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
           detailJson: goJson(fromPlain({verdict: d.verdict, layer: d.layer, pattern: d.reason ?? '', request_id: d.requestId})),
         })
       },
+      recordAirlock(c: AirlockEvidence): void {
+        recorder.append({
+          ts: formatGoTime(fromEpochNanos(clock.nowNanos())),
+          type: 'decision',
+          eventKind: 'airlock_transition',
+          transport: 'airlock',
+          summary: `airlock: ${c.from}->${c.to} (${c.trigger})`,
+          detailJson: goJson(fromPlain({session: c.sessionKey, from: c.from, to: c.to, trigger: c.trigger})),
+        })
+      },
       close: () => recorder.close(),
     }
   }
@@ -170,6 +180,18 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         ...(d.agent ? {agent: d.agent} : {}),
         ...(d.sessionKey ? {sessionId: d.sessionKey} : {}),
         ...(c !== undefined ? {contract: c} : {}),
+      })
+    },
+    // A tier change is signed like a decision: target = the session, verdict block while quarantined.
+    recordAirlock(c: AirlockEvidence): void {
+      emitter.emit({
+        target: c.sessionKey,
+        transport: 'airlock',
+        verdict: c.to === 'none' ? 'allow' : 'block',
+        layer: 'airlock',
+        pattern: `${c.from}->${c.to} (${c.trigger})`,
+        ...(c.agent ? {agent: c.agent} : {}),
+        sessionId: c.sessionKey,
       })
     },
     close(): void {

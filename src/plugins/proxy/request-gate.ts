@@ -6,6 +6,7 @@
 import {gateHttp, type ContractContext, type HttpGateResult} from '../gate/index.js'
 import type {ResolvedContract} from '../enforcement/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
+import type {AirlockTransport} from '../sessions/index.js'
 import type {IncomingMessage} from 'node:http'
 import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
@@ -14,7 +15,7 @@ import type {ProxySnapshot} from './state.js'
 import type {HopDenied} from './upstream.js'
 
 /** How a transport answers a policy block (it records the Decision through its RequestRecord). */
-export type BlockAnswer = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult) => void
+export type BlockAnswer = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string) => void
 
 /**
  * A request's one record step: its Decisions go to every sink (audit, metrics, flight recorder,
@@ -28,8 +29,22 @@ export class RequestRecord {
   readonly contract: ResolvedContract | undefined
   private context: ContractContext | undefined
 
-  constructor(private readonly core: ProxyCore, readonly sessions: ProxySessions | null, b: DecisionBase, readonly url: string) {
+  /**
+   * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
+   * socket): from the session lookup until then the request counts as in flight (§12).
+   */
+  constructor(
+    private readonly core: ProxyCore, readonly sessions: ProxySessions | null, b: DecisionBase, readonly url: string,
+    private readonly lifetime?: {once(event: 'close', f: () => void): unknown},
+  ) {
     this.contract = core.contracts?.resolve(b.agent)
+  }
+
+  /** Opens the request's session (one lookup) and counts the exchange in flight. */
+  open(b: DecisionBase): void {
+    if (this.sessions === null) return
+    this.session = this.sessions.begin(b.sessionKey, b.agent, b.clientIp)
+    if (this.lifetime !== undefined) this.sessions.trackInFlight(this.session, this.lifetime)
   }
 
   /** Records the decision in every sink first; returns the id of the receipt that recorded it. */
@@ -93,7 +108,7 @@ export async function urlVerdict(
   warnings?: string[],
 ): Promise<UrlScanResult | null> {
   const scan = await urlScan(snap, target)
-  if (rec.sessions !== null) rec.session = rec.sessions.begin(b.sessionKey, b.agent, b.clientIp)
+  rec.open(b)
   // Warn-pattern names join the request's list before any block, so a block Decision carries them.
   warnings?.push(...scan.warnings.map((w) => w.pattern))
   if (!scan.allowed) {
@@ -113,12 +128,13 @@ export async function urlVerdict(
 export function sessionPreflight(
   snap: ProxySnapshot, rec: RequestRecord, host: string, userAgent: string | undefined, block: BlockAnswer,
   urlWarnings?: {readonly scan: UrlScanResult; readonly shown: string},
+  airlock?: {readonly transport: AirlockTransport; readonly method: string},
 ): boolean {
   const t = rec.session
   if (t === null) return false
-  const deny = rec.sessions!.preflight(t, host, userAgent, enforcing(snap))
+  const deny = rec.sessions!.preflight(t, host, userAgent, enforcing(snap), airlock?.transport, airlock?.method)
   if (deny !== null) {
-    block('session', deny.layer, deny.detail, 403, deny.reason)
+    block('session', deny.layer, deny.detail, 403, deny.reason, undefined, deny.body)
     return true
   }
   if (urlWarnings === undefined) return false

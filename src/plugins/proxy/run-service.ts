@@ -16,7 +16,8 @@ import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
-import {assertTaintImplemented, IMPLEMENTED_FEATURES} from './features.js'
+import {assertTaintImplemented} from './features.js'
+import {inertSectionsNote, RUN_ACCEPTED_FEATURES} from './inert-features.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {openRecorderSink} from './recorder-sink.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
@@ -79,9 +80,11 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  assertImplemented(loaded.config, IMPLEMENTED_FEATURES)
+  assertImplemented(loaded.config, RUN_ACCEPTED_FEATURES)
   assertTaintImplemented(loaded.config)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
+  const inert = inertSectionsNote(loaded.config)
+  if (inert !== null) opts.stderr(inert)
   const cw = containerWarning(opts.env)
   if (cw !== null) opts.stderr(cw)
 
@@ -176,7 +179,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env})})
     reloader.on('applied', (r) => {
       try {
-        assertImplemented(r.config.config, IMPLEMENTED_FEATURES)
+        assertImplemented(r.config.config, RUN_ACCEPTED_FEATURES)
         assertTaintImplemented(r.config.config)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)

@@ -22,6 +22,8 @@ import {HealthWatchdog} from './health.js'
 import {clientIpOf, sessionKey} from './identity.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
+import type {AirlockChange} from './session-gate.js'
+import {renderCeeMetrics} from './cee-gate.js'
 import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
@@ -92,7 +94,7 @@ export class ProxyServer implements ProxyCore {
     this.clock = opts.clock ?? systemClock
     this.env = opts.env
     this.startedAt = this.nowMs()
-    this.snap = buildSnapshot(opts.loaded.config, opts.loaded.hash, opts.env, this.clock, {audit: () => this.audit})
+    this.snap = buildSnapshot(opts.loaded.config, opts.loaded.hash, opts.env, this.clock, {audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c)})
     this.killSwitch = new KillSwitchController(killSwitchInputs(opts.loaded.config))
     this.killSwitch.onActivate(() => {
       // Live tunnels are torn down the moment the switch activates (§11.2).
@@ -105,7 +107,9 @@ export class ProxyServer implements ProxyCore {
       activeTunnels: () => this.tunnels.size,
       sessions: () => this.snap.sessions,
       agentLabel: (agent) => this.snap.agentNames.metricLabel(agent),
+      crossRequest: () => this.snap.cee?.stats() ?? null,
     })
+    this.metrics.addRenderer((out) => renderCeeMetrics(out, this.snap.cee, undefined))
     this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
     const rt = this.contracts
     if (rt !== null) {
@@ -124,6 +128,7 @@ export class ProxyServer implements ProxyCore {
       ? new SessionApi({
           token: () => this.apiToken(),
           sessions: () => this.snap.sessions,
+          cee: () => this.snap.cee,
           nowMs: () => this.nowMs(),
           audit: () => this.audit,
           identify: (req, clientIp) => {
@@ -174,6 +179,12 @@ export class ProxyServer implements ProxyCore {
     return this.tunnels.size
   }
 
+  /** An airlock tier change, recorded by the evidence sinks (a receipt per change, OP §6). */
+  private recordAirlock(c: AirlockChange): void {
+    const s = c.session
+    this.sink.recordAirlock({sessionKey: s.key, agent: s.agent, clientIp: s.clientIp, from: c.from, to: c.to, trigger: c.trigger, detail: c.detail})
+  }
+
   /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */
   apiToken(): string {
     const e = this.env.PIPELOCK_KILLSWITCH_API_TOKEN
@@ -187,7 +198,7 @@ export class ProxyServer implements ProxyCore {
   /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
   applyConfig(loaded: LoadedConfig): void {
     // Sessions survive a reload: the manager is carried over with new settings (§20.6).
-    this.snap = buildSnapshot(loaded.config, loaded.hash, this.env, this.clock, {previous: this.snap, audit: () => this.audit})
+    this.snap = buildSnapshot(loaded.config, loaded.hash, this.env, this.clock, {previous: this.snap, audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c)})
     this.killSwitch.updateInputs(killSwitchInputs(loaded.config))
     const l = loaded.config.logging
     this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(Number(this.clock.nowNanos() / 1_000_000n))})
@@ -490,6 +501,7 @@ export class ProxyServer implements ProxyCore {
     this.watchdog?.stop()
     if (this.pollTimer) clearInterval(this.pollTimer)
     this.snap.sessions?.stop()
+    this.snap.cee?.stop()
     for (const destroy of [...this.tunnels]) destroy()
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
     for (const s of this.servers) s.closeIdleConnections()

@@ -8,7 +8,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {compareUtf8, parseGoTime, toEpochNanos} from '../canonical/index.js'
 import {bearerMatches, readLimitedBody} from '../killswitch/index.js'
-import {levelLabel, type Session, type SessionEvent} from '../sessions/index.js'
+import {levelLabel, type AirlockTier, type Session, type SessionEvent} from '../sessions/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {ProxySessions} from './session-gate.js'
 
@@ -16,6 +16,8 @@ export interface SessionApiOptions {
   /** Current token (env wins over config); '' = 503. */
   readonly token: () => string
   readonly sessions: () => ProxySessions | null
+  /** Cross-request state, cleared for a key by reset and terminate (operations §5.2). */
+  readonly cee?: () => {clear(key: string): boolean} | null
   readonly nowMs: () => number
   readonly audit: () => AuditLog
   /** The caller's agent and session key as the proxy would derive them (whoami). */
@@ -72,11 +74,12 @@ export class SessionApi {
     const route = this.route(path)
     if (route === null) return false
     let key = ''
-    const done = (status: number, result: string): void => {
-      this.opts.audit().event(status < 400 ? 'info' : 'warn', 'session_admin', 'session admin API call', {action: route.action, client_ip: clientIp, key, result, status})
+    let result = 'ok'
+    const done = (status: number, r: string): void => {
+      this.opts.audit().event(status < 400 ? 'info' : 'warn', 'session_admin', 'session admin API call', {action: route.action, client_ip: clientIp, key, result: r, status})
     }
-    this.serve(req, res, route, clientIp, (k) => (key = k))
-      .then((status) => done(status, 'ok'))
+    this.serve(req, res, route, clientIp, (k) => (key = k), (r) => (result = r))
+      .then((status) => done(status, result))
       .catch((err: unknown) => {
         const e = err instanceof ApiError ? err : new ApiError(500, 'internal error')
         if (!res.headersSent) {
@@ -105,7 +108,7 @@ export class SessionApi {
     return {action: 'inspect', method: 'GET', rawKey: '\u0000'}
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse, route: Route, clientIp: string, setKey: (k: string) => void): Promise<number> {
+  private async serve(req: IncomingMessage, res: ServerResponse, route: Route, clientIp: string, setKey: (k: string) => void, setResult: (r: string) => void): Promise<number> {
     // 1. method
     if (req.method !== route.method) {
       req.resume()
@@ -153,21 +156,23 @@ export class SessionApi {
         return 200
       case 'explain':
         req.resume()
-        sendJson(res, 200, explain(s!))
+        sendJson(res, 200, explain(s!, m.nextDeescalation(s!), now))
         return 200
       case 'reset': {
         // No body for reset (§12): whatever was sent is drained unread.
         await drain(req)
         const r = m.reset(s!)
-        sendJson(res, 200, {key: s!.key, reset: true, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore, ip_state_cleared: r.ipStateCleared, cee_state_cleared: false})
+        const cee = this.clearCee(s!.key)
+        sendJson(res, 200, {key: s!.key, reset: true, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore, ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee})
         return 200
       }
       case 'terminate': {
         expectEmptyObject(await readJsonBody(req, true))
         const r = m.terminate(s!)
+        const cee = this.clearCee(s!.key)
         sendJson(res, 200, {
           key: s!.key, terminated: true, previous_tier: r.previousTier, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore,
-          ip_state_cleared: r.ipStateCleared, cee_state_cleared: false,
+          ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee,
         })
         return 200
       }
@@ -176,10 +181,14 @@ export class SessionApi {
         const tier = body.tier
         if (typeof tier !== 'string' || !TIERS.has(tier)) throw new ApiError(400, 'invalid request body: want {"tier":"none|soft|hard|drain|normal"}')
         const to = tier === 'normal' ? 'none' : tier
-        // Airlock (§15) is not in this build: every session is at tier none. Releasing to none is
-        // the truthful no-op; entering a tier is refused rather than pretended.
-        if (to !== 'none') throw new ApiError(501, `airlock is not implemented in this version; session stays at tier none (requested ${to})`)
-        sendJson(res, 200, {key: s!.key, previous_tier: s!.airlockTier, new_tier: 'none', changed: false})
+        const from = s!.airlockTier
+        // With the airlock off nothing can be quarantined: entering a tier is refused, not pretended.
+        if (to !== 'none' && !m.currentSettings.airlock.enabled) {
+          throw new ApiError(409, `airlock is disabled (airlock.enabled: false); session stays at tier ${from} (requested ${to})`)
+        }
+        const changed = m.setAirlock(s!, to as AirlockTier, 'api', 'manual', 'admin_api')
+        setResult(`${from}->${to}`)
+        sendJson(res, 200, {key: s!.key, previous_tier: from, new_tier: to, changed})
         return 200
       }
       case 'task': {
@@ -247,6 +256,14 @@ export class SessionApi {
     }
   }
 
+  /** True when cross-request detection is on (its state for the key is then gone, whether or not it held any). */
+  private clearCee(key: string): boolean {
+    const det = this.opts.cee?.() ?? null
+    if (det === null) return false
+    det.clear(key)
+    return true
+  }
+
   private allow(bucket: string): boolean {
     const now = this.opts.nowMs()
     let w = this.windows.get(bucket)
@@ -300,18 +317,22 @@ function detail(s: Session): Record<string, unknown> {
   }
 }
 
-function explain(s: Session): Record<string, unknown> {
+function explain(s: Session, next: {tier: string; atMs: number} | null, nowMs: number): Record<string, unknown> {
   const evidence = [...s.events].reverse().find((e) => e.kind === 'anomaly' || e.kind === 'signal' || e.kind === 'escalation' || e.kind === 'upgrade')
+  const entered = s.airlockEnteredAtMs
   return {
     key: s.key,
     tier: s.airlockTier,
     reason: s.airlockTier === 'none' ? 'session not quarantined' : `session quarantined at airlock tier ${s.airlockTier}`,
+    ...(s.airlockTrigger !== '' ? {trigger: s.airlockTrigger, trigger_source: s.airlockTriggerSource} : {}),
+    ...(entered !== null ? {entered_at: rfc3339(entered), elapsed_in_tier_ns: Math.max(0, Math.round((nowMs - entered) * 1e6))} : {}),
     escalation_level: levelLabel(s.level),
     escalation_level_int: s.level,
     threat_score: s.threatScore,
     ...(evidence !== undefined
       ? {evidence_kind: evidence.type ?? evidence.kind, evidence_target: evidence.target, evidence_detail: evidence.detail, evidence_at: rfc3339(evidence.atMs)}
       : {}),
+    ...(next !== null ? {next_deescalation_tier: next.tier, next_deescalation_at: rfc3339(next.atMs)} : {}),
   }
 }
 
@@ -333,7 +354,7 @@ function status(ps: ProxySessions): Record<string, unknown> {
     max_escalation_level: levelLabel(max),
     max_escalation_level_int: max,
     sessions_by_level: m.sessionsByLevel(),
-    airlock_tiers: {none: m.size, soft: 0, hard: 0, drain: 0},
+    airlock_tiers: m.sessionsByTier(),
     recent_signal_counts: sortedSignals,
     top_anomalies: ps.stats().top_anomalies,
     lockdown_ttl_seconds: m.currentSettings.sessionTtlMinutes * 60,

@@ -8,9 +8,10 @@ import {parseGoUrl, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {type DlpFinding, type ReasonCode} from '../scanner/index.js'
 import {
-  levelLabel, SessionManager, newSessionCounters, type AnomalyKind, type LevelLabel, type Session, type SessionCounters,
-  type SessionObserver, type SessionSettings, type TaintSourceKind, type TaintVerdict,
+  drainDurationMs, levelLabel, SessionManager, newSessionCounters, type AirlockTransport, type AirlockTrigger, type AnomalyKind, type LevelLabel,
+  type Session, type SessionCounters, type SessionObserver, type SessionSettings, type TaintSourceKind, type TaintVerdict,
 } from '../sessions/index.js'
+import type {AirlockTier} from '../sessions/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {Decision} from './decision.js'
 
@@ -23,16 +24,30 @@ export class RequestSession {
   constructor(readonly session: Session) {}
 }
 
-/** A session-level denial: `block_all` (escalation) or a profiling anomaly with `anomaly_action: block`. */
+/** A session-level denial: the airlock tier, `block_all` (escalation) or a profiling anomaly with `anomaly_action: block`. */
 export interface SessionDeny {
-  readonly layer: 'session_deny' | 'session_profiling'
-  readonly reason: Extract<ReasonCode, 'escalation_level' | 'session_anomaly'>
+  readonly layer: 'session_deny' | 'session_profiling' | 'airlock'
+  readonly reason: Extract<ReasonCode, 'escalation_level' | 'session_anomaly' | 'airlock_active'>
   readonly detail: string
   readonly label: LevelLabel
+  /** The transport's own body when it is not derived from `detail` (airlock, OP §6 item 3). */
+  readonly body?: string
 }
 
-/** Decisions by these layers are consequences of state, not new behaviour: they neither score nor decay. */
-const NEUTRAL_LAYERS: ReadonlySet<string> = new Set(['session_deny', 'session_profiling', 'kill_switch', 'tunnel_capacity', 'response_size', 'upstream'])
+/** A tier change as the evidence sinks see it (a receipt per change, every trigger). */
+export interface AirlockChange {
+  readonly session: Session
+  readonly from: AirlockTier
+  readonly to: AirlockTier
+  readonly trigger: AirlockTrigger
+  readonly detail: string
+}
+
+/**
+ * Decisions by these layers are consequences of state, not new behaviour: they neither score nor
+ * decay. Cross-request blocks have scored their own signals already (`entropy_budget`, `fragment_dlp`).
+ */
+const NEUTRAL_LAYERS: ReadonlySet<string> = new Set(['session_deny', 'session_profiling', 'airlock', 'cross_request', 'cross_request_entropy', 'kill_switch', 'tunnel_capacity', 'response_size', 'upstream'])
 const NEUTRAL_CLASSES: ReadonlySet<string> = new Set(['protective', 'infrastructure_error', 'structural_exemption'])
 const DLP_LAYERS: ReadonlySet<string> = new Set(['dlp', 'core_dlp', 'body_dlp', 'header_dlp', 'address_protection'])
 
@@ -65,7 +80,22 @@ export function sessionSettingsFromConfig(c: PipelockConfig): SessionSettings {
       protectedPaths: [...c.taint.protected_paths],
       elevatedPaths: [...c.taint.elevated_paths],
     },
+    airlock: {
+      enabled: c.airlock.enabled,
+      // Validation has already limited the triggers to none|soft|hard|drain (filled when empty).
+      onElevated: c.airlock.triggers.on_elevated as AirlockTier,
+      onHigh: c.airlock.triggers.on_high as AirlockTier,
+      onCritical: c.airlock.triggers.on_critical as AirlockTier,
+      softMs: c.airlock.timers.soft_minutes * 60_000,
+      hardMs: c.airlock.timers.hard_minutes * 60_000,
+      drainMs: drainDurationMs(c.airlock.timers.drain_minutes, c.airlock.timers.drain_timeout_seconds),
+    },
   }
+}
+
+const AIRLOCK_FORWARD_DETAIL: Record<string, string> = {
+  hard: 'airlock: hard tier blocks write methods on forward proxy',
+  drain: 'airlock: drain tier blocks all traffic',
 }
 
 /**
@@ -94,7 +124,10 @@ export function realWarnings(findings: readonly DlpFinding[]): readonly DlpFindi
 export class ProxySessions {
   readonly manager: SessionManager
 
-  constructor(settings: SessionSettings, clock: Clock, private readonly audit: () => AuditLog, counters: SessionCounters = newSessionCounters()) {
+  constructor(
+    settings: SessionSettings, clock: Clock, private readonly audit: () => AuditLog, counters: SessionCounters = newSessionCounters(),
+    private readonly airlockEvidence: (c: AirlockChange) => void = () => undefined,
+  ) {
     this.manager = new SessionManager(settings, clock, this.observer(), counters)
   }
 
@@ -113,6 +146,18 @@ export class ProxySessions {
       },
       anomaly: (s, kind: AnomalyKind, detail) => {
         this.audit().event('warn', 'session_anomaly', 'session anomaly', {...fields(s), anomaly: kind, detail, action: this.manager.currentSettings.anomalyAction})
+      },
+      // OP §6 items 2, 6, 8: info severity; operator moves are audited by the admin API (`session_admin`).
+      airlockChanged: (s, from, to, trigger, detail) => {
+        if (trigger === 'adaptive') {
+          this.audit().event('info', 'airlock_enter', 'session entered airlock', {session: s.key, tier: to, trigger: `adaptive_${levelLabel(s.level)}`, client_ip: s.clientIp})
+        } else if (trigger === 'timer' || trigger === 'reload') {
+          this.audit().event('info', 'airlock_deescalate', 'session airlock tier lowered', {session: s.key, from, to, ...(trigger === 'reload' ? {trigger} : {})})
+        }
+        this.airlockEvidence({session: s, from, to, trigger, detail})
+      },
+      airlockDenied: (s, transport, method) => {
+        this.audit().event('info', 'airlock_deny', 'request denied by airlock', {session: s.key, tier: s.airlockTier, transport, method, client_ip: s.clientIp})
       },
     }
   }
@@ -134,17 +179,59 @@ export class ProxySessions {
    * (anomalies score), then `anomaly_action: block` (enforce only) and `block_all` (always,
    * audit mode included) deny.
    */
-  preflight(t: RequestSession, host: string, userAgent: string | undefined, enforce: boolean): SessionDeny | null {
+  preflight(t: RequestSession, host: string, userAgent: string | undefined, enforce: boolean, transport?: AirlockTransport, method = 'GET'): SessionDeny | null {
     const m = this.manager
     const s = t.session
     const anomaly = m.observeHost(s, host, userAgent)
     if (anomaly !== null) t.finding = true
     const label = levelLabel(s.level)
+    // The airlock (a quarantine, like block_all) applies in audit mode too; an escalation edge above may just have entered it.
+    if (transport !== undefined) {
+      const deny = this.airlockDeny(t, transport, method)
+      if (deny !== null) return deny
+    }
     if (anomaly !== null && enforce && m.currentSettings.anomalyAction === 'block') {
       return {layer: 'session_profiling', reason: 'session_anomaly', detail: `session anomaly: ${anomaly}`, label}
     }
     if (s.blockAll) return {layer: 'session_deny', reason: 'escalation_level', detail: `session escalation level ${label}`, label}
     return null
+  }
+
+  /**
+   * The airlock check of a new request or connection (OP §6 item 3), with the transport's own
+   * answer; null when the tier lets it through. Exposed for the transports built on the same
+   * gate (WebSocket: `'websocket'`, intercepted inner requests: `'intercepted'`).
+   */
+  airlockDeny(t: RequestSession, transport: AirlockTransport, method: string): SessionDeny | null {
+    const s = t.session
+    if (this.manager.airlockAllows(s, transport, method)) return null
+    const label = levelLabel(s.level)
+    const tier = s.airlockTier
+    switch (transport) {
+      case 'fetch':
+        return {layer: 'airlock', reason: 'airlock_active', detail: `session in airlock ${tier}`, label}
+      case 'connect':
+        return {layer: 'airlock', reason: 'airlock_active', detail: 'CONNECT blocked during quarantine', label, body: 'airlock: CONNECT blocked during quarantine\n'}
+      default: {
+        // The reference's doubled prefix (OP §6 item 3, replicated for v1).
+        const detail = AIRLOCK_FORWARD_DETAIL[tier]!
+        return {layer: 'airlock', reason: 'airlock_active', detail, label, body: `airlock: ${detail}`}
+      }
+    }
+  }
+
+  /**
+   * Registers live work of the request's session (a CONNECT relay, a WebSocket) to be cut when
+   * the session enters airlock hard or drain, or is reset or terminated. Cut at once when the
+   * session is already hard/drain. Returns the unregister function.
+   */
+  registerLive(t: RequestSession, cancel: () => void): () => void {
+    return this.manager.registerLive(t.session, cancel)
+  }
+
+  /** Counts the exchange as in flight until `lifetime` emits `close` (§12 `in_flight`, drain completion). */
+  trackInFlight(t: RequestSession, lifetime: {once(event: 'close', f: () => void): unknown}): void {
+    lifetime.once('close', this.manager.beginInFlight(t.session))
   }
 
   /**
@@ -261,6 +348,21 @@ export class ProxySessions {
     for (const [level, n] of Object.entries(this.manager.sessionsByLevel())) out.push(`pipelock_adaptive_sessions_current{level="${level}"} ${n}`)
     one('pipelock_adaptive_upgrades_total', 'Decisions upgraded to block by an escalation level.', 'counter', c.upgrades)
     one('pipelock_session_auto_deescalation_total', 'Time-recovery de-escalation steps.', 'counter', c.autoDeescalations)
+    const a = c.airlock
+    out.push('# HELP pipelock_airlock_sessions Sessions per airlock tier.', '# TYPE pipelock_airlock_sessions gauge')
+    for (const [tier, n] of Object.entries(this.manager.sessionsByTier())) out.push(`pipelock_airlock_sessions{tier="${tier}"} ${n}`)
+    out.push('# HELP pipelock_airlock_transitions_total Airlock tier changes.', '# TYPE pipelock_airlock_transitions_total counter')
+    for (const [k, n] of [...a.transitions].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      const [from, to, trigger] = k.split('|')
+      out.push(`pipelock_airlock_transitions_total{from="${from}",to="${to}",trigger="${trigger}"} ${n}`)
+    }
+    out.push('# HELP pipelock_airlock_denials_total Requests and connections denied by an airlock tier.', '# TYPE pipelock_airlock_denials_total counter')
+    for (const [k, n] of [...a.denials].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      const [tier, transport, cls] = k.split('|')
+      out.push(`pipelock_airlock_denials_total{tier="${tier}",transport="${transport}",action_class="${cls}"} ${n}`)
+    }
+    one('pipelock_airlock_drain_completed_total', 'Drains whose in-flight work reached zero.', 'counter', a.drainCompleted)
+    one('pipelock_airlock_drain_timeout_total', 'Drains whose timer ran out with work still in flight.', 'counter', a.drainTimeout)
   }
 
   start(): void {

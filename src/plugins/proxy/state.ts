@@ -9,9 +9,11 @@
 import type {Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {createScanner, DataBudget, RateLimiter, type Scanner} from '../scanner/index.js'
+import type {CrossRequestDetector} from '../cee/index.js'
 import {AgentNames} from './agent-name.js'
+import {buildDetector} from './cee-gate.js'
 import type {AuditLog} from './audit-log.js'
-import {ProxySessions, sessionSettingsFromConfig} from './session-gate.js'
+import {ProxySessions, sessionSettingsFromConfig, type AirlockChange} from './session-gate.js'
 import {scannerSettingsFromConfig} from './settings-from-config.js'
 
 export interface ProxySnapshot {
@@ -24,6 +26,8 @@ export interface ProxySnapshot {
   readonly sessions: ProxySessions | null
   /** Agent-name resolution and bounded metric labels (issue 10 item 7). */
   readonly agentNames: AgentNames
+  /** Cross-request detection (operations §5); null while disabled. Emptied on every reload. */
+  readonly cee: CrossRequestDetector | null
 }
 
 export interface SnapshotCarry {
@@ -31,6 +35,8 @@ export interface SnapshotCarry {
   readonly previous?: ProxySnapshot
   /** The audit log session events go to (resolved lazily: the server builds it after the first snapshot). */
   readonly audit: () => AuditLog
+  /** Where airlock tier changes go as evidence (the server's sink fan-out). */
+  readonly airlockEvidence?: (c: AirlockChange) => void
 }
 
 export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock, carry?: SnapshotCarry): ProxySnapshot {
@@ -38,6 +44,7 @@ export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonl
   return {
     config, hash, scanner, rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock), sessions: carrySessions(config, clock, carry),
     agentNames: new AgentNames(scanner, config),
+    cee: buildDetector(config, carry?.previous?.cee, () => Number(clock.nowNanos() / 1_000_000n)),
   }
 }
 
@@ -52,7 +59,7 @@ function carrySessions(config: PipelockConfig, clock: Clock, carry: SnapshotCarr
     old.updateSettings(settings)
     return old
   }
-  const fresh = new ProxySessions(settings, clock, carry.audit)
+  const fresh = new ProxySessions(settings, clock, carry.audit, undefined, carry.airlockEvidence)
   fresh.start()
   return fresh
 }

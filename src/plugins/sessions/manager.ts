@@ -6,6 +6,10 @@
  */
 import type {Clock} from '../canonical/index.js'
 import {matchesAnyDomain} from '../scanner/index.js'
+import {
+  AIRLOCK_SWEEP_MS, airlockActionClass, airlockPermits, bump, newAirlockCounters, stepDown, tierDurationMs, tierRank, triggerTier,
+  type AirlockCounters, type AirlockTier, type AirlockTransport, type AirlockTrigger,
+} from './airlock.js'
 import {DomainWindow, isCooperativeUserAgent} from './domain-window.js'
 import {levelActions, levelLabel, upgradeAction, type BaseAction} from './levels.js'
 import {Session, type SessionEvent} from './session.js'
@@ -21,6 +25,10 @@ export interface SessionObserver {
   deescalated?(s: Session, from: number, to: number): void
   anomaly?(s: Session, kind: AnomalyKind, detail: string): void
   evicted?(s: Session, why: 'capacity' | 'ttl'): void
+  /** Every tier change (automatic, operator, timer); `trigger` names the config trigger for `adaptive`. */
+  airlockChanged?(s: Session, from: AirlockTier, to: AirlockTier, trigger: AirlockTrigger, detail: string): void
+  /** A request or connection refused by the session's tier. */
+  airlockDenied?(s: Session, transport: AirlockTransport, method: string): void
 }
 
 /** Counters kept across the manager's lifetime (metrics §18). */
@@ -32,10 +40,11 @@ export interface SessionCounters {
   autoDeescalations: number
   readonly escalationPairs: Map<string, number>
   readonly anomalyKinds: Map<string, number>
+  readonly airlock: AirlockCounters
 }
 
 export function newSessionCounters(): SessionCounters {
-  return {anomalies: 0, escalations: 0, evicted: 0, upgrades: 0, autoDeescalations: 0, escalationPairs: new Map(), anomalyKinds: new Map()}
+  return {anomalies: 0, escalations: 0, evicted: 0, upgrades: 0, autoDeescalations: 0, escalationPairs: new Map(), anomalyKinds: new Map(), airlock: newAirlockCounters()}
 }
 
 /** Volume spikes need a baseline: this many responses before one can be called a spike. */
@@ -81,7 +90,11 @@ export class SessionManager {
     const restart = settings.cleanupIntervalSeconds !== this.settings.cleanupIntervalSeconds && this.timers.length > 0
     this.settings = settings
     this.paths = new PathClassifier(settings.taint.protectedPaths, settings.taint.elevatedPaths)
-    for (const s of this.sessions.values()) this.refreshBlockAll(s)
+    for (const s of this.sessions.values()) {
+      this.refreshBlockAll(s)
+      // A reload that turns the airlock off releases every quarantine (tiers without an airlock would be unexplainable).
+      if (!settings.airlock.enabled && s.airlockTier !== 'none') this.setAirlock(s, 'none', 'reload', 'airlock disabled by reload', 'config_reload')
+    }
     if (restart) {
       this.stop()
       this.start()
@@ -93,9 +106,12 @@ export class SessionManager {
     if (this.timers.length > 0) return
     const cleanup = setInterval(() => this.cleanup(), this.settings.cleanupIntervalSeconds * 1000)
     const recovery = setInterval(() => this.recoverAll(), RECOVERY_TICK_MS)
+    // OP §6 item 1 (quirk fixed): the airlock timers run whether or not adaptive enforcement is on.
+    const airlock = setInterval(() => this.airlockSweep(), AIRLOCK_SWEEP_MS)
     cleanup.unref()
     recovery.unref()
-    this.timers = [cleanup, recovery]
+    airlock.unref()
+    this.timers = [cleanup, recovery, airlock]
   }
 
   stop(): void {
@@ -157,7 +173,112 @@ export class SessionManager {
       this.counters.escalationPairs.set(pair, (this.counters.escalationPairs.get(pair) ?? 0) + 1)
       s.addEvent({atMs: now, kind: 'escalation', type: levelLabel(s.level), target, detail: `escalated ${levelLabel(from)} -> ${levelLabel(s.level)} on ${kind}`, severity: 'critical', score: s.threatScore})
       this.observer.escalated?.(s, from, s.level, kind)
+      this.airlockOnEscalation(s)
     }
+  }
+
+  // ---- airlock (§15, OP §6)
+
+  /**
+   * An escalation edge into a level: the level's trigger moves the session *up* (tiers may be
+   * skipped). Every edge counts, wherever the signal came from (the reference enters only on
+   * edges seen in the URL-scan step; docs/compatibility.md).
+   */
+  private airlockOnEscalation(s: Session): void {
+    const a = this.settings.airlock
+    if (!a.enabled) return
+    const t = triggerTier(a, s.level)
+    if (tierRank(t.tier) <= tierRank(s.airlockTier)) return
+    this.setAirlock(s, t.tier, 'adaptive', t.trigger, 'airlock_triggers')
+  }
+
+  /**
+   * Moves a session to `to` (no-op, false, when it is already there). Entering hard or drain
+   * cuts the session's live tunnels and WebSockets; every change is counted and observed.
+   */
+  setAirlock(s: Session, to: AirlockTier, trigger: AirlockTrigger, reason: string, source: string): boolean {
+    const from = s.airlockTier
+    if (from === to) return false
+    const now = this.nowMs()
+    s.airlockTier = to
+    s.airlockEnteredAtMs = to === 'none' ? null : now
+    s.airlockTrigger = to === 'none' ? '' : reason
+    s.airlockTriggerSource = to === 'none' ? '' : source
+    s.drainDone = false
+    bump(this.counters.airlock.transitions, `${from}|${to}|${trigger}`)
+    const kind = trigger === 'adaptive' ? 'airlock_enter' : trigger === 'timer' ? 'airlock_deescalate' : 'airlock_override'
+    s.addEvent({atMs: now, kind, type: to, target: '', detail: `${from}->${to}`, severity: trigger === 'timer' ? 'info' : 'warn', score: s.threatScore})
+    if (to === 'hard' || to === 'drain') s.cancelAll()
+    if (to === 'drain') this.noteDrainProgress(s)
+    this.observer.airlockChanged?.(s, from, to, trigger, reason)
+    return true
+  }
+
+  /** The 30 s sweep: each quarantined session whose tier timer has run out steps down one tier. */
+  airlockSweep(): void {
+    const a = this.settings.airlock
+    const now = this.nowMs()
+    for (const s of this.sessions.values()) {
+      if (s.airlockTier === 'none' || s.airlockEnteredAtMs === null) continue
+      const d = tierDurationMs(a, s.airlockTier)
+      if (d <= 0 || now - s.airlockEnteredAtMs < d) continue
+      if (s.airlockTier === 'drain' && !s.drainDone) this.counters.airlock.drainTimeout++
+      this.setAirlock(s, stepDown(s.airlockTier), 'timer', 'timer', 'airlock_timers')
+    }
+  }
+
+  /** When (and to what) the timers would next step the session down; null when manual only. */
+  nextDeescalation(s: Session): {tier: AirlockTier; atMs: number} | null {
+    if (s.airlockTier === 'none' || s.airlockEnteredAtMs === null) return null
+    const d = tierDurationMs(this.settings.airlock, s.airlockTier)
+    return d <= 0 ? null : {tier: stepDown(s.airlockTier), atMs: s.airlockEnteredAtMs + d}
+  }
+
+  /** True when the session's tier lets this request or connection through; a denial is counted and observed. */
+  airlockAllows(s: Session, transport: AirlockTransport, method: string): boolean {
+    if (airlockPermits(s.airlockTier, transport, method)) return true
+    bump(this.counters.airlock.denials, `${s.airlockTier}|${transport}|${airlockActionClass(transport, method)}`)
+    this.observer.airlockDenied?.(s, transport, method)
+    return false
+  }
+
+  /**
+   * Registers live work (a tunnel, a WebSocket) to cut when the session enters hard or drain or
+   * is reset/terminated. A registration while already hard/drain is cut at once. Returns the
+   * unregister function.
+   */
+  registerLive(s: Session, cancel: () => void): () => void {
+    if (s.airlockTier === 'hard' || s.airlockTier === 'drain') {
+      cancel()
+      return () => undefined
+    }
+    s.cancels.add(cancel)
+    return () => void s.cancels.delete(cancel)
+  }
+
+  /** One more outstanding exchange of the session; the returned function ends it (idempotent). */
+  beginInFlight(s: Session): () => void {
+    s.inFlight++
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      s.inFlight = Math.max(0, s.inFlight - 1)
+      if (s.airlockTier === 'drain') this.noteDrainProgress(s)
+    }
+  }
+
+  private noteDrainProgress(s: Session): void {
+    if (s.drainDone || s.inFlight > 0) return
+    s.drainDone = true
+    this.counters.airlock.drainCompleted++
+  }
+
+  /** Sessions per airlock tier (gauge `pipelock_airlock_sessions{tier}`), counted from the sessions themselves so it never drifts. */
+  sessionsByTier(): Record<AirlockTier, number> {
+    const out = {none: 0, soft: 0, hard: 0, drain: 0}
+    for (const s of this.sessions.values()) out[s.airlockTier]++
+    return out
   }
 
   /** Deferred decay at the end of a request that produced no finding at all (§14.2). */
@@ -337,8 +458,8 @@ export class SessionManager {
     s.blockAll = false
     s.domains?.clear()
     s.events.length = 0
-    s.airlockTier = 'none'
-    s.airlockEnteredAtMs = null
+    if (s.airlockTier !== 'none') this.setAirlock(s, 'none', 'api', 'manual', 'admin_api')
+    s.events.length = 0
     s.volumeCount = 0
     s.volumeMean = 0
     s.cancelAll()

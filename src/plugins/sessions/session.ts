@@ -3,11 +3,12 @@
  * the fields an airlock needs (tier, entry time, in-flight count, cancel functions) are here
  * already so airlock (§15) can be layered on without reshaping the session.
  */
+import type {AirlockTier} from './airlock.js'
 import {DomainWindow} from './domain-window.js'
 import {TaintState, type TrustOverride} from './taint.js'
 
 export type SessionKind = 'identity' | 'invocation'
-export type AirlockTier = 'none' | 'soft' | 'hard' | 'drain'
+export type {AirlockTier} from './airlock.js'
 
 /** MCP transports name their per-invocation sessions with these prefixes (§3.2). */
 export const INVOCATION_PREFIXES = ['mcp-stdio-', 'mcp-http-', 'mcp-ws-'] as const
@@ -20,7 +21,7 @@ export function sessionKindOf(key: string): SessionKind {
   return !key.includes('|') && INVOCATION_PREFIXES.some((p) => key.startsWith(p)) ? 'invocation' : 'identity'
 }
 
-export type SessionEventKind = 'signal' | 'anomaly' | 'escalation' | 'deescalation' | 'upgrade' | 'taint'
+export type SessionEventKind = 'signal' | 'anomaly' | 'escalation' | 'deescalation' | 'upgrade' | 'taint' | 'airlock_enter' | 'airlock_override' | 'airlock_deescalate'
 
 /** One entry of `recent_events` (§12 SessionDetail). */
 export interface SessionEvent {
@@ -47,6 +48,12 @@ export class Session {
   blockAll = false
   airlockTier: AirlockTier = 'none'
   airlockEnteredAtMs: number | null = null
+  /** What put the session in its tier (explain: `on_high`, `manual`, `timer`) and from where. */
+  airlockTrigger = ''
+  airlockTriggerSource = ''
+  /** The current drain saw its in-flight requests reach 0 (counted once per drain). */
+  drainDone = false
+  /** Outstanding HTTP exchanges and open tunnels of this session (§12 `in_flight`). */
   inFlight = 0
   currentTaskId: string
   currentTaskLabel = ''
@@ -58,7 +65,7 @@ export class Session {
   volumeCount = 0
   volumeMean = 0
   anomalies = 0
-  /** Live work (tunnels) to cut on reset/terminate (and, later, airlock hard/drain). */
+  /** Live work (tunnels, WebSockets) to cut on reset/terminate and on entering airlock hard/drain. */
   readonly cancels = new Set<() => void>()
   readonly events: SessionEvent[] = []
 

@@ -1,4 +1,5 @@
 /** Plain-data settings of the session engine (the proxy maps the config onto them). */
+import {AIRLOCK_OFF, type AirlockSettings} from './airlock.js'
 import {resolveLevels, type LevelTable} from './levels.js'
 
 export interface SessionSettings {
@@ -11,6 +12,7 @@ export interface SessionSettings {
   readonly cleanupIntervalSeconds: number
   readonly adaptive: AdaptiveSettings
   readonly taint: TaintSettings
+  readonly airlock: AirlockSettings
 }
 
 export interface AdaptiveSettings {
@@ -48,6 +50,7 @@ export function defaultSessionSettings(over: Partial<SessionSettings> = {}): Ses
       protectedPaths: ['*/auth/*', '*/security/*', '*/.github/workflows/*', '*/.env*', '*/secrets*', '*/policy*', '*/sandbox*'],
       elevatedPaths: ['*/config/*', '*/middleware*'],
     },
+    airlock: AIRLOCK_OFF,
     ...over,
   }
 }

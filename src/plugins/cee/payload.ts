@@ -1,0 +1,49 @@
+/**
+ * The outbound payload of a request as cross-request detection sees it (operations §5.3): a
+ * `values` stream and a `keys` stream. The URL path is never included; CONNECT records nothing.
+ */
+import {goUnescape} from '../canonical/index.js'
+
+export interface CeePayload {
+  /** Query values in wire order (bare items whole), decoded, no separator; then the body's first 64 KiB. */
+  readonly values: string
+  /** Decoded keys of `k=v` items, no separator (bare items excluded). */
+  readonly keys: string
+}
+
+/** How much of a request body joins the values stream (§5.3). */
+export const BODY_PREFIX_BYTES = 64 * 1024
+
+/** The raw query of an absolute or origin-form URL (`''` without one); a `#fragment` is not sent. */
+export function rawQueryOf(url: string): string {
+  const q = url.indexOf('?')
+  if (q < 0) return ''
+  const h = url.indexOf('#', q)
+  return h < 0 ? url.slice(q + 1) : url.slice(q + 1, h)
+}
+
+/**
+ * Split on `&` only (`;` is not a separator); empty items skipped; each part Go-`QueryUnescape`d
+ * (the raw text when the escape is malformed).
+ */
+export function extractPayload(url: string, body?: Buffer | null): CeePayload {
+  let values = ''
+  let keys = ''
+  const q = rawQueryOf(url)
+  if (q !== '') {
+    for (const item of q.split('&')) {
+      if (item === '') continue
+      const eq = item.indexOf('=')
+      if (eq < 0) {
+        values += goUnescape(item, true) ?? item
+        continue
+      }
+      const k = item.slice(0, eq)
+      const v = item.slice(eq + 1)
+      values += goUnescape(v, true) ?? v
+      keys += goUnescape(k, true) ?? k
+    }
+  }
+  if (body !== undefined && body !== null && body.length > 0) values += body.subarray(0, BODY_PREFIX_BYTES).toString('utf8')
+  return {values, keys}
+}

@@ -1,0 +1,143 @@
+/**
+ * The proxy's side of cross-request exfiltration detection (operations §5.6): `admit` after
+ * header DLP (fetch) or body/header DLP (forward), the CONNECT check (§5.4), the per-frame entry
+ * point for the WebSocket transport, session signals (`entropy_budget`, `fragment_dlp`) with the
+ * `block_all` re-check, and the metrics. Blocks answer `cross_request_deny` with layer
+ * `cross_request`, and the URL is redacted in every echo and log (Q-C1 fixed: the layer is a
+ * content scanner label).
+ */
+import {CrossRequestDetector, extractPayload, newCeeCounters, type CeeCounters, type CeeResult, type CeeSettings} from '../cee/index.js'
+import type {PipelockConfig} from '../config/index.js'
+import {levelLabel} from '../sessions/index.js'
+import {enforcing, safeTarget, type DecisionBase, type ProxyCore} from './core.js'
+import {renderFamily} from './metrics.js'
+import type {BlockAnswer, RequestRecord} from './request-gate.js'
+import {hostOfUrl} from './session-gate.js'
+import type {ProxySnapshot} from './state.js'
+
+export const CEE_LAYER = 'cross_request'
+
+export function ceeSettingsFromConfig(c: PipelockConfig): CeeSettings {
+  const cr = c.cross_request_detection
+  return {
+    enabled: cr.enabled,
+    action: cr.action === 'warn' ? 'warn' : 'block',
+    entropy: {
+      enabled: cr.entropy_budget.enabled, bitsPerWindow: cr.entropy_budget.bits_per_window, windowMs: cr.entropy_budget.window_minutes * 60_000,
+      action: cr.entropy_budget.action === 'block' ? 'block' : 'warn', exemptDomains: [...cr.entropy_budget.exempt_domains],
+    },
+    fragments: {enabled: cr.fragment_reassembly.enabled, maxBufferBytes: cr.fragment_reassembly.max_buffer_bytes, windowMs: cr.fragment_reassembly.window_minutes * 60_000},
+  }
+}
+
+/**
+ * A snapshot's detector: rebuilt (emptied) on every reload (§5.2), counters carried over; the
+ * previous detector's sweep is stopped. Null while `cross_request_detection.enabled` is false.
+ */
+export function buildDetector(c: PipelockConfig, previous: CrossRequestDetector | null | undefined, nowMs: () => number): CrossRequestDetector | null {
+  previous?.stop()
+  if (!c.cross_request_detection.enabled) return null
+  const d = new CrossRequestDetector(ceeSettingsFromConfig(c), previous?.counters ?? newCeeCounters())
+  d.start(nowMs)
+  return d
+}
+
+function dlpOf(snap: ProxySnapshot) {
+  return (text: string) => snap.scanner.scanTextForDlp(text)
+}
+
+/**
+ * Fetch / forward / intercepted requests: the request's payload (query values and keys, plus
+ * the body's first 64 KiB) is admitted. Warn findings are audited as `anomaly`; a block is
+ * answered through `block`. True when the request was answered.
+ */
+export function ceeGate(core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord, b: DecisionBase, target: string, body: Buffer | null, block: BlockAnswer): boolean {
+  const det = snap.cee
+  if (det === null) return false
+  const host = hostOfUrl(target)
+  const r = det.admit(b.sessionKey, host, extractPayload(target, body), dlpOf(snap), core.nowMs(), enforcing(snap))
+  if (r.findings.length === 0) return false
+  return settle(core, rec, b, safeTarget(snap, target, CEE_LAYER), r, block)
+}
+
+/** The shared tail: audit warn findings, score the session, re-check block_all, answer a block. */
+function settle(core: ProxyCore, rec: RequestRecord, b: DecisionBase, shown: string, r: CeeResult, block: BlockAnswer): boolean {
+  for (const f of r.findings) {
+    if (f.action !== 'warn') continue
+    core.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {
+      scanner: f.kind === 'entropy' ? 'cross_request_entropy' : 'cross_request_fragment', detail: f.detail, url: shown, request_id: b.requestId, agent: b.agent, score: 0,
+    })
+  }
+  const t = rec.session
+  if (t !== null) {
+    t.finding = true
+    const m = rec.sessions!.manager
+    if (r.entropyExceeded) m.signal(t.session, 'entropy_budget', shown, 'cross-request entropy budget exceeded')
+    if (r.fragmentMatched) m.signal(t.session, 'fragment_dlp', shown, 'cross-request fragment DLP match')
+    // The escalation may have made the session block everything: that answer wins (§5.6).
+    if (t.session.blockAll) {
+      block('session', 'session_deny', `session escalation level ${levelLabel(t.session.level)}`, 403, 'escalation_level')
+      return true
+    }
+  }
+  if (r.block === null) return false
+  block('cross_request', CEE_LAYER, r.block.reason, 403, 'cross_request_deny')
+  return true
+}
+
+/**
+ * CONNECT (§5.4): nothing is recorded (the hostname is not data), but a key whose budget is
+ * already exceeded is flagged: `entropy_budget` scored, the entropy action upgraded by the
+ * session level, a block answered `CONNECT blocked: cross-request entropy budget exceeded`.
+ */
+export function ceeConnectGate(core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord, b: DecisionBase, host: string, display: string, block: BlockAnswer): boolean {
+  const det = snap.cee
+  if (det === null || !det.connectExceeded(b.sessionKey, host, core.nowMs())) return false
+  const t = rec.session
+  let action = det.settings.entropy.action
+  if (t !== null) {
+    t.finding = true
+    const m = rec.sessions!.manager
+    m.signal(t.session, 'entropy_budget', display, 'cross-request entropy budget exceeded')
+    const up = m.upgrade(t.session, action)
+    if (up !== action) {
+      core.audit.event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
+        session: t.session.key, agent: b.agent, client_ip: b.clientIp, url: display, finding: 'cross-request entropy budget exceeded', from: action, to: up, level: levelLabel(t.session.level),
+      })
+      action = up === 'block' ? 'block' : action
+    }
+  }
+  if (!enforcing(snap)) action = 'warn'
+  if (action !== 'block') {
+    core.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {scanner: 'cross_request_entropy', detail: 'entropy budget exceeded', url: display, request_id: b.requestId, agent: b.agent, score: 0})
+    return false
+  }
+  block('cross_request', 'cross_request_entropy', 'cross-request entropy budget exceeded', 403, 'cross_request_deny')
+  return true
+}
+
+/**
+ * The WebSocket transport's entry point (§5.3): one client→server message of the session
+ * `sessionKey` to `host`. The caller answers a block (close 1008 `cross-request exfiltration
+ * detected`) and records its decision with layer `cross_request`; warn findings are audited here.
+ */
+export function ceeWebSocketMessage(
+  core: ProxyCore, snap: ProxySnapshot, b: DecisionBase, host: string, data: string | Buffer, isText: boolean,
+): CeeResult | null {
+  const det = snap.cee
+  if (det === null) return null
+  const r = det.admitFrame(b.sessionKey, host, data, isText, dlpOf(snap), core.nowMs(), enforcing(snap))
+  for (const f of r.findings) {
+    if (f.action === 'warn') core.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {scanner: f.kind === 'entropy' ? 'cross_request_entropy' : 'cross_request_fragment', detail: f.detail, request_id: b.requestId, agent: b.agent, score: 0})
+  }
+  return r
+}
+
+/** `pipelock_cross_request_*` (§9; the buffer gauge is set at scrape time, Q-C2 fixed). */
+export function renderCeeMetrics(out: string[], det: CrossRequestDetector | null, counters: CeeCounters | undefined): void {
+  if (det === null && counters === undefined) return
+  const c = det?.counters ?? counters!
+  renderFamily(out, 'pipelock_cross_request_entropy_exceeded_total', 'Requests over the cross-request entropy budget.', 'counter', [[{}, c.entropyExceeded]])
+  renderFamily(out, 'pipelock_cross_request_dlp_match_total', 'Secrets found only by reassembling fragments across requests.', 'counter', [[{}, c.dlpMatches]])
+  renderFamily(out, 'pipelock_cross_request_fragment_buffer_bytes', 'Bytes held by the fragment buffer.', 'gauge', [[{}, det?.stats().fragment_buffer_bytes ?? 0]])
+}

@@ -1,0 +1,25 @@
+/**
+ * Config sections `pipelock run` accepts but does not act on (operations §5.7, §12 Q4): the MCP
+ * sections configure MCP transports only, and no HTTP proxy path reads them (the reference is
+ * the same), so the `strict` and `hostile-model` presets carry them without being refused. The
+ * run says so at start-up instead of pretending they filter HTTP traffic.
+ */
+import {enabledFeatures, type PipelockConfig} from '../config/index.js'
+import {IMPLEMENTED_FEATURES} from './features.js'
+
+export const MCP_ONLY_SECTIONS: readonly string[] = ['mcp_input_scanning', 'mcp_tool_scanning', 'mcp_tool_policy', 'mcp_session_binding', 'tool_chain_detection']
+
+/** What `pipelock run` starts with: the implemented features plus the MCP-only sections (inert). */
+export const RUN_ACCEPTED_FEATURES: ReadonlySet<string> = new Set([...IMPLEMENTED_FEATURES, ...MCP_ONLY_SECTIONS])
+
+/** The start-up note for enabled MCP-only sections, or null when there are none. */
+export function inertSectionsNote(c: PipelockConfig): string | null {
+  const on = enabledFeatures(c).filter((f) => MCP_ONLY_SECTIONS.includes(f))
+  if (on.length === 0) return null
+  return `pipelock: note: ${on.join(', ')} apply to MCP transports only; they have no effect on this HTTP proxy`
+}
+
+/** Features a config turns on that `pipelock run` would refuse (for `generate config`'s warning). */
+export function unrunnableFeatures(c: PipelockConfig): string[] {
+  return enabledFeatures(c).filter((f) => !RUN_ACCEPTED_FEATURES.has(f))
+}

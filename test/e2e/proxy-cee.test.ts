@@ -1,0 +1,148 @@
+/**
+ * Cross-request exfiltration detection (operations §5, §10.2) on the built `pipelock run`, real
+ * sockets: a key split across two fetches is refused on the second (`cross_request_deny`, layer
+ * `cross_request`) without the URL ever appearing in clear in the answer or the log; forward POST
+ * bodies split across requests are refused; the entropy budget warns or blocks; `enforce: false`
+ * only logs; reset clears the session's state; metrics and `/stats` follow.
+ */
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import {after, before, describe, it} from 'node:test'
+import {parse, stringify} from 'yaml'
+import {spawnSync} from 'node:child_process'
+import {repoPath} from '../helpers/vectors.js'
+import {rawExchange, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+
+const TOKEN = 'cee-test-token'
+
+function config(cee: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', 'balanced'], {encoding: 'utf8', cwd: repoPath()})
+  assert.equal(r.status, 0, r.stderr)
+  const c = parse(r.stdout) as Record<string, any>
+  c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
+  c.fetch_proxy.monitoring.max_requests_per_minute = 100000
+  c.kill_switch.api_token = TOKEN
+  c.cross_request_detection = cee
+  return stringify({...c, ...extra})
+}
+
+const BOTH = {
+  enabled: true,
+  action: 'block',
+  entropy_budget: {enabled: true, bits_per_window: 4096, window_minutes: 5, action: 'warn'},
+  fragment_reassembly: {enabled: true, max_buffer_bytes: 65536, window_minutes: 5},
+}
+
+/** A forward-proxy POST with a body. */
+async function post(proxyPort: number, url: string, body: string, agent: string): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'POST', path: url, headers: {'content-type': 'text/plain', 'X-Pipelock-Agent': agent}, agent: false}, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')}))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
+  let up: Upstream
+  let proxy: RunningProxy
+  const fetchVia = async (q: string, agent: string) =>
+    await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page?${q}`)}`, headers: {'X-Pipelock-Agent': agent}})
+  before(async () => {
+    up = await startHttpUpstream()
+    proxy = await startProxy(config(BOTH))
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('a key split across two fetches is refused on the second, and the URL is never echoed or logged in clear', async () => {
+    assert.equal((await fetchVia('a=AKIAIOSF', 'split')).status, 200)
+    const r = await fetchVia('a=ODNN7REALKEY', 'split')
+    assert.equal(r.status, 403, r.body)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
+    assert.equal(r.headers['x-pipelock-block-reason-layer'], 'cross_request')
+    const j = JSON.parse(r.body)
+    assert.equal(j.block_reason, 'cross-request secret detected: AWS Access ID')
+    assert.equal(j.url, `http://127.0.0.1:${up.port}/[redacted]`)
+    assert.ok(await until(async () => proxy.stdout().includes('"block_reason":"cross_request_deny"')))
+    assert.ok(!proxy.stdout().includes('ODNN7REALKEY'), 'the blocked URL is redacted in the audit log')
+    const m = (await rawHttp(proxy.port, {path: '/metrics'})).body
+    assert.match(m, /^pipelock_cross_request_dlp_match_total 1$/m)
+    assert.match(m, /^pipelock_cross_request_fragment_buffer_bytes [1-9]\d*$/m)
+    const stats = JSON.parse((await rawHttp(proxy.port, {path: '/stats'})).body)
+    assert.ok(stats.cross_request_detection.fragment_buffer_active >= 2, JSON.stringify(stats.cross_request_detection))
+  })
+
+  it('forward POST bodies split across requests are refused', async () => {
+    assert.equal((await post(proxy.port, `http://127.0.0.1:${up.port}/echo`, 'token part one ghp_' + 'aB3dE5gH7jK9mN1pQ3', 'body')).status, 200)
+    const r = await post(proxy.port, `http://127.0.0.1:${up.port}/echo`, 'sT5vW7yZ9bC1dE3fGh', 'body')
+    assert.equal(r.status, 403, r.body)
+    assert.equal(r.body, 'blocked: cross-request secret detected: GitHub Token\n')
+    assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
+  })
+
+  it('reset clears the session\'s cross-request state', async () => {
+    assert.equal((await fetchVia('a=AKIAIOSF', 'reset-me')).status, 200)
+    const res = await new Promise<any>((resolve, reject) => {
+      const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `/api/v1/sessions/${encodeURIComponent('reset-me|127.0.0.1')}/reset`, headers: {Authorization: `Bearer ${TOKEN}`}, agent: false}, (r) => {
+        let b = ''
+        r.on('data', (c: Buffer) => (b += c.toString('utf8')))
+        r.on('end', () => resolve(JSON.parse(b)))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    assert.equal(res.cee_state_cleared, true)
+    assert.equal((await fetchVia('a=ODNN7REALKEY', 'reset-me')).status, 200, 'the first half was forgotten')
+  })
+})
+
+describe('pipelock run: cross-request entropy budget', {timeout: 90_000}, () => {
+  let up: Upstream
+  before(async () => {
+    up = await startHttpUpstream()
+  })
+  after(async () => {
+    await up?.close()
+  })
+  const budget = (action: string) => ({...BOTH, entropy_budget: {enabled: true, bits_per_window: 200, window_minutes: 5, action}})
+  const q = (i: number) => `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page?v=${'q8Zr2Lx'.repeat(2)}${i}`)}`
+
+  it('bits_per_window 200, action block: refused once the window holds 200 bits; CONNECT of the same session too', async () => {
+    const proxy = await startProxy(config(budget('block')))
+    try {
+      const statuses: number[] = []
+      for (let i = 0; i < 6; i++) statuses.push((await rawHttp(proxy.port, {path: q(i)})).status)
+      const first = statuses.indexOf(403)
+      assert.ok(first > 0, statuses.join(','))
+      assert.ok(statuses.slice(first).every((s) => s === 403), statuses.join(','))
+      const r = await rawHttp(proxy.port, {path: q(9)})
+      assert.equal(JSON.parse(r.body).block_reason, 'cross-request entropy budget exceeded')
+      assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_cross_request_entropy_exceeded_total [1-9]/m)
+      // CONNECT records nothing, but the same session's exceeded budget refuses it (§5.4).
+      const c = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${up.port} HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\n\r\n`)
+      assert.match(c, /^HTTP\/1\.1 403 Forbidden\r\n/)
+      assert.match(c, /X-Pipelock-Block-Reason: cross_request_deny\r\n/)
+      assert.ok(c.endsWith('\r\n\r\nCONNECT blocked: cross-request entropy budget exceeded\n'), c)
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  it('action warn: requests pass and an anomaly is logged; enforce: false turns blocks into anomalies', async () => {
+    for (const [cee, extra] of [[budget('warn'), {}], [budget('block'), {enforce: false}]] as const) {
+      const proxy = await startProxy(config(cee, extra))
+      try {
+        for (let i = 0; i < 6; i++) assert.equal((await rawHttp(proxy.port, {path: q(i)})).status, 200)
+        assert.ok(await until(async () => /"event":"anomaly".*"scanner":"cross_request_entropy".*"detail":"entropy budget exceeded: \d+\/200 bits"/.test(proxy.stdout())), proxy.stdout())
+      } finally {
+        await proxy.stop()
+      }
+    }
+  })
+})
