@@ -48,6 +48,17 @@ export function scoreConfig(c: PipelockConfig, configFile?: string): ScoreReport
   const find = (category: string, severity: FindingSeverity, message: string): void => {
     findings.push({severity, category, message})
   }
+  /**
+   * A category that scores only when its section is on: `score` returns the points (and records the
+   * enabled-state findings); off, it scores 0 with the `off` finding.
+   */
+  const gated = (name: string, max: number, on: boolean, off: [FindingSeverity, string], score: () => number = () => max): void => {
+    if (on) cat(name, max, score())
+    else {
+      cat(name, max, 0)
+      find(name, off[0], off[1])
+    }
+  }
 
   // DLP
   {
@@ -106,17 +117,8 @@ export function scoreConfig(c: PipelockConfig, configFile?: string): ScoreReport
     } else find('MCP Tool Policy', 'warning', 'MCP tool policy is disabled — no pre-execution rules on tool calls')
     cat('MCP Tool Policy', 15, s, `${rules.length} rules`)
   }
-  // MCP Input Scanning, Session Binding
-  if (c.mcp_input_scanning.enabled) cat('MCP Input Scanning', 5, 5)
-  else {
-    cat('MCP Input Scanning', 5, 0)
-    find('MCP Input Scanning', 'info', 'MCP input scanning is disabled — agent-to-server DLP and injection checks are off')
-  }
-  if (c.mcp_session_binding.enabled) cat('MCP Session Binding', 5, 5)
-  else {
-    cat('MCP Session Binding', 5, 0)
-    find('MCP Session Binding', 'info', "MCP session binding is disabled — tool inventory changes mid-session won't be detected")
-  }
+  gated('MCP Input Scanning', 5, c.mcp_input_scanning.enabled, ['info', 'MCP input scanning is disabled — agent-to-server DLP and injection checks are off'])
+  gated('MCP Session Binding', 5, c.mcp_session_binding.enabled, ['info', "MCP session binding is disabled — tool inventory changes mid-session won't be detected"])
   // Kill Switch
   {
     const k = c.kill_switch
@@ -139,126 +141,64 @@ export function scoreConfig(c: PipelockConfig, configFile?: string): ScoreReport
     if (n === 0) find('Domain Blocklist', 'info', 'No domain blocklist configured — known exfiltration domains are not blocked')
     cat('Domain Blocklist', 5, n > 0 ? 5 : 0, `${n} entries`)
   }
-  const simple = (name: string, max: number, on: boolean, off: string, sev: FindingSeverity = 'info'): void => {
-    cat(name, max, on ? max : 0)
-    if (!on) find(name, sev, off)
-  }
-  simple('Adaptive Enforcement', 5, c.adaptive_enforcement.enabled, 'Adaptive enforcement is disabled — no automatic escalation on suspicious patterns')
-  {
-    const t = c.tool_chain_detection
-    cat('Tool Chain Detection', 5, t.enabled ? 3 + (t.custom_patterns.length > 0 ? 2 : 0) : 0)
-    if (!t.enabled) find('Tool Chain Detection', 'info', "Tool chain detection is disabled — multi-step attack sequences won't trigger alerts")
-  }
-  simple('Sandbox', 5, c.sandbox.enabled, 'Sandbox is not enabled — agent processes run without containment')
-  // Live-Lock Contracts
-  {
-    const l = c.learn_lock
-    let s = 0
-    if (l.enabled) {
-      s += 4 + (l.mode === 'live' ? 6 : l.mode === 'shadow' ? 3 : 0)
-      if (l.mode === 'shadow') find('Live-Lock Contracts', 'info', 'Contract gate is in shadow mode — drift is observed but never blocked')
-      else if (l.mode !== 'live') find('Live-Lock Contracts', 'warning', 'Contract gate is enabled but mode is silent (no signal, no receipts)')
-    } else find('Live-Lock Contracts', 'info', 'Live-lock contracts are disabled — agent behavior drift is not gated')
-    cat('Live-Lock Contracts', 10, s)
-  }
-  // Redaction (only `enabled` exists in this port's schema)
-  if (c.redaction.enabled) {
-    cat('Redaction', 10, 4)
+  gated('Adaptive Enforcement', 5, c.adaptive_enforcement.enabled, ['info', 'Adaptive enforcement is disabled — no automatic escalation on suspicious patterns'])
+  gated('Tool Chain Detection', 5, c.tool_chain_detection.enabled, ['info', "Tool chain detection is disabled — multi-step attack sequences won't trigger alerts"],
+    () => 3 + (c.tool_chain_detection.custom_patterns.length > 0 ? 2 : 0))
+  gated('Sandbox', 5, c.sandbox.enabled, ['info', 'Sandbox is not enabled — agent processes run without containment'])
+  const ll = c.learn_lock
+  gated('Live-Lock Contracts', 10, ll.enabled, ['info', 'Live-lock contracts are disabled — agent behavior drift is not gated'], () => {
+    if (ll.mode === 'shadow') find('Live-Lock Contracts', 'info', 'Contract gate is in shadow mode — drift is observed but never blocked')
+    else if (ll.mode !== 'live') find('Live-Lock Contracts', 'warning', 'Contract gate is enabled but mode is silent (no signal, no receipts)')
+    return 4 + (ll.mode === 'live' ? 6 : ll.mode === 'shadow' ? 3 : 0)
+  })
+  // Only `redaction.enabled` exists in this port's schema: profiles and strict_reload count as absent.
+  gated('Redaction', 10, c.redaction.enabled, ['warning', 'Redaction is disabled — provider request/response bodies are not class-preserved'], () => {
     find('Redaction', 'info', 'Redaction strict_reload is off — dictionary corruption falls back to last snapshot instead of failing closed')
-  } else {
-    cat('Redaction', 10, 0)
-    find('Redaction', 'warning', 'Redaction is disabled — provider request/response bodies are not class-preserved')
-  }
-  // Browser Shield
-  {
-    const b = c.browser_shield
-    let s = 0
-    if (b.enabled) {
-      s += 2 + (b.strictness === 'aggressive' ? 3 : b.strictness === 'standard' ? 2 : b.strictness === 'minimal' ? 1 : 0)
-      if (b.strictness === 'minimal') find('Browser Shield', 'info', 'Browser shield strictness is minimal — DOM injection vectors are largely unfiltered')
-    } else find('Browser Shield', 'info', 'Browser shield is disabled — fetch responses are not stripped of DOM traps or tracking pixels')
-    cat('Browser Shield', 5, s)
-  }
-  // Mediation Envelope
-  {
-    const m = c.mediation_envelope
-    if (m.enabled) {
-      cat('Mediation Envelope', 5, 2 + (m.sign ? 3 : 0))
-      if (!m.sign) find('Mediation Envelope', 'info', 'Mediation envelope is enabled but outbound signing is off — downstream verifiers cannot attest the request')
-    } else {
-      cat('Mediation Envelope', 5, 0)
-      find('Mediation Envelope', 'info', 'Mediation envelope is disabled — no federation verification of inbound or signed receipts on outbound')
-    }
-  }
-  // Flight Recorder
-  {
-    const f = c.flight_recorder
-    if (f.enabled) {
-      cat('Flight Recorder', 5, 2 + (f.sign_checkpoints ? 2 : 0) + (f.redact ? 1 : 0))
-      if (!f.sign_checkpoints) find('Flight Recorder', 'warning', 'Flight recorder runs but does not sign checkpoints — recorded evidence has no tamper-evident proof')
-      if (!f.redact) find('Flight Recorder', 'warning', 'Flight recorder is not running DLP on evidence — secrets observed in scanned content land in the recorder verbatim')
-    } else {
-      cat('Flight Recorder', 5, 0)
-      find('Flight Recorder', 'info', 'Flight recorder is disabled — no replayable per-decision evidence is produced')
-    }
-  }
-  // Request Body Scanning
-  {
-    const r = c.request_body_scanning
-    if (r.enabled) {
-      cat('Request Body Scanning', 10, 4 + (r.action === 'block' ? 3 : 0) + (r.scan_headers ? 3 : 0))
-      if (r.action !== 'block') find('Request Body Scanning', 'warning', `Request body scanning action is ${q(r.action)} — consider 'block' for enforcement`)
-      if (!r.scan_headers) find('Request Body Scanning', 'warning', 'Request header DLP is off — secrets in Authorization, X-API-Key, or similar headers will not be detected')
-    } else {
-      cat('Request Body Scanning', 10, 0)
-      find('Request Body Scanning', 'critical', 'Request body scanning is disabled — secrets sent in POST/PUT bodies are not detected')
-    }
-  }
-  // Cross-Request Detection
-  {
-    const x = c.cross_request_detection
-    cat('Cross-Request Detection', 5, x.enabled ? 2 + (x.entropy_budget.enabled ? 2 : 0) + (x.fragment_reassembly.enabled ? 1 : 0) : 0)
-    if (!x.enabled) find('Cross-Request Detection', 'info', 'Cross-request detection is disabled — secrets split across multiple requests will not be reassembled')
-  }
-  // Address Protection
-  {
-    const a = c.address_protection
-    if (a.enabled) {
-      cat('Address Protection', 5, 2 + (a.action === 'block' ? 2 : 0) + (a.unknown_action === 'block' ? 1 : 0))
-      if (a.unknown_action === 'warn') find('Address Protection', 'info', 'Address protection allows unknown addresses with a warning — a strict allowlist with action=block tightens the surface')
-    } else {
-      cat('Address Protection', 5, 0)
-      find('Address Protection', 'info', 'Address protection is disabled — blockchain address poisoning is not detected')
-    }
-  }
-  // Seed-Phrase Detection
-  {
-    const sp = c.seed_phrase_detection
-    if (sp.enabled) {
-      cat('Seed-Phrase Detection', 5, 3 + (sp.verify_checksum ? 2 : 0))
-      if (!sp.verify_checksum) find('Seed-Phrase Detection', 'warning', 'Seed-phrase checksum verification is disabled — mnemonic-like word lists are matched without BIP-39 validation')
-    } else {
-      cat('Seed-Phrase Detection', 5, 0)
-      find('Seed-Phrase Detection', 'critical', 'Seed-phrase detection is disabled — BIP-39 mnemonic leaks will not be detected')
-    }
-  }
-  // Git Protection
-  {
-    const g = c.git_protection
-    cat('Git Protection', 5, g.enabled ? 2 + (g.pre_push_scan ? 2 : 0) + (g.blocked_commands.length > 0 ? 1 : 0) : 0)
-    if (!g.enabled) find('Git Protection', 'info', 'Git protection is disabled — pre-push secret scans and command gating are inactive')
-  }
-  // File Sentry
-  {
-    const f = c.file_sentry
-    if (f.enabled) {
-      cat('File Sentry', 5, 2 + (f.watch_paths.length > 0 ? 2 : 0) + (f.scan_content ? 1 : 0))
-      if (f.watch_paths.length === 0) find('File Sentry', 'warning', 'File sentry is enabled but no watch_paths configured — the feature has no effect')
-    } else {
-      cat('File Sentry', 5, 0)
-      find('File Sentry', 'info', 'File sentry is disabled — filesystem-watch DLP is inactive')
-    }
-  }
+    return 4
+  })
+  const bs = c.browser_shield
+  gated('Browser Shield', 5, bs.enabled, ['info', 'Browser shield is disabled — fetch responses are not stripped of DOM traps or tracking pixels'], () => {
+    if (bs.strictness === 'minimal') find('Browser Shield', 'info', 'Browser shield strictness is minimal — DOM injection vectors are largely unfiltered')
+    return 2 + (bs.strictness === 'aggressive' ? 3 : bs.strictness === 'standard' ? 2 : bs.strictness === 'minimal' ? 1 : 0)
+  })
+  const me = c.mediation_envelope
+  gated('Mediation Envelope', 5, me.enabled, ['info', 'Mediation envelope is disabled — no federation verification of inbound or signed receipts on outbound'], () => {
+    if (!me.sign) find('Mediation Envelope', 'info', 'Mediation envelope is enabled but outbound signing is off — downstream verifiers cannot attest the request')
+    return 2 + (me.sign ? 3 : 0)
+  })
+  const fr = c.flight_recorder
+  gated('Flight Recorder', 5, fr.enabled, ['info', 'Flight recorder is disabled — no replayable per-decision evidence is produced'], () => {
+    if (!fr.sign_checkpoints) find('Flight Recorder', 'warning', 'Flight recorder runs but does not sign checkpoints — recorded evidence has no tamper-evident proof')
+    if (!fr.redact) find('Flight Recorder', 'warning', 'Flight recorder is not running DLP on evidence — secrets observed in scanned content land in the recorder verbatim')
+    return 2 + (fr.sign_checkpoints ? 2 : 0) + (fr.redact ? 1 : 0)
+  })
+  const rb = c.request_body_scanning
+  gated('Request Body Scanning', 10, rb.enabled, ['critical', 'Request body scanning is disabled — secrets sent in POST/PUT bodies are not detected'], () => {
+    if (rb.action !== 'block') find('Request Body Scanning', 'warning', `Request body scanning action is ${q(rb.action)} — consider 'block' for enforcement`)
+    if (!rb.scan_headers) find('Request Body Scanning', 'warning', 'Request header DLP is off — secrets in Authorization, X-API-Key, or similar headers will not be detected')
+    return 4 + (rb.action === 'block' ? 3 : 0) + (rb.scan_headers ? 3 : 0)
+  })
+  const xr = c.cross_request_detection
+  gated('Cross-Request Detection', 5, xr.enabled, ['info', 'Cross-request detection is disabled — secrets split across multiple requests will not be reassembled'],
+    () => 2 + (xr.entropy_budget.enabled ? 2 : 0) + (xr.fragment_reassembly.enabled ? 1 : 0))
+  const ap = c.address_protection
+  gated('Address Protection', 5, ap.enabled, ['info', 'Address protection is disabled — blockchain address poisoning is not detected'], () => {
+    if (ap.unknown_action === 'warn') find('Address Protection', 'info', 'Address protection allows unknown addresses with a warning — a strict allowlist with action=block tightens the surface')
+    return 2 + (ap.action === 'block' ? 2 : 0) + (ap.unknown_action === 'block' ? 1 : 0)
+  })
+  const sp = c.seed_phrase_detection
+  gated('Seed-Phrase Detection', 5, sp.enabled, ['critical', 'Seed-phrase detection is disabled — BIP-39 mnemonic leaks will not be detected'], () => {
+    if (!sp.verify_checksum) find('Seed-Phrase Detection', 'warning', 'Seed-phrase checksum verification is disabled — mnemonic-like word lists are matched without BIP-39 validation')
+    return 3 + (sp.verify_checksum ? 2 : 0)
+  })
+  const gp = c.git_protection
+  gated('Git Protection', 5, gp.enabled, ['info', 'Git protection is disabled — pre-push secret scans and command gating are inactive'],
+    () => 2 + (gp.pre_push_scan ? 2 : 0) + (gp.blocked_commands.length > 0 ? 1 : 0))
+  const fs = c.file_sentry
+  gated('File Sentry', 5, fs.enabled, ['info', 'File sentry is disabled — filesystem-watch DLP is inactive'], () => {
+    if (fs.watch_paths.length === 0) find('File Sentry', 'warning', 'File sentry is enabled but no watch_paths configured — the feature has no effect')
+    return 2 + (fs.watch_paths.length > 0 ? 2 : 0) + (fs.scan_content ? 1 : 0)
+  })
 
   const total = categories.reduce((a, x) => a + x.score, 0)
   const max = categories.reduce((a, x) => a + x.max_score, 0)
