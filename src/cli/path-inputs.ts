@@ -8,6 +8,9 @@ import path from 'node:path'
  */
 const PATH_INPUTS: Readonly<Record<string, {flags: readonly string[]; args?: readonly string[]}>> = {
   run: {flags: ['config']},
+  check: {flags: ['config']},
+  doctor: {flags: ['config']},
+  'audit:score': {flags: ['config']},
   keygen: {flags: ['home', 'keystore']},
   trust: {flags: ['home', 'keystore'], args: ['pubfile']},
   'generate:config': {flags: ['output']},

@@ -64,6 +64,7 @@ export default class Run extends BaseCommand {
       env: process.env,
       stderr: (line) => process.stderr.write(line + '\n'),
       stdout: {write: (line) => void process.stdout.write(line)},
+      stdoutIsTty: process.stdout.isTTY === true,
       ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
     })
     process.exitCode = await running.done

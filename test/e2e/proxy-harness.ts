@@ -160,7 +160,7 @@ export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.
     // Ready = the whole banner is out: the `startup` audit event is written right after it.
     const check = (): void => {
       const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)
-      if (m && out.includes('"event":"startup"')) {
+      if (m && (out.includes('"event":"startup"') || out.includes(' event=startup '))) { // JSON or text log
         clearTimeout(timer)
         resolve(Number(m[1]))
       }

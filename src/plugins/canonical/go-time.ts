@@ -182,3 +182,14 @@ export function fixedClock(iso: string): Clock {
 export function formatUtcSeconds(ns: bigint): string {
   return formatSecondsZ(fromEpochNanos(ns))
 }
+
+/**
+ * Go's `time.RFC3339` (whole seconds) of an instant in a zone `offsetMinutes` east of UTC (`Z`
+ * for 0): the local-time stamps of syslog lines and text logs. The caller reads the zone.
+ */
+export function formatOffsetSeconds(ns: bigint, offsetMinutes: number): string {
+  let secs = ns / 1_000_000_000n
+  if (ns < 0n && ns % 1_000_000_000n !== 0n) secs -= 1n
+  const t = fromEpochNanos((secs + BigInt(offsetMinutes * 60)) * 1_000_000_000n)
+  return formatGoTime({...t, offsetMinutes})
+}

@@ -15,6 +15,7 @@ export {
   canonicalTimeString,
   formatSecondsZ,
   formatUtcSeconds,
+  formatOffsetSeconds,
   toEpochNanos,
   fromEpochNanos,
   toUtc,

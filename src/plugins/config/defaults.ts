@@ -201,8 +201,11 @@ export function defaultConfig(): PipelockConfig {
     emit: {
       instance_id: '',
       webhook: {url: '', min_severity: 'warn', auth_token: '', timeout_seconds: 5, queue_size: 64},
-      syslog: {address: '', min_severity: 'warn', facility: 'local0', tag: 'pipelock'},
-      otlp: {endpoint: '', headers: {}, timeout_seconds: 10, min_severity: 'warn', queue_size: 256, gzip: false},
+      syslog: {
+        address: '', min_severity: 'warn', facility: 'local0', tag: 'pipelock',
+        format: 'bsd', queue_size: 256, tls: {ca_file: '', cert_file: '', key_file: '', server_name: ''},
+      },
+      otlp: {endpoint: '', headers: {}, timeout_seconds: 10, min_severity: 'warn', queue_size: 256, gzip: false, agent_threat_detection_emit: false},
     },
     tool_chain_detection: {
       enabled: false,

@@ -6,6 +6,18 @@ import type {PipelockConfig} from './schema.js'
 export const HASH_EXCLUDED_SECTIONS: readonly string[] = ['health_watchdog', 'learn_lock']
 
 /**
+ * Single fields left out of the policy hash: the emission options this port adds beyond the
+ * reference (operations.md §3.2: `emit` is operational, and `agent_threat_detection_emit` must not
+ * change the hash). Leaving them out also keeps every existing config's hash unchanged.
+ */
+export const HASH_EXCLUDED_FIELDS: readonly string[] = [
+  'emit.syslog.format',
+  'emit.syslog.queue_size',
+  'emit.syslog.tls',
+  'emit.otlp.agent_threat_detection_emit',
+]
+
+/**
  * Secret-bearing fields: hashed as `"<set>"` when non-empty (or `""`), so the hash records that
  * a credential exists without turning a guessable token into an offline-checkable digest.
  */
@@ -35,18 +47,30 @@ export function canonicalPolicyJson(config: PipelockConfig): string {
   const view: Record<string, unknown> = {...config}
   for (const k of HASH_EXCLUDED_SECTIONS) delete view[k]
   const masked = structuredClone(view)
+  for (const field of HASH_EXCLUDED_FIELDS) drop(masked, field.split('.'))
   for (const field of HASH_MASKED_FIELDS) mask(masked, field.split('.'))
   return encode(masked)
 }
 
-function mask(root: Record<string, unknown>, steps: string[]): void {
+/** The object holding the last step of `steps`, or null when the path does not exist. */
+function parentOf(root: Record<string, unknown>, steps: string[]): Record<string, unknown> | null {
   let node: unknown = root
   for (const s of steps.slice(0, -1)) {
     node = (node as Record<string, unknown>)[s]
-    if (node === null || typeof node !== 'object') return
+    if (node === null || typeof node !== 'object') return null
   }
+  return node as Record<string, unknown>
+}
+
+function drop(root: Record<string, unknown>, steps: string[]): void {
+  const parent = parentOf(root, steps)
+  if (parent !== null) delete parent[steps[steps.length - 1]!]
+}
+
+function mask(root: Record<string, unknown>, steps: string[]): void {
+  const parent = parentOf(root, steps)
+  if (parent === null) return
   const last = steps[steps.length - 1]!
-  const parent = node as Record<string, unknown>
   const v = parent[last]
   const empty = v === '' || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
   parent[last] = empty ? '' : '<set>'

@@ -2,6 +2,7 @@ import path from 'node:path'
 import type {z} from 'zod'
 import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {defaultConfig} from './defaults.js'
+import {applyEmitDefaults} from './emit-config.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import {configFileSchema, configSchema, type DlpPatternConfig, type PipelockConfig, type ResponsePatternConfig} from './schema.js'
 import {checkDlpPattern, checkResponsePattern, validateConfig} from './validate.js'
@@ -122,6 +123,7 @@ function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, warning
   const d = defaultConfig()
   if (c.version === 0) c.version = 1
   if (c.mode === '') c.mode = d.mode
+  applyEmitDefaults(c, d)
   const fp = c.fetch_proxy
   if (fp.listen === '') fp.listen = d.fetch_proxy.listen
   if (fp.timeout_seconds <= 0) fp.timeout_seconds = d.fetch_proxy.timeout_seconds
@@ -214,6 +216,8 @@ function resolvePaths(c: PipelockConfig, baseDir: string | undefined): void {
   c.dlp.secrets_file = abs(c.dlp.secrets_file)
   c.tls_interception.ca_cert = abs(c.tls_interception.ca_cert)
   c.tls_interception.ca_key = abs(c.tls_interception.ca_key)
+  const st = c.emit.syslog.tls
+  for (const k of ['ca_file', 'cert_file', 'key_file'] as const) st[k] = abs(st[k])
 }
 
 /** MCP sections (mcp.md §14.1): actions are filled only for enabled sections (auto-enable depends on it). */

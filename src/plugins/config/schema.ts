@@ -208,7 +208,16 @@ export const configSchema = obj({
   emit: obj({
     instance_id: str,
     webhook: obj({url: str, min_severity: str, auth_token: str, timeout_seconds: int, queue_size: int}),
-    syslog: obj({address: str, min_severity: str, facility: str, tag: str}),
+    // format, queue_size and tls are beyond the reference (OP §3.3, §3.5): excluded from the policy hash.
+    syslog: obj({
+      address: str,
+      min_severity: str,
+      facility: str,
+      tag: str,
+      format: str,
+      queue_size: int,
+      tls: obj({ca_file: str, cert_file: str, key_file: str, server_name: str}),
+    }),
     otlp: obj({
       endpoint: str,
       headers: z.record(str, str),
@@ -216,6 +225,7 @@ export const configSchema = obj({
       min_severity: str,
       queue_size: int,
       gzip: bool,
+      agent_threat_detection_emit: bool,
     }),
   }),
   tool_chain_detection: obj({

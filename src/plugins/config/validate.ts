@@ -1,6 +1,7 @@
 import {statSync} from 'node:fs'
 import RE2 from 're2'
 import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
+import {validateEmit} from './emit-config.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
@@ -47,6 +48,8 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if ((c.logging.output === 'file' || c.logging.output === 'both') && c.logging.file === '') {
     fail(['logging', 'file'], `required when logging.output is "${c.logging.output}"`)
   }
+
+  validateEmit(c)
 
   // dlp
   if (c.dlp.action !== '') fail(['dlp', 'action'], 'is reserved and must be empty (set action per pattern, warn only)')

@@ -44,6 +44,8 @@ export const ERROR_REGISTRY = {
   // --- features
   NOT_IMPLEMENTED: {exit: 1, summary: 'an enabled feature is not implemented yet; refusing to run'},
   CONFIG_INVALID: {exit: 2, summary: 'the configuration is invalid'},
+  // --- event emission (operations.md §3)
+  EMIT_SINK_FAILED: {exit: 1, summary: 'an event emission sink (syslog) could not be created at start-up'},
   // --- capture and learn compile
   CAPTURE_LINE_INVALID: {exit: 1, summary: 'a capture (recorder JSONL) line is not a valid entry'},
   CAPTURE_CHAIN_BROKEN: {exit: 1, summary: 'a capture file fails hash-chain verification'},

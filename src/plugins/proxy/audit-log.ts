@@ -10,10 +10,21 @@
  * which under load was the larger half of the log's cost. `flush()` writes what is pending;
  * the proxy calls it on shutdown, after its last line.
  */
+import {ALLOWED_GATED} from '../emit/index.js'
 import type {Decision, DecisionSink} from './decision.js'
 
 export interface AuditWriter {
   write(line: string): void
+  /** Renders one line object instead of JSON (`logging.format: text` on stdout, §7.1). */
+  readonly format?: (line: Readonly<Record<string, unknown>>) => string
+}
+
+/**
+ * The emitter's tap (operations.md §3.1): receives each audit event's type and its sanitised
+ * fields, independent of the local log's include_blocked switch.
+ */
+export interface AuditTap {
+  emit(type: string, fields: Readonly<Record<string, unknown>>): void
 }
 
 export interface AuditOptions {
@@ -50,29 +61,49 @@ function sanitise(v: unknown): unknown {
 const MAX_PENDING = 256
 
 export class AuditLog implements DecisionSink {
-  private pending: string[] = []
+  /** Pending lines per writer (JSON writers share one string per line). */
+  private readonly pending: string[][]
+  private count = 0
   private scheduled = false
+  private tap: AuditTap | null = null
 
-  constructor(private readonly writers: AuditWriter[], private opts: AuditOptions) {}
+  constructor(private readonly writers: AuditWriter[], private opts: AuditOptions) {
+    this.pending = writers.map(() => [])
+  }
+
+  /** Connects (or, with null, disconnects) the event emitter. */
+  setTap(tap: AuditTap | null): void {
+    this.tap = tap
+  }
 
   /** Writes every pending line now (one write per writer). */
   flush(): void {
     this.scheduled = false
-    if (this.pending.length === 0) return
-    const chunk = this.pending.join('')
-    this.pending = []
-    for (const w of this.writers) {
+    if (this.count === 0) return
+    this.count = 0
+    this.writers.forEach((w, i) => {
+      const chunk = this.pending[i]!.join('')
+      this.pending[i] = []
       try {
         w.write(chunk)
       } catch {
         // Logging must never take the proxy down.
       }
-    }
+    })
   }
 
-  private enqueue(line: string): void {
-    this.pending.push(line)
-    if (this.pending.length >= MAX_PENDING) this.flush()
+  private enqueue(line: Record<string, unknown>): void {
+    let json: string | undefined
+    this.writers.forEach((w, i) => {
+      let text: string
+      try {
+        text = w.format !== undefined ? w.format(line) : (json ??= JSON.stringify(line) + '\n')
+      } catch {
+        return
+      }
+      this.pending[i]!.push(text)
+    })
+    if (++this.count >= MAX_PENDING) this.flush()
     else if (!this.scheduled) {
       this.scheduled = true
       setImmediate(() => this.flush())
@@ -84,7 +115,13 @@ export class AuditLog implements DecisionSink {
   }
 
   event(level: 'info' | 'warn' | 'error', event: string, message: string, fields: Record<string, unknown> = {}): void {
-    if (this.writers.length === 0) return
+    this.write(level, event, message, fields, true)
+  }
+
+  /** `local: false` hands the event to the emitter only (a `blocked` event with include_blocked off). */
+  private write(level: 'info' | 'warn' | 'error', event: string, message: string, fields: Record<string, unknown>, local: boolean): void {
+    const tap = this.tap !== null && !(ALLOWED_GATED.has(event) && !this.opts.includeAllowed) ? this.tap : null
+    if ((this.writers.length === 0 || !local) && tap === null) return
     // The envelope is a fresh object: its own string values are cleaned in place; nested values
     // (caller-owned) are copied by `sanitise`. undefined values are dropped by JSON.stringify.
     const line: Record<string, unknown> = {level, time: this.opts.now().toISOString(), component: 'pipelock', event, message, ...fields}
@@ -94,7 +131,12 @@ export class AuditLog implements DecisionSink {
         if (NEEDS_SANITISING.test(v)) line[k] = sanitiseLogString(v)
       } else if (v !== null && typeof v === 'object') line[k] = sanitise(v)
     }
-    this.enqueue(JSON.stringify(line) + '\n')
+    if (tap !== null) {
+      const emitted: Record<string, unknown> = {}
+      for (const k in fields) emitted[k] = line[k]
+      tap.emit(event, emitted)
+    }
+    if (local && this.writers.length > 0) this.enqueue(line)
   }
 
   record(d: Decision): void {
@@ -120,8 +162,8 @@ export class AuditLog implements DecisionSink {
       this.event('warn', 'kill_switch_deny', 'kill switch denied request', {...common, transport: d.transport})
       return
     }
-    if (!this.opts.includeBlocked) return
-    this.event('warn', 'blocked', 'request blocked', {
+    // `blocked` always reaches the emitter; include_blocked silences only the local log (§3.1).
+    this.write('warn', 'blocked', 'request blocked', {
       ...common,
       scanner: d.layer,
       reason: d.detail,
@@ -129,6 +171,6 @@ export class AuditLog implements DecisionSink {
       status_code: d.status,
       ...(d.class === 'infrastructure_error' && d.detail.includes('timed out') ? {display_label: 'dns_timeout'} : {}),
       ...(d.class === 'infrastructure_error' && d.detail.includes('no such host') ? {display_label: 'dns_no_such_host'} : {}),
-    })
+    }, this.opts.includeBlocked)
   }
 }

@@ -39,6 +39,12 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'learn_lock',
   // §3.1: the bound default identity is resolved in identity.ts.
   'bind_default_agent_identity',
+  // operations.md §3: event emission (src/plugins/emit, wired in emission.ts).
+  'emit.webhook',
+  'emit.syslog',
+  'emit.otlp',
+  // operations.md §7.1: human-readable stdout log (audit-text.ts).
+  'logging.format.text',
 ])
 
 /**

@@ -20,6 +20,8 @@ import {assertTaintImplemented} from './features.js'
 import {inertSectionsNote, RUN_ACCEPTED_FEATURES} from './inert-features.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {openRecorderSink} from './recorder-sink.js'
+import {startEmission} from './emission.js'
+import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 
 export interface RunOptions {
@@ -35,6 +37,8 @@ export interface RunOptions {
   readonly stderr: (line: string) => void
   /** Where the audit log goes when `logging.output` is stdout/both. */
   readonly stdout: AuditWriter
+  /** Whether that stdout is a terminal (`logging.format: text` colours only then, §7.1). */
+  readonly stdoutIsTty?: boolean
   /** Further consumers of every request's Decision (flight recorder, capture) — hook point for later phases. */
   readonly sinks?: readonly DecisionSink[]
   /** Capture directory for learn-and-lock (`--capture-output`, `learn observe --capture-dir`); overrides `learn.capture_dir`. */
@@ -90,7 +94,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
 
   const writers: AuditWriter[] = []
   const log = loaded.config.logging
-  if (log.output === 'stdout' || log.output === 'both') writers.push(opts.stdout)
+  if (log.output === 'stdout' || log.output === 'both') {
+    writers.push(log.format === 'text' ? textWriter(opts.stdout, opts.stdoutIsTty === true && !(opts.env.NO_COLOR ?? '')) : opts.stdout)
+  }
   if ((log.output === 'file' || log.output === 'both') && log.file !== '') {
     const stream = createWriteStream(log.file, {flags: 'a', mode: 0o600})
     stream.on('error', () => undefined)
@@ -122,6 +128,12 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : []), ...(capture ? [capture] : [])]
   server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts})
   if (capture !== undefined) server.metrics.addRenderer((out) => capture!.renderMetrics(out))
+  const emission = await startEmission(server, loaded.config, {version: opts.version, stderr: opts.stderr}).catch(async (err: unknown) => {
+    await server!.close(0)
+    recorder?.close()
+    capture?.close()
+    throw err
+  })
   let addresses: ListenAddresses
   try {
     addresses = await server.start()
@@ -187,6 +199,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       }
       for (const d of r.downgrades) opts.stderr(`WARNING: config reload: security downgrade: ${d}`)
       server.applyConfig(r.config)
+      emission.reload(r.config.config)
     })
     reloader.on('rejected', (r) => opts.stderr(r.message))
     reloader.on('warning', (line) => opts.stderr(line))
@@ -207,6 +220,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     capture?.close() // flush the queue, final checkpoints, drop sentinel
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})
     server.audit.flush()
+    await emission.close() // queued events are sent (≤ 10 s), then the sinks close
     opts.stderr('\nPipelock stopped.')
     resolveDone(0)
   }

@@ -1,0 +1,58 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../cli/base-command.js'
+import {loadPreflightConfig} from '../cli/preflight-config.js'
+import type {CheckReport, UrlCheckReport} from '../plugins/preflight/index.js'
+
+type CheckResult = (CheckReport & {url?: UrlCheckReport}) | {valid: false; error: string}
+
+export default class Check extends BaseCommand {
+  static override summary = 'Validate a config before deploying it: what it turns on, what this build refuses'
+  static override description = `Loads and validates the config exactly as \`pipelock run\` would, then prints a summary on
+stdout: mode, listen address, list sizes, the feature sections it turns on, and those this build
+refuses (run would not start). With --url, also scans one URL through the full URL pipeline of
+that config (real DNS for the SSRF stage) and prints the verdict.
+Diagnostics go to stderr. Exit status: 0 when the config is valid, runnable and the URL (if any)
+is allowed; 1 when the config is invalid, refused, or the URL is blocked.`
+
+  static override examples = [
+    {description: 'Validate a config file', command: '<%= config.bin %> check --config pipelock.yaml'},
+    {description: 'Would this config let the agent reach a URL?', command: '<%= config.bin %> check --config pipelock.yaml --url https://pastebin.com/raw/x'},
+    {description: 'Machine-readable report', command: '<%= config.bin %> check --config pipelock.yaml --json'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
+    url: Flags.string({description: 'also scan this URL with the config (full URL pipeline, real DNS)'}),
+  }
+
+  async run(): Promise<CheckResult> {
+    const {flags} = await this.parse(Check)
+    if (flags.config === undefined) this.err('Using default config (no --config specified)')
+    const l = loadPreflightConfig(flags.config)
+    if ('error' in l) {
+      this.err(`Config validation FAILED: ${l.error}`)
+      process.exitCode = 1
+      return {valid: false, error: l.error}
+    }
+    const {checkConfig, renderCheck, renderUrlCheck} = await import('../plugins/preflight/index.js')
+    const report = checkConfig(l.loaded)
+    for (const w of report.warnings) this.err(`WARNING: ${w}`)
+    if (!this.jsonEnabled()) process.stdout.write(renderCheck(report))
+    if (report.refusal !== undefined) {
+      this.err(report.refusal)
+      process.exitCode = 1
+    }
+    if (flags.url === undefined) return report
+    const {checkUrl} = await import('../plugins/proxy/index.js')
+    const r = await checkUrl(l.loaded.config, process.env, flags.url)
+    const url: UrlCheckReport = r.allowed ? {url: flags.url, allowed: true} : {url: flags.url, allowed: false, scanner: r.scanner, reason: r.detail}
+    if (!this.jsonEnabled()) process.stdout.write(renderUrlCheck(url))
+    if (!r.allowed) {
+      this.err('url blocked')
+      process.exitCode = 1
+    }
+    return {...report, url}
+  }
+}

@@ -1,0 +1,44 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../cli/base-command.js'
+import {loadPreflightConfig} from '../cli/preflight-config.js'
+import type {DoctorReport} from '../plugins/preflight/index.js'
+
+export default class Doctor extends BaseCommand {
+  static override summary = 'Check what a config configures against what this host can actually enforce'
+  static override description = `Ten checks, offline (no network access): proxy listeners and enforce, TLS interception CA
+material, request body scanning, Browser Shield, MCP wrapper-dependent features, MCP binary
+integrity manifest, tool provenance, file sentry watch paths, alerting, and the direct-egress
+boundary. Each reports ok / warn / fail / info with a next step. Readability is checked as the
+current user (a banner says so when running as root).
+Exit status: 2 when any check fails, 1 when any warns, else 0; 2 when the config cannot be loaded.`
+
+  static override examples = [
+    {description: 'Doctor a config file', command: '<%= config.bin %> doctor --config pipelock.yaml'},
+    {description: 'The built-in defaults, as JSON', command: '<%= config.bin %> doctor --json'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
+    'no-color': Flags.boolean({description: 'no ANSI colours (also off with NO_COLOR or when stdout is not a terminal)'}),
+  }
+
+  async run(): Promise<DoctorReport | {error: string}> {
+    const {flags} = await this.parse(Doctor)
+    const l = loadPreflightConfig(flags.config)
+    if ('error' in l) {
+      this.err(`config load error: ${l.error}`)
+      process.exitCode = 2
+      return {error: l.error}
+    }
+    const {runDoctor, renderDoctor, doctorExit, systemDoctorEnvironment} = await import('../plugins/preflight/index.js')
+    const report = runDoctor(l.loaded.config, flags.config ?? 'defaults', this.config.version, systemDoctorEnvironment())
+    const colour = !flags['no-color'] && !(process.env.NO_COLOR ?? '') && process.stdout.isTTY === true
+    if (!this.jsonEnabled()) process.stdout.write(renderDoctor(report, colour))
+    const exit = doctorExit(report)
+    if (exit.line !== undefined) this.err(exit.line)
+    process.exitCode = exit.code
+    return report
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * `pipelock check` (operations.md §7.3): validate a config the way `pipelock run` loads it and
+ * report what it turns on — and, beyond the reference, which enabled features this build refuses
+ * (the ones `pipelock run` would refuse to start with). The report goes to stdout; the reference
+ * wrote everything to stderr (a fix, docs/compatibility.md).
+ */
+import {formatFixed} from '../canonical/index.js'
+import {assertImplemented, enabledFeatures, type LoadedConfig} from '../config/index.js'
+import {assertTaintImplemented, IMPLEMENTED_FEATURES} from '../proxy/index.js'
+
+export interface CheckReport {
+  readonly valid: true
+  readonly config_file?: string
+  readonly mode: string
+  readonly listen: string
+  readonly api_allowlist: number
+  readonly blocklist: number
+  readonly dlp_patterns: number
+  readonly entropy_threshold: number
+  readonly max_url_length: number
+  /** Feature sections the config turns on, in check order. */
+  readonly enabled: string[]
+  /** Of those, the ones this build does not implement (run refuses them). */
+  readonly refused: string[]
+  /** Why `pipelock run` would refuse this config, when it would. */
+  readonly refusal?: string
+  readonly warnings: string[]
+}
+
+export function checkConfig(loaded: LoadedConfig): CheckReport {
+  const c = loaded.config
+  const enabled = enabledFeatures(c)
+  let refusal: string | undefined
+  try {
+    assertImplemented(c, IMPLEMENTED_FEATURES)
+    assertTaintImplemented(c)
+  } catch (err) {
+    refusal = (err as Error).message
+  }
+  return {
+    valid: true,
+    ...(loaded.path !== undefined ? {config_file: loaded.path} : {}),
+    mode: c.mode,
+    listen: c.fetch_proxy.listen,
+    api_allowlist: c.api_allowlist.length,
+    blocklist: c.fetch_proxy.monitoring.blocklist.length,
+    dlp_patterns: c.dlp.patterns.length,
+    entropy_threshold: c.fetch_proxy.monitoring.entropy_threshold,
+    max_url_length: c.fetch_proxy.monitoring.max_url_length,
+    enabled,
+    refused: enabled.filter((f) => !IMPLEMENTED_FEATURES.has(f)),
+    ...(refusal !== undefined ? {refusal} : {}),
+    warnings: loaded.warnings.map((w) => `${w.field}: ${w.message}`),
+  }
+}
+
+/** The text report (stdout). */
+export function renderCheck(r: CheckReport): string {
+  const lines = [
+    'Config validation: OK',
+    `  Mode:           ${r.mode}`,
+    `  Listen:         ${r.listen}`,
+    `  API allowlist:  ${r.api_allowlist} domains`,
+    `  Blocklist:      ${r.blocklist} patterns`,
+    `  DLP patterns:   ${r.dlp_patterns} rules`,
+    `  Entropy thresh: ${formatFixed(r.entropy_threshold, 1)} bits`, // Go %.1f: 3.25 → 3.2,
+    `  Max URL length: ${r.max_url_length} chars`,
+    `  Enabled:        ${r.enabled.length === 0 ? '(none)' : r.enabled.join(', ')}`,
+    `  Refused:        ${r.refused.length === 0 ? '(none)' : `${r.refused.join(', ')} (not implemented in this build; pipelock run refuses to start)`}`,
+  ]
+  return lines.join('\n') + '\n'
+}
+
+export interface UrlCheckReport {
+  readonly url: string
+  readonly allowed: boolean
+  readonly scanner?: string
+  readonly reason?: string
+}
+
+export function renderUrlCheck(r: UrlCheckReport): string {
+  const lines = ['', `Scanning URL: ${r.url}`]
+  if (r.allowed) lines.push('  Result:  ALLOWED')
+  else lines.push('  Result:  BLOCKED', `  Scanner: ${r.scanner ?? ''}`, `  Reason:  ${r.reason ?? ''}`)
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,256 @@
+/**
+ * `pipelock check`, `pipelock doctor` and `pipelock audit score` (operations.md §7.3–7.5),
+ * spawned as a user runs them: exact stdout, exact stderr, exit codes.
+ */
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {runCli} from '../helpers/cli.js'
+import {tempDir} from './proxy-harness.js'
+
+const dir = tempDir('pl-preflight-')
+function cfg(name: string, yaml: string): string {
+  const f = path.join(dir, name)
+  writeFileSync(f, yaml)
+  return f
+}
+const bad = cfg('bad.yaml', 'mode: bogus\n')
+
+const DEFAULT_REPORT = `Config validation: OK
+  Mode:           balanced
+  Listen:         127.0.0.1:8888
+  API allowlist:  10 domains
+  Blocklist:      6 patterns
+  DLP patterns:   48 rules
+  Entropy thresh: 4.5 bits
+  Max URL length: 2048 chars
+  Enabled:        response_scanning, response_scanning.sse_streaming, request_body_scanning, request_body_scanning.scan_headers, dlp.scan_env, seed_phrase_detection, health_watchdog, taint, media_policy
+  Refused:        (none)
+`
+
+test('check: built-in defaults — report on stdout, the note on stderr, exit 0', () => {
+  const r = runCli(['check'])
+  assert.equal(r.stdout, DEFAULT_REPORT)
+  assert.equal(r.stderr, 'Using default config (no --config specified)\n')
+  assert.equal(r.status, 0)
+})
+
+test('check: a file with overrides; an invalid file exits 1 with one line', () => {
+  const f = cfg('ok.yaml', 'mode: strict\napi_allowlist: [a.example, b.example]\nfetch_proxy:\n  listen: 127.0.0.1:9999\n  monitoring: {entropy_threshold: 3.25, max_url_length: 500, blocklist: []}\n')
+  const r = runCli(['check', '--config', f])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stderr, '')
+  assert.match(r.stdout, /^Config validation: OK\n  Mode:           strict\n  Listen:         127\.0\.0\.1:9999\n  API allowlist:  2 domains\n  Blocklist:      0 patterns\n  DLP patterns:   48 rules\n  Entropy thresh: 3\.2 bits\n  Max URL length: 500 chars\n/)
+  const b = runCli(['check', '-c', bad])
+  assert.equal(b.status, 1)
+  assert.equal(b.stdout, '')
+  assert.equal(b.stderr, `Config validation FAILED: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus"\n`)
+})
+
+test('check: features this build refuses are listed and fail the check (run would not start)', () => {
+  const f = cfg('refused.yaml', 'behavioral_baseline:\n  enabled: true\n')
+  const r = runCli(['check', '--config', f])
+  assert.equal(r.status, 1)
+  assert.match(r.stdout, /\n  Refused:        behavioral_baseline \(not implemented in this build; pipelock run refuses to start\)\n$/)
+  assert.equal(r.stderr, 'config enables a feature this version does not implement: behavioral_baseline; refusing to start\n')
+  const j = runCli(['check', '--config', f, '--json'])
+  const doc = JSON.parse(j.stdout) as {refused: string[]; enabled: string[]; valid: boolean}
+  assert.equal(doc.valid, true)
+  assert.deepEqual(doc.refused, ['behavioral_baseline'])
+  assert.ok(doc.enabled.includes('behavioral_baseline'))
+})
+
+test('check --url: blocked exits 1 with "url blocked"; an allowed IP literal exits 0', () => {
+  const b = runCli(['check', '--url', 'https://pastebin.com/raw/x'])
+  assert.equal(b.stdout, DEFAULT_REPORT + '\nScanning URL: https://pastebin.com/raw/x\n  Result:  BLOCKED\n  Scanner: blocklist\n  Reason:  domain blocked: pastebin.com matches *.pastebin.com\n')
+  assert.equal(b.stderr, 'Using default config (no --config specified)\nurl blocked\n')
+  assert.equal(b.status, 1)
+  const a = runCli(['check', '--url', 'https://93.184.215.14/index.html'])
+  assert.equal(a.stdout, DEFAULT_REPORT + '\nScanning URL: https://93.184.215.14/index.html\n  Result:  ALLOWED\n')
+  assert.equal(a.status, 0)
+  const j = JSON.parse(runCli(['check', '--json', '--url', 'http://127.0.0.1:1/']).stdout) as {url: {allowed: boolean; scanner: string}}
+  assert.deepEqual([j.url.allowed, j.url.scanner], [false, 'ssrf'])
+})
+
+const root = process.geteuid?.() === 0
+const ROOT = root ? "\n[WARN] running as root: readability checks reflect root's view, not pipelock-proxy's. Re-run as the service user for an accurate readability report.\n" : ''
+
+test('doctor: built-in defaults — exact report, one warning, exit 1', () => {
+  const r = runCli(['doctor'])
+  assert.equal(r.stdout, `Pipelock Enforcement Doctor
+===========================
+Config: defaults
+Mode:   balanced
+${ROOT}
+[OK] http_proxy               [http]
+  proxy listener is configured; OS/container policy must still force agents to use it
+  next: pair this with contain/network-policy checks so direct raw egress is blocked
+[INFO] tls_interception         [http]
+  disabled; HTTPS bodies are not visible unless traffic is plaintext or otherwise terminated
+  next: enable TLS interception and install the Pipelock CA for Browser Shield/body scanning on HTTPS
+[WARN] request_body_scanning    [http]
+  enabled with action=warn; this is not blocking enforcement
+  next: set request_body_scanning.action=block before claiming enforcement
+[INFO] browser_shield           [http]
+  disabled
+  next: enable browser_shield where agent browser responses should be rewritten
+[INFO] mcp_wrapper_scanning     [mcp]
+  MCP wrapper-dependent scanning features are disabled
+  next: enable MCP scanning where tools are launched through pipelock mcp proxy or an MCP listener
+[INFO] mcp_binary_integrity     [mcp]
+  disabled
+  next: enable after generating a real manifest for wrapped MCP server binaries
+[INFO] mcp_tool_provenance      [mcp]
+  disabled
+  next: enable where signed tools/list provenance should be required
+[INFO] file_sentry              [mcp]
+  disabled
+  next: enable with reachable watch_paths where workspace drift should be detected
+[INFO] sentry                   [host]
+  not supported in this build
+  next: use the audit log, /metrics and event emission (emit.webhook/syslog/otlp) for alerting
+[INFO] direct_egress_boundary   [host]
+  proxy env vars only steer cooperative clients; launch agents through plk/containment or cluster network policy so raw egress is blocked
+  next: run contain verify or cluster topology smoke tests; agents launched outside that boundary can still use the operator's normal network
+
+Summary: 1 ok, 1 warning, 0 failure, 8 info
+`)
+  assert.equal(r.stderr, '1 doctor warning(s)\n')
+  assert.equal(r.status, 1)
+})
+
+test('doctor: failures exit 2; enforce off warns; a clean config exits 0; --json; load error exits 2', () => {
+  const f = cfg('doctor-fail.yaml', [
+    'tls_interception: {enabled: true, ca_cert: /nonexistent/ca.pem, ca_key: /nonexistent/key.pem}',
+    'file_sentry: {enabled: true, watch_paths: []}',
+    'mcp_binary_integrity: {enabled: true, manifest_path: /nonexistent/manifest.json}',
+  ].join('\n') + '\n')
+  const r = runCli(['doctor', '--config', f])
+  assert.equal(r.status, 2)
+  assert.equal(r.stderr, '3 doctor failure(s)\n')
+  assert.ok(r.stdout.includes('[FAIL] tls_interception         [http]\n  configured but CA material is not readable: /nonexistent/ca.pem, /nonexistent/key.pem\n  next: fix ca_cert/ca_key paths or rerun TLS/contain CA setup\n'))
+  assert.ok(r.stdout.includes('[FAIL] file_sentry              [mcp]\n  enabled but no watch_paths are configured\n'))
+  assert.ok(r.stdout.includes('[FAIL] mcp_binary_integrity     [mcp]\n  enabled but manifest is not readable: /nonexistent/manifest.json\n'))
+  assert.ok(r.stdout.includes(`Config: ${f}\n`))
+  const clean = cfg('doctor-clean.yaml', 'request_body_scanning: {enabled: true, action: block}\n')
+  const c = runCli(['doctor', '-c', clean])
+  assert.equal(c.status, 0, c.stdout)
+  assert.equal(c.stderr, '')
+  assert.ok(c.stdout.endsWith('Summary: 2 ok, 0 warning, 0 failure, 8 info\n'))
+  const off = cfg('doctor-off.yaml', 'enforce: false\n')
+  const o = runCli(['doctor', '-c', off, '--json'])
+  assert.equal(o.status, 1)
+  const doc = JSON.parse(o.stdout) as {config_file: string; mode: string; root_run_banner?: string; summary: Record<string, number>; checks: Array<Record<string, unknown>>}
+  assert.equal(doc.config_file, off)
+  assert.equal(doc.root_run_banner !== undefined, root)
+  assert.deepEqual(doc.summary, {ok: 0, warnings: 2, failures: 0, info: 8})
+  assert.deepEqual(doc.checks[0], {
+    name: 'http_proxy', surface: 'http', status: 'warn', configured: true, reachable: true, enforcing: false,
+    detail: 'proxy listener is configured, but global enforce=false means observation/audit mode', next: 'set enforce=true before claiming blocking enforcement',
+  })
+  assert.deepEqual(Object.keys(doc), ['config_file', 'mode', 'version', ...(root ? ['root_run_banner'] : []), 'summary', 'checks'])
+  const l = runCli(['doctor', '-c', bad])
+  assert.equal(l.status, 2)
+  assert.equal(l.stdout, '')
+  assert.equal(l.stderr, `config load error: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus"\n`)
+})
+
+const SCORE_DEFAULTS = `Pipelock Config Security Score
+==============================
+Config: (built-in defaults)
+
+  DLP                       [##########] 15/15 (48 patterns)
+  Response Scanning         [#######---] 7/10 (29 patterns, action=warn)
+  MCP Tool Scanning         [----------] 0/10 (action=)
+  MCP Tool Policy           [----------] 0/15 (0 rules)
+  MCP Input Scanning        [----------] 0/5
+  MCP Session Binding       [----------] 0/5
+  Kill Switch               [----------] 0/10 (0 sources)
+  Enforcement               [########--] 8/10 (mode=balanced, enforce=true)
+  Domain Blocklist          [##########] 5/5 (6 entries)
+  Adaptive Enforcement      [----------] 0/5
+  Tool Chain Detection      [----------] 0/5
+  Sandbox                   [----------] 0/5
+  Live-Lock Contracts       [----------] 0/10
+  Redaction                 [----------] 0/10
+  Browser Shield            [----------] 0/5
+  Mediation Envelope        [----------] 0/5
+  Flight Recorder           [----------] 0/5
+  Request Body Scanning     [#######---] 7/10
+  Cross-Request Detection   [----------] 0/5
+  Address Protection        [----------] 0/5
+  Seed-Phrase Detection     [##########] 5/5
+  Git Protection            [----------] 0/5
+  File Sentry               [----------] 0/5
+
+Overall: 47/170 (27%) Grade: F
+
+Recommendations:
+  [WARNING]  Response scanning action is "warn" — consider 'block' or 'ask' for enforcement
+  [CRITICAL] MCP tool scanning is disabled — tool poisoning and rug-pull attacks won't be detected
+  [WARNING]  MCP tool policy is disabled — no pre-execution rules on tool calls
+  [INFO]     MCP input scanning is disabled — agent-to-server DLP and injection checks are off
+  [INFO]     MCP session binding is disabled — tool inventory changes mid-session won't be detected
+  [WARNING]  No kill switch sources configured — no emergency stop capability
+  [INFO]     Adaptive enforcement is disabled — no automatic escalation on suspicious patterns
+  [INFO]     Tool chain detection is disabled — multi-step attack sequences won't trigger alerts
+  [INFO]     Sandbox is not enabled — agent processes run without containment
+  [INFO]     Live-lock contracts are disabled — agent behavior drift is not gated
+  [WARNING]  Redaction is disabled — provider request/response bodies are not class-preserved
+  [INFO]     Browser shield is disabled — fetch responses are not stripped of DOM traps or tracking pixels
+  [INFO]     Mediation envelope is disabled — no federation verification of inbound or signed receipts on outbound
+  [INFO]     Flight recorder is disabled — no replayable per-decision evidence is produced
+  [WARNING]  Request body scanning action is "warn" — consider 'block' for enforcement
+  [INFO]     Cross-request detection is disabled — secrets split across multiple requests will not be reassembled
+  [INFO]     Address protection is disabled — blockchain address poisoning is not detected
+  [INFO]     Git protection is disabled — pre-push secret scans and command gating are inactive
+  [INFO]     File sentry is disabled — filesystem-watch DLP is inactive
+`
+
+test('audit score: built-in defaults — exact report on stdout, exit 0', () => {
+  const r = runCli(['audit', 'score'])
+  assert.equal(r.stdout, SCORE_DEFAULTS)
+  assert.equal(r.stderr, '')
+  assert.equal(r.status, 0)
+})
+
+test('audit score: tool policy findings, capped categories, grade; --json shape; load failure exits 1', () => {
+  const f = cfg('score.yaml', [
+    'kill_switch: {enabled: true, sentinel_file: /tmp/pl-ks}',
+    'mcp_tool_scanning: {enabled: true, action: block}',
+    'mcp_tool_policy:',
+    '  enabled: true',
+    '  action: warn',
+    '  rules:',
+    '    - {name: shell-any, tool_pattern: "Bash", arg_pattern: "^.*$"}',
+    '    - {name: rm-block, tool_pattern: "rm", action: block}',
+    'request_body_scanning: {enabled: true, action: block, scan_headers: true}',
+  ].join('\n') + '\n')
+  const r = runCli(['audit', 'score', '--config', f, '--json'])
+  assert.equal(r.status, 0, r.stderr)
+  const doc = JSON.parse(r.stdout) as {total_score: number; max_score: number; percentage: number; grade: string; categories: Array<{name: string; score: number; max_score: number; detail?: string}>; findings: Array<{severity: string; category: string; message: string}>; config_file: string}
+  assert.deepEqual(Object.keys(doc), ['total_score', 'max_score', 'percentage', 'grade', 'categories', 'findings', 'config_file'])
+  assert.equal(doc.max_score, 170)
+  assert.equal(doc.categories.length, 23)
+  const byName = Object.fromEntries(doc.categories.map((c) => [c.name, c]))
+  assert.deepEqual(byName['MCP Tool Policy'], {name: 'MCP Tool Policy', score: 11, max_score: 15, detail: '2 rules'})
+  assert.deepEqual(byName['Kill Switch'], {name: 'Kill Switch', score: 7, max_score: 10, detail: '2 sources'})
+  assert.deepEqual(byName['MCP Tool Scanning'], {name: 'MCP Tool Scanning', score: 10, max_score: 10, detail: 'action=block'})
+  assert.deepEqual(byName['Request Body Scanning'], {name: 'Request Body Scanning', score: 10, max_score: 10})
+  assert.deepEqual(doc.findings.filter((x) => x.category === 'MCP Tool Policy'), [
+    {severity: 'warning', category: 'MCP Tool Policy', message: 'Rule "shell-any" has wildcard arg_pattern "^.*$" — matches all arguments, consider narrowing'},
+    {severity: 'warning', category: 'MCP Tool Policy', message: 'Rule "shell-any" matches high-risk tools but effective action is "warn" — consider \'block\''},
+  ])
+  assert.equal(doc.total_score, doc.categories.reduce((a, c) => a + c.score, 0))
+  assert.equal(doc.percentage, Math.floor((doc.total_score * 100) / 170))
+  assert.equal(doc.config_file, f)
+  const t = runCli(['audit', 'score', '-c', f])
+  assert.ok(t.stdout.includes(`Config: ${f}\n`))
+  assert.ok(t.stdout.includes('  MCP Tool Policy           [#######---] 11/15 (2 rules)\n'))
+  assert.ok(t.stdout.includes(`\nOverall: ${doc.total_score}/170 (${doc.percentage}%) Grade: ${doc.grade}\n`))
+  const l = runCli(['audit', 'score', '-c', bad])
+  assert.equal(l.status, 1)
+  assert.equal(l.stdout, '')
+  assert.equal(l.stderr, `loading config: loading config "${bad}": ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus"\n`)
+})
