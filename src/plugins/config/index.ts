@@ -36,3 +36,4 @@ export {
 export {checkHostRule, parseCidr, parseHostPort, isCanonicalCidr} from './net-rules.js'
 export {pipelockHome, defaultConfigCandidates, SYSTEM_CONFIG_FILE} from './home.js'
 export {loadPresetConfig} from './preset-load.js'
+export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type AgentProfileConfig} from './agent-profiles.js'

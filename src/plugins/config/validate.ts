@@ -2,6 +2,7 @@ import {statSync} from 'node:fs'
 import RE2 from 're2'
 import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
+import {validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
@@ -223,9 +224,14 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     }
   }
 
-  if (c.bind_default_agent_identity && c.default_agent_identity === '') {
-    fail(['default_agent_identity'], 'required when bind_default_agent_identity is true')
+  if (c.bind_default_agent_identity && c.default_agent_identity.trim() === '') {
+    fail(['default_agent_identity'], 'bind_default_agent_identity requires default_agent_identity')
   }
+  if (c.default_agent_identity !== c.default_agent_identity.trim()) {
+    fail(['default_agent_identity'], 'default_agent_identity must not contain leading or trailing whitespace')
+  }
+  // operations.md §2.5: profiles, then each merged profile through these same validators.
+  validateAgents(c, (merged) => void validateConfig(merged, options))
 
   validateFeatureSections(c, fail)
   validateMcpSections(c, fail)

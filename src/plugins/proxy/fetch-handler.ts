@@ -7,7 +7,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {approximateRegistrableDomain, canonicalHostname, canonicalIpSpelling, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
-import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
+import {admitBudget, budgetBytes, budgetRemaining} from './agent-budget.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
@@ -54,7 +55,7 @@ export function queryParam(rawQuery: string, name: string): string | undefined {
 }
 
 export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawQuery: string): Promise<void> {
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cfg = snap.config
   if (req.method !== 'GET') {
     sendJson(res, 405, {error: 'only GET allowed', blocked: false})
@@ -101,6 +102,9 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, target, 'GET', warnings, block)) return
+  // Agent budget (operations.md §2.9): after every gate, before the outbound request.
+  const denied = admitBudget(snap, b.sessionKey, urlHost(target), (l) => core.metrics.agentBudgetDenials.inc(l))
+  if (denied !== null) return block('budget', 'budget', denied.message, 429, 'data_budget')
 
   const outcome = await requestWithRedirects(
     core.upstream,
@@ -126,13 +130,21 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     return block('response', 'response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
   }
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
-  const read = await readCapped(up.body, cap)
+  // §2.9: the body read is capped at the smaller of max_response_mb and the bytes left.
+  const remaining = budgetRemaining(snap, b.sessionKey)
+  const budgetTighter = remaining >= 0 && remaining < cap
+  const read = await readCapped(up.body, budgetTighter ? remaining : cap)
+  if (read === null && budgetTighter) {
+    budgetBytes(snap, b.sessionKey, remaining)
+    return block('budget', 'budget', `response size ${remaining + 1} exceeds byte budget ${remaining}`, 429, 'data_budget')
+  }
   if (read === null) {
     const receipt = record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
     sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size', {receipt}))
     return
   }
   recordBytes(snap, up.finalUrl, read.length)
+  budgetBytes(snap, b.sessionKey, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')
   const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, read)

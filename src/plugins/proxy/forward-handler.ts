@@ -10,7 +10,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
-import {allowDecision, blockDecision, enforcing, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
+import {admitBudget, budgetBytes, budgetRemaining} from './agent-budget.js'
+import {allowDecision, blockDecision, enforcing, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
@@ -21,7 +22,7 @@ import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
 
 export async function handleForward(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawTarget: string): Promise<void> {
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cfg = snap.config
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
@@ -93,6 +94,9 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
 
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, rawTarget, method, warnings, block)) return
+  // Agent budget (operations.md §2.9): after every gate, before the outbound request.
+  const denied = admitBudget(snap, b.sessionKey, urlHost(rawTarget), (l) => core.metrics.agentBudgetDenials.inc(l))
+  if (denied !== null) return block('budget', 'budget', denied.message, 429, 'data_budget')
 
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
   const abort = new EventEmitter()
@@ -137,9 +141,18 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   // Content-Type is chosen by the server, so it decides nothing about scanning.
 
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
-  const read = await readCapped(up.body, cap)
+  // §2.9: capped at the bytes left; over the budget is a 429 here, not the reference's silent
+  // truncation of the buffered body (quirk fixed).
+  const remaining = budgetRemaining(snap, b.sessionKey)
+  const budgetTighter = remaining >= 0 && remaining < cap
+  const read = await readCapped(up.body, budgetTighter ? remaining : cap)
+  if (read === null && budgetTighter) {
+    budgetBytes(snap, b.sessionKey, remaining)
+    return block('budget', 'budget', `response size ${remaining + 1} exceeds byte budget ${remaining}`, 429, 'data_budget')
+  }
   if (read === null) return block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
   recordBytes(snap, up.finalUrl, read.length)
+  budgetBytes(snap, b.sessionKey, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const m = applyMediaPolicy(media, contentType, read)
   if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
@@ -174,7 +187,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
 
 /** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
 async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown): Promise<void> {
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
   // Recorded when the decision is made, before the first byte is answered (bytes = the declared length).
   const declared = Number(up.headers['content-length'] ?? 0)
@@ -201,11 +214,12 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
     res.destroy()
   } else res.end()
   recordBytes(snap, up.finalUrl, bytes)
+  budgetBytes(snap, b.sessionKey, bytes)
 }
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
 async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null): Promise<void> {
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const sse = snap.scanner.sseStream()
   const decoder = new TextDecoder('utf-8')
   // The stream is allowed when it starts (recorded before the first event is answered); a later
@@ -242,6 +256,7 @@ async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, u
   up.body.destroy()
   res.end()
   recordBytes(snap, up.finalUrl, bytes)
+  budgetBytes(snap, b.sessionKey, bytes)
   if (terminated) {
     record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
   }

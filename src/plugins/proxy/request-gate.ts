@@ -29,7 +29,7 @@ export class RequestRecord {
   private context: ContractContext | undefined
 
   constructor(private readonly core: ProxyCore, readonly sessions: ProxySessions | null, b: DecisionBase, readonly url: string) {
-    this.contract = core.contracts?.resolve(b.agent)
+    this.contract = core.contracts?.resolve(b.contractAgent ?? b.agent)
   }
 
   /** Records the decision in every sink first; returns the id of the receipt that recorded it. */

@@ -9,14 +9,15 @@ import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import {
-  assertImplemented, ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
+  assertImplemented, ConfigFieldError, mergeProfile, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
   type LoadedConfig, type PipelockConfig, type PresetName,
 } from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
-import {assertTaintImplemented, IMPLEMENTED_FEATURES} from './features.js'
+import {agentListenerLines} from './agent-listeners.js'
+import {assertTaintImplemented, IMPLEMENTED_FEATURES, licenseLines} from './features.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {openRecorderSink} from './recorder-sink.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
@@ -77,10 +78,25 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
   return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config)}
 }
 
+/** The base config and every merged agent profile must only enable what this build implements. */
+function assertRunnable(c: PipelockConfig): void {
+  assertImplemented(c, IMPLEMENTED_FEATURES)
+  assertTaintImplemented(c)
+  for (const name of Object.keys(c.agents).sort()) {
+    const merged = mergeProfile(c, c.agents[name]!)
+    try {
+      assertImplemented(merged, IMPLEMENTED_FEATURES)
+      assertTaintImplemented(merged)
+    } catch (err) {
+      if (err instanceof PipelockError) throw new PipelockError(err.code, `agent "${name}": ${err.message}`, err.hint !== undefined ? {hint: err.hint} : {})
+      throw err
+    }
+  }
+}
+
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  assertImplemented(loaded.config, IMPLEMENTED_FEATURES)
-  assertTaintImplemented(loaded.config)
+  assertRunnable(loaded.config)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   const cw = containerWarning(opts.env)
   if (cw !== null) opts.stderr(cw)
@@ -126,6 +142,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     await server.close(0)
     recorder?.close()
     capture?.close()
+    if (err instanceof PipelockError) throw err
     const e = err as NodeJS.ErrnoException
     throw new PipelockError('USAGE', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
   }
@@ -133,6 +150,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics,
     configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '',
   })) opts.stderr(line)
+  const agentLines = agentListenerLines(addresses.agents ?? [])
+  for (const line of [...agentLines.banner, ...agentLines.stderr]) opts.stderr(line)
+  for (const line of licenseLines(loaded.config, opts.env)) opts.stderr(line)
   if (addresses.metrics !== undefined) opts.stderr(`pipelock: metrics listening on ${addresses.metrics}`)
   if (recorder !== undefined) opts.stderr(`pipelock: flight recorder: ${recorder.description}`)
   if (capture !== undefined) {
@@ -176,8 +196,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env})})
     reloader.on('applied', (r) => {
       try {
-        assertImplemented(r.config.config, IMPLEMENTED_FEATURES)
-        assertTaintImplemented(r.config.config)
+        assertRunnable(r.config.config)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
         return
