@@ -37,3 +37,14 @@ test('a header naming a configured profile selects it (matched, still declared)'
   const names = new AgentNames(scanner, cfg)
   assert.deepEqual(names.resolve({clientIp: ip, header: 'shop-agent'}).identity, {name: 'shop-agent', profile: 'shop-agent', auth: 'matched', declared: true})
 })
+
+test('contract selector: the default keeps its slash; declared names ignored when configured', async () => {
+  const {contractSelector} = await import('../../../src/plugins/proxy/agent-listeners.js')
+  const {defaultConfig} = await import('../../../src/plugins/config/index.js')
+  const c = {...defaultConfig(), default_agent_identity: 'deployment/my-agent'}
+  assert.deepEqual(contractSelector(c, {name: 'deployment_my-agent', profile: '_default', auth: 'config-default', declared: false}), {contractAgent: 'deployment/my-agent'})
+  assert.deepEqual(contractSelector(c, {name: 'evil', profile: '_default', auth: 'self-declared', declared: true}), {})
+  const ignoring = {...c, learn_lock: {...c.learn_lock, ignore_self_declared_agents: true}}
+  assert.deepEqual(contractSelector(ignoring, {name: 'evil', profile: '_default', auth: 'self-declared', declared: true}), {contractAgent: 'deployment/my-agent'})
+  assert.deepEqual(contractSelector(ignoring, {name: 'known', profile: 'known', auth: 'bound', declared: false}), {})
+})
