@@ -4,6 +4,7 @@ import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-pattern
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
+import {validateSuppress} from './suppress-validate.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
 export interface ValidateOptions {
@@ -230,6 +231,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (c.default_agent_identity !== c.default_agent_identity.trim()) {
     fail(['default_agent_identity'], 'default_agent_identity must not contain leading or trailing whitespace')
   }
+  validateSuppress(c)
   // operations.md §2.5: profiles, then each merged profile through these same validators.
   validateAgents(c, (merged) => void validateConfig(merged, options))
 

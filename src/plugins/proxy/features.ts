@@ -37,6 +37,8 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'bind_default_agent_identity',
   // operations.md §2: profiles, listeners, source CIDRs, budgets (agent-*.ts, state.ts).
   'agents',
+  // operations.md §4: suppression on response, SSE and request-body DLP findings (suppression.ts).
+  'suppress',
   // operations.md §2.10: accepted and ignored — profiles are not licence-gated here (licenseLines).
   'license',
 ])

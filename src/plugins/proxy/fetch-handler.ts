@@ -14,6 +14,8 @@ import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
 import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl} from './session-gate.js'
+import {RequestSuppression} from './suppression.js'
+import {blockHint, hintHeader} from './hints.js'
 import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
 
@@ -87,7 +89,8 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
-    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(cfg.explain_blocks && d.hint ? {hint: d.hint} : {})}, blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}))
+    const hint = cfg.explain_blocks ? blockHint(d) : undefined
+    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(hint !== undefined ? {hint} : {})}, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)})
   }
 
   // Decision order: (kill switch: already passed) → URL scan → session (anomaly, block_all, warn
@@ -159,7 +162,9 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   let content = page.content
 
   const host = urlHost(up.finalUrl)
-  const decision = snap.scanner.decideResponse(content, {host})
+  // operations.md §4.3: fetch response findings are suppressed against the display URL.
+  const suppress = new RequestSuppression(core, snap, b).for('response', shown)
+  const decision = snap.scanner.decideResponse(content, {host, ...(suppress ? {suppress} : {})})
   if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection')
   if (decision.action === 'strip') {
     content = decision.content
@@ -176,7 +181,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const hidden = isHtml ? createHiddenExtractor().hidden(text) : ''
   let hiddenHit = false
   if (hidden !== '') {
-    const h = snap.scanner.decideResponse(hidden, {host})
+    const h = snap.scanner.decideResponse(hidden, {host, ...(suppress ? {suppress} : {})})
     if (h.action === 'block') return block('response', 'response_scan', `hidden content: ${h.detail}`, 403, 'prompt_injection')
     hiddenHit = h.action !== 'allow'
     if (hiddenHit && t !== null && ps!.warn(t, 'hidden content injection', host, false, shown) !== null) {

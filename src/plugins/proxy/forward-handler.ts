@@ -7,7 +7,7 @@
  */
 import {EventEmitter} from 'node:events'
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {isCompressedEncoding, type ReasonCode, type Suppressor, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
 import {admitBudget, budgetBytes, budgetRemaining} from './agent-budget.js'
@@ -19,6 +19,8 @@ import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from './media
 import {readCapped} from './read-capped.js'
 import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
+import {RequestSuppression} from './suppression.js'
+import {hintHeader} from './hints.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
 
 export async function handleForward(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawTarget: string): Promise<void> {
@@ -29,12 +31,14 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const ps = snap.sessions
   const rec = new RequestRecord(core, ps, b, rawTarget)
   const record = (d: Decision): string | undefined => rec.record(d)
+  // operations.md §4.3: forward-proxy findings are suppressed against the full target URL.
+  const suppression = new RequestSuppression(core, snap, b)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
     const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     req.resume()
-    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
+    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)})
   }
 
   const scan = await urlVerdict(core, snap, b, rawTarget, (layer) => safeTarget(snap, rawTarget, layer), rec, block, warnings)
@@ -76,6 +80,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
       contentEncoding: String(req.headers['content-encoding'] ?? ''),
       body,
       host: urlHost(rawTarget),
+      suppress: suppression.for('body_dlp', rawTarget),
     })
     warnings.push(...r.dlpWarnings.map((w) => w.pattern))
     if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
@@ -135,7 +140,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, shown, warnings, record)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
-    return await relaySse(core, res, b, up, shown, warnings, record, t)
+    return await relaySse(core, res, b, up, shown, warnings, record, t, suppression.for('sse', rawTarget))
   }
   // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
   // Content-Type is chosen by the server, so it decides nothing about scanning.
@@ -162,7 +167,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   }
   let out = m.body
   {
-    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: urlHost(up.finalUrl)})
+    const suppress = suppression.for('response', rawTarget)
+    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
     if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
     if (decision.action === 'strip') {
       out = Buffer.from(decision.content, 'utf8')
@@ -218,9 +224,11 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
 }
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null): Promise<void> {
+async function relaySse(
+  core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null, suppress: Suppressor | undefined,
+): Promise<void> {
   const snap = snapshotFor(core, b)
-  const sse = snap.scanner.sseStream()
+  const sse = snap.scanner.sseStream(suppress)
   const decoder = new TextDecoder('utf-8')
   // The stream is allowed when it starts (recorded before the first event is answered); a later
   // termination by response scanning is a second decision of its own.

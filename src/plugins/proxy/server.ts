@@ -29,6 +29,7 @@ import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS}
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
+import {hintHeader} from './hints.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -345,8 +346,9 @@ export class ProxyServer implements ProxyCore {
       path,
       () => {
         req.resume()
-        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', blockHeaders('kill_switch_active', 'kill_switch'))
-        else sendJson(res, 503, killSwitchBody(this.killSwitch.message))
+        const hint = hintHeader(this.snap.config.explain_blocks, {layer: 'kill_switch', detail: 'kill switch active'})
+        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', {...blockHeaders('kill_switch_active', 'kill_switch'), ...hint})
+        else sendJson(res, 503, killSwitchBody(this.killSwitch.message), hint)
       },
       transport,
     )

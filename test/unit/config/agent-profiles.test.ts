@@ -79,3 +79,10 @@ test('bind_default_agent_identity messages (§2.3)', () => {
   assertRefused('bind_default_agent_identity: true\ndefault_agent_identity: "  "\n', /bind_default_agent_identity requires default_agent_identity/)
   assertRefused('default_agent_identity: " x"\n', /default_agent_identity must not contain leading or trailing whitespace/)
 })
+
+test('§4.1 suppress validation messages', () => {
+  assertRefused('suppress:\n  - rule: ""\n    path: x\n', /suppress entry 0 missing required field "rule"/)
+  assertRefused('suppress:\n  - rule: ok\n    path: a\n  - rule: R\n    path: ""\n', /suppress entry 1 \(R\) missing required field "path"/)
+  assertRefused('suppress:\n  - rule: R\n    path: "docs/[a"\n', /suppress entry 0 \(R\) has invalid path pattern "docs\/\[a": syntax error in pattern/)
+  assert.equal(load('suppress:\n  - rule: R\n    path: "*/robots.txt"\n    reason: fp\n').config.suppress.length, 1)
+})
