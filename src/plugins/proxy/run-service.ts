@@ -19,6 +19,7 @@ import {containerWarning, startBanner} from './banner.js'
 import {agentListenerLines} from './agent-listeners.js'
 import {assertTaintImplemented, IMPLEMENTED_FEATURES, licenseLines} from './features.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
+import {PolicyChangeLog} from './policy-change.js'
 import {openRecorderSink} from './recorder-sink.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 
@@ -46,6 +47,8 @@ export interface RunOptions {
   readonly exitAfterCapture?: boolean
   /** Build commit for capture records' `build_sha`. */
   readonly buildSha?: string
+  /** `run --change-note`: justification of the start-up `config_change` record (operations.md §8.2). */
+  readonly changeNote?: string
 }
 
 export interface RunningProxy {
@@ -190,6 +193,12 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     await storeWatch.ready
   }
   server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
+  // operations.md §8.2: the policy-change trail (start-up diff against the last run's state, reloads).
+  const fr = loaded.config.flight_recorder
+  const changes = new PolicyChangeLog({
+    audit: () => server!.audit, stderr: opts.stderr, ...(fr.enabled && fr.dir !== '' ? {stateDir: fr.dir} : {}), ...(opts.changeNote !== undefined ? {cliNote: opts.changeNote} : {}),
+  })
+  changes.startup(loaded)
 
   let reloader: ConfigReloader | undefined
   if (loaded.path !== undefined) {
@@ -203,8 +212,13 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       }
       for (const d of r.downgrades) opts.stderr(`WARNING: config reload: security downgrade: ${d}`)
       server.applyConfig(r.config)
+      changes.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades)
     })
-    reloader.on('rejected', (r) => opts.stderr(r.message))
+    reloader.on('rejected', (r) => {
+      opts.stderr(r.message)
+      // A refusal of a valid file is a policy decision worth a record; an unparsable file only logs (§8.2).
+      if (r.error.message.startsWith('rejected:')) changes.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message)
+    })
     reloader.on('warning', (line) => opts.stderr(line))
   }
 
