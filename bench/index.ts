@@ -1,5 +1,6 @@
 import os from 'node:os'
 import {runCeeBench} from './cee.js'
+import {runAgentResolveBench} from './agent-resolve.js'
 import {runCompileBench} from './compile.js'
 import {runEmitBench} from './emit.js'
 import {runConnectBench} from './connect.js'
@@ -29,6 +30,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
   cee: {about: 'cross-request detection overhead per request with 10,000 active keys, URLs of 256 B–2 KiB: p50/p99 vs the URL scan ([iterations])', run: runCeeBench as unknown as Bench},
   emit: {about: 'event emission at info to stalled webhook/OTLP/syslog sinks vs emission off: throughput and p99 ratios, RSS growth, drops ([seconds] [rounds])', run: runEmitBench as unknown as Bench},
+  'agent-resolve': {about: 'agent identity resolution with 20 profiles (2 CIDRs each) vs none: µs per request ([iterations])', run: runAgentResolveBench as unknown as Bench},
   mcp: {about: 'mcp proxy stdio wrap vs direct: added p50/p99 per tools/call (small and 20-field args), 100-tool tools/list ([calls])', run: runMcpBench as unknown as Bench},
 }
 

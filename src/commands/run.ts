@@ -15,6 +15,8 @@ export default class Run extends BaseCommand {
     'With learn_lock.enabled the promoted contract of a contract store is enforced (live) or observed (shadow),\n' +
     'and the store is watched: a `learn promote` or `learn rollback` takes effect on the next request.\n' +
     'With --capture-output (or learn.enabled) every decision is captured, redacted, for `learn compile`.\n' +
+    'Every effective policy change (reload, SIGHUP, a start with a different policy than the last run) writes a\n' +
+    'config_change audit event with the diff; --change-note or <config>.change says who and why (docs/operations.md).\n' +
     'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
 
   static override examples = [
@@ -24,6 +26,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> generate config --preset balanced > pipelock.yaml && <%= config.bin %> run --config pipelock.yaml',
     'HTTPS_PROXY=http://127.0.0.1:8888 curl https://example.com/',
     '<%= config.bin %> run --config pipelock.yaml --capture-output /var/lib/pipelock/capture --capture-duration 2h',
+    '<%= config.bin %> run --config pipelock.yaml --change-note "allow api.example.com for the billing agent (TICKET-42)"',
   ]
 
   static override strict = false
@@ -41,6 +44,7 @@ export default class Run extends BaseCommand {
     'capture-output': Flags.string({description: 'write a capture record of every decision to this directory (absolute) for `learn compile`'}),
     'capture-duration': captureDurationFlag,
     'capture-raw': captureRawFlag,
+    'change-note': Flags.string({description: 'justification recorded with the config_change event when this start changes the policy of the last run (needs flight_recorder for the last-run state)'}),
     'capture-escrow-public-key': Flags.string({description: 'capture escrow key (not supported in this version)'}),
   }
 
@@ -66,6 +70,7 @@ export default class Run extends BaseCommand {
       stdout: {write: (line) => void process.stdout.write(line)},
       stdoutIsTty: process.stdout.isTTY === true,
       ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
+      ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
     })
     process.exitCode = await running.done
   }

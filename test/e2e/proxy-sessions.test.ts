@@ -140,7 +140,7 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
     assert.match(metrics, /^pipelock_adaptive_sessions_current\{level="critical"\} 1$/m)
     assert.match(metrics, /^pipelock_adaptive_upgrades_total 1$/m)
     // An agent name not in the config is labelled `other` (bounded labels, issue 10 item 7).
-    assert.match(metrics, /^pipelock_scanner_hits_total\{agent="other",scanner="session_deny"\} 3$/m)
+    assert.match(metrics, /^pipelock_scanner_hits_total\{agent="_default",scanner="session_deny"\} 3$/m)
     const stats = JSON.parse((await rawHttp(proxy.port, {path: '/stats'})).body)
     assert.equal(stats.sessions.escalations, 3)
   })

@@ -302,7 +302,7 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.ok(s.requests.blocked > 0)
     const m = await rawHttp(proxy.port, {path: '/metrics'})
     assert.match(m.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/)
-    assert.match(m.body, /^pipelock_requests_total\{agent="anonymous",result="blocked"\} \d+$/m)
+    assert.match(m.body, /^pipelock_requests_total\{agent="_default",result="blocked"\} \d+$/m)
     assert.match(m.body, /^pipelock_info\{version="[^"]+"\} 1$/m)
     assert.match(m.body, /^pipelock_kill_switch_active\{source="sentinel"\} 0$/m)
   })

@@ -46,3 +46,4 @@ export {
 export type {GoUrl, ParsedHttpUrl, QueryPair} from './go-url.js'
 export {canonicalizePath, MAX_PATH_BYTES, PathCanonicalError} from './url-path.js'
 export {parseGoDuration} from './go-duration.js'
+export {goPathMatch} from './go-path-match.js'

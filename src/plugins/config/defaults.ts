@@ -377,6 +377,7 @@ export function defaultConfig(): PipelockConfig {
       roster_path: '',
       pinned_root_fingerprint: '',
       minimum_signatures: 1,
+      ignore_self_declared_agents: false,
     },
     agents: {},
     default_agent_identity: '',

@@ -37,3 +37,5 @@ export {
 export {checkHostRule, parseCidr, parseHostPort, isCanonicalCidr} from './net-rules.js'
 export {pipelockHome, defaultConfigCandidates, SYSTEM_CONFIG_FILE} from './home.js'
 export {loadPresetConfig} from './preset-load.js'
+export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type AgentProfileConfig} from './agent-profiles.js'
+export {changesSha256, diffPolicies, diffPolicyViews, policyView, MAX_CHANGES, type PolicyChange, type PolicyDiff} from './policy-diff.js'

@@ -88,6 +88,8 @@ const agentProfile = obj({
   sandbox: obj({
     enabled: bool.optional(),
     strict: bool.optional(),
+    // operations.md §11.3: reference profiles carry it; accepted (sandbox is refused at start anyway).
+    best_effort: bool.optional(),
     workspace: str.optional(),
     filesystem: obj({allow_read: strList.optional(), allow_write: strList.optional()}).optional(),
   }).optional(),
@@ -441,6 +443,8 @@ export const configSchema = obj({
     environment: obj({id: str, tenant: str, deployment_id: str}).optional(),
     pinned_root_fingerprint: str,
     minimum_signatures: int,
+    // [beyond] operations.md §2.3 / §12 Q6: a name the agent declares itself never selects a contract.
+    ignore_self_declared_agents: bool,
   }),
   agents: z.record(str, agentProfile),
   default_agent_identity: str,

@@ -3,7 +3,9 @@ import RE2 from 're2'
 import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {validateEmit} from './emit-config.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
+import {validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
+import {validateSuppress} from './suppress-validate.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
 export interface ValidateOptions {
@@ -247,9 +249,15 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     warnings.push({field: 'cross_request_detection.entropy_budget.exempt_domains', message: 'configured but cross_request_detection is disabled — these will take effect when enabled'})
   }
 
-  if (c.bind_default_agent_identity && c.default_agent_identity === '') {
-    fail(['default_agent_identity'], 'required when bind_default_agent_identity is true')
+  if (c.bind_default_agent_identity && c.default_agent_identity.trim() === '') {
+    fail(['default_agent_identity'], 'bind_default_agent_identity requires default_agent_identity')
   }
+  if (c.default_agent_identity !== c.default_agent_identity.trim()) {
+    fail(['default_agent_identity'], 'default_agent_identity must not contain leading or trailing whitespace')
+  }
+  validateSuppress(c)
+  // operations.md §2.5: profiles, then each merged profile through these same validators.
+  validateAgents(c, (merged) => void validateConfig(merged, options))
 
   validateFeatureSections(c, fail)
   validateMcpSections(c, fail)

@@ -3,56 +3,59 @@
  * query parameter are client input: a name is sanitised as §3.1 says (charset, 64 chars), and a
  * name that DLP recognises as a secret is replaced by `anonymous` (and counted by the caller), so
  * a key used as an agent name is never echoed in a response, log, metric, session or receipt.
- * Metric labels come from a bounded set — the configured agents and the default identity, else
- * `other` — so random names cannot grow `/metrics` without bound.
+ * Metric labels are the profile (operations.md §2.4), never the name: bounded by the config.
  */
 import type {PipelockConfig} from '../config/index.js'
-import type {Scanner} from '../scanner/index.js'
-import {resolveAgent, sanitiseAgent, type IdentitySettings} from './identity.js'
+import {cidrContains, parseCidr, parseIp, type Scanner} from '../scanner/index.js'
 
-export const OTHER_AGENT_LABEL = 'other'
+type Cidr = NonNullable<ReturnType<typeof parseCidr>>
+import {resolveIdentity, sanitiseAgent, type AgentIdentity, type IdentityRequest, type IdentitySettings, type ProfileTable} from './identity.js'
+
 /** Distinct names whose DLP verdict is remembered (bounded; forgotten wholesale when full). */
 const VERDICT_CACHE_MAX = 1024
 
 export interface AgentResolution {
-  readonly agent: string
+  readonly identity: AgentIdentity
   /** True when the client's name was refused as a secret and `anonymous` used instead. */
   readonly rejected: boolean
 }
 
 export class AgentNames {
   private readonly identity: IdentitySettings
-  private readonly known: ReadonlySet<string>
+  private readonly table: ProfileTable
   private readonly verdicts = new Map<string, boolean>()
 
   constructor(private readonly scanner: Pick<Scanner, 'scanTextForDlp'>, config: Pick<PipelockConfig, 'agents' | 'default_agent_identity' | 'bind_default_agent_identity'>) {
     this.identity = {defaultAgentIdentity: config.default_agent_identity, bindDefaultAgentIdentity: config.bind_default_agent_identity}
-    const known = new Set(['anonymous', ...Object.keys(config.agents).map(sanitiseAgent)])
-    if (config.default_agent_identity !== '') known.add(sanitiseAgent(config.default_agent_identity))
-    this.known = known
+    const cidrs: Array<{agent: string; cidr: Cidr}> = []
+    // Registry order = sorted names; validation guarantees at most one agent matches an address.
+    for (const name of Object.keys(config.agents).sort()) {
+      for (const text of config.agents[name]!.source_cidrs ?? []) {
+        const cidr = parseCidr(text.trim())
+        if (cidr !== null) cidrs.push({agent: name, cidr})
+      }
+    }
+    this.table = {
+      profiles: new Set(Object.keys(config.agents)),
+      cidrAgent: cidrs.length === 0
+        ? () => undefined
+        : (ip) => {
+            const bytes = parseIp(ip)
+            return bytes === null ? undefined : cidrs.find((c) => cidrContains(c.cidr, bytes))?.agent
+          },
+    }
   }
 
-  /** §3.1 precedence; a client-supplied name DLP flags (raw or sanitised) becomes `anonymous`. */
-  resolve(header: string | undefined, queryAgent: string | undefined): AgentResolution {
-    const agent = resolveAgent(this.identity, header, queryAgent)
-    const raw = this.clientSupplied(header, queryAgent)
-    if (raw === undefined || this.known.has(agent)) return {agent, rejected: false}
-    if (this.isSecret(raw) || this.isSecret(agent)) return {agent: 'anonymous', rejected: true}
-    return {agent, rejected: false}
-  }
-
-  /** The bounded metric label of a resolved name. */
-  metricLabel(agent: string): string {
-    return this.known.has(agent) ? agent : OTHER_AGENT_LABEL
-  }
-
-  /** The raw client value §3.1 picked, or undefined when the name came from the config. */
-  private clientSupplied(header: string | undefined, queryAgent: string | undefined): string | undefined {
-    const s = this.identity
-    if (s.bindDefaultAgentIdentity && s.defaultAgentIdentity !== '') return undefined
-    if (header !== undefined && header !== '') return header
-    if (s.defaultAgentIdentity !== '') return undefined
-    return queryAgent !== undefined && queryAgent !== '' ? queryAgent : undefined
+  /** operations.md §2.2; a self-declared name DLP flags (raw or sanitised) becomes `anonymous` on `_default`. */
+  resolve(r: IdentityRequest): AgentResolution {
+    const identity = resolveIdentity(this.identity, this.table, r)
+    if (identity.auth !== 'self-declared' || !identity.declared) return {identity, rejected: false}
+    // The raw client value resolution picked: the header when it named someone, else the query.
+    const raw = r.header !== undefined && r.header !== '' && identity.name === sanitiseAgent(r.header) ? r.header : (r.query ?? '')
+    if (this.isSecret(raw) || this.isSecret(identity.name)) {
+      return {identity: {name: 'anonymous', profile: identity.profile, auth: 'self-declared', declared: false}, rejected: true}
+    }
+    return {identity, rejected: false}
   }
 
   private isSecret(name: string): boolean {

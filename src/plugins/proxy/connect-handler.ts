@@ -9,8 +9,10 @@ import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
+import {admitBudget, budgetBytes} from './agent-budget.js'
 import {ceeConnectGate} from './cee-gate.js'
-import {allowDecision, blockDecision, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
+import {hintHeader} from './hints.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
@@ -47,7 +49,7 @@ export function killSwitchConnectDeny(socket: Duplex, message: string): void {
 }
 
 export async function handleConnect(core: ProxyCore, req: IncomingMessage, client: Duplex, head: Buffer, b: DecisionBase): Promise<void> {
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cfg = snap.config
   client.on('error', () => undefined)
   const target = req.url ?? ''
@@ -71,7 +73,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
-    const hint: Record<string, string> = cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint.replace(/[\r\n]/g, ' ')} : {}
+    const hint = hintHeader(cfg.explain_blocks, d)
     writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hint}, body ?? `CONNECT blocked: ${detail}\n`)
   }
 
@@ -85,6 +87,9 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   if (ceeConnectGate(core, snap, rec, b, auth.host.toLowerCase(), display, deny)) return
   // The contract gate (learn-lifecycle §7.6) on the tunnel's destination.
   if (contractGate(rec, contractUrl, 'CONNECT', scan.warnings.map((w) => w.pattern), deny)) return
+  // Agent budget (operations.md §2.9): a spent byte budget refuses new tunnels too (quirk fixed).
+  const denied = admitBudget(snap, b.sessionKey, auth.host, (l) => core.metrics.agentBudgetDenials.inc(l))
+  if (denied !== null) return deny('budget', 'budget', denied.message, 429, 'data_budget')
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
   // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
@@ -123,6 +128,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     client.destroy()
     upstream.destroy()
     core.metrics.tunnelClosed(bytes, (core.nowMs() - openedAt) / 1000)
+    budgetBytes(snap, b.sessionKey, bytes)
     core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
   }
   teardown = close
@@ -139,7 +145,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     const peek = await peekFirstRecord(client, head, auth.host)
     first = peek.first
     const category = peek.category
-    core.metrics.sni.inc({category, agent: core.metrics.agentLabel(b.agent)})
+    core.metrics.sni.inc({category, agent: b.profile ?? '_default'})
     const verdict = firstRecordVerdict(category, cfg.forward_proxy.sni_verification)
     if (verdict === 'refuse' && !closed) {
       const receipt = record(blockDecision(core, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))

@@ -13,7 +13,8 @@ import type {AuditLog} from './audit-log.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {ProxyMetrics} from './metrics.js'
-import type {ProxySnapshot} from './state.js'
+import type {IdentityAuth} from './identity.js'
+import {forProfile, type ProxySnapshot} from './state.js'
 import {systemLookupAll} from './ssrf-dialer.js'
 
 export interface ProxyCore {
@@ -33,6 +34,12 @@ export interface ProxyCore {
   /** Registers a live tunnel; the returned function unregisters it. Kill-switch activation destroys all. */
   trackTunnel(destroy: () => void): () => void
   activeTunnels(): number
+}
+
+/** The snapshot view of the request's profile (its merged config, scanner and budgets). */
+export function snapshotFor(core: Pick<ProxyCore, 'snapshot'>, b: Pick<DecisionBase, 'profile'>): ProxySnapshot {
+  const snap = core.snapshot()
+  return b.profile === undefined ? snap : forProfile(snap, b.profile)
 }
 
 export async function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal): Promise<UrlScanResult> {
@@ -68,13 +75,19 @@ export interface DecisionBase {
   readonly clientIp: string
   readonly sessionKey: string
   readonly startMs: number
+  /** The profile whose config applies (operations.md §2.2); `_default` when none. Also the metric label. */
+  readonly profile?: string
+  /** How the identity was established (§2.1). */
+  readonly auth?: IdentityAuth
+  /** The name live contracts are selected by (§2.4), when it differs from `agent`. */
+  readonly contractAgent?: string
 }
 
 export function allowDecision(core: ProxyCore, b: DecisionBase, target: string, status: number, bytes: number, warnings: readonly string[]): Decision {
   // Written out (same keys, same order as `{...base(), …}`): the hot path of every allowed
   // request, and one object literal is several times cheaper than a spread into a new one.
   return {
-    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey,
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
     durationMs: core.nowMs() - b.startMs, target, verdict: 'allow', stage: 'none', layer: 'all', reason: null, severity: null,
     retry: null, class: null, detail: 'allowed', status, warnings, bytes,
   }
@@ -89,7 +102,7 @@ export function blockDecision(
   const reason = opts.reason ?? reasonForLabel(opts.layer)
   const meta = REASON_CODES[reason]
   return {
-    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey,
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
     durationMs: core.nowMs() - b.startMs,
     target,
     verdict: opts.enforced ? 'block' : 'would_block',
@@ -138,7 +151,7 @@ export function headerList(req: IncomingMessage): HeaderList {
 /** Allowed by every check, but the upstream failed (connect, TLS, timeout): a 502, not a block. */
 export function errorDecision(core: ProxyCore, b: DecisionBase, target: string, detail: string, status = 502): Decision {
   return {
-    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey,
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
     durationMs: core.nowMs() - b.startMs, target, verdict: 'error', stage: 'upstream', layer: 'upstream', reason: null, severity: null,
     retry: null, class: null, detail, status, warnings: [], bytes: 0,
   }

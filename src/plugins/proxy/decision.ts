@@ -13,7 +13,7 @@ export type Transport = 'fetch' | 'forward' | 'connect' | 'websocket' | 'reverse
 
 /** The stage that decided; `allow` decisions carry `none`. */
 export type DecisionStage =
-  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request'
+  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request' | 'budget'
 
 export interface Decision {
   readonly requestId: string
@@ -24,6 +24,8 @@ export interface Decision {
   readonly agent: string
   readonly clientIp: string
   readonly sessionKey: string
+  /** The profile that applied (operations.md §2.4): the bounded metric label. */
+  readonly profile?: string
   /**
    * What happened to the request. `would_block` = a block decision not enforced (enforce:false);
    * `error` = allowed by policy but the upstream could not be reached or read (502).

@@ -45,7 +45,24 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'emit.otlp',
   // operations.md §7.1: human-readable stdout log (audit-text.ts).
   'logging.format.text',
+  // operations.md §2: profiles, listeners, source CIDRs, budgets (agent-*.ts, state.ts).
+  'agents',
+  // operations.md §4: suppression on response, SSE and request-body DLP findings (suppression.ts).
+  'suppress',
+  // operations.md §2.10: accepted and ignored — profiles are not licence-gated here (licenseLines).
+  'license',
 ])
+
+/** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */
+export function licenseLines(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>): string[] {
+  const set = [
+    ...(env.PIPELOCK_LICENSE_KEY !== undefined && env.PIPELOCK_LICENSE_KEY !== '' ? ['PIPELOCK_LICENSE_KEY'] : []),
+    ...(c.license_file !== '' ? ['license_file'] : []),
+    ...(c.license_key !== '' ? ['license_key'] : []),
+  ]
+  if (set.length === 0) return []
+  return [`pipelock: ${set.join(', ')} ignored: agent profiles need no licence in this build`]
+}
 
 /**
  * Taint combinations this build cannot honour (fail closed, §20.4 last bullet). The spec defines

@@ -8,12 +8,15 @@ import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {approximateRegistrableDomain, canonicalHostname, canonicalIpSpelling, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
 import {ceeGate} from './cee-gate.js'
-import {allowDecision, blockDecision, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
+import {admitBudget, budgetBytes, budgetRemaining} from './agent-budget.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {readCapped} from './read-capped.js'
 import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl} from './session-gate.js'
+import {RequestSuppression} from './suppression.js'
+import {blockHint, hintHeader} from './hints.js'
 import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
 
@@ -55,7 +58,7 @@ export function queryParam(rawQuery: string, name: string): string | undefined {
 }
 
 export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawQuery: string): Promise<void> {
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cfg = snap.config
   if (req.method !== 'GET') {
     sendJson(res, 405, {error: 'only GET allowed', blocked: false})
@@ -87,7 +90,8 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
-    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(cfg.explain_blocks && d.hint ? {hint: d.hint} : {})}, blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}))
+    const hint = cfg.explain_blocks ? blockHint(d) : undefined
+    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(hint !== undefined ? {hint} : {})}, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)})
   }
 
   // Decision order: (kill switch: already passed) → URL scan → session (anomaly, block_all, warn
@@ -104,6 +108,9 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   if (ceeGate(core, snap, rec, b, target, null, block)) return
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, target, 'GET', warnings, block)) return
+  // Agent budget (operations.md §2.9): after every gate, before the outbound request.
+  const denied = admitBudget(snap, b.sessionKey, urlHost(target), (l) => core.metrics.agentBudgetDenials.inc(l))
+  if (denied !== null) return block('budget', 'budget', denied.message, 429, 'data_budget')
 
   const outcome = await requestWithRedirects(
     core.upstream,
@@ -129,13 +136,21 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     return block('response', 'response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
   }
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
-  const read = await readCapped(up.body, cap)
+  // §2.9: the body read is capped at the smaller of max_response_mb and the bytes left.
+  const remaining = budgetRemaining(snap, b.sessionKey)
+  const budgetTighter = remaining >= 0 && remaining < cap
+  const read = await readCapped(up.body, budgetTighter ? remaining : cap)
+  if (read === null && budgetTighter) {
+    budgetBytes(snap, b.sessionKey, remaining)
+    return block('budget', 'budget', `response size ${remaining + 1} exceeds byte budget ${remaining}`, 429, 'data_budget')
+  }
   if (read === null) {
     const receipt = record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
     sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size', {receipt}))
     return
   }
   recordBytes(snap, up.finalUrl, read.length)
+  budgetBytes(snap, b.sessionKey, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')
   const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, read)
@@ -150,7 +165,9 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   let content = page.content
 
   const host = urlHost(up.finalUrl)
-  const decision = snap.scanner.decideResponse(content, {host})
+  // operations.md §4.3: fetch response findings are suppressed against the display URL.
+  const suppress = new RequestSuppression(core, snap, b).for('response', shown)
+  const decision = snap.scanner.decideResponse(content, {host, ...(suppress ? {suppress} : {})})
   if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection')
   if (decision.action === 'strip') {
     content = decision.content
@@ -167,7 +184,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const hidden = isHtml ? createHiddenExtractor().hidden(text) : ''
   let hiddenHit = false
   if (hidden !== '') {
-    const h = snap.scanner.decideResponse(hidden, {host})
+    const h = snap.scanner.decideResponse(hidden, {host, ...(suppress ? {suppress} : {})})
     if (h.action === 'block') return block('response', 'response_scan', `hidden content: ${h.detail}`, 403, 'prompt_injection')
     hiddenHit = h.action !== 'allow'
     if (hiddenHit && t !== null && ps!.warn(t, 'hidden content injection', host, false, shown) !== null) {

@@ -7,11 +7,12 @@
  */
 import {EventEmitter} from 'node:events'
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {isCompressedEncoding, type ReasonCode, type Suppressor, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
 import {ceeGate} from './cee-gate.js'
-import {allowDecision, blockDecision, enforcing, safeTarget, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
+import {admitBudget, budgetBytes, budgetRemaining} from './agent-budget.js'
+import {allowDecision, blockDecision, enforcing, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
@@ -19,22 +20,26 @@ import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from './media
 import {readCapped} from './read-capped.js'
 import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
+import {RequestSuppression} from './suppression.js'
+import {hintHeader} from './hints.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
 
 export async function handleForward(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawTarget: string): Promise<void> {
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cfg = snap.config
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
   const rec = new RequestRecord(core, ps, b, rawTarget, res)
   const record = (d: Decision): string | undefined => rec.record(d)
+  // operations.md §4.3: forward-proxy findings are suppressed against the full target URL.
+  const suppression = new RequestSuppression(core, snap, b)
   const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
     const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     req.resume()
-    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
+    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)})
   }
 
   const scan = await urlVerdict(core, snap, b, rawTarget, (layer) => safeTarget(snap, rawTarget, layer), rec, block, warnings)
@@ -76,6 +81,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
       contentEncoding: String(req.headers['content-encoding'] ?? ''),
       body,
       host: urlHost(rawTarget),
+      suppress: suppression.for('body_dlp', rawTarget),
     })
     warnings.push(...r.dlpWarnings.map((w) => w.pattern))
     if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
@@ -96,6 +102,9 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (ceeGate(core, snap, rec, b, rawTarget, body, block)) return
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, rawTarget, method, warnings, block)) return
+  // Agent budget (operations.md §2.9): after every gate, before the outbound request.
+  const denied = admitBudget(snap, b.sessionKey, urlHost(rawTarget), (l) => core.metrics.agentBudgetDenials.inc(l))
+  if (denied !== null) return block('budget', 'budget', denied.message, 429, 'data_budget')
 
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
   const abort = new EventEmitter()
@@ -134,15 +143,24 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, shown, warnings, record)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
-    return await relaySse(core, res, b, up, shown, warnings, record, t)
+    return await relaySse(core, res, b, up, shown, warnings, record, t, suppression.for('sse', rawTarget))
   }
   // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
   // Content-Type is chosen by the server, so it decides nothing about scanning.
 
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
-  const read = await readCapped(up.body, cap)
+  // §2.9: capped at the bytes left; over the budget is a 429 here, not the reference's silent
+  // truncation of the buffered body (quirk fixed).
+  const remaining = budgetRemaining(snap, b.sessionKey)
+  const budgetTighter = remaining >= 0 && remaining < cap
+  const read = await readCapped(up.body, budgetTighter ? remaining : cap)
+  if (read === null && budgetTighter) {
+    budgetBytes(snap, b.sessionKey, remaining)
+    return block('budget', 'budget', `response size ${remaining + 1} exceeds byte budget ${remaining}`, 429, 'data_budget')
+  }
   if (read === null) return block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
   recordBytes(snap, up.finalUrl, read.length)
+  budgetBytes(snap, b.sessionKey, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const m = applyMediaPolicy(media, contentType, read)
   if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
@@ -152,7 +170,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   }
   let out = m.body
   {
-    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: urlHost(up.finalUrl)})
+    const suppress = suppression.for('response', rawTarget)
+    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
     if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
     if (decision.action === 'strip') {
       out = Buffer.from(decision.content, 'utf8')
@@ -177,7 +196,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
 
 /** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
 async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown): Promise<void> {
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
   // Recorded when the decision is made, before the first byte is answered (bytes = the declared length).
   const declared = Number(up.headers['content-length'] ?? 0)
@@ -204,12 +223,15 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
     res.destroy()
   } else res.end()
   recordBytes(snap, up.finalUrl, bytes)
+  budgetBytes(snap, b.sessionKey, bytes)
 }
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null): Promise<void> {
-  const snap = core.snapshot()
-  const sse = snap.scanner.sseStream()
+async function relaySse(
+  core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null, suppress: Suppressor | undefined,
+): Promise<void> {
+  const snap = snapshotFor(core, b)
+  const sse = snap.scanner.sseStream(suppress)
   const decoder = new TextDecoder('utf-8')
   // The stream is allowed when it starts (recorded before the first event is answered); a later
   // termination by response scanning is a second decision of its own.
@@ -245,6 +267,7 @@ async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, u
   up.body.destroy()
   res.end()
   recordBytes(snap, up.finalUrl, bytes)
+  budgetBytes(snap, b.sessionKey, bytes)
   if (terminated) {
     record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
   }

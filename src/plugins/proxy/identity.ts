@@ -30,3 +30,60 @@ export function clientIpOf(remote: string | undefined): string {
   if (remote === undefined) return ''
   return remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote
 }
+
+/**
+ * How an identity was established (operations.md §2.1): `bound` (agent listener), `matched` (a
+ * source CIDR, or a self-declared name equal to a configured profile), `config-default`
+ * (`default_agent_identity`), `self-declared` (header / query naming no profile, or nothing).
+ */
+export type IdentityAuth = 'bound' | 'matched' | 'config-default' | 'self-declared'
+
+/** The one identity of a request, resolved once (operations.md §2.1). */
+export interface AgentIdentity {
+  /** Display identity (audit `agent`, session keys, receipts' `actor`, capture); `anonymous` when none. */
+  readonly name: string
+  /** The profile whose config applies; also the bounded metric label. */
+  readonly profile: string
+  readonly auth: IdentityAuth
+  /** True when the name came from the client (header or query), whatever it matched. */
+  readonly declared: boolean
+}
+
+export const FALLBACK_PROFILE = '_default'
+
+/** What resolution needs from the config: profile names and the source-CIDR table. */
+export interface ProfileTable {
+  readonly profiles: ReadonlySet<string>
+  /** Match the socket peer IP (already IPv4-unmapped) against one agent's CIDRs. */
+  readonly cidrAgent: (clientIp: string) => string | undefined
+}
+
+export interface IdentityRequest {
+  /** The profile of the agent listener the request arrived on. */
+  readonly bound?: string
+  readonly clientIp: string
+  readonly header?: string
+  /** The `agent` query parameter — passed only on `/fetch` (and `/ws`), never for a forward-proxy target (Q-A4). */
+  readonly query?: string
+}
+
+/** operations.md §2.2, rows 1–7, first hit wins. */
+export function resolveIdentity(s: IdentitySettings, t: ProfileTable, r: IdentityRequest): AgentIdentity {
+  if (r.bound !== undefined) return {name: r.bound, profile: r.bound, auth: 'bound', declared: false}
+  const cidr = t.cidrAgent(r.clientIp)
+  if (cidr !== undefined) return {name: cidr, profile: cidr, auth: 'matched', declared: false}
+  const dflt = (): AgentIdentity => {
+    const name = sanitiseAgent(s.defaultAgentIdentity)
+    return {name, profile: t.profiles.has(name) ? name : FALLBACK_PROFILE, auth: 'config-default', declared: false}
+  }
+  const declared = (raw: string): AgentIdentity => {
+    const name = sanitiseAgent(raw)
+    return t.profiles.has(name) ? {name, profile: name, auth: 'matched', declared: true} : {name, profile: FALLBACK_PROFILE, auth: 'self-declared', declared: true}
+  }
+  if (s.bindDefaultAgentIdentity && s.defaultAgentIdentity !== '') return dflt()
+  // Q-A1 (replicated): a header naming `anonymous` counts as absent and falls through.
+  if (r.header !== undefined && r.header !== '' && sanitiseAgent(r.header) !== 'anonymous') return declared(r.header)
+  if (s.defaultAgentIdentity !== '') return dflt()
+  if (r.query !== undefined && r.query !== '' && sanitiseAgent(r.query) !== 'anonymous') return declared(r.query)
+  return {name: 'anonymous', profile: FALLBACK_PROFILE, auth: 'self-declared', declared: false}
+}

@@ -71,8 +71,6 @@ export interface MetricsGauges {
   readonly activeTunnels: () => number
   /** Session manager metrics and `/stats` block (§18); null while session profiling is off. */
   readonly sessions?: () => SessionMetricsSource | null
-  /** Bounded agent label (known agents, else `other`); the name itself when not given. */
-  readonly agentLabel?: (agent: string) => string
   /** `/stats.cross_request_detection`, live (operations §5.6). */
   readonly crossRequest?: () => {entropy_tracker_active: number; fragment_buffer_active: number; fragment_buffer_bytes: number} | null
 }
@@ -106,6 +104,9 @@ export class ProxyMetrics implements DecisionSink {
   readonly contractDecisions = new Counter('pipelock_contract_decisions_total', 'Decisions under a live-lock contract by mode, winning source and live verdict.')
   readonly apiAuthFailures = new Counter('pipelock_api_auth_failures_total', 'Admin API requests with a missing or wrong bearer token.')
   readonly apiAuthThrottled = new Counter('pipelock_api_auth_throttled_total', 'Admin API requests refused (429) after repeated authentication failures.')
+  readonly findingsSuppressed = new Counter('pipelock_findings_suppressed_total', 'Findings removed by a suppress entry, by surface and rule.')
+  readonly responseScanExempt = new Counter('pipelock_response_scan_exempt_total', 'Response findings not acted on, by reason and transport.')
+  readonly agentBudgetDenials = new Counter('pipelock_agent_budget_denials_total', 'Requests refused by an agent budget, by profile and kind.')
   readonly agentNamesRejected = new Counter('pipelock_agent_names_rejected_total', 'Client agent names refused (replaced by anonymous).')
   private readonly topDomains = new TopCounter()
   private readonly topScanners = new TopCounter()
@@ -132,15 +133,12 @@ export class ProxyMetrics implements DecisionSink {
     return a
   }
 
-  /** The metric label of an agent name (bounded set, issue 10 item 7). */
-  agentLabel(agent: string): string {
-    return this.gauges.agentLabel?.(agent) ?? agent
-  }
 
   record(d: Decision): void {
     const blocked = d.verdict === 'block'
     if (d.contract !== undefined) this.contractDecisions.inc({mode: d.contract.mode, winning_source: d.contract.winningSource, live_verdict: d.contract.liveVerdict})
-    const agent = this.agentLabel(d.agent)
+    // operations.md §2.4 / §11.2: the label is the profile, never the self-declared name (bounded).
+    const agent = d.profile ?? '_default'
     if (d.warnings.length > 0) this.dlpWarn.inc({}, d.warnings.length)
     if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
     if (d.verdict === 'error') {
@@ -205,7 +203,7 @@ export class ProxyMetrics implements DecisionSink {
     this.duration.render(out)
     this.tunnels.render(out)
     this.tunnelDuration.render(out)
-    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions, this.agentNamesRejected, this.apiAuthFailures, this.apiAuthThrottled]) m.render(out)
+    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions, this.agentBudgetDenials, this.findingsSuppressed, this.responseScanExempt, this.agentNamesRejected, this.apiAuthFailures, this.apiAuthThrottled]) m.render(out)
     const active = new Counter('pipelock_active_tunnels', 'Open CONNECT tunnels.', 'gauge')
     active.set({}, this.gauges.activeTunnels())
     active.render(out)

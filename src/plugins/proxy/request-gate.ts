@@ -37,7 +37,7 @@ export class RequestRecord {
     private readonly core: ProxyCore, readonly sessions: ProxySessions | null, b: DecisionBase, readonly url: string,
     private readonly lifetime?: {once(event: 'close', f: () => void): unknown},
   ) {
-    this.contract = core.contracts?.resolve(b.agent)
+    this.contract = core.contracts?.resolve(b.contractAgent ?? b.agent)
   }
 
   /** Opens the request's session (one lookup) and counts the exchange in flight. */

@@ -9,16 +9,18 @@ import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import {
-  assertImplemented, ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
+  assertImplemented, ConfigFieldError, mergeProfile, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
   type LoadedConfig, type PipelockConfig, type PresetName,
 } from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
-import {assertTaintImplemented} from './features.js'
+import {agentListenerLines} from './agent-listeners.js'
+import {assertTaintImplemented, licenseLines} from './features.js'
 import {inertSectionsNote, RUN_ACCEPTED_FEATURES} from './inert-features.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
+import {PolicyChangeLog} from './policy-change.js'
 import {openRecorderSink} from './recorder-sink.js'
 import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
@@ -50,6 +52,8 @@ export interface RunOptions {
   readonly exitAfterCapture?: boolean
   /** Build commit for capture records' `build_sha`. */
   readonly buildSha?: string
+  /** `run --change-note`: justification of the start-up `config_change` record (operations.md §8.2). */
+  readonly changeNote?: string
 }
 
 export interface RunningProxy {
@@ -82,10 +86,25 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
   return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config)}
 }
 
+/** The base config and every merged agent profile must only enable what this build implements. */
+function assertRunnable(c: PipelockConfig): void {
+  assertImplemented(c, RUN_ACCEPTED_FEATURES)
+  assertTaintImplemented(c)
+  for (const name of Object.keys(c.agents).sort()) {
+    const merged = mergeProfile(c, c.agents[name]!)
+    try {
+      assertImplemented(merged, RUN_ACCEPTED_FEATURES)
+      assertTaintImplemented(merged)
+    } catch (err) {
+      if (err instanceof PipelockError) throw new PipelockError(err.code, `agent "${name}": ${err.message}`, err.hint !== undefined ? {hint: err.hint} : {})
+      throw err
+    }
+  }
+}
+
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  assertImplemented(loaded.config, RUN_ACCEPTED_FEATURES)
-  assertTaintImplemented(loaded.config)
+  assertRunnable(loaded.config)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   const inert = inertSectionsNote(loaded.config)
   if (inert !== null) opts.stderr(inert)
@@ -141,6 +160,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     await server.close(0)
     recorder?.close()
     capture?.close()
+    if (err instanceof PipelockError) throw err
     const e = err as NodeJS.ErrnoException
     throw new PipelockError('USAGE', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
   }
@@ -148,6 +168,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics,
     configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '',
   })) opts.stderr(line)
+  const agentLines = agentListenerLines(addresses.agents ?? [])
+  for (const line of [...agentLines.banner, ...agentLines.stderr]) opts.stderr(line)
+  for (const line of licenseLines(loaded.config, opts.env)) opts.stderr(line)
   if (addresses.metrics !== undefined) opts.stderr(`pipelock: metrics listening on ${addresses.metrics}`)
   if (recorder !== undefined) opts.stderr(`pipelock: flight recorder: ${recorder.description}`)
   if (capture !== undefined) {
@@ -185,14 +208,19 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     await storeWatch.ready
   }
   server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
+  // operations.md §8.2: the policy-change trail (start-up diff against the last run's state, reloads).
+  const fr = loaded.config.flight_recorder
+  const changes = new PolicyChangeLog({
+    audit: () => server!.audit, stderr: opts.stderr, ...(fr.enabled && fr.dir !== '' ? {stateDir: fr.dir} : {}), ...(opts.changeNote !== undefined ? {cliNote: opts.changeNote} : {}),
+  })
+  changes.startup(loaded)
 
   let reloader: ConfigReloader | undefined
   if (loaded.path !== undefined) {
     reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env})})
     reloader.on('applied', (r) => {
       try {
-        assertImplemented(r.config.config, RUN_ACCEPTED_FEATURES)
-        assertTaintImplemented(r.config.config)
+        assertRunnable(r.config.config)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
         return
@@ -200,8 +228,13 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       for (const d of r.downgrades) opts.stderr(`WARNING: config reload: security downgrade: ${d}`)
       server.applyConfig(r.config)
       emission.reload(r.config.config)
+      changes.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades)
     })
-    reloader.on('rejected', (r) => opts.stderr(r.message))
+    reloader.on('rejected', (r) => {
+      opts.stderr(r.message)
+      // A refusal of a valid file is a policy decision worth a record; an unparsable file only logs (§8.2).
+      if (r.error.message.startsWith('rejected:')) changes.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message)
+    })
     reloader.on('warning', (line) => opts.stderr(line))
   }
 

@@ -19,7 +19,9 @@ import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
 import {handleFetch, queryParam} from './fetch-handler.js'
 import {handleForward} from './forward-handler.js'
 import {HealthWatchdog} from './health.js'
-import {clientIpOf, sessionKey} from './identity.js'
+import {agentListeners, contractSelector, type AgentListenAddress} from './agent-listeners.js'
+import {PipelockError} from '../errors/index.js'
+import {clientIpOf, sessionKey, type AgentIdentity} from './identity.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
 import type {AirlockChange} from './session-gate.js'
@@ -29,6 +31,7 @@ import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS}
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
+import {hintHeader} from './hints.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -44,6 +47,8 @@ export interface ProxyServerOptions {
 
 export interface ListenAddresses {
   readonly main: string
+  /** Agent listeners (operations.md §2.7), in config order. */
+  readonly agents?: readonly AgentListenAddress[]
   readonly api?: string
   readonly metrics?: string
 }
@@ -79,6 +84,8 @@ export class ProxyServer implements ProxyCore {
   private readonly tunnels = new Set<() => void>()
   private readonly servers: http.Server[] = []
   private readonly sockets = new Set<Socket>()
+  /** Sockets accepted on an agent listener → the listener's profile (operations.md §2.7, row 1). */
+  private readonly boundSockets = new WeakMap<object, string>()
   private readonly watchdog: HealthWatchdog | null
   private readonly ksApi: KillSwitchApi
   /** §12: mounted only when an API token existed at start-up. */
@@ -106,7 +113,6 @@ export class ProxyServer implements ProxyCore {
       killSwitchSources: () => this.killSwitch.status().sources,
       activeTunnels: () => this.tunnels.size,
       sessions: () => this.snap.sessions,
-      agentLabel: (agent) => this.snap.agentNames.metricLabel(agent),
       crossRequest: () => this.snap.cee?.stats() ?? null,
     })
     this.metrics.addRenderer((out) => renderCeeMetrics(out, this.snap.cee, undefined))
@@ -132,7 +138,8 @@ export class ProxyServer implements ProxyCore {
           nowMs: () => this.nowMs(),
           audit: () => this.audit,
           identify: (req, clientIp) => {
-            const agent = this.agentOf(req, clientIp, undefined)
+            // whoami has no listener context: rows 3–7 of operations.md §2.2 (no listener, no CIDR).
+            const agent = this.identityOf(req, '', undefined, undefined).name
             return {agent, key: sessionKey(agent, clientIp)}
           },
         })
@@ -208,16 +215,19 @@ export class ProxyServer implements ProxyCore {
   // ---- listeners
   async start(): Promise<ListenAddresses> {
     const c = this.snap.config
-    const main = this.createServer((req, res) => this.route(req, res))
-    // §1.4: read-header 5 s, read (whole request) 10 s, idle keep-alive 120 s. Node has no
-    // response write deadline; responses are bounded by the upstream timeouts instead, and
-    // CONNECT sockets leave the server's request tracking once handed to the tunnel.
-    main.headersTimeout = 5_000
-    main.requestTimeout = 10_000
-    main.keepAliveTimeout = 120_000
-    main.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket, head))
-    main.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.onUpgrade(req, socket))
-    const out: {main: string; api?: string; metrics?: string} = {main: await this.listen(main, c.fetch_proxy.listen)}
+    const main = this.proxyServer(undefined)
+    const out: {main: string; api?: string; metrics?: string; agents?: AgentListenAddress[]} = {main: await this.listen(main, c.fetch_proxy.listen)}
+    // operations.md §2.7: each agent listener runs the same proxy handler with the profile bound.
+    const agents: AgentListenAddress[] = []
+    for (const {name, addr} of agentListeners(c)) {
+      try {
+        agents.push({name, addr: await this.listen(this.proxyServer(name), addr)})
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException
+        throw new PipelockError('USAGE', `agent "${name}" listener bind ${addr}: ${e.code ?? e.message}`)
+      }
+    }
+    if (agents.length > 0) out.agents = agents
     if (c.kill_switch.api_listen !== '') {
       const api = this.createServer((req, res) => this.routeApi(req, res))
       out.api = await this.listen(api, c.kill_switch.api_listen)
@@ -231,6 +241,21 @@ export class ProxyServer implements ProxyCore {
     this.pollTimer = setInterval(() => this.killSwitch.poll(), 250)
     this.pollTimer.unref()
     return out
+  }
+
+  /** The proxy listener (main, or an agent's with its profile bound). */
+  private proxyServer(bound: string | undefined): http.Server {
+    const server = this.createServer((req, res) => this.route(req, res, bound))
+    // §1.4: read-header 5 s, read (whole request) 10 s, idle keep-alive 120 s. Node has no
+    // response write deadline; responses are bounded by the upstream timeouts instead, and
+    // CONNECT sockets leave the server's request tracking once handed to the tunnel.
+    server.headersTimeout = 5_000
+    server.requestTimeout = 10_000
+    server.keepAliveTimeout = 120_000
+    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket, head))
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.onUpgrade(req, socket))
+    if (bound !== undefined) server.on('connection', (sock: Socket) => this.boundSockets.set(sock, bound))
+    return server
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
@@ -276,19 +301,23 @@ export class ProxyServer implements ProxyCore {
 
   private base(req: IncomingMessage, transport: Transport, queryAgent?: string): DecisionBase {
     const clientIp = clientIpOf(req.socket.remoteAddress)
-    const agent = this.agentOf(req, clientIp, queryAgent)
-    return {requestId: this.nextRequestId(), transport, method: req.method ?? '', agent, clientIp, sessionKey: sessionKey(agent, clientIp), startMs: this.nowMs()}
+    const id = this.identityOf(req, clientIp, queryAgent, this.boundSockets.get(req.socket))
+    const agent = id.name
+    return {
+      requestId: this.nextRequestId(), transport, method: req.method ?? '', agent, clientIp, sessionKey: sessionKey(agent, clientIp), startMs: this.nowMs(),
+      profile: id.profile, auth: id.auth, ...contractSelector(this.snap.config, id),
+    }
   }
 
-  /** §3.1 agent name; one that DLP flags is replaced by `anonymous`, counted and audited (never echoed). */
-  private agentOf(req: IncomingMessage, clientIp: string, queryAgent: string | undefined): string {
+  /** operations.md §2.2, resolved once per request; a self-declared name DLP flags becomes `anonymous`, counted and audited (never echoed). */
+  private identityOf(req: IncomingMessage, clientIp: string, queryAgent: string | undefined, bound: string | undefined): AgentIdentity {
     const header = req.headers['x-pipelock-agent']
-    const r = this.snap.agentNames.resolve(Array.isArray(header) ? header[0] : header, queryAgent)
+    const r = this.snap.agentNames.resolve({...(bound !== undefined ? {bound} : {}), clientIp, header: Array.isArray(header) ? header[0] : header, ...(queryAgent !== undefined ? {query: queryAgent} : {})})
     if (r.rejected) {
       this.metrics.agentNamesRejected.inc({reason: 'dlp'})
       this.audit.event('warn', 'agent_name_rejected', 'agent name looks like a secret; using anonymous', {client_ip: clientIp})
     }
-    return r.agent
+    return r.identity
   }
 
   /** §11.2 gate; true when the request was denied (response already written). */
@@ -308,11 +337,17 @@ export class ProxyServer implements ProxyCore {
     return true
   }
 
-  private route(req: IncomingMessage, res: ServerResponse): void {
+  private route(req: IncomingMessage, res: ServerResponse, bound?: string): void {
     const target = req.url ?? ''
     const originForm = target.startsWith('/')
     const q = target.indexOf('?')
     const path = originForm ? (q < 0 ? target : target.slice(0, q)) : ''
+    if (bound !== undefined && path.startsWith('/api/v1/')) {
+      // operations.md §2.7 (quirk fixed): admin routes are never mounted on an agent's own port.
+      req.resume()
+      sendTextError(res, 404, '404 page not found')
+      return
+    }
     const rawQuery = originForm && q >= 0 ? target.slice(q + 1) : ''
     const absolute = !originForm && /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
     const transport: Transport = absolute ? 'forward' : 'fetch'
@@ -322,8 +357,9 @@ export class ProxyServer implements ProxyCore {
       path,
       () => {
         req.resume()
-        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', blockHeaders('kill_switch_active', 'kill_switch'))
-        else sendJson(res, 503, killSwitchBody(this.killSwitch.message))
+        const hint = hintHeader(this.snap.config.explain_blocks, {layer: 'kill_switch', detail: 'kill switch active'})
+        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', {...blockHeaders('kill_switch_active', 'kill_switch'), ...hint})
+        else sendJson(res, 503, killSwitchBody(this.killSwitch.message), hint)
       },
       transport,
     )

@@ -7,7 +7,8 @@
  * reference does ("session manager settings updated in place (sessions preserved)").
  */
 import type {Clock} from '../canonical/index.js'
-import type {PipelockConfig} from '../config/index.js'
+import {DEFAULT_PROFILE, mergeProfile, type PipelockConfig} from '../config/index.js'
+import {BudgetBook, budgetLimits} from './agent-budget.js'
 import {createScanner, DataBudget, RateLimiter, type Scanner} from '../scanner/index.js'
 import type {CrossRequestDetector} from '../cee/index.js'
 import {AgentNames} from './agent-name.js'
@@ -24,10 +25,23 @@ export interface ProxySnapshot {
   readonly dataBudget: DataBudget
   /** Null while `session_profiling.enabled` is false. */
   readonly sessions: ProxySessions | null
-  /** Agent-name resolution and bounded metric labels (issue 10 item 7). */
+  /** Agent identity resolution (operations.md §2.2) and the refusal of secret-looking names. */
   readonly agentNames: AgentNames
   /** Cross-request detection (operations §5); null while disabled. Emptied on every reload. */
   readonly cee: CrossRequestDetector | null
+  /** The profile this view applies (`_default` for the base config and the fallback). */
+  readonly profile: string
+  /** Per-session budgets of this profile (§2.9); null without limits. */
+  readonly budgets: BudgetBook | null
+  /** Every configured profile's view (shared by all views of one snapshot). */
+  readonly profiles: ReadonlyMap<string, ProxySnapshot>
+  /** The view for an unknown profile: `_default` when configured, else the base config with no budget (§2.2). */
+  readonly fallback: ProxySnapshot
+}
+
+/** The view of a profile (operations.md §2.2 lookup). */
+export function forProfile(snap: ProxySnapshot, profile: string): ProxySnapshot {
+  return snap.profiles.get(profile) ?? snap.fallback
 }
 
 export interface SnapshotCarry {
@@ -41,11 +55,31 @@ export interface SnapshotCarry {
 
 export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock, carry?: SnapshotCarry): ProxySnapshot {
   const scanner = createScanner(scannerSettingsFromConfig(config, {env}))
-  return {
+  const profiles = new Map<string, ProxySnapshot>()
+  const nowMs = (): number => Number(clock.nowNanos() / 1_000_000n)
+  const base: ProxySnapshot = {
     config, hash, scanner, rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock), sessions: carrySessions(config, clock, carry),
     agentNames: new AgentNames(scanner, config),
-    cee: buildDetector(config, carry?.previous?.cee, () => Number(clock.nowNanos() / 1_000_000n)),
+    cee: buildDetector(config, carry?.previous?.cee, nowMs),
+    profile: DEFAULT_PROFILE, budgets: null, profiles,
+    get fallback(): ProxySnapshot {
+      return profiles.get(DEFAULT_PROFILE) ?? base
+    },
   }
+  // §2.4: each profile has its own scanner (own rate-limit and data-budget windows); the session
+  // manager and identity resolution are shared. Trackers start empty on every reload (§2.9).
+  for (const name of Object.keys(config.agents).sort()) {
+    const p = config.agents[name]!
+    const merged = mergeProfile(config, p)
+    const limits = budgetLimits(p)
+    profiles.set(name, {
+      ...base, config: merged, scanner: createScanner(scannerSettingsFromConfig(merged, {env})), rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock),
+      profile: name, budgets: limits === null ? null : new BudgetBook(limits, nowMs), get fallback(): ProxySnapshot {
+        return base.fallback
+      },
+    })
+  }
+  return base
 }
 
 function carrySessions(config: PipelockConfig, clock: Clock, carry: SnapshotCarry | undefined): ProxySessions | null {

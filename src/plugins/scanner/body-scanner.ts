@@ -7,7 +7,7 @@ import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {extractJsonTexts, JsonTextError} from './json-texts.js'
 import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from './multipart.js'
-import {scanResponse, type ResponseMatch, type ResponseScanner} from './response-scanner.js'
+import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
 import {scanTextForDlp} from './text-dlp.js'
 
@@ -18,6 +18,8 @@ export interface BodyScanInput {
   readonly body: Uint8Array
   /** Destination host (for `response_scanning.exempt_domains`). */
   readonly host?: string
+  /** operations.md §4.3: DLP finding names a `suppress` entry removes (injection hits are never suppressed). */
+  readonly suppress?: Suppressor
 }
 
 export interface ContentScanResult {
@@ -127,7 +129,9 @@ function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): Con
   }
   const sorted = sortedByBytes(texts)
   const dlpTexts = texts.length > 1 ? [...texts, sorted.join('\n')] : texts
-  const {matches, warnings} = dlpOver(deps.dlp, dlpTexts)
+  const found = dlpOver(deps.dlp, dlpTexts)
+  const matches = unsuppressed(found.matches, input.suppress)
+  const warnings = unsuppressed(found.warnings, input.suppress)
 
   const injTexts = texts.length > 1 ? [...texts, texts.join('\n'), sorted.join('\n')] : texts
   const injection: ResponseMatch[] = []

@@ -43,10 +43,11 @@ export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reas
 export {scanUrl, createUrlScanner, crlfReason, traversalReason, checkDialAddresses} from './url-scanner.js'
 export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming, DialCheck} from './url-scanner.js'
 export {
-  createResponseScanner, scanResponse, redactResponse, decideResponse, mergeResponsePatterns,
+  createResponseScanner, scanResponse, redactResponse, decideResponse, mergeResponsePatterns, unsuppressed,
 } from './response-scanner.js'
+export {suppressedBy, type SuppressEntry} from './suppress.js'
 export type {
-  ResponseScanner, ResponseMatch, ResponseScanResult, ResponseDecision, ResponseDecisionOptions, ResponsePass,
+  ResponseScanner, ResponseMatch, ResponseScanResult, ResponseDecision, ResponseDecisionOptions, ResponsePass, Suppressor,
   CompiledResponsePattern,
 } from './response-scanner.js'
 export {createSseStreamScanner, sseEventData} from './sse.js'

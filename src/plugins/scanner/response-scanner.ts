@@ -386,6 +386,25 @@ export interface ResponseDecisionOptions {
   readonly host?: string
   /** True only when an interactive approver is wired (terminal HITL); otherwise `ask` = `block`. */
   readonly approverAvailable?: boolean
+  /** operations.md §4.3: true for a finding name a `suppress` entry removes (the caller audits it). */
+  readonly suppress?: Suppressor
+}
+
+/** Decides, per finding (pattern) name, whether a `suppress` entry removes it; records the suppression. */
+export type Suppressor = (patternName: string) => boolean
+
+/** The matches no suppress entry removes (each name asked once). */
+export function unsuppressed<M extends {readonly pattern: string}>(matches: readonly M[], suppress: Suppressor | undefined): readonly M[] {
+  if (suppress === undefined || matches.length === 0) return matches
+  const verdict = new Map<string, boolean>()
+  return matches.filter((m) => {
+    let v = verdict.get(m.pattern)
+    if (v === undefined) {
+      v = suppress(m.pattern)
+      verdict.set(m.pattern, v)
+    }
+    return !v
+  })
 }
 
 /**
@@ -411,6 +430,11 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
     result = core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
   } else {
     result = scanResponse(sc, content)
+  }
+  if (!result.clean && opts.suppress !== undefined) {
+    // Suppressed findings are removed before the action is chosen (§4.3): nothing left = clean.
+    const kept = unsuppressed(result.matches, opts.suppress)
+    result = kept.length === 0 ? {clean: true, core: false, matches: []} : {...result, matches: kept}
   }
   if (result.clean) return {action: 'allow', matches: []}
   const names = [...new Set(result.matches.map((m) => m.pattern))].join(', ')

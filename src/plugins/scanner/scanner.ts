@@ -6,7 +6,7 @@ import {headerNameSets, scanRequestBody, scanRequestHeaders, type BodyScanInput,
 import {createDlpEngine, type DlpEngine} from './dlp-engine.js'
 import {
   createResponseScanner, decideResponse, scanResponse,
-  type ResponseDecision, type ResponseDecisionOptions, type ResponseScanner, type ResponseScanResult,
+  type ResponseDecision, type ResponseDecisionOptions, type ResponseScanner, type ResponseScanResult, type Suppressor,
 } from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
 import {createSseStreamScanner, type SseStreamScanner} from './sse.js'
@@ -24,7 +24,7 @@ export interface Scanner {
   scanRequestHeaders(headers: HeaderList): ContentScanResult
   scanResponse(content: string): ResponseScanResult
   decideResponse(content: string, opts?: ResponseDecisionOptions): ResponseDecision
-  sseStream(): SseStreamScanner
+  sseStream(suppress?: Suppressor): SseStreamScanner
 }
 
 export function createScanner(settings: ScannerSettings): Scanner {
@@ -43,6 +43,6 @@ export function createScanner(settings: ScannerSettings): Scanner {
     scanRequestHeaders: (headers) => scanRequestHeaders(deps, headers),
     scanResponse: (content) => scanResponse(response, content),
     decideResponse: (content, opts) => decideResponse(response, content, opts),
-    sseStream: () => createSseStreamScanner(response),
+    sseStream: (suppress) => createSseStreamScanner(response, suppress),
   }
 }

@@ -4,7 +4,7 @@
  * (`action: block`) or on an event larger than `max_event_bytes`.
  */
 import {utf8Length} from './entropy.js'
-import {scanResponse, type ResponseMatch, type ResponseScanner} from './response-scanner.js'
+import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 
 export type SseOutcome =
   /** Forward `raw` (the event's bytes exactly as received, incl. its terminating blank line). */
@@ -63,7 +63,7 @@ function eventEnd(buf: string): number {
   return -1
 }
 
-export function createSseStreamScanner(sc: ResponseScanner): SseStreamScanner {
+export function createSseStreamScanner(sc: ResponseScanner, suppress?: Suppressor): SseStreamScanner {
   const cfg = sc.settings.responseScanning.sseStreaming
   const max = cfg.maxEventBytes > 0 ? cfg.maxEventBytes : 65536
   let buf = ''
@@ -75,6 +75,11 @@ export function createSseStreamScanner(sc: ResponseScanner): SseStreamScanner {
     } catch {
       done = true // fail closed
       return {kind: 'terminate', reason: 'prompt_injection', matches: []}
+    }
+    if (!r.clean && suppress !== undefined) {
+      const kept = unsuppressed(r.matches, suppress)
+      if (kept.length === 0) return {kind: 'event', raw, warn: []}
+      r = {...r, matches: kept}
     }
     if (r.clean) return {kind: 'event', raw, warn: []}
     // Core hits always terminate; configured hits follow sse_streaming.action.

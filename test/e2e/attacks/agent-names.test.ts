@@ -25,7 +25,7 @@ describe('attacks: agent names', {timeout: 60_000}, () => {
     assert.match(rig.proxy.stdout(), /"event":"agent_name_rejected"/)
   })
 
-  it('random agent names do not grow /metrics: unknown names share the label other', async () => {
+  it('random agent names do not grow /metrics: the label is the profile (_default without profiles)', async () => {
     for (let i = 0; i < 200; i++) {
       await rawHttp(rig.proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${rig.up.port}/`)}`, headers: {'x-pipelock-agent': `rnd-${i}-${(i * 7919).toString(36)}`}})
     }
@@ -33,7 +33,7 @@ describe('attacks: agent names', {timeout: 60_000}, () => {
     const m = await rawHttp(rig.proxy.port, {path: '/metrics'})
     const labels = new Set([...m.body.matchAll(/agent="([^"]*)"/g)].map((x) => x[1]))
     assert.ok(!labels.has('rnd-1-6ah'))
-    // Known names (configured agents, the default identity, anonymous) keep their label.
-    assert.deepEqual([...labels].sort(), ['anonymous', 'other'])
+    // operations.md §2.4/§11.2: the label is the profile, never the self-declared name.
+    assert.deepEqual([...labels].sort(), ['_default'])
   })
 })

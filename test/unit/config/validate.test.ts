@@ -157,7 +157,7 @@ test('airlock (when enabled): needs profiling, valid tiers, monotonic triggers, 
 })
 
 test('bind_default_agent_identity requires default_agent_identity', () => {
-  assertRefused('bind_default_agent_identity: true\n', /default_agent_identity: required when bind_default_agent_identity is true/)
+  assertRefused('bind_default_agent_identity: true\n', /default_agent_identity: bind_default_agent_identity requires default_agent_identity/)
   assert.equal(load('bind_default_agent_identity: true\ndefault_agent_identity: claude\n').config.default_agent_identity, 'claude')
 })
 

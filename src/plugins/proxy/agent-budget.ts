@@ -1,0 +1,132 @@
+/**
+ * Agent budgets (operations.md §2.9): requests, unique domains and bytes per session, in a fixed
+ * ("tumbling") window. Two reference quirks fixed (docs/compatibility.md, "Agent profiles"):
+ * the budgets named `_per_session` are per session here (the reference keeps one tracker per
+ * profile for every session and IP), and admission also refuses once the byte budget is spent, so
+ * an exhausted budget stops new tunnels and WebSockets, not only buffered bodies.
+ */
+import type {AgentProfileConfig} from '../config/index.js'
+
+export interface BudgetLimits {
+  readonly maxRequests: number
+  readonly maxBytes: number
+  readonly maxDomains: number
+  /** 0 = the window never resets. */
+  readonly windowMinutes: number
+}
+
+export type BudgetKind = 'requests' | 'domains' | 'bytes'
+
+export interface BudgetDenial {
+  readonly kind: BudgetKind
+  /** Exact text of §2.9 (plus the byte message of the admission fix). */
+  readonly message: string
+}
+
+/** The profile's HTTP limits, or null when none is > 0 (no tracker, §2.9). */
+export function budgetLimits(p: AgentProfileConfig | undefined): BudgetLimits | null {
+  const b = p?.budget
+  if (b === undefined) return null
+  const l = {maxRequests: b.max_requests_per_session ?? 0, maxBytes: b.max_bytes_per_session ?? 0, maxDomains: b.max_unique_domains_per_session ?? 0, windowMinutes: b.window_minutes ?? 0}
+  return l.maxRequests > 0 || l.maxBytes > 0 || l.maxDomains > 0 ? l : null
+}
+
+/** One session's counters. */
+export class BudgetTracker {
+  private requests = 0
+  private bytes = 0
+  private readonly hosts = new Set<string>()
+  private windowStart: number
+
+  constructor(private readonly limits: BudgetLimits, private readonly nowMs: () => number) {
+    this.windowStart = nowMs()
+  }
+
+  /** Reset when more than `window_minutes` elapsed (strictly greater; never at 0). */
+  private roll(): void {
+    const w = this.limits.windowMinutes
+    if (w <= 0) return
+    const now = this.nowMs()
+    if (now - this.windowStart > w * 60_000) {
+      this.requests = 0
+      this.bytes = 0
+      this.hosts.clear()
+      this.windowStart = now
+    }
+  }
+
+  /** Before the outbound request: deny, or count the request and remember the host. */
+  admit(hostIn: string): BudgetDenial | null {
+    this.roll()
+    const l = this.limits
+    const host = hostIn.toLowerCase()
+    if (l.maxRequests > 0 && this.requests >= l.maxRequests) return {kind: 'requests', message: `request budget exceeded: ${this.requests}/${l.maxRequests} requests`}
+    if (l.maxDomains > 0 && !this.hosts.has(host) && this.hosts.size >= l.maxDomains) {
+      return {kind: 'domains', message: `domain budget exceeded: ${this.hosts.size + 1}/${l.maxDomains} unique domains`}
+    }
+    if (l.maxBytes > 0 && this.bytes >= l.maxBytes) return {kind: 'bytes', message: `byte budget exceeded: ${this.bytes}/${l.maxBytes} bytes`}
+    this.requests++
+    this.hosts.add(host)
+    return null
+  }
+
+  /** Bytes left in the window, or -1 when there is no byte budget. */
+  remainingBytes(): number {
+    this.roll()
+    return this.limits.maxBytes <= 0 ? -1 : Math.max(0, this.limits.maxBytes - this.bytes)
+  }
+
+  recordBytes(n: number): void {
+    this.roll()
+    if (n > 0) this.bytes += n
+  }
+}
+
+/**
+ * A profile's trackers, one per session key. Bounded: past `cap` sessions the oldest tracker is
+ * forgotten (a session that idle must start over; the session manager forgets it too).
+ */
+export class BudgetBook {
+  private readonly trackers = new Map<string, BudgetTracker>()
+
+  constructor(readonly limits: BudgetLimits, private readonly nowMs: () => number, private readonly cap = 65_536) {}
+
+  tracker(sessionKey: string): BudgetTracker {
+    let t = this.trackers.get(sessionKey)
+    if (t === undefined) {
+      if (this.trackers.size >= this.cap) this.trackers.delete(this.trackers.keys().next().value!)
+      t = new BudgetTracker(this.limits, this.nowMs)
+      this.trackers.set(sessionKey, t)
+    }
+    return t
+  }
+}
+
+/** What a transport needs to enforce a budget: its view's book and the metrics counter. */
+export interface BudgetContext {
+  readonly budgets: BudgetBook | null
+  readonly profile: string
+}
+
+/**
+ * Admission (§2.9) before the outbound request / tunnel / WebSocket upgrade: null when admitted
+ * (or no budget), else the denial to answer with 429, reason `data_budget`, layer `budget` (the
+ * reference's per-transport headers made consistent). Transports: fetch, forward, CONNECT; the
+ * WebSocket proxy calls the same function before its upgrade and `budgetBytes` at close.
+ */
+export function admitBudget(ctx: BudgetContext, sessionKey: string, host: string, count: (labels: {profile: string; kind: BudgetKind}) => void): BudgetDenial | null {
+  if (ctx.budgets === null) return null
+  const deny = ctx.budgets.tracker(sessionKey).admit(host)
+  if (deny !== null) count({profile: ctx.profile, kind: deny.kind})
+  return deny
+}
+
+/** Bytes left for a session (-1 = no byte budget). */
+export function budgetRemaining(ctx: BudgetContext, sessionKey: string): number {
+  return ctx.budgets === null ? -1 : ctx.budgets.tracker(sessionKey).remainingBytes()
+}
+
+/** Adds a response's (or a closed tunnel's) bytes to the session's budget. */
+export function budgetBytes(ctx: BudgetContext, sessionKey: string, n: number): void {
+  if (ctx.budgets !== null) ctx.budgets.tracker(sessionKey).recordBytes(n)
+}

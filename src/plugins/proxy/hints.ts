@@ -1,0 +1,62 @@
+/**
+ * `explain_blocks: true` (operations.md §7.2): a hint per block, from the block's layer (scanner
+ * label) — fixed text that names the setting involved and never any part of the request, so a hint
+ * cannot echo a secret. The reference's table for URL-pipeline and redirect blocks (exact strings,
+ * with the `dlp` row fixed: `suppress` cannot suppress URL DLP, §4.3), and [beyond] hints for the
+ * other block layers. SSRF hints name the settings that allow an internal address.
+ */
+import type {Decision} from './decision.js'
+
+export const URL_HINTS: Readonly<Record<string, string>> = {
+  blocklist: 'Domain is on the blocklist. Remove from fetch_proxy.monitoring.blocklist if legitimate.',
+  dlp: "A DLP pattern matched this URL. If false positive, add this host to that pattern's exempt_domains.",
+  entropy: 'High-entropy content detected. Review the URL for data exfiltration attempts.',
+  subdomain_entropy: 'High-entropy content detected in subdomain. Review for data exfiltration via DNS.',
+  ssrf: 'SSRF protection blocked this URL. It may resolve to a private IP or DNS resolution failed. To allow an internal address on purpose, add its IP/CIDR to ssrf.ip_allowlist (or its host to trusted_domains).',
+  ssrf_metadata: 'SSRF protection blocked this URL. It resolves to a cloud-provider instance metadata endpoint (AWS / Azure / GCP IMDS).',
+  ratelimit: 'Rate limit exceeded. Retry later or adjust fetch_proxy.monitoring.max_requests_per_minute.',
+  length: 'URL exceeds maximum length. Check for data stuffing in query parameters.',
+  databudget: 'Session data budget exceeded.',
+  scheme: 'Only http and https schemes are allowed.',
+  allowlist: 'Domain not on the allowlist. In strict mode, only allowlisted domains are reachable.',
+  parser: 'The URL could not be parsed.',
+  context: 'The request context was nil or cancelled before the scan completed.',
+  crlf_injection: 'CRLF injection sequence detected in URL. This is never legitimate in normal traffic.',
+  path_traversal: 'Path traversal sequence detected. Review the URL for directory escape attempts.',
+  core_dlp: 'Core DLP pattern matched. This is a critical credential detection that cannot be disabled.',
+  core_ssrf: 'Core SSRF protection blocked this URL. Private IP ranges are always blocked. To allow one internal IP on purpose, add it (as /32 or /128) to ssrf.ip_allowlist.',
+}
+
+/** [beyond] §7.2 MAY: the other block layers, at the same level of policy detail. */
+export const OTHER_HINTS: Readonly<Record<string, string>> = {
+  body_dlp: 'A DLP pattern matched the request body. If false positive, add a suppress entry (rule = the pattern name, path = this URL).',
+  body_prompt_injection: 'The request body contains prompt-injection text. Request-body injection findings cannot be suppressed.',
+  header_dlp: 'A DLP pattern matched a request header. Review request_body_scanning.sensitive_headers / ignore_headers.',
+  response_scan: 'The response contains prompt-injection text. If false positive, add a suppress entry (rule = the pattern name, path = this URL), or list the host in response_scanning.exempt_domains.',
+  response_size: 'The response exceeds fetch_proxy.max_response_mb.',
+  media_policy: 'The response media type is refused by media_policy.',
+  kill_switch: 'The kill switch is active; every request is refused until an operator deactivates it.',
+  budget: 'This agent session has used its budget (agents.<name>.budget). It resets after budget.window_minutes, if set.',
+  contract: 'The live behavioural contract (learn_lock) does not allow this request. Learn, review and promote a new contract to allow it.',
+  taint_policy: 'A mutating request from a session that read untrusted content was refused (taint policy).',
+  tunnel_capacity: 'Too many CONNECT tunnels are open. Retry later.',
+  session_deny: 'The session escalation level blocks this request. An operator can reset the session through the admin API.',
+}
+
+const REDIRECT_HINT = 'Request was redirected to a different origin. Cross-origin redirects are blocked to prevent open redirect attacks.'
+
+/**
+ * The hint for a block: a scanner-provided override (e.g. the SSRF `config_mismatch` text naming
+ * `trusted_domains` / `ssrf.ip_allowlist`) first, then a redirect, then the layer tables.
+ */
+export function blockHint(d: Pick<Decision, 'layer' | 'detail' | 'hint'>): string | undefined {
+  if (d.hint !== undefined && d.hint !== '') return d.hint
+  if (d.detail.startsWith('redirect blocked:')) return REDIRECT_HINT
+  return URL_HINTS[d.layer] ?? OTHER_HINTS[d.layer] ?? (d.layer.startsWith('session') ? OTHER_HINTS.session_deny : undefined)
+}
+
+/** The `X-Pipelock-Hint` header (one line) when `explain_blocks` is on and a hint exists. */
+export function hintHeader(explain: boolean, d: Pick<Decision, 'layer' | 'detail' | 'hint'>): Record<string, string> {
+  const h = explain ? blockHint(d) : undefined
+  return h === undefined ? {} : {'X-Pipelock-Hint': h.replace(/[\r\n]/g, ' ')}
+}

@@ -1,0 +1,158 @@
+/**
+ * Auditable policy changes (operations.md §8.2, beyond the reference): every effective change —
+ * a hot reload (file watch or SIGHUP), or a start with a config different from the last run's —
+ * writes a `config_change` audit event (warn) with the structural diff of the effective policy,
+ * the file and policy hashes before and after, and, when given, the operator and justification.
+ *
+ * Where the operator's word comes from: `<config>.change` (JSON `{operator, justification,
+ * change_id, file_sha256}`, written before signalling or restarting; used only when `file_sha256`
+ * names the file just loaded, then renamed `<config>.change.applied`), or `run --change-note`
+ * (justification of the start-up record). The last applied state lives in
+ * `<flight_recorder.dir>/config-state.json` (0600), so an edit made while stopped is diffed at the
+ * next start; without the flight recorder only reloads are recorded.
+ */
+import {createHash} from 'node:crypto'
+import {readFileSync, renameSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {diffPolicyViews, policyView, type LoadedConfig, type PolicyDiff} from '../config/index.js'
+import type {AuditLog} from './audit-log.js'
+
+export type ChangeTrigger = 'startup' | 'sighup' | 'file_watch'
+
+export interface ChangeNote {
+  readonly operator?: string
+  readonly justification?: string
+  readonly change_id?: string
+}
+
+export interface ConfigState {
+  readonly file_sha256: string
+  readonly policy_hash: string
+  readonly effective: unknown
+}
+
+const MAX_JUSTIFICATION = 4096
+
+/** SHA-256 hex of the config file's bytes, `none` without a file. */
+export function fileSha256(file: string | undefined): string {
+  if (file === undefined) return 'none'
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex')
+  } catch {
+    return 'none'
+  }
+}
+
+export interface PolicyChangeOptions {
+  readonly audit: () => AuditLog
+  readonly stderr: (line: string) => void
+  /** `flight_recorder.dir` when the recorder is on: where the last applied state is kept. */
+  readonly stateDir?: string
+  /** `run --change-note`: the justification of the start-up record. */
+  readonly cliNote?: string
+}
+
+export class PolicyChangeLog {
+  private current: ConfigState | undefined
+
+  constructor(private readonly opts: PolicyChangeOptions) {}
+
+  private statePath(): string | undefined {
+    return this.opts.stateDir === undefined ? undefined : path.join(this.opts.stateDir, 'config-state.json')
+  }
+
+  private stateOf(l: LoadedConfig): ConfigState {
+    return {file_sha256: fileSha256(l.path), policy_hash: l.hash, effective: policyView(l.config)}
+  }
+
+  private save(s: ConfigState): void {
+    this.current = s
+    const p = this.statePath()
+    if (p === undefined) return
+    try {
+      writeFileSync(p, JSON.stringify(s) + '\n', {mode: 0o600})
+    } catch (e) {
+      this.opts.stderr(`WARNING: config change: cannot write ${p}: ${(e as Error).message}`)
+    }
+  }
+
+  /** The operator's note for the file just loaded (consumed), or undefined. */
+  private note(l: LoadedConfig, sha: string, cli?: string): ChangeNote | undefined {
+    let fromFile: ChangeNote | undefined
+    if (l.path !== undefined) {
+      const file = `${l.path}.change`
+      let text: string | undefined
+      try {
+        text = readFileSync(file, 'utf8')
+      } catch {
+        text = undefined
+      }
+      if (text !== undefined) {
+        try {
+          const n = JSON.parse(text) as Record<string, unknown>
+          if (n.file_sha256 !== sha) this.opts.stderr('WARNING: config change note does not match the loaded file; ignoring')
+          else {
+            fromFile = {
+              ...(typeof n.operator === 'string' ? {operator: n.operator} : {}),
+              ...(typeof n.justification === 'string' ? {justification: n.justification.slice(0, MAX_JUSTIFICATION)} : {}),
+              ...(typeof n.change_id === 'string' ? {change_id: n.change_id} : {}),
+            }
+            renameSync(file, `${file}.applied`)
+          }
+        } catch (e) {
+          this.opts.stderr(`WARNING: config change note ${file}: ${(e as Error).message}; ignoring`)
+        }
+      }
+    }
+    if (cli !== undefined && cli !== '') return {...fromFile, justification: cli.slice(0, MAX_JUSTIFICATION)}
+    return fromFile
+  }
+
+  private write(trigger: ChangeTrigger, outcome: 'applied' | 'rejected', configPath: string | undefined, prior: ConfigState | undefined, next: ConfigState, diff: PolicyDiff, extra: Record<string, unknown>): void {
+    this.opts.audit().event('warn', 'config_change', `policy ${outcome} (${trigger}): ${diff.total} change(s)`, {
+      trigger, outcome, config_path: configPath ?? '',
+      prior_file_sha256: prior?.file_sha256 ?? 'none', new_file_sha256: next.file_sha256,
+      prior_policy_hash: prior?.policy_hash ?? 'none', new_policy_hash: next.policy_hash,
+      changes: diff.changes, ...(diff.truncated ? {truncated: true} : {}), ...extra,
+    })
+  }
+
+  /** At start-up: a record only when a stored state exists and the policy differs (edit made while stopped). */
+  startup(l: LoadedConfig): void {
+    const p = this.statePath()
+    let prior: ConfigState | undefined
+    if (p !== undefined) {
+      try {
+        prior = JSON.parse(readFileSync(p, 'utf8')) as ConfigState
+      } catch {
+        prior = undefined
+      }
+    }
+    const next = this.stateOf(l)
+    if (prior !== undefined && prior.policy_hash !== next.policy_hash) {
+      const note = this.note(l, next.file_sha256, this.opts.cliNote)
+      this.write('startup', 'applied', l.path, prior, next, diffPolicyViews(prior.effective, next.effective), {...note})
+    }
+    this.save(next)
+  }
+
+  /** A reload that took effect. */
+  applied(trigger: 'sighup' | 'file_watch', l: LoadedConfig, downgrades: readonly string[]): void {
+    const prior = this.current
+    const next = this.stateOf(l)
+    if (prior !== undefined && prior.policy_hash === next.policy_hash) return
+    const note = this.note(l, next.file_sha256)
+    this.write(trigger, 'applied', l.path, prior, next, diffPolicyViews(prior?.effective ?? {}, next.effective), {
+      ...(downgrades.length > 0 ? {downgrades: [...downgrades]} : {}), ...note,
+    })
+    this.save(next)
+  }
+
+  /** A reload refused (downgrade from strict, forward proxy enabled by reload…): the running policy stays. */
+  rejected(trigger: 'sighup' | 'file_watch', configPath: string | undefined, reason: string): void {
+    const prior = this.current
+    if (prior === undefined) return
+    const next = {...prior, file_sha256: fileSha256(configPath)}
+    this.write(trigger, 'rejected', configPath, prior, next, {changes: [], truncated: false, total: 0}, {reject_reason: reason})
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Finding suppression at runtime (operations.md §4.3, §4.4): one per request, handed to the
+ * response, SSE and request-body scans with the target string of each surface. Every suppressed
+ * finding is audited (`finding_suppressed`, once per request and rule) and counted
+ * (`pipelock_findings_suppressed_total{surface,rule}`, and the reference's
+ * `pipelock_response_scan_exempt_total{reason="suppress"}` for response findings) — the reference
+ * counts response suppressions only and audits none (quirk fixed).
+ */
+import {suppressedBy, type Suppressor} from '../scanner/index.js'
+import type {DecisionBase, ProxyCore} from './core.js'
+import {safeTarget} from './core.js'
+import type {ProxySnapshot} from './state.js'
+
+export type SuppressSurface = 'response' | 'sse' | 'body_dlp'
+
+export class RequestSuppression {
+  private readonly audited = new Set<string>()
+
+  constructor(private readonly core: Pick<ProxyCore, 'audit' | 'metrics'>, private readonly snap: ProxySnapshot, private readonly b: DecisionBase) {}
+
+  /** The suppressor for one surface and its target string, or undefined without entries. */
+  for(surface: SuppressSurface, target: string): Suppressor | undefined {
+    const entries = this.snap.config.suppress
+    if (entries.length === 0) return undefined
+    return (name) => {
+      const i = suppressedBy(entries, name, target)
+      if (i < 0) return false
+      const e = entries[i]!
+      this.core.metrics.findingsSuppressed.inc({surface, rule: e.rule})
+      if (surface !== 'body_dlp') this.core.metrics.responseScanExempt.inc({reason: 'suppress', transport: this.b.transport})
+      const key = `${surface}\u0000${e.rule.toLowerCase()}`
+      if (!this.audited.has(key)) {
+        this.audited.add(key)
+        this.core.audit.event('info', 'finding_suppressed', 'finding suppressed by config', {
+          rule: name, target: safeTarget(this.snap, target, 'body_dlp'), surface, transport: this.b.transport, reason: e.reason ?? '',
+          suppress_index: i, client_ip: this.b.clientIp, request_id: this.b.requestId, agent: this.b.agent,
+        })
+      }
+      return true
+    }
+  }
+}
