@@ -14,6 +14,7 @@ import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {ProxyMetrics} from './metrics.js'
 import type {ProxySnapshot} from './state.js'
+import type {Interceptor} from './intercept/runtime.js'
 import {systemLookupAll} from './ssrf-dialer.js'
 
 export interface ProxyCore {
@@ -33,6 +34,8 @@ export interface ProxyCore {
   /** Registers a live tunnel; the returned function unregisters it. Kill-switch activation destroys all. */
   trackTunnel(destroy: () => void): () => void
   activeTunnels(): number
+  /** TLS interception (`tls_interception.enabled`), or null. */
+  readonly interceptor?: Interceptor | null
 }
 
 export async function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal): Promise<UrlScanResult> {
@@ -131,7 +134,8 @@ export function enforcing(snap: ProxySnapshot): boolean {
 export function headerList(req: IncomingMessage): HeaderList {
   const out: Array<[string, string]> = []
   const raw = req.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!])
+  // HTTP/2 pseudo-headers (`:path`, `:authority`, …) are not headers: the URL is scanned on its own.
+  for (let i = 0; i + 1 < raw.length; i += 2) if (!raw[i]!.startsWith(':')) out.push([raw[i]!, raw[i + 1]!])
   return out
 }
 

@@ -35,6 +35,8 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'learn_lock',
   // §3.1: the bound default identity is resolved in identity.ts.
   'bind_default_agent_identity',
+  // transports §2: CONNECT interception (intercept/), `pipelock tls …` for the CA.
+  'tls_interception',
 ])
 
 /**
