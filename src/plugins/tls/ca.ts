@@ -164,40 +164,32 @@ function tbsParts(der: Buffer): {subject: Buffer; ext: Map<string, Buffer>} {
   return {subject, ext}
 }
 
+/** The first PEM block of `file`, read and parsed by `parse`; every failure is one `load TLS CA` line. */
+function loadPem<T>(file: string, what: 'cert' | 'key', parse: (block: {type: string; der: Buffer}) => T): T {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    loadFail(`read CA ${what}: ${osErrorText('open', file, e)}`)
+  }
+  const block = firstPemBlock(text)
+  if (block === null) loadFail(`no PEM block in CA ${what} file`)
+  try {
+    return parse(block)
+  } catch (e) {
+    loadFail(`parse CA ${what}: ${(e as Error).message}`)
+  }
+}
+
 /** Loads and checks the CA (§2.2 steps 1–3); SEC1 and PKCS#8 EC keys are accepted (PKCS#8 is a widening). */
 export function loadCa(paths: CaPaths): LoadedCa {
-  let certText: string
-  try {
-    certText = readFileSync(paths.cert, 'utf8')
-  } catch (e) {
-    loadFail(`read CA cert: ${osErrorText('open', paths.cert, e)}`)
-  }
-  const certBlock = firstPemBlock(certText)
-  if (certBlock === null) loadFail('no PEM block in CA cert file')
-  let cert: X509Certificate
-  let parts: ReturnType<typeof tbsParts>
-  try {
-    cert = new X509Certificate(certBlock.der)
-    parts = tbsParts(certBlock.der)
-  } catch (e) {
-    loadFail(`parse CA cert: ${(e as Error).message}`)
-  }
-  let keyText: string
-  try {
-    keyText = readFileSync(paths.key, 'utf8')
-  } catch (e) {
-    loadFail(`read CA key: ${osErrorText('open', paths.key, e)}`)
-  }
-  const keyBlock = firstPemBlock(keyText)
-  if (keyBlock === null) loadFail('no PEM block in CA key file')
-  let key: KeyObject
-  try {
-    if (keyBlock.type !== 'EC PRIVATE KEY' && keyBlock.type !== 'PRIVATE KEY') throw new Error(`unexpected PEM block type ${keyBlock.type}`)
-    key = createPrivateKey({key: keyBlock.der, format: 'der', type: keyBlock.type === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8'})
-    if (key.asymmetricKeyType !== 'ec') throw new Error('not an EC private key')
-  } catch (e) {
-    loadFail(`parse CA key: ${(e as Error).message}`)
-  }
+  const {cert, parts} = loadPem(paths.cert, 'cert', (b) => ({cert: new X509Certificate(b.der), parts: tbsParts(b.der)}))
+  const key = loadPem(paths.key, 'key', (b): KeyObject => {
+    if (b.type !== 'EC PRIVATE KEY' && b.type !== 'PRIVATE KEY') throw new Error(`unexpected PEM block type ${b.type}`)
+    const k = createPrivateKey({key: b.der, format: 'der', type: b.type === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8'})
+    if (k.asymmetricKeyType !== 'ec') throw new Error('not an EC private key')
+    return k
+  })
   if (!cert.ca) loadFail('certificate is not a CA')
   const ku = parts.ext.get(OID.keyUsage)
   // KeyUsage BIT STRING: byte 0 = unused bits, byte 1 bit 5 (0x04) = keyCertSign.
