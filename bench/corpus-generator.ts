@@ -22,7 +22,19 @@ export interface TrafficShape {
    * Weighted request templates; `{id}` is replaced by an id from `ids`, and `{hash}` (40 hex
    * digits) and `{uuid}` by values derived from the same id (so `ids` bounds their cardinality).
    */
-  routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number}[]
+  routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number; transport?: CaptureTransport}[]
+}
+
+/**
+ * How a record was captured (transports.md §1.4, §2.13): `forward` (default); `intercept` — an
+ * inner request of an intercepted CONNECT tunnel (envelope transport `connect`, subsurface
+ * `intercept_url` / `dlp_body_intercept` / `response_intercept`); `connect` — the tunnel itself.
+ */
+export type CaptureTransport = 'forward' | 'intercept' | 'connect'
+
+function envelopeOf(transport: CaptureTransport, surface: string): {transport: string; subsurface: string} {
+  if (transport === 'intercept') return {transport: 'connect', subsurface: surface === 'dlp' ? 'dlp_body_intercept' : surface === 'response' ? 'response_intercept' : 'intercept_url'}
+  return {transport, subsurface: transport}
 }
 
 export interface CorpusSpec {
@@ -132,11 +144,12 @@ export function generateCorpus(dir: string, spec: CorpusSpec): GeneratedCorpus {
     if (url.includes('{hash}')) url = url.replaceAll('{hash}', idHex(id, 40))
     if (url.includes('{uuid}')) url = url.replaceAll('{uuid}', idUuid(id))
     const surface = route.surface ?? 'url'
+    const env = envelopeOf(route.transport ?? 'forward', surface)
     const payload = route.method === 'GET' ? 0 : 64 + Math.floor(rnd() * 4096)
     const detail: CaptureSummary = {
       capture_schema_version: 1,
       surface,
-      subsurface: 'forward',
+      subsurface: env.subsurface,
       config_hash: 'sha256:golden-config',
       build_version: 'golden',
       build_sha: 'golden',
@@ -153,7 +166,7 @@ export function generateCorpus(dir: string, spec: CorpusSpec): GeneratedCorpus {
       effective_action: route.action ?? 'allow',
       outcome: route.action === 'block' ? 'blocked' : route.action === 'warn' ? 'warned' : 'clean',
     }
-    writer.append({sessionId: sessions[Math.floor(rnd() * sessions.length)] as string, transport: 'forward', detail})
+    writer.append({sessionId: sessions[Math.floor(rnd() * sessions.length)] as string, transport: env.transport, detail})
   }
   writer.close()
   return {events: spec.events, sessions}

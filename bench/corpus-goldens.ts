@@ -138,4 +138,28 @@ export const GOLDEN_CORPORA: readonly GoldenCorpus[] = [
       cardinality: {cardinality_cap_per_host: 4, tail_promotion_block_pct: 5.0},
     }),
   },
+  {
+    name: 'intercepted-https',
+    why: 'HTTPS seen through TLS interception (transports §2.13): inner requests give host/path/method rules (ports stripped), each tunnel its / + CONNECT rule',
+    spec: {
+      seed: 5,
+      agent: 'billing-agent',
+      sessions: 4,
+      events: 220,
+      start: '2026-05-01T11:00:00Z',
+      spanSeconds: 2 * 3600,
+      shape: {
+        routes: [
+          {method: 'CONNECT', url: 'https://api.stripe.example/', weight: 10, transport: 'connect', actionClass: 'read'},
+          {method: 'GET', url: 'https://api.stripe.example:443/v1/invoices', weight: 30, transport: 'intercept'},
+          {method: 'GET', url: 'https://api.stripe.example:443/v1/invoices/{id}', weight: 20, ids: 40, transport: 'intercept'},
+          {method: 'POST', url: 'https://api.stripe.example:443/v1/invoices', weight: 8, transport: 'intercept'},
+          {method: 'POST', url: 'https://api.stripe.example:443/v1/refunds', weight: 4, transport: 'intercept', action: 'warn', surface: 'dlp'},
+          {method: 'CONNECT', url: 'https://hooks.example.com/', weight: 3, transport: 'connect', actionClass: 'read'},
+          {method: 'POST', url: 'https://hooks.example.com:443/notify', weight: 6, transport: 'intercept'},
+        ],
+      },
+    },
+    fixture: fixture('billing-agent', {floors: {min_sessions: 2, min_events: 5, min_windows: 1}}),
+  },
 ]

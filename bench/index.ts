@@ -12,6 +12,7 @@ import {runProxyBench} from './proxy.js'
 import {runShadowBench} from './shadow.js'
 import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
+import {runTlsInterceptBench} from './tls-intercept.js'
 
 // `npm run bench -- <name> [options]`: runs one benchmark (or all with no name) and prints a
 // results table. Benchmarks report ratios and rates measured in one run; they never assert.
@@ -31,6 +32,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   cee: {about: 'cross-request detection overhead per request with 10,000 active keys, URLs of 256 B–2 KiB: p50/p99 vs the URL scan ([iterations])', run: runCeeBench as unknown as Bench},
   emit: {about: 'event emission at info to stalled webhook/OTLP/syslog sinks vs emission off: throughput and p99 ratios, RSS growth, drops ([seconds] [rounds])', run: runEmitBench as unknown as Bench},
   'agent-resolve': {about: 'agent identity resolution with 20 profiles (2 CIDRs each) vs none: µs per request ([iterations])', run: runAgentResolveBench as unknown as Bench},
+  'tls-intercept': {about: 'TLS interception: leaf mint p50 and cache hit; added p50 per kept-alive request and per new tunnel vs direct, plain CONNECT and mitmdump (Debian mitmproxy, installed when missing) (--requests N, --tunnels N, --no-install)', run: runTlsInterceptBench as unknown as Bench},
   mcp: {about: 'mcp proxy stdio wrap vs direct: added p50/p99 per tools/call (small and 20-field args), 100-tool tools/list ([calls])', run: runMcpBench as unknown as Bench},
 }
 

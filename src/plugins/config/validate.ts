@@ -271,10 +271,8 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
   if (fr.enabled && fr.dir === '') fail(['flight_recorder', 'dir'], 'required when flight_recorder.enabled is true')
   if (!['0600', '0640', '0660'].includes(String(fr.file_mode))) fail(['flight_recorder', 'file_mode'], `must be 0600, 0640 or 0660, got ${fr.file_mode}`)
   if (fr.retention_days < 0) fail(['flight_recorder', 'retention_days'], 'must be >= 0')
-  if (c.tls_interception.enabled) {
-    if (c.tls_interception.ca_cert === '') fail(['tls_interception', 'ca_cert'], 'required when tls_interception.enabled is true')
-    if (c.tls_interception.ca_key === '') fail(['tls_interception', 'ca_key'], 'required when tls_interception.enabled is true')
-  }
+  // tls_interception: empty ca_cert/ca_key mean <pipelock home>/ca.pem and ca-key.pem (transports §2.1);
+  // cert_ttl and the CA files are checked when the proxy builds its interceptor.
   if (c.reverse_proxy.enabled && c.reverse_proxy.upstream === '') fail(['reverse_proxy', 'upstream'], 'required when reverse_proxy.enabled is true')
   if (c.mediation_envelope.sign && c.mediation_envelope.signing_key_path === '') {
     fail(['mediation_envelope', 'signing_key_path'], 'required when mediation_envelope.sign is true')

@@ -96,6 +96,10 @@ export const ERROR_REGISTRY = {
   MCP_SUBPROCESS_EXITED: {exit: 10, summary: 'the wrapped MCP server exited non-zero or was killed by a signal'},
   MCP_STREAM_FAILED: {exit: 1, summary: 'an MCP message stream failed (a line over 10 MiB, a read error); the session was ended'},
   MCP_INJECTION_FOUND: {exit: 1, summary: 'mcp scan found prompt injection in the scanned server output'},
+  // --- TLS interception (transports.md §2)
+  TLS_CA_EXISTS: {exit: 1, summary: 'tls init found an existing CA certificate or key and --force was not given'},
+  TLS_CA_NOT_FOUND: {exit: 1, summary: 'the interception CA certificate or key file does not exist (run pipelock tls init)'},
+  TLS_CA_INVALID: {exit: 1, summary: 'the interception CA cannot be generated, written or loaded (not a CA, key mismatch, unreadable PEM, key too permissive)'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

@@ -44,6 +44,17 @@ export interface CaptureSink extends DecisionSink {
   close(): void
 }
 
+/**
+ * Intercepted inner requests (transports §1.4, §2.13): envelope transport `connect` (sic, the
+ * reference's), subsurface by the stage that decided — `intercept_url`, `dlp_header_intercept`,
+ * `dlp_body_intercept`, `response_intercept`.
+ */
+function captureTransport(d: Decision, surface: string): {transport: string; subsurface: string} {
+  if (d.transport !== 'intercept') return {transport: d.transport, subsurface: d.transport}
+  const sub = d.stage === 'header_dlp' ? 'dlp_header_intercept' : d.stage === 'body_scan' ? 'dlp_body_intercept' : surface === 'response' ? 'response_intercept' : 'intercept_url'
+  return {transport: 'connect', subsurface: sub}
+}
+
 /** The surface of the stage that decided (§2.5 `surface`). */
 function surfaceOf(d: Decision): {surface: string; transform: string} {
   switch (d.stage) {
@@ -145,13 +156,14 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
     if (sid.reason !== undefined) sanitized.set(sid.reason, (sanitized.get(sid.reason) ?? 0) + 1)
     const raw = d.url ?? ''
     const {surface, transform} = surfaceOf(d)
+    const tr = captureTransport(d, surface)
     const url = raw === '' ? '' : captureUrl(d, raw)
     const sample = internal(raw)
     const found = findings(d) // a decision's raw and effective findings are the same list
     const detail: CaptureSummary = {
       capture_schema_version: 1,
       surface,
-      subsurface: d.transport,
+      subsurface: tr.subsurface,
       config_hash: snap.hash,
       build_version: o.build.version,
       build_sha: o.build.sha,
@@ -167,7 +179,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
       effective_action: effectiveAction(d),
       outcome: outcomeOf(d),
     }
-    if (writer.append({sessionId: sid.id, traceId: d.requestId, transport: d.transport, detail})) written++
+    if (writer.append({sessionId: sid.id, traceId: d.requestId, transport: tr.transport, detail})) written++
   }
 
   const flush = (): void => {

@@ -15,6 +15,7 @@ import {hintHeader} from './hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {interceptTunnel} from './intercept/tunnel.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
 export const MAX_TUNNELS = 1024
@@ -164,6 +165,17 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     }
   }
   if (closed) return
+
+  // TLS interception (transports §2.7 step 15): the pre-dialled upstream only proved the target
+  // reachable; the tunnel is now served by the interceptor, one pipeline run per inner request.
+  const icpt = core.interceptor ?? null
+  if (icpt !== null && icpt.intercepts(auth.host)) {
+    upstream.destroy()
+    lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
+    client.once('close', close)
+    interceptTunnel(core, {host: auth.host, port: auth.port, connect: b, interceptor: icpt}, client, first, cfg.forward_proxy.idle_timeout_seconds * 1000, close)
+    return
+  }
 
   // Relay socket to socket; the timers act on events, never per chunk (a timer per chunk cost
   // CPU, and the old per-chunk bookkeeping leaked the lifetime timer, which then held the

@@ -15,6 +15,7 @@ import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {ProxyMetrics} from './metrics.js'
 import type {IdentityAuth} from './identity.js'
 import {forProfile, type ProxySnapshot} from './state.js'
+import type {Interceptor} from './intercept/runtime.js'
 import {systemLookupAll} from './ssrf-dialer.js'
 
 export interface ProxyCore {
@@ -34,6 +35,8 @@ export interface ProxyCore {
   /** Registers a live tunnel; the returned function unregisters it. Kill-switch activation destroys all. */
   trackTunnel(destroy: () => void): () => void
   activeTunnels(): number
+  /** TLS interception (`tls_interception.enabled`), or null. */
+  readonly interceptor?: Interceptor | null
 }
 
 /** The snapshot view of the request's profile (its merged config, scanner and budgets). */
@@ -144,7 +147,8 @@ export function enforcing(snap: ProxySnapshot): boolean {
 export function headerList(req: IncomingMessage): HeaderList {
   const out: Array<[string, string]> = []
   const raw = req.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!])
+  // HTTP/2 pseudo-headers (`:path`, `:authority`, …) are not headers: the URL is scanned on its own.
+  for (let i = 0; i + 1 < raw.length; i += 2) if (!raw[i]!.startsWith(':')) out.push([raw[i]!, raw[i + 1]!])
   return out
 }
 

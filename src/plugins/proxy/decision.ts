@@ -9,11 +9,11 @@
 import type {ContractContext} from '../gate/index.js'
 import type {ReasonCode, ReasonRetry, ReasonSeverity, ResultClass} from '../scanner/index.js'
 
-export type Transport = 'fetch' | 'forward' | 'connect' | 'websocket' | 'reverse'
+export type Transport = 'fetch' | 'forward' | 'connect' | 'intercept' | 'websocket' | 'reverse'
 
 /** The stage that decided; `allow` decisions carry `none`. */
 export type DecisionStage =
-  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request' | 'budget'
+  | 'none' | 'kill_switch' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request' | 'budget' | 'authority' | 'tls_handshake' | 'upgrade'
 
 export interface Decision {
   readonly requestId: string

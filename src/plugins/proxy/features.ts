@@ -51,6 +51,8 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'suppress',
   // operations.md §2.10: accepted and ignored — profiles are not licence-gated here (licenseLines).
   'license',
+  // transports §2: CONNECT interception (intercept/), `pipelock tls …` for the CA.
+  'tls_interception',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

@@ -7,6 +7,7 @@
  */
 import {EventEmitter} from 'node:events'
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode, type Suppressor, type UrlScanResult} from '../scanner/index.js'
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
@@ -24,7 +25,24 @@ import {RequestSuppression} from './suppression.js'
 import {hintHeader} from './hints.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
 
-export async function handleForward(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawTarget: string): Promise<void> {
+/**
+ * What differs when another transport runs this pipeline (TLS interception, transports.md
+ * §2.9–§2.11): its upstream pool, whether 3xx are followed here or relayed, its response cap
+ * and answers, and how a body is detected. Defaults are the absolute-URI forward proxy's.
+ */
+export interface ForwardOptions {
+  readonly upstream?: Agent
+  /** false: a 3xx goes to the client, whose follow-up request is scanned and gated afresh. */
+  readonly followRedirects?: boolean
+  /** Buffered-response cap and its answer (default: `fetch_proxy.max_response_mb`, 502 `data_budget`). */
+  readonly responseCap?: {readonly bytes: number; readonly status: number; readonly layer: string; readonly detail: string}
+  /** Text of the 502 when the upstream fails. */
+  readonly upstreamErrorText?: string
+  /** Whether the request carries a body (HTTP/2 frames it without Content-Length). */
+  readonly hasBody?: boolean
+}
+
+export async function handleForward(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawTarget: string, opts: ForwardOptions = {}): Promise<void> {
   const snap = snapshotFor(core, b)
   const cfg = snap.config
   const warnings: string[] = []
@@ -68,7 +86,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   // Request body: buffered (bounded) so it can be scanned and re-sent on a 307/308.
   const rb = snap.scanner.settings.requestBodyScanning
   const declared = req.headers['content-length']
-  const hasBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined
+  const hasBody = opts.hasBody ?? ((declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined)
   let body: Buffer | null = null
   if (hasBody) {
     body = await readCapped(req, rb.maxBodyBytes)
@@ -113,10 +131,11 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     if (!settled) abort.emit('abort')
   })
   const outcome = await requestWithRedirects(
-    core.upstream,
+    opts.upstream ?? core.upstream,
     {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders},
     (next) => hopVerdict(snap, rec, next, method),
     cfg.fetch_proxy.timeout_seconds * 1000,
+    opts.followRedirects === false ? 0 : undefined,
   )
   settled = true
   if (outcome.kind === 'contract_blocked') {
@@ -127,7 +146,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   }
   if (outcome.kind === 'error') {
     record(upstreamFailure(core, b, shown, `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))
-    sendTextError(res, 502, 'forward proxy fetch failed')
+    sendTextError(res, 502, opts.upstreamErrorText ?? 'forward proxy fetch failed')
     return
   }
   const up = outcome.response
@@ -148,7 +167,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
   // Content-Type is chosen by the server, so it decides nothing about scanning.
 
-  const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
+  const cap = opts.responseCap?.bytes ?? cfg.fetch_proxy.max_response_mb * 1024 * 1024
   // §2.9: capped at the bytes left; over the budget is a 429 here, not the reference's silent
   // truncation of the buffered body (quirk fixed).
   const remaining = budgetRemaining(snap, b.sessionKey)
@@ -158,7 +177,10 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     budgetBytes(snap, b.sessionKey, remaining)
     return block('budget', 'budget', `response size ${remaining + 1} exceeds byte budget ${remaining}`, 429, 'data_budget')
   }
-  if (read === null) return block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
+  if (read === null) {
+    const c = opts.responseCap
+    return c !== undefined ? block('response', c.layer, c.detail, c.status, 'data_budget') : block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
+  }
   recordBytes(snap, up.finalUrl, read.length)
   budgetBytes(snap, b.sessionKey, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)

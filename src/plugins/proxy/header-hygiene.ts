@@ -30,7 +30,8 @@ export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, st
   for (const [k, v] of Object.entries(inbound)) {
     if (v === undefined) continue
     const key = k.toLowerCase()
-    if (ALWAYS_STRIP.has(key) || named.has(key)) continue
+    // HTTP/2 pseudo-headers never travel as headers (the interceptor's inner requests, §2.9).
+    if (ALWAYS_STRIP.has(key) || named.has(key) || key.startsWith(':')) continue
     if (key === 'signature' || key === 'signature-input') {
       const kept = stripSignatureMembers(Array.isArray(v) ? v.join(',') : v)
       if (kept !== '') out[key] = kept

@@ -32,6 +32,7 @@ import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {hintHeader} from './hints.js'
+import {Interceptor} from './intercept/runtime.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -76,6 +77,8 @@ export class ProxyServer implements ProxyCore {
   readonly sink: DecisionFanout
   readonly upstream: Agent
   readonly contracts: ContractRuntime | null
+  /** TLS interception (transports §2); rebuilt with a fresh leaf cache after every reload. */
+  interceptor: Interceptor | null = null
   private snap: ProxySnapshot
   private readonly clock: Clock
   private readonly env: Readonly<Record<string, string | undefined>>
@@ -129,6 +132,9 @@ export class ProxyServer implements ProxyCore {
       })
     }
     this.upstream = createSafeAgent({scanner: () => this.snap.scanner.url, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
+    // A CA that cannot be loaded refuses start-up (transports §2.1, §2.2).
+    if (opts.loaded.config.tls_interception.enabled) this.interceptor = this.buildInterceptor(opts.loaded.config)
+    this.metrics.addRenderer((out) => this.interceptor?.render(out))
     this.startupApiToken = this.apiToken() !== ''
     this.sessionApi = this.startupApiToken
       ? new SessionApi({
@@ -202,11 +208,33 @@ export class ProxyServer implements ProxyCore {
     return this.snap.config
   }
 
+  private buildInterceptor(config: PipelockConfig): Interceptor {
+    return new Interceptor({config, env: this.env, scanner: () => this.snap.scanner.url, nowMs: () => this.nowMs()})
+  }
+
+  /** After a reload: a new CA load and an empty leaf cache; a failure keeps the previous interceptor (transports §2.1). */
+  private reloadInterceptor(config: PipelockConfig): void {
+    if (!config.tls_interception.enabled) {
+      if (this.interceptor !== null) this.audit.event('warn', 'config_reload', 'TLS interception disabled — CONNECT tunnel body/header scanning lost', {})
+      void this.interceptor?.close()
+      this.interceptor = null
+      return
+    }
+    try {
+      const next = this.buildInterceptor(config)
+      void this.interceptor?.close()
+      this.interceptor = next
+    } catch (e) {
+      this.audit.event('error', 'error', `TLS cert cache reload failed: ${(e as Error).message}`, {})
+    }
+  }
+
   /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
   applyConfig(loaded: LoadedConfig): void {
     // Sessions survive a reload: the manager is carried over with new settings (§20.6).
     this.snap = buildSnapshot(loaded.config, loaded.hash, this.env, this.clock, {previous: this.snap, audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c)})
     this.killSwitch.updateInputs(killSwitchInputs(loaded.config))
+    this.reloadInterceptor(loaded.config)
     const l = loaded.config.logging
     this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(Number(this.clock.nowNanos() / 1_000_000n))})
     this.audit.event('info', 'config_reload', 'config reloaded', {status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash})
@@ -547,5 +575,6 @@ export class ProxyServer implements ProxyCore {
     await Promise.all(closing)
     clearTimeout(timer)
     await this.upstream.close().catch(() => undefined)
+    await this.interceptor?.close()
   }
 }

@@ -89,8 +89,9 @@ export async function dialValidated(opts: SafeDialerOptions, host: string, port:
  * An undici Agent whose every new connection goes through `resolveValidated`: connection pools
  * per origin, keep-alive, and a dial that can only reach the address it validated.
  */
-export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: number}): Agent {
-  const base = buildConnector({timeout: opts.connectTimeoutMs ?? 10_000})
+export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: number; readonly ca?: readonly string[]}): Agent {
+  // `ca` replaces Node's bundled roots (the interceptor's Go-rule trust list, transports §1.2).
+  const base = buildConnector({timeout: opts.connectTimeoutMs ?? 10_000, ...(opts.ca !== undefined ? {ca: [...opts.ca]} : {})})
   const connect: buildConnector.connector = (options, callback) => {
     resolveValidated(opts.scanner(), options.hostname, opts.lookupAll ?? systemLookupAll).then(
       (ip) => {

@@ -74,7 +74,8 @@ function resolveLocation(loc: string, base: string): string {
   return new URL(loc, base).href
 }
 
-export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, scanHop: HopScan, timeoutMs: number): Promise<UpstreamOutcome> {
+/** `maxRedirects` 0: a redirect is returned as the response (relayed to the client, not followed). */
+export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, scanHop: HopScan, timeoutMs: number, maxRedirects = MAX_REDIRECTS): Promise<UpstreamOutcome> {
   let url = req.rawUrl
   let method = req.method
   let body = req.body
@@ -108,9 +109,9 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
     res.body.on('error', () => undefined)
     const loc = location(res.headers)
     const isRedirect = [301, 302, 303, 307, 308].includes(res.statusCode) && loc !== undefined && loc !== ''
-    if (!isRedirect) return {kind: 'response', response: {statusCode: res.statusCode, headers: res.headers, body: res.body, finalUrl: url}}
+    if (!isRedirect || maxRedirects === 0) return {kind: 'response', response: {statusCode: res.statusCode, headers: res.headers, body: res.body, finalUrl: url}}
     await res.body.dump().catch(() => undefined)
-    if (hop + 1 > MAX_REDIRECTS) return {kind: 'error', message: `too many redirects (max ${MAX_REDIRECTS})`, dialBlocked: false}
+    if (hop + 1 > maxRedirects) return {kind: 'error', message: `too many redirects (max ${MAX_REDIRECTS})`, dialBlocked: false}
     let next: string
     try {
       next = resolveLocation(loc, url)

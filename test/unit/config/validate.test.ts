@@ -173,7 +173,8 @@ test('listen warnings: non-loopback and all-interfaces binds are warnings, not e
 test('feature sections: flight recorder, TLS interception, learn, learn_lock', () => {
   assertRefused('flight_recorder:\n  enabled: true\n', /flight_recorder\.dir: required/)
   assertRefused('flight_recorder:\n  file_mode: 0644\n', /flight_recorder\.file_mode: must be 0600, 0640 or 0660/)
-  assertRefused('tls_interception:\n  enabled: true\n', /tls_interception\.ca_cert: required/)
+  // Empty CA paths mean the pipelock home's ca.pem / ca-key.pem (transports §2.1), checked at start-up.
+  assert.equal(load('tls_interception:\n  enabled: true\n').config.tls_interception.ca_cert, '')
   assertRefused('learn:\n  inference:\n    floors:\n      min_sessions: -1\n', /learn\.inference\.floors\.min_sessions: -1: must be non-negative/)
   assertRefused('learn:\n  inference:\n    normalization:\n      algorithm: other\n', /algorithm: must be frequency_weighted_entropy_v1/)
   assertRefused('learn_lock:\n  enabled: true\n', /learn_lock\.store_dir: required when learn_lock\.enabled is true/)

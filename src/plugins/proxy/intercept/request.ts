@@ -1,0 +1,127 @@
+/**
+ * One decrypted inner request of an intercepted tunnel (transports.md §2.9): the target URL is
+ * rebuilt from the CONNECT authority, the `Host`/`:authority` must name that same authority, the
+ * kill switch is re-checked, and then the forward proxy's own pipeline runs — URL scan, session
+ * and taint, header and body DLP, the contract gate with the full URL, upstream with a
+ * per-request timeout, response checks, record before answer — with the interceptor's
+ * upstream pool, no redirect following and its own response cap.
+ */
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {Http2ServerRequest, Http2ServerResponse} from 'node:http2'
+import type {Duplex} from 'node:stream'
+import {blockHeaders, sendTextError} from '../block.js'
+import {writeRawResponse} from '../connect-handler.js'
+import {blockDecision, safeTarget, type DecisionBase, type ProxyCore} from '../core.js'
+import {handleForward} from '../forward-handler.js'
+import {RequestRecord} from '../request-gate.js'
+import type {Interceptor} from './runtime.js'
+
+/** What every inner request of one tunnel shares (the snapshot of the CONNECT, §2.12). */
+export interface TunnelContext {
+  readonly host: string
+  readonly port: number
+  /** The CONNECT's decision base: agent (from the CONNECT, never an inner header), client, session. */
+  readonly connect: DecisionBase
+  readonly interceptor: Interceptor
+}
+
+/** `[v6]` or the host as is. */
+export function urlHostForm(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}
+
+/** Origin-form path and query of an inner request target (an absolute-form target keeps only its path). */
+export function innerPath(target: string): string {
+  if (target.startsWith('/')) return target
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(target)
+  if (m === null) return '/'
+  const rest = m[1]!.replace(/#.*$/, '')
+  return rest === '' ? '/' : rest.startsWith('?') ? '/' + rest : rest
+}
+
+/** `host[:port]` of a Host/`:authority` value, brackets removed (an IPv6 Host without port matches, §6 #9). */
+export function splitAuthority(v: string): {host: string; port: string} {
+  const m = /^\[([^\]]*)\](?::(.*))?$/.exec(v)
+  if (m !== null) return {host: m[1]!, port: m[2] ?? '443'}
+  const i = v.lastIndexOf(':')
+  if (i < 0) return {host: v, port: '443'}
+  return {host: v.slice(0, i), port: v.slice(i + 1)}
+}
+
+function first(v: string | string[] | undefined): string {
+  return (Array.isArray(v) ? v[0] : v) ?? ''
+}
+
+interface InnerBlock {
+  readonly status: number
+  readonly text: string
+  readonly headers: Record<string, string>
+}
+
+/**
+ * §2.9 steps 3 and 5 for any inner request (upgrades included): the authority must be the
+ * tunnel's own (no domain fronting inside it), and the kill switch is re-checked (activation
+ * also tears the tunnel down at once; this covers a request already parsed). A block is
+ * recorded before it is returned for answering.
+ */
+function innerChecks(core: ProxyCore, t: TunnelContext, b: DecisionBase, req: IncomingMessage | Http2ServerRequest, path: string, target: string): InnerBlock | null {
+  const snap = core.snapshot()
+  const block = (stage: 'authority' | 'kill_switch', shown: string, reason: 'authority_mismatch' | 'kill_switch_active', layer: string, status: number, text: string): InnerBlock => {
+    const rec = new RequestRecord(core, snap.sessions, b, target)
+    const receipt = rec.record(blockDecision(core, b, shown, {stage, layer, reason, detail: text, status, enforced: true}))
+    return {status, text, headers: blockHeaders(reason, undefined, {receipt})}
+  }
+  const authority = first(req.headers[':authority']) || first(req.headers.host)
+  const a = splitAuthority(authority)
+  if (a.host.toLowerCase() !== t.host.toLowerCase() || a.port !== String(t.port)) {
+    const shown = safeTarget(snap, `https://${authority}${path}`, 'authority')
+    core.audit.event('warn', 'blocked', 'inner request authority does not match the CONNECT target', {scanner: 'tls_authority_mismatch', reason: `authority mismatch: ${shown} vs ${urlHostForm(t.host)}:${t.port}`, request_id: b.requestId, agent: b.agent})
+    t.interceptor.countBlock('authority_mismatch')
+    return block('authority', shown, 'authority_mismatch', 'tls_authority_mismatch', 403, 'authority mismatch: blocked')
+  }
+  if (core.killSwitch.isActive()) return block('kill_switch', safeTarget(snap, target, 'kill_switch'), 'kill_switch_active', 'kill_switch', 503, 'kill switch active')
+  return null
+}
+
+function innerBase(core: ProxyCore, t: TunnelContext, method: string): DecisionBase {
+  return {...t.connect, requestId: core.nextRequestId(), transport: 'intercept', method, startMs: core.nowMs()}
+}
+
+export function handleInterceptedRequest(core: ProxyCore, t: TunnelContext, req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
+  const b = innerBase(core, t, req.method ?? 'GET')
+  const path = innerPath(req.url ?? '/')
+  const target = `https://${urlHostForm(t.host)}:${t.port}${path}`
+  const r = req as IncomingMessage
+  const w = res as ServerResponse
+  const denied = innerChecks(core, t, b, req, path, target)
+  if (denied !== null) {
+    r.resume()
+    return sendTextError(w, denied.status, denied.text, denied.headers)
+  }
+  const h2 = 'stream' in req
+  void handleForward(core, r, w, b, target, {
+    upstream: t.interceptor.upstream,
+    followRedirects: false,
+    responseCap: {bytes: t.interceptor.maxResponseBytes, status: 403, layer: 'tls_response_blocked', detail: 'response too large for scanning'},
+    upstreamErrorText: 'upstream error',
+    // HTTP/2 frames a body without Content-Length: END_STREAM on the HEADERS frame says there is none.
+    ...(h2 ? {hasBody: !(req as Http2ServerRequest).stream.endAfterHeaders} : {}),
+  }).catch(() => {
+    if (!w.headersSent) sendTextError(w, 500, 'internal error')
+    else w.destroy()
+  })
+}
+
+/** An HTTP/1.1 `Upgrade` inside the tunnel: the same checks, then the WebSocket seam (upgrade.ts). */
+export function handleInterceptedUpgrade(core: ProxyCore, t: TunnelContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on('error', () => undefined)
+  const b = innerBase(core, t, req.method ?? 'GET')
+  const path = innerPath(req.url ?? '/')
+  const target = `https://${urlHostForm(t.host)}:${t.port}${path}`
+  const denied = innerChecks(core, t, b, req, path, target)
+  if (denied !== null) {
+    return writeRawResponse(socket, denied.status, denied.status === 503 ? 'Service Unavailable' : 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...denied.headers}, denied.text + '\n')
+  }
+  const rec = new RequestRecord(core, core.snapshot().sessions, b, target)
+  t.interceptor.upgrade({core, base: b, url: target, req, socket, head, record: (d) => rec.record(d)})
+}

@@ -1,0 +1,39 @@
+/**
+ * `Upgrade: websocket` inside an intercepted tunnel (transports.md §2.8, §6 #13). The reference
+ * strips the Upgrade header, so the handshake fails upstream. Here the request is handed to one
+ * seam: the WebSocket relay (issue 16, §3) plugs its handler in through
+ * `InterceptorOptions.upgrade` at merge. Until then the upgrade is refused with a clear block —
+ * recorded first, answered second — never forwarded half-working.
+ */
+import type {IncomingMessage} from 'node:http'
+import type {Duplex} from 'node:stream'
+import {blockHeaders} from '../block.js'
+import {writeRawResponse} from '../connect-handler.js'
+import {blockDecision, type DecisionBase, type ProxyCore} from '../core.js'
+import type {Decision} from '../decision.js'
+
+export interface InterceptUpgrade {
+  readonly core: ProxyCore
+  /** The inner request's decision base (transport `intercept`, the CONNECT's agent). */
+  readonly base: DecisionBase
+  /** The target URL as scanned and gated: `https://<connect host>:<port><path>` (map to `wss://`). */
+  readonly url: string
+  readonly req: IncomingMessage
+  /** The decrypted client socket, and any bytes after the request head. */
+  readonly socket: Duplex
+  readonly head: Buffer
+  /** The request's one record step (every sink; returns the receipt id). */
+  readonly record: (d: Decision) => string | undefined
+}
+
+export type InterceptUpgradeHandler = (u: InterceptUpgrade) => void
+
+export const UPGRADE_REFUSED_LAYER = 'intercept_websocket'
+export const UPGRADE_REFUSED_DETAIL = 'WebSocket upgrade inside an intercepted tunnel is not supported in this build; use /ws or add the host to tls_interception.passthrough_domains'
+
+/** The default handler: a 403 `not_enabled` block. */
+export function refuseInterceptedUpgrade(u: InterceptUpgrade): void {
+  const d = blockDecision(u.core, u.base, u.url, {stage: 'upgrade', layer: UPGRADE_REFUSED_LAYER, reason: 'not_enabled', detail: UPGRADE_REFUSED_DETAIL, status: 403, enforced: true})
+  const receipt = u.record(d)
+  writeRawResponse(u.socket, 403, 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...blockHeaders('not_enabled', UPGRADE_REFUSED_LAYER, {receipt})}, `blocked: ${UPGRADE_REFUSED_DETAIL}\n`)
+}

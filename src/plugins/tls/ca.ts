@@ -1,0 +1,202 @@
+/**
+ * The interception CA (transports.md §2.2–§2.4): generation with the §2.4 profile, the files
+ * `tls init` writes (0600, directories 0750), and loading with the reference's checks and
+ * messages. The run-time resolution of empty paths goes through the keystore resolver, so
+ * `PIPELOCK_HOME` means the same to `tls init` and to `run` (§6 #2 fixed).
+ */
+import {createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject} from 'node:crypto'
+import {chmodSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {PipelockError} from '../errors/index.js'
+import {buildCertificate, extension, firstPemBlock, keyIdentifier, name, OID, randomSerial, toPem} from './certificate.js'
+import {bits, children, content, oidText, readNode, seq, uint, bool, whole, type DerNode} from './der.js'
+
+export const CA_FILE_MODE = 0o600
+export const CA_DIR_MODE = 0o750
+/** owner-execute, group-write/execute, any "other" bit (§2.1 item 7): 0600/0640/0400/0440 pass. */
+export const CA_KEY_FORBIDDEN_BITS = 0o137
+
+export interface CaPaths {
+  readonly cert: string
+  readonly key: string
+}
+
+/** `<home>/ca.pem` and `<home>/ca-key.pem`; explicit paths win. */
+export function caPaths(home: string, cert = '', key = ''): CaPaths {
+  return {cert: cert !== '' ? cert : path.join(home, 'ca.pem'), key: key !== '' ? key : path.join(home, 'ca-key.pem')}
+}
+
+/** Go-style text of an errno (`ENOENT` → `no such file or directory`). */
+export function osErrorText(op: string, file: string, err: unknown): string {
+  const code = (err as {code?: string}).code
+  const text = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code === 'ENOTDIR' ? 'not a directory' : (err as Error).message
+  return `${op} ${file}: ${text}`
+}
+
+export interface GeneratedCa {
+  readonly certPem: string
+  readonly keyPem: string
+}
+
+/** A fresh ECDSA P-256 CA, self-signed, valid from now − 1 h for `validityMs` (§2.4). */
+export function generateCa(org: string, validityMs: number, nowMs: number): GeneratedCa {
+  if (!(validityMs > 0)) throw new PipelockError('TLS_CA_INVALID', 'generate CA: CA validity must be positive')
+  const {publicKey, privateKey} = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
+  const spki = publicKey.export({type: 'spki', format: 'der'})
+  const subject = name([[OID.organization, org], [OID.commonName, 'Pipelock CA']])
+  const der = buildCertificate({
+    serial: randomSerial(),
+    issuer: subject,
+    subject,
+    notBeforeMs: nowMs - 3_600_000,
+    notAfterMs: nowMs + validityMs,
+    spki,
+    extensions: [
+      extension(OID.keyUsage, true, bits(Buffer.from([0x06]), 1)), // keyCertSign + cRLSign
+      extension(OID.basicConstraints, true, seq(bool(true), uint(0))), // cA, pathLen 0
+      extension(OID.subjectKeyId, false, Buffer.concat([Buffer.from([0x04, 20]), keyIdentifier(spki)])),
+    ],
+    signer: privateKey,
+  })
+  return {certPem: toPem('CERTIFICATE', der), keyPem: String(privateKey.export({type: 'sec1', format: 'pem'}))}
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Writes the CA files (§2.3 write order): both parent directories (0750), the cert, then the
+ * key (a failed key write removes the cert just written). Both files end at 0600 even when
+ * `force` overwrites a file with another mode (§6 #3 fixed).
+ */
+export function writeCaFiles(paths: CaPaths, ca: GeneratedCa, force: boolean): void {
+  if (!force) {
+    if (exists(paths.cert)) throw new PipelockError('TLS_CA_EXISTS', `CA cert already exists at ${paths.cert} (use --force to overwrite)`)
+    if (exists(paths.key)) throw new PipelockError('TLS_CA_EXISTS', `CA key already exists at ${paths.key} (use --force to overwrite)`)
+  }
+  const mkdir = (dir: string, what: string): void => {
+    try {
+      mkdirSync(dir, {recursive: true, mode: CA_DIR_MODE})
+    } catch (e) {
+      throw new PipelockError('WRITE_FAILED', `create ${what} directory: ${osErrorText('mkdir', dir, e)}`)
+    }
+  }
+  mkdir(path.dirname(paths.cert), 'cert')
+  mkdir(path.dirname(paths.key), 'key')
+  const write = (file: string, data: string): void => {
+    writeFileSync(file, data, {mode: CA_FILE_MODE})
+    chmodSync(file, CA_FILE_MODE)
+  }
+  try {
+    write(paths.cert, ca.certPem)
+  } catch (e) {
+    throw new PipelockError('WRITE_FAILED', `write CA cert: ${osErrorText('open', paths.cert, e)}`)
+  }
+  try {
+    write(paths.key, ca.keyPem)
+  } catch (e) {
+    try {
+      unlinkSync(paths.cert)
+    } catch {
+      // best effort: the key error is the one to report
+    }
+    throw new PipelockError('WRITE_FAILED', `write CA key: ${osErrorText('open', paths.key, e)}`)
+  }
+}
+
+/**
+ * The start-up checks of §2.1 items 5–7, in order: both files exist, and the key is not
+ * group-writable or readable by others (group-read allowed for Kubernetes fsGroup volumes).
+ */
+export function checkCaFiles(paths: CaPaths): void {
+  try {
+    statSync(paths.cert)
+  } catch (e) {
+    throw new PipelockError('TLS_CA_NOT_FOUND', `CA cert not found at ${paths.cert} (run 'pipelock tls init'): ${osErrorText('stat', paths.cert, e)}`)
+  }
+  let mode: number
+  try {
+    mode = statSync(paths.key).mode & 0o777
+  } catch (e) {
+    throw new PipelockError('TLS_CA_NOT_FOUND', `CA key not found at ${paths.key} (run 'pipelock tls init'): ${osErrorText('stat', paths.key, e)}`)
+  }
+  if ((mode & CA_KEY_FORBIDDEN_BITS) !== 0) {
+    throw new PipelockError('KEY_PERMISSIONS', `CA key ${paths.key} is too permissive (mode ${mode.toString(8).padStart(4, '0')}): restrict to 0600 or 0640`)
+  }
+}
+
+/** A loaded CA: what leaf minting needs. */
+export interface LoadedCa {
+  readonly cert: X509Certificate
+  readonly key: KeyObject
+  /** The CA's subject Name DER, copied byte for byte into every leaf's issuer. */
+  readonly subject: Buffer
+  /** The CA's subjectKeyIdentifier (or one computed from its key), the leaves' AKID. */
+  readonly keyId: Buffer
+  readonly notAfterMs: number
+}
+
+function loadFail(detail: string): never {
+  throw new PipelockError('TLS_CA_INVALID', `load TLS CA: ${detail} (run 'pipelock tls init' to generate)`)
+}
+
+/** The TBSCertificate's subject and extensions (by OID) of a certificate DER. */
+function tbsParts(der: Buffer): {subject: Buffer; ext: Map<string, Buffer>} {
+  const cert = readNode(der, 0)
+  const tbs = children(der, children(der, cert)[0]!)
+  // version [0] is present in v3; subject is the 6th field counting it.
+  const off = tbs[0]!.tag === 0xa0 ? 1 : 0
+  const subject = whole(der, tbs[4 + off]!)
+  const ext = new Map<string, Buffer>()
+  const extNode = tbs.find((n) => n.tag === 0xa3)
+  if (extNode !== undefined) {
+    for (const e of children(der, children(der, extNode)[0]!)) {
+      const parts: DerNode[] = children(der, e)
+      ext.set(oidText(content(der, parts[0]!)), content(der, parts[parts.length - 1]!))
+    }
+  }
+  return {subject, ext}
+}
+
+/** The first PEM block of `file`, read and parsed by `parse`; every failure is one `load TLS CA` line. */
+function loadPem<T>(file: string, what: 'cert' | 'key', parse: (block: {type: string; der: Buffer}) => T): T {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    loadFail(`read CA ${what}: ${osErrorText('open', file, e)}`)
+  }
+  const block = firstPemBlock(text)
+  if (block === null) loadFail(`no PEM block in CA ${what} file`)
+  try {
+    return parse(block)
+  } catch (e) {
+    loadFail(`parse CA ${what}: ${(e as Error).message}`)
+  }
+}
+
+/** Loads and checks the CA (§2.2 steps 1–3); SEC1 and PKCS#8 EC keys are accepted (PKCS#8 is a widening). */
+export function loadCa(paths: CaPaths): LoadedCa {
+  const {cert, parts} = loadPem(paths.cert, 'cert', (b) => ({cert: new X509Certificate(b.der), parts: tbsParts(b.der)}))
+  const key = loadPem(paths.key, 'key', (b): KeyObject => {
+    if (b.type !== 'EC PRIVATE KEY' && b.type !== 'PRIVATE KEY') throw new Error(`unexpected PEM block type ${b.type}`)
+    const k = createPrivateKey({key: b.der, format: 'der', type: b.type === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8'})
+    if (k.asymmetricKeyType !== 'ec') throw new Error('not an EC private key')
+    return k
+  })
+  if (!cert.ca) loadFail('certificate is not a CA')
+  const ku = parts.ext.get(OID.keyUsage)
+  // KeyUsage BIT STRING: byte 0 = unused bits, byte 1 bit 5 (0x04) = keyCertSign.
+  if (ku === undefined || ku.length < 4 || (ku[3]! & 0x04) === 0) loadFail('CA certificate missing KeyUsageCertSign')
+  if (cert.publicKey.asymmetricKeyType !== 'ec') loadFail('CA certificate public key is not ECDSA')
+  if (!cert.checkPrivateKey(key)) loadFail('CA key does not match certificate')
+  const skid = parts.ext.get(OID.subjectKeyId)
+  const keyId = skid !== undefined ? content(skid, readNode(skid, 0)) : keyIdentifier(cert.publicKey.export({type: 'spki', format: 'der'}))
+  return {cert, key, subject: parts.subject, keyId: Buffer.from(keyId), notAfterMs: Date.parse(cert.validTo)}
+}

@@ -1,0 +1,113 @@
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {X509Certificate} from 'node:crypto'
+import {repoPath} from '../helpers/vectors.js'
+
+// `pipelock tls init|install-ca|show-ca` through the built CLI: exact stdout/stderr, modes, exits.
+
+function pipelock(args: string[], env: Record<string, string> = {}): {code: number | null; stdout: string; stderr: string} {
+  const home = mkdtempSync(path.join(tmpdir(), 'pl-tls-home-'))
+  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), ...args], {encoding: 'utf8', env: {...process.env, HOME: home, PIPELOCK_HOME: '', NO_COLOR: '1', ...env}})
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+const mode = (p: string): number => statSync(p).mode & 0o777
+
+describe('pipelock tls', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-tls-cli-'))
+  const out = path.join(dir, 'nested', 'ca')
+  const cert = path.join(out, 'ca.pem')
+  const key = path.join(out, 'ca-key.pem')
+
+  it('init: exact output, 0600 files, 0750 directories, refusal without --force', () => {
+    const r = pipelock(['tls', 'init', '--out', out])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, `CA certificate: ${cert}\nCA private key: ${key}\n\nNext: run 'pipelock tls install-ca' to add the CA to your system trust store.\n`)
+    assert.equal(r.stderr, '')
+    assert.equal(mode(cert), 0o600)
+    assert.equal(mode(key), 0o600)
+    assert.equal(mode(out), 0o750)
+    assert.equal(mode(path.dirname(out)), 0o750)
+    const again = pipelock(['tls', 'init', '--out', out])
+    assert.equal(again.code, 1)
+    assert.equal(again.stdout, '')
+    assert.equal(again.stderr, `CA cert already exists at ${cert} (use --force to overwrite) [TLS_CA_EXISTS]\n`)
+  })
+
+  it('init --force rewrites both files at 0600 even over a 0644 key; --org and --validity shape the CA', () => {
+    const before = readFileSync(cert, 'utf8')
+    chmodSync(key, 0o644)
+    const r = pipelock(['tls', 'init', '--out', out, '--force', '--org', 'Acme Agents', '--validity', '720h'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.notEqual(readFileSync(cert, 'utf8'), before)
+    assert.equal(mode(key), 0o600)
+    const c = new X509Certificate(readFileSync(cert))
+    assert.equal(c.subject, 'O=Acme Agents\nCN=Pipelock CA')
+    const span = Date.parse(c.validTo) - Date.parse(c.validFrom)
+    assert.equal(span, 721 * 3_600_000)
+  })
+
+  it('init: bad and non-positive --validity', () => {
+    const bad = pipelock(['tls', 'init', '--out', path.join(dir, 'x'), '--validity', 'abc'])
+    assert.equal(bad.code, 1)
+    assert.equal(bad.stderr, 'invalid validity: time: invalid duration "abc" [USAGE]\n')
+    const neg = pipelock(['tls', 'init', '--out', path.join(dir, 'y'), '--validity', '-1h'])
+    assert.equal(neg.code, 1)
+    assert.equal(neg.stderr, 'generate CA: CA validity must be positive [TLS_CA_INVALID]\n')
+  })
+
+  it('init without --out writes to $PIPELOCK_HOME (the place run looks)', () => {
+    const h = path.join(dir, 'plhome')
+    const r = pipelock(['tls', 'init'], {PIPELOCK_HOME: h})
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(r.stdout.startsWith(`CA certificate: ${path.join(h, 'ca.pem')}\nCA private key: ${path.join(h, 'ca-key.pem')}\n`))
+    const show = pipelock(['tls', 'show-ca'], {PIPELOCK_HOME: h})
+    assert.equal(show.stdout, readFileSync(path.join(h, 'ca.pem'), 'utf8'))
+  })
+
+  it('show-ca: the file bytes verbatim (no added newline); a missing file is one line', () => {
+    const odd = path.join(dir, 'odd.pem')
+    writeFileSync(odd, 'no trailing newline')
+    assert.equal(pipelock(['tls', 'show-ca', '--cert', odd]).stdout, 'no trailing newline')
+    assert.equal(pipelock(['tls', 'show-ca', '--cert', cert]).stdout, readFileSync(cert, 'utf8'))
+    const miss = pipelock(['tls', 'show-ca', '--cert', path.join(dir, 'missing.pem')])
+    assert.equal(miss.code, 1)
+    assert.equal(miss.stderr, `read CA cert: open ${path.join(dir, 'missing.pem')}: no such file or directory [FILE_UNREADABLE]\n`)
+  })
+
+  const hints = (p: string): string =>
+    `\nAgent runtimes that do not read the system store:\n  Node.js:          NODE_EXTRA_CA_CERTS=${p}\n  Python requests:  REQUESTS_CA_BUNDLE=${p}\n  curl:             --cacert ${p} (or CURL_CA_BUNDLE=${p})\n  Go:               the system store, or SSL_CERT_FILE=${p}\n`
+
+  it('install-ca prints (installs nothing) per platform, path in Go %q quoting', () => {
+    const q = JSON.stringify(cert)
+    const linux = pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'linux'])
+    assert.equal(linux.code, 0, linux.stderr)
+    assert.equal(
+      linux.stdout,
+      `Installing CA certificate on Linux...\n\nRun one of the following (requires root):\n\n  # Debian/Ubuntu:\n  sudo cp ${q} /usr/local/share/ca-certificates/pipelock-ca.crt\n  sudo update-ca-certificates\n\n  # RHEL/Fedora:\n  sudo cp ${q} /etc/pki/ca-trust/source/anchors/pipelock-ca.crt\n  sudo update-ca-trust extract\n` + hints(cert),
+    )
+    assert.equal(
+      pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'darwin']).stdout,
+      `Installing CA certificate on macOS...\n\nRun (requires admin password):\n\n  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${q}\n` + hints(cert),
+    )
+    assert.equal(
+      pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'win32']).stdout,
+      `Installing CA certificate on Windows...\n\nRun in elevated Command Prompt:\n\n  certutil -addstore -f "ROOT" ${q}\n` + hints(cert),
+    )
+    assert.equal(pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'plan9']).stdout, `Unsupported OS: plan9\nManually add ${q} to your system trust store.\n` + hints(cert))
+  })
+
+  it('install-ca: missing cert; --apply refuses where it has no commands', () => {
+    const m = path.join(dir, 'none.pem')
+    const miss = pipelock(['tls', 'install-ca', '--cert', m])
+    assert.equal(miss.code, 1)
+    assert.equal(miss.stderr, `CA cert not found at ${m} (run 'pipelock tls init' first): stat ${m}: no such file or directory [TLS_CA_NOT_FOUND]\n`)
+    const w = pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'win32', '--apply'])
+    assert.equal(w.code, 1)
+    assert.equal(w.stdout, '')
+    assert.equal(w.stderr, `--apply is not supported on windows; add ${cert} to the trust store by hand [NOT_IMPLEMENTED]; hint: run without --apply to see the instructions\n`)
+  })
+})
