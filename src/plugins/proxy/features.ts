@@ -35,6 +35,8 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'learn_lock',
   // §3.1: the bound default identity is resolved in identity.ts.
   'bind_default_agent_identity',
+  // transports §3: /ws with frame scanning (websocket/handshake.ts, websocket/relay.ts).
+  'websocket_proxy',
 ])
 
 /**

@@ -27,6 +27,7 @@ import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS}
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
+import {WebSocketProxy} from './websocket/handshake.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -85,6 +86,8 @@ export class ProxyServer implements ProxyCore {
   private readonly authThrottle = new AuthThrottle(() => this.nowMs())
   /** Whether an API token existed at start-up (gates the session admin API, §12). */
   readonly startupApiToken: boolean
+  /** `/ws` (transports §3) when `websocket_proxy.enabled` at start-up (enabling needs a restart). */
+  private readonly wsProxy: WebSocketProxy | null
 
   constructor(opts: ProxyServerOptions) {
     this.version = opts.version
@@ -120,6 +123,7 @@ export class ProxyServer implements ProxyCore {
     }
     this.upstream = createSafeAgent({scanner: () => this.snap.scanner.url, timeoutMs: opts.loaded.config.fetch_proxy.timeout_seconds * 1000})
     this.startupApiToken = this.apiToken() !== ''
+    this.wsProxy = opts.loaded.config.websocket_proxy.enabled ? new WebSocketProxy(this) : null
     this.sessionApi = this.startupApiToken
       ? new SessionApi({
           token: () => this.apiToken(),
@@ -205,7 +209,7 @@ export class ProxyServer implements ProxyCore {
     main.requestTimeout = 10_000
     main.keepAliveTimeout = 120_000
     main.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket, head))
-    main.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.onUpgrade(req, socket))
+    main.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head))
     const out: {main: string; api?: string; metrics?: string} = {main: await this.listen(main, c.fetch_proxy.listen)}
     if (c.kill_switch.api_listen !== '') {
       const api = this.createServer((req, res) => this.routeApi(req, res))
@@ -351,6 +355,10 @@ export class ProxyServer implements ProxyCore {
         this.health(res)
         return
       case '/ws':
+        if (this.wsProxy !== null) {
+          this.run(res, this.wsProxy.handleRequest(req, res, this.base(req, 'websocket'), rawQuery))
+          return
+        }
         req.resume()
         sendTextError(res, 404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
         return
@@ -475,13 +483,18 @@ export class ProxyServer implements ProxyCore {
     handleConnect(this, req, socket, head, this.base(req, 'connect')).catch(() => socket.destroy())
   }
 
-  private onUpgrade(req: IncomingMessage, socket: Duplex): void {
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined)
-    // Upgrades go through the same gate (§25.11); the WebSocket proxy is not in this build.
+    // Upgrades go through the same gate (§25.11).
     const target = req.url ?? ''
     const path = target.startsWith('/') ? target.split('?')[0]! : ''
     const denied = this.gate(req, target.startsWith('/') && path !== '/ws', path, () => killSwitchConnectDeny(socket, this.killSwitch.message), 'websocket')
     if (denied) return
+    if (path === '/ws' && this.wsProxy !== null) {
+      const q = target.indexOf('?')
+      this.wsProxy.handleUpgrade(req, socket, head, this.base(req, 'websocket'), q < 0 ? '' : target.slice(q + 1)).catch(() => socket.destroy())
+      return
+    }
     writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders('not_enabled')}, 'WebSocket proxy not enabled\n')
   }
 
