@@ -25,7 +25,7 @@ interface EchoServer {
 /** Echo upstream; `select` picks the first offered subprotocol. `inject` answers with an injection, `bin` with binary. */
 async function startEcho(select: boolean): Promise<EchoServer> {
   const headers: EchoServer['headers'] = []
-  const wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false, ...(select ? {handleProtocols: (p: Set<string>) => [...p][0] ?? false} : {})})
+  const wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false, handleProtocols: (p: Set<string>) => (select ? ([...p][0] ?? false) : false)})
   wss.on('connection', (ws, req) => {
     headers.push(req.headers)
     ws.on('message', (data, isBinary) => {
