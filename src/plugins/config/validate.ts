@@ -244,6 +244,10 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     if (c.tls_interception.ca_key === '') fail(['tls_interception', 'ca_key'], 'required when tls_interception.enabled is true')
   }
   if (c.reverse_proxy.enabled && c.reverse_proxy.upstream === '') fail(['reverse_proxy', 'upstream'], 'required when reverse_proxy.enabled is true')
+  if (c.reverse_proxy.enabled && !/^https?:\/\/[^/?#@]*@?[^/?#@]+/i.test(c.reverse_proxy.upstream)) {
+    fail(['reverse_proxy', 'upstream'], `${JSON.stringify(c.reverse_proxy.upstream)} must be http:// or https:// with a host`)
+  }
+  if (c.reverse_proxy.enabled && c.reverse_proxy.listen === '') fail(['reverse_proxy', 'listen'], 'required when reverse_proxy is enabled')
   if (c.mediation_envelope.sign && c.mediation_envelope.signing_key_path === '') {
     fail(['mediation_envelope', 'signing_key_path'], 'required when mediation_envelope.sign is true')
   }

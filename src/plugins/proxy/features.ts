@@ -37,6 +37,8 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'bind_default_agent_identity',
   // transports §3: /ws with frame scanning (websocket/handshake.ts, websocket/relay.ts).
   'websocket_proxy',
+  // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
+  'reverse_proxy',
 ])
 
 /**

@@ -204,7 +204,7 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
 }
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null): Promise<void> {
+export async function relaySse(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null): Promise<void> {
   const snap = core.snapshot()
   const sse = snap.scanner.sseStream()
   const decoder = new TextDecoder('utf-8')

@@ -6,7 +6,7 @@
 import http, {type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-import type {Agent} from 'undici'
+import {Agent as UndiciAgent, type Agent} from 'undici'
 import {parseGoUrl, systemClock, type Clock} from '../canonical/index.js'
 import type {LoadedConfig, PipelockConfig} from '../config/index.js'
 import {RELOAD_OUTCOMES, type ContractRuntime} from '../gate/index.js'
@@ -28,6 +28,8 @@ import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {WebSocketProxy} from './websocket/handshake.js'
+import {handleReverse} from './reverse/handler.js'
+import {parseReverseUpstream} from './reverse/url.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -45,6 +47,8 @@ export interface ListenAddresses {
   readonly main: string
   readonly api?: string
   readonly metrics?: string
+  /** The reverse-proxy listener (transports §4.1), when enabled. */
+  readonly reverse?: string
 }
 
 function killSwitchInputs(c: PipelockConfig): KillSwitchInputs {
@@ -83,6 +87,7 @@ export class ProxyServer implements ProxyCore {
   /** §12: mounted only when an API token existed at start-up. */
   private readonly sessionApi: SessionApi | null
   private pollTimer: NodeJS.Timeout | undefined
+  private reverseAgent: Agent | undefined
   private readonly authThrottle = new AuthThrottle(() => this.nowMs())
   /** Whether an API token existed at start-up (gates the session admin API, §12). */
   readonly startupApiToken: boolean
@@ -210,7 +215,7 @@ export class ProxyServer implements ProxyCore {
     main.keepAliveTimeout = 120_000
     main.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket, head))
     main.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head))
-    const out: {main: string; api?: string; metrics?: string} = {main: await this.listen(main, c.fetch_proxy.listen)}
+    const out: {main: string; api?: string; metrics?: string; reverse?: string} = {main: await this.listen(main, c.fetch_proxy.listen)}
     if (c.kill_switch.api_listen !== '') {
       const api = this.createServer((req, res) => this.routeApi(req, res))
       out.api = await this.listen(api, c.kill_switch.api_listen)
@@ -219,11 +224,32 @@ export class ProxyServer implements ProxyCore {
       const m = this.createServer((req, res) => this.routeMetrics(req, res))
       out.metrics = await this.listen(m, c.metrics_listen)
     }
+    if (c.reverse_proxy.enabled) out.reverse = await this.startReverse()
     this.watchdog?.start()
     // The sentinel file must tear down idle tunnels too, not only on the next read.
     this.pollTimer = setInterval(() => this.killSwitch.poll(), 250)
     this.pollTimer.unref()
     return out
+  }
+
+  /** The reverse-proxy listener (transports §4.1): its own server, not behind the main kill-switch gate. */
+  private async startReverse(): Promise<string> {
+    const c = this.snap.config
+    const upstream = parseReverseUpstream(c.reverse_proxy.upstream)!
+    // No SSRF connector: the upstream is the operator's choice (loopback is normal). No redirects followed.
+    const agent = new UndiciAgent({connect: {timeout: 10_000}})
+    this.reverseAgent = agent
+    const ctx = {core: this as ProxyCore, upstream, agent}
+    const server = this.createServer((req, res) => this.run(res, handleReverse(ctx, req, res, this.base(req, 'reverse'))))
+    server.headersTimeout = 5_000
+    server.requestTimeout = 10_000
+    server.keepAliveTimeout = 120_000
+    // Upgrade requests are refused (§6 #36): the response path cannot scan a 101 stream.
+    server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => undefined)
+      writeRawResponse(socket, 403, 'Forbidden', {...blockHeaders('bad_request'), 'Content-Type': 'application/json'}, JSON.stringify({error: 'blocked by pipelock', blocked: true, block_reason: 'upgrade requests are not supported by the reverse proxy', direction: 'request'}) + '\n')
+    })
+    return await this.listen(server, c.reverse_proxy.listen)
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
@@ -512,5 +538,6 @@ export class ProxyServer implements ProxyCore {
     await Promise.all(closing)
     clearTimeout(timer)
     await this.upstream.close().catch(() => undefined)
+    await this.reverseAgent?.close().catch(() => undefined)
   }
 }
