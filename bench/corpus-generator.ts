@@ -22,7 +22,7 @@ export interface TrafficShape {
    * Weighted request templates; `{id}` is replaced by an id from `ids`, and `{hash}` (40 hex
    * digits) and `{uuid}` by values derived from the same id (so `ids` bounds their cardinality).
    */
-  routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number}[]
+  routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number; transport?: 'forward' | 'websocket' | 'reverse'}[]
 }
 
 export interface CorpusSpec {
@@ -136,7 +136,7 @@ export function generateCorpus(dir: string, spec: CorpusSpec): GeneratedCorpus {
     const detail: CaptureSummary = {
       capture_schema_version: 1,
       surface,
-      subsurface: 'forward',
+      subsurface: route.transport ?? 'forward',
       config_hash: 'sha256:golden-config',
       build_version: 'golden',
       build_sha: 'golden',
@@ -153,7 +153,7 @@ export function generateCorpus(dir: string, spec: CorpusSpec): GeneratedCorpus {
       effective_action: route.action ?? 'allow',
       outcome: route.action === 'block' ? 'blocked' : route.action === 'warn' ? 'warned' : 'clean',
     }
-    writer.append({sessionId: sessions[Math.floor(rnd() * sessions.length)] as string, transport: 'forward', detail})
+    writer.append({sessionId: sessions[Math.floor(rnd() * sessions.length)] as string, transport: route.transport ?? 'forward', detail})
   }
   writer.close()
   return {events: spec.events, sessions}
