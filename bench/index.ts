@@ -9,6 +9,7 @@ import {runProxyBench} from './proxy.js'
 import {runShadowBench} from './shadow.js'
 import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
+import {runWebSocketBench} from './websocket.js'
 
 // `npm run bench -- <name> [options]`: runs one benchmark (or all with no name) and prints a
 // results table. Benchmarks report ratios and rates measured in one run; they never assert.
@@ -25,6 +26,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run)', run: runProxyPeersBench as unknown as Bench},
   'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
+  websocket: {about: '/ws relay per message: 100-byte round trips direct vs through pipelock (relay only, scanning), burst ms and pipelock CPU per message ([--round-trips N] [--burst M])', run: runWebSocketBench as unknown as Bench},
   mcp: {about: 'mcp proxy stdio wrap vs direct: added p50/p99 per tools/call (small and 20-field args), 100-tool tools/list ([calls])', run: runMcpBench as unknown as Bench},
 }
 
