@@ -101,6 +101,9 @@ describe('pipelock run: the WebSocket proxy /ws', {timeout: 60_000}, () => {
           '  max_message_bytes: 4096',
           'logging:',
           '  include_allowed: true',
+          'flight_recorder:',
+          '  enabled: true',
+          `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`,
         ].join('\n'),
       ),
       {dir, args: ['--capture-output', path.join(dir, 'capture')]},
@@ -276,6 +279,21 @@ describe('pipelock run: the WebSocket proxy /ws', {timeout: 60_000}, () => {
     const [code, ...rest] = out.stdout.trim().split(' ')
     assert.equal(code, '1008')
     assert.equal(JSON.parse(rest.join(' ')).block_reason, 'dlp_match')
+  })
+
+  it('records every frame-level block in the flight recorder (transport websocket), never the secret', async () => {
+    const ws = await open(proxy, `ws://127.0.0.1:${echo.port}/rec`)
+    const c = closed(ws)
+    ws.send(`again ${AWS_KEY}`)
+    assert.equal((await c).code, 1008)
+    const evidence = path.join(dir, 'evidence')
+    const all = readdirSync(evidence).map((f) => readFileSync(path.join(evidence, f), 'utf8')).join('')
+    assert.ok(!all.includes(AWS_KEY))
+    const layers = new Set(
+      all.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as {transport?: string; detail?: {layer?: string}}).filter((e) => e.transport === 'websocket').map((e) => e.detail?.layer),
+    )
+    // Frame-level blocks of the earlier cases (DLP, injection, binary/size, kill switch) and the handshake's header DLP.
+    for (const l of ['dlp', 'response_scan', 'ws_protocol', 'kill_switch', 'dlp_header']) assert.ok(layers.has(l), `no websocket decision with layer ${l}: ${[...layers].join(', ')}`)
   })
 
   it('captures the handshake with its http(s) URL and method GET (learnable), frames not at all', async () => {
