@@ -28,9 +28,9 @@ export interface TrafficShape {
 /**
  * How a record was captured (transports.md §1.4, §2.13): `forward` (default); `intercept` — an
  * inner request of an intercepted CONNECT tunnel (envelope transport `connect`, subsurface
- * `intercept_url` / `dlp_body_intercept` / `response_intercept`); `connect` — the tunnel itself.
+ * `intercept_url` / `dlp_body_intercept` / `response_intercept`); `connect` — the tunnel itself; `websocket` / `reverse` — a /ws handshake or a reverse-proxy request.
  */
-export type CaptureTransport = 'forward' | 'intercept' | 'connect'
+export type CaptureTransport = 'forward' | 'intercept' | 'connect' | 'websocket' | 'reverse'
 
 function envelopeOf(transport: CaptureTransport, surface: string): {transport: string; subsurface: string} {
   if (transport === 'intercept') return {transport: 'connect', subsurface: surface === 'dlp' ? 'dlp_body_intercept' : surface === 'response' ? 'response_intercept' : 'intercept_url'}

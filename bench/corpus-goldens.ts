@@ -162,4 +162,26 @@ export const GOLDEN_CORPORA: readonly GoldenCorpus[] = [
     },
     fixture: fixture('billing-agent', {floors: {min_sessions: 2, min_events: 5, min_windows: 1}}),
   },
+  {
+    name: 'websocket-traffic',
+    why: 'WebSocket handshakes (/ws, captured with the mapped http(s) URL and GET, transport websocket) and reverse-proxy requests (absolute upstream URL) compile to destinations beside forward traffic',
+    spec: {
+      seed: 5,
+      agent: 'chat-agent',
+      sessions: 3,
+      events: 220,
+      start: '2026-05-01T11:00:00Z',
+      spanSeconds: 2 * 3600,
+      shape: {
+        routes: [
+          {method: 'GET', url: 'https://stream.example.com/v1/socket', weight: 30, transport: 'websocket'},
+          {method: 'GET', url: 'http://realtime.example.com/events', weight: 10, transport: 'websocket'},
+          {method: 'GET', url: 'https://backend.example.com/api/items', weight: 25, transport: 'reverse'},
+          {method: 'POST', url: 'https://backend.example.com/api/items', weight: 8, transport: 'reverse'},
+          {method: 'GET', url: `${API}/v1/models`, weight: 20},
+        ],
+      },
+    },
+    fixture: fixture('chat-agent', {floors: {min_sessions: 2, min_events: 5, min_windows: 1}}),
+  },
 ]

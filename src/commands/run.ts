@@ -17,6 +17,9 @@ export default class Run extends BaseCommand {
     'With --capture-output (or learn.enabled) every decision is captured, redacted, for `learn compile`.\n' +
     'Every effective policy change (reload, SIGHUP, a start with a different policy than the last run) writes a\n' +
     'config_change audit event with the diff; --change-note or <config>.change says who and why (docs/operations.md).\n' +
+    'With websocket_proxy.enabled, /ws?url=ws[s]://… relays WebSockets with per-message DLP and injection scanning.\n' +
+    'With --reverse-proxy --reverse-upstream URL (or reverse_proxy in the config) a second listener (--reverse-listen,\n' +
+    'default :8890, all interfaces) sends every request to that one upstream, scanning requests and responses.\n' +
     'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
 
   static override examples = [
@@ -27,6 +30,9 @@ export default class Run extends BaseCommand {
     'HTTPS_PROXY=http://127.0.0.1:8888 curl https://example.com/',
     '<%= config.bin %> run --config pipelock.yaml --capture-output /var/lib/pipelock/capture --capture-duration 2h',
     '<%= config.bin %> run --config pipelock.yaml --change-note "allow api.example.com for the billing agent (TICKET-42)"',
+    '<%= config.bin %> run --config pipelock.yaml --reverse-proxy --reverse-upstream http://127.0.0.1:3000 --reverse-listen 127.0.0.1:8890',
+    'curl http://127.0.0.1:8890/api/items   # through the reverse proxy to http://127.0.0.1:3000/api/items',
+    'wscat -c "ws://127.0.0.1:8888/ws?url=wss://echo.example.com/"   # with websocket_proxy.enabled: true',
   ]
 
   static override strict = false
@@ -38,9 +44,9 @@ export default class Run extends BaseCommand {
     listen: Flags.string({char: 'l', description: 'override fetch_proxy.listen (host:port; port 0 picks a free port)'}),
     'mcp-listen': Flags.string({description: 'MCP-over-HTTP listener (not supported in this version)'}),
     'mcp-upstream': Flags.string({description: 'MCP upstream URL (not supported in this version)'}),
-    'reverse-proxy': Flags.boolean({description: 'enable the reverse proxy (not supported in this version)'}),
-    'reverse-upstream': Flags.string({description: 'reverse-proxy upstream (not supported in this version)'}),
-    'reverse-listen': Flags.string({description: 'reverse-proxy listen address (not supported in this version)'}),
+    'reverse-proxy': Flags.boolean({description: 'enable the reverse proxy (needs --reverse-upstream; overrides reverse_proxy in the config)'}),
+    'reverse-upstream': Flags.string({description: 'the reverse proxy\'s one upstream (http:// or https:// with a host)'}),
+    'reverse-listen': Flags.string({description: 'reverse-proxy listen address (host:port) [default: :8890, all interfaces]; ignored without --reverse-proxy'}),
     'capture-output': Flags.string({description: 'write a capture record of every decision to this directory (absolute) for `learn compile`'}),
     'capture-duration': captureDurationFlag,
     'capture-raw': captureRawFlag,
@@ -50,11 +56,12 @@ export default class Run extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Run)
-    for (const f of ['mcp-listen', 'mcp-upstream', 'reverse-proxy', 'reverse-upstream', 'reverse-listen', 'capture-escrow-public-key'] as const) {
-      if (flags[f] !== undefined && flags[f] !== false) {
+    for (const f of ['mcp-listen', 'mcp-upstream', 'capture-escrow-public-key'] as const) {
+      if (flags[f] !== undefined) {
         throw new PipelockError('NOT_IMPLEMENTED', `--${f} is not supported by this version of pipelock run; refusing to start`)
       }
     }
+    const reverse = reverseFlags(flags['reverse-proxy'] === true, flags['reverse-upstream'], flags['reverse-listen'])
     // Loaded here, not at module level: oclif may import every command file to find one, and
     // the proxy (scanner, undici, RE2 catalogue) should cost nothing to `pipelock keygen`.
     const {startRun} = await import('../plugins/proxy/index.js')
@@ -63,6 +70,7 @@ export default class Run extends BaseCommand {
       ...(flags.preset === undefined ? {} : {preset: flags.preset as PresetName}),
       mode: flags.mode,
       listen: flags.listen,
+      ...(reverse ? {reverse} : {}),
       agentArgs: argv as string[],
       version: this.config.version,
       env: process.env,
@@ -74,4 +82,13 @@ export default class Run extends BaseCommand {
     })
     process.exitCode = await running.done
   }
+}
+
+/** transports §4.1: the flags come together; `--reverse-listen` alone is ignored. */
+function reverseFlags(on: boolean, upstream: string | undefined, listen: string | undefined): {upstream: string; listen: string} | undefined {
+  if (on && upstream === undefined) throw new PipelockError('USAGE', '--reverse-proxy requires --reverse-upstream')
+  if (!on && upstream !== undefined) throw new PipelockError('USAGE', '--reverse-upstream requires --reverse-proxy')
+  if (!on) return undefined
+  if (!/^https?:\/\/[^/?#]+/i.test(upstream!)) throw new PipelockError('USAGE', `invalid --reverse-upstream ${JSON.stringify(upstream)}: must be http:// or https:// with a host`)
+  return {upstream: upstream!, listen: listen ?? ':8890'}
 }

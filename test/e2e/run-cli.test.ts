@@ -29,9 +29,9 @@ describe('pipelock run: refusals', {timeout: 30_000}, () => {
   })
 
   it('refuses flags for transports this version does not have', () => {
-    const r = runCli(['run', '--reverse-proxy'])
+    const r = runCli(['run', '--mcp-listen', '127.0.0.1:0'])
     assert.equal(r.status, 1)
-    assert.ok(r.stderr.includes('--reverse-proxy is not supported by this version of pipelock run; refusing to start [NOT_IMPLEMENTED]\n'), r.stderr)
+    assert.ok(r.stderr.includes('--mcp-listen is not supported by this version of pipelock run; refusing to start [NOT_IMPLEMENTED]\n'), r.stderr)
   })
 
   it('rejects an invalid --listen override', () => {

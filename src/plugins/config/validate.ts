@@ -274,6 +274,10 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
   // tls_interception: empty ca_cert/ca_key mean <pipelock home>/ca.pem and ca-key.pem (transports §2.1);
   // cert_ttl and the CA files are checked when the proxy builds its interceptor.
   if (c.reverse_proxy.enabled && c.reverse_proxy.upstream === '') fail(['reverse_proxy', 'upstream'], 'required when reverse_proxy.enabled is true')
+  if (c.reverse_proxy.enabled && !/^https?:\/\/[^/?#@]*@?[^/?#@]+/i.test(c.reverse_proxy.upstream)) {
+    fail(['reverse_proxy', 'upstream'], `${JSON.stringify(c.reverse_proxy.upstream)} must be http:// or https:// with a host`)
+  }
+  if (c.reverse_proxy.enabled && c.reverse_proxy.listen === '') fail(['reverse_proxy', 'listen'], 'required when reverse_proxy is enabled')
   if (c.mediation_envelope.sign && c.mediation_envelope.signing_key_path === '') {
     fail(['mediation_envelope', 'signing_key_path'], 'required when mediation_envelope.sign is true')
   }

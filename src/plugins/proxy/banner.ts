@@ -9,6 +9,8 @@ export interface BannerInput {
   readonly listen: string
   readonly apiListen?: string
   readonly metricsListen?: string
+  /** Bound reverse-proxy address and its upstream (no userinfo, query or fragment). */
+  readonly reverse?: {readonly listen: string; readonly upstream: string}
   readonly configFile?: string
   readonly agentArgs: readonly string[]
   readonly apiTokenSet: boolean
@@ -32,9 +34,11 @@ export function startBanner(b: BannerInput): string[] {
   } else {
     lines.push(`  Proxy:  forward proxy off (/fetch only); for HTTPS_PROXY set ${FORWARD_PROXY_HINT}`)
   }
+  if (c.websocket_proxy.enabled) lines.push(`  WS:     http://${b.listen}/ws?url=<ws-url> (WebSocket proxy enabled)`)
   if (b.apiListen !== undefined) lines.push(`  API:    http://${b.apiListen}/api/v1/killswitch (kill switch remote control, separate port)`)
   else if (b.apiTokenSet) lines.push(`  API:    http://${b.listen}/api/v1/killswitch (kill switch remote control)`)
   if (b.configFile !== undefined) lines.push(`  Config: ${b.configFile} (hot-reload enabled, SIGHUP to reload)`)
+  if (b.reverse !== undefined) lines.push(`  RevPx:  http://${b.reverse.listen} -> ${b.reverse.upstream} (reverse proxy with body scanning)`)
   if (b.agentArgs.length > 0) {
     lines.push(
       `  Agent:  [${b.agentArgs.join(' ')}]`,

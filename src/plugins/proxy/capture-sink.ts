@@ -193,6 +193,9 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
     description: `${o.dir} (${o.raw ? 'RAW: samples and query strings as sent, secrets included' : o.salt !== undefined ? 'redacted; internal values HMAC-salted' : 'redacted; internal values left out (no learn.privacy.salt_source)'})`,
     record(d: Decision): void {
       if (closed) return
+      // WebSocket frame and close decisions (method `WS`) are not captured: the handshake record
+      // (method GET, http(s) URL) is what compile learns (transports §3.9).
+      if (d.method === 'WS') return
       if (queue.length >= CAPTURE_QUEUE_MAX) {
         writer.noteDropped()
         return

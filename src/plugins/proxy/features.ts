@@ -53,6 +53,10 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'license',
   // transports §2: CONNECT interception (intercept/), `pipelock tls …` for the CA.
   'tls_interception',
+  // transports §3: /ws with frame scanning (websocket/handshake.ts, websocket/relay.ts).
+  'websocket_proxy',
+  // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
+  'reverse_proxy',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

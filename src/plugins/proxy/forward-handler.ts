@@ -249,8 +249,8 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
 }
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-async function relaySse(
-  core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null, suppress: Suppressor | undefined,
+export async function relaySse(
+  core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null, suppress?: Suppressor,
 ): Promise<void> {
   const snap = snapshotFor(core, b)
   const sse = snap.scanner.sseStream(suppress)

@@ -170,7 +170,9 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         })
       }
       return emitter.emit({
-        method: d.method,
+        // transports §1.4: WebSocket receipts carry the literal method `WS` (the handshake's
+        // Decision keeps `GET`, which the contract gate and capture need).
+        method: d.transport === 'websocket' ? 'WS' : d.method,
         target: d.target,
         transport: d.transport,
         verdict: receiptVerdict(d),

@@ -25,6 +25,7 @@ import {openRecorderSink} from './recorder-sink.js'
 import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
+import {parseReverseUpstream} from './reverse/url.js'
 
 export interface RunOptions {
   readonly configFile?: string
@@ -32,6 +33,8 @@ export interface RunOptions {
   readonly preset?: PresetName
   readonly mode?: string
   readonly listen?: string
+  /** `--reverse-proxy --reverse-upstream U [--reverse-listen L]` (transports §4.1). */
+  readonly reverse?: {readonly upstream: string; readonly listen: string}
   readonly agentArgs: readonly string[]
   readonly version: string
   readonly env: Readonly<Record<string, string | undefined>>
@@ -65,12 +68,14 @@ export interface RunningProxy {
 }
 
 /** Loads the config, applies the flag overrides and re-validates (§1.2 step 1). */
-export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env'>): LoadedConfig {
+export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env' | 'reverse'>): LoadedConfig {
   const loaded = opts.preset !== undefined ? loadPresetConfig(opts.preset, {env: opts.env}) : loadConfig(opts.configFile, {env: opts.env})
-  if (opts.mode === undefined && opts.listen === undefined) return loaded
+  if (opts.mode === undefined && opts.listen === undefined && opts.reverse === undefined) return loaded
   const config = structuredClone(loaded.config) as PipelockConfig
   if (opts.mode !== undefined) config.mode = opts.mode
   if (opts.listen !== undefined) config.fetch_proxy.listen = opts.listen
+  // --reverse-proxy overwrites all three fields, listen included (transports §4.1, replicated quirk).
+  if (opts.reverse !== undefined) config.reverse_proxy = {enabled: true, listen: opts.reverse.listen, upstream: opts.reverse.upstream}
   let warnings
   try {
     warnings = validateConfig(config, {env: opts.env})
@@ -164,14 +169,16 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     const e = err as NodeJS.ErrnoException
     throw new PipelockError('USAGE', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
   }
+  const reverse = addresses.reverse !== undefined ? {listen: addresses.reverse, upstream: parseReverseUpstream(loaded.config.reverse_proxy.upstream)?.display ?? ''} : undefined
   for (const line of startBanner({
-    version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics,
+    version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics, ...(reverse ? {reverse} : {}),
     configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '',
   })) opts.stderr(line)
   const agentLines = agentListenerLines(addresses.agents ?? [])
   for (const line of [...agentLines.banner, ...agentLines.stderr]) opts.stderr(line)
   for (const line of licenseLines(loaded.config, opts.env)) opts.stderr(line)
   if (addresses.metrics !== undefined) opts.stderr(`pipelock: metrics listening on ${addresses.metrics}`)
+  if (reverse !== undefined) opts.stderr(`pipelock: reverse proxy listening on ${reverse.listen} -> ${reverse.upstream}`)
   if (recorder !== undefined) opts.stderr(`pipelock: flight recorder: ${recorder.description}`)
   if (capture !== undefined) {
     opts.stderr(`pipelock: capture: ${capture.description}`)
@@ -217,7 +224,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
 
   let reloader: ConfigReloader | undefined
   if (loaded.path !== undefined) {
-    reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env})})
+    reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {})})})
     reloader.on('applied', (r) => {
       try {
         assertRunnable(r.config.config)

@@ -6,7 +6,7 @@
 import http, {type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-import type {Agent} from 'undici'
+import {Agent as UndiciAgent, type Agent} from 'undici'
 import {parseGoUrl, systemClock, type Clock} from '../canonical/index.js'
 import type {LoadedConfig, PipelockConfig} from '../config/index.js'
 import {RELOAD_OUTCOMES, type ContractRuntime} from '../gate/index.js'
@@ -33,6 +33,9 @@ import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {hintHeader} from './hints.js'
 import {Interceptor} from './intercept/runtime.js'
+import {WebSocketProxy} from './websocket/handshake.js'
+import {handleReverse} from './reverse/handler.js'
+import {parseReverseUpstream} from './reverse/url.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -52,6 +55,8 @@ export interface ListenAddresses {
   readonly agents?: readonly AgentListenAddress[]
   readonly api?: string
   readonly metrics?: string
+  /** The reverse-proxy listener (transports §4.1), when enabled. */
+  readonly reverse?: string
 }
 
 function killSwitchInputs(c: PipelockConfig): KillSwitchInputs {
@@ -94,9 +99,12 @@ export class ProxyServer implements ProxyCore {
   /** §12: mounted only when an API token existed at start-up. */
   private readonly sessionApi: SessionApi | null
   private pollTimer: NodeJS.Timeout | undefined
+  private reverseAgent: Agent | undefined
   private readonly authThrottle = new AuthThrottle(() => this.nowMs())
   /** Whether an API token existed at start-up (gates the session admin API, §12). */
   readonly startupApiToken: boolean
+  /** `/ws` (transports §3) when `websocket_proxy.enabled` at start-up (enabling needs a restart). */
+  private readonly wsProxy: WebSocketProxy | null
 
   constructor(opts: ProxyServerOptions) {
     this.version = opts.version
@@ -136,6 +144,7 @@ export class ProxyServer implements ProxyCore {
     if (opts.loaded.config.tls_interception.enabled) this.interceptor = this.buildInterceptor(opts.loaded.config)
     this.metrics.addRenderer((out) => this.interceptor?.render(out))
     this.startupApiToken = this.apiToken() !== ''
+    this.wsProxy = opts.loaded.config.websocket_proxy.enabled ? new WebSocketProxy(this) : null
     this.sessionApi = this.startupApiToken
       ? new SessionApi({
           token: () => this.apiToken(),
@@ -244,7 +253,7 @@ export class ProxyServer implements ProxyCore {
   async start(): Promise<ListenAddresses> {
     const c = this.snap.config
     const main = this.proxyServer(undefined)
-    const out: {main: string; api?: string; metrics?: string; agents?: AgentListenAddress[]} = {main: await this.listen(main, c.fetch_proxy.listen)}
+    const out: {main: string; api?: string; metrics?: string; agents?: AgentListenAddress[]; reverse?: string} = {main: await this.listen(main, c.fetch_proxy.listen)}
     // operations.md §2.7: each agent listener runs the same proxy handler with the profile bound.
     const agents: AgentListenAddress[] = []
     for (const {name, addr} of agentListeners(c)) {
@@ -264,6 +273,7 @@ export class ProxyServer implements ProxyCore {
       const m = this.createServer((req, res) => this.routeMetrics(req, res))
       out.metrics = await this.listen(m, c.metrics_listen)
     }
+    if (c.reverse_proxy.enabled) out.reverse = await this.startReverse()
     this.watchdog?.start()
     // The sentinel file must tear down idle tunnels too, not only on the next read.
     this.pollTimer = setInterval(() => this.killSwitch.poll(), 250)
@@ -281,9 +291,29 @@ export class ProxyServer implements ProxyCore {
     server.requestTimeout = 10_000
     server.keepAliveTimeout = 120_000
     server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket, head))
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.onUpgrade(req, socket))
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head))
     if (bound !== undefined) server.on('connection', (sock: Socket) => this.boundSockets.set(sock, bound))
     return server
+  }
+
+  /** The reverse-proxy listener (transports §4.1): its own server, not behind the main kill-switch gate. */
+  private async startReverse(): Promise<string> {
+    const c = this.snap.config
+    const upstream = parseReverseUpstream(c.reverse_proxy.upstream)!
+    // No SSRF connector: the upstream is the operator's choice (loopback is normal). No redirects followed.
+    const agent = new UndiciAgent({connect: {timeout: 10_000}})
+    this.reverseAgent = agent
+    const ctx = {core: this as ProxyCore, upstream, agent}
+    const server = this.createServer((req, res) => this.run(res, handleReverse(ctx, req, res, this.base(req, 'reverse'))))
+    server.headersTimeout = 5_000
+    server.requestTimeout = 10_000
+    server.keepAliveTimeout = 120_000
+    // Upgrade requests are refused (§6 #36): the response path cannot scan a 101 stream.
+    server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => undefined)
+      writeRawResponse(socket, 403, 'Forbidden', {...blockHeaders('bad_request'), 'Content-Type': 'application/json'}, JSON.stringify({error: 'blocked by pipelock', blocked: true, block_reason: 'upgrade requests are not supported by the reverse proxy', direction: 'request'}) + '\n')
+    })
+    return await this.listen(server, c.reverse_proxy.listen)
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
@@ -426,6 +456,10 @@ export class ProxyServer implements ProxyCore {
         this.health(res)
         return
       case '/ws':
+        if (this.wsProxy !== null) {
+          this.run(res, this.wsProxy.handleRequest(req, res, this.base(req, 'websocket'), rawQuery))
+          return
+        }
         req.resume()
         sendTextError(res, 404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
         return
@@ -550,13 +584,18 @@ export class ProxyServer implements ProxyCore {
     handleConnect(this, req, socket, head, this.base(req, 'connect')).catch(() => socket.destroy())
   }
 
-  private onUpgrade(req: IncomingMessage, socket: Duplex): void {
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined)
-    // Upgrades go through the same gate (§25.11); the WebSocket proxy is not in this build.
+    // Upgrades go through the same gate (§25.11).
     const target = req.url ?? ''
     const path = target.startsWith('/') ? target.split('?')[0]! : ''
     const denied = this.gate(req, target.startsWith('/') && path !== '/ws', path, () => killSwitchConnectDeny(socket, this.killSwitch.message), 'websocket')
     if (denied) return
+    if (path === '/ws' && this.wsProxy !== null) {
+      const q = target.indexOf('?')
+      this.wsProxy.handleUpgrade(req, socket, head, this.base(req, 'websocket'), q < 0 ? '' : target.slice(q + 1)).catch(() => socket.destroy())
+      return
+    }
     writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders('not_enabled')}, 'WebSocket proxy not enabled\n')
   }
 
@@ -576,5 +615,6 @@ export class ProxyServer implements ProxyCore {
     clearTimeout(timer)
     await this.upstream.close().catch(() => undefined)
     await this.interceptor?.close()
+    await this.reverseAgent?.close().catch(() => undefined)
   }
 }

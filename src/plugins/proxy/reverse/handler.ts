@@ -1,0 +1,259 @@
+/**
+ * The reverse proxy (transports §4): every request to the reverse listener goes to the one
+ * configured upstream, scanned both ways. Request order (§4.3): kill switch → URL DLP (critical
+ * findings hard-block, §6 #31 fix) → header DLP → body scan (every content type, §6 #31 fix) →
+ * contract gate (absolute upstream URL) → forward. Response order (§4.4): compressed → SSE per
+ * event → media policy → injection scan of every non-media body, whatever its Content-Type
+ * (§6 #29 fix). Response-side replacements carry the block-reason headers (§6 #33 fix).
+ * Never forwarded: `X-Pipelock-Agent`, a client `Accept-Encoding` (§6 #30 fix), hop-by-hop headers.
+ */
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {Agent} from 'undici'
+import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
+import {blockHeaders} from '../block.js'
+import {allowDecision, blockDecision, enforcing, errorDecision, safeTarget, type DecisionBase, type ProxyCore} from '../core.js'
+import type {Decision, DecisionStage} from '../decision.js'
+import {relaySse} from '../forward-handler.js'
+import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
+import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
+import {readCapped} from '../read-capped.js'
+import {contractGate, headerDlpGate, RequestRecord} from '../request-gate.js'
+import type {UpstreamResponse} from '../upstream.js'
+import {reverseTarget, type ReverseUpstream} from './url.js'
+
+/** §4.4 step 6: the response scanning buffer (a fixed constant in the reference, not configurable). */
+export const REVERSE_RESPONSE_SCAN_BYTES = 1024 * 1024
+const BUFFERED_RESPONSE_MS = 30_000
+
+/** §4.5 request-side body (JSON encoder: trailing newline). */
+function requestBlockBody(text: string): string {
+  return JSON.stringify({error: 'blocked by pipelock', blocked: true, block_reason: text, direction: 'request'}) + '\n'
+}
+
+function sendReverseJson(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  res.writeHead(status, {...headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))})
+  res.end(body)
+}
+
+export interface ReverseContext {
+  readonly core: ProxyCore
+  readonly upstream: ReverseUpstream
+  /** Plain undici Agent (no SSRF connector: the upstream is the operator's choice, loopback is normal). */
+  readonly agent: Agent
+}
+
+export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, res: ServerResponse, b: DecisionBase): Promise<void> {
+  const {core} = ctx
+  const snap = core.snapshot()
+  const cfg = snap.config
+  const target = reverseTarget(ctx.upstream, req.url ?? '/')
+  if (target === null) {
+    req.resume()
+    sendReverseJson(res, 400, requestBlockBody('invalid request path'), blockHeaders('bad_request'))
+    return
+  }
+  const warnings: string[] = []
+  const rec = new RequestRecord(core, snap.sessions, b, target)
+  const record = (d: Decision): string | undefined => rec.record(d)
+  // Reverse answers name the DLP layers `dlp` (transports §4.3 steps 3–5).
+  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode): void => {
+    const shownLayer = layer === 'header_dlp' || layer === 'body_dlp' ? 'dlp' : layer
+    const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer: shownLayer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings})
+    const receipt = record(d)
+    req.resume()
+    sendReverseJson(res, status, requestBlockBody(detail), blockHeaders(d.reason!, shownLayer, {receipt, contract: stage === 'contract'}))
+  }
+
+  // Kill switch (§4.3 step 2): the reverse listener is not behind the main gate; always 503 (§6 #32 fix).
+  if (core.killSwitch.poll().active) {
+    record(blockDecision(core, b, safeTarget(snap, target, 'kill_switch'), {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: 503, enforced: true}))
+    req.resume()
+    sendReverseJson(res, 503, requestBlockBody('kill switch active'), blockHeaders('kill_switch_active'))
+    return
+  }
+  if (snap.sessions !== null) rec.session = snap.sessions.begin(b.sessionKey, b.agent, b.clientIp)
+  const enforce = enforcing(snap)
+
+  // 3. URL DLP on the request-target, always; critical findings hard-block (§6 #31 fix).
+  const url = snap.scanner.scanTextForDlp(req.url ?? '/')
+  warnings.push(...url.warnings.map((w) => w.pattern))
+  if (url.matches.length > 0) {
+    const names = [...new Set(url.matches.map((m) => m.pattern))].join(', ')
+    const action = snap.scanner.settings.requestBodyScanning.action
+    const critical = url.matches.some((m) => m.severity === 'critical')
+    if (enforce && (critical || action === 'block')) return block('url_scan', 'dlp', `URL DLP: ${names}`, 403, 'dlp_match')
+    core.audit.event('warn', 'body_dlp', 'reverse proxy URL DLP finding (not blocked)', {url: safeTarget(snap, target, 'dlp'), detail: `URL DLP: ${names}`, request_id: b.requestId, agent: b.agent})
+    if (rec.session !== null) rec.session.finding = true
+  }
+  const shown = safeTarget(snap, target, url.matches.length > 0 ? 'dlp' : null)
+  const host = ctx.upstream.host
+
+  // 4. Header DLP (the shared gate: critical hard block, warn upgrades by session level).
+  if (headerDlpGate(snap, rec, req, host, shown, block, warnings)) return
+
+  // 5. Body: buffered (bounded) and scanned whatever its Content-Type (§6 #31 fix); never streamed unscanned.
+  const rb = snap.scanner.settings.requestBodyScanning
+  const declared = req.headers['content-length']
+  const hasBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined
+  let body: Buffer | null = null
+  if (hasBody) {
+    body = await readCapped(req, rb.maxBodyBytes)
+    if (body === null) return block('body_scan', 'body_dlp', `request body exceeds max_body_bytes (${rb.maxBodyBytes})`, 403, 'dlp_match')
+    const r = snap.scanner.scanRequestBody({contentType: String(req.headers['content-type'] ?? ''), contentEncoding: String(req.headers['content-encoding'] ?? ''), body, host})
+    warnings.push(...r.dlpWarnings.map((w) => w.pattern))
+    if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
+    if (r.action === 'warn' && r.layer !== null) {
+      const t = rec.session
+      if (t !== null && snap.sessions!.warn(t, r.detail, host, r.layer === 'body_dlp', shown) !== null) {
+        return block('body_scan', r.layer, `${r.detail} (warn upgraded to block at escalation level ${snap.sessions!.levelOf(t)})`, 403, r.reason ?? 'dlp_match')
+      }
+      core.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: shown, detail: r.detail, request_id: b.requestId, agent: b.agent})
+    }
+  }
+
+  // 6. The contract gate on the absolute upstream URL.
+  const method = req.method ?? 'GET'
+  if (contractGate(rec, target, method, warnings, block)) return
+
+  // 7. Forward: hygiene, Host = upstream, X-Forwarded-For appended.
+  const headers = outboundHeaders(req.headers)
+  const prior = req.headers['x-forwarded-for']
+  const priorText = Array.isArray(prior) ? prior.join(', ') : prior
+  headers['x-forwarded-for'] = priorText !== undefined && priorText !== '' ? `${priorText}, ${b.clientIp}` : b.clientIp
+  headers.host = ctx.upstream.host
+  let up: UpstreamResponse
+  try {
+    const r = await ctx.agent.request({
+      origin: ctx.upstream.origin,
+      path: target.slice(ctx.upstream.origin.length),
+      method: method as 'GET',
+      headers,
+      body,
+      headersTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
+      bodyTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
+    })
+    up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target}
+  } catch (e) {
+    record(errorDecision(core, b, shown, `reverse proxy upstream failed: ${(e as Error).message}`))
+    sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), {})
+    return
+  }
+  await respond(ctx, req, res, b, up, shown, warnings, record, rec)
+}
+
+/** The response pipeline (§4.4). Replacements: 403, all upstream headers dropped, block headers added. */
+async function respond(
+  ctx: ReverseContext, req: IncomingMessage, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[],
+  record: (d: Decision) => string | undefined, rec: RequestRecord,
+): Promise<void> {
+  const {core} = ctx
+  const snap = core.snapshot()
+  const cfg = snap.config
+  const replace = (layer: string, reason: ReasonCode, text: string): void => {
+    up.body.destroy()
+    const receipt = record(blockDecision(core, b, shown, {stage: 'response', layer, reason, detail: text, status: 403, enforced: true, warnings}))
+    const body = JSON.stringify({error: 'response blocked by pipelock', blocked: true, block_reason: text, direction: 'response'})
+    if (res.headersSent) {
+      res.destroy()
+      return
+    }
+    res.writeHead(403, {...blockHeaders(reason, layer, {receipt}), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))})
+    res.end(body)
+  }
+  const pass = (status: number, body: Buffer, headers: Record<string, string | string[]>): void => {
+    record(allowDecision(core, b, shown, status, body.length, warnings))
+    res.writeHead(status, {...headers, 'content-length': String(body.length)})
+    res.end(body)
+  }
+  const t = rec.session
+  const hopHeaders = inboundResponseHeaders(up.headers)
+  // No body to inspect.
+  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304 || (up.statusCode >= 100 && up.statusCode < 200)) {
+    up.body.destroy()
+    record(allowDecision(core, b, shown, up.statusCode, 0, warnings))
+    res.writeHead(up.statusCode, hopHeaders)
+    res.end()
+    return
+  }
+  const contentType = String(up.headers['content-type'] ?? '')
+  const mediaType = parseMediaType(contentType)
+  const media = mediaSettingsFromConfig(cfg.media_policy)
+  const av = mediaType.startsWith('audio/') || mediaType.startsWith('video/')
+  // Declared audio/video: the policy decides on the type alone; allowed → streamed unchanged.
+  if (av && media.enabled) {
+    const m = applyMediaPolicy(media, contentType, Buffer.alloc(0))
+    if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
+    return streamUnchanged(core, res, b, up, shown, warnings, record, hopHeaders)
+  }
+  if (!cfg.response_scanning.enabled && !media.enabled) return streamUnchanged(core, res, b, up, shown, warnings, record, hopHeaders)
+  if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
+  if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
+    const sseHeaders = {...up.headers}
+    delete sseHeaders['content-length']
+    return await relaySse(core, res, b, {...up, headers: sseHeaders}, shown, warnings, record, t)
+  }
+  const isImage = mediaType.startsWith('image/')
+  const cap = isImage && media.enabled ? media.maxImageBytes : REVERSE_RESPONSE_SCAN_BYTES
+  const timer = setTimeout(() => up.body.destroy(new Error('response deadline')), BUFFERED_RESPONSE_MS)
+  let read: Buffer | null
+  try {
+    read = await readCapped(up.body, cap)
+  } catch {
+    clearTimeout(timer)
+    return replace('reverse_response_blocked', 'data_budget', 'injection: response read error')
+  }
+  clearTimeout(timer)
+  if (read === null) {
+    if (isImage) return replace('media_policy', 'media_policy', `media_policy: image size exceeds limit ${cap}`)
+    return replace('reverse_response_blocked', 'data_budget', 'injection: response exceeds scanning limit')
+  }
+  let out = read
+  const headers = {...hopHeaders}
+  delete headers['content-length']
+  if (media.enabled) {
+    const m = applyMediaPolicy(media, contentType, read)
+    if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
+    if (m.body !== read) {
+      for (const h of ['etag', 'digest', 'content-md5']) delete headers[h]
+      out = m.body
+    }
+    // Real media (declared or sniffed) is not text to scan; anything else goes on (§6 #29 fix).
+    if (/^(image|audio|video)\//.test(m.mediaType)) return pass(up.statusCode, out, headers)
+  }
+  if (!cfg.response_scanning.enabled || out.length === 0) return pass(up.statusCode, out, headers)
+  const d = snap.scanner.decideResponse(out.toString('utf8'), {host: ctx.upstream.host.replace(/:\d+$/, '')})
+  if (d.action === 'allow') return pass(up.statusCode, out, headers)
+  const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
+  // block/ask replace the response even with enforce: false (§4.4 step 8).
+  if (d.action === 'block' || d.action === 'ask') return replace('response_scan', 'prompt_injection', `injection: ${names}`)
+  if (d.action === 'strip') {
+    if (d.content === '') return replace('response_scan', 'prompt_injection', `injection: ${names}`)
+    for (const h of ['etag', 'digest', 'content-md5']) delete headers[h]
+    if (t !== null) snap.sessions!.strip(t, shown)
+    return pass(up.statusCode, Buffer.from(d.content, 'utf8'), headers)
+  }
+  core.audit.event('warn', 'response_scan', 'reverse proxy response matched injection patterns (warn)', {url: shown, patterns: names.split(', '), request_id: b.requestId, agent: b.agent})
+  return pass(up.statusCode, out, headers)
+}
+
+async function streamUnchanged(
+  core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown,
+  headers: Record<string, string | string[]>,
+): Promise<void> {
+  const declared = Number(up.headers['content-length'] ?? 0)
+  record(allowDecision(core, b, shown, up.statusCode, Number.isFinite(declared) ? declared : 0, warnings))
+  res.writeHead(up.statusCode, headers)
+  try {
+    for await (const c of up.body) {
+      if (!res.write(c as Buffer)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve))
+      if (res.destroyed) break
+    }
+    res.end()
+  } catch {
+    res.destroy()
+  }
+}

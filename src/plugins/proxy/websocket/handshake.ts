@@ -1,0 +1,271 @@
+/**
+ * `GET /ws?url=ws[s]://…` (transports §3.2–§3.3): handshake admission through the shared gate
+ * (URL scan → session → capacity → forwarded-header DLP → contract gate), then the upstream is
+ * dialled **before** the client is upgraded (§6 #16/#17 fixes): a dead upstream is a 502, and the
+ * subprotocol the upstream selected is the one the client is told. Then the shared relay.
+ */
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {Duplex} from 'node:stream'
+import tls from 'node:tls'
+import {isIP, type Socket} from 'node:net'
+import WebSocket, {WebSocketServer} from 'ws'
+import {goHostname, parseGoUrl} from '../../canonical/index.js'
+import type {ReasonCode, UrlScanResult} from '../../scanner/index.js'
+import {blockHeaders, sendTextError} from '../block.js'
+import {writeRawResponse} from '../connect-handler.js'
+import {allowDecision, blockDecision, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from '../core.js'
+import type {DecisionStage} from '../decision.js'
+import {extractFetchTarget} from '../fetch-handler.js'
+import {contractGate, firstHeader, RequestRecord, sessionPreflight, urlVerdict} from '../request-gate.js'
+import {DialBlockedError} from '../ssrf-dialer.js'
+import {forwardedHeaderDlp, forwardedHeaders} from './headers.js'
+import {relayWebSocket, type WsRelayHooks} from './relay.js'
+
+const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable'}
+const HANDSHAKE_TIMEOUT_MS = 30_000
+
+/** How a handshake answer reaches the client: a raw socket (upgrade path) or a response (request path). */
+type Answer = (status: number, text: string, headers?: Record<string, string>) => void
+
+interface Target {
+  readonly wsUrl: string
+  readonly scheme: 'ws' | 'wss'
+  /** host[:port] as given. */
+  readonly authority: string
+  readonly hostname: string
+  readonly port: number
+  /** The URL the scanners and the contract gate evaluate (and capture records): `ws`→`http`, `wss`→`https`. */
+  readonly httpUrl: string
+  /** The URL the upstream is dialled with (no userinfo, no fragment). */
+  readonly dialUrl: string
+}
+
+/** §3.2 step 5 and 6: ws/wss only; the http(s) form drops userinfo and fragment. */
+export function mapWebSocketUrl(raw: string): Target | null {
+  let u
+  try {
+    u = parseGoUrl(raw)
+  } catch {
+    return null
+  }
+  const scheme = u.scheme.toLowerCase()
+  if ((scheme !== 'ws' && scheme !== 'wss') || u.host === '') return null
+  const hostname = goHostname(u.host)
+  if (hostname === '') return null
+  const portText = u.host.slice(u.host.lastIndexOf(':') + 1)
+  const hasPort = u.host.lastIndexOf(':') > u.host.lastIndexOf(']') && /^\d+$/.test(portText)
+  const port = hasPort ? Number(portText) : scheme === 'wss' ? 443 : 80
+  const rest = `${u.rawPath === '' ? '/' : u.rawPath}${u.rawQuery !== '' || u.forceQuery ? `?${u.rawQuery}` : ''}`
+  return {
+    wsUrl: raw,
+    scheme,
+    authority: u.host,
+    hostname,
+    port,
+    httpUrl: `${scheme === 'wss' ? 'https' : 'http'}://${u.host}${rest}`,
+    dialUrl: `${scheme}://${u.host}${rest}`,
+  }
+}
+
+/** §3.2 step 13: the header that makes this not a valid WebSocket upgrade, or null. */
+function badUpgradeHeader(req: IncomingMessage): string | null {
+  if (req.method !== 'GET') return 'method'
+  if ((firstHeader(req.headers.upgrade) ?? '').toLowerCase() !== 'websocket') return 'Upgrade'
+  if (!(firstHeader(req.headers.connection) ?? '').toLowerCase().split(',').some((t) => t.trim() === 'upgrade')) return 'Connection'
+  const key = firstHeader(req.headers['sec-websocket-key']) ?? ''
+  if (!/^[+/0-9A-Za-z]{22}==$/.test(key)) return 'Sec-WebSocket-Key'
+  if (firstHeader(req.headers['sec-websocket-version']) !== '13') return 'Sec-WebSocket-Version'
+  return null
+}
+
+/** The WebSocket proxy of one running proxy: its capacity count and its `ws` server. */
+export class WebSocketProxy {
+  private active = 0
+  private readonly selected = new WeakMap<IncomingMessage, string>()
+  private readonly server: WebSocketServer
+
+  constructor(private readonly core: ProxyCore, private readonly hooks: WsRelayHooks = {}) {
+    const max = core.snapshot().config.websocket_proxy.max_message_bytes
+    this.server = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: max,
+      autoPong: false,
+      skipUTF8Validation: false,
+      clientTracking: false,
+      // The client is told exactly the protocol the upstream selected (none if none).
+      handleProtocols: (_offered, req) => this.selected.get(req) ?? false,
+    })
+  }
+
+  /** Live relays (the capacity semaphore of §3.2 step 10). */
+  activeConnections(): number {
+    return this.active
+  }
+
+  /** A non-upgrade `GET /ws` on the request path: the same admission, then the handshake error. */
+  async handleRequest(req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawQuery: string): Promise<void> {
+    req.resume()
+    const answer: Answer = (status, text, headers = {}) => sendTextError(res, status, text, headers)
+    const admitted = await this.admit(req, b, rawQuery, answer)
+    if (admitted === null) return
+    this.active--
+    answer(400, `handshake error: bad "${badUpgradeHeader(req) ?? 'Upgrade'}" header`)
+  }
+
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, b: DecisionBase, rawQuery: string): Promise<void> {
+    const answer: Answer = (status, text, headers = {}) =>
+      writeRawResponse(socket, status, STATUS_TEXT[status] ?? 'Forbidden', {...headers, 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff'}, text + '\n')
+    const a = await this.admit(req, b, rawQuery, answer)
+    if (a === null) return
+    let released = false
+    const release = (): void => {
+      if (!released) this.active--
+      released = true
+    }
+    try {
+      const bad = badUpgradeHeader(req)
+      if (bad !== null) {
+        release()
+        answer(400, `handshake error: bad "${bad}" header`)
+        return
+      }
+      const upstream = await this.dial(a.target, a.headers, a.protocols).catch((e: unknown) => e as Error)
+      if (upstream instanceof Error) {
+        release()
+        a.rec.record(upstreamFailure(this.core, b, a.shown, `upstream dial: ${upstream.message}`, upstream instanceof DialBlockedError))
+        answer(502, 'WebSocket upstream dial failed')
+        return
+      }
+      if (socket.destroyed) {
+        release()
+        upstream.terminate()
+        return
+      }
+      // Record before answer: the handshake's allow decision precedes the 101.
+      a.rec.record(allowDecision(this.core, b, a.shown, 101, 0, a.warnings))
+      this.core.audit.event('info', 'ws_open', 'WebSocket connection opened', {target: a.shown, client_ip: b.clientIp, request_id: b.requestId, agent: b.agent})
+      if (upstream.protocol !== '') this.selected.set(req, upstream.protocol)
+      this.server.handleUpgrade(req, socket, head, (client) => {
+        const done = relayWebSocket(client, upstream, {
+          core: this.core, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, hooks: this.hooks,
+        })
+        // Frames the upstream sent right behind its 101 wait for the relay's listeners.
+        upstream.resume()
+        done.finally(release).catch(() => undefined)
+      })
+    } catch (e) {
+      release()
+      throw e
+    }
+  }
+
+  /**
+   * §3.2 steps 3–12. On success the connection holds a capacity slot (the caller releases it);
+   * on a block the answer has been written and null is returned.
+   */
+  private async admit(req: IncomingMessage, b: DecisionBase, rawQuery: string, answer: Answer): Promise<Admitted | null> {
+    const core = this.core
+    const snap = core.snapshot()
+    const cfg = snap.config
+    if (!cfg.websocket_proxy.enabled) {
+      answer(404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
+      return null
+    }
+    const raw = extractFetchTarget(rawQuery)
+    if (raw === null || raw === '') {
+      answer(400, "missing 'url' query parameter", blockHeaders('bad_request'))
+      return null
+    }
+    const target = mapWebSocketUrl(raw)
+    if (target === null) {
+      answer(400, 'invalid URL: must be ws or wss', blockHeaders('scheme_blocked', 'scheme'))
+      return null
+    }
+    const warnings: string[] = []
+    // The record step keeps the http(s) form: what the gate evaluates and what capture learns.
+    const rec = new RequestRecord(core, snap.sessions, b, target.httpUrl)
+    const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
+      const code = reason ?? scan?.reason ?? undefined
+      const d = blockDecision(core, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
+      const receipt = rec.record(d)
+      const text = reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
+      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
+    }
+    const scan = await urlVerdict(core, snap, b, target.httpUrl, (layer) => safeTarget(snap, raw, layer), rec, block, warnings)
+    if (scan === null) return null
+    const shown = safeTarget(snap, raw, scan.allowed ? null : scan.layer)
+    if (sessionPreflight(snap, rec, target.hostname, firstHeader(req.headers['user-agent']), block, {scan, shown})) return null
+    if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
+      answer(503, 'too many active WebSocket connections', blockHeaders('rate_limit', 'ratelimit'))
+      return null
+    }
+    const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, core.version)
+    const hdr = forwardedHeaderDlp(snap.scanner, fwd.headers)
+    if (hdr !== null) {
+      if (cfg.enforce) {
+        block('header_dlp', 'dlp_header', hdr.detail, 403, 'dlp_match')
+        return null
+      }
+      rec.record(blockDecision(core, b, shown, {stage: 'header_dlp', layer: 'dlp_header', reason: 'dlp_match', detail: hdr.detail, status: 0, enforced: false}))
+    }
+    if (contractGate(rec, target.httpUrl, 'GET', warnings, block)) return null
+    this.active++
+    return {target, rec, shown, warnings, headers: fwd.headers, protocols: fwd.protocols}
+  }
+
+  /** §3.3: SSRF-safe dial, then the WebSocket handshake offering the client's protocols; resolves once open. */
+  private async dial(t: Target, headers: Record<string, string>, protocols: string[]): Promise<WebSocket> {
+    const cfg = this.core.snapshot().config.websocket_proxy
+    const socket: Socket = await this.core.dial(t.hostname, t.port)
+    const {'Sec-WebSocket-Protocol': _offer, ...rest} = headers
+    return await new Promise<WebSocket>((resolve, reject) => {
+      let up: WebSocket
+      try {
+        up = new WebSocket(t.dialUrl, protocols, {
+          perMessageDeflate: false, // the client default is on; compressed frames cannot be scanned
+          maxPayload: cfg.max_message_bytes,
+          autoPong: false,
+          headers: rest,
+          handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+          followRedirects: false,
+          createConnection: () =>
+            t.scheme === 'wss'
+              ? tls.connect({socket, ALPNProtocols: ['http/1.1'], ...(isIP(t.hostname) === 0 ? {servername: t.hostname} : {})})
+              : socket,
+        })
+      } catch (e) {
+        socket.destroy()
+        reject(e as Error)
+        return
+      }
+      const fail = (err: Error): void => {
+        up.removeAllListeners()
+        up.on('error', () => undefined)
+        up.terminate()
+        reject(err)
+      }
+      up.once('error', fail)
+      up.once('unexpected-response', (_req, res) => {
+        res.resume()
+        fail(new Error(`unexpected status ${res.statusCode ?? 0}`))
+      })
+      up.once('open', () => {
+        up.off('error', fail)
+        up.on('error', () => undefined) // until the relay's own listener is attached
+        // Held until the relay listens, so nothing sent right behind the 101 is lost.
+        up.pause()
+        resolve(up)
+      })
+    })
+  }
+}
+
+interface Admitted {
+  readonly target: Target
+  readonly rec: RequestRecord
+  readonly shown: string
+  readonly warnings: string[]
+  readonly headers: Record<string, string>
+  readonly protocols: string[]
+}

@@ -1,0 +1,381 @@
+/**
+ * The WebSocket relay (transports §3.4–§3.9): two open `ws` sockets, one to the client and one to
+ * the upstream, and the frame policy between them. This is the one relay of the project: `/ws`
+ * uses it after its handshake admission, and an intercepted `wss://` upgrade (TLS interception)
+ * plugs into it with its own `DecisionBase` (transport `intercept`) and `record` step.
+ *
+ * Client → upstream: body scan (R§6.2), text DLP over the rolling 4096-byte tail plus the
+ * labelled-halves check, then the per-frame hook (cross-request detection), then forward.
+ * Upstream → client: media policy for binary, response (injection) scanning for text.
+ * Every policy close carries the block-reason JSON (§3.8 fix) and is recorded before it is sent;
+ * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
+ * kill switch closes live relays at once through `trackTunnel`.
+ */
+import type WebSocket from 'ws'
+import type {ReasonCode} from '../../scanner/index.js'
+import {allowDecision, blockDecision, enforcing, type DecisionBase, type ProxyCore} from '../core.js'
+import type {Decision, DecisionStage} from '../decision.js'
+import {applyMediaPolicy, mediaSettingsFromConfig} from '../media-policy.js'
+import type {RequestSession} from '../session-gate.js'
+import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
+
+export type WsDirection = 'client_to_server' | 'server_to_client'
+
+/** One complete (reassembled) message, as the per-frame hook sees it. */
+export interface WsFrame {
+  readonly direction: WsDirection
+  readonly data: Buffer
+  readonly isBinary: boolean
+}
+
+/**
+ * Seams for other detectors. `frame` runs on every complete client message after DLP and
+ * before forwarding (cross-request detection, OPS§5); a non-null answer closes the relay with
+ * `1008` JSON(`cross_request_deny`, `cross_request`).
+ */
+export interface WsRelayHooks {
+  frame?(f: WsFrame): {readonly detail: string} | null
+}
+
+export interface WsRelayOptions {
+  readonly core: ProxyCore
+  /** Identity of the connection; its `transport` labels every decision (`websocket`, `intercept`). */
+  readonly base: DecisionBase
+  /** The target as safe to log (the ws(s) URL as given, redacted when needed). */
+  readonly target: string
+  /** Upstream host (response-scanning exempt domains, session signals). */
+  readonly host: string
+  /** The record step of the connection (flight recorder, audit, metrics, session). */
+  readonly record: (d: Decision) => string | undefined
+  readonly session: RequestSession | null
+  readonly hooks?: WsRelayHooks
+}
+
+export interface WsRelayResult {
+  /** The proxy ended the relay with a close of its own (policy, limit, protocol, timer). */
+  readonly proxyClosed: boolean
+  readonly clientToServerBytes: number
+  readonly serverToClientBytes: number
+  readonly textFrames: number
+  readonly binaryFrames: number
+}
+
+/** Cross-message DLP tail (§3.5 step 2). */
+const TAIL_BYTES = 4096
+/** Sends queued toward one side before the other side is paused (backpressure). */
+const MAX_PENDING_SENDS = 64
+/** `<label>: <suffix>` labelled halves (§3.5 step 2). */
+const LABELLED = /^([a-z0-9_ -]{1,32}):(.*)$/s
+const LABEL_WORDS = ['part', 'chunk', 'fragment', 'segment', 'piece']
+
+function labelledSuffix(s: string): string | null {
+  const m = LABELLED.exec(s)
+  if (m === null) return null
+  const label = m[1]!
+  if (!LABEL_WORDS.some((w) => label.includes(w))) return null
+  const suffix = m[2]!.trim()
+  return suffix.length >= 6 ? suffix : null
+}
+
+function lastBytes(s: string, n: number): string {
+  const b = Buffer.from(s, 'utf8')
+  if (b.length <= n) return s
+  // Cut on a UTF-8 boundary so the tail stays valid text.
+  let start = b.length - n
+  while (start < b.length && (b[start]! & 0xc0) === 0x80) start++
+  return b.subarray(start).toString('utf8')
+}
+
+/** `ws` library errors → the close the proxy sends on to the other side (§3.4 codes and reasons). */
+function libraryClose(err: Error & {code?: string}): {code: number; reason: string; decision: ReasonCode} {
+  switch (err.code) {
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+      return {code: CLOSE.tooBig, reason: 'message too large', decision: 'data_budget'}
+    case 'WS_ERR_INVALID_UTF8':
+      return {code: CLOSE.invalidData, reason: 'invalid UTF-8', decision: 'parse_error'}
+    case 'WS_ERR_UNEXPECTED_RSV_1':
+      return {code: CLOSE.protocol, reason: 'compressed frames not supported', decision: 'parse_error'}
+    case 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH':
+      return {code: CLOSE.protocol, reason: 'control frame too large', decision: 'parse_error'}
+    case 'WS_ERR_INVALID_CONTINUATION_FRAME':
+      return {code: CLOSE.protocol, reason: 'unexpected continuation frame', decision: 'parse_error'}
+    default:
+      return {code: CLOSE.protocol, reason: 'protocol error', decision: 'parse_error'}
+  }
+}
+
+export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: WsRelayOptions): Promise<WsRelayResult> {
+  const {core} = o
+  const frameBase: DecisionBase = {...o.base, method: 'WS'}
+  const stats = {c2s: 0, s2c: 0, text: 0, binary: 0}
+  let proxyClosed = false
+  let ended = false
+  let tail = ''
+  let lastActivity = core.nowMs()
+  let pendingToUpstream = 0
+  let pendingToClient = 0
+  const killers: Array<() => void> = []
+
+  const audit = (event: string, level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void => {
+    core.audit.event(level, event, message, {target: o.target, client_ip: o.base.clientIp, request_id: o.base.requestId, agent: o.base.agent, ...fields})
+  }
+
+  const terminateLater = (ws: WebSocket): void => {
+    // The reference does not wait for the peer's close reply: flush, then cut (≤ 1 s).
+    setTimeout(() => ws.terminate(), 1000).unref()
+  }
+
+  const closeBoth = (toClient: {code: number; reason: string}, toUpstream: {code: number; reason: string}): void => {
+    if (ended) return
+    ended = true
+    proxyClosed = true
+    for (const [ws, c] of [[client, toClient], [upstream, toUpstream]] as const) {
+      if (ws.readyState === ws.OPEN) {
+        ws.close(c.code, c.reason)
+        terminateLater(ws)
+      } else ws.terminate()
+    }
+  }
+
+  /** A policy close: recorded first (receipt), then JSON(reason, layer) to the client. */
+  const policyClose = (stage: DecisionStage, layer: string, reason: ReasonCode, detail: string, direction: WsDirection, upstreamReason: string, scanner: string): void => {
+    if (ended) return
+    const d = blockDecision(core, frameBase, o.target, {stage, layer, reason, detail, status: 0, enforced: true})
+    o.record(d)
+    audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner, reason: detail})
+    closeBoth({code: CLOSE.policy, reason: closeJson(reason, layer)}, {code: CLOSE.policy, reason: upstreamReason})
+  }
+
+  // ---- timers (§3.7 fix): lifetime on a timer; idle = no frame in either direction.
+  const ws = core.snapshot().config.websocket_proxy
+  const lifetime = setTimeout(() => {
+    if (ended) return
+    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'connection timeout (max_connection_seconds)', status: 0, enforced: true}))
+    closeBoth({code: CLOSE.goingAway, reason: 'connection timeout'}, {code: CLOSE.goingAway, reason: 'connection timeout'})
+  }, ws.max_connection_seconds * 1000)
+  const idleMs = ws.idle_timeout_seconds * 1000
+  // One timer re-armed at its expiry, not per frame: a frame only stamps `lastActivity`.
+  let idle: NodeJS.Timeout
+  const armIdle = (delay: number): void => {
+    idle = setTimeout(() => {
+      if (ended) return
+      const quiet = core.nowMs() - lastActivity
+      if (quiet < idleMs) return armIdle(idleMs - quiet)
+      o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'idle timeout (idle_timeout_seconds)', status: 0, enforced: true}))
+      closeBoth({code: CLOSE.goingAway, reason: 'upstream disconnected'}, {code: CLOSE.goingAway, reason: 'client disconnected'})
+    }, delay)
+  }
+  armIdle(idleMs)
+
+  // ---- kill switch: torn down the moment it activates (one receipt per connection).
+  const untrack = core.trackTunnel(() => {
+    policyClose('kill_switch', 'kill_switch', 'kill_switch_active', 'kill switch active', 'client_to_server', 'kill switch active', 'kill_switch')
+  })
+  killers.push(untrack)
+
+  /** `block_all` reached mid-stream (checked per message). */
+  const escalated = (): boolean => {
+    const t = o.session
+    if (t === null || !t.session.blockAll) return false
+    policyClose('session', 'session_deny', 'escalation_level', 'session escalation', 'client_to_server', 'session escalation', 'session')
+    return true
+  }
+
+  const sendTo = (target: WebSocket, source: WebSocket, data: Buffer | string, binary: boolean, toUpstream: boolean): void => {
+    if (target.readyState !== target.OPEN) return
+    if (toUpstream) pendingToUpstream++
+    else pendingToClient++
+    target.send(data, {binary}, () => {
+      if (toUpstream) pendingToUpstream--
+      else pendingToClient--
+      if ((toUpstream ? pendingToUpstream : pendingToClient) < MAX_PENDING_SENDS / 2 && source.isPaused) source.resume()
+    })
+    if ((toUpstream ? pendingToUpstream : pendingToClient) >= MAX_PENDING_SENDS && !source.isPaused) source.pause()
+  }
+
+  // ---- client → upstream
+  const onClientMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
+    if (ended) return
+    lastActivity = core.nowMs()
+    const data = raw as Buffer
+    if (escalated()) return
+    const snap = core.snapshot()
+    const cfg = snap.config
+    if (isBinary) {
+      stats.binary++
+      if (!cfg.websocket_proxy.allow_binary_frames) {
+        // No fitting reason code (§9 Q3): the close text stays plain, the receipt says ws_protocol.
+        const d = blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true})
+        o.record(d)
+        audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction: 'client_to_server', scanner: 'ws_protocol', reason: 'binary frames not allowed'})
+        closeBoth({code: CLOSE.policy, reason: 'binary frames not allowed'}, {code: CLOSE.policy, reason: 'binary frames not allowed'})
+        return
+      }
+    } else stats.text++
+    const enforce = enforcing(snap)
+    const scanFrames = cfg.websocket_proxy.scan_text_frames
+    // 1. Body scan (R§6.2), every message when body scanning and frame scanning are on.
+    if (cfg.request_body_scanning.enabled && scanFrames) {
+      let contentType = ''
+      if (!isBinary) {
+        try {
+          JSON.parse(data.toString('utf8'))
+          contentType = 'application/json'
+        } catch {
+          contentType = ''
+        }
+      }
+      const max = Math.min(cfg.websocket_proxy.max_message_bytes, snap.scanner.settings.requestBodyScanning.maxBodyBytes)
+      const r = data.length > max
+        ? {action: 'block' as const, layer: 'body_dlp' as const, reason: 'dlp_match' as const, detail: `message exceeds max_body_bytes (${max})`, dlpWarnings: []}
+        : snap.scanner.scanRequestBody({contentType, body: data, host: o.host})
+      if (r.action === 'block') {
+        const layer = r.layer === 'body_prompt_injection' ? 'body_prompt_injection' : 'dlp'
+        return policyClose('body_scan', layer, r.reason ?? 'dlp_match', r.detail, 'client_to_server', closeJson(r.reason ?? 'dlp_match', layer), layer === 'dlp' ? 'body_dlp' : layer)
+      }
+      if (r.action === 'warn') audit('ws_scan', 'warn', 'WebSocket message finding (not blocked)', {direction: 'client_to_server', action: 'audit', detail: r.detail})
+    }
+    // 2. Text DLP over the rolling tail plus the labelled-halves check (§3.5 step 2).
+    if (!isBinary && scanFrames) {
+      const text = data.toString('utf8')
+      const prevTail = tail
+      const input = prevTail + text
+      tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
+      let hit = snap.scanner.scanTextForDlp(input).matches
+      if (hit.length === 0) {
+        const a = labelledSuffix(prevTail.slice(prevTail.lastIndexOf('\n') + 1))
+        const b = labelledSuffix(text)
+        if (a !== null && b !== null) hit = snap.scanner.scanTextForDlp(a + b).matches
+      }
+      if (hit.length > 0) {
+        const names = [...new Set(hit.map((m) => m.pattern))].join(', ')
+        if (enforce) return policyClose('body_scan', 'dlp', 'dlp_match', `DLP match: ${names}`, 'client_to_server', 'DLP violation', 'dlp')
+        const t = o.session
+        if (t !== null && snap.sessions!.warn(t, `DLP match: ${names}`, o.host, true, o.target) !== null) {
+          return policyClose('body_scan', 'dlp', 'dlp_match', `DLP match: ${names} (escalated)`, 'client_to_server', 'DLP violation', 'dlp')
+        }
+        audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', match_count: hit.length, patterns: names.split(', ')})
+      }
+    }
+    // 3. Cross-request detection seam.
+    const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary})
+    if (cee) return policyClose('ws_frame', 'cross_request', 'cross_request_deny', cee.detail, 'client_to_server', 'cross-request exfiltration detected', 'cross_request')
+    // 4. Forward as one frame.
+    stats.c2s += data.length
+    sendTo(upstream, client, data, isBinary, true)
+  }
+
+  // ---- upstream → client
+  const onUpstreamMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
+    if (ended) return
+    lastActivity = core.nowMs()
+    let data = raw as Buffer
+    if (escalated()) return
+    const snap = core.snapshot()
+    const cfg = snap.config
+    if (isBinary) {
+      stats.binary++
+      if (!cfg.websocket_proxy.allow_binary_frames) {
+        const d = blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true})
+        o.record(d)
+        audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction: 'server_to_client', scanner: 'ws_protocol', reason: 'binary frames not allowed'})
+        closeBoth({code: CLOSE.policy, reason: 'binary frames not allowed'}, {code: CLOSE.policy, reason: 'binary frames not allowed'})
+        return
+      }
+      const m = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
+      if (m.kind === 'block') return policyClose('response', 'media_policy', 'media_policy', m.detail, 'server_to_client', 'media blocked', 'media_policy')
+      data = m.body
+    } else {
+      stats.text++
+      if (cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled) {
+        const d = snap.scanner.decideResponse(data.toString('utf8'), {host: o.host})
+        if (d.action !== 'allow') {
+          const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
+          if (d.action === 'block' || d.action === 'ask') {
+            return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+          }
+          if (d.action === 'strip') {
+            if (d.content === '') return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+            data = Buffer.from(d.content, 'utf8')
+          } else {
+            const t = o.session
+            if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
+              return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names} (escalated)`, 'server_to_client', 'injection detected', 'injection')
+            }
+            audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
+          }
+        }
+      }
+    }
+    stats.s2c += data.length
+    sendTo(client, upstream, data, isBinary, false)
+  }
+
+  client.on('message', onClientMessage)
+  upstream.on('message', onUpstreamMessage)
+  // Ping and pong are forwarded as-is; the proxy answers none itself (`autoPong: false`).
+  client.on('ping', (d) => {
+    lastActivity = core.nowMs()
+    if (upstream.readyState === upstream.OPEN) upstream.ping(d)
+  })
+  client.on('pong', (d) => {
+    lastActivity = core.nowMs()
+    if (upstream.readyState === upstream.OPEN) upstream.pong(d)
+  })
+  upstream.on('ping', (d) => {
+    lastActivity = core.nowMs()
+    if (client.readyState === client.OPEN) client.ping(d)
+  })
+  upstream.on('pong', (d) => {
+    lastActivity = core.nowMs()
+    if (client.readyState === client.OPEN) client.pong(d)
+  })
+
+  // Library-detected violations (size, UTF-8, RSV1, framing): the library closes the offending
+  // side with the code; the proxy tells the other side the same and records it (§6 #27 fix).
+  const onError = (side: 'client' | 'upstream') => (err: Error & {code?: string}): void => {
+    if (ended) return
+    const c = libraryClose(err)
+    const direction: WsDirection = side === 'client' ? 'client_to_server' : 'server_to_client'
+    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: c.decision, detail: c.reason, status: 0, enforced: true}))
+    audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner: 'ws_protocol', reason: c.reason})
+    ended = true
+    proxyClosed = true
+    const other = side === 'client' ? upstream : client
+    if (other.readyState === other.OPEN) {
+      other.close(c.code, closeText(c.reason))
+      terminateLater(other)
+    }
+  }
+  client.on('error', onError('client'))
+  upstream.on('error', onError('upstream'))
+
+  // A peer's close is passed on with its own code and reason when they may be sent (§6 #19 fix).
+  const onPeerClose = (other: WebSocket, fallback: string) => (code: number, reason: Buffer): void => {
+    if (ended) {
+      other.terminate()
+      return
+    }
+    ended = true
+    if (other.readyState === other.OPEN) {
+      if (forwardableCloseCode(code)) other.close(code, closeText(reason.toString('utf8')))
+      else other.close(CLOSE.normal, fallback)
+      terminateLater(other)
+    }
+  }
+  client.on('close', onPeerClose(upstream, 'client closed'))
+  upstream.on('close', onPeerClose(client, 'upstream closed'))
+
+  await Promise.all([client, upstream].map((w) => new Promise<void>((resolve) => (w.readyState === w.CLOSED ? resolve() : w.once('close', () => resolve())))))
+  clearTimeout(lifetime)
+  clearTimeout(idle!)
+  for (const k of killers) k()
+  const result: WsRelayResult = {proxyClosed, clientToServerBytes: stats.c2s, serverToClientBytes: stats.s2c, textFrames: stats.text, binaryFrames: stats.binary}
+  audit('ws_close', 'info', 'WebSocket connection closed', {
+    client_to_server_bytes: stats.c2s, server_to_client_bytes: stats.s2c, text_frames: stats.text, binary_frames: stats.binary,
+    duration_ms: Math.round((core.nowMs() - o.base.startMs) * 1000) / 1000,
+  })
+  // The session-close record (§3.9): allow unless the proxy ended the relay.
+  if (!proxyClosed) o.record({...allowDecision(core, frameBase, o.target, 0, stats.c2s + stats.s2c, []), detail: 'websocket closed'})
+  return result
+}
