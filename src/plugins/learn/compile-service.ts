@@ -137,6 +137,8 @@ export interface LearnCompileRequest {
   escrowPrivateKey?: string
   deterministic: boolean
   acceptTail: boolean
+  /** [ext, mcp.md §15.6.1] compile MCP tool-call captures into `mcp_tool_call` rules. */
+  includeMcp?: boolean
   keystore: string
   compileKeyAgent?: string
   /** `PIPELOCK_HOME` or ~/.pipelock, for the default output path. */
@@ -220,6 +222,8 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
     confidence: {min_events: floors.min_events, min_sessions: floors.min_sessions, min_windows: floors.min_windows},
     normalization: {algorithm: 'frequency_weighted_entropy_v1'},
     privacy: {default_data_class: 'internal', forbid_classes: ['regulated']},
+    // Recorded only when on, so an HTTP-only compile manifest keeps its bytes.
+    ...(req.includeMcp === true ? {include_mcp: true} : {}),
   }) as JsonObject
   const config: CompileConfig = {
     agent: req.agent,
@@ -233,6 +237,7 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
     cardinalityCapPerHost: cap,
     tailPromotionBlockPct: tailPct,
     acceptTail: req.acceptTail,
+    includeMcp: req.includeMcp === true,
     windowSeconds: DEFAULT_WINDOW_SECONDS,
     compileConfigHash: learnConfigHash(resolved),
     pipelockVersion: req.build.version,
