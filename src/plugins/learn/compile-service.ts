@@ -222,8 +222,6 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
     confidence: {min_events: floors.min_events, min_sessions: floors.min_sessions, min_windows: floors.min_windows},
     normalization: {algorithm: 'frequency_weighted_entropy_v1'},
     privacy: {default_data_class: 'internal', forbid_classes: ['regulated']},
-    // Recorded only when on, so an HTTP-only compile manifest keeps its bytes.
-    ...(req.includeMcp === true ? {include_mcp: true} : {}),
   }) as JsonObject
   const config: CompileConfig = {
     agent: req.agent,

@@ -1,4 +1,4 @@
-import type {CaptureFinding} from '../capture/index.js'
+import {REDACTED_ARGS, type CaptureFinding} from '../capture/index.js'
 import {parseJson} from '../canonical/index.js'
 import {evaluateHttp, evaluateMcp, parseRequestUrl, type ResolvedContract} from '../enforcement/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
@@ -87,7 +87,13 @@ export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract,
  * kept (a shape unless `--capture-raw`): a rule with `args` matchers only matches raw captures.
  */
 function replayToolCall(ev: CapturedEvent, contract: ResolvedContract, toolPolicy: ToolPolicyReplay | undefined): Pick<ReplayedRecord, 'candidateAction' | 'evidenceOnly' | 'summaryOnly' | 'findings'> {
-  const scan = toolPolicy?.(ev.toolName, ev.toolArgsJson) ?? {verdict: 'allow', findings: []}
+  let scan = toolPolicy?.(ev.toolName, ev.toolArgsJson) ?? {verdict: 'allow', findings: []}
+  // Capture wrote `[REDACTED]` because the content scan found DLP in the arguments: the bytes the
+  // scanner judged are gone, so its recorded verdict stands (never a false "new allow").
+  if (ev.toolArgsJson === REDACTED_ARGS) {
+    const v = ev.effectiveAction === 'warn' ? 'warn' : 'block'
+    scan = {verdict: v, findings: [{kind: 'dlp', action: v, tool_name: ev.toolName}]}
+  }
   let args: unknown
   try {
     args = parseJson(ev.toolArgsJson)
