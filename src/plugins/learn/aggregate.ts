@@ -161,6 +161,8 @@ export class Aggregator {
   private finished = false
   private sessionIds = new Map<string, number>()
   private total = 0
+  /** HTTP events only: the denominator of host-level rules (MCP calls are not opportunities for a host). */
+  private httpTotal = 0
   private dropped = 0
   private malformed = 0
   private windowMin: number | undefined
@@ -314,6 +316,7 @@ export class Aggregator {
       tallyAdd(cell.scanner, scanner)
     }
     this.total++
+    this.httpTotal++
     this.actionClasses.set(cls, (this.actionClasses.get(cls) ?? 0) + 1)
     return undefined
   }
@@ -411,7 +414,7 @@ export class Aggregator {
       if (r.action !== undefined) r.opportunities = methodEvents.get(k.slice(0, k.lastIndexOf(';action='))) as number
       else if (r.method !== undefined) r.opportunities = pathEvents.get(k.slice(0, k.lastIndexOf(';method='))) as number
       else if (r.path !== undefined) r.opportunities = hostEvents.get(k.slice(0, k.lastIndexOf(';path='))) as number
-      else r.opportunities = this.total
+      else r.opportunities = this.httpTotal
       return r
     })
     // [ext §15.6.1] mcp_tool_call rules: `mcp_server=…;tool=…` keys sort after every `host=…` key.

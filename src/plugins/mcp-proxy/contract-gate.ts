@@ -8,7 +8,8 @@ import {gateMcpToolCall, gateMcpUpstream, type ContractRuntime, type McpGateResu
 import type {McpContractGate, McpContractOutcome} from '../mcp/index.js'
 
 export interface McpContractGateOptions {
-  readonly runtime: ContractRuntime
+  /** The contract runtime (or anything that resolves contracts the same way, for tests). */
+  readonly runtime: Pick<ContractRuntime, 'mode' | 'resolve' | 'current'>
   /** Contract agent (§1.2). */
   readonly agent: string
   /** Server identity (§1.2): the command's basename on stdio, the upstream hostname otherwise. */
