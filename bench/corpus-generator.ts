@@ -22,7 +22,7 @@ export interface TrafficShape {
    * Weighted request templates; `{id}` is replaced by an id from `ids`, and `{hash}` (40 hex
    * digits) and `{uuid}` by values derived from the same id (so `ids` bounds their cardinality).
    */
-  routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number; transport?: CaptureTransport}[]
+  routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number; transport?: CaptureTransport; mcp?: McpRoute}[]
 }
 
 /**
@@ -35,6 +35,14 @@ export type CaptureTransport = 'forward' | 'intercept' | 'connect' | 'websocket'
 function envelopeOf(transport: CaptureTransport, surface: string): {transport: string; subsurface: string} {
   if (transport === 'intercept') return {transport: 'connect', subsurface: surface === 'dlp' ? 'dlp_body_intercept' : surface === 'response' ? 'response_intercept' : 'intercept_url'}
   return {transport, subsurface: transport}
+}
+
+/** [ext, mcp.md §15.6.1] a tool call as `mcp proxy --capture-output` records it (`url` is ignored). */
+export interface McpRoute {
+  server: string
+  tool: string
+  /** The captured argument shape (`tool_args_json`). */
+  args: string
 }
 
 export interface CorpusSpec {
@@ -137,6 +145,10 @@ export function generateCorpus(dir: string, spec: CorpusSpec): GeneratedCorpus {
     // millisecond jitter keeps timestamps realistic (fractions in `ts`) and monotonic
     now = startNs + BigInt(i) * stepNs + BigInt(Math.floor(rnd() * 1000)) * 1_000_000n
     const route = pick(spec.shape.routes, totalWeight, rnd())
+    if (route.mcp !== undefined) {
+      writer.append({sessionId: `${spec.agent}|mcp-stdio-${1 + Math.floor(rnd() * spec.sessions)}`, transport: 'mcp_stdio', detail: mcpDetail(spec.agent, route.mcp, route.action ?? 'allow')})
+      continue
+    }
     const id = route.ids ? Math.floor(rnd() * route.ids) : 0
     let url = route.url.replace('{id}', String(10_000 + id * 7919))
     // Only templates that name them pay for hashes and uuids (the golden corpora name neither,
@@ -170,4 +182,25 @@ export function generateCorpus(dir: string, spec: CorpusSpec): GeneratedCorpus {
   }
   writer.close()
   return {events: spec.events, sessions}
+}
+
+/** The capture record of one MCP tool call (mcp-proxy/capture-sink.ts writes the same fields). */
+function mcpDetail(agent: string, m: McpRoute, action: string): CaptureSummary {
+  return {
+    capture_schema_version: 1,
+    surface: 'tool_policy',
+    subsurface: 'mcp_tool_call',
+    config_hash: 'sha256:golden-config',
+    build_version: 'golden',
+    build_sha: 'golden',
+    agent,
+    action_class: /^(get|list|read|search)/i.test(m.tool) ? 'read' : 'unclassified',
+    payload_complete: false,
+    transform_kind: 'raw',
+    request: {method: '', url: '', tool_name: m.tool, tool_args_json: m.args, mcp_method: 'tools/call', mcp_server: m.server},
+    raw_findings: action === 'allow' ? null : [{kind: 'mcp_input_scanning', action, tool_name: m.tool}],
+    effective_findings: action === 'allow' ? null : [{kind: 'mcp_input_scanning', action, tool_name: m.tool}],
+    effective_action: action,
+    outcome: action === 'block' ? 'blocked' : action === 'warn' ? 'warned' : 'clean',
+  }
 }

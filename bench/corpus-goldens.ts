@@ -184,4 +184,29 @@ export const GOLDEN_CORPORA: readonly GoldenCorpus[] = [
     },
     fixture: fixture('chat-agent', {floors: {min_sessions: 2, min_events: 5, min_windows: 1}}),
   },
+  {
+    name: 'mcp-tools',
+    why: '[ext mcp.md §15.6.1] HTTP and MCP tool-call captures compiled with include_mcp: mcp_tool_call rules per server+tool (opportunities = calls to the server), a blocked call counted, the HTTP rules as without MCP',
+    spec: {
+      seed: 5,
+      agent: 'code-agent',
+      sessions: 3,
+      events: 180,
+      start: '2026-05-01T09:00:00Z',
+      spanSeconds: 2 * 3600,
+      shape: {
+        routes: [
+          {method: 'GET', url: `${API}/v1/issues`, weight: 20},
+          {method: 'POST', url: `${API}/v1/issues`, weight: 5},
+          {method: '', url: '', weight: 30, mcp: {server: 'npx', tool: 'read_file', args: '{"path":"\\u003cstring\\u003e"}'}},
+          {method: '', url: '', weight: 15, mcp: {server: 'npx', tool: 'list_directory', args: '{"path":"\\u003cstring\\u003e"}'}},
+          {method: '', url: '', weight: 8, mcp: {server: 'npx', tool: 'write_file', args: '{"content":"\\u003cstring\\u003e","path":"\\u003cstring\\u003e"}'}},
+          {method: '', url: '', weight: 2, action: 'block', mcp: {server: 'npx', tool: 'write_file', args: '[REDACTED]'}},
+          {method: '', url: '', weight: 10, mcp: {server: 'github.example.com', tool: 'search_issues', args: '{"query":"\\u003cstring\\u003e"}'}},
+          {method: '', url: '', weight: 1, mcp: {server: 'github.example.com', tool: 'create_issue', args: '{"body":"\\u003cstring\\u003e","title":"\\u003cstring\\u003e"}'}},
+        ],
+      },
+    },
+    fixture: fixture('code-agent', {floors: {min_sessions: 2, min_events: 5, min_windows: 1}, include_mcp: true}),
+  },
 ]

@@ -19,6 +19,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
   static override examples = [
     '<%= config.bin %> learn compile --agent my-agent --input "/var/lib/pipelock/capture/my-agent/*.jsonl" --deterministic --output /tmp/my-agent.candidate.yaml',
     '<%= config.bin %> learn compile --agent my-agent --config /etc/pipelock/pipelock.yaml',
+    '<%= config.bin %> learn compile --agent _default --include-mcp --input "/var/lib/pipelock/capture/_default|mcp-stdio-1/*.jsonl" --output /tmp/mcp.candidate.yaml',
     '<%= config.bin %> learn compile --fixture goldens/multi-session/fixture.json --input "goldens/multi-session/input/*/*.jsonl" --out-dir /tmp/compiled',
   ]
 
@@ -37,6 +38,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
     keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
     'compile-key-agent': Flags.string({description: 'keystore agent whose key signs (default: --agent)'}),
     'accept-tail': Flags.boolean({description: 'accept a per-host _other tail above tail_promotion_block_pct', default: false}),
+    'include-mcp': Flags.boolean({description: 'also compile MCP tool-call captures (mcp proxy --capture-output) into mcp_tool_call rules', default: false}),
     fixture: Flags.string({description: 'deterministic compile fixture (JSON); requires --input and --out-dir'}),
     'out-dir': Flags.string({description: 'with --fixture: directory for contract.yaml, contract.manifest.json, review.md'}),
   }
@@ -65,6 +67,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
         ...(flags['escrow-private-key'] === undefined ? {} : {escrowPrivateKey: flags['escrow-private-key']}),
         deterministic: flags.deterministic,
         acceptTail: flags['accept-tail'],
+        includeMcp: flags['include-mcp'],
         keystore: resolveKeystoreDir({keystore: flags.keystore, env: process.env, userHome: homedir()}),
         ...(flags['compile-key-agent'] === undefined ? {} : {compileKeyAgent: flags['compile-key-agent']}),
         home,

@@ -22,6 +22,15 @@ Transports:
   --upstream ws(s)://…            stdio client → WebSocket JSON-RPC server (one text frame per message)
   --listen ADDR --upstream URL    Streamable HTTP endpoint for remote clients (POST only; /health)
 
+Evidence and contracts (docs/mcp.md, "Receipts, capture and live contracts"):
+  flight_recorder with signing_key_path   a signed receipt per tools/call decision, in the
+                                          same receipt chain format as pipelock run
+  learn_lock                              the promoted contract gates every tools/call after the
+                                          scanners: -32006 with the contract data; shadow never blocks;
+                                          a promote applies to the next call without a restart
+  --capture-output DIR                    one capture record per tools/call, argument values
+                                          HMAC'd (learn.privacy.salt_source) or replaced by their type
+
 Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished);
 10 when the server exited non-zero or was killed; 1 for startup errors and broken streams.`
 
@@ -30,6 +39,8 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
     {description: 'With a config file and an extra variable for the server', command: '<%= config.bin %> mcp proxy --config pipelock.yaml --env GITHUB_TOKEN -- node server.js'},
     {description: 'Bridge a stdio client to a remote Streamable HTTP server with an API key header', command: "<%= config.bin %> mcp proxy --upstream https://mcp.example.com/mcp --header 'X-Api-Key: k'"},
     {description: 'Serve remote clients on 127.0.0.1:8889 in front of an HTTP server', command: '<%= config.bin %> mcp proxy --listen 127.0.0.1:8889 --upstream http://127.0.0.1:3000/mcp'},
+    {description: 'Observe tool calls for learn-and-lock (then: learn compile --include-mcp)', command: '<%= config.bin %> mcp proxy --capture-output /var/lib/pipelock/capture -- node server.js'},
+    {description: 'Enforce a promoted contract (learn_lock in the config) and sign a receipt per tool call (flight_recorder)', command: '<%= config.bin %> mcp proxy --config pipelock.yaml -- node server.js'},
   ]
 
   static override strict = false
@@ -46,6 +57,9 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
     'sandbox-strict': Flags.boolean({description: 'strict sandbox (not supported)'}),
     'sandbox-best-effort': Flags.boolean({description: 'best-effort sandbox (not supported)'}),
     workspace: Flags.string({description: 'sandbox workspace (not supported)'}),
+    'capture-output': Flags.string({description: 'capture every tools/call (clean ones too) for learn compile --include-mcp into this absolute directory'}),
+    'capture-raw': Flags.boolean({description: 'write tool argument values as sent in capture records (DLP hits are still redacted)'}),
+    'contract-server': Flags.string({description: 'server identity for learn_lock contracts and capture (default: command basename or upstream hostname)'}),
   }
 
   async run(): Promise<void> {
@@ -73,6 +87,10 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
         stdout: process.stdout,
         stderr: (line) => process.stderr.write(line + '\n'),
         stop,
+        ...(flags['capture-output'] !== undefined ? {captureOutput: flags['capture-output']} : {}),
+        captureRaw: flags['capture-raw'],
+        ...(flags['contract-server'] !== undefined ? {contractServer: flags['contract-server']} : {}),
+        build: {version: this.config.version, sha: ''},
       })
     } finally {
       for (const [s, h] of handlers) process.removeListener(s, h)

@@ -20,3 +20,5 @@ export type {CaptureRecordInput, CaptureWriter, CaptureWriterOptions} from './wr
 export {compareCaptureFiles, discoverCaptureFiles, globFiles, validateCaptureSessionDir} from './discovery.js'
 export type {DiscoverOptions} from './discovery.js'
 export {resolveSalt, saltedHmac} from './privacy.js'
+export {argsShape, REDACTED_ARGS} from './args-shape.js'
+export type {ArgsShapeOptions} from './args-shape.js'

@@ -26,6 +26,8 @@ export interface CaptureRequest {
   tool_name?: string
   tool_args_json?: string
   mcp_method?: string
+  /** [ext, mcp.md §15.6.1] the server identity the runtime passes to `evaluateMcp`; omit-empty. */
+  mcp_server?: string
 }
 
 /** The `detail` of a `type: capture` entry (§2.5). */
@@ -130,6 +132,7 @@ export function summaryTree(s: CaptureSummary): JsonObject {
   put(r, 'tool_name', s.request.tool_name, true)
   put(r, 'tool_args_json', s.request.tool_args_json, true)
   put(r, 'mcp_method', s.request.mcp_method, true)
+  put(r, 'mcp_server', s.request.mcp_server, true)
   m.set('request', r)
   m.set('raw_findings', s.raw_findings === null || s.raw_findings.length === 0 ? null : s.raw_findings.map(finding))
   m.set('effective_findings', s.effective_findings === null || s.effective_findings.length === 0 ? null : s.effective_findings.map(finding))
@@ -153,6 +156,10 @@ export interface DecodedSummary {
   effectiveAction: string
   payloadBytes: number
   scannerBytes: number
+  /** `request.tool_name`, `request.mcp_method`, `request.mcp_server` (MCP tool-call records, §15.6.1). */
+  toolName: string
+  mcpMethod: string
+  mcpServer: string
 }
 
 /** A summary Go's typed decode would refuse (wrong type, wrong schema version). */
@@ -169,7 +176,7 @@ const STRING_FIELDS = new Set([
   'effective_action', 'outcome', 'skip_reason',
 ])
 const INT_FIELDS = new Set(['capture_schema_version', 'batch_index', 'payload_bytes', 'wire_payload_bytes', 'scanner_bytes'])
-const REQUEST_STRINGS = new Set(['method', 'url', 'body_sample', 'tool_name', 'tool_args_json', 'mcp_method'])
+const REQUEST_STRINGS = new Set(['method', 'url', 'body_sample', 'tool_name', 'tool_args_json', 'mcp_method', 'mcp_server'])
 
 function kind(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v
@@ -183,7 +190,7 @@ export function decodeSummary(detail: unknown): DecodedSummary {
   if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
     throw new SummaryDecodeError(`capture detail is ${kind(detail)}, not an object`)
   }
-  const out = {agent: '', method: '', url: '', actionClass: '', effectiveAction: '', payloadBytes: 0, scannerBytes: 0}
+  const out = {agent: '', method: '', url: '', actionClass: '', effectiveAction: '', payloadBytes: 0, scannerBytes: 0, toolName: '', mcpMethod: '', mcpServer: ''}
   let version = 0
   const d = detail as Record<string, unknown>
   for (const k0 in d) {
@@ -213,6 +220,9 @@ export function decodeSummary(detail: unknown): DecodedSummary {
           if (typeof rv !== 'string') throw new SummaryDecodeError(`request.${r}: expected string, got ${kind(rv)}`)
           if (r === 'method') out.method = rv
           else if (r === 'url') out.url = rv
+          else if (r === 'tool_name') out.toolName = rv
+          else if (r === 'mcp_method') out.mcpMethod = rv
+          else if (r === 'mcp_server') out.mcpServer = rv
         } else if (r === 'headers' && (typeof rv !== 'object' || Array.isArray(rv))) {
           throw new SummaryDecodeError(`request.headers: expected object, got ${kind(rv)}`)
         }

@@ -30,7 +30,8 @@ export interface HttpGateResult {
   readonly context: ContractContext
 }
 
-function context(mode: Mode, c: ResolvedContract, d: ContractDecision): ContractContext {
+/** The contract fields of one decision under the contract pinned for it (§7.10). */
+export function contractContext(mode: Mode, c: ResolvedContract, d: ContractDecision): ContractContext {
   return {
     mode,
     winningSource: d.winningSource,
@@ -56,9 +57,9 @@ export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: stri
     d = evaluateHttp(contract, {mode, scannerVerdict: req.scannerVerdict, url: req.url, method: req.method, ...(req.effectiveAction !== undefined ? {effectiveAction: req.effectiveAction} : {})})
   } catch (e) {
     const failed: ContractDecision = {verdict: 'block', liveVerdict: 'block', winningSource: 'contract', reason: '', ruleId: '', policySources: ['contract'], suppressed: false, adaptiveBlockSignal: false}
-    return {verdict: 'block', code: 'parse_error', detail: `contract evaluation failed: ${(e as Error).message}`, context: context(mode, contract, failed)}
+    return {verdict: 'block', code: 'parse_error', detail: `contract evaluation failed: ${(e as Error).message}`, context: contractContext(mode, contract, failed)}
   }
-  const ctx = context(mode, contract, d)
+  const ctx = contractContext(mode, contract, d)
   if (d.verdict !== 'block') return {verdict: d.verdict, code: '', detail: '', context: ctx}
   const code = blockReasonCode(d)
   const rule = d.ruleId !== '' ? ` (rule ${d.ruleId})` : ''

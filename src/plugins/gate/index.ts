@@ -6,3 +6,5 @@ export {STORE_BURST_CAP_MS, STORE_DEBOUNCE_MS, watchStore} from './store-watch.j
 export type {StoreWatch, StoreWatchOptions} from './store-watch.js'
 export {gateHttp} from './http-gate.js'
 export type {ContractContext, HttpGateResult} from './http-gate.js'
+export {gateMcpToolCall, gateMcpUpstream, MCP_CONTRACT_CODE} from './mcp-gate.js'
+export type {McpGateError, McpGateResult} from './mcp-gate.js'

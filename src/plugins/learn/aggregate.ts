@@ -87,6 +87,9 @@ export interface RuleAggregate {
   scanner?: SampleCounts
   /** Path-level and below, when the path has collapsed positions. */
   normalization?: PathNormalization
+  /** [ext, mcp.md §15.6.1] `mcp_tool_call` rules: the server identity and tool name (`host` is ''). */
+  server?: string
+  tool?: string
 }
 
 export interface HostTail extends HostCap {
@@ -158,13 +161,58 @@ export class Aggregator {
   private finished = false
   private sessionIds = new Map<string, number>()
   private total = 0
+  /** HTTP events only: the denominator of host-level rules (MCP calls are not opportunities for a host). */
+  private httpTotal = 0
   private dropped = 0
   private malformed = 0
   private windowMin: number | undefined
   private windowMax: number | undefined
   private actionClasses = new Map<string, number>()
+  /** [ext §15.6.1] MCP tool calls: server → tool → counts, sessions, windows. */
+  private mcp = new Map<string, Map<string, {count: number; sessions: Set<number>; windows: Set<number>}>>()
 
   constructor(private readonly windowSeconds: number) {}
+
+  /** Session number and window start of one event; widens the observation window. */
+  private place(entry: RecorderEntry): {sid: number; window: number} {
+    let sid = this.sessionIds.get(entry.sessionId)
+    if (sid === undefined) {
+      sid = this.sessionIds.size
+      this.sessionIds.set(entry.sessionId, sid)
+    }
+    const abs = entry.epochSeconds + ZERO_TO_UNIX
+    const window = abs - (((abs % this.windowSeconds) + this.windowSeconds) % this.windowSeconds) - ZERO_TO_UNIX
+    if (this.windowMin === undefined || window < this.windowMin) this.windowMin = window
+    if (this.windowMax === undefined || window > this.windowMax) this.windowMax = window
+    return {sid, window}
+  }
+
+  /**
+   * [ext, mcp.md §15.6.1] An MCP tool-call event (`request.mcp_method == "tools/call"` with a tool
+   * name and server). Server and tool are byte strings written into the signed YAML, so a line
+   * break in either makes the record malformed (as for HTTP paths).
+   */
+  addMcp(entry: RecorderEntry, s: DecodedSummary): RejectReason | undefined {
+    // Byte strings, like every host and path here (rule keys and ids hash the bytes).
+    const server = Buffer.from(s.mcpServer, 'utf8').toString('latin1')
+    const tool = Buffer.from(s.toolName, 'utf8').toString('latin1')
+    if (YAML_BREAK_BYTES.test(server) || YAML_BREAK_BYTES.test(tool) || /[\x00-\x1f\x7f]/.test(server + tool)) {
+      this.malformed++
+      return 'path'
+    }
+    const cls = this.normalized(this.classCache, s.actionClass, normalizeClass) as string
+    const {sid, window} = this.place(entry)
+    let tools = this.mcp.get(server)
+    if (tools === undefined) this.mcp.set(server, (tools = new Map()))
+    let t = tools.get(tool)
+    if (t === undefined) tools.set(tool, (t = {count: 0, sessions: new Set(), windows: new Set()}))
+    t.count++
+    t.sessions.add(sid)
+    t.windows.add(window)
+    this.total++
+    this.actionClasses.set(cls, (this.actionClasses.get(cls) ?? 0) + 1)
+    return undefined
+  }
 
   /** A `capture_drop` entry (§5). */
   addDrop(detail: unknown): void {
@@ -245,16 +293,7 @@ export class Aggregator {
       return 'method'
     }
     const cls = this.normalized(this.classCache, s.actionClass, normalizeClass) as string
-
-    let sid = this.sessionIds.get(entry.sessionId)
-    if (sid === undefined) {
-      sid = this.sessionIds.size
-      this.sessionIds.set(entry.sessionId, sid)
-    }
-    const abs = entry.epochSeconds + ZERO_TO_UNIX
-    const window = abs - (((abs % this.windowSeconds) + this.windowSeconds) % this.windowSeconds) - ZERO_TO_UNIX
-    if (this.windowMin === undefined || window < this.windowMin) this.windowMin = window
-    if (this.windowMax === undefined || window > this.windowMax) this.windowMax = window
+    const {sid, window} = this.place(entry)
 
     const payload = Math.max(0, s.payloadBytes)
     const scanner = Math.max(0, s.scannerBytes)
@@ -277,6 +316,7 @@ export class Aggregator {
       tallyAdd(cell.scanner, scanner)
     }
     this.total++
+    this.httpTotal++
     this.actionClasses.set(cls, (this.actionClasses.get(cls) ?? 0) + 1)
     return undefined
   }
@@ -374,9 +414,21 @@ export class Aggregator {
       if (r.action !== undefined) r.opportunities = methodEvents.get(k.slice(0, k.lastIndexOf(';action='))) as number
       else if (r.method !== undefined) r.opportunities = pathEvents.get(k.slice(0, k.lastIndexOf(';method='))) as number
       else if (r.path !== undefined) r.opportunities = hostEvents.get(k.slice(0, k.lastIndexOf(';path='))) as number
-      else r.opportunities = this.total
+      else r.opportunities = this.httpTotal
       return r
     })
+    // [ext §15.6.1] mcp_tool_call rules: `mcp_server=…;tool=…` keys sort after every `host=…` key.
+    const mcpRules: RuleAggregate[] = []
+    for (const [server, tools] of this.mcp) {
+      let serverEvents = 0
+      for (const t of tools.values()) serverEvents += t.count
+      for (const [tool, t] of tools) {
+        mcpRules.push({key: `mcp_server=${esc(server)};tool=${esc(tool)}`, host: '', server, tool, observed: t.count, opportunities: serverEvents, sessions: t.sessions.size, windows: t.windows.size})
+      }
+    }
+    mcpRules.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    rules.push(...mcpRules)
+    this.mcp.clear()
     return {
       total: this.total,
       sessionCount: this.sessionIds.size,

@@ -137,6 +137,8 @@ export interface LearnCompileRequest {
   escrowPrivateKey?: string
   deterministic: boolean
   acceptTail: boolean
+  /** [ext, mcp.md §15.6.1] compile MCP tool-call captures into `mcp_tool_call` rules. */
+  includeMcp?: boolean
   keystore: string
   compileKeyAgent?: string
   /** `PIPELOCK_HOME` or ~/.pipelock, for the default output path. */
@@ -235,6 +237,7 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
     cardinalityCapPerHost: cap,
     tailPromotionBlockPct: tailPct,
     acceptTail: req.acceptTail,
+    includeMcp: req.includeMcp === true,
     windowSeconds: DEFAULT_WINDOW_SECONDS,
     compileConfigHash: learnConfigHash(resolved),
     pipelockVersion: req.build.version,

@@ -36,6 +36,8 @@ export const DEFAULT_TAIL_PROMOTION_BLOCK_PCT = 5.0
 
 /** Everything that shapes the contract (learn-compile §19.4 fixture / CLI `learn` block). */
 export interface CompileConfig {
+  /** [ext, mcp.md §15.6.1] compile MCP tool-call records into `mcp_tool_call` rules (default off). */
+  includeMcp?: boolean
   agent: string
   floors?: Partial<Floors>
   normalization?: {
@@ -171,7 +173,10 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
             hint: 'remove the foreign session directory from the capture root, or compile with the matching --agent',
           })
         }
-        agg.addCapture(entry, summary)
+        // [ext, mcp.md §15.6.1] MCP tool calls become `mcp_tool_call` rules with --include-mcp;
+        // without it they stay malformed for compile (no http(s) URL), as in the reference.
+        if (config.includeMcp === true && summary.mcpMethod === 'tools/call' && summary.toolName !== '' && summary.mcpServer !== '') agg.addMcp(entry, summary)
+        else agg.addCapture(entry, summary)
       } else if (entry.type === 'capture_drop') {
         agg.addDrop(entry.detail)
       }

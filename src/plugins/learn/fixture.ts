@@ -24,6 +24,8 @@ const fixtureSchema = z.object({
   cardinality: z.object({cardinality_cap_per_host: nonNeg.int().optional(), tail_promotion_block_pct: z.number().min(0).max(100).optional()}).optional(),
   window_duration_seconds: z.number().int().nonnegative().optional(),
   accept_tail: z.boolean().optional(),
+  // [ext, mcp.md §15.6.1] `learn compile --include-mcp`
+  include_mcp: z.boolean().optional(),
   compile_config_hash: z.string().optional(),
   pipelock_version: z.string().optional(),
   pipelock_build_sha: z.string().optional(),
@@ -95,6 +97,7 @@ export function parseCompileFixture(text: string, file: string, build: BuildProv
     cardinalityCapPerHost: f.cardinality?.cardinality_cap_per_host ?? 0,
     tailPromotionBlockPct: f.cardinality?.tail_promotion_block_pct ?? 0,
     acceptTail: f.accept_tail ?? false,
+    ...(f.include_mcp === true ? {includeMcp: true} : {}),
     windowSeconds: f.window_duration_seconds ?? 0,
     compileConfigHash: f.compile_config_hash || build.compileConfigHash,
     pipelockVersion: f.pipelock_version || build.pipelockVersion,

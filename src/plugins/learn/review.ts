@@ -17,6 +17,8 @@ export interface ReviewRule {
   opportunities?: number
   /** Budget name → sample count, in the order printed (payload before scanner, §20 Q8 sorted). */
   budgets: [string, number][]
+  /** [ext, mcp.md §15.6.1] server and tool of an `mcp_tool_call` rule. */
+  mcp?: {server: string; tool: string}
 }
 
 export interface ReviewTail {
@@ -120,6 +122,15 @@ export function renderReview(r: ReviewInput): string {
       out.push(t.promotionBlock ? `- ${t.host}: promotion blocked; ${text}. Re-run with accept_tail or split high-traffic patterns.` : `- ${t.host}: ${text}`)
     }
   }
+  // [ext, mcp.md §15.6.1] only when the candidate has MCP rules, so HTTP reviews keep their bytes.
+  const mcp = r.rules.filter((x) => x.mcp !== undefined)
+  if (mcp.length > 0) {
+    out.push('', '## MCP Tool Calls', '')
+    for (const x of mcp) {
+      const seen = x.eventsObserved === undefined ? '' : ` (${x.eventsObserved}/${x.opportunities ?? 0} calls to the server, ${x.confidence})`
+      out.push(`- ${x.ruleId}: server ${JSON.stringify(x.mcp!.server)} tool ${JSON.stringify(x.mcp!.tool)}${seen}; any arguments`)
+    }
+  }
   return out.join('\n') + '\n'
 }
 
@@ -153,7 +164,10 @@ export function reviewRulesFromBody(body: JsonObject): ReviewRule[] {
     }
     const ev = num(obs?.get('events_observed'))
     const opp = num(obs?.get('sessions_with_opportunity'))
+    const sel = obj(r, 'selector')
+    const mcp = str(r, 'rule_kind') === 'mcp_tool_call' ? {server: str(obj(sel, 'server'), 'value'), tool: str(obj(sel, 'tool'), 'value')} : undefined
     return {
+      ...(mcp !== undefined ? {mcp} : {}),
       ruleId: str(r, 'rule_id'),
       kind: str(r, 'rule_kind'),
       allows: ruleAllows(r),

@@ -62,14 +62,28 @@ export interface BuiltRule {
   confidence: Confidence
 }
 
+/** [ext, mcp.md §15.6.1] `mcp_` + server + `_` + tool, each cleaned as §8 display names are. */
+export function mcpDisplayName(server: string, tool: string): string {
+  return fromByteString(`mcp_${namePart(server)}_${namePart(tool)}`)
+}
+
+/** [ext §15.6.1] `{server, tool}` public matchers and no `args` (any arguments match, LL§7.7). */
+function mcpSelector(server: string, tool: string): JsonObject {
+  return new Map<string, JsonValue>([
+    ['server', new Map<string, JsonValue>([['data_class', 'public'], ['value', fromByteString(server)]])],
+    ['tool', new Map<string, JsonValue>([['data_class', 'public'], ['value', fromByteString(tool)]])],
+  ])
+}
+
 /** One contract rule (§8) from its aggregate; object keys sorted as Go marshals maps. */
 export function buildRule(r: RuleAggregate, floors: Floors): BuiltRule {
   const w = wilsonLower(r.observed, r.opportunities)
   const confidence = classify(r.observed, r.sessions, r.windows, w, floors)
   const wText = formatFixed(w, 6)
-  const selector: JsonObject = new Map()
+  const mcp = r.server !== undefined && r.tool !== undefined
+  const selector: JsonObject = mcp ? mcpSelector(r.server!, r.tool!) : new Map()
   if (r.action !== undefined) selector.set('effective_action', fromByteString(r.action))
-  selector.set('host', new Map<string, JsonValue>([['data_class', 'public'], ['value', fromByteString(r.host)]]))
+  if (!mcp) selector.set('host', new Map<string, JsonValue>([['data_class', 'public'], ['value', fromByteString(r.host)]]))
   if (r.method !== undefined) selector.set('methods', [fromByteString(r.method)])
   if (r.path !== undefined) {
     const p: JsonObject = new Map<string, JsonValue>([['data_class', 'public']])
@@ -79,8 +93,8 @@ export function buildRule(r: RuleAggregate, floors: Floors): BuiltRule {
   }
   const tree: JsonObject = new Map()
   tree.set('rule_id', ruleId(r.key))
-  tree.set('display_name', displayName(r))
-  tree.set('rule_kind', r.action !== undefined ? 'http_action' : 'http_destination')
+  tree.set('display_name', mcp ? mcpDisplayName(r.server!, r.tool!) : displayName(r))
+  tree.set('rule_kind', mcp ? 'mcp_tool_call' : r.action !== undefined ? 'http_action' : 'http_destination')
   tree.set('lifecycle_state', 'capture_only')
   tree.set('required_capture_grade', 'full')
   tree.set('observed_capture_grade', 'full')

@@ -1,5 +1,6 @@
-import type {CaptureFinding} from '../capture/index.js'
-import {evaluateHttp, parseRequestUrl, type ResolvedContract} from '../enforcement/index.js'
+import {REDACTED_ARGS, type CaptureFinding} from '../capture/index.js'
+import {parseJson} from '../canonical/index.js'
+import {evaluateHttp, evaluateMcp, parseRequestUrl, type ResolvedContract} from '../enforcement/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
 import type {ScannerReplay, ToolPolicyReplay} from './shadow-scanner.js'
 
@@ -16,6 +17,8 @@ export interface CapturedEvent {
   /** `request.tool_args_json` of a tool call ('' when absent). */
   toolArgsJson: string
   mcpMethod: string
+  /** [ext, mcp.md §15.6.1] `request.mcp_server` of an MCP tool-call record ('' otherwise). */
+  mcpServer?: string
   effectiveAction: string
   payloadRef: string
   observedAtNs: bigint | undefined
@@ -54,6 +57,9 @@ export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract,
     // The scanned bytes live only in an escrowed sidecar; without it the record is summary-only.
     return {...base, candidateAction: '', evidenceOnly: false, summaryOnly: true, findings: []}
   }
+  if (ev.surface === 'tool_policy' && ev.mcpMethod === 'tools/call' && ev.toolName !== '' && (ev.mcpServer ?? '') !== '') {
+    return {...base, ...replayToolCall(ev, contract, toolPolicy)}
+  }
   if (ev.surface === 'tool_policy' && toolPolicy !== undefined && ev.toolName !== '') {
     // §3.2: the candidate config's tool policy is re-run, so a loosened policy shows up as new allows.
     const r = toolPolicy(ev.toolName, ev.toolArgsJson)
@@ -73,4 +79,28 @@ export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract,
     findings = [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}]
   } else findings = scan.findings
   return {...base, candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings}
+}
+
+/**
+ * [ext, mcp.md §15.6.1] An MCP tool-call record is judged by the evaluator the live MCP gate uses
+ * (`evaluateMcp` in live mode) on top of the replayed tool policy. Arguments are what capture
+ * kept (a shape unless `--capture-raw`): a rule with `args` matchers only matches raw captures.
+ */
+function replayToolCall(ev: CapturedEvent, contract: ResolvedContract, toolPolicy: ToolPolicyReplay | undefined): Pick<ReplayedRecord, 'candidateAction' | 'evidenceOnly' | 'summaryOnly' | 'findings'> {
+  let scan = toolPolicy?.(ev.toolName, ev.toolArgsJson) ?? {verdict: 'allow', findings: []}
+  // Capture wrote `[REDACTED]` because the content scan found DLP in the arguments: the bytes the
+  // scanner judged are gone, so its recorded verdict stands (never a false "new allow").
+  if (ev.toolArgsJson === REDACTED_ARGS) {
+    const v = ev.effectiveAction === 'warn' ? 'warn' : 'block'
+    scan = {verdict: v, findings: [{kind: 'dlp', action: v, tool_name: ev.toolName}]}
+  }
+  let args: unknown
+  try {
+    args = parseJson(ev.toolArgsJson)
+  } catch {
+    args = undefined
+  }
+  const d = evaluateMcp(contract, {mode: 'live', scannerVerdict: scan.verdict, server: ev.mcpServer ?? '', tool: ev.toolName, args: args instanceof Map ? args : new Map()})
+  const findings: CaptureFinding[] = d.winningSource === 'contract' ? [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, tool_name: ev.toolName}] : scan.findings
+  return {candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings}
 }

@@ -182,6 +182,7 @@ export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
     toolName: str(r.tool_name),
     toolArgsJson: str(r.tool_args_json),
     mcpMethod: str(r.mcp_method),
+    mcpServer: str(r.mcp_server),
     effectiveAction: str(d.effective_action),
     payloadRef: str(d.payload_ref),
     observedAtNs: e.epochSeconds <= ZERO_TIME_SECONDS ? undefined : BigInt(e.epochSeconds) * 1_000_000_000n + BigInt(e.nanos),

@@ -21,6 +21,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'tool_chain_detection',
   // Inert without session profiling (mcp.md §10.3), and session profiling is refused below.
   'taint',
+  // mcp.md §15.3–§15.4: live contracts on every transport, signed receipts per tools/call.
+  'learn_lock',
+  'flight_recorder',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */

@@ -17,6 +17,8 @@ import {runHttpBridge} from './http-bridge.js'
 import {runWsBridge} from './ws-bridge.js'
 import {startMcpListener} from './http-listener.js'
 import {parseHeaderFlags} from './headers.js'
+import {openMcpEvidence} from './evidence.js'
+import {serverIdentity} from './contract-gate.js'
 
 export interface McpProxyOptions {
   readonly configFile?: string
@@ -34,6 +36,12 @@ export interface McpProxyOptions {
   readonly stdout: Writable
   readonly stderr: (line: string) => void
   readonly stop?: Promise<void>
+  /** [ext §15.6.1] capture every tools/call into this directory (absolute). */
+  readonly captureOutput?: string
+  readonly captureRaw?: boolean
+  /** [ext Q32] contract server identity instead of the command basename / upstream hostname. */
+  readonly contractServer?: string
+  readonly build?: {readonly version: string; readonly sha: string}
 }
 
 function usage(message: string): PipelockError {
@@ -83,8 +91,26 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   for (const l of resolved.lines) o.stderr(l)
   const notUsed = assertMcpImplemented(resolved.config)
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
-  const runtime = buildMcpRuntime(resolved.config, o.processEnv)
-  const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics()])
+  const base = buildMcpRuntime(resolved.config, o.processEnv)
+  const agent = o.agent === undefined || o.agent === '' ? '_default' : o.agent
+  const evidence = await openMcpEvidence({
+    config: resolved.config, scanner: base.deps.scanner, agent,
+    server: o.contractServer !== undefined && o.contractServer !== '' ? o.contractServer : serverIdentity(o.command, o.upstream),
+    ...(o.upstream !== undefined ? {upstream: o.upstream} : {}),
+    ...(o.captureOutput !== undefined ? {captureDir: o.captureOutput} : {}),
+    captureRaw: o.captureRaw === true, env: o.processEnv, build: o.build ?? {version: '', sha: ''}, log: o.stderr,
+  })
+  try {
+    const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
+    const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics(), ...evidence.recorders])
+    return await runTransport(o, resolved.config, runtime, recorder, ws)
+  } finally {
+    await evidence.close()
+  }
+}
+
+async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean): Promise<number> {
+  const resolved = {config}
   const modes = bannerModes(runtime.settings)
 
   if (o.upstream !== undefined) {

@@ -20,3 +20,4 @@ export {decideRequest, type McpContext, type RequestExtras} from './pipeline/req
 export {decideResponse} from './pipeline/response.js'
 export {mcpSettingsFromConfig, newSessionState, type McpSettings, type McpDeps, type McpSessionState, type KillSwitchView, type ResponseAction} from './pipeline/settings.js'
 export type {McpDecision, McpRecorder, McpDirection, McpStage, McpTransport, McpVerdict} from './pipeline/decision.js'
+export type {McpContractCall, McpContractError, McpContractFields, McpContractGate, McpContractOutcome} from './pipeline/contract-step.js'

@@ -61,8 +61,28 @@ function receiptVerdict(d: Decision): string {
   }
 }
 
-/** Opens the recorder for `config.flight_recorder`, or returns undefined when it is disabled. */
-export async function openRecorderSink(config: PipelockConfig, policyHash: string, deps: RecorderDeps = {}): Promise<RecorderSink | undefined> {
+/**
+ * The signed half of an open recorder: the v1 receipt chain and the v2 `proxy_decision` chain.
+ * Every transport (HTTP here, MCP in `mcp-proxy`) maps its own decision onto these two emitters,
+ * so all receipts of a process are one chain machinery.
+ */
+export interface ReceiptChains {
+  readonly emitter: ReceiptEmitter
+  readonly evidence: EvidenceEmitter
+  readonly publicKeyHex: string
+}
+
+export interface OpenRecorder {
+  readonly recorder: FlightRecorder
+  readonly clock: Clock
+  /** Undefined without `signing_key_path` (unsigned `decision` entries only). */
+  readonly chains: ReceiptChains | undefined
+  /** Closes the run (session_close receipt) and the recorder. */
+  close(): void
+}
+
+/** Opens `config.flight_recorder` (files, key, both receipt chains), or undefined when it is disabled. */
+export async function openRecorder(config: PipelockConfig, policyHash: string, deps: RecorderDeps = {}): Promise<OpenRecorder | undefined> {
   const fr = config.flight_recorder
   if (!fr.enabled) return undefined
   // Enabled sub-features this version does not implement refuse to start (never silently pass).
@@ -84,34 +104,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
     clock,
   })
   const newId = (): string => uuidv7(clock.nowNanos(), random)
-
-  if (key === undefined) {
-    return {
-      description: `${fr.dir} (unsigned block decisions; set flight_recorder.signing_key_path for signed receipts)`,
-      record(d: Decision): void {
-        if (d.verdict !== 'block') return
-        recorder.append({
-          ts: formatGoTime(fromEpochNanos(clock.nowNanos())),
-          type: 'decision',
-          eventKind: 'proxy_decision',
-          transport: d.transport,
-          summary: `block: ${d.layer} (${d.reason ?? ''})`,
-          detailJson: goJson(fromPlain({verdict: d.verdict, layer: d.layer, pattern: d.reason ?? '', request_id: d.requestId})),
-        })
-      },
-      recordAirlock(c: AirlockEvidence): void {
-        recorder.append({
-          ts: formatGoTime(fromEpochNanos(clock.nowNanos())),
-          type: 'decision',
-          eventKind: 'airlock_transition',
-          transport: 'airlock',
-          summary: `airlock: ${c.from}->${c.to} (${c.trigger})`,
-          detailJson: goJson(fromPlain({session: c.sessionKey, from: c.from, to: c.to, trigger: c.trigger})),
-        })
-      },
-      close: () => recorder.close(),
-    }
-  }
+  if (key === undefined) return {recorder, clock, chains: undefined, close: () => recorder.close()}
 
   const nonce = (): string => Buffer.from(random(16)).toString('hex')
   // One pass over the session's files finds where both receipt chains continue.
@@ -149,7 +142,52 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   const timer = setInterval(() => emitter.heartbeat(), HEARTBEAT_SECONDS * 1000)
   timer.unref()
   return {
-    description: `${fr.dir} (signed receipts, key ${pubHex.slice(0, 16)}…)`,
+    recorder,
+    clock,
+    chains: {emitter, evidence, publicKeyHex: pubHex},
+    close(): void {
+      clearInterval(timer)
+      emitter.close()
+    },
+  }
+}
+
+/** Opens the recorder for `config.flight_recorder`, or returns undefined when it is disabled. */
+export async function openRecorderSink(config: PipelockConfig, policyHash: string, deps: RecorderDeps = {}): Promise<RecorderSink | undefined> {
+  const open = await openRecorder(config, policyHash, deps)
+  if (open === undefined) return undefined
+  const {recorder, clock, chains} = open
+  const fr = config.flight_recorder
+  if (chains === undefined) {
+    return {
+      description: `${fr.dir} (unsigned block decisions; set flight_recorder.signing_key_path for signed receipts)`,
+      record(d: Decision): void {
+        if (d.verdict !== 'block') return
+        recorder.append({
+          ts: formatGoTime(fromEpochNanos(clock.nowNanos())),
+          type: 'decision',
+          eventKind: 'proxy_decision',
+          transport: d.transport,
+          summary: `block: ${d.layer} (${d.reason ?? ''})`,
+          detailJson: goJson(fromPlain({verdict: d.verdict, layer: d.layer, pattern: d.reason ?? '', request_id: d.requestId})),
+        })
+      },
+      recordAirlock(c: AirlockEvidence): void {
+        recorder.append({
+          ts: formatGoTime(fromEpochNanos(clock.nowNanos())),
+          type: 'decision',
+          eventKind: 'airlock_transition',
+          transport: 'airlock',
+          summary: `airlock: ${c.from}->${c.to} (${c.trigger})`,
+          detailJson: goJson(fromPlain({session: c.sessionKey, from: c.from, to: c.to, trigger: c.trigger})),
+        })
+      },
+      close: () => open.close(),
+    }
+  }
+  const {emitter, evidence, publicKeyHex} = chains
+  return {
+    description: `${fr.dir} (signed receipts, key ${publicKeyHex.slice(0, 16)}…)`,
     record(d: Decision): string | undefined {
       const c = d.contract
       // With a contract in force, the decision is also a v2 proxy_decision in its own chain (§7.10).
@@ -196,9 +234,6 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         sessionId: c.sessionKey,
       })
     },
-    close(): void {
-      clearInterval(timer)
-      emitter.close()
-    },
+    close: () => open.close(),
   }
 }

@@ -6,7 +6,7 @@ export type {EvidenceEmitterOptions, ProxyDecisionFields} from './evidence-emitt
 export type {FlightRecorderOptions, ResumeInfo, AppendedEntry} from './flight-recorder.js'
 export {ReceiptEmitter, findResumePoint} from './receipt-emitter.js'
 export type {DecisionReceiptFields, ReceiptEmitterOptions, ResumeState} from './receipt-emitter.js'
-export {classifyHttpMethod} from './classify.js'
+export {classifyHttpMethod, classifyMcp} from './classify.js'
 export type {ActionClass} from './classify.js'
 export {scanRecorderTails} from './tail-scan.js'
 export type {RecorderTails} from './tail-scan.js'

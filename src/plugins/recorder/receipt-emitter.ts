@@ -11,7 +11,7 @@ import {
   type RunIdentity,
 } from '../receipts/index.js'
 import {verifyBytes, type Ed25519KeyPair} from '../signing/index.js'
-import {classifyHttpMethod} from './classify.js'
+import {classifyHttpMethod, type ActionClass} from './classify.js'
 import type {FlightRecorder} from './flight-recorder.js'
 import {scanRecorderTails, type RecorderTails} from './tail-scan.js'
 
@@ -34,6 +34,8 @@ export interface DecisionReceiptFields {
   sessionId?: string
   /** Contract context (receipts §4.2 #32–39, learn-lifecycle §7.10); omitted fields stay out of the bytes. */
   contract?: ReceiptContractFields
+  /** The classification when it is not by HTTP method (MCP: `classifyMcp`, receipts §8). */
+  actionClass?: ActionClass
 }
 
 export interface ReceiptContractFields {
@@ -133,7 +135,7 @@ export class ReceiptEmitter {
   emit(d: DecisionReceiptFields): string | undefined {
     const actionId = this.opts.newId()
     const ok = this.guard(() => {
-      const cls = classifyHttpMethod(d.method)
+      const cls = d.actionClass ?? classifyHttpMethod(d.method)
       const record: Record<string, unknown> = {
         action_id: actionId,
         action_type: cls.actionType,

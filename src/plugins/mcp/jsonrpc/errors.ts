@@ -50,6 +50,8 @@ export interface McpError {
   readonly code: number
   readonly message: string
   readonly reason: ReasonCode | null
+  /** A whole `data` object that replaces `{"block_reason": reason}` (contract blocks, learn-lifecycle §7.9). */
+  readonly data?: JsonObject | null
 }
 
 /** Resolves a vocabulary entry; `reason` overrides the entry's default block reason (§7.3). */
@@ -63,7 +65,9 @@ export function errorLine(id: string | null, err: McpError): string {
   const error: JsonObject = new Map()
   error.set('code', new RawJson(String(err.code)))
   error.set('message', err.message)
-  if (err.reason !== null) error.set('data', new Map([['block_reason', err.reason]]))
+  if (err.data !== undefined) {
+    if (err.data !== null) error.set('data', err.data)
+  } else if (err.reason !== null) error.set('data', new Map([['block_reason', err.reason]]))
   return `{"jsonrpc":"2.0","id":${id ?? 'null'},"error":${goJson(error)}}`
 }
 

@@ -5,7 +5,9 @@
  * log lines and metrics; later the shared gate's receipts, capture and audit sinks). No sink
  * re-derives a verdict.
  */
+import type {JsonValue} from '../../canonical/index.js'
 import type {ReasonCode} from '../../scanner/index.js'
+import type {McpContractFields} from './contract-step.js'
 
 export type McpTransport = 'mcp_stdio' | 'mcp_http_upstream' | 'mcp_ws' | 'mcp_http_listener'
 
@@ -14,7 +16,7 @@ export type McpDirection = 'request' | 'response'
 /** The stage that decided (`none` for a clean allow). */
 export type McpStage =
   | 'none' | 'kill_switch' | 'header_dlp' | 'batch' | 'parse' | 'content' | 'tool_policy' | 'session_binding' | 'chain'
-  | 'confused_deputy' | 'media_policy' | 'tool_scan' | 'response_scan'
+  | 'confused_deputy' | 'media_policy' | 'tool_scan' | 'response_scan' | 'contract' | 'contract_upstream'
 
 /**
  * What happened to the message: `allow` forwarded untouched (or rewritten by media metadata
@@ -48,6 +50,17 @@ export interface McpDecision {
   readonly answer: string | null
   /** Log lines this decision produces (without the `pipelock: ` prefix), in order. */
   readonly notes: readonly string[]
+  /** The contract pinned for a `tools/call` and what it concluded (learn-lifecycle §7.10). */
+  readonly contract?: McpContractFields
+  /**
+   * `params.arguments` of a `tools/call` as parsed, for capture only (which redacts it before
+   * writing): never logged, echoed or signed.
+   */
+  readonly args?: JsonValue
+  /** Receipt severity of the deciding gate (mcp.md §15.4); absent for clean allows. */
+  readonly severity?: string
+  /** Receipt pattern of the deciding gate: first DLP/injection pattern, policy rule, chain, reason. */
+  readonly pattern?: string
 }
 
 /** The one record step every decision goes through (audit line + metrics today). */

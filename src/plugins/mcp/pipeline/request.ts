@@ -13,6 +13,7 @@ import {NO_POLICY_MATCH, type PolicyVerdict} from '../policy/compile.js'
 import {stricter} from '../policy/strictness.js'
 import {scanRequest, type ContentVerdict} from '../scan/request.js'
 import type {ChainMatch} from '../chains/matcher.js'
+import type {McpContractOutcome} from './contract-step.js'
 import type {McpDecision, McpStage} from './decision.js'
 import type {McpDeps, McpSessionState, McpSettings} from './settings.js'
 
@@ -53,7 +54,11 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   const at = http ? 'input: ' : `input line ${line}: `
   const frame = stripMediationMeta(parseFrame(raw))
   const notes: string[] = []
-  const base = {direction: 'request' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: frame.toolName, dlpWarnings: [] as string[], notes}
+  const isCallFrame = frame.method === 'tools/call' && frame.error === null
+  const base = {
+    direction: 'request' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: frame.toolName, dlpWarnings: [] as string[], notes,
+    ...(isCallFrame && frame.args !== undefined ? {args: frame.args} : {}),
+  }
   const block = (stage: McpStage, layer: string, err: McpError, findings: string[], extra: Partial<McpDecision> = {}): McpDecision => ({
     ...base, verdict: 'block', stage, layer, reason: err.reason, findings, forward: null,
     answer: frame.id === null && stage !== 'batch' ? null : errorLine(frame.id, err), ...extra,
@@ -105,7 +110,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     if (chain !== null) {
       notes.push(`chain detected: ${chain.pattern} (severity=${chain.severity}, action=${chain.action})`)
       if (chain.action === 'block') {
-        return block('chain', 'mcp_chain_detection', mcpError('chain', chain.pattern), [`chain:${chain.pattern}`])
+        return block('chain', 'mcp_chain_detection', mcpError('chain', chain.pattern), [`chain:${chain.pattern}`], {pattern: chain.pattern, severity: chain.severity})
       }
     }
   }
@@ -113,7 +118,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   if (content.error !== null) {
     const err = mcpError('input_scanning', '', 'parse_error')
     notes.push(frame.id === null ? `blocked notification (no response sent): ${content.error}` : `${at}blocked ${frame.method || 'unknown'} request (${content.error})`)
-    return block('parse', 'mcp_input_scanning', err, [content.error])
+    return block('parse', 'mcp_input_scanning', err, [content.error], {pattern: content.error})
   }
 
   const contentDirty = !content.clean
@@ -126,8 +131,10 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   ]
   const trackable = http ? frame.hasMethod && !frame.isResponse && frame.id !== null : frame.id !== null
   if (reasons.length === 0) {
+    const gated = contractStep(ctx, frame.id, isCall, frame.toolName, frame.args, 'allow', false, at, notes)
+    if (gated.block !== null) return block(gated.stage, gated.stage, gated.block, [gated.block.message], gated.context)
     if (trackable) state.tracker.track(frame.id!)
-    return {...base, verdict: 'allow', stage: 'none', layer: '', reason: null, findings: [], forward: frame.text, answer: null}
+    return {...base, verdict: 'allow', stage: 'none', layer: '', reason: null, findings: [], forward: frame.text, answer: null, ...gated.context}
   }
 
   // Findings path (§4.4): strictest action wins.
@@ -142,9 +149,11 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
       : binding ? ['session_binding', 'mcp_session_binding'] : ['content', 'mcp_input_scanning']
 
   if (action === 'warn') {
+    const gated = contractStep(ctx, frame.id, isCall, frame.toolName, frame.args, 'warn', true, at, notes)
+    if (gated.block !== null) return block(gated.stage, gated.stage, gated.block, [...reasons], gated.context)
     notes.push(http ? `input: warning (${reasons.join(', ')})` : `${at}warning — ${frame.method} request contains flagged content (${reasons.join('\n')})`)
     if (trackable) state.tracker.track(frame.id!)
-    return {...base, verdict: 'warn', stage, layer, reason: blockReason(content, policy, chain, null), findings: reasons, forward: frame.text, answer: null}
+    return {...base, verdict: 'warn', stage, layer, reason: blockReason(content, policy, chain, null), findings: reasons, forward: frame.text, answer: null, ...gated.context, ...receiptOf(stage, content, policy, binding, chain)}
   }
   // block; `ask` is not offered on the request path and `redirect` is refused at startup — both block.
   if (action !== 'block') notes.push(`${at}[${action} not supported for input scanning]`)
@@ -157,8 +166,66 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     frame.id === null ? `blocked notification (no response sent): ${reasons.join(', ')}`
       : http ? `input: blocked (${reasons.join(', ')})` : `${at}blocked ${frame.method} request (${reasons.join('\n')})`,
   )
-  return block(stage, layer, err, reasons)
+  return block(stage, layer, err, reasons, receiptOf(stage, content, policy, binding, chain))
 }
+
+/**
+ * Receipt pattern and severity of the deciding gate (§15.4): content → first DLP pattern and its
+ * severity, else first injection pattern and `high`; policy → first rule, `high`; binding →
+ * reason, `high`; chain → pattern and its severity.
+ */
+function receiptOf(stage: McpStage, content: ContentVerdict, policy: PolicyVerdict, binding: {reason: string} | null, chain: ChainMatch | null): {pattern?: string; severity?: string} {
+  switch (stage) {
+    case 'chain':
+      return chain === null ? {} : {pattern: chain.pattern, severity: chain.severity}
+    case 'tool_policy':
+      return {pattern: policy.rules[0] ?? '', severity: 'high'}
+    case 'session_binding':
+      return {pattern: binding?.reason ?? '', severity: 'high'}
+    case 'content': {
+      const first = content.dlp[0]
+      if (first !== undefined) return {pattern: first.pattern, severity: first.severity}
+      const inj = content.injection[0]
+      return inj !== undefined ? {pattern: inj, severity: 'high'} : {}
+    }
+    default:
+      return {}
+  }
+}
+
+interface GatedStep {
+  readonly block: McpError | null
+  readonly stage: McpStage
+  readonly context: Partial<McpDecision>
+}
+
+/**
+ * The contract step (§15.3) on a message the scanners let through: the tool-call gate for a
+ * `tools/call`, then the upstream gate for every forwarded message. A scanner block never gets
+ * here (it returned earlier), so a scanner block always wins.
+ */
+function contractStep(ctx: McpContext, id: string | null, isCall: boolean, tool: string, args: unknown, verdict: 'allow' | 'warn', matched: boolean, at: string, notes: string[]): GatedStep {
+  const gate = ctx.deps.contract
+  if (gate === undefined || gate === null) return {block: null, stage: 'none', context: {}}
+  let out: McpContractOutcome | null = null
+  let stage: McpStage = 'contract'
+  if (isCall) out = gate.toolCall({tool, args: args as McpContractCallArgs, scannerVerdict: verdict, scannerMatched: matched})
+  const context: Partial<McpDecision> = out?.context ? {contract: out.context} : {}
+  if (out?.block == null) {
+    const up = gate.upstream()
+    if (up?.block != null) {
+      out = up
+      stage = 'contract_upstream'
+    }
+  }
+  const b = out?.block
+  if (b === undefined || b === null) return {block: null, stage: 'none', context}
+  notes.push(id === null ? `blocked notification (no response sent): ${b.reason}` : `${at}blocked by live-lock contract (${b.reason}${tool !== '' ? `, tool "${tool}"` : ''})`)
+  const ctxOut: Partial<McpDecision> = out?.context ? {contract: out.context} : context
+  return {block: {code: b.code, message: b.message, reason: b.reason as ReasonCode, data: b.data}, stage, context: {...ctxOut, pattern: b.reason, severity: 'critical'}}
+}
+
+type McpContractCallArgs = Parameters<NonNullable<McpDeps['contract']>['toolCall']>[0]['args']
 
 /** `data.block_reason` for content-path blocks (§7.3). */
 function blockReason(content: ContentVerdict, policy: PolicyVerdict, chain: ChainMatch | null, override: ReasonCode | null): ReasonCode {

@@ -68,7 +68,7 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
     const m = applyMediaToResult(msg, deps.media)
     if (m.kind === 'block') {
       notes.push(`${at}media policy blocked MCP response (${m.reason})`)
-      return replace('media_policy', 'media_policy', mcpError('media_policy', m.reason), [m.reason])
+      return {...replace('media_policy', 'media_policy', mcpError('media_policy', m.reason), [m.reason]), pattern: m.reason, severity: 'high'}
     }
     if (m.kind === 'rewritten') text = goJson(msg)
   }
@@ -114,7 +114,7 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
     if (stripped) {
       notes.push(`${at}injection detected (${inj.names.join(', ')}), action=strip`)
       forwardList()
-      return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: goJson(msg), answer: null}
+      return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: goJson(msg), answer: null, pattern: inj.names[0], severity: 'high'}
     }
     notes.push(`${at}strip failed (injection outside rewritable text), blocking instead`)
     action = 'block'
@@ -122,9 +122,9 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
   notes.push(`${at}injection detected (${inj.names.join(', ')}), action=${action}`)
   if (action === 'warn') {
     forwardList()
-    return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: text, answer: null}
+    return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: text, answer: null, pattern: inj.names[0], severity: 'high'}
   }
-  return replace('response_scan', 'mcp_response_scan', mcpError('response_injection'), [...toolFindings, ...inj.names])
+  return {...replace('response_scan', 'mcp_response_scan', mcpError('response_injection'), [...toolFindings, ...inj.names]), pattern: inj.names[0], severity: 'high'}
 }
 
 /**

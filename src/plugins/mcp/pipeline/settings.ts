@@ -11,6 +11,7 @@ import type {MediaCheck} from '../scan/media.js'
 import type {InputAction} from '../scan/request.js'
 import {ToolBaseline} from '../tools/baseline.js'
 import {ToolScanner} from '../tools/scan.js'
+import type {McpContractGate} from './contract-step.js'
 import type {McpTransport} from './decision.js'
 import {RequestTracker} from './tracker.js'
 
@@ -41,6 +42,8 @@ export interface McpDeps {
   readonly media: MediaCheck | null
   /** Milliseconds clock (chain windows). */
   readonly now: () => number
+  /** The live contract step (learn_lock); absent or null = no contract gate. */
+  readonly contract?: McpContractGate | null
 }
 
 export interface McpSessionState {
