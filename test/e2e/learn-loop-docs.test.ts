@@ -17,17 +17,37 @@ test('docs/learn-and-lock.md closed loop runs as written', async () => {
   const script = /```sh\n([\s\S]*?)```/.exec(section)?.[1]
   assert.ok(script, 'closed-loop block present')
   const port = String(await freePort())
-  const moved = script.replaceAll('127.0.0.2', '127.0.0.22').replaceAll('127.0.0.3', '127.0.0.23').replaceAll('8888', port)
+  // A loopback network of its own (127.N.M.2/3 instead of 127.0.0.2/3): the demo API binds port 80,
+  // so two runs at once (another checkout, the closed-loop test) must not meet there.
+  const net = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`
+  const moved = script.replaceAll('127.0.0.2', `${net}.2`).replaceAll('127.0.0.3', `${net}.3`).replaceAll('8888', port)
   const bin = mkdtempSync(path.join(tmpdir(), 'pl-docs-bin-'))
   writeFileSync(path.join(bin, 'pipelock'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(repoPath('bin', 'run.js'))} "$@"\n`)
   chmodSync(path.join(bin, 'pipelock'), 0o755)
   const home = mkdtempSync(path.join(tmpdir(), 'pl-docs-home-'))
-  const proc = spawn('bash', ['-c', 'set -eu\n' + moved], {env: {...process.env, HOME: home, NO_COLOR: '1', PATH: `${bin}:${process.env.PATH ?? ''}`}})
+  // Its own process group: when a step fails under `set -e`, the background proxy and API of the
+  // script would keep the pipes open (and the test waiting); the group is killed in any case.
+  const proc = spawn('bash', ['-c', 'set -eu\n' + moved], {detached: true, env: {...process.env, HOME: home, NO_COLOR: '1', PATH: `${bin}:${process.env.PATH ?? ''}`}})
   let out = ''
   let err = ''
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()))
   proc.stderr.on('data', (c: Buffer) => (err += c.toString()))
-  const code = await new Promise<number | null>((resolve) => proc.once('close', resolve))
+  let code: number | null
+  try {
+    code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 180_000)
+      proc.once('exit', (c) => {
+        clearTimeout(timer)
+        setTimeout(() => resolve(c), 200) // let the last output arrive
+      })
+    })
+  } finally {
+    try {
+      process.kill(-(proc.pid as number), 'SIGKILL')
+    } catch {
+      // the group is already gone
+    }
+  }
   assert.equal(code, 0, `${out}\n${err}`)
   assert.match(out, /^observation session started: session_id=/m)
   assert.match(out, /^compile: \d+ events, \d+ rules, written to /m)
