@@ -12,6 +12,10 @@ import net, {type AddressInfo} from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {Pool} from 'undici'
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import {Emitter, EmitStats, QueuedSink, RateLimitedLog} from '../src/plugins/emit/index.js'
+import {AuditLog, type Decision} from '../src/plugins/proxy/index.js'
 import {freePort, repoRoot, spawnPipelock} from './peer-processes.js'
 
 function pct(sorted: number[], p: number): number {
@@ -50,6 +54,37 @@ async function load(port: number, target: string, seconds: number, concurrency: 
   await pool.close()
   lat.sort((a, b) => a - b)
   return {rps: lat.length / seconds, p99: pct(lat, 0.99), n: lat.length}
+}
+
+/**
+ * Retained memory of emission itself, in process: `events` allowed decisions through the audit
+ * log's tap into three sinks whose sends never complete (every queue full, every later event
+ * dropped), heap measured after a full GC every 200,000 events. Flat = nothing is retained per
+ * event; RSS growth of the proxy beyond that is the heap's sizing under a higher allocation rate.
+ */
+async function retainedHeap(events: number): Promise<Record<string, unknown>> {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc') as () => void
+  const stats = new EmitStats()
+  const log = new RateLimitedLog(() => undefined, () => Date.now())
+  const stalled = {send: () => new Promise<never>(() => undefined), dispose: async () => undefined}
+  const sinks = (['webhook', 'otlp', 'syslog'] as const).map((name) => new QueuedSink({name, minSeverity: 'info', capacity: 256, transport: stalled, stats, log}))
+  const audit = new AuditLog([{write: () => undefined}], {includeAllowed: true, includeBlocked: true, now: () => new Date()})
+  audit.setTap(new Emitter(sinks, {instance: 'bench', nowNanos: () => process.hrtime.bigint(), stats}))
+  const d = (i: number): Decision => ({
+    requestId: `req-${i}`, transport: 'fetch', method: 'GET', target: `http://127.0.0.1:1/page?i=${i}`, agent: 'a', clientIp: '127.0.0.1', sessionKey: 'a|127.0.0.1',
+    verdict: 'allow', stage: 'none', layer: 'all', reason: null, severity: null, retry: null, class: null, detail: '', status: 200, warnings: [], bytes: 10, durationMs: 1.2,
+  })
+  const heaps: number[] = []
+  for (let i = 1; i <= events; i++) {
+    audit.record(d(i))
+    if (i % 1000 === 0) await new Promise((r) => setImmediate(r))
+    if (i % 200_000 === 0) {
+      gc()
+      heaps.push(process.memoryUsage().heapUsed / 2 ** 20)
+    }
+  }
+  return {round: 'heap', arm: `retained heap after GC, ${events} events into stalled sinks (in process), every 200k`, 'req/s': heaps.map((h) => h.toFixed(1)).join(' → ') + ' MiB', 'p99 ms': `${stats.droppedCount('otlp', 'queue_full')} dropped/sink`}
 }
 
 export async function runEmitBench(args: string[] = []): Promise<Record<string, unknown>[]> {
@@ -103,6 +138,7 @@ export async function runEmitBench(args: string[] = []): Promise<Record<string, 
     rows.push({round: 'mean', arm: 'ratio on/off', 'req/s': (sum.on.rps / sum.off.rps).toFixed(3), 'p99 ms': (sum.on.p99 / sum.off.p99).toFixed(3)})
     rows.push({round: 'rss', arm: `emitting proxy after ${sum.on.n} requests`, 'req/s': `+${(rssEnd - rssStart).toFixed(1)} MiB`, 'p99 ms': `${rssEnd.toFixed(0)} MiB`})
     rows.push({round: 'rss', arm: `non-emitting proxy after ${sum.off.n} requests`, 'req/s': `+${(rssOffEnd - rssOffStart).toFixed(1)} MiB`, 'p99 ms': `${rssOffEnd.toFixed(0)} MiB`})
+    rows.push(await retainedHeap(1_000_000))
     rows.push({round: 'drops', arm: drops, 'req/s': '', 'p99 ms': `load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`})
     return rows
   } finally {
