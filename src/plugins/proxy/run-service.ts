@@ -197,6 +197,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const fr = loaded.config.flight_recorder
   const changes = new PolicyChangeLog({
     audit: () => server!.audit, stderr: opts.stderr, ...(fr.enabled && fr.dir !== '' ? {stateDir: fr.dir} : {}), ...(opts.changeNote !== undefined ? {cliNote: opts.changeNote} : {}),
+    ...(recorder?.configChange !== undefined ? {receipt: recorder.configChange} : {}),
   })
   changes.startup(loaded)
 
