@@ -30,32 +30,9 @@ export function canonicalListener(addr: string): {key: string; host: string; por
   let host = hp.host
   const bytes = host === '' ? undefined : ipBytes(host)
   if (host === '' || (bytes !== undefined && bytes.every((b) => b === 0))) return {key: `0.0.0.0:${hp.port}`, host: '0.0.0.0', port: hp.port, wildcard: true}
-  if (bytes !== undefined) host = isIP(host) === 6 ? `[${formatV6(bytes)}]` : [...bytes].join('.')
+  // WHATWG URL serialises IPv6 the RFC 5952 way (as Go prints it).
+  if (bytes !== undefined) host = isIP(host) === 6 ? new URL(`http://[${host}]/`).hostname : [...bytes].join('.')
   return {key: `${host}:${hp.port}`, host, port: hp.port, wildcard: false}
-}
-
-function formatV6(b: Uint8Array): string {
-  const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!)
-  // RFC 5952: the longest run (≥ 2) of zero groups becomes `::`.
-  let best = -1
-  let bestLen = 0
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen && j - i >= 2) {
-      best = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = groups.map((g) => g.toString(16))
-  if (best < 0) return hex.join(':')
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
 }
 
 function cidrHas(c: Cidr, ip: Uint8Array): boolean {
