@@ -26,10 +26,10 @@ function auditAgents(proxy: RunningProxy, requestPath: string): string[] {
     .filter((e) => typeof e.url === 'string' && (e.url as string).endsWith(`/${requestPath}`)).map((e) => String(e.agent))
 }
 
-function allFiles(dir: string): string {
+function allFiles(dir: string, suffix = ''): string {
   let out = ''
   for (const f of readdirSync(dir, {withFileTypes: true, recursive: true})) {
-    if (f.isFile()) out += readFileSync(path.join(f.parentPath, f.name), 'utf8')
+    if (f.isFile() && f.name.endsWith(suffix)) out += readFileSync(path.join(f.parentPath, f.name), 'utf8')
   }
   return out
 }
@@ -173,7 +173,7 @@ describe('spoof suite: a bound identity is never replaced by a declared one', {t
     const metrics = (await rawHttp(proxy.port, {path: '/metrics'})).body
     await proxy.stop()
     const audit = proxy.stdout()
-    for (const [where, text] of [['audit', audit], ['stats', stats], ['metrics', metrics], ['evidence', allFiles(path.join(dir, 'evidence'))], ['capture', allFiles(path.join(dir, 'capture'))]] as const) {
+    for (const [where, text] of [['audit', audit], ['stats', stats], ['metrics', metrics], ['evidence', allFiles(path.join(dir, 'evidence'), '.jsonl')], ['capture', allFiles(path.join(dir, 'capture'))]] as const) {
       assert.ok(!/"agent":"evil"|evil\|127|agent="evil"|"evil":/.test(text), `the declared name reached ${where}`)
     }
     assert.ok(audit.includes('"agent":"deployment_my-agent"'), 'the bound identity is recorded')

@@ -14,11 +14,12 @@ const lab = makeLab()
 const cand = writeCandidate(lab, 'cand', 1, 'ci-compile', 'enforce')
 const promoted = cli(promoteArgs(lab, cand.file, ['--environment-id', 'prod']))
 
-function config(bind: boolean): string {
+function config(bind: boolean, extra: string[] = [], lock: string[] = []): string {
   return [
     'forward_proxy: {enabled: true}',
     'ssrf: {ip_allowlist: ["127.0.0.0/8"]}',
     ...(bind ? ['bind_default_agent_identity: true', 'default_agent_identity: shop-agent'] : []),
+    ...extra,
     'learn_lock:',
     '  enabled: true',
     '  mode: live',
@@ -26,6 +27,7 @@ function config(bind: boolean): string {
     `  roster_path: ${lab.roster}`,
     '  environment: {id: prod, tenant: "", deployment_id: ""}',
     `  pinned_root_fingerprint: ${lab.fp}`,
+    ...lock,
   ].join('\n') + '\n'
 }
 
@@ -66,5 +68,20 @@ describe('learn_lock and agent identity', () => {
     const h = (await (await request(`http://127.0.0.1:${p.port}/health`)).body.json()) as {learn_lock: {agent_identity: string}}
     assert.equal(h.learn_lock.agent_identity, 'bound')
     assert.deepEqual(await viaFetch(p, `http://127.0.0.1:${up.port}/page`, 'someone-else'), {status: 403, reason: 'contract_default_deny'})
+  })
+
+  it('ignore_self_declared_agents: a declared name never selects a contract; a listener-bound agent does', async () => {
+    const {freePort} = await import('./proxy-harness.js')
+    const port = await freePort()
+    const p = await startProxy(config(false, ['agents:', '  shop-agent:', `    listeners: ["127.0.0.1:${port}"]`], ['  ignore_self_declared_agents: true']))
+    running.push(p)
+    assert.doesNotMatch(p.stderr(), /declares itself/)
+    const target = `http://127.0.0.1:${up.port}/page`
+    // The header names the agent that has a contract: ignored (no default identity: anonymous, no contract).
+    assert.equal((await viaFetch(p, target, 'shop-agent')).status, 200)
+    // The same agent on its own listener is bound: its contract applies whatever the header says.
+    const r = await request(`http://127.0.0.1:${port}/fetch?url=${encodeURIComponent(target)}`, {headers: {'x-pipelock-agent': 'someone-else'}})
+    await r.body.text()
+    assert.deepEqual([r.statusCode, r.headers['x-pipelock-block-reason']], [403, 'contract_default_deny'])
   })
 })

@@ -66,7 +66,7 @@ describe('pipelock run with the flight recorder', () => {
     for (const f of readdirSync(evidence)) {
       assert.ok(!readFileSync(path.join(evidence, f), 'utf8').includes(AWS_KEY), `${f} contains the secret`)
     }
-    const lines = readFileSync(path.join(evidence, readdirSync(evidence).sort()[0]!), 'utf8').trim().split('\n')
+    const lines = readFileSync(path.join(evidence, readdirSync(evidence).filter((f) => f.endsWith('.jsonl')).sort()[0]!), 'utf8').trim().split('\n')
     const verdicts = lines.filter((l) => l.includes('"type":"action_receipt"')).map((l) => JSON.parse(l).detail.action_record.verdict)
     assert.deepEqual(verdicts, ['allow', 'allow', 'block', 'allow', 'allow', 'allow', 'block', 'allow'])
   })

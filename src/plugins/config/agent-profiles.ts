@@ -3,8 +3,8 @@
  * reference's exact messages, listener canonicalisation, and the merge of a profile over a deep
  * copy of the base config. Pure: the proxy builds one scanner per merged profile.
  */
-import {isIP} from 'node:net'
-import {checkHostRule, ipBytes, parseCidr, parseHostPort, type Cidr} from './net-rules.js'
+import {BlockList, isIP} from 'node:net'
+import {checkHostRule, ipBytes, parseCidr, parseHostPort} from './net-rules.js'
 import {ConfigFieldError} from './problems.js'
 import type {DlpPatternConfig, PipelockConfig} from './schema.js'
 
@@ -30,44 +30,17 @@ export function canonicalListener(addr: string): {key: string; host: string; por
   let host = hp.host
   const bytes = host === '' ? undefined : ipBytes(host)
   if (host === '' || (bytes !== undefined && bytes.every((b) => b === 0))) return {key: `0.0.0.0:${hp.port}`, host: '0.0.0.0', port: hp.port, wildcard: true}
-  if (bytes !== undefined) host = isIP(host) === 6 ? `[${formatV6(bytes)}]` : [...bytes].join('.')
+  // WHATWG URL serialises IPv6 the RFC 5952 way (as Go prints it).
+  if (bytes !== undefined) host = isIP(host) === 6 ? new URL(`http://[${host}]/`).hostname : [...bytes].join('.')
   return {key: `${host}:${hp.port}`, host, port: hp.port, wildcard: false}
 }
 
-function formatV6(b: Uint8Array): string {
-  const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!)
-  // RFC 5952: the longest run (≥ 2) of zero groups becomes `::`.
-  let best = -1
-  let bestLen = 0
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen && j - i >= 2) {
-      best = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = groups.map((g) => g.toString(16))
-  if (best < 0) return hex.join(':')
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
-}
-
-function cidrHas(c: Cidr, ip: Uint8Array): boolean {
-  if (c.bytes.length !== ip.length) return false
-  let bits = c.bits
-  for (let i = 0; i < ip.length && bits > 0; i++) {
-    const take = Math.min(8, bits)
-    const mask = (0xff << (8 - take)) & 0xff
-    if ((ip[i]! & mask) !== (c.bytes[i]! & mask)) return false
-    bits -= take
-  }
-  return true
+/** Whether the network `c` contains `ip` (node's BlockList: no hand-written prefix arithmetic). */
+function cidrHas(c: {addr: string; bits: number; v6: boolean}, ip: {addr: string; v6: boolean}): boolean {
+  if (c.v6 !== ip.v6) return false
+  const list = new BlockList()
+  list.addSubnet(c.addr, c.bits, c.v6 ? 'ipv6' : 'ipv4')
+  return list.check(ip.addr, ip.v6 ? 'ipv6' : 'ipv4')
 }
 
 /**
@@ -90,7 +63,7 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
   reserve(c.metrics_listen, 'metrics_listen')
   reserve(c.kill_switch.api_listen, 'kill_switch.api_listen')
   reserve(c.scan_api.listen, 'scan_api.listen')
-  const cidrs: Array<{agent: string; text: string; cidr: Cidr}> = []
+  const cidrs: Array<{agent: string; text: string; cidr: {addr: string; bits: number; v6: boolean}}> = []
   for (const n of names) {
     const p = c.agents[n]!
     if (n !== DEFAULT_PROFILE) {
@@ -114,9 +87,10 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
       if (pat.regex === '') fail(n, 'dlp', `agent "${n}": DLP pattern "${pat.name}" missing regex`)
     })
     for (const text of p.source_cidrs ?? []) {
-      const cidr = parseCidr(text.trim())
-      if (cidr === undefined) fail(n, 'source_cidrs', `agent "${n}": invalid source_cidrs entry "${text}": invalid CIDR address: ${text}`)
-      const other = cidrs.find((o) => o.agent !== n && (cidrHas(o.cidr, cidr.bytes) || cidrHas(cidr, o.cidr.bytes)))
+      const parsed = parseCidr(text.trim())
+      if (parsed === undefined) fail(n, 'source_cidrs', `agent "${n}": invalid source_cidrs entry "${text}": invalid CIDR address: ${text}`)
+      const cidr = {addr: text.trim().split('/')[0]!, bits: parsed.bits, v6: parsed.bytes.length === 16}
+      const other = cidrs.find((o) => o.agent !== n && (cidrHas(o.cidr, cidr) || cidrHas(cidr, o.cidr)))
       if (other !== undefined) fail(n, 'source_cidrs', `agent "${n}": source_cidrs "${text}" overlaps with agent "${other.agent}" source_cidrs`)
       cidrs.push({agent: n, text, cidr})
     }

@@ -22,8 +22,11 @@ export interface PolicyChange {
 export interface PolicyDiff {
   readonly changes: readonly PolicyChange[]
   readonly truncated: boolean
-  /** Every changed path (untruncated), for receipts' `changed_paths`. */
+  /** How many changes there are in all (the list stops at MAX_CHANGES). */
   readonly total: number
+  /** `changes_sha256` of the untruncated list, and its distinct paths (for the signed receipt). */
+  readonly sha256: string
+  readonly paths: readonly string[]
 }
 
 /** The masked canonical view of a config (what the diff and the policy hash read). */
@@ -62,7 +65,10 @@ export function diffPolicyViews(prev: unknown, next: unknown): PolicyDiff {
   const out: PolicyChange[] = []
   walk('', prev, next, out)
   out.sort((x, y) => compareUtf8(x.path, y.path) || compareUtf8(x.op, y.op) || compareUtf8(JSON.stringify(x.old ?? x.new), JSON.stringify(y.old ?? y.new)))
-  return {changes: out.slice(0, MAX_CHANGES), truncated: out.length > MAX_CHANGES, total: out.length}
+  return {
+    changes: out.slice(0, MAX_CHANGES), truncated: out.length > MAX_CHANGES, total: out.length,
+    sha256: changesSha256(out), paths: [...new Set(out.map((c) => c.path))],
+  }
 }
 
 export function diffPolicies(prev: PipelockConfig, next: PipelockConfig): PolicyDiff {

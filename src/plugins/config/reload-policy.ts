@@ -66,6 +66,10 @@ export function holdRestartOnly(running: PipelockConfig, next: PipelockConfig): 
     if (agents[name] !== undefined) {
       if (before === undefined) delete agents[name].listeners
       else agents[name].listeners = [...before]
+    } else if (before !== undefined && before.length > 0) {
+      // operations.md §2.7 (b): a removed agent whose port stays bound keeps its old profile, so a
+      // reload cannot downgrade the policy of a spoof-proof port to `_default`.
+      agents[name] = structuredClone(running.agents[name]) as unknown as Tree
     }
   }
   return {config: out as unknown as PipelockConfig, changed}

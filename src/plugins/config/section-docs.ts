@@ -53,7 +53,7 @@ export const SECTION_DOCS: Readonly<Record<string, string>> = {
   redaction: 'Redaction.',
   learn: 'Learn-and-lock capture and inference settings.',
   learn_lock: 'Live contract enforcement (excluded from the policy hash).',
-  agents: 'Per-agent profiles (enterprise).',
+  agents: 'Per-agent profiles: listeners, source CIDRs, policy overrides, budgets (docs/agents.md).',
   default_agent_identity: 'Agent name used when a request does not name one.',
   bind_default_agent_identity: 'true = always use default_agent_identity, ignore self-declared names.',
   license_key: 'License token (env PIPELOCK_LICENSE_KEY wins).',

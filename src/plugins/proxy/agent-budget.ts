@@ -5,7 +5,9 @@
  * profile for every session and IP), and admission also refuses once the byte budget is spent, so
  * an exhausted budget stops new tunnels and WebSockets, not only buffered bodies.
  */
+import type {Readable} from 'node:stream'
 import type {AgentProfileConfig} from '../config/index.js'
+import {readCapped} from './read-capped.js'
 
 export interface BudgetLimits {
   readonly maxRequests: number
@@ -129,4 +131,26 @@ export function budgetRemaining(ctx: BudgetContext, sessionKey: string): number 
 /** Adds a response's (or a closed tunnel's) bytes to the session's budget. */
 export function budgetBytes(ctx: BudgetContext, sessionKey: string, n: number): void {
   if (ctx.budgets !== null) ctx.budgets.tracker(sessionKey).recordBytes(n)
+}
+
+/**
+ * A response body read capped at the smaller of `cap` (max_response_mb) and the session's bytes
+ * left (§2.9). `overBudget` is the bytes that were left when the budget was the tighter limit and
+ * the body was larger (they are counted as spent); `body` null with no `overBudget` = over `cap`.
+ */
+export async function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number): Promise<{body: Buffer | null; overBudget?: number}> {
+  const remaining = budgetRemaining(ctx, sessionKey)
+  const tighter = remaining >= 0 && remaining < cap
+  const got = await readCapped(body, tighter ? remaining : cap)
+  if (got === null && tighter) {
+    budgetBytes(ctx, sessionKey, remaining)
+    return {body: null, overBudget: remaining}
+  }
+  if (got !== null) budgetBytes(ctx, sessionKey, got.length)
+  return {body: got}
+}
+
+/** The §2.9 message of a body larger than the bytes left. */
+export function overBudgetMessage(remaining: number): string {
+  return `response size ${remaining + 1} exceeds byte budget ${remaining}`
 }

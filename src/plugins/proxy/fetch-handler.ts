@@ -8,11 +8,10 @@ import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {approximateRegistrableDomain, canonicalHostname, canonicalIpSpelling, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
 import {ceeGate} from './cee-gate.js'
-import {admitBudget, budgetBytes, budgetRemaining} from './agent-budget.js'
+import {admitBudget, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
-import {readCapped} from './read-capped.js'
 import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl} from './session-gate.js'
 import {RequestSuppression} from './suppression.js'
@@ -136,21 +135,16 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     return block('response', 'response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
   }
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
-  // §2.9: the body read is capped at the smaller of max_response_mb and the bytes left.
-  const remaining = budgetRemaining(snap, b.sessionKey)
-  const budgetTighter = remaining >= 0 && remaining < cap
-  const read = await readCapped(up.body, budgetTighter ? remaining : cap)
-  if (read === null && budgetTighter) {
-    budgetBytes(snap, b.sessionKey, remaining)
-    return block('budget', 'budget', `response size ${remaining + 1} exceeds byte budget ${remaining}`, 429, 'data_budget')
-  }
+  // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
+  // too: the reference's silent truncation of the buffered body is fixed).
+  const {body: read, overBudget} = await readWithinBudget(snap, b.sessionKey, up.body, cap)
+  if (overBudget !== undefined) return block('budget', 'budget', overBudgetMessage(overBudget), 429, 'data_budget')
   if (read === null) {
     const receipt = record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
     sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size', {receipt}))
     return
   }
   recordBytes(snap, up.finalUrl, read.length)
-  budgetBytes(snap, b.sessionKey, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')
   const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, read)

@@ -12,7 +12,7 @@ import {isCompressedEncoding, type ReasonCode, type Suppressor, type UrlScanResu
 import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
 import {ceeGate} from './cee-gate.js'
-import {admitBudget, budgetBytes, budgetRemaining} from './agent-budget.js'
+import {admitBudget, budgetBytes, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, enforcing, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
@@ -168,21 +168,15 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   // Content-Type is chosen by the server, so it decides nothing about scanning.
 
   const cap = opts.responseCap?.bytes ?? cfg.fetch_proxy.max_response_mb * 1024 * 1024
-  // §2.9: capped at the bytes left; over the budget is a 429 here, not the reference's silent
-  // truncation of the buffered body (quirk fixed).
-  const remaining = budgetRemaining(snap, b.sessionKey)
-  const budgetTighter = remaining >= 0 && remaining < cap
-  const read = await readCapped(up.body, budgetTighter ? remaining : cap)
-  if (read === null && budgetTighter) {
-    budgetBytes(snap, b.sessionKey, remaining)
-    return block('budget', 'budget', `response size ${remaining + 1} exceeds byte budget ${remaining}`, 429, 'data_budget')
-  }
+  // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
+  // too: the reference's silent truncation of the buffered body is fixed).
+  const {body: read, overBudget} = await readWithinBudget(snap, b.sessionKey, up.body, cap)
+  if (overBudget !== undefined) return block('budget', 'budget', overBudgetMessage(overBudget), 429, 'data_budget')
   if (read === null) {
     const c = opts.responseCap
     return c !== undefined ? block('response', c.layer, c.detail, c.status, 'data_budget') : block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
   }
   recordBytes(snap, up.finalUrl, read.length)
-  budgetBytes(snap, b.sessionKey, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const m = applyMediaPolicy(media, contentType, read)
   if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')

@@ -14,7 +14,7 @@
 import {createHash} from 'node:crypto'
 import {readFileSync, renameSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {diffPolicyViews, policyView, type LoadedConfig, type PolicyDiff} from '../config/index.js'
+import {changesSha256, diffPolicyViews, policyView, type LoadedConfig, type PolicyDiff} from '../config/index.js'
 import type {AuditLog} from './audit-log.js'
 
 export type ChangeTrigger = 'startup' | 'sighup' | 'file_watch'
@@ -50,6 +50,8 @@ export interface PolicyChangeOptions {
   readonly stateDir?: string
   /** `run --change-note`: the justification of the start-up record. */
   readonly cliNote?: string
+  /** The flight recorder's signed `config_change` receipt (EvidenceReceipt v2), when it signs. */
+  readonly receipt?: (payload: Record<string, unknown>, actor: string) => boolean
 }
 
 export class PolicyChangeLog {
@@ -115,6 +117,18 @@ export class PolicyChangeLog {
       prior_policy_hash: prior?.policy_hash ?? 'none', new_policy_hash: next.policy_hash,
       changes: diff.changes, ...(diff.truncated ? {truncated: true} : {}), ...extra,
     })
+    const note = extra as ChangeNote & {reject_reason?: string}
+    this.opts.receipt?.({
+      trigger, outcome, config_path: configPath ?? 'defaults',
+      prior_file_sha256: prior?.file_sha256 ?? 'none', new_file_sha256: next.file_sha256,
+      prior_policy_hash: prior?.policy_hash ?? 'none', new_policy_hash: next.policy_hash,
+      changes_sha256: diff.sha256,
+      ...(diff.paths.length > 0 ? {changed_paths: [...diff.paths]} : {}),
+      ...(note.operator ? {operator: note.operator} : {}),
+      ...(note.change_id ? {change_id: note.change_id} : {}),
+      ...(note.justification ? {justification_sha256: createHash('sha256').update(note.justification, 'utf8').digest('hex')} : {}),
+      ...(note.reject_reason ? {reject_reason: note.reject_reason} : {}),
+    }, note.operator || 'pipelock')
   }
 
   /** At start-up: a record only when a stored state exists and the policy differs (edit made while stopped). */
@@ -153,6 +167,6 @@ export class PolicyChangeLog {
     const prior = this.current
     if (prior === undefined) return
     const next = {...prior, file_sha256: fileSha256(configPath)}
-    this.write(trigger, 'rejected', configPath, prior, next, {changes: [], truncated: false, total: 0}, {reject_reason: reason})
+    this.write(trigger, 'rejected', configPath, prior, next, {changes: [], truncated: false, total: 0, sha256: changesSha256([]), paths: []}, {reject_reason: reason})
   }
 }

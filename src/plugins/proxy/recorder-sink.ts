@@ -19,6 +19,8 @@ const HEARTBEAT_SECONDS = 30
 export interface RecorderSink extends DecisionSink {
   /** What the banner says about the recorder. */
   readonly description: string
+  /** A signed `config_change` EvidenceReceipt v2 (only with a signing key; operations.md §8.2). */
+  readonly configChange?: (payload: Record<string, unknown>, actor: string) => boolean
   close(): void
 }
 
@@ -188,6 +190,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   const {emitter, evidence, publicKeyHex} = chains
   return {
     description: `${fr.dir} (signed receipts, key ${publicKeyHex.slice(0, 16)}…)`,
+    configChange: (payload, actor) => evidence.emitConfigChange(payload, actor),
     record(d: Decision): string | undefined {
       const c = d.contract
       // With a contract in force, the decision is also a v2 proxy_decision in its own chain (§7.10).

@@ -188,8 +188,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   if (contracts !== null) {
     const s = contracts.status()
     opts.stderr(`pipelock: learn_lock: mode=${s.mode} store=${s.storeDir} ${s.generation === 0n ? 'no contract promoted yet' : `generation=${s.generation} manifest=${s.manifestHash}`}`)
-    if (s.mode === 'live' && !loaded.config.bind_default_agent_identity) {
-      opts.stderr('WARNING: learn_lock live: the contract is chosen by the agent name each agent declares itself (X-Pipelock-Agent); set bind_default_agent_identity to pin it')
+    if (s.mode === 'live' && !loaded.config.bind_default_agent_identity && !loaded.config.learn_lock.ignore_self_declared_agents) {
+      opts.stderr('WARNING: learn_lock live: the contract is chosen by the agent name each agent declares itself (X-Pipelock-Agent); set bind_default_agent_identity or learn_lock.ignore_self_declared_agents to pin it')
     }
     // pipelock run watches the store itself (the reference never starts its watcher): a promote or
     // rollback takes effect on the next request, without a restart.
@@ -219,6 +219,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const fr = loaded.config.flight_recorder
   const changes = new PolicyChangeLog({
     audit: () => server!.audit, stderr: opts.stderr, ...(fr.enabled && fr.dir !== '' ? {stateDir: fr.dir} : {}), ...(opts.changeNote !== undefined ? {cliNote: opts.changeNote} : {}),
+    ...(recorder?.configChange !== undefined ? {receipt: recorder.configChange} : {}),
   })
   changes.startup(loaded)
 

@@ -559,7 +559,7 @@ export class ProxyServer implements ProxyCore {
                 last_reload: lock.lastOutcome,
                 ...(lock.lastError !== '' ? {last_error: lock.lastError} : {}),
                 // Contract selection follows the agent's name; unless bound, the agent declares it itself.
-                agent_identity: c.bind_default_agent_identity ? 'bound' : 'self_declared',
+                agent_identity: c.bind_default_agent_identity || c.learn_lock.ignore_self_declared_agents ? 'bound' : 'self_declared',
               },
             }
           : {}),

@@ -55,44 +55,55 @@ export class EvidenceEmitter {
 
   /** Signs, chains and records one `proxy_decision`; false (counted) when it could not. */
   emit(f: ProxyDecisionFields): boolean {
+    return this.append(
+      {
+        payloadKind: 'proxy_decision',
+        activeManifestHash: f.activeManifestHash,
+        contractHash: f.contractHash,
+        ...(f.selectorId !== '' ? {selectorId: f.selectorId} : {}),
+        ...(f.generation > 0n ? {contractGeneration: f.generation} : {}),
+        payload: {
+          action_type: f.actionType,
+          target: f.target,
+          verdict: f.verdict,
+          // omitted when equal to the verdict (§7.10)
+          ...(f.liveVerdict !== f.verdict ? {live_verdict: f.liveVerdict} : {}),
+          transport: f.transport,
+          policy_sources: [...f.policySources],
+          winning_source: f.winningSource,
+          ...(f.ruleId !== '' ? {rule_id: f.ruleId} : {}),
+        },
+      },
+      f.transport,
+      `proxy_decision: ${f.verdict}${f.liveVerdict !== f.verdict ? ` (live ${f.liveVerdict})` : ''} ${f.winningSource}`,
+    )
+  }
+
+  /**
+   * Signs, chains and records a `config_change` receipt (operations.md §8.2 item 5, [beyond]) in
+   * the same v2 chain; `actor` is the operator, or `pipelock`.
+   */
+  emitConfigChange(payload: Record<string, unknown>, actor: string): boolean {
+    return this.append({payloadKind: 'config_change', actor, payload}, 'config', `config_change: ${String(payload.outcome)} (${String(payload.trigger)})`)
+  }
+
+  private append(r: {payloadKind: string; actor?: string; payload: Record<string, unknown>; activeManifestHash?: string; contractHash?: string; selectorId?: string; contractGeneration?: bigint}, transport: string, summary: string): boolean {
     try {
       const ts = formatGoTime(fromEpochNanos(this.opts.clock.nowNanos()))
       const receipt = signEvidence(
         {
-          payloadKind: 'proxy_decision',
           eventId: this.opts.newId(),
           timestamp: ts,
           principal: this.opts.principal,
           actor: this.opts.actor,
           chainSeq: this.nextSeq,
           chainPrevHash: this.prevHash,
-          activeManifestHash: f.activeManifestHash,
-          contractHash: f.contractHash,
-          ...(f.selectorId !== '' ? {selectorId: f.selectorId} : {}),
-          ...(f.generation > 0n ? {contractGeneration: f.generation} : {}),
-          payload: {
-            action_type: f.actionType,
-            target: f.target,
-            verdict: f.verdict,
-            // omitted when equal to the verdict (§7.10)
-            ...(f.liveVerdict !== f.verdict ? {live_verdict: f.liveVerdict} : {}),
-            transport: f.transport,
-            policy_sources: [...f.policySources],
-            winning_source: f.winningSource,
-            ...(f.ruleId !== '' ? {rule_id: f.ruleId} : {}),
-          },
+          ...r,
         },
         {keyPair: this.opts.keyPair, keyId: this.opts.keyId, purpose: 'receipt-signing'},
       )
       const encoded = encodeEvidenceReceipt(receipt)
-      this.opts.recorder.append({
-        ts,
-        type: 'evidence_receipt',
-        eventKind: 'proxy_decision',
-        transport: f.transport,
-        summary: `proxy_decision: ${f.verdict}${f.liveVerdict !== f.verdict ? ` (live ${f.liveVerdict})` : ''} ${f.winningSource}`,
-        detailJson: encoded,
-      })
+      this.opts.recorder.append({ts, type: 'evidence_receipt', eventKind: r.payloadKind, transport, summary, detailJson: encoded})
       this.nextSeq++
       this.prevHash = evidenceReceiptHash(encoded)
       this.emitted++

@@ -32,7 +32,8 @@ export async function scanRecorderTails(dir: string, sessionId: string): Promise
         sealedAfter = false
       } else if (entry.type === 'transcript_root' && action !== undefined) {
         sealedAfter = true
-      } else if (entry.type === 'evidence_receipt' && entry.eventKind === 'proxy_decision') {
+      } else if (entry.type === 'evidence_receipt' && (entry.eventKind === 'proxy_decision' || entry.eventKind === 'config_change')) {
+        // The live emitter's one v2 chain holds both kinds (config_change: operations.md §8.2).
         decision = entry.detailRaw
       }
     }

@@ -33,6 +33,9 @@ export const AUTHORITY_MATRIX = {
   opportunity_missing: 'receipt-signing',
   key_rotation: 'contract-activation-signing',
   contract_redaction_request: 'contract-activation-signing',
+  // [beyond] operations.md §8.2: a policy change of `pipelock run`. Reference verifiers reject the
+  // kind (`unknown payload_kind for v2 receipt: "config_change"`); docs/receipts.md says so.
+  config_change: 'receipt-signing',
 } as const satisfies Record<string, KeyPurpose>
 
 export type PayloadKind = keyof typeof AUTHORITY_MATRIX

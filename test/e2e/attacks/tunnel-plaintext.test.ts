@@ -45,8 +45,8 @@ describe('attacks: plain text inside CONNECT tunnels', {timeout: 60_000}, () => 
     assert.equal(rig.up.received(), '')
     assert.match(rig.proxy.stdout(), /"event":"tunnel_plaintext"/)
     const m = await rawHttp(rig.proxy.port, {path: '/metrics'})
-    assert.match(m.body, /pipelock_sni_total\{agent="anonymous",category="not_tls"\} [1-9]/)
-    assert.match(m.body, /pipelock_scanner_hits_total\{agent="anonymous",scanner="tunnel_plaintext"\} [1-9]/)
+    assert.match(m.body, /pipelock_sni_total\{agent="_default",category="not_tls"\} [1-9]/)
+    assert.match(m.body, /pipelock_scanner_hits_total\{agent="_default",scanner="tunnel_plaintext"\} [1-9]/)
   })
 })
 

@@ -86,3 +86,14 @@ test('§4.1 suppress validation messages', () => {
   assertRefused('suppress:\n  - rule: R\n    path: "docs/[a"\n', /suppress entry 0 \(R\) has invalid path pattern "docs\/\[a": syntax error in pattern/)
   assert.equal(load('suppress:\n  - rule: R\n    path: "*/robots.txt"\n    reason: fp\n').config.suppress.length, 1)
 })
+
+test('§2.7 reload: listener sets are restart-only; a removed agent with a listener keeps its old profile', async () => {
+  const {holdRestartOnly} = await import('../../../src/plugins/config/index.js')
+  const running = load('agents:\n  a:\n    listeners: ["127.0.0.1:9101"]\n    mode: strict\n  b:\n    listeners: ["127.0.0.1:9102"]\n').config
+  const next = load('agents:\n  b:\n    listeners: ["127.0.0.1:9999"]\n  c:\n    listeners: ["127.0.0.1:9103"]\n').config
+  const held = holdRestartOnly(running, next)
+  assert.deepEqual(held.changed, ['agents.a.listeners', 'agents.b.listeners', 'agents.c.listeners'])
+  assert.deepEqual(held.config.agents.a, running.agents.a, 'a removed agent whose port stays bound is kept as it was')
+  assert.deepEqual(held.config.agents.b!.listeners, ['127.0.0.1:9102'])
+  assert.equal(held.config.agents.c!.listeners, undefined, "a new agent's listeners wait for a restart")
+})

@@ -56,15 +56,15 @@ test('config → scanner settings: defaults map over, patterns are not merged tw
 test('metrics: Prometheus text and /stats from the same decisions', () => {
   const m = new ProxyMetrics('1.2.3', 0, () => 2000, {killSwitchSources: () => ({config: false, api: true, signal: false, sentinel: false}), activeTunnels: () => 2})
   const base: Decision = {
-    requestId: 'req-1', transport: 'forward', method: 'GET', target: 'http://pastebin.com/x', agent: 'claude', clientIp: '127.0.0.1', sessionKey: 'claude|127.0.0.1',
+    requestId: 'req-1', transport: 'forward', method: 'GET', target: 'http://pastebin.com/x', agent: 'claude', profile: 'claude-profile', clientIp: '127.0.0.1', sessionKey: 'claude|127.0.0.1',
     verdict: 'block', stage: 'url_scan', layer: 'blocklist', reason: 'domain_blocklist', severity: 'critical', retry: 'policy', class: 'threat',
     detail: 'domain blocked', status: 403, warnings: [], bytes: 0, durationMs: 3,
   }
   m.record(base)
   m.record({...base, verdict: 'allow', layer: 'all', reason: null, target: 'http://example.com/'})
   const text = m.prometheus()
-  assert.match(text, /^pipelock_requests_total\{agent="claude",result="blocked"\} 1$/m)
-  assert.match(text, /^pipelock_scanner_hits_total\{agent="claude",scanner="blocklist"\} 1$/m)
+  assert.match(text, /^pipelock_requests_total\{agent="claude-profile",result="blocked"\} 1$/m)
+  assert.match(text, /^pipelock_scanner_hits_total\{agent="claude-profile",scanner="blocklist"\} 1$/m)
   assert.match(text, /^pipelock_request_duration_seconds_bucket\{le="0\.01"\} 2$/m)
   assert.match(text, /^pipelock_kill_switch_active\{source="api"\} 1$/m)
   assert.match(text, /^pipelock_active_tunnels 2$/m)
@@ -72,6 +72,7 @@ test('metrics: Prometheus text and /stats from the same decisions', () => {
   const stats = m.stats() as {requests: unknown; top_blocked_domains: unknown; agents: unknown; uptime_seconds: number}
   assert.deepEqual(stats.requests, {total: 2, allowed: 1, blocked: 1, block_rate: 0.5})
   assert.deepEqual(stats.top_blocked_domains, [{name: 'pastebin.com', count: 1}])
-  assert.deepEqual(stats.agents, {claude: {allowed: 1, blocked: 1, tunnels: 0}})
+  // The label is the profile, never the name (operations.md §2.4); a decision without one is `_default`.
+  assert.deepEqual(stats.agents, {'claude-profile': {allowed: 1, blocked: 1, tunnels: 0}})
   assert.equal(stats.uptime_seconds, 2)
 })

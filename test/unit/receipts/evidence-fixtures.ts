@@ -112,6 +112,18 @@ export const VALID_PAYLOADS: Record<PayloadKind, Record<string, unknown>> = {
     authorization_id: 'auth-3',
     tombstone_hash: H('d'),
   },
+  config_change: {
+    trigger: 'sighup',
+    outcome: 'applied',
+    config_path: '/etc/pipelock.yaml',
+    prior_file_sha256: 'a'.repeat(64),
+    new_file_sha256: 'b'.repeat(64),
+    prior_policy_hash: H('1'),
+    new_policy_hash: H('2'),
+    changes_sha256: 'c'.repeat(64),
+    changed_paths: ['api_allowlist'],
+    operator: 'ops-alice',
+  },
 }
 
 export const KINDS = Object.keys(AUTHORITY_MATRIX) as PayloadKind[]

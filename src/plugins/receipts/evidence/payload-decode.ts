@@ -185,7 +185,7 @@ export function checkDecodedPayload(schema: PayloadSchema, value: DecodedPayload
     if (f.req && isEmpty(f, v)) return missingField(f.name)
     if (f.oneOf !== undefined && !f.oneOf.includes(v as string)) return enumText(f, v as string)
     // `rejected` outcomes must say why (promote/rollback committed).
-    if (f.name === 'reject_reason' && value.get('validation_outcome') === 'rejected' && v === '') {
+    if (f.name === 'reject_reason' && (value.get('validation_outcome') === 'rejected' || value.get('outcome') === 'rejected') && v === '') {
       return missingField('reject_reason')
     }
     if (f.type === 'struct' && f.name === 'aggregation') {

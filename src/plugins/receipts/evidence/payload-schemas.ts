@@ -32,6 +32,7 @@ export interface PayloadSchema {
 }
 
 export const VALIDATION_OUTCOMES = ['accepted', 'rejected'] as const
+export const CONFIG_CHANGE_OUTCOMES = ['applied', 'rejected'] as const
 export const REDACTION_REQUEST_KINDS = ['withdraw_public_proof', 'local_erasure_tombstone'] as const
 
 const req = (name: string): PayloadField => ({name, type: 'string', req: true})
@@ -139,6 +140,22 @@ const table: Record<PayloadKind, readonly PayloadField[]> = {
     req('reason_class'),
     req('authorization_id'),
     req('tombstone_hash'),
+  ],
+  // [beyond] operations.md §8.2 item 5 (not a reference kind).
+  config_change: [
+    req('trigger'),
+    {name: 'outcome', type: 'string', req: true, oneOf: CONFIG_CHANGE_OUTCOMES},
+    req('config_path'),
+    req('prior_file_sha256'),
+    req('new_file_sha256'),
+    req('prior_policy_hash'),
+    req('new_policy_hash'),
+    req('changes_sha256'),
+    {name: 'changed_paths', type: 'strings', oe: true},
+    opt('operator'),
+    opt('change_id'),
+    opt('justification_sha256'),
+    opt('reject_reason'),
   ],
 }
 
