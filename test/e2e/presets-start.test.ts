@@ -2,13 +2,13 @@
  * Every shipped preset that this version can run starts exactly as `generate config` writes it
  * (runtime §20.5, issue 15 "presets that start"), answers `/health`, and judges a real request
  * through its scanners (a loopback upstream is refused: by SSRF, as no preset allows private
- * addresses, or by strict mode's allowlist first). `hostile-model` refuses, naming what is missing, and `generate config` warned.
+ * addresses, or by strict mode's allowlist first). With the WebSocket proxy built, `hostile-model` starts too.
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {describe, it} from 'node:test'
 import {repoPath} from '../helpers/vectors.js'
-import {assertRefusesToStart, rawHttp, startHttpUpstream, startProxy, until} from './proxy-harness.js'
+import {rawHttp, startHttpUpstream, startProxy, until} from './proxy-harness.js'
 
 function generated(preset: string): {yaml: string; stderr: string} {
   const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', preset], {encoding: 'utf8', cwd: repoPath()})
@@ -17,7 +17,7 @@ function generated(preset: string): {yaml: string; stderr: string} {
 }
 
 describe('presets start as generated', {timeout: 180_000}, () => {
-  for (const preset of ['balanced', 'strict', 'audit', 'claude-code', 'cursor', 'generic-agent']) {
+  for (const preset of ['balanced', 'strict', 'audit', 'claude-code', 'cursor', 'generic-agent', 'hostile-model']) {
     it(`${preset}: generate config, pipelock run, a request`, async () => {
       const g = generated(preset)
       assert.equal(g.stderr, '', 'no warning for a preset this build runs')
@@ -27,6 +27,9 @@ describe('presets start as generated', {timeout: 180_000}, () => {
         if (preset === 'strict') {
           assert.match(proxy.stderr(), /pipelock: note: mcp_input_scanning, mcp_tool_scanning, mcp_tool_policy, tool_chain_detection apply to MCP transports only; they have no effect on this HTTP proxy\n/)
         }
+        if (preset === 'hostile-model') {
+          assert.match(proxy.stderr(), /pipelock: note: mcp_input_scanning, mcp_tool_scanning, mcp_tool_policy, mcp_session_binding, tool_chain_detection apply to MCP transports only; they have no effect on this HTTP proxy\n/)
+        }
         const health = await rawHttp(proxy.port, {path: '/health'})
         assert.equal(health.status, 200)
         const r = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})
@@ -34,7 +37,7 @@ describe('presets start as generated', {timeout: 180_000}, () => {
           // enforce: false: the URL-scan finding is only logged; the SSRF-safe dialer still refuses the dial (502).
           assert.equal(r.status, 502, r.body)
           assert.ok(await until(async () => /"event":"anomaly","message":"would block \(not enforced\)".*"scanner":"ssrf"/.test(proxy.stdout())), proxy.stdout())
-        } else if (preset === 'strict') {
+        } else if (preset === 'strict' || preset === 'hostile-model') {
           // strict mode: only allowlisted API hosts pass (the reference's reason code for that label is parse_error).
           assert.equal(r.status, 403, r.body)
           assert.equal(r.headers['x-pipelock-block-reason-layer'], 'allowlist')
@@ -48,10 +51,4 @@ describe('presets start as generated', {timeout: 180_000}, () => {
       }
     })
   }
-
-  it('hostile-model: generate warns, run refuses naming the WebSocket proxy', () => {
-    const g = generated('hostile-model')
-    assert.equal(g.stderr, 'warning: pipelock run in this version refuses preset hostile-model: it enables websocket_proxy, which this version does not implement\n')
-    assertRefusesToStart(g.yaml, 'config enables a feature this version does not implement: websocket_proxy; refusing to start')
-  })
 })

@@ -17,7 +17,7 @@ export default class GenerateConfig extends BaseCommand {
   static override description =
     'Renders one of the shipped presets (balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model) as a ' +
     'commented YAML config. The file loads back to exactly the preset. Without --output the YAML goes to stdout; with --json the result is {"preset", "config"} or {"preset", "path"}. ' +
-    'A preset that this version of pipelock run cannot start (hostile-model needs the WebSocket proxy) is still written, with a warning on stderr naming what is missing.'
+    'Every preset starts under this version of pipelock run; a preset it could not start would still be written, with a warning on stderr naming what is missing.'
   static override examples = [
     '<%= config.bin %> generate config --preset balanced',
     '<%= config.bin %> generate config --preset strict --output pipelock.yaml',
