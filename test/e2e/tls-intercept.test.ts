@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
+import http2 from 'node:http2'
 import path from 'node:path'
 import tls from 'node:tls'
 import {ProxyAgent, request} from 'undici'
@@ -193,6 +194,40 @@ describe('TLS interception with real clients', {timeout: 90_000}, () => {
     const gz = await exchange(sb, `GET /gzip HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\n\r\n`)
     assert.match(gz, /^HTTP\/1.1 403 /)
     sb.destroy()
+  })
+
+  it('HTTP/2 client streaming a body without Content-Length: the body is still scanned (and a clean one forwarded)', async () => {
+    const post = async (body: string): Promise<{status: number; text: string}> => {
+      const raw = await new Promise<import('node:net').Socket>((resolve, reject) => {
+        const req = http.request({host: '127.0.0.1', port: a.port, method: 'CONNECT', path: `localhost:${up.port}`, agent: false})
+        req.once('connect', (_res, socket) => resolve(socket))
+        req.once('error', reject)
+        req.end()
+      })
+      const session = http2.connect(`https://localhost:${up.port}`, {createConnection: () => tls.connect({socket: raw, ca, servername: 'localhost', ALPNProtocols: ['h2']})})
+      try {
+        return await new Promise((resolve, reject) => {
+          const req = session.request({':method': 'POST', ':path': '/echo', 'content-type': 'application/json'})
+          let status = 0
+          let text = ''
+          req.on('response', (h) => (status = Number(h[':status'])))
+          req.on('data', (c: Buffer) => (text += c.toString()))
+          req.on('end', () => resolve({status, text}))
+          req.on('error', reject)
+          // Two DATA frames, no content-length header.
+          req.write(body.slice(0, 5))
+          req.end(body.slice(5))
+        })
+      } finally {
+        session.destroy()
+      }
+    }
+    const secret = await post(JSON.stringify({k: AWS_KEY}))
+    assert.equal(secret.status, 403)
+    assert.equal(secret.text, 'blocked: request body DLP match: AWS Access ID\n')
+    const clean = await post(JSON.stringify({k: 'hello'}))
+    assert.equal(clean.status, 200)
+    assert.equal(clean.text, JSON.stringify({k: 'hello'}))
   })
 
   it('Upgrade: websocket inside the tunnel is refused with a block (the seam for the WebSocket relay)', async () => {

@@ -14,6 +14,7 @@ import {resolveKeystoreDir} from '../../signing/index.js'
 import {buildTrustStore, caPaths, checkCaFiles, LeafCache, loadCa} from '../../tls/index.js'
 import {renderFamily} from '../metrics.js'
 import {createSafeAgent} from '../ssrf-dialer.js'
+import {InterceptServers} from './tunnel.js'
 import {refuseInterceptedUpgrade, type InterceptUpgradeHandler} from './upgrade.js'
 
 export const DEFAULT_CERT_CACHE_SIZE = 10_000
@@ -39,6 +40,8 @@ export class Interceptor {
   readonly caNotAfterMs: number
   readonly outcomes = new Map<InterceptOutcome, number>()
   readonly requestBlocks = new Map<string, number>()
+  /** One TLS server per leaf (dropped with it), shared by that host's tunnels. */
+  readonly servers = new InterceptServers()
 
   constructor(o: InterceptorOptions) {
     const t = o.config.tls_interception

@@ -1,21 +1,92 @@
 /**
- * TLS termination on a hijacked CONNECT socket (transports.md §2.7 step 15, §2.8, §2.15): a
- * per-tunnel HTTP/2-capable secure server (ALPN `h2` then `http/1.1`) with the CONNECT host's
- * leaf, fed the raw socket with the peeked ClientHello put back. The per-tunnel server is what
- * Node needs for h2 on an existing socket (a hand-made TLSSocket hangs HTTP/2, and a shared
- * server's `secureContext` is ignored for no-SNI clients). Idle tunnels close after
- * `idle_timeout_seconds` with no request in flight (§6 #6 fixed); lifetime and kill switch are the
- * caller's `close`.
+ * TLS termination on a hijacked CONNECT socket (transports.md §2.7 step 15, §2.8, §2.15): an
+ * HTTP/2-capable secure server (ALPN `h2` then `http/1.1`) holding the CONNECT host's leaf is fed
+ * the raw socket, with the peeked ClientHello put back. Node needs a server built with the
+ * leaf's cert and key for h2 on an existing socket (a hand-made TLSSocket hangs HTTP/2, and a
+ * shared server's `secureContext` is ignored for no-SNI clients), so there is one such server
+ * per leaf — built once (its secure context costs ≈ 0.7 ms) and dropped with the leaf — and each
+ * connection finds its tunnel through its raw socket. Idle tunnels close after
+ * `idle_timeout_seconds` with no request in flight (§6 #6 fixed); lifetime and kill switch are
+ * the caller's `close`.
  */
-import http2 from 'node:http2'
+import type {IncomingMessage} from 'node:http'
+import http2, {type Http2SecureServer, type Http2ServerRequest} from 'node:http2'
 import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
+import type {Leaf} from '../../tls/index.js'
 import type {ProxyCore} from '../core.js'
 import {handleInterceptedRequest, handleInterceptedUpgrade, urlHostForm, type TunnelContext} from './request.js'
 
 /** Go's HTTP/2 server default (Node's is unlimited). */
 export const INNER_MAX_CONCURRENT_STREAMS = 250
 export const CLIENT_HANDSHAKE_TIMEOUT_MS = 30_000
+
+/** One live intercepted connection: its tunnel, its teardown, its in-flight request count. */
+interface Live {
+  readonly core: ProxyCore
+  readonly tunnel: TunnelContext
+  readonly close: () => void
+  inflight: number
+}
+
+/**
+ * The raw CONNECT socket under a server-side TLSSocket. `_parent` is Node's own link (set for
+ * every TLSSocket wrapping a socket, stable since Node 0.x); it is the only way from a request
+ * on a shared server back to its tunnel. Missing → the request is refused (fail closed).
+ */
+function rawOf(s: unknown): Socket | undefined {
+  return (s as {_parent?: Socket} | undefined)?._parent
+}
+
+/** The per-leaf servers and the live connections they serve (owned by one Interceptor). */
+export class InterceptServers {
+  private readonly servers = new WeakMap<Leaf, Http2SecureServer>()
+  private readonly live = new WeakMap<Socket, Live>()
+
+  serverFor(leaf: Leaf): Http2SecureServer {
+    let server = this.servers.get(leaf)
+    if (server !== undefined) return server
+    server = http2.createSecureServer({
+      allowHTTP1: true,
+      cert: leaf.certPem,
+      key: leaf.keyPem,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: CLIENT_HANDSHAKE_TIMEOUT_MS,
+      settings: {maxConcurrentStreams: INNER_MAX_CONCURRENT_STREAMS},
+    })
+    server.on('request', (req, res) => {
+      const tlsSocket = 'stream' in req ? (req as Http2ServerRequest).stream.session?.socket : (req as IncomingMessage).socket
+      const l = this.live.get(rawOf(tlsSocket) as Socket)
+      if (l === undefined) {
+        res.statusCode = 500
+        return void res.end()
+      }
+      l.inflight++
+      res.once('close', () => l.inflight--)
+      handleInterceptedRequest(l.core, l.tunnel, req, res)
+    })
+    server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      const l = this.live.get(rawOf(socket) as Socket)
+      if (l === undefined) return void socket.destroy()
+      handleInterceptedUpgrade(l.core, l.tunnel, req, socket, head)
+    })
+    server.on('tlsClientError', (err: Error, tlsSocket: unknown) => {
+      const l = this.live.get(rawOf(tlsSocket) as Socket)
+      if (l === undefined) return
+      const t = l.tunnel
+      t.interceptor.count('handshake_error')
+      l.core.audit.event('warn', 'blocked', 'TLS handshake with the client failed', {scanner: 'tls_handshake_error', target: `${urlHostForm(t.host)}:${t.port}`, reason: err.message, request_id: t.connect.requestId, agent: t.connect.agent})
+      l.close()
+    })
+    this.servers.set(leaf, server)
+    return server
+  }
+
+  track(raw: Socket, l: Live): void {
+    this.live.set(raw, l)
+  }
+}
 
 export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duplex, first: Buffer, idleMs: number, close: () => void): void {
   const icpt = t.interceptor
@@ -31,40 +102,24 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
     close()
     return
   }
+  if (!(client instanceof Socket)) {
+    // Every CONNECT socket node hands over is a net.Socket; anything else cannot be tracked.
+    icpt.count('failed')
+    close()
+    return
+  }
   icpt.count('intercepted')
   core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target, score: 0, ...ids})
-  let inflight = 0
-  const server = http2.createSecureServer({
-    allowHTTP1: true,
-    cert: leaf.certPem,
-    key: leaf.keyPem,
-    ALPNProtocols: ['h2', 'http/1.1'],
-    minVersion: 'TLSv1.2',
-    handshakeTimeout: CLIENT_HANDSHAKE_TIMEOUT_MS,
-    settings: {maxConcurrentStreams: INNER_MAX_CONCURRENT_STREAMS},
+  const live: Live = {core, tunnel: t, close, inflight: 0}
+  icpt.servers.track(client, live)
+  // The raw socket sees every byte of both directions, so its timeout means "both silent"; a
+  // request waiting on a slow upstream is not idle (the per-request upstream timeout bounds it).
+  client.setTimeout(idleMs)
+  client.on('timeout', () => {
+    if (live.inflight === 0) close()
   })
-  server.on('request', (req, res) => {
-    inflight++
-    res.once('close', () => inflight--)
-    handleInterceptedRequest(core, t, req, res)
-  })
-  server.on('upgrade', (req, socket: Duplex, head: Buffer) => handleInterceptedUpgrade(core, t, req, socket, head))
-  server.on('tlsClientError', (err: Error) => {
-    icpt.count('handshake_error')
-    core.audit.event('warn', 'blocked', 'TLS handshake with the client failed', {scanner: 'tls_handshake_error', target, reason: err.message, ...ids})
-    close()
-  })
-  server.on('sessionError', () => close())
-  if (client instanceof Socket) {
-    // The raw socket sees every byte of both directions, so its timeout means "both silent";
-    // a request waiting on a slow upstream is not idle (the per-request upstream timeout bounds it).
-    client.setTimeout(idleMs)
-    client.on('timeout', () => {
-      if (inflight === 0) close()
-    })
-  }
   // The peeked bytes go back into the socket's buffer; the TLS wrap reads them first. No resume():
   // flowing with no 'data' listener would drop them.
   if (first.length > 0) client.unshift(first)
-  server.emit('connection', client)
+  icpt.servers.serverFor(leaf).emit('connection', client)
 }
