@@ -4,6 +4,7 @@ import {readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {emitSignedYaml, JsonNumber, parseStrictYaml, type JsonValue} from '../../../src/plugins/canonical/index.js'
 import {parseCanonicalYaml} from '../../../src/plugins/canonical/strict-yaml-fast.js'
+import {prng as rng} from '../../helpers/prng.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 // The fast path is an accelerator for our emitter's subset: wherever it answers, the answer must
@@ -45,18 +46,6 @@ function yamlFiles(dir: string, out: string[] = []): string[] {
     else if (name.endsWith('.yaml') || name.endsWith('.yml')) out.push(p)
   }
   return out
-}
-
-/** Small seeded PRNG (mulberry32): reproducible failures. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 test('fast path: every contract the project writes takes it, with the full parser\'s tree', () => {
