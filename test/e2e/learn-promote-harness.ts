@@ -93,10 +93,17 @@ export function makeLab(): Lab {
 }
 
 /** A signed contract derived from the multi-session golden; `variant` changes its hash. */
-export function writeCandidate(lab: Lab, name: string, variant: number, signer = 'ci-compile', lifecycle?: 'enforce'): {file: string; hash: string} {
+export function writeCandidate(lab: Lab, name: string, variant: number, signer = 'ci-compile', lifecycle?: 'enforce', host?: string): {file: string; hash: string} {
   const golden = loadContract(readFileSync(repoPath('goldens', 'multi-session', 'contract.yaml'), 'utf8'), 'contract.yaml')
   const body: JsonObject = new Map(golden.body)
-  const rules = (body.get('rules') as JsonObject[]).slice(0, 3 + variant).map((r) => (lifecycle === undefined ? r : new Map(r).set('lifecycle_state', lifecycle)))
+  // `host` moves every rule to that host (for tests that need a reachable contracted destination).
+  const onHost = (r: JsonObject): JsonObject => {
+    if (host === undefined) return r
+    const sel = new Map(r.get('selector') as JsonObject)
+    sel.set('host', new Map(sel.get('host') as JsonObject).set('value', host))
+    return new Map(r).set('selector', sel)
+  }
+  const rules = (body.get('rules') as JsonObject[]).slice(0, 3 + variant).map(onHost).map((r) => (lifecycle === undefined ? r : new Map(r).set('lifecycle_state', lifecycle)))
   body.set('rules', rules)
   body.set('signer_key_id', signer)
   body.set('contract_hash', contractHash(body))

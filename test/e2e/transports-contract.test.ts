@@ -31,7 +31,7 @@ describe('learn_lock live on /ws and the reverse proxy', () => {
   it('gates the handshake and the reverse request with the contract of the declared agent', async () => {
     assert.equal(promoted.code, 0, promoted.stderr)
     wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})
-    wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)))
+    wss.on('connection', (ws) => ws.on('message', (d, binary) => ws.send(d, {binary})))
     await new Promise<void>((r) => wss!.once('listening', () => r()))
     const wsPort = (wss.address() as AddressInfo).port
     upstream = http.createServer((_req, res) => res.end('ok'))
@@ -85,5 +85,70 @@ describe('learn_lock live on /ws and the reverse proxy', () => {
     assert.match(String(blocked.reason), /^contract_/)
     assert.equal(JSON.parse(blocked.body).direction, 'request')
     assert.deepEqual(await rev('someone-else'), {status: 200, reason: undefined, body: 'ok'})
+  })
+})
+
+// A contract whose host-wide rule names 127.0.0.6 (port 80: a live contract blocks every
+// non-default port, so this needs root, like the closed-loop test): the allowed WebSocket
+// handshake opens, and a redirect chain is re-evaluated against the redirected URL — a hop to a
+// host the contract does not list fails the whole request (transports §5, learn-lifecycle §7.6).
+describe('learn_lock live: allowed WebSocket destinations and redirect chains', {timeout: 60_000}, () => {
+  const lab2 = makeLab()
+  const onHost = writeCandidate(lab2, 'onhost', -2, 'ci-compile', 'enforce', '127.0.0.6')
+  const promotedOnHost = cli(promoteArgs(lab2, onHost.file, ['--environment-id', 'prod']))
+  let proxy: RunningProxy | undefined
+  let server: http.Server | undefined
+  after(async () => {
+    await proxy?.stop()
+    server?.closeAllConnections()
+    server?.close()
+  })
+
+  it('opens a contracted /ws destination and denies a redirect hop the contract does not list', async () => {
+    assert.equal(promotedOnHost.code, 0, promotedOnHost.stderr)
+    server = http.createServer((req, res) => {
+      if (req.url === '/hop') {
+        res.writeHead(302, {location: 'http://127.0.0.7/elsewhere'})
+        res.end()
+      } else res.end('fine')
+    })
+    const wss = new WebSocketServer({server, perMessageDeflate: false})
+    wss.on('connection', (ws) => ws.on('message', (d, binary) => ws.send(d, {binary})))
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on 127.0.0.6:80 (${e.code}); this test needs root to bind port 80`)))
+      server!.listen(80, '127.0.0.6', () => resolve())
+    })
+    proxy = await startProxy(
+      [
+        'forward_proxy: {enabled: true}',
+        'ssrf: {ip_allowlist: ["127.0.0.0/8"]}',
+        'websocket_proxy: {enabled: true}',
+        'learn_lock:',
+        '  enabled: true',
+        '  mode: live',
+        `  store_dir: ${lab2.store}`,
+        `  roster_path: ${lab2.roster}`,
+        '  environment: {id: prod, tenant: "", deployment_id: ""}',
+        `  pinned_root_fingerprint: ${lab2.fp}`,
+      ].join('\n') + '\n',
+    )
+    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent('ws://127.0.0.6/socket')}`, {headers: {'X-Pipelock-Agent': 'shop-agent'}})
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+    })
+    const echoed = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())))
+    ws.send('hello')
+    assert.equal(await echoed, 'hello')
+    ws.close()
+
+    const fetched = await request(`http://127.0.0.1:${proxy.port}/fetch?url=${encodeURIComponent('http://127.0.0.6/ok')}`, {headers: {'x-pipelock-agent': 'shop-agent'}})
+    assert.equal(fetched.statusCode, 200)
+    await fetched.body.text()
+    const hop = await request(`http://127.0.0.1:${proxy.port}/fetch?url=${encodeURIComponent('http://127.0.0.6/hop')}`, {headers: {'x-pipelock-agent': 'shop-agent'}})
+    const body = (await hop.body.json()) as {block_reason: string}
+    assert.equal(hop.statusCode, 403)
+    assert.equal(hop.headers['x-pipelock-block-reason-layer'], 'contract')
+    assert.match(body.block_reason, /^redirect to http:\/\/127\.0\.0\.7\/elsewhere: /)
   })
 })

@@ -18,7 +18,7 @@ import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
-import {readCapped} from './read-capped.js'
+import {readRequestBody} from './request-body.js'
 import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {RequestSuppression} from './suppression.js'
@@ -84,23 +84,15 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
 
   // Request body: buffered (bounded) so it can be scanned and re-sent on a 307/308.
-  const rb = snap.scanner.settings.requestBodyScanning
-  const declared = req.headers['content-length']
-  const hasBody = opts.hasBody ?? ((declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined)
-  let body: Buffer | null = null
-  if (hasBody) {
-    body = await readCapped(req, rb.maxBodyBytes)
-    if (body === null) {
-      // Oversized bodies fail closed (§6.2 step 2) whether or not scanning is on: we never stream unscanned.
-      return block('body_scan', 'body_dlp', `request body exceeds max_body_bytes (${rb.maxBodyBytes})`, 403, 'dlp_match')
-    }
-    const r = snap.scanner.scanRequestBody({
-      contentType: String(req.headers['content-type'] ?? ''),
-      contentEncoding: String(req.headers['content-encoding'] ?? ''),
-      body,
-      host: urlHost(rawTarget),
-      suppress: suppression.for('body_dlp', rawTarget),
-    })
+  const reqBody = await readRequestBody(snap, req, urlHost(rawTarget), {
+    ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
+    suppress: suppression.for('body_dlp', rawTarget),
+  })
+  // Oversized bodies fail closed (§6.2 step 2) whether or not scanning is on: we never stream unscanned.
+  if (reqBody.kind === 'over_limit') return block('body_scan', 'body_dlp', reqBody.detail, 403, 'dlp_match')
+  const body = reqBody.kind === 'read' ? reqBody.body : null
+  if (reqBody.kind === 'read') {
+    const r = reqBody.scan
     warnings.push(...r.dlpWarnings.map((w) => w.pattern))
     if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
     if (t !== null) {

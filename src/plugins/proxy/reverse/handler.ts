@@ -17,6 +17,7 @@ import {relaySse} from '../forward-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {readCapped} from '../read-capped.js'
+import {readRequestBody} from '../request-body.js'
 import {contractGate, headerDlpGate, RequestRecord} from '../request-gate.js'
 import type {UpstreamResponse} from '../upstream.js'
 import {reverseTarget, type ReverseUpstream} from './url.js'
@@ -96,14 +97,11 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   if (headerDlpGate(snap, rec, req, host, shown, block, warnings)) return
 
   // 5. Body: buffered (bounded) and scanned whatever its Content-Type (§6 #31 fix); never streamed unscanned.
-  const rb = snap.scanner.settings.requestBodyScanning
-  const declared = req.headers['content-length']
-  const hasBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined
-  let body: Buffer | null = null
-  if (hasBody) {
-    body = await readCapped(req, rb.maxBodyBytes)
-    if (body === null) return block('body_scan', 'body_dlp', `request body exceeds max_body_bytes (${rb.maxBodyBytes})`, 403, 'dlp_match')
-    const r = snap.scanner.scanRequestBody({contentType: String(req.headers['content-type'] ?? ''), contentEncoding: String(req.headers['content-encoding'] ?? ''), body, host})
+  const reqBody = await readRequestBody(snap, req, host)
+  if (reqBody.kind === 'over_limit') return block('body_scan', 'body_dlp', reqBody.detail, 403, 'dlp_match')
+  const body = reqBody.kind === 'read' ? reqBody.body : null
+  if (reqBody.kind === 'read') {
+    const r = reqBody.scan
     warnings.push(...r.dlpWarnings.map((w) => w.pattern))
     if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
     if (r.action === 'warn' && r.layer !== null) {

@@ -193,6 +193,13 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if ((toUpstream ? pendingToUpstream : pendingToClient) >= MAX_PENDING_SENDS && !source.isPaused) source.pause()
   }
 
+  /** Binary data while `allow_binary_frames: false`. No fitting reason code (§9 Q3): the close text stays plain, the receipt says ws_protocol. */
+  const refuseBinary = (direction: WsDirection): void => {
+    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true}))
+    audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner: 'ws_protocol', reason: 'binary frames not allowed'})
+    closeBoth({code: CLOSE.policy, reason: 'binary frames not allowed'}, {code: CLOSE.policy, reason: 'binary frames not allowed'})
+  }
+
   // ---- client → upstream
   const onClientMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
     if (ended) return
@@ -204,12 +211,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (isBinary) {
       stats.binary++
       if (!cfg.websocket_proxy.allow_binary_frames) {
-        // No fitting reason code (§9 Q3): the close text stays plain, the receipt says ws_protocol.
-        const d = blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true})
-        o.record(d)
-        audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction: 'client_to_server', scanner: 'ws_protocol', reason: 'binary frames not allowed'})
-        closeBoth({code: CLOSE.policy, reason: 'binary frames not allowed'}, {code: CLOSE.policy, reason: 'binary frames not allowed'})
-        return
+        return refuseBinary('client_to_server')
       }
     } else stats.text++
     const enforce = enforcing(snap)
@@ -276,11 +278,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (isBinary) {
       stats.binary++
       if (!cfg.websocket_proxy.allow_binary_frames) {
-        const d = blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true})
-        o.record(d)
-        audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction: 'server_to_client', scanner: 'ws_protocol', reason: 'binary frames not allowed'})
-        closeBoth({code: CLOSE.policy, reason: 'binary frames not allowed'}, {code: CLOSE.policy, reason: 'binary frames not allowed'})
-        return
+        return refuseBinary('server_to_client')
       }
       const m = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
       if (m.kind === 'block') return policyClose('response', 'media_policy', 'media_policy', m.detail, 'server_to_client', 'media blocked', 'media_policy')

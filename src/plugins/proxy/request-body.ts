@@ -1,0 +1,37 @@
+/**
+ * The request body as the forward and reverse proxies read it (§6.2): buffered up to
+ * `max_body_bytes` (never streamed unscanned; over the limit fails closed) and scanned.
+ */
+import type {IncomingMessage} from 'node:http'
+import type {ContentScanResult, Suppressor} from '../scanner/index.js'
+import {readCapped} from './read-capped.js'
+import type {ProxySnapshot} from './state.js'
+
+export type RequestBody =
+  | {readonly kind: 'none'}
+  | {readonly kind: 'over_limit'; readonly detail: string}
+  | {readonly kind: 'read'; readonly body: Buffer; readonly scan: ContentScanResult}
+
+export interface RequestBodyOptions {
+  /** Whether the request carries a body, when the transport knows better (HTTP/2 frames it without Content-Length). */
+  readonly hasBody?: boolean
+  /** The suppress entries that apply to this request's body DLP (operations.md §4). */
+  readonly suppress?: Suppressor
+}
+
+export async function readRequestBody(snap: ProxySnapshot, req: IncomingMessage, host: string, opts: RequestBodyOptions = {}): Promise<RequestBody> {
+  const max = snap.scanner.settings.requestBodyScanning.maxBodyBytes
+  const declared = req.headers['content-length']
+  const hasBody = opts.hasBody ?? ((declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined)
+  if (!hasBody) return {kind: 'none'}
+  const body = await readCapped(req, max)
+  if (body === null) return {kind: 'over_limit', detail: `request body exceeds max_body_bytes (${max})`}
+  const scan = snap.scanner.scanRequestBody({
+    contentType: String(req.headers['content-type'] ?? ''),
+    contentEncoding: String(req.headers['content-encoding'] ?? ''),
+    body,
+    host,
+    ...(opts.suppress === undefined ? {} : {suppress: opts.suppress}),
+  })
+  return {kind: 'read', body, scan}
+}
