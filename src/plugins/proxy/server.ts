@@ -14,7 +14,7 @@ import {isExempt, KillSwitchApi, KillSwitchController, type KillSwitchInputs} fr
 import {AuditLog, type AuditWriter} from './audit-log.js'
 import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
 import {handleConnect, killSwitchConnectDeny, writeRawResponse} from './connect-handler.js'
-import {blockDecision, safeTarget, type DecisionBase, type ProxyCore} from './core.js'
+import {blockDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCore} from './core.js'
 import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
 import {handleFetch, queryParam} from './fetch-handler.js'
 import {handleForward} from './forward-handler.js'
@@ -25,7 +25,7 @@ import {clientIpOf, sessionKey, type AgentIdentity} from './identity.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
 import type {AirlockChange} from './session-gate.js'
-import {renderCeeMetrics} from './cee-gate.js'
+import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
 import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
@@ -144,7 +144,16 @@ export class ProxyServer implements ProxyCore {
     if (opts.loaded.config.tls_interception.enabled) this.interceptor = this.buildInterceptor(opts.loaded.config)
     this.metrics.addRenderer((out) => this.interceptor?.render(out))
     this.startupApiToken = this.apiToken() !== ''
-    this.wsProxy = opts.loaded.config.websocket_proxy.enabled ? new WebSocketProxy(this) : null
+    // Every client message also feeds cross-request detection (operations §5.4: WebSocket frames);
+    // a blocking finding closes the relay with 1008 `cross_request_deny`.
+    this.wsProxy = opts.loaded.config.websocket_proxy.enabled
+      ? new WebSocketProxy(this, {
+          frame: (f, ctx) => {
+            const r = ceeWebSocketMessage(this, snapshotFor(this, ctx.base), ctx.base, ctx.host, f.data, !f.isBinary)
+            return r?.block ? {detail: r.block.detail} : null
+          },
+        })
+      : null
     this.sessionApi = this.startupApiToken
       ? new SessionApi({
           token: () => this.apiToken(),

@@ -34,7 +34,8 @@ export interface WsFrame {
  * `1008` JSON(`cross_request_deny`, `cross_request`).
  */
 export interface WsRelayHooks {
-  frame?(f: WsFrame): {readonly detail: string} | null
+  /** `base`/`host`: the connection the message belongs to (its session key and upstream host). */
+  frame?(f: WsFrame, ctx: {readonly base: DecisionBase; readonly host: string}): {readonly detail: string} | null
 }
 
 export interface WsRelayOptions {
@@ -260,7 +261,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       }
     }
     // 3. Cross-request detection seam.
-    const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary})
+    const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary}, {base: o.base, host: o.host})
     if (cee) return policyClose('ws_frame', 'cross_request', 'cross_request_deny', cee.detail, 'client_to_server', 'cross-request exfiltration detected', 'cross_request')
     // 4. Forward as one frame.
     stats.c2s += data.length
