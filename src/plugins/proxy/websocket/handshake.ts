@@ -12,8 +12,9 @@ import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, parseGoUrl} from '../../canonical/index.js'
 import type {ReasonCode, UrlScanResult} from '../../scanner/index.js'
 import {blockHeaders, sendTextError} from '../block.js'
+import {admitBudget} from '../agent-budget.js'
 import {writeRawResponse} from '../connect-handler.js'
-import {allowDecision, blockDecision, safeTarget, upstreamFailure, type DecisionBase, type ProxyCore} from '../core.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from '../core.js'
 import type {DecisionStage} from '../decision.js'
 import {extractFetchTarget} from '../fetch-handler.js'
 import {contractGate, firstHeader, RequestRecord, sessionPreflight, urlVerdict} from '../request-gate.js'
@@ -148,7 +149,7 @@ export class WebSocketProxy {
       if (upstream.protocol !== '') this.selected.set(req, upstream.protocol)
       this.server.handleUpgrade(req, socket, head, (client) => {
         const done = relayWebSocket(client, upstream, {
-          core: this.core, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, hooks: this.hooks,
+          core: this.core, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, sessions: a.rec.sessions, hooks: this.hooks,
         })
         // Frames the upstream sent right behind its 101 wait for the relay's listeners.
         upstream.resume()
@@ -195,7 +196,7 @@ export class WebSocketProxy {
     const scan = await urlVerdict(core, snap, b, target.httpUrl, (layer) => safeTarget(snap, raw, layer), rec, block, warnings)
     if (scan === null) return null
     const shown = safeTarget(snap, raw, scan.allowed ? null : scan.layer)
-    if (sessionPreflight(snap, rec, target.hostname, firstHeader(req.headers['user-agent']), block, {scan, shown})) return null
+    if (sessionPreflight(snap, rec, target.hostname, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'websocket', method: 'GET'})) return null
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
       answer(503, 'too many active WebSocket connections', blockHeaders('rate_limit', 'ratelimit'))
       return null
@@ -210,6 +211,12 @@ export class WebSocketProxy {
       rec.record(blockDecision(core, b, shown, {stage: 'header_dlp', layer: 'dlp_header', reason: 'dlp_match', detail: hdr.detail, status: 0, enforced: false}))
     }
     if (contractGate(rec, target.httpUrl, 'GET', warnings, block)) return null
+    // Agent budget (operations.md §2.9): an exhausted request or byte budget refuses new WebSockets too.
+    const denied = admitBudget(snapshotFor(core, b), b.sessionKey, target.hostname, (l) => core.metrics.agentBudgetDenials.inc(l))
+    if (denied !== null) {
+      block('budget', 'budget', denied.message, 429, 'data_budget')
+      return null
+    }
     this.active++
     return {target, rec, shown, warnings, headers: fwd.headers, protocols: fwd.protocols}
   }

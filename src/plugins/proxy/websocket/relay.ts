@@ -16,7 +16,7 @@ import type {ReasonCode} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision, DecisionStage} from '../decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from '../media-policy.js'
-import type {RequestSession} from '../session-gate.js'
+import type {ProxySessions, RequestSession} from '../session-gate.js'
 import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
 
 export type WsDirection = 'client_to_server' | 'server_to_client'
@@ -49,6 +49,8 @@ export interface WsRelayOptions {
   /** The record step of the connection (flight recorder, audit, metrics, session). */
   readonly record: (d: Decision) => string | undefined
   readonly session: RequestSession | null
+  /** The session layer, to register the connection as live work (airlock hard/drain, reset and terminate cut it). */
+  readonly sessions?: ProxySessions | null
   readonly hooks?: WsRelayHooks
 }
 
@@ -173,6 +175,13 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     policyClose('kill_switch', 'kill_switch', 'kill_switch_active', 'kill switch active', 'client_to_server', 'kill switch active', 'kill_switch')
   })
   killers.push(untrack)
+
+  // ---- airlock hard/drain, reset and terminate cut the connection (OP §6 item 4), one receipt.
+  if (o.session !== null && o.sessions) {
+    killers.push(
+      o.sessions.registerLive(o.session, () => policyClose('session', 'airlock', 'airlock_active', 'connection cut: session quarantined', 'client_to_server', 'session quarantined', 'airlock')),
+    )
+  }
 
   /** `block_all` reached mid-stream (checked per message). */
   const escalated = (): boolean => {

@@ -1,14 +1,19 @@
 /**
- * Cross-request detection on WebSocket messages (operations §5.4) through the built `pipelock
- * run`, real sockets and the `ws` client: every client message feeds the session's entropy
- * budget, and a blocking finding closes the relay with 1008 and the `cross_request_deny` JSON.
- * The same traffic on a proxy without cross-request detection is relayed.
+ * The session layer on WebSocket connections, through the built `pipelock run`, real sockets and
+ * the `ws` client: cross-request detection on every client message (operations §5.4) — a
+ * blocking finding closes the relay with 1008 `cross_request_deny`, and the same traffic without
+ * the section is relayed; the airlock (OP §6 item 4) — moving the session to `hard` through the
+ * admin API cuts its live WebSocket at once with 1008 `airlock_active`.
  */
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
+import {parse, stringify} from 'yaml'
+import {repoPath} from '../helpers/vectors.js'
 import {baseConfig, startProxy, type RunningProxy} from './proxy-harness.js'
 
 function config(cee: boolean): string {
@@ -86,5 +91,59 @@ describe('pipelock run: cross-request detection on /ws messages', {timeout: 60_0
     assert.equal(reason.layer, 'cross_request')
     const plain = await exfiltrate(without, echo.port, 10)
     assert.deepEqual(plain, {echoed: 10})
+  })
+})
+
+const TOKEN = 'ws-airlock-token'
+
+function airlockConfig(): string {
+  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', 'balanced'], {encoding: 'utf8', cwd: repoPath()})
+  assert.equal(r.status, 0, r.stderr)
+  const c = parse(r.stdout) as Record<string, any>
+  c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
+  c.kill_switch.api_token = TOKEN
+  c.websocket_proxy = {enabled: true}
+  c.airlock = {enabled: true, triggers: {on_elevated: 'soft', on_high: 'hard', on_critical: 'drain'}}
+  return stringify(c)
+}
+
+describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_000}, () => {
+  let echo: Awaited<ReturnType<typeof echoServer>>
+  let proxy: RunningProxy
+  before(async () => {
+    echo = await echoServer()
+    proxy = await startProxy(airlockConfig())
+  })
+  after(async () => {
+    await proxy?.stop()
+    await echo?.close()
+  })
+
+  it('moving the session to hard closes its WebSocket with 1008 airlock_active', async () => {
+    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${echo.port}/`)}`, {headers: {'X-Pipelock-Agent': 'ws-air'}})
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    ws.send('hello')
+    await new Promise((resolve) => ws.once('message', resolve))
+    const closed = new Promise<{code: number; reason: string}>((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {host: '127.0.0.1', port: proxy.port, method: 'POST', path: `/api/v1/sessions/${encodeURIComponent('ws-air|127.0.0.1')}/airlock`, headers: {Authorization: `Bearer ${TOKEN}`}, agent: false},
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        },
+      )
+      req.on('error', reject)
+      req.end('{"tier":"hard"}')
+    })
+    assert.equal(status, 200)
+    const c = await closed
+    assert.equal(c.code, 1008)
+    const reason = JSON.parse(c.reason) as Record<string, string>
+    assert.equal(reason.block_reason, 'airlock_active')
+    assert.equal(reason.layer, 'airlock')
   })
 })
