@@ -4,6 +4,7 @@ import {runConnectBench} from './connect.js'
 import {runLearnLockBench} from './learn-lock.js'
 import {benchEvidence} from './evidence-verify.js'
 import {runMcpBench} from './mcp.js'
+import {runMcpEvidenceBench} from './mcp-evidence.js'
 import {runProxyPeersBench} from './proxy-peers.js'
 import {runProxyBench} from './proxy.js'
 import {runShadowBench} from './shadow.js'
@@ -25,6 +26,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run)', run: runProxyPeersBench as unknown as Bench},
   'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
+  'mcp-evidence': {about: 'MCP II: contract gate per tools/call (200 rules, in process); wrap throughput with signed receipts + capture on vs off ([calls])', run: runMcpEvidenceBench as unknown as Bench},
   mcp: {about: 'mcp proxy stdio wrap vs direct: added p50/p99 per tools/call (small and 20-field args), 100-tool tools/list ([calls])', run: runMcpBench as unknown as Bench},
 }
 
