@@ -1,14 +1,14 @@
-import {spawn, spawnSync, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import readline from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {fromPlain, type JsonObject} from '../src/plugins/canonical/index.js'
 import {resolveConfig} from '../src/plugins/config/index.js'
 import {withIndex, type ResolvedContract} from '../src/plugins/enforcement/index.js'
 import {decideRequest, newSessionState} from '../src/plugins/mcp/index.js'
 import {buildMcpRuntime, mcpContractGate, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
+import {Peer, pct} from './mcp.js'
 
 // `npm run bench -- mcp-evidence [calls]` (issue 13, Performance): what MCP II costs.
 // * The contract gate per tools/call, in process: `gate.toolCall` alone against a 200-rule
@@ -21,11 +21,6 @@ import {buildMcpRuntime, mcpContractGate, resolveMcpRuntime} from '../src/plugin
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const RAW = path.join(root, 'test/mcp/fixtures/raw-server.mjs')
 const BIN = path.join(root, 'bin/run.js')
-
-function pct(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!
-}
 
 function contract(): ResolvedContract {
   const rules = Array.from({length: 200}, (_, i) => ({rule_id: `r-${i}`, rule_kind: 'mcp_tool_call', lifecycle_state: 'enforce', selector: {server: {value: 'node'}, tool: {value: `tool_${i}`}}}))
@@ -63,24 +58,6 @@ function gateRows(iterations: number): Record<string, unknown>[] {
   }
   rows.push({case: 'request decision ~200 B args, gate off vs on', n: iterations, off: pct(a, 0.5), on: pct(b, 0.5), delta: pct(b, 0.5) - pct(a, 0.5), delta_p99: pct(b, 0.99) - pct(a, 0.99), unit: 'µs p50 (p99)'})
   return rows
-}
-
-class Peer {
-  private readonly waiting = new Map<number, () => void>()
-  constructor(readonly p: ChildProcessWithoutNullStreams) {
-    readline.createInterface({input: p.stdout}).on('line', (l) => {
-      const id = JSON.parse(l).id as number
-      this.waiting.get(id)?.()
-      this.waiting.delete(id)
-    })
-  }
-  call(id: number, line: string): Promise<number> {
-    const t0 = process.hrtime.bigint()
-    return new Promise((resolve) => {
-      this.waiting.set(id, () => resolve(Number(process.hrtime.bigint() - t0) / 1e6))
-      this.p.stdin.write(line + '\n')
-    })
-  }
 }
 
 async function throughputRow(calls: number): Promise<Record<string, unknown>> {
