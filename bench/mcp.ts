@@ -15,7 +15,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const RAW = path.join(root, 'test/mcp/fixtures/raw-server.mjs')
 const BIN = path.join(root, 'bin/run.js')
 
-class Peer {
+/** A JSON-RPC peer over a child's stdio: `call` resolves with the round trip in ms. */
+export class Peer {
   private readonly waiting = new Map<number, () => void>()
   constructor(readonly p: ChildProcessWithoutNullStreams) {
     readline.createInterface({input: p.stdout}).on('line', (l) => {
@@ -33,7 +34,7 @@ class Peer {
   }
 }
 
-function pct(xs: number[], q: number): number {
+export function pct(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!
 }

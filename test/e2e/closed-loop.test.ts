@@ -7,6 +7,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {request} from 'undici'
 import {ulidToUuid} from '../../src/plugins/canonical/index.js'
+import {buildLockRoster} from '../helpers/lock-roster.js'
 import {repoPath} from '../helpers/vectors.js'
 import {startProxy, until, type RunningProxy} from './proxy-harness.js'
 
@@ -187,16 +188,7 @@ describe('the closed learn-and-lock loop on one host', () => {
   it('set-up: upstreams on port 80, keys, roster', async () => {
     await upstreamOn('127.0.0.2')
     await upstreamOn('127.0.0.3')
-    for (const id of ['ci-compile', 'receipt-signing', 'ops-alice']) ok(pipelock(['keygen', id, '--keystore', ks]), `keygen ${id}`)
-    const kr = ok(pipelock(['signing', 'key', 'generate', '--purpose', 'roster-root', '--out', rootFile]), 'root key')
-    fp = (kr.stdout.split('\n')[2] ?? '').replace('  fingerprint: ', '')
-    const pub = (id: string): string => path.join(ks, 'agents', id, 'id_ed25519.pub')
-    const inc = [
-      ['ci-compile', 'contract-compile-signing', ''],
-      ['receipt-signing', 'receipt-signing', ''],
-      ['ops-alice', 'contract-activation-signing', ',role=alice'],
-    ].flatMap(([id, p, role]) => ['--include', `id=${id},key=${pub(id!)},purpose=${p}${role}`])
-    ok(pipelock(['signing', 'roster', 'build', '--root', rootFile, ...inc, '--out', rosterFile]), 'roster build')
+    fp = buildLockRoster(pipelock, ks, rootFile, rosterFile)
   })
 
   it('learn observe captures the workload (curl forward proxy, undici /fetch), redacted, 0700/0600', async () => {

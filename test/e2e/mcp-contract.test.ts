@@ -7,6 +7,7 @@ import {after, describe, it} from 'node:test'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {rejection} from '../helpers/mcp.js'
+import {buildLockRoster} from '../helpers/lock-roster.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // MCP II end to end (issue 13; mcp.md §15.3–§15.6.1, §18.2 case 15), through the built CLI with
@@ -142,16 +143,7 @@ describe('MCP learn-and-lock: observe → compile → ratify → promote live wh
   })
 
   it('set-up: keys and roster', () => {
-    for (const id of ['ci-compile', 'receipt-signing', 'ops-alice']) ok(pipelock(['keygen', id, '--keystore', ks]), `keygen ${id}`)
-    const kr = ok(pipelock(['signing', 'key', 'generate', '--purpose', 'roster-root', '--out', rootFile]), 'root key')
-    fp = (kr.stdout.split('\n')[2] ?? '').replace('  fingerprint: ', '')
-    const pub = (id: string): string => path.join(ks, 'agents', id, 'id_ed25519.pub')
-    const inc = [
-      ['ci-compile', 'contract-compile-signing', ''],
-      ['receipt-signing', 'receipt-signing', ''],
-      ['ops-alice', 'contract-activation-signing', ',role=alice'],
-    ].flatMap(([id, p, role]) => ['--include', `id=${id},key=${pub(id!)},purpose=${p}${role}`])
-    ok(pipelock(['signing', 'roster', 'build', '--root', rootFile, ...inc, '--out', rosterFile]), 'roster build')
+    fp = buildLockRoster(pipelock, ks, rootFile, rosterFile)
   })
 
   it('observe: every tools/call is captured (clean ones included), argument values never in clear', async () => {

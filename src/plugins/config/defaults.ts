@@ -269,7 +269,7 @@ export function defaultConfig(): PipelockConfig {
       escrow_public_key: '',
       signing_key_path: '',
     },
-    mcp_binary_integrity: {enabled: false, manifest_path: '', action: 'warn'},
+    mcp_binary_integrity: {enabled: false, manifest_path: '', action: 'warn', require_signature: false, signature_path: '', trusted_signer: '', keystore: ''},
     mcp_tool_provenance: {
       enabled: false,
       action: 'warn',

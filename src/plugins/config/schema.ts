@@ -311,7 +311,7 @@ export const configSchema = obj({
     escrow_public_key: str,
     signing_key_path: str,
   }),
-  mcp_binary_integrity: obj({enabled: bool, manifest_path: str, action: str}),
+  mcp_binary_integrity: obj({enabled: bool, manifest_path: str, action: str, require_signature: bool, signature_path: str, trusted_signer: str, keystore: str}),
   mcp_tool_provenance: obj({
     enabled: bool,
     action: str,

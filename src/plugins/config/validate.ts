@@ -375,6 +375,12 @@ function validateMcpSections(c: PipelockConfig, fail: (path: (string | number)[]
       if (!['warn', 'block'].includes(sb[k])) fail(['mcp_session_binding', k], `invalid mcp_session_binding.${k} "${sb[k]}": must be warn or block`)
     }
   }
+  const bi = c.mcp_binary_integrity
+  if (bi.enabled) {
+    if (bi.manifest_path === '') fail(['mcp_binary_integrity', 'manifest_path'], 'mcp_binary_integrity.manifest_path is required when enabled')
+    if (!['warn', 'block'].includes(bi.action)) fail(['mcp_binary_integrity', 'action'], `invalid mcp_binary_integrity.action "${bi.action}": must be warn or block`)
+    if (bi.require_signature && bi.trusted_signer.trim() === '') fail(['mcp_binary_integrity', 'trusted_signer'], 'mcp_binary_integrity.trusted_signer is required when require_signature is true')
+  }
   const tc = c.tool_chain_detection
   if (tc.enabled) {
     if (!['warn', 'block'].includes(tc.action)) fail(['tool_chain_detection', 'action'], `invalid tool_chain_detection.action "${tc.action}": must be warn or block`)

@@ -1,6 +1,6 @@
 import type {JsonObject} from '../canonical/index.js'
 import {LIFECYCLE_STATES} from '../contracts/index.js'
-import {HTTP_RULE_KINDS, httpSelector, ruleHost, rulesOf, str, type HttpSelector} from './rule-match.js'
+import {HTTP_RULE_KINDS, httpSelector, MCP_RULE_KIND, obj, ruleHost, rulesOf, str, type HttpSelector} from './rule-match.js'
 
 // The contract read once, for the evaluator (issue 18: walking every rule for every event made
 // `learn shadow` spend 72.6% of its time in evaluateHttp). The index is a pure function of the
@@ -37,6 +37,24 @@ export interface ContractIndex {
    * it, so an evaluation that would decide at a later position (or not at all) throws too.
    */
   readonly invalidHttp?: {readonly position: number; readonly message: string}
+  /** Enforce `mcp_tool_call` rules under `server + "\0" + tool`, in contract order (§7.7). */
+  readonly mcpByServerTool: ReadonlyMap<string, readonly IndexedMcpRule[]>
+  /** Whether any enforce MCP rule exists (then an unlisted tool is denied by default). */
+  readonly hasEnforceMcp: boolean
+  /** The first MCP rule whose `lifecycle_state` is unsupported (the walk throws on reaching it). */
+  readonly invalidMcp?: {readonly position: number; readonly message: string}
+}
+
+/** One enforce MCP rule with both selector values set (a rule missing one never matches). */
+export interface IndexedMcpRule {
+  readonly position: number
+  readonly id: string
+  readonly rule: JsonObject
+}
+
+/** The index key of a server and tool (both exact, case-sensitive). */
+export function mcpKey(server: string, tool: string): string {
+  return server + '\0' + tool
 }
 
 /** Why a rule's `lifecycle_state` is unusable, or undefined when it is a known state. */
@@ -57,7 +75,29 @@ export function indexContract(body: JsonObject): ContractIndex {
   const httpByHost = new Map<string, MutableHostRules>()
   let hasEnforceHttp = false
   let invalidHttp: ContractIndex['invalidHttp']
+  const mcpByServerTool = new Map<string, IndexedMcpRule[]>()
+  let hasEnforceMcp = false
+  let invalidMcp: ContractIndex['invalidMcp']
   rulesOf(body).forEach((rule, position) => {
+    if (str(rule, 'rule_kind') === MCP_RULE_KIND) {
+      const problem = lifecycleProblem(rule)
+      if (problem !== undefined) {
+        invalidMcp ??= {position, message: problem}
+        return
+      }
+      if (rule.get('lifecycle_state') !== 'enforce') return
+      hasEnforceMcp = true
+      const sel = obj(rule.get('selector'))
+      const server = str(obj(sel?.get('server')), 'value')
+      const tool = str(obj(sel?.get('tool')), 'value')
+      if (server === '' || tool === '') return
+      const k = mcpKey(server, tool)
+      const list = mcpByServerTool.get(k)
+      const entry = {position, id: str(rule, 'rule_id'), rule}
+      if (list === undefined) mcpByServerTool.set(k, [entry])
+      else list.push(entry)
+      return
+    }
     if (!HTTP_RULE_KINDS.includes(str(rule, 'rule_kind'))) return
     const problem = lifecycleProblem(rule)
     if (problem !== undefined) {
@@ -82,7 +122,10 @@ export function indexContract(body: JsonObject): ContractIndex {
       }
     }
   })
-  return {httpByHost, hasEnforceHttp, ...(invalidHttp === undefined ? {} : {invalidHttp})}
+  return {
+    httpByHost, hasEnforceHttp, ...(invalidHttp === undefined ? {} : {invalidHttp}),
+    mcpByServerTool, hasEnforceMcp, ...(invalidMcp === undefined ? {} : {invalidMcp}),
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import {goTrimSpace, type JsonObject} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {candidateRules, indexContract, lifecycleProblem, type ContractIndex} from './contract-index.js'
+import {candidateRules, indexContract, lifecycleProblem, mcpKey, type ContractIndex} from './contract-index.js'
 import {canonicalRequestPath, httpConstraintsHold, isDefaultPort, MCP_RULE_KIND, mcpArgsMatch, obj, parseRequestUrl, rulesOf, str} from './rule-match.js'
 import {MODES, type ContractDecision, type DecisionReason, type GateInput, type HttpRequestInput, type McpToolCallInput, type Mode, type ResolvedContract} from './types.js'
 
@@ -158,7 +158,7 @@ export function evaluateHttp(contract: ResolvedContract | IndexedContract | unde
  * §7.7 `EvaluateMCP` for `tools/call` frames: server + tool exact, then typed args matchers.
  * Same prologue, default deny and mode gate as HTTP.
  */
-export function evaluateMcp(contract: ResolvedContract | undefined, input: McpToolCallInput): ContractDecision {
+export function evaluateMcp(contract: ResolvedContract | IndexedContract | undefined, input: McpToolCallInput): ContractDecision {
   const p = prologue(input)
   if (p.decided !== undefined) return p.decided
   if (contract === undefined) return scannerDecision(p)
@@ -167,6 +167,20 @@ export function evaluateMcp(contract: ResolvedContract | undefined, input: McpTo
   const tool = goTrimSpace(input.tool)
   if (server === '') throw fail('contract runtime: invalid MCP decision input: server required')
   if (tool === '') throw fail('contract runtime: invalid MCP decision input: tool required')
+  if ('index' in contract) {
+    // The walk below through the index: only this server+tool's enforce rules, same decision.
+    const index = contract.index
+    const invalidAt = index.invalidMcp?.position ?? Infinity
+    let mismatch: string | undefined
+    for (const r of index.mcpByServerTool.get(mcpKey(server, tool)) ?? []) {
+      if (r.position > invalidAt) throw fail((index.invalidMcp as {message: string}).message)
+      if (mcpArgsMatch(r.rule, input.args)) return contractAllow(p, r.id)
+      mismatch ??= r.id
+    }
+    if (index.invalidMcp !== undefined) throw fail(index.invalidMcp.message)
+    if (!index.hasEnforceMcp) return scannerDecision(p)
+    return mismatch !== undefined ? contractBlock(p, contract, 'contract_mcp_args_mismatch', mismatch) : contractBlock(p, contract, 'contract_mcp_default_deny', '')
+  }
   let hasEnforce = false
   let argsMismatchRule: string | undefined
   for (const rule of rulesOf(contract.body)) {

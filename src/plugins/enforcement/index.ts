@@ -20,6 +20,7 @@ export {
 export type {RequestUrl} from './rule-match.js'
 export {MODES} from './types.js'
 export type {
+  ContractContext,
   ContractDecision,
   DecisionReason,
   DriftEvent,

@@ -82,3 +82,18 @@ export interface ContractDecision {
   /** An adaptive-scoring block signal; only ever set in live mode. */
   adaptiveBlockSignal: boolean
 }
+
+/** The contract fields a decision carries to receipts, capture and audit (receipts §4.2 #32–39, §7.10). */
+export interface ContractContext {
+  readonly mode: Mode
+  readonly winningSource: string
+  readonly liveVerdict: string
+  readonly policySources: readonly string[]
+  readonly ruleId: string
+  /** Decision reason (`contract_default_deny`, `contract_observed_only`, …; '' when plainly allowed). */
+  readonly reason: string
+  readonly activeManifestHash: string
+  readonly contractHash: string
+  readonly selectorId: string
+  readonly generation: bigint
+}

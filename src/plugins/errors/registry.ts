@@ -66,6 +66,7 @@ export const ERROR_REGISTRY = {
   SHADOW_INPUT_INVALID: {exit: 1, summary: 'learn shadow or diff refused its inputs (flags, sessions, reports)'},
   CONTRACT_EVALUATION_FAILED: {exit: 1, summary: 'the contract evaluator could not decide (invalid mode, lifecycle or request)'},
   CONTRACT_RUNTIME_FAILED: {exit: 1, summary: 'learn_lock could not load the contract store at start-up (roster, active manifest, environment)'},
+  MCP_INTEGRITY_FAILED: {exit: 1, summary: 'mcp proxy / mcp integrity manifest: the MCP server binary or script does not match its pinned manifest, or the manifest or its signature cannot be used (mcp.md §12)'},
   CONTRACT_UPSTREAM_DENIED: {exit: 1, summary: 'mcp proxy: the contract in force denies the MCP upstream URL at start-up (mcp.md §15.3)'},
   // --- contract store, promote and rollback (learn-lifecycle §5, §6)
   STORE_INVALID: {exit: 1, summary: 'the contract store is malformed (directory, active.json, decode, structure, write-once conflict)'},

@@ -4,22 +4,10 @@
  * under the contract pinned for it, turned into what the proxy needs — the verdict to enforce,
  * the wire block code, and the context every receipt of the request carries (§7.10).
  */
-import {blockReasonCode, evaluateHttp, type ContractDecision, type Mode, type ResolvedContract} from '../enforcement/index.js'
+import {blockReasonCode, evaluateHttp, type ContractContext as EnforcementContractContext, type ContractDecision, type Mode, type ResolvedContract} from '../enforcement/index.js'
 
-/** The contract fields a Decision carries to receipts, capture and audit (receipts §4.2 #32–39). */
-export interface ContractContext {
-  readonly mode: Mode
-  readonly winningSource: string
-  readonly liveVerdict: string
-  readonly policySources: readonly string[]
-  readonly ruleId: string
-  /** Decision reason (`contract_default_deny`, `contract_observed_only`, …; '' when plainly allowed). */
-  readonly reason: string
-  readonly activeManifestHash: string
-  readonly contractHash: string
-  readonly selectorId: string
-  readonly generation: bigint
-}
+/** The contract fields a Decision carries to receipts, capture and audit (defined with the evaluator). */
+export type ContractContext = EnforcementContractContext
 
 export interface HttpGateResult {
   /** What the proxy enforces: `block` only when the mode is live and the contract denies. */

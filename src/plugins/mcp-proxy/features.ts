@@ -24,6 +24,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // mcp.md §15.3–§15.4: live contracts on every transport, signed receipts per tools/call.
   'learn_lock',
   'flight_recorder',
+  // mcp.md §12.3: checked before the stdio child is spawned (not applied to --upstream/--listen).
+  'mcp_binary_integrity',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */

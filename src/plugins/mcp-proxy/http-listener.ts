@@ -100,7 +100,11 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state}
     const d = decideRequest(ctx, text, {headerDlp: headerDlp(req)})
     o.recorder.record(d)
-    if (d.forward === null) return d.answer === null ? sendStatus(res, 202) : sendJson(res, 200, d.answer)
+    if (d.forward === null) {
+      // mcp.md §15.3: an upstream the contract denies is an HTTP 403 on the listener (the body is the -32006 error).
+      if (d.stage === 'contract_upstream') return d.answer === null ? sendStatus(res, 403) : sendJson(res, 403, d.answer)
+      return d.answer === null ? sendStatus(res, 202) : sendJson(res, 200, d.answer)
+    }
 
     const headers = ['content-type', 'application/json', 'accept', 'application/json, text/event-stream']
     for (const name of FORWARDED) {

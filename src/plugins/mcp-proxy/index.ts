@@ -17,3 +17,6 @@ export {mcpContractGate, serverIdentity, type McpContractGateOptions} from './co
 export {McpReceiptSink, type McpReceiptSinkOptions} from './receipt-sink.js'
 export {McpCaptureSink, type McpCaptureSinkOptions} from './capture-sink.js'
 export {openMcpEvidence, type McpEvidence, type McpEvidenceOptions} from './evidence.js'
+export {resolveCommand, verifyCommand, parseManifest, isInterpreter, IntegrityError, type IntegrityManifest, type ResolvedCommand} from './integrity.js'
+export {checkBinaryIntegrity} from './integrity-check.js'
+export {generateManifest, verifyManifest, signIntegrityManifest, verifyIntegritySignature, type IntegrityReport, type IntegrityResult} from './integrity-service.js'

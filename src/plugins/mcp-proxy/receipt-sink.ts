@@ -12,7 +12,7 @@
  * Other messages (initialize, resources/read, clean responses) and blocks of non-`tools/call`
  * requests produce none. With a contract resolved, the call is also a v2 `proxy_decision`.
  */
-import {classifyMcp} from '../recorder/index.js'
+import {classifyMcp, proxyDecisionFields} from '../recorder/index.js'
 import type {McpDecision, McpRecorder} from '../mcp/index.js'
 import type {ReceiptChains} from '../proxy/index.js'
 
@@ -44,20 +44,7 @@ export class McpReceiptSink implements McpRecorder {
     const cls = classifyMcp('tools/call', d.tool)
     const c = d.contract
     if (c !== undefined) {
-      this.o.chains.evidence.emit({
-        actionType: cls.actionType,
-        target: d.tool,
-        verdict: d.verdict,
-        liveVerdict: c.liveVerdict,
-        transport: d.transport,
-        policySources: c.policySources.length > 0 ? c.policySources : ['scanner'],
-        winningSource: c.winningSource,
-        ruleId: c.ruleId,
-        activeManifestHash: c.activeManifestHash,
-        contractHash: c.contractHash,
-        selectorId: c.selectorId,
-        generation: c.generation,
-      })
+      this.o.chains.evidence.emit(proxyDecisionFields({actionType: cls.actionType, target: d.tool, verdict: d.verdict, transport: d.transport}, c))
     }
     this.emit(d, cls, d.tool, d.verdict, d.layer, d.pattern, d.severity)
   }

@@ -18,6 +18,7 @@ import {runWsBridge} from './ws-bridge.js'
 import {startMcpListener} from './http-listener.js'
 import {parseHeaderFlags} from './headers.js'
 import {openMcpEvidence} from './evidence.js'
+import {checkBinaryIntegrity} from './integrity-check.js'
 import {serverIdentity} from './contract-gate.js'
 
 export interface McpProxyOptions {
@@ -139,6 +140,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     return runHttpBridge({upstream: o.upstream, headers, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
   }
 
+  checkBinaryIntegrity(config, o.command, o.processEnv, o.stderr)
   const child = buildChildEnv(o.processEnv, o.env)
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
   if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')

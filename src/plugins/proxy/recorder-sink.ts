@@ -4,7 +4,7 @@ import {hostname} from 'node:os'
 import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
+import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, type Ed25519KeyPair} from '../signing/index.js'
 import type {AirlockEvidence, Decision, DecisionSink} from './decision.js'
 
@@ -195,20 +195,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
       const c = d.contract
       // With a contract in force, the decision is also a v2 proxy_decision in its own chain (§7.10).
       if (c !== undefined) {
-        evidence.emit({
-          actionType: classifyHttpMethod(d.method).actionType,
-          target: d.target,
-          verdict: receiptVerdict(d),
-          liveVerdict: c.liveVerdict,
-          transport: d.transport,
-          policySources: c.policySources.length > 0 ? c.policySources : ['scanner'],
-          winningSource: c.winningSource,
-          ruleId: c.ruleId,
-          activeManifestHash: c.activeManifestHash,
-          contractHash: c.contractHash,
-          selectorId: c.selectorId,
-          generation: c.generation,
-        })
+        evidence.emit(proxyDecisionFields({actionType: classifyHttpMethod(d.method).actionType, target: d.target, verdict: receiptVerdict(d), transport: d.transport}, c))
       }
       return emitter.emit({
         // transports §1.4: WebSocket receipts carry the literal method `WS` (the handshake's

@@ -25,6 +25,24 @@ export interface ProxyDecisionFields {
   generation: bigint
 }
 
+/** The contract context of a decision as `ProxyDecisionFields` (no policy source named → `scanner`). */
+export function proxyDecisionFields(
+  d: {actionType: string; target: string; verdict: string; transport: string},
+  c: {liveVerdict: string; policySources: readonly string[]; winningSource: string; ruleId: string; activeManifestHash: string; contractHash: string; selectorId: string; generation: bigint},
+): ProxyDecisionFields {
+  return {
+    ...d,
+    liveVerdict: c.liveVerdict,
+    policySources: c.policySources.length > 0 ? c.policySources : ['scanner'],
+    winningSource: c.winningSource,
+    ruleId: c.ruleId,
+    activeManifestHash: c.activeManifestHash,
+    contractHash: c.contractHash,
+    selectorId: c.selectorId,
+    generation: c.generation,
+  }
+}
+
 export interface EvidenceEmitterOptions {
   recorder: FlightRecorder
   dir: string

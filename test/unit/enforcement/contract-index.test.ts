@@ -5,6 +5,7 @@ import {LIFECYCLE_STATES} from '../../../src/plugins/contracts/index.js'
 import {
   canonicalRequestPath,
   evaluateHttp,
+  evaluateMcp,
   HTTP_RULE_KINDS,
   indexContract,
   isDefaultPort,
@@ -154,4 +155,30 @@ test('the index holds each host’s enforce HTTP rules in contract order, litera
   assert.deepEqual(h.open.map((x) => x.id), ['d', 'e'])
   assert.equal(idx.invalidHttp, undefined)
   assert.equal(idx.hasEnforceHttp, true)
+})
+
+test('the indexed MCP evaluator decides exactly as the rule-by-rule walk (3,000 random contract/call pairs)', () => {
+  const r = rnd(13)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
+  const SERVERS = ['node', 'npx', 'files', '']
+  const TOOLS = ['read', 'write', 'list', '']
+  const reasons = new Set<string>()
+  for (let c = 0; c < 300; c++) {
+    const rules: Record<string, unknown>[] = []
+    for (let i = 0, n = 1 + Math.floor(r() * 10); i < n; i++) {
+      const selector: Record<string, unknown> = {server: {value: pick(SERVERS)}, tool: {value: pick(TOOLS)}}
+      if (r() < 0.3) selector.args = r() < 0.1 ? 'not-an-array' : [{key: 'path', value: pick(['/a', '/b'])}]
+      const state = r() < 0.03 ? 'bogus_state' : r() < 0.8 ? 'enforce' : pick(LIFECYCLE_STATES)
+      rules.push({rule_id: `m${i}`, rule_kind: r() < 0.85 ? 'mcp_tool_call' : 'http_destination', lifecycle_state: state, selector})
+    }
+    const contract: ResolvedContract = {contractHash: 'sha256:c', body: fromPlain({rules}) as JsonObject}
+    const indexed = withIndex(contract)
+    for (let q = 0; q < 10; q++) {
+      const input = {server: pick(SERVERS.slice(0, 3)), tool: pick(TOOLS.slice(0, 3)), args: fromPlain({path: pick(['/a', '/b', '/c'])}), mode: 'live', scannerVerdict: 'allow'}
+      const want = outcome(() => evaluateMcp(contract, input))
+      assert.deepEqual(outcome(() => evaluateMcp(indexed, input)), want, `${input.server} ${input.tool}\n${JSON.stringify(rules)}`)
+      reasons.add('error' in want ? 'error' : want.reason || 'allow')
+    }
+  }
+  assert.deepEqual([...reasons].sort(), ['allow', 'contract_mcp_args_mismatch', 'contract_mcp_default_deny', 'error'])
 })

@@ -4,9 +4,10 @@ import {fromPlain, parseJson, type JsonObject} from '../../../src/plugins/canoni
 import {argsShape, REDACTED_ARGS} from '../../../src/plugins/capture/index.js'
 import type {ActiveSet} from '../../../src/plugins/gate/index.js'
 import type {Mode, ResolvedContract} from '../../../src/plugins/enforcement/index.js'
-import {mcpContractGate, serverIdentity} from '../../../src/plugins/mcp-proxy/index.js'
+import {mcpContractGate, serverIdentity, startMcpListener} from '../../../src/plugins/mcp-proxy/index.js'
+import {request} from 'undici'
 import {classifyMcp} from '../../../src/plugins/recorder/index.js'
-import {AWS_KEY, call, runtimeFor, Session} from './helpers.js'
+import {AWS_KEY, call, mcpConfig, runtimeFor, Session} from './helpers.js'
 import type {McpTransport} from '../../../src/plugins/mcp/index.js'
 
 // The contract step of the MCP request order (mcp.md §15.3, learn-lifecycle §7.7, §7.9) through
@@ -140,6 +141,18 @@ describe('upstream gate (fix Q33: contract only, no URL pipeline)', () => {
     assert.match(d.answer!, /^\{"jsonrpc":"2\.0","id":1,"error":\{"code":-32006,"message":"pipelock: upstream URL blocked by live-lock contract","data":\{"block_reason":"contract_default_deny",/)
     assert.equal(s.req(call(2, 'echo', {text: 'x'})).verdict, 'block')
   })
+})
+
+test('HTTP listener: an upstream the contract denies is HTTP 403 with the -32006 body; the upstream is never contacted', async () => {
+  const s = session('live', {transport: 'mcp_http_listener', upstream: 'https://mcp.example.com/mcp'})
+  const l = await startMcpListener({listen: '127.0.0.1:0', upstream: 'https://mcp.example.com/mcp', config: mcpConfig(), runtime: {...s.runtime, deps: s.ctx.deps}, recorder: {record: () => undefined}, log: () => undefined})
+  try {
+    const r = await request(`http://${l.address}/`, {method: 'POST', headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'}, body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'ping'})})
+    assert.equal(r.statusCode, 403)
+    assert.match(await r.body.text(), /^\{"jsonrpc":"2\.0","id":1,"error":\{"code":-32006,"message":"pipelock: upstream URL blocked by live-lock contract","data":\{"block_reason":"contract_default_deny"/)
+  } finally {
+    await l.close()
+  }
 })
 
 describe('capture argument shapes and MCP receipt classification', () => {

@@ -5,21 +5,10 @@
  * contract in force, so shadow replay and the live wrap cannot disagree.
  */
 import type {JsonObject, JsonValue} from '../../canonical/index.js'
+import type {ContractContext} from '../../enforcement/index.js'
 
 /** The contract fields a decision carries to receipts and capture (receipts §4.2 #32–39). */
-export interface McpContractFields {
-  readonly mode: string
-  readonly winningSource: string
-  readonly liveVerdict: string
-  readonly policySources: readonly string[]
-  readonly ruleId: string
-  /** Decision reason (`contract_mcp_default_deny`, `contract_observed_only`, …; '' when allowed). */
-  readonly reason: string
-  readonly activeManifestHash: string
-  readonly contractHash: string
-  readonly selectorId: string
-  readonly generation: bigint
-}
+export type McpContractFields = ContractContext
 
 /** A -32006 error body: code, message and the `data` object (sorted keys, learn-lifecycle §7.9). */
 export interface McpContractError {
