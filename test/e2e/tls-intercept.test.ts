@@ -14,6 +14,7 @@ import http2 from 'node:http2'
 import path from 'node:path'
 import tls from 'node:tls'
 import {ProxyAgent, request} from 'undici'
+import WebSocket, {WebSocketServer} from 'ws'
 import {runCli} from '../helpers/cli.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {assertRefusesToStart, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, until, type RunningProxy, type TlsMaterial, type Upstream} from './proxy-harness.js'
@@ -230,13 +231,13 @@ describe('TLS interception with real clients', {timeout: 90_000}, () => {
     assert.equal(clean.text, JSON.stringify({k: 'hello'}))
   })
 
-  it('Upgrade: websocket inside the tunnel is refused with a block (the seam for the WebSocket relay)', async () => {
+  it('Upgrade: websocket inside the tunnel is refused with a block while the WebSocket proxy is off', async () => {
     const s = await tlsThroughProxy(a.port, `localhost:${up.port}`, ca)
     const r = await exchange(s, `GET /ws HTTP/1.1\r\nHost: localhost:${up.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`)
     assert.match(r, /^HTTP\/1.1 403 Forbidden\r\n/)
     assert.match(r, /X-Pipelock-Block-Reason: not_enabled\r\n/)
     assert.match(r, /X-Pipelock-Block-Reason-Layer: intercept_websocket\r\n/)
-    assert.ok(r.endsWith('blocked: WebSocket upgrade inside an intercepted tunnel is not supported in this build; use /ws or add the host to tls_interception.passthrough_domains\n'), r)
+    assert.ok(r.endsWith('blocked: WebSocket upgrade inside an intercepted tunnel needs websocket_proxy.enabled; enable it, or add the host to tls_interception.passthrough_domains\n'), r)
   })
 
   it('an idle intercepted tunnel closes after idle_timeout_seconds; an active one does not', async () => {
@@ -302,5 +303,59 @@ describe('TLS interception start-up checks (transports §2.1, §2.2)', () => {
     const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
     assert.equal(r.status, 2, r.stderr)
     assert.ok(r.stderr.includes('invalid config: tls_interception.cert_ttl: time: invalid duration "1d" [CONFIG_INVALID]'), r.stderr)
+  })
+})
+
+describe('wss:// inside an intercepted tunnel, with the WebSocket proxy on', {timeout: 60_000}, () => {
+  let dir: string
+  let ca: string
+  let proxy: RunningProxy
+  let wss: WebSocketServer
+  let server: import('node:https').Server
+  let port: number
+
+  before(async () => {
+    dir = tempDir('pl-intercept-ws-')
+    const upTls = makeSelfSignedCert(dir)
+    const https = await import('node:https')
+    server = https.createServer({key: upTls.key, cert: upTls.cert})
+    wss = new WebSocketServer({server, perMessageDeflate: false})
+    wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d, {binary: isBinary})))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+    port = (server.address() as import('node:net').AddressInfo).port
+    const paths = caPaths(path.join(dir, 'ca'))
+    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    ca = readFileSync(paths.cert, 'utf8')
+    const config = [
+      'forward_proxy:', '  enabled: true',
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'websocket_proxy:', '  enabled: true',
+      'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
+    ].join('\n') + '\n'
+    proxy = await startProxy(config, {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
+  })
+
+  after(async () => {
+    await proxy?.stop()
+    for (const c of wss?.clients ?? []) c.terminate()
+    wss?.close()
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+  })
+
+  it('relays through the WebSocket pipeline: clean messages echo, a secret closes 1008 dlp_match', async () => {
+    const s = await tlsThroughProxy(proxy.port, `localhost:${port}`, ca)
+    const ws = new WebSocket(`wss://localhost:${port}/`, {perMessageDeflate: false, createConnection: () => s})
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    const echoed = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())))
+    ws.send('hello through the tunnel')
+    assert.equal(await echoed, 'hello through the tunnel')
+    const closed = new Promise<{code: number; reason: string}>((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))
+    ws.send(`key ${AWS_KEY}`)
+    const c = await closed
+    assert.equal(c.code, 1008)
+    assert.equal((JSON.parse(c.reason) as {block_reason: string}).block_reason, 'dlp_match')
   })
 })

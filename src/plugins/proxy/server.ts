@@ -33,6 +33,8 @@ import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {hintHeader} from './hints.js'
 import {Interceptor} from './intercept/runtime.js'
+import {buildTrustStore} from '../tls/index.js'
+import {refuseInterceptedUpgrade} from './intercept/upgrade.js'
 import {WebSocketProxy} from './websocket/handshake.js'
 import {handleReverse} from './reverse/handler.js'
 import {parseReverseUpstream} from './reverse/url.js'
@@ -87,6 +89,8 @@ export class ProxyServer implements ProxyCore {
   private snap: ProxySnapshot
   private readonly clock: Clock
   private readonly env: Readonly<Record<string, string | undefined>>
+  /** The upstream TLS trust list (transports §2.2), built on first use by a `wss://` dial. */
+  private upstreamCa: string[] | undefined
   private readonly startedAt: number
   private requestCounter = 0
   private readonly tunnels = new Set<() => void>()
@@ -152,7 +156,7 @@ export class ProxyServer implements ProxyCore {
             const r = ceeWebSocketMessage(this, snapshotFor(this, ctx.base), ctx.base, ctx.host, f.data, !f.isBinary)
             return r?.block ? {detail: r.block.detail} : null
           },
-        })
+        }, () => (this.upstreamCa ??= buildTrustStore(this.env)))
       : null
     this.sessionApi = this.startupApiToken
       ? new SessionApi({
@@ -227,7 +231,22 @@ export class ProxyServer implements ProxyCore {
   }
 
   private buildInterceptor(config: PipelockConfig): Interceptor {
-    return new Interceptor({config, env: this.env, scanner: () => this.snap.scanner.url, nowMs: () => this.nowMs()})
+    return new Interceptor({
+      config,
+      env: this.env,
+      scanner: () => this.snap.scanner.url,
+      nowMs: () => this.nowMs(),
+      // transports §2.8: `wss://` inside an intercepted tunnel goes through the WebSocket proxy's
+      // own admission and relay (URL scan, session and airlock, header DLP, contract, budget,
+      // per-message scanning), the upstream dialled over TLS before the client is upgraded.
+      // Without websocket_proxy the upgrade is refused (a block, never forwarded unscanned).
+      upgrade: (u) => {
+        const ws = this.wsProxy
+        if (ws === null) return refuseInterceptedUpgrade(u)
+        const wss = 'wss:' + u.url.slice(u.url.indexOf(':') + 1)
+        ws.handleUpgrade(u.req, u.socket, u.head, u.base, `url=${encodeURIComponent(wss)}`).catch(() => u.socket.destroy())
+      },
+    })
   }
 
   /** After a reload: a new CA load and an empty leaf cache; a failure keeps the previous interceptor (transports §2.1). */

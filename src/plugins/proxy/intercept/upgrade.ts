@@ -1,9 +1,9 @@
 /**
  * `Upgrade: websocket` inside an intercepted tunnel (transports.md §2.8, §6 #13). The reference
  * strips the Upgrade header, so the handshake fails upstream. Here the request is handed to one
- * seam: the WebSocket relay (issue 16, §3) plugs its handler in through
- * `InterceptorOptions.upgrade` at merge. Until then the upgrade is refused with a clear block —
- * recorded first, answered second — never forwarded half-working.
+ * seam, `InterceptorOptions.upgrade`: the server hands it to the WebSocket proxy's admission and
+ * relay. With the WebSocket proxy off the upgrade is refused with a clear block — recorded first,
+ * answered second — never forwarded half-working.
  */
 import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
@@ -29,9 +29,9 @@ export interface InterceptUpgrade {
 export type InterceptUpgradeHandler = (u: InterceptUpgrade) => void
 
 export const UPGRADE_REFUSED_LAYER = 'intercept_websocket'
-export const UPGRADE_REFUSED_DETAIL = 'WebSocket upgrade inside an intercepted tunnel is not supported in this build; use /ws or add the host to tls_interception.passthrough_domains'
+export const UPGRADE_REFUSED_DETAIL = 'WebSocket upgrade inside an intercepted tunnel needs websocket_proxy.enabled; enable it, or add the host to tls_interception.passthrough_domains'
 
-/** The default handler: a 403 `not_enabled` block. */
+/** The handler without the WebSocket proxy: a 403 `not_enabled` block. */
 export function refuseInterceptedUpgrade(u: InterceptUpgrade): void {
   const d = blockDecision(u.core, u.base, u.url, {stage: 'upgrade', layer: UPGRADE_REFUSED_LAYER, reason: 'not_enabled', detail: UPGRADE_REFUSED_DETAIL, status: 403, enforced: true})
   const receipt = u.record(d)

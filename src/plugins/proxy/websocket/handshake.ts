@@ -85,7 +85,15 @@ export class WebSocketProxy {
   private readonly selected = new WeakMap<IncomingMessage, string>()
   private readonly server: WebSocketServer
 
-  constructor(private readonly core: ProxyCore, private readonly hooks: WsRelayHooks = {}) {
+  /**
+   * `upstreamCa`: the trust list of every upstream TLS leg (system store plus `SSL_CERT_FILE` /
+   * `SSL_CERT_DIR`, transports §2.2), read once on first use; undefined means Node's defaults.
+   */
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly hooks: WsRelayHooks = {},
+    private readonly upstreamCa?: () => string[],
+  ) {
     const max = core.snapshot().config.websocket_proxy.max_message_bytes
     this.server = new WebSocketServer({
       noServer: true,
@@ -238,7 +246,7 @@ export class WebSocketProxy {
           followRedirects: false,
           createConnection: () =>
             t.scheme === 'wss'
-              ? tls.connect({socket, ALPNProtocols: ['http/1.1'], ...(isIP(t.hostname) === 0 ? {servername: t.hostname} : {})})
+              ? tls.connect({socket, ALPNProtocols: ['http/1.1'], ...(isIP(t.hostname) === 0 ? {servername: t.hostname} : {}), ...(this.upstreamCa ? {ca: this.upstreamCa()} : {})})
               : socket,
         })
       } catch (e) {
