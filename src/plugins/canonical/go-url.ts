@@ -307,15 +307,23 @@ export function parseGoUrl(rawUrl: string): GoUrl {
   return u.user !== undefined ? {...base, user: d(u.user)} : base
 }
 
+/** Index of the `:` that starts the port of `host` (Go `splitHostPort`), or -1. */
+function portColon(host: string): number {
+  const colon = host.lastIndexOf(':')
+  return colon >= 0 && validOptionalPort(host.slice(colon)) && (!host.startsWith('[') || host.lastIndexOf(']') < colon) ? colon : -1
+}
+
 /** Go `URL.Hostname()`: host without port, IPv6 brackets stripped. */
 export function goHostname(host: string): string {
-  let h = host
-  const colon = h.lastIndexOf(':')
-  if (colon >= 0 && validOptionalPort(h.slice(colon)) && (!h.startsWith('[') || h.lastIndexOf(']') < colon)) {
-    h = h.slice(0, colon)
-  }
-  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1)
-  return h
+  const colon = portColon(host)
+  const h = colon >= 0 ? host.slice(0, colon) : host
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h
+}
+
+/** Go `URL.Port()`: the port digits of `host`, `''` when there are none. */
+export function goPort(host: string): string {
+  const colon = portColon(host)
+  return colon >= 0 ? host.slice(colon + 1) : ''
 }
 
 /** Go `EscapedPath()`. */

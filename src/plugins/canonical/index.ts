@@ -33,6 +33,7 @@ export {formatFixed, fromByteString, goToLower, goToLowerBytes, goToUpper, goTri
 export {
   goEscapedPath,
   goHostname,
+  goPort,
   goUnescape,
   goUrlString,
   GoUrlError,

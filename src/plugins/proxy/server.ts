@@ -89,7 +89,7 @@ export class ProxyServer implements ProxyCore {
   private snap: ProxySnapshot
   private readonly clock: Clock
   private readonly env: Readonly<Record<string, string | undefined>>
-  /** The upstream TLS trust list (transports §2.2), built on first use by a `wss://` dial. */
+  /** The upstream TLS trust list (transports §2.2), shared by every TLS leg; re-read when interception is (re)built. */
   private upstreamCa: string[] | undefined
   private readonly startedAt: number
   private requestCounter = 0
@@ -156,7 +156,7 @@ export class ProxyServer implements ProxyCore {
             const r = ceeWebSocketMessage(this, snapshotFor(this, ctx.base), ctx.base, ctx.host, f.data, !f.isBinary)
             return r?.block ? {detail: r.block.detail} : null
           },
-        }, () => (this.upstreamCa ??= buildTrustStore(this.env)))
+        }, () => this.trustStore())
       : null
     this.sessionApi = this.startupApiToken
       ? new SessionApi({
@@ -230,10 +230,15 @@ export class ProxyServer implements ProxyCore {
     return this.snap.config
   }
 
+  private trustStore(): string[] {
+    return (this.upstreamCa ??= buildTrustStore(this.env))
+  }
+
   private buildInterceptor(config: PipelockConfig): Interceptor {
     return new Interceptor({
       config,
       env: this.env,
+      ca: (this.upstreamCa = buildTrustStore(this.env)),
       scanner: () => this.snap.scanner.url,
       nowMs: () => this.nowMs(),
       // transports §2.8: `wss://` inside an intercepted tunnel goes through the WebSocket proxy's

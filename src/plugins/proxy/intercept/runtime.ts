@@ -27,8 +27,10 @@ export interface InterceptorOptions {
   readonly env: Readonly<Record<string, string | undefined>>
   readonly scanner: () => UrlScanner
   readonly nowMs: () => number
-  /** The WebSocket relay's entry point once merged; until then upgrades are refused. */
+  /** Where an intercepted `Upgrade: websocket` goes; without it upgrades are refused. */
   readonly upgrade?: InterceptUpgradeHandler
+  /** The upstream TLS trust list (read once by the server and shared with its other TLS legs); default: read from `env`. */
+  readonly ca?: readonly string[]
 }
 
 export class Interceptor {
@@ -62,7 +64,7 @@ export class Interceptor {
     this.maxResponseBytes = t.max_response_bytes > 0 ? t.max_response_bytes : DEFAULT_MAX_RESPONSE_BYTES
     this.passthrough = t.passthrough_domains
     this.upgrade = o.upgrade ?? refuseInterceptedUpgrade
-    this.upstream = createSafeAgent({scanner: o.scanner, timeoutMs: o.config.fetch_proxy.timeout_seconds * 1000, ca: buildTrustStore(o.env)})
+    this.upstream = createSafeAgent({scanner: o.scanner, timeoutMs: o.config.fetch_proxy.timeout_seconds * 1000, ca: o.ca ?? buildTrustStore(o.env)})
   }
 
   /** Intercepted ⇔ the host matches no passthrough entry (the shared matcher: `*.x` covers the apex, §6 #1). */

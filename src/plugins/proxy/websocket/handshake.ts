@@ -9,7 +9,7 @@ import type {Duplex} from 'node:stream'
 import tls from 'node:tls'
 import {isIP, type Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
-import {goHostname, parseGoUrl} from '../../canonical/index.js'
+import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
 import type {ReasonCode, UrlScanResult} from '../../scanner/index.js'
 import {blockHeaders, sendTextError} from '../block.js'
 import {admitBudget} from '../agent-budget.js'
@@ -53,9 +53,8 @@ export function mapWebSocketUrl(raw: string): Target | null {
   if ((scheme !== 'ws' && scheme !== 'wss') || u.host === '') return null
   const hostname = goHostname(u.host)
   if (hostname === '') return null
-  const portText = u.host.slice(u.host.lastIndexOf(':') + 1)
-  const hasPort = u.host.lastIndexOf(':') > u.host.lastIndexOf(']') && /^\d+$/.test(portText)
-  const port = hasPort ? Number(portText) : scheme === 'wss' ? 443 : 80
+  const portText = goPort(u.host)
+  const port = portText !== '' ? Number(portText) : scheme === 'wss' ? 443 : 80
   const rest = `${u.rawPath === '' ? '/' : u.rawPath}${u.rawQuery !== '' || u.forceQuery ? `?${u.rawQuery}` : ''}`
   return {
     wsUrl: raw,

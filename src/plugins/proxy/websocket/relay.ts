@@ -17,6 +17,7 @@ import {allowDecision, blockDecision, enforcing, type DecisionBase, type ProxyCo
 import type {Decision, DecisionStage} from '../decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from '../media-policy.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
+import type {ProxySnapshot} from '../state.js'
 import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
 
 export type WsDirection = 'client_to_server' | 'server_to_client'
@@ -210,20 +211,32 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     closeBoth({code: CLOSE.policy, reason: 'binary frames not allowed'}, {code: CLOSE.policy, reason: 'binary frames not allowed'})
   }
 
-  // ---- client → upstream
-  const onClientMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
-    if (ended) return
+  /**
+   * The start of a message in either direction: activity stamp, mid-stream escalation, frame
+   * counts and the binary-frame policy. The snapshot to judge the message with, or null when the
+   * relay is over or the message was refused.
+   */
+  const beginMessage = (isBinary: boolean, direction: WsDirection): ProxySnapshot | null => {
+    if (ended) return null
     lastActivity = core.nowMs()
-    const data = raw as Buffer
-    if (escalated()) return
+    if (escalated()) return null
     const snap = core.snapshot()
-    const cfg = snap.config
     if (isBinary) {
       stats.binary++
-      if (!cfg.websocket_proxy.allow_binary_frames) {
-        return refuseBinary('client_to_server')
+      if (!snap.config.websocket_proxy.allow_binary_frames) {
+        refuseBinary(direction)
+        return null
       }
     } else stats.text++
+    return snap
+  }
+
+  // ---- client → upstream
+  const onClientMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
+    const snap = beginMessage(isBinary, 'client_to_server')
+    if (snap === null) return
+    const data = raw as Buffer
+    const cfg = snap.config
     const enforce = enforcing(snap)
     const scanFrames = cfg.websocket_proxy.scan_text_frames
     // 1. Body scan (R§6.2), every message when body scanning and frame scanning are on.
@@ -279,39 +292,30 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
 
   // ---- upstream → client
   const onUpstreamMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
-    if (ended) return
-    lastActivity = core.nowMs()
+    const snap = beginMessage(isBinary, 'server_to_client')
+    if (snap === null) return
     let data = raw as Buffer
-    if (escalated()) return
-    const snap = core.snapshot()
     const cfg = snap.config
     if (isBinary) {
-      stats.binary++
-      if (!cfg.websocket_proxy.allow_binary_frames) {
-        return refuseBinary('server_to_client')
-      }
       const m = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
       if (m.kind === 'block') return policyClose('response', 'media_policy', 'media_policy', m.detail, 'server_to_client', 'media blocked', 'media_policy')
       data = m.body
-    } else {
-      stats.text++
-      if (cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled) {
-        const d = snap.scanner.decideResponse(data.toString('utf8'), {host: o.host})
-        if (d.action !== 'allow') {
-          const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
-          if (d.action === 'block' || d.action === 'ask') {
-            return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+    } else if (cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled) {
+      const d = snap.scanner.decideResponse(data.toString('utf8'), {host: o.host})
+      if (d.action !== 'allow') {
+        const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
+        if (d.action === 'block' || d.action === 'ask') {
+          return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+        }
+        if (d.action === 'strip') {
+          if (d.content === '') return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+          data = Buffer.from(d.content, 'utf8')
+        } else {
+          const t = o.session
+          if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
+            return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names} (escalated)`, 'server_to_client', 'injection detected', 'injection')
           }
-          if (d.action === 'strip') {
-            if (d.content === '') return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
-            data = Buffer.from(d.content, 'utf8')
-          } else {
-            const t = o.session
-            if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
-              return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names} (escalated)`, 'server_to_client', 'injection detected', 'injection')
-            }
-            audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
-          }
+          audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
         }
       }
     }
