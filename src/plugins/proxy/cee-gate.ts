@@ -60,14 +60,19 @@ export function ceeGate(core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord
   return settle(core, rec, b, safeTarget(snap, target, CEE_LAYER), r, block)
 }
 
-/** The shared tail: audit warn findings, score the session, re-check block_all, answer a block. */
-function settle(core: ProxyCore, rec: RequestRecord, b: DecisionBase, shown: string, r: CeeResult, block: BlockAnswer): boolean {
+/** One `anomaly` audit event per warn finding (`url` only where the payload came with one). */
+function auditWarnFindings(core: ProxyCore, b: DecisionBase, r: CeeResult, shown?: string): void {
   for (const f of r.findings) {
     if (f.action !== 'warn') continue
     core.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {
-      scanner: f.kind === 'entropy' ? 'cross_request_entropy' : 'cross_request_fragment', detail: f.detail, url: shown, request_id: b.requestId, agent: b.agent, score: 0,
+      scanner: f.kind === 'entropy' ? 'cross_request_entropy' : 'cross_request_fragment', detail: f.detail, ...(shown === undefined ? {} : {url: shown}), request_id: b.requestId, agent: b.agent, score: 0,
     })
   }
+}
+
+/** The shared tail: audit warn findings, score the session, re-check block_all, answer a block. */
+function settle(core: ProxyCore, rec: RequestRecord, b: DecisionBase, shown: string, r: CeeResult, block: BlockAnswer): boolean {
+  auditWarnFindings(core, b, r, shown)
   const t = rec.session
   if (t !== null) {
     t.finding = true
@@ -127,9 +132,7 @@ export function ceeWebSocketMessage(
   const det = snap.cee
   if (det === null) return null
   const r = det.admitFrame(b.sessionKey, host, data, isText, dlpOf(snap), core.nowMs(), enforcing(snap))
-  for (const f of r.findings) {
-    if (f.action === 'warn') core.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {scanner: f.kind === 'entropy' ? 'cross_request_entropy' : 'cross_request_fragment', detail: f.detail, request_id: b.requestId, agent: b.agent, score: 0})
-  }
+  auditWarnFindings(core, b, r)
   return r
 }
 
