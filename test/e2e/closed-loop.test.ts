@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {request} from 'undici'
 import {ulidToUuid} from '../../src/plugins/canonical/index.js'
-import {buildLockRoster} from '../helpers/lock-roster.js'
+import {buildLockRoster, learnLockLines} from '../helpers/lock-roster.js'
 import {repoPath} from '../helpers/vectors.js'
 import {startProxy, until, type RunningProxy} from './proxy-harness.js'
 
@@ -87,17 +87,7 @@ function config(extra: string, recorder = recorderDir): string {
 
 let fp = ''
 function lockConfig(): string {
-  return config(
-    [
-      'learn_lock:',
-      '  enabled: true',
-      '  mode: live',
-      `  store_dir: ${store}`,
-      `  roster_path: ${rosterFile}`,
-      '  environment: {id: prod, tenant: "", deployment_id: ""}',
-      `  pinned_root_fingerprint: ${fp}`,
-    ].join('\n'),
-  )
+  return config(learnLockLines(store, rosterFile, fp).join('\n'))
 }
 
 /** curl through the forward proxy (asynchronous: the upstreams live in this process); status, headers, body. */

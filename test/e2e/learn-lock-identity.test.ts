@@ -2,6 +2,7 @@ import {describe, it, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {request} from 'undici'
 import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
+import {learnLockLines} from '../helpers/lock-roster.js'
 import {startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // Contract selection follows the agent's identity (learn-lifecycle §7.5). With
@@ -20,13 +21,7 @@ function config(bind: boolean, extra: string[] = [], lock: string[] = []): strin
     'ssrf: {ip_allowlist: ["127.0.0.0/8"]}',
     ...(bind ? ['bind_default_agent_identity: true', 'default_agent_identity: shop-agent'] : []),
     ...extra,
-    'learn_lock:',
-    '  enabled: true',
-    '  mode: live',
-    `  store_dir: ${lab.store}`,
-    `  roster_path: ${lab.roster}`,
-    '  environment: {id: prod, tenant: "", deployment_id: ""}',
-    `  pinned_root_fingerprint: ${lab.fp}`,
+    ...learnLockLines(lab.store, lab.roster, lab.fp),
     ...lock,
   ].join('\n') + '\n'
 }

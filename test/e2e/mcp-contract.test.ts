@@ -7,7 +7,7 @@ import {after, describe, it} from 'node:test'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {rejection} from '../helpers/mcp.js'
-import {buildLockRoster} from '../helpers/lock-roster.js'
+import {buildLockRoster, learnLockLines} from '../helpers/lock-roster.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // MCP II end to end (issue 13; mcp.md §15.3–§15.6.1, §18.2 case 15), through the built CLI with
@@ -62,15 +62,7 @@ function config(name: string, recorder: string, lockMode?: 'live' | 'shadow'): s
     `  signing_key_path: ${path.join(ks, 'agents', 'receipt-signing', 'id_ed25519')}`,
   ]
   if (lockMode !== undefined) {
-    lines.push(
-      'learn_lock:',
-      '  enabled: true',
-      `  mode: ${lockMode}`,
-      `  store_dir: ${store}`,
-      `  roster_path: ${rosterFile}`,
-      '  environment: {id: prod, tenant: "", deployment_id: ""}',
-      `  pinned_root_fingerprint: ${fp}`,
-    )
+    lines.push(...learnLockLines(store, rosterFile, fp, lockMode))
   }
   writeFileSync(file, lines.join('\n') + '\n')
   return file

@@ -5,6 +5,7 @@ import type {AddressInfo} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import {request} from 'undici'
 import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
+import {learnLockLines} from '../helpers/lock-roster.js'
 import {startProxy, type RunningProxy} from './proxy-harness.js'
 
 // The live contract gate on the WebSocket handshake and on the reverse proxy (transports §5): the
@@ -41,13 +42,7 @@ describe('learn_lock live on /ws and the reverse proxy', () => {
       [
         'ssrf: {ip_allowlist: ["127.0.0.0/8"]}',
         'websocket_proxy: {enabled: true}',
-        'learn_lock:',
-        '  enabled: true',
-        '  mode: live',
-        `  store_dir: ${lab.store}`,
-        `  roster_path: ${lab.roster}`,
-        '  environment: {id: prod, tenant: "", deployment_id: ""}',
-        `  pinned_root_fingerprint: ${lab.fp}`,
+        ...learnLockLines(lab.store, lab.roster, lab.fp),
       ].join('\n') + '\n',
       {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${upPort}`, '--reverse-listen', '127.0.0.1:0']},
     )
@@ -123,13 +118,7 @@ describe('learn_lock live: allowed WebSocket destinations and redirect chains', 
         'forward_proxy: {enabled: true}',
         'ssrf: {ip_allowlist: ["127.0.0.0/8"]}',
         'websocket_proxy: {enabled: true}',
-        'learn_lock:',
-        '  enabled: true',
-        '  mode: live',
-        `  store_dir: ${lab2.store}`,
-        `  roster_path: ${lab2.roster}`,
-        '  environment: {id: prod, tenant: "", deployment_id: ""}',
-        `  pinned_root_fingerprint: ${lab2.fp}`,
+        ...learnLockLines(lab2.store, lab2.roster, lab2.fp),
       ].join('\n') + '\n',
     )
     const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent('ws://127.0.0.6/socket')}`, {headers: {'X-Pipelock-Agent': 'shop-agent'}})

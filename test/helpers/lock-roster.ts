@@ -29,3 +29,16 @@ export function buildLockRoster(pipelock: (args: string[]) => Run, ks: string, r
   ok(pipelock(['signing', 'roster', 'build', '--root', rootFile, ...inc, '--out', rosterFile]), 'roster build')
   return fp
 }
+
+/** The `learn_lock` section of a proxy config on a lab's store and pinned roster (environment `prod`). */
+export function learnLockLines(store: string, roster: string, fp: string, mode = 'live'): string[] {
+  return [
+    'learn_lock:',
+    '  enabled: true',
+    `  mode: ${mode}`,
+    `  store_dir: ${store}`,
+    `  roster_path: ${roster}`,
+    '  environment: {id: prod, tenant: "", deployment_id: ""}',
+    `  pinned_root_fingerprint: ${fp}`,
+  ]
+}
