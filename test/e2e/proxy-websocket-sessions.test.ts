@@ -3,7 +3,8 @@
  * the `ws` client: cross-request detection on every client message (operations §5.4) — a
  * blocking finding closes the relay with 1008 `cross_request_deny`, and the same traffic without
  * the section is relayed; the airlock (OP §6 item 4) — moving the session to `hard` through the
- * admin API cuts its live WebSocket at once with 1008 `airlock_active`.
+ * admin API cuts its live WebSocket at once with 1008 `airlock_active`; agent profiles — a
+ * profile's own mode and allowlist judge the `/ws` handshake of its agent (OP §2.4).
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
@@ -145,5 +146,39 @@ describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_00
     const reason = JSON.parse(c.reason) as Record<string, string>
     assert.equal(reason.block_reason, 'airlock_active')
     assert.equal(reason.layer, 'airlock')
+  })
+})
+
+describe('pipelock run: an agent profile judges its /ws handshakes', {timeout: 60_000}, () => {
+  let echo: Awaited<ReturnType<typeof echoServer>>
+  let proxy: RunningProxy
+  before(async () => {
+    echo = await echoServer()
+    // The base config lets the loopback upstream through; the `locked` profile is strict mode
+    // with an allowlist that does not name it.
+    proxy = await startProxy(config(false) + 'agents:\n  locked:\n    mode: strict\n    api_allowlist: [api.example.com]\n')
+  })
+  after(async () => {
+    await proxy?.stop()
+    await echo?.close()
+  })
+
+  const handshake = (agent: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${echo.port}/`)}`, {headers: {'X-Pipelock-Agent': agent}})
+      ws.once('open', () => {
+        ws.close()
+        resolve(101)
+      })
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      })
+      ws.once('error', reject)
+    })
+
+  it('the profile in strict mode refuses a host outside its allowlist; another agent connects', async () => {
+    assert.equal(await handshake('locked'), 403)
+    assert.equal(await handshake('someone-else'), 101)
   })
 })

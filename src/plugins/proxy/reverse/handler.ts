@@ -11,7 +11,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
-import {allowDecision, blockDecision, enforcing, errorDecision, safeTarget, type DecisionBase, type ProxyCore} from '../core.js'
+import {allowDecision, blockDecision, enforcing, errorDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision, DecisionStage} from '../decision.js'
 import {relaySse} from '../forward-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
@@ -49,7 +49,7 @@ export interface ReverseContext {
 
 export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, res: ServerResponse, b: DecisionBase): Promise<void> {
   const {core} = ctx
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cfg = snap.config
   const target = reverseTarget(ctx.upstream, req.url ?? '/')
   if (target === null) {
@@ -149,7 +149,7 @@ async function respond(
   record: (d: Decision) => string | undefined, rec: RequestRecord,
 ): Promise<void> {
   const {core} = ctx
-  const snap = core.snapshot()
+  const snap = snapshotFor(core, b)
   const cfg = snap.config
   const replace = (layer: string, reason: ReasonCode, text: string): void => {
     up.body.destroy()

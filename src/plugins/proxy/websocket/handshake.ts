@@ -174,7 +174,8 @@ export class WebSocketProxy {
    */
   private async admit(req: IncomingMessage, b: DecisionBase, rawQuery: string, answer: Answer): Promise<Admitted | null> {
     const core = this.core
-    const snap = core.snapshot()
+    // The agent's profile view (its own scanner, mode and allowlist), as on fetch and forward.
+    const snap = snapshotFor(core, b)
     const cfg = snap.config
     if (!cfg.websocket_proxy.enabled) {
       answer(404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
@@ -219,7 +220,7 @@ export class WebSocketProxy {
     }
     if (contractGate(rec, target.httpUrl, 'GET', warnings, block)) return null
     // Agent budget (operations.md §2.9): an exhausted request or byte budget refuses new WebSockets too.
-    const denied = admitBudget(snapshotFor(core, b), b.sessionKey, target.hostname, (l) => core.metrics.agentBudgetDenials.inc(l))
+    const denied = admitBudget(snap, b.sessionKey, target.hostname, (l) => core.metrics.agentBudgetDenials.inc(l))
     if (denied !== null) {
       block('budget', 'budget', denied.message, 429, 'data_budget')
       return null

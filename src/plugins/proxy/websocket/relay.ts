@@ -13,7 +13,7 @@
  */
 import type WebSocket from 'ws'
 import type {ReasonCode} from '../../scanner/index.js'
-import {allowDecision, blockDecision, enforcing, type DecisionBase, type ProxyCore} from '../core.js'
+import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision, DecisionStage} from '../decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from '../media-policy.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
@@ -220,7 +220,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (ended) return null
     lastActivity = core.nowMs()
     if (escalated()) return null
-    const snap = core.snapshot()
+    const snap = snapshotFor(core, o.base)
     if (isBinary) {
       stats.binary++
       if (!snap.config.websocket_proxy.allow_binary_frames) {
