@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
@@ -44,6 +44,16 @@ async function echoServer(): Promise<{port: number; close: () => Promise<void>}>
   }
 }
 
+/**
+ * The i-th high-entropy message: 96 bytes derived from a fixed seed, as base64url. Deterministic on
+ * purpose — random bytes now and then spell something a DLP pattern matches (a CI run was closed
+ * `dlp_match` on its fifth message), which made the outcome depend on luck.
+ */
+function message(i: number): string {
+  const h = (tag: string) => createHash('sha512').update(`ws-cee-${i}-${tag}`).digest()
+  return Buffer.concat([h('a'), h('b')]).subarray(0, 96).toString('base64url')
+}
+
 /** Sends high-entropy messages until the relay closes or `n` were echoed; returns how it ended. */
 async function exfiltrate(proxy: RunningProxy, port: number, n: number): Promise<{echoed: number; code?: number; reason?: string}> {
   const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}`, {headers: {'X-Pipelock-Agent': 'ws-cee'}})
@@ -61,9 +71,9 @@ async function exfiltrate(proxy: RunningProxy, port: number, n: number): Promise
         resolve({echoed})
         return
       }
-      ws.send(randomBytes(96).toString('base64url'))
+      ws.send(message(echoed))
     })
-    ws.send(randomBytes(96).toString('base64url'))
+    ws.send(message(0))
   })
 }
 
