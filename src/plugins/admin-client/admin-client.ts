@@ -26,6 +26,8 @@ export interface AdminResponse<T> {
 export interface RequestContext {
   /** The session key the request is about: turns a 404 `session not found` into a message naming it. */
   readonly key?: string
+  /** The exception the request is about: turns a 404 `exception not found` into EXCEPTION_NOT_FOUND. */
+  readonly exceptionId?: string
 }
 
 export class AdminClient {
@@ -149,6 +151,9 @@ function statusError(status: number, text: string, retryAfter: string | undefine
     case 400:
       return new PipelockError('ADMIN_API_BAD_REQUEST', `admin API refused ${method} ${path} (HTTP 400): ${body}`)
     case 404:
+      if (ctx.exceptionId !== undefined && text.trim() === 'exception not found') {
+        return new PipelockError('EXCEPTION_NOT_FOUND', `exception not found: ${printable(ctx.exceptionId)}`, {hint: 'list the exceptions in force with: pipelock exception list'})
+      }
       // §12 answers a missing session with the plain text `session not found`; any other 404
       // means the path itself is unknown (API not mounted, wrong URL).
       if (ctx.key !== undefined && text.trim() === 'session not found') {

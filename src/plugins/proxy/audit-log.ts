@@ -143,6 +143,14 @@ export class AuditLog implements DecisionSink {
     const targetKey = d.transport === 'connect' ? 'target' : 'url'
     const common = {method: d.method, [targetKey]: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent}
     for (const w of d.warnings) this.event('warn', 'dlp_warn', 'DLP warn-only pattern matched', {...common, pattern: w})
+    const x = d.exception
+    if (x !== undefined) {
+      // Issue 14 / operations.md §8.3: every use of a scoped exception, whatever the request's outcome.
+      this.event('warn', 'exception_used', 'scoped exception waived a block', {
+        id: x.id, rule: x.rule, scanner: x.layer, block_reason: x.reason, ...common, verdict: d.verdict,
+        uses_remaining: x.usesLeft, expires_at: x.expiresAt, granted_by: x.grantedBy, reason: x.grantReason,
+      })
+    }
     if (d.verdict === 'allow') {
       if (!this.opts.includeAllowed) return
       this.event('info', d.transport === 'connect' ? 'tunnel_open' : 'allowed', 'request allowed', {

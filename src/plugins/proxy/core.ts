@@ -13,6 +13,7 @@ import type {AuditLog} from './audit-log.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {ProxyMetrics} from './metrics.js'
+import type {ExceptionStore} from './exception-store.js'
 import type {IdentityAuth} from './identity.js'
 import {forProfile, type ProxySnapshot} from './state.js'
 import type {Interceptor} from './intercept/runtime.js'
@@ -37,6 +38,8 @@ export interface ProxyCore {
   activeTunnels(): number
   /** TLS interception (`tls_interception.enabled`), or null. */
   readonly interceptor?: Interceptor | null
+  /** Scoped exceptions granted through the admin API (exception-gate.ts), or null. */
+  readonly exceptions?: ExceptionStore | null
 }
 
 /** The snapshot view of the request's profile (its merged config, scanner and budgets). */

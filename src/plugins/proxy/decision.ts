@@ -7,6 +7,7 @@
  * (session-gate.ts `settle`).
  */
 import type {ContractContext} from '../gate/index.js'
+import type {ExceptionUse} from './exception-rules.js'
 import type {ReasonCode, ReasonRetry, ReasonSeverity, ResultClass} from '../scanner/index.js'
 
 export type Transport = 'fetch' | 'forward' | 'connect' | 'intercept' | 'websocket' | 'reverse'
@@ -56,6 +57,8 @@ export interface Decision {
   readonly url?: string
   /** The contract pinned for this request and what it concluded (learn-lifecycle §7.10). */
   readonly contract?: ContractContext
+  /** A scoped exception that waived a block of this request (exception-gate.ts). */
+  readonly exception?: ExceptionUse
 }
 
 /** An airlock tier change (OP §6): not a request, but evidence all the same (a receipt per change). */

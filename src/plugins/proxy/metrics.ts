@@ -107,6 +107,7 @@ export class ProxyMetrics implements DecisionSink {
   readonly findingsSuppressed = new Counter('pipelock_findings_suppressed_total', 'Findings removed by a suppress entry, by surface and rule.')
   readonly responseScanExempt = new Counter('pipelock_response_scan_exempt_total', 'Response findings not acted on, by reason and transport.')
   readonly agentBudgetDenials = new Counter('pipelock_agent_budget_denials_total', 'Requests refused by an agent budget, by profile and kind.')
+  readonly exceptionsUsed = new Counter('pipelock_exceptions_used_total', 'Requests a scoped exception let through, by exception id (at most 100 in force).')
   readonly agentNamesRejected = new Counter('pipelock_agent_names_rejected_total', 'Client agent names refused (replaced by anonymous).')
   private readonly topDomains = new TopCounter()
   private readonly topScanners = new TopCounter()
@@ -140,6 +141,7 @@ export class ProxyMetrics implements DecisionSink {
     // operations.md §2.4 / §11.2: the label is the profile, never the self-declared name (bounded).
     const agent = d.profile ?? '_default'
     if (d.warnings.length > 0) this.dlpWarn.inc({}, d.warnings.length)
+    if (d.exception !== undefined) this.exceptionsUsed.inc({id: d.exception.id})
     if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
     if (d.verdict === 'error') {
       this.upstreamErrors.inc({transport: d.transport})
@@ -203,7 +205,7 @@ export class ProxyMetrics implements DecisionSink {
     this.duration.render(out)
     this.tunnels.render(out)
     this.tunnelDuration.render(out)
-    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions, this.agentBudgetDenials, this.findingsSuppressed, this.responseScanExempt, this.agentNamesRejected, this.apiAuthFailures, this.apiAuthThrottled]) m.render(out)
+    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions, this.agentBudgetDenials, this.findingsSuppressed, this.responseScanExempt, this.exceptionsUsed, this.agentNamesRejected, this.apiAuthFailures, this.apiAuthThrottled]) m.render(out)
     const active = new Counter('pipelock_active_tunnels', 'Open CONNECT tunnels.', 'gauge')
     active.set({}, this.gauges.activeTunnels())
     active.render(out)

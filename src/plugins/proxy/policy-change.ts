@@ -14,10 +14,12 @@
 import {createHash} from 'node:crypto'
 import {readFileSync, renameSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {changesSha256, diffPolicyViews, policyView, type LoadedConfig, type PolicyDiff} from '../config/index.js'
+import {changesSha256, diffPolicyViews, policyView, type LoadedConfig, type PolicyChange, type PolicyDiff} from '../config/index.js'
 import type {AuditLog} from './audit-log.js'
+import type {ExceptionChange} from './exception-store.js'
 
-export type ChangeTrigger = 'startup' | 'sighup' | 'file_watch'
+/** `api`: an exception granted or revoked through the admin API (policy-api.ts). */
+export type ChangeTrigger = 'startup' | 'sighup' | 'file_watch' | 'api'
 
 export interface ChangeNote {
   readonly operator?: string
@@ -32,6 +34,8 @@ export interface ConfigState {
 }
 
 const MAX_JUSTIFICATION = 4096
+/** A note sent through the admin API waits this long for the change it describes. */
+export const PENDING_NOTE_TTL_MS = 15 * 60_000
 
 /** SHA-256 hex of the config file's bytes, `none` without a file. */
 export function fileSha256(file: string | undefined): string {
@@ -52,10 +56,15 @@ export interface PolicyChangeOptions {
   readonly cliNote?: string
   /** The flight recorder's signed `config_change` receipt (EvidenceReceipt v2), when it signs. */
   readonly receipt?: (payload: Record<string, unknown>, actor: string) => boolean
+  /** Clock for the admin API's pending note (default: the system clock). */
+  readonly nowMs?: () => number
 }
 
 export class PolicyChangeLog {
   private current: ConfigState | undefined
+  private configPath: string | undefined
+  /** The admin API's note for the next effective change (policy-api.ts), until it lapses. */
+  private pending: {readonly note: ChangeNote; readonly untilMs: number} | undefined
 
   constructor(private readonly opts: PolicyChangeOptions) {}
 
@@ -131,6 +140,45 @@ export class PolicyChangeLog {
     }, note.operator || 'pipelock')
   }
 
+  private now(): number {
+    return this.opts.nowMs?.() ?? Date.now()
+  }
+
+  /** Holds an operator's note (admin API) for the next reload that changes the policy. */
+  pendingNote(note: ChangeNote): {expires_at: string} {
+    const untilMs = this.now() + PENDING_NOTE_TTL_MS
+    this.pending = {note, untilMs}
+    return {expires_at: new Date(untilMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}
+  }
+
+  /** The pending API note, used once; a lapsed one is dropped. */
+  private takePending(): ChangeNote | undefined {
+    const p = this.pending
+    this.pending = undefined
+    return p !== undefined && p.untilMs > this.now() ? p.note : undefined
+  }
+
+  /**
+   * An exception granted or revoked (admin API): a `config_change` with trigger `api`, one
+   * `exceptions.<id>` entry (add/remove of its scope), the operator, the exception id as
+   * `change_id` and the grant's reason as justification. The config file and its policy hash are
+   * unchanged by an exception, so both hashes name the config in force.
+   */
+  exception(c: ExceptionChange): void {
+    const cur = this.current
+    if (cur === undefined) return
+    const e = c.exception
+    const scope = {
+      host: e.host, ...(e.path !== undefined ? {path: e.path} : {}), ...(e.pattern !== undefined ? {pattern: e.pattern} : {}), ...(e.agent !== undefined ? {agent: e.agent} : {}),
+      uses: e.uses, uses_left: e.uses_left, expires_at: e.expires_at, granted_by: e.granted_by,
+    }
+    const entry: PolicyChange = c.action === 'grant' ? {path: `exceptions.${e.id}`, op: 'add', new: scope} : {path: `exceptions.${e.id}`, op: 'remove', old: scope}
+    const diff: PolicyDiff = {changes: [entry], truncated: false, total: 1, sha256: changesSha256([entry]), paths: ['exceptions']}
+    this.write('api', 'applied', this.configPath, cur, cur, diff, {
+      operator: c.operator, change_id: e.id, justification: c.action === 'grant' ? e.reason : `revoked exception ${e.id}`,
+    })
+  }
+
   /** At start-up: a record only when a stored state exists and the policy differs (edit made while stopped). */
   startup(l: LoadedConfig): void {
     const p = this.statePath()
@@ -143,6 +191,7 @@ export class PolicyChangeLog {
       }
     }
     const next = this.stateOf(l)
+    this.configPath = l.path
     if (prior !== undefined && prior.policy_hash !== next.policy_hash) {
       const note = this.note(l, next.file_sha256, this.opts.cliNote)
       this.write('startup', 'applied', l.path, prior, next, diffPolicyViews(prior.effective, next.effective), {...note})
@@ -155,7 +204,7 @@ export class PolicyChangeLog {
     const prior = this.current
     const next = this.stateOf(l)
     if (prior !== undefined && prior.policy_hash === next.policy_hash) return
-    const note = this.note(l, next.file_sha256)
+    const note = this.note(l, next.file_sha256) ?? this.takePending()
     this.write(trigger, 'applied', l.path, prior, next, diffPolicyViews(prior?.effective ?? {}, next.effective), {
       ...(downgrades.length > 0 ? {downgrades: [...downgrades]} : {}), ...note,
     })
@@ -167,6 +216,6 @@ export class PolicyChangeLog {
     const prior = this.current
     if (prior === undefined) return
     const next = {...prior, file_sha256: fileSha256(configPath)}
-    this.write(trigger, 'rejected', configPath, prior, next, {changes: [], truncated: false, total: 0, sha256: changesSha256([]), paths: []}, {reject_reason: reason})
+    this.write(trigger, 'rejected', configPath, prior, next, {changes: [], truncated: false, total: 0, sha256: changesSha256([]), paths: []}, {reject_reason: reason, ...this.takePending()})
   }
 }

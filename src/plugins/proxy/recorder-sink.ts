@@ -193,8 +193,19 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
     configChange: (payload, actor) => evidence.emitConfigChange(payload, actor),
     record(d: Decision): string | undefined {
       const c = d.contract
+      const x = d.exception
       // With a contract in force, the decision is also a v2 proxy_decision in its own chain (§7.10).
-      if (c !== undefined) {
+      // A scoped exception's use is one too, contract or not (operations.md §8.3): the scanner
+      // would have blocked (live_verdict), the exception decided (winning_source names its id).
+      if (x !== undefined) {
+        evidence.emit(proxyDecisionFields({actionType: classifyHttpMethod(d.method).actionType, target: d.target, verdict: receiptVerdict(d), transport: d.transport}, {
+          liveVerdict: 'block',
+          policySources: [...(c?.policySources ?? []), `scanner:${x.layer}`, `exception:${x.id}`],
+          winningSource: d.verdict === 'block' ? (c?.winningSource ?? `scanner:${d.layer}`) : `exception:${x.id}`,
+          ruleId: x.rule,
+          activeManifestHash: c?.activeManifestHash ?? '', contractHash: c?.contractHash ?? '', selectorId: c?.selectorId ?? '', generation: c?.generation ?? 0n,
+        }))
+      } else if (c !== undefined) {
         evidence.emit(proxyDecisionFields({actionType: classifyHttpMethod(d.method).actionType, target: d.target, verdict: receiptVerdict(d), transport: d.transport}, c))
       }
       return emitter.emit({

@@ -12,6 +12,8 @@ import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type Dec
 import type {Decision, DecisionStage} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
+import {waiveUrlBlock} from './exception-gate.js'
+import type {ExceptionUse} from './exception-rules.js'
 import type {HopDenied} from './upstream.js'
 
 /** How a transport answers a policy block (it records the Decision through its RequestRecord). */
@@ -28,6 +30,8 @@ export class RequestRecord {
   /** The contract pinned for this request's lifetime; undefined when none applies. */
   readonly contract: ResolvedContract | undefined
   private context: ContractContext | undefined
+  /** The scoped exception this request used (at most one); every later Decision carries it. */
+  exception: ExceptionUse | undefined
 
   /**
    * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
@@ -49,7 +53,7 @@ export class RequestRecord {
 
   /** Records the decision in every sink first; returns the id of the receipt that recorded it. */
   record(d: Decision): string | undefined {
-    const full: Decision = {...d, url: this.url, ...(this.contract !== undefined ? {contract: this.contextFor(d)} : {})}
+    const full: Decision = {...d, url: this.url, ...(this.contract !== undefined ? {contract: this.contextFor(d)} : {}), ...(this.exception !== undefined ? {exception: this.exception} : {})}
     const receipt = this.core.sink.record(full)
     if (this.session !== null) this.sessions!.settle(this.session, full)
     return receipt
@@ -113,6 +117,12 @@ export async function urlVerdict(
   warnings?.push(...scan.warnings.map((w) => w.pattern))
   if (!scan.allowed) {
     if (enforcing(snap)) {
+      // The exception step (exception-gate.ts): a waived block goes on through the rest of the order.
+      const use = waiveUrlBlock(core, b, target, scan)
+      if (use !== undefined) {
+        rec.exception = use
+        return scan
+      }
       block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
       return null
     }

@@ -21,6 +21,9 @@ import {assertTaintImplemented, licenseLines} from './features.js'
 import {inertSectionsNote, RUN_ACCEPTED_FEATURES} from './inert-features.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {PolicyChangeLog} from './policy-change.js'
+import {ExceptionStore, type ExceptionChange} from './exception-store.js'
+import type {PolicyHooks} from './policy-api.js'
+import {randomBytes} from 'node:crypto'
 import {openRecorderSink} from './recorder-sink.js'
 import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
@@ -150,7 +153,20 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     })
   }
   const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : []), ...(capture ? [capture] : [])]
-  server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts})
+  // Scoped exceptions (issue 14) need the signing recorder: every use is a signed receipt, and
+  // the grants persist beside the evidence. The trail (`changes`) exists once the proxy started.
+  let changes: PolicyChangeLog | undefined
+  let reloader: ConfigReloader | undefined
+  let exceptions: ExceptionStore | null = null
+  try {
+    if (recorder?.configChange !== undefined) exceptions = openExceptionStore(loaded.config.flight_recorder.dir, (c) => changes?.exception(c))
+  } catch (err) {
+    recorder?.close()
+    capture?.close()
+    throw err
+  }
+  const policy: PolicyHooks = {note: (n) => changes!.pendingNote(n), reload: () => (reloader === undefined ? false : (reloader.reloadNow(), true))}
+  server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy)})
   if (capture !== undefined) server.metrics.addRenderer((out) => capture!.renderMetrics(out))
   const emission = await startEmission(server, loaded.config, {version: opts.version, stderr: opts.stderr}).catch(async (err: unknown) => {
     await server!.close(0)
@@ -217,13 +233,12 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
   // operations.md §8.2: the policy-change trail (start-up diff against the last run's state, reloads).
   const fr = loaded.config.flight_recorder
-  const changes = new PolicyChangeLog({
+  changes = new PolicyChangeLog({
     audit: () => server!.audit, stderr: opts.stderr, ...(fr.enabled && fr.dir !== '' ? {stateDir: fr.dir} : {}), ...(opts.changeNote !== undefined ? {cliNote: opts.changeNote} : {}),
     ...(recorder?.configChange !== undefined ? {receipt: recorder.configChange} : {}),
   })
   changes.startup(loaded)
 
-  let reloader: ConfigReloader | undefined
   if (loaded.path !== undefined) {
     reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {})})})
     reloader.on('applied', (r) => {
@@ -236,12 +251,12 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       for (const d of r.downgrades) opts.stderr(`WARNING: config reload: security downgrade: ${d}`)
       server.applyConfig(r.config)
       emission.reload(r.config.config)
-      changes.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades)
+      changes!.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades)
     })
     reloader.on('rejected', (r) => {
       opts.stderr(r.message)
       // A refusal of a valid file is a policy decision worth a record; an unparsable file only logs (§8.2).
-      if (r.error.message.startsWith('rejected:')) changes.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message)
+      if (r.error.message.startsWith('rejected:')) changes!.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message)
     })
     reloader.on('warning', (line) => opts.stderr(line))
   }
@@ -295,4 +310,15 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   // The file watcher starts after the signal handlers: SIGHUP reloads work even while it warms up.
   reloader?.start().catch((err: Error) => opts.stderr(`WARNING: config watcher: ${err.message}`))
   return {server, addresses, done, stop}
+}
+
+/** The exception store in the recorder's directory; an unreadable file refuses start-up (never silently dropped grants). */
+function openExceptionStore(dir: string, onChange: (c: ExceptionChange) => void): ExceptionStore {
+  try {
+    return new ExceptionStore({dir, nowMs: () => Number(systemClock.nowNanos() / 1_000_000n), newId: () => `exc-${randomBytes(6).toString('hex')}`, onChange})
+  } catch (e) {
+    throw new PipelockError('EXCEPTION_STATE_INVALID', `scoped exceptions: cannot read ${path.join(dir, 'exceptions.json')}: ${(e as Error).message}`, {
+      hint: 'fix or move the file aside (it holds grants and their remaining uses) and start again',
+    })
+  }
 }

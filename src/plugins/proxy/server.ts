@@ -24,6 +24,8 @@ import {PipelockError} from '../errors/index.js'
 import {clientIpOf, sessionKey, type AgentIdentity} from './identity.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
+import {PolicyApi, type PolicyHooks} from './policy-api.js'
+import type {ExceptionStore} from './exception-store.js'
 import type {AirlockChange} from './session-gate.js'
 import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
 import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
@@ -49,6 +51,10 @@ export interface ProxyServerOptions {
   readonly sinks?: readonly DecisionSink[]
   /** The live-lock runtime when `learn_lock.enabled` (learn-lifecycle §7). */
   readonly contracts?: ContractRuntime | null
+  /** Scoped exceptions (issue 14): null/absent without a signing flight recorder. */
+  readonly exceptions?: ExceptionStore | null
+  /** The policy-change trail's admin hooks (change note, reload), once it runs. */
+  readonly policy?: () => PolicyHooks | null
 }
 
 export interface ListenAddresses {
@@ -84,6 +90,9 @@ export class ProxyServer implements ProxyCore {
   readonly sink: DecisionFanout
   readonly upstream: Agent
   readonly contracts: ContractRuntime | null
+  readonly exceptions: ExceptionStore | null
+  /** Exceptions and change notes on the admin API; mounted with the session API. */
+  private readonly policyApi: PolicyApi | null
   /** TLS interception (transports §2); rebuilt with a fresh leaf cache after every reload. */
   interceptor: Interceptor | null = null
   private snap: ProxySnapshot
@@ -113,6 +122,7 @@ export class ProxyServer implements ProxyCore {
   constructor(opts: ProxyServerOptions) {
     this.version = opts.version
     this.contracts = opts.contracts ?? null
+    this.exceptions = opts.exceptions ?? null
     this.clock = opts.clock ?? systemClock
     this.env = opts.env
     this.startedAt = this.nowMs()
@@ -171,6 +181,10 @@ export class ProxyServer implements ProxyCore {
             return {agent, key: sessionKey(agent, clientIp)}
           },
         })
+      : null
+    const sessionApi = this.sessionApi
+    this.policyApi = sessionApi !== null
+      ? new PolicyApi({token: () => this.apiToken(), audit: () => this.audit, exceptions: () => this.exceptions, allow: (bucket) => sessionApi.allow(bucket), policy: () => opts.policy?.() ?? null})
       : null
     this.ksApi = new KillSwitchApi({
       controller: this.killSwitch,
@@ -506,6 +520,7 @@ export class ProxyServer implements ProxyCore {
     if (path.startsWith('/api/v1/') && this.snap.config.kill_switch.api_listen === '' && this.apiThrottled(req, res, path)) return
     if (this.sessionApi !== null && path.startsWith('/api/v1/') && this.snap.config.kill_switch.api_listen === '') {
       if (this.sessionApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
+      if (this.policyApi?.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
     }
     if (path.startsWith('/api/v1/killswitch') && this.snap.config.kill_switch.api_listen === '') {
       if (this.ksApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
@@ -529,6 +544,7 @@ export class ProxyServer implements ProxyCore {
     const ip = clientIpOf(req.socket.remoteAddress)
     if (this.apiThrottled(req, res, path)) return
     if (this.sessionApi?.handle(req, res, path, ip)) return
+    if (this.policyApi?.handle(req, res, path, ip)) return
     if (!this.ksApi.handle(req, res, path, ip)) {
       req.resume()
       sendTextError(res, 404, '404 page not found')

@@ -45,7 +45,7 @@ const GUARDED: Partial<Record<Action, [string, string]>> = {
   trust: ['grant trust on', 'trust-scoped'],
 }
 
-class ApiError extends Error {
+export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}, readonly json?: unknown) {
     super(message)
   }
@@ -264,7 +264,8 @@ export class SessionApi {
     return true
   }
 
-  private allow(bucket: string): boolean {
+  /** One fixed 60 s window of 10 calls per bucket (§12); the policy API (policy-api.ts) shares it. */
+  allow(bucket: string): boolean {
     const now = this.opts.nowMs()
     let w = this.windows.get(bucket)
     if (w === undefined || now - w.start >= WINDOW_MS) {
@@ -362,7 +363,7 @@ function status(ps: ProxySessions): Record<string, unknown> {
   }
 }
 
-function drained(req: IncomingMessage, e: ApiError): ApiError {
+export function drained(req: IncomingMessage, e: ApiError): ApiError {
   req.resume()
   return e
 }
@@ -378,7 +379,7 @@ async function readRaw(req: IncomingMessage): Promise<string> {
 }
 
 /** Exactly one JSON value (JSON.parse refuses trailing data); `emptyOk` maps an empty body to `{}`. */
-async function readJsonBody(req: IncomingMessage, emptyOk: boolean): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, emptyOk: boolean): Promise<unknown> {
   const text = await readRaw(req)
   if (text.trim() === '') {
     if (emptyOk) return {}
@@ -392,7 +393,7 @@ async function readJsonBody(req: IncomingMessage, emptyOk: boolean): Promise<unk
 }
 
 /** A JSON object with only `allowed` keys (unknown fields rejected). */
-function objectBody(v: unknown, allowed: readonly string[]): Record<string, unknown> {
+export function objectBody(v: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'invalid request body: want a JSON object')
   for (const k of Object.keys(v)) if (!allowed.includes(k)) throw new ApiError(400, `invalid request body: unknown field "${k}"`)
   return v as Record<string, unknown>
@@ -402,7 +403,7 @@ function expectEmptyObject(v: unknown): void {
   objectBody(v, [])
 }
 
-function optString(body: Record<string, unknown>, k: string): string | undefined {
+export function optString(body: Record<string, unknown>, k: string): string | undefined {
   const v = body[k]
   if (v === undefined) return undefined
   if (typeof v !== 'string') throw new ApiError(400, `invalid request body: ${k} must be a string`)
@@ -415,7 +416,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text)
 }
 
-function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   const body = text + '\n'
   res.writeHead(status, {
     ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': String(Buffer.byteLength(body)),

@@ -1,0 +1,39 @@
+/**
+ * The exception step of the one gate (issue 14, operations.md §8.3 [beyond]): inside the scanner
+ * stage, after the URL scan produced an enforced block and before that block is answered. A
+ * matching exception in force is used once and the request goes on through the rest of the
+ * order — session/adaptive/airlock, header DLP, cross-request, contract, budget — each of which
+ * can still block it. The kill switch ran before (server gate) and is never reached here.
+ * The request's RequestRecord keeps the use, so every Decision of the request carries it: the
+ * audit log writes `exception_used`, metrics count it, the flight recorder signs it.
+ */
+import {goHostname, parseGoUrl} from '../canonical/index.js'
+import type {UrlScanResult} from '../scanner/index.js'
+import type {DecisionBase, ProxyCore} from './core.js'
+import type {ExceptionTarget, ExceptionUse} from './exception-rules.js'
+
+/** The parts of a blocked request an exception can name. */
+export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: Pick<UrlScanResult, 'layer' | 'reason' | 'findings'>): ExceptionTarget {
+  let host = ''
+  let path = '/'
+  try {
+    const u = parseGoUrl(url)
+    host = goHostname(u.host)
+    path = u.path === '' ? '/' : u.path
+  } catch {
+    host = ''
+  }
+  return {
+    host, path, layer: scan.layer, reason: scan.reason ?? '', patterns: scan.findings.map((f) => f.pattern),
+    agent: b.agent, agentBound: b.auth !== undefined && b.auth !== 'self-declared',
+  }
+}
+
+/** Uses a matching exception for an enforced URL-scan block; undefined when none applies. */
+export function waiveUrlBlock(core: Pick<ProxyCore, 'exceptions'>, b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: UrlScanResult): ExceptionUse | undefined {
+  const store = core.exceptions
+  if (store == null) return undefined
+  const t = exceptionTarget(b, url, scan)
+  if (t.host === '') return undefined
+  return store.consume(t)
+}

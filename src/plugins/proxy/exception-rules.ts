@@ -1,0 +1,165 @@
+/**
+ * Scoped, expiring exceptions (issue 14, operations.md §8.3 [beyond]): what a grant may say and
+ * what it matches. Pure functions only; the store (exception-store.ts) keeps state and time.
+ *
+ * An exception waives one URL-scanner block for a request whose host (exact, or `*.suffix`),
+ * optional path (prefix, or a glob where `*` matches any characters), optional finding (DLP
+ * pattern name, scanner label or block reason, case-insensitive) and optional agent (a bound
+ * identity, never a self-declared one) all match. Only the labels in WAIVABLE_LAYERS can be
+ * waived: core (non-configurable) protections, SSRF, rate and data budgets, parser and scheme
+ * refusals cannot; the kill switch, airlock and session stages never reach the exception step.
+ */
+
+/** URL-scanner labels an exception may waive (all configurable policy, none a core protection). */
+export const WAIVABLE_LAYERS: ReadonlySet<string> = new Set(['blocklist', 'allowlist', 'dlp', 'entropy', 'subdomain_entropy', 'length'])
+
+export const MAX_USES = 100
+export const DEFAULT_USES = 1
+/** An exception always ends: default one hour, at most seven days (§8.3 bound). */
+export const DEFAULT_TTL_MS = 3_600_000
+export const MAX_TTL_MS = 7 * 24 * 3_600_000
+export const MAX_EXCEPTIONS = 100
+const MAX_REASON_BYTES = 1024
+const MAX_NAME = 128
+
+/** The body of `POST /api/v1/exceptions` (unknown fields refused by the API). */
+export interface ExceptionGrant {
+  readonly host: string
+  readonly path?: string
+  readonly pattern?: string
+  readonly agent?: string
+  readonly uses?: number
+  /** Lifetime in seconds from the grant (default 3600, max 604800). */
+  readonly expires_in_seconds?: number
+  readonly granted_by: string
+  readonly reason: string
+}
+
+/** One exception as stored in `exceptions.json` and answered by the API. */
+export interface ExceptionRecord {
+  readonly id: string
+  readonly host: string
+  readonly path?: string
+  readonly pattern?: string
+  readonly agent?: string
+  readonly uses: number
+  uses_left: number
+  readonly granted_at: string
+  readonly expires_at: string
+  readonly granted_by: string
+  readonly reason: string
+}
+
+/** What the exception step sees of a blocked request. */
+export interface ExceptionTarget {
+  readonly host: string
+  readonly path: string
+  /** The scanner label that blocked (`dlp`, `blocklist`, …). */
+  readonly layer: string
+  readonly reason: string
+  /** DLP pattern names of the blocking findings. */
+  readonly patterns: readonly string[]
+  readonly agent: string
+  /** False for a self-declared name (header, query): it can never claim an agent-scoped exception. */
+  readonly agentBound: boolean
+}
+
+const HOST_RE = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/
+const IPV6_RE = /^[0-9a-f:.]+$/
+
+// eslint-disable-next-line no-control-regex
+const hasControl = (s: string): boolean => /[\x00-\x1f\x7f]/.test(s)
+
+/** Validates and normalises a grant; a problem comes back as one line for a 400. */
+export function validateGrant(g: ExceptionGrant): {ok: true; grant: Required<Pick<ExceptionGrant, 'host' | 'uses' | 'expires_in_seconds' | 'granted_by' | 'reason'>> & Pick<ExceptionGrant, 'path' | 'pattern' | 'agent'>} | {ok: false; error: string} {
+  const host = (g.host ?? '').trim().toLowerCase().replace(/^\[|\]$/g, '')
+  if (host === '') return {ok: false, error: 'host is required'}
+  if (host === '*' || host.startsWith('*') && !host.startsWith('*.')) return {ok: false, error: `host "${host}" is too broad: name one host or *.example.com`}
+  if (!HOST_RE.test(host) && !(host.includes(':') && IPV6_RE.test(host))) return {ok: false, error: `host "${host}" is not a hostname or IP address (no scheme, port or path)`}
+  if (g.path !== undefined && (!g.path.startsWith('/') || g.path.length > 256 || hasControl(g.path))) return {ok: false, error: 'path must start with / (at most 256 characters)'}
+  if (g.pattern !== undefined && (g.pattern.trim() === '' || g.pattern.length > MAX_NAME || hasControl(g.pattern))) return {ok: false, error: `pattern must be 1 to ${MAX_NAME} printable characters`}
+  if (g.agent !== undefined && (g.agent === '' || g.agent.length > 64 || hasControl(g.agent))) return {ok: false, error: 'agent must be 1 to 64 printable characters'}
+  const uses = g.uses ?? DEFAULT_USES
+  if (!Number.isInteger(uses) || uses < 1 || uses > MAX_USES) return {ok: false, error: `uses must be an integer from 1 to ${MAX_USES}`}
+  const ttl = g.expires_in_seconds ?? DEFAULT_TTL_MS / 1000
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl * 1000 > MAX_TTL_MS) {
+    return {ok: false, error: `expires_in_seconds must be an integer from 1 to ${MAX_TTL_MS / 1000} (an exception always expires, within 7 days)`}
+  }
+  const by = (g.granted_by ?? '').trim()
+  if (by === '' || by.length > MAX_NAME || hasControl(by)) return {ok: false, error: `granted_by is required (1 to ${MAX_NAME} printable characters)`}
+  const reason = (g.reason ?? '').trim()
+  if (reason === '' || Buffer.byteLength(reason) > MAX_REASON_BYTES || hasControl(reason)) return {ok: false, error: `reason is required (at most ${MAX_REASON_BYTES} bytes, one line)`}
+  return {
+    ok: true,
+    grant: {
+      host, uses, expires_in_seconds: ttl, granted_by: by, reason,
+      ...(g.path !== undefined ? {path: g.path} : {}), ...(g.pattern !== undefined ? {pattern: g.pattern.trim()} : {}), ...(g.agent !== undefined ? {agent: g.agent} : {}),
+    },
+  }
+}
+
+/** `*.example.com` matches subdomains of example.com (not example.com itself); else exact, case-insensitive. */
+export function hostMatches(rule: string, host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
+  if (rule.startsWith('*.')) return h.endsWith(rule.slice(1)) && h.length > rule.length - 1
+  return h === rule
+}
+
+/**
+ * A path rule with `*` is a glob (`*` matches any characters, `/` included); without one it is
+ * a prefix at a segment boundary (`/repos/acme` matches `/repos/acme` and `/repos/acme/x`, not
+ * `/repos/acmex`). The glob match is the linear two-pointer algorithm: no regex over the
+ * request's path.
+ */
+export function pathMatches(rule: string, path: string): boolean {
+  const p = path === '' ? '/' : path
+  if (!rule.includes('*')) return p === rule || (p.startsWith(rule) && (rule.endsWith('/') || p[rule.length] === '/'))
+  let r = 0
+  let s = 0
+  let star = -1
+  let mark = 0
+  while (s < p.length) {
+    if (r < rule.length && rule[r] !== '*' && rule[r] === p[s]) {
+      r++
+      s++
+    } else if (r < rule.length && rule[r] === '*') {
+      star = r++
+      mark = s
+    } else if (star >= 0) {
+      r = star + 1
+      s = ++mark
+    } else return false
+  }
+  while (r < rule.length && rule[r] === '*') r++
+  return r === rule.length
+}
+
+/** The finding an exception names: a DLP pattern name, the scanner label or the block reason. */
+export function findingMatches(rule: string, t: Pick<ExceptionTarget, 'layer' | 'reason' | 'patterns'>): boolean {
+  const r = rule.toLowerCase()
+  return t.layer.toLowerCase() === r || t.reason.toLowerCase() === r || t.patterns.some((p) => p.toLowerCase() === r)
+}
+
+/** Whether `e` waives the block described by `t` (uses and expiry are the store's concern). */
+export function exceptionMatches(e: Pick<ExceptionRecord, 'host' | 'path' | 'pattern' | 'agent'>, t: ExceptionTarget): boolean {
+  if (!WAIVABLE_LAYERS.has(t.layer)) return false
+  if (!hostMatches(e.host, t.host)) return false
+  if (e.path !== undefined && !pathMatches(e.path, t.path)) return false
+  if (e.pattern !== undefined && !findingMatches(e.pattern, t)) return false
+  if (e.agent !== undefined && (!t.agentBound || t.agent !== e.agent)) return false
+  return true
+}
+
+/** One use of an exception, carried by the request's Decision (audit, receipts, metrics read it). */
+export interface ExceptionUse {
+  readonly id: string
+  /** The finding waived: the grant's pattern when it named one, else the blocking label. */
+  readonly rule: string
+  /** The scanner label and reason code that would have blocked. */
+  readonly layer: string
+  readonly reason: string
+  readonly usesLeft: number
+  readonly expiresAt: string
+  readonly grantedBy: string
+  readonly grantReason: string
+}
