@@ -33,3 +33,9 @@ export {promptRecoveryChoice} from './recover-prompt.js'
 export {renderSessionList, renderSessionDetail, renderSessionExplanation, renderRelease, renderTerminate} from './render-session.js'
 export {renderAdaptiveStatus, renderAdaptiveFlush, renderWhoami} from './render-adaptive.js'
 export {formatScore, formatSeconds, alignColumns, alignFields, printable} from './text-format.js'
+export {
+  grantException, listExceptions, revokeException, sendChangeNote, requestReload, expiresSeconds,
+  exceptionSchema, exceptionListSchema, exceptionRevokeSchema, changeNoteSchema, reloadSchema,
+  type ExceptionInfo, type ExceptionList, type ExceptionRevoke, type ChangeNoteResult, type ReloadResult, type GrantInput, type NoteInput,
+} from './policy-service.js'
+export {renderGrant, renderExceptionList, renderRevoke, renderChangeNote, renderReload} from './render-policy.js'
