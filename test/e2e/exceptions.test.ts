@@ -6,6 +6,7 @@
  * --json, a wrong token; and the operator's change note through the API reaches config_change.
  */
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -34,6 +35,18 @@ const events = (out: string, name: string): Array<Record<string, unknown>> =>
 
 function cli(port: number, args: string[], token = TOKEN): ReturnType<typeof runCli> {
   return runCli([...args, '--api-url', `127.0.0.1:${port}`], {env: {...process.env, PIPELOCK_KILLSWITCH_API_TOKEN: token, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: ''}})
+}
+
+async function killSwitch(port: number, active: boolean): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const body = JSON.stringify({active})
+    const req = http.request({host: '127.0.0.1', port, method: 'POST', path: '/api/v1/killswitch', agent: false, headers: {authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': String(body.length)}}, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 const fetchPath = (up: Upstream, p: string): string => `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}${p}`)}`
@@ -161,6 +174,25 @@ describe('scoped exceptions through the admin API', {timeout: 120_000}, () => {
     const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])
     assert.equal(v.status, 0, v.stdout + v.stderr)
     assert.equal(JSON.parse(v.stdout).valid, true)
+  })
+
+  it('never overrides the kill switch: a request denied by it does not use the exception', async () => {
+    const d = tempDir('pipelock-exceptions-ks-')
+    writeFileSync(path.join(d, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+    const proxy = await startProxy(config(d), {dir: d})
+    try {
+      const target = fetchPath(up, `/kib-fixture?k=${TOKEN_VALUE}`)
+      assert.equal(cli(proxy.port, ['exception', 'grant', '--host', '127.0.0.1', '--reason', 'kill switch check', '--operator', 'erin']).status, 0)
+      assert.equal(await killSwitch(proxy.port, true), 200)
+      assert.equal((await rawHttp(proxy.port, {path: target})).status, 503)
+      assert.equal(await killSwitch(proxy.port, false), 200)
+      const list = JSON.parse(cli(proxy.port, ['exception', 'list', '--json']).stdout) as {exceptions: Array<{uses_left: number}>}
+      assert.equal(list.exceptions[0]!.uses_left, 1, 'the kill switch answered before the exception step')
+      assert.equal((await rawHttp(proxy.port, {path: target})).status, 200)
+      assert.ok(await until(async () => events(proxy.stdout(), 'exception_used').length === 1, 3000), proxy.stdout())
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
   })
 
   it('the change note through the API reaches the next reload: config_change carries operator and justification', async () => {
