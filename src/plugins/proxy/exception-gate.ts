@@ -18,7 +18,7 @@ export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth'>, url: st
   let path = '/'
   try {
     const u = parseGoUrl(url)
-    host = goHostname(u.host)
+    host = goHostname(u.host).toLowerCase()
     path = u.path === '' ? '/' : u.path
   } catch {
     host = ''

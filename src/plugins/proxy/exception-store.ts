@@ -114,14 +114,16 @@ export class ExceptionStore {
     const e = this.items.find((x) => x.uses_left > 0 && Date.parse(x.expires_at) > now && exceptionMatches(x, t))
     if (e === undefined) return undefined
     e.uses_left--
+    const before = this.items
+    this.prune()
     try {
       this.save()
     } catch {
       // A use that cannot be written is not granted: the block stands (fail closed).
       e.uses_left++
+      this.items = before
       return undefined
     }
-    this.prune()
     return {
       id: e.id, rule: e.pattern ?? t.layer, layer: t.layer, reason: t.reason,
       usesLeft: e.uses_left, expiresAt: e.expires_at, grantedBy: e.granted_by, grantReason: e.reason,
