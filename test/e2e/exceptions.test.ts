@@ -49,6 +49,14 @@ async function killSwitch(port: number, active: boolean): Promise<number> {
   })
 }
 
+/** A fresh proxy directory holding the receipt-signing key. */
+function keyedDir(prefix: string): string {
+  const d = tempDir(prefix)
+  writeFileSync(path.join(d, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+  writeFileSync(path.join(d, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+  return d
+}
+
 const fetchPath = (up: Upstream, p: string): string => `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}${p}`)}`
 
 describe('scoped exceptions through the admin API', {timeout: 120_000}, () => {
@@ -56,9 +64,7 @@ describe('scoped exceptions through the admin API', {timeout: 120_000}, () => {
   let dir: string
   before(async () => {
     up = await startHttpUpstream()
-    dir = tempDir('pipelock-exceptions-')
-    writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
-    writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+    dir = keyedDir('pipelock-exceptions-')
   })
   after(async () => {
     await up.close()
@@ -177,8 +183,7 @@ describe('scoped exceptions through the admin API', {timeout: 120_000}, () => {
   })
 
   it('never overrides the kill switch: a request denied by it does not use the exception', async () => {
-    const d = tempDir('pipelock-exceptions-ks-')
-    writeFileSync(path.join(d, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+    const d = keyedDir('pipelock-exceptions-ks-')
     const proxy = await startProxy(config(d), {dir: d})
     try {
       const target = fetchPath(up, `/kib-fixture?k=${TOKEN_VALUE}`)
@@ -196,8 +201,7 @@ describe('scoped exceptions through the admin API', {timeout: 120_000}, () => {
   })
 
   it('the change note through the API reaches the next reload: config_change carries operator and justification', async () => {
-    const d = tempDir('pipelock-exceptions-note-')
-    writeFileSync(path.join(d, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+    const d = keyedDir('pipelock-exceptions-note-')
     const proxy = await startProxy(config(d), {dir: d})
     try {
       // The reloader ignores an unchanged file within 2 s of the last apply (start-up included).
