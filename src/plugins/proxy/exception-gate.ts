@@ -4,8 +4,8 @@
  * matching exception in force is used once and the request goes on through the rest of the
  * order — session/adaptive/airlock, header DLP, cross-request, contract, budget — each of which
  * can still block it. The kill switch ran before (server gate) and is never reached here.
- * The request's RequestRecord keeps the use, so every Decision of the request carries it: the
- * audit log writes `exception_used`, metrics count it, the flight recorder signs it.
+ * The request's RequestRecord keeps the use until its next Decision, which carries it: the
+ * audit log writes `exception_used`, metrics count it, the flight recorder signs it — once.
  */
 import {goHostname, parseGoUrl} from '../canonical/index.js'
 import type {UrlScanResult} from '../scanner/index.js'

@@ -30,7 +30,7 @@ export class RequestRecord {
   /** The contract pinned for this request's lifetime; undefined when none applies. */
   readonly contract: ResolvedContract | undefined
   private context: ContractContext | undefined
-  /** The scoped exception this request used (at most one); every later Decision carries it. */
+  /** The scoped exception this request used (at most one), until the decision it produced is recorded. */
   exception: ExceptionUse | undefined
 
   /**
@@ -53,7 +53,13 @@ export class RequestRecord {
 
   /** Records the decision in every sink first; returns the id of the receipt that recorded it. */
   record(d: Decision): string | undefined {
-    const full: Decision = {...d, url: this.url, ...(this.contract !== undefined ? {contract: this.contextFor(d)} : {}), ...(this.exception !== undefined ? {exception: this.exception} : {})}
+    let full: Decision = {...d, url: this.url, ...(this.contract !== undefined ? {contract: this.contextFor(d)} : {})}
+    if (this.exception !== undefined) {
+      // The request's next decision is the one the exception produced (its allow, or a later
+      // stage's block): it alone carries the use, so the use is audited, counted and signed once.
+      full = {...full, exception: this.exception}
+      this.exception = undefined
+    }
     const receipt = this.core.sink.record(full)
     if (this.session !== null) this.sessions!.settle(this.session, full)
     return receipt
