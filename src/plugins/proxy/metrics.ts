@@ -31,7 +31,8 @@ class Counter {
   }
 }
 
-class Histogram {
+/** A histogram without labels (also rendered by subsystems at scrape time). */
+export class Histogram {
   private readonly counts: number[]
   private sum = 0
   private count = 0
