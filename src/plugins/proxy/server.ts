@@ -32,6 +32,7 @@ import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {hintHeader} from './hints.js'
+import {EventLoopLag} from './event-loop.js'
 import {InterceptMetrics} from './intercept/metrics.js'
 import {Interceptor} from './intercept/runtime.js'
 import {buildTrustStore} from '../tls/index.js'
@@ -89,6 +90,7 @@ export class ProxyServer implements ProxyCore {
   interceptor: Interceptor | null = null
   /** Interception counters: one set for the proxy's life, fed by the decision fan-out (transports §2.13). */
   private readonly tlsMetrics = new InterceptMetrics()
+  private readonly loopLag = new EventLoopLag()
   private snap: ProxySnapshot
   private readonly clock: Clock
   private readonly env: Readonly<Record<string, string | undefined>>
@@ -134,6 +136,7 @@ export class ProxyServer implements ProxyCore {
       crossRequest: () => this.snap.cee?.stats() ?? null,
     })
     this.metrics.addRenderer((out) => renderCeeMetrics(out, this.snap.cee, undefined))
+    this.metrics.addRenderer((out) => this.loopLag.render(out))
     this.sink = new DecisionFanout([this.audit, this.metrics, this.tlsMetrics, ...(opts.sinks ?? [])])
     const rt = this.contracts
     if (rt !== null) {
@@ -641,6 +644,7 @@ export class ProxyServer implements ProxyCore {
   /** Graceful shutdown: stop accepting, drain for up to `drainMs`, then cut what is left. */
   async close(drainMs = 5000): Promise<void> {
     this.watchdog?.stop()
+    this.loopLag.stop()
     if (this.pollTimer) clearInterval(this.pollTimer)
     this.snap.sessions?.stop()
     this.snap.cee?.stop()

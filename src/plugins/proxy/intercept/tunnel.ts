@@ -92,16 +92,33 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
   const icpt = t.interceptor
   const target = `${urlHostForm(t.host)}:${t.port}`
   const ids = {request_id: t.connect.requestId, agent: t.connect.agent}
-  let leaf
-  try {
-    leaf = icpt.cache.get(t.host)
-  } catch (e) {
+  const noCertificate = (e: unknown): void => {
     // A name no certificate can carry (non-ASCII): the client handshake cannot succeed.
     icpt.count('handshake_error')
     core.audit.event('warn', 'blocked', 'TLS interception: no certificate for this host', {scanner: 'tls_handshake_error', target, reason: (e as Error).message, ...ids})
     close()
+  }
+  let leaf: Leaf | Promise<Leaf>
+  try {
+    leaf = icpt.cache.acquire(t.host)
+  } catch (e) {
+    return noCertificate(e)
+  }
+  // A miss mints off the event loop; the client's bytes wait in its socket meanwhile (not flowing).
+  if (leaf instanceof Promise) {
+    leaf.then(
+      (l) => {
+        if (!client.destroyed) serve(core, t, client, first, idleMs, close, l)
+      },
+      noCertificate,
+    )
     return
   }
+  serve(core, t, client, first, idleMs, close, leaf)
+}
+
+function serve(core: ProxyCore, t: TunnelContext, client: Duplex, first: Buffer, idleMs: number, close: () => void, leaf: Leaf): void {
+  const icpt = t.interceptor
   if (!(client instanceof Socket)) {
     // Every CONNECT socket node hands over is a net.Socket; anything else cannot be tracked.
     icpt.count('failed')
@@ -109,7 +126,7 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
     return
   }
   icpt.count('intercepted')
-  core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target, score: 0, ...ids})
+  core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target: `${urlHostForm(t.host)}:${t.port}`, score: 0, request_id: t.connect.requestId, agent: t.connect.agent})
   const live: Live = {core, tunnel: t, close, inflight: 0}
   icpt.servers.track(client, live)
   // The raw socket sees every byte of both directions, so its timeout means "both silent"; a

@@ -86,6 +86,8 @@ export class WebSocketProxy {
   readonly metrics = new WsMetrics()
   private readonly selected = new WeakMap<IncomingMessage, string>()
   private readonly server: WebSocketServer
+  /** The upstream trust list as one secure context, built once per list (parsing it per dial stalls the loop). */
+  private trust: {readonly ca: string[]; readonly context: tls.SecureContext} | undefined
 
   /**
    * `upstreamCa`: the trust list of every upstream TLS leg (system store plus `SSL_CERT_FILE` /
@@ -107,6 +109,11 @@ export class WebSocketProxy {
       // The client is told exactly the protocol the upstream selected (none if none).
       handleProtocols: (_offered, req) => this.selected.get(req) ?? false,
     })
+  }
+
+  private trustContext(ca: string[]): tls.SecureContext {
+    if (this.trust?.ca !== ca) this.trust = {ca, context: tls.createSecureContext({ca})}
+    return this.trust.context
   }
 
   /** Live relays (the capacity semaphore of §3.2 step 10). */
@@ -256,7 +263,7 @@ export class WebSocketProxy {
           followRedirects: false,
           createConnection: () =>
             t.scheme === 'wss'
-              ? tls.connect({socket, ALPNProtocols: ['http/1.1'], ...(isIP(t.hostname) === 0 ? {servername: t.hostname} : {}), ...(this.upstreamCa ? {ca: this.upstreamCa()} : {})})
+              ? tls.connect({socket, ALPNProtocols: ['http/1.1'], ...(isIP(t.hostname) === 0 ? {servername: t.hostname} : {}), ...(this.upstreamCa ? {secureContext: this.trustContext(this.upstreamCa())} : {})})
               : socket,
         })
       } catch (e) {
