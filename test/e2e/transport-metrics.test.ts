@@ -13,22 +13,9 @@ import {readFileSync} from 'node:fs'
 import tls from 'node:tls'
 import WebSocket, {WebSocketServer} from 'ws'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {makeSelfSignedCert, rawHttp, startHttpsUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {makeSelfSignedCert, rawHttp, startHttpsUpstream, startProxy, tempDir, tlsThroughProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Z7Q2W9E4R1T6Y3U8'
-
-async function tlsThroughProxy(proxyPort: number, target: string, ca: string): Promise<tls.TLSSocket> {
-  const raw = await new Promise<import('node:net').Socket>((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false})
-    req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT ${res.statusCode}`))))
-    req.once('error', reject)
-    req.end()
-  })
-  return await new Promise((resolve, reject) => {
-    const s = tls.connect({socket: raw, ca, servername: target.split(':')[0], ALPNProtocols: ['http/1.1']}, () => resolve(s))
-    s.once('error', reject)
-  })
-}
 
 /** One HTTP/1.1 exchange on an open TLS socket; the status code of the answer. */
 async function status(s: tls.TLSSocket, raw: string): Promise<number> {
@@ -112,6 +99,8 @@ describe('transport metrics after real traffic', {timeout: 60_000}, () => {
 
     const m = samples((await rawHttp(proxy.port, {path: '/metrics'})).body)
     assert.equal(m.get('pipelock_tls_intercept_total{outcome="intercepted"}'), 1)
+    assert.equal(m.get('pipelock_tls_handshake_duration_seconds_count{side="client"}'), 1)
+    assert.equal(m.get('pipelock_tls_handshake_duration_seconds_bucket{side="client",le="+Inf"}'), 1)
     assert.equal(m.get('pipelock_tls_request_blocked_total{reason="authority_mismatch"}'), 1)
     assert.equal(m.get('pipelock_tls_request_blocked_total{reason="url_scan"}'), 1)
     assert.equal(m.get('pipelock_tls_request_blocked_total{reason="body_dlp"}'), 1)

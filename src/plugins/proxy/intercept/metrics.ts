@@ -10,7 +10,7 @@
  * closes of an intercepted `wss://` relay (method `WS`) count under `pipelock_ws_*`.
  */
 import type {Decision, DecisionSink} from '../decision.js'
-import {renderFamily} from '../metrics.js'
+import {Histogram, renderFamily} from '../metrics.js'
 
 export type InterceptOutcome = 'intercepted' | 'failed' | 'handshake_error'
 
@@ -74,6 +74,12 @@ export class InterceptMetrics implements DecisionSink {
   private readonly outcomes = new Map<InterceptOutcome, number>()
   private readonly requestBlocks = new Map<string, number>()
   private readonly responseBlocks = new Map<string, number>()
+  /** §2.8: the client-side handshake (ClientHello handed to the TLS server → secure). */
+  private readonly clientHandshake = new Histogram('pipelock_tls_handshake_duration_seconds', 'TLS handshake duration with the client inside intercepted tunnels (side="client").', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5])
+
+  handshake(seconds: number): void {
+    this.clientHandshake.observe(seconds)
+  }
 
   count(outcome: InterceptOutcome): void {
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1)
@@ -91,6 +97,7 @@ export class InterceptMetrics implements DecisionSink {
     renderFamily(out, 'pipelock_tls_intercept_total', 'CONNECT tunnels by interception outcome.', 'counter', (['intercepted', 'failed', 'handshake_error'] as const).map((k) => [{outcome: k}, this.outcomes.get(k) ?? 0] as const))
     renderFamily(out, 'pipelock_tls_cert_cache_size', 'Leaf certificates in the interception cache.', 'gauge', [[{}, cacheSize]])
     renderFamily(out, 'pipelock_tls_request_blocked_total', 'Inner requests of intercepted tunnels blocked before the upstream answered, by reason.', 'counter', TLS_REQUEST_BLOCK_REASONS.map((k) => [{reason: k}, this.requestBlocks.get(k) ?? 0] as const))
+    this.clientHandshake.render(out, {side: 'client'})
     renderFamily(out, 'pipelock_tls_response_blocked_total', 'Inner responses of intercepted tunnels blocked, by reason.', 'counter', TLS_RESPONSE_BLOCK_REASONS.map((k) => [{reason: k}, this.responseBlocks.get(k) ?? 0] as const))
   }
 }

@@ -27,6 +27,8 @@ interface Live {
   readonly tunnel: TunnelContext
   readonly close: () => void
   inflight: number
+  /** When the raw socket was handed to the TLS server (handshake timing). */
+  readonly handedAtMs: number
 }
 
 /**
@@ -70,6 +72,10 @@ export class InterceptServers {
       const l = this.live.get(rawOf(socket) as Socket)
       if (l === undefined) return void socket.destroy()
       handleInterceptedUpgrade(l.core, l.tunnel, req, socket, head)
+    })
+    server.on('secureConnection', (tlsSocket: unknown) => {
+      const l = this.live.get(rawOf(tlsSocket) as Socket)
+      if (l !== undefined) l.tunnel.interceptor.metrics.handshake((l.core.nowMs() - l.handedAtMs) / 1000)
     })
     server.on('tlsClientError', (err: Error, tlsSocket: unknown) => {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
@@ -127,7 +133,7 @@ function serve(core: ProxyCore, t: TunnelContext, client: Duplex, first: Buffer,
   }
   icpt.count('intercepted')
   core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target: `${urlHostForm(t.host)}:${t.port}`, score: 0, request_id: t.connect.requestId, agent: t.connect.agent})
-  const live: Live = {core, tunnel: t, close, inflight: 0}
+  const live: Live = {core, tunnel: t, close, inflight: 0, handedAtMs: core.nowMs()}
   icpt.servers.track(client, live)
   // The raw socket sees every byte of both directions, so its timeout means "both silent"; a
   // request waiting on a slow upstream is not idle (the per-request upstream timeout bounds it).
