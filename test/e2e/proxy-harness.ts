@@ -332,3 +332,22 @@ export async function tlsThroughProxy(proxyPort: number, target: string, ca: str
     s.once('error', reject)
   })
 }
+
+/** One HTTP/1.1 exchange on an open TLS socket; resolves with the raw response text. */
+export async function tlsExchange(s: tls.TLSSocket, raw: string): Promise<string> {
+  return await new Promise((resolve) => {
+    let got = ''
+    const onData = (c: Buffer): void => {
+      got += c.toString('latin1')
+      const end = got.indexOf('\r\n\r\n')
+      const len = /content-length: (\d+)/i.exec(got)
+      if (end >= 0 && len !== null && got.length >= end + 4 + Number(len[1])) {
+        s.off('data', onData)
+        resolve(got)
+      }
+    }
+    s.on('data', onData)
+    s.once('close', () => resolve(got))
+    s.write(raw)
+  })
+}

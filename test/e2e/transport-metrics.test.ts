@@ -13,26 +13,13 @@ import {readFileSync} from 'node:fs'
 import tls from 'node:tls'
 import WebSocket, {WebSocketServer} from 'ws'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {makeSelfSignedCert, rawHttp, startHttpsUpstream, startProxy, tempDir, tlsThroughProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {makeSelfSignedCert, rawHttp, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Z7Q2W9E4R1T6Y3U8'
 
 /** One HTTP/1.1 exchange on an open TLS socket; the status code of the answer. */
 async function status(s: tls.TLSSocket, raw: string): Promise<number> {
-  return await new Promise((resolve) => {
-    let got = ''
-    const onData = (c: Buffer): void => {
-      got += c.toString('latin1')
-      const end = got.indexOf('\r\n\r\n')
-      const len = /content-length: (\d+)/i.exec(got)
-      if (end >= 0 && len !== null && got.length >= end + 4 + Number(len[1])) {
-        s.off('data', onData)
-        resolve(Number(got.slice(9, 12)))
-      }
-    }
-    s.on('data', onData)
-    s.write(raw)
-  })
+  return Number((await tlsExchange(s, raw)).slice(9, 12))
 }
 
 /** `name{labels} value` lines of one scrape, as a map. */
