@@ -52,10 +52,10 @@ export async function waitForPort(port: number, proc: ChildProcess): Promise<voi
   throw new Error(`port ${port} never opened`)
 }
 
-/** Spawns `node <root>/bin/run.js run --config F` and resolves with its port once the banner is out. */
-export async function spawnPipelock(root: string, configFile: string, extraArgs: readonly string[] = []): Promise<Started> {
+/** Spawns `node [nodeArgs] <root>/bin/run.js run --config F` (e.g. `--cpu-prof`) and resolves with its port once the banner is out. */
+export async function spawnPipelock(root: string, configFile: string, extraArgs: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<Started> {
   const spawnedAt = process.hrtime.bigint()
-  const proc = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'run', '--config', configFile, '--listen', '127.0.0.1:0', ...extraArgs], {
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin', 'run.js'), 'run', '--config', configFile, '--listen', '127.0.0.1:0', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {...process.env, NO_COLOR: '1'},
   })

@@ -6,10 +6,15 @@
  *    and through mitmproxy's `mitmdump` (Debian `mitmproxy`, installed when missing) — rounds
  *    interleaved so drift hits every arm;
  *  - per new tunnel (CONNECT + TLS + one request on a fresh connection each time), same arms.
- * Pipelock's scanners stay on for the inner requests (URL scan; body and response scanning off):
- * the intercept arm's added cost includes one URL scan per request. Reports ratios; no assertions.
+ * Pipelock's scanners stay on for the inner requests (URL scan; body and response scanning off —
+ * the immutable core injection set still scans every response): the intercept arm's added cost
+ * includes that pipeline. To separate it, the same pipeline without TLS is measured too: the
+ * intercepting instance as an absolute-URI forward proxy to a plain-HTTP twin of the origin, vs
+ * that origin direct. `interception itself` = (intercept − CONNECT relay) − (forward − direct http).
+ * Reports ratios; no assertions.
  *
- *   node dist/bench/tls-intercept.js [--requests N] [--tunnels N] [--no-install]
+ *   node dist/bench/tls-intercept.js [--requests N] [--tunnels N] [--no-install] [--cpu-prof DIR]
+ *   (--cpu-prof: V8 CPU profile of the intercepting proxy into DIR)
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync, existsSync} from 'node:fs'
@@ -152,6 +157,12 @@ export async function runTlsInterceptBench(args: string[]): Promise<Record<strin
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   const upPort = (server.address() as AddressInfo).port
+  const plain = http.createServer((_req, res) => {
+    res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(BODY.length)})
+    res.end(BODY)
+  })
+  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', () => r()))
+  const plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/kib`
   const paths = caPaths(path.join(dir, 'ca'))
   writeCaFiles(paths, generateCa('Pipelock', 3_600_000 * 24, Date.now()), false)
   const plCa = readFileSync(paths.cert, 'utf8')
@@ -168,7 +179,8 @@ export async function runTlsInterceptBench(args: string[]): Promise<Record<strin
   }
   process.env.SSL_CERT_FILE = up.certPath
   const relay = await spawnPipelock(repoRoot, cfg(false))
-  const icpt = await spawnPipelock(repoRoot, cfg(true))
+  const prof = args.indexOf('--cpu-prof')
+  const icpt = await spawnPipelock(repoRoot, cfg(true), [], prof >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${args[prof + 1]}`] : [])
   const missing = ensureDebian({mitmdump: 'mitmproxy'}, !args.includes('--no-install'))
   const mitm = missing.length === 0 ? await startMitmdump(dir, up.certPath) : null
 
@@ -182,9 +194,19 @@ export async function runTlsInterceptBench(args: string[]): Promise<Record<strin
   const kept = new Map<string, number[]>(arms.map((a) => [a.name, []]))
   const fresh = new Map<string, number[]>(arms.map((a) => [a.name, []]))
   const disps = new Map(arms.map((a) => [a.name, a.dispatcher()]))
+  // The pipeline without TLS (see the header): same instance, plain-HTTP origin.
+  const pipelineArms: Arm[] = [
+    {name: 'direct (http origin)', ca: '', dispatcher: () => new Agent()},
+    {name: 'pipelock forward proxy (http origin)', ca: '', proxyPort: icpt.port, dispatcher: () => new ProxyAgent({uri: `http://127.0.0.1:${icpt.port}`, proxyTunnel: false})},
+  ]
+  for (const a of pipelineArms) {
+    kept.set(a.name, [])
+    disps.set(a.name, a.dispatcher())
+  }
   const rounds = 4
   for (let r = 0; r < rounds; r++) {
     for (const a of arms) kept.get(a.name)!.push(...(await keepAlive(a, url, r === 0 ? 300 : 50, Math.ceil(n / rounds), disps.get(a.name)!)))
+    for (const a of pipelineArms) kept.get(a.name)!.push(...(await keepAlive(a, plainUrl, r === 0 ? 300 : 50, Math.ceil(n / rounds), disps.get(a.name)!)))
     for (const a of arms) {
       for (let i = 0; i < Math.ceil(tunnels / rounds) + (r === 0 ? 5 : 0); i++) {
         const t = await freshTunnel(a, 'localhost', upPort)
@@ -210,11 +232,20 @@ export async function runTlsInterceptBench(args: string[]): Promise<Record<strin
       new_tunnel_added_vs_relay_ms: a.proxyPort === undefined ? '' : pct(f, 50) - relayTunnel,
     })
   }
+  const p50 = (name: string): number => pct(sortNum(kept.get(name)!), 50)
+  const p99 = (name: string): number => pct(sortNum(kept.get(name)!), 99)
+  for (const a of pipelineArms) rows.push({measure: a.name, n: kept.get(a.name)!.length, p50_ms: p50(a.name), p99_ms: p99(a.name)})
+  const pipeline = p50('pipelock forward proxy (http origin)') - p50('direct (http origin)')
+  const intercept = p50('pipelock intercept') - relayP50
+  rows.push({measure: 'pipeline without TLS (forward − direct, http origin)', added_p50_ms: pipeline})
+  rows.push({measure: 'interception itself ((intercept − relay) − pipeline)', added_p50_ms: intercept - pipeline, budget_ms: 0.3})
   if (mitm === null) rows.push({measure: 'mitmdump (mitmproxy)', n: 0, p50_ms: 'not run', p99_ms: missing.length > 0 ? 'not installed' : 'did not start'})
   relay.proc.kill()
-  icpt.proc.kill()
+  icpt.proc.kill('SIGINT')
+  await new Promise((r) => icpt.proc.once('exit', r))
   mitm?.proc.kill()
   server.close()
+  plain.close()
   return rows
 }
 

@@ -10,6 +10,7 @@ import https from 'node:https'
 import net, {type AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import tls from 'node:tls'
 import assert from 'node:assert/strict'
 import {runCli} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
@@ -316,4 +317,37 @@ export async function openTunnel(proxyPort: number, upstreamPort: number): Promi
     socket.write(`CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1\r\nHost: 127.0.0.1:${upstreamPort}\r\n\r\n`)
   })
   return {socket, received: () => got, closed}
+}
+
+/** A CONNECT tunnel to `target`, then TLS over it trusting `ca` (ALPN http/1.1). */
+export async function tlsThroughProxy(proxyPort: number, target: string, ca: string, servername?: string): Promise<tls.TLSSocket> {
+  const raw = await new Promise<net.Socket>((resolve, reject) => {
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false})
+    req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT ${res.statusCode}`))))
+    req.once('error', reject)
+    req.end()
+  })
+  return await new Promise((resolve, reject) => {
+    const s = tls.connect({socket: raw, ca, servername: servername ?? target.split(':')[0], ALPNProtocols: ['http/1.1']}, () => resolve(s))
+    s.once('error', reject)
+  })
+}
+
+/** One HTTP/1.1 exchange on an open TLS socket; resolves with the raw response text. */
+export async function tlsExchange(s: tls.TLSSocket, raw: string): Promise<string> {
+  return await new Promise((resolve) => {
+    let got = ''
+    const onData = (c: Buffer): void => {
+      got += c.toString('latin1')
+      const end = got.indexOf('\r\n\r\n')
+      const len = /content-length: (\d+)/i.exec(got)
+      if (end >= 0 && len !== null && got.length >= end + 4 + Number(len[1])) {
+        s.off('data', onData)
+        resolve(got)
+      }
+    }
+    s.on('data', onData)
+    s.once('close', () => resolve(got))
+    s.write(raw)
+  })
 }

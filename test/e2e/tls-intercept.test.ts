@@ -17,7 +17,7 @@ import {ProxyAgent, request} from 'undici'
 import WebSocket, {WebSocketServer} from 'ws'
 import {runCli} from '../helpers/cli.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {assertRefusesToStart, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, until, type RunningProxy, type TlsMaterial, type Upstream} from './proxy-harness.js'
+import {assertRefusesToStart, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, tlsExchange as exchange, tlsThroughProxy, until, type RunningProxy, type TlsMaterial, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Z7Q2W9E4R1T6Y3U8'
 const hasCurl = spawnSync('curl', ['--version']).status === 0
@@ -30,39 +30,6 @@ async function curl(args: string[]): Promise<{status: number | null; stdout: str
     p.stdout.on('data', (c: Buffer) => (out += c.toString()))
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
     p.on('close', (status) => resolve({status, stdout: out, stderr: err}))
-  })
-}
-
-/** A CONNECT tunnel to `target`, then TLS over it trusting `ca` (ALPN http/1.1). */
-async function tlsThroughProxy(proxyPort: number, target: string, ca: string, servername?: string): Promise<tls.TLSSocket> {
-  const raw = await new Promise<import('node:net').Socket>((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false})
-    req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT ${res.statusCode}`))))
-    req.once('error', reject)
-    req.end()
-  })
-  return await new Promise((resolve, reject) => {
-    const s = tls.connect({socket: raw, ca, servername: servername ?? target.split(':')[0], ALPNProtocols: ['http/1.1']}, () => resolve(s))
-    s.once('error', reject)
-  })
-}
-
-/** One HTTP/1.1 exchange on an open TLS socket; resolves with the raw response text. */
-async function exchange(s: tls.TLSSocket, raw: string): Promise<string> {
-  return await new Promise((resolve) => {
-    let got = ''
-    const onData = (c: Buffer): void => {
-      got += c.toString('latin1')
-      const end = got.indexOf('\r\n\r\n')
-      const len = /content-length: (\d+)/i.exec(got)
-      if (end >= 0 && len !== null && got.length >= end + 4 + Number(len[1])) {
-        s.off('data', onData)
-        resolve(got)
-      }
-    }
-    s.on('data', onData)
-    s.once('close', () => resolve(got))
-    s.write(raw)
   })
 }
 

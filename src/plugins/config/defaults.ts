@@ -222,10 +222,11 @@ export function defaultConfig(): PipelockConfig {
       enabled: false,
       ca_cert: '',
       ca_key: '',
-      passthrough_domains: [],
+      // transports §2.1: absent or null → this list; an explicit list (even []) replaces it whole.
+      passthrough_domains: ['*.googlevideo.com'],
       cert_ttl: '24h',
-      cert_cache_size: 0,
-      max_response_bytes: 0,
+      cert_cache_size: 10_000,
+      max_response_bytes: 5 * 1024 * 1024,
     },
     cross_request_detection: {
       enabled: false,

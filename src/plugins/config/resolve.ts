@@ -168,6 +168,10 @@ function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, warning
   if (c.request_body_scanning.header_mode === '') c.request_body_scanning.header_mode = d.request_body_scanning.header_mode
   if (c.kill_switch.message === '') c.kill_switch.message = d.kill_switch.message
   zeroFill(c.health_watchdog, d.health_watchdog, ['interval_seconds'])
+  // transports §2.1: `<= 0` takes the default (cert_ttl "" is read as 24h where it is parsed).
+  const ti = c.tls_interception
+  if (ti.cert_cache_size <= 0) ti.cert_cache_size = d.tls_interception.cert_cache_size
+  if (ti.max_response_bytes <= 0) ti.max_response_bytes = d.tls_interception.max_response_bytes
   zeroFill(c.flight_recorder, d.flight_recorder, ['checkpoint_interval', 'max_entries_per_file'])
   c.flight_recorder.file_mode = normaliseFileMode(c.flight_recorder.file_mode)
   // Airlock triggers left empty are filled to none/soft/hard (the reference does it in validation).

@@ -31,7 +31,8 @@ class Counter {
   }
 }
 
-class Histogram {
+/** A histogram without labels (also rendered by subsystems at scrape time). */
+export class Histogram {
   private readonly counts: number[]
   private sum = 0
   private count = 0
@@ -43,10 +44,14 @@ class Histogram {
     this.count++
     for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) this.counts[i]!++
   }
-  render(out: string[]): void {
+  /** `labels`: constant labels put on every sample (e.g. `side="client"`). */
+  render(out: string[], labels: Labels = {}): void {
+    const extra = Object.keys(labels).sort().map((k) => `${k}="${escapeLabel(labels[k]!)}"`)
+    const l = (more: string[]): string => `{${[...extra, ...more].join(',')}}`
+    const plain = extra.length === 0 ? '' : l([])
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`)
-    this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`))
-    out.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`)
+    this.buckets.forEach((b, i) => out.push(`${this.name}_bucket${l([`le="${b}"`])} ${this.counts[i]}`))
+    out.push(`${this.name}_bucket${l(['le="+Inf"'])} ${this.count}`, `${this.name}_sum${plain} ${this.sum}`, `${this.name}_count${plain} ${this.count}`)
   }
 }
 

@@ -34,6 +34,8 @@ import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {hintHeader} from './hints.js'
+import {EventLoopLag} from './event-loop.js'
+import {InterceptMetrics} from './intercept/metrics.js'
 import {Interceptor} from './intercept/runtime.js'
 import {buildTrustStore} from '../tls/index.js'
 import {refuseInterceptedUpgrade} from './intercept/upgrade.js'
@@ -95,6 +97,9 @@ export class ProxyServer implements ProxyCore {
   private readonly policyApi: PolicyApi | null
   /** TLS interception (transports §2); rebuilt with a fresh leaf cache after every reload. */
   interceptor: Interceptor | null = null
+  /** Interception counters: one set for the proxy's life, fed by the decision fan-out (transports §2.13). */
+  private readonly tlsMetrics = new InterceptMetrics()
+  private readonly loopLag = new EventLoopLag()
   private snap: ProxySnapshot
   private readonly clock: Clock
   private readonly env: Readonly<Record<string, string | undefined>>
@@ -141,7 +146,8 @@ export class ProxyServer implements ProxyCore {
       crossRequest: () => this.snap.cee?.stats() ?? null,
     })
     this.metrics.addRenderer((out) => renderCeeMetrics(out, this.snap.cee, undefined))
-    this.sink = new DecisionFanout([this.audit, this.metrics, ...(opts.sinks ?? [])])
+    this.metrics.addRenderer((out) => this.loopLag.render(out))
+    this.sink = new DecisionFanout([this.audit, this.metrics, this.tlsMetrics, ...(opts.sinks ?? [])])
     const rt = this.contracts
     if (rt !== null) {
       this.metrics.addRenderer((out) => {
@@ -168,6 +174,8 @@ export class ProxyServer implements ProxyCore {
           },
         }, () => this.trustStore())
       : null
+    const wsMetrics = this.wsProxy?.metrics
+    if (wsMetrics !== undefined) this.metrics.addRenderer((out) => wsMetrics.render(out))
     this.sessionApi = this.startupApiToken
       ? new SessionApi({
           token: () => this.apiToken(),
@@ -255,6 +263,7 @@ export class ProxyServer implements ProxyCore {
       ca: (this.upstreamCa = buildTrustStore(this.env)),
       scanner: () => this.snap.scanner.url,
       nowMs: () => this.nowMs(),
+      metrics: this.tlsMetrics,
       // transports §2.8: `wss://` inside an intercepted tunnel goes through the WebSocket proxy's
       // own admission and relay (URL scan, session and airlock, header DLP, contract, budget,
       // per-message scanning), the upstream dialled over TLS before the client is upgraded.
@@ -651,6 +660,7 @@ export class ProxyServer implements ProxyCore {
   /** Graceful shutdown: stop accepting, drain for up to `drainMs`, then cut what is left. */
   async close(drainMs = 5000): Promise<void> {
     this.watchdog?.stop()
+    this.loopLag.stop()
     if (this.pollTimer) clearInterval(this.pollTimer)
     this.snap.sessions?.stop()
     this.snap.cee?.stop()

@@ -7,6 +7,7 @@
  */
 import {lookup} from 'node:dns/promises'
 import net from 'node:net'
+import tls from 'node:tls'
 import {Agent, buildConnector} from 'undici'
 import {cidrContains, formatIp, matchesAnyDomain, parseIp, ssrfHit, unmap, type UrlScanner} from '../scanner/index.js'
 
@@ -91,7 +92,10 @@ export async function dialValidated(opts: SafeDialerOptions, host: string, port:
  */
 export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: number; readonly ca?: readonly string[]}): Agent {
   // `ca` replaces Node's bundled roots (the interceptor's Go-rule trust list, transports §1.2).
-  const base = buildConnector({timeout: opts.connectTimeoutMs ?? 10_000, ...(opts.ca !== undefined ? {ca: [...opts.ca]} : {})})
+  // One secure context for every connection: given `ca`, tls.connect would parse the whole list
+  // (~300 PEMs, 0.1–0.4 s of synchronous work) again for each new upstream connection, stalling
+  // the event loop whenever many tunnels open at once.
+  const base = buildConnector({timeout: opts.connectTimeoutMs ?? 10_000, ...(opts.ca !== undefined ? {secureContext: tls.createSecureContext({ca: [...opts.ca]})} : {})})
   const connect: buildConnector.connector = (options, callback) => {
     resolveValidated(opts.scanner(), options.hostname, opts.lookupAll ?? systemLookupAll).then(
       (ip) => {

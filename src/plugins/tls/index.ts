@@ -2,7 +2,7 @@
 // upstream trust list, and the install-ca text. Pure apart from file reads/writes; no sockets.
 export {caPaths, checkCaFiles, generateCa, loadCa, osErrorText, writeCaFiles, CA_DIR_MODE, CA_FILE_MODE, type CaPaths, type GeneratedCa, type LoadedCa} from './ca.js'
 export {firstPemBlock, toPem} from './certificate.js'
-export {ipBytes, mintLeaf, type Leaf} from './leaf.js'
+export {ipBytes, mintLeaf, mintLeafAsync, type Leaf} from './leaf.js'
 export {LeafCache, type LeafCacheOptions} from './leaf-cache.js'
 export {buildTrustStore} from './trust-store.js'
 export {initCa, readCaCert, requireCaCert, type TlsInitResult} from './service.js'

@@ -3,11 +3,12 @@
  * TTL, and is re-minted once less than 10 % of the TTL is left (the reference serves a leaf
  * 1 s from expiry; §6 #10 fixed). Over the cap: expired entries go first, then the earliest to
  * expire — with one TTL that is insertion order, so a Map gives O(1) eviction (hits do not
- * refresh: FIFO, not LRU). Minting is synchronous (≈ 0.3 ms), so two requests for one host in
- * the same turn cannot both mint: single flight holds without a promise map.
+ * refresh: FIFO, not LRU). `acquire` (the proxy's path) mints with the key generated off the
+ * event loop and is single-flight: concurrent misses for one host share one mint. `get` mints
+ * synchronously (≈ 0.3 ms; tools and tests).
  */
 import type {LoadedCa} from './ca.js'
-import {mintLeaf, type Leaf} from './leaf.js'
+import {mintLeaf, mintLeafAsync, type Leaf} from './leaf.js'
 
 export interface LeafCacheOptions {
   readonly ca: LoadedCa
@@ -24,6 +25,7 @@ interface Entry {
 
 export class LeafCache {
   private readonly entries = new Map<string, Entry>()
+  private readonly inflight = new Map<string, Promise<Leaf>>()
   minted = 0
 
   constructor(private readonly o: LeafCacheOptions) {}
@@ -40,11 +42,39 @@ export class LeafCache {
   get(host: string): Leaf {
     const key = host.toLowerCase()
     const now = this.o.nowMs()
+    return this.fresh(key, now) ?? this.store(key, now, mintLeaf(key, this.o.ca, this.o.ttlMs, now))
+  }
+
+  /**
+   * The cached leaf at once (no promise on the hot path), else a promise of the one mint in
+   * flight for that host. Rejects when minting fails (a non-ASCII name).
+   */
+  acquire(host: string): Leaf | Promise<Leaf> {
+    const key = host.toLowerCase()
+    const now = this.o.nowMs()
+    const hit = this.fresh(key, now)
+    if (hit !== undefined) return hit
+    let p = this.inflight.get(key)
+    if (p === undefined) {
+      p = mintLeafAsync(key, this.o.ca, this.o.ttlMs, now)
+        .then((leaf) => this.store(key, now, leaf))
+        .finally(() => this.inflight.delete(key))
+      this.inflight.set(key, p)
+    }
+    return p
+  }
+
+  /** A cached leaf not yet due for renewal (a due one is dropped). */
+  private fresh(key: string, now: number): Leaf | undefined {
     const hit = this.entries.get(key)
     if (hit !== undefined && now < hit.renewAt) return hit.leaf
     if (hit !== undefined) this.entries.delete(key)
-    const leaf = mintLeaf(key, this.o.ca, this.o.ttlMs, now)
+    return undefined
+  }
+
+  private store(key: string, now: number, leaf: Leaf): Leaf {
     this.minted++
+    this.entries.delete(key)
     this.entries.set(key, {leaf, expiresAt: now + this.o.ttlMs, renewAt: now + this.o.ttlMs * 0.9})
     if (this.entries.size > this.o.maxEntries) this.evict(now)
     return leaf

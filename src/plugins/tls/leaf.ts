@@ -4,7 +4,7 @@
  * literal, else dNSName), digitalSignature, serverAuth, AKID = the CA's key id. The chain sent is
  * the leaf alone.
  */
-import {generateKeyPairSync} from 'node:crypto'
+import {generateKeyPair, generateKeyPairSync, type KeyObject} from 'node:crypto'
 import {isIPv4, isIPv6} from 'node:net'
 import {buildCertificate, extension, name, OID, randomSerial, subjectAltName, toPem} from './certificate.js'
 import {bits, implicit, oid, seq} from './der.js'
@@ -40,13 +40,40 @@ export function ipBytes(host: string): Buffer | null {
   return out
 }
 
-/** Mints a leaf for `host` (the CONNECT target host, never the SNI). Throws for a non-ASCII name. */
-export function mintLeaf(host: string, ca: LoadedCa, ttlMs: number, nowMs: number): Leaf {
+interface KeyPair {
+  readonly publicKey: KeyObject
+  readonly privateKey: KeyObject
+}
+
+/** The SAN address of `host`, or null for a name; throws for a name no certificate can carry. */
+function sanAddress(host: string): Buffer | null {
   const ip = ipBytes(host)
   // dNSName is an IA5String: a name outside ASCII cannot be carried (the handshake then fails).
   // eslint-disable-next-line no-control-regex
   if (ip === null && !/^[\x21-\x7e]+$/.test(host)) throw new Error(`cannot mint a certificate for host ${JSON.stringify(host)}: not an ASCII name`)
-  const {publicKey, privateKey} = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
+  return ip
+}
+
+/** Mints a leaf for `host` (the CONNECT target host, never the SNI). Throws for a non-ASCII name. */
+export function mintLeaf(host: string, ca: LoadedCa, ttlMs: number, nowMs: number): Leaf {
+  const ip = sanAddress(host)
+  return buildLeaf(host, ip, ca, ttlMs, nowMs, generateKeyPairSync('ec', {namedCurve: 'prime256v1'}))
+}
+
+/**
+ * `mintLeaf` with the key generated on libuv's thread pool, so the proxy's event loop keeps
+ * serving while many tunnels to new hosts open at once (issue 16: no stall over 10 ms with 256
+ * concurrent tunnels). Rejects for a non-ASCII name.
+ */
+export async function mintLeafAsync(host: string, ca: LoadedCa, ttlMs: number, nowMs: number): Promise<Leaf> {
+  const ip = sanAddress(host)
+  const keys = await new Promise<KeyPair>((resolve, reject) =>
+    generateKeyPair('ec', {namedCurve: 'prime256v1'}, (err, publicKey, privateKey) => (err ? reject(err) : resolve({publicKey, privateKey}))),
+  )
+  return buildLeaf(host, ip, ca, ttlMs, nowMs, keys)
+}
+
+function buildLeaf(host: string, ip: Buffer | null, ca: LoadedCa, ttlMs: number, nowMs: number, {publicKey, privateKey}: KeyPair): Leaf {
   const serial = randomSerial()
   const notAfterMs = nowMs + ttlMs
   const der = buildCertificate({

@@ -33,9 +33,9 @@ describe('Interceptor (transports §2.1, §2.6)', () => {
   const p = caPaths(dir)
   writeCaFiles(p, generateCa('Pipelock', 3_600_000, Date.now()), false)
 
-  function interceptor(passthrough: string[], extra: Partial<{cert_cache_size: number; max_response_bytes: number}> = {}): Interceptor {
+  function interceptor(passthrough: string[] | undefined, extra: Partial<{cert_cache_size: number; max_response_bytes: number}> = {}): Interceptor {
     const config = defaultConfig()
-    config.tls_interception = {...config.tls_interception, enabled: true, ca_cert: p.cert, ca_key: p.key, passthrough_domains: passthrough, ...extra}
+    config.tls_interception = {...config.tls_interception, enabled: true, ca_cert: p.cert, ca_key: p.key, ...(passthrough ? {passthrough_domains: passthrough} : {}), ...extra}
     const scanner = createScanner(scannerSettingsFromConfig(config, {env: {}}))
     return new Interceptor({config, env: {}, scanner: () => scanner.url, nowMs: () => Date.now()})
   }
@@ -47,6 +47,15 @@ describe('Interceptor (transports §2.1, §2.6)', () => {
     assert.equal(i.intercepts('pinned.test'), false)
     assert.equal(i.intercepts('notexample.com'), true)
     assert.equal(i.intercepts('other.test'), true)
+    await i.close()
+  })
+
+  it('with the default passthrough list, googlevideo hosts (and the apex) pass through, others are intercepted', async () => {
+    const i = interceptor(undefined)
+    assert.deepEqual(i.passthrough, ['*.googlevideo.com'])
+    assert.equal(i.intercepts('rr1---sn-abc.googlevideo.com'), false)
+    assert.equal(i.intercepts('googlevideo.com'), false)
+    assert.equal(i.intercepts('api.example.com'), true)
     await i.close()
   })
 

@@ -190,4 +190,19 @@ describe('leaf certificates (transports §2.5)', () => {
     now += 2 * HOUR
     assert.notEqual(cache.get('one.example'), again, 'renewed with < 10 % of the TTL left')
   })
+
+  it('acquire: a miss mints once off the loop for all concurrent callers; a hit is returned at once; a bad name rejects', async () => {
+    const cache = new LeafCache({ca, ttlMs: HOUR, maxEntries: 10, nowMs: () => NOW})
+    const p1 = cache.acquire('Async.example')
+    const p2 = cache.acquire('async.example')
+    assert.ok(p1 instanceof Promise)
+    assert.equal(p2, p1, 'single flight')
+    const leaf = await p1
+    assert.equal(cache.minted, 1)
+    assert.equal(cache.acquire('async.example'), leaf, 'a hit is the leaf itself, not a promise')
+    const x = new X509Certificate(leaf.certPem)
+    assert.equal(x.subjectAltName, 'DNS:async.example')
+    assert.ok(x.verify(new X509Certificate(readFileSync(paths.cert, 'utf8')).publicKey))
+    await assert.rejects(async () => await cache.acquire('bücher.example'), /not an ASCII name/)
+  })
 })

@@ -76,7 +76,6 @@ function innerChecks(core: ProxyCore, t: TunnelContext, b: DecisionBase, req: In
   if (a.host.toLowerCase() !== t.host.toLowerCase() || a.port !== String(t.port)) {
     const shown = safeTarget(snap, `https://${authority}${path}`, 'authority')
     core.audit.event('warn', 'blocked', 'inner request authority does not match the CONNECT target', {scanner: 'tls_authority_mismatch', reason: `authority mismatch: ${shown} vs ${urlHostForm(t.host)}:${t.port}`, request_id: b.requestId, agent: b.agent})
-    t.interceptor.countBlock('authority_mismatch')
     return block('authority', shown, 'authority_mismatch', 'tls_authority_mismatch', 403, 'authority mismatch: blocked')
   }
   if (core.killSwitch.isActive()) return block('kill_switch', safeTarget(snap, target, 'kill_switch'), 'kill_switch_active', 'kill_switch', 503, 'kill switch active')

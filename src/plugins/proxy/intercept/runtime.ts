@@ -12,15 +12,15 @@ import {PipelockError} from '../../errors/index.js'
 import {matchesAnyDomain, type UrlScanner} from '../../scanner/index.js'
 import {resolveKeystoreDir} from '../../signing/index.js'
 import {buildTrustStore, caPaths, checkCaFiles, LeafCache, loadCa} from '../../tls/index.js'
-import {renderFamily} from '../metrics.js'
 import {createSafeAgent} from '../ssrf-dialer.js'
+import {InterceptMetrics, type InterceptOutcome} from './metrics.js'
 import {InterceptServers} from './tunnel.js'
 import {refuseInterceptedUpgrade, type InterceptUpgradeHandler} from './upgrade.js'
 
 export const DEFAULT_CERT_CACHE_SIZE = 10_000
 export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 
-export type InterceptOutcome = 'intercepted' | 'failed' | 'handshake_error'
+export type {InterceptOutcome} from './metrics.js'
 
 export interface InterceptorOptions {
   readonly config: PipelockConfig
@@ -31,6 +31,8 @@ export interface InterceptorOptions {
   readonly upgrade?: InterceptUpgradeHandler
   /** The upstream TLS trust list (read once by the server and shared with its other TLS legs); default: read from `env`. */
   readonly ca?: readonly string[]
+  /** The proxy's interception counters (kept across reloads); default: a fresh set. */
+  readonly metrics?: InterceptMetrics
 }
 
 export class Interceptor {
@@ -40,8 +42,7 @@ export class Interceptor {
   readonly maxResponseBytes: number
   readonly upgrade: InterceptUpgradeHandler
   readonly caNotAfterMs: number
-  readonly outcomes = new Map<InterceptOutcome, number>()
-  readonly requestBlocks = new Map<string, number>()
+  readonly metrics: InterceptMetrics
   /** One TLS server per leaf (dropped with it), shared by that host's tunnels. */
   readonly servers = new InterceptServers()
 
@@ -64,6 +65,7 @@ export class Interceptor {
     this.maxResponseBytes = t.max_response_bytes > 0 ? t.max_response_bytes : DEFAULT_MAX_RESPONSE_BYTES
     this.passthrough = t.passthrough_domains
     this.upgrade = o.upgrade ?? refuseInterceptedUpgrade
+    this.metrics = o.metrics ?? new InterceptMetrics()
     this.upstream = createSafeAgent({scanner: o.scanner, timeoutMs: o.config.fetch_proxy.timeout_seconds * 1000, ca: o.ca ?? buildTrustStore(o.env)})
   }
 
@@ -73,18 +75,12 @@ export class Interceptor {
   }
 
   count(outcome: InterceptOutcome): void {
-    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1)
-  }
-
-  countBlock(reason: string): void {
-    this.requestBlocks.set(reason, (this.requestBlocks.get(reason) ?? 0) + 1)
+    this.metrics.count(outcome)
   }
 
   /** §2.13 metric families (the reference's names). */
   render(out: string[]): void {
-    renderFamily(out, 'pipelock_tls_intercept_total', 'CONNECT tunnels by interception outcome.', 'counter', (['intercepted', 'failed', 'handshake_error'] as const).map((k) => [{outcome: k}, this.outcomes.get(k) ?? 0] as const))
-    renderFamily(out, 'pipelock_tls_cert_cache_size', 'Leaf certificates in the interception cache.', 'gauge', [[{}, this.cache.size]])
-    renderFamily(out, 'pipelock_tls_request_blocked_total', 'Intercepted inner requests blocked, by reason.', 'counter', [...this.requestBlocks].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [{reason: k}, v] as const))
+    this.metrics.render(out, this.cache.size)
   }
 
   async close(): Promise<void> {

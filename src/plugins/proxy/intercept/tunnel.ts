@@ -27,6 +27,8 @@ interface Live {
   readonly tunnel: TunnelContext
   readonly close: () => void
   inflight: number
+  /** When the raw socket was handed to the TLS server (handshake timing). */
+  readonly handedAtMs: number
 }
 
 /**
@@ -71,6 +73,10 @@ export class InterceptServers {
       if (l === undefined) return void socket.destroy()
       handleInterceptedUpgrade(l.core, l.tunnel, req, socket, head)
     })
+    server.on('secureConnection', (tlsSocket: unknown) => {
+      const l = this.live.get(rawOf(tlsSocket) as Socket)
+      if (l !== undefined) l.tunnel.interceptor.metrics.handshake((l.core.nowMs() - l.handedAtMs) / 1000)
+    })
     server.on('tlsClientError', (err: Error, tlsSocket: unknown) => {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
       if (l === undefined) return
@@ -92,16 +98,33 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
   const icpt = t.interceptor
   const target = `${urlHostForm(t.host)}:${t.port}`
   const ids = {request_id: t.connect.requestId, agent: t.connect.agent}
-  let leaf
-  try {
-    leaf = icpt.cache.get(t.host)
-  } catch (e) {
+  const noCertificate = (e: unknown): void => {
     // A name no certificate can carry (non-ASCII): the client handshake cannot succeed.
     icpt.count('handshake_error')
     core.audit.event('warn', 'blocked', 'TLS interception: no certificate for this host', {scanner: 'tls_handshake_error', target, reason: (e as Error).message, ...ids})
     close()
+  }
+  let leaf: Leaf | Promise<Leaf>
+  try {
+    leaf = icpt.cache.acquire(t.host)
+  } catch (e) {
+    return noCertificate(e)
+  }
+  // A miss mints off the event loop; the client's bytes wait in its socket meanwhile (not flowing).
+  if (leaf instanceof Promise) {
+    leaf.then(
+      (l) => {
+        if (!client.destroyed) serve(core, t, client, first, idleMs, close, l)
+      },
+      noCertificate,
+    )
     return
   }
+  serve(core, t, client, first, idleMs, close, leaf)
+}
+
+function serve(core: ProxyCore, t: TunnelContext, client: Duplex, first: Buffer, idleMs: number, close: () => void, leaf: Leaf): void {
+  const icpt = t.interceptor
   if (!(client instanceof Socket)) {
     // Every CONNECT socket node hands over is a net.Socket; anything else cannot be tracked.
     icpt.count('failed')
@@ -109,8 +132,8 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
     return
   }
   icpt.count('intercepted')
-  core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target, score: 0, ...ids})
-  const live: Live = {core, tunnel: t, close, inflight: 0}
+  core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target: `${urlHostForm(t.host)}:${t.port}`, score: 0, request_id: t.connect.requestId, agent: t.connect.agent})
+  const live: Live = {core, tunnel: t, close, inflight: 0, handedAtMs: core.nowMs()}
   icpt.servers.track(client, live)
   // The raw socket sees every byte of both directions, so its timeout means "both silent"; a
   // request waiting on a slow upstream is not idle (the per-request upstream timeout bounds it).

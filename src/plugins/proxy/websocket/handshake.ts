@@ -20,6 +20,7 @@ import {extractFetchTarget} from '../fetch-handler.js'
 import {contractGate, firstHeader, RequestRecord, sessionPreflight, urlVerdict} from '../request-gate.js'
 import {DialBlockedError} from '../ssrf-dialer.js'
 import {forwardedHeaderDlp, forwardedHeaders} from './headers.js'
+import {WsMetrics} from './metrics.js'
 import {relayWebSocket, type WsRelayHooks} from './relay.js'
 
 const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable'}
@@ -81,8 +82,12 @@ function badUpgradeHeader(req: IncomingMessage): string | null {
 /** The WebSocket proxy of one running proxy: its capacity count and its `ws` server. */
 export class WebSocketProxy {
   private active = 0
+  /** transports §3.9 metric families; kept across reloads (one proxy, one set of counts). */
+  readonly metrics = new WsMetrics()
   private readonly selected = new WeakMap<IncomingMessage, string>()
   private readonly server: WebSocketServer
+  /** The upstream trust list as one secure context, built once per list (parsing it per dial stalls the loop). */
+  private trust: {readonly ca: string[]; readonly context: tls.SecureContext} | undefined
 
   /**
    * `upstreamCa`: the trust list of every upstream TLS leg (system store plus `SSL_CERT_FILE` /
@@ -104,6 +109,11 @@ export class WebSocketProxy {
       // The client is told exactly the protocol the upstream selected (none if none).
       handleProtocols: (_offered, req) => this.selected.get(req) ?? false,
     })
+  }
+
+  private trustContext(ca: string[]): tls.SecureContext {
+    if (this.trust?.ca !== ca) this.trust = {ca, context: tls.createSecureContext({ca})}
+    return this.trust.context
   }
 
   /** Live relays (the capacity semaphore of §3.2 step 10). */
@@ -155,9 +165,15 @@ export class WebSocketProxy {
       this.core.audit.event('info', 'ws_open', 'WebSocket connection opened', {target: a.shown, client_ip: b.clientIp, request_id: b.requestId, agent: b.agent})
       if (upstream.protocol !== '') this.selected.set(req, upstream.protocol)
       this.server.handleUpgrade(req, socket, head, (client) => {
+        const opened = this.core.nowMs()
+        this.metrics.relayOpened()
         const done = relayWebSocket(client, upstream, {
-          core: this.core, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, sessions: a.rec.sessions, hooks: this.hooks,
+          core: this.core, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, sessions: a.rec.sessions, hooks: this.hooks, metrics: this.metrics,
         })
+        done.then(
+          (r) => this.metrics.relayClosed(r.proxyClosed, (this.core.nowMs() - opened) / 1000),
+          () => this.metrics.relayClosed(true, (this.core.nowMs() - opened) / 1000),
+        )
         // Frames the upstream sent right behind its 101 wait for the relay's listeners.
         upstream.resume()
         done.finally(release).catch(() => undefined)
@@ -198,6 +214,7 @@ export class WebSocketProxy {
       const code = reason ?? scan?.reason ?? undefined
       const d = blockDecision(core, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
       const receipt = rec.record(d)
+      this.metrics.handshakeBlocked()
       const text = reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
       answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
     }
@@ -246,7 +263,7 @@ export class WebSocketProxy {
           followRedirects: false,
           createConnection: () =>
             t.scheme === 'wss'
-              ? tls.connect({socket, ALPNProtocols: ['http/1.1'], ...(isIP(t.hostname) === 0 ? {servername: t.hostname} : {}), ...(this.upstreamCa ? {ca: this.upstreamCa()} : {})})
+              ? tls.connect({socket, ALPNProtocols: ['http/1.1'], ...(isIP(t.hostname) === 0 ? {servername: t.hostname} : {}), ...(this.upstreamCa ? {secureContext: this.trustContext(this.upstreamCa())} : {})})
               : socket,
         })
       } catch (e) {

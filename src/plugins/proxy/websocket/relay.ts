@@ -19,6 +19,7 @@ import {applyMediaPolicy, mediaSettingsFromConfig} from '../media-policy.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
 import type {ProxySnapshot} from '../state.js'
 import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
+import type {WsRelayMetrics} from './metrics.js'
 
 export type WsDirection = 'client_to_server' | 'server_to_client'
 
@@ -53,6 +54,8 @@ export interface WsRelayOptions {
   /** The session layer, to register the connection as live work (airlock hard/drain, reset and terminate cut it). */
   readonly sessions?: ProxySessions | null
   readonly hooks?: WsRelayHooks
+  /** Frame, byte and scan-hit counts (transports §3.9). */
+  readonly metrics?: WsRelayMetrics
 }
 
 export interface WsRelayResult {
@@ -110,6 +113,7 @@ function libraryClose(err: Error & {code?: string}): {code: number; reason: stri
 
 export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: WsRelayOptions): Promise<WsRelayResult> {
   const {core} = o
+  const m = o.metrics
   const frameBase: DecisionBase = {...o.base, method: 'WS'}
   const stats = {c2s: 0, s2c: 0, text: 0, binary: 0}
   let proxyClosed = false
@@ -221,6 +225,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     lastActivity = core.nowMs()
     if (escalated()) return null
     const snap = snapshotFor(core, o.base)
+    m?.frame(isBinary ? 'binary' : 'text')
     if (isBinary) {
       stats.binary++
       if (!snap.config.websocket_proxy.allow_binary_frames) {
@@ -254,6 +259,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const r = data.length > max
         ? {action: 'block' as const, layer: 'body_dlp' as const, reason: 'dlp_match' as const, detail: `message exceeds max_body_bytes (${max})`, dlpWarnings: []}
         : snap.scanner.scanRequestBody({contentType, body: data, host: o.host})
+      if (r.action !== 'allow') m?.scanHit(r.layer === 'body_prompt_injection' ? 'injection' : 'dlp')
       if (r.action === 'block') {
         const layer = r.layer === 'body_prompt_injection' ? 'body_prompt_injection' : 'dlp'
         return policyClose('body_scan', layer, r.reason ?? 'dlp_match', r.detail, 'client_to_server', closeJson(r.reason ?? 'dlp_match', layer), layer === 'dlp' ? 'body_dlp' : layer)
@@ -273,6 +279,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         if (a !== null && b !== null) hit = snap.scanner.scanTextForDlp(a + b).matches
       }
       if (hit.length > 0) {
+        m?.scanHit('dlp')
         const names = [...new Set(hit.map((m) => m.pattern))].join(', ')
         if (enforce) return policyClose('body_scan', 'dlp', 'dlp_match', `DLP match: ${names}`, 'client_to_server', 'DLP violation', 'dlp')
         const t = o.session
@@ -284,9 +291,11 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     }
     // 3. Cross-request detection seam.
     const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary}, {base: o.base, host: o.host})
+    if (cee) m?.scanHit('cross_request')
     if (cee) return policyClose('ws_frame', 'cross_request', 'cross_request_deny', cee.detail, 'client_to_server', 'cross-request exfiltration detected', 'cross_request')
     // 4. Forward as one frame.
     stats.c2s += data.length
+    m?.bytes('client_to_server', data.length)
     sendTo(upstream, client, data, isBinary, true)
   }
 
@@ -297,12 +306,16 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     let data = raw as Buffer
     const cfg = snap.config
     if (isBinary) {
-      const m = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
-      if (m.kind === 'block') return policyClose('response', 'media_policy', 'media_policy', m.detail, 'server_to_client', 'media blocked', 'media_policy')
-      data = m.body
+      const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
+      if (media.kind === 'block') {
+        m?.scanHit('media_policy')
+        return policyClose('response', 'media_policy', 'media_policy', media.detail, 'server_to_client', 'media blocked', 'media_policy')
+      }
+      data = media.body
     } else if (cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled) {
       const d = snap.scanner.decideResponse(data.toString('utf8'), {host: o.host})
       if (d.action !== 'allow') {
+        m?.scanHit('injection')
         const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
         if (d.action === 'block' || d.action === 'ask') {
           return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
@@ -320,6 +333,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       }
     }
     stats.s2c += data.length
+    m?.bytes('server_to_client', data.length)
     sendTo(client, upstream, data, isBinary, false)
   }
 
@@ -327,18 +341,22 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   upstream.on('message', onUpstreamMessage)
   // Ping and pong are forwarded as-is; the proxy answers none itself (`autoPong: false`).
   client.on('ping', (d) => {
+    m?.frame('control')
     lastActivity = core.nowMs()
     if (upstream.readyState === upstream.OPEN) upstream.ping(d)
   })
   client.on('pong', (d) => {
+    m?.frame('control')
     lastActivity = core.nowMs()
     if (upstream.readyState === upstream.OPEN) upstream.pong(d)
   })
   upstream.on('ping', (d) => {
+    m?.frame('control')
     lastActivity = core.nowMs()
     if (client.readyState === client.OPEN) client.ping(d)
   })
   upstream.on('pong', (d) => {
+    m?.frame('control')
     lastActivity = core.nowMs()
     if (client.readyState === client.OPEN) client.pong(d)
   })
@@ -364,6 +382,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
 
   // A peer's close is passed on with its own code and reason when they may be sent (§6 #19 fix).
   const onPeerClose = (other: WebSocket, fallback: string) => (code: number, reason: Buffer): void => {
+    // 1006: the connection dropped without a close frame; anything else had one to read.
+    if (code !== 1006) m?.frame('control')
     if (ended) {
       other.terminate()
       return
