@@ -21,7 +21,8 @@ import {startMcpListener} from './http-listener.js'
 import {McpReceiptSink} from './receipt-sink.js'
 import {RecorderFanout, StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
-import {killSwitchView, mcpRuntimeWith, type McpRuntime} from './runtime.js'
+import {mcpRuntimeWith} from './run-runtime.js'
+import type {McpRuntime} from './runtime.js'
 import {McpRunTelemetry} from './run-telemetry.js'
 
 export interface RunMcpListenerOptions {
@@ -71,15 +72,14 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
   if (up?.block != null) throw new PipelockError('CONTRACT_UPSTREAM_DENIED', `contract upstream denied: ${up.block.reason}`)
 
   // One runtime per config snapshot: a reload (SIGHUP, file watch) applies to the next request.
-  const ks = killSwitchView(server.killSwitch, ['config', 'api', 'signal', 'sentinel'])
   const now = (): number => server.nowMs()
   let last: {snap: unknown; view: {config: PipelockConfig; runtime: McpRuntime}} | undefined
   const current = (): {config: PipelockConfig; runtime: McpRuntime} => {
     const snap = server.snapshot()
     if (last?.snap !== snap) {
       const config = snap === first ? resolved.config : resolveMcpRuntime(snap.config, 'listener').config
-      const base = mcpRuntimeWith(config, snap.scanner, ks, now)
-      last = {snap, view: {config, runtime: {...base, deps: {...base.deps, contract}, killSwitch: server.killSwitch}}}
+      const base = mcpRuntimeWith(config, snap.scanner, server.killSwitch, ['config', 'api', 'signal', 'sentinel'], now)
+      last = {snap, view: {config, runtime: {...base, deps: {...base.deps, contract}}}}
     }
     return last.view
   }
