@@ -90,9 +90,38 @@ function headWindow(v: string): {text: string; cut: boolean; lastSegment: number
 }
 
 /**
- * Split-secret check (§4.2): the values concatenated, then every ordered pair — around its
- * junction (JUNCTION_WINDOW) — first hit wins. A pair text already scanned is not scanned again.
+ * The texts of the pairwise split check (§4.2): for every pair `i<j` of non-empty values (the
+ * first and last 32 above 64 values), `vals[i]+vals[j]` then `vals[j]+vals[i]` — each cut to its
+ * junction window (JUNCTION_WINDOW); a text already yielded is not yielded again.
  */
+export function* junctionPairs(vals: readonly string[]): Generator<string> {
+  const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
+  const tails = pool.map(tailWindow)
+  const heads = pool.map(headWindow)
+  const seen = new Set<string>()
+  const pair = (i: number, j: number): string | null => {
+    const t = tails[i]!
+    const h = heads[j]!
+    let text = t.text + h.text
+    // A cut head inside the junction's segment: trim the joined segment to a multiple of 8.
+    if (h.cut && h.lastSegment < 0) text = text.slice(0, text.length - ((text.length - t.junctionSegment) % 8))
+    if (seen.has(text)) return null
+    seen.add(text)
+    return text
+  }
+  for (let i = 0; i < pool.length; i++) {
+    if (pool[i] === '') continue
+    for (let j = i + 1; j < pool.length; j++) {
+      if (pool[j] === '') continue
+      const ab = pair(i, j)
+      if (ab !== null) yield ab
+      const ba = pair(j, i)
+      if (ba !== null) yield ba
+    }
+  }
+}
+
+/** Split-secret check (§4.2): the values concatenated, then every junction pair; first hit wins. */
 function splitSecret(run: DlpRun, vals: string[], joined: string): DlpFinding[] {
   if (vals.length <= 1) return []
   const concat = vals.join('')
@@ -100,29 +129,9 @@ function splitSecret(run: DlpRun, vals: string[], joined: string): DlpFinding[] 
     const m = run.scan(concat)
     if (m.length > 0) return m
   }
-  const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
-  const tails = pool.map(tailWindow)
-  const heads = pool.map(headWindow)
-  const seen = new Set<string>()
-  const pair = (i: number, j: number): DlpFinding[] => {
-    const t = tails[i]!
-    const h = heads[j]!
-    let text = t.text + h.text
-    // A cut head inside the junction's segment: trim the joined segment to a multiple of 8.
-    if (h.cut && h.lastSegment < 0) text = text.slice(0, text.length - ((text.length - t.junctionSegment) % 8))
-    if (seen.has(text)) return []
-    seen.add(text)
-    return run.scan(text)
-  }
-  for (let i = 0; i < pool.length; i++) {
-    if (pool[i] === '') continue
-    for (let j = i + 1; j < pool.length; j++) {
-      if (pool[j] === '') continue
-      let m = pair(i, j)
-      if (m.length > 0) return m
-      m = pair(j, i)
-      if (m.length > 0) return m
-    }
+  for (const text of junctionPairs(vals)) {
+    const m = run.scan(text)
+    if (m.length > 0) return m
   }
   return []
 }
