@@ -193,6 +193,32 @@ describe('pipelock run --mcp-listen: SSE streams and hot reload', {timeout: 60_0
   })
 })
 
+describe('pipelock run --mcp-listen --capture-output: MCP tool calls land in the run\'s capture directory', {timeout: 60_000}, () => {
+  test('one record per tools/call decision in _default|mcp-http-1, server = the upstream host, no argument value in clear', async () => {
+    const dir = tempDir('pipelock-run-mcp-capture-')
+    const capture = path.join(dir, 'capture')
+    // A dead upstream is enough: the request decision (and its record) comes before forwarding.
+    const proxy = await startProxy('', {dir, args: ['--capture-output', capture, '--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp']})
+    try {
+      const url = mcpUrl(proxy)
+      assert.equal((await post(url, '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/srv/a.txt"}}}')).status, 502)
+      assert.equal((await post(url, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${AWS_KEY}"}}}`)).body, DLP_ERROR(2))
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+    const sdir = path.join(capture, '_default|mcp-http-1')
+    const lines = readdirSync(sdir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(path.join(sdir, f), 'utf8').trim().split('\n'))
+    const caps = lines.map((l) => JSON.parse(l) as {type: string; detail: {subsurface: string; effective_action: string; request: Record<string, string>}}).filter((x) => x.type === 'capture')
+    assert.deepEqual(caps.map((c) => [c.detail.subsurface, c.detail.request.tool_name, c.detail.request.mcp_server, c.detail.effective_action]), [
+      ['mcp_tool_call', 'read_file', '127.0.0.1', 'allow'],
+      ['mcp_tool_call', 'echo', '127.0.0.1', 'block'],
+    ])
+    assert.equal(caps[1]!.detail.request.tool_args_json, '[REDACTED]')
+    assert.ok(!lines.join('\n').includes('/srv/a.txt') && !lines.join('\n').includes(AWS_KEY), 'argument values never in clear')
+    rmSync(dir, {recursive: true, force: true})
+  })
+})
+
 describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
   for (const [args, message] of [
     [['--mcp-listen', '127.0.0.1:0'], '--mcp-listen requires --mcp-upstream'],
