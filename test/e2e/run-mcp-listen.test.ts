@@ -144,11 +144,15 @@ describe('pipelock run --mcp-listen: SSE streams and hot reload', {timeout: 60_0
   before(async () => {
     // An SSE upstream that holds its second event until the test has read the first: the
     // listener can only pass this if it re-frames events as they arrive (no buffering).
-    upstream = createServer((req, res) => {
-      req.resume()
+    upstream = createServer(async (req, res) => {
+      let body = ''
+      for await (const c of req) body += (c as Buffer).toString()
       res.writeHead(200, {'content-type': 'text/event-stream'})
       res.write('event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n')
-      new Promise<void>((r) => (release = r)).then(() => res.end('data: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"done"}]}}\n\n'))
+      const done = 'data: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"done"}]}}\n\n'
+      // Only the streaming probe (id 1) is held; every other call ends at once.
+      if (body.includes('"id":1,')) new Promise<void>((r) => (release = r)).then(() => res.end(done))
+      else res.end(done)
     })
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
     upUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`
@@ -181,7 +185,6 @@ describe('pipelock run --mcp-listen: SSE streams and hot reload', {timeout: 60_0
       const secret = `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${AWS_KEY}"}}}`
       const before = await request(url, {method: 'POST', body: secret, headers: {'content-type': 'application/json'}})
       assert.equal(before.statusCode, 200)
-      release()
       assert.notEqual(await before.body.text(), DLP_ERROR(3))
       writeFileSync(path.join(dir, 'pipelock.yaml'), 'mcp_input_scanning:\n  enabled: true\n  action: block\n')
       proxy.proc.kill('SIGHUP')
@@ -189,6 +192,42 @@ describe('pipelock run --mcp-listen: SSE streams and hot reload', {timeout: 60_0
     } finally {
       assert.equal(await proxy.stop(), 0)
       rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('pipelock run --mcp-listen: streams never outlive their client or the run', {timeout: 60_000}, () => {
+  test('a client that goes away ends the upstream stream; SIGTERM with an endless stream open still stops the run', async () => {
+    const upstream = createServer((req, res) => {
+      req.resume()
+      res.writeHead(200, {'content-type': 'text/event-stream'})
+      res.write('data: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\n') // and never ends
+      res.once('close', () => closes.push(Date.now()))
+    })
+    const closes: number[] = []
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
+    const proxy = await startProxy('', {args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`]})
+    try {
+      const url = mcpUrl(proxy)
+      const open = async (): Promise<{first: string; abort: () => void}> => {
+        const ac = new AbortController()
+        const r = await request(url, {method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: {'content-type': 'application/json'}, signal: ac.signal})
+        const first = Buffer.from((await r.body[Symbol.asyncIterator]().next()).value as Buffer).toString()
+        return {first, abort: () => ac.abort()}
+      }
+      const a = await open()
+      assert.match(a.first, /notifications\/progress/)
+      a.abort()
+      assert.ok(await until(async () => closes.length === 1, 5000), 'the upstream stream was not ended when the client left')
+      const b = await open()
+      assert.match(b.first, /notifications\/progress/)
+      assert.equal(await proxy.stop(), 0) // would wait forever if the open upstream stream held the run
+      assert.ok(proxy.stderr().includes('\nPipelock stopped.\n'))
+      assert.equal(closes.length, 2)
+    } finally {
+      await proxy.stop()
+      upstream.closeAllConnections()
+      await new Promise<void>((r) => upstream.close(() => r()))
     }
   })
 })

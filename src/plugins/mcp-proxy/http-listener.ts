@@ -160,6 +160,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       void client.send(o.upstream, 'POST', ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...(sid ? ['mcp-session-id', sid] : [])], line).then((r) => r.body.resume(), () => {})
     }
     if (isEventStream(up.headers)) {
+      // A client that goes away ends the upstream stream too (it would otherwise run on unread).
+      res.once('close', () => up.body.destroy())
       let wrote = false
       try {
         for await (const data of readSseEvents(up.body)) {
@@ -224,7 +226,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       const t = setTimeout(() => server.closeAllConnections(), 5000)
       await closed
       clearTimeout(t)
-      await client.close()
+      // Every client connection is gone: nothing in flight upstream can still be answered.
+      await client.destroy()
     },
   }
 }
