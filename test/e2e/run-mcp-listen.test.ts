@@ -272,6 +272,16 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
     })
   }
 
+  test('a shipped preset starts with --mcp-listen; what the listener does not apply to MCP yet is named, not silent', async () => {
+    const proxy = await startProxy(null, {args: ['--preset', 'balanced', '--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp']})
+    try {
+      assert.match(proxy.stderr(), /\npipelock: note: [^\n]*session_profiling, adaptive_enforcement[^\n]* apply to HTTP traffic only; the MCP listener does not apply them to MCP messages in this version\n/)
+      mcpUrl(proxy)
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+  })
+
   test('a redirect tool policy refuses to start; a taken MCP address is a bind error', async () => {
     const file = path.join(tempDir(), 'redirect.yaml')
     writeFileSync(file, [

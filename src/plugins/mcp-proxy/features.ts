@@ -79,9 +79,16 @@ export function assertNoRedirect(c: PipelockConfig, who: string): void {
 }
 
 /**
- * `run --mcp-listen`: sections the run enforces on HTTP traffic (so it accepts them) that the MCP
- * pipeline does not apply to MCP messages in this version — named in a start-up note, never silent.
+ * What the listener inside `run` does not hand to the MCP pipeline yet: the run's session store
+ * and cross-request detector (mcp.md §2.9 shares them; the run's runtime builder, run-runtime.ts,
+ * passes neither). Remove a name here when run-runtime.ts wires it.
+ */
+const NOT_WIRED_IN_RUN: ReadonlySet<string> = new Set(['session_profiling', 'adaptive_enforcement', 'cross_request_detection'])
+
+/**
+ * `run --mcp-listen`: sections the run enforces on HTTP traffic (so it accepts them) that are not
+ * applied to MCP messages in this version — named in a start-up note, never silent.
  */
 export function notAppliedToMcp(c: PipelockConfig): string[] {
-  return enabledFeatures(c).filter((f) => !MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f))
+  return enabledFeatures(c).filter((f) => NOT_WIRED_IN_RUN.has(f) || (!MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f)))
 }
