@@ -4,7 +4,7 @@ import readline from 'node:readline'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {resolveConfig} from '../src/plugins/config/index.js'
-import {decideRequest, decideResponse, newSessionState} from '../src/plugins/mcp/index.js'
+import {decideRequest, decideResponse, junctionPairs, newSessionState} from '../src/plugins/mcp/index.js'
 import {buildMcpRuntime, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
 
 // `npm run bench -- mcp [calls]`: paired direct vs wrapped stdio `tools/call` latency (both
@@ -39,10 +39,10 @@ export function pct(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!
 }
 
-async function paired(label: string, args: Record<string, string>, calls: number): Promise<Record<string, unknown>> {
+async function paired(label: string, args: Record<string, string>, calls: number, nodeFlags: readonly string[] = []): Promise<Record<string, unknown>> {
   const env = {PATH: process.env.PATH ?? ''}
   const direct = new Peer(spawn(process.execPath, [RAW, 'pad:1024'], {env}))
-  const wrapped = new Peer(spawn(process.execPath, [BIN, 'mcp', 'proxy', '--', process.execPath, RAW, 'pad:1024'], {env}))
+  const wrapped = new Peer(spawn(process.execPath, [...nodeFlags, BIN, 'mcp', 'proxy', '--', process.execPath, RAW, 'pad:1024'], {env}))
   const d: number[] = []
   const w: number[] = []
   const warm = Math.min(500, calls / 10)
@@ -91,9 +91,43 @@ function toolsList(): Record<string, unknown> {
   return {case: 'tools/list 100 tools (in-process decision)', calls: 25, direct_p50_ms: 0, wrapped_p50_ms: p50, added_p50_ms: p50, direct_p99_ms: 0, wrapped_p99_ms: p99, added_p99_ms: p99, pipelock_rss_mib: 0, bare_node_rss_mib: 0}
 }
 
+/**
+ * The split-secret pair pass of the 20-argument call in process, both arms interleaved in one
+ * run: the reference's whole `a+b` per ordered pair (380 text-DLP scans of ~800 characters)
+ * against the junction windows the port scans (mcp.md §4.2; docs/compatibility.md).
+ */
+function splitPass(values: readonly string[]): Record<string, unknown> {
+  const rt = buildMcpRuntime(resolveMcpRuntime(resolveConfig({}, {env: {}}).config, 'proxy').config, {})
+  const scan = (t: string) => rt.deps.scanner.scanTextForDlp(t)
+  const whole: number[] = []
+  const windows: number[] = []
+  for (let r = 0; r < 12; r++) {
+    let t0 = process.hrtime.bigint()
+    for (let i = 0; i < values.length; i++) for (let j = i + 1; j < values.length; j++) {
+      scan(values[i]! + values[j]!)
+      scan(values[j]! + values[i]!)
+    }
+    whole.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    t0 = process.hrtime.bigint()
+    for (const text of junctionPairs(values)) scan(text)
+    windows.push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  const w = whole.slice(2)
+  const j = windows.slice(2)
+  return {case: 'split pass of the 20-arg call: whole a+b (direct col.) vs junction windows (in process)', calls: 10, direct_p50_ms: pct(w, 0.5), wrapped_p50_ms: pct(j, 0.5), added_p50_ms: pct(j, 0.5) - pct(w, 0.5), direct_p99_ms: pct(w, 0.99), wrapped_p99_ms: pct(j, 0.99), added_p99_ms: pct(j, 0.99) - pct(w, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0}
+}
+
 export async function runMcpBench(argv: string[]): Promise<Record<string, unknown>[]> {
   const calls = Number(argv[0] ?? 2000)
   const small = {text: 'x'.repeat(180)}
   const twenty = Object.fromEntries(Array.from({length: 20}, (_, i) => [`field_${i}`, `value ${i} `.repeat(50)]))
-  return [await paired('tools/call ~200 B args, ~1 KiB result', small, calls), await paired('tools/call 20 string args (~10 KiB)', twenty, Math.max(200, calls / 10)), toolsList()]
+  return [
+    await paired('tools/call ~200 B args, ~1 KiB result', small, calls),
+    // The same wrap with a 1 MiB young-generation semi-space (a Node start-up flag: NODE_OPTIONS
+    // or the client's `node --max-semi-space-size=1 …/pipelock mcp proxy`): RSS and latency cost.
+    await paired('same, wrap node --max-semi-space-size=1', small, calls, ['--max-semi-space-size=1']),
+    await paired('tools/call 20 string args (~10 KiB)', twenty, Math.max(200, calls / 10)),
+    splitPass(Object.values(twenty)),
+    toolsList(),
+  ]
 }

@@ -3,6 +3,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../cli/capture-flags.js'
 import {PRESET_NAMES, type PresetName} from '../plugins/config/index.js'
 import {PipelockError} from '../plugins/errors/index.js'
+import type {RunAttachment} from '../plugins/proxy/index.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Run the egress proxy in front of your agents'
@@ -20,6 +21,9 @@ export default class Run extends BaseCommand {
     'With websocket_proxy.enabled, /ws?url=ws[s]://… relays WebSockets with per-message DLP and injection scanning.\n' +
     'With --reverse-proxy --reverse-upstream URL (or reverse_proxy in the config) a second listener (--reverse-listen,\n' +
     'default :8890, all interfaces) sends every request to that one upstream, scanning requests and responses.\n' +
+    'With --mcp-listen ADDR --mcp-upstream URL the MCP Streamable HTTP listener of `mcp proxy --listen` runs inside\n' +
+    'the proxy: every JSON-RPC message is scanned with the run\'s config (hot reload), kill switch, receipt chain,\n' +
+    'capture, live contract, audit log and /metrics (docs/mcp.md, "The MCP listener inside pipelock run").\n' +
     'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
 
   static override examples = [
@@ -33,6 +37,8 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run --config pipelock.yaml --reverse-proxy --reverse-upstream http://127.0.0.1:3000 --reverse-listen 127.0.0.1:8890',
     'curl http://127.0.0.1:8890/api/items   # through the reverse proxy to http://127.0.0.1:3000/api/items',
     'wscat -c "ws://127.0.0.1:8888/ws?url=wss://echo.example.com/"   # with websocket_proxy.enabled: true',
+    '<%= config.bin %> run --config pipelock.yaml --mcp-listen 127.0.0.1:8889 --mcp-upstream http://127.0.0.1:3001/mcp',
+    'claude mcp add --transport http tools http://127.0.0.1:8889/mcp   # the agent talks MCP to pipelock',
   ]
 
   static override strict = false
@@ -42,8 +48,8 @@ export default class Run extends BaseCommand {
     preset: Flags.string({description: 'run on a shipped preset instead of a file (every preset turns the forward proxy on, so agents can use HTTPS_PROXY)', options: [...PRESET_NAMES], exclusive: ['config']}),
     mode: Flags.string({char: 'm', description: 'override the config mode', options: ['strict', 'balanced', 'audit']}),
     listen: Flags.string({char: 'l', description: 'override fetch_proxy.listen (host:port; port 0 picks a free port)'}),
-    'mcp-listen': Flags.string({description: 'MCP-over-HTTP listener (not supported in this version)'}),
-    'mcp-upstream': Flags.string({description: 'MCP upstream URL (not supported in this version)'}),
+    'mcp-listen': Flags.string({description: 'host the MCP Streamable HTTP listener on this address (host:port; port 0 picks a free port); needs --mcp-upstream'}),
+    'mcp-upstream': Flags.string({description: 'the MCP listener\'s one upstream server (http:// or https:// with a host); needs --mcp-listen'}),
     'reverse-proxy': Flags.boolean({description: 'enable the reverse proxy (needs --reverse-upstream; overrides reverse_proxy in the config)'}),
     'reverse-upstream': Flags.string({description: 'the reverse proxy\'s one upstream (http:// or https:// with a host)'}),
     'reverse-listen': Flags.string({description: 'reverse-proxy listen address (host:port) [default: :8890, all interfaces]; ignored without --reverse-proxy'}),
@@ -56,14 +62,13 @@ export default class Run extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Run)
-    for (const f of ['mcp-listen', 'mcp-upstream', 'capture-escrow-public-key'] as const) {
-      if (flags[f] !== undefined) {
-        throw new PipelockError('NOT_IMPLEMENTED', `--${f} is not supported by this version of pipelock run; refusing to start`)
-      }
+    if (flags['capture-escrow-public-key'] !== undefined) {
+      throw new PipelockError('NOT_IMPLEMENTED', '--capture-escrow-public-key is not supported by this version of pipelock run; refusing to start')
     }
     const reverse = reverseFlags(flags['reverse-proxy'] === true, flags['reverse-upstream'], flags['reverse-listen'])
     // Loaded here, not at module level: oclif may import every command file to find one, and
     // the proxy (scanner, undici, RE2 catalogue) should cost nothing to `pipelock keygen`.
+    const mcpListener = await mcpAttachment(flags['mcp-listen'], flags['mcp-upstream'])
     const {startRun} = await import('../plugins/proxy/index.js')
     const running = await startRun({
       configFile: flags.config,
@@ -71,6 +76,7 @@ export default class Run extends BaseCommand {
       mode: flags.mode,
       listen: flags.listen,
       ...(reverse ? {reverse} : {}),
+      ...(mcpListener ? {mcpListener} : {}),
       agentArgs: argv as string[],
       version: this.config.version,
       env: process.env,
@@ -82,6 +88,14 @@ export default class Run extends BaseCommand {
     })
     process.exitCode = await running.done
   }
+}
+
+/** mcp.md §2.9: the MCP firewall is loaded only when the listener is asked for. */
+async function mcpAttachment(listen: string | undefined, upstream: string | undefined): Promise<RunAttachment | undefined> {
+  if (listen === undefined && upstream === undefined) return undefined
+  const {mcpListenFlags, mcpRunAttachment} = await import('../plugins/mcp-proxy/index.js')
+  const o = mcpListenFlags(listen, upstream)
+  return o === undefined ? undefined : mcpRunAttachment(o)
 }
 
 /** transports §4.1: the flags come together; `--reverse-listen` alone is ignored. */

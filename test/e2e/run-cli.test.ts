@@ -28,10 +28,10 @@ describe('pipelock run: refusals', {timeout: 30_000}, () => {
     assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld" [CONFIG_INVALID]; hint: `), r.stderr)
   })
 
-  it('refuses flags for transports this version does not have', () => {
-    const r = runCli(['run', '--mcp-listen', '127.0.0.1:0'])
+  it('refuses flags for features this version does not have', () => {
+    const r = runCli(['run', '--capture-escrow-public-key', '00'.repeat(32)])
     assert.equal(r.status, 1)
-    assert.ok(r.stderr.includes('--mcp-listen is not supported by this version of pipelock run; refusing to start [NOT_IMPLEMENTED]\n'), r.stderr)
+    assert.ok(r.stderr.includes('--capture-escrow-public-key is not supported by this version of pipelock run; refusing to start [NOT_IMPLEMENTED]\n'), r.stderr)
   })
 
   it('rejects an invalid --listen override', () => {

@@ -63,12 +63,32 @@ export function assertMcpImplemented(c: PipelockConfig): string[] {
       {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
     )
   }
+  assertNoRedirect(c, 'pipelock mcp proxy')
+  return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))
+}
+
+/** The redirect action (§8.5) is not implemented: a policy that uses it refuses to start. */
+export function assertNoRedirect(c: PipelockConfig, who: string): void {
   const tp = c.mcp_tool_policy
   const redirect = tp.enabled && (tp.action === 'redirect' || tp.rules.some((r) => r.action === 'redirect'))
   if (redirect) {
-    throw new PipelockError('NOT_IMPLEMENTED', 'mcp_tool_policy uses the redirect action, which this version of pipelock mcp proxy does not implement; refusing to start', {
+    throw new PipelockError('NOT_IMPLEMENTED', `mcp_tool_policy uses the redirect action, which this version of ${who} does not implement; refusing to start`, {
       hint: 'use block or warn for those rules (see docs/mcp.md, "Tool policy")',
     })
   }
-  return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))
+}
+
+/**
+ * What the listener inside `run` does not hand to the MCP pipeline yet: the run's session store
+ * and cross-request detector (mcp.md §2.9 shares them; the run's runtime builder, run-runtime.ts,
+ * passes neither). Remove a name here when run-runtime.ts wires it.
+ */
+const NOT_WIRED_IN_RUN: ReadonlySet<string> = new Set(['session_profiling', 'adaptive_enforcement', 'cross_request_detection'])
+
+/**
+ * `run --mcp-listen`: sections the run enforces on HTTP traffic (so it accepts them) that are not
+ * applied to MCP messages in this version — named in a start-up note, never silent.
+ */
+export function notAppliedToMcp(c: PipelockConfig): string[] {
+  return enabledFeatures(c).filter((f) => NOT_WIRED_IN_RUN.has(f) || (!MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f)))
 }

@@ -29,6 +29,11 @@ export interface ListenerOptions {
   readonly runtime: McpRuntime
   readonly recorder: McpRecorder
   readonly log: (line: string) => void
+  /**
+   * Per-request config and runtime (`run --mcp-listen`, mcp.md §2.9: hot reload); default the
+   * fixed `config` / `runtime` above (`mcp proxy --listen` has no reload).
+   */
+  readonly current?: () => {readonly config: PipelockConfig; readonly runtime: McpRuntime}
 }
 
 export interface RunningListener {
@@ -58,7 +63,17 @@ function splitListen(listen: string): {host: string; port: number} {
 export async function startMcpListener(o: ListenerOptions): Promise<RunningListener> {
   const client = new UpstreamClient(30_000)
   // One tool baseline for the whole listener (Q18 kept); chain windows per client IP (Q17 fix).
-  const shared = newSessionState(o.runtime.settings, 'mcp_http_listener', '')
+  // A reload (new runtime) keeps the baseline and starts chain history afresh (mcp.md §14.3).
+  let shared = newSessionState(o.runtime.settings, 'mcp_http_listener', '')
+  let sharedFor = o.runtime
+  const view = (): {readonly config: PipelockConfig; readonly runtime: McpRuntime} => {
+    const v = o.current?.() ?? o
+    if (v.runtime !== sharedFor) {
+      shared = {...newSessionState(v.runtime.settings, 'mcp_http_listener', ''), baseline: shared.baseline}
+      sharedFor = v.runtime
+    }
+    return v
+  }
   const server: Server = createServer({requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 120_000}, (req, res) => {
     handle(req, res).catch((err) => {
       o.log(`pipelock: upstream error: ${(err as Error).message}`)
@@ -96,9 +111,10 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       if (frame.hasMethod && typeof frame.value.get('method') !== 'string') return invalid('method must be a string')
     }
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+    const {config, runtime} = view()
     const state: McpSessionState = {...shared, chainKey: ip || 'unknown', tracker: new RequestTracker()}
-    const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state}
-    const d = decideRequest(ctx, text, {headerDlp: headerDlp(req)})
+    const ctx: McpContext = {settings: runtime.settings, deps: runtime.deps, state}
+    const d = decideRequest(ctx, text, {headerDlp: headerDlp(req, config, runtime)})
     o.recorder.record(d)
     if (d.forward === null) {
       // mcp.md §15.3: an upstream the contract denies is an HTTP 403 on the listener (the body is the -32006 error).
@@ -144,6 +160,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       void client.send(o.upstream, 'POST', ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...(sid ? ['mcp-session-id', sid] : [])], line).then((r) => r.body.resume(), () => {})
     }
     if (isEventStream(up.headers)) {
+      // A client that goes away ends the upstream stream too (it would otherwise run on unread).
+      res.once('close', () => up.body.destroy())
       let wrote = false
       try {
         for await (const data of readSseEvents(up.body)) {
@@ -179,9 +197,9 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
   }
 
   /** §4.6: header DLP names; with header scanning off only Authorization is scanned. */
-  function headerDlp(req: IncomingMessage): string[] {
-    const rb = o.config.request_body_scanning
-    const scanner = o.runtime.deps.scanner
+  function headerDlp(req: IncomingMessage, config: PipelockConfig, runtime: McpRuntime): string[] {
+    const rb = config.request_body_scanning
+    const scanner = runtime.deps.scanner
     if (rb.enabled && rb.scan_headers) {
       const list: Array<[string, string]> = []
       for (let i = 0; i < req.rawHeaders.length; i += 2) list.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
@@ -208,7 +226,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       const t = setTimeout(() => server.closeAllConnections(), 5000)
       await closed
       clearTimeout(t)
-      await client.close()
+      // Every client connection is gone: nothing in flight upstream can still be answered.
+      await client.destroy()
     },
   }
 }

@@ -20,3 +20,6 @@ export {openMcpEvidence, type McpEvidence, type McpEvidenceOptions} from './evid
 export {resolveCommand, verifyCommand, parseManifest, isInterpreter, IntegrityError, type IntegrityManifest, type ResolvedCommand} from './integrity.js'
 export {checkBinaryIntegrity} from './integrity-check.js'
 export {generateManifest, verifyManifest, signIntegrityManifest, verifyIntegritySignature, type IntegrityReport, type IntegrityResult} from './integrity-service.js'
+export {mcpRunAttachment, mcpListenFlags, type RunMcpListenerOptions} from './run-listener.js'
+export {McpRunTelemetry} from './run-telemetry.js'
+export {killSwitchView, mcpRuntimeWith} from './run-runtime.js'

@@ -28,7 +28,7 @@ export interface McpRuntime {
   readonly killSwitch: KillSwitchController
 }
 
-function mediaCheck(c: PipelockConfig): MediaCheck | null {
+export function mediaCheck(c: PipelockConfig): MediaCheck | null {
   const m = c.media_policy
   if (!m.enabled) return null
   const s: MediaPolicySettings = {

@@ -27,6 +27,11 @@ export class UpstreamClient {
   close(): Promise<void> {
     return this.agent.close()
   }
+
+  /** Aborts what is still in flight (an endless SSE stream would keep `close` waiting forever). */
+  destroy(): Promise<void> {
+    return this.agent.destroy()
+  }
 }
 
 export function header(h: UpstreamResponse['headers'], name: string): string | undefined {

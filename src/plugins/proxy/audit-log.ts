@@ -118,6 +118,11 @@ export class AuditLog implements DecisionSink {
     this.write(level, event, message, fields, true)
   }
 
+  /** A `blocked` event of another transport (MCP listener): include_blocked silences only the local log (§3.1). */
+  blocked(fields: Record<string, unknown>): void {
+    this.write('warn', 'blocked', 'request blocked', fields, this.opts.includeBlocked)
+  }
+
   /** `local: false` hands the event to the emitter only (a `blocked` event with include_blocked off). */
   private write(level: 'info' | 'warn' | 'error', event: string, message: string, fields: Record<string, unknown>, local: boolean): void {
     const tap = this.tap !== null && !(ALLOWED_GATED.has(event) && !this.opts.includeAllowed) ? this.tap : null

@@ -11,6 +11,8 @@ export interface BannerInput {
   readonly metricsListen?: string
   /** Bound reverse-proxy address and its upstream (no userinfo, query or fragment). */
   readonly reverse?: {readonly listen: string; readonly upstream: string}
+  /** Bound MCP listener address and its upstream (`run --mcp-listen`, mcp.md §2.9). */
+  readonly mcp?: {readonly listen: string; readonly upstream: string}
   readonly configFile?: string
   readonly agentArgs: readonly string[]
   readonly apiTokenSet: boolean
@@ -38,6 +40,7 @@ export function startBanner(b: BannerInput): string[] {
   if (b.apiListen !== undefined) lines.push(`  API:    http://${b.apiListen}/api/v1/killswitch (kill switch remote control, separate port)`)
   else if (b.apiTokenSet) lines.push(`  API:    http://${b.listen}/api/v1/killswitch (kill switch remote control)`)
   if (b.configFile !== undefined) lines.push(`  Config: ${b.configFile} (hot-reload enabled, SIGHUP to reload)`)
+  if (b.mcp !== undefined) lines.push(`  MCP:    http://${b.mcp.listen} -> ${b.mcp.upstream}`)
   if (b.reverse !== undefined) lines.push(`  RevPx:  http://${b.reverse.listen} -> ${b.reverse.upstream} (reverse proxy with body scanning)`)
   if (b.agentArgs.length > 0) {
     lines.push(

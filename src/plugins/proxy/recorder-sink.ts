@@ -21,6 +21,8 @@ export interface RecorderSink extends DecisionSink {
   readonly description: string
   /** A signed `config_change` EvidenceReceipt v2 (only with a signing key; operations.md §8.2). */
   readonly configChange?: (payload: Record<string, unknown>, actor: string) => boolean
+  /** The signed chains, for transports hosted in the run that map their own decisions (MCP listener). */
+  readonly chains?: ReceiptChains
   close(): void
 }
 
@@ -191,6 +193,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   return {
     description: `${fr.dir} (signed receipts, key ${publicKeyHex.slice(0, 16)}…)`,
     configChange: (payload, actor) => evidence.emitConfigChange(payload, actor),
+    chains,
     record(d: Decision): string | undefined {
       const c = d.contract
       const x = d.exception

@@ -29,6 +29,7 @@ import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 import {parseReverseUpstream} from './reverse/url.js'
+import type {HostedListener, RunAttachment} from './run-attachment.js'
 
 export interface RunOptions {
   readonly configFile?: string
@@ -60,6 +61,8 @@ export interface RunOptions {
   readonly buildSha?: string
   /** `run --change-note`: justification of the start-up `config_change` record (operations.md §8.2). */
   readonly changeNote?: string
+  /** `--mcp-listen/--mcp-upstream`: the MCP HTTP listener hosted in this run (mcp.md §2.9). */
+  readonly mcpListener?: RunAttachment
 }
 
 export interface RunningProxy {
@@ -95,7 +98,8 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
 }
 
 /** The base config and every merged agent profile must only enable what this build implements. */
-function assertRunnable(c: PipelockConfig): void {
+function assertRunnable(c: PipelockConfig, hosted?: RunAttachment): void {
+  hosted?.check(c)
   assertImplemented(c, RUN_ACCEPTED_FEATURES)
   assertTaintImplemented(c)
   for (const name of Object.keys(c.agents).sort()) {
@@ -112,9 +116,10 @@ function assertRunnable(c: PipelockConfig): void {
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  assertRunnable(loaded.config)
+  assertRunnable(loaded.config, opts.mcpListener)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
-  const inert = inertSectionsNote(loaded.config)
+  // With an MCP listener the MCP sections are in force, not inert.
+  const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config) : null
   if (inert !== null) opts.stderr(inert)
   const cw = containerWarning(opts.env)
   if (cw !== null) opts.stderr(cw)
@@ -174,10 +179,26 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     capture?.close()
     throw err
   })
+  // mcp.md §2.9: the MCP listener is bound before the main proxy starts.
+  let mcp: HostedListener | undefined
+  if (opts.mcpListener !== undefined) {
+    try {
+      mcp = await opts.mcpListener.start({
+        server, chains: recorder?.chains, captureDir, captureRaw: opts.captureRaw === true, env: opts.env,
+        build: {version: opts.version, sha: opts.buildSha ?? ''}, stderr: opts.stderr,
+      })
+    } catch (err) {
+      await server.close(0)
+      recorder?.close()
+      capture?.close()
+      throw err
+    }
+  }
   let addresses: ListenAddresses
   try {
     addresses = await server.start()
   } catch (err) {
+    await mcp?.close()
     await server.close(0)
     recorder?.close()
     capture?.close()
@@ -188,6 +209,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const reverse = addresses.reverse !== undefined ? {listen: addresses.reverse, upstream: parseReverseUpstream(loaded.config.reverse_proxy.upstream)?.display ?? ''} : undefined
   for (const line of startBanner({
     version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics, ...(reverse ? {reverse} : {}),
+    ...(mcp ? {mcp: {listen: mcp.address, upstream: mcp.upstream}} : {}),
     configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '',
   })) opts.stderr(line)
   const agentLines = agentListenerLines(addresses.agents ?? [])
@@ -243,7 +265,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {})})})
     reloader.on('applied', (r) => {
       try {
-        assertRunnable(r.config.config)
+        assertRunnable(r.config.config, opts.mcpListener)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
         return
@@ -271,7 +293,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     clearTimeout(captureTimer)
     await storeWatch?.close()
     await reloader?.close()
-    await server.close(5000)
+    // Both listeners drain (≤ 5 s) before the evidence is closed.
+    await Promise.all([server.close(5000), mcp?.close()])
     recorder?.close() // after the drain: the last decisions are recorded, then the run is closed
     capture?.close() // flush the queue, final checkpoints, drop sentinel
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})

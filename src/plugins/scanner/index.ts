@@ -28,7 +28,7 @@ export {createSeedPhraseDetector, bip39ChecksumValid} from './seed-phrase.js'
 export type {SeedPhraseDetector} from './seed-phrase.js'
 export {createDlpEngine} from './dlp-engine.js'
 export type {DlpEngine, DlpFinding} from './dlp-engine.js'
-export {scanTextForDlp, neutraliseAwsDocExample} from './text-dlp.js'
+export {scanTextForDlp, neutraliseAwsDocExample, isSegmentDelimiter} from './text-dlp.js'
 export type {TextDlpResult} from './text-dlp.js'
 export {
   parseIp, parseIPv4, parseIPv6, unmap, formatIp, canonicaliseAltIPv4, inetAtonShortForm, parseCidr, cidrContains,

@@ -68,6 +68,12 @@ const SEGMENT_DELIMS = ['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"', "'", '`'
 const IS_DELIM = new Uint8Array(128)
 for (const d of SEGMENT_DELIMS) IS_DELIM[d.charCodeAt(0)] = 1
 
+/** Whether the code unit at `i` is one of the segment delimiters of step 7. */
+export function isSegmentDelimiter(s: string, i: number): boolean {
+  const c = s.charCodeAt(i)
+  return c < 128 && IS_DELIM[c] === 1
+}
+
 export function splitOnDelimiters(s: string): string[] {
   // Delimiters are ASCII (never half of a surrogate pair): split on code units with slices.
   const out: string[] = []

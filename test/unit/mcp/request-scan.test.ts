@@ -27,6 +27,25 @@ test('split secret: halves in two fields in reversed key order are caught by the
   assert.equal(scan(call(1, 'echo', {z: 'QYLPMN5HHH', a: 'hello'})).clean, true)
 })
 
+test('split secret in long, non-adjacent values: the pair pass scans the junction window and still catches it', () => {
+  // a, b, c: the halves sit in a and c, so only the a+c / c+a pairs join them (not the concatenation).
+  const prose = 'lorem ipsum dolor sit amet '.repeat(20)
+  const v = scan(call(1, 'echo', {a: prose + AWS_KEY.slice(0, 9), b: prose, c: AWS_KEY.slice(9) + ' ' + prose}))
+  assert.deepEqual(v.dlp.map((d) => d.pattern), ['AWS Access ID'])
+  const r = scan(call(1, 'echo', {a: AWS_KEY.slice(9) + ' ' + prose, b: prose, c: prose + AWS_KEY.slice(0, 9)}))
+  assert.deepEqual(r.dlp.map((d) => d.pattern), ['AWS Access ID'], 'reversed order (c+a)')
+  assert.equal(scan(call(1, 'echo', {a: prose + 'abc', b: prose, c: 'xyz ' + prose})).clean, true)
+})
+
+test('split base64 blob: one long encoded value cut in two non-adjacent pieces (any cut) is decoded across the junction', () => {
+  const blob = Buffer.from('x'.repeat(300) + ` key ${AWS_KEY} ` + 'y'.repeat(300)).toString('base64')
+  const at = blob.indexOf(Buffer.from(` key ${AWS_KEY} `).toString('base64').slice(4, 12))
+  for (let k = at; k < at + 8; k++) {
+    const v = scan(call(1, 'echo', {a: blob.slice(0, k), b: 'unrelated text', c: blob.slice(k)}))
+    assert.equal(v.clean, false, `cut at ${k}`)
+  }
+})
+
 test('encoded secret: base64 of a token in one field', () => {
   const v = scan(call(1, 'echo', {blob: Buffer.from(`key=${AWS_KEY}`).toString('base64')}))
   assert.equal(v.clean, false)

@@ -4,7 +4,7 @@
  * response (injection) scanner; nothing here re-implements a pattern.
  */
 import {goJson, type JsonValue} from '../../canonical/index.js'
-import type {DlpFinding, Scanner} from '../../scanner/index.js'
+import {isSegmentDelimiter, type DlpFinding, type Scanner} from '../../scanner/index.js'
 import {allStrings, unescapeU, valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
 
@@ -39,7 +39,89 @@ class DlpRun {
   }
 }
 
-/** Split-secret check (§4.2): the values concatenated, then every ordered pair; first hit wins. */
+/**
+ * Characters of each value kept on either side of a pair's junction in the pairwise split check.
+ * A secret split over two values crosses the junction; the longest minimum match of a built-in
+ * DLP pattern is 112 characters (Extended Private Key), so 128 per side keeps every built-in
+ * pattern whole whatever the split (and a part longer than its pattern's minimum matches in its
+ * own value's scan anyway). The reference scans the whole `a+b` (§4.2, up to 4,032 full scans per
+ * message — the §18.4 hazard); the window cuts the 20-argument case from 380 scans of ~1 KiB to
+ * 380 scans of ≤ ~300 characters (docs/compatibility.md).
+ */
+export const JUNCTION_WINDOW = 128
+
+/** Start of the segment (text DLP step 7) that contains position `i` of `v`. */
+function segmentStart(v: string, i: number): number {
+  while (i > 0 && !isSegmentDelimiter(v, i - 1)) i--
+  return i
+}
+
+/**
+ * The end of `v` kept before a junction: the last JUNCTION_WINDOW characters, moved back to the
+ * start of the segment they begin in when that is near, else to an 8-character boundary of it,
+ * so the decoders (base64/base32/hex) see the same alignment as in `a+b`.
+ */
+function tailWindow(v: string): {text: string; junctionSegment: number} {
+  let start = 0
+  if (v.length > JUNCTION_WINDOW) {
+    start = v.length - JUNCTION_WINDOW
+    const seg = segmentStart(v, start)
+    start = start - seg <= JUNCTION_WINDOW ? seg : start - ((start - seg) % 8)
+  }
+  const text = v.slice(start)
+  return {text, junctionSegment: segmentStart(text, text.length)}
+}
+
+/**
+ * The start of `v` kept after a junction: JUNCTION_WINDOW characters, extended to the end of the
+ * segment they cut when that is near. `cut` = the window ends inside a segment; `lastSegment` =
+ * where that segment starts (-1 when it is the junction's segment, which begins in the tail).
+ */
+function headWindow(v: string): {text: string; cut: boolean; lastSegment: number} {
+  if (v.length <= JUNCTION_WINDOW) return {text: v, cut: false, lastSegment: 0}
+  let end = JUNCTION_WINDOW
+  let seg = end
+  while (seg < v.length && !isSegmentDelimiter(v, seg)) seg++
+  if (seg - end <= JUNCTION_WINDOW) return {text: v.slice(0, seg), cut: false, lastSegment: 0}
+  const last = segmentStart(v, end)
+  // A cut segment is trimmed to a multiple of 8 characters, as an encoded value would be.
+  if (last > 0) end -= (end - last) % 8
+  return {text: v.slice(0, end), cut: true, lastSegment: last > 0 ? last : -1}
+}
+
+/**
+ * The texts of the pairwise split check (§4.2): for every pair `i<j` of non-empty values (the
+ * first and last 32 above 64 values), `vals[i]+vals[j]` then `vals[j]+vals[i]` — each cut to its
+ * junction window (JUNCTION_WINDOW); a text already yielded is not yielded again.
+ */
+export function* junctionPairs(vals: readonly string[]): Generator<string> {
+  const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
+  const tails = pool.map(tailWindow)
+  const heads = pool.map(headWindow)
+  const seen = new Set<string>()
+  const pair = (i: number, j: number): string | null => {
+    const t = tails[i]!
+    const h = heads[j]!
+    let text = t.text + h.text
+    // A cut head inside the junction's segment: trim the joined segment to a multiple of 8.
+    if (h.cut && h.lastSegment < 0) text = text.slice(0, text.length - ((text.length - t.junctionSegment) % 8))
+    if (seen.has(text)) return null
+    seen.add(text)
+    return text
+  }
+  for (let i = 0; i < pool.length; i++) {
+    if (pool[i] === '') continue
+    for (let j = i + 1; j < pool.length; j++) {
+      if (pool[j] === '') continue
+      const ab = pair(i, j)
+      if (ab !== null) yield ab
+      const ba = pair(j, i)
+      if (ba !== null) yield ba
+    }
+  }
+}
+
+/** Split-secret check (§4.2): the values concatenated, then every junction pair; first hit wins. */
 function splitSecret(run: DlpRun, vals: string[], joined: string): DlpFinding[] {
   if (vals.length <= 1) return []
   const concat = vals.join('')
@@ -47,18 +129,9 @@ function splitSecret(run: DlpRun, vals: string[], joined: string): DlpFinding[] 
     const m = run.scan(concat)
     if (m.length > 0) return m
   }
-  const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
-  for (let i = 0; i < pool.length; i++) {
-    const a = pool[i]!
-    if (a === '') continue
-    for (let j = i + 1; j < pool.length; j++) {
-      const b = pool[j]!
-      if (b === '') continue
-      let m = run.scan(a + b)
-      if (m.length > 0) return m
-      m = run.scan(b + a)
-      if (m.length > 0) return m
-    }
+  for (const text of junctionPairs(vals)) {
+    const m = run.scan(text)
+    if (m.length > 0) return m
   }
   return []
 }
