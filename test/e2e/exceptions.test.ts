@@ -200,6 +200,43 @@ describe('scoped exceptions through the admin API', {timeout: 120_000}, () => {
     }
   })
 
+  it('header and body DLP blocks are waivable once; an unscannable body is not', async () => {
+    const d = keyedDir('pipelock-exceptions-body-')
+    const cfg = config(d) + ['forward_proxy:', '  enabled: true', 'request_body_scanning:', '  enabled: true', '  action: block', '  scan_headers: true'].join('\n') + '\n'
+    const proxy = await startProxy(cfg, {dir: d})
+    const send = async (p: string, body: string, headers: Record<string, string> = {}): Promise<number> =>
+      await new Promise((resolve, reject) => {
+        const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `http://127.0.0.1:${up.port}${p}`, agent: false, headers: {'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(body)), ...headers}}, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        })
+        req.on('error', reject)
+        req.end(body)
+      })
+    try {
+      const secretBody = `note: ${TOKEN_VALUE}\n`
+      assert.equal(await send('/upload', secretBody), 403, 'body DLP blocks without an exception')
+      assert.equal(await send('/upload', 'clean', {authorization: `Bearer ${TOKEN_VALUE}`}), 403, 'header DLP blocks without an exception')
+      const g = cli(proxy.port, ['exception', 'grant', '--host', '127.0.0.1', '--path', '/upload', '--pattern', 'Fixture Token', '--uses', '2', '--reason', 'fake key in a test fixture', '--operator', 'frank'])
+      assert.equal(g.status, 0, g.stderr)
+      assert.equal(await send('/upload', secretBody), 200, 'the body DLP block is waived')
+      assert.equal(await send('/upload', 'clean', {authorization: `Bearer ${TOKEN_VALUE}`}), 200, 'the header DLP block is waived')
+      assert.equal(await send('/upload', secretBody), 403, 'both uses are spent')
+      // One waiver per request: a header and a body finding in the same request need two.
+      assert.equal(cli(proxy.port, ['exception', 'grant', '--host', '127.0.0.1', '--path', '/upload', '--reason', 'one', '--operator', 'frank']).status, 0)
+      assert.equal(await send('/upload', secretBody, {authorization: `Bearer ${TOKEN_VALUE}`}), 403, 'the body block after a waived header block stands')
+      // A body the scanner cannot read (an unknown encoding) fails closed whatever the exceptions.
+      assert.equal(cli(proxy.port, ['exception', 'grant', '--host', '127.0.0.1', '--reason', 'any', '--operator', 'frank']).status, 0)
+      assert.equal(await send('/upload', 'x', {'content-encoding': 'br'}), 403, 'an unscannable body is not a finding an exception can waive')
+      assert.ok(await until(async () => events(proxy.stdout(), 'exception_used').length === 3, 3000), proxy.stdout())
+      assert.deepEqual(events(proxy.stdout(), 'exception_used').map((e) => [e.scanner, e.rule, e.verdict]), [
+        ['body_dlp', 'Fixture Token', 'allow'], ['header_dlp', 'Fixture Token', 'allow'], ['header_dlp', 'header_dlp', 'block'],
+      ])
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+  })
+
   it('the change note through the API reaches the next reload: config_change carries operator and justification', async () => {
     const d = keyedDir('pipelock-exceptions-note-')
     const proxy = await startProxy(config(d), {dir: d})

@@ -1,6 +1,7 @@
 /**
  * The exception step of the one gate (issue 14, operations.md §8.3 [beyond]): inside the scanner
- * stage, after the URL scan produced an enforced block and before that block is answered. A
+ * stage, after the URL scan, header DLP or body DLP produced an enforced block and before that
+ * block is answered. A
  * matching exception in force is used once and the request goes on through the rest of the
  * order — session/adaptive/airlock, header DLP, cross-request, contract, budget — each of which
  * can still block it. The kill switch ran before (server gate) and is never reached here.
@@ -8,12 +9,18 @@
  * audit log writes `exception_used`, metrics count it, the flight recorder signs it — once.
  */
 import {goHostname, parseGoUrl} from '../canonical/index.js'
-import type {UrlScanResult} from '../scanner/index.js'
 import type {DecisionBase, ProxyCore} from './core.js'
 import type {ExceptionTarget, ExceptionUse} from './exception-rules.js'
 
+/** What blocked: the scanner label, the reason code and the DLP pattern names found. */
+export interface BlockFinding {
+  readonly layer: string
+  readonly reason: string | null
+  readonly findings: readonly {readonly pattern: string}[]
+}
+
 /** The parts of a blocked request an exception can name. */
-export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: Pick<UrlScanResult, 'layer' | 'reason' | 'findings'>): ExceptionTarget {
+export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: BlockFinding): ExceptionTarget {
   let host = ''
   let path = '/'
   try {
@@ -29,8 +36,8 @@ export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth'>, url: st
   }
 }
 
-/** Uses a matching exception for an enforced URL-scan block; undefined when none applies. */
-export function waiveUrlBlock(core: Pick<ProxyCore, 'exceptions'>, b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: UrlScanResult): ExceptionUse | undefined {
+/** Uses a matching exception for an enforced scanner block; undefined when none applies. */
+export function waiveBlock(core: Pick<ProxyCore, 'exceptions'>, b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: BlockFinding): ExceptionUse | undefined {
   const store = core.exceptions
   if (store == null) return undefined
   const t = exceptionTarget(b, url, scan)

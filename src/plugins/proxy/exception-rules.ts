@@ -2,7 +2,7 @@
  * Scoped, expiring exceptions (issue 14, operations.md §8.3 [beyond]): what a grant may say and
  * what it matches. Pure functions only; the store (exception-store.ts) keeps state and time.
  *
- * An exception waives one URL-scanner block for a request whose host (exact, or `*.suffix`),
+ * An exception waives one URL-scanner, header-DLP or body-DLP block for a request whose host (exact, or `*.suffix`),
  * optional path (prefix, or a glob where `*` matches any characters), optional finding (DLP
  * pattern name, scanner label or block reason, case-insensitive) and optional agent (a bound
  * identity, never a self-declared one) all match. Only the labels in WAIVABLE_LAYERS can be
@@ -10,8 +10,12 @@
  * refusals cannot; the kill switch, airlock and session stages never reach the exception step.
  */
 
-/** URL-scanner labels an exception may waive (all configurable policy, none a core protection). */
-export const WAIVABLE_LAYERS: ReadonlySet<string> = new Set(['blocklist', 'allowlist', 'dlp', 'entropy', 'subdomain_entropy', 'length'])
+/**
+ * Labels an exception may waive (all configurable policy, none a core protection): the URL
+ * scanner's, and the DLP findings of request headers and bodies (an over-size body, prompt
+ * injection in a body and every session/airlock/contract/budget stage are not waivable).
+ */
+export const WAIVABLE_LAYERS: ReadonlySet<string> = new Set(['blocklist', 'allowlist', 'dlp', 'entropy', 'subdomain_entropy', 'length', 'header_dlp', 'body_dlp'])
 
 export const MAX_USES = 100
 export const DEFAULT_USES = 1

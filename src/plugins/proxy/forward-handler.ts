@@ -19,7 +19,7 @@ import {recordBytes} from './fetch-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
 import {readRequestBody} from './request-body.js'
-import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict, waivesBody} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {RequestSuppression} from './suppression.js'
 import {hintHeader} from './hints.js'
@@ -94,8 +94,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (reqBody.kind === 'read') {
     const r = reqBody.scan
     warnings.push(...r.dlpWarnings.map((w) => w.pattern))
-    if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
-    if (t !== null) {
+    if (r.action === 'block' && !waivesBody(rec, r)) return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
+    if (t !== null && r.action !== 'block') {
       const upgraded = r.action === 'warn' && r.layer !== null && ps!.warn(t, r.detail, targetHost, r.layer === 'body_dlp', shown) !== null
       const up = ps!.warnFindings(t, r.dlpWarnings, targetHost, shown)
       if (upgraded || up !== null) {

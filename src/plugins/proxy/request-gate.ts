@@ -5,14 +5,14 @@
  */
 import {gateHttp, type ContractContext, type HttpGateResult} from '../gate/index.js'
 import type {ResolvedContract} from '../enforcement/index.js'
-import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
+import type {ContentScanResult, ReasonCode, UrlScanResult} from '../scanner/index.js'
 import type {AirlockTransport} from '../sessions/index.js'
 import type {IncomingMessage} from 'node:http'
 import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
-import {waiveUrlBlock} from './exception-gate.js'
+import {waiveBlock, type BlockFinding} from './exception-gate.js'
 import type {ExceptionUse} from './exception-rules.js'
 import type {HopDenied} from './upstream.js'
 
@@ -32,6 +32,10 @@ export class RequestRecord {
   private context: ContractContext | undefined
   /** The scoped exception this request used (at most one), until the decision it produced is recorded. */
   exception: ExceptionUse | undefined
+  /** Whether the request already used an exception: one waiver per request, the next block stands. */
+  private waived = false
+  /** Who sent the request, as an exception's agent scope reads it. */
+  private readonly who: Pick<DecisionBase, 'agent' | 'auth'>
 
   /**
    * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
@@ -42,6 +46,21 @@ export class RequestRecord {
     private readonly lifetime?: {once(event: 'close', f: () => void): unknown},
   ) {
     this.contract = core.contracts?.resolve(b.contractAgent ?? b.agent)
+    this.who = {agent: b.agent, auth: b.auth}
+  }
+
+  /**
+   * The exception step (exception-gate.ts) for an enforced scanner block of this request: true
+   * when a matching exception in force was used, so the request goes on through the rest of the
+   * order; at most one per request.
+   */
+  waive(finding: BlockFinding): boolean {
+    if (this.waived) return false
+    const use = waiveBlock(this.core, this.who, this.url, finding)
+    if (use === undefined) return false
+    this.waived = true
+    this.exception = use
+    return true
   }
 
   /** Opens the request's session (one lookup) and counts the exchange in flight. */
@@ -124,11 +143,7 @@ export async function urlVerdict(
   if (!scan.allowed) {
     if (enforcing(snap)) {
       // The exception step (exception-gate.ts): a waived block goes on through the rest of the order.
-      const use = waiveUrlBlock(core, b, target, scan)
-      if (use !== undefined) {
-        rec.exception = use
-        return scan
-      }
+      if (rec.waive(scan)) return scan
       block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
       return null
     }
@@ -169,7 +184,7 @@ export function headerDlpGate(
 ): boolean {
   const hdr = snap.scanner.scanRequestHeaders(headerList(req))
   warnings?.push(...hdr.dlpWarnings.map((w) => w.pattern))
-  if (hdr.action === 'block') {
+  if (hdr.action === 'block' && (hdr.dlp.length === 0 || !rec.waive({layer: 'header_dlp', reason: 'dlp_match', findings: hdr.dlp}))) {
     block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
     return true
   }
@@ -181,6 +196,14 @@ export function headerDlpGate(
   if (!upgraded && up === null) return false
   block('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps.levelOf(t)})`, 403, 'dlp_match')
   return true
+}
+
+/**
+ * The exception step for a request-body block: only DLP findings can be waived — an unscannable or
+ * over-size body (no finding), prompt injection and the session's warn upgrades stand.
+ */
+export function waivesBody(rec: RequestRecord, r: ContentScanResult): boolean {
+  return r.layer === 'body_dlp' && r.dlp.length > 0 && rec.waive({layer: 'body_dlp', reason: r.reason, findings: r.dlp})
 }
 
 /** The first value of a request header. */

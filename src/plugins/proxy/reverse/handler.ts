@@ -18,7 +18,7 @@ import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {readCapped} from '../read-capped.js'
 import {readRequestBody} from '../request-body.js'
-import {contractGate, headerDlpGate, RequestRecord} from '../request-gate.js'
+import {contractGate, headerDlpGate, RequestRecord, waivesBody} from '../request-gate.js'
 import type {UpstreamResponse} from '../upstream.js'
 import {reverseTarget, type ReverseUpstream} from './url.js'
 
@@ -86,7 +86,9 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     const names = [...new Set(url.matches.map((m) => m.pattern))].join(', ')
     const action = snap.scanner.settings.requestBodyScanning.action
     const critical = url.matches.some((m) => m.severity === 'critical')
-    if (enforce && (critical || action === 'block')) return block('url_scan', 'dlp', `URL DLP: ${names}`, 403, 'dlp_match')
+    if (enforce && (critical || action === 'block') && !rec.waive({layer: 'dlp', reason: 'dlp_match', findings: url.matches})) {
+      return block('url_scan', 'dlp', `URL DLP: ${names}`, 403, 'dlp_match')
+    }
     core.audit.event('warn', 'body_dlp', 'reverse proxy URL DLP finding (not blocked)', {url: safeTarget(snap, target, 'dlp'), detail: `URL DLP: ${names}`, request_id: b.requestId, agent: b.agent})
     if (rec.session !== null) rec.session.finding = true
   }
@@ -103,7 +105,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   if (reqBody.kind === 'read') {
     const r = reqBody.scan
     warnings.push(...r.dlpWarnings.map((w) => w.pattern))
-    if (r.action === 'block') return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
+    if (r.action === 'block' && !waivesBody(rec, r)) return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
     if (r.action === 'warn' && r.layer !== null) {
       const t = rec.session
       if (t !== null && snap.sessions!.warn(t, r.detail, host, r.layer === 'body_dlp', shown) !== null) {
