@@ -180,7 +180,9 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): b
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
   for (const seg of splitOnDelimiters(m)) {
-    if (seg.length < 20) continue
+    // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
+    // whole-text decodings just tested, so the answer is already known (false).
+    if (seg.length < 20 || seg === m) continue
     for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text)) return true
   }
   return false
