@@ -11,6 +11,7 @@ import {runMcpEvidenceBench} from './mcp-evidence.js'
 import {runProxyPeersBench} from './proxy-peers.js'
 import {runProxyBench} from './proxy.js'
 import {runShadowBench} from './shadow.js'
+import {runSubsequenceBench} from './subsequence.js'
 import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
 import {runTlsInterceptBench} from './tls-intercept.js'
@@ -32,6 +33,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run)', run: runProxyPeersBench as unknown as Bench},
   'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
+  subsequence: {about: 'URL scan with vs without the §5.5 subsequence junction screen (old: every 2–4 value concatenation scanned), URLs of 256 B–2 KiB and 20-value shapes: CPU µs per scan and p50 ([iterations])', run: runSubsequenceBench as unknown as Bench},
   cee: {about: 'cross-request detection overhead per request with 10,000 active keys, URLs of 256 B–2 KiB: p50/p99 vs the URL scan ([iterations])', run: runCeeBench as unknown as Bench},
   emit: {about: 'event emission at info to stalled webhook/OTLP/syslog sinks vs emission off: throughput and p99 ratios, RSS growth, drops ([seconds] [rounds])', run: runEmitBench as unknown as Bench},
   'agent-resolve': {about: 'agent identity resolution with 20 profiles (2 CIDRs each) vs none: µs per request ([iterations])', run: runAgentResolveBench as unknown as Bench},

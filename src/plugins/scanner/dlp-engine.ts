@@ -9,6 +9,7 @@ import {compileAsWritten, compileSet, setMatches, type Re2, type Re2Set} from '.
 import {buildLiteralSecrets, collectEnvSecrets, secretVariants, type LiteralSecret, type SecretVariant} from './secrets.js'
 import {createSeedPhraseDetector, INACTIVE_SEED_PHRASE_DETECTOR, type SeedPhraseDetector} from './seed-phrase.js'
 import type {ScannerSettings} from './settings.js'
+import {buildJunctionScreen, type JunctionScreen} from './subsequence.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
@@ -54,6 +55,8 @@ export interface DlpEngine {
    * text alone (see `lineSafe`), so a set miss on texts joined by '\n' proves a miss on each.
    */
   readonly lineBatchable: boolean
+  /** Proves most §5.5 subsequence targets clean without scanning them; null = scan them all. */
+  readonly junctionScreen: JunctionScreen | null
 }
 
 /**
@@ -147,6 +150,7 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     allSet: compileSet(all.map((p) => p.re.source)),
     encoder: new Utf8Scratch(),
     lineBatchable: all.every((p) => lineSafe(p.re.source)),
+    junctionScreen: buildJunctionScreen(all.map((p) => p.re.source)),
     corePrefilter: buildPrefilter(core),
     allPrefilter: buildPrefilter([...core, ...configured]),
     normalizer: createNormalizer(),

@@ -117,7 +117,8 @@ function confusableTable(): Map<number, string> {
   return m
 }
 
-function isPrintableAscii(s: string): boolean {
+/** Only U+0020–U+007E: `forDlp` leaves such a string (and any concatenation of such strings) unchanged. */
+export function isPrintableAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c < 0x20 || c > 0x7e) return false

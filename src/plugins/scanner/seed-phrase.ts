@@ -63,6 +63,19 @@ export function createSeedPhraseDetector(
   const index = new Map<string, number>()
   wordList.forEach((w, i) => index.set(w, i))
   const sizes = WINDOWS.filter((w) => w >= minWords)
+  // A token can only be a word if its length is a word's length and each of its code units
+  // occurs in some word: other tokens are unknown without slicing and looking them up (the
+  // lookups were most of a long text's detection time).
+  let minLen = Infinity
+  let maxLen = 0
+  const alphabet = new Set<number>()
+  for (const w of wordList) {
+    minLen = Math.min(minLen, w.length)
+    maxLen = Math.max(maxLen, w.length)
+    for (let i = 0; i < w.length; i++) alphabet.add(w.charCodeAt(i))
+  }
+  const inWords = new Uint8Array(65536)
+  for (const c of alphabet) inWords[c] = 1
   return {
     active: true,
     detect(text: string): boolean {
@@ -74,12 +87,18 @@ export function createSeedPhraseDetector(
       const lower = text.toLowerCase()
       const idx: number[] = []
       let start = -1
+      let foreign = false
       for (let i = 0; i <= lower.length; i++) {
-        const sep = i === lower.length || isSeparator(lower.charCodeAt(i))
-        if (!sep) {
-          if (start < 0) start = i
+        const c = i === lower.length ? 0x20 : lower.charCodeAt(i)
+        if (!isSeparator(c)) {
+          if (start < 0) {
+            start = i
+            foreign = false
+          }
+          if (inWords[c] === 0) foreign = true
         } else if (start >= 0) {
-          idx.push(index.get(lower.slice(start, i)) ?? -1)
+          const len = i - start
+          idx.push(foreign || len < minLen || len > maxLen ? -1 : (index.get(lower.slice(start, i)) ?? -1))
           start = -1
         }
       }

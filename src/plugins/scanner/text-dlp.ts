@@ -1,6 +1,7 @@
 /** `ScanTextForDLP(text)` — runtime spec §6.1. */
 import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
-import {FindingSet, findCanary, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {memoised} from './memo.js'
 import {findLiteralSecret} from './secrets.js'
 
 export interface TextDlpResult {
@@ -44,8 +45,17 @@ export function stripUnicodeWhitespace(s: string): string {
   return from === 0 ? s : out + s.slice(from)
 }
 
+type Decodings = Array<{encoding: string; text: string}>
+
+/**
+ * Per-scan cache of whole-string decodings: the seed-phrase step and the recursive decoder
+ * decode the same text when it is plain ASCII (ForMatching = ForDLP = the text), and a whole
+ * window's base64 decoding was a tenth of a cross-request scan. Lives for one scan.
+ */
+type DecodingMemo = Map<string, Decodings>
+
 /** Whole-string decodings used by the recursive decoder: base64 ×4, hex, base32, URL. */
-function wholeDecodings(s: string): Array<{encoding: string; text: string}> {
+function wholeDecodings(s: string): Decodings {
   const out: Array<{encoding: string; text: string}> = []
   let prev: Buffer | null = null
   for (const d of decodeBase64Variants(s)) {
@@ -94,12 +104,15 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   const text = neutraliseAwsDocExample(input)
   const all = engine.all
   const norm = engine.normalizer
+  const decoded: DecodingMemo = new Map()
 
-  // 2. Core DLP on the text as given (always).
-  runEngine(engine, engine.core, text, '', out)
+  // 2. Core DLP on the text as given (always). The set's verdict on the text is kept for step 4,
+  // which scans the same string whenever normalising changes nothing.
+  const textCandidates = matchingPatterns(engine, text)
+  runEngine(engine, engine.core, text, '', out, undefined, textCandidates)
 
   // 3. Seed phrases.
-  if (engine.seed.active && seedPhraseIn(engine, text)) {
+  if (engine.seed.active && seedPhraseIn(engine, text, decoded)) {
     out.add({pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false})
   }
 
@@ -109,7 +122,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   if (canary !== null) {
     out.add({pattern: `Canary Token (${canary.name})`, severity: 'critical', core: false, encoding: canary.encoding, warn: false})
   }
-  runEngine(engine, all, cleaned, '', out)
+  runEngine(engine, all, cleaned, '', out, undefined, cleaned === text ? textCandidates : undefined)
 
   // 5. Simple re-shapes of the cleaned text.
   const urlDecoded = iterativeDecode(cleaned)
@@ -120,7 +133,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
 
   // 6. Recursive decode of the whole text.
-  recursiveDecode(engine, cleaned, 0, out)
+  recursiveDecode(engine, cleaned, 0, out, decoded)
 
   // 7. Segment decodings, only when nothing enforced was found yet; first hit stops.
   if (out.enforcedCount === 0) {
@@ -132,7 +145,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
         const t = norm.forDlp(d.text)
         if (runEngine(engine, all, t, d.encoding, out) > 0) hit = true
       }
-      if (!hit && recursiveDecode(engine, seg, 0, out)) hit = true
+      if (!hit && recursiveDecode(engine, seg, 0, out, decoded)) hit = true
       if (hit) break
     }
   }
@@ -152,28 +165,30 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
 }
 
 /** Depth-limited (< 3) recursive decoder (§6.1 step 6). Returns true when it found something. */
-function recursiveDecode(engine: DlpEngine, s: string, depth: number, out: FindingSet): boolean {
+function recursiveDecode(engine: DlpEngine, s: string, depth: number, out: FindingSet, decoded: DecodingMemo): boolean {
   if (depth >= 3 || s.length < 4) return false
   const all = engine.all
   let found = false
-  for (const d of wholeDecodings(s)) {
+  for (const d of memoised(decoded, s, wholeDecodings)) {
     const t = engine.normalizer.forDlp(d.text)
     if (t === '' || t === s) continue
     if (runEngine(engine, all, t, d.encoding, out) > 0) found = true
-    if (recursiveDecode(engine, t, depth + 1, out)) found = true
+    if (recursiveDecode(engine, t, depth + 1, out, decoded)) found = true
   }
   return found
 }
 
 /** §6.1 step 3: seed phrase on ForMatching(text), its URL decode, whole-text and segment decodings. */
-function seedPhraseIn(engine: DlpEngine, text: string): boolean {
+function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): boolean {
   const m = engine.normalizer.forMatching(text)
   if (engine.seed.detect(m)) return true
   const u = iterativeDecode(m)
   if (u !== m && engine.seed.detect(u)) return true
-  for (const d of wholeDecodings(m)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
+  for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
   for (const seg of splitOnDelimiters(m)) {
-    if (seg.length < 20) continue
+    // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
+    // whole-text decodings just tested, so the answer is already known (false).
+    if (seg.length < 20 || seg === m) continue
     for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text)) return true
   }
   return false

@@ -21,6 +21,7 @@ import {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
 import {approximateRegistrableDomain, type DataBudget, type RateLimiter} from './rate-limit.js'
 import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type ReasonSeverity, type ScannerLabel} from './reasons.js'
 import {findLiteralSecret} from './secrets.js'
+import {subsequenceTexts} from './subsequence.js'
 import type {ScannerSettings} from './settings.js'
 
 export type ResultClass = 'threat' | 'protective' | 'config_mismatch' | 'infrastructure_error' | 'structural_exemption'
@@ -264,7 +265,7 @@ function dlpTargets(u: GoUrl, host: string, m: ScanMemo): DlpTarget[] {
 }
 
 /** Query values for the subsequence check (§5.5): raw split on `&`, after `=`, non-empty, decoded. */
-function subsequenceCandidates(rawQuery: string, m: ScanMemo): string[] {
+function subsequenceValues(rawQuery: string, m: ScanMemo): string[] {
   const vals: string[] = []
   for (const part of rawQuery.split('&')) {
     const eq = part.indexOf('=')
@@ -272,20 +273,7 @@ function subsequenceCandidates(rawQuery: string, m: ScanMemo): string[] {
     const v = part.slice(eq + 1)
     if (v !== '') vals.push(m.decode(v))
   }
-  if (vals.length < 3) return []
-  const first = vals.slice(0, 20)
-  const out: string[] = []
-  const n = first.length
-  for (let a = 0; a < n; a++) {
-    for (let b = a + 1; b < n; b++) {
-      out.push(first[a]! + first[b]!)
-      for (let c = b + 1; c < n; c++) {
-        out.push(first[a]! + first[b]! + first[c]!)
-        for (let d = c + 1; d < n; d++) out.push(first[a]! + first[b]! + first[c]! + first[d]!)
-      }
-    }
-  }
-  return out
+  return vals
 }
 
 /** §5.8 seed-phrase targets. */
@@ -469,7 +457,8 @@ async function pipeline(
     if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
     else if (seen.decoding && !t.decoding) seen.decoding = false
   }
-  const subTexts = [...new Set(subsequenceCandidates(su.rawQuery, memo).map((v) => dlp.normalizer.forDlp(v)))]
+  // The 2-, 3- and 4-value concatenations, less those the junction screen proves clean.
+  const subTexts = subsequenceTexts(subsequenceValues(su.rawQuery, memo), dlp.junctionScreen, dlp.encoder, dlp.normalizer.forDlp)
   // The common case, a clean URL: one set pass over every target at once proves that no
   // pattern can hit any of them, and the per-target screening below is skipped.
   const noHit = noPatternMatchesAny(dlp, [...[...byText.keys()], ...subTexts])
