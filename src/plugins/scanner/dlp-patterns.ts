@@ -31,6 +31,14 @@ function compileSpec(p: DlpPatternSpec, core: boolean): CompiledDlpPattern {
   }
 }
 
+/** Sources of the built-in default patterns as compiled (the catalogue is constant). */
+const BUILTIN_SOURCES: ReadonlySet<string> = new Set(DEFAULT_DLP_PATTERNS.map((p) => compileDlp(p.regex).source))
+
+/** Whether a configured pattern is a built-in default with its regex unchanged. */
+export function isBuiltinDlpPattern(p: CompiledDlpPattern): boolean {
+  return BUILTIN_SOURCES.has(p.re.source)
+}
+
 export function compileCoreDlp(): CompiledDlpPattern[] {
   return CORE_DLP_PATTERNS.map((p) => compileSpec(p, true))
 }

@@ -19,7 +19,7 @@ export {
   iterativeDecode, stripNoise,
 } from './decoders.js'
 export {validateLuhn, validateMod97, validateAba, validateWif, runValidator, base58CheckDecode, IBAN_LENGTHS} from './validators.js'
-export {compileConfiguredDlp, compileCoreDlp, mergeDlpPatterns, matchDlpPattern} from './dlp-patterns.js'
+export {compileConfiguredDlp, compileCoreDlp, isBuiltinDlpPattern, mergeDlpPatterns, matchDlpPattern} from './dlp-patterns.js'
 export type {CompiledDlpPattern} from './dlp-patterns.js'
 export {matchDomain, matchesAnyDomain, normaliseHost, validateHostnameRule} from './domain-match.js'
 export {shannonEntropy, utf8Length} from './entropy.js'

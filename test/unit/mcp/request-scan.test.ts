@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {parseFrame, scanRequest} from '../../../src/plugins/mcp/index.js'
+import {JUNCTION_WINDOW, junctionWindow, parseFrame, scanRequest} from '../../../src/plugins/mcp/index.js'
 import {AWS_KEY, call, runtimeFor} from './helpers.js'
 
 const {deps} = runtimeFor()
@@ -35,6 +35,19 @@ test('split secret in long, non-adjacent values: the pair pass scans the junctio
   const r = scan(call(1, 'echo', {a: AWS_KEY.slice(9) + ' ' + prose, b: prose, c: prose + AWS_KEY.slice(0, 9)}))
   assert.deepEqual(r.dlp.map((d) => d.pattern), ['AWS Access ID'], 'reversed order (c+a)')
   assert.equal(scan(call(1, 'echo', {a: prose + 'abc', b: prose, c: 'xyz ' + prose})).clean, true)
+})
+
+test('junction window: 256 a side for the built-ins, wider for a longer literal secret, off for a configured pattern', () => {
+  assert.equal(JUNCTION_WINDOW, 256)
+  assert.equal(junctionWindow(deps.scanner), 256)
+  const custom = runtimeFor({dlp: {patterns: [{name: 'Long Token', regex: 'LT-[a-z]{600}', severity: 'high'}]}}).deps.scanner
+  assert.equal(junctionWindow(custom), null, 'a configured pattern of unknown length: the whole a+b is scanned')
+  // A 600-letter token split in the middle over two non-adjacent values: each half is longer than
+  // any window and neither matches alone; only the whole a+c pair holds it.
+  const token = 'LT-' + 'q'.repeat(600)
+  const scanWith = (msg: unknown) => scanRequest(custom, parseFrame(JSON.stringify(msg)), {action: 'block', onParseError: 'block'})
+  const v = scanWith(call(1, 'echo', {a: token.slice(0, 300), b: 'unrelated', c: token.slice(300)}))
+  assert.deepEqual(v.dlp.map((d) => d.pattern), ['Long Token'])
 })
 
 test('split base64 blob: one long encoded value cut in two non-adjacent pieces (any cut) is decoded across the junction', () => {

@@ -4,7 +4,7 @@
  * response (injection) scanner; nothing here re-implements a pattern.
  */
 import {goJson, type JsonValue} from '../../canonical/index.js'
-import {isSegmentDelimiter, type DlpFinding, type Scanner} from '../../scanner/index.js'
+import {isBuiltinDlpPattern, isSegmentDelimiter, type DlpFinding, type Scanner} from '../../scanner/index.js'
 import {allStrings, unescapeU, valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
 
@@ -31,7 +31,13 @@ const PAIR_EDGE = 32
 
 class DlpRun {
   readonly warnings = new Set<string>()
+  private junction: number | null | undefined
   constructor(private readonly scanner: Scanner) {}
+  /** The pairwise split check's junction window for this scanner (computed once per message). */
+  window(): number | null {
+    if (this.junction === undefined) this.junction = junctionWindow(this.scanner)
+    return this.junction
+  }
   scan(text: string): DlpFinding[] {
     const r = this.scanner.scanTextForDlp(text)
     for (const w of r.warnings) this.warnings.add(w.pattern)
@@ -40,15 +46,29 @@ class DlpRun {
 }
 
 /**
- * Characters of each value kept on either side of a pair's junction in the pairwise split check.
- * A secret split over two values crosses the junction; the longest minimum match of a built-in
- * DLP pattern is 112 characters (Extended Private Key), so 128 per side keeps every built-in
- * pattern whole whatever the split (and a part longer than its pattern's minimum matches in its
- * own value's scan anyway). The reference scans the whole `a+b` (§4.2, up to 4,032 full scans per
- * message — the §18.4 hazard); the window cuts the 20-argument case from 380 scans of ~1 KiB to
- * 380 scans of ≤ ~300 characters (docs/compatibility.md).
+ * Characters of each value kept on either side of a pair's junction in the pairwise split check,
+ * at least. The longest minimum match of a built-in DLP pattern is 112 characters (Extended
+ * Private Key) and its encoded forms are longer (base64 150, base32 180, hex 224), so 256 per side
+ * keeps every built-in pattern and its encodings whole whatever the split (a part longer than
+ * its pattern's minimum matches in its own value's scan anyway). The reference scans the whole
+ * `a+b` (§4.2, up to 4,032 full scans per message — the §18.4 hazard); the window cuts that work
+ * for long values. Literal secrets and canaries widen it to their longest variant, and a
+ * configured pattern that is not a built-in (unknown match length) turns the window off
+ * (`junctionWindow`): the whole `a+b` is scanned, as the reference does (docs/compatibility.md).
  */
-export const JUNCTION_WINDOW = 128
+export const JUNCTION_WINDOW = 256
+
+/**
+ * The junction window for this scanner's patterns and secrets, or null when the whole `a+b` must
+ * be scanned (a configured pattern other than the built-ins: its match length is unknown).
+ */
+export function junctionWindow(scanner: Pick<Scanner, 'dlp'>): number | null {
+  const d = scanner.dlp
+  if (!d.configured.every(isBuiltinDlpPattern)) return null
+  let w = JUNCTION_WINDOW
+  for (const s of [...d.literalSecrets, ...d.canaries]) for (const v of s.variants) w = Math.max(w, v.needle.length)
+  return w
+}
 
 /** Start of the segment (text DLP step 7) that contains position `i` of `v`. */
 function segmentStart(v: string, i: number): number {
@@ -61,12 +81,12 @@ function segmentStart(v: string, i: number): number {
  * start of the segment they begin in when that is near, else to an 8-character boundary of it,
  * so the decoders (base64/base32/hex) see the same alignment as in `a+b`.
  */
-function tailWindow(v: string): {text: string; junctionSegment: number} {
+function tailWindow(v: string, window: number): {text: string; junctionSegment: number} {
   let start = 0
-  if (v.length > JUNCTION_WINDOW) {
-    start = v.length - JUNCTION_WINDOW
+  if (v.length > window) {
+    start = v.length - window
     const seg = segmentStart(v, start)
-    start = start - seg <= JUNCTION_WINDOW ? seg : start - ((start - seg) % 8)
+    start = start - seg <= window ? seg : start - ((start - seg) % 8)
   }
   const text = v.slice(start)
   return {text, junctionSegment: segmentStart(text, text.length)}
@@ -77,12 +97,12 @@ function tailWindow(v: string): {text: string; junctionSegment: number} {
  * segment they cut when that is near. `cut` = the window ends inside a segment; `lastSegment` =
  * where that segment starts (-1 when it is the junction's segment, which begins in the tail).
  */
-function headWindow(v: string): {text: string; cut: boolean; lastSegment: number} {
-  if (v.length <= JUNCTION_WINDOW) return {text: v, cut: false, lastSegment: 0}
-  let end = JUNCTION_WINDOW
+function headWindow(v: string, window: number): {text: string; cut: boolean; lastSegment: number} {
+  if (v.length <= window) return {text: v, cut: false, lastSegment: 0}
+  let end = window
   let seg = end
   while (seg < v.length && !isSegmentDelimiter(v, seg)) seg++
-  if (seg - end <= JUNCTION_WINDOW) return {text: v.slice(0, seg), cut: false, lastSegment: 0}
+  if (seg - end <= window) return {text: v.slice(0, seg), cut: false, lastSegment: 0}
   const last = segmentStart(v, end)
   // A cut segment is trimmed to a multiple of 8 characters, as an encoded value would be.
   if (last > 0) end -= (end - last) % 8
@@ -92,12 +112,14 @@ function headWindow(v: string): {text: string; cut: boolean; lastSegment: number
 /**
  * The texts of the pairwise split check (§4.2): for every pair `i<j` of non-empty values (the
  * first and last 32 above 64 values), `vals[i]+vals[j]` then `vals[j]+vals[i]` — each cut to its
- * junction window (JUNCTION_WINDOW); a text already yielded is not yielded again.
+ * junction window (`window` characters a side, null = the whole values); a text already yielded
+ * is not yielded again.
  */
-export function* junctionPairs(vals: readonly string[]): Generator<string> {
+export function* junctionPairs(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<string> {
   const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
-  const tails = pool.map(tailWindow)
-  const heads = pool.map(headWindow)
+  const w = window ?? Infinity
+  const tails = pool.map((v) => tailWindow(v, w))
+  const heads = pool.map((v) => headWindow(v, w))
   const seen = new Set<string>()
   const pair = (i: number, j: number): string | null => {
     const t = tails[i]!
@@ -129,7 +151,7 @@ function splitSecret(run: DlpRun, vals: string[], joined: string): DlpFinding[] 
     const m = run.scan(concat)
     if (m.length > 0) return m
   }
-  for (const text of junctionPairs(vals)) {
+  for (const text of junctionPairs(vals, run.window())) {
     const m = run.scan(text)
     if (m.length > 0) return m
   }
