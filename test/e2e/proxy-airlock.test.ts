@@ -196,7 +196,7 @@ describe('pipelock run: airlock', {timeout: 90_000}, () => {
     assert.equal(rec.status, 0, rec.stderr)
     assert.match(rec.stdout, /^== inspect ==\nSession cli\|127\.0\.0\.1\n/)
     assert.match(rec.stdout, /\n== explain ==\nSession cli\|127\.0\.0\.1 explanation\n {2}tier: {14}soft\n {2}reason: {12}session quarantined at airlock tier soft\n {2}trigger: {11}manual \(source=admin_api\)\n/)
-    assert.match(rec.stdout, /\n {2}next_deescalation: tier=none at=\S+ \(in 4m5\ds\)\n\nreleased cli\|127\.0\.0\.1: soft -> none \(changed=true\)\n$/)
+    assert.match(rec.stdout, /\n {2}next_deescalation: tier=none at=\S+ \(in 4m[0-5]\ds\)\n\nreleased cli\|127\.0\.0\.1: soft -> none \(changed=true\)\n$/)
     assert.equal((await api(proxy.port, 'GET', `/api/v1/sessions/${enc('cli')}`)).json().airlock_tier, 'none')
   })
 
