@@ -3,7 +3,7 @@ import path from 'node:path'
 import {compareUtf8, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, verifyCanonicalSignature, type SignedEnvelope} from '../contracts/index.js'
-import {withIndex} from '../enforcement/index.js'
+import {compactContract, type IndexedContract} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
 import {loadPublicKey, writeFileAtomic} from '../signing/index.js'
@@ -14,7 +14,7 @@ import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {replayEvent, type CapturedEvent} from './shadow-replay.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
 import type {ScannerReplay, ToolPolicyReplay} from './shadow-scanner.js'
-import {addOpportunity, findOpportunityMissing, type OpportunityFinding, type OpportunityObservation} from './shadow-opportunity.js'
+import {addOpportunity, findOpportunityMissing, opportunityRules, type OpportunityFinding, type OpportunityObservation, type OpportunityRule} from './shadow-opportunity.js'
 
 export interface ShadowRequest {
   contract: string
@@ -201,21 +201,52 @@ export function reportContractHash(body: JsonObject): string {
 }
 
 /**
+ * What the replay keeps of the candidate contract. The decoded tree (a `Map` per YAML mapping,
+ * ≈ 5 KB per rule) is not among it: everything here is read from the tree once, as copies, so
+ * the tree and the contract text are garbage as soon as this is built (issue 17: 300k events
+ * against an 18,643-rule contract must replay in < 256 MB).
+ */
+export interface ShadowContract {
+  readonly contractHash: string
+  /** `selector.selector_id` of the body ('' when absent), for the receipts. */
+  readonly selectorId: string
+  /** The evaluator's compact form of the contract (enforcement `compactContract`). */
+  readonly evaluator: IndexedContract
+  readonly opportunityRules: readonly OpportunityRule[]
+}
+
+function copyString(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string // a fresh string, not a slice of the contract text
+}
+
+/** Reads what the replay needs from a verified contract body (see `ShadowContract`). */
+export function prepareShadowContract(body: JsonObject): ShadowContract {
+  const contractHash = copyString(reportContractHash(body))
+  const sel = body.get('selector')
+  return {
+    contractHash,
+    selectorId: copyString(sel instanceof Map ? str(sel.get('selector_id')) : ''),
+    evaluator: compactContract({contractHash, body}),
+    opportunityRules: opportunityRules(body),
+  }
+}
+
+/**
  * Replays capture files against a loaded contract and analyses them (no I/O besides reading).
  * Streams: events are replayed a read chunk at a time and folded into the analysis, so memory
- * stays flat however long the capture is. The contract is indexed once for the whole replay.
+ * stays flat however long the capture is. The contract is read once, into its compact form
+ * (`prepareShadowContract`; a body given here is prepared first).
  */
 export async function shadowReplay(
   files: readonly string[],
-  body: JsonObject,
+  candidate: JsonObject | ShadowContract,
   scanner: ScannerReplay,
   nowNs: bigint,
   durationNs: bigint,
   toolPolicy?: ToolPolicyReplay,
   onProgress?: (bytesRead: number, events: number) => void,
 ): Promise<{analysis: ShadowAnalysis; skipped: number; opportunity: OpportunityObservation}> {
-  const hash = reportContractHash(body)
-  const contract = withIndex({contractHash: hash, body})
+  const {contractHash: hash, evaluator: contract} = candidate instanceof Map ? prepareShadowContract(candidate) : candidate
   const acc = new ShadowAccumulator(hash, nowNs)
   const opportunity: OpportunityObservation = {windows: new Set(), hostWindows: new Map()}
   let pending: CapturedEvent[] = []
@@ -392,12 +423,13 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   const outJson = req.outJson === undefined ? undefined : checkOutputPath(req.outJson)
   if (out !== undefined && out === outJson) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --out and --out-json must be different files')
   if (req.recorderDir !== undefined) checkRecorderDir(req.recorderDir)
-  const env = loadShadowContract(req)
+  // Only the compact form outlives this line: the decoded tree is garbage before the replay starts.
+  const contract = prepareShadowContract(loadShadowContract(req).body)
   const inputs = resolveShadowInputs(req)
   const nowNs = req.env.clock.nowNanos()
   const onProgress = req.onProgress === undefined ? undefined : progressOverFiles(inputs.files, req.onProgress)
-  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress)
-  const missing = findOpportunityMissing(env.body, opportunity)
+  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, contract, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress)
+  const missing = findOpportunityMissing(contract.opportunityRules, opportunity)
   const markdown = renderShadowMarkdown(analysis)
   try {
     if (out !== undefined) {
@@ -414,8 +446,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   }
   let receipts = 0
   if (req.recorderDir !== undefined && (analysis.batches.length > 0 || missing.length > 0)) {
-    const sel = env.body.get('selector')
-    receipts = emitShadowReceipts(req, analysis, sel instanceof Map ? str(sel.get('selector_id')) : '', missing)
+    receipts = emitShadowReceipts(req, analysis, contract.selectorId, missing)
   }
   return {
     contract: req.contract,
