@@ -76,8 +76,21 @@ interface MutableHostRules {
   open: IndexedHttpRule[]
 }
 
-/** Reads the contract's HTTP rules once (see the file comment). */
+/** Reads the contract's rules once (see the file comment). */
 export function indexContract(body: JsonObject): ContractIndex {
+  const b = contractIndexBuilder()
+  rulesOf(body).forEach((rule, position) => b.add(rule, position))
+  return b.finish()
+}
+
+/** Builds a `ContractIndex` one rule at a time, for a caller that reads the rules as a stream. */
+export interface ContractIndexBuilder {
+  /** Adds `rule`, the contract's rule number `position` (rules must come in order). */
+  add(rule: JsonObject, position: number): void
+  finish(): ContractIndex
+}
+
+export function contractIndexBuilder(): ContractIndexBuilder {
   const httpByHost = new Map<string, MutableHostRules>()
   let hasEnforceHttp = false
   let invalidHttp: ContractIndex['invalidHttp']
@@ -85,7 +98,7 @@ export function indexContract(body: JsonObject): ContractIndex {
   let hasEnforceMcp = false
   let invalidMcp: ContractIndex['invalidMcp']
   const intern = interner()
-  rulesOf(body).forEach((rule, position) => {
+  const add = (rule: JsonObject, position: number): void => {
     if (str(rule, 'rule_kind') === MCP_RULE_KIND) {
       const problem = lifecycleProblem(rule)
       if (problem !== undefined) {
@@ -129,11 +142,12 @@ export function indexContract(body: JsonObject): ContractIndex {
         else list.push(entry)
       }
     }
-  })
-  return {
+  }
+  const finish = (): ContractIndex => ({
     httpByHost, hasEnforceHttp, ...(invalidHttp === undefined ? {} : {invalidHttp}),
     mcpByServerTool, hasEnforceMcp, ...(invalidMcp === undefined ? {} : {invalidMcp}),
-  }
+  })
+  return {add, finish}
 }
 
 /**

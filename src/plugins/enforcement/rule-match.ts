@@ -1,5 +1,6 @@
 import {
   canonicalizePath,
+  copyString,
   fromByteString,
   goToLower,
   goTrimSpace,
@@ -112,19 +113,10 @@ export interface PathMatcher {
 }
 
 /**
- * Keeps a string the evaluator holds for the contract's lifetime (see `copyString`). The index
- * build passes one that also de-duplicates; the default copies.
+ * Keeps a string the evaluator holds for the contract's lifetime (canonical `copyString`: not a
+ * slice of the contract text). The index build passes one that also de-duplicates.
  */
 export type Intern = (s: string) => string
-
-/**
- * A copy of `s` that does not point into the string it was cut from. The YAML reader's values
- * are slices of the whole contract text, and V8 keeps the parent of a slice alive: one retained
- * rule id would keep the whole (24 MB) text. A JSON round trip always allocates a fresh string.
- */
-export function copyString(s: string): string {
-  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string) // V8 copies (never slices) below 13 characters
-}
 
 /** An `Intern` that hands out one copy per distinct string (hosts, methods, actions repeat across rules). */
 export function interner(): Intern {

@@ -1,4 +1,4 @@
-import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {copyString, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {DEFAULT_WINDOW_SECONDS} from './compile.js'
 import {parseHttpUrl} from '../canonical/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
@@ -84,30 +84,35 @@ export interface OpportunityRule {
 
 /** The enforce/capture_only HTTP rules that carry an opportunity history, in contract order. */
 export function opportunityRules(body: JsonObject): OpportunityRule[] {
-  const out: OpportunityRule[] = []
   const rules = body.get('rules')
+  const out: OpportunityRule[] = []
   for (const rule of Array.isArray(rules) ? rules : []) {
-    if (!(rule instanceof Map)) continue
-    const state = rule.get('lifecycle_state')
-    if (state !== 'enforce' && state !== 'capture_only') continue
-    const kind = rule.get('rule_kind')
-    if (kind !== 'http_destination' && kind !== 'http_action') continue
-    const hostValue = obj(obj(rule.get('selector'))?.get('host'))?.get('value')
-    const threshold = obj(rule.get('opportunity_health'))?.get('missing_alert_threshold')
-    const observation = obj(rule.get('observation'))
-    const seen = int(observation?.get('windows_observed'))
-    const withOpportunity = int(observation?.get('windows_with_opportunity'))
-    if (typeof hostValue !== 'string' || typeof threshold !== 'string' || !DECIMAL.test(threshold)) continue
-    if (seen === undefined || seen === 0 || withOpportunity === undefined) continue
-    out.push({
-      // copies, not slices of the contract text (which a slice would keep alive)
-      ruleId: JSON.parse(JSON.stringify(String(rule.get('rule_id') ?? ''))) as string,
-      host: JSON.parse(JSON.stringify(hostValue.trim().toLowerCase().replace(/\.$/, ''))) as string,
-      historical: Math.min(1, withOpportunity / seen),
-      threshold: Number(threshold),
-    })
+    const r = rule instanceof Map ? opportunityRule(rule) : undefined
+    if (r !== undefined) out.push(r)
   }
   return out
+}
+
+/** One rule's opportunity history, or undefined when it has none to compare (see `opportunityRules`). */
+export function opportunityRule(rule: JsonObject): OpportunityRule | undefined {
+  const state = rule.get('lifecycle_state')
+  if (state !== 'enforce' && state !== 'capture_only') return undefined
+  const kind = rule.get('rule_kind')
+  if (kind !== 'http_destination' && kind !== 'http_action') return undefined
+  const hostValue = obj(obj(rule.get('selector'))?.get('host'))?.get('value')
+  const threshold = obj(rule.get('opportunity_health'))?.get('missing_alert_threshold')
+  const observation = obj(rule.get('observation'))
+  const seen = int(observation?.get('windows_observed'))
+  const withOpportunity = int(observation?.get('windows_with_opportunity'))
+  if (typeof hostValue !== 'string' || typeof threshold !== 'string' || !DECIMAL.test(threshold)) return undefined
+  if (seen === undefined || seen === 0 || withOpportunity === undefined) return undefined
+  return {
+    // copies, not slices of the contract text (which a slice would keep alive)
+    ruleId: copyString(String(rule.get('rule_id') ?? '')),
+    host: copyString(hostValue.trim().toLowerCase().replace(/\.$/, '')),
+    historical: Math.min(1, withOpportunity / seen),
+    threshold: Number(threshold),
+  }
 }
 
 /** Rules whose parent context was seen too rarely in the replay (see the header comment). */
