@@ -6,22 +6,13 @@ import {contractProblem, decodeEnvelope, streamContractEnvelope} from '../../../
 import {applyDecisions, deterministicKey, resignContract} from '../../../src/plugins/learn/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
+import {prng} from '../../helpers/prng.js'
 
 // The streaming contract read (issue 17) against the ordinary load, as a differential: wherever
 // it answers, the ordinary load succeeds with the same rules (in order), the same body, the same
 // signed bytes and signature; wherever the ordinary load fails, it declines (undefined), so the
 // ordinary load words the error. Inputs: every golden candidate, its two ratifications, and
 // seeded line mutations of them (invalid states, unknown fields, floats, comments, deletions).
-
-function rnd(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Outcome = {ok: true; rules: JsonObject[]; body: JsonObject; canonical: Buffer; signature: string} | {ok: false}
 
@@ -97,7 +88,7 @@ function contracts(): {name: string; text: string}[] {
 }
 
 test('streamContractEnvelope answers exactly as the ordinary load, or declines (golden candidates, ratifications, 1,200 mutations)', () => {
-  const r = rnd(17)
+  const r = prng(17)
   let answered = 0
   let declined = 0
   let compared = 0

@@ -2,31 +2,15 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {fromPlain, JsonNumber, type JsonObject} from '../../../src/plugins/canonical/index.js'
 import {LIFECYCLE_STATES} from '../../../src/plugins/contracts/index.js'
-import {compactContract, evaluateHttp, evaluateMcp, withIndex, type ContractDecision, type ResolvedContract} from '../../../src/plugins/enforcement/index.js'
+import {compactContract, evaluateHttp, evaluateMcp, withIndex, type ResolvedContract} from '../../../src/plugins/enforcement/index.js'
+import {prng} from '../../helpers/prng.js'
+import {decisionOrError} from '../../helpers/decision.js'
 
 // `compactContract` (issue 17: the evaluator's form that keeps no decoded tree) against
 // `withIndex` (the index beside the tree, itself checked against the rule-by-rule walk in
 // contract-index.test.ts): random HTTP and MCP contracts — literal and collapsed paths, methods,
 // effective actions of every JSON type, MCP args matchers with strings, booleans, exact
 // rationals, null, objects and malformed lists — decide every random request the same way.
-
-function rnd(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-function outcome(f: () => ContractDecision): unknown {
-  try {
-    return f()
-  } catch (e) {
-    return {error: (e as Error).message}
-  }
-}
 
 const HOSTS = ['api.example.com', 'API.Example.com.', 'docs.example.com', 'a-very-long-host-name.example.net']
 const PATHS = ['/', '/v1/users', '/v1/users/42', '/repos/*', '/v1/users/*', '/a-long-literal-path/with/several/segments']
@@ -61,7 +45,7 @@ function randomContract(r: () => number): ResolvedContract {
 }
 
 test('compactContract decides exactly as withIndex (400 random contracts × 10 HTTP and 10 MCP requests)', () => {
-  const r = rnd(1717)
+  const r = prng(1717)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
   const reasons = new Set<string>()
   for (let c = 0; c < 400; c++) {
@@ -72,13 +56,13 @@ test('compactContract decides exactly as withIndex (400 random contracts × 10 H
     for (let q = 0; q < 10; q++) {
       const path = pick([...PATHS.filter((p) => !p.includes('*')), '/repos/abc', '/v1//x', '/V1/Users/'])
       const http = {url: `${pick(['https', 'http'])}://${pick(HOSTS).toLowerCase()}${pick(['', ':8443'])}${path}`, method: pick(['GET', 'POST', 'patch']), effectiveAction: pick(['', 'allow', 'warn']), mode: pick(['live', 'shadow']), scannerVerdict: 'allow'}
-      const h = outcome(() => evaluateHttp(compact, http))
-      assert.deepEqual(h, outcome(() => evaluateHttp(full, http)), JSON.stringify(http))
+      const h = decisionOrError(() => evaluateHttp(compact, http))
+      assert.deepEqual(h, decisionOrError(() => evaluateHttp(full, http)), JSON.stringify(http))
       const args = fromPlain({path: pick(['/a', '/b', 'a string longer than thirteen']), n: pick([1, 2, '1']), flag: pick([true, false])})
       const mcp = {server: pick(['node', 'files']), tool: pick(['read', 'write']), args, mode: 'live', scannerVerdict: 'allow'}
-      const m = outcome(() => evaluateMcp(compact, mcp))
-      assert.deepEqual(m, outcome(() => evaluateMcp(full, mcp)))
-      assert.deepEqual(m, outcome(() => evaluateMcp(contract, mcp)))
+      const m = decisionOrError(() => evaluateMcp(compact, mcp))
+      assert.deepEqual(m, decisionOrError(() => evaluateMcp(full, mcp)))
+      assert.deepEqual(m, decisionOrError(() => evaluateMcp(contract, mcp)))
       for (const d of [h, m] as {reason?: string; error?: string}[]) reasons.add(d.error !== undefined ? 'error' : d.reason || 'allow')
     }
   }

@@ -4,35 +4,19 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync}
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {decodeEnvelope} from '../../../src/plugins/contracts/index.js'
-import {evaluateHttp, withIndex, type ContractDecision, type HttpRequestInput} from '../../../src/plugins/enforcement/index.js'
+import {evaluateHttp, withIndex, type HttpRequestInput} from '../../../src/plugins/enforcement/index.js'
 import {applyDecisions, deterministicKey, loadShadowCandidate, loadShadowContract, prepareShadowContract, resignContract} from '../../../src/plugins/learn/index.js'
 import type {JsonObject} from '../../../src/plugins/canonical/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
+import {prng} from '../../helpers/prng.js'
+import {decisionOrError} from '../../helpers/decision.js'
 
 // `learn shadow` keeps only the compact contract (issue 17). Differential against the previous
 // way (the whole tree loaded, then `withIndex`): for every golden corpus ratified two ways, the
 // streamed compact form has the same hash, selector id and opportunity rules, and decides every
 // golden event and 2,000 seeded random requests exactly as the tree did; an invalid contract
 // fails with the same message either way.
-
-function rnd(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-function outcome(f: () => ContractDecision): unknown {
-  try {
-    return f()
-  } catch (e) {
-    return {error: (e as Error).message}
-  }
-}
 
 function goldenEvents(corpus: string): HttpRequestInput[] {
   const out: HttpRequestInput[] = []
@@ -76,7 +60,7 @@ const KEY = Buffer.from(deterministicKey('ratifyCompile').keyPair.publicKey).toS
 
 test('the streamed compact contract decides every golden event and 2,000 random requests as the whole tree did', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-shadow-compact-'))
-  const r = rnd(171)
+  const r = prng(171)
   let compared = 0
   try {
     for (const corpus of GOLDEN_CORPORA) {
@@ -100,8 +84,8 @@ test('the streamed compact contract decides every golden event and 2,000 random 
         assert.deepEqual(compact.opportunityRules, fromTree.opportunityRules)
         assert.equal(compact.evaluator.body, undefined, 'the compact form keeps no tree')
         for (const input of [...events, ...randomRequests(r, events, 2000 / (GOLDEN_CORPORA.length * 2))]) {
-          assert.deepEqual(outcome(() => evaluateHttp(compact.evaluator, input)), outcome(() => evaluateHttp(old, input)), `${corpus.name} ${mode}: ${input.method} ${input.url}`)
-          assert.deepEqual(outcome(() => evaluateHttp(fromTree.evaluator, input)), outcome(() => evaluateHttp(old, input)))
+          assert.deepEqual(decisionOrError(() => evaluateHttp(compact.evaluator, input)), decisionOrError(() => evaluateHttp(old, input)), `${corpus.name} ${mode}: ${input.method} ${input.url}`)
+          assert.deepEqual(decisionOrError(() => evaluateHttp(fromTree.evaluator, input)), decisionOrError(() => evaluateHttp(old, input)))
           compared++
         }
       }
