@@ -2,6 +2,18 @@ import {resolvePlain} from './yaml-resolve.js'
 import type {JsonObject, JsonValue} from './json-value.js'
 
 /**
+ * Hands the items of one block sequence to `onItem` as they are read instead of keeping them:
+ * the sequence at `path` (mapping keys from the root) reads back as `[]`. A caller that keeps
+ * less per item than the item itself (the shadow replay's compact contract) never holds the
+ * whole tree. Items are handed out before the rest of the text is read: when the parse then
+ * returns `undefined`, whatever the caller made of them must be discarded.
+ */
+export interface StreamedSequence {
+  readonly path: readonly string[]
+  readonly onItem: (item: JsonValue, index: number) => void
+}
+
+/**
  * A fast reader for the block-YAML subset our signed-document emitter writes (yaml-emit.ts:
  * block mappings and sequences, `key: value` lines, plain, single- and double-quoted one-line
  * scalars, `{}` / `[]`). Written by hand for speed and memory: the `yaml` library's document AST
@@ -15,18 +27,17 @@ import type {JsonObject, JsonValue} from './json-value.js'
  * tree is the one the full parser returns (checked by a differential test over every contract in
  * the repository and mutated variants of them).
  */
-export function parseCanonicalYaml(text: string): JsonValue | undefined {
+export function parseCanonicalYaml(text: string, stream?: StreamedSequence): JsonValue | undefined {
   // One scan for characters the subset never contains: C0 controls but \n (tabs, CR), DEL and
   // C1, surrogates (astral characters), U+FEFF, U+FFFE/FFFF.
   if (!text.endsWith('\n') || UNSUPPORTED_CHAR.test(text) || text.includes('<<')) return undefined
   if (text === '{}\n') return new Map()
   if (text === '[]\n') return []
-  const lines = text.split('\n')
-  lines.pop() // the empty piece after the final newline
+  const lines = new Lines(text)
   if (lines.length === 0) return undefined
   try {
-    const r = new Reader(lines)
-    const first = lines[0] as string
+    const r = new Reader(lines, stream)
+    const first = lines.at(0) as string
     if (first.startsWith(' ')) return undefined
     const value = first.startsWith('- ') ? r.sequence(0) : r.mapping(0, undefined)
     return r.i === lines.length ? value : undefined
@@ -60,6 +71,35 @@ function indentOf(line: string): number {
 /** Nesting this deep goes to the full parser, which refuses beyond 512 levels. */
 const MAX_DEPTH = 256
 
+/**
+ * The text's lines (without their `\n`), cut on demand: an array of every line of a 24 MB
+ * contract is ≈ 26 MB that lives as long as the parse; line offsets are 4 bytes a line.
+ */
+class Lines {
+  readonly length: number
+  private readonly starts: Int32Array
+  private last = -1
+  private lastLine = ''
+  constructor(private readonly text: string) {
+    let n = 0
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
+    // The text ends with a newline, so every line has one; starts[n] is the end of the text.
+    this.starts = new Int32Array(n + 1)
+    let k = 1
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts[k++] = i + 1
+    this.length = n
+  }
+
+  /** Line `i` (0-based), or undefined past the end. */
+  at(i: number): string | undefined {
+    if (i === this.last) return this.lastLine
+    if (i < 0 || i >= this.length) return undefined
+    this.last = i
+    this.lastLine = this.text.slice(this.starts[i] as number, (this.starts[i + 1] as number) - 1)
+    return this.lastLine
+  }
+}
+
 class Reader {
   i = 0
   private depth = 0
@@ -68,7 +108,21 @@ class Reader {
    * enum-like values on every rule, and each line slice would otherwise be its own string.
    */
   private readonly strings = new Map<string, string>()
-  constructor(readonly lines: readonly string[]) {}
+  /** Keys from the root to the value being read (kept only while it can still lead to `stream.path`). */
+  private readonly keys: string[] = []
+  /** Sequences open around the value being read: a path of keys never leads through one. */
+  private inSequence = 0
+  constructor(
+    readonly lines: Lines,
+    private readonly stream?: StreamedSequence,
+  ) {}
+
+  /** Whether the value of `key` in the mapping being read is the streamed sequence. */
+  private streamsAt(key: string): boolean {
+    const want = this.stream?.path
+    if (want === undefined || this.inSequence > 0 || this.keys.length !== want.length - 1 || want[want.length - 1] !== key) return false
+    return this.keys.every((k, i) => k === want[i])
+  }
 
   intern(s: string): string {
     if (s.length > 32) return s
@@ -88,7 +142,7 @@ class Reader {
     let rest = inline
     for (;;) {
       if (rest === undefined) {
-        const line = this.lines[this.i]
+        const line = this.lines.at(this.i)
         if (line === undefined) break
         const ind = indentOf(line)
         if (ind < col) break
@@ -104,20 +158,28 @@ class Reader {
       const [rawKey, after] = this.key(rest)
       const key = this.intern(rawKey)
       if (out.has(key)) bail() // the full parser reports the duplicate with its line
-      if (after === '') out.set(key, this.nested(col))
-      else out.set(key, this.inlineValue(after))
+      if (after === '') {
+        const streamed = this.streamsAt(key)
+        const descend = !streamed && this.stream !== undefined && this.inSequence === 0 && this.keys.length < this.stream.path.length - 1
+        if (descend) this.keys.push(key)
+        out.set(key, this.nested(col, streamed ? this.stream?.onItem : undefined))
+        if (descend) this.keys.pop()
+      } else out.set(key, this.inlineValue(after))
       rest = undefined
     }
     this.depth--
     return out
   }
 
-  /** A block sequence whose dashes sit at column `col`, starting on line `i`. */
-  sequence(col: number): JsonValue[] {
+  /** A block sequence whose dashes sit at column `col`, starting on line `i` (items to `onItem` when given). */
+  sequence(col: number, onItem?: (item: JsonValue, index: number) => void): JsonValue[] {
     if (++this.depth > MAX_DEPTH) bail()
     const out: JsonValue[] = []
+    this.inSequence++
+    let n = 0
+    const push = onItem === undefined ? (v: JsonValue): void => void out.push(v) : (v: JsonValue): void => onItem(v, n++)
     for (;;) {
-      const line = this.lines[this.i]
+      const line = this.lines.at(this.i)
       if (line === undefined) break
       const ind = indentOf(line)
       if (ind < col) break
@@ -129,26 +191,27 @@ class Reader {
       }
       const rest = line.slice(col + 2)
       if (rest === '' || rest.startsWith(' ') || rest.startsWith('- ')) bail()
-      if (isMappingEntry(rest)) out.push(this.mapping(col + 2, rest))
+      if (isMappingEntry(rest)) push(this.mapping(col + 2, rest))
       else {
         this.i++
-        out.push(this.inlineValue(rest))
+        push(this.inlineValue(rest))
       }
     }
+    this.inSequence--
     this.depth--
     return out
   }
 
   /** The value of `key:` with nothing after the colon: a nested block, or null. */
-  nested(col: number): JsonValue {
-    const line = this.lines[this.i]
+  nested(col: number, onItem?: (item: JsonValue, index: number) => void): JsonValue {
+    const line = this.lines.at(this.i)
     if (line === undefined) return null
     const ind = indentOf(line)
     if (ind <= col) {
       if (ind === col && line.startsWith('-', col)) bail() // compact sequence under the key
       return null
     }
-    return line.startsWith('- ', ind) ? this.sequence(ind) : this.mapping(ind, undefined)
+    return line.startsWith('- ', ind) ? this.sequence(ind, onItem) : this.mapping(ind, undefined)
   }
 
   /** `KEY:` then `''` (end of line) or `: VALUE` → [key, VALUE]. */

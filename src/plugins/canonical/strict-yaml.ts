@@ -1,6 +1,6 @@
 import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Node} from 'yaml'
 import type {JsonObject, JsonValue} from './json-value.js'
-import {parseCanonicalYaml} from './strict-yaml-fast.js'
+import {parseCanonicalYaml, type StreamedSequence} from './strict-yaml-fast.js'
 import {resolvePlain, StrictYamlError} from './yaml-resolve.js'
 
 export {StrictYamlError} from './yaml-resolve.js'
@@ -28,6 +28,17 @@ const MAX_FLOW_DEPTH = 512
 export const YAML_TOO_DEEP = `yaml: nesting deeper than ${MAX_FLOW_DEPTH} levels`
 /** The typed layer's message for an empty or `null` payload (§1.3). */
 export const EMPTY_OR_NULL_PAYLOAD = 'empty or null payload'
+
+/**
+ * The fast path of `parseStrictYaml` alone, handing one block sequence's items to
+ * `stream.onItem` as they are read (strict-yaml-fast.ts `StreamedSequence`). Undefined wherever
+ * `parseStrictYaml` would not return the fast path's tree (an error, or another route): the
+ * caller then calls `parseStrictYaml`, the authority, and discards what it made of the items.
+ */
+export function parseStrictYamlStreamed(text: string, stream: StreamedSequence): JsonValue | undefined {
+  if (text.includes('<<:') || /^[ \t\r\n]*$/.test(text) || flowDepthExceeded(text) >= 0) return undefined
+  return parseCanonicalYaml(text, stream)
+}
 
 const ALLOWED_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map'])
 const STR_TAG = 'tag:yaml.org,2002:str'

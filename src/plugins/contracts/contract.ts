@@ -23,7 +23,8 @@ import {
 } from './schema.js'
 
 export const UNKNOWN_FIELD_MESSAGE = 'unknown field in signed-artifact transport payload'
-const unknownFields = (_label: string, names: string[], p: string): string => `${UNKNOWN_FIELD_MESSAGE}: ${p}.${names[0] ?? ''}`
+/** The unknown-field message of every contract projection. */
+export const unknownFields = (_label: string, names: string[], p: string): string => `${UNKNOWN_FIELD_MESSAGE}: ${p}.${names[0] ?? ''}`
 
 /** A loaded envelope: the typed projection of `body` and the detached signature. */
 export interface SignedEnvelope {
@@ -45,9 +46,14 @@ export function signCanonical(body: JsonObject, key: Ed25519KeyPair): string {
 
 /** Verifies an `ed25519:<128 hex>` signature over canonical(body); false on any malformation. */
 export function verifyCanonicalSignature(body: JsonObject, signature: string, publicKey: Uint8Array): boolean {
+  return verifySignatureOver(canonicalBytes(body), signature, publicKey)
+}
+
+/** Verifies an `ed25519:<128 hex>` signature over canonical bytes already built (contract-stream.ts). */
+export function verifySignatureOver(canonical: Uint8Array, signature: string, publicKey: Uint8Array): boolean {
   const m = /^ed25519:([0-9a-fA-F]{128})$/.exec(signature)
   if (m === null) return false
-  return verifyBytes(publicKey, canonicalBytes(body), Buffer.from(m[1] as string, 'hex'))
+  return verifyBytes(publicKey, canonical, Buffer.from(m[1] as string, 'hex'))
 }
 
 /**
@@ -102,23 +108,9 @@ export function contractProblem(body: JsonObject): string | undefined {
   const kind = str(body, 'contract_kind')
   if (kind !== CONTRACT_KIND) return `contract: invalid contract_kind: got ${JSON.stringify(kind)}, want ${JSON.stringify(CONTRACT_KIND)}`
   const rules = (body.get('rules') as JsonObject[] | null) ?? []
-  const grades: readonly string[] = CAPTURE_GRADES
   for (let i = 0; i < rules.length; i++) {
-    const r = rules[i] as JsonObject
-    const state = str(r, 'lifecycle_state')
-    if (!(LIFECYCLE_STATES as readonly string[]).includes(state)) return `contract: unsupported lifecycle_state: rules[${i}] lifecycle_state ${JSON.stringify(state)}`
-    const rk = str(r, 'rule_kind')
-    if (state === 'enforce' && !(ENFORCEABLE_RULE_KINDS as readonly string[]).includes(rk)) {
-      return `contract: rule_kind not enforceable in this schema version: rules[${i}] rule_kind ${JSON.stringify(rk)}`
-    }
-    if (rk === '') return `contract: invalid capture grade: rules[${i}] rule_kind is empty`
-    let req = str(r, 'required_capture_grade')
-    let obs = str(r, 'observed_capture_grade')
-    if (state === 'capture_only' && req === '' && obs === '') [req, obs] = ['full', 'full']
-    if (!grades.includes(req) || !grades.includes(obs)) return `contract: invalid capture grade: rules[${i}] required ${JSON.stringify(req)} observed ${JSON.stringify(obs)}`
-    if (state === 'enforce' && grades.indexOf(obs) < grades.indexOf(req)) {
-      return `contract: invalid capture grade: rules[${i}] observed ${obs} below required ${req}`
-    }
+    const problem = contractRuleProblem(rules[i] as JsonObject, i)
+    if (problem !== undefined) return problem
   }
   const classes: readonly string[] = DATA_CLASS_VALUES
   const fdc = (body.get('field_data_classes') as JsonObject | null) ?? new Map()
@@ -132,6 +124,37 @@ export function contractProblem(body: JsonObject): string | undefined {
     if (missing !== undefined) return `contract: data class coverage: no data class for ${missing}`
   }
   return undefined
+}
+
+/** The per-rule part of `contractProblem` for `rules[i]`. */
+export function contractRuleProblem(r: JsonObject, i: number): string | undefined {
+  const grades: readonly string[] = CAPTURE_GRADES
+  const state = str(r, 'lifecycle_state')
+  if (!(LIFECYCLE_STATES as readonly string[]).includes(state)) return `contract: unsupported lifecycle_state: rules[${i}] lifecycle_state ${JSON.stringify(state)}`
+  const rk = str(r, 'rule_kind')
+  if (state === 'enforce' && !(ENFORCEABLE_RULE_KINDS as readonly string[]).includes(rk)) {
+    return `contract: rule_kind not enforceable in this schema version: rules[${i}] rule_kind ${JSON.stringify(rk)}`
+  }
+  if (rk === '') return `contract: invalid capture grade: rules[${i}] rule_kind is empty`
+  let req = str(r, 'required_capture_grade')
+  let obs = str(r, 'observed_capture_grade')
+  if (state === 'capture_only' && req === '' && obs === '') [req, obs] = ['full', 'full']
+  if (!grades.includes(req) || !grades.includes(obs)) return `contract: invalid capture grade: rules[${i}] required ${JSON.stringify(req)} observed ${JSON.stringify(obs)}`
+  if (state === 'enforce' && grades.indexOf(obs) < grades.indexOf(req)) {
+    return `contract: invalid capture grade: rules[${i}] observed ${obs} below required ${req}`
+  }
+  return undefined
+}
+
+/**
+ * Every leaf path `contractProblem`'s coverage walk would visit under `prefix` (a rule's are
+ * under `rules[]`), added to `into`: the walk finds an uncovered one exactly when one of these
+ * is missing from `field_data_classes`.
+ */
+export function leafPaths(v: JsonValue, prefix: string, into: Set<string>): void {
+  if (v instanceof Map) for (const [k, x] of v) leafPaths(x, `${prefix}.${k}`, into)
+  else if (Array.isArray(v)) for (const x of v) leafPaths(x, `${prefix}[]`, into)
+  else into.add(prefix)
 }
 
 function uncoveredLeaf(v: JsonValue, p: string, fdc: JsonObject): string | undefined {

@@ -27,7 +27,10 @@ export {
   signCanonical,
   UNKNOWN_FIELD_MESSAGE,
   verifyCanonicalSignature,
+  verifySignatureOver,
 } from './contract.js'
+export {streamContractEnvelope} from './contract-stream.js'
+export type {StreamedEnvelope} from './contract-stream.js'
 export type {SignedEnvelope} from './contract.js'
 export {buildInfoUnavailableDigests, loadCompileManifest, manifestProblem, moduleDigestRoot, settingsProblem} from './manifest.js'
 export {

@@ -1,7 +1,7 @@
 import {goTrimSpace, type JsonObject} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {candidateRules, indexContract, lifecycleProblem, mcpKey, type ContractIndex} from './contract-index.js'
-import {canonicalRequestPath, httpConstraintsHold, isDefaultPort, MCP_RULE_KIND, mcpArgsMatch, obj, parseRequestUrl, rulesOf, str} from './rule-match.js'
+import {canonicalRequestPath, httpConstraintsHold, isDefaultPort, MCP_RULE_KIND, mcpArgsHold, mcpArgsMatch, obj, parseRequestUrl, rulesOf, str} from './rule-match.js'
 import {MODES, type ContractDecision, type DecisionReason, type GateInput, type HttpRequestInput, type McpToolCallInput, type Mode, type ResolvedContract} from './types.js'
 
 // The one contract evaluator (learn-lifecycle §7.6–§7.8). `learn shadow` and the live gate both
@@ -60,7 +60,7 @@ function contractAllow(p: Prologue, ruleId: string): ContractDecision {
 }
 
 /** A contract block in live terms, then the mode gate (§7.8). */
-function contractBlock(p: Prologue, contract: ResolvedContract, reason: DecisionReason, ruleId: string): ContractDecision {
+function contractBlock(p: Prologue, contract: {readonly contractHash: string}, reason: DecisionReason, ruleId: string): ContractDecision {
   const drift = {contractHash: contract.contractHash, ruleId, kind: 'positive' as const, mode: p.mode, action: 'block' as const}
   if (p.mode === 'live') {
     return {verdict: 'block', liveVerdict: 'block', winningSource: 'contract', reason, ruleId, policySources: p.sources, suppressed: false, drift, adaptiveBlockSignal: true}
@@ -86,14 +86,29 @@ function lifecycle(rule: JsonObject): string {
   return rule.get('lifecycle_state') as string
 }
 
-/** A contract with its index built (`withIndex`): what a caller evaluating many requests holds. */
-export interface IndexedContract extends ResolvedContract {
+/**
+ * A contract with its index built: what a caller evaluating many requests holds. Evaluation reads
+ * only the index; `body` is there when the caller keeps the tree (`withIndex`), absent when it
+ * dropped it (`compactContract`).
+ */
+export interface IndexedContract extends Omit<ResolvedContract, 'body'> {
   readonly index: ContractIndex
+  readonly body?: JsonObject
 }
 
 /** Builds the contract's index once; evaluate every request of that contract against the result. */
-export function withIndex(contract: ResolvedContract): IndexedContract {
+export function withIndex(contract: ResolvedContract): IndexedContract & ResolvedContract {
   return {...contract, index: indexContract(contract.body)}
+}
+
+/**
+ * The index and the manifest context, without the decoded tree: the same decisions as
+ * `withIndex`, in a fraction of the memory (the index holds copies of what it reads, so the tree
+ * and the contract text can be collected once the caller lets go of them).
+ */
+export function compactContract(contract: ResolvedContract): IndexedContract {
+  const {body, ...rest} = contract
+  return {...rest, index: indexContract(body)}
 }
 
 /**
@@ -174,7 +189,7 @@ export function evaluateMcp(contract: ResolvedContract | IndexedContract | undef
     let mismatch: string | undefined
     for (const r of index.mcpByServerTool.get(mcpKey(server, tool)) ?? []) {
       if (r.position > invalidAt) throw fail((index.invalidMcp as {message: string}).message)
-      if (mcpArgsMatch(r.rule, input.args)) return contractAllow(p, r.id)
+      if (mcpArgsHold(r.args, input.args)) return contractAllow(p, r.id)
       mismatch ??= r.id
     }
     if (index.invalidMcp !== undefined) throw fail(index.invalidMcp.message)
@@ -202,7 +217,7 @@ export function evaluateMcp(contract: ResolvedContract | IndexedContract | undef
 }
 
 /** The MCP HTTP upstream is gated like any request (§7.7): POST, effective action `mcp_upstream`, ws(s) as http(s). */
-export function evaluateMcpUpstream(contract: ResolvedContract | undefined, input: GateInput & {url: string}): ContractDecision {
+export function evaluateMcpUpstream(contract: ResolvedContract | IndexedContract | undefined, input: GateInput & {url: string}): ContractDecision {
   const url = input.url.replace(/^ws(s?):/i, (_m, s: string) => `http${s}:`)
   return evaluateHttp(contract, {...input, url, method: 'POST', effectiveAction: 'mcp_upstream'})
 }

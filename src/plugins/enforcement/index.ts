@@ -1,9 +1,9 @@
 // Layer 2: the one contract evaluator (learn-lifecycle §7.5–§7.9), shared by `learn shadow`
 // and the live gate. Pure: no clock, no I/O.
-export {evaluateHttp, evaluateMcp, evaluateMcpUpstream, withIndex} from './evaluate.js'
+export {compactContract, evaluateHttp, evaluateMcp, evaluateMcpUpstream, withIndex} from './evaluate.js'
 export type {IndexedContract} from './evaluate.js'
-export {indexContract} from './contract-index.js'
-export type {ContractIndex} from './contract-index.js'
+export {contractIndexBuilder, indexContract} from './contract-index.js'
+export type {ContractIndex, ContractIndexBuilder} from './contract-index.js'
 export {selectContract, goPathMatch} from './select.js'
 export type {SelectorEntry} from './select.js'
 export {blockReasonCode, blockLayer} from './block-reason.js'

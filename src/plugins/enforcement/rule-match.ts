@@ -1,5 +1,6 @@
 import {
   canonicalizePath,
+  copyString,
   fromByteString,
   goToLower,
   goTrimSpace,
@@ -107,12 +108,30 @@ export function canonicalRequestPath(escapedPath: string): string | undefined {
  */
 export interface PathMatcher {
   readonly value: string
-  readonly collapsed: ReadonlySet<number>
+  /** Collapsed segment indexes (sorted, unique); empty for a literal path. */
+  readonly collapsed: readonly number[]
 }
 
-const UNMATCHABLE: PathMatcher = {value: '\u0000unmatchable', collapsed: new Set()}
+/**
+ * Keeps a string the evaluator holds for the contract's lifetime (canonical `copyString`: not a
+ * slice of the contract text). The index build passes one that also de-duplicates.
+ */
+export type Intern = (s: string) => string
 
-export function rulePaths(rule: JsonObject): PathMatcher[] | undefined {
+/** An `Intern` that hands out one copy per distinct string (hosts, methods, actions repeat across rules). */
+export function interner(): Intern {
+  const seen = new Map<string, string>()
+  return (s) => {
+    let v = seen.get(s)
+    if (v === undefined) seen.set((v = copyString(s)), v)
+    return v
+  }
+}
+
+const NO_SEGMENTS: readonly number[] = Object.freeze([])
+const UNMATCHABLE: PathMatcher = Object.freeze({value: '\u0000unmatchable', collapsed: NO_SEGMENTS})
+
+export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMatcher[] | undefined {
   const paths = obj(rule.get('selector'))?.get('paths')
   if (!Array.isArray(paths) || paths.length === 0) return undefined
   return paths.map((p) => {
@@ -125,27 +144,27 @@ export function rulePaths(rule: JsonObject): PathMatcher[] | undefined {
         if (idx instanceof JsonNumber && /^\d{1,6}$/.test(idx.text)) collapsed.add(Number(idx.text))
       }
     }
-    return {value: p.get('value') as string, collapsed}
+    return {value: intern(p.get('value') as string), collapsed: collapsed.size === 0 ? NO_SEGMENTS : [...collapsed].sort((a, b) => a - b)}
   })
 }
 
 export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {
   if (m.value === canonicalPath) return true
-  if (m.collapsed.size === 0) return false
+  if (m.collapsed.length === 0) return false
   const want = m.value.split('/')
   const got = canonicalPath.split('/')
   if (want.length !== got.length) return false
   for (let i = 0; i < want.length; i++) {
     if (want[i] === got[i]) continue
-    if (!(m.collapsed.has(i) && want[i] === '*' && got[i] !== '')) return false
+    if (!(m.collapsed.includes(i) && want[i] === '*' && got[i] !== '')) return false
   }
   return true
 }
 
-function ruleMethods(rule: JsonObject): string[] | undefined {
+function ruleMethods(rule: JsonObject, intern: Intern): string[] | undefined {
   const methods = obj(rule.get('selector'))?.get('methods')
   if (!Array.isArray(methods) || methods.length === 0) return undefined
-  return methods.map((m) => (typeof m === 'string' ? goTrimSpace(m).toUpperCase() : '\u0000unmatchable'))
+  return methods.map((m) => (typeof m === 'string' ? intern(goTrimSpace(m).toUpperCase()) : '\u0000unmatchable'))
 }
 
 /** An HTTP rule's constraints, read once from its selector (see `httpSelector`). */
@@ -153,12 +172,20 @@ export interface HttpSelector {
   /** Upper-cased methods; undefined when the rule names none. */
   readonly methods: readonly string[] | undefined
   readonly paths: readonly PathMatcher[] | undefined
-  /** `selector.effective_action` as written (undefined or null: no constraint). */
-  readonly action: JsonValue | undefined
+  /**
+   * `selector.effective_action` (undefined or null: no constraint). Only a string can equal the
+   * request's action, so any other value is kept as `false`: a constraint that never holds.
+   */
+  readonly action: string | false | null | undefined
 }
 
-export function httpSelector(rule: JsonObject): HttpSelector {
-  return {methods: ruleMethods(rule), paths: rulePaths(rule), action: obj(rule.get('selector'))?.get('effective_action')}
+export function httpSelector(rule: JsonObject, intern: Intern = copyString): HttpSelector {
+  const action = obj(rule.get('selector'))?.get('effective_action')
+  return {
+    methods: ruleMethods(rule, intern),
+    paths: rulePaths(rule, intern),
+    action: action === undefined || action === null ? action : typeof action === 'string' ? intern(action) : false,
+  }
 }
 
 /**
@@ -169,7 +196,7 @@ export function httpSelector(rule: JsonObject): HttpSelector {
 export function httpConstraintsHold(sel: HttpSelector, method: string, canonicalPath: string | undefined, effectiveAction: string): boolean {
   if (sel.methods !== undefined && !sel.methods.includes(goTrimSpace(method).toUpperCase())) return false
   if (sel.paths !== undefined && (canonicalPath === undefined || !sel.paths.some((m) => pathMatches(m, canonicalPath)))) return false
-  if (sel.action !== undefined && sel.action !== null && sel.action !== effectiveAction) return false
+  if (sel.action !== undefined && sel.action !== null && sel.action !== effectiveAction) return false // `false` never equals a string
   return true
 }
 
@@ -220,20 +247,45 @@ function argLookup(args: unknown, key: string): unknown {
   return undefined
 }
 
-/** §7.7 args matchers: absent → match; not an array of objects → no match; every matcher must hold. */
-export function mcpArgsMatch(rule: JsonObject, args: unknown): boolean {
+/**
+ * A rule's `selector.args` read once (§7.7): `true` when absent (any arguments match), `false`
+ * when it can never match (not an array of objects, an empty key, a null or non-scalar value),
+ * else the matchers, every one of which must hold.
+ */
+export type McpArgsMatcher = boolean | readonly {readonly key: string; readonly want: string | boolean | JsonNumber | bigint | number}[]
+
+export function mcpArgsMatcher(rule: JsonObject, intern: Intern = copyString): McpArgsMatcher {
   const matchers = obj(rule.get('selector'))?.get('args')
   if (matchers === undefined) return true
   if (!Array.isArray(matchers)) return false
+  const out: {key: string; want: string | boolean | JsonNumber | bigint | number}[] = []
   for (const m of matchers) {
     if (!(m instanceof Map)) return false
     const key = m.get('key')
     if (typeof key !== 'string' || goTrimSpace(key) === '') return false
-    const want = m.get('value')
-    if (want === undefined || want === null) return false
+    const want: unknown = m.get('value')
+    // argEquals is false for anything but a string, a boolean or a number: such a matcher never holds.
+    if (typeof want === 'string') out.push({key: intern(key), want: intern(want)})
+    else if (typeof want === 'boolean') out.push({key: intern(key), want})
+    else if (want instanceof JsonNumber) out.push({key: intern(key), want: new JsonNumber(copyString(want.text))})
+    else if (typeof want === 'bigint' || typeof want === 'number') out.push({key: intern(key), want})
+    else return false
+  }
+  return out
+}
+
+/** Whether `args` satisfies a matcher from `mcpArgsMatcher`. */
+export function mcpArgsHold(m: McpArgsMatcher, args: unknown): boolean {
+  if (typeof m === 'boolean') return m
+  for (const {key, want} of m) {
     const got = argLookup(args, key)
     if (got === undefined || got === null) return false
     if (!argEquals(want, got)) return false
   }
   return true
+}
+
+/** §7.7 args matchers: absent → match; not an array of objects → no match; every matcher must hold. */
+export function mcpArgsMatch(rule: JsonObject, args: unknown): boolean {
+  return mcpArgsHold(mcpArgsMatcher(rule), args)
 }

@@ -1,4 +1,4 @@
-import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {copyString, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {DEFAULT_WINDOW_SECONDS} from './compile.js'
 import {parseHttpUrl} from '../canonical/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
@@ -68,37 +68,63 @@ function int(v: JsonValue | undefined): number | undefined {
 
 const DECIMAL = /^\d+(\.\d+)?$/
 
+/**
+ * What `findOpportunityMissing` reads of one rule, read once before the replay so the decoded
+ * contract tree need not be kept for it (issue 17: shadow memory).
+ */
+export interface OpportunityRule {
+  readonly ruleId: string
+  /** The rule's host, trimmed, lower-cased, one trailing dot stripped. */
+  readonly host: string
+  /** `windows_with_opportunity / windows_observed`, at most 1. */
+  readonly historical: number
+  /** `opportunity_health.missing_alert_threshold` as a number. */
+  readonly threshold: number
+}
+
+/** The enforce/capture_only HTTP rules that carry an opportunity history, in contract order. */
+export function opportunityRules(body: JsonObject): OpportunityRule[] {
+  const rules = body.get('rules')
+  const out: OpportunityRule[] = []
+  for (const rule of Array.isArray(rules) ? rules : []) {
+    const r = rule instanceof Map ? opportunityRule(rule) : undefined
+    if (r !== undefined) out.push(r)
+  }
+  return out
+}
+
+/** One rule's opportunity history, or undefined when it has none to compare (see `opportunityRules`). */
+export function opportunityRule(rule: JsonObject): OpportunityRule | undefined {
+  const state = rule.get('lifecycle_state')
+  if (state !== 'enforce' && state !== 'capture_only') return undefined
+  const kind = rule.get('rule_kind')
+  if (kind !== 'http_destination' && kind !== 'http_action') return undefined
+  const hostValue = obj(obj(rule.get('selector'))?.get('host'))?.get('value')
+  const threshold = obj(rule.get('opportunity_health'))?.get('missing_alert_threshold')
+  const observation = obj(rule.get('observation'))
+  const seen = int(observation?.get('windows_observed'))
+  const withOpportunity = int(observation?.get('windows_with_opportunity'))
+  if (typeof hostValue !== 'string' || typeof threshold !== 'string' || !DECIMAL.test(threshold)) return undefined
+  if (seen === undefined || seen === 0 || withOpportunity === undefined) return undefined
+  return {
+    // copies, not slices of the contract text (which a slice would keep alive)
+    ruleId: copyString(String(rule.get('rule_id') ?? '')),
+    host: copyString(hostValue.trim().toLowerCase().replace(/\.$/, '')),
+    historical: Math.min(1, withOpportunity / seen),
+    threshold: Number(threshold),
+  }
+}
+
 /** Rules whose parent context was seen too rarely in the replay (see the header comment). */
-export function findOpportunityMissing(body: JsonObject, obs: OpportunityObservation, windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityFinding[] {
+export function findOpportunityMissing(rules: JsonObject | readonly OpportunityRule[], obs: OpportunityObservation, windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityFinding[] {
   if (obs.windows.size === 0) return [] // no timestamped traffic: nothing to compare
   const starts = [...obs.windows].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const window = `${rfc3339(starts[0] as bigint)}/${rfc3339((starts[starts.length - 1] as bigint) + windowNs)}`
   const out: OpportunityFinding[] = []
-  const rules = body.get('rules')
-  for (const rule of Array.isArray(rules) ? rules : []) {
-    if (!(rule instanceof Map)) continue
-    const state = rule.get('lifecycle_state')
-    if (state !== 'enforce' && state !== 'capture_only') continue
-    const kind = rule.get('rule_kind')
-    if (kind !== 'http_destination' && kind !== 'http_action') continue
-    const hostValue = obj(obj(rule.get('selector'))?.get('host'))?.get('value')
-    const threshold = obj(rule.get('opportunity_health'))?.get('missing_alert_threshold')
-    const observation = obj(rule.get('observation'))
-    const seen = int(observation?.get('windows_observed'))
-    const withOpportunity = int(observation?.get('windows_with_opportunity'))
-    if (typeof hostValue !== 'string' || typeof threshold !== 'string' || !DECIMAL.test(threshold)) continue
-    if (seen === undefined || seen === 0 || withOpportunity === undefined) continue
-    const host = hostValue.trim().toLowerCase().replace(/\.$/, '')
-    const historical = Math.min(1, withOpportunity / seen)
-    const current = (obs.hostWindows.get(host)?.size ?? 0) / obs.windows.size
-    if (current >= historical * Number(threshold)) continue
-    out.push({
-      ruleId: String(rule.get('rule_id') ?? ''),
-      parentContext: host,
-      historicalRate: historical.toFixed(2),
-      currentRate: current.toFixed(2),
-      window,
-    })
+  for (const r of rules instanceof Map ? opportunityRules(rules) : rules) {
+    const current = (obs.hostWindows.get(r.host)?.size ?? 0) / obs.windows.size
+    if (current >= r.historical * r.threshold) continue
+    out.push({ruleId: r.ruleId, parentContext: r.host, historicalRate: r.historical.toFixed(2), currentRate: current.toFixed(2), window})
   }
   return out
 }

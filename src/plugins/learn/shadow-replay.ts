@@ -1,6 +1,6 @@
 import {REDACTED_ARGS, type CaptureFinding} from '../capture/index.js'
 import {parseJson} from '../canonical/index.js'
-import {evaluateHttp, evaluateMcp, parseRequestUrl, type ResolvedContract} from '../enforcement/index.js'
+import {evaluateHttp, evaluateMcp, parseRequestUrl, type IndexedContract, type ResolvedContract} from '../enforcement/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
 import type {ScannerReplay, ToolPolicyReplay} from './shadow-scanner.js'
 
@@ -41,7 +41,7 @@ export function captureGrade(surface: string): string {
   }
 }
 
-export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract, scanner: ScannerReplay, toolPolicy?: ToolPolicyReplay): Promise<ReplayedRecord> {
+export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, scanner: ScannerReplay, toolPolicy?: ToolPolicyReplay): Promise<ReplayedRecord> {
   const base = {
     surface: ev.surface,
     method: ev.method,
@@ -86,7 +86,7 @@ export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract,
  * (`evaluateMcp` in live mode) on top of the replayed tool policy. Arguments are what capture
  * kept (a shape unless `--capture-raw`): a rule with `args` matchers only matches raw captures.
  */
-function replayToolCall(ev: CapturedEvent, contract: ResolvedContract, toolPolicy: ToolPolicyReplay | undefined): Pick<ReplayedRecord, 'candidateAction' | 'evidenceOnly' | 'summaryOnly' | 'findings'> {
+function replayToolCall(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, toolPolicy: ToolPolicyReplay | undefined): Pick<ReplayedRecord, 'candidateAction' | 'evidenceOnly' | 'summaryOnly' | 'findings'> {
   let scan = toolPolicy?.(ev.toolName, ev.toolArgsJson) ?? {verdict: 'allow', findings: []}
   // Capture wrote `[REDACTED]` because the content scan found DLP in the arguments: the bytes the
   // scanner judged are gone, so its recorded verdict stands (never a false "new allow").

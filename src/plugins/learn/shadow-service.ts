@@ -1,12 +1,12 @@
 import {lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {compareUtf8, JsonNumber, type JsonObject} from '../canonical/index.js'
+import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry} from '../capture/index.js'
-import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, verifyCanonicalSignature, type SignedEnvelope} from '../contracts/index.js'
-import {withIndex} from '../enforcement/index.js'
+import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelope, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
+import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
-import {loadPublicKey, writeFileAtomic} from '../signing/index.js'
+import {loadPublicKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
@@ -14,7 +14,7 @@ import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {replayEvent, type CapturedEvent} from './shadow-replay.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
 import type {ScannerReplay, ToolPolicyReplay} from './shadow-scanner.js'
-import {addOpportunity, findOpportunityMissing, type OpportunityFinding, type OpportunityObservation} from './shadow-opportunity.js'
+import {addOpportunity, findOpportunityMissing, opportunityRule, opportunityRules, type OpportunityFinding, type OpportunityObservation, type OpportunityRule} from './shadow-opportunity.js'
 
 export interface ShadowRequest {
   contract: string
@@ -63,7 +63,10 @@ function shadowError(code: 'SHADOW_INPUT_INVALID' | 'CONTRACT_INVALID' | 'CONTRA
 
 /** §3.1 step 3–4: load, validate and (unless diagnostics) verify the candidate. */
 export function loadShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>): SignedEnvelope {
-  const text = readCandidateText(req.contract)
+  return decodeShadowContract(req, readCandidateText(req.contract))
+}
+
+function decodeShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>, text: string): SignedEnvelope {
   let env: SignedEnvelope
   try {
     env = decodeCandidate(text, req.contract)
@@ -73,12 +76,18 @@ export function loadShadowContract(req: Pick<ShadowRequest, 'contract' | 'contra
   }
   const problem = contractProblem(env.body)
   if (problem !== undefined) throw shadowError('CONTRACT_INVALID', `learn shadow: validate contract: ${problem}`)
+  checkShadowSignature(req, env.body, env.signature, (key) => verifyCanonicalSignature(env.body, env.signature, key))
+  return env
+}
+
+/** §3.1 step 4 on a decoded, valid contract: key required unless diagnostics; purpose, form, then `verify`. */
+function checkShadowSignature(req: Pick<ShadowRequest, 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>, body: JsonObject, signature: string, verify: (key: Uint8Array) => boolean): void {
   if (req.contractKey === undefined || req.contractKey === '') {
     if (!req.allowUnsignedForDiagnostics) {
       throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics)')
     }
     req.warn('warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only')
-    return env
+    return
   }
   let key: Uint8Array
   try {
@@ -86,13 +95,42 @@ export function loadShadowContract(req: Pick<ShadowRequest, 'contract' | 'contra
   } catch (e) {
     throw shadowError('KEY_INVALID', `learn shadow: load contract verification key: ${(e as Error).message}`)
   }
-  const purpose = env.body.get('key_purpose')
+  const purpose = body.get('key_purpose')
   if (purpose !== CONTRACT_KEY_PURPOSE) {
     throw shadowError('CONTRACT_SIGNATURE_INVALID', `learn shadow: verify contract: key_purpose ${JSON.stringify(purpose)} is not ${JSON.stringify(CONTRACT_KEY_PURPOSE)}`)
   }
-  if (!/^ed25519:[0-9a-fA-F]{128}$/.test(env.signature)) throw shadowError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature must be ed25519: followed by 128 hex characters')
-  if (!verifyCanonicalSignature(env.body, env.signature, key)) throw shadowError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature does not verify')
-  return env
+  if (!/^ed25519:[0-9a-fA-F]{128}$/.test(signature)) throw shadowError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature must be ed25519: followed by 128 hex characters')
+  if (!verify(key)) throw shadowError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature does not verify')
+}
+
+/**
+ * §3.1 steps 3–4 straight into the replay's compact form (`ShadowContract`): the contract is
+ * read rule by rule (contracts `streamContractEnvelope`), so its decoded tree never exists
+ * whole. Where the streaming read declines (YAML outside our emitter's subset, any decode or
+ * validation error), the ordinary load decides, with its own errors, and the compact form is
+ * read from its tree. Both give the same contract, checks and messages.
+ */
+export function loadShadowCandidate(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>): ShadowContract {
+  const text = readCandidateText(req.contract)
+  const index = contractIndexBuilder()
+  const opportunity: OpportunityRule[] = []
+  const streamed = streamContractEnvelope(text, req.contract, (rule, position) => {
+    index.add(rule, position)
+    const o = opportunityRule(rule)
+    if (o !== undefined) opportunity.push(o)
+  })
+  if (streamed === undefined) return prepareShadowContract(decodeShadowContract(req, text).body)
+  checkShadowSignature(req, streamed.body, streamed.signature, (key) => verifySignatureOver(streamed.canonical, streamed.signature, key))
+  const h = streamed.body.get('contract_hash')
+  // reportContractHash: the body's own hash, else computed over canonical(body) with an empty
+  // contract_hash — which, the field being empty, are the streamed bytes.
+  const contractHash = typeof h === 'string' && h !== '' ? copyString(h) : 'sha256:' + sha256Hex(streamed.canonical)
+  return {contractHash, selectorId: selectorIdOf(streamed.body), evaluator: {contractHash, index: index.finish()}, opportunityRules: opportunity}
+}
+
+function selectorIdOf(body: JsonObject): string {
+  const sel = body.get('selector')
+  return copyString(sel instanceof Map ? str(sel.get('selector_id')) : '')
 }
 
 function lstatOrUndefined(p: string): ReturnType<typeof lstatSync> | undefined {
@@ -201,21 +239,47 @@ export function reportContractHash(body: JsonObject): string {
 }
 
 /**
+ * What the replay keeps of the candidate contract. The decoded tree (a `Map` per YAML mapping,
+ * ≈ 5 KB per rule) is not among it: everything here is read from the tree once, as copies, so
+ * the tree and the contract text are garbage as soon as this is built (issue 17: 300k events
+ * against an 18,643-rule contract must replay in < 256 MB).
+ */
+export interface ShadowContract {
+  readonly contractHash: string
+  /** `selector.selector_id` of the body ('' when absent), for the receipts. */
+  readonly selectorId: string
+  /** The evaluator's compact form of the contract (enforcement `compactContract`). */
+  readonly evaluator: IndexedContract
+  readonly opportunityRules: readonly OpportunityRule[]
+}
+
+/** Reads what the replay needs from a verified contract body (see `ShadowContract`). */
+export function prepareShadowContract(body: JsonObject): ShadowContract {
+  const contractHash = copyString(reportContractHash(body))
+  return {
+    contractHash,
+    selectorId: selectorIdOf(body),
+    evaluator: compactContract({contractHash, body}),
+    opportunityRules: opportunityRules(body),
+  }
+}
+
+/**
  * Replays capture files against a loaded contract and analyses them (no I/O besides reading).
  * Streams: events are replayed a read chunk at a time and folded into the analysis, so memory
- * stays flat however long the capture is. The contract is indexed once for the whole replay.
+ * stays flat however long the capture is. The contract is read once, into its compact form
+ * (`prepareShadowContract`; a body given here is prepared first).
  */
 export async function shadowReplay(
   files: readonly string[],
-  body: JsonObject,
+  candidate: JsonObject | ShadowContract,
   scanner: ScannerReplay,
   nowNs: bigint,
   durationNs: bigint,
   toolPolicy?: ToolPolicyReplay,
   onProgress?: (bytesRead: number, events: number) => void,
 ): Promise<{analysis: ShadowAnalysis; skipped: number; opportunity: OpportunityObservation}> {
-  const hash = reportContractHash(body)
-  const contract = withIndex({contractHash: hash, body})
+  const {contractHash: hash, evaluator: contract} = candidate instanceof Map ? prepareShadowContract(candidate) : candidate
   const acc = new ShadowAccumulator(hash, nowNs)
   const opportunity: OpportunityObservation = {windows: new Set(), hostWindows: new Map()}
   let pending: CapturedEvent[] = []
@@ -246,6 +310,9 @@ export async function shadowReplay(
         queued++
       },
       afterChunk: drain,
+      // Small chunks: a chunk's events wait for the replay across awaits, and a large batch of
+      // them outlives the young generation, so its garbage would grow the old space (issue 17).
+      chunkSize: REPLAY_CHUNK_BYTES,
       onBytes: (n) => {
         bytesRead += n
         onProgress?.(bytesRead, queued)
@@ -255,6 +322,9 @@ export async function shadowReplay(
   await drain()
   return {analysis: acc.finish(), skipped, opportunity}
 }
+
+/** Capture bytes read per replay batch (see `shadowReplay`). */
+const REPLAY_CHUNK_BYTES = 64 * 1024
 
 /** Where the next shadow entries go: continue the chain of the highest existing proxy file. */
 function openProxyRecorder(dir: string): {chain: RecorderEntryChain; file: string} {
@@ -392,12 +462,13 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   const outJson = req.outJson === undefined ? undefined : checkOutputPath(req.outJson)
   if (out !== undefined && out === outJson) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --out and --out-json must be different files')
   if (req.recorderDir !== undefined) checkRecorderDir(req.recorderDir)
-  const env = loadShadowContract(req)
+  // Only the compact form is kept: no decoded tree of the contract outlives this line.
+  const contract = loadShadowCandidate(req)
   const inputs = resolveShadowInputs(req)
   const nowNs = req.env.clock.nowNanos()
   const onProgress = req.onProgress === undefined ? undefined : progressOverFiles(inputs.files, req.onProgress)
-  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, env.body, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress)
-  const missing = findOpportunityMissing(env.body, opportunity)
+  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, contract, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress)
+  const missing = findOpportunityMissing(contract.opportunityRules, opportunity)
   const markdown = renderShadowMarkdown(analysis)
   try {
     if (out !== undefined) {
@@ -414,8 +485,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   }
   let receipts = 0
   if (req.recorderDir !== undefined && (analysis.batches.length > 0 || missing.length > 0)) {
-    const sel = env.body.get('selector')
-    receipts = emitShadowReceipts(req, analysis, sel instanceof Map ? str(sel.get('selector_id')) : '', missing)
+    receipts = emitShadowReceipts(req, analysis, contract.selectorId, missing)
   }
   return {
     contract: req.contract,

@@ -1,0 +1,150 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {canonicalBytes, type JsonObject} from '../../../src/plugins/canonical/index.js'
+import {contractProblem, decodeEnvelope, streamContractEnvelope} from '../../../src/plugins/contracts/index.js'
+import {applyDecisions, deterministicKey, resignContract} from '../../../src/plugins/learn/index.js'
+import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
+import {repoPath} from '../../helpers/vectors.js'
+import {prng} from '../../helpers/prng.js'
+
+// The streaming contract read (issue 17) against the ordinary load, as a differential: wherever
+// it answers, the ordinary load succeeds with the same rules (in order), the same body, the same
+// signed bytes and signature; wherever the ordinary load fails, it declines (undefined), so the
+// ordinary load words the error. Inputs: every golden candidate, its two ratifications, and
+// seeded line mutations of them (invalid states, unknown fields, floats, comments, deletions).
+
+type Outcome = {ok: true; rules: JsonObject[]; body: JsonObject; canonical: Buffer; signature: string} | {ok: false}
+
+function ordinary(text: string, file: string): Outcome {
+  try {
+    const env = decodeEnvelope(text, file)
+    if (contractProblem(env.body) !== undefined) return {ok: false}
+    const rules = (env.body.get('rules') as JsonObject[] | null) ?? []
+    return {ok: true, rules, body: new Map(env.body).set('rules', rules.length > 0 ? [] : env.body.get('rules') ?? null), canonical: canonicalBytes(env.body), signature: env.signature}
+  } catch {
+    return {ok: false}
+  }
+}
+
+function streamed(text: string, file: string): Outcome {
+  const rules: JsonObject[] = []
+  const s = streamContractEnvelope(text, file, (rule, i) => {
+    assert.equal(i, rules.length, 'rules arrive in order')
+    rules.push(rule)
+  })
+  return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, canonical: s.canonical, signature: s.signature}
+}
+
+const MUTATIONS: ((lines: string[], r: () => number) => void)[] = [
+  (l, r) => swapFirst(l, r, /lifecycle_state: \w+/, 'lifecycle_state: bogus_state'),
+  (l, r) => swapFirst(l, r, /lifecycle_state: \w+/, 'lifecycle_state: enforce'),
+  (l, r) => swapFirst(l, r, /rule_kind: \w+/, 'rule_kind: mcp_tool_call'),
+  (l, r) => swapFirst(l, r, /max: \d+/, 'max: 1.5'),
+  (l, r) => swapFirst(l, r, /required_capture_grade: \w+/, 'required_capture_grade: partial'),
+  (l, r) => swapFirst(l, r, /observed_capture_grade: \w+/, 'observed_capture_grade: none'),
+  (l, r) => swapFirst(l, r, /data_class: \w+/, 'data_class: regulated'),
+  (l, r) => {
+    const i = pickLine(l, r, (s) => /^ +rule_id: /.test(s))
+    if (i >= 0) l.splice(i, 0, (l[i] as string).replace(/rule_id: .*/, 'unexpected_field: 1'))
+  },
+  (l, r) => {
+    const i = Math.floor(r() * l.length)
+    l.splice(i, 1)
+  },
+  (l, r) => {
+    const i = Math.floor(r() * l.length)
+    l.splice(i, 0, '# a comment')
+  },
+  (l, r) => swapFirst(l, r, /signature: ed25519:[0-9a-f]/, 'signature: ed25519:0'),
+  (l, r) => swapFirst(l, r, /value: \/[^ ]*/, 'value: "/v1/caf\\u00e9"'),
+]
+
+function pickLine(lines: string[], r: () => number, want: (s: string) => boolean): number {
+  const hits = lines.flatMap((s, i) => (want(s) ? [i] : []))
+  return hits.length === 0 ? -1 : (hits[Math.floor(r() * hits.length)] as number)
+}
+
+function swapFirst(lines: string[], r: () => number, re: RegExp, by: string): void {
+  const i = pickLine(lines, r, (s) => re.test(s))
+  if (i >= 0) lines[i] = (lines[i] as string).replace(re, by)
+}
+
+function contracts(): {name: string; text: string}[] {
+  const out: {name: string; text: string}[] = []
+  for (const c of GOLDEN_CORPORA) {
+    const file = repoPath('goldens', c.name, 'contract.yaml')
+    const text = readFileSync(file, 'utf8')
+    out.push({name: c.name, text})
+    const env = decodeEnvelope(text, file)
+    const rules = env.body.get('rules') as JsonObject[]
+    const hasPaths = (x: JsonObject): boolean => (x.get('selector') as JsonObject).has('paths')
+    for (const mode of ['all', 'strict'] as const) {
+      const applied = applyDecisions(env.body, rules.map((x) => (mode === 'all' || hasPaths(x) ? 'enforce' : 'reject')))
+      out.push({name: `${c.name} ${mode}`, text: resignContract(applied.body, deterministicKey('ratifyCompile'), 'learn ratify').yaml})
+    }
+  }
+  return out
+}
+
+test('streamContractEnvelope answers exactly as the ordinary load, or declines (golden candidates, ratifications, 1,200 mutations)', () => {
+  const r = prng(17)
+  let answered = 0
+  let declined = 0
+  let compared = 0
+  const check = (name: string, text: string): void => {
+    const file = '/x/contract.yaml'
+    const want = ordinary(text, file)
+    const got = streamed(text, file)
+    compared++
+    if (!got.ok) {
+      declined++
+      return
+    }
+    answered++
+    assert.ok(want.ok, `${name}: streamed a contract the ordinary load refuses`)
+    assert.deepEqual(got.rules, want.rules, name)
+    assert.deepEqual(got.body, want.body, name)
+    assert.ok(got.canonical.equals(want.canonical), `${name}: signed bytes differ`)
+    assert.equal(got.signature, want.signature, name)
+  }
+  const base = contracts()
+  for (const c of base) {
+    check(c.name, c.text)
+    // Every unmodified golden contract is one the streaming read answers for.
+    assert.equal(streamed(c.text, '/x/contract.yaml').ok, true, `${c.name}: streamed`)
+  }
+  for (let k = 0; k < 1200; k++) {
+    const c = base[Math.floor(r() * base.length)] as {name: string; text: string}
+    const lines = c.text.split('\n')
+    const m = Math.floor(r() * MUTATIONS.length)
+    ;(MUTATIONS[m] as (l: string[], r: () => number) => void)(lines, r)
+    check(`${c.name} mutation ${m} #${k}`, lines.join('\n'))
+  }
+  assert.equal(compared, base.length + 1200)
+  // Both branches are exercised by the mutations.
+  assert.ok(answered > base.length, `answered ${answered}`)
+  assert.ok(declined > 100, `declined ${declined}`)
+})
+
+test('streamContractEnvelope declines JSON, an empty rules list is not streamed, a bad signature still streams (verification decides)', () => {
+  const c = contracts()[1] as {name: string; text: string}
+  assert.equal(streamContractEnvelope(c.text, '/x/contract.json', () => {}), undefined)
+  const lines = c.text.split('\n')
+  const start = lines.findIndex((s) => /^ {4}rules:$/.test(s))
+  let end = start + 1
+  while (end < lines.length && /^ {6,}/.test(lines[end] as string)) end++
+  lines.splice(start, end - start, '    rules: []')
+  const text = lines.join('\n')
+  const want = ordinary(text, '/x/c.yaml')
+  const got = streamed(text, '/x/c.yaml')
+  // An empty rule list may fail the ordinary checks or not; either way both agree.
+  assert.equal(got.ok, want.ok)
+  if (got.ok && want.ok) {
+    assert.equal(got.rules.length, 0)
+    assert.ok(got.canonical.equals(want.canonical))
+  }
+  const badSig = c.text.replace(/signature: ed25519:[0-9a-f]{4}/, 'signature: ed25519:0000')
+  const s = streamed(badSig, '/x/c.yaml')
+  assert.equal(s.ok, true)
+})
