@@ -24,6 +24,7 @@ export {
   TimeFormatError,
 } from './go-time.js'
 export type {GoTime, Clock} from './go-time.js'
+export {UtcNanoFormatter} from './utc-nano-formatter.js'
 export {decodeGoHex, HexError, LOWER_HEX_64} from './go-hex.js'
 export {parseStrictYaml, StrictYamlError} from './strict-yaml.js'
 export {emitSignedYaml, YamlEmitError} from './yaml-emit.js'
