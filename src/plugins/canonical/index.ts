@@ -13,6 +13,7 @@ export {
   isGoTime,
   formatGoTime,
   canonicalTimeString,
+  utcTimeString,
   formatSecondsZ,
   formatUtcSeconds,
   formatOffsetSeconds,

@@ -1,10 +1,9 @@
 import {
   JsonNumber,
   JsonSyntaxError,
-  formatGoTime,
   parseGoTime,
   parseStrictJson,
-  toUtc,
+  utcTimeString,
   TimeFormatError,
   type JsonObject,
   type JsonValue,
@@ -124,7 +123,7 @@ export function entryProjectionHash(f: EntryHashFields): string {
 
 /** Entry hash of an entry as read or built (its `ts` is re-rendered in UTC first). */
 export function recorderEntryHash(e: Omit<RecorderEntry, 'hash' | 'detail'>): string {
-  return entryProjectionHash({...e, ts: formatGoTime(toUtc(parseGoTime(e.ts))), detailJson: e.detailRaw})
+  return entryProjectionHash({...e, ts: utcTimeString(e.ts), detailJson: e.detailRaw})
 }
 
 /**

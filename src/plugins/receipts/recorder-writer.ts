@@ -1,4 +1,4 @@
-import {formatGoTime, goJson, goQuote, JsonNumber, parseGoTime, toUtc, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {goJson, goQuote, JsonNumber, utcTimeString, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {encodeActionReceipt, recordString, type ActionReceipt} from './action-receipt.js'
 import {entryProjectionHash} from './recorder-entry.js'
 
@@ -48,7 +48,7 @@ export class RecorderEntryChain {
 
   /** Returns the next entry line (without newline) and advances the chain. */
   next(input: EntryInput): {line: string; seq: bigint; hash: string} {
-    const ts = input.tsCanonical === true ? input.ts : formatGoTime(toUtc(parseGoTime(input.ts)))
+    const ts = input.tsCanonical === true ? input.ts : utcTimeString(input.ts)
     const base = {
       v: 2,
       seq: this.seq.toString(),
