@@ -59,17 +59,17 @@ export class RecorderEntryChain {
       eventKind: input.eventKind ?? '',
       transport: input.transport ?? '',
       summary: input.summary,
-      detailRaw: input.detailJson,
+      detailJson: input.detailJson,
       rawRef: input.rawRef ?? '',
       prevHash: this.prev,
     }
     // `ts` is in its UTC rendering already: hash the projection directly (recorderEntryHash would re-render it).
-    const hash = entryProjectionHash({...base, detailJson: base.detailRaw})
+    const hash = entryProjectionHash(base)
     let line = `{"v":2,"seq":${base.seq},"ts":${goQuote(ts)},"session_id":${goQuote(base.sessionId)}`
     if (base.traceId !== '') line += `,"trace_id":${goQuote(base.traceId)}`
     line += `,"type":${goQuote(base.type)}`
     if (base.eventKind !== '') line += `,"event_kind":${goQuote(base.eventKind)}`
-    line += `,"transport":${goQuote(base.transport)},"summary":${goQuote(base.summary)},"detail":${base.detailRaw}`
+    line += `,"transport":${goQuote(base.transport)},"summary":${goQuote(base.summary)},"detail":${base.detailJson}`
     if (base.rawRef !== '') line += `,"raw_ref":${goQuote(base.rawRef)}`
     line += `,"prev_hash":${goQuote(base.prevHash)},"hash":${goQuote(hash)}}`
     const seq = this.seq
