@@ -29,7 +29,7 @@ export interface VerifyBenchRow {
   ratioToBaseline?: number
 }
 
-async function writeChain(file: string, n: number): Promise<number> {
+export async function writeChain(file: string, n: number): Promise<number> {
   const key = keyPairFromSeed(createHash('sha256').update('pipelock-bench-verify-key').digest())
   const builder = new ReceiptChainBuilder(key)
   const entries = new RecorderEntryChain('proxy')

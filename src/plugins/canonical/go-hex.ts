@@ -23,6 +23,9 @@ function invalidByte(b: number): HexError {
 
 /** Decodes hex (either case) exactly as Go does, pair by pair, throwing Go's error text. */
 export function decodeGoHex(s: string): Buffer {
+  // Well-formed input (what every valid receipt carries) decodes natively; anything else takes
+  // the pair-by-pair path below for Go's exact error text.
+  if (s.length % 2 === 0 && WELL_FORMED_HEX.test(s)) return Buffer.from(s, 'hex')
   const bytes = Buffer.from(s, 'utf8')
   const out = Buffer.alloc(bytes.length >> 1)
   let j = 1
@@ -39,5 +42,7 @@ export function decodeGoHex(s: string): Buffer {
   }
   return out
 }
+
+const WELL_FORMED_HEX = /^[0-9a-fA-F]*$/
 
 export const LOWER_HEX_64 = /^[0-9a-f]{64}$/

@@ -1,7 +1,8 @@
 // Go encoding/json string escaping (receipts.md §3.6, learn-lifecycle.md §1.2 step 3).
 
-// Anything outside printable ASCII, or one of the characters Go escapes.
-const NEEDS_WORK = /[^\x20-\x7e]|["\\<>&]/
+// Anything outside printable ASCII, or one of the characters Go escapes (" & < > \\): one
+// negated class (printable ASCII without those five) scans faster than an alternation.
+const NEEDS_WORK = /[^\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x5b\x5d-\x7e]/
 const HTML_UNSAFE = /[<>&\u2028\u2029]/g
 
 function htmlEscape(ch: string): string {

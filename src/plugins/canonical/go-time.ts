@@ -26,16 +26,28 @@ function isLeap(y: number): boolean {
 }
 
 function daysIn(y: number, m: number): number {
-  return [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 0
+  if (m === 2) return isLeap(y) ? 29 : 28
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : m >= 1 && m <= 12 ? 31 : 0
+}
+
+// The value of `len` ASCII digits at `at` (the regex has already checked they are digits).
+function digits(s: string, at: number, len: number): number {
+  let n = 0
+  for (let i = at; i < at + len; i++) n = n * 10 + s.charCodeAt(i) - 0x30
+  return n
 }
 
 /** Parses the strict RFC 3339 subset accepted by the verifiers; throws TimeFormatError. */
 export function parseGoTime(input: string): GoTime {
   const m = RFC3339.exec(input)
   if (m === null) throw new TimeFormatError(input, 'not RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM))')
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number, number, number, number, number, number,
-  ]
+  // Fixed positions: YYYY-MM-DDTHH:MM:SS
+  const year = digits(input, 0, 4)
+  const month = digits(input, 5, 2)
+  const day = digits(input, 8, 2)
+  const hour = digits(input, 11, 2)
+  const minute = digits(input, 14, 2)
+  const second = digits(input, 17, 2)
   if (month < 1 || month > 12) throw new TimeFormatError(input, 'month out of range')
   if (day < 1 || day > daysIn(year, month)) throw new TimeFormatError(input, 'day out of range')
   if (hour > 23) throw new TimeFormatError(input, 'hour out of range')
@@ -91,7 +103,31 @@ export function formatGoTime(t: GoTime): string {
 
 /** Re-renders a timestamp string the way Go does after parsing it (`+00:00` → `Z`, `.120` → `.12`). */
 export function canonicalTimeString(input: string): string {
-  return formatGoTime(parseGoTime(input))
+  const t = parseGoTime(input)
+  return isRendered(input) ? input : formatGoTime(t)
+}
+
+/**
+ * The same instant re-rendered in UTC, as an entry hash covers it (receipts.md §7.2):
+ * `formatGoTime(toUtc(parseGoTime(input)))`, without the re-render when it would be a no-op.
+ */
+export function utcTimeString(input: string): string {
+  const t = parseGoTime(input)
+  return t.offsetMinutes === 0 && isRendered(input) ? input : formatGoTime(toUtc(t))
+}
+
+/**
+ * Whether a string that parsed is already its own Go rendering: the fixed-width fields render as
+ * they were written, so only a fraction with trailing zeros (`.120`, `.000`) and a zero offset
+ * spelled `+00:00`/`-00:00` (Go writes `Z`) change. Verifiers re-render every timestamp of every
+ * line; skipping the no-op re-render is a measurable share of a verification (docs/benchmarks.md).
+ */
+function isRendered(input: string): boolean {
+  const n = input.length
+  if (input.charCodeAt(n - 1) === 0x5a /* Z */) return input.charCodeAt(n - 2) !== 0x30 || input.charCodeAt(19) !== 0x2e
+  // ±HH:MM: the character before the offset is the last digit of the seconds or of the fraction
+  if (input.endsWith('00:00')) return false
+  return input.charCodeAt(n - 7) !== 0x30 || input.charCodeAt(19) !== 0x2e
 }
 
 /** The CLI display form: the clock fields truncated to seconds and a literal `Z` (receipts.md §11.1). */

@@ -14,6 +14,7 @@ export {
   isGoTime,
   formatGoTime,
   canonicalTimeString,
+  utcTimeString,
   formatSecondsZ,
   formatUtcSeconds,
   formatOffsetSeconds,
@@ -25,6 +26,7 @@ export {
   TimeFormatError,
 } from './go-time.js'
 export type {GoTime, Clock} from './go-time.js'
+export {UtcNanoFormatter} from './utc-nano-formatter.js'
 export {decodeGoHex, HexError, LOWER_HEX_64} from './go-hex.js'
 export {parseStrictYaml, parseStrictYamlStreamed, StrictYamlError} from './strict-yaml.js'
 export type {StreamedSequence} from './strict-yaml-fast.js'

@@ -53,6 +53,8 @@ export function parseJson(text: string, maxDepth = 128): JsonValue {
 
 class Parser {
   pos = 0
+  /** Sticky: matches the longest run of string characters that need no decoding, from lastIndex. */
+  private readonly plain = /[^"\\\u0000-\u001f]*/y
   constructor(
     readonly text: string,
     readonly maxDepth: number,
@@ -214,6 +216,15 @@ class Parser {
   parseString(): string {
     const t = this.text
     let i = this.pos + 1
+    // Fast path: a run without escapes or control characters up to the closing quote (hashes,
+    // signatures, ids: nearly every string of a receipt) is one native regex scan and a slice.
+    const plain = this.plain
+    plain.lastIndex = i
+    plain.test(t)
+    if (t.charCodeAt(plain.lastIndex) === 0x22) {
+      this.pos = plain.lastIndex + 1
+      return t.slice(i, plain.lastIndex)
+    }
     let chunkStart = i
     let out = ''
     for (;;) {

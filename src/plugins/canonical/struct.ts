@@ -117,6 +117,9 @@ export function projectStruct(
   const out: JsonObject = new Map()
   for (const f of schema.fields) {
     const v = obj.get(f.name)
+    // An absent omitempty field writes nothing (a time or a value struct still takes its zero
+    // value): skipped before building its path, since most of a receipt's 60 fields are absent.
+    if (v === undefined && f.oe === true && f.kind !== 'time' && !(f.kind === 'struct' && f.pointer !== true)) continue
     const p = `${path}.${f.name}`
     switch (f.kind) {
       case 'string': {

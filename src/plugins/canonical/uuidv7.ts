@@ -1,14 +1,23 @@
 // UUIDv7 (RFC 9562 §5.7): 48-bit Unix milliseconds, version 7, 74 random bits: receipt action
 // ids, lifecycle intent and authorisation ids. Time and randomness are injected (pure).
 
+// Two hex digits per byte value (a constant table: ids are minted per proxy decision).
+const HEX_BYTE: readonly string[] = Array.from({length: 256}, (_, i) => i.toString(16).padStart(2, '0'))
+
 export function uuidv7(nowNanos: bigint, random: (n: number) => Uint8Array): string {
-  const b = Buffer.from(random(16))
+  const r = random(16)
   const ms = nowNanos / 1_000_000n
-  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn)
-  b[6] = ((b[6] as number) & 0x0f) | 0x70
-  b[8] = ((b[8] as number) & 0x3f) | 0x80
-  const h = b.toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+  // 48 bits of milliseconds as two 24-bit halves (two's complement, as a byte-wise shift gives).
+  const hi = Number((ms >> 24n) & 0xffffffn)
+  const lo = Number(ms & 0xffffffn)
+  const h = (i: number): string => HEX_BYTE[(r[i] as number) & 0xff] as string
+  return (
+    HEX_BYTE[hi >>> 16]! + HEX_BYTE[(hi >>> 8) & 0xff]! + HEX_BYTE[hi & 0xff]! + HEX_BYTE[lo >>> 16]! + '-' +
+    HEX_BYTE[(lo >>> 8) & 0xff]! + HEX_BYTE[lo & 0xff]! + '-' +
+    HEX_BYTE[((r[6] as number) & 0x0f) | 0x70]! + h(7) + '-' +
+    HEX_BYTE[((r[8] as number) & 0x3f) | 0x80]! + h(9) + '-' +
+    h(10) + h(11) + h(12) + h(13) + h(14) + h(15)
+  )
 }
 
 // Crockford base32 (ULID alphabet: no I, L, O, U).

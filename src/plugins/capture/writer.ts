@@ -1,6 +1,6 @@
 import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
-import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
+import {UtcNanoFormatter, type Clock} from '../canonical/index.js'
 import {RecorderEntryChain} from '../receipts/index.js'
 import {decodeEntry, GENESIS} from './entry.js'
 import {isSafeSessionId} from './session-id.js'
@@ -82,7 +82,9 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   // 0700, not the reference's 0750: a capture directory describes everything an agent did.
   mkdirSync(dir, {recursive: true, mode: 0o700})
 
-  const now = (): string => formatGoTime(fromEpochNanos(options.clock.nowNanos()))
+  // Go's RFC3339Nano in UTC, the calendar part rendered once per second; entries skip the re-parse.
+  const clockText = new UtcNanoFormatter()
+  const now = (): string => clockText.format(options.clock.nowNanos())
 
   const recorderFor = (sessionId: string): Recorder => {
     let r = recorders.get(sessionId)
@@ -161,7 +163,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
 
   const writeEntry = (r: Recorder, type: string, eventKind: string, transport: string, summary: string, detailJson: string, traceId: string): void => {
     const fd = rotateIfFull(r)
-    writeLine(r, fd, r.chain.next({ts: now(), type, eventKind, transport, summary, detailJson, traceId}).line)
+    writeLine(r, fd, r.chain.next({ts: now(), tsCanonical: true, type, eventKind, transport, summary, detailJson, traceId}).line)
   }
 
   const checkpoint = (r: Recorder): void => {

@@ -88,7 +88,7 @@ function labelOf(pattern: string): string {
 export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   // Batch mode: the lines of one event-loop turn go out in one write.
   const writer: CaptureWriter = openCaptureWriter(o.dir, {clock: o.clock, batch: true})
-  const queue: Array<() => void> = []
+  const queue: Decision[] = []
   let scheduled = false
   let written = 0
   let closed = false
@@ -185,7 +185,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   const flush = (): void => {
     scheduled = false
     const batch = queue.splice(0, queue.length)
-    for (const job of batch) job()
+    for (const d of batch) build(d)
     writer.flush()
   }
 
@@ -200,7 +200,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
         writer.noteDropped()
         return
       }
-      queue.push(() => build(d))
+      queue.push(d)
       if (!scheduled) {
         scheduled = true
         setImmediate(flush)

@@ -1,11 +1,10 @@
-import {randomBytes} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
-import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, type Ed25519KeyPair} from '../signing/index.js'
+import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
 import type {AirlockEvidence, Decision, DecisionSink} from './decision.js'
 
 // The flight recorder behind `pipelock run` (runtime.md §21.1, receipts.md §8): with
@@ -97,7 +96,8 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
     })
   }
   const clock = deps.clock ?? systemClock
-  const random = deps.random ?? ((n: number) => randomBytes(n))
+  // One CSPRNG refill per 256 receipt ids instead of a call per id.
+  const random = deps.random ?? pooledRandom()
   const key = fr.signing_key_path === '' ? undefined : loadPrivateKeyFile(fr.signing_key_path)
   const recorder = await FlightRecorder.open({
     dir: fr.dir,

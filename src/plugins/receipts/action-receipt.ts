@@ -126,7 +126,9 @@ export function validateActionRecord(record: JsonObject): string | undefined {
   if (recordString(record, 'action_id') === '') return 'action_id is required'
   const actionType = recordString(record, 'action_type')
   if (!ACTION_TYPES.has(actionType)) return `invalid action_type ${goQuote(actionType)}`
-  if (toEpochNanos(parseGoTime(recordString(record, 'timestamp'))) === ZERO_TIME_NS) return 'timestamp is required'
+  const ts = recordString(record, 'timestamp')
+  // A projected record's timestamp is Go-rendered: in UTC only the literal zero time is zero.
+  if (ts.endsWith('Z') ? ts === '0001-01-01T00:00:00Z' : toEpochNanos(parseGoTime(ts)) === ZERO_TIME_NS) return 'timestamp is required'
   if (recordString(record, 'target') === '') return 'target is required'
   if (recordString(record, 'verdict') === '') return 'verdict is required'
   if (recordString(record, 'transport') === '') return 'transport is required'

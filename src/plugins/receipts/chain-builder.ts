@@ -1,6 +1,7 @@
 import {fromPlain, goJson, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {formatSignature, signBytes, type Ed25519KeyPair} from '../signing/index.js'
 import {actionReceiptHash, signActionReceipt, type ActionReceipt} from './action-receipt.js'
+import {encodeDecisionRecord, signRecordBytes, type DecisionRecordFields, type SignedReceiptBytes} from './decision-record.js'
 import {endorsementDigest, type RotationEndorsement} from './rotation-endorsement.js'
 import {sessionOpenGenesis} from './session-genesis.js'
 
@@ -30,6 +31,7 @@ export type RecordFields = Record<string, unknown>
 
 export class ReceiptChainBuilder {
   private keyPair: Ed25519KeyPair
+  private keyHex: string
   private seq = -1n
   private prev = ''
   private run: RunIdentity | undefined
@@ -43,6 +45,7 @@ export class ReceiptChainBuilder {
    */
   constructor(keyPair: Ed25519KeyPair, resume?: {seq: bigint; hash: string}) {
     this.keyPair = keyPair
+    this.keyHex = keyPair.publicKey.toString('hex')
     if (resume !== undefined) {
       this.seq = resume.seq
       this.prev = resume.hash
@@ -62,7 +65,7 @@ export class ReceiptChainBuilder {
   }
 
   get signerKey(): string {
-    return this.keyPair.publicKey.toString('hex')
+    return this.keyHex
   }
 
   /** Opens a run: the chain's first receipt (bound genesis), a restart, or a rotated segment's first receipt. */
@@ -118,6 +121,21 @@ export class ReceiptChainBuilder {
     record.chain_seq = new JsonNumber(seq.toString())
     if (this.run !== undefined) record.run_nonce = this.run.runNonce
     return this.sign(record, seq)
+  }
+
+  /**
+   * Appends a decision receipt, encoded and signed as bytes (decision-record.ts): the same bytes
+   * `append` gives for these fields, without building a record tree.
+   */
+  appendDecision(fields: DecisionRecordFields): SignedReceiptBytes & {seq: bigint} {
+    if (this.pendingTransition !== undefined) throw new Error('a rotated segment must start with openRun')
+    const seq = this.seq + 1n
+    const link = {prevHash: seq === 0n ? 'genesis' : this.prev, seq, ...(this.run !== undefined ? {runNonce: this.run.runNonce} : {})}
+    const signed = signRecordBytes(encodeDecisionRecord(fields, link), this.keyPair, this.keyHex)
+    this.seq = seq
+    this.prev = signed.hash
+    this.segmentCount++
+    return {...signed, seq}
   }
 
   heartbeat(f: ControlFields): ActionReceipt {
@@ -195,6 +213,7 @@ export class ReceiptChainBuilder {
     const endorsement = formatSignature(signBytes(this.keyPair, endorsementDigest(body)))
     this.pendingTransition = {priorKey: this.signerKey, priorSeq: this.seq, priorHash: this.prev}
     this.keyPair = next
+    this.keyHex = next.publicKey.toString('hex')
     const json: JsonObject = new Map<string, JsonValue>([
       ['version', new JsonNumber('1')],
       ['session_id', sessionId],

@@ -18,6 +18,8 @@ export {
 } from './action-receipt.js'
 export type {ActionReceipt, SignatureCheck, ReceiptVerification} from './action-receipt.js'
 export {ACTION_RECORD, ACTION_TYPES} from './action-record-schema.js'
+export {encodeDecisionRecord, signRecordBytes} from './decision-record.js'
+export type {ChainLink, DecisionRecordFields, SignedReceiptBytes} from './decision-record.js'
 export {verifyChain, ChainVerifier, ChainPrecheck} from './chain.js'
 export {AdaptiveSignatureChecks, InlineSignatureChecks, ParallelSignatureChecks} from './parallel-signatures.js'
 export type {SignatureChecks, SignatureFailure} from './parallel-signatures.js'

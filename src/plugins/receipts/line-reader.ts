@@ -33,6 +33,14 @@ export async function* readLines(path: string, maxBytes = MAX_LINE_BYTES, chunkS
         const nl = buf.indexOf(0x0a, start)
         const end = nl === -1 || nl >= bytesRead ? bytesRead : nl
         const piece = end - start
+        if (end !== bytesRead && partBytes === 0 && !overflow && piece <= maxBytes) {
+          // The whole line is in this chunk (the common case): decode it straight from the read
+          // buffer, without the copy and concatenation a line split across reads needs.
+          yield {number: lineNo++, text: stripCr(buf.toString('utf8', start, end)), bytes: piece, terminated: true}
+          start = end + 1
+          if (start >= bytesRead) break
+          continue
+        }
         if (!overflow) {
           if (partBytes + piece > maxBytes) {
             overflow = true

@@ -1,10 +1,9 @@
 import {
   JsonNumber,
   JsonSyntaxError,
-  formatGoTime,
   parseGoTime,
   parseStrictJson,
-  toUtc,
+  utcTimeString,
   TimeFormatError,
   type JsonObject,
   type JsonValue,
@@ -114,17 +113,18 @@ export function entryFromObject(obj: JsonObject, spans: Map<string, [number, num
  * in v2. The one implementation shared by the flight recorder, capture files and their readers.
  */
 export function entryProjectionHash(f: EntryHashFields): string {
-  const parts =
-    f.v === 1
-      ? ['1', f.seq, f.ts, f.sessionId, f.traceId, f.type, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
-      : [String(f.v), f.seq, f.ts, f.sessionId, f.traceId, f.type, f.eventKind, f.transport, f.summary, f.detailJson, f.rawRef, f.prevHash]
-  // One-shot hashing: no Hash object per entry (capture ingest hashes a million lines).
-  return oneShotHash('sha256', parts.join('\u0000'), 'hex')
+  // One string, no intermediate array (every recorder and capture line is hashed once written
+  // and once verified), and one-shot hashing: no Hash object per entry.
+  const z = '\u0000'
+  const head = f.v === 1 ? '1' : String(f.v)
+  const kind = f.v === 1 ? '' : f.eventKind + z
+  const joined = head + z + f.seq + z + f.ts + z + f.sessionId + z + f.traceId + z + f.type + z + kind + f.transport + z + f.summary + z + f.detailJson + z + f.rawRef + z + f.prevHash
+  return oneShotHash('sha256', joined, 'hex')
 }
 
 /** Entry hash of an entry as read or built (its `ts` is re-rendered in UTC first). */
 export function recorderEntryHash(e: Omit<RecorderEntry, 'hash' | 'detail'>): string {
-  return entryProjectionHash({...e, ts: formatGoTime(toUtc(parseGoTime(e.ts))), detailJson: e.detailRaw})
+  return entryProjectionHash({...e, ts: utcTimeString(e.ts), detailJson: e.detailRaw})
 }
 
 /**

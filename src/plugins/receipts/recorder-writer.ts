@@ -1,12 +1,17 @@
-import {formatGoTime, goJson, goQuote, JsonNumber, parseGoTime, toUtc, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {goJson, goQuote, JsonNumber, utcTimeString, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {encodeActionReceipt, recordString, type ActionReceipt} from './action-receipt.js'
-import {recorderEntryHash} from './recorder-entry.js'
+import {entryProjectionHash} from './recorder-entry.js'
 
 // Producing flight-recorder lines (receipts.md §7.1–7.3): one compact GoJSON entry per line in
 // field order, each entry hash-chained to the previous one. File handling lives in the recorder.
 
 export interface EntryInput {
   ts: string
+  /**
+   * `ts` is already Go's RFC3339Nano rendering of a UTC instant (`UtcNanoFormatter`), so the
+   * parse-and-re-render that normalises other inputs is skipped (it would return `ts` itself).
+   */
+  tsCanonical?: boolean
   type: string
   eventKind?: string
   transport?: string
@@ -43,7 +48,7 @@ export class RecorderEntryChain {
 
   /** Returns the next entry line (without newline) and advances the chain. */
   next(input: EntryInput): {line: string; seq: bigint; hash: string} {
-    const ts = formatGoTime(toUtc(parseGoTime(input.ts)))
+    const ts = input.tsCanonical === true ? input.ts : utcTimeString(input.ts)
     const base = {
       v: 2,
       seq: this.seq.toString(),
@@ -54,16 +59,17 @@ export class RecorderEntryChain {
       eventKind: input.eventKind ?? '',
       transport: input.transport ?? '',
       summary: input.summary,
-      detailRaw: input.detailJson,
+      detailJson: input.detailJson,
       rawRef: input.rawRef ?? '',
       prevHash: this.prev,
     }
-    const hash = recorderEntryHash(base)
+    // `ts` is in its UTC rendering already: hash the projection directly (recorderEntryHash would re-render it).
+    const hash = entryProjectionHash(base)
     let line = `{"v":2,"seq":${base.seq},"ts":${goQuote(ts)},"session_id":${goQuote(base.sessionId)}`
     if (base.traceId !== '') line += `,"trace_id":${goQuote(base.traceId)}`
     line += `,"type":${goQuote(base.type)}`
     if (base.eventKind !== '') line += `,"event_kind":${goQuote(base.eventKind)}`
-    line += `,"transport":${goQuote(base.transport)},"summary":${goQuote(base.summary)},"detail":${base.detailRaw}`
+    line += `,"transport":${goQuote(base.transport)},"summary":${goQuote(base.summary)},"detail":${base.detailJson}`
     if (base.rawRef !== '') line += `,"raw_ref":${goQuote(base.rawRef)}`
     line += `,"prev_hash":${goQuote(base.prevHash)},"hash":${goQuote(hash)}}`
     const seq = this.seq

@@ -1,4 +1,4 @@
-import {formatGoTime, fromEpochNanos, JsonNumber, parseJson, type Clock} from '../canonical/index.js'
+import {parseJson, UtcNanoFormatter, type Clock} from '../canonical/index.js'
 import {
   actionReceiptHash,
   encodeActionReceipt,
@@ -8,6 +8,7 @@ import {
   recordUint,
   ReceiptChainBuilder,
   type ActionReceipt,
+  type DecisionRecordFields,
   type RunIdentity,
 } from '../receipts/index.js'
 import {verifyBytes, type Ed25519KeyPair} from '../signing/index.js'
@@ -72,6 +73,7 @@ export interface ResumeState {
 
 export class ReceiptEmitter {
   private failed: string | undefined
+  private readonly clockText = new UtcNanoFormatter()
   emitted = 0
   failures = 0
   lastError: string | undefined
@@ -96,7 +98,7 @@ export class ReceiptEmitter {
   }
 
   private now(): string {
-    return formatGoTime(fromEpochNanos(this.opts.clock.nowNanos()))
+    return this.clockText.format(this.opts.clock.nowNanos())
   }
 
   private control(): {actionId: string; timestamp: string; principal: string; actor: string; policyHash: string} {
@@ -104,13 +106,20 @@ export class ReceiptEmitter {
   }
 
   private write(receipt: ActionReceipt): void {
+    const r = receipt.record
+    this.writeEntry(recordString(r, 'timestamp'), recordString(r, 'action_type'), recordString(r, 'transport'), recordString(r, 'verdict'), encodeActionReceipt(receipt))
+  }
+
+  /** The `action_receipt` entry (receipts.md §7.3); `ts` comes from `now()`, so it is canonical UTC. */
+  private writeEntry(ts: string, actionType: string, transport: string, verdict: string, envelope: string): void {
     this.opts.recorder.append({
-      ts: recordString(receipt.record, 'timestamp'),
+      ts,
+      tsCanonical: true,
       type: 'action_receipt',
-      eventKind: recordString(receipt.record, 'action_type'),
-      transport: recordString(receipt.record, 'transport'),
-      summary: `receipt: ${recordString(receipt.record, 'verdict')} ${recordString(receipt.record, 'action_type')} ${recordString(receipt.record, 'transport')}`,
-      detailJson: encodeActionReceipt(receipt),
+      eventKind: actionType,
+      transport,
+      summary: `receipt: ${verdict} ${actionType} ${transport}`,
+      detailJson: envelope,
     })
     this.emitted++
   }
@@ -136,37 +145,38 @@ export class ReceiptEmitter {
     const actionId = this.opts.newId()
     const ok = this.guard(() => {
       const cls = d.actionClass ?? classifyHttpMethod(d.method)
-      const record: Record<string, unknown> = {
-        action_id: actionId,
-        action_type: cls.actionType,
+      const c = d.contract
+      const f: DecisionRecordFields = {
+        actionId,
+        actionType: cls.actionType,
         timestamp: this.now(),
         principal: this.opts.principal,
         actor: d.agent || this.opts.actor,
         target: d.target,
-        side_effect_class: cls.sideEffectClass,
+        sideEffectClass: cls.sideEffectClass,
         reversibility: cls.reversibility,
-        policy_hash: this.opts.policyHash,
+        policyHash: this.opts.policyHash,
         verdict: d.verdict,
         transport: d.transport,
+        sessionId: d.sessionId,
+        method: d.method,
+        layer: d.layer,
+        pattern: d.pattern,
+        severity: d.severity,
+        requestId: d.requestId,
       }
-      if (d.sessionId) record.session_id = d.sessionId
-      const c = d.contract
       if (c !== undefined) {
-        if (c.winningSource) record.contract_winning_source = c.winningSource
-        if (c.liveVerdict) record.contract_live_verdict = c.liveVerdict
-        if (c.policySources.length > 0) record.contract_policy_sources = [...c.policySources]
-        if (c.ruleId) record.contract_rule_id = c.ruleId
-        if (c.activeManifestHash) record.active_manifest_hash = c.activeManifestHash
-        if (c.contractHash) record.contract_hash = c.contractHash
-        if (c.selectorId) record.contract_selector_id = c.selectorId
-        if (c.generation > 0n) record.contract_generation = new JsonNumber(c.generation.toString())
+        f.contractWinningSource = c.winningSource
+        f.contractLiveVerdict = c.liveVerdict
+        f.contractPolicySources = c.policySources
+        f.contractRuleId = c.ruleId
+        f.activeManifestHash = c.activeManifestHash
+        f.contractHash = c.contractHash
+        f.contractSelectorId = c.selectorId
+        f.contractGeneration = c.generation
       }
-      if (d.method) record.method = d.method
-      if (d.layer) record.layer = d.layer
-      if (d.pattern) record.pattern = d.pattern
-      if (d.severity) record.severity = d.severity
-      if (d.requestId) record.request_id = d.requestId
-      this.write(this.builder.append(record))
+      const signed = this.builder.appendDecision(f)
+      this.writeEntry(f.timestamp, f.actionType, f.transport, f.verdict, signed.envelope)
     })
     return ok ? actionId : undefined
   }

@@ -1,4 +1,4 @@
-import {createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, timingSafeEqual, type KeyObject} from 'node:crypto'
+import {hash as oneShotHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, timingSafeEqual, type KeyObject} from 'node:crypto'
 
 // Ed25519 (RFC 8032 PureEdDSA) through node:crypto. KeyObjects are built once per key and
 // cached by their hex form: building one costs more than a verification.
@@ -72,12 +72,13 @@ export function verifyBytes(publicKey: Uint8Array, message: Uint8Array, signatur
   }
 }
 
+// One-shot hashing (no Hash object): every receipt signed or verified hashes two or three times.
 export function sha256(data: Uint8Array | string): Buffer {
-  return createHash('sha256').update(data).digest()
+  return oneShotHash('sha256', data, 'buffer')
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex')
+  return oneShotHash('sha256', data, 'hex')
 }
 
 /** `ed25519:` + 128 lowercase hex. */

@@ -13,6 +13,7 @@ export {
   constantTimeEqual,
 } from './ed25519.js'
 export type {Ed25519KeyPair} from './ed25519.js'
+export {pooledRandom} from './random-pool.js'
 export {
   KEY_PURPOSES,
   ROOT_PURPOSES,

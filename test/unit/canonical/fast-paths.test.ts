@@ -1,0 +1,99 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {canonicalTimeString, decodeGoHex, formatGoTime, goQuote, HexError, parseGoTime, parseStrictJson, TimeFormatError, toUtc, utcTimeString} from '../../../src/plugins/canonical/index.js'
+import {readLines} from '../../../src/plugins/receipts/index.js'
+
+// The verifier's fast paths (docs/benchmarks.md, "verify") must conclude exactly what the general
+// paths conclude: same renderings, same values, same error texts.
+
+const TIMES = [
+  '2026-04-15T12:00:00Z', '2026-04-15T12:00:01Z', '2026-04-15T12:00:10Z', '2026-04-15T12:00:00.5Z', '2026-04-15T12:00:00.50Z',
+  '2026-04-15T12:00:00.000Z', '2026-04-15T12:00:00.000000001Z', '2026-04-15T12:00:00.100000000Z', '2026-04-15T12:00:00.123456789Z',
+  '2026-04-15T12:00:00+00:00', '2026-04-15T12:00:00-00:00', '2026-04-15T12:00:00.250+00:00', '2026-04-15T12:00:00.25-00:00',
+  '2026-04-15T12:00:00+02:00', '2026-04-15T12:00:00.5+02:00', '2026-04-15T12:00:00.50+02:00', '2026-04-15T12:00:00-10:00',
+  '2026-04-15T12:00:00+10:00', '2026-04-15T12:00:00+00:30', '2026-04-15T12:00:00.0-05:30', '2024-02-29T23:59:59.9Z',
+  '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999999999Z', '2026-01-01T00:30:00+01:00',
+]
+
+test('canonicalTimeString and utcTimeString equal the parse-and-render paths on every shape of timestamp', () => {
+  for (const t of TIMES) {
+    assert.equal(canonicalTimeString(t), formatGoTime(parseGoTime(t)), t)
+    assert.equal(utcTimeString(t), formatGoTime(toUtc(parseGoTime(t))), t)
+  }
+})
+
+test('parseGoTime keeps its refusals and their texts (month, day incl. leap years, hour, minute, second, offsets)', () => {
+  const bad: [string, string][] = [
+    ['2026-13-01T00:00:00Z', 'month out of range'],
+    ['2026-00-01T00:00:00Z', 'month out of range'],
+    ['2026-02-29T00:00:00Z', 'day out of range'],
+    ['1900-02-29T00:00:00Z', 'day out of range'],
+    ['2026-04-31T00:00:00Z', 'day out of range'],
+    ['2026-04-00T00:00:00Z', 'day out of range'],
+    ['2026-04-15T24:00:00Z', 'hour out of range'],
+    ['2026-04-15T23:60:00Z', 'minute out of range'],
+    ['2026-04-15T23:59:60Z', 'second out of range'],
+    ['2026-04-15T23:59:59+24:00', 'time zone offset hour out of range'],
+    ['2026-04-15T23:59:59+23:60', 'time zone offset minute out of range'],
+    ['2026-04-15 23:59:59Z', 'not RFC 3339'],
+  ]
+  for (const [input, reason] of bad) {
+    assert.throws(() => parseGoTime(input), (e: unknown) => e instanceof TimeFormatError && e.message.includes(reason), input)
+    assert.throws(() => canonicalTimeString(input), TimeFormatError)
+    assert.throws(() => utcTimeString(input), TimeFormatError)
+  }
+  assert.deepEqual(parseGoTime('2000-02-29T01:02:03.04-07:30'), {year: 2000, month: 2, day: 29, hour: 1, minute: 2, second: 3, nanos: 40_000_000, offsetMinutes: -450})
+})
+
+test('decodeGoHex: well-formed input decodes natively (either case); malformed input keeps Go’s texts', () => {
+  assert.deepEqual([...decodeGoHex('00ffAB7f')], [0, 255, 171, 127])
+  assert.equal(decodeGoHex('').length, 0)
+  assert.throws(() => decodeGoHex('abc'), (e: unknown) => e instanceof HexError && e.message === 'encoding/hex: odd length hex string')
+  assert.throws(() => decodeGoHex('zz'), {message: "encoding/hex: invalid byte: U+007A 'z'"})
+  assert.throws(() => decodeGoHex('0g'), {message: "encoding/hex: invalid byte: U+0067 'g'"})
+  assert.throws(() => decodeGoHex('abg'), {message: "encoding/hex: invalid byte: U+0067 'g'"})
+  assert.throws(() => decodeGoHex('ab\u00e9f'), HexError)
+})
+
+test('goQuote: the one-class scan escapes exactly what the alternation did', () => {
+  for (const s of ['plain text', '"', '\\', '<', '>', '&', '\u007f', '\u0000', '\u2028', 'é', 'a&b<c>d"e\\f', "'", '=?[]^_`{|}~']) {
+    assert.equal(goQuote(s), /[^\x20-\x7e]|["\\<>&]/.test(s) ? goQuote(s) : `"${s}"`)
+  }
+  assert.equal(goQuote('a<b>&"c"\\'), '"a\\u003cb\\u003e\\u0026\\"c\\"\\\\"')
+  assert.equal(goQuote("it's = ok"), `"it's = ok"`)
+})
+
+test('strict JSON strings: the plain-run fast path and the escape path give the same values and errors', () => {
+  const value = (s: string): unknown => parseStrictJson(s).value
+  assert.equal(value('"abc"'), 'abc')
+  assert.equal(value('""'), '')
+  assert.equal(value('"a\\"b\\\\c\\/d\\n\\u00e9\\ud83d\\ude00"'), 'a"b\\c/d\né😀')
+  assert.equal(value('"plain then \\t escape"'), 'plain then \t escape')
+  assert.throws(() => value('"a\u0001b"'), /invalid control character in string literal at line 1, column 3/)
+  assert.throws(() => value('"unterminated'), /unexpected end of JSON input/)
+  assert.throws(() => value('"bad \\x escape"'), /invalid escape in string at line 1, column 6/)
+})
+
+test('readLines: lines inside one read and lines across reads read the same (tiny chunks, CRLF, UTF-8 split, no final newline)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-lines-'))
+  try {
+    const file = path.join(dir, 'f.jsonl')
+    const lines = ['{"a":1}', '', 'é漢🙂 split across reads', 'crlf line\r', 'x'.repeat(50), 'last without newline']
+    writeFileSync(file, lines.join('\n'))
+    const want = lines.map((l, i) => ({number: i + 1, text: l.replace(/\r$/, ''), bytes: Buffer.byteLength(l), terminated: i < lines.length - 1}))
+    for (const chunk of [1, 3, 7, 16, 1 << 20]) {
+      const got = []
+      for await (const l of readLines(file, 1 << 20, chunk)) got.push(l)
+      assert.deepEqual(got, want, `chunk ${chunk}`)
+    }
+    const over = []
+    for await (const l of readLines(file, 10, 1 << 20)) over.push(l.text)
+    // 'crlf line\r' is exactly 10 bytes: at the limit, kept
+    assert.deepEqual(over, ['{"a":1}', '', undefined, 'crlf line', undefined, undefined])
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
