@@ -87,7 +87,6 @@ test('fuzz: 15,000 URLs + 5,000 bodies, all classified, no throw, no echo', {tim
   const secrets = [anthropicKey(11), awsKeyId(12), githubToken(13)]
   const r = prng(20260)
   const ctx = {resolver, rateLimiter, dataBudget, onInternalError: (e: unknown) => internalErrors.push(e)}
-  const started = Date.now()
   const labels = new Set<string>()
   for (let i = 0; i < 15_000; i++) {
     const url = i % 5 === 0 ? 'http' + randomText(r, 10 + Math.floor(r() * 60)) : mutate(r, URL_SEEDS[i % URL_SEEDS.length]!, secrets)
@@ -129,5 +128,4 @@ test('fuzz: 15,000 URLs + 5,000 bodies, all classified, no throw, no echo', {tim
   for (const l of ['parser', 'scheme', 'crlf_injection', 'path_traversal', 'core_dlp', 'dlp', 'ssrf', 'all', 'ratelimit']) {
     assert.ok(labels.has(l), `fuzz corpus never reached ${l}`)
   }
-  assert.ok(Date.now() - started < 60_000)
 })
