@@ -37,6 +37,8 @@ export interface CeeFinding {
   readonly reason: string
   /** The audit detail: `entropy budget exceeded: <usage>/<budget> bits` or `fragment reassembly DLP match: <pattern>`. */
   readonly detail: string
+  /** Fragment findings: the DLP pattern that matched the reassembled window. */
+  readonly pattern?: string
 }
 
 export interface CeeResult {
@@ -104,7 +106,7 @@ export class CrossRequestDetector {
         if (pattern === null) continue
         fragmentMatched = true
         this.counters.dlpMatches++
-        const f: CeeFinding = {kind: 'fragment', action: act(this.settings.action), reason: `cross-request secret detected: ${pattern}`, detail: `fragment reassembly DLP match: ${pattern}`}
+        const f: CeeFinding = {kind: 'fragment', action: act(this.settings.action), reason: `cross-request secret detected: ${pattern}`, detail: `fragment reassembly DLP match: ${pattern}`, pattern}
         findings.push(f)
         if (f.action === 'block') return {findings, block: f, entropyExceeded, fragmentMatched}
       }

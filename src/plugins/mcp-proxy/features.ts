@@ -19,7 +19,17 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'mcp_tool_policy',
   'mcp_session_binding',
   'tool_chain_detection',
-  // Inert without session profiling (mcp.md §10.3), and session profiling is refused below.
+  // mcp.md §15.2: invocation sessions (mcp-stdio-/mcp-http-/mcp-ws-<n>) or the listener's
+  // identity session, with signals, UpgradeAction and block_all in the one request/response gate.
+  'session_profiling',
+  'adaptive_enforcement',
+  // mcp.md §10.2: entropy budget and fragment reassembly over whole JSON-RPC messages.
+  'cross_request_detection',
+  // Only `agents._default.budget` (the DoW budgets of mcp.md §10.1) is read; checked below.
+  'agents',
+  // taint: the MCP taint classifier (mcp.md §10.3) is not ported: MCP traffic records no taint
+  // and no tools/call is judged by it. Accepted with a startup note (`taintNote`), because taint
+  // is on by default and every preset enables the session profiling it depends on.
   'taint',
   // mcp.md §15.3–§15.4: live contracts on every transport, signed receipts per tools/call.
   'learn_lock',
@@ -63,6 +73,14 @@ export function assertMcpImplemented(c: PipelockConfig): string[] {
       {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
     )
   }
+  // agents: mcp proxy reads `_default.budget` only (and --agent other than _default is refused).
+  const def = c.agents._default as Record<string, unknown> | undefined
+  const extra = def === undefined ? [] : Object.keys(def).filter((k) => k !== 'budget' && def[k] !== undefined)
+  if (extra.length > 0) {
+    throw new PipelockError('NOT_IMPLEMENTED', `agents._default sets ${extra.sort().map((k) => `agents._default.${k}`).join(', ')}, which pipelock mcp proxy does not apply (it reads agents._default.budget only); refusing to start`, {
+      hint: 'move those settings to the top-level sections, or keep this profile in a config used only by pipelock run',
+    })
+  }
   const tp = c.mcp_tool_policy
   const redirect = tp.enabled && (tp.action === 'redirect' || tp.rules.some((r) => r.action === 'redirect'))
   if (redirect) {
@@ -71,4 +89,10 @@ export function assertMcpImplemented(c: PipelockConfig): string[] {
     })
   }
   return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))
+}
+
+/** The startup note for taint under `mcp proxy` (null when taint cannot matter: sessions off). */
+export function taintNote(c: PipelockConfig): string | null {
+  if (!c.taint.enabled || !c.session_profiling.enabled) return null
+  return 'pipelock: note: taint is not applied to MCP traffic by this version (mcp.md §10.3: no MCP taint classifier); tool calls are judged by the scanners, sessions and contracts only'
 }

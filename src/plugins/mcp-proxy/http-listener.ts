@@ -96,7 +96,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       if (frame.hasMethod && typeof frame.value.get('method') !== 'string') return invalid('method must be a string')
     }
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
-    const state: McpSessionState = {...shared, chainKey: ip || 'unknown', tracker: new RequestTracker()}
+    const state: McpSessionState = {...shared, chainKey: ip || 'unknown', clientIp: ip || 'unknown', tracker: new RequestTracker()}
     const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state}
     const d = decideRequest(ctx, text, {headerDlp: headerDlp(req)})
     o.recorder.record(d)
