@@ -27,6 +27,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'cross_request_detection',
   // Only `agents._default.budget` (the DoW budgets of mcp.md §10.1) is read; checked below.
   'agents',
+  // [ext] the session admin API (runtime §12) on this address when a token exists; no kill-switch endpoints.
+  'kill_switch.api_listen',
   // taint: the MCP taint classifier (mcp.md §10.3) is not ported: MCP traffic records no taint
   // and no tools/call is judged by it. Accepted with a startup note (`taintNote`), because taint
   // is on by default and every preset enables the session profiling it depends on.
@@ -47,7 +49,6 @@ export const NOT_USED_BY_MCP_PROXY: ReadonlySet<string> = new Set([
   'response_scanning.sse_streaming',
   'request_body_scanning',
   'request_body_scanning.scan_headers',
-  'kill_switch.api_listen',
   'metrics_listen',
   'health_watchdog',
   'browser_shield',

@@ -9,10 +9,9 @@ import type {Readable, Writable} from 'node:stream'
 import {CrossRequestDetector} from '../cee/index.js'
 import {systemClock} from '../canonical/index.js'
 import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
-import {applyMediaPolicy, ceeSettingsFromConfig, scannerSettingsFromConfig, sessionSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
+import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
 import {createScanner} from '../scanner/index.js'
-import {SessionManager} from '../sessions/index.js'
-import {McpSessions, stderrSessionObserver} from './sessions.js'
+import {McpSessions} from './sessions.js'
 
 /** What every stdio-client transport (wrap, bridges) gets: the firewall, the record step and the client's pipes. */
 export interface StdioClientSide {
@@ -30,8 +29,8 @@ export interface McpRuntime {
   readonly settings: McpSettings
   readonly deps: McpDeps
   readonly killSwitch: KillSwitchController
-  /** The process's session manager (session_profiling), for housekeeping and tests; null when off. */
-  readonly sessions: SessionManager | null
+  /** The process's sessions (session_profiling), for the admin API and tests; null when off. */
+  readonly sessions: ProxySessions | null
   /** Stops the housekeeping timers (sessions, cross-request sweeps). */
   close(): void
 }
@@ -54,8 +53,11 @@ function mediaCheck(c: PipelockConfig): MediaCheck | null {
 export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now, log: (line: string) => void = () => undefined, agent = '_default'): McpRuntime {
   const scanner = createScanner(scannerSettingsFromConfig(c, {env}))
   const killSwitch = new KillSwitchController({enabled: c.kill_switch.enabled, sentinelFile: c.kill_switch.sentinel_file, message: c.kill_switch.message})
-  const sessions = c.session_profiling.enabled ? new SessionManager(sessionSettingsFromConfig(c), now === Date.now ? systemClock : {nowNanos: () => BigInt(Math.floor(now())) * 1_000_000n}, stderrSessionObserver(log)) : null
-  sessions?.start()
+  const clock = now === Date.now ? systemClock : {nowNanos: () => BigInt(Math.floor(now())) * 1_000_000n}
+  // `mcp proxy` has no audit log (mcp.md §15.7, Q25): the sessions' audit events go nowhere; escalations are stderr lines.
+  const quiet = new AuditLog([], {includeAllowed: false, includeBlocked: false, now: () => new Date(now())})
+  const sessions = c.session_profiling.enabled ? new ProxySessions(sessionSettingsFromConfig(c), clock, () => quiet) : null
+  sessions?.manager.start()
   const dow = dowSettings(c.agents[agent]?.budget ?? c.agents._default?.budget)
   const cee = c.cross_request_detection.enabled ? new CrossRequestDetector(ceeSettingsFromConfig(c)) : null
   cee?.start(now)
@@ -64,11 +66,11 @@ export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, 
     killSwitch,
     sessions,
     close: () => {
-      sessions?.stop()
+      sessions?.manager.stop()
       cee?.stop()
     },
     deps: {
-      sessions: sessions === null ? null : new McpSessions(sessions, agent),
+      sessions: sessions === null ? null : new McpSessions(sessions.manager, agent, log),
       budget: dow === null ? null : new DowTracker(dow, now),
       cee,
       scanner,

@@ -8,6 +8,7 @@ import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented, taintNote} from './features.js'
+import {startMcpAdminApi} from './admin-api.js'
 import {LineTooLongError, readLines} from './line-reader.js'
 import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
@@ -103,11 +104,13 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
     ...(o.captureOutput !== undefined ? {captureDir: o.captureOutput} : {}),
     captureRaw: o.captureRaw === true, env: o.processEnv, build: o.build ?? {version: '', sha: ''}, log: o.stderr,
   })
+  const admin = await startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)
   try {
     const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
     const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics(), ...evidence.recorders])
     return await runTransport(o, resolved.config, runtime, recorder, ws)
   } finally {
+    await admin?.close()
     base.close()
     await evidence.close()
   }

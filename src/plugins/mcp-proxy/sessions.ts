@@ -7,7 +7,7 @@
  * HTTP-proxy traffic. The manager is passed in, so `mcp proxy` uses its own and `pipelock run`
  * passes the proxy's (the admin API then sees MCP sessions next to HTTP ones).
  */
-import {levelLabel, type BaseAction, type Session, type SessionManager, type SessionObserver, type SignalKind} from '../sessions/index.js'
+import {levelLabel, type BaseAction, type Session, type SessionManager, type SignalKind} from '../sessions/index.js'
 import type {McpSessionHandle, McpSessionSource, McpTransport} from '../mcp/index.js'
 
 const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
@@ -18,19 +18,15 @@ const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
 
 const BASE_ACTIONS: ReadonlySet<string> = new Set(['allow', 'warn', 'ask', 'strip', 'block'])
 
-/** The observer `mcp proxy` gives its own manager: escalations are stderr lines (Appendix A; no audit log there, Q25). */
-export function stderrSessionObserver(log: (line: string) => void): SessionObserver {
-  return {
-    escalated: (s, from, to) => log(`pipelock: session escalated ${levelLabel(from)} -> ${levelLabel(to)} (score=${s.threatScore.toFixed(1)})`),
-    deescalated: (s, from, to) => log(`pipelock: session ${s.key} recovered ${levelLabel(from)} -> ${levelLabel(to)}`),
-  }
-}
-
 export class McpSessions implements McpSessionSource {
   private seq = 0
 
-  /** `agent` names the sessions (`_default` for `mcp proxy` without `--agent`). */
-  constructor(readonly manager: SessionManager, private readonly agent: string) {}
+  /**
+   * `agent` names the sessions (`_default` for `mcp proxy` without `--agent`); `log` gets the
+   * Appendix A line `pipelock: session escalated <from> -> <to> (score=<x.x>)` (the manager's
+   * observer belongs to its owner: `pipelock run` audits escalations there).
+   */
+  constructor(readonly manager: SessionManager, private readonly agent: string, private readonly log: (line: string) => void = () => undefined) {}
 
   open(transport: McpTransport, clientIp?: string): McpSessionHandle {
     let key: string
@@ -41,12 +37,12 @@ export class McpSessions implements McpSessionSource {
     } else {
       key = `${PREFIX[transport]}${++this.seq}`
     }
-    return new Handle(this.manager, this.manager.touch(key, this.agent, clientIp ?? ''), this.agent)
+    return new Handle(this.manager, this.manager.touch(key, this.agent, clientIp ?? ''), this.agent, this.log)
   }
 }
 
 class Handle implements McpSessionHandle {
-  constructor(private readonly m: SessionManager, private s: Session, private readonly agent: string) {}
+  constructor(private readonly m: SessionManager, private s: Session, private readonly agent: string, private readonly log: (line: string) => void) {}
 
   get key(): string {
     return this.s.key
@@ -66,7 +62,9 @@ class Handle implements McpSessionHandle {
   }
 
   signal(kind: SignalKind & ('block' | 'near_miss' | 'strip'), target: string, detail: string): void {
+    const from = this.s.level
     this.m.signal(this.s, kind, target, detail)
+    if (this.s.level > from) this.log(`pipelock: session escalated ${levelLabel(from)} -> ${levelLabel(this.s.level)} (score=${this.s.threatScore.toFixed(1)})`)
   }
 
   clean(): void {
