@@ -20,3 +20,7 @@ export {openMcpEvidence, type McpEvidence, type McpEvidenceOptions} from './evid
 export {resolveCommand, verifyCommand, parseManifest, isInterpreter, IntegrityError, type IntegrityManifest, type ResolvedCommand} from './integrity.js'
 export {checkBinaryIntegrity} from './integrity-check.js'
 export {generateManifest, verifyManifest, signIntegrityManifest, verifyIntegritySignature, type IntegrityReport, type IntegrityResult} from './integrity-service.js'
+export {McpSessions} from './sessions.js'
+export {McpAuditSink, type McpAuditTarget} from './audit-sink.js'
+export {startMcpAdminApi, type McpAdminApi} from './admin-api.js'
+export {taintNote} from './features.js'
