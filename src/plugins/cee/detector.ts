@@ -74,6 +74,15 @@ export class CrossRequestDetector {
     return this.run(key, host, [text], isText ? [[key, text]] : [], dlp, nowMs, enforce)
   }
 
+  /**
+   * One MCP client message: entropy over the whole JSON-RPC message (mcp.md §10.2); fragments over
+   * its string values joined, so a secret split across tool calls reassembles without the JSON
+   * syntax of each message in between (the whole-message bytes never could).
+   */
+  admitMessage(key: string, message: string, values: string, dlp: TextDlp, nowMs: number): CeeResult {
+    return this.run(key, '', [message], values === '' ? [] : [[key, values]], dlp, nowMs, true)
+  }
+
   /** CONNECT: nothing is recorded; true when the key's budget is already exceeded (and the host is not exempt). */
   connectExceeded(key: string, host: string, nowMs: number): boolean {
     if (this.entropy === null || this.exempt(host)) return false

@@ -15,7 +15,7 @@ import {scanRequest, type ContentVerdict} from '../scan/request.js'
 import type {ChainMatch} from '../chains/matcher.js'
 import type {McpContractOutcome} from './contract-step.js'
 import type {McpDecision, McpFact, McpStage} from './decision.js'
-import {ceeStep, sessionOf} from './session-gates.js'
+import {ceeStep, sessionOf, upgraded} from './session-gates.js'
 import type {McpDeps, McpSessionState, McpSettings} from './settings.js'
 
 export interface McpContext {
@@ -161,7 +161,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
       notes.push(frame.id === null ? `blocked notification (no response sent): session escalation level ${entry.label}` : `${at}session deny — escalation level ${entry.label}`)
       return block('session', 'session_deny', mcpError('escalation', entry.label), [`escalation_level:${entry.label}`], {pattern: `escalation_level:${entry.label}`, severity: 'critical'})
     }
-    const cee = ceeStep(ctx, frame.text, at, notes, facts)
+    const cee = ceeStep(ctx, frame, at, notes, facts)
     if (cee.block !== null) return block('cross_request', 'cross_request', cee.block, [cee.block.message], {pattern: cee.pattern, severity: 'critical'})
     const gated = contractStep(ctx, frame.id, isCall, frame.toolName, frame.args, 'allow', false, at, notes)
     if (gated.block !== null) return block(gated.stage, gated.stage, gated.block, [gated.block.message], gated.context)
@@ -183,16 +183,13 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
 
   // Adaptive upgrade of the merged action by the session level (§4.4 step 4, runtime §14.3).
   if (sess !== null && entry !== null) {
-    const up = sess.upgrade(action)
-    if (up !== action) {
-      notes.push(`adaptive upgrade ${action} -> ${up} (level ${entry.label})`)
-      facts.push({kind: 'adaptive_upgrade', action: up, name: `${action}->${up}`, detail: 'mcp_input', severity: entry.label})
-      action = up
-    }
+    const up = upgraded(sess.upgrade(action), action, entry.label, notes)
+    if (up !== action) facts.push({kind: 'adaptive_upgrade', action: up, name: `${action}->${up}`, detail: 'mcp_input', severity: entry.label})
+    action = up
   }
   if (action === 'warn') {
     sess?.signal('near_miss', frame.toolName || frame.method, reasons.join(', '))
-    const cee = ceeStep(ctx, frame.text, at, notes, facts)
+    const cee = ceeStep(ctx, frame, at, notes, facts)
     if (cee.block !== null) return block('cross_request', 'cross_request', cee.block, [...reasons, cee.block.message], {pattern: cee.pattern, severity: 'critical'})
     const gated = contractStep(ctx, frame.id, isCall, frame.toolName, frame.args, 'warn', true, at, notes)
     if (gated.block !== null) return block(gated.stage, gated.stage, gated.block, [...reasons], gated.context)

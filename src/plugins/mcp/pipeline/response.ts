@@ -12,9 +12,9 @@ import {isObject, parseFrame} from '../jsonrpc/frame.js'
 import {applyMediaToResult} from '../scan/media.js'
 import {scanMessage, scanText, toolsListOf} from '../scan/response.js'
 import {decodeTools, toolHash} from '../tools/scan.js'
-import type {McpDecision, McpStage} from './decision.js'
+import type {McpDecision, McpFact, McpStage} from './decision.js'
 import type {McpContext} from './request.js'
-import {sessionOf} from './session-gates.js'
+import {sessionOf, upgraded} from './session-gates.js'
 
 export function decideResponse(ctx: McpContext, raw: string): McpDecision {
   const {settings, deps, state} = ctx
@@ -24,7 +24,15 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
   const frame = parseFrame(raw)
   const notes: string[] = []
   const sess = sessionOf(ctx)
-  const base = {direction: 'response' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: '', dlpWarnings: [], notes, ...(sess !== null ? {session: sess.key} : {})}
+  const facts: McpFact[] = []
+  const base = {direction: 'response' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: '', dlpWarnings: [], notes, facts, ...(sess !== null ? {session: sess.key} : {})}
+  /** The session level's upgrade of a response-side action, logged and kept as an audit fact. */
+  const upgrade = (action: string, surface: string): string => {
+    if (sess === null) return action
+    const to = upgraded(sess.upgrade(action), action, entry?.label ?? '', notes)
+    if (to !== action) facts.push({kind: 'adaptive_upgrade', action: to, name: `${action}->${to}`, detail: surface, severity: entry?.label ?? ''})
+    return to
+  }
   const replace = (stage: McpStage, layer: string, err: McpError, findings: readonly string[]): McpDecision => ({
     ...base, verdict: 'block', stage, layer, reason: err.reason, findings,
     // Messages without an id never receive an error: they are dropped.
@@ -100,7 +108,7 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
       if (drift !== null) notes.push(`  ${drift}`)
       toolFindings.push(...findings.map((f) => `${label}:${f}`))
     }
-    const toolAction = toolFindings.length > 0 && sess !== null ? upgraded(sess.upgrade(settings.toolScan.action), settings.toolScan.action, entry?.label ?? '', notes) : settings.toolScan.action
+    const toolAction = toolFindings.length > 0 ? upgrade(settings.toolScan.action, 'mcp_tool_scan') : settings.toolScan.action
     if (toolFindings.length > 0) sess?.signal(toolAction === 'block' ? 'block' : 'near_miss', 'tools/list', toolFindings.join(', '))
     if (toolFindings.length > 0 && toolAction === 'block') {
       return replace('tool_scan', 'mcp_tool_scanning', mcpError('tool_poisoning'), toolFindings)
@@ -123,7 +131,7 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
     }
   }
   let action: string = settings.responseAction
-  const escalated = sess !== null ? upgraded(sess.upgrade(action), action, entry?.label ?? '', notes) : action
+  const escalated = upgrade(action, 'mcp_response')
   // An upgrade that made it a block answers with the escalation error (§5.1 step 12).
   const escalationDriven = escalated === 'block' && action !== 'block'
   action = escalated
@@ -147,12 +155,6 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
   }
   const err = escalationDriven ? mcpError('escalation', entry?.label ?? '') : mcpError('response_injection')
   return {...replace('response_scan', 'mcp_response_scan', err, [...toolFindings, ...inj.names]), pattern: inj.names[0], severity: 'high'}
-}
-
-/** The upgraded action, logging the change (Appendix A `adaptive upgrade <from> -> <to> (level <label>)`). */
-function upgraded(to: string, from: string, label: string, notes: string[]): string {
-  if (to !== from) notes.push(`adaptive upgrade ${from} -> ${to} (level ${label})`)
-  return to
 }
 
 /**
