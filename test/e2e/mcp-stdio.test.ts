@@ -70,10 +70,16 @@ test('features not implemented for MCP refuse to start by name', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-cfg-'))
   try {
     const cfg = path.join(dir, 'c.yaml')
-    writeFileSync(cfg, 'session_profiling:\n  enabled: true\na2a_scanning:\n  enabled: true\n')
+    // Session profiling is implemented on MCP (issue 13 M4); the airlock is not.
+    writeFileSync(cfg, 'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\na2a_scanning:\n  enabled: true\n')
     const r = proxy(['--config', cfg, '--', 'true'], '')
     assert.equal(r.status, 1)
-    assert.match(r.stderr, /config enables features that pipelock mcp proxy does not implement yet: session_profiling, a2a_scanning; refusing to start/)
+    assert.match(r.stderr, /config enables features that pipelock mcp proxy does not implement yet: airlock, a2a_scanning; refusing to start/)
+    // Only agents._default.budget is read by mcp proxy: any other field of the profile refuses.
+    writeFileSync(cfg, 'agents:\n  _default:\n    mode: strict\n    budget:\n      max_tool_calls_per_session: 2\n')
+    const ag = proxy(['--config', cfg, '--', 'true'], '')
+    assert.equal(ag.status, 1)
+    assert.match(ag.stderr, /^agents\._default sets agents\._default\.mode, which pipelock mcp proxy does not apply \(it reads agents\._default\.budget only\); refusing to start/m)
     writeFileSync(cfg, 'mcp_input_scanning:\n  enabled: false\n  action: warn\n')
     const off = proxy(['--config', cfg, '--', process.execPath, RAW], '')
     assert.equal(off.status, 0, off.stderr)

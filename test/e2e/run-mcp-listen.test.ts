@@ -272,10 +272,12 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
     })
   }
 
-  test('a shipped preset starts with --mcp-listen; what the listener does not apply to MCP yet is named, not silent', async () => {
+  test('a shipped preset starts with --mcp-listen; what the listener does not apply to MCP (taint) is named, not silent', async () => {
     const proxy = await startProxy(null, {args: ['--preset', 'balanced', '--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp']})
     try {
-      assert.match(proxy.stderr(), /\npipelock: note: [^\n]*session_profiling, adaptive_enforcement[^\n]* apply to HTTP traffic only; the MCP listener does not apply them to MCP messages in this version\n/)
+      assert.match(proxy.stderr(), /\npipelock: note: taint is not applied to MCP traffic by this version/)
+      // Session profiling, adaptive enforcement and cross-request detection now apply to MCP messages.
+      assert.doesNotMatch(proxy.stderr(), /apply to HTTP traffic only/)
       mcpUrl(proxy)
     } finally {
       assert.equal(await proxy.stop(), 0)
@@ -303,5 +305,42 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
     } finally {
       taken.close()
     }
+  })
+})
+
+describe('pipelock run --mcp-listen: one session per client across HTTP and MCP', {timeout: 120_000}, () => {
+  const TOKEN = 'run-mcp-sessions-token'
+  let fixture: Awaited<ReturnType<typeof startHttpFixture>>
+  let up: Upstream
+  let proxy: RunningProxy
+  before(async () => {
+    fixture = await startHttpFixture()
+    up = await startHttpUpstream()
+    const cfg = [
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'session_profiling:', '  enabled: true', 'adaptive_enforcement:', '  enabled: true',
+      'kill_switch:', `  api_token: ${TOKEN}`, '',
+    ].join('\n')
+    proxy = await startProxy(cfg, {args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', fixture.url]})
+  })
+  after(async () => {
+    await proxy?.stop()
+    await fixture?.close()
+    await up?.close()
+  })
+
+  test('MCP DLP blocks escalate the client\'s session in the run\'s manager: MCP then answers -32001 escalation, /fetch from the same client is refused, the admin API sees it', async () => {
+    const url = mcpUrl(proxy)
+    const fetchPath = `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page`)}`
+    assert.equal((await rawHttp(proxy.port, {path: fetchPath})).status, 200, 'the client starts clean')
+    for (let i = 0; i < 7; i++) assert.equal((await post(url, `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${AWS_KEY}"}}}`)).body, DLP_ERROR(i))
+    const escalated = await post(url, '{"jsonrpc":"2.0","id":50,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}')
+    assert.equal(escalated.body, '{"jsonrpc":"2.0","id":50,"error":{"code":-32001,"message":"pipelock: session escalation level critical","data":{"block_reason":"escalation_level"}}}')
+    const s = await rawHttp(proxy.port, {path: `/api/v1/sessions/${encodeURIComponent('127.0.0.1')}`, headers: {authorization: `Bearer ${TOKEN}`}})
+    assert.equal(s.status, 200, s.body)
+    const detail = JSON.parse(s.body) as {escalation_level: string; block_all: boolean}
+    assert.deepEqual([detail.escalation_level, detail.block_all], ['critical', true])
+    assert.equal((await rawHttp(proxy.port, {path: fetchPath})).status, 403, 'the HTTP side of the same client is blocked by the same session')
+    assert.match(proxy.stdout(), /"event":"blocked"[^\n]*"method":"MCP"[^\n]*"session":"127\.0\.0\.1"/)
   })
 })

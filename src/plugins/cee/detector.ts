@@ -37,6 +37,8 @@ export interface CeeFinding {
   readonly reason: string
   /** The audit detail: `entropy budget exceeded: <usage>/<budget> bits` or `fragment reassembly DLP match: <pattern>`. */
   readonly detail: string
+  /** Fragment findings: the DLP pattern that matched the reassembled window. */
+  readonly pattern?: string
 }
 
 export interface CeeResult {
@@ -72,6 +74,15 @@ export class CrossRequestDetector {
     return this.run(key, host, [text], isText ? [[key, text]] : [], dlp, nowMs, enforce)
   }
 
+  /**
+   * One MCP client message: entropy over the whole JSON-RPC message (mcp.md §10.2); fragments over
+   * its string values joined, so a secret split across tool calls reassembles without the JSON
+   * syntax of each message in between (the whole-message bytes never could).
+   */
+  admitMessage(key: string, message: string, values: string, dlp: TextDlp, nowMs: number): CeeResult {
+    return this.run(key, '', [message], values === '' ? [] : [[key, values]], dlp, nowMs, true)
+  }
+
   /** CONNECT: nothing is recorded; true when the key's budget is already exceeded (and the host is not exempt). */
   connectExceeded(key: string, host: string, nowMs: number): boolean {
     if (this.entropy === null || this.exempt(host)) return false
@@ -104,7 +115,7 @@ export class CrossRequestDetector {
         if (pattern === null) continue
         fragmentMatched = true
         this.counters.dlpMatches++
-        const f: CeeFinding = {kind: 'fragment', action: act(this.settings.action), reason: `cross-request secret detected: ${pattern}`, detail: `fragment reassembly DLP match: ${pattern}`}
+        const f: CeeFinding = {kind: 'fragment', action: act(this.settings.action), reason: `cross-request secret detected: ${pattern}`, detail: `fragment reassembly DLP match: ${pattern}`, pattern}
         findings.push(f)
         if (f.action === 'block') return {findings, block: f, entropyExceeded, fragmentMatched}
       }

@@ -19,7 +19,19 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'mcp_tool_policy',
   'mcp_session_binding',
   'tool_chain_detection',
-  // Inert without session profiling (mcp.md §10.3), and session profiling is refused below.
+  // mcp.md §15.2: invocation sessions (mcp-stdio-/mcp-http-/mcp-ws-<n>) or the listener's
+  // identity session, with signals, UpgradeAction and block_all in the one request/response gate.
+  'session_profiling',
+  'adaptive_enforcement',
+  // mcp.md §10.2: entropy budget and fragment reassembly over whole JSON-RPC messages.
+  'cross_request_detection',
+  // Only `agents._default.budget` (the DoW budgets of mcp.md §10.1) is read; checked below.
+  'agents',
+  // [ext] the session admin API (runtime §12) on this address when a token exists; no kill-switch endpoints.
+  'kill_switch.api_listen',
+  // taint: the MCP taint classifier (mcp.md §10.3) is not ported: MCP traffic records no taint
+  // and no tools/call is judged by it. Accepted with a startup note (`taintNote`), because taint
+  // is on by default and every preset enables the session profiling it depends on.
   'taint',
   // mcp.md §15.3–§15.4: live contracts on every transport, signed receipts per tools/call.
   'learn_lock',
@@ -37,7 +49,6 @@ export const NOT_USED_BY_MCP_PROXY: ReadonlySet<string> = new Set([
   'response_scanning.sse_streaming',
   'request_body_scanning',
   'request_body_scanning.scan_headers',
-  'kill_switch.api_listen',
   'metrics_listen',
   'health_watchdog',
   'browser_shield',
@@ -63,6 +74,14 @@ export function assertMcpImplemented(c: PipelockConfig): string[] {
       {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
     )
   }
+  // agents: mcp proxy reads `_default.budget` only (and --agent other than _default is refused).
+  const def = c.agents._default as Record<string, unknown> | undefined
+  const extra = def === undefined ? [] : Object.keys(def).filter((k) => k !== 'budget' && def[k] !== undefined)
+  if (extra.length > 0) {
+    throw new PipelockError('NOT_IMPLEMENTED', `agents._default sets ${extra.sort().map((k) => `agents._default.${k}`).join(', ')}, which pipelock mcp proxy does not apply (it reads agents._default.budget only); refusing to start`, {
+      hint: 'move those settings to the top-level sections, or keep this profile in a config used only by pipelock run',
+    })
+  }
   assertNoRedirect(c, 'pipelock mcp proxy')
   return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))
 }
@@ -79,16 +98,15 @@ export function assertNoRedirect(c: PipelockConfig, who: string): void {
 }
 
 /**
- * What the listener inside `run` does not hand to the MCP pipeline yet: the run's session store
- * and cross-request detector (mcp.md §2.9 shares them; the run's runtime builder, run-runtime.ts,
- * passes neither). Remove a name here when run-runtime.ts wires it.
- */
-const NOT_WIRED_IN_RUN: ReadonlySet<string> = new Set(['session_profiling', 'adaptive_enforcement', 'cross_request_detection'])
-
-/**
  * `run --mcp-listen`: sections the run enforces on HTTP traffic (so it accepts them) that are not
  * applied to MCP messages in this version — named in a start-up note, never silent.
  */
 export function notAppliedToMcp(c: PipelockConfig): string[] {
-  return enabledFeatures(c).filter((f) => NOT_WIRED_IN_RUN.has(f) || (!MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f)))
+  return enabledFeatures(c).filter((f) => !MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f))
+}
+
+/** The startup note for taint under `mcp proxy` (null when taint cannot matter: sessions off). */
+export function taintNote(c: PipelockConfig): string | null {
+  if (!c.taint.enabled || !c.session_profiling.enabled) return null
+  return 'pipelock: note: taint is not applied to MCP traffic by this version (mcp.md §10.3: no MCP taint classifier); tool calls are judged by the scanners, sessions and contracts only'
 }

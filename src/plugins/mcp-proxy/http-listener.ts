@@ -112,7 +112,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     const {config, runtime} = view()
-    const state: McpSessionState = {...shared, chainKey: ip || 'unknown', tracker: new RequestTracker()}
+    const state: McpSessionState = {...shared, chainKey: ip || 'unknown', clientIp: ip || 'unknown', tracker: new RequestTracker()}
     const ctx: McpContext = {settings: runtime.settings, deps: runtime.deps, state}
     const d = decideRequest(ctx, text, {headerDlp: headerDlp(req, config, runtime)})
     o.recorder.record(d)

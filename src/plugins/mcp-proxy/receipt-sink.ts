@@ -61,7 +61,8 @@ export class McpReceiptSink implements McpRecorder {
       ...(pattern ? {pattern} : {}),
       ...(severity ? {severity} : {}),
       ...(this.o.agent !== '' && this.o.agent !== '_default' ? {agent: this.o.agent} : {}),
-      ...(this.o.sessionId ? {sessionId: this.o.sessionId} : {}),
+      // The decision's own session (mcp-stdio-1 …, the listener's identity key) when sessions are on.
+      ...((d.session ?? this.o.sessionId) ? {sessionId: d.session ?? this.o.sessionId} : {}),
       ...(d.contract !== undefined ? {contract: d.contract} : {}),
     })
     if (e.failures > before) this.o.onError?.(`receipt emission failed: ${e.lastError ?? 'unknown error'}`)

@@ -14,16 +14,16 @@ import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {McpRecorder} from '../mcp/index.js'
 import type {HostedListener, RunAttachment, RunHost} from '../proxy/index.js'
+import {McpAuditSink} from './audit-sink.js'
 import {McpCaptureSink} from './capture-sink.js'
 import {mcpContractGate, serverIdentity} from './contract-gate.js'
-import {assertNoRedirect, notAppliedToMcp} from './features.js'
+import {assertNoRedirect, notAppliedToMcp, taintNote} from './features.js'
 import {startMcpListener} from './http-listener.js'
 import {McpReceiptSink} from './receipt-sink.js'
-import {RecorderFanout, StderrRecorder} from './recorder.js'
+import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
 import {mcpRuntimeWith} from './run-runtime.js'
 import type {McpRuntime} from './runtime.js'
-import {McpRunTelemetry} from './run-telemetry.js'
 
 export interface RunMcpListenerOptions {
   readonly listen: string
@@ -65,6 +65,8 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
   for (const l of resolved.lines) host.stderr(l)
   const skipped = notAppliedToMcp(resolved.config)
   if (skipped.length > 0) host.stderr(`pipelock: note: ${skipped.join(', ')} apply to HTTP traffic only; the MCP listener does not apply them to MCP messages in this version`)
+  const taint = taintNote(resolved.config)
+  if (taint !== null) host.stderr(taint)
 
   const identity = serverIdentity([], o.upstream)
   const contract = server.contracts === null ? null : mcpContractGate({runtime: server.contracts, agent: AGENT, server: identity, upstream: o.upstream})
@@ -78,15 +80,20 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
     const snap = server.snapshot()
     if (last?.snap !== snap) {
       const config = snap === first ? resolved.config : resolveMcpRuntime(snap.config, 'listener').config
-      const base = mcpRuntimeWith(config, snap.scanner, server.killSwitch, ['config', 'api', 'signal', 'sentinel'], now)
+      const base = mcpRuntimeWith(config, snap, server.killSwitch, ['config', 'api', 'signal', 'sentinel'], now, host.stderr)
       last = {snap, view: {config, runtime: {...base, deps: {...base.deps, contract}}}}
     }
     return last.view
   }
 
-  const telemetry = new McpRunTelemetry(() => server.audit)
-  server.metrics.addRenderer((out) => telemetry.render(out))
-  const recorders: McpRecorder[] = [new StderrRecorder(host.stderr), telemetry]
+  // The run's audit log (read per event: a reload may replace it) and /metrics read each McpDecision.
+  const metrics = new McpMetrics()
+  server.metrics.addRenderer((out) => metrics.render(out))
+  const audit = new McpAuditSink({
+    event: (level, event, message, fields) => server.audit.event(level, event, message, fields),
+    blocked: (fields) => server.audit.blocked(fields),
+  })
+  const recorders: McpRecorder[] = [new StderrRecorder(host.stderr), metrics, audit]
   if (host.chains !== undefined) {
     recorders.push(new McpReceiptSink({chains: host.chains, agent: AGENT, onError: (m) => host.stderr(`pipelock: ${m}`)}))
   }

@@ -1,19 +1,42 @@
 /**
  * The MCP firewall over a scanner and kill switch the run owns (`run --mcp-listen`, mcp.md
- * §2.9): built once per config snapshot, with the snapshot's scanner and the run's kill switch
- * with all four sources (§15.1), where `mcp proxy` builds its own (`buildMcpRuntime`).
+ * §2.9): built once per config snapshot, with the snapshot's scanner, session manager and
+ * cross-request detector and the run's kill switch with all four sources (§15.1), where `mcp
+ * proxy` builds its own (`buildMcpRuntime`). A listener client's MCP messages and its HTTP
+ * traffic share one identity session; denial-of-wallet budgets are not applied in `run` (§10.1).
  */
+import type {CrossRequestDetector} from '../cee/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import type {KillSwitchController, KillSwitchSource} from '../killswitch/index.js'
 import {mcpSettingsFromConfig, ToolScanner, type KillSwitchView} from '../mcp/index.js'
+import type {ProxySessions} from '../proxy/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {mediaCheck, type McpRuntime} from './runtime.js'
+import {McpSessions} from './sessions.js'
 
-export function mcpRuntimeWith(c: PipelockConfig, scanner: Scanner, killSwitch: KillSwitchController, sources: readonly KillSwitchSource[], now: () => number): McpRuntime {
+/** What the run's config snapshot lends the MCP pipeline. */
+export interface RunShared {
+  readonly scanner: Scanner
+  readonly sessions: ProxySessions | null
+  readonly cee: CrossRequestDetector | null
+}
+
+export function mcpRuntimeWith(
+  c: PipelockConfig, snap: RunShared, killSwitch: KillSwitchController, sources: readonly KillSwitchSource[], now: () => number, log: (line: string) => void,
+): McpRuntime {
+  const {scanner, sessions, cee} = snap
   return {
     settings: mcpSettingsFromConfig(c, scanner),
     killSwitch,
-    deps: {scanner, toolScanner: new ToolScanner(scanner), killSwitch: killSwitchView(killSwitch, sources), media: mediaCheck(c), now},
+    sessions,
+    // The run owns the session manager and the detector (their timers stop with the run).
+    close: () => undefined,
+    deps: {
+      scanner, toolScanner: new ToolScanner(scanner), killSwitch: killSwitchView(killSwitch, sources), media: mediaCheck(c), now,
+      sessions: sessions === null ? null : new McpSessions(sessions.manager, '_default', log),
+      budget: null,
+      cee,
+    },
   }
 }
 

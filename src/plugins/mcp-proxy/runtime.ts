@@ -6,9 +6,12 @@
 import type {PipelockConfig} from '../config/index.js'
 import {KillSwitchController} from '../killswitch/index.js'
 import type {Readable, Writable} from 'node:stream'
-import {mcpSettingsFromConfig, ToolScanner, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
-import {applyMediaPolicy, scannerSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
+import {CrossRequestDetector} from '../cee/index.js'
+import {systemClock} from '../canonical/index.js'
+import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
+import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
 import {createScanner} from '../scanner/index.js'
+import {McpSessions} from './sessions.js'
 
 /** What every stdio-client transport (wrap, bridges) gets: the firewall, the record step and the client's pipes. */
 export interface StdioClientSide {
@@ -26,6 +29,10 @@ export interface McpRuntime {
   readonly settings: McpSettings
   readonly deps: McpDeps
   readonly killSwitch: KillSwitchController
+  /** The process's sessions (session_profiling), for the admin API and tests; null when off. */
+  readonly sessions: ProxySessions | null
+  /** Stops the housekeeping timers (sessions, cross-request sweeps). */
+  close(): void
 }
 
 export function mediaCheck(c: PipelockConfig): MediaCheck | null {
@@ -38,13 +45,34 @@ export function mediaCheck(c: PipelockConfig): MediaCheck | null {
   return (contentType, body) => applyMediaPolicy(s, contentType, body)
 }
 
-export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now): McpRuntime {
+/**
+ * `agent` names the invocation sessions; `log` receives the session manager's stderr lines
+ * (escalations). Session profiling, DoW budgets (`agents._default.budget`, mcp.md §10.1) and
+ * cross-request detection are built here, once per process.
+ */
+export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now, log: (line: string) => void = () => undefined, agent = '_default'): McpRuntime {
   const scanner = createScanner(scannerSettingsFromConfig(c, {env}))
   const killSwitch = new KillSwitchController({enabled: c.kill_switch.enabled, sentinelFile: c.kill_switch.sentinel_file, message: c.kill_switch.message})
+  const clock = now === Date.now ? systemClock : {nowNanos: () => BigInt(Math.floor(now())) * 1_000_000n}
+  // `mcp proxy` has no audit log (mcp.md §15.7, Q25): the sessions' audit events go nowhere; escalations are stderr lines.
+  const quiet = new AuditLog([], {includeAllowed: false, includeBlocked: false, now: () => new Date(now())})
+  const sessions = c.session_profiling.enabled ? new ProxySessions(sessionSettingsFromConfig(c), clock, () => quiet) : null
+  sessions?.manager.start()
+  const dow = dowSettings(c.agents[agent]?.budget ?? c.agents._default?.budget)
+  const cee = c.cross_request_detection.enabled ? new CrossRequestDetector(ceeSettingsFromConfig(c)) : null
+  cee?.start(now)
   return {
     settings: mcpSettingsFromConfig(c, scanner),
     killSwitch,
+    sessions,
+    close: () => {
+      sessions?.manager.stop()
+      cee?.stop()
+    },
     deps: {
+      sessions: sessions === null ? null : new McpSessions(sessions.manager, agent, log),
+      budget: dow === null ? null : new DowTracker(dow, now),
+      cee,
       scanner,
       toolScanner: new ToolScanner(scanner),
       killSwitch: {

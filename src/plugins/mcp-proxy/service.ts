@@ -7,7 +7,8 @@ import {loadConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
-import {assertMcpImplemented} from './features.js'
+import {assertMcpImplemented, taintNote} from './features.js'
+import {startMcpAdminApi} from './admin-api.js'
 import {LineTooLongError, readLines} from './line-reader.js'
 import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
@@ -92,8 +93,10 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   for (const l of resolved.lines) o.stderr(l)
   const notUsed = assertMcpImplemented(resolved.config)
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
-  const base = buildMcpRuntime(resolved.config, o.processEnv)
+  const tn = taintNote(resolved.config)
+  if (tn !== null) o.stderr(tn)
   const agent = o.agent === undefined || o.agent === '' ? '_default' : o.agent
+  const base = buildMcpRuntime(resolved.config, o.processEnv, Date.now, o.stderr, agent)
   const evidence = await openMcpEvidence({
     config: resolved.config, scanner: base.deps.scanner, agent,
     server: o.contractServer !== undefined && o.contractServer !== '' ? o.contractServer : serverIdentity(o.command, o.upstream),
@@ -101,11 +104,14 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
     ...(o.captureOutput !== undefined ? {captureDir: o.captureOutput} : {}),
     captureRaw: o.captureRaw === true, env: o.processEnv, build: o.build ?? {version: '', sha: ''}, log: o.stderr,
   })
+  const admin = await startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)
   try {
     const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
     const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics(), ...evidence.recorders])
     return await runTransport(o, resolved.config, runtime, recorder, ws)
   } finally {
+    await admin?.close()
+    base.close()
     await evidence.close()
   }
 }
@@ -174,6 +180,7 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
   const resolved = resolveMcpRuntime(config, 'scan')
   for (const l of resolved.lines) o.stderr(l)
   const runtime = buildMcpRuntime(resolved.config, o.processEnv)
+  runtime.close()
   const action = runtime.settings.responseAction
   let n = 0
   let injected = false

@@ -86,7 +86,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   child.stdin!.on('error', () => {}) // EPIPE after the child died: the exit path reports it
   o.clientOut.on('error', () => {})
 
-  const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_stdio', 'default')}
+  const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_stdio', 'default', '_default|stdio')}
   const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
   let streamError: string | null = null
   let childGone = false

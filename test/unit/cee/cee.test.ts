@@ -81,7 +81,7 @@ test('a secret split across two requests is reported; one wholly inside a single
   const d = new CrossRequestDetector(settings({entropy: {...settings().entropy, enabled: false}}))
   assert.equal(d.admit('s', 'h', extractPayload('http://h/?a=AKIAIOSF'), dlp, 0, true).block, null)
   const r = d.admit('s', 'h', extractPayload('http://h/?a=ODNN7REALKEY'), dlp, 1, true)
-  assert.deepEqual(r.block, {kind: 'fragment', action: 'block', reason: 'cross-request secret detected: AWS Access ID', detail: 'fragment reassembly DLP match: AWS Access ID'})
+  assert.deepEqual(r.block, {kind: 'fragment', action: 'block', reason: 'cross-request secret detected: AWS Access ID', detail: 'fragment reassembly DLP match: AWS Access ID', pattern: 'AWS Access ID'})
   assert.equal(d.counters.dlpMatches, 1)
   const whole = new CrossRequestDetector(settings({entropy: {...settings().entropy, enabled: false}}))
   whole.admit('s', 'h', extractPayload('http://h/?a=hello'), dlp, 0, true)

@@ -17,6 +17,23 @@ export type McpDirection = 'request' | 'response'
 export type McpStage =
   | 'none' | 'kill_switch' | 'header_dlp' | 'batch' | 'parse' | 'content' | 'tool_policy' | 'session_binding' | 'chain'
   | 'confused_deputy' | 'media_policy' | 'tool_scan' | 'response_scan' | 'contract' | 'contract_upstream'
+  | 'denial_of_wallet' | 'session' | 'cross_request'
+
+/**
+ * A fact the audit and metrics sinks report beyond the verdict itself (mcp.md §15.7): a DoW or
+ * CEE finding (blocking or not), a chain match, an adaptive upgrade of the action. Bounded
+ * vocabulary; `detail` never holds a matched value.
+ */
+export interface McpFact {
+  readonly kind: 'denial_of_wallet' | 'cross_request_entropy' | 'cross_request_fragment' | 'chain_detection' | 'adaptive_upgrade'
+  /** `block` or `warn` (upgrade: the action after the upgrade). */
+  readonly action: string
+  /** Budget name, chain pattern, or `<from>-><to>` for an upgrade. */
+  readonly name: string
+  readonly detail: string
+  /** Chain pattern severity; upgrade: the level label. */
+  readonly severity?: string
+}
 
 /**
  * What happened to the message: `allow` forwarded untouched (or rewritten by media metadata
@@ -61,6 +78,10 @@ export interface McpDecision {
   readonly severity?: string
   /** Receipt pattern of the deciding gate: first DLP/injection pattern, policy rule, chain, reason. */
   readonly pattern?: string
+  /** The session the message was judged in (§15.2); absent when sessions are off. */
+  readonly session?: string
+  /** Audit facts (§15.7) in the order they happened. */
+  readonly facts?: readonly McpFact[]
 }
 
 /** The one record step every decision goes through (audit line + metrics today). */

@@ -14,7 +14,8 @@ import {stricter} from '../policy/strictness.js'
 import {scanRequest, type ContentVerdict} from '../scan/request.js'
 import type {ChainMatch} from '../chains/matcher.js'
 import type {McpContractOutcome} from './contract-step.js'
-import type {McpDecision, McpStage} from './decision.js'
+import type {McpDecision, McpFact, McpStage} from './decision.js'
+import {ceeStep, sessionOf, upgraded} from './session-gates.js'
 import type {McpDeps, McpSessionState, McpSettings} from './settings.js'
 
 export interface McpContext {
@@ -54,10 +55,13 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   const at = http ? 'input: ' : `input line ${line}: `
   const frame = stripMediationMeta(parseFrame(raw))
   const notes: string[] = []
+  const facts: McpFact[] = []
   const isCallFrame = frame.method === 'tools/call' && frame.error === null
+  const sess = sessionOf(ctx)
   const base = {
-    direction: 'request' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: frame.toolName, dlpWarnings: [] as string[], notes,
+    direction: 'request' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: frame.toolName, dlpWarnings: [] as string[], notes, facts,
     ...(isCallFrame && frame.args !== undefined ? {args: frame.args} : {}),
+    ...(sess !== null ? {session: sess.key} : {}),
   }
   const block = (stage: McpStage, layer: string, err: McpError, findings: string[], extra: Partial<McpDecision> = {}): McpDecision => ({
     ...base, verdict: 'block', stage, layer, reason: err.reason, findings, forward: null,
@@ -70,12 +74,16 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     notes.push(frame.id === null ? `${at}kill switch dropped notification (source=${ks.source})` : `${at}kill switch denied (source=${ks.source})`)
     return block('kill_switch', 'kill_switch', mcpError('kill_switch', ks.message), [])
   }
+  // Session step, on entry (§4.1 step 4): due time recovery; block_all is applied at §4.4.
+  const entry = sess?.enter() ?? null
   if (extras.headerDlp !== undefined && extras.headerDlp.length > 0) {
     notes.push(`DLP match in request headers: ${extras.headerDlp.join(', ')}`)
+    sess?.signal('block', 'request_headers', 'header DLP')
     return block('header_dlp', 'header_dlp', mcpError('input_scanning', '', 'dlp_match'), [...extras.headerDlp])
   }
   if (frame.isBatch) {
     notes.push(`${at}blocked batch request (not supported by MCP)`)
+    sess?.signal('block', 'batch', 'batch request')
     return {...block('batch', 'mcp_input_scanning', mcpError('batch_request'), ['batch']), answer: errorLine(null, mcpError('batch_request'))}
   }
 
@@ -90,6 +98,21 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   const isCall = frame.method === 'tools/call' && frame.error === null
   // 2. Tool policy (no short-circuit).
   const policy: PolicyVerdict = isCall && settings.policy !== null ? settings.policy.check(frame.toolName, frame.args) : NO_POLICY_MATCH
+  // 3. Denial-of-wallet budgets (§10.1; block short-circuits, warn counts as clean).
+  let dowWarned = false
+  if (isCall && frame.toolName !== '' && deps.budget != null) {
+    const f = deps.budget.observe(frame.toolName, frame.args === undefined ? '' : goJson(frame.args))
+    if (f !== null) {
+      facts.push({kind: 'denial_of_wallet', action: f.action, name: f.budget, detail: f.reason})
+      notes.push(`${at}tools/call "${frame.toolName}" DoW ${f.action}: ${f.reason} (${f.budget})`)
+      if (f.action === 'block') {
+        sess?.signal('block', frame.toolName, f.reason)
+        return block('denial_of_wallet', 'mcp_denial_of_wallet', mcpError('denial_of_wallet', f.reason), [f.reason], {pattern: f.reason, severity: 'high'})
+      }
+      sess?.signal('near_miss', frame.toolName, f.reason)
+      dowWarned = true
+    }
+  }
   // 3. Session binding (no short-circuit).
   let binding: {reason: string; action: 'warn' | 'block'} | null = null
   if (isCall && settings.binding !== null) {
@@ -109,7 +132,9 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     chain = state.chains.observe(state.chainKey, frame.toolName, frame.text, deps.now())
     if (chain !== null) {
       notes.push(`chain detected: ${chain.pattern} (severity=${chain.severity}, action=${chain.action})`)
+      facts.push({kind: 'chain_detection', action: chain.action, name: chain.pattern, detail: frame.toolName, severity: chain.severity})
       if (chain.action === 'block') {
+        sess?.signal('block', frame.toolName, `chain:${chain.pattern}`)
         return block('chain', 'mcp_chain_detection', mcpError('chain', chain.pattern), [`chain:${chain.pattern}`], {pattern: chain.pattern, severity: chain.severity})
       }
     }
@@ -131,9 +156,17 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   ]
   const trackable = http ? frame.hasMethod && !frame.isResponse && frame.id !== null : frame.id !== null
   if (reasons.length === 0) {
+    // §4.4 all-clean path: block_all, then CEE, then the contract.
+    if (entry?.blockAll === true) {
+      notes.push(frame.id === null ? `blocked notification (no response sent): session escalation level ${entry.label}` : `${at}session deny — escalation level ${entry.label}`)
+      return block('session', 'session_deny', mcpError('escalation', entry.label), [`escalation_level:${entry.label}`], {pattern: `escalation_level:${entry.label}`, severity: 'critical'})
+    }
+    const cee = ceeStep(ctx, frame, at, notes, facts)
+    if (cee.block !== null) return block('cross_request', 'cross_request', cee.block, [cee.block.message], {pattern: cee.pattern, severity: 'critical'})
     const gated = contractStep(ctx, frame.id, isCall, frame.toolName, frame.args, 'allow', false, at, notes)
     if (gated.block !== null) return block(gated.stage, gated.stage, gated.block, [gated.block.message], gated.context)
     if (trackable) state.tracker.track(frame.id!)
+    if (!dowWarned && !cee.warned) sess?.clean()
     return {...base, verdict: 'allow', stage: 'none', layer: '', reason: null, findings: [], forward: frame.text, answer: null, ...gated.context}
   }
 
@@ -148,7 +181,16 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     : policy.rules.length > 0 ? ['tool_policy', 'mcp_tool_policy']
       : binding ? ['session_binding', 'mcp_session_binding'] : ['content', 'mcp_input_scanning']
 
+  // Adaptive upgrade of the merged action by the session level (§4.4 step 4, runtime §14.3).
+  if (sess !== null && entry !== null) {
+    const up = upgraded(sess.upgrade(action), action, entry.label, notes)
+    if (up !== action) facts.push({kind: 'adaptive_upgrade', action: up, name: `${action}->${up}`, detail: 'mcp_input', severity: entry.label})
+    action = up
+  }
   if (action === 'warn') {
+    sess?.signal('near_miss', frame.toolName || frame.method, reasons.join(', '))
+    const cee = ceeStep(ctx, frame, at, notes, facts)
+    if (cee.block !== null) return block('cross_request', 'cross_request', cee.block, [...reasons, cee.block.message], {pattern: cee.pattern, severity: 'critical'})
     const gated = contractStep(ctx, frame.id, isCall, frame.toolName, frame.args, 'warn', true, at, notes)
     if (gated.block !== null) return block(gated.stage, gated.stage, gated.block, [...reasons], gated.context)
     notes.push(http ? `input: warning (${reasons.join(', ')})` : `${at}warning — ${frame.method} request contains flagged content (${reasons.join('\n')})`)
@@ -157,6 +199,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   }
   // block; `ask` is not offered on the request path and `redirect` is refused at startup — both block.
   if (action !== 'block') notes.push(`${at}[${action} not supported for input scanning]`)
+  sess?.signal('block', frame.toolName || frame.method, reasons.join(', '))
   const bindingBlock = binding !== null && binding.action === 'block'
   let err: McpError
   if (http && bindingBlock) err = mcpError('session_binding', binding!.reason.slice('session_binding:'.length))

@@ -12,8 +12,9 @@ import {isObject, parseFrame} from '../jsonrpc/frame.js'
 import {applyMediaToResult} from '../scan/media.js'
 import {scanMessage, scanText, toolsListOf} from '../scan/response.js'
 import {decodeTools, toolHash} from '../tools/scan.js'
-import type {McpDecision, McpStage} from './decision.js'
+import type {McpDecision, McpFact, McpStage} from './decision.js'
 import type {McpContext} from './request.js'
+import {sessionOf, upgraded} from './session-gates.js'
 
 export function decideResponse(ctx: McpContext, raw: string): McpDecision {
   const {settings, deps, state} = ctx
@@ -22,7 +23,16 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
   const at = http ? '' : `line ${line}: `
   const frame = parseFrame(raw)
   const notes: string[] = []
-  const base = {direction: 'response' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: '', dlpWarnings: [], notes}
+  const sess = sessionOf(ctx)
+  const facts: McpFact[] = []
+  const base = {direction: 'response' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: '', dlpWarnings: [], notes, facts, ...(sess !== null ? {session: sess.key} : {})}
+  /** The session level's upgrade of a response-side action, logged and kept as an audit fact. */
+  const upgrade = (action: string, surface: string): string => {
+    if (sess === null) return action
+    const to = upgraded(sess.upgrade(action), action, entry?.label ?? '', notes)
+    if (to !== action) facts.push({kind: 'adaptive_upgrade', action: to, name: `${action}->${to}`, detail: surface, severity: entry?.label ?? ''})
+    return to
+  }
   const replace = (stage: McpStage, layer: string, err: McpError, findings: readonly string[]): McpDecision => ({
     ...base, verdict: 'block', stage, layer, reason: err.reason, findings,
     // Messages without an id never receive an error: they are dropped.
@@ -42,6 +52,15 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
       return {...replace('kill_switch', 'kill_switch', err, []), forward: null, answer: errorLine(frame.id, err)}
     }
     return replace('kill_switch', 'kill_switch', err, [])
+  }
+  // Session step (§5.1 steps 3–4): due time recovery, then block_all (no signal).
+  const entry = sess?.enter() ?? null
+  if (entry?.blockAll === true) {
+    if (state.blockAllNoted !== true) {
+      state.blockAllNoted = true
+      notes.push(`session deny — escalation level ${entry.label}, blocking all responses`)
+    }
+    return {...replace('session', 'session_deny', mcpError('escalation', entry.label), [`escalation_level:${entry.label}`]), pattern: `escalation_level:${entry.label}`, severity: 'critical'}
   }
   if (frame.isBatch) {
     notes.push(`${at}blocked batch JSON-RPC message (not supported by MCP)`)
@@ -68,6 +87,7 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
     const m = applyMediaToResult(msg, deps.media)
     if (m.kind === 'block') {
       notes.push(`${at}media policy blocked MCP response (${m.reason})`)
+      sess?.signal('block', 'media', m.reason)
       return {...replace('media_policy', 'media_policy', mcpError('media_policy', m.reason), [m.reason]), pattern: m.reason, severity: 'high'}
     }
     if (m.kind === 'rewritten') text = goJson(msg)
@@ -88,7 +108,9 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
       if (drift !== null) notes.push(`  ${drift}`)
       toolFindings.push(...findings.map((f) => `${label}:${f}`))
     }
-    if (toolFindings.length > 0 && settings.toolScan.action === 'block') {
+    const toolAction = toolFindings.length > 0 ? upgrade(settings.toolScan.action, 'mcp_tool_scan') : settings.toolScan.action
+    if (toolFindings.length > 0) sess?.signal(toolAction === 'block' ? 'block' : 'near_miss', 'tools/list', toolFindings.join(', '))
+    if (toolFindings.length > 0 && toolAction === 'block') {
       return replace('tool_scan', 'mcp_tool_scanning', mcpError('tool_poisoning'), toolFindings)
     }
   }
@@ -102,17 +124,23 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
   if (inj.names.length === 0) {
     forwardList()
     const warned = toolFindings.length > 0
+    if (!warned) sess?.clean()
     return {
       ...base, verdict: warned ? 'warn' : 'allow', stage: warned ? 'tool_scan' : 'none', layer: warned ? 'mcp_tool_scanning' : '',
       reason: warned ? 'tool_poisoning' : null, findings: toolFindings, forward: text, answer: null,
     }
   }
   let action: string = settings.responseAction
+  const escalated = upgrade(action, 'mcp_response')
+  // An upgrade that made it a block answers with the escalation error (§5.1 step 12).
+  const escalationDriven = escalated === 'block' && action !== 'block'
+  action = escalated
   if (action === 'ask') action = 'block'
   if (action === 'strip') {
     const stripped = stripInPlace(deps.scanner, msg)
     if (stripped) {
       notes.push(`${at}injection detected (${inj.names.join(', ')}), action=strip`)
+      sess?.signal('strip', 'response', inj.names.join(', '))
       forwardList()
       return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: goJson(msg), answer: null, pattern: inj.names[0], severity: 'high'}
     }
@@ -120,11 +148,13 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
     action = 'block'
   }
   notes.push(`${at}injection detected (${inj.names.join(', ')}), action=${action}`)
+  sess?.signal(action === 'warn' ? 'near_miss' : 'block', 'response', inj.names.join(', '))
   if (action === 'warn') {
     forwardList()
     return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: text, answer: null, pattern: inj.names[0], severity: 'high'}
   }
-  return {...replace('response_scan', 'mcp_response_scan', mcpError('response_injection'), [...toolFindings, ...inj.names]), pattern: inj.names[0], severity: 'high'}
+  const err = escalationDriven ? mcpError('escalation', entry?.label ?? '') : mcpError('response_injection')
+  return {...replace('response_scan', 'mcp_response_scan', err, [...toolFindings, ...inj.names]), pattern: inj.names[0], severity: 'high'}
 }
 
 /**

@@ -11,7 +11,10 @@ import type {MediaCheck} from '../scan/media.js'
 import type {InputAction} from '../scan/request.js'
 import {ToolBaseline} from '../tools/baseline.js'
 import {ToolScanner} from '../tools/scan.js'
+import type {CrossRequestDetector} from '../../cee/index.js'
+import type {DowTracker} from './budget.js'
 import type {McpContractGate} from './contract-step.js'
+import type {McpSessionHandle} from './session-step.js'
 import type {McpTransport} from './decision.js'
 import {RequestTracker} from './tracker.js'
 
@@ -44,6 +47,23 @@ export interface McpDeps {
   readonly now: () => number
   /** The live contract step (learn_lock); absent or null = no contract gate. */
   readonly contract?: McpContractGate | null
+  /** Session profiling / adaptive enforcement (§15.2); absent or null = no sessions. */
+  readonly sessions?: McpSessionSource | null
+  /** Denial-of-wallet tracker, one per process (§10.1); absent or null = no budgets. */
+  readonly budget?: DowTracker | null
+  /** Cross-request detection (§10.2); absent or null = off. */
+  readonly cee?: CrossRequestDetector | null
+}
+
+/**
+ * Opens the session a transport's messages belong to (§1.2): an invocation session
+ * (`mcp-stdio-<n>`, `mcp-http-<n>`, `mcp-ws-<n>`) for the stdio-client transports, the client's
+ * identity session for a listener (`clientIp` set). Called lazily by the pipeline on the first
+ * message of a state, so every transport — the one `pipelock run` hosts included — gets sessions
+ * without code of its own.
+ */
+export interface McpSessionSource {
+  open(transport: McpTransport, clientIp?: string): McpSessionHandle
 }
 
 export interface McpSessionState {
@@ -55,6 +75,14 @@ export interface McpSessionState {
   readonly chains: ChainDetector | null
   inputLine: number
   outputLine: number
+  /** The session handle, opened on first use from `McpDeps.sessions` (undefined = not yet opened). */
+  session?: McpSessionHandle | null
+  /** Listener: the client IP the identity session is keyed on. */
+  readonly clientIp?: string
+  /** Cross-request key when it differs from `chainKey` (stdio: `_default|stdio`, §1.2). */
+  readonly ceeKey?: string
+  /** The response side has logged its first `block_all` denial. */
+  blockAllNoted?: boolean
 }
 
 function action2(a: string): 'warn' | 'block' {
@@ -79,10 +107,11 @@ export function mcpSettingsFromConfig(c: PipelockConfig, scanner: Scanner): McpS
   }
 }
 
-export function newSessionState(settings: McpSettings, transport: McpTransport, chainKey: string): McpSessionState {
+export function newSessionState(settings: McpSettings, transport: McpTransport, chainKey: string, ceeKey?: string): McpSessionState {
   return {
     transport,
     chainKey,
+    ...(ceeKey !== undefined ? {ceeKey} : {}),
     baseline: new ToolBaseline(),
     tracker: new RequestTracker(),
     chains: settings.chain === null ? null : new ChainDetector(settings.chain),

@@ -1,0 +1,67 @@
+/**
+ * Audit events for MCP decisions (mcp.md §15.7) where a real audit log exists — `pipelock run`
+ * hosting MCP traffic (`mcp proxy` keeps the reference's no-op logger, Q25). Reads the one
+ * `McpDecision`; never re-derives a verdict:
+ *
+ * * every block → `blocked` with `scanner` = the deciding layer ([ext] recommended by §15.7: the
+ *   reference emits it only for DoW, frozen tool, media, provenance and CEE), `method` `MCP`
+ *   (`CEE` for cross-request blocks), `resource` = tool name / `tools/list` / `response:<id>` /
+ *   `mcp-input`;
+ * * a DoW or CEE finding that did not block → `anomaly`;
+ * * a chain match → `chain_detection` `{pattern, pattern_severity, severity, action, tool, session}`;
+ * * an action upgraded by the session level → `adaptive_upgrade`;
+ * * a DLP warn-pattern hit → `dlp_warn`.
+ *
+ * Fields never carry argument values or matched text: names, layers and reasons only.
+ */
+import type {McpDecision, McpRecorder} from '../mcp/index.js'
+
+/** The part of the audit log this sink needs (`proxy.AuditLog` satisfies it). */
+export interface McpAuditTarget {
+  event(level: 'info' | 'warn' | 'error', event: string, message: string, fields?: Record<string, unknown>): void
+  /** A `blocked` event (the run's audit log: `include_blocked` silences only its local log, §3.1). */
+  blocked(fields: Record<string, unknown>): void
+}
+
+function resourceOf(d: McpDecision): string {
+  if (d.direction === 'request') return d.tool !== '' ? d.tool : 'mcp-input'
+  if (d.stage === 'tool_scan') return 'tools/list'
+  return d.id === null ? 'server_response' : `response:${d.id}`
+}
+
+export class McpAuditSink implements McpRecorder {
+  constructor(private readonly audit: McpAuditTarget) {}
+
+  record(d: McpDecision): void {
+    const common = {resource: resourceOf(d), transport: d.transport, ...(d.session !== undefined ? {session: d.session} : {})}
+    for (const f of d.facts ?? []) {
+      switch (f.kind) {
+        case 'chain_detection':
+          this.audit.event(f.action === 'block' ? 'warn' : 'info', 'chain_detection', 'tool call chain pattern detected', {
+            pattern: f.name, pattern_severity: f.severity ?? '', severity: f.action === 'block' ? 'critical' : 'warn', action: f.action, tool: f.detail, session: d.session ?? '',
+          })
+          break
+        case 'adaptive_upgrade':
+          this.audit.event('warn', 'adaptive_upgrade', 'action upgraded by session escalation level', {
+            ...common, from_action: f.name.split('->')[0], to_action: f.action, level: f.severity ?? '', surface: f.detail,
+          })
+          break
+        default:
+          // DoW / CEE findings that blocked are reported once, as the decision's `blocked` event below.
+          if (f.action !== 'block') {
+            this.audit.event('warn', 'anomaly', 'MCP budget or cross-request finding', {
+              ...common, method: f.kind === 'denial_of_wallet' ? 'MCP' : 'CEE', scanner: f.kind, reason: f.detail, action: f.action,
+            })
+          }
+      }
+    }
+    // Kill-switch denials emit no audit event (mcp.md §15.1).
+    if (d.verdict === 'block' && d.stage !== 'kill_switch') {
+      this.audit.blocked({
+        method: d.stage === 'cross_request' ? 'CEE' : 'MCP', ...common, scanner: d.layer, reason: d.reason ?? '', direction: d.direction,
+        ...(d.pattern !== undefined ? {pattern: d.pattern} : {}),
+      })
+    }
+    for (const w of d.dlpWarnings) this.audit.event('warn', 'dlp_warn', 'DLP warn-only pattern matched', {...common, method: 'MCP', pattern: w})
+  }
+}

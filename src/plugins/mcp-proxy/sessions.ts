@@ -1,0 +1,73 @@
+/**
+ * MCP sessions in the session manager (spec mcp.md §1.2, §15.2; runtime §12, §14): the runtime
+ * side of the pipeline's session step. Stdio-client transports get an *invocation* session
+ * (`mcp-stdio-<n>`, `mcp-http-<n>`, `mcp-ws-<n>`, one process-wide counter from 1 shared by all
+ * prefixes) that the admin API refuses to reset, terminate, re-task or trust; a listener gets the
+ * client's *identity* session, which in `pipelock run` is the same session as that client's
+ * HTTP-proxy traffic. The manager is passed in, so `mcp proxy` uses its own and `pipelock run`
+ * passes the proxy's (the admin API then sees MCP sessions next to HTTP ones).
+ */
+import {levelLabel, type BaseAction, type Session, type SessionManager, type SignalKind} from '../sessions/index.js'
+import type {McpSessionHandle, McpSessionSource, McpTransport} from '../mcp/index.js'
+
+const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
+  mcp_stdio: 'mcp-stdio-',
+  mcp_http_upstream: 'mcp-http-',
+  mcp_ws: 'mcp-ws-',
+}
+
+const BASE_ACTIONS: ReadonlySet<string> = new Set(['allow', 'warn', 'ask', 'strip', 'block'])
+
+export class McpSessions implements McpSessionSource {
+  private seq = 0
+
+  /**
+   * `agent` names the sessions (`_default` for `mcp proxy` without `--agent`); `log` gets the
+   * Appendix A line `pipelock: session escalated <from> -> <to> (score=<x.x>)` (the manager's
+   * observer belongs to its owner: `pipelock run` audits escalations there).
+   */
+  constructor(readonly manager: SessionManager, private readonly agent: string, private readonly log: (line: string) => void = () => undefined) {}
+
+  open(transport: McpTransport, clientIp?: string): McpSessionHandle {
+    let key: string
+    if (transport === 'mcp_http_listener' || clientIp !== undefined) {
+      const ip = clientIp ?? ''
+      // runtime §3.2: `agent|ip`, or the bare IP for anonymous/default traffic.
+      key = this.agent === '' || this.agent === '_default' || this.agent === 'anonymous' ? ip : `${this.agent}|${ip}`
+    } else {
+      key = `${PREFIX[transport]}${++this.seq}`
+    }
+    return new Handle(this.manager, this.manager.touch(key, this.agent, clientIp ?? ''), this.agent, this.log)
+  }
+}
+
+class Handle implements McpSessionHandle {
+  constructor(private readonly m: SessionManager, private s: Session, private readonly agent: string, private readonly log: (line: string) => void) {}
+
+  get key(): string {
+    return this.s.key
+  }
+
+  enter(): {blockAll: boolean; label: string} {
+    // touch: due time recovery and last activity; an idle-evicted session comes back fresh.
+    this.s = this.m.touch(this.s.key, this.agent, this.s.clientIp)
+    return {blockAll: this.s.blockAll, label: levelLabel(this.s.level)}
+  }
+
+  upgrade(action: string): string {
+    if (!BASE_ACTIONS.has(action)) return action
+    const to = this.m.upgrade(this.s, action as BaseAction)
+    if (to !== action) this.m.noteUpgrade(this.s, action as BaseAction, 'mcp', `${action} -> ${to}`)
+    return to
+  }
+
+  signal(kind: SignalKind & ('block' | 'near_miss' | 'strip'), target: string, detail: string): void {
+    const from = this.s.level
+    this.m.signal(this.s, kind, target, detail)
+    if (this.s.level > from) this.log(`pipelock: session escalated ${levelLabel(from)} -> ${levelLabel(this.s.level)} (score=${this.s.threatScore.toFixed(1)})`)
+  }
+
+  clean(): void {
+    this.m.decay(this.s)
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The session/adaptive step of the MCP gate (spec mcp.md §15.2, runtime §14) as the pipeline sees
+ * it: a handle on one session, injected by the runtime (the session manager lives in layer 3).
+ * The transport opens the handle (invocation session `mcp-stdio-<n>` … or the listener's identity
+ * session); the pipeline only calls these methods at their place in the one gate order:
+ * kill switch → on-entry recovery → scanners → `block_all` / upgrade → CEE → contract → mode.
+ */
+
+/** Adaptive signals MCP traffic raises (runtime §14.2 points). */
+export type McpSignal = 'block' | 'near_miss' | 'strip'
+
+export interface McpSessionEntry {
+  /** The session's level has `block_all` (runtime §14.3). */
+  readonly blockAll: boolean
+  /** Level label (`normal`, `elevated`, `high`, `critical`). */
+  readonly label: string
+}
+
+export interface McpSessionHandle {
+  /** Session key (`mcp-stdio-1`, `mcp-http-2`, `mcp-ws-3`, or the listener's client key). */
+  readonly key: string
+  /** Once per message, both directions: due time recovery, then the level as it now stands. */
+  enter(): McpSessionEntry
+  /** `UpgradeAction(action, level)`; unchanged while adaptive enforcement is off. */
+  upgrade(action: string): string
+  signal(kind: McpSignal, target: string, detail: string): void
+  /** Deferred clean decay (a message that produced no finding at all). */
+  clean(): void
+}
