@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import {mkdtempSync} from 'node:fs'
-import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
@@ -14,6 +13,7 @@ import {ExceptionStore} from '../../../src/plugins/proxy/exception-store.js'
 import {PolicyApi, type PolicyHooks} from '../../../src/plugins/proxy/policy-api.js'
 import type {ChangeNote} from '../../../src/plugins/proxy/policy-change.js'
 import {SessionApi} from '../../../src/plugins/proxy/session-api.js'
+import {serveApi} from '../../helpers/api-server.js'
 
 const token = 'tok'
 let store: ExceptionStore | null = null
@@ -28,14 +28,9 @@ before(async () => {
   const windows = new SessionApi({token: () => token, sessions: () => null, nowMs: () => 0, audit: () => log, identify: () => ({agent: '', key: ''})})
   const hooks: PolicyHooks = {note: (n) => (notes.push(n), {expires_at: '2026-05-25T10:15:00Z'}), reload: () => (reloads++, true)}
   const api = new PolicyApi({token: () => token, audit: () => log, exceptions: () => store, allow: (b) => windows.allow(b), policy: () => hooks})
-  server = http.createServer((req, res) => {
-    if (!api.handle(req, res, (req.url ?? '').split('?')[0]!, '127.0.0.1')) {
-      res.writeHead(404)
-      res.end()
-    }
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  port = (server.address() as AddressInfo).port
+  const served = await serveApi(api)
+  server = served.server
+  port = served.port
 })
 after(() => new Promise<void>((r) => server.close(() => r())))
 

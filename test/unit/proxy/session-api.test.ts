@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {after, before, test} from 'node:test'
 import {rfc3339, parseKey, SessionApi} from '../../../src/plugins/proxy/session-api.js'
 import {ProxySessions} from '../../../src/plugins/proxy/session-gate.js'
 import {defaultSessionSettings} from '../../../src/plugins/sessions/index.js'
+import {serveApi} from '../../helpers/api-server.js'
 
 let token = 'tok'
 let sessions: ProxySessions | null = null
@@ -21,14 +21,9 @@ before(async () => {
     audit: () => ({event: (_l: string, _e: string, _m: string, f: Record<string, unknown>) => void audit.push(f)}) as never,
     identify: (_req, ip) => ({agent: 'anonymous', key: ip}),
   })
-  server = http.createServer((req, res) => {
-    if (!api.handle(req, res, (req.url ?? '').split('?')[0]!, '127.0.0.1')) {
-      res.writeHead(404)
-      res.end()
-    }
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  port = (server.address() as AddressInfo).port
+  const served = await serveApi(api)
+  server = served.server
+  port = served.port
 })
 after(() => new Promise<void>((r) => server.close(() => r())))
 
