@@ -7,7 +7,7 @@ import {evidencePreimageBytes, parseEvidenceReceipt} from '../../src/plugins/rec
 import {formatSignature, keyPairFromSeed, sha256, signBytes} from '../../src/plugins/signing/index.js'
 import {runCli, type CliResult} from '../helpers/cli.js'
 import {dropLine, swapLines, tamperLine, tearLastLine} from '../helpers/evidence-mutations.js'
-import {repoPath} from '../helpers/vectors.js'
+import {readVector, repoPath} from '../helpers/vectors.js'
 
 // verify-receipt on the files Pipelock's own lifecycle commands write (issue 11): the
 // ratification and activation receipt logs (unchained v2 receipts) and a `learn shadow`
@@ -125,7 +125,7 @@ describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
 
   test('a file mixing bare v1 and v2 receipts fails at the first line of the other kind', () => {
     const mixed = path.join(dir, 'mixed.jsonl')
-    const v1 = JSON.stringify(JSON.parse(readFileSync(path.join(repoPath(), '..', 'shared', 'vectors', 'receipts', 'valid-single.json'), 'utf8')))
+    const v1 = JSON.stringify(JSON.parse(readVector('receipts', 'valid-single.json')))
     writeFileSync(mixed, readFileSync(ratifyLog, 'utf8') + v1 + '\n')
     const r = verify(mixed, ...roster())
     assert.equal(r.status, 1)
