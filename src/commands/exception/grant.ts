@@ -4,7 +4,7 @@ import {AdminCommand, adminFlags} from '../../cli/admin-command.js'
 import {grantException, renderGrant, type ExceptionInfo} from '../../plugins/admin-client/index.js'
 
 export default class ExceptionGrant extends AdminCommand {
-  static override summary = 'Grant a scoped, expiring exception: the next N requests that a URL-scanner finding would block pass'
+  static override summary = 'Grant a scoped, expiring exception: the next N requests that a URL, header or body DLP finding (or another waivable URL-scanner finding) would block pass'
   static override description = `POST /api/v1/exceptions on the admin API of a running pipelock. A one-off waiver instead of a permanent allowlist edit: a request whose URL-scan block matches the exception — host (exact, or *.example.com), optional path (a prefix, or a glob where * matches anything), optional finding (a DLP pattern name such as "AWS Access ID", a scanner label such as blocklist, or a block reason), optional agent (a bound identity: listener, CIDR or bind_default_agent_identity; never a self-declared name) — goes on through the rest of the gate instead of being blocked. Each use is counted; after --uses uses, or at --expires, the exception is gone.
 
 Waivable findings: URL-scanner blocklist, allowlist, dlp, entropy, subdomain_entropy, length; request header_dlp and body_dlp findings (one exception per request). Never waived: the kill switch, the airlock, session and contract blocks, core DLP/SSRF protections, rate and data budgets.
