@@ -80,9 +80,14 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0')
 }
 
-function fraction(nanos: number): string {
+/** Go's fraction of a second: `.` and the nanoseconds with trailing zeros trimmed; '' when zero. */
+export function goFraction(nanos: number): string {
   if (nanos === 0) return ''
-  return '.' + pad(nanos, 9).replace(/0+$/, '')
+  let digits = pad(nanos, 9)
+  let end = 9
+  while (digits.charCodeAt(end - 1) === 0x30) end--
+  if (end !== 9) digits = digits.slice(0, end)
+  return '.' + digits
 }
 
 function zoneSuffix(offsetMinutes: number): string {
@@ -96,7 +101,7 @@ function zoneSuffix(offsetMinutes: number): string {
 export function formatGoTime(t: GoTime): string {
   return (
     `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}T${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}` +
-    fraction(t.nanos) +
+    goFraction(t.nanos) +
     zoneSuffix(t.offsetMinutes)
   )
 }

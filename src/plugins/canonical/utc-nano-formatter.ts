@@ -1,4 +1,4 @@
-import {formatGoTime, fromEpochNanos} from './go-time.js'
+import {formatGoTime, fromEpochNanos, goFraction} from './go-time.js'
 
 /**
  * `formatGoTime(fromEpochNanos(ns))` for a stream of nearby instants, with the calendar part
@@ -22,16 +22,6 @@ export class UtcNanoFormatter {
       this.prefix = formatGoTime(fromEpochNanos(secs * 1_000_000_000n)).slice(0, -1)
       this.second = secs
     }
-    return this.prefix + fraction(Number(nanos)) + 'Z'
+    return this.prefix + goFraction(Number(nanos)) + 'Z'
   }
-}
-
-// Go trims trailing zeros of the fraction and drops an all-zero one.
-function fraction(nanos: number): string {
-  if (nanos === 0) return ''
-  let digits = String(nanos).padStart(9, '0')
-  let end = 9
-  while (digits.charCodeAt(end - 1) === 0x30) end--
-  if (end !== 9) digits = digits.slice(0, end)
-  return '.' + digits
 }
