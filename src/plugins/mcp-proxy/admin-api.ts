@@ -10,16 +10,11 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
 import {AuditLog, SessionApi, type ProxySessions} from '../proxy/index.js'
+import {addressText, splitListen} from './http-listener.js'
 
 export interface McpAdminApi {
   readonly address: string
   close(): Promise<void>
-}
-
-function splitHostPort(listen: string): {host: string; port: number} {
-  const i = listen.lastIndexOf(':')
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '')
-  return {host: host === '' ? '0.0.0.0' : host, port: Number(listen.slice(i + 1))}
 }
 
 /** Null when not configured (no `api_listen`, no token, or sessions off — then `why` says which). */
@@ -45,7 +40,7 @@ export async function startMcpAdminApi(c: PipelockConfig, sessions: ProxySession
     res.writeHead(404, {'Content-Type': 'text/plain; charset=utf-8'})
     res.end('not found\n')
   })
-  const {host, port} = splitHostPort(listen)
+  const {host, port} = splitListen(listen)
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -56,8 +51,7 @@ export async function startMcpAdminApi(c: PipelockConfig, sessions: ProxySession
     log(`pipelock: warning: session admin API not served: listen ${listen}: ${(err as Error).message}`)
     return null
   }
-  const a = server.address() as AddressInfo
-  const address = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
+  const address = addressText(server.address() as AddressInfo)
   log(`pipelock: session admin API on ${address}${sessions === null ? ' (session profiling disabled: every session endpoint answers 503)' : ''}`)
   return {
     address,

@@ -49,12 +49,18 @@ function sendJson(res: ServerResponse, status: number, body: string, extra: Reco
   res.end(body)
 }
 
+/** A bound address as `host:port` (`[v6]:port`). */
+export function addressText(a: AddressInfo): string {
+  return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
+}
+
 function sendStatus(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
   res.writeHead(status, extra)
   res.end()
 }
 
-function splitListen(listen: string): {host: string; port: number} {
+/** `host:port` → listen args; an empty host means all IPv4 interfaces. */
+export function splitListen(listen: string): {host: string; port: number} {
   const i = listen.lastIndexOf(':')
   const host = listen.slice(0, i).replace(/^\[|\]$/g, '')
   return {host: host === '' ? '0.0.0.0' : host, port: Number(listen.slice(i + 1))}
@@ -217,9 +223,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       resolve()
     })
   })
-  const a = server.address() as AddressInfo
   return {
-    address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+    address: addressText(server.address() as AddressInfo),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()

@@ -21,7 +21,7 @@ export {resolveCommand, verifyCommand, parseManifest, isInterpreter, IntegrityEr
 export {checkBinaryIntegrity} from './integrity-check.js'
 export {generateManifest, verifyManifest, signIntegrityManifest, verifyIntegritySignature, type IntegrityReport, type IntegrityResult} from './integrity-service.js'
 export {mcpRunAttachment, mcpListenFlags, type RunMcpListenerOptions} from './run-listener.js'
-export {killSwitchView, mcpRuntimeWith} from './run-runtime.js'
+export {mcpRuntimeWith} from './run-runtime.js'
 export {McpSessions} from './sessions.js'
 export {McpAuditSink, type McpAuditTarget} from './audit-sink.js'
 export {startMcpAdminApi, type McpAdminApi} from './admin-api.js'

@@ -8,10 +8,10 @@
 import type {CrossRequestDetector} from '../cee/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import type {KillSwitchController, KillSwitchSource} from '../killswitch/index.js'
-import {mcpSettingsFromConfig, ToolScanner, type KillSwitchView} from '../mcp/index.js'
+import {mcpSettingsFromConfig, ToolScanner} from '../mcp/index.js'
 import type {ProxySessions} from '../proxy/index.js'
 import type {Scanner} from '../scanner/index.js'
-import {mediaCheck, type McpRuntime} from './runtime.js'
+import {killSwitchView, mediaCheck, type McpRuntime} from './runtime.js'
 import {McpSessions} from './sessions.js'
 
 /** What the run's config snapshot lends the MCP pipeline. */
@@ -36,17 +36,6 @@ export function mcpRuntimeWith(
       sessions: sessions === null ? null : new McpSessions(sessions.manager, '_default', log),
       budget: null,
       cee,
-    },
-  }
-}
-
-/** The MCP view of a kill switch: active when one of `sources` is (the first one named). */
-export function killSwitchView(k: KillSwitchController, sources: readonly KillSwitchSource[]): KillSwitchView {
-  return {
-    status: () => {
-      const st = k.status()
-      const source = sources.find((s) => st.sources[s]) ?? null
-      return {active: source !== null, source, message: st.message}
     },
   }
 }

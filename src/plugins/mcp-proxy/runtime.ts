@@ -4,11 +4,11 @@
  * media policy.
  */
 import type {PipelockConfig} from '../config/index.js'
-import {KillSwitchController} from '../killswitch/index.js'
+import {KillSwitchController, type KillSwitchSource} from '../killswitch/index.js'
 import type {Readable, Writable} from 'node:stream'
 import {CrossRequestDetector} from '../cee/index.js'
 import {systemClock} from '../canonical/index.js'
-import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
+import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type KillSwitchView, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
 import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
 import {createScanner} from '../scanner/index.js'
 import {McpSessions} from './sessions.js'
@@ -75,14 +75,8 @@ export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, 
       cee,
       scanner,
       toolScanner: new ToolScanner(scanner),
-      killSwitch: {
-        status: () => {
-          // config + sentinel only: `mcp proxy` has no API or signal source (§15.1).
-          const st = killSwitch.status()
-          const source = st.sources.config ? 'config' : st.sources.sentinel ? 'sentinel' : null
-          return {active: source !== null, source, message: st.message}
-        },
-      },
+      // config + sentinel only: `mcp proxy` has no API or signal source (§15.1).
+      killSwitch: killSwitchView(killSwitch, ['config', 'sentinel']),
       media: mediaCheck(c),
       now,
     },
@@ -92,4 +86,15 @@ export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, 
 /** `response=R, input=I, tools=T, policy=P` of the mode banners (§2.3 step 5). */
 export function bannerModes(s: McpSettings): string {
   return `response=${s.responseAction}, input=${s.input.action}, tools=${s.toolScan.enabled ? s.toolScan.action : 'disabled'}, policy=${s.policy === null ? 'disabled' : s.policyAction}`
+}
+
+/** The MCP view of a kill switch: active when one of `sources` is (the first one named). */
+export function killSwitchView(k: KillSwitchController, sources: readonly KillSwitchSource[]): KillSwitchView {
+  return {
+    status: () => {
+      const st = k.status()
+      const source = sources.find((s) => st.sources[s]) ?? null
+      return {active: source !== null, source, message: st.message}
+    },
+  }
 }
