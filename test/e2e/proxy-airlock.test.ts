@@ -7,25 +7,21 @@
  * CLI (`session release --to soft`, `session recover`) drives the same server.
  */
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {parse, stringify} from 'yaml'
+import {stringify} from 'yaml'
 import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {repoPath} from '../helpers/vectors.js'
-import {openTunnel, rawHttp, startHttpUpstream, startProxy, tcpUpstream, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {openTunnel, presetConfig, rawHttp, startHttpUpstream, startProxy, tcpUpstream, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'airlock-test-token'
 const signingKey = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-airlock-key').digest())
 
 function config(dir: string): string {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', 'balanced'], {encoding: 'utf8', cwd: repoPath()})
-  assert.equal(r.status, 0, r.stderr)
-  const c = parse(r.stdout) as Record<string, any>
+  const c = presetConfig('balanced')
   c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
   c.fetch_proxy.monitoring.blocklist = [...c.fetch_proxy.monitoring.blocklist, 'localhost']
   c.fetch_proxy.monitoring.max_requests_per_minute = 100000

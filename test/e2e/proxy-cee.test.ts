@@ -8,17 +8,13 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import {after, before, describe, it} from 'node:test'
-import {parse, stringify} from 'yaml'
-import {spawnSync} from 'node:child_process'
-import {repoPath} from '../helpers/vectors.js'
-import {rawExchange, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {stringify} from 'yaml'
+import {presetConfig, rawExchange, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'cee-test-token'
 
 function config(cee: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', 'balanced'], {encoding: 'utf8', cwd: repoPath()})
-  assert.equal(r.status, 0, r.stderr)
-  const c = parse(r.stdout) as Record<string, any>
+  const c = presetConfig('balanced')
   c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
   c.fetch_proxy.monitoring.max_requests_per_minute = 100000
   c.kill_switch.api_token = TOKEN

@@ -13,6 +13,7 @@ import path from 'node:path'
 import tls from 'node:tls'
 import assert from 'node:assert/strict'
 import {runCli} from '../helpers/cli.js'
+import {parse} from 'yaml'
 import {repoPath} from '../helpers/vectors.js'
 
 /** 1 KiB deterministic body. */
@@ -350,4 +351,11 @@ export async function tlsExchange(s: tls.TLSSocket, raw: string): Promise<string
     s.once('close', () => resolve(got))
     s.write(raw)
   })
+}
+
+/** A shipped preset as `pipelock generate config --preset NAME` writes it, parsed for a test to adjust. */
+export function presetConfig(name: string): Record<string, any> {
+  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', name], {encoding: 'utf8', cwd: repoPath()})
+  assert.equal(r.status, 0, r.stderr)
+  return parse(r.stdout) as Record<string, any>
 }

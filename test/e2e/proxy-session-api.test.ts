@@ -4,21 +4,17 @@
  * the airlock refusal while disabled, and `session_admin` audit events.
  */
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import http from 'node:http'
 import {after, before, describe, it} from 'node:test'
 import {parse, stringify} from 'yaml'
 import {runCli} from '../helpers/cli.js'
-import {repoPath} from '../helpers/vectors.js'
-import {freePort, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {freePort, presetConfig, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'session-api-test-token'
 const AUTH = {Authorization: `Bearer ${TOKEN}`}
 
 function balanced(): string {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', 'balanced'], {encoding: 'utf8', cwd: repoPath()})
-  assert.equal(r.status, 0, r.stderr)
-  const c = parse(r.stdout) as Record<string, any>
+  const c = presetConfig('balanced')
   c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
   c.fetch_proxy.monitoring.blocklist = [...c.fetch_proxy.monitoring.blocklist, 'localhost']
   c.kill_switch.api_token = TOKEN

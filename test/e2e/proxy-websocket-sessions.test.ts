@@ -7,15 +7,13 @@
  * profile's own mode and allowlist judge the `/ws` handshake of its agent (OP §2.4).
  */
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
-import {parse, stringify} from 'yaml'
-import {repoPath} from '../helpers/vectors.js'
-import {baseConfig, startProxy, type RunningProxy} from './proxy-harness.js'
+import {stringify} from 'yaml'
+import {baseConfig, presetConfig, startProxy, type RunningProxy} from './proxy-harness.js'
 
 function config(cee: boolean): string {
   const lines = ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'websocket_proxy:', '  enabled: true']
@@ -108,9 +106,7 @@ describe('pipelock run: cross-request detection on /ws messages', {timeout: 60_0
 const TOKEN = 'ws-airlock-token'
 
 function airlockConfig(): string {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', 'balanced'], {encoding: 'utf8', cwd: repoPath()})
-  assert.equal(r.status, 0, r.stderr)
-  const c = parse(r.stdout) as Record<string, any>
+  const c = presetConfig('balanced')
   c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
   c.kill_switch.api_token = TOKEN
   c.websocket_proxy = {enabled: true}
