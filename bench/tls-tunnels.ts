@@ -12,17 +12,23 @@
  * The HTTPS origin answers on every 127.0.0.x address through one small listener per address.
  * Reports; no assertions.
  *
- *   node dist/bench/tls-tunnels.js [--tunnels N] [--cpu-prof DIR]   (DIR: the proxy's V8 CPU profile)
+ * With `--baseline DIR` the same arms run first against the build in DIR (another checkout with
+ * `bin/run.js` and a built `dist/`), against the same origin, in the same run.
+ *
+ * With `--turn-cpu` (Linux) the proxy also reports its main thread's longest CPU stretch between
+ * two 1 ms ticks per arm (turn-cpu.ts): the stall a quiet machine would show, read on a loaded one.
+ *
+ *   node dist/bench/tls-tunnels.js [--tunnels N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR]   (DIR: the proxy's V8 CPU profiles)
  */
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 import {caPaths, generateCa, writeCaFiles} from '../src/plugins/tls/index.js'
 import {freePort, repoRoot, spawnPipelock} from './peer-processes.js'
@@ -107,6 +113,82 @@ async function tunnel(proxyPort: number, host: string, upPort: number, ca: strin
   return {socket: s, ms: ms(t0)}
 }
 
+interface Fixture {
+  readonly n: number
+  readonly hosts: string[]
+  readonly warmHosts: string[]
+  readonly upPort: number
+  readonly ca: string
+}
+
+/** The arms against one build (`root`: a checkout with `bin/run.js` and a built `dist/`). */
+async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: string[], f: Fixture, turnCpuFile: string | null): Promise<Record<string, unknown>[]> {
+  const {n, hosts, warmHosts, upPort, ca} = f
+  if (turnCpuFile !== null) process.env.PL_TURN_CPU_FILE = turnCpuFile
+  const pl = await spawnPipelock(root, cfg, [], turnCpuFile !== null ? ['--import', pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'turn-cpu.js')).href, ...nodeArgs] : nodeArgs)
+  // Warm-up: JIT, the upstream pool, a few mints.
+  for (const h of warmHosts) (await tunnel(pl.port, h, upPort, ca)).socket.destroy()
+
+  const probe = new Worker(PROBE, {eval: true, workerData: {port: pl.port}})
+  const mark = (): Promise<number> => new Promise((resolve) => {
+    probe.once('message', (m: {mark: number}) => resolve(m.mark))
+    probe.postMessage('mark')
+  })
+  await new Promise((r) => setTimeout(r, 300))
+  const rows: Record<string, unknown>[] = []
+  const windows: Array<{name: string; from: number; to: number; lag: number; wall: number; failed: number | string; per: number[]; startMs: number; endMs: number}> = []
+  const arm = async (name: string, targets: string[]): Promise<void> => {
+    await scrapeLagMs(pl.port) // resets the proxy's lag gauge
+    const from = await mark()
+    const startMs = Date.now()
+    const t0 = process.hrtime.bigint()
+    const settled = await Promise.allSettled(targets.map((h) => tunnel(pl.port, h, upPort, ca)))
+    const wall = ms(t0)
+    const open = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const failed = settled.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []))
+    const to = await mark()
+    const lag = await scrapeLagMs(pl.port)
+    const endMs = Date.now()
+    for (const o of open) o.socket.destroy()
+    windows.push({name, from, to, lag, wall, failed: failed.length === 0 ? 0 : `${failed.length} (${[...new Set(failed)].join('; ')})`, per: open.map((o) => o.ms).sort((a, b) => a - b), startMs, endMs})
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  await arm(`${n} hosts (${n} leaf mints)`, hosts)
+  await arm(`${n} tunnels, one host (cache hit)`, Array.from({length: n}, () => '127.0.0.1'))
+  const idleFrom = await mark()
+  const idleStart = Date.now()
+  await new Promise((r) => setTimeout(r, 1000))
+  const idleTo = await mark()
+  const idleLag = await scrapeLagMs(pl.port)
+  const idleEnd = Date.now()
+  const samples = await new Promise<number[]>((resolve) => {
+    probe.once('message', (m: {samples: number[]}) => resolve(m.samples))
+    probe.postMessage('stop')
+  })
+  await probe.terminate()
+  pl.proc.kill('SIGINT')
+  await new Promise((r) => pl.proc.once('exit', r))
+  const stretches = turnCpuFile !== null ? (JSON.parse(readFileSync(turnCpuFile, 'utf8')) as Array<[number, number, number]>) : null
+  const cpu = (startMs: number, endMs: number): Record<string, unknown> => {
+    if (stretches === null) return {}
+    const inside = stretches.filter(([at]) => at >= startMs && at <= endMs).map(([, c]) => c)
+    return {main_thread_cpu_stretch_max_ms: Math.max(0, ...inside), cpu_stretches_over_10ms: inside.filter((c) => c > 10).length}
+  }
+  const row = (name: string, from: number, to: number, lag: number, extra: Record<string, unknown>): void => {
+    const s = samples.slice(from, to).sort((a, b) => a - b)
+    rows.push({
+      build, measure: name, ...extra,
+      proxy_loop_lag_max_ms: lag,
+      health_probes: s.length, health_p50_ms: pct(s, 50), health_p99_ms: pct(s, 99), health_max_ms: s[s.length - 1] ?? NaN,
+      health_over_10ms: s.filter((x) => x > 10).length,
+      budget: 'no stall > 10 ms',
+    })
+  }
+  for (const w of windows) row(w.name, w.from, w.to, w.lag, {wall_ms: w.wall, failed: w.failed, tunnel_p50_ms: pct(w.per, 50), tunnel_p99_ms: pct(w.per, 99), ...cpu(w.startMs, w.endMs)})
+  row('idle (1 s, no tunnels)', idleFrom, idleTo, idleLag, {wall_ms: 1000, failed: '', tunnel_p50_ms: '', tunnel_p99_ms: '', ...cpu(idleStart, idleEnd)})
+  return rows
+}
+
 export async function runTlsTunnelsBench(args: string[]): Promise<Record<string, unknown>[]> {
   const i = args.indexOf('--tunnels')
   const n = i >= 0 ? Number(args[i + 1]) : 256
@@ -139,57 +221,17 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
   ].join('\n') + '\n')
   process.env.SSL_CERT_FILE = up.certPath
   const prof = args.indexOf('--cpu-prof')
-  const pl = await spawnPipelock(repoRoot, cfg, [], prof >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${args[prof + 1]}`] : [])
-  // Warm-up: JIT, the upstream pool, a few mints.
-  for (const h of warmHosts) (await tunnel(pl.port, h, upPort, ca)).socket.destroy()
-
-  const probe = new Worker(PROBE, {eval: true, workerData: {port: pl.port}})
-  const mark = (): Promise<number> => new Promise((resolve) => {
-    probe.once('message', (m: {mark: number}) => resolve(m.mark))
-    probe.postMessage('mark')
-  })
-  await new Promise((r) => setTimeout(r, 300))
+  const base = args.indexOf('--baseline')
+  const builds: Array<[string, string]> = [['this build', repoRoot]]
+  if (base >= 0) builds.unshift(['baseline', path.resolve(args[base + 1]!)])
   const rows: Record<string, unknown>[] = []
-  const windows: Array<{name: string; from: number; to: number; lag: number; wall: number; failed: number | string; per: number[]}> = []
-  const arm = async (name: string, targets: string[]): Promise<void> => {
-    await scrapeLagMs(pl.port) // resets the proxy's lag gauge
-    const from = await mark()
-    const t0 = process.hrtime.bigint()
-    const settled = await Promise.allSettled(targets.map((h) => tunnel(pl.port, h, upPort, ca)))
-    const wall = ms(t0)
-    const open = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-    const failed = settled.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []))
-    const to = await mark()
-    const lag = await scrapeLagMs(pl.port)
-    for (const o of open) o.socket.destroy()
-    windows.push({name, from, to, lag, wall, failed: failed.length === 0 ? 0 : `${failed.length} (${[...new Set(failed)].join('; ')})`, per: open.map((o) => o.ms).sort((a, b) => a - b)})
-    await new Promise((r) => setTimeout(r, 500))
+  for (const [build, root] of builds) {
+    // With --cpu-prof, the turn-cpu stretches land beside the profile (same monotonic clock) to attribute them.
+    const outDir = prof >= 0 ? path.join(args[prof + 1]!, build === 'baseline' ? 'baseline' : 'this') : path.join(dir, build === 'baseline' ? 'baseline' : 'this')
+    mkdirSync(outDir, {recursive: true})
+    const nodeArgs = prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : []
+    rows.push(...(await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, upPort, ca}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)))
   }
-  await arm(`${n} hosts (${n} leaf mints)`, hosts)
-  await arm(`${n} tunnels, one host (cache hit)`, Array.from({length: n}, () => '127.0.0.1'))
-  const idleFrom = await mark()
-  await new Promise((r) => setTimeout(r, 1000))
-  const idleTo = await mark()
-  const idleLag = await scrapeLagMs(pl.port)
-  const samples = await new Promise<number[]>((resolve) => {
-    probe.once('message', (m: {samples: number[]}) => resolve(m.samples))
-    probe.postMessage('stop')
-  })
-  await probe.terminate()
-  const row = (name: string, from: number, to: number, lag: number, extra: Record<string, unknown>): void => {
-    const s = samples.slice(from, to).sort((a, b) => a - b)
-    rows.push({
-      measure: name, ...extra,
-      proxy_loop_lag_max_ms: lag,
-      health_probes: s.length, health_p50_ms: pct(s, 50), health_p99_ms: pct(s, 99), health_max_ms: s[s.length - 1] ?? NaN,
-      health_over_10ms: s.filter((x) => x > 10).length,
-      budget: 'no stall > 10 ms',
-    })
-  }
-  for (const w of windows) row(w.name, w.from, w.to, w.lag, {wall_ms: w.wall, failed: w.failed, tunnel_p50_ms: pct(w.per, 50), tunnel_p99_ms: pct(w.per, 99)})
-  row('idle (1 s, no tunnels)', idleFrom, idleTo, idleLag, {wall_ms: 1000, failed: '', tunnel_p50_ms: '', tunnel_p99_ms: ''})
-  pl.proc.kill('SIGINT')
-  await new Promise((r) => pl.proc.once('exit', r))
   for (const l of listeners) l.close()
   origin.close()
   return rows

@@ -90,7 +90,7 @@ export async function dialValidated(opts: SafeDialerOptions, host: string, port:
  * An undici Agent whose every new connection goes through `resolveValidated`: connection pools
  * per origin, keep-alive, and a dial that can only reach the address it validated.
  */
-export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: number; readonly ca?: readonly string[]}): Agent {
+export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: number; readonly ca?: readonly string[]; readonly pace?: (start: (settled: () => void) => void) => void}): Agent {
   // `ca` replaces Node's bundled roots (the interceptor's Go-rule trust list, transports §1.2).
   // One secure context for every connection: given `ca`, tls.connect would parse the whole list
   // (~300 PEMs, 0.1–0.4 s of synchronous work) again for each new upstream connection, stalling
@@ -100,7 +100,14 @@ export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: n
     resolveValidated(opts.scanner(), options.hostname, opts.lookupAll ?? systemLookupAll).then(
       (ip) => {
         const servername = options.servername ?? (net.isIP(bareHost(options.hostname)) ? undefined : bareHost(options.hostname))
-        base({...options, hostname: ip, ...(servername !== undefined ? {servername} : {})}, callback)
+        const start = (settled: () => void): void =>
+          base({...options, hostname: ip, ...(servername !== undefined ? {servername} : {})}, (...result) => {
+            settled()
+            callback(...result)
+          })
+        // `pace` (the interceptor's set-up queue) decides when the connect starts; `settled` tells it the handshake is over.
+        if (opts.pace !== undefined) opts.pace(start)
+        else start(() => undefined)
       },
       (err: Error) => callback(err, null),
     )

@@ -57,8 +57,14 @@ export interface CertificateInput {
   readonly signer: KeyObject
 }
 
-/** The signed certificate DER. */
-export function buildCertificate(c: CertificateInput): Buffer {
+/** The unsigned TBSCertificate, its signature algorithm, and the hash the CA signs it with. */
+export interface UnsignedCertificate {
+  readonly tbs: Buffer
+  readonly sigAlg: Buffer
+  readonly hash: string
+}
+
+export function tbsCertificate(c: CertificateInput): UnsignedCertificate {
   const curve = c.signer.asymmetricKeyDetails?.namedCurve ?? ''
   const alg = OID_EC_SIG[curve]
   if (alg === undefined) throw new Error(`unsupported CA key curve ${curve || c.signer.asymmetricKeyType}`)
@@ -73,9 +79,25 @@ export function buildCertificate(c: CertificateInput): Buffer {
     c.spki,
     explicit(3, seq(...c.extensions)),
   )
-  // node:crypto returns the DER ECDSA-Sig-Value for EC keys, which is what X.509 carries.
-  const signature = sign(alg.hash, tbs, c.signer)
-  return seq(tbs, sigAlg, bits(signature))
+  return {tbs, sigAlg, hash: alg.hash}
+}
+
+/** The certificate DER from its TBS and the signature (node:crypto's DER ECDSA-Sig-Value for EC keys, what X.509 carries). */
+export function signedCertificate(u: UnsignedCertificate, signature: Buffer): Buffer {
+  return seq(u.tbs, u.sigAlg, bits(signature))
+}
+
+/** The signed certificate DER (signed on the calling thread). */
+export function buildCertificate(c: CertificateInput): Buffer {
+  const u = tbsCertificate(c)
+  return signedCertificate(u, sign(u.hash, u.tbs, c.signer))
+}
+
+/** The signed certificate DER, signed on libuv's thread pool (the event loop keeps serving meanwhile). */
+export async function buildCertificateAsync(c: CertificateInput): Promise<Buffer> {
+  const u = tbsCertificate(c)
+  const signature = await new Promise<Buffer>((resolve, reject) => sign(u.hash, u.tbs, c.signer, (err, sig) => (err ? reject(err) : resolve(sig))))
+  return signedCertificate(u, signature)
 }
 
 /** The subjectAltName value: one iPAddress for an IP literal, else one dNSName (§2.5). */

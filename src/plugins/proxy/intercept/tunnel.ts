@@ -28,7 +28,9 @@ interface Live {
   readonly close: () => void
   inflight: number
   /** When the raw socket was handed to the TLS server (handshake timing). */
-  readonly handedAtMs: number
+  handedAtMs: number
+  /** Gives the handshake's set-up slot back (success, failure or close). */
+  handshakeSettled: () => void
 }
 
 /**
@@ -66,7 +68,12 @@ export class InterceptServers {
       }
       l.inflight++
       res.once('close', () => l.inflight--)
-      handleInterceptedRequest(l.core, l.tunnel, req, res)
+      // The pipeline runs in the set-up queue's turn: a burst of tunnels sends its first requests
+      // together, and their scans would otherwise share one poll phase. A tunnel closed meanwhile
+      // (kill switch, lifetime) has nothing left to answer; the kill switch is re-checked inside.
+      l.tunnel.interceptor.setup.push(() => {
+        if (!res.destroyed && !(tlsSocket?.destroyed ?? true)) handleInterceptedRequest(l.core, l.tunnel, req, res)
+      })
     })
     server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       const l = this.live.get(rawOf(socket) as Socket)
@@ -75,11 +82,14 @@ export class InterceptServers {
     })
     server.on('secureConnection', (tlsSocket: unknown) => {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
-      if (l !== undefined) l.tunnel.interceptor.metrics.handshake((l.core.nowMs() - l.handedAtMs) / 1000)
+      if (l === undefined) return
+      l.handshakeSettled()
+      l.tunnel.interceptor.metrics.handshake((l.core.nowMs() - l.handedAtMs) / 1000)
     })
     server.on('tlsClientError', (err: Error, tlsSocket: unknown) => {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
       if (l === undefined) return
+      l.handshakeSettled()
       const t = l.tunnel
       t.interceptor.count('handshake_error')
       l.core.audit.event('warn', 'blocked', 'TLS handshake with the client failed', {scanner: 'tls_handshake_error', target: `${urlHostForm(t.host)}:${t.port}`, reason: err.message, request_id: t.connect.requestId, agent: t.connect.agent})
@@ -98,12 +108,36 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
   const icpt = t.interceptor
   const target = `${urlHostForm(t.host)}:${t.port}`
   const ids = {request_id: t.connect.requestId, agent: t.connect.agent}
+  if (!(client instanceof Socket)) {
+    // Every CONNECT socket node hands over is a net.Socket; anything else cannot be tracked.
+    icpt.count('failed')
+    close()
+    return
+  }
+  const live: Live = {core, tunnel: t, close, inflight: 0, handedAtMs: 0, handshakeSettled: () => undefined}
+  // The idle timer runs from here, through the leaf mint and the set-up queue: a tunnel waiting
+  // for its turn is as bounded as a served one. The raw socket sees every byte of both
+  // directions, so its timeout means "both silent"; a request waiting on a slow upstream is not
+  // idle (the per-request upstream timeout bounds it).
+  client.setTimeout(idleMs)
+  client.on('timeout', () => {
+    if (live.inflight === 0) close()
+  })
   const noCertificate = (e: unknown): void => {
     // A name no certificate can carry (non-ASCII): the client handshake cannot succeed.
     icpt.count('handshake_error')
     core.audit.event('warn', 'blocked', 'TLS interception: no certificate for this host', {scanner: 'tls_handshake_error', target, reason: (e as Error).message, ...ids})
     close()
   }
+  // The TLS set-up waits for its turn (setup-queue.ts); the kill switch, the lifetime and the
+  // idle timer destroy the socket meanwhile, and a destroyed tunnel is never served.
+  const enqueue = (l: Leaf): void =>
+    icpt.setup.pushHandshake((settled) => {
+      if (client.destroyed) return settled()
+      live.handshakeSettled = settled
+      client.once('close', settled)
+      serve(core, t, client, first, live, l)
+    })
   let leaf: Leaf | Promise<Leaf>
   try {
     leaf = icpt.cache.acquire(t.host)
@@ -111,36 +145,16 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
     return noCertificate(e)
   }
   // A miss mints off the event loop; the client's bytes wait in its socket meanwhile (not flowing).
-  if (leaf instanceof Promise) {
-    leaf.then(
-      (l) => {
-        if (!client.destroyed) serve(core, t, client, first, idleMs, close, l)
-      },
-      noCertificate,
-    )
-    return
-  }
-  serve(core, t, client, first, idleMs, close, leaf)
+  if (leaf instanceof Promise) leaf.then(enqueue, noCertificate)
+  else enqueue(leaf)
 }
 
-function serve(core: ProxyCore, t: TunnelContext, client: Duplex, first: Buffer, idleMs: number, close: () => void, leaf: Leaf): void {
+function serve(core: ProxyCore, t: TunnelContext, client: Socket, first: Buffer, live: Live, leaf: Leaf): void {
   const icpt = t.interceptor
-  if (!(client instanceof Socket)) {
-    // Every CONNECT socket node hands over is a net.Socket; anything else cannot be tracked.
-    icpt.count('failed')
-    close()
-    return
-  }
   icpt.count('intercepted')
   core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target: `${urlHostForm(t.host)}:${t.port}`, score: 0, request_id: t.connect.requestId, agent: t.connect.agent})
-  const live: Live = {core, tunnel: t, close, inflight: 0, handedAtMs: core.nowMs()}
+  live.handedAtMs = core.nowMs()
   icpt.servers.track(client, live)
-  // The raw socket sees every byte of both directions, so its timeout means "both silent"; a
-  // request waiting on a slow upstream is not idle (the per-request upstream timeout bounds it).
-  client.setTimeout(idleMs)
-  client.on('timeout', () => {
-    if (live.inflight === 0) close()
-  })
   // The peeked bytes go back into the socket's buffer; the TLS wrap reads them first. No resume():
   // flowing with no 'data' listener would drop them.
   if (first.length > 0) client.unshift(first)

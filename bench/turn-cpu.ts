@@ -1,0 +1,33 @@
+/**
+ * Preloaded into the proxy by `tls-tunnels --turn-cpu` (`node --import`): a 1 ms timer reads the
+ * main thread's own CPU time (`/proc/thread-self/schedstat`, Linux) and records every stretch
+ * between two ticks in which the main thread ran ≥ 2 ms. A stall measured in the thread's CPU
+ * time does not grow when other processes take the cores — on a loaded machine it is what the
+ * wall-clock stall would be on a quiet one (within the scheduler's accounting step, ≤ 4 ms at
+ * HZ=250; GC on the main thread counts, helper threads do not). Written as JSON
+ * `[[endEpochMs, cpuMs, wallMs, startMonoUs, endMonoUs], …]` (monotonic µs, the clock of a V8 `--cpu-prof` profile) to `$PL_TURN_CPU_FILE` at exit. Bench-only; never shipped.
+ */
+import {readFileSync, writeFileSync} from 'node:fs'
+import {performance} from 'node:perf_hooks'
+
+const file = process.env.PL_TURN_CPU_FILE
+if (file !== undefined && file !== '') {
+  const cpuNs = (): number => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 1)[0])
+  const stretches: Array<[number, number, number, number, number]> = []
+  const mono = (): number => Number(process.hrtime.bigint() / 1000n)
+  let lastCpu = cpuNs()
+  let lastWall = performance.now()
+  let lastMono = mono()
+  const tick = setInterval(() => {
+    const c = cpuNs()
+    const w = performance.now()
+    const m = mono()
+    const cpuMs = (c - lastCpu) / 1e6
+    if (cpuMs >= 2) stretches.push([Date.now(), cpuMs, w - lastWall, lastMono, m])
+    lastCpu = c
+    lastWall = w
+    lastMono = m
+  }, 1)
+  tick.unref()
+  process.on('exit', () => writeFileSync(file, JSON.stringify(stretches)))
+}

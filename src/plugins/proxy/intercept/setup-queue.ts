@@ -1,0 +1,150 @@
+/**
+ * Paces the set-up work of intercepted tunnels across event-loop turns (issue 16: no event-loop
+ * stall over 10 ms with 256 concurrent tunnels). A burst of tunnels arrives in one poll phase;
+ * run inline, their TLS work — the per-leaf secure context, the server-side TLS socket and its
+ * handshake, the first request's pipeline, the upstream TLS connect and its verification — is one
+ * long synchronous stretch, and handshakes started together also *complete* together (the peer
+ * answers a batch in one go), so pacing only the starts is not enough. Two rules:
+ *
+ *  - per turn, tasks run for at most `sliceMs` (always at least one, so the queue drains), then
+ *    the loop serves I/O — `/health`, established tunnels, the kill switch — before the next slice;
+ *  - at most `maxHandshakes` TLS handshakes (either side) are in flight, so at most that many
+ *    completions can land in one poll phase. A slot is given back when its handshake settles, or
+ *    after `holdMs` whatever happens (a client that stalls its handshake cannot hold the others up;
+ *    its own handshake timeout still applies).
+ *
+ * Tasks run in order within their kind, never in the turn they were queued in. A queued tunnel is
+ * not relayed: its bytes wait in its paused socket, and its timers (idle, lifetime) and the kill
+ * switch (which destroys the socket; the task then does nothing) keep applying — that is each
+ * task's own check.
+ */
+import {performance} from 'node:perf_hooks'
+
+/** The per-turn budget of set-up work: well under the 10 ms stall budget, leaving room for the I/O the turn also serves. */
+export const SETUP_SLICE_MS = 2
+/** TLS handshakes in flight (both sides together): bounds the completions one poll phase can receive (≈ 0.2–0.5 ms each). */
+export const MAX_HANDSHAKES_IN_FLIGHT = 8
+/** A handshake slot is given back after this long even if the handshake has not settled. */
+export const HANDSHAKE_SLOT_HOLD_MS = 1000
+
+export interface SetupQueueOptions {
+  readonly sliceMs?: number
+  readonly maxHandshakes?: number
+  readonly holdMs?: number
+  readonly now?: () => number
+}
+
+/** A FIFO with O(1) shift that drops its consumed prefix now and then. */
+class Fifo<T> {
+  private items: Array<T | undefined> = []
+  private head = 0
+
+  get size(): number {
+    return this.items.length - this.head
+  }
+
+  push(item: T): void {
+    this.items.push(item)
+  }
+
+  shift(): T {
+    const item = this.items[this.head] as T
+    this.items[this.head++] = undefined
+    if (this.head === this.items.length) (this.items = []), (this.head = 0)
+    else if (this.head >= 1024 && this.head * 2 >= this.items.length) (this.items = this.items.slice(this.head)), (this.head = 0)
+    return item
+  }
+}
+
+export class SetupQueue {
+  private readonly plain = new Fifo<() => void>()
+  private readonly handshakes = new Fifo<(settled: () => void) => void>()
+  private inflight = 0
+  private scheduled = false
+  private handshakeNext = true
+  private readonly sliceMs: number
+  private readonly maxHandshakes: number
+  private readonly holdMs: number
+  private readonly now: () => number
+
+  constructor(o: SetupQueueOptions = {}) {
+    this.sliceMs = o.sliceMs ?? SETUP_SLICE_MS
+    this.maxHandshakes = o.maxHandshakes ?? MAX_HANDSHAKES_IN_FLIGHT
+    this.holdMs = o.holdMs ?? HANDSHAKE_SLOT_HOLD_MS
+    this.now = o.now ?? (() => performance.now())
+  }
+
+  /** Tasks waiting for a turn (or, for handshakes, a slot). */
+  get pending(): number {
+    return this.plain.size + this.handshakes.size
+  }
+
+  /** TLS handshakes holding a slot. */
+  get handshakesInFlight(): number {
+    return this.inflight
+  }
+
+  /** Runs `task` in a later turn, after every plain task queued before it. */
+  push(task: () => void): void {
+    this.plain.push(task)
+    this.schedule()
+  }
+
+  /**
+   * Starts a TLS handshake in a later turn once a slot is free; `task` calls `settled` when the
+   * handshake succeeded or failed (more than once is harmless).
+   */
+  pushHandshake(task: (settled: () => void) => void): void {
+    this.handshakes.push(task)
+    this.schedule()
+  }
+
+  private ready(): {plain: boolean; handshake: boolean} {
+    return {plain: this.plain.size > 0, handshake: this.handshakes.size > 0 && this.inflight < this.maxHandshakes}
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return
+    const r = this.ready()
+    if (!r.plain && !r.handshake) return
+    this.scheduled = true
+    setImmediate(this.drain)
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false
+    const start = this.now()
+    try {
+      do {
+        const r = this.ready()
+        if (!r.plain && !r.handshake) break
+        // Both kinds ready: alternate, so neither waits behind a long run of the other.
+        if (r.handshake && (!r.plain || this.handshakeNext)) {
+          this.handshakeNext = false
+          this.startHandshake(this.handshakes.shift())
+        } else {
+          this.handshakeNext = true
+          this.plain.shift()()
+        }
+      } while (this.now() - start < this.sliceMs)
+    } finally {
+      // A throwing task (a bug: tasks handle their own failures) must not strand the ones behind it.
+      this.schedule()
+    }
+  }
+
+  private startHandshake(task: (settled: () => void) => void): void {
+    this.inflight++
+    let done = false
+    const settled = (): void => {
+      if (done) return
+      done = true
+      clearTimeout(hold)
+      this.inflight--
+      this.schedule()
+    }
+    const hold = setTimeout(settled, this.holdMs)
+    hold.unref()
+    task(settled)
+  }
+}
