@@ -141,6 +141,38 @@ describe('TLS interception with real clients', {timeout: 90_000}, () => {
     await again.close()
   })
 
+  it('a burst of 96 concurrent intercepted tunnels all complete through the set-up queue, each scanned', async () => {
+    // Opened at once, these wait their turn in the set-up queue (client handshakes, first-request
+    // pipelines and upstream connects paced across event-loop turns, at most 8 handshakes in
+    // flight): every one must still be served by the Pipelock leaf, answer its own request, and
+    // have its body scanned.
+    const one = async (i: number): Promise<string> => {
+      const host = i % 2 === 0 ? 'localhost' : '127.0.0.1'
+      const s = await tlsThroughProxy(a.port, `${host}:${up.port}`, ca)
+      try {
+        assert.match(s.getPeerX509Certificate()!.issuer, /CN=Pipelock CA/)
+        if (i % 8 === 7) {
+          const body = JSON.stringify({k: AWS_KEY})
+          return await exchange(s, `POST /echo HTTP/1.1\r\nHost: ${host}:${up.port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+        }
+        return await exchange(s, `GET /kib?i=${i} HTTP/1.1\r\nHost: ${host}:${up.port}\r\n\r\n`)
+      } finally {
+        s.destroy()
+      }
+    }
+    const answers = await Promise.all(Array.from({length: 96}, (_, i) => one(i)))
+    answers.forEach((got, i) => {
+      if (i % 8 === 7) {
+        assert.match(got, /^HTTP\/1.1 403 /, `tunnel ${i}`)
+        assert.match(got, /x-pipelock-block-reason-layer: body_dlp\r\n/i, `tunnel ${i}`)
+        assert.ok(!got.includes(AWS_KEY), `tunnel ${i}`)
+      } else {
+        assert.match(got, /^HTTP\/1.1 200 /, `tunnel ${i}`)
+        assert.equal(got.length - got.indexOf('\r\n\r\n') - 4, 1024, `tunnel ${i}`)
+      }
+    })
+  })
+
   it('inner requests: authority mismatch 403, redirects relayed not followed, response injection blocked / stripped', async () => {
     const s = await tlsThroughProxy(a.port, `localhost:${up.port}`, ca)
     const fronted = await exchange(s, `GET /kib HTTP/1.1\r\nHost: other.example:${up.port}\r\n\r\n`)

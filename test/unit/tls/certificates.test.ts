@@ -1,11 +1,12 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
+import tls from 'node:tls'
 import {createPrivateKey, generateKeyPairSync, X509Certificate} from 'node:crypto'
 import {spawnSync} from 'node:child_process'
 import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {caPaths, checkCaFiles, generateCa, ipBytes, LeafCache, loadCa, mintLeaf, writeCaFiles} from '../../../src/plugins/tls/index.js'
+import {caPaths, checkCaFiles, generateCa, ipBytes, LeafCache, loadCa, mintLeaf, mintLeafAsync, writeCaFiles} from '../../../src/plugins/tls/index.js'
 import {isPipelockError} from '../../../src/plugins/errors/index.js'
 
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678)
@@ -204,5 +205,19 @@ describe('leaf certificates (transports §2.5)', () => {
     assert.equal(x.subjectAltName, 'DNS:async.example')
     assert.ok(x.verify(new X509Certificate(readFileSync(paths.cert, 'utf8')).publicKey))
     await assert.rejects(async () => await cache.acquire('bücher.example'), /not an ASCII name/)
+  })
+
+  it('mintLeafAsync (key, export and signature on the thread pool) gives the same profile as mintLeaf, with a key that matches', async () => {
+    const sync = mintLeaf('same.example', ca, HOUR, NOW)
+    const async = await mintLeafAsync('same.example', ca, HOUR, NOW)
+    const [s, a] = [new X509Certificate(sync.certPem), new X509Certificate(async.certPem)]
+    for (const k of ['subject', 'issuer', 'subjectAltName', 'validFrom', 'validTo', 'keyUsage', 'ca'] as const) assert.deepEqual(a[k], s[k], k)
+    assert.ok(a.verify(new X509Certificate(readFileSync(paths.cert, 'utf8')).publicKey))
+    assert.ok(a.checkPrivateKey(createPrivateKey(async.keyPem)))
+    assert.match(async.keyPem, /^-----BEGIN PRIVATE KEY-----\n/)
+    assert.notEqual(a.serialNumber, s.serialNumber)
+    assert.notEqual(a.publicKey.export({type: 'spki', format: 'der'}).toString('hex'), s.publicKey.export({type: 'spki', format: 'der'}).toString('hex'))
+    // The TLS server takes the pair as Node hands it out.
+    assert.ok(tls.createSecureContext({cert: async.certPem, key: async.keyPem}))
   })
 })
