@@ -15,6 +15,7 @@ import {hintHeader} from './hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {dialTunnel} from './intercept/dial.js'
 import {interceptTunnel} from './intercept/tunnel.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
@@ -99,7 +100,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
 
   let upstream
   try {
-    upstream = await core.dial(auth.host, auth.port)
+    upstream = await dialTunnel(core, auth.host, auth.port)
   } catch (err) {
     untrack()
     const e = err as Error & {code?: string}

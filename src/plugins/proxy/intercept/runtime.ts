@@ -14,7 +14,7 @@ import {resolveKeystoreDir} from '../../signing/index.js'
 import {buildTrustStore, caPaths, checkCaFiles, LeafCache, loadCa} from '../../tls/index.js'
 import {createSafeAgent} from '../ssrf-dialer.js'
 import {InterceptMetrics, type InterceptOutcome} from './metrics.js'
-import {SetupQueue} from './setup-queue.js'
+import {SetupQueue, UPSTREAM_SLOT_HOLD_MS} from './setup-queue.js'
 import {InterceptServers} from './tunnel.js'
 import {refuseInterceptedUpgrade, type InterceptUpgradeHandler} from './upgrade.js'
 
@@ -69,7 +69,7 @@ export class Interceptor {
     this.passthrough = t.passthrough_domains
     this.upgrade = o.upgrade ?? refuseInterceptedUpgrade
     this.metrics = o.metrics ?? new InterceptMetrics()
-    this.upstream = createSafeAgent({scanner: o.scanner, timeoutMs: o.config.fetch_proxy.timeout_seconds * 1000, ca: o.ca ?? buildTrustStore(o.env), pace: (start) => this.setup.pushHandshake(start)})
+    this.upstream = createSafeAgent({scanner: o.scanner, timeoutMs: o.config.fetch_proxy.timeout_seconds * 1000, ca: o.ca ?? buildTrustStore(o.env), pace: (start) => this.setup.pushHandshake(start, UPSTREAM_SLOT_HOLD_MS)})
   }
 
   /** Intercepted ⇔ the host matches no passthrough entry (the shared matcher: `*.x` covers the apex, §6 #1). */

@@ -8,10 +8,9 @@
  *
  *  - per turn, tasks run for at most `sliceMs` (always at least one, so the queue drains), then
  *    the loop serves I/O — `/health`, established tunnels, the kill switch — before the next slice;
- *  - at most `maxHandshakes` TLS handshakes (either side) are in flight, so at most that many
- *    completions can land in one poll phase. A slot is given back when its handshake settles, or
- *    after `holdMs` whatever happens (a client that stalls its handshake cannot hold the others up;
- *    its own handshake timeout still applies).
+ *  - at most `maxHandshakes` handshakes (client TLS, upstream dial and TLS) are in flight, so at
+ *    most that many completions can land in one poll phase. A slot is given back when its
+ *    handshake settles, or after its hold limit whatever happens.
  *
  * Tasks run in order within their kind, never in the turn they were queued in. A queued tunnel is
  * not relayed: its bytes wait in its paused socket, and its timers (idle, lifetime) and the kill
@@ -24,8 +23,17 @@ import {performance} from 'node:perf_hooks'
 export const SETUP_SLICE_MS = 2
 /** TLS handshakes in flight (both sides together): bounds the completions one poll phase can receive (≈ 0.2–0.5 ms each). */
 export const MAX_HANDSHAKES_IN_FLIGHT = 8
-/** A handshake slot is given back after this long even if the handshake has not settled. */
-export const HANDSHAKE_SLOT_HOLD_MS = 1000
+/**
+ * A slot is given back after this long even if its handshake has not settled: a client that
+ * stalls cannot hold the others up (its own handshake timeout still applies).
+ */
+export const HANDSHAKE_SLOT_HOLD_MS = 250
+/**
+ * Upstream legs (the pre-dial, the upstream TLS connect) hold their slot at most this long: one
+ * that takes longer is bound by network round trips, whose completions arrive spread out anyway,
+ * and a remote upstream must not cap new tunnels at `maxHandshakes` per round trip.
+ */
+export const UPSTREAM_SLOT_HOLD_MS = 50
 
 export interface SetupQueueOptions {
   readonly sliceMs?: number
@@ -58,7 +66,7 @@ class Fifo<T> {
 
 export class SetupQueue {
   private readonly plain = new Fifo<() => void>()
-  private readonly handshakes = new Fifo<(settled: () => void) => void>()
+  private readonly handshakes = new Fifo<{task: (settled: () => void) => void; holdMs: number}>()
   private inflight = 0
   private scheduled = false
   private handshakeNext = true
@@ -91,11 +99,12 @@ export class SetupQueue {
   }
 
   /**
-   * Starts a TLS handshake in a later turn once a slot is free; `task` calls `settled` when the
-   * handshake succeeded or failed (more than once is harmless).
+   * Starts a handshake in a later turn once a slot is free; `task` calls `settled` when the
+   * handshake succeeded or failed (more than once is harmless). The slot is given back after
+   * `holdMs` (default: the queue's) in any case.
    */
-  pushHandshake(task: (settled: () => void) => void): void {
-    this.handshakes.push(task)
+  pushHandshake(task: (settled: () => void) => void, holdMs = this.holdMs): void {
+    this.handshakes.push({task, holdMs})
     this.schedule()
   }
 
@@ -133,7 +142,7 @@ export class SetupQueue {
     }
   }
 
-  private startHandshake(task: (settled: () => void) => void): void {
+  private startHandshake({task, holdMs}: {task: (settled: () => void) => void; holdMs: number}): void {
     this.inflight++
     let done = false
     const settled = (): void => {
@@ -143,7 +152,7 @@ export class SetupQueue {
       this.inflight--
       this.schedule()
     }
-    const hold = setTimeout(settled, this.holdMs)
+    const hold = setTimeout(settled, holdMs)
     hold.unref()
     task(settled)
   }
