@@ -15,7 +15,7 @@ import {hintHeader} from './hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
-import {dialTunnel} from './intercept/dial.js'
+import {admitTunnel, dialTunnel} from './intercept/connect-pacing.js'
 import {interceptTunnel} from './intercept/tunnel.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
@@ -60,6 +60,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     writeRawResponse(client, 400, 'Bad Request', textHeaders(), 'invalid CONNECT target\n')
     return
   }
+  const admitted = admitTunnel(core, auth.host)
+  if (admitted !== undefined) await admitted
   const display = auth.host.includes(':') ? `[${auth.host}]:${auth.port}` : `${auth.host}:${auth.port}`
   const synthetic = `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}/`
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
