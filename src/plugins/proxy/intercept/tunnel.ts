@@ -31,6 +31,7 @@ interface Live {
   handedAtMs: number
   /** Gives the handshake's set-up slot back (success, failure or close). */
   handshakeSettled: () => void
+  readonly idleMs: number
 }
 
 /**
@@ -114,23 +115,15 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
     close()
     return
   }
-  const live: Live = {core, tunnel: t, close, inflight: 0, handedAtMs: 0, handshakeSettled: () => undefined}
-  // The idle timer runs from here, through the leaf mint and the set-up queue: a tunnel waiting
-  // for its turn is as bounded as a served one. The raw socket sees every byte of both
-  // directions, so its timeout means "both silent"; a request waiting on a slow upstream is not
-  // idle (the per-request upstream timeout bounds it).
-  client.setTimeout(idleMs)
-  client.on('timeout', () => {
-    if (live.inflight === 0) close()
-  })
+  const live: Live = {core, tunnel: t, close, inflight: 0, handedAtMs: 0, handshakeSettled: () => undefined, idleMs}
   const noCertificate = (e: unknown): void => {
     // A name no certificate can carry (non-ASCII): the client handshake cannot succeed.
     icpt.count('handshake_error')
     core.audit.event('warn', 'blocked', 'TLS interception: no certificate for this host', {scanner: 'tls_handshake_error', target, reason: (e as Error).message, ...ids})
     close()
   }
-  // The TLS set-up waits for its turn (setup-queue.ts); the kill switch, the lifetime and the
-  // idle timer destroy the socket meanwhile, and a destroyed tunnel is never served.
+  // The TLS set-up waits for its turn (setup-queue.ts); the kill switch and the lifetime destroy
+  // the socket meanwhile, and a destroyed tunnel is never served.
   const enqueue = (l: Leaf): void =>
     icpt.setup.pushHandshake((settled) => {
       if (client.destroyed) return settled()
@@ -155,6 +148,14 @@ function serve(core: ProxyCore, t: TunnelContext, client: Socket, first: Buffer,
   core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target: `${urlHostForm(t.host)}:${t.port}`, score: 0, request_id: t.connect.requestId, agent: t.connect.agent})
   live.handedAtMs = core.nowMs()
   icpt.servers.track(client, live)
+  // The idle timer starts when the tunnel is served: time spent waiting for the leaf or for a
+  // set-up turn is the proxy's, not the agent's (the lifetime and the kill switch bound it). The
+  // raw socket sees every byte of both directions, so its timeout means "both silent"; a request
+  // waiting on a slow upstream is not idle (the per-request upstream timeout bounds it).
+  client.setTimeout(live.idleMs)
+  client.on('timeout', () => {
+    if (live.inflight === 0) live.close()
+  })
   // The peeked bytes go back into the socket's buffer; the TLS wrap reads them first. No resume():
   // flowing with no 'data' listener would drop them.
   if (first.length > 0) client.unshift(first)
