@@ -11,12 +11,13 @@
  * overhead is on − off at p50 and at p99, both distributions measured under the same load and the
  * same garbage; beside it `admit` alone (wall and `process.cpuUsage` CPU), and which of its
  * samples overlapped a garbage collection (V8 `gc` performance entries) — the p99 without them
- * says how much of the tail is GC. Never asserts.
+ * says how much of the tail is GC — and the mean CPU of CEE's own machinery with a DLP that finds
+ * nothing (what is left is the reassembly window's text-DLP pass). Never asserts.
  * Run alone with `node dist/bench/cee.js [iterations]`.
  */
 import {performance, PerformanceObserver, type PerformanceEntry} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
-import {CEE_MAX_KEYS, CrossRequestDetector, extractPayload, type CeeSettings} from '../src/plugins/cee/index.js'
+import {CEE_MAX_KEYS, CrossRequestDetector, extractPayload, type CeeSettings, type TextDlp} from '../src/plugins/cee/index.js'
 import {createScanner, defaultScannerSettings, RateLimiter, scanUrl} from '../src/plugins/scanner/index.js'
 
 export interface CeeBenchRow {
@@ -40,6 +41,8 @@ export interface CeeBenchRow {
   /** Share of `admit` samples that overlapped a V8 garbage collection, and the p99 of the others. */
   admit_gc_share: number
   admit_p99_no_gc_us: number
+  /** CEE's own work without the text-DLP pass (a DLP that finds nothing): mean CPU µs per request. */
+  machinery_cpu_mean_us: number
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -76,6 +79,35 @@ const agentKey = (k: number): string => `agent-${k}|10.0.${k >> 8}.${k & 255}`
 /** The agents whose two fragment streams are in the fragment buffer after the pre-fill. */
 const WARM_FROM = CEE_MAX_KEYS / 2
 
+/** A detector with every agent's two pre-fill requests admitted (see the comment in the loop). */
+function prefilled(size: number, dlp: TextDlp): {det: CrossRequestDetector; now: number} {
+  const det = new CrossRequestDetector(SETTINGS)
+  let now = 0
+  // Pre-fill: every agent sends two requests of this size. The entropy tracker then holds
+  // 10,000 keys (one per agent); the fragment buffer holds two keys per agent (values and
+  // `|keys` streams), so at its 10,000-key cap the last 5,000 agents, each stream with two
+  // fragments. Measured requests come from those agents: every one pays a full reassembly
+  // scan (a random agent of all 10,000 would find its fragments evicted half the time).
+  for (let k = 0; k < CEE_MAX_KEYS; k++) {
+    for (let r = 0; r < 2; r++) det.admit(agentKey(k), 'api.example.com', extractPayload(urlOfSize(size, k + r)), dlp, now++, true)
+  }
+  return {det, now}
+}
+
+/** The machinery alone: payload, entropy, LRU, fragment append and window join, with a DLP that finds nothing. */
+function machineryCpuMean(size: number, iterations: number): number {
+  const none = {matches: [], warnings: []}
+  const p = prefilled(size, () => none)
+  let x = 12345
+  const c0 = process.cpuUsage()
+  for (let i = 0; i < iterations; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff
+    p.det.admit(agentKey(WARM_FROM + (x % (CEE_MAX_KEYS - WARM_FROM))), 'api.example.com', extractPayload(urlOfSize(size, i + 7)), () => none, p.now++, true)
+  }
+  const c = process.cpuUsage(c0)
+  return round((c.user + c.system) / iterations)
+}
+
 export async function runCeeBench(args: string[] = []): Promise<CeeBenchRow[]> {
   const iterations = Number(args[0] ?? '') > 0 ? Number(args[0]) : 5000
   const settings = defaultScannerSettings()
@@ -91,16 +123,9 @@ export async function runCeeBench(args: string[] = []): Promise<CeeBenchRow[]> {
   const rows: CeeBenchRow[] = []
   try {
     for (const size of [256, 1024, 2048]) {
-      const det = new CrossRequestDetector(SETTINGS)
-      let now = 0
-      // Pre-fill: every agent sends two requests of this size. The entropy tracker then holds
-      // 10,000 keys (one per agent); the fragment buffer holds two keys per agent (values and
-      // `|keys` streams), so at its 10,000-key cap the last 5,000 agents, each stream with two
-      // fragments. Measured requests come from those agents: every one pays a full reassembly
-      // scan (a random agent of all 10,000 would find its fragments evicted half the time).
-      for (let k = 0; k < CEE_MAX_KEYS; k++) {
-        for (let r = 0; r < 2; r++) det.admit(agentKey(k), 'api.example.com', extractPayload(urlOfSize(size, k + r)), dlp, now++, true)
-      }
+      const p = prefilled(size, dlp)
+      const det = p.det
+      let now = p.now
       const st = det.stats()
       const keys = Math.min(st.entropy_tracker_active, st.fragment_buffer_active)
       const off: number[] = []
@@ -153,6 +178,7 @@ export async function runCeeBench(args: string[] = []): Promise<CeeBenchRow[]> {
         admit_p50_us: round(quantile(admitS, 0.5)), admit_p99_us: round(quantile(admitS, 0.99)),
         admit_cpu_p50_us: quantile(cpuS, 0.5), admit_cpu_p99_us: quantile(cpuS, 0.99),
         admit_gc_share: Math.round((1000 * hit.filter(Boolean).length) / hit.length) / 1000, admit_p99_no_gc_us: round(quantile(clean, 0.99)),
+        machinery_cpu_mean_us: machineryCpuMean(size, iterations),
       })
     }
   } finally {
