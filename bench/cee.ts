@@ -1,39 +1,58 @@
 /**
  * Cross-request detection benchmark (operations §10.3): the per-request overhead CEE adds to the
- * fetch/forward path — `admit` (payload extraction, entropy budget, fragment append + reassembly
- * scan, both streams) — with 10,000 active keys pre-filled in both structures (the LRU cap), for
- * URLs of 256 B, 1 KiB and 2 KiB. Each measured request comes from a random one of the keys, so
- * it pays a reassembly scan over that key's fragments. Reported beside the URL scan of the same
- * URL (the work every request does anyway) as a ratio. Each size runs twice: with the URL scanner
- * as shipped and with its §5.5 subsequence screen off (every 2–4 value concatenation scanned,
- * as before), since the garbage of that scan lands in the CEE samples as GC pauses. Per-request
- * CPU time (process.cpuUsage around each admit) is reported beside wall clock for loaded
- * machines. Never asserts.
+ * fetch/forward path, with 10,000 active keys pre-filled in both structures (the LRU cap) and the
+ * strict preset's section, for URLs of 256 B, 1 KiB and 2 KiB. Each measured request comes from a
+ * random agent whose fragment streams hold two or more earlier requests, so it pays a full
+ * reassembly scan of both streams.
+ *
+ * Every iteration times the same URL twice, in alternating order: **off** = the URL scan alone
+ * (the work every request does anyway) and **on** = the URL scan followed by `admit` (payload
+ * extraction, entropy budget, fragment append and the reassembly scan of both streams). The
+ * overhead is on − off at p50 and at p99, both distributions measured under the same load and the
+ * same garbage; beside it `admit` alone (wall and `process.cpuUsage` CPU), and which of its
+ * samples overlapped a garbage collection (V8 `gc` performance entries) — the p99 without them
+ * says how much of the tail is GC — and the mean CPU of CEE's own machinery with a DLP that finds
+ * nothing (what is left is the reassembly window's text-DLP pass). Never asserts.
  * Run alone with `node dist/bench/cee.js [iterations]`.
  */
-import {performance} from 'node:perf_hooks'
+import {performance, PerformanceObserver, type PerformanceEntry} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
-import {CEE_MAX_KEYS, CrossRequestDetector, extractPayload, type CeeSettings} from '../src/plugins/cee/index.js'
-import {createScanner, createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl} from '../src/plugins/scanner/index.js'
+import {CEE_MAX_KEYS, CrossRequestDetector, extractPayload, type CeeSettings, type TextDlp} from '../src/plugins/cee/index.js'
+import {createScanner, defaultScannerSettings, RateLimiter, scanUrl} from '../src/plugins/scanner/index.js'
 
 export interface CeeBenchRow {
   case: string
-  /** `screened`: the URL scanner as shipped; `unscreened`: its §5.5 subsequence screen off. */
-  url_scan: string
   keys: number
   iterations: number
-  cee_p50_us: number
-  cee_p99_us: number
-  cee_cpu_p50_us: number
-  cee_cpu_p99_us: number
-  url_scan_p50_us: number
-  /** CEE p50 relative to the URL scan of the same URL. */
-  ratio: number
+  /** The URL scan alone (CEE off), wall µs. */
+  off_p50_us: number
+  off_p99_us: number
+  /** The URL scan plus `admit` (CEE on), wall µs. */
+  on_p50_us: number
+  on_p99_us: number
+  /** on − off at each quantile: the overhead the target bounds. */
+  overhead_p50_us: number
+  overhead_p99_us: number
+  /** `admit` alone: wall and CPU µs. */
+  admit_p50_us: number
+  admit_p99_us: number
+  admit_cpu_p50_us: number
+  admit_cpu_p99_us: number
+  /** Share of `admit` samples that overlapped a V8 garbage collection, and the p99 of the others. */
+  admit_gc_share: number
+  admit_p99_no_gc_us: number
+  /** CEE's own work without the text-DLP pass (a DLP that finds nothing): mean CPU µs per request. */
+  machinery_cpu_mean_us: number
 }
 
-function quantile(sorted: number[], q: number): number {
+function quantile(sorted: readonly number[], q: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
+
+/** `gc` entries reach the observer only after a timer tick (the loop's awaits are microtasks). */
+const flushGcEntries = (): Promise<void> => new Promise((r) => setTimeout(r, 50))
+const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b)
+const round = (x: number): number => Math.round(x * 10) / 10
 
 /** Deterministic, text-like query values (no secrets, moderate entropy), `bytes` long in all. */
 export function urlOfSize(bytes: number, seed: number): string {
@@ -56,52 +75,114 @@ const SETTINGS: CeeSettings = {
   fragments: {enabled: true, maxBufferBytes: 65536, windowMs: 5 * 60_000},
 }
 
+const agentKey = (k: number): string => `agent-${k}|10.0.${k >> 8}.${k & 255}`
+/** The agents whose two fragment streams are in the fragment buffer after the pre-fill. */
+const WARM_FROM = CEE_MAX_KEYS / 2
+
+/** A detector with every agent's two pre-fill requests admitted (see the comment in the loop). */
+function prefilled(size: number, dlp: TextDlp): {det: CrossRequestDetector; now: number} {
+  const det = new CrossRequestDetector(SETTINGS)
+  let now = 0
+  // Pre-fill: every agent sends two requests of this size. The entropy tracker then holds
+  // 10,000 keys (one per agent); the fragment buffer holds two keys per agent (values and
+  // `|keys` streams), so at its 10,000-key cap the last 5,000 agents, each stream with two
+  // fragments. Measured requests come from those agents: every one pays a full reassembly
+  // scan (a random agent of all 10,000 would find its fragments evicted half the time).
+  for (let k = 0; k < CEE_MAX_KEYS; k++) {
+    for (let r = 0; r < 2; r++) det.admit(agentKey(k), 'api.example.com', extractPayload(urlOfSize(size, k + r)), dlp, now++, true)
+  }
+  return {det, now}
+}
+
+/** The machinery alone: payload, entropy, LRU, fragment append and window join, with a DLP that finds nothing. */
+function machineryCpuMean(size: number, iterations: number): number {
+  const none = {matches: [], warnings: []}
+  const p = prefilled(size, () => none)
+  let x = 12345
+  const c0 = process.cpuUsage()
+  for (let i = 0; i < iterations; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff
+    p.det.admit(agentKey(WARM_FROM + (x % (CEE_MAX_KEYS - WARM_FROM))), 'api.example.com', extractPayload(urlOfSize(size, i + 7)), () => none, p.now++, true)
+  }
+  const c = process.cpuUsage(c0)
+  return round((c.user + c.system) / iterations)
+}
+
 export async function runCeeBench(args: string[] = []): Promise<CeeBenchRow[]> {
   const iterations = Number(args[0] ?? '') > 0 ? Number(args[0]) : 5000
   const settings = defaultScannerSettings()
   settings.maxRequestsPerMinute = Number.MAX_SAFE_INTEGER
   const sc = createScanner(settings)
   const dlp = (t: string) => sc.scanTextForDlp(t)
-  const ctx = {resolver: async () => ['93.184.216.34'], rateLimiter: new RateLimiter({nowNanos: () => 0n})}
+  const ctx = {resolver: async () => ['93.184.216.34'], rateLimiter: new RateLimiter({nowNanos: () => 0n}), scanner: sc.url}
+  const gcs: Array<{start: number; end: number}> = []
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as PerformanceEntry[]) gcs.push({start: e.startTime, end: e.startTime + e.duration})
+  })
+  obs.observe({entryTypes: ['gc']})
   const rows: CeeBenchRow[] = []
-  const unscreened = createUrlScanner(settings, {...sc.dlp, junctionScreen: null})
-  for (const size of [256, 1024, 2048]) {
-    for (const [variant, urlScanner] of [['unscreened', unscreened], ['screened', sc.url]] as const) {
-      const det = new CrossRequestDetector(SETTINGS)
-      let now = 0
-      // Pre-fill: every key holds two earlier requests of this size (both structures at the cap).
-      for (let round = 0; round < 2; round++) {
-        for (let k = 0; k < CEE_MAX_KEYS; k++) det.admit(`agent-${k}|10.0.${k >> 8}.${k & 255}`, 'api.example.com', extractPayload(urlOfSize(size, k + round)), dlp, now++, true)
-      }
-      const keys = det.stats().entropy_tracker_active
-      const samples: number[] = []
+  try {
+    for (const size of [256, 1024, 2048]) {
+      const p = prefilled(size, dlp)
+      const det = p.det
+      let now = p.now
+      const st = det.stats()
+      const keys = Math.min(st.entropy_tracker_active, st.fragment_buffer_active)
+      const off: number[] = []
+      const on: number[] = []
+      const admit: number[] = []
       const cpu: number[] = []
-      const scans: number[] = []
+      const spans: Array<[number, number]> = []
+      await flushGcEntries()
+      gcs.length = 0
       let x = 12345
       for (let i = 0; i < iterations; i++) {
         x = (x * 1103515245 + 12345) & 0x7fffffff
-        const k = x % CEE_MAX_KEYS
+        const k = WARM_FROM + (x % (CEE_MAX_KEYS - WARM_FROM))
         const url = urlOfSize(size, i + 7)
-        const c0 = process.cpuUsage()
-        const t0 = performance.now()
-        det.admit(`agent-${k}|10.0.${k >> 8}.${k & 255}`, 'api.example.com', extractPayload(url), dlp, now++, true)
-        const t1 = performance.now()
-        const c = process.cpuUsage(c0)
-        await scanUrl(url, {...ctx, scanner: urlScanner})
-        scans.push((performance.now() - t1) * 1000)
-        samples.push((t1 - t0) * 1000)
-        cpu.push(c.user + c.system)
+        const timeOff = async (): Promise<void> => {
+          const t = performance.now()
+          await scanUrl(url, ctx)
+          off.push((performance.now() - t) * 1000)
+        }
+        const timeOn = async (): Promise<void> => {
+          const t = performance.now()
+          await scanUrl(url, ctx)
+          const c0 = process.cpuUsage()
+          const t0 = performance.now()
+          det.admit(agentKey(k), 'api.example.com', extractPayload(url), dlp, now++, true)
+          const t1 = performance.now()
+          const c = process.cpuUsage(c0)
+          on.push((t1 - t) * 1000)
+          admit.push((t1 - t0) * 1000)
+          cpu.push(c.user + c.system)
+          spans.push([t0, t1])
+        }
+        if (i % 2 === 0) {
+          await timeOff()
+          await timeOn()
+        } else {
+          await timeOn()
+          await timeOff()
+        }
       }
-      samples.sort((a, b) => a - b)
-      cpu.sort((a, b) => a - b)
-      scans.sort((a, b) => a - b)
-      const p50 = quantile(samples, 0.5)
-      const scan50 = quantile(scans, 0.5)
+      await flushGcEntries()
+      const hit = spans.map(([a, b]) => gcs.some((g) => g.start < b && g.end > a))
+      const [offS, onS, admitS, cpuS] = [sorted(off), sorted(on), sorted(admit), sorted(cpu)]
+      const clean = sorted(admit.filter((_, i) => !hit[i]))
       rows.push({
-        case: `url ${size} B, random key`, url_scan: variant, keys, iterations, cee_p50_us: p50, cee_p99_us: quantile(samples, 0.99),
-        cee_cpu_p50_us: quantile(cpu, 0.5), cee_cpu_p99_us: quantile(cpu, 0.99), url_scan_p50_us: scan50, ratio: p50 / scan50,
+        case: `url ${size} B, random key`, keys, iterations,
+        off_p50_us: round(quantile(offS, 0.5)), off_p99_us: round(quantile(offS, 0.99)),
+        on_p50_us: round(quantile(onS, 0.5)), on_p99_us: round(quantile(onS, 0.99)),
+        overhead_p50_us: round(quantile(onS, 0.5) - quantile(offS, 0.5)), overhead_p99_us: round(quantile(onS, 0.99) - quantile(offS, 0.99)),
+        admit_p50_us: round(quantile(admitS, 0.5)), admit_p99_us: round(quantile(admitS, 0.99)),
+        admit_cpu_p50_us: quantile(cpuS, 0.5), admit_cpu_p99_us: quantile(cpuS, 0.99),
+        admit_gc_share: Math.round((1000 * hit.filter(Boolean).length) / hit.length) / 1000, admit_p99_no_gc_us: round(quantile(clean, 0.99)),
+        machinery_cpu_mean_us: machineryCpuMean(size, iterations),
       })
     }
+  } finally {
+    obs.disconnect()
   }
   return rows
 }

@@ -110,7 +110,7 @@ export class CrossRequestDetector {
     if (this.fragments !== null) {
       for (const [k, data] of fragmentStreams) {
         if (data === '') continue
-        this.fragments.append(k, Buffer.from(data, 'utf8'), nowMs)
+        this.fragments.append(k, data, nowMs)
         const pattern = this.fragments.scan(k, nowMs, dlp)
         if (pattern === null) continue
         fragmentMatched = true

@@ -1,8 +1,7 @@
 /**
- * Entropy budget per key over a sliding window (operations §5.4). `bits(payload)` = Shannon
- * entropy over code points × UTF-8 byte length (mixed units, as the reference computes it).
+ * Entropy budget per key over a sliding window (operations §5.4), in `payloadBits` (entropy-bits.ts).
  */
-import {shannonEntropy, utf8Length} from '../scanner/index.js'
+import {payloadBits} from './entropy-bits.js'
 import {LruMap} from './lru.js'
 
 interface Entry {
@@ -31,10 +30,6 @@ class KeyWindow {
   get empty(): boolean {
     return this.head === this.entries.length
   }
-}
-
-export function payloadBits(s: string): number {
-  return s === '' ? 0 : shannonEntropy(s) * utf8Length(s)
 }
 
 export class EntropyBudget {

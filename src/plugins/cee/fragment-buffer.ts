@@ -10,7 +10,17 @@ import {LruMap} from './lru.js'
 export type TextDlp = (text: string) => {readonly matches: readonly {readonly pattern: string}[]; readonly warnings: readonly {readonly pattern: string}[]}
 
 interface Fragment {
-  readonly bytes: Buffer
+  /** The fragment's bytes decoded as UTF-8 (what the window and the per-fragment pass scan). */
+  readonly text: string
+  /** Its byte length (the buffer's accounting is in bytes, §5.5). */
+  readonly size: number
+  /**
+   * The bytes, kept only when they are not valid UTF-8 on their own (a Buffer appended as given,
+   * or a fragment cut to its last `max_buffer_bytes` bytes): then the window is decoded from the
+   * concatenated bytes, as before. Valid UTF-8 fragments end on a whole character, so decoding
+   * their concatenation equals joining their decodings — the window is built from the strings.
+   */
+  readonly raw: Buffer | null
   readonly atMs: number
   /** Pattern names this fragment matches on its own (enforced or warn), computed once on append. */
   own: ReadonlySet<string> | null
@@ -38,15 +48,24 @@ export class FragmentBuffer {
     return this.bytes
   }
 
-  append(key: string, data: Buffer, nowMs: number): void {
+  /**
+   * Appends one fragment: a request's stream as text (stored as a string: no copy into a Buffer
+   * and no decode on every scan) or raw bytes.
+   */
+  append(key: string, data: string | Buffer, nowMs: number): void {
     if (data.length === 0) return
+    let frag: Fragment
+    if (typeof data === 'string') {
+      // Encoding to UTF-8 turns a lone surrogate into U+FFFD: the stored text is what the bytes decode to.
+      const text = data.isWellFormed() ? data : data.toWellFormed()
+      const size = Buffer.byteLength(text, 'utf8')
+      frag = size > this.maxBytes ? rawFragment(Buffer.from(text, 'utf8'), this.maxBytes, nowMs) : {text, size, raw: null, atMs: nowMs, own: null}
+    } else frag = rawFragment(data, this.maxBytes, nowMs)
     const k = this.keys.touch(key, () => new KeyFragments())
     const before = k.total
-    // A single fragment larger than the buffer keeps only its last max_buffer_bytes bytes.
-    const bytes = data.length > this.maxBytes ? Buffer.from(data.subarray(data.length - this.maxBytes)) : Buffer.from(data)
-    k.frags.push({bytes, atMs: nowMs, own: null})
-    k.total += bytes.length
-    while (k.total > this.maxBytes && k.frags.length > 1) k.total -= k.frags.shift()!.bytes.length
+    k.frags.push(frag)
+    k.total += frag.size
+    while (k.total > this.maxBytes && k.frags.length > 1) k.total -= k.frags.shift()!.size
     this.bytes += k.total - before
   }
 
@@ -56,12 +75,12 @@ export class FragmentBuffer {
     if (k === undefined) return null
     const active = k.frags.filter((f) => nowMs - f.atMs <= this.windowMs)
     if (active.length < 2) return null
-    const whole = dlp(Buffer.concat(active.map((f) => f.bytes)).toString('utf8'))
+    const whole = dlp(windowText(active))
     if (whole.matches.length === 0) return null
     const single = new Set<string>()
     for (const f of active) {
       if (f.own === null) {
-        const r = dlp(f.bytes.toString('utf8'))
+        const r = dlp(f.text)
         f.own = new Set([...r.matches, ...r.warnings].map((m) => m.pattern))
       }
       for (const p of f.own) single.add(p)
@@ -81,9 +100,24 @@ export class FragmentBuffer {
   sweep(nowMs: number): void {
     for (const [key, k] of [...this.keys.entries()]) {
       const before = k.total
-      while (k.frags.length > 0 && nowMs - k.frags[0]!.atMs > this.windowMs) k.total -= k.frags.shift()!.bytes.length
+      while (k.frags.length > 0 && nowMs - k.frags[0]!.atMs > this.windowMs) k.total -= k.frags.shift()!.size
       this.bytes += k.total - before
       if (k.frags.length === 0) this.keys.delete(key)
     }
   }
+}
+
+/** A fragment from bytes: a single fragment larger than the buffer keeps only its last `maxBytes` bytes. */
+function rawFragment(data: Buffer, maxBytes: number, atMs: number): Fragment {
+  const bytes = data.length > maxBytes ? Buffer.from(data.subarray(data.length - maxBytes)) : Buffer.from(data)
+  const text = bytes.toString('utf8')
+  const valid = Buffer.byteLength(text, 'utf8') === bytes.length && Buffer.from(text, 'utf8').equals(bytes)
+  return {text, size: bytes.length, raw: valid ? null : bytes, atMs, own: null}
+}
+
+/** The concatenation of the fragments decoded as UTF-8 (§5.5 step 2). */
+function windowText(active: readonly Fragment[]): string {
+  if (active.every((f) => f.raw === null)) return active.map((f) => f.text).join('')
+  // Some fragment is not valid UTF-8 alone: decode the concatenated bytes (a character may span fragments).
+  return Buffer.concat(active.map((f) => f.raw ?? Buffer.from(f.text, 'utf8'))).toString('utf8')
 }

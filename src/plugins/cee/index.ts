@@ -2,6 +2,7 @@
 // reassembly across a session's requests, with bounded memory. State only; the proxy wires it.
 export {CrossRequestDetector, newCeeCounters, CEE_MAX_KEYS, type CeeSettings, type CeeCounters, type CeeFinding, type CeeResult} from './detector.js'
 export {extractPayload, rawQueryOf, BODY_PREFIX_BYTES, type CeePayload} from './payload.js'
-export {EntropyBudget, payloadBits} from './entropy-budget.js'
+export {EntropyBudget} from './entropy-budget.js'
+export {payloadBits, codePointEntropy} from './entropy-bits.js'
 export {FragmentBuffer, type TextDlp} from './fragment-buffer.js'
 export {LruMap} from './lru.js'

@@ -27,23 +27,25 @@ export function rawQueryOf(url: string): string {
  * (the raw text when the escape is malformed).
  */
 export function extractPayload(url: string, body?: Buffer | null): CeePayload {
-  let values = ''
-  let keys = ''
+  // Parts joined once: a string grown by `+=` is a rope of every item, and each character read
+  // of a rope (the entropy count, the DLP passes) walked it — 4× slower on a 2 KiB query.
+  const values: string[] = []
+  const keys: string[] = []
   const q = rawQueryOf(url)
   if (q !== '') {
     for (const item of q.split('&')) {
       if (item === '') continue
       const eq = item.indexOf('=')
       if (eq < 0) {
-        values += goUnescape(item, true) ?? item
+        values.push(goUnescape(item, true) ?? item)
         continue
       }
       const k = item.slice(0, eq)
       const v = item.slice(eq + 1)
-      values += goUnescape(v, true) ?? v
-      keys += goUnescape(k, true) ?? k
+      values.push(goUnescape(v, true) ?? v)
+      keys.push(goUnescape(k, true) ?? k)
     }
   }
-  if (body !== undefined && body !== null && body.length > 0) values += body.subarray(0, BODY_PREFIX_BYTES).toString('utf8')
-  return {values, keys}
+  if (body !== undefined && body !== null && body.length > 0) values.push(body.subarray(0, BODY_PREFIX_BYTES).toString('utf8'))
+  return {values: values.join(''), keys: keys.join('')}
 }
