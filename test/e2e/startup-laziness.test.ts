@@ -6,8 +6,10 @@
  * starts (src/cli/young-generation.ts).
  */
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
+import readline from 'node:readline'
 import {describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
 import {repoPath, vectorPath} from '../helpers/vectors.js'
@@ -79,5 +81,28 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     const modules = t.modules()
     assert.ok(modules.some((m) => m.includes('/dist/src/plugins/receipts/')), modules.join('\n'))
     assert.deepEqual(loadedAny(modules, ['/dist/src/plugins/proxy/', '/dist/src/plugins/scanner/', '/dist/src/plugins/config/', '/node_modules/undici/', '/node_modules/zod/', ...NEVER_IN_RUN.filter((f) => !f.includes('/audit/'))]), [])
+  })
+
+  it('mcp proxy (stdio wrap): no WebSocket bridge or ws, no compiler; young generation held', async () => {
+    const t = traced()
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', '--', process.execPath, repoPath('test/mcp/fixtures/raw-server.mjs'), 'echo'], {
+      cwd: repoPath(),
+      env: {...process.env, ...t.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)))
+    const lines = readline.createInterface({input: p.stdout!})
+    const answered = new Promise<string>((resolve) => lines.once('line', resolve))
+    p.stdin!.write(JSON.stringify({jsonrpc: '2.0', id: 1, method: 'tools/call', params: {name: 'echo', arguments: {text: 'hello'}}}) + '\n')
+    assert.match(await answered, /"id":1,"result"/)
+    const modules = t.modules()
+    assert.ok(modules.some((m) => m.endsWith('/dist/src/plugins/mcp-proxy/stdio-wrap.js')), modules.join('\n'))
+    assert.deepEqual(loadedAny(modules, ['/node_modules/ws/', '/dist/src/plugins/mcp-proxy/ws-bridge.js', '/dist/src/plugins/proxy/websocket/', '/dist/src/plugins/learn/', '/dist/src/plugins/audit/']), [])
+    p.kill('SIGUSR2')
+    assert.ok(await until(async () => existsSync(t.file + '.heap.json')), 'heap statistics written')
+    const spaces = JSON.parse(readFileSync(t.file + '.heap.json', 'utf8')) as Record<string, number>
+    assert.ok(spaces.new_space! <= 8 * 1024 * 1024, `new_space ${spaces.new_space}`)
+    p.stdin!.end()
+    assert.equal(await exited, 0)
   })
 })
