@@ -10,6 +10,13 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
   const arch = process.arch === 'ia32' ? 'x86' : process.arch
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`)
 } else {
+  // Long-running commands start with V8's young generation held at its initial size (issue 18):
+  // before oclif loads, as loading is what grows it.
+  const [cmd, sub] = process.argv.slice(2)
+  if (cmd === 'run' || (cmd === 'mcp' && sub === 'proxy')) {
+    const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
+    holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
+  }
   const {Config, execute} = await import('@oclif/core')
   const {hoistTopicFlags} = await import('../dist/src/cli/argv.js')
   // Flags given before a subcommand (`session --api-url X list`) are moved after it.

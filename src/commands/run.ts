@@ -3,6 +3,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../cli/capture-flags.js'
 import {PRESET_NAMES, type PresetName} from '../plugins/config/index.js'
 import {PipelockError} from '../plugins/errors/index.js'
+import {releaseYoungGeneration} from '../cli/young-generation.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
 export default class Run extends BaseCommand {
@@ -86,6 +87,8 @@ export default class Run extends BaseCommand {
       ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
       ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
     })
+    // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it).
+    releaseYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
     process.exitCode = await running.done
   }
 }

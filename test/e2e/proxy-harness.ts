@@ -158,7 +158,12 @@ export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.
     }),
   )
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`proxy did not start:\n${err}`)), 15_000)
+    const timer = setTimeout(() => {
+      // A proxy that starts after the test gave up would otherwise keep the test file alive.
+      stopping = true
+      proc.kill('SIGKILL')
+      reject(new Error(`proxy did not start:\n${err}`))
+    }, 15_000)
     // Ready = the whole banner is out: the `startup` audit event is written right after it.
     const check = (): void => {
       const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)

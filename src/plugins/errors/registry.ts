@@ -43,6 +43,7 @@ export const ERROR_REGISTRY = {
   EVIDENCE_INVALID: {exit: 1, summary: 'an EvidenceReceipt v2 fails validation or verification'},
   // --- features
   NOT_IMPLEMENTED: {exit: 1, summary: 'an enabled feature is not implemented yet; refusing to run'},
+  FEATURE_LOAD_FAILED: {exit: 1, summary: 'the code of a feature the config enables could not be loaded; refusing to start'},
   CONFIG_INVALID: {exit: 2, summary: 'the configuration is invalid'},
   // --- event emission (operations.md §3)
   EMIT_SINK_FAILED: {exit: 1, summary: 'an event emission sink (syslog) could not be created at start-up'},

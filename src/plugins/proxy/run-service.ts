@@ -28,6 +28,7 @@ import {openRecorderSink} from './recorder-sink.js'
 import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
+import {loadFeature} from './feature-load.js'
 import {parseReverseUpstream} from './reverse/url.js'
 import type {HostedListener, RunAttachment} from './run-attachment.js'
 
@@ -124,6 +125,10 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const cw = containerWarning(opts.env)
   if (cw !== null) opts.stderr(cw)
 
+  // Enabled features' code, loaded before anything is opened (a failed load refuses start-up).
+  const webSocketProxy = loaded.config.websocket_proxy.enabled
+    ? (await loadFeature('websocket_proxy', () => import('./websocket/handshake.js'))).WebSocketProxy
+    : undefined
   const writers: AuditWriter[] = []
   const log = loaded.config.logging
   if (log.output === 'stdout' || log.output === 'both') {
@@ -171,7 +176,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     throw err
   }
   const policy: PolicyHooks = {note: (n) => changes!.pendingNote(n), reload: () => (reloader === undefined ? false : (reloader.reloadNow(), true))}
-  server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy)})
+  server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy), ...(webSocketProxy !== undefined ? {webSocketProxy} : {})})
   if (capture !== undefined) server.metrics.addRenderer((out) => capture!.renderMetrics(out))
   const emission = await startEmission(server, loaded.config, {version: opts.version, stderr: opts.stderr}).catch(async (err: unknown) => {
     await server!.close(0)

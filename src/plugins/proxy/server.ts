@@ -39,7 +39,9 @@ import {InterceptMetrics} from './intercept/metrics.js'
 import {Interceptor} from './intercept/runtime.js'
 import {buildTrustStore} from '../tls/index.js'
 import {refuseInterceptedUpgrade} from './intercept/upgrade.js'
-import {WebSocketProxy} from './websocket/handshake.js'
+// Type only: the `/ws` relay (and the `ws` package) is loaded by the run service when enabled.
+import type {WebSocketProxy} from './websocket/handshake.js'
+import {requireLoaded} from './feature-load.js'
 import {handleReverse} from './reverse/handler.js'
 import {parseReverseUpstream} from './reverse/url.js'
 
@@ -57,6 +59,8 @@ export interface ProxyServerOptions {
   readonly exceptions?: ExceptionStore | null
   /** The policy-change trail's admin hooks (change note, reload), once it runs. */
   readonly policy?: () => PolicyHooks | null
+  /** The `/ws` relay's class, loaded only when `websocket_proxy.enabled` (issue 18: lazy loading). */
+  readonly webSocketProxy?: typeof WebSocketProxy
 }
 
 export interface ListenAddresses {
@@ -167,7 +171,7 @@ export class ProxyServer implements ProxyCore {
     // Every client message also feeds cross-request detection (operations §5.4: WebSocket frames);
     // a blocking finding closes the relay with 1008 `cross_request_deny`.
     this.wsProxy = opts.loaded.config.websocket_proxy.enabled
-      ? new WebSocketProxy(this, {
+      ? new (requireLoaded('websocket_proxy', opts.webSocketProxy))(this, {
           frame: (f, ctx) => {
             const r = ceeWebSocketMessage(this, snapshotFor(this, ctx.base), ctx.base, ctx.host, f.data, !f.isBinary)
             return r?.block ? {detail: r.block.detail} : null

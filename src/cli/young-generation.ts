@@ -1,0 +1,32 @@
+import {setFlagsFromString} from 'node:v8'
+
+/**
+ * Keeps V8's young generation at its initial size while a long-running command starts (issue 18).
+ * Start-up (oclif, the zod config schema, the scanner catalogue, undici) allocates in bursts whose
+ * objects survive one scavenge, and V8 answers that by doubling the semi-spaces up to their 16 MiB
+ * default: `pipelock run --preset balanced` sat at ≈ 123 MiB idle of which ≈ 23 MiB was a young
+ * generation holding nothing (docs/benchmarks.md, "Start-up: lazy loading and the young
+ * generation"). `--max-semi-space-size` is read only when the heap is created, so it cannot be set
+ * from inside the process; `--semi-space-growth-factor` is read each time V8 grows the young
+ * generation, so setting it to 1 before the first growth keeps the initial semi-spaces.
+ * Not done when the operator sized the young generation themselves (node flags or NODE_OPTIONS).
+ * Returns whether it was applied.
+ */
+export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  if (operatorSized(execArgv, nodeOptions)) return false
+  setFlagsFromString('--semi-space-growth-factor=1')
+  return true
+}
+
+/**
+ * Lets the young generation grow again (V8's default factor, 2): `pipelock run` calls this once it
+ * listens, so under load V8 sizes the young generation for the traffic, as without the hold; V8's
+ * memory reducer shrinks it again after the load ends.
+ */
+export function releaseYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): void {
+  if (!operatorSized(execArgv, nodeOptions)) setFlagsFromString('--semi-space-growth-factor=2')
+}
+
+function operatorSized(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--(max|min)[-_]semi[-_]space[-_]size|^--semi[-_]space[-_]growth[-_]factor/.test(a))
+}

@@ -1,0 +1,108 @@
+/**
+ * Issue 18 (start-up): `pipelock run` loads a subsystem's code only when its config enables it,
+ * and `verify-receipt` does not load the proxy. A preload (test/fixtures/startup/module-trace.mjs)
+ * records every ES module the child loads; the assertions are about which modules, never how long
+ * anything took. Also pinned: V8's young generation is held at its start-up size while `run`
+ * starts (src/cli/young-generation.ts).
+ */
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import readline from 'node:readline'
+import {describe, it} from 'node:test'
+import {runCli} from '../helpers/cli.js'
+import {repoPath, vectorPath} from '../helpers/vectors.js'
+import {startProxy, tempDir, until} from './proxy-harness.js'
+
+const PRELOAD = repoPath('test', 'fixtures', 'startup', 'module-trace.mjs')
+
+/** The NODE_OPTIONS and trace file for a traced child. */
+function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; file: string} {
+  const file = path.join(tempDir('pipelock-trace-'), 'modules.txt')
+  return {
+    file,
+    env: {NODE_OPTIONS: `--import=${JSON.stringify(PRELOAD)}`, MODULE_TRACE_FILE: file},
+    modules: () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : []),
+  }
+}
+
+/** Module URL fragments `run` must not load unless configured. */
+const WEBSOCKET = ['/node_modules/ws/', '/dist/src/plugins/proxy/websocket/']
+const NEVER_IN_RUN = [
+  '/dist/src/plugins/learn/', // the compiler, shadow, ratify
+  '/dist/src/plugins/mcp-proxy/', // MCP transports (only with --mcp-listen)
+  '/dist/src/plugins/mcp/',
+  '/dist/src/plugins/audit/', // evidence-set verification
+  '/dist/src/plugins/admin-client/',
+  '/dist/src/plugins/deploy/',
+]
+
+function loadedAny(modules: readonly string[], fragments: readonly string[]): string[] {
+  return modules.filter((m) => fragments.some((f) => m.includes(f)))
+}
+
+describe('start-up loads only what the config uses (issue 18)', {timeout: 120_000}, () => {
+  it('run --preset balanced: no WebSocket relay, compiler, MCP or audit tools; young generation held', async () => {
+    const t = traced()
+    const proxy = await startProxy(null, {args: ['--preset', 'balanced'], env: t.env})
+    try {
+      const modules = t.modules()
+      // The trace works: the proxy itself is there.
+      assert.ok(modules.some((m) => m.endsWith('/dist/src/plugins/proxy/server.js')), modules.join('\n'))
+      assert.deepEqual(loadedAny(modules, [...WEBSOCKET, ...NEVER_IN_RUN]), [])
+      // V8's young generation stayed at its start-up size (2 × 1 MiB semi-spaces here; V8's
+      // default sizing grows it to 2 × 16 MiB during this start-up).
+      proxy.proc.kill('SIGUSR2')
+      assert.ok(await until(async () => existsSync(t.file + '.heap.json')), 'heap statistics written')
+      const spaces = JSON.parse(readFileSync(t.file + '.heap.json', 'utf8')) as Record<string, number>
+      assert.ok(spaces.new_space! <= 8 * 1024 * 1024, `new_space ${spaces.new_space}`)
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+  })
+
+  it('run with websocket_proxy.enabled loads the relay (test/e2e/proxy-websocket*.test.ts drive it)', async () => {
+    const t = traced()
+    const proxy = await startProxy(['websocket_proxy:', '  enabled: true'].join('\n') + '\n', {env: t.env})
+    try {
+      const modules = t.modules()
+      for (const f of WEBSOCKET) assert.ok(modules.some((m) => m.includes(f)), `${f} loaded`)
+      assert.deepEqual(loadedAny(modules, NEVER_IN_RUN), [])
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+  })
+
+  it('verify-receipt does not load the proxy, the scanner or the config schema', () => {
+    const t = traced()
+    const r = runCli(['verify-receipt', 'valid-single.json', '--key', '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'], {cwd: vectorPath('receipts'), env: t.env})
+    assert.equal(r.status, 0, r.stderr)
+    const modules = t.modules()
+    assert.ok(modules.some((m) => m.includes('/dist/src/plugins/receipts/')), modules.join('\n'))
+    assert.deepEqual(loadedAny(modules, ['/dist/src/plugins/proxy/', '/dist/src/plugins/scanner/', '/dist/src/plugins/config/', '/node_modules/undici/', '/node_modules/zod/', ...NEVER_IN_RUN.filter((f) => !f.includes('/audit/'))]), [])
+  })
+
+  it('mcp proxy (stdio wrap): no WebSocket bridge or ws, no compiler; young generation held', async () => {
+    const t = traced()
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', '--', process.execPath, repoPath('test/mcp/fixtures/raw-server.mjs'), 'echo'], {
+      cwd: repoPath(),
+      env: {...process.env, ...t.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)))
+    const lines = readline.createInterface({input: p.stdout!})
+    const answered = new Promise<string>((resolve) => lines.once('line', resolve))
+    p.stdin!.write(JSON.stringify({jsonrpc: '2.0', id: 1, method: 'tools/call', params: {name: 'echo', arguments: {text: 'hello'}}}) + '\n')
+    assert.match(await answered, /"id":1,"result"/)
+    const modules = t.modules()
+    assert.ok(modules.some((m) => m.endsWith('/dist/src/plugins/mcp-proxy/stdio-wrap.js')), modules.join('\n'))
+    assert.deepEqual(loadedAny(modules, ['/node_modules/ws/', '/dist/src/plugins/mcp-proxy/ws-bridge.js', '/dist/src/plugins/proxy/websocket/', '/dist/src/plugins/learn/', '/dist/src/plugins/audit/']), [])
+    p.kill('SIGUSR2')
+    assert.ok(await until(async () => existsSync(t.file + '.heap.json')), 'heap statistics written')
+    const spaces = JSON.parse(readFileSync(t.file + '.heap.json', 'utf8')) as Record<string, number>
+    assert.ok(spaces.new_space! <= 8 * 1024 * 1024, `new_space ${spaces.new_space}`)
+    p.stdin!.end()
+    assert.equal(await exited, 0)
+  })
+})
