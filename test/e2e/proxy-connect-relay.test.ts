@@ -5,8 +5,10 @@
  * a timer per chunk, and past 64 the lifetime timer was dropped and kept the process alive).
  */
 import assert from 'node:assert/strict'
+import {rmSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
+import path from 'node:path'
 import {describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
 import {baseConfig, makeSelfSignedCert, openTunnel, rawHttp, startProxy, tcpUpstream, tempDir} from './proxy-harness.js'
@@ -97,6 +99,33 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
       // The session's byte budget was charged with the tunnel's bytes: the next tunnel is refused.
       await assert.rejects(openTunnel(proxy.port, up.port), /429[^]*byte budget exceeded: 4200\/4000 bytes/)
     } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+
+  it('a kill switch sentinel tears down a tunnel in mid-relay; nothing is relayed after it', async () => {
+    // The relay runs no JavaScript per chunk: the switch's activation (the sentinel is polled
+    // four times a second) must destroy the tunnel by itself, while bytes are flowing.
+    const dir = tempDir()
+    const sentinel = path.join(dir, 'kill-switch')
+    const up = await tcpUpstream((s) => s.on('data', (c: Buffer) => s.write(c)))
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', RAW_ECHO, ...LOOPBACK, 'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`].join('\n')), {dir})
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      let open = true
+      void t.closed.then(() => (open = false))
+      t.socket.write('before\n')
+      for (let i = 0; i < 200 && t.received() < 7; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.equal(t.received(), 7)
+      writeFileSync(sentinel, '')
+      const ticker = setInterval(() => open && t.socket.write('tick\n'), 20)
+      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))])
+      clearInterval(ticker)
+      assert.notEqual(lived, -1, 'tunnel still open 5 s after the sentinel appeared')
+      assert.match(proxy.stdout(), /"event":"tunnel_close"/)
+    } finally {
+      rmSync(sentinel, {force: true})
       await proxy.stop()
       await up.close()
     }
