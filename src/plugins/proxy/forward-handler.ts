@@ -199,20 +199,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   delete headers['content-length']
   record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
   res.writeHead(up.statusCode, {...headers, 'content-length': String(out.length)})
-  endWithHead(res, out)
-}
-
-/** Bodies up to this size leave in the same socket write as the head. */
-const ONE_WRITE_MAX = 64 * 1024
-
-/**
- * node writes a Buffer body after the head as a second chunk (a corked `writev` of a latin1 head
- * and the body); a latin1 string body is appended to the head and leaves in one `write`. latin1
- * maps bytes to code units one to one, so the bytes on the wire are the same.
- */
-export function endWithHead(res: ServerResponse, body: Buffer): void {
-  if (body.length <= ONE_WRITE_MAX && !res.headersSent) res.end(body.toString('latin1'), 'latin1')
-  else res.end(body)
+  res.end(out)
 }
 
 /** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
