@@ -117,6 +117,20 @@ export function mapExoticWhitespace(s: string): string {
   return s.replace(EXOTIC_WS_ONE, ' ')
 }
 
+/** A character-class body for these code points, consecutive ones as ranges (irregexp scans ranges faster than lists of astral code points). */
+function classRanges(cps: readonly number[]): string {
+  const sorted = [...cps].sort((a, b) => a - b)
+  const hex = (cp: number): string => `\\u{${cp.toString(16)}}`
+  let out = ''
+  for (let i = 0; i < sorted.length; ) {
+    let j = i
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++
+    out += j > i ? `${hex(sorted[i]!)}-${hex(sorted[j]!)}` : hex(sorted[i]!)
+    i = j + 1
+  }
+  return out
+}
+
 /** Built per call from frozen data; cheap (151 entries) and keeps the module state-free. */
 function confusableTable(): Map<number, string> {
   const m = new Map<number, string>()
@@ -146,7 +160,7 @@ export function createNormalizer(): Normalizer {
   const mn = new RE2('\\p{Mn}+', 'gu')
   // One regex over every confusable source code point (native scan, as the classes above); the
   // replacement is looked up per match.
-  const confusables = new RegExp(`[${[...table.keys()].map((cp) => `\\u{${cp.toString(16)}}`).join('')}]`, 'gu')
+  const confusables = new RegExp(`[${classRanges([...table.keys()])}]`, 'gu')
   const confusableTarget = (ch: string): string => table.get(ch.codePointAt(0)!)!
   const confusableToAscii = (s: string): string => s.replace(confusables, confusableTarget)
   // NFD then drop Mn; the result stays decomposed (§8).

@@ -228,6 +228,9 @@ function decodeCandidates(s: string): string[] {
  * (each set used to recompute all of them: half the normalisation work of a clean response).
  * Lives for one scan only.
  */
+/** Space, tab, LF and CR, removed before the whole content is decoded (a fixed class: no backtracking). */
+const SPACES = /[ \t\n\r]+/g
+
 export class ScanTexts {
   private readonly normalised = new Map<string, string>()
   private readonly folded = new Map<string, string>()
@@ -266,7 +269,7 @@ export class ScanTexts {
 
   private decodeRuns(s: string): readonly string[] {
     const out: string[] = []
-    const squeezed = s.split(' ').join('').split('\t').join('').split('\n').join('').split('\r').join('')
+    const squeezed = s.replace(SPACES, '')
     // The whole-content decoding is taken as is; only the per-run decodings need the
     // UTF-8 / 80 %-printable test (§7 pass 6).
     for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
