@@ -1,11 +1,12 @@
 /**
  * The sliding-window rate limiter skips expired entries with a head index and compacts in one
- * copy (issue 18) instead of splicing the front per request; it must answer exactly as the old
- * splice version on every call, with long windows, many keys, limits hit and time jumps.
+ * copy (issue 18) instead of splicing the front per request, and the data budget keeps a running
+ * sum instead of filtering its window per check; each must answer exactly as its old version on
+ * every call, with long windows, many keys, limits hit and time jumps (the clock is wall time).
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {RateLimiter, RateLimiterReference} from '../../../src/plugins/scanner/rate-limit.js'
+import {DataBudget, DataBudgetReference, RateLimiter, RateLimiterReference} from '../../../src/plugins/scanner/rate-limit.js'
 import {prng} from './fixtures.js'
 
 describe('rate limiter: head index equals the front-splice reference', () => {
@@ -31,5 +32,35 @@ describe('rate limiter: head index equals the front-splice reference', () => {
       else refused++
     }
     assert.ok(allowed > 1000 && refused > 1000, `allowed ${allowed}, refused ${refused}: both paths must be exercised`)
+  })
+
+  it('data budget: 200,000 checks and records over 3 keys, with gaps past the window and clock steps back', () => {
+    const r = prng(6160)
+    let now = 5_000_000_000_000n
+    const clock = {nowNanos: () => now}
+    const fast = new DataBudget(clock)
+    const ref = new DataBudgetReference(clock)
+    let exhausted = 0
+    let steppedBack = 0
+    for (let i = 0; i < 200_000; i++) {
+      const x = r()
+      if (x < 0.0005) now += 61_000_000_000n
+      else if (x < 0.001) {
+        now -= BigInt(Math.floor(r() * 3_000_000_000))
+        steppedBack++
+      } else now += BigInt(Math.floor(r() * 600_000))
+      const key = ['a.example', 'b.example', 'c.example'][Math.floor(r() * 3)]!
+      if (r() < 0.5) {
+        const bytes = Math.floor(r() * 4096) - 100
+        fast.record(key, bytes)
+        ref.record(key, bytes)
+      } else {
+        const limit = key === 'a.example' ? 50_000_000 : key === 'b.example' ? 200_000 : 0
+        const want = ref.isExhausted(key, limit)
+        assert.equal(fast.isExhausted(key, limit), want, `call ${i}`)
+        if (want) exhausted++
+      }
+    }
+    assert.ok(exhausted > 1000 && steppedBack > 50, `exhausted ${exhausted}, clock steps back ${steppedBack}`)
   })
 })
