@@ -10,6 +10,7 @@ import {runMcpBench} from './mcp.js'
 import {runMcpEvidenceBench} from './mcp-evidence.js'
 import {runProxyPeersBench} from './proxy-peers.js'
 import {runProxyBench} from './proxy.js'
+import {runRelayPartsBench} from './relay-parts.js'
 import {runShadowBench} from './shadow.js'
 import {runSubsequenceBench} from './subsequence.js'
 import {runUrlScanBench} from './url-scan.js'
@@ -30,7 +31,8 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   compile: {about: 'generate a 1,000,000-event realistic corpus and compile it (events/s, peak RSS; --events N, --corpus simple, --keep DIR)', run: runCompileBench as unknown as Bench},
   shadow: {about: 'compile the same corpus, then replay it with learn shadow (events/s, peak RSS; --events N, --keep DIR)', run: runShadowBench as unknown as Bench},
   connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct and CPU per 10 MiB, bare relay floor (--rounds N, --baseline DIR)', run: runConnectBench as unknown as Bench},
-  proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run)', run: runProxyPeersBench as unknown as Bench},
+  proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run, --baseline DIR adds another built checkout)', run: runProxyPeersBench as unknown as Bench},
+  'relay-parts': {about: 'forward proxy per-request parts in process, CPU µs per call: response core scan (1 KiB binary, 1 KiB text), rate limiter at 60k live entries (--baseline DIR, --rounds N)', run: runRelayPartsBench as unknown as Bench},
   'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
   subsequence: {about: 'URL scan with vs without the §5.5 subsequence junction screen (old: every 2–4 value concatenation scanned), URLs of 256 B–2 KiB and 20-value shapes: CPU µs per scan and p50 ([iterations])', run: runSubsequenceBench as unknown as Bench},

@@ -10,7 +10,7 @@
  * with the last recorded run (`bench/proxy-last-run.json`): a ratio more than 10% worse is
  * flagged in the output. `--record` stores this run as the new reference. No assertions.
  *
- *   node dist/bench/proxy-peers.js [--seconds S] [--rounds N] [--record] [--no-install]
+ *   node dist/bench/proxy-peers.js [--seconds S] [--rounds N] [--record] [--no-install] [--baseline /path/to/other/checkout]
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -126,6 +126,9 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     }
     add('bare Node relay', await spawnBareRelay())
     add('pipelock', await spawnPipelock(repoRoot, cfg))
+    // `--baseline DIR`: another built checkout (the previous implementation), same config, same rounds.
+    const baseline = arg('--baseline')
+    if (baseline !== undefined) add('pipelock (baseline)', await spawnPipelock(path.resolve(baseline), cfg))
     for (const [name, start] of [['squid', startSquid], ['tinyproxy', startTinyproxy]] as const) {
       if (missing.includes(name)) {
         rows.push({arm: name, 'req/s c=50': 'not installed'})

@@ -5,11 +5,13 @@
  * a timer per chunk, and past 64 the lifetime timer was dropped and kept the process alive).
  */
 import assert from 'node:assert/strict'
+import {rmSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
+import path from 'node:path'
 import {describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
-import {baseConfig, makeSelfSignedCert, openTunnel, startProxy, tcpUpstream, tempDir} from './proxy-harness.js'
+import {baseConfig, makeSelfSignedCert, openTunnel, rawHttp, startProxy, tcpUpstream, tempDir} from './proxy-harness.js'
 
 // These tunnels carry raw bytes to a loopback echo server, not TLS: the host is allowed raw
 // tunnels explicitly (plain text inside CONNECT is refused otherwise, issue 10 item 2).
@@ -62,6 +64,68 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
       // 12 pushes × 200 ms, then 1 s idle: closed at ≈ 3.4 s, not at 1 s and not never.
       assert.ok(lived >= 2400 && lived < 15_000, `tunnel lived ${lived} ms (-1 = still open after 15 s; the lifetime is 60 s)`)
     } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+
+  it('relayed bytes are counted both ways once the tunnel closes: tunnel_close, the bytes metric and the byte budget', async () => {
+    // The relay is socket to socket (pipe), so the count comes from the upstream socket's
+    // counters at close: client → upstream 3 × 700 bytes, echoed back, = 4,200 bytes.
+    const up = await tcpUpstream((s) => s.on('data', (c: Buffer) => s.write(c)))
+    const proxy = await startProxy(baseConfig([
+      '  sni_verification: false', RAW_ECHO, ...LOOPBACK,
+      'license_key: pipelock_lic_v1_ignored',
+      'agents:', '  _default:', '    budget:', '      max_bytes_per_session: 4000',
+    ].join('\n')))
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      for (let i = 0; i < 3; i++) {
+        t.socket.write(Buffer.alloc(700, 0x61 + i))
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      for (let i = 0; i < 200 && t.received() < 2100; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.equal(t.received(), 2100)
+      t.socket.end()
+      await t.closed
+      let line: Record<string, unknown> | undefined
+      for (let i = 0; i < 200 && line === undefined; i++) {
+        line = proxy.stdout().split('\n').filter((l) => l.includes('"tunnel_close"')).map((l) => JSON.parse(l) as Record<string, unknown>)[0]
+        if (line === undefined) await new Promise((r) => setTimeout(r, 10))
+      }
+      assert.equal(line?.bytes, 4200, proxy.stdout())
+      const m = (await rawHttp(proxy.port, {path: '/metrics'})).body
+      assert.match(m, /^pipelock_tunnel_bytes_total 4200$/m)
+      // The session's byte budget was charged with the tunnel's bytes: the next tunnel is refused.
+      await assert.rejects(openTunnel(proxy.port, up.port), /429[^]*byte budget exceeded: 4200\/4000 bytes/)
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+
+  it('a kill switch sentinel tears down a tunnel in mid-relay; nothing is relayed after it', async () => {
+    // The relay runs no JavaScript per chunk: the switch's activation (the sentinel is polled
+    // four times a second) must destroy the tunnel by itself, while bytes are flowing.
+    const dir = tempDir()
+    const sentinel = path.join(dir, 'kill-switch')
+    const up = await tcpUpstream((s) => s.on('data', (c: Buffer) => s.write(c)))
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', RAW_ECHO, ...LOOPBACK, 'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`].join('\n')), {dir})
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      let open = true
+      void t.closed.then(() => (open = false))
+      t.socket.write('before\n')
+      for (let i = 0; i < 200 && t.received() < 7; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.equal(t.received(), 7)
+      writeFileSync(sentinel, '')
+      const ticker = setInterval(() => open && t.socket.write('tick\n'), 20)
+      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))])
+      clearInterval(ticker)
+      assert.notEqual(lived, -1, 'tunnel still open 5 s after the sentinel appeared')
+      assert.match(proxy.stdout(), /"event":"tunnel_close"/)
+    } finally {
+      rmSync(sentinel, {force: true})
       await proxy.stop()
       await up.close()
     }

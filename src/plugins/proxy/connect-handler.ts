@@ -121,7 +121,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
   const openedAt = core.nowMs()
-  let bytes = 0
+  // Relayed bytes so far; replaced by the socket counters once the relay starts.
+  let counted = (): number => 0
   let closed = false
   let lifetime: NodeJS.Timeout | undefined
   const close = (): void => {
@@ -129,6 +130,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     closed = true
     clearTimeout(lifetime)
     untrack()
+    const bytes = counted()
     client.destroy()
     upstream.destroy()
     core.metrics.tunnelClosed(bytes, (core.nowMs() - openedAt) / 1000)
@@ -180,34 +182,26 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     return
   }
 
-  // Relay socket to socket; the timers act on events, never per chunk (a timer per chunk cost
-  // CPU, and the old per-chunk bookkeeping leaked the lifetime timer, which then held the
-  // process open after SIGTERM). Lifetime: one timer, cleared on close. Idle: the client
-  // socket's own timeout, which node restarts on every read and every write; the relay writes
-  // to the client whatever upstream sends, so it fires only when both directions were silent.
+  // Relay socket to socket with `pipe()` both ways: no JavaScript per chunk beyond the streams'
+  // own backpressure (issue 18). The timers act on events: the lifetime is one timer, cleared on
+  // close; idle is the client socket's own timeout, which node restarts on every read and every
+  // write (the relay writes to the client whatever upstream sends, so it fires only when both
+  // directions were silent). The kill switch needs no per-read check: its cached flag only
+  // changes inside `poll()`, which on the off→on edge first runs the activation listeners, and
+  // those destroy every tracked tunnel (this one included) before any later read.
   lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
   if (client instanceof Socket) {
     client.setTimeout(cfg.forward_proxy.idle_timeout_seconds * 1000)
     client.once('timeout', close)
   }
-  const relay = (from: Duplex, to: Duplex): void => {
-    from.on('data', (c: Buffer) => {
-      // Kill switch re-checked on every read (§4.3 step 7): a cached flag, no I/O; activation
-      // also destroys tunnels directly.
-      if (core.killSwitch.activeAsOfLastPoll()) return close()
-      bytes += c.length
-      if (!to.write(c)) from.pause()
-    })
-    to.on('drain', () => from.resume())
-    from.once('end', () => to.end())
-    from.once('close', close)
-    from.once('error', close)
+  // Bytes relayed, counted once at close from the upstream socket's own counters: what it read
+  // went to the client, what was written to it came from the client (the first record included).
+  counted = (): number => upstream.bytesRead + upstream.bytesWritten
+  for (const s of [client, upstream]) {
+    s.once('close', close)
+    s.once('error', close)
   }
-  if (first.length > 0) {
-    bytes += first.length
-    upstream.write(first)
-  }
-  relay(client, upstream)
-  relay(upstream, client)
-  client.resume()
+  if (first.length > 0) upstream.write(first)
+  client.pipe(upstream)
+  upstream.pipe(client)
 }

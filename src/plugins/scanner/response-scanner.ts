@@ -2,8 +2,8 @@
  * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
-import RE2 from 're2'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './catalogue.js'
+import {base64Runs, hasCandidateRun} from './b64-runs.js'
 import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
 import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
@@ -61,8 +61,6 @@ export interface ResponseScanner {
   readonly core: ResponsePatternSet
   readonly configured: ResponsePatternSet
   readonly normalizer: Normalizer
-  readonly runRe: Re2
-  readonly b64Run: Re2
   /** UTF-8 scratch for the set pre-filter (as the DLP engine's: no fresh Buffer per call). */
   readonly encoder: Utf8Scratch
 }
@@ -146,8 +144,6 @@ export function createResponseScanner(settings: ScannerSettings, normalizer?: No
     core: patternSet(CORE_RESPONSE_PATTERNS.map((p) => compile(p, true))),
     configured: patternSet(mergeResponsePatterns(rs.includeDefaults, rs.patterns).map((p) => compile(p, false))),
     normalizer: normalizer ?? createNormalizer(),
-    runRe: new RE2('[A-Za-z0-9+/_=-]{8,}', 'u'),
-    b64Run: new RE2('[A-Za-z0-9+/_-]{16,}={0,2}', 'gu'),
     encoder: new Utf8Scratch(),
   }
 }
@@ -232,6 +228,9 @@ function decodeCandidates(s: string): string[] {
  * (each set used to recompute all of them: half the normalisation work of a clean response).
  * Lives for one scan only.
  */
+/** Space, tab, LF and CR, removed before the whole content is decoded (a fixed class: no backtracking). */
+const SPACES = /[ \t\n\r]+/g
+
 export class ScanTexts {
   private readonly normalised = new Map<string, string>()
   private readonly folded = new Map<string, string>()
@@ -270,13 +269,13 @@ export class ScanTexts {
 
   private decodeRuns(s: string): readonly string[] {
     const out: string[] = []
-    const squeezed = s.split(' ').join('').split('\t').join('').split('\n').join('').split('\r').join('')
+    const squeezed = s.replace(SPACES, '')
     // The whole-content decoding is taken as is; only the per-run decodings need the
     // UTF-8 / 80 %-printable test (§7 pass 6).
     for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
-    for (const h of findAll(this.sc.b64Run, s, 200)) {
-      if (h.text === squeezed) continue // the whole content was one run: already tried
-      for (const d of decodeCandidates(h.text)) if (isPrintableRatioOk(d)) out.push(d)
+    for (const run of base64Runs(s, 200)) {
+      if (run === squeezed) continue // the whole content was one run: already tried
+      for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) out.push(d)
     }
     return out
   }
@@ -284,7 +283,7 @@ export class ScanTexts {
 
 /** Pass 6 (§7): decoded payloads, matched with passes 1, 4, 5, recursively to depth 5. */
 function decodePass(t: ScanTexts, patterns: ResponsePatternSet, content: string, depth: number): ResponseMatch[] {
-  if (depth >= 5 || !t.sc.runRe.test(content)) return []
+  if (depth >= 5 || !hasCandidateRun(content)) return []
   for (const d of t.decoded(content)) {
     const p1 = t.forMatching(d)
     const hits = [

@@ -1,0 +1,54 @@
+/**
+ * The two run searches of response pass 6 (§7), as plain loops over UTF-16 code units instead of
+ * RE2 (issue 18): both classes are ASCII, so code units and code points agree, and on a body with
+ * non-ASCII text RE2 pays a UTF-8 → UTF-16 offset walk for every hit. The results are the same
+ * as the regexes' (differential test: test/unit/scanner/b64-runs.test.ts):
+ * - `hasCandidateRun`: `[A-Za-z0-9+/_=-]{8,}` matches somewhere;
+ * - `base64Runs`: the leftmost-first hits of `[A-Za-z0-9+/_-]{16,}={0,2}`, at most `limit` — a
+ *   hit is a maximal run of the class (any shorter start lies inside a run too short to match)
+ *   and then up to two '='.
+ */
+
+/** 1: `[A-Za-z0-9+/_-]`; 2: '='. */
+const CLASS = (() => {
+  const t = new Uint8Array(128)
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c)
+    if (/[A-Za-z0-9+/_-]/.test(ch)) t[c] = 1
+  }
+  t[0x3d] = 2
+  return t
+})()
+
+function kind(c: number): number {
+  return c < 128 ? CLASS[c]! : 0
+}
+
+export function hasCandidateRun(s: string): boolean {
+  let run = 0
+  for (let i = 0; i < s.length; i++) {
+    if (kind(s.charCodeAt(i)) !== 0) {
+      if (++run >= 8) return true
+    } else run = 0
+  }
+  return false
+}
+
+export function base64Runs(s: string, limit: number): string[] {
+  const out: string[] = []
+  let i = 0
+  while (i < s.length && out.length < limit) {
+    if (kind(s.charCodeAt(i)) !== 1) {
+      i++
+      continue
+    }
+    const start = i
+    while (i < s.length && kind(s.charCodeAt(i)) === 1) i++
+    if (i - start < 16) continue
+    let end = i
+    while (end < s.length && end - i < 2 && s.charCodeAt(end) === 0x3d) end++
+    out.push(s.slice(start, end))
+    i = end
+  }
+  return out
+}

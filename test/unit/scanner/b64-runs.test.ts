@@ -1,0 +1,52 @@
+/**
+ * Pass 6's run searches as loops (issue 18) give what the RE2 regexes they replace give, on
+ * random text mixing the class, '=', ASCII noise, non-ASCII and astral characters.
+ */
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import RE2 from 're2'
+import {base64Runs, hasCandidateRun} from '../../../src/plugins/scanner/b64-runs.js'
+import {findAll} from '../../../src/plugins/scanner/index.js'
+import {prng} from './fixtures.js'
+
+const RUN_RE = new RE2('[A-Za-z0-9+/_=-]{8,}', 'u')
+const B64_RE = new RE2('[A-Za-z0-9+/_-]{16,}={0,2}', 'gu')
+const PIECES = ['A', 'z', '0', '9', '+', '/', '_', '-', '=', '==', '===', ' ', '.', '\n', 'é', '\ufffd', '\u{1f600}', 'QUJDREVGR0hJSktMTU5PUA', 'aGVsbG8gd29ybGQ=', '%']
+
+function randomText(r: () => number): string {
+  let s = ''
+  const n = Math.floor(r() * 120)
+  for (let i = 0; i < n; i++) {
+    const p = PIECES[Math.floor(r() * PIECES.length)]!
+    s += r() < 0.3 ? p.repeat(1 + Math.floor(r() * 20)) : p
+  }
+  return s
+}
+
+describe('pass 6 run searches equal their RE2 regexes', () => {
+  it('hasCandidateRun and base64Runs on 20,000 random texts (limit 200 and 3)', () => {
+    const r = prng(1818)
+    let hits = 0
+    for (let i = 0; i < 20_000; i++) {
+      const s = randomText(r)
+      assert.equal(hasCandidateRun(s), RUN_RE.test(s), JSON.stringify(s))
+      for (const limit of [200, 3]) {
+        const want = findAll(B64_RE, s, limit).map((h) => h.text)
+        assert.deepEqual(base64Runs(s, limit), want, JSON.stringify(s))
+        hits += want.length
+      }
+    }
+    assert.ok(hits > 1000, `only ${hits} runs found: the generator is too weak`)
+  })
+
+  it('the benchmark body (bytes 0–255 as UTF-8) and edge cases', () => {
+    const cases = [
+      Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff)).toString('utf8'),
+      '', 'A'.repeat(15), 'A'.repeat(16), 'A'.repeat(16) + '===', '='.repeat(20), 'A'.repeat(7) + '=', 'A'.repeat(8), 'é'.repeat(4) + 'B'.repeat(30) + '=',
+    ]
+    for (const s of cases) {
+      assert.equal(hasCandidateRun(s), RUN_RE.test(s), JSON.stringify(s))
+      assert.deepEqual(base64Runs(s, 200), findAll(B64_RE, s, 200).map((h) => h.text), JSON.stringify(s))
+    }
+  })
+})
