@@ -28,7 +28,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   evidence: {about: 'EvidenceReceipt v2 verification cost relative to a bare Ed25519 verification', run: async () => benchEvidence() as unknown as Record<string, unknown>[]},
   'url-scan': {about: 'URL scan of a typical allowed URL: p50/p99 and per-stage breakdown ([iterations])', run: runUrlScanBench as unknown as Bench},
   compile: {about: 'generate a 1,000,000-event realistic corpus and compile it (events/s, peak RSS; --events N, --corpus simple, --keep DIR)', run: runCompileBench as unknown as Bench},
-  shadow: {about: 'compile the same corpus, then replay it with learn shadow (events/s, peak RSS; --events N, --keep DIR)', run: runShadowBench as unknown as Bench},
+  shadow: {about: 'compile the same corpus, then replay it with learn shadow (events/s, peak RSS; --events N, --keep DIR, --arms: also without the scan worker and without --optimize-for-size)', run: runShadowBench as unknown as Bench},
   connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct and CPU per 10 MiB, bare relay floor (--rounds N, --baseline DIR)', run: runConnectBench as unknown as Bench},
   proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run)', run: runProxyPeersBench as unknown as Bench},
   'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
