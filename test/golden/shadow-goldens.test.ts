@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock} from '../../src/plugins/canonical/index.js'
 import {compareCaptureFiles} from '../../src/plugins/capture/index.js'
@@ -13,7 +13,7 @@ import {
   shadowReplay,
 } from '../../src/plugins/learn/index.js'
 import {GOLDEN_CORPORA} from '../../bench/corpus-goldens.js'
-import {ratifiedGoldenBody} from '../helpers/golden-ratify.js'
+import {listJsonl, ratifiedGoldenBody} from '../helpers/golden-shadow.js'
 import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 // Shadow outputs of the golden replay harness: for every corpus, its golden candidate
@@ -25,16 +25,6 @@ import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 const UPDATE = process.env.UPDATE_GOLDENS === '1'
 const WEEK_NS = 168n * 3_600_000_000_000n
-
-function listJsonl(root: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(root).sort()) {
-    const p = path.join(root, name)
-    if (statSync(p).isDirectory()) out.push(...listJsonl(p))
-    else if (name.endsWith('.jsonl')) out.push(p)
-  }
-  return out
-}
 
 function compareOrWrite(goldenFile: string, actual: string): void {
   if (UPDATE) {

@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fixedClock} from '../../../src/plugins/canonical/index.js'
@@ -18,7 +18,7 @@ import {
 import {createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl} from '../../../src/plugins/scanner/index.js'
 import {generateCorpus, type TrafficShape} from '../../../bench/corpus-generator.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
-import {ratifiedGoldenBody} from '../../helpers/golden-ratify.js'
+import {listJsonl, ratifiedGoldenBody} from '../../helpers/golden-shadow.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 // Issue 18: `learn shadow` asks the scanner for a read chunk's URLs at once (`many`), from a
@@ -50,14 +50,8 @@ function oracleScanner(): ScannerReplay {
   }
 }
 
-function listJsonl(root: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(root).sort()) {
-    const p = path.join(root, name)
-    if (statSync(p).isDirectory()) out.push(...listJsonl(p))
-    else if (name.endsWith('.jsonl')) out.push(p)
-  }
-  return out.sort(compareCaptureFiles)
+function captureFiles(root: string): string[] {
+  return listJsonl(root).sort(compareCaptureFiles)
 }
 
 type Body = Parameters<typeof shadowReplay>[1]
@@ -89,7 +83,7 @@ async function assertSameReports(files: string[], body: Body, label: string): Pr
 
 test('scan batches, memo and worker thread: golden corpora report byte-identically to the one-at-a-time scan', async () => {
   for (const corpus of GOLDEN_CORPORA) {
-    const files = listJsonl(repoPath('goldens', corpus.name, 'input'))
+    const files = captureFiles(repoPath('goldens', corpus.name, 'input'))
     for (const mode of ['all', 'strict'] as const) await assertSameReports(files, ratifiedGoldenBody(corpus.name, mode).body, `${corpus.name}/${mode}`)
   }
 })
@@ -110,7 +104,7 @@ test('scan batches, memo and worker thread: scanner blocks and warns come back i
       ],
     }
     generateCorpus(dir, {seed: 7, agent: 'scan-agent', sessions: 3, events: 3000, start: '2026-04-29T00:00:00Z', spanSeconds: 6 * 3600, shape})
-    const files = listJsonl(dir)
+    const files = captureFiles(dir)
     const body = ratifiedGoldenBody(GOLDEN_CORPORA[0]!.name, 'all').body
     const {changed} = await assertSameReports(files, body, 'generated')
     assert.ok(changed > 0)

@@ -1,4 +1,5 @@
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
 import {loadContract} from '../../src/plugins/contracts/index.js'
 import {applyDecisions, deterministicKey, resignContract} from '../../src/plugins/learn/index.js'
 import {repoPath} from './vectors.js'
@@ -17,4 +18,15 @@ export function ratifiedGoldenBody(corpus: string, mode: 'all' | 'strict'): Retu
   const hasPaths = (r: Map<string, unknown>): boolean => (r.get('selector') as Map<string, unknown>).has('paths')
   const applied = applyDecisions(env.body, rules.map((r) => (mode === 'all' || hasPaths(r) ? 'enforce' : 'reject')))
   return resignContract(applied.body, deterministicKey('ratifyCompile'), 'learn ratify')
+}
+
+/** Every `.jsonl` file under `root`, in name order (callers sort them into chain order). */
+export function listJsonl(root: string): string[] {
+  const out: string[] = []
+  for (const name of readdirSync(root).sort()) {
+    const p = path.join(root, name)
+    if (statSync(p).isDirectory()) out.push(...listJsonl(p))
+    else if (name.endsWith('.jsonl')) out.push(p)
+  }
+  return out
 }
