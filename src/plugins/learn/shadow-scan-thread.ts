@@ -1,4 +1,5 @@
 import {Worker} from 'node:worker_threads'
+import {PipelockError} from '../errors/index.js'
 import type {ScannerSettings} from '../scanner/index.js'
 import type {ScannerReplayResult} from './shadow-scanner.js'
 
@@ -24,7 +25,7 @@ export class ScanWorker {
   private readonly worker: Worker
   private nextId = 0
   private readonly pending = new Map<number, {resolve: (r: ScannerReplayResult[]) => void; reject: (e: Error) => void}>()
-  private failure: Error | undefined
+  private failure: PipelockError | undefined
 
   constructor(settings: ScannerSettings) {
     this.worker = new Worker(new URL('./shadow-scan-worker.js', import.meta.url), {workerData: settings})
@@ -35,13 +36,14 @@ export class ScanWorker {
       this.pending.delete(m.id)
       if (this.pending.size === 0) this.worker.unref()
       if (m.results !== undefined) p.resolve(m.results)
-      else p.reject(new Error(`learn shadow: scan worker: ${m.error ?? 'no results'}`))
+      else p.reject(new PipelockError('INTERNAL', `learn shadow: scan worker: ${m.error ?? 'no results'}`))
     })
-    this.worker.on('error', (e) => this.fail(e))
-    this.worker.on('exit', (code) => this.fail(new Error(`learn shadow: scan worker exited (code ${code})`)))
+    // A PipelockError, so the capture reader passes it on instead of blaming the file it was reading.
+    this.worker.on('error', (e) => this.fail(new PipelockError('INTERNAL', `learn shadow: scan worker: ${e.message}`)))
+    this.worker.on('exit', (code) => this.fail(new PipelockError('INTERNAL', `learn shadow: scan worker exited (code ${code})`)))
   }
 
-  private fail(e: Error): void {
+  private fail(e: PipelockError): void {
     this.failure ??= e
     for (const p of this.pending.values()) p.reject(this.failure)
     this.pending.clear()
@@ -58,7 +60,7 @@ export class ScanWorker {
   }
 
   async close(): Promise<void> {
-    this.failure ??= new Error('learn shadow: scan worker closed')
+    this.failure ??= new PipelockError('INTERNAL', 'learn shadow: scan worker closed')
     await this.worker.terminate()
   }
 }
