@@ -305,7 +305,9 @@ export async function shadowReplay(
       addOpportunity(opportunity, r)
     }
   }
-  const drain = async (): Promise<void> => {
+  const drain = async (last = false): Promise<void> => {
+    // Several read chunks per batch: fewer messages to a scan worker.
+    if (!last && pending.length < SCAN_BATCH_EVENTS) return
     const previous = scanning
     scanning = undefined
     if (pending.length > 0) {
@@ -332,7 +334,7 @@ export async function shadowReplay(
         pending.push(ev)
         queued++
       },
-      afterChunk: drain,
+      afterChunk: () => drain(),
       // Small chunks: a chunk's events wait for the replay across awaits, and a large batch of
       // them outlives the young generation, so its garbage would grow the old space (issue 17).
       chunkSize: REPLAY_CHUNK_BYTES,
@@ -342,10 +344,13 @@ export async function shadowReplay(
       },
     },
   )
-  await drain()
+  await drain(true)
   if (scanning !== undefined) await judge(scanning)
   return {analysis: acc.finish(), skipped, opportunity}
 }
+
+/** Records per scan batch, at least (see `shadowReplay`). */
+const SCAN_BATCH_EVENTS = 512
 
 /** Capture bytes read per replay batch (see `shadowReplay`). */
 const REPLAY_CHUNK_BYTES = 64 * 1024
