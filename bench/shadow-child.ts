@@ -1,14 +1,27 @@
 import {preferSmallHeap} from '../src/cli/small-heap.js'
-import {createScannerReplay, loadShadowCandidate, renderShadowMarkdown, shadowReplay} from '../src/plugins/learn/index.js'
+import {createScannerReplay, loadShadowCandidate, SCAN_WORKER_AFTER, renderShadowMarkdown, shadowReplay} from '../src/plugins/learn/index.js'
 import {keyPairFromSeed, sha256} from '../src/plugins/signing/index.js'
+import {readFileSync} from 'node:fs'
 import {captureFiles} from './capture-files.js'
+
+/** CPU seconds of this (the main) thread alone, Linux only: the replay may scan on a worker thread. */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100 // utime + stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined
+  }
+}
 
 // Child process of the shadow benchmark: replays a capture directory against a compiled
 // contract (as `learn shadow` does, without the receipt step) and reports its own throughput and
 // peak RSS as one JSON line.
 
-const [dir, contractFile] = process.argv.slice(2) as [string, string]
-preferSmallHeap() // as `learn shadow` does
+const [dir, contractFile, ...opts] = process.argv.slice(2) as [string, string, ...string[]]
+// `--no-worker`, `--big-heap`: the arms the shadow bench compares against what `learn shadow` does.
+if (!opts.includes('--big-heap')) preferSmallHeap() // as `learn shadow` does
 const l0 = process.hrtime.bigint()
 // As `learn shadow` loads it: read rule by rule into the compact form (no decoded tree kept).
 // The compile child signs with the seed sha256('bench'); the signature is verified as the command does.
@@ -20,11 +33,16 @@ const loadPeakKiB = process.resourceUsage().maxRSS
 const loadSeconds = Number(process.hrtime.bigint() - l0) / 1e9
 const t0 = process.hrtime.bigint()
 const c0 = process.cpuUsage()
+const m0 = mainThreadCpuSeconds()
 // now = far after the corpus, duration = everything
-const r = await shadowReplay(inputs, contract, createScannerReplay(), 4_000_000_000_000_000_000n, 4_000_000_000_000_000_000n)
+// as `learn shadow` does: scans move to a worker thread past SCAN_WORKER_AFTER distinct URLs
+const scanner = createScannerReplay(undefined, opts.includes('--no-worker') ? {} : {workerAfter: SCAN_WORKER_AFTER})
+const r = await shadowReplay(inputs, contract, scanner, 4_000_000_000_000_000_000n, 4_000_000_000_000_000_000n)
+await scanner.close?.()
 const markdown = renderShadowMarkdown(r.analysis)
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
 const cpu = process.cpuUsage(c0)
+const m1 = mainThreadCpuSeconds()
 process.stdout.write(
   JSON.stringify({
     records: r.analysis.totalRecords,
@@ -33,6 +51,7 @@ process.stdout.write(
     reportBytes: markdown.length,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    mainThreadCpuSeconds: m0 === undefined || m1 === undefined ? undefined : m1 - m0,
     maxRssKiB: process.resourceUsage().maxRSS,
     loadPeakKiB,
     loadSeconds,

@@ -5,10 +5,12 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {generateBenchCorpus} from './compile.js'
 
-// `npm run bench -- shadow [--events N] [--sessions N] [--corpus realistic|simple] [--keep DIR]`:
+// `npm run bench -- shadow [--events N] [--sessions N] [--corpus realistic|simple] [--keep DIR] [--arms]`:
 // generates the compile benchmark's corpus, compiles a contract from it (child process), then
 // replays the same corpus against that contract in another child (as `learn shadow` does) and
-// reports records/s and the replaying child's peak RSS.
+// reports records/s and the replaying child's peak RSS. `--arms` also replays without the scan
+// worker thread and without `--optimize-for-size` (one row each, same corpus and contract) and
+// prints their rates as ratios to the first row.
 // Targets (issues 17, 18): ≥ 50,000 events/s; peak RSS < 512 MB at 1M events, < 256 MB at 300k.
 
 export async function runShadowBench(args: readonly string[] = []): Promise<Record<string, unknown>[]> {
@@ -29,30 +31,43 @@ export async function runShadowBench(args: readonly string[] = []): Promise<Reco
     const compile = spawnSync(process.execPath, [fileURLToPath(new URL('./compile-child.js', import.meta.url)), dir, 'bench-agent', contract], {encoding: 'utf8'})
     if (compile.status !== 0) throw new Error(`compile child failed: ${compile.stderr}`)
     const rules = (JSON.parse(compile.stdout) as {rules: number}).rules
-    const r = spawnSync(process.execPath, [fileURLToPath(new URL('./shadow-child.js', import.meta.url)), dir, contract], {encoding: 'utf8'})
-    if (r.status !== 0) throw new Error(`shadow child failed: ${r.stderr}`)
-    const res = JSON.parse(r.stdout) as {records: number; replayed: number; changed: number; seconds: number; cpuSeconds: number; maxRssKiB: number; loadPeakKiB: number; loadSeconds: number; rssAfterKiB: number}
-    const row = {
-      corpus,
-      records: res.records,
-      replayed: res.replayed,
-      changed: res.changed,
-      contract_rules: rules,
-      contract_load_s: Number(res.loadSeconds.toFixed(2)),
-      replay_s: Number(res.seconds.toFixed(2)),
-      events_per_s: Math.round(res.records / res.seconds),
-      events_per_s_with_load: Math.round(res.records / (res.seconds + res.loadSeconds)),
-      events_per_cpu_s: Math.round(res.records / res.cpuSeconds),
-      peak_rss_mb: Math.round(res.maxRssKiB / 1024),
-      contract_load_peak_rss_mb: Math.round(res.loadPeakKiB / 1024),
-      rss_after_replay_mb: Math.round(res.rssAfterKiB / 1024),
-    }
-    process.stderr.write(`shadow: ${row.events_per_s} events/s (${row.events_per_cpu_s} per CPU second), peak RSS ${row.peak_rss_mb} MB (${row.records} records, ${rules} rules)\n`)
-    return [row]
+    const arms = args.includes('--arms') ? ['learn shadow', '--no-worker', '--big-heap'] : ['learn shadow']
+    const rows: Record<string, unknown>[] = []
+    for (const arm of arms) rows.push(replayArm(dir, contract, corpus, rules, arm))
+    const first = rows[0] as {events_per_s: number}
+    for (const row of rows.slice(1)) row.rate_vs_first = Number(((row.events_per_s as number) / first.events_per_s).toFixed(2))
+    return rows
   } finally {
     if (keep === undefined) rmSync(dir, {recursive: true, force: true})
     rmSync(work, {recursive: true, force: true})
   }
+}
+
+/** One replay child: `learn shadow` as the command runs it, or with one change (`--no-worker`, `--big-heap`). */
+function replayArm(dir: string, contract: string, corpus: string, rules: number, arm: string): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./shadow-child.js', import.meta.url)), dir, contract, ...(arm.startsWith('--') ? [arm] : [])], {encoding: 'utf8'})
+  if (r.status !== 0) throw new Error(`shadow child failed: ${r.stderr}`)
+  const res = JSON.parse(r.stdout) as {records: number; replayed: number; changed: number; seconds: number; cpuSeconds: number; mainThreadCpuSeconds?: number; maxRssKiB: number; loadPeakKiB: number; loadSeconds: number; rssAfterKiB: number}
+  const row: Record<string, unknown> = {
+    arm,
+    corpus,
+    records: res.records,
+    replayed: res.replayed,
+    changed: res.changed,
+    contract_rules: rules,
+    contract_load_s: Number(res.loadSeconds.toFixed(2)),
+    replay_s: Number(res.seconds.toFixed(2)),
+    events_per_s: Math.round(res.records / res.seconds),
+    events_per_s_with_load: Math.round(res.records / (res.seconds + res.loadSeconds)),
+    events_per_cpu_s: Math.round(res.records / res.cpuSeconds),
+    // the replay's own thread (the scans run beside it on the worker)
+    ...(res.mainThreadCpuSeconds === undefined ? {} : {events_per_main_thread_cpu_s: Math.round(res.records / res.mainThreadCpuSeconds)}),
+    peak_rss_mb: Math.round(res.maxRssKiB / 1024),
+    contract_load_peak_rss_mb: Math.round(res.loadPeakKiB / 1024),
+    rss_after_replay_mb: Math.round(res.rssAfterKiB / 1024),
+  }
+  process.stderr.write(`shadow (${arm}): ${row.events_per_s} events/s (${row.events_per_cpu_s} per CPU second), peak RSS ${row.peak_rss_mb} MB (${row.records} records, ${rules} rules)\n`)
+  return row
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

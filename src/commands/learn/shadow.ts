@@ -9,7 +9,7 @@ import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
 import {mcpSettingsFromConfig} from '../../plugins/mcp/index.js'
 import {createScanner} from '../../plugins/scanner/index.js'
-import {auditLine, createScannerReplay, createToolPolicyReplay, lifecycleEnv, loadLearnBlock, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
+import {auditLine, createScannerReplay, SCAN_WORKER_AFTER, createToolPolicyReplay, lifecycleEnv, loadLearnBlock, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
 import {scannerSettingsFromConfig} from '../../plugins/proxy/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
@@ -65,7 +65,8 @@ export default class LearnShadow extends BaseCommand {
     // Replay scanning never reads this host's environment (env-var DLP is off for replay).
     const config = flags.config === undefined ? undefined : loadConfig(flags.config, {env: {}}).config
     const settings = config === undefined ? undefined : scannerSettingsFromConfig(config, {env: {}})
-    const scanner = createScannerReplay(settings)
+    // Past a few thousand distinct URLs the scans run on a worker thread beside the replay (issue 18).
+    const scanner = createScannerReplay(settings, {workerAfter: SCAN_WORKER_AFTER})
     // tool_policy records re-run the candidate config's MCP tool policy (learn-lifecycle §3.2).
     const policy = config === undefined || settings === undefined ? null : mcpSettingsFromConfig(config, createScanner(settings)).policy
     const toolPolicy = policy === null ? undefined : createToolPolicyReplay(policy)
@@ -90,7 +91,10 @@ export default class LearnShadow extends BaseCommand {
       ...(toolPolicy === undefined ? {} : {toolPolicy}),
       warn: (line) => this.err(line),
       ...progress.option,
-    }).finally(progress.done)
+    }).finally(() => {
+      progress.done()
+      void scanner.close?.()
+    })
     if (r.out === undefined && !this.jsonEnabled()) process.stdout.write(r.markdown)
     this.err(
       auditLine(

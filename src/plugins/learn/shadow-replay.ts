@@ -2,7 +2,7 @@ import {REDACTED_ARGS, type CaptureFinding} from '../capture/index.js'
 import {parseJson} from '../canonical/index.js'
 import {evaluateHttp, evaluateMcp, parseRequestUrl, type IndexedContract, type ResolvedContract} from '../enforcement/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
-import type {ScannerReplay, ToolPolicyReplay} from './shadow-scanner.js'
+import type {ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
 
 // learn-lifecycle §3.2 with the §10.6 decision: a URL event is judged by the same evaluator the
 // live gate uses (evaluateHttp in live mode: contract-wide default deny, port rule, blocks on
@@ -42,6 +42,15 @@ export function captureGrade(surface: string): string {
 }
 
 export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, scanner: ScannerReplay, toolPolicy?: ToolPolicyReplay): Promise<ReplayedRecord> {
+  return judgeEvent(ev, contract, ev.surface === 'url' ? await scanner(ev.url) : undefined, toolPolicy)
+}
+
+/**
+ * `replayEvent` with the URL scan already done: `scan` is the scanner's result for `ev.url` when
+ * `ev.surface` is `url` (ignored otherwise). Synchronous, so a replay can scan a batch's URLs
+ * first (from a memo, or on another thread) and judge its events in order without an await each.
+ */
+export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, scan: ScannerReplayResult | undefined, toolPolicy?: ToolPolicyReplay): ReplayedRecord {
   const base = {
     surface: ev.surface,
     method: ev.method,
@@ -69,7 +78,7 @@ export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract 
     // cee, tool_scan, unknown surfaces, and tool_policy without a tool name or a policy to replay.
     return {...base, candidateAction: '', evidenceOnly: true, summaryOnly: false, findings: []}
   }
-  const scan = await scanner(ev.url)
+  if (scan === undefined) throw new Error('learn shadow: a url record was judged without its scan')
   if (parseRequestUrl(ev.url) === undefined) {
     return {...base, candidateAction: scan.verdict, evidenceOnly: false, summaryOnly: false, findings: scan.findings}
   }
