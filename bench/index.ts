@@ -5,6 +5,7 @@ import {runCompileBench} from './compile.js'
 import {runEmitBench} from './emit.js'
 import {runConnectBench} from './connect.js'
 import {runLearnLockBench} from './learn-lock.js'
+import {runReceiptCostBench} from './receipt-cost.js'
 import {benchEvidence} from './evidence-verify.js'
 import {runMcpBench} from './mcp.js'
 import {runMcpEvidenceBench} from './mcp-evidence.js'
@@ -35,6 +36,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   'relay-parts': {about: 'forward proxy per-request parts in process, CPU µs per call: response core scan (1 KiB binary, 1 KiB text), rate limiter at 60k live entries (--baseline DIR, --rounds N)', run: runRelayPartsBench as unknown as Bench},
   'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
+  'receipt-cost': {about: 'one decision receipt in process: Ed25519 sign and ReceiptEmitter.emit, node:crypto vs libsodium signer, CPU µs per op in alternating rounds ([rounds])', run: runReceiptCostBench as unknown as Bench},
   subsequence: {about: 'URL scan with vs without the §5.5 subsequence junction screen (old: every 2–4 value concatenation scanned), URLs of 256 B–2 KiB and 20-value shapes: CPU µs per scan and p50 ([iterations])', run: runSubsequenceBench as unknown as Bench},
   cee: {about: 'cross-request detection overhead per request with 10,000 active keys, URLs of 256 B–2 KiB: URL scan with CEE on − off at p50/p99, admit alone, GC share ([iterations])', run: runCeeBench as unknown as Bench},
   emit: {about: 'event emission at info to stalled webhook/OTLP/syslog sinks vs emission off: throughput and p99 ratios, RSS growth, drops ([seconds] [rounds])', run: runEmitBench as unknown as Bench},

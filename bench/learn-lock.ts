@@ -1,5 +1,5 @@
 import {spawnSync, type ChildProcess} from 'node:child_process'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -81,6 +81,12 @@ async function startProxy(dir: string, name: string, yaml: string, extra: string
   return await spawnPipelock(repoRoot, cfg, extra)
 }
 
+/** CPU time (user + system) of a process so far, in µs (Linux /proc, 100 ticks/s). */
+function processCpuMicros(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10_000
+}
+
 async function throughput(port: number, target: string, seconds: number, concurrency: number): Promise<number> {
   const pool = new Pool(`http://127.0.0.1:${port}`, {connections: concurrency})
   const path_ = `/fetch?url=${encodeURIComponent(target)}`
@@ -140,21 +146,29 @@ export async function runLearnLockBench(args: string[] = []): Promise<Record<str
   const procs = await Promise.all(arms.map((a) => startProxy(dir, a.name, a.yaml + '\n', a.args)))
   const target = `http://127.0.0.1:${up.port}/page`
   const rates = new Map<string, number[]>()
+  // The proxy's own CPU per request (what a loaded machine distorts least; issue 9, receipts2).
+  const cpu = new Map<string, number[]>()
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < arms.length; i++) {
+      const c0 = processCpuMicros(procs[i]!.proc.pid!)
       const rate = await throughput(procs[i]!.port, target, seconds, 16)
+      const used = processCpuMicros(procs[i]!.proc.pid!) - c0
       rates.set(arms[i]!.name, [...(rates.get(arms[i]!.name) ?? []), rate])
+      cpu.set(arms[i]!.name, [...(cpu.get(arms[i]!.name) ?? []), used / (rate * seconds)])
     }
   }
   for (const p of procs) p.proc.kill('SIGTERM')
   up.close()
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const off = median(rates.get('off')!)
+  const offCpu = median(cpu.get('off')!)
   const load = spawnSync('cat', ['/proc/loadavg'], {encoding: 'utf8'}).stdout.trim()
   for (const a of arms) {
     const m = median(rates.get(a.name)!)
     const target = a.name === 'capture' ? 'cost ≤ 10%' : a.name === 'receipts' ? 'cost ≤ 25%' : a.name === 'off' ? 'baseline' : '—'
+    const c = median(cpu.get(a.name)!)
     rows.push({measure: `throughput /fetch, ${a.name} (median of 3 × ${seconds}s, c=16)`, value: `${Math.round(m)} req/s`, ratio: `×${(m / off).toFixed(2)} of off`, target})
+    rows.push({measure: `proxy CPU per request, ${a.name}`, value: `${c.toFixed(0)} µs`, ratio: `×${(c / offCpu).toFixed(2)} of off`, target: ''})
   }
   rows.push({measure: 'load average during the run (1, 5, 15 min)', value: load.split(' ').slice(0, 3).join(' '), ratio: '', target: 'quiet machine: < 1'})
   return rows
