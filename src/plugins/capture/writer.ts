@@ -1,7 +1,7 @@
 import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {UtcNanoFormatter, type Clock} from '../canonical/index.js'
-import {RecorderEntryChain} from '../receipts/index.js'
+import {BackgroundSync, RecorderEntryChain} from '../receipts/index.js'
 import {decodeEntry, GENESIS} from './entry.js'
 import {isSafeSessionId} from './session-id.js'
 import {summaryJson, type CaptureSummary} from './summary.js'
@@ -54,6 +54,8 @@ interface Recorder {
   dir: string
   sessionId: string
   fd: number | undefined
+  /** The file `fd` writes. */
+  file: string
   linesInFile: number
   /** Line encoding, seq and hash chain: the recorder entry format shared with the flight recorder. */
   chain: RecorderEntryChain
@@ -79,6 +81,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   let dropped = 0
   let closed = false
   let lastError: Error | undefined
+  const background = new BackgroundSync()
   // 0700, not the reference's 0750: a capture directory describes everything an agent did.
   mkdirSync(dir, {recursive: true, mode: 0o700})
 
@@ -91,7 +94,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     if (r !== undefined) return r
     const sdir = path.join(dir, sessionId)
     mkdirSync(sdir, {recursive: true, mode: 0o700})
-    r = {dir: sdir, sessionId, fd: undefined, linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n, pending: []}
+    r = {dir: sdir, sessionId, fd: undefined, file: '', linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n, pending: []}
     resume(r)
     recorders.set(sessionId, r)
     return r
@@ -135,7 +138,8 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
         fsyncSync(r.fd)
         closeSync(r.fd)
       }
-      r.fd = openSync(path.join(r.dir, `evidence-${r.sessionId}-${r.chain.nextSeq}.jsonl`), 'a', mode)
+      r.file = path.join(r.dir, `evidence-${r.sessionId}-${r.chain.nextSeq}.jsonl`)
+      r.fd = openSync(r.file, 'a', mode)
       r.linesInFile = 0
     }
     return r.fd
@@ -173,7 +177,8 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     r.sinceCheckpoint = 0
     r.checkpointFirst = r.chain.nextSeq
     flushRecorder(r)
-    fsyncSync(fd)
+    // Durability across a power loss, off the event loop (receipts/background-sync.ts).
+    background.request(r.file)
   }
 
   const dropSentinel = (): void => {
@@ -192,6 +197,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
       if (closed) return drop()
       if (!isSafeSessionId(record.sessionId) || record.sessionId === CAPTURE_META_SESSION) return drop()
       try {
+        background.check()
         const r = recorderFor(record.sessionId)
         const d = record.detail
         const summary = record.summary ?? `${d.subsurface}:${d.effective_action === '' ? 'allow' : d.effective_action}`

@@ -2,7 +2,7 @@ import {closeSync, constants, fsyncSync, fstatSync, ftruncateSync, mkdirSync, op
 import path from 'node:path'
 import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput} from '../receipts/index.js'
+import {BackgroundSync, chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput} from '../receipts/index.js'
 import {signBytes, type Ed25519KeyPair} from '../signing/index.js'
 import {acquireWriterLock} from './writer-lock.js'
 
@@ -19,7 +19,10 @@ export interface FlightRecorderOptions {
   checkpointInterval?: number
   /** Signs checkpoints (hex Ed25519 over the ASCII prev_hash) when given. */
   checkpointKey?: Ed25519KeyPair
-  /** `entry`: fsync after every entry; `checkpoint` (default): at checkpoints, rotation and close. */
+  /**
+   * `entry`: fsync after every entry; `checkpoint` (default): at checkpoints (in the background,
+   * background-sync.ts), rotation and close.
+   */
   fsync?: 'entry' | 'checkpoint'
   clock: Clock
 }
@@ -47,6 +50,8 @@ export class FlightRecorder {
   private sinceCheckpoint = 0
   private checkpointFirst: bigint
   private closed = false
+  /** Checkpoint fsyncs in flight on the thread pool. */
+  readonly background = new BackgroundSync()
   /** Releases the one-writer lock of the session (writer-lock.ts). */
   private release: () => void = () => undefined
 
@@ -144,6 +149,7 @@ export class FlightRecorder {
   /** Appends one entry (and a checkpoint when the interval is reached). */
   append(input: EntryInput): AppendedEntry {
     if (this.closed) throw new PipelockError('WRITE_FAILED', 'flight recorder is closed')
+    this.background.check()
     if (this.entriesInFile >= this.opts.maxEntriesPerFile) {
       this.openFile(path.join(this.opts.dir, `evidence-${this.opts.sessionId}-${this.nextSeq}.jsonl`), 0)
     }
@@ -169,7 +175,7 @@ export class FlightRecorder {
     const key = this.opts.checkpointKey
     const {line, seq} = this.chain.checkpoint(ts, this.checkpointFirst, key === undefined ? undefined : (prev) => signBytes(key, Buffer.from(prev, 'ascii')).toString('hex'))
     writeSync(this.fd, line + '\n')
-    fsyncSync(this.fd)
+    this.background.request(this.file)
     this.entriesInFile++
     this.nextSeq = seq + 1n
     this.checkpointFirst = this.nextSeq
