@@ -10,6 +10,7 @@ import {buildLiteralSecrets, collectEnvSecrets, secretVariants, type LiteralSecr
 import {createSeedPhraseDetector, INACTIVE_SEED_PHRASE_DETECTOR, type SeedPhraseDetector} from './seed-phrase.js'
 import type {ScannerSettings} from './settings.js'
 import {buildJunctionScreen, type JunctionScreen} from './subsequence.js'
+import {buildJoinedTextScreens, type JoinedTextScreens} from './joined-text-cores.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
@@ -57,6 +58,8 @@ export interface DlpEngine {
   readonly lineBatchable: boolean
   /** Proves most §5.5 subsequence targets clean without scanning them; null = scan them all. */
   readonly junctionScreen: JunctionScreen | null
+  /** Proves most MCP split-secret pair texts clean without scanning them (`joined-text-screen.ts`). */
+  readonly joinedTextScreens: JoinedTextScreens | null
 }
 
 /**
@@ -151,6 +154,7 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     encoder: new Utf8Scratch(),
     lineBatchable: all.every((p) => lineSafe(p.re.source)),
     junctionScreen: buildJunctionScreen(all.map((p) => p.re.source)),
+    joinedTextScreens: buildJoinedTextScreens(all),
     corePrefilter: buildPrefilter(core),
     allPrefilter: buildPrefilter([...core, ...configured]),
     normalizer: createNormalizer(),

@@ -12,7 +12,7 @@ export interface SeedPhraseDetector {
   detect(text: string): boolean
 }
 
-const WINDOWS = [12, 15, 18, 21, 24]
+export const WINDOWS = [12, 15, 18, 21, 24]
 
 /** Checks the BIP-39 checksum of word indices (11 bits each, CS = total/33 bits of SHA-256(entropy)). */
 export function bip39ChecksumValid(indices: readonly number[]): boolean {
@@ -31,7 +31,7 @@ export function bip39ChecksumValid(indices: readonly number[]): boolean {
 }
 
 /** The splitter's class `[-\s,|;:]` (RE2 `\s` is ASCII `[\t\n\f\r ]`). */
-function isSeparator(c: number): boolean {
+export function isSeparator(c: number): boolean {
   return c === 0x2d || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20 || c === 0x2c || c === 0x7c || c === 0x3b || c === 0x3a
 }
 
