@@ -23,7 +23,9 @@
  *  3. seed phrase on `t`: a window of consecutive tokens lies in `x`'s tokens before its last
  *     (then `detect(x)` sees it), in `y`'s after its first (`detect(y)`), or within the
  *     `max(WINDOWS)` tokens on each side of the junction (`detect` of that span: a window that
- *     holds the junction's token has at most `max(WINDOWS) − 1` others on either side);
+ *     holds the junction's token has at most `max(WINDOWS) − 1` others on either side) — run
+ *     only when the known words in a row on both sides, plus the two junction tokens, can make
+ *     the smallest window;
  *  7. segment decodings (and the seed step's segment decodings): a segment of `t` is a whole
  *     segment of `x` or `y`, or the junction segment (last run of `x` + first run of `y`); each
  *     distinct segment is decoded and checked once per call.
@@ -42,6 +44,12 @@ import {AWS_DOC_KEY, AWS_DOC_SECRET, isSegmentDelimiter, recursiveDecode, splitO
 export interface JoinedText {
   readonly text: string
   readonly split: number
+  /**
+   * Optional identities of the halves: texts with the same `left` share `x`; texts with the same
+   * `right` and the same `y` length share `y` (a prefix of one string). Saves re-hashing halves.
+   */
+  readonly left?: number
+  readonly right?: number
 }
 
 const B64 = 1
@@ -72,6 +80,11 @@ interface Half {
   readonly segments: boolean
   /** `detect` finds a seed phrase in this half alone. */
   readonly seed: boolean
+  /**
+   * Known words in a row next to the junction, its own junction-side token left out (Infinity
+   * when the detector cannot tell words).
+   */
+  readonly wordRun: number
   /** This half as is, without dots, without white space (step 5). */
   readonly byForm: readonly [string, string, string]
   /** The distinct strings of `byForm`. */
@@ -104,6 +117,32 @@ function tokensForward(t: string, i: number, limit: number): number {
 }
 
 const SEED_SPAN = Math.max(...WINDOWS)
+const MIN_SEED_WINDOW = Math.min(...WINDOWS)
+
+/** Known words in a row before `s`'s last token (`fromHead`: after its first), up to SEED_SPAN. */
+function wordRun(engine: DlpEngine, s: string, fromHead: boolean): number {
+  const isWord = engine.seed.isWord
+  if (!engine.seed.active) return 0
+  if (isWord === undefined) return Infinity
+  const tokens: string[] = []
+  let start = -1
+  for (let i = 0; i <= s.length; i++) {
+    const sep = i === s.length || isSeparator(s.charCodeAt(i))
+    if (!sep && start < 0) start = i
+    else if (sep && start >= 0) {
+      tokens.push(s.slice(start, i))
+      start = -1
+    }
+  }
+  if (fromHead) tokens.reverse()
+  // The junction-side token is left out whether or not the half ends in a separator.
+  let n = 0
+  for (let i = tokens.length - 2; i >= 0 && n < SEED_SPAN; i--) {
+    if (!isWord(tokens[i]!.toLowerCase())) break
+    n++
+  }
+  return n
+}
 
 /**
  * For each text, whether `scanTextForDlp(engine, text)` may have a finding (true: scan it) —
@@ -125,7 +164,9 @@ export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[
     let seed = false
     for (const d of candidateDecodings(seg)) {
       runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, out)
-      if (engine.seed.active && engine.seed.detect(d.text)) seed = true
+      // A window of known words across the junction holds both halves' runs and at most two
+    // tokens in between (x's last, y's first, or the one they merge into).
+    if (engine.seed.active && engine.seed.detect(d.text)) seed = true
     }
     recursiveDecode(engine, seg, 0, out, new Map())
     const may = seed || out.enforcedCount > 0 || out.warnings.length > 0
@@ -134,8 +175,8 @@ export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[
   }
 
   const halves = new Map<string, Half>()
-  const half = (s: string, isHead: boolean): Half => {
-    const key = (isHead ? 'y' : 'x') + s
+  const half = (s: string, isHead: boolean, id: string | null): Half => {
+    const key = id ?? (isHead ? 'y' : 'x') + s
     const known = halves.get(key)
     if (known !== undefined) return known
     let rejects = 0
@@ -154,7 +195,7 @@ export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[
     const segments = plain && splitOnDelimiters(rest).some(segmentMay)
     const seed = plain && engine.seed.active && engine.seed.detect(s)
     const byForm: [string, string, string] = [s, s.split('.').join(''), stripUnicodeWhitespace(s)]
-    const h = {plain, rejects, segments, seed, byForm, forms: [...new Set(byForm)], run}
+    const h = {plain, rejects, segments, seed, byForm, forms: [...new Set(byForm)], run, wordRun: plain ? wordRun(engine, s, isHead) : 0}
     halves.set(key, h)
     return h
   }
@@ -163,14 +204,16 @@ export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[
   // Texts that passed every other check, with the strings whose core matches would keep them.
   const pending: Array<{k: number; x: Half; y: Half; chains: string[]}> = []
   for (let k = 0; k < texts.length; k++) {
-    const {text: t, split} = texts[k]!
-    const x = half(t.slice(0, split), false)
-    const y = half(t.slice(split), true)
+    const {text: t, split, left, right} = texts[k]!
+    const x = half(t.slice(0, split), false, left === undefined ? null : `x${left}`)
+    const y = half(t.slice(split), true, right === undefined ? null : `y${right}:${t.length - split}`)
     if (!x.plain || !y.plain || (x.rejects | y.rejects) !== ALL_DECODERS || x.segments || y.segments || x.seed || y.seed) continue
     if (t.includes(AWS_DOC_KEY) || t.includes(AWS_DOC_SECRET)) continue
     if (findCanary(engine.canaries, [t]) !== null || findLiteralSecret(engine.literalSecrets, [t]) !== null) continue
     if (segmentMay(x.run + y.run)) continue
-    if (engine.seed.active && engine.seed.detect(t.slice(tokensBack(t, split, SEED_SPAN), tokensForward(t, split, SEED_SPAN)))) continue
+    // A window of known words across the junction holds both halves' runs and at most two
+    // tokens in between (x's last, y's first, or the one they merge into).
+    if (engine.seed.active && x.wordRun + y.wordRun + 2 >= MIN_SEED_WINDOW && engine.seed.detect(t.slice(tokensBack(t, split, SEED_SPAN), tokensForward(t, split, SEED_SPAN)))) continue
     // The three forms of x + y (as is, no dots, no white space) pair up form by form.
     const chains: string[] = []
     for (let f = 0; f < 3; f++) {

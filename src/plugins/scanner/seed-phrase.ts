@@ -10,6 +10,11 @@ export interface SeedPhraseDetector {
   readonly active: boolean
   /** True when some window of ≥ minWords tokens is a (checksum-valid) BIP-39 phrase. */
   detect(text: string): boolean
+  /**
+   * Whether a lower-cased token is a word of the list (a phrase's every token is one). Optional:
+   * without it a caller must assume any token may be.
+   */
+  isWord?(lowerToken: string): boolean
 }
 
 export const WINDOWS = [12, 15, 18, 21, 24]
@@ -78,6 +83,7 @@ export function createSeedPhraseDetector(
   for (const c of alphabet) inWords[c] = 1
   return {
     active: true,
+    isWord: (lowerToken) => index.has(lowerToken),
     detect(text: string): boolean {
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.

@@ -137,7 +137,7 @@ export function* junctionTexts(vals: readonly string[], window: number | null = 
     if (h.cut && h.lastSegment < 0) text = text.slice(0, text.length - ((text.length - t.junctionSegment) % 8))
     if (seen.has(text)) return null
     seen.add(text)
-    return {text, split: t.text.length}
+    return {text, split: t.text.length, left: i, right: j}
   }
   for (let i = 0; i < pool.length; i++) {
     if (pool[i] === '') continue
