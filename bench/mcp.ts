@@ -4,7 +4,7 @@ import readline from 'node:readline'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {resolveConfig} from '../src/plugins/config/index.js'
-import {decideRequest, decideResponse, junctionPairs, junctionTexts, newSessionState} from '../src/plugins/mcp/index.js'
+import {decideRequest, decideResponse, junctionPairs, junctionTexts, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
 import {joinedTextsToScan} from '../src/plugins/scanner/index.js'
 import {buildMcpRuntime, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
 
@@ -33,6 +33,25 @@ export class Peer {
       this.p.stdin.write(line + '\n')
     })
   }
+}
+
+/**
+ * Request decisions of two contexts interleaved (one message each, first then second), `n`
+ * messages of `args` for tool `tool`: the two lists of times in ms.
+ */
+export function pairedDecisions(first: McpContext, second: McpContext, tool: string, args: unknown, n: number): [number[], number[]] {
+  const a: number[] = []
+  const b: number[] = []
+  for (let i = 1; i <= n; i++) {
+    const line = JSON.stringify({jsonrpc: '2.0', id: i, method: 'tools/call', params: {name: tool, arguments: args}})
+    let t0 = process.hrtime.bigint()
+    decideRequest(first, line)
+    a.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    t0 = process.hrtime.bigint()
+    decideRequest(second, line)
+    b.push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  return [a, b]
 }
 
 export function pct(xs: number[], q: number): number {
@@ -129,17 +148,7 @@ function requestDecision(args: Record<string, string>): Record<string, unknown> 
   const scanner = rt.deps.scanner
   const unscreened = {...scanner, dlp: {...scanner.dlp, joinedTextScreens: null}}
   const before = {...ctx, deps: {...rt.deps, scanner: unscreened}, state: newSessionState(rt.settings, 'mcp_stdio', 'default')}
-  const a: number[] = []
-  const b: number[] = []
-  for (let i = 1; i <= 60; i++) {
-    const line = JSON.stringify({jsonrpc: '2.0', id: i, method: 'tools/call', params: {name: 'echo', arguments: args}})
-    let t0 = process.hrtime.bigint()
-    decideRequest(before, line)
-    a.push(Number(process.hrtime.bigint() - t0) / 1e6)
-    t0 = process.hrtime.bigint()
-    decideRequest(ctx, line)
-    b.push(Number(process.hrtime.bigint() - t0) / 1e6)
-  }
+  const [a, b] = pairedDecisions(before, ctx, 'echo', args, 60)
   const x = a.slice(10)
   const y = b.slice(10)
   return {case: 'request decision of the 20-arg call (in process): unscreened (direct col.) vs screened', calls: y.length, direct_p50_ms: pct(x, 0.5), wrapped_p50_ms: pct(y, 0.5), added_p50_ms: pct(y, 0.5) - pct(x, 0.5), direct_p99_ms: pct(x, 0.99), wrapped_p99_ms: pct(y, 0.99), added_p99_ms: pct(y, 0.99) - pct(x, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0}
