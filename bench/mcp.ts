@@ -139,14 +139,14 @@ function splitPass(values: readonly string[]): Record<string, unknown> {
 
 /**
  * The whole request decision of the 20-argument call in process, interleaved: without the
- * joined-text screen (an engine copy with `joinedTextScreens: null`, so every junction text is
+ * joined-text screen (an engine copy whose `joinedTextScreens` gives null, so every junction text is
  * scanned: the decision before the screen) vs as built.
  */
 function requestDecision(args: Record<string, string>): Record<string, unknown> {
   const rt = buildMcpRuntime(resolveMcpRuntime(resolveConfig({}, {env: {}}).config, 'proxy').config, {})
   const ctx = {settings: rt.settings, deps: rt.deps, state: newSessionState(rt.settings, 'mcp_stdio', 'default')}
   const scanner = rt.deps.scanner
-  const unscreened = {...scanner, dlp: {...scanner.dlp, joinedTextScreens: null}}
+  const unscreened = {...scanner, dlp: {...scanner.dlp, joinedTextScreens: () => null}}
   const before = {...ctx, deps: {...rt.deps, scanner: unscreened}, state: newSessionState(rt.settings, 'mcp_stdio', 'default')}
   const [a, b] = pairedDecisions(before, ctx, 'echo', args, 60)
   const x = a.slice(10)

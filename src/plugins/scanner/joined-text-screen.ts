@@ -150,7 +150,7 @@ function wordRun(engine: DlpEngine, s: string, fromHead: boolean): number {
  * with no bounded core) every text is kept.
  */
 export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[]): boolean[] {
-  const screen = engine.joinedTextScreens
+  const screen = engine.joinedTextScreens()
   if (screen === null) return texts.map(() => true)
   const w = screen.window
 
