@@ -164,9 +164,7 @@ export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[
     let seed = false
     for (const d of candidateDecodings(seg)) {
       runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, out)
-      // A window of known words across the junction holds both halves' runs and at most two
-    // tokens in between (x's last, y's first, or the one they merge into).
-    if (engine.seed.active && engine.seed.detect(d.text)) seed = true
+      if (engine.seed.active && engine.seed.detect(d.text)) seed = true
     }
     recursiveDecode(engine, seg, 0, out, new Map())
     const may = seed || out.enforcedCount > 0 || out.warnings.length > 0
