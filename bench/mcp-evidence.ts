@@ -6,9 +6,9 @@ import {fileURLToPath} from 'node:url'
 import {fromPlain, type JsonObject} from '../src/plugins/canonical/index.js'
 import {resolveConfig} from '../src/plugins/config/index.js'
 import {withIndex, type ResolvedContract} from '../src/plugins/enforcement/index.js'
-import {decideRequest, newSessionState} from '../src/plugins/mcp/index.js'
+import {newSessionState} from '../src/plugins/mcp/index.js'
 import {buildMcpRuntime, mcpContractGate, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
-import {Peer, pct} from './mcp.js'
+import {Peer, pairedDecisions, pct} from './mcp.js'
 
 // `npm run bench -- mcp-evidence [calls]` (issue 13, Performance): what MCP II costs.
 // * The contract gate per tools/call, in process: `gate.toolCall` alone against a 200-rule
@@ -45,17 +45,10 @@ function gateRows(iterations: number): Record<string, unknown>[] {
   const rt = buildMcpRuntime(cfg, {})
   const off = {settings: rt.settings, deps: rt.deps, state: newSessionState(rt.settings, 'mcp_stdio', 'default')}
   const on = {settings: rt.settings, deps: {...rt.deps, contract: gate}, state: newSessionState(rt.settings, 'mcp_stdio', 'default')}
-  const a: number[] = []
-  const b: number[] = []
-  for (let i = 1; i <= iterations; i++) {
-    const line = JSON.stringify({jsonrpc: '2.0', id: i, method: 'tools/call', params: {name: 'tool_190', arguments: {text: 'x'.repeat(180)}}})
-    let t0 = process.hrtime.bigint()
-    decideRequest(off, line)
-    a.push(Number(process.hrtime.bigint() - t0) / 1000)
-    t0 = process.hrtime.bigint()
-    decideRequest(on, line)
-    b.push(Number(process.hrtime.bigint() - t0) / 1000)
-  }
+  // µs, as the rows above.
+  const [ms0, ms1] = pairedDecisions(off, on, 'tool_190', {text: 'x'.repeat(180)}, iterations)
+  const a = ms0.map((ms) => ms * 1000)
+  const b = ms1.map((ms) => ms * 1000)
   rows.push({case: 'request decision ~200 B args, gate off vs on', n: iterations, off: pct(a, 0.5), on: pct(b, 0.5), delta: pct(b, 0.5) - pct(a, 0.5), delta_p99: pct(b, 0.99) - pct(a, 0.99), unit: 'µs p50 (p99)'})
   return rows
 }

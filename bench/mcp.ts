@@ -4,7 +4,8 @@ import readline from 'node:readline'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {resolveConfig} from '../src/plugins/config/index.js'
-import {decideRequest, decideResponse, junctionPairs, newSessionState} from '../src/plugins/mcp/index.js'
+import {decideRequest, decideResponse, junctionPairs, junctionTexts, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
+import {joinedTextsToScan} from '../src/plugins/scanner/index.js'
 import {buildMcpRuntime, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
 
 // `npm run bench -- mcp [calls]`: paired direct vs wrapped stdio `tools/call` latency (both
@@ -32,6 +33,25 @@ export class Peer {
       this.p.stdin.write(line + '\n')
     })
   }
+}
+
+/**
+ * Request decisions of two contexts interleaved (one message each, first then second), `n`
+ * messages of `args` for tool `tool`: the two lists of times in ms.
+ */
+export function pairedDecisions(first: McpContext, second: McpContext, tool: string, args: unknown, n: number): [number[], number[]] {
+  const a: number[] = []
+  const b: number[] = []
+  for (let i = 1; i <= n; i++) {
+    const line = JSON.stringify({jsonrpc: '2.0', id: i, method: 'tools/call', params: {name: tool, arguments: args}})
+    let t0 = process.hrtime.bigint()
+    decideRequest(first, line)
+    a.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    t0 = process.hrtime.bigint()
+    decideRequest(second, line)
+    b.push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  return [a, b]
 }
 
 export function pct(xs: number[], q: number): number {
@@ -93,28 +113,45 @@ function toolsList(): Record<string, unknown> {
 
 /**
  * The split-secret pair pass of the 20-argument call in process, both arms interleaved in one
- * run: the reference's whole `a+b` per ordered pair (380 text-DLP scans of ~800 characters)
- * against the junction windows the port scans (mcp.md §4.2; docs/compatibility.md).
+ * run: every junction text scanned (the pass before the joined-text screen, 380 text-DLP scans)
+ * against the screened pass (`joinedTextsToScan`, then only the texts it keeps).
  */
 function splitPass(values: readonly string[]): Record<string, unknown> {
   const rt = buildMcpRuntime(resolveMcpRuntime(resolveConfig({}, {env: {}}).config, 'proxy').config, {})
-  const scan = (t: string) => rt.deps.scanner.scanTextForDlp(t)
-  const whole: number[] = []
-  const windows: number[] = []
-  for (let r = 0; r < 12; r++) {
+  const scanner = rt.deps.scanner
+  const scan = (t: string) => scanner.scanTextForDlp(t)
+  const all: number[] = []
+  const screened: number[] = []
+  for (let r = 0; r < 40; r++) {
     let t0 = process.hrtime.bigint()
-    for (let i = 0; i < values.length; i++) for (let j = i + 1; j < values.length; j++) {
-      scan(values[i]! + values[j]!)
-      scan(values[j]! + values[i]!)
-    }
-    whole.push(Number(process.hrtime.bigint() - t0) / 1e6)
-    t0 = process.hrtime.bigint()
     for (const text of junctionPairs(values)) scan(text)
-    windows.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    all.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    t0 = process.hrtime.bigint()
+    const texts = [...junctionTexts(values)]
+    const keep = joinedTextsToScan(scanner.dlp, texts)
+    for (let k = 0; k < texts.length; k++) if (keep[k]) scan(texts[k]!.text)
+    screened.push(Number(process.hrtime.bigint() - t0) / 1e6)
   }
-  const w = whole.slice(2)
-  const j = windows.slice(2)
-  return {case: 'split pass of the 20-arg call: whole a+b (direct col.) vs junction windows (in process)', calls: 10, direct_p50_ms: pct(w, 0.5), wrapped_p50_ms: pct(j, 0.5), added_p50_ms: pct(j, 0.5) - pct(w, 0.5), direct_p99_ms: pct(w, 0.99), wrapped_p99_ms: pct(j, 0.99), added_p99_ms: pct(j, 0.99) - pct(w, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0}
+  const w = all.slice(5)
+  const j = screened.slice(5)
+  return {case: 'split pass of the 20-arg call: every junction text (direct col.) vs screened (in process)', calls: w.length, direct_p50_ms: pct(w, 0.5), wrapped_p50_ms: pct(j, 0.5), added_p50_ms: pct(j, 0.5) - pct(w, 0.5), direct_p99_ms: pct(w, 0.99), wrapped_p99_ms: pct(j, 0.99), added_p99_ms: pct(j, 0.99) - pct(w, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0}
+}
+
+/**
+ * The whole request decision of the 20-argument call in process, interleaved: without the
+ * joined-text screen (an engine copy whose `joinedTextScreens` gives null, so every junction text is
+ * scanned: the decision before the screen) vs as built.
+ */
+function requestDecision(args: Record<string, string>): Record<string, unknown> {
+  const rt = buildMcpRuntime(resolveMcpRuntime(resolveConfig({}, {env: {}}).config, 'proxy').config, {})
+  const ctx = {settings: rt.settings, deps: rt.deps, state: newSessionState(rt.settings, 'mcp_stdio', 'default')}
+  const scanner = rt.deps.scanner
+  const unscreened = {...scanner, dlp: {...scanner.dlp, joinedTextScreens: () => null}}
+  const before = {...ctx, deps: {...rt.deps, scanner: unscreened}, state: newSessionState(rt.settings, 'mcp_stdio', 'default')}
+  const [a, b] = pairedDecisions(before, ctx, 'echo', args, 60)
+  const x = a.slice(10)
+  const y = b.slice(10)
+  return {case: 'request decision of the 20-arg call (in process): unscreened (direct col.) vs screened', calls: y.length, direct_p50_ms: pct(x, 0.5), wrapped_p50_ms: pct(y, 0.5), added_p50_ms: pct(y, 0.5) - pct(x, 0.5), direct_p99_ms: pct(x, 0.99), wrapped_p99_ms: pct(y, 0.99), added_p99_ms: pct(y, 0.99) - pct(x, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0}
 }
 
 export async function runMcpBench(argv: string[]): Promise<Record<string, unknown>[]> {
@@ -129,6 +166,7 @@ export async function runMcpBench(argv: string[]): Promise<Record<string, unknow
     await paired('same, wrap without the young-generation hold (node --semi-space-growth-factor=2)', small, calls, ['--semi-space-growth-factor=2']),
     await paired('tools/call 20 string args (~10 KiB)', twenty, Math.max(200, calls / 10)),
     splitPass(Object.values(twenty)),
+    requestDecision(twenty),
     toolsList(),
   ]
 }

@@ -10,6 +10,7 @@ import {buildLiteralSecrets, collectEnvSecrets, secretVariants, type LiteralSecr
 import {createSeedPhraseDetector, INACTIVE_SEED_PHRASE_DETECTOR, type SeedPhraseDetector} from './seed-phrase.js'
 import type {ScannerSettings} from './settings.js'
 import {buildJunctionScreen, type JunctionScreen} from './subsequence.js'
+import {buildJoinedTextScreens, type JoinedTextScreens} from './joined-text-cores.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
@@ -57,6 +58,12 @@ export interface DlpEngine {
   readonly lineBatchable: boolean
   /** Proves most §5.5 subsequence targets clean without scanning them; null = scan them all. */
   readonly junctionScreen: JunctionScreen | null
+  /**
+   * Proves most MCP split-secret pair texts clean without scanning them (`joined-text-screen.ts`).
+   * Built on first call (compiling the screens costs start-up time no HTTP-only run needs), then
+   * the same object; null = unavailable (every text is scanned).
+   */
+  readonly joinedTextScreens: () => JoinedTextScreens | null
 }
 
 /**
@@ -151,6 +158,7 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     encoder: new Utf8Scratch(),
     lineBatchable: all.every((p) => lineSafe(p.re.source)),
     junctionScreen: buildJunctionScreen(all.map((p) => p.re.source)),
+    joinedTextScreens: lazily(() => buildJoinedTextScreens(all)),
     corePrefilter: buildPrefilter(core),
     allPrefilter: buildPrefilter([...core, ...configured]),
     normalizer: createNormalizer(),
@@ -159,6 +167,19 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
       : INACTIVE_SEED_PHRASE_DETECTOR,
     literalSecrets: buildLiteralSecrets(env, settings.dlp.fileSecrets),
     canaries: settings.canaryTokens.filter((c) => c.value !== '').map((c) => ({name: c.name, variants: secretVariants(c.value)})),
+  }
+}
+
+/** `build()` on the first call, its result after. */
+function lazily<T>(build: () => T): () => T {
+  let done = false
+  let value: T
+  return () => {
+    if (!done) {
+      value = build()
+      done = true
+    }
+    return value
   }
 }
 

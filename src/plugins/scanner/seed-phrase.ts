@@ -10,9 +10,14 @@ export interface SeedPhraseDetector {
   readonly active: boolean
   /** True when some window of ≥ minWords tokens is a (checksum-valid) BIP-39 phrase. */
   detect(text: string): boolean
+  /**
+   * Whether a lower-cased token is a word of the list (a phrase's every token is one). Optional:
+   * without it a caller must assume any token may be.
+   */
+  isWord?(lowerToken: string): boolean
 }
 
-const WINDOWS = [12, 15, 18, 21, 24]
+export const WINDOWS = [12, 15, 18, 21, 24]
 
 /** Checks the BIP-39 checksum of word indices (11 bits each, CS = total/33 bits of SHA-256(entropy)). */
 export function bip39ChecksumValid(indices: readonly number[]): boolean {
@@ -31,7 +36,7 @@ export function bip39ChecksumValid(indices: readonly number[]): boolean {
 }
 
 /** The splitter's class `[-\s,|;:]` (RE2 `\s` is ASCII `[\t\n\f\r ]`). */
-function isSeparator(c: number): boolean {
+export function isSeparator(c: number): boolean {
   return c === 0x2d || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20 || c === 0x2c || c === 0x7c || c === 0x3b || c === 0x3a
 }
 
@@ -78,6 +83,7 @@ export function createSeedPhraseDetector(
   for (const c of alphabet) inWords[c] = 1
   return {
     active: true,
+    isWord: (lowerToken) => index.has(lowerToken),
     detect(text: string): boolean {
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.

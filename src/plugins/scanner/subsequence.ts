@@ -60,7 +60,7 @@ export function buildJunctionScreen(sources: readonly string[]): JunctionScreen 
 }
 
 /** Indices of `texts` in which some core matches (undecidable passes count as hits). */
-function hitting(texts: readonly string[], screen: JunctionScreen, encoder: Utf8Scratch): number[] {
+export function hitting(texts: readonly string[], screen: JunctionScreen, encoder: Utf8Scratch): number[] {
   const out: number[] = []
   const probe = (lo: number, hi: number): void => {
     const r = setMatches(screen.set, encoder.encode(hi - lo === 1 ? texts[lo]! : texts.slice(lo, hi).join('\n')))

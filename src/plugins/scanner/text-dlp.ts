@@ -11,8 +11,8 @@ export interface TextDlpResult {
   readonly warnings: DlpFinding[]
 }
 
-const AWS_DOC_KEY = 'AKIAIOSFODNN7EXAMPLE'
-const AWS_DOC_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+export const AWS_DOC_KEY = 'AKIAIOSFODNN7EXAMPLE'
+export const AWS_DOC_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 const AWS_DOC_PHRASES = ['example credential', 'replace these with your actual credentials', 'official aws example']
 
 /** Step 1: the official AWS documentation example credentials in a doc context are not secrets. */
@@ -165,7 +165,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
 }
 
 /** Depth-limited (< 3) recursive decoder (§6.1 step 6). Returns true when it found something. */
-function recursiveDecode(engine: DlpEngine, s: string, depth: number, out: FindingSet, decoded: DecodingMemo): boolean {
+export function recursiveDecode(engine: DlpEngine, s: string, depth: number, out: FindingSet, decoded: DecodingMemo): boolean {
   if (depth >= 3 || s.length < 4) return false
   const all = engine.all
   let found = false

@@ -4,7 +4,7 @@
  * response (injection) scanner; nothing here re-implements a pattern.
  */
 import {goJson, type JsonValue} from '../../canonical/index.js'
-import {isBuiltinDlpPattern, isSegmentDelimiter, type DlpFinding, type Scanner} from '../../scanner/index.js'
+import {isBuiltinDlpPattern, isSegmentDelimiter, joinedTextsToScan, type DlpFinding, type JoinedText, type Scanner} from '../../scanner/index.js'
 import {allStrings, unescapeU, valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
 
@@ -33,6 +33,9 @@ class DlpRun {
   readonly warnings = new Set<string>()
   private junction: number | null | undefined
   constructor(private readonly scanner: Scanner) {}
+  get dlp(): Scanner['dlp'] {
+    return this.scanner.dlp
+  }
   /** The pairwise split check's junction window for this scanner (computed once per message). */
   window(): number | null {
     if (this.junction === undefined) this.junction = junctionWindow(this.scanner)
@@ -116,12 +119,17 @@ function headWindow(v: string, window: number): {text: string; cut: boolean; las
  * is not yielded again.
  */
 export function* junctionPairs(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<string> {
+  for (const p of junctionTexts(vals, window)) yield p.text
+}
+
+/** `junctionPairs` with each text's junction (`split` = the length of its first value's part). */
+export function* junctionTexts(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<JoinedText> {
   const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
   const w = window ?? Infinity
   const tails = pool.map((v) => tailWindow(v, w))
   const heads = pool.map((v) => headWindow(v, w))
   const seen = new Set<string>()
-  const pair = (i: number, j: number): string | null => {
+  const pair = (i: number, j: number): JoinedText | null => {
     const t = tails[i]!
     const h = heads[j]!
     let text = t.text + h.text
@@ -129,7 +137,7 @@ export function* junctionPairs(vals: readonly string[], window: number | null = 
     if (h.cut && h.lastSegment < 0) text = text.slice(0, text.length - ((text.length - t.junctionSegment) % 8))
     if (seen.has(text)) return null
     seen.add(text)
-    return text
+    return {text, split: t.text.length, left: i, right: j}
   }
   for (let i = 0; i < pool.length; i++) {
     if (pool[i] === '') continue
@@ -151,8 +159,13 @@ function splitSecret(run: DlpRun, vals: string[], joined: string): DlpFinding[] 
     const m = run.scan(concat)
     if (m.length > 0) return m
   }
-  for (const text of junctionPairs(vals, run.window())) {
-    const m = run.scan(text)
+  // The junction texts, less those the joined-text screen proves to have no finding (no match,
+  // no warning): the first text with a finding, its findings and the warnings are unchanged.
+  const texts = [...junctionTexts(vals, run.window())]
+  const keep = joinedTextsToScan(run.dlp, texts)
+  for (let k = 0; k < texts.length; k++) {
+    if (!keep[k]) continue
+    const m = run.scan(texts[k]!.text)
     if (m.length > 0) return m
   }
   return []

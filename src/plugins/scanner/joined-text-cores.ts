@@ -1,0 +1,60 @@
+/**
+ * The screens of `joined-text-screen.ts`: per DLP pattern a bounded, assertion-free regex that
+ * matches wherever the pattern has a *finding* (a regex hit its validator accepts). Without a
+ * validator that is the pattern's core (`regexCore`). With one, a shape every accepted hit must
+ * contain can be far more selective — the DLP regexes are compiled case-insensitively (§9.1),
+ * so e.g. the WIF regex matches any long alphanumeric run, while the validator accepts only
+ * real base58check strings:
+ *  - `wif`: base58 decoding rejects any character outside the case-sensitive base58 alphabet,
+ *    and the accepted body (0x80, 32 or 33 key bytes, 4 checksum bytes: ≥ 37 bytes, first byte
+ *    non-zero, so no leading `1`) is a number ≥ 0x80·256³⁶ > 58⁵⁰: at least 51 digits. Every
+ *    accepted hit therefore holds a run of 51 base58 characters.
+ *  - `mod97`: the hit, without spaces and dashes and upper-cased, starts with a country code of
+ *    `IBAN_LENGTHS` and two digits. In a text with no space and no dash every accepted hit
+ *    therefore holds `CC` + two digits contiguously — the *strict* screen, used only for texts
+ *    with neither character.
+ * `joined-text-cores.test` checks both shapes against generated valid values.
+ */
+import type {CompiledDlpPattern} from './dlp-patterns.js'
+import {regexCore} from './regex-core.js'
+import {compileSet, type Re2Set} from './regex.js'
+import {IBAN_LENGTHS} from './validators.js'
+
+/** Core length target, as for the §5.5 screen. */
+const CORE_CAP = 20
+
+export const WIF_SHAPE = '[1-9A-HJ-NP-Za-km-z]{51}'
+export const WIF_SHAPE_LENGTH = 51
+export const IBAN_STRICT_SHAPE = `(?i:${Object.keys(IBAN_LENGTHS).join('|')})[0-9]{2}`
+
+export interface JoinedTextScreens {
+  /** Entry i for pattern i of `all`; sound for any text. */
+  readonly set: Re2Set
+  /** The same with the strict shapes; sound only for texts holding no space and no dash. */
+  readonly strict: Re2Set
+  /** No match of either set is longer (code points). */
+  readonly window: number
+}
+
+/** The screens for these patterns, or null when one of them has no bounded core. */
+export function buildJoinedTextScreens(all: readonly CompiledDlpPattern[]): JoinedTextScreens | null {
+  let window = 4
+  const plain: string[] = []
+  const strict: string[] = []
+  for (const p of all) {
+    if (p.validator === 'wif') {
+      plain.push(WIF_SHAPE)
+      strict.push(WIF_SHAPE)
+      window = Math.max(window, WIF_SHAPE_LENGTH)
+      continue
+    }
+    const c = regexCore(p.re.source, CORE_CAP)
+    if (c === null) return null
+    window = Math.max(window, c.maxLen)
+    plain.push(c.source)
+    strict.push(p.validator === 'mod97' ? IBAN_STRICT_SHAPE : c.source)
+  }
+  const set = compileSet(plain)
+  const strictSet = compileSet(strict)
+  return set === null || strictSet === null ? null : {set, strict: strictSet, window}
+}

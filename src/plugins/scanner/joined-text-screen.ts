@@ -1,0 +1,275 @@
+/**
+ * A screen for text DLP (§6.1) over joined texts `t = x + y` — the MCP split-secret pairs
+ * (mcp.md §4.2), hundreds of ~500-character texts per message that share their halves. It
+ * proves most of them have no finding at all (no enforced match, no `warn` match) without
+ * running `scanTextForDlp` on them; the rest must be scanned as before. Skipping a proven text
+ * therefore changes neither the first text with a finding, nor its findings, nor the warnings.
+ *
+ * The proof covers texts in which every character is printable ASCII (else: scan). Then
+ * `forDlp(t) = forMatching(t) = t` and, per step of `scanTextForDlp`:
+ *  1. AWS doc neutralising is the identity unless `t` holds one of the two example strings;
+ *  2, 4. pattern findings in `t` (core and all patterns, warn patterns included): every pattern
+ *     has a bounded, assertion-free screen regex (`joined-text-cores.ts`: its core, or a shape
+ *     every hit its validator accepts holds; at most `w` code points) that matches wherever the
+ *     pattern has a finding; a screen match in `t` lies in `x`, in `y`, or within
+ *     `tail(x, w−1) + head(y, w−1)` (the argument of `subsequence.ts`, batched set passes). A
+ *     text the screen still keeps gets steps 2, 4 and 5 exactly as the scan runs them (every
+ *     pattern over each form), and is kept only if they find something;
+ *  4, 8. canaries and literal secrets: searched in `t` itself, as the scan does;
+ *  5. the URL decoding is `t` when no `%` or `+` occurs; dot and white-space removal map `x + y`
+ *     to `f(x) + f(y)`, so the core argument applies to `f(x)`, `f(y)` and their junction;
+ *  3, 6. whole-text decodings (base64 ×4, hex, base32; URL as above) are empty when `t` holds a
+ *     character outside each decoder's alphabet — known per half (padding `=` counted as valid);
+ *  3. seed phrase on `t`: a window of consecutive tokens lies in `x`'s tokens before its last
+ *     (then `detect(x)` sees it), in `y`'s after its first (`detect(y)`), or within the
+ *     `max(WINDOWS)` tokens on each side of the junction (`detect` of that span: a window that
+ *     holds the junction's token has at most `max(WINDOWS) − 1` others on either side) — run
+ *     only when the known words in a row on both sides, plus the two junction tokens, can make
+ *     the smallest window;
+ *  7. segment decodings (and the seed step's segment decodings): a segment of `t` is a whole
+ *     segment of `x` or `y`, or the junction segment (last run of `x` + first run of `y`); each
+ *     distinct segment is decoded and checked once per call.
+ * Checking more than a step looks at (e.g. every segment of ≥ 10 characters for seed phrases,
+ * or a segment equal to the whole text) only keeps more texts: sound either way.
+ */
+import {candidateDecodings} from './decoders.js'
+import {FindingSet, findCanary, runEngine, type DlpEngine} from './dlp-engine.js'
+import {isPrintableAscii} from './normalize.js'
+import {findLiteralSecret} from './secrets.js'
+import {isSeparator, WINDOWS} from './seed-phrase.js'
+import {hitting} from './subsequence.js'
+import {AWS_DOC_KEY, AWS_DOC_SECRET, isSegmentDelimiter, recursiveDecode, splitOnDelimiters, stripUnicodeWhitespace} from './text-dlp.js'
+
+/** A text `x + y` with `split = x.length`. */
+export interface JoinedText {
+  readonly text: string
+  readonly split: number
+  /**
+   * Optional identities of the halves: texts with the same `left` share `x`; texts with the same
+   * `right` and the same `y` length share `y` (a prefix of one string). Saves re-hashing halves.
+   */
+  readonly left?: number
+  readonly right?: number
+}
+
+const B64 = 1
+const HEX = 2
+const B32 = 4
+const ALL_DECODERS = B64 | HEX | B32
+
+/** Per character: which whole-text decoders it makes fail (bitmask of B64, HEX, B32). */
+const REJECTS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  const alnum = /[A-Za-z0-9]/.test(ch)
+  const hex = /[0-9a-fA-F]/.test(ch)
+  let r = 0
+  if (!(alnum || ch === '+' || ch === '/' || ch === '-' || ch === '_' || ch === '=')) r |= B64
+  if (!(hex || ch === '\\' || ch === 'x' || ch === 'X' || ch === ':' || ch === ' ' || ch === '-' || ch === ',')) r |= HEX
+  if (!(/[A-Z2-7]/.test(ch) || ch === '=')) r |= B32
+  REJECTS[c] = r
+}
+
+/** What one half contributes, computed once per distinct half. */
+interface Half {
+  /** Printable ASCII with no `%` or `+` (else every text holding it is scanned). */
+  readonly plain: boolean
+  /** Decoders that fail on any text holding this half. */
+  readonly rejects: number
+  /** A whole segment of this half (not the junction's) may decode to a finding. */
+  readonly segments: boolean
+  /** `detect` finds a seed phrase in this half alone. */
+  readonly seed: boolean
+  /**
+   * Known words in a row next to the junction, its own junction-side token left out (Infinity
+   * when the detector cannot tell words).
+   */
+  readonly wordRun: number
+  /** This half as is, without dots, without white space (step 5). */
+  readonly byForm: readonly [string, string, string]
+  /** The distinct strings of `byForm`. */
+  readonly forms: readonly string[]
+  /** The run of non-delimiters at the junction side (last of x, first of y). */
+  readonly run: string
+}
+
+/** Start of the span of `limit` tokens before `i` (a token boundary), walking back. */
+function tokensBack(t: string, i: number, limit: number): number {
+  let n = 0
+  while (i > 0 && n < limit) {
+    while (i > 0 && isSeparator(t.charCodeAt(i - 1))) i--
+    if (i === 0) break
+    while (i > 0 && !isSeparator(t.charCodeAt(i - 1))) i--
+    n++
+  }
+  return i
+}
+
+function tokensForward(t: string, i: number, limit: number): number {
+  let n = 0
+  while (i < t.length && n < limit) {
+    while (i < t.length && isSeparator(t.charCodeAt(i))) i++
+    if (i === t.length) break
+    while (i < t.length && !isSeparator(t.charCodeAt(i))) i++
+    n++
+  }
+  return i
+}
+
+const SEED_SPAN = Math.max(...WINDOWS)
+const MIN_SEED_WINDOW = Math.min(...WINDOWS)
+
+/** Known words in a row before `s`'s last token (`fromHead`: after its first), up to SEED_SPAN. */
+function wordRun(engine: DlpEngine, s: string, fromHead: boolean): number {
+  const isWord = engine.seed.isWord
+  if (!engine.seed.active) return 0
+  if (isWord === undefined) return Infinity
+  const tokens: string[] = []
+  let start = -1
+  for (let i = 0; i <= s.length; i++) {
+    const sep = i === s.length || isSeparator(s.charCodeAt(i))
+    if (!sep && start < 0) start = i
+    else if (sep && start >= 0) {
+      tokens.push(s.slice(start, i))
+      start = -1
+    }
+  }
+  if (fromHead) tokens.reverse()
+  // The junction-side token is left out whether or not the half ends in a separator.
+  let n = 0
+  for (let i = tokens.length - 2; i >= 0 && n < SEED_SPAN; i--) {
+    if (!isWord(tokens[i]!.toLowerCase())) break
+    n++
+  }
+  return n
+}
+
+/**
+ * For each text, whether `scanTextForDlp(engine, text)` may have a finding (true: scan it) —
+ * false only when proven to have none (module comment). Without a junction screen (a pattern
+ * with no bounded core) every text is kept.
+ */
+export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[]): boolean[] {
+  const screen = engine.joinedTextScreens()
+  if (screen === null) return texts.map(() => true)
+  const w = screen.window
+
+  const segmentMemo = new Map<string, boolean>()
+  /** Step 7 (and the seed step's segment decodings) for one segment: may it find anything? */
+  const segmentMay = (seg: string): boolean => {
+    if (seg.length < 10) return false
+    const known = segmentMemo.get(seg)
+    if (known !== undefined) return known
+    const out = new FindingSet()
+    let seed = false
+    for (const d of candidateDecodings(seg)) {
+      runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, out)
+      if (engine.seed.active && engine.seed.detect(d.text)) seed = true
+    }
+    recursiveDecode(engine, seg, 0, out, new Map())
+    const may = seed || out.enforcedCount > 0 || out.warnings.length > 0
+    segmentMemo.set(seg, may)
+    return may
+  }
+
+  const halves = new Map<string, Half>()
+  const half = (s: string, isHead: boolean, id: string | null): Half => {
+    const key = id ?? (isHead ? 'y' : 'x') + s
+    const known = halves.get(key)
+    if (known !== undefined) return known
+    let rejects = 0
+    let plain = isPrintableAscii(s)
+    for (let i = 0; plain && i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c === 0x25 || c === 0x2b) plain = false
+      rejects |= REJECTS[c]!
+    }
+    // The run at the junction side, and the whole segments (the run excluded).
+    let cut = isHead ? 0 : s.length
+    if (isHead) while (cut < s.length && !isSegmentDelimiter(s, cut)) cut++
+    else while (cut > 0 && !isSegmentDelimiter(s, cut - 1)) cut--
+    const run = isHead ? s.slice(0, cut) : s.slice(cut)
+    const rest = isHead ? s.slice(cut) : s.slice(0, cut)
+    const segments = plain && splitOnDelimiters(rest).some(segmentMay)
+    const seed = plain && engine.seed.active && engine.seed.detect(s)
+    const byForm: [string, string, string] = [s, s.split('.').join(''), stripUnicodeWhitespace(s)]
+    const h = {plain, rejects, segments, seed, byForm, forms: [...new Set(byForm)], run, wordRun: plain ? wordRun(engine, s, isHead) : 0}
+    halves.set(key, h)
+    return h
+  }
+
+  const keep = new Array<boolean>(texts.length).fill(true)
+  // Texts that passed every other check, with the strings whose core matches would keep them.
+  const pending: Array<{k: number; x: Half; y: Half; chains: string[]}> = []
+  for (let k = 0; k < texts.length; k++) {
+    const {text: t, split, left, right} = texts[k]!
+    const x = half(t.slice(0, split), false, left === undefined ? null : `x${left}`)
+    const y = half(t.slice(split), true, right === undefined ? null : `y${right}:${t.length - split}`)
+    if (!x.plain || !y.plain || (x.rejects | y.rejects) !== ALL_DECODERS || x.segments || y.segments || x.seed || y.seed) continue
+    if (t.includes(AWS_DOC_KEY) || t.includes(AWS_DOC_SECRET)) continue
+    if (findCanary(engine.canaries, [t]) !== null || findLiteralSecret(engine.literalSecrets, [t]) !== null) continue
+    if (segmentMay(x.run + y.run)) continue
+    // A window of known words across the junction holds both halves' runs and at most two
+    // tokens in between (x's last, y's first, or the one they merge into).
+    if (engine.seed.active && x.wordRun + y.wordRun + 2 >= MIN_SEED_WINDOW && engine.seed.detect(t.slice(tokensBack(t, split, SEED_SPAN), tokensForward(t, split, SEED_SPAN)))) continue
+    // The three forms of x + y (as is, no dots, no white space) pair up form by form.
+    const chains: string[] = []
+    for (let f = 0; f < 3; f++) {
+      const fx = x.byForm[f]!
+      chains.push(fx.slice(Math.max(0, fx.length - (w - 1))) + y.byForm[f]!.slice(0, w - 1))
+    }
+    pending.push({k, x, y, chains})
+  }
+  if (pending.length === 0) return keep
+
+  // Batched set passes: every form of every half involved, and every junction chain — through
+  // the strict screen too when the string has no space and no dash.
+  const probe: string[] = []
+  const index = new Map<string, number>()
+  const at = (s: string): number => {
+    let i = index.get(s)
+    if (i === undefined) {
+      i = probe.length
+      index.set(s, i)
+      probe.push(s)
+    }
+    return i
+  }
+  const refs = pending.map((p) => {
+    const r: Array<{strs: number[]; strict: boolean}> = []
+    for (let f = 0; f < 3; f++) {
+      const fx = p.x.byForm[f]!
+      const fy = p.y.byForm[f]!
+      r.push({strs: [at(fx), at(fy), at(p.chains[f]!)], strict: noSeparator(fx) && noSeparator(fy)})
+    }
+    return r
+  })
+  // Each string goes through the screen its pairs need (most need only one of the two).
+  const useful = new Uint8Array(probe.length)
+  for (const r of refs) for (const {strs, strict} of r) for (const i of strs) useful[i] = useful[i]! | (strict ? 2 : 1)
+  const hit = new Uint8Array(probe.length)
+  for (const [bit, set] of [[1, screen.set], [2, screen.strict]] as const) {
+    const ids: number[] = []
+    for (let i = 0; i < probe.length; i++) if ((useful[i]! & bit) !== 0) ids.push(i)
+    for (const k of hitting(ids.map((i) => probe[i]!), {set, window: screen.window}, engine.encoder)) hit[ids[k]!] = hit[ids[k]!]! | bit
+  }
+  pending.forEach((p, n) => {
+    if (!refs[n]!.some((r) => r.strs.some((i) => (hit[i]! & (r.strict ? 2 : 1)) !== 0))) {
+      keep[p.k] = false
+      return
+    }
+    // A core hit (often a validated pattern, e.g. WIF keys, whose regex matches any long
+    // alphanumeric run): run steps 2, 4 and 5 on this text exactly as the scan does — every
+    // pattern over each form — and keep the text only if one of them finds something.
+    const t = texts[p.k]!.text
+    const out = new FindingSet()
+    for (const form of new Set([t, p.x.byForm[1] + p.y.byForm[1], p.x.byForm[2] + p.y.byForm[2]])) runEngine(engine, engine.all, form, '', out)
+    keep[p.k] = out.enforcedCount > 0 || out.warnings.length > 0
+  })
+  return keep
+}
+
+/** Neither a space nor a dash (the strict screen's condition). */
+function noSeparator(s: string): boolean {
+  return !s.includes(' ') && !s.includes('-')
+}
