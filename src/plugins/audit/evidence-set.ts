@@ -22,6 +22,7 @@ import {
   type ParsedEvidenceReceipt,
   type RecorderEntry,
   type RotationEndorsement,
+  type SignatureChecks,
 } from '../receipts/index.js'
 import {verifyBytes} from '../signing/index.js'
 import type {
@@ -62,6 +63,8 @@ export interface EvidenceSetRequest {
   onReceipt?: (fact: ReceiptFact) => void
   /** Called every few thousand lines with the bytes read so far and the input's total size. */
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
+  /** Where the v1 Ed25519 checks run (default: inline, then a worker pool); tests and benchmarks choose. */
+  signatures?: SignatureChecks
 }
 
 class Stop extends Error {}
@@ -373,7 +376,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     ...(pin.key === undefined ? {} : {pinnedKey: pin.key}),
     sessionId: req.session,
     endorsements: req.endorsements ?? [],
-  })
+  }, req.signatures)
 
   if (activeRun !== undefined) {
     unclosed++

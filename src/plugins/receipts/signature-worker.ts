@@ -2,11 +2,12 @@ import {parentPort} from 'node:worker_threads'
 import {verifyBytes} from '../signing/index.js'
 
 // Worker side of ParallelSignatureChecks: verifies a batch of (public key, digest, signature)
-// triples packed 128 bytes each, and answers with the index of the first failure or -1.
+// triples packed 128 bytes each, and answers with the index of the first failure or -1 (batches
+// are answered in the order they arrive).
 
 const RECORD = 128
 
-parentPort?.on('message', (msg: {id: number; buffer: ArrayBuffer; count: number}) => {
+parentPort?.on('message', (msg: {buffer: ArrayBuffer; count: number}) => {
   const bytes = new Uint8Array(msg.buffer)
   let failed = -1
   for (let i = 0; i < msg.count; i++) {
@@ -16,5 +17,5 @@ parentPort?.on('message', (msg: {id: number; buffer: ArrayBuffer; count: number}
       break
     }
   }
-  parentPort?.postMessage({id: msg.id, failed})
+  parentPort?.postMessage(failed)
 })
