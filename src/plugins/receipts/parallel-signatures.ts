@@ -1,6 +1,6 @@
 import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
-import {verifyBytes} from '../signing/index.js'
+import {VERIFY_WORKER_URL, verifyBytes} from '../signing/index.js'
 import type {SignatureCheck} from './action-receipt.js'
 
 // Ed25519 verification is most of the cost of verifying a chain (~110 µs of ~140 µs per receipt
@@ -22,7 +22,7 @@ export interface SignatureChecks {
    * Queues the check of item `index`; `label` comes back with a failure (the chain verifier
    * passes the receipt's chain_seq). May await when too much work is outstanding.
    */
-  add(index: number, check: SignatureCheck, label: string): Promise<void> | void
+  add(index: number, check: SignatureCheck, label: string): Promise<void> | undefined
   /** The lowest failing index, or undefined when all queued signatures verified. */
   finish(): Promise<SignatureFailure | undefined>
 }
@@ -31,7 +31,7 @@ export interface SignatureChecks {
 export class InlineSignatureChecks implements SignatureChecks {
   private failed: SignatureFailure | undefined
 
-  add(index: number, c: SignatureCheck, label: string): void {
+  add(index: number, c: SignatureCheck, label: string): undefined {
     if (this.failed === undefined && !verifyBytes(c.publicKey, c.digest, c.signature)) this.failed = {index, label}
   }
 
@@ -54,7 +54,7 @@ export class AdaptiveSignatureChecks implements SignatureChecks {
     private readonly pool: PoolOptions = {},
   ) {}
 
-  add(index: number, c: SignatureCheck, label: string): Promise<void> | void {
+  add(index: number, c: SignatureCheck, label: string): Promise<void> | undefined {
     if (this.count++ < this.threshold) return this.inline.add(index, c, label)
     this.parallel ??= new ParallelSignatureChecks(this.pool)
     return this.parallel.add(index, c, label)
@@ -109,7 +109,9 @@ export class ParallelSignatureChecks implements SignatureChecks {
   }
 
   private startWorker(): PoolWorker {
-    const w: PoolWorker = {worker: new Worker(new URL('./signature-worker.js', import.meta.url)), pending: []}
+    // A worker allocates one small message per batch: a 1 MiB young generation is plenty, and
+    // each MiB of it is resident memory per core.
+    const w: PoolWorker = {worker: new Worker(VERIFY_WORKER_URL, {resourceLimits: {maxYoungGenerationSizeMb: 1}}), pending: []}
     w.worker.on('message', (failedAt: number) => {
       const p = w.pending.shift()
       if (p === undefined) return
@@ -126,7 +128,7 @@ export class ParallelSignatureChecks implements SignatureChecks {
     return w
   }
 
-  async add(index: number, c: SignatureCheck, label: string): Promise<void> {
+  add(index: number, c: SignatureCheck, label: string): Promise<void> | undefined {
     if (this.indexes.length === 0) this.buffer = new Uint8Array(this.batchSize * RECORD)
     const o = this.indexes.length * RECORD
     this.buffer.set(c.publicKey, o)
@@ -134,7 +136,7 @@ export class ParallelSignatureChecks implements SignatureChecks {
     this.buffer.set(c.signature, o + 64)
     this.indexes.push(index)
     this.labels.push(label)
-    if (this.indexes.length === this.batchSize) await this.flush()
+    return this.indexes.length === this.batchSize ? this.flush() : undefined
   }
 
   /** The worker with the fewest outstanding batches. */
