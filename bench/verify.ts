@@ -7,10 +7,14 @@ import {fileURLToPath} from 'node:url'
 import {ReceiptChainBuilder, RecorderEntryChain} from '../src/plugins/receipts/index.js'
 import {keyPairFromSeed} from '../src/plugins/signing/index.js'
 import {formatGoTime, fromEpochNanos} from '../src/plugins/canonical/index.js'
+import {bareEd25519Rate} from './ed25519-limit.js'
 
 // `npm run bench -- verify [--receipts N] [--million]`: writes a signed flight-recorder chain of
 // N receipts to a temp dir, then verifies it end to end with the built CLI (a fresh process,
-// as an auditor runs it) and reports receipts/s and the verifier's peak RSS.
+// as an auditor runs it) and reports receipts/s and the verifier's peak RSS. Beside it, in the
+// same run: bare node:crypto Ed25519 verifications/s on one and on two threads (the physical
+// limit of any verifier here: every receipt costs one verification), the ratio of receipts/s to
+// the two-thread limit, and the verifier's CPU per receipt beyond its one verification.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -22,6 +26,16 @@ export interface VerifyBenchRow {
   receiptsPerSecond: number
   peakRssMiB: number
   valid: boolean
+  /** User + system CPU of the verifying process per receipt (all threads), in µs. */
+  cpuMicrosPerReceipt: number
+  /** Bare Ed25519 verifications/s on 2 threads, measured right after the CLI run. */
+  ed25519TwoThreadsPerSecond: number
+  /** CPU time of one bare verification (2 threads running), in µs. */
+  ed25519CpuMicros: number
+  /** receipts/s ÷ bare verifications/s on 2 threads: 1.0 is the physical limit. */
+  ratioToEd25519Limit: number
+  /** cpuMicrosPerReceipt − ed25519CpuMicros: parsing, hashing, chaining, threads, start-up. */
+  nonSignatureCpuMicros: number
   /** With `--baseline DIR`: the same file verified by the build in DIR (another checkout), in the same run. */
   baselineReceiptsPerSecond?: number
   baselinePeakRssMiB?: number
@@ -66,9 +80,10 @@ export async function writeChain(file: string, n: number): Promise<number> {
 }
 
 // The child reports its own peak RSS on exit (KiB on Linux) through a marker line on stderr.
-const RSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nBENCH_MAXRSS_KIB="+process.resourceUsage().maxRSS+"\\n"))'
+const RSS_HOOK =
+  'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nBENCH_MAXRSS_KIB="+u.maxRSS+" BENCH_CPU_US="+(u.userCPUTime+u.systemCPUTime)+"\\n")})'
 
-async function verifyWithCli(file: string, key: string, root = repoRoot): Promise<{seconds: number; rssKiB: number; valid: boolean; stdout: string}> {
+async function verifyWithCli(file: string, key: string, root = repoRoot): Promise<{seconds: number; rssKiB: number; cpuMicros: number; valid: boolean; stdout: string}> {
   const t0 = process.hrtime.bigint()
   const child = spawn(process.execPath, ['--import', RSS_HOOK, path.join(root, 'bin', 'run.js'), 'verify-receipt', file, '--key', key, '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,8 +94,8 @@ async function verifyWithCli(file: string, key: string, root = repoRoot): Promis
   child.stderr.on('data', (d) => (stderr += d))
   const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)))
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  const m = /BENCH_MAXRSS_KIB=(\d+)/.exec(stderr)
-  return {seconds, rssKiB: m ? Number(m[1]) : NaN, valid: code === 0, stdout}
+  const m = /BENCH_MAXRSS_KIB=(\d+) BENCH_CPU_US=(\d+)/.exec(stderr)
+  return {seconds, rssKiB: m ? Number(m[1]) : NaN, cpuMicros: m ? Number(m[2]) : NaN, valid: code === 0, stdout}
 }
 
 export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRow[]> {
@@ -100,6 +115,9 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
       const writeSeconds = await writeChain(file, n)
       process.stderr.write(`verify bench: verifying with the CLI…\n`)
       const v = await verifyWithCli(file, key)
+      process.stderr.write(`verify bench: bare Ed25519 verifications on 2 threads…\n`)
+      const limit = await bareEd25519Rate(2)
+      const cpuMicrosPerReceipt = v.cpuMicros / n
       const row: VerifyBenchRow = {
         receipts: n,
         fileMiB: statSync(file).size / 2 ** 20,
@@ -108,6 +126,11 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
         receiptsPerSecond: n / v.seconds,
         peakRssMiB: v.rssKiB / 1024,
         valid: v.valid,
+        cpuMicrosPerReceipt,
+        ed25519TwoThreadsPerSecond: limit.verificationsPerSecond,
+        ed25519CpuMicros: limit.cpuMicrosPerVerification,
+        ratioToEd25519Limit: n / v.seconds / limit.verificationsPerSecond,
+        nonSignatureCpuMicros: cpuMicrosPerReceipt - limit.cpuMicrosPerVerification,
       }
       if (baseline !== undefined) {
         process.stderr.write(`verify bench: verifying with the baseline build in ${baseline}…\n`)

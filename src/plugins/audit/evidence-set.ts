@@ -2,7 +2,9 @@ import {stat} from 'node:fs/promises'
 import {JsonNumber, toPlain, type JsonObject} from '../canonical/index.js'
 import {
   actionReceiptHash,
-  classifiedLines,
+  classifyRead,
+  readLineBatches,
+  MAX_LINE_BYTES,
   EntryChainVerifier,
   EvidenceChainVerifier,
   EvidenceParseError,
@@ -13,7 +15,7 @@ import {
   recordString,
   recordUint,
   validateEvidence,
-  verifyChain,
+  verifyChainBatches,
   type ActionReceipt,
   type ChainItem,
   type ChainResult,
@@ -22,6 +24,7 @@ import {
   type ParsedEvidenceReceipt,
   type RecorderEntry,
   type RotationEndorsement,
+  type SignatureChecks,
 } from '../receipts/index.js'
 import {verifyBytes} from '../signing/index.js'
 import type {
@@ -62,9 +65,19 @@ export interface EvidenceSetRequest {
   onReceipt?: (fact: ReceiptFact) => void
   /** Called every few thousand lines with the bytes read so far and the input's total size. */
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
+  /** Where the v1 Ed25519 checks run (default: inline, then a worker pool); tests and benchmarks choose. */
+  signatures?: SignatureChecks
 }
 
 class Stop extends Error {}
+
+/** v1 receipts handed to the chain verifier at a time. */
+const ITEM_BATCH = 32
+/**
+ * Bytes read at a time (~60 recorder lines). The decoded lines of a chunk live until the chunk
+ * is walked; small chunks keep them inside the young generation, as one line at a time did.
+ */
+const READ_CHUNK = 64 * 1024
 
 export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<EvidenceSetReport> {
   const display = req.display ?? ((f: string) => f)
@@ -270,7 +283,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   if (req.onProgress !== undefined) for (const f of req.files) bytesTotal += (await stat(f)).size
   let bytesRead = 0
   let sinceProgress = 0
-  async function* walk(): AsyncGenerator<ChainItem> {
+  // The lines of a file are read one chunk at a time and classified one by one as they are
+  // walked; the v1 items go to the chain verifier in batches of at most ITEM_BATCH (a few
+  // asynchronous steps per chunk instead of four per line, and few parsed receipts alive at once).
+  async function* walk(): AsyncGenerator<ChainItem[]> {
     for (let fi = 0; fi < req.files.length; fi++) {
       const file = req.files[fi] as string
       const shown = display(file)
@@ -280,58 +296,74 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       const isLastFile = fi === req.files.length - 1
       let firstInFile = true
       let pending: {text: string; at: Position; error: LineError} | undefined
-      for await (const line of classifiedLines(file)) {
-        summary.lines = line.number
-        bytesRead += line.bytes + 1
-        if (req.onProgress !== undefined && ++sinceProgress === 4096) {
-          sinceProgress = 0
-          req.onProgress(bytesRead, bytesTotal, v1Count + tally.v2Count)
-        }
-        const at = {file: shown, line: line.number}
-        if (pending !== undefined) {
-          // A bad line followed by more lines: not a torn tail.
-          fail('lines', pending.error.message, pending.at, {extraction: pending.error.kind})
-          throw new Stop()
-        }
-        if (line.error !== undefined) {
-          if (!line.terminated && line.text !== undefined) {
-            pending = {text: line.text, at, error: line.error}
-            continue
-          }
-          fail('lines', line.error.message, at, {extraction: line.error.kind})
-          throw new Stop()
-        }
-        const c = line.classified as ClassifiedLine
-        if (c.kind === 'bare') {
-          if (c.item.kind === 'receipt') {
-            checkShape('bare v1', at)
-            onV1(c.item.receipt, at)
-            yield c.item
-          } else {
-            checkShape('bare v2', at)
-            let r: ParsedEvidenceReceipt
-            try {
-              r = parseEvidenceReceipt(c.text)
-            } catch (err) {
-              if (!(err instanceof EvidenceParseError)) throw err
-              fail('evidence_receipts', err.message, at)
+      for await (const raw of readLineBatches(file, MAX_LINE_BYTES, READ_CHUNK)) {
+        let out: ChainItem[] = []
+        try {
+          for (const rawLine of raw) {
+            if (out.length >= ITEM_BATCH) {
+              yield out
+              out = []
+            }
+            const line = classifyRead(rawLine)
+            if (line === undefined) continue
+            summary.lines = line.number
+            bytesRead += line.bytes + 1
+            if (req.onProgress !== undefined && ++sinceProgress === 4096) {
+              sinceProgress = 0
+              req.onProgress(bytesRead, bytesTotal, v1Count + tally.v2Count)
+            }
+            const at = {file: shown, line: line.number}
+            if (pending !== undefined) {
+              // A bad line followed by more lines: not a torn tail.
+              fail('lines', pending.error.message, pending.at, {extraction: pending.error.kind})
               throw new Stop()
             }
-            onV2(r, at)
+            if (line.error !== undefined) {
+              if (!line.terminated && line.text !== undefined) {
+                pending = {text: line.text, at, error: line.error}
+                continue
+              }
+              fail('lines', line.error.message, at, {extraction: line.error.kind})
+              throw new Stop()
+            }
+            const c = line.classified as ClassifiedLine
+            if (c.kind === 'bare') {
+              if (c.item.kind === 'receipt') {
+                checkShape('bare v1', at)
+                onV1(c.item.receipt, at)
+                out.push(c.item)
+              } else {
+                checkShape('bare v2', at)
+                let r: ParsedEvidenceReceipt
+                try {
+                  r = parseEvidenceReceipt(c.text)
+                } catch (err) {
+                  if (!(err instanceof EvidenceParseError)) throw err
+                  fail('evidence_receipts', err.message, at)
+                  throw new Stop()
+                }
+                onV2(r, at)
+              }
+              continue
+            }
+            checkShape('entries', at)
+            onEntry(c.entry, at, fi, firstInFile, file)
+            firstInFile = false
+            if (c.item !== undefined) {
+              if (c.item.kind === 'evidence_v2') {
+                fail('action_receipts', `entry seq ${c.entry.seq}: an action_receipt entry holds an EvidenceReceipt v2 (v2 receipts belong in evidence_receipt entries)`, at)
+                throw new Stop()
+              }
+              onV1(c.item.receipt, at)
+              out.push(c.item)
+            }
           }
-          continue
+        } catch (e) {
+          // the items before the stopping line still reach the chain verifier, in order
+          if (e instanceof Stop && out.length > 0) yield out
+          throw e
         }
-        checkShape('entries', at)
-        onEntry(c.entry, at, fi, firstInFile, file)
-        firstInFile = false
-        if (c.item !== undefined) {
-          if (c.item.kind === 'evidence_v2') {
-            fail('action_receipts', `entry seq ${c.entry.seq}: an action_receipt entry holds an EvidenceReceipt v2 (v2 receipts belong in evidence_receipt entries)`, at)
-            throw new Stop()
-          }
-          onV1(c.item.receipt, at)
-          yield c.item
-        }
+        if (out.length > 0) yield out
       }
       if (pending !== undefined) {
         if (isLastFile) {
@@ -345,10 +377,9 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
 
   // The v1 pin may come from a roster or a named key, found by the first v1 signer: pull
-  // items until the first receipt appears, then start the chain verifier with that pin.
+  // batches until the first receipt appears, then start the chain verifier with that pin.
   const source = walk()
-  const first: ChainItem[] = []
-  const pull = async (): Promise<IteratorResult<ChainItem> | undefined> => {
+  const pull = async (): Promise<IteratorResult<ChainItem[]> | undefined> => {
     try {
       return await source.next()
     } catch (e) {
@@ -357,23 +388,22 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
   }
   const head = await pull()
-  if (head !== undefined && head.done !== true) first.push(head.value)
   const pin = req.keys.v1Pin(firstV1Signer)
   if (pin.error !== undefined) fail('keys', pin.error, positions.at(0))
-  async function* items(): AsyncGenerator<ChainItem> {
-    yield* first
+  async function* items(): AsyncGenerator<ChainItem[]> {
     if (head === undefined || head.done === true) return
+    yield head.value
     for (;;) {
       const next = await pull()
       if (next === undefined || next.done === true) return
       yield next.value
     }
   }
-  const v1: ChainResult = await verifyChain(items(), {
+  const v1: ChainResult = await verifyChainBatches(items(), {
     ...(pin.key === undefined ? {} : {pinnedKey: pin.key}),
     sessionId: req.session,
     endorsements: req.endorsements ?? [],
-  })
+  }, req.signatures)
 
   if (activeRun !== undefined) {
     unclosed++

@@ -68,6 +68,7 @@ const defaultUnknown = (label: string, names: string[]): string =>
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 const UINT64_MAX = 2n ** 64n - 1n
+const UINT8_MAX = 255n
 const ZERO = new JsonNumber('0')
 export const ZERO_TIME = '0001-01-01T00:00:00Z'
 
@@ -76,12 +77,29 @@ function typeError(path: string, want: string, got: JsonValue | undefined): neve
 }
 
 function integer(v: JsonValue | undefined, path: string, min: bigint, max: bigint, want: string): JsonNumber {
+  // Fast path (every chain_seq and version of a chain): one to fifteen digits without a leading
+  // zero is canonical and inside int64 and uint64; only uint8 needs its range checked.
+  if (v instanceof JsonNumber && isSmallCanonical(v.text) && (max !== UINT8_MAX || Number(v.text) <= 255)) return v
   if (!(v instanceof JsonNumber) || !INTEGER_LEXEME.test(v.text)) typeError(path, want, v)
   const n = BigInt(v.text)
   if (n < min || n > max) throw new ShapeError(`${path}: ${v.text} out of range for ${want}`, path)
   // Go re-emits the decoded integer: `-0` becomes `0`.
   const text = n.toString()
   return text === v.text ? v : new JsonNumber(text)
+}
+
+/** `0` or 1–15 digits without a leading zero (below 10^15: exact in a double, inside int64). */
+function isSmallCanonical(text: string): boolean {
+  const n = text.length
+  if (n === 0 || n > 15) return false
+  const first = text.charCodeAt(0)
+  if (first === 0x30) return n === 1
+  if (first < 0x31 || first > 0x39) return false
+  for (let i = 1; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
+  }
+  return true
 }
 
 function isZeroNumber(n: JsonNumber): boolean {
@@ -141,7 +159,7 @@ export function projectStruct(
             ? integer(v, p, INT64_MIN, INT64_MAX, 'int64')
             : f.kind === 'uint64'
               ? integer(v, p, 0n, UINT64_MAX, 'uint64')
-              : integer(v, p, 0n, 255n, 'uint8')
+              : integer(v, p, 0n, UINT8_MAX, 'uint8')
         if (!(f.oe && isZeroNumber(n))) out.set(f.name, n)
         break
       }

@@ -61,8 +61,12 @@ export function parseActionReceiptText(text: string): ActionReceipt {
  */
 export function parseActionReceiptTree(tree: JsonValue, extRaw?: string): ActionReceipt {
   if (!(tree instanceof Map)) throw new ReceiptParseError('receipt is not a JSON object')
-  const unknown = [...tree.keys()].filter((k) => !RECEIPT_KEYS.has(k)).sort()
-  if (unknown.length > 0) throw new ReceiptParseError(`receipt carries unknown signed field(s): ${pythonList(unknown)}`)
+  let unknown: string[] | undefined
+  for (const k of tree.keys()) if (!RECEIPT_KEYS.has(k)) (unknown ??= []).push(k)
+  if (unknown !== undefined) {
+    unknown.sort()
+    throw new ReceiptParseError(`receipt carries unknown signed field(s): ${pythonList(unknown)}`)
+  }
 
   const version = tree.get('version')
   if (version !== undefined && !(version instanceof JsonNumber && /^-?(0|[1-9]\d*)$/.test(version.text))) {

@@ -387,15 +387,31 @@ export async function verifyChain(
   options: ChainOptions = {},
   signatures: SignatureChecks = new AdaptiveSignatureChecks(),
 ): Promise<ChainResult> {
+  async function* batches(): AsyncGenerator<readonly ChainItem[]> {
+    for await (const item of items) yield [item]
+  }
+  return verifyChainBatches(batches(), options, signatures)
+}
+
+/** verifyChain over batches of items (one asynchronous step per batch, not per receipt). */
+export async function verifyChainBatches(
+  batches: AsyncIterable<readonly ChainItem[]>,
+  options: ChainOptions = {},
+  signatures: SignatureChecks = new AdaptiveSignatureChecks(),
+): Promise<ChainResult> {
   const pre = new ChainPrecheck(options)
   const verifier = new ChainVerifier(options)
   try {
-    for await (const item of items) {
-      pre.observe(item)
-      if (verifier.ok) {
+    for await (const batch of batches) {
+      for (const item of batch) {
+        pre.observe(item)
+        if (!verifier.ok) continue
         verifier.push(item)
         const pending = verifier.pendingCheck
-        if (pending !== undefined) await signatures.add(pending.index, pending.check, pending.seq)
+        if (pending === undefined) continue
+        // add() returns a promise only when it has to wait (a full batch, every worker busy)
+        const wait = signatures.add(pending.index, pending.check, pending.seq)
+        if (wait !== undefined) await wait
       }
     }
   } catch (e) {

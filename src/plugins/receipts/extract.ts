@@ -3,7 +3,7 @@ import path from 'node:path'
 import {JsonNumber, JsonSyntaxError, parseStrictJson, type JsonObject} from '../canonical/index.js'
 import {parseActionReceiptText, parseActionReceiptTree, ReceiptParseError} from './action-receipt.js'
 import type {ChainItem} from './chain.js'
-import {readLines, MAX_LINE_BYTES} from './line-reader.js'
+import {readLineBatches, MAX_LINE_BYTES, type Line} from './line-reader.js'
 import {EntryError, entryFromObject, type RecorderEntry} from './recorder-entry.js'
 
 // Receipt extraction from flight-recorder JSONL (receipts.md §6.1): `action_receipt` entries in
@@ -122,20 +122,29 @@ export interface ReadLine {
 
 /** Streams a file's non-blank lines, each classified or with the reason it cannot be. */
 export async function* classifiedLines(file: string): AsyncGenerator<ReadLine> {
-  for await (const line of readLines(file)) {
-    const base = {number: line.number, bytes: line.bytes, terminated: line.terminated}
-    if (line.text === undefined) {
-      yield {...base, error: new LineError('entry', `line exceeds ${MAX_LINE_BYTES} bytes`)}
-      continue
+  for await (const lines of readLineBatches(file)) {
+    for (const line of lines) {
+      const read = classifyRead(line)
+      if (read !== undefined) yield read
     }
-    const text = line.text.trim()
-    if (text === '') continue
-    try {
-      yield {...base, text, classified: classifyLine(text)}
-    } catch (e) {
-      if (!(e instanceof LineError)) throw e
-      yield {...base, text, error: e}
-    }
+  }
+}
+
+/**
+ * One line as read (readLineBatches), classified; undefined for a blank line. Classify a line
+ * just before using it: a classified line is a tree of maps, and a chunk of them held at once
+ * would outlive the young generation (measured: 3× the CPU per line in garbage collection).
+ */
+export function classifyRead(line: Line): ReadLine | undefined {
+  const base = {number: line.number, bytes: line.bytes, terminated: line.terminated}
+  if (line.text === undefined) return {...base, error: new LineError('entry', `line exceeds ${MAX_LINE_BYTES} bytes`)}
+  const text = line.text.trim()
+  if (text === '') return undefined
+  try {
+    return {...base, text, classified: classifyLine(text)}
+  } catch (e) {
+    if (!(e instanceof LineError)) throw e
+    return {...base, text, error: e}
   }
 }
 

@@ -13,6 +13,8 @@ export {
   constantTimeEqual,
 } from './ed25519.js'
 export type {Ed25519KeyPair} from './ed25519.js'
+/** Entry point of a batch-verification worker thread (see verify-worker.ts). */
+export const VERIFY_WORKER_URL = new URL('./verify-worker.js', import.meta.url)
 export {pooledRandom} from './random-pool.js'
 export {
   KEY_PURPOSES,

@@ -97,3 +97,31 @@ test('readLines: lines inside one read and lines across reads read the same (tin
     rmSync(dir, {recursive: true, force: true})
   }
 })
+
+test('projectStruct integers: the small-canonical fast path concludes what the BigInt path does (values and refusals)', async () => {
+  const {defineStruct, projectStruct, JsonNumber, ShapeError} = await import('../../../src/plugins/canonical/index.js')
+  const ranges = {int: [-(2n ** 63n), 2n ** 63n - 1n, 'int64'], uint64: [0n, 2n ** 64n - 1n, 'uint64'], uint8: [0n, 255n, 'uint8']} as const
+  // the general path, as it was before the fast path: lexeme check, BigInt range, Go's re-rendering
+  const oracle = (text: string, kind: keyof typeof ranges): string => {
+    const [min, max, want] = ranges[kind]
+    if (!/^-?(?:0|[1-9]\d*)$/.test(text)) return `error: t.x: expected ${want}, got number`
+    const n = BigInt(text)
+    if (n < min || n > max) return `error: t.x: ${text} out of range for ${want}`
+    return n.toString()
+  }
+  const lexemes = ['0', '1', '9', '10', '99', '255', '256', '1000', '999999999999999', '1000000000000000', '9007199254740993', '9223372036854775807',
+    '9223372036854775808', '18446744073709551615', '18446744073709551616', '-0', '-1', '-255', '01', '00', '007', '1.0', '1e3', '-9223372036854775808', '-9223372036854775809']
+  for (const kind of ['int', 'uint64', 'uint8'] as const) {
+    const schema = defineStruct('t', [{name: 'x', kind}])
+    for (const text of lexemes) {
+      let got: string
+      try {
+        got = ((projectStruct(schema, new Map([['x', new JsonNumber(text)]])).get('x')) as InstanceType<typeof JsonNumber>).text
+      } catch (e) {
+        if (!(e instanceof ShapeError)) throw e
+        got = `error: ${e.message}`
+      }
+      assert.equal(got, oracle(text, kind), `${kind} ${text}`)
+    }
+  }
+})

@@ -40,8 +40,9 @@ const modes = [
   ['worker', () => new AdaptiveSignatureChecks(0)],
   ['inline', () => new InlineSignatureChecks()],
   ['mixed', () => new AdaptiveSignatureChecks(10)],
-  // one batch in flight at most: the producer verifies the overflow batches itself (both cores)
-  ['worker + overflow on the caller', () => new ParallelSignatureChecks(4, 1)],
+  // two workers, one batch of 4 in flight each: the producer waits for a free worker (backpressure)
+  ['two workers, backpressure', () => new ParallelSignatureChecks({workers: 2, batchSize: 4, maxInFlight: 1})],
+  ['three workers, batches of 7', () => new ParallelSignatureChecks({workers: 3, batchSize: 7, maxInFlight: 2})],
 ] as const
 
 describe('signature checks on a worker thread agree with inline verification', () => {
