@@ -69,28 +69,6 @@ export class RateLimiter {
   }
 }
 
-/** The previous implementation (front splice per request), kept as the differential tests' oracle. */
-export class RateLimiterReference {
-  private readonly windows = new Map<string, bigint[]>()
-  constructor(private readonly clock: Clock) {}
-
-  checkAndRecord(key: string, limit: number): boolean {
-    const max = limit <= 0 ? 60 : limit
-    const now = this.clock.nowNanos()
-    let w = this.windows.get(key)
-    if (w === undefined) {
-      w = []
-      this.windows.set(key, w)
-    }
-    let expired = 0
-    while (expired < w.length && now - w[expired]! >= WINDOW_NS) expired++
-    if (expired > 0) w.splice(0, expired)
-    if (w.length >= max) return false
-    w.push(now)
-    return true
-  }
-}
-
 /** One key's byte window: entries `e[head…]` are live; `sum` is their bytes; `ordered` while times never went back. */
 interface ByteWindow {
   e: Array<{t: bigint; bytes: number}>
@@ -148,29 +126,5 @@ export class DataBudget {
     if (last !== undefined && t < last.t) w.ordered = false
     w.e.push({t, bytes})
     w.sum += bytes
-  }
-}
-
-/** The previous implementation (filter per call), kept as the differential tests' oracle. */
-export class DataBudgetReference {
-  private readonly windows = new Map<string, Array<{t: bigint; bytes: number}>>()
-  constructor(private readonly clock: Clock) {}
-
-  private current(key: string): Array<{t: bigint; bytes: number}> {
-    const now = this.clock.nowNanos()
-    const w = (this.windows.get(key) ?? []).filter((e) => now - e.t < WINDOW_NS)
-    this.windows.set(key, w)
-    return w
-  }
-
-  isExhausted(key: string, limit: number): boolean {
-    if (limit <= 0) return false
-    return this.current(key).reduce((a, e) => a + e.bytes, 0) >= limit
-  }
-
-  record(key: string, bytes: number): void {
-    if (bytes <= 0) return
-    const w = this.current(key)
-    w.push({t: this.clock.nowNanos(), bytes})
   }
 }

@@ -6,8 +6,57 @@
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {DataBudget, DataBudgetReference, RateLimiter, RateLimiterReference} from '../../../src/plugins/scanner/rate-limit.js'
+import type {Clock} from '../../../src/plugins/canonical/index.js'
+import {DataBudget, RateLimiter} from '../../../src/plugins/scanner/rate-limit.js'
 import {prng} from './fixtures.js'
+
+const WINDOW_NS = 60_000_000_000n
+
+/** The previous rate limiter (front splice per request): the oracle. */
+class RateLimiterReference {
+  private readonly windows = new Map<string, bigint[]>()
+  constructor(private readonly clock: Clock) {}
+
+  checkAndRecord(key: string, limit: number): boolean {
+    const max = limit <= 0 ? 60 : limit
+    const now = this.clock.nowNanos()
+    let w = this.windows.get(key)
+    if (w === undefined) {
+      w = []
+      this.windows.set(key, w)
+    }
+    let expired = 0
+    while (expired < w.length && now - w[expired]! >= WINDOW_NS) expired++
+    if (expired > 0) w.splice(0, expired)
+    if (w.length >= max) return false
+    w.push(now)
+    return true
+  }
+}
+
+/** The previous data budget (filter per call): the oracle. */
+class DataBudgetReference {
+  private readonly windows = new Map<string, Array<{t: bigint; bytes: number}>>()
+  constructor(private readonly clock: Clock) {}
+
+  private current(key: string): Array<{t: bigint; bytes: number}> {
+    const now = this.clock.nowNanos()
+    const w = (this.windows.get(key) ?? []).filter((e) => now - e.t < WINDOW_NS)
+    this.windows.set(key, w)
+    return w
+  }
+
+  isExhausted(key: string, limit: number): boolean {
+    if (limit <= 0) return false
+    return this.current(key).reduce((a, e) => a + e.bytes, 0) >= limit
+  }
+
+  record(key: string, bytes: number): void {
+    if (bytes <= 0) return
+    const w = this.current(key)
+    w.push({t: this.clock.nowNanos(), bytes})
+  }
+}
 
 describe('rate limiter: head index equals the front-splice reference', () => {
   it('300,000 calls over 3 keys, bursts, idle gaps past the window, a clock step back, limits 0, 50 and 100,000', () => {
