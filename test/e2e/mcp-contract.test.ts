@@ -4,9 +4,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync,
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
-import {Client} from '@modelcontextprotocol/sdk/client/index.js'
-import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
-import {rejection} from '../helpers/mcp.js'
+import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
 import {buildLockRoster, learnLockLines} from '../helpers/lock-roster.js'
 import {repoPath} from '../helpers/vectors.js'
 
@@ -68,25 +66,8 @@ function config(name: string, recorder: string, lockMode?: 'live' | 'shadow'): s
   return file
 }
 
-interface Wrapped {
-  client: Client
-  stderr: () => string
-  close: () => Promise<void>
-}
-
-async function wrap(cfg: string, extra: string[] = []): Promise<Wrapped> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'mcp', 'proxy', '--config', cfg, ...extra, '--', process.execPath, FIXTURE],
-    env: {PATH: process.env.PATH ?? '', ...env},
-    stderr: 'pipe',
-  })
-  let err = ''
-  transport.stderr?.on('data', (c: Buffer) => (err += c.toString()))
-  const client = new Client({name: 'pipelock-e2e', version: '1.0.0'}, {capabilities: {}})
-  await client.connect(transport)
-  return {client, stderr: () => err, close: () => client.close()}
-}
+const wrap = (cfg: string, extra: string[] = []): Promise<WrappedClient> =>
+  wrapMcpProxy(['--config', cfg, ...extra, '--', process.execPath, FIXTURE], {PATH: process.env.PATH ?? '', ...env})
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms
@@ -129,7 +110,7 @@ function verifyChain(recorder: string): void {
 }
 
 describe('MCP learn-and-lock: observe → compile → ratify → promote live while the wrap runs', {timeout: 240_000}, () => {
-  let live: Wrapped | undefined
+  let live: WrappedClient | undefined
   after(async () => {
     await live?.close()
   })

@@ -6,10 +6,9 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {request} from 'undici'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
-import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
-import {rejection} from '../helpers/mcp.js'
+import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // Issue 13 M4: MCP sessions and adaptive enforcement, denial-of-wallet budgets and the admin API's
@@ -35,20 +34,9 @@ function config(name: string, yaml: string): string {
   return f
 }
 
-interface Wrapped {
-  client: Client
-  stderr: () => string
-  close: () => Promise<void>
-}
+type Wrapped = WrappedClient
 
-async function wrap(proxyArgs: string[]): Promise<Wrapped> {
-  const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp', 'proxy', ...proxyArgs], env: ENV, stderr: 'pipe'})
-  let err = ''
-  transport.stderr?.on('data', (c: Buffer) => (err += c.toString()))
-  const client = new Client({name: 'pipelock-sessions-e2e', version: '1.0.0'}, {capabilities: {}})
-  await client.connect(transport)
-  return {client, stderr: () => err, close: () => client.close()}
-}
+const wrap = (proxyArgs: string[]): Promise<Wrapped> => wrapMcpProxy(proxyArgs, ENV, 'pipelock-sessions-e2e')
 
 async function waitFor(stderr: () => string, re: RegExp): Promise<RegExpExecArray> {
   const deadline = Date.now() + 15_000

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {McpError} from '@modelcontextprotocol/sdk/types.js'
+import {repoPath} from './vectors.js'
 
 /** Awaits a call that must fail with a JSON-RPC error and returns it. */
 export async function rejection(p: Promise<unknown>): Promise<McpError> {
@@ -10,4 +13,21 @@ export async function rejection(p: Promise<unknown>): Promise<McpError> {
     throw e
   }
   assert.fail('expected a JSON-RPC error')
+}
+
+/** An SDK client connected through `pipelock mcp proxy`, with the proxy's stderr so far. */
+export interface WrappedClient {
+  client: Client
+  stderr: () => string
+  close: () => Promise<void>
+}
+
+/** Starts the built `pipelock mcp proxy <args>` under an SDK stdio client and connects it. */
+export async function wrapMcpProxy(args: string[], env: Record<string, string>, name = 'pipelock-e2e'): Promise<WrappedClient> {
+  const transport = new StdioClientTransport({command: process.execPath, args: [repoPath('bin/run.js'), 'mcp', 'proxy', ...args], env, stderr: 'pipe'})
+  let err = ''
+  transport.stderr?.on('data', (c: Buffer) => (err += c.toString()))
+  const client = new Client({name, version: '1.0.0'}, {capabilities: {}})
+  await client.connect(transport)
+  return {client, stderr: () => err, close: () => client.close()}
 }
