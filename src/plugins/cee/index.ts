@@ -3,6 +3,6 @@
 export {CrossRequestDetector, newCeeCounters, CEE_MAX_KEYS, type CeeSettings, type CeeCounters, type CeeFinding, type CeeResult} from './detector.js'
 export {extractPayload, rawQueryOf, BODY_PREFIX_BYTES, type CeePayload} from './payload.js'
 export {EntropyBudget} from './entropy-budget.js'
-export {payloadBits, codePointEntropy} from './entropy-bits.js'
+export {payloadBits} from './entropy-bits.js'
 export {FragmentBuffer, type TextDlp} from './fragment-buffer.js'
 export {LruMap} from './lru.js'

@@ -1,14 +1,32 @@
 /**
- * `codePointEntropy` (the typed-array counter CEE uses for every request) against the scanner's
- * Map-based `shannonEntropy` as the oracle: bit-identical (`Object.is`) on seeded random strings
+ * The scanner's `shannonEntropy` (the typed-array counter CEE uses for every request) against its
+ * Map-based definition as the oracle: bit-identical (`Object.is`) on seeded random strings
  * over ASCII, Latin-1, BMP, astral code points and lone surrogates, and on the `cee` bench URLs.
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {codePointEntropy, payloadBits} from '../../../src/plugins/cee/index.js'
-import {shannonEntropy, utf8Length} from '../../../src/plugins/scanner/index.js'
+import {payloadBits} from '../../../src/plugins/cee/index.js'
+import {shannonEntropy as codePointEntropy, utf8Length} from '../../../src/plugins/scanner/index.js'
 import {urlOfSize} from '../../../bench/cee.js'
 import {prng} from '../scanner/fixtures.js'
+
+/** The definition: code points counted in a Map (Go's range over a string), summed in first-occurrence order. */
+function shannonEntropy(s: string): number {
+  if (s.length === 0) return 0
+  const counts = new Map<number, number>()
+  let n = 0
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!
+    counts.set(cp, (counts.get(cp) ?? 0) + 1)
+    n++
+  }
+  let h = 0
+  for (const c of counts.values()) {
+    const p = c / n
+    h -= p * Math.log2(p)
+  }
+  return h
+}
 
 const POOLS: ReadonlyArray<readonly number[]> = [
   [0x20, 0x7f], // printable ASCII
