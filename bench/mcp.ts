@@ -4,7 +4,7 @@ import readline from 'node:readline'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {resolveConfig} from '../src/plugins/config/index.js'
-import {decideRequest, decideResponse, junctionPairs, junctionTexts, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
+import {decideRequest, decideResponse, junctionTexts, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
 import {joinedTextsToScan} from '../src/plugins/scanner/index.js'
 import {buildMcpRuntime, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
 
@@ -124,7 +124,7 @@ function splitPass(values: readonly string[]): Record<string, unknown> {
   const screened: number[] = []
   for (let r = 0; r < 40; r++) {
     let t0 = process.hrtime.bigint()
-    for (const text of junctionPairs(values)) scan(text)
+    for (const {text} of junctionTexts(values)) scan(text)
     all.push(Number(process.hrtime.bigint() - t0) / 1e6)
     t0 = process.hrtime.bigint()
     const texts = [...junctionTexts(values)]

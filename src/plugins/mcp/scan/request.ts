@@ -116,13 +116,8 @@ function headWindow(v: string, window: number): {text: string; cut: boolean; las
  * The texts of the pairwise split check (§4.2): for every pair `i<j` of non-empty values (the
  * first and last 32 above 64 values), `vals[i]+vals[j]` then `vals[j]+vals[i]` — each cut to its
  * junction window (`window` characters a side, null = the whole values); a text already yielded
- * is not yielded again.
+ * is not yielded again. Each text carries its junction (`split` = the length of its first value's part).
  */
-export function* junctionPairs(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<string> {
-  for (const p of junctionTexts(vals, window)) yield p.text
-}
-
-/** `junctionPairs` with each text's junction (`split` = the length of its first value's part). */
 export function* junctionTexts(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<JoinedText> {
   const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
   const w = window ?? Infinity
