@@ -6,10 +6,15 @@
  *    (127.0.0.1 … 127.0.1.0 — all loopback on Linux), so every tunnel mints a leaf and builds its
  *    TLS server: CONNECT, TLS handshake, one inner GET (1 KiB), all held open until the last one
  *    answered;
- *  - `256 tunnels, one host (cache hit)`: the same to one host whose leaf is cached.
+ *  - `256 tunnels, one host (cache hit)`: the same to one host whose leaf is cached;
+ *  - `256 hosts, 100-SAN origin certificates (worst case)`: as the first, to 256 other addresses
+ *    whose origin certificates carry 100 names each (`--origin-sans N`), the large shared
+ *    certificates of CDNs and multi-domain hosting.
+ * After each arm every tunnel is closed at once (its own row: the teardown is a burst too).
  * Meanwhile a worker thread (its own event loop) probes `GET /health` every 5 ms, and the proxy's
  * own `nodejs_eventloop_lag_max_seconds` (reset per scrape) is read before and after each arm.
- * The HTTPS origin answers on every 127.0.0.x address through one small listener per address.
+ * The HTTPS origin answers on every 127.0.0.x address, each with its own certificate (one SAN,
+ * issued by an origin CA the proxy trusts through `SSL_CERT_FILE`) — see `originCert`.
  * Reports; no assertions.
  *
  * With `--baseline DIR` the same arms run first against the build in DIR (another checkout with
@@ -18,9 +23,11 @@
  * With `--turn-cpu` (Linux) the proxy also reports its main thread's longest CPU stretch between
  * two 1 ms ticks per arm (turn-cpu.ts): the stall a quiet machine would show, read on a loaded one.
  *
- *   node dist/bench/tls-tunnels.js [--tunnels N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR]   (DIR: the proxy's V8 CPU profiles)
+ * It also lists the GC pauses over 10 ms (a pause is a stall too). `turn-profile.ts` attributes
+ * the stretches of a `--cpu-prof` run to the functions that ran in them.
+ *
+ *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR]   (DIR: the proxy's V8 CPU profiles)
  */
-import {spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
@@ -30,7 +37,10 @@ import path from 'node:path'
 import tls from 'node:tls'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
-import {caPaths, generateCa, writeCaFiles} from '../src/plugins/tls/index.js'
+import {generateKeyPairSync} from 'node:crypto'
+import {buildCertificate, extension, name, OID, randomSerial} from '../src/plugins/tls/certificate.js'
+import {bits, implicit, oid, seq} from '../src/plugins/tls/der.js'
+import {caPaths, generateCa, ipBytes, loadCa, toPem, writeCaFiles, type LoadedCa} from '../src/plugins/tls/index.js'
 import {freePort, repoRoot, spawnPipelock} from './peer-processes.js'
 
 const BODY = Buffer.alloc(1024, 0x61)
@@ -43,14 +53,36 @@ const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6
 /** The i-th loopback address, i ≥ 1 (127.0.0.1 … 127.0.1.0 for 1 … 256). */
 const loopback = (i: number): string => `127.0.${i >> 8}.${i & 255}`
 
-/** An origin certificate naming every address the arms use. */
-function originCert(dir: string, addresses: string[]): {key: string; cert: string; certPath: string} {
-  const keyPath = path.join(dir, 'up-key.pem')
-  const certPath = path.join(dir, 'up.pem')
-  const san = 'subjectAltName=' + addresses.map((a) => `IP:${a}`).join(',')
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=origin', '-addext', san], {encoding: 'utf8'})
-  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`)
-  return {key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath}
+/**
+ * The origin's certificate for one address, issued by the origin CA (which the proxy trusts
+ * through `SSL_CERT_FILE`): ECDSA P-256 with the address as an iPAddress SAN, plus `extraNames`
+ * dNSNames. Real origins carry one or a few names; a large shared (CDN, multi-domain) certificate
+ * carries up to ~100 (Let's Encrypt's cap), which is the worst-case arm. An earlier version of this
+ * bench gave every address one shared certificate with all 273 addresses as SANs, which no real
+ * origin sends and which made Node's client-side identity check (`getPeerCertificate(true)` builds
+ * every SAN into a JS object, per handshake) the largest cost of the whole burst.
+ */
+function originCert(ca: LoadedCa, address: string, extraNames: number): {key: string; cert: string} {
+  const {publicKey, privateKey} = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
+  const spki = publicKey.export({type: 'spki', format: 'der'})
+  const names = Array.from({length: extraNames}, (_, k) => implicit(2, Buffer.from(`san${k}.origin-${address.replaceAll('.', '-')}.example.com`, 'ascii')))
+  const now = Date.now()
+  const der = buildCertificate({
+    serial: randomSerial(),
+    issuer: ca.subject,
+    subject: name([[OID.commonName, address]]),
+    notBeforeMs: now - 3_600_000,
+    notAfterMs: now + 2 * 86_400_000,
+    spki,
+    extensions: [
+      extension(OID.keyUsage, true, bits(Buffer.from([0x80]), 7)),
+      extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
+      extension(OID.authorityKeyId, false, seq(implicit(0, ca.keyId))),
+      extension(OID.subjectAltName, false, seq(implicit(7, ipBytes(address)!), ...names)),
+    ],
+    signer: ca.key,
+  })
+  return {key: privateKey.export({type: 'pkcs8', format: 'pem'}) as string, cert: toPem('CERTIFICATE', der)}
 }
 
 /** The /health prober: a worker thread so the bench's own TLS work cannot delay its timer. */
@@ -117,13 +149,15 @@ interface Fixture {
   readonly n: number
   readonly hosts: string[]
   readonly warmHosts: string[]
+  readonly worstHosts: string[]
+  readonly sans: number
   readonly upPort: number
   readonly ca: string
 }
 
 /** The arms against one build (`root`: a checkout with `bin/run.js` and a built `dist/`). */
 async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: string[], f: Fixture, turnCpuFile: string | null): Promise<Record<string, unknown>[]> {
-  const {n, hosts, warmHosts, upPort, ca} = f
+  const {n, hosts, warmHosts, worstHosts, sans, upPort, ca} = f
   if (turnCpuFile !== null) process.env.PL_TURN_CPU_FILE = turnCpuFile
   const pl = await spawnPipelock(root, cfg, [], turnCpuFile !== null ? ['--import', pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'turn-cpu.js')).href, ...nodeArgs] : nodeArgs)
   // Warm-up: JIT, the upstream pool, a few mints.
@@ -149,12 +183,19 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
     const to = await mark()
     const lag = await scrapeLagMs(pl.port)
     const endMs = Date.now()
-    for (const o of open) o.socket.destroy()
     windows.push({name, from, to, lag, wall, failed: failed.length === 0 ? 0 : `${failed.length} (${[...new Set(failed)].join('; ')})`, per: open.map((o) => o.ms).sort((a, b) => a - b), startMs, endMs})
+    // The agents go away together: every tunnel closes at once (its teardown is a burst too).
+    const closeFrom = await mark()
+    const closeStart = Date.now()
+    for (const o of open) o.socket.destroy()
     await new Promise((r) => setTimeout(r, 500))
+    const closeTo = await mark()
+    const closeLag = await scrapeLagMs(pl.port)
+    windows.push({name: `${name}: all closed at once`, from: closeFrom, to: closeTo, lag: closeLag, wall: 500, failed: '', per: [], startMs: closeStart, endMs: Date.now()})
   }
   await arm(`${n} hosts (${n} leaf mints)`, hosts)
   await arm(`${n} tunnels, one host (cache hit)`, Array.from({length: n}, () => '127.0.0.1'))
+  await arm(`${n} hosts, ${sans}-SAN origin certificates (worst case)`, worstHosts)
   const idleFrom = await mark()
   const idleStart = Date.now()
   await new Promise((r) => setTimeout(r, 1000))
@@ -168,11 +209,17 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
   await probe.terminate()
   pl.proc.kill('SIGINT')
   await new Promise((r) => pl.proc.once('exit', r))
-  const stretches = turnCpuFile !== null ? (JSON.parse(readFileSync(turnCpuFile, 'utf8')) as Array<[number, number, number]>) : null
+  const turns = turnCpuFile !== null ? (JSON.parse(readFileSync(turnCpuFile, 'utf8')) as {stretches: Array<[number, number, number]>; gc: Array<[number, number, string]>}) : null
   const cpu = (startMs: number, endMs: number): Record<string, unknown> => {
-    if (stretches === null) return {}
-    const inside = stretches.filter(([at]) => at >= startMs && at <= endMs).map(([, c]) => c)
-    return {main_thread_cpu_stretch_max_ms: Math.max(0, ...inside), cpu_stretches_over_10ms: inside.filter((c) => c > 10).length}
+    if (turns === null) return {}
+    const inside = turns.stretches.filter(([at]) => at >= startMs && at <= endMs).map(([, c]) => c)
+    const gc = turns.gc.filter(([at]) => at >= startMs && at <= endMs)
+    return {
+      main_thread_cpu_stretch_max_ms: Math.max(0, ...inside),
+      cpu_stretches_over_10ms: inside.filter((c) => c > 10).length,
+      gc_pause_max_ms: Math.max(0, ...gc.map(([, d]) => d)),
+      gc_pauses_over_10ms: gc.filter(([, d]) => d > 10).map(([, d, k]) => `${k} ${d.toFixed(1)}`).join(', '),
+    }
   }
   const row = (name: string, from: number, to: number, lag: number, extra: Record<string, unknown>): void => {
     const s = samples.slice(from, to).sort((a, b) => a - b)
@@ -184,7 +231,9 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
       budget: 'no stall > 10 ms',
     })
   }
-  for (const w of windows) row(w.name, w.from, w.to, w.lag, {wall_ms: w.wall, failed: w.failed, tunnel_p50_ms: pct(w.per, 50), tunnel_p99_ms: pct(w.per, 99), ...cpu(w.startMs, w.endMs)})
+  for (const w of windows) row(w.name, w.from, w.to, w.lag, {wall_ms: w.wall, failed: w.failed, tunnel_p50_ms: w.per.length > 0 ? pct(w.per, 50) : '', tunnel_p99_ms: w.per.length > 0 ? pct(w.per, 99) : '', ...cpu(w.startMs, w.endMs)})
+  // Beside the profile and the stretches, for turn-profile.ts to say which window a stretch fell in.
+  if (turnCpuFile !== null) writeFileSync(path.join(path.dirname(turnCpuFile), 'windows.json'), JSON.stringify([...windows.map((w) => [w.name, w.startMs, w.endMs]), ['idle (1 s, no tunnels)', idleStart, idleEnd]]))
   row('idle (1 s, no tunnels)', idleFrom, idleTo, idleLag, {wall_ms: 1000, failed: '', tunnel_p50_ms: '', tunnel_p99_ms: '', ...cpu(idleStart, idleEnd)})
   return rows
 }
@@ -195,16 +244,24 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-bench-tunnels-'))
   const warmHosts = Array.from({length: 16}, (_, k) => loopback(512 + k + 1))
   const hosts = Array.from({length: n}, (_, k) => loopback(k + 1))
-  const up = originCert(dir, [...new Set([...hosts, ...warmHosts, '127.0.0.1'])])
-  const origin = https.createServer({key: up.key, cert: up.cert}, (_req, res) => {
+  // The worst case: a fresh set of hosts (fresh mints too) whose origin certificates carry `--origin-sans` names.
+  const o = args.indexOf('--origin-sans')
+  const sans = o >= 0 ? Number(args[o + 1]) : 100
+  const worstHosts = Array.from({length: n}, (_, k) => loopback(768 + k + 1))
+  // The origin CA (trusted by the proxy through SSL_CERT_FILE) and one certificate per address.
+  const originCaPaths = caPaths(path.join(dir, 'origin-ca'))
+  writeCaFiles(originCaPaths, generateCa('Bench origin', 3_600_000 * 48, Date.now()), false)
+  const originCa = loadCa(originCaPaths)
+  const handler: http.RequestListener = (_req, res) => {
     res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(BODY.length)})
     res.end(BODY)
-  })
-  // One port, one tiny listener per loopback address, all feeding the one HTTPS server.
+  }
+  // One port, one listener per loopback address, each with its own HTTPS server (its own certificate).
   const upPort = await freePort()
   const listeners: net.Server[] = []
-  for (const a of new Set([...hosts, ...warmHosts, '127.0.0.1'])) {
-    const l = net.createServer((s) => origin.emit('connection', s))
+  const worst = new Set(worstHosts)
+  for (const a of new Set([...hosts, ...warmHosts, ...worstHosts, '127.0.0.1'])) {
+    const l = https.createServer(originCert(originCa, a, worst.has(a) ? sans - 1 : 0), handler)
     await new Promise<void>((resolve, reject) => (l.once('error', reject), l.listen(upPort, a, () => resolve())))
     listeners.push(l)
   }
@@ -219,7 +276,7 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
     'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
     'logging:', '  include_allowed: false', '  include_blocked: false',
   ].join('\n') + '\n')
-  process.env.SSL_CERT_FILE = up.certPath
+  process.env.SSL_CERT_FILE = originCaPaths.cert
   const prof = args.indexOf('--cpu-prof')
   const base = args.indexOf('--baseline')
   const builds: Array<[string, string]> = [['this build', repoRoot]]
@@ -230,10 +287,9 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
     const outDir = prof >= 0 ? path.join(args[prof + 1]!, build === 'baseline' ? 'baseline' : 'this') : path.join(dir, build === 'baseline' ? 'baseline' : 'this')
     mkdirSync(outDir, {recursive: true})
     const nodeArgs = prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : []
-    rows.push(...(await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, upPort, ca}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)))
+    rows.push(...(await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, worstHosts, sans, upPort, ca}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)))
   }
   for (const l of listeners) l.close()
-  origin.close()
   return rows
 }
 

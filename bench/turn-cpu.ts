@@ -5,10 +5,13 @@
  * time does not grow when other processes take the cores — on a loaded machine it is what the
  * wall-clock stall would be on a quiet one (within the scheduler's accounting step, ≤ 4 ms at
  * HZ=250; GC on the main thread counts, helper threads do not). Written as JSON
- * `[[endEpochMs, cpuMs, wallMs, startMonoUs, endMonoUs], …]` (monotonic µs, the clock of a V8 `--cpu-prof` profile) to `$PL_TURN_CPU_FILE` at exit. Bench-only; never shipped.
+ * `{stretches: [[endEpochMs, cpuMs, wallMs, startMonoUs, endMonoUs], …], gc: [[endEpochMs, pauseMs, kind], …]}`
+ * (monotonic µs, the clock of a V8 `--cpu-prof` profile) to `$PL_TURN_CPU_FILE` at exit; `gc`
+ * lists every GC pause ≥ 1 ms (kind: scavenge, mark-compact, incremental, weak-callbacks), which
+ * the stretches include when it ran on the main thread. Bench-only; never shipped.
  */
 import {readFileSync, writeFileSync} from 'node:fs'
-import {performance} from 'node:perf_hooks'
+import {performance, PerformanceObserver, constants} from 'node:perf_hooks'
 
 const file = process.env.PL_TURN_CPU_FILE
 if (file !== undefined && file !== '') {
@@ -29,5 +32,14 @@ if (file !== undefined && file !== '') {
     lastMono = m
   }, 1)
   tick.unref()
-  process.on('exit', () => writeFileSync(file, JSON.stringify(stretches)))
+  const gc: Array<[number, number, string]> = []
+  const kinds: Record<number, string> = {[constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks'}
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = ((e as unknown as {detail?: {kind?: number}}).detail)?.kind ?? -1
+      if (e.duration >= 1) gc.push([performance.timeOrigin + e.startTime + e.duration, e.duration, kinds[kind] ?? String(kind)])
+    }
+  })
+  obs.observe({entryTypes: ['gc']})
+  process.on('exit', () => writeFileSync(file, JSON.stringify({stretches, gc})))
 }
