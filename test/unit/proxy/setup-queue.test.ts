@@ -37,6 +37,28 @@ describe('intercept set-up queue (issue 16: no stall over 10 ms with 256 concurr
     assert.deepEqual(seen, [2, 4, 5, 6, 6])
   })
 
+  it("a task's synchronous continuation (promise callbacks, nextTicks) counts toward its turn's slice", async () => {
+    // Each task's own body is free; the work comes after it, in a resolved-promise continuation
+    // and a nextTick — where an async pipeline's work runs (handleForward after a settled await).
+    // Run in one callback, all four would share the first turn whatever the continuations cost.
+    let clock = 0
+    const q = new SetupQueue({sliceMs: 2, now: () => clock})
+    let ran = 0
+    for (let i = 0; i < 4; i++)
+      q.push(() => {
+        void Promise.resolve().then(() => {
+          clock += 1
+          process.nextTick(() => ((clock += 1), ran++))
+        })
+      })
+    const seen: number[] = []
+    for (let i = 0; i < 5; i++) {
+      await turns(1)
+      seen.push(ran)
+    }
+    assert.deepEqual(seen, [1, 2, 3, 4, 4])
+  })
+
   it('keeps at most maxHandshakes handshakes in flight; a settled one frees its slot for the next', async () => {
     const q = new SetupQueue({maxHandshakes: 3, holdMs: 60_000})
     const settle: Array<() => void> = []

@@ -7,7 +7,9 @@
  * answers a batch in one go), so pacing only the starts is not enough. Two rules:
  *
  *  - per turn, tasks run for at most `sliceMs` (always at least one, so the queue drains), then
- *    the loop serves I/O — `/health`, established tunnels, the kill switch — before the next slice;
+ *    the loop serves I/O — `/health`, established tunnels, the kill switch — before the next slice.
+ *    A task's synchronous continuation (promise callbacks, nextTicks) counts toward the slice:
+ *    each task runs in its own immediate (see `schedule`);
  *  - at most `maxHandshakes` handshakes (client TLS, upstream dial and TLS) are in flight, so at
  *    most that many completions can land in one poll phase. A slot is given back when its
  *    handshake settles, or after its hold limit whatever happens.
@@ -34,6 +36,9 @@ export const HANDSHAKE_SLOT_HOLD_MS = 250
  * and a remote upstream must not cap new tunnels at `maxHandshakes` per round trip.
  */
 export const UPSTREAM_SLOT_HOLD_MS = 50
+
+/** Steps queued per turn at most: more tasks than this never fit in one slice (each costs ≥ 0.05 ms). */
+export const MAX_STEPS_PER_TURN = 64
 
 export interface SetupQueueOptions {
   readonly sliceMs?: number
@@ -68,7 +73,9 @@ export class SetupQueue {
   private readonly plain = new Fifo<() => void>()
   private readonly handshakes = new Fifo<{task: (settled: () => void) => void; holdMs: number}>()
   private inflight = 0
-  private scheduled = false
+  /** Steps (immediates) queued for the coming check phase, and when its first one ran (-1: not yet). */
+  private stepsQueued = 0
+  private sliceStart = -1
   private handshakeNext = true
   private readonly sliceMs: number
   private readonly maxHandshakes: number
@@ -112,33 +119,48 @@ export class SetupQueue {
     return {plain: this.plain.size > 0, handshake: this.handshakes.size > 0 && this.inflight < this.maxHandshakes}
   }
 
-  private schedule(): void {
-    if (this.scheduled) return
-    const r = this.ready()
-    if (!r.plain && !r.handshake) return
-    this.scheduled = true
-    setImmediate(this.drain)
+  /** Tasks that could start now: every plain task, and waiting handshakes up to the free slots. */
+  private readyCount(): number {
+    return this.plain.size + Math.min(this.handshakes.size, Math.max(0, this.maxHandshakes - this.inflight))
   }
 
-  private readonly drain = (): void => {
-    this.scheduled = false
-    const start = this.now()
+  /**
+   * Queues the next turn's steps: one `setImmediate` per task that could start. Node runs the
+   * pending nextTicks and microtasks between two immediates of one check phase, so when a step
+   * reads the clock, the previous task's synchronous continuation (its awaits on settled
+   * promises, its stream events) has already run and counts toward the slice. (One loop running
+   * several tasks inside one callback would leave all their continuations for after the slice.)
+   */
+  private schedule(): void {
+    // Inside a running turn, its last step queues the next turn's steps.
+    if (this.stepsQueued > 0 && this.sliceStart >= 0) return
+    if (this.stepsQueued === 0) this.sliceStart = -1
+    // Before the turn starts, top its steps up to what could start now.
+    const n = Math.min(MAX_STEPS_PER_TURN, this.readyCount()) - this.stepsQueued
+    for (let i = 0; i < n; i++) (this.stepsQueued++, setImmediate(this.step))
+  }
+
+  private readonly step = (): void => {
+    this.stepsQueued--
     try {
-      do {
-        const r = this.ready()
-        if (!r.plain && !r.handshake) break
-        // Both kinds ready: alternate, so neither waits behind a long run of the other.
-        if (r.handshake && (!r.plain || this.handshakeNext)) {
-          this.handshakeNext = false
-          this.startHandshake(this.handshakes.shift())
-        } else {
-          this.handshakeNext = true
-          this.plain.shift()()
-        }
-      } while (this.now() - start < this.sliceMs)
+      const now = this.now()
+      // The first step of a turn always runs a task (so the queue drains); later ones only
+      // while the slice lasts. Steps left over once it is spent do nothing.
+      if (this.sliceStart < 0) this.sliceStart = now
+      else if (now - this.sliceStart >= this.sliceMs) return
+      const r = this.ready()
+      // Both kinds ready: alternate, so neither waits behind a long run of the other.
+      if (r.handshake && (!r.plain || this.handshakeNext)) {
+        this.handshakeNext = false
+        this.startHandshake(this.handshakes.shift())
+      } else if (r.plain) {
+        this.handshakeNext = true
+        this.plain.shift()()
+      }
     } finally {
-      // A throwing task (a bug: tasks handle their own failures) must not strand the ones behind it.
-      this.schedule()
+      // The turn's last step queues the next turn's. A throwing task (a bug: tasks handle their
+      // own failures) must not strand the ones behind it.
+      if (this.stepsQueued === 0) this.schedule()
     }
   }
 
