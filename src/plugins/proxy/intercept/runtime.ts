@@ -14,6 +14,7 @@ import {resolveKeystoreDir} from '../../signing/index.js'
 import {buildTrustStore, caPaths, checkCaFiles, LeafCache, loadCa} from '../../tls/index.js'
 import {createSafeAgent} from '../ssrf-dialer.js'
 import {InterceptMetrics, type InterceptOutcome} from './metrics.js'
+import {pacedResponses} from './paced-responses.js'
 import {SetupQueue, UPSTREAM_SLOT_HOLD_MS} from './setup-queue.js'
 import {InterceptServers} from './tunnel.js'
 import {refuseInterceptedUpgrade, type InterceptUpgradeHandler} from './upgrade.js'
@@ -46,7 +47,7 @@ export class Interceptor {
   readonly metrics: InterceptMetrics
   /** One TLS server per leaf (dropped with it), shared by that host's tunnels. */
   readonly servers = new InterceptServers()
-  /** Paces TLS set-up (client-side handshakes, upstream connects) across event-loop turns. */
+  /** Paces TLS set-up (client-side handshakes, upstream connects) and upstream responses across event-loop turns. */
   readonly setup = new SetupQueue()
 
   constructor(o: InterceptorOptions) {
@@ -69,7 +70,9 @@ export class Interceptor {
     this.passthrough = t.passthrough_domains
     this.upgrade = o.upgrade ?? refuseInterceptedUpgrade
     this.metrics = o.metrics ?? new InterceptMetrics()
-    this.upstream = createSafeAgent({scanner: o.scanner, timeoutMs: o.config.fetch_proxy.timeout_seconds * 1000, ca: o.ca ?? buildTrustStore(o.env), pace: (start) => this.setup.pushHandshake(start, UPSTREAM_SLOT_HOLD_MS)})
+    const agent = createSafeAgent({scanner: o.scanner, timeoutMs: o.config.fetch_proxy.timeout_seconds * 1000, ca: o.ca ?? buildTrustStore(o.env), pace: (start) => this.setup.pushHandshake(start, UPSTREAM_SLOT_HOLD_MS)})
+    // The same Agent (compose returns a view of it with one more dispatch step): responses are paced too.
+    this.upstream = agent.compose(pacedResponses(this.setup)) as Agent
   }
 
   /** Intercepted ⇔ the host matches no passthrough entry (the shared matcher: `*.x` covers the apex, §6 #1). */
