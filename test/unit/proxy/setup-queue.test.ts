@@ -7,6 +7,13 @@ const turns = async (n: number): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
 }
 
+/** `read()` after each of `n` turns. */
+const perTurn = async (n: number, read: () => number): Promise<number[]> => {
+  const seen: number[] = []
+  for (let i = 0; i < n; i++) (await turns(1), seen.push(read()))
+  return seen
+}
+
 describe('intercept set-up queue (issue 16: no stall over 10 ms with 256 concurrent tunnels)', () => {
   it('never runs a task in the turn it was queued in; runs tasks in order', async () => {
     const q = new SetupQueue()
@@ -29,11 +36,7 @@ describe('intercept set-up queue (issue 16: no stall over 10 ms with 256 concurr
     // A task longer than the whole slice still runs (first in its turn) and ends that turn.
     q.push(() => ((clock += 50), ran++))
     q.push(() => ((clock += 1), ran++))
-    const seen: number[] = []
-    for (let i = 0; i < 5; i++) {
-      await turns(1)
-      seen.push(ran)
-    }
+    const seen = await perTurn(5, () => ran)
     assert.deepEqual(seen, [2, 4, 5, 6, 6])
   })
 
@@ -51,11 +54,7 @@ describe('intercept set-up queue (issue 16: no stall over 10 ms with 256 concurr
           process.nextTick(() => ((clock += 1), ran++))
         })
       })
-    const seen: number[] = []
-    for (let i = 0; i < 5; i++) {
-      await turns(1)
-      seen.push(ran)
-    }
+    const seen = await perTurn(5, () => ran)
     assert.deepEqual(seen, [1, 2, 3, 4, 4])
   })
 
