@@ -38,7 +38,7 @@ import {isPrintableAscii} from './normalize.js'
 import {findLiteralSecret} from './secrets.js'
 import {isSeparator, WINDOWS} from './seed-phrase.js'
 import {hitting} from './subsequence.js'
-import {AWS_DOC_KEY, AWS_DOC_SECRET, isSegmentDelimiter, recursiveDecode, stripUnicodeWhitespace} from './text-dlp.js'
+import {AWS_DOC_KEY, AWS_DOC_SECRET, isSegmentDelimiter, recursiveDecode, segmentsOfAtLeast, stripUnicodeWhitespace} from './text-dlp.js'
 
 /** A text `x + y` with `split = x.length`. */
 export interface JoinedText {
@@ -169,17 +169,6 @@ function wordRun(engine: DlpEngine, s: string, fromHead: boolean): number {
   return Math.max(0, n)
 }
 
-/** Whether `pred` holds for some segment (text DLP step 7) of `s` at least `min` characters long. */
-function someSegment(s: string, min: number, pred: (seg: string) => boolean): boolean {
-  let start = 0
-  for (let i = 0; i <= s.length; i++) {
-    if (i < s.length && !isSegmentDelimiter(s, i)) continue
-    if (i - start >= min && pred(s.slice(start, i))) return true
-    start = i + 1
-  }
-  return false
-}
-
 /**
  * For each text, whether `scanTextForDlp(engine, text)` may have a finding (true: scan it) —
  * false only when proven to have none (module comment). Without a junction screen (a pattern
@@ -252,7 +241,14 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
     else while (cut > 0 && !isSegmentDelimiter(s, cut - 1)) cut--
     const run = isHead ? s.slice(0, cut) : s.slice(cut)
     const rest = isHead ? s.slice(cut) : s.slice(0, cut)
-    const segments = plain && someSegment(rest, 10, segmentMay)
+    let segments = false
+    if (plain) {
+      for (const seg of segmentsOfAtLeast(rest, 10)) {
+        if (!segmentMay(seg)) continue
+        segments = true
+        break
+      }
+    }
     const seed = plain && engine.seed.active && engine.seed.detect(s)
     const noDots = s.includes('.') ? s.split('.').join('') : s
     const byForm: [string, string, string] = [s, noDots, stripUnicodeWhitespace(s)]

@@ -85,18 +85,21 @@ export function isSegmentDelimiter(s: string, i: number): boolean {
 }
 
 export function splitOnDelimiters(s: string): string[] {
+  return [...segmentsOfAtLeast(s, 1)]
+}
+
+/**
+ * The segments of `splitOnDelimiters(s)` at least `min` code units long, in order, sliced only
+ * when reached: the shorter ones (most words and numbers) are never copied.
+ */
+export function* segmentsOfAtLeast(s: string, min: number): Generator<string> {
   // Delimiters are ASCII (never half of a surrogate pair): split on code units with slices.
-  const out: string[] = []
   let start = 0
   for (let i = 0; i <= s.length; i++) {
-    if (i < s.length) {
-      const c = s.charCodeAt(i)
-      if (c >= 128 || IS_DELIM[c] === 0) continue
-    }
-    if (i > start) out.push(s.slice(start, i))
+    if (i < s.length && !isSegmentDelimiter(s, i)) continue
+    if (i - start >= min) yield s.slice(start, i)
     start = i + 1
   }
-  return out
 }
 
 export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
@@ -127,7 +130,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   // 5. Simple re-shapes of the cleaned text.
   const urlDecoded = iterativeDecode(cleaned)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
-  const noDots = cleaned.split('.').join('')
+  const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
   if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
   const noSpace = stripUnicodeWhitespace(cleaned)
   if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
@@ -137,9 +140,9 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
 
   // 7. Segment decodings, only when nothing enforced was found yet; first hit stops.
   if (out.enforcedCount === 0) {
-    for (const seg of splitOnDelimiters(cleaned)) {
+    for (const seg of segmentsOfAtLeast(cleaned, 10)) {
       // A segment equal to the whole text was already decoded by step 6.
-      if (seg.length < 10 || seg === cleaned) continue
+      if (seg === cleaned) continue
       let hit = false
       for (const d of candidateDecodings(seg)) {
         const t = norm.forDlp(d.text)
@@ -185,10 +188,10 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): b
   const u = iterativeDecode(m)
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
-  for (const seg of splitOnDelimiters(m)) {
+  for (const seg of segmentsOfAtLeast(m, 20)) {
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
-    if (seg.length < 20 || seg === m) continue
+    if (seg === m) continue
     for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text)) return true
   }
   return false
