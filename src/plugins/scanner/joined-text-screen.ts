@@ -109,6 +109,8 @@ interface Half {
   readonly edge: readonly [string, string, string]
   /** Per form: neither a space nor a dash (the strict screen applies). */
   readonly noSep: readonly [boolean, boolean, boolean]
+  /** `needleCuts` of this half at its junction side. */
+  readonly cuts: readonly number[]
 }
 
 /** Start of the span of `limit` tokens before `i` (a token boundary), walking back. */
@@ -178,11 +180,48 @@ export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[
   return junctionPairsToScan(engine, texts.map(({text, split, left, right}) => ({x: text.slice(0, split), y: text.slice(split), left, right})))
 }
 
-/** The strings whose presence anywhere in a text makes steps 1, 4 or 8 act on it; their longest length. */
-function needles(engine: DlpEngine): number {
-  let n = Math.max(AWS_DOC_KEY.length, AWS_DOC_SECRET.length)
-  for (const s of [...engine.canaries, ...engine.literalSecrets]) for (const v of s.variants) n = Math.max(n, v.needle.length)
-  return n
+/** A string whose presence anywhere in a text makes step 1, 4 or 8 act on it; `lower`: searched in the lower-cased text. */
+interface Needle {
+  readonly text: string
+  readonly lower: boolean
+}
+
+/** The AWS documentation example strings, the canaries' and the literal secrets' variants. */
+function needles(engine: DlpEngine): Needle[] {
+  const out: Needle[] = [{text: AWS_DOC_KEY, lower: false}, {text: AWS_DOC_SECRET, lower: false}]
+  for (const s of [...engine.canaries, ...engine.literalSecrets]) for (const v of s.variants) if (v.needle !== '') out.push({text: v.needle, lower: v.lowerHaystack})
+  return out
+}
+
+/** ASCII lower case of one code unit (the texts screened are printable ASCII). */
+function lowerUnit(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c + 32 : c
+}
+
+/**
+ * The cuts `k` (0 < k < length) at which `s` ends with the needle's first k characters (`tail`),
+ * or starts with its characters from k on (head), as keys `needle · stride + k`: a needle lies
+ * across the junction of `x + y` iff a key is in both x's tail cuts and y's head cuts.
+ */
+function needleCuts(needleList: readonly Needle[], stride: number, s: string, tail: boolean): number[] {
+  const out: number[] = []
+  needleList.forEach((n, a) => {
+    const t = n.text
+    for (let k = 1; k < t.length; k++) {
+      const len = tail ? k : t.length - k
+      if (len > s.length) continue
+      const from = tail ? s.length - k : 0
+      const at = tail ? 0 : k
+      let m = 0
+      while (m < len) {
+        const c = s.charCodeAt(from + m)
+        if ((n.lower ? lowerUnit(c) : c) !== t.charCodeAt(at + m)) break
+        m++
+      }
+      if (m === len) out.push(a * stride + k)
+    }
+  })
+  return out
 }
 
 /** Whether `t` holds a string of `needles`: an AWS example string, a canary or a literal secret. */
@@ -195,15 +234,16 @@ function holdsNeedle(engine: DlpEngine, t: string): boolean {
 /**
  * `joinedTextsToScan` over texts given by their halves: the same answer for `x + y`, without
  * building the text unless the cheap checks leave it in doubt. The needle checks of steps 1, 4
- * and 8 use the junction argument too: a string of length ℓ ≤ L lies in `x + y` iff it lies in
- * `x`, in `y`, or in `tail(x, L−1) + head(y, L−1)` (lower-casing, for hex needles, is per
- * character on printable ASCII).
+ * and 8 split the same way: a string lies in `x + y` iff it lies in `x`, in `y`, or `x` ends
+ * with its first k characters and `y` starts with the rest, for some 0 < k < its length
+ * (lower-casing, for hex needles, is per character on printable ASCII).
  */
 export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionPair[]): boolean[] {
   const screen = engine.joinedTextScreens()
   if (screen === null) return pairs.map(() => true)
   const w = screen.window
-  const reach = needles(engine) - 1
+  const needleList = needles(engine)
+  const stride = Math.max(...needleList.map((n) => n.text.length)) + 1
 
   const segmentMemo = new Map<string, boolean>()
   /** Step 7 (and the seed step's segment decodings) for one segment: may it find anything? */
@@ -223,10 +263,20 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
     return may
   }
 
-  const halves = new Map<string, Half>()
-  const half = (s: string, isHead: boolean, id: string | null): Half => {
-    const key = id ?? (isHead ? 'y' : 'x') + s
-    const known = halves.get(key)
+  // Halves by identity (a tail by its value; a head by its value and length), else by text.
+  const byText = new Map<string, Half>()
+  const tailsById = new Map<number, Half>()
+  const headsById = new Map<number, Map<number, Half>>()
+  const half = (s: string, isHead: boolean, id: number | undefined): Half => {
+    let ofHead: Map<number, Half> | undefined
+    let known: Half | undefined
+    if (id === undefined) known = byText.get((isHead ? 'y' : 'x') + s)
+    else if (!isHead) known = tailsById.get(id)
+    else {
+      ofHead = headsById.get(id)
+      if (ofHead === undefined) headsById.set(id, (ofHead = new Map()))
+      known = ofHead.get(s.length)
+    }
     if (known !== undefined) return known
     let rejects = 0
     let plain = isPrintableAscii(s)
@@ -256,8 +306,11 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
     const h: Half = {
       plain, rejects, segments, seed, byForm, run, wordRun: plain ? wordRun(engine, s, isHead) : 0,
       s, needle: plain && holdsNeedle(engine, s), edge, noSep: [noSeparator(byForm[0]), noSeparator(byForm[1]), noSeparator(byForm[2])],
+      cuts: plain ? needleCuts(needleList, stride, s, !isHead) : [],
     }
-    halves.set(key, h)
+    if (id === undefined) byText.set((isHead ? 'y' : 'x') + s, h)
+    else if (!isHead) tailsById.set(id, h)
+    else ofHead!.set(s.length, h)
     return h
   }
 
@@ -268,8 +321,9 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
   const pendingX: Half[] = []
   const pendingY: Half[] = []
   const probe: string[] = []
-  const refs: number[] = []
-  const strictRef: boolean[] = []
+  const refs = new Int32Array(9 * pairs.length)
+  const strictRef = new Uint8Array(3 * pairs.length)
+  let nRefs = 0
   // Each half's forms enter the probe list once.
   const formIds = new Map<Half, number[]>()
   const idsOf = (h: Half): number[] => {
@@ -283,10 +337,10 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
   }
   for (let k = 0; k < pairs.length; k++) {
     const {x: xs, y: ys, left, right} = pairs[k]!
-    const x = half(xs, false, left === undefined ? null : `x${left}`)
-    const y = half(ys, true, right === undefined ? null : `y${right}:${ys.length}`)
+    const x = half(xs, false, left)
+    const y = half(ys, true, right)
     if (!x.plain || !y.plain || (x.rejects | y.rejects) !== ALL_DECODERS || x.segments || y.segments || x.seed || y.seed) continue
-    if (x.needle || y.needle || holdsNeedle(engine, xs.slice(Math.max(0, xs.length - reach)) + ys.slice(0, reach))) continue
+    if (x.needle || y.needle || (x.cuts.length > 0 && y.cuts.length > 0 && x.cuts.some((c) => y.cuts.includes(c)))) continue
     if (segmentMay(x.run + y.run)) continue
     // A window of known words across the junction holds both halves' runs and at most two
     // tokens in between (x's last, y's first, or the one they merge into). The span of tokens
@@ -301,8 +355,10 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
       const same = f > 0 && x.byForm[f] === x.byForm[0] && y.byForm[f] === y.byForm[0]
       const c = same ? chain0 : probe.push(x.edge[f] + y.edge[f]) - 1
       if (f === 0) chain0 = c
-      refs.push(xi[f]!, yi[f]!, c)
-      strictRef.push(x.noSep[f]! && y.noSep[f]!)
+      refs[3 * nRefs] = xi[f]!
+      refs[3 * nRefs + 1] = yi[f]!
+      refs[3 * nRefs + 2] = c
+      strictRef[nRefs++] = x.noSep[f]! && y.noSep[f]! ? 1 : 0
     }
     pendingK.push(k)
     pendingX.push(x)
@@ -314,7 +370,7 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
   // the strict screen too when the string has no space and no dash. Each string goes through
   // the screen its pairs need (most need only one of the two).
   const useful = new Uint8Array(probe.length)
-  for (let r = 0; r < strictRef.length; r++) {
+  for (let r = 0; r < nRefs; r++) {
     const bit = strictRef[r] ? 2 : 1
     for (let q = 3 * r; q < 3 * r + 3; q++) useful[refs[q]!] = useful[refs[q]!]! | bit
   }

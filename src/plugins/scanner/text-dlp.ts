@@ -33,6 +33,23 @@ function isUnicodeSpace(cp: number): boolean {
 }
 
 export function stripUnicodeWhitespace(s: string): string {
+  let first = 0
+  while (first < s.length && !isUnicodeSpace(s.charCodeAt(first))) first++
+  if (first === s.length) return s
+  // One-byte text (every code unit below 256, as nearly all is): the kept units are copied into
+  // one buffer and read back as one flat string. Appending slices made two small strings per
+  // word (prose, joined values) and a copy when the result was flattened.
+  const buf = Buffer.allocUnsafe(s.length)
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c > 0xff) return stripBySlices(s)
+    if (!isUnicodeSpace(c)) buf[n++] = c
+  }
+  return buf.toString('latin1', 0, n)
+}
+
+function stripBySlices(s: string): string {
   // Every space code point is in the BMP and not a surrogate: scanning code units is the same
   // as scanning code points; unchanged runs are copied as slices.
   let out = ''
@@ -42,7 +59,7 @@ export function stripUnicodeWhitespace(s: string): string {
     out += s.slice(from, i)
     from = i + 1
   }
-  return from === 0 ? s : out + s.slice(from)
+  return out + s.slice(from)
 }
 
 type Decodings = Array<{encoding: string; text: string}>

@@ -133,6 +133,13 @@ test('split pass: the screen leaves out only clean texts and the pass concludes 
       for (let k = 1; k < enc.length; k += 2) check([enc.slice(0, k), 'plain filler text', enc.slice(k)])
     }
   }
+  // Literal-secret and canary needles across the junction: upper-case hex (searched in the
+  // lower-cased text), base32, the AWS documentation example in a doc context.
+  for (const enc of [Buffer.from(CANARY).toString('hex').toUpperCase(), Buffer.from(FILE_SECRET).toString('hex').toUpperCase().match(/../g)!.join(':')]) {
+    for (let k = 1; k < enc.length; k += 3) check(['words ' + enc.slice(0, k), 'plain filler text', enc.slice(k) + ' words'])
+  }
+  const doc = 'example credentials: AKIAIOSFODNN7EXAMPLE'
+  for (let k = 1; k < doc.length; k += 2) check([doc.slice(0, k), 'filler', doc.slice(k)])
   // A checksum-valid seed phrase split at every token boundary.
   const phrase = [...Array(11).fill('abandon'), 'about']
   for (let k = 1; k < 12; k++) check([phrase.slice(0, k).join(' ') + ' ', 'value 1 value 1', phrase.slice(k).join(' ')])

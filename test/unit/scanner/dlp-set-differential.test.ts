@@ -220,4 +220,12 @@ test('text helpers and the seed detector equal their original implementations', 
     assert.deepEqual(decodeHexNormalised(s), s.length < 4 ? null : decodeHexStrict(h))
   }
   assert.ok(detected > 20, `detected ${detected}`)
+  // One-byte texts (the buffer path of stripUnicodeWhitespace), Latin-1 spaces included.
+  const oneByte = ['a', 'Z', ' ', '\t', '\n', '\r', '\v', '\f', '\u0085', '\u00a0', 'é', 'ÿ', '\u0000', '0', '.']
+  for (let i = 0; i < 3000; i++) {
+    const s = Array.from({length: Math.floor(r() * 60)}, () => oneByte[Math.floor(r() * oneByte.length)]!).join('')
+    let ws = ''
+    for (const ch of s) if (!/[\t\n\v\f\r \u0085\u00a0]/.test(ch)) ws += ch
+    assert.equal(stripUnicodeWhitespace(s), ws, JSON.stringify(s))
+  }
 })
