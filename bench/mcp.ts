@@ -4,8 +4,8 @@ import readline from 'node:readline'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {resolveConfig} from '../src/plugins/config/index.js'
-import {decideRequest, decideResponse, junctionTexts, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
-import {joinedTextsToScan} from '../src/plugins/scanner/index.js'
+import {decideRequest, decideResponse, junctionPairs, junctionTexts, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
+import {junctionPairsToScan} from '../src/plugins/scanner/index.js'
 import {buildMcpRuntime, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
 
 // `npm run bench -- mcp [calls]`: paired direct vs wrapped stdio `tools/call` latency (both
@@ -114,7 +114,7 @@ function toolsList(): Record<string, unknown> {
 /**
  * The split-secret pair pass of the 20-argument call in process, both arms interleaved in one
  * run: every junction text scanned (the pass before the joined-text screen, 380 text-DLP scans)
- * against the screened pass (`joinedTextsToScan`, then only the texts it keeps).
+ * against the screened pass (`junctionPairsToScan`, then only the texts it keeps).
  */
 function splitPass(values: readonly string[]): Record<string, unknown> {
   const rt = buildMcpRuntime(resolveMcpRuntime(resolveConfig({}, {env: {}}).config, 'proxy').config, {})
@@ -127,9 +127,9 @@ function splitPass(values: readonly string[]): Record<string, unknown> {
     for (const {text} of junctionTexts(values)) scan(text)
     all.push(Number(process.hrtime.bigint() - t0) / 1e6)
     t0 = process.hrtime.bigint()
-    const texts = [...junctionTexts(values)]
-    const keep = joinedTextsToScan(scanner.dlp, texts)
-    for (let k = 0; k < texts.length; k++) if (keep[k]) scan(texts[k]!.text)
+    const pairs = [...junctionPairs(values)]
+    const keep = junctionPairsToScan(scanner.dlp, pairs)
+    for (let k = 0; k < pairs.length; k++) if (keep[k]) scan(pairs[k]!.x + pairs[k]!.y)
     screened.push(Number(process.hrtime.bigint() - t0) / 1e6)
   }
   const w = all.slice(5)

@@ -53,15 +53,17 @@ function table(alphabet: string): Int8Array {
   return t
 }
 
-/** Go's decoders skip '\r' and '\n' anywhere. */
+/** Go's decoders skip '\r' and '\n' anywhere. Unchanged runs are copied as slices. */
 function withoutCrLf(input: string): string {
-  if (!input.includes('\r') && !input.includes('\n')) return input
-  let s = ''
+  let out = ''
+  let from = 0
   for (let i = 0; i < input.length; i++) {
-    const c = input[i]!
-    if (c !== '\r' && c !== '\n') s += c
+    const c = input.charCodeAt(i)
+    if (c !== 0x0d && c !== 0x0a) continue
+    out += input.slice(from, i)
+    from = i + 1
   }
-  return s
+  return from === 0 ? input : out + input.slice(from)
 }
 
 function decodeBase64With(input: string, tbl: Int8Array, padded: boolean): Buffer | null {
@@ -78,14 +80,17 @@ function decodeBase64With(input: string, tbl: Int8Array, padded: boolean): Buffe
   } else if (s.length % 4 === 1) {
     return null
   }
+  // Validate before allocating: most candidates (prose, joined values) fail on an early character.
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 128 || tbl[c]! < 0) return null
+  }
   const out = new Uint8Array(Math.floor((end * 6) / 8))
   let o = 0
   let bits = 0
   let acc = 0
   for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i)
-    const v = c < 128 ? tbl[c]! : -1
-    if (v < 0) return null
+    const v = tbl[s.charCodeAt(i)]!
     acc = ((acc << 6) | v) & 0xffffff
     bits += 6
     if (bits >= 8) {
@@ -111,6 +116,8 @@ export function decodeBase64Variants(s: string): Array<{variant: Base64Variant; 
     const c = s.charCodeAt(i)
     if (c === 0x2b || c === 0x2f) hasStd = true
     else if (c === 0x2d || c === 0x5f) hasUrl = true
+    // A character outside both alphabets, '=' and CR/LF fails every variant: no decode, no garbage.
+    else if (c >= 128 || (ANY_B64[c] === 0)) return []
   }
   if (hasStd && hasUrl) return [] // mixed alphabets never decode
   const tbl = hasUrl ? URL_TABLE : STD_TABLE
@@ -131,11 +138,19 @@ export function decodeBase64Variants(s: string): Array<{variant: Base64Variant; 
 
 const STD_TABLE = table(STD)
 const URL_TABLE = table(URL)
+/** 1 for the characters a base64 variant can accept somewhere: both alphabets, '=', CR and LF. */
+const ANY_B64 = new Uint8Array(128)
+for (const ch of STD + URL + '=\r\n') ANY_B64[ch.charCodeAt(0)] = 1
 
 const B32_TABLE = table('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')
 
 /** Base32 standard alphabet, padded (Go `base32.StdEncoding`). */
 export function decodeBase32Std(input: string): Buffer | null {
+  // A character outside the alphabet, '=' and CR/LF fails the decode: reject before copying.
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i)
+    if (c >= 128 || (B32_TABLE[c]! < 0 && c !== 0x3d && c !== 0x0d && c !== 0x0a)) return null
+  }
   const s = withoutCrLf(input)
   if (s.length === 0 || s.length % 8 !== 0) return null
   let end = s.length

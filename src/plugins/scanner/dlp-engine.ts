@@ -277,6 +277,8 @@ export function runEngine(
 
 /** Canary search (§5.9, always checked: §24 #4 fixed). */
 export function findCanary(canaries: readonly CanaryVariants[], haystacks: readonly string[]): {name: string; encoding: string} | null {
+  // Without canaries nothing is lower-cased (a copy of every haystack on every scan).
+  if (canaries.length === 0) return null
   const lowered = haystacks.map((h) => h.toLowerCase())
   for (const c of canaries) {
     for (const v of c.variants) {

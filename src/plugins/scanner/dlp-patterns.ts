@@ -2,7 +2,7 @@
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS} from './catalogue.js'
 import type {DlpPatternSpec, Severity, ValidatorName} from './pattern-types.js'
 import {compileDlp, findAll, globalOf, type Re2} from './regex.js'
-import {runValidator} from './validators.js'
+import {mayValidateIn, runValidator} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
 
 export interface CompiledDlpPattern {
@@ -80,6 +80,7 @@ export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit
     const m = p.re.exec(text)
     return m === null ? null : {index: m.index, length: m[0].length}
   }
+  if (!mayValidateIn(p.validator, text)) return null
   for (const h of findAll(p.reAll, text)) {
     if (runValidator(p.validator, h.text)) return {index: h.index, length: h.length}
   }

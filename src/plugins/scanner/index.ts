@@ -30,8 +30,8 @@ export {createDlpEngine} from './dlp-engine.js'
 export type {DlpEngine, DlpFinding} from './dlp-engine.js'
 export {scanTextForDlp, neutraliseAwsDocExample, isSegmentDelimiter} from './text-dlp.js'
 export type {TextDlpResult} from './text-dlp.js'
-export {joinedTextsToScan} from './joined-text-screen.js'
-export type {JoinedText} from './joined-text-screen.js'
+export {joinedTextsToScan, junctionPairsToScan} from './joined-text-screen.js'
+export type {JoinedText, JunctionPair} from './joined-text-screen.js'
 export {
   parseIp, parseIPv4, parseIPv6, unmap, formatIp, canonicaliseAltIPv4, inetAtonShortForm, parseCidr, cidrContains,
   CORE_SSRF_CIDRS, METADATA_IPS, isMetadataIp,

@@ -38,7 +38,7 @@ import {isPrintableAscii} from './normalize.js'
 import {findLiteralSecret} from './secrets.js'
 import {isSeparator, WINDOWS} from './seed-phrase.js'
 import {hitting} from './subsequence.js'
-import {AWS_DOC_KEY, AWS_DOC_SECRET, isSegmentDelimiter, recursiveDecode, splitOnDelimiters, stripUnicodeWhitespace} from './text-dlp.js'
+import {AWS_DOC_KEY, AWS_DOC_SECRET, isSegmentDelimiter, recursiveDecode, segmentsOfAtLeast, stripUnicodeWhitespace} from './text-dlp.js'
 
 /** A text `x + y` with `split = x.length`. */
 export interface JoinedText {
@@ -48,6 +48,18 @@ export interface JoinedText {
    * Optional identities of the halves: texts with the same `left` share `x`; texts with the same
    * `right` and the same `y` length share `y` (a prefix of one string). Saves re-hashing halves.
    */
+  readonly left?: number
+  readonly right?: number
+}
+
+/**
+ * A joined text given by its halves, `x + y`, not built: the split pass materialises only the
+ * texts the screen keeps (hundreds of ~500-character texts per message were most of its
+ * allocation, and copying them was most of its collection time). `left` / `right` as above.
+ */
+export interface JunctionPair {
+  readonly x: string
+  readonly y: string
   readonly left?: number
   readonly right?: number
 }
@@ -87,10 +99,18 @@ interface Half {
   readonly wordRun: number
   /** This half as is, without dots, without white space (step 5). */
   readonly byForm: readonly [string, string, string]
-  /** The distinct strings of `byForm`. */
-  readonly forms: readonly string[]
   /** The run of non-delimiters at the junction side (last of x, first of y). */
   readonly run: string
+  /** This half as is. */
+  readonly s: string
+  /** Holds an AWS documentation example string, a canary or a literal secret (steps 1, 4, 8). */
+  readonly needle: boolean
+  /** Per form, its `w − 1` characters at the junction side (the half of a junction chain). */
+  readonly edge: readonly [string, string, string]
+  /** Per form: neither a space nor a dash (the strict screen applies). */
+  readonly noSep: readonly [boolean, boolean, boolean]
+  /** `needleCuts` of this half at its junction side. */
+  readonly cuts: readonly number[]
 }
 
 /** Start of the span of `limit` tokens before `i` (a token boundary), walking back. */
@@ -119,29 +139,36 @@ function tokensForward(t: string, i: number, limit: number): number {
 const SEED_SPAN = Math.max(...WINDOWS)
 const MIN_SEED_WINDOW = Math.min(...WINDOWS)
 
-/** Known words in a row before `s`'s last token (`fromHead`: after its first), up to SEED_SPAN. */
+/**
+ * Known words in a row before `s`'s last token (`fromHead`: after its first), up to SEED_SPAN:
+ * tokens are walked from the junction side, so only the few next to it are sliced.
+ */
 function wordRun(engine: DlpEngine, s: string, fromHead: boolean): number {
   const isWord = engine.seed.isWord
   if (!engine.seed.active) return 0
   if (isWord === undefined) return Infinity
-  const tokens: string[] = []
-  let start = -1
-  for (let i = 0; i <= s.length; i++) {
-    const sep = i === s.length || isSeparator(s.charCodeAt(i))
-    if (!sep && start < 0) start = i
-    else if (sep && start >= 0) {
-      tokens.push(s.slice(start, i))
-      start = -1
-    }
-  }
-  if (fromHead) tokens.reverse()
   // The junction-side token is left out whether or not the half ends in a separator.
-  let n = 0
-  for (let i = tokens.length - 2; i >= 0 && n < SEED_SPAN; i--) {
-    if (!isWord(tokens[i]!.toLowerCase())) break
+  let n = -1
+  let i = fromHead ? 0 : s.length
+  while (n < SEED_SPAN) {
+    let end: number
+    if (fromHead) {
+      while (i < s.length && isSeparator(s.charCodeAt(i))) i++
+      if (i === s.length) break
+      const start = i
+      while (i < s.length && !isSeparator(s.charCodeAt(i))) i++
+      end = i
+      if (n >= 0 && !isWord(s.slice(start, end).toLowerCase())) break
+    } else {
+      while (i > 0 && isSeparator(s.charCodeAt(i - 1))) i--
+      if (i === 0) break
+      end = i
+      while (i > 0 && !isSeparator(s.charCodeAt(i - 1))) i--
+      if (n >= 0 && !isWord(s.slice(i, end).toLowerCase())) break
+    }
     n++
   }
-  return n
+  return Math.max(0, n)
 }
 
 /**
@@ -150,9 +177,73 @@ function wordRun(engine: DlpEngine, s: string, fromHead: boolean): number {
  * with no bounded core) every text is kept.
  */
 export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[]): boolean[] {
+  return junctionPairsToScan(engine, texts.map(({text, split, left, right}) => ({x: text.slice(0, split), y: text.slice(split), left, right})))
+}
+
+/** A string whose presence anywhere in a text makes step 1, 4 or 8 act on it; `lower`: searched in the lower-cased text. */
+interface Needle {
+  readonly text: string
+  readonly lower: boolean
+}
+
+/** The AWS documentation example strings, the canaries' and the literal secrets' variants. */
+function needles(engine: DlpEngine): Needle[] {
+  const out: Needle[] = [{text: AWS_DOC_KEY, lower: false}, {text: AWS_DOC_SECRET, lower: false}]
+  for (const s of [...engine.canaries, ...engine.literalSecrets]) for (const v of s.variants) if (v.needle !== '') out.push({text: v.needle, lower: v.lowerHaystack})
+  return out
+}
+
+/** ASCII lower case of one code unit (the texts screened are printable ASCII). */
+function lowerUnit(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c + 32 : c
+}
+
+/**
+ * The cuts `k` (0 < k < length) at which `s` ends with the needle's first k characters (`tail`),
+ * or starts with its characters from k on (head), as keys `needle · stride + k`: a needle lies
+ * across the junction of `x + y` iff a key is in both x's tail cuts and y's head cuts.
+ */
+function needleCuts(needleList: readonly Needle[], stride: number, s: string, tail: boolean): number[] {
+  const out: number[] = []
+  needleList.forEach((n, a) => {
+    const t = n.text
+    for (let k = 1; k < t.length; k++) {
+      const len = tail ? k : t.length - k
+      if (len > s.length) continue
+      const from = tail ? s.length - k : 0
+      const at = tail ? 0 : k
+      let m = 0
+      while (m < len) {
+        const c = s.charCodeAt(from + m)
+        if ((n.lower ? lowerUnit(c) : c) !== t.charCodeAt(at + m)) break
+        m++
+      }
+      if (m === len) out.push(a * stride + k)
+    }
+  })
+  return out
+}
+
+/** Whether `t` holds a string of `needles`: an AWS example string, a canary or a literal secret. */
+function holdsNeedle(engine: DlpEngine, t: string): boolean {
+  if (t.includes(AWS_DOC_KEY) || t.includes(AWS_DOC_SECRET)) return true
+  if (engine.canaries.length > 0 && findCanary(engine.canaries, [t]) !== null) return true
+  return engine.literalSecrets.length > 0 && findLiteralSecret(engine.literalSecrets, [t]) !== null
+}
+
+/**
+ * `joinedTextsToScan` over texts given by their halves: the same answer for `x + y`, without
+ * building the text unless the cheap checks leave it in doubt. The needle checks of steps 1, 4
+ * and 8 split the same way: a string lies in `x + y` iff it lies in `x`, in `y`, or `x` ends
+ * with its first k characters and `y` starts with the rest, for some 0 < k < its length
+ * (lower-casing, for hex needles, is per character on printable ASCII).
+ */
+export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionPair[]): boolean[] {
   const screen = engine.joinedTextScreens()
-  if (screen === null) return texts.map(() => true)
+  if (screen === null) return pairs.map(() => true)
   const w = screen.window
+  const needleList = needles(engine)
+  const stride = Math.max(...needleList.map((n) => n.text.length)) + 1
 
   const segmentMemo = new Map<string, boolean>()
   /** Step 7 (and the seed step's segment decodings) for one segment: may it find anything? */
@@ -172,10 +263,20 @@ export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[
     return may
   }
 
-  const halves = new Map<string, Half>()
-  const half = (s: string, isHead: boolean, id: string | null): Half => {
-    const key = id ?? (isHead ? 'y' : 'x') + s
-    const known = halves.get(key)
+  // Halves by identity (a tail by its value; a head by its value and length), else by text.
+  const byText = new Map<string, Half>()
+  const tailsById = new Map<number, Half>()
+  const headsById = new Map<number, Map<number, Half>>()
+  const half = (s: string, isHead: boolean, id: number | undefined): Half => {
+    let ofHead: Map<number, Half> | undefined
+    let known: Half | undefined
+    if (id === undefined) known = byText.get((isHead ? 'y' : 'x') + s)
+    else if (!isHead) known = tailsById.get(id)
+    else {
+      ofHead = headsById.get(id)
+      if (ofHead === undefined) headsById.set(id, (ofHead = new Map()))
+      known = ofHead.get(s.length)
+    }
     if (known !== undefined) return known
     let rejects = 0
     let plain = isPrintableAscii(s)
@@ -190,82 +291,115 @@ export function joinedTextsToScan(engine: DlpEngine, texts: readonly JoinedText[
     else while (cut > 0 && !isSegmentDelimiter(s, cut - 1)) cut--
     const run = isHead ? s.slice(0, cut) : s.slice(cut)
     const rest = isHead ? s.slice(cut) : s.slice(0, cut)
-    const segments = plain && splitOnDelimiters(rest).some(segmentMay)
+    let segments = false
+    if (plain) {
+      for (const seg of segmentsOfAtLeast(rest, 10)) {
+        if (!segmentMay(seg)) continue
+        segments = true
+        break
+      }
+    }
     const seed = plain && engine.seed.active && engine.seed.detect(s)
-    const byForm: [string, string, string] = [s, s.split('.').join(''), stripUnicodeWhitespace(s)]
-    const h = {plain, rejects, segments, seed, byForm, forms: [...new Set(byForm)], run, wordRun: plain ? wordRun(engine, s, isHead) : 0}
-    halves.set(key, h)
+    const noDots = s.includes('.') ? s.split('.').join('') : s
+    const byForm: [string, string, string] = [s, noDots, stripUnicodeWhitespace(s)]
+    const edge = byForm.map((f) => (isHead ? f.slice(0, w - 1) : f.slice(Math.max(0, f.length - (w - 1))))) as [string, string, string]
+    const h: Half = {
+      plain, rejects, segments, seed, byForm, run, wordRun: plain ? wordRun(engine, s, isHead) : 0,
+      s, needle: plain && holdsNeedle(engine, s), edge, noSep: [noSeparator(byForm[0]), noSeparator(byForm[1]), noSeparator(byForm[2])],
+      cuts: plain ? needleCuts(needleList, stride, s, !isHead) : [],
+    }
+    if (id === undefined) byText.set((isHead ? 'y' : 'x') + s, h)
+    else if (!isHead) tailsById.set(id, h)
+    else ofHead!.set(s.length, h)
     return h
   }
 
-  const keep = new Array<boolean>(texts.length).fill(true)
-  // Texts that passed every other check, with the strings whose core matches would keep them.
-  const pending: Array<{k: number; x: Half; y: Half; chains: string[]}> = []
-  for (let k = 0; k < texts.length; k++) {
-    const {text: t, split, left, right} = texts[k]!
-    const x = half(t.slice(0, split), false, left === undefined ? null : `x${left}`)
-    const y = half(t.slice(split), true, right === undefined ? null : `y${right}:${t.length - split}`)
+  const keep = new Array<boolean>(pairs.length).fill(true)
+  // Pairs that passed every other check; per pair and form, the probe indices of x's form, y's
+  // form and their junction chain (whose core matches would keep the pair).
+  const pendingK: number[] = []
+  const pendingX: Half[] = []
+  const pendingY: Half[] = []
+  const probe: string[] = []
+  const refs = new Int32Array(9 * pairs.length)
+  const strictRef = new Uint8Array(3 * pairs.length)
+  let nRefs = 0
+  // Each half's forms enter the probe list once.
+  const formIds = new Map<Half, number[]>()
+  const idsOf = (h: Half): number[] => {
+    let ids = formIds.get(h)
+    if (ids === undefined) {
+      ids = h.byForm.map((f, i) => (i > 0 && f === h.byForm[0] ? -1 : probe.push(f) - 1))
+      for (let i = 1; i < 3; i++) if (ids[i] === -1) ids[i] = ids[0]!
+      formIds.set(h, ids)
+    }
+    return ids
+  }
+  for (let k = 0; k < pairs.length; k++) {
+    const {x: xs, y: ys, left, right} = pairs[k]!
+    const x = half(xs, false, left)
+    const y = half(ys, true, right)
     if (!x.plain || !y.plain || (x.rejects | y.rejects) !== ALL_DECODERS || x.segments || y.segments || x.seed || y.seed) continue
-    if (t.includes(AWS_DOC_KEY) || t.includes(AWS_DOC_SECRET)) continue
-    if (findCanary(engine.canaries, [t]) !== null || findLiteralSecret(engine.literalSecrets, [t]) !== null) continue
+    if (x.needle || y.needle || (x.cuts.length > 0 && y.cuts.length > 0 && x.cuts.some((c) => y.cuts.includes(c)))) continue
     if (segmentMay(x.run + y.run)) continue
     // A window of known words across the junction holds both halves' runs and at most two
-    // tokens in between (x's last, y's first, or the one they merge into).
-    if (engine.seed.active && x.wordRun + y.wordRun + 2 >= MIN_SEED_WINDOW && engine.seed.detect(t.slice(tokensBack(t, split, SEED_SPAN), tokensForward(t, split, SEED_SPAN)))) continue
-    // The three forms of x + y (as is, no dots, no white space) pair up form by form.
-    const chains: string[] = []
+    // tokens in between (x's last, y's first, or the one they merge into). The span of tokens
+    // around the junction of `x + y` is x's last tokens then y's first ones.
+    if (engine.seed.active && x.wordRun + y.wordRun + 2 >= MIN_SEED_WINDOW && engine.seed.detect(xs.slice(tokensBack(xs, xs.length, SEED_SPAN)) + ys.slice(0, tokensForward(ys, 0, SEED_SPAN)))) continue
+    // The three forms of x + y (as is, no dots, no white space) pair up form by form; a form
+    // equal to the as-is one on both sides gives the same chain.
+    const xi = idsOf(x)
+    const yi = idsOf(y)
+    let chain0 = -1
     for (let f = 0; f < 3; f++) {
-      const fx = x.byForm[f]!
-      chains.push(fx.slice(Math.max(0, fx.length - (w - 1))) + y.byForm[f]!.slice(0, w - 1))
+      const same = f > 0 && x.byForm[f] === x.byForm[0] && y.byForm[f] === y.byForm[0]
+      const c = same ? chain0 : probe.push(x.edge[f] + y.edge[f]) - 1
+      if (f === 0) chain0 = c
+      refs[3 * nRefs] = xi[f]!
+      refs[3 * nRefs + 1] = yi[f]!
+      refs[3 * nRefs + 2] = c
+      strictRef[nRefs++] = x.noSep[f]! && y.noSep[f]! ? 1 : 0
     }
-    pending.push({k, x, y, chains})
+    pendingK.push(k)
+    pendingX.push(x)
+    pendingY.push(y)
   }
-  if (pending.length === 0) return keep
+  if (pendingK.length === 0) return keep
 
   // Batched set passes: every form of every half involved, and every junction chain — through
-  // the strict screen too when the string has no space and no dash.
-  const probe: string[] = []
-  const index = new Map<string, number>()
-  const at = (s: string): number => {
-    let i = index.get(s)
-    if (i === undefined) {
-      i = probe.length
-      index.set(s, i)
-      probe.push(s)
-    }
-    return i
-  }
-  const refs = pending.map((p) => {
-    const r: Array<{strs: number[]; strict: boolean}> = []
-    for (let f = 0; f < 3; f++) {
-      const fx = p.x.byForm[f]!
-      const fy = p.y.byForm[f]!
-      r.push({strs: [at(fx), at(fy), at(p.chains[f]!)], strict: noSeparator(fx) && noSeparator(fy)})
-    }
-    return r
-  })
-  // Each string goes through the screen its pairs need (most need only one of the two).
+  // the strict screen too when the string has no space and no dash. Each string goes through
+  // the screen its pairs need (most need only one of the two).
   const useful = new Uint8Array(probe.length)
-  for (const r of refs) for (const {strs, strict} of r) for (const i of strs) useful[i] = useful[i]! | (strict ? 2 : 1)
+  for (let r = 0; r < nRefs; r++) {
+    const bit = strictRef[r] ? 2 : 1
+    for (let q = 3 * r; q < 3 * r + 3; q++) useful[refs[q]!] = useful[refs[q]!]! | bit
+  }
   const hit = new Uint8Array(probe.length)
   for (const [bit, set] of [[1, screen.set], [2, screen.strict]] as const) {
     const ids: number[] = []
     for (let i = 0; i < probe.length; i++) if ((useful[i]! & bit) !== 0) ids.push(i)
     for (const k of hitting(ids.map((i) => probe[i]!), {set, window: screen.window}, engine.encoder)) hit[ids[k]!] = hit[ids[k]!]! | bit
   }
-  pending.forEach((p, n) => {
-    if (!refs[n]!.some((r) => r.strs.some((i) => (hit[i]! & (r.strict ? 2 : 1)) !== 0))) {
-      keep[p.k] = false
-      return
+  for (let n = 0; n < pendingK.length; n++) {
+    let any = false
+    for (let r = 3 * n; r < 3 * n + 3 && !any; r++) {
+      const bit = strictRef[r] ? 2 : 1
+      for (let q = 3 * r; q < 3 * r + 3; q++) if ((hit[refs[q]!]! & bit) !== 0) any = true
+    }
+    const k = pendingK[n]!
+    if (!any) {
+      keep[k] = false
+      continue
     }
     // A core hit (often a validated pattern, e.g. WIF keys, whose regex matches any long
     // alphanumeric run): run steps 2, 4 and 5 on this text exactly as the scan does — every
     // pattern over each form — and keep the text only if one of them finds something.
-    const t = texts[p.k]!.text
+    const x = pendingX[n]!
+    const y = pendingY[n]!
     const out = new FindingSet()
-    for (const form of new Set([t, p.x.byForm[1] + p.y.byForm[1], p.x.byForm[2] + p.y.byForm[2]])) runEngine(engine, engine.all, form, '', out)
-    keep[p.k] = out.enforcedCount > 0 || out.warnings.length > 0
-  })
+    for (const form of new Set([x.s + y.s, x.byForm[1] + y.byForm[1], x.byForm[2] + y.byForm[2]])) runEngine(engine, engine.all, form, '', out)
+    keep[k] = out.enforcedCount > 0 || out.warnings.length > 0
+  }
   return keep
 }
 

@@ -155,6 +155,8 @@ export interface LiteralHit {
 
 /** First secret found in any of the haystacks, with the encoding it was found in. */
 export function findLiteralSecret(secrets: readonly LiteralSecret[], haystacks: readonly string[]): LiteralHit | null {
+  // Without secrets nothing is lower-cased (a copy of every haystack on every scan).
+  if (secrets.length === 0) return null
   const lowered = haystacks.map((h) => h.toLowerCase())
   for (const s of secrets) {
     for (const v of s.variants) {

@@ -81,6 +81,38 @@ export function createSeedPhraseDetector(
   }
   const inWords = new Uint8Array(65536)
   for (const c of alphabet) inWords[c] = 1
+  const smallest = Math.min(...sizes)
+  /**
+   * Whether some run of `smallest` tokens in a row could all be words, judged without copying:
+   * an ASCII token is a word only if its length is a word's and each character, lower-cased,
+   * occurs in some word; a token with any other character is counted as a possible word. Every
+   * window `detect` checks is such a run, so false here means `detect` is false (most texts:
+   * prose and values rarely hold 12 plausible tokens in a row).
+   */
+  const mayHoldWindow = (text: string): boolean => {
+    let run = 0
+    let len = 0
+    let maybe = true
+    let ascii = true
+    for (let i = 0; i <= text.length; i++) {
+      const c = i === text.length ? 0x20 : text.charCodeAt(i)
+      if (!isSeparator(c)) {
+        len++
+        // Lower-casing maps an ASCII character to ASCII whatever surrounds it; a non-ASCII one
+        // may become anything (and change the token's length).
+        if (c >= 128) ascii = false
+        else if (inWords[c >= 0x41 && c <= 0x5a ? c + 32 : c] === 0) maybe = false
+        continue
+      }
+      if (len === 0) continue
+      run = maybe && (!ascii || (len >= minLen && len <= maxLen)) ? run + 1 : 0
+      if (run >= smallest) return true
+      len = 0
+      maybe = true
+      ascii = true
+    }
+    return false
+  }
   return {
     active: true,
     isWord: (lowerToken) => index.has(lowerToken),
@@ -88,6 +120,7 @@ export function createSeedPhraseDetector(
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
       if (countSeedTokens(text, minWords) < minWords) return false
+      if (!mayHoldWindow(text)) return false
       // Tokens of the lower-cased text = maximal runs of non-separators (what the splitter
       // yields once empty pieces are dropped; proven equal by a differential test).
       const lower = text.toLowerCase()

@@ -33,6 +33,23 @@ function isUnicodeSpace(cp: number): boolean {
 }
 
 export function stripUnicodeWhitespace(s: string): string {
+  let first = 0
+  while (first < s.length && !isUnicodeSpace(s.charCodeAt(first))) first++
+  if (first === s.length) return s
+  // One-byte text (every code unit below 256, as nearly all is): the kept units are copied into
+  // one buffer and read back as one flat string. Appending slices made two small strings per
+  // word (prose, joined values) and a copy when the result was flattened.
+  const buf = Buffer.allocUnsafe(s.length)
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c > 0xff) return stripBySlices(s)
+    if (!isUnicodeSpace(c)) buf[n++] = c
+  }
+  return buf.toString('latin1', 0, n)
+}
+
+function stripBySlices(s: string): string {
   // Every space code point is in the BMP and not a surrogate: scanning code units is the same
   // as scanning code points; unchanged runs are copied as slices.
   let out = ''
@@ -42,7 +59,7 @@ export function stripUnicodeWhitespace(s: string): string {
     out += s.slice(from, i)
     from = i + 1
   }
-  return from === 0 ? s : out + s.slice(from)
+  return out + s.slice(from)
 }
 
 type Decodings = Array<{encoding: string; text: string}>
@@ -85,18 +102,21 @@ export function isSegmentDelimiter(s: string, i: number): boolean {
 }
 
 export function splitOnDelimiters(s: string): string[] {
+  return [...segmentsOfAtLeast(s, 1)]
+}
+
+/**
+ * The segments of `splitOnDelimiters(s)` at least `min` code units long, in order, sliced only
+ * when reached: the shorter ones (most words and numbers) are never copied.
+ */
+export function* segmentsOfAtLeast(s: string, min: number): Generator<string> {
   // Delimiters are ASCII (never half of a surrogate pair): split on code units with slices.
-  const out: string[] = []
   let start = 0
   for (let i = 0; i <= s.length; i++) {
-    if (i < s.length) {
-      const c = s.charCodeAt(i)
-      if (c >= 128 || IS_DELIM[c] === 0) continue
-    }
-    if (i > start) out.push(s.slice(start, i))
+    if (i < s.length && !isSegmentDelimiter(s, i)) continue
+    if (i - start >= min) yield s.slice(start, i)
     start = i + 1
   }
-  return out
 }
 
 export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
@@ -127,7 +147,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   // 5. Simple re-shapes of the cleaned text.
   const urlDecoded = iterativeDecode(cleaned)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
-  const noDots = cleaned.split('.').join('')
+  const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
   if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
   const noSpace = stripUnicodeWhitespace(cleaned)
   if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
@@ -137,9 +157,9 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
 
   // 7. Segment decodings, only when nothing enforced was found yet; first hit stops.
   if (out.enforcedCount === 0) {
-    for (const seg of splitOnDelimiters(cleaned)) {
+    for (const seg of segmentsOfAtLeast(cleaned, 10)) {
       // A segment equal to the whole text was already decoded by step 6.
-      if (seg.length < 10 || seg === cleaned) continue
+      if (seg === cleaned) continue
       let hit = false
       for (const d of candidateDecodings(seg)) {
         const t = norm.forDlp(d.text)
@@ -185,10 +205,10 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): b
   const u = iterativeDecode(m)
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
-  for (const seg of splitOnDelimiters(m)) {
+  for (const seg of segmentsOfAtLeast(m, 20)) {
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
-    if (seg.length < 20 || seg === m) continue
+    if (seg === m) continue
     for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text)) return true
   }
   return false

@@ -145,6 +145,29 @@ export function validateWif(hit: string): boolean {
   return key.length === 32 || (key.length === 33 && key[32] === 0x01)
 }
 
+const IS_B58 = new Uint8Array(128)
+for (let i = 0; i < B58.length; i++) IS_B58[B58.charCodeAt(i)] = 1
+
+/**
+ * False only when no substring of `text` can pass validator `name`, so its pattern's hits need
+ * not be enumerated. `wif`: an accepted hit is base58 throughout (`base58Decode` rejects any
+ * other character) and at least 51 characters long whatever the regex (its decoding, 0x80 + 32
+ * or 33 key bytes + 4 checksum bytes with no leading zero byte, is a number ≥ 0x80·256³⁶ > 58⁵⁰),
+ * so the text holds 51 base58 characters in a row (`joined-text-cores.ts` uses the same shape). The case-insensitive WIF regex matches any long
+ * alphanumeric run (a value without spaces, white space stripped from prose), and enumerating
+ * those hits was the largest part of text DLP on such texts. Other validators: true.
+ */
+export function mayValidateIn(name: ValidatorName, text: string): boolean {
+  if (name !== 'wif') return true
+  let run = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    run = c < 128 && IS_B58[c] === 1 ? run + 1 : 0
+    if (run >= 51) return true
+  }
+  return false
+}
+
 export function runValidator(name: ValidatorName, hit: string): boolean {
   switch (name) {
     case 'luhn':

@@ -9,8 +9,8 @@
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {junctionTexts, JUNCTION_WINDOW, junctionWindow} from '../../../src/plugins/mcp/index.js'
-import {createDlpEngine, defaultScannerSettings, joinedTextsToScan, scanTextForDlp, type DlpEngine, type DlpFinding} from '../../../src/plugins/scanner/index.js'
+import {junctionPairs, junctionTexts, JUNCTION_WINDOW, junctionWindow} from '../../../src/plugins/mcp/index.js'
+import {createDlpEngine, defaultScannerSettings, joinedTextsToScan, junctionPairsToScan, scanTextForDlp, type DlpEngine, type DlpFinding} from '../../../src/plugins/scanner/index.js'
 import {alnum, anthropicKey, awsKeyId, base58chars, githubToken, hexLower, j, lowerAlnum, prng, upperAlnum, wif} from '../scanner/fixtures.js'
 
 const CANARY = j('pl-canary-', 'x9Q2mZ7wK4')
@@ -46,11 +46,18 @@ function oraclePass(engine: DlpEngine, vals: readonly string[], window: number |
   return {matches: [], warnings: [...warnings]}
 }
 
-/** The screened pass; also checks that every text left out is clean. Returns the skip count. */
+/**
+ * The screened pass as `splitSecret` runs it (junction pairs, only the kept texts built, each
+ * distinct text scanned once); also checks that every pair left out is clean, and that the
+ * text-based screen (`joinedTextsToScan`) agrees with the pair-based one. Returns the skip count.
+ */
 function screenedPass(engine: DlpEngine, vals: readonly string[], window: number | null): PassResult & {skipped: number} {
-  const texts = [...junctionTexts(vals, window)]
-  const keep = joinedTextsToScan(engine, texts)
+  const pairs = [...junctionPairs(vals, window)]
+  const keep = junctionPairsToScan(engine, pairs)
+  const texts = pairs.map(({x, y, left, right}) => ({text: x + y, split: x.length, left, right}))
+  assert.deepEqual(joinedTextsToScan(engine, texts), keep, 'the text-based screen gives the pair-based answers')
   const warnings = new Set<string>()
+  const scanned = new Set<string>()
   let skipped = 0
   let result: PassResult | null = null
   for (let k = 0; k < texts.length; k++) {
@@ -60,7 +67,8 @@ function screenedPass(engine: DlpEngine, vals: readonly string[], window: number
       skipped++
       continue
     }
-    if (result !== null) continue
+    if (result !== null || scanned.has(texts[k]!.text)) continue
+    scanned.add(texts[k]!.text)
     const r = scanTextForDlp(engine, texts[k]!.text)
     for (const w of r.warnings) warnings.add(w.pattern)
     if (r.matches.length > 0) result = {matches: r.matches, warnings: [...warnings]}
@@ -125,6 +133,13 @@ test('split pass: the screen leaves out only clean texts and the pass concludes 
       for (let k = 1; k < enc.length; k += 2) check([enc.slice(0, k), 'plain filler text', enc.slice(k)])
     }
   }
+  // Literal-secret and canary needles across the junction: upper-case hex (searched in the
+  // lower-cased text), base32, the AWS documentation example in a doc context.
+  for (const enc of [Buffer.from(CANARY).toString('hex').toUpperCase(), Buffer.from(FILE_SECRET).toString('hex').toUpperCase().match(/../g)!.join(':')]) {
+    for (let k = 1; k < enc.length; k += 3) check(['words ' + enc.slice(0, k), 'plain filler text', enc.slice(k) + ' words'])
+  }
+  const doc = 'example credentials: AKIAIOSFODNN7EXAMPLE'
+  for (let k = 1; k < doc.length; k += 2) check([doc.slice(0, k), 'filler', doc.slice(k)])
   // A checksum-valid seed phrase split at every token boundary.
   const phrase = [...Array(11).fill('abandon'), 'about']
   for (let k = 1; k < 12; k++) check([phrase.slice(0, k).join(' ') + ' ', 'value 1 value 1', phrase.slice(k).join(' ')])

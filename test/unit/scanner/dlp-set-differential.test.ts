@@ -10,7 +10,7 @@ import {
   createDlpEngine, createSeedPhraseDetector, createUrlScanner, defaultScannerSettings, RateLimiter, scanTextForDlp, scanUrl,
 } from '../../../src/plugins/scanner/index.js'
 import {bip39ChecksumValid, countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
-import {splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
+import {segmentsOfAtLeast, splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
 import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
 import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, syntheticWordList, wif} from './fixtures.js'
@@ -150,6 +150,8 @@ test('seed-phrase token count equals the splitter token count; detection unchang
   }
   const phrase = phraseFromEntropy(WORDS, Buffer.alloc(16, 3))
   assert.equal(det.detect(phrase), true)
+  assert.equal(det.detect(phrase.replace(/k/g, '\u212a')), true, 'KELVIN SIGN lower-cases to k: still the phrase')
+  assert.equal(det.detect(phrase.toUpperCase()), true)
   assert.equal(det.detect(phrase.split(' ').slice(0, 11).join(' ')), false)
   assert.equal(det.detect(phrase.split(' ').join(' |\t')), true)
 })
@@ -190,6 +192,10 @@ test('text helpers and the seed detector equal their original implementations', 
     const want = referenceDetect(WORDS, 12, s)
     if (want) detected++
     assert.equal(det.detect(s), want, JSON.stringify(s))
+    // Non-ASCII letters that lower-case to ASCII ones (KELVIN SIGN → k), or that change a token's
+    // length (İ → i + U+0307): the copy-free plausibility check must not reject such tokens.
+    const kelvin = s.replace(/[kK]/g, '\u212a')
+    assert.equal(det.detect(kelvin), referenceDetect(WORDS, 12, kelvin), JSON.stringify(kelvin))
     // Original for…of implementations.
     const segs: string[] = []
     let cur = ''
@@ -201,6 +207,7 @@ test('text helpers and the seed detector equal their original implementations', 
     }
     if (cur !== '') segs.push(cur)
     assert.deepEqual(splitOnDelimiters(s), segs)
+    for (const min of [1, 10, 20]) assert.deepEqual([...segmentsOfAtLeast(s, min)], segs.filter((g) => g.length >= min))
     let ws = ''
     const goSpace = (cp: number) =>
       (cp >= 0x09 && cp <= 0x0d) || cp === 0x20 || cp === 0x85 || cp === 0xa0 || cp === 0x1680 ||
@@ -213,4 +220,12 @@ test('text helpers and the seed detector equal their original implementations', 
     assert.deepEqual(decodeHexNormalised(s), s.length < 4 ? null : decodeHexStrict(h))
   }
   assert.ok(detected > 20, `detected ${detected}`)
+  // One-byte texts (the buffer path of stripUnicodeWhitespace), Latin-1 spaces included.
+  const oneByte = ['a', 'Z', ' ', '\t', '\n', '\r', '\v', '\f', '\u0085', '\u00a0', 'é', 'ÿ', '\u0000', '0', '.']
+  for (let i = 0; i < 3000; i++) {
+    const s = Array.from({length: Math.floor(r() * 60)}, () => oneByte[Math.floor(r() * oneByte.length)]!).join('')
+    let ws = ''
+    for (const ch of s) if (!/[\t\n\v\f\r \u0085\u00a0]/.test(ch)) ws += ch
+    assert.equal(stripUnicodeWhitespace(s), ws, JSON.stringify(s))
+  }
 })

@@ -4,7 +4,7 @@
  * response (injection) scanner; nothing here re-implements a pattern.
  */
 import {goJson, type JsonValue} from '../../canonical/index.js'
-import {isBuiltinDlpPattern, isSegmentDelimiter, joinedTextsToScan, type DlpFinding, type JoinedText, type Scanner} from '../../scanner/index.js'
+import {isBuiltinDlpPattern, isSegmentDelimiter, junctionPairsToScan, type DlpFinding, type JoinedText, type JunctionPair, type Scanner} from '../../scanner/index.js'
 import {allStrings, unescapeU, valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
 
@@ -113,36 +113,48 @@ function headWindow(v: string, window: number): {text: string; cut: boolean; las
 }
 
 /**
- * The texts of the pairwise split check (§4.2): for every pair `i<j` of non-empty values (the
- * first and last 32 above 64 values), `vals[i]+vals[j]` then `vals[j]+vals[i]` — each cut to its
- * junction window (`window` characters a side, null = the whole values); a text already yielded
- * is not yielded again. Each text carries its junction (`split` = the length of its first value's part).
+ * The pairs of the pairwise split check (§4.2), as halves: for every pair `i<j` of non-empty
+ * values (the first and last 32 above 64 values), `vals[i]` then `vals[j]`, then `vals[j]` then
+ * `vals[i]` — each cut to its junction window (`window` characters a side, null = the whole
+ * values). The text of a pair is `x + y`; it is not built here (see `junctionPairsToScan`).
+ * Two pairs may give the same text: scanning it again finds the same, so that is only work.
  */
-export function* junctionTexts(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<JoinedText> {
+export function* junctionPairs(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<JunctionPair> {
   const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
   const w = window ?? Infinity
   const tails = pool.map((v) => tailWindow(v, w))
   const heads = pool.map((v) => headWindow(v, w))
-  const seen = new Set<string>()
-  const pair = (i: number, j: number): JoinedText | null => {
+  const pair = (i: number, j: number): JunctionPair => {
     const t = tails[i]!
     const h = heads[j]!
-    let text = t.text + h.text
+    let y = h.text
     // A cut head inside the junction's segment: trim the joined segment to a multiple of 8.
-    if (h.cut && h.lastSegment < 0) text = text.slice(0, text.length - ((text.length - t.junctionSegment) % 8))
-    if (seen.has(text)) return null
-    seen.add(text)
-    return {text, split: t.text.length, left: i, right: j}
+    if (h.cut && h.lastSegment < 0) y = y.slice(0, y.length - ((t.text.length + y.length - t.junctionSegment) % 8))
+    return {x: t.text, y, left: i, right: j}
   }
   for (let i = 0; i < pool.length; i++) {
     if (pool[i] === '') continue
     for (let j = i + 1; j < pool.length; j++) {
       if (pool[j] === '') continue
-      const ab = pair(i, j)
-      if (ab !== null) yield ab
-      const ba = pair(j, i)
-      if (ba !== null) yield ba
+      yield pair(i, j)
+      yield pair(j, i)
     }
+  }
+}
+
+/**
+ * The texts of the pairwise split check (§4.2): `junctionPairs` joined, a text already yielded
+ * not yielded again. Each text carries its junction (`split` = the length of its first value's
+ * part). The pass as the reference runs it (every text scanned): the split pass's test oracle
+ * and the bench's baseline.
+ */
+export function* junctionTexts(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<JoinedText> {
+  const seen = new Set<string>()
+  for (const {x, y, left, right} of junctionPairs(vals, window)) {
+    const text = x + y
+    if (seen.has(text)) continue
+    seen.add(text)
+    yield {text, split: x.length, left, right}
   }
 }
 
@@ -154,13 +166,18 @@ function splitSecret(run: DlpRun, vals: string[], joined: string): DlpFinding[] 
     const m = run.scan(concat)
     if (m.length > 0) return m
   }
-  // The junction texts, less those the joined-text screen proves to have no finding (no match,
+  // The junction pairs, less those the joined-text screen proves to have no finding (no match,
   // no warning): the first text with a finding, its findings and the warnings are unchanged.
-  const texts = [...junctionTexts(vals, run.window())]
-  const keep = joinedTextsToScan(run.dlp, texts)
-  for (let k = 0; k < texts.length; k++) {
+  // Only the texts kept are built; one already scanned is not scanned again.
+  const pairs = [...junctionPairs(vals, run.window())]
+  const keep = junctionPairsToScan(run.dlp, pairs)
+  const scanned = new Set<string>()
+  for (let k = 0; k < pairs.length; k++) {
     if (!keep[k]) continue
-    const m = run.scan(texts[k]!.text)
+    const text = pairs[k]!.x + pairs[k]!.y
+    if (scanned.has(text)) continue
+    scanned.add(text)
+    const m = run.scan(text)
     if (m.length > 0) return m
   }
   return []

@@ -1,0 +1,59 @@
+/**
+ * `matchDlpPattern` skips enumerating a validator pattern's regex hits when `mayValidateIn`
+ * proves no substring can pass the validator (WIF: no 51 base58 characters in a row). The
+ * oracle is the enumeration as it was: every regex hit tried until one validates. On texts with
+ * real WIF keys (compressed and not) at random places, decoys, long alphanumeric runs broken by
+ * non-base58 characters (0 O I l) and the bench's repetitive values, both give the same hit.
+ */
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+import {compileConfiguredDlp, compileCoreDlp, findAll, matchDlpPattern, runValidator} from '../../../src/plugins/scanner/index.js'
+import {mayValidateIn} from '../../../src/plugins/scanner/validators.js'
+import {alnum, base58chars, prng, wif} from './fixtures.js'
+
+type Pattern = ReturnType<typeof compileCoreDlp>[number]
+
+function oracleMatch(p: Pattern, text: string): {index: number; length: number} | null {
+  if (text.length === 0) return null
+  for (const h of findAll(p.reAll, text)) if (runValidator(p.validator!, h.text)) return {index: h.index, length: h.length}
+  return null
+}
+
+test('validator prefilter: the same first validated hit as enumerating every regex hit (WIF, Luhn, IBAN, ABA)', () => {
+  const patterns = [...compileCoreDlp(), ...compileConfiguredDlp(true, [])].filter((p) => p.validator !== undefined)
+  assert.ok(patterns.some((p) => p.validator === 'wif'), 'a WIF pattern is built in')
+  const r = prng(1122)
+  const pieces = [
+    () => wif(true, String(Math.floor(r() * 1e9))), () => wif(false, String(Math.floor(r() * 1e9))),
+    () => base58chars(40 + Math.floor(r() * 30), Math.floor(r() * 1e6)), () => alnum(40 + Math.floor(r() * 30), Math.floor(r() * 1e6)),
+    () => '0', () => 'l', () => 'O', () => 'I', () => ' ', () => '\n', () => `value ${Math.floor(r() * 20)}`, () => '4111 1111 1111 1111',
+    () => 'GB82WEST12345698765432', () => '011000015', () => 'ü',
+  ]
+  let hits = 0
+  let skipped = 0
+  for (let i = 0; i < 1500; i++) {
+    const parts = Array.from({length: Math.floor(r() * 12)}, () => pieces[Math.floor(r() * pieces.length)]!())
+    const text = parts.join(r() < 0.5 ? '' : ' ')
+    // A valid key with one character swapped for a non-base58 one (a near miss).
+    const variants = [text, text.replace(/[1-9A-HJ-NP-Za-km-z]/, '0'), text.replace(/\s/g, '')]
+    for (const t of variants) {
+      for (const p of patterns) {
+        const want = oracleMatch(p, t)
+        assert.deepEqual(matchDlpPattern(p, t), want, `${p.name}: ${JSON.stringify(t)}`)
+        if (want !== null) hits++
+        if (!mayValidateIn(p.validator!, t)) {
+          skipped++
+          assert.equal(want, null, `prefilter said no, but a hit validates: ${p.name} ${JSON.stringify(t)}`)
+        }
+      }
+    }
+  }
+  // The bench's repetitive values: the case-insensitive WIF regex matches, nothing validates.
+  const bench = 'value 3 '.repeat(50).replace(/ /g, '')
+  const wifPattern = patterns.find((p) => p.validator === 'wif')!
+  assert.ok(findAll(wifPattern.reAll, bench).length > 0)
+  assert.equal(mayValidateIn('wif', bench), false)
+  assert.equal(matchDlpPattern(wifPattern, bench), null)
+  assert.ok(hits > 500, `validated hits ${hits}`)
+  assert.ok(skipped > 500, `prefiltered ${skipped}`)
+})
