@@ -9,6 +9,7 @@ import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
+import {PassTextBuilder, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
 import {compileAsWritten, compileSet, findAll, foldVowelsSource, globalOf, optionalWhitespaceSource, setMatches, type Re2, type Re2Set} from './regex.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
@@ -63,6 +64,13 @@ export interface ResponseScanner {
   readonly normalizer: Normalizer
   /** UTF-8 scratch for the set pre-filter (as the DLP engine's: no fresh Buffer per call). */
   readonly encoder: Utf8Scratch
+  /**
+   * Pass texts by table walk for short-code-point texts, and pass 6's exact shortcuts (no
+   * whole-content decode of a text with a non-alphabet character, each distinct decoding tried
+   * once). Null: every pass text through the normaliser and every decoding tried, the
+   * reference path of the differential tests (`withReferencePasses`).
+   */
+  readonly passTexts: PassTextBuilder | null
 }
 
 function tryCompile(src: string): Re2 | null {
@@ -129,6 +137,11 @@ export function withoutPatternSets(sc: ResponseScanner): ResponseScanner {
   return {...sc, core: strip(sc.core), configured: strip(sc.configured)}
 }
 
+/** The same scanner on the reference passes (no table walk, no pass-6 shortcuts): the differential tests' oracle. */
+export function withReferencePasses(sc: ResponseScanner): ResponseScanner {
+  return {...sc, passTexts: null}
+}
+
 /** Indices of the patterns that can match `text` with this variant; null = try them all. */
 function candidatePatterns(set: ResponsePatternSet, which: Variant, text: string, encoder: Utf8Scratch): number[] | null {
   const vs = set.sets[which]
@@ -139,12 +152,14 @@ function candidatePatterns(set: ResponsePatternSet, which: Variant, text: string
 
 export function createResponseScanner(settings: ScannerSettings, normalizer?: Normalizer): ResponseScanner {
   const rs = settings.responseScanning
+  const n = normalizer ?? createNormalizer()
   return {
     settings,
     core: patternSet(CORE_RESPONSE_PATTERNS.map((p) => compile(p, true))),
     configured: patternSet(mergeResponsePatterns(rs.includeDefaults, rs.patterns).map((p) => compile(p, false))),
-    normalizer: normalizer ?? createNormalizer(),
+    normalizer: n,
     encoder: new Utf8Scratch(),
+    passTexts: new PassTextBuilder(n.forMatching),
   }
 }
 
@@ -237,11 +252,26 @@ export class ScanTexts {
   private readonly decodedOf = new Map<string, readonly string[]>()
   private invisible: string | undefined
   private leet: string | undefined
+  /** The content's four pass texts from one table walk (undefined: not tried yet; null: outside the table's domain). */
+  private walked: PassTexts | null | undefined
 
   constructor(readonly sc: ResponseScanner, readonly content: string) {}
 
+  /** Passes 1, 2, 3 and 5 of the content by one table walk, stored where the passes look them up. */
+  private walk(): void {
+    if (this.walked !== undefined) return
+    this.walked = this.sc.passTexts?.passes(this.content) ?? null
+    if (this.walked === null) return
+    const {normalized, invisible, leet, folded} = this.walked
+    this.normalised.set(this.content, normalized)
+    this.folded.set(normalized, folded)
+    this.invisible = invisible
+    this.leet = leet
+  }
+
   forMatching(s: string): string {
-    return memoised(this.normalised, s, this.sc.normalizer.forMatching)
+    if (s === this.content) this.walk()
+    return memoised(this.normalised, s, (text) => this.sc.passTexts?.forMatching(text) ?? this.sc.normalizer.forMatching(text))
   }
 
   fold(s: string): string {
@@ -250,6 +280,7 @@ export class ScanTexts {
 
   /** Pass 2's text: the content with invisibles as spaces, normalised (pass 1's text when equal). */
   invisiblePass(): string {
+    this.walk()
     if (this.invisible === undefined) {
       const inv = replaceInvisibleWithSpace(this.content)
       this.invisible = inv === this.content ? this.forMatching(this.content) : this.forMatching(inv)
@@ -258,6 +289,7 @@ export class ScanTexts {
   }
 
   leetspeakPass(): string {
+    this.walk()
     if (this.leet === undefined) this.leet = leetspeak(this.forMatching(this.content))
     return this.leet
   }
@@ -268,17 +300,56 @@ export class ScanTexts {
   }
 
   private decodeRuns(s: string): readonly string[] {
+    if (this.sc.passTexts === null) return decodeRunsReference(s)
     const out: string[] = []
-    const squeezed = s.replace(SPACES, '')
-    // The whole-content decoding is taken as is; only the per-run decodings need the
-    // UTF-8 / 80 %-printable test (§7 pass 6).
-    for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
+    // Each distinct decoding once: a repeat would be matched and recursed into exactly as the
+    // first was, which found nothing (else the pass had returned).
+    const seen = new Set<string>()
+    const add = (d: string): void => {
+      if (seen.has(d)) return
+      seen.add(d)
+      out.push(d)
+    }
+    // A character no decoder accepts (outside the base64 alphabets, '=', hex digits and the
+    // squeezed spaces) fails every whole-content decoding: skip the squeeze and the attempts.
+    const squeezed = mayDecodeWhole(s) ? s.replace(SPACES, '') : null
+    if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') add(d)
+    const tried = new Set<string>()
     for (const run of base64Runs(s, 200)) {
-      if (run === squeezed) continue // the whole content was one run: already tried
-      for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) out.push(d)
+      if (run === squeezed || tried.has(run)) continue // the whole content was one run, or the same run again: already tried
+      tried.add(run)
+      for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) add(d)
     }
     return out
   }
+}
+
+/** Pass 6's candidates as first written: every decoding of the squeezed content and of every run, repeats included. */
+function decodeRunsReference(s: string): readonly string[] {
+  const out: string[] = []
+  const squeezed = s.replace(SPACES, '')
+  // The whole-content decoding is taken as is; only the per-run decodings need the
+  // UTF-8 / 80 %-printable test (§7 pass 6).
+  for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
+  for (const run of base64Runs(s, 200)) {
+    if (run === squeezed) continue // the whole content was one run: already tried
+    for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) out.push(d)
+  }
+  return out
+}
+
+/**
+ * False when `s` has a character outside `[A-Za-z0-9+/_=-]` and the squeezed spaces: no base64
+ * variant (each rejects a character outside its alphabet, '=' allowed only as trailing padding)
+ * and no hex decoding (hex digits only) of the squeezed content can then succeed.
+ */
+function mayDecodeWhole(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x5f || c === 0x3d || c === 0x2d || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
+    if (!ok) return false
+  }
+  return true
 }
 
 /** Pass 6 (§7): decoded payloads, matched with passes 1, 4, 5, recursively to depth 5. */
