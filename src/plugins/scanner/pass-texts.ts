@@ -146,6 +146,12 @@ export class PassTextBuilder {
     const o2 = 3 * cap
     let n1 = 0
     let n2 = 0
+    // Whether each text differs from its source (the content for passes 1 and 2, pass 1's text
+    // for leetspeak and the fold): an unchanged text is that string itself, not a copy.
+    let changed1 = false
+    let changed2 = false
+    let changed3 = false
+    let changed5 = false
     for (let i = 0; i < len; i++) {
       const c = s.charCodeAt(i)
       const k = c < DOMAIN ? c : c === REPLACEMENT ? DOMAIN : -1
@@ -156,32 +162,53 @@ export class PassTextBuilder {
         if (this.broken) return null
         u = one1[k]!
       }
-      if (u >= 0) {
+      if (u === c) {
         v[n1] = u
         if (u < 128) {
-          v[o3 + n1] = leet[u]!
-          v[o5 + n1] = fold[u]!
+          const l = leet[u]!
+          const f = fold[u]!
+          v[o3 + n1] = l
+          v[o5 + n1] = f
+          if (l !== u) changed3 = true
+          if (f !== u) changed5 = true
         } else {
           v[o3 + n1] = u
           v[o5 + n1] = u
         }
         n1++
-      } else if (u === MANY) {
-        for (const w of many1[k]!) {
+      } else {
+        changed1 = true
+        const units = u === MANY ? many1[k]! : null
+        // NONE writes nothing; one unit, or each of MANY's.
+        for (let j = 0, end = u === NONE ? 0 : units === null ? 1 : units.length; j < end; j++) {
+          const w = units === null ? u : units[j]!
+          const l = w < 128 ? leet[w]! : w
+          const f = w < 128 ? fold[w]! : w
           v[n1] = w
-          v[o3 + n1] = w < 128 ? leet[w]! : w
-          v[o5 + n1] = w < 128 ? fold[w]! : w
+          v[o3 + n1] = l
+          v[o5 + n1] = f
+          if (l !== w) changed3 = true
+          if (f !== w) changed5 = true
           n1++
         }
       }
       if (!all) continue
       const u2 = one2[k]!
-      if (u2 >= 0) v[o2 + n2++] = u2
-      else if (u2 === MANY) for (const w of many2[k]!) v[o2 + n2++] = w
+      if (u2 === c) v[o2 + n2++] = u2
+      else {
+        changed2 = true
+        if (u2 >= 0) v[o2 + n2++] = u2
+        else if (u2 === MANY) for (const w of many2[k]!) v[o2 + n2++] = w
+      }
     }
     const text = (at: number, n: number): string => this.scratch.toString('utf16le', 2 * at, 2 * (at + n))
-    const normalized = text(0, n1)
+    const normalized = changed1 ? text(0, n1) : s
     if (!all) return {normalized, invisible: '', leet: '', folded: ''}
-    return {normalized, invisible: text(o2, n2), leet: text(o3, n1), folded: text(o5, n1)}
+    return {
+      normalized,
+      invisible: changed2 ? text(o2, n2) : s,
+      leet: changed3 ? text(o3, n1) : normalized,
+      folded: changed5 ? text(o5, n1) : normalized,
+    }
   }
 }
