@@ -26,8 +26,10 @@ export interface PassTexts {
 /** Domain: code units 0 … U+02FF, and U+FFFD at index DOMAIN. */
 const DOMAIN = 0x300
 const REPLACEMENT = 0xfffd
-/** Past this many units of output the passes run as before (no scratch that size is kept). */
+/** Past this many units of output per text (≈ 350,000 code units of content) the passes run as before. */
 const MAX_UNITS = 1 << 20
+/** The largest scratch a builder keeps between walks (texts up to ≈ 10,900 code units). */
+const KEEP_BYTES = 256 * 1024
 /** Entries of `one`: the character maps to nothing, or to more than one unit (see `many`). */
 const NONE = -1
 const MANY = -2
@@ -130,13 +132,19 @@ export class PassTextBuilder {
     const len = s.length
     const cap = len * this.widest
     if (!this.littleEndian || this.broken || cap > MAX_UNITS) return null
-    if (4 * cap > this.view.length) {
+    let scratch = this.scratch
+    let v = this.view
+    if (4 * cap > v.length) {
       // allocUnsafeSlow: an ArrayBuffer of its own at offset 0, so the 16-bit view is aligned.
-      this.scratch = Buffer.allocUnsafeSlow(Math.max(8 * cap, 2 * this.scratch.length, 8192))
-      this.view = new Uint16Array(this.scratch.buffer, 0, this.scratch.length >> 1)
+      // Only a scratch up to KEEP_BYTES is kept; a bigger text gets one for this walk alone.
+      scratch = Buffer.allocUnsafeSlow(Math.max(8 * cap, Math.min(2 * scratch.length, KEEP_BYTES), 8192))
+      v = new Uint16Array(scratch.buffer, 0, scratch.length >> 1)
+      if (scratch.length <= KEEP_BYTES) {
+        this.scratch = scratch
+        this.view = v
+      }
     }
     // Four regions of `cap` units: pass 1, leetspeak, vowel fold (same positions), pass 2.
-    const v = this.view
     const {one: one1, many: many1} = this.normalized
     const {one: one2, many: many2} = this.invisible
     const leet = this.leet
@@ -201,7 +209,7 @@ export class PassTextBuilder {
         else if (u2 === MANY) for (const w of many2[k]!) v[o2 + n2++] = w
       }
     }
-    const text = (at: number, n: number): string => this.scratch.toString('utf16le', 2 * at, 2 * (at + n))
+    const text = (at: number, n: number): string => scratch.toString('utf16le', 2 * at, 2 * (at + n))
     const normalized = changed1 ? text(0, n1) : s
     if (!all) return {normalized, invisible: '', leet: '', folded: ''}
     return {

@@ -55,6 +55,12 @@ test('pass texts: random domain texts (and texts just outside it) equal the norm
     assert.deepEqual(p, {normalized: p1, invisible: n.forMatching(replaceInvisibleWithSpace(s)), leet: leetspeak(p1), folded: foldVowels(p1)}, JSON.stringify(s))
   }
   assert.ok(declined > 700, `declined ${declined}`)
+  // Longer than the scratch a builder keeps (a walk with a scratch of its own), then short again.
+  for (const len of [40_000, 200, 120_000, 10]) {
+    const s = Array.from({length: len}, () => DOMAIN[Math.floor(r() * DOMAIN.length)]!).join('')
+    const p1 = n.forMatching(s)
+    assert.deepEqual(b.passes(s), {normalized: p1, invisible: n.forMatching(replaceInvisibleWithSpace(s)), leet: leetspeak(p1), folded: foldVowels(p1)})
+  }
 })
 
 /** Injection text in the shapes the passes exist for, alone and inside binary. */
