@@ -99,7 +99,11 @@ export class PassTextBuilder {
   /** Set when a character maps to more than WIDEST units (never, on the normaliser as written): the walk then declines every text. */
   private broken = false
 
+  /** The normaliser's `forMatching` the tables are learnt from (a scanner with another normaliser must not use them). */
+  readonly source: (s: string) => string
+
   constructor(forMatching: (s: string) => string) {
+    this.source = forMatching
     this.normalizer = forMatching
     this.normalized = emptyMap()
     this.invisible = emptyMap()

@@ -279,7 +279,13 @@ export class ScanTexts {
   /** The content's four pass texts from one table walk (undefined: not tried yet; null: outside the table's domain). */
   private walked: PassTexts | null | undefined
 
-  constructor(readonly sc: ResponseScanner, readonly content: string) {}
+  /** The table walk, when it was learnt from this scanner's own normaliser (a copy of the scanner with another normaliser uses that one). */
+  private readonly fast: PassTextBuilder | null
+
+  constructor(readonly sc: ResponseScanner, readonly content: string) {
+    const b = sc.passTexts
+    this.fast = b !== null && b.source === sc.normalizer.forMatching ? b : null
+  }
 
   /** The pair set's hits per text (pattern set → text → hits), asked for by passes 1 and 4 alike. */
   private readonly pairs = new Map<ResponsePatternSet, Map<string, ReadonlyArray<readonly [Variant, number]> | null>>()
@@ -295,7 +301,7 @@ export class ScanTexts {
   /** Passes 1, 2, 3 and 5 of the content by one table walk, stored where the passes look them up. */
   private walk(): void {
     if (this.walked !== undefined) return
-    this.walked = this.sc.passTexts?.passes(this.content) ?? null
+    this.walked = this.fast?.passes(this.content) ?? null
     if (this.walked === null) return
     const {normalized, invisible, leet, folded} = this.walked
     this.normalised.set(this.content, normalized)
@@ -306,7 +312,7 @@ export class ScanTexts {
 
   forMatching(s: string): string {
     if (s === this.content) this.walk()
-    return memoised(this.normalised, s, (text) => this.sc.passTexts?.forMatching(text) ?? this.sc.normalizer.forMatching(text))
+    return memoised(this.normalised, s, (text) => this.fast?.forMatching(text) ?? this.sc.normalizer.forMatching(text))
   }
 
   fold(s: string): string {
