@@ -4,10 +4,24 @@
  * fragments inside the window and reports only patterns that no single fragment matched on its
  * own (a secret wholly inside one request is the per-request scanners' job).
  */
+import type {DlpEngine} from '../scanner/index.js'
 import {LruMap} from './lru.js'
+import {WindowProof} from './window-proof.js'
 
-/** Text DLP as the request's scanner runs it: enforced and warn pattern names. */
-export type TextDlp = (text: string) => {readonly matches: readonly {readonly pattern: string}[]; readonly warnings: readonly {readonly pattern: string}[]}
+/**
+ * Text DLP as the request's scanner runs it: enforced and warn pattern names. `engine`, when
+ * present, is the engine the function runs `scanTextForDlp` with (`textDlpOf`): the buffer then
+ * keeps an incremental proof per key (`window-proof.ts`) and skips the whole-window pass of a
+ * window proven to have no finding.
+ */
+export type TextDlp = ((text: string) => {readonly matches: readonly {readonly pattern: string}[]; readonly warnings: readonly {readonly pattern: string}[]}) & {
+  readonly engine?: DlpEngine
+}
+
+/** The text DLP of a scanner, carrying its engine. */
+export function textDlpOf(scanner: {readonly dlp: DlpEngine; scanTextForDlp(text: string): ReturnType<TextDlp>}): TextDlp {
+  return Object.assign((text: string) => scanner.scanTextForDlp(text), {engine: scanner.dlp})
+}
 
 interface Fragment {
   /** The fragment's bytes decoded as UTF-8 (what the window and the per-fragment pass scan). */
@@ -29,6 +43,8 @@ interface Fragment {
 class KeyFragments {
   frags: Fragment[] = []
   total = 0
+  /** The incremental no-finding proof of the active window (null: none yet, or it was dropped). */
+  proof: WindowProof | null = null
 }
 
 export class FragmentBuffer {
@@ -75,6 +91,7 @@ export class FragmentBuffer {
     if (k === undefined) return null
     const active = k.frags.filter((f) => nowMs - f.atMs <= this.windowMs)
     if (active.length < 2) return null
+    if (dlp.engine !== undefined && proveClean(k, active, dlp.engine)) return null
     const whole = dlp(windowText(active))
     if (whole.matches.length === 0) return null
     const single = new Set<string>()
@@ -105,6 +122,27 @@ export class FragmentBuffer {
       if (k.frags.length === 0) this.keys.delete(key)
     }
   }
+}
+
+/**
+ * Brings the key's proof up to `active` — extended by the fragments appended since, or rebuilt
+ * when the window no longer starts where the proof does (expiry, eviction, another engine) —
+ * and answers whether the window is proven to have no text-DLP finding. Windows holding a
+ * fragment kept as bytes are never proven (their text is decoded from the joined bytes).
+ */
+function proveClean(k: KeyFragments, active: readonly Fragment[], engine: DlpEngine): boolean {
+  if (active.some((f) => f.raw !== null)) {
+    k.proof = null
+    return false
+  }
+  let p = k.proof
+  if (p === null || p.engine !== engine || p.covered.length > active.length || p.covered.some((f, i) => f !== active[i])) {
+    p = WindowProof.start(engine)
+    k.proof = p
+    if (p === null) return false
+  }
+  for (let i = p.covered.length; i < active.length; i++) p.extend(active[i]!, active[i]!.text)
+  return p.proven()
 }
 
 /** A fragment from bytes: a single fragment larger than the buffer keeps only its last `maxBytes` bytes. */

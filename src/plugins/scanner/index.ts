@@ -31,6 +31,7 @@ export type {DlpEngine, DlpFinding} from './dlp-engine.js'
 export {scanTextForDlp, neutraliseAwsDocExample, isSegmentDelimiter} from './text-dlp.js'
 export type {TextDlpResult} from './text-dlp.js'
 export {joinedTextsToScan} from './joined-text-screen.js'
+export * from './window-screen-kit.js'
 export type {JoinedText} from './joined-text-screen.js'
 export {
   parseIp, parseIPv4, parseIPv6, unmap, formatIp, canonicaliseAltIPv4, inetAtonShortForm, parseCidr, cidrContains,
