@@ -8,6 +8,9 @@ import type {DlpEngine} from '../scanner/index.js'
 import {LruMap} from './lru.js'
 import {WindowProof} from './window-proof.js'
 
+/** A window that the proof gave up on is rebuilt (re-proven from its first fragment) only up to this size. */
+const REBUILD_CHARS = 8192
+
 /**
  * Text DLP as the request's scanner runs it: enforced and warn pattern names. `engine`, when
  * present, is the engine the function runs `scanTextForDlp` with (`textDlpOf`): the buffer then
@@ -135,14 +138,24 @@ function proveClean(k: KeyFragments, active: readonly Fragment[], engine: DlpEng
     k.proof = null
     return false
   }
+  // The proof follows a window that only grows at its end and loses fragments at its start; an
+  // active set that is not a suffix of the buffer (a clock that went back) gets the full pass.
+  const start = k.frags.length - active.length
+  for (let i = 0; i < active.length; i++) if (k.frags[start + i] !== active[i]) return false
   let p = k.proof
-  if (p === null || p.engine !== engine || p.covered.length > active.length || p.covered.some((f, i) => f !== active[i])) {
+  if (p === null || p.engine !== engine || p.first !== active[0] || p.count > active.length) {
+    // A large window the proof gave up on is not re-proven on every request it slides (that
+    // would add O(window) to each full pass); it gets the full pass, as without a proof.
+    if (p !== null && p.gaveUp && p.engine === engine && active.reduce((n, f) => n + f.text.length, 0) > REBUILD_CHARS) {
+      p.slide(active[0]!, active.length)
+      return false
+    }
     p = WindowProof.start(engine)
     k.proof = p
     if (p === null) return false
   }
-  for (let i = p.covered.length; i < active.length; i++) p.extend(active[i]!, active[i]!.text)
-  return p.proven()
+  for (let i = p.count; i < active.length; i++) p.extend(active[i]!, active[i]!.text)
+  return p.proven(() => windowText(active))
 }
 
 /** A fragment from bytes: a single fragment larger than the buffer keeps only its last `maxBytes` bytes. */

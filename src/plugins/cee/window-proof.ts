@@ -16,7 +16,8 @@
  *     (`coreScreenHits`: a text with no core match has no finding; a core match is at most
  *     `w` code points and assertion-free) is run over `tail(form(W_old), w − 1) + form(f)`;
  *     every core match of form(W) lies inside form(W_old) (proven clean before) or ends in
- *     form(f) and so lies in that string. A hit gives up (sticky).
+ *     form(f) and so lies in that string. After a hit these steps are run exactly instead, over
+ *     the whole window's forms, on every later proof (`proven`).
  *  4, 8. Canaries and literal secrets: searched in the previous window's tail (longest needle
  *     − 1) + the new fragment (same argument).
  *  3. Seed phrase on W: a window of consecutive tokens either lies among W_old's tokens before its
@@ -45,7 +46,7 @@
  */
 import {
   AWS_DOC_KEY, AWS_DOC_SECRET, DEC_ALL, DEC_B32, DEC_B64, DEC_HEX, SEED_WINDOWS, coreScreenHits, coreScreenWindow,
-  decoderRejects, isSeedSeparator, isSegmentDelimiter, longestNeedle, needleIn, segmentMayFind,
+  decoderRejects, isSeedSeparator, isSegmentDelimiter, longestNeedle, needleIn, patternsFindAnything, segmentMayFind,
   type DlpEngine,
 } from '../scanner/index.js'
 
@@ -133,7 +134,10 @@ B64_VALUE[0x5f] = 63 // '_'
 class TextChecks {
   private tail = ''
   private seedTail = ''
+  /** A seed phrase, or more state than TAIL_CAP: nothing is proven from here on. */
   dirty = false
+  /** Some bounded core matched (maybe a false alarm: cores over-approximate the patterns). */
+  screenHit = false
 
   constructor(private readonly engine: DlpEngine, private readonly w: number) {}
 
@@ -141,7 +145,7 @@ class TextChecks {
   append(screened: readonly string[], seedText: string, tails: string[] | null): void {
     if (this.dirty) return
     const probes = tails === null ? [this.tail + screened[0]!] : screened.map((s, i) => tails[i]! + s)
-    if (coreScreenHits(this.engine, [...new Set(probes)])) this.dirty = true
+    if (!this.screenHit && coreScreenHits(this.engine, [...new Set(probes)])) this.screenHit = true
     if (tails === null) this.tail = lastCodePoints(probes[0]!, this.w - 1)
     else for (let i = 0; i < probes.length; i++) tails[i] = lastCodePoints(probes[i]!, this.w - 1)
     if (!this.engine.seed.active) return
@@ -153,7 +157,7 @@ class TextChecks {
 
   /** Whether appending would still be clean (nothing committed). */
   cleanWith(screened: string, seedText: string): boolean {
-    if (this.dirty) return false
+    if (this.dirty || this.screenHit) return false
     if (screened !== '' && coreScreenHits(this.engine, [this.tail + screened])) return false
     return !this.engine.seed.active || !this.engine.seed.detect(this.seedTail + seedText)
   }
@@ -248,7 +252,7 @@ class B64Track {
   /** The decoding of the whole window so far has no finding (steps 3 and 6). */
   proven(): boolean {
     if (this.dead) return true
-    if (this.pads > 0 || this.text.dirty) return false
+    if (this.pads > 0 || this.text.dirty || this.text.screenHit) return false
     if (!this.decodedAny) return true
     const u = (this.carry.length < 2 ? this.pending : Buffer.concat([this.pending, Buffer.from(this.carry, 'base64')])).toString('utf8')
     const t = this.engine.normalizer.forDlp(u)
@@ -265,8 +269,9 @@ class B64Track {
 }
 
 export class WindowProof {
-  /** The fragments the proof covers, oldest first (identity: the buffer's own objects). */
-  readonly covered: object[] = []
+  /** The first fragment the proof covers (the buffer's own object) and how many it covers. */
+  first: object | null = null
+  count = 0
   private sticky = false
   private rejects = 0
   private readonly formTails = ['', '', '']
@@ -295,7 +300,7 @@ export class WindowProof {
 
   /** Appends one fragment's text (the window grows by it). */
   extend(frag: object, s: string): void {
-    this.covered.push(frag)
+    if (this.count++ === 0) this.first = frag
     if (this.sticky) return
     if (OUT_OF_SCOPE.test(s)) return this.giveUp()
     this.rejects |= decoderRejects(s)
@@ -329,24 +334,45 @@ export class WindowProof {
     }
   }
 
+  /** The proof gave up for good (a rebuild over the current window is needed to prove anything). */
+  get gaveUp(): boolean {
+    return this.sticky
+  }
+
+  /** A proof that gave up keeps giving up over a window that moved on (no rebuild). */
+  slide(first: object, count: number): void {
+    this.first = first
+    this.count = count
+  }
+
   private giveUp(): void {
     this.sticky = true
     this.run = ''
     this.needleTail = ''
   }
 
-  /** True only when `scanTextForDlp` over the covered window is proven to have no finding. */
-  proven(): boolean {
+  /**
+   * True only when `scanTextForDlp` over the covered window is proven to have no finding.
+   * `window()` gives the window's text: once a core matched somewhere in a form of the window
+   * (often a false alarm: e.g. the WIF shape on a long base58 run), steps 2, 4 and 5 are run
+   * exactly on the whole window's forms instead (`patternsFindAnything`: the engine's pattern
+   * pass, as the scan runs it) — still no decoding, normalisation or seed pass.
+   */
+  proven(window: () => string): boolean {
     if (this.sticky) return false
     if ((this.rejects & (DEC_HEX | DEC_B32)) !== (DEC_HEX | DEC_B32)) return false
     if ((this.rejects & DEC_B64) === 0 && !this.b64.proven()) return false
     if (this.delimited && (this.runLong || segmentMayFind(this.engine, this.run))) return false
+    if (this.text.screenHit) {
+      const w = window()
+      if (patternsFindAnything(this.engine, [w, w.split('.').join(''), w.split(' ').join('')])) return false
+    }
     return true
   }
 
   /** Approximate bytes held (strings at 2 bytes per code unit, numbers at 8). */
   get size(): number {
-    if (this.sticky) return 64 + 8 * this.covered.length
-    return 128 + 8 * this.covered.length + 2 * (this.needleTail.length + this.run.length + this.formTails.join('').length) + this.text.size + this.b64.size
+    if (this.sticky) return 64
+    return 128 + 2 * (this.needleTail.length + this.run.length + this.formTails.join('').length) + this.text.size + this.b64.size
   }
 }

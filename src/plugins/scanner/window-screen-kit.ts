@@ -81,6 +81,13 @@ export function segmentMayFind(engine: DlpEngine, seg: string): boolean {
   return out.enforcedCount > 0 || out.warnings.length > 0
 }
 
+/** Steps 2, 4 and 5 on printable-ASCII forms (text, no dots, no white space): any pattern finding, enforced or warn. */
+export function patternsFindAnything(engine: DlpEngine, forms: readonly string[]): boolean {
+  const out = new FindingSet()
+  for (const form of new Set(forms)) runEngine(engine, engine.all, form, '', out)
+  return out.enforcedCount > 0 || out.warnings.length > 0
+}
+
 /** The longest canary or literal-secret needle (0: none configured). */
 export function longestNeedle(engine: DlpEngine): number {
   let n = 0
