@@ -12,13 +12,16 @@
  * same garbage; beside it `admit` alone (wall and `process.cpuUsage` CPU), and which of its
  * samples overlapped a garbage collection (V8 `gc` performance entries) — the p99 without them
  * says how much of the tail is GC — and the mean CPU of CEE's own machinery with a DLP that finds
- * nothing (what is left is the reassembly window's text-DLP pass). Never asserts.
+ * nothing (what is left is the reassembly window's text-DLP pass). The DLP carries its engine
+ * (`textDlpOf`, as the proxy passes it), so clean windows are proven by the incremental window
+ * proof instead of the whole-window pass; `full_pass_*` / `proof_*` compare the mean CPU of
+ * `admit` without and with the proof, alternating in one process. Never asserts.
  * Run alone with `node dist/bench/cee.js [iterations]`.
  */
 import {performance, PerformanceObserver, type PerformanceEntry} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
-import {CEE_MAX_KEYS, CrossRequestDetector, extractPayload, type CeeSettings, type TextDlp} from '../src/plugins/cee/index.js'
-import {createScanner, defaultScannerSettings, RateLimiter, scanUrl} from '../src/plugins/scanner/index.js'
+import {CEE_MAX_KEYS, CrossRequestDetector, extractPayload, textDlpOf, type CeeSettings, type TextDlp} from '../src/plugins/cee/index.js'
+import {createScanner, defaultScannerSettings, RateLimiter, scanUrl, type Scanner} from '../src/plugins/scanner/index.js'
 
 export interface CeeBenchRow {
   case: string
@@ -43,6 +46,14 @@ export interface CeeBenchRow {
   admit_p99_no_gc_us: number
   /** CEE's own work without the text-DLP pass (a DLP that finds nothing): mean CPU µs per request. */
   machinery_cpu_mean_us: number
+  /**
+   * Mean CPU µs of `admit` with the whole-window pass on every request (a text DLP without its
+   * engine: the window proof off — the old path) and with the proof on (as shipped), the two
+   * detectors pre-filled alike and measured alternately on the same requests; and their ratio.
+   */
+  full_pass_cpu_mean_us: number
+  proof_cpu_mean_us: number
+  full_pass_over_proof: number
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -108,12 +119,32 @@ function machineryCpuMean(size: number, iterations: number): number {
   return round((c.user + c.system) / iterations)
 }
 
+/** Old (full pass every request) vs new (window proof) `admit` CPU, alternating in one process. */
+function fullPassVsProof(size: number, iterations: number, sc: Scanner): {full: number; proof: number} {
+  const full: TextDlp = (t) => sc.scanTextForDlp(t)
+  const proof = textDlpOf(sc)
+  const arms = [{dlp: full, cpu: 0, ...prefilled(size, full)}, {dlp: proof, cpu: 0, ...prefilled(size, proof)}]
+  let x = 12345
+  for (let i = 0; i < iterations; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff
+    const key = agentKey(WARM_FROM + (x % (CEE_MAX_KEYS - WARM_FROM)))
+    const url = urlOfSize(size, i + 7)
+    for (const a of i % 2 === 0 ? arms : [...arms].reverse()) {
+      const c0 = process.cpuUsage()
+      a.det.admit(key, 'api.example.com', extractPayload(url), a.dlp, a.now++, true)
+      const c = process.cpuUsage(c0)
+      a.cpu += c.user + c.system
+    }
+  }
+  return {full: round(arms[0]!.cpu / iterations), proof: round(arms[1]!.cpu / iterations)}
+}
+
 export async function runCeeBench(args: string[] = []): Promise<CeeBenchRow[]> {
   const iterations = Number(args[0] ?? '') > 0 ? Number(args[0]) : 5000
   const settings = defaultScannerSettings()
   settings.maxRequestsPerMinute = Number.MAX_SAFE_INTEGER
   const sc = createScanner(settings)
-  const dlp = (t: string) => sc.scanTextForDlp(t)
+  const dlp = textDlpOf(sc)
   const ctx = {resolver: async () => ['93.184.216.34'], rateLimiter: new RateLimiter({nowNanos: () => 0n}), scanner: sc.url}
   const gcs: Array<{start: number; end: number}> = []
   const obs = new PerformanceObserver((list) => {
@@ -179,6 +210,7 @@ export async function runCeeBench(args: string[] = []): Promise<CeeBenchRow[]> {
         admit_cpu_p50_us: quantile(cpuS, 0.5), admit_cpu_p99_us: quantile(cpuS, 0.99),
         admit_gc_share: Math.round((1000 * hit.filter(Boolean).length) / hit.length) / 1000, admit_p99_no_gc_us: round(quantile(clean, 0.99)),
         machinery_cpu_mean_us: machineryCpuMean(size, iterations),
+        ...((r) => ({full_pass_cpu_mean_us: r.full, proof_cpu_mean_us: r.proof, full_pass_over_proof: round(r.full / r.proof)}))(fullPassVsProof(size, Math.min(iterations, 2000), sc)),
       })
     }
   } finally {

@@ -4,10 +4,27 @@
  * fragments inside the window and reports only patterns that no single fragment matched on its
  * own (a secret wholly inside one request is the per-request scanners' job).
  */
+import type {DlpEngine} from '../scanner/index.js'
 import {LruMap} from './lru.js'
+import {WindowProof} from './window-proof.js'
 
-/** Text DLP as the request's scanner runs it: enforced and warn pattern names. */
-export type TextDlp = (text: string) => {readonly matches: readonly {readonly pattern: string}[]; readonly warnings: readonly {readonly pattern: string}[]}
+/** A window that the proof gave up on is rebuilt (re-proven from its first fragment) only up to this size. */
+const REBUILD_CHARS = 8192
+
+/**
+ * Text DLP as the request's scanner runs it: enforced and warn pattern names. `engine`, when
+ * present, is the engine the function runs `scanTextForDlp` with (`textDlpOf`): the buffer then
+ * keeps an incremental proof per key (`window-proof.ts`) and skips the whole-window pass of a
+ * window proven to have no finding.
+ */
+export type TextDlp = ((text: string) => {readonly matches: readonly {readonly pattern: string}[]; readonly warnings: readonly {readonly pattern: string}[]}) & {
+  readonly engine?: DlpEngine
+}
+
+/** The text DLP of a scanner, carrying its engine. */
+export function textDlpOf(scanner: {readonly dlp: DlpEngine; scanTextForDlp(text: string): ReturnType<TextDlp>}): TextDlp {
+  return Object.assign((text: string) => scanner.scanTextForDlp(text), {engine: scanner.dlp})
+}
 
 interface Fragment {
   /** The fragment's bytes decoded as UTF-8 (what the window and the per-fragment pass scan). */
@@ -29,6 +46,8 @@ interface Fragment {
 class KeyFragments {
   frags: Fragment[] = []
   total = 0
+  /** The incremental no-finding proof of the active window (null: none yet, or it was dropped). */
+  proof: WindowProof | null = null
 }
 
 export class FragmentBuffer {
@@ -75,6 +94,7 @@ export class FragmentBuffer {
     if (k === undefined) return null
     const active = k.frags.filter((f) => nowMs - f.atMs <= this.windowMs)
     if (active.length < 2) return null
+    if (dlp.engine !== undefined && proveClean(k, active, dlp.engine)) return null
     const whole = dlp(windowText(active))
     if (whole.matches.length === 0) return null
     const single = new Set<string>()
@@ -105,6 +125,37 @@ export class FragmentBuffer {
       if (k.frags.length === 0) this.keys.delete(key)
     }
   }
+}
+
+/**
+ * Brings the key's proof up to `active` — extended by the fragments appended since, or rebuilt
+ * when the window no longer starts where the proof does (expiry, eviction, another engine) —
+ * and answers whether the window is proven to have no text-DLP finding. Windows holding a
+ * fragment kept as bytes are never proven (their text is decoded from the joined bytes).
+ */
+function proveClean(k: KeyFragments, active: readonly Fragment[], engine: DlpEngine): boolean {
+  if (active.some((f) => f.raw !== null)) {
+    k.proof = null
+    return false
+  }
+  // The proof follows a window that only grows at its end and loses fragments at its start; an
+  // active set that is not a suffix of the buffer (a clock that went back) gets the full pass.
+  const start = k.frags.length - active.length
+  for (let i = 0; i < active.length; i++) if (k.frags[start + i] !== active[i]) return false
+  let p = k.proof
+  if (p === null || p.engine !== engine || p.first !== active[0] || p.count > active.length) {
+    // A large window the proof gave up on is not re-proven on every request it slides (that
+    // would add O(window) to each full pass); it gets the full pass, as without a proof.
+    if (p !== null && p.gaveUp && p.engine === engine && active.reduce((n, f) => n + f.text.length, 0) > REBUILD_CHARS) {
+      p.slide(active[0]!, active.length)
+      return false
+    }
+    p = WindowProof.start(engine)
+    k.proof = p
+    if (p === null) return false
+  }
+  for (let i = p.count; i < active.length; i++) p.extend(active[i]!, active[i]!.text)
+  return p.proven(() => windowText(active))
 }
 
 /** A fragment from bytes: a single fragment larger than the buffer keeps only its last `maxBytes` bytes. */

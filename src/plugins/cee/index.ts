@@ -4,5 +4,5 @@ export {CrossRequestDetector, newCeeCounters, CEE_MAX_KEYS, type CeeSettings, ty
 export {extractPayload, rawQueryOf, BODY_PREFIX_BYTES, type CeePayload} from './payload.js'
 export {EntropyBudget} from './entropy-budget.js'
 export {payloadBits} from './entropy-bits.js'
-export {FragmentBuffer, type TextDlp} from './fragment-buffer.js'
+export {FragmentBuffer, textDlpOf, type TextDlp} from './fragment-buffer.js'
 export {LruMap} from './lru.js'

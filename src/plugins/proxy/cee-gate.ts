@@ -6,7 +6,7 @@
  * `cross_request`, and the URL is redacted in every echo and log (Q-C1 fixed: the layer is a
  * content scanner label).
  */
-import {CrossRequestDetector, extractPayload, newCeeCounters, type CeeCounters, type CeeResult, type CeeSettings} from '../cee/index.js'
+import {CrossRequestDetector, extractPayload, newCeeCounters, textDlpOf, type CeeCounters, type CeeResult, type CeeSettings} from '../cee/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {levelLabel} from '../sessions/index.js'
 import {enforcing, safeTarget, type DecisionBase, type ProxyCore} from './core.js'
@@ -43,7 +43,8 @@ export function buildDetector(c: PipelockConfig, previous: CrossRequestDetector 
 }
 
 function dlpOf(snap: ProxySnapshot) {
-  return (text: string) => snap.scanner.scanTextForDlp(text)
+  // Carries the engine, so the fragment buffer can prove clean windows without the full pass.
+  return textDlpOf(snap.scanner)
 }
 
 /**

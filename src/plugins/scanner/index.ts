@@ -32,6 +32,7 @@ export {scanTextForDlp, neutraliseAwsDocExample, isSegmentDelimiter} from './tex
 export type {TextDlpResult} from './text-dlp.js'
 export {joinedTextsToScan, junctionPairsToScan} from './joined-text-screen.js'
 export type {JoinedText, JunctionPair} from './joined-text-screen.js'
+export * from './window-screen-kit.js'
 export {
   parseIp, parseIPv4, parseIPv6, unmap, formatIp, canonicaliseAltIPv4, inetAtonShortForm, parseCidr, cidrContains,
   CORE_SSRF_CIDRS, METADATA_IPS, isMetadataIp,

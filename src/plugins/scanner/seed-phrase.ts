@@ -15,6 +15,8 @@ export interface SeedPhraseDetector {
    * without it a caller must assume any token may be.
    */
   isWord?(lowerToken: string): boolean
+  /** The longest word's length (a longer token is never a word). Optional, like `isWord`. */
+  readonly maxWordLength?: number
 }
 
 export const WINDOWS = [12, 15, 18, 21, 24]
@@ -116,6 +118,7 @@ export function createSeedPhraseDetector(
   return {
     active: true,
     isWord: (lowerToken) => index.has(lowerToken),
+    maxWordLength: maxLen,
     detect(text: string): boolean {
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
