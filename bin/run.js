@@ -17,6 +17,11 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
     const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
     holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
   }
+  // `run` also starts on V8's interpreter alone and resumes the compilers once it listens.
+  if (cmd === 'run') {
+    const {deferCompilers} = await import('../dist/src/cli/startup-compilers.js')
+    deferCompilers(process.execArgv, process.env.NODE_OPTIONS)
+  }
   // oclif's index checks the Node version against its own `engines` with semver (≈ 50 files
   // loaded for one comparison, issue 18); pipelock's own `engines` (>= 20.18.1) is stricter than
   // oclif's (>= 18), so the check can never warn where pipelock runs. Skipped for this import only.
