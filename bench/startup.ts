@@ -6,8 +6,8 @@
  * second later; then `pipelock --version` and `node -e 0`. With `--baseline DIR` (another built
  * checkout) the two trees alternate within each round, so machine load hits both alike; CPU time
  * is the figure that means something on a loaded machine. With `--profile DIR` one more start of
- * this tree runs under `--cpu-prof` and its samples up to the first request are summed by where
- * they ran (module loading, oclif, zod, the scanner compile, …). No assertions.
+ * each tree runs under `--cpu-prof` and its main-thread samples up to the first request are summed
+ * by where they ran (Node's module loader, oclif, zod, the run bundle, GC, …). No assertions.
  *
  *   node dist/bench/index.js startup [--rounds N] [--baseline DIR] [--profile DIR]
  */
@@ -18,6 +18,7 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {processCpuNs, repoRoot} from './peer-processes.js'
+import {PROXY_BENCH_CONFIG} from './proxy.js'
 
 interface Start {
   bannerMs: number
@@ -93,15 +94,19 @@ const median = (xs: number[]): number => {
 }
 const range = (xs: number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`
 
-/** Where a profile sample ran: the package, our plugin, Node's module loader, GC, idle. */
+/** Packages the run bundle holds (scripts/bundle-run.mjs bundles all but oclif and re2). */
+const BUNDLED = new Set(['zod', 'yaml', 'undici', 'chokidar', 'readdirp', 'ws', '@scure/bip39', '@noble/hashes'])
+
+/**
+ * Where a profile sample ran, in groups that mean the same with and without the run bundle:
+ * pipelock's code and the packages the bundle holds; oclif (and its dependencies, re2);
+ * Node's module loader and built-ins; native work (file system, compile); GC; idle.
+ */
 function category(url: string, fn: string): string {
   if (url === '') return fn.startsWith('(') ? fn : 'native (file system, compile, …)'
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
-  if (nm) return nm[1]!
-  const pl = /dist\/src\/plugins\/([^/]+)/.exec(url)
-  if (pl) return `plugin ${pl[1]}`
-  if (url.includes('/dist/run/')) return 'dist/run bundle'
-  if (url.includes('/dist/src/') || url.includes('/bin/run.js')) return 'cli'
+  if (nm) return BUNDLED.has(nm[1]!) ? 'pipelock code + zod, yaml, undici, chokidar' : 'oclif and its dependencies, re2'
+  if (url.includes('/dist/run/') || url.includes('/dist/src/') || url.includes('/bin/run.js')) return 'pipelock code + zod, yaml, undici, chokidar'
   if (url.startsWith('node:')) return 'node (module loader, built-ins)'
   return url
 }
@@ -142,16 +147,9 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
   const upPort = (upstream.address() as AddressInfo).port
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-startup-'))
-  // The proxy-node bench config (bench/proxy.ts).
+  // The proxy-node bench config.
   const config = path.join(dir, 'bench.yaml')
-  writeFileSync(config, [
-    'forward_proxy:', '  enabled: true',
-    'response_scanning:', '  enabled: false',
-    'seed_phrase_detection:', '  enabled: false',
-    'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
-    'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000',
-    'logging:', '  include_allowed: false',
-  ].join('\n') + '\n')
+  writeFileSync(config, PROXY_BENCH_CONFIG)
   const arms = [{name: 'this tree', root: repoRoot}, ...(baseline ? [{name: `baseline ${baseline}`, root: path.resolve(baseline)}] : [])]
   const starts = new Map<string, Start[]>(arms.map((a) => [a.name, []]))
   const version = new Map<string, number[]>(arms.map((a) => [a.name, []]))
@@ -178,13 +176,15 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
     rows.push({tree: '-', measure: 'node -e 0', 'median (range)': `${median(bare).toFixed(0)} (${range(bare)})`, unit: 'ms'})
     if (profileDir !== undefined) {
       rmSync(profileDir, {recursive: true, force: true})
-      mkdirSync(profileDir, {recursive: true})
-      const s = await startOnce(repoRoot, config, upPort, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=250'])
-      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
-      if (file !== undefined) {
-        const profile = JSON.parse(readFileSync(path.join(profileDir, file), 'utf8')) as CpuProfile
+      for (const [i, a] of arms.entries()) {
+        const d = path.join(profileDir, String(i))
+        mkdirSync(d, {recursive: true})
+        const s = await startOnce(a.root, config, upPort, ['--cpu-prof', `--cpu-prof-dir=${d}`, '--cpu-prof-interval=250'])
+        const file = readdirSync(d).find((f) => f.endsWith('.cpuprofile'))
+        if (file === undefined) continue
+        const profile = JSON.parse(readFileSync(path.join(d, file), 'utf8')) as CpuProfile
         for (const c of profileCategories(profile, s.firstMs)) {
-          if (c.ms >= 2) rows.push({tree: 'profile (this tree, up to the first request)', measure: c.category, 'median (range)': c.ms.toFixed(1), unit: 'ms self'})
+          if (c.ms >= 2) rows.push({tree: `profile of ${a.name}, main thread up to the first request`, measure: c.category, 'median (range)': c.ms.toFixed(1), unit: 'ms self'})
         }
       }
     }
