@@ -19,6 +19,7 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/run ./dist/run
 COPY --from=build /src/oclif.manifest.json ./
 COPY LICENSE ./
 RUN ln -s /opt/pipelock/bin/run.js /usr/local/bin/pipelock \

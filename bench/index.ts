@@ -13,6 +13,7 @@ import {runProxyPeersBench} from './proxy-peers.js'
 import {runProxyBench} from './proxy.js'
 import {runRelayPartsBench} from './relay-parts.js'
 import {runShadowBench} from './shadow.js'
+import {runStartupBench} from './startup.js'
 import {runSubsequenceBench} from './subsequence.js'
 import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
@@ -35,6 +36,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run, --baseline DIR adds another built checkout)', run: runProxyPeersBench as unknown as Bench},
   'relay-parts': {about: 'forward proxy per-request parts in process, CPU µs per call: response core scan (1 KiB binary, 1 KiB text), rate limiter at 60k live entries (--baseline DIR, --rounds N)', run: runRelayPartsBench as unknown as Bench},
   'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
+  startup: {about: 'pipelock run start-up: spawn → banner → first request served, CPU and RSS; --version; alternating with --baseline DIR (another built checkout); --profile DIR: self time by package up to the first request ([--rounds N])', run: runStartupBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},
   'receipt-cost': {about: 'one decision receipt in process: Ed25519 sign and ReceiptEmitter.emit, node:crypto, CPU µs per op in alternating rounds, and what an emit costs beyond the signature ([rounds])', run: runReceiptCostBench as unknown as Bench},
   subsequence: {about: 'URL scan with vs without the §5.5 subsequence junction screen (old: every 2–4 value concatenation scanned), URLs of 256 B–2 KiB and 20-value shapes: CPU µs per scan and p50 ([iterations])', run: runSubsequenceBench as unknown as Bench},

@@ -43,6 +43,20 @@ const TEXT = Buffer.from(
   }).slice(0, 1024).padEnd(1024, ' '),
 )
 
+/**
+ * The spec's bench settings (§22): forward proxy on, response scanning and seed phrases off,
+ * the loopback upstream trusted, a rate limit no run reaches, allowed requests not logged.
+ * Also the config of `bench/startup.ts`.
+ */
+export const PROXY_BENCH_CONFIG = [
+  'forward_proxy:', '  enabled: true',
+  'response_scanning:', '  enabled: false',
+  'seed_phrase_detection:', '  enabled: false',
+  'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
+  'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000',
+  'logging:', '  include_allowed: false',
+].join('\n') + '\n'
+
 function pct(sorted: number[], p: number): number {
   // Nearest rank, as the reference's egress bench: sorted[ceil(p·N) − 1].
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0
@@ -229,14 +243,7 @@ export async function runProxyBench(args: string[] = []): Promise<ProxyBenchRow[
 
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-bench-'))
   const cfg = path.join(dir, 'bench.yaml')
-  writeFileSync(cfg, [
-    'forward_proxy:', '  enabled: true',
-    'response_scanning:', '  enabled: false',
-    'seed_phrase_detection:', '  enabled: false',
-    'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
-    'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000',
-    'logging:', '  include_allowed: false',
-  ].join('\n') + '\n')
+  writeFileSync(cfg, PROXY_BENCH_CONFIG)
   const balanced = path.join(dir, 'balanced.yaml')
   writeFileSync(balanced, balancedBenchYaml())
 

@@ -17,7 +17,19 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
     const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
     holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
   }
+  // `run` also starts on V8's interpreter alone and resumes the compilers once it listens.
+  if (cmd === 'run') {
+    const {deferCompilers} = await import('../dist/src/cli/startup-compilers.js')
+    deferCompilers(process.execArgv, process.env.NODE_OPTIONS)
+  }
+  // oclif's index checks the Node version against its own `engines` with semver (≈ 50 files
+  // loaded for one comparison, issue 18); pipelock's own `engines` (>= 20.18.1) is stricter than
+  // oclif's (>= 18), so the check can never warn where pipelock runs. Skipped for this import only.
+  const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
   const {Config, execute} = await import('@oclif/core')
+  if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+  else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
   const {hoistTopicFlags} = await import('../dist/src/cli/argv.js')
   // Flags given before a subcommand (`session --api-url X list`) are moved after it.
   const config = await Config.load(import.meta.url)

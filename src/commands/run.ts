@@ -4,6 +4,7 @@ import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../cli/cap
 import {PRESET_NAMES, type PresetName} from '../plugins/config/index.js'
 import {PipelockError} from '../plugins/errors/index.js'
 import {releaseYoungGeneration} from '../cli/young-generation.js'
+import {resumeCompilers} from '../cli/startup-compilers.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
 export default class Run extends BaseCommand {
@@ -89,6 +90,7 @@ export default class Run extends BaseCommand {
     })
     // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it).
     releaseYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
+    resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
     process.exitCode = await running.done
   }
 }

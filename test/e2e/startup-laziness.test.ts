@@ -3,12 +3,15 @@
  * and `verify-receipt` does not load the proxy. A preload (test/fixtures/startup/module-trace.mjs)
  * records every ES module the child loads; the assertions are about which modules, never how long
  * anything took. Also pinned: V8's young generation is held at its start-up size while `run`
- * starts (src/cli/young-generation.ts).
+ * starts (src/cli/young-generation.ts). `run` is loaded from its bundle (dist/run, built by
+ * scripts/bundle-run.mjs): a loaded bundle file stands for the source files esbuild put into it
+ * (dist/run/meta.json), so the assertions still name source files.
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 import readline from 'node:readline'
 import {describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
@@ -17,19 +20,40 @@ import {startProxy, tempDir, until} from './proxy-harness.js'
 
 const PRELOAD = repoPath('test', 'fixtures', 'startup', 'module-trace.mjs')
 
-/** The NODE_OPTIONS and trace file for a traced child. */
-function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; file: string} {
+/** Source files (repo-relative) of each file of the run bundle, from esbuild's metafile. */
+function bundleInputs(): Map<string, string[]> {
+  const meta = JSON.parse(readFileSync(repoPath('dist', 'run', 'meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
+  return new Map(Object.entries(meta.outputs).map(([out, o]) => [pathToFileURL(repoPath(out)).href, Object.keys(o.inputs)]))
+}
+
+/**
+ * The NODE_OPTIONS and trace file for a traced child. `modules()`: the ES modules it loaded, each
+ * run-bundle file followed by the source files in it; `cjs()`: the CommonJS files it had loaded
+ * when it got SIGUSR2.
+ */
+function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; cjs: () => string[]; file: string} {
   const file = path.join(tempDir('pipelock-trace-'), 'modules.txt')
+  const lines = (f: string): string[] => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l !== '') : [])
   return {
     file,
     env: {NODE_OPTIONS: `--import=${JSON.stringify(PRELOAD)}`, MODULE_TRACE_FILE: file},
-    modules: () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : []),
+    modules: () => {
+      const inputs = bundleInputs()
+      return lines(file).flatMap((url) => [url, ...(inputs.get(url) ?? []).map((i) => pathToFileURL(repoPath(i)).href)])
+    },
+    cjs: () => lines(file + '.cjs.txt'),
   }
 }
 
 /** Module URL fragments `run` must not load unless configured. */
 const WEBSOCKET = ['/node_modules/ws/', '/dist/src/plugins/proxy/websocket/']
 const NEVER_IN_RUN = [
+  // undici's index (fetch, WebSocket, caches, mocks): the runtime takes its classes from src/plugins/dispatch
+  '/node_modules/undici/index.js',
+  '/node_modules/undici/lib/web/fetch/index.js',
+  '/node_modules/undici/lib/web/websocket/',
+  '/node_modules/undici/lib/mock/',
+  '/node_modules/undici/lib/cache/',
   '/dist/src/plugins/learn/', // the compiler, shadow, ratify
   '/dist/src/plugins/mcp-proxy/', // MCP transports (only with --mcp-listen)
   '/dist/src/plugins/mcp/',
@@ -48,15 +72,26 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     const proxy = await startProxy(null, {args: ['--preset', 'balanced'], env: t.env})
     try {
       const modules = t.modules()
-      // The trace works: the proxy itself is there.
+      // The trace works: the proxy itself is there, from the bundle.
       assert.ok(modules.some((m) => m.endsWith('/dist/src/plugins/proxy/server.js')), modules.join('\n'))
+      assert.ok(modules.some((m) => m.endsWith('/dist/run/run.js')), 'run loaded from dist/run')
+      // Nothing of the bundle is loaded a second time from dist/src (two copies of a module would
+      // mean two error classes, two registries): only bin/run.js's own three helpers come from there.
+      const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
+      assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/argv.js', '/dist/src/cli/startup-compilers.js', '/dist/src/cli/young-generation.js'])
       assert.deepEqual(loadedAny(modules, [...WEBSOCKET, ...NEVER_IN_RUN]), [])
       // V8's young generation stayed at its start-up size (2 × 1 MiB semi-spaces here; V8's
       // default sizing grows it to 2 × 16 MiB during this start-up).
       proxy.proc.kill('SIGUSR2')
       assert.ok(await until(async () => existsSync(t.file + '.heap.json')), 'heap statistics written')
+      // CommonJS: oclif is there; semver (oclif's engine check) and undici's index are not.
+      const cjs = t.cjs()
+      assert.ok(cjs.some((m) => m.includes('/node_modules/@oclif/core/lib/config/config.js')), cjs.join('\n'))
+      assert.deepEqual(loadedAny(cjs, ['/node_modules/semver/', ...NEVER_IN_RUN]), [])
       const spaces = JSON.parse(readFileSync(t.file + '.heap.json', 'utf8')) as Record<string, number>
       assert.ok(spaces.new_space! <= 8 * 1024 * 1024, `new_space ${spaces.new_space}`)
+      // Listening: the compilers deferred while starting are back (a hot function is TurboFanned).
+      assert.notEqual(spaces.optimization_status! & (1 << 6), 0, `optimization status ${spaces.optimization_status!.toString(2)}`)
     } finally {
       assert.equal(await proxy.stop(), 0)
     }

@@ -28,10 +28,15 @@ export interface ResolvedConfig {
  * filling, pattern merge by name, relative paths, then §20.4 validation.
  * Throws ConfigFieldError (path + message) for the first problem.
  */
+const JITLESS = {jitless: true} as const
+
 export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}): ResolvedConfig {
   const cleaned = stripNulls(fileValue ?? {})
   checkLearnLockEnvironment(cleaned)
-  const parsed = configFileSchema.safeParse(cleaned)
+  // jitless (issue 18, start-up): zod's default compiles a parser per object schema with
+  // `new Function` on first use, ≈ 65 ms of a config's first parse for a parse that runs once per
+  // start or reload; the interpreted parse measured as fast from the second parse on.
+  const parsed = configFileSchema.safeParse(cleaned, JITLESS)
   if (!parsed.success) throw firstIssue(parsed.error.issues, options.lineOf)
   // Check the file's own patterns before the merge so errors point at the file's list index.
   const user = cleaned as {dlp?: {patterns?: DlpPatternConfig[]}; response_scanning?: {patterns?: ResponsePatternConfig[]}}
@@ -39,7 +44,7 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   user.response_scanning?.patterns?.forEach((p, i) => checkResponsePattern(p, ['response_scanning', 'patterns', i]))
   const merged = deepMerge(defaultConfig() as unknown as Record<string, unknown>, cleaned as Record<string, unknown>)
   const warnings: ConfigWarning[] = []
-  const config = configSchema.parse(merged)
+  const config = configSchema.parse(merged, JITLESS)
   applyDefaults(config, cleaned as Record<string, unknown>, warnings)
   resolvePaths(config, options.baseDir)
   warnings.push(...validateConfig(config, {env: options.env}))

@@ -3,7 +3,8 @@
  * 4). A sink's own client never consults HTTP(S)_PROXY: emission must not loop through pipelock's
  * own proxy (§3.2, a fix of the reference, whose Go client honours the variables).
  */
-import {Client} from 'undici'
+import type {Client} from 'undici'
+import {Client as UndiciClient} from '../dispatch/index.js'
 
 export interface PostResult {
   readonly status: number
@@ -15,7 +16,7 @@ export class SinkHttpClient {
 
   constructor(url: string, private readonly timeoutMs: number) {
     const u = new URL(url)
-    this.client = new Client(u.origin, {pipelining: 1, connectTimeout: timeoutMs, keepAliveTimeout: 30_000})
+    this.client = new UndiciClient(u.origin, {pipelining: 1, connectTimeout: timeoutMs, keepAliveTimeout: 30_000})
     this.path = u.pathname + u.search
   }
 

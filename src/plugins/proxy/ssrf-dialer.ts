@@ -8,7 +8,8 @@
 import {lookup} from 'node:dns/promises'
 import net from 'node:net'
 import tls from 'node:tls'
-import {Agent, buildConnector} from 'undici'
+import type {Agent as UndiciAgent, buildConnector as UndiciConnector} from 'undici'
+import {Agent, buildConnector} from '../dispatch/index.js'
 import {cidrContains, formatIp, matchesAnyDomain, parseIp, ssrfHit, unmap, type UrlScanner} from '../scanner/index.js'
 
 export class DialBlockedError extends Error {
@@ -90,13 +91,13 @@ export async function dialValidated(opts: SafeDialerOptions, host: string, port:
  * An undici Agent whose every new connection goes through `resolveValidated`: connection pools
  * per origin, keep-alive, and a dial that can only reach the address it validated.
  */
-export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: number; readonly ca?: readonly string[]; readonly pace?: (start: (settled: () => void) => void) => void}): Agent {
+export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: number; readonly ca?: readonly string[]; readonly pace?: (start: (settled: () => void) => void) => void}): UndiciAgent {
   // `ca` replaces Node's bundled roots (the interceptor's Go-rule trust list, transports §1.2).
   // One secure context for every connection: given `ca`, tls.connect would parse the whole list
   // (~300 PEMs, 0.1–0.4 s of synchronous work) again for each new upstream connection, stalling
   // the event loop whenever many tunnels open at once.
   const base = buildConnector({timeout: opts.connectTimeoutMs ?? 10_000, ...(opts.ca !== undefined ? {secureContext: tls.createSecureContext({ca: [...opts.ca]})} : {})})
-  const connect: buildConnector.connector = (options, callback) => {
+  const connect: UndiciConnector.connector = (options, callback) => {
     resolveValidated(opts.scanner(), options.hostname, opts.lookupAll ?? systemLookupAll).then(
       (ip) => {
         const servername = options.servername ?? (net.isIP(bareHost(options.hostname)) ? undefined : bareHost(options.hostname))

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Bundles `pipelock run` (part of `npm run build`, after tsc; issue 18, start-up). Node 20 loads an
+// ES module graph file by file: resolution, a stat and a read per file, a compile per module.
+// `run` loaded ≈ 420 ES modules and ≈ 230 CommonJS files, and that per-module work was about
+// half of its start-up CPU (docs/benchmarks.md, "Start-up: the bundled run path"). esbuild joins
+// the command and everything it imports into a few files under dist/run/; modules reached only
+// through a dynamic `import()` (the WebSocket relay, the MCP listener) stay in chunks of their own
+// that load when the config asks for them, exactly as before.
+//
+// Kept outside the bundle: @oclif/core (bin/run.js and the command must share one copy: the
+// command class extends oclif's, and errors cross between them) and re2 (a native addon).
+// `import.meta.url` in a bundled source file is rewritten to that file's own URL in dist/src, so
+// `new URL('./worker.js', import.meta.url)` still names the worker beside it.
+//
+// The manifest (scripts/gen-manifest.mjs) points oclif's `run` at dist/run/run.js; every other
+// command, and every test importing dist/src, uses tsc's output as before. dist/run/meta.json is
+// esbuild's metafile: which source files went into which chunk (test/e2e/startup-laziness.test.ts
+// reads it to tell what a run loaded).
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {build} from 'esbuild'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const outdir = path.join(root, 'dist', 'run')
+const srcDir = path.join(root, 'dist', 'src') + path.sep
+
+/** `import.meta.url` of a bundled dist/src file → that file's URL, computed from the chunk's. */
+const ownUrl = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({filter: /\.js$/}, (args) => {
+      if (!args.path.startsWith(srcDir)) return undefined
+      const text = readFileSync(args.path, 'utf8')
+      if (!text.includes('import.meta.url')) return undefined
+      const rel = path.relative(outdir, args.path).split(path.sep).join('/')
+      return {contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'js'}
+    })
+  },
+}
+
+rmSync(outdir, {recursive: true, force: true})
+const result = await build({
+  entryPoints: {run: path.join(root, 'dist', 'src', 'commands', 'run.js')},
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['@oclif/core', 're2'],
+  // CommonJS dependencies (undici, yaml) call require() for Node's built-ins.
+  banner: {js: "import {createRequire as __pipelockRequire} from 'node:module'; const require = __pipelockRequire(import.meta.url);"},
+  plugins: [ownUrl],
+  metafile: true,
+  logLevel: 'warning',
+})
+// CommonJS code bundled into an ES module has no __dirname: fail the build rather than at run time.
+for (const file of Object.keys(result.metafile.outputs)) {
+  const text = readFileSync(path.join(root, file), 'utf8')
+  if (/(?<!typeof )\b__dirname\b/.test(text)) throw new Error(`${file}: a bundled module uses __dirname; keep its package external`)
+}
+writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile))
+console.log(`dist/run: ${Object.keys(result.metafile.outputs).length} files`)

@@ -1,0 +1,44 @@
+/**
+ * src/cli/startup-compilers.ts: `pipelock run` starts on V8's interpreter alone and gives the
+ * baseline and optimizing compilers back once it listens (issue 18). Checked in a child with V8's
+ * own view of a hot function (`%GetOptimizationStatus`, natives syntax): no Sparkplug or TurboFan
+ * code while deferred; TurboFan code again after the resume, so traffic runs optimized as before.
+ */
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {pathToFileURL} from 'node:url'
+import {describe, it} from 'node:test'
+import {deferCompilers} from '../../../src/cli/startup-compilers.js'
+import {repoPath} from '../../helpers/vectors.js'
+
+// V8's OptimizationStatus bits (src/runtime/runtime.h).
+const TURBOFANNED = 1 << 6
+const BASELINE = 1 << 15
+
+describe('start-up compilers', () => {
+  it('deferred until resumed: interpreted while starting, optimized after', () => {
+    const mod = pathToFileURL(repoPath('dist', 'src', 'cli', 'startup-compilers.js')).href
+    const script = `
+      const {deferCompilers, resumeCompilers} = await import(${JSON.stringify(mod)})
+      const hot = new Function('n', 'let s = 0; for (let i = 0; i < n; i++) s += i * 3; return s')
+      const status = () => new Function('f', 'return %GetOptimizationStatus(f)')(hot)
+      const applied = deferCompilers([], undefined)
+      for (let i = 0; i < 50000; i++) hot(50)
+      const deferred = status()
+      resumeCompilers([], undefined)
+      for (let i = 0; i < 50000; i++) hot(50)
+      console.log(JSON.stringify({applied, deferred, resumed: status()}))`
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--input-type=module', '-e', script], {encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+    const got = JSON.parse(r.stdout) as {applied: boolean; deferred: number; resumed: number}
+    assert.equal(got.applied, true)
+    assert.equal(got.deferred & (TURBOFANNED | BASELINE), 0, `deferred status ${got.deferred.toString(2)}`)
+    assert.notEqual(got.resumed & TURBOFANNED, 0, `resumed status ${got.resumed.toString(2)}`)
+  })
+
+  it('leaves the compilers alone when the operator set a compiler flag', () => {
+    assert.equal(deferCompilers(['--no-opt'], undefined), false)
+    assert.equal(deferCompilers([], '--max-old-space-size=512 --turbofan'), false)
+    assert.equal(deferCompilers(['--jitless'], undefined), false)
+  })
+})
