@@ -29,8 +29,11 @@ export type ResponseScans =
     readonly text: string
     /** Per tool of a tools/list (in `decodeTools` order) when tool scanning is on, else null. */
     readonly tools: ReadonlyArray<{readonly findings: readonly string[]; readonly params: readonly string[]}> | null
-    /** Distinct injection pattern names of the general scan (§5.2). */
-    readonly injection: readonly string[]
+    /**
+     * Distinct injection pattern names of the general scan (§5.2); null = not computed yet (the
+     * inline path scans only when the tool scan did not block, as it always did).
+     */
+    readonly injection: readonly string[] | null
   }
   /** The scan could not complete (scan pool failure): the message is blocked, never forwarded. */
   | {readonly kind: 'failed'; readonly error: string}
@@ -44,8 +47,9 @@ export function unparseableResponse(frame: McpFrame): boolean {
 /**
  * The scans of one server frame. Media rewriting happens in place on `frame.value` (as the
  * inline pipeline always did); the rewritten text is returned for the thread that did not see it.
+ * `injection` false leaves the injection scan to the caller (`decideResponse` inline).
  */
-export function scanResponseFrame(deps: ResponseScanDeps, toolScanEnabled: boolean, frame: McpFrame): ResponseScans {
+export function scanResponseFrame(deps: ResponseScanDeps, toolScanEnabled: boolean, frame: McpFrame, injection = true): ResponseScans {
   if (frame.isBatch) return {kind: 'unparseable', injection: []}
   const msg = frame.value
   if (unparseableResponse(frame) || !isObject(msg)) return {kind: 'unparseable', injection: scanText(deps.scanner, frame.text).names}
@@ -59,6 +63,6 @@ export function scanResponseFrame(deps: ResponseScanDeps, toolScanEnabled: boole
     media,
     text,
     tools: tools === null ? null : decodeTools(tools).map((def) => deps.toolScanner.scanTool(def)),
-    injection: scanMessage(deps.scanner, msg, tools !== null).names,
+    injection: injection ? scanMessage(deps.scanner, msg, tools !== null).names : null,
   }
 }

@@ -86,7 +86,7 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
 
   // Media policy, tool-definition scans and the injection scan: computed here, or off the event
   // loop by the scan pool for a large message (`pre`); the same function either way.
-  const scans = pre ?? scanResponseFrame(deps, settings.toolScan.enabled, frame)
+  const scans = pre ?? scanResponseFrame(deps, settings.toolScan.enabled, frame, false)
   if (scans.kind !== 'message') {
     // Fail closed: a message whose scan could not complete is never forwarded.
     const why = scans.kind === 'failed' ? scans.error : 'scan result does not match the message'
@@ -128,7 +128,8 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
     }
   }
 
-  const inj = {names: scans.injection}
+  // Inline, `msg` is the media-rewritten message the pool's worker scanned.
+  const inj = {names: scans.injection ?? scanMessage(deps.scanner, msg, tools !== null).names}
   const forwardList = (): void => {
     if (tools === null) return
     const added = state.baseline.addForwarded(decodeTools(tools).map((t) => t.name))
