@@ -9,6 +9,7 @@ import {runReceiptCostBench} from './receipt-cost.js'
 import {benchEvidence} from './evidence-verify.js'
 import {runMcpBench} from './mcp.js'
 import {runMcpEvidenceBench} from './mcp-evidence.js'
+import {runMcpOffloadBench} from './mcp-offload.js'
 import {runProxyPeersBench} from './proxy-peers.js'
 import {runProxyBench} from './proxy.js'
 import {runRelayPartsBench} from './relay-parts.js'
@@ -47,6 +48,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   'tls-tunnels': {about: 'TLS interception: event-loop stall while 256 intercepted tunnels open at once (256 leaf mints, then one cached host): proxy loop lag max, /health probe latency from a worker (--tunnels N, --baseline DIR: another build in the same run, --turn-cpu: main-thread CPU stretches, --cpu-prof DIR)', run: runTlsTunnelsBench as unknown as Bench},
   websocket: {about: '/ws relay per message: 100-byte round trips direct vs through pipelock (relay only, scanning), burst ms and pipelock CPU per message ([--round-trips N] [--burst M])', run: runWebSocketBench as unknown as Bench},
   'mcp-evidence': {about: 'MCP II: contract gate per tools/call (200 rules, in process); wrap throughput with signed receipts + capture on vs off ([calls])', run: runMcpEvidenceBench as unknown as Bench},
+  'mcp-offload': {about: 'MCP listener: another session\'s small-call p50/p99 while one session streams large (512 KiB) tools/call messages, scan pool vs forced inline, alternating in one run ([smallCalls] [largeKiB])', run: runMcpOffloadBench as unknown as Bench},
   mcp: {about: 'mcp proxy stdio wrap vs direct: added p50/p99 per tools/call (small and 20-field args), 100-tool tools/list ([calls])', run: runMcpBench as unknown as Bench},
 }
 

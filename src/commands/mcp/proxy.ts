@@ -39,6 +39,11 @@ Evidence and contracts (docs/mcp.md, "Receipts, capture and live contracts"):
   --capture-output DIR                    one capture record per tools/call, argument values
                                           HMAC'd (learn.privacy.salt_source) or replaced by their type
 
+Large messages (docs/mcp.md, "Large messages: scanned off the event loop"): messages over 64 KiB
+are scanned on worker threads (started on the first one), so one multi-MiB call or result does
+not stall the other sessions; each session's order is kept, and a scan that cannot complete
+blocks the message (block_reason pattern_unavailable), never forwards it.
+
 Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished);
 10 when the server exited non-zero or was killed; 1 for startup errors and broken streams.`
 

@@ -11,10 +11,11 @@
 import {STATUS_CODES} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {decideRequest, decideResponse, errorLine, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {errorLine, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
+import {SerialLane} from './scan-lane.js'
 import {readSseEvents} from './sse.js'
 import {header, isCompressed, isEventStream, readCapped, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
 
@@ -56,12 +57,15 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     if (isCompressed(r.headers)) throw new UpstreamHttpError('compressed response cannot be scanned')
   }
 
-  const serverMessage = (c: McpContext, data: string): void => {
-    const d = decideResponse(c, data)
+  // Server messages from every POST answer and the GET stream reach the client in arrival order:
+  // one lane, so a small message waits for a large one on the scan pool.
+  const toClient = new SerialLane()
+  const serverMessage = (c: McpContext, data: string): Promise<void> => toClient.run(async () => {
+    const d = await o.runtime.offload.decideResponse(c, data)
     o.recorder.record(d)
     if (d.forward !== null) writeClient(d.forward)
     if (d.answer !== null) void post(d.answer, null)
-  }
+  })
 
   const startGet = (): void => {
     if (getLoop !== null) return
@@ -90,7 +94,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
           }
           check(r)
           backoff = 1000
-          for await (const data of readSseEvents(r.body)) serverMessage(getCtx, data)
+          for await (const data of readSseEvents(r.body)) await serverMessage(getCtx, data)
         } catch (err) {
           if (abort.signal.aborted) return
           o.log(`pipelock: GET stream: ${(err as Error).message}`)
@@ -127,13 +131,13 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       if (isEventStream(r.headers)) {
         for await (const data of readSseEvents(r.body)) {
           if (id !== null && parseFrame(data).id === id) answered = true
-          serverMessage(ctx, data)
+          await serverMessage(ctx, data)
         }
       } else {
         const text = trimGoSpace(await readCapped(r.body, MAX_LINE_BYTES))
         if (text !== '') {
           answered = true
-          serverMessage(ctx, text)
+          await serverMessage(ctx, text)
         }
       }
     } catch (err) {
@@ -148,7 +152,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     try {
       for await (const raw of readLines(o.clientIn)) {
         if (trimGoSpace(raw) === '') continue
-        const d = decideRequest(ctx, raw)
+        const d = await o.runtime.offload.decideRequest(ctx, raw)
         o.recorder.record(d)
         if (d.answer !== null) writeClient(d.answer)
         if (d.forward === null) continue

@@ -13,12 +13,13 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
 import {
-  decideRequest, decideResponse, errorLine, isObjectValue, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
+  errorLine, isObjectValue, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
   type McpContext, type McpError, type McpRecorder, type McpSessionState,
 } from '../mcp/index.js'
 import {blockHeaders} from '../proxy/index.js'
 import {MAX_LINE_BYTES} from './line-reader.js'
 import type {McpRuntime} from './runtime.js'
+import {SerialLanes} from './scan-lane.js'
 import {readSseEvents, sseEvent} from './sse.js'
 import {BodyTooLargeError, header, isCompressed, isEventStream, readCapped, UpstreamClient} from './upstream-client.js'
 
@@ -68,6 +69,7 @@ export function splitListen(listen: string): {host: string; port: number} {
 
 export async function startMcpListener(o: ListenerOptions): Promise<RunningListener> {
   const client = new UpstreamClient(30_000)
+  const lanes = new SerialLanes()
   // One tool baseline for the whole listener (Q18 kept); chain windows per client IP (Q17 fix).
   // A reload (new runtime) keeps the baseline and starts chain history afresh (mcp.md §14.3).
   let shared = newSessionState(o.runtime.settings, 'mcp_http_listener', '')
@@ -120,8 +122,15 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     const {config, runtime} = view()
     const state: McpSessionState = {...shared, chainKey: ip || 'unknown', clientIp: ip || 'unknown', tracker: new RequestTracker()}
     const ctx: McpContext = {settings: runtime.settings, deps: runtime.deps, state}
-    const d = decideRequest(ctx, text, {headerDlp: headerDlp(req, config, runtime)})
-    o.recorder.record(d)
+    const extras = {headerDlp: headerDlp(req, config, runtime)}
+    // One lane per MCP session (else per client IP): a later small request of the session is
+    // decided after a large one still on the scan pool; other sessions go on meanwhile.
+    const sid = req.headers['mcp-session-id']
+    const d = await lanes.run(`${ip}|${typeof sid === 'string' ? sid : ''}`, async () => {
+      const decided = await runtime.offload.decideRequest(ctx, text, extras)
+      o.recorder.record(decided)
+      return decided
+    })
     if (d.forward === null) {
       // mcp.md §15.3: an upstream the contract denies is an HTTP 403 on the listener (the body is the -32006 error).
       if (d.stage === 'contract_upstream') return d.answer === null ? sendStatus(res, 403) : sendJson(res, 403, d.answer)
@@ -140,8 +149,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       o.log(`pipelock: upstream error: ${(err as Error).message}`)
       return answer(res, 502, null, mcpError('upstream', 'upstream HTTP request failed'))
     }
-    const sid = header(up.headers, 'mcp-session-id')
-    const sidHeader: Record<string, string> = sid === undefined ? {} : {'Mcp-Session-Id': sid}
+    const upSid = header(up.headers, 'mcp-session-id')
+    const sidHeader: Record<string, string> = upSid === undefined ? {} : {'Mcp-Session-Id': upSid}
     if ((up.status === 401 || up.status === 403) && header(up.headers, 'www-authenticate') !== undefined) {
       // Q19 fix: OAuth discovery needs the challenge; the body is not relayed.
       up.body.resume()
@@ -163,7 +172,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     const relayAnswer = (line: string) => {
       // A server request refused on the way (kill switch): answer the server, not the client.
-      void client.send(o.upstream, 'POST', ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...(sid ? ['mcp-session-id', sid] : [])], line).then((r) => r.body.resume(), () => {})
+      void client.send(o.upstream, 'POST', ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...(upSid ? ['mcp-session-id', upSid] : [])], line).then((r) => r.body.resume(), () => {})
     }
     if (isEventStream(up.headers)) {
       // A client that goes away ends the upstream stream too (it would otherwise run on unread).
@@ -171,7 +180,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       let wrote = false
       try {
         for await (const data of readSseEvents(up.body)) {
-          const rd = decideResponse(ctx, data)
+          const rd = await runtime.offload.decideResponse(ctx, data)
           o.recorder.record(rd)
           if (rd.answer !== null) relayAnswer(rd.answer)
           if (rd.forward === null) continue
@@ -195,7 +204,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       return frame.id === null ? sendStatus(res, 202) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response could not be read'))
     }
     if (body === '') return frame.id === null || frame.isResponse ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream sent no response'))
-    const rd = decideResponse(ctx, body)
+    const rd = await runtime.offload.decideResponse(ctx, body)
     o.recorder.record(rd)
     if (rd.answer !== null) relayAnswer(rd.answer)
     if (rd.forward !== null) return sendJson(res, 200, rd.forward, sidHeader)

@@ -81,6 +81,7 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
     if (last?.snap !== snap) {
       const config = snap === first ? resolved.config : resolveMcpRuntime(snap.config, 'listener').config
       const base = mcpRuntimeWith(config, snap, server.killSwitch, ['config', 'api', 'signal', 'sentinel'], now, host.stderr)
+      last?.view.runtime.offload.retire()
       last = {snap, view: {config, runtime: {...base, deps: {...base.deps, contract}}}}
     }
     return last.view
@@ -124,6 +125,7 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
     async close(): Promise<void> {
       await listener.close()
       capture?.close()
+      await last?.view.runtime.offload.close()
     },
   }
 }

@@ -11,7 +11,7 @@ import type {KillSwitchController, KillSwitchSource} from '../killswitch/index.j
 import {mcpSettingsFromConfig, ToolScanner} from '../mcp/index.js'
 import type {ProxySessions} from '../proxy/index.js'
 import type {Scanner} from '../scanner/index.js'
-import {killSwitchView, mediaCheck, type McpRuntime} from './runtime.js'
+import {killSwitchView, mediaCheck, scanOffload, type McpRuntime} from './runtime.js'
 import {McpSessions} from './sessions.js'
 
 /** What the run's config snapshot lends the MCP pipeline. */
@@ -25,10 +25,13 @@ export function mcpRuntimeWith(
   c: PipelockConfig, snap: RunShared, killSwitch: KillSwitchController, sources: readonly KillSwitchSource[], now: () => number, log: (line: string) => void,
 ): McpRuntime {
   const {scanner, sessions, cee} = snap
+  const settings = mcpSettingsFromConfig(c, scanner)
   return {
-    settings: mcpSettingsFromConfig(c, scanner),
+    settings,
     killSwitch,
     sessions,
+    // Its own pool per snapshot (workers compile this snapshot's scanner); the listener retires the old one on reload.
+    offload: scanOffload(c, scanner, settings),
     // The run owns the session manager and the detector (their timers stop with the run).
     close: () => undefined,
     deps: {

@@ -10,7 +10,8 @@ import {CrossRequestDetector} from '../cee/index.js'
 import {systemClock} from '../canonical/index.js'
 import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type KillSwitchView, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
 import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
-import {createScanner} from '../scanner/index.js'
+import {createScanner, type Scanner} from '../scanner/index.js'
+import {McpScanOffload} from './scan-offload.js'
 import {McpSessions} from './sessions.js'
 
 /** What every stdio-client transport (wrap, bridges) gets: the firewall, the record step and the client's pipes. */
@@ -29,20 +30,32 @@ export interface McpRuntime {
   readonly settings: McpSettings
   readonly deps: McpDeps
   readonly killSwitch: KillSwitchController
+  /** Where each message's content scan runs: inline, or the scan pool for large messages. */
+  readonly offload: McpScanOffload
   /** The process's sessions (session_profiling), for the admin API and tests; null when off. */
   readonly sessions: ProxySessions | null
   /** Stops the housekeeping timers (sessions, cross-request sweeps). */
   close(): void
 }
 
-export function mediaCheck(c: PipelockConfig): MediaCheck | null {
+/** The media policy's settings (plain data, also sent to the scan pool's workers); null when off. */
+export function mediaSettings(c: PipelockConfig): MediaPolicySettings | null {
   const m = c.media_policy
   if (!m.enabled) return null
-  const s: MediaPolicySettings = {
+  return {
     enabled: true, stripImages: m.strip_images, stripAudio: m.strip_audio, stripVideo: m.strip_video,
     allowedImageTypes: m.allowed_image_types, stripImageMetadata: m.strip_image_metadata, maxImageBytes: m.max_image_bytes,
   }
-  return (contentType, body) => applyMediaPolicy(s, contentType, body)
+}
+
+export function mediaCheck(c: PipelockConfig): MediaCheck | null {
+  const s = mediaSettings(c)
+  return s === null ? null : (contentType, body) => applyMediaPolicy(s, contentType, body)
+}
+
+/** The runtime's scan placement: the pool's workers compile the same scanner, media policy and input options. */
+export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSettings): McpScanOffload {
+  return new McpScanOffload({init: {scanner: scanner.settings, media: mediaSettings(c), input: settings.input, toolScan: settings.toolScan.enabled}})
 }
 
 /**
@@ -61,13 +74,17 @@ export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, 
   const dow = dowSettings(c.agents[agent]?.budget ?? c.agents._default?.budget)
   const cee = c.cross_request_detection.enabled ? new CrossRequestDetector(ceeSettingsFromConfig(c)) : null
   cee?.start(now)
+  const settings = mcpSettingsFromConfig(c, scanner)
+  const offload = scanOffload(c, scanner, settings)
   return {
-    settings: mcpSettingsFromConfig(c, scanner),
+    settings,
     killSwitch,
     sessions,
+    offload,
     close: () => {
       sessions?.manager.stop()
       cee?.stop()
+      void offload.close()
     },
     deps: {
       sessions: sessions === null ? null : new McpSessions(sessions.manager, agent, log),

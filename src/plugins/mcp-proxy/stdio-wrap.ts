@@ -11,7 +11,7 @@ import {once} from 'node:events'
 import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
 
@@ -93,22 +93,25 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   const stderrDone = pipeStderr(child, o.log)
 
   /** Every non-blank line of `from`: one decision, recorded, then its lines written (back-pressured). */
-  const relay = async (from: Readable, decide: typeof decideRequest, onward: Writable, back: Writable): Promise<void> => {
+  // Each direction is one loop: a message is decided (large ones on the scan pool), recorded and
+  // written before the next line is read, so per-direction order holds and the read back-pressures.
+  const offload = o.runtime.offload
+  const relay = async (from: Readable, decide: (c: McpContext, raw: string) => McpDecision | Promise<McpDecision>, onward: Writable, back: Writable): Promise<void> => {
     for await (const raw of readLines(from)) {
       if (childGone && from === o.clientIn) break
       if (trimGoSpace(raw) === '') continue
-      const d = decide(ctx, raw)
+      const d = await decide(ctx, raw)
       o.recorder.record(d)
       if (d.answer !== null) await writeLine(back, d.answer, o.log)
       if (d.forward !== null) await writeLine(onward, d.forward, o.log)
     }
   }
-  const clientLoop = relay(o.clientIn, decideRequest, child.stdin!, o.clientOut)
+  const clientLoop = relay(o.clientIn, (c, raw) => offload.decideRequest(c, raw), child.stdin!, o.clientOut)
     .catch((err: Error) => {
       if (err instanceof LineTooLongError || !childGone) streamError = `reading input: ${err.message}`
     })
     .then(() => void child.stdin!.end())
-  const serverLoop = relay(child.stdout!, decideResponse, o.clientOut, child.stdin!).catch((err: Error) => {
+  const serverLoop = relay(child.stdout!, (c, raw) => offload.decideResponse(c, raw), o.clientOut, child.stdin!).catch((err: Error) => {
     streamError = `scanning: reading input: ${err.message}`
   })
 

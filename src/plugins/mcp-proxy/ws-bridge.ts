@@ -9,9 +9,10 @@
  */
 import WebSocket from 'ws'
 import {PipelockError} from '../errors/index.js'
-import {decideRequest, decideResponse, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
+import {SerialLane} from './scan-lane.js'
 
 export interface WsBridgeOptions extends StdioClientSide {
   readonly upstream: string
@@ -31,6 +32,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
   }
   const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_ws', 'ws-stdio')}
   let failure: string | null = null
+  const serverLane = new SerialLane()
   o.clientOut.on('error', () => {}) // EPIPE once the client has gone: the read side ends the run
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()))
   ws.on('error', (err) => {
@@ -42,10 +44,17 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
       ws.close(1008, 'binary frames not allowed')
       return
     }
-    const d = decideResponse(ctx, (data as Buffer).toString('utf8'))
-    o.recorder.record(d)
-    if (d.forward !== null) o.clientOut.write(d.forward + '\n')
-    if (d.answer !== null) ws.send(d.answer)
+    const text = (data as Buffer).toString('utf8')
+    // Frames are decided in arrival order: a small frame waits for a large one on the scan pool.
+    void serverLane.run(async () => {
+      const d = await o.runtime.offload.decideResponse(ctx, text)
+      o.recorder.record(d)
+      if (d.forward !== null) o.clientOut.write(d.forward + '\n')
+      if (d.answer !== null && ws.readyState === WebSocket.OPEN) ws.send(d.answer)
+    }).catch((err: Error) => {
+      failure ??= `scanning: ${err.message}`
+      ws.close(1011, 'internal error')
+    })
   })
 
   const reader = (async () => {
@@ -53,7 +62,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
       for await (const raw of readLines(o.clientIn)) {
         if (ws.readyState !== WebSocket.OPEN) break
         if (trimGoSpace(raw) === '') continue
-        const d = decideRequest(ctx, raw)
+        const d = await o.runtime.offload.decideRequest(ctx, raw)
         o.recorder.record(d)
         if (d.answer !== null) o.clientOut.write(d.answer + '\n')
         if (d.forward === null) continue
@@ -73,6 +82,8 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
   const t = setTimeout(() => ws.terminate(), 2000)
   await closed
   clearTimeout(t)
+  // Frames received before the close are still decided and delivered (or blocked) in order.
+  await serverLane.run(() => undefined)
   o.clientIn.destroy()
   if (failure !== null) {
     o.log(`pipelock: ${failure}`)

@@ -27,6 +27,8 @@ export const MCP_ERRORS = Object.freeze({
   response_injection: {code: -32000, message: 'pipelock: prompt injection detected in MCP response', reason: 'prompt_injection'},
   response_unparseable: {code: -32000, message: 'pipelock: upstream response is not parseable JSON-RPC', reason: 'parse_error'},
   confused_deputy: {code: -32000, message: 'pipelock: unsolicited response ID (confused deputy)', reason: 'parse_error'},
+  // [ext] a response whose scan could not complete (scan pool failure, docs/mcp.md): fail closed.
+  response_unscanned: {code: -32000, message: 'pipelock: MCP response could not be scanned', reason: 'pattern_unavailable'},
   tool_poisoning: {code: -32000, message: 'pipelock: tool poisoning detected in tools/list', reason: 'tool_poisoning'},
   session_binding: {code: -32000, message: 'pipelock: session_binding:{}', reason: 'session_binding'},
   input_scanning: {code: -32001, message: 'pipelock: request blocked by MCP input scanning', reason: 'parse_error'},

@@ -26,6 +26,25 @@ export interface McpContext {
 
 const MEDIATION_META = 'com.pipelock/mediation'
 
+/**
+ * The frame the request pipeline judges: parsed, with a client-supplied mediation envelope
+ * removed. The scan pool's worker builds the same frame from the same text, so its content scan
+ * is the one this thread would compute.
+ */
+export function requestFrame(raw: string): McpFrame {
+  return stripMediationMeta(parseFrame(raw))
+}
+
+/** Whether the content scan runs for a message of this state (stdio always; HTTP/WS when enabled). */
+export function requestScanRuns(settings: McpSettings, transport: McpSessionState['transport']): boolean {
+  return transport === 'mcp_stdio' || settings.input.enabled
+}
+
+/** The content verdict of a message whose scan could not complete (scan pool failure): fail closed. */
+export function unscannedContent(reason: string): ContentVerdict {
+  return {clean: false, dlp: [], injection: [], error: `content scan failed: ${reason}`, dlpWarnings: [], action: 'block', unavailable: true}
+}
+
 /** Removes a client-supplied mediation envelope (anti-spoofing; fix: on every transport). */
 function stripMediationMeta(frame: McpFrame): McpFrame {
   const v = frame.value
@@ -46,6 +65,11 @@ function parseErrorVerdict(frame: McpFrame): ContentVerdict {
 export interface RequestExtras {
   /** DLP pattern names found in the request headers (listener, §4.6). */
   readonly headerDlp?: readonly string[]
+  /**
+   * The content scan of this message's `requestFrame`, computed off the event loop by the scan
+   * pool (large messages); absent = computed here. Every other gate runs here, in order.
+   */
+  readonly content?: ContentVerdict
 }
 
 export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtras = {}): McpDecision {
@@ -53,7 +77,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   const http = state.transport !== 'mcp_stdio'
   const line = ++state.inputLine
   const at = http ? 'input: ' : `input line ${line}: `
-  const frame = stripMediationMeta(parseFrame(raw))
+  const frame = requestFrame(raw)
   const notes: string[] = []
   const facts: McpFact[] = []
   const isCallFrame = frame.method === 'tools/call' && frame.error === null
@@ -91,7 +115,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   // enabled, but an unparseable message is blocked there too (fix Q1: fail closed).
   const unparseable = frame.value === undefined || frame.error !== null
   let content: ContentVerdict
-  if (!http || settings.input.enabled) content = scanRequest(deps.scanner, frame, settings.input)
+  if (requestScanRuns(settings, state.transport)) content = extras.content ?? scanRequest(deps.scanner, frame, settings.input)
   else content = unparseable ? parseErrorVerdict(frame) : {clean: true, dlp: [], injection: [], error: null, dlpWarnings: [], action: ''}
   base.dlpWarnings.push(...content.dlpWarnings)
 
@@ -141,7 +165,8 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   }
   // 5. Parse error (short-circuit; a message without a readable id is dropped).
   if (content.error !== null) {
-    const err = mcpError('input_scanning', '', 'parse_error')
+    // A scan that could not complete is `pattern_unavailable` (transient), not the message's fault.
+    const err = mcpError('input_scanning', '', content.unavailable === true ? 'pattern_unavailable' : 'parse_error')
     notes.push(frame.id === null ? `blocked notification (no response sent): ${content.error}` : `${at}blocked ${frame.method || 'unknown'} request (${content.error})`)
     return block('parse', 'mcp_input_scanning', err, [content.error], {pattern: content.error})
   }

@@ -9,14 +9,15 @@ import {goJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
 import {redactResponse, type Scanner} from '../../scanner/index.js'
 import {errorLine, mcpError, type McpError} from '../jsonrpc/errors.js'
 import {isObject, parseFrame} from '../jsonrpc/frame.js'
-import {applyMediaToResult} from '../scan/media.js'
-import {scanMessage, scanText, toolsListOf} from '../scan/response.js'
+import {scanMessage, toolsListOf} from '../scan/response.js'
 import {decodeTools, toolHash} from '../tools/scan.js'
+import {scanResponseFrame, unparseableResponse, type ResponseScans} from './response-scans.js'
 import type {McpDecision, McpFact, McpStage} from './decision.js'
 import type {McpContext} from './request.js'
 import {sessionOf, upgraded} from './session-gates.js'
 
-export function decideResponse(ctx: McpContext, raw: string): McpDecision {
+/** `pre`: this message's `scanResponseFrame`, computed off the event loop by the scan pool; absent = computed here. */
+export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans): McpDecision {
   const {settings, deps, state} = ctx
   const http = state.transport !== 'mcp_stdio'
   const line = ++state.outputLine
@@ -67,12 +68,13 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
     return {...replace('batch', 'mcp_response_scan', mcpError('batch_request'), ['batch']), forward: null}
   }
   const msg = frame.value
-  const jsonrpc = isObject(msg) ? msg.get('jsonrpc') : undefined
-  if (!isObject(msg) || frame.error !== null || jsonrpc !== '2.0') {
+  if (unparseableResponse(frame) || !isObject(msg)) {
+    const jsonrpc = isObject(msg) ? msg.get('jsonrpc') : undefined
     const error = frame.error ?? (isObject(msg) ? `not a JSON-RPC 2.0 response: jsonrpc="${typeof jsonrpc === 'string' ? jsonrpc : ''}"` : 'invalid JSON structure')
     notes.push(`${at}${error}`)
-    const inj = scanText(deps.scanner, frame.text)
-    if (inj.names.length > 0) notes.push(`${at}injection detected (${inj.names.join(', ')}), action=block`)
+    const scans = pre ?? scanResponseFrame(deps, settings.toolScan.enabled, frame)
+    const names = scans.kind === 'unparseable' ? scans.injection : []
+    if (names.length > 0) notes.push(`${at}injection detected (${names.join(', ')}), action=block`)
     notes.push(`${at}blocking unparseable response`)
     const err = mcpError('response_unparseable')
     return {...base, id: null, verdict: 'block', stage: 'parse', layer: 'mcp_response_scan', reason: err.reason, findings: [error], forward: errorLine(null, err), answer: null}
@@ -82,23 +84,34 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
     return {...replace('confused_deputy', 'mcp_response_scan', mcpError('confused_deputy'), ['unsolicited response id']), forward: errorLine(frame.id, mcpError('confused_deputy'))}
   }
 
-  let text = frame.text
-  if (deps.media !== null) {
-    const m = applyMediaToResult(msg, deps.media)
-    if (m.kind === 'block') {
-      notes.push(`${at}media policy blocked MCP response (${m.reason})`)
-      sess?.signal('block', 'media', m.reason)
-      return {...replace('media_policy', 'media_policy', mcpError('media_policy', m.reason), [m.reason]), pattern: m.reason, severity: 'high'}
-    }
-    if (m.kind === 'rewritten') text = goJson(msg)
+  // Media policy, tool-definition scans and the injection scan: computed here, or off the event
+  // loop by the scan pool for a large message (`pre`); the same function either way.
+  const scans = pre ?? scanResponseFrame(deps, settings.toolScan.enabled, frame, false)
+  if (scans.kind !== 'message') {
+    // Fail closed: a message whose scan could not complete is never forwarded.
+    const why = scans.kind === 'failed' ? scans.error : 'scan result does not match the message'
+    notes.push(`${at}response scan failed (${why}), blocking`)
+    return {...replace('response_scan', 'mcp_response_scan', mcpError('response_unscanned'), [`content scan failed: ${why}`]), pattern: 'scan_failed', severity: 'high'}
   }
+  const m = scans.media
+  if (m !== null && m.kind === 'block') {
+    notes.push(`${at}media policy blocked MCP response (${m.reason})`)
+    sess?.signal('block', 'media', m.reason)
+    return {...replace('media_policy', 'media_policy', mcpError('media_policy', m.reason), [m.reason]), pattern: m.reason, severity: 'high'}
+  }
+  const text = scans.text
+  // The message as the scans saw it (media-rewritten); only the strip path needs it parsed.
+  const scanned = (): JsonObject => (pre === undefined || m?.kind !== 'rewritten' ? msg : (parseFrame(text).value as JsonObject))
 
   // Tool definitions (§6).
   const tools = settings.toolScan.enabled ? toolsListOf(msg) : null
   const toolFindings: string[] = []
   if (tools !== null) {
-    for (const def of decodeTools(tools)) {
-      const {findings, params} = deps.toolScanner.scanTool(def)
+    const defs = decodeTools(tools)
+    for (const def of defs) {
+      const result = scans.tools?.[def.index]
+      const findings = [...(result?.findings ?? [])]
+      const params = result?.params ?? []
       let drift: string | null = null
       if (settings.toolScan.detectDrift && def.name !== '') drift = state.baseline.checkDrift(def.name, toolHash(def), def.description, params)
       if (drift !== null) findings.push('definition-drift')
@@ -115,7 +128,8 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
     }
   }
 
-  const inj = scanMessage(deps.scanner, msg, tools !== null)
+  // Inline, `msg` is the media-rewritten message the pool's worker scanned.
+  const inj = {names: scans.injection ?? scanMessage(deps.scanner, msg, tools !== null).names}
   const forwardList = (): void => {
     if (tools === null) return
     const added = state.baseline.addForwarded(decodeTools(tools).map((t) => t.name))
@@ -137,12 +151,13 @@ export function decideResponse(ctx: McpContext, raw: string): McpDecision {
   action = escalated
   if (action === 'ask') action = 'block'
   if (action === 'strip') {
-    const stripped = stripInPlace(deps.scanner, msg)
+    const target = scanned()
+    const stripped = stripInPlace(deps.scanner, target)
     if (stripped) {
       notes.push(`${at}injection detected (${inj.names.join(', ')}), action=strip`)
       sess?.signal('strip', 'response', inj.names.join(', '))
       forwardList()
-      return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: goJson(msg), answer: null, pattern: inj.names[0], severity: 'high'}
+      return {...base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: goJson(target), answer: null, pattern: inj.names[0], severity: 'high'}
     }
     notes.push(`${at}strip failed (injection outside rewritable text), blocking instead`)
     action = 'block'

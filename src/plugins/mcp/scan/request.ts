@@ -22,6 +22,8 @@ export interface ContentVerdict {
   readonly dlpWarnings: readonly string[]
   /** The input action when dirty ('' when clean). */
   readonly action: InputAction | ''
+  /** The scan itself could not complete (`error` says why); blocked, fail closed. */
+  readonly unavailable?: boolean
 }
 
 const CLEAN: ContentVerdict = {clean: true, dlp: [], injection: [], error: null, dlpWarnings: [], action: ''}

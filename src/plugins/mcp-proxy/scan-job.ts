@@ -1,0 +1,27 @@
+import {parseFrame, requestFrame, scanRequest, scanResponseFrame, ToolScanner, type MediaCheck} from '../mcp/index.js'
+import {applyMediaPolicy} from '../proxy/index.js'
+import {createScanner} from '../scanner/index.js'
+import type {ScanJob, ScanReply, ScanWorkerInit} from './scan-pool.js'
+
+/**
+ * What a scan-pool worker does with each job (scan-worker.ts registers it): compiles the scanner
+ * once from the settings it was started with (plain data, cloned from the runtime's scanner), then
+ * answers one content scan per message: the request pipeline's `scanRequest` of the message's
+ * `requestFrame`, or the response pipeline's `scanResponseFrame`. Both are pure functions of the
+ * text and the settings, so the answer is the one the event-loop thread would compute.
+ */
+export function scanJobHandler(init: ScanWorkerInit): (job: ScanJob) => ScanReply {
+  const scanner = createScanner(init.scanner)
+  const toolScanner = new ToolScanner(scanner)
+  const settings = init.media
+  const media: MediaCheck | null = settings === null ? null : (contentType, body) => applyMediaPolicy(settings, contentType, body)
+  return (job) => {
+    try {
+      return job.kind === 'request'
+        ? {id: job.id, request: scanRequest(scanner, requestFrame(job.raw), init.input)}
+        : {id: job.id, response: scanResponseFrame({scanner, toolScanner, media}, init.toolScan, parseFrame(job.raw))}
+    } catch (e) {
+      return {id: job.id, error: (e as Error).message}
+    }
+  }
+}

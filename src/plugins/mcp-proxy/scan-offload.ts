@@ -1,0 +1,93 @@
+/**
+ * Where an MCP message's content scan runs (spec mcp.md §4.7 note 4, §18.4): inline on the event
+ * loop for a message up to OFFLOAD_THRESHOLD_BYTES, on the scan pool above it. Either way the
+ * one decision function decides, in its gate order (kill switch → scanners → session → CEE →
+ * contract → mode), with the pool's scan result as an input: same verdict, findings, notes and
+ * bytes. A pool failure (worker died, scan threw, pool full) blocks the message with the reason
+ * (`content scan failed: …`); it is never forwarded unscanned.
+ */
+import {decideRequest, decideResponse, requestScanRuns, unscannedContent, type McpContext, type McpDecision, type RequestExtras} from '../mcp/index.js'
+import {McpScanPool, type ScanPoolOptions, type ScanPoolStats} from './scan-pool.js'
+
+/** Messages larger than this (UTF-8 bytes) are scanned on the pool (§18.4: "> 64 KiB"). */
+export const OFFLOAD_THRESHOLD_BYTES = 64 * 1024
+
+export interface ScanOffloadOptions extends ScanPoolOptions {
+  /** Bytes above which a message goes to the pool; default OFFLOAD_THRESHOLD_BYTES. */
+  readonly threshold?: number
+  /** Never use the pool (the benchmark's and the differential test's inline oracle). */
+  readonly inline?: boolean
+}
+
+export class McpScanOffload {
+  private pool: McpScanPool | null = null
+  private readonly threshold: number
+  private retired = false
+
+  constructor(private readonly o: ScanOffloadOptions) {
+    this.threshold = o.threshold ?? OFFLOAD_THRESHOLD_BYTES
+  }
+
+  /** The request decision of `raw`; a promise only when the scan went to the pool. */
+  decideRequest(ctx: McpContext, raw: string, extras: RequestExtras = {}): McpDecision | Promise<McpDecision> {
+    const bytes = this.offloaded(raw)
+    if (bytes === 0 || !requestScanRuns(ctx.settings, ctx.state.transport)) return decideRequest(ctx, raw, extras)
+    return this.settled(this.started().scan('request', raw, bytes)).then(
+      (r) => decideRequest(ctx, raw, {...extras, content: 'request' in r ? r.request : unscannedContent('error' in r ? r.error : 'wrong scan kind')}),
+      (e: Error) => decideRequest(ctx, raw, {...extras, content: unscannedContent(e.message)}),
+    )
+  }
+
+  /** The response decision of `raw`; a promise only when the scan went to the pool. */
+  decideResponse(ctx: McpContext, raw: string): McpDecision | Promise<McpDecision> {
+    const bytes = this.offloaded(raw)
+    if (bytes === 0) return decideResponse(ctx, raw)
+    return this.settled(this.started().scan('response', raw, bytes)).then(
+      (r) => decideResponse(ctx, raw, 'response' in r ? r.response : {kind: 'failed', error: 'error' in r ? r.error : 'wrong scan kind'}),
+      (e: Error) => decideResponse(ctx, raw, {kind: 'failed', error: e.message}),
+    )
+  }
+
+  /** Pool counters (null until the first large message started it). */
+  stats(): ScanPoolStats | null {
+    return this.pool?.stats() ?? null
+  }
+
+  /**
+   * A config reload replaced this runtime: close the pool once the scans still running finish
+   * (their messages are decided normally), and after any later straggler.
+   */
+  retire(): void {
+    this.retired = true
+    this.closeIfIdle()
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool
+    this.pool = null
+    await p?.close()
+  }
+
+  /** The message's byte length when it goes to the pool, else 0. */
+  private offloaded(raw: string): number {
+    // A string of at most threshold/3 UTF-16 units cannot exceed the threshold in UTF-8.
+    if (this.o.inline === true || raw.length * 3 <= this.threshold) return 0
+    const bytes = Buffer.byteLength(raw)
+    return bytes > this.threshold ? bytes : 0
+  }
+
+  private settled<T>(p: Promise<T>): Promise<T> {
+    if (this.retired) void p.finally(() => this.closeIfIdle()).catch(() => undefined)
+    return p
+  }
+
+  private closeIfIdle(): void {
+    const s = this.pool?.stats()
+    if (this.retired && s !== undefined && s.queued + s.running === 0) void this.close()
+  }
+
+  private started(): McpScanPool {
+    this.pool ??= new McpScanPool(this.o)
+    return this.pool
+  }
+}
