@@ -3,6 +3,7 @@
  * §15.2): opening a message's session from the runtime's source, and cross-request detection on
  * the all-clean and warn paths. The pipeline calls them at their place; they never decide alone.
  */
+import {textDlpOf} from '../../cee/index.js'
 import {mcpError, type McpError} from '../jsonrpc/errors.js'
 import {valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
@@ -49,7 +50,7 @@ export function ceeStep(ctx: McpContext, message: McpFrame, at: string, notes: s
   // Fragments: the string values of a tool call's arguments (else of `params`), in walk order.
   const v = message.value
   const carrier = message.args ?? (isObject(v) ? v.get('params') : undefined)
-  const r = det.admitMessage(key, message.text, valueStrings(carrier).join(''), (t) => ctx.deps.scanner.scanTextForDlp(t), ctx.deps.now())
+  const r = det.admitMessage(key, message.text, valueStrings(carrier).join(''), textDlpOf(ctx.deps.scanner), ctx.deps.now())
   if (r.findings.length === 0) return NO_CEE
   for (const f of r.findings) {
     const text = f.kind === 'entropy' ? `cross-request ${f.detail}` : `cross-request fragment DLP match: ${f.pattern ?? ''}`
