@@ -232,6 +232,22 @@ function holdsNeedle(engine: DlpEngine, t: string): boolean {
 }
 
 /**
+ * Step 7 and the seed step's segment decodings for one segment, exactly as `scanTextForDlp`
+ * runs them: whether any decoding of `seg` has a pattern finding (enforced or warn) or a seed
+ * phrase. False means that segment contributes nothing to either step.
+ */
+export function segmentMayFind(engine: DlpEngine, seg: string): boolean {
+  if (seg.length < 10) return false
+  const out = new FindingSet()
+  for (const d of candidateDecodings(seg)) {
+    runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, out)
+    if (engine.seed.active && engine.seed.detect(d.text)) return true
+  }
+  recursiveDecode(engine, seg, 0, out, new Map())
+  return out.enforcedCount > 0 || out.warnings.length > 0
+}
+
+/**
  * `joinedTextsToScan` over texts given by their halves: the same answer for `x + y`, without
  * building the text unless the cheap checks leave it in doubt. The needle checks of steps 1, 4
  * and 8 split the same way: a string lies in `x + y` iff it lies in `x`, in `y`, or `x` ends
@@ -248,17 +264,9 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
   const segmentMemo = new Map<string, boolean>()
   /** Step 7 (and the seed step's segment decodings) for one segment: may it find anything? */
   const segmentMay = (seg: string): boolean => {
-    if (seg.length < 10) return false
     const known = segmentMemo.get(seg)
     if (known !== undefined) return known
-    const out = new FindingSet()
-    let seed = false
-    for (const d of candidateDecodings(seg)) {
-      runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, out)
-      if (engine.seed.active && engine.seed.detect(d.text)) seed = true
-    }
-    recursiveDecode(engine, seg, 0, out, new Map())
-    const may = seed || out.enforcedCount > 0 || out.warnings.length > 0
+    const may = segmentMayFind(engine, seg)
     segmentMemo.set(seg, may)
     return may
   }

@@ -5,13 +5,12 @@
  * Each is a fact about one step of `scanTextForDlp` (see that file's comment for the argument);
  * nothing here decides a verdict on its own.
  */
-import {candidateDecodings} from './decoders.js'
 import {FindingSet, findCanary, runEngine, type DlpEngine} from './dlp-engine.js'
 import {findLiteralSecret} from './secrets.js'
 import {hitting} from './subsequence.js'
-import {recursiveDecode} from './text-dlp.js'
 
 export {AWS_DOC_KEY, AWS_DOC_SECRET} from './text-dlp.js'
+export {segmentMayFind} from './joined-text-screen.js'
 export {isSeparator as isSeedSeparator, WINDOWS as SEED_WINDOWS} from './seed-phrase.js'
 export {isPrintableAscii} from './normalize.js'
 
@@ -63,22 +62,6 @@ export function coreScreenHits(engine: DlpEngine, texts: readonly string[]): boo
   const s = engine.joinedTextScreens()
   if (s === null) return true
   return hitting(texts, {set: s.set, window: s.window}, engine.encoder).length > 0
-}
-
-/**
- * Step 7 and the seed step's segment decodings for one segment, exactly as `scanTextForDlp`
- * runs them: whether any decoding of `seg` has a pattern finding (enforced or warn) or a seed
- * phrase. False means that segment contributes nothing to either step.
- */
-export function segmentMayFind(engine: DlpEngine, seg: string): boolean {
-  if (seg.length < 10) return false
-  const out = new FindingSet()
-  for (const d of candidateDecodings(seg)) {
-    runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, out)
-    if (engine.seed.active && engine.seed.detect(d.text)) return true
-  }
-  recursiveDecode(engine, seg, 0, out, new Map())
-  return out.enforcedCount > 0 || out.warnings.length > 0
 }
 
 /** Steps 2, 4 and 5 on printable-ASCII forms (text, no dots, no white space): any pattern finding, enforced or warn. */
