@@ -1,4 +1,5 @@
 import {setFlagsFromString} from 'node:v8'
+import {operatorGave} from './young-generation.js'
 
 /**
  * Defers V8's baseline (Sparkplug) and optimizing (TurboFan) compilers while `pipelock run`
@@ -25,6 +26,8 @@ export function resumeCompilers(execArgv: readonly string[], nodeOptions: string
   setFlagsFromString('--turbofan')
 }
 
+const COMPILER_FLAG = /^--(no[-_])?(sparkplug|turbofan|opt|maglev|jitless)\b/
+
 function operatorSet(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--(no[-_])?(sparkplug|turbofan|opt|maglev|jitless)\b/.test(a))
+  return operatorGave(execArgv, nodeOptions, COMPILER_FLAG)
 }

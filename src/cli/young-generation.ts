@@ -27,6 +27,18 @@ export function releaseYoungGeneration(execArgv: readonly string[], nodeOptions:
   if (!operatorSized(execArgv, nodeOptions)) setFlagsFromString('--semi-space-growth-factor=2')
 }
 
+/**
+ * Whether the operator gave a node/V8 flag matching `flag` themselves, on the command line or in
+ * NODE_OPTIONS: start-up tuning that sets V8 flags from inside the process (this file,
+ * startup-compilers.ts) stands back then. Kept here, not in a file of its own, so `bin/run.js`
+ * loads no extra module before oclif.
+ */
+export function operatorGave(execArgv: readonly string[], nodeOptions: string | undefined, flag: RegExp): boolean {
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => flag.test(a))
+}
+
+const YOUNG_GENERATION_FLAG = /^--(max|min)[-_]semi[-_]space[-_]size|^--semi[-_]space[-_]growth[-_]factor/
+
 function operatorSized(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--(max|min)[-_]semi[-_]space[-_]size|^--semi[-_]space[-_]growth[-_]factor/.test(a))
+  return operatorGave(execArgv, nodeOptions, YOUNG_GENERATION_FLAG)
 }
