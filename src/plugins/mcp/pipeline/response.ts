@@ -105,9 +105,10 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
 
   // Tool definitions (§6).
   const tools = settings.toolScan.enabled ? toolsListOf(msg) : null
+  // Decoded once: the scans below and the forwarded-names baseline both read them.
+  const defs = tools !== null ? decodeTools(tools) : []
   const toolFindings: string[] = []
   if (tools !== null) {
-    const defs = decodeTools(tools)
     for (const def of defs) {
       const result = scans.tools?.[def.index]
       const findings = [...(result?.findings ?? [])]
@@ -132,7 +133,7 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
   const inj = {names: scans.injection ?? scanMessage(deps.scanner, msg, tools !== null).names}
   const forwardList = (): void => {
     if (tools === null) return
-    const added = state.baseline.addForwarded(decodeTools(tools).map((t) => t.name))
+    const added = state.baseline.addForwarded(defs.map((t) => t.name))
     if (settings.binding !== null) for (const n of added) notes.push(`tool "${n}" added post-baseline`)
   }
   if (inj.names.length === 0) {
