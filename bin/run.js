@@ -22,6 +22,14 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
     const {deferCompilers} = await import('../dist/src/cli/startup-compilers.js')
     deferCompilers(process.execArgv, process.env.NODE_OPTIONS)
   }
+  // `run` with plain flags starts without oclif (src/cli/run-direct.ts, issue 18); any other
+  // argument list (--help, an error, an agent command) goes to oclif below, unchanged.
+  const direct = cmd === 'run' ? (await import('../dist/run/direct.js')).runDirect(process.argv.slice(3)) : undefined
+  if (direct !== undefined) await direct
+  else await oclif()
+}
+
+async function oclif() {
   // oclif's index checks the Node version against its own `engines` with semver (≈ 50 files
   // loaded for one comparison, issue 18); pipelock's own `engines` (>= 20.18.1) is stricter than
   // oclif's (>= 18), so the check can never warn where pipelock runs. Skipped for this import only.

@@ -41,7 +41,8 @@ const ownUrl = {
 
 rmSync(outdir, {recursive: true, force: true})
 const result = await build({
-  entryPoints: {run: path.join(root, 'dist', 'src', 'commands', 'run.js')},
+  // direct.js: `run` without oclif (src/cli/run-direct.ts; bin/run.js tries it first).
+  entryPoints: {run: path.join(root, 'dist', 'src', 'commands', 'run.js'), direct: path.join(root, 'dist', 'src', 'cli', 'run-direct.js')},
   outdir,
   bundle: true,
   splitting: true,

@@ -1,34 +1,8 @@
-import path from 'node:path'
 import {Flags} from '@oclif/core'
-import {parseGoDuration} from '../plugins/canonical/index.js'
-import {PipelockError} from '../plugins/errors/index.js'
 
 /** The capture flags `pipelock run` and `pipelock learn observe` share. */
 export const captureDurationFlag = Flags.string({description: 'stop capturing after this Go duration (e.g. 30m, 2h)'})
 export const captureRawFlag = Flags.boolean({description: 'capture samples and query strings as sent, SECRETS INCLUDED (default: redacted)'})
 
-export interface CaptureRunOptions {
-  captureDir?: string
-  captureRaw?: boolean
-  captureDurationMs?: number
-}
-
-/** Flags → run options: a relative directory is resolved against the working directory. */
-export function captureRunOptions(dir: string | undefined, duration: string | undefined, raw: boolean | undefined): CaptureRunOptions {
-  const out: CaptureRunOptions = {}
-  if (dir !== undefined) {
-    if (dir === '') throw new PipelockError('USAGE', 'capture directory must not be empty')
-    out.captureDir = path.resolve(dir)
-  }
-  if (duration !== undefined) {
-    if (dir === undefined) throw new PipelockError('USAGE', '--capture-duration needs a capture directory (--capture-output)')
-    const ms = parseGoDuration(duration)
-    if (!(ms > 0)) throw new PipelockError('USAGE', `--capture-duration must be positive, got ${JSON.stringify(duration)}`)
-    out.captureDurationMs = ms
-  }
-  if (raw === true) {
-    if (dir === undefined) throw new PipelockError('USAGE', '--capture-raw needs a capture directory')
-    out.captureRaw = true
-  }
-  return out
-}
+// The flags → options step has no oclif in it (the `run` path without oclif uses it too).
+export {captureRunOptions, type CaptureRunOptions} from './capture-options.js'

@@ -1,11 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../cli/capture-flags.js'
-import {PRESET_NAMES, type PresetName} from '../plugins/config/index.js'
-import {PipelockError} from '../plugins/errors/index.js'
-import {releaseYoungGeneration} from '../cli/young-generation.js'
-import {resumeCompilers} from '../cli/startup-compilers.js'
-import type {RunAttachment} from '../plugins/proxy/index.js'
+import {captureDurationFlag, captureRawFlag} from '../cli/capture-flags.js'
+import {PRESET_NAMES} from '../plugins/config/index.js'
+import {runProxy} from '../cli/run-proxy.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Run the egress proxy in front of your agents'
@@ -64,50 +61,7 @@ export default class Run extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Run)
-    if (flags['capture-escrow-public-key'] !== undefined) {
-      throw new PipelockError('NOT_IMPLEMENTED', '--capture-escrow-public-key is not supported by this version of pipelock run; refusing to start')
-    }
-    const reverse = reverseFlags(flags['reverse-proxy'] === true, flags['reverse-upstream'], flags['reverse-listen'])
-    // Loaded here, not at module level: oclif may import every command file to find one, and
-    // the proxy (scanner, undici, RE2 catalogue) should cost nothing to `pipelock keygen`.
-    const mcpListener = await mcpAttachment(flags['mcp-listen'], flags['mcp-upstream'])
-    const {startRun} = await import('../plugins/proxy/index.js')
-    const running = await startRun({
-      configFile: flags.config,
-      ...(flags.preset === undefined ? {} : {preset: flags.preset as PresetName}),
-      mode: flags.mode,
-      listen: flags.listen,
-      ...(reverse ? {reverse} : {}),
-      ...(mcpListener ? {mcpListener} : {}),
-      agentArgs: argv as string[],
-      version: this.config.version,
-      env: process.env,
-      stderr: (line) => process.stderr.write(line + '\n'),
-      stdout: {write: (line) => void process.stdout.write(line)},
-      stdoutIsTty: process.stdout.isTTY === true,
-      ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
-      ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
-    })
-    // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it).
-    releaseYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
-    resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
-    process.exitCode = await running.done
+    // The same body runs without oclif when bin/run.js can parse the flags itself (src/cli/run-direct.ts).
+    await runProxy(flags, argv as string[], this.config.version)
   }
-}
-
-/** mcp.md §2.9: the MCP firewall is loaded only when the listener is asked for. */
-async function mcpAttachment(listen: string | undefined, upstream: string | undefined): Promise<RunAttachment | undefined> {
-  if (listen === undefined && upstream === undefined) return undefined
-  const {mcpListenFlags, mcpRunAttachment} = await import('../plugins/mcp-proxy/index.js')
-  const o = mcpListenFlags(listen, upstream)
-  return o === undefined ? undefined : mcpRunAttachment(o)
-}
-
-/** transports §4.1: the flags come together; `--reverse-listen` alone is ignored. */
-function reverseFlags(on: boolean, upstream: string | undefined, listen: string | undefined): {upstream: string; listen: string} | undefined {
-  if (on && upstream === undefined) throw new PipelockError('USAGE', '--reverse-proxy requires --reverse-upstream')
-  if (!on && upstream !== undefined) throw new PipelockError('USAGE', '--reverse-upstream requires --reverse-proxy')
-  if (!on) return undefined
-  if (!/^https?:\/\/[^/?#]+/i.test(upstream!)) throw new PipelockError('USAGE', `invalid --reverse-upstream ${JSON.stringify(upstream)}: must be http:// or https:// with a host`)
-  return {upstream: upstream!, listen: listen ?? ':8890'}
 }
