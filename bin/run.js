@@ -19,8 +19,9 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
   }
   // `run` also starts on V8's interpreter alone and resumes the compilers once it listens.
   if (cmd === 'run') {
-    const {deferCompilers} = await import('../dist/src/cli/startup-compilers.js')
+    const {deferCompilers, raiseWasmTieringBudget} = await import('../dist/src/cli/startup-compilers.js')
     deferCompilers(process.execArgv, process.env.NODE_OPTIONS)
+    raiseWasmTieringBudget(process.execArgv, process.env.NODE_OPTIONS)
   }
   // `run` with plain flags starts without oclif (src/cli/run-direct.ts, issue 18); any other
   // argument list (--help, an error, an agent command) goes to oclif below, unchanged.

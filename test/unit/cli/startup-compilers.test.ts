@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
-import {deferCompilers} from '../../../src/cli/startup-compilers.js'
+import {deferCompilers, raiseWasmTieringBudget} from '../../../src/cli/startup-compilers.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 // V8's OptimizationStatus bits (src/runtime/runtime.h).
@@ -40,5 +40,31 @@ describe('start-up compilers', () => {
     assert.equal(deferCompilers(['--no-opt'], undefined), false)
     assert.equal(deferCompilers([], '--max-old-space-size=512 --turbofan'), false)
     assert.equal(deferCompilers(['--jitless'], undefined), false)
+  })
+
+  it('WebAssembly: a hot function stays on Liftoff longer with the raised budget, and reaches TurboFan by default', () => {
+    const mod = pathToFileURL(repoPath('dist', 'src', 'cli', 'startup-compilers.js')).href
+    // (func (export "f") (param i32) (result i32) (local i32): sums n, n-1, …, 1 in a loop)
+    const wasm = [0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 127, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0,
+      10, 29, 1, 27, 1, 1, 127, 3, 64, 32, 1, 32, 0, 106, 33, 1, 32, 0, 65, 1, 107, 33, 0, 32, 0, 13, 0, 11, 32, 1, 11]
+    const run = (raise: boolean): {applied: boolean; sum: number; turbofan: boolean} => {
+      const script = `
+        const {raiseWasmTieringBudget} = await import(${JSON.stringify(mod)})
+        const applied = ${raise} ? raiseWasmTieringBudget([], undefined) : false
+        const {instance} = await WebAssembly.instantiate(new Uint8Array(${JSON.stringify(wasm)}))
+        const f = instance.exports.f
+        const turbofan = () => new Function('f', 'return %IsTurboFanFunction(f)')(f)
+        for (let i = 0; i < 200; i++) f(1000)
+        // Tier-up runs on a background thread: wait for it (bounded).
+        for (let i = 0; i < 50 && !turbofan(); i++) await new Promise((r) => setTimeout(r, 20))
+        console.log(JSON.stringify({applied, sum: f(10), turbofan: turbofan()}))`
+      const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], {encoding: 'utf8'})
+      assert.equal(r.status, 0, r.stderr)
+      return JSON.parse(r.stdout) as {applied: boolean; sum: number; turbofan: boolean}
+    }
+    assert.deepEqual(run(false), {applied: false, sum: 55, turbofan: true})
+    assert.deepEqual(run(true), {applied: true, sum: 55, turbofan: false})
+    assert.equal(raiseWasmTieringBudget(['--wasm-tiering-budget=1000'], undefined), false)
+    assert.equal(raiseWasmTieringBudget([], '--liftoff-only'), false)
   })
 })
