@@ -23,7 +23,7 @@
  */
 import type {Utf8Scratch} from './dlp-engine.js'
 import {isPrintableAscii} from './normalize.js'
-import {regexCore} from './regex-core.js'
+import {readRegexCoreTable, regexCoreLookup} from './regex-core-table.js'
 import {compileSet, setMatches, type Re2Set} from './regex.js'
 
 /** At most this many values take part (§5.5). */
@@ -33,7 +33,10 @@ export const SUBSEQUENCE_MAX_VALUES = 20
  * Target length of the cores: shorter windows mean shorter chains (and fewer, since a chain's
  * middles must fit), longer cores fewer false hits. Measured on the bench URLs.
  */
-const CORE_CAP = 20
+export const JUNCTION_CORE_CAP = 20
+
+/** `regexCore`, from the build's table for the built-in patterns (regex-core-table.ts). */
+const coreOf = regexCoreLookup(readRegexCoreTable())
 
 /** Joined chains per set pass. */
 const BATCH_CHARS = 16384
@@ -50,7 +53,7 @@ export function buildJunctionScreen(sources: readonly string[]): JunctionScreen 
   let window = 1
   const cores: string[] = []
   for (const src of sources) {
-    const c = regexCore(src, CORE_CAP)
+    const c = coreOf(src, JUNCTION_CORE_CAP)
     if (c === null) return null
     cores.push(c.source)
     window = Math.max(window, c.maxLen)
