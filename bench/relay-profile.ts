@@ -1,0 +1,238 @@
+/**
+ * Where the forward proxy's CPU per request goes: the built `pipelock run` (the `proxy` peers
+ * bench's config: every request scanner on, response scanning off) under wrk at c=50 on the 1 KiB
+ * binary GET, profiled with `node --cpu-prof`. Only the samples taken during the measured wrk run
+ * (after a warm-up) count; each function's self and inclusive time is printed as a share of the
+ * non-idle samples and as CPU µs per request (sampled main-thread time ÷ requests served), and
+ * the same per subsystem (the file's plugin, undici, node internals, GC). With `--baseline DIR`
+ * the same is done for another built checkout in the same run, arms alternating. Bench-only.
+ *
+ *   node dist/bench/relay-profile.js [--seconds S] [--warmup S] [--rounds N] [--top N] [--baseline DIR] [--out DIR]
+ */
+import {spawn, type ChildProcess} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {processCpuNs, repoRoot, spawnPipelock} from './peer-processes.js'
+
+interface ProfileNode {
+  readonly id: number
+  readonly callFrame: {readonly functionName: string; readonly url: string; readonly lineNumber: number}
+  readonly children?: number[]
+}
+interface Profile {
+  readonly nodes: ProfileNode[]
+  readonly startTime: number
+  readonly samples: number[]
+  readonly timeDeltas: number[]
+}
+
+const BODY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
+const CONFIG = [
+  'forward_proxy:', '  enabled: true', 'response_scanning:', '  enabled: false', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
+  'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000', 'logging:', '  include_allowed: false',
+].join('\n') + '\n'
+
+/**
+ * The source file of a frame: for the esbuild bundle (dist/run/), the module whose `// path`
+ * marker precedes the frame's line; otherwise the frame's own URL.
+ */
+function sourceOf(n: ProfileNode, modules: Map<string, Array<[number, string]>>): string {
+  const {url, lineNumber} = n.callFrame
+  if (!url.includes('/dist/run/')) return url
+  let marks = modules.get(url)
+  if (marks === undefined) {
+    marks = []
+    const lines = readFileSync(fileURLToPath(url), 'utf8').split('\n')
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^\/\/ (\S+\.m?[jt]s)$/.exec(lines[i]!)
+      if (m !== null) marks.push([i, m[1]!])
+    }
+    modules.set(url, marks)
+  }
+  let found = url
+  for (const [line, file] of marks) {
+    if (line > lineNumber) break
+    found = file
+  }
+  return found
+}
+
+function label(n: ProfileNode, src: string): string {
+  const f = n.callFrame
+  const file = src === '' ? '' : ` ${src.replace(/^.*\/(src|node_modules)\//, '').replace(/^node:internal\//, 'node:')}:${f.lineNumber + 1}`
+  return `${f.functionName === '' ? '(anonymous)' : f.functionName}${file}`
+}
+
+/** The subsystem a frame belongs to: the pipelock plugin of its file, undici, node, GC or native. */
+function subsystem(n: ProfileNode, url: string): string {
+  const {functionName} = n.callFrame
+  if (functionName === '(garbage collector)') return 'GC'
+  if (functionName === '(program)' || functionName === '(idle)' || functionName === '(root)') return functionName
+  const p = /\/src\/plugins\/([^/]+)\//.exec(url)
+  if (p !== null) return `pipelock ${p[1]}`
+  if (url.includes('/node_modules/undici/')) return 'undici'
+  if (url.includes('/node_modules/')) return `npm ${/node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? '?'}`
+  if (url.startsWith('node:') || url === '') return url === '' ? 'native / builtin' : 'node internals'
+  return 'other'
+}
+
+interface Attribution {
+  samples: number
+  idle: number
+  sampledUs: number
+  self: Map<string, number>
+  incl: Map<string, number>
+  sysSelf: Map<string, number>
+  sysIncl: Map<string, number>
+  fileSelf: Map<string, number>
+}
+
+/** Samples of `file` between `fromUs` and `toUs` (the profile's monotonic clock, µs). */
+export function attributeWindow(file: string, fromUs: number, toUs: number): Attribution {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile
+  const byId = new Map(p.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const modules = new Map<string, Array<[number, string]>>()
+  const src = new Map(p.nodes.map((n) => [n.id, sourceOf(n, modules)]))
+  const a: Attribution = {samples: 0, idle: 0, sampledUs: 0, self: new Map(), incl: new Map(), sysSelf: new Map(), sysIncl: new Map(), fileSelf: new Map()}
+  const bump = (m: Map<string, number>, k: string, us: number): void => void m.set(k, (m.get(k) ?? 0) + us)
+  let t = p.startTime
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = p.timeDeltas[i + 1] ?? p.timeDeltas[i] ?? 0
+    t += p.timeDeltas[i] ?? 0
+    if (t < fromUs || t > toUs) continue
+    let node = byId.get(p.samples[i]!)!
+    if (node.callFrame.functionName === '(idle)') {
+      a.idle += dt
+      continue
+    }
+    a.samples++
+    a.sampledUs += dt
+    bump(a.self, label(node, src.get(node.id)!), dt)
+    bump(a.sysSelf, subsystem(node, src.get(node.id)!), dt)
+    bump(a.fileSelf, src.get(node.id)!.replace(/^.*\/(src|node_modules)\//, '') || node.callFrame.functionName, dt)
+    const seen = new Set<string>()
+    const seenSys = new Set<string>()
+    for (;;) {
+      const l = label(node, src.get(node.id)!)
+      if (!seen.has(l)) (seen.add(l), bump(a.incl, l, dt))
+      const s = subsystem(node, src.get(node.id)!)
+      if (!seenSys.has(s)) (seenSys.add(s), bump(a.sysIncl, s, dt))
+      const up = parent.get(node.id)
+      if (up === undefined) break
+      node = byId.get(up)!
+    }
+  }
+  return a
+}
+
+function table(title: string, m: Map<string, number>, a: Attribution, requests: number, top: number): string {
+  const rows = [...m].sort((x, y) => y[1] - x[1]).slice(0, top)
+  return `  ${title}:\n` + rows.map(([k, us]) => `    ${((100 * us) / Math.max(1, a.sampledUs)).toFixed(1).padStart(5)} %  ${(us / Math.max(1, requests)).toFixed(1).padStart(6)} µs/req  ${k}`).join('\n')
+}
+
+/** The bare relay under `nodeArgs`; it prints "port <n>". */
+async function spawnBare(nodeArgs: readonly string[]): Promise<{proc: ChildProcess; port: number}> {
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'bench', 'bare-relay.js')], {stdio: ['ignore', 'pipe', 'ignore']})
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    proc.stdout.on('data', (c: Buffer) => {
+      out += c.toString()
+      const m = /port (\d+)/.exec(out)
+      if (m) resolve(Number(m[1]))
+    })
+    proc.once('exit', () => reject(new Error('bare relay exited')))
+  })
+  return {proc, port}
+}
+
+async function wrk(dir: string, upPort: number, proxyPort: number, seconds: number): Promise<number> {
+  const script = path.join(dir, 'wrk.lua')
+  writeFileSync(script, [
+    `wrk.path = "http://127.0.0.1:${upPort}/bin"`, `wrk.headers["Host"] = "127.0.0.1:${upPort}"`,
+    'done = function(summary) io.write(string.format("RESULT %d\\n", summary.requests)) end',
+  ].join('\n'))
+  const out = await new Promise<string>((resolve) => {
+    const p = spawn('wrk', ['-t', '2', '-c', '50', '-d', `${seconds}s`, '-s', script, `http://127.0.0.1:${proxyPort}/`], {stdio: ['ignore', 'pipe', 'ignore']})
+    let s = ''
+    p.stdout.on('data', (c: Buffer) => (s += c.toString()))
+    p.on('close', () => resolve(s))
+  })
+  const m = /RESULT (\d+)/.exec(out)
+  if (m === null) throw new Error(`wrk failed: ${out}`)
+  return Number(m[1])
+}
+
+export async function runRelayProfileBench(args: readonly string[] = []): Promise<string[]> {
+  const arg = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined)
+  const seconds = Number(arg('--seconds') ?? 6)
+  const warmup = Number(arg('--warmup') ?? 3)
+  const rounds = Number(arg('--rounds') ?? 1)
+  const top = Number(arg('--top') ?? 25)
+  const upstream = http.createServer((_req, res) => {
+    res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(BODY.length)})
+    res.end(BODY)
+  })
+  upstream.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
+  const upPort = (upstream.address() as AddressInfo).port
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-relay-profile-'))
+  const keep = arg('--out')
+  const cfg = path.join(dir, 'bench.yaml')
+  writeFileSync(cfg, CONFIG)
+  const arms: Array<[string, string]> = [['this tree', repoRoot]]
+  const baseline = arg('--baseline')
+  if (baseline !== undefined) arms.push(['baseline', path.resolve(baseline)])
+  // `--bare`: the bare Node relay (bare-relay.ts) profiled the same way: the floor of the comparison.
+  if (args.includes('--bare')) arms.push(['bare relay', ''])
+  const out: string[] = []
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, root] of round % 2 === 0 ? arms : [...arms].reverse()) {
+        const profDir = path.join(keep ?? dir, `${name.replace(/ /g, '-')}-${round}`)
+        mkdirSync(profDir, {recursive: true})
+        const prof = ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '250']
+        const p = root === '' ? await spawnBare(prof) : await spawnPipelock(root, cfg, [], prof)
+        try {
+          await wrk(dir, upPort, p.port, warmup)
+          const c0 = processCpuNs(p.proc.pid!)
+          const from = Number(process.hrtime.bigint() / 1000n)
+          const requests = await wrk(dir, upPort, p.port, seconds)
+          const to = Number(process.hrtime.bigint() / 1000n)
+          const cpuUs = (processCpuNs(p.proc.pid!) - c0) / 1000
+          const exited = new Promise<void>((r) => p.proc.once('exit', () => r()))
+          p.proc.kill('SIGTERM')
+          await exited
+          const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
+          if (file === undefined) throw new Error(`no profile written in ${profDir}`)
+          const a = attributeWindow(path.join(profDir, file), from, to)
+          out.push(
+            `${name} (round ${round + 1}): ${requests} requests in ${seconds} s (${Math.round(requests / seconds)} req/s); process CPU ${(cpuUs / requests).toFixed(1)} µs/req (all threads); ` +
+              `main thread sampled ${(a.sampledUs / requests).toFixed(1)} µs/req non-idle, idle ${((100 * a.idle) / Math.max(1, a.idle + a.sampledUs)).toFixed(1)} %`,
+            table('self time by subsystem', a.sysSelf, a, requests, 20),
+            table('inclusive time by subsystem', a.sysIncl, a, requests, 20),
+            table('self time by file', a.fileSelf, a, requests, top),
+            table('self time', a.self, a, requests, top),
+            table('inclusive time', a.incl, a, requests, top * 2),
+          )
+        } finally {
+          if (p.proc.exitCode === null) p.proc.kill('SIGKILL')
+        }
+      }
+    }
+    return out
+  } finally {
+    upstream.closeAllConnections()
+    await new Promise<void>((r) => upstream.close(() => r()))
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const line of await runRelayProfileBench(process.argv.slice(2))) process.stdout.write(line + '\n')
+}
