@@ -9,32 +9,14 @@
  *
  *   node dist/bench/relay-profile.js [--seconds S] [--warmup S] [--rounds N] [--top N] [--baseline DIR] [--out DIR]
  */
-import {spawn, type ChildProcess} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import http from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {processCpuNs, repoRoot, spawnPipelock} from './peer-processes.js'
-
-interface ProfileNode {
-  readonly id: number
-  readonly callFrame: {readonly functionName: string; readonly url: string; readonly lineNumber: number}
-  readonly children?: number[]
-}
-interface Profile {
-  readonly nodes: ProfileNode[]
-  readonly startTime: number
-  readonly samples: number[]
-  readonly timeDeltas: number[]
-}
-
-const BODY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
-const CONFIG = [
-  'forward_proxy:', '  enabled: true', 'response_scanning:', '  enabled: false', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
-  'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000', 'logging:', '  include_allowed: false',
-].join('\n') + '\n'
+import {processCpuNs, repoRoot, spawnBareRelay, spawnPipelock} from './peer-processes.js'
+import {PEERS_CONFIG, startBinaryOrigin} from './proxy-peers.js'
+import type {Profile, ProfileNode} from './turn-profile.js'
 
 /**
  * The source file of a frame: for the esbuild bundle (dist/run/), the module whose `// path`
@@ -136,21 +118,6 @@ function table(title: string, m: Map<string, number>, a: Attribution, requests: 
   return `  ${title}:\n` + rows.map(([k, us]) => `    ${((100 * us) / Math.max(1, a.sampledUs)).toFixed(1).padStart(5)} %  ${(us / Math.max(1, requests)).toFixed(1).padStart(6)} µs/req  ${k}`).join('\n')
 }
 
-/** The bare relay under `nodeArgs`; it prints "port <n>". */
-async function spawnBare(nodeArgs: readonly string[]): Promise<{proc: ChildProcess; port: number}> {
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'bench', 'bare-relay.js')], {stdio: ['ignore', 'pipe', 'ignore']})
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = ''
-    proc.stdout.on('data', (c: Buffer) => {
-      out += c.toString()
-      const m = /port (\d+)/.exec(out)
-      if (m) resolve(Number(m[1]))
-    })
-    proc.once('exit', () => reject(new Error('bare relay exited')))
-  })
-  return {proc, port}
-}
-
 async function wrk(dir: string, upPort: number, proxyPort: number, seconds: number): Promise<number> {
   const script = path.join(dir, 'wrk.lua')
   writeFileSync(script, [
@@ -174,30 +141,25 @@ export async function runRelayProfileBench(args: readonly string[] = []): Promis
   const warmup = Number(arg('--warmup') ?? 3)
   const rounds = Number(arg('--rounds') ?? 1)
   const top = Number(arg('--top') ?? 25)
-  const upstream = http.createServer((_req, res) => {
-    res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(BODY.length)})
-    res.end(BODY)
-  })
-  upstream.keepAliveTimeout = 60_000
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
-  const upPort = (upstream.address() as AddressInfo).port
+  const {server: upstream, port: upPort} = await startBinaryOrigin()
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-relay-profile-'))
   const keep = arg('--out')
   const cfg = path.join(dir, 'bench.yaml')
-  writeFileSync(cfg, CONFIG)
+  writeFileSync(cfg, PEERS_CONFIG)
   const arms: Array<[string, string]> = [['this tree', repoRoot]]
   const baseline = arg('--baseline')
   if (baseline !== undefined) arms.push(['baseline', path.resolve(baseline)])
   // `--bare`: the bare Node relay (bare-relay.ts) profiled the same way: the floor of the comparison.
   if (args.includes('--bare')) arms.push(['bare relay', ''])
   const out: string[] = []
+  const perArm = new Map<string, {cpu: number[]; sampled: number[]; rps: number[]}>(arms.map(([n]) => [n, {cpu: [], sampled: [], rps: []}]))
   try {
     for (let round = 0; round < rounds; round++) {
       for (const [name, root] of round % 2 === 0 ? arms : [...arms].reverse()) {
         const profDir = path.join(keep ?? dir, `${name.replace(/ /g, '-')}-${round}`)
         mkdirSync(profDir, {recursive: true})
         const prof = ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '250']
-        const p = root === '' ? await spawnBare(prof) : await spawnPipelock(root, cfg, [], prof)
+        const p = root === '' ? await spawnBareRelay(prof) : await spawnPipelock(root, cfg, [], prof)
         try {
           await wrk(dir, upPort, p.port, warmup)
           const c0 = processCpuNs(p.proc.pid!)
@@ -211,6 +173,10 @@ export async function runRelayProfileBench(args: readonly string[] = []): Promis
           const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
           if (file === undefined) throw new Error(`no profile written in ${profDir}`)
           const a = attributeWindow(path.join(profDir, file), from, to)
+          const m = perArm.get(name)!
+          m.cpu.push(cpuUs / requests)
+          m.sampled.push(a.sampledUs / requests)
+          m.rps.push(requests / seconds)
           out.push(
             `${name} (round ${round + 1}): ${requests} requests in ${seconds} s (${Math.round(requests / seconds)} req/s); process CPU ${(cpuUs / requests).toFixed(1)} µs/req (all threads); ` +
               `main thread sampled ${(a.sampledUs / requests).toFixed(1)} µs/req non-idle, idle ${((100 * a.idle) / Math.max(1, a.idle + a.sampledUs)).toFixed(1)} %`,
@@ -224,6 +190,11 @@ export async function runRelayProfileBench(args: readonly string[] = []): Promis
           if (p.proc.exitCode === null) p.proc.kill('SIGKILL')
         }
       }
+    }
+    const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)] ?? NaN
+    const range = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`
+    for (const [name, m] of perArm) {
+      out.push(`summary ${name}: process CPU µs/req median ${med(m.cpu).toFixed(1)} (${range(m.cpu)}); main-thread sampled µs/req median ${med(m.sampled).toFixed(1)} (${range(m.sampled)}); req/s ${range(m.rps)}`)
     }
     return out
   } finally {
