@@ -173,6 +173,8 @@ export async function runRelayProfileBench(args: readonly string[] = []): Promis
           const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
           if (file === undefined) throw new Error(`no profile written in ${profDir}`)
           const a = attributeWindow(path.join(profDir, file), from, to)
+          // The measured window beside the profile, so kept profiles (--out) can be attributed again.
+          writeFileSync(path.join(profDir, 'window.json'), JSON.stringify({from, to, requests, cpuUs}) + '\n')
           const m = perArm.get(name)!
           m.cpu.push(cpuUs / requests)
           m.sampled.push(a.sampledUs / requests)
