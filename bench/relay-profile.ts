@@ -7,13 +7,16 @@
  * the same per subsystem (the file's plugin, undici, node internals, GC). With `--baseline DIR`
  * the same is done for another built checkout in the same run, arms alternating. Bench-only.
  *
- *   node dist/bench/relay-profile.js [--seconds S] [--warmup S] [--rounds N] [--top N] [--baseline DIR] [--out DIR]
+ * `--heap`: bytes allocated per request instead (bench/heap-sampling.ts preloaded: V8's sampling heap
+ * profiler with freed objects included, over the same measured window), by function, file and subsystem.
+ *
+ *   node dist/bench/relay-profile.js [--seconds S] [--warmup S] [--rounds N] [--top N] [--baseline DIR] [--bare] [--heap] [--out DIR]
  */
 import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import {processCpuNs, repoRoot, spawnBareRelay, spawnPipelock} from './peer-processes.js'
 import {PEERS_CONFIG, startBinaryOrigin} from './proxy-peers.js'
 import type {Profile, ProfileNode} from './turn-profile.js'
@@ -118,6 +121,53 @@ function table(title: string, m: Map<string, number>, a: Attribution, requests: 
   return `  ${title}:\n` + rows.map(([k, us]) => `    ${((100 * us) / Math.max(1, a.sampledUs)).toFixed(1).padStart(5)} %  ${(us / Math.max(1, requests)).toFixed(1).padStart(6)} µs/req  ${k}`).join('\n')
 }
 
+interface HeapNode {
+  readonly callFrame: {readonly functionName: string; readonly url: string; readonly lineNumber: number}
+  readonly selfSize: number
+  readonly children: HeapNode[]
+}
+
+/** One arm's allocation during the measured wrk run: bytes per request by function, file and subsystem. */
+async function heapRound(name: string, root: string, cfg: string, dir: string, upPort: number, profDir: string, warmup: number, seconds: number, top: number, round: number): Promise<string> {
+  const file = path.join(profDir, 'heap.json')
+  process.env.PIPELOCK_HEAP_PROFILE = file
+  const preload = ['--import', pathToFileURL(path.join(repoRoot, 'dist', 'bench', 'heap-sampling.js')).href]
+  const p = root === '' ? await spawnBareRelay(preload) : await spawnPipelock(root, cfg, [], preload)
+  delete process.env.PIPELOCK_HEAP_PROFILE
+  try {
+    await wrk(dir, upPort, p.port, warmup)
+    p.proc.kill('SIGUSR2')
+    const requests = await wrk(dir, upPort, p.port, seconds)
+    p.proc.kill('SIGUSR2')
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100))
+    const head = (JSON.parse(readFileSync(file, 'utf8')) as {head: HeapNode}).head
+    const modules = new Map<string, Array<[number, string]>>()
+    const self = new Map<string, number>()
+    const byFile = new Map<string, number>()
+    const bySys = new Map<string, number>()
+    let total = 0
+    const bump = (m: Map<string, number>, k: string, v: number): void => void m.set(k, (m.get(k) ?? 0) + v)
+    const walk = (n: HeapNode): void => {
+      const node = {id: 0, callFrame: n.callFrame}
+      const src = sourceOf(node, modules)
+      total += n.selfSize
+      bump(self, label(node, src), n.selfSize)
+      bump(byFile, src.replace(/^.*\/(src|node_modules)\//, '') || n.callFrame.functionName, n.selfSize)
+      bump(bySys, subsystem(node, src), n.selfSize)
+      for (const c of n.children) walk(c)
+    }
+    walk(head)
+    const rows = (m: Map<string, number>, k: number): string =>
+      [...m].sort((x, y) => y[1] - x[1]).slice(0, k).map(([l, b]) => `    ${(b / requests).toFixed(0).padStart(7)} B/req  ${((100 * b) / total).toFixed(1).padStart(5)} %  ${l}`).join('\n')
+    return [
+      `${name} (round ${round + 1}): ${requests} requests; allocated ${(total / requests).toFixed(0)} bytes per request (sampled, freed objects included)`,
+      '  by subsystem:\n' + rows(bySys, 12), '  by file:\n' + rows(byFile, top), '  by function:\n' + rows(self, top),
+    ].join('\n')
+  } finally {
+    p.proc.kill('SIGKILL')
+  }
+}
+
 async function wrk(dir: string, upPort: number, proxyPort: number, seconds: number): Promise<number> {
   const script = path.join(dir, 'wrk.lua')
   writeFileSync(script, [
@@ -151,6 +201,8 @@ export async function runRelayProfileBench(args: readonly string[] = []): Promis
   if (baseline !== undefined) arms.push(['baseline', path.resolve(baseline)])
   // `--bare`: the bare Node relay (bare-relay.ts) profiled the same way: the floor of the comparison.
   if (args.includes('--bare')) arms.push(['bare relay', ''])
+  // `--heap`: bytes allocated per request (V8's sampling heap profiler, freed objects included) instead of CPU.
+  const heap = args.includes('--heap')
   const out: string[] = []
   const perArm = new Map<string, {cpu: number[]; sampled: number[]; rps: number[]}>(arms.map(([n]) => [n, {cpu: [], sampled: [], rps: []}]))
   try {
@@ -158,6 +210,10 @@ export async function runRelayProfileBench(args: readonly string[] = []): Promis
       for (const [name, root] of round % 2 === 0 ? arms : [...arms].reverse()) {
         const profDir = path.join(keep ?? dir, `${name.replace(/ /g, '-')}-${round}`)
         mkdirSync(profDir, {recursive: true})
+        if (heap) {
+          out.push(await heapRound(name, root, cfg, dir, upPort, profDir, warmup, seconds, top, round))
+          continue
+        }
         const prof = ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '250']
         const p = root === '' ? await spawnBareRelay(prof) : await spawnPipelock(root, cfg, [], prof)
         try {
@@ -195,7 +251,7 @@ export async function runRelayProfileBench(args: readonly string[] = []): Promis
     }
     const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)] ?? NaN
     const range = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`
-    for (const [name, m] of perArm) {
+    for (const [name, m] of heap ? [] : perArm) {
       out.push(`summary ${name}: process CPU µs/req median ${med(m.cpu).toFixed(1)} (${range(m.cpu)}); main-thread sampled µs/req median ${med(m.sampled).toFixed(1)} (${range(m.sampled)}); req/s ${range(m.rps)}`)
     }
     return out
