@@ -40,3 +40,5 @@ server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffe
 })
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`))
+// A clean exit on SIGTERM, so `node --cpu-prof` writes its profile (bench/relay-profile.ts).
+process.on('SIGTERM', () => process.exit(0))

@@ -13,6 +13,7 @@ import {runMcpOffloadBench} from './mcp-offload.js'
 import {runProxyPeersBench} from './proxy-peers.js'
 import {runProxyBench} from './proxy.js'
 import {runRelayPartsBench} from './relay-parts.js'
+import {runRelayProfileBench} from './relay-profile.js'
 import {runShadowBench} from './shadow.js'
 import {runStartupBench} from './startup.js'
 import {runSubsequenceBench} from './subsequence.js'
@@ -36,6 +37,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct and CPU per 10 MiB, bare relay floor (--rounds N, --baseline DIR)', run: runConnectBench as unknown as Bench},
   proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run, --baseline DIR adds another built checkout)', run: runProxyPeersBench as unknown as Bench},
   'relay-parts': {about: 'forward proxy per-request parts in process, CPU µs per call: response core scan (1 KiB binary, 1 KiB text), rate limiter at 60k live entries (--baseline DIR, --rounds N)', run: runRelayPartsBench as unknown as Bench},
+  'relay-profile': {about: 'forward proxy under wrk c=50 with node --cpu-prof: self and inclusive time per function, file and subsystem, CPU µs per request, the measured window only (--seconds S, --warmup S, --rounds N, --top N, --baseline DIR, --bare: the bare relay too, --heap: bytes allocated per request instead, --out DIR keeps the profiles)', run: async (args) => (await runRelayProfileBench(args)).map((line) => ({profile: line}))},
   'proxy-node': {about: 'forward proxy on loopback vs direct with a node client: added p50/p99, throughput ratio, idle RSS, time to first request', run: runProxyBench as unknown as Bench},
   startup: {about: 'pipelock run start-up: spawn → banner → first request served, CPU and RSS; --version; alternating with --baseline DIR (another built checkout); --profile DIR: self time by package up to the first request ([--rounds N])', run: runStartupBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; throughput with capture / signed receipts on vs off ([seconds])', run: runLearnLockBench as unknown as Bench},

@@ -40,6 +40,23 @@ export function ensureDebian(packages: Record<string, string>, install: boolean)
   return Object.keys(packages).filter((cmd) => !have(cmd))
 }
 
+/** The pipelock config of the peer table (every request scanner on, response scanning off, loopback trusted). */
+export const PEERS_CONFIG = [
+  'forward_proxy:', '  enabled: true', 'response_scanning:', '  enabled: false', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
+  'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000', 'logging:', '  include_allowed: false',
+].join('\n') + '\n'
+
+/** The origin every arm fetches: the 1 KiB binary body, keep-alive, on a free loopback port. */
+export async function startBinaryOrigin(): Promise<{server: http.Server; port: number}> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(BODY.length)})
+    res.end(BODY)
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {server, port: (server.address() as AddressInfo).port}
+}
+
 interface WrkResult {
   requests: number
   rps: number
@@ -103,19 +120,10 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
   const missing = ensureDebian({wrk: 'wrk', squid: 'squid', tinyproxy: 'tinyproxy'}, !args.includes('--no-install'))
   if (missing.includes('wrk')) throw new Error('wrk is not installed and could not be installed (apt-get install wrk)')
 
-  const upstream = http.createServer((_req, res) => {
-    res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(BODY.length)})
-    res.end(BODY)
-  })
-  upstream.keepAliveTimeout = 60_000
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
-  const upPort = (upstream.address() as AddressInfo).port
+  const {server: upstream, port: upPort} = await startBinaryOrigin()
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-bench-peers-'))
   const cfg = path.join(dir, 'bench.yaml')
-  writeFileSync(cfg, [
-    'forward_proxy:', '  enabled: true', 'response_scanning:', '  enabled: false', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
-    'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000', 'logging:', '  include_allowed: false',
-  ].join('\n') + '\n')
+  writeFileSync(cfg, PEERS_CONFIG)
   const procs: ChildProcess[] = []
   const rows: Record<string, unknown>[] = []
   try {

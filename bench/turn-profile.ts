@@ -11,12 +11,12 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-interface ProfileNode {
+export interface ProfileNode {
   readonly id: number
   readonly callFrame: {readonly functionName: string; readonly url: string; readonly lineNumber: number}
   readonly children?: number[]
 }
-interface Profile {
+export interface Profile {
   readonly nodes: ProfileNode[]
   readonly startTime: number
   readonly samples: number[]

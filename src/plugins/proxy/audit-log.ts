@@ -145,6 +145,8 @@ export class AuditLog implements DecisionSink {
   }
 
   record(d: Decision): void {
+    // The common case under load: an allowed request with nothing to log (checked before any field is built).
+    if (d.verdict === 'allow' && !this.opts.includeAllowed && d.warnings.length === 0 && d.exception === undefined) return
     const targetKey = d.transport === 'connect' ? 'target' : 'url'
     const common = {method: d.method, [targetKey]: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent}
     for (const w of d.warnings) this.event('warn', 'dlp_warn', 'DLP warn-only pattern matched', {...common, pattern: w})

@@ -48,13 +48,11 @@ export function snapshotFor(core: Pick<ProxyCore, 'snapshot'>, b: Pick<DecisionB
   return b.profile === undefined ? snap : forProfile(snap, b.profile)
 }
 
-export async function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal): Promise<UrlScanResult> {
-  return await snap.scanner.scanUrl(raw, {
-    resolver: (host) => systemLookupAll(host),
-    rateLimiter: snap.rateLimiter,
-    dataBudget: snap.dataBudget,
-    ...(signal ? {signal} : {}),
-  })
+/** The URL scan with the system resolver and the snapshot's windows (the scanner's own promise: no extra async hop per request). */
+export function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal): Promise<UrlScanResult> {
+  // `systemLookupAll` takes the host alone; the scanner's second argument (its signal) is not passed on, as before.
+  const opts = {resolver: systemLookupAll, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget}
+  return snap.scanner.scanUrl(raw, signal ? {...opts, signal} : opts)
 }
 
 /**

@@ -16,9 +16,9 @@ import {admitBudget, budgetBytes, overBudgetMessage, readWithinBudget} from './a
 import {allowDecision, blockDecision, enforcing, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
-import {inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
+import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
-import {readRequestBody} from './request-body.js'
+import {NO_REQUEST_BODY, readRequestBody, requestHasBody} from './request-body.js'
 import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict, waivesBody} from './request-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {RequestSuppression} from './suppression.js'
@@ -65,6 +65,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const t = rec.session
   // How this request's URL may appear in logs from here on (an unenforced DLP hit stays redacted).
   const shown = safeTarget(snap, rawTarget, scan.allowed ? null : scan.layer)
+  // The target's host as Go parses it, once (body scan, budget, and the response scan when no redirect moved it).
+  const host = urlHost(rawTarget)
   const targetHost = t !== null ? hostOfUrl(rawTarget) : ''
   const method = req.method ?? 'GET'
   // Session checks (§4.1 steps 9–10), then the taint authority check (§4.2 step 3).
@@ -84,10 +86,13 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
 
   // Request body: buffered (bounded) so it can be scanned and re-sent on a 307/308.
-  const reqBody = await readRequestBody(snap, req, urlHost(rawTarget), {
-    ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
-    suppress: suppression.for('body_dlp', rawTarget),
-  })
+  // No body (every GET): no read and no await.
+  const reqBody = !requestHasBody(req, opts.hasBody)
+    ? NO_REQUEST_BODY
+    : await readRequestBody(snap, req, host, {
+      ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
+      suppress: suppression.for('body_dlp', rawTarget),
+    })
   // Oversized bodies fail closed (§6.2 step 2) whether or not scanning is on: we never stream unscanned.
   if (reqBody.kind === 'over_limit') return block('body_scan', 'body_dlp', reqBody.detail, 403, 'dlp_match')
   const body = reqBody.kind === 'read' ? reqBody.body : null
@@ -113,7 +118,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
   if (contractGate(rec, rawTarget, method, warnings, block)) return
   // Agent budget (operations.md §2.9): after every gate, before the outbound request.
-  const denied = admitBudget(snap, b.sessionKey, urlHost(rawTarget), (l) => core.metrics.agentBudgetDenials.inc(l))
+  const denied = admitBudget(snap, b.sessionKey, host, (l) => core.metrics.agentBudgetDenials.inc(l))
   if (denied !== null) return block('budget', 'budget', denied.message, 429, 'data_budget')
 
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
@@ -179,7 +184,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   let out = m.body
   {
     const suppress = suppression.for('response', rawTarget)
-    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
+    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
     if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
     if (decision.action === 'strip') {
       out = Buffer.from(decision.content, 'utf8')
@@ -195,10 +200,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     if (decision.action !== 'allow') exposure = 'prompt_injection'
   }
   if (t !== null) ps!.exposure(t, shown, upHost, exposure)
-  const headers = inboundResponseHeaders(up.headers)
-  delete headers['content-length']
   record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
-  res.writeHead(up.statusCode, {...headers, 'content-length': String(out.length)})
+  res.writeHead(up.statusCode, bufferedResponseHeaders(up.headers, out.length))
   res.end(out)
 }
 

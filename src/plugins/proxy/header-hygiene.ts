@@ -47,9 +47,26 @@ const RESPONSE_STRIP = new Set(['connection', 'keep-alive', 'transfer-encoding',
 
 export function inboundResponseHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
-  for (const [k, v] of Object.entries(h)) {
+  for (const k of Object.keys(h)) {
+    const v = h[k]
     if (v === undefined || RESPONSE_STRIP.has(k.toLowerCase())) continue
     out[k] = v
   }
+  return out
+}
+
+/**
+ * The headers of a buffered (re-framed) response: `inboundResponseHeaders(h)` without its
+ * `content-length`, then `content-length: length` last — built in one pass (a `delete` turns the
+ * object into a dictionary and the spread after it copied it again, on every buffered response).
+ */
+export function bufferedResponseHeaders(h: Record<string, string | string[] | undefined>, length: number): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const k of Object.keys(h)) {
+    const v = h[k]
+    if (v === undefined || k === 'content-length' || RESPONSE_STRIP.has(k.toLowerCase())) continue
+    out[k] = v
+  }
+  out['content-length'] = String(length)
   return out
 }

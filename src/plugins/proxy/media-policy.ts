@@ -31,27 +31,41 @@ function startsWith(b: Buffer, sig: number[], at = 0): boolean {
   return true
 }
 
-/** Signature sniffing over the first 512 bytes. */
+/** Whether `b` holds the ASCII `sig` at `at` (compared byte by byte: no slice, no string). */
+function hasAscii(b: Buffer, sig: string, at = 0): boolean {
+  if (b.length < at + sig.length) return false
+  for (let i = 0; i < sig.length; i++) if (b[at + i] !== sig.charCodeAt(i)) return false
+  return true
+}
+
+/**
+ * Signature sniffing over the first 512 bytes. Byte comparisons in place: it runs on every
+ * buffered response, and slicing and decoding each candidate signature was most of its cost
+ * (issue 18; the slicing version is the oracle of test/unit/proxy/relay-hot-path.test.ts).
+ */
 export function sniffMediaType(body: Buffer): string {
-  const b = body.subarray(0, 512)
+  const b = body.length > 512 ? body.subarray(0, 512) : body
   if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png'
   if (startsWith(b, [0xff, 0xd8, 0xff])) return 'image/jpeg'
-  if (b.subarray(0, 6).toString('latin1') === 'GIF87a' || b.subarray(0, 6).toString('latin1') === 'GIF89a') return 'image/gif'
-  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp'
-  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WAVE') return 'audio/wave'
-  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'AVI ') return 'video/avi'
+  if (hasAscii(b, 'GIF87a') || hasAscii(b, 'GIF89a')) return 'image/gif'
+  if (hasAscii(b, 'RIFF') && hasAscii(b, 'WEBP', 8)) return 'image/webp'
+  if (hasAscii(b, 'RIFF') && hasAscii(b, 'WAVE', 8)) return 'audio/wave'
+  if (hasAscii(b, 'RIFF') && hasAscii(b, 'AVI ', 8)) return 'video/avi'
   if (startsWith(b, [0x42, 0x4d])) return 'image/bmp'
   if (startsWith(b, [0x00, 0x00, 0x01, 0x00]) || startsWith(b, [0x00, 0x00, 0x02, 0x00])) return 'image/x-icon'
-  if (b.subarray(0, 3).toString('latin1') === 'ID3') return 'audio/mpeg'
-  if (b.subarray(0, 4).toString('latin1') === 'OggS') return 'application/ogg'
-  if (b.subarray(0, 4).toString('latin1') === 'fLaC') return 'audio/flac'
+  if (hasAscii(b, 'ID3')) return 'audio/mpeg'
+  if (hasAscii(b, 'OggS')) return 'application/ogg'
+  if (hasAscii(b, 'fLaC')) return 'audio/flac'
   if (startsWith(b, [0x1a, 0x45, 0xdf, 0xa3])) return 'video/webm'
-  if (b.length >= 12 && b.subarray(4, 8).toString('latin1') === 'ftyp') return 'video/mp4'
-  if (b.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf'
+  if (b.length >= 12 && hasAscii(b, 'ftyp', 4)) return 'video/mp4'
+  if (hasAscii(b, '%PDF-')) return 'application/pdf'
   if (startsWith(b, [0x50, 0x4b, 0x03, 0x04])) return 'application/zip'
   if (startsWith(b, [0x1f, 0x8b, 0x08])) return 'application/x-gzip'
   // Text if no binary control bytes (WHATWG "binary data byte" set).
-  for (const c of b) if (c <= 0x08 || c === 0x0b || (c >= 0x0e && c <= 0x1a) || (c >= 0x1c && c <= 0x1f)) return 'application/octet-stream'
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!
+    if (c <= 0x08 || c === 0x0b || (c >= 0x0e && c <= 0x1a) || (c >= 0x1c && c <= 0x1f)) return 'application/octet-stream'
+  }
   return 'text/plain; charset=utf-8'
 }
 

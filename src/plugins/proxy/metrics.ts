@@ -19,7 +19,10 @@ class Counter {
   readonly values = new Map<string, number>()
   constructor(readonly name: string, readonly help: string, readonly type: 'counter' | 'gauge' = 'counter') {}
   inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels)
+    this.incKey(labelKey(labels), by)
+  }
+  /** `inc` with the series key already rendered (`labelKey`). */
+  incKey(k: string, by = 1): void {
     this.values.set(k, (this.values.get(k) ?? 0) + by)
   }
   set(labels: Labels, v: number): void {
@@ -118,6 +121,12 @@ export class ProxyMetrics implements DecisionSink {
   private readonly topScanners = new TopCounter()
   private readonly agents = new Map<string, {allowed: number; blocked: number; tunnels: number}>()
   private total = 0
+  /**
+   * `pipelock_requests_total`'s series key per result and agent label, rendered once: the label
+   * set is bounded (the profile names), and rendering it (sort, escape, join) was the metrics
+   * sink's main cost on every request (issue 18).
+   */
+  private readonly requestKeys = {allowed: new Map<string, string>(), blocked: new Map<string, string>()}
   private allowed = 0
   private blocked = 0
   private tunnelCount = 0
@@ -161,7 +170,7 @@ export class ProxyMetrics implements DecisionSink {
     if (d.transport === 'connect') this.tunnels.inc({result: 'blocked', agent})
     this.total++
     this.duration.observe(d.durationMs / 1000)
-    this.requests.inc({result: blocked ? 'blocked' : 'allowed', agent})
+    this.requests.incKey(this.requestSeries(blocked ? 'blocked' : 'allowed', agent))
     if (blocked) {
       this.blocked++
       this.agent(agent).blocked++
@@ -175,6 +184,16 @@ export class ProxyMetrics implements DecisionSink {
       this.allowed++
       this.agent(agent).allowed++
     }
+  }
+
+  private requestSeries(result: 'allowed' | 'blocked', agent: string): string {
+    const keys = this.requestKeys[result]
+    let k = keys.get(agent)
+    if (k === undefined) {
+      k = labelKey({result, agent})
+      if (keys.size < 1024) keys.set(agent, k)
+    }
+    return k
   }
 
   /** Tunnel close accounting (bytes, lifetime). */

@@ -19,11 +19,17 @@ export interface RequestBodyOptions {
   readonly suppress?: Suppressor
 }
 
+/** Whether the request carries a body: `hasBody` when the transport knows, else a non-zero Content-Length or a Transfer-Encoding. */
+export function requestHasBody(req: IncomingMessage, hasBody?: boolean): boolean {
+  const declared = req.headers['content-length']
+  return hasBody ?? ((declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined)
+}
+
+export const NO_REQUEST_BODY: RequestBody = Object.freeze({kind: 'none'})
+
 export async function readRequestBody(snap: ProxySnapshot, req: IncomingMessage, host: string, opts: RequestBodyOptions = {}): Promise<RequestBody> {
   const max = snap.scanner.settings.requestBodyScanning.maxBodyBytes
-  const declared = req.headers['content-length']
-  const hasBody = opts.hasBody ?? ((declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined)
-  if (!hasBody) return {kind: 'none'}
+  if (!requestHasBody(req, opts.hasBody)) return NO_REQUEST_BODY
   const body = await readCapped(req, max)
   if (body === null) return {kind: 'over_limit', detail: `request body exceeds max_body_bytes (${max})`}
   const scan = snap.scanner.scanRequestBody({

@@ -9,7 +9,7 @@ import type {ContentScanResult, ReasonCode, UrlScanResult} from '../scanner/inde
 import type {AirlockTransport} from '../sessions/index.js'
 import type {IncomingMessage} from 'node:http'
 import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
-import type {Decision, DecisionStage} from './decision.js'
+import {withRequestFields, type Decision, type DecisionStage} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
 import {waiveBlock, type BlockFinding} from './exception-gate.js'
@@ -72,13 +72,11 @@ export class RequestRecord {
 
   /** Records the decision in every sink first; returns the id of the receipt that recorded it. */
   record(d: Decision): string | undefined {
-    let full: Decision = {...d, url: this.url, ...(this.contract !== undefined ? {contract: this.contextFor(d)} : {})}
-    if (this.exception !== undefined) {
-      // The request's next decision is the one the exception produced (its allow, or a later
-      // stage's block): it alone carries the use, so the use is audited, counted and signed once.
-      full = {...full, exception: this.exception}
-      this.exception = undefined
-    }
+    // The request's next decision is the one the exception produced (its allow, or a later
+    // stage's block): it alone carries the use, so the use is audited, counted and signed once.
+    const exception = this.exception
+    this.exception = undefined
+    const full = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception)
     const receipt = this.core.sink.record(full)
     if (this.session !== null) this.sessions!.settle(this.session, full)
     return receipt

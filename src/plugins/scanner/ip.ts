@@ -154,6 +154,33 @@ function parseAutoBase(s: string): {value: bigint; nonStandard: boolean} | null 
  * ≤ 2³²−1. Short forms like `127.1` are deliberately left alone (caught after DNS, §5.12).
  */
 export function canonicaliseAltIPv4(host: string): string | null {
+  // Dotted decimal without leading zeros (`127.0.0.1`) has no non-standard part: null, without
+  // the split and the BigInt parse of each part (the URL scan runs this on every request).
+  if (isPlainDottedDecimal(host)) return null
+  return canonicaliseAltIPv4Parsed(host)
+}
+
+/** Four non-empty dot-separated runs of decimal digits, none with a leading zero. */
+function isPlainDottedDecimal(host: string): boolean {
+  let parts = 1
+  let run = 0
+  let lead = 0
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i)
+    if (c === 0x2e) {
+      if (run === 0 || (run > 1 && lead === 0x30)) return false
+      parts++
+      run = 0
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (run === 0) lead = c
+      run++
+    } else return false
+  }
+  return parts === 4 && run > 0 && !(run > 1 && lead === 0x30)
+}
+
+/** `canonicaliseAltIPv4` without its dotted-decimal shortcut (the differential test's oracle). */
+export function canonicaliseAltIPv4Parsed(host: string): string | null {
   const parts = host.split('.')
   if (parts.length === 4) {
     let nonStandard = false
