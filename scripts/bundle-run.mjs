@@ -25,8 +25,8 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const outdir = path.join(root, 'dist', 'run')
 const srcDir = path.join(root, 'dist', 'src') + path.sep
 
-/** `import.meta.url` of a bundled dist/src file → that file's URL, computed from the chunk's. */
-const ownUrl = {
+/** `import.meta.url` of a bundled dist/src file → that file's URL, computed from the chunk's (in `outdir`). */
+const ownUrl = (outdir) => ({
   name: 'own-import-meta-url',
   setup(b) {
     b.onLoad({filter: /\.js$/}, (args) => {
@@ -37,28 +37,56 @@ const ownUrl = {
       return {contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'js'}
     })
   },
+})
+
+/**
+ * Pipelock's own modules have no import-time side effects (ARCHITECTURE.md), so a plugin's
+ * index.ts re-exporting many files must not drag the unused ones (and the CommonJS packages
+ * they require) into a bundle: the MCP wrap imports a few settings helpers from the proxy
+ * plugin's index and needs none of its server, upstream client or recorder (issue 12). This marks
+ * every dist/src file side-effect-free for esbuild, as `"sideEffects": false` does for a package.
+ */
+const pureSources = {
+  name: 'pure-sources',
+  setup(b) {
+    b.onResolve({filter: /^\.\.?\//}, async (args) => {
+      if (args.pluginData?.pure === true || !args.importer.startsWith(srcDir)) return undefined
+      const r = await b.resolve(args.path, {kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: {pure: true}})
+      if (r.errors.length > 0 || !r.path.startsWith(srcDir)) return r.errors.length > 0 ? {errors: r.errors} : {path: r.path, external: r.external}
+      return {path: r.path, sideEffects: false}
+    })
+  },
+}
+
+/** Bundles `entryPoints` into `dir` with esbuild's metafile beside them (dir/meta.json). */
+async function bundle(entryPoints, dir, plugins) {
+  const result = await build({
+    entryPoints,
+    outdir: dir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['@oclif/core', 're2'],
+    // CommonJS dependencies (undici, yaml) call require() for Node's built-ins.
+    banner: {js: "import {createRequire as __pipelockRequire} from 'node:module'; const require = __pipelockRequire(import.meta.url);"},
+    plugins: [ownUrl(dir), ...plugins],
+    metafile: true,
+    logLevel: 'warning',
+  })
+  // CommonJS code bundled into an ES module has no __dirname: fail the build rather than at run time.
+  for (const file of Object.keys(result.metafile.outputs)) {
+    const text = readFileSync(path.join(root, file), 'utf8')
+    if (/(?<!typeof )\b__dirname\b/.test(text)) throw new Error(`${file}: a bundled module uses __dirname; keep its package external`)
+  }
+  writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(result.metafile))
+  console.log(`${path.relative(root, dir)}: ${Object.keys(result.metafile.outputs).length} files`)
 }
 
 rmSync(outdir, {recursive: true, force: true})
-const result = await build({
-  entryPoints: {run: path.join(root, 'dist', 'src', 'commands', 'run.js')},
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: ['@oclif/core', 're2'],
-  // CommonJS dependencies (undici, yaml) call require() for Node's built-ins.
-  banner: {js: "import {createRequire as __pipelockRequire} from 'node:module'; const require = __pipelockRequire(import.meta.url);"},
-  plugins: [ownUrl],
-  metafile: true,
-  logLevel: 'warning',
-})
-// CommonJS code bundled into an ES module has no __dirname: fail the build rather than at run time.
-for (const file of Object.keys(result.metafile.outputs)) {
-  const text = readFileSync(path.join(root, file), 'utf8')
-  if (/(?<!typeof )\b__dirname\b/.test(text)) throw new Error(`${file}: a bundled module uses __dirname; keep its package external`)
-}
-writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile))
-console.log(`dist/run: ${Object.keys(result.metafile.outputs).length} files`)
+await bundle({run: path.join(root, 'dist', 'src', 'commands', 'run.js')}, outdir, [])
+// The stdio wrap's oclif-free start (bin/run.js, src/cli/mcp-proxy-run.ts; issue 12), a build of
+// its own: esbuild splits shared code by file, so in run's build every file a plugin's index
+// re-exports would count as reached from the wrap. Inside dist/run so it ships with it.
+await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.js')}, path.join(outdir, 'mcp'), [pureSources])
