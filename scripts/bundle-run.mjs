@@ -20,19 +20,24 @@ import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
+import {directImports} from './bundle-direct-imports.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outdir = path.join(root, 'dist', 'run')
 const srcDir = path.join(root, 'dist', 'src') + path.sep
 
-/** `import.meta.url` of a bundled dist/src file → that file's URL, computed from the chunk's (in `outdir`). */
-const ownUrl = (outdir) => ({
+/**
+ * `import.meta.url` of a bundled dist/src file → that file's URL, computed from the chunk's (in
+ * `outdir`). `transform(text, file)`, when given, rewrites every dist/src file first.
+ */
+const ownUrl = (outdir, transform) => ({
   name: 'own-import-meta-url',
   setup(b) {
     b.onLoad({filter: /\.js$/}, (args) => {
       if (!args.path.startsWith(srcDir)) return undefined
-      const text = readFileSync(args.path, 'utf8')
-      if (!text.includes('import.meta.url')) return undefined
+      const read = readFileSync(args.path, 'utf8')
+      const text = transform === undefined ? read : transform(read, args.path)
+      if (text === read && !text.includes('import.meta.url')) return undefined
       const rel = path.relative(outdir, args.path).split(path.sep).join('/')
       return {contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'js'}
     })
@@ -58,8 +63,11 @@ const pureSources = {
   },
 }
 
-/** Bundles `entryPoints` into `dir` with esbuild's metafile beside them (dir/meta.json). */
-async function bundle(entryPoints, dir, plugins) {
+/**
+ * Bundles `entryPoints` into `dir` with esbuild's metafile beside them (dir/meta.json); `o.transform`
+ * rewrites the dist/src sources, `o.plugins` and `o.options` add to the build.
+ */
+async function bundle(entryPoints, dir, o = {}) {
   const result = await build({
     entryPoints,
     outdir: dir,
@@ -71,9 +79,10 @@ async function bundle(entryPoints, dir, plugins) {
     external: ['@oclif/core', 're2'],
     // CommonJS dependencies (undici, yaml) call require() for Node's built-ins.
     banner: {js: "import {createRequire as __pipelockRequire} from 'node:module'; const require = __pipelockRequire(import.meta.url);"},
-    plugins: [ownUrl(dir), ...plugins],
+    plugins: [ownUrl(dir, o.transform), ...(o.plugins ?? [])],
     metafile: true,
     logLevel: 'warning',
+    ...o.options,
   })
   // CommonJS code bundled into an ES module has no __dirname: fail the build rather than at run time.
   for (const file of Object.keys(result.metafile.outputs)) {
@@ -85,8 +94,16 @@ async function bundle(entryPoints, dir, plugins) {
 }
 
 rmSync(outdir, {recursive: true, force: true})
-await bundle({run: path.join(root, 'dist', 'src', 'commands', 'run.js')}, outdir, [])
+await bundle({run: path.join(root, 'dist', 'src', 'commands', 'run.js')}, outdir)
 // The stdio wrap's oclif-free start (bin/run.js, src/cli/mcp-proxy-run.ts; issue 12), a build of
-// its own: esbuild splits shared code by file, so in run's build every file a plugin's index
-// re-exports would count as reached from the wrap. Inside dist/run so it ships with it.
-await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.js')}, path.join(outdir, 'mcp'), [pureSources])
+// its own (inside dist/run, so it ships with it): its start-up chunks hold only what a stdio wrap
+// runs (direct imports past the plugins' index files, scripts/bundle-direct-imports.mjs; sources
+// side-effect-free), and the lazily imported bridges, listener and evidence steps stay in chunks of
+// their own. Whitespace is minified: that also drops the comments, whose few non-ASCII characters
+// (§, —, →) made V8 hold a whole chunk's source as two-byte text, twice its size.
+const barrels = new Map()
+await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.js')}, path.join(outdir, 'mcp'), {
+  transform: (text, file) => directImports(text, file, barrels),
+  plugins: [pureSources],
+  options: {minifyWhitespace: true},
+})

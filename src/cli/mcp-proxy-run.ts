@@ -12,9 +12,24 @@ import {isPipelockError} from '../plugins/errors/index.js'
 import {runMcpProxy} from '../plugins/mcp-proxy/service.js'
 import {emitErrorReport, reportFromPipelockError} from './error-output.js'
 import type {McpProxyFlags, McpProxyInvocation} from './mcp-proxy-args.js'
+import {preferSmallHeap} from './small-heap.js'
+import {operatorGave} from './young-generation.js'
+
+/**
+ * A wrap or bridge serves one client from a process of its own, and its RSS is the budget (issue
+ * 12, ≤ 20 MiB per wrap): V8's default heap sizing let the old generation fill with promoted
+ * garbage to ≈ 4× the ≈ 11 MiB live heap before collecting it (RSS 95–111 MiB after 4,000 calls,
+ * docs/benchmarks.md "MCP wrap RSS"). The listener serves many clients, as `run` does, and keeps
+ * V8's default. An operator's own `--[no-]optimize-for-size` wins.
+ */
+function sizeHeapForWrap(flags: McpProxyFlags): void {
+  if (flags.listen !== undefined || operatorGave(process.execArgv, process.env.NODE_OPTIONS, /^--(no-)?optimize[-_]for[-_]size$/)) return
+  preferSmallHeap()
+}
 
 /** Runs the proxy until the client or a signal ends it; resolves with the exit status. */
 export async function runMcpProxyCommand(flags: McpProxyFlags, argv: readonly string[], version: string): Promise<number> {
+  sizeHeapForWrap(flags)
   let onStop: () => void = () => {}
   const stop = new Promise<void>((resolve) => (onStop = resolve))
   // SIGHUP is treated like SIGTERM (graceful teardown); SIGUSR1 is ignored (Node would start
