@@ -59,10 +59,10 @@ export function pct(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!
 }
 
-async function paired(label: string, args: Record<string, string>, calls: number, nodeFlags: readonly string[] = []): Promise<Record<string, unknown>> {
+async function paired(label: string, args: Record<string, string>, calls: number, nodeFlags: readonly string[] = [], bin = BIN): Promise<Record<string, unknown>> {
   const env = {PATH: process.env.PATH ?? ''}
   const direct = new Peer(spawn(process.execPath, [RAW, 'pad:1024'], {env}))
-  const wrapped = new Peer(spawn(process.execPath, [...nodeFlags, BIN, 'mcp', 'proxy', '--', process.execPath, RAW, 'pad:1024'], {env}))
+  const wrapped = new Peer(spawn(process.execPath, [...nodeFlags, bin, 'mcp', 'proxy', '--', process.execPath, RAW, 'pad:1024'], {env}))
   const d: number[] = []
   const w: number[] = []
   const warm = Math.min(500, calls / 10)
@@ -154,7 +154,13 @@ function requestDecision(args: Record<string, string>): Record<string, unknown> 
   return {case: 'request decision of the 20-arg call (in process): unscreened (direct col.) vs screened', calls: y.length, direct_p50_ms: pct(x, 0.5), wrapped_p50_ms: pct(y, 0.5), added_p50_ms: pct(y, 0.5) - pct(x, 0.5), direct_p99_ms: pct(x, 0.99), wrapped_p99_ms: pct(y, 0.99), added_p99_ms: pct(y, 0.99) - pct(x, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0}
 }
 
+/**
+ * `mcp [calls] [--baseline DIR]`: DIR is another built checkout (e.g. the previous head); its wrap
+ * runs the small-call case right after this build's, so the RSS and latency rows compare in one run.
+ */
 export async function runMcpBench(argv: string[]): Promise<Record<string, unknown>[]> {
+  const b = argv.indexOf('--baseline')
+  const baseline = b === -1 ? undefined : argv.splice(b, 2)[1]
   const calls = Number(argv[0] ?? 2000)
   const small = {text: 'x'.repeat(180)}
   const twenty = Object.fromEntries(Array.from({length: 20}, (_, i) => [`field_${i}`, `value ${i} `.repeat(50)]))
@@ -164,6 +170,9 @@ export async function runMcpBench(argv: string[]): Promise<Record<string, unknow
     // operator's own young-generation flag turns the hold off, so this arm is the wrap without it
     // (V8's default sizing): the RSS and latency the hold trades.
     await paired('same, wrap without the young-generation hold (node --semi-space-growth-factor=2)', small, calls, ['--semi-space-growth-factor=2']),
+    // The wrap sizes V8's heap for memory (src/cli/mcp-proxy-run.ts); an operator's own flag turns that off.
+    await paired('same, wrap without the small-heap sizing (node --no-optimize-for-size)', small, calls, ['--no-optimize-for-size']),
+    ...(baseline === undefined ? [] : [await paired(`same, baseline wrap (${baseline})`, small, calls, [], path.join(path.resolve(baseline), 'bin/run.js'))]),
     await paired('tools/call 20 string args (~10 KiB)', twenty, Math.max(200, calls / 10)),
     splitPass(Object.values(twenty)),
     requestDecision(twenty),

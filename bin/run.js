@@ -4,11 +4,23 @@
 // On WSL oclif names the platform `wsl`: there the question goes to oclif.
 import {release} from 'node:os'
 
+// The common `mcp proxy [flags] -- COMMAND` line starts from its bundle without oclif (issue 12,
+// RSS per wrap); every other form of it, --help included, goes through oclif (src/cli/mcp-proxy-args.ts).
+const mcpWrap = process.argv[2] === 'mcp' && process.argv[3] === 'proxy'
+  ? (await import('../dist/src/cli/mcp-proxy-args.js')).fastMcpProxyArgs(process.argv.slice(4))
+  : null
+
 if (process.argv.length === 3 && process.argv[2] === '--version' && !release().toLowerCase().includes('microsoft')) {
   const {readFileSync} = await import('node:fs')
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   const arch = process.arch === 'ia32' ? 'x86' : process.arch
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`)
+} else if (mcpWrap !== null) {
+  const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
+  holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
+  const {readFileSync} = await import('node:fs')
+  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  await (await import('../dist/run/mcp/mcp-proxy.js')).mcpProxyMain(mcpWrap, version)
 } else {
   // Long-running commands start with V8's young generation held at its initial size (issue 18):
   // before oclif loads, as loading is what grows it.

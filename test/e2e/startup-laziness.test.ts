@@ -20,10 +20,12 @@ import {startProxy, tempDir, until} from './proxy-harness.js'
 
 const PRELOAD = repoPath('test', 'fixtures', 'startup', 'module-trace.mjs')
 
-/** Source files (repo-relative) of each file of the run bundle, from esbuild's metafile. */
+/** Source files (repo-relative) of each file of the run bundle and the MCP wrap's (dist/run/mcp), from esbuild's metafiles. */
 function bundleInputs(): Map<string, string[]> {
-  const meta = JSON.parse(readFileSync(repoPath('dist', 'run', 'meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
-  return new Map(Object.entries(meta.outputs).map(([out, o]) => [pathToFileURL(repoPath(out)).href, Object.keys(o.inputs)]))
+  return new Map([['dist', 'run', 'meta.json'], ['dist', 'run', 'mcp', 'meta.json']].flatMap((file) => {
+    const meta = JSON.parse(readFileSync(repoPath(...file), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
+    return Object.entries(meta.outputs).map(([out, o]): [string, string[]] => [pathToFileURL(repoPath(out)).href, Object.keys(o.inputs)])
+  }))
 }
 
 /**
@@ -120,7 +122,7 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     assert.deepEqual(loadedAny(modules, ['/dist/src/plugins/proxy/', '/dist/src/plugins/scanner/', '/dist/src/plugins/config/', '/node_modules/undici/', '/node_modules/zod/', ...NEVER_IN_RUN.filter((f) => !f.includes('/audit/'))]), [])
   })
 
-  it('mcp proxy (stdio wrap): no WebSocket bridge or ws, no compiler; young generation held', async () => {
+  it('mcp proxy -- CMD (stdio wrap): its own bundle, no oclif, only the stdio path; scan pool threads only for a large message; young generation held', async () => {
     const t = traced()
     const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', '--', process.execPath, repoPath('test/mcp/fixtures/raw-server.mjs'), 'echo'], {
       cwd: repoPath(),
@@ -129,17 +131,50 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     })
     const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)))
     const lines = readline.createInterface({input: p.stdout!})
-    const answered = new Promise<string>((resolve) => lines.once('line', resolve))
-    p.stdin!.write(JSON.stringify({jsonrpc: '2.0', id: 1, method: 'tools/call', params: {name: 'echo', arguments: {text: 'hello'}}}) + '\n')
-    assert.match(await answered, /"id":1,"result"/)
+    const call = (id: number, text: string): Promise<string> => {
+      const answered = new Promise<string>((resolve) => lines.once('line', resolve))
+      p.stdin!.write(JSON.stringify({jsonrpc: '2.0', id, method: 'tools/call', params: {name: 'echo', arguments: {text}}}) + '\n')
+      return answered
+    }
+    try {
+    assert.match(await call(1, 'hello'), /"id":1,"result"/)
     const modules = t.modules()
+    // Issue 12 (RSS per wrap): the wrap starts from dist/run/mcp, without oclif.
+    assert.ok(modules.some((m) => m.endsWith('/dist/run/mcp/mcp-proxy.js')), modules.join('\n'))
     assert.ok(modules.some((m) => m.endsWith('/dist/src/plugins/mcp-proxy/stdio-wrap.js')), modules.join('\n'))
-    assert.deepEqual(loadedAny(modules, ['/node_modules/ws/', '/dist/src/plugins/mcp-proxy/ws-bridge.js', '/dist/src/plugins/proxy/websocket/', '/dist/src/plugins/learn/', '/dist/src/plugins/audit/']), [])
+    assert.deepEqual(loadedAny(modules, [
+      '/node_modules/@oclif/', '/node_modules/ws/', '/node_modules/undici/', '/node_modules/chokidar/',
+      '/dist/src/plugins/mcp-proxy/ws-bridge.js', '/dist/src/plugins/mcp-proxy/http-bridge.js', '/dist/src/plugins/mcp-proxy/http-listener.js',
+      '/dist/src/plugins/mcp-proxy/evidence.js', '/dist/src/plugins/mcp-proxy/admin-api.js', '/dist/src/plugins/mcp-proxy/integrity-check.js',
+      '/dist/src/plugins/proxy/server.js', '/dist/src/plugins/proxy/websocket/', '/dist/src/plugins/dispatch/',
+      '/dist/src/plugins/receipts/', '/dist/src/plugins/recorder/', '/dist/src/plugins/store/', '/dist/src/plugins/gate/', '/dist/src/plugins/contracts/',
+      '/dist/src/plugins/capture/', '/dist/src/plugins/emit/emitter.js', '/dist/src/plugins/emit/open.js', '/dist/src/plugins/tls/', '/dist/src/plugins/learn/', '/dist/src/plugins/audit/',
+      '/dist/src/plugins/mcp-proxy/scan-worker.js',
+    ]), [])
+    // Nothing of the wrap's bundle is loaded a second time from dist/src: only bin/run.js's helpers.
+    const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
+    assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/young-generation.js'])
     p.kill('SIGUSR2')
     assert.ok(await until(async () => existsSync(t.file + '.heap.json')), 'heap statistics written')
     const spaces = JSON.parse(readFileSync(t.file + '.heap.json', 'utf8')) as Record<string, number>
     assert.ok(spaces.new_space! <= 8 * 1024 * 1024, `new_space ${spaces.new_space}`)
+    assert.deepEqual(loadedAny(t.cjs(), ['/node_modules/@oclif/', '/node_modules/undici/']), [])
+    // The scan pool's worker thread starts with the first message over 64 KiB, not before.
+    assert.match(await call(2, 'the quick brown fox jumps over the lazy dog '.repeat(2000)), /"id":2,"result"/)
+    assert.ok(await until(async () => t.modules().some((m) => m.endsWith('/dist/src/plugins/mcp-proxy/scan-worker.js'))), 'scan worker started')
     p.stdin!.end()
     assert.equal(await exited, 0)
+    } finally {
+      if (p.exitCode === null) p.kill()
+    }
+  })
+
+  it('mcp proxy --help and the other forms the fast path leaves alone go through oclif', () => {
+    const t = traced()
+    const r = runCli(['mcp', 'proxy', '--help'], {env: t.env})
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /Firewall an MCP server/)
+    assert.ok(t.modules().some((m) => m.includes('/node_modules/@oclif/core/')), 'oclif loaded')
+    assert.ok(!t.modules().some((m) => m.endsWith('/dist/run/mcp/mcp-proxy.js')), 'the wrap bundle not loaded')
   })
 })

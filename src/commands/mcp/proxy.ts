@@ -78,36 +78,8 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(McpProxy)
-    const {runMcpProxy} = await import('../../plugins/mcp-proxy/index.js')
-    let onStop: () => void = () => {}
-    const stop = new Promise<void>((resolve) => (onStop = resolve))
-    // SIGHUP is treated like SIGTERM (graceful teardown); SIGUSR1 is ignored (Node would start
-    // the inspector; the reference ignores it — no signal toggle of the kill switch here).
-    const handlers: Array<[NodeJS.Signals, () => void]> = [['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onStop], ['SIGUSR1', () => {}]]
-    for (const [s, h] of handlers) process.on(s, h)
-    try {
-      process.exitCode = await runMcpProxy({
-        configFile: flags.config,
-        upstream: flags.upstream,
-        listen: flags.listen,
-        headers: flags.header ?? [],
-        headerFile: flags['header-file'],
-        env: flags.env ?? [],
-        agent: flags.agent,
-        sandbox: Boolean(flags.sandbox || flags['sandbox-strict'] || flags['sandbox-best-effort'] || flags.workspace !== undefined),
-        command: argv as string[],
-        processEnv: process.env,
-        stdin: process.stdin,
-        stdout: process.stdout,
-        stderr: (line) => process.stderr.write(line + '\n'),
-        stop,
-        ...(flags['capture-output'] !== undefined ? {captureOutput: flags['capture-output']} : {}),
-        captureRaw: flags['capture-raw'],
-        ...(flags['contract-server'] !== undefined ? {contractServer: flags['contract-server']} : {}),
-        build: {version: this.config.version, sha: ''},
-      })
-    } finally {
-      for (const [s, h] of handlers) process.removeListener(s, h)
-    }
+    // The common invocation starts without oclif (bin/run.js, src/cli/mcp-proxy-args.ts); both run this.
+    const {runMcpProxyCommand} = await import('../../cli/mcp-proxy-run.js')
+    process.exitCode = await runMcpProxyCommand(flags, argv as string[], this.config.version)
   }
 }

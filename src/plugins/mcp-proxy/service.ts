@@ -1,6 +1,11 @@
 /**
  * The `mcp proxy` and `mcp scan` services (spec mcp.md §2, §13): load and resolve the config,
  * refuse what is not implemented, build the runtime, print the startup lines, run.
+ *
+ * A stdio wrap loads only what its config and flags use (issue 12, RSS per wrap): the HTTP and
+ * WebSocket bridges, the HTTP listener, the evidence steps (learn_lock, flight_recorder, capture),
+ * the session admin API and the binary-integrity check are each imported when asked for
+ * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
 import {loadConfig, type PipelockConfig} from '../config/index.js'
@@ -8,19 +13,16 @@ import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented, taintNote} from './features.js'
-import {startMcpAdminApi} from './admin-api.js'
+import {loadFeature} from '../proxy/index.js'
 import {LineTooLongError, readLines} from './line-reader.js'
 import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
 import {bannerModes, buildMcpRuntime} from './runtime.js'
 import {runStdioWrap} from './stdio-wrap.js'
-import {runHttpBridge} from './http-bridge.js'
 import {runWsBridge} from './ws-bridge-load.js'
-import {startMcpListener} from './http-listener.js'
 import {parseHeaderFlags} from './headers.js'
-import {openMcpEvidence} from './evidence.js'
-import {checkBinaryIntegrity} from './integrity-check.js'
-import {serverIdentity} from './contract-gate.js'
+import type {McpEvidence} from './evidence.js'
+import type {Scanner} from '../scanner/index.js'
 
 export interface McpProxyOptions {
   readonly configFile?: string
@@ -97,14 +99,10 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   if (tn !== null) o.stderr(tn)
   const agent = o.agent === undefined || o.agent === '' ? '_default' : o.agent
   const base = buildMcpRuntime(resolved.config, o.processEnv, Date.now, o.stderr, agent)
-  const evidence = await openMcpEvidence({
-    config: resolved.config, scanner: base.deps.scanner, agent,
-    server: o.contractServer !== undefined && o.contractServer !== '' ? o.contractServer : serverIdentity(o.command, o.upstream),
-    ...(o.upstream !== undefined ? {upstream: o.upstream} : {}),
-    ...(o.captureOutput !== undefined ? {captureDir: o.captureOutput} : {}),
-    captureRaw: o.captureRaw === true, env: o.processEnv, build: o.build ?? {version: '', sha: ''}, log: o.stderr,
-  })
-  const admin = await startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)
+  const evidence = await openEvidence(o, resolved.config, base.deps.scanner, agent)
+  const admin = resolved.config.kill_switch.api_listen === ''
+    ? null
+    : await (await loadFeature('kill_switch.api_listen (session admin API)', () => import('./admin-api.js'))).startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)
   try {
     const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
     const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics(), ...evidence.recorders])
@@ -116,6 +114,22 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   }
 }
 
+/** No learn_lock, flight_recorder or capture: nothing to open, nothing loaded. */
+const NO_EVIDENCE: McpEvidence = {contract: null, recorders: [], close: async () => undefined}
+
+/** The evidence steps the config and flags ask for (evidence.ts), loaded only then. */
+async function openEvidence(o: McpProxyOptions, c: PipelockConfig, scanner: Scanner, agent: string): Promise<McpEvidence> {
+  if (!c.learn_lock.enabled && !c.flight_recorder.enabled && o.captureOutput === undefined) return NO_EVIDENCE
+  const [{openMcpEvidence}, {serverIdentity}] = await loadFeature('learn_lock, flight_recorder or --capture-output', () => Promise.all([import('./evidence.js'), import('./contract-gate.js')]))
+  return openMcpEvidence({
+    config: c, scanner, agent,
+    server: o.contractServer !== undefined && o.contractServer !== '' ? o.contractServer : serverIdentity(o.command, o.upstream),
+    ...(o.upstream !== undefined ? {upstream: o.upstream} : {}),
+    ...(o.captureOutput !== undefined ? {captureDir: o.captureOutput} : {}),
+    captureRaw: o.captureRaw === true, env: o.processEnv, build: o.build ?? {version: '', sha: ''}, log: o.stderr,
+  })
+}
+
 async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean): Promise<number> {
   const resolved = {config}
   const modes = bannerModes(runtime.settings)
@@ -125,6 +139,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     if (o.listen !== undefined) {
       if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
       o.stderr(`pipelock: MCP reverse proxy ${o.listen} -> ${o.upstream} (${modes})`)
+      const {startMcpListener} = await loadFeature('mcp proxy --listen', () => import('./http-listener.js'))
       let listener
       try {
         listener = await startMcpListener({listen: o.listen, upstream: o.upstream, config: resolved.config, runtime, recorder, log: o.stderr})
@@ -142,11 +157,15 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
       return runWsBridge({upstream: o.upstream, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
     }
     const headers = parseHeaderFlags(o.headers, o.headerFile)
+    const {runHttpBridge} = await loadFeature('mcp proxy --upstream http(s)://', () => import('./http-bridge.js'))
     o.stderr(`pipelock: proxying upstream ${o.upstream} (${modes})`)
     return runHttpBridge({upstream: o.upstream, headers, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
   }
 
-  checkBinaryIntegrity(config, o.command, o.processEnv, o.stderr)
+  if (config.mcp_binary_integrity.enabled) {
+    const {checkBinaryIntegrity} = await loadFeature('mcp_binary_integrity', () => import('./integrity-check.js'))
+    checkBinaryIntegrity(config, o.command, o.processEnv, o.stderr)
+  }
   const child = buildChildEnv(o.processEnv, o.env)
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
   if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
