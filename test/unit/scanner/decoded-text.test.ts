@@ -15,7 +15,7 @@ import RE2 from 're2'
 import {forDlpOfDecoded} from '../../../src/plugins/scanner/decoded-text.js'
 import {createNormalizer} from '../../../src/plugins/scanner/normalize.js'
 import {createSeedPhraseDetector} from '../../../src/plugins/scanner/seed-phrase.js'
-import {phraseFromEntropy, prng, referenceDetect, syntheticWordList} from './fixtures.js'
+import {phraseFromEntropy, prng, randomJoin, referenceDetect, syntheticWordList} from './fixtures.js'
 
 const norm = createNormalizer()
 /** The replaced implementation: RE2 over the NFD form. */
@@ -86,13 +86,9 @@ test('seed detector equals the reference on texts holding non-ASCII units (U+FFF
     const phrases = [phraseFromEntropy(list, Buffer.alloc(16, 5)), phraseFromEntropy(list, Buffer.alloc(32, 8))]
     let detected = 0
     for (let i = 0; i < 3000; i++) {
-      const parts: string[] = []
-      const n = Math.floor(r() * 40)
-      for (let k = 0; k < n; k++) {
-        const x = r()
-        parts.push(x < 0.06 ? phrases[Math.floor(r() * phrases.length)]! : x < 0.45 ? list[Math.floor(r() * 60)]! : x < 0.6 ? list[Math.floor(r() * 60)]!.toUpperCase() : units[Math.floor(r() * units.length)]!)
-      }
-      const s = parts.join(r() < 0.6 ? ' ' : '')
+      const pick = (x: number): string =>
+        x < 0.06 ? phrases[Math.floor(r() * phrases.length)]! : x < 0.45 ? list[Math.floor(r() * 60)]! : x < 0.6 ? list[Math.floor(r() * 60)]!.toUpperCase() : units[Math.floor(r() * units.length)]!
+      const s = randomJoin(r, 40, pick, 0.6)
       const want = referenceDetect(list, 12, s)
       if (want) detected++
       assert.equal(det.detect(s), want, JSON.stringify(s))

@@ -13,7 +13,7 @@ import {countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
 import {segmentsOfAtLeast, splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
 import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
-import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, referenceDetect, syntheticWordList, wif} from './fixtures.js'
+import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, randomJoin, referenceDetect, syntheticWordList, wif} from './fixtures.js'
 
 const WORDS = syntheticWordList()
 
@@ -163,13 +163,9 @@ test('text helpers and the seed detector equal their original implementations', 
   const alphabet = ['a', 'Z', ' ', '-', '\t', '\n', '\v', '\f', ',', '|', ';', ':', '/', '=', '"', '\u00a0', '\u2028', '\u3000', '\u0085', 'İ', 'Σ', 'ſ', '\ud800', '😀', '0x', '\\x', 'ab', '09', 'F']
   let detected = 0
   for (let i = 0; i < 3000; i++) {
-    const parts: string[] = []
-    const n = Math.floor(r() * 40)
-    for (let k = 0; k < n; k++) {
-      const x = r()
-      parts.push(x < 0.05 ? valid[Math.floor(r() * valid.length)]! : x < 0.5 ? WORDS[Math.floor(r() * 40)]!.toUpperCase() : alphabet[Math.floor(r() * alphabet.length)]!)
-    }
-    const s = parts.join(r() < 0.5 ? ' ' : '')
+    const pick = (x: number): string =>
+      x < 0.05 ? valid[Math.floor(r() * valid.length)]! : x < 0.5 ? WORDS[Math.floor(r() * 40)]!.toUpperCase() : alphabet[Math.floor(r() * alphabet.length)]!
+    const s = randomJoin(r, 40, pick, 0.5)
     const want = referenceDetect(WORDS, 12, s)
     if (want) detected++
     assert.equal(det.detect(s), want, JSON.stringify(s))

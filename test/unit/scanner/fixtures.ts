@@ -107,3 +107,11 @@ export function referenceDetect(list: readonly string[], minWords: number, text:
   }
   return false
 }
+
+/** Up to `maxParts` parts, each `pick(r())`, joined by a space (probability `spaced`) or nothing: the seed detectors' random corpora. */
+export function randomJoin(r: () => number, maxParts: number, pick: (x: number) => string, spaced: number): string {
+  const parts: string[] = []
+  const n = Math.floor(r() * maxParts)
+  for (let k = 0; k < n; k++) parts.push(pick(r()))
+  return parts.join(r() < spaced ? ' ' : '')
+}
