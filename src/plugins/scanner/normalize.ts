@@ -223,14 +223,16 @@ export function createNormalizer(): Normalizer {
   const confusableTarget = (ch: string): string => table.get(ch.codePointAt(0)!)!
   const confusableToAscii = (s: string): string => s.replace(confusables, confusableTarget)
   // NFD then drop Mn; the result stays decomposed (§8).
-  const bmpMarks: BmpMarks = {marks: new Uint8Array(65536), loaded: new Uint8Array(256), scratch: new Uint16Array(16384)}
+  // Allocated on the first text with a code unit ≥ U+0300 (72 KiB; most scanners never need it).
+  let bmpMarks: BmpMarks | null = null
+  const marks = (): BmpMarks => (bmpMarks ??= {marks: new Uint8Array(65536), loaded: new Uint8Array(256), scratch: new Uint16Array(4096)})
   const stripCombiningMarks = (s: string): string => {
     const d = s.normalize('NFD')
     // Every \p{Mn} code point is ≥ U+0300, and U+FFFD (what undecodable bytes become) is not
     // one: without another such code unit there is nothing to drop.
     for (let i = 0; i < d.length; i++) {
       const c = d.charCodeAt(i)
-      if (c >= 0x300 && c !== 0xfffd) return c >= 0xd800 && c <= 0xdfff ? d.replace(mn, '') : dropBmpMarks(d, i, bmpMarks, mn)
+      if (c >= 0x300 && c !== 0xfffd) return c >= 0xd800 && c <= 0xdfff ? d.replace(mn, '') : dropBmpMarks(d, i, marks(), mn)
     }
     return d
   }
