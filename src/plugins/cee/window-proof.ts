@@ -46,7 +46,7 @@
  */
 import {
   AWS_DOC_KEY, AWS_DOC_SECRET, DEC_ALL, DEC_B32, DEC_B64, DEC_HEX, SEED_WINDOWS, coreScreenHits, coreScreenWindow,
-  decoderRejects, isSeedSeparator, isSegmentDelimiter, longestNeedle, needleIn, patternsFindAnything, segmentMayFind,
+  decoderRejects, forDlpOfDecoded, isSeedSeparator, isSegmentDelimiter, longestNeedle, needleIn, patternsFindAnything, segmentMayFind,
   type DlpEngine,
 } from '../scanner/index.js'
 
@@ -103,6 +103,9 @@ function lastCodePoints(s: string, n: number): string {
   return s.slice(i)
 }
 
+/** `s` without any `ch` (`s` itself when it has none: no copy). */
+const withoutAll = (s: string, ch: string): string => (s.includes(ch) ? s.split(ch).join('') : s)
+
 const hasPctOrPlus = (s: string): boolean => s.includes('%') || s.includes('+')
 
 /** A code unit outside printable ASCII, or `%` or `+` (the proof's scope, module comment). */
@@ -154,10 +157,18 @@ class TextChecks {
   /** Checks `screened` (the normalised text appended) and `seedText` (the raw text appended); commits. */
   append(screened: readonly string[], seedText: string, tails: string[] | null): void {
     if (this.dirty) return
-    const probes = tails === null ? [this.tail + screened[0]!] : screened.map((s, i) => tails[i]! + s)
-    if (!this.screenHit && coreScreenHits(this.engine, [...new Set(probes)])) this.screenHit = true
-    if (tails === null) this.tail = detach(lastCodePoints(probes[0]!, this.w - 1))
-    else for (let i = 0; i < probes.length; i++) tails[i] = detach(lastCodePoints(probes[i]!, this.w - 1))
+    if (tails === null) {
+      const probe = this.tail + screened[0]!
+      if (!this.screenHit && coreScreenHits(this.engine, [probe])) this.screenHit = true
+      this.tail = detach(lastCodePoints(probe, this.w - 1))
+    } else {
+      // Forms equal to an earlier one (a fragment with no dot or no space, same tail) are one
+      // probe: screened and their tails computed once.
+      const first = screened.map((s, i) => screened.findIndex((o, j) => o === s && tails[j] === tails[i]))
+      const probes = screened.map((s, i) => (first[i] === i ? tails[i]! + s : ''))
+      if (!this.screenHit && coreScreenHits(this.engine, probes.filter((_, i) => first[i] === i))) this.screenHit = true
+      for (let i = 0; i < probes.length; i++) tails[i] = first[i] === i ? detach(lastCodePoints(probes[i]!, this.w - 1)) : tails[first[i]!]!
+    }
     if (!this.engine.seed.active) return
     const st = this.seedTail + seedText
     if (this.engine.seed.detect(st)) this.dirty = true
@@ -252,7 +263,7 @@ class B64Track {
     while (k > 0 && !(p[k - 1]! < 0x80 && p[k]! >= 0x20 && p[k]! <= 0x7e)) k--
     if (k > 0) {
       const u = Buffer.from(p.buffer, p.byteOffset, k).toString('utf8')
-      const t = this.engine.normalizer.forDlp(u)
+      const t = forDlpOfDecoded(this.engine.normalizer, u)
       this.rejects |= decoderRejects(t)
       this.anyPct ||= t.includes('%')
       this.anyPlus ||= t.includes('+')
@@ -270,7 +281,7 @@ class B64Track {
     if (this.pads > 0 || this.text.dirty || this.text.screenHit) return false
     if (!this.decodedAny) return true
     const u = Buffer.concat([this.pending, Buffer.from(this.carry, 'base64')]).toString('utf8')
-    const t = this.engine.normalizer.forDlp(u)
+    const t = forDlpOfDecoded(this.engine.normalizer, u)
     if ((this.rejects | decoderRejects(t)) !== DEC_ALL) return false
     // The depth-1 URL decoding of the normalised decoding: none when a `%` is malformed (Go's
     // decoder fails) or when there is neither `%` nor `+`; otherwise not proven.
@@ -322,7 +333,7 @@ export class WindowProof {
     const nt = this.needleTail + s
     if (nt.includes(AWS_DOC_KEY) || nt.includes(AWS_DOC_SECRET) || (this.needles && needleIn(this.engine, nt))) return this.giveUp()
     this.needleTail = detach(nt.slice(Math.max(0, nt.length - this.needleKeep)))
-    this.text.append([s, s.split('.').join(''), s.split(' ').join('')], s, this.formTails)
+    this.text.append([s, withoutAll(s, '.'), withoutAll(s, ' ')], s, this.formTails)
     if (this.text.dirty) return this.giveUp()
     this.segments(s)
     if (this.sticky) return
@@ -380,7 +391,7 @@ export class WindowProof {
     if (this.delimited && (this.runLong || segmentMayFind(this.engine, this.run))) return false
     if (this.text.screenHit) {
       const w = window()
-      if (patternsFindAnything(this.engine, [w, w.split('.').join(''), w.split(' ').join('')])) return false
+      if (patternsFindAnything(this.engine, [w, withoutAll(w, '.'), withoutAll(w, ' ')])) return false
     }
     return true
   }

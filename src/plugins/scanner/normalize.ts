@@ -154,6 +154,65 @@ export interface Normalizer {
   forMatching(s: string): string
 }
 
+/**
+ * RE2's own `\p{Mn}` over the Basic Multilingual Plane (surrogates excluded), read from the
+ * regex itself one 256-code-unit page at a time, on first use of the page (the page's code
+ * units in order with the marks replaced by nothing: the ones missing from the result are the
+ * marks). V8's `\p{Mn}` is not used: its Unicode version differs from RE2's.
+ */
+interface BmpMarks {
+  /** 1: a mark; valid once the code unit's page is loaded. */
+  readonly marks: Uint8Array
+  readonly loaded: Uint8Array
+  /** Scratch for the kept code units of texts up to its length. */
+  readonly scratch: Uint16Array
+}
+
+function loadMarkPage(t: BmpMarks, page: number, mn: RE2): void {
+  const units: number[] = []
+  for (let c = page << 8; c < (page + 1) << 8; c++) if (c < 0xd800 || c > 0xdfff) units.push(c)
+  const all = String.fromCharCode(...units)
+  const kept = all.replace(mn, '')
+  for (let i = 0, k = 0; i < all.length; i++) {
+    if (k < kept.length && kept.charCodeAt(k) === all.charCodeAt(i)) k++
+    else t.marks[all.charCodeAt(i)] = 1
+  }
+  t.loaded[page] = 1
+}
+
+/**
+ * `d.replace(mn, '')`, where `d` holds no mark before index `from`, by the table — as long as
+ * `d` holds no surrogate (then RE2 itself, as before: it reads text as UTF-8 and would turn a
+ * lone surrogate into U+FFFD). The table is RE2's own set, so the result is the same string;
+ * the kept code units are gathered in the normaliser's scratch array and read back in blocks,
+ * several times faster than RE2's UTF-8 round trip on a kilobyte of decoded binary (the base64
+ * decoding of a cross-request window, issue 15).
+ */
+function dropBmpMarks(d: string, from: number, t: BmpMarks, mn: RE2): string {
+  // Texts longer than the kept scratch get an array of their own (a large body must not stay
+  // allocated per normaliser).
+  const buf = d.length <= t.scratch.length ? t.scratch : new Uint16Array(d.length)
+  let o = 0
+  for (let i = from; i < d.length; i++) {
+    const c = d.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdfff) return d.replace(mn, '')
+    if (t.loaded[c >> 8] !== 1) loadMarkPage(t, c >> 8, mn)
+    if (t.marks[c] !== 1) buf[o++] = c
+  }
+  return o === d.length - from ? d : d.slice(0, from) + unitsToString(buf, o)
+}
+
+/** Whether this platform stores a Uint16Array little-endian (then a Buffer reads it as UTF-16LE). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+/** The first `n` code units of `buf` as a string. */
+export function unitsToString(buf: Uint16Array, n: number): string {
+  if (LITTLE_ENDIAN) return Buffer.from(buf.buffer, buf.byteOffset, 2 * n).toString('utf16le')
+  let out = ''
+  for (let k = 0; k < n; k += 4096) out += String.fromCharCode.apply(null, buf.subarray(k, Math.min(n, k + 4096)) as unknown as number[])
+  return out
+}
+
 /** A normaliser holds its compiled tables; build one per scanner, not per call. */
 export function createNormalizer(): Normalizer {
   const table = confusableTable()
@@ -164,13 +223,16 @@ export function createNormalizer(): Normalizer {
   const confusableTarget = (ch: string): string => table.get(ch.codePointAt(0)!)!
   const confusableToAscii = (s: string): string => s.replace(confusables, confusableTarget)
   // NFD then drop Mn; the result stays decomposed (§8).
+  // Allocated on the first text with a code unit ≥ U+0300 (72 KiB; most scanners never need it).
+  let bmpMarks: BmpMarks | null = null
+  const marks = (): BmpMarks => (bmpMarks ??= {marks: new Uint8Array(65536), loaded: new Uint8Array(256), scratch: new Uint16Array(4096)})
   const stripCombiningMarks = (s: string): string => {
     const d = s.normalize('NFD')
     // Every \p{Mn} code point is ≥ U+0300, and U+FFFD (what undecodable bytes become) is not
     // one: without another such code unit there is nothing to drop.
     for (let i = 0; i < d.length; i++) {
       const c = d.charCodeAt(i)
-      if (c >= 0x300 && c !== 0xfffd) return d.replace(mn, '')
+      if (c >= 0x300 && c !== 0xfffd) return c >= 0xd800 && c <= 0xdfff ? d.replace(mn, '') : dropBmpMarks(d, i, marks(), mn)
     }
     return d
   }

@@ -84,12 +84,32 @@ export function createSeedPhraseDetector(
   const inWords = new Uint8Array(65536)
   for (const c of alphabet) inWords[c] = 1
   const smallest = Math.min(...sizes)
+  // The class of every code unit for `mayHoldWindow`: a separator; a unit that, lower-cased,
+  // occurs in some word (ASCII) or may lie inside a word (non-ASCII: its lower-case form may
+  // change the token's length); or one no word holds. Non-ASCII units are classified on first
+  // sight (UNKNOWN until then): lower-casing is per code point except Σ (σ, or ς at a word's
+  // end), so a token's lower-case form holds each unit's; surrogates are kept as possible.
+  const UNKNOWN = -1
+  const NO_WORD = 0
+  const SEPARATOR = 1
+  const WORD_ASCII = 2
+  const WORD_OTHER = 3
+  const unitClass = new Int8Array(65536).fill(UNKNOWN)
+  for (let c = 0; c < 128; c++) unitClass[c] = isSeparator(c) ? SEPARATOR : inWords[c >= 0x41 && c <= 0x5a ? c + 32 : c] === 1 ? WORD_ASCII : NO_WORD
+  const classify = (c: number): number => {
+    const forms = c === 0x3a3 ? ['\u03c3', '\u03c2'] : [String.fromCharCode(c).toLowerCase()]
+    const inAlphabet = (f: string): boolean => [...f].every((ch) => ch.length === 1 && inWords[ch.charCodeAt(0)] === 1)
+    const k = (c >= 0xd800 && c <= 0xdfff) || forms.some(inAlphabet) ? WORD_OTHER : NO_WORD
+    unitClass[c] = k
+    return k
+  }
   /**
    * Whether some run of `smallest` tokens in a row could all be words, judged without copying:
    * an ASCII token is a word only if its length is a word's and each character, lower-cased,
-   * occurs in some word; a token with any other character is counted as a possible word. Every
-   * window `detect` checks is such a run, so false here means `detect` is false (most texts:
-   * prose and values rarely hold 12 plausible tokens in a row).
+   * occurs in some word; a token with a non-ASCII unit is a possible word (of any length) unless
+   * that unit's lower-case form holds a character no word has (U+FFFD from undecodable bytes,
+   * most scripts). Every window `detect` checks is such a run, so false here means `detect` is
+   * false (most texts: prose and values rarely hold 12 plausible tokens in a row).
    */
   const mayHoldWindow = (text: string): boolean => {
     let run = 0
@@ -98,12 +118,12 @@ export function createSeedPhraseDetector(
     let ascii = true
     for (let i = 0; i <= text.length; i++) {
       const c = i === text.length ? 0x20 : text.charCodeAt(i)
-      if (!isSeparator(c)) {
+      let k = unitClass[c]!
+      if (k === UNKNOWN) k = classify(c)
+      if (k !== SEPARATOR) {
         len++
-        // Lower-casing maps an ASCII character to ASCII whatever surrounds it; a non-ASCII one
-        // may become anything (and change the token's length).
-        if (c >= 128) ascii = false
-        else if (inWords[c >= 0x41 && c <= 0x5a ? c + 32 : c] === 0) maybe = false
+        if (k === NO_WORD) maybe = false
+        else if (k === WORD_OTHER) ascii = false
         continue
       }
       if (len === 0) continue

@@ -13,6 +13,7 @@ export {AWS_DOC_KEY, AWS_DOC_SECRET} from './text-dlp.js'
 export {segmentMayFind} from './joined-text-screen.js'
 export {isSeparator as isSeedSeparator, WINDOWS as SEED_WINDOWS} from './seed-phrase.js'
 export {isPrintableAscii} from './normalize.js'
+export {forDlpOfDecoded} from './decoded-text.js'
 
 /** Whole-text decoders of `recursiveDecode` (base64 ×4, hex strict/normalised, base32), as bits. */
 export const DEC_B64 = 1

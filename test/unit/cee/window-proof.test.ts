@@ -171,3 +171,28 @@ test('window proof: the clean windows of the cee bench (valid base64url, decoded
     }
   }
 })
+
+test('window proof: windows whose base64 decoding is binary (U+FFFD, marks, controls, other scripts) — secrets inside the binary split at every offset, verdicts equal the full pass', () => {
+  const t: Tally = {windows: 0, proven: 0, found: 0}
+  const r = prng(31337)
+  const bytes = (n: number): Buffer => Buffer.from(Array.from({length: n}, () => Math.floor(r() * 256)))
+  // Clean binary windows, split at random points into 2–5 fragments (values of the bench's shape
+  // decode to such text every request).
+  for (let i = 0; i < 60; i++) {
+    const enc = bytes(40 + Math.floor(r() * 300)).toString(i % 2 === 0 ? 'base64url' : 'base64').replace(/=+$/, '')
+    const n = 2 + Math.floor(r() * 4)
+    const points = [...new Set(Array.from({length: n - 1}, () => 1 + Math.floor(r() * (enc.length - 1))))].sort((x, y) => x - y)
+    const at = [0, ...points, enc.length]
+    run(at.slice(1).map((e, k) => enc.slice(at[k], e)), `binary ${i}`, t)
+  }
+  // A secret between binary bytes (and next to combining marks and controls), the encoding cut at every offset.
+  for (let s = 1; s <= 3; s++) {
+    for (const secret of [githubToken(s), awsKeyId(s)]) {
+      const plainText = Buffer.concat([bytes(9), Buffer.from(`\u0301\u0007${secret}\u0000`), bytes(7)])
+      const enc = plainText.toString('base64url')
+      for (let cut = 1; cut < enc.length; cut++) run([enc.slice(0, cut), enc.slice(cut)], `binary secret ${s} cut ${cut}`, t)
+    }
+  }
+  assert.ok(t.found > 100, `secrets in decoded binary were reported (${t.found})`)
+  assert.ok(t.proven > 100, `clean binary windows were proven (${t.proven} of ${t.windows})`)
+})

@@ -9,11 +9,11 @@ import RE2 from 're2'
 import {
   createDlpEngine, createSeedPhraseDetector, createUrlScanner, defaultScannerSettings, RateLimiter, scanTextForDlp, scanUrl,
 } from '../../../src/plugins/scanner/index.js'
-import {bip39ChecksumValid, countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
+import {countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
 import {segmentsOfAtLeast, splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
 import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
-import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, syntheticWordList, wif} from './fixtures.js'
+import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, randomJoin, referenceDetect, syntheticWordList, wif} from './fixtures.js'
 
 const WORDS = syntheticWordList()
 
@@ -156,25 +156,6 @@ test('seed-phrase token count equals the splitter token count; detection unchang
   assert.equal(det.detect(phrase.split(' ').join(' |\t')), true)
 })
 
-/** The original detector (RE2 split of the lower-cased text), as the reference. */
-function referenceDetect(list: readonly string[], minWords: number, text: string): boolean {
-  const index = new Map<string, number>()
-  list.forEach((w, i) => index.set(w, i))
-  if (text.length === 0) return false
-  const tokens = text.toLowerCase().split(new RE2('[-\\s,|;:]+', 'u')).filter((t) => t !== '')
-  if (tokens.length < minWords) return false
-  const idx = tokens.map((t) => index.get(t) ?? -1)
-  for (const size of [12, 15, 18, 21, 24].filter((w) => w >= minWords)) {
-    let run = 0
-    for (let end = 0; end < idx.length; end++) {
-      run = idx[end]! >= 0 ? run + 1 : 0
-      if (run < size) continue
-      if (bip39ChecksumValid(idx.slice(end - size + 1, end + 1))) return true
-    }
-  }
-  return false
-}
-
 test('text helpers and the seed detector equal their original implementations', () => {
   const r = prng(77)
   const det = createSeedPhraseDetector(WORDS, 12, true)
@@ -182,13 +163,9 @@ test('text helpers and the seed detector equal their original implementations', 
   const alphabet = ['a', 'Z', ' ', '-', '\t', '\n', '\v', '\f', ',', '|', ';', ':', '/', '=', '"', '\u00a0', '\u2028', '\u3000', '\u0085', 'İ', 'Σ', 'ſ', '\ud800', '😀', '0x', '\\x', 'ab', '09', 'F']
   let detected = 0
   for (let i = 0; i < 3000; i++) {
-    const parts: string[] = []
-    const n = Math.floor(r() * 40)
-    for (let k = 0; k < n; k++) {
-      const x = r()
-      parts.push(x < 0.05 ? valid[Math.floor(r() * valid.length)]! : x < 0.5 ? WORDS[Math.floor(r() * 40)]!.toUpperCase() : alphabet[Math.floor(r() * alphabet.length)]!)
-    }
-    const s = parts.join(r() < 0.5 ? ' ' : '')
+    const pick = (x: number): string =>
+      x < 0.05 ? valid[Math.floor(r() * valid.length)]! : x < 0.5 ? WORDS[Math.floor(r() * 40)]!.toUpperCase() : alphabet[Math.floor(r() * alphabet.length)]!
+    const s = randomJoin(r, 40, pick, 0.5)
     const want = referenceDetect(WORDS, 12, s)
     if (want) detected++
     assert.equal(det.detect(s), want, JSON.stringify(s))

@@ -3,6 +3,8 @@
  * no literal in the repository looks like a real key. All values are synthetic.
  */
 import {createHash} from 'node:crypto'
+import RE2 from 're2'
+import {bip39ChecksumValid} from '../../../src/plugins/scanner/seed-phrase.js'
 
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
@@ -85,4 +87,31 @@ export function phraseFromEntropy(list: readonly string[], entropy: Buffer): str
   const words: string[] = []
   for (let i = 0; i < bits.length; i += 11) words.push(list[parseInt(bits.slice(i, i + 11), 2)]!)
   return words.join(' ')
+}
+
+/** The original detector (RE2 split of the lower-cased text), as the reference. */
+export function referenceDetect(list: readonly string[], minWords: number, text: string): boolean {
+  const index = new Map<string, number>()
+  list.forEach((w, i) => index.set(w, i))
+  if (text.length === 0) return false
+  const tokens = text.toLowerCase().split(new RE2('[-\\s,|;:]+', 'u')).filter((t) => t !== '')
+  if (tokens.length < minWords) return false
+  const idx = tokens.map((t) => index.get(t) ?? -1)
+  for (const size of [12, 15, 18, 21, 24].filter((w) => w >= minWords)) {
+    let run = 0
+    for (let end = 0; end < idx.length; end++) {
+      run = idx[end]! >= 0 ? run + 1 : 0
+      if (run < size) continue
+      if (bip39ChecksumValid(idx.slice(end - size + 1, end + 1))) return true
+    }
+  }
+  return false
+}
+
+/** Up to `maxParts` parts, each `pick(r())`, joined by a space (probability `spaced`) or nothing: the seed detectors' random corpora. */
+export function randomJoin(r: () => number, maxParts: number, pick: (x: number) => string, spaced: number): string {
+  const parts: string[] = []
+  const n = Math.floor(r() * maxParts)
+  for (let k = 0; k < n; k++) parts.push(pick(r()))
+  return parts.join(r() < spaced ? ' ' : '')
 }
