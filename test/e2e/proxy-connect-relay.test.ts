@@ -133,6 +133,78 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
     }
   })
 
+  it('a download to a client that stops reading holds the upstream back, then arrives whole and in order', async () => {
+    // 96 MiB pushed as fast as the upstream may; the kernel's socket buffers hold some MiB along
+    // the way, but a relay that buffered without bound would let the upstream write all of it.
+    const total = 96 * 1024 * 1024
+    const block = Buffer.alloc(1024 * 1024)
+    const blockAt = (i: number): Buffer => block.fill(i & 255)
+    let written = 0
+    const up = await tcpUpstream((s) => {
+      let i = 0
+      const more = (): void => {
+        while (i < total / block.length) {
+          written += block.length
+          if (!s.write(Buffer.from(blockAt(i++)))) return void s.once('drain', more)
+        }
+        s.end()
+      }
+      more()
+    })
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', RAW_ECHO, ...LOOPBACK].join('\n')))
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      t.socket.pause()
+      await new Promise((r) => setTimeout(r, 1500))
+      const stalled = written
+      await new Promise((r) => setTimeout(r, 1000))
+      assert.equal(written, stalled, 'the upstream kept writing while the client read nothing')
+      assert.ok(stalled < total / 2, `the upstream wrote ${stalled} of ${total} bytes to a client that read none`)
+      // Now read everything: each 1 MiB block carries its index, so a lost or reordered chunk shows.
+      let at = t.received()
+      let bad = -1
+      t.socket.on('data', (c: Buffer) => {
+        for (let k = 0; k < c.length && bad < 0; k += 4096) if (c[k] !== (Math.floor((at + k) / block.length) & 255)) bad = at + k
+        at += c.length
+      })
+      t.socket.resume()
+      await t.closed
+      assert.equal(bad, -1, `wrong byte at offset ${bad}`)
+      assert.equal(at, total)
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+
+  it('a kill switch sentinel tears down a tunnel in the middle of a download', async () => {
+    const dir = tempDir()
+    const sentinel = path.join(dir, 'kill-switch')
+    // The upstream streams until the tunnel goes (1 MiB writes, paced by its own backpressure).
+    const up = await tcpUpstream((s) => {
+      const chunk = Buffer.alloc(1024 * 1024, 0x62)
+      const more = (): void => {
+        while (!s.destroyed) if (!s.write(chunk)) return void s.once('drain', more)
+      }
+      more()
+    })
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', RAW_ECHO, ...LOOPBACK, 'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`].join('\n')), {dir})
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      for (let i = 0; i < 500 && t.received() < 8 * 1024 * 1024; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.ok(t.received() >= 8 * 1024 * 1024, `only ${t.received()} bytes downloaded before the switch`)
+      writeFileSync(sentinel, '')
+      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))])
+      assert.notEqual(lived, -1, 'tunnel still open 5 s after the sentinel appeared')
+      for (let i = 0; i < 200 && !proxy.stdout().includes('"tunnel_close"'); i++) await new Promise((r) => setTimeout(r, 10))
+      assert.match(proxy.stdout(), /"event":"tunnel_close"/)
+    } finally {
+      rmSync(sentinel, {force: true})
+      await proxy.stop()
+      await up.close()
+    }
+  })
+
   it('SIGTERM after a TLS download through a tunnel exits within 2 s', async () => {
     const dir = tempDir()
     const tls = makeSelfSignedCert(dir)
