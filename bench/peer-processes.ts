@@ -78,10 +78,10 @@ export async function spawnPipelock(root: string, configFile: string, extraArgs:
   return {proc, port, spawnedAt}
 }
 
-/** The bare relay (`bare-relay.ts`), which prints "port <n>". */
-export async function spawnBareRelay(): Promise<Started> {
+/** The bare relay (`bare-relay.ts`, `args` e.g. `--onread`), which prints "port <n>". */
+export async function spawnBareRelay(args: readonly string[] = []): Promise<Started> {
   const spawnedAt = process.hrtime.bigint()
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'bench', 'bare-relay.js')], {stdio: ['ignore', 'pipe', 'ignore']})
+  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'bench', 'bare-relay.js'), ...args], {stdio: ['ignore', 'pipe', 'ignore']})
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''
     const t = setTimeout(() => reject(new Error('bare relay did not start')), 10_000)
