@@ -189,8 +189,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   // Relay socket to socket: the download through one reused read buffer (tunnel-relay.ts), the
   // upload with `pipe()`; both keep backpressure (issue 18). The timers act on events: the
   // lifetime is one timer, cleared on close; idle is the client socket's own timeout, which node
-  // restarts on every read and every write (the relay writes to the client whatever upstream sends, so it fires only when both
-  // directions were silent). The kill switch needs no per-read check: its cached flag only
+  // restarts on every read and every write (the relay writes to the client whatever upstream
+  // sends, so it fires only when both directions were silent). The kill switch needs no per-read check: its cached flag only
   // changes inside `poll()`, which on the off→on edge first runs the activation listeners, and
   // those destroy every tracked tunnel (this one included) before any later read.
   lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
