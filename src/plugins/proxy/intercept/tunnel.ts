@@ -86,9 +86,10 @@ export class InterceptServers {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
       if (l === undefined) return
       // The agent closed its side: node's HTTP server would answer with a graceful TLS and TCP
-      // shutdown (close_notify, FIN) to a peer that is gone — a third of the CPU of 256 tunnels
-      // closing together (issue 16). With no request in flight and nothing left to write, the
-      // tunnel is destroyed instead; otherwise the graceful path still flushes what is pending.
+      // shutdown (close_notify, FIN) to a peer that is gone — about half the CPU of 256 tunnels
+      // closing together (issue 16, bench/tls-teardown.ts). With no request in flight and nothing
+      // left to write, the tunnel is destroyed instead (node's server would abort an in-flight
+      // request on EOF anyway); otherwise the graceful path still flushes what is pending.
       tlsSocket.prependOnceListener('end', () => {
         if (l.inflight === 0 && tlsSocket.writableLength === 0) tlsSocket.destroy()
       })
