@@ -3,13 +3,18 @@
  * `node:http` server relaying absolute-URI GETs through one undici Agent, with no scanning, no
  * policy, no logging, and CONNECT tunnels relayed with `pipe()` both ways. Whatever latency it
  * adds on a machine is what any single-process Node proxy adds there; pipelock's cost is what it
- * adds on top. Not a product feature.
+ * adds on top. Not a product feature. With `--onread` the CONNECT download (upstream → client)
+ * goes through pipelock's `DownloadRelay` instead (one reused read buffer, tunnel-relay.ts): the
+ * same floor for that technique.
  *
- *   node dist/bench/bare-relay.js   → prints "port <n>" on stdout, serves until killed
+ *   node dist/bench/bare-relay.js [--onread]   → prints "port <n>" on stdout, serves until killed
  */
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import {Agent} from 'undici'
+import {DownloadRelay} from '../src/plugins/proxy/tunnel-relay.js'
+
+const onread = process.argv.includes('--onread')
 
 const agent = new Agent({keepAliveTimeout: 60_000})
 const server = http.createServer((req, res) => {
@@ -29,11 +34,13 @@ const server = http.createServer((req, res) => {
 })
 server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
   const [host, port] = (req.url ?? '').split(':')
-  const up = net.connect(Number(port ?? 443), host ?? '127.0.0.1', () => {
+  const download = onread ? new DownloadRelay() : null
+  const up = net.connect({port: Number(port ?? 443), host: host ?? '127.0.0.1', ...(download !== null ? {onread: download.onread} : {})}, () => {
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
     if (head.length > 0) up.write(head)
     client.pipe(up)
-    up.pipe(client)
+    if (download !== null) download.start(up, client)
+    else up.pipe(client)
   })
   up.on('error', () => client.destroy())
   client.on('error', () => up.destroy())

@@ -1,7 +1,9 @@
 /**
  * CONNECT tunnel throughput on loopback: a 10 MiB HTTPS download direct, through the built
  * `pipelock run` (forward proxy on, SNI verification on), through a bare Node CONNECT relay
- * (`bare-relay.ts`, the floor) and, with `--baseline DIR`, through another built checkout (the
+ * (`bare-relay.ts`: `pipe()` both ways, the floor of node's streams, and with `--onread` the
+ * download through one reused read buffer, the technique pipelock uses), through squid when it
+ * is installed (the issue's anchor) and, with `--baseline DIR`, through another built checkout (the
  * previous implementation) — interleaved round by round so machine drift hits every arm. Reports
  * each arm's throughput as a ratio to direct and the relaying process's CPU per 10 MiB (from
  * /proc/<pid>/task/<tid>/schedstat, nanosecond resolution, all threads). No assertions.
@@ -16,7 +18,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import {fileURLToPath} from 'node:url'
-import {processCpuNs, repoRoot, spawnBareRelay, spawnPipelock} from './peer-processes.js'
+import {have, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid} from './peer-processes.js'
 
 
 /** Downloads `/` over TLS (through a CONNECT tunnel when `proxyPort` is set); resolves with ms. */
@@ -101,6 +103,14 @@ export async function runConnectBench(args: string[] = []): Promise<Record<strin
     const bare = await spawnBareRelay()
     procs.push(bare.proc)
     arms.push({name: 'bare Node relay (pipe)', port: bare.port, pid: bare.proc.pid!, ms: [], cpuNs: 0})
+    const bareOnread = await spawnBareRelay([], ['--onread'])
+    procs.push(bareOnread.proc)
+    arms.push({name: 'bare Node relay (onread buffer)', port: bareOnread.port, pid: bareOnread.proc.pid!, ms: [], cpuNs: 0})
+    if (have('squid')) {
+      const squid = await startSquid(dir)
+      procs.push(squid.proc)
+      arms.push({name: 'squid', port: squid.port, pid: squid.proc.pid!, ms: [], cpuNs: 0})
+    }
     const pl = await spawnPipelock(repoRoot, cfg)
     procs.push(pl.proc)
     arms.push({name: 'pipelock', port: pl.port, pid: pl.proc.pid!, ms: [], cpuNs: 0})

@@ -22,6 +22,7 @@ import {runUrlScanBench} from './url-scan.js'
 import {runVerifyBench} from './verify.js'
 import {runTlsInterceptBench} from './tls-intercept.js'
 import {runTlsTunnelsBench} from './tls-tunnels.js'
+import {runTlsTeardownBench} from './tls-teardown.js'
 import {runWebSocketBench} from './websocket.js'
 
 // `npm run bench -- <name> [options]`: runs one benchmark (or all with no name) and prints a
@@ -50,6 +51,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   'agent-resolve': {about: 'agent identity resolution with 20 profiles (2 CIDRs each) vs none: µs per request ([iterations])', run: runAgentResolveBench as unknown as Bench},
   'tls-intercept': {about: 'TLS interception: leaf mint p50 and cache hit; added p50 per kept-alive request and per new tunnel vs direct, plain CONNECT and mitmdump (Debian mitmproxy, installed when missing) (--requests N, --tunnels N, --no-install)', run: runTlsInterceptBench as unknown as Bench},
   'tls-tunnels': {about: 'TLS interception: event-loop stall while 256 intercepted tunnels open at once (256 leaf mints, then one cached host): proxy loop lag max, /health probe latency from a worker (--tunnels N, --baseline DIR: another build in the same run, --turn-cpu: main-thread CPU stretches, --cpu-prof DIR)', run: runTlsTunnelsBench as unknown as Bench},
+  'tls-teardown': {about: 'TLS interception: main-thread CPU of closing 256 intercepted-style TLS connections at once, node\'s graceful end vs destroy on EOF (--tunnels N, --rounds N)', run: runTlsTeardownBench as unknown as Bench},
   websocket: {about: '/ws relay per message: 100-byte round trips direct vs through pipelock (relay only, scanning), burst ms and pipelock CPU per message ([--round-trips N] [--burst M])', run: runWebSocketBench as unknown as Bench},
   'mcp-evidence': {about: 'MCP II: contract gate per tools/call (200 rules, in process); wrap throughput with signed receipts + capture on vs off ([calls])', run: runMcpEvidenceBench as unknown as Bench},
   'mcp-offload': {about: 'MCP listener: another session\'s small-call p50/p99 while one session streams large (512 KiB) tools/call messages, scan pool vs forced inline, alternating in one run ([smallCalls] [largeKiB])', run: runMcpOffloadBench as unknown as Bench},

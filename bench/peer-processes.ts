@@ -78,10 +78,13 @@ export async function spawnPipelock(root: string, configFile: string, extraArgs:
   return {proc, port, spawnedAt}
 }
 
-/** The bare relay (`bare-relay.ts`), which prints "port <n>"; `nodeArgs` e.g. `--cpu-prof`. */
-export async function spawnBareRelay(nodeArgs: readonly string[] = []): Promise<Started> {
+/**
+ * The bare relay (`bare-relay.ts`), which prints "port <n>"; `nodeArgs` go to node (e.g.
+ * `--cpu-prof`), `args` to the relay (e.g. `--onread`).
+ */
+export async function spawnBareRelay(nodeArgs: readonly string[] = [], args: readonly string[] = []): Promise<Started> {
   const spawnedAt = process.hrtime.bigint()
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'bench', 'bare-relay.js')], {stdio: ['ignore', 'pipe', 'ignore']})
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'bench', 'bare-relay.js'), ...args], {stdio: ['ignore', 'pipe', 'ignore']})
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''
     const t = setTimeout(() => reject(new Error('bare relay did not start')), 10_000)

@@ -26,7 +26,10 @@
  * It also lists the GC pauses over 10 ms (a pause is a stall too). `turn-profile.ts` attributes
  * the stretches of a `--cpu-prof` run to the functions that ran in them.
  *
- *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR]   (DIR: the proxy's V8 CPU profiles)
+ * With `--proxy-node-args "ARGS"` both builds' proxies run with these node/V8 flags (space-separated,
+ * e.g. `--max-semi-space-size=4`), to measure a flag's effect on the pauses.
+ *
+ *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS]   (DIR: the proxy's V8 CPU profiles)
  */
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
@@ -209,12 +212,15 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
   await probe.terminate()
   pl.proc.kill('SIGINT')
   await new Promise((r) => pl.proc.once('exit', r))
-  const turns = turnCpuFile !== null ? (JSON.parse(readFileSync(turnCpuFile, 'utf8')) as {stretches: Array<[number, number, number]>; gc: Array<[number, number, string]>}) : null
+  const turns = turnCpuFile !== null ? (JSON.parse(readFileSync(turnCpuFile, 'utf8')) as {stretches: Array<[number, number, number]>; gc: Array<[number, number, string]>; cpu: Array<[number, number]>}) : null
+  /** Cumulative main-thread CPU ms at the last sample at or before `atMs`. */
+  const cpuAt = (atMs: number): number => turns!.cpu.filter(([at]) => at <= atMs).at(-1)?.[1] ?? 0
   const cpu = (startMs: number, endMs: number): Record<string, unknown> => {
     if (turns === null) return {}
     const inside = turns.stretches.filter(([at]) => at >= startMs && at <= endMs).map(([, c]) => c)
     const gc = turns.gc.filter(([at]) => at >= startMs && at <= endMs)
     return {
+      main_thread_cpu_ms: Number((cpuAt(endMs) - cpuAt(startMs)).toFixed(1)),
       main_thread_cpu_stretch_max_ms: Math.max(0, ...inside),
       cpu_stretches_over_10ms: inside.filter((c) => c > 10).length,
       gc_pause_max_ms: Math.max(0, ...gc.map(([, d]) => d)),
@@ -286,7 +292,8 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
     // With --cpu-prof, the turn-cpu stretches land beside the profile (same monotonic clock) to attribute them.
     const outDir = prof >= 0 ? path.join(args[prof + 1]!, build === 'baseline' ? 'baseline' : 'this') : path.join(dir, build === 'baseline' ? 'baseline' : 'this')
     mkdirSync(outDir, {recursive: true})
-    const nodeArgs = prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : []
+    const flags = args.indexOf('--proxy-node-args')
+    const nodeArgs = [...(flags >= 0 ? args[flags + 1]!.split(' ').filter((a) => a !== '') : []), ...(prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : [])]
     rows.push(...(await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, worstHosts, sans, upPort, ca}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)))
   }
   for (const l of listeners) l.close()

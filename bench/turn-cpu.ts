@@ -5,7 +5,8 @@
  * time does not grow when other processes take the cores — on a loaded machine it is what the
  * wall-clock stall would be on a quiet one (within the scheduler's accounting step, ≤ 4 ms at
  * HZ=250; GC on the main thread counts, helper threads do not). Written as JSON
- * `{stretches: [[endEpochMs, cpuMs, wallMs, startMonoUs, endMonoUs], …], gc: [[endEpochMs, pauseMs, kind], …]}`
+ * `{stretches: [[endEpochMs, cpuMs, wallMs, startMonoUs, endMonoUs], …], gc: [[endEpochMs, pauseMs, kind], …],
+ * cpu: [[epochMs, cumulativeCpuMs], …]}` (`cpu` every ≥ 10 ms: a window's total main-thread CPU)
  * (monotonic µs, the clock of a V8 `--cpu-prof` profile) to `$PL_TURN_CPU_FILE` at exit; `gc`
  * lists every GC pause ≥ 1 ms (kind: scavenge, mark-compact, incremental, weak-callbacks), which
  * the stretches include when it ran on the main thread. Bench-only; never shipped.
@@ -21,12 +22,19 @@ if (file !== undefined && file !== '') {
   let lastCpu = cpuNs()
   let lastWall = performance.now()
   let lastMono = mono()
+  const start = lastCpu
+  const series: Array<[number, number]> = []
+  let lastSeries = 0
   const tick = setInterval(() => {
     const c = cpuNs()
     const w = performance.now()
     const m = mono()
     const cpuMs = (c - lastCpu) / 1e6
     if (cpuMs >= 2) stretches.push([Date.now(), cpuMs, w - lastWall, lastMono, m])
+    if (w - lastSeries >= 10) {
+      series.push([Date.now(), (c - start) / 1e6])
+      lastSeries = w
+    }
     lastCpu = c
     lastWall = w
     lastMono = m
@@ -41,5 +49,5 @@ if (file !== undefined && file !== '') {
     }
   })
   obs.observe({entryTypes: ['gc']})
-  process.on('exit', () => writeFileSync(file, JSON.stringify({stretches, gc})))
+  process.on('exit', () => writeFileSync(file, JSON.stringify({stretches, gc, cpu: series})))
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import {rmSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Socket} from 'node:net'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
@@ -18,6 +18,34 @@ import {baseConfig, makeSelfSignedCert, openTunnel, rawHttp, startProxy, tcpUpst
 const RAW_ECHO = '  raw_tunnel_hosts: ["127.0.0.1"]'
 
 const LOOPBACK = ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000']
+
+/**
+ * A raw tunnel to an upstream (`onSocket`) through a proxy with a kill-switch sentinel: `flowing`
+ * gets bytes moving (and returns its own cleanup), then the sentinel appears and the tunnel must
+ * close within 5 s, with its tunnel_close logged.
+ */
+async function killSwitchDuring(onSocket: (s: Socket) => void, flowing: (t: Awaited<ReturnType<typeof openTunnel>>) => Promise<() => void>): Promise<void> {
+  const dir = tempDir()
+  const sentinel = path.join(dir, 'kill-switch')
+  const up = await tcpUpstream(onSocket)
+  const proxy = await startProxy(baseConfig(['  sni_verification: false', RAW_ECHO, ...LOOPBACK, 'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`].join('\n')), {dir})
+  try {
+    const t = await openTunnel(proxy.port, up.port)
+    const stop = await flowing(t)
+    writeFileSync(sentinel, '')
+    const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))])
+    stop()
+    t.socket.destroy()
+    assert.notEqual(lived, -1, 'tunnel still open 5 s after the sentinel appeared')
+    // The client can see the close before the proxy's close handler has logged it.
+    for (let i = 0; i < 200 && !proxy.stdout().includes('"tunnel_close"'); i++) await new Promise((r) => setTimeout(r, 10))
+    assert.match(proxy.stdout(), /"event":"tunnel_close"/)
+  } finally {
+    rmSync(sentinel, {force: true})
+    await proxy.stop()
+    await up.close()
+  }
+}
 
 describe('CONNECT relay timers', {timeout: 60_000}, () => {
   it('the tunnel lifetime holds after hundreds of relayed chunks', async () => {
@@ -107,30 +135,72 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
   it('a kill switch sentinel tears down a tunnel in mid-relay; nothing is relayed after it', async () => {
     // The relay runs no JavaScript per chunk: the switch's activation (the sentinel is polled
     // four times a second) must destroy the tunnel by itself, while bytes are flowing.
-    const dir = tempDir()
-    const sentinel = path.join(dir, 'kill-switch')
-    const up = await tcpUpstream((s) => s.on('data', (c: Buffer) => s.write(c)))
-    const proxy = await startProxy(baseConfig(['  sni_verification: false', RAW_ECHO, ...LOOPBACK, 'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`].join('\n')), {dir})
-    try {
-      const t = await openTunnel(proxy.port, up.port)
-      let open = true
-      void t.closed.then(() => (open = false))
+    await killSwitchDuring((s) => s.on('data', (c: Buffer) => s.write(c)), async (t) => {
       t.socket.write('before\n')
       for (let i = 0; i < 200 && t.received() < 7; i++) await new Promise((r) => setTimeout(r, 10))
       assert.equal(t.received(), 7)
-      writeFileSync(sentinel, '')
+      let open = true
+      void t.closed.then(() => (open = false))
       const ticker = setInterval(() => open && t.socket.write('tick\n'), 20)
-      const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))])
-      clearInterval(ticker)
-      assert.notEqual(lived, -1, 'tunnel still open 5 s after the sentinel appeared')
-      // The client can see the close before the proxy's close handler has logged it.
-      for (let i = 0; i < 200 && !proxy.stdout().includes('"tunnel_close"'); i++) await new Promise((r) => setTimeout(r, 10))
-      assert.match(proxy.stdout(), /"event":"tunnel_close"/)
+      return () => clearInterval(ticker)
+    })
+  })
+
+  it('a download to a client that stops reading holds the upstream back, then arrives whole and in order', async () => {
+    // 96 MiB pushed as fast as the upstream may; the kernel's socket buffers hold some MiB along
+    // the way, but a relay that buffered without bound would let the upstream write all of it.
+    const total = 96 * 1024 * 1024
+    const block = Buffer.alloc(1024 * 1024)
+    const blockAt = (i: number): Buffer => block.fill(i & 255)
+    let written = 0
+    const up = await tcpUpstream((s) => {
+      let i = 0
+      const more = (): void => {
+        while (i < total / block.length) {
+          written += block.length
+          if (!s.write(Buffer.from(blockAt(i++)))) return void s.once('drain', more)
+        }
+        s.end()
+      }
+      more()
+    })
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', RAW_ECHO, ...LOOPBACK].join('\n')))
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      t.socket.pause()
+      await new Promise((r) => setTimeout(r, 1500))
+      const stalled = written
+      await new Promise((r) => setTimeout(r, 1000))
+      assert.equal(written, stalled, 'the upstream kept writing while the client read nothing')
+      assert.ok(stalled < total / 2, `the upstream wrote ${stalled} of ${total} bytes to a client that read none`)
+      // Now read everything: each 1 MiB block carries its index, so a lost or reordered chunk shows.
+      let at = t.received()
+      let bad = -1
+      t.socket.on('data', (c: Buffer) => {
+        for (let k = 0; k < c.length && bad < 0; k += 4096) if (c[k] !== (Math.floor((at + k) / block.length) & 255)) bad = at + k
+        at += c.length
+      })
+      t.socket.resume()
+      await t.closed
+      assert.equal(bad, -1, `wrong byte at offset ${bad}`)
+      assert.equal(at, total)
     } finally {
-      rmSync(sentinel, {force: true})
       await proxy.stop()
       await up.close()
     }
+  })
+
+  it('a kill switch sentinel tears down a tunnel in the middle of a download', async () => {
+    // The upstream streams until the tunnel goes (1 MiB writes, paced by its own backpressure).
+    const chunk = Buffer.alloc(1024 * 1024, 0x62)
+    const stream = (s: Socket): void => {
+      while (!s.destroyed) if (!s.write(chunk)) return void s.once('drain', () => stream(s))
+    }
+    await killSwitchDuring(stream, async (t) => {
+      for (let i = 0; i < 500 && t.received() < 8 * 1024 * 1024; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.ok(t.received() >= 8 * 1024 * 1024, `only ${t.received()} bytes downloaded before the switch`)
+      return () => undefined
+    })
   })
 
   it('SIGTERM after a TLS download through a tunnel exits within 2 s', async () => {

@@ -246,6 +246,21 @@ describe('TLS interception with real clients', {timeout: 90_000}, () => {
     assert.equal(await closed(s, 4000), true, 'closed once idle for 2 s')
   })
 
+  it('agents closing their intercepted tunnels together: each proxy side closes and is logged, the proxy keeps serving', async () => {
+    // The proxy destroys an idle intercepted tunnel on the agent's EOF (no graceful TLS/TCP
+    // shutdown toward a peer that is gone); the tunnel's own close (untrack, metrics, tunnel_close) still runs.
+    const before = a.stdout().split('\n').filter((l) => l.includes('"event":"tunnel_close"')).length
+    const tunnels = await Promise.all(Array.from({length: 8}, () => tlsThroughProxy(a.port, `localhost:${up.port}`, ca)))
+    for (const s of tunnels) assert.match(await exchange(s, `GET /kib HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`), /^HTTP\/1.1 200 /)
+    for (const s of tunnels) s.destroy()
+    const closes = (): Array<Record<string, unknown>> => a.stdout().split('\n').filter((l) => l.includes('"event":"tunnel_close"')).slice(before).map((l) => JSON.parse(l) as Record<string, unknown>)
+    assert.ok(await until(async () => closes().length >= 8, 1500), `${closes().length} of 8 tunnel_close events within 1.5 s (the idle timeout is 2 s)`)
+    for (const c of closes()) assert.equal(c.target, `localhost:${up.port}`)
+    const again = await tlsThroughProxy(a.port, `localhost:${up.port}`, ca)
+    assert.match(await exchange(again, `GET /kib HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`), /^HTTP\/1.1 200 /)
+    again.destroy()
+  })
+
   it('the kill switch tears an open intercepted connection down at once', async () => {
     const s = await tlsThroughProxy(a.port, `localhost:${up.port}`, ca)
     assert.match(await exchange(s, `GET /kib HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`), /^HTTP\/1.1 200 /)

@@ -17,6 +17,7 @@ import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {admitTunnel, dialTunnel} from './intercept/connect-pacing.js'
 import {interceptTunnel} from './intercept/tunnel.js'
+import {DownloadRelay} from './tunnel-relay.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
 export const MAX_TUNNELS = 1024
@@ -100,9 +101,12 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   let teardown: () => void = () => client.destroy()
   const untrack = core.trackTunnel(() => teardown())
 
+  // A relayed (not intercepted) tunnel reads the upstream into one reused buffer (tunnel-relay.ts).
+  const interceptsHost = core.interceptor?.intercepts(auth.host) ?? false
+  const download = interceptsHost ? null : new DownloadRelay()
   let upstream
   try {
-    upstream = await dialTunnel(core, auth.host, auth.port)
+    upstream = await dialTunnel(core, auth.host, auth.port, download?.onread)
   } catch (err) {
     untrack()
     const e = err as Error & {code?: string}
@@ -182,11 +186,11 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     return
   }
 
-  // Relay socket to socket with `pipe()` both ways: no JavaScript per chunk beyond the streams'
-  // own backpressure (issue 18). The timers act on events: the lifetime is one timer, cleared on
-  // close; idle is the client socket's own timeout, which node restarts on every read and every
-  // write (the relay writes to the client whatever upstream sends, so it fires only when both
-  // directions were silent). The kill switch needs no per-read check: its cached flag only
+  // Relay socket to socket: the download through one reused read buffer (tunnel-relay.ts), the
+  // upload with `pipe()`; both keep backpressure (issue 18). The timers act on events: the
+  // lifetime is one timer, cleared on close; idle is the client socket's own timeout, which node
+  // restarts on every read and every write (the relay writes to the client whatever upstream
+  // sends, so it fires only when both directions were silent). The kill switch needs no per-read check: its cached flag only
   // changes inside `poll()`, which on the off→on edge first runs the activation listeners, and
   // those destroy every tracked tunnel (this one included) before any later read.
   lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
@@ -203,5 +207,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   if (first.length > 0) upstream.write(first)
   client.pipe(upstream)
-  upstream.pipe(client)
+  // No relay buffer when the dial was made for interception and a reload turned it off meanwhile.
+  if (download !== null) download.start(upstream, client)
+  else upstream.pipe(client)
 }

@@ -2,7 +2,7 @@
  * What every transport handler needs from the running proxy, and the helpers that turn a scan
  * outcome into the one Decision of the request.
  */
-import type {Socket} from 'node:net'
+import type {OnReadOpts, Socket} from 'node:net'
 import type {Agent} from 'undici'
 import type {ContractRuntime} from '../gate/index.js'
 import type {KillSwitchController} from '../killswitch/index.js'
@@ -32,7 +32,8 @@ export interface ProxyCore {
   readonly version: string
   nextRequestId(): string
   nowMs(): number
-  dial(host: string, port: number): Promise<Socket>
+  /** TCP to a validated address; `onread` as `net.connect` takes it (the CONNECT relay's reused read buffer). */
+  dial(host: string, port: number, onread?: OnReadOpts): Promise<Socket>
   /** Registers a live tunnel; the returned function unregisters it. Kill-switch activation destroys all. */
   trackTunnel(destroy: () => void): () => void
   activeTunnels(): number

@@ -4,7 +4,7 @@
  * graceful shutdown (§1.3, 5 s drain).
  */
 import http, {type IncomingMessage, type ServerResponse} from 'node:http'
-import type {AddressInfo, Socket} from 'node:net'
+import type {AddressInfo, OnReadOpts, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {Agent} from 'undici'
 import {Agent as UndiciAgent} from '../dispatch/index.js'
@@ -230,8 +230,8 @@ export class ProxyServer implements ProxyCore {
   nextRequestId(): string {
     return `req-${++this.requestCounter}`
   }
-  async dial(host: string, port: number): Promise<Socket> {
-    return await dialValidated({scanner: () => this.snap.scanner.url}, host, port)
+  async dial(host: string, port: number, onread?: OnReadOpts): Promise<Socket> {
+    return await dialValidated({scanner: () => this.snap.scanner.url}, host, port, onread)
   }
   trackTunnel(destroy: () => void): () => void {
     this.tunnels.add(destroy)

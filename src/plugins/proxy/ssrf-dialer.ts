@@ -69,11 +69,11 @@ export interface SafeDialerOptions {
   readonly connectTimeoutMs?: number
 }
 
-/** Plain TCP to a validated address (CONNECT tunnels). */
-export async function dialValidated(opts: SafeDialerOptions, host: string, port: number): Promise<net.Socket> {
+/** Plain TCP to a validated address (CONNECT tunnels); `onread` as `net.connect` takes it (tunnel-relay.ts). */
+export async function dialValidated(opts: SafeDialerOptions, host: string, port: number, onread?: net.OnReadOpts): Promise<net.Socket> {
   const ip = await resolveValidated(opts.scanner(), host, opts.lookupAll ?? systemLookupAll)
   return await new Promise<net.Socket>((resolve, reject) => {
-    const sock = net.connect({host: ip, port})
+    const sock = net.connect(onread === undefined ? {host: ip, port} : {host: ip, port, onread})
     const timer = setTimeout(() => sock.destroy(new Error('connect timeout')), opts.connectTimeoutMs ?? 10_000)
     sock.once('connect', () => {
       clearTimeout(timer)

@@ -6,7 +6,7 @@
  * tunnels (no interceptor, or a passthrough host) go straight through, as before. While a step
  * waits, nothing has been answered or relayed, and the kill switch is checked after the dial.
  */
-import type {Socket} from 'node:net'
+import type {OnReadOpts, Socket} from 'node:net'
 import type {ProxyCore} from '../core.js'
 import {UPSTREAM_SLOT_HOLD_MS} from './setup-queue.js'
 import type {Interceptor} from './runtime.js'
@@ -32,12 +32,12 @@ export function admitTunnel(core: ProxyCore, host: string): Promise<void> | unde
 }
 
 /** The pre-dial (transports §2.7 step 12), one set-up slot from its start to its outcome. */
-export function dialTunnel(core: ProxyCore, host: string, port: number): Promise<Socket> {
+export function dialTunnel(core: ProxyCore, host: string, port: number, onread?: OnReadOpts): Promise<Socket> {
   const icpt = pacer(core, host)
-  if (icpt === null) return core.dial(host, port)
+  if (icpt === null) return core.dial(host, port, onread)
   return new Promise((resolve, reject) =>
     icpt.setup.pushHandshake((settled) => {
-      core.dial(host, port).then(
+      core.dial(host, port, onread).then(
         (s) => (settled(), resolve(s)),
         (e: unknown) => (settled(), reject(e as Error)),
       )

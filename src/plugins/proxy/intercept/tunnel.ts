@@ -12,6 +12,7 @@
 import type {IncomingMessage} from 'node:http'
 import http2, {type Http2SecureServer, type Http2ServerRequest} from 'node:http2'
 import {Socket} from 'node:net'
+import type {TLSSocket} from 'node:tls'
 import type {Duplex} from 'node:stream'
 import type {Leaf} from '../../tls/index.js'
 import type {ProxyCore} from '../core.js'
@@ -81,9 +82,17 @@ export class InterceptServers {
       if (l === undefined) return void socket.destroy()
       handleInterceptedUpgrade(l.core, l.tunnel, req, socket, head)
     })
-    server.on('secureConnection', (tlsSocket: unknown) => {
+    server.on('secureConnection', (tlsSocket: TLSSocket) => {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
       if (l === undefined) return
+      // The agent closed its side: node's HTTP server would answer with a graceful TLS and TCP
+      // shutdown (close_notify, FIN) to a peer that is gone — about half the CPU of 256 tunnels
+      // closing together (issue 16, bench/tls-teardown.ts). With no request in flight and nothing
+      // left to write, the tunnel is destroyed instead (node's server would abort an in-flight
+      // request on EOF anyway); otherwise the graceful path still flushes what is pending.
+      tlsSocket.prependOnceListener('end', () => {
+        if (l.inflight === 0 && tlsSocket.writableLength === 0) tlsSocket.destroy()
+      })
       l.handshakeSettled()
       l.tunnel.interceptor.metrics.handshake((l.core.nowMs() - l.handedAtMs) / 1000)
     })

@@ -1,0 +1,113 @@
+/**
+ * The CONNECT relay's download half (tunnel-relay.ts) on real loopback sockets: every byte
+ * arrives in order although the one read buffer is reused (a slow reader makes writes pend, which
+ * is when a reuse would corrupt data), at most one buffer is ever pending toward the client
+ * (backpressure), a server that speaks before the relay starts loses nothing, and the upstream's
+ * EOF ends the client's side. `pipe()` is the oracle: the same byte stream through it.
+ */
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import net, {type AddressInfo} from 'node:net'
+import {describe, it} from 'node:test'
+import {DownloadRelay, TUNNEL_READ_BUFFER_BYTES} from '../../../src/plugins/proxy/tunnel-relay.js'
+
+/** Deterministic bytes (a counter hashed per 32-byte block), so a reordered or overwritten chunk shows. */
+function payload(bytes: number, seed: string): Buffer {
+  const out = Buffer.allocUnsafe(bytes)
+  for (let off = 0, i = 0; off < bytes; off += 32, i++) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off)
+  return out
+}
+
+async function listen(onSocket: (s: net.Socket) => void): Promise<{server: net.Server; port: number}> {
+  const server = net.createServer(onSocket)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {server, port: (server.address() as AddressInfo).port}
+}
+
+/**
+ * An upstream sending `data` (all of it as soon as a connection arrives, then EOF), a relay
+ * (`mode`) from it to a client connection, and a client reading in bursts with pauses (so the
+ * relay's writes pend). Resolves with what the client received and the largest
+ * `writableLength` seen on the relay's client-side socket.
+ */
+async function relayThrough(mode: 'relay' | 'pipe', data: Buffer, opts: {startDelayMs?: number} = {}): Promise<{got: Buffer; maxPending: number; ended: boolean}> {
+  const upstream = await listen((s) => {
+    s.on('error', () => undefined)
+    s.end(data)
+  })
+  // The relay's client-side socket (what the proxy writes to) and the client it talks to.
+  let accept: (s: net.Socket) => void = () => undefined
+  const accepted = new Promise<net.Socket>((r) => (accept = r))
+  const front = await listen((s) => accept(s))
+  const client = net.connect(front.port, '127.0.0.1')
+  // An empty stream ends even while paused: listen from the start.
+  const endedOrClosed = new Promise<boolean>((resolve) => {
+    client.once('end', () => resolve(true))
+    client.once('close', () => resolve(false))
+  })
+  const relaySide = await accepted
+  front.server.close()
+  const relay = new DownloadRelay()
+  const up = net.connect(mode === 'relay' ? {host: '127.0.0.1', port: upstream.port, onread: relay.onread} : {host: '127.0.0.1', port: upstream.port})
+  await new Promise<void>((r) => up.once('connect', () => r()))
+  if (opts.startDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.startDelayMs))
+  // What is pending toward the client right after each of the relay's writes.
+  let maxPending = 0
+  const write = relaySide.write.bind(relaySide) as (chunk: Buffer, cb?: () => void) => boolean
+  relaySide.write = ((chunk: Buffer, cb?: () => void) => {
+    const ok = write(chunk, cb)
+    maxPending = Math.max(maxPending, relaySide.writableLength)
+    return ok
+  }) as typeof relaySide.write
+  if (mode === 'relay') relay.start(up, relaySide)
+  else up.pipe(relaySide)
+  // The client reads nothing for 300 ms (the kernel's buffers fill), then in bursts: 20 ms reading, 30 ms paused.
+  const chunks: Buffer[] = []
+  client.pause()
+  client.on('data', (c: Buffer) => chunks.push(c))
+  await new Promise((r) => setTimeout(r, 300))
+  client.resume()
+  const pacer = setInterval(() => {
+    client.pause()
+    setTimeout(() => client.resume(), 30)
+  }, 50)
+  const ended = await endedOrClosed
+  clearInterval(pacer)
+  client.destroy()
+  relaySide.destroy()
+  up.destroy()
+  upstream.server.close()
+  return {got: Buffer.concat(chunks), maxPending, ended}
+}
+
+describe('CONNECT download relay (one reused read buffer)', {timeout: 120_000}, () => {
+  it('delivers every byte in order to a client that keeps pausing, the same bytes pipe() delivers', async () => {
+    const data = payload(6 * 1024 * 1024, 'relay')
+    const viaRelay = await relayThrough('relay', data)
+    assert.equal(viaRelay.got.length, data.length)
+    assert.ok(viaRelay.got.equals(data), 'relayed bytes differ from what the upstream sent')
+    assert.equal(viaRelay.ended, true, 'the upstream EOF ends the client side')
+    const viaPipe = await relayThrough('pipe', data)
+    assert.ok(viaPipe.got.equals(viaRelay.got))
+  })
+
+  it('never holds more than one read buffer toward a slow client (backpressure)', async () => {
+    const data = payload(8 * 1024 * 1024, 'bound')
+    const r = await relayThrough('relay', data)
+    assert.ok(r.got.equals(data))
+    // The pauses made writes pend (otherwise the bound says nothing), and never by more than one buffer.
+    assert.ok(r.maxPending > 0, 'no write ever pended: the client was never slow')
+    assert.ok(r.maxPending <= TUNNEL_READ_BUFFER_BYTES, `${r.maxPending} bytes pending toward the client`)
+  })
+
+  it('a server that sends (and closes) before the relay starts loses nothing', async () => {
+    // 300 KiB: more than one buffer arrives before `start`; the first read is kept, the rest waits in the kernel.
+    const data = payload(300 * 1024, 'early')
+    const r = await relayThrough('relay', data, {startDelayMs: 200})
+    assert.ok(r.got.equals(data), `got ${r.got.length} of ${data.length} bytes`)
+    assert.equal(r.ended, true)
+    const empty = await relayThrough('relay', Buffer.alloc(0), {startDelayMs: 200})
+    assert.equal(empty.got.length, 0)
+    assert.equal(empty.ended, true, 'an upstream that closed before the relay started ends the client side')
+  })
+})
