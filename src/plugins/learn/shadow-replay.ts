@@ -79,15 +79,44 @@ export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | Index
     return {...base, candidateAction: '', evidenceOnly: true, summaryOnly: false, findings: []}
   }
   if (scan === undefined) throw new Error('learn shadow: a url record was judged without its scan')
-  if (parseRequestUrl(ev.url) === undefined) {
-    return {...base, candidateAction: scan.verdict, evidenceOnly: false, summaryOnly: false, findings: scan.findings}
-  }
+  return urlRecord(ev, judgeUrl(ev, contract, scan))
+}
+
+/** The candidate's side of a URL record: its verdict and findings (`judgeUrl`). */
+export interface UrlOutcome {
+  readonly candidateAction: string
+  readonly findings: CaptureFinding[]
+}
+
+/**
+ * The candidate side of a URL record: the evaluator (live mode) on top of the replayed scan. A
+ * pure function of the URL, method, effective action, the scan of that URL and the contract — so
+ * a replay may remember it for records that repeat those (shadow-url-memo.ts).
+ */
+export function judgeUrl(ev: Pick<CapturedEvent, 'url' | 'method' | 'effectiveAction'>, contract: ResolvedContract | IndexedContract, scan: ScannerReplayResult): UrlOutcome {
+  if (parseRequestUrl(ev.url) === undefined) return {candidateAction: scan.verdict, findings: scan.findings}
   const d = evaluateHttp(contract, {url: ev.url, method: ev.method, effectiveAction: ev.effectiveAction, mode: 'live', scannerVerdict: scan.verdict})
-  let findings: CaptureFinding[]
-  if (d.winningSource === 'contract') {
-    findings = [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}]
-  } else findings = scan.findings
-  return {...base, candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings}
+  if (d.winningSource !== 'contract') return {candidateAction: d.verdict, findings: scan.findings}
+  return {candidateAction: d.verdict, findings: [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}]}
+}
+
+/** `judgeEvent`'s record for a URL event whose outcome is known (`judgeUrl`, or remembered). */
+export function urlRecord(ev: CapturedEvent, outcome: UrlOutcome): ReplayedRecord {
+  return {
+    surface: ev.surface,
+    method: ev.method,
+    url: ev.url,
+    toolName: ev.toolName,
+    mcpMethod: ev.mcpMethod,
+    originalAction: ev.effectiveAction,
+    grade: captureGrade(ev.surface),
+    sidecar: ev.payloadRef !== '',
+    observedAtNs: ev.observedAtNs,
+    candidateAction: outcome.candidateAction,
+    evidenceOnly: false,
+    summaryOnly: false,
+    findings: outcome.findings,
+  }
 }
 
 /**
