@@ -244,46 +244,27 @@ interface EntryTime {
 
 const ZERO_ENTRY_TIME: EntryTime = {canonical: '0001-01-01T00:00:00Z', epochSeconds: -62135596800, nanos: 0}
 
+const UTC_TS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
-/** The number in `s[i, i + n)` when all are ASCII digits, else -1. */
-function digitsAt(s: string, i: number, n: number): number {
-  let x = 0
-  for (let k = i; k < i + n; k++) {
-    const c = s.charCodeAt(k) - 0x30
-    if (c < 0 || c > 9) return -1
-    x = x * 10 + c
-  }
-  return x
-}
-
-// Fast path for what writers emit, `YYYY-MM-DDTHH:MM:SS[.F{1,9}]Z` (UTC, no trailing fraction
-// zero): plain number arithmetic, read character by character; anything else (offsets, trailing
-// zeros, out-of-range fields) takes the slow path.
+// Fast path for what writers emit (UTC `Z`): plain number arithmetic instead of BigInt; the
+// slow path handles offsets and trailing fraction zeros.
 function fastUtcTime(ts: string): EntryTime | undefined {
-  const n = ts.length
-  if (n < 20 || ts.charCodeAt(n - 1) !== 0x5a) return undefined // 'Z'
-  if (ts.charCodeAt(4) !== 0x2d || ts.charCodeAt(7) !== 0x2d || ts.charCodeAt(10) !== 0x54 || ts.charCodeAt(13) !== 0x3a || ts.charCodeAt(16) !== 0x3a) return undefined
-  const y = digitsAt(ts, 0, 4)
-  const mo = digitsAt(ts, 5, 2)
-  const d = digitsAt(ts, 8, 2)
-  const h = digitsAt(ts, 11, 2)
-  const mi = digitsAt(ts, 14, 2)
-  const sec = digitsAt(ts, 17, 2)
-  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0) return undefined
-  let nanos = 0
-  if (n > 20) {
-    // `.` and 1–9 digits, the last not 0
-    const f = n - 21
-    if (ts.charCodeAt(19) !== 0x2e || f < 1 || f > 9 || ts.charCodeAt(n - 2) === 0x30) return undefined
-    const frac = digitsAt(ts, 20, f)
-    if (frac < 0) return undefined
-    nanos = frac * 10 ** (9 - f)
-  }
+  const m = UTC_TS.exec(ts)
+  if (m === null) return undefined
+  const y = Number(m[1])
+  const mo = Number(m[2])
+  const d = Number(m[3])
+  const h = Number(m[4])
+  const mi = Number(m[5])
+  const sec = Number(m[6])
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
   if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && leap ? 29 : (MONTH_DAYS[mo - 1] as number)) || h > 23 || mi > 59 || sec > 59) return undefined
+  const frac = m[7]
+  if (frac !== undefined && frac.endsWith('0')) return undefined
+  const ms = Date.UTC(y, mo - 1, d, h, mi, sec)
   if (y < 100) return undefined // Date.UTC maps years 0–99 to 1900+
-  return {canonical: ts, epochSeconds: Date.UTC(y, mo - 1, d, h, mi, sec) / 1000, nanos}
+  return {canonical: ts, epochSeconds: ms / 1000, nanos: frac === undefined ? 0 : Number(frac.padEnd(9, '0'))}
 }
 
 const WRITER_HEAD = /^\{"v":(-?\d+),"seq":(-?\d+),/

@@ -39,6 +39,8 @@ export interface ShadowRequest {
   toolPolicy?: ToolPolicyReplay
   /** Diagnostics for stderr (the unsigned-contract warning). */
   warn: (line: string) => void
+  /** Called once the contract is loaded into its compact form, before the replay (the command sizes V8's heap here). */
+  onContractLoaded?: () => void
   /** Progress: input bytes read of the total, events queued for replay. */
   onProgress?: (bytesRead: number, bytesTotal: number, events: number) => void
 }
@@ -526,6 +528,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   if (req.recorderDir !== undefined) checkRecorderDir(req.recorderDir)
   // Only the compact form is kept: no decoded tree of the contract outlives this line.
   const contract = loadShadowCandidate(req)
+  req.onContractLoaded?.()
   const inputs = resolveShadowInputs(req)
   const nowNs = req.env.clock.nowNanos()
   const onProgress = req.onProgress === undefined ? undefined : progressOverFiles(inputs.files, req.onProgress)

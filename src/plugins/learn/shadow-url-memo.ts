@@ -27,32 +27,33 @@ interface JudgedCase {
  */
 const MAX_CASES = 8
 
-/** What the replay knows of one URL. */
+const NO_RULE_IDS: readonly string[] = Object.freeze([])
+
+/**
+ * What the replay knows of one URL. Up to 262,144 of these are live at once, so it is kept
+ * small (≈ 100 B beside the URL itself): the first case inline, more only when a URL has them.
+ */
 export class KnownUrl {
-  private readonly cases: JudgedCase[] = []
-  private hostRead = false
-  private hostValue: string | undefined
+  private first: JudgedCase | undefined
+  private more: JudgedCase[] | undefined
 
   constructor(
-    readonly url: string,
     readonly scan: ScannerReplayResult,
+    /** `opportunityHost(url)`. */
+    readonly host: string | undefined,
   ) {}
-
-  /** `opportunityHost(url)`, read once. */
-  get host(): string | undefined {
-    if (!this.hostRead) {
-      this.hostValue = opportunityHost(this.url)
-      this.hostRead = true
-    }
-    return this.hostValue
-  }
 
   /** The outcome of `ev` (a record of this URL) and its rule ids: remembered, or judged now. */
   judge(ev: CapturedEvent, contract: ResolvedContract | IndexedContract): {readonly outcome: UrlOutcome; readonly ruleIds: readonly string[]} {
-    for (const c of this.cases) if (c.method === ev.method && c.action === ev.effectiveAction) return c
+    const f = this.first
+    if (f !== undefined && f.method === ev.method && f.action === ev.effectiveAction) return f
+    if (this.more !== undefined) for (const c of this.more) if (c.method === ev.method && c.action === ev.effectiveAction) return c
     const outcome = judgeUrl(ev, contract, this.scan)
-    const c: JudgedCase = {method: ev.method, action: ev.effectiveAction, outcome, ruleIds: contractRuleIds(outcome.findings)}
-    if (this.cases.length < MAX_CASES) this.cases.push(c)
+    const ids = contractRuleIds(outcome.findings)
+    const c: JudgedCase = {method: ev.method, action: ev.effectiveAction, outcome, ruleIds: ids.length === 0 ? NO_RULE_IDS : ids}
+    if (f === undefined) this.first = c
+    else if (this.more === undefined) this.more = [c]
+    else if (this.more.length < MAX_CASES - 1) this.more.push(c)
     return c
   }
 }
@@ -60,6 +61,8 @@ export class KnownUrl {
 /** The URLs a replay knows, in a bounded two-generation memo (`GenerationMemo`). */
 export class UrlMemo {
   private readonly memo: GenerationMemo<KnownUrl>
+  /** One copy of each host (URLs of a host share it); as many as the opportunity map holds. */
+  private readonly hosts = new Map<string, string>()
 
   constructor(generation?: number) {
     this.memo = new GenerationMemo(generation)
@@ -71,7 +74,13 @@ export class UrlMemo {
 
   /** Remembers `url` with its scan; returns what is known of it. */
   learn(url: string, scan: ScannerReplayResult): KnownUrl {
-    const k = new KnownUrl(url, scan)
+    let host = opportunityHost(url)
+    if (host !== undefined) {
+      const seen = this.hosts.get(host)
+      if (seen === undefined) this.hosts.set(host, host)
+      else host = seen
+    }
+    const k = new KnownUrl(scan, host)
     this.memo.set(url, k)
     return k
   }
