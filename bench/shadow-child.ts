@@ -1,4 +1,4 @@
-import {preferSmallHeap} from '../src/cli/small-heap.js'
+import {preferSmallHeap, sizeHeapForReplay} from '../src/cli/small-heap.js'
 import {createScannerReplay, loadShadowCandidate, SCAN_WORKER_AFTER, renderShadowMarkdown, shadowReplay} from '../src/plugins/learn/index.js'
 import {keyPairFromSeed, sha256} from '../src/plugins/signing/index.js'
 import {readFileSync} from 'node:fs'
@@ -20,13 +20,16 @@ function mainThreadCpuSeconds(): number | undefined {
 // peak RSS as one JSON line.
 
 const [dir, contractFile, ...opts] = process.argv.slice(2) as [string, string, ...string[]]
-// `--no-worker`, `--big-heap`: the arms the shadow bench compares against what `learn shadow` does.
+// `--no-worker`, `--big-heap`, `--small-heap`: the arms the shadow bench compares against what
+// `learn shadow` does (V8's default heap sizing throughout; `--optimize-for-size` throughout, as
+// before issue 18).
 if (!opts.includes('--big-heap')) preferSmallHeap() // as `learn shadow` does
 const l0 = process.hrtime.bigint()
 // As `learn shadow` loads it: read rule by rule into the compact form (no decoded tree kept).
 // The compile child signs with the seed sha256('bench'); the signature is verified as the command does.
 const contractKey = Buffer.from(keyPairFromSeed(sha256('bench')).publicKey).toString('hex')
 const contract = loadShadowCandidate({contract: contractFile, contractKey, allowUnsignedForDiagnostics: false, warn: () => {}})
+if (!opts.includes('--big-heap') && !opts.includes('--small-heap')) sizeHeapForReplay() // as `learn shadow` does once the contract is loaded
 const inputs = captureFiles(dir)
 // The contract load is a fixed cost per contract: its peak is reported apart.
 const loadPeakKiB = process.resourceUsage().maxRSS

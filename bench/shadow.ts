@@ -5,12 +5,16 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {generateBenchCorpus} from './compile.js'
 
-// `npm run bench -- shadow [--events N] [--sessions N] [--corpus realistic|simple] [--keep DIR] [--arms]`:
+// `npm run bench -- shadow [--events N] [--sessions N] [--corpus realistic|simple] [--keep DIR] [--arms] [--baseline DIR]`:
 // generates the compile benchmark's corpus, compiles a contract from it (child process), then
 // replays the same corpus against that contract in another child (as `learn shadow` does) and
 // reports records/s and the replaying child's peak RSS. `--arms` also replays without the scan
-// worker thread and without `--optimize-for-size` (one row each, same corpus and contract) and
-// prints their rates as ratios to the first row.
+// worker thread, with V8's default heap sizing throughout (`--big-heap`) and with
+// `--optimize-for-size` throughout (`--small-heap`, as before issue 18) — one row each, same corpus
+// and contract — and prints their rates as ratios to the first (`learn shadow`) row. `--baseline DIR`: one more row,
+// the shadow child of another build of this repository (DIR holds its `dist/`, e.g. a worktree at
+// the commit a branch started from), first and last, so a change is measured against the previous
+// code in the same run.
 // Targets (issues 17, 18): ≥ 50,000 events/s; peak RSS < 512 MB at 1M events, < 256 MB at 300k.
 
 export async function runShadowBench(args: readonly string[] = []): Promise<Record<string, unknown>[]> {
@@ -31,11 +35,15 @@ export async function runShadowBench(args: readonly string[] = []): Promise<Reco
     const compile = spawnSync(process.execPath, [fileURLToPath(new URL('./compile-child.js', import.meta.url)), dir, 'bench-agent', contract], {encoding: 'utf8'})
     if (compile.status !== 0) throw new Error(`compile child failed: ${compile.stderr}`)
     const rules = (JSON.parse(compile.stdout) as {rules: number}).rules
-    const arms = args.includes('--arms') ? ['learn shadow', '--no-worker', '--big-heap'] : ['learn shadow']
+    const arms = args.includes('--arms') ? ['learn shadow', '--no-worker', '--big-heap', '--small-heap'] : ['learn shadow']
+    const baseline = arg('--baseline')
+    const baselineChild = baseline === undefined ? undefined : path.resolve(baseline, 'dist', 'bench', 'shadow-child.js')
     const rows: Record<string, unknown>[] = []
+    if (baselineChild !== undefined) rows.push(replayArm(dir, contract, corpus, rules, 'baseline', baselineChild))
     for (const arm of arms) rows.push(replayArm(dir, contract, corpus, rules, arm))
-    const first = rows[0] as {events_per_s: number}
-    for (const row of rows.slice(1)) row.rate_vs_first = Number(((row.events_per_s as number) / first.events_per_s).toFixed(2))
+    if (baselineChild !== undefined) rows.push(replayArm(dir, contract, corpus, rules, 'baseline', baselineChild))
+    const first = rows.find((r) => r.arm === 'learn shadow') as {events_per_s: number}
+    for (const row of rows) if (row.arm !== 'learn shadow') row.rate_vs_first = Number(((row.events_per_s as number) / first.events_per_s).toFixed(2))
     return rows
   } finally {
     if (keep === undefined) rmSync(dir, {recursive: true, force: true})
@@ -43,9 +51,9 @@ export async function runShadowBench(args: readonly string[] = []): Promise<Reco
   }
 }
 
-/** One replay child: `learn shadow` as the command runs it, or with one change (`--no-worker`, `--big-heap`). */
-function replayArm(dir: string, contract: string, corpus: string, rules: number, arm: string): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./shadow-child.js', import.meta.url)), dir, contract, ...(arm.startsWith('--') ? [arm] : [])], {encoding: 'utf8'})
+/** One replay child: `learn shadow` as the command runs it, with one change (`--no-worker`, `--big-heap`, `--small-heap`), or another build's child. */
+function replayArm(dir: string, contract: string, corpus: string, rules: number, arm: string, child = fileURLToPath(new URL('./shadow-child.js', import.meta.url))): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [child, dir, contract, ...(arm.startsWith('--') ? [arm] : [])], {encoding: 'utf8'})
   if (r.status !== 0) throw new Error(`shadow child failed: ${r.stderr}`)
   const res = JSON.parse(r.stdout) as {records: number; replayed: number; changed: number; seconds: number; cpuSeconds: number; mainThreadCpuSeconds?: number; maxRssKiB: number; loadPeakKiB: number; loadSeconds: number; rssAfterKiB: number}
   const row: Record<string, unknown> = {

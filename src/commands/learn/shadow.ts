@@ -3,7 +3,7 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {commandProgress} from '../../cli/progress.js'
-import {preferSmallHeap} from '../../cli/small-heap.js'
+import {preferSmallHeap, sizeHeapForReplay} from '../../cli/small-heap.js'
 import {loadConfig} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
@@ -55,7 +55,7 @@ export default class LearnShadow extends BaseCommand {
 
   async run(): Promise<ShadowCommandResult> {
     const {flags} = await this.parse(LearnShadow)
-    preferSmallHeap() // issue 17: < 256 MB at 300k events
+    preferSmallHeap() // issues 17, 18: the contract load sized for memory, the replay for speed (sizeHeapForReplay)
     let durationNs: bigint
     try {
       durationNs = BigInt(Math.round(parseGoDuration(flags.duration))) * 1_000_000n
@@ -90,6 +90,7 @@ export default class LearnShadow extends BaseCommand {
       scanner,
       ...(toolPolicy === undefined ? {} : {toolPolicy}),
       warn: (line) => this.err(line),
+      onContractLoaded: sizeHeapForReplay,
       ...progress.option,
     }).finally(() => {
       progress.done()

@@ -125,11 +125,18 @@ function rawMembers(line: string): Map<Field, string> {
 /** Field name → the member name that binds it (identity when every key is exact). */
 type KeyOf = {get(f: Field): string | undefined}
 
-function str(obj: Record<string, unknown>, keyOf: KeyOf, f: Field): string {
+/** Every member name is an exact field name: a field binds its own name, when present. */
+const EXACT_KEYS: KeyOf = {get: (f) => f}
+
+/** The value bound to `f`; undefined when no member binds it (JSON never gives undefined). */
+function valueOf(obj: Record<string, unknown>, keyOf: KeyOf, f: Field): unknown {
   const k = keyOf.get(f)
-  if (k === undefined) return ''
-  const v = obj[k]
-  if (v === null) return ''
+  return k === undefined ? undefined : obj[k]
+}
+
+function str(obj: Record<string, unknown>, keyOf: KeyOf, f: Field): string {
+  const v = valueOf(obj, keyOf, f)
+  if (v === null || v === undefined) return ''
   if (typeof v !== 'string') throw new EntryDecodeError(`${f}: expected string, got ${typeName(v)}`)
   return v
 }
@@ -142,6 +149,14 @@ function typeName(v: unknown): string {
 
 const UINT = /^(?:0|[1-9]\d*)$/
 const INT = /^-?(?:0|[1-9]\d*)$/
+const MAX_UINT64 = 2n ** 64n - 1n
+
+/** The raw text of the members whose text matters: `v`, `seq` (may exceed 2^53), `detail` (hashed as written). */
+interface RawMembers {
+  v: string | undefined
+  seq: string | undefined
+  detail: string | undefined
+}
 
 /**
  * Decodes one line (without its `\n`). Throws EntryDecodeError for anything Go's decoder would
@@ -168,9 +183,8 @@ export function decodeEntry(line: string): RecorderEntry {
       break
     }
   }
-  let keyOf: KeyOf
-  if (exact) keyOf = {get: (f: Field) => (f in rec ? f : undefined)}
-  else {
+  let keyOf: KeyOf = EXACT_KEYS
+  if (!exact) {
     const m = new Map<Field, string>()
     for (const k of keys) {
       const lower = k.toLowerCase()
@@ -178,27 +192,30 @@ export function decodeEntry(line: string): RecorderEntry {
     }
     keyOf = m
   }
-  const raw = (exact && writerLayout(line, rec, keys)) || rawMembers(line)
+  let raw = exact ? writerLayout(line, rec, keys) : undefined
+  if (raw === undefined) {
+    const m = rawMembers(line)
+    raw = {v: m.get('v'), seq: m.get('seq'), detail: m.get('detail')}
+  }
 
   let v = 0
-  const vRaw = raw.get('v')
+  const vRaw = raw.v
   if (vRaw !== undefined && vRaw !== 'null') {
     if (!INT.test(vRaw)) throw new EntryDecodeError(`v: expected integer, got ${vRaw}`)
     v = Number(vRaw)
   }
   let seq = '0'
-  const seqRaw = raw.get('seq')
+  const seqRaw = raw.seq
   if (seqRaw !== undefined && seqRaw !== 'null') {
-    if (!UINT.test(seqRaw) || BigInt(seqRaw) > 2n ** 64n - 1n) throw new EntryDecodeError(`seq: expected unsigned integer, got ${seqRaw}`)
+    // Without leading zeros, fewer than 20 digits are below 2^64.
+    if (!UINT.test(seqRaw) || (seqRaw.length >= 20 && BigInt(seqRaw) > MAX_UINT64)) throw new EntryDecodeError(`seq: expected unsigned integer, got ${seqRaw}`)
     seq = seqRaw
   }
-  const tsKey = keyOf.get('ts')
   const tsText = str(rec, keyOf, 'ts')
+  const tsValue = valueOf(rec, keyOf, 'ts')
   // Go leaves an absent or null time at its zero value, which hashes as year 1.
-  const time = tsKey === undefined || rec[tsKey] === null ? ZERO_ENTRY_TIME : (fastUtcTime(tsText) ?? slowTime(tsText))
-  const detailKey = keyOf.get('detail')
-  const detailRaw = raw.get('detail')
-  const detail = detailKey === undefined ? undefined : rec[detailKey]
+  const time = tsValue === undefined || tsValue === null ? ZERO_ENTRY_TIME : (fastUtcTime(tsText) ?? slowTime(tsText))
+  const detail = valueOf(rec, keyOf, 'detail')
   return {
     v,
     seq,
@@ -212,7 +229,7 @@ export function decodeEntry(line: string): RecorderEntry {
     transport: str(rec, keyOf, 'transport'),
     summary: str(rec, keyOf, 'summary'),
     detail,
-    detailJson: detail === null || detail === undefined ? 'null' : detailJsonOf(detailRaw),
+    detailJson: detail === null || detail === undefined ? 'null' : detailJsonOf(raw.detail),
     rawRef: str(rec, keyOf, 'raw_ref'),
     prevHash: str(rec, keyOf, 'prev_hash'),
     hash: str(rec, keyOf, 'hash'),
@@ -250,6 +267,9 @@ function fastUtcTime(ts: string): EntryTime | undefined {
   return {canonical: ts, epochSeconds: ms / 1000, nanos: frac === undefined ? 0 : Number(frac.padEnd(9, '0'))}
 }
 
+const WRITER_HEAD = /^\{"v":(-?\d+),"seq":(-?\d+),/
+const PLAIN = /^[0-9a-z]*$/
+
 function slowTime(ts: string): EntryTime {
   let t: GoTime
   try {
@@ -258,11 +278,9 @@ function slowTime(ts: string): EntryTime {
     throw new EntryDecodeError(`ts: cannot parse ${JSON.stringify(ts)} as RFC 3339`)
   }
   const ns = toEpochNanos(t)
-  return {canonical: formatGoTime(t), epochSeconds: Number(ns / 1_000_000_000n), nanos: t.nanos}
+  // floor, as the fast path (BigInt division truncates: a fraction before 1970 would round up)
+  return {canonical: formatGoTime(t), epochSeconds: Number((ns - BigInt(t.nanos)) / 1_000_000_000n), nanos: t.nanos}
 }
-
-const WRITER_HEAD = /^\{"v":(-?\d+),"seq":(-?\d+),/
-const PLAIN = /^[0-9a-z]*$/
 
 /**
  * Raw members without a full scan, for lines in the writer's own layout: exact lower-case
@@ -270,22 +288,28 @@ const PLAIN = /^[0-9a-z]*$/
  * in the text. Anything else (duplicates, nested "detail" keys, whitespace, other order) falls
  * back to the full scanner, so the fast path can never pick a different span than Go would.
  */
-function writerLayout(line: string, rec: Record<string, unknown>, keys: string[]): Map<Field, string> | undefined {
+function writerLayout(line: string, rec: Record<string, unknown>, keys: string[]): RawMembers | undefined {
   const n = keys.length
   if (n < 3 || keys[n - 3] !== 'detail' || keys[n - 2] !== 'prev_hash' || keys[n - 1] !== 'hash') return undefined
   const prev = rec.prev_hash
   const hash = rec.hash
   if (typeof prev !== 'string' || typeof hash !== 'string' || !PLAIN.test(prev) || !PLAIN.test(hash)) return undefined
-  const tail = `,"prev_hash":"${prev}","hash":"${hash}"}`
-  if (!line.endsWith(tail)) return undefined
+  // The line ends `,"prev_hash":"<prev>","hash":"<hash>"}` (compared in place, not built).
+  const tail = line.length - (26 + prev.length + hash.length)
+  if (
+    tail < 0 ||
+    !line.startsWith(',"prev_hash":"', tail) ||
+    !line.startsWith(prev, tail + 14) ||
+    !line.startsWith('","hash":"', tail + 14 + prev.length) ||
+    !line.startsWith(hash, tail + 24 + prev.length) ||
+    !line.endsWith('"}')
+  ) {
+    return undefined
+  }
   const at = line.indexOf(',"detail":')
   if (at < 0 || at !== line.lastIndexOf(',"detail":')) return undefined
   const head = WRITER_HEAD.exec(line)
   // A duplicate `v`/`seq` later in the line would win in Go: the first ones must be the values.
   if (head === null || Number(head[1]) !== rec.v || Number(head[2]) !== rec.seq) return undefined
-  const out = new Map<Field, string>()
-  out.set('v', head[1] as string)
-  out.set('seq', head[2] as string)
-  out.set('detail', line.slice(at + 10, line.length - tail.length))
-  return out
+  return {v: head[1], seq: head[2], detail: line.slice(at + 10, tail)}
 }

@@ -102,7 +102,8 @@ export function exemplarId(r: Pick<ReplayedRecord, 'surface' | 'method' | 'url' 
   return 'sha256:' + createHash('sha256').update([r.surface, r.method, r.url, r.toolName, r.mcpMethod].join('\0'), 'utf8').digest('hex')
 }
 
-function contractRuleIds(findings: readonly CaptureFinding[]): string[] {
+/** The contract rule ids a record's findings name, sorted and unique (what §3.3 counts per rule). */
+export function contractRuleIds(findings: readonly CaptureFinding[]): string[] {
   const ids = new Set<string>()
   for (const f of findings) {
     if (f.kind !== 'contract') continue
@@ -228,7 +229,8 @@ export class ShadowAccumulator {
     }
   }
 
-  add(r: ReplayedRecord): void {
+  /** `ruleIds`: `contractRuleIds(r.findings)`, given when the caller remembered it for these findings. */
+  add(r: ReplayedRecord, ruleIds: readonly string[] = contractRuleIds(r.findings)): void {
     const a = this.a
     a.totalRecords++
     const cs = a.captureSurfaces.get(r.surface)
@@ -251,9 +253,8 @@ export class ShadowAccumulator {
     const newBlock = !isBlockAction(r.originalAction) && isBlockAction(r.candidateAction)
     if (newBlock) a.newBlocks++
     else if (changed) a.newAllows++
-    const ids = contractRuleIds(r.findings)
     let exemplar: string | undefined
-    for (const id of ids) {
+    for (const id of ruleIds) {
       let c = this.counts.get(id)
       if (c === undefined) {
         c = {evaluations: 0, newBlocks: 0, newAllows: 0, unchanged: 0}

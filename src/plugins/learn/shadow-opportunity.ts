@@ -32,7 +32,9 @@ export interface OpportunityFinding {
   window: string
 }
 
-function hostOf(url: string): string | undefined {
+/** The parent context of a record's URL: its host, lower-cased, one trailing dot stripped. */
+export function opportunityHost(url: string): string | undefined {
+  if (url === '') return undefined
   const p = parseHttpUrl(url)
   if (p === undefined || p.hostname === '') return undefined
   let h = p.hostname.toLowerCase()
@@ -40,12 +42,14 @@ function hostOf(url: string): string | undefined {
   return h
 }
 
-/** Folds one replayed record into the observation. */
-export function addOpportunity(obs: OpportunityObservation, r: ReplayedRecord, windowNs: bigint = OPPORTUNITY_WINDOW_NS): void {
+/**
+ * Folds one replayed record into the observation. `host`: `opportunityHost(r.url)`, given when
+ * the caller remembered it for this URL.
+ */
+export function addOpportunity(obs: OpportunityObservation, r: ReplayedRecord, windowNs: bigint = OPPORTUNITY_WINDOW_NS, host: string | undefined = opportunityHost(r.url)): void {
   if (r.observedAtNs === undefined) return
   const w = r.observedAtNs - (r.observedAtNs % windowNs)
   obs.windows.add(w)
-  const host = r.url === '' ? undefined : hostOf(r.url)
   if (host === undefined) return
   let set = obs.hostWindows.get(host)
   if (set === undefined) obs.hostWindows.set(host, (set = new Set()))

@@ -51,7 +51,30 @@ export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract 
  * first (from a memo, or on another thread) and judge its events in order without an await each.
  */
 export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, scan: ScannerReplayResult | undefined, toolPolicy?: ToolPolicyReplay): ReplayedRecord {
-  const base = {
+  if (ev.surface === 'response' || ev.surface === 'dlp') {
+    // The scanned bytes live only in an escrowed sidecar; without it the record is summary-only.
+    return replayedRecord(ev, '', false, true, [])
+  }
+  if (ev.surface === 'tool_policy' && ev.mcpMethod === 'tools/call' && ev.toolName !== '' && (ev.mcpServer ?? '') !== '') {
+    const t = replayToolCall(ev, contract, toolPolicy)
+    return replayedRecord(ev, t.candidateAction, t.evidenceOnly, t.summaryOnly, t.findings)
+  }
+  if (ev.surface === 'tool_policy' && toolPolicy !== undefined && ev.toolName !== '') {
+    // §3.2: the candidate config's tool policy is re-run, so a loosened policy shows up as new allows.
+    const r = toolPolicy(ev.toolName, ev.toolArgsJson)
+    return replayedRecord(ev, r.verdict, false, false, r.findings)
+  }
+  if (ev.surface !== 'url') {
+    // cee, tool_scan, unknown surfaces, and tool_policy without a tool name or a policy to replay.
+    return replayedRecord(ev, '', true, false, [])
+  }
+  if (scan === undefined) throw new Error('learn shadow: a url record was judged without its scan')
+  return urlRecord(ev, judgeUrl(ev, contract, scan))
+}
+
+/** A replayed record: the event's own fields and the candidate's side. */
+function replayedRecord(ev: CapturedEvent, candidateAction: string, evidenceOnly: boolean, summaryOnly: boolean, findings: CaptureFinding[]): ReplayedRecord {
+  return {
     surface: ev.surface,
     method: ev.method,
     url: ev.url,
@@ -61,33 +84,34 @@ export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | Index
     grade: captureGrade(ev.surface),
     sidecar: ev.payloadRef !== '',
     observedAtNs: ev.observedAtNs,
+    candidateAction,
+    evidenceOnly,
+    summaryOnly,
+    findings,
   }
-  if (ev.surface === 'response' || ev.surface === 'dlp') {
-    // The scanned bytes live only in an escrowed sidecar; without it the record is summary-only.
-    return {...base, candidateAction: '', evidenceOnly: false, summaryOnly: true, findings: []}
-  }
-  if (ev.surface === 'tool_policy' && ev.mcpMethod === 'tools/call' && ev.toolName !== '' && (ev.mcpServer ?? '') !== '') {
-    return {...base, ...replayToolCall(ev, contract, toolPolicy)}
-  }
-  if (ev.surface === 'tool_policy' && toolPolicy !== undefined && ev.toolName !== '') {
-    // §3.2: the candidate config's tool policy is re-run, so a loosened policy shows up as new allows.
-    const r = toolPolicy(ev.toolName, ev.toolArgsJson)
-    return {...base, candidateAction: r.verdict, evidenceOnly: false, summaryOnly: false, findings: r.findings}
-  }
-  if (ev.surface !== 'url') {
-    // cee, tool_scan, unknown surfaces, and tool_policy without a tool name or a policy to replay.
-    return {...base, candidateAction: '', evidenceOnly: true, summaryOnly: false, findings: []}
-  }
-  if (scan === undefined) throw new Error('learn shadow: a url record was judged without its scan')
-  if (parseRequestUrl(ev.url) === undefined) {
-    return {...base, candidateAction: scan.verdict, evidenceOnly: false, summaryOnly: false, findings: scan.findings}
-  }
+}
+
+/** The candidate's side of a URL record: its verdict and findings (`judgeUrl`). */
+export interface UrlOutcome {
+  readonly candidateAction: string
+  readonly findings: CaptureFinding[]
+}
+
+/**
+ * The candidate side of a URL record: the evaluator (live mode) on top of the replayed scan. A
+ * pure function of the URL, method, effective action, the scan of that URL and the contract — so
+ * a replay may remember it for records that repeat those (shadow-url-memo.ts).
+ */
+export function judgeUrl(ev: Pick<CapturedEvent, 'url' | 'method' | 'effectiveAction'>, contract: ResolvedContract | IndexedContract, scan: ScannerReplayResult): UrlOutcome {
+  if (parseRequestUrl(ev.url) === undefined) return {candidateAction: scan.verdict, findings: scan.findings}
   const d = evaluateHttp(contract, {url: ev.url, method: ev.method, effectiveAction: ev.effectiveAction, mode: 'live', scannerVerdict: scan.verdict})
-  let findings: CaptureFinding[]
-  if (d.winningSource === 'contract') {
-    findings = [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}]
-  } else findings = scan.findings
-  return {...base, candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings}
+  if (d.winningSource !== 'contract') return {candidateAction: d.verdict, findings: scan.findings}
+  return {candidateAction: d.verdict, findings: [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}]}
+}
+
+/** `judgeEvent`'s record for a URL event whose outcome is known (`judgeUrl`, or remembered). */
+export function urlRecord(ev: CapturedEvent, outcome: UrlOutcome): ReplayedRecord {
+  return replayedRecord(ev, outcome.candidateAction, false, false, outcome.findings)
 }
 
 /**

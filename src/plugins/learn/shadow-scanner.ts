@@ -1,6 +1,7 @@
 import {fixedClock, parseJson, type JsonValue} from '../canonical/index.js'
 import type {CaptureFinding} from '../capture/index.js'
 import {createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl, type ScannerSettings, type UrlScanContext} from '../scanner/index.js'
+import {GenerationMemo} from './generation-memo.js'
 import {ScanWorker} from './shadow-scan-thread.js'
 
 /** The scanner half of a replayed URL event: its verdict and (for blocks) its findings. */
@@ -68,35 +69,8 @@ export function replayUrlScan(settings: ScannerSettings): (url: string) => Promi
   }
 }
 
-/**
- * A bounded memo of scan results in two generations: a hit in the older one moves to the newer,
- * and when the newer is full the older is dropped. Captures repeat URLs across the whole run
- * (ids in a long tail of paths), which a memo cleared when full mostly forgot: on the 1M-event
- * bench corpus 572k scans with a 20k memo cleared when full, 230k with this (213k distinct URLs).
- * At most 2 × `generation` entries are held (≈ 100 B each plus the URL).
- */
-export class ScanMemo {
-  private current = new Map<string, ScannerReplayResult>()
-  private previous = new Map<string, ScannerReplayResult>()
-
-  constructor(private readonly generation = 131_072) {}
-
-  get(url: string): ScannerReplayResult | undefined {
-    const r = this.current.get(url)
-    if (r !== undefined) return r
-    const old = this.previous.get(url)
-    if (old !== undefined) this.set(url, old)
-    return old
-  }
-
-  set(url: string, r: ScannerReplayResult): void {
-    if (this.current.size >= this.generation) {
-      this.previous = this.current
-      this.current = new Map()
-    }
-    this.current.set(url, r)
-  }
-}
+/** The scan results of URLs already scanned (see `GenerationMemo`; ≈ 100 B an entry plus the URL). */
+export class ScanMemo extends GenerationMemo<ScannerReplayResult> {}
 
 /** What `learn shadow` passes as `workerAfter`: small replays never start a thread. */
 export const SCAN_WORKER_AFTER = 4096

@@ -11,10 +11,11 @@ import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-f
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
-import {judgeEvent, type CapturedEvent} from './shadow-replay.js'
+import {judgeEvent, urlRecord, type CapturedEvent} from './shadow-replay.js'
+import {UrlMemo, type KnownUrl} from './shadow-url-memo.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
 import type {ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
-import {addOpportunity, findOpportunityMissing, opportunityRule, opportunityRules, type OpportunityFinding, type OpportunityObservation, type OpportunityRule} from './shadow-opportunity.js'
+import {addOpportunity, findOpportunityMissing, OPPORTUNITY_WINDOW_NS, opportunityRule, opportunityRules, type OpportunityFinding, type OpportunityObservation, type OpportunityRule} from './shadow-opportunity.js'
 
 export interface ShadowRequest {
   contract: string
@@ -38,6 +39,8 @@ export interface ShadowRequest {
   toolPolicy?: ToolPolicyReplay
   /** Diagnostics for stderr (the unsigned-contract warning). */
   warn: (line: string) => void
+  /** Called once the contract is loaded into its compact form, before the replay (the command sizes V8's heap here). */
+  onContractLoaded?: () => void
   /** Progress: input bytes read of the total, events queued for replay. */
   onProgress?: (bytesRead: number, bytesTotal: number, events: number) => void
 }
@@ -278,6 +281,7 @@ export async function shadowReplay(
   durationNs: bigint,
   toolPolicy?: ToolPolicyReplay,
   onProgress?: (bytesRead: number, events: number) => void,
+  options: ShadowReplayOptions = {},
 ): Promise<{analysis: ShadowAnalysis; skipped: number; opportunity: OpportunityObservation}> {
   const {contractHash: hash, evaluator: contract} = candidate instanceof Map ? prepareShadowContract(candidate) : candidate
   const acc = new ShadowAccumulator(hash, nowNs)
@@ -292,18 +296,31 @@ export async function shadowReplay(
     return out
   })
   // One batch (the events of the read chunks since the last, at least SCAN_BATCH_EVENTS) is
-  // scanned while the next is read and decoded: the batch's URL scans are asked for at once (memo,
-  // or the scanner's worker thread), and its events judged in order once they are in — the same
-  // order and results as one at a time.
-  type Batch = {events: CapturedEvent[]; scans: Promise<readonly ScannerReplayResult[]>}
+  // scanned while the next is read and decoded: the scans of the batch's URLs not yet known are
+  // asked for at once (memo, or the scanner's worker thread), and its events judged in order once
+  // they are in — the same order and results as one at a time. A URL record whose URL is known
+  // (`UrlMemo`) needs no scan, and one whose method and action are known too no evaluation.
+  const urlMemo = new UrlMemo(options.urlMemoGeneration)
+  type Batch = {events: CapturedEvent[]; known: (KnownUrl | undefined)[]; scans: Promise<readonly ScannerReplayResult[]>}
   let scanning: Batch | undefined
   const judge = async (b: Batch): Promise<void> => {
     const scans = await b.scans
     let k = 0
-    for (const ev of b.events) {
-      const r = judgeEvent(ev, contract, ev.surface === 'url' ? scans[k++] : undefined, toolPolicy)
-      acc.add(r)
-      addOpportunity(opportunity, r)
+    const {events, known} = b
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i] as CapturedEvent
+      if (ev.surface !== 'url') {
+        const r = judgeEvent(ev, contract, undefined, toolPolicy)
+        acc.add(r)
+        addOpportunity(opportunity, r)
+        continue
+      }
+      // Known when the batch was drained, or scanned for it (in the order asked).
+      const u = known[i] ?? urlMemo.learn(ev.url, scans[k++] as ScannerReplayResult)
+      const {outcome, ruleIds} = u.judge(ev, contract)
+      const r = urlRecord(ev, outcome)
+      acc.add(r, ruleIds)
+      addOpportunity(opportunity, r, OPPORTUNITY_WINDOW_NS, u.host)
     }
   }
   const drain = async (last = false): Promise<void> => {
@@ -313,10 +330,18 @@ export async function shadowReplay(
     scanning = undefined
     if (pending.length > 0) {
       const urls: string[] = []
-      for (const ev of pending) if (ev.surface === 'url') urls.push(ev.url)
-      const scans = scanMany(urls)
+      // Held by the batch: the memo may drop an entry before the batch is judged.
+      const known: (KnownUrl | undefined)[] = new Array(pending.length)
+      for (let i = 0; i < pending.length; i++) {
+        const ev = pending[i] as CapturedEvent
+        if (ev.surface !== 'url') continue
+        const u = urlMemo.get(ev.url)
+        if (u === undefined) urls.push(ev.url)
+        else known[i] = u
+      }
+      const scans = urls.length === 0 ? NO_SCANS : scanMany(urls)
       scans.catch(() => {}) // awaited by `judge`; never an unhandled rejection meanwhile
-      scanning = {events: pending, scans}
+      scanning = {events: pending, known, scans}
       pending = []
     }
     if (previous !== undefined) await judge(previous)
@@ -350,6 +375,14 @@ export async function shadowReplay(
   if (scanning !== undefined) await judge(scanning)
   return {analysis: acc.finish(), skipped, opportunity}
 }
+
+/** Tuning of `shadowReplay` (tests use tiny memos to exercise their turnover). */
+export interface ShadowReplayOptions {
+  /** Generation size of the memo of known URLs (`UrlMemo`; default 131,072: 2 × that at most). */
+  urlMemoGeneration?: number
+}
+
+const NO_SCANS: Promise<readonly ScannerReplayResult[]> = Promise.resolve([])
 
 /** Records per scan batch, at least (see `shadowReplay`). */
 const SCAN_BATCH_EVENTS = 512
@@ -495,6 +528,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   if (req.recorderDir !== undefined) checkRecorderDir(req.recorderDir)
   // Only the compact form is kept: no decoded tree of the contract outlives this line.
   const contract = loadShadowCandidate(req)
+  req.onContractLoaded?.()
   const inputs = resolveShadowInputs(req)
   const nowNs = req.env.clock.nowNanos()
   const onProgress = req.onProgress === undefined ? undefined : progressOverFiles(inputs.files, req.onProgress)
