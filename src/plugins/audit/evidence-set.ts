@@ -37,7 +37,7 @@ import type {
   ReceiptFact,
 } from './evidence-types.js'
 import type {KeyRing} from './key-ring.js'
-import {ActionPositions, Tally} from './evidence-tally.js'
+import {Tally} from './evidence-tally.js'
 
 // One pass over a set of evidence files (receipts.md §6–§9; docs/receipts.md): every line is
 // classified once and fed to the checks that concern it —
@@ -45,8 +45,9 @@ import {ActionPositions, Tally} from './evidence-tally.js'
 //   the v1 receipt chain (§6.4, Profile B: runs, restarts, rotation endorsements),
 //   the v2 evidence chain (evidence/chain.ts) with a pinned key per signer and the authority matrix,
 //   transcript roots against the v1 chain they seal.
-// Memory stays flat: nothing per receipt is kept except two small integers for the v1 receipt
-// positions (so a failure can name its file and line).
+// Memory stays flat: nothing per receipt is kept. Each v1 item carries its file and line as a
+// `place` through the chain verifier and the signature pool, which hand back the failing item's
+// (an index of every receipt's position grew by 6 bytes a receipt, issue 11).
 
 export interface EvidenceSetRequest {
   /** Files in chain order. */
@@ -79,12 +80,24 @@ const ITEM_BATCH = 32
  */
 const READ_CHUNK = 64 * 1024
 
+/** A line of the input as one number (a ChainItem's `place`): file index × 2^32 + line. */
+const PLACE_FILE = 2 ** 32
+
+export function placeOf(fileIndex: number, line: number): number {
+  return fileIndex * PLACE_FILE + line
+}
+
+/** The file index and line a place names. */
+export function placeParts(place: number): {fileIndex: number; line: number} {
+  return {fileIndex: Math.floor(place / PLACE_FILE), line: place % PLACE_FILE}
+}
+
 export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<EvidenceSetReport> {
   const display = req.display ?? ((f: string) => f)
   const files: FileSummary[] = []
   const warnings: Finding[] = []
   const tally = new Tally()
-  const positions = new ActionPositions()
+  let firstV1At: Position | undefined
   const entryChain = new EntryChainVerifier()
   const v2 = new EvidenceChainVerifier()
   const failures = new Map<EvidenceComponent, EvidenceFailure & {order: number}>()
@@ -130,7 +143,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
   const onV1 = (receipt: ActionReceipt, at: Position): void => {
     const r = receipt.record
-    positions.push(at)
+    firstV1At ??= at
     v1Count++
     firstV1Signer ??= receipt.signerKey
     if (sealedAt !== undefined) fail('action_receipts', `receipt chain_seq ${recordUint(r, 'chain_seq')} after the transcript root at entry seq ${sealedAt} sealed the chain`, at)
@@ -279,6 +292,12 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     sealedAt = e.seq
   }
 
+  const placePosition = (place: number): Position | undefined => {
+    const {fileIndex, line} = placeParts(place)
+    const summary = files[fileIndex]
+    return summary === undefined ? undefined : {file: summary.path, line}
+  }
+
   let bytesTotal = 0
   if (req.onProgress !== undefined) for (const f of req.files) bytesTotal += (await stat(f)).size
   let bytesRead = 0
@@ -331,6 +350,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
               if (c.item.kind === 'receipt') {
                 checkShape('bare v1', at)
                 onV1(c.item.receipt, at)
+                c.item.place = placeOf(fi, line.number)
                 out.push(c.item)
               } else {
                 checkShape('bare v2', at)
@@ -355,6 +375,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
                 throw new Stop()
               }
               onV1(c.item.receipt, at)
+              c.item.place = placeOf(fi, line.number)
               out.push(c.item)
             }
           }
@@ -389,7 +410,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
   const head = await pull()
   const pin = req.keys.v1Pin(firstV1Signer)
-  if (pin.error !== undefined) fail('keys', pin.error, positions.at(0))
+  if (pin.error !== undefined) fail('keys', pin.error, firstV1At)
   async function* items(): AsyncGenerator<ChainItem[]> {
     if (head === undefined || head.done === true) return
     yield head.value
@@ -410,7 +431,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     warn(`the last run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running`, activeRun.at)
   }
   if (!v1.valid && v1.error !== undefined) {
-    const at = v1.brokenAtIndex === undefined ? undefined : positions.at(v1.brokenAtIndex)
+    const at = v1.brokenAtPlace === undefined ? undefined : placePosition(v1.brokenAtPlace)
     fail('action_receipts', v1.error, at, v1.brokenAtSeq === undefined ? {} : {brokenAtSeq: v1.brokenAtSeq})
   }
 

@@ -15,10 +15,15 @@ import {sessionOpenGenesis} from './session-genesis.js'
 // Receipt chain verification, Profile B (receipts.md §6.4–6.6). The verifier is a state
 // machine fed one receipt at a time, so memory stays constant in the number of receipts.
 
-/** One element of a chain as the extractor yields it. */
+/**
+ * One element of a chain as the extractor yields it. `place` is an opaque number the caller may
+ * give an item (the evidence verifier encodes its file and line); a failure at that item returns
+ * it as `brokenAtPlace`, so a caller can name where the failing receipt is without keeping an
+ * index entry per receipt (issue 11: memory flat in the number of receipts).
+ */
 export type ChainItem =
-  | {kind: 'receipt'; receipt: ActionReceipt; hasRecordObject: boolean}
-  | {kind: 'evidence_v2'; chainSeq: string}
+  | {kind: 'receipt'; receipt: ActionReceipt; hasRecordObject: boolean; place?: number}
+  | {kind: 'evidence_v2'; chainSeq: string; place?: number}
 
 export interface ChainOptions {
   /** Pinned signer key, lowercase hex. Empty/undefined: trust the first receipt's key. */
@@ -42,6 +47,8 @@ export interface ChainResult {
   brokenAtSeq?: string
   /** 0-based position of the failing receipt in the input; absent when no position applies. */
   brokenAtIndex?: number
+  /** The failing item's `place`, when it was given one. */
+  brokenAtPlace?: number
 }
 
 class ChainBreak extends Error {
@@ -80,6 +87,7 @@ function uint(o: JsonObject, name: string): bigint {
 export class ChainPrecheck {
   private index = 0
   private missingAt: number | undefined
+  private missingPlace: number | undefined
   private sessionMismatch: string | undefined
   private sawOpen = false
   private transitionBeforeOpen = false
@@ -90,7 +98,10 @@ export class ChainPrecheck {
     const i = this.index++
     if (item.kind !== 'receipt') return
     if (!item.hasRecordObject) {
-      if (this.missingAt === undefined) this.missingAt = i
+      if (this.missingAt === undefined) {
+        this.missingAt = i
+        this.missingPlace = item.place
+      }
       return
     }
     const record = item.receipt.record
@@ -123,14 +134,15 @@ export class ChainPrecheck {
   /** Builds the failed result for a pre-check failure. */
   result(): ChainResult | undefined {
     const f = this.failure()
-    return f === undefined ? undefined : breakResult(f, this.index, this.missingAt)
+    return f === undefined ? undefined : breakResult(f, this.index, this.missingAt, this.missingAt === undefined ? undefined : this.missingPlace)
   }
 }
 
-function breakResult(b: ChainBreak, count: number, index?: number): ChainResult {
+function breakResult(b: ChainBreak, count: number, index?: number, place?: number): ChainResult {
   const r: ChainResult = {valid: false, receiptCount: count, error: b.message}
   if (b.at !== undefined) r.brokenAtSeq = b.at
   if (index !== undefined) r.brokenAtIndex = index
+  if (place !== undefined) r.brokenAtPlace = place
   return r
 }
 
@@ -151,9 +163,10 @@ export class ChainVerifier {
   private broken: ChainBreak | undefined
   /** Index of the receipt the loop broke at, and whether it broke before its signature check. */
   private brokenIndex = -1
+  private brokenPlace: number | undefined
   private brokenBeforeCrypto = false
-  /** The Ed25519 operation of the last pushed receipt, for the caller to run (or queue). */
-  pendingCheck: {index: number; check: SignatureCheck; seq: string} | undefined
+  /** The Ed25519 operation of the last pushed receipt, for the caller to run (or queue); `place` is the item's. */
+  pendingCheck: {index: number; check: SignatureCheck; seq: string; place?: number} | undefined
 
   /**
    * Runs every check except the Ed25519 operation itself, which it leaves in `pendingCheck`
@@ -179,6 +192,7 @@ export class ChainVerifier {
       if (e instanceof ChainBreak) {
         this.broken = e
         this.brokenIndex = this.i
+        this.brokenPlace = item.place
         return false
       }
       throw e
@@ -193,10 +207,10 @@ export class ChainVerifier {
       const loopFirst = this.broken !== undefined && (this.brokenIndex < at || (this.brokenIndex === at && this.brokenBeforeCrypto))
       if (!loopFirst) {
         const seq = failedSignature.label
-        return breakResult(new ChainBreak(`seq ${seq}: signature: ${SIGNATURE_VERIFICATION_FAILED}`, seq), at, at)
+        return breakResult(new ChainBreak(`seq ${seq}: signature: ${SIGNATURE_VERIFICATION_FAILED}`, seq), at, at, failedSignature.place)
       }
     }
-    if (this.broken !== undefined) return breakResult(this.broken, this.i, this.brokenIndex)
+    if (this.broken !== undefined) return breakResult(this.broken, this.i, this.brokenIndex, this.brokenPlace)
     const supplied = this.options.endorsements?.length ?? 0
     if (this.used.size < supplied) {
       return {valid: false, receiptCount: this.i, error: 'unused rotation endorsement does not match a required boundary'}
@@ -245,7 +259,7 @@ export class ChainVerifier {
     // 3. signature against the expected key
     const check = prepareActionReceiptCheck(receipt, this.expectedKey)
     if (typeof check === 'string') fail(`signature: ${check}`)
-    this.pendingCheck = {index: i, check: check as SignatureCheck, seq: at}
+    this.pendingCheck = {index: i, check: check as SignatureCheck, seq: at, place: item.place}
     this.brokenBeforeCrypto = false
 
     // 4. position inside the segment
@@ -410,7 +424,7 @@ export async function verifyChainBatches(
         const pending = verifier.pendingCheck
         if (pending === undefined) continue
         // add() returns a promise only when it has to wait (a full batch, every worker busy)
-        const wait = signatures.add(pending.index, pending.check, pending.seq)
+        const wait = signatures.add(pending.index, pending.check, pending.seq, pending.place)
         if (wait !== undefined) await wait
       }
     }

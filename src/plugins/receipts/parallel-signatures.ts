@@ -11,18 +11,20 @@ import type {SignatureCheck} from './action-receipt.js'
 
 const RECORD = 128
 
-/** The first (lowest-index) signature that did not verify, with the label it was queued with. */
+/** The first (lowest-index) signature that did not verify, with the label (and place) it was queued with. */
 export interface SignatureFailure {
   index: number
   label: string
+  place?: number
 }
 
 export interface SignatureChecks {
   /**
-   * Queues the check of item `index`; `label` comes back with a failure (the chain verifier
-   * passes the receipt's chain_seq). May await when too much work is outstanding.
+   * Queues the check of item `index`; `label` and `place` come back with a failure (the chain
+   * verifier passes the receipt's chain_seq and its item's place). May await when too much work
+   * is outstanding.
    */
-  add(index: number, check: SignatureCheck, label: string): Promise<void> | undefined
+  add(index: number, check: SignatureCheck, label: string, place?: number): Promise<void> | undefined
   /** The lowest failing index, or undefined when all queued signatures verified. */
   finish(): Promise<SignatureFailure | undefined>
 }
@@ -31,8 +33,8 @@ export interface SignatureChecks {
 export class InlineSignatureChecks implements SignatureChecks {
   private failed: SignatureFailure | undefined
 
-  add(index: number, c: SignatureCheck, label: string): undefined {
-    if (this.failed === undefined && !verifyBytes(c.publicKey, c.digest, c.signature)) this.failed = {index, label}
+  add(index: number, c: SignatureCheck, label: string, place?: number): undefined {
+    if (this.failed === undefined && !verifyBytes(c.publicKey, c.digest, c.signature)) this.failed = failure(index, label, place)
   }
 
   async finish(): Promise<SignatureFailure | undefined> {
@@ -54,10 +56,10 @@ export class AdaptiveSignatureChecks implements SignatureChecks {
     private readonly pool: PoolOptions = {},
   ) {}
 
-  add(index: number, c: SignatureCheck, label: string): Promise<void> | undefined {
-    if (this.count++ < this.threshold) return this.inline.add(index, c, label)
+  add(index: number, c: SignatureCheck, label: string, place?: number): Promise<void> | undefined {
+    if (this.count++ < this.threshold) return this.inline.add(index, c, label, place)
     this.parallel ??= new ParallelSignatureChecks(this.pool)
-    return this.parallel.add(index, c, label)
+    return this.parallel.add(index, c, label, place)
   }
 
   async finish(): Promise<SignatureFailure | undefined> {
@@ -79,7 +81,11 @@ export interface PoolOptions {
 interface PoolWorker {
   worker: Worker
   /** Outstanding batches in the order they were posted (a worker answers in order). */
-  pending: {indexes: number[]; labels: string[]}[]
+  pending: {indexes: number[]; labels: string[]; places: (number | undefined)[]}[]
+}
+
+function failure(index: number, label: string, place: number | undefined): SignatureFailure {
+  return place === undefined ? {index, label} : {index, label, place}
 }
 
 /**
@@ -97,6 +103,7 @@ export class ParallelSignatureChecks implements SignatureChecks {
   private buffer = new Uint8Array(0)
   private indexes: number[] = []
   private labels: string[] = []
+  private places: (number | undefined)[] = []
   private readonly waiters: (() => void)[] = []
   private failed: SignatureFailure | undefined
   private error: Error | undefined
@@ -117,7 +124,7 @@ export class ParallelSignatureChecks implements SignatureChecks {
       if (p === undefined) return
       if (failedAt >= 0) {
         const index = p.indexes[failedAt] as number
-        if (this.failed === undefined || index < this.failed.index) this.failed = {index, label: p.labels[failedAt] as string}
+        if (this.failed === undefined || index < this.failed.index) this.failed = failure(index, p.labels[failedAt] as string, p.places[failedAt])
       }
       this.waiters.shift()?.()
     })
@@ -128,7 +135,7 @@ export class ParallelSignatureChecks implements SignatureChecks {
     return w
   }
 
-  add(index: number, c: SignatureCheck, label: string): Promise<void> | undefined {
+  add(index: number, c: SignatureCheck, label: string, place?: number): Promise<void> | undefined {
     if (this.indexes.length === 0) this.buffer = new Uint8Array(this.batchSize * RECORD)
     const o = this.indexes.length * RECORD
     this.buffer.set(c.publicKey, o)
@@ -136,6 +143,7 @@ export class ParallelSignatureChecks implements SignatureChecks {
     this.buffer.set(c.signature, o + 64)
     this.indexes.push(index)
     this.labels.push(label)
+    this.places.push(place)
     return this.indexes.length === this.batchSize ? this.flush() : undefined
   }
 
@@ -155,10 +163,11 @@ export class ParallelSignatureChecks implements SignatureChecks {
     }
     if (this.error !== undefined) throw this.error
     const buffer = this.buffer.buffer as ArrayBuffer
-    target.pending.push({indexes: this.indexes, labels: this.labels})
+    target.pending.push({indexes: this.indexes, labels: this.labels, places: this.places})
     target.worker.postMessage({buffer, count: this.indexes.length}, [buffer])
     this.indexes = []
     this.labels = []
+    this.places = []
     this.buffer = new Uint8Array(0)
   }
 

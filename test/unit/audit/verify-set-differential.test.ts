@@ -44,30 +44,35 @@ function flipSignature(r: ActionReceipt): ActionReceipt {
 const base = receipts(N)
 const valid = lines(base)
 
-const variants: {name: string; text: string; valid: boolean; failure?: RegExp}[] = [
+// `line`: where the failure must be reported (receipt i is on line i + 1), whichever thread found it.
+const variants: {name: string; text: string; valid: boolean; failure?: RegExp; line?: number}[] = [
   {name: 'valid chain', text: valid.join('\n') + '\n', valid: true},
   {
     name: 'bad signature, entries rewritten so only Ed25519 fails',
     text: lines(base.map((r, i) => (i === 1_034 ? flipSignature(r) : r))).join('\n') + '\n',
     valid: false,
     failure: /seq 1034: signature: signature verification failed/,
+    line: 1035,
   },
   {
     name: 'two bad signatures in different batches: the earliest wins',
     text: lines(base.map((r, i) => (i === 1_090 || i === 1_050 ? flipSignature(r) : r))).join('\n') + '\n',
     valid: false,
     failure: /seq 1050: signature/,
+    line: 1051,
   },
   {
     name: 'bad signature edited in place (entry hash broken too)',
     text: valid.map((l, i) => (i === 1_080 ? l.replace(/"signature":"ed25519:(.)/, (_m, c: string) => `"signature":"ed25519:${c === '0' ? '1' : '0'}`) : l)).join('\n') + '\n',
     valid: false,
+    line: 1081,
   },
-  {name: 'broken link: a line removed', text: valid.filter((_, i) => i !== 700).join('\n') + '\n', valid: false},
+  {name: 'broken link: a line removed', text: valid.filter((_, i) => i !== 700).join('\n') + '\n', valid: false, line: 701},
   {
     name: 'reordered: two lines swapped',
     text: valid.map((l, i) => (i === 300 ? valid[301] : i === 301 ? valid[300] : l)).join('\n') + '\n',
     valid: false,
+    line: 301,
   },
   {
     name: 'truncated last line (an interrupted write: a warning, not a failure)',
@@ -79,19 +84,22 @@ const variants: {name: string; text: string; valid: boolean; failure?: RegExp}[]
     text: valid.map((l, i) => (i === 900 ? l.replace('"chain_seq":900}', '"chain_seq":9e2}') : l)).join('\n') + '\n',
     valid: false,
     failure: /chain_seq/,
+    line: 901,
   },
   {
     name: 'duplicate key in the signed record',
     text: valid.map((l, i) => (i === 1_000 ? l.replace('"verdict":"allow"', '"verdict":"allow","verdict":"allow"') : l)).join('\n') + '\n',
     valid: false,
+    line: 1001,
   },
   {
     name: 'whitespace inside the receipt (entry hash covers the bytes)',
     text: valid.map((l, i) => (i === 1_060 ? l.replace('"action_record":{', '"action_record": {') : l)).join('\n') + '\n',
     valid: false,
     failure: /hash mismatch/,
+    line: 1061,
   },
-  {name: 'signed by another key than the pinned one', text: valid.join('\n') + '\n', valid: false},
+  {name: 'signed by another key than the pinned one', text: valid.join('\n') + '\n', valid: false, line: 1},
 ]
 
 describe('evidence-set verification: worker pool vs inline signatures give identical reports', () => {
@@ -106,12 +114,33 @@ describe('evidence-set verification: worker pool vs inline signatures give ident
       const run = async (signatures?: InstanceType<typeof InlineSignatureChecks> | AdaptiveSignatureChecks | ParallelSignatureChecks) =>
         JSON.stringify(await verifyEvidenceSet({files: [file], label: 'chain', keys, session: 'proxy', ...(signatures === undefined ? {} : {signatures})}))
       const oracle = await run(new InlineSignatureChecks())
-      const report = JSON.parse(oracle) as {valid: boolean; failure?: {message: string}; actionReceipts: {count: number}}
+      const report = JSON.parse(oracle) as {valid: boolean; failure?: {message: string; file?: string; line?: number}; actionReceipts: {count: number}}
       assert.equal(report.valid, v.valid, oracle.slice(0, 600))
       if (v.failure !== undefined) assert.match(report.failure?.message ?? '', v.failure)
+      if (v.line !== undefined) assert.deepEqual([report.failure?.file, report.failure?.line], [file, v.line], oracle.slice(0, 600))
       assert.equal(await run(), oracle, 'default path (adaptive: inline, then the pool)')
       assert.equal(await run(new ParallelSignatureChecks({workers: 3, batchSize: 7, maxInFlight: 1})), oracle, '3 workers, batches of 7')
       assert.equal(await run(new AdaptiveSignatureChecks(0, {workers: 2, batchSize: 64})), oracle, 'pool from the first receipt')
     })
+  })
+})
+
+describe('evidence-set verification: the failing receipt is named by file and line across files', () => {
+  test('a bad signature checked on the worker pool, in the second of two files', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-verify-place-'))
+    try {
+      const text = lines(base.map((r, i) => (i === 1_034 ? flipSignature(r) : r)))
+      const first = path.join(dir, 'a.jsonl')
+      const second = path.join(dir, 'b.jsonl')
+      writeFileSync(first, text.slice(0, 600).join('\n') + '\n')
+      writeFileSync(second, text.slice(600).join('\n') + '\n')
+      const keys = KeyRing.load({keys: [K1]})
+      for (const signatures of [undefined, new ParallelSignatureChecks({workers: 2, batchSize: 5, maxInFlight: 1}), new InlineSignatureChecks()]) {
+        const r = await verifyEvidenceSet({files: [first, second], label: 'chain', keys, session: 'proxy', display: (f) => path.basename(f), ...(signatures === undefined ? {} : {signatures})})
+        assert.deepEqual(r.failure, {component: 'action_receipts', message: 'seq 1034: signature: signature verification failed', file: 'b.jsonl', line: 435, brokenAtSeq: '1034'})
+      }
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })

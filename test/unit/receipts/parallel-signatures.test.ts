@@ -22,6 +22,11 @@ async function* items(rs: ActionReceipt[]): AsyncGenerator<ChainItem> {
   for (const receipt of rs) yield {kind: 'receipt', receipt, hasRecordObject: true}
 }
 
+/** Items carrying a place (1000 + their index), as the evidence verifier gives them its file and line. */
+async function* placed(rs: ActionReceipt[], missingRecordAt = -1): AsyncGenerator<ChainItem> {
+  for (let i = 0; i < rs.length; i++) yield {kind: 'receipt', receipt: rs[i]!, hasRecordObject: i !== missingRecordAt, place: 1000 + i}
+}
+
 /** Flips one signature bit: the format checks pass, only the Ed25519 operation fails. */
 function badSignature(r: ActionReceipt): ActionReceipt {
   const hex = r.signature.slice(8)
@@ -74,6 +79,30 @@ describe('signature checks on a worker thread agree with inline verification', (
       rs[30] = badSignature(resign(rs[30]!, {chain_prev_hash: '0'.repeat(64)}))
       const r = await verifyChain(items(rs), {}, make())
       assert.equal(r.error, 'seq 30: signature: signature verification failed')
+    })
+  }
+
+  for (const [name, make] of modes) {
+    // The failing item's place comes back from wherever the failure was found (the signature
+    // pool, the §6.4 loop, the pre-check), so no index of every receipt's position is needed.
+    test(`${name}: a failure returns the failing item's place (signature, loop, pre-check)`, async () => {
+      const sig = chain(1300)
+      sig[1210] = badSignature(sig[1210]!)
+      sig[1250] = badSignature(sig[1250]!)
+      const a = await verifyChain(placed(sig), {}, make())
+      assert.equal(a.error, 'seq 1210: signature: signature verification failed')
+      assert.equal(a.brokenAtPlace, 2210)
+      const gap = chain(900)
+      gap.splice(700, 1)
+      const b = await verifyChain(placed(gap), {}, make())
+      assert.equal(b.error, 'seq gap: expected 700, got 701')
+      assert.equal(b.brokenAtPlace, 1700)
+      const c = await verifyChain(placed(chain(50), 33), {}, make())
+      assert.equal(c.error, 'seq 33: missing or invalid action_record')
+      assert.equal(c.brokenAtPlace, 1033)
+      const ok = await verifyChain(placed(chain(20)), {}, make())
+      assert.equal(ok.valid, true)
+      assert.equal('brokenAtPlace' in ok, false)
     })
   }
 })
