@@ -3,11 +3,9 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fixedClock} from '../../../src/plugins/canonical/index.js'
 import {compareCaptureFiles} from '../../../src/plugins/capture/index.js'
 import {
   createScannerReplay,
-  LIFECYCLE_DETERMINISTIC_CLOCK,
   renderShadowJson,
   renderShadowMarkdown,
   ScanMemo,
@@ -15,10 +13,9 @@ import {
   type ScannerReplay,
   type ScannerReplayResult,
 } from '../../../src/plugins/learn/index.js'
-import {createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl} from '../../../src/plugins/scanner/index.js'
 import {generateCorpus, type TrafficShape} from '../../../bench/corpus-generator.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
-import {listJsonl, ratifiedGoldenBody} from '../../helpers/golden-shadow.js'
+import {listJsonl, oracleReplayScan, ratifiedGoldenBody, SHADOW_NOW, SHADOW_WEEK_NS} from '../../helpers/golden-shadow.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 // Issue 18: `learn shadow` asks the scanner for a read chunk's URLs at once (`many`), from a
@@ -28,28 +25,6 @@ import {repoPath} from '../../helpers/vectors.js'
 // here) — on every golden corpus with both ratifications and on a generated corpus whose URLs the
 // scanner blocks and warns on: the same markdown and JSON reports, byte for byte.
 
-const NOW = fixedClock(LIFECYCLE_DETERMINISTIC_CLOCK).nowNanos()
-const WEEK_NS = 168n * 3_600_000_000_000n
-
-class NoRateLimit extends RateLimiter {
-  override checkAndRecord(): boolean {
-    return true
-  }
-}
-
-/** The oracle: the replay scan as it was before issue 18 (no memo, no batches, no thread). */
-function oracleScanner(): ScannerReplay {
-  const base = defaultScannerSettings()
-  const settings = {...base, internal: [], dlp: {...base.dlp, scanEnv: false}}
-  const ctx = {scanner: createUrlScanner(settings), resolver: async () => [], rateLimiter: new NoRateLimit(fixedClock('2026-01-01T00:00:00Z'))}
-  return async (url: string): Promise<ScannerReplayResult> => {
-    const r = await scanUrl(url, ctx)
-    if (r.allowed) return {verdict: r.warnings.length > 0 ? 'warn' : 'allow', findings: []}
-    const verdict = settings.enforce ? 'block' : 'warn'
-    return {verdict, findings: [{kind: r.scanner, action: verdict, ...(r.reason === null ? {} : {pattern_name: r.reason})}]}
-  }
-}
-
 function captureFiles(root: string): string[] {
   return listJsonl(root).sort(compareCaptureFiles)
 }
@@ -58,7 +33,7 @@ type Body = Parameters<typeof shadowReplay>[1]
 
 async function reports(files: string[], body: Body, scanner: ScannerReplay): Promise<{md: string; json: string; changed: number}> {
   try {
-    const r = await shadowReplay(files, body, scanner, NOW, WEEK_NS)
+    const r = await shadowReplay(files, body, scanner, SHADOW_NOW, SHADOW_WEEK_NS)
     return {md: renderShadowMarkdown(r.analysis), json: renderShadowJson(r.analysis), changed: r.analysis.changed}
   } finally {
     await scanner.close?.()
@@ -67,7 +42,7 @@ async function reports(files: string[], body: Body, scanner: ScannerReplay): Pro
 
 /** Every arm of the new path against the oracle, on one capture and contract. */
 async function assertSameReports(files: string[], body: Body, label: string): Promise<{changed: number}> {
-  const want = await reports(files, body, oracleScanner())
+  const want = await reports(files, body, oracleReplayScan())
   const arms: [string, ScannerReplay][] = [
     ['inline, memoised', createScannerReplay()],
     ['worker thread from the first URL', createScannerReplay(undefined, {workerAfter: 0})],
@@ -109,7 +84,7 @@ test('scan batches, memo and worker thread: scanner blocks and warns come back i
     const {changed} = await assertSameReports(files, body, 'generated')
     assert.ok(changed > 0)
     // The corpus does exercise scanner blocks: the oracle blocks some of its URLs.
-    const oracle = oracleScanner()
+    const oracle = oracleReplayScan()
     const verdicts = new Set<string>()
     for (const url of ['https://leak.example.net/t/ghp_' + 'a1'.repeat(20), 'https://www.pastebin.com/raw/10000', 'https://api.example.com/v1/users/10000']) verdicts.add((await oracle(url)).verdict)
     assert.deepEqual([...verdicts].sort(), ['allow', 'block'])
@@ -138,7 +113,7 @@ test('createScannerReplay: `many` answers in input order, duplicates included, t
     const urls = ['https://www.pastebin.com/raw/1', 'https://a.example/x', 'https://www.pastebin.com/raw/1', 'https://leak.example.net/t/ghp_' + 'b2'.repeat(20), 'https://a.example/x']
     const many = await scanner.many?.(urls)
     const one: ScannerReplayResult[] = []
-    const oracle = oracleScanner()
+    const oracle = oracleReplayScan()
     for (const u of urls) one.push(await oracle(u))
     assert.deepEqual(many, one)
     assert.deepEqual(many?.map((x) => x.verdict), ['block', 'allow', 'block', 'block', 'allow'])

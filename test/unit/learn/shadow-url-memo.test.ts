@@ -16,7 +16,6 @@ import {
   deterministicKey,
   findOpportunityMissing,
   judgeEvent,
-  LIFECYCLE_DETERMINISTIC_CLOCK,
   observeOpportunity,
   prepareShadowContract,
   renderShadowJson,
@@ -28,11 +27,10 @@ import {
   type ScannerReplay,
   type ScannerReplayResult,
 } from '../../../src/plugins/learn/index.js'
-import {createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl} from '../../../src/plugins/scanner/index.js'
 import {keyPairFromSeed, sha256} from '../../../src/plugins/signing/index.js'
 import {generateCorpus, type TrafficShape} from '../../../bench/corpus-generator.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
-import {listJsonl, ratifiedGoldenBody} from '../../helpers/golden-shadow.js'
+import {listJsonl, oracleReplayScan, ratifiedGoldenBody, SHADOW_NOW, SHADOW_WEEK_NS} from '../../helpers/golden-shadow.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 // Issue 18: `learn shadow` remembers what it judged of each URL (`UrlMemo`, shadow-url-memo.ts):
@@ -43,28 +41,6 @@ import {repoPath} from '../../helpers/vectors.js'
 // under both ratifications and on a generated corpus built to repeat URLs under other methods
 // and actions, with scanner blocks, non-default ports, paths without a canonical form and URLs
 // without an http(s) host: the same reports byte for byte and the same opportunity observation.
-
-const NOW = fixedClock(LIFECYCLE_DETERMINISTIC_CLOCK).nowNanos()
-const WEEK_NS = 168n * 3_600_000_000_000n
-
-class NoRateLimit extends RateLimiter {
-  override checkAndRecord(): boolean {
-    return true
-  }
-}
-
-/** The replay scan of one URL, no memo. */
-function oracleScan(): (url: string) => Promise<ScannerReplayResult> {
-  const base = defaultScannerSettings()
-  const settings = {...base, internal: [], dlp: {...base.dlp, scanEnv: false}}
-  const ctx = {scanner: createUrlScanner(settings), resolver: async () => [], rateLimiter: new NoRateLimit(fixedClock('2026-01-01T00:00:00Z'))}
-  return async (url) => {
-    const r = await scanUrl(url, ctx)
-    if (r.allowed) return {verdict: r.warnings.length > 0 ? 'warn' : 'allow', findings: []}
-    const verdict = settings.enforce ? 'block' : 'warn'
-    return {verdict, findings: [{kind: r.scanner, action: verdict, ...(r.reason === null ? {} : {pattern_name: r.reason})}]}
-  }
-}
 
 /** The oracle's judgement of a URL record: the evaluator on every record (the code before the memo). */
 function oracleUrlRecord(ev: CapturedEvent, contract: IndexedContract, scan: ScannerReplayResult): ReplayedRecord {
@@ -92,18 +68,18 @@ type Outcome = {md: string; json: string; changed: number; opportunity: unknown;
 /** The oracle: every record read, scanned (URLs), evaluated and analysed one after another. */
 async function oracleReplay(files: string[], body: JsonObject): Promise<Outcome> {
   const c = prepareShadowContract(body)
-  const scan = oracleScan()
+  const scan = oracleReplayScan()
   const records: ReplayedRecord[] = []
   const events: CapturedEvent[] = []
   await readCaptureInputs(files.map((name) => ({name})), {
     onEntry: (e) => {
       const ev = capturedEvent(e)
-      if (ev === undefined || (ev.observedAtNs !== undefined && ev.observedAtNs < NOW - WEEK_NS)) return
+      if (ev === undefined || (ev.observedAtNs !== undefined && ev.observedAtNs < SHADOW_NOW - SHADOW_WEEK_NS)) return
       events.push(ev)
     },
   })
   for (const ev of events) records.push(ev.surface === 'url' ? oracleUrlRecord(ev, c.evaluator, await scan(ev.url)) : judgeEvent(ev, c.evaluator, undefined))
-  const analysis = analyzeShadow(records, c.contractHash, NOW)
+  const analysis = analyzeShadow(records, c.contractHash, SHADOW_NOW)
   const opportunity = observeOpportunity(records)
   return {md: renderShadowMarkdown(analysis), json: renderShadowJson(analysis), changed: analysis.changed, opportunity, missing: findOpportunityMissing(c.opportunityRules, opportunity)}
 }
@@ -111,7 +87,7 @@ async function oracleReplay(files: string[], body: JsonObject): Promise<Outcome>
 async function memoReplay(files: string[], body: JsonObject, scanner: ScannerReplay, urlMemoGeneration?: number): Promise<Outcome> {
   try {
     const c = prepareShadowContract(body)
-    const r = await shadowReplay(files, c, scanner, NOW, WEEK_NS, undefined, undefined, urlMemoGeneration === undefined ? {} : {urlMemoGeneration})
+    const r = await shadowReplay(files, c, scanner, SHADOW_NOW, SHADOW_WEEK_NS, undefined, undefined, urlMemoGeneration === undefined ? {} : {urlMemoGeneration})
     return {md: renderShadowMarkdown(r.analysis), json: renderShadowJson(r.analysis), changed: r.analysis.changed, opportunity: r.opportunity, missing: findOpportunityMissing(c.opportunityRules, r.opportunity)}
   } finally {
     await scanner.close?.()
@@ -191,7 +167,7 @@ test('URL memo: URLs repeated under other methods and actions, scanner blocks, o
     // The report does hold what the corpus was built for: contract allows, default-deny blocks
     // and scanner blocks.
     assert.match(want.json, /"rule_id"/)
-    const scan = oracleScan()
+    const scan = oracleReplayScan()
     assert.equal((await scan('https://leak.example.net/t/ghp_' + 'a1'.repeat(20))).verdict, 'block')
   } finally {
     rmSync(dir, {recursive: true, force: true})
