@@ -255,7 +255,11 @@ describe('TLS interception with real clients', {timeout: 90_000}, () => {
     for (const s of tunnels) s.destroy()
     const closes = (): Array<Record<string, unknown>> => a.stdout().split('\n').filter((l) => l.includes('"event":"tunnel_close"')).slice(before).map((l) => JSON.parse(l) as Record<string, unknown>)
     assert.ok(await until(async () => closes().length >= 8, 1500), `${closes().length} of 8 tunnel_close events within 1.5 s (the idle timeout is 2 s)`)
-    for (const c of closes()) assert.equal(c.target, `localhost:${up.port}`)
+    for (const c of closes()) {
+      assert.equal(c.target, `localhost:${up.port}`)
+      // The agent side's bytes both ways: a TLS handshake and a 1 KiB response at least.
+      assert.ok(typeof c.bytes === 'number' && c.bytes > 1024, `tunnel_close bytes ${String(c.bytes)}`)
+    }
     const again = await tlsThroughProxy(a.port, `localhost:${up.port}`, ca)
     assert.match(await exchange(again, `GET /kib HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`), /^HTTP\/1.1 200 /)
     again.destroy()

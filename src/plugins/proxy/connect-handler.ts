@@ -125,8 +125,11 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
   const openedAt = core.nowMs()
-  // Relayed bytes so far; replaced by the socket counters once the relay starts.
+  // Relayed bytes so far; replaced by the socket counters once the relay or interception starts.
   let counted = (): number => 0
+  // Whether the tunnel's bytes are charged to the session's byte budget at close (not for an
+  // intercepted tunnel: the forward pipeline charges each of its requests).
+  let budgeted = true
   let closed = false
   let lifetime: NodeJS.Timeout | undefined
   const close = (): void => {
@@ -138,7 +141,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     client.destroy()
     upstream.destroy()
     core.metrics.tunnelClosed(bytes, (core.nowMs() - openedAt) / 1000)
-    budgetBytes(snap, b.sessionKey, bytes)
+    if (budgeted) budgetBytes(snap, b.sessionKey, bytes)
     core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
   }
   teardown = close
@@ -180,6 +183,15 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const icpt = core.interceptor ?? null
   if (icpt !== null && icpt.intercepts(auth.host)) {
     upstream.destroy()
+    // Its bytes are the agent side's, both ways, from the first record on (the CONNECT request
+    // and the 200 excluded): `first` is what was read after the request. Logged as tunnel_close's
+    // `bytes` and counted in the bytes metric; they were always 0 before.
+    if (client instanceof Socket) {
+      const read0 = client.bytesRead - first.length
+      const written0 = client.bytesWritten
+      counted = (): number => client.bytesRead - read0 + (client.bytesWritten - written0)
+    }
+    budgeted = false
     lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
     client.once('close', close)
     interceptTunnel(core, {host: auth.host, port: auth.port, connect: b, interceptor: icpt}, client, first, cfg.forward_proxy.idle_timeout_seconds * 1000, close)
