@@ -11,16 +11,13 @@ const mcpWrap = process.argv[2] === 'mcp' && process.argv[3] === 'proxy'
   : null
 
 if (process.argv.length === 3 && process.argv[2] === '--version' && !release().toLowerCase().includes('microsoft')) {
-  const {readFileSync} = await import('node:fs')
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const pkg = await ownPackage()
   const arch = process.arch === 'ia32' ? 'x86' : process.arch
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`)
 } else if (mcpWrap !== null) {
   const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
   holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
-  const {readFileSync} = await import('node:fs')
-  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-  await (await import('../dist/run/mcp/mcp-proxy.js')).mcpProxyMain(mcpWrap, version)
+  await (await import('../dist/run/mcp/mcp-proxy.js')).mcpProxyMain(mcpWrap, (await ownPackage()).version)
 } else {
   // Long-running commands start with V8's young generation held at its initial size (issue 18):
   // before oclif loads, as loading is what grows it.
@@ -40,6 +37,12 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
   const direct = cmd === 'run' ? (await import('../dist/run/direct.js')).runDirect(process.argv.slice(3)) : undefined
   if (direct !== undefined) await direct
   else await oclif()
+}
+
+/** pipelock's own package.json (name, version), for the answers given without oclif. */
+async function ownPackage() {
+  const {readFileSync} = await import('node:fs')
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 }
 
 async function oclif() {
