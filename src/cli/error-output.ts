@@ -1,4 +1,4 @@
-import {ERROR_REGISTRY, formatError, type ErrorCode, type PipelockError} from '../plugins/errors/index.js'
+import {ERROR_REGISTRY, formatError, isPipelockError, type ErrorCode, type PipelockError} from '../plugins/errors/index.js'
 
 /**
  * How every expected failure reaches the user: one line on stderr — the message (with file and
@@ -59,4 +59,15 @@ export function usageMessage(err: Error & {args?: {name?: string}[]}): string {
   const missingFlag = (l: string): string => l.replace(/^Missing required flag ([\w-]+)$/, 'missing required flag --$1')
   if (/^The following errors? occurred:$/.test(lines[0] ?? '')) return lines.slice(1).map(missingFlag).join('; ')
   return missingFlag(lines[0] ?? err.message)
+}
+
+/**
+ * A command's failure when it ran without oclif (the `run` and `mcp proxy` fast paths): an
+ * expected failure as the one line BaseCommand.catch writes, anything else through oclif's own
+ * handler (stack, exit status), loaded only then.
+ */
+export async function reportFailureOutsideOclif(err: unknown): Promise<void> {
+  if (isPipelockError(err)) return emitErrorReport(reportFromPipelockError(err), false)
+  const {handle} = await import('@oclif/core')
+  await handle(err as Error)
 }

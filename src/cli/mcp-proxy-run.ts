@@ -8,9 +8,8 @@
  * listener and the evidence steps, which the service loads only when asked for (issue 12), and the
  * wrap's bundle must not hold them in its start-up graph.
  */
-import {isPipelockError} from '../plugins/errors/index.js'
 import {runMcpProxy} from '../plugins/mcp-proxy/service.js'
-import {emitErrorReport, reportFromPipelockError} from './error-output.js'
+import {reportFailureOutsideOclif} from './error-output.js'
 import type {McpProxyFlags, McpProxyInvocation} from './mcp-proxy-args.js'
 import {preferSmallHeap} from './small-heap.js'
 import {operatorGave} from './young-generation.js'
@@ -71,11 +70,6 @@ export async function mcpProxyMain(invocation: McpProxyInvocation, version: stri
   try {
     process.exitCode = await runMcpProxyCommand(invocation.flags, invocation.argv, version)
   } catch (err) {
-    if (isPipelockError(err)) {
-      emitErrorReport(reportFromPipelockError(err), false)
-      return
-    }
-    const {handle} = await import('@oclif/core')
-    await handle(err as Error)
+    await reportFailureOutsideOclif(err)
   }
 }

@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {homedir, tmpdir} from 'node:os'
 import path from 'node:path'
 import {isPipelockError} from '../plugins/errors/index.js'
-import {emitErrorReport, reportFromPipelockError} from './error-output.js'
+import {reportFailureOutsideOclif} from './error-output.js'
 import {parseRunArgv} from './run-argv.js'
 import {runProxy} from './run-proxy.js'
 
@@ -42,14 +42,8 @@ async function start(flags: Parameters<typeof runProxy>[0], env: NodeJS.ProcessE
   try {
     await runProxy(flags, [], packageVersion())
   } catch (err) {
-    if (isPipelockError(err)) {
-      emitErrorReport(reportFromPipelockError(err), false)
-      return
-    }
-    const e = err as Error & {exitCode?: number}
-    process.exitCode = process.exitCode ?? e.exitCode ?? 1
-    const {handle} = await import('@oclif/core')
-    await handle(e)
+    if (!isPipelockError(err)) process.exitCode = process.exitCode ?? (err as {exitCode?: number}).exitCode ?? 1
+    await reportFailureOutsideOclif(err)
   }
 }
 
