@@ -5,9 +5,10 @@
  * adds on a machine is what any single-process Node proxy adds there; pipelock's cost is what it
  * adds on top. Not a product feature. With `--onread` the CONNECT download (upstream → client)
  * goes through pipelock's `DownloadRelay` instead (one reused read buffer, tunnel-relay.ts): the
- * same floor for that technique.
+ * same floor for that technique (`--read-kib N`, `--bulk-kib N`: its two buffer sizes; `--bulk-kib
+ * 128` is the fixed 128 KiB buffer before the bulk switch).
  *
- *   node dist/bench/bare-relay.js [--onread]   → prints "port <n>" on stdout, serves until killed
+ *   node dist/bench/bare-relay.js [--onread [--read-kib N] [--bulk-kib N]]   → prints "port <n>" on stdout, serves until killed
  */
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
@@ -15,6 +16,10 @@ import {Agent} from 'undici'
 import {DownloadRelay} from '../src/plugins/proxy/tunnel-relay.js'
 
 const onread = process.argv.includes('--onread')
+/** `--read-kib N` / `--bulk-kib N`: the relay's first and bulk buffer sizes (experiments; defaults as pipelock's). */
+const kib = (flag: string): number | undefined => (process.argv.includes(flag) ? Number(process.argv[process.argv.indexOf(flag) + 1]) * 1024 : undefined)
+const readBytes = kib('--read-kib')
+const bulkBytes = kib('--bulk-kib')
 
 const agent = new Agent({keepAliveTimeout: 60_000})
 const server = http.createServer((req, res) => {
@@ -34,7 +39,7 @@ const server = http.createServer((req, res) => {
 })
 server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
   const [host, port] = (req.url ?? '').split(':')
-  const download = onread ? new DownloadRelay() : null
+  const download = onread ? new DownloadRelay(readBytes, bulkBytes) : null
   const up = net.connect({port: Number(port ?? 443), host: host ?? '127.0.0.1', ...(download !== null ? {onread: download.onread} : {})}, () => {
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
     if (head.length > 0) up.write(head)

@@ -3,13 +3,15 @@
  * arrives in order although the one read buffer is reused (a slow reader makes writes pend, which
  * is when a reuse would corrupt data), at most one buffer is ever pending toward the client
  * (backpressure), a server that speaks before the relay starts loses nothing, and the upstream's
- * EOF ends the client's side. `pipe()` is the oracle: the same byte stream through it.
+ * EOF ends the client's side. `pipe()` is the oracle: the same byte stream through it. A bulk
+ * download switches the tunnel to the larger buffer once a read fills the first one; a trickle
+ * never does.
  */
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
 import net, {type AddressInfo} from 'node:net'
 import {describe, it} from 'node:test'
-import {DownloadRelay, TUNNEL_READ_BUFFER_BYTES} from '../../../src/plugins/proxy/tunnel-relay.js'
+import {DownloadRelay, TUNNEL_BULK_READ_BUFFER_BYTES, TUNNEL_READ_BUFFER_BYTES} from '../../../src/plugins/proxy/tunnel-relay.js'
 
 /** Deterministic bytes (a counter hashed per 32-byte block), so a reordered or overwritten chunk shows. */
 function payload(bytes: number, seed: string): Buffer {
@@ -30,10 +32,24 @@ async function listen(onSocket: (s: net.Socket) => void): Promise<{server: net.S
  * relay's writes pend). Resolves with what the client received and the largest
  * `writableLength` seen on the relay's client-side socket.
  */
-async function relayThrough(mode: 'relay' | 'pipe', data: Buffer, opts: {startDelayMs?: number} = {}): Promise<{got: Buffer; maxPending: number; ended: boolean}> {
+async function relayThrough(
+  mode: 'relay' | 'pipe',
+  data: Buffer,
+  opts: {startDelayMs?: number; trickle?: number} = {},
+): Promise<{got: Buffer; maxPending: number; ended: boolean; readBuffers: Set<number>; relay: DownloadRelay}> {
   const upstream = await listen((s) => {
     s.on('error', () => undefined)
-    s.end(data)
+    const step = opts.trickle
+    if (step === undefined) return void s.end(data)
+    // A trickle: `step` bytes per 2 ms timer tick (at most one tick per event-loop turn).
+    let off = 0
+    const t = setInterval(() => {
+      s.write(data.subarray(off, off + step))
+      off += step
+      if (off < data.length) return
+      clearInterval(t)
+      s.end()
+    }, 2)
   })
   // The relay's client-side socket (what the proxy writes to) and the client it talks to.
   let accept: (s: net.Socket) => void = () => undefined
@@ -48,7 +64,10 @@ async function relayThrough(mode: 'relay' | 'pipe', data: Buffer, opts: {startDe
   const relaySide = await accepted
   front.server.close()
   const relay = new DownloadRelay()
-  const up = net.connect(mode === 'relay' ? {host: '127.0.0.1', port: upstream.port, onread: relay.onread} : {host: '127.0.0.1', port: upstream.port})
+  // The sizes of the buffers the relay's reads landed in.
+  const readBuffers = new Set<number>()
+  const onread = {buffer: relay.onread.buffer, callback: (n: number, buf: Buffer) => (readBuffers.add(buf.length), relay.onread.callback(n, buf))}
+  const up = net.connect(mode === 'relay' ? {host: '127.0.0.1', port: upstream.port, onread} : {host: '127.0.0.1', port: upstream.port})
   await new Promise<void>((r) => up.once('connect', () => r()))
   if (opts.startDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.startDelayMs))
   // What is pending toward the client right after each of the relay's writes.
@@ -77,7 +96,7 @@ async function relayThrough(mode: 'relay' | 'pipe', data: Buffer, opts: {startDe
   relaySide.destroy()
   up.destroy()
   upstream.server.close()
-  return {got: Buffer.concat(chunks), maxPending, ended}
+  return {got: Buffer.concat(chunks), maxPending, ended, readBuffers, relay}
 }
 
 describe('CONNECT download relay (one reused read buffer)', {timeout: 120_000}, () => {
@@ -97,7 +116,28 @@ describe('CONNECT download relay (one reused read buffer)', {timeout: 120_000}, 
     assert.ok(r.got.equals(data))
     // The pauses made writes pend (otherwise the bound says nothing), and never by more than one buffer.
     assert.ok(r.maxPending > 0, 'no write ever pended: the client was never slow')
-    assert.ok(r.maxPending <= TUNNEL_READ_BUFFER_BYTES, `${r.maxPending} bytes pending toward the client`)
+    // One buffer: the bulk one here (the first read of 8 MiB sent at once fills the first buffer).
+    assert.ok(r.maxPending <= TUNNEL_BULK_READ_BUFFER_BYTES, `${r.maxPending} bytes pending toward the client`)
+  })
+
+  it('a bulk download moves to the larger buffer after a full read; the bytes are the same as pipe()', async () => {
+    const data = payload(8 * 1024 * 1024, 'bulk')
+    const r = await relayThrough('relay', data)
+    assert.ok(r.got.equals(data), 'relayed bytes differ from what the upstream sent')
+    assert.equal(r.relay.bufferBytes, TUNNEL_BULK_READ_BUFFER_BYTES)
+    assert.ok(r.readBuffers.has(TUNNEL_READ_BUFFER_BYTES), 'reads started in the first buffer')
+    assert.ok(r.readBuffers.has(TUNNEL_BULK_READ_BUFFER_BYTES), `reads never landed in the bulk buffer: ${[...r.readBuffers].join(', ')}`)
+    const viaPipe = await relayThrough('pipe', data)
+    assert.ok(viaPipe.got.equals(r.got))
+  })
+
+  it('a trickle (4 KiB per event-loop turn) keeps the first buffer and arrives whole', async () => {
+    const data = payload(400 * 1024, 'trickle')
+    const r = await relayThrough('relay', data, {trickle: 4096})
+    assert.ok(r.got.equals(data), `got ${r.got.length} of ${data.length} bytes`)
+    assert.equal(r.ended, true)
+    assert.equal(r.relay.bufferBytes, TUNNEL_READ_BUFFER_BYTES)
+    assert.ok(!r.readBuffers.has(TUNNEL_BULK_READ_BUFFER_BYTES))
   })
 
   it('a server that sends (and closes) before the relay starts loses nothing', async () => {
