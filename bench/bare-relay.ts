@@ -13,6 +13,7 @@
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import {Agent} from 'undici'
+import {RelayBufferPool} from '../src/plugins/proxy/relay-buffer-pool.js'
 import {DownloadRelay} from '../src/plugins/proxy/tunnel-relay.js'
 
 const onread = process.argv.includes('--onread')
@@ -20,6 +21,9 @@ const onread = process.argv.includes('--onread')
 const kib = (flag: string): number | undefined => (process.argv.includes(flag) ? Number(process.argv[process.argv.indexOf(flag) + 1]) * 1024 : undefined)
 const readBytes = kib('--read-kib')
 const bulkBytes = kib('--bulk-kib')
+const noDelay = process.argv.includes('--nodelay')
+/** `--no-pool`: every tunnel allocates its own buffers (pipelock before the pool). */
+const pool = process.argv.includes('--no-pool') ? undefined : new RelayBufferPool()
 
 const agent = new Agent({keepAliveTimeout: 60_000})
 const server = http.createServer((req, res) => {
@@ -39,8 +43,9 @@ const server = http.createServer((req, res) => {
 })
 server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
   const [host, port] = (req.url ?? '').split(':')
-  const download = onread ? new DownloadRelay(readBytes, bulkBytes) : null
+  const download = onread ? new DownloadRelay(readBytes, bulkBytes, pool) : null
   const up = net.connect({port: Number(port ?? 443), host: host ?? '127.0.0.1', ...(download !== null ? {onread: download.onread} : {})}, () => {
+    if (noDelay) up.setNoDelay(true)
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
     if (head.length > 0) up.write(head)
     client.pipe(up)

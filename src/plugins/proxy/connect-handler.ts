@@ -103,7 +103,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
 
   // A relayed (not intercepted) tunnel reads the upstream into one reused buffer (tunnel-relay.ts).
   const interceptsHost = core.interceptor?.intercepts(auth.host) ?? false
-  const download = interceptsHost ? null : new DownloadRelay()
+  const download = interceptsHost ? null : new DownloadRelay(undefined, undefined, core.relayBuffers)
   let upstream
   try {
     upstream = await dialTunnel(core, auth.host, auth.port, download?.onread)

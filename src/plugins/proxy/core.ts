@@ -17,6 +17,7 @@ import type {ExceptionStore} from './exception-store.js'
 import type {IdentityAuth} from './identity.js'
 import {forProfile, type ProxySnapshot} from './state.js'
 import type {Interceptor} from './intercept/runtime.js'
+import type {RelayBufferPool} from './relay-buffer-pool.js'
 import {systemLookupAll} from './ssrf-dialer.js'
 
 export interface ProxyCore {
@@ -41,6 +42,8 @@ export interface ProxyCore {
   readonly interceptor?: Interceptor | null
   /** Scoped exceptions granted through the admin API (exception-gate.ts), or null. */
   readonly exceptions?: ExceptionStore | null
+  /** Read buffers the CONNECT download relays reuse from tunnel to tunnel (relay-buffer-pool.ts); without it each tunnel allocates its own. */
+  readonly relayBuffers?: RelayBufferPool
 }
 
 /** The snapshot view of the request's profile (its merged config, scanner and budgets). */

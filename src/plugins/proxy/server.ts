@@ -45,6 +45,7 @@ import type {WebSocketProxy} from './websocket/handshake.js'
 import {requireLoaded} from './feature-load.js'
 import {handleReverse} from './reverse/handler.js'
 import {parseReverseUpstream} from './reverse/url.js'
+import {RelayBufferPool} from './relay-buffer-pool.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -113,6 +114,8 @@ export class ProxyServer implements ProxyCore {
   private readonly startedAt: number
   private requestCounter = 0
   private readonly tunnels = new Set<() => void>()
+  /** The CONNECT download relays' read buffers, reused from tunnel to tunnel (issue 18). */
+  readonly relayBuffers = new RelayBufferPool()
   private readonly servers: http.Server[] = []
   private readonly sockets = new Set<Socket>()
   /** Sockets accepted on an agent listener → the listener's profile (operations.md §2.7, row 1). */

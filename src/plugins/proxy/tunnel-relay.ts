@@ -22,6 +22,7 @@
  */
 import type {Socket} from 'node:net'
 import type {Writable} from 'node:stream'
+import type {RelayBufferPool} from './relay-buffer-pool.js'
 
 /** One read's worth: 128 KiB halves the reads of a 64 KiB buffer (node's own read size). */
 export const TUNNEL_READ_BUFFER_BYTES = 128 * 1024
@@ -55,10 +56,14 @@ export class DownloadRelay {
    * counted by V8 as external memory (a burst of 1,100 CONNECTs: 137 MiB, and the GCs it triggers).
    */
   private next: Buffer = Buffer.allocUnsafe(FIRST_READ_BYTES)
+  /** The buffers this relay took (from `pool`): given back once both sockets have closed. */
+  private readonly owned: Buffer[] = []
 
+  /** `pool`: where the relay's buffers come from and go back to (relay-buffer-pool.ts); without it they are allocated and left to the GC. */
   constructor(
     private bytes = TUNNEL_READ_BUFFER_BYTES,
     private readonly bulkBytes = TUNNEL_BULK_READ_BUFFER_BYTES,
+    private readonly pool?: RelayBufferPool,
   ) {
     this.onread = {buffer: () => this.next, callback: (n, buf) => this.relay(n, buf)}
   }
@@ -73,7 +78,8 @@ export class DownloadRelay {
     this.upstream = upstream
     this.client = client
     // Uninitialised: no page is touched until a read fills it. Node switches to it after the next read.
-    this.next = Buffer.allocUnsafe(this.bytes)
+    this.next = this.take(this.bytes)
+    this.giveBackOnClose(upstream, client)
     const early = this.early
     this.early = null
     // An upstream that closed before the relay started (no byte read) ends the client's side now.
@@ -97,9 +103,33 @@ export class DownloadRelay {
     // after this callback) goes to the larger one; a write still holding this buffer keeps it.
     if (n === this.bytes && buf.length === n && n < this.bulkBytes) {
       this.bytes = this.bulkBytes
-      this.next = Buffer.allocUnsafe(this.bulkBytes)
+      this.next = this.take(this.bulkBytes)
     }
     return more
+  }
+
+  private take(bytes: number): Buffer {
+    if (this.pool === undefined) return Buffer.allocUnsafe(bytes)
+    const buf = this.pool.take(bytes)
+    this.owned.push(buf)
+    return buf
+  }
+
+  /**
+   * Gives the relay's buffers back to the pool once both sockets have emitted 'close': their
+   * handles are closed then, so libuv neither reads into a buffer nor writes from one (a pending
+   * write is cancelled before the handle's close callback). A socket that never closes keeps them.
+   */
+  private giveBackOnClose(upstream: Socket, client: Writable): void {
+    const pool = this.pool
+    if (pool === undefined) return
+    let open = 2
+    const closed = (): void => {
+      if (--open > 0) return
+      for (const buf of this.owned.splice(0)) pool.give(buf)
+    }
+    upstream.once('close', closed)
+    client.once('close', closed)
   }
 
   /** Writes one chunk; false (reading stops) while the client's socket still holds it. */

@@ -5,12 +5,14 @@
  * (backpressure), a server that speaks before the relay starts loses nothing, and the upstream's
  * EOF ends the client's side. `pipe()` is the oracle: the same byte stream through it. A bulk
  * download switches the tunnel to the larger buffer once a read fills the first one; a trickle
- * never does.
+ * never does. With a pool, a tunnel's buffers serve the next tunnel only after both of its
+ * sockets have closed.
  */
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
 import net, {type AddressInfo} from 'node:net'
 import {describe, it} from 'node:test'
+import {RelayBufferPool} from '../../../src/plugins/proxy/relay-buffer-pool.js'
 import {DownloadRelay, TUNNEL_BULK_READ_BUFFER_BYTES, TUNNEL_READ_BUFFER_BYTES} from '../../../src/plugins/proxy/tunnel-relay.js'
 
 /** Deterministic bytes (a counter hashed per 32-byte block), so a reordered or overwritten chunk shows. */
@@ -35,8 +37,8 @@ async function listen(onSocket: (s: net.Socket) => void): Promise<{server: net.S
 async function relayThrough(
   mode: 'relay' | 'pipe',
   data: Buffer,
-  opts: {startDelayMs?: number; trickle?: number} = {},
-): Promise<{got: Buffer; maxPending: number; ended: boolean; readBuffers: Set<number>; relay: DownloadRelay}> {
+  opts: {startDelayMs?: number; trickle?: number; pool?: RelayBufferPool} = {},
+): Promise<{got: Buffer; maxPending: number; ended: boolean; readBuffers: Set<number>; readMemory: Set<ArrayBufferLike>; relay: DownloadRelay; closed: Promise<void>}> {
   const upstream = await listen((s) => {
     s.on('error', () => undefined)
     const step = opts.trickle
@@ -63,10 +65,18 @@ async function relayThrough(
   })
   const relaySide = await accepted
   front.server.close()
-  const relay = new DownloadRelay()
-  // The sizes of the buffers the relay's reads landed in.
+  const relay = new DownloadRelay(undefined, undefined, opts.pool)
+  // The sizes of the buffers the relay's reads landed in, and the relay's own buffers' memory.
   const readBuffers = new Set<number>()
-  const onread = {buffer: relay.onread.buffer, callback: (n: number, buf: Buffer) => (readBuffers.add(buf.length), relay.onread.callback(n, buf))}
+  const readMemory = new Set<ArrayBufferLike>()
+  const onread = {
+    buffer: relay.onread.buffer,
+    callback: (n: number, buf: Buffer) => {
+      readBuffers.add(buf.length)
+      if (buf.length >= TUNNEL_READ_BUFFER_BYTES) readMemory.add(buf.buffer)
+      return relay.onread.callback(n, buf)
+    },
+  }
   const up = net.connect(mode === 'relay' ? {host: '127.0.0.1', port: upstream.port, onread} : {host: '127.0.0.1', port: upstream.port})
   await new Promise<void>((r) => up.once('connect', () => r()))
   if (opts.startDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.startDelayMs))
@@ -92,11 +102,12 @@ async function relayThrough(
   }, 50)
   const ended = await endedOrClosed
   clearInterval(pacer)
+  const closed = Promise.all([relaySide, up].map((s) => (s.closed ? undefined : new Promise((r) => s.once('close', r))))).then(() => undefined)
   client.destroy()
   relaySide.destroy()
   up.destroy()
   upstream.server.close()
-  return {got: Buffer.concat(chunks), maxPending, ended, readBuffers, relay}
+  return {got: Buffer.concat(chunks), maxPending, ended, readBuffers, readMemory, relay, closed}
 }
 
 describe('CONNECT download relay (one reused read buffer)', {timeout: 120_000}, () => {
@@ -138,6 +149,58 @@ describe('CONNECT download relay (one reused read buffer)', {timeout: 120_000}, 
     assert.equal(r.ended, true)
     assert.equal(r.relay.bufferBytes, TUNNEL_READ_BUFFER_BYTES)
     assert.ok(!r.readBuffers.has(TUNNEL_BULK_READ_BUFFER_BYTES))
+  })
+
+  it('with a pool, the next tunnel reads into the buffers of one whose sockets closed; every byte intact', async () => {
+    const pool = new RelayBufferPool()
+    const data1 = payload(4 * 1024 * 1024, 'pool-1')
+    const first = await relayThrough('relay', data1, {pool})
+    assert.ok(first.got.equals(data1))
+    await first.closed
+    assert.equal(pool.kept(TUNNEL_READ_BUFFER_BYTES), 1)
+    assert.equal(pool.kept(TUNNEL_BULK_READ_BUFFER_BYTES), 1)
+    const data2 = payload(4 * 1024 * 1024, 'pool-2')
+    const second = await relayThrough('relay', data2, {pool})
+    assert.ok(second.got.equals(data2), 'the second tunnel, through reused buffers, delivered other bytes')
+    assert.ok(second.readMemory.size > 0)
+    for (const m of second.readMemory) assert.ok(first.readMemory.has(m), 'a read landed in a fresh buffer, not a kept one')
+    await second.closed
+  })
+
+  it('with a pool, a buffer goes back only once both sockets have closed (not while a write to the client pends)', async () => {
+    const pool = new RelayBufferPool()
+    const upstream = await listen((s) => {
+      s.on('error', () => undefined)
+      s.end(payload(8 * 1024 * 1024, 'held'))
+    })
+    let accept: (s: net.Socket) => void = () => undefined
+    const accepted = new Promise<net.Socket>((r) => (accept = r))
+    const front = await listen((s) => accept(s))
+    // A client that never reads: the relay's writes to it pend.
+    const client = net.connect(front.port, '127.0.0.1')
+    client.pause()
+    const relaySide = await accepted
+    front.server.close()
+    const relay = new DownloadRelay(undefined, undefined, pool)
+    const up = net.connect({host: '127.0.0.1', port: upstream.port, onread: relay.onread})
+    try {
+      await new Promise<void>((r) => up.once('connect', () => r()))
+      relay.start(up, relaySide)
+      for (let i = 0; i < 200 && relaySide.writableLength === 0; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.ok(relaySide.writableLength > 0, 'no write to the client ever pended')
+      const upClosed = new Promise((r) => up.once('close', r))
+      up.destroy()
+      await upClosed
+      await new Promise((r) => setTimeout(r, 20))
+      assert.equal(pool.kept(TUNNEL_READ_BUFFER_BYTES) + pool.kept(TUNNEL_BULK_READ_BUFFER_BYTES), 0, 'a buffer went back while the client socket still held a write')
+      const sideClosed = new Promise((r) => relaySide.once('close', r))
+      relaySide.destroy()
+      await sideClosed
+      assert.ok(pool.kept(TUNNEL_READ_BUFFER_BYTES) + pool.kept(TUNNEL_BULK_READ_BUFFER_BYTES) > 0, 'the buffers did not go back after both sockets closed')
+    } finally {
+      for (const s of [up, relaySide, client]) s.destroy()
+      upstream.server.close()
+    }
   })
 
   it('a server that sends (and closes) before the relay starts loses nothing', async () => {
