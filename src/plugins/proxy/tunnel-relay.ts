@@ -15,7 +15,9 @@
  * reads, writes and callbacks instead of ≈ 80 (issue 18, fourth pass: the per-chunk work in node's
  * stream and write path was most of the relay's user-space CPU). Tunnels that never fill 128 KiB
  * (interactive traffic, small responses) keep the small buffer; a large buffer's pages are touched
- * only as far as reads fill them.
+ * only as far as reads fill them. Backpressure is unchanged: at most one buffer (the 512 KiB one,
+ * once switched) pends toward a slow client. The buffers come from the proxy's pool
+ * (relay-buffer-pool.ts) and go back to it once both sockets have closed.
  *
  * The upload half (client → upstream) stays `pipe()`: the client socket comes from the HTTP
  * server, which gives no way to choose how it reads, and uploads are the small direction.
