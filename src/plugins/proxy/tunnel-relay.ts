@@ -11,8 +11,8 @@
  * nothing is buffered beyond it). Measured against `pipe()` in `bench/connect.ts`.
  *
  * A read that fills the whole buffer means the upstream had more queued than it takes (a bulk
- * download): the tunnel then switches once to a 512 KiB buffer, so a 10 MiB download costs ≈ 20
- * reads, writes and callbacks instead of ≈ 80 (issue 18, fourth pass: the per-chunk work in node's
+ * download): the tunnel then switches once to a 512 KiB buffer, so a 10 MiB download costs ≈ 37
+ * reads, writes and callbacks instead of ≈ 94 (strace; issue 18, fourth pass: the per-chunk work in node's
  * stream and write path was most of the relay's user-space CPU). Tunnels that never fill 128 KiB
  * (interactive traffic, small responses) keep the small buffer; a large buffer's pages are touched
  * only as far as reads fill them. Backpressure is unchanged: at most one buffer (the 512 KiB one,
