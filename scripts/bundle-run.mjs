@@ -64,6 +64,28 @@ const pureSources = {
 }
 
 /**
+ * zod's namespace object (`import {z} from 'zod'`) re-exports its 40-odd message locales, so a
+ * bundle holds all of them (≈ 305 KB, a third of the MCP wrap's start-up chunk: source text kept
+ * in V8's heap and parsed at start, issue 12) though zod configures English itself and pipelock
+ * never selects another. This points zod's locale index at English alone: `z.locales.en` stays,
+ * the others are absent from the bundle.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({filter: /^\.\.\/locales\/index\.js$/}, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined
+      return {path: path.join(args.resolveDir, '..', 'locales', 'index.js'), namespace: 'zod-english-only'}
+    })
+    b.onLoad({filter: /.*/, namespace: 'zod-english-only'}, (args) => ({
+      contents: "export {default as en} from './en.js'",
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }))
+  },
+}
+
+/**
  * Bundles `entryPoints` into `dir` with esbuild's metafile beside them (dir/meta.json); `o.transform`
  * rewrites the dist/src sources, `o.plugins` and `o.options` add to the build.
  */
@@ -105,6 +127,6 @@ await bundle({run: path.join(root, 'dist', 'src', 'commands', 'run.js'), direct:
 const barrels = new Map()
 await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.js')}, path.join(outdir, 'mcp'), {
   transform: (text, file) => directImports(text, file, barrels),
-  plugins: [pureSources],
+  plugins: [pureSources, zodEnglishOnly],
   options: {minifyWhitespace: true},
 })

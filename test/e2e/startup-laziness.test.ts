@@ -154,6 +154,15 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     // Nothing of the wrap's bundle is loaded a second time from dist/src: only bin/run.js's helpers.
     const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
     assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/young-generation.js'])
+    // Without a config file no chunk holding the YAML reader loads, and of zod's message locales
+    // only English is in the bundle (issue 12, scripts/bundle-run.mjs).
+    const meta = JSON.parse(readFileSync(repoPath('dist/run/mcp/meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
+    const chunksWith = (f: (input: string) => boolean): string[] => Object.entries(meta.outputs).filter(([, o]) => Object.keys(o.inputs).some(f)).map(([k]) => k)
+    const yamlChunks = chunksWith((i) => i.includes('node_modules/yaml/'))
+    assert.ok(yamlChunks.length > 0, 'the YAML reader is in a chunk of its own')
+    assert.deepEqual(modules.filter((m) => yamlChunks.some((c) => m.endsWith(`/${c}`))), [])
+    assert.ok(chunksWith((i) => i.endsWith('zod/v4/locales/en.js')).length > 0, 'English is bundled')
+    assert.deepEqual(chunksWith((i) => /zod\/v4\/locales\/(?!en\.js$|index\.js$)/.test(i)), [])
     p.kill('SIGUSR2')
     assert.ok(await until(async () => existsSync(t.file + '.heap.json')), 'heap statistics written')
     const spaces = JSON.parse(readFileSync(t.file + '.heap.json', 'utf8')) as Record<string, number>

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {configHash} from './hash.js'
+import {loadDefaults} from './load-on-demand.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {resolveConfig, type ResolveOptions} from './resolve.js'
 import type {PipelockConfig} from './schema.js'
@@ -28,8 +29,8 @@ export interface LoadOptions {
  * Synchronous on purpose: the reloader runs it inside one timer tick.
  */
 export function loadConfig(file?: string, options: LoadOptions = {}): LoadedConfig {
+  if (file === undefined) return loadDefaults(options)
   const env = options.env ?? process.env
-  if (file === undefined) return finish(resolveConfig({}, {env}), undefined)
   let text: string
   try {
     text = readFileSync(file, 'utf8')

@@ -8,7 +8,7 @@
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
-import {loadConfig, type PipelockConfig} from '../config/index.js'
+import {loadConfigOnDemand, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
@@ -72,9 +72,10 @@ export function checkProxyArgs(o: Pick<McpProxyOptions, 'upstream' | 'listen' | 
   }
 }
 
-function loadMcpConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): PipelockConfig {
+/** The YAML reader loads only with a config file (`loadConfigOnDemand`; issue 12, RSS per wrap). */
+async function loadMcpConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): Promise<PipelockConfig> {
   try {
-    return loadConfig(file, {env}).config
+    return (await loadConfigOnDemand(file, {env})).config
   } catch (err) {
     if (err instanceof PipelockError && file !== undefined && !err.message.startsWith('loading config')) {
       throw new PipelockError(err.code, `loading config "${file}": ${err.message}`, {hint: err.hint, location: err.location})
@@ -85,7 +86,7 @@ function loadMcpConfig(file: string | undefined, env: Readonly<Record<string, st
 
 export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   checkProxyArgs(o)
-  const config = loadMcpConfig(o.configFile, o.processEnv)
+  const config = await loadMcpConfig(o.configFile, o.processEnv)
   if (o.agent !== undefined && o.agent !== '' && o.agent !== '_default') throw usage(`unknown agent profile "${o.agent}"`)
   const ws = o.upstream !== undefined && /^wss?:/i.test(o.upstream)
   if (o.listen !== undefined && ws) {
@@ -195,7 +196,7 @@ export interface McpScanOptions {
 
 /** `pipelock mcp scan` (§13). Resolves to true when no line had an injection. */
 export async function runMcpScan(o: McpScanOptions): Promise<void> {
-  const config = loadMcpConfig(o.configFile, o.processEnv)
+  const config = await loadMcpConfig(o.configFile, o.processEnv)
   const resolved = resolveMcpRuntime(config, 'scan')
   for (const l of resolved.lines) o.stderr(l)
   const runtime = buildMcpRuntime(resolved.config, o.processEnv)

@@ -1,7 +1,7 @@
 /** Compiled DLP pattern sets: the immutable core floor and the configured (merged) list. */
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS} from './catalogue.js'
 import type {DlpPatternSpec, Severity, ValidatorName} from './pattern-types.js'
-import {compileDlp, findAll, globalOf, type Re2} from './regex.js'
+import {compileDlp, findAll, forcedCaseInsensitiveSource, globalOf, type Re2} from './regex.js'
 import {mayValidateIn, runValidator} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
 
@@ -9,8 +9,13 @@ export interface CompiledDlpPattern {
   readonly name: string
   readonly severity: Severity
   readonly re: Re2
-  /** Global twin of `re`, for iterating every hit (validator patterns). */
-  readonly reAll: Re2
+  /** The source `re` was compiled from: the configured regex with the forced `(?i)` (§9.1). */
+  readonly compiledFrom: string
+  /**
+   * Global twin of `re`, for iterating every hit: compiled for validator patterns only, the one
+   * use (each RE2 program is ≈ 5–8 KiB of malloc that stays for the process, issue 12).
+   */
+  readonly reAll?: Re2
   readonly validator?: ValidatorName
   readonly exemptDomains: readonly string[]
   readonly warn: boolean
@@ -23,21 +28,27 @@ function compileSpec(p: DlpPatternSpec, core: boolean): CompiledDlpPattern {
     name: p.name,
     severity: p.severity,
     re,
-    reAll: globalOf(re),
-    ...(p.validator !== undefined ? {validator: p.validator} : {}),
+    compiledFrom: forcedCaseInsensitiveSource(p.regex),
+    ...(p.validator !== undefined ? {validator: p.validator, reAll: globalOf(re)} : {}),
     exemptDomains: p.exemptDomains ?? [],
     warn: p.action === 'warn',
     core,
   }
 }
 
-/** Sources of the built-in default patterns as compiled (the catalogue is constant). */
-const BUILTIN_SOURCES: ReadonlySet<string> = new Set(DEFAULT_DLP_PATTERNS.map((p) => compileDlp(p.regex).source))
-
-/** Whether a configured pattern is a built-in default with its regex unchanged. */
+/**
+ * Whether a configured pattern is a built-in default with its regex unchanged: its compiled-from
+ * source is one a default compiles from. Compared as written rather than as RE2 normalises it,
+ * which would compile every default once more at import only to read back its source (48 RE2
+ * programs, issue 12); a pattern written differently that RE2 would normalise to a default's
+ * source counts as not built-in, and the caller then takes its general path (fail-safe).
+ */
 export function isBuiltinDlpPattern(p: CompiledDlpPattern): boolean {
-  return BUILTIN_SOURCES.has(p.re.source)
+  return BUILTIN_SOURCES.has(p.compiledFrom)
 }
+
+/** The sources the built-in default patterns compile from (the catalogue is constant). */
+const BUILTIN_SOURCES: ReadonlySet<string> = new Set(DEFAULT_DLP_PATTERNS.map((p) => forcedCaseInsensitiveSource(p.regex)))
 
 export function compileCoreDlp(): CompiledDlpPattern[] {
   return CORE_DLP_PATTERNS.map((p) => compileSpec(p, true))
@@ -81,7 +92,7 @@ export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit
     return m === null ? null : {index: m.index, length: m[0].length}
   }
   if (!mayValidateIn(p.validator, text)) return null
-  for (const h of findAll(p.reAll, text)) {
+  for (const h of findAll(p.reAll ?? p.re, text)) {
     if (runValidator(p.validator, h.text)) return {index: h.index, length: h.length}
   }
   return null

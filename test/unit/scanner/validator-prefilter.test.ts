@@ -15,7 +15,7 @@ type Pattern = ReturnType<typeof compileCoreDlp>[number]
 
 function oracleMatch(p: Pattern, text: string): {index: number; length: number} | null {
   if (text.length === 0) return null
-  for (const h of findAll(p.reAll, text)) if (runValidator(p.validator!, h.text)) return {index: h.index, length: h.length}
+  for (const h of findAll(p.reAll!, text)) if (runValidator(p.validator!, h.text)) return {index: h.index, length: h.length}
   return null
 }
 
@@ -51,7 +51,7 @@ test('validator prefilter: the same first validated hit as enumerating every reg
   // The bench's repetitive values: the case-insensitive WIF regex matches, nothing validates.
   const bench = 'value 3 '.repeat(50).replace(/ /g, '')
   const wifPattern = patterns.find((p) => p.validator === 'wif')!
-  assert.ok(findAll(wifPattern.reAll, bench).length > 0)
+  assert.ok(findAll(wifPattern.reAll!, bench).length > 0)
   assert.equal(mayValidateIn('wif', bench), false)
   assert.equal(matchDlpPattern(wifPattern, bench), null)
   assert.ok(hits > 500, `validated hits ${hits}`)
