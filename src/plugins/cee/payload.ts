@@ -34,11 +34,11 @@ export function extractPayload(url: string, body?: Buffer | null): CeePayload {
 }
 
 /**
- * An item's `key=` (up to its first `=`) with the `&` before it, or a lone `&`/the start: what
- * the values stream drops (`[^&=]*=` cannot cross an item; a bare item keeps all of itself).
- * `&` is tried before `^`: an empty match at the start would otherwise step over a leading `&`.
+ * Per item (after its `&`, or at the start): the `key=` up to its first `=` when it has one, and
+ * the value (group 1; a bare item is all value). `&` is tried before `^`: an empty match at the
+ * start would otherwise step over a leading `&`. Every character of the query is in some match.
  */
-const KEY_PREFIX = /(?:&|^)(?:[^&=]*=)?/g
+const VALUE_ONLY = /(?:&|^)(?:[^&=]*=)?([^&]*)/g
 /** Per item: its key (group 1) when it has a `=`, else nothing; the rest of the item is dropped. */
 const KEY_ONLY = /(?:&|^)([^&=]*)=[^&]*|&?[^&]*/g
 
@@ -51,7 +51,8 @@ const KEY_ONLY = /(?:&|^)([^&=]*)=[^&]*|&?[^&]*/g
  */
 export function queryPlain(q: string): CeePayload {
   if (q === '') return {values: '', keys: ''}
-  return {values: q.replace(KEY_PREFIX, ''), keys: q.replace(KEY_ONLY, '$1')}
+  // A `$1` replacement builds one flat string (a replacement by '' gave a rope of the pieces).
+  return {values: q.replace(VALUE_ONLY, '$1'), keys: q.replace(KEY_ONLY, '$1')}
 }
 
 /** The general path (and the oracle of `queryPlain`): item by item, each part unescaped. */
