@@ -78,14 +78,10 @@ export class EntropyBudget {
   }
 
   /** `sweep` a slice at a time: each step drops expired entries and empty keys of up to `max` keys. */
-  sweepPass(): {step(max: number, nowMs: number): boolean} {
-    const pass: SweepPass<KeyWindow> = this.keys.pass()
-    return {
-      step: (max, nowMs) =>
-        pass.step(max, (k, w) => {
-          w.prune(nowMs - this.windowMs)
-          if (w.empty) this.keys.delete(k)
-        }),
-    }
+  sweepPass(): SweepPass {
+    return this.keys.pass((k, w, nowMs) => {
+      w.prune(nowMs - this.windowMs)
+      if (w.empty) this.keys.delete(k)
+    })
   }
 }

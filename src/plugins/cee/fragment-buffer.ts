@@ -122,17 +122,13 @@ export class FragmentBuffer {
   }
 
   /** `sweep` a slice at a time: each step drops expired fragments and empty keys of up to `max` keys. */
-  sweepPass(): {step(max: number, nowMs: number): boolean} {
-    const pass: SweepPass<KeyFragments> = this.keys.pass()
-    return {
-      step: (max, nowMs) =>
-        pass.step(max, (key, k) => {
-          const before = k.total
-          while (k.frags.length > 0 && nowMs - k.frags[0]!.atMs > this.windowMs) k.total -= k.frags.shift()!.size
-          this.bytes += k.total - before
-          if (k.frags.length === 0) this.keys.delete(key)
-        }),
-    }
+  sweepPass(): SweepPass {
+    return this.keys.pass((key, k, nowMs) => {
+      const before = k.total
+      while (k.frags.length > 0 && nowMs - k.frags[0]!.atMs > this.windowMs) k.total -= k.frags.shift()!.size
+      this.bytes += k.total - before
+      if (k.frags.length === 0) this.keys.delete(key)
+    })
   }
 }
 
