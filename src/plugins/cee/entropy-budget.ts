@@ -2,7 +2,7 @@
  * Entropy budget per key over a sliding window (operations §5.4), in `payloadBits` (entropy-bits.ts).
  */
 import {payloadBits} from './entropy-bits.js'
-import {LruMap} from './lru.js'
+import {LruMap, type SweepPass} from './lru.js'
 
 interface Entry {
   readonly bits: number
@@ -74,9 +74,14 @@ export class EntropyBudget {
 
   /** Drops expired entries and empty keys. */
   sweep(nowMs: number): void {
-    for (const [k, w] of [...this.keys.entries()]) {
+    this.sweepPass().step(Infinity, nowMs)
+  }
+
+  /** `sweep` a slice at a time: each step drops expired entries and empty keys of up to `max` keys. */
+  sweepPass(): SweepPass {
+    return this.keys.pass((k, w, nowMs) => {
       w.prune(nowMs - this.windowMs)
       if (w.empty) this.keys.delete(k)
-    }
+    })
   }
 }

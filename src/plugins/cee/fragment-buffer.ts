@@ -5,7 +5,7 @@
  * own (a secret wholly inside one request is the per-request scanners' job).
  */
 import type {DlpEngine} from '../scanner/index.js'
-import {LruMap} from './lru.js'
+import {LruMap, type SweepPass} from './lru.js'
 import {WindowProof} from './window-proof.js'
 
 /** A window that the proof gave up on is rebuilt (re-proven from its first fragment) only up to this size. */
@@ -118,12 +118,17 @@ export class FragmentBuffer {
 
   /** Drops fragments older than the window and empty keys. */
   sweep(nowMs: number): void {
-    for (const [key, k] of [...this.keys.entries()]) {
+    this.sweepPass().step(Infinity, nowMs)
+  }
+
+  /** `sweep` a slice at a time: each step drops expired fragments and empty keys of up to `max` keys. */
+  sweepPass(): SweepPass {
+    return this.keys.pass((key, k, nowMs) => {
       const before = k.total
       while (k.frags.length > 0 && nowMs - k.frags[0]!.atMs > this.windowMs) k.total -= k.frags.shift()!.size
       this.bytes += k.total - before
       if (k.frags.length === 0) this.keys.delete(key)
-    }
+    })
   }
 }
 

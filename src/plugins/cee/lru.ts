@@ -46,4 +46,32 @@ export class LruMap<V> {
   clear(): void {
     this.map.clear()
   }
+
+  /**
+   * A sweep pass over the keys present now, run a slice at a time (`SweepPass.step`): the
+   * expiry sweep of 10,000 keys took 2.5–30 ms in one go (measured, issue 15) — a stall on every
+   * request in flight at that moment once a minute; in slices each stall is bounded. `visit` is
+   * given each key still present when the pass reaches it (it may delete that key) and the clock
+   * of its slice.
+   */
+  pass(visit: (key: string, value: V, nowMs: number) => void): SweepPass {
+    const keys = [...this.map.keys()]
+    let next = 0
+    return {
+      step: (max, nowMs) => {
+        const end = Math.min(keys.length, next + max)
+        for (; next < end; next++) {
+          const v = this.map.get(keys[next]!)
+          if (v !== undefined) visit(keys[next]!, v, nowMs)
+        }
+        return next >= keys.length
+      },
+    }
+  }
+}
+
+/** One sweep pass: each key present at its start is visited once, if still present when reached. */
+export interface SweepPass {
+  /** Visits up to `max` keys; true when the pass is done. */
+  step(max: number, nowMs: number): boolean
 }

@@ -27,11 +27,40 @@ export function rawQueryOf(url: string): string {
  * (the raw text when the escape is malformed).
  */
 export function extractPayload(url: string, body?: Buffer | null): CeePayload {
+  const q = rawQueryOf(url)
+  const {values, keys} = q.includes('%') || q.includes('+') ? queryItemwise(q) : queryPlain(q)
+  if (body !== undefined && body !== null && body.length > 0) return {values: [values, body.subarray(0, BODY_PREFIX_BYTES).toString('utf8')].join(''), keys}
+  return {values, keys}
+}
+
+/**
+ * Per item (after its `&`, or at the start): the `key=` up to its first `=` when it has one, and
+ * the value (group 1; a bare item is all value). `&` is tried before `^`: an empty match at the
+ * start would otherwise step over a leading `&`. Every character of the query is in some match.
+ */
+const VALUE_ONLY = /(?:&|^)(?:[^&=]*=)?([^&]*)/g
+/** Per item: its key (group 1) when it has a `=`, else nothing; the rest of the item is dropped. */
+const KEY_ONLY = /(?:&|^)([^&=]*)=[^&]*|&?[^&]*/g
+
+/**
+ * A query with no `%` and no `+`: every `goUnescape` is the identity, so the streams are the
+ * query with the item structure removed — two regex replaces, each one pass building one flat
+ * string (the item-wise split allocated ≈ 20 KB for a 2 KiB query: an array, every item and
+ * its key and value; a third of `admit`'s garbage). Equal to `queryItemwise` on such queries
+ * (`payload.test`).
+ */
+export function queryPlain(q: string): CeePayload {
+  if (q === '') return {values: '', keys: ''}
+  // A `$1` replacement builds one flat string (a replacement by '' gave a rope of the pieces).
+  return {values: q.replace(VALUE_ONLY, '$1'), keys: q.replace(KEY_ONLY, '$1')}
+}
+
+/** The general path (and the oracle of `queryPlain`): item by item, each part unescaped. */
+export function queryItemwise(q: string): CeePayload {
   // Parts joined once: a string grown by `+=` is a rope of every item, and each character read
   // of a rope (the entropy count, the DLP passes) walked it — 4× slower on a 2 KiB query.
   const values: string[] = []
   const keys: string[] = []
-  const q = rawQueryOf(url)
   if (q !== '') {
     for (const item of q.split('&')) {
       if (item === '') continue
@@ -46,6 +75,5 @@ export function extractPayload(url: string, body?: Buffer | null): CeePayload {
       keys.push(goUnescape(k, true) ?? k)
     }
   }
-  if (body !== undefined && body !== null && body.length > 0) values.push(body.subarray(0, BODY_PREFIX_BYTES).toString('utf8'))
   return {values: values.join(''), keys: keys.join('')}
 }

@@ -45,7 +45,7 @@
  * refuse for length) only proves less: sound either way.
  */
 import {
-  AWS_DOC_KEY, AWS_DOC_SECRET, DEC_ALL, DEC_B32, DEC_B64, DEC_HEX, SEED_WINDOWS, coreScreenHits, coreScreenWindow,
+  AWS_DOC_KEY, AWS_DOC_SECRET, DEC_ALL, DEC_B32, DEC_B64, DEC_HEX, SEED_WINDOWS, coreScreenHits, coreScreenHitsJoined, coreScreenWindow,
   decoderRejects, forDlpOfDecoded, isSeedSeparator, isSegmentDelimiter, longestNeedle, needleIn, patternsFindAnything, segmentMayFind,
   type DlpEngine,
 } from '../scanner/index.js'
@@ -103,6 +103,15 @@ function lastCodePoints(s: string, n: number): string {
   return s.slice(i)
 }
 
+/**
+ * `detach(lastCodePoints(tail + s, n))` without the concatenation when `s` alone holds the
+ * answer: a cut inside `s` (at an index > 0) sees the same units as in `tail + s`.
+ */
+function nextTail(tail: string, s: string, n: number): string {
+  const t = lastCodePoints(s, n)
+  return detach(t.length < s.length ? t : lastCodePoints(tail + s, n))
+}
+
 /** `s` without any `ch` (`s` itself when it has none: no copy). */
 const withoutAll = (s: string, ch: string): string => (s.includes(ch) ? s.split(ch).join('') : s)
 
@@ -158,17 +167,25 @@ class TextChecks {
   append(screened: readonly string[], seedText: string, tails: string[] | null): void {
     if (this.dirty) return
     if (tails === null) {
-      const probe = this.tail + screened[0]!
-      if (!this.screenHit && coreScreenHits(this.engine, [probe])) this.screenHit = true
-      this.tail = detach(lastCodePoints(probe, this.w - 1))
+      if (!this.screenHit && coreScreenHitsJoined(this.engine, this.tail, screened[0]!)) this.screenHit = true
+      this.tail = nextTail(this.tail, screened[0]!, this.w - 1)
     } else {
       // Forms equal to an earlier one (a fragment with no dot or no space, same tail) are one
       // probe: screened and their tails computed once.
       const first = screened.map((s, i) => screened.findIndex((o, j) => o === s && tails[j] === tails[i]))
+      if (first.every((f) => f === 0)) {
+        if (!this.screenHit && coreScreenHitsJoined(this.engine, tails[0]!, screened[0]!)) this.screenHit = true
+        tails.fill(nextTail(tails[0]!, screened[0]!, this.w - 1))
+        return this.appendSeed(seedText)
+      }
       const probes = screened.map((s, i) => (first[i] === i ? tails[i]! + s : ''))
       if (!this.screenHit && coreScreenHits(this.engine, probes.filter((_, i) => first[i] === i))) this.screenHit = true
       for (let i = 0; i < probes.length; i++) tails[i] = first[i] === i ? detach(lastCodePoints(probes[i]!, this.w - 1)) : tails[first[i]!]!
     }
+    this.appendSeed(seedText)
+  }
+
+  private appendSeed(seedText: string): void {
     if (!this.engine.seed.active) return
     const st = this.seedTail + seedText
     if (this.engine.seed.detect(st)) this.dirty = true

@@ -127,6 +127,24 @@ export class Utf8Scratch {
     const n = this.buf.write(text, 0, 'utf8')
     return this.buf.subarray(0, n)
   }
+
+  /**
+   * The bytes of `a + b` without building the concatenation (a rope that the write would flatten
+   * into a copy). Separate writes give the joined bytes unless `a` ends in a high surrogate and
+   * `b` starts with a low one (joined they are one character): that case writes the concatenation.
+   */
+  encodeJoined(a: string, b: string): Buffer {
+    const hi = a.length > 0 ? a.charCodeAt(a.length - 1) : 0
+    const lo = b.length > 0 ? b.charCodeAt(0) : 0
+    if ((hi & 0xfc00) === 0xd800 && (lo & 0xfc00) === 0xdc00) return this.encode(a + b)
+    const need = (a.length + b.length) * 3
+    if (need > this.buf.length) {
+      if (need > 1 << 20) return Buffer.from(a + b, 'utf8')
+      this.buf = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2))
+    }
+    const n = this.buf.write(a, 0, 'utf8')
+    return this.buf.subarray(0, n + this.buf.write(b, n, 'utf8'))
+  }
 }
 
 /**

@@ -6,6 +6,7 @@
  * nothing here decides a verdict on its own.
  */
 import {FindingSet, findCanary, runEngine, type DlpEngine} from './dlp-engine.js'
+import {setMatches} from './regex.js'
 import {findLiteralSecret} from './secrets.js'
 import {hitting} from './subsequence.js'
 
@@ -63,6 +64,14 @@ export function coreScreenHits(engine: DlpEngine, texts: readonly string[]): boo
   const s = engine.joinedTextScreens()
   if (s === null) return true
   return hitting(texts, {set: s.set, window: s.window}, engine.encoder).length > 0
+}
+
+/** `coreScreenHits(engine, [tail + text])` without building the concatenation (`encodeJoined`). */
+export function coreScreenHitsJoined(engine: DlpEngine, tail: string, text: string): boolean {
+  const s = engine.joinedTextScreens()
+  if (s === null) return true
+  const r = setMatches(s.set, engine.encoder.encodeJoined(tail, text))
+  return r === null || r.length > 0
 }
 
 /** Steps 2, 4 and 5 on printable-ASCII forms (text, no dots, no white space): any pattern finding, enforced or warn. */
