@@ -25,7 +25,8 @@
 // config asks for them (test/e2e/startup-laziness.test.ts tells which ran from V8's coverage).
 // The cache, dist/run/direct.cjs.cache, is made by a node without flags right after the bundle.
 import {spawnSync} from 'node:child_process'
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
@@ -184,11 +185,39 @@ async function bundleDirect() {
   if (/[^\x00-\x7f]/.test(readFileSync(file, 'latin1'))) throw new Error(`${file}: not ASCII (V8 would hold it as two-byte text)`)
   writeFileSync(path.join(outdir, 'direct.meta.json'), JSON.stringify(result.metafile))
   // The cache must be made under Node's default V8 flags (bin/run.js compiles before it sets its
-  // own): a node of its own, without NODE_OPTIONS.
-  const env = {...process.env}
-  delete env.NODE_OPTIONS
-  const loader = new URL('../dist/src/cli/run-bundle.js', import.meta.url).href
-  const made = spawnSync(process.execPath, ['--input-type=module', '-e', `const {writeBundleCache} = await import(${JSON.stringify(loader)}); console.log(writeBundleCache(${JSON.stringify(file)}, ${JSON.stringify(file + '.cache')}))`], {env, encoding: 'utf8'})
-  if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.stderr}`)
-  console.log(`${path.relative(root, file)}: ${readFileSync(file).length} bytes, code cache ${made.stdout.trim()} bytes`)
+  // own): a node of its own, without NODE_OPTIONS. It starts `pipelock run` from the bundle (no
+  // config file: the defaults, loopback listener on a free port, in an empty directory and HOME)
+  // and writes the cache once the proxy listens, so it holds the functions the start compiled
+  // lazily as well (1.5 MB; made right after compiling it would hold only the eager ones). Should
+  // that start fail here, the cache is made without running the bundle, and the build says so.
+  const home = mkdtempSync(path.join(tmpdir(), 'pipelock-cache-'))
+  const env = {...process.env, HOME: home, NO_COLOR: '1'}
+  for (const k of ['NODE_OPTIONS', 'PIPELOCK_DATA_DIR', 'XDG_DATA_HOME', 'PIPELOCK_CONFIG', 'DEBUG', 'PIPELOCK_DEBUG']) delete env[k]
+  const loader = JSON.stringify(new URL('../dist/src/cli/run-bundle.js', import.meta.url).href)
+  const train = [
+    `import {writeFileSync} from 'node:fs'`,
+    `const {compileBundle, bundleCacheContents} = await import(${loader})`,
+    `const b = compileBundle(${JSON.stringify(file)}, '')`,
+    `const write = process.stderr.write.bind(process.stderr)`,
+    `let err = ''`,
+    `process.stderr.write = (chunk) => {`,
+    `  err += chunk`,
+    `  if (!/Listen: /.test(err)) return true`,
+    `  const data = bundleCacheContents(${JSON.stringify(file)}, b.script)`,
+    `  writeFileSync(${JSON.stringify(file + '.cache')}, data)`,
+    `  write(String(data.length))`,
+    `  process.exit(0)`,
+    `}`,
+    `await b.evaluate().runDirect(['--listen', '127.0.0.1:0'])`,
+    `write(err)`,
+    `process.exit(1)`,
+  ].join('\n')
+  let made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env, cwd: home, encoding: 'utf8', timeout: 60_000})
+  rmSync(home, {recursive: true, force: true})
+  if (made.status !== 0) {
+    console.warn(`${path.relative(root, file)}: a start to make the code cache with failed (${made.error ?? made.stderr.trim()}); caching the compiled bundle only`)
+    made = spawnSync(process.execPath, ['--input-type=module', '-e', `const {writeBundleCache} = await import(${loader}); process.stderr.write(String(writeBundleCache(${JSON.stringify(file)}, ${JSON.stringify(file + '.cache')})))`], {env, encoding: 'utf8'})
+    if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.stderr}`)
+  }
+  console.log(`${path.relative(root, file)}: ${readFileSync(file).length} bytes, code cache ${made.stderr.trim()} bytes`)
 }

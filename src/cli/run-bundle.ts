@@ -75,14 +75,17 @@ function cacheFor(bundle: Buffer, cacheFile: string): Buffer | undefined {
 }
 
 /**
- * Writes `cacheFile` for the bundle `file` (scripts/bundle-run.mjs, in a node started without
- * flags). V8's cached data made right after compiling holds the functions V8 compiled eagerly.
- * Returns the cache's size in bytes.
+ * The cache file's contents for the bundle `file` from its compiled `script`
+ * (scripts/bundle-run.mjs, in a node started without flags, after a start of `run` has run in it:
+ * V8's cached data then also holds the functions the start compiled lazily).
  */
+export function bundleCacheContents(file: string, script: Script): Buffer {
+  return Buffer.concat([createHash('sha256').update(readFileSync(file)).digest(), script.createCachedData()])
+}
+
+/** Writes `cacheFile` for the bundle `file` as compiled, without running it (the build's fallback). */
 export function writeBundleCache(file: string, cacheFile: string): number {
-  const bytes = readFileSync(file)
-  const script = new Script(wrap(bytes.toString('utf8')), {filename: file})
-  const data = Buffer.concat([createHash('sha256').update(bytes).digest(), script.createCachedData()])
+  const data = bundleCacheContents(file, new Script(wrap(readFileSync(file, 'utf8')), {filename: file}))
   writeFileSync(cacheFile, data)
   return data.length
 }
