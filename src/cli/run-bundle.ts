@@ -22,9 +22,12 @@ import {Script} from 'node:vm'
 /** What the bundle's wrapper receives: CommonJS's five, and the bundle's own URL (for `import.meta.url`). */
 const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__pipelockBundleUrl']
 
+/** What V8 compiles before the bundle's first character (profiles shift its first line by this: bench/relay-profile.ts). */
+export const BUNDLE_WRAPPER_PREFIX = `(function (${PARAMS.join(', ')}) {`
+
 /** The text V8 compiles: the bundle inside the CommonJS wrapper (the cache belongs to exactly this). */
 function wrap(source: string): string {
-  return `(function (${PARAMS.join(', ')}) {${source}\n})`
+  return `${BUNDLE_WRAPPER_PREFIX}${source}\n})`
 }
 
 /** The cache file: the SHA-256 of the bundle it belongs to, then V8's cached data. */
