@@ -100,7 +100,8 @@ export function writeBundleCache(file: string, cacheFile: string): number {
  * flag hash, and Node's own library then no longer matches the code cache built into the node
  * binary: every built-in loaded after `bin/run.js` set its start-up flags was compiled from
  * source, ≈ 2.5× the CPU (docs/benchmarks.md). bin/run.js loads these first.
- * `node:http2` is not among them: nothing `run` starts with uses it.
+ * (`node:child_process` and `node:cluster` come from `net.Server#listen`.) `node:http2` is not
+ * among them: nothing `run` starts with uses it.
  */
 export const RUN_BUILTINS = [
   'node:os', 'node:process', 'node:crypto', 'node:diagnostics_channel', 'node:net', 'node:http', 'node:assert', 'node:tls',
