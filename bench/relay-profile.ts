@@ -15,18 +15,39 @@
 import {spawn} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {SourceMap, type SourceMapPayload} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+import {BUNDLE_WRAPPER_PREFIX} from '../src/cli/run-bundle.js'
 import {processCpuNs, repoRoot, spawnBareRelay, spawnPipelock} from './peer-processes.js'
 import {PEERS_CONFIG, startBinaryOrigin} from './proxy-peers.js'
 import type {Profile, ProfileNode} from './turn-profile.js'
 
+/** Source maps of the single-file run bundle (dist/run/direct.cjs.map), by the bundle's path. */
+const bundleMaps = new Map<string, SourceMap>()
+
+/**
+ * The source file of a frame in dist/run/direct.cjs (compiled as a script by src/cli/run-bundle.ts,
+ * inside a wrapper that shifts its first line): from the bundle's source map.
+ */
+function bundleSourceOf(file: string, line: number, column: number): string {
+  let map = bundleMaps.get(file)
+  if (map === undefined) {
+    map = new SourceMap(JSON.parse(readFileSync(file + '.map', 'utf8')) as SourceMapPayload)
+    bundleMaps.set(file, map)
+  }
+  const entry = map.findEntry(line, line === 0 ? column - BUNDLE_WRAPPER_PREFIX.length : column) as {originalSource?: string}
+  return entry.originalSource === undefined ? file : path.resolve(path.dirname(file), entry.originalSource)
+}
+
 /**
  * The source file of a frame: for the esbuild bundle (dist/run/), the module whose `// path`
- * marker precedes the frame's line; otherwise the frame's own URL.
+ * marker precedes the frame's line, or for its single-file start the source map's; otherwise the
+ * frame's own URL.
  */
 function sourceOf(n: ProfileNode, modules: Map<string, Array<[number, string]>>): string {
   const {url, lineNumber} = n.callFrame
+  if (url.endsWith('/dist/run/direct.cjs')) return bundleSourceOf(url.startsWith('file:') ? fileURLToPath(url) : url, lineNumber, (n.callFrame as {columnNumber?: number}).columnNumber ?? 0)
   if (!url.includes('/dist/run/')) return url
   let marks = modules.get(url)
   if (marks === undefined) {

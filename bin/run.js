@@ -3,6 +3,7 @@
 // command's start-up, issue 18) with oclif's own text (`config.userAgent`, pinned by a test).
 // On WSL oclif names the platform `wsl`: there the question goes to oclif.
 import {release} from 'node:os'
+import {fileURLToPath} from 'node:url'
 
 // The common `mcp proxy [flags] -- COMMAND` line starts from its bundle without oclif (issue 12,
 // RSS per wrap); every other form of it, --help included, goes through oclif (src/cli/mcp-proxy-args.ts).
@@ -19,9 +20,20 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
   holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
   await (await import('../dist/run/mcp/mcp-proxy.js')).mcpProxyMain(mcpWrap, (await ownPackage()).version)
 } else {
+  const [cmd, sub] = process.argv.slice(2)
+  // `run`'s oclif-free start is one CommonJS bundle compiled with V8's code cache
+  // (src/cli/run-bundle.ts, issue 18). Both the cache and the code cache built into node for its
+  // own library are made under V8's default flags, so the built-ins `run` uses are loaded and the
+  // bundle compiled before the start-up flags below are set.
+  let bundle
+  if (cmd === 'run') {
+    const {compileBundle, preloadRunBuiltins} = await import('../dist/src/cli/run-bundle.js')
+    preloadRunBuiltins()
+    const file = fileURLToPath(new URL('../dist/run/direct.cjs', import.meta.url))
+    bundle = compileBundle(file, file + '.cache')
+  }
   // Long-running commands start with V8's young generation held at its initial size (issue 18):
   // before oclif loads, as loading is what grows it.
-  const [cmd, sub] = process.argv.slice(2)
   if (cmd === 'run' || (cmd === 'mcp' && sub === 'proxy')) {
     const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
     holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
@@ -34,7 +46,7 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
   }
   // `run` with plain flags starts without oclif (src/cli/run-direct.ts, issue 18); any other
   // argument list (--help, an error, an agent command) goes to oclif below, unchanged.
-  const direct = cmd === 'run' ? (await import('../dist/run/direct.js')).runDirect(process.argv.slice(3)) : undefined
+  const direct = bundle === undefined ? undefined : bundle.evaluate().runDirect(process.argv.slice(3))
   if (direct !== undefined) await direct
   else await oclif()
 }

@@ -16,7 +16,17 @@
 // command, and every test importing dist/src, uses tsc's output as before. dist/run/meta.json is
 // esbuild's metafile: which source files went into which chunk (test/e2e/startup-laziness.test.ts
 // reads it to tell what a run loaded).
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+//
+// `run` without oclif (src/cli/run-direct.ts, what bin/run.js tries first) is built differently:
+// ONE CommonJS file, dist/run/direct.cjs, that bin/run.js compiles as a `vm.Script` with V8's code
+// cache (src/cli/run-bundle.ts), which Node 20 offers for scripts but not for ES modules. Modules
+// behind a dynamic `import()` are in the same file but run only when imported (esbuild's lazy
+// module wrappers), so the WebSocket relay and the MCP listener still cost nothing unless the
+// config asks for them (test/e2e/startup-laziness.test.ts tells which ran from V8's coverage).
+// The cache, dist/run/direct.cjs.cache, is made by a node without flags right after the bundle.
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
@@ -28,9 +38,10 @@ const srcDir = path.join(root, 'dist', 'src') + path.sep
 
 /**
  * `import.meta.url` of a bundled dist/src file → that file's URL, computed from the chunk's (in
- * `outdir`). `transform(text, file)`, when given, rewrites every dist/src file first.
+ * `outdir`; `base` is the expression for the chunk's own URL). `transform(text, file)`, when
+ * given, rewrites every dist/src file first.
  */
-const ownUrl = (outdir, transform) => ({
+const ownUrl = (outdir, transform, base = 'import.meta.url') => ({
   name: 'own-import-meta-url',
   setup(b) {
     b.onLoad({filter: /\.js$/}, (args) => {
@@ -39,10 +50,45 @@ const ownUrl = (outdir, transform) => ({
       const text = transform === undefined ? read : transform(read, args.path)
       if (text === read && !text.includes('import.meta.url')) return undefined
       const rel = path.relative(outdir, args.path).split(path.sep).join('/')
-      return {contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'js'}
+      return {contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, ${base}).href`), loader: 'js'}
     })
   },
 })
+
+/**
+ * Non-ASCII characters of a source file as `\\uXXXX` escapes. esbuild's `charset: 'ascii'` escapes
+ * strings and identifiers but leaves regular-expression literals as written; one `µ` in a regex
+ * would make V8 hold the whole single-file bundle as two-byte text, twice its size. In a regex, a
+ * string, an identifier or a comment the escape means the same character.
+ */
+const asciiSource = (text) => text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+/**
+ * undici's client requires its HTTP/2 module, and with it `node:http2` (≈ 8 ms of start-up), at
+ * load; it is called only for a connection that negotiated h2, which the proxy's upstream
+ * connections (HTTP/1.1 only: `allowH2` is never set) never do. The bundle requires it on first
+ * use instead. The build fails if undici's line changed, so an upgrade is looked at.
+ */
+const lazyUndiciH2 = {
+  name: 'lazy-undici-h2',
+  setup(b) {
+    b.onLoad({filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/}, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      const eager = "const connectH2 = require('./client-h2.js')\n"
+      if (text.split(eager).length !== 2) throw new Error(`${args.path}: the line "${eager.trim()}" changed; update lazyUndiciH2 in scripts/bundle-run.mjs`)
+      return {contents: text.replace(eager, "let clientH2\nconst connectH2 = (client, socket) => (clientH2 ??= require('./client-h2.js'))(client, socket)\n"), loader: 'js'}
+    })
+  },
+}
+
+/** Fails the build when a bundled file uses `__dirname` (it would name dist/run, not the package's own directory). */
+function checkOutputs(metafile) {
+  for (const file of Object.keys(metafile.outputs)) {
+    if (file.endsWith('.map')) continue
+    const text = readFileSync(path.join(root, file), 'utf8')
+    if (/(?<!typeof )\b__dirname\b/.test(text)) throw new Error(`${file}: a bundled module uses __dirname; keep its package external`)
+  }
+}
 
 /**
  * Pipelock's own modules have no import-time side effects (ARCHITECTURE.md), so a plugin's
@@ -107,17 +153,15 @@ async function bundle(entryPoints, dir, o = {}) {
     ...o.options,
   })
   // CommonJS code bundled into an ES module has no __dirname: fail the build rather than at run time.
-  for (const file of Object.keys(result.metafile.outputs)) {
-    const text = readFileSync(path.join(root, file), 'utf8')
-    if (/(?<!typeof )\b__dirname\b/.test(text)) throw new Error(`${file}: a bundled module uses __dirname; keep its package external`)
-  }
+  checkOutputs(result.metafile)
   writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(result.metafile))
   console.log(`${path.relative(root, dir)}: ${Object.keys(result.metafile.outputs).length} files`)
 }
 
 rmSync(outdir, {recursive: true, force: true})
-// direct.js: `run` without oclif (src/cli/run-direct.ts; bin/run.js tries it first).
-await bundle({run: path.join(root, 'dist', 'src', 'commands', 'run.js'), direct: path.join(root, 'dist', 'src', 'cli', 'run-direct.js')}, outdir)
+// run.js: the oclif command class (the manifest points oclif here).
+await bundle({run: path.join(root, 'dist', 'src', 'commands', 'run.js')}, outdir, {plugins: [lazyUndiciH2]})
+await bundleDirect()
 // The stdio wrap's oclif-free start (bin/run.js, src/cli/mcp-proxy-run.ts; issue 12), a build of
 // its own (inside dist/run, so it ships with it): its start-up chunks hold only what a stdio wrap
 // runs (direct imports past the plugins' index files, scripts/bundle-direct-imports.mjs; sources
@@ -130,3 +174,72 @@ await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.
   plugins: [pureSources, zodEnglishOnly],
   options: {minifyWhitespace: true},
 })
+
+/**
+ * direct.cjs: `run` without oclif (src/cli/run-direct.ts; bin/run.js tries it first), one
+ * CommonJS file, all ASCII; its metafile (direct.meta.json), a source map without sources
+ * (direct.cjs.map, for profiles: bench/relay-profile.ts), and V8's code cache for it.
+ */
+async function bundleDirect() {
+  const file = path.join(outdir, 'direct.cjs')
+  const result = await build({
+    entryPoints: [path.join(root, 'dist', 'src', 'cli', 'run-direct.js')],
+    outfile: file,
+    absWorkingDir: root,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['@oclif/core', 're2'],
+    // `import.meta.url` of a source file: from the bundle's own URL (src/cli/run-bundle.ts passes it).
+    plugins: [ownUrl(outdir, asciiSource, '__pipelockBundleUrl'), lazyUndiciH2],
+    charset: 'ascii',
+    // Whitespace and comments out: less text for V8 to scan and to keep in memory.
+    minifyWhitespace: true,
+    sourcemap: 'external',
+    sourcesContent: false,
+    // The packages' license comments (one has a non-ASCII name) go to direct.cjs.LEGAL.txt.
+    legalComments: 'external',
+    metafile: true,
+    logLevel: 'warning',
+  })
+  checkOutputs(result.metafile)
+  if (/[^\x00-\x7f]/.test(readFileSync(file, 'latin1'))) throw new Error(`${file}: not ASCII (V8 would hold it as two-byte text)`)
+  writeFileSync(path.join(outdir, 'direct.meta.json'), JSON.stringify(result.metafile))
+  // The cache must be made under Node's default V8 flags (bin/run.js compiles before it sets its
+  // own): a node of its own, without NODE_OPTIONS. It starts `pipelock run` from the bundle (no
+  // config file: the defaults, loopback listener on a free port, in an empty directory and HOME)
+  // and writes the cache once the proxy listens, so it holds the functions the start compiled
+  // lazily as well (1.5 MB; made right after compiling it would hold only the eager ones). Should
+  // that start fail here, the cache is made without running the bundle, and the build says so.
+  const home = mkdtempSync(path.join(tmpdir(), 'pipelock-cache-'))
+  const env = {...process.env, HOME: home, NO_COLOR: '1'}
+  for (const k of ['NODE_OPTIONS', 'PIPELOCK_DATA_DIR', 'XDG_DATA_HOME', 'PIPELOCK_CONFIG', 'DEBUG', 'PIPELOCK_DEBUG']) delete env[k]
+  const loader = JSON.stringify(new URL('../dist/src/cli/run-bundle.js', import.meta.url).href)
+  const train = [
+    `import {writeFileSync} from 'node:fs'`,
+    `const {compileBundle, bundleCacheContents} = await import(${loader})`,
+    `const b = compileBundle(${JSON.stringify(file)}, '')`,
+    `const write = process.stderr.write.bind(process.stderr)`,
+    `let err = ''`,
+    `process.stderr.write = (chunk) => {`,
+    `  err += chunk`,
+    `  if (!/Listen: /.test(err)) return true`,
+    `  const data = bundleCacheContents(${JSON.stringify(file)}, b.script)`,
+    `  writeFileSync(${JSON.stringify(file + '.cache')}, data)`,
+    `  write(String(data.length))`,
+    `  process.exit(0)`,
+    `}`,
+    `await b.evaluate().runDirect(['--listen', '127.0.0.1:0'])`,
+    `write(err)`,
+    `process.exit(1)`,
+  ].join('\n')
+  let made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env, cwd: home, encoding: 'utf8', timeout: 60_000})
+  rmSync(home, {recursive: true, force: true})
+  if (made.status !== 0) {
+    console.warn(`${path.relative(root, file)}: a start to make the code cache with failed (${made.error ?? made.stderr.trim()}); caching the compiled bundle only`)
+    made = spawnSync(process.execPath, ['--input-type=module', '-e', `const {writeBundleCache} = await import(${loader}); process.stderr.write(String(writeBundleCache(${JSON.stringify(file)}, ${JSON.stringify(file + '.cache')})))`], {env, encoding: 'utf8'})
+    if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.stderr}`)
+  }
+  console.log(`${path.relative(root, file)}: ${readFileSync(file).length} bytes, code cache ${made.stderr.trim()} bytes`)
+}

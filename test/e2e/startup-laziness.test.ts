@@ -5,11 +5,16 @@
  * anything took. Also pinned: V8's young generation is held at its start-up size while `run`
  * starts (src/cli/young-generation.ts). `run` is loaded from its bundle (dist/run, built by
  * scripts/bundle-run.mjs): a loaded bundle file stands for the source files esbuild put into it
- * (dist/run/meta.json), so the assertions still name source files.
+ * (dist/run/meta.json), so the assertions still name source files. `run`'s oclif-free start is
+ * one CommonJS file compiled as a script (dist/run/direct.cjs, src/cli/run-bundle.ts), which the
+ * ES module trace does not see: there V8's function coverage tells which of the source files in it
+ * ran (esbuild wraps each module reached lazily in a function named by its path; a module outside
+ * such a wrapper runs with the bundle).
  */
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import http from 'node:http'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import readline from 'node:readline'
@@ -28,23 +33,76 @@ function bundleInputs(): Map<string, string[]> {
   }))
 }
 
+const DIRECT = repoPath('dist', 'run', 'direct.cjs')
+
+/**
+ * The source files (repo-relative) of dist/run/direct.cjs that ran, from V8's coverage in `dir`
+ * (written on SIGUSR2); empty when the bundle was not compiled.
+ */
+function directRan(dir: string): string[] {
+  const counts = new Map<string, number>()
+  let seen = false
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+    const c = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {result: {url: string; functions: {functionName: string; ranges: {count: number}[]}[]}[]}
+    for (const script of c.result.filter((r) => r.url === DIRECT || r.url === pathToFileURL(DIRECT).href)) {
+      seen = true
+      for (const fn of script.functions) counts.set(fn.functionName, Math.max(counts.get(fn.functionName) ?? 0, fn.ranges[0]!.count))
+    }
+  }
+  if (!seen) return []
+  const meta = JSON.parse(readFileSync(repoPath('dist', 'run', 'direct.meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
+  const inputs = Object.keys(meta.outputs['dist/run/direct.cjs']!.inputs)
+  // The coverage must name esbuild's wrappers (else every file would count as run).
+  assert.ok(inputs.some((i) => counts.get(i) === 0), 'lazily wrapped modules found in the coverage')
+  return inputs.filter((i) => (counts.get(i) ?? 1) > 0)
+}
+
 /**
  * The NODE_OPTIONS and trace file for a traced child. `modules()`: the ES modules it loaded, each
- * run-bundle file followed by the source files in it; `cjs()`: the CommonJS files it had loaded
- * when it got SIGUSR2.
+ * run-bundle file followed by the source files in it, then dist/run/direct.cjs and the source
+ * files of it that ran if it was compiled; `cjs()`: the CommonJS files it had loaded when it got
+ * SIGUSR2; `builtins()`: Node's module load list then.
  */
-function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; cjs: () => string[]; file: string} {
-  const file = path.join(tempDir('pipelock-trace-'), 'modules.txt')
+function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; cjs: () => string[]; builtins: () => string[]; file: string} {
+  const dir = tempDir('pipelock-trace-')
+  const file = path.join(dir, 'modules.txt')
+  const coverage = path.join(dir, 'coverage')
   const lines = (f: string): string[] => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l !== '') : [])
   return {
     file,
-    env: {NODE_OPTIONS: `--import=${JSON.stringify(PRELOAD)}`, MODULE_TRACE_FILE: file},
+    env: {NODE_OPTIONS: `--import=${JSON.stringify(PRELOAD)}`, MODULE_TRACE_FILE: file, NODE_V8_COVERAGE: coverage},
     modules: () => {
       const inputs = bundleInputs()
-      return lines(file).flatMap((url) => [url, ...(inputs.get(url) ?? []).map((i) => pathToFileURL(repoPath(i)).href)])
+      const ran = directRan(coverage)
+      return [
+        ...lines(file).flatMap((url) => [url, ...(inputs.get(url) ?? []).map((i) => pathToFileURL(repoPath(i)).href)]),
+        ...(ran.length === 0 ? [] : [pathToFileURL(DIRECT).href, ...ran.map((i) => pathToFileURL(repoPath(i)).href)]),
+      ]
     },
     cjs: () => lines(file + '.cjs.txt'),
+    builtins: () => lines(file + '.builtins.txt'),
   }
+}
+
+/**
+ * Node's module load list of a traced node that did what bin/run.js does for `run` before it sets
+ * its V8 flags (src/cli/run-bundle.ts): every built-in loaded by then is compiled from the code
+ * cache inside the node binary.
+ */
+function loadedBeforeFlags(): Set<string> {
+  const t = traced()
+  const url = (...p: string[]): string => JSON.stringify(pathToFileURL(repoPath(...p)).href)
+  const script = [
+    `const b = await import(${url('dist', 'src', 'cli', 'run-bundle.js')})`,
+    `b.preloadRunBuiltins()`,
+    `b.compileBundle(${JSON.stringify(DIRECT)}, ${JSON.stringify(DIRECT + '.cache')})`,
+    `await import(${url('dist', 'src', 'cli', 'young-generation.js')})`,
+    `await import(${url('dist', 'src', 'cli', 'startup-compilers.js')})`,
+    `console.log(process.moduleLoadList.join('\\n'))`,
+  ].join('\n')
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {env: {...process.env, ...t.env}, encoding: 'utf8'})
+  assert.equal(r.status, 0, r.stderr)
+  return new Set(r.stdout.split('\n').filter((l) => l !== ''))
 }
 
 /** Module URL fragments `run` must not load unless configured. */
@@ -64,6 +122,24 @@ const NEVER_IN_RUN = [
   '/dist/src/plugins/deploy/',
 ]
 
+/** SIGUSR2 to a traced child, and its snapshot (module-trace.mjs) written. */
+async function snapshot(proc: ChildProcess, file: string): Promise<void> {
+  proc.kill('SIGUSR2')
+  assert.ok(await until(async () => existsSync(file + '.heap.json')), 'heap statistics written')
+}
+
+/** The status a proxy at `port` answers for `GET target`. */
+function proxiedStatus(port: number, target: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({host: '127.0.0.1', port, path: target, agent: false}, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 function loadedAny(modules: readonly string[], fragments: readonly string[]): string[] {
   return modules.filter((m) => fragments.some((f) => m.includes(f)))
 }
@@ -73,25 +149,34 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     const t = traced()
     const proxy = await startProxy(null, {args: ['--preset', 'balanced'], env: t.env})
     try {
+      // One request through it (refused: the preset blocks loopback), then the trace's snapshot.
+      assert.equal(await proxiedStatus(proxy.port, 'http://127.0.0.1:9/'), 403)
+      await snapshot(proxy.proc, t.file)
       const modules = t.modules()
       // The trace works: the proxy itself is there, from the bundle.
       assert.ok(modules.some((m) => m.endsWith('/dist/src/plugins/proxy/server.js')), modules.join('\n'))
       // Started without oclif (src/cli/run-direct.ts): the bundle's direct entry, not the command class.
-      assert.ok(modules.some((m) => m.endsWith('/dist/run/direct.js')), 'run started from dist/run/direct.js')
+      assert.ok(modules.some((m) => m.endsWith('/dist/run/direct.cjs')), 'run started from dist/run/direct.cjs')
       assert.ok(!modules.some((m) => m.endsWith('/dist/run/run.js')), 'the oclif command class is not loaded')
       // Nothing of the bundle is loaded a second time from dist/src (two copies of a module would
-      // mean two error classes, two registries): only bin/run.js's own two helpers come from there.
+      // mean two error classes, two registries): only bin/run.js's own three helpers come from there.
       const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
-      assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/startup-compilers.js', '/dist/src/cli/young-generation.js'])
+      assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/run-bundle.js', '/dist/src/cli/startup-compilers.js', '/dist/src/cli/young-generation.js'])
       assert.deepEqual(loadedAny(modules, [...WEBSOCKET, ...NEVER_IN_RUN]), [])
-      // V8's young generation stayed at its start-up size (2 × 1 MiB semi-spaces here; V8's
-      // default sizing grows it to 2 × 16 MiB during this start-up).
-      proxy.proc.kill('SIGUSR2')
-      assert.ok(await until(async () => existsSync(t.file + '.heap.json')), 'heap statistics written')
       // CommonJS: no oclif at all, and not undici's index; re2 is there (the trace works).
       const cjs = t.cjs()
       assert.ok(cjs.some((m) => m.includes('/node_modules/re2/')), cjs.join('\n'))
       assert.deepEqual(loadedAny(cjs, ['/node_modules/@oclif/', '/node_modules/semver/', ...NEVER_IN_RUN]), [])
+      // Node's built-ins: no HTTP/2 (undici's h2 client is required on first use only), and every
+      // built-in the start loaded was loaded before bin/run.js set its V8 flags (which make
+      // node's own code cache unusable): src/cli/run-bundle.ts RUN_BUILTINS.
+      const builtins = t.builtins().filter((m) => m.startsWith('NativeModule '))
+      assert.ok(builtins.includes('NativeModule net'), builtins.join('\n'))
+      assert.deepEqual(builtins.filter((m) => m.includes('http2')), [])
+      const before = loadedBeforeFlags()
+      assert.deepEqual(builtins.filter((m) => !before.has(m)), [], 'built-ins loaded after the V8 flags were set')
+      // V8's young generation stayed at its start-up size (2 × 1 MiB semi-spaces here; V8's
+      // default sizing grows it to 2 × 16 MiB during this start-up).
       const spaces = JSON.parse(readFileSync(t.file + '.heap.json', 'utf8')) as Record<string, number>
       assert.ok(spaces.new_space! <= 8 * 1024 * 1024, `new_space ${spaces.new_space}`)
       // Listening: the compilers deferred while starting are back (a hot function is TurboFanned).
@@ -105,6 +190,7 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     const t = traced()
     const proxy = await startProxy(['websocket_proxy:', '  enabled: true'].join('\n') + '\n', {env: t.env})
     try {
+      await snapshot(proxy.proc, t.file)
       const modules = t.modules()
       for (const f of WEBSOCKET) assert.ok(modules.some((m) => m.includes(f)), `${f} loaded`)
       assert.deepEqual(loadedAny(modules, NEVER_IN_RUN), [])

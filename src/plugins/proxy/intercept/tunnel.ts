@@ -10,7 +10,7 @@
  * the caller's `close`.
  */
 import type {IncomingMessage} from 'node:http'
-import http2, {type Http2SecureServer, type Http2ServerRequest} from 'node:http2'
+import type {Http2SecureServer, Http2ServerRequest} from 'node:http2'
 import {Socket} from 'node:net'
 import type {TLSSocket} from 'node:tls'
 import type {Duplex} from 'node:stream'
@@ -52,7 +52,8 @@ export class InterceptServers {
   serverFor(leaf: Leaf): Http2SecureServer {
     let server = this.servers.get(leaf)
     if (server !== undefined) return server
-    server = http2.createSecureServer({
+    // `node:http2` on the first intercepted connection, not when the proxy starts (issue 18).
+    server = process.getBuiltinModule('node:http2').createSecureServer({
       allowHTTP1: true,
       cert: leaf.certPem,
       key: leaf.keyPem,
