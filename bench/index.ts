@@ -23,6 +23,8 @@ import {runVerifyBench} from './verify.js'
 import {runTlsInterceptBench} from './tls-intercept.js'
 import {runTlsTunnelsBench} from './tls-tunnels.js'
 import {runTlsTeardownBench} from './tls-teardown.js'
+import {runTlsTunnelHeapBench} from './tls-tunnel-heap.js'
+import {runYoungGenCostBench} from './young-gen-cost.js'
 import {runWebSocketBench} from './websocket.js'
 
 // `npm run bench -- <name> [options]`: runs one benchmark (or all with no name) and prints a
@@ -52,6 +54,8 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   'tls-intercept': {about: 'TLS interception: leaf mint p50 and cache hit; added p50 per kept-alive request and per new tunnel vs direct, plain CONNECT and mitmdump (Debian mitmproxy, installed when missing) (--requests N, --tunnels N, --no-install)', run: runTlsInterceptBench as unknown as Bench},
   'tls-tunnels': {about: 'TLS interception: event-loop stall while 256 intercepted tunnels open at once (256 leaf mints, then one cached host): proxy loop lag max, /health probe latency from a worker (--tunnels N, --baseline DIR: another build in the same run, --turn-cpu: main-thread CPU stretches, --cpu-prof DIR)', run: runTlsTunnelsBench as unknown as Bench},
   'tls-teardown': {about: 'TLS interception: main-thread CPU of closing 256 intercepted-style TLS connections at once, node\'s graceful end vs destroy on EOF (--tunnels N, --rounds N)', run: runTlsTeardownBench as unknown as Bench},
+  'tls-tunnel-heap': {about: 'TLS interception: heap bytes allocated and retained per intercepted tunnel while 256 open and close (sampling heap profiler, load-independent), scavenge survivors (--tunnels N, --baseline DIR, --rounds N, --top)', run: runTlsTunnelHeapBench as unknown as Bench},
+  'young-gen-cost': {about: 'pipelock run: proxy CPU per request (intercepted and forward, 32 clients) by node flag set, alternating (--arms "A;B", --rounds N, --requests N, --baseline DIR)', run: runYoungGenCostBench as unknown as Bench},
   websocket: {about: '/ws relay per message: 100-byte round trips direct vs through pipelock (relay only, scanning), burst ms and pipelock CPU per message ([--round-trips N] [--burst M])', run: runWebSocketBench as unknown as Bench},
   'mcp-evidence': {about: 'MCP II: contract gate per tools/call (200 rules, in process); wrap throughput with signed receipts + capture on vs off ([calls])', run: runMcpEvidenceBench as unknown as Bench},
   'mcp-offload': {about: 'MCP listener: another session\'s small-call p50/p99 while one session streams large (512 KiB) tools/call messages, scan pool vs forced inline, alternating in one run ([smallCalls] [largeKiB])', run: runMcpOffloadBench as unknown as Bench},

@@ -27,9 +27,11 @@
  * the stretches of a `--cpu-prof` run to the functions that ran in them.
  *
  * With `--proxy-node-args "ARGS"` both builds' proxies run with these node/V8 flags (space-separated,
- * e.g. `--max-semi-space-size=4`), to measure a flag's effect on the pauses.
+ * e.g. `--max-semi-space-size=4`), to measure a flag's effect on the pauses. `--node-arms "A;B"`
+ * runs this build once per flag set (`""` = none) and `--rounds N` repeats all of it N times in
+ * alternating order, so flag sets are compared in one run.
  *
- *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS]   (DIR: the proxy's V8 CPU profiles)
+ *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS] [--node-arms "A;B"] [--rounds N]   (DIR: the proxy's V8 CPU profiles)
  */
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
@@ -54,7 +56,7 @@ function pct(sorted: number[], p: number): number {
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6
 
 /** The i-th loopback address, i ≥ 1 (127.0.0.1 … 127.0.1.0 for 1 … 256). */
-const loopback = (i: number): string => `127.0.${i >> 8}.${i & 255}`
+export const loopback = (i: number): string => `127.0.${i >> 8}.${i & 255}`
 
 /**
  * The origin's certificate for one address, issued by the origin CA (which the proxy trusts
@@ -120,7 +122,7 @@ async function scrapeLagMs(port: number): Promise<number> {
 }
 
 /** CONNECT + TLS (trusting the Pipelock CA) + one GET; resolves with the open socket once the body is in. */
-async function tunnel(proxyPort: number, host: string, upPort: number, ca: string): Promise<{socket: tls.TLSSocket; ms: number}> {
+export async function tunnel(proxyPort: number, host: string, upPort: number, ca: string): Promise<{socket: tls.TLSSocket; ms: number}> {
   const t0 = process.hrtime.bigint()
   const raw = await new Promise<net.Socket>((resolve, reject) => {
     const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: `${host}:${upPort}`, agent: false})
@@ -244,16 +246,13 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
   return rows
 }
 
-export async function runTlsTunnelsBench(args: string[]): Promise<Record<string, unknown>[]> {
-  const i = args.indexOf('--tunnels')
-  const n = i >= 0 ? Number(args[i + 1]) : 256
+/**
+ * The HTTPS origin on one port of every address in `hosts` and `worstHosts` (each its own
+ * certificate; `worstHosts`' carry `sans` names), the Pipelock CA, and a `pipelock run` config
+ * intercepting everything; sets `SSL_CERT_FILE` to the origin CA for the proxies spawned after.
+ */
+export async function tunnelFixture(hosts: readonly string[], worstHosts: readonly string[], sans: number): Promise<{dir: string; upPort: number; ca: string; cfg: string; listeners: net.Server[]}> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-bench-tunnels-'))
-  const warmHosts = Array.from({length: 16}, (_, k) => loopback(512 + k + 1))
-  const hosts = Array.from({length: n}, (_, k) => loopback(k + 1))
-  // The worst case: a fresh set of hosts (fresh mints too) whose origin certificates carry `--origin-sans` names.
-  const o = args.indexOf('--origin-sans')
-  const sans = o >= 0 ? Number(args[o + 1]) : 100
-  const worstHosts = Array.from({length: n}, (_, k) => loopback(768 + k + 1))
   // The origin CA (trusted by the proxy through SSL_CERT_FILE) and one certificate per address.
   const originCaPaths = caPaths(path.join(dir, 'origin-ca'))
   writeCaFiles(originCaPaths, generateCa('Bench origin', 3_600_000 * 48, Date.now()), false)
@@ -266,7 +265,7 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
   const upPort = await freePort()
   const listeners: net.Server[] = []
   const worst = new Set(worstHosts)
-  for (const a of new Set([...hosts, ...warmHosts, ...worstHosts, '127.0.0.1'])) {
+  for (const a of new Set([...hosts, ...worstHosts])) {
     const l = https.createServer(originCert(originCa, a, worst.has(a) ? sans - 1 : 0), handler)
     await new Promise<void>((resolve, reject) => (l.once('error', reject), l.listen(upPort, a, () => resolve())))
     listeners.push(l)
@@ -283,18 +282,43 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
     'logging:', '  include_allowed: false', '  include_blocked: false',
   ].join('\n') + '\n')
   process.env.SSL_CERT_FILE = originCaPaths.cert
+  return {dir, upPort, ca, cfg, listeners}
+}
+
+export async function runTlsTunnelsBench(args: string[]): Promise<Record<string, unknown>[]> {
+  const i = args.indexOf('--tunnels')
+  const n = i >= 0 ? Number(args[i + 1]) : 256
+  const warmHosts = Array.from({length: 16}, (_, k) => loopback(512 + k + 1))
+  const hosts = Array.from({length: n}, (_, k) => loopback(k + 1))
+  // The worst case: a fresh set of hosts (fresh mints too) whose origin certificates carry `--origin-sans` names.
+  const o = args.indexOf('--origin-sans')
+  const sans = o >= 0 ? Number(args[o + 1]) : 100
+  const worstHosts = Array.from({length: n}, (_, k) => loopback(768 + k + 1))
+  const {dir, upPort, ca, cfg, listeners} = await tunnelFixture([...hosts, ...warmHosts, '127.0.0.1'], worstHosts, sans)
   const prof = args.indexOf('--cpu-prof')
   const base = args.indexOf('--baseline')
-  const builds: Array<[string, string]> = [['this build', repoRoot]]
-  if (base >= 0) builds.unshift(['baseline', path.resolve(args[base + 1]!)])
+  const flags = args.indexOf('--proxy-node-args')
+  const common = flags >= 0 ? args[flags + 1]!.split(' ').filter((a) => a !== '') : []
+  // --node-arms "A;B;…": this build once per flag set (an empty set: no extra flags), to compare
+  // node/V8 flags in one run; --rounds N repeats every build/arm N times, the order reversed every
+  // other round (the load drifts within a run).
+  const na = args.indexOf('--node-arms')
+  const flagSets = na >= 0 ? args[na + 1]!.split(';').map((f) => f.split(' ').filter((a) => a !== '')) : [[]]
+  const builds: Array<[string, string, string[]]> = flagSets.map((f) => [f.length === 0 ? 'this build' : `this build ${f.join(' ')}`, repoRoot, f])
+  if (base >= 0) builds.unshift(['baseline', path.resolve(args[base + 1]!), []])
+  const r = args.indexOf('--rounds')
+  const rounds = r >= 0 ? Number(args[r + 1]) : 1
   const rows: Record<string, unknown>[] = []
-  for (const [build, root] of builds) {
-    // With --cpu-prof, the turn-cpu stretches land beside the profile (same monotonic clock) to attribute them.
-    const outDir = prof >= 0 ? path.join(args[prof + 1]!, build === 'baseline' ? 'baseline' : 'this') : path.join(dir, build === 'baseline' ? 'baseline' : 'this')
-    mkdirSync(outDir, {recursive: true})
-    const flags = args.indexOf('--proxy-node-args')
-    const nodeArgs = [...(flags >= 0 ? args[flags + 1]!.split(' ').filter((a) => a !== '') : []), ...(prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : [])]
-    rows.push(...(await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, worstHosts, sans, upPort, ca}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)))
+  for (let round = 0; round < rounds; round++) {
+    for (const [k, [build, root, extra]] of (round % 2 === 0 ? builds : [...builds].reverse()).entries()) {
+      // With --cpu-prof, the turn-cpu stretches land beside the profile (same monotonic clock) to attribute them.
+      const sub = build === 'baseline' ? 'baseline' : builds.length - (base >= 0 ? 1 : 0) > 1 ? `this-${round % 2 === 0 ? k : builds.length - 1 - k}` : 'this'
+      const outDir = path.join(prof >= 0 ? args[prof + 1]! : dir, rounds > 1 ? `round${round + 1}` : '', sub)
+      mkdirSync(outDir, {recursive: true})
+      const nodeArgs = [...common, ...extra, ...(prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : [])]
+      const armRows = await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, worstHosts, sans, upPort, ca}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)
+      rows.push(...armRows.map((row) => (rounds > 1 ? {round: round + 1, ...row} : row)))
+    }
   }
   for (const l of listeners) l.close()
   return rows

@@ -1,7 +1,6 @@
 import {captureRunOptions} from './capture-options.js'
 import {PipelockError} from '../plugins/errors/index.js'
 import type {PresetName} from '../plugins/config/index.js'
-import {releaseYoungGeneration} from './young-generation.js'
 import {resumeCompilers} from './startup-compilers.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
@@ -54,8 +53,7 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
     ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
     ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
   })
-  // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it).
-  releaseYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
+  // The young generation bin/run.js held stays held (young-generation.ts): short scavenges under bursts.
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
   process.exitCode = await running.done
 }

@@ -16,6 +16,7 @@ import type {TLSSocket} from 'node:tls'
 import type {Duplex} from 'node:stream'
 import type {Leaf} from '../../tls/index.js'
 import type {ProxyCore} from '../core.js'
+import {destroyOnEof} from './eof-close.js'
 import {handleInterceptedRequest, handleInterceptedUpgrade, urlHostForm, type TunnelContext} from './request.js'
 
 /** Go's HTTP/2 server default (Node's is unlimited). */
@@ -86,14 +87,9 @@ export class InterceptServers {
     server.on('secureConnection', (tlsSocket: TLSSocket) => {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
       if (l === undefined) return
-      // The agent closed its side: node's HTTP server would answer with a graceful TLS and TCP
-      // shutdown (close_notify, FIN) to a peer that is gone — about half the CPU of 256 tunnels
-      // closing together (issue 16, bench/tls-teardown.ts). With no request in flight and nothing
-      // left to write, the tunnel is destroyed instead (node's server would abort an in-flight
-      // request on EOF anyway); otherwise the graceful path still flushes what is pending.
-      tlsSocket.prependOnceListener('end', () => {
-        if (l.inflight === 0 && tlsSocket.writableLength === 0) tlsSocket.destroy()
-      })
+      // The agent closed its side: destroyed (not shut down gracefully) in a later turn when
+      // nothing is in flight or pending (eof-close.ts).
+      destroyOnEof(tlsSocket, () => l.inflight !== 0, l.tunnel.interceptor.setup)
       l.handshakeSettled()
       l.tunnel.interceptor.metrics.handshake((l.core.nowMs() - l.handedAtMs) / 1000)
     })
