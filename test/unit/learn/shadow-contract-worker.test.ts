@@ -9,6 +9,7 @@ import {applyDecisions, deterministicKey, loadShadowCandidate, loadShadowCandida
 import {JsonNumber, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
+import {ratifiedGoldenBody} from '../../helpers/golden-shadow.js'
 
 // Issue 18: `learn shadow` loads a signed contract on a worker thread while the replay starts
 // reading. Differential against the load on the calling thread (`loadShadowCandidate`, the
@@ -34,14 +35,9 @@ test('the contract worker loads every golden contract (two ratifications each) i
   let fallbacks = 0
   try {
     for (const corpus of GOLDEN_CORPORA) {
-      const src = repoPath('goldens', corpus.name, 'contract.yaml')
-      const env = decodeEnvelope(readFileSync(src, 'utf8'), src)
-      const rules = env.body.get('rules') as JsonObject[]
-      const hasPaths = (x: JsonObject): boolean => (x.get('selector') as JsonObject).has('paths')
       for (const mode of ['all', 'strict'] as const) {
-        const applied = applyDecisions(env.body, rules.map((x) => (mode === 'all' || hasPaths(x) ? 'enforce' : 'reject')))
         const file = path.join(dir, `${corpus.name}-${mode}.yaml`)
-        writeFileSync(file, resignContract(applied.body, deterministicKey('ratifyCompile'), 'learn ratify').yaml)
+        writeFileSync(file, ratifiedGoldenBody(corpus.name, mode).yaml)
         const req = {contract: file, contractKey: KEY, allowUnsignedForDiagnostics: false, warn: () => {}}
         const want = await outcome(() => loadShadowCandidate(req))
         assert.ok('contract' in want, `${corpus.name} ${mode}: loads`)
