@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {deterministicKey} from '../../src/plugins/learn/index.js'
@@ -106,6 +106,21 @@ test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', (
       assert.equal(r.stdout, '')
       assert.equal(existsSync(out), false)
     }
+    // The contract loads on a worker thread while the replay starts reading (issue 18): its
+    // failure still wins over a missing sessions path or a corrupt capture file, as when it
+    // loaded first.
+    const corrupt = path.join(dir, 'corrupt')
+    mkdirSync(path.join(corrupt, 'agent|1'), {recursive: true})
+    writeFileSync(path.join(corrupt, 'agent|1', 'evidence-agent|1-0.jsonl'), 'not json\n')
+    const badCapture = runCli(['learn', 'shadow', '--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', corrupt, '--out', out])
+    assert.equal(badCapture.status, 1)
+    assert.notEqual(badCapture.stderr, '')
+    for (const where of [corrupt, 'goldens/x']) {
+      const r = runCli(['learn', 'shadow', '--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', where, '--out', out])
+      assert.equal(r.status, 1, where)
+      assert.equal(r.stderr, 'learn shadow: verify contract: signature does not verify [CONTRACT_SIGNATURE_INVALID]\n', where)
+    }
+    assert.equal(existsSync(out), false)
     const diag = runCli(['learn', 'shadow', '--contract', contract, '--allow-unsigned-contract-for-diagnostics', '--sessions', sessions, '--deterministic'])
     assert.equal(diag.status, 0)
     assert.ok(diag.stderr.startsWith('warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only\n'))

@@ -26,6 +26,11 @@ function htmlEscape(ch: string): string {
  * U+2028/U+2029 escaped, DEL and all other non-ASCII emitted raw. A lone UTF-16 surrogate
  * (only reachable through a `\udXXX` JSON escape) becomes U+FFFD, as Go's decoder makes it.
  */
+/** Printable ASCII without `"`, `\\`, `<`, `>`, `&`: Go quotes it as itself, and NFC leaves it as it is. */
+export function isPlainAscii(s: string): boolean {
+  return !NEEDS_WORK.test(s)
+}
+
 export function goQuote(s: string): string {
   if (!NEEDS_WORK.test(s)) return `"${s}"`
   const wellFormed = s.isWellFormed() ? s : s.toWellFormed()

@@ -1,5 +1,5 @@
-import {compareUtf8, goQuote} from './go-string.js'
-import {INTEGER_LEXEME, JsonNumber, RawJson, type JsonValue} from './json-value.js'
+import {compareUtf8, goQuote, isPlainAscii} from './go-string.js'
+import {INTEGER_LEXEME, JsonNumber, type JsonObject, type JsonValue} from './json-value.js'
 import {parseJson} from './strict-json.js'
 
 export class CanonicalizationError extends Error {
@@ -18,10 +18,21 @@ const INT64_MAX = 2n ** 63n - 1n
  * and only int64 integers are allowed, emitted as their original literal (`-0` stays `-0`).
  */
 export function canonicalize(value: JsonValue): string {
+  if (value instanceof Map || Array.isArray(value)) {
+    // One flat string from one join (issue 18: a 27k-rule contract's load canonicalised every
+    // rule, and strings concatenated piece by piece would stay ropes of small pieces while kept).
+    const out: string[] = []
+    emit(value, out)
+    return out.join('')
+  }
+  return canonicalScalar(value)
+}
+
+function canonicalScalar(value: Exclude<JsonValue, JsonValue[] | JsonObject>): string {
   if (value === null) return 'null'
   if (value === true) return 'true'
   if (value === false) return 'false'
-  if (typeof value === 'string') return goQuote(value.normalize('NFC'))
+  if (typeof value === 'string') return isPlainAscii(value) ? `"${value}"` : goQuote(value.normalize('NFC'))
   if (value instanceof JsonNumber) {
     if (!INTEGER_LEXEME.test(value.text)) {
       throw new CanonicalizationError('float not allowed in canonicalization; use decimal string')
@@ -32,8 +43,47 @@ export function canonicalize(value: JsonValue): string {
     }
     return value.text
   }
-  if (value instanceof RawJson) return canonicalize(parseJson(value.text))
-  if (Array.isArray(value)) return '[' + value.map(canonicalize).join(',') + ']'
+  return canonicalize(parseJson(value.text)) // RawJson
+}
+
+/** Appends the canonical form of `value` to `out`. */
+function emit(value: JsonValue, out: string[]): void {
+  if (Array.isArray(value)) {
+    out.push('[')
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out.push(',')
+      emit(value[i] as JsonValue, out)
+    }
+    out.push(']')
+    return
+  }
+  if (!(value instanceof Map)) {
+    out.push(canonicalScalar(value))
+    return
+  }
+  // Keys all printable ASCII without characters Go escapes are their own NFC form and quoted
+  // form, cannot collide after normalisation (Map keys are distinct), and sort by code unit as by
+  // code point; any other key takes the general form.
+  const keys: string[] = []
+  for (const k of value.keys()) {
+    if (!isPlainAscii(k)) {
+      out.push(canonicalObject(value))
+      return
+    }
+    keys.push(k)
+  }
+  keys.sort()
+  out.push('{')
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string
+    out.push(i === 0 ? `"${k}":` : `,"${k}":`)
+    emit(value.get(k) as JsonValue, out)
+  }
+  out.push('}')
+}
+
+/** An object with a key that needs escaping or normalisation: the general form. */
+function canonicalObject(value: ReadonlyMap<string, JsonValue>): string {
   const entries: [string, JsonValue][] = []
   const seen = new Set<string>()
   for (const [k, v] of value) {

@@ -10,7 +10,8 @@ import type {JsonObject, JsonValue} from './json-value.js'
  */
 export interface StreamedSequence {
   readonly path: readonly string[]
-  readonly onItem: (item: JsonValue, index: number) => void
+  /** `parent`: the mapping that holds the sequence, with the keys read before it (it is still being read). */
+  readonly onItem: (item: JsonValue, index: number, parent: JsonObject) => void
 }
 
 /**
@@ -162,7 +163,8 @@ class Reader {
         const streamed = this.streamsAt(key)
         const descend = !streamed && this.stream !== undefined && this.inSequence === 0 && this.keys.length < this.stream.path.length - 1
         if (descend) this.keys.push(key)
-        out.set(key, this.nested(col, streamed ? this.stream?.onItem : undefined))
+        const onItem = streamed ? this.stream?.onItem : undefined
+        out.set(key, this.nested(col, onItem === undefined ? undefined : (item, i) => onItem(item, i, out)))
         if (descend) this.keys.pop()
       } else out.set(key, this.inlineValue(after))
       rest = undefined

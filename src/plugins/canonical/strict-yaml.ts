@@ -159,12 +159,15 @@ function resolveScalar(s: Scalar): JsonValue {
 
 /** Offset of the first `[`/`{` that opens more than MAX_FLOW_DEPTH levels, else -1. */
 function flowDepthExceeded(text: string): number {
+  // Only brackets change the depth: the regex engine skips the rest (a 36 MB contract has a few
+  // thousand brackets; a char-by-char loop was ≈ 120 ms of its load).
   let depth = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
+  const brackets = /[[\]{}]/g
+  for (let m = brackets.exec(text); m !== null; m = brackets.exec(text)) {
+    const c = text.charCodeAt(m.index)
     if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_FLOW_DEPTH) return i
-    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--
+      if (++depth > MAX_FLOW_DEPTH) return m.index
+    } else if (depth > 0) depth--
   }
   return -1
 }

@@ -18,11 +18,21 @@ const BOOL_FALSE = new Set(['false', 'False', 'FALSE'])
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL'])
 const NON_FINITE = new Set(['.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF'])
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
+/** First letters of the null, boolean and non-finite spellings above (n N t T f F; the rest start with `.`, `+`, `-`, `~`). */
+const MAY_BE_SPECIAL = new Set([0x6e, 0x4e, 0x74, 0x54, 0x66, 0x46])
+const ALL_DIGITS = /^[0-9]+$/
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 const UINT64_MAX = 2n ** 64n - 1n
 
 export function resolvePlain(text: string): JsonValue {
+  // Fast paths (a contract's keys, enum values and counts; issue 18's contract load): a plain
+  // scalar starting with a letter other than those of null/true/false/NaN/Inf spellings is a
+  // string, and 1–15 digits without a leading zero are that integer (no underscore, sign, base
+  // prefix or range question). Both give exactly what the general path below gives.
+  const c0 = text.charCodeAt(0)
+  if (((c0 >= 0x61 && c0 <= 0x7a) || (c0 >= 0x41 && c0 <= 0x5a)) && !MAY_BE_SPECIAL.has(c0)) return text
+  if (c0 >= 0x31 && c0 <= 0x39 && text.length <= 15 && ALL_DIGITS.test(text)) return new JsonNumber(text)
   if (NULLS.has(text)) return null
   if (BOOL_TRUE.has(text)) return true
   if (BOOL_FALSE.has(text)) return false

@@ -43,11 +43,15 @@ export function streamContractEnvelope(text: string, file: string, onRule: (rule
   const leaves = new Set<string>()
   const tree = parseStrictYamlStreamed(text, {
     path: ['body', 'rules'],
-    onItem: (item, i) => {
+    onItem: (item, i, body) => {
       // A throw ends the parse with undefined: a shape error, an invalid rule, a non-canonical value.
       const rule = projectStruct(CONTRACT_RULE, item, `${CONTRACT_ENVELOPE.label}.body.rules[${i}]`, {unknownFields})
       if (contractRuleProblem(rule, i) !== undefined) throw new Error('invalid rule')
-      leafPaths(rule, 'rules[]', leaves)
+      // The leaves are checked below only if the body's data_class_root is empty; read before the
+      // rules (our emitter sorts the keys) as a non-empty string, it stays that (a duplicate key
+      // fails the parse, and projection keeps a string as it is), so they are not needed.
+      const root = body.get('data_class_root')
+      if (typeof root !== 'string' || root === '') leafPaths(rule, 'rules[]', leaves)
       pieces.push(canonicalize(rule))
       onRule(rule, i)
     },

@@ -67,6 +67,7 @@ export {createScannerReplay, createToolPolicyReplay, SCAN_WORKER_AFTER, ScanMemo
 export type {ScannerReplay, ScannerReplayOptions, ScannerReplayResult, ToolPolicyCheck, ToolPolicyReplay} from './shadow-scanner.js'
 export {capturedEvent, loadShadowCandidate, loadShadowContract, prepareShadowContract, reportContractHash, resolveShadowInputs, runLearnShadow, shadowReplay} from './shadow-service.js'
 export type {ShadowContract, ShadowReplayOptions, ShadowRequest, ShadowResult} from './shadow-service.js'
+export {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
 export {runLearnForget} from './forget-service.js'
 export type {ForgetRequest, ForgetResult} from './forget-service.js'
 export {findRule, openEditable, pinRule, segmentLiteralProblem, splitRule, validateRuleLiterals} from './split-edit.js'

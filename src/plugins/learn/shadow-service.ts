@@ -11,6 +11,7 @@ import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-f
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
+import {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
 import {judgeEvent, urlRecord, type CapturedEvent} from './shadow-replay.js'
 import {UrlMemo, type KnownUrl} from './shadow-url-memo.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
@@ -275,7 +276,7 @@ export function prepareShadowContract(body: JsonObject): ShadowContract {
  */
 export async function shadowReplay(
   files: readonly string[],
-  candidate: JsonObject | ShadowContract,
+  candidate: JsonObject | ShadowContract | Promise<ShadowContract>,
   scanner: ScannerReplay,
   nowNs: bigint,
   durationNs: bigint,
@@ -283,8 +284,23 @@ export async function shadowReplay(
   onProgress?: (bytesRead: number, events: number) => void,
   options: ShadowReplayOptions = {},
 ): Promise<{analysis: ShadowAnalysis; skipped: number; opportunity: OpportunityObservation}> {
-  const {contractHash: hash, evaluator: contract} = candidate instanceof Map ? prepareShadowContract(candidate) : candidate
-  const acc = new ShadowAccumulator(hash, nowNs)
+  // A contract still loading (on another thread): capture files are read, decoded and their
+  // URLs sent to the scanner meanwhile, up to BACKLOG_EVENTS records held unjudged; judging starts
+  // once it is in, in capture order, so the analysis is the one a loaded contract gives.
+  let loaded: ShadowContract | undefined = candidate instanceof Map ? prepareShadowContract(candidate) : candidate instanceof Promise ? undefined : candidate
+  const loading = candidate instanceof Promise ? candidate.then((c) => void (loaded = c)) : undefined
+  let loadFailed = false
+  loading?.catch(() => void (loadFailed = true)) // awaited by `ready`; never an unhandled rejection meanwhile
+  let contract = loaded?.evaluator as IndexedContract
+  let acc = loaded === undefined ? (undefined as unknown as ShadowAccumulator) : new ShadowAccumulator(loaded.contractHash, nowNs)
+  const backlog: Batch[] = []
+  let backlogEvents = 0
+  const ready = async (): Promise<void> => {
+    if (acc !== undefined) return
+    await loading
+    contract = (loaded as ShadowContract).evaluator
+    acc = new ShadowAccumulator((loaded as ShadowContract).contractHash, nowNs)
+  }
   const opportunity: OpportunityObservation = {windows: new Set(), hostWindows: new Map()}
   let pending: CapturedEvent[] = []
   let skipped = 0
@@ -305,6 +321,7 @@ export async function shadowReplay(
   let scanning: Batch | undefined
   const judge = async (b: Batch): Promise<void> => {
     const scans = await b.scans
+    await ready()
     let k = 0
     const {events, known} = b
     for (let i = 0; i < events.length; i++) {
@@ -344,7 +361,16 @@ export async function shadowReplay(
       scanning = {events: pending, known, scans}
       pending = []
     }
-    if (previous !== undefined) await judge(previous)
+    if (previous === undefined) return
+    backlog.push(previous)
+    backlogEvents += previous.events.length
+    if (loaded === undefined && !loadFailed && backlogEvents < (options.backlogEvents ?? BACKLOG_EVENTS)) {
+      // Still loading: hold the batch (its scans run meanwhile) and let the load's answer in.
+      await new Promise(setImmediate)
+      return
+    }
+    while (backlog.length > 0) await judge(backlog.shift() as Batch)
+    backlogEvents = 0
   }
   await readCaptureInputs(
     files.map((f) => ({name: f})),
@@ -372,7 +398,9 @@ export async function shadowReplay(
     },
   )
   await drain(true)
+  for (const b of backlog) await judge(b)
   if (scanning !== undefined) await judge(scanning)
+  await ready() // no batch at all
   return {analysis: acc.finish(), skipped, opportunity}
 }
 
@@ -380,9 +408,14 @@ export async function shadowReplay(
 export interface ShadowReplayOptions {
   /** Generation size of the memo of known URLs (`UrlMemo`; default 131,072: 2 × that at most). */
   urlMemoGeneration?: number
+  /** Records held unjudged, at most, while the contract is still loading (default 131,072). */
+  backlogEvents?: number
 }
 
 const NO_SCANS: Promise<readonly ScannerReplayResult[]> = Promise.resolve([])
+
+/** Records read ahead, at most, while the contract is still loading (see `shadowReplay`): ≈ 1–2 s of reading and decoding, ≈ 60 MB held. */
+const BACKLOG_EVENTS = 131_072
 
 /** Records per scan batch, at least (see `shadowReplay`). */
 const SCAN_BATCH_EVENTS = 512
@@ -506,6 +539,15 @@ function loadReceiptSigner(req: ShadowRequest): {keyPair: ReturnType<typeof dete
   }
 }
 
+/** `f()` as a promise: its value, or its throw as the rejection. */
+function settled<T>(f: () => T): Promise<T> {
+  try {
+    return Promise.resolve(f())
+  } catch (e) {
+    return Promise.reject(e as Error)
+  }
+}
+
 export function nextLink(receipt: JsonObject): {seq: bigint; hash: string} {
   const seq = BigInt((receipt.get('chain_seq') as JsonNumber).text)
   return {seq, hash: evidenceReceiptHash(receipt)}
@@ -527,12 +569,29 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   if (out !== undefined && out === outJson) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --out and --out-json must be different files')
   if (req.recorderDir !== undefined) checkRecorderDir(req.recorderDir)
   // Only the compact form is kept: no decoded tree of the contract outlives this line.
-  const contract = loadShadowCandidate(req)
-  req.onContractLoaded?.()
-  const inputs = resolveShadowInputs(req)
+  // A signed contract loads on a worker thread while the replay starts reading (issue 18); its
+  // failure is the command's failure whatever else failed meanwhile, as when it loaded first.
+  // (The diagnostic load may warn: it stays on this thread, first, as before.)
+  const loading = req.allowUnsignedForDiagnostics ? settled(() => loadShadowCandidate(req)) : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))
+  loading.catch(() => {}) // awaited below
+  const contractFirst = async <T>(f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f()
+    } catch (e) {
+      await loading
+      throw e
+    }
+  }
+  const contractP = loading.then((c) => {
+    req.onContractLoaded?.()
+    return c
+  })
+  contractP.catch(() => {}) // its failure is `loading`'s, thrown by `contractFirst`
+  const inputs = await contractFirst(async () => resolveShadowInputs(req))
   const nowNs = req.env.clock.nowNanos()
   const onProgress = req.onProgress === undefined ? undefined : progressOverFiles(inputs.files, req.onProgress)
-  const {analysis, skipped, opportunity} = await shadowReplay(inputs.files, contract, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress)
+  const {analysis, skipped, opportunity} = await contractFirst(() => shadowReplay(inputs.files, contractP, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress))
+  const contract = await contractP
   const missing = findOpportunityMissing(contract.opportunityRules, opportunity)
   const markdown = renderShadowMarkdown(analysis)
   try {

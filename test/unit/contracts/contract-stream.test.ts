@@ -58,7 +58,24 @@ const MUTATIONS: ((lines: string[], r: () => number) => void)[] = [
   },
   (l, r) => swapFirst(l, r, /signature: ed25519:[0-9a-f]/, 'signature: ed25519:0'),
   (l, r) => swapFirst(l, r, /value: \/[^ ]*/, 'value: "/v1/caf\\u00e9"'),
+  // data_class_root decides whether every rule's leaves must be covered (issue 18: the streamed
+  // read skips collecting them once a non-empty root was read before the rules).
+  (l) => swapFirst(l, () => 0, /data_class_root: .*/, 'data_class_root: ""'),
+  (l) => swapFirst(l, () => 0, /data_class_root: .*/, 'data_class_root: 5'),
+  (l, r) => moveAfterRules(l, r() < 0.5 ? 'data_class_root: ""' : undefined),
 ]
+
+/** Moves the body's `data_class_root` line (optionally replaced) after its rules. */
+function moveAfterRules(lines: string[], replacement: string | undefined): void {
+  const at = lines.findIndex((s) => /^ {4}data_class_root: /.test(s))
+  const start = lines.findIndex((s) => /^ {4}rules:$/.test(s))
+  if (at < 0 || start < 0) return
+  let end = start + 1
+  while (end < lines.length && /^ {6,}/.test(lines[end] as string)) end++
+  const line = replacement === undefined ? (lines[at] as string) : `    ${replacement}`
+  lines.splice(end, 0, line)
+  lines.splice(at, 1)
+}
 
 function pickLine(lines: string[], r: () => number, want: (s: string) => boolean): number {
   const hits = lines.flatMap((s, i) => (want(s) ? [i] : []))
@@ -147,4 +164,39 @@ test('streamContractEnvelope declines JSON, an empty rules list is not streamed,
   const badSig = c.text.replace(/signature: ed25519:[0-9a-f]{4}/, 'signature: ed25519:0000')
   const s = streamed(badSig, '/x/c.yaml')
   assert.equal(s.ok, true)
+})
+
+test('streamContractEnvelope with an empty data_class_root before or after the rules: every leaf covered answers as the ordinary load, one leaf missing declines', () => {
+  const c = contracts()[0] as {name: string; text: string}
+  const env = decodeEnvelope(c.text, '/x/c.yaml')
+  // Every leaf path of the body as the coverage walk names them (rules under `rules[]`).
+  const leaves = new Set<string>()
+  const walk = (v: unknown, p: string): void => {
+    if (v instanceof Map) {
+      for (const [k, x] of v as Map<string, unknown>) if (!(p === '' && (k === 'data_class_root' || k === 'field_data_classes'))) walk(x, p === '' ? k : `${p}.${k}`)
+    } else if (Array.isArray(v)) for (const x of v) walk(x, `${p}[]`)
+    else leaves.add(p)
+  }
+  walk(env.body, '')
+  const sorted = [...leaves].sort()
+  assert.ok(sorted.some((p) => p.startsWith('rules[].')), 'rules have leaves')
+  for (const after of [false, true]) {
+    for (const drop of [undefined, sorted.find((p) => p.startsWith('rules[].selector'))]) {
+      const lines = c.text.split('\n')
+      const fdc = lines.findIndex((x) => /^ {4}field_data_classes: \{\}$/.test(x))
+      assert.ok(fdc >= 0)
+      lines.splice(fdc, 1, '    field_data_classes:', ...sorted.filter((p) => p !== drop).map((p) => `        "${p}": internal`))
+      if (after) moveAfterRules(lines, 'data_class_root: ""')
+      else swapFirst(lines, () => 0, /data_class_root: .*/, 'data_class_root: ""')
+      const text = lines.join('\n')
+      const want = ordinary(text, '/x/c.yaml')
+      const got = streamed(text, '/x/c.yaml')
+      assert.equal(want.ok, drop === undefined, `ordinary, after=${after} drop=${drop}`)
+      assert.equal(got.ok, want.ok, `streamed, after=${after} drop=${drop}`)
+      if (got.ok && want.ok) {
+        assert.deepEqual(got.rules, want.rules)
+        assert.ok(got.canonical.equals(want.canonical))
+      }
+    }
+  }
 })

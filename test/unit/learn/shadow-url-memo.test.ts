@@ -84,10 +84,13 @@ async function oracleReplay(files: string[], body: JsonObject): Promise<Outcome>
   return {md: renderShadowMarkdown(analysis), json: renderShadowJson(analysis), changed: analysis.changed, opportunity, missing: findOpportunityMissing(c.opportunityRules, opportunity)}
 }
 
-async function memoReplay(files: string[], body: JsonObject, scanner: ScannerReplay, urlMemoGeneration?: number): Promise<Outcome> {
+async function memoReplay(files: string[], body: JsonObject, scanner: ScannerReplay, urlMemoGeneration?: number, loading?: {afterMs: number; backlogEvents: number}): Promise<Outcome> {
   try {
     const c = prepareShadowContract(body)
-    const r = await shadowReplay(files, c, scanner, SHADOW_NOW, SHADOW_WEEK_NS, undefined, undefined, urlMemoGeneration === undefined ? {} : {urlMemoGeneration})
+    // `loading`: the contract arrives as a promise answered later (as from the contract worker);
+    // the replay reads ahead meanwhile, holding at most `backlogEvents` records unjudged.
+    const contract = loading === undefined ? c : new Promise<typeof c>((resolve) => setTimeout(() => resolve(c), loading.afterMs))
+    const r = await shadowReplay(files, contract, scanner, SHADOW_NOW, SHADOW_WEEK_NS, undefined, undefined, {...(urlMemoGeneration === undefined ? {} : {urlMemoGeneration}), ...(loading === undefined ? {} : {backlogEvents: loading.backlogEvents})})
     return {md: renderShadowMarkdown(r.analysis), json: renderShadowJson(r.analysis), changed: r.analysis.changed, opportunity: r.opportunity, missing: findOpportunityMissing(c.opportunityRules, r.opportunity)}
   } finally {
     await scanner.close?.()
@@ -100,6 +103,9 @@ async function assertSameAsOracle(files: string[], body: JsonObject, label: stri
     ['default memo', () => memoReplay(files, body, createScannerReplay())],
     ['2-entry URL memo generations (constant turnover)', () => memoReplay(files, body, createScannerReplay(), 2)],
     ['scan worker from the first URL, 5-entry generations', () => memoReplay(files, body, createScannerReplay(undefined, {workerAfter: 0, memoGeneration: 3}), 5)],
+    ['contract still loading, read-ahead up to 600 records', () => memoReplay(files, body, createScannerReplay(), undefined, {afterMs: 30, backlogEvents: 600})],
+    ['contract still loading, read-ahead without limit, 2-entry generations', () => memoReplay(files, body, createScannerReplay(undefined, {workerAfter: 0, memoGeneration: 3}), 2, {afterMs: 200, backlogEvents: Number.MAX_SAFE_INTEGER})],
+    ['contract still loading, no read-ahead', () => memoReplay(files, body, createScannerReplay(), undefined, {afterMs: 5, backlogEvents: 0})],
   ]
   for (const [arm, run] of arms) {
     const got = await run()
