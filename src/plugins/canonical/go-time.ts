@@ -113,6 +113,20 @@ export function canonicalTimeString(input: string): string {
 }
 
 /**
+ * Whether `input` parses and is already its own Go rendering, i.e. `canonicalTimeString(input)
+ * === input`, without building the rendering (readers of canonical text check every timestamp).
+ */
+export function isCanonicalTime(input: string): boolean {
+  try {
+    parseGoTime(input)
+  } catch (e) {
+    if (e instanceof TimeFormatError) return false
+    throw e
+  }
+  return isRendered(input)
+}
+
+/**
  * The same instant re-rendered in UTC, as an entry hash covers it (receipts.md §7.2):
  * `formatGoTime(toUtc(parseGoTime(input)))`, without the re-render when it would be a no-op.
  */

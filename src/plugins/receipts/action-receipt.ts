@@ -100,6 +100,21 @@ export function parseActionReceiptTree(tree: JsonValue, extRaw?: string): Action
   return receipt
 }
 
+/**
+ * A receipt read from canonical text (canonical-line.ts): `record` is already its own projection
+ * and `recordJson` its GoJSON. Undefined when the record breaks a rule the projection does not
+ * check (session_control's payload): the full reader then names it.
+ */
+export function canonicalActionReceipt(version: string, record: JsonObject, recordJson: string, signature: string, signerKey: string): ActionReceipt | undefined {
+  try {
+    checkSessionControl(record)
+  } catch (e) {
+    if (e instanceof ShapeError) return undefined
+    throw e
+  }
+  return {version, record, recordJson, signature, signerKey}
+}
+
 // session_control must carry exactly the payload its kind names (§4.4).
 function checkSessionControl(record: JsonObject): void {
   const sc = record.get('session_control')

@@ -3,6 +3,7 @@ import path from 'node:path'
 import {JsonNumber, JsonSyntaxError, parseStrictJson, type JsonObject} from '../canonical/index.js'
 import {parseActionReceiptText, parseActionReceiptTree, ReceiptParseError} from './action-receipt.js'
 import type {ChainItem} from './chain.js'
+import {readCanonicalReceiptEntry} from './canonical-line.js'
 import {readLineBatches, MAX_LINE_BYTES, type Line} from './line-reader.js'
 import {EntryError, entryFromObject, type RecorderEntry} from './recorder-entry.js'
 
@@ -63,6 +64,16 @@ export class LineError extends Error {
 
 /** Classifies one trimmed, non-empty line. Throws LineError. */
 export function classifyLine(text: string): ClassifiedLine {
+  // Most lines of a recorder file are receipts in canonical form: read in one pass (issue 11).
+  const canonical = readCanonicalReceiptEntry(text)
+  if (canonical !== undefined) {
+    return {kind: 'entry', entry: canonical.entry, item: {kind: 'receipt', receipt: canonical.receipt, hasRecordObject: true}}
+  }
+  return classifyLineInFull(text)
+}
+
+/** classifyLine without the canonical fast path: the full strict reading (and the tests' oracle). */
+export function classifyLineInFull(text: string): ClassifiedLine {
   let parsed
   try {
     parsed = parseStrictJson(text, {topLevelSpans: true})
