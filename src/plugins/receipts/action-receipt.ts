@@ -168,7 +168,13 @@ export const SIGNATURE_VERIFICATION_FAILED = 'signature verification failed'
  * §5.3 steps 1–8: everything except the Ed25519 operation. Returns the Go error text, or the
  * inputs of the final verification so that it can run here or on another thread.
  */
-export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: string): string | SignatureCheck {
+/** A signer key already decoded (from exactly this hex): a chain repeats one key on every receipt. */
+export interface DecodedKey {
+  hex: string
+  bytes: Buffer
+}
+
+export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: string, known?: DecodedKey): string | SignatureCheck {
   if (receipt.version !== '1') return `unsupported receipt version ${receipt.version} (expected 1)`
   const invalid = validateActionRecord(receipt.record)
   if (invalid !== undefined) return `invalid action record: ${invalid}`
@@ -179,13 +185,17 @@ export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: st
     return `signer_key ${receipt.signerKey} does not match expected key ${pinnedKey}`
   }
   let publicKey: Buffer
-  try {
-    publicKey = decodeGoHex(receipt.signerKey)
-  } catch (e) {
-    if (e instanceof HexError) return `decoding signer_key: ${e.message}`
-    throw e
+  if (known !== undefined && known.hex === receipt.signerKey) {
+    publicKey = known.bytes // decoded from the same text before: valid hex, 32 bytes
+  } else {
+    try {
+      publicKey = decodeGoHex(receipt.signerKey)
+    } catch (e) {
+      if (e instanceof HexError) return `decoding signer_key: ${e.message}`
+      throw e
+    }
+    if (publicKey.length !== 32) return `invalid signer_key length: got ${publicKey.length}, want 32`
   }
-  if (publicKey.length !== 32) return `invalid signer_key length: got ${publicKey.length}, want 32`
   if (!receipt.signature.startsWith('ed25519:') || receipt.signature.length <= 8) {
     return 'invalid signature format: missing ed25519: prefix'
   }

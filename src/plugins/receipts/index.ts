@@ -37,7 +37,7 @@ export {parseRecorderEntry, recorderEntryHash, entryProjectionHash, EntryChainVe
 export type {RecorderEntry, EntryHashFields} from './recorder-entry.js'
 export {extractChainItems, chainFilesInDir, classifyLine, classifyLineInFull, classifiedLines, classifyRead, recorderFileNumber, ExtractionError, LineError} from './extract.js'
 export type {ClassifiedLine, ReadLine} from './extract.js'
-export {readLines, readLineBatches, MAX_LINE_BYTES} from './line-reader.js'
+export {readLines, readLineBatches, readLineBatchesSync, MAX_LINE_BYTES} from './line-reader.js'
 export type {Line} from './line-reader.js'
 export {verifyReceiptInput, resolvePinnedKey, displayTime, evidenceFileReport, loadEndorsements, readBounded, osErrorText, MAX_RECEIPT_FILE_BYTES} from './verify-service.js'
 export type {VerifyReceiptRequest, VerifyReceiptReport, SingleReceiptReport, EvidenceReport} from './verify-service.js'

@@ -5,6 +5,7 @@ import {
   ACTION_RECORD,
   classifyLine,
   classifyLineInFull,
+  encodeActionReceipt,
   ReceiptChainBuilder,
   RecorderEntryChain,
   signActionReceipt,
@@ -39,7 +40,16 @@ function outcome(f: () => unknown): unknown {
 }
 
 function sameAsFull(line: string): void {
-  assert.deepEqual(outcome(() => classifyLine(line)), outcome(() => classifyLineInFull(line)), line)
+  const fast = outcome(() => {
+    const c = classifyLine(line)
+    if (c.item?.kind === 'receipt' && c.item.receiptJson !== undefined) {
+      // the receipt's GoJSON handed on as text: exactly what encodeActionReceipt writes
+      assert.equal(c.item.receiptJson, encodeActionReceipt(c.item.receipt))
+      delete c.item.receiptJson
+    }
+    return c
+  })
+  assert.deepEqual(fast, outcome(() => classifyLineInFull(line)), line)
 }
 
 /** A recorder chain with every kind of receipt the builder writes, and optional fields set. */
