@@ -47,6 +47,18 @@ export class CanonicalReader {
    * parser reads it (any other character, non-ASCII included, stands for itself).
    */
   rawString(): string | undefined {
+    return this.literal(false)
+  }
+
+  /**
+   * A string literal that goQuote writes back as it is: printable ASCII without `"`, `\`, and
+   * the HTML characters Go escapes (`<`, `>`, `&`).
+   */
+  goString(): string | undefined {
+    return this.literal(true)
+  }
+
+  private literal(goSafe: boolean): string | undefined {
     const t = this.text
     if (t.charCodeAt(this.pos) !== 0x22) return undefined
     const start = this.pos + 1
@@ -58,26 +70,7 @@ export class CanonicalReader {
         return t.slice(start, i)
       }
       if (c < 0x20 || c === 0x5c) return undefined
-    }
-    return undefined
-  }
-
-  /**
-   * A string literal that goQuote writes back as it is: printable ASCII without `"`, `\`, and
-   * the HTML characters Go escapes (`<`, `>`, `&`).
-   */
-  goString(): string | undefined {
-    const t = this.text
-    if (t.charCodeAt(this.pos) !== 0x22) return undefined
-    const start = this.pos + 1
-    const n = t.length
-    for (let i = start; i < n; i++) {
-      const c = t.charCodeAt(i)
-      if (c === 0x22) {
-        this.pos = i + 1
-        return t.slice(start, i)
-      }
-      if (c < 0x20 || c > 0x7e || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) return undefined
+      if (goSafe && (c > 0x7e || c === 0x3c || c === 0x3e || c === 0x26)) return undefined
     }
     return undefined
   }
