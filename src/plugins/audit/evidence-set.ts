@@ -3,7 +3,7 @@ import {JsonNumber, toPlain, type JsonObject} from '../canonical/index.js'
 import {
   actionReceiptHash,
   classifyRead,
-  readLineBatches,
+  readLineBatchesSync,
   MAX_LINE_BYTES,
   EntryChainVerifier,
   EvidenceChainVerifier,
@@ -315,7 +315,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       const isLastFile = fi === req.files.length - 1
       let firstInFile = true
       let pending: {text: string; at: Position; error: LineError} | undefined
-      for await (const raw of readLineBatches(file, MAX_LINE_BYTES, READ_CHUNK)) {
+      for (const raw of readLineBatchesSync(file, MAX_LINE_BYTES, READ_CHUNK)) {
         let out: ChainItem[] = []
         try {
           for (const rawLine of raw) {

@@ -9,11 +9,13 @@ export {goJson, goJsonIndent, compactRawJson} from './go-json.js'
 export {canonicalize, canonicalBytes, CanonicalizationError} from './jcs.js'
 export {defineStruct, projectStruct, ShapeError, pythonList, ZERO_TIME} from './struct.js'
 export type {FieldKind, FieldSpec, StructSchema, ProjectOptions} from './struct.js'
+export {CanonicalReader} from './canonical-reader.js'
 export {
   parseGoTime,
   isGoTime,
   formatGoTime,
   canonicalTimeString,
+  isCanonicalTime,
   utcTimeString,
   formatSecondsZ,
   formatUtcSeconds,

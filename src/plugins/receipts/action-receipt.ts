@@ -100,6 +100,21 @@ export function parseActionReceiptTree(tree: JsonValue, extRaw?: string): Action
   return receipt
 }
 
+/**
+ * A receipt read from canonical text (canonical-line.ts): `record` is already its own projection
+ * and `recordJson` its GoJSON. Undefined when the record breaks a rule the projection does not
+ * check (session_control's payload): the full reader then names it.
+ */
+export function canonicalActionReceipt(version: string, record: JsonObject, recordJson: string, signature: string, signerKey: string): ActionReceipt | undefined {
+  try {
+    checkSessionControl(record)
+  } catch (e) {
+    if (e instanceof ShapeError) return undefined
+    throw e
+  }
+  return {version, record, recordJson, signature, signerKey}
+}
+
 // session_control must carry exactly the payload its kind names (§4.4).
 function checkSessionControl(record: JsonObject): void {
   const sc = record.get('session_control')
@@ -153,7 +168,13 @@ export const SIGNATURE_VERIFICATION_FAILED = 'signature verification failed'
  * §5.3 steps 1–8: everything except the Ed25519 operation. Returns the Go error text, or the
  * inputs of the final verification so that it can run here or on another thread.
  */
-export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: string): string | SignatureCheck {
+/** A signer key already decoded (from exactly this hex): a chain repeats one key on every receipt. */
+export interface DecodedKey {
+  hex: string
+  bytes: Buffer
+}
+
+export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: string, known?: DecodedKey): string | SignatureCheck {
   if (receipt.version !== '1') return `unsupported receipt version ${receipt.version} (expected 1)`
   const invalid = validateActionRecord(receipt.record)
   if (invalid !== undefined) return `invalid action record: ${invalid}`
@@ -164,13 +185,17 @@ export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: st
     return `signer_key ${receipt.signerKey} does not match expected key ${pinnedKey}`
   }
   let publicKey: Buffer
-  try {
-    publicKey = decodeGoHex(receipt.signerKey)
-  } catch (e) {
-    if (e instanceof HexError) return `decoding signer_key: ${e.message}`
-    throw e
+  if (known !== undefined && known.hex === receipt.signerKey) {
+    publicKey = known.bytes // decoded from the same text before: valid hex, 32 bytes
+  } else {
+    try {
+      publicKey = decodeGoHex(receipt.signerKey)
+    } catch (e) {
+      if (e instanceof HexError) return `decoding signer_key: ${e.message}`
+      throw e
+    }
+    if (publicKey.length !== 32) return `invalid signer_key length: got ${publicKey.length}, want 32`
   }
-  if (publicKey.length !== 32) return `invalid signer_key length: got ${publicKey.length}, want 32`
   if (!receipt.signature.startsWith('ed25519:') || receipt.signature.length <= 8) {
     return 'invalid signature format: missing ed25519: prefix'
   }

@@ -6,11 +6,13 @@ import {
   recordUint,
   SIGNATURE_VERIFICATION_FAILED,
   type ActionReceipt,
+  type DecodedKey,
   type SignatureCheck,
 } from './action-receipt.js'
 import {AdaptiveSignatureChecks, type SignatureChecks, type SignatureFailure} from './parallel-signatures.js'
 import type {RotationEndorsement} from './rotation-endorsement.js'
 import {sessionOpenGenesis} from './session-genesis.js'
+import {sha256Hex} from '../signing/index.js'
 
 // Receipt chain verification, Profile B (receipts.md §6.4–6.6). The verifier is a state
 // machine fed one receipt at a time, so memory stays constant in the number of receipts.
@@ -22,7 +24,14 @@ import {sessionOpenGenesis} from './session-genesis.js'
  * index entry per receipt (issue 11: memory flat in the number of receipts).
  */
 export type ChainItem =
-  | {kind: 'receipt'; receipt: ActionReceipt; hasRecordObject: boolean; place?: number}
+  | {
+      kind: 'receipt'
+      receipt: ActionReceipt
+      hasRecordObject: boolean
+      place?: number
+      /** GoJSON(receipt) (§5.1) when the reader has it as text already (a canonical line's detail): hashed as is. */
+      receiptJson?: string
+    }
   | {kind: 'evidence_v2'; chainSeq: string; place?: number}
 
 export interface ChainOptions {
@@ -165,6 +174,8 @@ export class ChainVerifier {
   private brokenIndex = -1
   private brokenPlace: number | undefined
   private brokenBeforeCrypto = false
+  /** The last signer key decoded (one decode per segment, not per receipt). */
+  private signerKey: DecodedKey | undefined
   /** The Ed25519 operation of the last pushed receipt, for the caller to run (or queue); `place` is the item's. */
   pendingCheck: {index: number; check: SignatureCheck; seq: string; place?: number} | undefined
 
@@ -257,8 +268,9 @@ export class ChainVerifier {
     }
 
     // 3. signature against the expected key
-    const check = prepareActionReceiptCheck(receipt, this.expectedKey)
+    const check = prepareActionReceiptCheck(receipt, this.expectedKey, this.signerKey)
     if (typeof check === 'string') fail(`signature: ${check}`)
+    if (this.signerKey?.hex !== receipt.signerKey) this.signerKey = {hex: receipt.signerKey, bytes: (check as SignatureCheck).publicKey}
     this.pendingCheck = {index: i, check: check as SignatureCheck, seq: at, place: item.place}
     this.brokenBeforeCrypto = false
 
@@ -288,7 +300,7 @@ export class ChainVerifier {
     if (stateErr !== undefined) fail(stateErr)
 
     // 7. advance
-    this.prev = actionReceiptHash(receipt)
+    this.prev = item.receiptJson !== undefined ? sha256Hex(item.receiptJson) : actionReceiptHash(receipt)
     this.prevSeq = seq
     this.segmentCount++
     const ts = recordString(record, 'timestamp')

@@ -124,7 +124,21 @@ export function entryProjectionHash(f: EntryHashFields): string {
 
 /** Entry hash of an entry as read or built (its `ts` is re-rendered in UTC first). */
 export function recorderEntryHash(e: Omit<RecorderEntry, 'hash' | 'detail'>): string {
-  return entryProjectionHash({...e, ts: utcTimeString(e.ts), detailJson: e.detailRaw})
+  // The fields named one by one: a spread copy of the entry cost more than the hash (issue 11).
+  return entryProjectionHash({
+    v: e.v,
+    seq: e.seq,
+    ts: utcTimeString(e.ts),
+    sessionId: e.sessionId,
+    traceId: e.traceId,
+    type: e.type,
+    eventKind: e.eventKind,
+    transport: e.transport,
+    summary: e.summary,
+    detailJson: e.detailRaw,
+    rawRef: e.rawRef,
+    prevHash: e.prevHash,
+  })
 }
 
 /**

@@ -1,5 +1,5 @@
 import {parentPort} from 'node:worker_threads'
-import {verifyBytes} from './ed25519.js'
+import {Ed25519BatchVerifier} from './ed25519.js'
 
 // A verification worker (the receipts plugin's ParallelSignatureChecks starts one per core):
 // verifies a batch of (public key, digest, signature) triples packed 128 bytes each, and answers
@@ -9,15 +9,20 @@ import {verifyBytes} from './ed25519.js'
 
 const RECORD = 128
 
-parentPort?.on('message', (msg: {buffer: ArrayBuffer; count: number}) => {
-  const bytes = new Uint8Array(msg.buffer)
-  let failed = -1
-  for (let i = 0; i < msg.count; i++) {
-    const o = i * RECORD
-    if (!verifyBytes(bytes.subarray(o, o + 32), bytes.subarray(o + 32, o + 64), bytes.subarray(o + 64, o + 128))) {
-      failed = i
-      break
+function serve(): void {
+  const verifier = new Ed25519BatchVerifier()
+  parentPort?.on('message', (msg: {buffer: ArrayBuffer; count: number}) => {
+    const bytes = new Uint8Array(msg.buffer)
+    let failed = -1
+    for (let i = 0; i < msg.count; i++) {
+      const o = i * RECORD
+      if (!verifier.verify(bytes.subarray(o, o + 32), bytes.subarray(o + 32, o + 64), bytes.subarray(o + 64, o + 128))) {
+        failed = i
+        break
+      }
     }
-  }
-  parentPort?.postMessage(failed)
-})
+    parentPort?.postMessage(failed)
+  })
+}
+
+serve()

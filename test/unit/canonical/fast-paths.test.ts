@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {canonicalTimeString, decodeGoHex, formatGoTime, goQuote, HexError, parseGoTime, parseStrictJson, TimeFormatError, toUtc, utcTimeString} from '../../../src/plugins/canonical/index.js'
-import {readLines} from '../../../src/plugins/receipts/index.js'
+import {canonicalTimeString, decodeGoHex, formatGoTime, goQuote, HexError, isCanonicalTime, parseGoTime, parseStrictJson, TimeFormatError, toUtc, utcTimeString, type GoTime} from '../../../src/plugins/canonical/index.js'
+import {prng} from '../../helpers/prng.js'
+import {readLineBatchesSync, readLines} from '../../../src/plugins/receipts/index.js'
 
 // The verifier's fast paths (docs/benchmarks.md, "verify") must conclude exactly what the general
 // paths conclude: same renderings, same values, same error texts.
@@ -48,6 +49,57 @@ test('parseGoTime keeps its refusals and their texts (month, day incl. leap year
   assert.deepEqual(parseGoTime('2000-02-29T01:02:03.04-07:30'), {year: 2000, month: 2, day: 29, hour: 1, minute: 2, second: 3, nanos: 40_000_000, offsetMinutes: -450})
 })
 
+/** parseGoTime as it was before reading fields at fixed places (capture groups): the oracle. */
+function parseByCaptures(input: string): GoTime {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(input)
+  if (m === null) throw new TimeFormatError(input, 'not RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM))')
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : month >= 1 && month <= 12 ? 31 : 0
+  if (month < 1 || month > 12) throw new TimeFormatError(input, 'month out of range')
+  if (day < 1 || day > days) throw new TimeFormatError(input, 'day out of range')
+  if (hour > 23) throw new TimeFormatError(input, 'hour out of range')
+  if (minute > 59) throw new TimeFormatError(input, 'minute out of range')
+  if (second > 59) throw new TimeFormatError(input, 'second out of range')
+  const frac = m[7] ?? ''
+  const nanos = frac === '' ? 0 : Number(frac.padEnd(9, '0'))
+  let offsetMinutes = 0
+  const zone = m[8] as string
+  if (zone !== 'Z') {
+    const oh = Number(zone.slice(1, 3))
+    const om = Number(zone.slice(4, 6))
+    if (oh > 23) throw new TimeFormatError(input, 'time zone offset hour out of range')
+    if (om > 59) throw new TimeFormatError(input, 'time zone offset minute out of range')
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om)
+  }
+  return {year, month, day, hour, minute, second, nanos, offsetMinutes}
+}
+
+test('parseGoTime reads its fields at fixed places exactly as the capture-group reading did; isCanonicalTime is canonicalTimeString(t) === t', () => {
+  const random = prng(3)
+  const d = (n: number, w: number): string => String(Math.floor(random() * n)).padStart(w, '0')
+  const inputs = [...TIMES, '2026-04-15T12:00:00.Z', '2026-04-15T12:00:00.1234567890Z', '2026-04-15T12:00:00+0200', '2026-04-15T12:00:00z', '2026-04-15T12:00:00Z\n', '2026-4-15T12:00:00Z']
+  for (let i = 0; i < 3000; i++) {
+    const frac = random() < 0.3 ? '' : '.' + d(10 ** 9, 9).slice(0, 1 + Math.floor(random() * 9))
+    const zone = random() < 0.4 ? 'Z' : (random() < 0.5 ? '+' : '-') + d(30, 2) + ':' + d(70, 2)
+    inputs.push(`${d(10000, 4)}-${d(14, 2)}-${d(33, 2)}T${d(25, 2)}:${d(61, 2)}:${d(61, 2)}${frac}${zone}`)
+  }
+  for (const t of inputs) {
+    const got = outcomeOf(() => parseGoTime(t))
+    const want = outcomeOf(() => parseByCaptures(t))
+    assert.deepEqual(got, want, t)
+    assert.equal(isCanonicalTime(t), 'error' in got ? false : canonicalTimeString(t) === t, t)
+  }
+})
+
+function outcomeOf(f: () => unknown): {ok: unknown} | {error: string} {
+  try {
+    return {ok: f()}
+  } catch (e) {
+    return {error: (e as Error).message}
+  }
+}
+
 test('decodeGoHex: well-formed input decodes natively (either case); malformed input keeps Go’s texts', () => {
   assert.deepEqual([...decodeGoHex('00ffAB7f')], [0, 255, 171, 127])
   assert.equal(decodeGoHex('').length, 0)
@@ -88,11 +140,14 @@ test('readLines: lines inside one read and lines across reads read the same (tin
       const got = []
       for await (const l of readLines(file, 1 << 20, chunk)) got.push(l)
       assert.deepEqual(got, want, `chunk ${chunk}`)
+      // the synchronous reader (the verifier's) cuts the same lines
+      assert.deepEqual([...readLineBatchesSync(file, 1 << 20, chunk)].flat(), want, `sync, chunk ${chunk}`)
     }
     const over = []
     for await (const l of readLines(file, 10, 1 << 20)) over.push(l.text)
     // 'crlf line\r' is exactly 10 bytes: at the limit, kept
     assert.deepEqual(over, ['{"a":1}', '', undefined, 'crlf line', undefined, undefined])
+    assert.deepEqual([...readLineBatchesSync(file, 10, 1 << 20)].flat().map((l) => l.text), over)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
