@@ -34,7 +34,8 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
-function get(port: number, target: string): Promise<number> {
+/** The status a proxy at `port` answers for `GET target` (a fresh connection; also used by startup-laziness.test). */
+export function proxiedStatus(port: number, target: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request({host: '127.0.0.1', port, path: target, agent: false}, (res) => {
       res.resume()
@@ -68,7 +69,7 @@ async function startOnce(root: string, config: string, upPort: number, nodeArgs:
       proc.once('exit', () => reject(new Error(`proxy exited: ${err}`)))
     })
     const bannerMs = ms()
-    const status = await get(port, `http://127.0.0.1:${upPort}/bin`)
+    const status = await proxiedStatus(port, `http://127.0.0.1:${upPort}/bin`)
     const firstMs = ms()
     const cpuMs = processCpuNs(proc.pid!) / 1e6
     if (status !== 200) throw new Error(`first request answered ${status}`)

@@ -14,13 +14,13 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
-import http from 'node:http'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import readline from 'node:readline'
 import {describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
 import {repoPath, vectorPath} from '../helpers/vectors.js'
+import {proxiedStatus} from '../../bench/startup.js'
 import {startProxy, tempDir, until} from './proxy-harness.js'
 
 const PRELOAD = repoPath('test', 'fixtures', 'startup', 'module-trace.mjs')
@@ -126,18 +126,6 @@ const NEVER_IN_RUN = [
 async function snapshot(proc: ChildProcess, file: string): Promise<void> {
   proc.kill('SIGUSR2')
   assert.ok(await until(async () => existsSync(file + '.heap.json')), 'heap statistics written')
-}
-
-/** The status a proxy at `port` answers for `GET target`. */
-function proxiedStatus(port: number, target: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port, path: target, agent: false}, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.on('error', reject)
-    req.end()
-  })
 }
 
 function loadedAny(modules: readonly string[], fragments: readonly string[]): string[] {
