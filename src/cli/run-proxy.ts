@@ -1,6 +1,7 @@
 import {captureRunOptions} from './capture-options.js'
 import {PipelockError} from '../plugins/errors/index.js'
 import type {PresetName} from '../plugins/config/index.js'
+import {releaseYoungGeneration} from './young-generation.js'
 import {resumeCompilers} from './startup-compilers.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
@@ -53,7 +54,8 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
     ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
     ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
   })
-  // The young generation bin/run.js held stays held (young-generation.ts): short scavenges under bursts.
+  // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it).
+  releaseYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
   process.exitCode = await running.done
 }

@@ -9,10 +9,6 @@ import {setFlagsFromString} from 'node:v8'
  * generation"). `--max-semi-space-size` is read only when the heap is created, so it cannot be set
  * from inside the process; `--semi-space-growth-factor` is read each time V8 grows the young
  * generation, so setting it to 1 before the first growth keeps the initial semi-spaces.
- * `run` and the MCP wrap keep it held for their whole life, which is `--max-semi-space-size=1`:
- * under a burst of intercepted tunnels a scavenge then copies at most 1 MiB of survivors, where
- * V8's own sizing grew the semi-spaces to 16 MiB and a scavenge full of live tunnel state took
- * 13–26 ms on a quiet machine (issue 16, docs/benchmarks.md "256 intercepted tunnels, round 4").
  * Not done when the operator sized the young generation themselves (node flags or NODE_OPTIONS).
  * Returns whether it was applied.
  */
@@ -20,6 +16,15 @@ export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: st
   if (operatorSized(execArgv, nodeOptions)) return false
   setFlagsFromString('--semi-space-growth-factor=1')
   return true
+}
+
+/**
+ * Lets the young generation grow again (V8's default factor, 2): `pipelock run` calls this once it
+ * listens, so under load V8 sizes the young generation for the traffic, as without the hold; V8's
+ * memory reducer shrinks it again after the load ends.
+ */
+export function releaseYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): void {
+  if (!operatorSized(execArgv, nodeOptions)) setFlagsFromString('--semi-space-growth-factor=2')
 }
 
 /**
