@@ -1,6 +1,28 @@
 import {configHash} from './hash.js'
-import type {LoadedConfig, LoadOptions} from './load.js'
+import type {ConfigWarning} from './problems.js'
 import {resolveConfig} from './resolve.js'
+import type {PipelockConfig} from './schema.js'
+
+// What `loadConfig` (load.ts) returns, and the no-file case, here rather than in load.ts: the
+// MCP wrap imports this module without the YAML reader (issue 12), and load.ts imports it back.
+
+export interface LoadedConfig {
+  readonly config: PipelockConfig
+  readonly warnings: readonly ConfigWarning[]
+  /** The file it came from; undefined for the built-in defaults. */
+  readonly path?: string
+  /** `sha256:<hex>` policy hash (see `configHash`). */
+  readonly hash: string
+}
+
+export interface LoadOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>
+}
+
+/** A resolved config as loaded from `file` (undefined: the built-in defaults), with its policy hash. */
+export function loadedConfig(r: {config: PipelockConfig; warnings: readonly ConfigWarning[]}, file: string | undefined): LoadedConfig {
+  return {config: r.config, warnings: r.warnings, path: file, hash: configHash(r.config)}
+}
 
 /**
  * `loadConfig` for callers that can wait (the MCP wrap, issue 12): the YAML reader (load.ts,
@@ -14,6 +36,5 @@ export async function loadConfigOnDemand(file: string | undefined, options: Load
 
 /** The built-in defaults as a loaded config (no file): what `loadConfig()` without a path gives. */
 export function loadDefaults(options: LoadOptions = {}): LoadedConfig {
-  const r = resolveConfig({}, {env: options.env ?? process.env})
-  return {config: r.config, warnings: r.warnings, path: undefined, hash: configHash(r.config)}
+  return loadedConfig(resolveConfig({}, {env: options.env ?? process.env}), undefined)
 }

@@ -1,26 +1,14 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
-import {configHash} from './hash.js'
-import {loadDefaults} from './load-on-demand.js'
+import {loadDefaults, loadedConfig, type LoadedConfig, type LoadOptions} from './load-on-demand.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {resolveConfig, type ResolveOptions} from './resolve.js'
 import type {PipelockConfig} from './schema.js'
 import {validateConfig} from './validate.js'
 import {ConfigYamlError, parseConfigYaml} from './yaml-source.js'
 
-export interface LoadedConfig {
-  readonly config: PipelockConfig
-  readonly warnings: readonly ConfigWarning[]
-  /** The file it came from; undefined for the built-in defaults. */
-  readonly path?: string
-  /** `sha256:<hex>` policy hash (see `configHash`). */
-  readonly hash: string
-}
-
-export interface LoadOptions {
-  readonly env?: Readonly<Record<string, string | undefined>>
-}
+export type {LoadedConfig, LoadOptions}
 
 /**
  * `pipelock run --config <path>` (§20.1) — or, without a path, the built-in defaults. Both go
@@ -40,7 +28,7 @@ export function loadConfig(file?: string, options: LoadOptions = {}): LoadedConf
       hint: 'pass an existing YAML file to --config, or create one with: pipelock generate config --preset balanced --out pipelock.yaml',
     })
   }
-  return finish(parseConfigText(text, file, {env, baseDir: path.dirname(path.resolve(file))}), file)
+  return loadedConfig(parseConfigText(text, file, {env, baseDir: path.dirname(path.resolve(file))}), file)
 }
 
 /** Parses config YAML text; `file` only labels errors. */
@@ -67,10 +55,6 @@ export function parseConfigText(text: string, file: string, options: ResolveOpti
     }
     throw err
   }
-}
-
-function finish(r: {config: PipelockConfig; warnings: ConfigWarning[]}, file: string | undefined): LoadedConfig {
-  return {config: r.config, warnings: r.warnings, path: file, hash: configHash(r.config)}
 }
 
 /** The `pipelock run` flags that override the file (§1.1): applied only when given. */
@@ -109,5 +93,5 @@ export function applyRunOverrides(loaded: LoadedConfig, overrides: RunOverrides,
   })
   // Listen warnings describe the old address; drop them when --listen replaced it.
   const kept = overrides.listen === undefined ? warnings : warnings.filter((w) => w.field !== 'fetch_proxy.listen' || validation.includes(w))
-  return {config, warnings: kept, path: loaded.path, hash: configHash(config)}
+  return loadedConfig({config, warnings: kept}, loaded.path)
 }
