@@ -131,30 +131,33 @@ const zodEnglishOnly = {
   },
 }
 
+/** What every bundle here shares: Node 20, oclif and the native re2 module left outside, a metafile. */
+const COMMON = {bundle: true, platform: 'node', target: 'node20', external: ['@oclif/core', 're2'], metafile: true, logLevel: 'warning'}
+
+/** Checks a build's outputs and writes its metafile to `metaFile`. */
+function finish(result, metaFile) {
+  // CommonJS code bundled into an ES module has no __dirname: fail the build rather than at run time.
+  checkOutputs(result.metafile)
+  writeFileSync(metaFile, JSON.stringify(result.metafile))
+}
+
 /**
  * Bundles `entryPoints` into `dir` with esbuild's metafile beside them (dir/meta.json); `o.transform`
  * rewrites the dist/src sources, `o.plugins` and `o.options` add to the build.
  */
 async function bundle(entryPoints, dir, o = {}) {
   const result = await build({
+    ...COMMON,
     entryPoints,
     outdir: dir,
-    bundle: true,
     splitting: true,
     format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: ['@oclif/core', 're2'],
     // CommonJS dependencies (undici, yaml) call require() for Node's built-ins.
     banner: {js: "import {createRequire as __pipelockRequire} from 'node:module'; const require = __pipelockRequire(import.meta.url);"},
     plugins: [ownUrl(dir, o.transform), ...(o.plugins ?? [])],
-    metafile: true,
-    logLevel: 'warning',
     ...o.options,
   })
-  // CommonJS code bundled into an ES module has no __dirname: fail the build rather than at run time.
-  checkOutputs(result.metafile)
-  writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(result.metafile))
+  finish(result, path.join(dir, 'meta.json'))
   console.log(`${path.relative(root, dir)}: ${Object.keys(result.metafile.outputs).length} files`)
 }
 
@@ -183,14 +186,11 @@ await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.
 async function bundleDirect() {
   const file = path.join(outdir, 'direct.cjs')
   const result = await build({
+    ...COMMON,
     entryPoints: [path.join(root, 'dist', 'src', 'cli', 'run-direct.js')],
     outfile: file,
     absWorkingDir: root,
-    bundle: true,
     format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    external: ['@oclif/core', 're2'],
     // `import.meta.url` of a source file: from the bundle's own URL (src/cli/run-bundle.ts passes it).
     plugins: [ownUrl(outdir, asciiSource, '__pipelockBundleUrl'), lazyUndiciH2],
     charset: 'ascii',
@@ -200,12 +200,9 @@ async function bundleDirect() {
     sourcesContent: false,
     // The packages' license comments (one has a non-ASCII name) go to direct.cjs.LEGAL.txt.
     legalComments: 'external',
-    metafile: true,
-    logLevel: 'warning',
   })
-  checkOutputs(result.metafile)
+  finish(result, path.join(outdir, 'direct.meta.json'))
   if (/[^\x00-\x7f]/.test(readFileSync(file, 'latin1'))) throw new Error(`${file}: not ASCII (V8 would hold it as two-byte text)`)
-  writeFileSync(path.join(outdir, 'direct.meta.json'), JSON.stringify(result.metafile))
   // The cache must be made under Node's default V8 flags (bin/run.js compiles before it sets its
   // own): a node of its own, without NODE_OPTIONS. It starts `pipelock run` from the bundle (no
   // config file: the defaults, loopback listener on a free port, in an empty directory and HOME)
