@@ -539,15 +539,6 @@ function loadReceiptSigner(req: ShadowRequest): {keyPair: ReturnType<typeof dete
   }
 }
 
-/** `f()` as a promise: its value, or its throw as the rejection. */
-function settled<T>(f: () => T): Promise<T> {
-  try {
-    return Promise.resolve(f())
-  } catch (e) {
-    return Promise.reject(e as Error)
-  }
-}
-
 export function nextLink(receipt: JsonObject): {seq: bigint; hash: string} {
   const seq = BigInt((receipt.get('chain_seq') as JsonNumber).text)
   return {seq, hash: evidenceReceiptHash(receipt)}
@@ -572,7 +563,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   // A signed contract loads on a worker thread while the replay starts reading (issue 18); its
   // failure is the command's failure whatever else failed meanwhile, as when it loaded first.
   // (The diagnostic load may warn: it stays on this thread, first, as before.)
-  const loading = req.allowUnsignedForDiagnostics ? settled(() => loadShadowCandidate(req)) : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))
+  const loading = req.allowUnsignedForDiagnostics ? (async () => loadShadowCandidate(req))() : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))
   loading.catch(() => {}) // awaited below
   const contractFirst = async <T>(f: () => Promise<T>): Promise<T> => {
     try {
