@@ -25,6 +25,12 @@ export function decodeHexStrict(s: string): Buffer | null {
 
 /** Normalised hex: drop `\x`/`\X`/`0x`/`0X` prefixes and `:`, space, `-`, `,` separators. */
 export function decodeHexNormalised(s: string): Buffer | null {
+  const t = hexWithoutNoise(s)
+  return t === null ? null : decodeHexStrict(t)
+}
+
+/** `s` without the prefixes and separators of normalised hex, or null when that cannot be hex. */
+function hexWithoutNoise(s: string): string | null {
   if (s.length < 4) return null
   // A character other than a hex digit, `\`, `x`, `X` or a separator survives the stripping
   // below and fails the hex check: reject without building the stripped string.
@@ -36,12 +42,19 @@ export function decodeHexNormalised(s: string): Buffer | null {
   const t = s.split('\\x').join('').split('\\X').join('').split('0x').join('').split('0X').join('')
   let out = ''
   for (const ch of t) if (ch !== ':' && ch !== ' ' && ch !== '-' && ch !== ',') out += ch
-  return decodeHexStrict(out)
+  return out
 }
 
 /** Hex strict, else normalised hex (§5.6). */
 export function decodeHexAny(s: string): Buffer | null {
   return decodeHexStrict(s) ?? decodeHexNormalised(s)
+}
+
+/** The hex digits `decodeHexAny` decodes (`s`, or `s` without its noise), or null when it fails. */
+function hexDigitsOf(s: string): string | null {
+  if (s.length > 0 && s.length % 2 === 0 && isHexDigits(s)) return s
+  const t = hexWithoutNoise(s)
+  return t !== null && t.length > 0 && t.length % 2 === 0 && isHexDigits(t) ? t : null
 }
 
 const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
@@ -66,26 +79,33 @@ function withoutCrLf(input: string): string {
   return from === 0 ? input : out + input.slice(from)
 }
 
-function decodeBase64With(input: string, tbl: Int8Array, padded: boolean): Buffer | null {
-  const s = withoutCrLf(input)
-  if (s.length === 0) return null
+/**
+ * The data characters of `s` (CR/LF removed) for one base64 variant — its length less the
+ * padding — or −1 when `s` is not valid in that variant.
+ */
+function base64DataLength(s: string, tbl: Int8Array, padded: boolean): number {
+  if (s.length === 0) return -1
   let end = s.length
   if (padded) {
-    if (s.length % 4 !== 0) return null
+    if (s.length % 4 !== 0) return -1
     let pad = 0
     while (pad < 2 && end > 0 && s.charCodeAt(end - 1) === 0x3d) {
       end--
       pad++
     }
   } else if (s.length % 4 === 1) {
-    return null
+    return -1
   }
   // Validate before allocating: most candidates (prose, joined values) fail on an early character.
   for (let i = 0; i < end; i++) {
     const c = s.charCodeAt(i)
-    if (c >= 128 || tbl[c]! < 0) return null
+    if (c >= 128 || tbl[c]! < 0) return -1
   }
-  const out = new Uint8Array(Math.floor((end * 6) / 8))
+  return end
+}
+
+/** Decodes the first `end` (valid) characters of `s` into `out`; returns the byte count, ⌊6·end/8⌋. */
+function base64Write(s: string, end: number, tbl: Int8Array, out: Uint8Array): number {
   let o = 0
   let bits = 0
   let acc = 0
@@ -98,8 +118,17 @@ function decodeBase64With(input: string, tbl: Int8Array, padded: boolean): Buffe
       out[o++] = (acc >> bits) & 0xff
     }
   }
-  if (o === 0) return null
-  return Buffer.from(out.buffer, 0, o)
+  return o
+}
+
+function decodeBase64With(input: string, tbl: Int8Array, padded: boolean): Buffer | null {
+  const s = withoutCrLf(input)
+  const end = base64DataLength(s, tbl, padded)
+  const size = Math.floor((end * 6) / 8)
+  if (end < 0 || size === 0) return null
+  const out = new Uint8Array(size)
+  base64Write(s, end, tbl, out)
+  return Buffer.from(out.buffer, 0, size)
 }
 
 export type Base64Variant = 'std' | 'url' | 'std_raw' | 'url_raw'
@@ -110,16 +139,10 @@ export type Base64Variant = 'std' | 'url' | 'std_raw' | 'url_raw'
  * twice, not four times).
  */
 export function decodeBase64Variants(s: string): Array<{variant: Base64Variant; bytes: Buffer}> {
-  let hasStd = false
-  let hasUrl = false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c === 0x2b || c === 0x2f) hasStd = true
-    else if (c === 0x2d || c === 0x5f) hasUrl = true
-    // A character outside both alphabets, '=' and CR/LF fails every variant: no decode, no garbage.
-    else if (c >= 128 || (ANY_B64[c] === 0)) return []
-  }
-  if (hasStd && hasUrl) return [] // mixed alphabets never decode
+  const kind = base64Kind(s)
+  if (kind === B64_NONE) return []
+  const hasStd = kind === B64_STD
+  const hasUrl = kind === B64_URL
   const tbl = hasUrl ? URL_TABLE : STD_TABLE
   const padded = decodeBase64With(s, tbl, true)
   // Without '=' and with a length that is a multiple of 4, raw and padded decodings coincide.
@@ -136,6 +159,48 @@ export function decodeBase64Variants(s: string): Array<{variant: Base64Variant; 
   return out
 }
 
+/** `base64Kind`: no variant decodes; only characters both alphabets share; `+` or `/`; `-` or `_`. */
+const B64_NONE = 0
+const B64_COMMON = 1
+const B64_STD = 2
+const B64_URL = 3
+
+/**
+ * Which alphabets can decode `s`: none when it holds a character outside both alphabets, '='
+ * and CR/LF, or characters of both (mixed alphabets never decode).
+ */
+function base64Kind(s: string): number {
+  let hasStd = false
+  let hasUrl = false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0x2b || c === 0x2f) hasStd = true
+    else if (c === 0x2d || c === 0x5f) hasUrl = true
+    // A character outside both alphabets, '=' and CR/LF fails every variant: no decode, no garbage.
+    else if (c >= 128 || (ANY_B64[c] === 0)) return B64_NONE
+  }
+  if (hasStd && hasUrl) return B64_NONE
+  return hasStd ? B64_STD : hasUrl ? B64_URL : B64_COMMON
+}
+
+/**
+ * The UTF-8 text of the one distinct decoding among `decodeBase64Variants(s)` (they share one
+ * buffer: the padded decoding when it succeeds, else the unpadded one), or null when no variant
+ * decodes.
+ */
+function base64Text(s: string, into: ByteSource): string | null {
+  const kind = base64Kind(s)
+  if (kind === B64_NONE) return null
+  const tbl = kind === B64_URL ? URL_TABLE : STD_TABLE
+  const t = withoutCrLf(s)
+  let end = base64DataLength(t, tbl, true)
+  if (end < 0 || Math.floor((end * 6) / 8) === 0) end = base64DataLength(t, tbl, false)
+  const size = Math.floor((end * 6) / 8)
+  if (end < 0 || size === 0) return null
+  const buf = into.bytes(size)
+  return buf.toString('utf8', 0, base64Write(t, end, tbl, buf))
+}
+
 const STD_TABLE = table(STD)
 const URL_TABLE = table(URL)
 /** 1 for the characters a base64 variant can accept somewhere: both alphabets, '=', CR and LF. */
@@ -146,6 +211,16 @@ const B32_TABLE = table('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')
 
 /** Base32 standard alphabet, padded (Go `base32.StdEncoding`). */
 export function decodeBase32Std(input: string): Buffer | null {
+  const body = base32Body(input)
+  const size = body === null ? 0 : Math.floor((body.length * 5) / 8)
+  if (body === null || size === 0) return null
+  const out = new Uint8Array(size)
+  base32Write(body, out)
+  return Buffer.from(out.buffer, 0, size)
+}
+
+/** The data characters of a valid padded base32 text (CR/LF and padding removed), or null. */
+function base32Body(input: string): string | null {
   // A character outside the alphabet, '=' and CR/LF fails the decode: reject before copying.
   for (let i = 0; i < input.length; i++) {
     const c = input.charCodeAt(i)
@@ -156,47 +231,82 @@ export function decodeBase32Std(input: string): Buffer | null {
   let end = s.length
   while (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--
   const pad = s.length - end
-  const body = s.slice(0, end)
   if (![0, 1, 3, 4, 6].includes(pad)) return null
+  // '=' inside the data.
+  for (let i = 0; i < end; i++) if (s.charCodeAt(i) === 0x3d) return null
+  return end === s.length ? s : s.slice(0, end)
+}
+
+/** Decodes a `base32Body` into `out`; returns the byte count, ⌊5·length/8⌋. */
+function base32Write(body: string, out: Uint8Array): number {
   let bits = 0
   let acc = 0
-  const out = new Uint8Array(Math.floor((body.length * 5) / 8))
   let o = 0
   for (let i = 0; i < body.length; i++) {
-    const c = body.charCodeAt(i)
-    const v = c < 128 ? B32_TABLE[c]! : -1
-    if (v < 0) return null
-    acc = ((acc << 5) | v) & 0xffff
+    acc = ((acc << 5) | B32_TABLE[body.charCodeAt(i)]!) & 0xffff
     bits += 5
     if (bits >= 8) {
       bits -= 8
       out[o++] = (acc >> bits) & 0xff
     }
   }
-  if (o === 0) return null
-  return Buffer.from(out.buffer, 0, o)
+  return o
 }
 
 export function bytesToText(b: Buffer): string {
   return b.toString('utf8')
 }
 
-/** Every successful decoding of a candidate string (§5.6): hex (or normalised hex), base64 ×4, base32. */
-export function candidateDecodings(s: string): Array<{encoding: string; text: string}> {
-  const out: Array<{encoding: string; text: string}> = []
-  const seen = new Set<Buffer>()
-  const add = (encoding: string, b: Buffer): void => {
-    // Identical decodings (shared buffers of equivalent base64 variants) are scanned once.
-    if (seen.has(b)) return
-    seen.add(b)
-    out.push({encoding, text: bytesToText(b)})
+/** Where a decoder writes bytes that are only read into a string. */
+export interface ByteSource {
+  /** A buffer of at least `size` bytes (contents undefined; valid until the next call). */
+  bytes(size: number): Buffer
+}
+
+/** A buffer from Node's pool per call (short-lived: the bytes are read into a string at once). */
+const POOLED: ByteSource = {bytes: (size) => Buffer.allocUnsafe(size)}
+
+/** A reused output buffer for `candidateDecodings` (one per DLP engine; single-threaded). */
+export class DecodeScratch implements ByteSource {
+  private buf: Buffer = Buffer.allocUnsafeSlow(256)
+
+  bytes(size: number): Buffer {
+    if (size <= this.buf.length) return this.buf
+    // A huge token gets a buffer of its own (not kept).
+    if (size > 1 << 20) return Buffer.allocUnsafe(size)
+    this.buf = Buffer.allocUnsafeSlow(Math.max(size, this.buf.length * 2))
+    return this.buf
   }
-  const h = decodeHexAny(s)
-  if (h !== null && h.length > 0) add('hex', h)
-  for (const d of decodeBase64Variants(s)) add('base64', d.bytes)
-  const b32 = decodeBase32Std(s)
-  if (b32 !== null) add('base32', b32)
-  return out
+}
+
+export interface CandidateDecoding {
+  readonly encoding: string
+  readonly text: string
+}
+
+const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
+
+/**
+ * Every successful decoding of a candidate string (§5.6): hex (or normalised hex), base64 ×4,
+ * base32 — variants decoding to the same buffer once. The bytes go to `into` (a reused scratch,
+ * or a pooled temporary) and only their UTF-8 text is kept.
+ */
+export function candidateDecodings(s: string, into: ByteSource = POOLED): readonly CandidateDecoding[] {
+  let out: CandidateDecoding[] | null = null
+  const hex = hexDigitsOf(s)
+  if (hex !== null) {
+    const buf = into.bytes(hex.length >> 1)
+    out = [{encoding: 'hex', text: buf.toString('utf8', 0, buf.write(hex, 0, hex.length >> 1, 'hex'))}]
+  }
+  const b64 = base64Text(s, into)
+  if (b64 !== null) (out ??= []).push({encoding: 'base64', text: b64})
+  const b32 = base32Body(s)
+  const b32Size = b32 === null ? 0 : Math.floor((b32.length * 5) / 8)
+  if (b32Size > 0) {
+    const buf = into.bytes(b32Size)
+    ;(out ??= []).push({encoding: 'base32', text: buf.toString('utf8', 0, base32Write(b32!, buf))})
+  }
+  return out ?? NO_DECODINGS
 }
 
 /** `IterativeDecode` (§5.5): QueryUnescape until unchanged or error, at most 500 rounds. */
@@ -210,12 +320,19 @@ export function iterativeDecode(s: string): string {
   return cur
 }
 
-/** Noise stripping (§5.7). */
+/** `stripNoise` drops these code units (all ASCII). */
+const NOISE = new Uint8Array(128)
+for (const ch of './ \t\n\r+,;|') NOISE[ch.charCodeAt(0)] = 1
+
+/** Noise stripping (§5.7). A string without noise is returned as is; runs between noise are copied as slices. */
 export function stripNoise(s: string): string {
   let out = ''
-  for (const ch of s) {
-    if (ch === '.' || ch === '/' || ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '+' || ch === ',' || ch === ';' || ch === '|') continue
-    out += ch
+  let from = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 128 || NOISE[c] === 0) continue
+    if (i > from) out += s.slice(from, i)
+    from = i + 1
   }
-  return out
+  return from === 0 ? s : out + s.slice(from)
 }

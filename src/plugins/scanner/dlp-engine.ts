@@ -11,6 +11,8 @@ import {createSeedPhraseDetector, INACTIVE_SEED_PHRASE_DETECTOR, type SeedPhrase
 import type {ScannerSettings} from './settings.js'
 import {buildJunctionScreen, type JunctionScreen} from './subsequence.js'
 import {buildJoinedTextScreens, type JoinedTextScreens} from './joined-text-cores.js'
+import {ByteLines} from './byte-lines.js'
+import {DecodeScratch} from './decoders.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
@@ -39,7 +41,11 @@ export interface DlpEngine {
   readonly seed: SeedPhraseDetector
   readonly literalSecrets: readonly LiteralSecret[]
   readonly canaries: readonly CanaryVariants[]
-  /** Alternation of every core / core+configured pattern: a no-match skips the per-pattern loop. */
+  /**
+   * Alternation of every core / core+configured pattern: a no-match skips the per-pattern loop.
+   * Compiled on first read (getters): only the URL scan and a text whose set pass could not decide
+   * read them, and the two programs are ≈ 1.4 MiB of malloc an MCP wrap never needs (issue 12).
+   */
   readonly corePrefilter: Re2 | null
   readonly allPrefilter: Re2 | null
   /** Core then configured patterns; `allSet` entry i is `all[i]`. */
@@ -51,6 +57,10 @@ export interface DlpEngine {
   readonly allSet: Re2Set | null
   /** UTF-8 encoder into a reused scratch buffer (the set is fed bytes, not a JS string). */
   readonly encoder: Utf8Scratch
+  /** Reused lines of bytes for the batched set passes (`byte-lines.ts`): screens, subsequence chains. */
+  readonly lines: ByteLines
+  /** Reused output buffer of the §5.6 candidate decoders (`candidateDecodings`). */
+  readonly decodeScratch: DecodeScratch
   /**
    * True when every pattern in `all` matches in a line of text exactly where it matches in that
    * text alone (see `lineSafe`), so a set miss on texts joined by '\n' proves a miss on each.
@@ -101,10 +111,36 @@ export function lineSafe(source: string): boolean {
  * something may match or the set cannot decide; the caller then screens text by text.
  */
 export function noPatternMatchesAny(engine: DlpEngine, texts: readonly string[]): boolean {
+  if (!startNoMatchPass(engine)) return false
+  for (const t of texts) if (!addToNoMatchPass(engine, t)) return false
+  return noMatchInPass(engine)
+}
+
+/** Texts joined for one no-match pass are at most this long (longer ones are screened text by text). */
+const NO_MATCH_PASS_MAX = 65536
+
+/**
+ * `noPatternMatchesAny` fed one text at a time, the texts written as lines of `engine.lines`
+ * (the bytes of their '\n'-join; no joined string): start (false: the set cannot be used), add
+ * each text (false once the texts are too long for one pass), then `noMatchInPass`.
+ */
+export function startNoMatchPass(engine: DlpEngine): boolean {
   if (engine.allSet === null || !engine.lineBatchable) return false
-  const joined = texts.join('\n')
-  if (joined.length > 65536) return false
-  const idx = setMatches(engine.allSet, engine.encoder.encode(joined))
+  engine.lines.clear()
+  return true
+}
+
+export function addToNoMatchPass(engine: DlpEngine, text: string): boolean {
+  const lines = engine.lines
+  // Checked before writing: a huge text (a long URL is DLP-scanned before its length check) is never copied.
+  if ((lines.count > 0 ? lines.joinedLength + 1 : 0) + text.length > NO_MATCH_PASS_MAX) return false
+  lines.write(text)
+  lines.endLine()
+  return true
+}
+
+export function noMatchInPass(engine: DlpEngine): boolean {
+  const idx = setMatches(engine.allSet, engine.lines.view(0, engine.lines.count))
   return idx !== null && idx.length === 0
 }
 
@@ -168,17 +204,25 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
   const core = compileCoreDlp()
   const configured = compileConfiguredDlp(settings.dlp.includeDefaults, settings.dlp.patterns)
   const all = [...core, ...configured]
+  const corePrefilter = lazily(() => buildPrefilter(core))
+  const allPrefilter = lazily(() => buildPrefilter(all))
   return {
     core,
     configured,
     all,
     allSet: compileSet(all.map((p) => p.re.source)),
     encoder: new Utf8Scratch(),
+    lines: new ByteLines(),
+    decodeScratch: new DecodeScratch(),
     lineBatchable: all.every((p) => lineSafe(p.re.source)),
     junctionScreen: buildJunctionScreen(all.map((p) => p.re.source)),
     joinedTextScreens: lazily(() => buildJoinedTextScreens(all)),
-    corePrefilter: buildPrefilter(core),
-    allPrefilter: buildPrefilter([...core, ...configured]),
+    get corePrefilter() {
+      return corePrefilter()
+    },
+    get allPrefilter() {
+      return allPrefilter()
+    },
     normalizer: createNormalizer(),
     seed: settings.seedPhrase.enabled
       ? createSeedPhraseDetector(settings.seedPhrase.wordList, settings.seedPhrase.minWords, settings.seedPhrase.verifyChecksum)

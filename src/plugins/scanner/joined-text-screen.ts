@@ -386,7 +386,7 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
   for (const [bit, set] of [[1, screen.set], [2, screen.strict]] as const) {
     const ids: number[] = []
     for (let i = 0; i < probe.length; i++) if ((useful[i]! & bit) !== 0) ids.push(i)
-    for (const k of hitting(ids.map((i) => probe[i]!), {set, window: screen.window}, engine.encoder)) hit[ids[k]!] = hit[ids[k]!]! | bit
+    for (const k of hitting(ids.map((i) => probe[i]!), {set, window: screen.window}, engine.lines)) hit[ids[k]!] = hit[ids[k]!]! | bit
   }
   for (let n = 0; n < pendingK.length; n++) {
     let any = false

@@ -23,6 +23,23 @@ export interface PassTexts {
   readonly folded: string
 }
 
+/**
+ * The same four texts as UTF-8 bytes, what the RE2::Set pre-filters read (issue 18: the four
+ * UTF-16 strings and their re-encoding were ≈ 10 KB and a tenth of the scan per 1 KiB body, and
+ * a string is needed only when a set names a candidate pattern). The buffers are views of the
+ * builder's scratch: valid while `builder.current(this)` holds (the next `passBytes` call reuses it).
+ */
+export interface PassBytes {
+  readonly normalized: Buffer
+  readonly invisible: Buffer
+  readonly leet: Buffer
+  readonly folded: Buffer
+  /** Which `passBytes` call of the builder wrote them. */
+  readonly generation: number
+}
+
+export type PassName = 'normalized' | 'invisible' | 'leet' | 'folded'
+
 /** Domain: code units 0 … U+02FF, and U+FFFD at index DOMAIN. */
 const DOMAIN = 0x300
 const REPLACEMENT = 0xfffd
@@ -37,6 +54,20 @@ const MANY = -2
 /** An entry not computed yet: each character goes through the normaliser the first time it is seen. */
 const UNKNOWN = -3
 const WIDEST = 3
+/** UTF-8 table slots per domain character and pass: WIDEST units of at most three bytes (no surrogates in the domain's outputs). */
+const SLOT = 9
+/** Past this many bytes of scratch (four texts) the UTF-8 walk declines and the passes take the string walk. */
+const MAX_BYTES = 1 << 23
+/** The UTF-8 tables' passes, in slot order after pass 1's (0). */
+const P3 = 1
+const P5 = 2
+const P2 = 3
+/** How the UTF-8 walk writes a character: not learnt yet; one byte per pass; the same word to all four; each pass its word; byte by byte from the table (an entry over four bytes). */
+const SHAPE_UNKNOWN = 0
+const SHAPE_BYTES = 1
+const SHAPE_SAME = 2
+const SHAPE_WORDS = 3
+const SHAPE_LONG = 4
 
 /** What each domain character becomes in one pass: one unit, nothing, several units, or not known yet. */
 interface UnitMap {
@@ -51,6 +82,100 @@ function emptyMap(): UnitMap {
 function learn(map: UnitMap, k: number, t: string): void {
   if (t.length > 1) map.many[k] = Array.from(t, (_, i) => t.charCodeAt(i))
   map.one[k] = t.length === 0 ? NONE : t.length === 1 ? t.charCodeAt(0) : MANY
+}
+
+/** Writes the `n` (0–4) bytes packed in `w`, low byte first, at `o`; returns the offset after them. */
+function putWord(buf: Buffer, o: number, w: number, n: number): number {
+  if (n === 1) {
+    buf[o] = w
+    return o + 1
+  }
+  if (n === 0) return o
+  buf[o] = w & 0xff
+  buf[o + 1] = (w >> 8) & 0xff
+  if (n === 2) return o + 2
+  buf[o + 2] = (w >> 16) & 0xff
+  if (n === 3) return o + 3
+  buf[o + 3] = w >>> 24
+  return o + 4
+}
+
+/** `writePassBytes` outcomes. */
+const WALKED = 0
+const OUTSIDE = 1
+const UNLEARNT = 2
+
+/**
+ * The UTF-8 walk itself (a function of its own so it stays a tight optimised loop): writes the
+ * four texts of `s` into regions of `cap` bytes of `buf` (pass 1, leetspeak, vowel fold, pass 2)
+ * and their ends into `ends`; stops at a character outside the domain or not learnt yet.
+ */
+function writePassBytes(s: string, buf: Buffer, cap: number, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
+  let o1 = 0
+  let o3 = cap
+  let o5 = 2 * cap
+  let o2 = 3 * cap
+  for (let i = 0, len = s.length; i < len; i++) {
+    const c = s.charCodeAt(i)
+    const k = c < DOMAIN ? c : c === REPLACEMENT ? DOMAIN : -1
+    if (k < 0) return OUTSIDE
+    const e = 4 * k
+    const shape = shapes[k]!
+    if (shape === SHAPE_BYTES) {
+      // One byte in every pass (ASCII: most of any text).
+      buf[o1++] = words[e]!
+      buf[o3++] = words[e + P3]!
+      buf[o5++] = words[e + P5]!
+      buf[o2++] = words[e + P2]!
+    } else if (shape === SHAPE_SAME) {
+      // The same bytes in every pass (U+FFFD, most non-ASCII letters).
+      const w = words[e]!
+      const n = lens[e]!
+      if (n === 3) {
+        // Written out: as calls this branch took twice as long (U+FFFD is half of a binary body).
+        const b0 = w & 0xff
+        const b1 = (w >> 8) & 0xff
+        const b2 = (w >> 16) & 0xff
+        buf[o1] = b0
+        buf[o1 + 1] = b1
+        buf[o1 + 2] = b2
+        buf[o3] = b0
+        buf[o3 + 1] = b1
+        buf[o3 + 2] = b2
+        buf[o5] = b0
+        buf[o5 + 1] = b1
+        buf[o5 + 2] = b2
+        buf[o2] = b0
+        buf[o2 + 1] = b1
+        buf[o2 + 2] = b2
+        o1 += 3
+        o3 += 3
+        o5 += 3
+        o2 += 3
+      } else {
+        o1 = putWord(buf, o1, w, n)
+        o3 = putWord(buf, o3, w, n)
+        o5 = putWord(buf, o5, w, n)
+        o2 = putWord(buf, o2, w, n)
+      }
+    } else if (shape === SHAPE_WORDS) {
+      o1 = putWord(buf, o1, words[e]!, lens[e]!)
+      o3 = putWord(buf, o3, words[e + P3]!, lens[e + P3]!)
+      o5 = putWord(buf, o5, words[e + P5]!, lens[e + P5]!)
+      o2 = putWord(buf, o2, words[e + P2]!, lens[e + P2]!)
+    } else if (shape === SHAPE_LONG) {
+      const at = SLOT * e
+      for (let j = 0, n = lens[e]!; j < n; j++) buf[o1++] = table[at + j]!
+      for (let j = 0, n = lens[e + P3]!; j < n; j++) buf[o3++] = table[at + SLOT + j]!
+      for (let j = 0, n = lens[e + P5]!; j < n; j++) buf[o5++] = table[at + 2 * SLOT + j]!
+      for (let j = 0, n = lens[e + P2]!; j < n; j++) buf[o2++] = table[at + 3 * SLOT + j]!
+    } else return UNLEARNT
+  }
+  ends[0] = o1
+  ends[1] = o3
+  ends[2] = o5
+  ends[3] = o2
+  return WALKED
 }
 
 /** A per-ASCII-unit map (leetspeak, the vowel fold) as a table; every such map is one unit to one unit. */
@@ -99,6 +224,25 @@ export class PassTextBuilder {
   /** Set when a character maps to more than WIDEST units (never, on the normaliser as written): the walk then declines every text. */
   private broken = false
 
+  /**
+   * The UTF-8 tables: for domain character k and pass p (pass 1 = 0, P3, P5, P2), `utf8Len[4k + p]`
+   * bytes at `utf8[SLOT × (4k + p)]`, and when they are at most four also packed little-end
+   * first in `utf8Word[4k + p]`; `utf8Shape[k]` says how the walk writes k (SHAPE_*).
+   * `utf8Width` is the most bytes any learnt character gives one pass: the scratch holds four
+   * regions of `width × length` bytes.
+   */
+  private readonly utf8 = new Uint8Array((DOMAIN + 1) * 4 * SLOT)
+  private readonly utf8Len = new Int8Array((DOMAIN + 1) * 4)
+  private readonly utf8Word = new Int32Array((DOMAIN + 1) * 4)
+  private readonly utf8Shape = new Uint8Array(DOMAIN + 1)
+  private utf8Width = 3
+  /** Set when a pass output holds a surrogate (never: the domain's outputs are BMP characters): the UTF-8 walk then declines. */
+  private utf8Broken = false
+  private bytesScratch: Buffer = Buffer.allocUnsafeSlow(0)
+  /** Where the UTF-8 walk's four texts end in the scratch. */
+  private readonly ends = new Int32Array(4)
+  private generation = 0
+
   /** The normaliser's `forMatching` the tables are learnt from (a scanner with another normaliser must not use them). */
   readonly source: (s: string) => string
 
@@ -120,6 +264,76 @@ export class PassTextBuilder {
     if (p1.length > WIDEST || p2.length > WIDEST) this.broken = true
     learn(this.normalized, k, p1)
     learn(this.invisible, k, p2)
+    // The UTF-8 entries: leetspeak and the vowel fold map pass 1's ASCII units one to one.
+    const mapped = (t: Uint16Array): string => Array.from(p1, (ch) => (ch.charCodeAt(0) < 128 ? String.fromCharCode(t[ch.charCodeAt(0)]!) : ch)).join('')
+    const texts = [p1, mapped(this.leet), mapped(this.fold), p2]
+    let shape = SHAPE_BYTES
+    for (let p = 0; p < 4; p++) {
+      const t = texts[p]!
+      for (let i = 0; i < t.length; i++) if ((t.charCodeAt(i) & 0xf800) === 0xd800) this.utf8Broken = true
+      const b = Buffer.from(t, 'utf8')
+      if (b.length > SLOT) {
+        this.utf8Broken = true
+        return
+      }
+      const e = 4 * k + p
+      this.utf8.set(b, SLOT * e)
+      this.utf8Len[e] = b.length
+      let word = 0
+      for (let j = Math.min(b.length, 4) - 1; j >= 0; j--) word = (word << 8) | b[j]!
+      this.utf8Word[e] = word
+      if (b.length > this.utf8Width) this.utf8Width = b.length
+      if (b.length > 4) shape = SHAPE_LONG
+      else if (shape !== SHAPE_LONG && b.length !== 1) shape = SHAPE_WORDS
+    }
+    const e = 4 * k
+    const same = [1, 2, 3].every((p) => this.utf8Len[e + p] === this.utf8Len[e] && this.utf8Word[e + p] === this.utf8Word[e])
+    this.utf8Shape[k] = shape === SHAPE_WORDS && same ? SHAPE_SAME : shape
+  }
+
+  /** Whether `p`'s buffers still hold its texts (no later `passBytes` call has reused the scratch). */
+  current(p: PassBytes): boolean {
+    return p.generation === this.generation
+  }
+
+  /**
+   * The four pass texts of `s` as UTF-8 bytes (each equal to `Buffer.from(passes(s).x)`), written
+   * straight from the tables in one walk; null when `s` is outside the domain (or too long).
+   */
+  passBytes(s: string): PassBytes | null {
+    if (this.utf8Broken || this.broken) return null
+    const len = s.length
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const cap = len * this.utf8Width
+      if (4 * cap > MAX_BYTES) return null
+      let buf = this.bytesScratch
+      if (4 * cap > buf.length) {
+        buf = Buffer.allocUnsafeSlow(Math.max(4 * cap, Math.min(2 * buf.length, KEEP_BYTES), 8192))
+        if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
+      }
+      this.generation++
+      const ends = this.ends
+      const r = writePassBytes(s, buf, cap, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
+      if (r === WALKED) {
+        return {
+          normalized: buf.subarray(0, ends[0]),
+          leet: buf.subarray(cap, ends[1]),
+          folded: buf.subarray(2 * cap, ends[2]),
+          invisible: buf.subarray(3 * cap, ends[3]),
+          generation: this.generation,
+        }
+      }
+      if (r === OUTSIDE) return null
+      // A character not learnt yet: learn every new one of the text, then walk again (the
+      // regions may have to be wider). Each character is learnt once per builder.
+      for (let i = 0; i < len; i++) {
+        const k = domainIndex(s.charCodeAt(i))
+        if (k < 0) return null
+        if (this.utf8Shape[k] === SHAPE_UNKNOWN) this.learn(k)
+        if (this.broken || this.utf8Broken) return null
+      }
+    }
+    return null
   }
 
   /** `forMatching(s)` when `s` is in the domain, else null. */

@@ -66,6 +66,18 @@ export function globalOf(re: Re2): Re2 {
 }
 
 /**
+ * `globalOf(compileAsWritten(source))` — the same regex, same `.source` — with one RE2 program
+ * instead of two where `source` is its own `.source` (the binding's `.source` escapes `/` and line
+ * terminators; otherwise the second compile is from that escaped text, exactly as before). The
+ * discarded as-written program of each response pattern and variant was ≈ 100 start-up compiles
+ * whose memory stayed in malloc's high-water mark (issue 12).
+ */
+export function compileGlobalAsWritten(source: string): Re2 {
+  const re = new RE2(source, 'gu')
+  return re.source === source ? re : globalOf(re)
+}
+
+/**
  * All non-overlapping hits, leftmost-first; `limit` bounds work on adversarial input. Pass a
  * global (`g`) regex on hot paths: otherwise a global copy is compiled per call.
  */

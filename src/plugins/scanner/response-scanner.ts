@@ -9,9 +9,9 @@ import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
-import {PassTextBuilder, type PassTexts} from './pass-texts.js'
+import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
-import {compileAsWritten, compileSet, findAll, foldVowelsSource, globalOf, optionalWhitespaceSource, setMatches, type Re2, type Re2Set} from './regex.js'
+import {compileGlobalAsWritten, compileSet, findAll, foldVowelsSource, optionalWhitespaceSource, setMatches, type Re2, type Re2Set} from './regex.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 
 export interface CompiledResponsePattern {
@@ -83,11 +83,17 @@ export interface ResponseScanner {
    * reference path of the differential tests (`withReferencePasses`).
    */
   readonly passTexts: PassTextBuilder | null
+  /**
+   * False: the content's pass texts as four UTF-16 strings, each encoded again for the sets (the
+   * path before the UTF-8 walk, kept as the differential tests' oracle: `withStringPasses`).
+   * Absent or true: written as UTF-8 straight from the tables, strings made only for a candidate.
+   */
+  readonly passBytes?: boolean
 }
 
 function tryCompile(src: string): Re2 | null {
   try {
-    return globalOf(compileAsWritten(src))
+    return compileGlobalAsWritten(src)
   } catch {
     return null
   }
@@ -98,7 +104,7 @@ function compile(p: ResponsePatternSpec, core: boolean): CompiledResponsePattern
   const foldSrc = foldVowelsSource(p.regex)
   const optWs = optSrc === p.regex ? null : tryCompile(optSrc)
   const fold = foldSrc === p.regex ? null : tryCompile(foldSrc)
-  const re = globalOf(compileAsWritten(p.regex))
+  const re = compileGlobalAsWritten(p.regex)
   return {
     name: p.name,
     // The set must compile exactly what each regex compiled: the global regexes were built from
@@ -157,20 +163,39 @@ export function withReferencePasses(sc: ResponseScanner): ResponseScanner {
   return {...sc, passTexts: null}
 }
 
+/** The same scanner with the content's pass texts as strings re-encoded for the sets (the UTF-8 walk's oracle). */
+export function withStringPasses(sc: ResponseScanner): ResponseScanner {
+  return {...sc, passBytes: false}
+}
+
 /** Indices of the patterns that can match `text` with this variant; null = try them all. */
 function candidatePatterns(t: ScanTexts, set: ResponsePatternSet, which: Variant, text: string): number[] | null {
   if (which !== 'fold') {
     const both = t.pairHits(set, text)
-    if (both !== null) {
-      const out: number[] = []
-      for (const [w, i] of both) if (w === which) out.push(i)
-      return out
-    }
+    if (both !== null) return ofVariant(both, which)
   }
-  const encoder = t.sc.encoder
   const vs = set.sets[which]
-  if (vs.set === null) return null
-  const hits = setMatches(vs.set, encoder.encode(text))
+  return vs.set === null ? null : variantHits(vs, t.sc.encoder.encode(text))
+}
+
+/** `candidatePatterns` for one of the content's pass texts, read from its UTF-8 bytes (the same sets on the same bytes). */
+function passCandidates(t: ScanTexts, set: ResponsePatternSet, which: Variant, pass: PassName): number[] | null {
+  if (which !== 'fold') {
+    const both = t.passPairHits(set, pass)
+    if (both !== null) return ofVariant(both, which)
+  }
+  const vs = set.sets[which]
+  return vs.set === null ? null : variantHits(vs, t.bytesOf(pass))
+}
+
+function ofVariant(both: ReadonlyArray<readonly [Variant, number]>, which: Variant): number[] {
+  const out: number[] = []
+  for (const [w, i] of both) if (w === which) out.push(i)
+  return out
+}
+
+function variantHits(vs: VariantSet, input: Buffer): number[] | null {
+  const hits = setMatches(vs.set, input)
   return hits === null ? null : hits.map((k) => vs.patternIndex[k]!)
 }
 
@@ -194,9 +219,13 @@ function matchSet(
   which: Variant,
   pass: ResponsePass,
 ): ResponseMatch[] {
+  if (text.length === 0) return []
+  return matchPatterns(set, text, candidatePatterns(t, set, which, text), which, pass)
+}
+
+/** Every hit of the patterns `only` names (null: all of them) in `text`, the given variant of each. */
+function matchPatterns(set: ResponsePatternSet, text: string, only: readonly number[] | null, which: Variant, pass: ResponsePass): ResponseMatch[] {
   const out: ResponseMatch[] = []
-  if (text.length === 0) return out
-  const only = candidatePatterns(t, set, which, text)
   const indices = only ?? set.patterns.map((_, i) => i)
   for (const i of indices) {
     const p = set.patterns[i]!
@@ -298,6 +327,44 @@ export class ScanTexts {
     return memoised(byText, text, (s) => setMatches(set.pair.set, this.sc.encoder.encode(s))?.map((k) => set.pair.entries[k]!) ?? null)
   }
 
+  /** The content's pass texts as UTF-8 (undefined: not tried yet; null: the string path), their strings once made, and their pair-set hits per set. */
+  private walkedBytes: PassBytes | null | undefined
+  private readonly passStrings: Partial<Record<PassName, string>> = {}
+  private readonly passPairs = new Map<ResponsePatternSet, Partial<Record<PassName, ReadonlyArray<readonly [Variant, number]> | null>>>()
+
+  /** The content's four pass texts as UTF-8 from one table walk, or null (outside the domain, or the string path asked for). */
+  passBytes(): PassBytes | null {
+    if (this.walkedBytes === undefined) this.walkedBytes = this.fast !== null && this.sc.passBytes !== false ? this.fast.passBytes(this.content) : null
+    return this.walkedBytes
+  }
+
+  /** One pass text's bytes (walked again, to the same bytes, if another walk reused the scratch since). */
+  bytesOf(pass: PassName): Buffer {
+    let b = this.walkedBytes!
+    if (!this.fast!.current(b)) b = this.walkedBytes = this.fast!.passBytes(this.content)!
+    return b[pass]
+  }
+
+  /** One pass text as a string (UTF-8 round trip: the domain's outputs hold no surrogates), made once. */
+  passText(pass: PassName): string {
+    return (this.passStrings[pass] ??= this.bytesOf(pass).toString('utf8'))
+  }
+
+  /** Whether two of the content's pass texts are equal (equal UTF-8 bytes: equal strings). */
+  samePass(a: PassName, b: PassName): boolean {
+    return this.bytesOf(a).equals(this.bytesOf(b))
+  }
+
+  /** `pairHits` for one of the content's pass texts, from its bytes. */
+  passPairHits(set: ResponsePatternSet, pass: PassName): ReadonlyArray<readonly [Variant, number]> | null {
+    if (set.pair.set === null) return null
+    let byPass = this.passPairs.get(set)
+    if (byPass === undefined) this.passPairs.set(set, (byPass = {}))
+    let hits = byPass[pass]
+    if (hits === undefined) hits = byPass[pass] = setMatches(set.pair.set, this.bytesOf(pass))?.map((k) => set.pair.entries[k]!) ?? null
+    return hits
+  }
+
   /** Passes 1, 2, 3 and 5 of the content by one table walk, stored where the passes look them up. */
   private walk(): void {
     if (this.walked !== undefined) return
@@ -337,8 +404,12 @@ export class ScanTexts {
 
   /** Pass 6's candidates for `s`: the whole squeezed string's decodings, then each run's printable ones. */
   decoded(s: string): readonly string[] {
+    // The content itself (every scan's first pass 6) without hashing it as a map key.
+    if (s === this.content) return (this.contentDecoded ??= this.decodeRuns(s))
     return memoised(this.decodedOf, s, (text) => this.decodeRuns(text))
   }
+
+  private contentDecoded: readonly string[] | undefined
 
   private decodeRuns(s: string): readonly string[] {
     if (this.sc.passTexts === null) return decodeRunsReference(s)
@@ -410,8 +481,38 @@ function decodePass(t: ScanTexts, patterns: ResponsePatternSet, content: string,
   return []
 }
 
+/** `matchSet` on one of the content's pass texts: the sets read its bytes; the string is made only for a candidate. */
+function matchPass(t: ScanTexts, set: ResponsePatternSet, pass: PassName, which: Variant, label: ResponsePass): ResponseMatch[] {
+  if (t.bytesOf(pass).length === 0) return []
+  const only = passCandidates(t, set, which, pass)
+  if (only !== null && only.length === 0) return []
+  return matchPatterns(set, t.passText(pass), only, which, label)
+}
+
+/** `multiPass` with the content's pass texts as UTF-8 bytes: the same passes, in the same order, on the same texts. */
+function multiPassBytes(t: ScanTexts, patterns: ResponsePatternSet): ResponseMatch[] {
+  const filtered = (pass: PassName, ms: ResponseMatch[]): ResponseMatch[] => (ms.length === 0 ? ms : educationalFilter(t.passText('normalized'), t.passText(pass), ms))
+  let m = filtered('normalized', matchPass(t, patterns, 'normalized', 're', 'normalized'))
+  if (m.length > 0) return m
+  // Passes 2 and 3 reuse pass 1's regexes: an unchanged text cannot match now, so skip it.
+  if (!t.samePass('invisible', 'normalized')) {
+    m = filtered('invisible', matchPass(t, patterns, 'invisible', 're', 'invisible'))
+    if (m.length > 0) return m
+  }
+  if (!t.samePass('leet', 'normalized') && !t.samePass('leet', 'invisible')) {
+    m = filtered('leet', matchPass(t, patterns, 'leet', 're', 'leetspeak'))
+    if (m.length > 0) return m
+  }
+  m = filtered('normalized', matchPass(t, patterns, 'normalized', 'optWs', 'optional_whitespace'))
+  if (m.length > 0) return m
+  m = filtered('folded', matchPass(t, patterns, 'folded', 'fold', 'vowel_fold'))
+  if (m.length > 0) return m
+  return decodePass(t, patterns, t.content, 0)
+}
+
 /** Runs the multi-pass scheme with one pattern set; the first pass with a (surviving) match wins. */
 function multiPass(t: ScanTexts, patterns: ResponsePatternSet): ResponseMatch[] {
+  if (t.passBytes() !== null) return multiPassBytes(t, patterns)
   const content = t.content
   const p1 = t.forMatching(content)
   const filtered = (text: string, ms: ResponseMatch[]) => educationalFilter(p1, text, ms)

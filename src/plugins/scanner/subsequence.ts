@@ -21,7 +21,7 @@
  * points are code units, too). Otherwise, or when some pattern has no core, every string is
  * returned as before.
  */
-import type {Utf8Scratch} from './dlp-engine.js'
+import type {ByteLines} from './byte-lines.js'
 import {isPrintableAscii} from './normalize.js'
 import {readRegexCoreTable, regexCoreLookup} from './regex-core-table.js'
 import {compileSet, setMatches, type Re2Set} from './regex.js'
@@ -63,13 +63,30 @@ export function buildJunctionScreen(sources: readonly string[]): JunctionScreen 
 }
 
 /** Indices of `texts` in which some core matches (undecidable passes count as hits). */
-export function hitting(texts: readonly string[], screen: JunctionScreen, encoder: Utf8Scratch): number[] {
+export function hitting(texts: readonly string[], screen: JunctionScreen, lines: ByteLines): number[] {
+  lines.clear()
+  for (const t of texts) {
+    lines.write(t)
+    lines.endLine()
+  }
   const out: number[] = []
+  probeLines(lines, screen.set, (i) => out.push(i))
+  return out
+}
+
+/**
+ * Calls `hit(i)`, in order, for every closed line of `lines` in which some entry of `set` matches
+ * or a pass cannot tell. One pass per batch of about `BATCH_CHARS` bytes; a batch that is not
+ * clean is split in halves down to single lines. The entries have no assertions, so a match in
+ * a line alone is a match in any batch holding it: a clean batch has only clean lines, and each
+ * line's outcome is that of a pass over it alone, however the lines are batched.
+ */
+function probeLines(lines: ByteLines, set: Re2Set, hit: (line: number) => void): void {
   const probe = (lo: number, hi: number): void => {
-    const r = setMatches(screen.set, encoder.encode(hi - lo === 1 ? texts[lo]! : texts.slice(lo, hi).join('\n')))
+    const r = setMatches(set, lines.view(lo, hi))
     if (r !== null && r.length === 0) return
     if (hi - lo === 1) {
-      out.push(lo)
+      hit(lo)
       return
     }
     const mid = (lo + hi) >> 1
@@ -77,17 +94,13 @@ export function hitting(texts: readonly string[], screen: JunctionScreen, encode
     probe(mid, hi)
   }
   let lo = 0
-  let size = 0
-  for (let i = 0; i < texts.length; i++) {
-    size += texts[i]!.length + 1
-    if (size >= BATCH_CHARS) {
+  for (let i = 0; i < lines.count; i++) {
+    if (lines.lineEnd(i) + 1 - lines.lineStart(lo) >= BATCH_CHARS) {
       probe(lo, i + 1)
       lo = i + 1
-      size = 0
     }
   }
-  if (lo < texts.length) probe(lo, texts.length)
-  return out
+  if (lo < lines.count) probe(lo, lines.count)
 }
 
 /** Which values and chains hit, or null when nothing did. */
@@ -95,47 +108,68 @@ interface Hits {
   readonly value: Uint8Array
   readonly pair: Uint8Array
   readonly triple: Uint8Array
-  readonly quad: ReadonlySet<number>
+  readonly quad: Set<number>
 }
 
-function junctionHits(v: readonly string[], screen: JunctionScreen, encoder: Utf8Scratch): Hits | null {
+/**
+ * Values and chains are lines of `lines` (printable ASCII: one byte per code unit); a chain is
+ * copied from its values' lines, so no chain string is built. Line tags: value i → i; pair →
+ * n + a·n + b; triple → n + n² + (a·n + b)·n + c; quad → −(((a·n + b)·n + c)·n + d) − 1.
+ */
+function junctionHits(v: readonly string[], screen: JunctionScreen, lines: ByteLines): Hits | null {
   const n = v.length
   const w = screen.window
-  const tail = (s: string, k: number): string => (s.length <= k ? s : s.slice(s.length - k))
-  const head = (s: string, k: number): string => (s.length <= k ? s : s.slice(0, k))
-  const texts: string[] = [...v]
-  const keys: number[] = v.map((_, i) => i)
-  // Keys: value i → i; pair → n + a·n + b; triple → n + n² + (a·n + b)·n + c; quad → −(((a·n + b)·n + c)·n + d) − 1.
+  lines.clear()
+  for (let i = 0; i < n; i++) {
+    lines.write(v[i]!)
+    lines.endLine(i)
+  }
+  const tail = (i: number, k: number): void => {
+    const e = lines.lineEnd(i)
+    const s = Math.max(lines.lineStart(i), e - k)
+    lines.copy(s, e, e - s)
+  }
+  const head = (i: number, k: number): void => {
+    const s = lines.lineStart(i)
+    const e = Math.min(lines.lineEnd(i), s + k)
+    lines.copy(s, e, e - s)
+  }
+  const whole = (i: number): void => lines.copy(lines.lineStart(i), lines.lineEnd(i), v[i]!.length)
   for (let a = 0; a < n; a++) {
     for (let b = a + 1; b < n; b++) {
-      texts.push(tail(v[a]!, w - 1) + head(v[b]!, w - 1))
-      keys.push(n + a * n + b)
+      tail(a, w - 1)
+      head(b, w - 1)
+      lines.endLine(n + a * n + b)
       const mb = v[b]!.length
       if (mb > w - 2) continue
       for (let c = b + 1; c < n; c++) {
         const k3 = w - 1 - mb
-        texts.push(tail(v[a]!, k3) + v[b]! + head(v[c]!, k3))
-        keys.push(n + n * n + (a * n + b) * n + c)
+        tail(a, k3)
+        whole(b)
+        head(c, k3)
+        lines.endLine(n + n * n + (a * n + b) * n + c)
         const mc = mb + v[c]!.length
         if (mc > w - 2) continue
         const k4 = w - 1 - mc
         for (let d = c + 1; d < n; d++) {
-          texts.push(tail(v[a]!, k4) + v[b]! + v[c]! + head(v[d]!, k4))
-          keys.push(-(((a * n + b) * n + c) * n + d) - 1)
+          tail(a, k4)
+          whole(b)
+          whole(c)
+          head(d, k4)
+          lines.endLine(-(((a * n + b) * n + c) * n + d) - 1)
         }
       }
     }
   }
-  const hit = hitting(texts, screen, encoder)
-  if (hit.length === 0) return null
-  const h = {value: new Uint8Array(n), pair: new Uint8Array(n * n), triple: new Uint8Array(n * n * n), quad: new Set<number>()}
-  for (const i of hit) {
-    const key = keys[i]!
+  let h: Hits | null = null
+  probeLines(lines, screen.set, (i) => {
+    h ??= {value: new Uint8Array(n), pair: new Uint8Array(n * n), triple: new Uint8Array(n * n * n), quad: new Set<number>()}
+    const key = lines.tagOf(i)
     if (key < 0) h.quad.add(-key - 1)
     else if (key < n) h.value[key] = 1
     else if (key < n + n * n) h.pair[key - n] = 1
     else h.triple[key - n - n * n] = 1
-  }
+  })
   return h
 }
 
@@ -144,14 +178,14 @@ function junctionHits(v: readonly string[], screen: JunctionScreen, encoder: Utf
  * DLP match, normalised by `normalize`, distinct, in enumeration order. Without a screen (or
  * with a value that is not printable ASCII) every target is returned.
  */
-export function subsequenceTexts(values: readonly string[], screen: JunctionScreen | null, encoder: Utf8Scratch, normalize: (s: string) => string): string[] {
+export function subsequenceTexts(values: readonly string[], screen: JunctionScreen | null, lines: ByteLines, normalize: (s: string) => string): string[] {
   if (values.length < 3) return []
   const v = values.slice(0, SUBSEQUENCE_MAX_VALUES)
   const n = v.length
   let h: Hits | null = null
   const screened = screen !== null && v.every(isPrintableAscii)
   if (screened) {
-    h = junctionHits(v, screen, encoder)
+    h = junctionHits(v, screen, lines)
     if (h === null) return []
   }
   const out = new Set<string>()

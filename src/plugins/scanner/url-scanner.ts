@@ -4,13 +4,12 @@
  * secret in a hostname never reaches a resolver. DNS, clock and rate-limit state are injected.
  */
 import RE2 from 're2'
-import {candidateDecodings, iterativeDecode, stripNoise} from './decoders.js'
+import {iterativeDecode} from './decoders.js'
 import {createDlpEngine, FindingSet, findCanary, matchingPatterns, noPatternMatchesAny, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
 import {goEscapedPath, goHostname, goUrlString, parseGoUrl, splitQuery, type GoUrl} from '../canonical/index.js'
-import {memoised} from './memo.js'
 import {
   canonicaliseAltIPv4, cidrContains, CORE_SSRF_CIDRS, formatIp, inetAtonShortForm, isMetadataIp, parseCidrs,
   parseIp, stripZone, unmap, type Cidr, type IpBytes,
@@ -22,6 +21,7 @@ import {approximateRegistrableDomain, type DataBudget, type RateLimiter} from '.
 import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type ReasonSeverity, type ScannerLabel} from './reasons.js'
 import {findLiteralSecret} from './secrets.js'
 import {subsequenceTexts} from './subsequence.js'
+import {dlpTargets, ScanMemo, seedTargets, subsequenceValues, targetsProvenClean} from './url-targets.js'
 import type {ScannerSettings} from './settings.js'
 
 export type ResultClass = 'threat' | 'protective' | 'config_mismatch' | 'infrastructure_error' | 'structural_exemption'
@@ -196,109 +196,6 @@ function sigV4(scanner: UrlScanner, u: GoUrl, host: string): SigV4Outcome {
   return {scanUrl: {...u, rawQuery}, longExpiry: exp > 86400}
 }
 
-interface DlpTarget {
-  readonly text: string
-  readonly kind: string
-  /** §5.6 decodings of query keys/values: configured DLP only, never core. */
-  readonly decoding: boolean
-}
-
-/**
- * Work shared by the stages of one scan: the same query values and path segments are decoded
- * for the DLP targets, the subsequences and the seed-phrase targets; each distinct string is
- * decoded once. Lives for one scan only.
- */
-class ScanMemo {
-  private readonly decoded = new Map<string, string>()
-  private readonly decodings = new Map<string, ReadonlyArray<{encoding: string; text: string}>>()
-  private pairsOf: {raw: string; pairs: ReturnType<typeof splitQuery>} | null = null
-
-  decode(s: string): string {
-    return memoised(this.decoded, s, iterativeDecode)
-  }
-
-  candidates(s: string): ReadonlyArray<{encoding: string; text: string}> {
-    return memoised(this.decodings, s, candidateDecodings)
-  }
-
-  query(rawQuery: string): ReturnType<typeof splitQuery> {
-    if (this.pairsOf === null || this.pairsOf.raw !== rawQuery) this.pairsOf = {raw: rawQuery, pairs: splitQuery(rawQuery)}
-    return this.pairsOf.pairs
-  }
-}
-
-/** §5.5 target strings, in order. */
-function dlpTargets(u: GoUrl, host: string, m: ScanMemo): DlpTarget[] {
-  const t: DlpTarget[] = []
-  const add = (text: string, kind: string, decoding = false): void => {
-    if (text !== '') t.push({text, kind, decoding})
-  }
-  add(goUrlString(u), 'url')
-  add(u.path, 'path')
-  add(m.decode(u.rawQuery), 'query')
-  for (const p of m.query(u.rawQuery)) {
-    for (const x of [p.key, p.value]) {
-      const d = m.decode(x)
-      add(d, 'param')
-      for (const dec of m.candidates(d)) add(dec.text, `param_${dec.encoding}`, true)
-      add(stripNoise(d), 'param_noise')
-    }
-  }
-  const escaped = goEscapedPath(u)
-  const rawDecoded = m.decode(escaped)
-  if (rawDecoded !== u.path) add(rawDecoded, 'raw_path')
-  for (const seg of u.path.split('/')) {
-    if (utf8Length(seg) < 10) continue
-    for (const dec of m.candidates(seg)) add(dec.text, `segment_${dec.encoding}`)
-  }
-  add(host.split('.').join(''), 'host')
-  add(stripNoise(u.path), 'path_noise')
-  if (u.rawQuery.includes('&')) {
-    const joined = u.rawQuery
-      .split('&')
-      .map((part) => {
-        const eq = part.indexOf('=')
-        return m.decode(eq >= 0 ? part.slice(eq + 1) : '')
-      })
-      .join('')
-    add(joined, 'concat')
-    add(stripNoise(joined), 'concat_noise')
-  }
-  return t
-}
-
-/** Query values for the subsequence check (§5.5): raw split on `&`, after `=`, non-empty, decoded. */
-function subsequenceValues(rawQuery: string, m: ScanMemo): string[] {
-  const vals: string[] = []
-  for (const part of rawQuery.split('&')) {
-    const eq = part.indexOf('=')
-    if (eq < 0) continue
-    const v = part.slice(eq + 1)
-    if (v !== '') vals.push(m.decode(v))
-  }
-  return vals
-}
-
-/** §5.8 seed-phrase targets. */
-function seedTargets(u: GoUrl, host: string, m: ScanMemo): string[] {
-  const out: string[] = [u.path, m.decode(u.rawQuery)]
-  const values: string[] = []
-  for (const p of m.query(u.rawQuery)) {
-    const v = m.decode(p.value)
-    values.push(v)
-    out.push(v)
-    for (const d of m.candidates(v)) out.push(d.text)
-  }
-  out.push(values.join(' '))
-  for (const seg of u.path.split('/')) {
-    if (utf8Length(seg) < 20) continue
-    for (const d of m.candidates(seg)) out.push(d.text)
-  }
-  out.push(host.split('.').join(' '))
-  out.push(u.path.split('/').join(' '))
-  return out
-}
-
 function fmt(n: number): string {
   return n.toFixed(2)
 }
@@ -439,8 +336,9 @@ async function pipeline(
     if (sig.longExpiry) warnings.push({pattern: 'SigV4 Long Expiry', severity: 'info', core: false, encoding: '', warn: true})
   }
   mark('sigv4')
-  const memo = new ScanMemo()
-  const targets = dlpTargets(su, host, memo)
+  const memo = new ScanMemo(dlp.decodeScratch)
+  // The 2-, 3- and 4-value concatenations, less those the junction screen proves clean.
+  const subTexts = subsequenceTexts(subsequenceValues(su.rawQuery, memo), dlp.junctionScreen, dlp.lines, dlp.normalizer.forDlp)
   // One RE2::Set pass per string decides which patterns can match it at all (falling back to
   // the core+configured alternation when the set cannot decide); stages 10 and 11 then run
   // only those patterns, on only those strings — a pure speed-up: a pattern the set rules out
@@ -451,30 +349,29 @@ async function pipeline(
     if (cand !== null) return {keep: cand.size > 0, cand}
     return {keep: dlp.allPrefilter === null || dlp.allPrefilter.test(text), cand}
   }
-  // Identical strings are tested once (first occurrence keeps its place and label; it becomes
-  // core-eligible if any duplicate is).
-  const byText = new Map<string, {kind: string; decoding: boolean; norm: string}>()
-  for (const t of targets) {
-    const norm = dlp.normalizer.forDlp(t.text)
-    const seen = byText.get(norm)
-    if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
-    else if (seen.decoding && !t.decoding) seen.decoding = false
-  }
-  // The 2-, 3- and 4-value concatenations, less those the junction screen proves clean.
-  const subTexts = subsequenceTexts(subsequenceValues(su.rawQuery, memo), dlp.junctionScreen, dlp.encoder, dlp.normalizer.forDlp)
-  // The common case, a clean URL: one set pass over every target at once proves that no
-  // pattern can hit any of them, and the per-target screening below is skipped.
-  const noHit = noPatternMatchesAny(dlp, [...[...byText.keys()], ...subTexts])
   const normTargets: Array<{kind: string; decoding: boolean; norm: string; cand: Candidates}> = []
   const subseq: Array<{text: string; cand: Candidates}> = []
-  if (!noHit) {
-    for (const t of byText.values()) {
-      const sc2 = screen(t.norm)
-      if (sc2.keep) normTargets.push({kind: t.kind, decoding: t.decoding, norm: t.norm, cand: sc2.cand})
+  // The common case, a clean URL: one set pass over every target at once proves that no
+  // pattern can hit any of them, and nothing below needs the targets.
+  if (!targetsProvenClean(dlp, su, host, memo, subTexts)) {
+    // Identical strings are tested once (first occurrence keeps its place and label; it becomes
+    // core-eligible if any duplicate is).
+    const byText = new Map<string, {kind: string; decoding: boolean; norm: string}>()
+    for (const t of dlpTargets(su, host, memo)) {
+      const norm = dlp.normalizer.forDlp(t.text)
+      const seen = byText.get(norm)
+      if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
+      else if (seen.decoding && !t.decoding) seen.decoding = false
     }
-    for (const x of subTexts) {
-      const sc2 = screen(x)
-      if (sc2.keep) subseq.push({text: x, cand: sc2.cand})
+    if (!noPatternMatchesAny(dlp, [...[...byText.keys()], ...subTexts])) {
+      for (const t of byText.values()) {
+        const sc2 = screen(t.norm)
+        if (sc2.keep) normTargets.push({kind: t.kind, decoding: t.decoding, norm: t.norm, cand: sc2.cand})
+      }
+      for (const x of subTexts) {
+        const sc2 = screen(x)
+        if (sc2.keep) subseq.push({text: x, cand: sc2.cand})
+      }
     }
   }
   // 10. core DLP (no §5.6 decodings of query keys/values)

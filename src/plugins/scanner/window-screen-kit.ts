@@ -63,7 +63,7 @@ export function coreScreenWindow(engine: DlpEngine): number | null {
 export function coreScreenHits(engine: DlpEngine, texts: readonly string[]): boolean {
   const s = engine.joinedTextScreens()
   if (s === null) return true
-  return hitting(texts, {set: s.set, window: s.window}, engine.encoder).length > 0
+  return hitting(texts, {set: s.set, window: s.window}, engine.lines).length > 0
 }
 
 /** `coreScreenHits(engine, [tail + text])` without building the concatenation (`encodeJoined`). */

@@ -115,3 +115,17 @@ export function randomJoin(r: () => number, maxParts: number, pick: (x: number) 
   for (let k = 0; k < n; k++) parts.push(pick(r()))
   return parts.join(r() < spaced ? ' ' : '')
 }
+
+/** Splits a secret into 2–4 pieces at random points (`r`: a `prng`). */
+export function splitSecret(r: () => number, s: string): string[] {
+  const k = 2 + Math.floor(r() * 3)
+  const cuts = [...new Set(Array.from({length: k - 1}, () => 1 + Math.floor(r() * (s.length - 1))))].sort((a, b) => a - b)
+  const out: string[] = []
+  let from = 0
+  for (const c of cuts) {
+    out.push(s.slice(from, c))
+    from = c
+  }
+  out.push(s.slice(from))
+  return out
+}

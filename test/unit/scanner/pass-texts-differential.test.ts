@@ -11,7 +11,7 @@ import {
   redactResponse, replaceInvisibleWithSpace, scanResponse,
 } from '../../../src/plugins/scanner/index.js'
 import {inPassTextDomain, PassTextBuilder} from '../../../src/plugins/scanner/pass-texts.js'
-import {withReferencePasses, type ResponseScanner} from '../../../src/plugins/scanner/response-scanner.js'
+import {withReferencePasses, withStringPasses, type ResponseScanner} from '../../../src/plugins/scanner/response-scanner.js'
 import {prng} from './fixtures.js'
 
 const DOMAIN = [...Array.from({length: 0x300}, (_, c) => String.fromCharCode(c)), '\ufffd']
@@ -101,16 +101,17 @@ function body(r: () => number): string {
   return Buffer.concat(parts).toString('utf8')
 }
 
-function scanners(action: 'block' | 'warn' | 'strip', enabled: boolean): [ResponseScanner, ResponseScanner] {
+/** The shipped scanner, its reference path, and the shipped scanner with the content's pass texts as strings (the UTF-8 walk's oracle). */
+function scanners(action: 'block' | 'warn' | 'strip', enabled: boolean): [ResponseScanner, ResponseScanner, ResponseScanner] {
   const settings = defaultScannerSettings()
   settings.responseScanning.enabled = enabled
   settings.responseScanning.action = action
   settings.responseScanning.patterns = [...PRESET_RESPONSE_PATTERNS]
   const fast = createResponseScanner(settings)
-  return [fast, withReferencePasses(fast)]
+  return [fast, withReferencePasses(fast), withStringPasses(fast)]
 }
 
-test('response scan: table-walk passes and pass-6 shortcuts give the reference path\'s scans, redactions and decisions', () => {
+test('response scan: table-walk passes (UTF-8 and string) and pass-6 shortcuts give the reference path\'s scans, redactions and decisions', () => {
   const r = prng(1018)
   const arms = [scanners('block', false), scanners('strip', true), scanners('warn', true)]
   let hits = 0
@@ -118,11 +119,14 @@ test('response scan: table-walk passes and pass-6 shortcuts give the reference p
   for (let i = 0; i < 600; i++) {
     const text = body(r)
     if (inPassTextDomain(text)) inDomain++
-    for (const [fast, ref] of arms) {
+    for (const [fast, ref, strings] of arms) {
       const a = scanResponse(fast, text)
       assert.deepEqual(a, scanResponse(ref, text), JSON.stringify(text))
+      assert.deepEqual(a, scanResponse(strings, text), JSON.stringify(text))
       if (!a.clean) hits++
-      assert.deepEqual(decideResponse(fast, text, {host: 'example.com'}), decideResponse(ref, text, {host: 'example.com'}), JSON.stringify(text))
+      const d = decideResponse(fast, text, {host: 'example.com'})
+      assert.deepEqual(d, decideResponse(ref, text, {host: 'example.com'}), JSON.stringify(text))
+      assert.deepEqual(d, decideResponse(strings, text, {host: 'example.com'}), JSON.stringify(text))
     }
     assert.deepEqual(redactResponse(arms[1]![0], text), redactResponse(arms[1]![1], text), JSON.stringify(text))
   }

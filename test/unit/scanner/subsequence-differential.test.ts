@@ -14,7 +14,7 @@ import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN, compi
 import {FindingSet, runEngine, type DlpEngine} from '../../../src/plugins/scanner/dlp-engine.js'
 import {regexCore} from '../../../src/plugins/scanner/regex-core.js'
 import {subsequenceTexts} from '../../../src/plugins/scanner/subsequence.js'
-import {alnum, anthropicKey, awsKeyId, base58chars, githubToken, hexLower, j, lowerAlnum, prng, upperAlnum, wif} from './fixtures.js'
+import {alnum, anthropicKey, awsKeyId, base58chars, githubToken, hexLower, j, lowerAlnum, prng, splitSecret, upperAlnum, wif} from './fixtures.js'
 
 /** The pre-screen enumeration, verbatim in behaviour: the reference. */
 function oracle(values: readonly string[], normalize: (s: string) => string): string[] {
@@ -57,20 +57,6 @@ function secrets(r: () => number): string[] {
   ]
 }
 
-/** Splits a secret into 2–4 pieces at random points. */
-function split(r: () => number, s: string): string[] {
-  const k = 2 + Math.floor(r() * 3)
-  const cuts = [...new Set(Array.from({length: k - 1}, () => 1 + Math.floor(r() * (s.length - 1))))].sort((a, b) => a - b)
-  const out: string[] = []
-  let from = 0
-  for (const c of cuts) {
-    out.push(s.slice(from, c))
-    from = c
-  }
-  out.push(s.slice(from))
-  return out
-}
-
 const FILLER = ['open', '50', '2', 'alpha-12345', 'x', '=', '-', '.', 'id', 'ab_cd', 'v1.2', 'A', 'key', 'secret', 'token', '0x', 'eyJ', 'gh', 'p_', 'sk-', '9999', ' ']
 
 /** A random query value list: fillers, whole and split secrets (pieces kept in order, fillers between). */
@@ -83,7 +69,7 @@ function valueList(r: () => number): string[] {
     else if (x < 0.6) out.push(alnum(1 + Math.floor(r() * 60), Math.floor(r() * 1e6)))
     else if (x < 0.9) {
       const ss = secrets(r)
-      const pieces = split(r, ss[Math.floor(r() * ss.length)]!)
+      const pieces = splitSecret(r, ss[Math.floor(r() * ss.length)]!)
       for (const p of pieces) {
         out.push(p)
         if (r() < 0.3) out.push(FILLER[Math.floor(r() * FILLER.length)]!)
@@ -152,7 +138,7 @@ test('subsequence screen: an in-order sub-list of the full enumeration; every st
     const values = valueList(r)
     const host = r() < 0.2 ? 'api.example.org' : 'example.com'
     const full = oracle(values, norm)
-    const fast = subsequenceTexts(values, engine.junctionScreen, engine.encoder, norm)
+    const fast = subsequenceTexts(values, engine.junctionScreen, engine.lines, norm)
     // In-order sub-list.
     let k = 0
     for (const t of fast) {
@@ -180,7 +166,7 @@ test('subsequence screen: clean query values (words, numbers, ids) leave nothing
   for (const [n, shape] of [[20, (i: number) => `${words[i % 10]}-${(i * 7919) % 100000}`], [20, (i: number) => `v${i}`], [12, (i: number) => `item ${i} of the list, page ${i * 3}`]] as const) {
     const values = Array.from({length: n}, (_, i) => shape(i))
     assert.ok(oracle(values, engine.normalizer.forDlp).length > 700)
-    assert.deepEqual(subsequenceTexts(values, engine.junctionScreen, engine.encoder, engine.normalizer.forDlp), [], JSON.stringify(values))
+    assert.deepEqual(subsequenceTexts(values, engine.junctionScreen, engine.lines, engine.normalizer.forDlp), [], JSON.stringify(values))
   }
 })
 

@@ -1,0 +1,174 @@
+/**
+ * The texts the URL scanner's DLP stages read (runtime §5.5, §5.6, §5.8): the §5.5 targets, the
+ * subsequence values and the seed-phrase targets, with the per-scan memo of their decodings.
+ *
+ * The targets are produced by a visitor (`visitDlpTargets`), so the common case — a clean URL —
+ * can be proven clean by one set pass over them (`targetsProvenClean`) without a target list,
+ * a map of normalised texts or a joined string (issue 15: the URL scan's garbage set the GC
+ * tail of every request). `dlpTargets` collects the same visits for the stage-by-stage path.
+ */
+import {goEscapedPath, goUrlString, splitQuery, type GoUrl} from '../canonical/index.js'
+import {candidateDecodings, iterativeDecode, stripNoise, type CandidateDecoding, type DecodeScratch} from './decoders.js'
+import {addToNoMatchPass, noMatchInPass, startNoMatchPass, type DlpEngine} from './dlp-engine.js'
+import {utf8Length} from './entropy.js'
+import {memoised} from './memo.js'
+
+export interface DlpTarget {
+  readonly text: string
+  readonly kind: string
+  /** §5.6 decodings of query keys/values: configured DLP only, never core. */
+  readonly decoding: boolean
+}
+
+/**
+ * Work shared by the stages of one scan: the same query values and path segments are decoded
+ * for the DLP targets, the subsequences and the seed-phrase targets; each distinct string is
+ * decoded once. Lives for one scan only.
+ */
+export class ScanMemo {
+  private readonly decoded = new Map<string, string>()
+  private readonly decodings = new Map<string, readonly CandidateDecoding[]>()
+  /** Decodings of query pair i's decoded key (slot 2i) and value (2i + 1), with the text decoded. */
+  private readonly slotText: string[] = []
+  private readonly slotDecodings: Array<readonly CandidateDecoding[]> = []
+  private pairsOf: {raw: string; pairs: ReturnType<typeof splitQuery>} | null = null
+  private readonly decodeCandidates: (s: string) => readonly CandidateDecoding[]
+
+  constructor(private readonly scratch?: DecodeScratch) {
+    this.decodeCandidates = (s) => candidateDecodings(s, scratch)
+  }
+
+  decode(s: string): string {
+    // Without '%' and '+' every round of `iterativeDecode` is the identity: nothing to remember.
+    if (!s.includes('%') && !s.includes('+')) return s
+    return memoised(this.decoded, s, iterativeDecode)
+  }
+
+  candidates(s: string): readonly CandidateDecoding[] {
+    return memoised(this.decodings, s, this.decodeCandidates)
+  }
+
+  /** `candidates(s)` for the text in a numbered slot (query keys and values: no map of them all). */
+  slotCandidates(slot: number, s: string): readonly CandidateDecoding[] {
+    if (this.slotText[slot] !== s) {
+      this.slotText[slot] = s
+      this.slotDecodings[slot] = candidateDecodings(s, this.scratch)
+    }
+    return this.slotDecodings[slot]!
+  }
+
+  query(rawQuery: string): ReturnType<typeof splitQuery> {
+    if (this.pairsOf === null || this.pairsOf.raw !== rawQuery) this.pairsOf = {raw: rawQuery, pairs: splitQuery(rawQuery)}
+    return this.pairsOf.pairs
+  }
+}
+
+/** Target kinds of the decodings, without building them per target. */
+const PARAM_KIND: Readonly<Record<string, string>> = {hex: 'param_hex', base64: 'param_base64', base32: 'param_base32'}
+const SEGMENT_KIND: Readonly<Record<string, string>> = {hex: 'segment_hex', base64: 'segment_base64', base32: 'segment_base32'}
+
+export type TargetVisitor = (text: string, kind: string, decoding: boolean) => void
+
+/**
+ * §5.5 target strings, in order, each non-empty one passed to `visit`. A noise-stripped text
+ * equal to the text it was stripped from (the usual case) is not visited again: it would be the
+ * same target, later, with the same `decoding` flag — every consumer keeps a text's first
+ * occurrence, so leaving it out changes nothing.
+ */
+export function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisitor): void {
+  const add = (text: string, kind: string, decoding = false): void => {
+    if (text !== '') visit(text, kind, decoding)
+  }
+  const addStripped = (from: string, kind: string): void => {
+    const s = stripNoise(from)
+    if (s !== from) add(s, kind)
+  }
+  const addParam = (slot: number, x: string): void => {
+    const d = m.decode(x)
+    add(d, 'param')
+    const decs = m.slotCandidates(slot, d)
+    for (let i = 0; i < decs.length; i++) add(decs[i]!.text, PARAM_KIND[decs[i]!.encoding] ?? `param_${decs[i]!.encoding}`, true)
+    addStripped(d, 'param_noise')
+  }
+  add(goUrlString(u), 'url')
+  add(u.path, 'path')
+  add(m.decode(u.rawQuery), 'query')
+  const pairs = m.query(u.rawQuery)
+  for (let i = 0; i < pairs.length; i++) {
+    addParam(2 * i, pairs[i]!.key)
+    addParam(2 * i + 1, pairs[i]!.value)
+  }
+  const escaped = goEscapedPath(u)
+  const rawDecoded = m.decode(escaped)
+  if (rawDecoded !== u.path) add(rawDecoded, 'raw_path')
+  for (const seg of u.path.split('/')) {
+    if (utf8Length(seg) < 10) continue
+    for (const dec of m.candidates(seg)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
+  }
+  add(host.split('.').join(''), 'host')
+  addStripped(u.path, 'path_noise')
+  if (u.rawQuery.includes('&')) {
+    // Every part of the raw query, split on '&', decoded after its first '=' (nothing without
+    // one): the pairs' raw values (`splitQuery` leaves out only empty parts, which add nothing).
+    let joined = ''
+    for (let i = 0; i < pairs.length; i++) joined += m.decode(pairs[i]!.rawValue)
+    add(joined, 'concat')
+    addStripped(joined, 'concat_noise')
+  }
+}
+
+/** The visits of `visitDlpTargets`, as a list. */
+export function dlpTargets(u: GoUrl, host: string, m: ScanMemo): DlpTarget[] {
+  const t: DlpTarget[] = []
+  visitDlpTargets(u, host, m, (text, kind, decoding) => t.push({text, kind, decoding}))
+  return t
+}
+
+/**
+ * True when one set pass proves that no pattern of `dlp.all` matches any normalised target or
+ * any of `extra` — what `noPatternMatchesAny` over the distinct normalised targets and `extra`
+ * concludes, without the target list, the map or the joined text (a repeated target only
+ * lengthens the pass). False: not proven; the caller screens target by target.
+ */
+export function targetsProvenClean(dlp: DlpEngine, u: GoUrl, host: string, m: ScanMemo, extra: readonly string[]): boolean {
+  if (!startNoMatchPass(dlp)) return false
+  let within = true
+  visitDlpTargets(u, host, m, (text) => {
+    if (within) within = addToNoMatchPass(dlp, dlp.normalizer.forDlp(text))
+  })
+  for (let i = 0; i < extra.length && within; i++) within = addToNoMatchPass(dlp, extra[i]!)
+  return within && noMatchInPass(dlp)
+}
+
+/**
+ * Query values for the subsequence check (§5.5): raw split on `&`, after `=`, non-empty,
+ * decoded — the pairs' non-empty raw values (a part without '=' has an empty one).
+ */
+export function subsequenceValues(rawQuery: string, m: ScanMemo): string[] {
+  const vals: string[] = []
+  const pairs = m.query(rawQuery)
+  for (let i = 0; i < pairs.length; i++) if (pairs[i]!.rawValue !== '') vals.push(m.decode(pairs[i]!.rawValue))
+  return vals
+}
+
+/** §5.8 seed-phrase targets. */
+export function seedTargets(u: GoUrl, host: string, m: ScanMemo): string[] {
+  const out: string[] = [u.path, m.decode(u.rawQuery)]
+  const values: string[] = []
+  const pairs = m.query(u.rawQuery)
+  for (let i = 0; i < pairs.length; i++) {
+    const v = m.decode(pairs[i]!.value)
+    values.push(v)
+    out.push(v)
+    const decs = m.slotCandidates(2 * i + 1, v)
+    for (let k = 0; k < decs.length; k++) out.push(decs[k]!.text)
+  }
+  out.push(values.join(' '))
+  for (const seg of u.path.split('/')) {
+    if (utf8Length(seg) < 20) continue
+    for (const d of m.candidates(seg)) out.push(d.text)
+  }
+  out.push(host.split('.').join(' '))
+  out.push(u.path.split('/').join(' '))
+  return out
+}
