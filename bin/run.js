@@ -16,6 +16,10 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
   const arch = process.arch === 'ia32' ? 'x86' : process.arch
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`)
 } else if (mcpWrap !== null) {
+  // Node's built-ins the wrap uses are loaded before the young-generation flag, which would make
+  // node's own code cache unusable for them (src/cli/run-bundle.ts, as for `run` below).
+  const {preloadBuiltins, MCP_WRAP_BUILTINS} = await import('../dist/src/cli/run-bundle.js')
+  preloadBuiltins(MCP_WRAP_BUILTINS)
   const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
   holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
   await (await import('../dist/run/mcp/mcp-proxy.js')).mcpProxyMain(mcpWrap, (await ownPackage()).version)

@@ -109,7 +109,24 @@ export const RUN_BUILTINS = [
   'node:child_process', 'node:cluster',
 ] as const
 
-/** Loads RUN_BUILTINS (a built-in is loaded once; later imports of it cost nothing). */
+/**
+ * The same for the stdio MCP wrap (`mcp proxy -- CMD`, issue 12): the built-ins its bundle
+ * (dist/run/mcp) loads by its first answered call, which bin/run.js loads before it holds the
+ * young generation (a V8 flag). `node:child_process` spawns the server (and loads `node:net` and
+ * `node:dgram`); `node:worker_threads` is the scan pool's (its threads start only for a large
+ * message); `node:module` is the bundle's `createRequire`. Pinned by startup-laziness.test.ts.
+ */
+export const MCP_WRAP_BUILTINS = [
+  'node:os', 'node:crypto', 'node:diagnostics_channel', 'node:net', 'node:child_process', 'node:worker_threads',
+  'node:timers/promises', 'node:module',
+] as const
+
+/** Loads the built-ins `ids` (a built-in is loaded once; later imports of it cost nothing). */
+export function preloadBuiltins(ids: readonly string[]): void {
+  for (const id of ids) process.getBuiltinModule(id)
+}
+
+/** Loads RUN_BUILTINS. */
 export function preloadRunBuiltins(): void {
-  for (const id of RUN_BUILTINS) process.getBuiltinModule(id)
+  preloadBuiltins(RUN_BUILTINS)
 }

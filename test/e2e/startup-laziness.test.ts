@@ -61,9 +61,10 @@ function directRan(dir: string): string[] {
  * The NODE_OPTIONS and trace file for a traced child. `modules()`: the ES modules it loaded, each
  * run-bundle file followed by the source files in it, then dist/run/direct.cjs and the source
  * files of it that ran if it was compiled; `cjs()`: the CommonJS files it had loaded when it got
- * SIGUSR2; `builtins()`: Node's module load list then.
+ * SIGUSR2; `builtins()`: Node's module load list then; `beforeFirstFlag()`: Node's module load
+ * list when the process first called `v8.setFlagsFromString`.
  */
-function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; cjs: () => string[]; builtins: () => string[]; file: string} {
+function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; cjs: () => string[]; builtins: () => string[]; beforeFirstFlag: () => string[]; file: string} {
   const dir = tempDir('pipelock-trace-')
   const file = path.join(dir, 'modules.txt')
   const coverage = path.join(dir, 'coverage')
@@ -81,6 +82,7 @@ function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; cjs: () => 
     },
     cjs: () => lines(file + '.cjs.txt'),
     builtins: () => lines(file + '.builtins.txt'),
+    beforeFirstFlag: () => lines(file + '.first-flag.txt'),
   }
 }
 
@@ -227,7 +229,7 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     ]), [])
     // Nothing of the wrap's bundle is loaded a second time from dist/src: only bin/run.js's helpers.
     const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
-    assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/young-generation.js'])
+    assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/run-bundle.js', '/dist/src/cli/young-generation.js'])
     // Without a config file no chunk holding the YAML reader loads, and of zod's message locales
     // only English is in the bundle (issue 12, scripts/bundle-run.mjs).
     const meta = JSON.parse(readFileSync(repoPath('dist/run/mcp/meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
@@ -242,6 +244,17 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     const spaces = JSON.parse(readFileSync(t.file + '.heap.json', 'utf8')) as Record<string, number>
     assert.ok(spaces.new_space! <= 8 * 1024 * 1024, `new_space ${spaces.new_space}`)
     assert.deepEqual(loadedAny(t.cjs(), ['/node_modules/@oclif/', '/node_modules/undici/']), [])
+    // Every built-in the wrap loaded by its first call was loaded before bin/run.js set its first
+    // V8 flag (the young-generation hold: node's own code cache is unusable for a built-in loaded
+    // after it; src/cli/run-bundle.ts MCP_WRAP_BUILTINS). Left: internals no public built-in loads
+    // up front: the ES module loader's import.meta and CommonJS lexer (the bundle is ES modules,
+    // re2 is CommonJS), and node:net's BlockList, which the ES module namespace of node:net reads.
+    const wrapBuiltins = t.builtins().filter((m) => m.startsWith('NativeModule '))
+    assert.ok(wrapBuiltins.includes('NativeModule child_process'), wrapBuiltins.join('\n'))
+    const beforeFlag = new Set(t.beforeFirstFlag())
+    assert.ok(beforeFlag.has('NativeModule child_process'), [...beforeFlag].join('\n'))
+    const loaderInternals = ['blocklist', 'socketaddress', 'deps/cjs-module-lexer/lexer', 'modules/esm/initialize_import_meta'].map((m) => `NativeModule internal/${m}`)
+    assert.deepEqual(wrapBuiltins.filter((m) => !beforeFlag.has(m) && !loaderInternals.includes(m)), [], 'built-ins loaded after the first V8 flag was set')
     // The scan pool's worker thread starts with the first message over 64 KiB, not before.
     assert.match(await call(2, 'the quick brown fox jumps over the lazy dog '.repeat(2000)), /"id":2,"result"/)
     assert.ok(await until(async () => t.modules().some((m) => m.endsWith('/dist/src/plugins/mcp-proxy/scan-worker.js'))), 'scan worker started')

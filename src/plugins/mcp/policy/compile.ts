@@ -27,10 +27,17 @@ export interface ToolPolicyConfig {
 interface CompiledRule {
   readonly name: string
   readonly tool: RE2
-  readonly args: RE2 | null
-  readonly argKey: RE2 | null
+  /** `arg_pattern` (null without one) and `arg_key`: compiled on the rule's first tool-name match. */
+  readonly argPattern: string | null
+  readonly argKeyPattern: string | null
   readonly action: string
   readonly redirectProfile: string
+}
+
+/** A rule's argument regexes, compiled once it is first needed. */
+interface ArgRegexes {
+  readonly args: RE2
+  readonly argKey: RE2 | null
 }
 
 export interface PolicyVerdict {
@@ -55,19 +62,39 @@ interface View {
 
 export class ToolPolicy {
   private readonly rules: readonly CompiledRule[]
-  private readonly regexes: PolicyRegexes
+  /**
+   * What only a tool-name match needs is compiled on the first one (issue 12, RSS per wrap): the
+   * argument regexes of each rule and the twelve de-obfuscation regexes. A server whose tools no
+   * rule names (most: the built-ins name shells) never pays for them — ≈ 9 KiB of RE2 program
+   * each, 29 with the built-in rules. Rules are validated by the config loader (§14.1), so a late
+   * compile cannot fail where the eager one did not.
+   */
+  private regexCache: PolicyRegexes | null = null
+  /** Each rule's argument regexes, compiled by its first tool-name match and kept. */
+  private readonly argRegexes = new Map<CompiledRule, ArgRegexes>()
 
-  /** Rules are validated by the config loader (§14.1); compiling here cannot fail on a loaded config. */
   constructor(cfg: ToolPolicyConfig, private readonly normalizer: Normalizer) {
-    this.regexes = compilePolicyRegexes()
     this.rules = cfg.rules.map((r) => ({
       name: r.name,
       tool: new RE2(r.tool_pattern, 'u'),
-      args: r.arg_pattern ? new RE2(r.arg_pattern, 'u') : null,
-      argKey: r.arg_key ? new RE2(r.arg_key, 'u') : null,
+      argPattern: r.arg_pattern ? r.arg_pattern : null,
+      argKeyPattern: r.arg_key ? r.arg_key : null,
       action: r.action && r.action !== '' ? r.action : cfg.action,
       redirectProfile: r.redirect_profile ?? '',
     }))
+  }
+
+  private get regexes(): PolicyRegexes {
+    return (this.regexCache ??= compilePolicyRegexes())
+  }
+
+  private argRegexesOf(rule: CompiledRule, argPattern: string): ArgRegexes {
+    let r = this.argRegexes.get(rule)
+    if (r === undefined) {
+      r = {args: new RE2(argPattern, 'u'), argKey: rule.argKeyPattern === null ? null : new RE2(rule.argKeyPattern, 'u')}
+      this.argRegexes.set(rule, r)
+    }
+    return r
   }
 
   get ruleCount(): number {
@@ -86,15 +113,16 @@ export class ToolPolicy {
     let redirectProfile = ''
     for (const rule of this.rules) {
       if (!rule.tool.test(nameP) && !rule.tool.test(nameB)) continue
-      if (rule.args !== null) {
+      if (rule.argPattern !== null) {
         if (args === undefined) continue
-        const key = rule.argKey === null ? '' : rule.argKey.source
+        const {args: argRe, argKey} = this.argRegexesOf(rule, rule.argPattern)
+        const key = argKey === null ? '' : argKey.source
         let views = viewCache.get(key)
         if (views === undefined) {
-          views = this.views(rule.argKey === null ? valueStrings(args) : keyedStrings(args, rule.argKey))
+          views = this.views(argKey === null ? valueStrings(args) : keyedStrings(args, argKey))
           viewCache.set(key, views)
         }
-        if (!views.some((v) => viewMatches(rule.args!, v))) continue
+        if (!views.some((v) => viewMatches(argRe, v))) continue
       }
       names.push(rule.name)
       if (rule.action === 'redirect' && actionRank(action) < actionRank('redirect')) redirectProfile = rule.redirectProfile
