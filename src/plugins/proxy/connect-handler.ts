@@ -17,6 +17,7 @@ import type {Decision, DecisionStage} from './decision.js'
 import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
 import {admitTunnel, dialTunnel} from './intercept/connect-pacing.js'
 import {interceptTunnel} from './intercept/tunnel.js'
+import {TunnelLookup} from './tunnel-dns.js'
 import {DownloadRelay} from './tunnel-relay.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
@@ -82,7 +83,9 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hint}, body ?? `CONNECT blocked: ${detail}\n`)
   }
 
-  const scan = await urlVerdict(core, snap, b, synthetic, () => display, rec, deny)
+  // The scan's DNS answer is the one the dial validates again and connects to (tunnel-dns.ts).
+  const dns = new TunnelLookup()
+  const scan = await urlVerdict(core, snap, b, synthetic, () => display, rec, deny, undefined, dns.resolver)
   if (scan === null) return
   const t = rec.session
   // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
@@ -106,7 +109,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const download = interceptsHost ? null : new DownloadRelay(undefined, undefined, core.relayBuffers)
   let upstream
   try {
-    upstream = await dialTunnel(core, auth.host, auth.port, download?.onread)
+    upstream = await dialTunnel(core, auth.host, auth.port, download?.onread, dns.lookupAll)
   } catch (err) {
     untrack()
     const e = err as Error & {code?: string}

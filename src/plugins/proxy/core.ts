@@ -8,7 +8,7 @@ import type {ContractRuntime} from '../gate/index.js'
 import type {KillSwitchController} from '../killswitch/index.js'
 import type {IncomingMessage} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
-import {REASON_CODES, reasonForLabel, type HeaderList, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {REASON_CODES, reasonForLabel, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
 import type {AuditLog} from './audit-log.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
@@ -18,7 +18,7 @@ import type {IdentityAuth} from './identity.js'
 import {forProfile, type ProxySnapshot} from './state.js'
 import type {Interceptor} from './intercept/runtime.js'
 import type {RelayBufferPool} from './relay-buffer-pool.js'
-import {systemLookupAll} from './ssrf-dialer.js'
+import {systemLookupAll, type LookupAll} from './ssrf-dialer.js'
 
 export interface ProxyCore {
   snapshot(): ProxySnapshot
@@ -33,8 +33,12 @@ export interface ProxyCore {
   readonly version: string
   nextRequestId(): string
   nowMs(): number
-  /** TCP to a validated address; `onread` as `net.connect` takes it (the CONNECT relay's reused read buffer). */
-  dial(host: string, port: number, onread?: OnReadOpts): Promise<Socket>
+  /**
+   * TCP to a validated address; `onread` as `net.connect` takes it (the CONNECT relay's reused read
+   * buffer); `lookupAll` answers the dial's DNS question (default: the system resolver; a CONNECT
+   * passes the answer its URL scan got, tunnel-dns.ts — every address is validated either way).
+   */
+  dial(host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket>
   /** Registers a live tunnel; the returned function unregisters it. Kill-switch activation destroys all. */
   trackTunnel(destroy: () => void): () => void
   activeTunnels(): number
@@ -52,10 +56,10 @@ export function snapshotFor(core: Pick<ProxyCore, 'snapshot'>, b: Pick<DecisionB
   return b.profile === undefined ? snap : forProfile(snap, b.profile)
 }
 
-/** The URL scan with the system resolver and the snapshot's windows (the scanner's own promise: no extra async hop per request). */
-export function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal): Promise<UrlScanResult> {
+/** The URL scan with the system resolver (or `resolver`) and the snapshot's windows (the scanner's own promise: no extra async hop per request). */
+export function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal, resolver: Resolver = systemLookupAll): Promise<UrlScanResult> {
   // `systemLookupAll` takes the host alone; the scanner's second argument (its signal) is not passed on, as before.
-  const opts = {resolver: systemLookupAll, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget}
+  const opts = {resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget}
   return snap.scanner.scanUrl(raw, signal ? {...opts, signal} : opts)
 }
 

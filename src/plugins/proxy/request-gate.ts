@@ -5,7 +5,7 @@
  */
 import {gateHttp, type ContractContext, type HttpGateResult} from '../gate/index.js'
 import type {ResolvedContract} from '../enforcement/index.js'
-import type {ContentScanResult, ReasonCode, UrlScanResult} from '../scanner/index.js'
+import type {ContentScanResult, ReasonCode, Resolver, UrlScanResult} from '../scanner/index.js'
 import type {AirlockTransport} from '../sessions/index.js'
 import type {IncomingMessage} from 'node:http'
 import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
@@ -133,8 +133,9 @@ export async function hopVerdict(snap: ProxySnapshot, rec: RequestRecord, next: 
 export async function urlVerdict(
   core: ProxyCore, snap: ProxySnapshot, b: DecisionBase, target: string, shownAs: (layer: string) => string, rec: RequestRecord, block: BlockAnswer,
   warnings?: string[],
+  resolver?: Resolver,
 ): Promise<UrlScanResult | null> {
-  const scan = await urlScan(snap, target)
+  const scan = await urlScan(snap, target, undefined, resolver)
   rec.open(b)
   // Warn-pattern names join the request's list before any block, so a block Decision carries them.
   warnings?.push(...scan.warnings.map((w) => w.pattern))

@@ -31,7 +31,7 @@ import type {AirlockChange} from './session-gate.js'
 import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
 import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
-import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
+import {createSafeAgent, dialValidated, type LookupAll} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {hintHeader} from './hints.js'
@@ -233,8 +233,8 @@ export class ProxyServer implements ProxyCore {
   nextRequestId(): string {
     return `req-${++this.requestCounter}`
   }
-  async dial(host: string, port: number, onread?: OnReadOpts): Promise<Socket> {
-    return await dialValidated({scanner: () => this.snap.scanner.url}, host, port, onread)
+  async dial(host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket> {
+    return await dialValidated({scanner: () => this.snap.scanner.url, ...(lookupAll !== undefined ? {lookupAll} : {})}, host, port, onread)
   }
   trackTunnel(destroy: () => void): () => void {
     this.tunnels.add(destroy)

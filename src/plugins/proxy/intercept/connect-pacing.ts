@@ -8,6 +8,7 @@
  */
 import type {OnReadOpts, Socket} from 'node:net'
 import type {ProxyCore} from '../core.js'
+import type {LookupAll} from '../ssrf-dialer.js'
 import {UPSTREAM_SLOT_HOLD_MS} from './setup-queue.js'
 import type {Interceptor} from './runtime.js'
 
@@ -32,12 +33,12 @@ export function admitTunnel(core: ProxyCore, host: string): Promise<void> | unde
 }
 
 /** The pre-dial (transports §2.7 step 12), one set-up slot from its start to its outcome. */
-export function dialTunnel(core: ProxyCore, host: string, port: number, onread?: OnReadOpts): Promise<Socket> {
+export function dialTunnel(core: ProxyCore, host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket> {
   const icpt = pacer(core, host)
-  if (icpt === null) return core.dial(host, port, onread)
+  if (icpt === null) return core.dial(host, port, onread, lookupAll)
   return new Promise((resolve, reject) =>
     icpt.setup.pushHandshake((settled) => {
-      core.dial(host, port, onread).then(
+      core.dial(host, port, onread, lookupAll).then(
         (s) => (settled(), resolve(s)),
         (e: unknown) => (settled(), reject(e as Error)),
       )

@@ -1,0 +1,38 @@
+/**
+ * One DNS answer per CONNECT tunnel (issue 18). The URL scan's SSRF stage (§5, stage 14) resolves
+ * the tunnel's host, and the SSRF-safe dial (§5.14) used to resolve it again a few microseconds
+ * later: a second `getaddrinfo` on the thread pool, its hand-offs and its completion callback, per
+ * tunnel. Here the dial takes the answer the scan got instead. Nothing is trusted because of where
+ * it came from: the dial re-validates every address of that answer exactly as it validates a fresh
+ * one (`resolveValidated`) and connects only to the address it validated, so what changes is only
+ * that scan and dial now judge the same answer (no DNS change can slip between them).
+ *
+ * The answer is used once and only for the very host string the scan asked about; any other host
+ * (a spelling the scan canonicalised differently), a second dial, or a scan that never resolved
+ * (an IP literal, SSRF checks off) gets a fresh lookup, as before.
+ */
+import {systemLookupAll, type LookupAll} from './ssrf-dialer.js'
+
+export class TunnelLookup {
+  private host: string | null = null
+  private answer: Promise<string[]> | null = null
+
+  constructor(private readonly lookup: LookupAll = systemLookupAll) {}
+
+  /** The URL scan's resolver: resolves through `lookup` and keeps the answer for the dial. */
+  readonly resolver = (host: string): Promise<string[]> => {
+    const answer = this.lookup(host)
+    this.host = host
+    this.answer = answer
+    return answer
+  }
+
+  /** The dial's lookup: the scan's answer when it asked about this host, once; otherwise a fresh lookup. */
+  readonly lookupAll = (host: string): Promise<string[]> => {
+    const answer = this.answer
+    if (answer === null || host !== this.host) return this.lookup(host)
+    this.answer = null
+    this.host = null
+    return answer
+  }
+}
