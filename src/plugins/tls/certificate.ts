@@ -93,11 +93,34 @@ export function buildCertificate(c: CertificateInput): Buffer {
   return signedCertificate(u, sign(u.hash, u.tbs, c.signer))
 }
 
-/** The signed certificate DER, signed on libuv's thread pool (the event loop keeps serving meanwhile). */
-export async function buildCertificateAsync(c: CertificateInput): Promise<Buffer> {
-  const u = tbsCertificate(c)
-  const signature = await new Promise<Buffer>((resolve, reject) => sign(u.hash, u.tbs, c.signer, (err, sig) => (err ? reject(err) : resolve(sig))))
-  return signedCertificate(u, signature)
+/**
+ * Runs a step of main-thread work when the caller's scheduler says (the proxy's set-up queue:
+ * thread-pool completions land in batches, and their continuations would otherwise share one
+ * turn); without one, at once.
+ */
+export type Pace = (step: () => void) => void
+
+/** `f()` in a step given by `pace` (at once without one). */
+export function paced<T>(pace: Pace | undefined, f: () => T): Promise<T> {
+  if (pace === undefined) return Promise.resolve().then(f)
+  return new Promise<T>((resolve, reject) =>
+    pace(() => {
+      try {
+        resolve(f())
+      } catch (e) {
+        reject(e as Error)
+      }
+    }),
+  )
+}
+
+/**
+ * The signed certificate DER, signed on libuv's thread pool (the event loop keeps serving
+ * meanwhile); the TBS is built by the caller's step, the certificate assembled in a step of `pace`.
+ */
+export async function buildCertificateAsync(u: UnsignedCertificate, signer: KeyObject, pace?: Pace): Promise<Buffer> {
+  const signature = await new Promise<Buffer>((resolve, reject) => sign(u.hash, u.tbs, signer, (err, sig) => (err ? reject(err) : resolve(sig))))
+  return paced(pace, () => signedCertificate(u, signature))
 }
 
 /** The subjectAltName value: one iPAddress for an IP literal, else one dNSName (§2.5). */

@@ -5,16 +5,32 @@
  * ECDSA P-256 leaf at the ≈ 0.3 ms per leaf this builder measures (bench/tls-mint.mjs).
  */
 
-function lengthBytes(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n])
-  const out: number[] = []
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff)
-  return Buffer.from([0x80 | out.length, ...out])
+/** Bytes of a DER length field for a body of `n` bytes (short form below 128). */
+function lengthSize(n: number): number {
+  let size = 1
+  if (n >= 0x80) for (let v = n; v > 0; v = Math.floor(v / 256)) size++
+  return size
 }
 
+/**
+ * One TLV, written into a single buffer: a leaf certificate is ≈ 40 of them, minted on the
+ * proxy's event loop per new host, and a header buffer plus a concatenation per TLV made the DER
+ * writer most of a mint's garbage (issue 16; test: byte-equal to the concatenating writer).
+ */
 export function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = content.length === 1 ? content[0]! : Buffer.concat(content)
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body])
+  let n = 0
+  for (const c of content) n += c.length
+  const ls = lengthSize(n)
+  const out = Buffer.allocUnsafe(1 + ls + n)
+  out[0] = tag
+  if (ls === 1) out[1] = n
+  else {
+    out[1] = 0x80 | (ls - 1)
+    for (let i = ls, v = n; i >= 2; i--, v = Math.floor(v / 256)) out[i] = v & 0xff
+  }
+  let at = 1 + ls
+  for (const c of content) at += c.copy(out, at)
+  return out
 }
 
 export const seq = (...items: Buffer[]): Buffer => tlv(0x30, ...items)
@@ -44,10 +60,12 @@ export function uint(v: bigint | number): Buffer {
 export function oid(dotted: string): Buffer {
   const parts = dotted.split('.').map((p) => Number(p))
   const out: number[] = [40 * parts[0]! + parts[1]!]
-  for (const p of parts.slice(2)) {
-    const chunk: number[] = [p & 0x7f]
-    for (let v = Math.floor(p / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift(0x80 | (v & 0x7f))
-    out.push(...chunk)
+  for (let k = 2; k < parts.length; k++) {
+    const p = parts[k]!
+    let shift = 0
+    while (Math.floor(p / 128 ** (shift + 1)) > 0) shift++
+    for (let j = shift; j > 0; j--) out.push(0x80 | (Math.floor(p / 128 ** j) & 0x7f))
+    out.push(p & 0x7f)
   }
   return tlv(0x06, Buffer.from(out))
 }

@@ -8,6 +8,7 @@
  * synchronously (≈ 0.3 ms; tools and tests).
  */
 import type {LoadedCa} from './ca.js'
+import type {Pace} from './certificate.js'
 import {mintLeaf, mintLeafAsync, type Leaf} from './leaf.js'
 
 export interface LeafCacheOptions {
@@ -15,6 +16,8 @@ export interface LeafCacheOptions {
   readonly ttlMs: number
   readonly maxEntries: number
   readonly nowMs: () => number
+  /** Where a mint's main-thread steps run (the proxy's set-up queue); default: at once. */
+  readonly pace?: Pace
 }
 
 interface Entry {
@@ -56,7 +59,7 @@ export class LeafCache {
     if (hit !== undefined) return hit
     let p = this.inflight.get(key)
     if (p === undefined) {
-      p = mintLeafAsync(key, this.o.ca, this.o.ttlMs, now)
+      p = mintLeafAsync(key, this.o.ca, this.o.ttlMs, now, this.o.pace)
         .then((leaf) => this.store(key, now, leaf))
         .finally(() => this.inflight.delete(key))
       this.inflight.set(key, p)

@@ -4,9 +4,9 @@
  * literal, else dNSName), digitalSignature, serverAuth, AKID = the CA's key id. The chain sent is
  * the leaf alone.
  */
-import {generateKeyPair, generateKeyPairSync} from 'node:crypto'
+import {createECDH} from 'node:crypto'
 import {isIPv4, isIPv6} from 'node:net'
-import {buildCertificate, buildCertificateAsync, extension, name, OID, randomSerial, subjectAltName, toPem, type CertificateInput} from './certificate.js'
+import {buildCertificate, buildCertificateAsync, extension, name, OID, paced, randomSerial, subjectAltName, tbsCertificate, toPem, type CertificateInput, type Pace} from './certificate.js'
 import {bits, implicit, oid, seq} from './der.js'
 import type {LoadedCa} from './ca.js'
 
@@ -40,13 +40,49 @@ export function ipBytes(host: string): Buffer | null {
   return out
 }
 
-/** The leaf's key, exported where it is generated: SPKI DER for the certificate, PKCS#8 PEM for the TLS server. */
+/** The leaf's key: SPKI DER for the certificate, PKCS#8 PEM for the TLS server. */
 interface LeafKey {
   readonly publicKey: Buffer
   readonly privateKey: string
 }
 
-const KEY_SPEC = {namedCurve: 'prime256v1', publicKeyEncoding: {type: 'spki', format: 'der'}, privateKeyEncoding: {type: 'pkcs8', format: 'pem'}} as const
+/** SPKI DER of a P-256 key up to its point: SEQUENCE { AlgorithmIdentifier { id-ecPublicKey, prime256v1 }, BIT STRING (0 unused bits) }. */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex')
+/**
+ * PKCS#8 DER of a P-256 key up to its scalar: SEQUENCE { version 0, AlgorithmIdentifier, OCTET
+ * STRING { ECPrivateKey { version 1, OCTET STRING (32 bytes) … } } }, then the public point as
+ * `[1] BIT STRING` — the layout OpenSSL writes (test: byte-equal to node's own export).
+ */
+const P256_PKCS8_PREFIX = Buffer.from('308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420', 'hex')
+const P256_PKCS8_POINT = Buffer.from('a144034200', 'hex')
+
+/**
+ * A fresh P-256 leaf key, generated with `createECDH` on the calling thread (≈ 60 µs) and encoded
+ * from its raw scalar and point, the two DER layouts being fixed around them.
+ *
+ * Why not a `KeyObject` from `generateKeyPair`: node's own `spki`/`pkcs8` export runs OpenSSL's
+ * encoder on the event loop (≈ 100 µs each, in the async keygen's completion callback too), and
+ * the cheap JWK export of such a key can deadlock node 20's main thread for good — it holds the
+ * key's mutex while allocating strings, and a GC in that allocation runs the finished
+ * `KeyGenJob`'s destructor, which takes the same mutex (seen as a hung `certificates.test`; a
+ * 20,000-key loop hangs within seconds). An ECDH object has no such mutex and no job.
+ */
+export function newLeafKey(): LeafKey {
+  const ecdh = createECDH('prime256v1')
+  const point = ecdh.generateKeys()
+  return p256KeyEncodings(ecdh.getPrivateKey(), point)
+}
+
+/**
+ * SPKI DER and PKCS#8 PEM of the P-256 key with scalar `d` and uncompressed `point`.
+ * `ECDH.getPrivateKey()` drops leading zero bytes (≈ 1 scalar in 256), and DER carries all 32.
+ */
+export function p256KeyEncodings(d: Buffer, point: Buffer): LeafKey {
+  if (point.length !== 65 || point[0] !== 0x04 || d.length === 0 || d.length > 32) throw new Error('unexpected P-256 key size')
+  const scalar = d.length === 32 ? d : Buffer.concat([Buffer.alloc(32 - d.length), d])
+  const pkcs8 = Buffer.concat([P256_PKCS8_PREFIX, scalar, P256_PKCS8_POINT, point])
+  return {publicKey: Buffer.concat([P256_SPKI_PREFIX, point]), privateKey: toPem('PRIVATE KEY', pkcs8)}
+}
 
 /** The SAN address of `host`, or null for a name; throws for a name no certificate can carry. */
 function sanAddress(host: string): Buffer | null {
@@ -60,25 +96,33 @@ function sanAddress(host: string): Buffer | null {
 /** Mints a leaf for `host` (the CONNECT target host, never the SNI). Throws for a non-ASCII name. */
 export function mintLeaf(host: string, ca: LoadedCa, ttlMs: number, nowMs: number): Leaf {
   const ip = sanAddress(host)
-  const key: LeafKey = generateKeyPairSync('ec', KEY_SPEC)
+  const key = newLeafKey()
   const c = leafCertificate(host, ip, ca, ttlMs, nowMs, key.publicKey)
   return leaf(buildCertificate(c), key, c)
 }
 
 /**
- * `mintLeaf` with the key generation, its export and the CA's signature on libuv's thread pool:
- * what is left on the event loop is the DER assembly (tens of µs), so many tunnels to new hosts
- * opening at once do not stall it (issue 16: no stall over 10 ms with 256 concurrent tunnels).
- * Rejects for a non-ASCII name.
+ * `mintLeaf` with the CA's signature on libuv's thread pool: what is left on the event loop is
+ * the key generation (`newLeafKey`, ≈ 60 µs) and the DER assembly (tens of µs), so many tunnels to
+ * new hosts opening at once do not stall it (issue 16: no stall over 10 ms with 256 concurrent
+ * tunnels). With `pace` (the proxy's set-up queue) that work runs in the queue's two steps — the
+ * pool completes a burst's signatures in batches, and each completion's continuation would
+ * otherwise run in the poll phase that delivered the batch. Rejects for a non-ASCII name.
  */
-export async function mintLeafAsync(host: string, ca: LoadedCa, ttlMs: number, nowMs: number): Promise<Leaf> {
+export async function mintLeafAsync(host: string, ca: LoadedCa, ttlMs: number, nowMs: number, pace?: Pace): Promise<Leaf> {
   const ip = sanAddress(host)
-  const key = await new Promise<LeafKey>((resolve, reject) =>
-    generateKeyPair('ec', KEY_SPEC, (err, publicKey, privateKey) => (err ? reject(err) : resolve({publicKey, privateKey}))),
-  )
-  const c = leafCertificate(host, ip, ca, ttlMs, nowMs, key.publicKey)
-  return leaf(await buildCertificateAsync(c), key, c)
+  const {key, c, u} = await paced(pace, () => {
+    const key = newLeafKey()
+    const c = leafCertificate(host, ip, ca, ttlMs, nowMs, key.publicKey)
+    return {key, c, u: tbsCertificate(c)}
+  })
+  const der = await buildCertificateAsync(u, c.signer, pace)
+  return leaf(der, key, c)
 }
+
+/** The two extensions every leaf carries byte for byte: keyUsage digitalSignature (critical), extKeyUsage serverAuth. */
+const LEAF_KEY_USAGE = extension(OID.keyUsage, true, bits(Buffer.from([0x80]), 7))
+const LEAF_EXT_KEY_USAGE = extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth)))
 
 function leafCertificate(host: string, ip: Buffer | null, ca: LoadedCa, ttlMs: number, nowMs: number, spki: Buffer): CertificateInput {
   return {
@@ -90,8 +134,8 @@ function leafCertificate(host: string, ip: Buffer | null, ca: LoadedCa, ttlMs: n
     spki,
     // Go's order for a leaf: keyUsage, extKeyUsage, authorityKeyId, subjectAltName.
     extensions: [
-      extension(OID.keyUsage, true, bits(Buffer.from([0x80]), 7)), // digitalSignature
-      extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
+      LEAF_KEY_USAGE,
+      LEAF_EXT_KEY_USAGE,
       extension(OID.authorityKeyId, false, seq(implicit(0, ca.keyId))),
       extension(OID.subjectAltName, false, subjectAltName(ip, host)),
     ],

@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {SetupQueue} from '../../../src/plugins/proxy/intercept/setup-queue.js'
+import {MIN_STEPS_PER_TURN, SetupQueue} from '../../../src/plugins/proxy/intercept/setup-queue.js'
 
 /** Resolves after `n` event-loop turns (each setImmediate hop is one check phase). */
 const turns = async (n: number): Promise<void> => {
@@ -38,6 +38,29 @@ describe('intercept set-up queue (issue 16: no stall over 10 ms with 256 concurr
     q.push(() => ((clock += 1), ran++))
     const seen = await perTurn(5, () => ran)
     assert.deepEqual(seen, [2, 4, 5, 6, 6])
+  })
+
+  it("queues about as many steps for a turn as fit in its slice (twice the last turn's, at least MIN_STEPS_PER_TURN), not MAX_STEPS_PER_TURN every turn", async () => {
+    // Two 1 ms tasks fit in a 2 ms slice. Every queued step is an Immediate, and a step left over
+    // once the slice is spent does nothing: with 64 queued per turn, 100 tasks cost ≈ 1,650 of them.
+    let clock = 0
+    const q = new SetupQueue({sliceMs: 2, now: () => clock})
+    let ran = 0
+    let steps = 0
+    const real = globalThis.setImmediate
+    globalThis.setImmediate = ((f: (...a: unknown[]) => void, ...a: unknown[]) => {
+      if (f.name === 'step') steps++
+      return real(f, ...a)
+    }) as typeof setImmediate
+    try {
+      for (let i = 0; i < 100; i++) q.push(() => ((clock += 1), ran++))
+      const seen = await perTurn(52, () => ran)
+      assert.deepEqual(seen.slice(0, 3), [2, 4, 6], 'still two tasks per turn')
+      assert.equal(ran, 100)
+    } finally {
+      globalThis.setImmediate = real
+    }
+    assert.ok(steps <= 50 * MIN_STEPS_PER_TURN, `${steps} steps queued for 50 turns`)
   })
 
   it("a task's synchronous continuation (promise callbacks, nextTicks) counts toward its turn's slice", async () => {

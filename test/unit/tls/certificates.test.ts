@@ -1,12 +1,13 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import tls from 'node:tls'
-import {createPrivateKey, generateKeyPairSync, X509Certificate} from 'node:crypto'
+import {createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, X509Certificate} from 'node:crypto'
 import {spawnSync} from 'node:child_process'
 import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {caPaths, checkCaFiles, generateCa, ipBytes, LeafCache, loadCa, mintLeaf, mintLeafAsync, writeCaFiles} from '../../../src/plugins/tls/index.js'
+import {newLeafKey, p256KeyEncodings} from '../../../src/plugins/tls/leaf.js'
 import {isPipelockError} from '../../../src/plugins/errors/index.js'
 
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678)
@@ -207,7 +208,32 @@ describe('leaf certificates (transports §2.5)', () => {
     await assert.rejects(async () => await cache.acquire('bücher.example'), /not an ASCII name/)
   })
 
-  it('mintLeafAsync (key, export and signature on the thread pool) gives the same profile as mintLeaf, with a key that matches', async () => {
+  it("acquire with a pace (the proxy's set-up queue): a mint's main-thread work runs only in the two steps it hands over, and gives the same leaf profile", async () => {
+    const steps: Array<() => void> = []
+    const cache = new LeafCache({ca, ttlMs: HOUR, maxEntries: 10, nowMs: () => NOW, pace: (step) => steps.push(step)})
+    const p = cache.acquire('paced.example')
+    assert.ok(p instanceof Promise)
+    let settled = false
+    void p.then(() => (settled = true))
+    const nextStep = async (): Promise<() => void> => {
+      // The key and TBS are made in the first step; the signature comes from the thread pool and its continuation waits for the second.
+      for (let i = 0; i < 2000 && steps.length === 0; i++) await new Promise((r) => setTimeout(r, 1))
+      assert.equal(steps.length, 1)
+      return steps.shift()!
+    }
+    ;(await nextStep())()
+    assert.equal(settled, false, 'not minted before the second step')
+    ;(await nextStep())()
+    const leaf = await p
+    assert.equal(steps.length, 0)
+    const x = new X509Certificate(leaf.certPem)
+    assert.equal(x.subjectAltName, 'DNS:paced.example')
+    assert.ok(x.verify(new X509Certificate(readFileSync(paths.cert, 'utf8')).publicKey))
+    assert.ok(x.checkPrivateKey(createPrivateKey(leaf.keyPem)))
+    assert.equal(cache.acquire('paced.example'), leaf)
+  })
+
+  it('mintLeafAsync (key and signature on the thread pool) gives the same profile as mintLeaf, with a key that matches', async () => {
     const sync = mintLeaf('same.example', ca, HOUR, NOW)
     const async = await mintLeafAsync('same.example', ca, HOUR, NOW)
     const [s, a] = [new X509Certificate(sync.certPem), new X509Certificate(async.certPem)]
@@ -219,5 +245,34 @@ describe('leaf certificates (transports §2.5)', () => {
     assert.notEqual(a.publicKey.export({type: 'spki', format: 'der'}).toString('hex'), s.publicKey.export({type: 'spki', format: 'der'}).toString('hex'))
     // The TLS server takes the pair as Node hands it out.
     assert.ok(tls.createSecureContext({cert: async.certPem, key: async.keyPem}))
+  })
+
+  it("a leaf key's SPKI DER and PKCS#8 PEM are byte-equal to node's own export of the same numbers (the oracle), short scalars included", () => {
+    // The oracle imports the numbers as a JWK and exports with OpenSSL's encoder (an imported key
+    // has no KeyGenJob, and PKCS#8/SPKI exports do not take the path that deadlocks; see newLeafKey).
+    const b64u = (b: Buffer): string => b.toString('base64url')
+    for (let i = 0; i < 600; i++) {
+      const ecdh = createECDH('prime256v1')
+      // Every third scalar has one or two leading zero bytes: getPrivateKey() returns it short.
+      if (i % 3 === 0) ecdh.setPrivateKey(Buffer.concat([Buffer.alloc(1 + (i % 2)), randomBytes(31 - (i % 2))]))
+      else ecdh.generateKeys()
+      const d = ecdh.getPrivateKey()
+      const point = ecdh.getPublicKey()
+      if (i % 3 === 0) assert.ok(d.length < 32)
+      const mine = p256KeyEncodings(d, point)
+      const oracle = createPrivateKey({
+        format: 'jwk',
+        key: {kty: 'EC', crv: 'P-256', d: b64u(Buffer.concat([Buffer.alloc(32 - d.length), d])), x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33))},
+      })
+      assert.equal(mine.privateKey, oracle.export({type: 'pkcs8', format: 'pem'}))
+      assert.deepEqual(mine.publicKey, createPublicKey(oracle).export({type: 'spki', format: 'der'}))
+    }
+    // newLeafKey's pair belongs together.
+    for (let i = 0; i < 50; i++) {
+      const k = newLeafKey()
+      assert.deepEqual(createPublicKey(createPrivateKey(k.privateKey)).export({type: 'spki', format: 'der'}), k.publicKey)
+    }
+    assert.throws(() => p256KeyEncodings(Buffer.alloc(33, 1), Buffer.alloc(65, 4)), /unexpected P-256 key size/)
+    assert.throws(() => p256KeyEncodings(Buffer.alloc(32, 1), Buffer.alloc(33, 2)), /unexpected P-256 key size/)
   })
 })

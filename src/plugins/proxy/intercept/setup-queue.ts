@@ -39,6 +39,13 @@ export const UPSTREAM_SLOT_HOLD_MS = 50
 
 /** Steps queued per turn at most: more tasks than this never fit in one slice (each costs ≥ 0.05 ms). */
 export const MAX_STEPS_PER_TURN = 64
+/**
+ * Steps queued for a turn at least (when that many tasks are ready). Beyond it, a turn gets twice
+ * what the previous turn ran: a step left over once the slice is spent does nothing but it is
+ * still an Immediate, and 64 per turn when 4–6 fit was ≈ 5–8 KiB of garbage per tunnel in a
+ * burst (issue 16, `tls-tunnel-heap --top`).
+ */
+export const MIN_STEPS_PER_TURN = 8
 
 export interface SetupQueueOptions {
   readonly sliceMs?: number
@@ -76,6 +83,9 @@ export class SetupQueue {
   /** Steps (immediates) queued for the coming check phase, and when its first one ran (-1: not yet). */
   private stepsQueued = 0
   private sliceStart = -1
+  /** Tasks run in the current turn, and in the last finished one (sizes the next turn's steps). */
+  private ranThisTurn = 0
+  private ranLastTurn = MIN_STEPS_PER_TURN
   private handshakeNext = true
   private readonly sliceMs: number
   private readonly maxHandshakes: number
@@ -135,8 +145,9 @@ export class SetupQueue {
     // Inside a running turn, its last step queues the next turn's steps.
     if (this.stepsQueued > 0 && this.sliceStart >= 0) return
     if (this.stepsQueued === 0) this.sliceStart = -1
-    // Before the turn starts, top its steps up to what could start now.
-    const n = Math.min(MAX_STEPS_PER_TURN, this.readyCount()) - this.stepsQueued
+    // Before the turn starts, top its steps up to what could start now (and could fit: twice
+    // what the last turn ran, MIN_STEPS_PER_TURN at least).
+    const n = Math.min(MAX_STEPS_PER_TURN, Math.max(MIN_STEPS_PER_TURN, 2 * this.ranLastTurn), this.readyCount()) - this.stepsQueued
     for (let i = 0; i < n; i++) (this.stepsQueued++, setImmediate(this.step))
   }
 
@@ -152,15 +163,21 @@ export class SetupQueue {
       // Both kinds ready: alternate, so neither waits behind a long run of the other.
       if (r.handshake && (!r.plain || this.handshakeNext)) {
         this.handshakeNext = false
+        this.ranThisTurn++
         this.startHandshake(this.handshakes.shift())
       } else if (r.plain) {
         this.handshakeNext = true
+        this.ranThisTurn++
         this.plain.shift()()
       }
     } finally {
       // The turn's last step queues the next turn's. A throwing task (a bug: tasks handle their
       // own failures) must not strand the ones behind it.
-      if (this.stepsQueued === 0) this.schedule()
+      if (this.stepsQueued === 0) {
+        this.ranLastTurn = this.ranThisTurn
+        this.ranThisTurn = 0
+        this.schedule()
+      }
     }
   }
 
