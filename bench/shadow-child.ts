@@ -55,6 +55,7 @@ if (!overlap) {
 // as `learn shadow` does: scans move to a worker thread past SCAN_WORKER_AFTER distinct URLs
 const scanner = createScannerReplay(undefined, opts.includes('--no-worker') ? {} : {workerAfter: SCAN_WORKER_AFTER})
 const r = await shadowReplay(inputs, contract, scanner, 4_000_000_000_000_000_000n, 4_000_000_000_000_000_000n)
+const scans = scanner.scanned?.()
 await scanner.close?.()
 const markdown = renderShadowMarkdown(r.analysis)
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
@@ -66,6 +67,8 @@ process.stdout.write(
     replayed: r.analysis.replayed,
     changed: r.analysis.changed,
     reportBytes: markdown.length,
+    // URLs scanned (the memo's and the batches' misses; deterministic for a corpus and build)
+    scans,
     seconds,
     // with the overlapped load: from the start of the load to the end (the load is inside `seconds`)
     overlapped: overlap,

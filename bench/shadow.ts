@@ -56,7 +56,7 @@ export async function runShadowBench(args: readonly string[] = []): Promise<Reco
 function replayArm(dir: string, contract: string, corpus: string, rules: number, arm: string, child = fileURLToPath(new URL('./shadow-child.js', import.meta.url))): Record<string, unknown> {
   const r = spawnSync(process.execPath, [child, dir, contract, ...(arm.startsWith('--') ? [arm] : [])], {encoding: 'utf8'})
   if (r.status !== 0) throw new Error(`shadow child failed: ${r.stderr}`)
-  const res = JSON.parse(r.stdout) as {overlapped?: boolean; records: number; replayed: number; changed: number; seconds: number; cpuSeconds: number; mainThreadCpuSeconds?: number; maxRssKiB: number; loadPeakKiB: number; loadSeconds: number; rssAfterKiB: number}
+  const res = JSON.parse(r.stdout) as {overlapped?: boolean; records: number; replayed: number; changed: number; seconds: number; cpuSeconds: number; mainThreadCpuSeconds?: number; maxRssKiB: number; loadPeakKiB: number; loadSeconds: number; rssAfterKiB: number; scans?: number}
   const row: Record<string, unknown> = {
     arm,
     corpus,
@@ -75,6 +75,8 @@ function replayArm(dir: string, contract: string, corpus: string, rules: number,
     peak_rss_mb: Math.round(res.maxRssKiB / 1024),
     contract_load_peak_rss_mb: Math.round(res.loadPeakKiB / 1024),
     rss_after_replay_mb: Math.round(res.rssAfterKiB / 1024),
+    // URLs the scanner scanned (deterministic for a corpus and build; '-' from a build that does not report it)
+    url_scans: res.scans ?? '-',
   }
   process.stderr.write(`shadow (${arm}): ${row.events_per_s} events/s (${row.events_per_cpu_s} per CPU second), peak RSS ${row.peak_rss_mb} MB (${row.records} records, ${rules} rules)\n`)
   return row

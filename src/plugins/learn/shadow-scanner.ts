@@ -20,6 +20,8 @@ export interface ScannerReplay {
   many?: (urls: readonly string[]) => Promise<readonly ScannerReplayResult[]>
   /** Ends the scanner's worker thread, if it started one. */
   close?: () => Promise<void>
+  /** URLs scanned so far (memo misses, inline or on the worker): what the memo and `many` saved shows here. */
+  scanned?: () => number
 }
 
 /**
@@ -98,20 +100,26 @@ export function createScannerReplay(base: ScannerSettings = defaultScannerSettin
   const scan = replayUrlScan(settings)
   const memo = new ScanMemo(options.memoGeneration)
   let inline = 0
+  let scannedUrls = 0
   let worker: ScanWorker | undefined
   const one = async (url: string): Promise<ScannerReplayResult> => {
     let r = memo.get(url)
     if (r === undefined) {
+      scannedUrls++
       r = await scan(url)
       inline++
       memo.set(url, r)
     }
     return r
   }
+  // URLs of a `many` whose scans are still running: a later `many` (the replay keeps several
+  // batches in flight) waits for those results instead of scanning the URL again.
+  const inflight = new Map<string, {results: Promise<readonly ScannerReplayResult[]>; k: number}>()
   const many = async (urls: readonly string[]): Promise<readonly ScannerReplayResult[]> => {
     const out: (ScannerReplayResult | undefined)[] = new Array(urls.length)
     const misses: string[] = []
     const missAt = new Map<string, number[]>()
+    const asked: {i: number; results: Promise<readonly ScannerReplayResult[]>; k: number}[] = []
     for (let i = 0; i < urls.length; i++) {
       const url = urls[i] as string
       const r = memo.get(url)
@@ -120,27 +128,47 @@ export function createScannerReplay(base: ScannerSettings = defaultScannerSettin
         continue
       }
       const at = missAt.get(url)
-      if (at === undefined) {
-        missAt.set(url, [i])
-        misses.push(url)
-      } else at.push(i)
+      if (at !== undefined) {
+        at.push(i)
+        continue
+      }
+      const running = inflight.get(url)
+      if (running !== undefined) {
+        asked.push({i, results: running.results, k: running.k})
+        continue
+      }
+      missAt.set(url, [i])
+      misses.push(url)
     }
     if (misses.length > 0) {
       const useWorker = options.workerAfter !== undefined && inline >= options.workerAfter
-      let results: readonly ScannerReplayResult[]
-      if (useWorker) results = await (worker ??= new ScanWorker(settings)).scan(misses)
-      else {
-        const rs: ScannerReplayResult[] = []
-        for (const url of misses) rs.push(await scan(url))
-        inline += misses.length
-        results = rs
+      const mine = (async (): Promise<readonly ScannerReplayResult[]> => {
+        let results: readonly ScannerReplayResult[]
+        scannedUrls += misses.length
+        if (useWorker) results = await (worker ??= new ScanWorker(settings)).scan(misses)
+        else {
+          const rs: ScannerReplayResult[] = []
+          for (const url of misses) rs.push(await scan(url))
+          inline += misses.length
+          results = rs
+        }
+        return misses.map((url, k) => {
+          const r = sharedResult(results[k] as ScannerReplayResult)
+          memo.set(url, r)
+          return r
+        })
+      })()
+      misses.forEach((url, k) => inflight.set(url, {results: mine, k}))
+      const settled = (): void => {
+        for (const url of misses) if (inflight.get(url)?.results === mine) inflight.delete(url)
       }
+      mine.then(settled, settled)
+      const results = await mine
       misses.forEach((url, k) => {
-        const r = sharedResult(results[k] as ScannerReplayResult)
-        memo.set(url, r)
-        for (const i of missAt.get(url) as number[]) out[i] = r
+        for (const i of missAt.get(url) as number[]) out[i] = results[k]
       })
     }
+    for (const a of asked) out[a.i] = (await a.results)[a.k]
     return out as ScannerReplayResult[]
   }
   const close = async (): Promise<void> => {
@@ -148,7 +176,7 @@ export function createScannerReplay(base: ScannerSettings = defaultScannerSettin
     worker = undefined
     await w?.close()
   }
-  return Object.assign(one, {many, close})
+  return Object.assign(one, {many, close, scanned: () => scannedUrls})
 }
 
 /** What a tool policy answers for one call (the MCP plugin's ToolPolicy has this shape). */

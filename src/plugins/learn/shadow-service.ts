@@ -311,14 +311,16 @@ export async function shadowReplay(
     for (const url of urls) out.push(await scanner(url))
     return out
   })
-  // One batch (the events of the read chunks since the last, at least SCAN_BATCH_EVENTS) is
-  // scanned while the next is read and decoded: the scans of the batch's URLs not yet known are
-  // asked for at once (memo, or the scanner's worker thread), and its events judged in order once
-  // they are in — the same order and results as one at a time. A URL record whose URL is known
-  // (`UrlMemo`) needs no scan, and one whose method and action are known too no evaluation.
+  // A batch (the events of the read chunks since the last, at least SCAN_BATCH_EVENTS) is
+  // scanned while the next ones are read and decoded: the scans of the batch's URLs not yet known
+  // are asked for at once (memo, or the scanner's worker thread), and its events judged in order
+  // once they are in — the same order and results as one at a time. Batches are judged oldest
+  // first as soon as their scans are in; while the oldest still waits for the worker the replay
+  // reads on, up to IN_FLIGHT_EVENTS records, so neither thread waits on a burst of the other's
+  // work (up to BACKLOG_EVENTS while the contract is still loading). A URL record whose URL is
+  // known (`UrlMemo`) needs no scan, and one whose method and action are known too no evaluation.
   const urlMemo = new UrlMemo(options.urlMemoGeneration)
-  type Batch = {events: CapturedEvent[]; known: (KnownUrl | undefined)[]; scans: Promise<readonly ScannerReplayResult[]>}
-  let scanning: Batch | undefined
+  type Batch = {events: CapturedEvent[]; known: (KnownUrl | undefined)[]; scans: Promise<readonly ScannerReplayResult[]>; scanned: boolean}
   const judge = async (b: Batch): Promise<void> => {
     const scans = await b.scans
     await ready()
@@ -343,8 +345,6 @@ export async function shadowReplay(
   const drain = async (last = false): Promise<void> => {
     // Several read chunks per batch: fewer messages to a scan worker.
     if (!last && pending.length < SCAN_BATCH_EVENTS) return
-    const previous = scanning
-    scanning = undefined
     if (pending.length > 0) {
       const urls: string[] = []
       // Held by the batch: the memo may drop an entry before the batch is judged.
@@ -356,21 +356,32 @@ export async function shadowReplay(
         if (u === undefined) urls.push(ev.url)
         else known[i] = u
       }
-      const scans = urls.length === 0 ? NO_SCANS : scanMany(urls)
-      scans.catch(() => {}) // awaited by `judge`; never an unhandled rejection meanwhile
-      scanning = {events: pending, known, scans}
+      const batch: Batch = {events: pending, known, scans: NO_SCANS, scanned: urls.length === 0}
+      if (urls.length > 0) {
+        batch.scans = scanMany(urls)
+        const scanned = (): void => void (batch.scanned = true)
+        batch.scans.then(scanned, scanned) // a failure is thrown by `judge`
+      }
+      backlog.push(batch)
+      backlogEvents += pending.length
       pending = []
     }
-    if (previous === undefined) return
-    backlog.push(previous)
-    backlogEvents += previous.events.length
-    if (loaded === undefined && !loadFailed && backlogEvents < (options.backlogEvents ?? BACKLOG_EVENTS)) {
-      // Still loading: hold the batch (its scans run meanwhile) and let the load's answer in.
-      await new Promise(setImmediate)
-      return
+    if (last) return
+    let yielded = false
+    while (backlog.length > 0) {
+      const oldest = backlog[0] as Batch
+      const limit = loaded === undefined ? (options.backlogEvents ?? BACKLOG_EVENTS) : (options.inFlightEvents ?? IN_FLIGHT_EVENTS)
+      if (!(loadFailed || backlogEvents > limit || (loaded !== undefined && oldest.scanned))) {
+        if (yielded) return
+        // One event-loop turn: lets the scan worker's answers (and the contract's) in.
+        await new Promise(setImmediate)
+        yielded = true
+        continue
+      }
+      backlog.shift()
+      backlogEvents -= oldest.events.length
+      await judge(oldest)
     }
-    while (backlog.length > 0) await judge(backlog.shift() as Batch)
-    backlogEvents = 0
   }
   await readCaptureInputs(
     files.map((f) => ({name: f})),
@@ -399,7 +410,6 @@ export async function shadowReplay(
   )
   await drain(true)
   for (const b of backlog) await judge(b)
-  if (scanning !== undefined) await judge(scanning)
   await ready() // no batch at all
   return {analysis: acc.finish(), skipped, opportunity}
 }
@@ -410,12 +420,21 @@ export interface ShadowReplayOptions {
   urlMemoGeneration?: number
   /** Records held unjudged, at most, while the contract is still loading (default 131,072). */
   backlogEvents?: number
+  /** Records held unjudged, at most, while their scans run once the contract is in (default 4,096). */
+  inFlightEvents?: number
 }
 
 const NO_SCANS: Promise<readonly ScannerReplayResult[]> = Promise.resolve([])
 
 /** Records read ahead, at most, while the contract is still loading (see `shadowReplay`): ≈ 1–2 s of reading and decoding, ≈ 60 MB held. */
 const BACKLOG_EVENTS = 131_072
+
+/**
+ * Records read ahead, at most, while the oldest batch's scans still run on the worker (see
+ * `shadowReplay`): a few batches, so a burst of new URLs does not stop the reading, and short-lived
+ * enough that the held events mostly die young.
+ */
+const IN_FLIGHT_EVENTS = 4096
 
 /** Records per scan batch, at least (see `shadowReplay`). */
 const SCAN_BATCH_EVENTS = 512

@@ -107,6 +107,36 @@ test('ScanMemo: two generations, a hit in the older one survives the next turnov
   assert.equal(m.get('d')?.verdict, 'd')
 })
 
+test('createScannerReplay: a URL asked by overlapping `many` calls is scanned once; each answers in its own order', async () => {
+  const blocked = 'https://leak.example.net/t/ghp_' + 'b2'.repeat(20)
+  const first = ['https://a.example/x', blocked, 'https://www.pastebin.com/raw/1']
+  // asked again while the first call's scans still run: two of its URLs, one new, a repeat
+  const second = [blocked, 'https://c.example/y', 'https://a.example/x', blocked]
+  const third = ['https://c.example/y', 'https://d.example/z']
+  const oracle = oracleReplayScan()
+  const want = async (urls: string[]): Promise<ScannerReplayResult[]> => {
+    const out: ScannerReplayResult[] = []
+    for (const u of urls) out.push(await oracle(u))
+    return out
+  }
+  for (const options of [{}, {workerAfter: 0}, {workerAfter: 0, memoGeneration: 1}]) {
+    const scanner = createScannerReplay(undefined, options)
+    try {
+      const many = scanner.many as NonNullable<ScannerReplay['many']>
+      const [a, b, c] = await Promise.all([many(first), many(second), many(third)])
+      assert.deepEqual(a, await want(first), JSON.stringify(options))
+      assert.deepEqual(b, await want(second), JSON.stringify(options))
+      assert.deepEqual(c, await want(third), JSON.stringify(options))
+      assert.equal(scanner.scanned?.(), 5, `five distinct URLs, each scanned once: ${JSON.stringify(options)}`)
+      // settled: asked again, the memo answers (the 1-entry generations keep the last two)
+      assert.deepEqual(await many(['https://d.example/z']), await want(['https://d.example/z']))
+      assert.equal(scanner.scanned?.(), 5)
+    } finally {
+      await scanner.close?.()
+    }
+  }
+})
+
 test('createScannerReplay: `many` answers in input order, duplicates included, the same as the call', async () => {
   const scanner = createScannerReplay(undefined, {workerAfter: 0})
   try {

@@ -84,17 +84,31 @@ async function oracleReplay(files: string[], body: JsonObject): Promise<Outcome>
   return {md: renderShadowMarkdown(analysis), json: renderShadowJson(analysis), changed: analysis.changed, opportunity, missing: findOpportunityMissing(c.opportunityRules, opportunity)}
 }
 
-async function memoReplay(files: string[], body: JsonObject, scanner: ScannerReplay, urlMemoGeneration?: number, loading?: {afterMs: number; backlogEvents: number}): Promise<Outcome> {
+async function memoReplay(files: string[], body: JsonObject, scanner: ScannerReplay, urlMemoGeneration?: number, loading?: {afterMs: number; backlogEvents: number}, inFlightEvents?: number): Promise<Outcome> {
   try {
     const c = prepareShadowContract(body)
     // `loading`: the contract arrives as a promise answered later (as from the contract worker);
     // the replay reads ahead meanwhile, holding at most `backlogEvents` records unjudged.
     const contract = loading === undefined ? c : new Promise<typeof c>((resolve) => setTimeout(() => resolve(c), loading.afterMs))
-    const r = await shadowReplay(files, contract, scanner, SHADOW_NOW, SHADOW_WEEK_NS, undefined, undefined, {...(urlMemoGeneration === undefined ? {} : {urlMemoGeneration}), ...(loading === undefined ? {} : {backlogEvents: loading.backlogEvents})})
+    const r = await shadowReplay(files, contract, scanner, SHADOW_NOW, SHADOW_WEEK_NS, undefined, undefined, {...(urlMemoGeneration === undefined ? {} : {urlMemoGeneration}), ...(loading === undefined ? {} : {backlogEvents: loading.backlogEvents}), ...(inFlightEvents === undefined ? {} : {inFlightEvents})})
     return {md: renderShadowMarkdown(r.analysis), json: renderShadowJson(r.analysis), changed: r.analysis.changed, opportunity: r.opportunity, missing: findOpportunityMissing(c.opportunityRules, r.opportunity)}
   } finally {
     await scanner.close?.()
   }
+}
+
+/** `scanner` with each `many` answered after 0–4 ms, so later batches' scans often come in first. */
+function slowScans(scanner: ScannerReplay): ScannerReplay {
+  let n = 0
+  const many = scanner.many as NonNullable<ScannerReplay['many']>
+  return Object.assign((url: string) => scanner(url), {
+    many: async (urls: readonly string[]) => {
+      const r = await many(urls)
+      await new Promise((resolve) => setTimeout(resolve, (n++ * 7) % 5))
+      return r
+    },
+    ...(scanner.close === undefined ? {} : {close: scanner.close}),
+  })
 }
 
 async function assertSameAsOracle(files: string[], body: JsonObject, label: string): Promise<Outcome> {
@@ -106,6 +120,10 @@ async function assertSameAsOracle(files: string[], body: JsonObject, label: stri
     ['contract still loading, read-ahead up to 600 records', () => memoReplay(files, body, createScannerReplay(), undefined, {afterMs: 30, backlogEvents: 600})],
     ['contract still loading, read-ahead without limit, 2-entry generations', () => memoReplay(files, body, createScannerReplay(undefined, {workerAfter: 0, memoGeneration: 3}), 2, {afterMs: 200, backlogEvents: Number.MAX_SAFE_INTEGER})],
     ['contract still loading, no read-ahead', () => memoReplay(files, body, createScannerReplay(), undefined, {afterMs: 5, backlogEvents: 0})],
+    // Scans answered late and out of order (a busy worker): batches wait in flight, judged oldest first.
+    ['slow scans, up to 600 records in flight', () => memoReplay(files, body, slowScans(createScannerReplay()), undefined, undefined, 600)],
+    ['slow scans, in flight without limit, 2-entry generations', () => memoReplay(files, body, slowScans(createScannerReplay(undefined, {memoGeneration: 3})), 2, undefined, Number.MAX_SAFE_INTEGER)],
+    ['slow scans, nothing in flight, contract still loading', () => memoReplay(files, body, slowScans(createScannerReplay()), undefined, {afterMs: 20, backlogEvents: 300}, 0)],
   ]
   for (const [arm, run] of arms) {
     const got = await run()
