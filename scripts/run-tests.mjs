@@ -33,8 +33,11 @@ if (files.length === 0) {
 const reporter = path.join(path.dirname(fileURLToPath(import.meta.url)), 'count-reporter.mjs')
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pipelock-tests-'))
 const countsFile = path.join(tmp, 'counts.json')
+// A hung test (a deadlock in native code once hung a whole CI run until its 90-minute limit)
+// fails after 10 minutes with its name instead; the longest file takes well under that.
+const TEST_TIMEOUT_MS = 600_000
 const r = spawnSync(process.execPath, [
-  '--test', '--test-concurrency=2',
+  '--test', '--test-concurrency=2', `--test-timeout=${TEST_TIMEOUT_MS}`,
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   `--test-reporter=${reporter}`, `--test-reporter-destination=${countsFile}`,
   ...files,
