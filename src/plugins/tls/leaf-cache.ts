@@ -3,8 +3,8 @@
  * TTL, and is re-minted once less than 10 % of the TTL is left (the reference serves a leaf
  * 1 s from expiry; §6 #10 fixed). Over the cap: expired entries go first, then the earliest to
  * expire — with one TTL that is insertion order, so a Map gives O(1) eviction (hits do not
- * refresh: FIFO, not LRU). `acquire` (the proxy's path) mints with the key generated off the
- * event loop and is single-flight: concurrent misses for one host share one mint. `get` mints
+ * refresh: FIFO, not LRU). `acquire` (the proxy's path) mints with the CA's signature off the
+ * event loop, its main-thread steps paced by `pace`, and is single-flight: concurrent misses for one host share one mint. `get` mints
  * synchronously (≈ 0.3 ms; tools and tests).
  */
 import type {LoadedCa} from './ca.js'

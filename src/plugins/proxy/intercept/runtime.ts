@@ -65,7 +65,7 @@ export class Interceptor {
     checkCaFiles(paths)
     const ca = loadCa(paths)
     this.caNotAfterMs = ca.notAfterMs
-    // A mint's main-thread steps (key encoding and TBS after the key, assembly after the signature) are set-up queue tasks.
+    // A mint's main-thread steps (key and TBS, then assembly after the signature) are set-up queue tasks.
     this.cache = new LeafCache({ca, ttlMs, maxEntries: t.cert_cache_size > 0 ? t.cert_cache_size : DEFAULT_CERT_CACHE_SIZE, nowMs: o.nowMs, pace: (step) => this.setup.push(step)})
     this.maxResponseBytes = t.max_response_bytes > 0 ? t.max_response_bytes : DEFAULT_MAX_RESPONSE_BYTES
     this.passthrough = t.passthrough_domains
