@@ -75,7 +75,7 @@ export type TargetVisitor = (text: string, kind: string, decoding: boolean) => v
  * same target, later, with the same `decoding` flag — every consumer keeps a text's first
  * occurrence, so leaving it out changes nothing.
  */
-export function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisitor): void {
+function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisitor): void {
   const add = (text: string, kind: string, decoding = false): void => {
     if (text !== '') visit(text, kind, decoding)
   }
