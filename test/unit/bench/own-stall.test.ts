@@ -36,7 +36,7 @@ setTimeout(() => {
 }, 50)
 `
 
-test('a turn that burns 40 ms of CPU and one that sleeps 40 ms are each an own stall of at least 40 ms: the first CPU, the second asleep', {skip: process.platform !== 'linux'}, () => {
+test('a turn that burns 40 ms of CPU and one that sleeps 40 ms are each found as an own stall of about that length: the first CPU, the second asleep', {skip: process.platform !== 'linux'}, () => {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'pl-own-stall-')), 'turn-cpu.json')
   const r = spawnSync(process.execPath, ['--import', preload, '-e', SCRIPT], {env: {...process.env, PL_TURN_CPU_FILE: file}, encoding: 'utf8'})
   assert.equal(r.status, 0, r.stderr)
@@ -49,7 +49,8 @@ test('a turn that burns 40 ms of CPU and one that sleeps 40 ms are each an own s
   const spin = after(spinEnd)
   const sleep = after(sleepEnd)
   assert.notEqual(spin, sleep)
-  assert.ok(spin.own >= 40, `spin: ${JSON.stringify(spin)}`)
+  // The script's own reads lag by up to a tick (4 ms) too: the spin's true CPU is over 36 ms.
+  assert.ok(spin.own >= 35, `spin: ${JSON.stringify(spin)}`)
   assert.ok(spin.cpu >= 30, `spin CPU (the field lags by at most a tick): ${JSON.stringify(spin)}`)
   assert.ok(sleep.own >= 40, `sleep: ${JSON.stringify(sleep)}`)
   assert.ok(sleep.asleep >= 30 && sleep.asleep > sleep.cpu, `sleep asleep: ${JSON.stringify(sleep)}`)
