@@ -3,7 +3,7 @@
  * tinyproxy and squid) and the small helpers to start them on free loopback ports.
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {openSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -56,7 +56,8 @@ export async function waitForPort(port: number, proc: ChildProcess): Promise<voi
 export async function spawnPipelock(root: string, configFile: string, extraArgs: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<Started> {
   const spawnedAt = process.hrtime.bigint()
   const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin', 'run.js'), 'run', '--config', configFile, '--listen', '127.0.0.1:0', ...extraArgs], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // PL_BENCH_PROXY_STDOUT=FILE: the proxy's stdout appended to FILE (e.g. V8's `--trace-gc` lines).
+    stdio: ['ignore', process.env.PL_BENCH_PROXY_STDOUT ? openSync(process.env.PL_BENCH_PROXY_STDOUT, 'a') : 'ignore', 'pipe'],
     env: {...process.env, NO_COLOR: '1'},
   })
   let err = ''

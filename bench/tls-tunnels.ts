@@ -21,7 +21,11 @@
  * `bin/run.js` and a built `dist/`), against the same origin, in the same run.
  *
  * With `--turn-cpu` (Linux) the proxy also reports its main thread's longest CPU stretch between
- * two 1 ms ticks per arm (turn-cpu.ts): the stall a quiet machine would show, read on a loaded one.
+ * two 1 ms ticks per arm (turn-cpu.ts), and its longest own stall (`own_stall_max_ms`: wall minus
+ * the time other processes held the core, split into CPU, run-queue wait and time asleep inside the
+ * turn; own-stall.ts): the stall a quiet machine would show, read on a loaded one. The loop lag
+ * (`proxy_loop_lag_max_ms`) is wall time and includes the run-queue wait. With `--trace-gc` the
+ * proxy's V8 GC trace lands in DIR/gc.log for turn-profile.ts.
  *
  * It also lists the GC pauses over 10 ms (a pause is a stall too). `turn-profile.ts` attributes
  * the stretches of a `--cpu-prof` run to the functions that ran in them.
@@ -31,7 +35,7 @@
  * runs this build once per flag set (`""` = none) and `--rounds N` repeats all of it N times in
  * alternating order, so flag sets are compared in one run.
  *
- *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS] [--node-arms "A;B"] [--rounds N]   (DIR: the proxy's V8 CPU profiles)
+ *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS] [--node-arms "A;B"] [--rounds N] [--trace-gc]   (DIR: the proxy's V8 CPU profiles)
  */
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
@@ -46,6 +50,7 @@ import {generateKeyPairSync} from 'node:crypto'
 import {buildCertificate, extension, name, OID, randomSerial} from '../src/plugins/tls/certificate.js'
 import {bits, implicit, oid, seq} from '../src/plugins/tls/der.js'
 import {caPaths, generateCa, ipBytes, loadCa, toPem, writeCaFiles, type LoadedCa} from '../src/plugins/tls/index.js'
+import {ownStalls, splitOf, type Stretch} from './own-stall.js'
 import {freePort, repoRoot, spawnPipelock} from './peer-processes.js'
 
 const BODY = Buffer.alloc(1024, 0x61)
@@ -214,17 +219,27 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
   await probe.terminate()
   pl.proc.kill('SIGINT')
   await new Promise((r) => pl.proc.once('exit', r))
-  const turns = turnCpuFile !== null ? (JSON.parse(readFileSync(turnCpuFile, 'utf8')) as {stretches: Array<[number, number, number]>; gc: Array<[number, number, string]>; cpu: Array<[number, number]>}) : null
+  const turns = turnCpuFile !== null ? (JSON.parse(readFileSync(turnCpuFile, 'utf8')) as {stretches: Stretch[]; gc: Array<[number, number, string]>; cpu: Array<[number, number]>}) : null
   /** Cumulative main-thread CPU ms at the last sample at or before `atMs`. */
   const cpuAt = (atMs: number): number => turns!.cpu.filter(([at]) => at <= atMs).at(-1)?.[1] ?? 0
   const cpu = (startMs: number, endMs: number): Record<string, unknown> => {
     if (turns === null) return {}
-    const inside = turns.stretches.filter(([at]) => at >= startMs && at <= endMs).map(([, c]) => c)
+    const stretches = turns.stretches.filter(([at]) => at >= startMs && at <= endMs)
+    const inside = stretches.map(([, c]) => c)
+    // The loop's own stall between two ticks: wall minus the time the thread sat in the run queue
+    // while other processes had the cores (own-stall.ts).
+    const own = ownStalls(stretches)
+    const top = own[0]
     const gc = turns.gc.filter(([at]) => at >= startMs && at <= endMs)
     return {
       main_thread_cpu_ms: Number((cpuAt(endMs) - cpuAt(startMs)).toFixed(1)),
       main_thread_cpu_stretch_max_ms: Math.max(0, ...inside),
       cpu_stretches_over_10ms: inside.filter((c) => c > 10).length,
+      own_stall_max_ms: top === undefined ? 0 : Number(top.own.toFixed(1)),
+      own_stalls_over_10ms: own.filter((o) => o.own > 10).length,
+      // The longest own stall: its wall time, CPU and run-queue wait (wall − CPU − wait: asleep inside the turn).
+      own_stall_max_split: top === undefined ? '' : splitOf(top),
+      wall_stretch_max_ms: Number(Math.max(0, ...stretches.map(([, , w]) => w)).toFixed(1)),
       gc_pause_max_ms: Math.max(0, ...gc.map(([, d]) => d)),
       gc_pauses_over_10ms: gc.filter(([, d]) => d > 10).map(([, d, k]) => `${k} ${d.toFixed(1)}`).join(', '),
     }
@@ -316,6 +331,8 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
       const outDir = path.join(prof >= 0 ? args[prof + 1]! : dir, rounds > 1 ? `round${round + 1}` : '', sub)
       mkdirSync(outDir, {recursive: true})
       const nodeArgs = [...common, ...extra, ...(prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : [])]
+      // --trace-gc: V8's per-GC lines (name=value) into DIR/gc.log, for turn-profile.ts (gc-trace.ts).
+      if (args.includes('--trace-gc')) (nodeArgs.push('--trace-gc', '--trace-gc-nvp'), (process.env.PL_BENCH_PROXY_STDOUT = path.join(outDir, 'gc.log')))
       const armRows = await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, worstHosts, sans, upPort, ca}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)
       rows.push(...armRows.map((row) => (rounds > 1 ? {round: round + 1, ...row} : row)))
     }

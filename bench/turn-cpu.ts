@@ -9,33 +9,46 @@
  * cpu: [[epochMs, cumulativeCpuMs], …]}` (`cpu` every ≥ 10 ms: a window's total main-thread CPU)
  * (monotonic µs, the clock of a V8 `--cpu-prof` profile) to `$PL_TURN_CPU_FILE` at exit; `gc`
  * lists every GC pause ≥ 1 ms (kind: scavenge, mark-compact, incremental, weak-callbacks), which
- * the stretches include when it ran on the main thread. Bench-only; never shipped.
+ * the stretches include when it ran on the main thread.
+ *
+ * A stretch also carries its run-queue wait (schedstat's second field: time the thread was ready
+ * but another thread had the core) as its sixth element. The CPU field is only advanced at the
+ * scheduler's events (ticks: HZ=250 here, so a reading can lag by up to 4 ms, and a stretch's CPU
+ * figure is ±4 ms), while the run-queue wait is complete whenever the running thread reads it; so
+ * `wall − runqueue wait` is exact: the loop's own stall (its CPU plus time it slept inside the turn,
+ * e.g. waiting for GC helper threads), what the loop lag would show without other processes on
+ * the cores. Stretches are kept when CPU ≥ 2 ms or wall ≥ 5 ms. Bench-only; never shipped.
  */
 import {readFileSync, writeFileSync} from 'node:fs'
 import {performance, PerformanceObserver, constants} from 'node:perf_hooks'
 
 const file = process.env.PL_TURN_CPU_FILE
 if (file !== undefined && file !== '') {
-  const cpuNs = (): number => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 1)[0])
-  const stretches: Array<[number, number, number, number, number]> = []
+  // [on-CPU ns, run-queue wait ns] of this (the main) thread.
+  const sched = (): [number, number] => {
+    const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 2)
+    return [Number(f[0]), Number(f[1])]
+  }
+  const stretches: Array<[number, number, number, number, number, number]> = []
   const mono = (): number => Number(process.hrtime.bigint() / 1000n)
-  let lastCpu = cpuNs()
+  let [lastCpu, lastWait] = sched()
   let lastWall = performance.now()
   let lastMono = mono()
   const start = lastCpu
   const series: Array<[number, number]> = []
   let lastSeries = 0
   const tick = setInterval(() => {
-    const c = cpuNs()
+    const [c, q] = sched()
     const w = performance.now()
     const m = mono()
     const cpuMs = (c - lastCpu) / 1e6
-    if (cpuMs >= 2) stretches.push([Date.now(), cpuMs, w - lastWall, lastMono, m])
+    if (cpuMs >= 2 || w - lastWall >= 5) stretches.push([Date.now(), cpuMs, w - lastWall, lastMono, m, (q - lastWait) / 1e6])
     if (w - lastSeries >= 10) {
       series.push([Date.now(), (c - start) / 1e6])
       lastSeries = w
     }
     lastCpu = c
+    lastWait = q
     lastWall = w
     lastMono = m
   }, 1)

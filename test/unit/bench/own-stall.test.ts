@@ -1,0 +1,74 @@
+/**
+ * The `tls-tunnels --turn-cpu` stall measure (issue 16): a real node process preloaded with
+ * bench/turn-cpu.ts runs one turn that burns CPU and one that sleeps; own-stall.ts must find each
+ * as an own stall of at least its length, the first as CPU and the second as time asleep, whatever
+ * the load (the bounds below are ones the load cannot break: run-queue wait is taken out, and the
+ * thread's true CPU and sleep are at least what the script spent). And gc-trace.ts reads V8's
+ * `--trace-gc-nvp` lines and pairs them with the preload's GC entries.
+ */
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {test} from 'node:test'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {describeGc, parseGcTrace, traceOrigin} from '../../../bench/gc-trace.js'
+import {ownStalls, type Stretch} from '../../../bench/own-stall.js'
+
+const preload = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'turn-cpu.js')).href
+
+// Turn 1 spins until the thread's own CPU (schedstat, which never runs ahead of the truth) rose 40 ms;
+// turn 2 sleeps 40 ms inside the turn; each is stamped so the test can find its stretch.
+const SCRIPT = `
+const {readFileSync} = require('node:fs')
+const cpu = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 1)[0]) / 1e6
+const marks = []
+setTimeout(() => {
+  const c0 = cpu()
+  while (cpu() - c0 < 40) {}
+  marks.push(Date.now())
+  setTimeout(() => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 40)
+    marks.push(Date.now())
+    setTimeout(() => { process.stdout.write(JSON.stringify(marks)); process.exit(0) }, 30)
+  }, 30)
+}, 50)
+`
+
+test('a turn that burns 40 ms of CPU and one that sleeps 40 ms are each found as an own stall of about that length: the first CPU, the second asleep', {skip: process.platform !== 'linux'}, () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'pl-own-stall-')), 'turn-cpu.json')
+  const r = spawnSync(process.execPath, ['--import', preload, '-e', SCRIPT], {env: {...process.env, PL_TURN_CPU_FILE: file}, encoding: 'utf8'})
+  assert.equal(r.status, 0, r.stderr)
+  const [spinEnd, sleepEnd] = JSON.parse(r.stdout) as [number, number]
+  const {stretches} = JSON.parse(readFileSync(file, 'utf8')) as {stretches: Stretch[]}
+  for (const s of stretches) assert.equal(s.length, 6, 'each stretch carries its run-queue wait')
+  const stalls = ownStalls(stretches)
+  // The stretch holding a turn ends at the first tick after it (within a few ms of the mark, or later under load).
+  const after = (mark: number) => stalls.filter((s) => s.endMs >= mark).sort((a, b) => a.endMs - b.endMs)[0]!
+  const spin = after(spinEnd)
+  const sleep = after(sleepEnd)
+  assert.notEqual(spin, sleep)
+  // The script's own reads lag by up to a tick (4 ms) too: the spin's true CPU is over 36 ms.
+  assert.ok(spin.own >= 35, `spin: ${JSON.stringify(spin)}`)
+  assert.ok(spin.cpu >= 30, `spin CPU (the field lags by at most a tick): ${JSON.stringify(spin)}`)
+  assert.ok(sleep.own >= 40, `sleep: ${JSON.stringify(sleep)}`)
+  assert.ok(sleep.asleep >= 30 && sleep.asleep > sleep.cpu, `sleep asleep: ${JSON.stringify(sleep)}`)
+  // wall = cpu + runq + asleep, own = wall − runq, longest first.
+  for (const s of stalls) assert.ok(Math.abs(s.wall - s.cpu - s.runq - s.asleep) < 1e-9 && Math.abs(s.own - s.wall + s.runq) < 1e-9)
+  for (let i = 1; i < stalls.length; i++) assert.ok(stalls[i - 1]!.own >= stalls[i]!.own)
+})
+
+const SCAVENGE = '[1:0x1]      578 ms: pause=10.6 mutator=169.0 gc=s reduce_memory=0 scavenge=10.50 scavenge.parallel=10.01 background.scavenge.parallel=4.20 total_size_before=5616920 total_size_after=5108744 promoted=1048576 new_space_survived=524288'
+const MARK_COMPACT = '[1:0x1]      900 ms: pause=12.2 mutator=49.7 gc=mc reduce_memory=0 clear=3 evacuate=8.6 evacuate.copy=1.8 evacuate.update_pointers=6.7 mark=0.6 incremental=40.8 incremental_longest_step=24.8 incremental_steps_count=26 total_size_before=22548824 total_size_after=16645120'
+
+test('V8 GC trace lines are parsed, paired with the preload GC entries by pause, and described', () => {
+  const events = parseGcTrace(['Listen: 127.0.0.1:1', SCAVENGE, '[1:0x1]      600 ms: pause=0.4 gc=s promoted=0 new_space_survived=0', MARK_COMPACT].join('\n'))
+  assert.deepEqual(events.map((e) => [e.t, e.f.gc, e.f.pause]), [[578, 's', '10.6'], [600, 's', '0.4'], [900, 'mc', '12.2']])
+  // V8 prints a line as its GC ends: the preload saw the scavenge end at epoch 10,000 + 578 and the mark-compact likewise (sub-ms pauses are not listed there).
+  const origin = traceOrigin(events, [[10_000 + 578.3, 10.7, 'scavenge'], [10_000 + 899.8, 12.2, 'mark-compact']])
+  assert.ok(Math.abs(origin - 10_000) < 0.5, String(origin))
+  assert.match(describeGc(events[0]!), /^scavenge 10\.6 ms .*copied 1536 KiB: 512 KiB kept young, 1024 KiB promoted/)
+  assert.match(describeGc(events[2]!), /^mark-compact 12\.2 ms \(mark 0\.6, clear 3, evacuate 8\.6 \[copy 1\.8, update pointers 6\.7\].*longest 24\.8.*21\.5 MiB → 15\.9 MiB/)
+  assert.ok(Number.isNaN(traceOrigin(events, [])))
+})
