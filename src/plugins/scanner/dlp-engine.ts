@@ -66,7 +66,10 @@ export interface DlpEngine {
    * text alone (see `lineSafe`), so a set miss on texts joined by '\n' proves a miss on each.
    */
   readonly lineBatchable: boolean
-  /** Proves most §5.5 subsequence targets clean without scanning them; null = scan them all. */
+  /**
+   * Proves most §5.5 subsequence targets clean without scanning them; null = scan them all.
+   * Compiled on first read (a getter): only the URL scan reads it, and an MCP wrap never scans a URL (issue 12).
+   */
   readonly junctionScreen: JunctionScreen | null
   /**
    * Proves most MCP split-secret pair texts clean without scanning them (`joined-text-screen.ts`).
@@ -191,7 +194,7 @@ export class Utf8Scratch {
 function buildPrefilter(patterns: readonly CompiledDlpPattern[]): Re2 | null {
   if (patterns.length === 0) return null
   try {
-    return compileAsWritten(patterns.map((p) => `(?:${p.re.source})`).join('|'))
+    return compileAsWritten(patterns.map((p) => `(?:${p.source})`).join('|'))
   } catch {
     return null
   }
@@ -206,22 +209,25 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
   const all = [...core, ...configured]
   const corePrefilter = lazily(() => buildPrefilter(core))
   const allPrefilter = lazily(() => buildPrefilter(all))
+  const junctionScreen = lazily(() => buildJunctionScreen(all.map((p) => p.source)))
   return {
     core,
     configured,
     all,
-    allSet: compileSet(all.map((p) => p.re.source)),
+    allSet: compileSet(all.map((p) => p.source)),
     encoder: new Utf8Scratch(),
     lines: new ByteLines(),
     decodeScratch: new DecodeScratch(),
-    lineBatchable: all.every((p) => lineSafe(p.re.source)),
-    junctionScreen: buildJunctionScreen(all.map((p) => p.re.source)),
+    lineBatchable: all.every((p) => lineSafe(p.source)),
     joinedTextScreens: lazily(() => buildJoinedTextScreens(all)),
     get corePrefilter() {
       return corePrefilter()
     },
     get allPrefilter() {
       return allPrefilter()
+    },
+    get junctionScreen() {
+      return junctionScreen()
     },
     normalizer: createNormalizer(),
     seed: settings.seedPhrase.enabled

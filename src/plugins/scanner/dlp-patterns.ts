@@ -1,7 +1,7 @@
 /** Compiled DLP pattern sets: the immutable core floor and the configured (merged) list. */
-import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS} from './catalogue.js'
+import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN} from './catalogue.js'
 import type {DlpPatternSpec, Severity, ValidatorName} from './pattern-types.js'
-import {compileDlp, findAll, forcedCaseInsensitiveSource, globalOf, type Re2} from './regex.js'
+import {compileDlp, findAll, forcedCaseInsensitiveSource, globalOf, re2SourceOf, type Re2} from './regex.js'
 import {mayValidateIn, runValidator} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
 
@@ -9,6 +9,8 @@ export interface CompiledDlpPattern {
   readonly name: string
   readonly severity: Severity
   readonly re: Re2
+  /** `re.source` (RE2's escaped text), known without compiling `re`: what the set and screens are built from. */
+  readonly source: string
   /** The source `re` was compiled from: the configured regex with the forced `(?i)` (§9.1). */
   readonly compiledFrom: string
   /**
@@ -22,18 +24,53 @@ export interface CompiledDlpPattern {
   readonly core: boolean
 }
 
-function compileSpec(p: DlpPatternSpec, core: boolean): CompiledDlpPattern {
-  const re = compileDlp(p.regex)
-  return {
-    name: p.name,
-    severity: p.severity,
-    re,
-    compiledFrom: forcedCaseInsensitiveSource(p.regex),
-    ...(p.validator !== undefined ? {validator: p.validator, reAll: globalOf(re)} : {}),
-    exemptDomains: p.exemptDomains ?? [],
-    warn: p.action === 'warn',
-    core,
+/**
+ * A compiled pattern whose regexes are built on first read. The RE2::Set over all patterns
+ * decides which patterns run at all, so in a session without findings none does: a built-in's
+ * two programs (≈ 9 KiB of malloc each, ≈ 60 of them) were built and kept for nothing (issue 12).
+ * Only catalogue regexes are deferred (a test compiles every one of them); any other regex is
+ * compiled when the pattern is built, so an invalid one fails there with RE2's error, as before.
+ */
+class DlpPattern implements CompiledDlpPattern {
+  readonly name: string
+  readonly severity: Severity
+  readonly source: string
+  readonly compiledFrom: string
+  readonly validator: ValidatorName | undefined
+  readonly exemptDomains: readonly string[]
+  readonly warn: boolean
+  readonly core: boolean
+  private compiled: Re2 | undefined
+  private twin: Re2 | undefined
+
+  constructor(p: DlpPatternSpec, core: boolean) {
+    this.name = p.name
+    this.severity = p.severity
+    this.compiledFrom = forcedCaseInsensitiveSource(p.regex)
+    this.validator = p.validator
+    this.exemptDomains = p.exemptDomains ?? []
+    this.warn = p.action === 'warn'
+    this.core = core
+    if (CATALOGUE_SOURCES.has(this.compiledFrom)) {
+      this.source = re2SourceOf(this.compiledFrom)
+    } else {
+      this.compiled = compileDlp(p.regex)
+      this.source = this.compiled.source
+      if (p.validator !== undefined) this.twin = globalOf(this.compiled)
+    }
   }
+
+  get re(): Re2 {
+    return (this.compiled ??= compileDlp(this.compiledFrom))
+  }
+
+  get reAll(): Re2 | undefined {
+    return this.validator === undefined ? undefined : (this.twin ??= globalOf(this.re))
+  }
+}
+
+function compileSpec(p: DlpPatternSpec, core: boolean): CompiledDlpPattern {
+  return new DlpPattern(p, core)
 }
 
 /**
@@ -49,6 +86,9 @@ export function isBuiltinDlpPattern(p: CompiledDlpPattern): boolean {
 
 /** The sources the built-in default patterns compile from (the catalogue is constant). */
 const BUILTIN_SOURCES: ReadonlySet<string> = new Set(DEFAULT_DLP_PATTERNS.map((p) => forcedCaseInsensitiveSource(p.regex)))
+
+/** Every catalogue DLP regex as compiled (core floor, defaults, the preset-only one): each is known to compile. */
+const CATALOGUE_SOURCES: ReadonlySet<string> = new Set([...CORE_DLP_PATTERNS, ...DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN].map((p) => forcedCaseInsensitiveSource(p.regex)))
 
 export function compileCoreDlp(): CompiledDlpPattern[] {
   return CORE_DLP_PATTERNS.map((p) => compileSpec(p, true))

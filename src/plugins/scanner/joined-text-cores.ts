@@ -16,7 +16,7 @@
  * `joined-text-cores.test` checks both shapes against generated valid values.
  */
 import type {CompiledDlpPattern} from './dlp-patterns.js'
-import {regexCore} from './regex-core.js'
+import {regexCoreOf} from './regex-core-table.js'
 import {compileSet, type Re2Set} from './regex.js'
 import {IBAN_LENGTHS} from './validators.js'
 
@@ -48,7 +48,7 @@ export function buildJoinedTextScreens(all: readonly CompiledDlpPattern[]): Join
       window = Math.max(window, WIF_SHAPE_LENGTH)
       continue
     }
-    const c = regexCore(p.re.source, CORE_CAP)
+    const c = regexCoreOf(p.source, CORE_CAP)
     if (c === null) return null
     window = Math.max(window, c.maxLen)
     plain.push(c.source)

@@ -61,3 +61,10 @@ export function readRegexCoreTable(): RegexCoreTable | null {
 export function regexCoreLookup(table: RegexCoreTable | null): (source: string, cap: number) => RegexCore | null {
   return (source, cap) => (table !== null && table.cap === cap && Object.hasOwn(table.cores, source) ? table.cores[source]! : regexCore(source, cap))
 }
+
+/**
+ * `regexCore` through the built table, read once: the §5.5 junction screen and the MCP
+ * joined-text screens both ask for the built-in patterns' cores (cap 20), which the table holds
+ * without a parse and an RE2 compile per pattern (≈ 55 programs built only to be thrown away).
+ */
+export const regexCoreOf: (source: string, cap: number) => RegexCore | null = regexCoreLookup(readRegexCoreTable())

@@ -60,6 +60,39 @@ export interface RegexHit {
   readonly text: string
 }
 
+/**
+ * The `.source` the binding gives a regex built from `source`, without building it (node-re2's
+ * escape over the UTF-8 text: empty reads `(?:)`, a `/` after an even run of backslashes reads
+ * `\/`, a lone surrogate three U+FFFD: its 3 bytes each read back as invalid). What the sets are
+ * fed, so a pattern compiled only on its first run (issue 12) gives them the same text as its
+ * compiled regex would.
+ */
+export function re2SourceOf(source: string): string {
+  if (source === '') return '(?:)'
+  if (source.isWellFormed() && !source.includes('/')) return source
+  let out = ''
+  let backslashes = 0
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!
+    const u = c.charCodeAt(0)
+    if (u >= 0xd800 && u <= 0xdfff) {
+      const pair = u <= 0xdbff && i + 1 < source.length && (source.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+      out += pair ? source.slice(i, i + 2) : '\ufffd\ufffd\ufffd'
+      if (pair) i++
+      backslashes = 0
+      continue
+    }
+    if (c === '\\') backslashes++
+    else if (c === '/' && (backslashes & 1) === 0) {
+      out += '\\/'
+      backslashes = 0
+      continue
+    } else backslashes = 0
+    out += c
+  }
+  return out
+}
+
 /** Global compile of an already-compiled regex, for iterating all hits. */
 export function globalOf(re: Re2): Re2 {
   return new RE2(re.source, 'gu')

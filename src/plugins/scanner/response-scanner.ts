@@ -2,7 +2,7 @@
  * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
-import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './catalogue.js'
+import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS} from './catalogue.js'
 import {base64Runs, hasCandidateRun} from './b64-runs.js'
 import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
 import {Utf8Scratch} from './dlp-engine.js'
@@ -11,7 +11,7 @@ import {matchesAnyDomain} from './domain-match.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
-import {compileGlobalAsWritten, compileSet, findAll, foldVowelsSource, optionalWhitespaceSource, setMatches, type Re2, type Re2Set} from './regex.js'
+import {compileGlobalAsWritten, compileSet, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, setMatches, type Re2, type Re2Set} from './regex.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 
 export interface CompiledResponsePattern {
@@ -99,7 +99,49 @@ function tryCompile(src: string): Re2 | null {
   }
 }
 
-function compile(p: ResponsePatternSpec, core: boolean): CompiledResponsePattern {
+/** Every catalogue response regex (core, defaults, preset-only): each and both rewrites are known to compile. */
+const CATALOGUE_SOURCES: ReadonlySet<string> = new Set([...CORE_RESPONSE_PATTERNS, ...DEFAULT_RESPONSE_PATTERNS, ...PRESET_RESPONSE_PATTERNS].map((p) => p.regex))
+
+/**
+ * A catalogue pattern whose three regexes are built on first read: the sets decide which patterns
+ * run, so in a session without findings none does, and ≈ 110 programs of ≈ 9 KiB were built and
+ * kept for nothing (issue 12). Its `sources` are what the compiled regexes' `.source` would read
+ * (`re2SourceOf`; the global regexes are compiled from that text, as `compileGlobalAsWritten` does).
+ * A test compiles every catalogue regex and rewrite, so none is null here that would be null eagerly.
+ */
+class CataloguePattern implements CompiledResponsePattern {
+  readonly sources: {readonly re: string; readonly optWs: string | null; readonly fold: string | null}
+  private compiled: Re2 | undefined
+  private optWsCompiled: Re2 | null | undefined
+  private foldCompiled: Re2 | null | undefined
+
+  constructor(
+    readonly name: string,
+    regex: string,
+    readonly core: boolean,
+  ) {
+    const optSrc = optionalWhitespaceSource(regex)
+    const foldSrc = foldVowelsSource(regex)
+    this.sources = {re: re2SourceOf(regex), optWs: optSrc === regex ? null : re2SourceOf(optSrc), fold: foldSrc === regex ? null : re2SourceOf(foldSrc)}
+  }
+
+  get re(): Re2 {
+    return (this.compiled ??= compileGlobalAsWritten(this.sources.re))
+  }
+
+  get optWs(): Re2 | null {
+    if (this.optWsCompiled === undefined) this.optWsCompiled = this.sources.optWs === null ? null : compileGlobalAsWritten(this.sources.optWs)
+    return this.optWsCompiled
+  }
+
+  get fold(): Re2 | null {
+    if (this.foldCompiled === undefined) this.foldCompiled = this.sources.fold === null ? null : compileGlobalAsWritten(this.sources.fold)
+    return this.foldCompiled
+  }
+}
+
+export function compileResponsePattern(p: ResponsePatternSpec, core: boolean): CompiledResponsePattern {
+  if (CATALOGUE_SOURCES.has(p.regex)) return new CataloguePattern(p.name, p.regex, core)
   const optSrc = optionalWhitespaceSource(p.regex)
   const foldSrc = foldVowelsSource(p.regex)
   const optWs = optSrc === p.regex ? null : tryCompile(optSrc)
@@ -128,7 +170,7 @@ export function mergeResponsePatterns(includeDefaults: boolean, user: readonly R
   return out
 }
 
-function variantSet(patterns: readonly CompiledResponsePattern[], which: Variant): VariantSet {
+function variantSet(patterns: readonly CompiledResponsePattern[], which: Variant, onFirstRead = false): VariantSet {
   const patternIndex: number[] = []
   const sources: string[] = []
   patterns.forEach((p, i) => {
@@ -137,11 +179,28 @@ function variantSet(patterns: readonly CompiledResponsePattern[], which: Variant
     patternIndex.push(i)
     sources.push(src)
   })
-  return {set: compileSet(sources), patternIndex}
+  return onFirstRead ? new VariantSetOnFirstRead(sources, patternIndex) : {set: compileSet(sources), patternIndex}
+}
+
+/** A `VariantSet` whose RE2::Set is compiled when first read. */
+class VariantSetOnFirstRead implements VariantSet {
+  private compiled: Re2Set | null | undefined
+
+  constructor(
+    private readonly sources: readonly string[],
+    readonly patternIndex: readonly number[],
+  ) {}
+
+  get set(): Re2Set | null {
+    if (this.compiled === undefined) this.compiled = compileSet(this.sources)
+    return this.compiled
+  }
 }
 
 function patternSet(patterns: CompiledResponsePattern[]): ResponsePatternSet {
-  const sets = {re: variantSet(patterns, 're'), optWs: variantSet(patterns, 'optWs'), fold: variantSet(patterns, 'fold')}
+  // The `re` and `optWs` sets are read only where the pair set is missing or cannot decide (the
+  // reference path, a DFA out of memory): compiled on first read, they cost a wrap nothing (issue 12).
+  const sets = {re: variantSet(patterns, 're', true), optWs: variantSet(patterns, 'optWs', true), fold: variantSet(patterns, 'fold')}
   const both = (['re', 'optWs'] as const).flatMap((w) => sets[w].patternIndex.map((i) => [w, i] as const))
   return {patterns, sets, pair: {set: compileSet(both.map(([w, i]) => patterns[i]!.sources[w]!)), entries: both}}
 }
@@ -204,8 +263,8 @@ export function createResponseScanner(settings: ScannerSettings, normalizer?: No
   const n = normalizer ?? createNormalizer()
   return {
     settings,
-    core: patternSet(CORE_RESPONSE_PATTERNS.map((p) => compile(p, true))),
-    configured: patternSet(mergeResponsePatterns(rs.includeDefaults, rs.patterns).map((p) => compile(p, false))),
+    core: patternSet(CORE_RESPONSE_PATTERNS.map((p) => compileResponsePattern(p, true))),
+    configured: patternSet(mergeResponsePatterns(rs.includeDefaults, rs.patterns).map((p) => compileResponsePattern(p, false))),
     normalizer: n,
     encoder: new Utf8Scratch(),
     passTexts: new PassTextBuilder(n.forMatching),

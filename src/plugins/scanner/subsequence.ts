@@ -23,7 +23,7 @@
  */
 import type {ByteLines} from './byte-lines.js'
 import {isPrintableAscii} from './normalize.js'
-import {readRegexCoreTable, regexCoreLookup} from './regex-core-table.js'
+import {regexCoreOf} from './regex-core-table.js'
 import {compileSet, setMatches, type Re2Set} from './regex.js'
 
 /** At most this many values take part (§5.5). */
@@ -34,9 +34,6 @@ export const SUBSEQUENCE_MAX_VALUES = 20
  * middles must fit), longer cores fewer false hits. Measured on the bench URLs.
  */
 export const JUNCTION_CORE_CAP = 20
-
-/** `regexCore`, from the build's table for the built-in patterns (regex-core-table.ts). */
-const coreOf = regexCoreLookup(readRegexCoreTable())
 
 /** Joined chains per set pass. */
 const BATCH_CHARS = 16384
@@ -53,7 +50,7 @@ export function buildJunctionScreen(sources: readonly string[]): JunctionScreen 
   let window = 1
   const cores: string[] = []
   for (const src of sources) {
-    const c = coreOf(src, JUNCTION_CORE_CAP)
+    const c = regexCoreOf(src, JUNCTION_CORE_CAP)
     if (c === null) return null
     cores.push(c.source)
     window = Math.max(window, c.maxLen)
