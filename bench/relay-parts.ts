@@ -4,7 +4,9 @@
  * against another built checkout (`--baseline DIR`) in the same run, alternating: the response
  * scan's core floor (runs on every buffered body, scanning on or off) on the proxy benchmark's
  * 1 KiB binary body and on 1 KiB of JSON text, and the per-domain rate limiter after a minute at
- * 1,000 requests/s (60,000 live entries). No assertions.
+ * 1,000 requests/s (60,000 live entries), and the URL scan of the proxy benchmark's target
+ * (`http://127.0.0.1:<port>/bin` with the bench's `ssrf.ip_allowlist` and rate limit, on the
+ * system clock: its rate-limit window fills as in the proxy). No assertions.
  *
  *   node dist/bench/relay-parts.js [--baseline /path/to/other/checkout] [--rounds N]
  */
@@ -20,12 +22,14 @@ const TEXT = JSON.stringify({
 interface Parts {
   scan(content: string): void
   limiter(): {check: () => void}
+  url(): () => Promise<unknown>
 }
 
 async function load(root: string): Promise<Parts> {
   const dist = (p: string): string => pathToFileURL(path.join(root, 'dist', 'src', 'plugins', 'scanner', p)).href
   const idx = (await import(dist('index.js'))) as typeof import('../src/plugins/scanner/index.js')
   const rl = (await import(dist('rate-limit.js'))) as typeof import('../src/plugins/scanner/rate-limit.js')
+  const canonical = (await import(pathToFileURL(path.join(root, 'dist', 'src', 'plugins', 'canonical', 'index.js')).href)) as typeof import('../src/plugins/canonical/index.js')
   const settings = idx.defaultScannerSettings()
   const sc = idx.createScanner({...settings, responseScanning: {...settings.responseScanning, enabled: false}})
   return {
@@ -42,13 +46,26 @@ async function load(root: string): Promise<Parts> {
         l.checkAndRecord('example.com', 1_000_000_000)
       }}
     },
+    url: () => {
+      // The proxy bench's config (bench/proxy-peers.ts): loopback allowed, a rate limit no run reaches.
+      const urlSc = idx.createScanner({...settings, ssrfIpAllowlist: ['127.0.0.0/8'], maxRequestsPerMinute: 1_000_000_000})
+      const ctx = {resolver: async (): Promise<string[]> => ['127.0.0.1'], rateLimiter: new rl.RateLimiter(canonical.systemClock)}
+      return () => urlSc.scanUrl('http://127.0.0.1:40123/bin', ctx)
+    },
   }
 }
 
-function cpuUsPerCall(f: () => void, n: number): number {
-  for (let i = 0; i < Math.min(n, 2000); i++) f()
+/** A call returning a promise is awaited (its continuations are part of its cost). */
+async function cpuUsPerCall(f: () => unknown, n: number): Promise<number> {
+  for (let i = 0; i < Math.min(n, 2000); i++) {
+    const r = f()
+    if (r instanceof Promise) await r
+  }
   const c0 = process.cpuUsage()
-  for (let i = 0; i < n; i++) f()
+  for (let i = 0; i < n; i++) {
+    const r = f()
+    if (r instanceof Promise) await r
+  }
   const u = process.cpuUsage(c0)
   return (u.user + u.system) / n
 }
@@ -60,16 +77,17 @@ export async function runRelayPartsBench(args: readonly string[] = []): Promise<
   const rounds = r >= 0 ? Number(args[r + 1]) : 5
   const trees: Array<[string, Parts]> = [['this tree', await load(repoRoot)]]
   if (baseline !== undefined) trees.push([`baseline ${path.basename(path.resolve(baseline))}`, await load(path.resolve(baseline))])
-  const cases: Array<[string, (p: Parts) => () => void, number]> = [
+  const cases: Array<[string, (p: Parts) => () => unknown, number]> = [
     ['response core scan, 1 KiB binary body', (p) => () => p.scan(BINARY), 3000],
     ['response core scan, 1 KiB JSON text', (p) => () => p.scan(TEXT), 3000],
     ['rate limiter check, 60,000 live entries', (p) => p.limiter().check, 5000],
+    ['URL scan of the proxy bench target (system clock)', (p) => p.url(), 5000],
   ]
   const rows: Record<string, unknown>[] = []
   for (const [name, make, n] of cases) {
     const samples = new Map<string, number[]>(trees.map(([t]) => [t, []]))
     for (let k = 0; k < rounds; k++) {
-      for (const [t, p] of k % 2 === 0 ? trees : [...trees].reverse()) samples.get(t)!.push(cpuUsPerCall(make(p), n))
+      for (const [t, p] of k % 2 === 0 ? trees : [...trees].reverse()) samples.get(t)!.push(await cpuUsPerCall(make(p), n))
     }
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
     const row: Record<string, unknown> = {work: name}

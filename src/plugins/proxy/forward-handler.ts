@@ -5,7 +5,6 @@
  * every other body is buffered (≤ `max_response_mb`), passed to the media policy (which sniffs
  * real media) and injection-scanned whatever its declared type. Compressed bodies fail closed.
  */
-import {EventEmitter} from 'node:events'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode, type Suppressor, type UrlScanResult} from '../scanner/index.js'
@@ -24,6 +23,7 @@ import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {RequestSuppression} from './suppression.js'
 import {hintHeader} from './hints.js'
 import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
+import {UpstreamAbort} from './upstream-abort.js'
 
 /**
  * What differs when another transport runs this pipeline (TLS interception, transports.md
@@ -122,10 +122,11 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (denied !== null) return block('budget', 'budget', denied.message, 429, 'data_budget')
 
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
-  const abort = new EventEmitter()
+  const abort = new UpstreamAbort()
   let settled = false
-  res.once('close', () => {
-    if (!settled) abort.emit('abort')
+  // 'close' comes once per response: `on` saves node's `once` wrapper.
+  res.on('close', () => {
+    if (!settled) abort.abort()
   })
   const outcome = await requestWithRedirects(
     opts.upstream ?? core.upstream,

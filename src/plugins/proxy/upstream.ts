@@ -10,6 +10,7 @@ import type {Agent, Dispatcher} from 'undici'
 import {parseGoUrl} from '../canonical/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import {credentialHeaderNames, sameOrigin, withoutCredentials} from './redirect-credentials.js'
+import type {UpstreamAbort} from './upstream-abort.js'
 
 export const MAX_REDIRECTS = 5
 
@@ -43,10 +44,11 @@ export interface UpstreamRequest {
   readonly body: Buffer | null
   /**
    * Aborts the upstream request when it emits 'abort'. undici takes an EventEmitter as well as
-   * an AbortSignal; the forward proxy passes an emitter because an AbortController per request
-   * (an EventTarget with its own listener bookkeeping) is a measurable share of its CPU.
+   * an AbortSignal; the forward proxy passes an `UpstreamAbort` (the part of an emitter undici
+   * uses) because an AbortController per request (an EventTarget with its own listener
+   * bookkeeping), and then an EventEmitter, were measurable shares of its CPU.
    */
-  readonly signal?: AbortSignal | EventEmitter
+  readonly signal?: AbortSignal | EventEmitter | UpstreamAbort
   /** Configured sensitive header names, dropped (with the built-in credentials) once a redirect leaves the origin. */
   readonly sensitiveHeaders?: readonly string[]
 }

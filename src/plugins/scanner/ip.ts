@@ -5,20 +5,30 @@
 
 export type IpBytes = readonly number[]
 
-/** Strict dotted-decimal IPv4 (Go's ParseIP: no leading zeros, each part ≤ 255). */
+/**
+ * Strict dotted-decimal IPv4 (Go's ParseIP: no leading zeros, each part ≤ 255). One pass over the
+ * code units, no `split` or string iterator: a URL scan parses its host several times (issue 18).
+ */
 export function parseIPv4(s: string): IpBytes | null {
-  const parts = s.split('.')
-  if (parts.length !== 4) return null
   const out: number[] = []
-  for (const p of parts) {
-    if (p.length === 0 || p.length > 3) return null
-    for (const c of p) if (c < '0' || c > '9') return null
-    if (p.length > 1 && p[0] === '0') return null
-    const v = Number(p)
-    if (v > 255) return null
-    out.push(v)
+  let v = 0
+  let len = 0
+  let lead = 0
+  for (let i = 0; i <= s.length; i++) {
+    // The end of the string closes the last part like a dot.
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e
+    if (c === 0x2e) {
+      if (len === 0 || (len > 1 && lead === 0x30) || v > 255 || out.length === 4) return null
+      out.push(v)
+      v = 0
+      len = 0
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (++len > 3) return null
+      if (len === 1) lead = c
+      v = v * 10 + (c - 0x30)
+    } else return null
   }
-  return out
+  return out.length === 4 ? out : null
 }
 
 function parseHex16(s: string): number | null {

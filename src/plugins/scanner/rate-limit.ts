@@ -32,11 +32,28 @@ export function approximateRegistrableDomain(host: string): string {
   return last2
 }
 
-/** One key's window: request times in clock order; `ts[head…]` are the live ones. */
+/**
+ * One key's window: request times in clock order; `ts[head…]` are the live ones. A time is kept
+ * as nanoseconds after `base` in a plain number (an unboxed double): exact while within ±2^53,
+ * and kept within ±2^52 by rebasing, so every comparison is the BigInt one. Before, each request
+ * left a BigInt in the window for 60 s — a heap object per request that survived into the old
+ * generation (issue 18: promoted bytes and CPU per proxied request).
+ */
 interface RequestWindow {
-  ts: bigint[]
+  ts: number[]
   head: number
+  base: bigint
+  /**
+   * Absolute times instead of `ts`, only while a rebase could not keep every live time within
+   * ±2^52 ns of now (the wall clock jumped by weeks): until the window next empties.
+   */
+  big: bigint[] | null
 }
+
+/** The largest |time − base| kept in `ts` (ns, ≈ 52 days): differences of two stay below 2^53. */
+const REBASE_NS = 2 ** 52
+const REBASE_NS_BIG = 2n ** 52n
+const WINDOW_NS_NUM = 60_000_000_000
 
 export class RateLimiter {
   private readonly windows = new Map<string, RequestWindow>()
@@ -48,28 +65,80 @@ export class RateLimiter {
     const now = this.clock.nowNanos()
     let w = this.windows.get(key)
     if (w === undefined) {
-      w = {ts: [], head: 0}
+      w = {ts: [], head: 0, base: now, big: null}
       this.windows.set(key, w)
     }
-    // Timestamps are appended in clock order, so expired ones sit at the front. They are skipped
-    // by moving `head` and dropped in one copy once they are half the array (issue 18: removing
-    // them from the front per request was a copy of the whole window per request — 60k entries
-    // at 1,000 requests/s).
+    if (w.big !== null && !leaveBig(w, now)) return checkBig(w, now, max)
+    let rel = Number(now - w.base)
+    if (rel > REBASE_NS || rel < -REBASE_NS) {
+      if (!rebase(w, now)) return checkBig(w, now, max)
+      rel = 0
+    }
+    // Times are appended in clock order, so expired ones sit at the front. They are skipped by
+    // moving `head` and dropped in one copy once they are half the array (issue 18: removing them
+    // from the front per request was a copy of the whole window per request).
     const ts = w.ts
     let head = w.head
-    while (head < ts.length && now - ts[head]! >= WINDOW_NS) head++
+    while (head < ts.length && rel - ts[head]! >= WINDOW_NS_NUM) head++
     if (head >= 64 && head * 2 >= ts.length) {
       w.ts = ts.slice(head)
       head = 0
     }
     w.head = head
     if (w.ts.length - head >= max) return false
-    w.ts.push(now)
+    w.ts.push(rel)
     return true
   }
 }
 
-/** One key's byte window: entries `e[head…]` are live; `sum` is their bytes; `ordered` while times never went back. */
+/** Times relative to `now`; false (and the window's absolute times kept in `big`) when one is out of range. */
+function rebase(w: RequestWindow, now: bigint): boolean {
+  const out: number[] = []
+  for (let i = w.head; i < w.ts.length; i++) {
+    const d = w.base + BigInt(w.ts[i]!) - now
+    if (d > REBASE_NS_BIG || d < -REBASE_NS_BIG) {
+      w.big = w.ts.slice(w.head).map((t) => w.base + BigInt(t))
+      w.ts = []
+      w.head = 0
+      return false
+    }
+    out.push(Number(d))
+  }
+  w.ts = out
+  w.head = 0
+  w.base = now
+  return true
+}
+
+/** Back to relative times once every absolute time has expired (the window is empty). */
+function leaveBig(w: RequestWindow, now: bigint): boolean {
+  const big = w.big!
+  let head = w.head
+  while (head < big.length && now - big[head]! >= WINDOW_NS) head++
+  w.head = head
+  if (head < big.length) return false
+  w.big = null
+  w.ts = []
+  w.head = 0
+  w.base = now
+  return true
+}
+
+/** The window with absolute times (the BigInt form this limiter always used before). */
+function checkBig(w: RequestWindow, now: bigint, max: number): boolean {
+  let big = w.big!
+  let head = w.head
+  while (head < big.length && now - big[head]! >= WINDOW_NS) head++
+  if (head >= 64 && head * 2 >= big.length) {
+    big = w.big = big.slice(head)
+    head = 0
+  }
+  w.head = head
+  if (big.length - head >= max) return false
+  big.push(now)
+  return true
+}
+
 interface ByteWindow {
   e: Array<{t: bigint; bytes: number}>
   head: number

@@ -83,6 +83,74 @@ describe('rate limiter: head index equals the front-splice reference', () => {
     assert.ok(allowed > 1000 && refused > 1000, `allowed ${allowed}, refused ${refused}: both paths must be exercised`)
   })
 
+  it('times kept as numbers after a base: clock jumps of weeks to centuries either way, rebases and the absolute fallback', () => {
+    // Entries are nanoseconds after a per-window base in plain numbers (exact within ±2^53); a
+    // jump past ±2^52 ns rebases, and a live entry that cannot be rebased exactly sends the
+    // window back to absolute BigInt times until it empties. Each must answer as the reference.
+    const r = prng(7170)
+    let now = 1_700_000_000_000_000_000n
+    const clock = {nowNanos: () => now}
+    const fast = new RateLimiter(clock)
+    const ref = new RateLimiterReference(clock)
+    const big = [2n ** 52n - 1n, 2n ** 52n, 2n ** 52n + 1n, 2n ** 53n + 7n, 2n ** 60n, 61_000_000_000n * 90_000n]
+    let jumps = 0
+    let refused = 0
+    for (let i = 0; i < 200_000; i++) {
+      const x = r()
+      if (x < 0.002) {
+        const j = big[Math.floor(r() * big.length)]!
+        now += r() < 0.5 ? j : -j
+        jumps++
+      } else if (x < 0.003) now -= BigInt(Math.floor(r() * 59_000_000_000))
+      else now += BigInt(Math.floor(r() * 2_000_000_000))
+      const key = ['a.example', 'b.example'][Math.floor(r() * 2)]!
+      const limit = key === 'a.example' ? 40 : 1000
+      const want = ref.checkAndRecord(key, limit)
+      assert.equal(fast.checkAndRecord(key, limit), want, `call ${i}`)
+      if (!want) refused++
+    }
+    assert.ok(jumps > 200 && refused > 1000, `jumps ${jumps}, refused ${refused}`)
+  })
+
+  it('a window just under and just over the rebase distance, entries a few ns apart', () => {
+    let now = 0n
+    const clock = {nowNanos: () => now}
+    const fast = new RateLimiter(clock)
+    const ref = new RateLimiterReference(clock)
+    const steps = [1n, 59_999_999_999n, 1n, 2n ** 52n - 60_000_000_000n, 1n, 60_000_000_000n, 2n ** 52n, 1n, -(2n ** 53n), 3n, 2n ** 54n, -1n, 59_999_999_998n, 2n]
+    for (let round = 0; round < 50; round++) {
+      for (const s of steps) {
+        now += s
+        for (const limit of [3, 5]) {
+          const key = `k${limit}`
+          assert.equal(fast.checkAndRecord(key, limit), ref.checkAndRecord(key, limit), `round ${round}, step ${s}, limit ${limit}`)
+        }
+      }
+    }
+  })
+
+  it('a live time more than 2^53 ns from now at a rebase is kept exactly (the absolute fallback)', () => {
+    // Times at odd nanoseconds, then a step back of 2^54 + 1: relative to the new now they are
+    // ≈ 2^54 + odd, which a double rounds. Stepping forward to within a nanosecond of their
+    // expiry tells an exact window from a rounded one.
+    const T = 1_700_000_000_000_000_001n
+    const J = 2n ** 54n + 1n
+    for (const back of [J, J + 2n, 2n ** 60n + 3n]) {
+      for (const edge of [-2n, -1n, 0n, 1n, 2n]) {
+        let now = T
+        const clock = {nowNanos: () => now}
+        const fast = new RateLimiter(clock)
+        const ref = new RateLimiterReference(clock)
+        // Three times (T, T+1, T+1), the step back, then just before or after T+1's expiry, and more calls there.
+        const at = [0n, 1n, 0n, -back, back + 59_999_999_999n + edge, 0n, 0n, 0n, 2n, 60_000_000_000n, 0n]
+        for (const [i, step] of at.entries()) {
+          now = i === 0 ? T : now + step
+          assert.equal(fast.checkAndRecord('k', 3), ref.checkAndRecord('k', 3), `back ${back}, edge ${edge}, call ${i}`)
+        }
+      }
+    }
+  })
+
   it('data budget: 200,000 checks and records over 3 keys, with gaps past the window and clock steps back', () => {
     const r = prng(6160)
     let now = 5_000_000_000_000n

@@ -2,7 +2,7 @@
 // it skips, kept here or beside it as the oracle.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {canonicaliseAltIPv4Parsed} from '../../../src/plugins/scanner/ip.js'
+import {canonicaliseAltIPv4Parsed, parseIPv4, type IpBytes} from '../../../src/plugins/scanner/ip.js'
 import {canonicaliseAltIPv4, crlfReason} from '../../../src/plugins/scanner/index.js'
 
 let seed = 11
@@ -37,4 +37,35 @@ test('crlfReason: a URL with no %, CR or LF is clean without its lower-cased cop
   const alphabet = ['%', '0', 'd', 'D', 'a', 'A', '2', '5', '\r', '\n', '#', '/', 'x', '\u212A', 'İ']
   for (let i = 0; i < 20000; i++) urls.push('http://h/' + Array.from({length: rnd(14)}, () => alphabet[rnd(alphabet.length)]!).join(''))
   for (const u of urls) assert.equal(crlfReason(u), crlfOracle(u), JSON.stringify(u))
+})
+
+/** parseIPv4 as first written (split, then each part): the oracle. */
+function parseIPv4Oracle(s: string): IpBytes | null {
+  const parts = s.split('.')
+  if (parts.length !== 4) return null
+  const out: number[] = []
+  for (const p of parts) {
+    if (p.length === 0 || p.length > 3) return null
+    for (const c of p) if (c < '0' || c > '9') return null
+    if (p.length > 1 && p[0] === '0') return null
+    const v = Number(p)
+    if (v > 255) return null
+    out.push(v)
+  }
+  return out
+}
+
+test('parseIPv4: one pass over the code units answers as split-and-parse on every string', () => {
+  const hosts = ['127.0.0.1', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.02.3.4', '1.2.3.00', '1.2.3.0', '0x7f.0.0.1', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3',
+    '1.2.3.', '', '.', '...', '....', '0', '1.2.3.4a', 'a.b.c.d', '1000.1.1.1', '1.2.3.1000', '1e2.1.1.1', '+1.2.3.4', '-1.2.3.4', ' 1.2.3.4', '１.2.3.4', '1.2.3.\uD835', '\uD835\uDFD8.1.1.1', '999.999.999.999', '10.0.0.010']
+  const alphabet = '0123456789..0a/:\u0660'
+  for (let i = 0; i < 30000; i++) hosts.push(Array.from({length: rnd(18)}, () => alphabet[rnd(alphabet.length)]!).join(''))
+  for (let i = 0; i < 20000; i++) hosts.push(Array.from({length: rnd(5) === 0 ? 3 + 2 * rnd(2) : 4}, () => String(rnd(5) === 0 ? rnd(1200) : rnd(256)).padStart(rnd(8) === 0 ? 2 + rnd(3) : 0, '0')).join('.'))
+  let parsed = 0
+  for (const h of hosts) {
+    const want = parseIPv4Oracle(h)
+    assert.deepEqual(parseIPv4(h), want, JSON.stringify(h))
+    if (want !== null) parsed++
+  }
+  assert.ok(parsed > 2000, `parsed ${parsed}: both outcomes must be common`)
 })
