@@ -32,18 +32,44 @@ export const DECODED_PIECE_MEMO_MAX = 8192
 /** New pieces in one text normalised one `forDlp` call each; beyond this, the by-pieces pass. */
 const MISSES_ALONE = 4
 export const DECODED_PIECE_MAX = 12
-const memos = new WeakMap<Normalizer, Map<string, string>>()
+/** A run of this many texts that fell back to the by-pieces pass stops the memo for a while. */
+const FALLBACKS_TO_PAUSE = 8
+/** How many texts then take the by-pieces pass without the memo before it is tried again. */
+const PAUSE_TEXTS = 64
+
+interface PieceMemo {
+  readonly map: Map<string, string>
+  /** Texts in a row that fell back to the by-pieces pass. */
+  fallbacks: number
+  /** Texts still to take the by-pieces pass without looking up or filling the memo. */
+  paused: number
+}
+const memos = new WeakMap<Normalizer, PieceMemo>()
 
 /** Output scratch of the one-walk path (single-threaded; read into a string before returning). */
 let scratch: Uint16Array = new Uint16Array(4096)
 
-function memoOf(norm: Normalizer): Map<string, string> {
+function memoOf(norm: Normalizer): PieceMemo {
   let m = memos.get(norm)
   if (m === undefined) {
-    m = new Map()
+    m = {map: new Map(), fallbacks: 0, paused: 0}
     memos.set(norm, m)
   }
   return m
+}
+
+/**
+ * The by-pieces pass for a text the memo did not cover. Random binary rarely repeats a piece
+ * (≈ 19 %): filling the memo on every text made it ≈ 45 % slower than the pass alone, so after
+ * FALLBACKS_TO_PAUSE such texts in a row the memo rests for PAUSE_TEXTS texts (one more miss
+ * after that rests it again). Either way the result is the by-pieces pass's.
+ */
+function fallBack(norm: Normalizer, u: string, memo: PieceMemo): string {
+  if (++memo.fallbacks >= FALLBACKS_TO_PAUSE) {
+    memo.paused = PAUSE_TEXTS
+    memo.fallbacks = FALLBACKS_TO_PAUSE - 1
+  }
+  return forDlpOfDecodedByPieces(norm, u, memo.map)
 }
 
 /**
@@ -54,6 +80,11 @@ function memoOf(norm: Normalizer): Map<string, string> {
 export function forDlpOfDecoded(norm: Normalizer, u: string): string {
   if (!u.includes('\ufffd')) return norm.forDlp(u)
   const memo = memoOf(norm)
+  if (memo.paused > 0) {
+    memo.paused--
+    return forDlpOfDecodedByPieces(norm, u)
+  }
+  const known = memo.map
   let buf: Uint16Array = scratch
   let n = 0
   // Where the current piece's output starts, and where the piece starts in `u`.
@@ -72,14 +103,14 @@ export function forDlpOfDecoded(norm: Normalizer, u: string): string {
       continue
     }
     if (other) {
-      if (i - start > DECODED_PIECE_MAX) return forDlpOfDecodedByPieces(norm, u, memo)
+      if (i - start > DECODED_PIECE_MAX) return fallBack(norm, u, memo)
       const piece = u.slice(start, i)
-      let d = memo.get(piece)
+      let d = known.get(piece)
       if (d === undefined) {
         // A few new pieces are normalised one by one; more (random binary) in one call, as before.
-        if (++misses > MISSES_ALONE) return forDlpOfDecodedByPieces(norm, u, memo)
+        if (++misses > MISSES_ALONE) return fallBack(norm, u, memo)
         d = norm.forDlp(piece)
-        remember(memo, piece, d, 1)
+        remember(known, piece, d, 1)
       }
       n = ps
       if (n + d.length + 1 > buf.length) buf = grown(buf, n + d.length + 1)
@@ -93,6 +124,7 @@ export function forDlpOfDecoded(norm: Normalizer, u: string): string {
     start = i + 1
     other = false
   }
+  memo.fallbacks = 0
   return unitsToString(buf, n)
 }
 
