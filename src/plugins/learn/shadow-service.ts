@@ -398,9 +398,9 @@ export interface ShadowReplayOptions {
 
 /**
  * Capture bytes from which the replay decodes on a worker thread (≈ 600,000 records of the bench
- * corpus). The worker's isolate and batches add ≈ 25–30 MB to the peak RSS (1M: 282–290 → 313–317
+ * corpus). The worker's isolate and batches add ≈ 25–30 MB to the peak RSS (1M: 282–290 → 313–320
  * MB, of a 512 MB budget), which the 300k replay (240 MiB of capture) cannot afford under issue
- * 17's 256 MB (225 → 246–254 MB with it); and a replay that short gains little from a second thread.
+ * 17's 256 MB (225–243 MB on this thread, 246–254 with the worker).
  */
 export const DECODE_WORKER_BYTES = 512 * 1024 * 1024
 
