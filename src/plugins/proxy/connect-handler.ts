@@ -84,7 +84,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
 
   // The scan's DNS answer is the one the dial validates again and connects to (tunnel-dns.ts).
-  const dns = new TunnelLookup()
+  const dns = TunnelLookup.forTunnel()
   const scan = await urlVerdict(core, snap, b, synthetic, () => display, rec, deny, undefined, dns.resolver)
   if (scan === null) return
   const t = rec.session

@@ -18,7 +18,7 @@ import type {IdentityAuth} from './identity.js'
 import {forProfile, type ProxySnapshot} from './state.js'
 import type {Interceptor} from './intercept/runtime.js'
 import type {RelayBufferPool} from './relay-buffer-pool.js'
-import {systemLookupAll, type LookupAll} from './ssrf-dialer.js'
+import {getaddrinfoAll, type LookupAll} from './ssrf-dialer.js'
 
 export interface ProxyCore {
   snapshot(): ProxySnapshot
@@ -56,9 +56,13 @@ export function snapshotFor(core: Pick<ProxyCore, 'snapshot'>, b: Pick<DecisionB
   return b.profile === undefined ? snap : forProfile(snap, b.profile)
 }
 
-/** The URL scan with the system resolver (or `resolver`) and the snapshot's windows (the scanner's own promise: no extra async hop per request). */
-export function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal, resolver: Resolver = systemLookupAll): Promise<UrlScanResult> {
-  // `systemLookupAll` takes the host alone; the scanner's second argument (its signal) is not passed on, as before.
+/**
+ * The URL scan with the system resolver (or `resolver`) and the snapshot's windows (the scanner's
+ * own promise: no extra async hop per request). The system resolver here has no timer of its own:
+ * the scan's stage 14 bounds every resolver call with its DNS timeout (5 s, as `systemLookupAll`'s).
+ */
+export function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal, resolver: Resolver = getaddrinfoAll): Promise<UrlScanResult> {
+  // `getaddrinfoAll` takes the host alone; the scanner's second argument (its signal) is not passed on, as before.
   const opts = {resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget}
   return snap.scanner.scanUrl(raw, signal ? {...opts, signal} : opts)
 }

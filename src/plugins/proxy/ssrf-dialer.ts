@@ -25,11 +25,18 @@ export async function systemLookupAll(host: string): Promise<string[]> {
     timer = setTimeout(() => reject(Object.assign(new Error(`DNS lookup for ${host} timed out`), {code: 'ETIMEOUT'})), 5000)
   })
   try {
-    const r = await Promise.race([lookup(host, {all: true, verbatim: true}), timeout])
-    return r.map((a) => a.address)
+    return await Promise.race([getaddrinfoAll(host), timeout])
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * getaddrinfo with every address and no timer of its own: only for a caller that bounds the
+ * wait itself (the URL scan's stage 14 puts its 5 s on every resolver it calls, tunnel-dns.ts).
+ */
+export function getaddrinfoAll(host: string): Promise<string[]> {
+  return lookup(host, {all: true, verbatim: true}).then((r) => r.map((a) => a.address))
 }
 
 /** Strips IPv6 brackets the way Go's `Hostname()` reports hosts. */

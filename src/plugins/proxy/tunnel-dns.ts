@@ -11,17 +11,31 @@
  * (a spelling the scan canonicalised differently), a second dial, or a scan that never resolved
  * (an IP literal, SSRF checks off) gets a fresh lookup, as before.
  */
-import {systemLookupAll, type LookupAll} from './ssrf-dialer.js'
+import {getaddrinfoAll, systemLookupAll, type LookupAll} from './ssrf-dialer.js'
 
 export class TunnelLookup {
   private host: string | null = null
   private answer: Promise<string[]> | null = null
 
-  constructor(private readonly lookup: LookupAll = systemLookupAll) {}
+  /**
+   * `lookup`: the dial's fresh lookups; `scanLookup`: the scan's (by default the same). The URL
+   * scan bounds every resolver call with its own DNS timeout (stage 14), so `forTunnel` gives it
+   * a lookup without a second timer; an answer the dial takes from it had already arrived within
+   * the scan's bound (a scan that timed out blocked the tunnel: no dial).
+   */
+  constructor(
+    private readonly lookup: LookupAll = systemLookupAll,
+    private readonly scanLookup: LookupAll = lookup,
+  ) {}
 
-  /** The URL scan's resolver: resolves through `lookup` and keeps the answer for the dial. */
+  /** A CONNECT's lookup: the system resolver, the scan's call without a timer of its own (one 5 s bound, the scan's). */
+  static forTunnel(): TunnelLookup {
+    return new TunnelLookup(systemLookupAll, getaddrinfoAll)
+  }
+
+  /** The URL scan's resolver: resolves through `scanLookup` and keeps the answer for the dial. */
   readonly resolver = (host: string): Promise<string[]> => {
-    const answer = this.lookup(host)
+    const answer = this.scanLookup(host)
     this.host = host
     this.answer = answer
     return answer

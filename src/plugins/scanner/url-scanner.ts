@@ -23,6 +23,7 @@ import {findLiteralSecret} from './secrets.js'
 import {subsequenceTexts} from './subsequence.js'
 import {dlpTargets, ScanMemo, seedTargets, subsequenceValues, targetsProvenClean} from './url-targets.js'
 import type {ScannerSettings} from './settings.js'
+import {hostStageMemo} from './url-static-memo.js'
 
 export type ResultClass = 'threat' | 'protective' | 'config_mismatch' | 'infrastructure_error' | 'structural_exemption'
 
@@ -277,9 +278,84 @@ async function pipeline(
 ): Promise<Blocked | null> {
   const sc = ctx.scanner
   const st = sc.settings
-  const dlp = sc.dlp
   // 0. context
   if (ctx.signal?.aborted) return {label: 'context', detail: 'request context unavailable'}
+  // Stages 1–13 read only the URL and the scanner's immutable state: a host-only URL (a CONNECT
+  // tunnel's `https://host/`) takes their outcome from the scanner's memo (url-static-memo.ts).
+  const memo = ctx.timer === undefined ? hostStageMemo<StaticOutcome>(sc, rawUrl) : null
+  let s = memo?.get(rawUrl)
+  if (s === undefined) {
+    s = staticStages(rawUrl, sc, mark)
+    memo?.set(rawUrl, s)
+  }
+  for (const w of s.warnings) warnings.push(w)
+  if (s.cls !== undefined) setClass(s.cls)
+  if (s.blocked !== null) return s.blocked
+  const host = s.host
+  const hostIp = s.hostIp
+  const safe = (x: string): string => safeEcho(sc.dlp, x)
+  // 14. SSRF with DNS
+  if (sc.internal.length > 0) {
+    const b = await ssrfStage(ctx, host, hostIp, safe)
+    if (b !== null) return b
+  }
+  mark('ssrf')
+  // 15. rate limit
+  // One key per address however it is spelled (item 10): otherwise each spelling gets its own budget.
+  // The spelling is a function of the host: kept with the memoised outcome.
+  s.spelling ??= canonicalIpSpelling(host)
+  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(s.spelling)
+  if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
+    return {label: 'ratelimit', detail: `rate limit exceeded for ${safe(host)}`, cls: 'protective'}
+  }
+  mark('ratelimit')
+  // 16. URL length in bytes of the raw string
+  const max = st.maxUrlLength > 0 ? st.maxUrlLength : 2048
+  const len = utf8Length(rawUrl)
+  if (len > max) return {label: 'length', detail: `URL length ${len} exceeds maximum ${max}`}
+  mark('length')
+  // 17. data budget
+  if (ctx.dataBudget !== undefined && ctx.dataBudget.isExhausted(key, st.maxDataPerMinute)) {
+    return {label: 'databudget', detail: `data budget exceeded for ${safe(host)}`, cls: 'protective'}
+  }
+  mark('databudget')
+  // 18. context cancelled during the scan
+  if (ctx.signal?.aborted) return {label: 'context', detail: 'request context cancelled'}
+  return null
+}
+
+/** What stages 1–13 decided for one URL: a block or none, and what they noted on the way. */
+interface StaticOutcome {
+  blocked: Blocked | null
+  /** Warn findings and info notes, in the order the stages added them. */
+  readonly warnings: DlpFinding[]
+  /** The result class a stage set (a SigV4 presigned URL), if any. */
+  cls: ResultClass | undefined
+  /** The canonical host (stage 2) and its IP form, which the later stages read. */
+  host: string
+  hostIp: IpBytes | null
+  /** `canonicalIpSpelling(host)`, the rate-limit key's base, once stage 15 needed it. */
+  spelling?: string
+}
+
+/**
+ * Stages 1–13 (parse to subdomain entropy): a function of the URL and the scanner's immutable
+ * state alone (no DNS, clock, rate or budget state), which is what lets url-static-memo.ts keep
+ * their outcome per scanner.
+ */
+function staticStages(rawUrl: string, sc: UrlScanner, mark: (stage: string) => void): StaticOutcome {
+  const r: StaticOutcome = {blocked: null, warnings: [], cls: undefined, host: '', hostIp: null}
+  r.blocked = staticChecks(rawUrl, sc, mark, r)
+  return r
+}
+
+function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => void, r: StaticOutcome): Blocked | null {
+  const st = sc.settings
+  const dlp = sc.dlp
+  const warnings = r.warnings
+  const setClass = (c: ResultClass): void => {
+    r.cls = c
+  }
   // 1. parse
   let u: GoUrl
   try {
@@ -295,6 +371,8 @@ async function pipeline(
   const alt = canonicaliseAltIPv4(host)
   if (alt !== null) host = alt
   const hostIp = parseIp(host)
+  r.host = host
+  r.hostIp = hostIp
   mark('host')
   const safe = (s: string): string => safeEcho(dlp, s)
   // 3. scheme
@@ -467,31 +545,6 @@ async function pipeline(
     }
   }
   mark('subdomain_entropy')
-  // 14. SSRF with DNS
-  if (sc.internal.length > 0) {
-    const b = await ssrfStage(ctx, host, hostIp, safe)
-    if (b !== null) return b
-  }
-  mark('ssrf')
-  // 15. rate limit
-  // One key per address however it is spelled (item 10): otherwise each spelling gets its own budget.
-  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(canonicalIpSpelling(host))
-  if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
-    return {label: 'ratelimit', detail: `rate limit exceeded for ${safe(host)}`, cls: 'protective'}
-  }
-  mark('ratelimit')
-  // 16. URL length in bytes of the raw string
-  const max = st.maxUrlLength > 0 ? st.maxUrlLength : 2048
-  const len = utf8Length(rawUrl)
-  if (len > max) return {label: 'length', detail: `URL length ${len} exceeds maximum ${max}`}
-  mark('length')
-  // 17. data budget
-  if (ctx.dataBudget !== undefined && ctx.dataBudget.isExhausted(key, st.maxDataPerMinute)) {
-    return {label: 'databudget', detail: `data budget exceeded for ${safe(host)}`, cls: 'protective'}
-  }
-  mark('databudget')
-  // 18. context cancelled during the scan
-  if (ctx.signal?.aborted) return {label: 'context', detail: 'request context cancelled'}
   return null
 }
 

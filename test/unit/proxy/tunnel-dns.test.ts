@@ -15,7 +15,8 @@ import {loadConfig} from '../../../src/plugins/config/load.js'
 import {ProxyServer} from '../../../src/plugins/proxy/server.js'
 import {DialBlockedError, resolveValidated} from '../../../src/plugins/proxy/ssrf-dialer.js'
 import {TunnelLookup} from '../../../src/plugins/proxy/tunnel-dns.js'
-import {createUrlScanner, defaultScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl} from '../../../src/plugins/scanner/index.js'
+import {systemClock} from '../../../src/plugins/canonical/index.js'
 import {tempDir} from '../../e2e/proxy-harness.js'
 
 function counting(answers: Record<string, string[]>): {lookup: (h: string) => Promise<string[]>; calls: string[]} {
@@ -41,6 +42,26 @@ test('tunnel lookup: the dial gets the scan\'s answer for the same host, once; a
   const fresh = counting({'a.example': ['93.184.216.34']})
   assert.deepEqual(await new TunnelLookup(fresh.lookup).lookupAll('a.example'), ['93.184.216.34'])
   assert.deepEqual(fresh.calls, ['a.example'])
+})
+
+test('tunnel lookup: the scan resolves through its own lookup (no second timer: the scan bounds it), fresh dial lookups through the bounded one', async () => {
+  const scan = counting({'a.example': ['93.184.216.34']})
+  const dial = counting({'a.example': ['93.184.216.36'], 'b.example': ['93.184.216.35']})
+  const dns = new TunnelLookup(dial.lookup, scan.lookup)
+  assert.deepEqual(await dns.resolver('a.example'), ['93.184.216.34'])
+  assert.deepEqual(await dns.lookupAll('a.example'), ['93.184.216.34'], 'the scan\'s answer')
+  assert.deepEqual(await dns.lookupAll('a.example'), ['93.184.216.36'], 'a second dial: fresh, bounded')
+  assert.deepEqual(await dns.lookupAll('b.example'), ['93.184.216.35'])
+  assert.deepEqual(scan.calls, ['a.example'])
+  assert.deepEqual(dial.calls, ['a.example', 'b.example'])
+})
+
+test('the URL scan bounds a resolver that never answers with its own DNS timeout (what lets the tunnel\'s scan lookup go without a timer)', async () => {
+  const scanner = createUrlScanner(defaultScannerSettings())
+  const never = (): Promise<string[]> => new Promise(() => undefined)
+  const r = await scanUrl('https://hang.example/', {scanner, resolver: never, rateLimiter: new RateLimiter(systemClock), dnsTimeoutMs: 50})
+  assert.equal(r.allowed, false)
+  assert.equal(r.detail, 'DNS lookup for hang.example timed out')
 })
 
 test('tunnel lookup: an answer taken from the scan is validated at the dial like a fresh one', async () => {
