@@ -1,7 +1,7 @@
 // Layer 1: the capture record format learn observe writes and learn compile reads (learn-compile §2).
 export {decodeEntry, detailJsonOf, entryHash, EntryDecodeError, GENESIS} from './entry.js'
 export type {HashFields, RecorderEntry} from './entry.js'
-export {ChainVerifier, MAX_LINE_BYTES, progressOverFiles, readCaptureInputs, totalFileBytes} from './reader.js'
+export {ChainVerifier, MAX_LINE_BYTES, progressOverFiles, readCaptureInputs} from './reader.js'
 export type {CaptureFileRef, CaptureInput, EntrySource, ReadOptions} from './reader.js'
 export {
   ACTION_CLASSES,

@@ -217,12 +217,6 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
  * reading it reports the error).
  */
 export function progressOverFiles(files: readonly string[], report: (bytesRead: number, bytesTotal: number, items: number) => void): (bytesRead: number, items: number) => void {
-  const total = totalFileBytes(files)
-  return (bytesRead, items) => report(bytesRead, total, items)
-}
-
-/** The size of `files` together; a file that cannot be stat'ed counts 0 (reading it reports the error). */
-export function totalFileBytes(files: readonly string[]): number {
   let total = 0
   for (const f of files) {
     try {
@@ -231,5 +225,5 @@ export function totalFileBytes(files: readonly string[]): number {
       // counted as 0
     }
   }
-  return total
+  return (bytesRead, items) => report(bytesRead, total, items)
 }

@@ -1,7 +1,7 @@
 import {lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, decodeEntry, progressOverFiles, totalFileBytes, validateCaptureSessionDir} from '../capture/index.js'
+import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelope, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -12,8 +12,6 @@ import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
-import {readCapturedEventsInWorker} from './shadow-decode-thread.js'
-import {readCapturedEvents, type CapturedEventSink} from './shadow-event.js'
 import {judgeEvent, urlRecord, type CapturedEvent} from './shadow-replay.js'
 import {UrlMemo, type KnownUrl} from './shadow-url-memo.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
@@ -136,8 +134,7 @@ export function loadShadowCandidate(req: Pick<ShadowRequest, 'contract' | 'contr
 
 function selectorIdOf(body: JsonObject): string {
   const sel = body.get('selector')
-  const id = sel instanceof Map ? sel.get('selector_id') : undefined
-  return copyString(typeof id === 'string' ? id : '')
+  return copyString(sel instanceof Map ? str(sel.get('selector_id')) : '')
 }
 
 function lstatOrUndefined(p: string): ReturnType<typeof lstatSync> | undefined {
@@ -201,6 +198,37 @@ export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent
   }
   if (matched === 0) throw new PipelockError('CANDIDATE_INVALID', `learn: invalid candidate file: no capture sessions matched agent ${JSON.stringify(agent)}`)
   return {files, label: root}
+}
+
+const ZERO_TIME_SECONDS = -62135596800 // Go's zero time, 0001-01-01T00:00:00Z
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : ''
+}
+
+/** A recorder entry as a replayable capture event; undefined when it is not one (skipped). */
+export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
+  if (e.type !== 'capture') return undefined
+  try {
+    decodeSummary(e.detail)
+  } catch (err) {
+    if (err instanceof SummaryDecodeError) return undefined
+    throw err
+  }
+  const d = e.detail as Record<string, unknown>
+  const r = (d.request ?? {}) as Record<string, unknown>
+  return {
+    surface: str(d.surface),
+    method: str(r.method),
+    url: str(r.url),
+    toolName: str(r.tool_name),
+    toolArgsJson: str(r.tool_args_json),
+    mcpMethod: str(r.mcp_method),
+    mcpServer: str(r.mcp_server),
+    effectiveAction: str(d.effective_action),
+    payloadRef: str(d.payload_ref),
+    observedAtNs: e.epochSeconds <= ZERO_TIME_SECONDS ? undefined : BigInt(e.epochSeconds) * 1_000_000_000n + BigInt(e.nanos),
+  }
 }
 
 /** The contract hash reports use: `body.contract_hash`, else computed, else `sha256:unknown`. */
@@ -355,29 +383,31 @@ export async function shadowReplay(
       await judge(oldest)
     }
   }
-  const sink: CapturedEventSink = {
-    onEvent: (ev) => {
-      if (ev === undefined) {
-        skipped++
-        return
-      }
-      if (ev.observedAtNs !== undefined && ev.observedAtNs < nowNs - durationNs) return
-      pending.push(ev)
-      queued++
+  await readCaptureInputs(
+    files.map((f) => ({name: f})),
+    {
+      onEntry: (e) => {
+        if (e.type !== 'capture') return
+        const ev = capturedEvent(e)
+        if (ev === undefined) {
+          skipped++
+          return
+        }
+        if (ev.observedAtNs !== undefined && ev.observedAtNs < nowNs - durationNs) return
+        pending.push(ev)
+        queued++
+      },
+      afterChunk: () => drain(),
+      // Small chunks: a batch's events wait for the replay across awaits, and a large batch of
+      // them outlives the young generation, so its garbage would grow the old space (issue 17;
+      // 512-record batches measured the same peak RSS as one 64 KiB chunk's ≈ 90).
+      chunkSize: REPLAY_CHUNK_BYTES,
+      onBytes: (n) => {
+        bytesRead += n
+        onProgress?.(bytesRead, queued)
+      },
     },
-    afterChunk: () => drain(),
-    // Small chunks: a batch's events wait for the replay across awaits, and a large batch of
-    // them outlives the young generation, so its garbage would grow the old space (issue 17;
-    // 512-record batches measured the same peak RSS as one 64 KiB chunk's ≈ 90).
-    chunkSize: REPLAY_CHUNK_BYTES,
-    onBytes: (n) => {
-      bytesRead += n
-      onProgress?.(bytesRead, queued)
-    },
-  }
-  // Large captures are read, decoded and chain-checked on a decode worker (issue 18), small ones here.
-  if (options.decodeWorker ?? totalFileBytes(files) >= DECODE_WORKER_BYTES) await readCapturedEventsInWorker(files, sink)
-  else await readCapturedEvents(files, sink)
+  )
   await drain(true)
   for (const b of backlog) await judge(b)
   await ready() // no batch at all
@@ -392,17 +422,7 @@ export interface ShadowReplayOptions {
   backlogEvents?: number
   /** Records held unjudged, at most, while their scans run once the contract is in (default 4,096). */
   inFlightEvents?: number
-  /** Read and decode the capture on a worker thread (default: when the files hold DECODE_WORKER_BYTES or more). */
-  decodeWorker?: boolean
 }
-
-/**
- * Capture bytes from which the replay decodes on a worker thread (≈ 600,000 records of the bench
- * corpus). The worker's isolate and batches add ≈ 25–30 MB to the peak RSS (1M: 282–290 → 313–320
- * MB, of a 512 MB budget), which the 300k replay (240 MiB of capture) cannot afford under issue
- * 17's 256 MB (225–243 MB on this thread, 246–254 with the worker).
- */
-export const DECODE_WORKER_BYTES = 512 * 1024 * 1024
 
 const NO_SCANS: Promise<readonly ScannerReplayResult[]> = Promise.resolve([])
 

@@ -84,13 +84,13 @@ async function oracleReplay(files: string[], body: JsonObject): Promise<Outcome>
   return {md: renderShadowMarkdown(analysis), json: renderShadowJson(analysis), changed: analysis.changed, opportunity, missing: findOpportunityMissing(c.opportunityRules, opportunity)}
 }
 
-async function memoReplay(files: string[], body: JsonObject, scanner: ScannerReplay, urlMemoGeneration?: number, loading?: {afterMs: number; backlogEvents: number}, inFlightEvents?: number, decodeWorker?: boolean): Promise<Outcome> {
+async function memoReplay(files: string[], body: JsonObject, scanner: ScannerReplay, urlMemoGeneration?: number, loading?: {afterMs: number; backlogEvents: number}, inFlightEvents?: number): Promise<Outcome> {
   try {
     const c = prepareShadowContract(body)
     // `loading`: the contract arrives as a promise answered later (as from the contract worker);
     // the replay reads ahead meanwhile, holding at most `backlogEvents` records unjudged.
     const contract = loading === undefined ? c : new Promise<typeof c>((resolve) => setTimeout(() => resolve(c), loading.afterMs))
-    const r = await shadowReplay(files, contract, scanner, SHADOW_NOW, SHADOW_WEEK_NS, undefined, undefined, {...(urlMemoGeneration === undefined ? {} : {urlMemoGeneration}), ...(loading === undefined ? {} : {backlogEvents: loading.backlogEvents}), ...(inFlightEvents === undefined ? {} : {inFlightEvents}), ...(decodeWorker === undefined ? {} : {decodeWorker})})
+    const r = await shadowReplay(files, contract, scanner, SHADOW_NOW, SHADOW_WEEK_NS, undefined, undefined, {...(urlMemoGeneration === undefined ? {} : {urlMemoGeneration}), ...(loading === undefined ? {} : {backlogEvents: loading.backlogEvents}), ...(inFlightEvents === undefined ? {} : {inFlightEvents})})
     return {md: renderShadowMarkdown(r.analysis), json: renderShadowJson(r.analysis), changed: r.analysis.changed, opportunity: r.opportunity, missing: findOpportunityMissing(c.opportunityRules, r.opportunity)}
   } finally {
     await scanner.close?.()
@@ -124,8 +124,6 @@ async function assertSameAsOracle(files: string[], body: JsonObject, label: stri
     ['slow scans, up to 600 records in flight', () => memoReplay(files, body, slowScans(createScannerReplay()), undefined, undefined, 600)],
     ['slow scans, in flight without limit, 2-entry generations', () => memoReplay(files, body, slowScans(createScannerReplay(undefined, {memoGeneration: 3})), 2, undefined, Number.MAX_SAFE_INTEGER)],
     ['slow scans, nothing in flight, contract still loading', () => memoReplay(files, body, slowScans(createScannerReplay()), undefined, {afterMs: 20, backlogEvents: 300}, 0)],
-    // The capture read, decoded and chain-checked on a decode worker (what large captures get).
-    ['decode worker, scan worker, contract still loading', () => memoReplay(files, body, createScannerReplay(undefined, {workerAfter: 0}), undefined, {afterMs: 20, backlogEvents: 600}, undefined, true)],
   ]
   for (const [arm, run] of arms) {
     const got = await run()
