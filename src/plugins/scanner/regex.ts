@@ -100,8 +100,9 @@ export function globalOf(re: Re2): Re2 {
 
 /**
  * `globalOf(compileAsWritten(source))` — the same regex, same `.source` — with one RE2 program
- * instead of two where `source` is its own `.source` (the binding's `.source` escapes `/` and line
- * terminators; otherwise the second compile is from that escaped text, exactly as before). The
+ * instead of two where `source` is its own `.source` (the binding's `.source` escapes an unescaped
+ * `/` and reads a lone surrogate as U+FFFD, see `re2SourceOf`; line terminators stay as written;
+ * otherwise the second compile is from that escaped text, exactly as before). The
  * discarded as-written program of each response pattern and variant was ≈ 100 start-up compiles
  * whose memory stayed in malloc's high-water mark (issue 12).
  */
