@@ -65,6 +65,14 @@ async function paired(label: string, args: Record<string, string>, calls: number
   const wrapped = new Peer(spawn(process.execPath, [...nodeFlags, bin, 'mcp', 'proxy', '--', process.execPath, RAW, 'pad:1024'], {env}))
   const d: number[] = []
   const w: number[] = []
+  // RSS of the pipelock process (a Node process running the firewall) against the fixture server
+  // (a bare Node process): the difference is what one wrap adds over a minimal Node process.
+  const rss = (pid: number | undefined) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+  // One end-of-run read swings ±2–3 MiB with where V8's old space is in its collection cycle, so
+  // both processes are also sampled through the steady phase (between calls, outside any timing).
+  const every = rssSampleEvery(calls)
+  const wSamples: number[] = []
+  const dSamples: number[] = []
   const warm = Math.min(500, calls / 10)
   for (let i = 1; i <= calls + warm; i++) {
     const line = JSON.stringify({jsonrpc: '2.0', id: i, method: 'tools/call', params: {name: 'echo', arguments: args}})
@@ -73,11 +81,12 @@ async function paired(label: string, args: Record<string, string>, calls: number
     if (i > warm) {
       d.push(a)
       w.push(b)
+      if ((i - warm) % every === 0) {
+        wSamples.push(rss(wrapped.p.pid))
+        dSamples.push(rss(direct.p.pid))
+      }
     }
   }
-  // RSS of the pipelock process (a Node process running the firewall) against the fixture server
-  // (a bare Node process): the difference is what one wrap adds over a minimal Node process.
-  const rss = (pid: number | undefined) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
   const wrappedRss = rss(wrapped.p.pid)
   const bareRss = rss(direct.p.pid)
   direct.p.kill()
@@ -86,8 +95,31 @@ async function paired(label: string, args: Record<string, string>, calls: number
     case: label, calls, direct_p50_ms: pct(d, 0.5), wrapped_p50_ms: pct(w, 0.5), added_p50_ms: pct(w, 0.5) - pct(d, 0.5),
     direct_p99_ms: pct(d, 0.99), wrapped_p99_ms: pct(w, 0.99), added_p99_ms: pct(w, 0.99) - pct(d, 0.99),
     pipelock_rss_mib: wrappedRss, bare_node_rss_mib: bareRss,
+    ...rssColumns(wSamples, dSamples),
   }
 }
+
+/** Steady-phase RSS sampling interval: about 40 samples per run, at least every 10 calls. */
+export function rssSampleEvery(calls: number): number {
+  return Math.max(10, Math.floor(calls / 40))
+}
+
+/**
+ * The sampled RSS columns (MiB): median and max of each process's samples, and the median of the
+ * per-sample difference (wrap minus bare, read at the same point). Zero where nothing was sampled.
+ */
+export function rssColumns(wrap: readonly number[], bare: readonly number[]): Record<string, number> {
+  const med = (xs: readonly number[]) => (xs.length === 0 ? 0 : pct([...xs], 0.5))
+  const max = (xs: readonly number[]) => (xs.length === 0 ? 0 : Math.max(...xs))
+  return {
+    rss_samples: wrap.length,
+    pipelock_rss_median_mib: med(wrap), pipelock_rss_max_mib: max(wrap),
+    bare_node_rss_median_mib: med(bare), bare_node_rss_max_mib: max(bare),
+    added_rss_median_mib: med(wrap.map((x, i) => x - (bare[i] ?? 0))),
+  }
+}
+
+const NO_RSS = rssColumns([], [])
 
 function toolsList(): Record<string, unknown> {
   const config = resolveMcpRuntime(resolveConfig({}, {env: {}}).config, 'proxy').config
@@ -108,7 +140,7 @@ function toolsList(): Record<string, unknown> {
   const p50 = pct(runs.slice(5), 0.5)
   const p99 = pct(runs.slice(5), 0.99)
   // In-process: there is no direct counterpart, the decision cost is the added cost.
-  return {case: 'tools/list 100 tools (in-process decision)', calls: 25, direct_p50_ms: 0, wrapped_p50_ms: p50, added_p50_ms: p50, direct_p99_ms: 0, wrapped_p99_ms: p99, added_p99_ms: p99, pipelock_rss_mib: 0, bare_node_rss_mib: 0}
+  return {case: 'tools/list 100 tools (in-process decision)', calls: 25, direct_p50_ms: 0, wrapped_p50_ms: p50, added_p50_ms: p50, direct_p99_ms: 0, wrapped_p99_ms: p99, added_p99_ms: p99, pipelock_rss_mib: 0, bare_node_rss_mib: 0, ...NO_RSS}
 }
 
 /**
@@ -134,7 +166,7 @@ function splitPass(values: readonly string[]): Record<string, unknown> {
   }
   const w = all.slice(5)
   const j = screened.slice(5)
-  return {case: 'split pass of the 20-arg call: every junction text (direct col.) vs screened (in process)', calls: w.length, direct_p50_ms: pct(w, 0.5), wrapped_p50_ms: pct(j, 0.5), added_p50_ms: pct(j, 0.5) - pct(w, 0.5), direct_p99_ms: pct(w, 0.99), wrapped_p99_ms: pct(j, 0.99), added_p99_ms: pct(j, 0.99) - pct(w, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0}
+  return {case: 'split pass of the 20-arg call: every junction text (direct col.) vs screened (in process)', calls: w.length, direct_p50_ms: pct(w, 0.5), wrapped_p50_ms: pct(j, 0.5), added_p50_ms: pct(j, 0.5) - pct(w, 0.5), direct_p99_ms: pct(w, 0.99), wrapped_p99_ms: pct(j, 0.99), added_p99_ms: pct(j, 0.99) - pct(w, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0, ...NO_RSS}
 }
 
 /**
@@ -151,7 +183,7 @@ function requestDecision(args: Record<string, string>): Record<string, unknown> 
   const [a, b] = pairedDecisions(before, ctx, 'echo', args, 60)
   const x = a.slice(10)
   const y = b.slice(10)
-  return {case: 'request decision of the 20-arg call (in process): unscreened (direct col.) vs screened', calls: y.length, direct_p50_ms: pct(x, 0.5), wrapped_p50_ms: pct(y, 0.5), added_p50_ms: pct(y, 0.5) - pct(x, 0.5), direct_p99_ms: pct(x, 0.99), wrapped_p99_ms: pct(y, 0.99), added_p99_ms: pct(y, 0.99) - pct(x, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0}
+  return {case: 'request decision of the 20-arg call (in process): unscreened (direct col.) vs screened', calls: y.length, direct_p50_ms: pct(x, 0.5), wrapped_p50_ms: pct(y, 0.5), added_p50_ms: pct(y, 0.5) - pct(x, 0.5), direct_p99_ms: pct(x, 0.99), wrapped_p99_ms: pct(y, 0.99), added_p99_ms: pct(y, 0.99) - pct(x, 0.99), pipelock_rss_mib: 0, bare_node_rss_mib: 0, ...NO_RSS}
 }
 
 /**

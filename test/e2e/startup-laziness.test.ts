@@ -237,6 +237,10 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     const yamlChunks = chunksWith((i) => i.includes('node_modules/yaml/'))
     assert.ok(yamlChunks.length > 0, 'the YAML reader is in a chunk of its own')
     assert.deepEqual(modules.filter((m) => yamlChunks.some((c) => m.endsWith(`/${c}`))), [])
+    // Nor zod and the config schemas: the defaults resolve without them (config/resolve-defaults.ts).
+    const zodChunks = chunksWith((i) => i.includes('node_modules/zod/') || i.endsWith('config/schema.js'))
+    assert.ok(zodChunks.length > 0, 'zod is bundled, for a config file')
+    assert.deepEqual(modules.filter((m) => zodChunks.some((c) => m.endsWith(`/${c}`))), [])
     assert.ok(chunksWith((i) => i.endsWith('zod/v4/locales/en.js')).length > 0, 'English is bundled')
     assert.deepEqual(chunksWith((i) => /zod\/v4\/locales\/(?!en\.js$|index\.js$)/.test(i)), [])
     p.kill('SIGUSR2')

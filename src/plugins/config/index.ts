@@ -1,6 +1,6 @@
 // Layer 1: the configuration subsystem (runtime.md §20): schema, strict loading, validation,
 // presets, policy hash and hot reload. Everything other subsystems may use is exported here.
-export {configSchema, configFileSchema, TOP_LEVEL_KEYS, type PipelockConfig, type DlpPatternConfig, type ResponsePatternConfig} from './schema.js'
+export {configSchemas, topLevelKeys, type ConfigSchemas, type PipelockConfig, type DlpPatternConfig, type ResponsePatternConfig} from './schema.js'
 export {
   defaultConfig,
   DEFAULT_LISTEN,

@@ -1,6 +1,6 @@
 import {configHash} from './hash.js'
 import type {ConfigWarning} from './problems.js'
-import {resolveConfig} from './resolve.js'
+import {resolveDefaults} from './resolve-defaults.js'
 import type {PipelockConfig} from './schema.js'
 
 // What `loadConfig` (load.ts) returns, and the no-file case, here rather than in load.ts: the
@@ -34,7 +34,10 @@ export async function loadConfigOnDemand(file: string | undefined, options: Load
   return loadDefaults(options)
 }
 
-/** The built-in defaults as a loaded config (no file): what `loadConfig()` without a path gives. */
+/**
+ * The built-in defaults as a loaded config (no file): what `loadConfig()` without a path gives,
+ * `resolveConfig({})` without loading zod (`resolveDefaults`).
+ */
 export function loadDefaults(options: LoadOptions = {}): LoadedConfig {
-  return loadedConfig(resolveConfig({}, {env: options.env ?? process.env}), undefined)
+  return loadedConfig(resolveDefaults({env: options.env ?? process.env}), undefined)
 }
