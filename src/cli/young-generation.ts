@@ -42,3 +42,6 @@ const YOUNG_GENERATION_FLAG = /^--(max|min)[-_]semi[-_]space[-_]size|^--semi[-_]
 function operatorSized(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   return operatorGave(execArgv, nodeOptions, YOUNG_GENERATION_FLAG)
 }
+
+/** Whether the operator sized the young generation themselves (young-generation-cap.ts stands back then too). */
+export const operatorSizedYoungGeneration = operatorSized
