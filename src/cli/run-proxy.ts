@@ -1,7 +1,7 @@
 import {captureRunOptions} from './capture-options.js'
 import {PipelockError} from '../plugins/errors/index.js'
 import type {PresetName} from '../plugins/config/index.js'
-import {releaseYoungGeneration} from './young-generation.js'
+import {releaseYoungGenerationUpTo} from './young-generation-cap.js'
 import {resumeCompilers} from './startup-compilers.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
@@ -54,8 +54,9 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
     ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
     ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
   })
-  // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it).
-  releaseYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
+  // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it), up to
+  // a cap that keeps a scavenge in a burst of tunnels short (issue 16).
+  releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS)
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
   process.exitCode = await running.done
 }

@@ -19,9 +19,9 @@ export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: st
 }
 
 /**
- * Lets the young generation grow again (V8's default factor, 2): `pipelock run` calls this once it
- * listens, so under load V8 sizes the young generation for the traffic, as without the hold; V8's
- * memory reducer shrinks it again after the load ends.
+ * Lets the young generation grow again without a cap (V8's default factor, 2), as without the
+ * hold. `pipelock run` releases it with a cap instead (young-generation-cap.ts); this uncapped
+ * release is what its tests compare against.
  */
 export function releaseYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): void {
   if (!operatorSized(execArgv, nodeOptions)) setFlagsFromString('--semi-space-growth-factor=2')
@@ -42,3 +42,6 @@ const YOUNG_GENERATION_FLAG = /^--(max|min)[-_]semi[-_]space[-_]size|^--semi[-_]
 function operatorSized(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   return operatorGave(execArgv, nodeOptions, YOUNG_GENERATION_FLAG)
 }
+
+/** Whether the operator sized the young generation themselves (young-generation-cap.ts stands back then too). */
+export const operatorSizedYoungGeneration = operatorSized

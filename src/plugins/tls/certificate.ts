@@ -89,8 +89,12 @@ export function signedCertificate(u: UnsignedCertificate, signature: Buffer): Bu
 
 /** The signed certificate DER (signed on the calling thread). */
 export function buildCertificate(c: CertificateInput): Buffer {
-  const u = tbsCertificate(c)
-  return signedCertificate(u, sign(u.hash, u.tbs, c.signer))
+  return signCertificate(tbsCertificate(c), c.signer)
+}
+
+/** The certificate DER from its TBS, signed on the calling thread. */
+export function signCertificate(u: UnsignedCertificate, signer: KeyObject): Buffer {
+  return signedCertificate(u, sign(u.hash, u.tbs, signer))
 }
 
 /**
@@ -114,13 +118,10 @@ export function paced<T>(pace: Pace | undefined, f: () => T): Promise<T> {
   )
 }
 
-/**
- * The signed certificate DER, signed on libuv's thread pool (the event loop keeps serving
- * meanwhile); the TBS is built by the caller's step, the certificate assembled in a step of `pace`.
- */
-export async function buildCertificateAsync(u: UnsignedCertificate, signer: KeyObject, pace?: Pace): Promise<Buffer> {
+/** The signed certificate DER, signed on libuv's thread pool (the event loop keeps serving meanwhile). */
+export async function buildCertificateAsync(u: UnsignedCertificate, signer: KeyObject): Promise<Buffer> {
   const signature = await new Promise<Buffer>((resolve, reject) => sign(u.hash, u.tbs, signer, (err, sig) => (err ? reject(err) : resolve(sig))))
-  return paced(pace, () => signedCertificate(u, signature))
+  return signedCertificate(u, signature)
 }
 
 /** The subjectAltName value: one iPAddress for an IP literal, else one dNSName (§2.5). */

@@ -6,7 +6,7 @@
  */
 import {createECDH} from 'node:crypto'
 import {isIPv4, isIPv6} from 'node:net'
-import {buildCertificate, buildCertificateAsync, extension, name, OID, paced, randomSerial, subjectAltName, tbsCertificate, toPem, type CertificateInput, type Pace} from './certificate.js'
+import {buildCertificate, buildCertificateAsync, extension, name, OID, paced, randomSerial, signCertificate, subjectAltName, tbsCertificate, toPem, type CertificateInput, type Pace} from './certificate.js'
 import {bits, implicit, oid, seq} from './der.js'
 import type {LoadedCa} from './ca.js'
 
@@ -102,12 +102,11 @@ export function mintLeaf(host: string, ca: LoadedCa, ttlMs: number, nowMs: numbe
 }
 
 /**
- * `mintLeaf` with the CA's signature on libuv's thread pool: what is left on the event loop is
- * the key generation (`newLeafKey`, ≈ 60 µs) and the DER assembly (tens of µs), so many tunnels to
- * new hosts opening at once do not stall it (issue 16: no stall over 10 ms with 256 concurrent
- * tunnels). With `pace` (the proxy's set-up queue) that work runs in the queue's two steps — the
- * pool completes a burst's signatures in batches, and each completion's continuation would
- * otherwise run in the poll phase that delivered the batch. Rejects for a non-ASCII name.
+ * `mintLeaf` in steps, so many tunnels to new hosts opening at once do not stall the event loop
+ * (issue 16: no stall over 10 ms with 256 concurrent tunnels). With `pace` (the proxy's set-up
+ * queue) the key generation (`newLeafKey`, ≈ 60 µs) and the TBS run in one of the queue's steps,
+ * the CA's signature and the DER assembly in the next. Without it (tools) the signature is made on
+ * libuv's thread pool. Rejects for a non-ASCII name.
  */
 export async function mintLeafAsync(host: string, ca: LoadedCa, ttlMs: number, nowMs: number, pace?: Pace): Promise<Leaf> {
   const ip = sanAddress(host)
@@ -116,7 +115,12 @@ export async function mintLeafAsync(host: string, ca: LoadedCa, ttlMs: number, n
     const c = leafCertificate(host, ip, ca, ttlMs, nowMs, key.publicKey)
     return {key, c, u: tbsCertificate(c)}
   })
-  const der = await buildCertificateAsync(u, c.signer, pace)
+  // With a pace, the CA's signature is made in the second step, on the event loop (≈ 40 µs for
+  // P-256). On the thread pool, every job signing with the CA's KeyObject takes that key's lock
+  // (node's ManagedEVPPKey), and so does the event loop when it hands the next job over: with a
+  // burst's signatures queued, it slept 13–45 ms at a time waiting for a pool thread that held the
+  // lock and had been preempted (tls-tunnels --turn-cpu at load 7–17, docs/benchmarks.md round 7).
+  const der = pace === undefined ? await buildCertificateAsync(u, c.signer) : await paced(pace, () => signCertificate(u, c.signer))
   return leaf(der, key, c)
 }
 

@@ -1,0 +1,67 @@
+/**
+ * src/cli/young-generation-cap.ts: once `run` listens, V8's young generation may grow again, but
+ * only up to a semi-space cap (issue 16: a scavenge of a 16 MiB semi-space in a burst of tunnels
+ * copied up to 8 MiB). In a fresh node (real V8, its own heuristics): start-up's hold as bin/run.js
+ * sets it, then a workload whose objects survive a few scavenges — which grows an uncapped young
+ * generation past the cap — run in event-loop turns (the cap is re-decided after each GC).
+ * Asserted: the largest semi-space seen reaches the cap (a doubling to it is allowed) and does not
+ * pass it; without the cap, or with the operator's own flag, the same workload passes it.
+ */
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {pathToFileURL} from 'node:url'
+import {describe, it} from 'node:test'
+import {releaseYoungGenerationUpTo, RUN_SEMI_SPACE_CAP_BYTES} from '../../../src/cli/young-generation-cap.js'
+import {repoPath} from '../../helpers/vectors.js'
+
+const MiB = 1024 * 1024
+
+/** The largest semi-space seen while the workload ran, after `release` (an expression of cap, young, hold). */
+function largestSemiSpace(release: string, nodeArgs: string[] = []): {semi: number; applied: boolean} {
+  const url = (f: string): string => JSON.stringify(pathToFileURL(repoPath('dist', 'src', 'cli', f)).href)
+  const script = `
+    const young = await import(${url('young-generation.js')})
+    const cap = await import(${url('young-generation-cap.js')})
+    young.holdYoungGeneration(process.execArgv, undefined)
+    const applied = ${release}
+    let semi = 0
+    let keep = []
+    for (let turn = 0; turn < 400; turn++) {
+      for (let i = 0; i < 4000; i++) {
+        keep.push({i, a: [i, i + 1], s: 'k' + i})
+        if (keep.length > 120000) keep = keep.slice(60000)
+      }
+      semi = Math.max(semi, cap.semiSpaceBytes())
+      await new Promise((r) => setImmediate(r))
+    }
+    console.log(JSON.stringify({semi, applied}))`
+  const r = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], {encoding: 'utf8'})
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stderr, '')
+  return JSON.parse(r.stdout) as {semi: number; applied: boolean}
+}
+
+describe('run: the young generation grows after listening, up to a cap', () => {
+  it('stands back when the operator sized the young generation (node flags or NODE_OPTIONS)', () => {
+    assert.equal(releaseYoungGenerationUpTo(['--max-semi-space-size=16'], undefined), null)
+    assert.equal(releaseYoungGenerationUpTo([], '--semi-space-growth-factor=4'), null)
+  })
+
+  it('grows to the cap and no further; uncapped, the same workload grows past it', () => {
+    assert.equal(RUN_SEMI_SPACE_CAP_BYTES, 4 * MiB)
+    const capped = largestSemiSpace('cap.releaseYoungGenerationUpTo(process.execArgv, undefined) !== null')
+    assert.ok(capped.applied)
+    assert.ok(capped.semi > 2 * MiB && capped.semi <= 4 * MiB, `semi-space ${capped.semi}`)
+    const at8 = largestSemiSpace(`cap.releaseYoungGenerationUpTo(process.execArgv, undefined, ${8 * MiB}) !== null`)
+    assert.ok(at8.semi > 4 * MiB && at8.semi <= 8 * MiB, `semi-space ${at8.semi}`)
+    // The release without a cap (what run did before): V8 grows it past 4 MiB.
+    const uncapped = largestSemiSpace('(young.releaseYoungGeneration(process.execArgv, undefined), true)')
+    assert.ok(uncapped.semi > 4 * MiB, `semi-space ${uncapped.semi}`)
+  })
+
+  it("an operator's young-generation flag turns the cap off", () => {
+    const r = largestSemiSpace('cap.releaseYoungGenerationUpTo(process.execArgv, undefined) !== null', ['--max-semi-space-size=16'])
+    assert.equal(r.applied, false)
+    assert.ok(r.semi > 4 * MiB, `semi-space ${r.semi}`)
+  })
+})
