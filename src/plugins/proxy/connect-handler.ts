@@ -64,13 +64,16 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
   const admitted = admitTunnel(core, auth.host)
   if (admitted !== undefined) await admitted
-  const display = auth.host.includes(':') ? `[${auth.host}]:${auth.port}` : `${auth.host}:${auth.port}`
-  const synthetic = `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}/`
+  // The host as the session, header and CEE gates and the exposure read it: lower-cased once.
+  const host = auth.host.toLowerCase()
+  const bracketed = auth.host.includes(':') ? `[${auth.host}]` : auth.host
+  const display = `${bracketed}:${auth.port}`
+  const synthetic = `https://${bracketed}/`
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
   // The contract sees the tunnel as `CONNECT https://host[:port]/` (a non-default port is its own
   // rule, §7.6), the same URL capture records, so what was observed compiles to what is enforced.
-  const contractUrl = auth.port === 443 ? synthetic : `https://${auth.host.includes(':') ? `[${auth.host}]` : auth.host}:${auth.port}/`
+  const contractUrl = auth.port === 443 ? synthetic : `https://${display}/`
   const rec = new RequestRecord(core, ps, b, contractUrl, client)
   const record = (d: Decision): string | undefined => rec.record(d)
   const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string): void => {
@@ -90,9 +93,9 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const t = rec.session
   // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
   // Airlock hard/drain: `airlock: CONNECT blocked during quarantine`, before dialling (OP §6 item 3).
-  if (sessionPreflight(snap, rec, auth.host.toLowerCase(), firstHeader(req.headers['user-agent']), deny, undefined, {transport: 'connect', method: 'CONNECT'})) return
-  if (headerDlpGate(snap, rec, req, auth.host.toLowerCase(), display, deny)) return
-  if (ceeConnectGate(core, snap, rec, b, auth.host.toLowerCase(), display, deny)) return
+  if (sessionPreflight(snap, rec, host, firstHeader(req.headers['user-agent']), deny, undefined, {transport: 'connect', method: 'CONNECT'})) return
+  if (headerDlpGate(snap, rec, req, host, display, deny)) return
+  if (ceeConnectGate(core, snap, rec, b, host, display, deny)) return
   // The contract gate (learn-lifecycle §7.6) on the tunnel's destination.
   if (contractGate(rec, contractUrl, 'CONNECT', scan.warnings.map((w) => w.pattern), deny)) return
   // Agent budget (operations.md §2.9): a spent byte budget refuses new tunnels too (quirk fixed).
@@ -150,7 +153,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   teardown = close
   // Session reset/terminate and airlock hard/drain cut the session's live tunnels.
   if (t !== null) {
-    ps!.exposure(t, `https://${display}/`, auth.host.toLowerCase(), 'tunnel')
+    ps!.exposure(t, `https://${display}/`, host, 'tunnel')
     client.once('close', ps!.registerLive(t, close))
   }
 
@@ -161,7 +164,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     const peek = await peekFirstRecord(client, head, auth.host)
     first = peek.first
     const category = peek.category
-    core.metrics.sni.inc({category, agent: b.profile ?? '_default'})
+    core.metrics.sniOutcome(category, b.profile ?? '_default')
     const verdict = firstRecordVerdict(category, cfg.forward_proxy.sni_verification)
     if (verdict === 'refuse' && !closed) {
       const receipt = record(blockDecision(core, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))

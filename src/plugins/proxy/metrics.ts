@@ -6,8 +6,11 @@ import type {Decision, DecisionSink} from './decision.js'
 
 type Labels = Readonly<Record<string, string>>
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
+// Test before replacing: a label value (agent, category, outcome) almost never needs escaping.
+const NEEDS_ESCAPING = /[\\\n"]/
+
+export function escapeLabel(v: string): string {
+  return NEEDS_ESCAPING.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v
 }
 
 function labelKey(l: Labels): string {
@@ -127,6 +130,8 @@ export class ProxyMetrics implements DecisionSink {
    * sink's main cost on every request (issue 18).
    */
   private readonly requestKeys = {allowed: new Map<string, string>(), blocked: new Map<string, string>()}
+  /** `sniOutcome`'s rendered keys by category (a closed set), then agent. */
+  private readonly sniKeys = new Map<string, Map<string, string>>()
   private allowed = 0
   private blocked = 0
   private tunnelCount = 0
@@ -164,10 +169,11 @@ export class ProxyMetrics implements DecisionSink {
     if (d.transport === 'connect' && !blocked) {
       this.tunnelCount++
       this.agent(agent).tunnels++
-      this.tunnels.inc({result: 'allowed', agent})
+      // The same label set as the requests counter's: one rendered key per agent, kept.
+      this.tunnels.incKey(this.requestSeries('allowed', agent))
       return
     }
-    if (d.transport === 'connect') this.tunnels.inc({result: 'blocked', agent})
+    if (d.transport === 'connect') this.tunnels.incKey(this.requestSeries('blocked', agent))
     this.total++
     this.duration.observe(d.durationMs / 1000)
     this.requests.incKey(this.requestSeries(blocked ? 'blocked' : 'allowed', agent))
@@ -184,6 +190,18 @@ export class ProxyMetrics implements DecisionSink {
       this.allowed++
       this.agent(agent).allowed++
     }
+  }
+
+  /** A CONNECT tunnel's first-record outcome (`pipelock_sni_total`), its series key kept per category and agent. */
+  sniOutcome(category: string, agent: string): void {
+    let keys = this.sniKeys.get(category)
+    if (keys === undefined) this.sniKeys.set(category, (keys = new Map()))
+    let k = keys.get(agent)
+    if (k === undefined) {
+      k = labelKey({category, agent})
+      if (keys.size < 1024) keys.set(agent, k)
+    }
+    this.sni.incKey(k)
   }
 
   private requestSeries(result: 'allowed' | 'blocked', agent: string): string {

@@ -44,7 +44,8 @@ export async function peekFirstRecord(client: Duplex, head: Buffer, host: string
       resolve('timeout')
     }, timeoutMs)
     const onData = (c: Buffer): void => {
-      first = Buffer.concat([first, c])
+      // The first chunk is kept as read (each socket read is a buffer of its own): no copy.
+      first = first.length === 0 ? c : Buffer.concat([first, c])
       if (decide()) cleanup()
     }
     const onEnd = (): void => {
