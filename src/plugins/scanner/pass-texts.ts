@@ -102,23 +102,21 @@ function putWord(buf: Buffer, o: number, w: number, n: number): number {
 
 /** `writePassBytes` outcomes. */
 const WALKED = 0
-const OUTSIDE = 1
 const UNLEARNT = 2
 
 /**
  * The UTF-8 walk itself (a function of its own so it stays a tight optimised loop): writes the
- * four texts of `s` into regions of `cap` bytes of `buf` (pass 1, leetspeak, vowel fold, pass 2)
- * and their ends into `ends`; stops at a character outside the domain or not learnt yet.
+ * four texts of the `len` domain characters `ks` (table indices) into regions of `cap` bytes of
+ * `buf` (pass 1, leetspeak, vowel fold, pass 2) and their ends into `ends`; stops at a character
+ * not learnt yet.
  */
-function writePassBytes(s: string, buf: Buffer, cap: number, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
+function writePassBytes(ks: Uint16Array, len: number, buf: Buffer, cap: number, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
   let o1 = 0
   let o3 = cap
   let o5 = 2 * cap
   let o2 = 3 * cap
-  for (let i = 0, len = s.length; i < len; i++) {
-    const c = s.charCodeAt(i)
-    const k = c < DOMAIN ? c : c === REPLACEMENT ? DOMAIN : -1
-    if (k < 0) return OUTSIDE
+  for (let i = 0; i < len; i++) {
+    const k = ks[i]!
     const e = 4 * k
     const shape = shapes[k]!
     if (shape === SHAPE_BYTES) {
@@ -176,6 +174,87 @@ function writePassBytes(s: string, buf: Buffer, cap: number, shapes: Uint8Array,
   ends[2] = o5
   ends[3] = o2
   return WALKED
+}
+
+/** The table index of each code unit of `s` into `ks`; false at one outside the domain. */
+function stringIndices(s: string, ks: Uint16Array): boolean {
+  for (let i = 0, len = s.length; i < len; i++) {
+    const k = domainIndex(s.charCodeAt(i))
+    if (k < 0) return false
+    ks[i] = k
+  }
+  return true
+}
+
+/**
+ * The table index of each character `b.toString('utf8')` would decode, into `ks`: how many, or
+ * -1 at a character outside the domain. Decoded as V8 does (the WHATWG decoder): a valid sequence
+ * is its code point; otherwise the lead byte and the continuation bytes that could still have
+ * completed it (the "maximal subpart") are one U+FFFD, and the byte that broke it starts afresh.
+ * In the domain a valid sequence is one or two bytes below U+0300, or EF BF BD itself; a valid
+ * three- or four-byte sequence of any other code point is outside. Differential test against
+ * `toString('utf8')` on every sequence of up to three bytes and on random bodies
+ * (test/unit/scanner/pass-bytes-utf8.test.ts).
+ */
+export function utf8Indices(b: Uint8Array, ks: Uint16Array): number {
+  let n = 0
+  const len = b.length
+  let i = 0
+  while (i < len) {
+    const c = b[i]!
+    if (c < 0x80) {
+      ks[n++] = c
+      i++
+      continue
+    }
+    const c1 = i + 1 < len ? b[i + 1]! : 0
+    if (c >= 0xc2 && c <= 0xdf) {
+      if ((c1 & 0xc0) === 0x80) {
+        const cp = ((c & 0x1f) << 6) | (c1 & 0x3f)
+        if (cp >= DOMAIN) return -1
+        ks[n++] = cp
+        i += 2
+      } else {
+        ks[n++] = DOMAIN
+        i++
+      }
+      continue
+    }
+    if (c >= 0xe0 && c <= 0xf4) {
+      // The second byte's range is narrower after E0 (overlong), ED (surrogates), F0 (overlong) and F4 (past U+10FFFF).
+      const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80
+      const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf
+      if (c1 < lo || c1 > hi) {
+        ks[n++] = DOMAIN
+        i++
+        continue
+      }
+      const c2 = i + 2 < len ? b[i + 2]! : 0
+      if ((c2 & 0xc0) !== 0x80) {
+        ks[n++] = DOMAIN
+        i += 2
+        continue
+      }
+      if (c < 0xf0) {
+        // A whole three-byte character: only U+FFFD itself is in the domain.
+        if (c !== 0xef || c1 !== 0xbf || c2 !== 0xbd) return -1
+        ks[n++] = DOMAIN
+        i += 3
+        continue
+      }
+      const c3 = i + 3 < len ? b[i + 3]! : 0
+      if ((c3 & 0xc0) !== 0x80) {
+        ks[n++] = DOMAIN
+        i += 3
+        continue
+      }
+      return -1 // a whole four-byte character: a supplementary-plane code point
+    }
+    // 80–BF (a continuation byte with no lead), C0, C1 (overlong leads), F5–FF: never valid.
+    ks[n++] = DOMAIN
+    i++
+  }
+  return n
 }
 
 /** A per-ASCII-unit map (leetspeak, the vowel fold) as a table; every such map is one unit to one unit. */
@@ -303,6 +382,41 @@ export class PassTextBuilder {
   passBytes(s: string): PassBytes | null {
     if (this.utf8Broken || this.broken) return null
     const len = s.length
+    if (4 * len * this.utf8Width > MAX_BYTES) return null
+    const ks = this.indexScratch(len)
+    return stringIndices(s, ks) ? this.writeIndices(ks, len) : null
+  }
+
+  /**
+   * `passBytes(body.toString('utf8'))` without the string (issue 18: a 1 KiB binary body became a
+   * 2 KB two-byte string before the walk): the characters are decoded from the bytes as
+   * `toString` decodes them; null when one is outside the domain (or the text is too long).
+   */
+  passBytesOfUtf8(body: Uint8Array): PassBytes | null {
+    if (this.utf8Broken || this.broken || !this.mayWalkUtf8(body.length)) return null
+    const ks = this.indexScratch(body.length)
+    const n = utf8Indices(body, ks)
+    if (n < 0 || 4 * n * this.utf8Width > MAX_BYTES) return null
+    return this.writeIndices(ks, n)
+  }
+
+  /** False when a body of `bytes` bytes is too long for `passBytesOfUtf8` whatever it holds (in the domain a character is at most 3 bytes). */
+  mayWalkUtf8(bytes: number): boolean {
+    return 4 * bytes <= MAX_BYTES
+  }
+
+  private ksScratch = new Uint16Array(0)
+
+  /** A scratch for at least `n` table indices (one up to KEEP_BYTES is kept). */
+  private indexScratch(n: number): Uint16Array {
+    if (n <= this.ksScratch.length) return this.ksScratch
+    const ks = new Uint16Array(Math.max(n, Math.min(2 * this.ksScratch.length, KEEP_BYTES >> 1), 4096))
+    if (ks.length <= KEEP_BYTES >> 1) this.ksScratch = ks
+    return ks
+  }
+
+  /** The UTF-8 walk over `len` table indices, learning each new character first. */
+  private writeIndices(ks: Uint16Array, len: number): PassBytes | null {
     for (let attempt = 0; attempt < 2; attempt++) {
       const cap = len * this.utf8Width
       if (4 * cap > MAX_BYTES) return null
@@ -313,7 +427,7 @@ export class PassTextBuilder {
       }
       this.generation++
       const ends = this.ends
-      const r = writePassBytes(s, buf, cap, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
+      const r = writePassBytes(ks, len, buf, cap, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
       if (r === WALKED) {
         return {
           normalized: buf.subarray(0, ends[0]),
@@ -323,12 +437,10 @@ export class PassTextBuilder {
           generation: this.generation,
         }
       }
-      if (r === OUTSIDE) return null
       // A character not learnt yet: learn every new one of the text, then walk again (the
       // regions may have to be wider). Each character is learnt once per builder.
       for (let i = 0; i < len; i++) {
-        const k = domainIndex(s.charCodeAt(i))
-        if (k < 0) return null
+        const k = ks[i]!
         if (this.utf8Shape[k] === SHAPE_UNKNOWN) this.learn(k)
         if (this.broken || this.utf8Broken) return null
       }
