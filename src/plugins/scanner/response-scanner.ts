@@ -359,9 +359,20 @@ function decodeCandidates(s: string): string[] {
 const SPACES = /[ \t\n\r]+/g
 
 export class ScanTexts {
-  private readonly normalised = new Map<string, string>()
-  private readonly folded = new Map<string, string>()
-  private readonly decodedOf = new Map<string, readonly string[]>()
+  // The memos are made on first use (issue 18: five empty maps were ≈ 1 KB per response scan, and
+  // a clean body in the walk's domain uses one).
+  private normalisedMemo: Map<string, string> | undefined
+  private foldedMemo: Map<string, string> | undefined
+  private decodedMemo: Map<string, readonly string[]> | undefined
+  private get normalised(): Map<string, string> {
+    return (this.normalisedMemo ??= new Map())
+  }
+  private get folded(): Map<string, string> {
+    return (this.foldedMemo ??= new Map())
+  }
+  private get decodedOf(): Map<string, readonly string[]> {
+    return (this.decodedMemo ??= new Map())
+  }
   private invisible: string | undefined
   private leet: string | undefined
   /** The content's four pass texts from one table walk (undefined: not tried yet; null: outside the table's domain). */
@@ -396,13 +407,14 @@ export class ScanTexts {
 
 
   /** The pair set's hits per text (pattern set → text → hits), asked for by passes 1 and 4 alike. */
-  private readonly pairs = new Map<ResponsePatternSet, Map<string, ReadonlyArray<readonly [Variant, number]> | null>>()
+  private pairsMemo: Map<ResponsePatternSet, Map<string, ReadonlyArray<readonly [Variant, number]> | null>> | undefined
 
   /** The `re` and `optWs` candidates of `text` from one pair-set pass; null when there is no pair set (reference path) or RE2 could not decide. */
   pairHits(set: ResponsePatternSet, text: string): ReadonlyArray<readonly [Variant, number]> | null {
     if (set.pair.set === null || this.sc.passTexts === null) return null
-    let byText = this.pairs.get(set)
-    if (byText === undefined) this.pairs.set(set, (byText = new Map()))
+    const pairs = (this.pairsMemo ??= new Map())
+    let byText = pairs.get(set)
+    if (byText === undefined) pairs.set(set, (byText = new Map()))
     return memoised(byText, text, (s) => setMatches(set.pair.set, this.sc.encoder.encode(s))?.map((k) => set.pair.entries[k]!) ?? null)
   }
 
