@@ -2,6 +2,7 @@
  * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
+import {isAscii} from 'node:buffer'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS} from './catalogue.js'
 import {base64Runs, base64RunsInBytes, hasCandidateRun, hasCandidateRunInBytes} from './b64-runs.js'
 import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
@@ -395,9 +396,11 @@ export class ScanTexts {
   ) {
     const b = sc.passTexts
     this.fast = b !== null && b.source === sc.normalizer.forMatching ? b : null
-    // A body the byte walk cannot take is decoded at once (where a caller's own decode was).
+    // A body the byte walk cannot take is decoded at once (where a caller's own decode was); so is
+    // an all-ASCII one: its decoding is a copy to a one-byte string, and the string walk reads
+    // that faster than the byte walk decodes (measured on 1 KiB of JSON: 13.0 vs 14.4 µs).
     if (typeof content === 'string') this.text = content
-    else if (this.fast === null || sc.passBytes === false || !this.fast.mayWalkUtf8(content.length)) this.text = content.toString('utf8')
+    else if (this.fast === null || sc.passBytes === false || !this.fast.mayWalkUtf8(content.length) || isAscii(content)) this.text = content.toString('utf8')
     else this.body = content
   }
 
@@ -515,12 +518,9 @@ export class ScanTexts {
     if (this.contentDecoded === undefined) {
       const body = this.body
       if (this.text !== undefined || body === undefined) this.contentDecoded = this.decodeRuns(this.content)
-      else {
-        // The squeeze and whole-content decodings need an all-ASCII body (`mayDecodeWhole`), whose
-        // Latin-1 reading is its UTF-8 decoding.
-        const squeezed = mayDecodeWholeBytes(body) ? body.toString('latin1').replace(SPACES, '') : null
-        this.contentDecoded = this.decodeRunsOf(squeezed, base64RunsInBytes(body, 200))
-      }
+      // A body kept as bytes is not all ASCII, and a non-ASCII character fails every
+      // whole-content decoding (`mayDecodeWhole`): only its runs are decoded.
+      else this.contentDecoded = this.decodeRunsOf(null, base64RunsInBytes(body, 200))
     }
     return this.contentDecoded
   }
@@ -576,18 +576,12 @@ function decodeRunsReference(s: string): readonly string[] {
  * and no hex decoding (hex digits only) of the squeezed content can then succeed.
  */
 function mayDecodeWhole(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (!wholeDecodable(s.charCodeAt(i))) return false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x5f || c === 0x3d || c === 0x2d || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
+    if (!ok) return false
+  }
   return true
-}
-
-/** `mayDecodeWhole` of a body's UTF-8 decoding, from its bytes: a non-ASCII byte is a non-ASCII character there. */
-function mayDecodeWholeBytes(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (!wholeDecodable(b[i]!)) return false
-  return true
-}
-
-function wholeDecodable(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x5f || c === 0x3d || c === 0x2d || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 }
 
 /** Pass 6 (§7): decoded payloads, matched with passes 1, 4, 5, recursively to depth 5. */
