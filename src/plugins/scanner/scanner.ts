@@ -23,7 +23,8 @@ export interface Scanner {
   scanRequestBody(input: BodyScanInput): ContentScanResult
   scanRequestHeaders(headers: HeaderList): ContentScanResult
   scanResponse(content: string): ResponseScanResult
-  decideResponse(content: string, opts?: ResponseDecisionOptions): ResponseDecision
+  /** `content` may be a body's bytes: the same decision as on `content.toString('utf8')`, mostly without that string. */
+  decideResponse(content: string | Buffer, opts?: ResponseDecisionOptions): ResponseDecision
   sseStream(suppress?: Suppressor): SseStreamScanner
 }
 

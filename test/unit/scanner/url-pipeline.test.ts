@@ -331,6 +331,16 @@ test('stage 0 / 18 context and stage timings', async () => {
   assert.deepEqual(timed.timings.slice(0, 3).map((x) => x.stage), ['parse', 'host', 'scheme'])
 })
 
+test('an allowed result has the same keys in the same order with and without timings (its JSON is written as is)', async () => {
+  const h = harness()
+  const keys = ['allowed', 'scanner', 'layer', 'reason', 'severity', 'retry', 'class', 'detail', 'findings', 'warnings']
+  const plain = await h.scan('https://example.com/')
+  assert.equal(plain.allowed, true)
+  assert.deepEqual(Object.keys(plain), keys)
+  let t = 0
+  assert.deepEqual(Object.keys(await h.scan('https://example.com/', {timer: () => (t += 1)})), [...keys, 'timings'])
+})
+
 test('stage order: earlier stages win', async () => {
   const h = harness({'x.example.com': ['10.0.0.1']}, (s) => {
     s.maxUrlLength = 40
