@@ -15,6 +15,11 @@ export interface SeedPhraseDetector {
    * without it a caller must assume any token may be.
    */
   isWord?(lowerToken: string): boolean
+  /**
+   * `detect(head + tail)`, without flattening the concatenation when the cheap screens (token
+   * count, `mayHoldWindow`) already say no. Optional, like `isWord`.
+   */
+  detectJoined?(head: string, tail: string): boolean
   /** The longest word's length (a longer token is never a word). Optional, like `isWord`. */
   readonly maxWordLength?: number
 }
@@ -47,10 +52,20 @@ export function isSeparator(c: number): boolean {
  * neither creates nor removes a separator (all ASCII), so this is the count `detect` would see.
  */
 export function countSeedTokens(text: string, limit: number): number {
+  return countSeedTokensJoined(text, '', limit)
+}
+
+/** `countSeedTokens(head + tail, limit)` without the concatenation. */
+export function countSeedTokensJoined(head: string, tail: string, limit: number): number {
   let n = 0
   let inToken = false
-  for (let i = 0; i < text.length; i++) {
-    const sep = isSeparator(text.charCodeAt(i))
+  for (let i = 0; i < head.length; i++) {
+    const sep = isSeparator(head.charCodeAt(i))
+    if (!sep && !inToken && ++n >= limit) return n
+    inToken = !sep
+  }
+  for (let i = 0; i < tail.length; i++) {
+    const sep = isSeparator(tail.charCodeAt(i))
     if (!sep && !inToken && ++n >= limit) return n
     inToken = !sep
   }
@@ -111,13 +126,16 @@ export function createSeedPhraseDetector(
    * most scripts). Every window `detect` checks is such a run, so false here means `detect` is
    * false (most texts: prose and values rarely hold 12 plausible tokens in a row).
    */
-  const mayHoldWindow = (text: string): boolean => {
+  const mayHoldWindow = (head: string, tail: string): boolean => {
     let run = 0
     let len = 0
     let maybe = true
     let ascii = true
-    for (let i = 0; i <= text.length; i++) {
-      const c = i === text.length ? 0x20 : text.charCodeAt(i)
+    const h = head.length
+    const n = h + tail.length
+    // Read across the junction of `head + tail` (no concatenation); a separator after the end.
+    for (let i = 0; i <= n; i++) {
+      const c = i < h ? head.charCodeAt(i) : i === n ? 0x20 : tail.charCodeAt(i - h)
       let k = unitClass[c]!
       if (k === UNKNOWN) k = classify(c)
       if (k !== SEPARATOR) {
@@ -135,15 +153,19 @@ export function createSeedPhraseDetector(
     }
     return false
   }
-  return {
+  const detector: SeedPhraseDetector = {
     active: true,
     isWord: (lowerToken) => index.has(lowerToken),
     maxWordLength: maxLen,
+    detectJoined(head: string, tail: string): boolean {
+      if (head.length + tail.length === 0 || countSeedTokensJoined(head, tail, minWords) < minWords || !mayHoldWindow(head, tail)) return false
+      return detector.detect(head + tail)
+    },
     detect(text: string): boolean {
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
       if (countSeedTokens(text, minWords) < minWords) return false
-      if (!mayHoldWindow(text)) return false
+      if (!mayHoldWindow(text, '')) return false
       // Tokens of the lower-cased text = maximal runs of non-separators (what the splitter
       // yields once empty pieces are dropped; proven equal by a differential test).
       const lower = text.toLowerCase()
@@ -178,4 +200,5 @@ export function createSeedPhraseDetector(
       return false
     },
   }
+  return detector
 }
