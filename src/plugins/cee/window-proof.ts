@@ -106,13 +106,40 @@ const isHexUnit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c 
  * `iterativeDecode` returns its input unchanged (no URL decoding). `whole`: `s` ends the text
  * (a `%` in its last two characters counts); otherwise only `%`s with both successors in `s`.
  */
-function malformedPercent(s: string, whole: boolean): boolean {
+export function malformedPercent(s: string, whole: boolean): boolean {
   for (let i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
     if (i + 2 >= s.length && !whole) {
       if (i + 1 < s.length && !isHexUnit(s.charCodeAt(i + 1))) return true
       continue
     }
     if (i + 2 >= s.length || !isHexUnit(s.charCodeAt(i + 1)) || !isHexUnit(s.charCodeAt(i + 2))) return true
+  }
+  return false
+}
+
+/**
+ * `malformedPercent(head + tail, whole)` without the concatenation: the decoded stream's last two
+ * units + a ≈ 1,000-unit decoded text were flattened (twice) for a few `%` lookups.
+ */
+export function malformedPercentJoined(head: string, tail: string, whole: boolean): boolean {
+  const h = head.length
+  const n = h + tail.length
+  const at = (i: number): number => (i < h ? head.charCodeAt(i) : tail.charCodeAt(i - h))
+  const nextPct = (from: number): number => {
+    if (from < h) {
+      const j = head.indexOf('%', from)
+      if (j >= 0) return j
+      from = h
+    }
+    const j = tail.indexOf('%', from - h)
+    return j < 0 ? -1 : h + j
+  }
+  for (let i = nextPct(0); i >= 0; i = nextPct(i + 1)) {
+    if (i + 2 >= n && !whole) {
+      if (i + 1 < n && !isHexUnit(at(i + 1))) return true
+      continue
+    }
+    if (i + 2 >= n || !isHexUnit(at(i + 1)) || !isHexUnit(at(i + 2))) return true
   }
   return false
 }
@@ -260,8 +287,8 @@ class B64Track {
       this.rejects |= decoderRejects(t)
       this.anyPct ||= t.includes('%')
       this.anyPlus ||= t.includes('+')
-      this.badPct ||= malformedPercent(this.end + t, false)
-      this.end = (this.end + t).slice(-2)
+      this.badPct ||= malformedPercentJoined(this.end, t, false)
+      this.end = t.length >= 2 ? t.slice(-2) : (this.end + t).slice(-2)
       this.text.append([t], u, null)
       this.pending = p.slice(k)
     }
@@ -278,7 +305,7 @@ class B64Track {
     if ((this.rejects | decoderRejects(t)) !== DEC_ALL) return false
     // The depth-1 URL decoding of the normalised decoding: none when a `%` is malformed (Go's
     // decoder fails) or when there is neither `%` nor `+`; otherwise not proven.
-    if (!this.badPct && !malformedPercent(this.end + t, true) && (this.anyPct || this.anyPlus || hasPctOrPlus(t))) return false
+    if (!this.badPct && !malformedPercentJoined(this.end, t, true) && (this.anyPct || this.anyPlus || hasPctOrPlus(t))) return false
     return this.text.cleanWith(t, u)
   }
 

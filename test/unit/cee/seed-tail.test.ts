@@ -2,11 +2,13 @@
  * The window proof's seed tail and seed check read across the junction of `tail + text`
  * (`seedTailJoined`, `detectJoined`) instead of concatenating: each equals its concatenating
  * original (the oracle) on random pairs split at every kind of point — inside a word, at a
- * separator, inside a long token, between surrogates, with either side empty.
+ * separator, inside a long token, between surrogates, with either side empty. Also the decoded
+ * stream's malformed-`%` check over `end + text` (`malformedPercentJoined`).
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {seedTail, seedTailJoined} from '../../../src/plugins/cee/seed-tail.js'
+import {malformedPercent, malformedPercentJoined} from '../../../src/plugins/cee/window-proof.js'
 import {createScanner, createSeedPhraseDetector, defaultScannerSettings} from '../../../src/plugins/scanner/index.js'
 import {phraseFromEntropy, prng, syntheticWordList} from '../scanner/fixtures.js'
 
@@ -65,4 +67,21 @@ test('detectJoined equals detect of the concatenation (the oracle) at every spli
     // A phrase split at every point (the screens must count tokens across the junction).
     for (const p of phrases) for (let c = 0; c <= p.length; c++) assert.equal(det.detectJoined!(p.slice(0, c), p.slice(c)), det.detect(p), `${p} at ${c}`)
   }
+})
+
+test('malformedPercentJoined equals malformedPercent of the concatenation (the oracle) at every split, whole or not', () => {
+  const r = prng(79)
+  const alphabet = ['%', '%', '%', '0', '9', 'a', 'F', 'f', 'g', 'G', 'x', '+', '\ufffd', '\ud800']
+  let malformed = 0
+  for (let n = 0; n < 20_000; n++) {
+    const len = Math.floor(r() * 12)
+    let s = ''
+    for (let i = 0; i < len; i++) s += alphabet[Math.floor(r() * alphabet.length)]!
+    for (const whole of [false, true]) {
+      const want = malformedPercent(s, whole)
+      if (want) malformed++
+      for (let c = 0; c <= s.length; c++) assert.equal(malformedPercentJoined(s.slice(0, c), s.slice(c), whole), want, JSON.stringify([s.slice(0, c), s.slice(c), whole]))
+    }
+  }
+  assert.ok(malformed > 5000 && malformed < 35_000, `malformed: ${malformed}`)
 })
