@@ -16,8 +16,8 @@ export interface SeedPhraseDetector {
    */
   isWord?(lowerToken: string): boolean
   /**
-   * `detect(head + tail)`, without flattening the concatenation when the cheap screens (token
-   * count, `mayHoldWindow`) already say no. Optional, like `isWord`.
+   * `detect(head + tail)`, without flattening the concatenation when the cheap screen
+   * (`mayHoldWindow`) already says no. Optional, like `isWord`.
    */
   detectJoined?(head: string, tail: string): boolean
   /** The longest word's length (a longer token is never a word). Optional, like `isWord`. */
@@ -52,20 +52,10 @@ export function isSeparator(c: number): boolean {
  * neither creates nor removes a separator (all ASCII), so this is the count `detect` would see.
  */
 export function countSeedTokens(text: string, limit: number): number {
-  return countSeedTokensJoined(text, '', limit)
-}
-
-/** `countSeedTokens(head + tail, limit)` without the concatenation. */
-export function countSeedTokensJoined(head: string, tail: string, limit: number): number {
   let n = 0
   let inToken = false
-  for (let i = 0; i < head.length; i++) {
-    const sep = isSeparator(head.charCodeAt(i))
-    if (!sep && !inToken && ++n >= limit) return n
-    inToken = !sep
-  }
-  for (let i = 0; i < tail.length; i++) {
-    const sep = isSeparator(tail.charCodeAt(i))
+  for (let i = 0; i < text.length; i++) {
+    const sep = isSeparator(text.charCodeAt(i))
     if (!sep && !inToken && ++n >= limit) return n
     inToken = !sep
   }
@@ -158,7 +148,9 @@ export function createSeedPhraseDetector(
     isWord: (lowerToken) => index.has(lowerToken),
     maxWordLength: maxLen,
     detectJoined(head: string, tail: string): boolean {
-      if (head.length + tail.length === 0 || countSeedTokensJoined(head, tail, minWords) < minWords || !mayHoldWindow(head, tail)) return false
+      // No token count first: `mayHoldWindow` is true only over a run of ≥ min(sizes) ≥ minWords
+      // tokens, so it already says no wherever the count would (one walk of the text, not two).
+      if (!mayHoldWindow(head, tail)) return false
       return detector.detect(head + tail)
     },
     detect(text: string): boolean {
