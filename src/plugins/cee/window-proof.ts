@@ -45,43 +45,16 @@
  * refuse for length) only proves less: sound either way.
  */
 import {
-  AWS_DOC_KEY, AWS_DOC_SECRET, DEC_ALL, DEC_B32, DEC_B64, DEC_HEX, SEED_WINDOWS, coreScreenHits, coreScreenHitsJoined, coreScreenWindow,
-  decoderRejects, forDlpOfDecoded, isSeedSeparator, isSegmentDelimiter, longestNeedle, needleIn, patternsFindAnything, segmentMayFind,
+  AWS_DOC_KEY, AWS_DOC_SECRET, DEC_ALL, DEC_B32, DEC_B64, DEC_HEX, coreScreenHits, coreScreenHitsJoined, coreScreenWindow,
+  decoderRejects, forDlpOfDecoded, isSegmentDelimiter, longestNeedle, needleIn, patternsFindAnything, segmentMayFind,
   type DlpEngine,
 } from '../scanner/index.js'
+import {seedTailJoined} from './seed-tail.js'
 
 /** An open or completed junction segment longer than this is not checked incrementally. */
 export const RUN_CAP = 256
 /** Seed tails and undecided decoded bytes beyond this give up (bounds the state per key). */
 export const TAIL_CAP = 512
-
-const SEED_SPAN = Math.max(...SEED_WINDOWS)
-
-/**
- * The part of `s` (a window's text so far) that a seed window holding `s`'s last token or a later
- * one can reach: that token (it may still grow) and the known words in a row before it, at most
- * SEED_SPAN − 1 of them. A junction-side token longer than any word can never be one (nor can
- * what it grows into), so no window holds it: its last characters alone keep the tokenisation of
- * what follows.
- */
-function seedTail(engine: DlpEngine, s: string): string {
-  const isWord = engine.seed.isWord
-  const maxLen = engine.seed.maxWordLength
-  let i = s.length
-  for (let n = 0; n < SEED_SPAN; n++) {
-    let e = i
-    while (e > 0 && isSeedSeparator(s.charCodeAt(e - 1))) e--
-    if (e === 0) return s
-    let b = e
-    while (b > 0 && !isSeedSeparator(s.charCodeAt(b - 1))) b--
-    if (e === s.length) {
-      // Lower-casing never shortens a string, so a token this long stays longer than every word.
-      if (maxLen !== undefined && e - b > 2 * (maxLen + 1)) return s.slice(e - 2 * (maxLen + 1))
-    } else if (isWord !== undefined && !isWord(s.slice(b, e).toLowerCase())) return s.slice(e)
-    i = b
-  }
-  return s.slice(i)
-}
 
 /**
  * A copy of `s` that holds no reference to the string it was cut from: V8 keeps a slice of 13 or
@@ -133,13 +106,40 @@ const isHexUnit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c 
  * `iterativeDecode` returns its input unchanged (no URL decoding). `whole`: `s` ends the text
  * (a `%` in its last two characters counts); otherwise only `%`s with both successors in `s`.
  */
-function malformedPercent(s: string, whole: boolean): boolean {
+export function malformedPercent(s: string, whole: boolean): boolean {
   for (let i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
     if (i + 2 >= s.length && !whole) {
       if (i + 1 < s.length && !isHexUnit(s.charCodeAt(i + 1))) return true
       continue
     }
     if (i + 2 >= s.length || !isHexUnit(s.charCodeAt(i + 1)) || !isHexUnit(s.charCodeAt(i + 2))) return true
+  }
+  return false
+}
+
+/**
+ * `malformedPercent(head + tail, whole)` without the concatenation: the decoded stream's last two
+ * units + a ≈ 1,000-unit decoded text were flattened (twice) for a few `%` lookups.
+ */
+export function malformedPercentJoined(head: string, tail: string, whole: boolean): boolean {
+  const h = head.length
+  const n = h + tail.length
+  const at = (i: number): number => (i < h ? head.charCodeAt(i) : tail.charCodeAt(i - h))
+  const nextPct = (from: number): number => {
+    if (from < h) {
+      const j = head.indexOf('%', from)
+      if (j >= 0) return j
+      from = h
+    }
+    const j = tail.indexOf('%', from - h)
+    return j < 0 ? -1 : h + j
+  }
+  for (let i = nextPct(0); i >= 0; i = nextPct(i + 1)) {
+    if (i + 2 >= n && !whole) {
+      if (i + 1 < n && !isHexUnit(at(i + 1))) return true
+      continue
+    }
+    if (i + 2 >= n || !isHexUnit(at(i + 1)) || !isHexUnit(at(i + 2))) return true
   }
   return false
 }
@@ -151,6 +151,10 @@ B64_VALUE[0x2b] = 62 // '+'
 B64_VALUE[0x2f] = 63 // '/'
 B64_VALUE[0x2d] = 62 // '-'
 B64_VALUE[0x5f] = 63 // '_'
+
+/** `detect(head + tail)`, without the concatenation when the detector can screen the pair. */
+const seedIn = (engine: DlpEngine, head: string, tail: string): boolean =>
+  engine.seed.detectJoined !== undefined ? engine.seed.detectJoined(head, tail) : engine.seed.detect(head + tail)
 
 /** Text-side checks shared by the window and its base64 decoding: screen tail and seed tail. */
 class TextChecks {
@@ -187,9 +191,8 @@ class TextChecks {
 
   private appendSeed(seedText: string): void {
     if (!this.engine.seed.active) return
-    const st = this.seedTail + seedText
-    if (this.engine.seed.detect(st)) this.dirty = true
-    this.seedTail = detach(seedTail(this.engine, st))
+    if (seedIn(this.engine, this.seedTail, seedText)) this.dirty = true
+    this.seedTail = detach(seedTailJoined(this.engine, this.seedTail, seedText))
     if (this.seedTail.length > TAIL_CAP) this.dirty = true
   }
 
@@ -197,7 +200,7 @@ class TextChecks {
   cleanWith(screened: string, seedText: string): boolean {
     if (this.dirty || this.screenHit) return false
     if (screened !== '' && coreScreenHits(this.engine, [this.tail + screened])) return false
-    return !this.engine.seed.active || !this.engine.seed.detect(this.seedTail + seedText)
+    return !this.engine.seed.active || !seedIn(this.engine, this.seedTail, seedText)
   }
 
   get size(): number {
@@ -284,8 +287,8 @@ class B64Track {
       this.rejects |= decoderRejects(t)
       this.anyPct ||= t.includes('%')
       this.anyPlus ||= t.includes('+')
-      this.badPct ||= malformedPercent(this.end + t, false)
-      this.end = (this.end + t).slice(-2)
+      this.badPct ||= malformedPercentJoined(this.end, t, false)
+      this.end = t.length >= 2 ? t.slice(-2) : (this.end + t).slice(-2)
       this.text.append([t], u, null)
       this.pending = p.slice(k)
     }
@@ -302,7 +305,7 @@ class B64Track {
     if ((this.rejects | decoderRejects(t)) !== DEC_ALL) return false
     // The depth-1 URL decoding of the normalised decoding: none when a `%` is malformed (Go's
     // decoder fails) or when there is neither `%` nor `+`; otherwise not proven.
-    if (!this.badPct && !malformedPercent(this.end + t, true) && (this.anyPct || this.anyPlus || hasPctOrPlus(t))) return false
+    if (!this.badPct && !malformedPercentJoined(this.end, t, true) && (this.anyPct || this.anyPlus || hasPctOrPlus(t))) return false
     return this.text.cleanWith(t, u)
   }
 

@@ -15,6 +15,11 @@ export interface SeedPhraseDetector {
    * without it a caller must assume any token may be.
    */
   isWord?(lowerToken: string): boolean
+  /**
+   * `detect(head + tail)`, without flattening the concatenation when the cheap screen
+   * (`mayHoldWindow`) already says no. Optional, like `isWord`.
+   */
+  detectJoined?(head: string, tail: string): boolean
   /** The longest word's length (a longer token is never a word). Optional, like `isWord`. */
   readonly maxWordLength?: number
 }
@@ -111,13 +116,16 @@ export function createSeedPhraseDetector(
    * most scripts). Every window `detect` checks is such a run, so false here means `detect` is
    * false (most texts: prose and values rarely hold 12 plausible tokens in a row).
    */
-  const mayHoldWindow = (text: string): boolean => {
+  const mayHoldWindow = (head: string, tail: string): boolean => {
     let run = 0
     let len = 0
     let maybe = true
     let ascii = true
-    for (let i = 0; i <= text.length; i++) {
-      const c = i === text.length ? 0x20 : text.charCodeAt(i)
+    const h = head.length
+    const n = h + tail.length
+    // Read across the junction of `head + tail` (no concatenation); a separator after the end.
+    for (let i = 0; i <= n; i++) {
+      const c = i < h ? head.charCodeAt(i) : i === n ? 0x20 : tail.charCodeAt(i - h)
       let k = unitClass[c]!
       if (k === UNKNOWN) k = classify(c)
       if (k !== SEPARATOR) {
@@ -135,15 +143,21 @@ export function createSeedPhraseDetector(
     }
     return false
   }
-  return {
+  const detector: SeedPhraseDetector = {
     active: true,
     isWord: (lowerToken) => index.has(lowerToken),
     maxWordLength: maxLen,
+    detectJoined(head: string, tail: string): boolean {
+      // No token count first: `mayHoldWindow` is true only over a run of ≥ min(sizes) ≥ minWords
+      // tokens, so it already says no wherever the count would (one walk of the text, not two).
+      if (!mayHoldWindow(head, tail)) return false
+      return detector.detect(head + tail)
+    },
     detect(text: string): boolean {
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
       if (countSeedTokens(text, minWords) < minWords) return false
-      if (!mayHoldWindow(text)) return false
+      if (!mayHoldWindow(text, '')) return false
       // Tokens of the lower-cased text = maximal runs of non-separators (what the splitter
       // yields once empty pieces are dropped; proven equal by a differential test).
       const lower = text.toLowerCase()
@@ -178,4 +192,5 @@ export function createSeedPhraseDetector(
       return false
     },
   }
+  return detector
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {extractPayload, queryItemwise, queryPlain} from '../../../src/plugins/cee/payload.js'
+import {extractPayload, queryItemwise, queryPlain, queryPlainBytes} from '../../../src/plugins/cee/payload.js'
 
 /** Seeded LCG (deterministic runs). */
 function rng(seed: number): () => number {
@@ -21,6 +21,21 @@ test('queryPlain equals the item-wise path (the oracle) on every query without %
     let q = ''
     for (let i = 0; i < len; i++) q += alphabet[Math.floor(r() * alphabet.length)]!
     assert.deepEqual(queryPlain(q), queryItemwise(q), JSON.stringify(q))
+  }
+})
+
+test('queryPlainBytes equals queryPlain (its oracle) on every one-byte query, and declines the rest', () => {
+  const crafted = ['', '&', '&&', '=', '==', '&=&', 'a', 'a=', '=b', 'a=b=c', 'a&b', 'a=b&c', '&a=b&', 'a;b=c;d', 'é=ü&ß', 'k=v&&&k2=&bare&=x=y', '\xff=\x00&\x80', '==a&=&b==']
+  for (const q of crafted) assert.deepEqual(queryPlainBytes(q), queryPlain(q), JSON.stringify(q))
+  for (const q of ['\u0100', 'a=b&\u{1f600}=x', 'k=\ud800']) assert.equal(queryPlainBytes(q), null, JSON.stringify(q))
+  const alphabet = ['a', 'b', 'Z', '0', '9', '-', '_', '.', '=', '=', '=', '&', '&', '&', ';', '#', '/', '?', 'é', '\xff', '\x00', ' ']
+  const r = rng(16)
+  for (let n = 0; n < 5000; n++) {
+    // Lengths past the reused scratch (8 KiB and 64 KiB) now and then.
+    const len = n % 500 === 0 ? 40_000 + Math.floor(r() * 30_000) : Math.floor(r() * 60)
+    let q = ''
+    for (let i = 0; i < len; i++) q += alphabet[Math.floor(r() * alphabet.length)]!
+    assert.deepEqual(queryPlainBytes(q), queryPlain(q), `length ${q.length}`)
   }
 })
 
