@@ -236,7 +236,7 @@ export function decodeEntry(line: string): RecorderEntry {
   }
 }
 
-interface EntryTime {
+export interface EntryTime {
   canonical: string
   epochSeconds: number
   nanos: number
@@ -249,7 +249,7 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 // Fast path for what writers emit (UTC `Z`): plain number arithmetic instead of BigInt; the
 // slow path handles offsets and trailing fraction zeros.
-function fastUtcTime(ts: string): EntryTime | undefined {
+export function fastUtcTime(ts: string): EntryTime | undefined {
   const m = UTC_TS.exec(ts)
   if (m === null) return undefined
   const y = Number(m[1])
