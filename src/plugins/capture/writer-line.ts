@@ -1,6 +1,6 @@
 import {copyString} from '../canonical/index.js'
 import type {EntryHashFields} from '../receipts/index.js'
-import {detailJsonOf, fastUtcTime} from './entry.js'
+import {detailJsonOf, UTC_TS_SOURCE, utcTimeOf} from './entry.js'
 
 /**
  * A `type: capture` line read in the capture writer's own layout (writer.ts, summary.ts), without
@@ -31,13 +31,13 @@ const opt = (key: string, value: string): string => `(?:,"${key}":${value})?`
 
 /**
  * The line as RecorderEntryChain.next writes a capture entry (v 2, seq below 2^64: at most 19
- * digits), with the detail as summaryJson writes it: members in its order, each at most once,
- * optional ones where it puts them; findings `null` and no `headers` (anything else takes the
+ * digits, a writer-form UTC `ts`), with the detail as summaryJson writes it: members in its
+ * order, each at most once, optional ones where it puts them; findings `null` and no `headers` (anything else takes the
  * general path). Irregexp matches the literal keys and checks every string's characters in one
  * native pass: a quarter of JSON.parse's cost on the writer's ≈ 840-byte lines.
  */
 const WRITER_CAPTURE = new RegExp(
-  '^\\{"v":2,"seq":(0|[1-9]\\d{0,18}),"ts":' + STR + ',"session_id":' + STR + opt('trace_id', STR) + ',"type":"capture"' + opt('event_kind', STR) +
+  '^\\{"v":2,"seq":(0|[1-9]\\d{0,18}),"ts":"(' + UTC_TS_SOURCE + ')","session_id":' + STR + opt('trace_id', STR) + ',"type":"capture"' + opt('event_kind', STR) +
     ',"transport":' + STR + ',"summary":' + STR +
     ',"detail":(\\{"capture_schema_version":1,"surface":' + STR + ',"subsurface":' + SKIP + opt('batch_index', INT) +
     ',"config_hash":' + SKIP + ',"build_version":' + SKIP + ',"build_sha":' + SKIP +
@@ -62,12 +62,13 @@ function own(s: string | undefined): string {
  * Reads a `type: capture` line in the writer's exact layout (`WRITER_CAPTURE`, a writer-form UTC
  * `ts`). Anything else gives undefined and the general path (`decodeEntry`, `decodeSummary`)
  * decides, so a line is never read differently from it (differential test:
- * capture-writer-line.test).
+ * shadow-writer-line.test).
  */
 export function decodeWriterCapture(line: string): WriterCapture | undefined {
   const m = WRITER_CAPTURE.exec(line)
   if (m === null) return undefined
-  const time = fastUtcTime(m[2] as string)
+  // The writer-form `ts` is matched in the line (UTC_TS_SOURCE): its parts are m[3]…m[9].
+  const time = utcTimeOf(m[2] as string, m[3] as string, m[4] as string, m[5] as string, m[6] as string, m[7] as string, m[8] as string, m[9])
   if (time === undefined) return undefined
   return {
     v: 2,
@@ -75,24 +76,24 @@ export function decodeWriterCapture(line: string): WriterCapture | undefined {
     ts: time.canonical,
     epochSeconds: time.epochSeconds,
     nanos: time.nanos,
-    sessionId: m[3] as string,
-    traceId: m[4] ?? '',
+    sessionId: m[10] as string,
+    traceId: m[11] ?? '',
     type: 'capture',
-    eventKind: m[5] ?? '',
-    transport: m[6] as string,
-    summary: m[7] as string,
-    detailJson: detailJsonOf(m[8]),
-    surface: own(m[9]),
-    payloadRef: own(m[10]),
-    method: own(m[11]),
-    url: own(m[12]),
-    toolName: own(m[13]),
-    toolArgsJson: own(m[14]),
-    mcpMethod: own(m[15]),
-    mcpServer: own(m[16]),
-    effectiveAction: own(m[17]),
-    rawRef: m[18] ?? '',
-    prevHash: m[19] as string,
-    hash: m[20] as string,
+    eventKind: m[12] ?? '',
+    transport: m[13] as string,
+    summary: m[14] as string,
+    detailJson: detailJsonOf(m[15]),
+    surface: own(m[16]),
+    payloadRef: own(m[17]),
+    method: own(m[18]),
+    url: own(m[19]),
+    toolName: own(m[20]),
+    toolArgsJson: own(m[21]),
+    mcpMethod: own(m[22]),
+    mcpServer: own(m[23]),
+    effectiveAction: own(m[24]),
+    rawRef: m[25] ?? '',
+    prevHash: m[26] as string,
+    hash: m[27] as string,
   }
 }
