@@ -439,7 +439,7 @@ export async function shadowReplay(
 export interface ShadowReplayOptions {
   /** Generation size of the memo of known URLs (`UrlMemo`; default 131,072: 2 × that at most). */
   urlMemoGeneration?: number
-  /** Records held unjudged, at most, while the contract is still loading (default 131,072). */
+  /** Records held unjudged, at most, while the contract is still loading (default 65,536). */
   backlogEvents?: number
   /** Records held unjudged, at most, while their scans run once the contract is in (default 4,096). */
   inFlightEvents?: number
@@ -449,8 +449,12 @@ export interface ShadowReplayOptions {
 
 const NO_SCANS: Promise<readonly ScannerReplayResult[]> = Promise.resolve([])
 
-/** Records read ahead, at most, while the contract is still loading (see `shadowReplay`): ≈ 1–2 s of reading and decoding, ≈ 60 MB held. */
-const BACKLOG_EVENTS = 131_072
+/**
+ * Records read ahead, at most, while the contract is still loading (see `shadowReplay`): ≈ 1 s of
+ * reading and decoding, ≈ 30 MB held. Half of what it was before the writer-layout reader: that
+ * reader fills the read-ahead sooner, and the load's peak is then issue 17's bound at 300k.
+ */
+const BACKLOG_EVENTS = 65_536
 
 /**
  * Records read ahead, at most, while the oldest batch's scans still run on the worker (see
