@@ -236,7 +236,7 @@ export function decodeEntry(line: string): RecorderEntry {
   }
 }
 
-interface EntryTime {
+export interface EntryTime {
   canonical: string
   epochSeconds: number
   nanos: number
@@ -244,23 +244,29 @@ interface EntryTime {
 
 const ZERO_ENTRY_TIME: EntryTime = {canonical: '0001-01-01T00:00:00Z', epochSeconds: -62135596800, nanos: 0}
 
-const UTC_TS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/
+/** A writer-form UTC `ts` (the fast path's), as a pattern body: the writer-line reader matches it inside the line. */
+export const UTC_TS_SOURCE = '(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,9}))?Z'
+const UTC_TS = new RegExp(`^${UTC_TS_SOURCE}$`)
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 // Fast path for what writers emit (UTC `Z`): plain number arithmetic instead of BigInt; the
 // slow path handles offsets and trailing fraction zeros.
-function fastUtcTime(ts: string): EntryTime | undefined {
+export function fastUtcTime(ts: string): EntryTime | undefined {
   const m = UTC_TS.exec(ts)
   if (m === null) return undefined
-  const y = Number(m[1])
-  const mo = Number(m[2])
-  const d = Number(m[3])
-  const h = Number(m[4])
-  const mi = Number(m[5])
-  const sec = Number(m[6])
+  return utcTimeOf(ts, m[1] as string, m[2] as string, m[3] as string, m[4] as string, m[5] as string, m[6] as string, m[7])
+}
+
+/** `fastUtcTime` from the parts UTC_TS_SOURCE captures in `ts`. */
+export function utcTimeOf(ts: string, year: string, month: string, day: string, hour: string, minute: string, second: string, frac: string | undefined): EntryTime | undefined {
+  const y = Number(year)
+  const mo = Number(month)
+  const d = Number(day)
+  const h = Number(hour)
+  const mi = Number(minute)
+  const sec = Number(second)
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
   if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && leap ? 29 : (MONTH_DAYS[mo - 1] as number)) || h > 23 || mi > 59 || sec > 59) return undefined
-  const frac = m[7]
   if (frac !== undefined && frac.endsWith('0')) return undefined
   const ms = Date.UTC(y, mo - 1, d, h, mi, sec)
   if (y < 100) return undefined // Date.UTC maps years 0–99 to 1900+

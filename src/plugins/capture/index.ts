@@ -1,6 +1,8 @@
 // Layer 1: the capture record format learn observe writes and learn compile reads (learn-compile §2).
 export {decodeEntry, detailJsonOf, entryHash, EntryDecodeError, GENESIS} from './entry.js'
 export type {HashFields, RecorderEntry} from './entry.js'
+export {decodeWriterCapture} from './writer-line.js'
+export type {WriterCapture} from './writer-line.js'
 export {ChainVerifier, MAX_LINE_BYTES, progressOverFiles, readCaptureInputs} from './reader.js'
 export type {CaptureFileRef, CaptureInput, EntrySource, ReadOptions} from './reader.js'
 export {

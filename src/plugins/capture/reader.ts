@@ -1,7 +1,8 @@
 import {createHash} from 'node:crypto'
 import {closeSync, openSync, readSync, statSync} from 'node:fs'
 import {PipelockError} from '../errors/index.js'
-import {decodeEntry, EntryDecodeError, entryHash, GENESIS, type RecorderEntry} from './entry.js'
+import {decodeEntry, EntryDecodeError, entryHash, GENESIS, type HashFields, type RecorderEntry} from './entry.js'
+import {decodeWriterCapture, type WriterCapture} from './writer-line.js'
 
 /** Longest line a reader accepts (§4: 16 MiB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -48,7 +49,7 @@ export class ChainVerifier {
   }
 
   /** Throws a chain error message, or returns nothing when the entry links. */
-  check(entry: RecorderEntry): string | undefined {
+  check(entry: HashFields & {hash: string}): string | undefined {
     if (entry.v !== 1 && entry.v !== 2) return `unsupported entry version v=${entry.v} (want 1 or 2)`
     const computed = entryHash(entry)
     if (computed !== entry.hash) return `hash mismatch at seq ${entry.seq}: recorded ${entry.hash}, computed ${computed}`
@@ -74,6 +75,12 @@ export class ChainVerifier {
 export interface ReadOptions {
   /** Called for every verified entry, in input order. */
   onEntry: (entry: RecorderEntry, source: EntrySource) => void
+  /**
+   * When set, a `type: capture` line in the writer's own layout is read without JSON.parse
+   * (`decodeWriterCapture`), verified the same way, and handed here instead of to `onEntry`
+   * (which still gets every other line, in order).
+   */
+  onCapture?: (entry: WriterCapture, source: EntrySource) => void
   /** Called once per file after its last line, with its input ref. */
   onFile?: (ref: CaptureFileRef) => void
   /** Read size (default 1 MiB); tests use tiny chunks to exercise line and UTF-8 splits. */
@@ -110,6 +117,14 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
       lineNo++
       const text = line.endsWith('\r') ? line.slice(0, -1) : line
       if (text.length === 0 || (text.charCodeAt(0) !== 0x7b && text.trim() === '')) return
+      if (options.onCapture !== undefined) {
+        const c = decodeWriterCapture(text)
+        if (c !== undefined) {
+          checkChain(c)
+          options.onCapture(c, {file: input.name, line: lineNo})
+          return
+        }
+      }
       let entry: RecorderEntry
       try {
         entry = decodeEntry(text)
@@ -122,6 +137,11 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
         }
         throw e
       }
+      checkChain(entry)
+      options.onEntry(entry, {file: input.name, line: lineNo})
+    }
+
+    const checkChain = (entry: HashFields & {hash: string}): void => {
       const problem = chain.check(entry)
       if (problem !== undefined) {
         throw new PipelockError('CAPTURE_CHAIN_BROKEN', problem, {
@@ -129,7 +149,6 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
           hint: 'the capture was edited, truncated or reordered; re-capture or remove the damaged file',
         })
       }
-      options.onEntry(entry, {file: input.name, line: lineNo})
     }
 
     // Whole lines of a chunk are decoded to text in one go (cheaper than one decode per line);

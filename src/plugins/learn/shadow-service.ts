@@ -1,7 +1,7 @@
 import {lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry} from '../capture/index.js'
+import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry, type WriterCapture} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelope, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -231,6 +231,22 @@ export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
   }
 }
 
+/** A capture line read in the writer's layout as its replayable event (what `capturedEvent` gives for the same line). */
+export function writerCapturedEvent(c: WriterCapture): CapturedEvent {
+  return {
+    surface: c.surface,
+    method: c.method,
+    url: c.url,
+    toolName: c.toolName,
+    toolArgsJson: c.toolArgsJson,
+    mcpMethod: c.mcpMethod,
+    mcpServer: c.mcpServer,
+    effectiveAction: c.effectiveAction,
+    payloadRef: c.payloadRef,
+    observedAtNs: c.epochSeconds <= ZERO_TIME_SECONDS ? undefined : BigInt(c.epochSeconds) * 1_000_000_000n + BigInt(c.nanos),
+  }
+}
+
 /** The contract hash reports use: `body.contract_hash`, else computed, else `sha256:unknown`. */
 export function reportContractHash(body: JsonObject): string {
   const h = body.get('contract_hash')
@@ -383,6 +399,11 @@ export async function shadowReplay(
       await judge(oldest)
     }
   }
+  const take = (ev: CapturedEvent): void => {
+    if (ev.observedAtNs !== undefined && ev.observedAtNs < nowNs - durationNs) return
+    pending.push(ev)
+    queued++
+  }
   await readCaptureInputs(
     files.map((f) => ({name: f})),
     {
@@ -393,10 +414,10 @@ export async function shadowReplay(
           skipped++
           return
         }
-        if (ev.observedAtNs !== undefined && ev.observedAtNs < nowNs - durationNs) return
-        pending.push(ev)
-        queued++
+        take(ev)
       },
+      // The writer's own lines without JSON.parse (the rest as above); `readWriterLayout: false` in tests.
+      onCapture: options.readWriterLayout === false ? undefined : (c) => take(writerCapturedEvent(c)),
       afterChunk: () => drain(),
       // Small chunks: a batch's events wait for the replay across awaits, and a large batch of
       // them outlives the young generation, so its garbage would grow the old space (issue 17;
@@ -418,16 +439,22 @@ export async function shadowReplay(
 export interface ShadowReplayOptions {
   /** Generation size of the memo of known URLs (`UrlMemo`; default 131,072: 2 × that at most). */
   urlMemoGeneration?: number
-  /** Records held unjudged, at most, while the contract is still loading (default 131,072). */
+  /** Records held unjudged, at most, while the contract is still loading (default 65,536). */
   backlogEvents?: number
   /** Records held unjudged, at most, while their scans run once the contract is in (default 4,096). */
   inFlightEvents?: number
+  /** false: every line through JSON.parse (`decodeEntry`), the oracle of the writer-layout reader. */
+  readWriterLayout?: boolean
 }
 
 const NO_SCANS: Promise<readonly ScannerReplayResult[]> = Promise.resolve([])
 
-/** Records read ahead, at most, while the contract is still loading (see `shadowReplay`): ≈ 1–2 s of reading and decoding, ≈ 60 MB held. */
-const BACKLOG_EVENTS = 131_072
+/**
+ * Records read ahead, at most, while the contract is still loading (see `shadowReplay`): ≈ 1 s of
+ * reading and decoding, ≈ 30 MB held. Half of what it was before the writer-layout reader: that
+ * reader fills the read-ahead sooner, and the load's peak is then issue 17's bound at 300k.
+ */
+const BACKLOG_EVENTS = 65_536
 
 /**
  * Records read ahead, at most, while the oldest batch's scans still run on the worker (see
