@@ -3,8 +3,7 @@
  * per call (`process.cpuUsage`, so a loaded machine inflates it less than wall time), this tree
  * against another built checkout (`--baseline DIR`) in the same run, alternating: the response
  * scan's core floor (runs on every buffered body, scanning on or off) on the proxy benchmark's
- * 1 KiB binary body (as a string, and as the forward proxy passes it: its bytes, or decoded by a
- * tree that takes only strings) and on 1 KiB of JSON text, and the per-domain rate limiter after a minute at
+ * 1 KiB binary body and on 1 KiB of JSON text, and the per-domain rate limiter after a minute at
  * 1,000 requests/s (60,000 live entries), and the URL scan of the proxy benchmark's target
  * (`http://127.0.0.1:<port>/bin` with the bench's `ssrf.ip_allowlist` and rate limit, on the
  * system clock: its rate-limit window fills as in the proxy). No assertions.
@@ -15,16 +14,13 @@ import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {repoRoot} from './peer-processes.js'
 
-const BINARY_BODY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
-const BINARY = BINARY_BODY.toString('utf8')
+const BINARY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff)).toString('utf8')
 const TEXT = JSON.stringify({
   items: Array.from({length: 8}, (_, i) => ({id: 1000 + i, title: `Issue ${i}: widget list pagination`, body: 'The list endpoint returns the next page when the cursor is set; see the docs for details.'})),
 }).slice(0, 1024)
 
 interface Parts {
   scan(content: string): void
-  /** The forward proxy's call: the body's bytes where the tree takes them, else decoded first (as its proxy did). */
-  scanBody(body: Buffer): void
   limiter(): {check: () => void}
   url(): () => Promise<unknown>
 }
@@ -36,11 +32,8 @@ async function load(root: string): Promise<Parts> {
   const canonical = (await import(pathToFileURL(path.join(root, 'dist', 'src', 'plugins', 'canonical', 'index.js')).href)) as typeof import('../src/plugins/canonical/index.js')
   const settings = idx.defaultScannerSettings()
   const sc = idx.createScanner({...settings, responseScanning: {...settings.responseScanning, enabled: false}})
-  const passTexts = (await import(dist('pass-texts.js'))) as typeof import('../src/plugins/scanner/pass-texts.js')
-  const takesBytes = 'passBytesOfUtf8' in passTexts.PassTextBuilder.prototype
   return {
     scan: (c) => void sc.decideResponse(c, {host: '127.0.0.1'}),
-    scanBody: takesBytes ? (b) => void sc.decideResponse(b, {host: '127.0.0.1'}) : (b) => void sc.decideResponse(b.toString('utf8'), {host: '127.0.0.1'}),
     limiter: () => {
       let now = 1n
       const l = new rl.RateLimiter({nowNanos: () => now})
@@ -86,7 +79,6 @@ export async function runRelayPartsBench(args: readonly string[] = []): Promise<
   if (baseline !== undefined) trees.push([`baseline ${path.basename(path.resolve(baseline))}`, await load(path.resolve(baseline))])
   const cases: Array<[string, (p: Parts) => () => unknown, number]> = [
     ['response core scan, 1 KiB binary body', (p) => () => p.scan(BINARY), 3000],
-    ['response core scan, 1 KiB binary body as the forward proxy passes it (bytes, or decoded first)', (p) => () => p.scanBody(BINARY_BODY), 3000],
     ['response core scan, 1 KiB JSON text', (p) => () => p.scan(TEXT), 3000],
     ['rate limiter check, 60,000 live entries', (p) => p.limiter().check, 5000],
     ['URL scan of the proxy bench target (system clock)', (p) => p.url(), 5000],

@@ -52,39 +52,3 @@ export function base64Runs(s: string, limit: number): string[] {
   }
   return out
 }
-
-/**
- * `hasCandidateRun` and `base64Runs` on a body's bytes, giving what they give on its UTF-8
- * decoding (issue 18: the forward proxy's body is not decoded for them). Both look only for ASCII
- * characters; the decoding keeps every ASCII byte as that character, in order, and turns each
- * stretch of other bytes into at least one non-ASCII character, which ends a run as a non-ASCII
- * byte does here. The runs are ASCII, so their Latin-1 reading is their text.
- */
-export function hasCandidateRunInBytes(b: Uint8Array): boolean {
-  let run = 0
-  for (let i = 0; i < b.length; i++) {
-    if (kind(b[i]!) !== 0) {
-      if (++run >= 8) return true
-    } else run = 0
-  }
-  return false
-}
-
-export function base64RunsInBytes(b: Buffer, limit: number): string[] {
-  const out: string[] = []
-  let i = 0
-  while (i < b.length && out.length < limit) {
-    if (kind(b[i]!) !== 1) {
-      i++
-      continue
-    }
-    const start = i
-    while (i < b.length && kind(b[i]!) === 1) i++
-    if (i - start < 16) continue
-    let end = i
-    while (end < b.length && end - i < 2 && b[end] === 0x3d) end++
-    out.push(b.toString('latin1', start, end))
-    i = end
-  }
-  return out
-}

@@ -2,9 +2,8 @@
  * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
-import {isAscii} from 'node:buffer'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS} from './catalogue.js'
-import {base64Runs, base64RunsInBytes, hasCandidateRun, hasCandidateRunInBytes} from './b64-runs.js'
+import {base64Runs, hasCandidateRun} from './b64-runs.js'
 import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
 import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
@@ -382,32 +381,10 @@ export class ScanTexts {
   /** The table walk, when it was learnt from this scanner's own normaliser (a copy of the scanner with another normaliser uses that one). */
   private readonly fast: PassTextBuilder | null
 
-  /**
-   * The content as a string, or the body's bytes it is the UTF-8 decoding of (issue 18: the
-   * forward proxy's buffered body; the string is then decoded only if a pass needs it — the
-   * walk reads the bytes, and so do pass 6's run searches on the content).
-   */
-  private text: string | undefined
-  private readonly body: Buffer | undefined
-
-  constructor(
-    readonly sc: ResponseScanner,
-    content: string | Buffer,
-  ) {
+  constructor(readonly sc: ResponseScanner, readonly content: string) {
     const b = sc.passTexts
     this.fast = b !== null && b.source === sc.normalizer.forMatching ? b : null
-    // A body the byte walk cannot take is decoded at once (where a caller's own decode was); so is
-    // an all-ASCII one: its decoding is a copy to a one-byte string, and the string walk reads
-    // that faster than the byte walk decodes (measured on 1 KiB of JSON: 13.0 vs 14.4 µs).
-    if (typeof content === 'string') this.text = content
-    else if (this.fast === null || sc.passBytes === false || !this.fast.mayWalkUtf8(content.length) || isAscii(content)) this.text = content.toString('utf8')
-    else this.body = content
   }
-
-  get content(): string {
-    return (this.text ??= this.body!.toString('utf8'))
-  }
-
 
   /** The pair set's hits per text (pattern set → text → hits), asked for by passes 1 and 4 alike. */
   private pairsMemo: Map<ResponsePatternSet, Map<string, ReadonlyArray<readonly [Variant, number]> | null>> | undefined
@@ -428,19 +405,14 @@ export class ScanTexts {
 
   /** The content's four pass texts as UTF-8 from one table walk, or null (outside the domain, or the string path asked for). */
   passBytes(): PassBytes | null {
-    if (this.walkedBytes === undefined) this.walkedBytes = this.fast !== null && this.sc.passBytes !== false ? this.walkBytes() : null
+    if (this.walkedBytes === undefined) this.walkedBytes = this.fast !== null && this.sc.passBytes !== false ? this.fast.passBytes(this.content) : null
     return this.walkedBytes
-  }
-
-  /** The walk from the body's bytes when there is one (a body outside the domain: null, as its string's walk would be). */
-  private walkBytes(): PassBytes | null {
-    return this.text === undefined ? this.fast!.passBytesOfUtf8(this.body!) : this.fast!.passBytes(this.text)
   }
 
   /** One pass text's bytes (walked again, to the same bytes, if another walk reused the scratch since). */
   bytesOf(pass: PassName): Buffer {
     let b = this.walkedBytes!
-    if (!this.fast!.current(b)) b = this.walkedBytes = this.walkBytes()!
+    if (!this.fast!.current(b)) b = this.walkedBytes = this.fast!.passBytes(this.content)!
     return b[pass]
   }
 
@@ -504,38 +476,14 @@ export class ScanTexts {
   /** Pass 6's candidates for `s`: the whole squeezed string's decodings, then each run's printable ones. */
   decoded(s: string): readonly string[] {
     // The content itself (every scan's first pass 6) without hashing it as a map key.
-    if (s === this.text) return this.contentDecodings()
+    if (s === this.content) return (this.contentDecoded ??= this.decodeRuns(s))
     return memoised(this.decodedOf, s, (text) => this.decodeRuns(text))
-  }
-
-  /** Whether pass 6 has anything to decode in the content (`hasCandidateRun`; a body's bytes read as they are). */
-  contentHasCandidateRun(): boolean {
-    return this.text !== undefined ? hasCandidateRun(this.text) : hasCandidateRunInBytes(this.body!)
-  }
-
-  /** `decoded(content)`, from the body's bytes when the content was not decoded. */
-  contentDecodings(): readonly string[] {
-    if (this.contentDecoded === undefined) {
-      const body = this.body
-      if (this.text !== undefined || body === undefined) this.contentDecoded = this.decodeRuns(this.content)
-      // A body kept as bytes is not all ASCII, and a non-ASCII character fails every
-      // whole-content decoding (`mayDecodeWhole`): only its runs are decoded.
-      else this.contentDecoded = this.decodeRunsOf(null, base64RunsInBytes(body, 200))
-    }
-    return this.contentDecoded
   }
 
   private contentDecoded: readonly string[] | undefined
 
   private decodeRuns(s: string): readonly string[] {
     if (this.sc.passTexts === null) return decodeRunsReference(s)
-    // A character no decoder accepts (outside the base64 alphabets, '=', hex digits and the
-    // squeezed spaces) fails every whole-content decoding: skip the squeeze and the attempts.
-    return this.decodeRunsOf(mayDecodeWhole(s) ? s.replace(SPACES, '') : null, base64Runs(s, 200))
-  }
-
-  /** Pass 6's candidates from the squeezed text (null: no whole decoding can succeed) and the text's runs. */
-  private decodeRunsOf(squeezed: string | null, runs: readonly string[]): readonly string[] {
     const out: string[] = []
     // Each distinct decoding once: a repeat would be matched and recursed into exactly as the
     // first was, which found nothing (else the pass had returned).
@@ -545,9 +493,12 @@ export class ScanTexts {
       seen.add(d)
       out.push(d)
     }
+    // A character no decoder accepts (outside the base64 alphabets, '=', hex digits and the
+    // squeezed spaces) fails every whole-content decoding: skip the squeeze and the attempts.
+    const squeezed = mayDecodeWhole(s) ? s.replace(SPACES, '') : null
     if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') add(d)
     const tried = new Set<string>()
-    for (const run of runs) {
+    for (const run of base64Runs(s, 200)) {
       if (run === squeezed || tried.has(run)) continue // the whole content was one run, or the same run again: already tried
       tried.add(run)
       for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) add(d)
@@ -587,17 +538,7 @@ function mayDecodeWhole(s: string): boolean {
 /** Pass 6 (§7): decoded payloads, matched with passes 1, 4, 5, recursively to depth 5. */
 function decodePass(t: ScanTexts, patterns: ResponsePatternSet, content: string, depth: number): ResponseMatch[] {
   if (depth >= 5 || !hasCandidateRun(content)) return []
-  return decodedPass(t, patterns, t.decoded(content), depth)
-}
-
-/** Pass 6 of the scan's content (its decodings from the body's bytes when it has not been decoded). */
-function contentDecodePass(t: ScanTexts, patterns: ResponsePatternSet): ResponseMatch[] {
-  return t.contentHasCandidateRun() ? decodedPass(t, patterns, t.contentDecodings(), 0) : []
-}
-
-/** Pass 6 on the decodings of a text at `depth`: each matched with passes 1, 4, 5, then decoded further. */
-function decodedPass(t: ScanTexts, patterns: ResponsePatternSet, decodings: readonly string[], depth: number): ResponseMatch[] {
-  for (const d of decodings) {
+  for (const d of t.decoded(content)) {
     const p1 = t.forMatching(d)
     const hits = [
       ...matchSet(t, patterns, p1, 're', 'decoded'),
@@ -637,7 +578,7 @@ function multiPassBytes(t: ScanTexts, patterns: ResponsePatternSet): ResponseMat
   if (m.length > 0) return m
   m = filtered('folded', matchPass(t, patterns, 'folded', 'fold', 'vowel_fold'))
   if (m.length > 0) return m
-  return contentDecodePass(t, patterns)
+  return decodePass(t, patterns, t.content, 0)
 }
 
 /** Runs the multi-pass scheme with one pattern set; the first pass with a (surviving) match wins. */
@@ -676,11 +617,7 @@ export interface ResponseScanResult {
 
 /** `ScanResponse(content)` (§7 steps 1–4). */
 export function scanResponse(sc: ResponseScanner, content: string): ResponseScanResult {
-  return scanTexts(new ScanTexts(sc, content))
-}
-
-function scanTexts(t: ScanTexts): ResponseScanResult {
-  const sc = t.sc
+  const t = new ScanTexts(sc, content)
   const core = multiPass(t, sc.core)
   if (core.length > 0) return {clean: false, core: true, matches: core}
   if (!sc.settings.responseScanning.enabled) return {clean: true, core: false, matches: []}
@@ -758,27 +695,24 @@ export function unsuppressed<M extends {readonly pattern: string}>(matches: read
  * `ask` without an approver blocks; `strip` that cannot remove anything blocks (fail closed).
  * Exempt domains skip the configured patterns only — the core floor still runs.
  */
-export function decideResponse(sc: ResponseScanner, content: string | Buffer, opts: ResponseDecisionOptions = {}): ResponseDecision {
-  // A body is wrapped before the guard: one too long to walk is decoded there, and a decode
-  // V8 refuses (a string past its maximum length) throws to the caller, as the caller's own did.
-  const body = typeof content === 'string' ? undefined : new ScanTexts(sc, content)
+export function decideResponse(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions = {}): ResponseDecision {
   try {
-    return decideResponseUnguarded(sc, body ?? new ScanTexts(sc, content), opts)
+    return decideResponseUnguarded(sc, content, opts)
   } catch {
     // Fail closed: a response we could not scan is not forwarded.
     return {action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned'}
   }
 }
 
-function decideResponseUnguarded(sc: ResponseScanner, t: ScanTexts, opts: ResponseDecisionOptions): ResponseDecision {
+function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions): ResponseDecision {
   const rs = sc.settings.responseScanning
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
   let result: ResponseScanResult
   if (exempt) {
-    const core = multiPass(t, sc.core)
+    const core = multiPass(new ScanTexts(sc, content), sc.core)
     result = core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
   } else {
-    result = scanTexts(t)
+    result = scanResponse(sc, content)
   }
   if (!result.clean && opts.suppress !== undefined) {
     // Suppressed findings are removed before the action is chosen (§4.3): nothing left = clean.
@@ -794,7 +728,7 @@ function decideResponseUnguarded(sc: ResponseScanner, t: ScanTexts, opts: Respon
     case 'warn':
       return {action: 'warn', matches: result.matches}
     case 'strip': {
-      const content2 = redactResponse(sc, t.content)
+      const content2 = redactResponse(sc, content)
       return content2 === null ? block : {action: 'strip', matches: result.matches, content: content2}
     }
     case 'ask':

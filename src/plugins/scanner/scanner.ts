@@ -23,8 +23,7 @@ export interface Scanner {
   scanRequestBody(input: BodyScanInput): ContentScanResult
   scanRequestHeaders(headers: HeaderList): ContentScanResult
   scanResponse(content: string): ResponseScanResult
-  /** `content` may be a body's bytes: the same decision as on `content.toString('utf8')`, mostly without that string. */
-  decideResponse(content: string | Buffer, opts?: ResponseDecisionOptions): ResponseDecision
+  decideResponse(content: string, opts?: ResponseDecisionOptions): ResponseDecision
   sseStream(suppress?: Suppressor): SseStreamScanner
 }
 
