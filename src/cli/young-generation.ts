@@ -13,18 +13,9 @@ import {setFlagsFromString} from 'node:v8'
  * Returns whether it was applied.
  */
 export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  if (operatorSized(execArgv, nodeOptions)) return false
+  if (operatorSizedYoungGeneration(execArgv, nodeOptions)) return false
   setFlagsFromString('--semi-space-growth-factor=1')
   return true
-}
-
-/**
- * Lets the young generation grow again without a cap (V8's default factor, 2), as without the
- * hold. `pipelock run` releases it with a cap instead (young-generation-cap.ts); this uncapped
- * release is what its tests compare against.
- */
-export function releaseYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): void {
-  if (!operatorSized(execArgv, nodeOptions)) setFlagsFromString('--semi-space-growth-factor=2')
 }
 
 /**
@@ -39,9 +30,8 @@ export function operatorGave(execArgv: readonly string[], nodeOptions: string | 
 
 const YOUNG_GENERATION_FLAG = /^--(max|min)[-_]semi[-_]space[-_]size|^--semi[-_]space[-_]growth[-_]factor/
 
-function operatorSized(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+/** Whether the operator sized the young generation themselves (young-generation-cap.ts stands back then too). */
+export function operatorSizedYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   return operatorGave(execArgv, nodeOptions, YOUNG_GENERATION_FLAG)
 }
 
-/** Whether the operator sized the young generation themselves (young-generation-cap.ts stands back then too). */
-export const operatorSizedYoungGeneration = operatorSized
