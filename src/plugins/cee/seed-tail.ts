@@ -7,33 +7,11 @@ import {isSeedSeparator, SEED_WINDOWS, type DlpEngine} from '../scanner/index.js
 const SEED_SPAN = Math.max(...SEED_WINDOWS)
 
 /**
- * The part of `s` (a window's text so far) that a seed window holding `s`'s last token or a later
- * one can reach: that token (it may still grow) and the known words in a row before it, at most
- * SEED_SPAN − 1 of them. A junction-side token longer than any word can never be one (nor can
- * what it grows into), so no window holds it: its last characters alone keep the tokenisation of
- * what follows. The oracle of `seedTailJoined`.
- */
-export function seedTail(engine: DlpEngine, s: string): string {
-  const isWord = engine.seed.isWord
-  const maxLen = engine.seed.maxWordLength
-  let i = s.length
-  for (let n = 0; n < SEED_SPAN; n++) {
-    let e = i
-    while (e > 0 && isSeedSeparator(s.charCodeAt(e - 1))) e--
-    if (e === 0) return s
-    let b = e
-    while (b > 0 && !isSeedSeparator(s.charCodeAt(b - 1))) b--
-    if (e === s.length) {
-      // Lower-casing never shortens a string, so a token this long stays longer than every word.
-      if (maxLen !== undefined && e - b > 2 * (maxLen + 1)) return s.slice(e - 2 * (maxLen + 1))
-    } else if (isWord !== undefined && !isWord(s.slice(b, e).toLowerCase())) return s.slice(e)
-    i = b
-  }
-  return s.slice(i)
-}
-
-/**
- * `seedTail(engine, head + tail)` reading across the junction instead of concatenating: the
+ * The part of `head + tail` (a window's text so far) that a seed window holding its last token
+ * or a later one can reach: that token (it may still grow) and the known words in a row before it,
+ * at most SEED_SPAN − 1 of them. A junction-side token longer than any word can never be one (nor
+ * can what it grows into), so no window holds it: its last characters alone keep the tokenisation
+ * of what follows. Read across the junction instead of concatenating: the
  * concatenation (≈ 1–2 KB per stream per request) was flattened only to be cut to a few words.
  * Only a word token that straddles the junction, or an answer reaching into `head`, is built.
  */

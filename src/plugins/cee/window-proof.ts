@@ -102,24 +102,11 @@ const DELIMITER = new RegExp(
 const isHexUnit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
 
 /**
- * Whether `s` holds a `%` not followed by two hex digits: Go's `QueryUnescape` then fails, so
- * `iterativeDecode` returns its input unchanged (no URL decoding). `whole`: `s` ends the text
- * (a `%` in its last two characters counts); otherwise only `%`s with both successors in `s`.
- */
-export function malformedPercent(s: string, whole: boolean): boolean {
-  for (let i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
-    if (i + 2 >= s.length && !whole) {
-      if (i + 1 < s.length && !isHexUnit(s.charCodeAt(i + 1))) return true
-      continue
-    }
-    if (i + 2 >= s.length || !isHexUnit(s.charCodeAt(i + 1)) || !isHexUnit(s.charCodeAt(i + 2))) return true
-  }
-  return false
-}
-
-/**
- * `malformedPercent(head + tail, whole)` without the concatenation: the decoded stream's last two
- * units + a ≈ 1,000-unit decoded text were flattened (twice) for a few `%` lookups.
+ * Whether `head + tail` holds a `%` not followed by two hex digits: Go's `QueryUnescape` then
+ * fails, so `iterativeDecode` returns its input unchanged (no URL decoding). `whole`: the text
+ * ends there (a `%` in its last two characters counts); otherwise only `%`s with both successors
+ * in it. Read across the junction: the decoded stream's last two units + a ≈ 1,000-unit decoded
+ * text were flattened (twice) for a few `%` lookups.
  */
 export function malformedPercentJoined(head: string, tail: string, whole: boolean): boolean {
   const h = head.length

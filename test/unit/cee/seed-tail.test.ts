@@ -7,10 +7,44 @@
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {seedTail, seedTailJoined} from '../../../src/plugins/cee/seed-tail.js'
-import {malformedPercent, malformedPercentJoined} from '../../../src/plugins/cee/window-proof.js'
-import {createScanner, createSeedPhraseDetector, defaultScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {seedTailJoined} from '../../../src/plugins/cee/seed-tail.js'
+import {malformedPercentJoined} from '../../../src/plugins/cee/window-proof.js'
+import {createScanner, createSeedPhraseDetector, defaultScannerSettings, isSeedSeparator, SEED_WINDOWS, type DlpEngine} from '../../../src/plugins/scanner/index.js'
 import {phraseFromEntropy, prng, syntheticWordList} from '../scanner/fixtures.js'
+
+// The oracles: the concatenating originals (window-proof.ts before the joined readers).
+const SEED_SPAN = Math.max(...SEED_WINDOWS)
+
+function seedTail(engine: DlpEngine, s: string): string {
+  const isWord = engine.seed.isWord
+  const maxLen = engine.seed.maxWordLength
+  let i = s.length
+  for (let n = 0; n < SEED_SPAN; n++) {
+    let e = i
+    while (e > 0 && isSeedSeparator(s.charCodeAt(e - 1))) e--
+    if (e === 0) return s
+    let b = e
+    while (b > 0 && !isSeedSeparator(s.charCodeAt(b - 1))) b--
+    if (e === s.length) {
+      if (maxLen !== undefined && e - b > 2 * (maxLen + 1)) return s.slice(e - 2 * (maxLen + 1))
+    } else if (isWord !== undefined && !isWord(s.slice(b, e).toLowerCase())) return s.slice(e)
+    i = b
+  }
+  return s.slice(i)
+}
+
+const isHexUnit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+
+function malformedPercent(s: string, whole: boolean): boolean {
+  for (let i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
+    if (i + 2 >= s.length && !whole) {
+      if (i + 1 < s.length && !isHexUnit(s.charCodeAt(i + 1))) return true
+      continue
+    }
+    if (i + 2 >= s.length || !isHexUnit(s.charCodeAt(i + 1)) || !isHexUnit(s.charCodeAt(i + 2))) return true
+  }
+  return false
+}
 
 const list = syntheticWordList()
 const settings = defaultScannerSettings()
