@@ -236,7 +236,7 @@ export function decodeEntry(line: string): RecorderEntry {
   }
 }
 
-export interface EntryTime {
+interface EntryTime {
   canonical: string
   epochSeconds: number
   nanos: number
@@ -251,7 +251,7 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 // Fast path for what writers emit (UTC `Z`): plain number arithmetic instead of BigInt; the
 // slow path handles offsets and trailing fraction zeros.
-export function fastUtcTime(ts: string): EntryTime | undefined {
+function fastUtcTime(ts: string): EntryTime | undefined {
   const m = UTC_TS.exec(ts)
   if (m === null) return undefined
   return utcTimeOf(ts, m[1] as string, m[2] as string, m[3] as string, m[4] as string, m[5] as string, m[6] as string, m[7])
