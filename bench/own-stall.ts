@@ -8,11 +8,21 @@
  * HZ=250). So `own = wall − runq` (= cpu + asleep) is the exact stall a machine with nothing else on
  * the cores would show, and what `nodejs_eventloop_lag_max_seconds` reports minus other processes'
  * share. The loop lag itself is wall time: on this 2-core machine the bench's own client and origin
- * preempt the proxy, so lag ≥ own stall ≥ the (−4 ms) CPU stretch. Bench-only.
+ * preempt the proxy, so lag ≥ own stall ≥ the (−4 ms) CPU stretch.
+ *
+ * "Asleep" also held time the loop spent *idle*, waiting in its poll for I/O while the 1 ms tick
+ * was overdue: an idle proxy answering only `/health` showed 12.5 ms "own stalls" whose CPU profile
+ * was all "(idle)" (docs/benchmarks.md, session of 2026-11-23 23:00). That is not a stall — I/O
+ * arriving then is served at once — so newer files carry the loop's idle time per stretch
+ * (`performance.eventLoopUtilization()`, libuv's time in its poll wait) and the stall proper is
+ * the loop's busy time, `busy = wall − idle` (strict: a preemption inside a busy turn counts), and
+ * `busyOwn = busy − runq` (load-corrected; a wake-up's wait for a core can be inside both libuv's
+ * idle and the run-queue wait, so this can read low under load: read `busy` on a quiet machine).
+ * Bench-only.
  */
 
-/** A `turn-cpu.ts` stretch: end (epoch ms), CPU ms, wall ms, start and end (monotonic µs), run-queue wait ms (absent in older files). */
-export type Stretch = readonly [number, number, number, number, number, number?]
+/** A `turn-cpu.ts` stretch: end (epoch ms), CPU ms, wall ms, start and end (monotonic µs), run-queue wait ms and the loop's idle ms (each absent in older files). */
+export type Stretch = readonly [number, number, number, number, number, number?, number?]
 
 export interface OwnStall {
   readonly endMs: number
@@ -21,21 +31,34 @@ export interface OwnStall {
   readonly wall: number
   readonly cpu: number
   readonly runq: number
-  /** wall − cpu − runq: slept inside the turn (can read slightly negative: the CPU field's tick granularity). */
+  /** The loop's idle time (its poll wait) inside the stretch; 0 in files without it. */
+  readonly idle: number
+  /** wall − idle: the loop busy, the stall proper (equal to `wall` in files without idle times). */
+  readonly busy: number
+  /** busy − runq, at least 0. */
+  readonly busyOwn: number
+  /** wall − cpu − runq − idle: slept inside a busy turn (can read slightly negative: the CPU field's tick granularity). */
   readonly asleep: number
 }
 
 /** Every stretch as an own stall, longest first. */
 export function ownStalls(stretches: readonly Stretch[]): OwnStall[] {
   return stretches
-    .map(([endMs, cpu, wall, , , q]) => {
+    .map(([endMs, cpu, wall, , , q, i]) => {
       const runq = q ?? 0
-      return {endMs, own: wall - runq, wall, cpu, runq, asleep: wall - cpu - runq}
+      const idle = i ?? 0
+      const busy = wall - idle
+      return {endMs, own: wall - runq, wall, cpu, runq, idle, busy, busyOwn: Math.max(0, busy - runq), asleep: wall - cpu - runq - idle}
     })
     .sort((a, b) => b.own - a.own)
 }
 
-/** One line for a stall: `wall W = cpu C + runq Q + asleep A`. */
+/** Every stretch as a stall, longest busy time first. */
+export function busyStalls(stretches: readonly Stretch[]): OwnStall[] {
+  return ownStalls(stretches).sort((a, b) => b.busy - a.busy)
+}
+
+/** One line for a stall: `wall W = cpu C + runq Q + idle I + asleep A`. */
 export function splitOf(s: OwnStall): string {
-  return `wall ${s.wall.toFixed(1)} = cpu ${s.cpu.toFixed(1)} + runq ${s.runq.toFixed(1)} + asleep ${s.asleep.toFixed(1)}`
+  return `wall ${s.wall.toFixed(1)} = cpu ${s.cpu.toFixed(1)} + runq ${s.runq.toFixed(1)} + idle ${s.idle.toFixed(1)} + asleep ${s.asleep.toFixed(1)}`
 }

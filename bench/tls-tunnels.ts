@@ -23,7 +23,10 @@
  * With `--turn-cpu` (Linux) the proxy also reports its main thread's longest CPU stretch between
  * two 1 ms ticks per arm (turn-cpu.ts), and its longest own stall (`own_stall_max_ms`: wall minus
  * the time other processes held the core, split into CPU, run-queue wait and time asleep inside the
- * turn; own-stall.ts): the stall a quiet machine would show, read on a loaded one. The loop lag
+ * turn; own-stall.ts): the stall a quiet machine would show, read on a loaded one. "Asleep" there
+ * also holds time the loop sat idle in its poll while the tick was overdue, which is no stall, so
+ * the stall proper is `busy_stall_max_ms`: wall minus the loop's idle time (strict: a preemption
+ * inside a busy turn counts; `busy_own_stall_max_ms` also takes out the run-queue wait). The loop lag
  * (`proxy_loop_lag_max_ms`) is wall time and includes the run-queue wait. With `--trace-gc` the
  * proxy's V8 GC trace lands in DIR/gc.log for turn-profile.ts.
  *
@@ -50,7 +53,7 @@ import {generateKeyPairSync} from 'node:crypto'
 import {buildCertificate, extension, name, OID, randomSerial} from '../src/plugins/tls/certificate.js'
 import {bits, implicit, oid, seq} from '../src/plugins/tls/der.js'
 import {caPaths, generateCa, ipBytes, loadCa, toPem, writeCaFiles, type LoadedCa} from '../src/plugins/tls/index.js'
-import {ownStalls, splitOf, type Stretch} from './own-stall.js'
+import {busyStalls, ownStalls, splitOf, type Stretch} from './own-stall.js'
 import {freePort, repoRoot, spawnPipelock} from './peer-processes.js'
 
 const BODY = Buffer.alloc(1024, 0x61)
@@ -230,6 +233,9 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
     // while other processes had the cores (own-stall.ts).
     const own = ownStalls(stretches)
     const top = own[0]
+    // The stall proper: the loop busy between two ticks, its idle time in the poll taken out (own-stall.ts).
+    const busy = busyStalls(stretches)
+    const topBusy = busy[0]
     const gc = turns.gc.filter(([at]) => at >= startMs && at <= endMs)
     return {
       main_thread_cpu_ms: Number((cpuAt(endMs) - cpuAt(startMs)).toFixed(1)),
@@ -239,6 +245,10 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
       own_stalls_over_10ms: own.filter((o) => o.own > 10).length,
       // The longest own stall: its wall time, CPU and run-queue wait (wall − CPU − wait: asleep inside the turn).
       own_stall_max_split: top === undefined ? '' : splitOf(top),
+      busy_stall_max_ms: topBusy === undefined ? 0 : Number(topBusy.busy.toFixed(1)),
+      busy_stalls_over_10ms: busy.filter((o) => o.busy > 10).length,
+      busy_own_stall_max_ms: Number(Math.max(0, ...busy.map((o) => o.busyOwn)).toFixed(1)),
+      busy_stall_max_split: topBusy === undefined ? '' : splitOf(topBusy),
       wall_stretch_max_ms: Number(Math.max(0, ...stretches.map(([, , w]) => w)).toFixed(1)),
       gc_pause_max_ms: Math.max(0, ...gc.map(([, d]) => d)),
       gc_pauses_over_10ms: gc.filter(([, d]) => d > 10).map(([, d, k]) => `${k} ${d.toFixed(1)}`).join(', '),

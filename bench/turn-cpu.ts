@@ -11,6 +11,10 @@
  * lists every GC pause ≥ 1 ms (kind: scavenge, mark-compact, incremental, weak-callbacks), which
  * the stretches include when it ran on the main thread.
  *
+ * A stretch also carries, as its seventh element, the loop's idle time inside it (ms in libuv's
+ * poll wait, from `performance.eventLoopUtilization()`): `wall − idle` is the time the loop was
+ * busy, the stall proper (own-stall.ts).
+ *
  * A stretch also carries its run-queue wait (schedstat's second field: time the thread was ready
  * but another thread had the core) as its sixth element. The CPU field is only advanced at the
  * scheduler's events (ticks: HZ=250 here, so a reading can lag by up to 4 ms, and a stretch's CPU
@@ -29,7 +33,13 @@ if (file !== undefined && file !== '') {
     const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 2)
     return [Number(f[0]), Number(f[1])]
   }
-  const stretches: Array<[number, number, number, number, number, number]> = []
+  const stretches: Array<[number, number, number, number, number, number, number]> = []
+  // The loop's idle time (libuv's time in its poll's wait, as `eventLoopUtilization` reads it):
+  // a stretch between two ticks can hold idle time — the loop waiting for I/O while the 1 ms
+  // timer was overdue (seen here: 12 ms between ticks of an idle proxy, its CPU profile all
+  // "(idle)") — and such time is not a stall: I/O arriving then is served at once.
+  const idleMs = (): number => performance.eventLoopUtilization().idle
+  let lastIdle = idleMs()
   const mono = (): number => Number(process.hrtime.bigint() / 1000n)
   let [lastCpu, lastWait] = sched()
   let lastWall = performance.now()
@@ -41,8 +51,9 @@ if (file !== undefined && file !== '') {
     const [c, q] = sched()
     const w = performance.now()
     const m = mono()
+    const idle = idleMs()
     const cpuMs = (c - lastCpu) / 1e6
-    if (cpuMs >= 2 || w - lastWall >= 5) stretches.push([Date.now(), cpuMs, w - lastWall, lastMono, m, (q - lastWait) / 1e6])
+    if (cpuMs >= 2 || w - lastWall >= 5) stretches.push([Date.now(), cpuMs, w - lastWall, lastMono, m, (q - lastWait) / 1e6, idle - lastIdle])
     if (w - lastSeries >= 10) {
       series.push([Date.now(), (c - start) / 1e6])
       lastSeries = w
@@ -51,6 +62,7 @@ if (file !== undefined && file !== '') {
     lastWait = q
     lastWall = w
     lastMono = m
+    lastIdle = idle
   }, 1)
   tick.unref()
   const gc: Array<[number, number, string]> = []

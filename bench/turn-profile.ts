@@ -4,12 +4,13 @@
  * `DIR/baseline`), the profile samples inside it (same monotonic clock), their top functions by
  * self time and by inclusive time, and the GC pauses that ended inside it; with the bench's
  * `windows.json` beside them, only stretches inside an arm (`--all`: every one). With `--own`, a
- * stretch is selected by its own stall (wall − run-queue wait, own-stall.ts) instead of its CPU;
+ * stretch is selected by its own stall (wall − run-queue wait, own-stall.ts) instead of its CPU,
+ * with `--busy` by its busy time (wall − the loop's idle time in its poll, own-stall.ts);
  * with the proxy's `--trace-gc-nvp` output beside them (`gc.log`, `tls-tunnels --trace-gc`), each
  * GC in a stretch is described (gc-trace.ts: bytes a scavenge copied, a mark-compact's phases).
  * Bench-only.
  *
- *   node dist/bench/turn-profile.js DIR/this [--min 8] [--top 12] [--all] [--own]
+ *   node dist/bench/turn-profile.js DIR/this [--min 8] [--top 12] [--all] [--own | --busy]
  */
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
@@ -39,7 +40,7 @@ function share(m: Map<string, number>, n: number, top: number): string {
   return [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `    ${((100 * v) / Math.max(1, n)).toFixed(0).padStart(3)} %  ${k}`).join('\n')
 }
 
-export function attribute(dir: string, minMs: number, top: number, all: boolean, byOwn = false): string[] {
+export function attribute(dir: string, minMs: number, top: number, all: boolean, by: 'cpu' | 'own' | 'busy' = 'cpu'): string[] {
   const out: string[] = []
   const turns = JSON.parse(readFileSync(path.join(dir, 'turn-cpu.json'), 'utf8')) as {stretches: Stretch[]; gc: Array<[number, number, string]>}
   const gcFile = [path.join(dir, 'gc.log'), path.join(dir, '..', 'gc.log')].find((f) => existsSync(f))
@@ -60,9 +61,10 @@ export function attribute(dir: string, minMs: number, top: number, all: boolean,
   const totalIncl = new Map<string, number>()
   let total = 0
   let count = 0
-  for (const [endMs, cpuMs, wallMs, startUs, endUs, runq] of turns.stretches) {
-    const own = ownStalls([[endMs, cpuMs, wallMs, startUs, endUs, runq]])[0]!
-    if ((byOwn ? own.own : cpuMs) < minMs) continue
+  for (const stretch of turns.stretches) {
+    const [endMs, cpuMs, wallMs, startUs, endUs] = stretch
+    const own = ownStalls([stretch])[0]!
+    if ((by === 'own' ? own.own : by === 'busy' ? own.busy : cpuMs) < minMs) continue
     const w = windows.find(([, a, b]) => endMs >= a && endMs <= b)?.[0] ?? (windows.length > 0 ? 'outside the arms' : '')
     if (windows.length > 0 && w === 'outside the arms' && !all) continue
     const self = new Map<string, number>()
@@ -87,7 +89,7 @@ export function attribute(dir: string, minMs: number, top: number, all: boolean,
     for (const [k, v] of incl) totalIncl.set(k, (totalIncl.get(k) ?? 0) + v)
     total += n
     count++
-    out.push(`[${w}] stretch ${cpuMs.toFixed(1)} ms CPU (${wallMs.toFixed(1)} ms wall; own stall ${own.own.toFixed(1)} ms: ${splitOf(own)}) ending ${new Date(endMs).toISOString()}: ${n} samples; GC ${gc.map(([, d, k]) => `${k} ${d.toFixed(1)} ms`).join(', ') || 'none ≥ 1 ms'}`)
+    out.push(`[${w}] stretch ${cpuMs.toFixed(1)} ms CPU (${wallMs.toFixed(1)} ms wall; own stall ${own.own.toFixed(1)} ms, busy ${own.busy.toFixed(1)} ms: ${splitOf(own)}) ending ${new Date(endMs).toISOString()}: ${n} samples; GC ${gc.map(([, d, k]) => `${k} ${d.toFixed(1)} ms`).join(', ') || 'none ≥ 1 ms'}`)
     // The traced GCs that ended inside the stretch (± 1 ms: the trace prints whole ms, and its clock is paired with this one by pause).
     for (const e of trace) if (e.t + origin >= endMs - wallMs - 1 && e.t + origin <= endMs + 1 && Number(e.f.pause) >= 1) out.push(`  traced: ${describeGc(e)}`)
     out.push('  self:\n' + share(self, n, top), '  inclusive:\n' + share(incl, n, top))
@@ -99,5 +101,5 @@ export function attribute(dir: string, minMs: number, top: number, all: boolean,
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const a = process.argv.slice(2)
   const opt = (k: string, d: number): number => (a.includes(k) ? Number(a[a.indexOf(k) + 1]) : d)
-  console.log(attribute(a[0]!, opt('--min', 8), opt('--top', 12), a.includes('--all'), a.includes('--own')).join('\n'))
+  console.log(attribute(a[0]!, opt('--min', 8), opt('--top', 12), a.includes('--all'), a.includes('--busy') ? 'busy' : a.includes('--own') ? 'own' : 'cpu').join('\n'))
 }

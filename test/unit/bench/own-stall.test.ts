@@ -14,7 +14,7 @@ import path from 'node:path'
 import {test} from 'node:test'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {describeGc, parseGcTrace, traceOrigin} from '../../../bench/gc-trace.js'
-import {ownStalls, type Stretch} from '../../../bench/own-stall.js'
+import {busyStalls, ownStalls, type Stretch} from '../../../bench/own-stall.js'
 
 const preload = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'turn-cpu.js')).href
 
@@ -42,7 +42,8 @@ test('a turn that burns 40 ms of CPU and one that sleeps 40 ms are each found as
   assert.equal(r.status, 0, r.stderr)
   const [spinEnd, sleepEnd] = JSON.parse(r.stdout) as [number, number]
   const {stretches} = JSON.parse(readFileSync(file, 'utf8')) as {stretches: Stretch[]}
-  for (const s of stretches) assert.equal(s.length, 6, 'each stretch carries its run-queue wait')
+  for (const s of stretches) assert.equal(s.length, 7, 'each stretch carries its run-queue wait and the loop\'s idle time')
+  for (const s of stretches) assert.ok(s[6]! >= 0 && s[6]! <= s[2] + 0.5, `idle within the stretch: ${JSON.stringify(s)}`)
   const stalls = ownStalls(stretches)
   // The stretch holding a turn ends at the first tick after it (within a few ms of the mark, or later under load).
   const after = (mark: number) => stalls.filter((s) => s.endMs >= mark).sort((a, b) => a.endMs - b.endMs)[0]!
@@ -54,9 +55,23 @@ test('a turn that burns 40 ms of CPU and one that sleeps 40 ms are each found as
   assert.ok(spin.cpu >= 30, `spin CPU (the field lags by at most a tick): ${JSON.stringify(spin)}`)
   assert.ok(sleep.own >= 40, `sleep: ${JSON.stringify(sleep)}`)
   assert.ok(sleep.asleep >= 30 && sleep.asleep > sleep.cpu, `sleep asleep: ${JSON.stringify(sleep)}`)
-  // wall = cpu + runq + asleep, own = wall − runq, longest first.
-  for (const s of stalls) assert.ok(Math.abs(s.wall - s.cpu - s.runq - s.asleep) < 1e-9 && Math.abs(s.own - s.wall + s.runq) < 1e-9)
+  // Both turns kept the loop busy: sleeping inside a turn is a stall, not the loop's idle time.
+  assert.ok(spin.busy >= 35 && spin.idle < 5, `spin busy: ${JSON.stringify(spin)}`)
+  assert.ok(sleep.busy >= 40 && sleep.idle < 5, `sleep busy: ${JSON.stringify(sleep)}`)
+  // wall = cpu + runq + idle + asleep, own = wall − runq, busy = wall − idle, longest first.
+  for (const s of stalls) assert.ok(Math.abs(s.wall - s.cpu - s.runq - s.idle - s.asleep) < 1e-9 && Math.abs(s.own - s.wall + s.runq) < 1e-9 && Math.abs(s.busy - s.wall + s.idle) < 1e-9)
   for (let i = 1; i < stalls.length; i++) assert.ok(stalls[i - 1]!.own >= stalls[i]!.own)
+})
+
+test('the loop idle in its poll while the tick is overdue is no stall: busy = wall − idle, load-corrected busyOwn, older files read as all busy', () => {
+  // [end, cpu, wall, startUs, endUs, runq, idle]: an idle proxy's 13 ms stretch (0.5 ms CPU, 12 ms in its poll), a 12 ms busy turn, a 15 ms turn with 4 ms in the run queue, an older file's stretch (no idle field).
+  const stretches: Stretch[] = [[1, 0.5, 13, 0, 0, 0.5, 12], [2, 11, 12, 0, 0, 0, 0.2], [3, 9, 15, 0, 0, 4, 0.5], [4, 8, 9, 0, 0, 1]]
+  const busy = busyStalls(stretches)
+  assert.deepEqual(busy.map((s) => s.endMs), [3, 2, 4, 1])
+  assert.deepEqual(busy.map((s) => Number(s.busy.toFixed(1))), [14.5, 11.8, 9, 1])
+  assert.deepEqual(busy.map((s) => Number(s.busyOwn.toFixed(1))), [10.5, 11.8, 8, 0.5])
+  // By own stall (wall − runq) the idle stretch still ranks first: the measure the idle time misled.
+  assert.equal(ownStalls(stretches)[0]!.endMs, 1)
 })
 
 const SCAVENGE = '[1:0x1]      578 ms: pause=10.6 mutator=169.0 gc=s reduce_memory=0 scavenge=10.50 scavenge.parallel=10.01 background.scavenge.parallel=4.20 total_size_before=5616920 total_size_after=5108744 promoted=1048576 new_space_survived=524288'
