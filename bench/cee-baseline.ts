@@ -12,7 +12,7 @@
 import path from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {fileURLToPath, pathToFileURL} from 'node:url'
-import {urlOfSize} from './cee.js'
+import {measuredAgents, urlOfSize} from './cee.js'
 import {repoRoot} from './peer-processes.js'
 
 type CeeModule = typeof import('../src/plugins/cee/index.js')
@@ -58,12 +58,10 @@ export async function runCeeBaselineBench(args: readonly string[] = []): Promise
   for (const size of sizes) {
     const arms = [await arm(repoRoot, 'this tree', size)]
     if (baseline !== undefined) arms.push(await arm(path.resolve(baseline), `baseline ${path.basename(path.resolve(baseline))}`, size))
-    const warmFrom = arms[0]!.cee.CEE_MAX_KEYS / 2
     let equal = true
-    let x = 12345
+    const agents = measuredAgents(iterations)
     for (let i = 0; i < iterations; i++) {
-      x = (x * 1103515245 + 12345) & 0x7fffffff
-      const key = agentKey(warmFrom + (x % warmFrom))
+      const key = agentKey(agents[i]!)
       const url = urlOfSize(size, i + 7)
       const results: string[] = []
       for (const a of i % 2 === 0 ? arms : [...arms].reverse()) {
