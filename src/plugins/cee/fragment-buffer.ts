@@ -34,13 +34,14 @@ interface Fragment {
    */
   text: string | null
   /**
-   * A valid UTF-8 fragment's bytes, in an ArrayBuffer of its own (`Buffer.allocUnsafeSlow`: not a
-   * view of a pooled 8 KiB slab, which one fragment would keep alive; above 64 bytes V8 keeps the
-   * backing store outside its heap). Kept for minutes, the text as a string was ≈ 2 KB per
-   * request of a 2 KiB URL that every scavenge copied twice (survivor space, then old space);
-   * here only the two small array objects survive (issue 15, round 9). Null for `raw` fragments.
+   * A valid UTF-8 fragment's bytes: an ArrayBuffer of its own, whose backing store is outside
+   * V8's heap (not a Buffer of the 8 KiB pool, whose slab one fragment would keep alive; no view
+   * kept either: a Uint8Array is another 96 bytes on the heap, a view is made when read). Kept for
+   * minutes, the text as a string was ≈ 1.8 KB per request of a 2 KiB URL that scavenges copied
+   * twice (survivor space, then old space); now only the 88-byte ArrayBuffer object survives
+   * (issue 15, round 9). Null for `raw` fragments.
    */
-  readonly utf8: Buffer | null
+  readonly utf8: ArrayBuffer | null
   /** Its text's length in UTF-16 code units (the rebuild bound, without decoding). */
   readonly chars: number
   /** Its byte length (the buffer's accounting is in bytes, §5.5). */
@@ -206,20 +207,20 @@ function rawFragment(data: Buffer, maxBytes: number, atMs: number): Fragment {
 
 /** A fragment of well-formed text (`size`: its UTF-8 byte length), its bytes in memory of their own. */
 function textFragment(text: string, size: number, atMs: number): Fragment {
-  const utf8 = Buffer.allocUnsafeSlow(size)
-  // Well-formed text: every byte is written, and decoding gives `text` back unit for unit.
-  utf8.write(text, 'utf8')
+  const utf8 = new ArrayBuffer(size)
+  // Well-formed text of `size` UTF-8 bytes: every byte is written, and decoding gives `text` back unit for unit.
+  Buffer.from(utf8).write(text, 'utf8')
   return {text, utf8, chars: text.length, size, raw: null, atMs, own: null}
 }
 
 /** A fragment's text: held while it is scanned, else decoded from its bytes. */
 function textOf(f: Fragment): string {
-  return f.text ?? f.utf8!.toString('utf8')
+  return f.text ?? Buffer.from(f.utf8!).toString('utf8')
 }
 
 /** The concatenation of the fragments decoded as UTF-8 (§5.5 step 2). */
 function windowText(active: readonly Fragment[]): string {
   if (active.every((f) => f.raw === null)) return active.map(textOf).join('')
   // Some fragment is not valid UTF-8 alone: decode the concatenated bytes (a character may span fragments).
-  return Buffer.concat(active.map((f) => f.raw ?? f.utf8!)).toString('utf8')
+  return Buffer.concat(active.map((f) => f.raw ?? Buffer.from(f.utf8!))).toString('utf8')
 }

@@ -204,8 +204,15 @@ class B64Track {
   dead = false
   private pads = 0
   private alphabet = 0
-  /** Decoded bytes after the last safe cut (whole quanta only) and the last partial quantum's characters. */
-  private pending: Uint8Array = new Uint8Array(0)
+  /**
+   * Decoded bytes after the last safe cut (whole quanta only): the first `pendingLength` bytes of
+   * `pendingStore`, rewritten in place. A fresh array per request was ≈ 180 bytes of typed-array
+   * and buffer objects that the next scavenge copied (the key's state lives for minutes); the
+   * store is reallocated only to grow, to exactly what it must hold (at least 16 bytes).
+   */
+  private pendingStore: Uint8Array = new Uint8Array(0)
+  private pendingLength = 0
+  /** The last partial quantum's characters. */
   private carry = ''
   private decodedAny = false
   private rejects = 0
@@ -242,30 +249,44 @@ class B64Track {
     // bytes are those the strict decoders emit for it wherever it stands.
     const q = this.carry + body
     const full = q.length - (q.length % 4)
+    let p = this.pending()
     if (full > 0) {
-      // Own exact-size memory: a small Buffer is a view of a shared 8 KiB pool slab, which a
-      // per-key reference would keep alive.
+      // Pending + the new bytes in a temporary array (garbage of this request); what is left
+      // undecided is copied back into the store by `commit`.
       const b = Buffer.from(q.slice(0, full), 'base64')
-      const next = new Uint8Array(this.pending.length + b.length)
-      next.set(this.pending)
-      next.set(b, this.pending.length)
-      this.pending = next
+      const next = new Uint8Array(p.length + b.length)
+      next.set(p)
+      next.set(b, p.length)
+      p = next
       this.decodedAny = true
     }
     this.carry = q.slice(full)
     if (this.carry.length >= 2) this.decodedAny = true
-    this.commit()
+    this.commit(p)
+  }
+
+  /** The undecided decoded bytes (a view of the store). */
+  private pending(): Uint8Array {
+    return this.pendingStore.subarray(0, this.pendingLength)
+  }
+
+  /** Makes `rest` the undecided bytes: copied into the store (own memory, never a view of a pooled slab). */
+  private keep(rest: Uint8Array): void {
+    if (rest.length > this.pendingStore.length) this.pendingStore = new Uint8Array(Math.max(16, rest.length))
+    // `set` copies correctly when `rest` is a later part of the store itself.
+    if (rest.buffer !== this.pendingStore.buffer || rest.byteOffset !== this.pendingStore.byteOffset) this.pendingStore.set(rest)
+    this.pendingLength = rest.length
   }
 
   private kill(): void {
     this.dead = true
-    this.pending = new Uint8Array(0)
+    this.pendingStore = new Uint8Array(0)
+    this.pendingLength = 0
     this.carry = ''
   }
 
   /** Checks and drops the decoded bytes up to the last safe cut (ASCII byte, then printable ASCII). */
-  private commit(): void {
-    const p = this.pending
+  private commit(p: Uint8Array): void {
     let k = p.length - 1
     while (k > 0 && !(p[k - 1]! < 0x80 && p[k]! >= 0x20 && p[k]! <= 0x7e)) k--
     if (k > 0) {
@@ -277,9 +298,10 @@ class B64Track {
       this.badPct ||= malformedPercentJoined(this.end, t, false)
       this.end = t.length >= 2 ? t.slice(-2) : (this.end + t).slice(-2)
       this.text.append([t], u, null)
-      this.pending = p.slice(k)
+      p = p.subarray(k)
     }
-    if (this.pending.length > TAIL_CAP) this.text.dirty = true
+    this.keep(p)
+    if (this.pendingLength > TAIL_CAP) this.text.dirty = true
   }
 
   /** The decoding of the whole window so far has no finding (steps 3 and 6). */
@@ -287,7 +309,7 @@ class B64Track {
     if (this.dead) return true
     if (this.pads > 0 || this.text.dirty || this.text.screenHit) return false
     if (!this.decodedAny) return true
-    const u = Buffer.concat([this.pending, Buffer.from(this.carry, 'base64')]).toString('utf8')
+    const u = Buffer.concat([this.pending(), Buffer.from(this.carry, 'base64')]).toString('utf8')
     const t = forDlpOfDecoded(this.engine.normalizer, u)
     if ((this.rejects | decoderRejects(t)) !== DEC_ALL) return false
     // The depth-1 URL decoding of the normalised decoding: none when a `%` is malformed (Go's
@@ -297,7 +319,7 @@ class B64Track {
   }
 
   get size(): number {
-    return this.dead ? 0 : 64 + this.pending.length + 2 * (this.carry.length + this.end.length) + this.text.size
+    return this.dead ? 0 : 64 + this.pendingLength + 2 * (this.carry.length + this.end.length) + this.text.size
   }
 }
 
