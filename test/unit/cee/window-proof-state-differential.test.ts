@@ -1,6 +1,8 @@
 /**
  * The window proof with its per-key state reused in place (round 9, issue 15: the base64 track's
- * undecided bytes rewritten in one array instead of a fresh one per fragment) against the proof as
+ * undecided bytes rewritten in one array, every string of the state — form tails, needle tail,
+ * open segment, seed tails, base64 carry and end — kept as units in one `TailArena` instead of
+ * fresh strings per fragment) against the proof as
  * it was (`window-proof-strings.ts`, the replaced code kept as the oracle). Both are fed the same
  * fragments and must agree after every one: `proven` (and whether it asked for the window's text),
  * `gaveUp`, and `size` (the state's lengths: tails, seed tails, undecided bytes, open segment).
