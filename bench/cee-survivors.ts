@@ -67,17 +67,19 @@ function runArm(arm: string, iterations: number, size: number, dist: string): Ar
   }
 }
 
+export async function runCeeSurvivorsBench(args: string[] = []): Promise<ArmResult[]> {
+  const arg = (n: string, d: string): string => (args.includes(n) ? args[args.indexOf(n) + 1]! : d)
+  const iterations = Number(args[0] ?? '') > 0 ? Number(args[0]) : 6000
+  const size = Number(arg('--size', '2048'))
+  const rounds = Number(arg('--rounds', '2'))
+  const impls = [path.resolve(here, '..'), ...(args.includes('--impl') ? [path.resolve(arg('--impl', ''))] : [])]
+  const rows: ArmResult[] = []
+  for (let r = 0; r < rounds; r++) for (const dist of impls) for (const arm of ['scan', 'admit']) rows.push(runArm(arm, iterations, size, dist))
+  return rows
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2)
   if (args[0] === '--child') await child(args[1]!, Number(args[2]), Number(args[3]), args[4]!)
-  else {
-    const arg = (n: string, d: string): string => (args.includes(n) ? args[args.indexOf(n) + 1]! : d)
-    const iterations = Number(args[0] ?? '') > 0 ? Number(args[0]) : 6000
-    const size = Number(arg('--size', '2048'))
-    const rounds = Number(arg('--rounds', '2'))
-    const impls = [path.resolve(here, '..'), ...(args.includes('--impl') ? [path.resolve(arg('--impl', ''))] : [])]
-    for (let r = 0; r < rounds; r++) {
-      for (const dist of impls) for (const arm of ['scan', 'admit']) console.log(JSON.stringify(runArm(arm, iterations, size, dist)))
-    }
-  }
+  else for (const r of await runCeeSurvivorsBench(args)) console.log(JSON.stringify(r))
 }
