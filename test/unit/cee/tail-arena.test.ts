@@ -27,5 +27,21 @@ test('tail arena: random writes of random lengths and units, flushed at random â
   }
   a.flush()
   for (let i = 0; i < 7; i++) assert.equal(a.get(i), want[i])
-  assert.ok(a.size >= 2 * want.join('').length)
+  assert.ok(a.size >= want.join('').length)
+})
+
+test('tail arena: one byte per unit while every unit is below 256, two once one is not, and back', () => {
+  const a = new TailArena(3)
+  a.set(0, 'abc')
+  a.set(2, '\u00ff\u00e9')
+  a.flush()
+  assert.equal(a.size, 5 + 16)
+  a.set(1, 'x\u20acy')
+  a.flush()
+  assert.equal(a.size, 2 * (8 + 16))
+  assert.deepEqual([a.get(0), a.get(1), a.get(2)], ['abc', 'x\u20acy', '\u00ff\u00e9'])
+  a.set(1, '')
+  a.flush()
+  assert.equal(a.size, 5 + 16)
+  assert.deepEqual([a.get(0), a.get(1), a.get(2)], ['abc', '', '\u00ff\u00e9'])
 })
