@@ -36,8 +36,7 @@ export class TailArena {
     const n = this.lengths[slot]!
     let at = 0
     for (let i = 0; i < slot; i++) at += this.lengths[i]!
-    // fromCharCode maps each unit to itself, lone surrogates included: the string comes back unit for unit.
-    const s = n === 0 ? '' : String.fromCharCode.apply(null, this.units.subarray(at, at + n) as unknown as number[])
+    const s = n === 0 ? '' : unitsToString(this.units.subarray(at, at + n))
     cache[slot] = s
     return s
   }
@@ -78,4 +77,18 @@ export class TailArena {
   get size(): number {
     return this.units.byteLength
   }
+}
+
+/**
+ * The code units as a string. fromCharCode maps each unit to itself, lone surrogates included, so
+ * the string comes back unit for unit; it is applied in chunks because one call with the whole
+ * array overflows V8's stack past ≈ 120,000 arguments, and a slot that a proof gave up on can hold
+ * a tail that long when `max_buffer_bytes` is configured above its 64 KiB default.
+ */
+export function unitsToString(units: Uint8Array | Uint16Array): string {
+  const CHUNK = 8192
+  if (units.length <= CHUNK) return String.fromCharCode.apply(null, units as unknown as number[])
+  let s = ''
+  for (let i = 0; i < units.length; i += CHUNK) s += String.fromCharCode.apply(null, units.subarray(i, i + CHUNK) as unknown as number[])
+  return s
 }
