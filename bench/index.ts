@@ -1,6 +1,7 @@
 import os from 'node:os'
 import {runCeeBench} from './cee.js'
 import {runCeeBaselineBench} from './cee-baseline.js'
+import {runCeeSurvivorsBench} from './cee-survivors.js'
 import {runUrlGarbageBench} from './url-garbage.js'
 import {runAgentResolveBench} from './agent-resolve.js'
 import {runCompileBench} from './compile.js'
@@ -50,6 +51,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   subsequence: {about: 'URL scan with vs without the §5.5 subsequence junction screen (old: every 2–4 value concatenation scanned), URLs of 256 B–2 KiB and 20-value shapes: CPU µs per scan and p50 ([iterations])', run: runSubsequenceBench as unknown as Bench},
   cee: {about: 'cross-request detection overhead per request with 10,000 active keys, URLs of 256 B–2 KiB: URL scan with CEE on − off at p50/p99, admit alone, GC share; measured requests from uniformly random warm agents, the count of distinct agents reported, the GC-hit share of each arm and on − off p99 over the samples without GC ([iterations] [--sizes 256,1024,2048])', run: runCeeBench as unknown as Bench},
   'cee-baseline': {about: 'cross-request detection admit CPU per request, this tree vs another built checkout alternating in one process, verdicts compared (--baseline DIR, --iterations N, --sizes 256,1024,2048)', run: runCeeBaselineBench as unknown as Bench},
+  'cee-survivors': {about: 'what CEE leaves in the young generation: the cee 2 KiB loop under --trace-gc-nvp in a child per arm (URL scans only / scan + admit), alternating over --rounds N: scavenges, bytes copied per scavenge (survived + promoted) and per iteration, scavenge pause; --impl DIR alternates another build ([iterations] [--size B] [--rounds N] [--impl DIR])', run: runCeeSurvivorsBench as unknown as Bench},
   'url-garbage': {about: 'URL scan bytes allocated per scanUrl, scavenges per N scans and CPU per scan on the cee URLs (256 B–2 KiB) and a mixed set, this tree vs another built checkout alternating in one process, verdicts compared (--baseline DIR, --iterations N, --sizes 256,1024,2048)', run: runUrlGarbageBench as unknown as Bench},
   emit: {about: 'event emission at info to stalled webhook/OTLP/syslog sinks vs emission off: throughput and p99 ratios, RSS growth, drops ([seconds] [rounds])', run: runEmitBench as unknown as Bench},
   'agent-resolve': {about: 'agent identity resolution with 20 profiles (2 CIDRs each) vs none: µs per request ([iterations])', run: runAgentResolveBench as unknown as Bench},
