@@ -27,23 +27,8 @@ export function textDlpOf(scanner: {readonly dlp: DlpEngine; scanTextForDlp(text
 }
 
 interface Fragment {
-  /**
-   * The fragment's bytes decoded as UTF-8 (what the window and the per-fragment pass scan) while
-   * the request that appended it is scanned; null afterwards for a fragment kept in `utf8`, whose
-   * text is decoded again only on the rare paths (proof rebuild, whole-window pass, own pass).
-   */
-  text: string | null
-  /**
-   * A valid UTF-8 fragment's bytes: an ArrayBuffer of its own, whose backing store is outside
-   * V8's heap (not a Buffer of the 8 KiB pool, whose slab one fragment would keep alive; no view
-   * kept either: a Uint8Array is another 96 bytes on the heap, a view is made when read). Kept for
-   * minutes, the text as a string was ≈ 1.8 KB per request of a 2 KiB URL that scavenges copied
-   * twice (survivor space, then old space); now only the 88-byte ArrayBuffer object survives
-   * (issue 15, round 9). Null for `raw` fragments.
-   */
-  readonly utf8: ArrayBuffer | null
-  /** Its text's length in UTF-16 code units (the rebuild bound, without decoding). */
-  readonly chars: number
+  /** The fragment's bytes decoded as UTF-8 (what the window and the per-fragment pass scan). */
+  readonly text: string
   /** Its byte length (the buffer's accounting is in bytes, §5.5). */
   readonly size: number
   /**
@@ -68,8 +53,6 @@ class KeyFragments {
 export class FragmentBuffer {
   private readonly keys: LruMap<KeyFragments>
   private bytes = 0
-  /** The fragment appended last whose text is still held (until its scan ends or the next append). */
-  private live: Fragment | null = null
 
   constructor(private readonly maxBytes: number, private readonly windowMs: number, cap: number) {
     this.keys = new LruMap(cap, (gone) => (this.bytes -= gone.total))
@@ -95,10 +78,8 @@ export class FragmentBuffer {
       // Encoding to UTF-8 turns a lone surrogate into U+FFFD: the stored text is what the bytes decode to.
       const text = data.isWellFormed() ? data : data.toWellFormed()
       const size = Buffer.byteLength(text, 'utf8')
-      frag = size > this.maxBytes ? rawFragment(Buffer.from(text, 'utf8'), this.maxBytes, nowMs) : textFragment(text, size, nowMs)
+      frag = size > this.maxBytes ? rawFragment(Buffer.from(text, 'utf8'), this.maxBytes, nowMs) : {text, size, raw: null, atMs: nowMs, own: null}
     } else frag = rawFragment(data, this.maxBytes, nowMs)
-    this.release()
-    if (frag.utf8 !== null) this.live = frag
     const k = this.keys.touch(key, () => new KeyFragments())
     const before = k.total
     k.frags.push(frag)
@@ -109,21 +90,6 @@ export class FragmentBuffer {
 
   /** The first enforced pattern found only across fragments, or null. */
   scan(key: string, nowMs: number, dlp: TextDlp): string | null {
-    try {
-      return this.scanWindow(key, nowMs, dlp)
-    } finally {
-      this.release()
-    }
-  }
-
-  /** The last appended fragment's text is dropped: from here on it lives only as its bytes. */
-  private release(): void {
-    if (this.live === null) return
-    this.live.text = null
-    this.live = null
-  }
-
-  private scanWindow(key: string, nowMs: number, dlp: TextDlp): string | null {
     const k = this.keys.peek(key)
     if (k === undefined) return null
     const active = k.frags.filter((f) => nowMs - f.atMs <= this.windowMs)
@@ -134,7 +100,7 @@ export class FragmentBuffer {
     const single = new Set<string>()
     for (const f of active) {
       if (f.own === null) {
-        const r = dlp(textOf(f))
+        const r = dlp(f.text)
         f.own = new Set([...r.matches, ...r.warnings].map((m) => m.pattern))
       }
       for (const p of f.own) single.add(p)
@@ -185,7 +151,7 @@ function proveClean(k: KeyFragments, active: readonly Fragment[], engine: DlpEng
   if (p === null || p.engine !== engine || p.first !== active[0] || p.count > active.length) {
     // A large window the proof gave up on is not re-proven on every request it slides (that
     // would add O(window) to each full pass); it gets the full pass, as without a proof.
-    if (p !== null && p.gaveUp && p.engine === engine && active.reduce((n, f) => n + f.chars, 0) > REBUILD_CHARS) {
+    if (p !== null && p.gaveUp && p.engine === engine && active.reduce((n, f) => n + f.text.length, 0) > REBUILD_CHARS) {
       p.slide(active[0]!, active.length)
       return false
     }
@@ -193,7 +159,7 @@ function proveClean(k: KeyFragments, active: readonly Fragment[], engine: DlpEng
     k.proof = p
     if (p === null) return false
   }
-  for (let i = p.count; i < active.length; i++) p.extend(active[i]!, textOf(active[i]!))
+  for (let i = p.count; i < active.length; i++) p.extend(active[i]!, active[i]!.text)
   return p.proven(() => windowText(active))
 }
 
@@ -202,25 +168,12 @@ function rawFragment(data: Buffer, maxBytes: number, atMs: number): Fragment {
   const bytes = data.length > maxBytes ? Buffer.from(data.subarray(data.length - maxBytes)) : Buffer.from(data)
   const text = bytes.toString('utf8')
   const valid = Buffer.byteLength(text, 'utf8') === bytes.length && Buffer.from(text, 'utf8').equals(bytes)
-  return valid ? textFragment(text, bytes.length, atMs) : {text, utf8: null, chars: text.length, size: bytes.length, raw: bytes, atMs, own: null}
-}
-
-/** A fragment of well-formed text (`size`: its UTF-8 byte length), its bytes in memory of their own. */
-function textFragment(text: string, size: number, atMs: number): Fragment {
-  const utf8 = new ArrayBuffer(size)
-  // Well-formed text of `size` UTF-8 bytes: every byte is written, and decoding gives `text` back unit for unit.
-  Buffer.from(utf8).write(text, 'utf8')
-  return {text, utf8, chars: text.length, size, raw: null, atMs, own: null}
-}
-
-/** A fragment's text: held while it is scanned, else decoded from its bytes. */
-function textOf(f: Fragment): string {
-  return f.text ?? Buffer.from(f.utf8!).toString('utf8')
+  return {text, size: bytes.length, raw: valid ? null : bytes, atMs, own: null}
 }
 
 /** The concatenation of the fragments decoded as UTF-8 (§5.5 step 2). */
 function windowText(active: readonly Fragment[]): string {
-  if (active.every((f) => f.raw === null)) return active.map(textOf).join('')
+  if (active.every((f) => f.raw === null)) return active.map((f) => f.text).join('')
   // Some fragment is not valid UTF-8 alone: decode the concatenated bytes (a character may span fragments).
-  return Buffer.concat(active.map((f) => f.raw ?? Buffer.from(f.utf8!))).toString('utf8')
+  return Buffer.concat(active.map((f) => f.raw ?? Buffer.from(f.text, 'utf8'))).toString('utf8')
 }

@@ -50,22 +50,21 @@ import {
   type DlpEngine,
 } from '../scanner/index.js'
 import {seedTailJoined} from './seed-tail.js'
-import {TailArena} from './tail-arena.js'
-
-/** The proof's slots in its `TailArena`: the text's three form tails, needle tail, open segment; each TextChecks' tail and seed tail; the base64 track's carry and last two units. */
-const FORM_TAILS = 0
-const NEEDLE_TAIL = 3
-const RUN = 4
-const TEXT_SLOTS = 5
-const B64_TEXT_SLOTS = 7
-const B64_CARRY = 9
-const B64_END = 10
-const SLOTS = 11
 
 /** An open or completed junction segment longer than this is not checked incrementally. */
 export const RUN_CAP = 256
 /** Seed tails and undecided decoded bytes beyond this give up (bounds the state per key). */
 export const TAIL_CAP = 512
+
+/**
+ * A copy of `s` that holds no reference to the string it was cut from: V8 keeps a slice of 13 or
+ * more code units as a view of its parent, so a 50-character tail kept per key would otherwise
+ * keep the whole fragment-plus-tail concatenation (and decoded texts) alive — measured at 6.7 KiB
+ * per key instead of < 1 KiB. UTF-16LE round-trips every code unit, lone surrogates included.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le')
+}
 
 /** The last `n` code points of `s`. */
 function lastCodePoints(s: string, n: number): string {
@@ -78,13 +77,12 @@ function lastCodePoints(s: string, n: number): string {
 }
 
 /**
- * `lastCodePoints(tail + s, n)` without the concatenation when `s` alone holds the answer: a cut
- * inside `s` (at an index > 0) sees the same units as in `tail + s`. (A slice may be a view of
- * its parent: it is kept only until the arena copies its units, `tail-arena.ts`.)
+ * `detach(lastCodePoints(tail + s, n))` without the concatenation when `s` alone holds the
+ * answer: a cut inside `s` (at an index > 0) sees the same units as in `tail + s`.
  */
 function nextTail(tail: string, s: string, n: number): string {
   const t = lastCodePoints(s, n)
-  return t.length < s.length ? t : lastCodePoints(tail + s, n)
+  return detach(t.length < s.length ? t : lastCodePoints(tail + s, n))
 }
 
 /** `s` without any `ch` (`s` itself when it has none: no copy). */
@@ -147,29 +145,14 @@ const seedIn = (engine: DlpEngine, head: string, tail: string): boolean =>
 
 /** Text-side checks shared by the window and its base64 decoding: screen tail and seed tail. */
 class TextChecks {
+  private tail = ''
+  private seedTail = ''
   /** A seed phrase, or more state than TAIL_CAP: nothing is proven from here on. */
   dirty = false
   /** Some bounded core matched (maybe a false alarm: cores over-approximate the patterns). */
   screenHit = false
 
-  constructor(private readonly engine: DlpEngine, private readonly w: number, private readonly arena: TailArena, private readonly slot: number) {}
-
-  /** The screen tail (used when no form tails are passed) and the seed tail, kept in the arena. */
-  private get tail(): string {
-    return this.arena.get(this.slot)
-  }
-
-  private set tail(s: string) {
-    this.arena.set(this.slot, s)
-  }
-
-  private get seedTail(): string {
-    return this.arena.get(this.slot + 1)
-  }
-
-  private set seedTail(s: string) {
-    this.arena.set(this.slot + 1, s)
-  }
+  constructor(private readonly engine: DlpEngine, private readonly w: number) {}
 
   /** Checks `screened` (the normalised text appended) and `seedText` (the raw text appended); commits. */
   append(screened: readonly string[], seedText: string, tails: string[] | null): void {
@@ -188,7 +171,7 @@ class TextChecks {
       }
       const probes = screened.map((s, i) => (first[i] === i ? tails[i]! + s : ''))
       if (!this.screenHit && coreScreenHits(this.engine, probes.filter((_, i) => first[i] === i))) this.screenHit = true
-      for (let i = 0; i < probes.length; i++) tails[i] = first[i] === i ? lastCodePoints(probes[i]!, this.w - 1) : tails[first[i]!]!
+      for (let i = 0; i < probes.length; i++) tails[i] = first[i] === i ? detach(lastCodePoints(probes[i]!, this.w - 1)) : tails[first[i]!]!
     }
     this.appendSeed(seedText)
   }
@@ -196,7 +179,7 @@ class TextChecks {
   private appendSeed(seedText: string): void {
     if (!this.engine.seed.active) return
     if (seedIn(this.engine, this.seedTail, seedText)) this.dirty = true
-    this.seedTail = seedTailJoined(this.engine, this.seedTail, seedText)
+    this.seedTail = detach(seedTailJoined(this.engine, this.seedTail, seedText))
     if (this.seedTail.length > TAIL_CAP) this.dirty = true
   }
 
@@ -208,7 +191,7 @@ class TextChecks {
   }
 
   get size(): number {
-    return 2 * (this.arena.length(this.slot) + this.arena.length(this.slot + 1))
+    return 2 * (this.tail.length + this.seedTail.length)
   }
 }
 
@@ -221,42 +204,20 @@ class B64Track {
   dead = false
   private pads = 0
   private alphabet = 0
-  /**
-   * Decoded bytes after the last safe cut (whole quanta only): the first `pendingLength` bytes of
-   * `pendingStore`, rewritten in place. A fresh array per request was ≈ 180 bytes of typed-array
-   * and buffer objects that the next scavenge copied (the key's state lives for minutes); the
-   * store is reallocated only to grow, to exactly what it must hold (at least 16 bytes).
-   */
-  private pendingStore: Uint8Array = new Uint8Array(0)
-  private pendingLength = 0
+  /** Decoded bytes after the last safe cut (whole quanta only) and the last partial quantum's characters. */
+  private pending: Uint8Array = new Uint8Array(0)
+  private carry = ''
   private decodedAny = false
   private rejects = 0
   /** The committed decoded text holds a `%` (`+`), a malformed `%`; its last two code units. */
   private anyPct = false
   private anyPlus = false
   private badPct = false
+  private end = ''
   private readonly text: TextChecks
 
-  constructor(private readonly engine: DlpEngine, w: number, private readonly arena: TailArena) {
-    this.text = new TextChecks(engine, w, arena, B64_TEXT_SLOTS)
-  }
-
-  /** The last partial quantum's characters (in the arena). */
-  private get carry(): string {
-    return this.arena.get(B64_CARRY)
-  }
-
-  private set carry(s: string) {
-    this.arena.set(B64_CARRY, s)
-  }
-
-  /** The committed decoded text's last two code units (in the arena). */
-  private get end(): string {
-    return this.arena.get(B64_END)
-  }
-
-  private set end(s: string) {
-    this.arena.set(B64_END, s)
+  constructor(private readonly engine: DlpEngine, w: number) {
+    this.text = new TextChecks(engine, w)
   }
 
   feed(s: string): void {
@@ -281,44 +242,30 @@ class B64Track {
     // bytes are those the strict decoders emit for it wherever it stands.
     const q = this.carry + body
     const full = q.length - (q.length % 4)
-    let p = this.pending()
     if (full > 0) {
-      // Pending + the new bytes in a temporary array (garbage of this request); what is left
-      // undecided is copied back into the store by `commit`.
+      // Own exact-size memory: a small Buffer is a view of a shared 8 KiB pool slab, which a
+      // per-key reference would keep alive.
       const b = Buffer.from(q.slice(0, full), 'base64')
-      const next = new Uint8Array(p.length + b.length)
-      next.set(p)
-      next.set(b, p.length)
-      p = next
+      const next = new Uint8Array(this.pending.length + b.length)
+      next.set(this.pending)
+      next.set(b, this.pending.length)
+      this.pending = next
       this.decodedAny = true
     }
     this.carry = q.slice(full)
     if (this.carry.length >= 2) this.decodedAny = true
-    this.commit(p)
-  }
-
-  /** The undecided decoded bytes (a view of the store). */
-  private pending(): Uint8Array {
-    return this.pendingStore.subarray(0, this.pendingLength)
-  }
-
-  /** Makes `rest` the undecided bytes: copied into the store (own memory, never a view of a pooled slab). */
-  private keep(rest: Uint8Array): void {
-    if (rest.length > this.pendingStore.length) this.pendingStore = new Uint8Array(Math.max(16, rest.length))
-    // `set` copies correctly when `rest` is a later part of the store itself.
-    if (rest.buffer !== this.pendingStore.buffer || rest.byteOffset !== this.pendingStore.byteOffset) this.pendingStore.set(rest)
-    this.pendingLength = rest.length
+    this.commit()
   }
 
   private kill(): void {
     this.dead = true
-    this.pendingStore = new Uint8Array(0)
-    this.pendingLength = 0
+    this.pending = new Uint8Array(0)
     this.carry = ''
   }
 
   /** Checks and drops the decoded bytes up to the last safe cut (ASCII byte, then printable ASCII). */
-  private commit(p: Uint8Array): void {
+  private commit(): void {
+    const p = this.pending
     let k = p.length - 1
     while (k > 0 && !(p[k - 1]! < 0x80 && p[k]! >= 0x20 && p[k]! <= 0x7e)) k--
     if (k > 0) {
@@ -330,10 +277,9 @@ class B64Track {
       this.badPct ||= malformedPercentJoined(this.end, t, false)
       this.end = t.length >= 2 ? t.slice(-2) : (this.end + t).slice(-2)
       this.text.append([t], u, null)
-      p = p.subarray(k)
+      this.pending = p.slice(k)
     }
-    this.keep(p)
-    if (this.pendingLength > TAIL_CAP) this.text.dirty = true
+    if (this.pending.length > TAIL_CAP) this.text.dirty = true
   }
 
   /** The decoding of the whole window so far has no finding (steps 3 and 6). */
@@ -341,7 +287,7 @@ class B64Track {
     if (this.dead) return true
     if (this.pads > 0 || this.text.dirty || this.text.screenHit) return false
     if (!this.decodedAny) return true
-    const u = Buffer.concat([this.pending(), Buffer.from(this.carry, 'base64')]).toString('utf8')
+    const u = Buffer.concat([this.pending, Buffer.from(this.carry, 'base64')]).toString('utf8')
     const t = forDlpOfDecoded(this.engine.normalizer, u)
     if ((this.rejects | decoderRejects(t)) !== DEC_ALL) return false
     // The depth-1 URL decoding of the normalised decoding: none when a `%` is malformed (Go's
@@ -351,7 +297,7 @@ class B64Track {
   }
 
   get size(): number {
-    return this.dead ? 0 : 64 + this.pendingLength + 2 * (this.arena.length(B64_CARRY) + this.arena.length(B64_END)) + this.text.size
+    return this.dead ? 0 : 64 + this.pending.length + 2 * (this.carry.length + this.end.length) + this.text.size
   }
 }
 
@@ -361,38 +307,22 @@ export class WindowProof {
   count = 0
   private sticky = false
   private rejects = 0
+  private readonly formTails = ['', '', '']
+  private needleTail = ''
   private readonly needleKeep: number
   private readonly needles: boolean
+  private run = ''
   private runLong = false
   private delimited = false
   private readonly text: TextChecks
   private readonly b64: B64Track
-  /** Every string of the proof's state (slots above), rewritten in place; flushed at the end of `extend` and `proven`. */
-  private readonly arena = new TailArena(SLOTS)
 
   private constructor(readonly engine: DlpEngine, w: number) {
     const longest = longestNeedle(engine)
     this.needles = longest > 0
     this.needleKeep = Math.max(longest, AWS_DOC_SECRET.length, AWS_DOC_KEY.length) - 1
-    this.text = new TextChecks(engine, w, this.arena, TEXT_SLOTS)
-    this.b64 = new B64Track(engine, w, this.arena)
-  }
-
-  private get needleTail(): string {
-    return this.arena.get(NEEDLE_TAIL)
-  }
-
-  private set needleTail(s: string) {
-    this.arena.set(NEEDLE_TAIL, s)
-  }
-
-  /** The open run after the last delimiter (step 7). */
-  private get run(): string {
-    return this.arena.get(RUN)
-  }
-
-  private set run(s: string) {
-    this.arena.set(RUN, s)
+    this.text = new TextChecks(engine, w)
+    this.b64 = new B64Track(engine, w)
   }
 
   /** A proof for an empty window, or null when the engine has no core screen. */
@@ -403,24 +333,14 @@ export class WindowProof {
 
   /** Appends one fragment's text (the window grows by it). */
   extend(frag: object, s: string): void {
-    try {
-      this.extendBy(frag, s)
-    } finally {
-      this.arena.flush()
-    }
-  }
-
-  private extendBy(frag: object, s: string): void {
     if (this.count++ === 0) this.first = frag
     if (this.sticky) return
     if (OUT_OF_SCOPE.test(s)) return this.giveUp()
     this.rejects |= decoderRejects(s)
     const nt = this.needleTail + s
     if (nt.includes(AWS_DOC_KEY) || nt.includes(AWS_DOC_SECRET) || (this.needles && needleIn(this.engine, nt))) return this.giveUp()
-    this.needleTail = nt.slice(Math.max(0, nt.length - this.needleKeep))
-    const tails = [this.arena.get(FORM_TAILS), this.arena.get(FORM_TAILS + 1), this.arena.get(FORM_TAILS + 2)]
-    this.text.append([s, withoutAll(s, '.'), withoutAll(s, ' ')], s, tails)
-    for (let i = 0; i < 3; i++) this.arena.set(FORM_TAILS + i, tails[i]!)
+    this.needleTail = detach(nt.slice(Math.max(0, nt.length - this.needleKeep)))
+    this.text.append([s, withoutAll(s, '.'), withoutAll(s, ' ')], s, this.formTails)
     if (this.text.dirty) return this.giveUp()
     this.segments(s)
     if (this.sticky) return
@@ -440,7 +360,7 @@ export class WindowProof {
       from = i + 1
     }
     if (this.runLong) return
-    this.run = this.run + s.slice(from)
+    this.run = detach(this.run + s.slice(from))
     if (this.run.length > RUN_CAP) {
       this.run = ''
       this.runLong = true
@@ -472,14 +392,6 @@ export class WindowProof {
    * pass, as the scan runs it) — still no decoding, normalisation or seed pass.
    */
   proven(window: () => string): boolean {
-    try {
-      return this.provenNow(window)
-    } finally {
-      this.arena.flush()
-    }
-  }
-
-  private provenNow(window: () => string): boolean {
     if (this.sticky) return false
     if ((this.rejects & (DEC_HEX | DEC_B32)) !== (DEC_HEX | DEC_B32)) return false
     if ((this.rejects & DEC_B64) === 0 && !this.b64.proven()) return false
@@ -494,7 +406,6 @@ export class WindowProof {
   /** Approximate bytes held (strings at 2 bytes per code unit, numbers at 8). */
   get size(): number {
     if (this.sticky) return 64
-    const a = this.arena
-    return 128 + 2 * (a.length(NEEDLE_TAIL) + a.length(RUN) + a.length(FORM_TAILS) + a.length(FORM_TAILS + 1) + a.length(FORM_TAILS + 2)) + this.text.size + this.b64.size
+    return 128 + 2 * (this.needleTail.length + this.run.length + this.formTails.join('').length) + this.text.size + this.b64.size
   }
 }
