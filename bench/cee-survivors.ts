@@ -21,20 +21,16 @@ const MARK = 'CEE-SURVIVORS-LOOP'
 async function child(arm: string, iterations: number, size: number, dist: string): Promise<void> {
   const cee = await import(pathToFileURL(path.join(dist, 'src/plugins/cee/index.js')).href)
   const scanner = await import(pathToFileURL(path.join(dist, 'src/plugins/scanner/index.js')).href)
-  const {urlOfSize, measuredAgents} = await import('./cee.js')
+  const {agentKey, measuredAgents, prefilled, urlOfSize} = await import('./cee.js')
   const settings = scanner.defaultScannerSettings()
   settings.maxRequestsPerMinute = Number.MAX_SAFE_INTEGER
   const sc = scanner.createScanner(settings)
   const dlp = cee.textDlpOf(sc)
   const ctx = {resolver: async () => ['93.184.216.34'], rateLimiter: new scanner.RateLimiter({nowNanos: () => 0n}), scanner: sc.url}
-  const det = new cee.CrossRequestDetector({
-    enabled: true, action: 'block',
-    entropy: {enabled: true, bitsPerWindow: 4096, windowMs: 5 * 60_000, action: 'warn', exemptDomains: []},
-    fragments: {enabled: true, maxBufferBytes: 65536, windowMs: 5 * 60_000},
-  })
-  const key = (k: number): string => `agent-${k}|10.0.${k >> 8}.${k & 255}`
-  let now = 0
-  for (let k = 0; k < cee.CEE_MAX_KEYS; k++) for (let r = 0; r < 2; r++) det.admit(key(k), 'api.example.com', cee.extractPayload(urlOfSize(size, k + r)), dlp, now++, true)
+  // The cee bench's pre-fill, with the detector of the build under test.
+  const p = prefilled(size, dlp, cee)
+  const det = p.det
+  let now = p.now
   const agents = measuredAgents(iterations)
   // Settle the pre-fill's garbage so the loop starts from a clean young generation.
   for (let i = 0; i < 3; i++) (globalThis as {gc?: () => void}).gc?.()
@@ -42,7 +38,7 @@ async function child(arm: string, iterations: number, size: number, dist: string
   for (let i = 0; i < iterations; i++) {
     const url = urlOfSize(size, i + 7)
     await scanner.scanUrl(url, ctx)
-    if (arm === 'admit') det.admit(key(agents[i]!), 'api.example.com', cee.extractPayload(url), dlp, now++, true)
+    if (arm === 'admit') det.admit(agentKey(agents[i]!), 'api.example.com', cee.extractPayload(url), dlp, now++, true)
   }
   console.log(`${MARK}-END`)
 }

@@ -98,7 +98,8 @@ const SETTINGS: CeeSettings = {
   fragments: {enabled: true, maxBufferBytes: 65536, windowMs: 5 * 60_000},
 }
 
-const agentKey = (k: number): string => `agent-${k}|10.0.${k >> 8}.${k & 255}`
+/** The CEE key of bench agent `k` (agent name and client address, as the proxy forms it). */
+export const agentKey = (k: number): string => `agent-${k}|10.0.${k >> 8}.${k & 255}`
 /** The agents whose two fragment streams are in the fragment buffer after the pre-fill. */
 const WARM_FROM = CEE_MAX_KEYS / 2
 
@@ -121,9 +122,15 @@ export function measuredAgents(iterations: number, seed = 12345): number[] {
   return out
 }
 
+/** The cee plugin's parts the pre-fill uses: this tree's, or another build's (`cee-survivors --impl`). */
+export interface CeeParts {
+  readonly CrossRequestDetector: typeof CrossRequestDetector
+  readonly extractPayload: typeof extractPayload
+}
+
 /** A detector with every agent's two pre-fill requests admitted (see the comment in the loop). */
-function prefilled(size: number, dlp: TextDlp): {det: CrossRequestDetector; now: number} {
-  const det = new CrossRequestDetector(SETTINGS)
+export function prefilled(size: number, dlp: TextDlp, cee: CeeParts = {CrossRequestDetector, extractPayload}): {det: CrossRequestDetector; now: number} {
+  const det = new cee.CrossRequestDetector(SETTINGS)
   let now = 0
   // Pre-fill: every agent sends two requests of this size. The entropy tracker then holds
   // 10,000 keys (one per agent); the fragment buffer holds two keys per agent (values and
@@ -131,7 +138,7 @@ function prefilled(size: number, dlp: TextDlp): {det: CrossRequestDetector; now:
   // fragments. Measured requests come from those agents: every one pays a full reassembly
   // scan (a random agent of all 10,000 would find its fragments evicted half the time).
   for (let k = 0; k < CEE_MAX_KEYS; k++) {
-    for (let r = 0; r < 2; r++) det.admit(agentKey(k), 'api.example.com', extractPayload(urlOfSize(size, k + r)), dlp, now++, true)
+    for (let r = 0; r < 2; r++) det.admit(agentKey(k), 'api.example.com', cee.extractPayload(urlOfSize(size, k + r)), dlp, now++, true)
   }
   return {det, now}
 }
