@@ -363,12 +363,18 @@ export interface QueryPair {
 export function splitQuery(rawQuery: string): QueryPair[] {
   if (rawQuery === '') return []
   const out: QueryPair[] = []
-  for (const part of rawQuery.split('&')) {
-    if (part === '') continue
-    const eq = part.indexOf('=')
-    const rawKey = eq >= 0 ? part.slice(0, eq) : part
-    const rawValue = eq >= 0 ? part.slice(eq + 1) : ''
-    out.push({rawKey, rawValue, key: goUnescape(rawKey, true) ?? rawKey, value: goUnescape(rawValue, true) ?? rawValue})
+  // The parts between '&'s are read in place (no `split`: its array and part strings were
+  // garbage of every URL scan, issue 15); empty parts are skipped, as before.
+  for (let from = 0; from <= rawQuery.length; ) {
+    let end = rawQuery.indexOf('&', from)
+    if (end < 0) end = rawQuery.length
+    if (end > from) {
+      const eq = rawQuery.indexOf('=', from)
+      const rawKey = eq >= 0 && eq < end ? rawQuery.slice(from, eq) : rawQuery.slice(from, end)
+      const rawValue = eq >= 0 && eq < end ? rawQuery.slice(eq + 1, end) : ''
+      out.push({rawKey, rawValue, key: goUnescape(rawKey, true) ?? rawKey, value: goUnescape(rawValue, true) ?? rawValue})
+    }
+    from = end + 1
   }
   return out
 }

@@ -292,21 +292,34 @@ const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
  * or a pooled temporary) and only their UTF-8 text is kept.
  */
 export function candidateDecodings(s: string, into: ByteSource = POOLED): readonly CandidateDecoding[] {
-  let out: CandidateDecoding[] | null = null
+  // Each list is built at its final size: `[]` then `push` gives an array a 17-slot backing
+  // store (≈ 150 B of garbage per decoding; every key and value of a query is decoded, issue 15).
   const hex = hexDigitsOf(s)
+  let h: CandidateDecoding | null = null
   if (hex !== null) {
     const buf = into.bytes(hex.length >> 1)
-    out = [{encoding: 'hex', text: buf.toString('utf8', 0, buf.write(hex, 0, hex.length >> 1, 'hex'))}]
+    h = {encoding: 'hex', text: buf.toString('utf8', 0, buf.write(hex, 0, hex.length >> 1, 'hex'))}
   }
   const b64 = base64Text(s, into)
-  if (b64 !== null) (out ??= []).push({encoding: 'base64', text: b64})
+  const b = b64 === null ? null : {encoding: 'base64', text: b64}
   const b32 = base32Body(s)
   const b32Size = b32 === null ? 0 : Math.floor((b32.length * 5) / 8)
+  let t: CandidateDecoding | null = null
   if (b32Size > 0) {
     const buf = into.bytes(b32Size)
-    ;(out ??= []).push({encoding: 'base32', text: buf.toString('utf8', 0, base32Write(b32!, buf))})
+    t = {encoding: 'base32', text: buf.toString('utf8', 0, base32Write(b32!, buf))}
   }
-  return out ?? NO_DECODINGS
+  return decodingList(h, b, t)
+}
+
+/** The decodings present, in order (hex, base64, base32), as an array of exactly that length. */
+function decodingList(h: CandidateDecoding | null, b: CandidateDecoding | null, t: CandidateDecoding | null): readonly CandidateDecoding[] {
+  if (h === null) {
+    if (b === null) return t === null ? NO_DECODINGS : [t]
+    return t === null ? [b] : [b, t]
+  }
+  if (b === null) return t === null ? [h] : [h, t]
+  return t === null ? [h, b] : [h, b, t]
 }
 
 /** `IterativeDecode` (§5.5): QueryUnescape until unchanged or error, at most 500 rounds. */

@@ -21,7 +21,7 @@ import {approximateRegistrableDomain, type DataBudget, type RateLimiter} from '.
 import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type ReasonSeverity, type ScannerLabel} from './reasons.js'
 import {findLiteralSecret} from './secrets.js'
 import {subsequenceTexts} from './subsequence.js'
-import {dlpTargets, ScanMemo, seedTargets, subsequenceValues, targetsProvenClean} from './url-targets.js'
+import {dlpTargets, ScanMemo, someSeedTarget, subsequenceValues, targetsProvenClean} from './url-targets.js'
 import type {ScannerSettings} from './settings.js'
 import {hostStageMemo} from './url-static-memo.js'
 
@@ -483,13 +483,9 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
       const f = out.enforced()[0]!
       return {label: 'dlp', detail: `DLP match: ${f.pattern} (${f.severity})`, findings: out.enforced()}
     }
-    if (dlp.seed.active) {
-      for (const t of seedTargets(su, host, memo)) {
-        if (dlp.seed.detect(t)) {
-          const f: DlpFinding = {pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false}
-          return {label: 'dlp', detail: 'DLP match: BIP-39 Seed Phrase (critical)', findings: [f]}
-        }
-      }
+    if (dlp.seed.active && someSeedTarget(su, host, memo, (t) => dlp.seed.detect(t))) {
+      const f: DlpFinding = {pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false}
+      return {label: 'dlp', detail: 'DLP match: BIP-39 Seed Phrase (critical)', findings: [f]}
     }
     const full = goUrlString(su)
     const haystacks = [full, stripControlChars(iterativeDecode(full))]

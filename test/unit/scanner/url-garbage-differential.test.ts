@@ -9,7 +9,7 @@
  */
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {goEscapedPath, goUrlString, parseGoUrl, splitQuery, type GoUrl} from '../../../src/plugins/canonical/index.js'
+import {goEscapedPath, goUnescape, goUrlString, parseGoUrl, splitQuery, type GoUrl} from '../../../src/plugins/canonical/index.js'
 import {
   candidateDecodings, createDlpEngine, createUrlScanner, decodeBase32Std, decodeBase64Variants, decodeHexAny, defaultScannerSettings,
   iterativeDecode, RateLimiter, scanUrl, stripNoise,
@@ -20,7 +20,7 @@ import {FindingSet, noPatternMatchesAny, runEngine, type DlpEngine} from '../../
 import {utf8Length} from '../../../src/plugins/scanner/entropy.js'
 import {setMatches} from '../../../src/plugins/scanner/regex.js'
 import {hitting, subsequenceTexts, type JunctionScreen} from '../../../src/plugins/scanner/subsequence.js'
-import {dlpTargets, ScanMemo, seedTargets, subsequenceValues, targetsProvenClean} from '../../../src/plugins/scanner/url-targets.js'
+import {dlpTargets, ScanMemo, seedTargets, someSeedTarget, subsequenceValues, targetsProvenClean} from '../../../src/plugins/scanner/url-targets.js'
 import {alnum, anthropicKey, awsKeyId, githubToken, hexLower, j, prng, splitSecret} from './fixtures.js'
 
 // ---- Oracles: the replaced code ----------------------------------------------------------
@@ -609,4 +609,55 @@ test('whole URL scans: the one-pass clean proof gives the results of the target-
     if (!x.allowed) blocked++
   }
   assert.ok(blocked > 150 && blocked < 1050, `both allowed and blocked URLs (${blocked} blocked)`)
+})
+
+/** The `splitQuery` before it read the parts in place: `split('&')`, empty parts skipped. */
+function oldSplitQuery(rawQuery: string): ReturnType<typeof splitQuery> {
+  if (rawQuery === '') return []
+  const out: Array<{rawKey: string; rawValue: string; key: string; value: string}> = []
+  for (const part of rawQuery.split('&')) {
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    const rawKey = eq >= 0 ? part.slice(0, eq) : part
+    const rawValue = eq >= 0 ? part.slice(eq + 1) : ''
+    out.push({rawKey, rawValue, key: goUnescape(rawKey, true) ?? rawKey, value: goUnescape(rawValue, true) ?? rawValue})
+  }
+  return out
+}
+
+test('splitQuery reads the parts in place exactly as split-on-& did (empty parts, bare keys, =, %, +)', () => {
+  const r = prng(4040)
+  const alphabet = ['a', 'b', '=', '&', '%', '4', '1', '+', '%zz', 'é', '\ud800']
+  const cases = ['', '&', '&&', '=', 'a', 'a=', '=b', 'a=b=c', 'a=1&b=%zz&;c=2&&d', '&a=1&', 'x=%41&y=+%2B']
+  for (let i = 0; i < 5000; i++) {
+    let q = ''
+    for (let k = Math.floor(r() * 12); k > 0; k--) q += alphabet[Math.floor(r() * alphabet.length)]!
+    cases.push(q)
+  }
+  for (const q of cases) assert.deepEqual(splitQuery(q), oldSplitQuery(q), JSON.stringify(q))
+})
+
+test('someSeedTarget visits what seedTargets lists, in order, and stops at the first target its visitor accepts', () => {
+  const engine = createDlpEngine(settings())
+  const r = prng(5050)
+  let stops = 0
+  for (let i = 0; i < 400; i++) {
+    let u: GoUrl
+    try {
+      u = parseGoUrl(randomUrl(r, i))
+    } catch {
+      continue
+    }
+    const host = u.host.toLowerCase()
+    const all = seedTargets(u, host, new ScanMemo(engine.decodeScratch))
+    const seen: string[] = []
+    assert.equal(someSeedTarget(u, host, new ScanMemo(), (t) => (seen.push(t), false)), false)
+    assert.deepEqual(seen, all)
+    const stopAt = Math.floor(r() * all.length)
+    const upTo: string[] = []
+    assert.equal(someSeedTarget(u, host, new ScanMemo(), (t) => (upTo.push(t), upTo.length === stopAt + 1)), true)
+    assert.deepEqual(upTo, all.slice(0, stopAt + 1))
+    stops++
+  }
+  assert.ok(stops > 300)
 })
