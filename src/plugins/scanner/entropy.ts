@@ -9,16 +9,23 @@
 export function shannonEntropy(s: string): number {
   const n = s.length
   if (n === 0) return 0
-  const ascii = new Int32Array(128)
-  // Code points in first-occurrence order (the summation order of the Map-based oracle).
-  const order: number[] = []
+  // The ASCII counts and the first-occurrence order live in module scratch arrays (the function
+  // is synchronous and never re-entered): a fresh Int32Array and a growing order array per call
+  // were garbage of every CEE `admit` and URL entropy check (issue 15). Only the counts this call
+  // raised are reset, at the end.
+  const ascii = ASCII_COUNTS
+  let order = ORDER
+  let used = 0
   let other: Map<number, number> | null = null
   let count = 0
   for (let i = 0; i < n; i++) {
     let cp = s.charCodeAt(i)
     count++
     if (cp < 128) {
-      if (ascii[cp]++ === 0) order.push(cp)
+      if (ascii[cp]++ === 0) {
+        if (used === order.length) order = growOrder(order)
+        order[used++] = cp
+      }
       continue
     }
     // A well-formed surrogate pair is one code point; a lone surrogate is its own (as `for…of`).
@@ -33,15 +40,29 @@ export function shannonEntropy(s: string): number {
     const c = other.get(cp)
     if (c === undefined) {
       other.set(cp, 1)
-      order.push(cp)
+      if (used === order.length) order = growOrder(order)
+      order[used++] = cp
     } else other.set(cp, c + 1)
   }
   let h = 0
-  for (const cp of order) {
+  for (let k = 0; k < used; k++) {
+    const cp = order[k]!
     const p = (cp < 128 ? ascii[cp]! : other!.get(cp)!) / count
     h -= p * Math.log2(p)
   }
+  for (let k = 0; k < used; k++) if (order[k]! < 128) ascii[order[k]!] = 0
   return h
+}
+
+const ASCII_COUNTS: Int32Array = new Int32Array(128)
+/** Room for every ASCII code point and some others; a text with more distinct ones grows it. */
+let ORDER: Int32Array = new Int32Array(256)
+
+function growOrder(order: Int32Array): Int32Array {
+  const bigger = new Int32Array(order.length * 2)
+  bigger.set(order)
+  ORDER = bigger
+  return bigger
 }
 
 /** Byte length of the UTF-8 encoding (Go `len(s)`). */

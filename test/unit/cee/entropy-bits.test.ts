@@ -67,3 +67,9 @@ test('codePointEntropy: edge cases and the bench URLs are bit-identical to shann
   for (const s of cases) assert.ok(Object.is(codePointEntropy(s), shannonEntropy(s)), JSON.stringify(s.slice(0, 40)))
   assert.equal(payloadBits('abcd'), 8)
 })
+
+test('shannonEntropy keeps no state between calls: its scratch counts are reset and its order list grows past 256 code points', () => {
+  const manyDistinct = Array.from({length: 1000}, (_, i) => String.fromCodePoint(0x4e00 + i)).join('') + 'abcabc'
+  const texts = ['aaaa', manyDistinct, 'ab', 'aaaa', 'x'.repeat(300) + 'y', manyDistinct + manyDistinct, 'b', '']
+  for (let round = 0; round < 3; round++) for (const t of texts) assert.ok(Object.is(codePointEntropy(t), shannonEntropy(t)), `${t.length} chars`)
+})
