@@ -59,10 +59,10 @@ export function pct(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!
 }
 
-async function paired(label: string, args: Record<string, string>, calls: number, nodeFlags: readonly string[] = [], bin = BIN): Promise<Record<string, unknown>> {
+async function paired(label: string, args: Record<string, string>, calls: number, nodeFlags: readonly string[] = [], bin = BIN, wrapEnv: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const env = {PATH: process.env.PATH ?? ''}
   const direct = new Peer(spawn(process.execPath, [RAW, 'pad:1024'], {env}))
-  const wrapped = new Peer(spawn(process.execPath, [...nodeFlags, bin, 'mcp', 'proxy', '--', process.execPath, RAW, 'pad:1024'], {env}))
+  const wrapped = new Peer(spawn(process.execPath, [...nodeFlags, bin, 'mcp', 'proxy', '--', process.execPath, RAW, 'pad:1024'], {env: {...env, ...wrapEnv}}))
   const d: number[] = []
   const w: number[] = []
   // RSS of the pipelock process (a Node process running the firewall) against the fixture server
@@ -120,6 +120,8 @@ export function rssColumns(wrap: readonly number[], bare: readonly number[]): Re
 }
 
 const NO_RSS = rssColumns([], [])
+
+const GLIBC_TRIM = {MALLOC_TRIM_THRESHOLD_: '131072'}
 
 function toolsList(): Record<string, unknown> {
   const config = resolveMcpRuntime(resolveConfig({}, {env: {}}).config, 'proxy').config
@@ -205,7 +207,11 @@ export async function runMcpBench(argv: string[]): Promise<Record<string, unknow
     // The wrap sizes V8's heap for memory (src/cli/mcp-proxy-run.ts); an operator's own flag turns that off.
     await paired('same, wrap without the small-heap sizing (node --no-optimize-for-size)', small, calls, ['--no-optimize-for-size']),
     ...(baseline === undefined ? [] : [await paired(`same, baseline wrap (${baseline})`, small, calls, [], path.join(path.resolve(baseline), 'bin/run.js'))]),
+    // glibc's trim threshold fixed at its default in the wrap's environment (docs/mcp.md "Memory
+    // per wrap": an operator's setting, read by glibc only at process start).
+    await paired('same, MALLOC_TRIM_THRESHOLD_=131072 in the wrap\'s environment', small, calls, [], BIN, GLIBC_TRIM),
     await paired('tools/call 20 string args (~10 KiB)', twenty, Math.max(200, calls / 10)),
+    await paired('same, MALLOC_TRIM_THRESHOLD_=131072 in the wrap\'s environment', twenty, Math.max(200, calls / 10), [], BIN, GLIBC_TRIM),
     splitPass(Object.values(twenty)),
     requestDecision(twenty),
     toolsList(),
