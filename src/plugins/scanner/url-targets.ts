@@ -181,12 +181,3 @@ export function someSeedTarget(u: GoUrl, host: string, m: ScanMemo, visit: (text
   return visit(host.split('.').join(' ')) || visit(u.path.split('/').join(' '))
 }
 
-/** The visits of `someSeedTarget`, as a list. */
-export function seedTargets(u: GoUrl, host: string, m: ScanMemo): string[] {
-  const out: string[] = []
-  someSeedTarget(u, host, m, (t) => {
-    out.push(t)
-    return false
-  })
-  return out
-}

@@ -20,8 +20,18 @@ import {FindingSet, noPatternMatchesAny, runEngine, type DlpEngine} from '../../
 import {utf8Length} from '../../../src/plugins/scanner/entropy.js'
 import {setMatches} from '../../../src/plugins/scanner/regex.js'
 import {hitting, subsequenceTexts, type JunctionScreen} from '../../../src/plugins/scanner/subsequence.js'
-import {dlpTargets, ScanMemo, seedTargets, someSeedTarget, subsequenceValues, targetsProvenClean} from '../../../src/plugins/scanner/url-targets.js'
+import {dlpTargets, ScanMemo, someSeedTarget, subsequenceValues, targetsProvenClean} from '../../../src/plugins/scanner/url-targets.js'
 import {alnum, anthropicKey, awsKeyId, githubToken, hexLower, j, prng, splitSecret} from './fixtures.js'
+
+/** Every visit of `someSeedTarget`, as a list (what the scan's seed stage looks at, in order). */
+function seedTargets(u: GoUrl, host: string, m: ScanMemo): string[] {
+  const out: string[] = []
+  someSeedTarget(u, host, m, (t) => {
+    out.push(t)
+    return false
+  })
+  return out
+}
 
 // ---- Oracles: the replaced code ----------------------------------------------------------
 
