@@ -101,7 +101,7 @@ const SETTINGS: CeeSettings = {
 /** The CEE key of bench agent `k` (agent name and client address, as the proxy forms it). */
 export const agentKey = (k: number): string => `agent-${k}|10.0.${k >> 8}.${k & 255}`
 /** The agents whose two fragment streams are in the fragment buffer after the pre-fill. */
-const WARM_FROM = CEE_MAX_KEYS / 2
+export const WARM_FROM = CEE_MAX_KEYS / 2
 
 /**
  * The agent of each measured request: uniform over the warm agents (WARM_FROM … CEE_MAX_KEYS − 1),

@@ -364,14 +364,20 @@ export function splitQuery(rawQuery: string): QueryPair[] {
   if (rawQuery === '') return []
   const out: QueryPair[] = []
   // The parts between '&'s are read in place (no `split`: its array and part strings were
-  // garbage of every URL scan, issue 15); empty parts are skipped, as before.
+  // garbage of every URL scan, issue 15); empty parts are skipped, as before. The next '=' is
+  // searched for again only once a part has passed it, so many parts without one stay O(n).
+  let eqAt = -1
   for (let from = 0; from <= rawQuery.length; ) {
     let end = rawQuery.indexOf('&', from)
     if (end < 0) end = rawQuery.length
     if (end > from) {
-      const eq = rawQuery.indexOf('=', from)
-      const rawKey = eq >= 0 && eq < end ? rawQuery.slice(from, eq) : rawQuery.slice(from, end)
-      const rawValue = eq >= 0 && eq < end ? rawQuery.slice(eq + 1, end) : ''
+      if (eqAt < from) {
+        const i = rawQuery.indexOf('=', from)
+        eqAt = i < 0 ? rawQuery.length : i // no '=' left: past every part
+      }
+      const keyed = eqAt < end
+      const rawKey = keyed ? rawQuery.slice(from, eqAt) : rawQuery.slice(from, end)
+      const rawValue = keyed ? rawQuery.slice(eqAt + 1, end) : ''
       out.push({rawKey, rawValue, key: goUnescape(rawKey, true) ?? rawKey, value: goUnescape(rawValue, true) ?? rawValue})
     }
     from = end + 1

@@ -50,12 +50,6 @@ export class ScanMemo {
 
   /** `candidates(s)` for the text in a numbered slot (query keys and values: no map of them all). */
   slotCandidates(slot: number, s: string): readonly CandidateDecoding[] {
-    if (this.slotText.length === 0 && this.pairsOf !== null) {
-      // Sized once for every slot of the query: grown slot by slot, the two arrays were
-      // reallocated ≈ 8 times per 2 KiB URL (≈ 10 KiB of garbage per scan, issue 15).
-      this.slotText = new Array<string>(2 * this.pairsOf.pairs.length)
-      this.slotDecodings = new Array<readonly CandidateDecoding[]>(2 * this.pairsOf.pairs.length)
-    }
     if (this.slotText[slot] !== s) {
       this.slotText[slot] = s
       this.slotDecodings[slot] = candidateDecodings(s, this.scratch)
@@ -64,7 +58,14 @@ export class ScanMemo {
   }
 
   query(rawQuery: string): ReturnType<typeof splitQuery> {
-    if (this.pairsOf === null || this.pairsOf.raw !== rawQuery) this.pairsOf = {raw: rawQuery, pairs: splitQuery(rawQuery)}
+    if (this.pairsOf === null || this.pairsOf.raw !== rawQuery) {
+      const pairs = splitQuery(rawQuery)
+      this.pairsOf = {raw: rawQuery, pairs}
+      // The slot memo is sized once for the query's keys and values: grown slot by slot, its two
+      // arrays were reallocated ≈ 8 times per 2 KiB URL (≈ 10 KiB of garbage per scan, issue 15).
+      this.slotText = new Array<string>(2 * pairs.length)
+      this.slotDecodings = new Array<readonly CandidateDecoding[]>(2 * pairs.length)
+    }
     return this.pairsOf.pairs
   }
 }

@@ -6,10 +6,8 @@
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {measuredAgents} from '../../../bench/cee.js'
+import {measuredAgents, WARM_FROM} from '../../../bench/cee.js'
 import {CEE_MAX_KEYS} from '../../../src/plugins/cee/index.js'
-
-const WARM_FROM = CEE_MAX_KEYS / 2
 
 /** The bench's generator before round 8 (floating-point LCG). */
 function oldAgents(iterations: number): number[] {
