@@ -11,6 +11,7 @@ import tls from 'node:tls'
 import type {Agent as UndiciAgent, buildConnector as UndiciConnector} from 'undici'
 import {Agent, buildConnector} from '../dispatch/index.js'
 import {cidrContains, formatIp, matchesAnyDomain, parseIp, ssrfHit, unmap, type UrlScanner} from '../scanner/index.js'
+import {withLeafOnlyIdentityCheck} from '../tls/index.js'
 
 export class DialBlockedError extends Error {
   readonly code = 'PIPELOCK_DIAL_BLOCKED'
@@ -108,11 +109,16 @@ export function createSafeAgent(opts: SafeDialerOptions & {readonly timeoutMs: n
     resolveValidated(opts.scanner(), options.hostname, opts.lookupAll ?? systemLookupAll).then(
       (ip) => {
         const servername = options.servername ?? (net.isIP(bareHost(options.hostname)) ? undefined : bareHost(options.hostname))
-        const start = (settled: () => void): void =>
-          base({...options, hostname: ip, ...(servername !== undefined ? {servername} : {})}, (...result) => {
+        const start = (settled: () => void): void => {
+          const socket = base({...options, hostname: ip, ...(servername !== undefined ? {servername} : {})}, (...result) => {
             settled()
             callback(...result)
           })
+          // Node's identity check on the leaf alone, not the whole chain built as objects
+          // (tls/server-identity.ts). undici's connector returns its socket (not in its types);
+          // without it node's detailed path runs, as before.
+          if ((socket as unknown) instanceof tls.TLSSocket) withLeafOnlyIdentityCheck(socket as unknown as tls.TLSSocket)
+        }
         // `pace` (the interceptor's set-up queue) decides when the connect starts; `settled` tells it the handshake is over.
         if (opts.pace !== undefined) opts.pace(start)
         else start(() => undefined)
