@@ -21,8 +21,13 @@
  */
 import {performance} from 'node:perf_hooks'
 
-/** The per-turn budget of set-up work: well under the 10 ms stall budget, leaving room for the I/O the turn also serves. */
-export const SETUP_SLICE_MS = 2
+/**
+ * The per-turn budget of set-up work: well under the 10 ms stall budget, leaving room for the I/O
+ * the turn also serves and for a scavenge landing in it. 1 rather than 2: in three alternated
+ * tls-tunnels rounds against 2 ms, the build otherwise the same, the longest own stall per arm was
+ * 4.8–8.5 ms against 4.9–10.1, burst wall time within noise (docs/benchmarks.md, round 10).
+ */
+export const SETUP_SLICE_MS = 1
 /** TLS handshakes in flight (both sides together): bounds the completions one poll phase can receive (≈ 0.2–0.5 ms each). 4 rather than 8: in four quiet tls-tunnels runs against 8, main-thread CPU stretches over 10 ms fell from 4–37 to 0–12 per 256-host burst, at the same burst wall time. */
 export const MAX_HANDSHAKES_IN_FLIGHT = 4
 /**
