@@ -10,6 +10,9 @@
  *  - `256 hosts, 100-SAN origin certificates (worst case)`: as the first, to 256 other addresses
  *    whose origin certificates carry 100 names each (`--origin-sans N`), the large shared
  *    certificates of CDNs and multi-domain hosting.
+ * After each burst, while its tunnels are open, every tunnel sends `--requests N` (default 8)
+ * more kept-alive GETs one after another, all tunnels at once (its own row: steady traffic through
+ * 256 concurrent tunnels, the pipeline and response relay of every request; 0 skips it).
  * After each arm every tunnel is closed at once (its own row: the teardown is a burst too).
  * Meanwhile a worker thread (its own event loop) probes `GET /health` every 5 ms, and the proxy's
  * own `nodejs_eventloop_lag_max_seconds` (reset per scrape) is read before and after each arm.
@@ -38,7 +41,7 @@
  * runs this build once per flag set (`""` = none) and `--rounds N` repeats all of it N times in
  * alternating order, so flag sets are compared in one run.
  *
- *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS] [--node-arms "A;B"] [--rounds N] [--trace-gc]   (DIR: the proxy's V8 CPU profiles)
+ *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--requests N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS] [--node-arms "A;B"] [--rounds N] [--trace-gc]   (DIR: the proxy's V8 CPU profiles)
  */
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
@@ -140,13 +143,20 @@ export async function tunnel(proxyPort: number, host: string, upPort: number, ca
   })
   const s = tls.connect({socket: raw, host, ca, ALPNProtocols: ['http/1.1']})
   await new Promise<void>((resolve, reject) => (s.once('secureConnect', () => resolve()), s.once('error', reject)))
-  await new Promise<void>((resolve, reject) => {
+  await innerGet(s, host, upPort)
+  return {socket: s, ms: ms(t0)}
+}
+
+/** One kept-alive `GET /kib` inside an open intercepted tunnel; resolves once its 1 KiB body is in. */
+export function innerGet(s: tls.TLSSocket, host: string, upPort: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     let buf = Buffer.alloc(0)
     const onData = (c: Buffer): void => {
       buf = Buffer.concat([buf, c])
       const end = buf.indexOf('\r\n\r\n')
       if (end >= 0 && buf.length - end - 4 >= BODY.length) {
         s.off('data', onData)
+        s.off('error', reject)
         if (!buf.subarray(0, 12).toString().endsWith('200')) reject(new Error(`inner status ${buf.subarray(0, 12).toString()}`))
         else resolve()
       }
@@ -155,7 +165,6 @@ export async function tunnel(proxyPort: number, host: string, upPort: number, ca
     s.once('error', reject)
     s.write(`GET /kib HTTP/1.1\r\nHost: ${host}:${upPort}\r\n\r\n`)
   })
-  return {socket: s, ms: ms(t0)}
 }
 
 interface Fixture {
@@ -166,11 +175,13 @@ interface Fixture {
   readonly sans: number
   readonly upPort: number
   readonly ca: string
+  /** Kept-alive GETs each open tunnel sends after an arm's burst (0: none). */
+  readonly requests: number
 }
 
 /** The arms against one build (`root`: a checkout with `bin/run.js` and a built `dist/`). */
 async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: string[], f: Fixture, turnCpuFile: string | null): Promise<Record<string, unknown>[]> {
-  const {n, hosts, warmHosts, worstHosts, sans, upPort, ca} = f
+  const {n, hosts, warmHosts, worstHosts, sans, upPort, ca, requests} = f
   if (turnCpuFile !== null) process.env.PL_TURN_CPU_FILE = turnCpuFile
   const pl = await spawnPipelock(root, cfg, [], turnCpuFile !== null ? ['--import', pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'turn-cpu.js')).href, ...nodeArgs] : nodeArgs)
   // Warm-up: JIT, the upstream pool, a few mints.
@@ -191,12 +202,33 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
     const t0 = process.hrtime.bigint()
     const settled = await Promise.allSettled(targets.map((h) => tunnel(pl.port, h, upPort, ca)))
     const wall = ms(t0)
-    const open = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const open = settled.flatMap((r, k) => (r.status === 'fulfilled' ? [{...r.value, host: targets[k]!}] : []))
     const failed = settled.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []))
     const to = await mark()
     const lag = await scrapeLagMs(pl.port)
     const endMs = Date.now()
     windows.push({name, from, to, lag, wall, failed: failed.length === 0 ? 0 : `${failed.length} (${[...new Set(failed)].join('; ')})`, per: open.map((o) => o.ms).sort((a, b) => a - b), startMs, endMs})
+    // Steady traffic: every open tunnel sends `requests` kept-alive GETs, one after another, all
+    // tunnels at once (the "under 256 concurrent tunnels" reading of the budget, beside the bursts).
+    if (requests > 0 && open.length > 0) {
+      await scrapeLagMs(pl.port)
+      const tFrom = await mark()
+      const tStart = Date.now()
+      const t1 = process.hrtime.bigint()
+      const perRequest: number[] = []
+      const done = await Promise.allSettled(open.map(async (o) => {
+        for (let i = 0; i < requests; i++) {
+          const r0 = process.hrtime.bigint()
+          await innerGet(o.socket, o.host, upPort)
+          perRequest.push(ms(r0))
+        }
+      }))
+      const tWall = ms(t1)
+      const tFailed = done.filter((r) => r.status === 'rejected').length
+      const tTo = await mark()
+      const tLag = await scrapeLagMs(pl.port)
+      windows.push({name: `${name}: ${requests} requests in each, all tunnels at once`, from: tFrom, to: tTo, lag: tLag, wall: tWall, failed: tFailed, per: perRequest.sort((a, b) => a - b), startMs: tStart, endMs: Date.now()})
+    }
     // The agents go away together: every tunnel closes at once (its teardown is a burst too).
     const closeFrom = await mark()
     const closeStart = Date.now()
@@ -319,6 +351,8 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
   const o = args.indexOf('--origin-sans')
   const sans = o >= 0 ? Number(args[o + 1]) : 100
   const worstHosts = Array.from({length: n}, (_, k) => loopback(768 + k + 1))
+  const q = args.indexOf('--requests')
+  const requests = q >= 0 ? Number(args[q + 1]) : 8
   const {dir, upPort, ca, cfg, listeners} = await tunnelFixture([...hosts, ...warmHosts, '127.0.0.1'], worstHosts, sans)
   const prof = args.indexOf('--cpu-prof')
   const base = args.indexOf('--baseline')
@@ -343,7 +377,7 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
       const nodeArgs = [...common, ...extra, ...(prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : [])]
       // --trace-gc: V8's per-GC lines (name=value) into DIR/gc.log, for turn-profile.ts (gc-trace.ts).
       if (args.includes('--trace-gc')) (nodeArgs.push('--trace-gc', '--trace-gc-nvp'), (process.env.PL_BENCH_PROXY_STDOUT = path.join(outDir, 'gc.log')))
-      const armRows = await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, worstHosts, sans, upPort, ca}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)
+      const armRows = await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, worstHosts, sans, upPort, ca, requests}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)
       rows.push(...armRows.map((row) => (rounds > 1 ? {round: round + 1, ...row} : row)))
     }
   }
