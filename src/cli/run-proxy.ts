@@ -1,7 +1,7 @@
 import {captureRunOptions} from './capture-options.js'
 import {PipelockError} from '../plugins/errors/index.js'
 import type {PresetName} from '../plugins/config/index.js'
-import {releaseYoungGenerationUpTo} from './young-generation-cap.js'
+import {releaseYoungGenerationUpTo, scavengeOnMainThread} from './young-generation-cap.js'
 import {resumeCompilers} from './startup-compilers.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
@@ -55,8 +55,10 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
     ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
   })
   // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it), up to
-  // a cap that keeps a scavenge in a burst of tunnels short (issue 16).
+  // a cap that keeps a scavenge in a burst of tunnels short, and scavenges on this thread alone,
+  // never waiting for a preempted helper (issue 16).
   releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS)
+  scavengeOnMainThread(process.execArgv, process.env.NODE_OPTIONS)
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
   process.exitCode = await running.done
 }

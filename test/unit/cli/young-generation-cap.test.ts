@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
-import {releaseYoungGenerationUpTo, RUN_SEMI_SPACE_CAP_BYTES} from '../../../src/cli/young-generation-cap.js'
+import {releaseYoungGenerationUpTo, RUN_SEMI_SPACE_CAP_BYTES, scavengeOnMainThread} from '../../../src/cli/young-generation-cap.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 const MiB = 1024 * 1024
@@ -48,10 +48,10 @@ describe('run: the young generation grows after listening, up to a cap', () => {
   })
 
   it('grows to the cap and no further; uncapped, the same workload grows past it', () => {
-    assert.equal(RUN_SEMI_SPACE_CAP_BYTES, 4 * MiB)
+    assert.equal(RUN_SEMI_SPACE_CAP_BYTES, 2 * MiB)
     const capped = largestSemiSpace('cap.releaseYoungGenerationUpTo(process.execArgv, undefined) !== null')
     assert.ok(capped.applied)
-    assert.ok(capped.semi > 2 * MiB && capped.semi <= 4 * MiB, `semi-space ${capped.semi}`)
+    assert.ok(capped.semi > 1 * MiB && capped.semi <= 2 * MiB, `semi-space ${capped.semi}`)
     const at8 = largestSemiSpace(`cap.releaseYoungGenerationUpTo(process.execArgv, undefined, ${8 * MiB}) !== null`)
     assert.ok(at8.semi > 4 * MiB && at8.semi <= 8 * MiB, `semi-space ${at8.semi}`)
     // The release without a cap (V8's default growth factor, what run did before): V8 grows it past 4 MiB.
@@ -63,5 +63,53 @@ describe('run: the young generation grows after listening, up to a cap', () => {
     const r = largestSemiSpace('cap.releaseYoungGenerationUpTo(process.execArgv, undefined) !== null', ['--max-semi-space-size=16'])
     assert.equal(r.applied, false)
     assert.ok(r.semi > 4 * MiB, `semi-space ${r.semi}`)
+  })
+})
+
+/**
+ * The helper threads' share of every scavenge (V8's `--trace-gc-nvp` field
+ * `background.scavenge.parallel`, summed) while a workload whose objects survive scavenges runs
+ * in a fresh node with a 16 MiB young generation (large enough for V8 to split a scavenge), after
+ * `apply` (an expression of cap).
+ */
+function helperScavengeMs(apply: string): {ms: number; scavenges: number} {
+  const url = JSON.stringify(pathToFileURL(repoPath('dist', 'src', 'cli', 'young-generation-cap.js')).href)
+  const script = `
+    const cap = await import(${url})
+    ${apply}
+    let keep = []
+    for (let turn = 0; turn < 300; turn++) {
+      for (let i = 0; i < 4000; i++) {
+        keep.push({i, a: [i, i + 1], s: 'k' + i})
+        if (keep.length > 200000) keep = keep.slice(100000)
+      }
+      await new Promise((r) => setImmediate(r))
+    }`
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=16', '--trace-gc-nvp', '--input-type=module', '-e', script], {encoding: 'utf8'})
+  assert.equal(r.status, 0, r.stderr)
+  let ms = 0
+  let scavenges = 0
+  for (const line of r.stdout.split('\n')) {
+    if (!/\bgc=s\b/.test(line)) continue
+    scavenges++
+    ms += Number(/background\.scavenge\.parallel=([\d.]+)/.exec(line)?.[1] ?? 'NaN')
+  }
+  return {ms, scavenges}
+}
+
+describe('run: scavenges on the main thread alone once listening', () => {
+  it("stands back when the operator set a scavenger or GC-threading flag (node flags or NODE_OPTIONS)", () => {
+    assert.equal(scavengeOnMainThread(['--parallel-scavenge'], undefined), false)
+    assert.equal(scavengeOnMainThread(['--no-parallel-scavenge'], undefined), false)
+    assert.equal(scavengeOnMainThread([], '--trace-warnings --single-threaded-gc'), false)
+    assert.equal(scavengeOnMainThread([], '--single_threaded'), false)
+  })
+
+  it('takes effect at run time: no helper thread works on a scavenge after it, where helpers did before', () => {
+    const parallel = helperScavengeMs('')
+    assert.ok(parallel.scavenges >= 5 && parallel.ms > 0, `helpers ${parallel.ms} ms over ${parallel.scavenges} scavenges`)
+    const alone = helperScavengeMs('if (!cap.scavengeOnMainThread([], undefined)) throw new Error("not applied")')
+    assert.ok(alone.scavenges >= 5, `${alone.scavenges} scavenges`)
+    assert.equal(alone.ms, 0)
   })
 })
