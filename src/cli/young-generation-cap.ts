@@ -57,8 +57,8 @@ const SCAVENGE_THREADS_FLAG = /^--(no[-_])?parallel[-_]scavenge|^--(no[-_])?sing
  * Scavenges on the main thread alone once `run` listens (`--no-parallel-scavenge`, read by V8 at
  * every scavenge), issue 16. A parallel scavenge ends with the main thread waiting for every
  * helper that took a share of the work; on a busy host a helper preempted by another process
- * leaves the main thread asleep inside the pause: 11–14 ms stalls with 10–14 ms of it asleep in
- * `tls-tunnels` (round 10), the longest of every run. With the young generation capped at 2 MiB
+ * leaves the main thread asleep inside the pause: stalls of 15.8 and 17.1 ms with 11.4 and 14.3
+ * ms of it asleep in `tls-tunnels` (round 10), the longest of their runs. With the young generation capped at 2 MiB
  * a scavenge on the main thread alone is a few ms of its own CPU and never waits: the longest own
  * stall over 42 burst and traffic windows was 10.4 ms (one window; the rest ≤ 8.9) against 3 of
  * 42 over 10 with helpers (up to 14.3), at +2–5 % CPU per request (`young-gen-cost`, within its
