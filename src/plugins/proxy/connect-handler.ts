@@ -9,12 +9,13 @@ import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
-import {admitBudget, budgetBytes} from './agent-budget.js'
-import {ceeConnectGate} from './cee-gate.js'
+import {budgetBytes} from './agent-budget.js'
 import {hintHeader} from './hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
-import {contractGate, firstHeader, headerDlpGate, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {RequestRecord} from './request-gate.js'
+import type {RequestGateContext} from './gate/context.js'
+import {runGate} from './gate/run-gate.js'
 import {admitTunnel, dialTunnel} from './intercept/connect-pacing.js'
 import {interceptTunnel} from './intercept/tunnel.js'
 import {TunnelLookup} from './tunnel-dns.js'
@@ -88,19 +89,18 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
 
   // The scan's DNS answer is the one the dial validates again and connects to (tunnel-dns.ts).
   const dns = TunnelLookup.forTunnel()
-  const scan = await urlVerdict(core, snap, b, synthetic, () => display, rec, deny, undefined, dns.resolver)
-  if (scan === null) return
+  const warnings: string[] = []
+  // The gate (gate/transport-stages.ts, row connect): URL scan of the synthetic URL → session
+  // (§14.3, airlock hard/drain before dialling, OP §6 item 3) → header DLP → cross-request (host
+  // alone, §5.4) → contract (on the tunnel's destination, §7.6) → budget (a spent byte budget
+  // refuses new tunnels too).
+  const gate: RequestGateContext = {
+    core, snap, b, rec, req, block: deny, warnings, method: 'CONNECT', target: synthetic, contractUrl,
+    shownAs: () => display, airlock: 'connect', resolver: dns.resolver, budgetHost: auth.host, tunnel: {host, display},
+    scan: null, shown: display, sessionHost: '', body: null,
+  }
+  if (await runGate('connect', gate)) return
   const t = rec.session
-  // §14.3: CONNECT answers `CONNECT blocked: session escalation level <label>`.
-  // Airlock hard/drain: `airlock: CONNECT blocked during quarantine`, before dialling (OP §6 item 3).
-  if (sessionPreflight(snap, rec, host, firstHeader(req.headers['user-agent']), deny, undefined, {transport: 'connect', method: 'CONNECT'})) return
-  if (headerDlpGate(snap, rec, req, host, display, deny)) return
-  if (ceeConnectGate(core, snap, rec, b, host, display, deny)) return
-  // The contract gate (learn-lifecycle §7.6) on the tunnel's destination.
-  if (contractGate(rec, contractUrl, 'CONNECT', scan.warnings.map((w) => w.pattern), deny)) return
-  // Agent budget (operations.md §2.9): a spent byte budget refuses new tunnels too (quirk fixed).
-  const denied = admitBudget(snap, b.sessionKey, auth.host, (l) => core.metrics.agentBudgetDenials.inc(l))
-  if (denied !== null) return deny('budget', 'budget', denied.message, 429, 'data_budget')
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
   // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
@@ -128,7 +128,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     return
   }
   // Record first, answer second: the tunnel's allow decision is in the chain before the 200.
-  record(allowDecision(core, b, display, 200, 0, scan.warnings.map((w) => w.pattern)))
+  record(allowDecision(core, b, display, 200, 0, warnings))
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
   const openedAt = core.nowMs()
   // Relayed bytes so far; replaced by the socket counters once the relay or interception starts.

@@ -7,12 +7,13 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {approximateRegistrableDomain, canonicalHostname, canonicalIpSpelling, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
-import {ceeGate} from './cee-gate.js'
-import {admitBudget, overBudgetMessage, readWithinBudget} from './agent-budget.js'
+import {overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
-import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict} from './request-gate.js'
+import {hopVerdict, RequestRecord} from './request-gate.js'
+import type {RequestGateContext} from './gate/context.js'
+import {runGate} from './gate/run-gate.js'
 import {hostOfUrl} from './session-gate.js'
 import {RequestSuppression} from './suppression.js'
 import {blockHint, hintHeader} from './hints.js'
@@ -93,23 +94,16 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(hint !== undefined ? {hint} : {})}, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)})
   }
 
-  // Decision order: (kill switch: already passed) → URL scan → session (anomaly, block_all, warn
-  // upgrade) → header DLP → upstream → response scans.
-  const scan = await urlVerdict(core, snap, b, target, (layer) => safeTarget(snap, target, layer), rec, block, warnings)
-  if (scan === null) return
+  // The gate (gate/transport-stages.ts, row fetch): URL scan → session → header DLP →
+  // cross-request → contract → budget (the kill switch was checked at dispatch).
+  const gate: RequestGateContext = {
+    core, snap, b, rec, req, block, warnings, method: 'GET', target, contractUrl: target,
+    shownAs: (layer) => safeTarget(snap, target, layer), airlock: 'fetch',
+    scan: null, shown: '', sessionHost: '', body: null,
+  }
+  if (await runGate('fetch', gate)) return
   const t = rec.session
-  // How the URL may be echoed from here on (an unenforced DLP hit stays redacted).
-  const shown = safeTarget(snap, target, scan.allowed ? null : scan.layer)
-  const targetHost = t !== null ? hostOfUrl(target) : ''
-  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'fetch', method: 'GET'})) return
-  if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
-  // Cross-request detection (operations §5.6: fetch step 13, after header DLP).
-  if (ceeGate(core, snap, rec, b, target, null, block)) return
-  // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
-  if (contractGate(rec, target, 'GET', warnings, block)) return
-  // Agent budget (operations.md §2.9): after every gate, before the outbound request.
-  const denied = admitBudget(snap, b.sessionKey, urlHost(target), (l) => core.metrics.agentBudgetDenials.inc(l))
-  if (denied !== null) return block('budget', 'budget', denied.message, 429, 'data_budget')
+  const shown = gate.shown
 
   const outcome = await requestWithRedirects(
     core.upstream,

@@ -8,17 +8,16 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode, type Suppressor, type UrlScanResult} from '../scanner/index.js'
-import {MUTATING_METHODS} from '../sessions/index.js'
 import {blockHeaders, redactUrl, sendTextError} from './block.js'
-import {ceeGate} from './cee-gate.js'
-import {admitBudget, budgetBytes, overBudgetMessage, readWithinBudget} from './agent-budget.js'
-import {allowDecision, blockDecision, enforcing, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
+import {budgetBytes, overBudgetMessage, readWithinBudget} from './agent-budget.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {recordBytes} from './fetch-handler.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
-import {NO_REQUEST_BODY, readRequestBody, requestHasBody} from './request-body.js'
-import {contractGate, firstHeader, headerDlpGate, hopVerdict, RequestRecord, sessionPreflight, urlVerdict, waivesBody} from './request-gate.js'
+import {hopVerdict, RequestRecord} from './request-gate.js'
+import type {RequestGateContext} from './gate/context.js'
+import {runGate} from './gate/run-gate.js'
 import {hostOfUrl, type RequestSession} from './session-gate.js'
 import {RequestSuppression} from './suppression.js'
 import {hintHeader} from './hints.js'
@@ -60,66 +59,21 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)})
   }
 
-  const scan = await urlVerdict(core, snap, b, rawTarget, (layer) => safeTarget(snap, rawTarget, layer), rec, block, warnings)
-  if (scan === null) return
-  const t = rec.session
-  // How this request's URL may appear in logs from here on (an unenforced DLP hit stays redacted).
-  const shown = safeTarget(snap, rawTarget, scan.allowed ? null : scan.layer)
-  // The target's host as Go parses it, once (body scan, budget, and the response scan when no redirect moved it).
-  const host = urlHost(rawTarget)
-  const targetHost = t !== null ? hostOfUrl(rawTarget) : ''
   const method = req.method ?? 'GET'
-  // Session checks (§4.1 steps 9–10), then the taint authority check (§4.2 step 3).
-  if (sessionPreflight(snap, rec, targetHost, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'forward', method})) return
-  if (t !== null) {
-    if (MUTATING_METHODS.has(method.toUpperCase())) {
-      const v = ps!.authority(t, method, rawTarget, shown)
-      if (v.decision === 'ask') {
-        // `ask` with no approver wired is a block (§16); in audit mode it is logged and proceeds.
-        const detail = `authority mismatch: ${v.reason}`
-        if (enforcing(snap)) return block('taint', 'taint_policy', detail, 403, 'authority_mismatch')
-        record(blockDecision(core, b, shown, {stage: 'taint', layer: 'taint_policy', reason: 'authority_mismatch', detail, status: 0, enforced: false}))
-      }
-    }
+  // The gate (gate/transport-stages.ts, rows forward and intercept): URL scan → session → taint →
+  // header DLP → body → cross-request → contract → budget.
+  const gate: RequestGateContext = {
+    core, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget,
+    shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: 'forward',
+    ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
+    bodyOptions: () => ({...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}), suppress: suppression.for('body_dlp', rawTarget)}),
+    scan: null, shown: '', sessionHost: '', body: null,
   }
-
-  if (headerDlpGate(snap, rec, req, targetHost, shown, block, warnings)) return
-
-  // Request body: buffered (bounded) so it can be scanned and re-sent on a 307/308.
-  // No body (every GET): no read and no await.
-  const reqBody = !requestHasBody(req, opts.hasBody)
-    ? NO_REQUEST_BODY
-    : await readRequestBody(snap, req, host, {
-      ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
-      suppress: suppression.for('body_dlp', rawTarget),
-    })
-  // Oversized bodies fail closed (§6.2 step 2) whether or not scanning is on: we never stream unscanned.
-  if (reqBody.kind === 'over_limit') return block('body_scan', 'body_dlp', reqBody.detail, 403, 'dlp_match')
-  const body = reqBody.kind === 'read' ? reqBody.body : null
-  if (reqBody.kind === 'read') {
-    const r = reqBody.scan
-    warnings.push(...r.dlpWarnings.map((w) => w.pattern))
-    if (r.action === 'block' && !waivesBody(rec, r)) return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
-    if (t !== null && r.action !== 'block') {
-      const upgraded = r.action === 'warn' && r.layer !== null && ps!.warn(t, r.detail, targetHost, r.layer === 'body_dlp', shown) !== null
-      const up = ps!.warnFindings(t, r.dlpWarnings, targetHost, shown)
-      if (upgraded || up !== null) {
-        const layer = upgraded ? r.layer! : 'body_dlp'
-        return block('body_scan', layer, `${upgraded ? r.detail : `request body DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, upgraded ? (r.reason ?? 'dlp_match') : 'dlp_match')
-      }
-    }
-    if (r.action === 'warn' && r.layer !== null) {
-      core.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, rawTarget, r.layer), detail: r.detail, request_id: b.requestId, agent: b.agent})
-    }
-  }
-
-  // Cross-request detection (operations §5.6: after body and header DLP).
-  if (ceeGate(core, snap, rec, b, rawTarget, body, block)) return
-  // The contract gate (learn-lifecycle §7.6): every scanner stage passed; a live contract may still deny.
-  if (contractGate(rec, rawTarget, method, warnings, block)) return
-  // Agent budget (operations.md §2.9): after every gate, before the outbound request.
-  const denied = admitBudget(snap, b.sessionKey, host, (l) => core.metrics.agentBudgetDenials.inc(l))
-  if (denied !== null) return block('budget', 'budget', denied.message, 429, 'data_budget')
+  if (await runGate(b.transport === 'intercept' ? 'intercept' : 'forward', gate)) return
+  const t = rec.session
+  const shown = gate.shown
+  const host = urlHost(rawTarget)
+  const body = gate.body
 
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
   const abort = new UpstreamAbort()

@@ -5,7 +5,7 @@
  */
 import {gateHttp, type ContractContext, type HttpGateResult} from '../gate/index.js'
 import type {ResolvedContract} from '../enforcement/index.js'
-import type {ContentScanResult, ReasonCode, Resolver, UrlScanResult} from '../scanner/index.js'
+import type {ContentScanResult, HeaderList, ReasonCode, Resolver, UrlScanResult} from '../scanner/index.js'
 import type {AirlockTransport} from '../sessions/index.js'
 import type {IncomingMessage} from 'node:http'
 import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
@@ -179,9 +179,9 @@ export function sessionPreflight(
  * Warn-pattern names join `warnings` when given. True when `block` has answered.
  */
 export function headerDlpGate(
-  snap: ProxySnapshot, rec: RequestRecord, req: IncomingMessage, host: string, shown: string, block: BlockAnswer, warnings?: string[],
+  snap: ProxySnapshot, rec: RequestRecord, req: IncomingMessage, host: string, shown: string, block: BlockAnswer, warnings?: string[], headers?: HeaderList,
 ): boolean {
-  const hdr = snap.scanner.scanRequestHeaders(headerList(req))
+  const hdr = snap.scanner.scanRequestHeaders(headers ?? headerList(req))
   warnings?.push(...hdr.dlpWarnings.map((w) => w.pattern))
   if (hdr.action === 'block' && (hdr.dlp.length === 0 || !rec.waive({layer: 'header_dlp', reason: 'dlp_match', findings: hdr.dlp}))) {
     block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')

@@ -11,14 +11,15 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
-import {allowDecision, blockDecision, enforcing, errorDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
+import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision, DecisionStage} from '../decision.js'
 import {relaySse} from '../forward-handler.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {readCapped} from '../read-capped.js'
-import {readRequestBody} from '../request-body.js'
-import {contractGate, headerDlpGate, RequestRecord, waivesBody} from '../request-gate.js'
+import {RequestRecord} from '../request-gate.js'
+import type {RequestGateContext} from '../gate/context.js'
+import {runGate} from '../gate/run-gate.js'
 import type {UpstreamResponse} from '../upstream.js'
 import {reverseTarget, type ReverseUpstream} from './url.js'
 
@@ -76,48 +77,18 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     sendReverseJson(res, 503, requestBlockBody('kill switch active'), blockHeaders('kill_switch_active'))
     return
   }
-  if (snap.sessions !== null) rec.session = snap.sessions.begin(b.sessionKey, b.agent, b.clientIp)
-  const enforce = enforcing(snap)
-
-  // 3. URL DLP on the request-target, always; critical findings hard-block (§6 #31 fix).
-  const url = snap.scanner.scanTextForDlp(req.url ?? '/')
-  warnings.push(...url.warnings.map((w) => w.pattern))
-  if (url.matches.length > 0) {
-    const names = [...new Set(url.matches.map((m) => m.pattern))].join(', ')
-    const action = snap.scanner.settings.requestBodyScanning.action
-    const critical = url.matches.some((m) => m.severity === 'critical')
-    if (enforce && (critical || action === 'block') && !rec.waive({layer: 'dlp', reason: 'dlp_match', findings: url.matches})) {
-      return block('url_scan', 'dlp', `URL DLP: ${names}`, 403, 'dlp_match')
-    }
-    core.audit.event('warn', 'body_dlp', 'reverse proxy URL DLP finding (not blocked)', {url: safeTarget(snap, target, 'dlp'), detail: `URL DLP: ${names}`, request_id: b.requestId, agent: b.agent})
-    if (rec.session !== null) rec.session.finding = true
-  }
-  const shown = safeTarget(snap, target, url.matches.length > 0 ? 'dlp' : null)
-  const host = ctx.upstream.host
-
-  // 4. Header DLP (the shared gate: critical hard block, warn upgrades by session level).
-  if (headerDlpGate(snap, rec, req, host, shown, block, warnings)) return
-
-  // 5. Body: buffered (bounded) and scanned whatever its Content-Type (§6 #31 fix); never streamed unscanned.
-  const reqBody = await readRequestBody(snap, req, host)
-  if (reqBody.kind === 'over_limit') return block('body_scan', 'body_dlp', reqBody.detail, 403, 'dlp_match')
-  const body = reqBody.kind === 'read' ? reqBody.body : null
-  if (reqBody.kind === 'read') {
-    const r = reqBody.scan
-    warnings.push(...r.dlpWarnings.map((w) => w.pattern))
-    if (r.action === 'block' && !waivesBody(rec, r)) return block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
-    if (r.action === 'warn' && r.layer !== null) {
-      const t = rec.session
-      if (t !== null && snap.sessions!.warn(t, r.detail, host, r.layer === 'body_dlp', shown) !== null) {
-        return block('body_scan', r.layer, `${r.detail} (warn upgraded to block at escalation level ${snap.sessions!.levelOf(t)})`, 403, r.reason ?? 'dlp_match')
-      }
-      core.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: shown, detail: r.detail, request_id: b.requestId, agent: b.agent})
-    }
-  }
-
-  // 6. The contract gate on the absolute upstream URL.
+  // The gate (gate/transport-stages.ts, row reverse): URL DLP on the request-target → session →
+  // taint → header DLP → body (every content type, §6 #31 fix) → cross-request → contract (the
+  // absolute upstream URL) → budget.
   const method = req.method ?? 'GET'
-  if (contractGate(rec, target, method, warnings, block)) return
+  const gate: RequestGateContext = {
+    core, snap, b, rec, req, block, warnings, method, target, contractUrl: target,
+    shownAs: (layer) => safeTarget(snap, target, layer), airlock: 'forward', budgetHost: ctx.upstream.host,
+    scan: null, shown: '', sessionHost: '', body: null,
+  }
+  if (await runGate('reverse', gate)) return
+  const shown = gate.shown
+  const body = gate.body
 
   // 7. Forward: hygiene, Host = upstream, X-Forwarded-For appended.
   const headers = outboundHeaders(req.headers)

@@ -12,14 +12,15 @@ import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
 import type {ReasonCode, UrlScanResult} from '../../scanner/index.js'
 import {blockHeaders, sendTextError} from '../block.js'
-import {admitBudget} from '../agent-budget.js'
 import {writeRawResponse} from '../connect-handler.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from '../core.js'
 import type {DecisionStage} from '../decision.js'
 import {extractFetchTarget} from '../fetch-handler.js'
-import {contractGate, firstHeader, RequestRecord, sessionPreflight, urlVerdict} from '../request-gate.js'
+import {firstHeader, RequestRecord} from '../request-gate.js'
+import type {RequestGateContext} from '../gate/context.js'
+import {runGate} from '../gate/run-gate.js'
 import {DialBlockedError} from '../ssrf-dialer.js'
-import {forwardedHeaderDlp, forwardedHeaders} from './headers.js'
+import {forwardedHeaderList, forwardedHeaders} from './headers.js'
 import {WsMetrics} from './metrics.js'
 import {relayWebSocket, type WsRelayHooks} from './relay.js'
 
@@ -218,28 +219,19 @@ export class WebSocketProxy {
       const text = reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
       answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
     }
-    const scan = await urlVerdict(core, snap, b, target.httpUrl, (layer) => safeTarget(snap, raw, layer), rec, block, warnings)
-    if (scan === null) return null
-    const shown = safeTarget(snap, raw, scan.allowed ? null : scan.layer)
-    if (sessionPreflight(snap, rec, target.hostname, firstHeader(req.headers['user-agent']), block, {scan, shown}, {transport: 'websocket', method: 'GET'})) return null
+    const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, core.version)
+    // The gate (gate/transport-stages.ts, row websocket): URL scan → session → header DLP of the
+    // forwarded headers → contract → budget (an exhausted budget refuses new WebSockets too).
+    const gate: RequestGateContext = {
+      core, snap, b, rec, req, block, warnings, method: 'GET', target: target.httpUrl, contractUrl: target.httpUrl,
+      shownAs: (layer) => safeTarget(snap, raw, layer), airlock: 'websocket', headers: () => forwardedHeaderList(fwd.headers), budgetHost: target.hostname,
+      scan: null, shown: '', sessionHost: '', body: null,
+    }
+    if (await runGate('websocket', gate)) return null
+    const shown = gate.shown
+    // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
       answer(503, 'too many active WebSocket connections', blockHeaders('rate_limit', 'ratelimit'))
-      return null
-    }
-    const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, core.version)
-    const hdr = forwardedHeaderDlp(snap.scanner, fwd.headers)
-    if (hdr !== null) {
-      if (cfg.enforce) {
-        block('header_dlp', 'dlp_header', hdr.detail, 403, 'dlp_match')
-        return null
-      }
-      rec.record(blockDecision(core, b, shown, {stage: 'header_dlp', layer: 'dlp_header', reason: 'dlp_match', detail: hdr.detail, status: 0, enforced: false}))
-    }
-    if (contractGate(rec, target.httpUrl, 'GET', warnings, block)) return null
-    // Agent budget (operations.md §2.9): an exhausted request or byte budget refuses new WebSockets too.
-    const denied = admitBudget(snap, b.sessionKey, target.hostname, (l) => core.metrics.agentBudgetDenials.inc(l))
-    if (denied !== null) {
-      block('budget', 'budget', denied.message, 429, 'data_budget')
       return null
     }
     this.active++

@@ -6,7 +6,7 @@
  */
 import type {IncomingHttpHeaders} from 'node:http'
 import type {PipelockConfig} from '../../config/index.js'
-import type {Scanner} from '../../scanner/index.js'
+import type {HeaderList} from '../../scanner/index.js'
 import {firstHeader} from '../request-gate.js'
 
 /** Header DLP order (§3.2); the first value with an enforced match decides. */
@@ -39,15 +39,12 @@ export function forwardedHeaders(h: IncomingHttpHeaders, cfg: PipelockConfig, ws
   return {headers: out, protocols}
 }
 
-/** The first forwarded header whose value DLP flags: `DLP match in <Header> header: <names>`, or null. */
-export function forwardedHeaderDlp(scanner: Scanner, headers: Record<string, string>): {header: string; detail: string} | null {
+/** The forwarded headers as header DLP reads them (gate stage `header_dlp`): name/value pairs in DLP order. */
+export function forwardedHeaderList(headers: Record<string, string>): HeaderList {
+  const out: Array<[string, string]> = []
   for (const name of DLP_ORDER) {
     const v = headers[name]
-    if (v === undefined) continue
-    const r = scanner.scanTextForDlp(v)
-    if (r.matches.length === 0) continue
-    const names = [...new Set(r.matches.map((m) => m.pattern))].join(', ')
-    return {header: name, detail: `DLP match in ${name} header: ${names}`}
+    if (v !== undefined) out.push([name, v])
   }
-  return null
+  return out
 }

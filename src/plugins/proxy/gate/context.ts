@@ -1,0 +1,68 @@
+/**
+ * What one request brings to the gate (ARCHITECTURE "One gate, one decision"): the transport
+ * parses the request into this context, `runGate` runs the transport's stages over it in the one
+ * declared order, and every stage reads and writes only here. A stage answers a block through
+ * `block` (the transport's own answer: JSON for `/fetch`, text for the forward proxy, a raw
+ * response on a hijacked CONNECT or WebSocket socket), which records the Decision first.
+ */
+import type {IncomingMessage} from 'node:http'
+import type {HeaderList, Resolver, Suppressor, UrlScanResult} from '../../scanner/index.js'
+import type {AirlockTransport} from '../../sessions/index.js'
+import type {DecisionBase, ProxyCore} from '../core.js'
+import type {BlockAnswer, RequestRecord} from '../request-gate.js'
+import type {ProxySnapshot} from '../state.js'
+
+export interface RequestGateContext {
+  readonly core: ProxyCore
+  readonly snap: ProxySnapshot
+  readonly b: DecisionBase
+  readonly rec: RequestRecord
+  readonly req: IncomingMessage
+  readonly block: BlockAnswer
+  /** Names of `action: warn` DLP patterns seen on the way; every later Decision carries them. */
+  readonly warnings: string[]
+  readonly method: string
+  /** The URL the URL scan and cross-request detection read (CONNECT: `https://host/`). */
+  readonly target: string
+  /** The URL the contract reads (CONNECT: the port kept, learn-lifecycle §7.6). */
+  readonly contractUrl: string
+  /** How `target` may appear in logs once `layer` decided (null: it passed every URL check). */
+  readonly shownAs: (layer: string | null) => string
+  /** The session preflight's transport name (airlock action classes, OP §6). */
+  readonly airlock: AirlockTransport
+  /** The URL scan's resolver (CONNECT hands the dial the scan's own DNS answer). */
+  readonly resolver?: Resolver
+  /** The headers header DLP reads; default: the request's headers as received. */
+  readonly headers?: () => HeaderList
+  /** How the request body is read (the forward pipeline's HTTP/2 and suppression options), asked only when there is a body. */
+  readonly bodyOptions?: () => {readonly hasBody?: boolean; readonly suppress?: Suppressor}
+  /** Whether the request carries a body, when the transport knows better (HTTP/2 frames it without Content-Length). */
+  readonly hasBody?: boolean
+  /** The host the budget charges (default: the target's host as Go parses it). */
+  readonly budgetHost?: string
+  /** CONNECT: the tunnel's lower-cased host and display form (cross-request detection reads the host alone). */
+  readonly tunnel?: {readonly host: string; readonly display: string}
+
+  // Written by the stages, read by the later ones and by the transport after the gate.
+  /** The URL scan's result; the reverse proxy's URL-DLP stage writes an allowed one. */
+  scan: UrlScanResult | null
+  /** How the request's URL appears from here on (an unenforced DLP hit stays redacted). */
+  shown: string
+  /** The session's view of the target host ('' without session profiling). */
+  sessionHost: string
+  /** The request body as read and scanned by the body stage (null: none). */
+  body: Buffer | null
+}
+
+/** The stages of the request gate, in the one order they run (order.ts). */
+export type StageId =
+  | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'body' | 'cross_request' | 'contract' | 'budget'
+
+/**
+ * One stage: `run` answers the request (through `ctx.block`) and returns true, or returns false
+ * and the gate goes on. A stage never answers an allow: the transport relays after the gate.
+ */
+export interface Stage {
+  readonly id: StageId
+  run(ctx: RequestGateContext): boolean | Promise<boolean>
+}

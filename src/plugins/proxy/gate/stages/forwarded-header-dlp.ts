@@ -1,0 +1,28 @@
+/**
+ * The WebSocket handshake's header DLP (transports §3.2 step 11): DLP on the headers that will be
+ * forwarded upstream, in the order the transport gives them; the first header with a finding
+ * decides (layer `dlp_header`). An exception may waive it; in audit mode it is recorded as
+ * `would_block` and the handshake goes on.
+ */
+import {blockDecision, enforcing} from '../../core.js'
+import type {Stage} from '../context.js'
+
+export const forwardedHeaderDlpStage: Stage = {
+  id: 'header_dlp',
+  run(ctx) {
+    const {snap, rec} = ctx
+    for (const [name, value] of ctx.headers?.() ?? []) {
+      const r = snap.scanner.scanTextForDlp(value)
+      if (r.matches.length === 0) continue
+      const detail = `DLP match in ${name} header: ${[...new Set(r.matches.map((m) => m.pattern))].join(', ')}`
+      if (!enforcing(snap)) {
+        rec.record(blockDecision(ctx.core, ctx.b, ctx.shown, {stage: 'header_dlp', layer: 'dlp_header', reason: 'dlp_match', detail, status: 0, enforced: false}))
+        return false
+      }
+      if (rec.waive({layer: 'dlp_header', reason: 'dlp_match', findings: r.matches})) return false
+      ctx.block('header_dlp', 'dlp_header', detail, 403, 'dlp_match')
+      return true
+    }
+    return false
+  },
+}
