@@ -1,28 +1,6 @@
-import {configHash} from './hash.js'
-import type {ConfigWarning} from './problems.js'
-import {resolveDefaults} from './resolve-defaults.js'
-import type {PipelockConfig} from './schema.js'
+import {loadDefaults, type LoadedConfig, type LoadOptions} from './loaded.js'
 
-// What `loadConfig` (load.ts) returns, and the no-file case, here rather than in load.ts: the
-// MCP wrap imports this module without the YAML reader (issue 12), and load.ts imports it back.
-
-export interface LoadedConfig {
-  readonly config: PipelockConfig
-  readonly warnings: readonly ConfigWarning[]
-  /** The file it came from; undefined for the built-in defaults. */
-  readonly path?: string
-  /** `sha256:<hex>` policy hash (see `configHash`). */
-  readonly hash: string
-}
-
-export interface LoadOptions {
-  readonly env?: Readonly<Record<string, string | undefined>>
-}
-
-/** A resolved config as loaded from `file` (undefined: the built-in defaults), with its policy hash. */
-export function loadedConfig(r: {config: PipelockConfig; warnings: readonly ConfigWarning[]}, file: string | undefined): LoadedConfig {
-  return {config: r.config, warnings: r.warnings, path: file, hash: configHash(r.config)}
-}
+export {loadDefaults, loadedConfig, type LoadedConfig, type LoadOptions} from './loaded.js'
 
 /**
  * `loadConfig` for callers that can wait (the MCP wrap, issue 12): the YAML reader (load.ts,
@@ -32,12 +10,4 @@ export function loadedConfig(r: {config: PipelockConfig; warnings: readonly Conf
 export async function loadConfigOnDemand(file: string | undefined, options: LoadOptions = {}): Promise<LoadedConfig> {
   if (file !== undefined) return (await import('./load.js')).loadConfig(file, options)
   return loadDefaults(options)
-}
-
-/**
- * The built-in defaults as a loaded config (no file): what `loadConfig()` without a path gives,
- * `resolveConfig({})` without loading zod (`resolveDefaults`).
- */
-export function loadDefaults(options: LoadOptions = {}): LoadedConfig {
-  return loadedConfig(resolveDefaults({env: options.env ?? process.env}), undefined)
 }

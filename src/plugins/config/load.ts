@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
-import {loadDefaults, loadedConfig, type LoadedConfig, type LoadOptions} from './load-on-demand.js'
+import {loadDefaults, loadedConfig, type LoadedConfig, type LoadOptions} from './loaded.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {resolveConfig, type ResolveOptions} from './resolve.js'
 import type {PipelockConfig} from './schema.js'

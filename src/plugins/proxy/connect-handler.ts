@@ -14,24 +14,14 @@ import {hintHeader} from './hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {RequestRecord} from './request-gate.js'
+import {writeRawResponse} from './relay/raw-response.js'
 import type {RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
-import {admitTunnel, dialTunnel} from './intercept/connect-pacing.js'
-import {interceptTunnel} from './intercept/tunnel.js'
 import {TunnelLookup} from './tunnel-dns.js'
 import {DownloadRelay} from './tunnel-relay.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
 export const MAX_TUNNELS = 1024
-
-/** Writes a raw HTTP/1.1 response on a hijacked socket and closes it. */
-export function writeRawResponse(socket: Duplex, status: number, statusText: string, headers: Record<string, string>, body: string): void {
-  if (socket.destroyed) return
-  const lines = [`HTTP/1.1 ${status} ${statusText}`]
-  const all = {...headers, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close'}
-  for (const [k, v] of Object.entries(all)) lines.push(`${k}: ${v}`)
-  socket.end(lines.join('\r\n') + '\r\n\r\n' + body)
-}
 
 const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable'}
 
@@ -63,8 +53,9 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     writeRawResponse(client, 400, 'Bad Request', textHeaders(), 'invalid CONNECT target\n')
     return
   }
-  const admitted = admitTunnel(core, auth.host)
-  if (admitted !== undefined) await admitted
+  // An intercepted host's tunnels are paced by the interceptor's set-up queue (its port on ProxyCore).
+  const pacer = core.interceptor?.intercepts(auth.host) === true ? core.interceptor : null
+  if (pacer !== null) await pacer.admit()
   // The host as the session, header and CEE gates and the exposure read it: lower-cased once.
   const host = auth.host.toLowerCase()
   const bracketed = auth.host.includes(':') ? `[${auth.host}]` : auth.host
@@ -112,7 +103,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const download = interceptsHost ? null : new DownloadRelay(undefined, undefined, core.relayBuffers)
   let upstream
   try {
-    upstream = await dialTunnel(core, auth.host, auth.port, download?.onread, dns.lookupAll)
+    upstream = await (interceptsHost ? core.interceptor!.dial(core, auth.host, auth.port, download?.onread, dns.lookupAll) : core.dial(auth.host, auth.port, download?.onread, dns.lookupAll))
   } catch (err) {
     untrack()
     const e = err as Error & {code?: string}
@@ -200,7 +191,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     budgeted = false
     lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
     client.once('close', close)
-    interceptTunnel(core, {host: auth.host, port: auth.port, connect: b, interceptor: icpt}, client, first, cfg.forward_proxy.idle_timeout_seconds * 1000, close)
+    icpt.serve(core, {host: auth.host, port: auth.port, connect: b}, client, first, cfg.forward_proxy.idle_timeout_seconds * 1000, close)
     return
   }
 

@@ -4,8 +4,8 @@
  * with the FetchResponse JSON.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {goHostname, parseGoUrl} from '../canonical/index.js'
-import {approximateRegistrableDomain, canonicalHostname, canonicalIpSpelling, isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
+import {parseGoUrl} from '../canonical/index.js'
+import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
 import {overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
@@ -19,43 +19,10 @@ import {RequestSuppression} from './suppression.js'
 import {blockHint, hintHeader} from './hints.js'
 import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
+import {recordBytes} from './relay/data-budget.js'
+import {extractFetchTarget} from './relay/query-target.js'
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
-
-/** §4.1 step 2: control characters removed; with extra parameters the raw tail after `url=` is taken. */
-export function extractFetchTarget(rawQuery: string): string | null {
-  const pairs = rawQuery.split('&').filter((p) => p !== '')
-  const keys = pairs.map((p) => decodeSafe(p.split('=')[0]!))
-  const urlIdx = keys.indexOf('url')
-  if (urlIdx < 0) return null
-  let value: string
-  if (keys.some((k) => k !== 'url' && k !== 'agent')) {
-    const at = rawQuery.indexOf('url=')
-    value = decodeSafe(at < 0 ? '' : rawQuery.slice(at + 4))
-  } else {
-    const p = pairs[urlIdx]!
-    const eq = p.indexOf('=')
-    value = eq < 0 ? '' : decodeSafe(p.slice(eq + 1).replace(/\+/g, ' '))
-  }
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\x00-\x1f\x7f]/g, '')
-}
-
-function decodeSafe(s: string): string {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return s
-  }
-}
-
-export function queryParam(rawQuery: string, name: string): string | undefined {
-  for (const p of rawQuery.split('&')) {
-    const eq = p.indexOf('=')
-    if (decodeSafe(eq < 0 ? p : p.slice(0, eq)) === name) return eq < 0 ? '' : decodeSafe(p.slice(eq + 1).replace(/\+/g, ' '))
-  }
-  return undefined
-}
 
 export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawQuery: string): Promise<void> {
   const snap = snapshotFor(core, b)
@@ -187,18 +154,3 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
 }
 
 
-/** Data-budget accounting after a response is read (§5.16); nothing to keep when the budget is off. */
-export function recordBytes(snap: ReturnType<ProxyCore['snapshot']>, url: string, bytes: number): void {
-  if (snap.config.fetch_proxy.monitoring.max_data_per_minute <= 0) return
-  snap.dataBudget.record(budgetKey(url), bytes)
-}
-
-/** Same key as the scanner's data-budget stage (eTLD+1 of the host). */
-export function budgetKey(raw: string): string {
-  try {
-    const c = canonicalHostname(goHostname(parseGoUrl(raw).host))
-    return approximateRegistrableDomain(canonicalIpSpelling(c.ok ? c.host : ''))
-  } catch {
-    return ''
-  }
-}

@@ -12,18 +12,11 @@ import type {LookupAll} from '../ssrf-dialer.js'
 import {UPSTREAM_SLOT_HOLD_MS} from './setup-queue.js'
 import type {Interceptor} from './runtime.js'
 
-function pacer(core: ProxyCore, host: string): Interceptor | null {
-  const icpt = core.interceptor ?? null
-  return icpt !== null && icpt.intercepts(host) ? icpt : null
-}
-
 /**
  * Resolves when the CONNECT may run its admission: at most one slot's worth of admissions per
  * turn (the slot is given back at the next turn, after the admissions' synchronous work ran).
  */
-export function admitTunnel(core: ProxyCore, host: string): Promise<void> | undefined {
-  const icpt = pacer(core, host)
-  if (icpt === null) return undefined
+export function admitTunnel(icpt: Interceptor): Promise<void> {
   return new Promise((resolve) =>
     icpt.setup.pushHandshake((settled) => {
       resolve()
@@ -33,9 +26,7 @@ export function admitTunnel(core: ProxyCore, host: string): Promise<void> | unde
 }
 
 /** The pre-dial (transports §2.7 step 12), one set-up slot from its start to its outcome. */
-export function dialTunnel(core: ProxyCore, host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket> {
-  const icpt = pacer(core, host)
-  if (icpt === null) return core.dial(host, port, onread, lookupAll)
+export function dialTunnel(icpt: Interceptor, core: Pick<ProxyCore, 'dial'>, host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket> {
   return new Promise((resolve, reject) =>
     icpt.setup.pushHandshake((settled) => {
       core.dial(host, port, onread, lookupAll).then(

@@ -16,7 +16,13 @@ import {createSafeAgent} from '../ssrf-dialer.js'
 import {InterceptMetrics, type InterceptOutcome} from './metrics.js'
 import {pacedResponses} from './paced-responses.js'
 import {SetupQueue, UPSTREAM_SLOT_HOLD_MS} from './setup-queue.js'
-import {InterceptServers} from './tunnel.js'
+import {InterceptServers, interceptTunnel} from './tunnel.js'
+import {admitTunnel, dialTunnel} from './connect-pacing.js'
+import type {TunnelContext} from './request.js'
+import type {OnReadOpts, Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
+import type {ProxyCore} from '../core.js'
+import type {LookupAll} from '../ssrf-dialer.js'
 import {refuseInterceptedUpgrade, type InterceptUpgradeHandler} from './upgrade.js'
 
 export const DEFAULT_CERT_CACHE_SIZE = 10_000
@@ -49,6 +55,23 @@ export class Interceptor {
   readonly servers = new InterceptServers()
   /** Paces TLS set-up (client-side handshakes, upstream connects) and upstream responses across event-loop turns. */
   readonly setup = new SetupQueue()
+
+  /**
+   * The CONNECT transport's three hand-offs to interception (it reaches them only through this
+   * port on ProxyCore, never by importing intercept/): admission paced by the set-up queue, the
+   * pre-dial in one set-up slot (transports §2.7 step 12), and serving the tunnel.
+   */
+  admit(): Promise<void> {
+    return admitTunnel(this)
+  }
+
+  dial(core: Pick<ProxyCore, 'dial'>, host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket> {
+    return dialTunnel(this, core, host, port, onread, lookupAll)
+  }
+
+  serve(core: ProxyCore, t: Omit<TunnelContext, 'interceptor'>, client: Duplex, first: Buffer, idleMs: number, close: () => void): void {
+    interceptTunnel(core, {...t, interceptor: this}, client, first, idleMs, close)
+  }
 
   constructor(o: InterceptorOptions) {
     const t = o.config.tls_interception

@@ -8,7 +8,7 @@
 import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 import {blockHeaders} from '../block.js'
-import {writeRawResponse} from '../connect-handler.js'
+import {writeRawResponse} from '../relay/raw-response.js'
 import {blockDecision, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision} from '../decision.js'
 

@@ -7,22 +7,23 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
-import {isCompressedEncoding, type ReasonCode, type Suppressor, type UrlScanResult} from '../scanner/index.js'
-import {blockHeaders, redactUrl, sendTextError} from './block.js'
-import {budgetBytes, overBudgetMessage, readWithinBudget} from './agent-budget.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
-import type {Decision, DecisionStage} from './decision.js'
-import {recordBytes} from './fetch-handler.js'
-import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from './header-hygiene.js'
-import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from './media-policy.js'
-import {hopVerdict, RequestRecord} from './request-gate.js'
-import type {RequestGateContext} from './gate/context.js'
-import {runGate} from './gate/run-gate.js'
-import {hostOfUrl, type RequestSession} from './session-gate.js'
-import {RequestSuppression} from './suppression.js'
-import {hintHeader} from './hints.js'
-import {requestWithRedirects, type UpstreamResponse} from './upstream.js'
-import {UpstreamAbort} from './upstream-abort.js'
+import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../../scanner/index.js'
+import {blockHeaders, sendTextError} from '../block.js'
+import {budgetBytes, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from '../core.js'
+import type {Decision, DecisionStage} from '../decision.js'
+import {recordBytes} from './data-budget.js'
+import {relaySse} from './sse.js'
+import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
+import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
+import {hopVerdict, RequestRecord} from '../request-gate.js'
+import type {RequestGateContext} from '../gate/context.js'
+import {runGate} from '../gate/run-gate.js'
+import {hostOfUrl} from '../session-gate.js'
+import {RequestSuppression} from '../suppression.js'
+import {hintHeader} from '../hints.js'
+import {requestWithRedirects, type UpstreamResponse} from '../upstream.js'
+import {UpstreamAbort} from '../upstream-abort.js'
 
 /**
  * What differs when another transport runs this pipeline (TLS interception, transports.md
@@ -190,51 +191,4 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
   } else res.end()
   recordBytes(snap, up.finalUrl, bytes)
   budgetBytes(snap, b.sessionKey, bytes)
-}
-
-/** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-export async function relaySse(
-  core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null, suppress?: Suppressor,
-): Promise<void> {
-  const snap = snapshotFor(core, b)
-  const sse = snap.scanner.sseStream(suppress)
-  const decoder = new TextDecoder('utf-8')
-  // The stream is allowed when it starts (recorded before the first event is answered); a later
-  // termination by response scanning is a second decision of its own.
-  record(allowDecision(core, b, shown, up.statusCode, 0, warnings))
-  res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
-  res.flushHeaders()
-  let bytes = 0
-  let terminated = false
-  const emit = (outcomes: ReturnType<typeof sse.push>): void => {
-    for (const o of outcomes) {
-      if (o.kind === 'event') {
-        res.write(o.raw)
-        if (o.warn.length > 0 && t !== null) t.finding = true
-        if (o.warn.length > 0) core.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: shown, patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
-      } else {
-        terminated = true
-        core.audit.event('warn', 'response_scan', 'SSE stream terminated', {url: shown, reason: o.reason, patterns: [...new Set(o.matches.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
-        return
-      }
-    }
-  }
-  try {
-    for await (const c of up.body) {
-      bytes += (c as Buffer).length
-      emit(sse.push(decoder.decode(c as Buffer, {stream: true})))
-      if (terminated || res.destroyed) break
-    }
-    if (!terminated) emit(sse.push(decoder.decode()))
-    if (!terminated) emit(sse.end())
-  } catch {
-    terminated = true
-  }
-  up.body.destroy()
-  res.end()
-  recordBytes(snap, up.finalUrl, bytes)
-  budgetBytes(snap, b.sessionKey, bytes)
-  if (terminated) {
-    record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
-  }
 }
