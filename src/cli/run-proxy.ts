@@ -56,7 +56,7 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
   })
   // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it), up to
   // a cap that keeps a scavenge in a burst of tunnels short, and scavenges on this thread alone,
-  // never waiting for a preempted helper (issue 16).
+  // never waiting for a preempted helper (bench: tls-tunnels).
   releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS)
   scavengeOnMainThread(process.execArgv, process.env.NODE_OPTIONS)
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)

@@ -14,10 +14,10 @@ export function preferSmallHeap(): void {
 }
 
 /**
- * The heap sizing for a streaming replay after `preferSmallHeap` (issue 18). `--optimize-for-size`
+ * The heap sizing for a streaming replay after `preferSmallHeap` (bench: shadow). `--optimize-for-size`
  * also keeps the young generation at its smallest, so a replay's short-lived garbage (most of what
  * it allocates) was scavenged ≈ 5× as often and promoted early: ≈ 30% of the replay's CPU on both
- * threads (docs/benchmarks.md). So it is turned off for the replay, and the old generation's growth
+ * threads (bench: shadow). So it is turned off for the replay, and the old generation's growth
  * is bounded instead: after each full collection V8 lets it grow to 1.5× what survived
  * (`--heap-growing-percent`, read whenever V8 sets the next limit) rather than its default of up
  * to ≈ 4× — which, with the replay's memo of known URLs live, is what let the heap reach 386 MB at

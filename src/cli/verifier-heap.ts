@@ -3,12 +3,12 @@ import {operatorGave} from './young-generation.js'
 
 /**
  * V8 heap sizing for `verify-receipt`, a one-shot command that reads a whole recorder chain
- * (issue 11: peak RSS ≤ 150 MB and flat at 1,000,000 receipts). The verifier keeps almost
+ * (bench: verify; peak RSS ≤ 150 MB and flat at 1,000,000 receipts). The verifier keeps almost
  * nothing alive (≈ 7 MiB after a full GC, flat in the number of receipts) but allocates
  * ≈ 25 KiB of short-lived garbage a line, of which 2–4 % survives two scavenges and is promoted.
  * Left to its defaults V8 let the old generation fill with that promoted garbage to several
  * times the live size before a mark-compact, and how far it went depended on the run's length
- * (docs/benchmarks.md, "Issue 11: verify-receipt memory flat to 1,000,000 receipts"). Here the
+ * (bench: verify, `--million`). Here the
  * old generation may grow by `HEAP_GROWING_PERCENT` over the live size after each mark-compact
  * (V8 reads `--heap-growing-percent` each time it sets the next limit, so it applies after
  * start-up); with so little alive each mark-compact is short.

@@ -55,7 +55,7 @@ const SCAVENGE_THREADS_FLAG = /^--(no[-_])?parallel[-_]scavenge|^--(no[-_])?sing
 
 /**
  * Scavenges on the main thread alone once `run` listens (`--no-parallel-scavenge`, read by V8 at
- * every scavenge), issue 16. A parallel scavenge ends with the main thread waiting for every
+ * every scavenge), bench: tls-tunnels. A parallel scavenge ends with the main thread waiting for every
  * helper that took a share of the work; on a busy host a helper preempted by another process
  * leaves the main thread asleep inside the pause: stalls of 15.8 and 17.1 ms with 11.4 and 14.3
  * ms of it asleep in `tls-tunnels` (round 10), the longest of their runs. With the young generation capped at 2 MiB

@@ -1,12 +1,11 @@
 import {setFlagsFromString} from 'node:v8'
 
 /**
- * Keeps V8's young generation at its initial size while a long-running command starts (issue 18).
+ * Keeps V8's young generation at its initial size while a long-running command starts (bench: startup).
  * Start-up (oclif, the zod config schema, the scanner catalogue, undici) allocates in bursts whose
  * objects survive one scavenge, and V8 answers that by doubling the semi-spaces up to their 16 MiB
  * default: `pipelock run --preset balanced` sat at ≈ 123 MiB idle of which ≈ 23 MiB was a young
- * generation holding nothing (docs/benchmarks.md, "Start-up: lazy loading and the young
- * generation"). `--max-semi-space-size` is read only when the heap is created, so it cannot be set
+ * generation holding nothing (bench: startup). `--max-semi-space-size` is read only when the heap is created, so it cannot be set
  * from inside the process; `--semi-space-growth-factor` is read each time V8 grows the young
  * generation, so setting it to 1 before the first growth keeps the initial semi-spaces.
  * Not done when the operator sized the young generation themselves (node flags or NODE_OPTIONS).

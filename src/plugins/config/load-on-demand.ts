@@ -4,7 +4,7 @@ import {resolveDefaults} from './resolve-defaults.js'
 import type {PipelockConfig} from './schema.js'
 
 // What `loadConfig` (load.ts) returns, and the no-file case, here rather than in load.ts: the
-// MCP wrap imports this module without the YAML reader (issue 12), and load.ts imports it back.
+// MCP wrap imports this module without the YAML reader (bench: mcp), and load.ts imports it back.
 
 export interface LoadedConfig {
   readonly config: PipelockConfig
@@ -25,7 +25,7 @@ export function loadedConfig(r: {config: PipelockConfig; warnings: readonly Conf
 }
 
 /**
- * `loadConfig` for callers that can wait (the MCP wrap, issue 12): the YAML reader (load.ts,
+ * `loadConfig` for callers that can wait (the MCP wrap, bench: mcp): the YAML reader (load.ts,
  * yaml-source.ts and the `yaml` package, ≈ 170 KB of a bundle's start-up) is imported only when
  * there is a file to read. Without one, the built-in defaults exactly as `loadConfig()` gives them.
  */

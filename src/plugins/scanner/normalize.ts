@@ -53,7 +53,7 @@ export function mapCodePointsReference(s: string, f: (cp: number) => string | nu
  * The character classes of the passes below, as V8 regular expressions (code-point mode, so an
  * astral code point is one unit and a lone surrogate is kept, exactly as `mapCodePoints` walks):
  * irregexp scans them in native code, 3–8× faster than a JavaScript predicate per code point
- * (issue 18: on a 1 KiB binary body the normalisation passes were a third of the response
+ * (bench: proxy; on a 1 KiB binary body the normalisation passes were a third of the response
  * scan). The differential test in test/unit/scanner/normalize-classes.test.ts checks each
  * against its predicate on every code point. `replace` with a global regex starts at 0 and
  * leaves `lastIndex` at 0, so the shared objects carry no state between calls.
@@ -186,7 +186,7 @@ function loadMarkPage(t: BmpMarks, page: number, mn: RE2): void {
  * lone surrogate into U+FFFD). The table is RE2's own set, so the result is the same string;
  * the kept code units are gathered in the normaliser's scratch array and read back in blocks,
  * several times faster than RE2's UTF-8 round trip on a kilobyte of decoded binary (the base64
- * decoding of a cross-request window, issue 15).
+ * decoding of a cross-request window, bench: cee).
  */
 function dropBmpMarks(d: string, from: number, t: BmpMarks, mn: RE2): string {
   // Texts longer than the kept scratch get an array of their own (a large body must not stay

@@ -105,7 +105,7 @@ const CATALOGUE_SOURCES: ReadonlySet<string> = new Set([...CORE_RESPONSE_PATTERN
 /**
  * A catalogue pattern whose three regexes are built on first read: the sets decide which patterns
  * run, so in a session without findings none does, and ≈ 110 programs of ≈ 9 KiB were built and
- * kept for nothing (issue 12). Its `sources` are what the compiled regexes' `.source` would read
+ * kept for nothing (bench: mcp). Its `sources` are what the compiled regexes' `.source` would read
  * (`re2SourceOf`; the global regexes are compiled from that text, as `compileGlobalAsWritten` does).
  * A test compiles every catalogue regex and rewrite, so none is null here that would be null eagerly.
  */
@@ -199,7 +199,7 @@ class VariantSetOnFirstRead implements VariantSet {
 
 function patternSet(patterns: CompiledResponsePattern[]): ResponsePatternSet {
   // The `re` and `optWs` sets are read only where the pair set is missing or cannot decide (the
-  // reference path, a DFA out of memory): compiled on first read, they cost a wrap nothing (issue 12).
+  // reference path, a DFA out of memory): compiled on first read, they cost a wrap nothing (bench: mcp).
   const sets = {re: variantSet(patterns, 're', true), optWs: variantSet(patterns, 'optWs', true), fold: variantSet(patterns, 'fold')}
   const both = (['re', 'optWs'] as const).flatMap((w) => sets[w].patternIndex.map((i) => [w, i] as const))
   return {patterns, sets, pair: {set: compileSet(both.map(([w, i]) => patterns[i]!.sources[w]!)), entries: both}}
@@ -359,7 +359,7 @@ function decodeCandidates(s: string): string[] {
 const SPACES = /[ \t\n\r]+/g
 
 export class ScanTexts {
-  // The memos are made on first use (issue 18: five empty maps were ≈ 1 KB per response scan, and
+  // The memos are made on first use (bench: proxy; five empty maps were ≈ 1 KB per response scan, and
   // a clean body in the walk's domain uses one).
   private normalisedMemo: Map<string, string> | undefined
   private foldedMemo: Map<string, string> | undefined
