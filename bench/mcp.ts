@@ -200,7 +200,7 @@ export async function runMcpBench(argv: string[]): Promise<Record<string, unknow
   const twenty = Object.fromEntries(Array.from({length: 20}, (_, i) => [`field_${i}`, `value ${i} `.repeat(50)]))
   return [
     await paired('tools/call ~200 B args, ~1 KiB result', small, calls),
-    // The wrap holds V8's young generation at its initial size (src/cli/young-generation.ts); an
+    // The wrap holds V8's young generation at its initial size (src/cli/v8-flags.ts); an
     // operator's own young-generation flag turns the hold off, so this arm is the wrap without it
     // (V8's default sizing): the RSS and latency the hold trades.
     await paired('same, wrap without the young-generation hold (node --semi-space-growth-factor=2)', small, calls, ['--semi-space-growth-factor=2']),

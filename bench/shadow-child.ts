@@ -1,4 +1,4 @@
-import {preferSmallHeap, sizeHeapForReplay} from '../src/cli/small-heap.js'
+import {preferSmallHeap, sizeHeapForReplay} from '../src/cli/v8-flags.js'
 import {createScannerReplay, loadShadowCandidate, loadShadowCandidateInWorker, SCAN_WORKER_AFTER, renderShadowMarkdown, shadowReplay, type ShadowContract} from '../src/plugins/learn/index.js'
 import {keyPairFromSeed, sha256} from '../src/plugins/signing/index.js'
 import {readFileSync} from 'node:fs'

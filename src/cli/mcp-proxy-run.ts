@@ -11,8 +11,7 @@
 import {runMcpProxy} from '../plugins/mcp-proxy/service.js'
 import {reportFailureOutsideOclif} from './error-output.js'
 import type {McpProxyFlags, McpProxyInvocation} from './mcp-proxy-args.js'
-import {preferSmallHeap} from './small-heap.js'
-import {operatorGave} from './young-generation.js'
+import {operatorGave, preferSmallHeap} from './v8-flags.js'
 
 /**
  * A wrap or bridge serves one client from a process of its own, and its RSS is the budget (bench:

@@ -1,8 +1,7 @@
 import {captureRunOptions} from './capture-options.js'
 import {PipelockError} from '../plugins/errors/index.js'
 import type {PresetName} from '../plugins/config/index.js'
-import {releaseYoungGenerationUpTo, scavengeOnMainThread} from './young-generation-cap.js'
-import {resumeCompilers} from './startup-compilers.js'
+import {releaseYoungGenerationUpTo, resumeCompilers, scavengeOnMainThread} from './v8-flags.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
 /** `pipelock run`'s parsed flags (src/commands/run.ts defines them; src/cli/run-argv.ts mirrors them). */

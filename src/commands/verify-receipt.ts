@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {commandProgress} from '../cli/progress.js'
-import {sizeVerifierHeap} from '../cli/verifier-heap.js'
+import {sizeVerifierHeap} from '../cli/v8-flags.js'
 import {findReceipt, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
