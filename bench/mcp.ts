@@ -4,9 +4,10 @@ import readline from 'node:readline'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {resolveConfig} from '../src/plugins/config/index.js'
-import {decideRequest, decideResponse, junctionPairs, junctionTexts, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
+import {decideRequest, decideResponse, junctionPairs, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
 import {junctionPairsToScan} from '../src/plugins/scanner/index.js'
 import {buildMcpRuntime, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
+import {junctionTexts} from '../test/helpers/mcp-split-oracle.js'
 
 // `npm run bench -- mcp [calls]`: paired direct vs wrapped stdio `tools/call` latency (both
 // servers alive, calls interleaved, so load affects both sides alike), plus the in-process cost

@@ -80,12 +80,12 @@ export interface ResponseScanner {
    * Pass texts by table walk for short-code-point texts, and pass 6's exact shortcuts (no
    * whole-content decode of a text with a non-alphabet character, each distinct decoding tried
    * once). Null: every pass text through the normaliser and every decoding tried, the
-   * reference path of the differential tests (`withReferencePasses`).
+   * reference path of the differential tests (test/unit/scanner/oracles.ts).
    */
   readonly passTexts: PassTextBuilder | null
   /**
    * False: the content's pass texts as four UTF-16 strings, each encoded again for the sets (the
-   * path before the UTF-8 walk, kept as the differential tests' oracle: `withStringPasses`).
+   * path before the UTF-8 walk, kept as the differential tests' oracle: test/unit/scanner/oracles.ts).
    * Absent or true: written as UTF-8 straight from the tables, strings made only for a candidate.
    */
   readonly passBytes?: boolean
@@ -203,28 +203,6 @@ function patternSet(patterns: CompiledResponsePattern[]): ResponsePatternSet {
   const sets = {re: variantSet(patterns, 're', true), optWs: variantSet(patterns, 'optWs', true), fold: variantSet(patterns, 'fold')}
   const both = (['re', 'optWs'] as const).flatMap((w) => sets[w].patternIndex.map((i) => [w, i] as const))
   return {patterns, sets, pair: {set: compileSet(both.map(([w, i]) => patterns[i]!.sources[w]!)), entries: both}}
-}
-
-const NO_SET: VariantSet = {set: null, patternIndex: []}
-const NO_PAIR: PairSet = {set: null, entries: []}
-
-/**
- * The same scanner without the RE2::Set pre-filters (every pattern tried on every text): the
- * reference path the differential tests compare against.
- */
-export function withoutPatternSets(sc: ResponseScanner): ResponseScanner {
-  const strip = (set: ResponsePatternSet): ResponsePatternSet => ({patterns: set.patterns, sets: {re: NO_SET, optWs: NO_SET, fold: NO_SET}, pair: NO_PAIR})
-  return {...sc, core: strip(sc.core), configured: strip(sc.configured)}
-}
-
-/** The same scanner on the reference passes (no table walk, no pass-6 shortcuts): the differential tests' oracle. */
-export function withReferencePasses(sc: ResponseScanner): ResponseScanner {
-  return {...sc, passTexts: null}
-}
-
-/** The same scanner with the content's pass texts as strings re-encoded for the sets (the UTF-8 walk's oracle). */
-export function withStringPasses(sc: ResponseScanner): ResponseScanner {
-  return {...sc, passBytes: false}
 }
 
 /** Indices of the patterns that can match `text` with this variant; null = try them all. */
