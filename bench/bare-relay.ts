@@ -1,5 +1,5 @@
 /**
- * The measuring floor for `bench/proxy.ts`: the smallest forward proxy Node can be — one
+ * The measuring floor for the `proxy` and `connect` benches: the smallest forward proxy Node can be — one
  * `node:http` server relaying absolute-URI GETs through one undici Agent, with no scanning, no
  * policy, no logging, and CONNECT tunnels relayed with `pipe()` both ways. Whatever latency it
  * adds on a machine is what any single-process Node proxy adds there; pipelock's cost is what it
@@ -57,5 +57,5 @@ server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffe
 })
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`))
-// A clean exit on SIGTERM, so `node --cpu-prof` writes its profile (bench/relay-profile.ts).
+// A clean exit on SIGTERM, so `node --cpu-prof` writes its profile.
 process.on('SIGTERM', () => process.exit(0))

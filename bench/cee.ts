@@ -110,7 +110,7 @@ export const WARM_FROM = CEE_MAX_KEYS / 2
  * low bits, the sequence fell into a cycle of 10,466 values, and `x % 5000` reached only 692 of
  * the 5,000 warm agents in 20,000 requests (median 31 requests each) — their windows grew to the
  * 64 KiB cap, so the 2 KiB tail measured those agents' O(window) paths, not a random agent's
- * request (issue 15, round 8).
+ * request.
  */
 export function measuredAgents(iterations: number, seed = 12345): number[] {
   const out = new Array<number>(iterations)
@@ -122,7 +122,7 @@ export function measuredAgents(iterations: number, seed = 12345): number[] {
   return out
 }
 
-/** The cee plugin's parts the pre-fill uses: this tree's, or another build's (`cee-survivors --impl`). */
+/** The cee plugin's parts the pre-fill uses: this tree's by default, or another build's. */
 export interface CeeParts {
   readonly CrossRequestDetector: typeof CrossRequestDetector
   readonly extractPayload: typeof extractPayload

@@ -142,8 +142,8 @@ export async function runLearnLockBench(args: string[] = []): Promise<Record<str
   const up = await upstream()
   // The rate limit cannot be turned off (runtime §5.15: 0 means the default, 60 a minute): until
   // 2026-11-22 this bench set 0, so all but the first 60 requests of a minute were 429 blocks and
-  // the arms compared the cost of a signed *block* receipt with a bare 429 (docs/benchmarks.md,
-  // "receipts2"). A limit no run reaches measures the fetch.
+  // the arms compared the cost of a signed *block* receipt with a bare 429 (found
+  // when the receipts' cost was dissected). A limit no run reaches measures the fetch.
   const base = ['ssrf: {ip_allowlist: ["127.0.0.0/8"]}', 'fetch_proxy: {monitoring: {max_requests_per_minute: 1000000000}}', 'logging: {include_allowed: false}']
   const arms: Array<{name: string; yaml: string; args: string[]}> = [
     {name: 'off', yaml: base.join('\n'), args: []},

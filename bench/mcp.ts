@@ -4,9 +4,10 @@ import readline from 'node:readline'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {resolveConfig} from '../src/plugins/config/index.js'
-import {decideRequest, decideResponse, junctionPairs, junctionTexts, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
+import {decideRequest, decideResponse, junctionPairs, newSessionState, type McpContext} from '../src/plugins/mcp/index.js'
 import {junctionPairsToScan} from '../src/plugins/scanner/index.js'
 import {buildMcpRuntime, resolveMcpRuntime} from '../src/plugins/mcp-proxy/index.js'
+import {junctionTexts} from '../test/helpers/mcp-split-oracle.js'
 
 // `npm run bench -- mcp [calls]`: paired direct vs wrapped stdio `tools/call` latency (both
 // servers alive, calls interleaved, so load affects both sides alike), plus the in-process cost
@@ -200,7 +201,7 @@ export async function runMcpBench(argv: string[]): Promise<Record<string, unknow
   const twenty = Object.fromEntries(Array.from({length: 20}, (_, i) => [`field_${i}`, `value ${i} `.repeat(50)]))
   return [
     await paired('tools/call ~200 B args, ~1 KiB result', small, calls),
-    // The wrap holds V8's young generation at its initial size (src/cli/young-generation.ts); an
+    // The wrap holds V8's young generation at its initial size (src/cli/v8-flags.ts); an
     // operator's own young-generation flag turns the hold off, so this arm is the wrap without it
     // (V8's default sizing): the RSS and latency the hold trades.
     await paired('same, wrap without the young-generation hold (node --semi-space-growth-factor=2)', small, calls, ['--semi-space-growth-factor=2']),

@@ -12,7 +12,7 @@
  *
  * "Asleep" also held time the loop spent *idle*, waiting in its poll for I/O while the 1 ms tick
  * was overdue: an idle proxy answering only `/health` showed 12.5 ms "own stalls" whose CPU profile
- * was all "(idle)" (docs/benchmarks.md, session of 2026-11-23 23:00). That is not a stall — I/O
+ * was all "(idle)" (measured 2026-11-23). That is not a stall — I/O
  * arriving then is served at once — so newer files carry the loop's idle time per stretch
  * (`performance.eventLoopUtilization()`, libuv's time in its poll wait) and the stall proper is
  * the loop's busy time, `busy = wall − idle` (strict: a preemption inside a busy turn counts), and

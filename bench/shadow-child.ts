@@ -1,4 +1,4 @@
-import {preferSmallHeap, sizeHeapForReplay} from '../src/cli/small-heap.js'
+import {preferSmallHeap, sizeHeapForReplay} from '../src/cli/v8-flags.js'
 import {createScannerReplay, loadShadowCandidate, loadShadowCandidateInWorker, SCAN_WORKER_AFTER, renderShadowMarkdown, shadowReplay, type ShadowContract} from '../src/plugins/learn/index.js'
 import {keyPairFromSeed, sha256} from '../src/plugins/signing/index.js'
 import {readFileSync} from 'node:fs'
@@ -29,7 +29,7 @@ let c0 = process.cpuUsage()
 let m0 = mainThreadCpuSeconds()
 // As `learn shadow` loads it: read rule by rule into the compact form (no decoded tree kept), on
 // a worker thread while the replay starts reading (`--no-overlap`: on this thread, first, as
-// before issue 18's round 3). The compile child signs with the seed sha256('bench'); the signature
+// the command did before the worker). The compile child signs with the seed sha256('bench'); the signature
 // is verified as the command does.
 const contractKey = Buffer.from(keyPairFromSeed(sha256('bench')).publicKey).toString('hex')
 const req = {contract: contractFile, contractKey, allowUnsignedForDiagnostics: false, warn: () => {}}

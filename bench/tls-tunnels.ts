@@ -31,10 +31,10 @@
  * the stall proper is `busy_stall_max_ms`: wall minus the loop's idle time (strict: a preemption
  * inside a busy turn counts; `busy_own_stall_max_ms` also takes out the run-queue wait). The loop lag
  * (`proxy_loop_lag_max_ms`) is wall time and includes the run-queue wait. With `--trace-gc` the
- * proxy's V8 GC trace lands in DIR/gc.log for turn-profile.ts.
+ * proxy's V8 GC trace (`--trace-gc-nvp`) lands in DIR/gc.log.
  *
- * It also lists the GC pauses over 10 ms (a pause is a stall too). `turn-profile.ts` attributes
- * the stretches of a `--cpu-prof` run to the functions that ran in them.
+ * It also lists the GC pauses over 10 ms (a pause is a stall too). With `--cpu-prof DIR` the
+ * stretches land beside the proxy's CPU profiles, on the same monotonic clock.
  *
  * With `--proxy-node-args "ARGS"` both builds' proxies run with these node/V8 flags (space-separated,
  * e.g. `--max-semi-space-size=4`), to measure a flag's effect on the pauses. `--node-arms "A;B"`
@@ -297,7 +297,7 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
     })
   }
   for (const w of windows) row(w.name, w.from, w.to, w.lag, {wall_ms: w.wall, failed: w.failed, tunnel_p50_ms: w.per.length > 0 ? pct(w.per, 50) : '', tunnel_p99_ms: w.per.length > 0 ? pct(w.per, 99) : '', ...cpu(w.startMs, w.endMs)})
-  // Beside the profile and the stretches, for turn-profile.ts to say which window a stretch fell in.
+  // Beside the profile and the stretches: which window a stretch fell in.
   if (turnCpuFile !== null) writeFileSync(path.join(path.dirname(turnCpuFile), 'windows.json'), JSON.stringify([...windows.map((w) => [w.name, w.startMs, w.endMs]), ['idle (1 s, no tunnels)', idleStart, idleEnd]]))
   row('idle (1 s, no tunnels)', idleFrom, idleTo, idleLag, {wall_ms: 1000, failed: '', tunnel_p50_ms: '', tunnel_p99_ms: '', ...cpu(idleStart, idleEnd)})
   return rows
@@ -375,7 +375,7 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
       const outDir = path.join(prof >= 0 ? args[prof + 1]! : dir, rounds > 1 ? `round${round + 1}` : '', sub)
       mkdirSync(outDir, {recursive: true})
       const nodeArgs = [...common, ...extra, ...(prof >= 0 ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${outDir}`] : [])]
-      // --trace-gc: V8's per-GC lines (name=value) into DIR/gc.log, for turn-profile.ts (gc-trace.ts).
+      // --trace-gc: V8's per-GC lines (name=value) into DIR/gc.log.
       if (args.includes('--trace-gc')) (nodeArgs.push('--trace-gc', '--trace-gc-nvp'), (process.env.PL_BENCH_PROXY_STDOUT = path.join(outDir, 'gc.log')))
       const armRows = await armsAgainst(build, root, cfg, nodeArgs, {n, hosts, warmHosts, worstHosts, sans, upPort, ca, requests}, args.includes('--turn-cpu') ? path.join(outDir, 'turn-cpu.json') : null)
       rows.push(...armRows.map((row) => (rounds > 1 ? {round: round + 1, ...row} : row)))

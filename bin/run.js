@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `pipelock --version` alone is answered before oclif loads (its ≈ 160 modules were most of the
-// command's start-up, issue 18) with oclif's own text (`config.userAgent`, pinned by a test).
+// command's start-up, bench: startup) with oclif's own text (`config.userAgent`, pinned by a test).
 // On WSL oclif names the platform `wsl`: there the question goes to oclif.
 import {release} from 'node:os'
 import {fileURLToPath} from 'node:url'
 
-// The common `mcp proxy [flags] -- COMMAND` line starts from its bundle without oclif (issue 12,
+// The common `mcp proxy [flags] -- COMMAND` line starts from its bundle without oclif (bench: mcp,
 // RSS per wrap); every other form of it, --help included, goes through oclif (src/cli/mcp-proxy-args.ts).
 const mcpWrap = process.argv[2] === 'mcp' && process.argv[3] === 'proxy'
   ? (await import('../dist/src/cli/mcp-proxy-args.js')).fastMcpProxyArgs(process.argv.slice(4))
@@ -17,16 +17,17 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`)
 } else if (mcpWrap !== null) {
   // Node's built-ins the wrap uses are loaded before the young-generation flag, which would make
-  // node's own code cache unusable for them (src/cli/run-bundle.ts, as for `run` below).
+  // node's own code cache unusable for them (src/cli/run-bundle.ts, as for `run` below). Every V8
+  // flag pipelock sets, and what each buys, is in src/cli/v8-flags.ts.
   const {preloadBuiltins, MCP_WRAP_BUILTINS} = await import('../dist/src/cli/run-bundle.js')
   preloadBuiltins(MCP_WRAP_BUILTINS)
-  const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
+  const {holdYoungGeneration} = await import('../dist/src/cli/v8-flags.js')
   holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
   await (await import('../dist/run/mcp/mcp-proxy.js')).mcpProxyMain(mcpWrap, (await ownPackage()).version)
 } else {
   const [cmd, sub] = process.argv.slice(2)
   // `run`'s oclif-free start is one CommonJS bundle compiled with V8's code cache
-  // (src/cli/run-bundle.ts, issue 18). Both the cache and the code cache built into node for its
+  // (src/cli/run-bundle.ts, bench: startup). Both the cache and the code cache built into node for its
   // own library are made under V8's default flags, so the built-ins `run` uses are loaded and the
   // bundle compiled before the start-up flags below are set.
   let bundle
@@ -36,19 +37,19 @@ if (process.argv.length === 3 && process.argv[2] === '--version' && !release().t
     const file = fileURLToPath(new URL('../dist/run/direct.cjs', import.meta.url))
     bundle = compileBundle(file, file + '.cache')
   }
-  // Long-running commands start with V8's young generation held at its initial size (issue 18):
-  // before oclif loads, as loading is what grows it.
+  // Start-up's V8 flags (src/cli/v8-flags.ts, one comment per flag): long-running commands start
+  // with V8's young generation held at its initial size, before oclif loads, as loading is what
+  // grows it; `run` also starts on V8's interpreter alone (the compilers resume once it listens)
+  // with a larger WebAssembly tiering budget.
   if (cmd === 'run' || (cmd === 'mcp' && sub === 'proxy')) {
-    const {holdYoungGeneration} = await import('../dist/src/cli/young-generation.js')
+    const {holdYoungGeneration, deferCompilers, raiseWasmTieringBudget} = await import('../dist/src/cli/v8-flags.js')
     holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)
+    if (cmd === 'run') {
+      deferCompilers(process.execArgv, process.env.NODE_OPTIONS)
+      raiseWasmTieringBudget(process.execArgv, process.env.NODE_OPTIONS)
+    }
   }
-  // `run` also starts on V8's interpreter alone and resumes the compilers once it listens.
-  if (cmd === 'run') {
-    const {deferCompilers, raiseWasmTieringBudget} = await import('../dist/src/cli/startup-compilers.js')
-    deferCompilers(process.execArgv, process.env.NODE_OPTIONS)
-    raiseWasmTieringBudget(process.execArgv, process.env.NODE_OPTIONS)
-  }
-  // `run` with plain flags starts without oclif (src/cli/run-direct.ts, issue 18); any other
+  // `run` with plain flags starts without oclif (src/cli/run-direct.ts, bench: startup); any other
   // argument list (--help, an error, an agent command) goes to oclif below, unchanged.
   const direct = bundle === undefined ? undefined : bundle.evaluate().runDirect(process.argv.slice(3))
   if (direct !== undefined) await direct
@@ -63,7 +64,7 @@ async function ownPackage() {
 
 async function oclif() {
   // oclif's index checks the Node version against its own `engines` with semver (≈ 50 files
-  // loaded for one comparison, issue 18); pipelock's own `engines` (>= 20.18.1) is stricter than
+  // loaded for one comparison, bench: startup); pipelock's own `engines` (>= 20.18.1) is stricter than
   // oclif's (>= 18), so the check can never warn where pipelock runs. Skipped for this import only.
   const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'

@@ -1,4 +1,4 @@
-// Source transform for a bundle (scripts/bundle-run.mjs; issue 12, RSS per MCP wrap): rewrites
+// Source transform for a bundle (scripts/bundle-run.mjs; bench: mcp, RSS per MCP wrap): rewrites
 // `import {a, b} from '../plugin/index.js'` in a dist/src file into imports from the files that
 // define `a` and `b`, following the index's re-exports (`export {…} from`, `export * from`, nested
 // index files). The code is unchanged: the same bindings of the same modules.

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Bundles `pipelock run` (part of `npm run build`, after tsc; issue 18, start-up). Node 20 loads an
+// Bundles `pipelock run` (part of `npm run build`, after tsc; bench: startup). Node 20 loads an
 // ES module graph file by file: resolution, a stat and a read per file, a compile per module.
 // `run` loaded ≈ 420 ES modules and ≈ 230 CommonJS files, and that per-module work was about
-// half of its start-up CPU (docs/benchmarks.md, "Start-up: the bundled run path"). esbuild joins
+// half of its start-up CPU (bench: startup). esbuild joins
 // the command and everything it imports into a few files under dist/run/; modules reached only
 // through a dynamic `import()` (the WebSocket relay, the MCP listener) stay in chunks of their own
 // that load when the config asks for them, exactly as before.
@@ -94,7 +94,7 @@ function checkOutputs(metafile) {
  * Pipelock's own modules have no import-time side effects (ARCHITECTURE.md), so a plugin's
  * index.ts re-exporting many files must not drag the unused ones (and the CommonJS packages
  * they require) into a bundle: the MCP wrap imports a few settings helpers from the proxy
- * plugin's index and needs none of its server, upstream client or recorder (issue 12). This marks
+ * plugin's index and needs none of its server, upstream client or recorder (bench: mcp). This marks
  * every dist/src file side-effect-free for esbuild, as `"sideEffects": false` does for a package.
  */
 const pureSources = {
@@ -112,7 +112,7 @@ const pureSources = {
 /**
  * zod's namespace object (`import {z} from 'zod'`) re-exports its 40-odd message locales, so a
  * bundle holds all of them (≈ 305 KB, a third of the MCP wrap's start-up chunk: source text kept
- * in V8's heap and parsed at start, issue 12) though zod configures English itself and pipelock
+ * in V8's heap and parsed at start, bench: mcp) though zod configures English itself and pipelock
  * never selects another. This points zod's locale index at English alone: `z.locales.en` stays,
  * the others are absent from the bundle.
  */
@@ -165,7 +165,7 @@ rmSync(outdir, {recursive: true, force: true})
 // run.js: the oclif command class (the manifest points oclif here).
 await bundle({run: path.join(root, 'dist', 'src', 'commands', 'run.js')}, outdir, {plugins: [lazyUndiciH2]})
 await bundleDirect()
-// The stdio wrap's oclif-free start (bin/run.js, src/cli/mcp-proxy-run.ts; issue 12), a build of
+// The stdio wrap's oclif-free start (bin/run.js, src/cli/mcp-proxy-run.ts; bench: mcp), a build of
 // its own (inside dist/run, so it ships with it): its start-up chunks hold only what a stdio wrap
 // runs (direct imports past the plugins' index files, scripts/bundle-direct-imports.mjs; sources
 // side-effect-free), and the lazily imported bridges, listener and evidence steps stay in chunks of
@@ -181,7 +181,7 @@ await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.
 /**
  * direct.cjs: `run` without oclif (src/cli/run-direct.ts; bin/run.js tries it first), one
  * CommonJS file, all ASCII; its metafile (direct.meta.json), a source map without sources
- * (direct.cjs.map, for profiles: bench/relay-profile.ts), and V8's code cache for it.
+ * (direct.cjs.map, for CPU profiles), and V8's code cache for it.
  */
 async function bundleDirect() {
   const file = path.join(outdir, 'direct.cjs')

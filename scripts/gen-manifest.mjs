@@ -14,7 +14,7 @@ const config = await Config.load({root, devPlugins: false, userPlugins: false})
 const plugin = config.plugins.get(config.pjson.name)
 if (!plugin) throw new Error('root plugin not found')
 const manifest = {...plugin.manifest, version: config.version}
-// `run` is loaded from its bundle (scripts/bundle-run.mjs, issue 18): same class, fewer files.
+// `run` is loaded from its bundle (scripts/bundle-run.mjs, bench: startup): same class, fewer files.
 if (manifest.commands.run === undefined) throw new Error('run command missing from the manifest')
 manifest.commands.run = {...manifest.commands.run, relativePath: ['dist', 'run', 'run.js']}
 writeFileSync(new URL('../oclif.manifest.json', import.meta.url), JSON.stringify(manifest, null, 2) + '\n')

@@ -1,6 +1,6 @@
 /**
  * The common `pipelock mcp proxy [flags] -- COMMAND ARGS` invocation, recognised without oclif
- * (issue 12, RSS per wrap): oclif and its command manifest cost the wrap ≈ 8 MiB for a line whose
+ * (bench: mcp, RSS per wrap): oclif and its command manifest cost the wrap ≈ 8 MiB for a line whose
  * flags are plain. `bin/run.js` asks `fastMcpProxyArgs`; when it answers, the wrap starts from its
  * bundle (dist/run/mcp-proxy.js) and oclif is never loaded; when it answers null, oclif parses the
  * line exactly as before (help, errors, every unusual form).

@@ -5,20 +5,19 @@
  * status, and an expected failure printed as BaseCommand prints it.
  *
  * Imports the service file rather than the plugin's index: the index re-exports the bridges, the
- * listener and the evidence steps, which the service loads only when asked for (issue 12), and the
+ * listener and the evidence steps, which the service loads only when asked for (bench: mcp), and the
  * wrap's bundle must not hold them in its start-up graph.
  */
 import {runMcpProxy} from '../plugins/mcp-proxy/service.js'
 import {reportFailureOutsideOclif} from './error-output.js'
 import type {McpProxyFlags, McpProxyInvocation} from './mcp-proxy-args.js'
-import {preferSmallHeap} from './small-heap.js'
-import {operatorGave} from './young-generation.js'
+import {operatorGave, preferSmallHeap} from './v8-flags.js'
 
 /**
- * A wrap or bridge serves one client from a process of its own, and its RSS is the budget (issue
- * 12, ≤ 20 MiB per wrap): V8's default heap sizing let the old generation fill with promoted
+ * A wrap or bridge serves one client from a process of its own, and its RSS is the budget (bench:
+ * mcp, ≤ 20 MiB per wrap): V8's default heap sizing let the old generation fill with promoted
  * garbage to ≈ 4× the ≈ 11 MiB live heap before collecting it (RSS 95–111 MiB after 4,000 calls,
- * docs/benchmarks.md "MCP wrap RSS"). The listener serves many clients, as `run` does, and keeps
+ * bench: mcp). The listener serves many clients, as `run` does, and keeps
  * V8's default. An operator's own `--[no-]optimize-for-size` wins.
  */
 function sizeHeapForWrap(flags: McpProxyFlags): void {

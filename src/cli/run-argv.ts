@@ -32,7 +32,7 @@ export const RUN_FLAG_SPEC: Readonly<Record<string, RunFlagSpec>> = {
 }
 
 /**
- * Parses `pipelock run`'s arguments without oclif (issue 18: oclif's ≈ 110 CommonJS files and its
+ * Parses `pipelock run`'s arguments without oclif (bench: startup; oclif's ≈ 110 CommonJS files and its
  * manifest were the largest single cost of the proxy's start), but only the plain forms whose
  * meaning is beyond doubt: `--name value`, `--name=value`, `-c value` for a known flag, each given
  * once, a value that is not empty and does not start with `-`, one of the allowed values, no two

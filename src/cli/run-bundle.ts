@@ -7,9 +7,9 @@ import {Script} from 'node:vm'
 
 /**
  * Loads `pipelock run`'s oclif-free start (dist/run/direct.cjs, scripts/bundle-run.mjs) with V8's
- * code cache (issue 18, start-up). Node 20 has no compile cache for ES modules, and V8 compiling
- * the ≈ 2.5 MB of source the start loads was the largest share of its CPU (docs/benchmarks.md,
- * "Start-up without oclif"). The start is therefore built as ONE CommonJS file, compiled here as a
+ * code cache (bench: startup). Node 20 has no compile cache for ES modules, and V8 compiling
+ * the ≈ 2.5 MB of source the start loads was the largest share of its CPU (bench:
+ * startup). The start is therefore built as ONE CommonJS file, compiled here as a
  * `vm.Script` with the `cachedData` that `npm run build` made for it (direct.cjs.cache).
  *
  * Correctness never depends on the cache. It is used only when its header names the SHA-256 of
@@ -22,7 +22,7 @@ import {Script} from 'node:vm'
 /** What the bundle's wrapper receives: CommonJS's five, and the bundle's own URL (for `import.meta.url`). */
 const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__pipelockBundleUrl']
 
-/** What V8 compiles before the bundle's first character (profiles shift its first line by this: bench/relay-profile.ts). */
+/** What V8 compiles before the bundle's first character (a CPU profile of the bundle shifts its first line by this). */
 export const BUNDLE_WRAPPER_PREFIX = `(function (${PARAMS.join(', ')}) {`
 
 /** The text V8 compiles: the bundle inside the CommonJS wrapper (the cache belongs to exactly this). */
@@ -99,7 +99,7 @@ export function writeBundleCache(file: string, cacheFile: string): number {
  * test/e2e/startup-laziness.test.ts). Setting any V8 flag from inside the process changes V8's
  * flag hash, and Node's own library then no longer matches the code cache built into the node
  * binary: every built-in loaded after `bin/run.js` set its start-up flags was compiled from
- * source, ≈ 2.5× the CPU (docs/benchmarks.md). bin/run.js loads these first.
+ * source, ≈ 2.5× the CPU (bench: startup). bin/run.js loads these first.
  * (`node:child_process` and `node:cluster` come from `net.Server#listen`.) `node:http2` is not
  * among them: nothing `run` starts with uses it.
  */
@@ -110,7 +110,7 @@ export const RUN_BUILTINS = [
 ] as const
 
 /**
- * The same for the stdio MCP wrap (`mcp proxy -- CMD`, issue 12): the built-ins its bundle
+ * The same for the stdio MCP wrap (`mcp proxy -- CMD`, bench: mcp): the built-ins its bundle
  * (dist/run/mcp) loads by its first answered call, which bin/run.js loads before it holds the
  * young generation (a V8 flag). `node:child_process` spawns the server (and loads `node:net` and
  * `node:dgram`); `node:worker_threads` is the scan pool's (its threads start only for a large

@@ -7,7 +7,7 @@ import {parseRunArgv} from './run-argv.js'
 import {runProxy} from './run-proxy.js'
 
 /**
- * `pipelock run` without oclif (issue 18, start-up): bin/run.js calls this with the arguments
+ * `pipelock run` without oclif (bench: startup): bin/run.js calls this with the arguments
  * after `run`. It returns undefined — and bin/run.js goes to oclif as for every other command —
  * unless it can stand in for oclif exactly: the flags are in the plain forms src/cli/run-argv.ts
  * reads, oclif's debug output is not asked for (DEBUG, PIPELOCK_DEBUG), the working directory

@@ -1,8 +1,7 @@
 import {captureRunOptions} from './capture-options.js'
 import {PipelockError} from '../plugins/errors/index.js'
 import type {PresetName} from '../plugins/config/index.js'
-import {releaseYoungGenerationUpTo, scavengeOnMainThread} from './young-generation-cap.js'
-import {resumeCompilers} from './startup-compilers.js'
+import {releaseYoungGenerationUpTo, resumeCompilers, scavengeOnMainThread} from './v8-flags.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
 /** `pipelock run`'s parsed flags (src/commands/run.ts defines them; src/cli/run-argv.ts mirrors them). */
@@ -56,7 +55,7 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
   })
   // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it), up to
   // a cap that keeps a scavenge in a burst of tunnels short, and scavenges on this thread alone,
-  // never waiting for a preempted helper (issue 16).
+  // never waiting for a preempted helper (bench: tls-tunnels).
   releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS)
   scavengeOnMainThread(process.execArgv, process.env.NODE_OPTIONS)
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)

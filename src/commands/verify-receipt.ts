@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {commandProgress} from '../cli/progress.js'
-import {sizeVerifierHeap} from '../cli/verifier-heap.js'
+import {sizeVerifierHeap} from '../cli/v8-flags.js'
 import {findReceipt, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
@@ -52,7 +52,7 @@ Exit status: 0 valid, 1 invalid or unreadable.`
 
   async run(): Promise<VerifyEvidenceReport> {
     const {args, flags} = await this.parse(VerifyReceipt)
-    // Memory flat in the chain's length (issue 11); stands back for the operator's own V8 flags.
+    // Memory flat in the chain's length (bench: verify); stands back for the operator's own V8 flags.
     sizeVerifierHeap(process.execArgv, process.env.NODE_OPTIONS)
     const progress = commandProgress(this.jsonEnabled(), 'verifying', 'receipts')
     let report: VerifyEvidenceReport

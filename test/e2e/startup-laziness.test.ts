@@ -3,7 +3,7 @@
  * and `verify-receipt` does not load the proxy. A preload (test/fixtures/startup/module-trace.mjs)
  * records every ES module the child loads; the assertions are about which modules, never how long
  * anything took. Also pinned: V8's young generation is held at its start-up size while `run`
- * starts (src/cli/young-generation.ts). `run` is loaded from its bundle (dist/run, built by
+ * starts (src/cli/v8-flags.ts). `run` is loaded from its bundle (dist/run, built by
  * scripts/bundle-run.mjs): a loaded bundle file stands for the source files esbuild put into it
  * (dist/run/meta.json), so the assertions still name source files. `run`'s oclif-free start is
  * one CommonJS file compiled as a script (dist/run/direct.cjs, src/cli/run-bundle.ts), which the
@@ -98,8 +98,7 @@ function loadedBeforeFlags(): Set<string> {
     `const b = await import(${url('dist', 'src', 'cli', 'run-bundle.js')})`,
     `b.preloadRunBuiltins()`,
     `b.compileBundle(${JSON.stringify(DIRECT)}, ${JSON.stringify(DIRECT + '.cache')})`,
-    `await import(${url('dist', 'src', 'cli', 'young-generation.js')})`,
-    `await import(${url('dist', 'src', 'cli', 'startup-compilers.js')})`,
+    `await import(${url('dist', 'src', 'cli', 'v8-flags.js')})`,
     `console.log(process.moduleLoadList.join('\\n'))`,
   ].join('\n')
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {env: {...process.env, ...t.env}, encoding: 'utf8'})
@@ -151,7 +150,7 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
       // Nothing of the bundle is loaded a second time from dist/src (two copies of a module would
       // mean two error classes, two registries): only bin/run.js's own three helpers come from there.
       const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
-      assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/run-bundle.js', '/dist/src/cli/startup-compilers.js', '/dist/src/cli/young-generation.js'])
+      assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/run-bundle.js', '/dist/src/cli/v8-flags.js'])
       assert.deepEqual(loadedAny(modules, [...WEBSOCKET, ...NEVER_IN_RUN]), [])
       // CommonJS: no oclif at all, and not undici's index; re2 is there (the trace works).
       const cjs = t.cjs()
@@ -229,7 +228,7 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     ]), [])
     // Nothing of the wrap's bundle is loaded a second time from dist/src: only bin/run.js's helpers.
     const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
-    assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/run-bundle.js', '/dist/src/cli/young-generation.js'])
+    assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/run-bundle.js', '/dist/src/cli/v8-flags.js'])
     // Without a config file no chunk holding the YAML reader loads, and of zod's message locales
     // only English is in the bundle (issue 12, scripts/bundle-run.mjs).
     const meta = JSON.parse(readFileSync(repoPath('dist/run/mcp/meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}

@@ -1,6 +1,6 @@
 /**
  * Issue 16: once `pipelock run` listens, V8's young generation grows again under traffic, but only
- * up to 4 MiB semi-spaces (src/cli/young-generation-cap.ts), so a scavenge in a burst of tunnels
+ * up to 4 MiB semi-spaces (src/cli/v8-flags.ts), so a scavenge in a burst of tunnels
  * copies less — before, V8 grew it to 2 × 16 MiB. The heap space sizes come from the start-up
  * test's preload (test/fixtures/startup/module-trace.mjs, on SIGUSR2); the assertion is about
  * sizes, never time.

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {commandProgress} from '../../cli/progress.js'
-import {preferSmallHeap, sizeHeapForReplay} from '../../cli/small-heap.js'
+import {preferSmallHeap, sizeHeapForReplay} from '../../cli/v8-flags.js'
 import {loadConfig} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
@@ -55,7 +55,7 @@ export default class LearnShadow extends BaseCommand {
 
   async run(): Promise<ShadowCommandResult> {
     const {flags} = await this.parse(LearnShadow)
-    preferSmallHeap() // issues 17, 18: the contract load sized for memory, the replay for speed (sizeHeapForReplay)
+    preferSmallHeap() // bench: shadow; the contract load sized for memory, the replay for speed (sizeHeapForReplay)
     let durationNs: bigint
     try {
       durationNs = BigInt(Math.round(parseGoDuration(flags.duration))) * 1_000_000n
@@ -65,7 +65,7 @@ export default class LearnShadow extends BaseCommand {
     // Replay scanning never reads this host's environment (env-var DLP is off for replay).
     const config = flags.config === undefined ? undefined : loadConfig(flags.config, {env: {}}).config
     const settings = config === undefined ? undefined : scannerSettingsFromConfig(config, {env: {}})
-    // Past a few thousand distinct URLs the scans run on a worker thread beside the replay (issue 18).
+    // Past a few thousand distinct URLs the scans run on a worker thread beside the replay (bench: shadow).
     const scanner = createScannerReplay(settings, {workerAfter: SCAN_WORKER_AFTER})
     // tool_policy records re-run the candidate config's MCP tool policy (learn-lifecycle §3.2).
     const policy = config === undefined || settings === undefined ? null : mcpSettingsFromConfig(config, createScanner(settings)).policy

@@ -47,7 +47,7 @@ import {Tally} from './evidence-tally.js'
 //   transcript roots against the v1 chain they seal.
 // Memory stays flat: nothing per receipt is kept. Each v1 item carries its file and line as a
 // `place` through the chain verifier and the signature pool, which hand back the failing item's
-// (an index of every receipt's position grew by 6 bytes a receipt, issue 11).
+// (an index of every receipt's position grew by 6 bytes a receipt, bench: verify).
 
 export interface EvidenceSetRequest {
   /** Files in chain order. */

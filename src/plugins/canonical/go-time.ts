@@ -13,7 +13,7 @@ export interface GoTime {
 }
 
 // Tested, not captured: the fields sit at fixed places (a capture array per timestamp was a
-// measurable share of reading a receipt line, issue 11).
+// measurable share of reading a receipt line, bench: verify).
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/
 
 /** 10^(9 − n): the nanoseconds of an n-digit fraction. */
@@ -145,7 +145,7 @@ export function utcTimeString(input: string): string {
  * Whether a string that parsed is already its own Go rendering: the fixed-width fields render as
  * they were written, so only a fraction with trailing zeros (`.120`, `.000`) and a zero offset
  * spelled `+00:00`/`-00:00` (Go writes `Z`) change. Verifiers re-render every timestamp of every
- * line; skipping the no-op re-render is a measurable share of a verification (docs/benchmarks.md).
+ * line; skipping the no-op re-render is a measurable share of a verification (bench: verify).
  */
 function isRendered(input: string): boolean {
   const n = input.length

@@ -364,7 +364,7 @@ export function splitQuery(rawQuery: string): QueryPair[] {
   if (rawQuery === '') return []
   const out: QueryPair[] = []
   // The parts between '&'s are read in place (no `split`: its array and part strings were
-  // garbage of every URL scan, issue 15); empty parts are skipped, as before. The next '=' is
+  // garbage of every URL scan, bench: cee); empty parts are skipped, as before. The next '=' is
   // searched for again only once a part has passed it, so many parts without one stay O(n).
   let eqAt = -1
   for (let from = 0; from <= rawQuery.length; ) {

@@ -19,7 +19,7 @@ const INT64_MAX = 2n ** 63n - 1n
  */
 export function canonicalize(value: JsonValue): string {
   if (value instanceof Map || Array.isArray(value)) {
-    // One flat string from one join (issue 18: a 27k-rule contract's load canonicalised every
+    // One flat string from one join (bench: shadow; a 27k-rule contract's load canonicalised every
     // rule, and strings concatenated piece by piece would stay ropes of small pieces while kept).
     const out: string[] = []
     emit(value, out)

@@ -3,7 +3,7 @@ import {formatGoTime, fromEpochNanos, goFraction} from './go-time.js'
 /**
  * `formatGoTime(fromEpochNanos(ns))` for a stream of nearby instants, with the calendar part
  * (`YYYY-MM-DDTHH:MM:SS`) computed once per second: the receipt emitter stamps every decision,
- * and the civil-date arithmetic was a visible share of a receipt's cost (docs/benchmarks.md).
+ * and the civil-date arithmetic was a visible share of a receipt's cost (bench: learn-lock, receipts on).
  * The output is byte-identical to the uncached form (utc-nano-formatter tests compare both).
  */
 export class UtcNanoFormatter {

@@ -22,7 +22,7 @@ export class YamlEmitError extends Error {
 /**
  * Collects output lines into ≈ 64 KiB pieces: a contract of tens of thousands of rules is
  * ≈ a million lines, and holding each as its own string until one final join doubled the
- * emitter's peak memory (issue 18).
+ * emitter's peak memory (bench: compile).
  */
 /** Where emitted lines go: the output sink, or a plain array for a nested sequence. */
 interface Lines {

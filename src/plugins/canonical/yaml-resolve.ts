@@ -26,7 +26,7 @@ const INT64_MAX = 2n ** 63n - 1n
 const UINT64_MAX = 2n ** 64n - 1n
 
 export function resolvePlain(text: string): JsonValue {
-  // Fast paths (a contract's keys, enum values and counts; issue 18's contract load): a plain
+  // Fast paths (a contract's keys, enum values and counts; the contract load, bench: shadow): a plain
   // scalar starting with a letter other than those of null/true/false/NaN/Inf spellings is a
   // string, and 1–15 digits without a leading zero are that integer (no underscore, sign, base
   // prefix or range question). Both give exactly what the general path below gives.

@@ -198,7 +198,7 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
     } else {
       // Synchronous reads into one buffer (consume copies what it keeps): a stream's read goes
       // through the thread pool, ≈ 3× the CPU per 64 KiB chunk and a scheduling round trip each
-      // on a busy machine (issue 18: `learn shadow` reads in 64 KiB chunks).
+      // on a busy machine (bench: shadow; `learn shadow` reads in 64 KiB chunks).
       let fd: number | undefined
       try {
         fd = openSync(input.path ?? input.name, 'r')

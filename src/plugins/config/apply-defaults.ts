@@ -6,7 +6,7 @@ import type {ConfigWarning} from './problems.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
 // The steps of `resolveConfig` after the schema parse, in a module of their own so the built-in
-// defaults resolve without zod (resolve-defaults.ts; issue 12, RSS per MCP wrap).
+// defaults resolve without zod (resolve-defaults.ts; bench: mcp, RSS per MCP wrap).
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)

@@ -105,7 +105,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
   async start(): Promise<void> {
     if (this.watcher !== undefined) return
     // The file itself, not its directory: a directory watch re-read and stat'ed every sibling
-    // on each event, so an audit log beside the config cost a third of the throughput (issue 18).
+    // on each event, so an audit log beside the config cost a third of the throughput (bench: proxy).
     this.watcher = watchFile(
       this.file,
       () => this.notifyChange(),

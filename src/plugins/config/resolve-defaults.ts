@@ -6,7 +6,7 @@ import type {PipelockConfig} from './schema.js'
 import {validateConfig} from './validate.js'
 
 /**
- * `resolveConfig({}, options)` without zod (issue 12: zod and the schemas are ≈ 300 KB of source
+ * `resolveConfig({}, options)` without zod (bench: mcp; zod and the schemas are ≈ 300 KB of source
  * and their objects, kept for a whole MCP wrap that has no config file). With an empty file the
  * file-schema check passes, there is nothing to merge, and the schema parse of the merge base is
  * a deep copy of it: new objects and arrays, keys in schema order, which is the merge base's own

@@ -31,7 +31,7 @@ const JITLESS = {jitless: true} as const
 export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}): ResolvedConfig {
   const cleaned = stripNulls(fileValue ?? {})
   checkLearnLockEnvironment(cleaned)
-  // jitless (issue 18, start-up): zod's default compiles a parser per object schema with
+  // jitless (bench: startup): zod's default compiles a parser per object schema with
   // `new Function` on first use, ≈ 65 ms of a config's first parse for a parse that runs once per
   // start or reload; the interpreted parse measured as fast from the second parse on.
   const schemas = configSchemas()

@@ -13,7 +13,7 @@ import {z} from 'zod'
  */
 
 /**
- * Builds the resolved-config schema. A function rather than module-level constants (issue 12): the
+ * Builds the resolved-config schema. A function rather than module-level constants (bench: mcp): the
  * ≈ 1 MiB of schema objects is needed only while a config is resolved, and a long-lived process
  * (the MCP wrap) would otherwise keep it for its whole life; see `configSchemas`.
  */

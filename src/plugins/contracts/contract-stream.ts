@@ -3,7 +3,7 @@ import {canonicalize, goQuote, parseStrictYamlStreamed, projectStruct, type Json
 import {contractProblem, contractRuleProblem, leafPaths, unknownFields} from './contract.js'
 import {CONTRACT_ENVELOPE, CONTRACT_RULE} from './schema.js'
 
-// A contract envelope read one rule at a time (issue 17: `learn shadow` under 256 MB). The
+// A contract envelope read one rule at a time (bench: shadow; `learn shadow` under 256 MB). The
 // decoded tree of an 18,643-rule contract is ≈ 90 MB of `Map`s, twice that while the typed
 // projection copies it; a caller that keeps less per rule than the rule (the evaluator's compact
 // index) need never hold it. Each rule is read, projected, checked and canonicalised on its own,

@@ -1,4 +1,4 @@
-// Layer 0: undici's dispatcher classes without undici's index (issue 18, start-up).
+// Layer 0: undici's dispatcher classes without undici's index (bench: startup).
 // `import … from 'undici'` evaluates its whole index: fetch, WebSocket, EventSource, the cache
 // stores, the mock agents and every interceptor — ≈ 3× the CPU and ≈ 8 MiB more RSS than the
 // classes pipelock's runtime uses (the proxy's upstream Agent and SSRF-safe connector, the emit

@@ -2,7 +2,7 @@ import type {JsonObject} from '../canonical/index.js'
 import {LIFECYCLE_STATES} from '../contracts/index.js'
 import {HTTP_RULE_KINDS, httpSelector, interner, MCP_RULE_KIND, mcpArgsMatcher, obj, ruleHost, rulesOf, str, type HttpSelector, type McpArgsMatcher} from './rule-match.js'
 
-// The contract read once, for the evaluator (issue 18: walking every rule for every event made
+// The contract read once, for the evaluator (bench: shadow; walking every rule for every event made
 // `learn shadow` spend 72.6% of its time in evaluateHttp). The index is a pure function of the
 // contract body; evaluation against it gives exactly the decision of the rule-by-rule walk of
 // §7.6, in O(rules for the request's host). Build it once per contract (`indexContract`), then
@@ -12,7 +12,7 @@ import {HTTP_RULE_KINDS, httpSelector, interner, MCP_RULE_KIND, mcpArgsMatcher, 
 // paths, methods and actions as interned copies (not slices of the contract text), selectors as
 // plain objects and arrays, MCP argument matchers read once. So a caller may drop the tree once
 // the index is built (`compactContract`): `learn shadow` holds 18,643 rules in a few MB instead
-// of the ≈ 90 MB tree (issue 17).
+// of the ≈ 90 MB tree (bench: shadow).
 
 const LIFECYCLE_SET: ReadonlySet<string> = new Set(LIFECYCLE_STATES)
 

@@ -14,7 +14,7 @@ export interface ContractLoadAnswer {
 }
 
 /**
- * Loads the contract on a worker thread (issue 18: the 2–3 s load of a 27k-rule contract then
+ * Loads the contract on a worker thread (bench: shadow; the 2–3 s load of a 27k-rule contract then
  * runs beside the replay's first reads instead of before them). The answer is the one
  * `loadShadowCandidate` gives on this thread: the same compact contract (plain data, cloned), or
  * the same PipelockError (code, message, hint, location). `fallback` (the load on this thread)

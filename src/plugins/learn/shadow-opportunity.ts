@@ -74,7 +74,7 @@ const DECIMAL = /^\d+(\.\d+)?$/
 
 /**
  * What `findOpportunityMissing` reads of one rule, read once before the replay so the decoded
- * contract tree need not be kept for it (issue 17: shadow memory).
+ * contract tree need not be kept for it (bench: shadow, memory).
  */
 export interface OpportunityRule {
   readonly ruleId: string

@@ -261,7 +261,7 @@ export function reportContractHash(body: JsonObject): string {
 /**
  * What the replay keeps of the candidate contract. The decoded tree (a `Map` per YAML mapping,
  * ≈ 5 KB per rule) is not among it: everything here is read from the tree once, as copies, so
- * the tree and the contract text are garbage as soon as this is built (issue 17: 300k events
+ * the tree and the contract text are garbage as soon as this is built (bench: shadow; 300k events
  * against an 18,643-rule contract must replay in < 256 MB).
  */
 export interface ShadowContract {
@@ -420,7 +420,7 @@ export async function shadowReplay(
       onCapture: options.readWriterLayout === false ? undefined : (c) => take(writerCapturedEvent(c)),
       afterChunk: () => drain(),
       // Small chunks: a batch's events wait for the replay across awaits, and a large batch of
-      // them outlives the young generation, so its garbage would grow the old space (issue 17;
+      // them outlives the young generation, so its garbage would grow the old space (bench: shadow;
       // 512-record batches measured the same peak RSS as one 64 KiB chunk's ≈ 90).
       chunkSize: REPLAY_CHUNK_BYTES,
       onBytes: (n) => {
@@ -452,7 +452,7 @@ const NO_SCANS: Promise<readonly ScannerReplayResult[]> = Promise.resolve([])
 /**
  * Records read ahead, at most, while the contract is still loading (see `shadowReplay`): ≈ 1 s of
  * reading and decoding, ≈ 30 MB held. Half of what it was before the writer-layout reader: that
- * reader fills the read-ahead sooner, and the load's peak is then issue 17's bound at 300k.
+ * reader fills the read-ahead sooner, and the load's peak then stays within the 300k bound (bench: shadow).
  */
 const BACKLOG_EVENTS = 65_536
 
@@ -606,7 +606,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   if (out !== undefined && out === outJson) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --out and --out-json must be different files')
   if (req.recorderDir !== undefined) checkRecorderDir(req.recorderDir)
   // Only the compact form is kept: no decoded tree of the contract outlives this line.
-  // A signed contract loads on a worker thread while the replay starts reading (issue 18); its
+  // A signed contract loads on a worker thread while the replay starts reading (bench: shadow); its
   // failure is the command's failure whatever else failed meanwhile, as when it loaded first.
   // (The diagnostic load may warn: it stays on this thread, first, as before.)
   const loading = req.allowUnsignedForDiagnostics ? (async () => loadShadowCandidate(req))() : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))

@@ -15,7 +15,7 @@ export const OFFLOAD_THRESHOLD_BYTES = 64 * 1024
 export interface ScanOffloadOptions extends ScanPoolOptions {
   /** Bytes above which a message goes to the pool; default OFFLOAD_THRESHOLD_BYTES. */
   readonly threshold?: number
-  /** Never use the pool (the benchmark's and the differential test's inline oracle). */
+  /** Never use the pool (the differential test's inline oracle). */
   readonly inline?: boolean
 }
 

@@ -2,7 +2,7 @@
  * The `mcp proxy` and `mcp scan` services (spec mcp.md §2, §13): load and resolve the config,
  * refuse what is not implemented, build the runtime, print the startup lines, run.
  *
- * A stdio wrap loads only what its config and flags use (issue 12, RSS per wrap): the HTTP and
+ * A stdio wrap loads only what its config and flags use (bench: mcp, RSS per wrap): the HTTP and
  * WebSocket bridges, the HTTP listener, the evidence steps (learn_lock, flight_recorder, capture),
  * the session admin API and the binary-integrity check are each imported when asked for
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
@@ -72,7 +72,7 @@ export function checkProxyArgs(o: Pick<McpProxyOptions, 'upstream' | 'listen' | 
   }
 }
 
-/** The YAML reader loads only with a config file (`loadConfigOnDemand`; issue 12, RSS per wrap). */
+/** The YAML reader loads only with a config file (`loadConfigOnDemand`; bench: mcp, RSS per wrap). */
 async function loadMcpConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): Promise<PipelockConfig> {
   try {
     return (await loadConfigOnDemand(file, {env})).config

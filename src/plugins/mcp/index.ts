@@ -4,7 +4,7 @@
 export {parseFrame, trimGoSpace, isObject as isObjectValue, type McpFrame} from './jsonrpc/frame.js'
 export {MCP_ERRORS, mcpError, errorLine, textResultLine, type McpError, type McpErrorKey, type McpErrorSpec} from './jsonrpc/errors.js'
 export {allStrings, valueStrings, extractText, remainderText, goFormatFloat, unescapeU} from './jsonrpc/extract.js'
-export {scanRequest, junctionPairs, junctionTexts, junctionWindow, JUNCTION_WINDOW, type ContentVerdict, type InputAction, type RequestScanOptions} from './scan/request.js'
+export {scanRequest, junctionPairs, junctionWindow, JUNCTION_WINDOW, type ContentVerdict, type InputAction, type RequestScanOptions} from './scan/request.js'
 export {scanMessage, messageText, toolsListOf, type InjectionScan} from './scan/response.js'
 export {applyMediaToResult, type MediaCheck, type MediaVerdict, type MediaResult} from './scan/media.js'
 export {scanServerLine, renderScanJson, renderScanText, type ScanLineVerdict, type ScanMatch} from './scan/scan-lines.js'

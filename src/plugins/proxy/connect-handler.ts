@@ -196,7 +196,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   }
 
   // Relay socket to socket: the download through one reused read buffer (tunnel-relay.ts), the
-  // upload with `pipe()`; both keep backpressure (issue 18). The timers act on events: the
+  // upload with `pipe()`; both keep backpressure (bench: connect). The timers act on events: the
   // lifetime is one timer, cleared on close; idle is the client socket's own timeout, which node
   // restarts on every read and every write (the relay writes to the client whatever upstream
   // sends, so it fires only when both directions were silent). The kill switch needs no per-read check: its cached flag only

@@ -66,7 +66,7 @@ export interface Decision {
  * sent (`url`) and, when given, the contract context and the exception use — what
  * `{...d, url, contract, exception}` gives (an optional field absent from `d` stays absent), as
  * one object literal: a spread of a Decision (≈ 20 fields) is a runtime call in V8, ≈ 2–3 µs on
- * every request (issue 18).
+ * every request (bench: proxy).
  */
 export function withRequestFields(d: Decision, url: string, contract: ContractContext | undefined, exception: ExceptionUse | undefined): Decision {
   const full: {-readonly [K in keyof Decision]: Decision[K]} = {

@@ -4,7 +4,7 @@
  * late the loop was since the previous scrape, then starts over. This is what says whether the loop stalled
  * (transports §7.4: no stall over 10 ms with 256 concurrent intercepted tunnels).
  *
- * The sampler is armed by the first scrape, not at start-up (issue 18): its timer wakes the loop
+ * The sampler is armed by the first scrape, not at start-up (bench: startup): its timer wakes the loop
  * every 10 ms, which is most of what an idle proxy costs (6–8 ms of CPU per second under load) and
  * a few wake-ups inside every download. Before the first scrape there is no previous scrape to
  * report from, so that scrape reports 0 and starts the measurement; from then on every scrape

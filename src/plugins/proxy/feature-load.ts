@@ -1,7 +1,7 @@
 import {PipelockError} from '../errors/index.js'
 
 /**
- * Loads the code of a feature the config enables, on demand (issue 18: `pipelock run` loads only
+ * Loads the code of a feature the config enables, on demand (bench: startup; `pipelock run` loads only
  * what its config uses). A configured feature whose code cannot be loaded refuses start-up with
  * one line naming it; it is never silently left off.
  */

@@ -41,7 +41,7 @@ function hasAscii(b: Buffer, sig: string, at = 0): boolean {
 /**
  * Signature sniffing over the first 512 bytes. Byte comparisons in place: it runs on every
  * buffered response, and slicing and decoding each candidate signature was most of its cost
- * (issue 18; the slicing version is the oracle of test/unit/proxy/relay-hot-path.test.ts).
+ * (bench: proxy; the slicing version is the oracle of test/unit/proxy/relay-hot-path.test.ts).
  */
 export function sniffMediaType(body: Buffer): string {
   const b = body.length > 512 ? body.subarray(0, 512) : body

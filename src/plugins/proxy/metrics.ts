@@ -127,7 +127,7 @@ export class ProxyMetrics implements DecisionSink {
   /**
    * `pipelock_requests_total`'s series key per result and agent label, rendered once: the label
    * set is bounded (the profile names), and rendering it (sort, escape, join) was the metrics
-   * sink's main cost on every request (issue 18).
+   * sink's main cost on every request (bench: proxy).
    */
   private readonly requestKeys = {allowed: new Map<string, string>(), blocked: new Map<string, string>()}
   /** `sniOutcome`'s rendered keys by category (a closed set), then agent. */

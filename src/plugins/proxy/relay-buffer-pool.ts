@@ -3,7 +3,7 @@
  * Every relayed tunnel takes a 128 KiB buffer and a bulk download a 512 KiB one; allocated fresh,
  * they are V8 "external memory": a stream of tunnels adds 640 KiB each and V8 answers the growth
  * with full (mark-compact) collections — one per ≈ 60 bulk tunnels, ≈ 25 ms of marking on a loaded
- * machine (issue 18, fourth pass; `--trace-gc` of the `connect` bench), plus the page faults of
+ * machine (`--trace-gc` of the `connect` bench), plus the page faults of
  * touching a fresh buffer. Kept buffers are used again instead: no growth, no collection.
  *
  * A buffer comes back only once nothing can touch it any more: the relay gives its buffers back

@@ -63,7 +63,7 @@ export interface ProxyServerOptions {
   readonly exceptions?: ExceptionStore | null
   /** The policy-change trail's admin hooks (change note, reload), once it runs. */
   readonly policy?: () => PolicyHooks | null
-  /** The `/ws` relay's class, loaded only when `websocket_proxy.enabled` (issue 18: lazy loading). */
+  /** The `/ws` relay's class, loaded only when `websocket_proxy.enabled` (bench: startup; lazy loading). */
   readonly webSocketProxy?: typeof WebSocketProxy
 }
 
@@ -116,7 +116,7 @@ export class ProxyServer implements ProxyCore {
   private readonly startedAt: number
   private requestCounter = 0
   private readonly tunnels = new Set<() => void>()
-  /** The CONNECT download relays' read buffers, reused from tunnel to tunnel (issue 18). */
+  /** The CONNECT download relays' read buffers, reused from tunnel to tunnel (bench: connect). */
   readonly relayBuffers = new RelayBufferPool()
   private readonly servers: http.Server[] = []
   private readonly sockets = new Set<Socket>()

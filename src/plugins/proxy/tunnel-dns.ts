@@ -1,5 +1,5 @@
 /**
- * One DNS answer per CONNECT tunnel (issue 18). The URL scan's SSRF stage (§5, stage 14) resolves
+ * One DNS answer per CONNECT tunnel (bench: connect). The URL scan's SSRF stage (§5, stage 14) resolves
  * the tunnel's host, and the SSRF-safe dial (§5.14) used to resolve it again a few microseconds
  * later: a second `getaddrinfo` on the thread pool, its hand-offs and its completion callback, per
  * tunnel. Here the dial takes the answer the scan got instead. Nothing is trusted because of where

@@ -1,5 +1,5 @@
 /**
- * The download half of a CONNECT relay (upstream → client), issue 18: "≥ 0.9× direct and ≤ 8 ms
+ * The download half of a CONNECT relay (upstream → client), bench: connect; "≥ 0.9× direct and ≤ 8 ms
  * CPU per 10 MiB". `pipe()` costs per chunk what node's stream reading costs: a fresh 64 KiB
  * allocation per read (shrunk, wrapped in an ArrayBuffer, collected later), the Readable's
  * buffering, and — since a 64 KiB chunk is over the writable's 16 KiB high-water mark — a
@@ -12,7 +12,7 @@
  *
  * A read that fills the whole buffer means the upstream had more queued than it takes (a bulk
  * download): the tunnel then switches once to a 512 KiB buffer, so a 10 MiB download costs ≈ 37
- * reads, writes and callbacks instead of ≈ 94 (strace; issue 18, fourth pass: the per-chunk work in node's
+ * reads, writes and callbacks instead of ≈ 94 (strace, bench: connect; the per-chunk work in node's
  * stream and write path was most of the relay's user-space CPU). Tunnels that never fill 128 KiB
  * (interactive traffic, small responses) keep the small buffer; a large buffer's pages are touched
  * only as far as reads fill them. Backpressure is unchanged: at most one buffer (the 512 KiB one,

@@ -4,7 +4,7 @@
  * `aborted` and `reason` when the request starts, one `abort` listener added with `once`, and
  * `removeListener` when the request settles. A node EventEmitter per request — plus node's
  * `once` wrappers on it and on the response — was a share of each request's object graph that a
- * bare relay does not build (issue 18); this holds the listeners and nothing else.
+ * bare relay does not build (bench: proxy); this holds the listeners and nothing else.
  */
 export class UpstreamAbort {
   aborted = false

@@ -1,7 +1,7 @@
 import {close, constants, fsync, open} from 'node:fs'
 import {PipelockError} from '../errors/index.js'
 
-// Checkpoint fsyncs off the event loop (issue 9, docs/benchmarks.md "receipts2"). An evidence
+// Checkpoint fsyncs off the event loop (bench: learn-lock). An evidence
 // file is written line by line with writeSync, so a line is in the file (and survives a kill -9)
 // before the response it records leaves; the fsync at a checkpoint only makes the file durable
 // across a power loss, and no response waits for it. Done synchronously it stalled the proxy's

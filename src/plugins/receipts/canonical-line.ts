@@ -3,7 +3,7 @@ import {canonicalActionReceipt, type ActionReceipt} from './action-receipt.js'
 import {ACTION_RECORD} from './action-record-schema.js'
 import type {RecorderEntry} from './recorder-entry.js'
 
-// The common line of a recorder file, read in one pass (issue 11): an `action_receipt` entry in
+// The common line of a recorder file, read in one pass (bench: verify): an `action_receipt` entry in
 // the form the recorders write it — compact, entry fields in the writer's order, and a receipt
 // whose action record is in canonical GoJSON (receipts.md §5.1, §7.1). For such a line the strict
 // parse, the entry fields, the record's projection and its GoJSON are read off the text at once:

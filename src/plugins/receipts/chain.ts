@@ -21,7 +21,7 @@ import {sha256Hex} from '../signing/index.js'
  * One element of a chain as the extractor yields it. `place` is an opaque number the caller may
  * give an item (the evidence verifier encodes its file and line); a failure at that item returns
  * it as `brokenAtPlace`, so a caller can name where the failing receipt is without keeping an
- * index entry per receipt (issue 11: memory flat in the number of receipts).
+ * index entry per receipt (bench: verify; memory flat in the number of receipts).
  */
 export type ChainItem =
   | {

@@ -7,7 +7,7 @@ import {ACTION_TYPES} from './action-record-schema.js'
 // The proxy's per-decision receipt (receipts.md §8) encoded straight to its canonical bytes.
 // `signActionReceipt` takes any record, builds a tree, projects it into Go field order and
 // marshals it; for the one record shape every decision has, that generality cost more than the
-// signature itself (docs/benchmarks.md, "receipts"). This writer emits the same bytes in one
+// signature itself (bench: learn-lock, receipts on). This writer emits the same bytes in one
 // pass: the fields below in ACTION_RECORD's declaration order, omitempty fields only when
 // non-empty. decision-record tests compare it byte for byte with the general path.
 

@@ -64,7 +64,7 @@ export class LineError extends Error {
 
 /** Classifies one trimmed, non-empty line. Throws LineError. */
 export function classifyLine(text: string): ClassifiedLine {
-  // Most lines of a recorder file are receipts in canonical form: read in one pass (issue 11).
+  // Most lines of a recorder file are receipts in canonical form: read in one pass (bench: verify).
   const canonical = readCanonicalReceiptEntry(text)
   if (canonical !== undefined) {
     const {entry, receipt} = canonical

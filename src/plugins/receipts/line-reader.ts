@@ -46,7 +46,7 @@ export async function* readLineBatches(path: string, maxBytes = MAX_LINE_BYTES, 
 /**
  * readLineBatches with synchronous reads, for a command that reads one file start to end (the
  * verifier): a 64 KiB read from the page cache costs ~0.2 µs of CPU a line this way, ~1 µs
- * through the thread pool and a promise (issue 11). It blocks the thread while the disk answers:
+ * through the thread pool and a promise (bench: verify). It blocks the thread while the disk answers:
  * not for a server.
  */
 export function* readLineBatchesSync(path: string, maxBytes = MAX_LINE_BYTES, chunkSize = 1 << 20): Generator<Line[]> {

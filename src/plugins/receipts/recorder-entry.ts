@@ -124,7 +124,7 @@ export function entryProjectionHash(f: EntryHashFields): string {
 
 /** Entry hash of an entry as read or built (its `ts` is re-rendered in UTC first). */
 export function recorderEntryHash(e: Omit<RecorderEntry, 'hash' | 'detail'>): string {
-  // The fields named one by one: a spread copy of the entry cost more than the hash (issue 11).
+  // The fields named one by one: a spread copy of the entry cost more than the hash (bench: verify).
   return entryProjectionHash({
     v: e.v,
     seq: e.seq,

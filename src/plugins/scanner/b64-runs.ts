@@ -1,6 +1,6 @@
 /**
  * The two run searches of response pass 6 (§7), as plain loops over UTF-16 code units instead of
- * RE2 (issue 18): both classes are ASCII, so code units and code points agree, and on a body with
+ * RE2 (bench: proxy): both classes are ASCII, so code units and code points agree, and on a body with
  * non-ASCII text RE2 pays a UTF-8 → UTF-16 offset walk for every hit. The results are the same
  * as the regexes' (differential test: test/unit/scanner/b64-runs.test.ts):
  * - `hasCandidateRun`: `[A-Za-z0-9+/_=-]{8,}` matches somewhere;

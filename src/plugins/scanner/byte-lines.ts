@@ -1,6 +1,6 @@
 /**
  * Texts as '\n'-separated lines of UTF-8 bytes in one reused buffer, for the batched RE2::Set
- * passes of the screens (issue 15): a set pass over lines `lo…hi−1` reads the bytes
+ * passes of the screens (bench: cee): a set pass over lines `lo…hi−1` reads the bytes
  * `texts.slice(lo, hi).join('\n')` would encode to, without the joined string, the per-text
  * strings a caller would otherwise build (the §5.5 junction chains are copied from the value
  * lines' bytes), or a fresh buffer. One buffer per DLP engine: single-threaded use, one user at

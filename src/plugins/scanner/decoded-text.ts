@@ -1,6 +1,6 @@
 /**
  * `forDlp` (runtime §8) of text decoded from binary — mostly U+FFFD (the replacement for bytes
- * that are not UTF-8) and ASCII, as the base64 decoding of a cross-request window is (issue 15)
+ * that are not UTF-8) and ASCII, as the base64 decoding of a cross-request window is (bench: cee)
  * — computed without running the six Unicode passes over all of it.
  *
  * U+FFFD is inert under every pass of `forDlp`: it is not a control, invisible, exotic space,

@@ -293,7 +293,7 @@ const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
  */
 export function candidateDecodings(s: string, into: ByteSource = POOLED): readonly CandidateDecoding[] {
   // Each list is built at its final size: `[]` then `push` gives an array a 17-slot backing
-  // store (≈ 150 B of garbage per decoding; every key and value of a query is decoded, issue 15).
+  // store (≈ 150 B of garbage per decoding; every key and value of a query is decoded, bench: cee).
   const hex = hexDigitsOf(s)
   let h: CandidateDecoding | null = null
   if (hex !== null) {

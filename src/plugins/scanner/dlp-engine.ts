@@ -44,7 +44,7 @@ export interface DlpEngine {
   /**
    * Alternation of every core / core+configured pattern: a no-match skips the per-pattern loop.
    * Compiled on first read (getters): only the URL scan and a text whose set pass could not decide
-   * read them, and the two programs are ≈ 1.4 MiB of malloc an MCP wrap never needs (issue 12).
+   * read them, and the two programs are ≈ 1.4 MiB of malloc an MCP wrap never needs (bench: mcp).
    */
   readonly corePrefilter: Re2 | null
   readonly allPrefilter: Re2 | null
@@ -68,7 +68,7 @@ export interface DlpEngine {
   readonly lineBatchable: boolean
   /**
    * Proves most §5.5 subsequence targets clean without scanning them; null = scan them all.
-   * Compiled on first read (a getter): only the URL scan reads it, and an MCP wrap never scans a URL (issue 12).
+   * Compiled on first read (a getter): only the URL scan reads it, and an MCP wrap never scans a URL (bench: mcp).
    */
   readonly junctionScreen: JunctionScreen | null
   /**

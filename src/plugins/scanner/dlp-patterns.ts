@@ -15,7 +15,7 @@ export interface CompiledDlpPattern {
   readonly compiledFrom: string
   /**
    * Global twin of `re`, for iterating every hit: compiled for validator patterns only, the one
-   * use (each RE2 program is ≈ 5–8 KiB of malloc that stays for the process, issue 12).
+   * use (each RE2 program is ≈ 5–8 KiB of malloc that stays for the process, bench: mcp).
    */
   readonly reAll?: Re2
   readonly validator?: ValidatorName
@@ -27,7 +27,7 @@ export interface CompiledDlpPattern {
 /**
  * A compiled pattern whose regexes are built on first read. The RE2::Set over all patterns
  * decides which patterns run at all, so in a session without findings none does: a built-in's
- * two programs (≈ 9 KiB of malloc each, ≈ 60 of them) were built and kept for nothing (issue 12).
+ * two programs (≈ 9 KiB of malloc each, ≈ 60 of them) were built and kept for nothing (bench: mcp).
  * Only catalogue regexes are deferred (a test compiles every one of them); any other regex is
  * compiled when the pattern is built, so an invalid one fails there with RE2's error, as before.
  */
@@ -77,7 +77,7 @@ function compileSpec(p: DlpPatternSpec, core: boolean): CompiledDlpPattern {
  * Whether a configured pattern is a built-in default with its regex unchanged: its compiled-from
  * source is one a default compiles from. Compared as written rather than as RE2 normalises it,
  * which would compile every default once more at import only to read back its source (48 RE2
- * programs, issue 12); a pattern written differently that RE2 would normalise to a default's
+ * programs, bench: mcp); a pattern written differently that RE2 would normalise to a default's
  * source counts as not built-in, and the caller then takes its general path (fail-safe).
  */
 export function isBuiltinDlpPattern(p: CompiledDlpPattern): boolean {

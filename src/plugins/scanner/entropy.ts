@@ -2,7 +2,7 @@
  * Shannon entropy of `s` in bits per code point (Go's range-over-string counting: a well-formed
  * surrogate pair is one code point, a lone surrogate its own). ASCII code points are counted in a
  * typed array rather than a Map (a Map update per character was 40% of CEE's `admit` at 2 KiB
- * URLs, issue 15); counts are summed in first-occurrence order, the order of the Map-based
+ * URLs, bench: cee); counts are summed in first-occurrence order, the order of the Map-based
  * definition, so the result is bit-identical to it (test/unit/cee/entropy-bits.test.ts holds
  * that definition as the oracle).
  */
@@ -11,7 +11,7 @@ export function shannonEntropy(s: string): number {
   if (n === 0) return 0
   // The ASCII counts and the first-occurrence order live in module scratch arrays (the function
   // is synchronous and never re-entered): a fresh Int32Array and a growing order array per call
-  // were garbage of every CEE `admit` and URL entropy check (issue 15). Only the counts this call
+  // were garbage of every CEE `admit` and URL entropy check (bench: cee). Only the counts this call
   // raised are reset, at the end.
   const ascii = ASCII_COUNTS
   let order = ORDER

@@ -7,7 +7,7 @@ export type IpBytes = readonly number[]
 
 /**
  * Strict dotted-decimal IPv4 (Go's ParseIP: no leading zeros, each part ≤ 255). One pass over the
- * code units, no `split` or string iterator: a URL scan parses its host several times (issue 18).
+ * code units, no `split` or string iterator: a URL scan parses its host several times (bench: proxy).
  */
 export function parseIPv4(s: string): IpBytes | null {
   const out: number[] = []

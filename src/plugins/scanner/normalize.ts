@@ -35,34 +35,20 @@ export function isExoticWhitespace(cp: number): boolean {
   )
 }
 
-function isC0C1Del(cp: number): boolean {
-  return cp <= 0x1f || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)
-}
-
-/** The original `for…of` code-point walk, kept as the reference for the differential tests. */
-export function mapCodePointsReference(s: string, f: (cp: number) => string | null): string {
-  let out = ''
-  for (const ch of s) {
-    const r = f(ch.codePointAt(0)!)
-    out += r === null ? ch : r
-  }
-  return out
-}
-
 /**
  * The character classes of the passes below, as V8 regular expressions (code-point mode, so an
  * astral code point is one unit and a lone surrogate is kept, exactly as `mapCodePoints` walks):
  * irregexp scans them in native code, 3–8× faster than a JavaScript predicate per code point
- * (issue 18: on a 1 KiB binary body the normalisation passes were a third of the response
+ * (bench: proxy; on a 1 KiB binary body the normalisation passes were a third of the response
  * scan). The differential test in test/unit/scanner/normalize-classes.test.ts checks each
- * against its predicate on every code point. `replace` with a global regex starts at 0 and
+ * against its predicate form (test/unit/scanner/oracles.ts) on every code point. `replace` with a global regex starts at 0 and
  * leaves `lastIndex` at 0, so the shared objects carry no state between calls.
  */
 const INVISIBLE_CLASS = '\\xad\\u115f\\u1160\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufe00-\\ufe0f\\ufeff\\ufff9-\\ufffb\\u{e0000}-\\u{e007f}\\u{e0100}-\\u{e01ef}'
 const EXOTIC_WS_CLASS = '\\xa0\\u1680\\u180e\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
-/** isC0C1Del ∪ isInvisible. */
+/** C0, C1 and DEL ∪ isInvisible. */
 const CONTROL_RUNS = new RegExp(`[\\0-\\x1f\\x7f-\\x9f${INVISIBLE_CLASS}]+`, 'gu')
-/** isZeroWidthClass: the same without tab, LF and CR. */
+/** The same without tab, LF and CR. */
 const ZERO_WIDTH_RUNS = new RegExp(`[\\0-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${INVISIBLE_CLASS}]+`, 'gu')
 const EXOTIC_WS_RUNS = new RegExp(`[${EXOTIC_WS_CLASS}]+`, 'gu')
 const EXOTIC_WS_ONE = new RegExp(`[${EXOTIC_WS_CLASS}]`, 'gu')
@@ -72,16 +58,6 @@ function spacePerCodePoint(run: string): string {
   let n = run.length
   for (let i = 0; i < run.length; i++) if ((run.charCodeAt(i) & 0xfc00) === 0xdc00) n--
   return ' '.repeat(n)
-}
-
-/** The predicate form of the classes above (the reference for the differential tests). */
-export function isZeroWidthClass(cp: number): boolean {
-  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false
-  return isC0C1Del(cp) || isInvisible(cp)
-}
-
-export function isControlOrInvisible(cp: number): boolean {
-  return isC0C1Del(cp) || isInvisible(cp)
 }
 
 export function stripControlChars(s: string): string {
@@ -186,7 +162,7 @@ function loadMarkPage(t: BmpMarks, page: number, mn: RE2): void {
  * lone surrogate into U+FFFD). The table is RE2's own set, so the result is the same string;
  * the kept code units are gathered in the normaliser's scratch array and read back in blocks,
  * several times faster than RE2's UTF-8 round trip on a kilobyte of decoded binary (the base64
- * decoding of a cross-request window, issue 15).
+ * decoding of a cross-request window, bench: cee).
  */
 function dropBmpMarks(d: string, from: number, t: BmpMarks, mn: RE2): string {
   // Texts longer than the kept scratch get an array of their own (a large body must not stay
@@ -307,19 +283,3 @@ export function foldVowels(s: string): string {
   )
 }
 
-/** The original code-point loops, kept as the reference for differential tests. */
-export function leetspeakReference(s: string): string {
-  let out = ''
-  for (const ch of s) out += LEET[ch] ?? ch
-  return out
-}
-
-export function foldVowelsReference(s: string): string {
-  let out = ''
-  for (const ch of s) {
-    if (ch === 'e' || ch === 'i' || ch === 'o' || ch === 'u') out += 'a'
-    else if (ch === 'E' || ch === 'I' || ch === 'O' || ch === 'U') out += 'A'
-    else out += ch
-  }
-  return out
-}

@@ -1,7 +1,7 @@
 /**
  * Response passes 1, 2, 3 and 5 (§7) in one walk over the content, for texts whose every code
  * unit is below U+0300 or is U+FFFD — plain and Latin-1/Latin Extended text, and what a binary
- * body becomes as UTF-8 with replacement characters (issue 18: on the proxy benchmark's 1 KiB
+ * body becomes as UTF-8 with replacement characters (bench: proxy; on the proxy benchmark's 1 KiB
  * binary body the four normalised copies were half the response scan's core floor).
  *
  * Why a per-code-unit table gives the same strings as the passes: below U+0300 there are no
@@ -24,7 +24,7 @@ export interface PassTexts {
 }
 
 /**
- * The same four texts as UTF-8 bytes, what the RE2::Set pre-filters read (issue 18: the four
+ * The same four texts as UTF-8 bytes, what the RE2::Set pre-filters read (bench: proxy; the four
  * UTF-16 strings and their re-encoding were ≈ 10 KB and a tenth of the scan per 1 KiB body, and
  * a string is needed only when a set names a candidate pattern). The buffers are views of the
  * builder's scratch: valid while `builder.current(this)` holds (the next `passBytes` call reuses it).

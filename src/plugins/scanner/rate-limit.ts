@@ -37,7 +37,7 @@ export function approximateRegistrableDomain(host: string): string {
  * as nanoseconds after `base` in a plain number (an unboxed double): exact while within ±2^53,
  * and kept within ±2^52 by rebasing, so every comparison is the BigInt one. Before, each request
  * left a BigInt in the window for 60 s — a heap object per request that survived into the old
- * generation (issue 18: promoted bytes and CPU per proxied request).
+ * generation (bench: proxy; promoted bytes and CPU per proxied request).
  */
 interface RequestWindow {
   ts: number[]
@@ -75,7 +75,7 @@ export class RateLimiter {
       rel = 0
     }
     // Times are appended in clock order, so expired ones sit at the front. They are skipped by
-    // moving `head` and dropped in one copy once they are half the array (issue 18: removing them
+    // moving `head` and dropped in one copy once they are half the array (bench: proxy; removing them
     // from the front per request was a copy of the whole window per request).
     const ts = w.ts
     let head = w.head
@@ -152,7 +152,7 @@ export class DataBudget {
 
   /**
    * Drops expired entries. While the entries are in clock order the expired ones are a prefix,
-   * skipped by `head` with a running sum (issue 18: filtering and summing the whole window on
+   * skipped by `head` with a running sum (bench: proxy; filtering and summing the whole window on
    * every check was O(window) per request); after the clock stepped back, the whole window is
    * filtered as before until it is rebuilt.
    */

@@ -1,5 +1,5 @@
 /**
- * `regexCore` of the built-in DLP patterns, worked out at build time (issue 18, start-up). The
+ * `regexCore` of the built-in DLP patterns, worked out at build time (bench: startup). The
  * §5.5 junction screen (subsequence.ts) needs the core of every DLP pattern when a scanner is
  * built; for the built-in patterns the answer never changes, yet the analysis (a parse of each
  * pattern and an RE2 compile of each core) was about a third of building a scanner, once per

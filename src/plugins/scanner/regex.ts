@@ -64,7 +64,7 @@ export interface RegexHit {
  * The `.source` the binding gives a regex built from `source`, without building it (node-re2's
  * escape over the UTF-8 text: empty reads `(?:)`, a `/` after an even run of backslashes reads
  * `\/`, a lone surrogate three U+FFFD: its 3 bytes each read back as invalid). What the sets are
- * fed, so a pattern compiled only on its first run (issue 12) gives them the same text as its
+ * fed, so a pattern compiled only on its first run (bench: mcp) gives them the same text as its
  * compiled regex would.
  */
 export function re2SourceOf(source: string): string {
@@ -104,7 +104,7 @@ export function globalOf(re: Re2): Re2 {
  * `/` and reads a lone surrogate as U+FFFD, see `re2SourceOf`; line terminators stay as written;
  * otherwise the second compile is from that escaped text, exactly as before). The
  * discarded as-written program of each response pattern and variant was ≈ 100 start-up compiles
- * whose memory stayed in malloc's high-water mark (issue 12).
+ * whose memory stayed in malloc's high-water mark (bench: mcp).
  */
 export function compileGlobalAsWritten(source: string): Re2 {
   const re = new RE2(source, 'gu')

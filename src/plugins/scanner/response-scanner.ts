@@ -80,12 +80,12 @@ export interface ResponseScanner {
    * Pass texts by table walk for short-code-point texts, and pass 6's exact shortcuts (no
    * whole-content decode of a text with a non-alphabet character, each distinct decoding tried
    * once). Null: every pass text through the normaliser and every decoding tried, the
-   * reference path of the differential tests (`withReferencePasses`).
+   * reference path of the differential tests (test/unit/scanner/oracles.ts).
    */
   readonly passTexts: PassTextBuilder | null
   /**
    * False: the content's pass texts as four UTF-16 strings, each encoded again for the sets (the
-   * path before the UTF-8 walk, kept as the differential tests' oracle: `withStringPasses`).
+   * path before the UTF-8 walk, kept as the differential tests' oracle: test/unit/scanner/oracles.ts).
    * Absent or true: written as UTF-8 straight from the tables, strings made only for a candidate.
    */
   readonly passBytes?: boolean
@@ -105,7 +105,7 @@ const CATALOGUE_SOURCES: ReadonlySet<string> = new Set([...CORE_RESPONSE_PATTERN
 /**
  * A catalogue pattern whose three regexes are built on first read: the sets decide which patterns
  * run, so in a session without findings none does, and ≈ 110 programs of ≈ 9 KiB were built and
- * kept for nothing (issue 12). Its `sources` are what the compiled regexes' `.source` would read
+ * kept for nothing (bench: mcp). Its `sources` are what the compiled regexes' `.source` would read
  * (`re2SourceOf`; the global regexes are compiled from that text, as `compileGlobalAsWritten` does).
  * A test compiles every catalogue regex and rewrite, so none is null here that would be null eagerly.
  */
@@ -199,32 +199,10 @@ class VariantSetOnFirstRead implements VariantSet {
 
 function patternSet(patterns: CompiledResponsePattern[]): ResponsePatternSet {
   // The `re` and `optWs` sets are read only where the pair set is missing or cannot decide (the
-  // reference path, a DFA out of memory): compiled on first read, they cost a wrap nothing (issue 12).
+  // reference path, a DFA out of memory): compiled on first read, they cost a wrap nothing (bench: mcp).
   const sets = {re: variantSet(patterns, 're', true), optWs: variantSet(patterns, 'optWs', true), fold: variantSet(patterns, 'fold')}
   const both = (['re', 'optWs'] as const).flatMap((w) => sets[w].patternIndex.map((i) => [w, i] as const))
   return {patterns, sets, pair: {set: compileSet(both.map(([w, i]) => patterns[i]!.sources[w]!)), entries: both}}
-}
-
-const NO_SET: VariantSet = {set: null, patternIndex: []}
-const NO_PAIR: PairSet = {set: null, entries: []}
-
-/**
- * The same scanner without the RE2::Set pre-filters (every pattern tried on every text): the
- * reference path the differential tests compare against.
- */
-export function withoutPatternSets(sc: ResponseScanner): ResponseScanner {
-  const strip = (set: ResponsePatternSet): ResponsePatternSet => ({patterns: set.patterns, sets: {re: NO_SET, optWs: NO_SET, fold: NO_SET}, pair: NO_PAIR})
-  return {...sc, core: strip(sc.core), configured: strip(sc.configured)}
-}
-
-/** The same scanner on the reference passes (no table walk, no pass-6 shortcuts): the differential tests' oracle. */
-export function withReferencePasses(sc: ResponseScanner): ResponseScanner {
-  return {...sc, passTexts: null}
-}
-
-/** The same scanner with the content's pass texts as strings re-encoded for the sets (the UTF-8 walk's oracle). */
-export function withStringPasses(sc: ResponseScanner): ResponseScanner {
-  return {...sc, passBytes: false}
 }
 
 /** Indices of the patterns that can match `text` with this variant; null = try them all. */
@@ -359,7 +337,7 @@ function decodeCandidates(s: string): string[] {
 const SPACES = /[ \t\n\r]+/g
 
 export class ScanTexts {
-  // The memos are made on first use (issue 18: five empty maps were ≈ 1 KB per response scan, and
+  // The memos are made on first use (bench: proxy; five empty maps were ≈ 1 KB per response scan, and
   // a clean body in the walk's domain uses one).
   private normalisedMemo: Map<string, string> | undefined
   private foldedMemo: Map<string, string> | undefined

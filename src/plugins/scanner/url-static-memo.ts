@@ -1,5 +1,5 @@
 /**
- * The URL scanner's memo of stages 1–13 for host-only URLs (issue 18, CONNECT admission). Every
+ * The URL scanner's memo of stages 1–13 for host-only URLs (bench: connect, CONNECT admission). Every
  * CONNECT tunnel is scanned as `https://host/`, and most tunnels of a proxy go to a few hosts; the
  * parse, host canonicalisation, allow/blocklists, core SSRF on literals, the DLP target screen,
  * seed/literal-secret/canary search and the entropy checks gave the same answer for that string

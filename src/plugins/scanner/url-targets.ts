@@ -4,7 +4,7 @@
  *
  * The targets are produced by a visitor (`visitDlpTargets`), so the common case — a clean URL —
  * can be proven clean by one set pass over them (`targetsProvenClean`) without a target list,
- * a map of normalised texts or a joined string (issue 15: the URL scan's garbage set the GC
+ * a map of normalised texts or a joined string (bench: cee; the URL scan's garbage set the GC
  * tail of every request). `dlpTargets` collects the same visits for the stage-by-stage path.
  */
 import {goEscapedPath, goUrlString, splitQuery, type GoUrl} from '../canonical/index.js'
@@ -62,7 +62,7 @@ export class ScanMemo {
       const pairs = splitQuery(rawQuery)
       this.pairsOf = {raw: rawQuery, pairs}
       // The slot memo is sized once for the query's keys and values: grown slot by slot, its two
-      // arrays were reallocated ≈ 8 times per 2 KiB URL (≈ 10 KiB of garbage per scan, issue 15).
+      // arrays were reallocated ≈ 8 times per 2 KiB URL (≈ 10 KiB of garbage per scan, bench: cee).
       this.slotText = new Array<string>(2 * pairs.length)
       this.slotDecodings = new Array<readonly CandidateDecoding[]>(2 * pairs.length)
     }
@@ -161,7 +161,7 @@ export function subsequenceValues(rawQuery: string, m: ScanMemo): string[] {
 /**
  * §5.8 seed-phrase targets, in order, each passed to `visit` until it answers true (then true).
  * A visitor, not a list: a list of every value and decoding grown by `push` was ≈ 6 KiB of
- * garbage per 2 KiB URL (issue 15).
+ * garbage per 2 KiB URL (bench: cee).
  */
 export function someSeedTarget(u: GoUrl, host: string, m: ScanMemo, visit: (text: string) => boolean): boolean {
   if (visit(u.path) || visit(m.decode(u.rawQuery))) return true

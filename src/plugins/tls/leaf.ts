@@ -103,7 +103,7 @@ export function mintLeaf(host: string, ca: LoadedCa, ttlMs: number, nowMs: numbe
 
 /**
  * `mintLeaf` in steps, so many tunnels to new hosts opening at once do not stall the event loop
- * (issue 16: no stall over 10 ms with 256 concurrent tunnels). With `pace` (the proxy's set-up
+ * (bench: tls-tunnels; no stall over 10 ms with 256 concurrent tunnels). With `pace` (the proxy's set-up
  * queue) the key generation (`newLeafKey`, ≈ 60 µs) and the TBS run in one of the queue's steps,
  * the CA's signature and the DER assembly in the next. Without it (tools) the signature is made on
  * libuv's thread pool. Rejects for a non-ASCII name.
@@ -119,7 +119,7 @@ export async function mintLeafAsync(host: string, ca: LoadedCa, ttlMs: number, n
   // P-256). On the thread pool, every job signing with the CA's KeyObject takes that key's lock
   // (node's ManagedEVPPKey), and so does the event loop when it hands the next job over: with a
   // burst's signatures queued, it slept 13–45 ms at a time waiting for a pool thread that held the
-  // lock and had been preempted (tls-tunnels --turn-cpu at load 7–17, docs/benchmarks.md round 7).
+  // lock and had been preempted (bench: tls-tunnels --turn-cpu, at load 7–17).
   const der = pace === undefined ? await buildCertificateAsync(u, c.signer) : await paced(pace, () => signCertificate(u, c.signer))
   return leaf(der, key, c)
 }

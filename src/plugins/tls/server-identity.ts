@@ -1,5 +1,5 @@
 /**
- * The upstream leg's server-identity check on the leaf alone (issue 16: no event-loop stall over
+ * The upstream leg's server-identity check on the leaf alone (bench: tls-tunnels; no event-loop stall over
  * 10 ms with 256 concurrent tunnels).
  *
  * After the chain verifies, node's `tls.connect` calls `this.getPeerCertificate(true)` and hands

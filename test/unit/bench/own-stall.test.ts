@@ -3,8 +3,7 @@
  * bench/turn-cpu.ts runs one turn that burns CPU and one that sleeps; own-stall.ts must find each
  * as an own stall of at least its length, the first as CPU and the second as time asleep, whatever
  * the load (the bounds below are ones the load cannot break: run-queue wait is taken out, and the
- * thread's true CPU and sleep are at least what the script spent). And gc-trace.ts reads V8's
- * `--trace-gc-nvp` lines and pairs them with the preload's GC entries.
+ * thread's true CPU and sleep are at least what the script spent).
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
@@ -13,7 +12,6 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
 import {fileURLToPath, pathToFileURL} from 'node:url'
-import {describeGc, parseGcTrace, traceOrigin} from '../../../bench/gc-trace.js'
 import {busyStalls, ownStalls, type Stretch} from '../../../bench/own-stall.js'
 
 const preload = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'turn-cpu.js')).href
@@ -72,18 +70,4 @@ test('the loop idle in its poll while the tick is overdue is no stall: busy = wa
   assert.deepEqual(busy.map((s) => Number(s.busyOwn.toFixed(1))), [10.5, 11.8, 8, 0.5])
   // By own stall (wall − runq) the idle stretch still ranks first: the measure the idle time misled.
   assert.equal(ownStalls(stretches)[0]!.endMs, 1)
-})
-
-const SCAVENGE = '[1:0x1]      578 ms: pause=10.6 mutator=169.0 gc=s reduce_memory=0 scavenge=10.50 scavenge.parallel=10.01 background.scavenge.parallel=4.20 total_size_before=5616920 total_size_after=5108744 promoted=1048576 new_space_survived=524288'
-const MARK_COMPACT = '[1:0x1]      900 ms: pause=12.2 mutator=49.7 gc=mc reduce_memory=0 clear=3 evacuate=8.6 evacuate.copy=1.8 evacuate.update_pointers=6.7 mark=0.6 incremental=40.8 incremental_longest_step=24.8 incremental_steps_count=26 total_size_before=22548824 total_size_after=16645120'
-
-test('V8 GC trace lines are parsed, paired with the preload GC entries by pause, and described', () => {
-  const events = parseGcTrace(['Listen: 127.0.0.1:1', SCAVENGE, '[1:0x1]      600 ms: pause=0.4 gc=s promoted=0 new_space_survived=0', MARK_COMPACT].join('\n'))
-  assert.deepEqual(events.map((e) => [e.t, e.f.gc, e.f.pause]), [[578, 's', '10.6'], [600, 's', '0.4'], [900, 'mc', '12.2']])
-  // V8 prints a line as its GC ends: the preload saw the scavenge end at epoch 10,000 + 578 and the mark-compact likewise (sub-ms pauses are not listed there).
-  const origin = traceOrigin(events, [[10_000 + 578.3, 10.7, 'scavenge'], [10_000 + 899.8, 12.2, 'mark-compact']])
-  assert.ok(Math.abs(origin - 10_000) < 0.5, String(origin))
-  assert.match(describeGc(events[0]!), /^scavenge 10\.6 ms .*copied 1536 KiB: 512 KiB kept young, 1024 KiB promoted/)
-  assert.match(describeGc(events[2]!), /^mark-compact 12\.2 ms \(mark 0\.6, clear 3, evacuate 8\.6 \[copy 1\.8, update pointers 6\.7\].*longest 24\.8.*21\.5 MiB → 15\.9 MiB/)
-  assert.ok(Number.isNaN(traceOrigin(events, [])))
 })

@@ -1,5 +1,5 @@
 /**
- * src/cli/startup-compilers.ts: `pipelock run` starts on V8's interpreter alone and gives the
+ * src/cli/v8-flags.ts (deferCompilers, raiseWasmTieringBudget): `pipelock run` starts on V8's interpreter alone and gives the
  * baseline and optimizing compilers back once it listens (issue 18). Checked in a child with V8's
  * own view of a hot function (`%GetOptimizationStatus`, natives syntax): no Sparkplug or TurboFan
  * code while deferred; TurboFan code again after the resume, so traffic runs optimized as before.
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
-import {deferCompilers, raiseWasmTieringBudget} from '../../../src/cli/startup-compilers.js'
+import {deferCompilers, raiseWasmTieringBudget} from '../../../src/cli/v8-flags.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 // V8's OptimizationStatus bits (src/runtime/runtime.h).
@@ -17,7 +17,7 @@ const BASELINE = 1 << 15
 
 describe('start-up compilers', () => {
   it('deferred until resumed: interpreted while starting, optimized after', () => {
-    const mod = pathToFileURL(repoPath('dist', 'src', 'cli', 'startup-compilers.js')).href
+    const mod = pathToFileURL(repoPath('dist', 'src', 'cli', 'v8-flags.js')).href
     const script = `
       const {deferCompilers, resumeCompilers} = await import(${JSON.stringify(mod)})
       const hot = new Function('n', 'let s = 0; for (let i = 0; i < n; i++) s += i * 3; return s')
@@ -43,7 +43,7 @@ describe('start-up compilers', () => {
   })
 
   it('WebAssembly: a hot function stays on Liftoff longer with the raised budget, and reaches TurboFan by default', () => {
-    const mod = pathToFileURL(repoPath('dist', 'src', 'cli', 'startup-compilers.js')).href
+    const mod = pathToFileURL(repoPath('dist', 'src', 'cli', 'v8-flags.js')).href
     // (func (export "f") (param i32) (result i32) (local i32): sums n, n-1, …, 1 in a loop)
     const wasm = [0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 127, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0,
       10, 29, 1, 27, 1, 1, 127, 3, 64, 32, 1, 32, 0, 106, 33, 1, 32, 0, 65, 1, 107, 33, 0, 32, 0, 13, 0, 11, 32, 1, 11]

@@ -1,5 +1,5 @@
 /**
- * src/cli/verifier-heap.ts: `verify-receipt` lets V8's old generation grow by 30 % over the live
+ * src/cli/v8-flags.ts (sizeVerifierHeap): `verify-receipt` lets V8's old generation grow by 30 % over the live
  * size after each mark-compact (issue 11: the peak otherwise depended on the chain's length),
  * unless the operator gave `--heap-growing-percent` themselves. V8's heap sizing is a heuristic
  * under load, so the memory effect is measured by `npm run bench -- verify --million`
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
-import {sizeVerifierHeap} from '../../../src/cli/verifier-heap.js'
+import {sizeVerifierHeap} from '../../../src/cli/v8-flags.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 describe('verify-receipt heap sizing', () => {
@@ -21,7 +21,7 @@ describe('verify-receipt heap sizing', () => {
   })
 
   it('applies in a fresh process after start-up, and V8 recognises the flag', () => {
-    const mod = pathToFileURL(repoPath('dist', 'src', 'cli', 'verifier-heap.js')).href
+    const mod = pathToFileURL(repoPath('dist', 'src', 'cli', 'v8-flags.js')).href
     const script = `
       const {sizeVerifierHeap} = await import(${JSON.stringify(mod)})
       const applied = sizeVerifierHeap(['--max-semi-space-size=8'], '--trace-warnings')

@@ -1,5 +1,5 @@
 /**
- * src/cli/young-generation-cap.ts: once `run` listens, V8's young generation may grow again, but
+ * src/cli/v8-flags.ts (releaseYoungGenerationUpTo, scavengeOnMainThread): once `run` listens, V8's young generation may grow again, but
  * only up to a semi-space cap (issue 16: a scavenge of a 16 MiB semi-space in a burst of tunnels
  * copied up to 8 MiB). In a fresh node (real V8, its own heuristics): start-up's hold as bin/run.js
  * sets it, then a workload whose objects survive a few scavenges — which grows an uncapped young
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
-import {releaseYoungGenerationUpTo, RUN_SEMI_SPACE_CAP_BYTES, scavengeOnMainThread} from '../../../src/cli/young-generation-cap.js'
+import {releaseYoungGenerationUpTo, RUN_SEMI_SPACE_CAP_BYTES, scavengeOnMainThread} from '../../../src/cli/v8-flags.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 const MiB = 1024 * 1024
@@ -20,8 +20,8 @@ const MiB = 1024 * 1024
 function largestSemiSpace(release: string, nodeArgs: string[] = []): {semi: number; applied: boolean} {
   const url = (f: string): string => JSON.stringify(pathToFileURL(repoPath('dist', 'src', 'cli', f)).href)
   const script = `
-    const young = await import(${url('young-generation.js')})
-    const cap = await import(${url('young-generation-cap.js')})
+    const young = await import(${url('v8-flags.js')})
+    const cap = await import(${url('v8-flags.js')})
     young.holdYoungGeneration(process.execArgv, undefined)
     const applied = ${release}
     let semi = 0
@@ -73,7 +73,7 @@ describe('run: the young generation grows after listening, up to a cap', () => {
  * `apply` (an expression of cap).
  */
 function helperScavengeMs(apply: string): {ms: number; scavenges: number} {
-  const url = JSON.stringify(pathToFileURL(repoPath('dist', 'src', 'cli', 'young-generation-cap.js')).href)
+  const url = JSON.stringify(pathToFileURL(repoPath('dist', 'src', 'cli', 'v8-flags.js')).href)
   const script = `
     const cap = await import(${url})
     ${apply}

@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {junctionPairs, junctionTexts, JUNCTION_WINDOW, junctionWindow} from '../../../src/plugins/mcp/index.js'
+import {junctionPairs, JUNCTION_WINDOW, junctionWindow} from '../../../src/plugins/mcp/index.js'
+import {junctionTexts} from '../../helpers/mcp-split-oracle.js'
 import {createDlpEngine, defaultScannerSettings, joinedTextsToScan, junctionPairsToScan, scanTextForDlp, type DlpEngine, type DlpFinding} from '../../../src/plugins/scanner/index.js'
 import {alnum, anthropicKey, awsKeyId, base58chars, githubToken, hexLower, j, lowerAlnum, prng, upperAlnum, wif} from '../scanner/fixtures.js'
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {createNormalizer, isExoticWhitespace, mapExoticWhitespace, replaceInvisibleWithSpace, stripControlChars, stripExoticWhitespace, stripZeroWidth} from '../../../src/plugins/scanner/index.js'
 import {CONFUSABLE_GROUPS} from '../../../src/plugins/scanner/confusables.js'
-import {isControlOrInvisible, isZeroWidthClass, mapCodePointsReference} from '../../../src/plugins/scanner/normalize.js'
+import {isControlOrInvisible, isZeroWidthClass, mapCodePointsReference} from './oracles.js'
 
 const CONFUSABLE = new Map<number, string>()
 for (const [target, sources] of Object.entries(CONFUSABLE_GROUPS)) for (const cp of sources) CONFUSABLE.set(cp, target)

@@ -9,7 +9,8 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createNormalizer, createResponseScanner, decideResponse, defaultScannerSettings, PRESET_RESPONSE_PATTERNS, redactResponse, scanResponse} from '../../../src/plugins/scanner/index.js'
 import {inPassTextDomain, PassTextBuilder, type PassBytes, type PassTexts} from '../../../src/plugins/scanner/pass-texts.js'
-import {withStringPasses, type ResponseScanner} from '../../../src/plugins/scanner/response-scanner.js'
+import type {ResponseScanner} from '../../../src/plugins/scanner/response-scanner.js'
+import {withStringPasses} from './oracles.js'
 import {prng} from './fixtures.js'
 
 const DOMAIN = [...Array.from({length: 0x300}, (_, c) => String.fromCharCode(c)), '\ufffd']

@@ -11,7 +11,8 @@ import {
   redactResponse, replaceInvisibleWithSpace, scanResponse,
 } from '../../../src/plugins/scanner/index.js'
 import {inPassTextDomain, PassTextBuilder} from '../../../src/plugins/scanner/pass-texts.js'
-import {withReferencePasses, withStringPasses, type ResponseScanner} from '../../../src/plugins/scanner/response-scanner.js'
+import type {ResponseScanner} from '../../../src/plugins/scanner/response-scanner.js'
+import {withReferencePasses, withStringPasses} from './oracles.js'
 import {prng} from './fixtures.js'
 
 const DOMAIN = [...Array.from({length: 0x300}, (_, c) => String.fromCharCode(c)), '\ufffd']

@@ -11,8 +11,7 @@ import {
   isInvisible, leetspeak, mapExoticWhitespace, PRESET_RESPONSE_PATTERNS, redactResponse, replaceInvisibleWithSpace, scanResponse,
   stripControlChars, stripExoticWhitespace, stripZeroWidth,
 } from '../../../src/plugins/scanner/index.js'
-import {foldVowelsReference, leetspeakReference, mapCodePointsReference} from '../../../src/plugins/scanner/normalize.js'
-import {withoutPatternSets} from '../../../src/plugins/scanner/response-scanner.js'
+import {foldVowelsReference, leetspeakReference, mapCodePointsReference, withoutPatternSets} from './oracles.js'
 import {prng} from './fixtures.js'
 
 /** Phrases that hit (or nearly hit) core, default and preset patterns. */

@@ -63,7 +63,7 @@ interface View {
 export class ToolPolicy {
   private readonly rules: readonly CompiledRule[]
   /**
-   * What only a tool-name match needs is compiled on the first one (issue 12, RSS per wrap): the
+   * What only a tool-name match needs is compiled on the first one (bench: mcp, RSS per wrap): the
    * argument regexes of each rule and the twelve de-obfuscation regexes. A server whose tools no
    * rule names (most: the built-ins name shells) never pays for them — ≈ 9 KiB of RE2 program
    * each, 29 with the built-in rules. Rules are validated by the config loader (§14.1), so a late

@@ -4,7 +4,7 @@
  * response (injection) scanner; nothing here re-implements a pattern.
  */
 import {goJson, type JsonValue} from '../../canonical/index.js'
-import {isBuiltinDlpPattern, isSegmentDelimiter, junctionPairsToScan, type DlpFinding, type JoinedText, type JunctionPair, type Scanner} from '../../scanner/index.js'
+import {isBuiltinDlpPattern, isSegmentDelimiter, junctionPairsToScan, type DlpFinding, type JunctionPair, type Scanner} from '../../scanner/index.js'
 import {allStrings, unescapeU, valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
 
@@ -141,22 +141,6 @@ export function* junctionPairs(vals: readonly string[], window: number | null = 
       yield pair(i, j)
       yield pair(j, i)
     }
-  }
-}
-
-/**
- * The texts of the pairwise split check (§4.2): `junctionPairs` joined, a text already yielded
- * not yielded again. Each text carries its junction (`split` = the length of its first value's
- * part). The pass as the reference runs it (every text scanned): the split pass's test oracle
- * and the bench's baseline.
- */
-export function* junctionTexts(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<JoinedText> {
-  const seen = new Set<string>()
-  for (const {x, y, left, right} of junctionPairs(vals, window)) {
-    const text = x + y
-    if (seen.has(text)) continue
-    seen.add(text)
-    yield {text, split: x.length, left, right}
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The CONNECT steps before an intercepted tunnel's TLS set-up, paced by the interceptor's set-up
- * queue (issue 16: no stall over 10 ms with 256 concurrent tunnels). A burst of CONNECTs is
+ * queue (bench: tls-tunnels; no stall over 10 ms with 256 concurrent tunnels). A burst of CONNECTs is
  * parsed in one poll phase; run at once, every tunnel's admission (URL scan and gates) and then
  * every pre-dial's follow-up (allow receipt, 200, first-record peek) share one turn. Plain relay
  * tunnels (no interceptor, or a passthrough host) go straight through, as before. While a step

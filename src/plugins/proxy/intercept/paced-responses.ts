@@ -1,6 +1,6 @@
 /**
  * The upstream responses of intercepted requests, handed to the forward pipeline in the set-up
- * queue's turns (issue 16: no event-loop stall over 10 ms with 256 concurrent tunnels). A burst
+ * queue's turns (bench: tls-tunnels; no event-loop stall over 10 ms with 256 concurrent tunnels). A burst
  * of tunnels sends its first requests close together and the origin answers them close
  * together, so their response work — the body read, the response scan, the record step and the
  * write back through the client's TLS — would share one poll phase. Here the response waits, with

@@ -1,5 +1,5 @@
 /**
- * Paces the set-up work of intercepted tunnels across event-loop turns (issue 16: no event-loop
+ * Paces the set-up work of intercepted tunnels across event-loop turns (bench: tls-tunnels; no event-loop
  * stall over 10 ms with 256 concurrent tunnels). A burst of tunnels arrives in one poll phase;
  * run inline, their TLS work — the per-leaf secure context, the server-side TLS socket and its
  * handshake, the first request's pipeline, the upstream TLS connect and its verification — is one
@@ -25,7 +25,7 @@ import {performance} from 'node:perf_hooks'
  * The per-turn budget of set-up work: well under the 10 ms stall budget, leaving room for the I/O
  * the turn also serves and for a scavenge landing in it. 1 rather than 2: in three alternated
  * tls-tunnels rounds against 2 ms, the build otherwise the same, the longest own stall per arm was
- * 4.8–8.5 ms against 4.9–10.1, burst wall time within noise (docs/benchmarks.md, round 10).
+ * 4.8–8.5 ms against 4.9–10.1, burst wall time within noise (bench: tls-tunnels).
  */
 export const SETUP_SLICE_MS = 1
 /** TLS handshakes in flight (both sides together): bounds the completions one poll phase can receive (≈ 0.2–0.5 ms each). 4 rather than 8: in four quiet tls-tunnels runs against 8, main-thread CPU stretches over 10 ms fell from 4–37 to 0–12 per 256-host burst, at the same burst wall time. */
@@ -48,7 +48,7 @@ export const MAX_STEPS_PER_TURN = 64
  * Steps queued for a turn at least (when that many tasks are ready). Beyond it, a turn gets twice
  * what the previous turn ran: a step left over once the slice is spent does nothing but it is
  * still an Immediate, and 64 per turn when 4–6 fit was ≈ 5–8 KiB of garbage per tunnel in a
- * burst (issue 16, `tls-tunnel-heap --top`).
+ * burst (bench: tls-tunnels, measured with V8's sampling heap profiler).
  */
 export const MIN_STEPS_PER_TURN = 8
 

@@ -58,7 +58,7 @@ export class InterceptServers {
   serverFor(leaf: Leaf): Http2SecureServer {
     let server = this.servers.get(leaf)
     if (server !== undefined) return server
-    // `node:http2` on the first intercepted connection, not when the proxy starts (issue 18).
+    // `node:http2` on the first intercepted connection, not when the proxy starts (bench: startup).
     server = process.getBuiltinModule('node:http2').createSecureServer({
       allowHTTP1: true,
       cert: leaf.certPem,

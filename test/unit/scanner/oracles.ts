@@ -1,0 +1,66 @@
+/**
+ * Test oracles for the scanner's fast paths: the straightforward forms each optimisation was
+ * written against, kept here (not in src/) for the differential tests that compare the two.
+ */
+import {isInvisible, type ResponseScanner} from '../../../src/plugins/scanner/index.js'
+
+/** The original `for…of` code-point walk of the normalisation passes. */
+export function mapCodePointsReference(s: string, f: (cp: number) => string | null): string {
+  let out = ''
+  for (const ch of s) {
+    const r = f(ch.codePointAt(0)!)
+    out += r === null ? ch : r
+  }
+  return out
+}
+
+function isC0C1Del(cp: number): boolean {
+  return cp <= 0x1f || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)
+}
+
+/** The predicate form of `stripControlChars`' class: C0, C1, DEL and the invisibles. */
+export function isControlOrInvisible(cp: number): boolean {
+  return isC0C1Del(cp) || isInvisible(cp)
+}
+
+/** The predicate form of `stripZeroWidth`'s class: the same without tab, LF and CR. */
+export function isZeroWidthClass(cp: number): boolean {
+  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false
+  return isC0C1Del(cp) || isInvisible(cp)
+}
+
+const LEET: Readonly<Record<string, string>> = {'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's'}
+
+/** `leetspeak` as the original code-point loop. */
+export function leetspeakReference(s: string): string {
+  let out = ''
+  for (const ch of s) out += LEET[ch] ?? ch
+  return out
+}
+
+/** `foldVowels` as the original code-point loop. */
+export function foldVowelsReference(s: string): string {
+  let out = ''
+  for (const ch of s) {
+    if (ch === 'e' || ch === 'i' || ch === 'o' || ch === 'u') out += 'a'
+    else if (ch === 'E' || ch === 'I' || ch === 'O' || ch === 'U') out += 'A'
+    else out += ch
+  }
+  return out
+}
+
+/** The same scanner without the RE2::Set pre-filters: every pattern tried on every text. */
+export function withoutPatternSets(sc: ResponseScanner): ResponseScanner {
+  const strip = (set: ResponseScanner['core']): ResponseScanner['core'] => ({patterns: set.patterns, sets: {re: {set: null, patternIndex: []}, optWs: {set: null, patternIndex: []}, fold: {set: null, patternIndex: []}}, pair: {set: null, entries: []}})
+  return {...sc, core: strip(sc.core), configured: strip(sc.configured)}
+}
+
+/** The same scanner on the reference passes (`passTexts: null`: no table walk, no pass-6 shortcuts). */
+export function withReferencePasses(sc: ResponseScanner): ResponseScanner {
+  return {...sc, passTexts: null}
+}
+
+/** The same scanner with the content's pass texts as strings re-encoded for the sets (`passBytes: false`: the UTF-8 walk's oracle). */
+export function withStringPasses(sc: ResponseScanner): ResponseScanner {
+  return {...sc, passBytes: false}
+}
