@@ -6,13 +6,17 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
-import {rawExchange, rawHttp, startHttpUpstream, startProxy, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {runCli} from '../helpers/cli.js'
+import {rawExchange, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
+const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-gate-parity').digest())
 const TRANSPORTS = ['forward', 'fetch', 'connect', 'reverse', 'websocket'] as const
 type Transport = (typeof TRANSPORTS)[number]
 
@@ -45,7 +49,11 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     wsUp = {server, port: (server.address() as AddressInfo).port}
     dir = tempDir('pipelock-parity-')
+    writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+    writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
     const budgets = TRANSPORTS.flatMap((t) => [`  capped-${t}:`, '    budget:', '      max_requests_per_session: 1'])
+    // An agent in audit mode: what enforcement would block is recorded as would-block and passed.
+    const auditors = ['  auditor:', '    enforce: false']
     proxy = await startProxy(
       [
         'forward_proxy:', '  enabled: true',
@@ -53,7 +61,9 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
         'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
         'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
         'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`,
-        'agents:', ...budgets,
+        `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
+        'kill_switch:', `  sentinel_file: ${JSON.stringify(path.join(dir, 'kill-switch'))}`,
+        'agents:', ...budgets, ...auditors,
       ].join('\n') + '\n',
       {dir, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']},
     )
@@ -110,6 +120,7 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
 
   const target = (t: Transport): string => (t === 'websocket' ? `127.0.0.1:${wsUp.port}` : t === 'connect' ? `127.0.0.1:${up.port}` : `127.0.0.1:${up.port}`)
   const blocked: Array<{transport: Transport; trigger: string}> = []
+  const auditPassed: Transport[] = []
 
   async function cell(trigger: string, t: Transport, r: Request, want: {status: number; reason: string}): Promise<void> {
     const got = await send(t, r)
@@ -153,16 +164,55 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
     }
   })
 
-  it('every blocked cell left exactly one block Decision in the flight recorder', async () => {
+  it('audit mode (enforce: false): a secret in a header passes every transport, recorded as would-block', async () => {
+    for (const t of TRANSPORTS) {
+      const got = await send(t, {agent: 'auditor', host: target(t), path: '/kib', headers: {Authorization: `Bearer ${AWS_KEY}`}})
+      assert.deepEqual(got, {status: t === 'websocket' ? 101 : 200, reason: undefined}, `audit mode through ${t}`)
+      auditPassed.push(t)
+    }
+  })
+
+  it('kill switch on: every transport refuses with kill_switch_active', async () => {
+    const sentinel = path.join(dir, 'kill-switch')
+    writeFileSync(sentinel, '')
+    try {
+      let last: Outcome | undefined
+      const on = await until(async () => (last = await send('fetch', {agent: 'parity', host: target('fetch'), path: '/kib'})).reason === 'kill_switch_active', 3000)
+      assert.ok(on, `kill switch not on within 3 s: ${JSON.stringify(last)}`)
+      blocked.push({transport: 'fetch', trigger: 'kill switch (probe)'})
+      for (const t of TRANSPORTS) {
+        const got = await send(t, {agent: 'parity', host: target(t), path: '/kib'})
+        assert.equal(got.reason, 'kill_switch_active', `kill switch through ${t}`)
+        blocked.push({transport: t, trigger: 'kill switch'})
+      }
+    } finally {
+      rmSync(sentinel, {force: true})
+    }
+  })
+
+  it('each request left exactly one Decision in a chain that verifies, blocks and would-blocks as sent', async () => {
     await proxy.stop()
     const evidence = path.join(dir, 'evidence')
-    const entries = readdirSync(evidence)
+    const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])
+    assert.equal(v.status, 0, v.stdout + v.stderr)
+    assert.equal(JSON.parse(v.stdout).valid, true)
+    const records = readdirSync(evidence)
       .filter((f) => f.endsWith('.jsonl'))
       .flatMap((f) => readFileSync(path.join(evidence, f), 'utf8').trim().split('\n'))
-      .map((l) => JSON.parse(l) as {type: string; detail: {verdict?: string}})
-    // The clean CONNECT of the budget cell sends no TLS after its 200: the tunnel's own first-bytes
-    // verdict (layer tunnel_plaintext) is the tunnel's second, linked Decision, not a request's.
-    const blocks = entries.filter((e) => e.type === 'decision' && e.detail.verdict === 'block' && (e.detail as {layer?: string}).layer !== 'tunnel_plaintext')
-    assert.equal(blocks.length, blocked.length, `${blocks.length} block decisions recorded for ${blocked.length} blocked requests:\n${blocks.map((b) => JSON.stringify(b.detail)).join('\n')}`)
+      .map((l) => JSON.parse(l) as {type: string; detail: {action_record?: Record<string, string>}})
+      .filter((e) => e.type === 'action_receipt')
+      .map((e) => e.detail.action_record!)
+      // The clean CONNECT of the budget cell sends no TLS after its 200: the tunnel's own
+      // first-bytes verdict (layer tunnel_plaintext) is the tunnel's linked second Decision.
+      .filter((r) => r.request_id !== undefined && r.layer !== 'tunnel_plaintext')
+    // A WebSocket connection that opened has one request Decision (the handshake) and one linked
+    // connection Decision when it ends (closed, or cut by the kill switch); nothing else repeats.
+    const perRequest = new Map<string, Array<Record<string, string>>>()
+    for (const r of records) perRequest.set(r.request_id!, [...(perRequest.get(r.request_id!) ?? []), r])
+    const twice = [...perRequest.values()].filter((rs) => rs.length > (rs[0]!.transport === 'websocket' && rs[0]!.verdict !== 'block' ? 2 : 1))
+    assert.deepEqual(twice, [], 'requests with more than one request Decision')
+    const first = [...perRequest.values()].map((rs) => rs[0]!)
+    assert.equal(first.filter((r) => r.verdict === 'block').length, blocked.length, 'one block Decision per blocked request')
+    assert.equal(first.filter((r) => r.verdict === 'warn').length, auditPassed.length, 'one would-block Decision per audit-mode request')
   })
 })

@@ -39,8 +39,8 @@ export function parseAuthority(target: string): {host: string; port: number} | n
   return {host, port}
 }
 
-export function killSwitchConnectDeny(socket: Duplex, message: string): void {
-  writeRawResponse(socket, 503, 'Service Unavailable', {'Content-Type': 'application/json'}, JSON.stringify(killSwitchBody(message)) + '\n')
+export function killSwitchConnectDeny(socket: Duplex, message: string, headers: Record<string, string> = blockHeaders('kill_switch_active', 'kill_switch')): void {
+  writeRawResponse(socket, 503, 'Service Unavailable', {'Content-Type': 'application/json', ...headers}, JSON.stringify(killSwitchBody(message)) + '\n')
 }
 
 export async function handleConnect(core: ProxyCore, req: IncomingMessage, client: Duplex, head: Buffer, b: DecisionBase): Promise<void> {
@@ -115,7 +115,11 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   if (client.destroyed || core.killSwitch.isActive()) {
     untrack()
     upstream.destroy()
-    if (!client.destroyed) killSwitchConnectDeny(client, core.killSwitch.message)
+    // The request's one Decision: the kill switch flipped while the tunnel was being dialled.
+    if (!client.destroyed) {
+      const receipt = record(blockDecision(core, b, display, {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: 503, enforced: true}))
+      killSwitchConnectDeny(client, core.killSwitch.message, blockHeaders('kill_switch_active', 'kill_switch', {receipt}))
+    } else rec.flush()
     return
   }
   // Record first, answer second: the tunnel's allow decision is in the chain before the 200.

@@ -36,6 +36,8 @@ export class RequestRecord {
   private waived = false
   /** Who sent the request, as an exception's agent scope reads it. */
   private readonly who: Pick<DecisionBase, 'agent' | 'auth'>
+  /** An unenforced block of this request, until its outcome is recorded (`record`). */
+  private held: Decision | undefined
 
   /**
    * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
@@ -47,6 +49,7 @@ export class RequestRecord {
   ) {
     this.contract = core.contracts?.resolve(b.contractAgent ?? b.agent)
     this.who = {agent: b.agent, auth: b.auth}
+    lifetime?.once('close', () => this.flush())
   }
 
   /**
@@ -70,8 +73,35 @@ export class RequestRecord {
     if (this.lifetime !== undefined) this.sessions.trackInFlight(this.session, this.lifetime)
   }
 
-  /** Records the decision in every sink first; returns the id of the receipt that recorded it. */
+  /**
+   * Records the decision in every sink first; returns the id of the receipt that recorded it.
+   *
+   * One Decision per request: a stage's unenforced block (`would_block`, audit mode) is held and
+   * folded into the request's outcome when that is recorded — the request passed, so its one
+   * Decision is `would_block` with the status and bytes the client saw; a later enforced block
+   * stands and names the earlier finding; an upstream error keeps the would-block and its status.
+   * Held findings still reach the sinks if the exchange ends without an outcome (`flush`).
+   */
   record(d: Decision): string | undefined {
+    if (d.verdict === 'would_block') {
+      this.held = this.held === undefined ? d : foldWouldBlock(this.held, d)
+      return undefined
+    }
+    if (this.held !== undefined) {
+      d = foldWouldBlock(this.held, d)
+      this.held = undefined
+    }
+    return this.emit(d)
+  }
+
+  /** Records a held would-block finding when the exchange ended without an outcome. */
+  flush(): void {
+    const held = this.held
+    this.held = undefined
+    if (held !== undefined) this.emit(held)
+  }
+
+  private emit(d: Decision): string | undefined {
     // The request's next decision is the one the exception produced (its allow, or a later
     // stage's block): it alone carries the use, so the use is audited, counted and signed once.
     const exception = this.exception
@@ -180,8 +210,10 @@ export function sessionPreflight(
  */
 export function headerDlpGate(
   snap: ProxySnapshot, rec: RequestRecord, req: IncomingMessage, host: string, shown: string, block: BlockAnswer, warnings?: string[], headers?: HeaderList,
+  audit?: (r: ContentScanResult) => void,
 ): boolean {
   const hdr = snap.scanner.scanRequestHeaders(headers ?? headerList(req))
+  audit?.(hdr)
   warnings?.push(...hdr.dlpWarnings.map((w) => w.pattern))
   if (hdr.action === 'block' && (hdr.dlp.length === 0 || !rec.waive({layer: 'header_dlp', reason: 'dlp_match', findings: hdr.dlp}))) {
     block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
@@ -208,4 +240,16 @@ export function waivesBody(rec: RequestRecord, r: ContentScanResult): boolean {
 /** The first value of a request header. */
 export function firstHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v
+}
+
+/**
+ * `held` (an unenforced block) folded into the request's next Decision `d`: an allow becomes the
+ * would-block with the status, bytes and duration the client saw; an error keeps the would-block
+ * with the error's status and detail; an enforced block stands and names the held finding.
+ */
+export function foldWouldBlock(held: Decision, d: Decision): Decision {
+  if (d.verdict === 'block') return {...d, detail: `${d.detail} (earlier, not enforced: ${held.layer}: ${held.detail})`}
+  const warnings = d.warnings.length === 0 ? held.warnings : [...new Set([...held.warnings, ...d.warnings])]
+  const detail = d.verdict === 'would_block' ? `${held.detail}; ${d.layer}: ${d.detail}` : d.verdict === 'error' ? `${held.detail}; then ${d.detail}` : held.detail
+  return {...held, detail, status: d.status, bytes: d.bytes, durationMs: d.durationMs, warnings}
 }

@@ -445,7 +445,7 @@ export class ProxyServer implements ProxyCore {
   }
 
   /** §11.2 gate; true when the request was denied (response already written). */
-  private gate(req: IncomingMessage, originForm: boolean, path: string, deny: (base: DecisionBase) => void, transport: Transport): boolean {
+  private gate(req: IncomingMessage, originForm: boolean, path: string, deny: (headers: Record<string, string>) => void, transport: Transport): boolean {
     if (!this.killSwitch.poll().active) return false
     const c = this.snap.config.kill_switch
     const exempt = isExempt(
@@ -456,8 +456,9 @@ export class ProxyServer implements ProxyCore {
     const b = this.base(req, transport)
     // The target was never scanned: redacted if it carries anything DLP recognises (§10.4).
     const target = originForm ? path : transport === 'connect' ? safeTarget(this.snap, `https://${req.url ?? ''}/`, 'kill_switch') : safeTarget(this.snap, req.url ?? '', 'kill_switch')
-    this.sink.record(blockDecision(this, b, target, {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: transport === 'forward' ? 403 : 503, enforced: true}))
-    deny(b)
+    const receipt = this.sink.record(blockDecision(this, b, target, {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: transport === 'forward' ? 403 : 503, enforced: true}))
+    // Every transport names the block the same way (the gate parity test): reason, layer, receipt.
+    deny(blockHeaders('kill_switch_active', 'kill_switch', {receipt}))
     return true
   }
 
@@ -479,11 +480,11 @@ export class ProxyServer implements ProxyCore {
       req,
       originForm,
       path,
-      () => {
+      (headers) => {
         req.resume()
         const hint = hintHeader(this.snap.config.explain_blocks, {layer: 'kill_switch', detail: 'kill switch active'})
-        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', {...blockHeaders('kill_switch_active', 'kill_switch'), ...hint})
-        else sendJson(res, 503, killSwitchBody(this.killSwitch.message), hint)
+        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', {...headers, ...hint})
+        else sendJson(res, 503, killSwitchBody(this.killSwitch.message), {...headers, ...hint})
       },
       transport,
     )
@@ -643,7 +644,7 @@ export class ProxyServer implements ProxyCore {
 
   private onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined)
-    const denied = this.gate(req, false, '', () => killSwitchConnectDeny(socket, this.killSwitch.message), 'connect')
+    const denied = this.gate(req, false, '', (headers) => killSwitchConnectDeny(socket, this.killSwitch.message, headers), 'connect')
     if (denied) return
     if (!this.snap.config.forward_proxy.enabled) {
       writeRawResponse(socket, 405, 'Method Not Allowed', {'Content-Type': 'text/plain; charset=utf-8'}, `CONNECT not supported: forward proxy not enabled; to use pipelock as HTTPS_PROXY set ${FORWARD_PROXY_HINT}\n`)
@@ -657,7 +658,7 @@ export class ProxyServer implements ProxyCore {
     // Upgrades go through the same gate (§25.11).
     const target = req.url ?? ''
     const path = target.startsWith('/') ? target.split('?')[0]! : ''
-    const denied = this.gate(req, target.startsWith('/') && path !== '/ws', path, () => killSwitchConnectDeny(socket, this.killSwitch.message), 'websocket')
+    const denied = this.gate(req, target.startsWith('/') && path !== '/ws', path, (headers) => killSwitchConnectDeny(socket, this.killSwitch.message, headers), 'websocket')
     if (denied) return
     if (path === '/ws' && this.wsProxy !== null) {
       const q = target.indexOf('?')

@@ -6,6 +6,7 @@
 import {safeTarget, urlHost} from '../../core.js'
 import {waivesBody} from '../../request-gate.js'
 import {readRequestBody, requestHasBody} from '../../request-body.js'
+import {recordAuditFinding} from '../audit-mode.js'
 import type {Stage} from '../context.js'
 
 export const bodyStage: Stage = {
@@ -38,6 +39,7 @@ export const bodyStage: Stage = {
         return true
       }
     }
+    recordAuditFinding(ctx, 'body_scan', r)
     if (r.action === 'warn' && r.layer !== null) {
       ctx.core.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, ctx.target, r.layer), detail: r.detail, request_id: ctx.b.requestId, agent: ctx.b.agent})
     }
