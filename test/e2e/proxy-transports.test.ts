@@ -338,7 +338,8 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
       const fetched = await rawHttp(proxy.port, {path: `/fetch?url=http://127.0.0.1:${up.port}/kib`})
       assert.equal(fetched.status, 503)
       assert.deepEqual(JSON.parse(fetched.body), {error: 'kill_switch_active', message: 'Emergency deny-all active'})
-      assert.equal(fetched.headers['x-pipelock-block-reason'], undefined)
+      // Every transport names the kill switch the same way (gate parity): /fetch too.
+      assert.equal(fetched.headers['x-pipelock-block-reason'], 'kill_switch_active')
       const c = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${tlsUp.port} HTTP/1.1\r\nHost: x\r\n\r\n`)
       assert.match(c, /^HTTP\/1\.1 503 /)
       const stats = await rawHttp(proxy.port, {path: '/stats'})

@@ -78,37 +78,45 @@ export class RequestRecord {
    *
    * One Decision per request: a stage's unenforced block (`would_block`, audit mode) is held and
    * folded into the request's outcome when that is recorded — the request passed, so its one
-   * Decision is `would_block` with the status and bytes the client saw; a later enforced block
-   * stands and names the earlier finding; an upstream error keeps the would-block and its status.
+   * Decision is `would_block` with the status and bytes the client saw; an upstream error keeps
+   * the would-block and its status; a later enforced block is a second finding, recorded after it.
    * Held findings still reach the sinks if the exchange ends without an outcome (`flush`).
    */
   record(d: Decision): string | undefined {
     if (d.verdict === 'would_block') {
+      // The session scores the finding at once (§14.2: an unenforced block still raises the level,
+      // so block_all can deny this very request at its session stage); the evidence waits.
+      if (this.session !== null) this.sessions!.settle(this.session, withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, undefined))
       this.held = this.held === undefined ? d : foldWouldBlock(this.held, d)
       return undefined
     }
-    if (this.held !== undefined) {
-      d = foldWouldBlock(this.held, d)
-      this.held = undefined
-    }
-    return this.emit(d)
+    const held = this.held
+    this.held = undefined
+    // An enforced block after an unenforced one: two findings, two Decisions (the would-block is
+    // audit evidence of its own; the block is what the client saw).
+    if (held !== undefined && d.verdict === 'block') this.emit(held, false)
+    return this.emit(held !== undefined && d.verdict !== 'block' ? foldWouldBlock(held, d) : d, true, d)
   }
 
   /** Records a held would-block finding when the exchange ended without an outcome. */
   flush(): void {
     const held = this.held
     this.held = undefined
-    if (held !== undefined) this.emit(held)
+    if (held !== undefined) this.emit(held, false)
   }
 
-  private emit(d: Decision): string | undefined {
+  /**
+   * Fans `d` out to every sink; `settle` hands the session `outcome` (the Decision as its stage
+   * made it: a held would-block was scored when it was made).
+   */
+  private emit(d: Decision, settle: boolean, outcome: Decision = d): string | undefined {
     // The request's next decision is the one the exception produced (its allow, or a later
     // stage's block): it alone carries the use, so the use is audited, counted and signed once.
     const exception = this.exception
     this.exception = undefined
     const full = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception)
     const receipt = this.core.sink.record(full)
-    if (this.session !== null) this.sessions!.settle(this.session, full)
+    if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception))
     return receipt
   }
 
@@ -243,12 +251,11 @@ export function firstHeader(v: string | string[] | undefined): string | undefine
 }
 
 /**
- * `held` (an unenforced block) folded into the request's next Decision `d`: an allow becomes the
- * would-block with the status, bytes and duration the client saw; an error keeps the would-block
- * with the error's status and detail; an enforced block stands and names the held finding.
+ * `held` (an unenforced block) folded into the request's next Decision `d` (not a block): an allow
+ * becomes the would-block with the status, bytes and duration the client saw; an error keeps the
+ * would-block with the error's status and detail; a second would-block joins its detail.
  */
 export function foldWouldBlock(held: Decision, d: Decision): Decision {
-  if (d.verdict === 'block') return {...d, detail: `${d.detail} (earlier, not enforced: ${held.layer}: ${held.detail})`}
   const warnings = d.warnings.length === 0 ? held.warnings : [...new Set([...held.warnings, ...d.warnings])]
   const detail = d.verdict === 'would_block' ? `${held.detail}; ${d.layer}: ${d.detail}` : d.verdict === 'error' ? `${held.detail}; then ${d.detail}` : held.detail
   return {...held, detail, status: d.status, bytes: d.bytes, durationMs: d.durationMs, warnings}
