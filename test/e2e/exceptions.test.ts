@@ -157,6 +157,18 @@ describe('scoped exceptions through the admin API', {timeout: 120_000}, () => {
       const unbounded = cli(second.port, ['exception', 'grant', '--host', '127.0.0.1', '--expires', '200h', '--reason', 'x'])
       assert.equal(unbounded.status, 2)
       assert.equal(unbounded.stderr, '--expires "200h": want a duration from 1s to 168h (e.g. 30m, 2h); an exception always expires [ADMIN_ARGUMENT_INVALID]\n')
+      // Refused by the server at grant time (issue 34): findings an exception can never waive, and names no scanner reports.
+      const hint = 'see: pipelock exception grant --help'
+      for (const [pattern, why] of [
+        ['ssrf', `pattern "ssrf": exceptions never waive this scanner (${hint})`],
+        ['core_dlp', `pattern "core_dlp": exceptions never waive this scanner (${hint})`],
+        ['prompt_injection', `pattern "prompt_injection": exceptions never waive this block reason (${hint})`],
+        ['escalation_level', `pattern "escalation_level": exceptions never waive this block reason (${hint})`],
+        ['Fixture Tokne', `pattern "Fixture Tokne": no scanner of this config reports it, so the exception would never apply (${hint})`],
+      ]) {
+        const r = cli(second.port, ['exception', 'grant', '--host', '127.0.0.1', '--pattern', pattern!, '--reason', 'x', '--operator', 'alice'])
+        assert.deepEqual(r, {status: 2, stdout: '', stderr: `admin API refused POST /api/v1/exceptions (HTTP 400): ${why} [ADMIN_API_BAD_REQUEST]\n`})
+      }
       const changes = events(second.stdout(), 'config_change').map((c) => `${String(c.trigger)} ${String((c.changes as Array<{op: string}>)[0]!.op)} ${String(c.operator)}`)
       assert.deepEqual(changes, ['api add alice', 'api remove bob', 'api add alice'])
     } finally {

@@ -37,6 +37,8 @@ export interface PolicyApiOptions {
   /** The session API's fixed windows (separate buckets per action). */
   readonly allow: (bucket: string) => boolean
   readonly policy: () => PolicyHooks | null
+  /** Grant-time check of an exception's `pattern`: the refusal, or null when it names something waivable (issue 34). */
+  readonly checkPattern?: (pattern: string) => string | null
 }
 
 type Action = 'exception_list' | 'exception_grant' | 'exception_revoke' | 'change_note' | 'reload'
@@ -92,6 +94,12 @@ export class PolicyApi {
         for (const k of ['host', 'path', 'pattern', 'agent', 'granted_by', 'reason']) optString(body, k)
         for (const k of ['uses', 'expires_in_seconds']) {
           if (body[k] !== undefined && typeof body[k] !== 'number') throw new ApiError(400, `invalid request body: ${k} must be a number`)
+        }
+        // An exception that names a finding the exception step can never waive is refused now,
+        // not accepted to do nothing (issue 34).
+        if (typeof body.pattern === 'string' && body.pattern.trim() !== '') {
+          const refusal = this.opts.checkPattern?.(body.pattern) ?? null
+          if (refusal !== null) throw new ApiError(400, refusal)
         }
         const r = store.grant(body as unknown as ExceptionGrant)
         if (!r.ok) throw new ApiError(r.status, r.error)

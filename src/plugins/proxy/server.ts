@@ -27,6 +27,8 @@ import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
 import {PolicyApi, type PolicyHooks} from './policy-api.js'
 import type {ExceptionStore} from './exception-store.js'
+import {unwaivablePattern} from './exception-rules.js'
+import {REASON_CODES} from '../scanner/index.js'
 import type {AirlockChange} from './session-gate.js'
 import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
 import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
@@ -200,7 +202,10 @@ export class ProxyServer implements ProxyCore {
       : null
     const sessionApi = this.sessionApi
     this.policyApi = sessionApi !== null
-      ? new PolicyApi({token: () => this.apiToken(), audit: () => this.audit, exceptions: () => this.exceptions, allow: (bucket) => sessionApi.allow(bucket), policy: () => opts.policy?.() ?? null})
+      ? new PolicyApi({
+          token: () => this.apiToken(), audit: () => this.audit, exceptions: () => this.exceptions, allow: (bucket) => sessionApi.allow(bucket), policy: () => opts.policy?.() ?? null,
+          checkPattern: (p) => unwaivablePattern(p, this.dlpFindingNames(), Object.keys(REASON_CODES)),
+        })
       : null
     this.ksApi = new KillSwitchApi({
       controller: this.killSwitch,
@@ -591,6 +596,13 @@ export class ProxyServer implements ProxyCore {
       res.end(body)
     } else if (path === '/stats') sendJson(res, 200, this.metrics.stats())
     else sendTextError(res, 404, '404 page not found')
+  }
+
+  /** Every DLP pattern name the running scanners (all profiles) can report. */
+  private dlpFindingNames(): string[] {
+    const names = new Set<string>()
+    for (const view of [this.snap, this.snap.fallback, ...this.snap.profiles.values()]) for (const p of view.scanner.dlp.all) names.add(p.name)
+    return [...names]
   }
 
   healthBody(): {status: number; body: Record<string, unknown>} {
