@@ -28,6 +28,7 @@ import {SessionApi} from './session-api.js'
 import {PolicyApi, type PolicyHooks} from './policy-api.js'
 import type {ExceptionStore} from './exception-store.js'
 import {unwaivablePattern} from './exception-rules.js'
+import type {ConfigDrift} from './policy-change.js'
 import {REASON_CODES} from '../scanner/index.js'
 import type {AirlockChange} from './session-gate.js'
 import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
@@ -65,6 +66,8 @@ export interface ProxyServerOptions {
   readonly policy?: () => PolicyHooks | null
   /** The `/ws` relay's class, loaded only when `websocket_proxy.enabled` (issue 18: lazy loading). */
   readonly webSocketProxy?: typeof WebSocketProxy
+  /** The config file on disk differs from the running policy (a refused reload, issue 34); undefined when in step. */
+  readonly configDrift?: () => ConfigDrift | undefined
 }
 
 export interface ListenAddresses {
@@ -103,6 +106,7 @@ export class ProxyServer implements ProxyCore {
   readonly exceptions: ExceptionStore | null
   /** Exceptions and change notes on the admin API; mounted with the session API. */
   private readonly policyApi: PolicyApi | null
+  private readonly configDrift: () => ConfigDrift | undefined
   /** TLS interception (transports §2); rebuilt with a fresh leaf cache after every reload. */
   interceptor: Interceptor | null = null
   /** Interception counters: one set for the proxy's life, fed by the decision fan-out (transports §2.13). */
@@ -136,6 +140,7 @@ export class ProxyServer implements ProxyCore {
 
   constructor(opts: ProxyServerOptions) {
     this.version = opts.version
+    this.configDrift = opts.configDrift ?? (() => undefined)
     this.contracts = opts.contracts ?? null
     this.exceptions = opts.exceptions ?? null
     this.clock = opts.clock ?? systemClock
@@ -609,6 +614,7 @@ export class ProxyServer implements ProxyCore {
     const c = this.snap.config
     const subs = this.watchdog?.subsystems()
     const lock = this.contracts?.status()
+    const drift = this.configDrift()
     // A contract store that stops loading is a health failure, never a silent scanner-only fallback.
     const healthy = (subs === undefined || Object.values(subs).every(Boolean)) && lock?.healthy !== false
     return {
@@ -627,6 +633,9 @@ export class ProxyServer implements ProxyCore {
         request_body_scan_enabled: c.request_body_scanning.enabled,
         tls_interception_enabled: c.tls_interception.enabled,
         kill_switch_active: this.killSwitch.isActive(),
+        // Issue 34: a reload refused the file on disk, so the running policy is not the file's.
+        // Health stays 200 (a restart would apply the refused file: an orchestrator must not do that).
+        ...(drift !== undefined ? {config_in_sync: false, config_drift: drift} : {}),
         ...(lock !== undefined
           ? {
               learn_lock: {
