@@ -91,7 +91,15 @@ const noteConfig = (dir: string, allow: string[], rpm = 100000, mode = 'balanced
   'fetch_proxy:', '  monitoring:', `    max_requests_per_minute: ${rpm}`,
   'kill_switch:', `  api_token: ${TOKEN}`,
   'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`,
+  `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
 ].join('\n') + '\n'
+
+function signedDir(prefix: string): string {
+  const dir = tempDir(prefix)
+  writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+  writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+  return dir
+}
 
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex')
 
@@ -101,7 +109,7 @@ function note(port: number, args: string[]): {status: number | null; stdout: str
 
 describe('change notes bind to the change they describe', {timeout: 90_000}, () => {
   it('edit then note (the watcher applied first), two edits with one note, a note for a file not loaded yet, a .change after the watcher', async () => {
-    const dir = tempDir('pipelock-note-')
+    const dir = signedDir('pipelock-note-')
     const cfg = path.join(dir, 'pipelock.yaml')
     const proxy = await startProxy(noteConfig(dir, ['a.example']), {dir})
     const changes = (): Array<Record<string, unknown>> => changeEvents(proxy.stdout())
@@ -167,10 +175,18 @@ describe('change notes bind to the change they describe', {timeout: 90_000}, () 
     } finally {
       assert.equal(await proxy.stop(), 0)
     }
+    // Every record, attestations included, is a signed config_change receipt in a chain that verifies.
+    const evidence = path.join(dir, 'evidence')
+    const outcomes = readdirSync(evidence).filter((f) => f.endsWith('.jsonl')).sort().flatMap((f) => readFileSync(path.join(evidence, f), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as {type: string; detail?: {payload_kind: string; actor: string; payload: Record<string, unknown>}})
+      .filter((e) => e.type === 'evidence_receipt' && e.detail?.payload_kind === 'config_change').map((e) => `${String(e.detail!.payload.outcome)} ${e.detail!.actor}`)
+    assert.deepEqual(outcomes, ['applied pipelock', 'attested alice', 'applied pipelock', 'applied pipelock', 'attested carol', 'applied pipelock', 'applied dave', 'applied pipelock', 'attested erin'])
+    const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])
+    assert.equal(v.status, 0, v.stdout + v.stderr)
   })
 
   it('strict mode: a loosening is refused and the drift is visible (/health, metric, check); with an operator note it applies without a restart', async () => {
-    const dir = tempDir('pipelock-strict-note-')
+    const dir = signedDir('pipelock-strict-note-')
     const cfg = path.join(dir, 'pipelock.yaml')
     const up = await startHttpUpstream()
     const proxy = await startProxy(noteConfig(dir, ['a.example'], 100000, 'strict'), {dir})
