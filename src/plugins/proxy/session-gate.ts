@@ -253,7 +253,9 @@ export class ProxySessions {
       const label = levelLabel(s.level)
       m.noteUpgrade(s, 'warn', target, what)
       this.audit().event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
-        session: s.key, agent: s.agent, client_ip: s.clientIp, url: target, finding: what, from: 'warn', to: 'block', level: label,
+        // `escalation_level`, not `level`: a `level` field would overwrite the log line's own level.
+        session: s.key, agent: s.agent, client_ip: s.clientIp, url: target, finding: what, from: 'warn', to: 'block', escalation_level: label,
+        severity: severityOf('adaptive_upgrade', {to: 'block'}),
       })
       return label
     }
