@@ -265,6 +265,16 @@ describe('pipelock run: release of a session escalated to critical', {timeout: 9
     assert.ok(d.recent_events.some((e: any) => e.kind === 'deescalation' && e.detail === 'released critical -> normal by operator (airlock none)'))
     const down = proxy.stdout().split('\n').filter((l) => l.includes('"trigger":"operator_release"')).map((l) => JSON.parse(l))
     assert.deepEqual(down.map((e) => [e.event, e.session, e.from, e.to, e.direction]), [['adaptive_escalation', key, 'critical', 'normal', 'down']])
+
+    // `session recover` choosing release to soft: the level drops to what soft admits (on_elevated: soft → elevated).
+    for (let i = 0; i < 7; i++) assert.equal((await rawHttp(proxy.port, {path: `http://localhost:${up.port}/x`, headers: {'X-Pipelock-Agent': 'crit2'}})).status, 403)
+    const rec = runCli(['session', 'recover', 'crit2|127.0.0.1', '--choice', 'release-soft', '--config', cliCfg], {env})
+    assert.equal(rec.status, 0, rec.stderr)
+    assert.match(rec.stdout, /\n {2}reason: {12}session quarantined at airlock tier drain; escalation level critical blocks all requests \(escalation_level\)\n/)
+    assert.match(rec.stdout, /\nreleased crit2\|127\.0\.0\.1: drain -> soft \(changed=true\)\n {2}escalation: critical -> elevated\n$/)
+    assert.equal((await fwd('crit2', '/echo', 'POST')).status, 200, 'soft observes only and elevated does not block all')
+    const x2 = JSON.parse(runCli(['session', 'explain', 'crit2|127.0.0.1', '--config', cliCfg, '--json'], {env}).stdout)
+    assert.deepEqual([x2.tier, x2.reason, x2.escalation_level, x2.block_all], ['soft', 'session quarantined at airlock tier soft', 'elevated', false])
   })
 
 })
