@@ -59,7 +59,7 @@ function keyedDir(prefix: string): string {
 
 const fetchPath = (up: Upstream, p: string): string => `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}${p}`)}`
 
-describe('scoped exceptions through the admin API', {timeout: 120_000}, () => {
+describe('scoped exceptions through the admin API', {timeout: 240_000}, () => {
   let up: Upstream
   let dir: string
   before(async () => {
