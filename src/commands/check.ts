@@ -9,7 +9,9 @@ export default class Check extends BaseCommand {
   static override summary = 'Validate a config before deploying it: what it turns on, what this build refuses'
   static override description = `Loads and validates the config exactly as \`pipelock run\` would, then prints a summary on
 stdout: mode, listen address, list sizes, the feature sections it turns on, and those this build
-refuses (run would not start). With --url, also scans one URL through the full URL pipeline of
+refuses (run would not start). When the config turns the flight recorder on and a proxy ran
+with this file, a Running: line says whether the running policy is this file's (a reload may
+have refused it, e.g. a loosening in strict mode without an operator note). With --url, also scans one URL through the full URL pipeline of
 that config (real DNS for the SSRF stage) and prints the verdict.
 Diagnostics go to stderr. Exit status: 0 when the config is valid, runnable and the URL (if any)
 is allowed; 1 when the config is invalid, refused, or the URL is blocked.`
@@ -36,10 +38,12 @@ is allowed; 1 when the config is invalid, refused, or the URL is blocked.`
       process.exitCode = 1
       return {valid: false, error: l.error}
     }
-    const {checkConfig, renderCheck, renderUrlCheck} = await import('../plugins/preflight/index.js')
-    const report = checkConfig(l.loaded)
+    const {checkConfig, renderCheck, renderUrlCheck, runningPolicy, renderRunningPolicy} = await import('../plugins/preflight/index.js')
+    const running = runningPolicy(l.loaded)
+    const report = {...checkConfig(l.loaded), ...(running !== undefined ? {running_policy: running} : {})}
     for (const w of report.warnings) this.err(`WARNING: ${w}`)
-    if (!this.jsonEnabled()) process.stdout.write(renderCheck(report))
+    if (!this.jsonEnabled()) process.stdout.write(renderCheck(report) + (running !== undefined ? renderRunningPolicy(running) : ''))
+    if (running?.refused !== undefined) this.err(`WARNING: the running proxy refused this file; its policy differs from the file (${running.refused})`)
     if (report.refusal !== undefined) {
       this.err(report.refusal)
       process.exitCode = 1

@@ -10,7 +10,7 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {startProxy, tempDir, until} from './proxy-harness.js'
+import {rawHttp, startHttpUpstream, startProxy, tempDir, until} from './proxy-harness.js'
 
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-config-change-key').digest())
 
@@ -79,5 +79,153 @@ describe('policy-change trail', {timeout: 60_000}, () => {
     const r = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])
     assert.equal(r.status, 0, r.stdout + r.stderr)
     assert.equal(JSON.parse(r.stdout).valid, true)
+  })
+})
+
+// Issue 34: a note binds to the change it describes (by the config file's SHA-256), never to another.
+const TOKEN = 'e2e-policy-note-token'
+const noteConfig = (dir: string, allow: string[], rpm = 100000, mode = 'balanced'): string => [
+  `mode: ${mode}`,
+  `api_allowlist: [${allow.join(', ')}]`,
+  'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+  'fetch_proxy:', '  monitoring:', `    max_requests_per_minute: ${rpm}`,
+  'kill_switch:', `  api_token: ${TOKEN}`,
+  'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`,
+  `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
+].join('\n') + '\n'
+
+function signedDir(prefix: string): string {
+  const dir = tempDir(prefix)
+  writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+  writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+  return dir
+}
+
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex')
+
+function note(port: number, args: string[]): {status: number | null; stdout: string; stderr: string} {
+  return runCli(['policy', 'note', ...args, '--api-url', `127.0.0.1:${port}`], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: TOKEN, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: ''}})
+}
+
+describe('change notes bind to the change they describe', {timeout: 90_000}, () => {
+  it('edit then note (the watcher applied first), two edits with one note, a note for a file not loaded yet, a .change after the watcher', async () => {
+    const dir = signedDir('pipelock-note-')
+    const cfg = path.join(dir, 'pipelock.yaml')
+    const proxy = await startProxy(noteConfig(dir, ['a.example']), {dir})
+    const changes = (): Array<Record<string, unknown>> => changeEvents(proxy.stdout())
+    const waitFor = async (n: number): Promise<void> => assert.ok(await until(async () => changes().length >= n, 15000), proxy.stdout() + proxy.stderr())
+    try {
+      // 1. Edit; the file watcher applies it with nobody's name on it.
+      writeFileSync(cfg, noteConfig(dir, ['a.example', 'b.example']))
+      await waitFor(1)
+      assert.deepEqual([changes()[0]!.trigger, changes()[0]!.outcome, changes()[0]!.operator], ['file_watch', 'applied', undefined])
+      // The note that follows attests exactly that change.
+      const r = note(proxy.port, ['--operator', 'alice', '--justification', 'billing agent needs b.example', '--change-id', 'CHG-7'])
+      assert.equal(r.stderr, '')
+      assert.match(r.stdout, /^change note attached: operator=alice change_id=CHG-7\nattests the file_watch change of \S+ that loaded the config file in force \(api_allowlist\)\n$/)
+      await waitFor(2)
+      const [edit, attest] = changes()
+      assert.deepEqual(
+        [attest!.trigger, attest!.outcome, attest!.operator, attest!.change_id, attest!.attested_trigger, attest!.new_file_sha256, attest!.new_policy_hash, attest!.changes],
+        ['api', 'attested', 'alice', 'CHG-7', 'file_watch', edit!.new_file_sha256, edit!.new_policy_hash, [{path: 'api_allowlist', op: 'add', new: 'b.example'}]],
+      )
+      // A second note for the same change has nothing to attach to: refused, not kept for the next change.
+      const again = note(proxy.port, ['--operator', 'bob', '--justification', 'late'])
+      assert.equal(again.status, 1)
+      assert.match(again.stderr, /^admin API error on POST \/api\/v1\/policy\/change-note \(HTTP 409\): nothing to attach the note to: the file in force \(sha256 [0-9a-f]{12}…\) was loaded by a change that has a note; save the edit first, or name the new file with --file \[ADMIN_API_HTTP_ERROR\]\n$/)
+
+      // 2. Two edits, one note: the note attests the second (the file in force); the first stays without one.
+      writeFileSync(cfg, noteConfig(dir, ['a.example', 'b.example'], 5000))
+      await waitFor(3)
+      writeFileSync(cfg, noteConfig(dir, ['b.example'], 5000))
+      await waitFor(4)
+      assert.equal(note(proxy.port, ['--operator', 'carol', '--justification', 'drop a.example']).status, 0)
+      await waitFor(5)
+      assert.deepEqual(changes().slice(2).map((e) => [e.trigger, e.outcome, e.operator ?? null, (e.changes as Array<{path: string}>).map((c) => c.path).join()]), [
+        ['file_watch', 'applied', null, 'fetch_proxy.monitoring.max_requests_per_minute'],
+        ['file_watch', 'applied', null, 'api_allowlist'],
+        ['api', 'attested', 'carol', 'api_allowlist'],
+      ])
+
+      // 3. Note first, for a new version not installed yet: an unrelated edit in between does not get it.
+      const next = path.join(dir, 'next.yaml')
+      writeFileSync(next, noteConfig(dir, ['b.example', 'c.example'], 5000))
+      const pending = note(proxy.port, ['--operator', 'dave', '--justification', 'agent needs c.example', '--file', next])
+      assert.equal(pending.stderr, '')
+      assert.match(pending.stdout, new RegExp(`^change note pending until \\S+: operator=dave\\nthe reload that loads the config file sha256 ${sha256(next).slice(0, 12)}… records it \\(config_change event and receipt\\); any other change does not\\n$`))
+      writeFileSync(cfg, noteConfig(dir, ['b.example'], 6000))
+      await waitFor(6)
+      assert.equal(changes()[5]!.operator, undefined, 'the rate-limit edit is not the change the note describes')
+      writeFileSync(cfg, readFileSync(next))
+      await waitFor(7)
+      assert.deepEqual([changes()[6]!.operator, changes()[6]!.new_file_sha256, changes()[6]!.changes], ['dave', sha256(next), [
+        {path: 'api_allowlist', op: 'add', new: 'c.example'},
+        {path: 'fetch_proxy.monitoring.max_requests_per_minute', op: 'set', old: 6000, new: 5000},
+      ]])
+
+      // 4. The documented order with a .change file: the watcher applies the edit, the .change + SIGHUP attests it.
+      writeFileSync(cfg, noteConfig(dir, ['c.example'], 5000))
+      await waitFor(8)
+      writeFileSync(`${cfg}.change`, JSON.stringify({operator: 'erin', justification: 'b.example retired', file_sha256: sha256(cfg)}))
+      proxy.proc.kill('SIGHUP')
+      await waitFor(9)
+      assert.deepEqual([changes()[8]!.trigger, changes()[8]!.outcome, changes()[8]!.operator, changes()[8]!.new_file_sha256], ['sighup', 'attested', 'erin', sha256(cfg)])
+      assert.ok(existsSync(`${cfg}.change.applied`))
+      assert.equal(changes().length, 9)
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+    // Every record, attestations included, is a signed config_change receipt in a chain that verifies.
+    const evidence = path.join(dir, 'evidence')
+    const outcomes = readdirSync(evidence).filter((f) => f.endsWith('.jsonl')).sort().flatMap((f) => readFileSync(path.join(evidence, f), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as {type: string; detail?: {payload_kind: string; actor: string; payload: Record<string, unknown>}})
+      .filter((e) => e.type === 'evidence_receipt' && e.detail?.payload_kind === 'config_change').map((e) => `${String(e.detail!.payload.outcome)} ${e.detail!.actor}`)
+    assert.deepEqual(outcomes, ['applied pipelock', 'attested alice', 'applied pipelock', 'applied pipelock', 'attested carol', 'applied pipelock', 'applied dave', 'applied pipelock', 'attested erin'])
+    const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])
+    assert.equal(v.status, 0, v.stdout + v.stderr)
+  })
+
+  it('strict mode: a loosening is refused and the drift is visible (/health, metric, check); with an operator note it applies without a restart', async () => {
+    const dir = signedDir('pipelock-strict-note-')
+    const cfg = path.join(dir, 'pipelock.yaml')
+    const up = await startHttpUpstream()
+    const proxy = await startProxy(noteConfig(dir, ['a.example'], 100000, 'strict'), {dir})
+    const target = `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/kib`)}`
+    try {
+      const blocked = await rawHttp(proxy.port, {path: target})
+      assert.equal(blocked.status, 403)
+      assert.equal(blocked.headers['x-pipelock-block-reason'], 'domain_not_allowlisted')
+      // Without a note: refused, and every surface says the file and the running policy differ.
+      writeFileSync(cfg, noteConfig(dir, ['a.example', '127.0.0.1'], 100000, 'strict'))
+      assert.ok(await until(async () => changeEvents(proxy.stdout()).length === 1, 15000), proxy.stderr())
+      const rej = changeEvents(proxy.stdout())[0]!
+      assert.equal(rej.outcome, 'rejected')
+      assert.match(String(rej.reject_reason), /^rejected: security downgrade from strict mode \(api_allowlist: added 127\.0\.0\.1\); to apply it without a restart, attach an operator note to this file/)
+      const health = JSON.parse((await rawHttp(proxy.port, {path: '/health'})).body)
+      assert.equal(health.status, 'healthy')
+      assert.equal(health.config_in_sync, false)
+      assert.deepEqual([health.config_drift.file_sha256, health.config_drift.reason], [sha256(cfg), rej.reject_reason])
+      assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_config_drift 1$/m)
+      const check = runCli(['check', '--config', cfg])
+      assert.equal(check.status, 0, check.stderr)
+      assert.match(check.stdout, /\n {2}Running: {8}DIFFERS from this file \(running sha256 [0-9a-f]{12}…, file [0-9a-f]{12}…\): a reload refused it: rejected: security downgrade from strict mode/)
+      assert.match(check.stderr, /WARNING: the running proxy refused this file; its policy differs from the file/)
+      assert.equal((await rawHttp(proxy.port, {path: target})).status, 403, 'the running policy is still the old one')
+
+      // With the operator's note bound to the file: applied now, recorded with the note and the downgrade.
+      const r = note(proxy.port, ['--operator', 'alice', '--justification', 'local test upstream (CHG-9)', '--reload'])
+      assert.deepEqual(r, {status: 0, stdout: 'reload requested (change note attached)\n', stderr: ''})
+      assert.ok(await until(async () => changeEvents(proxy.stdout()).length === 2, 15000), proxy.stderr())
+      const ok = changeEvents(proxy.stdout())[1]!
+      assert.deepEqual([ok.trigger, ok.outcome, ok.operator, ok.downgrades, ok.new_file_sha256], ['sighup', 'applied', 'alice', ['api_allowlist: added 127.0.0.1'], sha256(cfg)])
+      assert.equal((await rawHttp(proxy.port, {path: target})).status, 200)
+      const healed = JSON.parse((await rawHttp(proxy.port, {path: '/health'})).body)
+      assert.equal(healed.config_drift, undefined)
+      assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_config_drift 0$/m)
+      assert.match(runCli(['check', '--config', cfg]).stdout, /\n {2}Running: {8}the running proxy's policy is this file\n/)
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+      await up.close()
+    }
   })
 })

@@ -38,9 +38,11 @@ describe('presets start as generated', {timeout: 180_000}, () => {
           assert.equal(r.status, 502, r.body)
           assert.ok(await until(async () => /"event":"anomaly","message":"would block \(not enforced\)".*"scanner":"ssrf"/.test(proxy.stdout())), proxy.stdout())
         } else if (preset === 'strict' || preset === 'hostile-model') {
-          // strict mode: only allowlisted API hosts pass (the reference's reason code for that label is parse_error).
+          // strict mode: only allowlisted API hosts pass; the miss has its own reason (the reference says parse_error).
           assert.equal(r.status, 403, r.body)
           assert.equal(r.headers['x-pipelock-block-reason-layer'], 'allowlist')
+          assert.equal(r.headers['x-pipelock-block-reason'], 'domain_not_allowlisted')
+          assert.equal(r.headers['x-pipelock-block-reason-retry'], 'policy')
         } else {
           assert.equal(r.status, 403, r.body)
           assert.equal(r.headers['x-pipelock-block-reason'], 'ssrf_private_ip')

@@ -102,7 +102,7 @@ describe('pipelock run: airlock', {timeout: 90_000}, () => {
     assert.equal(detail.json().in_flight, 1, 'the open tunnel counts in flight')
 
     const moved = await api(proxy.port, 'POST', `/api/v1/sessions/${encodeURIComponent('127.0.0.1')}/airlock`, '{"tier":"hard"}')
-    assert.deepEqual(moved.json(), {key: '127.0.0.1', previous_tier: 'none', new_tier: 'hard', changed: true})
+    assert.deepEqual(moved.json(), {key: '127.0.0.1', previous_tier: 'none', new_tier: 'hard', changed: true, previous_escalation_level: 'normal', escalation_level: 'normal', block_all: false})
     const lived = await Promise.race([t.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))])
     assert.notEqual(lived, -1, 'entering hard cut the live tunnel')
 
@@ -141,7 +141,7 @@ describe('pipelock run: airlock', {timeout: 90_000}, () => {
     assert.match(m, /^pipelock_airlock_drain_completed_total 1$/m, 'nothing was in flight when drain began')
 
     const rel = await api(proxy.port, 'POST', `/api/v1/sessions/${encodeURIComponent('127.0.0.1')}/airlock`, '{"tier":"normal"}')
-    assert.deepEqual(rel.json(), {key: '127.0.0.1', previous_tier: 'drain', new_tier: 'none', changed: true})
+    assert.deepEqual(rel.json(), {key: '127.0.0.1', previous_tier: 'drain', new_tier: 'none', changed: true, previous_escalation_level: 'normal', escalation_level: 'normal', block_all: false})
     assert.equal((await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page`)}`})).status, 200)
     const t2 = await openTunnel(proxy.port, echo.port)
     t2.socket.destroy()
@@ -211,4 +211,70 @@ describe('pipelock run: airlock', {timeout: 90_000}, () => {
     const denials = airlock.filter((r) => r.transport !== 'airlock').map((r) => `${r.transport} ${r.method} ${r.verdict}`)
     assert.deepEqual(denials, ['connect CONNECT block', 'forward POST block', 'fetch GET block'])
   })
+})
+
+// Issue 34: release must restore traffic. Its own proxy: the admin API's rate limits (10 inspects a minute) are per process.
+describe('pipelock run: release of a session escalated to critical', {timeout: 90_000}, () => {
+  let up: Upstream
+  let proxy: RunningProxy
+  let dir = ''
+  const fwd = async (agent: string, p: string, method = 'GET') => await rawHttp(proxy.port, {method, path: `http://127.0.0.1:${up.port}${p}`, headers: {'X-Pipelock-Agent': agent}})
+
+  before(async () => {
+    dir = tempDir('pipelock-release-')
+    writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(signingKey)), {mode: 0o600})
+    up = await startHttpUpstream()
+    proxy = await startProxy(config(dir), {dir})
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('release of an agent escalated to critical restores traffic and explain agrees; the CLI finds the API from a config without api_listen', async () => {
+    const key = 'crit|127.0.0.1'
+    // Seven URL blocks: score 21 → critical (block_all) → on_critical: drain.
+    for (let i = 0; i < 7; i++) assert.equal((await rawHttp(proxy.port, {path: `http://localhost:${up.port}/x`, headers: {'X-Pipelock-Agent': 'crit'}})).status, 403)
+    let d = (await api(proxy.port, 'GET', `/api/v1/sessions/${enc('crit')}`)).json()
+    assert.deepEqual([d.escalation_level, d.block_all, d.airlock_tier], ['critical', true, 'drain'])
+    // The escalation events name the level and carry a severity string, not a number over the log level.
+    const esc = proxy.stdout().split('\n').filter((l) => l.includes('"event":"adaptive_escalation"') && l.includes('"agent":"crit"')).map((l) => JSON.parse(l))
+    assert.deepEqual(esc.map((e) => [e.level, e.to, e.severity]), [['warn', 'elevated', 'warn'], ['warn', 'high', 'warn'], ['warn', 'critical', 'critical']])
+
+    // A CLI config with no api_listen: the API is on the main listener (fetch_proxy.listen).
+    const cliCfg = path.join(dir, 'cli.yaml')
+    writeFileSync(cliCfg, stringify({fetch_proxy: {listen: `0.0.0.0:${proxy.port}`}, kill_switch: {api_token: TOKEN}}), {mode: 0o600})
+    const env = {PIPELOCK_API_URL: '', PIPELOCK_KILLSWITCH_API_TOKEN: '', PIPELOCK_CONFIG: ''}
+    const before = runCli(['session', 'explain', key, '--config', cliCfg, '--json'], {env})
+    assert.equal(before.status, 0, before.stderr)
+    const xb = JSON.parse(before.stdout)
+    assert.equal(xb.reason, 'session quarantined at airlock tier drain; escalation level critical blocks all requests (escalation_level)')
+    assert.equal(xb.block_all, true)
+
+    const r = runCli(['session', 'release', key, '--to', 'none', '--config', cliCfg], {env})
+    assert.deepEqual(r, {status: 0, stderr: '', stdout: `released ${key}: drain -> none (changed=true)\n  escalation: critical -> normal\n`})
+    // Traffic resumes on every transport; what explain says is what enforcement does.
+    assert.equal((await fwd('crit', '/kib')).status, 200)
+    assert.equal((await fwd('crit', '/echo', 'POST')).status, 200)
+    assert.equal((await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page`)}`, headers: {'X-Pipelock-Agent': 'crit'}})).status, 200)
+    const after = JSON.parse(runCli(['session', 'explain', key, '--config', cliCfg, '--json'], {env}).stdout)
+    assert.deepEqual([after.tier, after.reason, after.escalation_level, after.block_all], ['none', 'session not quarantined', 'normal', false])
+    // State is kept (not a terminate): the events that escalated it are still there.
+    d = (await api(proxy.port, 'GET', `/api/v1/sessions/${enc('crit')}`)).json()
+    assert.ok(d.recent_events.some((e: any) => e.kind === 'escalation' && e.type === 'critical'))
+    assert.ok(d.recent_events.some((e: any) => e.kind === 'deescalation' && e.detail === 'released critical -> normal by operator (airlock none)'))
+    const down = proxy.stdout().split('\n').filter((l) => l.includes('"trigger":"operator_release"')).map((l) => JSON.parse(l))
+    assert.deepEqual(down.map((e) => [e.event, e.session, e.from, e.to, e.direction]), [['adaptive_escalation', key, 'critical', 'normal', 'down']])
+
+    // `session recover` choosing release to soft: the level drops to what soft admits (on_elevated: soft → elevated).
+    for (let i = 0; i < 7; i++) assert.equal((await rawHttp(proxy.port, {path: `http://localhost:${up.port}/x`, headers: {'X-Pipelock-Agent': 'crit2'}})).status, 403)
+    const rec = runCli(['session', 'recover', 'crit2|127.0.0.1', '--choice', 'release-soft', '--config', cliCfg], {env})
+    assert.equal(rec.status, 0, rec.stderr)
+    assert.match(rec.stdout, /\n {2}reason: {12}session quarantined at airlock tier drain; escalation level critical blocks all requests \(escalation_level\)\n/)
+    assert.match(rec.stdout, /\nreleased crit2\|127\.0\.0\.1: drain -> soft \(changed=true\)\n {2}escalation: critical -> elevated\n$/)
+    assert.equal((await fwd('crit2', '/echo', 'POST')).status, 200, 'soft observes only and elevated does not block all')
+    const x2 = JSON.parse(runCli(['session', 'explain', 'crit2|127.0.0.1', '--config', cliCfg, '--json'], {env}).stdout)
+    assert.deepEqual([x2.tier, x2.reason, x2.escalation_level, x2.block_all], ['soft', 'session quarantined at airlock tier soft', 'elevated', false])
+  })
+
 })

@@ -107,13 +107,16 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
     assert.equal(up1.headers['x-pipelock-block-reason-layer'], 'dlp')
     assert.match(up1.body, /warn upgraded to block at escalation level elevated/)
     assert.ok(!up1.body.includes('WARNTOKEN123456'), 'the matched value is never echoed')
-    assert.equal((await logged(proxy, 'adaptive_upgrade', (e) => e.agent === agent, 1)).length, 1)
+    const upg = await logged(proxy, 'adaptive_upgrade', (e) => e.agent === agent, 1)
+    assert.equal(upg.length, 1)
+    // The line keeps its own level; the session's level and the event's severity are their own fields.
+    assert.deepEqual([upg[0]!.level, upg[0]!.escalation_level, upg[0]!.severity], ['warn', 'elevated', 'critical'])
     // Clean requests still pass at high (only warn/ask are upgraded) — and decay 0.5 each.
     assert.equal((await forward(proxy, `${base}/kib`, agent)).status, 200)
     // Blocks to 20+: 9.5 → 12.5 → 15.5 → 18.5 → 21.5 ≥ 20 → critical.
     for (let i = 0; i < 4; i++) assert.equal((await forward(proxy, `http://localhost:${up.port}/y${i}`, agent)).status, 403)
-    const levels = (await logged(proxy, 'adaptive_escalation', (e) => e.agent === agent, 3)).map((e) => e.to)
-    assert.deepEqual(levels, ['elevated', 'high', 'critical'])
+    const steps = await logged(proxy, 'adaptive_escalation', (e) => e.agent === agent, 3)
+    assert.deepEqual(steps.map((e) => [e.level, e.to, e.severity]), [['warn', 'elevated', 'warn'], ['warn', 'high', 'warn'], ['warn', 'critical', 'critical']])
     // critical = block_all: a clean request on every transport gets escalation_level.
     const f = await forward(proxy, `${base}/kib`, agent)
     assert.equal(f.status, 403)

@@ -34,7 +34,7 @@ export {renderSessionList, renderSessionDetail, renderSessionExplanation, render
 export {renderAdaptiveStatus, renderAdaptiveFlush, renderWhoami} from './render-adaptive.js'
 export {formatScore, formatSeconds, alignColumns, alignFields, printable} from './text-format.js'
 export {
-  grantException, listExceptions, revokeException, sendChangeNote, requestReload, expiresSeconds,
+  grantException, listExceptions, revokeException, sendChangeNote, requestReload, expiresSeconds, noteFileSha256,
   exceptionSchema, exceptionListSchema, exceptionRevokeSchema, changeNoteSchema, reloadSchema,
   type ExceptionInfo, type ExceptionList, type ExceptionRevoke, type ChangeNoteResult, type ReloadResult, type GrantInput, type NoteInput,
 } from './policy-service.js'

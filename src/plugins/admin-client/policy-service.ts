@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 import {z} from 'zod'
 import {parseGoDuration} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -31,10 +33,20 @@ export type ExceptionList = z.infer<typeof exceptionListSchema>
 export const exceptionRevokeSchema = z.object({id: z.string(), revoked: z.boolean(), exception: exceptionSchema})
 export type ExceptionRevoke = z.infer<typeof exceptionRevokeSchema>
 
-export const changeNoteSchema = z.object({pending: z.boolean(), operator: z.string(), change_id: z.string().optional(), expires_at: z.string()})
+export const changeNoteSchema = z.object({
+  pending: z.boolean(),
+  operator: z.string(),
+  change_id: z.string().optional(),
+  /** The config file the note is bound to (servers before issue 34 leave it out). */
+  file_sha256: z.string().optional(),
+  expires_at: z.string().optional(),
+  attested: z.boolean().optional(),
+  /** The change in force the note attests (`attested: true`). */
+  change: z.object({trigger: z.string(), at: z.string(), changed_paths: z.array(z.string())}).optional(),
+})
 export type ChangeNoteResult = z.infer<typeof changeNoteSchema>
 
-export const reloadSchema = z.object({reload_requested: z.boolean(), note_pending: z.boolean()})
+export const reloadSchema = z.object({reload_requested: z.boolean(), note_pending: z.boolean(), note: changeNoteSchema.optional()})
 export type ReloadResult = z.infer<typeof reloadSchema>
 
 export interface GrantInput {
@@ -85,9 +97,24 @@ export interface NoteInput {
   readonly operator: string
   readonly justification: string
   readonly changeId?: string
+  /** SHA-256 of the config file the note describes (`--file`); default: the file the proxy has on disk. */
+  readonly fileSha256?: string
 }
 
-const noteBody = (n: NoteInput): Record<string, string> => ({operator: n.operator, justification: n.justification, ...(n.changeId !== undefined ? {change_id: n.changeId} : {})})
+const noteBody = (n: NoteInput): Record<string, string> => ({
+  operator: n.operator, justification: n.justification, ...(n.changeId !== undefined ? {change_id: n.changeId} : {}), ...(n.fileSha256 !== undefined ? {file_sha256: n.fileSha256} : {}),
+})
+
+/** `--file`: the SHA-256 of the config file the note was written for, read here (the proxy binds the note to it). */
+export function noteFileSha256(file: string): string {
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(file)
+  } catch (e) {
+    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `--file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {location: {file}})
+  }
+  return createHash('sha256').update(bytes).digest('hex')
+}
 
 export async function sendChangeNote(client: AdminClient, n: NoteInput): Promise<AdminResponse<ChangeNoteResult>> {
   return await client.post('/api/v1/policy/change-note', noteBody(n), changeNoteSchema)

@@ -29,10 +29,21 @@ export function renderRevoke(r: ExceptionRevoke): string[] {
   return [`revoked ${p(r.id)}: ${scope(r.exception)} (${r.exception.uses_left} of ${r.exception.uses} uses left)`]
 }
 
+const who = (r: ChangeNoteResult): string => `operator=${p(r.operator)}${r.change_id !== undefined ? ` change_id=${p(r.change_id)}` : ''}`
+const file = (r: ChangeNoteResult): string => (r.file_sha256 !== undefined ? ` sha256 ${p(r.file_sha256.slice(0, 12))}…` : '')
+
 export function renderChangeNote(r: ChangeNoteResult): string[] {
-  return [`change note pending until ${p(r.expires_at)}: operator=${p(r.operator)}${r.change_id !== undefined ? ` change_id=${p(r.change_id)}` : ''}`, 'the next reload that changes the policy records it (config_change event and receipt)']
+  if (r.attested === true && r.change !== undefined) {
+    const paths = r.change.changed_paths.length > 0 ? r.change.changed_paths.map(p).join(', ') : 'no policy paths'
+    return [`change note attached: ${who(r)}`, `attests the ${p(r.change.trigger)} change of ${p(r.change.at)} that loaded the config file in force (${paths})`]
+  }
+  return [
+    `change note pending until ${p(r.expires_at ?? '?')}: ${who(r)}`,
+    `the reload that loads the config file${file(r)} records it (config_change event and receipt); any other change does not`,
+  ]
 }
 
 export function renderReload(r: ReloadResult): string[] {
+  if (r.note?.attested === true) return ['reload requested; the change note attests the change in force', ...renderChangeNote(r.note).slice(1)]
   return [`reload requested${r.note_pending ? ' (change note attached)' : ''}`]
 }

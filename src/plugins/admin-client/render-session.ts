@@ -88,7 +88,13 @@ export function renderSessionExplanation(x: SessionExplanation, nowNs: bigint): 
 
 /** `released <key>: <from> -> <to> (changed=…)`. */
 export function renderRelease(r: AirlockChange): string[] {
-  return [`released ${p(r.key)}: ${p(r.previous_tier)} -> ${p(r.new_tier)} (changed=${r.changed})`]
+  const lines = [`released ${p(r.key)}: ${p(r.previous_tier)} -> ${p(r.new_tier)} (changed=${r.changed})`]
+  // The level that blocked everything comes down with the tier; say so, and say when something still blocks.
+  if (r.previous_escalation_level !== undefined && r.escalation_level !== undefined && r.previous_escalation_level !== r.escalation_level) {
+    lines.push(`  escalation: ${p(r.previous_escalation_level)} -> ${p(r.escalation_level)}`)
+  }
+  if (r.block_all === true) lines.push(`  still blocked: escalation level ${p(r.escalation_level ?? '?')} blocks all requests`)
+  return lines
 }
 
 /** The warning (for stderr) and the result line (for stdout) of `session terminate`. */

@@ -63,12 +63,13 @@ export function resolveAdminTarget(input: AdminTargetInput): AdminTarget {
       token = {value: ks.api_token, source: 'config'}
     }
     if (url === undefined) {
-      // No fallback to fetch_proxy.listen (§13): the main listener only carries the API when
-      // api_listen is unset, and guessing would send the token to the wrong port.
-      if (ks.api_listen === '') {
-        throw new PipelockError('ADMIN_API_UNCONFIGURED', `no admin API URL: set --api-url, ${ENV_API_URL}, or kill_switch.api_listen in ${configPath}`)
-      }
-      url = {value: urlFromListen(ks.api_listen, configPath), source: 'config'}
+      // Where the server mounts it: on kill_switch.api_listen when set, else on the main listener
+      // (fetch_proxy.listen, default 127.0.0.1:8888) — runtime §3/§12. The reference CLI stops
+      // with "no admin API URL" here although its own server answers on the main port
+      // (docs/compatibility.md). `run --listen` overrides the port at start; pass --api-url then.
+      url = ks.api_listen !== ''
+        ? {value: urlFromListen(ks.api_listen, configPath), source: 'config'}
+        : {value: urlFromListen(ks.listen, configPath, 'fetch_proxy.listen'), source: 'config'}
     }
   }
   return {
@@ -99,11 +100,12 @@ export function findConfigFile(input: Pick<AdminTargetInput, 'config' | 'env' | 
   return undefined
 }
 
-function readKillSwitch(file: string, env: Readonly<Record<string, string | undefined>>): {api_listen: string; api_token: string} {
+function readKillSwitch(file: string, env: Readonly<Record<string, string | undefined>>): {api_listen: string; api_token: string; listen: string} {
   try {
     // The same strict loader as `pipelock run`: a file the proxy would refuse is refused here too.
-    const ks = loadConfig(file, {env}).config.kill_switch
-    return {api_listen: ks.api_listen, api_token: ks.api_token}
+    const c = loadConfig(file, {env}).config
+    const ks = c.kill_switch
+    return {api_listen: ks.api_listen, api_token: ks.api_token, listen: c.fetch_proxy.listen}
   } catch (err) {
     if (err instanceof PipelockError && err.code !== 'CONFIG_INVALID') {
       throw new PipelockError('ADMIN_API_CONFIG_INVALID', err.message, {location: {file}})
@@ -128,13 +130,14 @@ export function assertPrivate(file: string): void {
 }
 
 /**
- * `http://` + `kill_switch.api_listen`, with a wildcard listen address replaced by loopback:
- * empty or `0.0.0.0` → `127.0.0.1`, `::` → `::1`.
+ * `http://` + the listen address (`kill_switch.api_listen`, or `fetch_proxy.listen` when the API
+ * shares the main listener), with a wildcard host replaced by loopback: empty or `0.0.0.0` →
+ * `127.0.0.1`, `::` → `::1`.
  */
-export function urlFromListen(listen: string, file: string): string {
+export function urlFromListen(listen: string, file: string, field = 'kill_switch.api_listen'): string {
   const hp = parseHostPort(listen)
   if (hp === undefined) {
-    throw new PipelockError('ADMIN_API_CONFIG_INVALID', `kill_switch.api_listen "${listen}" is not host:port`, {location: {file}})
+    throw new PipelockError('ADMIN_API_CONFIG_INVALID', `${field} "${listen}" is not host:port`, {location: {file}})
   }
   let host = hp.host
   if (host === '' || host === '0.0.0.0') host = '127.0.0.1'

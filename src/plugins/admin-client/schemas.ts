@@ -70,6 +70,7 @@ export const sessionExplanationSchema = z.object({
   evidence_at: optionalTime,
   next_deescalation_tier: optionalText,
   next_deescalation_at: optionalTime,
+  block_all: z.boolean().optional(),
 })
 export type SessionExplanation = z.infer<typeof sessionExplanationSchema>
 
@@ -78,6 +79,10 @@ export const airlockChangeSchema = z.object({
   previous_tier: z.string(),
   new_tier: z.string(),
   changed: z.boolean(),
+  /** The escalation level a release brought down with the tier (servers before issue 34 leave these out). */
+  previous_escalation_level: z.string().optional(),
+  escalation_level: z.string().optional(),
+  block_all: z.boolean().optional(),
 })
 export type AirlockChange = z.infer<typeof airlockChangeSchema>
 

@@ -157,9 +157,15 @@ export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig):
  * Why a reload must be refused outright (§20.6), or undefined. `startup` is the config the
  * process started with (listeners exist only for what was on then).
  */
-export function reloadRejection(startup: PipelockConfig, running: PipelockConfig, next: PipelockConfig, downgrades: readonly string[]): string | undefined {
+export function reloadRejection(
+  startup: PipelockConfig, running: PipelockConfig, next: PipelockConfig, downgrades: readonly string[], downgradeAttested = false,
+): string | undefined {
   if (next.forward_proxy.enabled && !startup.forward_proxy.enabled) return 'rejected: forward proxy cannot be enabled via reload (requires restart)'
   if (next.websocket_proxy.enabled && !startup.websocket_proxy.enabled) return 'rejected: websocket proxy cannot be enabled via reload (requires restart)'
-  if (running.mode === 'strict' && downgrades.length > 0) return `rejected: security downgrade from strict mode (${downgrades.join('; ')})`
+  // Issue 34: in strict mode a loosening needs the operator's note bound to the new file (the
+  // reference refuses it until a restart); with one it applies, logged and recorded with the note.
+  if (running.mode === 'strict' && downgrades.length > 0 && !downgradeAttested) {
+    return `rejected: security downgrade from strict mode (${downgrades.join('; ')}); to apply it without a restart, attach an operator note to this file (pipelock policy note --reload, or <config>.change)`
+  }
   return undefined
 }

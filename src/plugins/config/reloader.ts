@@ -51,6 +51,8 @@ export interface ConfigReloaderOptions {
   readonly dedupWindowMs?: number
   readonly now?: () => number
   readonly timers?: ReloadTimers
+  /** True when an operator's note is bound to the file as it is now: a strict-mode downgrade then applies (issue 34). */
+  readonly downgradeAttested?: (file: string) => boolean
 }
 
 export interface ConfigReloaderEvents {
@@ -77,6 +79,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
   private readonly dedupWindowMs: number
   private readonly now: () => number
   private readonly timers: ReloadTimers
+  private readonly downgradeAttested: (file: string) => boolean
   private pending: unknown = undefined
   private watcher: FileWatch | undefined
   private lastAppliedHash: string
@@ -92,6 +95,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     this.dedupWindowMs = options.dedupWindowMs ?? 2000
     this.now = options.now ?? Date.now
     this.timers = options.timers ?? {setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout)}
+    this.downgradeAttested = options.downgradeAttested ?? (() => false)
     this.lastAppliedHash = options.initial.hash
     this.lastAppliedAt = this.now()
   }
@@ -151,7 +155,8 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
       return
     }
     const downgrades = reloadDowngrades(this.running.config, next.config)
-    const refusal = reloadRejection(this.startup.config, this.running.config, next.config, downgrades)
+    const attested = downgrades.length > 0 && this.running.config.mode === 'strict' && this.downgradeAttested(this.file)
+    const refusal = reloadRejection(this.startup.config, this.running.config, next.config, downgrades, attested)
     if (refusal !== undefined) {
       this.reject(trigger, new Error(refusal))
       return

@@ -4,6 +4,9 @@
  * (the ones `pipelock run` would refuse to start with). The report goes to stdout; the reference
  * wrote everything to stderr (a fix, docs/compatibility.md).
  */
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {assertImplemented, enabledFeatures, type LoadedConfig} from '../config/index.js'
 import {assertTaintImplemented, IMPLEMENTED_FEATURES} from '../proxy/index.js'
@@ -25,6 +28,44 @@ export interface CheckReport {
   /** Why `pipelock run` would refuse this config, when it would. */
   readonly refusal?: string
   readonly warnings: string[]
+  /**
+   * Whether the running proxy's policy is this file's (issue 34), from the state the proxy keeps
+   * in `<flight_recorder.dir>/config-state.json`; absent without one for this file.
+   */
+  readonly running_policy?: RunningPolicy
+}
+
+export interface RunningPolicy {
+  readonly in_sync: boolean
+  readonly file_sha256: string
+  readonly running_file_sha256: string
+  /** Why the last reload refused this file, when it did. */
+  readonly refused?: string
+}
+
+/**
+ * The running proxy's view of this config file: the state `pipelock run` saves after every
+ * applied change (and marks when a reload refuses the file). Undefined without a flight-recorder
+ * directory, a state file, or when the state belongs to another config file.
+ */
+export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
+  const fr = loaded.config.flight_recorder
+  if (loaded.path === undefined || !fr.enabled || fr.dir === '') return undefined
+  let state: {file_sha256?: unknown; config_path?: unknown; drift?: {file_sha256?: unknown; reason?: unknown}}
+  try {
+    state = JSON.parse(readFileSync(path.join(fr.dir, 'config-state.json'), 'utf8')) as typeof state
+  } catch {
+    return undefined
+  }
+  if (typeof state.file_sha256 !== 'string' || (typeof state.config_path === 'string' && state.config_path !== path.resolve(loaded.path))) return undefined
+  let sha: string
+  try {
+    sha = createHash('sha256').update(readFileSync(loaded.path)).digest('hex')
+  } catch {
+    return undefined
+  }
+  const refused = state.drift !== undefined && state.drift.file_sha256 === sha && typeof state.drift.reason === 'string' ? state.drift.reason : undefined
+  return {in_sync: sha === state.file_sha256, file_sha256: sha, running_file_sha256: state.file_sha256, ...(refused !== undefined ? {refused} : {})}
 }
 
 export function checkConfig(loaded: LoadedConfig): CheckReport {
@@ -52,6 +93,13 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
     ...(refusal !== undefined ? {refusal} : {}),
     warnings: loaded.warnings.map((w) => `${w.field}: ${w.message}`),
   }
+}
+
+/** The `Running:` line of the text report, when the proxy's state for this file is known. */
+export function renderRunningPolicy(r: RunningPolicy): string {
+  if (r.in_sync) return '  Running:        the running proxy\'s policy is this file\n'
+  const why = r.refused !== undefined ? `a reload refused it: ${r.refused}` : 'not loaded yet (or edited since the last reload)'
+  return `  Running:        DIFFERS from this file (running sha256 ${r.running_file_sha256.slice(0, 12)}…, file ${r.file_sha256.slice(0, 12)}…): ${why}\n`
 }
 
 /** The text report (stdout). */

@@ -82,7 +82,8 @@ export function ceeConnectGate(core: ProxyCore, snap: ProxySnapshot, rec: Reques
     const up = m.upgrade(t.session, action)
     if (up !== action) {
       core.audit.event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
-        session: t.session.key, agent: b.agent, client_ip: b.clientIp, url: display, finding: 'cross-request entropy budget exceeded', from: action, to: up, level: levelLabel(t.session.level),
+        session: t.session.key, agent: b.agent, client_ip: b.clientIp, url: display, finding: 'cross-request entropy budget exceeded', from: action, to: up,
+        escalation_level: levelLabel(t.session.level), severity: up === 'block' ? 'critical' : 'warn',
       })
       action = up === 'block' ? 'block' : action
     }

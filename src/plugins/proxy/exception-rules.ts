@@ -17,6 +17,40 @@
  */
 export const WAIVABLE_LAYERS: ReadonlySet<string> = new Set(['blocklist', 'allowlist', 'dlp', 'entropy', 'subdomain_entropy', 'length', 'header_dlp', 'body_dlp'])
 
+/** The block reasons the waivable labels produce (an exception may name these too). */
+export const WAIVABLE_REASONS: ReadonlySet<string> = new Set(['domain_blocklist', 'domain_not_allowlisted', 'dlp_match', 'path_entropy', 'subdomain_entropy', 'url_length'])
+
+/**
+ * Scanner labels and gate layers that block but can never be waived (the request path never
+ * consults an exception for them): an exception naming one would be accepted and do nothing.
+ */
+const NON_WAIVABLE_LAYERS: ReadonlySet<string> = new Set([
+  'context', 'parser', 'scheme', 'crlf_injection', 'path_traversal', 'core_ssrf', 'core_dlp', 'ssrf', 'ssrf_metadata', 'ratelimit', 'databudget', 'all',
+  'body_prompt_injection', 'response_scan', 'address_protection', 'kill_switch', 'airlock', 'session_deny', 'session_profiling', 'taint_policy', 'budget',
+  'cross_request', 'cross_request_fragment', 'cross_request_entropy', 'media_policy', 'contract', 'tunnel_capacity', 'response_size', 'shield_oversize', 'redirect',
+])
+
+/** DLP finding names that do not come from a pattern list (text-dlp.ts). */
+const FIXED_FINDINGS: readonly string[] = ['BIP-39 Seed Phrase', 'Environment Variable Leak', 'Known Secret Leak']
+
+/**
+ * Grant-time check of an exception's `pattern` (issue 34): it must name something the exception
+ * step can waive — a waivable scanner label, the block reason of one, or a DLP finding name the
+ * running scanner can report (`findingNames`: its pattern names; `Canary Token (…)` too). A
+ * non-waivable label or reason, or a name no scanner produces, is refused with the reason:
+ * such an exception would be accepted and never apply. Null when the pattern is fine.
+ */
+export function unwaivablePattern(pattern: string, findingNames: readonly string[], reasonCodes: readonly string[]): string | null {
+  const p = pattern.trim()
+  const lower = p.toLowerCase()
+  if (WAIVABLE_LAYERS.has(lower) || WAIVABLE_REASONS.has(lower)) return null
+  if (lower.startsWith('canary token (') || [...findingNames, ...FIXED_FINDINGS].some((n) => n.toLowerCase() === lower)) return null
+  const hint = 'see: pipelock exception grant --help'
+  if (NON_WAIVABLE_LAYERS.has(lower)) return `pattern "${p}": exceptions never waive this scanner (${hint})`
+  if (reasonCodes.includes(lower)) return `pattern "${p}": exceptions never waive this block reason (${hint})`
+  return `pattern "${p}": no scanner of this config reports it, so the exception would never apply (${hint})`
+}
+
 export const MAX_USES = 100
 export const DEFAULT_USES = 1
 /** An exception always ends: default one hour, at most seven days (§8.3 bound). */

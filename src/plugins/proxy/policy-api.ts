@@ -9,8 +9,9 @@
  *   GET  /api/v1/exceptions                → {"exceptions":[…],"count":N}
  *   POST /api/v1/exceptions                → 201 the exception (body: exception-rules.ts ExceptionGrant)
  *   POST /api/v1/exceptions/{id}/revoke    → {"id","revoked":true,"exception":{…}} (body: {"revoked_by"?})
- *   POST /api/v1/policy/change-note        → {"pending":true,"operator","change_id"?,"expires_at"}
- *   POST /api/v1/policy/reload             → 202 {"reload_requested":true,"note_pending":bool} (body: a change note, optional)
+ *   POST /api/v1/policy/change-note        → {"pending":true,"operator","change_id"?,"file_sha256","expires_at"}, or
+ *                                            {"pending":false,"attested":true,…,"change":{"trigger","at","changed_paths"}}; 409 when nothing to bind to
+ *   POST /api/v1/policy/reload             → 202 {"reload_requested":true,"note_pending":bool,"note"?} (body: a change note, optional)
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {bearerMatches} from '../killswitch/index.js'
@@ -18,13 +19,16 @@ import type {AuditLog} from './audit-log.js'
 import {sendJson} from './block.js'
 import type {ExceptionGrant} from './exception-rules.js'
 import type {ExceptionStore} from './exception-store.js'
-import type {ChangeNote} from './policy-change.js'
+import type {ChangeNote, NoteBinding} from './policy-change.js'
 import {ApiError, drained, objectBody, optString, readJsonBody, sendText} from './session-api.js'
 
 /** The policy-change trail's hooks the API drives (run-service wires them). */
 export interface PolicyHooks {
-  /** Holds the note for the next effective policy change; returns when it lapses. */
-  note(n: ChangeNote): {expires_at: string}
+  /**
+   * Binds the note to the change it describes, named by the config file's SHA-256 (`fileSha`,
+   * default the file on disk): attests the change in force, waits for the file's reload, or refuses.
+   */
+  note(n: ChangeNote, fileSha?: string): NoteBinding
   /** Starts a reload of the config file (as SIGHUP does); false without a config file. */
   reload(): boolean
 }
@@ -37,6 +41,8 @@ export interface PolicyApiOptions {
   /** The session API's fixed windows (separate buckets per action). */
   readonly allow: (bucket: string) => boolean
   readonly policy: () => PolicyHooks | null
+  /** Grant-time check of an exception's `pattern`: the refusal, or null when it names something waivable (issue 34). */
+  readonly checkPattern?: (pattern: string) => string | null
 }
 
 type Action = 'exception_list' | 'exception_grant' | 'exception_revoke' | 'change_note' | 'reload'
@@ -45,7 +51,7 @@ const LIMITED: Partial<Record<Action, string>> = {exception_grant: 'exception_gr
 const NO_EXCEPTIONS = 'exceptions need flight_recorder.enabled with signing_key_path: every use is a signed receipt and the grants persist in flight_recorder.dir'
 const ID_RE = /^[A-Za-z0-9._-]{1,64}$/
 const GRANT_FIELDS = ['host', 'path', 'pattern', 'agent', 'uses', 'expires_in_seconds', 'granted_by', 'reason'] as const
-const NOTE_FIELDS = ['operator', 'justification', 'change_id']
+const NOTE_FIELDS = ['operator', 'justification', 'change_id', 'file_sha256']
 const MAX_JUSTIFICATION = 4096
 
 export class PolicyApi {
@@ -93,6 +99,12 @@ export class PolicyApi {
         for (const k of ['uses', 'expires_in_seconds']) {
           if (body[k] !== undefined && typeof body[k] !== 'number') throw new ApiError(400, `invalid request body: ${k} must be a number`)
         }
+        // An exception that names a finding the exception step can never waive is refused now,
+        // not accepted to do nothing (issue 34).
+        if (typeof body.pattern === 'string' && body.pattern.trim() !== '') {
+          const refusal = this.opts.checkPattern?.(body.pattern) ?? null
+          if (refusal !== null) throw new ApiError(400, refusal)
+        }
         const r = store.grant(body as unknown as ExceptionGrant)
         if (!r.ok) throw new ApiError(r.status, r.error)
         setId(r.exception.id)
@@ -118,13 +130,20 @@ export class PolicyApi {
     if (hooks === null) throw drained(req, new ApiError(503, 'policy-change trail not running'))
     const body = objectBody(await readJsonBody(req, action === 'reload'), NOTE_FIELDS)
     const note = changeNote(body, action === 'change_note')
-    const pending = note === undefined ? undefined : hooks.note(note)
+    const sha = optString(body, 'file_sha256')
+    if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) throw new ApiError(400, 'invalid request body: file_sha256 must be 64 lower-case hex digits')
+    const bound = note === undefined ? undefined : hooks.note(note, sha)
+    if (bound !== undefined && !bound.ok) throw new ApiError(bound.status, bound.error)
+    const answer = bound === undefined || !bound.ok ? {} : {
+      operator: note!.operator, ...(note!.change_id !== undefined ? {change_id: note!.change_id} : {}), file_sha256: bound.file_sha256,
+      ...(bound.state === 'pending' ? {pending: true, expires_at: bound.expires_at} : {pending: false, attested: true, change: bound.change}),
+    }
     if (action === 'change_note') {
-      sendJson(res, 200, {pending: true, operator: note!.operator, ...(note!.change_id !== undefined ? {change_id: note!.change_id} : {}), expires_at: pending!.expires_at})
+      sendJson(res, 200, answer)
       return 200
     }
     if (!hooks.reload()) throw new ApiError(409, 'no config file to reload (pipelock run was started without --config)')
-    sendJson(res, 202, {reload_requested: true, note_pending: note !== undefined})
+    sendJson(res, 202, {reload_requested: true, note_pending: bound?.ok === true && bound.state === 'pending', ...(bound?.ok === true ? {note: answer} : {})})
     return 202
   }
 }

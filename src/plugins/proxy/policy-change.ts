@@ -5,20 +5,29 @@
  * the file and policy hashes before and after, and, when given, the operator and justification.
  *
  * Where the operator's word comes from: `<config>.change` (JSON `{operator, justification,
- * change_id, file_sha256}`, written before signalling or restarting; used only when `file_sha256`
- * names the file just loaded, then renamed `<config>.change.applied`), or `run --change-note`
- * (justification of the start-up record). The last applied state lives in
+ * change_id, file_sha256}`; used only when `file_sha256` names the file loaded, then renamed
+ * `<config>.change.applied`), the admin API's note (policy-api.ts), or `run --change-note`
+ * (justification of the start-up record).
+ *
+ * A note binds to the change it describes by the SHA-256 of the config file it was written for
+ * (issue 34), never to "the next change": a note for the file in force attests the change that
+ * loaded that file (the file watcher applied the edit before the note came: a `config_change`
+ * with `outcome: attested` names that change), a note for another file waits for the reload that
+ * loads exactly that file, and a note for the file in force whose change is attested already (or
+ * that no change loaded) is refused. A reload refused as a strict-mode downgrade is applied when
+ * a note is bound to the file (the operator's attested loosening); a refusal leaves the running
+ * policy and the file apart, which `drift()` reports (`/health`, metrics, `pipelock check`). The last applied state lives in
  * `<flight_recorder.dir>/config-state.json` (0600), so an edit made while stopped is diffed at the
  * next start; without the flight recorder only reloads are recorded.
  */
 import {createHash} from 'node:crypto'
-import {readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {changesSha256, diffPolicyViews, policyView, type LoadedConfig, type PolicyChange, type PolicyDiff} from '../config/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {ExceptionChange} from './exception-store.js'
 
-/** `api`: an exception granted or revoked through the admin API (policy-api.ts). */
+/** `api`: an exception granted or revoked, or a note given, through the admin API (policy-api.ts). */
 export type ChangeTrigger = 'startup' | 'sighup' | 'file_watch' | 'api'
 
 export interface ChangeNote {
@@ -31,6 +40,36 @@ export interface ConfigState {
   readonly file_sha256: string
   readonly policy_hash: string
   readonly effective: unknown
+  /** The config file the state was loaded from (`pipelock check` compares only the same file). */
+  readonly config_path?: string
+  /** Set while the file on disk was refused by a reload: the running policy is not the file's. */
+  readonly drift?: ConfigDrift
+}
+
+/** The file on disk differs from the running policy because a reload refused it. */
+export interface ConfigDrift {
+  /** SHA-256 of the refused file. */
+  readonly file_sha256: string
+  /** SHA-256 of the file the running policy was loaded from. */
+  readonly running_file_sha256: string
+  readonly reason: string
+  readonly since: string
+}
+
+/** What the admin API's note became (policy-api.ts answers it). */
+export type NoteBinding =
+  | {readonly ok: true; readonly state: 'pending'; readonly file_sha256: string; readonly expires_at: string}
+  | {readonly ok: true; readonly state: 'attested'; readonly file_sha256: string; readonly change: {readonly trigger: string; readonly at: string; readonly changed_paths: readonly string[]}}
+  | {readonly ok: false; readonly status: number; readonly error: string}
+
+/** The last effective change, kept so a note that arrives after it can attest it. */
+interface LastChange {
+  readonly trigger: ChangeTrigger
+  readonly at: string
+  readonly prior: ConfigState | undefined
+  readonly next: ConfigState
+  readonly diff: PolicyDiff
+  attested: boolean
 }
 
 const MAX_JUSTIFICATION = 4096
@@ -63,8 +102,10 @@ export interface PolicyChangeOptions {
 export class PolicyChangeLog {
   private current: ConfigState | undefined
   private configPath: string | undefined
-  /** The admin API's note for the next effective change (policy-api.ts), until it lapses. */
-  private pending: {readonly note: ChangeNote; readonly untilMs: number} | undefined
+  /** The admin API's note for the file with `fileSha` (policy-api.ts), until it lapses. */
+  private pending: {readonly note: ChangeNote; readonly fileSha: string; readonly untilMs: number} | undefined
+  private last: LastChange | undefined
+  private driftState: ConfigDrift | undefined
 
   constructor(private readonly opts: PolicyChangeOptions) {}
 
@@ -73,7 +114,7 @@ export class PolicyChangeLog {
   }
 
   private stateOf(l: LoadedConfig): ConfigState {
-    return {file_sha256: fileSha256(l.path), policy_hash: l.hash, effective: policyView(l.config)}
+    return {file_sha256: fileSha256(l.path), policy_hash: l.hash, effective: policyView(l.config), ...(l.path !== undefined ? {config_path: path.resolve(l.path)} : {})}
   }
 
   private save(s: ConfigState): void {
@@ -81,14 +122,15 @@ export class PolicyChangeLog {
     const p = this.statePath()
     if (p === undefined) return
     try {
-      writeFileSync(p, JSON.stringify(s) + '\n', {mode: 0o600})
+      const {drift: _old, ...base} = s
+      writeFileSync(p, JSON.stringify(this.driftState !== undefined ? {...base, drift: this.driftState} : base) + '\n', {mode: 0o600})
     } catch (e) {
       this.opts.stderr(`WARNING: config change: cannot write ${p}: ${(e as Error).message}`)
     }
   }
 
   /** The operator's note for the file just loaded (consumed), or undefined. */
-  private note(l: LoadedConfig, sha: string, cli?: string): ChangeNote | undefined {
+  private note(l: Pick<LoadedConfig, 'path'>, sha: string, cli?: string): ChangeNote | undefined {
     let fromFile: ChangeNote | undefined
     if (l.path !== undefined) {
       const file = `${l.path}.change`
@@ -119,7 +161,7 @@ export class PolicyChangeLog {
     return fromFile
   }
 
-  private write(trigger: ChangeTrigger, outcome: 'applied' | 'rejected', configPath: string | undefined, prior: ConfigState | undefined, next: ConfigState, diff: PolicyDiff, extra: Record<string, unknown>): void {
+  private write(trigger: ChangeTrigger, outcome: 'applied' | 'rejected' | 'attested', configPath: string | undefined, prior: ConfigState | undefined, next: ConfigState, diff: PolicyDiff, extra: Record<string, unknown>): void {
     this.opts.audit().event('warn', 'config_change', `policy ${outcome} (${trigger}): ${diff.total} change(s)`, {
       trigger, outcome, config_path: configPath ?? '',
       prior_file_sha256: prior?.file_sha256 ?? 'none', new_file_sha256: next.file_sha256,
@@ -144,18 +186,73 @@ export class PolicyChangeLog {
     return this.opts.nowMs?.() ?? Date.now()
   }
 
-  /** Holds an operator's note (admin API) for the next reload that changes the policy. */
-  pendingNote(note: ChangeNote): {expires_at: string} {
+  /**
+   * Binds an operator's note (admin API) to the change it describes, named by the SHA-256 of
+   * the config file it was written for (`fileSha`; default: the file on disk now). The file in
+   * force: the note attests the change that loaded it, if that change has no note yet. Another
+   * file: the note waits (15 minutes at most) for the reload that loads exactly that file.
+   * Otherwise it is refused — it would otherwise end up on some later, unrelated change.
+   */
+  bindNote(note: ChangeNote, fileSha?: string): NoteBinding {
+    const cur = this.current
+    if (cur === undefined || this.configPath === undefined) return {ok: false, status: 409, error: 'no config file: pipelock run was started without --config, so there is no change to note'}
+    const sha = fileSha ?? fileSha256(this.configPath)
+    if (sha === cur.file_sha256) {
+      const last = this.last
+      if (last === undefined || last.attested || last.next.file_sha256 !== sha) {
+        return {
+          ok: false, status: 409,
+          error: `nothing to attach the note to: the file in force (sha256 ${sha.slice(0, 12)}…) ${last === undefined || last.next.file_sha256 !== sha ? 'was loaded by no change since start-up' : 'was loaded by a change that has a note'}; save the edit first, or name the new file with --file`,
+        }
+      }
+      this.attest('api', last, note)
+      return {ok: true, state: 'attested', file_sha256: sha, change: {trigger: last.trigger, at: last.at, changed_paths: [...last.diff.paths]}}
+    }
     const untilMs = this.now() + PENDING_NOTE_TTL_MS
-    this.pending = {note, untilMs}
-    return {expires_at: new Date(untilMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}
+    this.pending = {note, fileSha: sha, untilMs}
+    return {ok: true, state: 'pending', file_sha256: sha, expires_at: new Date(untilMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}
   }
 
-  /** The pending API note, used once; a lapsed one is dropped. */
-  private takePending(): ChangeNote | undefined {
+  /** The pending API note if it was written for the file with `sha` (consumed); a lapsed one is dropped. */
+  private takePending(sha: string): ChangeNote | undefined {
     const p = this.pending
+    if (p === undefined) return undefined
+    if (p.untilMs <= this.now()) {
+      this.pending = undefined
+      return undefined
+    }
+    if (p.fileSha !== sha) return undefined
     this.pending = undefined
-    return p !== undefined && p.untilMs > this.now() ? p.note : undefined
+    return p.note
+  }
+
+  /** True when an operator's note (pending API note or `<config>.change`) names the file at `file` as it is now. */
+  hasBoundNote(file: string | undefined): boolean {
+    if (file === undefined) return false
+    const sha = fileSha256(file)
+    const p = this.pending
+    if (p !== undefined && p.untilMs > this.now() && p.fileSha === sha) return true
+    try {
+      const n = JSON.parse(readFileSync(`${file}.change`, 'utf8')) as Record<string, unknown>
+      return n.file_sha256 === sha
+    } catch {
+      return false
+    }
+  }
+
+  /** The running policy differs from the config file because a reload was refused; undefined when in step. */
+  drift(): ConfigDrift | undefined {
+    return this.driftState
+  }
+
+  /** A `config_change` with `outcome: attested`: the hashes and diff of the change the note describes. */
+  private attest(trigger: ChangeTrigger, last: LastChange, note: ChangeNote): void {
+    last.attested = true
+    this.write(trigger, 'attested', this.configPath, last.prior, last.next, last.diff, {...note, attested_trigger: last.trigger, attested_at: last.at})
+  }
+
+  private remember(trigger: ChangeTrigger, prior: ConfigState | undefined, next: ConfigState, diff: PolicyDiff, attested: boolean): void {
+    this.last = {trigger, at: new Date(this.now()).toISOString(), prior, next, diff, attested}
   }
 
   /**
@@ -194,28 +291,62 @@ export class PolicyChangeLog {
     this.configPath = l.path
     if (prior !== undefined && prior.policy_hash !== next.policy_hash) {
       const note = this.note(l, next.file_sha256, this.opts.cliNote)
-      this.write('startup', 'applied', l.path, prior, next, diffPolicyViews(prior.effective, next.effective), {...note})
+      const diff = diffPolicyViews(prior.effective, next.effective)
+      this.write('startup', 'applied', l.path, prior, next, diff, {...note})
+      this.remember('startup', prior, next, diff, note !== undefined)
     }
     this.save(next)
   }
 
-  /** A reload that took effect. */
+  /**
+   * A reload that took effect. The note is the one bound to the loaded file (`.change` or the
+   * API's); none is taken from another file. A reload that changes nothing may still bring the
+   * note for the change in force (`.change` written after the watcher applied the edit): that
+   * note attests it.
+   */
   applied(trigger: 'sighup' | 'file_watch', l: LoadedConfig, downgrades: readonly string[]): void {
     const prior = this.current
     const next = this.stateOf(l)
-    if (prior !== undefined && prior.policy_hash === next.policy_hash) return
-    const note = this.note(l, next.file_sha256) ?? this.takePending()
-    this.write(trigger, 'applied', l.path, prior, next, diffPolicyViews(prior?.effective ?? {}, next.effective), {
+    this.driftState = undefined
+    if (prior !== undefined && prior.policy_hash === next.policy_hash) {
+      this.unchanged(trigger, l.path)
+      this.save({...prior, file_sha256: next.file_sha256})
+      return
+    }
+    const note = this.note(l, next.file_sha256) ?? this.takePending(next.file_sha256)
+    const diff = diffPolicyViews(prior?.effective ?? {}, next.effective)
+    this.write(trigger, 'applied', l.path, prior, next, diff, {
       ...(downgrades.length > 0 ? {downgrades: [...downgrades]} : {}), ...note,
     })
+    this.remember(trigger, prior, next, diff, note !== undefined)
     this.save(next)
   }
 
-  /** A reload refused (downgrade from strict, forward proxy enabled by reload…): the running policy stays. */
+  /**
+   * A reload that found the policy in force (same hash, or ignored within the de-duplication
+   * window): a `.change` for the file in force attests the change that loaded it.
+   */
+  unchanged(trigger: 'sighup' | 'file_watch', configPath: string | undefined): void {
+    const cur = this.current
+    if (cur === undefined || configPath === undefined) return
+    const sha = fileSha256(configPath)
+    if (!existsSync(`${configPath}.change`)) return
+    const last = this.last
+    if (last === undefined || last.attested || last.next.file_sha256 !== sha) return
+    const note = this.note({path: configPath}, sha)
+    if (note !== undefined) this.attest(trigger, last, note)
+  }
+
+  /** A reload refused (downgrade from strict, forward proxy enabled by reload…): the running policy stays, apart from the file. */
   rejected(trigger: 'sighup' | 'file_watch', configPath: string | undefined, reason: string): void {
     const prior = this.current
     if (prior === undefined) return
-    const next = {...prior, file_sha256: fileSha256(configPath)}
-    this.write(trigger, 'rejected', configPath, prior, next, {changes: [], truncated: false, total: 0, sha256: changesSha256([]), paths: []}, {reject_reason: reason, ...this.takePending()})
+    const sha = fileSha256(configPath)
+    const next = {...prior, file_sha256: sha}
+    this.write(trigger, 'rejected', configPath, prior, next, {changes: [], truncated: false, total: 0, sha256: changesSha256([]), paths: []}, {reject_reason: reason, ...this.takePending(sha)})
+    if (sha !== prior.file_sha256) {
+      this.driftState = {file_sha256: sha, running_file_sha256: prior.file_sha256, reason, since: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z')}
+      this.save(prior)
+    }
   }
 }

@@ -175,9 +175,15 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     capture?.close()
     throw err
   }
-  const policy: PolicyHooks = {note: (n) => changes!.pendingNote(n), reload: () => (reloader === undefined ? false : (reloader.reloadNow(), true))}
-  server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy), ...(webSocketProxy !== undefined ? {webSocketProxy} : {})})
+  const policy: PolicyHooks = {note: (n, sha) => changes!.bindNote(n, sha), reload: () => (reloader === undefined ? false : (reloader.reloadNow(), true))}
+  server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy), ...(webSocketProxy !== undefined ? {webSocketProxy} : {}),
+    configDrift: () => changes?.drift(),
+  })
   if (capture !== undefined) server.metrics.addRenderer((out) => capture!.renderMetrics(out))
+  // Issue 34: 1 while a reload has refused the config file on disk (the running policy is not the file's).
+  server.metrics.addRenderer((out) => {
+    out.push('# HELP pipelock_config_drift 1 when the config file on disk differs from the running policy because a reload refused it.', '# TYPE pipelock_config_drift gauge', `pipelock_config_drift ${changes?.drift() !== undefined ? 1 : 0}`)
+  })
   const emission = await startEmission(server, loaded.config, {version: opts.version, stderr: opts.stderr}).catch(async (err: unknown) => {
     await server!.close(0)
     recorder?.close()
@@ -267,7 +273,11 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   changes.startup(loaded)
 
   if (loaded.path !== undefined) {
-    reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {})})})
+    reloader = new ConfigReloader({
+      path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {})}),
+      // Issue 34: a strict-mode loosening applies when the operator's note is bound to the new file.
+      downgradeAttested: (f) => changes!.hasBoundNote(f),
+    })
     reloader.on('applied', (r) => {
       try {
         assertRunnable(r.config.config, opts.mcpListener)
@@ -285,6 +295,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       // A refusal of a valid file is a policy decision worth a record; an unparsable file only logs (§8.2).
       if (r.error.message.startsWith('rejected:')) changes!.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message)
     })
+    // Same policy (within the de-duplication window): a `.change` written after the watcher applied the edit attests it.
+    reloader.on('ignored', (r) => changes!.unchanged(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path))
     reloader.on('warning', (line) => opts.stderr(line))
   }
 

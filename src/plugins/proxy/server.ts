@@ -29,6 +29,9 @@ import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
 import {PolicyApi, type PolicyHooks} from './policy-api.js'
 import type {ExceptionStore} from './exception-store.js'
+import {unwaivablePattern} from './exception-rules.js'
+import type {ConfigDrift} from './policy-change.js'
+import {REASON_CODES} from '../scanner/index.js'
 import type {AirlockChange} from './session-gate.js'
 import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
 import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
@@ -65,6 +68,8 @@ export interface ProxyServerOptions {
   readonly policy?: () => PolicyHooks | null
   /** The `/ws` relay's class, loaded only when `websocket_proxy.enabled` (bench: startup; lazy loading). */
   readonly webSocketProxy?: typeof WebSocketProxy
+  /** The config file on disk differs from the running policy (a refused reload, issue 34); undefined when in step. */
+  readonly configDrift?: () => ConfigDrift | undefined
 }
 
 export interface ListenAddresses {
@@ -103,6 +108,7 @@ export class ProxyServer implements ProxyCore {
   readonly exceptions: ExceptionStore | null
   /** Exceptions and change notes on the admin API; mounted with the session API. */
   private readonly policyApi: PolicyApi | null
+  private readonly configDrift: () => ConfigDrift | undefined
   /** TLS interception (transports §2); rebuilt with a fresh leaf cache after every reload. */
   interceptor: Interceptor | null = null
   /** Interception counters: one set for the proxy's life, fed by the decision fan-out (transports §2.13). */
@@ -136,6 +142,7 @@ export class ProxyServer implements ProxyCore {
 
   constructor(opts: ProxyServerOptions) {
     this.version = opts.version
+    this.configDrift = opts.configDrift ?? (() => undefined)
     this.contracts = opts.contracts ?? null
     this.exceptions = opts.exceptions ?? null
     this.clock = opts.clock ?? systemClock
@@ -202,7 +209,10 @@ export class ProxyServer implements ProxyCore {
       : null
     const sessionApi = this.sessionApi
     this.policyApi = sessionApi !== null
-      ? new PolicyApi({token: () => this.apiToken(), audit: () => this.audit, exceptions: () => this.exceptions, allow: (bucket) => sessionApi.allow(bucket), policy: () => opts.policy?.() ?? null})
+      ? new PolicyApi({
+          token: () => this.apiToken(), audit: () => this.audit, exceptions: () => this.exceptions, allow: (bucket) => sessionApi.allow(bucket), policy: () => opts.policy?.() ?? null,
+          checkPattern: (p) => unwaivablePattern(p, this.dlpFindingNames(), Object.keys(REASON_CODES)),
+        })
       : null
     this.ksApi = new KillSwitchApi({
       controller: this.killSwitch,
@@ -596,10 +606,18 @@ export class ProxyServer implements ProxyCore {
     else sendTextError(res, 404, '404 page not found')
   }
 
+  /** Every DLP pattern name the running scanners (all profiles) can report. */
+  private dlpFindingNames(): string[] {
+    const names = new Set<string>()
+    for (const view of [this.snap, this.snap.fallback, ...this.snap.profiles.values()]) for (const p of view.scanner.dlp.all) names.add(p.name)
+    return [...names]
+  }
+
   healthBody(): {status: number; body: Record<string, unknown>} {
     const c = this.snap.config
     const subs = this.watchdog?.subsystems()
     const lock = this.contracts?.status()
+    const drift = this.configDrift()
     // A contract store that stops loading is a health failure, never a silent scanner-only fallback.
     const healthy = (subs === undefined || Object.values(subs).every(Boolean)) && lock?.healthy !== false
     return {
@@ -618,6 +636,9 @@ export class ProxyServer implements ProxyCore {
         request_body_scan_enabled: c.request_body_scanning.enabled,
         tls_interception_enabled: c.tls_interception.enabled,
         kill_switch_active: this.killSwitch.isActive(),
+        // Issue 34: a reload refused the file on disk, so the running policy is not the file's.
+        // Health stays 200 (a restart would apply the refused file: an orchestrator must not do that).
+        ...(drift !== undefined ? {config_in_sync: false, config_drift: drift} : {}),
         ...(lock !== undefined
           ? {
               learn_lock: {

@@ -8,7 +8,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {compareUtf8, parseGoTime, toEpochNanos} from '../canonical/index.js'
 import {bearerMatches, readLimitedBody} from '../killswitch/index.js'
-import {levelLabel, type AirlockTier, type Session, type SessionEvent} from '../sessions/index.js'
+import {levelLabel, tierRank, type AirlockTier, type Session, type SessionEvent} from '../sessions/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {ProxySessions} from './session-gate.js'
 
@@ -186,9 +186,22 @@ export class SessionApi {
         if (to !== 'none' && !m.currentSettings.airlock.enabled) {
           throw new ApiError(409, `airlock is disabled (airlock.enabled: false); session stays at tier ${from} (requested ${to})`)
         }
+        // A move down (or to the same tier) is a release: the escalation level comes down with the
+        // tier, so nothing keeps blocking a session the operator released (runbook: release ≠ terminate).
+        if (tierRank(to as AirlockTier) <= tierRank(from)) {
+          const r = m.release(s!, to as AirlockTier)
+          setResult(`${from}->${to}${r.level !== r.previousLevel ? ` level ${levelLabel(r.previousLevel)}->${levelLabel(r.level)}` : ''}`)
+          sendJson(res, 200, {
+            key: s!.key, previous_tier: from, new_tier: to, changed: r.tierChanged,
+            previous_escalation_level: levelLabel(r.previousLevel), escalation_level: levelLabel(r.level), block_all: s!.blockAll,
+          })
+          return 200
+        }
         const changed = m.setAirlock(s!, to as AirlockTier, 'api', 'manual', 'admin_api')
         setResult(`${from}->${to}`)
-        sendJson(res, 200, {key: s!.key, previous_tier: from, new_tier: to, changed})
+        sendJson(res, 200, {
+          key: s!.key, previous_tier: from, new_tier: to, changed, previous_escalation_level: levelLabel(s!.level), escalation_level: levelLabel(s!.level), block_all: s!.blockAll,
+        })
         return 200
       }
       case 'task': {
@@ -324,7 +337,9 @@ function explain(s: Session, next: {tier: string; atMs: number} | null, nowMs: n
   return {
     key: s.key,
     tier: s.airlockTier,
-    reason: s.airlockTier === 'none' ? 'session not quarantined' : `session quarantined at airlock tier ${s.airlockTier}`,
+    reason: explainReason(s),
+    // What enforcement does with this session's requests right now (explain must agree with it).
+    block_all: s.blockAll,
     ...(s.airlockTrigger !== '' ? {trigger: s.airlockTrigger, trigger_source: s.airlockTriggerSource} : {}),
     ...(entered !== null ? {entered_at: rfc3339(entered), elapsed_in_tier_ns: Math.max(0, Math.round((nowMs - entered) * 1e6))} : {}),
     escalation_level: levelLabel(s.level),
@@ -335,6 +350,16 @@ function explain(s: Session, next: {tier: string; atMs: number} | null, nowMs: n
       : {}),
     ...(next !== null ? {next_deescalation_tier: next.tier, next_deescalation_at: rfc3339(next.atMs)} : {}),
   }
+}
+
+/**
+ * The spec's two reasons, plus what the tier alone does not say: a level with `block_all` denies
+ * every request (403 `escalation_level`) whatever the tier, so explain names it.
+ */
+function explainReason(s: Session): string {
+  const tier = s.airlockTier === 'none' ? 'session not quarantined' : `session quarantined at airlock tier ${s.airlockTier}`
+  if (!s.blockAll) return tier
+  return `${tier}; escalation level ${levelLabel(s.level)} blocks all requests (escalation_level)`
 }
 
 function status(ps: ProxySessions): Record<string, unknown> {

@@ -12,6 +12,7 @@ import {
   type Session, type SessionCounters, type SessionObserver, type SessionSettings, type TaintSourceKind, type TaintVerdict,
 } from '../sessions/index.js'
 import type {AirlockTier} from '../sessions/index.js'
+import {severityOf} from '../emit/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {Decision} from './decision.js'
 
@@ -136,12 +137,17 @@ export class ProxySessions {
     return {
       escalated: (s, from, to, signal) => {
         this.audit().event('warn', 'adaptive_escalation', 'session escalated', {
-          ...fields(s), from: levelLabel(from), to: levelLabel(to), level: to, signal, score: s.threatScore, threshold: s.threshold, block_all: s.blockAll,
+          // `severity` as the emitter grades the event (operations §3.1); a numeric `level` field
+          // would overwrite the log line's own level.
+          ...fields(s), from: levelLabel(from), to: levelLabel(to), severity: severityOf('adaptive_escalation', {to: levelLabel(to)}), signal, score: s.threatScore,
+          threshold: s.threshold, block_all: s.blockAll,
         })
       },
-      deescalated: (s, from, to) => {
-        this.audit().event('info', 'adaptive_escalation', 'session de-escalated (time recovery)', {
-          ...fields(s), from: levelLabel(from), to: levelLabel(to), level: to, direction: 'down', trigger: 'time_recovery', score: s.threatScore,
+      deescalated: (s, from, to, cause = 'time_recovery') => {
+        const why = cause === 'time_recovery' ? 'time recovery' : 'operator release'
+        this.audit().event('info', 'adaptive_escalation', `session de-escalated (${why})`, {
+          ...fields(s), from: levelLabel(from), to: levelLabel(to), severity: severityOf('adaptive_escalation', {to: levelLabel(to)}), direction: 'down', trigger: cause,
+          score: s.threatScore, block_all: s.blockAll,
         })
       },
       anomaly: (s, kind: AnomalyKind, detail) => {
@@ -247,7 +253,9 @@ export class ProxySessions {
       const label = levelLabel(s.level)
       m.noteUpgrade(s, 'warn', target, what)
       this.audit().event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
-        session: s.key, agent: s.agent, client_ip: s.clientIp, url: target, finding: what, from: 'warn', to: 'block', level: label,
+        // `escalation_level`, not `level`: a `level` field would overwrite the log line's own level.
+        session: s.key, agent: s.agent, client_ip: s.clientIp, url: target, finding: what, from: 'warn', to: 'block', escalation_level: label,
+        severity: severityOf('adaptive_upgrade', {to: 'block'}),
       })
       return label
     }

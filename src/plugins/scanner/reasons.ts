@@ -3,6 +3,9 @@
 export const REASON_CODES = Object.freeze({
   scheme_blocked: {severity: 'warn', retry: 'none'},
   domain_blocklist: {severity: 'critical', retry: 'policy'},
+  // Beyond the reference's v1 vocabulary (issue 34): a strict-mode `api_allowlist` miss, which the
+  // reference reports as `parse_error` although nothing failed to parse (docs/compatibility.md).
+  domain_not_allowlisted: {severity: 'warn', retry: 'policy'},
   ssrf_private_ip: {severity: 'critical', retry: 'none'},
   ssrf_metadata: {severity: 'critical', retry: 'none'},
   ssrf_dns_rebind: {severity: 'critical', retry: 'transient'},
@@ -61,6 +64,7 @@ export type ScannerLabel =
 const LABEL_TO_CODE: Readonly<Record<string, ReasonCode>> = Object.freeze({
   scheme: 'scheme_blocked',
   blocklist: 'domain_blocklist',
+  allowlist: 'domain_not_allowlisted',
   ssrf_metadata: 'ssrf_metadata',
   ssrf: 'ssrf_private_ip',
   entropy: 'path_entropy',
@@ -81,9 +85,9 @@ const LABEL_TO_CODE: Readonly<Record<string, ReasonCode>> = Object.freeze({
 })
 
 /**
- * Scanner label → reason code. **[quirk, replicated for v1]** every unmapped label (`allowlist`,
- * `crlf_injection`, `path_traversal`, `core_ssrf`, `context`) becomes `parse_error`; the layer
- * still carries the real label (§10.2, §24 #2).
+ * Scanner label → reason code. **[quirk, replicated for v1]** every other unmapped label
+ * (`crlf_injection`, `path_traversal`, `core_ssrf`, `context`) becomes `parse_error`; the layer
+ * still carries the real label (§10.2, §24 #2). `allowlist` has its own code here (issue 34).
  */
 export function reasonForLabel(label: string): ReasonCode {
   return LABEL_TO_CODE[label] ?? 'parse_error'

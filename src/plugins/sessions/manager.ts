@@ -22,7 +22,8 @@ export type AnomalyKind = 'domain_anomaly' | 'domain_anomaly_cooperative' | 'ip_
 /** Receives what the engine does, for audit events and metrics (the proxy wires it). */
 export interface SessionObserver {
   escalated?(s: Session, from: number, to: number, signal: SignalKind): void
-  deescalated?(s: Session, from: number, to: number): void
+  /** A level drop: `time_recovery` (the 5-minute quiet period) or `operator_release` (an operator lowered the tier). */
+  deescalated?(s: Session, from: number, to: number, cause?: 'time_recovery' | 'operator_release'): void
   anomaly?(s: Session, kind: AnomalyKind, detail: string): void
   evicted?(s: Session, why: 'capacity' | 'ttl'): void
   /** Every tier change (automatic, operator, timer); `trigger` names the config trigger for `adaptive`. */
@@ -49,6 +50,15 @@ export function newSessionCounters(): SessionCounters {
 
 /** Volume spikes need a baseline: this many responses before one can be called a spike. */
 export const VOLUME_MIN_SAMPLES = 5
+
+/** What an operator release did: the tier move and the escalation level it brought down with it. */
+export interface ReleaseOutcome {
+  readonly previousTier: AirlockTier
+  readonly tier: AirlockTier
+  readonly tierChanged: boolean
+  readonly previousLevel: number
+  readonly level: number
+}
 
 export interface ResetOutcome {
   readonly previousLevel: number
@@ -212,6 +222,50 @@ export class SessionManager {
     if (to === 'drain') this.noteDrainProgress(s)
     this.observer.airlockChanged?.(s, from, to, trigger, reason)
     return true
+  }
+
+  /**
+   * Operator release (`POST …/airlock` to a tier no higher than the current one; the runbook's
+   * "traffic resumes without destroying state"). The tier moves to `to`, and the escalation level
+   * comes down with it to the highest level, at or below the current one, that does not block
+   * everything and whose airlock trigger asks for no more than `to` — so the level cannot keep
+   * blocking a session the operator released, nor put it straight back into a higher tier. Each
+   * level dropped is one time-recovery step (threshold halved, score = threshold / 2); the events,
+   * task, taint, trust grants and domain windows are kept (that is what terminate clears).
+   */
+  release(s: Session, to: AirlockTier): ReleaseOutcome {
+    const previousTier = s.airlockTier
+    const previousLevel = s.level
+    const tierChanged = this.setAirlock(s, to, 'api', 'manual', 'admin_api')
+    const target = this.releasedLevel(s.level, to)
+    if (target < s.level) {
+      const now = this.nowMs()
+      while (s.level > target) {
+        s.level -= 1
+        s.threshold /= 2
+      }
+      s.threatScore = Math.min(s.threatScore, s.threshold / 2)
+      s.lastLevelChangeMs = now
+      this.refreshBlockAll(s)
+      s.addEvent({
+        atMs: now, kind: 'deescalation', type: levelLabel(s.level), target: '',
+        detail: `released ${levelLabel(previousLevel)} -> ${levelLabel(s.level)} by operator (airlock ${to})`, severity: 'info', score: s.threatScore,
+      })
+      this.observer.deescalated?.(s, previousLevel, s.level, 'operator_release')
+    }
+    return {previousTier, tier: s.airlockTier, tierChanged, previousLevel, level: s.level}
+  }
+
+  /** The level a release to `to` leaves: the highest ≤ `level` without block_all whose trigger tier is ≤ `to`. */
+  private releasedLevel(level: number, to: AirlockTier): number {
+    const a = this.settings.adaptive
+    const air = this.settings.airlock
+    for (let l = level; l > 0; l--) {
+      if (a.enabled && (levelActions(a.levels, l)?.blockAll ?? false)) continue
+      if (air.enabled && tierRank(triggerTier(air, l).tier) > tierRank(to)) continue
+      return l
+    }
+    return 0
   }
 
   /** The 30 s sweep: each quarantined session whose tier timer has run out steps down one tier. */

@@ -23,11 +23,21 @@ test('grant, revoke, list', () => {
 })
 
 test('change note and reload', () => {
-  assert.deepEqual(renderChangeNote({pending: true, operator: 'alice', change_id: 'CHG-7', expires_at: '2026-05-25T10:15:00Z'}), [
+  const sha = '5b0c2e9a41d7' + 'e'.repeat(52)
+  assert.deepEqual(renderChangeNote({pending: true, operator: 'alice', change_id: 'CHG-7', file_sha256: sha, expires_at: '2026-05-25T10:15:00Z'}), [
     'change note pending until 2026-05-25T10:15:00Z: operator=alice change_id=CHG-7',
-    'the next reload that changes the policy records it (config_change event and receipt)',
+    'the reload that loads the config file sha256 5b0c2e9a41d7… records it (config_change event and receipt); any other change does not',
+  ])
+  const attested = {pending: false, attested: true, operator: 'bob', file_sha256: sha, change: {trigger: 'file_watch', at: '2026-05-25T10:02:11.12Z', changed_paths: ['api_allowlist']}}
+  assert.deepEqual(renderChangeNote(attested), [
+    'change note attached: operator=bob',
+    'attests the file_watch change of 2026-05-25T10:02:11.12Z that loaded the config file in force (api_allowlist)',
   ])
   assert.deepEqual(renderReload({reload_requested: true, note_pending: false}), ['reload requested'])
+  assert.deepEqual(renderReload({reload_requested: true, note_pending: false, note: attested}), [
+    'reload requested; the change note attests the change in force',
+    'attests the file_watch change of 2026-05-25T10:02:11.12Z that loaded the config file in force (api_allowlist)',
+  ])
 })
 
 test('--expires: Go durations from 1s to 168h, never unbounded', () => {

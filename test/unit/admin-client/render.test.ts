@@ -108,6 +108,10 @@ test('session explain: not quarantined → evidence (none recorded), no optional
 test('release and terminate lines', () => {
   assert.deepEqual(renderRelease({key: 'a|1.2.3.4', previous_tier: 'hard', new_tier: 'none', changed: true}), ['released a|1.2.3.4: hard -> none (changed=true)'])
   assert.deepEqual(
+    renderRelease({key: 'a|1.2.3.4', previous_tier: 'hard', new_tier: 'none', changed: true, previous_escalation_level: 'critical', escalation_level: 'elevated', block_all: false}),
+    ['released a|1.2.3.4: hard -> none (changed=true)', '  escalation: critical -> elevated'],
+  )
+  assert.deepEqual(
     renderTerminate({key: 'a|1.2.3.4', terminated: true, previous_tier: 'drain', previous_level: 'critical', previous_score: 20.5, ip_state_cleared: true, cee_state_cleared: false}),
     {
       warning: 'WARNING: terminated session a|1.2.3.4 — in-flight connections were cut.',

@@ -108,10 +108,14 @@ test('nothing configured: token required first, then URL (exit 2)', () => {
   assert.match(err({apiToken: 't'}).message, /^admin API URL is required: set --api-url or PIPELOCK_API_URL, or kill_switch\.api_listen in a config file/)
 })
 
-test('config without api_listen: no fallback to fetch_proxy.listen', () => {
+test('config without api_listen: the API is where the server mounts it, on fetch_proxy.listen (default 127.0.0.1:8888)', () => {
   const home = tempHome()
-  const cfg = writeConfig(path.join(home, 'c.yaml'), 'fetch_proxy:\n  listen: "127.0.0.1:8888"\nkill_switch:\n  api_token: "t"\n')
-  fails(() => resolveAdminTarget(input(home, {config: cfg})), 'ADMIN_API_UNCONFIGURED', new RegExp(`^no admin API URL: set --api-url, PIPELOCK_API_URL, or kill_switch\\.api_listen in ${cfg.replaceAll('.', '\\.')}$`))
+  const cfg = writeConfig(path.join(home, 'c.yaml'), 'fetch_proxy:\n  listen: "0.0.0.0:8899"\nkill_switch:\n  api_token: "t"\n')
+  const r = resolveAdminTarget(input(home, {config: cfg}))
+  assert.equal(r.baseUrl, 'http://127.0.0.1:8899')
+  assert.equal(r.urlSource, 'config')
+  const dflt = writeConfig(path.join(home, 'd.yaml'), 'kill_switch:\n  api_token: "t"\n')
+  assert.equal(resolveAdminTarget(input(home, {config: dflt})).baseUrl, 'http://127.0.0.1:8888')
   const noToken = writeConfig(path.join(home, 'n.yaml'), 'fetch_proxy:\n  listen: "127.0.0.1:8888"\n')
   fails(() => resolveAdminTarget(input(home, {config: noToken})), 'ADMIN_API_UNCONFIGURED', /^admin API token is required: set --api-token, PIPELOCK_KILLSWITCH_API_TOKEN, or kill_switch\.api_token in /)
 })

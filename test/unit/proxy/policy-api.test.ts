@@ -26,7 +26,15 @@ let port = 0
 before(async () => {
   const log = {event: (_l: string, _e: string, _m: string, f: Record<string, unknown>) => void audit.push(f)} as never
   const windows = new SessionApi({token: () => token, sessions: () => null, nowMs: () => 0, audit: () => log, identify: () => ({agent: '', key: ''})})
-  const hooks: PolicyHooks = {note: (n) => (notes.push(n), {expires_at: '2026-05-25T10:15:00Z'}), reload: () => (reloads++, true)}
+  const hooks: PolicyHooks = {
+    note: (n, sha) => {
+      notes.push(n)
+      // The trail's answer (policy-change.ts): a note for the file in force with nothing to attest is refused.
+      if (sha === '0'.repeat(64)) return {ok: false, status: 409, error: 'nothing to attach the note to'}
+      return {ok: true, state: 'pending', file_sha256: sha ?? 'f'.repeat(64), expires_at: '2026-05-25T10:15:00Z'}
+    },
+    reload: () => (reloads++, true),
+  }
   const api = new PolicyApi({token: () => token, audit: () => log, exceptions: () => store, allow: (b) => windows.allow(b), policy: () => hooks})
   const served = await serveApi(api)
   server = served.server
@@ -76,13 +84,17 @@ test('change note: held by the trail; reload with a note; 10 a minute then 429',
   notes.length = 0
   assert.deepEqual(await call('POST', '/api/v1/policy/change-note', '{"operator":"alice"}'), {status: 400, body: 'invalid request body: justification is required (at most 4096 bytes)\n'})
   const n = await call('POST', '/api/v1/policy/change-note', '{"operator":"alice","justification":"why","change_id":"CHG-1"}')
-  assert.deepEqual(JSON.parse(n.body), {pending: true, operator: 'alice', change_id: 'CHG-1', expires_at: '2026-05-25T10:15:00Z'})
+  assert.deepEqual(JSON.parse(n.body), {operator: 'alice', change_id: 'CHG-1', file_sha256: 'f'.repeat(64), pending: true, expires_at: '2026-05-25T10:15:00Z'})
   const r = await call('POST', '/api/v1/policy/reload')
   assert.deepEqual([r.status, JSON.parse(r.body)], [202, {reload_requested: true, note_pending: false}])
   assert.equal(reloads, 1)
   assert.deepEqual(notes, [{operator: 'alice', justification: 'why', change_id: 'CHG-1'}])
-  // note + reload share one bucket: 3 used, 7 more pass, the 11th is refused.
-  for (let i = 0; i < 7; i++) assert.equal((await call('POST', '/api/v1/policy/reload', '{}')).status, 202)
+  // Issue 34: a note names its file; a refusal from the trail is the answer (and no reload happens).
+  assert.deepEqual(await call('POST', '/api/v1/policy/change-note', '{"operator":"a","justification":"j","file_sha256":"XYZ"}'), {status: 400, body: 'invalid request body: file_sha256 must be 64 lower-case hex digits\n'})
+  assert.deepEqual(await call('POST', '/api/v1/policy/reload', `{"operator":"a","justification":"j","file_sha256":"${'0'.repeat(64)}"}`), {status: 409, body: 'nothing to attach the note to\n'})
+  assert.equal(reloads, 1)
+  // note + reload share one bucket: 5 used, 5 more pass, the 11th is refused.
+  for (let i = 0; i < 5; i++) assert.equal((await call('POST', '/api/v1/policy/reload', '{}')).status, 202)
   const limited = await call('POST', '/api/v1/policy/reload')
   assert.deepEqual(limited, {status: 429, body: 'rate limit exceeded\n'})
 })

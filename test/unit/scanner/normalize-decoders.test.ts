@@ -121,8 +121,8 @@ test('entropy and reason vocabulary', () => {
   assert.equal(shannonEntropy('aaaa'), 0)
   assert.equal(shannonEntropy('abcd'), 2)
   assert.equal(shannonEntropy('😀😁'), 1, 'per code point, not UTF-16 unit')
-  assert.equal(Object.keys(REASON_CODES).length, 40)
-  for (const [label, code] of [['scheme', 'scheme_blocked'], ['ssrf', 'ssrf_private_ip'], ['core_dlp', 'dlp_match'], ['crlf_injection', 'parse_error'], ['core_ssrf', 'parse_error'], ['allowlist', 'parse_error'], ['context', 'parse_error'], ['databudget', 'data_budget']]) {
+  assert.equal(Object.keys(REASON_CODES).length, 41, 'the reference v1 vocabulary (40) plus domain_not_allowlisted')
+  for (const [label, code] of [['scheme', 'scheme_blocked'], ['ssrf', 'ssrf_private_ip'], ['core_dlp', 'dlp_match'], ['crlf_injection', 'parse_error'], ['core_ssrf', 'parse_error'], ['allowlist', 'domain_not_allowlisted'], ['context', 'parse_error'], ['databudget', 'data_budget']]) {
     assert.equal(reasonForLabel(label), code, label)
   }
   assert.ok(validLayer('core_dlp'))

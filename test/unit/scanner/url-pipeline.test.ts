@@ -85,7 +85,7 @@ test('stages 6-7 allowlist (strict only) and blocklist with wildcard semantics',
     [
       ['https://api.anthropic.com/v1', 'all', null],
       ['https://anthropic.com/v1', 'all', null],
-      ['https://example.org/', 'allowlist', 'parse_error', 'domain not in allowlist: example.org'],
+      ['https://example.org/', 'allowlist', 'domain_not_allowlisted', 'domain not in allowlist: example.org'],
     ],
     strict,
   )

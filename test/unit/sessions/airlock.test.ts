@@ -187,3 +187,43 @@ test('a reload that disables the airlock releases every quarantine', () => {
   assert.equal(s.airlockTier, 'none')
   assert.equal(m.counters.airlock.transitions.get('hard|none|reload'), 1)
 })
+
+test('release brings the escalation level down with the tier (runbook: traffic resumes, state kept)', () => {
+  const {m} = manager()
+  const s = m.touch('a|1.1.1.1', 'a', '1.1.1.1')
+  m.newTask(s, 'job')
+  for (let i = 0; i < 7; i++) m.signal(s, 'block') // score 21: critical (block_all) → hard
+  assert.equal(s.level, 3)
+  assert.equal(s.blockAll, true)
+  assert.equal(s.airlockTier, 'hard')
+  const eventsBefore = s.events.length
+  // --to soft: the highest level whose trigger asks for at most soft and that does not block all: high.
+  assert.deepEqual(m.release(s, 'soft'), {previousTier: 'hard', tier: 'soft', tierChanged: true, previousLevel: 3, level: 2})
+  assert.equal(s.blockAll, false)
+  assert.equal(s.threshold, 20, 'one level down: threshold halved')
+  assert.equal(s.threatScore, 10, 'score capped at half the new threshold')
+  // --to none: on_elevated asks for none, so elevated stays.
+  assert.deepEqual(m.release(s, 'none'), {previousTier: 'soft', tier: 'none', tierChanged: true, previousLevel: 2, level: 1})
+  assert.equal(s.threshold, 10)
+  assert.equal(s.threatScore, 5)
+  assert.ok(s.events.length > eventsBefore, 'events are kept and the release is one of them')
+  assert.match(s.events.at(-1)!.detail, /^released high -> elevated by operator \(airlock none\)$/)
+  assert.equal(s.currentTaskLabel, 'job', 'the task is kept')
+  // Releasing again changes nothing.
+  assert.deepEqual(m.release(s, 'none'), {previousTier: 'none', tier: 'none', tierChanged: false, previousLevel: 1, level: 1})
+})
+
+test('release with triggers that quarantine from elevated up drops to normal; with the airlock off only block_all goes', () => {
+  const strict = manager({onElevated: 'soft', onHigh: 'hard', onCritical: 'drain'})
+  const s = strict.m.touch('a|1.1.1.1', 'a', '1.1.1.1')
+  for (let i = 0; i < 7; i++) strict.m.signal(s, 'block')
+  assert.equal(s.airlockTier, 'drain')
+  assert.equal(strict.m.release(s, 'none').level, 0)
+  assert.equal(s.blockAll, false)
+  const off = manager({enabled: false})
+  const t = off.m.touch('b|1.1.1.1', 'b', '1.1.1.1')
+  for (let i = 0; i < 7; i++) off.m.signal(t, 'block')
+  assert.equal(t.blockAll, true)
+  assert.deepEqual(off.m.release(t, 'none'), {previousTier: 'none', tier: 'none', tierChanged: false, previousLevel: 3, level: 2})
+  assert.equal(t.blockAll, false, 'nothing blocks a released session')
+})

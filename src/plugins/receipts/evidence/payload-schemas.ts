@@ -32,7 +32,8 @@ export interface PayloadSchema {
 }
 
 export const VALIDATION_OUTCOMES = ['accepted', 'rejected'] as const
-export const CONFIG_CHANGE_OUTCOMES = ['applied', 'rejected'] as const
+// `attested`: an operator's note bound to a change that was applied before it (issue 34).
+export const CONFIG_CHANGE_OUTCOMES = ['applied', 'rejected', 'attested'] as const
 export const REDACTION_REQUEST_KINDS = ['withdraw_public_proof', 'local_erasure_tombstone'] as const
 
 const req = (name: string): PayloadField => ({name, type: 'string', req: true})
