@@ -68,6 +68,14 @@ describe('learn store history', () => {
     )
     // --contract-store is accepted too (the flag name of promote and rollback)
     assert.equal(cli(['learn', 'store', 'history', '--contract-store', lab.store]).stdout, r.stdout)
+    // --config: the store of learn_lock.store_dir
+    const cfg = path.join(lab.dir, 'history.yaml')
+    writeFileSync(cfg, `learn_lock:\n  store_dir: ${lab.store}\n`)
+    assert.equal(cli(['learn', 'store', 'history', '--config', cfg]).stdout, r.stdout)
+    writeFileSync(cfg, 'mode: balanced\n')
+    const none = cli(['learn', 'store', 'history', '--config', cfg])
+    assert.equal(none.code, 1)
+    assert.equal(none.stderr, `learn store history: ${cfg} sets no learn_lock.store_dir [USAGE]; hint: pass --store DIR\n`)
   })
 
   it('--json: the same as an object', () => {
