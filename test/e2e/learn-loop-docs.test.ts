@@ -57,4 +57,19 @@ test('docs/learn-and-lock.md closed loop runs as written', async () => {
   assert.match(out, /^X-Pipelock-Block-Reason: contract_default_deny\r?$/m)
   assert.match(out, /^X-Pipelock-Block-Reason-Receipt: [0-7][0-9A-HJKMNP-TV-Z]{25}\r?$/m)
   assert.match(out, /CHAIN VALID/)
+  // step 7: the store's history, then the rollback line as documented (every required flag)
+  assert.match(out, /^generation 1 \(active\): promote$/m)
+  assert.match(out, /^rollback: manifest sha256:[0-9a-f]{64} reactivated as generation 2$/m)
+})
+
+test('docs/learn-and-lock.md closed loop: the demo API never serves the folder that holds the keys', () => {
+  const doc = readFileSync(repoPath('docs', 'learn-and-lock.md'), 'utf8')
+  const script = /```sh\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('## 0. The closed loop on one host')))?.[1] ?? ''
+  const serve = script.split('\n').filter((l) => /http\.server/.test(l))
+  assert.equal(serve.length, 1)
+  // an explicit --directory of its own, which is not $D itself (ks/ and root.json live in $D)
+  const dirArg = /--directory\s+("[^"]+"|\S+)/.exec(serve[0] as string)?.[1]
+  assert.ok(dirArg !== undefined && dirArg !== '"$D"' && dirArg !== '$D' && dirArg !== '.', serve[0])
+  assert.ok(!/^cd "\$D\/www"|--directory "\$D\/ks/.test(script))
+  assert.ok(!script.includes(`${(dirArg as string).replace(/"/g, '')}/ks`), 'keys are not under the served folder')
 })

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {fixedClock} from '../../src/plugins/canonical/index.js'
+import {openCaptureWriter, type CaptureSummary} from '../../src/plugins/capture/index.js'
 import {deterministicKey} from '../../src/plugins/learn/index.js'
 import {verifyEvidence} from '../../src/plugins/receipts/index.js'
 import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
@@ -124,6 +126,79 @@ test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', (
     const diag = runCli(['learn', 'shadow', '--contract', contract, '--allow-unsigned-contract-for-diagnostics', '--sessions', sessions, '--deterministic'])
     assert.equal(diag.status, 0)
     assert.ok(diag.stderr.startsWith('warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only\n'))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+// Issue 34: a capture of the golden agent plus one request to a host the contract never saw.
+function captureWithStranger(root: string): string {
+  const sessions = path.join(root, 'sessions')
+  const w = openCaptureWriter(sessions, {clock: fixedClock('2026-04-30T11:00:00Z')})
+  const summary = (url: string, method: string): CaptureSummary => ({
+    capture_schema_version: 1, surface: 'url', subsurface: 'forward', config_hash: 'c', build_version: 't', build_sha: 't', agent: 'shop-agent',
+    action_class: 'read', payload_complete: false, transform_kind: '', request: {method, url}, raw_findings: null,
+    effective_findings: null, effective_action: 'allow', outcome: 'clean',
+  })
+  w.append({sessionId: 'shop-agent|10.0.0.9', transport: 'forward', detail: summary('https://api.example.com/v1/cart', 'GET')})
+  w.append({sessionId: 'shop-agent|10.0.0.9', transport: 'forward', detail: summary('https://uploads.stranger.example/v2/drop?token=abc', 'POST')})
+  w.append({sessionId: 'shop-agent|10.0.0.9', transport: 'forward', detail: summary('https://uploads.stranger.example/v2/drop?token=def', 'POST')})
+  w.append({sessionId: 'shop-agent|10.0.0.9', transport: 'forward', detail: summary('https://api.example.com:8443/v1/cart', 'GET')})
+  w.close()
+  return sessions
+}
+
+test('learn shadow CLI names every would-be block: destination, method, deciding rule or default deny; default-deny deltas form batches and receipts', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-shadow-'))
+  try {
+    const contract = ratified(dir, 'multi-session')
+    const sessions = captureWithStranger(dir)
+    const json = path.join(dir, 'shadow.json')
+    const rec = path.join(dir, 'recorder')
+    const r = runCli(['learn', 'shadow', '--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions, '--out-json', json, '--recorder-dir', rec, '--deterministic'])
+    assert.equal(r.status, 0, r.stderr)
+    const rule = JSON.parse(readFileSync(json, 'utf8')).changes[0].rule_id as string
+    assert.match(rule, /^r-[0-9a-f]{20}$/)
+    assert.equal(
+      r.stdout.slice(r.stdout.indexOf('- records:')),
+      [
+        '- records: 4 total, 4 replayed, 3 changed',
+        '- deltas: 3 new blocks, 0 new allows, 2 batches',
+        '',
+        '## Quarantine',
+        '',
+        'No quarantine candidates.',
+        '',
+        '## Rules',
+        '',
+        '| rule | evals | new_blocks | new_allows | rate | state | reason |',
+        '|---|---:|---:|---:|---:|---|---|',
+        `| \`${rule}\` | 2 | 1 | 0 | 50.00% | clear | below_denominator_floor |`,
+        '',
+        '## Changes',
+        '',
+        '| change | count | method | destination | was | would be | decided by |',
+        '|---|---:|---|---|---|---|---|',
+        `| new block | 1 | GET | \`https://api.example.com:8443/v1/cart\` | allow | block | port not allowed: contracts judge default ports only (contract_non_default_port, host rule \`${rule}\`) |`,
+        '| new block | 2 | POST | `https://uploads.stranger.example/v2/drop` | allow | block | default deny: no rule for the host (contract_default_deny) |',
+        '',
+      ].join('\n'),
+    )
+    const report = JSON.parse(readFileSync(json, 'utf8'))
+    assert.deepEqual(report.changes, [
+      {change: 'new_block', count: 1, surface: 'url', method: 'GET', scheme: 'https', host: 'api.example.com', port: '8443', path: '/v1/cart', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', rule_id: rule, reason: 'contract_non_default_port'},
+      {change: 'new_block', count: 2, surface: 'url', method: 'POST', scheme: 'https', host: 'uploads.stranger.example', path: '/v2/drop', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', reason: 'contract_default_deny'},
+    ])
+    assert.deepEqual(report.batches.map((b: {RuleID: string; LosslessCount: number}) => [b.RuleID, b.LosslessCount]).sort(), [['contract_default_deny', 2], [rule, 1]].sort())
+    // one signed shadow_delta receipt per batch, the default deny's among them
+    const entries = readFileSync(path.join(rec, 'proxy', 'evidence-proxy-0.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const deltas = entries.filter((e) => e.event_kind === 'shadow_delta')
+    assert.equal(deltas.length, 2)
+    const pub = deterministicKey('shadowReceipt').keyPair.publicKey
+    for (const e of deltas) assert.equal(verifyEvidence(JSON.stringify(e.detail), {publicKey: pub}).valid, true)
+    assert.ok(deltas.some((e) => e.detail.payload.rule_id === 'contract_default_deny' && e.detail.payload.aggregation.lossless_count === 2))
+    // the query string is never shown
+    assert.doesNotMatch(r.stdout + readFileSync(json, 'utf8'), /token=/)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

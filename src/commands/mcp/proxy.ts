@@ -17,7 +17,7 @@ SIGUSR1 in this command).
 Sessions (docs/mcp.md, "Sessions, adaptive enforcement and budgets"): with session_profiling and
 adaptive_enforcement (every preset) each wrap is an invocation session (mcp-stdio-1, mcp-http-N,
 mcp-ws-N; the listener: the client IP) that blocks and warnings escalate; at critical every call
-gets -32001 "session escalation level critical". agents._default.budget sets denial-of-wallet
+gets -32001 "session escalation level critical". The agent's budget (agents.<agent>.budget) sets denial-of-wallet
 budgets (-32600), cross_request_detection answers -32005. With kill_switch.api_listen and a token
 the session admin API is served there (pipelock session list|inspect; reset/terminate/task/trust
 are refused on invocation sessions).
@@ -54,6 +54,7 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
     {description: 'Serve remote clients on 127.0.0.1:8889 in front of an HTTP server', command: '<%= config.bin %> mcp proxy --listen 127.0.0.1:8889 --upstream http://127.0.0.1:3000/mcp'},
     {description: 'Observe tool calls for learn-and-lock (then: learn compile --include-mcp)', command: '<%= config.bin %> mcp proxy --capture-output /var/lib/pipelock/capture -- node server.js'},
     {description: 'Enforce a promoted contract (learn_lock in the config) and sign a receipt per tool call (flight_recorder)', command: '<%= config.bin %> mcp proxy --config pipelock.yaml -- node server.js'},
+    {description: "Run as agent billing: its profile (agents.billing), budget, capture name and promoted contract (learn promote --selector billing)", command: '<%= config.bin %> mcp proxy --config pipelock.yaml --agent billing -- node server.js'},
     {description: 'A preset with sessions and adaptive enforcement; inspect the session with pipelock session list (kill_switch.api_listen set)', command: '<%= config.bin %> generate config --preset balanced > pipelock.yaml && <%= config.bin %> mcp proxy --config pipelock.yaml -- node server.js'},
   ]
 
@@ -66,7 +67,7 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
     header: Flags.string({description: "extra upstream header 'Key: Value' (bridge mode only)", multiple: true}),
     'header-file': Flags.string({description: "file of 'Key: Value' upstream headers (bridge mode only)"}),
     env: Flags.string({description: 'pass KEY (from this environment) or KEY=VALUE to the child', multiple: true}),
-    agent: Flags.string({description: 'agent profile (only the default profile exists)'}),
+    agent: Flags.string({description: 'agent name: selects agents.<NAME> (merged over the config), its budget, capture and receipt agent, and its live contract (default _default)'}),
     sandbox: Flags.boolean({description: 'Linux containment of the child (not supported)'}),
     'sandbox-strict': Flags.boolean({description: 'strict sandbox (not supported)'}),
     'sandbox-best-effort': Flags.boolean({description: 'best-effort sandbox (not supported)'}),

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {compareUtf8} from '../canonical/index.js'
 import type {CaptureFinding} from '../capture/index.js'
+import {parseRequestUrl} from '../enforcement/index.js'
 
 // learn-lifecycle §3.3 `Analyze`: counts, per-rule evaluations, deltas, aggregation into
 // batches, and the quarantine state machine (with no prior history, as the CLI runs it).
@@ -12,6 +13,13 @@ export interface ReplayedRecord {
   url: string
   toolName: string
   mcpMethod: string
+  /** `request.mcp_server` of an MCP tool-call record ('' or absent otherwise). */
+  mcpServer?: string
+  /**
+   * Set when the candidate contract decided the record: the wire block reason of a block
+   * (`contract_default_deny`, `contract_non_default_port`, …), '' for an allow by a rule.
+   */
+  contractReason?: string
   originalAction: string
   candidateAction: string
   evidenceOnly: boolean
@@ -64,6 +72,36 @@ export interface QuarantineEvent {
   cooldownUntilNs: bigint
 }
 
+/**
+ * [ext] One destination whose outcome the candidate changes (issue 34: a report must name what
+ * it would block): every changed record of the same destination, verdicts and decider counts
+ * here once. HTTP: scheme, host, port and escaped path (the query is never shown); MCP: server
+ * and tool.
+ */
+export interface ShadowChange {
+  change: 'new_block' | 'new_allow'
+  surface: string
+  method: string
+  scheme: string
+  host: string
+  port: string
+  path: string
+  server: string
+  tool: string
+  originalVerdict: string
+  candidateVerdict: string
+  /** `contract` (a rule or the contract's default deny), or the scanner / tool policy replay. */
+  decidedBy: 'contract' | 'scanner' | 'tool_policy'
+  /** The deciding contract rule(s), comma-separated; '' for a default deny or a scanner decision. */
+  ruleId: string
+  /** Contract: the wire block reason ('' for an allow by a rule); scanner: the finding kinds. */
+  reason: string
+  count: number
+}
+
+/** Distinct changed destinations a report lists; past this the rest are counted only (memory stays bounded). */
+export const SHADOW_CHANGES_LIMIT = 10_000
+
 export interface ShadowAnalysis {
   generatedAtNs: bigint
   contractHash: string
@@ -78,6 +116,10 @@ export interface ShadowAnalysis {
   quarantines: QuarantineEvent[]
   batches: ShadowBatch[]
   captureSurfaces: Map<string, {grade: string; sidecar: boolean}>
+  /** [ext] Changed destinations, sorted (`ShadowChange`); at most `SHADOW_CHANGES_LIMIT`. */
+  changes: ShadowChange[]
+  /** [ext] Changed records of destinations past the limit (counted, not listed). */
+  changesOmitted: number
 }
 
 /** §3.3 defaults. */
@@ -226,6 +268,8 @@ export class ShadowAccumulator {
       quarantines: [],
       batches: [],
       captureSurfaces: new Map(),
+      changes: [],
+      changesOmitted: 0,
     }
   }
 
@@ -254,6 +298,15 @@ export class ShadowAccumulator {
     if (newBlock) a.newBlocks++
     else if (changed) a.newAllows++
     let exemplar: string | undefined
+    if (changed) {
+      this.addChange(r, newBlock, ruleIds)
+      // A contract decision that names no rule (default deny) still forms a batch, under its
+      // wire reason, so --recorder-dir receipts and the batch count show it (issue 34).
+      if (ruleIds.length === 0 && r.contractReason !== undefined && r.contractReason !== '') {
+        exemplar = exemplarId(r)
+        this.deltas.add({contractHash: this.contractHash, ruleId: r.contractReason, originalVerdict: r.originalAction, candidateVerdict: r.candidateAction, exemplarId: exemplar, observedAtNs: r.observedAtNs ?? this.nowNs})
+      }
+    }
     for (const id of ruleIds) {
       let c = this.counts.get(id)
       if (c === undefined) {
@@ -271,10 +324,62 @@ export class ShadowAccumulator {
     }
   }
 
+  private readonly changes = new Map<string, ShadowChange>()
+
+  private addChange(r: ReplayedRecord, newBlock: boolean, ruleIds: readonly string[]): void {
+    const server = r.mcpServer ?? ''
+    const base = r.url === '' ? '' : r.url.replace(/[?#].*$/s, '')
+    const decidedBy: ShadowChange['decidedBy'] = r.contractReason !== undefined ? 'contract' : r.surface === 'tool_policy' ? 'tool_policy' : 'scanner'
+    const reason = decidedBy === 'contract' ? (r.contractReason as string) : [...new Set(r.findings.map((f) => f.kind))].sort(compareUtf8).join(',')
+    const ruleId = decidedBy === 'contract' ? ruleIds.join(',') : ''
+    const key = [r.surface, r.method, base, server, r.toolName, r.originalAction, r.candidateAction, decidedBy, ruleId, reason].join('\0')
+    const seen = this.changes.get(key)
+    if (seen !== undefined) {
+      seen.count++
+      return
+    }
+    if (this.changes.size >= SHADOW_CHANGES_LIMIT) {
+      this.a.changesOmitted++
+      return
+    }
+    const u = base === '' ? undefined : parseRequestUrl(base)
+    this.changes.set(key, {
+      change: newBlock ? 'new_block' : 'new_allow',
+      surface: r.surface,
+      method: r.method,
+      scheme: u?.scheme ?? '',
+      host: u?.host ?? '',
+      port: u?.port ?? '',
+      path: u?.escapedPath ?? (u === undefined ? base : ''),
+      server,
+      tool: r.toolName,
+      originalVerdict: r.originalAction,
+      candidateVerdict: r.candidateAction,
+      decidedBy,
+      ruleId,
+      reason,
+      count: 1,
+    })
+  }
+
   finish(): ShadowAnalysis {
     const rq = ruleStatsAndQuarantines(this.counts, this.nowNs)
-    return {...this.a, rules: rq.rules, quarantines: rq.quarantines, batches: this.deltas.batches()}
+    return {...this.a, rules: rq.rules, quarantines: rq.quarantines, batches: this.deltas.batches(), changes: sortChanges([...this.changes.values()])}
   }
+}
+
+/** Changes in a stable order: new blocks first, then by destination and decider (byte order). */
+export function sortChanges(changes: ShadowChange[]): ShadowChange[] {
+  const k = (c: ShadowChange): string[] => [c.change === 'new_block' ? '0' : '1', c.host, c.port, c.path, c.scheme, c.server, c.tool, c.method, c.surface, c.originalVerdict, c.candidateVerdict, c.decidedBy, c.ruleId, c.reason]
+  return changes.sort((a, b) => {
+    const ka = k(a)
+    const kb = k(b)
+    for (let i = 0; i < ka.length; i++) {
+      const d = compareUtf8(ka[i] as string, kb[i] as string)
+      if (d !== 0) return d
+    }
+    return 0
+  })
 }
 
 export function analyzeShadow(records: readonly ReplayedRecord[], contractHash: string, nowNs: bigint): ShadowAnalysis {

@@ -1,6 +1,6 @@
 import {REDACTED_ARGS, type CaptureFinding} from '../capture/index.js'
 import {parseJson} from '../canonical/index.js'
-import {evaluateHttp, evaluateMcp, parseRequestUrl, type IndexedContract, type ResolvedContract} from '../enforcement/index.js'
+import {blockReasonCode, evaluateHttp, evaluateMcp, parseRequestUrl, type ContractDecision, type IndexedContract, type ResolvedContract} from '../enforcement/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
 import type {ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
 
@@ -57,7 +57,7 @@ export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | Index
   }
   if (ev.surface === 'tool_policy' && ev.mcpMethod === 'tools/call' && ev.toolName !== '' && (ev.mcpServer ?? '') !== '') {
     const t = replayToolCall(ev, contract, toolPolicy)
-    return replayedRecord(ev, t.candidateAction, t.evidenceOnly, t.summaryOnly, t.findings)
+    return replayedRecord(ev, t.candidateAction, t.evidenceOnly, t.summaryOnly, t.findings, t.contractReason)
   }
   if (ev.surface === 'tool_policy' && toolPolicy !== undefined && ev.toolName !== '') {
     // §3.2: the candidate config's tool policy is re-run, so a loosened policy shows up as new allows.
@@ -73,13 +73,15 @@ export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | Index
 }
 
 /** A replayed record: the event's own fields and the candidate's side. */
-function replayedRecord(ev: CapturedEvent, candidateAction: string, evidenceOnly: boolean, summaryOnly: boolean, findings: CaptureFinding[]): ReplayedRecord {
+function replayedRecord(ev: CapturedEvent, candidateAction: string, evidenceOnly: boolean, summaryOnly: boolean, findings: CaptureFinding[], contractReason?: string): ReplayedRecord {
   return {
     surface: ev.surface,
     method: ev.method,
     url: ev.url,
     toolName: ev.toolName,
     mcpMethod: ev.mcpMethod,
+    mcpServer: ev.mcpServer ?? '',
+    ...(contractReason === undefined ? {} : {contractReason}),
     originalAction: ev.effectiveAction,
     grade: captureGrade(ev.surface),
     sidecar: ev.payloadRef !== '',
@@ -95,6 +97,13 @@ function replayedRecord(ev: CapturedEvent, candidateAction: string, evidenceOnly
 export interface UrlOutcome {
   readonly candidateAction: string
   readonly findings: CaptureFinding[]
+  /** Set when the contract decided: the wire block reason of a block ('' for an allow by a rule). */
+  readonly contractReason?: string
+}
+
+/** What a contract decision says decided it: the wire block reason of a block, '' for an allow. */
+function contractReasonOf(d: ContractDecision): string {
+  return d.verdict === 'block' ? blockReasonCode(d) : ''
 }
 
 /**
@@ -106,12 +115,12 @@ export function judgeUrl(ev: Pick<CapturedEvent, 'url' | 'method' | 'effectiveAc
   if (parseRequestUrl(ev.url) === undefined) return {candidateAction: scan.verdict, findings: scan.findings}
   const d = evaluateHttp(contract, {url: ev.url, method: ev.method, effectiveAction: ev.effectiveAction, mode: 'live', scannerVerdict: scan.verdict})
   if (d.winningSource !== 'contract') return {candidateAction: d.verdict, findings: scan.findings}
-  return {candidateAction: d.verdict, findings: [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}]}
+  return {candidateAction: d.verdict, findings: [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}], contractReason: contractReasonOf(d)}
 }
 
 /** `judgeEvent`'s record for a URL event whose outcome is known (`judgeUrl`, or remembered). */
 export function urlRecord(ev: CapturedEvent, outcome: UrlOutcome): ReplayedRecord {
-  return replayedRecord(ev, outcome.candidateAction, false, false, outcome.findings)
+  return replayedRecord(ev, outcome.candidateAction, false, false, outcome.findings, outcome.contractReason)
 }
 
 /**
@@ -119,7 +128,7 @@ export function urlRecord(ev: CapturedEvent, outcome: UrlOutcome): ReplayedRecor
  * (`evaluateMcp` in live mode) on top of the replayed tool policy. Arguments are what capture
  * kept (a shape unless `--capture-raw`): a rule with `args` matchers only matches raw captures.
  */
-function replayToolCall(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, toolPolicy: ToolPolicyReplay | undefined): Pick<ReplayedRecord, 'candidateAction' | 'evidenceOnly' | 'summaryOnly' | 'findings'> {
+function replayToolCall(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, toolPolicy: ToolPolicyReplay | undefined): Pick<ReplayedRecord, 'candidateAction' | 'evidenceOnly' | 'summaryOnly' | 'findings' | 'contractReason'> {
   let scan = toolPolicy?.(ev.toolName, ev.toolArgsJson) ?? {verdict: 'allow', findings: []}
   // Capture wrote `[REDACTED]` because the content scan found DLP in the arguments: the bytes the
   // scanner judged are gone, so its recorded verdict stands (never a false "new allow").
@@ -135,5 +144,5 @@ function replayToolCall(ev: CapturedEvent, contract: ResolvedContract | IndexedC
   }
   const d = evaluateMcp(contract, {mode: 'live', scannerVerdict: scan.verdict, server: ev.mcpServer ?? '', tool: ev.toolName, args: args instanceof Map ? args : new Map()})
   const findings: CaptureFinding[] = d.winningSource === 'contract' ? [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, tool_name: ev.toolName}] : scan.findings
-  return {candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings}
+  return {candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings, ...(d.winningSource === 'contract' ? {contractReason: contractReasonOf(d)} : {})}
 }

@@ -1,6 +1,6 @@
 import {formatGoTime, fromEpochNanos, goJsonIndent, JsonNumber, toUtc, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {formatFixed} from '../canonical/index.js'
-import type {ShadowAnalysis} from './shadow-analyze.js'
+import type {ShadowAnalysis, ShadowChange} from './shadow-analyze.js'
 
 // learn-lifecycle §3.4: shadow.json (2-space indent, Go HTML escaping, fixed key order) and the
 // exact shadow.md layout.
@@ -88,7 +88,74 @@ export function shadowReportTree(a: ShadowAnalysis): JsonObject {
     }
     o.set('capture_surfaces', cs)
   }
+  // [ext] issue 34: what the candidate would change, by destination and decider (after the
+  // reference's keys, omitted when nothing changed; `learn diff` and other readers ignore them).
+  if (a.changes.length > 0) {
+    o.set(
+      'changes',
+      a.changes.map((c) => {
+        const m: JsonObject = new Map<string, JsonValue>([
+          ['change', c.change],
+          ['count', int(c.count)],
+          ['surface', c.surface],
+        ])
+        if (c.method !== '') m.set('method', c.method)
+        if (c.host !== '' || c.path !== '') {
+          m.set('scheme', c.scheme)
+          m.set('host', c.host)
+          if (c.port !== '') m.set('port', c.port)
+          m.set('path', c.path)
+        }
+        if (c.server !== '') m.set('server', c.server)
+        if (c.tool !== '') m.set('tool', c.tool)
+        m.set('original_verdict', c.originalVerdict)
+        m.set('candidate_verdict', c.candidateVerdict)
+        m.set('decided_by', c.decidedBy)
+        if (c.ruleId !== '') m.set('rule_id', c.ruleId)
+        if (c.reason !== '') m.set('reason', c.reason)
+        return m
+      }),
+    )
+  }
+  if (a.changesOmitted > 0) o.set('changes_omitted', int(a.changesOmitted))
   return o
+}
+
+/** Where a change goes: `scheme://host[:port]/path` for HTTP, `server/tool` for MCP. */
+export function changeDestination(c: ShadowChange): string {
+  if (c.host !== '') return `${c.scheme}://${c.host}${c.port === '' ? '' : ':' + c.port}${c.path}`
+  if (c.path !== '') return c.path
+  if (c.tool !== '') return c.server === '' ? `tool ${c.tool}` : `tool ${c.server}/${c.tool}`
+  return `(${c.surface})`
+}
+
+/** What decided a change, in words: a rule, the contract's default deny, or the scanner. */
+export function changeDecider(c: ShadowChange): string {
+  if (c.decidedBy === 'contract') {
+    const rules = c.ruleId.split(',').map((r) => `\`${r}\``).join(', ')
+    const under = c.ruleId === '' ? '' : `, host rule ${rules}`
+    switch (c.reason) {
+      case '':
+        return `rule ${rules}`
+      case 'contract_default_deny':
+        return `default deny: no rule for the ${c.host === '' && c.tool !== '' ? 'tool' : 'host'} (contract_default_deny)`
+      case 'contract_enforce_default':
+        return `default deny: no rule of the host matches (contract_enforce_default${under})`
+      case 'contract_non_default_port':
+        return `port not allowed: contracts judge default ports only (contract_non_default_port${under})`
+      case 'contract_invalid_path':
+        return `path has no canonical form (contract_invalid_path${under})`
+      default:
+        return `contract (${c.reason}${under})`
+    }
+  }
+  const who = c.decidedBy === 'tool_policy' ? 'tool policy replay' : 'scanner replay'
+  return c.reason === '' ? who : `${who} (${c.reason})`
+}
+
+/** Markdown table cell text: a pipe or a line break would end the cell. */
+function cell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]/g, ' ')
 }
 
 export function renderShadowJson(a: ShadowAnalysis): string {
@@ -107,10 +174,24 @@ export function renderShadowMarkdown(a: ShadowAnalysis): string {
     s += `- \`${q.ruleId}\`: ${formatFixed(q.newBlockRatePct, 2)}% new-block rate (${q.newBlocks}/${q.evaluations}), cooldown until \`${rfc3339(q.cooldownUntilNs)}\`\n`
   }
   s += '\n## Rules\n'
-  if (a.rules.length === 0) return s + '\nNo contract rule evaluations.\n\n'
-  s += '\n| rule | evals | new_blocks | new_allows | rate | state | reason |\n|---|---:|---:|---:|---:|---|---|\n'
-  for (const r of a.rules) {
-    s += `| \`${r.ruleId}\` | ${r.evaluations} | ${r.newBlocks} | ${r.newAllows} | ${formatFixed(r.newBlockRatePct, 2)}% | ${r.state} | ${r.reason} |\n`
+  if (a.rules.length === 0) s += '\nNo contract rule evaluations.\n'
+  else {
+    s += '\n| rule | evals | new_blocks | new_allows | rate | state | reason |\n|---|---:|---:|---:|---:|---|---|\n'
+    for (const r of a.rules) {
+      s += `| \`${r.ruleId}\` | ${r.evaluations} | ${r.newBlocks} | ${r.newAllows} | ${formatFixed(r.newBlockRatePct, 2)}% | ${r.state} | ${r.reason} |\n`
+    }
   }
+  return s + renderChangesMarkdown(a)
+}
+
+/** [ext] issue 34: every changed destination, what it was, what it would be, and what decides it. */
+function renderChangesMarkdown(a: ShadowAnalysis): string {
+  let s = '\n## Changes\n\n'
+  if (a.changes.length === 0) return s + 'No decision changes.\n'
+  s += '| change | count | method | destination | was | would be | decided by |\n|---|---:|---|---|---|---|---|\n'
+  for (const c of a.changes) {
+    s += `| ${c.change.replace('_', ' ')} | ${c.count} | ${cell(c.method)} | \`${cell(changeDestination(c))}\` | ${cell(c.originalVerdict)} | ${cell(c.candidateVerdict)} | ${cell(changeDecider(c))} |\n`
+  }
+  if (a.changesOmitted > 0) s += `\n${a.changesOmitted} more changed records of further destinations are counted above but not listed (at most ${a.changes.length} destinations are listed).\n`
   return s
 }

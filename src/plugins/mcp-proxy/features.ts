@@ -25,7 +25,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'adaptive_enforcement',
   // mcp.md §10.2: entropy budget and fragment reassembly over whole JSON-RPC messages.
   'cross_request_detection',
-  // Only `agents._default.budget` (the DoW budgets of mcp.md §10.1) is read; checked below.
+  // The --agent profile (or _default) is merged over the base before this check (service.ts
+  // `agentConfig`), so whatever it enables is checked here like the base; its budget is the DoW budget.
   'agents',
   // [ext] the session admin API (runtime §12) on this address when a token exists; no kill-switch endpoints.
   'kill_switch.api_listen',
@@ -73,14 +74,6 @@ export function assertMcpImplemented(c: PipelockConfig): string[] {
       `config enables ${missing.length === 1 ? 'a feature' : 'features'} that pipelock mcp proxy does not implement yet: ${missing.join(', ')}; refusing to start`,
       {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
     )
-  }
-  // agents: mcp proxy reads `_default.budget` only (and --agent other than _default is refused).
-  const def = c.agents._default as Record<string, unknown> | undefined
-  const extra = def === undefined ? [] : Object.keys(def).filter((k) => k !== 'budget' && def[k] !== undefined)
-  if (extra.length > 0) {
-    throw new PipelockError('NOT_IMPLEMENTED', `agents._default sets ${extra.sort().map((k) => `agents._default.${k}`).join(', ')}, which pipelock mcp proxy does not apply (it reads agents._default.budget only); refusing to start`, {
-      hint: 'move those settings to the top-level sections, or keep this profile in a config used only by pipelock run',
-    })
   }
   assertNoRedirect(c, 'pipelock mcp proxy')
   return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))

@@ -60,7 +60,7 @@ export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSe
 
 /**
  * `agent` names the invocation sessions; `log` receives the session manager's stderr lines
- * (escalations). Session profiling, DoW budgets (`agents._default.budget`, mcp.md §10.1) and
+ * (escalations). Session profiling, DoW budgets (`agents.<agent>.budget`, mcp.md §10.1) and
  * cross-request detection are built here, once per process.
  */
 export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now, log: (line: string) => void = () => undefined, agent = '_default'): McpRuntime {
@@ -71,7 +71,9 @@ export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, 
   const quiet = new AuditLog([], {includeAllowed: false, includeBlocked: false, now: () => new Date(now())})
   const sessions = c.session_profiling.enabled ? new ProxySessions(sessionSettingsFromConfig(c), clock, () => quiet) : null
   sessions?.manager.start()
-  const dow = dowSettings(c.agents[agent]?.budget ?? c.agents._default?.budget)
+  // The agent's own profile decides (a profile without a budget has none, as in pipelock run);
+  // an agent without a profile gets `_default`'s.
+  const dow = dowSettings(c.agents[agent] !== undefined ? c.agents[agent].budget : c.agents._default?.budget)
   const cee = c.cross_request_detection.enabled ? new CrossRequestDetector(ceeSettingsFromConfig(c)) : null
   cee?.start(now)
   const settings = mcpSettingsFromConfig(c, scanner)

@@ -8,7 +8,7 @@
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
-import {loadConfigOnDemand, type PipelockConfig} from '../config/index.js'
+import {DEFAULT_PROFILE, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
@@ -86,8 +86,11 @@ async function loadMcpConfig(file: string | undefined, env: Readonly<Record<stri
 
 export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   checkProxyArgs(o)
-  const config = await loadMcpConfig(o.configFile, o.processEnv)
-  if (o.agent !== undefined && o.agent !== '' && o.agent !== '_default') throw usage(`unknown agent profile "${o.agent}"`)
+  const loaded = await loadMcpConfig(o.configFile, o.processEnv)
+  // --agent selects the profile, the session and capture name, the receipts' actor and the live
+  // contract, as the identity of a request does in `pipelock run` (docs/agents.md).
+  const agent = o.agent === undefined || o.agent === '' ? DEFAULT_PROFILE : o.agent
+  const config = agentConfig(loaded, agent, o.stderr)
   const ws = o.upstream !== undefined && /^wss?:/i.test(o.upstream)
   if (o.listen !== undefined && ws) {
     throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${o.upstream}`)
@@ -98,7 +101,6 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
   const tn = taintNote(resolved.config)
   if (tn !== null) o.stderr(tn)
-  const agent = o.agent === undefined || o.agent === '' ? '_default' : o.agent
   const base = buildMcpRuntime(resolved.config, o.processEnv, Date.now, o.stderr, agent)
   const evidence = await openEvidence(o, resolved.config, base.deps.scanner, agent)
   const admin = resolved.config.kill_switch.api_listen === ''
@@ -113,6 +115,26 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
     base.close()
     await evidence.close()
   }
+}
+
+/**
+ * The config a wrap for `agent` runs with: its profile (`agents.<agent>`, or `agents._default` when
+ * the agent is `_default`) merged over the base exactly as `pipelock run` merges it for a request of
+ * that agent (config `mergeProfile`); `agents` is kept, for the agent's budget. A name with no
+ * profile is refused: a typo must not run the wrap under the base policy.
+ */
+export function agentConfig(c: PipelockConfig, agent: string, log: (line: string) => void = () => undefined): PipelockConfig {
+  const profile = c.agents[agent]
+  if (profile === undefined) {
+    if (agent === DEFAULT_PROFILE) return c
+    const known = Object.keys(c.agents).sort()
+    throw new PipelockError('USAGE', `unknown agent profile "${agent}"`, {
+      hint: known.length === 0 ? 'the config defines no agents: profiles; add agents.<name> or drop --agent' : `profiles in this config: ${known.join(', ')}`,
+    })
+  }
+  const bindings = (['listeners', 'source_cidrs'] as const).filter((k) => (profile[k]?.length ?? 0) > 0)
+  if (bindings.length > 0) log(`pipelock: note: agents.${agent}.${bindings.join(' and .')} bind HTTP identities in pipelock run; mcp proxy takes its agent from --agent`)
+  return {...mergeProfile(c, profile), agents: c.agents}
 }
 
 /** No learn_lock, flight_recorder or capture: nothing to open, nothing loaded. */

@@ -27,3 +27,5 @@ export {readStorePolicy, policyFile, isRatified, RATIFICATION_RECEIPTS} from './
 export type {StorePolicy} from './policy.js'
 export {runStorePolicy} from './policy-service.js'
 export type {StorePolicyRequest, StorePolicyResult} from './policy-service.js'
+export {readStoreHistory, renderStoreHistory, storeHistoryJson} from './history-report.js'
+export type {HistoryGeneration, HistoryRejection, HistorySelector, HistorySigner, StoreHistory} from './history-report.js'

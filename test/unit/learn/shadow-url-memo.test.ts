@@ -6,7 +6,7 @@ import path from 'node:path'
 import {fixedClock, type JsonObject} from '../../../src/plugins/canonical/index.js'
 import {compareCaptureFiles, readCaptureInputs, type CaptureFinding} from '../../../src/plugins/capture/index.js'
 import {buildInfoUnavailableDigests} from '../../../src/plugins/contracts/index.js'
-import {evaluateHttp, parseRequestUrl, type IndexedContract} from '../../../src/plugins/enforcement/index.js'
+import {blockReasonCode, evaluateHttp, parseRequestUrl, type IndexedContract} from '../../../src/plugins/enforcement/index.js'
 import {
   analyzeShadow,
   applyDecisions,
@@ -60,7 +60,9 @@ function oracleUrlRecord(ev: CapturedEvent, contract: IndexedContract, scan: Sca
   let findings: CaptureFinding[]
   if (d.winningSource === 'contract') findings = [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}]
   else findings = scan.findings
-  return {...base, candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings}
+  // issue 34: a contract decision carries its wire reason, so the report can say what decided it
+  const reason = d.winningSource === 'contract' ? {contractReason: d.verdict === 'block' ? blockReasonCode(d) : ''} : {}
+  return {...base, ...reason, candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings}
 }
 
 type Outcome = {md: string; json: string; changed: number; opportunity: unknown; missing: unknown}

@@ -14,6 +14,7 @@ import {
   shadowReplay,
   type ReplayedRecord,
   type ShadowDelta,
+  SHADOW_CHANGES_LIMIT,
 } from '../../../src/plugins/learn/index.js'
 import {keyPairFromSeed, sha256} from '../../../src/plugins/signing/index.js'
 import {repoPath, vectorPath} from '../../helpers/vectors.js'
@@ -127,7 +128,7 @@ test('shadow.md exact layout: empty report', () => {
   const a = analyzeShadow([], 'sha256:abc', NOW)
   assert.equal(
     renderShadowMarkdown(a),
-    '# Shadow Report\n\n- contract_hash: `sha256:abc`\n- generated_at: `2026-04-30T12:00:00Z`\n- records: 0 total, 0 replayed, 0 changed\n- deltas: 0 new blocks, 0 new allows, 0 batches\n\n## Quarantine\n\nNo quarantine candidates.\n\n## Rules\n\nNo contract rule evaluations.\n\n',
+    '# Shadow Report\n\n- contract_hash: `sha256:abc`\n- generated_at: `2026-04-30T12:00:00Z`\n- records: 0 total, 0 replayed, 0 changed\n- deltas: 0 new blocks, 0 new allows, 0 batches\n\n## Quarantine\n\nNo quarantine candidates.\n\n## Rules\n\nNo contract rule evaluations.\n\n## Changes\n\nNo decision changes.\n',
   )
   assert.equal(
     renderShadowJson(a),
@@ -137,19 +138,55 @@ test('shadow.md exact layout: empty report', () => {
 
 test('shadow.md and shadow.json exact layout: rules, batches (Go field names), surfaces, JS float text', () => {
   const a = analyzeShadow(
-    [rec({candidateAction: 'block', findings: contract('r-a', 'block'), url: 'https://a.example/<x>'}), rec({findings: contract('r-a', 'allow')}), rec({findings: contract('r-a', 'allow')})],
+    [rec({candidateAction: 'block', findings: contract('r-a', 'block'), contractReason: 'contract_enforce_default', url: 'https://a.example/<x>?q=1'}), rec({findings: contract('r-a', 'allow')}), rec({findings: contract('r-a', 'allow')})],
     'sha256:c',
     NOW,
   )
   assert.equal(
     renderShadowMarkdown(a),
-    '# Shadow Report\n\n- contract_hash: `sha256:c`\n- generated_at: `2026-04-30T12:00:00Z`\n- records: 3 total, 3 replayed, 1 changed\n- deltas: 1 new blocks, 0 new allows, 1 batches\n\n## Quarantine\n\nNo quarantine candidates.\n\n## Rules\n\n| rule | evals | new_blocks | new_allows | rate | state | reason |\n|---|---:|---:|---:|---:|---|---|\n| `r-a` | 3 | 1 | 0 | 33.33% | clear | below_denominator_floor |\n',
+    '# Shadow Report\n\n- contract_hash: `sha256:c`\n- generated_at: `2026-04-30T12:00:00Z`\n- records: 3 total, 3 replayed, 1 changed\n- deltas: 1 new blocks, 0 new allows, 1 batches\n\n## Quarantine\n\nNo quarantine candidates.\n\n## Rules\n\n| rule | evals | new_blocks | new_allows | rate | state | reason |\n|---|---:|---:|---:|---:|---|---|\n| `r-a` | 3 | 1 | 0 | 33.33% | clear | below_denominator_floor |\n\n## Changes\n\n| change | count | method | destination | was | would be | decided by |\n|---|---:|---|---|---|---|---|\n| new block | 1 | GET | `https://a.example/%3Cx%3E` | allow | block | default deny: no rule of the host matches (contract_enforce_default, host rule `r-a`) |\n',
   )
   const json = renderShadowJson(a)
   assert.ok(json.includes('"new_block_rate_pct": 33.333333333333336,'))
   assert.ok(json.includes('"batches": [\n    {\n      "ContractHash": "sha256:c",\n      "RuleID": "r-a",\n      "OriginalVerdict": "allow",\n      "CandidateVerdict": "block",\n      "WindowStart": "2026-04-30T10:00:00Z",\n      "WindowEnd": "2026-04-30T10:01:00Z",\n      "LosslessCount": 1,\n      "ExemplarIDs": [\n        "sha256:'))
-  assert.ok(json.endsWith('  "capture_surfaces": {\n    "url": {\n      "grade": "full",\n      "sidecar": false\n    }\n  }\n}\n'))
-  assert.deepEqual(Object.keys(JSON.parse(json)), ['report_version', 'generated_at', 'contract_hash', 'total_records', 'replayed', 'changed', 'new_blocks', 'new_allows', 'evidence_only', 'summary_only', 'rules', 'batches', 'capture_surfaces'])
+  assert.ok(json.includes('  "capture_surfaces": {\n    "url": {\n      "grade": "full",\n      "sidecar": false\n    }\n  },\n'))
+  assert.deepEqual(Object.keys(JSON.parse(json)), ['report_version', 'generated_at', 'contract_hash', 'total_records', 'replayed', 'changed', 'new_blocks', 'new_allows', 'evidence_only', 'summary_only', 'rules', 'batches', 'capture_surfaces', 'changes'])
+  assert.deepEqual(JSON.parse(json).changes, [
+    {change: 'new_block', count: 1, surface: 'url', method: 'GET', scheme: 'https', host: 'a.example', path: '/%3Cx%3E', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', rule_id: 'r-a', reason: 'contract_enforce_default'},
+  ])
+})
+
+test('shadow changes (issue 34): one row per destination and decider, MCP tools by server/tool, scanner deciders by finding kind, bounded list', () => {
+  const a = analyzeShadow(
+    [
+      rec({url: 'https://x.example/a?k=1', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}),
+      rec({url: 'https://x.example/a?k=2', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}),
+      rec({url: 'http://y.example/b', originalAction: 'block', candidateAction: 'allow'}),
+      rec({url: 'https://z.example/c', candidateAction: 'block', findings: [{kind: 'dlp', action: 'block'}, {kind: 'blocklist', action: 'block'}]}),
+      rec({surface: 'tool_policy', url: '', method: '', toolName: 'delete_repo', mcpServer: 'github', mcpMethod: 'tools/call', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}),
+    ],
+    'sha256:c',
+    NOW,
+  )
+  const md = renderShadowMarkdown(a)
+  assert.equal(
+    md.slice(md.indexOf('## Changes')),
+    '## Changes\n\n| change | count | method | destination | was | would be | decided by |\n|---|---:|---|---|---|---|---|\n' +
+      '| new block | 1 |  | `tool github/delete_repo` | allow | block | default deny: no rule for the tool (contract_default_deny) |\n' +
+      '| new block | 2 | GET | `https://x.example/a` | allow | block | default deny: no rule for the host (contract_default_deny) |\n' +
+      '| new block | 1 | GET | `https://z.example/c` | allow | block | scanner replay (blocklist,dlp) |\n' +
+      '| new allow | 1 | GET | `http://y.example/b` | block | allow | scanner replay |\n',
+  )
+  // default-deny deltas form batches under their wire reason (they name no rule)
+  assert.deepEqual(a.batches.map((b) => [b.ruleId, b.losslessCount]), [['contract_default_deny', 3]])
+  const many = Array.from({length: SHADOW_CHANGES_LIMIT + 5}, (_, i) => rec({url: `https://m.example/p${i}`, candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}))
+  const big = analyzeShadow([...many, rec({url: 'https://m.example/p1', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'})], 'sha256:c', NOW)
+  assert.equal(big.changes.length, SHADOW_CHANGES_LIMIT)
+  assert.equal(big.changesOmitted, 5)
+  assert.equal(big.changes.find((c) => c.path === '/p1')?.count, 2)
+  assert.equal(big.newBlocks, SHADOW_CHANGES_LIMIT + 6)
+  assert.ok(renderShadowMarkdown(big).endsWith(`\n5 more changed records of further destinations are counted above but not listed (at most ${SHADOW_CHANGES_LIMIT} destinations are listed).\n`))
+  assert.ok(renderShadowJson(big).endsWith('  "changes_omitted": 5\n}\n'))
 })
 
 const GOLDEN = repoPath('goldens', 'collapsing-paths', 'contract.yaml')

@@ -1,0 +1,137 @@
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {baseArgs, cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
+
+// Issue 34: `learn store history` lists a store's generations from manifests/ and the journal,
+// so nobody has to read .activation_journal.jsonl with sed.
+
+const ENV = ['--environment-id', 'prod', '--tenant', 'acme', '--deployment-id', 'eu-1']
+const T = '2026-04-30T12:00:00Z'
+
+describe('learn store history', () => {
+  const lab = makeLab()
+  const c1 = writeCandidate(lab, 'c1', 0)
+  const c2 = writeCandidate(lab, 'c2', 1)
+  const hashes: string[] = []
+
+  it('set-up: promote, promote under dual control, roll back to generation 1', () => {
+    for (const args of [
+      promoteArgs(lab, c1.file, [...ENV, '--deterministic', '--json']),
+      promoteArgs(lab, c2.file, ['--dual-control-from', 'ops-bob', '--deterministic', '--json']),
+      ['learn', 'rollback', ...baseArgs(lab, 'ops-carol'), '--to', '', '--deterministic', '--json'],
+    ]) {
+      if (args.includes('rollback')) args[args.indexOf('--to') + 1] = hashes[0] as string
+      const r = cli(args)
+      assert.equal(r.code, 0, r.stderr)
+      hashes.push(JSON.parse(r.stdout).manifestHash)
+    }
+  })
+
+  it('prints every generation, oldest first: hashes, promote or rollback, signers, selectors, the active one', () => {
+    const [g1, g2, g3] = hashes as [string, string, string]
+    const r = cli(['learn', 'store', 'history', '--store', lab.store])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stderr, '')
+    assert.equal(
+      r.stdout,
+      [
+        `contract store ${lab.store}: 3 accepted manifests, 0 rejected, active generation 3`,
+        '',
+        'generation 1: promote',
+        `  manifest  ${g1}`,
+        '  prior     sha256:genesis',
+        `  signed    ${T} by ops-alice (alice)`,
+        `  accepted  ${T}`,
+        '  env       prod tenant=acme deployment=eu-1',
+        `  selector  agent shop-agent -> contract ${c1.hash}`,
+        '',
+        'generation 2: promote',
+        `  manifest  ${g2}`,
+        `  prior     ${g1}`,
+        `  signed    ${T} by ops-alice (alice), ops-bob (bob)`,
+        `  accepted  ${T}`,
+        '  env       prod tenant=acme deployment=eu-1',
+        `  selector  agent shop-agent -> contract ${c2.hash}`,
+        '',
+        'generation 3 (active): rollback to generation 1',
+        `  manifest  ${g3}`,
+        `  prior     ${g2}`,
+        `  target    ${g1}`,
+        `  signed    ${T} by ops-carol (carol)`,
+        `  accepted  ${T}`,
+        '  env       prod tenant=acme deployment=eu-1',
+        `  selector  agent shop-agent -> contract ${c1.hash}`,
+        '',
+      ].join('\n'),
+    )
+    // --contract-store is accepted too (the flag name of promote and rollback)
+    assert.equal(cli(['learn', 'store', 'history', '--contract-store', lab.store]).stdout, r.stdout)
+    // --config: the store of learn_lock.store_dir
+    const cfg = path.join(lab.dir, 'history.yaml')
+    writeFileSync(cfg, `learn_lock:\n  store_dir: ${lab.store}\n`)
+    assert.equal(cli(['learn', 'store', 'history', '--config', cfg]).stdout, r.stdout)
+    writeFileSync(cfg, 'mode: balanced\n')
+    const none = cli(['learn', 'store', 'history', '--config', cfg])
+    assert.equal(none.code, 1)
+    assert.equal(none.stderr, `learn store history: ${cfg} sets no learn_lock.store_dir [USAGE]; hint: pass --store DIR\n`)
+  })
+
+  it('--json: the same as an object', () => {
+    const [g1, g2, g3] = hashes as [string, string, string]
+    const r = cli(['learn', 'store', 'history', '--store', lab.store, '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.store, lab.store)
+    assert.equal(out.active_manifest_hash, g3)
+    assert.deepEqual(out.rejected, [])
+    assert.deepEqual(out.problems, [])
+    assert.deepEqual(
+      out.generations.map((g: Record<string, unknown>) => [g.generation, g.manifest_hash, g.prior_manifest_hash, g.kind, g.rollback_target, g.rollback_target_generation, g.active]),
+      [
+        [1, g1, 'sha256:genesis', 'promote', null, null, false],
+        [2, g2, g1, 'promote', null, null, false],
+        [3, g3, g2, 'rollback', g1, 1, true],
+      ],
+    )
+    const g = out.generations[1]
+    assert.equal(g.signed_at, T)
+    assert.equal(g.accepted_at, T)
+    assert.deepEqual(g.signers, [{key_id: 'ops-alice', principal: 'alice'}, {key_id: 'ops-bob', principal: 'bob'}])
+    assert.deepEqual(g.environment, {id: 'prod', tenant: 'acme', deployment_id: 'eu-1'})
+    assert.equal(g.selectors.length, 1)
+    assert.deepEqual({...g.selectors[0], selector_id: undefined}, {selector_id: undefined, agent: 'shop-agent', agent_glob: null, default: false, contract_hash: c2.hash})
+    assert.match(g.selectors[0].selector_id, /^sha256:[0-9a-f]{64}$/)
+  })
+
+  it('a rejected swap and a journal that disagrees with manifests/ are shown, not hidden', () => {
+    const journal = path.join(lab.store, '.activation_journal.jsonl')
+    writeFileSync(journal, `{"ts":"${T}","outcome":"rejected","reason":"contract store: contract is tombstoned"}\n`, {flag: 'a'})
+    writeFileSync(journal, `{"ts":"${T}","outcome":"accepted","manifest_hash":"sha256:${'e'.repeat(64)}","generation":9}\n`, {flag: 'a'})
+    const r = cli(['learn', 'store', 'history', '--store', lab.store])
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(r.stdout.startsWith(`contract store ${lab.store}: 3 accepted manifests, 1 rejected, active generation 3\n`))
+    assert.ok(
+      r.stdout.endsWith(
+        `\nrejected\n  ${T}: contract store: contract is tombstoned\n\nproblems\n  the journal accepted manifest sha256:${'e'.repeat(64)} (generation 9), which is not in manifests/\n`,
+      ),
+      r.stdout,
+    )
+  })
+
+  it('an empty store, a missing store and no --store: one line each', () => {
+    const empty = path.join(lab.dir, 'empty-store')
+    mkdirSync(empty)
+    const e = cli(['learn', 'store', 'history', '--store', empty])
+    assert.equal(e.code, 0, e.stderr)
+    assert.equal(e.stdout, `contract store ${empty}: 0 accepted manifests, 0 rejected, none active\n`)
+    const missing = cli(['learn', 'store', 'history', '--store', path.join(lab.dir, 'nope')])
+    assert.equal(missing.code, 1)
+    assert.equal(missing.stdout, '')
+    assert.equal(missing.stderr, `contract store: ${path.join(lab.dir, 'nope')} does not exist or is not a directory [STORE_INVALID]; hint: pass the --contract-store of learn promote\n`)
+    const none = cli(['learn', 'store', 'history'])
+    assert.equal(none.code, 1)
+    assert.equal(none.stderr, 'learn store history: --store DIR is required (or --config with learn_lock.store_dir) [USAGE]\n')
+  })
+})

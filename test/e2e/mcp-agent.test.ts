@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, describe, it} from 'node:test'
+import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
+import {buildLockRoster, learnLockLines} from '../helpers/lock-roster.js'
+import {repoPath} from '../helpers/vectors.js'
+
+// Issue 34: `mcp proxy --agent NAME` selects the agent's profile (agents.NAME merged over the
+// base, as pipelock run does for that agent's requests), its budget, the capture and receipt
+// agent, and its live contract — through the built CLI with the MCP SDK client.
+
+const BIN = repoPath('bin/run.js')
+const FIXTURE = repoPath('dist/test/mcp/fixtures/sdk-server.js')
+const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-agent-'))
+const home = path.join(dir, 'home')
+mkdirSync(home)
+const ks = path.join(dir, 'ks')
+const store = path.join(dir, 'store')
+const capture = path.join(dir, 'capture')
+const rosterFile = path.join(dir, 'roster.json')
+const env = {HOME: home, PIPELOCK_HOME: path.join(home, '.pipelock'), NO_COLOR: '1'}
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function pipelock(args: string[]): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', env: {...process.env, ...env}})
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+
+function ok(r: Run, what: string): Run {
+  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}): ${r.stdout}${r.stderr}`)
+  return r
+}
+
+let fp = ''
+
+/** A profile `billing` with its own DLP pattern and tool-call budget; `_default` has neither. */
+function config(name: string, recorder: string, lock: boolean): string {
+  const file = path.join(dir, `${name}.yaml`)
+  const lines = [
+    'learn:',
+    '  inference:',
+    '    floors: {min_sessions: 1, min_events: 1, min_windows: 1}',
+    'flight_recorder:',
+    '  enabled: true',
+    `  dir: ${recorder}`,
+    `  signing_key_path: ${path.join(ks, 'agents', 'receipt-signing', 'id_ed25519')}`,
+    'agents:',
+    '  billing:',
+    '    dlp:',
+    '      patterns: [{name: billing-ref, regex: "BILLREF-[0-9]{6}", severity: high}]',
+    '    budget: {max_tool_calls_per_session: 4}',
+  ]
+  if (lock) lines.push(...learnLockLines(store, rosterFile, fp, 'live'))
+  writeFileSync(file, lines.join('\n') + '\n')
+  return file
+}
+
+const wrap = (cfg: string, extra: string[]): Promise<WrappedClient> =>
+  wrapMcpProxy(['--config', cfg, ...extra, '--', process.execPath, FIXTURE], {PATH: process.env.PATH ?? '', ...env})
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return true
+}
+
+function actionRecords(recorder: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = []
+  for (const f of readdirSync(recorder).filter((n) => n.endsWith('.jsonl')).sort()) {
+    for (const l of readFileSync(path.join(recorder, f), 'utf8').trim().split('\n')) {
+      const e = JSON.parse(l) as {type: string; detail: {action_record?: Record<string, unknown>}}
+      if (e.type === 'action_receipt' && e.detail.action_record !== undefined && e.detail.action_record.transport === 'mcp_stdio') out.push(e.detail.action_record)
+    }
+  }
+  return out
+}
+
+describe('mcp proxy --agent: profile, budget, capture and contract of that agent', {timeout: 240_000}, () => {
+  let live: WrappedClient | undefined
+  after(async () => {
+    await live?.close()
+  })
+
+  it('an unknown agent is refused with one line naming the profiles there are', () => {
+    fp = buildLockRoster(pipelock, ks, path.join(dir, 'root.json'), rosterFile)
+    const r = pipelock(['mcp', 'proxy', '--config', config('plain', path.join(dir, 'r0'), false), '--agent', 'nobody', '--', 'true'])
+    assert.equal(r.code, 1)
+    assert.equal(r.stderr, 'unknown agent profile "nobody" [USAGE]; hint: profiles in this config: billing\n')
+  })
+
+  it("observe as billing: the profile's DLP pattern blocks, capture and receipts name the agent", async () => {
+    const recorder = path.join(dir, 'observe-recorder')
+    const w = await wrap(config('observe', recorder, false), ['--agent', 'billing', '--capture-output', capture])
+    for (let i = 0; i < 2; i++) await w.client.callTool({name: 'echo', arguments: {text: `hello ${i}`}})
+    await w.client.callTool({name: 'read_file', arguments: {path: '/srv/a.txt'}})
+    const e = await rejection(w.client.callTool({name: 'echo', arguments: {text: 'ref BILLREF-123456'}}))
+    assert.equal(e.code, -32001, 'the pattern of the billing profile applies')
+    await w.close()
+    const sdir = path.join(capture, 'billing|mcp-stdio-1')
+    assert.ok(await until(() => existsSync(sdir) && readdirSync(sdir).length > 0, 10_000), `capture dir: ${existsSync(capture) ? readdirSync(capture).join(', ') : 'missing'}`)
+    const caps = readdirSync(sdir)
+      .flatMap((f) => readFileSync(path.join(sdir, f), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as {type: string; detail: {agent: string; request: {tool_name: string}}})
+      .filter((x) => x.type === 'capture')
+    assert.equal(caps.length, 4)
+    assert.ok(caps.every((c) => c.detail.agent === 'billing'))
+    const receipts = actionRecords(recorder)
+    assert.equal(receipts.length, 4, JSON.stringify(receipts))
+    assert.ok(receipts.every((r) => r.actor === 'billing'), JSON.stringify(receipts[0]))
+    // the same call under the default profile: the billing pattern is not the default's
+    const d = await wrap(config('observe-default', path.join(dir, 'default-recorder'), false), [])
+    assert.deepEqual((await d.client.callTool({name: 'echo', arguments: {text: 'ref BILLREF-123456'}})).content, [{type: 'text', text: 'ref BILLREF-123456'}])
+    await d.close()
+  })
+
+  it("the billing profile's budget: the 5th tool call of a wrap is refused", async () => {
+    const w = await wrap(config('budget', path.join(dir, 'budget-recorder'), false), ['--agent', 'billing'])
+    for (let i = 0; i < 4; i++) await w.client.callTool({name: 'echo', arguments: {text: `n${i}`}})
+    const e = await rejection(w.client.callTool({name: 'echo', arguments: {text: 'n4'}}))
+    assert.equal(e.code, -32600)
+    assert.equal(e.message, 'MCP error -32600: pipelock: tool call limit exceeded: 5/4')
+    await w.close()
+  })
+
+  it("billing's promoted contract is enforced for --agent billing only: -32006 for a tool it does not allow", async () => {
+    const cand = path.join(dir, 'cand.yaml')
+    ok(pipelock(['learn', 'compile', '--agent', 'billing', '--include-mcp', '--config', path.join(dir, 'observe.yaml'), '--keystore', ks, '--compile-key-agent', 'ci-compile', '--input', path.join(capture, 'billing|mcp-stdio-1', '*.jsonl'), '--output', cand]), 'compile')
+    const ratified = path.join(dir, 'ratified.yaml')
+    ok(pipelock(['learn', 'ratify', '--candidate', cand, '--out', ratified, '--keystore', ks, '--compile-key-agent', 'ci-compile', '--receipt-key-agent', 'receipt-signing', '--accept-low-confidence']), 'ratify')
+    ok(pipelock(['learn', 'promote', '--contract-store', store, '--roster', rosterFile, '--keystore', ks, '--roster-root-fingerprint', fp, '--activation-key', 'ops-alice', '--candidate', ratified, '--selector', 'billing', '--environment-id', 'prod']), 'promote')
+    const recorder = path.join(dir, 'live-recorder')
+    live = await wrap(config('live', recorder, true), ['--agent', 'billing'])
+    assert.match(live.stderr(), /learn_lock: mode=live store=\S+ generation=1 manifest=sha256:[0-9a-f]{64} \(server "node", agent "billing"\)/)
+    assert.deepEqual((await live.client.callTool({name: 'echo', arguments: {text: 'in contract'}})).content, [{type: 'text', text: 'in contract'}])
+    const d = await rejection(live.client.callTool({name: 'write_file', arguments: {path: '/tmp/x'}}))
+    assert.equal(d.code, -32006)
+    assert.equal((d.data as Record<string, unknown>).block_reason, 'contract_default_deny')
+    await live.close()
+    live = undefined
+    const receipts = actionRecords(recorder)
+    assert.deepEqual(receipts.map((r) => [r.target, r.verdict, r.actor]), [['echo', 'allow', 'billing'], ['write_file', 'block', 'billing']])
+    // the default agent has no contract selected: the same call passes on the scanner's verdict
+    const other = await wrap(config('live-default', path.join(dir, 'live-default-recorder'), true), [])
+    assert.match(other.stderr(), /learn_lock: mode=live store=\S+ generation=1 manifest=sha256:[0-9a-f]{64} \(server "node", agent "_default"\)/)
+    assert.deepEqual((await other.client.callTool({name: 'write_file', arguments: {path: '/tmp/x'}})).content, [{type: 'text', text: 'write_file {"path":"/tmp/x"}'}])
+    await other.close()
+  })
+})
