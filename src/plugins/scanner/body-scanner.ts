@@ -12,7 +12,7 @@ import {junctionWindow, splitSecretFindings} from './split-secret.js'
 import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from './multipart.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
-import {scanTextForDlp} from './text-dlp.js'
+import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
 
 export interface BodyScanInput {
   readonly contentType?: string
@@ -103,10 +103,14 @@ class DlpCollector {
   constructor(private readonly engine: DlpEngine) {}
   /** Scans one text; its enforced findings. */
   scan(t: string): DlpFinding[] {
+    return this.scanFull(t).matches
+  }
+  /** Scans one text; its own findings and warnings (before de-duplication across texts). */
+  scanFull(t: string): TextDlpResult {
     const r = scanTextForDlp(this.engine, t)
     this.add(this.matches, r.matches)
     this.add(this.warnings, r.warnings)
-    return r.matches
+    return r
   }
   private add(list: DlpFinding[], fs: readonly DlpFinding[]): void {
     for (const f of fs) {
@@ -288,7 +292,7 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
         texts.push(value, nm, nm + value)
         scanned.push(nm, value)
       }
-    } else if (value !== '') (rest ??= []).push(value)
+    } else if (value !== '' && deps.cleanMemo?.has(value) !== true) (rest ??= []).push(value) // a known-clean value costs a lookup
   }
   if (scanned.length > 0) texts.push(sortedByBytes(scanned).join('\n'))
   let {matches, warnings} = scanned.length > 0 ? dlpOver(deps.dlp, texts) : {matches: [] as DlpFinding[], warnings: [] as DlpFinding[]}
@@ -309,21 +313,19 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
 }
 
 /**
- * The headers outside the fast path: each value, then all of them joined in arrival order (a
- * secret split across headers; text DLP strips the line breaks), each through the same text DLP
- * (normalisation, decodings) as any other text. A text this scanner already proved clean is not
- * scanned again: the same `User-Agent` / `Accept` / `Host` values come on every request.
+ * The headers outside the fast path: each value through the same text DLP (normalisation,
+ * decodings) as any other text. A value this scanner already proved clean is not scanned again:
+ * the same `User-Agent` / `Accept` / `Host` come on every request. Not joined: a join changes
+ * with every request id and costs several single scans (measured); a secret split across the
+ * listed headers is still joined above.
  */
 function restOfHeaders(deps: BodyScanDeps, values: readonly string[]): {matches: DlpFinding[]; warnings: DlpFinding[]} {
   const memo = deps.cleanMemo
-  const texts: string[] = []
-  for (const v of values) if (memo === undefined || !memo.has(v)) texts.push(v)
-  if (values.length > 1) {
-    const joined = values.join('\n')
-    if (memo === undefined || !memo.has(joined)) texts.push(joined)
+  const c = new DlpCollector(deps.dlp)
+  for (const v of values) {
+    if (memo?.has(v)) continue
+    const r = c.scanFull(v)
+    if (memo !== undefined && r.matches.length === 0 && r.warnings.length === 0) memo.add(v)
   }
-  if (texts.length === 0) return {matches: [], warnings: []}
-  const found = dlpOver(deps.dlp, texts)
-  if (memo !== undefined && found.matches.length === 0 && found.warnings.length === 0) for (const t of texts) memo.add(t)
-  return found
+  return c
 }
