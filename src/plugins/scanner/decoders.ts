@@ -362,6 +362,8 @@ const HTML_NAMED: Readonly<Record<string, string>> = {
   VerticalLine: '|', rcub: '}', rbrace: '}', hyphen: '-', dash: '-', minus: '\u2212',
 }
 
+// A fixed internal pattern (bounded repeats, no nesting: linear), like the normalisation classes;
+// RE2 is for catalogue and user patterns.
 const HTML_REF = /&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z0-9]{1,12});)/g
 
 function htmlRefOnce(s: string): string {
