@@ -6,7 +6,7 @@
  * Metric labels are the profile (operations.md §2.4), never the name: bounded by the config.
  */
 import type {PipelockConfig} from '../config/index.js'
-import {cidrContains, parseCidr, parseIp, type Scanner} from '../scanner/index.js'
+import {cidrContains, parseCidr, parseIp, utf8HeaderValue, type Scanner} from '../scanner/index.js'
 
 type Cidr = NonNullable<ReturnType<typeof parseCidr>>
 import {resolveIdentity, sanitiseAgent, type AgentIdentity, type IdentityRequest, type IdentitySettings, type ProfileTable} from './identity.js'
@@ -52,19 +52,34 @@ export class AgentNames {
     if (identity.auth !== 'self-declared' || !identity.declared) return {identity, rejected: false}
     // The raw client value resolution picked: the header when it named someone, else the query.
     const raw = r.header !== undefined && r.header !== '' && identity.name === sanitiseAgent(r.header) ? r.header : (r.query ?? '')
-    if (this.isSecret(raw) || this.isSecret(identity.name)) {
+    if (this.looksSecret(raw, identity.name)) {
       return {identity: {name: 'anonymous', profile: identity.profile, auth: 'self-declared', declared: false}, rejected: true}
     }
     return {identity, rejected: false}
   }
 
-  private isSecret(name: string): boolean {
-    const hit = this.verdicts.get(name)
+  /**
+   * Whether the client's name spells a secret (issue 37 item 4): as sent; re-read as UTF-8 (Node
+   * hands header bytes over as latin1, so a zero-width space inside a key would hide it from the
+   * normaliser); sanitised; and sanitised without its separators (`_ . -`: the sanitiser turns
+   * an invisible or punctuation character inside a key into `_`, and `AKIA_Q3EG…` is still the key).
+   */
+  private looksSecret(raw: string, name: string): boolean {
+    // The name is a function of the raw value: one remembered verdict per raw value.
+    const hit = this.verdicts.get(raw)
     if (hit !== undefined) return hit
-    const r = this.scanner.scanTextForDlp(name)
-    const secret = r.matches.length > 0 || r.warnings.length > 0
+    const bare = name.split('_').join('').split('.').join('').split('-').join('')
+    let secret = false
+    for (const t of new Set([raw, utf8HeaderValue(raw), name, bare])) {
+      if (t === '') continue
+      const r = this.scanner.scanTextForDlp(t)
+      if (r.matches.length > 0 || r.warnings.length > 0) {
+        secret = true
+        break
+      }
+    }
     if (this.verdicts.size >= VERDICT_CACHE_MAX) this.verdicts.clear()
-    this.verdicts.set(name, secret)
+    this.verdicts.set(raw, secret)
     return secret
   }
 }

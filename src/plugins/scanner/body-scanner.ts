@@ -3,13 +3,16 @@
  * the scanner cannot read is never forwarded unscanned (fail closed).
  */
 import {goUnescape} from '../canonical/index.js'
+import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
-import {extractJsonTexts, JsonTextError} from './json-texts.js'
+import {decodeHtmlReferences, printableRuns} from './decoders.js'
+import {extractJsonParts, JsonTextError} from './json-texts.js'
+import {junctionWindow, splitSecretFindings} from './split-secret.js'
 import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from './multipart.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
-import {scanTextForDlp} from './text-dlp.js'
+import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
 
 export interface BodyScanInput {
   readonly contentType?: string
@@ -66,35 +69,88 @@ function parseForm(text: string): string[] {
 
 /** Texts to scan, by media type (§6.2 step 3). Throws BodyParseError / JsonTextError. */
 export function extractBodyTexts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): string[] {
+  return extractBodyParts(contentType, body, maxBodyBytes).texts
+}
+
+/** The texts of a body, and the pieces the split-secret pass joins (JSON and form bodies). */
+interface BodyParts {
+  readonly texts: string[]
+  /** String values in document / wire order; null when the body has no fields (raw, multipart). */
+  readonly values: string[] | null
+  readonly charArrays: readonly string[]
+}
+
+function extractBodyParts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): BodyParts {
   const {type, params} = parseContentType(contentType ?? '')
-  if (type === 'application/json' || type.endsWith('+json')) return extractJsonTexts(body.toString('utf8'))
-  if (type === 'application/x-www-form-urlencoded') return parseForm(body.toString('utf8'))
-  if (type.startsWith('multipart/')) return multipartTexts(body, params, maxBodyBytes)
-  return [body.toString('utf8')]
+  if (type === 'application/json' || type.endsWith('+json')) return extractJsonParts(body.toString('utf8'))
+  if (type === 'application/x-www-form-urlencoded') {
+    const texts = parseForm(body.toString('utf8'))
+    return {texts, values: texts.filter((_, k) => k % 2 === 1), charArrays: []}
+  }
+  if (type.startsWith('multipart/')) return {texts: multipartTexts(body, params, maxBodyBytes), values: null, charArrays: []}
+  return {texts: [body.toString('utf8')], values: null, charArrays: []}
 }
 
 function sortedByBytes(xs: readonly string[]): string[] {
   return [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
 }
 
-function dlpOver(engine: DlpEngine, texts: readonly string[]): {matches: DlpFinding[]; warnings: DlpFinding[]} {
-  const matches: DlpFinding[] = []
-  const warnings: DlpFinding[] = []
-  const seen = new Set<string>()
-  const add = (list: DlpFinding[], fs: readonly DlpFinding[]): void => {
+/** Text DLP over texts, findings de-duplicated (pattern, encoding, warn) across them. */
+class DlpCollector {
+  readonly matches: DlpFinding[] = []
+  readonly warnings: DlpFinding[] = []
+  private readonly seen = new Set<string>()
+  constructor(private readonly engine: DlpEngine) {}
+  /** Scans one text; its enforced findings. */
+  scan(t: string): DlpFinding[] {
+    return this.scanFull(t).matches
+  }
+  /** Scans one text; its own findings and warnings (before de-duplication across texts). */
+  scanFull(t: string): TextDlpResult {
+    const r = scanTextForDlp(this.engine, t)
+    this.add(this.matches, r.matches)
+    this.add(this.warnings, r.warnings)
+    return r
+  }
+  private add(list: DlpFinding[], fs: readonly DlpFinding[]): void {
     for (const f of fs) {
       const k = `${f.warn}\u0000${f.pattern}\u0000${f.encoding}`
-      if (seen.has(k)) continue
-      seen.add(k)
+      if (this.seen.has(k)) continue
+      this.seen.add(k)
       list.push(f)
     }
   }
-  for (const t of texts) {
-    const r = scanTextForDlp(engine, t)
-    add(matches, r.matches)
-    add(warnings, r.warnings)
+}
+
+function dlpOver(engine: DlpEngine, texts: readonly string[]): {matches: DlpFinding[]; warnings: DlpFinding[]} {
+  const c = new DlpCollector(engine)
+  for (const t of texts) c.scan(t)
+  return c
+}
+
+/**
+ * A secret spelt out of pieces (issue 37), after the body's own texts found nothing enforced:
+ * each array of one-character strings as one string; the printable runs of a body holding
+ * binary bytes (whatever its label); every text with its HTML character references decoded;
+ * then the split-secret pass of the MCP argument screen over the string values in order (the
+ * values joined, then every junction pair, both orders), on the values as sent and decoded.
+ */
+function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, parts: BodyParts): void {
+  const extra: string[] = [...parts.charArrays]
+  const runs = printableRuns(body)
+  if (runs !== null && runs !== '') extra.push(runs)
+  for (const t of [...parts.texts, ...parts.charArrays]) {
+    const d = decodeHtmlReferences(t)
+    if (d !== t) extra.push(d)
   }
-  return {matches, warnings}
+  for (const t of extra) if (c.scan(t).length > 0) return
+  const values = parts.values
+  if (values === null || values.length < 2) return
+  const window = junctionWindow(deps)
+  const scan = (t: string): DlpFinding[] => c.scan(t)
+  if (splitSecretFindings(deps.dlp, scan, values, null, window).length > 0) return
+  const decoded = values.map(decodeHtmlReferences)
+  if (decoded.some((d, k) => d !== values[k])) splitSecretFindings(deps.dlp, scan, decoded, null, window)
 }
 
 export interface BodyScanDeps {
@@ -102,6 +158,8 @@ export interface BodyScanDeps {
   readonly dlp: DlpEngine
   readonly response: ResponseScanner
   readonly headerNames?: HeaderNameSets
+  /** Header texts this scanner proved clean (header DLP's per-request saving). */
+  readonly cleanMemo?: CleanTextMemo
 }
 
 /** §6.2 request-body scan. Never throws: an internal error refuses the body (fail closed). */
@@ -120,16 +178,19 @@ function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): Con
   const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
   if (body.length > cfg.maxBodyBytes) return refuse(`request body exceeds max_body_bytes (${cfg.maxBodyBytes})`)
   if (body.length === 0) return CLEAN
-  let texts: string[]
+  let parts: BodyParts
   try {
-    texts = extractBodyTexts(input.contentType, body, cfg.maxBodyBytes)
+    parts = extractBodyParts(input.contentType, body, cfg.maxBodyBytes)
   } catch (e) {
     if (e instanceof JsonTextError || e instanceof BodyParseError || e instanceof MultipartError) return refuse(e.message)
     return refuse('request body cannot be parsed')
   }
+  const texts = parts.texts
   const sorted = sortedByBytes(texts)
   const dlpTexts = texts.length > 1 ? [...texts, sorted.join('\n')] : texts
-  const found = dlpOver(deps.dlp, dlpTexts)
+  const found = new DlpCollector(deps.dlp)
+  for (const t of dlpTexts) found.scan(t)
+  if (found.matches.length === 0) piecesOf(deps, found, body, parts)
   const matches = unsuppressed(found.matches, input.suppress)
   const warnings = unsuppressed(found.warnings, input.suppress)
 
@@ -215,25 +276,31 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
   const {sensitive, ignore} = deps.headerNames ?? headerNameSets(cfg)
   const scanned: string[] = []
   const texts: string[] = []
+  // Every other header's value (issue 37: the listed headers are the fast path, not the limit).
+  let rest: string[] | null = null
   for (const [name, raw] of headers) {
     const n = name.toLowerCase()
     // Node hands header bytes over as latin1: UTF-8 obfuscation (zero-width, look-alikes,
     // fullwidth) is only visible to the normaliser once the bytes are re-read as UTF-8.
     const value = utf8HeaderValue(raw)
-    if (cfg.headerMode === 'sensitive') {
-      if (!sensitive.has(n)) continue
-      texts.push(value)
-      scanned.push(value)
-    } else {
-      if (ignore.has(n)) continue
-      const nm = utf8HeaderValue(name)
-      texts.push(value, nm, nm + value)
-      scanned.push(nm, value)
-    }
+    if (cfg.headerMode === 'sensitive' ? sensitive.has(n) : !ignore.has(n)) {
+      if (cfg.headerMode === 'sensitive') {
+        texts.push(value)
+        scanned.push(value)
+      } else {
+        const nm = utf8HeaderValue(name)
+        texts.push(value, nm, nm + value)
+        scanned.push(nm, value)
+      }
+    } else if (value !== '' && deps.cleanMemo?.has(value) !== true) (rest ??= []).push(value) // a known-clean value costs a lookup
   }
-  if (scanned.length === 0) return CLEAN
-  texts.push(sortedByBytes(scanned).join('\n'))
-  const {matches, warnings} = dlpOver(deps.dlp, texts)
+  if (scanned.length > 0) texts.push(sortedByBytes(scanned).join('\n'))
+  let {matches, warnings} = scanned.length > 0 ? dlpOver(deps.dlp, texts) : {matches: [] as DlpFinding[], warnings: [] as DlpFinding[]}
+  if (matches.length === 0 && rest !== null) {
+    const more = restOfHeaders(deps, rest)
+    matches = more.matches
+    if (more.warnings.length > 0) warnings = [...warnings, ...more.warnings.filter((w) => !warnings.some((x) => x.pattern === w.pattern))]
+  }
   if (matches.length === 0) return warnings.length > 0 ? {...CLEAN, dlpWarnings: warnings} : CLEAN
   const critical = matches.some((m) => m.severity === 'critical')
   const enforce = deps.settings.enforce
@@ -243,4 +310,22 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
     detail: `header DLP match: ${[...new Set(matches.map((m) => m.pattern))].join(', ')}`,
     dlp: matches, dlpWarnings: warnings, injection: [],
   }
+}
+
+/**
+ * The headers outside the fast path: each value through the same text DLP (normalisation,
+ * decodings) as any other text. A value this scanner already proved clean is not scanned again:
+ * the same `User-Agent` / `Accept` / `Host` come on every request. Not joined: a join changes
+ * with every request id and costs several single scans (measured); a secret split across the
+ * listed headers is still joined above.
+ */
+function restOfHeaders(deps: BodyScanDeps, values: readonly string[]): {matches: DlpFinding[]; warnings: DlpFinding[]} {
+  const memo = deps.cleanMemo
+  const c = new DlpCollector(deps.dlp)
+  for (const v of values) {
+    if (memo?.has(v)) continue
+    const r = c.scanFull(v)
+    if (memo !== undefined && r.matches.length === 0 && r.warnings.length === 0) memo.add(v)
+  }
+  return c
 }

@@ -349,3 +349,76 @@ export function stripNoise(s: string): string {
   }
   return from === 0 ? s : out + s.slice(from)
 }
+
+/**
+ * Named character references a secret can be spelt with: the ASCII punctuation HTML5 names, the
+ * markup five and `nbsp`. Letters and digits have no names (only numeric references).
+ */
+const HTML_NAMED: Readonly<Record<string, string>> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', Tab: '\t', NewLine: '\n', excl: '!', num: '#',
+  dollar: '$', percnt: '%', lpar: '(', rpar: ')', ast: '*', midast: '*', plus: '+', comma: ',', period: '.', sol: '/',
+  colon: ':', semi: ';', equals: '=', quest: '?', commat: '@', lsqb: '[', lbrack: '[', bsol: '\\', rsqb: ']',
+  rbrack: ']', Hat: '^', lowbar: '_', UnderBar: '_', grave: '`', lcub: '{', lbrace: '{', verbar: '|', vert: '|',
+  VerticalLine: '|', rcub: '}', rbrace: '}', hyphen: '-', dash: '-', minus: '\u2212',
+}
+
+// A fixed internal pattern (bounded repeats, no nesting: linear), like the normalisation classes;
+// RE2 is for catalogue and user patterns.
+const HTML_REF = /&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z0-9]{1,12});)/g
+
+function htmlRefOnce(s: string): string {
+  return s.replace(HTML_REF, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+    if (name !== undefined) return HTML_NAMED[name] ?? whole
+    const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec)
+    // As a browser reads them: NUL, surrogates and out-of-range code points become U+FFFD.
+    if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '\ufffd'
+    return String.fromCodePoint(cp)
+  })
+}
+
+/**
+ * HTML character references decoded (`&#65;`, `&#x41;`, `&amp;`; numeric ones with or without
+ * their `;`), repeated while that changes the text (at most 3 rounds: `&amp;#65;`). `s` itself
+ * when it holds no `&`.
+ */
+export function decodeHtmlReferences(s: string): string {
+  if (!s.includes('&')) return s
+  let out = s
+  for (let i = 0; i < 3; i++) {
+    const next = htmlRefOnce(out)
+    if (next === out) break
+    out = next
+  }
+  return out
+}
+
+/**
+ * The runs of printable ASCII (and tab) of at least `min` bytes in a body holding other bytes
+ * (control bytes, non-ASCII), one per line; null when every byte is printable text (the body's
+ * own text says the same). Normalisation drops control characters, so inside a binary body a
+ * card number would otherwise be glued to the bytes around it.
+ */
+export function printableRuns(body: Uint8Array, min = 6): string | null {
+  let binary = false
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!
+    if (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c === 0x7f) {
+      binary = true
+      break
+    }
+  }
+  if (!binary) return null
+  const runs: string[] = []
+  let start = -1
+  for (let i = 0; i <= body.length; i++) {
+    const c = i < body.length ? body[i]! : 0
+    const printable = (c >= 0x20 && c < 0x7f) || c === 0x09
+    if (printable) {
+      if (start < 0) start = i
+      continue
+    }
+    if (start >= 0 && i - start >= min) runs.push(Buffer.from(body.buffer, body.byteOffset + start, i - start).toString('latin1'))
+    start = -1
+  }
+  return runs.join('\n')
+}

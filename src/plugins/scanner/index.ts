@@ -32,6 +32,7 @@ export {scanTextForDlp, neutraliseAwsDocExample, isSegmentDelimiter} from './tex
 export type {TextDlpResult} from './text-dlp.js'
 export {joinedTextsToScan, junctionPairsToScan} from './joined-text-screen.js'
 export type {JoinedText, JunctionPair} from './joined-text-screen.js'
+export {junctionPairs, junctionWindow, JUNCTION_WINDOW, splitSecretFindings} from './split-secret.js'
 export * from './window-screen-kit.js'
 export {
   parseIp, parseIPv4, parseIPv6, unmap, formatIp, canonicaliseAltIPv4, inetAtonShortForm, parseCidr, cidrContains,
@@ -54,10 +55,11 @@ export type {
   CompiledResponsePattern,
 } from './response-scanner.js'
 export {createSseStreamScanner, sseEventData} from './sse.js'
+export {extractHtmlText, type ExtractedPage} from './html-text.js'
 export type {SseStreamScanner, SseOutcome} from './sse.js'
 export {extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'
 export {
-  scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS,
+  scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue,
 } from './body-scanner.js'
 export type {BodyScanInput, ContentScanResult, HeaderList, BodyScanDeps} from './body-scanner.js'
 export {createScanner} from './scanner.js'

@@ -9,7 +9,22 @@ export class JsonTextError extends Error {}
 export const MAX_JSON_DEPTH = 64
 
 export function extractJsonTexts(src: string): string[] {
+  return extractJsonParts(src).texts
+}
+
+/** A JSON body's texts (as `extractJsonTexts`) and what the split-secret pass reads. */
+export interface JsonParts {
+  readonly texts: string[]
+  /** String values only (no keys, numbers or booleans), in document order. */
+  readonly values: string[]
+  /** Each array of two or more one-character strings, joined (`["g","h","p",…]`). */
+  readonly charArrays: string[]
+}
+
+export function extractJsonParts(src: string): JsonParts {
   const out: string[] = []
+  const values: string[] = []
+  const charArrays: string[] = []
   let i = 0
   const ws = (): void => {
     while (i < src.length && (src[i] === ' ' || src[i] === '\t' || src[i] === '\n' || src[i] === '\r')) i++
@@ -56,7 +71,8 @@ export function extractJsonTexts(src: string): string[] {
     }
     return src.slice(start, i)
   }
-  const value = (depth: number): void => {
+  /** One value; the string when it was a string (for the one-character arrays), else null. */
+  const value = (depth: number): string | null => {
     if (depth > MAX_JSON_DEPTH) throw new JsonTextError('JSON body nested too deeply')
     ws()
     const c = src[i]
@@ -65,7 +81,7 @@ export function extractJsonTexts(src: string): string[] {
       ws()
       if (src[i] === '}') {
         i++
-        return
+        return null
       }
       for (;;) {
         ws()
@@ -81,7 +97,7 @@ export function extractJsonTexts(src: string): string[] {
         }
         if (src[i] === '}') {
           i++
-          return
+          return null
         }
         fail()
       }
@@ -90,10 +106,16 @@ export function extractJsonTexts(src: string): string[] {
       ws()
       if (src[i] === ']') {
         i++
-        return
+        return null
       }
+      // Joined while every element is a one-character string; null once one is not.
+      let chars: string[] | null = []
       for (;;) {
-        value(depth + 1)
+        const v = value(depth + 1)
+        if (chars !== null) {
+          if (v !== null && [...v].length === 1) chars.push(v)
+          else chars = null
+        }
         ws()
         if (src[i] === ',') {
           i++
@@ -101,12 +123,16 @@ export function extractJsonTexts(src: string): string[] {
         }
         if (src[i] === ']') {
           i++
-          return
+          if (chars !== null && chars.length > 1) charArrays.push(chars.join(''))
+          return null
         }
         fail()
       }
     } else if (c === '"') {
-      out.push(str())
+      const v = str()
+      out.push(v)
+      values.push(v)
+      return v
     } else if (src.startsWith('true', i)) {
       out.push('true')
       i += 4
@@ -118,9 +144,10 @@ export function extractJsonTexts(src: string): string[] {
     } else {
       out.push(num())
     }
+    return null
   }
   value(1)
   ws()
   if (i !== src.length) fail()
-  return out
+  return {texts: out, values, charArrays}
 }

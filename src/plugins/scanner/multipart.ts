@@ -10,6 +10,7 @@
  * Hand-written rather than busboy & co.: those hand back field values and hide the framing, and
  * the point here is to account for the bytes around the values too and to refuse ambiguity.
  */
+import zlib from 'node:zlib'
 
 export class MultipartError extends Error {}
 
@@ -161,6 +162,33 @@ function unfoldHeaders(block: string): Array<[string, string]> {
   return out
 }
 
+const GZIP_MAGIC = [0x1f, 0x8b]
+
+/**
+ * A compressed part (issue 37 §7), read so it can be scanned: a `Content-Encoding` of gzip,
+ * deflate or br, or gzip bytes whatever the labels say. Null when the part is not compressed.
+ * Anything it cannot read — another encoding, corrupt data, more than `max` bytes once
+ * inflated, or a compressed part inside it — refuses the body (fail closed).
+ */
+function decompressedPart(bytes: Buffer, encoding: string, max: number): Buffer | null {
+  const gzipBytes = bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]
+  const enc = encoding === '' || encoding === 'identity' ? (gzipBytes ? 'gzip' : '') : encoding
+  if (enc === '') return null
+  const opts = {maxOutputLength: Math.max(1, max)}
+  let out: Buffer
+  try {
+    if (enc === 'gzip' || enc === 'x-gzip') out = zlib.gunzipSync(bytes, opts)
+    else if (enc === 'deflate') out = zlib.inflateSync(bytes, opts)
+    else if (enc === 'br') out = zlib.brotliDecompressSync(bytes, opts)
+    else throw new MultipartError(`multipart part with Content-Encoding ${JSON.stringify(enc)} cannot be scanned`)
+  } catch (e) {
+    if (e instanceof MultipartError) throw e
+    throw new MultipartError('compressed multipart part cannot be read')
+  }
+  if (out.length >= 2 && out[0] === GZIP_MAGIC[0] && out[1] === GZIP_MAGIC[1]) throw new MultipartError('multipart part compressed twice')
+  return out
+}
+
 /**
  * Texts to scan for a multipart body (the framing is parsed on latin1, byte for byte; texts are
  * re-decoded as UTF-8). Throws MultipartError on anything it cannot frame unambiguously.
@@ -198,6 +226,7 @@ export function multipartTexts(body: Buffer, params: ReadonlyArray<readonly [str
     if (content.length > maxPartBytes) throw new MultipartError('multipart part too large')
     out.push(utf8(headerBlock))
     let cte = ''
+    let encoding = ''
     let nested: {type: string; params: Array<[string, string]>} | null = null
     for (const [name, value] of unfoldHeaders(utf8(headerBlock))) {
       const ct = parseContentType(value)
@@ -207,11 +236,14 @@ export function multipartTexts(body: Buffer, params: ReadonlyArray<readonly [str
         out.push(v)
       }
       if (name === 'content-transfer-encoding') cte = value.trim().toLowerCase()
+      if (name === 'content-encoding') encoding = value.trim().toLowerCase()
       if (name === 'content-type' && ct.type.startsWith('multipart/')) nested = ct
     }
     out.push(utf8(content))
     if (cte === 'quoted-printable') out.push(decodeQuotedPrintable(content).toString('utf8'))
     else if (cte === 'base64') out.push(Buffer.from(content.replace(/[\r\n\t ]/g, ''), 'base64').toString('utf8'))
+    const inflated = decompressedPart(Buffer.from(content, 'latin1'), encoding, maxPartBytes)
+    if (inflated !== null) out.push(inflated.toString('utf8'))
     if (nested !== null) {
       if (depth + 1 >= MULTIPART_LIMITS.maxDepth) throw new MultipartError('multipart nested too deeply')
       out.push(...multipartTexts(Buffer.from(content, 'latin1'), nested.params, maxPartBytes, depth + 1))

@@ -4,10 +4,11 @@
  */
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS} from './catalogue.js'
 import {base64Runs, hasCandidateRun} from './b64-runs.js'
-import {bytesToText, decodeBase64Variants, decodeHexStrict} from './decoders.js'
+import {bytesToText, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
 import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
+import {extractHtmlText} from './html-text.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
@@ -668,6 +669,23 @@ export function unsuppressed<M extends {readonly pattern: string}>(matches: read
   })
 }
 
+/** Starts of a tag (`<p`, `</`, `<!`) or a character reference (`&#`, `&amp;`): markup to read. */
+function looksLikeMarkup(s: string): boolean {
+  for (let i = s.indexOf('<'); i >= 0 && i + 1 < s.length; i = s.indexOf('<', i + 1)) {
+    const c = s.charCodeAt(i + 1)
+    if (c === 0x2f || c === 0x21 || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true
+  }
+  return s.includes('&') && decodeHtmlReferences(s) !== s
+}
+
+/** The visible text of markup when it differs from the content itself, else null. */
+function markupView(content: string): string | null {
+  if (!looksLikeMarkup(content)) return null
+  const page = extractHtmlText(content)
+  const view = page.title === '' ? page.content : `${page.title}\n${page.content}`
+  return view === content || view === '' ? null : view
+}
+
 /**
  * Resolves the action for one response body (§7): core hits with scanning disabled block;
  * `ask` without an approver blocks; `strip` that cannot remove anything blocks (fail closed).
@@ -685,12 +703,18 @@ export function decideResponse(sc: ResponseScanner, content: string, opts: Respo
 function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions): ResponseDecision {
   const rs = sc.settings.responseScanning
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
-  let result: ResponseScanResult
-  if (exempt) {
-    const core = multiPass(new ScanTexts(sc, content), sc.core)
-    result = core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
-  } else {
-    result = scanResponse(sc, content)
+  const scan = (text: string): ResponseScanResult => {
+    if (!exempt) return scanResponse(sc, text)
+    const core = multiPass(new ScanTexts(sc, text), sc.core)
+    return core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
+  }
+  let result = scan(content)
+  // Markup read as a page reads (issue 37 §7): an injection split by tags or character
+  // references is whole in the visible text — the view `/fetch` scans — and is seen on every
+  // path. A hit there cannot be stripped from the raw bytes: `strip` then blocks (below).
+  if (result.clean) {
+    const view = markupView(content)
+    if (view !== null) result = scan(view)
   }
   if (!result.clean && opts.suppress !== undefined) {
     // Suppressed findings are removed before the action is chosen (§4.3): nothing left = clean.

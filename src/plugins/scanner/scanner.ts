@@ -3,6 +3,7 @@
  * the same immutable object for a whole request (§25.8).
  */
 import {headerNameSets, scanRequestBody, scanRequestHeaders, type BodyScanInput, type ContentScanResult, type HeaderList} from './body-scanner.js'
+import {CleanTextMemo} from './clean-memo.js'
 import {createDlpEngine, type DlpEngine} from './dlp-engine.js'
 import {
   createResponseScanner, decideResponse, scanResponse,
@@ -31,7 +32,7 @@ export function createScanner(settings: ScannerSettings): Scanner {
   const dlp = createDlpEngine(settings)
   const url = createUrlScanner(settings, dlp)
   const response = createResponseScanner(settings, dlp.normalizer)
-  const deps = {settings, dlp, response, headerNames: headerNameSets(settings.requestBodyScanning)}
+  const deps = {settings, dlp, response, headerNames: headerNameSets(settings.requestBodyScanning), cleanMemo: new CleanTextMemo()}
   return {
     settings,
     dlp,

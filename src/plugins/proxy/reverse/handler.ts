@@ -116,6 +116,16 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   await respond(ctx, req, res, b, up, shown, warnings, record, rec)
 }
 
+/**
+ * Drops an upstream body the proxy will not read. undici's body stream errors with an
+ * `AbortError` when destroyed unread; with no listener that error reached the process's
+ * last-resort handler and was logged as an internal error with its stack, once per request.
+ */
+function discardBody(body: UpstreamResponse['body']): void {
+  body.on('error', () => undefined)
+  body.destroy()
+}
+
 /** The response pipeline (§4.4). Replacements: 403, all upstream headers dropped, block headers added. */
 async function respond(
   ctx: ReverseContext, req: IncomingMessage, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[],
@@ -125,7 +135,7 @@ async function respond(
   const snap = snapshotFor(core, b)
   const cfg = snap.config
   const replace = (layer: string, reason: ReasonCode, text: string): void => {
-    up.body.destroy()
+    discardBody(up.body)
     const receipt = record(blockDecision(core, b, shown, {stage: 'response', layer, reason, detail: text, status: 403, enforced: true, warnings}))
     const body = JSON.stringify({error: 'response blocked by pipelock', blocked: true, block_reason: text, direction: 'response'})
     if (res.headersSent) {
@@ -144,7 +154,7 @@ async function respond(
   const hopHeaders = inboundResponseHeaders(up.headers)
   // No body to inspect.
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304 || (up.statusCode >= 100 && up.statusCode < 200)) {
-    up.body.destroy()
+    discardBody(up.body)
     record(allowDecision(core, b, shown, up.statusCode, 0, warnings))
     res.writeHead(up.statusCode, hopHeaders)
     res.end()

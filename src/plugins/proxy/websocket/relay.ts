@@ -93,6 +93,23 @@ function lastBytes(s: string, n: number): string {
   return b.subarray(start).toString('utf8')
 }
 
+/** A control payload as text: UTF-8 when valid, else its printable ASCII runs one per line. */
+function controlText(b: Buffer): string {
+  const t = b.toString('utf8')
+  if (!t.includes('\ufffd')) return t
+  let out = ''
+  let gap = false
+  for (const c of b) {
+    const printable = (c >= 0x20 && c < 0x7f) || c === 0x09
+    if (printable) {
+      if (gap && out !== '') out += '\n'
+      out += String.fromCharCode(c)
+    }
+    gap = !printable
+  }
+  return out
+}
+
 /** `ws` library errors → the close the proxy sends on to the other side (§3.4 codes and reasons). */
 function libraryClose(err: Error & {code?: string}): {code: number; reason: string; decision: ReasonCode} {
   switch (err.code) {
@@ -337,17 +354,48 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     sendTo(client, upstream, data, isBinary, false)
   }
 
+  /**
+   * A client control frame's bytes (ping or pong payload, close reason; ≤ 125 bytes each, as often
+   * as the client likes) through the same text DLP as a text message, over the same rolling tail
+   * (a secret spread over many pings is seen whole). Binary payloads are read as their printable
+   * text. True when the frame was refused (the relay is closing); the frame is then not sent.
+   */
+  const controlRefused = (kind: 'ping' | 'pong' | 'close', payload: Buffer): boolean => {
+    if (payload.length === 0 || ended) return false
+    const snap = snapshotFor(core, o.base)
+    if (!snap.config.websocket_proxy.scan_text_frames) return false
+    const text = controlText(payload)
+    if (text === '') return false
+    const prevTail = tail
+    const input = prevTail + text
+    tail = lastBytes(input, TAIL_BYTES)
+    let hit = snap.scanner.scanTextForDlp(input).matches
+    if (hit.length === 0 && prevTail !== '') hit = snap.scanner.scanTextForDlp(text).matches
+    if (hit.length === 0) return false
+    m?.scanHit('dlp')
+    const names = [...new Set(hit.map((x) => x.pattern))].join(', ')
+    if (enforcing(snap)) {
+      policyClose('body_scan', 'dlp', 'dlp_match', `DLP match in ${kind} frame: ${names}`, 'client_to_server', 'DLP violation', 'dlp')
+      return true
+    }
+    audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', frame: kind, match_count: hit.length, patterns: names.split(', ')})
+    return false
+  }
+
   client.on('message', onClientMessage)
   upstream.on('message', onUpstreamMessage)
-  // Ping and pong are forwarded as-is; the proxy answers none itself (`autoPong: false`).
+  // Ping and pong are forwarded (the proxy answers none itself, `autoPong: false`); the client's
+  // payloads are scanned first, like its messages.
   client.on('ping', (d) => {
     m?.frame('control')
     lastActivity = core.nowMs()
+    if (controlRefused('ping', d)) return
     if (upstream.readyState === upstream.OPEN) upstream.ping(d)
   })
   client.on('pong', (d) => {
     m?.frame('control')
     lastActivity = core.nowMs()
+    if (controlRefused('pong', d)) return
     if (upstream.readyState === upstream.OPEN) upstream.pong(d)
   })
   upstream.on('ping', (d) => {
@@ -388,6 +436,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       other.terminate()
       return
     }
+    // The client's close reason is scanned like its pings (a refused one closes both sides with
+    // the policy close instead of passing the reason on).
+    if (other === upstream && reason.length > 0 && controlRefused('close', reason)) return
     ended = true
     if (other.readyState === other.OPEN) {
       if (forwardableCloseCode(code)) other.close(code, closeText(reason.toString('utf8')))

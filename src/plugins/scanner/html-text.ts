@@ -1,0 +1,68 @@
+/**
+ * The visible text of an HTML page, as `/fetch` reads it (§4.1 steps 19–20): the `<title>`, then
+ * the text with scripts, styles, comments and tags removed, entities decoded and whitespace
+ * collapsed. Response scanning reads the same view of markup on every other path (issue 37 §7:
+ * an injection split by tags or entities), so it lives with the scanner. Linear in the input.
+ */
+const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' '}
+
+function decodeEntities(s: string): string {
+  return s.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (all, e: string) => {
+    if (e[0] === '#') {
+      const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)
+      return Number.isFinite(cp) && cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : all
+    }
+    return ENTITIES[e.toLowerCase()] ?? all
+  })
+}
+
+export interface ExtractedPage {
+  readonly title: string
+  readonly content: string
+}
+
+/** Scans the markup once, char by char, so hostile input stays linear. */
+export function extractHtmlText(html: string): ExtractedPage {
+  let title = ''
+  const out: string[] = []
+  let i = 0
+  const lower = html.toLowerCase()
+  while (i < html.length) {
+    const lt = html.indexOf('<', i)
+    if (lt < 0) {
+      out.push(html.slice(i))
+      break
+    }
+    out.push(html.slice(i, lt))
+    if (lower.startsWith('<!--', lt)) {
+      const end = html.indexOf('-->', lt + 4)
+      i = end < 0 ? html.length : end + 3
+      continue
+    }
+    const gt = html.indexOf('>', lt + 1)
+    if (gt < 0) break
+    const tag = /^<\/?\s*([a-z0-9]+)/.exec(lower.slice(lt, Math.min(gt + 1, lt + 40)))?.[1] ?? ''
+    const closing = lower[lt + 1] === '/'
+    if (!closing && (tag === 'script' || tag === 'style' || tag === 'noscript' || tag === 'template')) {
+      const end = lower.indexOf(`</${tag}`, gt + 1)
+      const close = end < 0 ? -1 : html.indexOf('>', end)
+      i = close < 0 ? html.length : close + 1
+      continue
+    }
+    if (!closing && tag === 'title') {
+      const end = lower.indexOf('</title', gt + 1)
+      if (title === '') title = decodeEntities(html.slice(gt + 1, end < 0 ? html.length : end)).replace(/\s+/g, ' ').trim()
+      const close = end < 0 ? -1 : html.indexOf('>', end)
+      i = close < 0 ? html.length : close + 1
+      continue
+    }
+    if (/^(p|div|br|li|h[1-6]|tr|section|article|header|footer|ul|ol|table|pre|blockquote)$/.test(tag)) out.push('\n')
+    i = gt + 1
+  }
+  const content = decodeEntities(out.join(''))
+    .split('\n')
+    .map((l) => l.replace(/[ \t\r\f\v]+/g, ' ').trim())
+    .filter((l) => l !== '')
+    .join('\n')
+  return {title, content}
+}

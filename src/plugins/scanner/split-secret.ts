@@ -1,0 +1,138 @@
+/**
+ * The pairwise split-secret pass (spec mcp.md §4.2): values that each hold part of a secret are
+ * joined in pairs at their junctions, each side cut to a window. Moved here from the MCP request
+ * screen so request-body DLP runs the same pass over a body's string values (issue 37).
+ */
+import type {DlpEngine, DlpFinding} from './dlp-engine.js'
+import {isBuiltinDlpPattern} from './dlp-patterns.js'
+import {junctionPairsToScan, type JunctionPair} from './joined-text-screen.js'
+import {isSegmentDelimiter} from './text-dlp.js'
+
+/** Above this many values the pairwise split check uses the first and last 32 (reference edge sampling). */
+const PAIR_EDGE = 32
+
+/**
+ * Characters of each value kept on either side of a pair's junction in the pairwise split check,
+ * at least. The longest minimum match of a built-in DLP pattern is 112 characters (Extended
+ * Private Key) and its encoded forms are longer (base64 150, base32 180, hex 224), so 256 per side
+ * keeps every built-in pattern and its encodings whole whatever the split (a part longer than
+ * its pattern's minimum matches in its own value's scan anyway). The reference scans the whole
+ * `a+b` (§4.2, up to 4,032 full scans per message — the §18.4 hazard); the window cuts that work
+ * for long values. Literal secrets and canaries widen it to their longest variant, and a
+ * configured pattern that is not a built-in (unknown match length) turns the window off
+ * (`junctionWindow`): the whole `a+b` is scanned, as the reference does (docs/compatibility.md).
+ */
+export const JUNCTION_WINDOW = 256
+
+/**
+ * The junction window for this scanner's patterns and secrets, or null when the whole `a+b` must
+ * be scanned (a configured pattern other than the built-ins: its match length is unknown).
+ */
+export function junctionWindow(scanner: {readonly dlp: DlpEngine}): number | null {
+  const d = scanner.dlp
+  if (!d.configured.every(isBuiltinDlpPattern)) return null
+  let w = JUNCTION_WINDOW
+  for (const s of [...d.literalSecrets, ...d.canaries]) for (const v of s.variants) w = Math.max(w, v.needle.length)
+  return w
+}
+
+/** Start of the segment (text DLP step 7) that contains position `i` of `v`. */
+function segmentStart(v: string, i: number): number {
+  while (i > 0 && !isSegmentDelimiter(v, i - 1)) i--
+  return i
+}
+
+/**
+ * The end of `v` kept before a junction: the last JUNCTION_WINDOW characters, moved back to the
+ * start of the segment they begin in when that is near, else to an 8-character boundary of it,
+ * so the decoders (base64/base32/hex) see the same alignment as in `a+b`.
+ */
+function tailWindow(v: string, window: number): {text: string; junctionSegment: number} {
+  let start = 0
+  if (v.length > window) {
+    start = v.length - window
+    const seg = segmentStart(v, start)
+    start = start - seg <= window ? seg : start - ((start - seg) % 8)
+  }
+  const text = v.slice(start)
+  return {text, junctionSegment: segmentStart(text, text.length)}
+}
+
+/**
+ * The start of `v` kept after a junction: JUNCTION_WINDOW characters, extended to the end of the
+ * segment they cut when that is near. `cut` = the window ends inside a segment; `lastSegment` =
+ * where that segment starts (-1 when it is the junction's segment, which begins in the tail).
+ */
+function headWindow(v: string, window: number): {text: string; cut: boolean; lastSegment: number} {
+  if (v.length <= window) return {text: v, cut: false, lastSegment: 0}
+  let end = window
+  let seg = end
+  while (seg < v.length && !isSegmentDelimiter(v, seg)) seg++
+  if (seg - end <= window) return {text: v.slice(0, seg), cut: false, lastSegment: 0}
+  const last = segmentStart(v, end)
+  // A cut segment is trimmed to a multiple of 8 characters, as an encoded value would be.
+  if (last > 0) end -= (end - last) % 8
+  return {text: v.slice(0, end), cut: true, lastSegment: last > 0 ? last : -1}
+}
+
+/**
+ * The pairs of the pairwise split check (§4.2), as halves: for every pair `i<j` of non-empty
+ * values (the first and last 32 above 64 values), `vals[i]` then `vals[j]`, then `vals[j]` then
+ * `vals[i]` — each cut to its junction window (`window` characters a side, null = the whole
+ * values). The text of a pair is `x + y`; it is not built here (see `junctionPairsToScan`).
+ * Two pairs may give the same text: scanning it again finds the same, so that is only work.
+ */
+export function* junctionPairs(vals: readonly string[], window: number | null = JUNCTION_WINDOW): Generator<JunctionPair> {
+  const pool = vals.length > 2 * PAIR_EDGE ? [...vals.slice(0, PAIR_EDGE), ...vals.slice(-PAIR_EDGE)] : vals
+  const w = window ?? Infinity
+  const tails = pool.map((v) => tailWindow(v, w))
+  const heads = pool.map((v) => headWindow(v, w))
+  const pair = (i: number, j: number): JunctionPair => {
+    const t = tails[i]!
+    const h = heads[j]!
+    let y = h.text
+    // A cut head inside the junction's segment: trim the joined segment to a multiple of 8.
+    if (h.cut && h.lastSegment < 0) y = y.slice(0, y.length - ((t.text.length + y.length - t.junctionSegment) % 8))
+    return {x: t.text, y, left: i, right: j}
+  }
+  for (let i = 0; i < pool.length; i++) {
+    if (pool[i] === '') continue
+    for (let j = i + 1; j < pool.length; j++) {
+      if (pool[j] === '') continue
+      yield pair(i, j)
+      yield pair(j, i)
+    }
+  }
+}
+
+/**
+ * Split-secret check (mcp.md §4.2): the values concatenated (unless that is `joined`, already
+ * scanned), then every junction pair the joined-text screen cannot prove clean; first hit wins.
+ * `scan` is the caller's text DLP (it may note warnings). Shared by the MCP argument screen and
+ * request-body DLP (issue 37): one implementation of the pass.
+ */
+export function splitSecretFindings(
+  engine: DlpEngine, scan: (text: string) => DlpFinding[], vals: readonly string[], joined: string | null, window: number | null,
+): DlpFinding[] {
+  if (vals.length <= 1) return []
+  const concat = vals.join('')
+  if (concat !== joined) {
+    const m = scan(concat)
+    if (m.length > 0) return m
+  }
+  // The junction pairs, less those the joined-text screen proves to have no finding (no match,
+  // no warning): the first text with a finding, its findings and the warnings are unchanged.
+  // Only the texts kept are built; one already scanned is not scanned again.
+  const pairs = [...junctionPairs(vals, window)]
+  const keep = junctionPairsToScan(engine, pairs)
+  const scanned = new Set<string>()
+  for (let k = 0; k < pairs.length; k++) {
+    if (!keep[k]) continue
+    const text = pairs[k]!.x + pairs[k]!.y
+    if (scanned.has(text)) continue
+    scanned.add(text)
+    const m = scan(text)
+    if (m.length > 0) return m
+  }
+  return []
+}
