@@ -64,6 +64,11 @@ export interface RunOptions {
   readonly changeNote?: string
   /** `--mcp-listen/--mcp-upstream`: the MCP HTTP listener hosted in this run (mcp.md §2.9). */
   readonly mcpListener?: RunAttachment
+  /**
+   * The proxy embedded by `pipelock sandbox` / `mcp proxy --sandbox`: the forward proxy is on
+   * whatever the config says (containment.md §2.7, "forward proxy forced on in memory").
+   */
+  readonly forwardProxy?: boolean
 }
 
 export interface RunningProxy {
@@ -75,10 +80,11 @@ export interface RunningProxy {
 }
 
 /** Loads the config, applies the flag overrides and re-validates (§1.2 step 1). */
-export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env' | 'reverse'>): LoadedConfig {
+export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env' | 'reverse' | 'forwardProxy'>): LoadedConfig {
   const loaded = opts.preset !== undefined ? loadPresetConfig(opts.preset, {env: opts.env}) : loadConfig(opts.configFile, {env: opts.env})
-  if (opts.mode === undefined && opts.listen === undefined && opts.reverse === undefined) return loaded
+  if (opts.mode === undefined && opts.listen === undefined && opts.reverse === undefined && opts.forwardProxy !== true) return loaded
   const config = structuredClone(loaded.config) as PipelockConfig
+  if (opts.forwardProxy === true) config.forward_proxy.enabled = true
   if (opts.mode !== undefined) config.mode = opts.mode
   if (opts.listen !== undefined) config.fetch_proxy.listen = opts.listen
   // --reverse-proxy overwrites all three fields, listen included (transports §4.1, replicated quirk).
@@ -267,7 +273,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   changes.startup(loaded)
 
   if (loaded.path !== undefined) {
-    reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {})})})
+    reloader = new ConfigReloader({path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.forwardProxy === true ? {forwardProxy: true} : {})})})
     reloader.on('applied', (r) => {
       try {
         assertRunnable(r.config.config, opts.mcpListener)

@@ -51,7 +51,9 @@ export function scannerSettingsFromConfig(c: PipelockConfig, ctx: SettingsContex
       ...(c.dlp.scan_env ? {env: ctx.env} : {}),
       fileSecrets,
     },
-    canaryTokens: c.canary_tokens.tokens.map((t) => ({name: t.name, value: t.env_var ? (ctx.env[t.env_var] ?? t.value) : t.value})),
+    // The value is the config's: `env_var` names where it is injected into a sandboxed or wrapped
+    // agent (src/plugins/sandbox/canary-env.ts), never a variable read from pipelock's environment.
+    canaryTokens: c.canary_tokens.tokens.map((t) => ({name: t.name.trim(), value: t.value.trim()})),
     seedPhrase: {enabled: c.seed_phrase_detection.enabled, minWords: minWords as 12, verifyChecksum: c.seed_phrase_detection.verify_checksum},
     responseScanning: {
       enabled: rs.enabled,
