@@ -300,7 +300,7 @@ function buildConfigSchema() {
       strict: bool,
       best_effort: bool,
       workspace: str,
-      filesystem: obj({allow_read: strList, allow_write: strList}).optional(),
+      filesystem: obj({allow_read: strList.optional(), allow_write: strList.optional()}).optional(),
     }),
     flight_recorder: obj({
       enabled: bool,

@@ -59,7 +59,11 @@ export function dryRun(o: {
   const errors: string[] = []
   const warnings: string[] = []
   const base = {workspace: path.resolve(o.workspace), command: [...o.command], mode: o.mode, private_shm: false}
-  const finish = (r: Omit<DryRunReport, 'errors' | 'warnings'>): DryRunReport => ({...r, ...(errors.length > 0 ? {errors} : {}), ...(warnings.length > 0 ? {warnings} : {})})
+  // Key order as the reference prints it: status, workspace, command, mode, layers, private_shm, errors, warnings.
+  const finish = (r: Omit<DryRunReport, 'errors' | 'warnings'>): DryRunReport => ({
+    status: r.status, workspace: r.workspace, command: r.command, mode: r.mode, layers: r.layers, private_shm: r.private_shm,
+    ...(errors.length > 0 ? {errors} : {}), ...(warnings.length > 0 ? {warnings} : {}),
+  })
   if (process.platform !== 'linux') {
     errors.push('sandbox requires Linux')
     return finish({...base, status: 'error', layers: null})
