@@ -202,7 +202,11 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
  * own HTTP(S) egress reaches an embedded forward proxy through the sandbox bridge.
  */
 async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, modes: string): Promise<number> {
-  const {startMcpSandbox} = await loadFeature('mcp proxy --sandbox', () => import('../sandbox/index.js'))
+  // Imported by URL, so the wrap's bundle (scripts/bundle-run.mjs) leaves it out: the sandbox
+  // embeds pipelock run's forward proxy, whose modules must not join the wrap's start-up chunks
+  // (issue 12). `import.meta.url` is this source file's URL in dist/src, bundled or not.
+  const url = new URL('../sandbox/index.js', import.meta.url).href
+  const {startMcpSandbox} = await loadFeature('mcp proxy --sandbox', () => import(url) as Promise<typeof import('../sandbox/index.js')>)
   const sandbox = await startMcpSandbox({
     config, command: o.command, strict: o.sandboxStrict === true, bestEffort: o.sandboxBestEffort === true, envEntries: o.env,
     processEnv: o.processEnv, cwd: process.cwd(), version: o.build?.version ?? '', log: o.stderr,
