@@ -267,6 +267,22 @@ describe('pipelock sandbox: report, modes, exit status', () => {
   })
 })
 
+describe('doctor with sandbox.enabled', () => {
+  test('reports the layers: ok here; with the network layer missing a warning naming the bypass (best_effort)', async () => {
+    const file = path.join(root, 'doctor.yaml')
+    writeFileSync(file, 'sandbox:\n  enabled: true\n  best_effort: true\n')
+    const ok = await runCliAsync(['doctor', '--json', '--config', file], {env: env()})
+    const check = (out: string): Record<string, unknown> | undefined => (JSON.parse(out) as {checks: Array<Record<string, unknown>>}).checks.find((c) => c.name === 'sandbox')
+    assert.deepEqual(check(ok.stdout), {name: 'sandbox', surface: 'host', status: 'ok', configured: true, reachable: true, enforcing: true, detail: 'filesystem, network and syscall layers available (3/3)'})
+    const degraded = await runCliAsync(['doctor', '--json', '--config', file], {env: env({PIPELOCK_SANDBOX_DISABLE: 'network'})})
+    assert.deepEqual(check(degraded.stdout), {
+      name: 'sandbox', surface: 'host', status: 'warn', configured: true, reachable: true, enforcing: false,
+      detail: '2/3 layers available; network missing (disabled by PIPELOCK_SANDBOX_DISABLE): egress goes through pipelock only while the agent honours HTTP(S)_PROXY; a process that clears them or opens a raw socket reaches the network unscanned',
+      next: 'install bubblewrap and allow user namespaces (docs/sandbox.md, "Environments"), or use the sidecar topology',
+    })
+  })
+})
+
 describe('canary tokens in the agent\'s environment', () => {
   test('the canary is injected into the sandboxed process (from the config, not pipelock\'s environment); sent out, it is blocked', async () => {
     hits.length = 0

@@ -9,7 +9,7 @@ import {constants} from 'node:os'
 import {canaryEnvEntries, loadConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {parseHostPort} from '../config/index.js'
-import {startRun, type RunningProxy} from '../proxy/index.js'
+import type {RunningProxy} from '../proxy/index.js'
 import {checkEnvEntries} from './env.js'
 import {dryRun, dryRunFailure, renderDryRunText, type DryRunReport} from './dry-run.js'
 import {checkMode, prepareLaunch, type PreparedLaunch, type SandboxMode} from './launch.js'
@@ -46,6 +46,8 @@ async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<
     if (hp === undefined || hp.port === 0 || hp.host === "") throw new PipelockError('USAGE', `--proxy "${o.proxy}": want host:port of a running pipelock with forward_proxy enabled`)
     return {host: hp.host, port: hp.port, running: null}
   }
+  // Loaded only here: --dry-run, doctor and --proxy never need the proxy's code.
+  const {startRun} = await import('../proxy/index.js')
   const running = await startRun({
     ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
     listen: '127.0.0.1:0', forwardProxy: true, agentArgs: [], version: o.version, env: o.env,
