@@ -68,7 +68,7 @@ export function layerLines(caps: Capabilities, kind: LaunchRequest['kind'], filt
       if (l.available) lines.push('[sandbox] network: ACTIVE (isolated namespace)')
       else {
         lines.push(kind === 'mcp' ? '[sandbox] network: DEGRADED (no namespace, best-effort mode)' : '[sandbox] network: DEGRADED (no namespace, proxy-based routing only)')
-        lines.push('[sandbox] WARNING: best-effort network mode relies on HTTP(S)_PROXY env; a child process that clears those can bypass pipelock. For kernel-enforced isolation, run under a user namespace (CLONE_NEWUSER) or use the companion-proxy topology from `pipelock generate k8s` (docs/sandbox.md, "Sidecar topology").')
+        lines.push('[sandbox] WARNING: best-effort network mode relies on HTTP(S)_PROXY env; a child process that clears those can bypass pipelock. For kernel-enforced isolation, run under a user namespace (CLONE_NEWUSER) or use the sidecar topology from `pipelock generate kubernetes` (docs/sandbox.md, "Sidecar topology").')
       }
     } else if (l.available) lines.push(l.name === 'syscall' ? `[sandbox] syscall: ACTIVE (v${filterLength})` : '[sandbox] filesystem: ACTIVE')
     else lines.push(`[sandbox] ${l.name}: UNAVAILABLE (${l.reason ?? 'unknown'})`)
