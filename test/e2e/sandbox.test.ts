@@ -5,13 +5,14 @@
  */
 import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {cleanEnv, runCliAsync} from '../helpers/fake-admin-api.js'
+import {repoPath} from '../helpers/vectors.js'
 import {wrapMcpProxy} from '../helpers/mcp.js'
 
 const FAKE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-for-the-sandbox-test\n-----END OPENSSH PRIVATE KEY-----\n'
@@ -79,7 +80,24 @@ before(async () => {
 
 after(async () => {
   await new Promise<void>((r) => origin.close(() => r()))
+  rmSync(root, {recursive: true, force: true})
 })
+
+/** Host processes whose command line holds `token`. */
+function processesWith(token: string): number[] {
+  const pids: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(token)) pids.push(Number(d))
+    } catch {
+      // gone
+    }
+  }
+  return pids
+}
+
+const sandboxDirs = (): string[] => readdirSync(tmpdir()).filter((d) => /^pipelock-sandbox-(?!test-)/.test(d))
 
 describe('pipelock sandbox: filesystem', () => {
   test('the real HOME and its keys do not exist inside; HOME is synthetic and writable', async () => {
@@ -253,6 +271,24 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     const b = await sandbox(['--', 'no-such-command-here'])
     assert.equal(b.status, 127)
     assert.match(b.stderr, /\[sandbox\] command not found: no-such-command-here/)
+  })
+
+  test('SIGTERM to pipelock ends the agent and a setsid grandchild; the sandbox\'s temporary directory is removed', async () => {
+    // Only the grandchild's command line holds the whole token (the outer script builds it).
+    const token = `pipelock-sandbox-grandchild-${process.pid}`
+    const before = sandboxDirs()
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', cfg, '--workspace', ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=grandchild-${process.pid}; setsid sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+    await new Promise<void>((resolve) => p.stdout.on('data', (c: Buffer) => c.toString().includes('started') && resolve()))
+    assert.equal(processesWith(token).length, 1, 'the grandchild runs')
+    assert.equal(sandboxDirs().length, before.length + 1, 'one sandbox directory while it runs')
+    p.kill('SIGTERM')
+    assert.equal(await exited, 143, err) // 128 + SIGTERM: the agent was terminated
+    assert.match(err, /pipelock: sandboxed process killed by SIGTERM|exited with status 143/)
+    assert.deepEqual(processesWith(token), [])
+    assert.deepEqual(sandboxDirs(), before)
   })
 
   test('--env: KEY=VALUE and a bare KEY pass; a proxy or loader variable is refused; pipelock\'s environment is not inherited', async () => {
