@@ -39,12 +39,11 @@ export function disabledLayers(env: Readonly<Record<string, string | undefined>>
   return new Set(raw.split(',').map((s) => s.trim()).filter((s): s is LayerName => (LAYER_NAMES as readonly string[]).includes(s)))
 }
 
-function findBwrap(env: Readonly<Record<string, string | undefined>>): string | null {
-  const override = env.PIPELOCK_BWRAP
-  const candidates = override !== undefined && override !== '' ? [override] : ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap']
-  for (const c of candidates) {
+/** The bwrap binary and its version line (fixed locations: pipelock's own PATH is not trusted here). */
+function findBwrap(): {path: string; version: string} | null {
+  for (const c of ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap']) {
     const r = spawnSync(c, ['--version'], {encoding: 'utf8', timeout: 5000})
-    if (r.status === 0) return c
+    if (r.status === 0) return {path: c, version: firstLine(r.stdout ?? '')}
   }
   return null
 }
@@ -55,8 +54,9 @@ function firstLine(s: string): string {
 
 export function probeCapabilities(env: Readonly<Record<string, string | undefined>>): Capabilities {
   const disabled = disabledLayers(env)
-  const bwrap = findBwrap(env)
-  const version = bwrap === null ? '' : firstLine(spawnSync(bwrap, ['--version'], {encoding: 'utf8'}).stdout ?? '')
+  const found = findBwrap()
+  const bwrap = found?.path ?? null
+  const version = found?.version ?? ''
   let nsError: string | null = null
   if (bwrap === null) nsError = 'bubblewrap (bwrap) not found; install the bubblewrap package'
   else {
