@@ -265,6 +265,21 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.equal(s.stderr, '[sandbox] FATAL: strict mode requires all 3 layers active, got 2 [SANDBOX_LAYER_UNAVAILABLE]; hint: missing: syscall (disabled by PIPELOCK_SANDBOX_DISABLE)\n')
   })
 
+  test('the embedded proxy opens no listener of the config but its own (a config shared with a running proxy works)', async () => {
+    // Both ports are held here, as a running pipelock run with the same config would hold them.
+    const taken = [http.createServer(), http.createServer()]
+    for (const t of taken) await new Promise<void>((r) => t.listen(0, '127.0.0.1', r))
+    try {
+      const [m, a] = taken.map((t) => (t.address() as AddressInfo).port)
+      const shared = path.join(root, 'shared.yaml')
+      writeFileSync(shared, `metrics_listen: 127.0.0.1:${m}\nkill_switch:\n  api_listen: 127.0.0.1:${a}\n  api_token: t0k3n-for-the-test\n`)
+      const r = await runCliAsync(['sandbox', '--config', shared, '--workspace', ws, '--', 'true'], {env: env()})
+      assert.equal(r.status, 0, r.stderr)
+    } finally {
+      for (const t of taken) await new Promise<void>((r) => t.close(() => r()))
+    }
+  })
+
   test('the agent\'s exit status is propagated; a missing command is 127', async () => {
     const a = await sandbox(['--', 'sh', '-c', 'exit 7'])
     assert.equal(a.status, 7)

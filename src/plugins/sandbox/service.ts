@@ -50,7 +50,7 @@ async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<
   const {startRun} = await import('../proxy/index.js')
   const running = await startRun({
     ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
-    listen: '127.0.0.1:0', forwardProxy: true, agentArgs: [], version: o.version, env: o.env,
+    listen: '127.0.0.1:0', embedded: true, agentArgs: [], version: o.version, env: o.env,
     // The agent owns stdout (and, under mcp proxy, it is the MCP transport): the audit log goes to stderr.
     stderr: o.stderr, stdout: {write: (l: string) => void process.stderr.write(l)},
   })
