@@ -31,7 +31,7 @@ export const MCP_PROXY_FLAGS = {
   'contract-server': {kind: 'string'},
 } as const satisfies Record<string, {kind: 'string' | 'multiple' | 'boolean'; char?: string}>
 
-/** Booleans the fast path leaves to oclif (the sandbox flags only lead to a refusal). */
+/** Booleans the fast path leaves to oclif (the sandbox flags take the oclif path). */
 const FAST_BOOLEANS: ReadonlySet<string> = new Set(['capture-raw'])
 
 /** Parsed flags, shaped as oclif's parser returns them for this command. */

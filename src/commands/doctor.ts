@@ -8,7 +8,8 @@ export default class Doctor extends BaseCommand {
   static override description = `Ten checks, offline (no network access): proxy listeners and enforce, TLS interception CA
 material, request body scanning, Browser Shield, MCP wrapper-dependent features, MCP binary
 integrity manifest, tool provenance, file sentry watch paths, alerting, and the direct-egress
-boundary. Each reports ok / warn / fail / info with a next step. Readability is checked as the
+boundary; with sandbox.enabled an eleventh, sandbox, runs bubblewrap once to see which containment
+layers this host provides and names what a missing one leaves open. Each reports ok / warn / fail / info with a next step. Readability is checked as the
 current user (a banner says so when running as root).
 Exit status: 2 when any check fails, 1 when any warns, else 0; 2 when the config cannot be loaded.`
 
@@ -33,7 +34,10 @@ Exit status: 2 when any check fails, 1 when any warns, else 0; 2 when the config
       return {error: l.error}
     }
     const {runDoctor, renderDoctor, doctorExit, systemDoctorEnvironment} = await import('../plugins/preflight/index.js')
-    const report = runDoctor(l.loaded.config, flags.config ?? 'defaults', this.config.version, systemDoctorEnvironment())
+    const env = systemDoctorEnvironment()
+    const sandbox = l.loaded.config.sandbox.enabled ? await import('../plugins/sandbox/index.js') : null
+    const sandboxLayers = sandbox === null ? undefined : () => sandbox.probeCapabilities(process.env).layers.map((x) => ({...x, bypass: sandbox.LAYER_BYPASS[x.name]}))
+    const report = runDoctor(l.loaded.config, flags.config ?? 'defaults', this.config.version, sandboxLayers === undefined ? env : {...env, sandboxLayers})
     const colour = !flags['no-color'] && !(process.env.NO_COLOR ?? '') && process.stdout.isTTY === true
     if (!this.jsonEnabled()) process.stdout.write(renderDoctor(report, colour))
     const exit = doctorExit(report)

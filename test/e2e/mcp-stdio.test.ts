@@ -60,9 +60,9 @@ test('argument checks and unimplemented modes refuse with one line', () => {
   assert.equal(proxy(['--upstream', 'http://x', '--', 'true'], '').stderr.trim(), '--upstream and subprocess command (--) are mutually exclusive [USAGE]')
   assert.equal(proxy(['--upstream', 'ftp://x'], '').stderr.trim(), 'invalid upstream URL "ftp://x": scheme must be http, https, ws, or wss [USAGE]')
   assert.equal(proxy(['--agent', 'bob', '--', 'true'], '').stderr.trim(), 'unknown agent profile "bob" [USAGE]; hint: the config defines no agents: profiles; add agents.<name> or drop --agent')
-  const sb = proxy(['--sandbox', '--', 'true'], '')
-  assert.equal(sb.status, 1)
-  assert.match(sb.stderr, /--sandbox and its variants are not supported/)
+  // --sandbox runs (test/e2e/sandbox.test.ts); only its misuses refuse.
+  assert.equal(proxy(['--sandbox-strict', '--sandbox-best-effort', '--', 'true'], '').stderr.trim(), '--sandbox-strict and --sandbox-best-effort are mutually exclusive [USAGE]')
+  assert.equal(proxy(['--sandbox', '--listen', '127.0.0.1:0', '--upstream', 'http://x'], '').stderr.trim(), '--sandbox cannot be used with --upstream (cannot sandbox a remote server) [USAGE]')
   assert.match(proxy(['--', '/nonexistent/server'], '').stderr, /^starting MCP server "\/nonexistent\/server": /m)
 })
 

@@ -61,6 +61,15 @@ test('check: features this build refuses are listed and fail the check (run woul
   assert.ok(doc.enabled.includes('behavioral_baseline'))
 })
 
+test('check: an enabled sandbox section is accepted, as pipelock run accepts it (it configures pipelock sandbox and mcp proxy)', () => {
+  const f = cfg('sandbox.yaml', 'sandbox:\n  enabled: true\n')
+  const r = runCli(['check', '--config', f, '--json'])
+  assert.equal(r.status, 0, r.stderr)
+  const doc = JSON.parse(r.stdout) as {refused: string[]; enabled: string[]}
+  assert.deepEqual(doc.refused, [])
+  assert.ok(doc.enabled.includes('sandbox'))
+})
+
 test('check --url: blocked exits 1 with "url blocked"; an allowed IP literal exits 0', () => {
   const b = runCli(['check', '--url', 'https://pastebin.com/raw/x'])
   assert.equal(b.stdout, DEFAULT_REPORT + '\nScanning URL: https://pastebin.com/raw/x\n  Result:  BLOCKED\n  Scanner: blocklist\n  Reason:  domain blocked: pastebin.com matches *.pastebin.com\n')

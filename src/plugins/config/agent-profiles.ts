@@ -162,6 +162,7 @@ export function mergeProfile(base: PipelockConfig, p: AgentProfileConfig): Pipel
     const s = p.sandbox
     if (s.enabled !== undefined) m.sandbox.enabled = s.enabled
     if (s.strict !== undefined) m.sandbox.strict = s.strict
+    if (s.best_effort !== undefined) m.sandbox.best_effort = s.best_effort
     if (s.workspace !== undefined && s.workspace !== '') m.sandbox.workspace = s.workspace
     if (s.filesystem !== undefined) {
       const f = m.sandbox.filesystem

@@ -94,7 +94,6 @@ function buildConfigSchema() {
     sandbox: obj({
       enabled: bool.optional(),
       strict: bool.optional(),
-      // operations.md §11.3: reference profiles carry it; accepted (sandbox is refused at start anyway).
       best_effort: bool.optional(),
       workspace: str.optional(),
       filesystem: obj({allow_read: strList.optional(), allow_write: strList.optional()}).optional(),
@@ -299,8 +298,9 @@ function buildConfigSchema() {
     sandbox: obj({
       enabled: bool,
       strict: bool,
+      best_effort: bool,
       workspace: str,
-      filesystem: obj({allow_read: strList, allow_write: strList}).optional(),
+      filesystem: obj({allow_read: strList.optional(), allow_write: strList.optional()}).optional(),
     }),
     flight_recorder: obj({
       enabled: bool,

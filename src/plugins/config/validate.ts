@@ -281,6 +281,14 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
   if (c.mediation_envelope.sign && c.mediation_envelope.signing_key_path === '') {
     fail(['mediation_envelope', 'signing_key_path'], 'required when mediation_envelope.sign is true')
   }
+  // sandbox (containment.md §2.4): checked even when disabled (`pipelock sandbox` ignores `enabled`).
+  if (c.sandbox.strict && c.sandbox.best_effort) fail(['sandbox'], 'best_effort and strict are mutually exclusive')
+  for (const k of ['allow_read', 'allow_write'] as const) {
+    (c.sandbox.filesystem?.[k] ?? []).forEach((p, i) => {
+      if (p.trim() === '') fail(['sandbox', 'filesystem', k, i], `sandbox filesystem ${k} contains empty path`)
+    })
+  }
+  validateCanaries(c, fail)
   if (c.taint.enabled && !['strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
     fail(['taint', 'policy'], `must be one of strict, balanced, permissive, got "${c.taint.policy}"`)
   }
@@ -467,4 +475,29 @@ export function checkResponsePattern(p: ResponsePatternConfig, at: (string | num
   if (p.name.trim() === '') failAt([...at, 'name'], 'pattern needs a name')
   const err = p.regex === '' ? 'empty regex' : BUILTIN_SOURCES.has(`${p.name}\u0000${p.regex}`) ? undefined : compileError(p.regex)
   if (err !== undefined) failAt([...at, 'regex'], `pattern "${p.name}" does not compile: ${err}`)
+}
+
+/**
+ * canary_tokens (containment.md §5.2), always checked. Values are literal: an `env_var` names the
+ * variable the value is injected as into a sandboxed or wrapped agent, it is never read from
+ * pipelock's own environment (docs/sandbox.md, "Canary tokens").
+ */
+function validateCanaries(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const ct = c.canary_tokens
+  if (ct.enabled && ct.tokens.length === 0) fail(['canary_tokens', 'tokens'], 'canary_tokens.enabled is true but canary_tokens.tokens is empty')
+  const names = new Set<string>()
+  const values = new Set<string>()
+  ct.tokens.forEach((t, i) => {
+    const at = `canary_tokens.tokens[${i}]`
+    if (t.name.trim() === '') fail(['canary_tokens', 'tokens', i, 'name'], `${at}.name is required`)
+    if (t.value.trim() === '') fail(['canary_tokens', 'tokens', i, 'value'], `${at}.value is required`)
+    if (Buffer.byteLength(t.value.trim()) < 8) fail(['canary_tokens', 'tokens', i, 'value'], `${at}.value must be at least 8 characters`)
+    const n = t.name.trim().toLowerCase()
+    if (names.has(n)) fail(['canary_tokens', 'tokens', i, 'name'], `${at}.name "${t.name.trim()}" is duplicated`)
+    names.add(n)
+    if (values.has(t.value.trim())) fail(['canary_tokens', 'tokens', i, 'value'], `${at}.value is duplicated`)
+    values.add(t.value.trim())
+    const ev = (t.env_var ?? '').trim()
+    if (ev !== '' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(ev)) fail(['canary_tokens', 'tokens', i, 'env_var'], `${at}.env_var "${ev}" is invalid`)
+  })
 }

@@ -106,6 +106,12 @@ export const ERROR_REGISTRY = {
   TLS_CA_EXISTS: {exit: 1, summary: 'tls init found an existing CA certificate or key and --force was not given'},
   TLS_CA_NOT_FOUND: {exit: 1, summary: 'the interception CA certificate or key file does not exist (run pipelock tls init)'},
   TLS_CA_INVALID: {exit: 1, summary: 'the interception CA cannot be generated, written or loaded (not a CA, key mismatch, unreadable PEM, key too permissive)'},
+  // --- process containment (containment.md §2): pipelock sandbox, mcp proxy --sandbox
+  SANDBOX_POLICY: {exit: 1, summary: 'the sandbox workspace or a filesystem.allow_read/allow_write entry is refused (protected directory, home, system path)'},
+  SANDBOX_LAYER_UNAVAILABLE: {exit: 1, summary: 'a containment layer the mode requires is missing (bubblewrap, user namespaces, seccomp); --best-effort runs degraded'},
+  SANDBOX_DEGRADED: {exit: 1, summary: 'sandbox --dry-run: some containment layers are unavailable (the sandbox would run degraded)'},
+  SANDBOX_NOT_AVAILABLE: {exit: 2, summary: 'sandbox --dry-run: the sandbox cannot run as asked (an error, or strict mode without every layer)'},
+  SANDBOX_LAUNCH_FAILED: {exit: 1, summary: 'the sandbox could not be prepared (temporary directory, bridge socket, embedded proxy)'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

@@ -2,6 +2,7 @@
  * The child's environment (spec mcp.md §2.5): an allow-list of pipelock's environment plus
  * `--env` extras; names that inject code or redirect traffic are refused.
  */
+import {injectCanaryEnv, type CanaryEnvEntry} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 
 export const SAFE_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'TERM', 'TZ', 'TMPDIR', 'SHELL'] as const
@@ -15,9 +16,11 @@ export interface ChildEnv {
   readonly env: Record<string, string>
   /** Names of the `--env` extras passed (for the startup line). */
   readonly extras: readonly string[]
+  /** Canary variables injected (names only). */
+  readonly canaries: readonly string[]
 }
 
-export function buildChildEnv(parent: Readonly<Record<string, string | undefined>>, entries: readonly string[]): ChildEnv {
+export function buildChildEnv(parent: Readonly<Record<string, string | undefined>>, entries: readonly string[], canaries: readonly CanaryEnvEntry[] = []): ChildEnv {
   const env: Record<string, string> = {}
   for (const k of SAFE_ENV) {
     const v = parent[k]
@@ -37,5 +40,7 @@ export function buildChildEnv(parent: Readonly<Record<string, string | undefined
     env[key] = value
     extras.push(key)
   }
-  return {env, extras}
+  // containment.md §5.3: canary tokens with an env_var are planted in the child's environment.
+  const injected = injectCanaryEnv(env, new Set(extras), canaries, (k) => (SAFE_ENV as readonly string[]).includes(k) || DANGEROUS_ENV.has(k) || k.toUpperCase().endsWith('_PROXY'))
+  return {env, extras, canaries: injected}
 }

@@ -11,6 +11,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'dlp.scan_env',
   'dlp.secrets_file',
   'canary_tokens',
+  // containment.md §2.2: `sandbox.enabled` sandboxes the stdio child (src/plugins/sandbox).
+  'sandbox',
   'seed_phrase_detection',
   'kill_switch',
   'media_policy',

@@ -8,7 +8,7 @@
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
-import {DEFAULT_PROFILE, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
+import {canaryEnvEntries, DEFAULT_PROFILE, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
@@ -33,6 +33,11 @@ export interface McpProxyOptions {
   readonly env: readonly string[]
   readonly agent?: string
   readonly sandbox: boolean
+  /** `--sandbox-strict` / `--sandbox-best-effort` (each implies --sandbox). */
+  readonly sandboxStrict?: boolean
+  readonly sandboxBestEffort?: boolean
+  /** `--workspace`: the sandboxed server's working directory. */
+  readonly workspace?: string
   /** COMMAND ARGS after `--`. */
   readonly command: readonly string[]
   readonly processEnv: Readonly<Record<string, string | undefined>>
@@ -53,13 +58,16 @@ function usage(message: string): PipelockError {
 }
 
 /** §2.2 argument checks, in the reference's order. */
-export function checkProxyArgs(o: Pick<McpProxyOptions, 'upstream' | 'listen' | 'command' | 'sandbox'>): void {
+export function checkProxyArgs(o: Pick<McpProxyOptions, 'upstream' | 'listen' | 'command' | 'sandbox' | 'sandboxStrict' | 'sandboxBestEffort'>): void {
   const hasCmd = o.command.length > 0
   if (o.upstream !== undefined && hasCmd) throw usage('--upstream and subprocess command (--) are mutually exclusive')
   if (o.listen !== undefined && hasCmd) throw usage('--listen and subprocess command (--) are mutually exclusive')
   if (o.listen !== undefined && o.upstream === undefined) throw usage('--listen requires --upstream')
   if (o.upstream === undefined && !hasCmd) throw usage('specify --upstream URL or -- COMMAND [ARGS...]')
-  if (o.sandbox) throw new PipelockError('NOT_IMPLEMENTED', '--sandbox and its variants are not supported by this version of pipelock mcp proxy; refusing to start')
+  // containment.md §2.2: only a local stdio child can be sandboxed.
+  if (o.sandbox && o.upstream !== undefined) throw usage('--sandbox cannot be used with --upstream (cannot sandbox a remote server)')
+  if (o.sandbox && o.listen !== undefined) throw usage('--sandbox cannot be used with --listen (cannot sandbox a remote server)')
+  if (o.sandboxStrict === true && o.sandboxBestEffort === true) throw usage('--sandbox-strict and --sandbox-best-effort are mutually exclusive')
   if (o.upstream !== undefined) {
     let u: URL
     try {
@@ -95,6 +103,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   if (o.listen !== undefined && ws) {
     throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${o.upstream}`)
   }
+  if (config.sandbox.enabled && (o.upstream !== undefined || o.listen !== undefined)) throw usage('sandbox cannot be used with --upstream or --listen (cannot sandbox a remote server)')
   const resolved = resolveMcpRuntime(config, 'proxy')
   for (const l of resolved.lines) o.stderr(l)
   const notUsed = assertMcpImplemented(resolved.config)
@@ -189,9 +198,11 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     const {checkBinaryIntegrity} = await loadFeature('mcp_binary_integrity', () => import('./integrity-check.js'))
     checkBinaryIntegrity(config, o.command, o.processEnv, o.stderr)
   }
-  const child = buildChildEnv(o.processEnv, o.env)
-  if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
   if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
+  if (o.sandbox || config.sandbox.enabled) return runSandboxedStdio(o, config, runtime, recorder, modes)
+  const child = buildChildEnv(o.processEnv, o.env, canaryEnvEntries(config))
+  if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
+  if (child.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${child.canaries.join(', ')}`)
   o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
   const result = await runStdioWrap({
     command: o.command[0]!,
@@ -205,6 +216,38 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     stop: o.stop,
   })
   return result.exitCode
+}
+
+/**
+ * `--sandbox` (containment.md §2.2, §2.7 "Parent, MCP"): the server's stdio is still the MCP
+ * transport scanned here; the server itself runs in the sandbox (src/plugins/sandbox), and its
+ * own HTTP(S) egress reaches an embedded forward proxy through the sandbox bridge.
+ */
+async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, modes: string): Promise<number> {
+  // Imported by URL, so the wrap's bundle (scripts/bundle-run.mjs) leaves it out: the sandbox
+  // embeds pipelock run's forward proxy, whose modules must not join the wrap's start-up chunks
+  // (issue 12). `import.meta.url` is this source file's URL in dist/src, bundled or not.
+  const url = new URL('../sandbox/index.js', import.meta.url).href
+  const {startMcpSandbox} = await loadFeature('mcp proxy --sandbox', () => import(url) as Promise<typeof import('../sandbox/index.js')>)
+  const sandbox = await startMcpSandbox({
+    config, command: o.command, strict: o.sandboxStrict === true, bestEffort: o.sandboxBestEffort === true, envEntries: o.env,
+    processEnv: o.processEnv, cwd: process.cwd(), version: o.build?.version ?? '', log: o.stderr,
+    ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
+    ...(o.workspace !== undefined ? {workspace: o.workspace} : {}),
+  })
+  try {
+    const l = sandbox.launch
+    if (l.extras.length > 0) o.stderr(`pipelock: passing ${l.extras.length} env var(s) to child process: ${l.extras.join(', ')}`)
+    if (l.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${l.canaries.join(', ')}`)
+    o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] [SANDBOXED] (${modes}, workspace=${sandbox.workspace})`)
+    const result = await runStdioWrap({
+      command: l.file, args: l.args, env: l.env, extraFds: l.extraFds,
+      runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop,
+    })
+    return result.exitCode
+  } finally {
+    await sandbox.close()
+  }
 }
 
 export interface McpScanOptions {

@@ -19,6 +19,8 @@ export interface StdioWrapOptions extends StdioClientSide {
   readonly command: string
   readonly args: readonly string[]
   readonly env: Record<string, string>
+  /** Descriptors passed to the child as fd 3, 4, … (the sandbox's seccomp program). */
+  readonly extraFds?: readonly number[]
   /** After the client's EOF: how long a child may take to exit before SIGTERM (MCP shutdown: 5 s). */
   readonly eofGraceMs?: number
   /** SIGTERM → SIGKILL grace. */
@@ -74,7 +76,7 @@ export interface WrapResult {
 }
 
 export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
-  const child = spawn(o.command, [...o.args], {env: o.env, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32'})
+  const child = spawn(o.command, [...o.args], {env: o.env, stdio: ['pipe', 'pipe', 'pipe', ...(o.extraFds ?? [])], detached: process.platform !== 'win32'})
   try {
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
   } catch (err) {

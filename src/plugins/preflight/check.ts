@@ -9,7 +9,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {assertImplemented, enabledFeatures, type LoadedConfig} from '../config/index.js'
-import {assertTaintImplemented, IMPLEMENTED_FEATURES} from '../proxy/index.js'
+import {assertTaintImplemented, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
 
 export interface CheckReport {
   readonly valid: true
@@ -73,7 +73,8 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
   const enabled = enabledFeatures(c)
   let refusal: string | undefined
   try {
-    assertImplemented(c, IMPLEMENTED_FEATURES)
+    // What pipelock run accepts: its own features plus the sections it starts with a note (MCP-only, sandbox).
+    assertImplemented(c, RUN_ACCEPTED_FEATURES)
     assertTaintImplemented(c)
   } catch (err) {
     refusal = (err as Error).message
@@ -89,7 +90,7 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
     entropy_threshold: c.fetch_proxy.monitoring.entropy_threshold,
     max_url_length: c.fetch_proxy.monitoring.max_url_length,
     enabled,
-    refused: enabled.filter((f) => !IMPLEMENTED_FEATURES.has(f)),
+    refused: enabled.filter((f) => !RUN_ACCEPTED_FEATURES.has(f)),
     ...(refusal !== undefined ? {refusal} : {}),
     warnings: loaded.warnings.map((w) => `${w.field}: ${w.message}`),
   }

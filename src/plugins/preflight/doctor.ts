@@ -1,6 +1,7 @@
 /**
  * `pipelock doctor` (operations.md §7.4): "configured vs. actually enforceable" — ten checks of a
- * config against what the process can see (file readability only; no network access).
+ * config against what the process can see (file readability only; no network access), and an
+ * eleventh, `sandbox`, when the config enables it.
  *
  * This port has no Sentry integration, so the `sentry` check reports info `not supported in this
  * build` (a listed divergence: a clean config can then exit 0).
@@ -36,6 +37,11 @@ export interface DoctorEnvironment {
   /** True when `p` exists and is readable (file or directory). */
   readonly readablePath: (p: string) => boolean
   readonly isRoot: boolean
+  /**
+   * The sandbox's layer probe (src/plugins/sandbox), asked only when `sandbox.enabled`: which of
+   * filesystem / network / syscall this host provides, and why not.
+   */
+  readonly sandboxLayers?: () => ReadonlyArray<{name: string; available: boolean; reason?: string; bypass: string}>
 }
 
 export const ROOT_BANNER = "running as root: readability checks reflect root's view, not pipelock-proxy's. Re-run as the service user for an accurate readability report."
@@ -143,6 +149,22 @@ export function runDoctor(c: PipelockConfig, label: string, version: string, env
 
   // 9 sentry (not part of this port)
   add('sentry', 'host', 'info', 'not supported in this build', 'use the audit log, /metrics and event emission (emit.webhook/syslog/otlp) for alerting', {configured: false})
+
+  // 11 sandbox (only with sandbox.enabled; containment.md §2): which layers this host provides
+  // and what a missing one leaves open — the same probe as `pipelock sandbox --dry-run`.
+  if (c.sandbox.enabled && env.sandboxLayers !== undefined) {
+    const layers = env.sandboxLayers()
+    const missing = layers.filter((l) => !l.available)
+    const next = 'install bubblewrap and allow user namespaces (docs/sandbox.md, "Environments"), or use the sidecar topology'
+    if (missing.length === 0) add('sandbox', 'host', 'ok', `filesystem, network and syscall layers available (${layers.length}/3)`, undefined)
+    else {
+      const detail = `${layers.length - missing.length}/3 layers available; ${missing.map((l) => `${l.name} missing (${l.reason ?? 'unavailable'}): ${l.bypass}`).join('; ')}`
+      const netMissing = missing.some((l) => l.name === 'network')
+      // strict refuses any gap; the default mode refuses without the network namespace; best_effort runs degraded.
+      const refused = c.sandbox.strict || (!c.sandbox.best_effort && netMissing)
+      add('sandbox', 'host', refused ? 'fail' : 'warn', detail, next, {reachable: !refused})
+    }
+  }
 
   // 10 direct_egress_boundary
   add('direct_egress_boundary', 'host', 'info', 'proxy env vars only steer cooperative clients; launch agents through plk/containment or cluster network policy so raw egress is blocked', 'run contain verify or cluster topology smoke tests; agents launched outside that boundary can still use the operator\'s normal network')

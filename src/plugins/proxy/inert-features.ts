@@ -9,14 +9,25 @@ import {IMPLEMENTED_FEATURES} from './features.js'
 
 export const MCP_ONLY_SECTIONS: readonly string[] = ['mcp_input_scanning', 'mcp_tool_scanning', 'mcp_tool_policy', 'mcp_session_binding', 'tool_chain_detection']
 
-/** What `pipelock run` starts with: the implemented features plus the MCP-only sections (inert). */
-export const RUN_ACCEPTED_FEATURES: ReadonlySet<string> = new Set([...IMPLEMENTED_FEATURES, ...MCP_ONLY_SECTIONS])
+/**
+ * Sections that configure a process pipelock starts (containment.md §2.4: `sandbox.enabled`
+ * affects `mcp proxy -- COMMAND`; `pipelock sandbox` ignores it). `pipelock run` starts none.
+ */
+export const CHILD_PROCESS_SECTIONS: readonly string[] = ['sandbox']
+
+/** What `pipelock run` starts with: the implemented features plus the MCP-only and child-process sections (inert). */
+export const RUN_ACCEPTED_FEATURES: ReadonlySet<string> = new Set([...IMPLEMENTED_FEATURES, ...MCP_ONLY_SECTIONS, ...CHILD_PROCESS_SECTIONS])
 
 /** The start-up note for enabled MCP-only sections, or null when there are none. */
 export function inertSectionsNote(c: PipelockConfig): string | null {
-  const on = enabledFeatures(c).filter((f) => MCP_ONLY_SECTIONS.includes(f))
-  if (on.length === 0) return null
-  return `pipelock: note: ${on.join(', ')} apply to MCP transports only; they have no effect on this HTTP proxy`
+  const on = enabledFeatures(c)
+  const mcp = on.filter((f) => MCP_ONLY_SECTIONS.includes(f))
+  const child = on.filter((f) => CHILD_PROCESS_SECTIONS.includes(f))
+  const lines = [
+    ...(mcp.length > 0 ? [`pipelock: note: ${mcp.join(', ')} apply to MCP transports only; they have no effect on this HTTP proxy`] : []),
+    ...(child.length > 0 ? [`pipelock: note: ${child.join(', ')} applies to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none`] : []),
+  ]
+  return lines.length === 0 ? null : lines.join('\n')
 }
 
 /** Features a config turns on that `pipelock run` would refuse (for `generate config`'s warning). */

@@ -64,6 +64,14 @@ export interface RunOptions {
   readonly changeNote?: string
   /** `--mcp-listen/--mcp-upstream`: the MCP HTTP listener hosted in this run (mcp.md §2.9). */
   readonly mcpListener?: RunAttachment
+  /**
+   * The proxy embedded by `pipelock sandbox` / `mcp proxy --sandbox`: it serves the sandbox's
+   * bridge only. The forward proxy is on whatever the config says (containment.md §2.7, "forward
+   * proxy forced on in memory"), and the config's other listeners (metrics, admin API, reverse
+   * proxy, agent listeners) stay closed, so a config shared with a running `pipelock run` does
+   * not collide with its ports.
+   */
+  readonly embedded?: boolean
 }
 
 export interface RunningProxy {
@@ -75,10 +83,17 @@ export interface RunningProxy {
 }
 
 /** Loads the config, applies the flag overrides and re-validates (§1.2 step 1). */
-export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env' | 'reverse'>): LoadedConfig {
+export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env' | 'reverse' | 'embedded'>): LoadedConfig {
   const loaded = opts.preset !== undefined ? loadPresetConfig(opts.preset, {env: opts.env}) : loadConfig(opts.configFile, {env: opts.env})
-  if (opts.mode === undefined && opts.listen === undefined && opts.reverse === undefined) return loaded
+  if (opts.mode === undefined && opts.listen === undefined && opts.reverse === undefined && opts.embedded !== true) return loaded
   const config = structuredClone(loaded.config) as PipelockConfig
+  if (opts.embedded === true) {
+    config.forward_proxy.enabled = true
+    config.metrics_listen = ''
+    config.kill_switch.api_listen = ''
+    config.reverse_proxy.enabled = false
+    for (const p of Object.values(config.agents)) if (p.listeners !== undefined) p.listeners = []
+  }
   if (opts.mode !== undefined) config.mode = opts.mode
   if (opts.listen !== undefined) config.fetch_proxy.listen = opts.listen
   // --reverse-proxy overwrites all three fields, listen included (transports §4.1, replicated quirk).
@@ -274,7 +289,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
 
   if (loaded.path !== undefined) {
     reloader = new ConfigReloader({
-      path: loaded.path, initial: loaded, load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {})}),
+      path: loaded.path, initial: loaded,
+      load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {})}),
       // Issue 34: a strict-mode loosening applies when the operator's note is bound to the new file.
       downgradeAttested: (f) => changes!.hasBoundNote(f),
     })

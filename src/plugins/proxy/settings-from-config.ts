@@ -6,7 +6,7 @@ import type {PipelockConfig} from '../config/index.js'
 import {loadSecretsFile, type ScannerSettings, type DlpPatternSpec, type Severity, type ValidatorName} from '../scanner/index.js'
 
 export interface SettingsContext {
-  /** Environment for `dlp.scan_env` and canary `env_var` (the proxy passes `process.env`). */
+  /** Environment for `dlp.scan_env` (the proxy passes `process.env`); canary values never come from it. */
   readonly env: Readonly<Record<string, string | undefined>>
 }
 
@@ -51,7 +51,9 @@ export function scannerSettingsFromConfig(c: PipelockConfig, ctx: SettingsContex
       ...(c.dlp.scan_env ? {env: ctx.env} : {}),
       fileSecrets,
     },
-    canaryTokens: c.canary_tokens.tokens.map((t) => ({name: t.name, value: t.env_var ? (ctx.env[t.env_var] ?? t.value) : t.value})),
+    // The value is the config's: `env_var` names where it is injected into a sandboxed or wrapped
+    // agent (src/plugins/config/canary-env.ts), never a variable read from pipelock's environment.
+    canaryTokens: c.canary_tokens.tokens.map((t) => ({name: t.name.trim(), value: t.value.trim()})),
     seedPhrase: {enabled: c.seed_phrase_detection.enabled, minWords: minWords as 12, verifyChecksum: c.seed_phrase_detection.verify_checksum},
     responseScanning: {
       enabled: rs.enabled,

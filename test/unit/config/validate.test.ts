@@ -184,3 +184,23 @@ test('feature sections: flight recorder, TLS interception, learn, learn_lock', (
   assertRefused(base + '  pinned_root_fingerprint: sha256:' + 'A'.repeat(64) + '\n', /must be lowercase canonical fingerprint/)
   assert.equal(load(base + '  mode: live\n  pinned_root_fingerprint: sha256:' + 'a'.repeat(64) + '\n').config.learn_lock.mode, 'live')
 })
+
+test('sandbox: best_effort and strict exclusive; empty filesystem entries; checked while disabled', () => {
+  assertRefused('sandbox:\n  strict: true\n  best_effort: true\n', /sandbox: best_effort and strict are mutually exclusive/)
+  assertRefused('sandbox:\n  filesystem:\n    allow_read: ["/srv", ""]\n', /sandbox filesystem allow_read contains empty path/)
+  const ok = load('sandbox:\n  best_effort: true\n  filesystem:\n    allow_write: [/srv/out]\n')
+  assert.equal(ok.config.sandbox.best_effort, true)
+  assert.deepEqual(ok.config.sandbox.filesystem?.allow_write, ['/srv/out'])
+})
+
+test('canary_tokens (containment.md §5.2): every message, always checked', () => {
+  const tok = (body: string): string => `canary_tokens:\n  tokens:\n${body}`
+  assertRefused('canary_tokens:\n  enabled: true\n  tokens: []\n', /canary_tokens\.enabled is true but canary_tokens\.tokens is empty/)
+  assertRefused(tok('    - name: ""\n      value: abcdefgh12\n'), /canary_tokens\.tokens\[0\]\.name is required/)
+  assertRefused(tok('    - name: a\n      value: ""\n'), /canary_tokens\.tokens\[0\]\.value is required/)
+  assertRefused(tok('    - name: a\n      value: short\n'), /canary_tokens\.tokens\[0\]\.value must be at least 8 characters/)
+  assertRefused(tok('    - name: Aws\n      value: abcdefgh12\n    - name: aws\n      value: abcdefgh13\n'), /canary_tokens\.tokens\[1\]\.name "aws" is duplicated/)
+  assertRefused(tok('    - name: a\n      value: abcdefgh12\n    - name: b\n      value: abcdefgh12\n'), /canary_tokens\.tokens\[1\]\.value is duplicated/)
+  assertRefused(tok('    - name: a\n      value: abcdefgh12\n      env_var: 9BAD-NAME\n'), /canary_tokens\.tokens\[0\]\.env_var "9BAD-NAME" is invalid/)
+  assert.equal(load(tok('    - name: a\n      value: abcdefgh12\n      env_var: AWS_ACCESS_KEY_ID\n')).config.canary_tokens.tokens[0]?.env_var, 'AWS_ACCESS_KEY_ID')
+})

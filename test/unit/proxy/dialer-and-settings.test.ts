@@ -76,3 +76,10 @@ test('metrics: Prometheus text and /stats from the same decisions', () => {
   assert.deepEqual(stats.agents, {'claude-profile': {allowed: 1, blocked: 1, tunnels: 0}})
   assert.equal(stats.uptime_seconds, 2)
 })
+
+test('config → scanner settings: a canary\'s value is the config\'s, never the env_var read from pipelock\'s environment', () => {
+  const c = defaultConfig()
+  c.canary_tokens = {enabled: true, tokens: [{name: 'planted', value: 'canary-from-config-01', env_var: 'SERVICE_TOKEN'}]}
+  const s = scannerSettingsFromConfig(c, {env: {SERVICE_TOKEN: 'pipelock-own-value'}})
+  assert.deepEqual(s.canaryTokens, [{name: 'planted', value: 'canary-from-config-01'}])
+})

@@ -1,0 +1,88 @@
+/**
+ * The sandbox's filesystem policy (spec containment.md §2.5): the workspace checks, the
+ * protected directories, and the `allow_read` / `allow_write` entries. With bubblewrap the
+ * policy is a mount allowlist: what is not bound does not exist inside the sandbox, so a
+ * protected directory is protected by never being bound; the checks here refuse a configuration
+ * that would bind one.
+ */
+import {existsSync, realpathSync, statSync} from 'node:fs'
+import path from 'node:path'
+import {PipelockError} from '../errors/index.js'
+
+/** Under $HOME: credentials and browser profiles (never visible in the sandbox). */
+export const PROTECTED_HOME_DIRS = [
+  '.ssh', '.aws', '.kube', '.gnupg', '.docker', '.config/gcloud', '.config/pipelock', '.azure', '.netrc',
+  '.mozilla', '.config/google-chrome', '.config/chromium', '.config/BraveSoftware', '.config/microsoft-edge', 'snap/firefox',
+] as const
+
+/** Workspaces refused outright (§2.5). */
+const FORBIDDEN_WORKSPACES = ['/', '/tmp', '/home', '/etc', '/usr', '/var', '/root', '/proc', '/sys', '/dev', '/run', '/boot']
+
+export interface FilesystemPolicy {
+  readonly workspace: string
+  readonly allowRead: readonly string[]
+  readonly allowWrite: readonly string[]
+}
+
+function resolved(p: string): string {
+  try {
+    return realpathSync(p)
+  } catch {
+    return path.resolve(p)
+  }
+}
+
+/** The protected directories that exist for this HOME (symlinks resolved). */
+export function protectedDirs(home: string | undefined): string[] {
+  if (home === undefined || home === '') return []
+  return PROTECTED_HOME_DIRS.map((d) => path.join(home, d)).filter((d) => existsSync(d)).map(resolved)
+}
+
+const inside = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith('/') ? parent : parent + '/')
+
+/** Validates and resolves the workspace (messages as §2.5, plus the protected-directory checks of Q-S9). */
+export function validateWorkspace(ws: string, home: string | undefined): string {
+  if (ws.trim() === '') throw new PipelockError('SANDBOX_POLICY', 'sandbox workspace must not be empty')
+  const abs = path.resolve(ws)
+  if (!existsSync(abs)) throw new PipelockError('SANDBOX_POLICY', `sandbox workspace does not exist: ${abs}`)
+  let real: string
+  try {
+    real = realpathSync(abs)
+  } catch (err) {
+    throw new PipelockError('SANDBOX_POLICY', `resolving sandbox workspace: ${(err as Error).message}`)
+  }
+  if (home !== undefined && home !== '' && real === resolved(home)) throw new PipelockError('SANDBOX_POLICY', `sandbox workspace must not be your home directory (${resolved(home)})`)
+  if (FORBIDDEN_WORKSPACES.includes(real)) throw new PipelockError('SANDBOX_POLICY', `sandbox workspace must not be ${real}`)
+  if (!statSync(real).isDirectory()) throw new PipelockError('SANDBOX_POLICY', `sandbox workspace is not a directory: ${real}`)
+  for (const d of protectedDirs(home)) {
+    if (inside(real, d)) throw new PipelockError('SANDBOX_POLICY', `sandbox workspace ${real} is inside protected directory ${d}`)
+    if (inside(d, real)) throw new PipelockError('SANDBOX_POLICY', `sandbox workspace ${real} contains protected directory ${d}`)
+  }
+  if (home !== undefined && home !== '' && inside(resolved(home), real)) throw new PipelockError('SANDBOX_POLICY', `sandbox workspace ${real} contains your home directory`)
+  return real
+}
+
+/** Refuses config entries that would make a protected directory visible (§2.5 wording). */
+export function validateEntries(label: 'allow_read' | 'allow_write', entries: readonly string[], home: string | undefined): string[] {
+  const out: string[] = []
+  const prot = protectedDirs(home)
+  for (const e of entries) {
+    if (e.trim() === '') throw new PipelockError('SANDBOX_POLICY', `sandbox filesystem ${label} contains empty path`)
+    if (!path.isAbsolute(e)) throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" must be an absolute path`)
+    const r = resolved(e)
+    for (const d of prot) {
+      if (inside(d, r)) throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" (resolves to "${r}") covers protected directory "${d}" — remove it or use a narrower path`)
+      if (inside(r, d)) throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" (resolves to "${r}") is inside protected directory "${d}"`)
+    }
+    if (home !== undefined && home !== '' && inside(resolved(home), r)) {
+      throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" (resolves to "${r}") covers your home directory — use a narrower path`)
+    }
+    out.push(r)
+  }
+  return out
+}
+
+export function buildPolicy(workspace: string, allowRead: readonly string[], allowWrite: readonly string[], home: string | undefined): FilesystemPolicy {
+  const ws = validateWorkspace(workspace, home)
+  return {workspace: ws, allowRead: validateEntries('allow_read', allowRead, home), allowWrite: validateEntries('allow_write', allowWrite, home)}
+}

@@ -1,0 +1,183 @@
+/**
+ * `pipelock sandbox` (spec containment.md §2.2) and the sandbox half of `pipelock mcp proxy
+ * --sandbox`: validate, probe, start pipelock's forward proxy (embedded, or a running one by
+ * address), prepare the launch, run the agent, and clean up.
+ */
+import {spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {constants} from 'node:os'
+import {canaryEnvEntries, loadConfig, type PipelockConfig} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+import {parseHostPort} from '../config/index.js'
+import type {RunningProxy} from '../proxy/index.js'
+import {checkEnvEntries} from './env.js'
+import {dryRun, dryRunFailure, renderDryRunText, type DryRunReport} from './dry-run.js'
+import {checkMode, prepareLaunch, type PreparedLaunch, type SandboxMode} from './launch.js'
+import {buildPolicy} from './policy.js'
+import {probeCapabilities, type Capabilities} from './probe.js'
+
+export interface SandboxOptions {
+  readonly configFile?: string
+  readonly workspace?: string
+  readonly env: readonly string[]
+  readonly strict: boolean
+  readonly bestEffort: boolean
+  readonly dryRun: boolean
+  readonly json: boolean
+  /** host:port of a running `pipelock run` with forward_proxy (else an embedded proxy). */
+  readonly proxy?: string
+  readonly command: readonly string[]
+  readonly processEnv: Readonly<Record<string, string | undefined>>
+  readonly cwd: string
+  readonly version: string
+  readonly stdout: (line: string) => void
+  readonly stderr: (line: string) => void
+}
+
+export function sandboxMode(strict: boolean, bestEffort: boolean, flagNames: [string, string]): SandboxMode {
+  if (strict && bestEffort) throw new PipelockError('USAGE', `${flagNames[0]} and ${flagNames[1]} are mutually exclusive`)
+  return strict ? 'strict' : bestEffort ? 'best-effort' : 'default'
+}
+
+/** The proxy the bridge reaches: a running one by address, or one embedded in this process. */
+async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<Record<string, string | undefined>>; version: string; stderr: (l: string) => void}): Promise<{host: string; port: number; running: RunningProxy | null}> {
+  if (o.proxy !== undefined && o.proxy !== '') {
+    const hp = parseHostPort(o.proxy)
+    if (hp === undefined || hp.port === 0 || hp.host === "") throw new PipelockError('USAGE', `--proxy "${o.proxy}": want host:port of a running pipelock with forward_proxy enabled`)
+    return {host: hp.host, port: hp.port, running: null}
+  }
+  // Loaded only here: --dry-run, doctor and --proxy never need the proxy's code.
+  const {startRun} = await import('../proxy/index.js')
+  const running = await startRun({
+    ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
+    listen: '127.0.0.1:0', embedded: true, agentArgs: [], version: o.version, env: o.env,
+    // The agent owns stdout (and, under mcp proxy, it is the MCP transport): the audit log goes to stderr.
+    stderr: o.stderr, stdout: {write: (l: string) => void process.stderr.write(l)},
+  })
+  const m = /:(\d+)$/.exec(running.addresses.main)
+  if (m === null) throw new PipelockError('SANDBOX_LAUNCH_FAILED', `embedded proxy: unexpected listen address ${running.addresses.main}`)
+  return {host: '127.0.0.1', port: Number(m[1]), running}
+}
+
+function configOf(file: string | undefined, env: Readonly<Record<string, string | undefined>>): PipelockConfig {
+  return loadConfig(file, {env}).config
+}
+
+/** `pipelock sandbox --dry-run`: the report (the command prints it). */
+export function sandboxDryRun(o: SandboxOptions): DryRunReport {
+  const c = configOf(o.configFile, o.processEnv)
+  const mode = sandboxMode(o.strict || c.sandbox.strict, o.bestEffort || c.sandbox.best_effort, ['--strict', '--best-effort'])
+  const ws = o.workspace ?? (c.sandbox.workspace !== '' ? c.sandbox.workspace : o.cwd)
+  return dryRun({
+    workspace: ws, command: o.command, mode, home: o.processEnv.HOME,
+    allowRead: c.sandbox.filesystem?.allow_read ?? [], allowWrite: c.sandbox.filesystem?.allow_write ?? [],
+    probe: () => probeCapabilities(o.processEnv),
+  })
+}
+
+export {renderDryRunText, dryRunFailure}
+
+/** Runs the agent; resolves with its exit status (128+signal when killed; Q-S1, Q-S2 fixed). */
+export async function runSandbox(o: SandboxOptions): Promise<number> {
+  if (o.command.length === 0) throw new PipelockError('USAGE', 'usage: pipelock sandbox -- COMMAND [ARGS...]')
+  if (process.platform !== 'linux') throw new PipelockError('SANDBOX_LAYER_UNAVAILABLE', 'sandbox layer unavailable: sandbox requires Linux')
+  const c = configOf(o.configFile, o.processEnv)
+  const ws = o.workspace ?? (c.sandbox.workspace !== '' ? c.sandbox.workspace : o.cwd)
+  const mode = sandboxMode(o.strict || c.sandbox.strict, o.bestEffort || c.sandbox.best_effort, ['--strict', '--best-effort'])
+  const policy = buildPolicy(ws, c.sandbox.filesystem?.allow_read ?? [], c.sandbox.filesystem?.allow_write ?? [], o.processEnv.HOME)
+  const caps = probeCapabilities(o.processEnv)
+  checkMode(caps, mode, 'standalone')
+  o.stderr(`pipelock: launching sandboxed process [${o.command.join(' ')}] (workspace=${policy.workspace}, mode=${mode})`)
+  checkEnvEntries(o.env)
+  const proxy = await openProxy({configFile: o.configFile, proxy: o.proxy, env: o.processEnv, version: o.version, stderr: o.stderr})
+  let launch: PreparedLaunch | undefined
+  try {
+    launch = await prepareLaunch({
+      command: o.command, policy, mode, caps, proxy, parentEnv: o.processEnv, envEntries: o.env,
+      canaries: canaryEnvEntries(c), kind: 'standalone', log: o.stderr,
+    })
+    if (launch.extras.length > 0) o.stderr(`pipelock: passing ${launch.extras.length} env var(s) to sandboxed process: ${launch.extras.join(', ')}`)
+    if (launch.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${launch.canaries.join(', ')}`)
+    return await runChild(launch, o.stderr)
+  } finally {
+    await launch?.cleanup()
+    await proxy.running?.stop()
+  }
+}
+
+async function runChild(l: PreparedLaunch, log: (line: string) => void): Promise<number> {
+  const child = spawn(l.file, [...l.args], {env: l.env, stdio: ['inherit', 'inherit', 'inherit', ...l.extraFds]})
+  try {
+    await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
+  } catch (err) {
+    throw new PipelockError('SANDBOX_LAUNCH_FAILED', `sandbox launch: ${(err as Error).message}`)
+  }
+  const forward = (s: NodeJS.Signals) => (): void => void child.kill(s)
+  const handlers: Array<[NodeJS.Signals, () => void]> = [['SIGINT', forward('SIGTERM')], ['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGTERM')]]
+  for (const [s, h] of handlers) process.on(s, h)
+  try {
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
+    if (code !== null) {
+      if (code !== 0) log(`pipelock: sandboxed process exited with status ${code}`)
+      return code
+    }
+    log(`pipelock: sandboxed process killed by ${signal}`)
+    return 128 + (signal !== null ? (constants.signals[signal] ?? 9) : 9)
+  } finally {
+    for (const [s, h] of handlers) process.removeListener(s, h)
+  }
+}
+
+export interface McpSandboxRequest {
+  readonly config: PipelockConfig
+  readonly configFile?: string
+  readonly command: readonly string[]
+  readonly workspace?: string
+  readonly strict: boolean
+  readonly bestEffort: boolean
+  readonly envEntries: readonly string[]
+  readonly processEnv: Readonly<Record<string, string | undefined>>
+  readonly cwd: string
+  readonly version: string
+  readonly log: (line: string) => void
+}
+
+export interface McpSandbox {
+  readonly launch: PreparedLaunch
+  readonly workspace: string
+  close(): Promise<void>
+}
+
+/**
+ * `mcp proxy --sandbox -- COMMAND`: the server runs in the sandbox; its stdio stays the MCP
+ * transport (scanned by mcp proxy), and its own HTTP(S) egress goes through an embedded forward
+ * proxy over the bridge, scanned like any agent's.
+ */
+export async function startMcpSandbox(r: McpSandboxRequest): Promise<McpSandbox> {
+  if (process.platform !== 'linux') throw new PipelockError('SANDBOX_LAYER_UNAVAILABLE', 'sandbox layer unavailable: sandbox requires Linux')
+  const c = r.config
+  const mode = sandboxMode(r.strict || c.sandbox.strict, r.bestEffort || c.sandbox.best_effort, ['--sandbox-strict', '--sandbox-best-effort'])
+  const ws = r.workspace ?? (c.sandbox.workspace !== '' ? c.sandbox.workspace : r.cwd)
+  const policy = buildPolicy(ws, c.sandbox.filesystem?.allow_read ?? [], c.sandbox.filesystem?.allow_write ?? [], r.processEnv.HOME)
+  const caps: Capabilities = probeCapabilities(r.processEnv)
+  checkMode(caps, mode, 'mcp')
+  checkEnvEntries(r.envEntries)
+  r.log('pipelock: MCP sandbox egress bridge enabled; forward_proxy forced on for sandboxed MCP egress (child loopback -> parent scanner)')
+  const proxy = await openProxy({configFile: r.configFile, env: r.processEnv, version: r.version, stderr: r.log})
+  try {
+    const launch = await prepareLaunch({
+      command: r.command, policy, mode, caps, proxy: {host: proxy.host, port: proxy.port}, parentEnv: r.processEnv,
+      envEntries: r.envEntries, canaries: canaryEnvEntries(c), kind: 'mcp', log: r.log,
+    })
+    return {
+      launch, workspace: policy.workspace,
+      close: async () => {
+        await launch.cleanup()
+        await proxy.running?.stop()
+      },
+    }
+  } catch (err) {
+    await proxy.running?.stop()
+    throw err
+  }
+}

@@ -1,0 +1,435 @@
+/**
+ * `pipelock sandbox` and `mcp proxy --sandbox` end to end: the built CLI, bubblewrap, the real
+ * kernel's namespaces and seccomp, real curl / python3 / node inside, a loopback origin on the
+ * host. Nothing is skipped: on a machine without a layer the first test says which and fails.
+ */
+import {after, before, describe, test} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {cleanEnv, runCliAsync} from '../helpers/fake-admin-api.js'
+import {repoPath} from '../helpers/vectors.js'
+import {wrapMcpProxy} from '../helpers/mcp.js'
+
+const FAKE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-for-the-sandbox-test\n-----END OPENSSH PRIVATE KEY-----\n'
+/** An AWS-shaped key id (the core DLP pattern): blocked when it leaves in a URL. */
+const AWS_KEY = 'AKIAIOSFODNN7EXAMPLX'
+const CANARY = 'canary-Zq7Vt3Lk9Pw2Xr8'
+
+let root: string
+let home: string
+let ws: string
+let cfg: string
+let origin: http.Server
+let originPort: number
+const hits: string[] = []
+
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cleanEnv({HOME: home, ...extra})
+}
+
+async function sandbox(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{status: number | null; stdout: string; stderr: string}> {
+  return await runCliAsync(['sandbox', '--config', cfg, '--workspace', ws, ...args], {env: env(extra)})
+}
+
+/** The JSON audit lines pipelock wrote (the sandbox sends its audit log to stderr). */
+function auditEvents(stderr: string): Array<Record<string, unknown>> {
+  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+}
+
+before(async () => {
+  // The layers this file tests: fail loudly, naming what the machine lacks.
+  const bw = spawnSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--', '/bin/true'], {encoding: 'utf8'})
+  assert.equal(bw.error, undefined, 'bubblewrap (bwrap) is not installed: node scripts/ensure-test-tools.mjs installs the Debian package bubblewrap')
+  assert.equal(bw.status, 0, `bubblewrap cannot create user and network namespaces here (${bw.stderr.trim()}); the sandbox tests need them`)
+  assert.match(readFileSync('/proc/self/status', 'utf8'), /^Seccomp:/m, 'this kernel has no seccomp: the syscall filter cannot be tested')
+  for (const tool of ['/usr/bin/curl', '/usr/bin/python3']) assert.equal(spawnSync(tool, ['--version']).status, 0, `${tool} is missing (apt-get install curl python3)`)
+
+  root = mkdtempSync(path.join(tmpdir(), 'pipelock-sandbox-test-'))
+  home = path.join(root, 'home')
+  ws = path.join(root, 'ws')
+  mkdirSync(path.join(home, '.ssh'), {recursive: true})
+  mkdirSync(path.join(home, '.aws'), {recursive: true})
+  writeFileSync(path.join(home, '.ssh', 'id_rsa'), FAKE_KEY, {mode: 0o600})
+  writeFileSync(path.join(home, '.aws', 'credentials'), '[default]\naws_secret_access_key = fake\n')
+  mkdirSync(ws)
+  writeFileSync(path.join(root, 'outside.txt'), 'host file outside the workspace\n')
+  origin = http.createServer((req, res) => {
+    hits.push(req.url ?? '')
+    res.end('origin says hello\n')
+  })
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r))
+  originPort = (origin.address() as AddressInfo).port
+  cfg = path.join(root, 'pipelock.yaml')
+  writeFileSync(cfg, [
+    // The loopback origin is trusted by IP (the proxy refuses internal addresses otherwise).
+    'ssrf:',
+    '  ip_allowlist: ["127.0.0.1/32"]',
+    'canary_tokens:',
+    '  enabled: true',
+    '  tokens:',
+    '    - name: planted',
+    `      value: ${CANARY}`,
+    '      env_var: SERVICE_TOKEN',
+  ].join('\n') + '\n')
+})
+
+after(async () => {
+  await new Promise<void>((r) => origin.close(() => r()))
+  rmSync(root, {recursive: true, force: true})
+})
+
+/** Host processes whose command line holds `token`. */
+function processesWith(token: string): number[] {
+  const pids: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(token)) pids.push(Number(d))
+    } catch {
+      // gone
+    }
+  }
+  return pids
+}
+
+const sandboxDirs = (): string[] => readdirSync(tmpdir()).filter((d) => /^pipelock-sandbox-(?!test-)/.test(d))
+
+describe('pipelock sandbox: filesystem', () => {
+  test('the real HOME and its keys do not exist inside; HOME is synthetic and writable', async () => {
+    const r = await sandbox(['--', 'sh', '-c', `cat ${home}/.ssh/id_rsa; echo "rc=$?"; cat ~/.ssh/id_rsa; echo "rc=$?"; ls ${home}; echo "rc=$?"; echo "HOME=$HOME"; touch "$HOME/ok" && echo home-writable`])
+    assert.equal(r.status, 0, r.stderr)
+    assert.doesNotMatch(r.stdout, /fake-key-for-the-sandbox-test/)
+    assert.equal(r.stdout, [
+      'rc=1', 'rc=1', 'rc=2', 'HOME=/tmp/pipelock-sandbox/home', 'home-writable', '',
+    ].join('\n'))
+    assert.match(r.stderr, new RegExp(`cat: ${home}/\\.ssh/id_rsa: No such file or directory`))
+  })
+
+  test('a direct `cat ~/.ssh/id_rsa` fails', async () => {
+    const r = await sandbox(['--', 'sh', '-c', 'cat ~/.ssh/id_rsa'])
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, '')
+  })
+
+  test('writes land in the workspace only; host files outside it and /etc/hostname are absent', async () => {
+    // ${root} inside is the sandbox's own tmpfs (it holds the workspace's mount point): a write
+    // there succeeds and vanishes with the sandbox; the host directory never sees it.
+    const r = await sandbox(['--', 'sh', '-c', `echo inside > ${ws}/made-inside.txt && echo wrote-inside; echo x > ${root}/escape.txt; echo x > /usr/escape.txt 2>/dev/null || echo no-write-usr; cat ${root}/outside.txt 2>/dev/null || echo no-read-outside; cat /etc/hostname 2>/dev/null || echo no-hostname; pwd`])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, ['wrote-inside', 'no-write-usr', 'no-read-outside', 'no-hostname', ws, ''].join('\n'))
+    assert.equal(readFileSync(path.join(ws, 'made-inside.txt'), 'utf8'), 'inside\n')
+    assert.equal(existsSync(path.join(root, 'escape.txt')), false)
+  })
+
+  test('an allow_read entry covering a protected directory is refused before launch', async () => {
+    const bad = path.join(root, 'bad.yaml')
+    writeFileSync(bad, `sandbox:\n  filesystem:\n    allow_read: [${JSON.stringify(home)}]\n`)
+    const r = await runCliAsync(['sandbox', '--config', bad, '--workspace', ws, '--', 'true'], {env: env()})
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, `sandbox allow_read "${home}" (resolves to "${home}") covers protected directory "${home}/.ssh" — remove it or use a narrower path [SANDBOX_POLICY]\n`)
+  })
+})
+
+describe('pipelock sandbox: network', () => {
+  test('curl through the proxy variables reaches the origin and is scanned; a secret in the URL is blocked and recorded', async () => {
+    hits.length = 0
+    const url = `http://127.0.0.1:${originPort}`
+    // The key reaches the agent through --env (pipelock prints variable names, never values).
+    const r = await sandbox(['--env', `LEAK_KEY=${AWS_KEY}`, '--', 'sh', '-c', `curl -s -w ' %{http_code}\\n' ${url}/clean; curl -s -o /dev/null -w '%{http_code}\\n' "${url}/leak?key=$LEAK_KEY"`])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'origin says hello\n 200\n403\n')
+    assert.deepEqual(hits, ['/clean'])
+    const events = auditEvents(r.stderr)
+    const allowed = events.find((e) => e.event === 'allowed')
+    assert.equal(allowed?.url, `${url}/clean`)
+    const blocked = events.find((e) => e.event === 'blocked')
+    assert.equal(blocked?.block_reason, 'dlp_match')
+    assert.match(String(blocked?.reason), /AWS Access ID/)
+    assert.doesNotMatch(r.stderr, new RegExp(AWS_KEY))
+  })
+
+  test('curl with the proxy variables cleared reaches nothing', async () => {
+    hits.length = 0
+    const r = await sandbox(['--', 'sh', '-c', `env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy curl -s -m 5 http://127.0.0.1:${originPort}/direct; echo "curl=$?"`])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'curl=7\n') // 7: could not connect
+    assert.deepEqual(hits, [])
+  })
+
+  test('a raw socket (python3 socket.create_connection) to the origin fails', async () => {
+    hits.length = 0
+    const py = `import socket\ntry:\n  socket.create_connection(("127.0.0.1", ${originPort}), timeout=5)\n  print("connected")\nexcept OSError as e:\n  print("refused", e.errno)\n`
+    const r = await sandbox(['--', 'python3', '-c', py])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'refused 111\n')
+    assert.deepEqual(hits, [])
+  })
+})
+
+describe('pipelock sandbox: syscall filter', () => {
+  test('ptrace, mount, unshare, io_uring and AF_VSOCK get EPERM; clone3 ENOSYS; AF_UNIX works; reboot kills', async () => {
+    const py = [
+      'import ctypes, os',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'def call(n, *a):',
+      '  r = libc.syscall(n, *a)',
+      '  return "ok" if r >= 0 else os.strerror(ctypes.get_errno())',
+      'for name, n, a in [("ptrace", 101, (0, 0, 0, 0)), ("mount", 165, (0, 0, 0, 0, 0)), ("unshare", 272, (0x10000000,)), ("io_uring_setup", 425, (1, 0)), ("socket_vsock", 41, (40, 1, 0)), ("socket_unix", 41, (1, 1, 0)), ("clone3", 435, (0, 0))]:',
+      '  print(name, call(n, *a))',
+    ].join('\n')
+    const r = await sandbox(['--', 'sh', '-c', `python3 -c '${py}'; unshare -U true 2>/dev/null; echo "unshare=$?"; python3 -c 'import ctypes; ctypes.CDLL(None).syscall(169, 0, 0, 0, 0)'; echo "reboot=$?"`])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, [
+      'ptrace Operation not permitted', 'mount Operation not permitted', 'unshare Operation not permitted', 'io_uring_setup Operation not permitted',
+      'socket_vsock Operation not permitted', 'socket_unix ok', 'clone3 Function not implemented', 'unshare=1', 'reboot=159', '',
+    ].join('\n'))
+  })
+
+  test('node starts and runs under the filter (io_uring refused, epoll used)', async () => {
+    const r = await sandbox(['--', 'node', '-e', 'require("fs").readFile("/etc/passwd", (e, b) => console.log(e ? e.code : "read " + (b.length > 0)))'])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'read true\n')
+  })
+})
+
+describe('pipelock sandbox: report, modes, exit status', () => {
+  test('the start-up lines report all three layers', async () => {
+    const r = await sandbox(['--', 'true'])
+    assert.equal(r.status, 0, r.stderr)
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('[sandbox]') || l.startsWith('pipelock: launching'))
+    assert.deepEqual(lines, [
+      `pipelock: launching sandboxed process [true] (workspace=${ws}, mode=default)`,
+      '[sandbox] filesystem: ACTIVE',
+      '[sandbox] network: ACTIVE (isolated namespace)',
+      '[sandbox] syscall: ACTIVE (v546)',
+      '[sandbox] containment: 3/3 layers active',
+      '[sandbox] bridge proxy: 127.0.0.1:8888 → /run/pipelock/proxy.sock',
+    ])
+  })
+
+  test('--dry-run --json reports the layers (exit 0)', async () => {
+    const r = await sandbox(['--dry-run', '--json', '--', 'python3', 'agent.py'])
+    assert.equal(r.status, 0, r.stderr)
+    const version = spawnSync('bwrap', ['--version'], {encoding: 'utf8'}).stdout.trim()
+    assert.deepEqual(JSON.parse(r.stdout), {
+      status: 'capabilities_ok', workspace: ws, command: ['/usr/bin/python3', 'agent.py'], mode: 'default',
+      layers: [
+        {name: 'filesystem', available: true, required: false, detail: version},
+        {name: 'network', available: true, required: false, detail: 'network namespace, loopback only; egress through the pipelock bridge'},
+        {name: 'syscall', available: true, required: false},
+      ],
+      private_shm: true,
+    })
+  })
+
+  test('--dry-run with the network layer missing: degraded, exit 1, names the bypass', async () => {
+    const r = await sandbox(['--dry-run', '--best-effort', '--', 'true'], {PIPELOCK_SANDBOX_DISABLE: 'network'})
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, [
+      'Sandbox Preflight: DEGRADED (2/3 layers available)', '',
+      `  Workspace:    ${ws}`, '  Command:      /usr/bin/true', '  Mode:         best-effort', '',
+      '  Layers:',
+      `    filesystem:  available (${spawnSync('bwrap', ['--version'], {encoding: 'utf8'}).stdout.trim()})`,
+      '    network:  unavailable — disabled by PIPELOCK_SANDBOX_DISABLE',
+      '      remaining bypass: egress goes through pipelock only while the agent honours HTTP(S)_PROXY; a process that clears them or opens a raw socket reaches the network unscanned',
+      '    syscall:  available', '',
+      '  WARNING: network: disabled by PIPELOCK_SANDBOX_DISABLE', '',
+    ].join('\n'))
+    assert.equal(r.stderr, 'sandbox degraded [SANDBOX_DEGRADED]\n')
+  })
+
+  test('--best-effort without the network namespace runs degraded, loudly, and the bypass is real', async () => {
+    hits.length = 0
+    const r = await sandbox(['--best-effort', '--', 'sh', '-c', `env -u HTTP_PROXY -u http_proxy curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:${originPort}/bypass`], {PIPELOCK_SANDBOX_DISABLE: 'network'})
+    assert.equal(r.status, 0, r.stderr)
+    const lines = r.stderr.split('\n')
+    assert.ok(lines.includes('[sandbox] network: DEGRADED (no namespace, proxy-based routing only)'), r.stderr)
+    assert.ok(lines.includes('[sandbox] containment: 2/3 layers active'), r.stderr)
+    assert.ok(lines.includes('pipelock: WARNING: sandbox DEGRADED (2/3 layers active): network missing (disabled by PIPELOCK_SANDBOX_DISABLE) — egress goes through pipelock only while the agent honours HTTP(S)_PROXY; a process that clears them or opens a raw socket reaches the network unscanned'), r.stderr)
+    // What the warning says: without the namespace a process that clears the variables gets out.
+    assert.equal(r.stdout, '200\n')
+    assert.deepEqual(hits, ['/bypass'])
+  })
+
+  test('the default mode refuses without the network namespace; --strict refuses without any layer', async () => {
+    const d = await sandbox(['--', 'true'], {PIPELOCK_SANDBOX_DISABLE: 'network'})
+    assert.equal(d.status, 1)
+    assert.equal(d.stderr, 'sandbox layer unavailable: disabled by PIPELOCK_SANDBOX_DISABLE [SANDBOX_LAYER_UNAVAILABLE]; hint: use --best-effort for degraded mode, or the sidecar topology (docs/sandbox.md)\n')
+    const s = await sandbox(['--strict', '--', 'true'], {PIPELOCK_SANDBOX_DISABLE: 'syscall'})
+    assert.equal(s.status, 1)
+    assert.equal(s.stderr, '[sandbox] FATAL: strict mode requires all 3 layers active, got 2 [SANDBOX_LAYER_UNAVAILABLE]; hint: missing: syscall (disabled by PIPELOCK_SANDBOX_DISABLE)\n')
+  })
+
+  test('the embedded proxy opens no listener of the config but its own (a config shared with a running proxy works)', async () => {
+    // Both ports are held here, as a running pipelock run with the same config would hold them.
+    const taken = [http.createServer(), http.createServer()]
+    for (const t of taken) await new Promise<void>((r) => t.listen(0, '127.0.0.1', r))
+    try {
+      const [m, a] = taken.map((t) => (t.address() as AddressInfo).port)
+      const shared = path.join(root, 'shared.yaml')
+      writeFileSync(shared, `metrics_listen: 127.0.0.1:${m}\nkill_switch:\n  api_listen: 127.0.0.1:${a}\n  api_token: t0k3n-for-the-test\n`)
+      const r = await runCliAsync(['sandbox', '--config', shared, '--workspace', ws, '--', 'true'], {env: env()})
+      assert.equal(r.status, 0, r.stderr)
+    } finally {
+      for (const t of taken) await new Promise<void>((r) => t.close(() => r()))
+    }
+  })
+
+  test('the agent\'s exit status is propagated; a missing command is 127', async () => {
+    const a = await sandbox(['--', 'sh', '-c', 'exit 7'])
+    assert.equal(a.status, 7)
+    const b = await sandbox(['--', 'no-such-command-here'])
+    assert.equal(b.status, 127)
+    assert.match(b.stderr, /\[sandbox\] command not found: no-such-command-here/)
+  })
+
+  test('SIGTERM to pipelock ends the agent and a setsid grandchild; the sandbox\'s temporary directory is removed', async () => {
+    // Only the grandchild's command line holds the whole token (the outer script builds it).
+    const token = `pipelock-sandbox-grandchild-${process.pid}`
+    const before = sandboxDirs()
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', cfg, '--workspace', ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=grandchild-${process.pid}; setsid sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+    await new Promise<void>((resolve) => p.stdout.on('data', (c: Buffer) => c.toString().includes('started') && resolve()))
+    assert.equal(processesWith(token).length, 1, 'the grandchild runs')
+    assert.equal(sandboxDirs().length, before.length + 1, 'one sandbox directory while it runs')
+    p.kill('SIGTERM')
+    assert.equal(await exited, 143, err) // 128 + SIGTERM: the agent was terminated
+    assert.match(err, /pipelock: sandboxed process killed by SIGTERM|exited with status 143/)
+    assert.deepEqual(processesWith(token), [])
+    assert.deepEqual(sandboxDirs(), before)
+  })
+
+  test('--env: KEY=VALUE and a bare KEY pass; a proxy or loader variable is refused; pipelock\'s environment is not inherited', async () => {
+    const r = await sandbox(['--env', 'MODE=ci', '--env', 'FROM_PARENT', '--', 'sh', '-c', 'echo "$MODE $FROM_PARENT ${PARENT_SECRET:-absent}"'], {FROM_PARENT: 'yes', PARENT_SECRET: 'should-not-pass'})
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'ci yes absent\n')
+    const bad = await sandbox(['--env', 'LD_PRELOAD=/x.so', '--', 'true'])
+    assert.equal(bad.status, 1)
+    assert.equal(bad.stderr.trim().split('\n').at(-1), '--env LD_PRELOAD is blocked: this variable can subvert sandbox containment [USAGE]')
+    const proxy = await sandbox(['--env', 'Foo_Proxy=x', '--', 'true'])
+    assert.equal(proxy.stderr.trim().split('\n').at(-1), '--env Foo_Proxy is blocked: this variable can subvert sandbox containment [USAGE]')
+  })
+})
+
+describe('doctor with sandbox.enabled', () => {
+  test('reports the layers: ok here; with the network layer missing a warning naming the bypass (best_effort)', async () => {
+    const file = path.join(root, 'doctor.yaml')
+    writeFileSync(file, 'sandbox:\n  enabled: true\n  best_effort: true\n')
+    const ok = await runCliAsync(['doctor', '--json', '--config', file], {env: env()})
+    const check = (out: string): Record<string, unknown> | undefined => (JSON.parse(out) as {checks: Array<Record<string, unknown>>}).checks.find((c) => c.name === 'sandbox')
+    assert.deepEqual(check(ok.stdout), {name: 'sandbox', surface: 'host', status: 'ok', configured: true, reachable: true, enforcing: true, detail: 'filesystem, network and syscall layers available (3/3)'})
+    const degraded = await runCliAsync(['doctor', '--json', '--config', file], {env: env({PIPELOCK_SANDBOX_DISABLE: 'network'})})
+    assert.deepEqual(check(degraded.stdout), {
+      name: 'sandbox', surface: 'host', status: 'warn', configured: true, reachable: true, enforcing: false,
+      detail: '2/3 layers available; network missing (disabled by PIPELOCK_SANDBOX_DISABLE): egress goes through pipelock only while the agent honours HTTP(S)_PROXY; a process that clears them or opens a raw socket reaches the network unscanned',
+      next: 'install bubblewrap and allow user namespaces (docs/sandbox.md, "Environments"), or use the sidecar topology',
+    })
+  })
+})
+
+describe('canary tokens in the agent\'s environment', () => {
+  test('the canary is injected into the sandboxed process (from the config, not pipelock\'s environment); sent out, it is blocked', async () => {
+    hits.length = 0
+    // pipelock's own SERVICE_TOKEN must neither reach the agent nor become the canary.
+    const r = await sandbox(['--', 'sh', '-c', `echo "token=$SERVICE_TOKEN"; curl -s -o /dev/null -w '%{http_code}\\n' -H "Authorization: Bearer $SERVICE_TOKEN" http://127.0.0.1:${originPort}/api`], {SERVICE_TOKEN: 'pipelock-own-value-0000'})
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, `token=${CANARY}\n403\n`)
+    assert.deepEqual(hits, [])
+    assert.ok(r.stderr.split('\n').includes('pipelock: canary token(s) injected as SERVICE_TOKEN'), r.stderr)
+    const blocked = auditEvents(r.stderr).find((e) => e.event === 'blocked')
+    assert.match(String(blocked?.reason), /Canary Token \(planted\)/)
+    assert.doesNotMatch(r.stderr, new RegExp(CANARY))
+  })
+
+  test('mcp proxy -- CMD injects the canary into the wrapped server; a tool argument carrying it is blocked', async () => {
+    const server = path.join(root, 'echo-env-server.mjs')
+    writeFileSync(server, MCP_SERVER)
+    const w = await wrapMcpProxy(['--config', cfg, '--', process.execPath, server], env({SERVICE_TOKEN: 'pipelock-own-value-0000'}) as Record<string, string>)
+    try {
+      const seen = await w.client.callTool({name: 'env', arguments: {name: 'SERVICE_TOKEN'}})
+      assert.deepEqual(seen.content, [{type: 'text', text: CANARY}])
+      await assert.rejects(w.client.callTool({name: 'env', arguments: {name: CANARY}}), /blocked|DLP/i)
+      assert.match(w.stderr(), /pipelock: canary token\(s\) injected as SERVICE_TOKEN/)
+    } finally {
+      await w.close()
+    }
+  })
+})
+
+describe('mcp proxy --sandbox', () => {
+  test('a sandboxed stdio server\'s HTTP calls go through the embedded proxy and are scanned', async () => {
+    hits.length = 0
+    writeFileSync(path.join(ws, 'server.mjs'), MCP_SERVER)
+    const w = await wrapMcpProxy(['--sandbox', '--config', cfg, '--workspace', ws, '--', 'node', 'server.mjs'], env() as Record<string, string>)
+    try {
+      const clean = await w.client.callTool({name: 'fetch', arguments: {url: `http://127.0.0.1:${originPort}/from-mcp`}})
+      assert.deepEqual(clean.content, [{type: 'text', text: '200 origin says hello\n'}])
+      // The URL carries an AWS key: the MCP input scan would catch it in the argument, so the
+      // server builds it from harmless parts and the sandbox's egress scan is what blocks it.
+      const leak = await w.client.callTool({name: 'fetch', arguments: {url: `http://127.0.0.1:${originPort}/leak?k=`, suffix_reversed: [...AWS_KEY].reverse().join('')}})
+      assert.deepEqual(leak.content, [{type: 'text', text: '403'}])
+      const direct = await w.client.callTool({name: 'direct', arguments: {port: originPort}})
+      assert.deepEqual(direct.content, [{type: 'text', text: 'ECONNREFUSED'}])
+      assert.deepEqual(hits, ['/from-mcp'])
+      const err = w.stderr()
+      assert.match(err, /pipelock: proxying MCP server \[node server\.mjs\] \[SANDBOXED\] \(.*workspace=/)
+      assert.match(err, /\[sandbox\] containment: 3\/3 layers active/)
+      const blocked = auditEvents(err).find((e) => e.event === 'blocked')
+      assert.equal(blocked?.block_reason, 'dlp_match')
+    } finally {
+      await w.close()
+    }
+  })
+
+  test('--sandbox with --upstream is refused', async () => {
+    const r = await runCliAsync(['mcp', 'proxy', '--sandbox', '--upstream', 'http://127.0.0.1:1/mcp'], {env: env()})
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, '--sandbox cannot be used with --upstream (cannot sandbox a remote server) [USAGE]\n')
+  })
+})
+
+/**
+ * A dependency-free stdio MCP server: `env` returns a variable of its environment, `fetch`
+ * GETs a URL through HTTP_PROXY, `direct` opens a TCP connection to 127.0.0.1:port.
+ */
+const MCP_SERVER = String.raw`
+import http from 'node:http'
+import net from 'node:net'
+import readline from 'node:readline'
+const send = (m) => process.stdout.write(JSON.stringify(m) + '\n')
+const text = (id, t) => send({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: t}]}})
+const tools = ['env', 'fetch', 'direct'].map((name) => ({name, description: name, inputSchema: {type: 'object'}}))
+readline.createInterface({input: process.stdin}).on('line', (line) => {
+  const m = JSON.parse(line)
+  if (m.id === undefined) return
+  if (m.method === 'initialize') return send({jsonrpc: '2.0', id: m.id, result: {protocolVersion: m.params.protocolVersion, capabilities: {tools: {}}, serverInfo: {name: 'fixture', version: '1'}}})
+  if (m.method === 'tools/list') return send({jsonrpc: '2.0', id: m.id, result: {tools}})
+  const a = m.params?.arguments ?? {}
+  if (m.params?.name === 'env') return text(m.id, process.env[a.name] ?? '')
+  if (m.params?.name === 'fetch') {
+    const proxy = new URL(process.env.HTTP_PROXY)
+    const target = a.url + (a.suffix_reversed ? [...a.suffix_reversed].reverse().join('') : '')
+    const req = http.get({host: proxy.hostname, port: proxy.port, path: target, headers: {host: new URL(target).host}}, (res) => {
+      let body = ''
+      res.on('data', (c) => (body += c))
+      res.on('end', () => text(m.id, res.statusCode === 200 ? res.statusCode + ' ' + body : String(res.statusCode)))
+    })
+    req.on('error', (e) => text(m.id, e.code))
+    return
+  }
+  if (m.params?.name === 'direct') {
+    const s = net.connect({host: '127.0.0.1', port: a.port})
+    s.on('connect', () => { s.destroy(); text(m.id, 'connected') })
+    s.on('error', (e) => text(m.id, e.code))
+    return
+  }
+  send({jsonrpc: '2.0', id: m.id, error: {code: -32601, message: 'no such method'}})
+})
+`
