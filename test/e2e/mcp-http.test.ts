@@ -93,7 +93,7 @@ describe('HTTP listener: SDK client → pipelock --listen → SDK server', {time
     assert.deepEqual((await client.callTool({name: 'sample', arguments: {}})).content, [{type: 'text', text: 'model said: hi there'}])
   })
 
-  test('status table: /health, GET 405 with block headers, empty 400, invalid JSON 400, structure 400, batch 200 -32600', async () => {
+  test('status table: /health, GET 405 with block headers, empty 400, invalid JSON 400, structure 400, batch 200 -32600 per id, duplicate key 200 -32001 with its id', async () => {
     const base = l.url.replace(/\/mcp$/, '')
     const h = await request(`${base}/health`)
     assert.equal(h.statusCode, 200)
@@ -108,8 +108,12 @@ describe('HTTP listener: SDK client → pipelock --listen → SDK server', {time
     assert.deepEqual([v1.status, v1.body], [400, '{"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"pipelock: invalid request: jsonrpc field must be \\"2.0\\"","data":{"block_reason":"bad_request"}}}'])
     assert.equal((await post(l.url, '{"jsonrpc":"2.0","id":5,"method":5}')).body, '{"jsonrpc":"2.0","id":5,"error":{"code":-32600,"message":"pipelock: invalid request: method must be a string","data":{"block_reason":"bad_request"}}}')
     assert.equal((await post(l.url, '{"jsonrpc":"2.0","id":6}')).status, 400)
-    const batch = await post(l.url, '[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]')
-    assert.deepEqual([batch.status, batch.body], [200, '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"pipelock: batch requests are not supported by MCP","data":{"block_reason":"bad_request"}}}'])
+    // [ext] each request of a batch is answered with its id; a duplicate-key request with its id (issue 37).
+    const batch = await post(l.url, '[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"ping"}]')
+    const batchErr = (id: number) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32600,"message":"pipelock: batch requests are not supported by MCP","data":{"block_reason":"bad_request"}}}`
+    assert.deepEqual([batch.status, batch.body], [200, `[${batchErr(1)},${batchErr(2)}]`])
+    const dup = await post(l.url, '{"jsonrpc":"2.0","id":7,"method":"ping","method":"tools/list"}')
+    assert.deepEqual([dup.status, dup.body], [200, '{"jsonrpc":"2.0","id":7,"error":{"code":-32001,"message":"pipelock: request blocked by MCP input scanning","data":{"block_reason":"parse_error"}}}'])
     const big = await post(l.url, '"' + 'x'.repeat(11 * 1024 * 1024) + '"')
     assert.equal(big.status, 413)
   })
