@@ -184,3 +184,11 @@ test('feature sections: flight recorder, TLS interception, learn, learn_lock', (
   assertRefused(base + '  pinned_root_fingerprint: sha256:' + 'A'.repeat(64) + '\n', /must be lowercase canonical fingerprint/)
   assert.equal(load(base + '  mode: live\n  pinned_root_fingerprint: sha256:' + 'a'.repeat(64) + '\n').config.learn_lock.mode, 'live')
 })
+
+test('response_scanning.mcp_action: optional, strip|warn|block|ask; mcp_tool_scanning enabled without an action blocks', () => {
+  assertRefused('response_scanning:\n  mcp_action: allow\n', /response_scanning\.mcp_action: must be one of strip, warn, block, ask/)
+  assert.equal(load('response_scanning:\n  mcp_action: warn\n').config.response_scanning.mcp_action, 'warn')
+  assert.equal(load('').config.response_scanning.mcp_action, undefined)
+  assert.equal(load('mcp_tool_scanning:\n  enabled: true\n').config.mcp_tool_scanning.action, 'block')
+  assert.equal(load('mcp_tool_scanning:\n  enabled: true\n  action: warn\n').config.mcp_tool_scanning.action, 'warn')
+})
