@@ -36,3 +36,10 @@ export async function wrapMcpProxy(args: string[], env: Record<string, string>, 
   await client.connect(transport)
   return {client, stderr: () => err, close: () => client.close()}
 }
+
+/**
+ * The reference's MCP defaults written out as a config (tool scanning and MCP response scanning
+ * warn, drift detection on): for tests about transports that use the fixture's poisoned and
+ * injecting tools and expect them relayed. Without a config these are blocked (docs/mcp.md).
+ */
+export const WARN_MCP_CONFIG = ['response_scanning:', '  mcp_action: warn', 'mcp_tool_scanning:', '  enabled: true', '  action: warn', '  detect_drift: true', ''].join('\n')
