@@ -5,7 +5,9 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {McpError} from '@modelcontextprotocol/sdk/types.js'
+import {PRESET_NAMES} from '../../src/plugins/config/index.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
+import {runCli} from '../helpers/cli.js'
 import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
@@ -111,6 +113,21 @@ describe('mcp proxy: warn is an explicit choice in the config', {timeout: 90_000
     await eventually(w.stderr, /injection detected \(.*\), action=warn/)
     assert.match(w.stderr(), /\(response=warn, input=block, tools=warn, policy=warn\)/)
   })
+})
+
+test('every preset: mcp proxy blocks tool findings, drift and injection in server messages', {timeout: 180_000}, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-presets-'))
+  try {
+    for (const preset of PRESET_NAMES) {
+      const cfg = path.join(dir, `${preset}.yaml`)
+      const g = runCli(['generate', 'config', '--preset', preset, '--out', cfg])
+      assert.equal(g.status, 0, g.stderr)
+      const r = runCli(['mcp', 'proxy', '--config', cfg, '--', process.execPath, repoPath('test/mcp/fixtures/raw-server.mjs'), 'echo'], {env: {HOME: dir}})
+      assert.match(r.stderr, /\(response=block, input=block, tools=block, policy=(?:warn|block)\)/, `${preset}: ${r.stderr}`)
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
 
 /** A line client on the proxy's stdio: `send` resolves with the next stdout line, or fails after 1 s. */
