@@ -77,6 +77,17 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     assert.match(r.err, /pipelock: injection detected \(Prompt Injection, System Prompt Disclosure\), action=block/)
   })
 
+  test('a batch and a duplicate-key request are answered locally with their ids; nothing reaches the server', async () => {
+    received.length = 0
+    const r = await run(['[{"jsonrpc":"2.0","id":1,"method":"ping"}]', '{"jsonrpc":"2.0","id":2,"method":"ping","method":"tools/list"}'])
+    assert.equal(r.code, 0, r.err)
+    assert.deepEqual(r.out, [
+      '[{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"pipelock: batch requests are not supported by MCP","data":{"block_reason":"bad_request"}}}]',
+      '{"jsonrpc":"2.0","id":2,"error":{"code":-32001,"message":"pipelock: request blocked by MCP input scanning","data":{"block_reason":"parse_error"}}}',
+    ])
+    assert.equal(received.length, 0)
+  })
+
   test('a binary frame from the server ends the run with exit 1', async () => {
     const r = await run(['{"jsonrpc":"2.0","id":1,"method":"binary"}', '{"jsonrpc":"2.0","id":2,"method":"ping"}'])
     assert.equal(r.code, 1)
