@@ -4,7 +4,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync,
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
-import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
+import {rejection, wrapMcpProxy, type WrappedClient, WARN_MCP_CONFIG} from '../helpers/mcp.js'
 import {buildLockRoster, learnLockLines} from '../helpers/lock-roster.js'
 import {repoPath} from '../helpers/vectors.js'
 
@@ -62,6 +62,8 @@ function config(name: string, recorder: string, lockMode?: 'live' | 'shadow'): s
   if (lockMode !== undefined) {
     lines.push(...learnLockLines(store, rosterFile, fp, lockMode))
   }
+  // The fixture lists a poisoned tool: relay it (warn, explicit) so the contract steps see every call.
+  lines.push(...WARN_MCP_CONFIG.trimEnd().split('\n'))
   writeFileSync(file, lines.join('\n') + '\n')
   return file
 }

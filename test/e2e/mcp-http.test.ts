@@ -12,7 +12,7 @@ import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
-import {rejection} from '../helpers/mcp.js'
+import {rejection, WARN_MCP_CONFIG} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // HTTP transports of `pipelock mcp proxy` (spec mcp.md §3.2, §3.3, §18.2 #9–#10) with the official
@@ -20,6 +20,11 @@ import {repoPath} from '../helpers/vectors.js'
 
 const BIN = repoPath('bin/run.js')
 const ENV = {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ''}
+// The fixture lists a poisoned tool; the transport tests relay it (warn, explicit: the default blocks).
+const WARN_DIR = mkdtempSync(path.join(tmpdir(), 'pl-mcp-http-warn-'))
+const WARN_CFG = path.join(WARN_DIR, 'warn.yaml')
+writeFileSync(WARN_CFG, WARN_MCP_CONFIG)
+after(() => rmSync(WARN_DIR, {recursive: true, force: true}))
 
 
 interface Listener {
@@ -61,7 +66,7 @@ describe('HTTP listener: SDK client → pipelock --listen → SDK server', {time
   let client: Client
   before(async () => {
     fixture = await startHttpFixture()
-    l = await startListener(fixture.url)
+    l = await startListener(fixture.url, ['--config', WARN_CFG])
     client = new Client({name: 'listener-e2e', version: '1.0.0'}, {capabilities: {sampling: {}}})
     client.setRequestHandler(CreateMessageRequestSchema, async () => ({model: 'm', role: 'assistant', content: {type: 'text', text: 'hi there'}}))
     await client.connect(new StreamableHTTPClientTransport(new URL(l.url)))
@@ -93,7 +98,7 @@ describe('HTTP listener: SDK client → pipelock --listen → SDK server', {time
     assert.deepEqual((await client.callTool({name: 'sample', arguments: {}})).content, [{type: 'text', text: 'model said: hi there'}])
   })
 
-  test('status table: /health, GET 405 with block headers, empty 400, invalid JSON 400, structure 400, batch 200 -32600', async () => {
+  test('status table: /health, GET 405 with block headers, empty 400, invalid JSON 400, structure 400, batch 200 -32600 per id, duplicate key 200 -32001 with its id', async () => {
     const base = l.url.replace(/\/mcp$/, '')
     const h = await request(`${base}/health`)
     assert.equal(h.statusCode, 200)
@@ -108,8 +113,12 @@ describe('HTTP listener: SDK client → pipelock --listen → SDK server', {time
     assert.deepEqual([v1.status, v1.body], [400, '{"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"pipelock: invalid request: jsonrpc field must be \\"2.0\\"","data":{"block_reason":"bad_request"}}}'])
     assert.equal((await post(l.url, '{"jsonrpc":"2.0","id":5,"method":5}')).body, '{"jsonrpc":"2.0","id":5,"error":{"code":-32600,"message":"pipelock: invalid request: method must be a string","data":{"block_reason":"bad_request"}}}')
     assert.equal((await post(l.url, '{"jsonrpc":"2.0","id":6}')).status, 400)
-    const batch = await post(l.url, '[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]')
-    assert.deepEqual([batch.status, batch.body], [200, '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"pipelock: batch requests are not supported by MCP","data":{"block_reason":"bad_request"}}}'])
+    // [ext] each request of a batch is answered with its id; a duplicate-key request with its id (issue 37).
+    const batch = await post(l.url, '[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"ping"}]')
+    const batchErr = (id: number) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32600,"message":"pipelock: batch requests are not supported by MCP","data":{"block_reason":"bad_request"}}}`
+    assert.deepEqual([batch.status, batch.body], [200, `[${batchErr(1)},${batchErr(2)}]`])
+    const dup = await post(l.url, '{"jsonrpc":"2.0","id":7,"method":"ping","method":"tools/list"}')
+    assert.deepEqual([dup.status, dup.body], [200, '{"jsonrpc":"2.0","id":7,"error":{"code":-32001,"message":"pipelock: request blocked by MCP input scanning","data":{"block_reason":"parse_error"}}}'])
     const big = await post(l.url, '"' + 'x'.repeat(11 * 1024 * 1024) + '"')
     assert.equal(big.status, 413)
   })
@@ -192,7 +201,7 @@ describe('stdio → Streamable HTTP bridge: SDK stdio client → pipelock --upst
       let err = ''
       before(async () => {
         fixture = await startHttpFixture({json})
-        const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp', 'proxy', '--header', 'X-Api-Key: k1', '--upstream', fixture.url], env: ENV, stderr: 'pipe'})
+        const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp', 'proxy', '--config', WARN_CFG, '--header', 'X-Api-Key: k1', '--upstream', fixture.url], env: ENV, stderr: 'pipe'})
         transport.stderr?.on('data', (c: Buffer) => (err += c.toString()))
         client = new Client({name: 'bridge-e2e', version: '1.0.0'}, {capabilities: {sampling: {}}})
         client.setRequestHandler(CreateMessageRequestSchema, async () => ({model: 'm', role: 'assistant', content: {type: 'text', text: 'hi there'}}))
@@ -230,7 +239,7 @@ describe('stdio → Streamable HTTP bridge: SDK stdio client → pipelock --upst
   test('DELETE ends the upstream session when the client closes stdin', async () => {
     const fixture = await startHttpFixture()
     try {
-      const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp', 'proxy', '--upstream', fixture.url], env: ENV, stderr: 'pipe'})
+      const transport = new StdioClientTransport({command: process.execPath, args: [BIN, 'mcp', 'proxy', '--config', WARN_CFG, '--upstream', fixture.url], env: ENV, stderr: 'pipe'})
       const client = new Client({name: 'bridge-del', version: '1.0.0'})
       await client.connect(transport)
       await client.listTools()

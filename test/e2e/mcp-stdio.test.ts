@@ -29,7 +29,7 @@ test('clean session: response relayed, child stderr passed through, banner, exit
     'pipelock: auto-enabling MCP tool scanning for proxy mode',
     'pipelock: auto-enabling MCP tool call policy for proxy mode',
   ])
-  assert.ok(lines.includes(`pipelock: proxying MCP server [${process.execPath} ${RAW} echo] (response=warn, input=block, tools=warn, policy=warn)`), r.stderr)
+  assert.ok(lines.includes(`pipelock: proxying MCP server [${process.execPath} ${RAW} echo] (response=block, input=block, tools=block, policy=warn)`), r.stderr)
   assert.ok(lines.includes('raw-server echo ready'), r.stderr)
 })
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
-import {McpError} from '@modelcontextprotocol/sdk/types.js'
+import {CreateMessageRequestSchema, McpError, type CreateMessageResult} from '@modelcontextprotocol/sdk/types.js'
 import {repoPath} from './vectors.js'
 
 /** Awaits a call that must fail with a JSON-RPC error and returns it. */
@@ -22,12 +22,24 @@ export interface WrappedClient {
   close: () => Promise<void>
 }
 
-/** Starts the built `pipelock mcp proxy <args>` under an SDK stdio client and connects it. */
-export async function wrapMcpProxy(args: string[], env: Record<string, string>, name = 'pipelock-e2e'): Promise<WrappedClient> {
+/**
+ * Starts the built `pipelock mcp proxy <args>` under an SDK stdio client and connects it. With
+ * `sampling`, the client declares the sampling capability and answers the server's
+ * `sampling/createMessage` requests with it.
+ */
+export async function wrapMcpProxy(args: string[], env: Record<string, string>, name = 'pipelock-e2e', sampling?: () => CreateMessageResult): Promise<WrappedClient> {
   const transport = new StdioClientTransport({command: process.execPath, args: [repoPath('bin/run.js'), 'mcp', 'proxy', ...args], env, stderr: 'pipe'})
   let err = ''
   transport.stderr?.on('data', (c: Buffer) => (err += c.toString()))
-  const client = new Client({name, version: '1.0.0'}, {capabilities: {}})
+  const client = new Client({name, version: '1.0.0'}, {capabilities: sampling ? {sampling: {}} : {}})
+  if (sampling) client.setRequestHandler(CreateMessageRequestSchema, async () => sampling())
   await client.connect(transport)
   return {client, stderr: () => err, close: () => client.close()}
 }
+
+/**
+ * The reference's MCP defaults written out as a config (tool scanning and MCP response scanning
+ * warn, drift detection on): for tests about transports that use the fixture's poisoned and
+ * injecting tools and expect them relayed. Without a config these are blocked (docs/mcp.md).
+ */
+export const WARN_MCP_CONFIG = ['response_scanning:', '  mcp_action: warn', 'mcp_tool_scanning:', '  enabled: true', '  action: warn', '  detect_drift: true', ''].join('\n')

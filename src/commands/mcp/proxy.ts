@@ -9,9 +9,10 @@ detection; every server→client message through the kill switch, confused-deput
 policy, tool-definition scanning (poisoning, rug-pull drift) and injection scanning. Blocked
 requests get a JSON-RPC error; the server never sees them. Log lines go to stderr.
 
-Without --config the built-in defaults are used, and input scanning (block), tool scanning (warn,
+Without --config the built-in defaults are used, and input scanning (block), tool scanning (block,
 drift on) and tool policy (warn, 17 built-in rules) are auto-enabled when the config leaves them
-unconfigured. The kill switch is kill_switch.enabled or kill_switch.sentinel_file (no API, no
+unconfigured. Injection in what the server sends (results, structuredContent, sampling requests)
+is blocked unless response_scanning.mcp_action says warn. The kill switch is kill_switch.enabled or kill_switch.sentinel_file (no API, no
 SIGUSR1 in this command).
 
 Sessions (docs/mcp.md, "Sessions, adaptive enforcement and budgets"): with session_profiling and

@@ -122,13 +122,17 @@ export function resolvePaths(c: PipelockConfig, baseDir: string | undefined): vo
   for (const k of ['ca_file', 'cert_file', 'key_file'] as const) st[k] = abs(st[k])
 }
 
-/** MCP sections (mcp.md §14.1): actions are filled only for enabled sections (auto-enable depends on it). */
+/**
+ * MCP sections (mcp.md §14.1): actions are filled only for enabled sections (auto-enable depends on
+ * it). [ext] Tool scanning enabled without an action blocks (the reference fills warn): warn is an
+ * explicit choice (docs/compatibility.md).
+ */
 function applyMcpDefaults(c: PipelockConfig): void {
   const fill = (sec: {enabled: boolean; action: string}): void => {
     if (sec.enabled && sec.action === '') sec.action = 'warn'
   }
   fill(c.mcp_input_scanning)
-  fill(c.mcp_tool_scanning)
+  if (c.mcp_tool_scanning.enabled && c.mcp_tool_scanning.action === '') c.mcp_tool_scanning.action = 'block'
   fill(c.mcp_tool_policy)
   if (c.mcp_input_scanning.on_parse_error === '') c.mcp_input_scanning.on_parse_error = 'block'
   const sb = c.mcp_session_binding

@@ -164,6 +164,8 @@ function buildConfigSchema() {
       patterns: z.array(responsePatternSchema),
       exempt_domains: strList,
       sse_streaming: obj({enabled: bool, action: str, max_event_bytes: int}),
+      // [ext] action on injection in MCP server messages (docs/mcp.md); absent = block in MCP modes.
+      mcp_action: str.optional(),
     }),
     mcp_input_scanning: obj({enabled: bool, action: str, on_parse_error: str}),
     mcp_tool_scanning: obj({enabled: bool, action: str, detect_drift: bool}),

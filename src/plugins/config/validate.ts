@@ -83,6 +83,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
 
   // response scanning
   const rs = c.response_scanning
+  if (rs.mcp_action !== undefined && rs.mcp_action !== '') oneOf(['response_scanning', 'mcp_action'], rs.mcp_action, ['strip', 'warn', 'block', 'ask'])
   if (rs.enabled) {
     oneOf(['response_scanning', 'action'], rs.action, ['strip', 'warn', 'block', 'ask'])
     rs.patterns.forEach((p, i) => checkResponsePattern(p, ['response_scanning', 'patterns', i]))

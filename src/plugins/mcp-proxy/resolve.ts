@@ -1,7 +1,9 @@
 /**
  * Runtime resolution for MCP commands (spec mcp.md §2.3 step 2, §13): on a clone of the loaded
  * config, re-enable response scanning with defaults when it is off, then (proxy mode only)
- * auto-enable the three "unconfigured" MCP sections (§14.2).
+ * auto-enable the three "unconfigured" MCP sections (§14.2) — tool scanning in block mode — and
+ * settle the action on injection in server messages (`response_scanning.mcp_action`, block unless
+ * chosen). `mcp scan` reports the configured actions as they are.
  */
 import {BUILTIN_TOOL_POLICY_RULES, defaultConfig, DEFAULT_RESPONSE_PATTERNS, type PipelockConfig} from '../config/index.js'
 
@@ -34,13 +36,22 @@ export function resolveMcpRuntime(loaded: PipelockConfig, mode: 'proxy' | 'scan'
     }
     const ts = c.mcp_tool_scanning
     if (!ts.enabled && ts.action === '') {
-      c.mcp_tool_scanning = {...ts, enabled: true, action: 'warn', detect_drift: true}
+      // [ext] block, not the reference's warn: a poisoned definition or a rug-pull is not relayed
+      // unless the config chooses warn (docs/mcp.md "Safe defaults").
+      c.mcp_tool_scanning = {...ts, enabled: true, action: 'block', detect_drift: true}
       lines.push(`pipelock: auto-enabling MCP tool scanning for ${mode} mode`)
     }
     const tp = c.mcp_tool_policy
     if (!tp.enabled && tp.action === '' && tp.rules.length === 0) {
       c.mcp_tool_policy = {...tp, enabled: true, action: 'warn', rules: BUILTIN_TOOL_POLICY_RULES.map((r) => ({...r}))}
       lines.push(`pipelock: auto-enabling MCP tool call policy for ${mode} mode`)
+    }
+    // [ext] Injection in what an MCP server sends (results, structuredContent, sampling and other
+    // server requests) is blocked unless `response_scanning.mcp_action` chooses otherwise; the
+    // general `response_scanning.action` carries over when it is stricter than warn (block, strip, ask).
+    const rs = c.response_scanning
+    if (rs.mcp_action === undefined || rs.mcp_action === '') {
+      c.response_scanning = {...rs, mcp_action: rs.action === 'warn' || rs.action === '' ? 'block' : rs.action}
     }
   }
   return {config: c, lines}

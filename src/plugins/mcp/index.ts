@@ -1,7 +1,7 @@
 // Layer 2: the MCP firewall core (spec mcp.md): JSON-RPC framing, the block vocabulary, text
 // extraction, request/response pipelines with one decision per message, tool-definition
 // scanning, tool policy, chain detection and `mcp scan`. No sockets, no processes.
-export {parseFrame, trimGoSpace, isObject as isObjectValue, type McpFrame} from './jsonrpc/frame.js'
+export {parseFrame, trimGoSpace, recoverRequestId, isObject as isObjectValue, type McpFrame} from './jsonrpc/frame.js'
 export {MCP_ERRORS, mcpError, errorLine, textResultLine, type McpError, type McpErrorKey, type McpErrorSpec} from './jsonrpc/errors.js'
 export {allStrings, valueStrings, extractText, remainderText, goFormatFloat, unescapeU} from './jsonrpc/extract.js'
 export {scanRequest, type ContentVerdict, type InputAction, type RequestScanOptions} from './scan/request.js'
@@ -11,13 +11,14 @@ export {applyMediaToResult, type MediaCheck, type MediaVerdict, type MediaResult
 export {scanServerLine, renderScanJson, renderScanText, type ScanLineVerdict, type ScanMatch} from './scan/scan-lines.js'
 export {ToolScanner, POISON_PATTERNS, EXFIL_PARAM_PATTERN, decodeTools, schemaTexts, paramNames, expandParamName, toolHash, type ToolDefinition} from './tools/scan.js'
 export {ToolBaseline, driftSummary, MAX_TRACKED_TOOLS} from './tools/baseline.js'
+export {HiddenIntentRules, HIDDEN_INTENT_PATTERNS, HIDDEN_TEXT_MARKER, MODEL_DIRECTED_INSTRUCTION, CROSS_TOOL_DATA_REFERENCE, hasHiddenText} from './tools/hidden-intent.js'
 export {ToolPolicy, NO_POLICY_MATCH, type PolicyVerdict, type ToolPolicyConfig, type RedirectProfile} from './policy/compile.js'
 export {normalizeArgument, compilePolicyRegexes, policyPre, forPolicy} from './policy/normalize.js'
 export {actionRank, stricter} from './policy/strictness.js'
 export {ToolClassifier, globMatch, CATEGORY_PRIORITY, type ChainCategory} from './chains/classify.js'
 export {ChainDetector, BUILTIN_CHAIN_PATTERNS, type ChainConfig, type ChainMatch, type ChainPattern, type ChainSeverity} from './chains/matcher.js'
 export {RequestTracker, MAX_PENDING_IDS} from './pipeline/tracker.js'
-export {decideRequest, requestFrame, requestScanRuns, unscannedContent, type McpContext, type RequestExtras} from './pipeline/request.js'
+export {decideRequest, batchAnswer, requestFrame, requestScanRuns, unscannedContent, type McpContext, type RequestExtras} from './pipeline/request.js'
 export {scanResponseFrame, type ResponseScans, type ResponseScanDeps} from './pipeline/response-scans.js'
 export {decideResponse} from './pipeline/response.js'
 export {mcpSettingsFromConfig, newSessionState, type McpSettings, type McpDeps, type McpSessionState, type McpSessionSource, type KillSwitchView, type ResponseAction} from './pipeline/settings.js'

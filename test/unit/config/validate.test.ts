@@ -204,3 +204,11 @@ test('canary_tokens (containment.md §5.2): every message, always checked', () =
   assertRefused(tok('    - name: a\n      value: abcdefgh12\n      env_var: 9BAD-NAME\n'), /canary_tokens\.tokens\[0\]\.env_var "9BAD-NAME" is invalid/)
   assert.equal(load(tok('    - name: a\n      value: abcdefgh12\n      env_var: AWS_ACCESS_KEY_ID\n')).config.canary_tokens.tokens[0]?.env_var, 'AWS_ACCESS_KEY_ID')
 })
+
+test('response_scanning.mcp_action: optional, strip|warn|block|ask; mcp_tool_scanning enabled without an action blocks', () => {
+  assertRefused('response_scanning:\n  mcp_action: allow\n', /response_scanning\.mcp_action: must be one of strip, warn, block, ask/)
+  assert.equal(load('response_scanning:\n  mcp_action: warn\n').config.response_scanning.mcp_action, 'warn')
+  assert.equal(load('').config.response_scanning.mcp_action, undefined)
+  assert.equal(load('mcp_tool_scanning:\n  enabled: true\n').config.mcp_tool_scanning.action, 'block')
+  assert.equal(load('mcp_tool_scanning:\n  enabled: true\n  action: warn\n').config.mcp_tool_scanning.action, 'warn')
+})

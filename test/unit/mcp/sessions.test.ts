@@ -65,7 +65,7 @@ test('a warn finding is upgraded to block by the session level (adaptive upgrade
 })
 
 test('clean messages decay the score; a response injection warn scores a near miss; strip scores strip', () => {
-  const rt = runtime({...SESSIONS, response_scanning: {enabled: true, action: 'warn'}})
+  const rt = runtime({...SESSIONS, response_scanning: {enabled: true, action: 'warn', mcp_action: 'warn'}})
   const s = new Session(rt)
   s.req(call(1, 'echo', {text: AWS_KEY}))
   const sess = rt.sessions!.manager.get('mcp-stdio-1')!
@@ -220,7 +220,7 @@ test('audit sink and metrics read the decision: blocked with the layer, anomaly 
 })
 
 test('response side: an injection warn upgraded by the level answers with the escalation error (mcp.md §5.1 step 12)', () => {
-  const rt = runtime({...SESSIONS, response_scanning: {enabled: true, action: 'warn'}})
+  const rt = runtime({...SESSIONS, response_scanning: {enabled: true, action: 'warn', mcp_action: 'warn'}})
   const s = new Session(rt)
   for (let i = 1; i <= 2; i++) assert.equal(s.req(call(i, 'echo', {text: AWS_KEY})).verdict, 'block')
   assert.equal(rt.sessions!.manager.get('mcp-stdio-1')!.level, 1)

@@ -103,3 +103,51 @@ export function parseFrame(raw: string): McpFrame {
   }
   return {...base, error: null}
 }
+
+/**
+ * [ext] The `id` of a request the strict parse refused for a duplicate key (issue 37: the client
+ * waited for an answer that never came). Lenient and top-level only: the text must be valid JSON
+ * (JSON.parse) and its envelope must name `id`. Named once with a string or number: that id. Named
+ * more than once: the text `null`, so the request is answered with `"id":null` (JSON-RPC 2.0 §5:
+ * an id that cannot be determined). No `id` member (a notification), or not JSON: null.
+ */
+export function recoverRequestId(text: string): string | null {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null
+  let depth = 0
+  let found: string | null = null
+  let count = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) {
+      let j = i + 1
+      while (j < text.length && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1
+      const token = text.slice(i, j + 1)
+      let k = j + 1
+      while (k < text.length && /\s/.test(text[k]!)) k++
+      if (depth === 1 && text[k] === ':' && (JSON.parse(token) as string) === 'id') {
+        count++
+        let v = k + 1
+        while (v < text.length && /\s/.test(text[v]!)) v++
+        let e = v
+        if (text[v] === '"') {
+          e = v + 1
+          while (e < text.length && text.charCodeAt(e) !== 0x22) e += text.charCodeAt(e) === 0x5c ? 2 : 1
+          e++
+        } else {
+          while (e < text.length && /[-+.\deE]/.test(text[e]!)) e++
+        }
+        found = e > v ? text.slice(v, e) : null
+      }
+      i = j
+    } else if (c === 0x7b || c === 0x5b) depth++
+    else if (c === 0x7d || c === 0x5d) depth--
+  }
+  if (count > 1) return 'null'
+  return count === 1 && found !== null ? compactRawJson(found) : null
+}

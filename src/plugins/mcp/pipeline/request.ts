@@ -8,7 +8,7 @@
 import {goJson} from '../../canonical/index.js'
 import type {ReasonCode} from '../../scanner/index.js'
 import {errorLine, mcpError, type McpError} from '../jsonrpc/errors.js'
-import {isObject, parseFrame, type McpFrame} from '../jsonrpc/frame.js'
+import {isObject, parseFrame, recoverRequestId, type McpFrame} from '../jsonrpc/frame.js'
 import {NO_POLICY_MATCH, type PolicyVerdict} from '../policy/compile.js'
 import {stricter} from '../policy/strictness.js'
 import {scanRequest, type ContentVerdict} from '../scan/request.js'
@@ -32,7 +32,49 @@ const MEDIATION_META = 'com.pipelock/mediation'
  * is the one this thread would compute.
  */
 export function requestFrame(raw: string): McpFrame {
-  return stripMediationMeta(parseFrame(raw))
+  const frame = stripMediationMeta(parseFrame(raw))
+  // [ext] A request refused for a duplicate key is still answered (issue 37): with its id when the
+  // envelope names one unambiguously, so the client is not left waiting for its own timeout.
+  if (frame.id === null && !frame.isBatch && frame.value === undefined && (frame.error ?? '').startsWith('duplicate object key')) {
+    const id = recoverRequestId(frame.text)
+    if (id !== null) return {...frame, id}
+  }
+  return frame
+}
+
+/**
+ * [ext] The answer to a batch (issue 37): one `-32600` error per request in it, each with that
+ * request's id, as a JSON-RPC batch response — a client matches answers by id, so an error with
+ * `id: null` alone left every request of the batch waiting. A batch with no request that has an
+ * id (or not parseable as a list) gets the single `id: null` error of §4.1 step 5.
+ */
+export function batchAnswer(frame: McpFrame): string {
+  const err = mcpError('batch_request')
+  const ids: string[] = []
+  const strictList = Array.isArray(frame.value) ? frame.value : null
+  if (strictList !== null) {
+    for (const el of strictList) {
+      if (!isObject(el) || typeof el.get('method') !== 'string') continue
+      const id = el.get('id')
+      if (id === undefined || id === null || typeof id === 'boolean' || Array.isArray(id) || isObject(id)) continue
+      ids.push(goJson(id))
+    }
+  } else {
+    let lenient: unknown
+    try {
+      lenient = JSON.parse(frame.text)
+    } catch {
+      lenient = null
+    }
+    if (Array.isArray(lenient)) {
+      for (const el of lenient) {
+        if (el === null || typeof el !== 'object' || Array.isArray(el) || typeof el.method !== 'string') continue
+        if (typeof el.id === 'string' || typeof el.id === 'number') ids.push(JSON.stringify(el.id))
+      }
+    }
+  }
+  if (ids.length === 0) return errorLine(null, err)
+  return `[${ids.map((id) => errorLine(id, err)).join(',')}]`
 }
 
 /** Whether the content scan runs for a message of this state (stdio always; HTTP/WS when enabled). */
@@ -108,7 +150,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   if (frame.isBatch) {
     notes.push(`${at}blocked batch request (not supported by MCP)`)
     sess?.signal('block', 'batch', 'batch request')
-    return {...block('batch', 'mcp_input_scanning', mcpError('batch_request'), ['batch']), answer: errorLine(null, mcpError('batch_request'))}
+    return {...block('batch', 'mcp_input_scanning', mcpError('batch_request'), ['batch']), answer: batchAnswer(frame)}
   }
 
   // 1. Content scan. stdio always scans (warn when input scanning is off); HTTP/WS only when

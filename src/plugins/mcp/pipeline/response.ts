@@ -34,10 +34,14 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
     if (to !== action) facts.push({kind: 'adaptive_upgrade', action: to, name: `${action}->${to}`, detail: surface, severity: entry?.label ?? ''})
     return to
   }
+  // A blocked server-initiated request (sampling/createMessage, elicitation/create …) is answered to
+  // the server, never relayed as an error to the client (fix Q20 for every block, issue 37: the
+  // client saw a response to an id it never sent, and the server's call waited for an answer).
+  const serverRequest = frame.hasMethod && !frame.isResponse && frame.id !== null
   const replace = (stage: McpStage, layer: string, err: McpError, findings: readonly string[]): McpDecision => ({
     ...base, verdict: 'block', stage, layer, reason: err.reason, findings,
     // Messages without an id never receive an error: they are dropped.
-    forward: frame.id === null ? null : errorLine(frame.id, err), answer: null,
+    forward: frame.id === null || serverRequest ? null : errorLine(frame.id, err), answer: serverRequest ? errorLine(frame.id, err) : null,
   })
 
   const ks = deps.killSwitch.status()

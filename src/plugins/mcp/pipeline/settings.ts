@@ -94,7 +94,8 @@ export function mcpSettingsFromConfig(c: PipelockConfig, scanner: Scanner): McpS
   const ts = c.mcp_tool_scanning
   const tp = c.mcp_tool_policy
   const sb = c.mcp_session_binding
-  const rs = c.response_scanning.action
+  // [ext] `mcp_action` (settled by the MCP runtime resolution, docs/mcp.md) wins over the general action.
+  const rs = c.response_scanning.mcp_action !== undefined && c.response_scanning.mcp_action !== '' ? c.response_scanning.mcp_action : c.response_scanning.action
   return {
     // Input scanning off: stdio still scans in warn mode and blocks parse errors (§3.1.2, Q1).
     input: {enabled: inp.enabled, action: inp.enabled ? action2(inp.action) : 'warn', onParseError: inp.on_parse_error === 'forward' ? 'forward' : 'block'},

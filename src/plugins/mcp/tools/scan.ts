@@ -11,6 +11,7 @@ import {goJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
 import {leetspeak, mapExoticWhitespace, stripControlChars, type Scanner} from '../../scanner/index.js'
 import {sortedKeys, valueStrings} from '../jsonrpc/extract.js'
 import {isObject} from '../jsonrpc/frame.js'
+import {HiddenIntentRules} from './hidden-intent.js'
 
 const MAX_SCHEMA_DEPTH = 20
 
@@ -155,10 +156,12 @@ export interface ToolFinding {
 export class ToolScanner {
   private readonly poison: ReadonlyArray<{name: string; re: RE2}>
   private readonly exfil: RE2
+  private readonly hidden: HiddenIntentRules
 
   constructor(private readonly scanner: Scanner) {
     this.poison = POISON_PATTERNS.map((p) => ({name: p.name, re: new RE2(p.regex, 'u')}))
     this.exfil = new RE2(EXFIL_PARAM_PATTERN, 'u')
+    this.hidden = new HiddenIntentRules(scanner)
   }
 
   /** `ForToolText`: StripControlChars → NFKC → ConfusableToASCII → StripCombiningMarks → Leetspeak → Whitespace. */
@@ -168,7 +171,7 @@ export class ToolScanner {
   }
 
   /** The scanned text of one tool (§6.2 plus the Q9 fields). */
-  toolText(t: ToolDefinition): {text: string; params: string[]} {
+  toolText(t: ToolDefinition): {text: string; params: string[]; parts: string[]} {
     const params = paramNames(t.inputSchema)
     const parts: string[] = []
     if (t.description !== '') parts.push(t.description)
@@ -182,18 +185,19 @@ export class ToolScanner {
     if (typeof title === 'string' && title !== '') parts.push(title)
     parts.push(...valueStrings(t.raw.get('annotations')).filter((s) => s !== ''))
     parts.push(...schemaTexts(t.raw.get('outputSchema')))
-    return {text: parts.join(' '), params}
+    return {text: parts.join(' '), params, parts}
   }
 
-  /** Checks 1–3 of §6.3 for one tool. */
+  /** Checks 1–3 of §6.3 for one tool, then the [ext] hidden-intent rules (hidden-intent.ts). */
   scanTool(t: ToolDefinition): {findings: string[]; params: string[]} {
-    const {text, params} = this.toolText(t)
+    const {text, params, parts} = this.toolText(t)
     const findings: string[] = []
     if (text !== '') {
       const r = this.scanner.scanResponse(text)
       if (!r.clean) findings.push(...new Set(r.matches.map((m) => m.pattern)))
       const tt = this.forToolText(text)
       for (const p of this.poison) if (p.re.test(tt)) findings.push(p.name)
+      findings.push(...this.hidden.scan(parts))
     }
     for (const p of params) {
       if (this.exfil.test(this.forToolText(expandParamName(p)))) {
