@@ -38,7 +38,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   verify: {about: 'write a signed receipt chain and verify it with the CLI (--receipts N, --million)', run: runVerifyBench as unknown as Bench},
   evidence: {about: 'EvidenceReceipt v2 verification cost relative to a bare Ed25519 verification', run: async () => benchEvidence() as unknown as Record<string, unknown>[]},
   'url-scan': {about: 'URL scan of a typical allowed URL: p50/p99 and per-stage breakdown ([iterations])', run: runUrlScanBench as unknown as Bench},
-  compile: {about: 'generate a 1,000,000-event realistic corpus and compile it (events/s, peak RSS; --events N, --corpus simple, --keep DIR)', run: runCompileBench as unknown as Bench},
+  compile: {about: 'generate 1,000,000-event corpora (realistic: 10,000 low-volume hosts; api: the earlier default) and compile each (events/s, peak RSS; --events N, --corpus realistic|api|simple, --keep DIR)', run: runCompileBench as unknown as Bench},
   shadow: {about: 'compile the same corpus, then replay it with learn shadow (events/s, peak RSS; --events N, --keep DIR, --arms: also without the scan worker and without --optimize-for-size)', run: runShadowBench as unknown as Bench},
   connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct, CPU per 10 MiB and per tunnel (1 KiB), bare relay floor (--rounds N, --warmup N tunnels, --baseline DIR)', run: runConnectBench as unknown as Bench},
   proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json (--record stores this run, --baseline DIR adds another built checkout)', run: runProxyPeersBench as unknown as Bench},

@@ -1,6 +1,9 @@
+import {createHash, type Hash} from 'node:crypto'
 import {
+  assertYamlEmittable,
   canonicalBytes,
-  emitSignedYaml,
+  canonicalizeTo,
+  emitSignedYamlTo,
   formatGoTime,
   fromEpochNanos,
   goJson,
@@ -13,20 +16,20 @@ import {
 import {decodeSummary, readCaptureInputs, SummaryDecodeError, type CaptureFileRef, type CaptureInput} from '../capture/index.js'
 import {
   CONTRACT_KEY_PURPOSE,
-  contractHash,
   manifestProblem,
   moduleDigestRoot,
   projectContractBody,
+  projectContractRule,
   signCanonical,
 } from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
-import {sha256Hex, type Ed25519KeyPair} from '../signing/index.js'
-import {Aggregator, type AggregateResult} from './aggregate.js'
+import {formatSignature, sha256Hex, signBytes, type Ed25519KeyPair} from '../signing/index.js'
+import {Aggregator, type AggregateResult, type RuleAggregate} from './aggregate.js'
 import {fromByteString} from '../canonical/index.js'
 import {resolveFloors, type Confidence, type Floors} from './inference.js'
 import {jsonIndentNoHtml, sortedTree} from './json-out.js'
 import {DEFAULT_NORMALIZATION, NORMALIZATION_ALGORITHM, type NormalizationSettings} from './normalize.js'
-import {renderReview, reviewInputFromCompile} from './review.js'
+import {renderReview, reviewInputFromCompile, reviewRuleFromTree, type ReviewRule} from './review.js'
 import {buildRule} from './rules.js'
 
 export const INFERENCE_ALGORITHM = 'wilson_lb_v1'
@@ -94,11 +97,17 @@ export interface CompileStats {
 }
 
 export interface CompileResult {
-  yaml: string
+  /**
+   * The contract YAML. Rendered on each read (≈ 1.2 KB per rule): write it with `writeYaml`,
+   * which streams it in ≈ 64 KiB pieces and never holds the document.
+   */
+  readonly yaml: string
+  /** Streams the contract YAML (the bytes of `yaml`) to `write`. */
+  writeYaml(write: (chunk: string) => void): void
   manifestJson: string
   review: string
-  /** The signed envelope `{body, signature}`. */
-  contract: JsonObject
+  /** The signed envelope `{body, signature}`, built on each read (every rule as a tree: tests, small contracts). */
+  readonly contract: JsonObject
   contractHash: string
   stats: CompileStats
   aggregate: AggregateResult
@@ -106,6 +115,58 @@ export interface CompileResult {
 }
 
 const int = (n: number | bigint): JsonNumber => new JsonNumber(String(n))
+
+/** Canonical text into SHA-256 in ≈ 64 KiB pieces, counting its UTF-8 bytes. */
+class HashSink {
+  private readonly hash: Hash = createHash('sha256')
+  private piece = ''
+  bytes = 0
+
+  push(text: string): void {
+    this.piece += text
+    if (this.piece.length >= 65536) this.flush()
+  }
+
+  private flush(): void {
+    this.bytes += Buffer.byteLength(this.piece)
+    this.hash.update(this.piece, 'utf8')
+    this.piece = ''
+  }
+
+  hex(): string {
+    this.flush()
+    return this.hash.digest('hex')
+  }
+}
+
+/** Canonical text into one buffer of a size known in advance (pass 1 measured it). */
+class BufferSink {
+  private readonly buf: Buffer
+  private piece = ''
+  private at = 0
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size)
+  }
+
+  push(text: string): void {
+    this.piece += text
+    if (this.piece.length >= 65536) this.flush()
+  }
+
+  private flush(): void {
+    const n = Buffer.byteLength(this.piece)
+    if (this.at + n > this.buf.length) throw new Error('canonical body grew between passes')
+    this.at += this.buf.write(this.piece, this.at, 'utf8')
+    this.piece = ''
+  }
+
+  done(): Buffer {
+    this.flush()
+    if (this.at !== this.buf.length) throw new Error('canonical body shrank between passes')
+    return this.buf
+  }
+}
 
 function secondsToTime(s: number): string {
   return formatGoTime(fromEpochNanos(BigInt(s) * 1_000_000_000n))
@@ -204,12 +265,10 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
   })
   const start = result.windowStart === undefined ? '0001-01-01T00:00:00Z' : secondsToTime(result.windowStart)
   const end = result.windowEnd === undefined ? '0001-01-01T00:00:00Z' : secondsToTime(result.windowEnd)
-  const rules = result.rules.map((r) => buildRule(r, floors))
-  for (const r of rules) stats.confidence[r.confidence]++
   stats.eventsIngested = result.total
   stats.dropped = result.dropped
   stats.malformed = result.malformed
-  stats.rules = rules.length
+  stats.rules = result.rules.length
   const finishedAt = formatGoTime(fromEpochNanos(options.clock.nowNanos()))
 
   // §9 contract body, Go struct order.
@@ -256,29 +315,66 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
       ['privacy', new Map<string, JsonValue>([['default_data_class', 'internal'], ['salt_epoch', int(0)], ['forbid_classes', ['regulated']]])],
     ]),
   )
-  body.set('rules', rules.map((r) => r.tree))
-
+  // The rules are never held as one tree: they are built, projected and emitted one at a time,
+  // in each of the passes below (hash, signature, YAML), from the compact aggregates (issue 36).
+  body.set('rules', [])
+  const ruleAggs = result.rules
   let projected: JsonObject
   let hash: string
   let signature: string
+  const reviewRows: ReviewRule[] = []
+  let emitYaml: (write: (chunk: string) => void) => void
+  let contractTree: () => JsonObject
   try {
     projected = projectContractBody(body)
-    hash = contractHash(projected)
+    const slot = projected.get('rules') as JsonValue[]
+    const ruleTree = (i: number): JsonObject => projectContractRule(buildRule(ruleAggs[i] as RuleAggregate, floors).tree, i)
+    const trees = function* (onRule?: (tree: JsonObject) => void): Generator<JsonObject> {
+      for (let i = 0; i < ruleAggs.length; i++) {
+        const t = ruleTree(i)
+        onRule?.(t)
+        yield t
+      }
+    }
+    // Pass 1: contract_hash over the canonical body with an empty hash, streamed into SHA-256;
+    // the rules' review rows, confidence counts and YAML-emittability are taken on the way.
+    assertYamlEmittable(projected)
+    const hasher = new HashSink()
+    canonicalizeTo(projected, hasher, (a) =>
+      a === slot
+        ? trees((t) => {
+            assertYamlEmittable(t)
+            const row = reviewRuleFromTree(t)
+            stats.confidence[row.confidence as Confidence]++
+            reviewRows.push(row)
+          })
+        : undefined,
+    )
+    hash = 'sha256:' + hasher.hex()
     projected.set('contract_hash', hash)
-    signature = signCanonical(projected, options.signer.keyPair)
-  } catch (e) {
-    throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)
-  }
-  const envelope: JsonObject = new Map<string, JsonValue>([
-    ['body', projected],
-    ['signature', signature],
-  ])
-  let yaml: string
-  try {
-    yaml = emitSignedYaml(envelope)
+    // Pass 2: the signed message, the same text with the hash filled in, written into one buffer
+    // of its exact size (Ed25519 reads its message twice, so it cannot be streamed).
+    const message = new BufferSink(hasher.bytes + Buffer.byteLength(hash))
+    canonicalizeTo(projected, message, (a) => (a === slot ? trees() : undefined))
+    signature = formatSignature(signBytes(options.signer.keyPair, message.done()))
+    emitYaml = (write: (chunk: string) => void): void => {
+      const envelope: JsonObject = new Map<string, JsonValue>([
+        ['body', projected],
+        ['signature', signature],
+      ])
+      emitSignedYamlTo(envelope, write, (a) => (a === slot ? {count: ruleAggs.length, items: trees()} : undefined))
+    }
+    contractTree = (): JsonObject => {
+      const b: JsonObject = new Map(projected)
+      b.set('rules', [...trees()])
+      return new Map<string, JsonValue>([
+        ['body', b],
+        ['signature', signature],
+      ])
+    }
   } catch (e) {
     if (e instanceof YamlEmitError) throw new PipelockError('COMPILE_FAILED', e.message)
-    throw e
+    throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)
   }
 
   // §12 compile manifest.
@@ -317,6 +413,22 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
   }
   const manifestJson = jsonIndentNoHtml(new Map<string, JsonValue>([['body', mbody], ['signature', msig]])) + '\n'
 
-  const review = renderReview(reviewInputFromCompile(projected, result, floors, config.acceptTail ?? false))
-  return {yaml, manifestJson, review, contract: envelope, contractHash: hash, stats, aggregate: result, inputs: refs}
+  const review = renderReview(reviewInputFromCompile(projected, result, floors, config.acceptTail ?? false, reviewRows))
+  return {
+    get yaml(): string {
+      const parts: string[] = []
+      emitYaml((chunk) => parts.push(chunk))
+      return parts.join('')
+    },
+    writeYaml: emitYaml,
+    get contract(): JsonObject {
+      return contractTree()
+    },
+    manifestJson,
+    review,
+    contractHash: hash,
+    stats,
+    aggregate: result,
+    inputs: refs,
+  }
 }

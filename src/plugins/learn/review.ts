@@ -152,7 +152,12 @@ function obj(m: JsonObject | undefined, k: string): JsonObject | undefined {
 /** Review rows from a contract body (compile output or a loaded candidate). */
 export function reviewRulesFromBody(body: JsonObject): ReviewRule[] {
   const rules = (body.get('rules') as JsonObject[] | null) ?? []
-  return rules.map((r) => {
+  return rules.map(reviewRuleFromTree)
+}
+
+/** The review row of one contract rule. */
+export function reviewRuleFromTree(r: JsonObject): ReviewRule {
+  {
     const obs = obj(r, 'observation')
     const budgets: [string, number][] = []
     const b = obj(r, 'budgets')
@@ -179,17 +184,17 @@ export function reviewRulesFromBody(body: JsonObject): ReviewRule[] {
       ...(opp === undefined ? {} : {opportunities: opp}),
       budgets,
     }
-  })
+  }
 }
 
-export function reviewInputFromCompile(body: JsonObject, agg: AggregateResult, floors: Floors, _acceptTail: boolean): ReviewInput {
+export function reviewInputFromCompile(body: JsonObject, agg: AggregateResult, floors: Floors, _acceptTail: boolean, rules?: ReviewRule[]): ReviewInput {
   const win = obj(body, 'observation_window')
   return {
     agent: str(obj(body, 'selector'), 'agent'),
     start: str(win, 'start'),
     end: str(win, 'end'),
     totalEvents: agg.total,
-    rules: reviewRulesFromBody(body),
+    rules: rules ?? reviewRulesFromBody(body),
     floors,
     actionClasses: agg.actionClasses,
     tails: agg.tails.map((t) => ({host: fromByteString(t.host), tail: t.tail, hostTotal: t.hostTotal, tailPct: t.tailPct, promotionBlock: t.promotionBlock})),

@@ -42,7 +42,7 @@ export {
   HEX_KEY_FILE_CAP,
 } from './key-text.js'
 export type {PublicKeyValue} from './key-text.js'
-export {writeFileAtomic} from './atomic-write.js'
+export {writeFileAtomic, type StreamedText} from './atomic-write.js'
 export {
   KEYSTORE_DIR_MODE,
   PRIVATE_KEY_MODE,
