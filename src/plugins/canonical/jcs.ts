@@ -51,11 +51,16 @@ export interface TextSink {
   push(text: string): void
 }
 
+/** An array item whose canonical text is already made (written as is, never re-read). */
+export class CanonicalText {
+  constructor(readonly text: string) {}
+}
+
 /**
  * Items to emit in place of one array of the tree (matched by identity), produced on demand:
  * a contract's rules are generated one at a time while streaming, never held as one tree.
  */
-export type ArrayExpander = (array: readonly JsonValue[]) => Iterable<JsonValue> | undefined
+export type ArrayExpander = (array: readonly JsonValue[]) => Iterable<JsonValue | CanonicalText> | undefined
 
 /**
  * Streams the canonical form of `value` into `sink`: the same text `canonicalize` returns, in
@@ -64,6 +69,11 @@ export type ArrayExpander = (array: readonly JsonValue[]) => Iterable<JsonValue>
 export function canonicalizeTo(value: JsonValue, sink: TextSink, expand?: ArrayExpander): void {
   if (value instanceof Map || Array.isArray(value)) emit(value, sink, expand)
   else sink.push(canonicalScalar(value))
+}
+
+/** The canonical form of one string (what `canonicalize` writes for it). */
+export function canonicalString(value: string): string {
+  return isPlainAscii(value) ? `"${value}"` : goQuote(value.normalize('NFC'))
 }
 
 /** Appends the canonical form of `value` to `out`. */
@@ -75,7 +85,8 @@ function emit(value: JsonValue, out: TextSink, expand?: ArrayExpander): void {
     for (const item of items) {
       if (!first) out.push(',')
       first = false
-      emit(item, out, expand)
+      if (item instanceof CanonicalText) out.push(item.text)
+      else emit(item, out, expand)
     }
     out.push(']')
     return

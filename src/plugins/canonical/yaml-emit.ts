@@ -46,9 +46,13 @@ class LineSink implements Lines {
 
 /**
  * Items to emit in place of one array of the tree (matched by identity), with their count (an
- * empty one is written `[]`), produced on demand while streaming.
+ * empty one is written `[]`), produced on demand while streaming: either values, or `lines`,
+ * which writes the items' lines itself (the sequence's column is given; the writer must lay
+ * its items out exactly as the emitter would there).
  */
-export type YamlArrayExpander = (array: readonly JsonValue[]) => {count: number; items: Iterable<JsonValue>} | undefined
+export type YamlArrayExpander = (
+  array: readonly JsonValue[],
+) => {count: number; items?: Iterable<JsonValue>; lines?: (push: (line: string) => void, col: number) => void} | undefined
 
 export function emitSignedYaml(value: JsonValue): string {
   const parts: string[] = []
@@ -121,7 +125,9 @@ function emitMapping(m: Map<string, JsonValue>, col: number, lines: Lines, first
 }
 
 function emitSequence(array: JsonValue[], col: number, lines: Lines, expand: YamlArrayExpander | undefined): void {
-  const items = expand?.(array)?.items ?? array
+  const expanded = expand?.(array)
+  if (expanded?.lines !== undefined) return expanded.lines((line) => lines.push(line), col)
+  const items = expanded?.items ?? array
   for (const raw of items) {
     const item = norm(raw)
     const dash = ' '.repeat(col) + '- '
@@ -223,6 +229,11 @@ function isPrintable(cp: number): boolean {
   if (cp >= 0xa0 && cp <= 0xd7ff) return true
   if (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff) return true
   return false
+}
+
+/** One string as the emitter writes it in a scalar position (plain, single- or double-quoted). */
+export function yamlString(s: string): string {
+  return quoteString(s)
 }
 
 function quoteString(s: string): string {

@@ -74,6 +74,8 @@ interface PathNode {
 export interface RuleAggregate {
   /** Rule key (byte string, §6.1). */
   key: string
+  /** Its rule id (§8), once computed. */
+  id?: string
   host: string
   path?: string
   method?: string

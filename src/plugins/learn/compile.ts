@@ -1,8 +1,9 @@
-import {createHash, type Hash} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {
   assertYamlEmittable,
   canonicalBytes,
   canonicalizeTo,
+  CanonicalText,
   emitSignedYamlTo,
   formatGoTime,
   fromEpochNanos,
@@ -23,13 +24,14 @@ import {
   signCanonical,
 } from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
-import {formatSignature, sha256Hex, signBytes, type Ed25519KeyPair} from '../signing/index.js'
-import {Aggregator, type AggregateResult, type RuleAggregate} from './aggregate.js'
+import {formatSignature, sha256Hex, signStreamed, type Ed25519KeyPair} from '../signing/index.js'
+import {Aggregator, type AggregateResult} from './aggregate.js'
 import {fromByteString} from '../canonical/index.js'
 import {resolveFloors, type Confidence, type Floors} from './inference.js'
 import {jsonIndentNoHtml, sortedTree} from './json-out.js'
 import {DEFAULT_NORMALIZATION, NORMALIZATION_ALGORITHM, type NormalizationSettings} from './normalize.js'
-import {renderReview, reviewInputFromCompile, reviewRuleFromTree, type ReviewRule} from './review.js'
+import {renderReview, reviewInputFromCompile} from './review.js'
+import {assertRuleYamlEmittable, reviewRuleSource, ruleCanonical, ruleConfidence, ruleYamlLines} from './rule-emit.js'
 import {buildRule} from './rules.js'
 
 export const INFERENCE_ALGORITHM = 'wilson_lb_v1'
@@ -116,55 +118,20 @@ export interface CompileResult {
 
 const int = (n: number | bigint): JsonNumber => new JsonNumber(String(n))
 
-/** Canonical text into SHA-256 in ≈ 64 KiB pieces, counting its UTF-8 bytes. */
-class HashSink {
-  private readonly hash: Hash = createHash('sha256')
+/** Text gathered into ≈ 64 KiB pieces for `write` (hash updates and writes per piece, not per token). */
+class PieceSink {
   private piece = ''
-  bytes = 0
+
+  constructor(private readonly write: (piece: string) => void) {}
 
   push(text: string): void {
     this.piece += text
     if (this.piece.length >= 65536) this.flush()
   }
 
-  private flush(): void {
-    this.bytes += Buffer.byteLength(this.piece)
-    this.hash.update(this.piece, 'utf8')
+  flush(): void {
+    if (this.piece !== '') this.write(this.piece)
     this.piece = ''
-  }
-
-  hex(): string {
-    this.flush()
-    return this.hash.digest('hex')
-  }
-}
-
-/** Canonical text into one buffer of a size known in advance (pass 1 measured it). */
-class BufferSink {
-  private readonly buf: Buffer
-  private piece = ''
-  private at = 0
-
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size)
-  }
-
-  push(text: string): void {
-    this.piece += text
-    if (this.piece.length >= 65536) this.flush()
-  }
-
-  private flush(): void {
-    const n = Buffer.byteLength(this.piece)
-    if (this.at + n > this.buf.length) throw new Error('canonical body grew between passes')
-    this.at += this.buf.write(this.piece, this.at, 'utf8')
-    this.piece = ''
-  }
-
-  done(): Buffer {
-    this.flush()
-    if (this.at !== this.buf.length) throw new Error('canonical body shrank between passes')
-    return this.buf
   }
 }
 
@@ -315,66 +282,80 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
       ['privacy', new Map<string, JsonValue>([['default_data_class', 'internal'], ['salt_epoch', int(0)], ['forbid_classes', ['regulated']]])],
     ]),
   )
-  // The rules are never held as one tree: they are built, projected and emitted one at a time,
-  // in each of the passes below (hash, signature, YAML), from the compact aggregates (issue 36).
+  // The rules are never held as one tree (issue 36): each pass below (hash, signature twice,
+  // YAML, review) writes them one at a time straight from the compact aggregates (rule-emit.ts);
+  // `contract` builds the trees only when asked.
   body.set('rules', [])
   const ruleAggs = result.rules
   let projected: JsonObject
   let hash: string
   let signature: string
-  const reviewRows: ReviewRule[] = []
-  let emitYaml: (write: (chunk: string) => void) => void
-  let contractTree: () => JsonObject
+  let slot: JsonValue[]
   try {
     projected = projectContractBody(body)
-    const slot = projected.get('rules') as JsonValue[]
-    const ruleTree = (i: number): JsonObject => projectContractRule(buildRule(ruleAggs[i] as RuleAggregate, floors).tree, i)
-    const trees = function* (onRule?: (tree: JsonObject) => void): Generator<JsonObject> {
-      for (let i = 0; i < ruleAggs.length; i++) {
-        const t = ruleTree(i)
-        onRule?.(t)
-        yield t
-      }
+    slot = projected.get('rules') as JsonValue[]
+    const canonicalRules = function* (): Generator<CanonicalText> {
+      for (const r of ruleAggs) yield new CanonicalText(ruleCanonical(r, floors))
     }
-    // Pass 1: contract_hash over the canonical body with an empty hash, streamed into SHA-256;
-    // the rules' review rows, confidence counts and YAML-emittability are taken on the way.
+    const expand = (a: readonly JsonValue[]): Iterable<CanonicalText> | undefined => (a === slot ? canonicalRules() : undefined)
+    // Refuse what the YAML could not carry before anything is hashed or written.
     assertYamlEmittable(projected)
-    const hasher = new HashSink()
-    canonicalizeTo(projected, hasher, (a) =>
-      a === slot
-        ? trees((t) => {
-            assertYamlEmittable(t)
-            const row = reviewRuleFromTree(t)
-            stats.confidence[row.confidence as Confidence]++
-            reviewRows.push(row)
-          })
-        : undefined,
-    )
-    hash = 'sha256:' + hasher.hex()
+    for (const r of ruleAggs) {
+      assertRuleYamlEmittable(r)
+      stats.confidence[ruleConfidence(r, floors)]++
+    }
+    // contract_hash: SHA-256 of the canonical body with an empty hash, streamed.
+    const hasher = createHash('sha256')
+    const hashSink = new PieceSink((piece) => hasher.update(piece, 'utf8'))
+    canonicalizeTo(projected, hashSink, expand)
+    hashSink.flush()
+    hash = 'sha256:' + hasher.digest('hex')
     projected.set('contract_hash', hash)
-    // Pass 2: the signed message, the same text with the hash filled in, written into one buffer
-    // of its exact size (Ed25519 reads its message twice, so it cannot be streamed).
-    const message = new BufferSink(hasher.bytes + Buffer.byteLength(hash))
-    canonicalizeTo(projected, message, (a) => (a === slot ? trees() : undefined))
-    signature = formatSignature(signBytes(options.signer.keyPair, message.done()))
-    emitYaml = (write: (chunk: string) => void): void => {
-      const envelope: JsonObject = new Map<string, JsonValue>([
-        ['body', projected],
-        ['signature', signature],
-      ])
-      emitSignedYamlTo(envelope, write, (a) => (a === slot ? {count: ruleAggs.length, items: trees()} : undefined))
-    }
-    contractTree = (): JsonObject => {
-      const b: JsonObject = new Map(projected)
-      b.set('rules', [...trees()])
-      return new Map<string, JsonValue>([
-        ['body', b],
-        ['signature', signature],
-      ])
-    }
+    // The signature over the canonical body with the hash filled in: Ed25519 reads its message
+    // twice, and the body is written twice rather than held (ed25519-stream.ts).
+    signature = formatSignature(
+      signStreamed(options.signer.keyPair, (write) => {
+        const sink = new PieceSink(write)
+        canonicalizeTo(projected, sink, expand)
+        sink.flush()
+      }),
+    )
   } catch (e) {
     if (e instanceof YamlEmitError) throw new PipelockError('COMPILE_FAILED', e.message)
     throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)
+  }
+  const emitYaml = (write: (chunk: string) => void): void => {
+    const envelope: JsonObject = new Map<string, JsonValue>([
+      ['body', projected],
+      ['signature', signature],
+    ])
+    emitSignedYamlTo(envelope, write, (a) =>
+      a === slot
+        ? {
+            count: ruleAggs.length,
+            lines: (push, col) => {
+              if (col !== 8) throw new Error(`rules sequence at column ${col}, not 8`)
+              const lines: string[] = []
+              for (const r of ruleAggs) {
+                ruleYamlLines(r, floors, lines)
+                for (const line of lines) push(line)
+                lines.length = 0
+              }
+            },
+          }
+        : undefined,
+    )
+  }
+  const contractTree = (): JsonObject => {
+    const b: JsonObject = new Map(projected)
+    b.set(
+      'rules',
+      ruleAggs.map((r, i) => projectContractRule(buildRule(r, floors).tree, i)),
+    )
+    return new Map<string, JsonValue>([
+      ['body', b],
+      ['signature', signature],
+    ])
   }
 
   // §12 compile manifest.
@@ -413,7 +394,7 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
   }
   const manifestJson = jsonIndentNoHtml(new Map<string, JsonValue>([['body', mbody], ['signature', msig]])) + '\n'
 
-  const review = renderReview(reviewInputFromCompile(projected, result, floors, config.acceptTail ?? false, reviewRows))
+  const review = renderReview(reviewInputFromCompile(projected, result, floors, config.acceptTail ?? false, reviewRuleSource(ruleAggs, floors)))
   return {
     get yaml(): string {
       const parts: string[] = []
