@@ -395,6 +395,7 @@ export class Aggregator {
         const q = norm.mapping.get(p) as string
         normalized.set(q, (normalized.get(q) ?? 0) + n)
       }
+      family.clear()
       const cap = capPerHost(normalized, settings.cardinalityCapPerHost, settings.tailPromotionBlockPct, settings.acceptTail)
       if (cap.overflowed) tails.push({host, ...cap})
       // 2. rule keys (§6.1–6.3) from the host's cells; a rule's opportunities are its parent
