@@ -1,5 +1,6 @@
 import {closeSync, openSync, writeSync} from 'node:fs'
 import {devNull} from 'node:os'
+import {sizeCompileHeap} from '../src/cli/compile-heap.js'
 import {fixedClock} from '../src/plugins/canonical/index.js'
 import {buildInfoUnavailableDigests} from '../src/plugins/contracts/index.js'
 import {compileContract} from '../src/plugins/learn/index.js'
@@ -9,6 +10,8 @@ import {captureFiles} from './capture-files.js'
 // Child process of the compile benchmark: compiles a capture directory and reports its own
 // throughput and peak RSS as one JSON line (so the corpus generation does not count).
 
+// The heap sizing `learn compile` applies (the child stands for the command).
+sizeCompileHeap(process.execArgv, process.env.NODE_OPTIONS)
 const [dir, agent, contractOut] = process.argv.slice(2) as [string, string, string | undefined]
 const inputs = captureFiles(dir).map((f) => ({name: f}))
 const t0 = process.hrtime.bigint()
