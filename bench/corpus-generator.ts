@@ -22,7 +22,7 @@ export interface TrafficShape {
    * Weighted request templates; `{id}` is replaced by an id from `ids`, and `{hash}` (40 hex
    * digits) and `{uuid}` by values derived from the same id (so `ids` bounds their cardinality).
    */
-  routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number; transport?: CaptureTransport; mcp?: McpRoute}[]
+  routes: {method: string; url: string; weight: number; action?: string; surface?: string; actionClass?: string; ids?: number; transport?: CaptureTransport; mcp?: McpRoute; urlOf?: (id: number) => string}[]
 }
 
 /**
@@ -114,6 +114,100 @@ export function realisticShape(tailHosts = 2000): TrafficShape {
   return {routes}
 }
 
+/**
+ * Route choice for shapes of thousands of routes: binary search over cumulative weights. Small
+ * shapes (every golden corpus) keep the linear fold below, so their bytes do not change.
+ */
+function cumulativePicker<T extends {weight: number}>(items: readonly T[]): (r: number) => T {
+  const cum = new Float64Array(items.length)
+  let acc = 0
+  for (let i = 0; i < items.length; i++) cum[i] = acc += (items[i] as T).weight
+  return (r) => {
+    const x = r * acc
+    let lo = 0
+    let hi = items.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((cum[mid] as number) > x) hi = mid
+      else lo = mid + 1
+    }
+    return items[lo] as T
+  }
+}
+
+const LINEAR_PICK_MAX = 256
+
+/**
+ * The benchmark's default corpus since issue 34/36: what a fleet of agents really fetches. Two
+ * parts, by share of events:
+ *
+ * - 55 %: the busy API hosts of `realisticShape` (numeric ids, 40-hex content hashes and session
+ *   uuids in paths; ≈ a quarter of a million distinct raw paths at 1M events).
+ * - 45 %: `hosts` low-volume hosts (default 10,000), Zipf-weighted by rank (s = 0.8): at 1M events
+ *   the busiest sees ≈ 17,000 events, the median ≈ 18, the last ≈ 10. Each host is one of five
+ *   kinds (by rank modulo 10), with 2–3 routes and this many distinct values per varying segment:
+ *   - 30 % sites: `/`, `/docs/{slug}` (40 slugs), `/blog/{year}/{slug}` (5 × 40);
+ *   - 20 % REST APIs: `/api/v1/items/{id}` and `/api/v1/items/{id}/comments` (1,000 numeric ids
+ *     each), `/api/v1/me`;
+ *   - 20 % object stores / CDNs: `/objects/{sha256}` (2,000 64-hex digests),
+ *     `/assets/{name}.{hash8}.js` (50 bundles);
+ *   - 20 % release hosts: `/{owner}/{repo}/releases/download/v{x.y.z}/{repo}-{x.y.z}-{os}-{arch}.tar.gz`
+ *     (60 versions × 6 platforms = 360 assets), `/{owner}/{repo}/releases/latest`;
+ *   - 10 % session APIs: GET and POST `/v2/sessions/{uuid}/messages` (5,000 uuids).
+ *   So a tail host's distinct paths grow with its events (nearly every id event is a new path) up
+ *   to its routes' bounds: ≈ 300,000 distinct raw paths over the tail at 1M events.
+ */
+export function fleetShape(hosts = 10_000): TrafficShape {
+  const busy = realisticShape(0).routes
+  const busyWeight = busy.reduce((a, r) => a + r.weight, 0)
+  const routes: TrafficShape['routes'] = busy.map((r) => ({...r, weight: (55 * r.weight) / busyWeight}))
+  const tlds = ['com', 'net', 'org', 'io', 'dev', 'co.uk', 'app', 'cloud']
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'omega', 'nova', 'lumen', 'cobalt', 'quartz', 'ember']
+  let zipf = 0
+  for (let r = 1; r <= hosts; r++) zipf += 1 / r ** 0.8
+  for (let r = 1; r <= hosts; r++) {
+    const w = (45 * (1 / r ** 0.8)) / zipf
+    const name = `${words[r % words.length]}${r}`
+    const host = `https://${r % 3 === 0 ? 'api.' : r % 3 === 1 ? 'www.' : ''}${name}.${tlds[r % tlds.length]}`
+    const kind = r % 10
+    if (kind <= 2) {
+      routes.push({method: 'GET', url: `${host}/`, weight: w * 0.3})
+      routes.push({method: 'GET', url: host, weight: w * 0.4, ids: 40, urlOf: (id) => `${host}/docs/${slug(id)}`})
+      routes.push({method: 'GET', url: host, weight: w * 0.3, ids: 200, urlOf: (id) => `${host}/blog/${2021 + (id % 5)}/${slug(Math.floor(id / 5))}`})
+    } else if (kind <= 4) {
+      routes.push({method: 'GET', url: host, weight: w * 0.6, ids: 1000, urlOf: (id) => `${host}/api/v1/items/${1000 + id * 37}`})
+      routes.push({method: 'GET', url: host, weight: w * 0.25, ids: 1000, urlOf: (id) => `${host}/api/v1/items/${1000 + id * 37}/comments`})
+      routes.push({method: 'GET', url: `${host}/api/v1/me`, weight: w * 0.15})
+    } else if (kind <= 6) {
+      routes.push({method: 'GET', url: host, weight: w * 0.8, ids: 2000, urlOf: (id) => `${host}/objects/${idHex(id + r * 7919, 64)}`})
+      routes.push({method: 'GET', url: host, weight: w * 0.2, ids: 50, surface: 'response', urlOf: (id) => `${host}/assets/${words[id % words.length]}.${idHex(id + r, 8)}.js`})
+    } else if (kind <= 8) {
+      const owner = `${words[(r >> 3) % words.length]}-labs`
+      const repo = `${name}-cli`
+      routes.push({method: 'GET', url: host, weight: w * 0.85, ids: 360, urlOf: (id) => `${host}/${owner}/${repo}/releases/download/v${release(id)}/${repo}-${release(id)}-${PLATFORMS[Math.floor(id / 60) % PLATFORMS.length]}.tar.gz`})
+      routes.push({method: 'GET', url: `${host}/${owner}/${repo}/releases/latest`, weight: w * 0.15})
+    } else {
+      routes.push({method: 'GET', url: host, weight: w * 0.7, ids: 5000, urlOf: (id) => `${host}/v2/sessions/${idUuid(id + r * 100_003)}/messages`})
+      routes.push({method: 'POST', url: host, weight: w * 0.3, ids: 5000, urlOf: (id) => `${host}/v2/sessions/${idUuid(id + r * 100_003)}/messages`})
+    }
+  }
+  return {routes}
+}
+
+const PLATFORMS = ['linux-amd64', 'linux-arm64', 'darwin-amd64', 'darwin-arm64', 'windows-amd64', 'freebsd-amd64']
+
+/** `major.minor.patch` for the id's release (60 releases). */
+function release(id: number): string {
+  const v = id % 60
+  return `${1 + Math.floor(v / 20)}.${Math.floor(v / 4) % 5}.${v % 4}`
+}
+
+/** A readable slug: two words and a number. */
+function slug(id: number): string {
+  const a = ['getting-started', 'install', 'configure', 'upgrade', 'faq', 'api', 'cli', 'security']
+  return `${a[id % a.length]}-${Math.floor(id / a.length)}`
+}
+
 /** `total` is the items' weight sum, computed once per corpus (same fold order, same bits). */
 function pick<T extends {weight: number}>(items: readonly T[], total: number, r: number): T {
   let x = r * total
@@ -141,16 +235,18 @@ export function generateCorpus(dir: string, spec: CorpusSpec): GeneratedCorpus {
   const sessions = Array.from({length: spec.sessions}, (_, i) => `${spec.agent}|10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`)
   const totalWeight = spec.shape.routes.reduce((a, x) => a + x.weight, 0)
   const stepNs = (BigInt(spec.spanSeconds) * 1_000_000_000n) / BigInt(Math.max(1, spec.events))
+  const routes = spec.shape.routes
+  const pickRoute = routes.length > LINEAR_PICK_MAX ? cumulativePicker(routes) : (r: number) => pick(routes, totalWeight, r)
   for (let i = 0; i < spec.events; i++) {
     // millisecond jitter keeps timestamps realistic (fractions in `ts`) and monotonic
     now = startNs + BigInt(i) * stepNs + BigInt(Math.floor(rnd() * 1000)) * 1_000_000n
-    const route = pick(spec.shape.routes, totalWeight, rnd())
+    const route = pickRoute(rnd())
     if (route.mcp !== undefined) {
       writer.append({sessionId: `${spec.agent}|mcp-stdio-${1 + Math.floor(rnd() * spec.sessions)}`, transport: 'mcp_stdio', detail: mcpDetail(spec.agent, route.mcp, route.action ?? 'allow')})
       continue
     }
     const id = route.ids ? Math.floor(rnd() * route.ids) : 0
-    let url = route.url.replace('{id}', String(10_000 + id * 7919))
+    let url = route.urlOf !== undefined ? route.urlOf(id) : route.url.replace('{id}', String(10_000 + id * 7919))
     // Only templates that name them pay for hashes and uuids (the golden corpora name neither,
     // so their bytes do not depend on this).
     if (url.includes('{hash}')) url = url.replaceAll('{hash}', idHex(id, 40))

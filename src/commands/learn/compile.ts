@@ -3,6 +3,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {sizeCompileHeap} from '../../cli/v8-flags.js'
 import {commandProgress} from '../../cli/progress.js'
 import {parseGoDuration, systemClock} from '../../plugins/canonical/index.js'
 import {defaultConfigCandidates, pipelockHome} from '../../plugins/config/index.js'
@@ -45,6 +46,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
 
   async run(): Promise<CompileSummary> {
     const {flags} = await this.parse(LearnCompile)
+    sizeCompileHeap(process.execArgv, process.env.NODE_OPTIONS)
     const build = describeBuild(this.config.root, process.versions.node, process.env.PIPELOCK_BUILD_SHA ?? 'unknown')
     let summary: CompileSummary
     if (flags.fixture !== undefined) {

@@ -46,13 +46,47 @@ function canonicalScalar(value: Exclude<JsonValue, JsonValue[] | JsonObject>): s
   return canonicalize(parseJson(value.text)) // RawJson
 }
 
+/** Where canonical text goes, piece by piece (an array, or a streaming sink). */
+export interface TextSink {
+  push(text: string): void
+}
+
+/** An array item whose canonical text is already made (written as is, never re-read). */
+export class CanonicalText {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * Items to emit in place of one array of the tree (matched by identity), produced on demand:
+ * a contract's rules are generated one at a time while streaming, never held as one tree.
+ */
+export type ArrayExpander = (array: readonly JsonValue[]) => Iterable<JsonValue | CanonicalText> | undefined
+
+/**
+ * Streams the canonical form of `value` into `sink`: the same text `canonicalize` returns, in
+ * pieces, with `expand` supplying the items of the arrays it names.
+ */
+export function canonicalizeTo(value: JsonValue, sink: TextSink, expand?: ArrayExpander): void {
+  if (value instanceof Map || Array.isArray(value)) emit(value, sink, expand)
+  else sink.push(canonicalScalar(value))
+}
+
+/** The canonical form of one string (what `canonicalize` writes for it). */
+export function canonicalString(value: string): string {
+  return isPlainAscii(value) ? `"${value}"` : goQuote(value.normalize('NFC'))
+}
+
 /** Appends the canonical form of `value` to `out`. */
-function emit(value: JsonValue, out: string[]): void {
+function emit(value: JsonValue, out: TextSink, expand?: ArrayExpander): void {
   if (Array.isArray(value)) {
     out.push('[')
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(',')
-      emit(value[i] as JsonValue, out)
+    const items = expand?.(value) ?? value
+    let first = true
+    for (const item of items) {
+      if (!first) out.push(',')
+      first = false
+      if (item instanceof CanonicalText) out.push(item.text)
+      else emit(item, out, expand)
     }
     out.push(']')
     return
@@ -67,6 +101,7 @@ function emit(value: JsonValue, out: string[]): void {
   const keys: string[] = []
   for (const k of value.keys()) {
     if (!isPlainAscii(k)) {
+      // (Expansion does not reach below such an object: streamed arrays sit under ASCII keys.)
       out.push(canonicalObject(value))
       return
     }
@@ -77,7 +112,7 @@ function emit(value: JsonValue, out: string[]): void {
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string
     out.push(i === 0 ? `"${k}":` : `,"${k}":`)
-    emit(value.get(k) as JsonValue, out)
+    emit(value.get(k) as JsonValue, out, expand)
   }
   out.push('}')
 }

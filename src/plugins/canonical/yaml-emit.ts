@@ -19,48 +19,72 @@ export class YamlEmitError extends Error {
   }
 }
 
-/**
- * Collects output lines into ≈ 64 KiB pieces: a contract of tens of thousands of rules is
- * ≈ a million lines, and holding each as its own string until one final join doubled the
- * emitter's peak memory (bench: compile).
- */
 /** Where emitted lines go: the output sink, or a plain array for a nested sequence. */
 interface Lines {
   push(line: string): void
 }
 
+/**
+ * Collects output lines into ≈ 64 KiB pieces handed to `write`: a contract of tens of thousands
+ * of rules is ≈ a million lines, so neither the lines nor (when streaming) the document are held.
+ */
 class LineSink implements Lines {
-  private readonly parts: string[] = []
   private piece = ''
+
+  constructor(private readonly write: (chunk: string) => void) {}
 
   push(line: string): void {
     this.piece += line + '\n'
-    if (this.piece.length >= 65536) {
-      this.parts.push(this.piece)
-      this.piece = ''
-    }
+    if (this.piece.length >= 65536) this.flush()
   }
 
-  text(): string {
-    this.parts.push(this.piece)
+  flush(): void {
+    if (this.piece !== '') this.write(this.piece)
     this.piece = ''
-    return this.parts.join('')
   }
 }
 
+/**
+ * Items to emit in place of one array of the tree (matched by identity), with their count (an
+ * empty one is written `[]`), produced on demand while streaming: either values, or `lines`,
+ * which writes the items' lines itself (the sequence's column is given; the writer must lay
+ * its items out exactly as the emitter would there).
+ */
+export type YamlArrayExpander = (
+  array: readonly JsonValue[],
+) => {count: number; items?: Iterable<JsonValue>; lines?: (push: (line: string) => void, col: number) => void} | undefined
+
 export function emitSignedYaml(value: JsonValue): string {
-  const lines = new LineSink()
+  const parts: string[] = []
+  emitSignedYamlTo(value, (chunk) => parts.push(chunk))
+  return parts.join('')
+}
+
+/** Streams the document `emitSignedYaml` returns to `write`, in ≈ 64 KiB pieces. */
+export function emitSignedYamlTo(value: JsonValue, write: (chunk: string) => void, expand?: YamlArrayExpander): void {
   const v = value instanceof RawJson ? parseJson(value.text) : value
-  if (v instanceof Map) {
-    if (v.size === 0) return '{}\n'
-    emitMapping(v, 0, lines, '')
-  } else if (Array.isArray(v)) {
-    if (v.length === 0) return '[]\n'
-    emitSequence(v, 0, lines)
-  } else {
-    return scalar(v) + '\n'
-  }
-  return lines.text()
+  if (v instanceof Map && v.size === 0) return write('{}\n')
+  if (Array.isArray(v) && (expand?.(v)?.count ?? v.length) === 0) return write('[]\n')
+  if (!(v instanceof Map) && !Array.isArray(v)) return write(scalar(v) + '\n')
+  const lines = new LineSink(write)
+  if (v instanceof Map) emitMapping(v, 0, lines, '', expand)
+  else emitSequence(v, 0, lines, expand)
+  lines.flush()
+}
+
+/**
+ * Throws the YamlEmitError `emitSignedYaml` would throw for `value` (a string with a line break),
+ * without emitting: a streamed document is checked before any of it is written.
+ */
+export function assertYamlEmittable(value: JsonValue): void {
+  if (typeof value === 'string') quoteString(value)
+  else if (value instanceof Map) {
+    for (const [k, v] of value) {
+      quoteString(k)
+      assertYamlEmittable(v)
+    }
+  } else if (Array.isArray(value)) for (const v of value) assertYamlEmittable(v)
+  else if (value instanceof RawJson) assertYamlEmittable(parseJson(value.text))
 }
 
 // Nested block under a key at column c sits at the next multiple of 4 above c (yaml.v3 indent 4).
@@ -72,9 +96,9 @@ function norm(v: JsonValue): JsonValue {
   return v instanceof RawJson ? parseJson(v.text) : v
 }
 
-function isEmptyContainer(v: JsonValue): string | undefined {
+function isEmptyContainer(v: JsonValue, expand: YamlArrayExpander | undefined): string | undefined {
   if (v instanceof Map && v.size === 0) return '{}'
-  if (Array.isArray(v) && v.length === 0) return '[]'
+  if (Array.isArray(v) && (expand?.(v)?.count ?? v.length) === 0) return '[]'
   return undefined
 }
 
@@ -82,35 +106,38 @@ function isEmptyContainer(v: JsonValue): string | undefined {
  * Emits the mapping's entries; the first line is prefixed with `firstPrefix` (a `- ` sequence
  * marker placed by the caller) instead of indentation.
  */
-function emitMapping(m: Map<string, JsonValue>, col: number, lines: Lines, firstPrefix: string): void {
+function emitMapping(m: Map<string, JsonValue>, col: number, lines: Lines, firstPrefix: string, expand: YamlArrayExpander | undefined): void {
   const keys = [...m.keys()].sort(compareUtf8)
   keys.forEach((k, i) => {
     const lead = i === 0 && firstPrefix !== '' ? firstPrefix : ' '.repeat(col)
     const v = norm(m.get(k) as JsonValue)
     const key = scalar(k)
-    const empty = isEmptyContainer(v)
+    const empty = isEmptyContainer(v, expand)
     if (empty !== undefined) lines.push(`${lead}${key}: ${empty}`)
     else if (v instanceof Map) {
       lines.push(`${lead}${key}:`)
-      emitMapping(v, childIndent(col), lines, '')
+      emitMapping(v, childIndent(col), lines, '', expand)
     } else if (Array.isArray(v)) {
       lines.push(`${lead}${key}:`)
-      emitSequence(v, childIndent(col), lines)
+      emitSequence(v, childIndent(col), lines, expand)
     } else lines.push(`${lead}${key}: ${scalar(v)}`)
   })
 }
 
-function emitSequence(items: JsonValue[], col: number, lines: Lines): void {
+function emitSequence(array: JsonValue[], col: number, lines: Lines, expand: YamlArrayExpander | undefined): void {
+  const expanded = expand?.(array)
+  if (expanded?.lines !== undefined) return expanded.lines((line) => lines.push(line), col)
+  const items = expanded?.items ?? array
   for (const raw of items) {
     const item = norm(raw)
     const dash = ' '.repeat(col) + '- '
-    const empty = isEmptyContainer(item)
+    const empty = isEmptyContainer(item, expand)
     if (empty !== undefined) lines.push(dash + empty)
-    else if (item instanceof Map) emitMapping(item, col + 2, lines, dash)
+    else if (item instanceof Map) emitMapping(item, col + 2, lines, dash, expand)
     else if (Array.isArray(item)) {
       // Nested sequences never occur in signed documents; yaml.v3 writes them as `- - x`.
       const sub: string[] = []
-      emitSequence(item, col + 2, sub)
+      emitSequence(item, col + 2, sub, expand)
       if (sub.length > 0) sub[0] = dash + (sub[0] as string).slice(col + 2)
       for (const line of sub) lines.push(line)
     } else lines.push(dash + scalar(item))
@@ -202,6 +229,11 @@ function isPrintable(cp: number): boolean {
   if (cp >= 0xa0 && cp <= 0xd7ff) return true
   if (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff) return true
   return false
+}
+
+/** One string as the emitter writes it in a scalar position (plain, single- or double-quoted). */
+export function yamlString(s: string): string {
+  return quoteString(s)
 }
 
 function quoteString(s: string): string {

@@ -17,6 +17,7 @@ import {
   CONTRACT_BODY,
   CONTRACT_ENVELOPE,
   CONTRACT_KIND,
+  CONTRACT_RULE,
   DATA_CLASS_VALUES,
   ENFORCEABLE_RULE_KINDS,
   LIFECYCLE_STATES,
@@ -93,6 +94,11 @@ export function loadContract(text: string, file: string): SignedEnvelope {
 /** Projects a body built in memory (catches shape mistakes before signing). */
 export function projectContractBody(body: JsonValue): JsonObject {
   return projectStruct(CONTRACT_BODY, body, CONTRACT_BODY.label, {unknownFields})
+}
+
+/** Projects `rules[index]` of a body built in memory: what `projectContractBody` makes of it. */
+export function projectContractRule(rule: JsonValue, index: number): JsonObject {
+  return projectStruct(CONTRACT_RULE, rule, `${CONTRACT_BODY.label}.rules[${index}]`, {unknownFields})
 }
 
 function str(m: JsonObject, k: string): string {

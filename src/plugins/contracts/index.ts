@@ -24,6 +24,7 @@ export {
   decodeEnvelope,
   loadContract,
   projectContractBody,
+  projectContractRule,
   signCanonical,
   UNKNOWN_FIELD_MESSAGE,
   verifyCanonicalSignature,

@@ -1,6 +1,7 @@
 import type {DecodedSummary, RecorderEntry} from '../capture/index.js'
 import {
   canonicalizePath,
+  copyString,
   goToLower,
   goToLowerBytes,
   goToUpper,
@@ -29,27 +30,46 @@ function intSetAdd(s: IntSet, v: number): IntSet {
   return s === v ? s : new Set([s, v])
 }
 
-function intSetInto(into: Set<number>, s: IntSet): void {
-  if (typeof s === 'number') into.add(s)
-  else for (const v of s) into.add(v)
+/** `a ∪ b`; `a` may be updated in place, `b` (a cell's set) never is. */
+function intSetUnion(a: IntSet, b: IntSet): IntSet {
+  if (typeof b === 'number') return intSetAdd(a, b)
+  const out = typeof a === 'number' ? new Set([a]) : a
+  for (const v of b) out.add(v)
+  return out
 }
 
-/** Sample counts: one value and its count, or a map once a second value is seen. */
-interface Tally {
-  v: number
-  n: number
-  more: SampleCounts | undefined
+function intSetCopy(s: IntSet): IntSet {
+  return typeof s === 'number' ? s : new Set(s)
 }
 
-function tallyAdd(t: Tally, v: number): void {
-  if (t.more !== undefined) addSample(t.more, v)
-  else if (t.v === v) t.n++
-  else t.more = new Map([[t.v, t.n], [v, 1]])
+function intSetSize(s: IntSet): number {
+  return typeof s === 'number' ? 1 : s.size
 }
 
-function tallyInto(into: SampleCounts, t: Tally): void {
-  if (t.more !== undefined) mergeSamples(into, t.more)
-  else into.set(t.v, (into.get(t.v) ?? 0) + t.n)
+/** One rule key's aggregate while a host is finished; `parent` gives its opportunities. */
+interface Acc {
+  agg: RuleAggregate
+  sessions: IntSet
+  windows: IntSet
+  parent: Acc | undefined
+}
+
+/**
+ * Sample counts of one cell: one value and its count (`v`, `n`), or a map once a second value is
+ * seen (`more`). Kept as fields of the cell (p… payload, s… scanner), not objects of their own:
+ * a cell per distinct raw path is most of compile's memory (issue 36).
+ */
+function tallyAdd(more: SampleCounts | undefined, v0: number, v: number): SampleCounts | undefined | 'same' {
+  if (more !== undefined) {
+    addSample(more, v)
+    return more
+  }
+  return v0 === v ? 'same' : undefined
+}
+
+function tallyInto(into: SampleCounts, v: number, n: number, more: SampleCounts | undefined): void {
+  if (more !== undefined) mergeSamples(into, more)
+  else into.set(v, (into.get(v) ?? 0) + n)
 }
 
 interface Cell {
@@ -60,20 +80,28 @@ interface Cell {
   count: number
   sessions: IntSet
   windows: IntSet
-  payload: Tally
-  scanner: Tally
+  pv: number
+  pn: number
+  pmore: SampleCounts | undefined
+  sv: number
+  sn: number
+  smore: SampleCounts | undefined
+  /** The next cell of the same (host, path): a handful at most, so a chain, not a list. */
+  next: Cell | undefined
 }
 
 interface PathNode {
   host: string
   path: string
-  /** The node's cells, one per (method, action); a handful at most, so a list. */
-  cells: Cell[]
+  /** The node's cells, one per (method, action), chained through `next`. */
+  first: Cell | undefined
 }
 
 export interface RuleAggregate {
   /** Rule key (byte string, §6.1). */
   key: string
+  /** Its rule id (§8), once computed. */
+  id?: string
   host: string
   path?: string
   method?: string
@@ -233,8 +261,8 @@ export class Aggregator {
 
   /** URL → its (host, path) node or the reject reason; bounded so memory stays flat. */
   private urlCache = new Map<string, PathNode | RejectReason>()
-  /** (host, canonical path) → cells by method and action; one node per distinct path. */
-  private nodes = new Map<string, PathNode>()
+  /** host → canonical path → its cells; one node per distinct path (keyed by the node's own strings). */
+  private nodes = new Map<string, Map<string, PathNode>>()
 
   private resolveUrl(raw: string): PathNode | RejectReason {
     let r = this.urlCache.get(raw)
@@ -249,9 +277,14 @@ export class Aggregator {
         // the signed contract, so such a URL is malformed rather than a compile failure.
         if (YAML_BREAK_BYTES.test(host) || YAML_BREAK_BYTES.test(path)) r = 'path'
         else {
-          const key = host + '\0' + path
-          r = this.nodes.get(key)
-          if (r === undefined) this.nodes.set(key, (r = {host, path, cells: []}))
+          let paths = this.nodes.get(host)
+          if (paths === undefined) this.nodes.set(host, (paths = new Map()))
+          r = paths.get(path)
+          if (r === undefined) {
+            // Own copies: a slice of the URL would keep the whole URL text alive with the node.
+            const own = copyString(path)
+            paths.set(own, (r = {host: paths.size === 0 ? copyString(host) : (paths.values().next().value as PathNode).host, path: own, first: undefined}))
+          }
         }
       } catch (e) {
         if (!(e instanceof PathCanonicalError)) throw e
@@ -297,23 +330,27 @@ export class Aggregator {
 
     const payload = Math.max(0, s.payloadBytes)
     const scanner = Math.max(0, s.scannerBytes)
-    let cell: Cell | undefined
-    for (const c of node.cells) {
-      if (c.method === method && c.action === action) {
-        cell = c
-        break
-      }
+    let cell = node.first
+    let last: Cell | undefined
+    while (cell !== undefined && !(cell.method === method && cell.action === action)) {
+      last = cell
+      cell = cell.next
     }
     if (cell === undefined) {
-      cell = {host: node.host, path: node.path, method, action, count: 1, sessions: sid, windows: window, payload: {v: payload, n: 1, more: undefined}, scanner: {v: scanner, n: 1, more: undefined}}
-      node.cells.push(cell)
+      cell = {host: node.host, path: node.path, method, action, count: 1, sessions: sid, windows: window, pv: payload, pn: 1, pmore: undefined, sv: scanner, sn: 1, smore: undefined, next: undefined}
+      if (last === undefined) node.first = cell
+      else last.next = cell
       this.cells.push(cell)
     } else {
       cell.count++
       cell.sessions = intSetAdd(cell.sessions, sid)
       cell.windows = intSetAdd(cell.windows, window)
-      tallyAdd(cell.payload, payload)
-      tallyAdd(cell.scanner, scanner)
+      const p = tallyAdd(cell.pmore, cell.pv, payload)
+      if (p === 'same') cell.pn++
+      else if (p === undefined) cell.pmore = new Map([[cell.pv, cell.pn], [payload, 1]])
+      const q = tallyAdd(cell.smore, cell.sv, scanner)
+      if (q === 'same') cell.sn++
+      else if (q === undefined) cell.smore = new Map([[cell.sv, cell.sn], [scanner, 1]])
     }
     this.total++
     this.httpTotal++
@@ -332,91 +369,80 @@ export class Aggregator {
   finish(settings: AggregateSettings): AggregateResult {
     if (this.finished) throw new Error('Aggregator.finish called twice')
     this.finished = true
-    const cells = this.cells
-    this.cells = []
     this.nodes.clear()
     this.urlCache.clear()
-    // 1. path families per host, normalised, then capped.
-    const families = new Map<string, Map<string, number>>()
-    for (const c of cells) {
-      let f = families.get(c.host)
-      if (f === undefined) families.set(c.host, (f = new Map()))
-      f.set(c.path, (f.get(c.path) ?? 0) + c.count)
+    // Host by host (issue 36): a host's paths are normalised, capped and turned into rule
+    // aggregates, then its cells, path families and working maps are dropped before the next
+    // host, so the peak is the cells plus one host's work, not every host's at once.
+    const byHost = new Map<string, Cell[]>()
+    for (const c of this.cells) {
+      const list = byHost.get(c.host)
+      if (list === undefined) byHost.set(c.host, [c])
+      else list.push(c)
     }
-    const mapping = new Map<string, Map<string, string>>()
-    const evidence = new Map<string, Map<string, PathNormalization>>()
-    const keptFamilies = new Map<string, Set<string>>()
+    this.cells = []
     const tails: HostTail[] = []
-    for (const host of [...families.keys()].sort()) {
-      const norm = normalizeHostPaths(families.get(host) as Map<string, number>, settings.normalization)
-      mapping.set(host, norm.mapping)
-      evidence.set(host, norm.evidence)
+    const rules: RuleAggregate[] = []
+    for (const host of [...byHost.keys()].sort()) {
+      const cells = byHost.get(host) as Cell[]
+      byHost.delete(host)
+      // 1. the host's path families, normalised, then capped (§15).
+      const family = new Map<string, number>()
+      for (const c of cells) family.set(c.path, (family.get(c.path) ?? 0) + c.count)
+      const norm = normalizeHostPaths(family, settings.normalization)
       const normalized = new Map<string, number>()
-      for (const [p, n] of families.get(host) as Map<string, number>) {
+      for (const [p, n] of family) {
         const q = norm.mapping.get(p) as string
         normalized.set(q, (normalized.get(q) ?? 0) + n)
       }
+      family.clear()
       const cap = capPerHost(normalized, settings.cardinalityCapPerHost, settings.tailPromotionBlockPct, settings.acceptTail)
-      keptFamilies.set(host, new Set(cap.kept.keys()))
       if (cap.overflowed) tails.push({host, ...cap})
-    }
-
-    // 2. rule keys (§6.1–6.3) from the cells.
-    interface Acc {
-      agg: RuleAggregate
-      sessions: Set<number>
-      windows: Set<number>
-    }
-    const acc = new Map<string, Acc>()
-    const touch = (key: string, init: () => RuleAggregate, c: Cell): Acc => {
-      let a = acc.get(key)
-      if (a === undefined) acc.set(key, (a = {agg: init(), sessions: new Set(), windows: new Set()}))
-      a.agg.observed += c.count
-      intSetInto(a.sessions, c.sessions)
-      intSetInto(a.windows, c.windows)
-      return a
-    }
-    const hostEvents = new Map<string, number>()
-    const pathEvents = new Map<string, number>()
-    const methodEvents = new Map<string, number>()
-    for (const c of cells) {
-      const hostKey = 'host=' + esc(c.host)
-      touch(hostKey, () => ({key: hostKey, host: c.host, observed: 0, opportunities: 0, sessions: 0, windows: 0}), c)
-      hostEvents.set(hostKey, (hostEvents.get(hostKey) ?? 0) + c.count)
-      const path = (mapping.get(c.host) as Map<string, string>).get(c.path) as string
-      if (!(keptFamilies.get(c.host) as Set<string>).has(path)) continue // in the `_other` tail
-      const normalization = (evidence.get(c.host) as Map<string, PathNormalization>).get(path)
-      const pathKey = hostKey + ';path=' + esc(path)
-      touch(pathKey, () => ({key: pathKey, host: c.host, path, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c)
-      pathEvents.set(pathKey, (pathEvents.get(pathKey) ?? 0) + c.count)
-      const methodKey = pathKey + ';method=' + esc(c.method)
-      const m = touch(
-        methodKey,
-        () => ({key: methodKey, host: c.host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, payload: new Map(), scanner: new Map(), ...(normalization ? {normalization} : {})}),
-        c,
-      )
-      tallyInto(m.agg.payload as SampleCounts, c.payload)
-      tallyInto(m.agg.scanner as SampleCounts, c.scanner)
-      methodEvents.set(methodKey, (methodEvents.get(methodKey) ?? 0) + c.count)
-      if (c.action !== '') {
-        const actionKey = methodKey + ';action=' + esc(c.action)
-        touch(actionKey, () => ({key: actionKey, host: c.host, path, method: c.method, action: c.action, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c)
+      // 2. rule keys (§6.1–6.3) from the host's cells; a rule's opportunities are its parent
+      //    rule's events (host → path → method → action), the host's are every HTTP event.
+      const acc = new Map<string, Acc>()
+      const touch = (key: string, init: () => RuleAggregate, c: Cell, parent: Acc | undefined): Acc => {
+        let a = acc.get(key)
+        if (a === undefined) acc.set(key, (a = {agg: init(), sessions: intSetCopy(c.sessions), windows: intSetCopy(c.windows), parent}))
+        else {
+          a.sessions = intSetUnion(a.sessions, c.sessions)
+          a.windows = intSetUnion(a.windows, c.windows)
+        }
+        a.agg.observed += c.count
+        return a
+      }
+      const hostKey = 'host=' + esc(host)
+      for (const c of cells) {
+        const h = touch(hostKey, () => ({key: hostKey, host, observed: 0, opportunities: this.httpTotal, sessions: 0, windows: 0}), c, undefined)
+        const path = norm.mapping.get(c.path) as string
+        if (!cap.kept.has(path)) continue // in the `_other` tail
+        const normalization = norm.evidence.get(path)
+        const pathKey = hostKey + ';path=' + esc(path)
+        const p = touch(pathKey, () => ({key: pathKey, host, path, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c, h)
+        const methodKey = pathKey + ';method=' + esc(c.method)
+        const m = touch(
+          methodKey,
+          () => ({key: methodKey, host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, payload: new Map(), scanner: new Map(), ...(normalization ? {normalization} : {})}),
+          c,
+          p,
+        )
+        tallyInto(m.agg.payload as SampleCounts, c.pv, c.pn, c.pmore)
+        tallyInto(m.agg.scanner as SampleCounts, c.sv, c.sn, c.smore)
+        if (c.action !== '') {
+          const actionKey = methodKey + ';action=' + esc(c.action)
+          touch(actionKey, () => ({key: actionKey, host, path, method: c.method, action: c.action, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c, m)
+        }
+      }
+      for (const a of acc.values()) {
+        const r = a.agg
+        r.sessions = intSetSize(a.sessions)
+        r.windows = intSetSize(a.windows)
+        if (a.parent !== undefined) r.opportunities = a.parent.agg.observed
+        rules.push(r)
       }
     }
     // Byte strings: plain comparison is UTF-8 byte order (§6.6).
-    const keys = [...acc.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    const rules: RuleAggregate[] = keys.map((k) => {
-      const a = acc.get(k) as Acc
-      const r = a.agg
-      r.sessions = a.sessions.size
-      r.windows = a.windows.size
-      // §6.3 conditional-on-opportunity denominators.
-      if (r.action !== undefined) r.opportunities = methodEvents.get(k.slice(0, k.lastIndexOf(';action='))) as number
-      else if (r.method !== undefined) r.opportunities = pathEvents.get(k.slice(0, k.lastIndexOf(';method='))) as number
-      else if (r.path !== undefined) r.opportunities = hostEvents.get(k.slice(0, k.lastIndexOf(';path='))) as number
-      else r.opportunities = this.httpTotal
-      return r
-    })
+    rules.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     // [ext §15.6.1] mcp_tool_call rules: `mcp_server=…;tool=…` keys sort after every `host=…` key.
     const mcpRules: RuleAggregate[] = []
     for (const [server, tools] of this.mcp) {

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, discoverCaptureFiles, globFiles, progressOverFiles, type CaptureInput} from '../capture/index.js'
 import {PipelockError} from '../errors/index.js'
-import {keyPairFromSeed, loadAgentPrivateKey, sha256, validateAgentName, writeFileAtomic} from '../signing/index.js'
+import {keyPairFromSeed, loadAgentPrivateKey, sha256, validateAgentName, writeFileAtomic, type StreamedText} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
 import {compileContract, DEFAULT_CARDINALITY_CAP, DEFAULT_TAIL_PROMOTION_BLOCK_PCT, DEFAULT_WINDOW_SECONDS, resolveNormalization, type CompileConfig, type CompileResult, type CompileSigner} from './compile.js'
 import {DETERMINISTIC_CLOCK, parseCompileFixture} from './fixture.js'
@@ -27,7 +27,7 @@ function checkOutputPath(p: string, flag: string): void {
  * Writes every output only after the whole compile succeeded: each file goes to a temp file in
  * its directory and is renamed into place, so a failure never leaves a partial contract.
  */
-export function writeOutputs(outputs: readonly (readonly [string, string, string])[]): void {
+export function writeOutputs(outputs: readonly (readonly [string, string | StreamedText, string])[]): void {
   const seen = new Set<string>()
   for (const [p, , flag] of outputs) {
     checkOutputPath(p, flag)
@@ -115,7 +115,7 @@ export async function runFixtureCompile(req: FixtureCompileRequest): Promise<Com
   const manifest = path.join(outDir, 'contract.manifest.json')
   const review = path.join(outDir, 'review.md')
   writeOutputs([
-    [out, result.yaml, '--out-dir'],
+    [out, result.writeYaml, '--out-dir'],
     [manifest, result.manifestJson, '--out-dir'],
     [review, result.review, '--out-dir'],
   ])
@@ -257,7 +257,7 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
     },
   )
   writeOutputs([
-    [output, result.yaml, '--output'],
+    [output, result.writeYaml, '--output'],
     [review, result.review, '--review'],
     [manifest, result.manifestJson, '--compile-manifest'],
   ])

@@ -1,6 +1,10 @@
+import {createHash} from 'node:crypto'
 import {
+  assertYamlEmittable,
   canonicalBytes,
-  emitSignedYaml,
+  canonicalizeTo,
+  CanonicalText,
+  emitSignedYamlTo,
   formatGoTime,
   fromEpochNanos,
   goJson,
@@ -13,20 +17,21 @@ import {
 import {decodeSummary, readCaptureInputs, SummaryDecodeError, type CaptureFileRef, type CaptureInput} from '../capture/index.js'
 import {
   CONTRACT_KEY_PURPOSE,
-  contractHash,
   manifestProblem,
   moduleDigestRoot,
   projectContractBody,
+  projectContractRule,
   signCanonical,
 } from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
-import {sha256Hex, type Ed25519KeyPair} from '../signing/index.js'
+import {formatSignature, sha256Hex, signStreamed, type Ed25519KeyPair} from '../signing/index.js'
 import {Aggregator, type AggregateResult} from './aggregate.js'
 import {fromByteString} from '../canonical/index.js'
 import {resolveFloors, type Confidence, type Floors} from './inference.js'
 import {jsonIndentNoHtml, sortedTree} from './json-out.js'
 import {DEFAULT_NORMALIZATION, NORMALIZATION_ALGORITHM, type NormalizationSettings} from './normalize.js'
 import {renderReview, reviewInputFromCompile} from './review.js'
+import {assertRuleYamlEmittable, reviewRuleSource, ruleCanonical, ruleConfidence, ruleYamlLines} from './rule-emit.js'
 import {buildRule} from './rules.js'
 
 export const INFERENCE_ALGORITHM = 'wilson_lb_v1'
@@ -94,11 +99,17 @@ export interface CompileStats {
 }
 
 export interface CompileResult {
-  yaml: string
+  /**
+   * The contract YAML. Rendered on each read (≈ 1.2 KB per rule): write it with `writeYaml`,
+   * which streams it in ≈ 64 KiB pieces and never holds the document.
+   */
+  readonly yaml: string
+  /** Streams the contract YAML (the bytes of `yaml`) to `write`. */
+  writeYaml(write: (chunk: string) => void): void
   manifestJson: string
   review: string
-  /** The signed envelope `{body, signature}`. */
-  contract: JsonObject
+  /** The signed envelope `{body, signature}`, built on each read (every rule as a tree: tests, small contracts). */
+  readonly contract: JsonObject
   contractHash: string
   stats: CompileStats
   aggregate: AggregateResult
@@ -106,6 +117,23 @@ export interface CompileResult {
 }
 
 const int = (n: number | bigint): JsonNumber => new JsonNumber(String(n))
+
+/** Text gathered into ≈ 64 KiB pieces for `write` (hash updates and writes per piece, not per token). */
+class PieceSink {
+  private piece = ''
+
+  constructor(private readonly write: (piece: string) => void) {}
+
+  push(text: string): void {
+    this.piece += text
+    if (this.piece.length >= 65536) this.flush()
+  }
+
+  flush(): void {
+    if (this.piece !== '') this.write(this.piece)
+    this.piece = ''
+  }
+}
 
 function secondsToTime(s: number): string {
   return formatGoTime(fromEpochNanos(BigInt(s) * 1_000_000_000n))
@@ -204,12 +232,10 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
   })
   const start = result.windowStart === undefined ? '0001-01-01T00:00:00Z' : secondsToTime(result.windowStart)
   const end = result.windowEnd === undefined ? '0001-01-01T00:00:00Z' : secondsToTime(result.windowEnd)
-  const rules = result.rules.map((r) => buildRule(r, floors))
-  for (const r of rules) stats.confidence[r.confidence]++
   stats.eventsIngested = result.total
   stats.dropped = result.dropped
   stats.malformed = result.malformed
-  stats.rules = rules.length
+  stats.rules = result.rules.length
   const finishedAt = formatGoTime(fromEpochNanos(options.clock.nowNanos()))
 
   // §9 contract body, Go struct order.
@@ -256,29 +282,80 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
       ['privacy', new Map<string, JsonValue>([['default_data_class', 'internal'], ['salt_epoch', int(0)], ['forbid_classes', ['regulated']]])],
     ]),
   )
-  body.set('rules', rules.map((r) => r.tree))
-
+  // The rules are never held as one tree (issue 36): each pass below (hash, signature twice,
+  // YAML, review) writes them one at a time straight from the compact aggregates (rule-emit.ts);
+  // `contract` builds the trees only when asked.
+  body.set('rules', [])
+  const ruleAggs = result.rules
   let projected: JsonObject
   let hash: string
   let signature: string
+  let slot: JsonValue[]
   try {
     projected = projectContractBody(body)
-    hash = contractHash(projected)
+    slot = projected.get('rules') as JsonValue[]
+    const canonicalRules = function* (): Generator<CanonicalText> {
+      for (const r of ruleAggs) yield new CanonicalText(ruleCanonical(r, floors))
+    }
+    const expand = (a: readonly JsonValue[]): Iterable<CanonicalText> | undefined => (a === slot ? canonicalRules() : undefined)
+    // Refuse what the YAML could not carry before anything is hashed or written.
+    assertYamlEmittable(projected)
+    for (const r of ruleAggs) {
+      assertRuleYamlEmittable(r)
+      stats.confidence[ruleConfidence(r, floors)]++
+    }
+    // contract_hash: SHA-256 of the canonical body with an empty hash, streamed.
+    const hasher = createHash('sha256')
+    const hashSink = new PieceSink((piece) => hasher.update(piece, 'utf8'))
+    canonicalizeTo(projected, hashSink, expand)
+    hashSink.flush()
+    hash = 'sha256:' + hasher.digest('hex')
     projected.set('contract_hash', hash)
-    signature = signCanonical(projected, options.signer.keyPair)
-  } catch (e) {
-    throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)
-  }
-  const envelope: JsonObject = new Map<string, JsonValue>([
-    ['body', projected],
-    ['signature', signature],
-  ])
-  let yaml: string
-  try {
-    yaml = emitSignedYaml(envelope)
+    // The signature over the canonical body with the hash filled in: Ed25519 reads its message
+    // twice, and the body is written twice rather than held (ed25519-stream.ts).
+    signature = formatSignature(
+      signStreamed(options.signer.keyPair, (write) => {
+        const sink = new PieceSink(write)
+        canonicalizeTo(projected, sink, expand)
+        sink.flush()
+      }),
+    )
   } catch (e) {
     if (e instanceof YamlEmitError) throw new PipelockError('COMPILE_FAILED', e.message)
-    throw e
+    throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)
+  }
+  const emitYaml = (write: (chunk: string) => void): void => {
+    const envelope: JsonObject = new Map<string, JsonValue>([
+      ['body', projected],
+      ['signature', signature],
+    ])
+    emitSignedYamlTo(envelope, write, (a) =>
+      a === slot
+        ? {
+            count: ruleAggs.length,
+            lines: (push, col) => {
+              if (col !== 8) throw new Error(`rules sequence at column ${col}, not 8`)
+              const lines: string[] = []
+              for (const r of ruleAggs) {
+                ruleYamlLines(r, floors, lines)
+                for (const line of lines) push(line)
+                lines.length = 0
+              }
+            },
+          }
+        : undefined,
+    )
+  }
+  const contractTree = (): JsonObject => {
+    const b: JsonObject = new Map(projected)
+    b.set(
+      'rules',
+      ruleAggs.map((r, i) => projectContractRule(buildRule(r, floors).tree, i)),
+    )
+    return new Map<string, JsonValue>([
+      ['body', b],
+      ['signature', signature],
+    ])
   }
 
   // §12 compile manifest.
@@ -317,6 +394,22 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
   }
   const manifestJson = jsonIndentNoHtml(new Map<string, JsonValue>([['body', mbody], ['signature', msig]])) + '\n'
 
-  const review = renderReview(reviewInputFromCompile(projected, result, floors, config.acceptTail ?? false))
-  return {yaml, manifestJson, review, contract: envelope, contractHash: hash, stats, aggregate: result, inputs: refs}
+  const review = renderReview(reviewInputFromCompile(projected, result, floors, config.acceptTail ?? false, reviewRuleSource(ruleAggs, floors)))
+  return {
+    get yaml(): string {
+      const parts: string[] = []
+      emitYaml((chunk) => parts.push(chunk))
+      return parts.join('')
+    },
+    writeYaml: emitYaml,
+    get contract(): JsonObject {
+      return contractTree()
+    },
+    manifestJson,
+    review,
+    contractHash: hash,
+    stats,
+    aggregate: result,
+    inputs: refs,
+  }
 }

@@ -99,11 +99,16 @@ export function normalizeHostPaths(families: ReadonlyMap<string, number>, settin
 
   const walk = (group: Entry[], depth: number, prefix: string[], collapsed: CollapsedSegment[], retained: RetainedSegment[]): void => {
     const byValue = new Map<string, Entry[]>()
+    // One pattern string (and one evidence record) per group, shared by every path that ends
+    // here: a busy host has hundreds of thousands of raw paths collapsing to a few patterns.
+    let out: string | undefined
     for (const e of group) {
       if (e.segments.length === depth) {
-        const out = '/' + prefix.join('/')
+        if (out === undefined) {
+          out = '/' + prefix.join('/')
+          if (collapsed.length > 0) evidence.set(out, {collapsed: [...collapsed], retained: [...retained]})
+        }
         mapping.set(e.original, out)
-        if (collapsed.length > 0) evidence.set(out, {collapsed: [...collapsed], retained: [...retained]})
         continue
       }
       const v = e.segments[depth] as string

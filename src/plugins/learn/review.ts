@@ -21,6 +21,11 @@ export interface ReviewRule {
   mcp?: {server: string; tool: string}
 }
 
+/** Review rows made on demand: `length` rows, made again on each iteration. */
+export interface ReviewRuleSource extends Iterable<ReviewRule> {
+  readonly length: number
+}
+
 export interface ReviewTail {
   host: string
   tail: number
@@ -35,7 +40,8 @@ export interface ReviewInput {
   start: string
   end: string
   totalEvents: number
-  rules: ReviewRule[]
+  /** The rows, or (compile) a source that makes them again on each pass, holding none. */
+  rules: readonly ReviewRule[] | ReviewRuleSource
   floors: Floors
   actionClasses?: Map<string, number>
   tails?: ReviewTail[]
@@ -57,7 +63,7 @@ function secondsZ(t: string): string {
   }
 }
 
-function countBy(values: string[]): string[] {
+function countBy(values: Iterable<string>): string[] {
   const m = new Map<string, number>()
   for (const v of values) m.set(v, (m.get(v) ?? 0) + 1)
   return [...m.keys()].sort(compareUtf8).map((k) => `- ${k}: ${m.get(k)}`)
@@ -81,8 +87,13 @@ export function renderReview(r: ReviewInput): string {
       out.push(`- ${x.ruleId} (${x.kind}, ${x.lifecycle}, ${x.confidence}${events}): ${x.allows}`)
     }
   }
-  out.push('', '## Lifecycle', '', ...countBy(r.rules.map((x) => x.lifecycle)))
-  out.push('', '## Confidence', '', ...countBy(r.rules.map((x) => x.confidence)))
+  const rules = r.rules
+  out.push('', '## Lifecycle', '', ...countBy((function* () {
+    for (const x of rules) yield x.lifecycle
+  })()))
+  out.push('', '## Confidence', '', ...countBy((function* () {
+    for (const x of rules) yield x.confidence
+  })()))
   out.push('', '## Classification Debt', '')
   if (r.actionClasses === undefined) out.push(`- Unclassified action_class events: ${NOT_RECORDED}`)
   else {
@@ -123,7 +134,8 @@ export function renderReview(r: ReviewInput): string {
     }
   }
   // [ext, mcp.md §15.6.1] only when the candidate has MCP rules, so HTTP reviews keep their bytes.
-  const mcp = r.rules.filter((x) => x.mcp !== undefined)
+  const mcp: ReviewRule[] = []
+  for (const x of r.rules) if (x.mcp !== undefined) mcp.push(x)
   if (mcp.length > 0) {
     out.push('', '## MCP Tool Calls', '')
     for (const x of mcp) {
@@ -152,7 +164,12 @@ function obj(m: JsonObject | undefined, k: string): JsonObject | undefined {
 /** Review rows from a contract body (compile output or a loaded candidate). */
 export function reviewRulesFromBody(body: JsonObject): ReviewRule[] {
   const rules = (body.get('rules') as JsonObject[] | null) ?? []
-  return rules.map((r) => {
+  return rules.map(reviewRuleFromTree)
+}
+
+/** The review row of one contract rule. */
+export function reviewRuleFromTree(r: JsonObject): ReviewRule {
+  {
     const obs = obj(r, 'observation')
     const budgets: [string, number][] = []
     const b = obj(r, 'budgets')
@@ -179,17 +196,17 @@ export function reviewRulesFromBody(body: JsonObject): ReviewRule[] {
       ...(opp === undefined ? {} : {opportunities: opp}),
       budgets,
     }
-  })
+  }
 }
 
-export function reviewInputFromCompile(body: JsonObject, agg: AggregateResult, floors: Floors, _acceptTail: boolean): ReviewInput {
+export function reviewInputFromCompile(body: JsonObject, agg: AggregateResult, floors: Floors, _acceptTail: boolean, rules?: ReviewRuleSource): ReviewInput {
   const win = obj(body, 'observation_window')
   return {
     agent: str(obj(body, 'selector'), 'agent'),
     start: str(win, 'start'),
     end: str(win, 'end'),
     totalEvents: agg.total,
-    rules: reviewRulesFromBody(body),
+    rules: rules ?? reviewRulesFromBody(body),
     floors,
     actionClasses: agg.actionClasses,
     tails: agg.tails.map((t) => ({host: fromByteString(t.host), tail: t.tail, hostTotal: t.hostTotal, tailPct: t.tailPct, promotionBlock: t.promotionBlock})),

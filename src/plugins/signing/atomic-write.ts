@@ -7,9 +7,11 @@ import path from 'node:path'
  * a temp file in the same directory (same filesystem, so rename is atomic), fsync, rename over
  * the target, fsync the directory so the rename itself survives a crash. `mode` is applied with
  * fchmod so the process umask cannot widen or narrow it. A symlink at `file` is replaced, not
- * followed.
+ * followed. `data` may be a producer that streams the content as UTF-8 text pieces (a contract
+ * of tens of thousands of rules is written without holding its document); if it throws, the temp
+ * file is removed and the target is untouched.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array | StreamedText, mode = 0o600): void {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${randomBytes(6).toString('hex')}`)
   const fd = openSync(tmp, 'wx', mode)
@@ -17,9 +19,12 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   try {
     try {
       fchmodSync(fd, mode)
-      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data)
-      let off = 0
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+      const writeAll = (buf: Uint8Array): void => {
+        let off = 0
+        while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+      }
+      if (typeof data === 'function') data((chunk) => writeAll(Buffer.from(chunk, 'utf8')))
+      else writeAll(typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
       fsyncSync(fd)
     } finally {
       closeSync(fd)
@@ -37,6 +42,9 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     }
   }
 }
+
+/** Content produced piece by piece: calls `write` with each UTF-8 text piece, in order. */
+export type StreamedText = (write: (chunk: string) => void) => void
 
 function syncDir(dir: string): void {
   let fd: number | undefined

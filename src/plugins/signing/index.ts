@@ -42,7 +42,8 @@ export {
   HEX_KEY_FILE_CAP,
 } from './key-text.js'
 export type {PublicKeyValue} from './key-text.js'
-export {writeFileAtomic} from './atomic-write.js'
+export {writeFileAtomic, type StreamedText} from './atomic-write.js'
+export {signStreamed, type MessageProducer} from './ed25519-stream.js'
 export {
   KEYSTORE_DIR_MODE,
   PRIVATE_KEY_MODE,
