@@ -43,7 +43,6 @@ export {
 } from './key-text.js'
 export type {PublicKeyValue} from './key-text.js'
 export {writeFileAtomic, type StreamedText} from './atomic-write.js'
-export {signStreamed, type MessageProducer} from './ed25519-stream.js'
 export {
   KEYSTORE_DIR_MODE,
   PRIVATE_KEY_MODE,

@@ -1,6 +1,5 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -9,7 +8,7 @@ import {buildInfoUnavailableDigests, projectContractRule} from '../../../src/plu
 import {compileContract, type CompileConfig, type CompileResult} from '../../../src/plugins/learn/index.js'
 import {buildRule} from '../../../src/plugins/learn/rules.js'
 import {ruleCanonical, ruleYamlLines} from '../../../src/plugins/learn/rule-emit.js'
-import {keyPairFromSeed, sha256, signBytes, signStreamed} from '../../../src/plugins/signing/index.js'
+import {keyPairFromSeed, sha256} from '../../../src/plugins/signing/index.js'
 import {fleetShape, generateCorpus, type TrafficShape} from '../../../bench/corpus-generator.js'
 import {captureFiles} from '../../../bench/capture-files.js'
 
@@ -41,23 +40,6 @@ async function compileShape(shape: TrafficShape, events: number, seed = 3): Prom
     rmSync(dir, {recursive: true, force: true})
   }
 }
-
-test('streamed Ed25519 signature equals crypto.sign over the same message, whatever the pieces', () => {
-  for (let i = 0; i < 40; i++) {
-    const kp = keyPairFromSeed(randomBytes(32))
-    const msg = randomBytes(i * 97)
-    const step = 1 + (i % 13)
-    const got = signStreamed(kp, (write) => {
-      for (let o = 0; o < msg.length; o += step) write(msg.subarray(o, o + step))
-    })
-    assert.deepEqual(got, signBytes(kp, msg))
-  }
-  const kp = keyPairFromSeed(sha256('text'))
-  assert.deepEqual(
-    signStreamed(kp, (write) => ['{"a":"é', '&<>', '"}'].forEach((t) => write(t))),
-    signBytes(kp, Buffer.from('{"a":"é&<>"}', 'utf8')),
-  )
-})
 
 // Hosts, paths, methods and actions that exercise quoting in both encoders: numbers-like and
 // date-like display names, non-ASCII, HTML-escaped characters, YAML indicators.
