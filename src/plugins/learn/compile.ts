@@ -306,20 +306,29 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
     }
     // contract_hash: SHA-256 of the canonical body with an empty hash, streamed.
     const hasher = createHash('sha256')
-    const hashSink = new PieceSink((piece) => hasher.update(piece, 'utf8'))
+    let unhashedBytes = 0
+    const hashSink = new PieceSink((piece) => {
+      hasher.update(piece, 'utf8')
+      unhashedBytes += Buffer.byteLength(piece, 'utf8')
+    })
     canonicalizeTo(projected, hashSink, expand)
     hashSink.flush()
     hash = 'sha256:' + hasher.digest('hex')
     projected.set('contract_hash', hash)
-    // The signature over the canonical body with the hash filled in. Ed25519 reads its message
-    // twice, so the body is gathered once as UTF-8 pieces and signed with node:crypto (OpenSSL's
-    // constant-time signer) — ≈ 0.9 KB a rule held for the signature, the one whole-body copy the
-    // compile keeps; a streamed signer would need a nonce multiplication of our own (variable time).
-    const pieces: Buffer[] = []
-    const bodySink = new PieceSink((piece) => pieces.push(Buffer.from(piece, 'utf8')))
+    // The signature over the canonical body with the hash filled in, by node:crypto (OpenSSL's
+    // constant-time Ed25519; a streamed signer would need a nonce multiplication of our own, in
+    // variable time). Ed25519 reads its message twice, so the body is held once: it is the hashed
+    // one with `contract_hash` filled in (an empty string there), so its size is known and it is
+    // written into one buffer of that size — ≈ 0.6 KB a rule, no pieces and no copy.
+    const signed = Buffer.allocUnsafe(unhashedBytes + Buffer.byteLength(hash, 'utf8'))
+    let at = 0
+    const bodySink = new PieceSink((piece) => {
+      at += signed.write(piece, at, 'utf8')
+    })
     canonicalizeTo(projected, bodySink, expand)
     bodySink.flush()
-    signature = formatSignature(signBytes(options.signer.keyPair, Buffer.concat(pieces)))
+    if (at !== signed.length) throw new Error(`canonical body is ${at} bytes, ${signed.length} expected`)
+    signature = formatSignature(signBytes(options.signer.keyPair, signed))
   } catch (e) {
     if (e instanceof YamlEmitError) throw new PipelockError('COMPILE_FAILED', e.message)
     throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)
