@@ -1,5 +1,6 @@
 import type {EvidenceSetReport} from './evidence-types.js'
 import {displayTime} from '../receipts/index.js'
+import {describeCounts} from './evidence-count.js'
 
 // Human output of an evidence-set verification (docs/receipts.md). A file or directory that
 // holds only v1 receipts prints exactly the reference's CHAIN VALID / CHAIN BROKEN block
@@ -53,8 +54,11 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
       }
       const kinds = Object.entries(r.counts.byPayloadKind)
       if (kinds.length > 0) out.push(`  v2 kinds:    ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`)
+      // the one definition of what is counted (evidence-count.ts), as audit report and packet show it
+      // (a file of one kind, e.g. ratification receipts, is told by the lines above)
+      if (Object.values(r.counts.byClass).filter((n) => n > 0).length > 1) out.push(`  Receipts:    ${r.counts.receipts} (${describeCounts(r.counts)})`)
       const verdicts = Object.entries(r.counts.byVerdict)
-      if (verdicts.length > 0) out.push(`  Decisions:   ${verdicts.map(([k, n]) => `${k} ${n}`).join(', ')}`)
+      if (verdicts.length > 0) out.push(`  Decisions:   ${r.counts.decisions} (${verdicts.map(([k, n]) => `${k} ${n}`).join(', ')})`)
       const start = earliest(a.startTime, e.startTime)
       const end = latest(a.endTime, e.endTime)
       if (start !== undefined) out.push(`  Start:       ${displayTime(start)}`)

@@ -37,7 +37,7 @@ import type {
   ReceiptFact,
 } from './evidence-types.js'
 import type {KeyRing} from './key-ring.js'
-import {Tally} from './evidence-tally.js'
+import {EvidenceCounter} from './evidence-count.js'
 
 // One pass over a set of evidence files (receipts.md §6–§9; docs/receipts.md): every line is
 // classified once and fed to the checks that concern it —
@@ -96,7 +96,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   const display = req.display ?? ((f: string) => f)
   const files: FileSummary[] = []
   const warnings: Finding[] = []
-  const tally = new Tally()
+  const tally = new EvidenceCounter()
   let firstV1At: Position | undefined
   const entryChain = new EntryChainVerifier()
   const v2 = new EvidenceChainVerifier()
@@ -163,9 +163,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       } else if (sc.get('close') instanceof Map) {
         activeRun = undefined
       }
-    } else {
-      tally.decision(recordString(r, 'verdict'), recordString(r, 'transport'))
     }
+    tally.add({version: 1, kind: '', control: isControl, transport: recordString(r, 'transport'), verdict: recordString(r, 'verdict')})
     if (req.onReceipt !== undefined) {
       req.onReceipt({
         version: 1,
@@ -189,11 +188,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
 
   const onV2 = (r: ParsedEvidenceReceipt, at: Position): void => {
-    tally.payloadKind(r.payloadKind)
-    if (r.payloadKind === 'proxy_decision') {
-      const p = r.payload instanceof Map ? r.payload : new Map()
-      tally.decision(str(p, 'verdict'), str(p, 'transport'))
-    }
+    const p = r.payload instanceof Map ? r.payload : new Map()
+    tally.add({version: 2, kind: r.payloadKind, control: false, transport: str(p, 'transport'), verdict: str(p, 'verdict')})
     if (req.onReceipt !== undefined) req.onReceipt(evidenceFact(r, at))
     if (v2Stopped) return
     let key: EvidenceKeyChoice | undefined = req.keys.forEvidence(r)
@@ -559,6 +555,7 @@ function evidenceFact(r: ParsedEvidenceReceipt, at: Position): ReceiptFact {
     chainSeq: r.chainSeq.toString(),
     control: false,
     ...(r.payloadKind === 'proxy_decision' ? {verdict: str(p, 'verdict'), transport: str(p, 'transport'), target: str(p, 'target')} : {}),
+    actor: r.actor,
     contractHash: r.contractHash,
     contractGeneration: r.contractGeneration === 0n ? '' : r.contractGeneration.toString(),
     payload: plain,

@@ -79,9 +79,22 @@ export interface EvidenceChainSummary {
   endTime?: string
 }
 
+/**
+ * What the evidence holds, by the one definition in evidence-count.ts (docs/receipts.md, "What
+ * is counted"); verify-receipt, the audit report and the audit packet all show these numbers.
+ */
 export interface EvidenceCounts {
-  /** Decisions (v1 receipts other than session control, v2 proxy_decision) by verdict. */
+  /** Every receipt (v1 + v2); the sum of byClass. */
+  receipts: number
+  /** Decisions: the sum of byVerdict. */
+  decisions: number
+  /** v1 decision receipts, or (in evidence without any) v2 proxy_decision receipts. */
+  decisionSource: 'action_receipts' | 'proxy_decision_receipts' | 'none'
+  /** Receipts by class: decision, contract_decision, airlock, session_control, config_change, lifecycle. */
+  byClass: Record<'decision' | 'contract_decision' | 'airlock' | 'session_control' | 'config_change' | 'lifecycle', number>
+  /** Decisions by verdict. */
   byVerdict: Record<string, number>
+  /** Decisions by transport. */
   byTransport: Record<string, number>
   /** v2 receipts by payload kind. */
   byPayloadKind: Record<string, number>
@@ -119,6 +132,8 @@ export interface ReceiptFact {
   target?: string
   layer?: string
   pattern?: string
+  /** v2: the envelope's actor (config_change: the operator, or `pipelock`). */
+  actor?: string
   policyHash?: string
   contractHash?: string
   contractGeneration?: string

@@ -21,3 +21,5 @@ export type {EvidenceReportData, ReportBlock, LifecycleEvent} from './report-dat
 export {renderReportHtml, escapeHtml} from './report-html.js'
 export {findReceipt, receiptIdToActionId} from './find-receipt.js'
 export type {FoundReceipt} from './find-receipt.js'
+export {EvidenceCounter, receiptClass, describeCounts, RECEIPT_CLASSES} from './evidence-count.js'
+export type {ReceiptClass, CountedReceipt} from './evidence-count.js'
