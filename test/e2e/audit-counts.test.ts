@@ -110,6 +110,13 @@ describe('the auditor tools count one recorder directory the same way', {timeout
     assert.equal(changes.length, 1)
     assert.equal(changes[0].operator, 'didericis')
     assert.match(changes[0].detail, new RegExp(`^changed: exceptions trigger=api outcome=applied change_id=${exceptionId}$`))
+    // without a key: not "CHAIN BROKEN" — what was checked, what was not, exit 3, the same counts
+    const unkeyed = runCli(['verify-receipt', '--chain', evidence])
+    assert.equal(unkeyed.status, 3, unkeyed.stdout + unkeyed.stderr)
+    assert.match(unkeyed.stdout, /^NO KEY GIVEN: .*\n  Checked: {6}the entry hash chain; v1 receipts against the key each carries; v2 receipt structure, authority matrix and chain links\n  Not checked: {2}the signatures of 2 v2 receipts, and who signed anything \(no key pinned\)\n/)
+    assert.doesNotMatch(unkeyed.stdout, /BROKEN/)
+    assert.match(unkeyed.stderr, /^no key given: v2 signatures not checked; pass --key/)
+    assert.deepEqual(JSON.parse(runCli(['verify-receipt', '--chain', evidence, '--json']).stdout).counts, c)
     const html = readFileSync(path.join(dir, 'report.html'), 'utf8')
     assert.ok(html.includes('<td>didericis</td>'), 'the operator is in the HTML row')
     assert.ok(html.includes('data-testid="decision-count">5<'), 'the HTML shows 5 decisions')

@@ -34,7 +34,22 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
   } else {
     const a = r.actionReceipts
     const e = r.evidenceReceipts
-    out.push(`CHAIN VALID: ${r.label}`)
+    const nv = r.notVerifiable
+    if (r.verdict === 'not_verifiable') {
+      // Nothing is broken: some receipts need an extension this version does not implement.
+      out.push(`CHAIN NOT VERIFIABLE BY THIS VERSION: ${r.label}`)
+      out.push(`  Not verified: ${nv.count} v2 receipt${nv.count === 1 ? '' : 's'} with an unknown critical extension (${nv.extensions.map((x) => JSON.stringify(x)).join(', ')}); first ${nv.first?.file}:${nv.first?.line}`)
+      out.push('  Verified:     every other check, and the chain links through those receipts')
+      err.push(`not verifiable by this version: ${nv.first?.file}:${nv.first?.line}: ${nv.first?.message ?? ''}; a newer pipelock verifies it`)
+    } else if (!e.signaturesChecked) {
+      // No key given: say what was checked and what was not — nothing here is broken.
+      out.push(`NO KEY GIVEN: ${r.label}`)
+      out.push(`  Checked:      ${[r.entries.count > 0 ? 'the entry hash chain' : '', a.count > 0 ? 'v1 receipts against the key each carries' : '', 'v2 receipt structure, authority matrix and chain links'].filter((x) => x !== '').join('; ')}`)
+      out.push(`  Not checked:  the signatures of ${e.count} v2 receipt${e.count === 1 ? '' : 's'}, and who signed anything (no key pinned)`)
+      err.push('no key given: v2 signatures not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP')
+    } else {
+      out.push(`CHAIN VALID: ${r.label}`)
+    }
     if (v1Only) {
       out.push(`  Receipts:  ${a.count}`)
       out.push(`  Final seq: ${a.finalSeq}`)

@@ -8,7 +8,7 @@ import {
   EntryChainVerifier,
   EvidenceChainVerifier,
   EvidenceParseError,
-  EVIDENCE_NO_PUBLIC_KEY,
+  notVerifiableText,
   recorderFileNumber,
   type LineError,
   parseEvidenceReceipt,
@@ -61,8 +61,6 @@ export interface EvidenceSetRequest {
   endorsements?: readonly RotationEndorsement[]
   /** Directory mode: file names carry the first entry seq (§7.4) and entries the session id. */
   directory?: boolean
-  /** Without any key, check v2 receipts for structure and links only (audit packet). */
-  allowUnkeyedEvidence?: boolean
   onReceipt?: (fact: ReceiptFact) => void
   /** Called every few thousand lines with the bytes read so far and the input's total size. */
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
@@ -130,6 +128,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   let control = 0
   let v2Stopped = false
   let v2Unchecked = false
+  const notVerifiable: {count: number; extensions: string[]; first?: Finding} = {count: 0, extensions: []}
 
   const checkShape = (kind: 'entries' | 'bare v1' | 'bare v2', at: Position): void => {
     if (shape === undefined) {
@@ -192,16 +191,25 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     tally.add({version: 2, kind: r.payloadKind, control: false, transport: str(p, 'transport'), verdict: str(p, 'verdict')})
     if (req.onReceipt !== undefined) req.onReceipt(evidenceFact(r, at))
     if (v2Stopped) return
-    let key: EvidenceKeyChoice | undefined = req.keys.forEvidence(r)
     let error: string | undefined
-    if (key === undefined && req.allowUnkeyedEvidence === true) {
-      v2Unchecked = true
-      // No key: structure, authority matrix and links only. validateEvidence names the first problem.
-      const v = validateEvidence(r)
-      error = v.ok ? v2.pushUnsigned(r) : `chain_seq ${r.chainSeq}: ${v.error}`
+    if (r.unsupportedCritical.length > 0) {
+      // A newer release's receipt with a critical extension this version does not implement:
+      // not verifiable here (neither valid nor broken). Its link is still checked, so the
+      // receipts after it verify as usual.
+      notVerifiable.count++
+      for (const x of r.unsupportedCritical) if (!notVerifiable.extensions.includes(x)) notVerifiable.extensions.push(x)
+      notVerifiable.first ??= {message: `chain_seq ${r.chainSeq}: ${notVerifiableText(r.unsupportedCritical)}`, file: at.file, line: at.line}
+      error = v2.pushUnsigned(r)
     } else {
-      key ??= {error: EVIDENCE_NO_PUBLIC_KEY + ' (pass --key ID=HEX or --roster FILE --roster-root-fingerprint FP)'}
-      error = v2.push(r, key)
+      const key: EvidenceKeyChoice | undefined = req.keys.forEvidence(r)
+      if (key === undefined) {
+        // No key at all: structure, authority matrix and links only (the verdict says signatures were not checked).
+        v2Unchecked = true
+        const v = validateEvidence(r)
+        error = v.ok ? v2.pushUnsigned(r) : `chain_seq ${r.chainSeq}: ${v.error}`
+      } else {
+        error = v2.push(r, key)
+      }
     }
     if (error !== undefined) {
       v2Stopped = true
@@ -464,12 +472,13 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   const failure = pickFailure(failures)
   const totalReceipts = v1Count + tally.v2Count
   const pinned = req.keys.pinned
-  const valid = failure === undefined && totalReceipts > 0
+  const valid = failure === undefined && totalReceipts > 0 && notVerifiable.count === 0
   const report: EvidenceSetReport = {
     kind: 'evidence_set',
     label: req.label,
     valid,
-    verdict: failure !== undefined ? 'invalid' : totalReceipts === 0 ? 'empty' : pinned && !v2Unchecked ? 'valid' : 'self_consistent_only',
+    verdict:
+      failure !== undefined ? 'invalid' : totalReceipts === 0 ? 'empty' : notVerifiable.count > 0 ? 'not_verifiable' : pinned && !v2Unchecked ? 'valid' : 'self_consistent_only',
     signerPinned: pinned,
     receiptCount: totalReceipts,
     files,
@@ -503,6 +512,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       ...(v2State.startTime === undefined ? {} : {startTime: v2State.startTime, endTime: v2State.endTime}),
     },
     counts: tally.counts(),
+    notVerifiable,
     warnings,
   }
   if (failure !== undefined) report.failure = failure

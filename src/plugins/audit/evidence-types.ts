@@ -28,9 +28,11 @@ export interface EvidenceFailure extends Finding {
  * `valid`: every check passed and every signature was checked against a pinned key.
  * `self_consistent_only`: every check passed, but no key was pinned (v1 receipts were checked
  * against the key they carry themselves, v2 signatures were not checked): integrity, not origin.
+ * `not_verifiable`: no check failed, but some v2 receipts list in `crit` an extension this version
+ * does not implement (a newer release's): they were linked into their chain, not verified.
  * `invalid`: a check failed. `empty`: no receipt at all.
  */
-export type EvidenceVerdict = 'valid' | 'self_consistent_only' | 'invalid' | 'empty'
+export type EvidenceVerdict = 'valid' | 'self_consistent_only' | 'not_verifiable' | 'invalid' | 'empty'
 
 export interface FileSummary {
   path: string
@@ -113,6 +115,8 @@ export interface EvidenceSetReport {
   actionReceipts: ActionChainSummary
   evidenceReceipts: EvidenceChainSummary
   counts: EvidenceCounts
+  /** v2 receipts with an unknown critical extension: how many, which extensions, the first one. */
+  notVerifiable: {count: number; extensions: string[]; first?: Finding}
   warnings: Finding[]
   failure?: EvidenceFailure
 }

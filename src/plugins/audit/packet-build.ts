@@ -52,6 +52,14 @@ class PacketTally {
   }
 }
 
+/**
+ * The packet's verifier verdict (v0 schema): an empty input, and evidence this version cannot
+ * wholly verify (an unknown critical extension), are `error` — the verifier could not decide.
+ */
+export function packetVerdict(v: EvidenceSetReport['verdict']): AuditPacket['verifier']['verdict'] {
+  return v === 'empty' || v === 'not_verifiable' ? 'error' : v
+}
+
 /** The packet's verdict buckets from decisions by verdict (unknown verdicts go to `other`). */
 export function verdictTotals(byVerdict: Record<string, number>): AuditPacket['summary']['totals'] {
   const totals: Record<string, number> = Object.fromEntries(VERDICT_BUCKETS.map((b) => [b, 0]))
@@ -83,7 +91,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   const {loadConfig} = await import('../config/index.js')
   const loaded = loadConfig(req.config)
   const tally = new PacketTally()
-  const report = await verifyEvidenceInput({...req, allowUnkeyedEvidence: true, onReceipt: (f) => tally.add(f)})
+  const report = await verifyEvidenceInput({...req, onReceipt: (f) => tally.add(f)})
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit packet build: --chain must name a .jsonl file or a recorder directory')
   mkdirSync(req.out, {recursive: true, mode: 0o750})
 
@@ -104,7 +112,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   const details = tally.split.pick(report.counts.decisionSource)
   const rootHash = a.rootHash ?? e.rootHash
   const finalSeq = a.finalSeq ?? e.finalSeq
-  const verdict = report.verdict === 'empty' ? 'error' : report.verdict
+  const verdict = packetVerdict(report.verdict)
   // The key the verdict rests on: the v1 signer as pinned, else the roster root, else the named keys.
   const trustedKey = !report.signerPinned
     ? undefined
@@ -121,7 +129,13 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
     ...(finalSeq === undefined || report.failure !== undefined ? {} : {final_seq: Number(finalSeq)}),
     ...(verdict === 'valid' && trustedKey !== undefined ? {signer_key: trustedKey} : {}),
     output_file: 'verifier.txt',
-    ...(report.failure !== undefined ? {error: report.failure.message} : verdict === 'error' ? {error: `no receipts in ${report.label}`} : {}),
+    ...(report.failure !== undefined
+      ? {error: report.failure.message}
+      : report.verdict === 'not_verifiable'
+        ? {error: `${report.notVerifiable.count} receipt(s) not verifiable by this version (unknown critical extension ${report.notVerifiable.extensions.join(', ')}); the first: ${report.notVerifiable.first?.message ?? ''}`}
+        : verdict === 'error'
+          ? {error: `no receipts in ${report.label}`}
+          : {}),
   }
   const times = [a.startTime, e.startTime, a.endTime, e.endTime].filter((t): t is string => t !== undefined).map(rfc3339Seconds).sort()
   const now = formatGoTime(fromEpochNanos(req.clock.nowNanos())).replace(/\.\d+Z$/, 'Z')

@@ -31,7 +31,9 @@ function banner(d: EvidenceReportData): string {
         ? ['#ef6c00', 'SELF-CONSISTENT ONLY', 'The evidence is internally consistent, but no key was pinned: it does not prove who signed it.']
         : d.verdict === 'empty'
           ? ['#757575', 'NO RECEIPTS', 'The input holds no receipt.']
-          : ['#c62828', 'INVALID', `Verification failed: ${d.error ?? ''}`]
+          : d.verdict === 'not_verifiable'
+            ? ['#6a1b9a', 'NOT VERIFIABLE BY THIS VERSION', `${d.verification.notVerifiable.count} receipt(s) need an extension this version does not implement (${d.verification.notVerifiable.extensions.join(', ')}); every other check passed. ${d.verification.notVerifiable.first?.message ?? ''}`]
+            : ['#c62828', 'INVALID', `Verification failed: ${d.error ?? ''}`]
   return `<section class="banner" style="background:${bg}" data-verdict="${e(d.verdict)}"><h1>${title}</h1><p>${e(text)}</p><p class="label">${e(d.label)}</p></section>`
 }
 
