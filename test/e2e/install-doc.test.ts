@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {repoPath} from '../helpers/vectors.js'
@@ -40,6 +40,9 @@ test('docs/install.md: npm global install puts pipelock on PATH; generate config
     const r = spawnSync('bash', ['-euo', 'pipefail', '-c', docBlock()], {cwd: repoPath(), env, encoding: 'utf8', timeout: 170_000})
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`)
     assert.ok(existsSync(path.join(prefix, 'bin', 'pipelock')), 'pipelock is in the prefix bin')
+    // a packed copy, not a link to the checkout: npm ci / npm test here cannot break it (issue 34)
+    const installed = realpathSync(path.join(prefix, 'bin', 'pipelock'))
+    assert.ok(installed.startsWith(realpathSync(prefix) + path.sep), `the installed binary ${installed} lives in the prefix, not in the checkout`)
     assert.match(r.stdout, /^pipelock\/0\.1\.0 \S+ node-v/m)
     const dir = path.join(home, 'pipelock-deploy')
     for (const f of ['pipelock.yaml', 'pipelock.service', 'pipelock-sidecar.yaml']) assert.ok(existsSync(path.join(dir, f)), f)
@@ -50,5 +53,7 @@ test('docs/install.md: npm global install puts pipelock on PATH; generate config
     assert.match(r.stderr, /\n {2}Proxy: {2}HTTP\/HTTPS forward proxy enabled \(CONNECT \+ absolute-URI\)\n {2}Agents: HTTPS_PROXY=http:\/\/127\.0\.0\.1:\d+ /)
   } finally {
     rmSync(tmp, {recursive: true, force: true})
+    // the tarball `npm pack` left in the checkout (gitignored)
+    for (const f of readdirSync(repoPath())) if (/^pipelock-.*\.tgz$/.test(f)) rmSync(repoPath(f), {force: true})
   }
 })
