@@ -40,6 +40,7 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
       out.push(`CHAIN NOT VERIFIABLE BY THIS VERSION: ${r.label}`)
       out.push(`  Not verified: ${nv.count} v2 receipt${nv.count === 1 ? '' : 's'} with an unknown critical extension (${nv.extensions.map((x) => JSON.stringify(x)).join(', ')}); first ${nv.first?.file}:${nv.first?.line}`)
       out.push('  Verified:     every other check, and the chain links through those receipts')
+      if (!e.signaturesChecked) out.push(`  Not checked:  the signatures of ${e.count} v2 receipt${e.count === 1 ? '' : 's'} (no key given)`)
       err.push(`not verifiable by this version: ${nv.first?.file}:${nv.first?.line}: ${nv.first?.message ?? ''}; a newer pipelock verifies it`)
     } else if (!e.signaturesChecked) {
       // No key given: say what was checked and what was not — nothing here is broken.
