@@ -34,11 +34,9 @@ export interface AdminFlagValues {
 
 /**
  * Base of the admin API commands. §13 fixes their exit codes: usage errors (bad flags or
- * arguments) exit 2 here, not 1 as elsewhere in the CLI; PipelockErrors carry their own.
+ * arguments) exit 2, as in every command; PipelockErrors carry their own.
  */
 export abstract class AdminCommand extends BaseCommand {
-  protected override usageExit = 2
-
   /** Resolves URL and token (flags → env → config), runs `fn` with a client, always closes it. */
   protected async withAdminClient<T>(flags: AdminFlagValues, fn: (client: AdminClient) => Promise<T>): Promise<T> {
     const target = resolveAdminTarget({

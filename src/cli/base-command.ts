@@ -10,9 +10,6 @@ import {emitErrorReport, report, reportFromPipelockError, usageMessage} from './
  * else is a bug and keeps its stack (under --json it is also reported as INTERNAL).
  */
 export abstract class BaseCommand extends Command {
-  /** Exit status of flag and argument errors (the admin API commands use 2, runtime §13). */
-  protected usageExit = 1
-
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     const json = this.jsonEnabled()
     if (isPipelockError(err)) {
@@ -21,7 +18,8 @@ export abstract class BaseCommand extends Command {
     }
     if (err instanceof Errors.ExitError) throw err
     if (isUsageError(err)) {
-      emitErrorReport(report('USAGE', usageMessage(err), `see pipelock ${this.id?.replaceAll(':', ' ') ?? ''} --help`, this.usageExit), json)
+      // one exit status for usage errors in every command: the registry's (2)
+      emitErrorReport(report('USAGE', usageMessage(err), `see pipelock ${this.id?.replaceAll(':', ' ') ?? ''} --help`), json)
       return undefined
     }
     if (json) {

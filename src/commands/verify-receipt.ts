@@ -3,7 +3,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {commandProgress} from '../cli/progress.js'
 import {sizeVerifierHeap} from '../cli/v8-flags.js'
-import {findReceipt, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {findReceipt, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
 
@@ -26,7 +26,13 @@ a signed roster that names every key and what it may sign. Without a key the sig
 v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
 Problems that do not break the evidence (a run without session_close after a crash, a truncated
 last line, unchained lifecycle receipts) are printed as warnings on stderr.
-Exit status: 0 valid, 1 invalid or unreadable.`
+Exit status (docs/receipts.md):
+  0  valid (v1 receipts without --key: checked against the key each carries, as the reference does)
+  1  invalid or unreadable: something is broken
+  2  usage error (wrong flags or arguments)
+  3  no key given: nothing is broken, but v2 signatures were not checked (NO KEY GIVEN)
+  4  not verifiable by this version: a v2 receipt lists in crit an extension this version does not
+     implement; every other check passed (NOT VERIFIABLE BY THIS VERSION)`
 
   static override examples = [
     {description: 'Verify one receipt, pinning the signer key', command: '<%= config.bin %> verify-receipt receipt.json --key 4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'},
@@ -71,11 +77,11 @@ Exit status: 0 valid, 1 invalid or unreadable.`
     if (report.kind === 'evidence_set') this.renderSet(report)
     else if (report.kind === 'evidence_receipt_v2') this.renderEvidence(report)
     else if (report.kind === 'action_receipt_v1') this.renderSingle(report)
-    const unpinned = report.kind === 'evidence_set' ? report.verdict === 'self_consistent_only' : report.valid && !report.signerPinned && report.kind !== 'evidence_receipt_v2'
+    const unpinned = report.kind === 'evidence_set' ? report.verdict === 'self_consistent_only' && report.evidenceReceipts.signaturesChecked : report.valid && !report.signerPinned && report.kind !== 'evidence_receipt_v2'
     if (unpinned) {
       this.err('note: signer not pinned (no --key): verified against the key embedded in the receipt; pass --key to pin the expected signer')
     }
-    if (!report.valid) process.exitCode = 1
+    process.exitCode = verifyExitStatus(report)
     if (flags.find !== undefined) await this.find(args.file, flags, flags.find)
     return report
   }
@@ -135,6 +141,11 @@ Exit status: 0 valid, 1 invalid or unreadable.`
   }
 
   private renderEvidence(r: EvidenceReport): void {
+    if (r.unsupportedCritical !== undefined) {
+      this.out(`NOT VERIFIABLE BY THIS VERSION: ${r.path}: ${r.error}`)
+      this.err(`${r.error}; a newer pipelock verifies it`)
+      return
+    }
     if (!r.valid) {
       this.out(`FAILED: ${r.path}: ${r.error}`)
       this.err(`verification failed: ${r.error}`)
@@ -151,3 +162,4 @@ Exit status: 0 valid, 1 invalid or unreadable.`
     this.out(`  Receipt hash: ${r.receiptHash}`)
   }
 }
+

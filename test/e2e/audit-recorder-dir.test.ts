@@ -107,7 +107,7 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
       `Transcript Root: ${evidence} (session proxy)\n  Session:       proxy\n  Root hash:     ${j.actionReceipts.rootHash}\n  Receipt count: 14\n  Final seq:     13\n  Start:         ${t0}\n  End:           ${t1}\n`,
     )
     const nokey = runCli(['transcript-root', '--chain', evidence])
-    assert.equal(nokey.status, 1)
+    assert.equal(nokey.status, 2)
     assert.equal(nokey.stderr, '--key is required: transcript roots must be verified against a trusted signer key [USAGE]\n')
   })
 })

@@ -71,11 +71,13 @@ describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
     }
   })
 
-  test('without a key, or with the wrong key, it fails at line 1', () => {
+  test('without a key it says so and what it checked (exit 3, nothing broken); with the wrong key it fails at line 1', () => {
     const none = verify(ratifyLog)
-    assert.equal(none.status, 1)
-    assert.match(none.stdout, /Error: {4}chain_seq 0: public_key_hex is required to verify EvidenceReceipt v2 signatures/)
-    assert.match(none.stdout, /\n  Line: {5}.*ratification-receipts\.jsonl:1\n$/)
+    assert.equal(none.status, 3)
+    assert.match(none.stdout, /^NO KEY GIVEN: .*ratification-receipts\.jsonl\n  Checked: {6}v2 receipt structure, authority matrix and chain links\n  Not checked: {2}the signatures of 1 v2 receipt, and who signed anything \(no key pinned\)\n  v2 receipts: 1; 1 unchained \(signatures NOT checked: no key\)\n/)
+    assert.doesNotMatch(none.stdout, /BROKEN/)
+    assert.equal(none.stderr.split('\n')[0], 'no key given: v2 signatures not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP')
+    assert.equal(JSON.parse(verify(ratifyLog, '--json').stdout).verdict, 'self_consistent_only')
     const wrong = verify(ratifyLog, '--key', `receipt-signing=${pub('ops-alice')}`)
     assert.equal(wrong.status, 1)
     assert.match(wrong.stdout, /Error: {4}chain_seq 0: payload field has invalid enum value: signature verification failed\n  Line: {5}.*:1\n$/)

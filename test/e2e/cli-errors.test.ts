@@ -1,5 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
@@ -7,30 +8,44 @@ import {repoPath} from '../helpers/vectors.js'
 // Exact output of the CLI's error paths (docs/errors.md): one line with [CODE] and a hint on
 // stderr, or one JSON object on stdout under --json, with the same exit status.
 
-test('missing required flag: the real message, the code and a hint, exit 1', () => {
+test('missing required flag: the real message, the code and a hint, exit 2', () => {
   const r = runCli(['learn', 'shadow'])
-  assert.equal(r.status, 1)
+  assert.equal(r.status, 2)
   assert.equal(r.stdout, '')
   assert.equal(r.stderr, 'missing required flag --contract [USAGE]; hint: see pipelock learn shadow --help\n')
 })
 
 test('missing required flag under --json: one JSON object on stdout, same exit', () => {
   const r = runCli(['learn', 'shadow', '--json'])
-  assert.equal(r.status, 1)
+  assert.equal(r.status, 2)
   assert.equal(r.stderr, '')
-  assert.deepEqual(JSON.parse(r.stdout), {error: {code: 'USAGE', message: 'missing required flag --contract', exit: 1, hint: 'see pipelock learn shadow --help'}})
+  assert.deepEqual(JSON.parse(r.stdout), {error: {code: 'USAGE', message: 'missing required flag --contract', exit: 2, hint: 'see pipelock learn shadow --help'}})
 })
 
 test('missing argument and invalid option value: one line each', () => {
   const a = runCli(['learn', 'review'])
-  assert.equal(a.status, 1)
+  assert.equal(a.status, 2)
   assert.equal(a.stderr, 'missing required argument CANDIDATE [USAGE]; hint: see pipelock learn review --help\n')
   const b = runCli(['generate', 'config', '--preset', 'nope'])
-  assert.equal(b.status, 1)
+  assert.equal(b.status, 2)
   assert.equal(b.stderr, 'Expected --preset=nope to be one of: balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model [USAGE]; hint: see pipelock generate config --help\n')
 })
 
-test('session and adaptive commands keep exit 2 for usage errors, also under --json', () => {
+test('every command exits 2 on a usage error (an unknown flag), with the USAGE line', () => {
+  const manifest = JSON.parse(readFileSync(repoPath('oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
+  const ids = Object.keys(manifest.commands).sort()
+  assert.ok(ids.length > 40, ids.join(' '))
+  const wrong: string[] = []
+  for (const id of ids) {
+    const words = id.split(':')
+    const r = runCli([...words, '--no-such-flag-for-the-usage-test'])
+    const want = `Nonexistent flag: --no-such-flag-for-the-usage-test [USAGE]; hint: see pipelock ${words.join(' ')} --help\n`
+    if (r.status !== 2 || r.stderr !== want) wrong.push(`${words.join(' ')}: exit ${r.status}, stderr ${JSON.stringify(r.stderr.slice(0, 200))}`)
+  }
+  assert.deepEqual(wrong, [])
+})
+
+test('session and adaptive commands: exit 2 for usage errors, also under --json', () => {
   const r = runCli(['session', 'inspect', '--json'])
   assert.equal(r.status, 2)
   assert.deepEqual(JSON.parse(r.stdout), {error: {code: 'USAGE', message: 'missing required argument KEY', exit: 2, hint: 'see pipelock session inspect --help'}})

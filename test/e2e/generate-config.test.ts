@@ -48,9 +48,9 @@ test('--out writes a 0600 file that loads back to the preset; refuses to overwri
   }
 })
 
-test('an unknown preset is a usage error (exit 1, one line and a pointer to --help)', () => {
+test('an unknown preset is a usage error (exit 2, one line and a pointer to --help)', () => {
   const r = pipelock(['generate', 'config', '--preset', 'yolo'])
-  assert.equal(r.code, 1)
+  assert.equal(r.code, 2)
   assert.equal(
     r.stderr,
     'Expected --preset=yolo to be one of: balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model [USAGE]; hint: see pipelock generate config --help\n',

@@ -1,14 +1,15 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {repoPath} from '../helpers/vectors.js'
 
 // docs/install.md: the block after <!-- install-doc-test --> runs as written with bash from the
 // repository root (after the build), with a throw-away npm prefix and HOME so the global install
-// touches nothing outside the temp dir.
+// touches nothing outside the temp dir (the npm cache aside). The install is a packed copy: its
+// dependencies are installed from the cache or the registry, so the test allows a native build.
 
 function docBlock(): string {
   const md = readFileSync(repoPath('docs', 'install.md'), 'utf8')
@@ -17,7 +18,7 @@ function docBlock(): string {
   return m[1]!
 }
 
-test('docs/install.md: npm global install puts pipelock on PATH; generate config/systemd/kubernetes; run starts', {timeout: 180_000}, () => {
+test('docs/install.md: npm global install puts pipelock on PATH; generate config/systemd/kubernetes; run starts', {timeout: 900_000}, () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pipelock-install-doc-'))
   try {
     const prefix = path.join(tmp, 'prefix')
@@ -31,15 +32,21 @@ test('docs/install.md: npm global install puts pipelock on PATH; generate config
       HOME: home,
       NPM_CONFIG_PREFIX: prefix,
       NPM_CONFIG_UPDATE_NOTIFIER: 'false',
-      NPM_CONFIG_CACHE: path.join(tmp, 'npm-cache'),
+      // The packed install fetches and builds the runtime dependencies (re2): keep the user's npm
+      // cache and settings (e.g. nodedir for the native build) although HOME is a temp dir.
+      NPM_CONFIG_CACHE: path.join(os.homedir(), '.npm'),
+      ...(existsSync(path.join(os.homedir(), '.npmrc')) ? {NPM_CONFIG_USERCONFIG: path.join(os.homedir(), '.npmrc')} : {}),
       PATH: `${path.join(prefix, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
       NO_COLOR: '1',
     }
     const prefixSeen = spawnSync('npm', ['prefix', '--global'], {cwd: repoPath(), env, encoding: 'utf8'})
     assert.equal(prefixSeen.stdout.trim(), prefix, 'the global prefix the doc block will use is the temp one')
-    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', docBlock()], {cwd: repoPath(), env, encoding: 'utf8', timeout: 170_000})
+    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', docBlock()], {cwd: repoPath(), env, encoding: 'utf8', timeout: 890_000})
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`)
     assert.ok(existsSync(path.join(prefix, 'bin', 'pipelock')), 'pipelock is in the prefix bin')
+    // a packed copy, not a link to the checkout: npm ci / npm test here cannot break it (issue 34)
+    const installed = realpathSync(path.join(prefix, 'bin', 'pipelock'))
+    assert.ok(installed.startsWith(realpathSync(prefix) + path.sep), `the installed binary ${installed} lives in the prefix, not in the checkout`)
     assert.match(r.stdout, /^pipelock\/0\.1\.0 \S+ node-v/m)
     const dir = path.join(home, 'pipelock-deploy')
     for (const f of ['pipelock.yaml', 'pipelock.service', 'pipelock-sidecar.yaml']) assert.ok(existsSync(path.join(dir, f)), f)
@@ -50,5 +57,7 @@ test('docs/install.md: npm global install puts pipelock on PATH; generate config
     assert.match(r.stderr, /\n {2}Proxy: {2}HTTP\/HTTPS forward proxy enabled \(CONNECT \+ absolute-URI\)\n {2}Agents: HTTPS_PROXY=http:\/\/127\.0\.0\.1:\d+ /)
   } finally {
     rmSync(tmp, {recursive: true, force: true})
+    // the tarball `npm pack` left in the checkout (gitignored)
+    for (const f of readdirSync(repoPath())) if (/^pipelock-.*\.tgz$/.test(f)) rmSync(repoPath(f), {force: true})
   }
 })

@@ -272,7 +272,7 @@ describe('--header / --header-file hardening', () => {
       writeFileSync(f, '# comment\nX-Api-Key: k\n')
       chmodSync(f, 0o644)
       const r = await run(['--header-file', f, '--upstream', 'http://127.0.0.1:9/'])
-      assert.equal(r.code, 1)
+      assert.equal(r.code, 2)
       assert.equal(r.err.trim().split('\n').at(-1), `--header-file "${f}": permissions 0644 reveal the header values to other users; restrict to 0600 or 0640 [USAGE]`)
     } finally {
       rmSync(dir, {recursive: true, force: true})

@@ -80,7 +80,7 @@ describe('MCP binary integrity', {timeout: 120_000}, () => {
     assert.equal(ok.code, 0, ok.stderr)
     assert.equal(ok.stdout, `MCP integrity manifest signature verified: ${manifest}\n`)
     const noSigner = run(['mcp', 'integrity', 'manifest', 'sign', '--manifest', manifest, '--keystore', ks])
-    assert.equal(noSigner.code, 1)
+    assert.equal(noSigner.code, 2)
     assert.match(noSigner.stderr, /signer name required: use --signer or set PIPELOCK_AGENT/)
     appendFileSync(manifest, ' ')
     const bad = run(['mcp', 'integrity', 'manifest', 'verify-signature', '--manifest', manifest, '--signer', 'ops-alice', '--keystore', ks])

@@ -42,9 +42,9 @@ test('child environment: allow-list only, --env extras, dangerous names refused'
   assert.ok(names.includes('FOO') && names.includes('PATH') && names.includes('LANG'))
   assert.ok(r.stderr.includes('pipelock: passing 1 env var(s) to child process: FOO\n'))
   const bad = proxy(['--env', 'LD_PRELOAD=x', '--', process.execPath, RAW], '')
-  assert.equal(bad.status, 1)
+  assert.equal(bad.status, 2)
   assert.equal(bad.stderr.trim().split('\n').at(-1), '--env LD_PRELOAD is blocked: this variable can inject code or redirect traffic in the child process [USAGE]')
-  assert.equal(proxy(['--env', 'HTTPS_PROXY=x', '--', 'true'], '').status, 1)
+  assert.equal(proxy(['--env', 'HTTPS_PROXY=x', '--', 'true'], '').status, 2)
   assert.match(proxy(['--env', 'PATH=/x', '--', 'true'], '').stderr, /--env PATH is already set by pipelock and cannot be overridden/)
 })
 

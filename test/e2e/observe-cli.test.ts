@@ -10,21 +10,21 @@ import {runCli} from '../helpers/cli.js'
 const home = mkdtempSync(path.join(tmpdir(), 'pl-observe-home-'))
 const env = {HOME: home, PIPELOCK_HOME: path.join(home, '.pipelock'), PIPELOCK_CONFIG: ''}
 
-test('learn observe without a capture directory: one line, a hint, exit 1, nothing on stdout', () => {
+test('learn observe without a capture directory: one line, a hint, exit 2, nothing on stdout', () => {
   const r = runCli(['learn', 'observe'], {env})
-  assert.equal(r.status, 1)
+  assert.equal(r.status, 2)
   assert.equal(r.stdout, '')
   assert.equal(r.stderr, 'learn observe: no capture directory: pass --capture-dir or set learn.capture_dir [USAGE]; hint: pipelock learn observe --capture-dir /var/lib/pipelock/capture\n')
 })
 
 test('run --capture-duration without --capture-output is refused before anything starts', () => {
   const r = runCli(['run', '--capture-duration', '1h', '--listen', '127.0.0.1:0'], {env})
-  assert.equal(r.status, 1)
+  assert.equal(r.status, 2)
   assert.equal(r.stderr, '--capture-duration needs a capture directory (--capture-output) [USAGE]\n')
 })
 
 test('run --capture-duration with a bad duration names it', () => {
   const r = runCli(['run', '--capture-output', path.join(home, 'cap'), '--capture-duration', 'soon', '--listen', '127.0.0.1:0'], {env})
-  assert.equal(r.status, 1)
+  assert.equal(r.status, 2)
   assert.equal(r.stderr, 'invalid duration "soon" [USAGE]\n')
 })

@@ -208,7 +208,7 @@ describe('pipelock run --reverse-proxy: errors', {timeout: 30_000, skip: hasCurl
 
   it('refuses inconsistent flags with one line', () => {
     const a = runCli(['run', '--reverse-proxy'])
-    assert.equal(a.status, 1, a.stderr)
+    assert.equal(a.status, 2, a.stderr)
     assert.match(a.stderr, /--reverse-proxy requires --reverse-upstream/)
     const b = runCli(['run', '--reverse-upstream', 'http://x'])
     assert.match(b.stderr, /--reverse-upstream requires --reverse-proxy/)

@@ -90,7 +90,7 @@ describe('pipelock run: built-in defaults', {timeout: 30_000}, () => {
 
   it('--preset and --config together are a usage error', () => {
     const r = runCli(['run', '--preset', 'balanced', '--config', 'x.yaml'])
-    assert.equal(r.status, 1)
+    assert.equal(r.status, 2)
     assert.equal(r.stderr, '--config=x.yaml cannot also be provided when using --preset; --preset=balanced cannot also be provided when using --config [USAGE]; hint: see pipelock run --help\n')
   })
 })

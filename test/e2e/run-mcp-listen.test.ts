@@ -267,7 +267,7 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
   ] as const) {
     test(`${args.join(' ')} → ${message}`, () => {
       const r = runCli(['run', '--listen', '127.0.0.1:0', ...args])
-      assert.equal(r.status, 1, r.stderr)
+      assert.equal(r.status, 2, r.stderr)
       assert.ok(r.stderr.startsWith(message + ' ['), r.stderr)
     })
   }

@@ -52,7 +52,7 @@ describe('pipelock tls', () => {
 
   it('init: bad and non-positive --validity', () => {
     const bad = pipelock(['tls', 'init', '--out', path.join(dir, 'x'), '--validity', 'abc'])
-    assert.equal(bad.code, 1)
+    assert.equal(bad.code, 2)
     assert.equal(bad.stderr, 'invalid validity: time: invalid duration "abc" [USAGE]\n')
     const neg = pipelock(['tls', 'init', '--out', path.join(dir, 'y'), '--validity', '-1h'])
     assert.equal(neg.code, 1)

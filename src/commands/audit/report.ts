@@ -30,9 +30,8 @@ reasons, contract generations and lifecycle events, and every block with its rec
     const data = await collectReportData({
       file: flags.chain,
       ...keyRingRequest(flags),
-      session: flags.session,
       // without a key the page still renders, with a "self-consistent only" banner
-      allowUnkeyedEvidence: true,
+      session: flags.session,
     })
     writeFileSync(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), {mode: 0o644})
     this.out(`audit report: ${flags.out} (verdict ${data.verdict}, ${data.decisions} decisions, ${data.blocks.length + data.blocksOmitted} blocks)`)

@@ -1,5 +1,6 @@
 import type {EvidenceSetReport} from './evidence-types.js'
 import {displayTime} from '../receipts/index.js'
+import {describeCounts} from './evidence-count.js'
 
 // Human output of an evidence-set verification (docs/receipts.md). A file or directory that
 // holds only v1 receipts prints exactly the reference's CHAIN VALID / CHAIN BROKEN block
@@ -33,7 +34,23 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
   } else {
     const a = r.actionReceipts
     const e = r.evidenceReceipts
-    out.push(`CHAIN VALID: ${r.label}`)
+    const nv = r.notVerifiable
+    if (r.verdict === 'not_verifiable') {
+      // Nothing is broken: some receipts need an extension this version does not implement.
+      out.push(`CHAIN NOT VERIFIABLE BY THIS VERSION: ${r.label}`)
+      out.push(`  Not verified: ${nv.count} v2 receipt${nv.count === 1 ? '' : 's'} with an unknown critical extension (${nv.extensions.map((x) => JSON.stringify(x)).join(', ')}); first ${nv.first?.file}:${nv.first?.line}`)
+      out.push('  Verified:     every other check, and the chain links through those receipts')
+      if (!e.signaturesChecked) out.push(`  Not checked:  the signatures of ${e.count} v2 receipt${e.count === 1 ? '' : 's'} (no key given)`)
+      err.push(`not verifiable by this version: ${nv.first?.file}:${nv.first?.line}: ${nv.first?.message ?? ''}; a newer pipelock verifies it`)
+    } else if (!e.signaturesChecked) {
+      // No key given: say what was checked and what was not — nothing here is broken.
+      out.push(`NO KEY GIVEN: ${r.label}`)
+      out.push(`  Checked:      ${[r.entries.count > 0 ? 'the entry hash chain' : '', a.count > 0 ? 'v1 receipts against the key each carries' : '', 'v2 receipt structure, authority matrix and chain links'].filter((x) => x !== '').join('; ')}`)
+      out.push(`  Not checked:  the signatures of ${e.count} v2 receipt${e.count === 1 ? '' : 's'}, and who signed anything (no key pinned)`)
+      err.push('no key given: v2 signatures not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP')
+    } else {
+      out.push(`CHAIN VALID: ${r.label}`)
+    }
     if (v1Only) {
       out.push(`  Receipts:  ${a.count}`)
       out.push(`  Final seq: ${a.finalSeq}`)
@@ -53,8 +70,11 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
       }
       const kinds = Object.entries(r.counts.byPayloadKind)
       if (kinds.length > 0) out.push(`  v2 kinds:    ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`)
+      // the one definition of what is counted (evidence-count.ts), as audit report and packet show it
+      // (a file of one kind, e.g. ratification receipts, is told by the lines above)
+      if (Object.values(r.counts.byClass).filter((n) => n > 0).length > 1) out.push(`  Receipts:    ${r.counts.receipts} (${describeCounts(r.counts)})`)
       const verdicts = Object.entries(r.counts.byVerdict)
-      if (verdicts.length > 0) out.push(`  Decisions:   ${verdicts.map(([k, n]) => `${k} ${n}`).join(', ')}`)
+      if (verdicts.length > 0) out.push(`  Decisions:   ${r.counts.decisions} (${verdicts.map(([k, n]) => `${k} ${n}`).join(', ')})`)
       const start = earliest(a.startTime, e.startTime)
       const end = latest(a.endTime, e.endTime)
       if (start !== undefined) out.push(`  Start:       ${displayTime(start)}`)

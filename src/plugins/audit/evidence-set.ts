@@ -8,7 +8,7 @@ import {
   EntryChainVerifier,
   EvidenceChainVerifier,
   EvidenceParseError,
-  EVIDENCE_NO_PUBLIC_KEY,
+  notVerifiableText,
   recorderFileNumber,
   type LineError,
   parseEvidenceReceipt,
@@ -37,7 +37,7 @@ import type {
   ReceiptFact,
 } from './evidence-types.js'
 import type {KeyRing} from './key-ring.js'
-import {Tally} from './evidence-tally.js'
+import {EvidenceCounter} from './evidence-count.js'
 
 // One pass over a set of evidence files (receipts.md §6–§9; docs/receipts.md): every line is
 // classified once and fed to the checks that concern it —
@@ -61,8 +61,6 @@ export interface EvidenceSetRequest {
   endorsements?: readonly RotationEndorsement[]
   /** Directory mode: file names carry the first entry seq (§7.4) and entries the session id. */
   directory?: boolean
-  /** Without any key, check v2 receipts for structure and links only (audit packet). */
-  allowUnkeyedEvidence?: boolean
   onReceipt?: (fact: ReceiptFact) => void
   /** Called every few thousand lines with the bytes read so far and the input's total size. */
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
@@ -96,7 +94,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   const display = req.display ?? ((f: string) => f)
   const files: FileSummary[] = []
   const warnings: Finding[] = []
-  const tally = new Tally()
+  const tally = new EvidenceCounter()
   let firstV1At: Position | undefined
   const entryChain = new EntryChainVerifier()
   const v2 = new EvidenceChainVerifier()
@@ -130,6 +128,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   let control = 0
   let v2Stopped = false
   let v2Unchecked = false
+  const notVerifiable: {count: number; extensions: string[]; first?: Finding} = {count: 0, extensions: []}
 
   const checkShape = (kind: 'entries' | 'bare v1' | 'bare v2', at: Position): void => {
     if (shape === undefined) {
@@ -163,9 +162,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       } else if (sc.get('close') instanceof Map) {
         activeRun = undefined
       }
-    } else {
-      tally.decision(recordString(r, 'verdict'), recordString(r, 'transport'))
     }
+    tally.add({version: 1, kind: '', control: isControl, transport: recordString(r, 'transport'), verdict: recordString(r, 'verdict')})
     if (req.onReceipt !== undefined) {
       req.onReceipt({
         version: 1,
@@ -189,23 +187,29 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
 
   const onV2 = (r: ParsedEvidenceReceipt, at: Position): void => {
-    tally.payloadKind(r.payloadKind)
-    if (r.payloadKind === 'proxy_decision') {
-      const p = r.payload instanceof Map ? r.payload : new Map()
-      tally.decision(str(p, 'verdict'), str(p, 'transport'))
-    }
+    const p = r.payload instanceof Map ? r.payload : new Map()
+    tally.add({version: 2, kind: r.payloadKind, control: false, transport: str(p, 'transport'), verdict: str(p, 'verdict')})
     if (req.onReceipt !== undefined) req.onReceipt(evidenceFact(r, at))
     if (v2Stopped) return
-    let key: EvidenceKeyChoice | undefined = req.keys.forEvidence(r)
     let error: string | undefined
-    if (key === undefined && req.allowUnkeyedEvidence === true) {
-      v2Unchecked = true
-      // No key: structure, authority matrix and links only. validateEvidence names the first problem.
-      const v = validateEvidence(r)
-      error = v.ok ? v2.pushUnsigned(r) : `chain_seq ${r.chainSeq}: ${v.error}`
+    if (r.unsupportedCritical.length > 0) {
+      // A newer release's receipt with a critical extension this version does not implement:
+      // not verifiable here (neither valid nor broken). Its link is still checked, so the
+      // receipts after it verify as usual.
+      notVerifiable.count++
+      for (const x of r.unsupportedCritical) if (!notVerifiable.extensions.includes(x)) notVerifiable.extensions.push(x)
+      notVerifiable.first ??= {message: `chain_seq ${r.chainSeq}: ${notVerifiableText(r.unsupportedCritical)}`, file: at.file, line: at.line}
+      error = v2.pushUnsigned(r)
     } else {
-      key ??= {error: EVIDENCE_NO_PUBLIC_KEY + ' (pass --key ID=HEX or --roster FILE --roster-root-fingerprint FP)'}
-      error = v2.push(r, key)
+      const key: EvidenceKeyChoice | undefined = req.keys.forEvidence(r)
+      if (key === undefined) {
+        // No key at all: structure, authority matrix and links only (the verdict says signatures were not checked).
+        v2Unchecked = true
+        const v = validateEvidence(r)
+        error = v.ok ? v2.pushUnsigned(r) : `chain_seq ${r.chainSeq}: ${v.error}`
+      } else {
+        error = v2.push(r, key)
+      }
     }
     if (error !== undefined) {
       v2Stopped = true
@@ -468,12 +472,13 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   const failure = pickFailure(failures)
   const totalReceipts = v1Count + tally.v2Count
   const pinned = req.keys.pinned
-  const valid = failure === undefined && totalReceipts > 0
+  const valid = failure === undefined && totalReceipts > 0 && notVerifiable.count === 0
   const report: EvidenceSetReport = {
     kind: 'evidence_set',
     label: req.label,
     valid,
-    verdict: failure !== undefined ? 'invalid' : totalReceipts === 0 ? 'empty' : pinned && !v2Unchecked ? 'valid' : 'self_consistent_only',
+    verdict:
+      failure !== undefined ? 'invalid' : totalReceipts === 0 ? 'empty' : notVerifiable.count > 0 ? 'not_verifiable' : pinned && !v2Unchecked ? 'valid' : 'self_consistent_only',
     signerPinned: pinned,
     receiptCount: totalReceipts,
     files,
@@ -507,6 +512,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       ...(v2State.startTime === undefined ? {} : {startTime: v2State.startTime, endTime: v2State.endTime}),
     },
     counts: tally.counts(),
+    notVerifiable,
     warnings,
   }
   if (failure !== undefined) report.failure = failure
@@ -559,6 +565,7 @@ function evidenceFact(r: ParsedEvidenceReceipt, at: Position): ReceiptFact {
     chainSeq: r.chainSeq.toString(),
     control: false,
     ...(r.payloadKind === 'proxy_decision' ? {verdict: str(p, 'verdict'), transport: str(p, 'transport'), target: str(p, 'target')} : {}),
+    actor: r.actor,
     contractHash: r.contractHash,
     contractGeneration: r.contractGeneration === 0n ? '' : r.contractGeneration.toString(),
     payload: plain,

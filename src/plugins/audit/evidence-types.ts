@@ -28,9 +28,11 @@ export interface EvidenceFailure extends Finding {
  * `valid`: every check passed and every signature was checked against a pinned key.
  * `self_consistent_only`: every check passed, but no key was pinned (v1 receipts were checked
  * against the key they carry themselves, v2 signatures were not checked): integrity, not origin.
+ * `not_verifiable`: no check failed, but some v2 receipts list in `crit` an extension this version
+ * does not implement (a newer release's): they were linked into their chain, not verified.
  * `invalid`: a check failed. `empty`: no receipt at all.
  */
-export type EvidenceVerdict = 'valid' | 'self_consistent_only' | 'invalid' | 'empty'
+export type EvidenceVerdict = 'valid' | 'self_consistent_only' | 'not_verifiable' | 'invalid' | 'empty'
 
 export interface FileSummary {
   path: string
@@ -79,9 +81,22 @@ export interface EvidenceChainSummary {
   endTime?: string
 }
 
+/**
+ * What the evidence holds, by the one definition in evidence-count.ts (docs/receipts.md, "What
+ * is counted"); verify-receipt, the audit report and the audit packet all show these numbers.
+ */
 export interface EvidenceCounts {
-  /** Decisions (v1 receipts other than session control, v2 proxy_decision) by verdict. */
+  /** Every receipt (v1 + v2); the sum of byClass. */
+  receipts: number
+  /** Decisions: the sum of byVerdict. */
+  decisions: number
+  /** v1 decision receipts, or (in evidence without any) v2 proxy_decision receipts. */
+  decisionSource: 'action_receipts' | 'proxy_decision_receipts' | 'none'
+  /** Receipts by class: decision, contract_decision, airlock, session_control, config_change, lifecycle. */
+  byClass: Record<'decision' | 'contract_decision' | 'airlock' | 'session_control' | 'config_change' | 'lifecycle', number>
+  /** Decisions by verdict. */
   byVerdict: Record<string, number>
+  /** Decisions by transport. */
   byTransport: Record<string, number>
   /** v2 receipts by payload kind. */
   byPayloadKind: Record<string, number>
@@ -100,6 +115,8 @@ export interface EvidenceSetReport {
   actionReceipts: ActionChainSummary
   evidenceReceipts: EvidenceChainSummary
   counts: EvidenceCounts
+  /** v2 receipts with an unknown critical extension: how many, which extensions, the first one. */
+  notVerifiable: {count: number; extensions: string[]; first?: Finding}
   warnings: Finding[]
   failure?: EvidenceFailure
 }
@@ -119,6 +136,8 @@ export interface ReceiptFact {
   target?: string
   layer?: string
   pattern?: string
+  /** v2: the envelope's actor (config_change: the operator, or `pipelock`). */
+  actor?: string
   policyHash?: string
   contractHash?: string
   contractGeneration?: string

@@ -5,7 +5,7 @@ import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {sha256Hex} from '../signing/index.js'
 import {renderEvidenceSet} from './evidence-render.js'
-import {bump, sorted} from './evidence-tally.js'
+import {bump, DecisionSplit, describeCounts, receiptClass, sorted} from './evidence-count.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
 import {postureFromConfig, scannerSnapshot} from './packet-posture.js'
 import {PACKET_SCHEMA_VERSION, VERDICT_BUCKETS, type AuditPacket} from './packet-schema.js'
@@ -31,30 +31,44 @@ export interface PacketBuildResult {
   verification: EvidenceSetReport
 }
 
-/** What the packet summary needs from each receipt, gathered while verifying. */
+/** The per-decision details of the packet summary (counts come from the evidence counts). */
+interface PacketDetails {
+  layers: Map<string, number>
+  domains: Set<string>
+  policyHashes: Set<string>
+}
+
+/** Gathers them for the counted decisions only (evidence-count.ts: one definition for every tool). */
 class PacketTally {
-  receiptCount = 0
-  readonly totals: Record<string, number> = Object.fromEntries(VERDICT_BUCKETS.map((b) => [b, 0]))
-  readonly transports = new Map<string, number>()
-  readonly layers = new Map<string, number>()
-  readonly domains = new Set<string>()
-  readonly policyHashes = new Set<string>()
-  readonly actors = new Set<string>()
+  readonly split = new DecisionSplit<PacketDetails>(() => ({layers: new Map(), domains: new Set(), policyHashes: new Set()}))
 
   add(f: ReceiptFact): void {
-    if (f.version === 2 && f.kind !== 'proxy_decision') return
-    this.receiptCount++
-    const verdict = f.verdict ?? ''
-    const bucket = (VERDICT_BUCKETS as readonly string[]).includes(verdict) ? verdict : 'other'
-    this.totals[bucket] = (this.totals[bucket] ?? 0) + 1
-    if (f.transport) bump(this.transports, f.transport)
-    if (bucket === 'block' && f.layer) bump(this.layers, f.layer)
+    const d = this.split.for(receiptClass(f))
+    if (d === undefined) return
+    if (f.verdict === 'block' && f.layer) bump(d.layers, f.layer)
     const host = hostOf(f.target ?? '')
-    if (host !== '') this.domains.add(host)
-    if (f.policyHash) this.policyHashes.add(f.policyHash)
+    if (host !== '') d.domains.add(host)
+    if (f.policyHash) d.policyHashes.add(f.policyHash)
   }
 }
 
+/**
+ * The packet's verifier verdict (v0 schema): an empty input, and evidence this version cannot
+ * wholly verify (an unknown critical extension), are `error` — the verifier could not decide.
+ */
+export function packetVerdict(v: EvidenceSetReport['verdict']): AuditPacket['verifier']['verdict'] {
+  return v === 'empty' || v === 'not_verifiable' ? 'error' : v
+}
+
+/** The packet's verdict buckets from decisions by verdict (unknown verdicts go to `other`). */
+export function verdictTotals(byVerdict: Record<string, number>): AuditPacket['summary']['totals'] {
+  const totals: Record<string, number> = Object.fromEntries(VERDICT_BUCKETS.map((b) => [b, 0]))
+  for (const [verdict, n] of Object.entries(byVerdict)) {
+    const bucket = (VERDICT_BUCKETS as readonly string[]).includes(verdict) ? verdict : 'other'
+    totals[bucket] = (totals[bucket] ?? 0) + n
+  }
+  return totals as AuditPacket['summary']['totals']
+}
 
 /** The host of a receipt target (a URL, or host[:port] for CONNECT); empty when there is none. */
 export function hostOf(target: string): string {
@@ -77,7 +91,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   const {loadConfig} = await import('../config/index.js')
   const loaded = loadConfig(req.config)
   const tally = new PacketTally()
-  const report = await verifyEvidenceInput({...req, allowUnkeyedEvidence: true, onReceipt: (f) => tally.add(f)})
+  const report = await verifyEvidenceInput({...req, onReceipt: (f) => tally.add(f)})
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit packet build: --chain must name a .jsonl file or a recorder directory')
   mkdirSync(req.out, {recursive: true, mode: 0o750})
 
@@ -95,9 +109,10 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
 
   const a = report.actionReceipts
   const e = report.evidenceReceipts
+  const details = tally.split.pick(report.counts.decisionSource)
   const rootHash = a.rootHash ?? e.rootHash
   const finalSeq = a.finalSeq ?? e.finalSeq
-  const verdict = report.verdict === 'empty' ? 'error' : report.verdict
+  const verdict = packetVerdict(report.verdict)
   // The key the verdict rests on: the v1 signer as pinned, else the roster root, else the named keys.
   const trustedKey = !report.signerPinned
     ? undefined
@@ -114,7 +129,13 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
     ...(finalSeq === undefined || report.failure !== undefined ? {} : {final_seq: Number(finalSeq)}),
     ...(verdict === 'valid' && trustedKey !== undefined ? {signer_key: trustedKey} : {}),
     output_file: 'verifier.txt',
-    ...(report.failure !== undefined ? {error: report.failure.message} : verdict === 'error' ? {error: `no receipts in ${report.label}`} : {}),
+    ...(report.failure !== undefined
+      ? {error: report.failure.message}
+      : report.verdict === 'not_verifiable'
+        ? {error: `${report.notVerifiable.count} receipt(s) not verifiable by this version (unknown critical extension ${report.notVerifiable.extensions.join(', ')}); the first: ${report.notVerifiable.first?.message ?? ''}`}
+        : verdict === 'error'
+          ? {error: `no receipts in ${report.label}`}
+          : {}),
   }
   const times = [a.startTime, e.startTime, a.endTime, e.endTime].filter((t): t is string => t !== undefined).map(rfc3339Seconds).sort()
   const now = formatGoTime(fromEpochNanos(req.clock.nowNanos())).replace(/\.\d+Z$/, 'Z')
@@ -130,15 +151,16 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
       ...(times.length > 0 ? {completed_at: times[times.length - 1] as string} : {}),
     },
     policy: {
-      policy_hashes: [...tally.policyHashes].sort(),
+      policy_hashes: [...details.policyHashes].sort(),
       ...(loaded.path === undefined ? {} : {config_path: loaded.path, config_snapshot_sha256: `sha256:${sha256Hex(readFileSync(loaded.path))}`}),
     },
     summary: {
-      receipt_count: tally.receiptCount,
-      totals: tally.totals as AuditPacket['summary']['totals'],
-      transports: sorted(tally.transports),
-      layers: sorted(tally.layers),
-      domains_touched: [...tally.domains].sort(),
+      // summary.receipt_count is the decisions (its totals sum to it); verifier.receipt_count is every receipt
+      receipt_count: report.counts.decisions,
+      totals: verdictTotals(report.counts.byVerdict),
+      transports: report.counts.byTransport,
+      layers: sorted(details.layers),
+      domains_touched: [...details.domains].sort(),
     },
     verifier,
     scanner_config_snapshot: scannerSnapshot(loaded),
@@ -166,6 +188,7 @@ function summaryMarkdown(p: AuditPacket, r: EvidenceSetReport, configPath: strin
     p.verifier.error === undefined ? '' : `Error: ${p.verifier.error}`,
     '',
     `- Evidence: ${r.label}, ${r.files.length} file(s), ${r.entries.count} recorder entries, ${r.receiptCount} receipts`,
+    `- Receipts by class: ${describeCounts(r.counts)}`,
     `- Decisions: ${p.summary.receipt_count} (${VERDICT_BUCKETS.map((b) => `${b} ${p.summary.totals[b]}`).join(', ')})`,
     `- Root hash: ${p.verifier.root_hash ?? '(none)'}`,
     `- Posture from: ${configPath ?? 'the built-in defaults (no --config given)'}`,

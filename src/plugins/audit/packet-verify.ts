@@ -2,6 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {JsonSyntaxError, parseStrictJson, toPlain} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
+import {packetVerdict} from './packet-build.js'
 import {verifyEvidenceInput} from './verify-service.js'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
 import type {KeyRingRequest} from './key-ring.js'
@@ -60,10 +61,10 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
       problems.push('verifier.verdict is "valid" but its signer_key is not a hex key: pass the keys (--key / --roster) to re-verify')
     }
     // evidence.jsonl is one file: verify it as such (a directory's files were concatenated)
-    const report = await verifyEvidenceInput({...keyReq, file: evidence.endsWith('.jsonl') ? evidence : `${evidence}`, allowUnkeyedEvidence: true})
+    const report = await verifyEvidenceInput({...keyReq, file: evidence.endsWith('.jsonl') ? evidence : `${evidence}`})
     if (report.kind === 'evidence_set') {
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash
-      const verdict = report.verdict === 'empty' ? 'error' : report.verdict
+      const verdict = packetVerdict(report.verdict)
       result.recomputed = {verdict, ...(root === undefined ? {} : {rootHash: `sha256:${root}`}), receiptCount: report.receiptCount}
       if (verdict !== p.verifier.verdict) problems.push(`evidence.jsonl now verifies as "${verdict}", the packet records "${p.verifier.verdict}"${report.failure === undefined ? '' : `: ${report.failure.message}`}`)
       if (p.verifier.root_hash !== undefined && report.failure === undefined && p.verifier.root_hash !== `sha256:${root}`) {

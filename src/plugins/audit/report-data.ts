@@ -1,4 +1,5 @@
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
+import {DecisionSplit, receiptClass, type ReceiptClass} from './evidence-count.js'
 import {hostOf} from './packet-build.js'
 import {verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
 
@@ -24,6 +25,9 @@ export interface LifecycleEvent {
   timestamp: string
   contractHash: string
   generation: string
+  /** config_change: the operator the change note or API call named, else `(none recorded)`; empty for other kinds. */
+  operator: string
+  /** config_change: what changed (the changed paths, the trigger and outcome); other kinds: their key payload fields. */
   detail: string
 }
 
@@ -34,8 +38,11 @@ export interface EvidenceReportData {
   valid: boolean
   error?: string
   receiptCount: number
+  /** Decisions, by the one definition (evidence-count.ts): the same number verify-receipt and the packet show. */
   decisions: number
   byVerdict: Record<string, number>
+  /** Receipts by class (decision, contract_decision, airlock, session_control, config_change, lifecycle). */
+  byClass: EvidenceSetReport['counts']['byClass']
   /** Decisions per time bucket, by verdict (start..end split into equal spans). */
   timeline: {start?: string; end?: string; buckets: Record<string, number>[]}
   topHosts: {host: string; count: number}[]
@@ -48,44 +55,51 @@ export interface EvidenceReportData {
   verification: EvidenceSetReport
 }
 
+/** The per-decision numbers, kept once for v1 decisions and once for v2 proxy_decisions (DecisionSplit). */
+interface DecisionDetails {
+  hosts: Map<string, number>
+  reasons: Map<string, number>
+  generations: Map<string, {contractHash: string; generation: string; decisions: number}>
+  blocks: ReportBlock[]
+  blocksOmitted: number
+  // Timeline: per-second counts (bounded by the run's length in seconds, not its receipts).
+  perSecond: Map<number, Map<string, number>>
+}
+
 export async function collectReportData(req: VerifyEvidenceRequest): Promise<EvidenceReportData> {
-  const hosts = new Map<string, number>()
-  const reasons = new Map<string, number>()
-  const generations = new Map<string, {contractHash: string; generation: string; decisions: number}>()
+  const split = new DecisionSplit<DecisionDetails>(() => ({hosts: new Map(), reasons: new Map(), generations: new Map(), blocks: [], blocksOmitted: 0, perSecond: new Map()}))
   const lifecycle: LifecycleEvent[] = []
-  const blocks: ReportBlock[] = []
-  let blocksOmitted = 0
-  // Timeline: keep per-second counts (bounded by the run's length in seconds, not its receipts).
-  const perSecond = new Map<number, Map<string, number>>()
   const onReceipt = (f: ReceiptFact): void => {
-    const isDecision = f.version === 1 ? !f.control : f.kind === 'proxy_decision'
-    if (!isDecision) {
-      if (f.version === 2 && lifecycle.length < MAX_LISTED_BLOCKS) lifecycle.push({kind: f.kind, id: f.id, timestamp: f.timestamp, contractHash: f.contractHash ?? '', generation: f.contractGeneration ?? '', detail: lifecycleDetail(f)})
+    const cls = receiptClass(f)
+    const d = split.for(cls)
+    if (d === undefined) {
+      if (cls !== 'session_control' && lifecycle.length < MAX_LISTED_BLOCKS) lifecycle.push(lifecycleEvent(f, cls))
       return
     }
     const verdict = f.verdict ?? ''
     const sec = Math.floor(Date.parse(f.timestamp) / 1000)
-    const m = perSecond.get(sec) ?? new Map<string, number>()
+    const m = d.perSecond.get(sec) ?? new Map<string, number>()
     m.set(verdict, (m.get(verdict) ?? 0) + 1)
-    perSecond.set(sec, m)
+    d.perSecond.set(sec, m)
     const host = hostOf(f.target ?? '')
-    if (host !== '') hosts.set(host, (hosts.get(host) ?? 0) + 1)
+    if (host !== '') d.hosts.set(host, (d.hosts.get(host) ?? 0) + 1)
     if (f.contractHash) {
       const k = `${f.contractHash} ${f.contractGeneration ?? ''}`
-      const g = generations.get(k) ?? {contractHash: f.contractHash, generation: f.contractGeneration ?? '', decisions: 0}
+      const g = d.generations.get(k) ?? {contractHash: f.contractHash, generation: f.contractGeneration ?? '', decisions: 0}
       g.decisions++
-      generations.set(k, g)
+      d.generations.set(k, g)
     }
     if (verdict === 'block') {
-      const reason = [f.layer, f.pattern].filter((x) => x !== undefined && x !== '').join(': ') || '(no layer recorded)'
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
-      if (blocks.length < MAX_LISTED_BLOCKS) {
-        blocks.push({id: f.id, timestamp: f.timestamp, target: f.target ?? '', transport: f.transport ?? '', reason, file: f.position.file, line: f.position.line})
-      } else blocksOmitted++
+      const reason = blockReason(f)
+      d.reasons.set(reason, (d.reasons.get(reason) ?? 0) + 1)
+      if (d.blocks.length < MAX_LISTED_BLOCKS) {
+        d.blocks.push({id: f.id, timestamp: f.timestamp, target: f.target ?? '', transport: f.transport ?? '', reason, file: f.position.file, line: f.position.line})
+      } else d.blocksOmitted++
     }
   }
   const v = await verifyEvidenceInput({...req, onReceipt})
   if (v.kind !== 'evidence_set') throw new Error('audit report: --chain must name a .jsonl file or a recorder directory')
+  const {hosts, reasons, generations, blocks, blocksOmitted, perSecond} = split.pick(v.counts.decisionSource)
   const seconds = [...perSecond.keys()].sort((a, b) => a - b)
   const buckets: Record<string, number>[] = []
   let start: string | undefined
@@ -104,15 +118,15 @@ export async function collectReportData(req: VerifyEvidenceRequest): Promise<Evi
     }
   }
   const top = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10)
-  const total = Object.values(v.counts.byVerdict).reduce((s, n) => s + n, 0)
   const data: EvidenceReportData = {
     kind: 'audit_report',
     label: v.label,
     verdict: v.verdict,
     valid: v.valid,
     receiptCount: v.receiptCount,
-    decisions: total,
+    decisions: v.counts.decisions,
     byVerdict: v.counts.byVerdict,
+    byClass: v.counts.byClass,
     timeline: {...(start === undefined ? {} : {start, end}), buckets},
     topHosts: top(hosts).map(([host, count]) => ({host, count})),
     topBlockReasons: top(reasons).map(([reason, count]) => ({reason, count})),
@@ -125,6 +139,31 @@ export async function collectReportData(req: VerifyEvidenceRequest): Promise<Evi
   }
   if (v.failure !== undefined) data.error = `${v.failure.file === undefined ? '' : `${v.failure.file}:${v.failure.line}: `}${v.failure.message}`
   return data
+}
+
+/** A block's reason: the layer and pattern of a v1 receipt; the winning source and rule of a proxy_decision. */
+function blockReason(f: ReceiptFact): string {
+  if (f.version === 2) {
+    const p = f.payload ?? {}
+    const parts = [p.winning_source, p.rule_id].filter((x): x is string => typeof x === 'string' && x !== '')
+    return parts.length > 0 ? parts.join(': ') : '(no source recorded)'
+  }
+  return [f.layer, f.pattern].filter((x) => x !== undefined && x !== '').join(': ') || '(no layer recorded)'
+}
+
+function lifecycleEvent(f: ReceiptFact, cls: ReceiptClass): LifecycleEvent {
+  const base = {kind: f.kind, id: f.id, timestamp: f.timestamp, contractHash: f.contractHash ?? '', generation: f.contractGeneration ?? ''}
+  if (cls === 'airlock') return {...base, kind: 'airlock', operator: '', detail: `session ${f.target ?? ''}: ${f.pattern ?? ''}`}
+  const p = f.payload ?? {}
+  if (cls === 'config_change') {
+    // operations.md §8.2: the envelope's actor is the operator, or `pipelock` when none was named.
+    const named = typeof p.operator === 'string' && p.operator !== '' ? p.operator : f.actor !== undefined && f.actor !== '' && f.actor !== 'pipelock' ? f.actor : '(none recorded)'
+    const paths = Array.isArray(p.changed_paths) ? (p.changed_paths as unknown[]).map(String) : []
+    const what = paths.length > 0 ? `changed: ${paths.join(', ')}` : 'changed: (no paths recorded)'
+    const extra = ['trigger', 'outcome', 'change_id', 'reject_reason'].filter((k) => typeof p[k] === 'string' && p[k] !== '').map((k) => `${k}=${p[k] as string}`)
+    return {...base, operator: named, detail: [what, ...extra].join(' ')}
+  }
+  return {...base, operator: '', detail: lifecycleDetail(f)}
 }
 
 function lifecycleDetail(f: ReceiptFact): string {

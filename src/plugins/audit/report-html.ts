@@ -1,4 +1,5 @@
 import type {EvidenceReportData} from './report-data.js'
+import {describeCounts} from './evidence-count.js'
 
 // One self-contained HTML page for people (no script, no network, no external font or image):
 // verdict banner, decisions over time as an inline SVG stacked bar chart, top hosts and block
@@ -30,7 +31,9 @@ function banner(d: EvidenceReportData): string {
         ? ['#ef6c00', 'SELF-CONSISTENT ONLY', 'The evidence is internally consistent, but no key was pinned: it does not prove who signed it.']
         : d.verdict === 'empty'
           ? ['#757575', 'NO RECEIPTS', 'The input holds no receipt.']
-          : ['#c62828', 'INVALID', `Verification failed: ${d.error ?? ''}`]
+          : d.verdict === 'not_verifiable'
+            ? ['#6a1b9a', 'NOT VERIFIABLE BY THIS VERSION', `${d.verification.notVerifiable.count} receipt(s) need an extension this version does not implement (${d.verification.notVerifiable.extensions.join(', ')}); every other check passed. ${d.verification.notVerifiable.first?.message ?? ''}`]
+            : ['#c62828', 'INVALID', `Verification failed: ${d.error ?? ''}`]
   return `<section class="banner" style="background:${bg}" data-verdict="${e(d.verdict)}"><h1>${title}</h1><p>${e(text)}</p><p class="label">${e(d.label)}</p></section>`
 }
 
@@ -78,6 +81,7 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;pad
 <body>${banner(d)}<main>
 <h2>Summary</h2>
 <div class="stats"><div class="stat"><span class="n" data-testid="receipt-count">${d.receiptCount}</span><span>receipts</span></div><div class="stat"><span class="n" data-testid="decision-count">${d.decisions}</span><span>decisions</span></div>${counts}</div>
+<p data-testid="receipt-classes">Receipts by class: ${e(describeCounts(v.counts))}.</p>
 <p>Files: ${v.files.length}; recorder entries: ${v.entries.count}; v1 receipts: ${v.actionReceipts.count}${v.actionReceipts.rootHash === undefined ? '' : ` (root ${e(v.actionReceipts.rootHash)})`}; v2 receipts: ${v.evidenceReceipts.count}${v.evidenceReceipts.rootHash === undefined ? '' : ` (root ${e(v.evidenceReceipts.rootHash)})`}.</p>
 <h2>Decisions over time</h2>
 ${chart(d)}
@@ -87,8 +91,8 @@ ${table(['host', 'decisions'], d.topHosts.map((h) => [h.host, String(h.count)]),
 ${table(['reason', 'blocks'], d.topBlockReasons.map((r) => [r.reason, String(r.count)]), 'block-reasons')}
 <h2>Contract generations</h2>
 ${table(['contract hash', 'generation', 'decisions'], d.contractGenerations.map((g) => [g.contractHash, g.generation, String(g.decisions)]), 'generations')}
-<h2>Lifecycle events</h2>
-${table(['time', 'kind', 'event id', 'contract', 'generation', 'detail'], d.lifecycle.map((l) => [l.timestamp, l.kind, l.id, l.contractHash, l.generation, l.detail]), 'lifecycle')}
+<h2>Lifecycle, configuration and airlock events</h2>
+${table(['time', 'kind', 'event id', 'contract', 'generation', 'operator', 'detail'], d.lifecycle.map((l) => [l.timestamp, l.kind, l.id, l.contractHash, l.generation, l.operator, l.detail]), 'lifecycle')}
 <h2>Every block</h2>
 ${table(['time', 'receipt id', 'target', 'transport', 'reason', 'where'], d.blocks.map((b) => [b.timestamp, b.id, b.target, b.transport, b.reason, `${b.file}:${b.line}`]), 'blocks')}
 ${d.blocksOmitted > 0 ? `<p>${d.blocksOmitted} more blocks not listed (see verify-receipt --json).</p>` : ''}

@@ -29,7 +29,6 @@ export interface VerifyEvidenceRequest extends KeyRingRequest {
   chainDir?: string
   session?: string
   rotationEndorsements?: readonly string[]
-  allowUnkeyedEvidence?: boolean
   onReceipt?: (fact: ReceiptFact) => void
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
 }
@@ -98,7 +97,6 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     session,
     endorsements,
     directory: source.directory,
-    ...(req.allowUnkeyedEvidence === undefined ? {} : {allowUnkeyedEvidence: req.allowUnkeyedEvidence}),
     ...(req.onReceipt === undefined ? {} : {onReceipt: req.onReceipt}),
     ...(req.onProgress === undefined ? {} : {onProgress: req.onProgress}),
   })
@@ -129,4 +127,16 @@ async function verifySingleFile(file: string, keys: KeyRing): Promise<VerifyRece
     return choice === undefined ? report : {...report, valid: false, error: choice.error}
   }
   return evidenceFileReport(file, text, {publicKey: choice.publicKey, ...(choice.signerKeyId === undefined ? {} : {expectedSignerKeyId: choice.signerKeyId})})
+}
+
+/** The exit status of a verification (documented in docs/receipts.md, "Exit status"). */
+export function verifyExitStatus(report: VerifyEvidenceReport): number {
+  if (report.kind === 'endorsement_error') return 1
+  if (report.kind === 'evidence_set') {
+    if (report.verdict === 'not_verifiable') return 4
+    if (report.verdict === 'self_consistent_only' && !report.evidenceReceipts.signaturesChecked) return 3
+    return report.valid ? 0 : 1
+  }
+  if (report.kind === 'evidence_receipt_v2' && report.unsupportedCritical !== undefined) return 4
+  return report.valid ? 0 : 1
 }

@@ -2,11 +2,14 @@
  * The one registry of expected failures. Each code is stable: scripts and docs rely on it.
  * `exit` is the process exit status the CLI uses for the code. The reference CLI exits 1 for
  * every expected failure of the commands ported so far (learn-lifecycle §9.1); 2 is kept for
- * usage and configuration errors, as the global codes there define.
+ * usage and configuration errors, as the global codes there define. Usage errors exit 2 in
+ * every command (the reference's session/adaptive commands do; its learn and signing commands
+ * exit 1: a documented divergence, docs/compatibility.md), so a script can tell "called wrong"
+ * from "failed".
  */
 export const ERROR_REGISTRY = {
   // --- generic input / usage
-  USAGE: {exit: 1, summary: 'wrong arguments or flags (exit 2 for the session and adaptive commands, runtime §13)'},
+  USAGE: {exit: 2, summary: 'wrong arguments or flags, in every command'},
   COMMAND_NOT_FOUND: {exit: 127, summary: 'no such command; the message names the closest one'},
   FILE_NOT_FOUND: {exit: 1, summary: 'an input file does not exist'},
   FILE_UNREADABLE: {exit: 1, summary: 'an input file cannot be read'},
@@ -45,6 +48,7 @@ export const ERROR_REGISTRY = {
   NOT_IMPLEMENTED: {exit: 1, summary: 'an enabled feature is not implemented yet; refusing to run'},
   FEATURE_LOAD_FAILED: {exit: 1, summary: 'the code of a feature the config enables could not be loaded; refusing to start'},
   CONFIG_INVALID: {exit: 2, summary: 'the configuration is invalid'},
+  LISTEN_FAILED: {exit: 1, summary: 'a listener could not bind its address (in use, not permitted); the message names the listener and the address'},
   // --- event emission (operations.md §3)
   EMIT_SINK_FAILED: {exit: 1, summary: 'an event emission sink (syslog) could not be created at start-up'},
   // --- capture and learn compile

@@ -117,7 +117,7 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
     listener = await startMcpListener({listen: o.listen, upstream: o.upstream, config: view.config, runtime: view.runtime, current, recorder: new RecorderFanout(recorders), log: host.stderr})
   } catch (err) {
     capture?.close()
-    throw new PipelockError('USAGE', `MCP listener bind ${o.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new PipelockError('LISTEN_FAILED', `MCP listener bind ${o.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
   return {
     address: listener.address,

@@ -176,7 +176,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
       try {
         listener = await startMcpListener({listen: o.listen, upstream: o.upstream, config: resolved.config, runtime, recorder, log: o.stderr})
       } catch (err) {
-        throw new PipelockError('USAGE', `MCP listener bind ${o.listen}: ${(err as Error).message}`)
+        throw new PipelockError('LISTEN_FAILED', `MCP listener bind ${o.listen}: ${(err as Error).message}`)
       }
       o.stderr(`pipelock: MCP reverse proxy listening on ${listener.address}`)
       await (o.stop ?? new Promise<void>(() => {}))

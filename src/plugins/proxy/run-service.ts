@@ -230,7 +230,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     capture?.close()
     if (err instanceof PipelockError) throw err
     const e = err as NodeJS.ErrnoException
-    throw new PipelockError('USAGE', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
+    throw new PipelockError('LISTEN_FAILED', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
   }
   const reverse = addresses.reverse !== undefined ? {listen: addresses.reverse, upstream: parseReverseUpstream(loaded.config.reverse_proxy.upstream)?.display ?? ''} : undefined
   for (const line of startBanner({

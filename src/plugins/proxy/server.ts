@@ -329,25 +329,20 @@ export class ProxyServer implements ProxyCore {
   async start(): Promise<ListenAddresses> {
     const c = this.snap.config
     const main = this.proxyServer(undefined)
-    const out: {main: string; api?: string; metrics?: string; agents?: AgentListenAddress[]; reverse?: string} = {main: await this.listen(main, c.fetch_proxy.listen)}
+    const out: {main: string; api?: string; metrics?: string; agents?: AgentListenAddress[]; reverse?: string} = {main: await this.listen(main, c.fetch_proxy.listen, 'proxy (--listen / fetch_proxy.listen)')}
     // operations.md §2.7: each agent listener runs the same proxy handler with the profile bound.
     const agents: AgentListenAddress[] = []
     for (const {name, addr} of agentListeners(c)) {
-      try {
-        agents.push({name, addr: await this.listen(this.proxyServer(name), addr)})
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException
-        throw new PipelockError('USAGE', `agent "${name}" listener bind ${addr}: ${e.code ?? e.message}`)
-      }
+      agents.push({name, addr: await this.listen(this.proxyServer(name), addr, `agent "${name}" listener (agents.${name}.listeners)`)})
     }
     if (agents.length > 0) out.agents = agents
     if (c.kill_switch.api_listen !== '') {
       const api = this.createServer((req, res) => this.routeApi(req, res))
-      out.api = await this.listen(api, c.kill_switch.api_listen)
+      out.api = await this.listen(api, c.kill_switch.api_listen, 'admin API (kill_switch.api_listen)')
     }
     if (c.metrics_listen !== '') {
       const m = this.createServer((req, res) => this.routeMetrics(req, res))
-      out.metrics = await this.listen(m, c.metrics_listen)
+      out.metrics = await this.listen(m, c.metrics_listen, 'metrics (metrics_listen)')
     }
     if (c.reverse_proxy.enabled) out.reverse = await this.startReverse()
     this.watchdog?.start()
@@ -389,7 +384,7 @@ export class ProxyServer implements ProxyCore {
       socket.on('error', () => undefined)
       writeRawResponse(socket, 403, 'Forbidden', {...blockHeaders('bad_request'), 'Content-Type': 'application/json'}, JSON.stringify({error: 'blocked by pipelock', blocked: true, block_reason: 'upgrade requests are not supported by the reverse proxy', direction: 'request'}) + '\n')
     })
-    return await this.listen(server, c.reverse_proxy.listen)
+    return await this.listen(server, c.reverse_proxy.listen, 'reverse proxy (reverse_proxy.listen)')
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
@@ -421,10 +416,11 @@ export class ProxyServer implements ProxyCore {
     return server
   }
 
-  private async listen(server: http.Server, addr: string): Promise<string> {
+  /** Binds one listener; a failure names the listener and the address (`cannot listen on …: EADDRINUSE`). */
+  private async listen(server: http.Server, addr: string, role: string): Promise<string> {
     const {host, port} = splitListen(addr)
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
+      server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(addr, role, err)))
       server.listen({host, port}, () => {
         server.off('error', reject)
         resolve()
@@ -708,4 +704,10 @@ export class ProxyServer implements ProxyCore {
     await this.interceptor?.close()
     await this.reverseAgent?.close().catch(() => undefined)
   }
+}
+
+/** LISTEN_FAILED naming the address and which listener wanted it (issue 34: "cannot listen: EADDRINUSE" named neither). */
+export function listenError(addr: string, role: string, err: NodeJS.ErrnoException): PipelockError {
+  const why = err.code === 'EADDRINUSE' ? 'EADDRINUSE (address already in use)' : err.code === 'EACCES' ? 'EACCES (permission denied)' : err.code === 'EADDRNOTAVAIL' ? 'EADDRNOTAVAIL (not an address of this host)' : (err.code ?? err.message)
+  return new PipelockError('LISTEN_FAILED', `cannot listen on ${addr} for the ${role}: ${why}`, {hint: 'choose a free address, or stop what holds it'})
 }

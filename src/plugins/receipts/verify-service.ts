@@ -69,6 +69,8 @@ export interface EvidenceReport {
   chainPrevHash?: string
   timestamp?: string
   receiptHash?: string
+  /** Unknown critical extensions (`crit`): the receipt is not verifiable by this version. */
+  unsupportedCritical?: string[]
 }
 
 export type VerifyReceiptReport = SingleReceiptReport | EvidenceReport
@@ -229,6 +231,7 @@ export function evidenceFileReport(file: string, text: string, options: VerifyEv
     signatureValid: result.signatureValid,
     signerPinned: options.publicKey !== undefined,
   }
+  if (result.unsupportedCritical !== undefined) report.unsupportedCritical = [...result.unsupportedCritical]
   for (const k of ['error', 'payloadKind', 'eventId', 'signerKeyId', 'keyPurpose', 'chainSeq', 'chainPrevHash', 'timestamp', 'receiptHash'] as const) {
     const v = (result as unknown as Record<string, unknown>)[k]
     // an empty chain_prev_hash is a value worth showing; an empty error is no error

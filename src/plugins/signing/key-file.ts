@@ -93,7 +93,12 @@ function decodeKeyFile(file: string, text: string, expectedPurpose?: KeyPurpose)
   } catch (e) {
     const msg = (e as Error).message
     if (msg.startsWith('trailing tokens')) throw invalid('trailing JSON after key file object')
-    throw invalid(`decode key file: ${msg}`)
+    // Not JSON at all: say what the file is and what was expected, not the parser's "invalid
+    // character 'p'" (issue 34: an agent key given where a deployment key file belongs).
+    const want = `a JSON deployment key file${expectedPurpose === undefined ? '' : ` with purpose ${expectedPurpose}`} (create one with pipelock signing key generate --purpose ${expectedPurpose ?? 'PURPOSE'} --out FILE)`
+    const kind = /^(pipelock-ed25519-(?:private|public)-v1)\b/.exec(text.trimStart())?.[1]
+    if (kind !== undefined) throw invalid(`key file ${goQ(file)} is a ${kind} key (the format of keygen's agent keys), not ${want}`)
+    throw invalid(`key file ${goQ(file)} is not ${want}: ${msg}`)
   }
   if (!(tree instanceof Map)) throw invalid(`decode key file: json: cannot unmarshal ${jsonTypeName(tree)} into Go value of type keyFile`)
   for (const k of tree.keys()) {

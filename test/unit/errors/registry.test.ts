@@ -7,7 +7,7 @@ import {repoPath} from '../../helpers/vectors.js'
 // The registry is a public interface: scripts branch on codes and exit statuses. This pin makes
 // any rename, removal or exit-code change a deliberate, visible edit (append new codes below).
 const PINNED: Record<string, number> = {
-  USAGE: 1, FILE_NOT_FOUND: 1, FILE_UNREADABLE: 1, FILE_EXISTS: 1, PATH_NOT_ABSOLUTE: 1, PATH_UNSAFE: 1,
+  USAGE: 2, FILE_NOT_FOUND: 1, FILE_UNREADABLE: 1, FILE_EXISTS: 1, PATH_NOT_ABSOLUTE: 1, PATH_UNSAFE: 1,
   JSON_INVALID: 1, LINE_TOO_LONG: 1, YAML_INVALID: 1, CANONICAL_INVALID: 1, WRITE_FAILED: 1,
   KEY_INVALID: 1, KEY_PERMISSIONS: 1, KEY_PURPOSE_INVALID: 1, KEY_EXISTS: 1, AGENT_NAME_INVALID: 1,
   FINGERPRINT_INVALID: 1, ROSTER_INVALID: 1, ROSTER_BUILD_REFUSED: 1, KEY_NOT_AUTHORIZED: 1,
@@ -20,6 +20,7 @@ const PINNED: Record<string, number> = {
   ADMIN_API_HTTP_ERROR: 1, ADMIN_API_UNREACHABLE: 1, ADMIN_API_RESPONSE_INVALID: 1,
   // sandbox --dry-run: 0 capabilities_ok, 1 degraded, 2 not available (containment.md §2.3)
   SANDBOX_POLICY: 1, SANDBOX_LAYER_UNAVAILABLE: 1, SANDBOX_DEGRADED: 1, SANDBOX_NOT_AVAILABLE: 2, SANDBOX_LAUNCH_FAILED: 1,
+  LISTEN_FAILED: 1,
 }
 
 test('every pinned code keeps its exit status', () => {

@@ -51,3 +51,15 @@ export function zeroProof(): Map<string, string> {
     ['signature', ''],
   ])
 }
+
+/**
+ * Envelope members written by newer reference releases (docs/receipts.md, "Newer receipts"):
+ * `crit` lists the members a verifier must understand to verify the receipt; `canonicalization`
+ * names the canonical form and `policy_hash` the config hash at emit time. All three are signed
+ * like every other member: they are part of the JCS preimage and of the receipt hash as they
+ * appear. Any other member is refused (§9.1) unless `crit` names it, which makes the receipt
+ * not verifiable by this version (it is still linked into its chain).
+ */
+export const EVIDENCE_EXTENSION_MEMBERS: ReadonlySet<string> = new Set(['crit', 'canonicalization', 'policy_hash'])
+/** Members this version understands when `crit` lists them. */
+export const EVIDENCE_UNDERSTOOD_CRITICAL: ReadonlySet<string> = new Set(['canonicalization', 'policy_hash'])

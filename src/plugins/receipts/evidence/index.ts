@@ -7,6 +7,8 @@ export {
   EVIDENCE_ALGORITHM,
   EVIDENCE_GENESIS,
   EVIDENCE_ENVELOPE,
+  EVIDENCE_EXTENSION_MEMBERS,
+  EVIDENCE_UNDERSTOOD_CRITICAL,
   SIGNATURE_PROOF as EVIDENCE_SIGNATURE_PROOF,
   SIGNATURE_PREFIX as EVIDENCE_SIGNATURE_PREFIX,
 } from './envelope-schema.js'
@@ -32,7 +34,7 @@ export {
 export type {EvidenceReceiptInput} from './canonical-form.js'
 export {validateEvidence, validateEvidenceStrict} from './validate.js'
 export type {EvidenceValidity} from './validate.js'
-export {verifyEvidence} from './verify.js'
+export {verifyEvidence, notVerifiableText} from './verify.js'
 export type {VerifyEvidenceOptions, EvidenceVerification} from './verify.js'
 export {signEvidence, nextChainLink} from './sign.js'
 export type {UnsignedEvidenceReceipt, EvidenceSigner, EvidenceChainLink} from './sign.js'

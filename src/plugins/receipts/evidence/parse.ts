@@ -13,7 +13,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '../../canonical/index.js'
-import {EVIDENCE_ENVELOPE} from './envelope-schema.js'
+import {EVIDENCE_ENVELOPE, EVIDENCE_EXTENSION_MEMBERS, EVIDENCE_UNDERSTOOD_CRITICAL} from './envelope-schema.js'
 import {EvidenceParseError} from './errors.js'
 
 // Strict reading of an EvidenceReceipt v2 (receipts.md §9.1–9.2; Profile B strictness):
@@ -55,6 +55,12 @@ export interface ParsedEvidenceReceipt {
   readonly contractGeneration: bigint
   /** The payload tree; undefined when the key is absent. */
   readonly payload: JsonValue | undefined
+  /** `policy_hash` of a newer release's envelope, else `""`. */
+  readonly policyHash: string
+  /** The members `crit` lists (empty without `crit`). */
+  readonly critical: readonly string[]
+  /** The critical members this version does not understand: the receipt is not verifiable by it. */
+  readonly unsupportedCritical: readonly string[]
 }
 
 export interface ParseEvidenceOptions {
@@ -80,20 +86,30 @@ interface TextContext {
   spans: Map<string, [number, number]>
 }
 
-function build(value: JsonValue, options: ParseEvidenceOptions, ctx?: TextContext): ParsedEvidenceReceipt {
+function build(input: JsonValue, options: ParseEvidenceOptions, ctx?: TextContext): ParsedEvidenceReceipt {
   const where = (key?: string): {location?: {file?: string; line?: number}} => {
     const span = key === undefined ? undefined : ctx?.spans.get(key)
     const line = span === undefined || ctx === undefined ? undefined : lineAt(ctx.text, span[0], options.line ?? 1)
     if (options.file === undefined && line === undefined) return {}
     return {location: {file: options.file, line}}
   }
-  if (!(value instanceof Map)) {
-    throw new EvidenceParseError(`invalid evidence receipt: expected a JSON object, got ${jsonKind(value)}`, where())
+  if (!(input instanceof Map)) {
+    throw new EvidenceParseError(`invalid evidence receipt: expected a JSON object, got ${jsonKind(input)}`, where())
   }
-  const unknown = [...value.keys()].filter((k) => !EVIDENCE_ENVELOPE.names.has(k))
+  let value: JsonObject = input
+  const critical = criticalMembers(value, where)
+  const extension = (k: string): boolean => EVIDENCE_EXTENSION_MEMBERS.has(k) || critical.includes(k)
+  const unknown = [...value.keys()].filter((k) => !EVIDENCE_ENVELOPE.names.has(k) && !extension(k))
   if (unknown.length > 0) {
     throw new EvidenceParseError(unknownFields('evidence_receipt', [...unknown].sort()), where(unknown[0]))
   }
+  for (const k of ['canonicalization', 'policy_hash']) {
+    if (value.has(k) && typeof value.get(k) !== 'string') throw new EvidenceParseError(`invalid evidence receipt: ${k}: expected a string, got ${jsonKind(value.get(k) as JsonValue)}`, where(k))
+  }
+  // The extension members, in input order, join the projected envelope after the §9.1 fields:
+  // they are signed and hashed as they appear (JCS sorts keys, so their place only shows in JSONL).
+  const extensions: [string, JsonValue][] = [...value].filter(([k]) => extension(k))
+  if (extensions.length > 0) value = new Map([...value].filter(([k]) => !extension(k)))
   for (const k of UINT64_FIELDS) {
     const v = value.get(k)
     // strconv.ParseUint refuses a sign, so `-0` is a type error in Go, not zero.
@@ -106,6 +122,7 @@ function build(value: JsonValue, options: ParseEvidenceOptions, ctx?: TextContex
     envelope = projectStruct(EVIDENCE_ENVELOPE, value, 'evidence_receipt', {unknownFields})
   } catch (e) {
     if (e instanceof ShapeError) {
+      // (extension members were taken out above; the §9.1 fields alone are projected)
       const top = e.path.split('.')[1]
       const msg = e.message.startsWith('unknown ') ? e.message : `invalid evidence receipt: ${e.message.replace(/^evidence_receipt\./, '')}`
       throw new EvidenceParseError(msg, where(top))
@@ -118,6 +135,7 @@ function build(value: JsonValue, options: ParseEvidenceOptions, ctx?: TextContex
     // json.RawMessage: Go re-marshals the bytes compacted (HTML-unsafe runes escaped), not re-ordered.
     envelope.set('payload', new RawJson(compactRawJson(ctx.text.slice(span[0], span[1]))))
   }
+  for (const [k, v] of extensions) envelope.set(k, v)
   const str = (k: string): string => (envelope.get(k) as string | undefined) ?? ''
   const num = (k: string): bigint => {
     const v = envelope.get(k)
@@ -150,7 +168,30 @@ function build(value: JsonValue, options: ParseEvidenceOptions, ctx?: TextContex
     selectorId: str('selector_id'),
     contractGeneration: num('contract_generation'),
     payload,
+    policyHash: str('policy_hash'),
+    critical,
+    unsupportedCritical: critical.filter((k) => !EVIDENCE_UNDERSTOOD_CRITICAL.has(k)),
   }
+}
+
+/**
+ * `crit`: a non-empty list of distinct member names, each a member the receipt carries and none
+ * a §9.1 field (those are always understood) — the JWS rule (RFC 7515 §4.1.11) for the same word.
+ */
+function criticalMembers(value: JsonObject, where: (key?: string) => {location?: {file?: string; line?: number}}): string[] {
+  const crit = value.get('crit')
+  if (crit === undefined) return []
+  const bad = (why: string): EvidenceParseError => new EvidenceParseError(`invalid evidence receipt: crit: ${why}`, where('crit'))
+  if (!Array.isArray(crit) || crit.length === 0) throw bad('expected a non-empty list of member names')
+  const names: string[] = []
+  for (const n of crit) {
+    if (typeof n !== 'string' || n === '') throw bad('expected a non-empty list of member names')
+    if (names.includes(n)) throw bad(`${JSON.stringify(n)} listed twice`)
+    if (n === 'crit' || EVIDENCE_ENVELOPE.names.has(n)) throw bad(`${JSON.stringify(n)} is an envelope field, not an extension`)
+    if (!value.has(n)) throw bad(`lists ${JSON.stringify(n)}, which the receipt does not carry`)
+    names.push(n)
+  }
+  return names
 }
 
 function jsonKind(v: JsonValue): string {

@@ -30,6 +30,12 @@ export interface UnsignedEvidenceReceipt {
   contractGeneration?: bigint | number
   /** A JSON tree or plain data (integers as number or bigint; non-integers are refused). */
   payload: JsonValue | Record<string, unknown>
+  /**
+   * Envelope members of newer releases (`crit`, `canonicalization`, `policy_hash`, or a member
+   * `crit` names), appended after the §9.1 fields and signed with them. Interoperability tests
+   * use it to write what a newer reference release writes.
+   */
+  extensions?: ReadonlyArray<readonly [string, unknown]>
 }
 
 export interface EvidenceSigner {
@@ -124,6 +130,7 @@ export function signEvidence(unsigned: UnsignedEvidenceReceipt, signer: Evidence
   optional('selector_id', unsigned.selectorId)
   optional('contract_generation', uint(unsigned.contractGeneration, 'contract_generation'))
   envelope.set('payload', projectPayload(schema.fields, decoded.value))
+  for (const [k, v] of unsigned.extensions ?? []) envelope.set(k, toTree(v, k))
 
   let parsed: ParsedEvidenceReceipt
   try {

@@ -39,6 +39,16 @@ export interface EvidenceVerification {
   readonly receiptHash?: string
   /** RFC3339Nano as Go renders it. */
   readonly timestamp?: string
+  /**
+   * Set when the receipt lists in `crit` a member this version does not understand: it is not
+   * verifiable by this version (neither valid nor broken); `error` names the members.
+   */
+  readonly unsupportedCritical?: readonly string[]
+}
+
+/** The text for a receipt that needs extensions this version does not implement. */
+export function notVerifiableText(names: readonly string[]): string {
+  return `not verifiable by this version: unknown critical extension${names.length === 1 ? '' : 's'} ${names.map((n) => JSON.stringify(n)).join(', ')}`
 }
 
 function decodeKey(key: Uint8Array | string | undefined): Buffer | string {
@@ -82,6 +92,8 @@ function describe(r: ParsedEvidenceReceipt): Omit<EvidenceVerification, 'valid' 
 
 function verifyParsed(r: ParsedEvidenceReceipt, options: VerifyEvidenceOptions): EvidenceVerification {
   const info = describe(r)
+  // An unknown critical extension may change what the signed bytes mean: nothing more is claimed.
+  if (r.unsupportedCritical.length > 0) return {valid: false, signatureValid: false, error: notVerifiableText(r.unsupportedCritical), unsupportedCritical: r.unsupportedCritical, ...info}
   const key = decodeKey(options.publicKey)
   const signature = decodeSignature(r.signature.signature)
   let preimage: Buffer | string
