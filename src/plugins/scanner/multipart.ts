@@ -10,7 +10,6 @@
  * Hand-written rather than busboy & co.: those hand back field values and hide the framing, and
  * the point here is to account for the bytes around the values too and to refuse ambiguity.
  */
-import zlib from 'node:zlib'
 
 export class MultipartError extends Error {}
 
@@ -177,6 +176,8 @@ function decompressedPart(bytes: Buffer, encoding: string, max: number): Buffer 
   const opts = {maxOutputLength: Math.max(1, max)}
   let out: Buffer
   try {
+    // node:zlib on first use only: the MCP wrap's start-up loads no built-in it does not need.
+    const zlib = process.getBuiltinModule('node:zlib')
     if (enc === 'gzip' || enc === 'x-gzip') out = zlib.gunzipSync(bytes, opts)
     else if (enc === 'deflate') out = zlib.inflateSync(bytes, opts)
     else if (enc === 'br') out = zlib.brotliDecompressSync(bytes, opts)
