@@ -27,6 +27,12 @@ export type StageRow = Readonly<Record<StageId, Stage | Skip>>
 const REVERSE_URL = 'the reverse proxy runs url_dlp instead: its upstream is the operator\'s own, so SSRF, blocklist and rate limits do not apply'
 const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 
+/** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
+const FORWARD_ROW: StageRow = {
+  url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
+  header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+}
+
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
   fetch: {
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
@@ -34,15 +40,9 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
-  forward: {
-    url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
-  },
-  // Each request inside an intercepted tunnel runs the forward row (intercept/request.ts).
-  intercept: {
-    url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
-  },
+  forward: FORWARD_ROW,
+  // Each request inside an intercepted tunnel runs the forward exchange, and so its row.
+  intercept: FORWARD_ROW,
   connect: {
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
