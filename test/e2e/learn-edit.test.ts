@@ -85,7 +85,7 @@ test('learn diff through the CLI: markdown on stdout, audit on stderr', () => {
     assert.ok(r.stdout.includes('- new_blocks_delta: +21\n- quarantine_delta: +0\n'), r.stdout)
     assert.equal(r.stderr, JSON.stringify({event: 'learn_diff', candidate: a, inputs: [a, b], noop: false}) + '\n')
     const one = runCli(['learn', 'diff', a])
-    assert.equal(one.status, 1)
+    assert.equal(one.status, 2) // a usage error (docs/errors.md)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

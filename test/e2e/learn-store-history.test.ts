@@ -74,7 +74,7 @@ describe('learn store history', () => {
     assert.equal(cli(['learn', 'store', 'history', '--config', cfg]).stdout, r.stdout)
     writeFileSync(cfg, 'mode: balanced\n')
     const none = cli(['learn', 'store', 'history', '--config', cfg])
-    assert.equal(none.code, 1)
+    assert.equal(none.code, 2)
     assert.equal(none.stderr, `learn store history: ${cfg} sets no learn_lock.store_dir [USAGE]; hint: pass --store DIR\n`)
   })
 
@@ -131,7 +131,7 @@ describe('learn store history', () => {
     assert.equal(missing.stdout, '')
     assert.equal(missing.stderr, `contract store: ${path.join(lab.dir, 'nope')} does not exist or is not a directory [STORE_INVALID]; hint: pass the --contract-store of learn promote\n`)
     const none = cli(['learn', 'store', 'history'])
-    assert.equal(none.code, 1)
+    assert.equal(none.code, 2)
     assert.equal(none.stderr, 'learn store history: --store DIR is required (or --config with learn_lock.store_dir) [USAGE]\n')
   })
 })

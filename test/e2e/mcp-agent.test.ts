@@ -95,7 +95,7 @@ describe('mcp proxy --agent: profile, budget, capture and contract of that agent
   it('an unknown agent is refused with one line naming the profiles there are', () => {
     fp = buildLockRoster(pipelock, ks, path.join(dir, 'root.json'), rosterFile)
     const r = pipelock(['mcp', 'proxy', '--config', config('plain', path.join(dir, 'r0'), false), '--agent', 'nobody', '--', 'true'])
-    assert.equal(r.code, 1)
+    assert.equal(r.code, 2)
     assert.equal(r.stderr, 'unknown agent profile "nobody" [USAGE]; hint: profiles in this config: billing\n')
   })
 

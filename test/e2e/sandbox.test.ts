@@ -311,7 +311,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout, 'ci yes absent\n')
     const bad = await sandbox(['--env', 'LD_PRELOAD=/x.so', '--', 'true'])
-    assert.equal(bad.status, 1)
+    assert.equal(bad.status, 2)
     assert.equal(bad.stderr.trim().split('\n').at(-1), '--env LD_PRELOAD is blocked: this variable can subvert sandbox containment [USAGE]')
     const proxy = await sandbox(['--env', 'Foo_Proxy=x', '--', 'true'])
     assert.equal(proxy.stderr.trim().split('\n').at(-1), '--env Foo_Proxy is blocked: this variable can subvert sandbox containment [USAGE]')
@@ -390,7 +390,7 @@ describe('mcp proxy --sandbox', () => {
 
   test('--sandbox with --upstream is refused', async () => {
     const r = await runCliAsync(['mcp', 'proxy', '--sandbox', '--upstream', 'http://127.0.0.1:1/mcp'], {env: env()})
-    assert.equal(r.status, 1)
+    assert.equal(r.status, 2)
     assert.equal(r.stderr, '--sandbox cannot be used with --upstream (cannot sandbox a remote server) [USAGE]\n')
   })
 })

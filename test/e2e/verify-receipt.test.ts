@@ -231,7 +231,7 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
   })
 
   test('usage errors', () => {
-    assert.equal(run().status, 1)
+    assert.equal(run().status, 2) // a usage error (docs/errors.md)
     assert.match(run().stderr, /accepts 1 arg\(s\), received 0/)
     mkdirSync(path.join(dir, 'd'), {recursive: true})
     assert.match(run('x.json', '--chain', 'd').stderr, /cannot pass a file argument together with --chain/)
