@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
 import {buildLockRoster, learnLockLines} from '../helpers/lock-roster.js'
+import {cliIn, succeeded} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // Issue 34: `mcp proxy --agent NAME` selects the agent's profile (agents.NAME merged over the
 // base, as pipelock run does for that agent's requests), its budget, the capture and receipt
 // agent, and its live contract — through the built CLI with the MCP SDK client.
 
-const BIN = repoPath('bin/run.js')
 const FIXTURE = repoPath('dist/test/mcp/fixtures/sdk-server.js')
 const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-agent-'))
 const home = path.join(dir, 'home')
@@ -23,21 +22,8 @@ const capture = path.join(dir, 'capture')
 const rosterFile = path.join(dir, 'roster.json')
 const env = {HOME: home, PIPELOCK_HOME: path.join(home, '.pipelock'), NO_COLOR: '1'}
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function pipelock(args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', env: {...process.env, ...env}})
-  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
-}
-
-function ok(r: Run, what: string): Run {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}): ${r.stdout}${r.stderr}`)
-  return r
-}
+const pipelock = cliIn(env)
+const ok = succeeded
 
 let fp = ''
 
