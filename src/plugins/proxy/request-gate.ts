@@ -1,14 +1,12 @@
 /**
- * The first steps of the decision order that `/fetch`, the forward proxy and `CONNECT` share
- * (see decision.ts): the URL verdict, the session lookup, the record of an unenforced URL block,
- * and the session preflight. Each transport answers a block its own way, through `block`.
+ * A request's record step (`RequestRecord`: one Decision per request, the contract pinned once,
+ * the exception waiver) and the redirect hop's verdict. The stages that judge a request live in
+ * gate/stages; each transport answers a block its own way, through a `BlockAnswer`.
  */
 import {gateHttp, type ContractContext, type HttpGateResult} from '../gate/index.js'
 import type {ResolvedContract} from '../enforcement/index.js'
-import type {ContentScanResult, HeaderList, ReasonCode, Resolver, UrlScanResult} from '../scanner/index.js'
-import type {AirlockTransport} from '../sessions/index.js'
-import type {IncomingMessage} from 'node:http'
-import {blockDecision, enforcing, headerList, scanBlockStatus, urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
+import {urlScan, type DecisionBase, type ProxyCore} from './core.js'
 import {withRequestFields, type Decision, type DecisionStage} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
@@ -141,16 +139,6 @@ export class RequestRecord {
   }
 }
 
-/**
- * The contract gate of the decision order, after every scanner stage passed: a live contract
- * block is answered (403, §7.9) and true returned; shadow and capture modes only annotate.
- */
-export function contractGate(rec: RequestRecord, url: string, method: string, warnings: readonly string[], block: BlockAnswer): boolean {
-  const r = rec.gate(url, method, warnings.length > 0 ? 'warn' : 'allow')
-  if (r === null || r.verdict !== 'block') return false
-  block('contract', 'contract', r.detail, 403, r.code as ReasonCode)
-  return true
-}
 
 /**
  * A redirect hop: the full URL scan, then the contract for the hop's URL (§7.6 on every hop).
@@ -164,86 +152,9 @@ export async function hopVerdict(snap: ProxySnapshot, rec: RequestRecord, next: 
   return {kind: 'contract', code: r.code as ReasonCode, detail: r.detail}
 }
 
-/**
- * URL scan of `target`, then the request's session is opened. An enforced block is answered (null returned); an unenforced one is
- * recorded under `shownAs(layer)` and still scored (§14.2), so the level can block later requests.
- */
-export async function urlVerdict(
-  core: ProxyCore, snap: ProxySnapshot, b: DecisionBase, target: string, shownAs: (layer: string) => string, rec: RequestRecord, block: BlockAnswer,
-  warnings?: string[],
-  resolver?: Resolver,
-): Promise<UrlScanResult | null> {
-  const scan = await urlScan(snap, target, undefined, resolver)
-  rec.open(b)
-  // Warn-pattern names join the request's list before any block, so a block Decision carries them.
-  warnings?.push(...scan.warnings.map((w) => w.pattern))
-  if (!scan.allowed) {
-    if (enforcing(snap)) {
-      // The exception step (exception-gate.ts): a waived block goes on through the rest of the order.
-      if (rec.waive(scan)) return scan
-      block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
-      return null
-    }
-    rec.record(blockDecision(core, b, shownAs(scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
-  }
-  return scan
-}
 
-/**
- * The session's own checks (§4.1 steps 9–10: anomaly, `block_all`), then — when the URL scan's
- * warn findings are given — their upgrade by escalation level. True when `block` has answered.
- */
-export function sessionPreflight(
-  snap: ProxySnapshot, rec: RequestRecord, host: string, userAgent: string | undefined, block: BlockAnswer,
-  urlWarnings?: {readonly scan: UrlScanResult; readonly shown: string},
-  airlock?: {readonly transport: AirlockTransport; readonly method: string},
-): boolean {
-  const t = rec.session
-  if (t === null) return false
-  const deny = rec.sessions!.preflight(t, host, userAgent, enforcing(snap), airlock?.transport, airlock?.method)
-  if (deny !== null) {
-    block('session', deny.layer, deny.detail, 403, deny.reason, undefined, deny.body)
-    return true
-  }
-  if (urlWarnings === undefined) return false
-  const up = rec.sessions!.warnFindings(t, urlWarnings.scan.warnings, host, urlWarnings.shown)
-  if (up === null) return false
-  block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
-  return true
-}
 
-/**
- * Header DLP (§6.3), then the session's upgrade of its warn findings by escalation level.
- * Warn-pattern names join `warnings` when given. True when `block` has answered.
- */
-export function headerDlpGate(
-  snap: ProxySnapshot, rec: RequestRecord, req: IncomingMessage, host: string, shown: string, block: BlockAnswer, warnings?: string[], headers?: HeaderList,
-  audit?: (r: ContentScanResult) => void,
-): boolean {
-  const hdr = snap.scanner.scanRequestHeaders(headers ?? headerList(req))
-  audit?.(hdr)
-  warnings?.push(...hdr.dlpWarnings.map((w) => w.pattern))
-  if (hdr.action === 'block' && (hdr.dlp.length === 0 || !rec.waive({layer: 'header_dlp', reason: 'dlp_match', findings: hdr.dlp}))) {
-    block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
-    return true
-  }
-  const t = rec.session
-  if (t === null) return false
-  const ps = rec.sessions!
-  const upgraded = hdr.action === 'warn' && ps.warn(t, hdr.detail, host, true, shown) !== null
-  const up = ps.warnFindings(t, hdr.dlpWarnings, host, shown)
-  if (!upgraded && up === null) return false
-  block('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps.levelOf(t)})`, 403, 'dlp_match')
-  return true
-}
 
-/**
- * The exception step for a request-body block: only DLP findings can be waived — an unscannable or
- * over-size body (no finding), prompt injection and the session's warn upgrades stand.
- */
-export function waivesBody(rec: RequestRecord, r: ContentScanResult): boolean {
-  return r.layer === 'body_dlp' && r.dlp.length > 0 && rec.waive({layer: 'body_dlp', reason: r.reason, findings: r.dlp})
-}
 
 /** The first value of a request header. */
 export function firstHeader(v: string | string[] | undefined): string | undefined {

@@ -4,7 +4,6 @@
  * DLP block may be waived by an exception; warn findings are upgraded by the session's level.
  */
 import {safeTarget, urlHost} from '../../core.js'
-import {waivesBody} from '../../request-gate.js'
 import {readRequestBody, requestHasBody} from '../../request-body.js'
 import {recordAuditFinding} from '../audit-mode.js'
 import type {Stage} from '../context.js'
@@ -24,7 +23,9 @@ export const bodyStage: Stage = {
     ctx.body = reqBody.body
     const r = reqBody.scan
     ctx.warnings.push(...r.dlpWarnings.map((w) => w.pattern))
-    if (r.action === 'block' && !waivesBody(rec, r)) {
+    // Only DLP findings can be waived: an unscannable or over-size body, prompt injection and the
+    // session's warn upgrades stand.
+    if (r.action === 'block' && !(r.layer === 'body_dlp' && r.dlp.length > 0 && rec.waive({layer: 'body_dlp', reason: r.reason, findings: r.dlp}))) {
       block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
       return true
     }

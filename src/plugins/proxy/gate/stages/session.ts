@@ -2,13 +2,26 @@
  * Session preflight (§4.1 steps 9–10, OP §6): the anomaly block, `block_all`, the airlock tier
  * for this transport and method, then the URL scan's warn findings upgraded by escalation level.
  */
-import {firstHeader, sessionPreflight} from '../../request-gate.js'
+import {enforcing} from '../../core.js'
+import {firstHeader} from '../../request-gate.js'
 import type {Stage} from '../context.js'
 
 export const sessionStage: Stage = {
   id: 'session',
   run(ctx) {
-    const urlWarnings = ctx.scan !== null ? {scan: ctx.scan, shown: ctx.shown} : undefined
-    return sessionPreflight(ctx.snap, ctx.rec, ctx.sessionHost, firstHeader(ctx.req.headers['user-agent']), ctx.block, urlWarnings, {transport: ctx.airlock, method: ctx.method})
+    const {rec} = ctx
+    const t = rec.session
+    if (t === null) return false
+    const host = ctx.sessionHost
+    const deny = rec.sessions!.preflight(t, host, firstHeader(ctx.req.headers['user-agent']), enforcing(ctx.snap), ctx.airlock, ctx.method)
+    if (deny !== null) {
+      ctx.block('session', deny.layer, deny.detail, 403, deny.reason, undefined, deny.body)
+      return true
+    }
+    if (ctx.scan === null) return false
+    const up = rec.sessions!.warnFindings(t, ctx.scan.warnings, host, ctx.shown)
+    if (up === null) return false
+    ctx.block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
+    return true
   },
 }
