@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {rawHttp, startHttpUpstream, startProxy, tempDir, type Upstream} from './proxy-harness.js'
+import {rawHttp, startHttpUpstream, startProxy, tempDir, type Upstream, writeReceiptKeys} from './proxy-harness.js'
 
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-audit-counts-key').digest())
 const TOKEN = 'e2e-audit-counts-token'
@@ -35,8 +35,7 @@ describe('the auditor tools count one recorder directory the same way', {timeout
   before(async () => {
     up = await startHttpUpstream()
     dir = tempDir('pipelock-audit-counts-')
-    writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
-    writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+    writeReceiptKeys(dir, key)
     const proxy = await startProxy(config(dir), {dir})
     try {
       const fetch = (url: string) => rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(url)}`})

@@ -11,9 +11,9 @@ import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
-import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {rawExchange, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {rawExchange, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream, writeReceiptKeys} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-gate-parity').digest())
@@ -49,8 +49,7 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     wsUp = {server, port: (server.address() as AddressInfo).port}
     dir = tempDir('pipelock-parity-')
-    writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
-    writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+    writeReceiptKeys(dir, key)
     const budgets = TRANSPORTS.flatMap((t) => [`  capped-${t}:`, '    budget:', '      max_requests_per_session: 1'])
     // An agent in audit mode: what enforcement would block is recorded as would-block and passed.
     const auditors = ['  auditor:', '    enforce: false']

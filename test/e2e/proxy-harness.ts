@@ -15,6 +15,8 @@ import assert from 'node:assert/strict'
 import {runCli} from '../helpers/cli.js'
 import {parse} from 'yaml'
 import {repoPath} from '../helpers/vectors.js'
+import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
+import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
 
 /** 1 KiB deterministic body. */
 export const KIB_BODY = Buffer.from('0123456789abcdef'.repeat(64))
@@ -363,4 +365,27 @@ export function presetConfig(name: string): Record<string, any> {
   const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'generate', 'config', '--preset', name], {encoding: 'utf8', cwd: repoPath()})
   assert.equal(r.status, 0, r.stderr)
   return parse(r.stdout) as Record<string, any>
+}
+
+/**
+ * A fresh interception CA under `dir/ca` and the config of a proxy that intercepts TLS with it,
+ * the WebSocket proxy on and the loopback upstream trusted: what `wss://` inside an intercepted
+ * tunnel needs. `ca` is the CA certificate (PEM) a client must trust.
+ */
+export function interceptingWebSocketConfig(dir: string): {config: string; ca: string} {
+  const paths = caPaths(path.join(dir, 'ca'))
+  writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+  const config = [
+    'forward_proxy:', '  enabled: true',
+    'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+    'websocket_proxy:', '  enabled: true',
+    'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
+  ].join('\n') + '\n'
+  return {config, ca: readFileSync(paths.cert, 'utf8')}
+}
+
+/** The flight recorder's receipt-signing key pair in `dir` (receipt.key, 0600; receipt.pub). */
+export function writeReceiptKeys(dir: string, key: Ed25519KeyPair): void {
+  writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+  writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
 }

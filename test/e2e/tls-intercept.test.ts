@@ -17,7 +17,7 @@ import {ProxyAgent, request} from 'undici'
 import WebSocket, {WebSocketServer} from 'ws'
 import {runCli} from '../helpers/cli.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {assertRefusesToStart, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, tlsExchange as exchange, tlsThroughProxy, until, type RunningProxy, type TlsMaterial, type Upstream} from './proxy-harness.js'
+import {assertRefusesToStart, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, tlsExchange as exchange, tlsThroughProxy, until, type RunningProxy, type TlsMaterial, type Upstream, interceptingWebSocketConfig} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Z7Q2W9E4R1T6Y3U8'
 const hasCurl = spawnSync('curl', ['--version']).status === 0
@@ -341,15 +341,9 @@ describe('wss:// inside an intercepted tunnel, with the WebSocket proxy on', {ti
     wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d, {binary: isBinary})))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
     port = (server.address() as import('node:net').AddressInfo).port
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
-    ca = readFileSync(paths.cert, 'utf8')
-    const config = [
-      'forward_proxy:', '  enabled: true',
-      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
-      'websocket_proxy:', '  enabled: true',
-      'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
-    ].join('\n') + '\n'
+    const intercepting = interceptingWebSocketConfig(dir)
+    ca = intercepting.ca
+    const config = intercepting.config
     proxy = await startProxy(config, {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
   })
 

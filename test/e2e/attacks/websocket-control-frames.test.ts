@@ -4,15 +4,12 @@
  * frame) must not reach the upstream — on `/ws` and on `wss://` inside an intercepted tunnel.
  */
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
-import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
-import {caPaths, generateCa, writeCaFiles} from '../../../src/plugins/tls/index.js'
 import {githubToken} from '../../unit/scanner/fixtures.js'
-import {makeSelfSignedCert, startProxy, tempDir, tlsThroughProxy, type RunningProxy} from '../proxy-harness.js'
+import {makeSelfSignedCert, startProxy, tempDir, tlsThroughProxy, type RunningProxy, interceptingWebSocketConfig} from '../proxy-harness.js'
 
 const SECRET = githubToken(41)
 
@@ -127,15 +124,9 @@ describe('attacks: WebSocket control frames on intercepted wss://', {timeout: 60
     recordControl(wss, seen)
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
     port = (server.address() as AddressInfo).port
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
-    ca = readFileSync(paths.cert, 'utf8')
-    const config = [
-      'forward_proxy:', '  enabled: true',
-      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
-      'websocket_proxy:', '  enabled: true',
-      'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
-    ].join('\n') + '\n'
+    const intercepting = interceptingWebSocketConfig(dir)
+    ca = intercepting.ca
+    const config = intercepting.config
     proxy = await startProxy(config, {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
   })
   after(async () => {
