@@ -68,11 +68,14 @@ describe('agent profiles: listeners, CIDRs, budgets', {timeout: 90_000}, () => {
     assert.ok(proxy.stderr().includes('pipelock: license_key ignored: agent profiles need no licence in this build'))
   })
 
-  it('listener beats CIDR beats header; an unknown header falls back to _default', async () => {
+  it('listener beats CIDR beats header; a bound name is refused elsewhere; an unknown header falls back to _default', async () => {
     const u = (tag: string): string => `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/${tag}`)}`
     assert.equal((await getFrom('127.0.0.2', pB, u('on-beta-from-gamma-ip'), {'x-pipelock-agent': 'alpha'})).status, 200)
     assert.equal((await getFrom('127.0.0.2', proxy.port, u('gamma-ip'), {'x-pipelock-agent': 'beta'})).status, 200)
-    assert.equal((await getFrom('127.0.0.1', proxy.port, u('header-beta'), {'x-pipelock-agent': 'beta'})).status, 200)
+    // beta is bound to its listener: naming it from the main port is refused (exclusive binding, issue 37).
+    const named = await getFrom('127.0.0.1', proxy.port, u('header-beta'), {'x-pipelock-agent': 'beta'})
+    assert.equal(named.status, 403)
+    assert.equal(JSON.parse(named.body).block_reason, 'agent "beta" is bound to its own listener or source CIDR; a request naming it from 127.0.0.1 is refused')
     assert.equal((await getFrom('127.0.0.1', proxy.port, u('header-unknown'), {'x-pipelock-agent': 'stranger'})).status, 200)
     // The audit writer flushes asynchronously: wait for the last line.
     assert.ok(await until(async () => auditAgents(proxy, 'header-unknown').length > 0))

@@ -52,8 +52,14 @@ describe('learn_lock and agent identity', () => {
     const target = `http://127.0.0.1:${up.port}/page`
     // shop-agent has a contract: the loopback upstream is not among its hosts.
     assert.deepEqual(await viaFetch(p, target, 'shop-agent'), {status: 403, reason: 'contract_default_deny'})
-    // Any other declared name has no contract: scanner-only.
-    assert.equal((await viaFetch(p, target, 'someone-else')).status, 200)
+    // Any other declared name has no contract: denied while a live contract is in force (issue 37,
+    // beyond the reference, which let it through scanner-only) — unless listed as unlocked.
+    assert.deepEqual(await viaFetch(p, target, 'someone-else'), {status: 403, reason: 'contract_default_deny'})
+    const unlocked = await startProxy(config(false, [], ['  unlocked_agents: ["someone-*"]']))
+    running.push(unlocked)
+    assert.equal((await viaFetch(unlocked, target, 'someone-else')).status, 200)
+    assert.deepEqual(await viaFetch(unlocked, target, 'shop-agent'), {status: 403, reason: 'contract_default_deny'})
+    assert.deepEqual(await viaFetch(unlocked, target, 'other'), {status: 403, reason: 'contract_default_deny'})
   })
 
   it('bound: a declared name changes nothing; the bound identity selects the contract', async () => {
@@ -68,12 +74,14 @@ describe('learn_lock and agent identity', () => {
   it('ignore_self_declared_agents: a declared name never selects a contract; a listener-bound agent does', async () => {
     const {freePort} = await import('./proxy-harness.js')
     const port = await freePort()
-    const p = await startProxy(config(false, ['agents:', '  shop-agent:', `    listeners: ["127.0.0.1:${port}"]`], ['  ignore_self_declared_agents: true']))
+    const p = await startProxy(config(false, ['agents:', '  shop-agent:', `    listeners: ["127.0.0.1:${port}"]`], ['  ignore_self_declared_agents: true', '  unlocked_agents: [anonymous]']))
     running.push(p)
     assert.doesNotMatch(p.stderr(), /declares itself/)
     const target = `http://127.0.0.1:${up.port}/page`
-    // The header names the agent that has a contract: ignored (no default identity: anonymous, no contract).
-    assert.equal((await viaFetch(p, target, 'shop-agent')).status, 200)
+    // A declared name is ignored for the contract (no default identity: anonymous, listed as unlocked).
+    assert.equal((await viaFetch(p, target, 'someone-else')).status, 200)
+    // The header names the listener-bound agent from the main port: refused (exclusive binding, issue 37).
+    assert.deepEqual(await viaFetch(p, target, 'shop-agent'), {status: 403, reason: 'identity_not_bound'})
     // The same agent on its own listener is bound: its contract applies whatever the header says.
     const r = await request(`http://127.0.0.1:${port}/fetch?url=${encodeURIComponent(target)}`, {headers: {'x-pipelock-agent': 'someone-else'}})
     await r.body.text()

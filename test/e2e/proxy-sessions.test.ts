@@ -41,8 +41,8 @@ async function logged(proxy: RunningProxy, name: string, pred: (e: Record<string
   return events(proxy, name).filter(pred)
 }
 
-async function forward(proxy: RunningProxy, url: string, agent: string, method = 'GET') {
-  return await rawHttp(proxy.port, {method, path: url, headers: {'X-Pipelock-Agent': agent}})
+async function forward(proxy: RunningProxy, url: string, agent: string, method = 'GET', from?: string) {
+  return await rawHttp(proxy.port, {method, path: url, headers: {'X-Pipelock-Agent': agent}, ...(from !== undefined ? {from} : {})})
 }
 
 async function connect(port: number, target: string, agent: string): Promise<string> {
@@ -144,28 +144,37 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
     assert.equal(stats.sessions.escalations, 3)
   })
 
-  it('leaves a different agent on the same IP unaffected', async () => {
-    const r = await forward(proxy, `${base}/kib`, 'bystander')
+  it('leaves another client address unaffected; a new name from the same unbound address inherits the level', async () => {
+    const r = await forward(proxy, `${base}/kib`, 'bystander', 'GET', '127.0.0.2')
     assert.equal(r.status, 200)
-    const w = await forward(proxy, `${base}/kib?t=WARNTOKEN654321`, 'bystander')
+    const w = await forward(proxy, `${base}/kib?t=WARNTOKEN654321`, 'bystander', 'GET', '127.0.0.2')
     assert.equal(w.status, 200, 'a warn pattern only warns at level normal')
-    const fe = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`${base}/page`)}&agent=bystander`})
+    const fe = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`${base}/page`)}&agent=bystander`, from: '127.0.0.2'})
     assert.equal(fe.status, 200)
+    // Issue 37 item 1: the same client calling itself something else (or nothing) sheds nothing.
+    for (const headers of [{'X-Pipelock-Agent': 'renamed'}, {}] as Array<Record<string, string>>) {
+      const x = await rawHttp(proxy.port, {path: `${base}/kib`, headers})
+      assert.equal(x.status, 403)
+      assert.equal(x.headers['x-pipelock-block-reason'], 'escalation_level')
+      assert.match(x.body, /client address 127\.0\.0\.1 at escalation level critical \(session [^;]+; the identity is not bound\)/)
+    }
   })
 
   it('taint: after a response from a non-allowlisted domain, a POST to a protected path is 403 authority_mismatch', async () => {
     const agent = 'reader'
+    // Its own client address: 127.0.0.1 carries the critical level of the session escalated above.
+    const from = '127.0.0.3'
     // A fresh session is not contaminated: the POST passes.
-    assert.equal((await forward(proxy, `${base}/api/auth/login`, agent, 'POST')).status, 200)
-    assert.equal((await forward(proxy, `${base}/page`, agent)).status, 200)
-    const r = await forward(proxy, `${base}/api/auth/login`, agent, 'POST')
+    assert.equal((await forward(proxy, `${base}/api/auth/login`, agent, 'POST', from)).status, 200)
+    assert.equal((await forward(proxy, `${base}/page`, agent, 'GET', from)).status, 200)
+    const r = await forward(proxy, `${base}/api/auth/login`, agent, 'POST', from)
     assert.equal(r.status, 403)
     assert.equal(r.headers['x-pipelock-block-reason'], 'authority_mismatch')
     assert.equal(r.headers['x-pipelock-block-reason-layer'], 'taint_policy')
     assert.equal(r.headers['x-pipelock-block-reason-retry'], 'policy')
     // Reads stay allowed, and so do mutations of unprotected paths.
-    assert.equal((await forward(proxy, `${base}/api/auth/login`, agent, 'GET')).status, 200)
-    assert.equal((await forward(proxy, `${base}/upload`, agent, 'POST')).status, 200)
+    assert.equal((await forward(proxy, `${base}/api/auth/login`, agent, 'GET', from)).status, 200)
+    assert.equal((await forward(proxy, `${base}/upload`, agent, 'POST', from)).status, 200)
     const td = await logged(proxy, 'taint_decision', (e) => e.agent === agent && e.decision === 'ask', 1)
     assert.equal(td.length, 1)
     assert.equal(td[0]!.taint_level, 'external_untrusted')
@@ -202,7 +211,9 @@ describe('pipelock run: audit preset (enforce: false) still escalates; sessions 
     const r = await forward(proxy, `http://127.0.0.1:${up.port}/kib`, agent)
     assert.equal(r.status, 403)
     assert.equal(r.headers['x-pipelock-block-reason'], 'escalation_level')
-    assert.equal((await forward(proxy, `http://127.0.0.1:${up.port}/kib`, 'other')).status, 200)
+    // Another client address is unaffected; another name from the same address is not.
+    assert.equal((await forward(proxy, `http://127.0.0.1:${up.port}/kib`, 'other', 'GET', '127.0.0.2')).status, 200)
+    assert.equal((await forward(proxy, `http://127.0.0.1:${up.port}/kib`, 'other')).status, 403)
   })
 
   it('keeps session state across a hot reload of unrelated settings', async () => {

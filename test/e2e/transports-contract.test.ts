@@ -11,7 +11,8 @@ import {startProxy, type RunningProxy} from './proxy-harness.js'
 // The live contract gate on the WebSocket handshake and on the reverse proxy (transports §5): the
 // promoted contract of shop-agent lists only example.com hosts, so a /ws handshake to a loopback
 // echo server and a reverse-proxied request to a loopback upstream are contract blocks for
-// shop-agent (403 with the contract's block headers), and scanner-only for an agent without one.
+// shop-agent (403 with the contract's block headers); an agent without one is denied too while
+// contracts are live (issue 37), unless listed in learn_lock.unlocked_agents — then scanner-only.
 
 const lab = makeLab()
 const cand = writeCandidate(lab, 'cand', 1, 'ci-compile', 'enforce')
@@ -43,6 +44,7 @@ describe('learn_lock live on /ws and the reverse proxy', () => {
         'ssrf: {ip_allowlist: ["127.0.0.0/8"]}',
         'websocket_proxy: {enabled: true}',
         ...learnLockLines(lab.store, lab.roster, lab.fp),
+        '  unlocked_agents: [someone-else]',
       ].join('\n') + '\n',
       {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${upPort}`, '--reverse-listen', '127.0.0.1:0']},
     )
@@ -69,6 +71,11 @@ describe('learn_lock live on /ws and the reverse proxy', () => {
     assert.equal(denied.headers['x-pipelock-block-reason-layer'], 'contract')
     assert.match(denied.body, /^WebSocket blocked: /)
     assert.equal(await handshake('someone-else'), 'open')
+    const unlisted = await handshake('stranger')
+    assert.notEqual(unlisted, 'open')
+    if (unlisted === 'open') return
+    assert.equal(unlisted.headers['x-pipelock-block-reason'], 'contract_default_deny')
+    assert.equal(unlisted.body, 'WebSocket blocked: contract_default_deny: agent "stranger" has no active contract and is not listed in learn_lock.unlocked_agents\n')
 
     const revPort = /reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1]
     const rev = async (agent: string): Promise<{status: number; reason: unknown; body: string}> => {
@@ -80,6 +87,7 @@ describe('learn_lock live on /ws and the reverse proxy', () => {
     assert.match(String(blocked.reason), /^contract_/)
     assert.equal(JSON.parse(blocked.body).direction, 'request')
     assert.deepEqual(await rev('someone-else'), {status: 200, reason: undefined, body: 'ok'})
+    assert.equal((await rev('stranger')).reason, 'contract_default_deny')
   })
 })
 

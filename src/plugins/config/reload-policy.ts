@@ -100,6 +100,7 @@ const DOWNGRADE_SWITCHES: readonly string[] = [
   'dlp.include_defaults',
   'forward_proxy.sni_verification',
   'websocket_proxy.scan_text_frames',
+  'exclusive_agent_binding',
 ]
 
 /** Lists whose growth loosens policy. */
@@ -111,6 +112,7 @@ const GROWTH_LISTS: readonly string[] = [
   'adaptive_enforcement.exempt_domains',
   'kill_switch.allowlist_ips',
   'fetch_proxy.monitoring.subdomain_entropy_exclusions',
+  'learn_lock.unlocked_agents',
 ]
 
 /** Lists whose shrinking loosens policy. */

@@ -453,10 +453,14 @@ function buildConfigSchema() {
       minimum_signatures: int,
       // [beyond] operations.md §2.3 / §12 Q6: a name the agent declares itself never selects a contract.
       ignore_self_declared_agents: bool,
+      // [beyond] issue 37: agents let through without a contract while a live contract set is in force.
+      unlocked_agents: strList,
     }),
     agents: z.record(str, agentProfile),
     default_agent_identity: str,
     bind_default_agent_identity: bool,
+    // [beyond] issue 37: a profile bound to a listener or source CIDR cannot be named from elsewhere.
+    exclusive_agent_binding: bool,
     license_key: str,
     license_file: str,
     license_public_key: str,

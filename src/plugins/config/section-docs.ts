@@ -56,6 +56,7 @@ export const SECTION_DOCS: Readonly<Record<string, string>> = {
   agents: 'Per-agent profiles: listeners, source CIDRs, policy overrides, budgets (docs/agents.md).',
   default_agent_identity: 'Agent name used when a request does not name one.',
   bind_default_agent_identity: 'true = always use default_agent_identity, ignore self-declared names.',
+  exclusive_agent_binding: 'true (default) = a profile with listeners or source_cidrs is refused when named from anywhere else.',
   license_key: 'License token (env PIPELOCK_LICENSE_KEY wins).',
   license_file: 'File holding the license token.',
   license_public_key: 'License verification key (development builds).',

@@ -4,7 +4,7 @@
  * one-evaluator functions. The contract is resolved per call for the contract agent (§1.2:
  * `--agent` or `_default`), so a promote that the store watch picks up applies to the next call.
  */
-import {gateMcpToolCall, gateMcpUpstream, type ContractRuntime, type McpGateResult} from '../gate/index.js'
+import {gateMcpToolCall, gateMcpUpstream, MCP_CONTRACT_CODE, unlistedAgentDenial, type ContractRuntime, type McpGateResult} from '../gate/index.js'
 import type {McpContractGate, McpContractOutcome} from '../mcp/index.js'
 
 export interface McpContractGateOptions {
@@ -16,6 +16,8 @@ export interface McpContractGateOptions {
   readonly server: string
   /** The HTTP/WS upstream URL, gated before every forwarded message; undefined on stdio. */
   readonly upstream?: string
+  /** `learn_lock.unlocked_agents` as now configured (issue 37: no contract while live = denied unless listed). */
+  readonly unlocked?: () => readonly string[]
 }
 
 const outcome = (r: McpGateResult): McpContractOutcome => ({block: r.block, context: r.context})
@@ -27,7 +29,12 @@ export function mcpContractGate(o: McpContractGateOptions): McpContractGate {
   return {
     toolCall(call) {
       const contract = o.runtime.resolve(o.agent)
-      if (contract === undefined) return {block: null, context: null}
+      if (contract === undefined) {
+        const denied = unlistedAgentDenial(o.runtime, o.agent, o.unlocked?.() ?? [])
+        if (denied === null) return {block: null, context: null}
+        const data = new Map<string, string>([['block_reason', 'contract_default_deny'], ['contract_agent', o.agent]])
+        return {block: {code: MCP_CONTRACT_CODE, message: `pipelock: ${denied}`, data, reason: 'contract_default_deny'}, context: null}
+      }
       return outcome(gateMcpToolCall(o.runtime.mode, contract, {server: o.server, ...call}))
     },
     upstream() {

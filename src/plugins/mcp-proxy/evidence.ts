@@ -47,7 +47,7 @@ export async function openMcpEvidence(o: McpEvidenceOptions): Promise<McpEvidenc
   const ll = c.learn_lock
   // §2.3: the contract loader is built at start; an init error refuses start-up (fail closed).
   const runtime = ll.enabled ? ContractRuntime.open(ll, systemClock) : null
-  const contract = runtime === null ? null : mcpContractGate({runtime, agent: o.agent, server: o.server, ...(o.upstream !== undefined ? {upstream: o.upstream} : {})})
+  const contract = runtime === null ? null : mcpContractGate({runtime, agent: o.agent, server: o.server, unlocked: () => ll.unlocked_agents, ...(o.upstream !== undefined ? {upstream: o.upstream} : {})})
   if (runtime !== null) {
     const s = runtime.status()
     o.log(`pipelock: learn_lock: mode=${s.mode} store=${s.storeDir} ${s.generation === 0n ? 'no contract promoted yet' : `generation=${s.generation} manifest=${s.manifestHash}`} (server "${o.server}", agent "${o.agent}")`)

@@ -69,7 +69,7 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
   if (taint !== null) host.stderr(taint)
 
   const identity = serverIdentity([], o.upstream)
-  const contract = server.contracts === null ? null : mcpContractGate({runtime: server.contracts, agent: AGENT, server: identity, upstream: o.upstream})
+  const contract = server.contracts === null ? null : mcpContractGate({runtime: server.contracts, agent: AGENT, server: identity, upstream: o.upstream, unlocked: () => server.snapshot().config.learn_lock.unlocked_agents})
   const up = contract?.upstream()
   if (up?.block != null) throw new PipelockError('CONTRACT_UPSTREAM_DENIED', `contract upstream denied: ${up.block.reason}`)
 

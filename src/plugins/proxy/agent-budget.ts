@@ -104,6 +104,15 @@ export class BudgetBook {
   }
 }
 
+/**
+ * The key a request's budget is kept under (issue 37 item 1): its session for an identity a
+ * listener or source CIDR bound; the client address for a claimed one, so a client that renames
+ * itself or drops the header starts no new budget.
+ */
+export function budgetKey(b: {readonly sessionKey: string; readonly clientIp: string; readonly bound?: boolean}): string {
+  return b.bound === true ? b.sessionKey : `address|${b.clientIp}`
+}
+
 /** What a transport needs to enforce a budget: its view's book and the metrics counter. */
 export interface BudgetContext {
   readonly budgets: BudgetBook | null

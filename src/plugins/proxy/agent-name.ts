@@ -25,8 +25,10 @@ export class AgentNames {
   private readonly table: ProfileTable
   private readonly verdicts = new Map<string, boolean>()
 
-  constructor(private readonly scanner: Pick<Scanner, 'scanTextForDlp'>, config: Pick<PipelockConfig, 'agents' | 'default_agent_identity' | 'bind_default_agent_identity'>) {
-    this.identity = {defaultAgentIdentity: config.default_agent_identity, bindDefaultAgentIdentity: config.bind_default_agent_identity}
+  constructor(private readonly scanner: Pick<Scanner, 'scanTextForDlp'>, config: Pick<PipelockConfig, 'agents' | 'default_agent_identity' | 'bind_default_agent_identity'> & {readonly exclusive_agent_binding?: boolean}) {
+    this.identity = {
+      defaultAgentIdentity: config.default_agent_identity, bindDefaultAgentIdentity: config.bind_default_agent_identity, exclusiveBinding: config.exclusive_agent_binding ?? true,
+    }
     const cidrs: Array<{agent: string; cidr: Cidr}> = []
     // Registry order = sorted names; validation guarantees at most one agent matches an address.
     for (const name of Object.keys(config.agents).sort()) {
@@ -37,6 +39,7 @@ export class AgentNames {
     }
     this.table = {
       profiles: new Set(Object.keys(config.agents)),
+      bound: new Set(Object.keys(config.agents).filter((n) => (config.agents[n]!.listeners ?? []).length > 0 || (config.agents[n]!.source_cidrs ?? []).length > 0)),
       cidrAgent: cidrs.length === 0
         ? () => undefined
         : (ip) => {

@@ -9,7 +9,7 @@ import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
 import {blockHeaders, killSwitchBody} from './block.js'
-import {budgetBytes} from './agent-budget.js'
+import {budgetBytes, budgetKey} from './agent-budget.js'
 import {hintHeader} from './hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
@@ -142,7 +142,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     client.destroy()
     upstream.destroy()
     core.metrics.tunnelClosed(bytes, (core.nowMs() - openedAt) / 1000)
-    if (budgeted) budgetBytes(snap, b.sessionKey, bytes)
+    if (budgeted) budgetBytes(snap, budgetKey(b), bytes)
     core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
   }
   teardown = close

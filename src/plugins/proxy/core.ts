@@ -97,6 +97,10 @@ export interface DecisionBase {
   readonly auth?: IdentityAuth
   /** The name live contracts are selected by (§2.4), when it differs from `agent`. */
   readonly contractAgent?: string
+  /** True when a listener or source CIDR bound the identity (identity.ts `isBound`); else it is a claim. */
+  readonly bound?: boolean
+  /** Why the identity stage refuses the request (a profile bound elsewhere was named). */
+  readonly identityRefused?: string
 }
 
 export function allowDecision(core: ProxyCore, b: DecisionBase, target: string, status: number, bytes: number, warnings: readonly string[]): Decision {

@@ -7,7 +7,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {parseGoUrl} from '../canonical/index.js'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
 import {blockHeaders, sendJson} from './block.js'
-import {overBudgetMessage, readWithinBudget} from './agent-budget.js'
+import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
@@ -98,7 +98,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
   // too: the reference's silent truncation of the buffered body is fixed).
-  const {body: read, overBudget} = await readWithinBudget(snap, b.sessionKey, up.body, cap)
+  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap)
   if (overBudget !== undefined) return block('budget', 'budget', overBudgetMessage(overBudget), 429, 'data_budget')
   if (read === null) {
     const receipt = record(blockDecision(core, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))

@@ -3,6 +3,11 @@
 export interface IdentitySettings {
   readonly defaultAgentIdentity: string
   readonly bindDefaultAgentIdentity: boolean
+  /**
+   * [beyond] `exclusive_agent_binding` (default true): a profile bound to a listener or source CIDR
+   * is refused when a request names it from anywhere else (docs/compatibility.md, "Agent identity").
+   */
+  readonly exclusiveBinding?: boolean
 }
 
 /** Every char outside `[a-zA-Z0-9._-]` → `_`, at most 64 chars, empty → `anonymous`. */
@@ -47,6 +52,17 @@ export interface AgentIdentity {
   readonly auth: IdentityAuth
   /** True when the name came from the client (header or query), whatever it matched. */
   readonly declared: boolean
+  /** Why the request is refused at the identity stage: it named a profile bound elsewhere. */
+  readonly refused?: string
+}
+
+/**
+ * Whether the deployment bound this identity (a listener, a source CIDR): only then is the name
+ * the client's own. Anything else is a claim, so what a session earned (escalation, airlock, a
+ * spent budget) is also held for the client's address (issue 37 item 1).
+ */
+export function isBound(id: Pick<AgentIdentity, 'auth' | 'declared'>): boolean {
+  return id.auth === 'bound' || (id.auth === 'matched' && !id.declared)
 }
 
 export const FALLBACK_PROFILE = '_default'
@@ -54,6 +70,8 @@ export const FALLBACK_PROFILE = '_default'
 /** What resolution needs from the config: profile names and the source-CIDR table. */
 export interface ProfileTable {
   readonly profiles: ReadonlySet<string>
+  /** Profiles with `listeners` or `source_cidrs`: their names are the binding's, not a client's to claim. */
+  readonly bound?: ReadonlySet<string>
   /** Match the socket peer IP (already IPv4-unmapped) against one agent's CIDRs. */
   readonly cidrAgent: (clientIp: string) => string | undefined
 }
@@ -78,6 +96,12 @@ export function resolveIdentity(s: IdentitySettings, t: ProfileTable, r: Identit
   }
   const declared = (raw: string): AgentIdentity => {
     const name = sanitiseAgent(raw)
+    if (s.exclusiveBinding !== false && t.bound?.has(name) === true) {
+      return {
+        name, profile: FALLBACK_PROFILE, auth: 'self-declared', declared: true,
+        refused: `agent "${name}" is bound to its own listener or source CIDR; a request naming it from ${r.clientIp === '' ? 'elsewhere' : r.clientIp} is refused`,
+      }
+    }
     return t.profiles.has(name) ? {name, profile: name, auth: 'matched', declared: true} : {name, profile: FALLBACK_PROFILE, auth: 'self-declared', declared: true}
   }
   if (s.bindDefaultAgentIdentity && s.defaultAgentIdentity !== '') return dflt()

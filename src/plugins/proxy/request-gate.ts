@@ -3,7 +3,7 @@
  * the exception waiver) and the redirect hop's verdict. The stages that judge a request live in
  * gate/stages; each transport answers a block its own way, through a `BlockAnswer`.
  */
-import {gateHttp, type ContractContext, type HttpGateResult} from '../gate/index.js'
+import {gateHttp, unlistedAgentDenial, type ContractContext, type HttpGateResult} from '../gate/index.js'
 import type {ResolvedContract} from '../enforcement/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import {urlScan, type DecisionBase, type ProxyCore} from './core.js'
@@ -27,6 +27,8 @@ export class RequestRecord {
   session: RequestSession | null = null
   /** The contract pinned for this request's lifetime; undefined when none applies. */
   readonly contract: ResolvedContract | undefined
+  /** The name the contract was selected by. */
+  readonly contractAgent: string
   private context: ContractContext | undefined
   /** The scoped exception this request used (at most one), until the decision it produced is recorded. */
   exception: ExceptionUse | undefined
@@ -45,7 +47,8 @@ export class RequestRecord {
     private readonly core: ProxyCore, readonly sessions: ProxySessions | null, b: DecisionBase, readonly url: string,
     private readonly lifetime?: {once(event: 'close', f: () => void): unknown},
   ) {
-    this.contract = core.contracts?.resolve(b.contractAgent ?? b.agent)
+    this.contractAgent = b.contractAgent ?? b.agent
+    this.contract = core.contracts?.resolve(this.contractAgent)
     this.who = {agent: b.agent, auth: b.auth}
     lifetime?.once('close', () => this.flush())
   }
@@ -116,6 +119,15 @@ export class RequestRecord {
     const receipt = this.core.sink.record(full)
     if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception))
     return receipt
+  }
+
+  /**
+   * With no contract for the request's agent: the denial when live contracts are in force and the
+   * agent is not listed as unlocked (gate/unlisted-agent.ts); null otherwise.
+   */
+  unlisted(unlocked: readonly string[]): string | null {
+    if (this.contract !== undefined || this.core.contracts == null) return null
+    return unlistedAgentDenial(this.core.contracts, this.contractAgent, unlocked)
   }
 
   /** The contract step (§7.6 step 4, §7.8) for `url`; its context is kept for the request's later decisions. */

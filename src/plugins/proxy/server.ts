@@ -24,7 +24,7 @@ import {handleForward} from './relay/forward-exchange.js'
 import {HealthWatchdog} from './health.js'
 import {agentListeners, contractSelector, type AgentListenAddress} from './agent-listeners.js'
 import {PipelockError} from '../errors/index.js'
-import {clientIpOf, sessionKey, type AgentIdentity} from './identity.js'
+import {clientIpOf, isBound, sessionKey, type AgentIdentity} from './identity.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
 import {PolicyApi, type PolicyHooks} from './policy-api.js'
@@ -435,7 +435,8 @@ export class ProxyServer implements ProxyCore {
     const agent = id.name
     return {
       requestId: this.nextRequestId(), transport, method: req.method ?? '', agent, clientIp, sessionKey: sessionKey(agent, clientIp), startMs: this.nowMs(),
-      profile: id.profile, auth: id.auth, ...contractSelector(this.snap.config, id),
+      profile: id.profile, auth: id.auth, ...contractSelector(this.snap.config, id), bound: isBound(id),
+      ...(id.refused !== undefined ? {identityRefused: id.refused} : {}),
     }
   }
 

@@ -181,6 +181,25 @@ export class ProxySessions {
   }
 
   /**
+   * Issue 37 item 1: an unbound identity's request is also held by what its client address earned
+   * in other sessions (SessionManager.addressState) — their airlock tier for this transport and
+   * method, and a level that blocks everything — so renaming itself or dropping the header sheds
+   * nothing. Null when the address holds nothing against it.
+   */
+  addressDeny(t: RequestSession, transport: AirlockTransport, method: string): SessionDeny | null {
+    const {tier, blockAll} = this.manager.addressState(t.session)
+    if (tier !== null && !this.manager.airlockAllows(tier, transport, method)) {
+      const detail = `client address ${tier.clientIp} in airlock ${tier.airlockTier} (session ${tier.key}; the identity is not bound)`
+      return {layer: 'airlock', reason: 'airlock_active', detail, label: levelLabel(tier.level), body: `airlock: ${detail}`}
+    }
+    if (blockAll !== null) {
+      const label = levelLabel(blockAll.level)
+      return {layer: 'session_deny', reason: 'escalation_level', detail: `client address ${blockAll.clientIp} at escalation level ${label} (session ${blockAll.key}; the identity is not bound)`, label}
+    }
+    return null
+  }
+
+  /**
    * Session checks right after the URL verdict (§4.1 steps 6, 9, 10): the host is tracked
    * (anomalies score), then `anomaly_action: block` (enforce only) and `block_all` (always,
    * audit mode included) deny.

@@ -22,6 +22,8 @@ export const REASON_CODES = Object.freeze({
   tool_chain_blocked: {severity: 'critical', retry: 'none'},
   tool_poisoning: {severity: 'critical', retry: 'none'},
   session_binding: {severity: 'critical', retry: 'policy'},
+  // Beyond the reference (issue 37): a request named a profile bound to another listener or CIDR.
+  identity_not_bound: {severity: 'critical', retry: 'policy'},
   airlock_active: {severity: 'critical', retry: 'transient'},
   kill_switch_active: {severity: 'critical', retry: 'transient'},
   envelope_verify_failed: {severity: 'critical', retry: 'none'},

@@ -68,6 +68,8 @@ export interface ResetOutcome {
 }
 
 export class SessionManager {
+  /** Sessions that reached a level or a tier (pruned lazily): what `inheritFromAddress` looks through. */
+  private readonly raised = new Set<Session>()
   private readonly sessions = new Map<string, Session>()
   private readonly ipWindows = new Map<string, DomainWindow>()
   private settings: SessionSettings
@@ -182,9 +184,35 @@ export class SessionManager {
       const pair = `${levelLabel(from)}|${levelLabel(s.level)}`
       this.counters.escalationPairs.set(pair, (this.counters.escalationPairs.get(pair) ?? 0) + 1)
       s.addEvent({atMs: now, kind: 'escalation', type: levelLabel(s.level), target, detail: `escalated ${levelLabel(from)} -> ${levelLabel(s.level)} on ${kind}`, severity: 'critical', score: s.threatScore})
+      this.raised.add(s)
       this.observer.escalated?.(s, from, s.level, kind)
       this.airlockOnEscalation(s)
     }
+  }
+
+  // ---- the client address (issue 37 item 1)
+
+  /**
+   * What the client address of an unbound identity (a name the client declared, or none) has
+   * earned in its other sessions: the live session from the same address with the highest airlock
+   * tier, and one whose level blocks everything. Nothing is copied: the sessions that earned the
+   * state stay its only holders, so an operator's release, reset or terminate of them lifts it for
+   * every name at once. Bound identities (listener, source CIDR) are judged by their own session.
+   */
+  addressState(s: Session): {tier: Session | null; blockAll: Session | null} {
+    let tier: Session | null = null
+    let blockAll: Session | null = null
+    if (this.raised.size === 0) return {tier, blockAll}
+    for (const p of this.raised) {
+      if (this.sessions.get(p.key) !== p || (p.level === 0 && p.airlockTier === 'none')) {
+        this.raised.delete(p)
+        continue
+      }
+      if (p === s || p.clientIp !== s.clientIp) continue
+      if (p.airlockTier !== 'none' && (tier === null || tierRank(p.airlockTier) > tierRank(tier.airlockTier))) tier = p
+      if (p.blockAll && blockAll === null) blockAll = p
+    }
+    return {tier, blockAll}
   }
 
   // ---- airlock (§15, OP §6)
@@ -215,6 +243,7 @@ export class SessionManager {
     s.airlockTrigger = to === 'none' ? '' : reason
     s.airlockTriggerSource = to === 'none' ? '' : source
     s.drainDone = false
+    if (to !== 'none') this.raised.add(s)
     bump(this.counters.airlock.transitions, `${from}|${to}|${trigger}`)
     const kind = trigger === 'adaptive' ? 'airlock_enter' : trigger === 'timer' ? 'airlock_deescalate' : 'airlock_override'
     s.addEvent({atMs: now, kind, type: to, target: '', detail: `${from}->${to}`, severity: trigger === 'timer' ? 'info' : 'warn', score: s.threatScore})

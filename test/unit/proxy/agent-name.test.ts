@@ -33,9 +33,23 @@ test('listener beats CIDR beats binding beats header; CIDR on IPv4-mapped peers'
   assert.equal(names.resolve({clientIp: '10.10.0.1', header: 'shop-agent'}).identity.auth, 'config-default')
 })
 
-test('a header naming a configured profile selects it (matched, still declared)', () => {
+test('a header naming an unbound configured profile selects it (matched, still declared)', () => {
+  const names = new AgentNames(scanner, {...cfg, agents: {...cfg.agents, known: {}}})
+  assert.deepEqual(names.resolve({clientIp: ip, header: 'known'}).identity, {name: 'known', profile: 'known', auth: 'matched', declared: true})
+})
+
+// Issue 37 item 1: binding is exclusive by default; a claim never selects a bound profile.
+test('a header naming a profile bound to a source CIDR, from outside it, is refused (exclusive_agent_binding)', () => {
   const names = new AgentNames(scanner, cfg)
-  assert.deepEqual(names.resolve({clientIp: ip, header: 'shop-agent'}).identity, {name: 'shop-agent', profile: 'shop-agent', auth: 'matched', declared: true})
+  assert.deepEqual(names.resolve({clientIp: ip, header: 'shop-agent'}).identity, {
+    name: 'shop-agent', profile: '_default', auth: 'self-declared', declared: true,
+    refused: 'agent "shop-agent" is bound to its own listener or source CIDR; a request naming it from 127.0.0.1 is refused',
+  })
+  const listener = new AgentNames(scanner, {...cfg, agents: {'shop-agent': {listeners: ['127.0.0.1:9999']}}})
+  assert.equal(listener.resolve({clientIp: ip, query: 'shop-agent'}).identity.refused !== undefined, true)
+  assert.deepEqual(listener.resolve({bound: 'shop-agent', clientIp: ip}).identity, {name: 'shop-agent', profile: 'shop-agent', auth: 'bound', declared: false})
+  const advisory = new AgentNames(scanner, {...cfg, exclusive_agent_binding: false})
+  assert.deepEqual(advisory.resolve({clientIp: ip, header: 'shop-agent'}).identity, {name: 'shop-agent', profile: 'shop-agent', auth: 'matched', declared: true})
 })
 
 test('contract selector: the default keeps its slash; declared names ignored when configured', async () => {

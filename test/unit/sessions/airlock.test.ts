@@ -227,3 +227,23 @@ test('release with triggers that quarantine from elevated up drops to normal; wi
   assert.deepEqual(off.m.release(t, 'none'), {previousTier: 'none', tier: 'none', tierChanged: false, previousLevel: 3, level: 2})
   assert.equal(t.blockAll, false, 'nothing blocks a released session')
 })
+
+// Issue 37 item 1: what a client address earned, read (never copied) for its other sessions.
+test('addressState: the highest tier among other live sessions of the same address; nothing copied; release lifts it', () => {
+  const {m} = manager()
+  const evil = m.touch('evil|10.0.0.1', 'evil', '10.0.0.1')
+  const soft = m.touch('other|10.0.0.1', 'other', '10.0.0.1')
+  const renamed = m.touch('nice|10.0.0.1', 'nice', '10.0.0.1')
+  const elsewhere = m.touch('nice|10.0.0.2', 'nice', '10.0.0.2')
+  assert.deepEqual(m.addressState(renamed), {tier: null, blockAll: null})
+  m.setAirlock(soft, 'soft', 'api', 'manual', 'admin_api')
+  m.setAirlock(evil, 'hard', 'api', 'manual', 'admin_api')
+  assert.equal(m.addressState(renamed).tier, evil)
+  assert.equal(m.addressState(evil).tier, soft, 'a session is not its own address peer')
+  assert.equal(renamed.airlockTier, 'none', 'the renamed session keeps its own state')
+  assert.deepEqual(m.addressState(elsewhere), {tier: null, blockAll: null})
+  m.release(evil, 'none')
+  assert.equal(m.addressState(renamed).tier, soft)
+  m.release(soft, 'none')
+  assert.deepEqual(m.addressState(renamed), {tier: null, blockAll: null})
+})

@@ -12,6 +12,7 @@ import {contractStage} from './stages/contract.js'
 import {crossRequestStage} from './stages/cross-request.js'
 import {forwardedHeaderDlpStage} from './stages/forwarded-header-dlp.js'
 import {headerDlpStage} from './stages/header-dlp.js'
+import {identityStage} from './stages/identity.js'
 import {sessionStage} from './stages/session.js'
 import {taintStage} from './stages/taint.js'
 import {urlDlpStage} from './stages/url-dlp.js'
@@ -29,13 +30,13 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
-  url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
+  identity: identityStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
   header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
   fetch: {
-    url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    identity: identityStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
     header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
@@ -44,18 +45,18 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
   // Each request inside an intercepted tunnel runs the forward exchange, and so its row.
   intercept: FORWARD_ROW,
   connect: {
-    url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    identity: identityStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
     header_dlp: headerDlpStage,
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   reverse: {
-    url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
+    identity: identityStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
     header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   websocket: {
-    url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    identity: identityStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},

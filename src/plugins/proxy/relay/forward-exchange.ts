@@ -9,7 +9,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../../scanner/index.js'
 import {blockHeaders, sendTextError} from '../block.js'
-import {budgetBytes, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
+import {budgetBytes, budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision, DecisionStage} from '../decision.js'
 import {recordBytes} from './data-budget.js'
@@ -123,7 +123,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const cap = opts.responseCap?.bytes ?? cfg.fetch_proxy.max_response_mb * 1024 * 1024
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
   // too: the reference's silent truncation of the buffered body is fixed).
-  const {body: read, overBudget} = await readWithinBudget(snap, b.sessionKey, up.body, cap)
+  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap)
   if (overBudget !== undefined) return block('budget', 'budget', overBudgetMessage(overBudget), 429, 'data_budget')
   if (read === null) {
     const c = opts.responseCap
@@ -190,5 +190,5 @@ async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase
     res.destroy()
   } else res.end()
   recordBytes(snap, up.finalUrl, bytes)
-  budgetBytes(snap, b.sessionKey, bytes)
+  budgetBytes(snap, budgetKey(b), bytes)
 }

@@ -4,7 +4,7 @@
  */
 import type {ServerResponse} from 'node:http'
 import type {Suppressor} from '../../scanner/index.js'
-import {budgetBytes} from '../agent-budget.js'
+import {budgetBytes, budgetKey} from '../agent-budget.js'
 import {redactUrl} from '../block.js'
 import {allowDecision, blockDecision, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision} from '../decision.js'
@@ -54,7 +54,7 @@ export async function relaySse(
   up.body.destroy()
   res.end()
   recordBytes(snap, up.finalUrl, bytes)
-  budgetBytes(snap, b.sessionKey, bytes)
+  budgetBytes(snap, budgetKey(b), bytes)
   if (terminated) {
     record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
   }

@@ -2,7 +2,7 @@
  * Agent budget (operations.md §2.9): after every other stage, before anything goes upstream; a
  * spent request, domain or byte budget is a 429.
  */
-import {admitBudget} from '../../agent-budget.js'
+import {admitBudget, budgetKey} from '../../agent-budget.js'
 import {urlHost} from '../../core.js'
 import type {Stage} from '../context.js'
 
@@ -10,7 +10,7 @@ export const budgetStage: Stage = {
   id: 'budget',
   run(ctx) {
     const {core} = ctx
-    const denied = admitBudget(ctx.snap, ctx.b.sessionKey, ctx.budgetHost ?? urlHost(ctx.target), (l) => core.metrics.agentBudgetDenials.inc(l))
+    const denied = admitBudget(ctx.snap, budgetKey(ctx.b), ctx.budgetHost ?? urlHost(ctx.target), (l) => core.metrics.agentBudgetDenials.inc(l))
     if (denied === null) return false
     ctx.block('budget', 'budget', denied.message, 429, 'data_budget')
     return true

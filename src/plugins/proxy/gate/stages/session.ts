@@ -1,6 +1,8 @@
 /**
  * Session preflight (§4.1 steps 9–10, OP §6): the anomaly block, `block_all`, the airlock tier
- * for this transport and method, then the URL scan's warn findings upgraded by escalation level.
+ * for this transport and method — for an unbound identity, also the tier and `block_all` its client
+ * address earned in other sessions (issue 37 item 1) — then the URL scan's warn findings upgraded
+ * by escalation level.
  */
 import {enforcing} from '../../core.js'
 import {firstHeader} from '../../request-gate.js'
@@ -13,7 +15,9 @@ export const sessionStage: Stage = {
     const t = rec.session
     if (t === null) return false
     const host = ctx.sessionHost
+    // Issue 37 item 1: a claimed (unbound) name is also held by what its client address earned.
     const deny = rec.sessions!.preflight(t, host, firstHeader(ctx.req.headers['user-agent']), enforcing(ctx.snap), ctx.airlock, ctx.method)
+      ?? (ctx.b.bound !== true ? rec.sessions!.addressDeny(t, ctx.airlock, ctx.method) : null)
     if (deny !== null) {
       ctx.block('session', deny.layer, deny.detail, 403, deny.reason, undefined, deny.body)
       return true
