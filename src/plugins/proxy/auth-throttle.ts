@@ -4,6 +4,12 @@
  * from that client is answered `429` with `Retry-After` until the oldest failure ages out. Each
  * failure and each throttled request is audited and counted by the caller. A successful request
  * does not clear the record: guessing interleaved with one known-good call is still guessing.
+ *
+ * Issue 37 item 7: an agent that shares the operator's address must not lock the operator out. A
+ * request that carries the right token passes a throttled address when the token is strong
+ * (`STRONG_TOKEN_MIN` characters or more): guessing such a token is hopeless, so letting its
+ * holder through gives a guesser nothing, while every wrong guess is still refused and counted.
+ * A weak token keeps the strict lockout (and `pipelock run` warns at start).
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {sendTextError} from './block.js'
@@ -12,6 +18,9 @@ export interface AuthThrottleSettings {
   readonly maxFailures: number
   readonly windowMs: number
 }
+
+/** Characters from which a bearer token counts as strong (24 hex characters carry 96 bits). */
+export const STRONG_TOKEN_MIN = 24
 
 export const DEFAULT_AUTH_THROTTLE: AuthThrottleSettings = Object.freeze({maxFailures: 10, windowMs: 60_000})
 /** Clients remembered at once; beyond it, clients with no failure inside the window are forgotten. */
@@ -58,12 +67,16 @@ export interface AuthThrottleHooks {
 }
 
 /**
- * Runs before an API handler: answers 429 for a throttled client (true), else watches the
- * answer and records a 401 as a failed token (false: the handler goes on).
+ * Runs before an API handler: answers 429 for a throttled client (true) — unless `operator` says
+ * the request holds the right strong token — else watches the answer and records a 401 as a
+ * failed token (false: the handler goes on).
  */
-export function guardApiRequest(t: AuthThrottle, req: IncomingMessage, res: ServerResponse, client: string, path: string, hooks: AuthThrottleHooks): boolean {
+export function guardApiRequest(
+  t: AuthThrottle, req: IncomingMessage, res: ServerResponse, client: string, path: string, hooks: AuthThrottleHooks,
+  operator: (req: IncomingMessage) => boolean = () => false,
+): boolean {
   const wait = t.retryAfterSeconds(client)
-  if (wait > 0) {
+  if (wait > 0 && !operator(req)) {
     req.resume()
     hooks.onThrottled(client, path, wait)
     sendTextError(res, 429, 'too many failed authentication attempts', {'Retry-After': String(wait)})

@@ -29,6 +29,7 @@ import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 import {loadFeature} from './feature-load.js'
+import {STRONG_TOKEN_MIN} from './auth-throttle.js'
 import {parseReverseUpstream} from './reverse/url.js'
 import type {HostedListener, RunAttachment} from './run-attachment.js'
 
@@ -247,6 +248,10 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   if (capture !== undefined) {
     opts.stderr(`pipelock: capture: ${capture.description}`)
     if (opts.captureRaw === true) opts.stderr('WARNING: --capture-raw: capture files hold request samples and query strings as sent, secrets included; protect and delete them')
+  }
+  const apiToken = opts.env.PIPELOCK_KILLSWITCH_API_TOKEN || loaded.config.kill_switch.api_token
+  if (apiToken !== '' && apiToken.length < STRONG_TOKEN_MIN) {
+    opts.stderr(`WARNING: the admin API token is shorter than ${STRONG_TOKEN_MIN} characters: ten wrong guesses from an address lock that address out, the operator's right token included; a longer token (openssl rand -hex 16) always passes`)
   }
   let storeWatch: StoreWatch | undefined
   if (contracts !== null) {

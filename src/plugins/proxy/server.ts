@@ -11,7 +11,7 @@ import {Agent as UndiciAgent} from '../dispatch/index.js'
 import {parseGoUrl, systemClock, type Clock} from '../canonical/index.js'
 import type {LoadedConfig, PipelockConfig} from '../config/index.js'
 import {RELOAD_OUTCOMES, type ContractRuntime} from '../gate/index.js'
-import {isExempt, KillSwitchApi, KillSwitchController, type KillSwitchInputs} from '../killswitch/index.js'
+import {bearerMatches, isExempt, KillSwitchApi, KillSwitchController, type KillSwitchInputs} from '../killswitch/index.js'
 import {AuditLog, type AuditWriter} from './audit-log.js'
 import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
 import {handleConnect, killSwitchConnectDeny} from './connect-handler.js'
@@ -34,7 +34,7 @@ import type {ConfigDrift} from './policy-change.js'
 import {REASON_CODES} from '../scanner/index.js'
 import type {AirlockChange} from './session-gate.js'
 import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
-import {AuthThrottle, guardApiRequest} from './auth-throttle.js'
+import {AuthThrottle, guardApiRequest, STRONG_TOKEN_MIN} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import {createSafeAgent, dialValidated, type LookupAll} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
@@ -589,6 +589,10 @@ export class ProxyServer implements ProxyCore {
         this.metrics.apiAuthThrottled.inc()
         this.audit.event('warn', 'api_auth_throttled', 'admin API client throttled after repeated authentication failures', {client_ip: client, path: p, retry_after_seconds: wait})
       },
+    }, (r) => {
+      const token = this.apiToken()
+      const auth = r.headers.authorization
+      return token.length >= STRONG_TOKEN_MIN && bearerMatches(Array.isArray(auth) ? auth[0] : auth, token)
     })
   }
 

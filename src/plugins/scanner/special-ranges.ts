@@ -18,11 +18,14 @@ export const EXTRA_CORE_CIDRS: readonly string[] = Object.freeze([
 
 const NAT64 = parseCidrs(['64:ff9b::/96'])[0]!
 const SIX_TO_FOUR = parseCidrs(['2002::/16'])[0]!
+// IPv4-translated (RFC 2765 SIIT, `::ffff:0:a.b.c.d`): issue 37 item 7 — it was judged as an IPv6
+// address, passed the scan and was refused only by the dial check, after the socket was opened.
+const TRANSLATED = parseCidrs(['::ffff:0:0:0/96'])[0]!
 
-/** The IPv4 address an IPv6 transition address routes to (NAT64 /96, 6to4, IPv4-compatible), or null. */
+/** The IPv4 address an IPv6 transition address routes to (NAT64 /96, 6to4, IPv4-translated, IPv4-compatible), or null. */
 export function embeddedIPv4(ip: IpBytes): IpBytes | null {
   if (ip.length !== 16) return null
-  if (cidrContains(NAT64, ip)) return ip.slice(12)
+  if (cidrContains(NAT64, ip) || cidrContains(TRANSLATED, ip)) return ip.slice(12)
   if (cidrContains(SIX_TO_FOUR, ip)) return ip.slice(2, 6)
   // IPv4-compatible `::a.b.c.d` (deprecated, RFC 4291 §2.5.5.1); `::` and `::1` are not IPv4.
   let zeros = true

@@ -8,7 +8,7 @@ import {harness} from './url-helpers.js'
 const SPECIAL_LITERALS = [
   'http://[::]:8080/', 'http://[0:0:0:0:0:0:0:0]/', 'http://0.0.0.0/', 'http://0.1.2.3/',
   'http://[64:ff9b::7f00:1]/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://[64:ff9b:1::1]/', 'http://[2002:7f00:1::]/',
-  'http://[2002:a00:1::1]/', 'http://[::127.0.0.1]/', 'http://[::10.1.2.3]/', 'http://198.18.0.1/', 'http://198.19.255.255/',
+  'http://[2002:a00:1::1]/', 'http://[::127.0.0.1]/', 'http://[::ffff:0:127.0.0.1]/', 'http://[::ffff:0:7f00:1]/', 'http://[::ffff:0:a9fe:a9fe]/', 'http://[::10.1.2.3]/', 'http://198.18.0.1/', 'http://198.19.255.255/',
   'http://240.0.0.1/', 'http://255.255.255.255/', 'http://168.63.129.16/', 'http://[fd00:ec2::254]/', 'http://169.254.169.254/',
 ]
 
@@ -49,6 +49,7 @@ test('dial time re-checks the special ranges on the canonical address', async ()
   }
   await assert.rejects(resolveValidated(sc, '[::]', async () => []), /internal IP ::/)
   assert.deepEqual(embeddedIPv4(parseIp('2002:7f00:1::')!), [127, 0, 0, 1])
+  assert.deepEqual(embeddedIPv4(parseIp('::ffff:0:7f00:1')!), [127, 0, 0, 1], 'IPv4-translated (RFC 2765)')
   assert.equal(embeddedIPv4(parseIp('::1')!), null)
 })
 
