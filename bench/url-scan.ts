@@ -44,6 +44,17 @@ export async function runUrlScanBench(args: string[] = []): Promise<UrlScanBench
   const clock = {nowNanos: () => 0n}
   const ctx = {resolver: async () => ['93.184.216.34'], rateLimiter: new RateLimiter(clock)}
   const typical = 'https://api.example.com/v1/repos/acme/widgets/issues?state=open&per_page=50&page=2'
+  const listed = new Set(settings.requestBodyScanning.sensitiveHeaders.map((h) => h.toLowerCase()))
+  let requestNo = 0
+  const typicalHeaders = (n: number): Array<[string, string]> => {
+    const base: Array<[string, string]> = [
+      ['Host', 'api.example.com'], ['User-Agent', 'agent-sdk/1.4.2 node/20.11'], ['Accept', 'application/json'], ['Accept-Encoding', 'gzip, br'],
+      ['Content-Type', 'application/json'], ['Authorization', 'Bearer not-a-real-token-but-long-enough'], ['X-Request-Id', `req-${(requestNo++).toString(16).padStart(12, '0')}`],
+      ['Connection', 'keep-alive'],
+    ]
+    for (let i = base.length; i < n; i++) base.push([`X-Trace-${i}`, `span-${i}-abcdef0123`])
+    return base.slice(0, n)
+  }
   // A key-shaped value assembled at run time (not a real credential).
   const secret = ['sk', '-ant-', 'api03', 'Q'.repeat(8), 'x7'.repeat(10)].join('')
   const cases: Array<[string, () => unknown]> = [
@@ -52,6 +63,11 @@ export async function runUrlScanBench(args: string[] = []): Promise<UrlScanBench
     ['url: 20 query params', () => sc.scanUrl('https://example.com/q?' + Array.from({length: 20}, (_, i) => `k${i}=v${i}`).join('&'), ctx)],
     ['text dlp: 1 KiB prose', () => sc.scanTextForDlp('The quick brown fox jumps over the lazy dog. '.repeat(23))],
     ['response: 4 KiB prose', () => sc.scanResponse('Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(72))],
+    // Header DLP (issue 37): every header is scanned; the listed ones are the fast path. Values
+    // repeat across requests (User-Agent, Accept…) and are remembered clean; the request id is new each time.
+    ['headers: 8 typical, all scanned', () => sc.scanRequestHeaders(typicalHeaders(8))],
+    ['headers: 20 incl. 12 X-*, all scanned', () => sc.scanRequestHeaders(typicalHeaders(20))],
+    ['headers: the listed ones of those 20 (the old limit)', () => sc.scanRequestHeaders(typicalHeaders(20).filter(([h]) => listed.has(h.toLowerCase())))],
   ]
   const rows: UrlScanBenchRow[] = []
   let base = 0
