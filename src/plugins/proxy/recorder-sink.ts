@@ -1,9 +1,9 @@
 import {readFileSync, statSync} from 'node:fs'
 import {hostname} from 'node:os'
-import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
+import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
+import {classifyHttpMethod, EvidenceEmitter, expireRecorderFiles, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
 import type {AirlockEvidence, Decision, DecisionSink} from './decision.js'
 
@@ -90,11 +90,6 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
   if (!fr.enabled) return undefined
   // Enabled sub-features this version does not implement refuse to start (never silently pass).
   if (fr.raw_escrow) throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.raw_escrow is enabled but not implemented in this version; refusing to start')
-  if (fr.retention_days > 0) {
-    throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.retention_days is set but evidence pruning is not implemented in this version; refusing to start', {
-      hint: 'set retention_days: 0 (keep everything) and prune with your own tooling',
-    })
-  }
   const clock = deps.clock ?? systemClock
   // One CSPRNG refill per 256 receipt ids instead of a call per id.
   const random = deps.random ?? pooledRandom()
@@ -108,7 +103,18 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
     clock,
   })
   const newId = (): string => uuidv7(clock.nowNanos(), random)
-  if (key === undefined) return {recorder, clock, chains: undefined, close: () => recorder.close()}
+  if (key === undefined) {
+    const stopRetention = await startRetention(recorder, fr.retention_days, undefined, deps)
+    return {
+      recorder,
+      clock,
+      chains: undefined,
+      close: () => {
+        stopRetention()
+        recorder.close()
+      },
+    }
+  }
 
   const nonce = (): string => Buffer.from(random(16)).toString('hex')
   // One pass over the session's files finds where both receipt chains continue.
@@ -145,15 +151,58 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
   })
   const timer = setInterval(() => emitter.heartbeat(), HEARTBEAT_SECONDS * 1000)
   timer.unref()
+  // After the emitters have resumed (their tails are read before anything can be expired).
+  const stopRetention = await startRetention(recorder, fr.retention_days, key, deps)
   return {
     recorder,
     clock,
     chains: {emitter, evidence, publicKeyHex: pubHex},
     close(): void {
       clearInterval(timer)
+      stopRetention()
       emitter.close()
     },
   }
+}
+
+const RETENTION_SWEEP_MS = 60 * 60 * 1000
+
+/**
+ * "Now" for retention sweeps: the recorder's clock, or PIPELOCK_RETENTION_NOW (RFC 3339) when
+ * set, which pins the cutoff for reproducible runs and tests without touching receipt times.
+ */
+function retentionNow(deps: RecorderDeps): bigint {
+  const fixed = process.env.PIPELOCK_RETENTION_NOW
+  if (fixed !== undefined && fixed !== '') {
+    try {
+      return fixedClock(fixed).nowNanos()
+    } catch {
+      throw new PipelockError('CONFIG_INVALID', `PIPELOCK_RETENTION_NOW "${fixed}" is not an RFC 3339 time`)
+    }
+  }
+  return (deps.clock ?? systemClock).nowNanos()
+}
+
+/**
+ * `retention_days` (policy-extra.md §3.3): one sweep at start, then hourly. A failed sweep is
+ * reported and retried at the next one; it never stops the recorder.
+ */
+async function startRetention(recorder: FlightRecorder, days: number, key: Ed25519KeyPair | undefined, deps: RecorderDeps): Promise<() => void> {
+  if (days <= 0) return () => undefined
+  const sweep = async (): Promise<void> => {
+    try {
+      const r = await expireRecorderFiles(recorder, {retentionDays: days, nowNanos: retentionNow(deps), ...(key === undefined ? {} : {key})})
+      if (r !== undefined) {
+        process.stderr.write(`pipelock: flight recorder retention: removed ${r.removed.length} files older than ${r.cutoff} (anchor at entry seq ${r.anchorSeq})\n`)
+      }
+    } catch (e) {
+      process.stderr.write(`pipelock: warning: flight recorder retention: ${(e as Error).message}\n`)
+    }
+  }
+  await sweep()
+  const timer = setInterval(() => void sweep(), RETENTION_SWEEP_MS)
+  timer.unref()
+  return () => clearInterval(timer)
 }
 
 /** Opens the recorder for `config.flight_recorder`, or returns undefined when it is disabled. */

@@ -131,6 +131,15 @@ export class FlightRecorder {
     return this.opts.sessionId
   }
 
+  get dir(): string {
+    return this.opts.dir
+  }
+
+  /** Flushes the open file to disk now. */
+  sync(): void {
+    if (!this.closed) fsyncSync(this.fd)
+  }
+
   private openFile(file: string, entries: number): void {
     if (this.fd >= 0) {
       fsyncSync(this.fd)
