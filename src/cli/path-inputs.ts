@@ -12,6 +12,8 @@ const PATH_INPUTS: Readonly<Record<string, {flags: readonly string[]; args?: rea
   doctor: {flags: ['config']},
   'audit:score': {flags: ['config']},
   keygen: {flags: ['home', 'keystore']},
+  'escrow:decrypt': {flags: ['out', 'verify-entry'], args: ['file']},
+  'escrow:keygen': {flags: ['out-private']},
   trust: {flags: ['home', 'keystore'], args: ['pubfile']},
   'generate:config': {flags: ['output']},
   'generate:systemd': {flags: ['config', 'output']},

@@ -272,6 +272,11 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
   if (fr.enabled && fr.dir === '') fail(['flight_recorder', 'dir'], 'required when flight_recorder.enabled is true')
   if (!['0600', '0640', '0660'].includes(String(fr.file_mode))) fail(['flight_recorder', 'file_mode'], `must be 0600, 0640 or 0660, got ${fr.file_mode}`)
   if (fr.retention_days < 0) fail(['flight_recorder', 'retention_days'], 'must be >= 0')
+  if (fr.enabled && fr.raw_escrow) {
+    const k = fr.escrow_public_key.trim()
+    if (k === '') fail(['flight_recorder', 'escrow_public_key'], 'is required when raw_escrow is enabled')
+    if (!/^[0-9a-fA-F]{64}$/.test(k)) fail(['flight_recorder', 'escrow_public_key'], 'must be 64 hex chars (a 32-byte X25519 public key)')
+  }
   // tls_interception: empty ca_cert/ca_key mean <pipelock home>/ca.pem and ca-key.pem (transports §2.1);
   // cert_ttl and the CA files are checked when the proxy builds its interceptor.
   if (c.reverse_proxy.enabled && c.reverse_proxy.upstream === '') fail(['reverse_proxy', 'upstream'], 'required when reverse_proxy.enabled is true')

@@ -21,7 +21,7 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'health_watchdog',
   'media_policy',
   'logging.file',
-  // retention_days: expiry with retention anchors (recorder/retention.ts); raw_escrow is refused by the recorder itself (recorder-sink.ts).
+  // retention_days: expiry behind retention anchors (recorder/retention.ts); raw_escrow: sealed sidecars (recorder/flight-recorder.ts).
   'flight_recorder',
   // §14: sessions, scoring, levels, decay, time recovery, UpgradeAction, block_all (session-gate.ts).
   'session_profiling',

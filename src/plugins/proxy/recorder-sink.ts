@@ -89,7 +89,7 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
   const fr = config.flight_recorder
   if (!fr.enabled) return undefined
   // Enabled sub-features this version does not implement refuse to start (never silently pass).
-  if (fr.raw_escrow) throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.raw_escrow is enabled but not implemented in this version; refusing to start')
+  const escrowPublicKey = fr.raw_escrow ? decodeEscrowPublicKey(fr.escrow_public_key) : undefined
   const clock = deps.clock ?? systemClock
   // One CSPRNG refill per 256 receipt ids instead of a call per id.
   const random = deps.random ?? pooledRandom()
@@ -100,6 +100,7 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
     maxEntriesPerFile: fr.max_entries_per_file,
     checkpointInterval: fr.checkpoint_interval,
     ...(key !== undefined && fr.sign_checkpoints ? {checkpointKey: key} : {}),
+    ...(escrowPublicKey === undefined ? {} : {escrowPublicKey}),
     clock,
   })
   const newId = (): string => uuidv7(clock.nowNanos(), random)
@@ -165,6 +166,15 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
   }
 }
 
+/** `escrow_public_key`: 64 hex chars (policy-extra.md §3.1; the startup texts of the reference). */
+function decodeEscrowPublicKey(hex: string): Buffer {
+  const t = hex.trim()
+  if (t === '') throw new PipelockError('CONFIG_INVALID', 'flight_recorder.escrow_public_key is required when raw_escrow is enabled')
+  if (!/^([0-9a-fA-F]{2})*$/.test(t)) throw new PipelockError('CONFIG_INVALID', `creating flight recorder: decoding escrow public key: encoding/hex: invalid byte or odd length in ${JSON.stringify(t)}`)
+  if (t.length !== 64) throw new PipelockError('CONFIG_INVALID', `creating flight recorder: escrow public key must be 32 bytes, got ${t.length / 2}`)
+  return Buffer.from(t, 'hex')
+}
+
 const RETENTION_SWEEP_MS = 60 * 60 * 1000
 
 /**
@@ -211,6 +221,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   if (open === undefined) return undefined
   const {recorder, clock, chains} = open
   const fr = config.flight_recorder
+  const escrow = fr.raw_escrow
   if (chains === undefined) {
     return {
       description: `${fr.dir} (unsigned block decisions; set flight_recorder.signing_key_path for signed receipts)`,
@@ -223,6 +234,8 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
           transport: d.transport,
           summary: `block: ${d.layer} (${d.reason ?? ''})`,
           detailJson: goJson(fromPlain({verdict: d.verdict, layer: d.layer, pattern: d.reason ?? '', request_id: d.requestId})),
+          // raw escrow: the same detail with the target as the client sent it
+          ...(escrow ? {rawDetailJson: goJson(fromPlain({verdict: d.verdict, layer: d.layer, pattern: d.reason ?? '', request_id: d.requestId, target: d.url ?? d.target}))} : {}),
         })
       },
       recordAirlock(c: AirlockEvidence): void {
@@ -265,6 +278,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         // Decision keeps `GET`, which the contract gate and capture need).
         method: d.transport === 'websocket' ? 'WS' : d.method,
         target: d.target,
+        ...(escrow && d.url !== undefined ? {rawTarget: d.url} : {}),
         transport: d.transport,
         verdict: receiptVerdict(d),
         ...(d.layer !== 'all' ? {layer: d.layer} : {}),
