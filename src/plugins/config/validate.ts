@@ -266,6 +266,32 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   return warnings
 }
 
+/** `rules` (scanners-extra.md §5.2): the reference's texts, for check and run alike. */
+function validateRules(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const r = c.rules
+  if (r.min_confidence !== '' && !['high', 'medium', 'low'].includes(r.min_confidence)) {
+    fail(['rules', 'min_confidence'], `rules: min_confidence "${r.min_confidence}" must be high, medium, or low`)
+  }
+  r.disabled.forEach((raw, i) => {
+    const v = raw.trim()
+    if (v === '') fail(['rules', 'disabled', i], `rules: disabled[${i}] must be non-empty`)
+    const colon = v.indexOf(':')
+    if (colon >= 0) {
+      if (colon === 0 || colon === v.length - 1) fail(['rules', 'disabled', i], `rules: disabled[${i}] "${v}" must be bundle:rule or a glob pattern`)
+    } else if (!/[*?]/.test(v)) {
+      fail(['rules', 'disabled', i], `rules: disabled[${i}] "${v}" must contain ':' (namespaced) or be a glob pattern with * or ?`)
+    }
+  })
+  r.trusted_keys.forEach((k, i) => {
+    if (k.name.trim() === '') fail(['rules', 'trusted_keys', i, 'name'], `rules: trusted_keys[${i}] name must be non-empty`)
+    const at = ['rules', 'trusted_keys', i, 'public_key']
+    if (k.public_key.length !== 64) fail(at, `rules: trusted_keys[${i}] "${k.name}" public_key must be exactly 64 hex chars`)
+    if (k.public_key !== k.public_key.toLowerCase()) fail(at, `rules: trusted_keys[${i}] "${k.name}" public_key must be lowercase hex`)
+    if (!/^[0-9a-f]{64}$/.test(k.public_key)) fail(at, `rules: trusted_keys[${i}] "${k.name}" public_key invalid hex: encoding/hex: invalid byte`)
+    if (k.tier !== undefined && !['standard', 'community', 'pro'].includes(k.tier)) fail(['rules', 'trusted_keys', i, 'tier'], `rules: trusted_keys[${i}] "${k.name}" tier must be standard, community or pro`)
+  })
+}
+
 /** Feature-specific checks for sections the proxy does not implement yet (§20.4 last bullet). */
 function validateFeatureSections(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
   const fr = c.flight_recorder
@@ -295,6 +321,7 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     })
   }
   validateCanaries(c, fail)
+  validateRules(c, fail)
   if (c.taint.enabled && !['strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
     fail(['taint', 'policy'], `must be one of strict, balanced, permissive, got "${c.taint.policy}"`)
   }

@@ -41,6 +41,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'flight_recorder',
   // mcp.md §12.3: checked before the stdio child is spawned (not applied to --upstream/--listen).
   'mcp_binary_integrity',
+  // scanners-extra §5: verified rule bundles' DLP and injection patterns, through the same
+  // scanner settings (proxy/settings-from-config.ts). Tool-poison rules are not fed to tool scanning yet.
+  'rules',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */

@@ -57,6 +57,9 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'websocket_proxy',
   // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
   'reverse_proxy',
+  // scanners-extra §5: community rule bundles, verified and fed to the DLP and response
+  // patterns in settings-from-config.ts (src/plugins/rules).
+  'rules',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */
