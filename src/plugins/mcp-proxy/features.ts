@@ -41,8 +41,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'flight_recorder',
   // mcp.md §12.3: checked before the stdio child is spawned (not applied to --upstream/--listen).
   'mcp_binary_integrity',
-  // scanners-extra §5: verified rule bundles' DLP and injection patterns, through the same
-  // scanner settings (proxy/settings-from-config.ts). Tool-poison rules are not fed to tool scanning yet.
+  // scanners-extra §5: verified rule bundles' DLP, injection and tool-poison patterns, through the
+  // same scanner settings (proxy/settings-from-config.ts; tool-poison in mcp/tools/scan.ts).
   'rules',
 ])
 

@@ -57,8 +57,8 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'websocket_proxy',
   // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
   'reverse_proxy',
-  // scanners-extra §5: community rule bundles, verified and fed to the DLP and response
-  // patterns in settings-from-config.ts (src/plugins/rules).
+  // scanners-extra §5: community rule bundles, verified and fed to the DLP, response and MCP
+  // tool-poison patterns in settings-from-config.ts (src/plugins/rules).
   'rules',
 ])
 

@@ -84,5 +84,6 @@ export function scannerSettingsFromConfig(c: PipelockConfig, ctx: SettingsContex
       sensitiveHeaders: [...rb.sensitive_headers],
       ignoreHeaders: [...rb.ignore_headers],
     },
+    ...(bundles.toolPoison.length > 0 ? {toolPoison: bundles.toolPoison} : {}),
   }
 }
