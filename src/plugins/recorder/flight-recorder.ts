@@ -3,7 +3,7 @@ import path from 'node:path'
 import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {BackgroundSync, chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput} from '../receipts/index.js'
-import {sealEscrow, signBytes, type Ed25519KeyPair} from '../signing/index.js'
+import {escrowSealer, signBytes, type Ed25519KeyPair} from '../signing/index.js'
 import {acquireWriterLock} from './writer-lock.js'
 
 // The flight recorder (runtime.md §21.1, receipts.md §7.3–7.4): an append-only JSONL evidence
@@ -67,7 +67,11 @@ export class FlightRecorder {
     readonly resume: ResumeInfo,
   ) {
     this.checkpointFirst = nextSeq
+    if (opts.escrowPublicKey !== undefined) this.sealer = escrowSealer(opts.escrowPublicKey)
   }
+
+  /** Raw escrow: seals a detail to the configured public key (undefined when escrow is off). */
+  private readonly sealer: ((plain: Uint8Array) => Buffer) | undefined
 
   /** Opens (or resumes) the recorder. Fails fast when the directory is not writable. */
   static async open(options: FlightRecorderOptions): Promise<FlightRecorder> {
@@ -167,7 +171,7 @@ export class FlightRecorder {
     if (this.entriesInFile >= this.opts.maxEntriesPerFile) {
       this.openFile(path.join(this.opts.dir, `evidence-${this.opts.sessionId}-${this.nextSeq}.jsonl`), 0)
     }
-    const written = this.write(this.opts.escrowPublicKey === undefined ? input : this.escrow(input, this.opts.escrowPublicKey))
+    const written = this.write(this.sealer === undefined ? input : this.escrow(input, this.sealer))
     if (this.opts.fsync === 'entry') fsyncSync(this.fd)
     this.sinceCheckpoint++
     if (this.sinceCheckpoint >= this.opts.checkpointInterval) this.checkpoint()
@@ -175,12 +179,12 @@ export class FlightRecorder {
   }
 
   /** Seals the entry's raw detail to its sidecar and names it in `raw_ref` (a failure aborts the append). */
-  private escrow(input: EntryInput, publicKey: Uint8Array): EntryInput {
+  private escrow(input: EntryInput, seal: (plain: Uint8Array) => Buffer): EntryInput {
     const name = `evidence-${this.opts.sessionId}-${this.chain.nextSeq}.raw.enc`
     const file = path.join(this.opts.dir, name)
     let fd = -1
     try {
-      const sealed = sealEscrow(Buffer.from(input.rawDetailJson ?? input.detailJson, 'utf8'), publicKey)
+      const sealed = seal(Buffer.from(input.rawDetailJson ?? input.detailJson, 'utf8'))
       fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, this.opts.fileMode)
       writeSync(fd, sealed)
       fchmodSync(fd, this.opts.fileMode)

@@ -1,4 +1,4 @@
-import {createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes} from 'node:crypto'
+import {createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto'
 import {hsalsa, xsalsa20poly1305} from '@noble/ciphers/salsa.js'
 
 // Raw-escrow sidecars (policy-extra.md §3.5): NaCl `crypto_box` — X25519 (node:crypto), then
@@ -23,12 +23,20 @@ function words(bytes: Uint8Array): Uint32Array {
   return out
 }
 
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  return createPublicKey({key: Buffer.concat([X25519_SPKI, publicKey]), format: 'der', type: 'spki'})
+}
+
 /** crypto_box_beforenm: HSalsa20(X25519(sk, pk), 0¹⁶). */
-export function boxBeforeNm(publicKey: Uint8Array, secretKey: Uint8Array): Buffer {
+export function boxBeforeNm(publicKey: Uint8Array | KeyObject, secretKey: Uint8Array | KeyObject): Buffer {
   const shared = diffieHellman({
-    privateKey: createPrivateKey({key: Buffer.concat([X25519_PKCS8, secretKey]), format: 'der', type: 'pkcs8'}),
-    publicKey: createPublicKey({key: Buffer.concat([X25519_SPKI, publicKey]), format: 'der', type: 'spki'}),
+    privateKey: secretKey instanceof Uint8Array ? createPrivateKey({key: Buffer.concat([X25519_PKCS8, secretKey]), format: 'der', type: 'pkcs8'}) : secretKey,
+    publicKey: publicKey instanceof Uint8Array ? publicKeyObject(publicKey) : publicKey,
   })
+  return hsalsaKey(shared)
+}
+
+function hsalsaKey(shared: Uint8Array): Buffer {
   const out = new Uint32Array(8)
   hsalsa(SIGMA, words(shared), new Uint32Array(4), out)
   const key = Buffer.alloc(32)
@@ -56,11 +64,24 @@ export function x25519PublicKey(secretKey: Uint8Array): Buffer {
   return createPublicKey(priv).export({format: 'der', type: 'spki'}).subarray(X25519_SPKI.length)
 }
 
+/**
+ * A sealer for one escrow public key: the recipient key is parsed once, and each file's ephemeral
+ * key pair stays a KeyObject (importing raw private keys is the slow part of OpenSSL here).
+ */
+export function escrowSealer(recipient: Uint8Array, random: (n: number) => Uint8Array = randomBytes): (plain: Uint8Array) => Buffer {
+  const to = publicKeyObject(recipient)
+  return (plain) => {
+    const eph = generateKeyPairSync('x25519')
+    const ephPublic = eph.publicKey.export({format: 'der', type: 'spki'}).subarray(X25519_SPKI.length)
+    const nonce = Buffer.from(random(24))
+    const box = xsalsa20poly1305(boxBeforeNm(to, eph.privateKey), nonce).encrypt(plain)
+    return Buffer.concat([ephPublic, nonce, box])
+  }
+}
+
 /** Seals one sidecar to the escrow public key. */
 export function sealEscrow(plain: Uint8Array, recipient: Uint8Array, random: (n: number) => Uint8Array = randomBytes): Buffer {
-  const eph = x25519KeyPair()
-  const nonce = Buffer.from(random(24))
-  return Buffer.concat([eph.publicKey, nonce, boxEasy(plain, nonce, recipient, eph.secretKey)])
+  return escrowSealer(recipient, random)(plain)
 }
 
 /** Opens one sidecar with the escrow secret key (the spec's exact failure texts). */
