@@ -1,12 +1,10 @@
 import {describe, test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {createHash} from 'node:crypto'
 import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {repoPath} from '../helpers/vectors.js'
 import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, type Upstream} from './proxy-harness.js'
 
 // `pipelock run` with flight_recorder enabled: every decision becomes a signed receipt in one
@@ -89,17 +87,6 @@ describe('pipelock run with the flight recorder', () => {
       assert.equal(decisions[0].detail.pattern, 'dlp_match')
     } finally {
       rmSync(sub, {recursive: true, force: true})
-    }
-  })
-
-  test('raw_escrow and retention_days refuse to start (not implemented)', () => {
-    for (const extra of ['  raw_escrow: true\n  escrow_public_key: "' + 'ab'.repeat(32) + '"', '  retention_days: 30']) {
-      const sub = tempDir('pipelock-recorder-refuse-')
-      writeFileSync(path.join(sub, 'c.yaml'), recorderConfig(sub, [extra]))
-      const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), 'run', '--config', path.join(sub, 'c.yaml'), '--listen', '127.0.0.1:0'], {encoding: 'utf8', timeout: 30_000})
-      rmSync(sub, {recursive: true, force: true})
-      assert.notEqual(r.status, 0)
-      assert.match(r.stderr, /not implemented in this version; refusing to start/)
     }
   })
 })

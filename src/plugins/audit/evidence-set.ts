@@ -14,6 +14,10 @@ import {
   parseEvidenceReceipt,
   recordString,
   recordUint,
+  anchorSignedBytes,
+  anchorTail,
+  RETENTION_ANCHOR,
+  resumeAnchor,
   validateEvidence,
   verifyChainBatches,
   type ActionReceipt,
@@ -113,6 +117,18 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // entry-chain state
   let entrySession: string | undefined
   let lastEntry: {seq: bigint; file: string} | undefined
+  // A retention cut (policy-extra.md §3.3): the first entry continues from the last entry of
+  // expired files, as a retention anchor later in the input records; every chain resumes there.
+  const cut = req.files.length > 0 ? resumeAnchor(req.files) : undefined
+  const anchors: {signedBytes: Buffer | undefined; signature: string; seq: string; at: Position; key: string | undefined}[] = []
+  let v1Base = 0
+  if (cut !== undefined) {
+    const tail = anchorTail(cut)
+    entryChain.resumeAfter(tail.hash)
+    lastEntry = {seq: tail.seq, file: '(expired files)'}
+    if (cut.evidenceChain !== undefined) v2.resumeAfter(cut.evidenceChain.lastSeq, cut.evidenceChain.lastReceiptHash)
+    if (cut.receiptChain !== undefined) v1Base = Number(cut.receiptChain.lastSeq + 1n)
+  }
   const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined}[] = []
   let sealedAt: string | undefined
   let transcriptRoots = 0
@@ -250,6 +266,12 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
         transcriptRoots++
         checkTranscriptRoot(e, at)
         break
+      case RETENTION_ANCHOR: {
+        const d = e.detail instanceof Map ? e.detail : new Map()
+        const sig = d.get('signature')
+        anchors.push({signedBytes: anchorSignedBytes(e.detailRaw), signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase()})
+        break
+      }
       case 'evidence_receipt': {
         let r: ParsedEvidenceReceipt
         try {
@@ -290,8 +312,9 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     const rootHash = str(d, 'root_hash')
     const count = d.get('receipt_count')
     const want = lastV1 === undefined ? undefined : actionReceiptHash(lastV1)
-    if (want === undefined || rootHash !== want || !(count instanceof JsonNumber) || count.text !== String(v1Count)) {
-      fail('action_receipts', `entry seq ${e.seq}: transcript root (root ${rootHash}, ${count instanceof JsonNumber ? count.text : '?'} receipts) does not match the receipt chain before it (root ${want ?? 'none'}, ${v1Count} receipts)`, at)
+    const total = v1Base + v1Count
+    if (want === undefined || rootHash !== want || !(count instanceof JsonNumber) || count.text !== String(total)) {
+      fail('action_receipts', `entry seq ${e.seq}: transcript root (root ${rootHash}, ${count instanceof JsonNumber ? count.text : '?'} receipts) does not match the receipt chain before it (root ${want ?? 'none'}, ${total} receipts)`, at)
     }
     sealedAt = e.seq
   }
@@ -428,6 +451,9 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     ...(pin.key === undefined ? {} : {pinnedKey: pin.key}),
     sessionId: req.session,
     endorsements: req.endorsements ?? [],
+    ...(cut?.receiptChain === undefined
+      ? {}
+      : {resume: {seq: cut.receiptChain.lastSeq, prevHash: cut.receiptChain.lastReceiptHash, ...(cut.receiptChain.run === undefined ? {} : {run: cut.receiptChain.run})}}),
   }, req.signatures)
 
   if (activeRun !== undefined) {
@@ -460,6 +486,23 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     const ok = /^[0-9a-f]{128}$/.test(c.signature) && verifyBytes(Buffer.from(checkpointKey, 'hex'), Buffer.from(c.prevHash, 'ascii'), Buffer.from(c.signature, 'hex'))
     if (!ok) fail('entries', `entry seq ${c.seq}: checkpoint signature verification failed`, c.at)
   }
+  // Retention anchors carry their own signature by the recorder key (over the detail without it).
+  let unsignedAnchors = 0
+  for (const a of anchors) {
+    if (a.signature === '') {
+      unsignedAnchors++
+      continue
+    }
+    const anchorKey = a.key ?? fallbackKey
+    if (anchorKey === undefined) continue
+    const ok = a.signedBytes !== undefined && /^[0-9a-f]{128}$/.test(a.signature) && verifyBytes(Buffer.from(anchorKey, 'hex'), a.signedBytes, Buffer.from(a.signature, 'hex'))
+    if (!ok) fail('entries', `entry seq ${a.seq}: retention anchor signature verification failed`, a.at)
+  }
+  if (unsignedAnchors > 0) warn(`${unsignedAnchors} retention anchors are unsigned (no recorder signing key): only the entry chain covers them`)
+  if (cut !== undefined) {
+    const first = cut.removed.reduce((m, r) => (r.firstSeq < m ? r.firstSeq : m), anchorTail(cut).seq)
+    warn(`the chains resume after a retention cut: ${cut.removed.length} expired files (entry seq ${first}-${anchorTail(cut).seq}, cutoff ${cut.cutoff}) were removed as a retention anchor records`)
+  }
   if (unsigned > 0) warn(`${unsigned} of ${checkpoints.length} checkpoints are unsigned (flight_recorder.sign_checkpoints off): they add no signature over the entry chain`)
   if (unchecked > 0) warn(`${unchecked} signed checkpoints not checked: no v1 signer key to check them with`)
 
@@ -489,6 +532,18 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       checkpoints: checkpoints.length,
       signedCheckpoints,
       transcriptRoots,
+      ...(anchors.length === 0 ? {} : {retentionAnchors: anchors.length}),
+      ...(cut === undefined
+        ? {}
+        : {
+            retentionCut: {
+              removedFiles: cut.removed.length,
+              firstSeq: cut.removed.reduce((m, r) => (r.firstSeq < m ? r.firstSeq : m), anchorTail(cut).seq).toString(),
+              lastSeq: anchorTail(cut).seq.toString(),
+              cutoff: cut.cutoff,
+              retentionDays: cut.retentionDays,
+            },
+          }),
     },
     actionReceipts: {
       count: v1Count,

@@ -50,6 +50,10 @@ export interface EntryChainSummary {
   signedCheckpoints: number
   transcriptRoots: number
   headHash?: string
+  /** The chains resume after a retention cut (policy-extra.md §3.3): what the anchor says was removed. */
+  retentionCut?: {removedFiles: number; firstSeq: string; lastSeq: string; cutoff: string; retentionDays: number}
+  /** Retention anchor entries seen (each a signed record of an expiry). */
+  retentionAnchors?: number
 }
 
 export interface ActionChainSummary {

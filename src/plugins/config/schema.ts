@@ -294,7 +294,7 @@ function buildConfigSchema() {
       min_confidence: str,
       include_experimental: bool,
       disabled: strList,
-      trusted_keys: z.array(obj({name: str, public_key: str})),
+      trusted_keys: z.array(obj({name: str, public_key: str, tier: str.optional()})),
     }),
     file_sentry: obj({enabled: bool, watch_paths: strList, scan_content: bool, ignore_patterns: strList}),
     sandbox: obj({

@@ -266,12 +266,43 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   return warnings
 }
 
+/** `rules` (scanners-extra.md §5.2): the reference's texts, for check and run alike. */
+function validateRules(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const r = c.rules
+  if (r.min_confidence !== '' && !['high', 'medium', 'low'].includes(r.min_confidence)) {
+    fail(['rules', 'min_confidence'], `rules: min_confidence "${r.min_confidence}" must be high, medium, or low`)
+  }
+  r.disabled.forEach((raw, i) => {
+    const v = raw.trim()
+    if (v === '') fail(['rules', 'disabled', i], `rules: disabled[${i}] must be non-empty`)
+    const colon = v.indexOf(':')
+    if (colon >= 0) {
+      if (colon === 0 || colon === v.length - 1) fail(['rules', 'disabled', i], `rules: disabled[${i}] "${v}" must be bundle:rule or a glob pattern`)
+    } else if (!/[*?]/.test(v)) {
+      fail(['rules', 'disabled', i], `rules: disabled[${i}] "${v}" must contain ':' (namespaced) or be a glob pattern with * or ?`)
+    }
+  })
+  r.trusted_keys.forEach((k, i) => {
+    if (k.name.trim() === '') fail(['rules', 'trusted_keys', i, 'name'], `rules: trusted_keys[${i}] name must be non-empty`)
+    const at = ['rules', 'trusted_keys', i, 'public_key']
+    if (k.public_key.length !== 64) fail(at, `rules: trusted_keys[${i}] "${k.name}" public_key must be exactly 64 hex chars`)
+    if (k.public_key !== k.public_key.toLowerCase()) fail(at, `rules: trusted_keys[${i}] "${k.name}" public_key must be lowercase hex`)
+    if (!/^[0-9a-f]{64}$/.test(k.public_key)) fail(at, `rules: trusted_keys[${i}] "${k.name}" public_key invalid hex: encoding/hex: invalid byte`)
+    if (k.tier !== undefined && !['standard', 'community', 'pro'].includes(k.tier)) fail(['rules', 'trusted_keys', i, 'tier'], `rules: trusted_keys[${i}] "${k.name}" tier must be standard, community or pro`)
+  })
+}
+
 /** Feature-specific checks for sections the proxy does not implement yet (§20.4 last bullet). */
 function validateFeatureSections(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
   const fr = c.flight_recorder
   if (fr.enabled && fr.dir === '') fail(['flight_recorder', 'dir'], 'required when flight_recorder.enabled is true')
   if (!['0600', '0640', '0660'].includes(String(fr.file_mode))) fail(['flight_recorder', 'file_mode'], `must be 0600, 0640 or 0660, got ${fr.file_mode}`)
   if (fr.retention_days < 0) fail(['flight_recorder', 'retention_days'], 'must be >= 0')
+  if (fr.enabled && fr.raw_escrow) {
+    const k = fr.escrow_public_key.trim()
+    if (k === '') fail(['flight_recorder', 'escrow_public_key'], 'is required when raw_escrow is enabled')
+    if (!/^[0-9a-fA-F]{64}$/.test(k)) fail(['flight_recorder', 'escrow_public_key'], 'must be 64 hex chars (a 32-byte X25519 public key)')
+  }
   // tls_interception: empty ca_cert/ca_key mean <pipelock home>/ca.pem and ca-key.pem (transports §2.1);
   // cert_ttl and the CA files are checked when the proxy builds its interceptor.
   if (c.reverse_proxy.enabled && c.reverse_proxy.upstream === '') fail(['reverse_proxy', 'upstream'], 'required when reverse_proxy.enabled is true')
@@ -290,6 +321,7 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     })
   }
   validateCanaries(c, fail)
+  validateRules(c, fail)
   if (c.taint.enabled && !['strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
     fail(['taint', 'policy'], `must be one of strict, balanced, permissive, got "${c.taint.policy}"`)
   }

@@ -41,6 +41,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'flight_recorder',
   // mcp.md §12.3: checked before the stdio child is spawned (not applied to --upstream/--listen).
   'mcp_binary_integrity',
+  // scanners-extra §5: verified rule bundles' DLP, injection and tool-poison patterns, through the
+  // same scanner settings (proxy/settings-from-config.ts; tool-poison in mcp/tools/scan.ts).
+  'rules',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */

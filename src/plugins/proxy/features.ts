@@ -21,7 +21,7 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'health_watchdog',
   'media_policy',
   'logging.file',
-  // raw_escrow and retention_days are refused by the recorder itself (recorder-sink.ts).
+  // retention_days: expiry behind retention anchors (recorder/retention.ts); raw_escrow: sealed sidecars (recorder/flight-recorder.ts).
   'flight_recorder',
   // §14: sessions, scoring, levels, decay, time recovery, UpgradeAction, block_all (session-gate.ts).
   'session_profiling',
@@ -57,6 +57,9 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'websocket_proxy',
   // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
   'reverse_proxy',
+  // scanners-extra §5: community rule bundles, verified and fed to the DLP, response and MCP
+  // tool-poison patterns in settings-from-config.ts (src/plugins/rules).
+  'rules',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

@@ -1,9 +1,9 @@
 import {readFileSync, statSync} from 'node:fs'
 import {hostname} from 'node:os'
-import {formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
+import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {classifyHttpMethod, EvidenceEmitter, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
+import {classifyHttpMethod, EvidenceEmitter, expireRecorderFiles, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
 import type {AirlockEvidence, Decision, DecisionSink} from './decision.js'
 
@@ -89,12 +89,7 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
   const fr = config.flight_recorder
   if (!fr.enabled) return undefined
   // Enabled sub-features this version does not implement refuse to start (never silently pass).
-  if (fr.raw_escrow) throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.raw_escrow is enabled but not implemented in this version; refusing to start')
-  if (fr.retention_days > 0) {
-    throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.retention_days is set but evidence pruning is not implemented in this version; refusing to start', {
-      hint: 'set retention_days: 0 (keep everything) and prune with your own tooling',
-    })
-  }
+  const escrowPublicKey = fr.raw_escrow ? decodeEscrowPublicKey(fr.escrow_public_key) : undefined
   const clock = deps.clock ?? systemClock
   // One CSPRNG refill per 256 receipt ids instead of a call per id.
   const random = deps.random ?? pooledRandom()
@@ -105,10 +100,22 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
     maxEntriesPerFile: fr.max_entries_per_file,
     checkpointInterval: fr.checkpoint_interval,
     ...(key !== undefined && fr.sign_checkpoints ? {checkpointKey: key} : {}),
+    ...(escrowPublicKey === undefined ? {} : {escrowPublicKey}),
     clock,
   })
   const newId = (): string => uuidv7(clock.nowNanos(), random)
-  if (key === undefined) return {recorder, clock, chains: undefined, close: () => recorder.close()}
+  if (key === undefined) {
+    const stopRetention = await startRetention(recorder, fr.retention_days, undefined, deps)
+    return {
+      recorder,
+      clock,
+      chains: undefined,
+      close: () => {
+        stopRetention()
+        recorder.close()
+      },
+    }
+  }
 
   const nonce = (): string => Buffer.from(random(16)).toString('hex')
   // One pass over the session's files finds where both receipt chains continue.
@@ -145,15 +152,67 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
   })
   const timer = setInterval(() => emitter.heartbeat(), HEARTBEAT_SECONDS * 1000)
   timer.unref()
+  // After the emitters have resumed (their tails are read before anything can be expired).
+  const stopRetention = await startRetention(recorder, fr.retention_days, key, deps)
   return {
     recorder,
     clock,
     chains: {emitter, evidence, publicKeyHex: pubHex},
     close(): void {
       clearInterval(timer)
+      stopRetention()
       emitter.close()
     },
   }
+}
+
+/** `escrow_public_key`: 64 hex chars (policy-extra.md §3.1; the startup texts of the reference). */
+function decodeEscrowPublicKey(hex: string): Buffer {
+  const t = hex.trim()
+  if (t === '') throw new PipelockError('CONFIG_INVALID', 'flight_recorder.escrow_public_key is required when raw_escrow is enabled')
+  if (!/^([0-9a-fA-F]{2})*$/.test(t)) throw new PipelockError('CONFIG_INVALID', `creating flight recorder: decoding escrow public key: encoding/hex: invalid byte or odd length in ${JSON.stringify(t)}`)
+  if (t.length !== 64) throw new PipelockError('CONFIG_INVALID', `creating flight recorder: escrow public key must be 32 bytes, got ${t.length / 2}`)
+  return Buffer.from(t, 'hex')
+}
+
+const RETENTION_SWEEP_MS = 60 * 60 * 1000
+
+/**
+ * "Now" for retention sweeps: the recorder's clock, or PIPELOCK_RETENTION_NOW (RFC 3339) when
+ * set, which pins the cutoff for reproducible runs and tests without touching receipt times.
+ */
+function retentionNow(deps: RecorderDeps): bigint {
+  const fixed = process.env.PIPELOCK_RETENTION_NOW
+  if (fixed !== undefined && fixed !== '') {
+    try {
+      return fixedClock(fixed).nowNanos()
+    } catch {
+      throw new PipelockError('CONFIG_INVALID', `PIPELOCK_RETENTION_NOW "${fixed}" is not an RFC 3339 time`)
+    }
+  }
+  return (deps.clock ?? systemClock).nowNanos()
+}
+
+/**
+ * `retention_days` (policy-extra.md §3.3): one sweep at start, then hourly. A failed sweep is
+ * reported and retried at the next one; it never stops the recorder.
+ */
+async function startRetention(recorder: FlightRecorder, days: number, key: Ed25519KeyPair | undefined, deps: RecorderDeps): Promise<() => void> {
+  if (days <= 0) return () => undefined
+  const sweep = async (): Promise<void> => {
+    try {
+      const r = await expireRecorderFiles(recorder, {retentionDays: days, nowNanos: retentionNow(deps), ...(key === undefined ? {} : {key})})
+      if (r !== undefined) {
+        process.stderr.write(`pipelock: flight recorder retention: removed ${r.removed.length} files older than ${r.cutoff} (anchor at entry seq ${r.anchorSeq})\n`)
+      }
+    } catch (e) {
+      process.stderr.write(`pipelock: warning: flight recorder retention: ${(e as Error).message}\n`)
+    }
+  }
+  await sweep()
+  const timer = setInterval(() => void sweep(), RETENTION_SWEEP_MS)
+  timer.unref()
+  return () => clearInterval(timer)
 }
 
 /** Opens the recorder for `config.flight_recorder`, or returns undefined when it is disabled. */
@@ -162,6 +221,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   if (open === undefined) return undefined
   const {recorder, clock, chains} = open
   const fr = config.flight_recorder
+  const escrow = fr.raw_escrow
   if (chains === undefined) {
     return {
       description: `${fr.dir} (unsigned block decisions; set flight_recorder.signing_key_path for signed receipts)`,
@@ -174,6 +234,8 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
           transport: d.transport,
           summary: `block: ${d.layer} (${d.reason ?? ''})`,
           detailJson: goJson(fromPlain({verdict: d.verdict, layer: d.layer, pattern: d.reason ?? '', request_id: d.requestId})),
+          // raw escrow: the same detail with the target as the client sent it
+          ...(escrow ? {rawDetailJson: goJson(fromPlain({verdict: d.verdict, layer: d.layer, pattern: d.reason ?? '', request_id: d.requestId, target: d.url ?? d.target}))} : {}),
         })
       },
       recordAirlock(c: AirlockEvidence): void {
@@ -216,6 +278,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         // Decision keeps `GET`, which the contract gate and capture need).
         method: d.transport === 'websocket' ? 'WS' : d.method,
         target: d.target,
+        ...(escrow && d.url !== undefined ? {rawTarget: d.url} : {}),
         transport: d.transport,
         verdict: receiptVerdict(d),
         ...(d.layer !== 'all' ? {layer: d.layer} : {}),

@@ -30,6 +30,7 @@ import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 import {loadFeature} from './feature-load.js'
 import {STRONG_TOKEN_MIN} from './auth-throttle.js'
+import {ruleBundleLines} from './rule-bundles.js'
 import {parseReverseUpstream} from './reverse/url.js'
 import type {HostedListener, RunAttachment} from './run-attachment.js'
 
@@ -245,6 +246,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   if (addresses.metrics !== undefined) opts.stderr(`pipelock: metrics listening on ${addresses.metrics}`)
   if (reverse !== undefined) opts.stderr(`pipelock: reverse proxy listening on ${reverse.listen} -> ${reverse.upstream}`)
   if (recorder !== undefined) opts.stderr(`pipelock: flight recorder: ${recorder.description}`)
+  for (const line of ruleBundleLines(loaded.config, opts.env, opts.version)) opts.stderr(line)
   if (capture !== undefined) {
     opts.stderr(`pipelock: capture: ${capture.description}`)
     if (opts.captureRaw === true) opts.stderr('WARNING: --capture-raw: capture files hold request samples and query strings as sent, secrets included; protect and delete them')

@@ -3,11 +3,14 @@
  * plugin, because the proxy is the one place that knows both and injects the environment.
  */
 import type {PipelockConfig} from '../config/index.js'
+import {loadRuleBundles} from '../rules/index.js'
 import {loadSecretsFile, type ScannerSettings, type DlpPatternSpec, type Severity, type ValidatorName} from '../scanner/index.js'
 
 export interface SettingsContext {
   /** Environment for `dlp.scan_env` (the proxy passes `process.env`); canary values never come from it. */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The running version, for bundles' `min_pipelock` (unchecked when absent). */
+  readonly version?: string
 }
 
 function mode(m: string): ScannerSettings['mode'] {
@@ -26,6 +29,11 @@ export function scannerSettingsFromConfig(c: PipelockConfig, ctx: SettingsContex
     ...(p.exempt_domains && p.exempt_domains.length > 0 ? {exemptDomains: p.exempt_domains} : {}),
     ...(p.action === 'warn' ? {action: 'warn' as const} : {}),
   }))
+  // Community rule bundles (scanners-extra.md §5.6): verified bundles add their DLP and injection
+  // patterns after the built-in and user ones (names `<bundle>:<rule>`). This is the one place
+  // bundle rules reach the scanners; a bundle that fails verification contributes nothing.
+  const bundles = loadRuleBundles(c.rules, {env: ctx.env, ...(ctx.version === undefined ? {} : {version: ctx.version})})
+  patterns.push(...bundles.dlp)
   const rs = c.response_scanning
   const rb = c.request_body_scanning
   const minWords = [12, 15, 18, 21, 24].includes(c.seed_phrase_detection.min_words) ? c.seed_phrase_detection.min_words : 12
@@ -59,7 +67,7 @@ export function scannerSettingsFromConfig(c: PipelockConfig, ctx: SettingsContex
       enabled: rs.enabled,
       action: (rs.action === '' ? 'warn' : rs.action) as ScannerSettings['responseScanning']['action'],
       includeDefaults: false,
-      patterns: rs.patterns.map((p) => ({name: p.name, regex: p.regex})),
+      patterns: [...rs.patterns.map((p) => ({name: p.name, regex: p.regex})), ...bundles.response],
       exemptDomains: [...rs.exempt_domains],
       sseStreaming: {
         enabled: rs.sse_streaming.enabled,
@@ -76,5 +84,6 @@ export function scannerSettingsFromConfig(c: PipelockConfig, ctx: SettingsContex
       sensitiveHeaders: [...rb.sensitive_headers],
       ignoreHeaders: [...rb.ignore_headers],
     },
+    ...(bundles.toolPoison.length > 0 ? {toolPoison: bundles.toolPoison} : {}),
   }
 }

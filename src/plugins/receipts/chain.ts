@@ -41,6 +41,11 @@ export interface ChainOptions {
   sessionId?: string
   /** Verified rotation endorsements (see parseRotationEndorsement). */
   endorsements?: readonly RotationEndorsement[]
+  /**
+   * The chain continues after a retention cut (policy-extra.md §3.3): the first receipt follows
+   * the receipt `seq`/`prevHash` named by the anchor, inside the run it names (if any).
+   */
+  resume?: {seq: bigint; prevHash: string; run?: {runNonce: string; openNonce: string}}
 }
 
 export interface ChainResult {
@@ -185,7 +190,23 @@ export class ChainVerifier {
    */
   constructor(private readonly options: ChainOptions) {
     this.expectedKey = options.pinnedKey ? options.pinnedKey : undefined
+    const r = options.resume
+    if (r !== undefined) {
+      this.resumed = true
+      this.prev = r.prevHash
+      this.prevSeq = r.seq
+      // positions inside the segment continue from the cut (seq = index in the segment)
+      this.segmentStart = -Number(r.seq + 1n)
+      this.segmentCount = Number(r.seq + 1n)
+      if (r.run !== undefined) {
+        this.opens.set(r.run.runNonce, r.run.openNonce)
+        this.active = {run: r.run.runNonce, open: r.run.openNonce}
+      }
+    }
   }
+
+  /** True when the chain resumes after a retention cut instead of starting at genesis. */
+  private resumed = false
 
   /** False once the chain is broken (further items are ignored). */
   get ok(): boolean {
@@ -255,7 +276,7 @@ export class ChainVerifier {
     if (this.expectedKey === undefined) this.expectedKey = receipt.signerKey // §6.2: first receipt's key, verbatim
 
     // 2. position rules
-    if (i === 0) {
+    if (i === 0 && !this.resumed) {
       if (marker !== undefined) fail('chain starts at a key_transition segment without the prior segment')
       if (seq !== 0n) fail('root receipt segment must start at chain_seq 0')
     } else if (marker !== undefined) {
@@ -281,7 +302,7 @@ export class ChainVerifier {
     // 5. previous-hash rule
     const prevField = recordString(record, 'chain_prev_hash')
     let expectedPrev: string
-    if (i === 0) {
+    if (i === 0 && !this.resumed) {
       const anchorErr = firstReceiptAnchor(record, prevField, seq)
       if (anchorErr !== undefined) fail(anchorErr)
       expectedPrev = prevField.startsWith('g1:') ? prevField : 'genesis'

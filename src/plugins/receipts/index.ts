@@ -47,3 +47,16 @@ export {RecorderEntryChain} from './recorder-writer.js'
 export type {EntryInput} from './recorder-writer.js'
 export {BackgroundSync} from './background-sync.js'
 export * from './evidence/index.js'
+export {
+  RETENTION_ANCHOR,
+  AnchorError,
+  anchorDetailJson,
+  anchorSignedBytes,
+  anchorTail,
+  findRetentionAnchors,
+  lastEntryTs,
+  parseRetentionAnchor,
+  resumeAnchor,
+  scanClosedFiles,
+} from './retention-anchor.js'
+export type {RetentionAnchor, RemovedFile, ReceiptChainCut, EvidenceChainCut, CutScan} from './retention-anchor.js'

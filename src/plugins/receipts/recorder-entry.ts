@@ -152,6 +152,11 @@ export class EntryChainVerifier {
 
   constructor(private readonly verifyCheckpoint?: (prevHash: string, signatureHex: string) => boolean) {}
 
+  /** The chain continues after a retention cut: the first entry links to `prevHash` (policy-extra.md §3.3). */
+  resumeAfter(prevHash: string): void {
+    if (this.count === 0) this.prev = prevHash
+  }
+
   push(e: RecorderEntry): string | undefined {
     if (this.failed !== undefined) return this.failed
     const computed = recorderEntryHash(e)

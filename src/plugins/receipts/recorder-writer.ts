@@ -20,6 +20,11 @@ export interface EntryInput {
   detailJson: string
   traceId?: string
   rawRef?: string
+  /**
+   * The detail before redaction, for raw escrow (policy-extra.md §3.4): sealed to the escrow key
+   * instead of `detailJson` when given. Never written to the line.
+   */
+  rawDetailJson?: string
 }
 
 export class RecorderEntryChain {

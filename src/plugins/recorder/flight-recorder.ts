@@ -1,9 +1,9 @@
-import {closeSync, constants, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync} from 'node:fs'
+import {closeSync, constants, fchmodSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {BackgroundSync, chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput} from '../receipts/index.js'
-import {signBytes, type Ed25519KeyPair} from '../signing/index.js'
+import {escrowSealer, signBytes, type Ed25519KeyPair} from '../signing/index.js'
 import {acquireWriterLock} from './writer-lock.js'
 
 // The flight recorder (runtime.md §21.1, receipts.md §7.3–7.4): an append-only JSONL evidence
@@ -25,6 +25,11 @@ export interface FlightRecorderOptions {
    */
   fsync?: 'entry' | 'checkpoint'
   clock: Clock
+  /**
+   * Raw escrow (policy-extra.md §3.4): every entry except checkpoints first seals its unredacted
+   * detail to this X25519 public key in `evidence-<session>-<seq>.raw.enc`, named by `raw_ref`.
+   */
+  escrowPublicKey?: Uint8Array
 }
 
 export interface ResumeInfo {
@@ -56,13 +61,17 @@ export class FlightRecorder {
   private release: () => void = () => undefined
 
   private constructor(
-    private readonly opts: Required<Omit<FlightRecorderOptions, 'checkpointKey'>> & {checkpointKey?: Ed25519KeyPair},
+    private readonly opts: Required<Omit<FlightRecorderOptions, 'checkpointKey' | 'escrowPublicKey'>> & {checkpointKey?: Ed25519KeyPair; escrowPublicKey?: Uint8Array},
     private readonly chain: RecorderEntryChain,
     private nextSeq: bigint,
     readonly resume: ResumeInfo,
   ) {
     this.checkpointFirst = nextSeq
+    if (opts.escrowPublicKey !== undefined) this.sealer = escrowSealer(opts.escrowPublicKey)
   }
+
+  /** Raw escrow: seals a detail to the configured public key (undefined when escrow is off). */
+  private readonly sealer: ((plain: Uint8Array) => Buffer) | undefined
 
   /** Opens (or resumes) the recorder. Fails fast when the directory is not writable. */
   static async open(options: FlightRecorderOptions): Promise<FlightRecorder> {
@@ -92,7 +101,7 @@ export class FlightRecorder {
     }
   }
 
-  private static async resume(opts: Required<Omit<FlightRecorderOptions, 'checkpointKey'>> & FlightRecorderOptions, release: () => void): Promise<FlightRecorder> {
+  private static async resume(opts: Required<Omit<FlightRecorderOptions, 'checkpointKey' | 'escrowPublicKey'>> & FlightRecorderOptions, release: () => void): Promise<FlightRecorder> {
     const files = await chainFilesInDir(opts.dir, opts.sessionId)
     const last = files[files.length - 1]
     let chain = new RecorderEntryChain(opts.sessionId)
@@ -131,6 +140,15 @@ export class FlightRecorder {
     return this.opts.sessionId
   }
 
+  get dir(): string {
+    return this.opts.dir
+  }
+
+  /** Flushes the open file to disk now. */
+  sync(): void {
+    if (!this.closed) fsyncSync(this.fd)
+  }
+
   private openFile(file: string, entries: number): void {
     if (this.fd >= 0) {
       fsyncSync(this.fd)
@@ -153,11 +171,29 @@ export class FlightRecorder {
     if (this.entriesInFile >= this.opts.maxEntriesPerFile) {
       this.openFile(path.join(this.opts.dir, `evidence-${this.opts.sessionId}-${this.nextSeq}.jsonl`), 0)
     }
-    const written = this.write(input)
+    const written = this.write(this.sealer === undefined ? input : this.escrow(input, this.sealer))
     if (this.opts.fsync === 'entry') fsyncSync(this.fd)
     this.sinceCheckpoint++
     if (this.sinceCheckpoint >= this.opts.checkpointInterval) this.checkpoint()
     return written
+  }
+
+  /** Seals the entry's raw detail to its sidecar and names it in `raw_ref` (a failure aborts the append). */
+  private escrow(input: EntryInput, seal: (plain: Uint8Array) => Buffer): EntryInput {
+    const name = `evidence-${this.opts.sessionId}-${this.chain.nextSeq}.raw.enc`
+    const file = path.join(this.opts.dir, name)
+    let fd = -1
+    try {
+      const sealed = seal(Buffer.from(input.rawDetailJson ?? input.detailJson, 'utf8'))
+      fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, this.opts.fileMode)
+      writeSync(fd, sealed)
+      fchmodSync(fd, this.opts.fileMode)
+    } catch (e) {
+      throw new PipelockError('WRITE_FAILED', `write raw escrow: ${(e as Error).message}`)
+    } finally {
+      if (fd >= 0) closeSync(fd)
+    }
+    return {...input, rawRef: name}
   }
 
   private write(input: EntryInput): AppendedEntry {

@@ -1,4 +1,4 @@
-import {parseJson, UtcNanoFormatter, type Clock} from '../canonical/index.js'
+import {goQuote, parseJson, UtcNanoFormatter, type Clock} from '../canonical/index.js'
 import {
   actionReceiptHash,
   encodeActionReceipt,
@@ -24,6 +24,11 @@ import {scanRecorderTails, type RecorderTails} from './tail-scan.js'
 export interface DecisionReceiptFields {
   method?: string
   target: string
+  /**
+   * The target before redaction, for raw escrow only: the escrowed copy of the receipt carries it
+   * in place of `target`. Never signed or written to the line.
+   */
+  rawTarget?: string
   transport: string
   verdict: string
   layer?: string
@@ -111,8 +116,9 @@ export class ReceiptEmitter {
   }
 
   /** The `action_receipt` entry (receipts.md §7.3); `ts` comes from `now()`, so it is canonical UTC. */
-  private writeEntry(ts: string, actionType: string, transport: string, verdict: string, envelope: string): void {
+  private writeEntry(ts: string, actionType: string, transport: string, verdict: string, envelope: string, rawEnvelope?: string): void {
     this.opts.recorder.append({
+      ...(rawEnvelope === undefined ? {} : {rawDetailJson: rawEnvelope}),
       ts,
       tsCanonical: true,
       type: 'action_receipt',
@@ -176,7 +182,9 @@ export class ReceiptEmitter {
         f.contractGeneration = c.generation
       }
       const signed = this.builder.appendDecision(f)
-      this.writeEntry(f.timestamp, f.actionType, f.transport, f.verdict, signed.envelope)
+      // Raw escrow: the receipt as it reads with the unredacted target (its signature covers the redacted one).
+      const raw = d.rawTarget !== undefined && d.rawTarget !== d.target ? signed.envelope.replace(`"target":${goQuote(d.target)}`, () => `"target":${goQuote(d.rawTarget as string)}`) : undefined
+      this.writeEntry(f.timestamp, f.actionType, f.transport, f.verdict, signed.envelope, raw)
     })
     return ok ? actionId : undefined
   }

@@ -82,6 +82,11 @@ export interface ScannerSettings {
     sensitiveHeaders: string[]
     ignoreHeaders: string[]
   }
+  /**
+   * Tool-poison patterns of verified community rule bundles (scanners-extra.md §5.5 step 5), added
+   * to MCP tool-definition scanning: `regex` is RE2 source, `scanField` the text it is matched on.
+   */
+  toolPoison?: ReadonlyArray<{readonly name: string; readonly regex: string; readonly scanField: 'description' | 'name'}>
 }
 
 /** §5.12 default `internal` list. */

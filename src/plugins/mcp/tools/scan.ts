@@ -155,11 +155,14 @@ export interface ToolFinding {
 
 export class ToolScanner {
   private readonly poison: ReadonlyArray<{name: string; re: RE2}>
+  /** Community rule bundles' tool-poison patterns (scanner settings), by the field they scan. */
+  private readonly bundlePoison: ReadonlyArray<{name: string; re: RE2; field: 'description' | 'name'}>
   private readonly exfil: RE2
   private readonly hidden: HiddenIntentRules
 
   constructor(private readonly scanner: Scanner) {
     this.poison = POISON_PATTERNS.map((p) => ({name: p.name, re: new RE2(p.regex, 'u')}))
+    this.bundlePoison = (scanner.settings.toolPoison ?? []).map((p) => ({name: p.name, re: new RE2(p.regex, 'u'), field: p.scanField}))
     this.exfil = new RE2(EXFIL_PARAM_PATTERN, 'u')
     this.hidden = new HiddenIntentRules(scanner)
   }
@@ -197,7 +200,12 @@ export class ToolScanner {
       if (!r.clean) findings.push(...new Set(r.matches.map((m) => m.pattern)))
       const tt = this.forToolText(text)
       for (const p of this.poison) if (p.re.test(tt)) findings.push(p.name)
+      for (const p of this.bundlePoison) if (p.field === 'description' && p.re.test(tt)) findings.push(p.name)
       findings.push(...this.hidden.scan(parts))
+    }
+    if (this.bundlePoison.length > 0 && t.name !== '') {
+      const nameText = this.forToolText(t.name)
+      for (const p of this.bundlePoison) if (p.field === 'name' && p.re.test(nameText)) findings.push(p.name)
     }
     for (const p of params) {
       if (this.exfil.test(this.forToolText(expandParamName(p)))) {

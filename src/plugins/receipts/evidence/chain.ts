@@ -40,6 +40,14 @@ export class EvidenceChainVerifier {
   private prevHash: string | undefined
   private prevSeq = 0n
 
+  /** The chain continues after a retention cut from the receipt `seq`/`hash` an anchor names. */
+  resumeAfter(seq: bigint, hash: string): void {
+    if (this.prevHash !== undefined) return
+    this.prevHash = hash
+    this.prevSeq = seq
+    this.state.chains++
+  }
+
   /**
    * Verifies one receipt in input order. Returns the failure text (prefixed `chain_seq <n>:`
    * where a position applies), or undefined. After a failure the caller stops feeding.

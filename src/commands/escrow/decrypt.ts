@@ -1,0 +1,51 @@
+import {writeFileSync} from 'node:fs'
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {PipelockError} from '../../plugins/errors/index.js'
+import {decryptEscrow, type EscrowDecryptResult} from '../../plugins/recorder/index.js'
+
+export default class EscrowDecrypt extends BaseCommand {
+  static override summary = 'Decrypt a raw-escrow sidecar (.raw.enc) with the escrow private key'
+  static override description = `With flight_recorder.raw_escrow, the recorder seals the unredacted detail of every entry to
+the configured X25519 public key in evidence-<session>-<seq>.raw.enc beside the evidence, and
+names the file in the entry's raw_ref. This command is for the holder of the matching private
+key (pipelock escrow keygen): it prints the plaintext (the detail as JSON) on stdout, or writes
+it to --out. With --verify-entry, it finds the entry naming the sidecar in a recorder file and
+says whether the plaintext is exactly the detail that entry hashes (an entry that was not
+redacted), or that the entry was redacted and no byte-for-byte check is possible.`
+
+  static override examples = [
+    {description: 'Print the unredacted detail of entry 12', command: '<%= config.bin %> escrow decrypt --key escrow.key /var/lib/pipelock/recorder/evidence-proxy-12.raw.enc'},
+    {description: 'Check it against the recorder file that references it, as JSON', command: '<%= config.bin %> escrow decrypt --key escrow.key --verify-entry /var/lib/pipelock/recorder/evidence-proxy-0.jsonl /var/lib/pipelock/recorder/evidence-proxy-12.raw.enc --json'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override args = {
+    file: Args.string({description: 'the .raw.enc sidecar', required: true}),
+  }
+
+  static override flags = {
+    key: Flags.string({description: 'escrow private key: 64 hex chars, or a file holding them', required: true}),
+    out: Flags.string({description: 'write the plaintext to this file instead of stdout ("-" = stdout)'}),
+    'verify-entry': Flags.string({description: 'recorder .jsonl file holding the entry whose raw_ref names this sidecar'}),
+  }
+
+  async run(): Promise<EscrowDecryptResult> {
+    const {args, flags} = await this.parse(EscrowDecrypt)
+    const r = await decryptEscrow({file: args.file, key: flags.key, ...(flags['verify-entry'] === undefined ? {} : {verifyEntry: flags['verify-entry']})})
+    const out = flags.out
+    if (out !== undefined && out !== '-') {
+      try {
+        writeFileSync(out, r.plaintext, {mode: 0o600})
+      } catch (e) {
+        throw new PipelockError('WRITE_FAILED', `${out}: ${(e as Error).message}`)
+      }
+      this.out(`wrote ${r.bytes} bytes to ${out}`)
+    } else if (!this.jsonEnabled()) {
+      process.stdout.write(r.plaintext.endsWith('\n') ? r.plaintext : r.plaintext + '\n')
+    }
+    if (r.binding !== undefined) this.err(r.binding.message)
+    return r
+  }
+}

@@ -1,0 +1,33 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {escrowKeygen, type EscrowKeygenResult} from '../../plugins/recorder/index.js'
+
+export default class EscrowKeygen extends BaseCommand {
+  static override summary = 'Create an X25519 key pair for flight_recorder.escrow_public_key'
+  static override description = `Prints "public: <64 hex>" — the value for flight_recorder.escrow_public_key — and writes the
+private key (64 hex chars and a newline, mode 0600) to --out-private, never overwriting a file.
+Without --out-private the private key goes to stderr with a warning. Keep it offline: whoever
+holds it can read every escrowed, unredacted detail (pipelock escrow decrypt).`
+
+  static override examples = [
+    {description: 'A key pair, the private half in escrow.key', command: '<%= config.bin %> escrow keygen --out-private escrow.key'},
+    {description: 'The same as JSON', command: '<%= config.bin %> escrow keygen --out-private escrow.key --json'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    'out-private': Flags.string({description: 'file for the private key (created with mode 0600; must not exist)'}),
+  }
+
+  async run(): Promise<EscrowKeygenResult> {
+    const {flags} = await this.parse(EscrowKeygen)
+    const r = escrowKeygen(flags['out-private'])
+    this.out(`public: ${r.publicKey}`)
+    if (r.privateKey !== undefined) {
+      this.err('WARNING: store this key offline')
+      this.err(`private: ${r.privateKey}`)
+    }
+    return r
+  }
+}

@@ -1,0 +1,108 @@
+import {readFileSync, writeFileSync, existsSync} from 'node:fs'
+import path from 'node:path'
+import {PipelockError} from '../errors/index.js'
+import {parseRecorderEntry, recorderEntryHash, readLines} from '../receipts/index.js'
+import {decodeEscrowKeyHex, EscrowError, openEscrow, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
+
+// The key holder's side of raw escrow (policy-extra.md §3.6): a key pair for
+// `flight_recorder.escrow_public_key`, and decryption of `evidence-<session>-<seq>.raw.enc`
+// sidecars, optionally checked against the entry whose `raw_ref` names them.
+
+export interface EscrowKeygenResult {
+  publicKey: string
+  /** Where the private key was written; absent when it went to stderr. */
+  privateKeyFile?: string
+  privateKey?: string
+}
+
+const INVALID_KEY = 'invalid escrow key: must be 64 hex chars (32 bytes)'
+
+export function escrowKeygen(outPrivate?: string): EscrowKeygenResult {
+  const kp = x25519KeyPair()
+  const publicKey = kp.publicKey.toString('hex')
+  const privateKey = kp.secretKey.toString('hex')
+  if (outPrivate === undefined) return {publicKey, privateKey}
+  if (existsSync(outPrivate)) throw new PipelockError('FILE_EXISTS', `${outPrivate} already exists`)
+  try {
+    writeFileSync(outPrivate, privateKey + '\n', {mode: 0o600, flag: 'wx'})
+  } catch (e) {
+    throw new PipelockError('WRITE_FAILED', `${outPrivate}: ${(e as Error).message}`)
+  }
+  return {publicKey, privateKeyFile: outPrivate}
+}
+
+/** `--key`: 64 hex chars inline, or a file holding them. */
+export function loadEscrowPrivateKey(key: string): Buffer {
+  const inline = decodeEscrowKeyHex(key)
+  if (inline !== undefined) return inline
+  let text: string
+  try {
+    text = readFileSync(key, 'utf8')
+  } catch {
+    throw new PipelockError('KEY_INVALID', INVALID_KEY)
+  }
+  const fromFile = decodeEscrowKeyHex(text)
+  if (fromFile === undefined) throw new PipelockError('KEY_INVALID', INVALID_KEY)
+  return fromFile
+}
+
+export interface EscrowDecryptRequest {
+  file: string
+  key: string
+  /** A recorder file to find the entry naming this sidecar in. */
+  verifyEntry?: string
+}
+
+export interface EscrowDecryptResult {
+  file: string
+  bytes: number
+  /** The decrypted detail (UTF-8; the recorder seals JSON). */
+  plaintext: string
+  /** The X25519 public key of the key used (what the recorder was configured with). */
+  publicKey: string
+  binding?: {entrySeq: string; matches: boolean; message: string}
+}
+
+export async function decryptEscrow(req: EscrowDecryptRequest): Promise<EscrowDecryptResult> {
+  const sk = loadEscrowPrivateKey(req.key)
+  let data: Buffer
+  try {
+    data = readFileSync(req.file)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `${req.file}: ${code ?? (e as Error).message}`)
+  }
+  let plain: Buffer
+  try {
+    plain = openEscrow(data, sk)
+  } catch (e) {
+    if (e instanceof EscrowError) throw new PipelockError('ESCROW_DECRYPT_FAILED', e.message)
+    throw e
+  }
+  const out: EscrowDecryptResult = {file: req.file, bytes: plain.length, plaintext: plain.toString('utf8'), publicKey: x25519PublicKey(sk).toString('hex')}
+  if (req.verifyEntry !== undefined) out.binding = await bindingCheck(req.verifyEntry, path.basename(req.file), out.plaintext)
+  return out
+}
+
+async function bindingCheck(evidence: string, name: string, plaintext: string): Promise<{entrySeq: string; matches: boolean; message: string}> {
+  for await (const line of readLines(evidence)) {
+    const t = line.text?.trim()
+    if (!t || !t.includes(name)) continue
+    let e
+    try {
+      e = parseRecorderEntry(t)
+    } catch {
+      continue
+    }
+    if (e.rawRef !== name) continue
+    // The entry hash covers raw_ref and the detail as written: with the plaintext as the detail,
+    // an entry that was not redacted hashes to what is stored.
+    const matches = recorderEntryHash({...e, detailRaw: plaintext}) === e.hash
+    return {
+      entrySeq: e.seq,
+      matches,
+      message: matches ? `escrow matches entry seq ${e.seq}` : `escrow decrypted; the entry at seq ${e.seq} was redacted, so no byte-for-byte binding check is possible`,
+    }
+  }
+  throw new PipelockError('RECORDER_ENTRY_INVALID', `no entry in ${evidence} has raw_ref ${JSON.stringify(name)}`)
+}

@@ -1,0 +1,398 @@
+import {createHash, randomBytes} from 'node:crypto'
+import {closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs'
+import {homedir} from 'node:os'
+import path from 'node:path'
+import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
+import {goPathMatch} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
+import {verifyBytes} from '../signing/index.js'
+import {BundleError, compareSemver, KNOWN_FEATURES, MAX_BUNDLE_BYTES, parseBundle, type Bundle, type BundleRule} from './bundle.js'
+import {embeddedKeys} from './keyring.js'
+
+// Installed rule bundles (scanners-extra.md §5.3–5.7): `<rules_dir>/<name>/bundle.yaml`,
+// `bundle.yaml.sig` (base64 Ed25519 over the exact file bytes) and `bundle.lock`. A bundle is
+// loaded only when its bytes match the lock's SHA-256 and, unless installed unsigned, its
+// signature verifies with the pinned signer; a bundle that fails any check never loads.
+
+export interface TrustedKey {
+  name: string
+  public_key: string
+  tier?: string
+}
+
+export interface RulesSettings {
+  rules_dir: string
+  min_confidence: string
+  include_experimental: boolean
+  disabled: readonly string[]
+  trusted_keys: readonly TrustedKey[]
+}
+
+export interface BundleLock {
+  installed_version: string
+  installed_at: string
+  source: string
+  last_check: string
+  bundle_sha256: string
+  signer_fingerprint: string
+  unsigned: boolean
+}
+
+export type SignerTier = 'official' | 'third-party'
+
+export interface Signer {
+  fingerprint: string
+  tier: SignerTier
+  /** The trusted_keys name (third-party). */
+  keyName?: string
+}
+
+/** `rules.rules_dir`, or `$XDG_DATA_HOME/pipelock/rules` / `~/.local/share/pipelock/rules`. */
+export function resolveRulesDir(configured: string, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  if (configured !== '') return configured
+  const xdg = env.XDG_DATA_HOME
+  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, 'pipelock', 'rules')
+  const home = env.HOME ?? homedir()
+  return home === '' ? undefined : path.join(home, '.local', 'share', 'pipelock', 'rules')
+}
+
+export function sha256Hex(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex')
+}
+
+/** Verifies `bundle.yaml.sig` text over the bundle bytes: the first key that verifies wins. */
+export function verifyBundleSignature(bytes: Buffer, sigText: string, trusted: readonly TrustedKey[], keyring: readonly string[] = embeddedKeys()): Signer {
+  const sig = Buffer.from(sigText.trim(), 'base64')
+  if (sig.length !== 64) throw new BundleError(`invalid signature length: got ${sig.length}, want 64`)
+  for (const k of keyring) {
+    if (verifyBytes(Buffer.from(k, 'hex'), bytes, sig)) return {fingerprint: k, tier: 'official'}
+  }
+  for (const t of trusted) {
+    const k = t.public_key.toLowerCase()
+    if (/^[0-9a-f]{64}$/.test(k) && verifyBytes(Buffer.from(k, 'hex'), bytes, sig)) return {fingerprint: k, tier: 'third-party', keyName: t.name}
+  }
+  throw new BundleError('bundle signature: no matching signer found')
+}
+
+/** The checks a bundle passes before it may load or be installed (§5.5 step 3 after integrity). */
+export function admitBundle(b: Bundle, signer: Signer | undefined, opts: {version?: string; trusted: readonly TrustedKey[]; now?: Date}): void {
+  if (b.minPipelock !== undefined && opts.version !== undefined && compareSemver(opts.version, b.minPipelock) < 0) {
+    throw new BundleError(`check min pipelock: current version "${opts.version}" is below minimum "${b.minPipelock}"`)
+  }
+  if (b.name.startsWith('pipelock-') && signer?.tier !== 'official') {
+    throw new BundleError(`bundle name "${b.name}" uses reserved prefix "pipelock-" but signer is not official`)
+  }
+  if (b.formatVersion === 2) {
+    if (signer === undefined) throw new BundleError('format_version 2 bundles must be signed (unsigned v2 bundles are rejected)')
+    if (b.keyId !== signer.fingerprint) throw new BundleError(`key_id mismatch: bundle declares "${b.keyId}" but signed by "${signer.fingerprint}"`)
+    const bound = opts.trusted.find((t) => t.tier !== undefined && t.tier === b.tier)
+    if (bound !== undefined && bound.public_key.toLowerCase() !== signer.fingerprint) {
+      throw new BundleError(`tier-key binding: tier "${b.tier}" requires key "${bound.public_key.toLowerCase()}" but signed by "${signer.fingerprint}"`)
+    }
+    for (const f of b.requiredFeatures ?? []) {
+      if (!KNOWN_FEATURES.has(f)) throw new BundleError(`bundle requires unknown feature "${f}" (upgrade pipelock to use this bundle)`)
+    }
+    if (b.expiresAt !== undefined && Date.parse(b.expiresAt) <= (opts.now ?? new Date()).getTime()) {
+      throw new BundleError(`bundle "${b.name}" expired at ${b.expiresAt}`)
+    }
+  }
+}
+
+function readCapped(file: string): Buffer {
+  const st = statSync(file)
+  if (st.size > MAX_BUNDLE_BYTES) throw new BundleError(`bundle is ${st.size} bytes, larger than ${MAX_BUNDLE_BYTES}`)
+  return readFileSync(file)
+}
+
+export function readLock(dir: string): BundleLock {
+  const doc = parseYaml(readFileSync(path.join(dir, 'bundle.lock'), 'utf8')) as Partial<BundleLock> | null
+  if (doc === null || typeof doc !== 'object') throw new Error('not a mapping')
+  return {
+    installed_version: String(doc.installed_version ?? ''),
+    installed_at: String(doc.installed_at ?? ''),
+    source: String(doc.source ?? ''),
+    last_check: String(doc.last_check ?? ''),
+    bundle_sha256: String(doc.bundle_sha256 ?? ''),
+    signer_fingerprint: String(doc.signer_fingerprint ?? ''),
+    unsigned: doc.unsigned === true,
+  }
+}
+
+function writeAtomic(file: string, data: string | Buffer, mode = 0o600): void {
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`
+  writeFileSync(tmp, data, {mode, flag: 'wx'})
+  renameSync(tmp, file)
+}
+
+export interface InstalledBundle {
+  dir: string
+  name: string
+  bundle: Bundle
+  lock: BundleLock
+  signer?: Signer
+}
+
+/** Reads one installed bundle and checks its integrity against its lock (§5.5 step 3). */
+export function readInstalled(dir: string, opts: {trusted: readonly TrustedKey[]; version?: string; keyring?: readonly string[]}): InstalledBundle {
+  let bytes: Buffer
+  try {
+    bytes = readCapped(path.join(dir, 'bundle.yaml'))
+  } catch (e) {
+    if (e instanceof BundleError) throw e
+    throw new BundleError(`reading bundle: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  let lock: BundleLock
+  try {
+    lock = readLock(dir)
+  } catch (e) {
+    throw new BundleError(`reading lock file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  let signer: Signer | undefined
+  try {
+    if (lock.bundle_sha256 !== '' && sha256Hex(bytes) !== lock.bundle_sha256) {
+      throw new BundleError(`SHA-256 mismatch: lock says ${lock.bundle_sha256}, file is ${sha256Hex(bytes)}`)
+    }
+    if (!lock.unsigned) {
+      let sigText: string
+      try {
+        sigText = readFileSync(path.join(dir, 'bundle.yaml.sig'), 'utf8')
+      } catch {
+        throw new BundleError('signature file bundle.yaml.sig is missing')
+      }
+      signer = verifyBundleSignature(bytes, sigText, opts.trusted, opts.keyring)
+      if (signer.fingerprint !== lock.signer_fingerprint) {
+        throw new BundleError(`signer ${signer.fingerprint} is not the pinned signer ${lock.signer_fingerprint}`)
+      }
+    }
+  } catch (e) {
+    if (e instanceof BundleError) throw new BundleError(`integrity check: ${e.message}`)
+    throw e
+  }
+  let bundle: Bundle
+  try {
+    bundle = parseBundle(bytes)
+  } catch (e) {
+    if (e instanceof BundleError) throw new BundleError(`parse error: ${e.message}`)
+    throw e
+  }
+  admitBundle(bundle, signer, opts)
+  return {dir, name: path.basename(dir), bundle, lock, ...(signer === undefined ? {} : {signer})}
+}
+
+/** Sub-directories holding bundles, in name order (`.`-prefixed and `.bak` skipped). */
+export function bundleDirs(rulesDir: string): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(rulesDir)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw new BundleError(`reading rules directory: ${(e as Error).message}`)
+  }
+  return names
+    .filter((n) => !n.startsWith('.') && !n.endsWith('.bak'))
+    .filter((n) => {
+      try {
+        return lstatSync(path.join(rulesDir, n)).isDirectory()
+      } catch {
+        return false
+      }
+    })
+    .sort()
+    .map((n) => path.join(rulesDir, n))
+}
+
+const RANK: Record<string, number> = {high: 3, medium: 2, low: 1}
+
+/** §5.5 step 4: the rules of a bundle that survive status, confidence and `disabled` filters. */
+export function activeRules(b: Bundle, s: Pick<RulesSettings, 'min_confidence' | 'include_experimental' | 'disabled'>): BundleRule[] {
+  const min = RANK[s.min_confidence === '' ? 'medium' : s.min_confidence] ?? 2
+  return b.rules.filter((r) => {
+    if (r.status === 'deprecated') return false
+    if (r.status === 'experimental' && !s.include_experimental) return false
+    if ((RANK[r.confidence] ?? 0) < min) return false
+    const id = `${b.name}:${r.id}`
+    return !s.disabled.some((d) => d.trim() === id || goPathMatch(d.trim(), id) === true)
+  })
+}
+
+/** Exclusive lock on the rules directory for mutating commands (§5.7). */
+export function lockRulesDir(rulesDir: string): () => void {
+  mkdirSync(rulesDir, {recursive: true, mode: 0o750})
+  const file = path.join(rulesDir, '.rules.lock')
+  const take = (): number => openSync(file, 'wx', 0o600)
+  let fd: number
+  try {
+    fd = take()
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10)
+    let alive = false
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 0)
+        alive = true
+      } catch {
+        alive = false
+      }
+    }
+    if (alive) throw new PipelockError('RULES_LOCKED', `another rules command is running (lock: ${file})`)
+    rmSync(file, {force: true}) // left behind by a process that is gone
+    fd = take()
+  }
+  writeSync(fd, `${process.pid}\n`)
+  closeSync(fd)
+  return () => rmSync(file, {force: true})
+}
+
+export interface InstallRequest {
+  rulesDir: string
+  /** A directory with bundle.yaml (and bundle.yaml.sig), or a bundle.yaml file. */
+  path: string
+  allowUnsigned: boolean
+  trusted: readonly TrustedKey[]
+  version?: string
+  keyring?: readonly string[]
+  now?: Date
+}
+
+export interface InstallResult {
+  name: string
+  version: string
+  status: 'installed' | 'unchanged'
+  signed: boolean
+  tier?: SignerTier
+  signer?: string
+  rules: number
+  message: string
+}
+
+/** `rules install --path`: verify, admit, stage, swap (§5.7). */
+export function installBundle(req: InstallRequest): InstallResult {
+  const src = existsSync(req.path) && statSync(req.path).isDirectory() ? path.join(req.path, 'bundle.yaml') : req.path
+  let bytes: Buffer
+  try {
+    bytes = readCapped(src)
+  } catch (e) {
+    if (e instanceof BundleError) throw new PipelockError('RULES_BUNDLE_INVALID', e.message)
+    throw new PipelockError('FILE_NOT_FOUND', `${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  const sigFile = `${src}.sig`
+  const hasSig = existsSync(sigFile)
+  let signer: Signer | undefined
+  let bundle: Bundle
+  try {
+    if (hasSig) {
+      try {
+        signer = verifyBundleSignature(bytes, readFileSync(sigFile, 'utf8'), req.trusted, req.keyring)
+      } catch (e) {
+        if (e instanceof BundleError && e.message === 'bundle signature: no matching signer found') throw new BundleError('no matching signer found for bundle')
+        throw e
+      }
+    } else if (!req.allowUnsigned) {
+      throw new BundleError(`${sigFile} not found: a bundle without a signature installs only with --allow-unsigned`)
+    }
+    bundle = parseBundle(bytes)
+    admitBundle(bundle, signer, {trusted: req.trusted, ...(req.version === undefined ? {} : {version: req.version}), ...(req.now === undefined ? {} : {now: req.now})})
+  } catch (e) {
+    if (e instanceof BundleError) throw new PipelockError('RULES_BUNDLE_INVALID', `${src}: ${e.message}`)
+    throw e
+  }
+  const release = lockRulesDir(req.rulesDir)
+  try {
+    const target = path.join(req.rulesDir, bundle.name)
+    const digest = sha256Hex(bytes)
+    if (existsSync(path.join(target, 'bundle.lock'))) {
+      const old = readLock(target)
+      if (old.installed_version === bundle.version) {
+        if (old.bundle_sha256 === digest) {
+          return {name: bundle.name, version: bundle.version, status: 'unchanged', signed: signer !== undefined, ...(signer === undefined ? {} : {tier: signer.tier, signer: signer.fingerprint}), rules: bundle.rules.length, message: `bundle already installed at v${bundle.version} with same digest (skipping)`}
+        }
+        throw new PipelockError('RULES_BUNDLE_INVALID', `bundle v${bundle.version} already installed with different digest (possible republish attack)`)
+      }
+    }
+    const stage = path.join(req.rulesDir, `.stage-${bundle.name}-${randomBytes(4).toString('hex')}`)
+    mkdirSync(stage, {mode: 0o750})
+    const now = (req.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z')
+    writeFileSync(path.join(stage, 'bundle.yaml'), bytes, {mode: 0o600})
+    if (signer !== undefined) writeFileSync(path.join(stage, 'bundle.yaml.sig'), readFileSync(sigFile), {mode: 0o600})
+    const lock: BundleLock = {
+      installed_version: bundle.version,
+      installed_at: now,
+      source: `local:${path.resolve(src)}`,
+      last_check: now,
+      bundle_sha256: digest,
+      signer_fingerprint: signer?.fingerprint ?? '',
+      unsigned: signer === undefined,
+    }
+    writeAtomic(path.join(stage, 'bundle.lock'), stringifyYaml(lock))
+    const bak = `${target}.bak`
+    rmSync(bak, {recursive: true, force: true})
+    if (existsSync(target)) renameSync(target, bak)
+    renameSync(stage, target)
+    rmSync(bak, {recursive: true, force: true})
+    const kind = signer === undefined ? 'unsigned, local' : signer.tier
+    return {
+      name: bundle.name,
+      version: bundle.version,
+      status: 'installed',
+      signed: signer !== undefined,
+      ...(signer === undefined ? {} : {tier: signer.tier, signer: signer.fingerprint}),
+      rules: bundle.rules.length,
+      message: `Installed ${bundle.name} v${bundle.version} (${kind})`,
+    }
+  } finally {
+    release()
+  }
+}
+
+export interface ListedBundle {
+  name: string
+  version: string
+  signed: boolean
+  source: string
+  lastCheck: string
+}
+
+export function listBundles(rulesDir: string): ListedBundle[] {
+  return bundleDirs(rulesDir).flatMap((d) => {
+    try {
+      const l = readLock(d)
+      return [{name: path.basename(d), version: l.installed_version, signed: !l.unsigned, source: l.source, lastCheck: l.last_check}]
+    } catch {
+      return [{name: path.basename(d), version: '?', signed: false, source: '(no lock file)', lastCheck: ''}]
+    }
+  })
+}
+
+export interface VerifiedBundle {
+  name: string
+  ok: boolean
+  /** `signature OK` / `SHA-256 OK`, or the failure. */
+  detail: string
+}
+
+export function verifyBundles(rulesDir: string, opts: {trusted: readonly TrustedKey[]; version?: string; keyring?: readonly string[]}): VerifiedBundle[] {
+  return bundleDirs(rulesDir).map((d) => {
+    try {
+      const b = readInstalled(d, opts)
+      return {name: path.basename(d), ok: true, detail: b.signer !== undefined ? 'signature OK' : 'SHA-256 OK'}
+    } catch (e) {
+      if (e instanceof BundleError) return {name: path.basename(d), ok: false, detail: e.message}
+      throw e
+    }
+  })
+}
+
+export function removeBundle(rulesDir: string, name: string): void {
+  if (!/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/.test(name)) throw new PipelockError('USAGE', `bundle "${name}" is not installed`)
+  const target = path.join(rulesDir, name)
+  if (!existsSync(path.join(target, 'bundle.yaml')) && !existsSync(path.join(target, 'bundle.lock'))) {
+    throw new PipelockError('FILE_NOT_FOUND', `bundle "${name}" is not installed`)
+  }
+  const release = lockRulesDir(rulesDir)
+  try {
+    rmSync(target, {recursive: true, force: true})
+  } finally {
+    release()
+  }
+}

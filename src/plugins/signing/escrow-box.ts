@@ -1,0 +1,103 @@
+import {createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto'
+import {hsalsa, xsalsa20poly1305} from '@noble/ciphers/salsa.js'
+
+// Raw-escrow sidecars (policy-extra.md §3.5): NaCl `crypto_box` — X25519 (node:crypto), then
+// HSalsa20 of the shared secret, then XSalsa20-Poly1305 — to the escrow public key, with a fresh
+// ephemeral key pair and a random 24-byte nonce per file. Layout:
+//   0..32 ephemeral public key | 32..56 nonce | 56..72 Poly1305 tag | 72.. ciphertext
+// Bytes 56.. are exactly libsodium's crypto_box_easy / tweetnacl's nacl.box output. This is not
+// the sealed-box format of capture sidecars (`.payload.enc`).
+
+export const ESCROW_HEADER_BYTES = 72
+
+export class EscrowError extends Error {}
+
+const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex')
+const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]) // "expand 32-byte k"
+
+function words(bytes: Uint8Array): Uint32Array {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const out = new Uint32Array(bytes.length / 4)
+  for (let i = 0; i < out.length; i++) out[i] = v.getUint32(i * 4, true)
+  return out
+}
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  return createPublicKey({key: Buffer.concat([X25519_SPKI, publicKey]), format: 'der', type: 'spki'})
+}
+
+/** crypto_box_beforenm: HSalsa20(X25519(sk, pk), 0¹⁶). */
+export function boxBeforeNm(publicKey: Uint8Array | KeyObject, secretKey: Uint8Array | KeyObject): Buffer {
+  const shared = diffieHellman({
+    privateKey: secretKey instanceof Uint8Array ? createPrivateKey({key: Buffer.concat([X25519_PKCS8, secretKey]), format: 'der', type: 'pkcs8'}) : secretKey,
+    publicKey: publicKey instanceof Uint8Array ? publicKeyObject(publicKey) : publicKey,
+  })
+  return hsalsaKey(shared)
+}
+
+function hsalsaKey(shared: Uint8Array): Buffer {
+  const out = new Uint32Array(8)
+  hsalsa(SIGMA, words(shared), new Uint32Array(4), out)
+  const key = Buffer.alloc(32)
+  for (let i = 0; i < 8; i++) key.writeUInt32LE(out[i] as number, i * 4)
+  return key
+}
+
+/** crypto_box_easy: tag ‖ ciphertext. */
+export function boxEasy(plain: Uint8Array, nonce: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array): Buffer {
+  return Buffer.from(xsalsa20poly1305(boxBeforeNm(publicKey, secretKey), nonce).encrypt(plain))
+}
+
+/** An X25519 key pair as raw 32-byte keys. */
+export function x25519KeyPair(): {publicKey: Buffer; secretKey: Buffer} {
+  const {publicKey, privateKey} = generateKeyPairSync('x25519')
+  return {
+    publicKey: publicKey.export({format: 'der', type: 'spki'}).subarray(X25519_SPKI.length),
+    secretKey: privateKey.export({format: 'der', type: 'pkcs8'}).subarray(X25519_PKCS8.length),
+  }
+}
+
+/** The public key of a raw X25519 secret key. */
+export function x25519PublicKey(secretKey: Uint8Array): Buffer {
+  const priv = createPrivateKey({key: Buffer.concat([X25519_PKCS8, secretKey]), format: 'der', type: 'pkcs8'})
+  return createPublicKey(priv).export({format: 'der', type: 'spki'}).subarray(X25519_SPKI.length)
+}
+
+/**
+ * A sealer for one escrow public key: the recipient key is parsed once, and each file's ephemeral
+ * key pair stays a KeyObject (importing raw private keys is the slow part of OpenSSL here).
+ */
+export function escrowSealer(recipient: Uint8Array, random: (n: number) => Uint8Array = randomBytes): (plain: Uint8Array) => Buffer {
+  const to = publicKeyObject(recipient)
+  return (plain) => {
+    const eph = generateKeyPairSync('x25519')
+    const ephPublic = eph.publicKey.export({format: 'der', type: 'spki'}).subarray(X25519_SPKI.length)
+    const nonce = Buffer.from(random(24))
+    const box = xsalsa20poly1305(boxBeforeNm(to, eph.privateKey), nonce).encrypt(plain)
+    return Buffer.concat([ephPublic, nonce, box])
+  }
+}
+
+/** Seals one sidecar to the escrow public key. */
+export function sealEscrow(plain: Uint8Array, recipient: Uint8Array, random: (n: number) => Uint8Array = randomBytes): Buffer {
+  return escrowSealer(recipient, random)(plain)
+}
+
+/** Opens one sidecar with the escrow secret key (the spec's exact failure texts). */
+export function openEscrow(file: Uint8Array, secretKey: Uint8Array): Buffer {
+  if (file.length < ESCROW_HEADER_BYTES) throw new EscrowError(`escrow file too short: ${file.length} bytes (minimum ${ESCROW_HEADER_BYTES})`)
+  const eph = file.subarray(0, 32)
+  const nonce = file.subarray(32, 56)
+  try {
+    return Buffer.from(xsalsa20poly1305(boxBeforeNm(eph, secretKey), nonce).decrypt(file.subarray(56)))
+  } catch {
+    throw new EscrowError('escrow decryption failed: authentication failed (wrong key or corrupted file)')
+  }
+}
+
+/** 64 hex chars (either case) → 32 bytes, else undefined. */
+export function decodeEscrowKeyHex(text: string): Buffer | undefined {
+  const t = text.trim()
+  return /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : undefined
+}
