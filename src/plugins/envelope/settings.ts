@@ -49,7 +49,7 @@ function durationSeconds(text: string, fail: (m: string) => never): number {
 /** Normalizes and validates; first error wins (spec §9.2 order). Reads the signing key when `sign`. */
 export function envelopeSettings(c: MediationConfig, fail: FailField): EnvelopeSettings {
   const P = 'mediation_envelope'
-  if (c.sign && !c.enabled) fail([P, 'sign'], 'mediation_envelope.sign requires mediation_envelope.enabled')
+  if (c.sign && !c.enabled) fail([P, 'sign'], 'requires mediation_envelope.enabled')
   const actorFormat = (c.actor_format === '' ? 'spiffe' : c.actor_format.toLowerCase()) as ActorFormat
   if (actorFormat !== 'spiffe' && actorFormat !== 'legacy') fail([P, 'actor_format'], 'must be "legacy" or "spiffe"')
   let trustDomain = ''
@@ -80,7 +80,7 @@ export function envelopeSettings(c: MediationConfig, fail: FailField): EnvelopeS
   if (c.sign) {
     if (c.signature_expires !== '') lifetimeSeconds = durationSeconds(c.signature_expires, (m) => fail([P, 'signature_expires'], m))
     if (!(lifetimeSeconds > 0)) fail([P, 'signature_expires'], 'must be > 0')
-    if (c.signing_key_path === '') fail([P, 'signing_key_path'], 'is required when mediation_envelope.sign is true')
+    if (c.signing_key_path === '') fail([P, 'signing_key_path'], 'required when mediation_envelope.sign is true')
     try {
       keyPair = loadSigningKey(c.signing_key_path)
     } catch (e) {
