@@ -1,0 +1,323 @@
+/**
+ * Mediation envelopes through the built `pipelock run` (envelope spec §1, §4, §6, §8): what a
+ * local origin receives on a forward request, a /fetch, a reverse-proxied request and a request
+ * inside an intercepted HTTPS tunnel is checked by a small RFC 9421 verifier written here from
+ * the RFC (not Pipelock's code); then two Pipelocks in a chain — the outer signs, the inner
+ * verifies — with a tampered header, a replayed nonce and a missing envelope rejected and counted.
+ */
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {createHash, createPublicKey, verify} from 'node:crypto'
+import {writeFileSync} from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import type {AddressInfo, Socket} from 'node:net'
+import net from 'node:net'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
+import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
+import {makeSelfSignedCert, rawExchange, rawHttp, startProxy, tempDir, type RunningProxy} from './proxy-harness.js'
+
+const hasCurl = spawnSync('curl', ['--version']).status === 0
+
+// ---- An RFC 9421 verifier written for this test (RFC 9421 §2.5, §3.2; RFC 9530; RFC 8032). ----
+
+/** Top-level members of a Dictionary field: split on commas outside quotes and parentheses. */
+function members(field: string): Map<string, string> {
+  const out = new Map<string, string>()
+  let depth = 0
+  let quoted = false
+  let cur = ''
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i]!
+    if (quoted) {
+      if (c === '\\') cur += c + field[++i]
+      else {
+        if (c === '"') quoted = false
+        cur += c
+      }
+      continue
+    }
+    if (c === '"') quoted = true
+    if (c === '(') depth++
+    if (c === ')') depth--
+    if (c === ',' && depth === 0) {
+      const eq = cur.indexOf('=')
+      out.set(cur.slice(0, eq).trim(), cur.slice(eq + 1).trim())
+      cur = ''
+      continue
+    }
+    cur += c
+  }
+  const eq = cur.indexOf('=')
+  if (eq > 0) out.set(cur.slice(0, eq).trim(), cur.slice(eq + 1).trim())
+  return out
+}
+
+interface Verdict {
+  readonly ok: boolean
+  readonly why: string
+}
+
+/** Verifies the `pipelock1` signature of a received request with the signer's raw public key. */
+function rfc9421Verify(req: http.IncomingMessage, body: Buffer, scheme: string, publicKey: Buffer): Verdict {
+  const input = members(String(req.headers['signature-input'] ?? '')).get('pipelock1')
+  const sig = members(String(req.headers.signature ?? '')).get('pipelock1')
+  if (input === undefined || sig === undefined) return {ok: false, why: 'no pipelock1 member'}
+  const close = input.indexOf(')')
+  const components = [...input.slice(1, close).matchAll(/"([^"]+)"/g)].map((m) => m[1]!)
+  const params = input.slice(close + 1)
+  const created = Number(/;created=(\d+)/.exec(params)?.[1])
+  const expires = Number(/;expires=(\d+)/.exec(params)?.[1])
+  const now = Date.now() / 1000
+  if (!(created <= now + 60 && expires > now - 60)) return {ok: false, why: 'outside created/expires'}
+  const lines: string[] = []
+  for (const c of components) {
+    let v: string
+    if (c === '@method') v = req.method ?? ''
+    else if (c === '@target-uri') v = `${scheme}://${req.headers.host}${req.url}`
+    else if (c === '@authority') v = String(req.headers.host).toLowerCase()
+    else v = String(req.headers[c] ?? '')
+    lines.push(`"${c}": ${v}`)
+  }
+  if (components.includes('content-digest')) {
+    const want = `sha-256=:${createHash('sha256').update(body).digest('base64')}:`
+    if (req.headers['content-digest'] !== want) return {ok: false, why: 'content-digest mismatch'}
+  } else if (body.length > 0) return {ok: false, why: 'body not covered'}
+  lines.push(`"@signature-params": ${input}`)
+  const key = createPublicKey({key: {kty: 'OKP', crv: 'Ed25519', x: publicKey.toString('base64url')}, format: 'jwk'})
+  const ok = verify(null, Buffer.from(lines.join('\n')), key, Buffer.from(sig.slice(1, -1), 'base64'))
+  return {ok, why: ok ? 'verified' : 'bad signature'}
+}
+
+interface Received {
+  readonly req: http.IncomingMessage
+  readonly body: Buffer
+  readonly verdict: Verdict
+}
+
+function verifyingOrigin(scheme: 'http' | 'https', key: () => Buffer, seen: Received[]) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const verdict = rfc9421Verify(req, body, scheme, key())
+      seen.push({req, body, verdict})
+      res.writeHead(200, {'content-type': 'text/plain'})
+      res.end(`origin: ${verdict.why}\n`)
+    })
+  }
+}
+
+async function listenOn(server: http.Server | https.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return (server.address() as AddressInfo).port
+}
+
+function writeKey(dir: string, kp: Ed25519KeyPair): string {
+  const file = path.join(dir, 'envelope.key')
+  writeFileSync(file, encodePrivateKeyText(goPrivateKey(kp)), {mode: 0o600})
+  return file
+}
+
+async function curl(args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
+  return await new Promise((resolve) => {
+    const p = spawn('curl', ['-s', '--max-time', '10', ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    p.on('close', (status) => resolve({status, stdout, stderr}))
+  })
+}
+
+/** A request through the proxy as an absolute-URI forward request, with extra headers and a body. */
+async function forward(proxyPort: number, url: string, opts: {method?: string; headers?: Record<string, string>; body?: string} = {}): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: opts.method ?? 'GET', path: url, headers: opts.headers, agent: false}, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString()}))
+    })
+    req.on('error', reject)
+    req.end(opts.body)
+  })
+}
+
+function signingConfig(keyFile: string, extra: string[] = []): string {
+  return [
+    'forward_proxy:', '  enabled: true',
+    'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+    'mediation_envelope:', '  enabled: true', '  sign: true', `  signing_key_path: ${keyFile}`, '  trust_domain: a.test',
+    ...extra,
+  ].join('\n') + '\n'
+}
+
+describe('mediation envelope: an independent RFC 9421 verifier at the origin', {timeout: 90_000}, () => {
+  const seen: Received[] = []
+  const seenTls: Received[] = []
+  let kp: Ed25519KeyPair
+  let origin: http.Server
+  let tlsOrigin: https.Server
+  let port: number
+  let tlsPort: number
+  let proxy: RunningProxy
+  let reverseBase: string
+  let caFile: string
+
+  before(async () => {
+    const dir = tempDir('pl-envelope-')
+    kp = generateKeyPair()
+    origin = http.createServer(verifyingOrigin('http', () => kp.publicKey, seen))
+    port = await listenOn(origin)
+    const upTls = makeSelfSignedCert(dir)
+    tlsOrigin = https.createServer({key: upTls.key, cert: upTls.cert}, verifyingOrigin('https', () => kp.publicKey, seenTls))
+    tlsPort = await listenOn(tlsOrigin)
+    const paths = caPaths(path.join(dir, 'ca'))
+    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    caFile = paths.cert
+    proxy = await startProxy(signingConfig(writeKey(dir, kp), ['tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`]), {
+      dir, env: {SSL_CERT_FILE: upTls.certPath},
+      args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${port}/base`, '--reverse-listen', '127.0.0.1:0'],
+    })
+    reverseBase = `http://127.0.0.1:${/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1]}`
+    assert.match(proxy.stderr(), /\n {2}Envelope: enabled \(mediation envelopes injected\)\n/)
+  })
+
+  after(async () => {
+    await proxy?.stop()
+    for (const s of [origin, tlsOrigin]) {
+      s?.closeAllConnections()
+      await new Promise<void>((r) => s?.close(() => r()))
+    }
+  })
+
+  it('forward: a POST arrives signed over its body digest, and an agent-supplied envelope and pipelock signature never arrive', async () => {
+    const body = JSON.stringify({hello: 'world'})
+    const r = await forward(proxy.port, `http://127.0.0.1:${port}/v1/messages?beta=true`, {
+      method: 'POST', body,
+      headers: {'content-type': 'application/json', 'x-pipelock-agent': 'claude', 'pipelock-mediation': 'v=1, act="read", vd="allow", se="", actor="spiffe://evil.test/agent/x", aa="bound", ph=:AAAAAAAAAAAAAAAAAAAAAA==:, rid="x", ts=1', 'signature-input': 'pipelock1=("@method");tag="pipelock-mediation", sig1=("@method");tag="web-bot-auth"', signature: 'pipelock1=:YWJj:, sig1=:ZGVm:'},
+    })
+    assert.equal(r.status, 200, r.body)
+    assert.equal(r.body, 'origin: verified\n')
+    const got = seen.at(-1)!
+    const env = String(got.req.headers['pipelock-mediation'])
+    assert.match(env, /^v=1, act="write", vd="allow", se="external_write", actor="spiffe:\/\/a\.test\/agent\/claude", aa="self-declared", ph=:[A-Za-z0-9+/]{22}==:, rid="[0-9a-f-]{36}", ts=\d+, taint="trusted", auth="user_broad"$/)
+    assert.match(String(got.req.headers['signature-input']), /^sig1=\("@method"\);tag="web-bot-auth", pipelock1=\("@method" "@target-uri" "content-digest" "pipelock-mediation"\);keyid="pipelock-mediation-v1";alg="ed25519";tag="pipelock-mediation";nonce="[0-9a-f]{32}";created=\d+;expires=\d+$/)
+    assert.match(String(got.req.headers.signature), /^sig1=:ZGVm:, pipelock1=:[A-Za-z0-9+/]{86}==:$/)
+    assert.ok(!env.includes('evil.test'))
+  })
+
+  it('/fetch: the GET pipelock builds arrives signed without a digest', async () => {
+    const r = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${port}/page?x=1`)}`})
+    assert.equal(r.status, 200, r.body)
+    const got = seen.at(-1)!
+    assert.equal(got.verdict.why, 'verified')
+    assert.match(String(got.req.headers['pipelock-mediation']), /^v=1, act="read", vd="allow", se="external_read", actor="spiffe:\/\/a\.test\/agent\/anonymous", /)
+    assert.match(String(got.req.headers['signature-input']), /^pipelock1=\("@method" "@target-uri" "pipelock-mediation"\);/)
+    assert.equal(got.req.headers['content-digest'], undefined)
+  })
+
+  it('reverse proxy: the envelope signs the upstream URL, not the inbound path', async () => {
+    const r = await forward(Number(new URL(reverseBase).port), '/v1/chat?q=2', {method: 'PUT', body: 'payload', headers: {'content-type': 'text/plain'}})
+    assert.equal(r.status, 200, r.body)
+    const got = seen.at(-1)!
+    assert.equal(got.req.url, '/base/v1/chat?q=2')
+    assert.equal(got.verdict.why, 'verified')
+    assert.equal(got.body.toString(), 'payload')
+  })
+
+  it('TLS interception: a request inside the intercepted tunnel arrives signed for its https:// target', {skip: !hasCurl && 'curl not installed'}, async () => {
+    const r = await curl(['--http1.1', '-x', `http://${proxy.addr}`, '--cacert', caFile, '-H', 'Content-Type: application/json', '-d', '{"q":1}', `https://127.0.0.1:${tlsPort}/inner?z=9`])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'origin: verified\n')
+    assert.match(String(seenTls.at(-1)!.req.headers['signature-input']), /"content-digest"/)
+  })
+
+  it('the key directory publishes the signing key; other methods are refused', async () => {
+    const r = await rawHttp(proxy.port, {path: '/.well-known/http-message-signatures-directory'})
+    assert.equal(r.status, 200)
+    assert.equal(r.headers['content-type'], 'application/json')
+    assert.equal(r.headers['cache-control'], 'public, max-age=300')
+    assert.equal(r.body, JSON.stringify({keys: [{keyid: 'pipelock-mediation-v1', alg: 'ed25519', public_key: kp.publicKey.toString('hex'), use: 'pipelock-mediation'}]}) + '\n')
+    const post = await rawHttp(proxy.port, {method: 'POST', path: '/.well-known/http-message-signatures-directory'})
+    assert.equal(post.status, 405)
+    assert.equal(post.body, 'method not allowed\n')
+  })
+})
+
+describe('mediation envelope: two Pipelocks in a chain (outer signs, inner verifies)', {timeout: 90_000}, () => {
+  const seen: Received[] = []
+  let origin: http.Server
+  let port: number
+  let outer: RunningProxy
+  let inner: RunningProxy
+  let relay: net.Server
+  let relayPort: number
+  const captured: Buffer[] = []
+
+  before(async () => {
+    const kp = generateKeyPair()
+    origin = http.createServer(verifyingOrigin('http', () => kp.publicKey, seen))
+    port = await listenOn(origin)
+    const dirA = tempDir('pl-envelope-a-')
+    outer = await startProxy(signingConfig(writeKey(dirA, kp)), {dir: dirA})
+    inner = await startProxy([
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'mediation_envelope:', '  verify_inbound:', '    enabled: true', '    trust_list:',
+      '      - key_id: pipelock-mediation-v1', `        public_key: "${kp.publicKey.toString('hex')}"`, '        trust_domains: [a.test]',
+    ].join('\n') + '\n')
+    // A byte-for-byte TCP relay in front of the inner proxy records what the outer one sent (the
+    // Host header names the relay, so the inner proxy rebuilds the same @target-uri).
+    relay = net.createServer((client: Socket) => {
+      const up = net.connect({host: '127.0.0.1', port: inner.port})
+      client.on('data', (c: Buffer) => captured.push(c))
+      client.pipe(up).pipe(client)
+      client.on('error', () => up.destroy())
+      up.on('error', () => client.destroy())
+    })
+    relayPort = await listenOn(relay as unknown as http.Server)
+  })
+
+  after(async () => {
+    await outer?.stop()
+    await inner?.stop()
+    relay?.close()
+    origin?.closeAllConnections()
+    await new Promise<void>((r) => origin?.close(() => r()))
+  })
+
+  const metric = async (result: string): Promise<number> => {
+    const m = await rawHttp(inner.port, {path: '/metrics'})
+    return Number(new RegExp(`^pipelock_envelope_verify_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(m.body)?.[1] ?? 0)
+  }
+
+  it('the outer /fetch reaches the inner /fetch signed; the inner verifies, strips and fetches', async () => {
+    const innerUrl = `http://127.0.0.1:${relayPort}/fetch?url=${encodeURIComponent(`http://127.0.0.1:${port}/data`)}`
+    const r = await rawHttp(outer.port, {path: `/fetch?url=${encodeURIComponent(innerUrl)}`})
+    assert.equal(r.status, 200, r.body)
+    assert.match(r.body, /origin: no pipelock1 member/, 'the inner proxy does not pass the outer envelope on')
+    assert.equal(seen.at(-1)!.req.headers['pipelock-mediation'], undefined)
+    assert.equal(await metric('verified'), 1)
+  })
+
+  it('a replayed request, a tampered envelope and a request without one are refused and counted', async () => {
+    const request = Buffer.concat(captured).toString('latin1')
+    assert.match(request, /^GET \/fetch\?url=/)
+    const once = request.slice(0, request.indexOf('\r\n\r\n') + 4).replace(/\r\nconnection: [^\r]*/i, '') .replace(/\r\n\r\n$/, '\r\nconnection: close\r\n\r\n')
+    const replayed = await rawExchange(inner.port, once)
+    assert.match(replayed, /^HTTP\/1\.1 403 /)
+    assert.match(replayed, /\r\nX-Pipelock-Block-Reason: envelope_verify_failed\r\n/i)
+    assert.match(replayed, /inbound_verify_replay/)
+    const tampered = await rawExchange(inner.port, once.replace('act="read"', 'act="write"'))
+    assert.match(tampered, /inbound_verify_signature/)
+    const missing = await rawHttp(inner.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${port}/data`)}`})
+    assert.equal(missing.status, 403)
+    assert.match(missing.body, /inbound_verify_missing/)
+    assert.equal(await metric('failed'), 2)
+    assert.equal(await metric('missing'), 1)
+    assert.equal(await metric('verified'), 1)
+  })
+})
