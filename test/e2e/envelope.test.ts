@@ -17,6 +17,7 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
+import {runCli} from '../helpers/cli.js'
 import {makeSelfSignedCert, rawExchange, rawHttp, startProxy, tempDir, type RunningProxy} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
@@ -245,6 +246,78 @@ describe('mediation envelope: an independent RFC 9421 verifier at the origin', {
     const post = await rawHttp(proxy.port, {method: 'POST', path: '/.well-known/http-message-signatures-directory'})
     assert.equal(post.status, 405)
     assert.equal(post.body, 'method not allowed\n')
+  })
+})
+
+const NOTE = 'note: runtime proxy verification reads trusted keys from pipelock.yaml mediation_envelope.verify_inbound.trust_list; this trust store is for operator workflows until runtime trust-store loading is added.\n'
+
+describe('pipelock envelope trust', {timeout: 90_000}, () => {
+  const seen: Received[] = []
+  let kp: Ed25519KeyPair
+  let origin: http.Server
+  let port: number
+  let proxy: RunningProxy
+  let store: string
+
+  before(async () => {
+    const dir = tempDir('pl-envelope-trust-')
+    store = path.join(dir, 'state', 'trust.json')
+    kp = generateKeyPair()
+    origin = http.createServer(verifyingOrigin('http', () => kp.publicKey, seen))
+    port = await listenOn(origin)
+    proxy = await startProxy(signingConfig(writeKey(dir, kp)), {dir})
+  })
+
+  after(async () => {
+    await proxy?.stop()
+    origin?.closeAllConnections()
+    await new Promise<void>((r) => origin?.close(() => r()))
+  })
+
+  it('add --source fetches the key a running proxy publishes; list, --json, remove', () => {
+    const src = `http://127.0.0.1:${proxy.port}/.well-known/http-message-signatures-directory`
+    const add = runCli(['envelope', 'trust', 'add', 'spiffe://a.test/agent/claude', '--source', src, '--store', store])
+    assert.equal(add.status, 0, add.stderr)
+    assert.equal(add.stdout, 'trusted\tspiffe://a.test/agent/claude\n')
+    assert.equal(add.stderr, NOTE)
+    assert.equal(runCli(['envelope', 'trust', 'add', 'spiffe://a.test/agent/claude', '--source', src, '--store', store]).stdout, 'already trusted\tspiffe://a.test/agent/claude\n')
+    const other = 'ab'.repeat(32)
+    assert.equal(runCli(['envelope', 'trust', 'add', 'b.test', '--key', other, '--store', store]).stdout, 'trusted\tb.test\n')
+    const json = runCli(['envelope', 'trust', 'list', '--json', '--store', store])
+    const records = JSON.parse(json.stdout) as Array<Record<string, string>>
+    assert.deepEqual(records.map((r) => Object.keys(r)), [['trust_domain', 'spiffe_id', 'key_hex', 'key_source', 'added_at'], ['trust_domain', 'key_hex', 'added_at']])
+    assert.equal(records[0]!.key_hex, kp.publicKey.toString('hex'))
+    const t = (r: Record<string, string>): string => r.added_at!.replace(/\.\d+/, '')
+    const hex = kp.publicKey.toString('hex')
+    const srcCol = src.padEnd(src.length + 2)
+    assert.equal(runCli(['envelope', 'trust', 'list', '--store', store]).stdout, [
+      `TRUST_DOMAIN  SPIFFE_ID                     KEY                  ${'SOURCE'.padEnd(src.length + 2)}ADDED_AT`,
+      `a.test        spiffe://a.test/agent/claude  ${hex.slice(0, 12)}...${hex.slice(-4)}  ${srcCol}${t(records[0]!)}`,
+      `b.test        -                             abababababab...abab  ${'-'.padEnd(src.length + 2)}${t(records[1]!)}`,
+    ].join('\n') + '\n')
+    assert.equal(runCli(['envelope', 'trust', 'remove', 'b.test', '--store', store]).stdout, 'removed\tb.test\n')
+    const gone = runCli(['envelope', 'trust', 'remove', 'b.test', '--store', store])
+    assert.equal(gone.status, 2)
+    assert.match(gone.stderr, /^trust target "b\.test" is not present \[ENVELOPE_TRUST_INVALID\]/)
+    assert.equal(runCli(['envelope', 'trust', 'list', '--json', '--store', path.join(path.dirname(store), 'none.json')]).stdout, 'null\n')
+    assert.equal(runCli(['envelope', 'trust', 'verify', '--store', store]).stdout, 'trust store ready\t1 trusted peer(s)\n')
+  })
+
+  it('verify --stdin accepts a request captured at the origin and refuses it altered (exit 3)', async () => {
+    const r = await forward(proxy.port, `http://127.0.0.1:${port}/capture?x=1`, {method: 'POST', body: '{"a":1}', headers: {'content-type': 'application/json', 'x-pipelock-agent': 'claude'}})
+    assert.equal(r.body, 'origin: verified\n')
+    const got = seen.at(-1)!
+    const lines = [`${got.req.method} ${got.req.url} HTTP/1.1`]
+    for (let i = 0; i < got.req.rawHeaders.length; i += 2) lines.push(`${got.req.rawHeaders[i]}: ${got.req.rawHeaders[i + 1]}`)
+    const raw = lines.join('\r\n') + '\r\n\r\n' + got.body.toString()
+    const ok = runCli(['envelope', 'trust', 'verify', '--stdin', '--store', store], {input: raw})
+    assert.equal(ok.status, 0, ok.stderr)
+    assert.equal(ok.stdout, 'verified\tactor=spiffe://a.test/agent/claude\ttrust_domain=a.test\n')
+    const bad = runCli(['envelope', 'trust', 'verify', '--stdin', '--store', store], {input: raw.replace('{"a":1}', '{"a":2}')})
+    assert.equal(bad.status, 3)
+    assert.match(bad.stderr, /^verification failed: content-digest mismatch \[ENVELOPE_VERIFY_FAILED\]/)
+    const json = runCli(['envelope', 'trust', 'verify', '--stdin', '--json', '--store', store], {input: raw})
+    assert.deepEqual(JSON.parse(json.stdout), {verified: true, actor: 'spiffe://a.test/agent/claude', trust_domain: 'a.test'})
   })
 })
 
