@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {createHash, createPublicKey, verify} from 'node:crypto'
-import {writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type {AddressInfo, Socket} from 'node:net'
@@ -18,7 +18,7 @@ import {after, before, describe, it} from 'node:test'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {makeSelfSignedCert, rawExchange, rawHttp, startProxy, tempDir, type RunningProxy} from './proxy-harness.js'
+import {makeSelfSignedCert, rawExchange, rawHttp, startProxy, tempDir, until, type RunningProxy} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
 
@@ -392,5 +392,55 @@ describe('mediation envelope: two Pipelocks in a chain (outer signs, inner verif
     assert.equal(await metric('failed'), 2)
     assert.equal(await metric('missing'), 1)
     assert.equal(await metric('verified'), 1)
+    // E8 fixed: a reload keeps the replay cache, so the captured request stays refused.
+    const cfgFile = path.join(inner.dir, 'pipelock.yaml')
+    writeFileSync(cfgFile, readFileSync(cfgFile, 'utf8') + 'fetch_proxy:\n  timeout_seconds: 29\n')
+    inner.proc.kill('SIGHUP')
+    assert.ok(await until(async () => /"event":"config_reload"[^\n]*"status":"success"/.test(inner.stdout())), inner.stderr())
+    assert.match(await rawExchange(inner.port, once), /inbound_verify_replay/)
+  })
+})
+
+describe('mediation envelope: check and run agree; hot reload rotates the key and warns', {timeout: 90_000}, () => {
+  it('a missing signing key fails pipelock check and pipelock run with the same line', () => {
+    const dir = tempDir('pl-envelope-check-')
+    const missing = path.join(dir, 'absent.key')
+    const file = path.join(dir, 'bad.yaml')
+    writeFileSync(file, signingConfig(missing))
+    const check = runCli(['check', '--config', file])
+    assert.equal(check.status, 1)
+    const line = `mediation_envelope.signing_key_path: "${missing}": ENOENT: no such file or directory, stat '${missing}'`
+    assert.ok(check.stderr.includes(line), check.stderr)
+    const run = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
+    assert.equal(run.status, 2, run.stderr)
+    assert.ok(run.stderr.includes(line + ' [CONFIG_INVALID]'), run.stderr)
+    const good = path.join(dir, 'good.yaml')
+    writeFileSync(good, signingConfig(writeKey(dir, generateKeyPair())) + ['  verify_inbound:', '    enabled: true', '    trust_list:', `      - {key_id: peer, public_key: "${'ab'.repeat(32)}"}`].join('\n') + '\n')
+    const ok = runCli(['check', '--config', good])
+    assert.equal(ok.status, 0, ok.stderr)
+    assert.match(ok.stdout, /\n  Enabled: [^\n]*mediation_envelope, mediation_envelope\.verify_inbound[^\n]*\n  Refused:        \(none\)\n$/)
+  })
+
+  it('SIGHUP re-reads the key (the directory serves the new one); turning signing off warns and the directory answers 404', async () => {
+    const dir = tempDir('pl-envelope-reload-')
+    const k1 = generateKeyPair()
+    const keyFile = writeKey(dir, k1)
+    const proxy = await startProxy(signingConfig(keyFile), {dir})
+    const served = async (): Promise<string> => (await rawHttp(proxy.port, {path: '/.well-known/http-message-signatures-directory'})).body
+    try {
+      assert.match(await served(), new RegExp(k1.publicKey.toString('hex')))
+      const k2 = generateKeyPair()
+      writeKey(dir, k2)
+      const cfgFile = path.join(dir, 'pipelock.yaml')
+      writeFileSync(cfgFile, readFileSync(cfgFile, 'utf8') + 'fetch_proxy:\n  timeout_seconds: 29\n')
+      proxy.proc.kill('SIGHUP')
+      assert.ok(await until(async () => (await served()).includes(k2.publicKey.toString('hex')), 5000), proxy.stderr())
+      writeFileSync(cfgFile, readFileSync(cfgFile, 'utf8').replace('  sign: true\n', '  sign: false\n'))
+      proxy.proc.kill('SIGHUP')
+      assert.ok(await until(async () => (await rawHttp(proxy.port, {path: '/.well-known/http-message-signatures-directory'})).status === 404, 5000), proxy.stderr())
+      assert.match(proxy.stderr(), /\nWARNING: config reload: mediation_envelope\.sign: true -> false \(envelopes are no longer signed\)\n/)
+    } finally {
+      await proxy.stop()
+    }
   })
 })

@@ -20,9 +20,17 @@ export interface MediationRuntime {
 export function buildMediation(config: PipelockConfig, previous?: MediationRuntime | null): MediationRuntime | null {
   const me = config.mediation_envelope
   if (!me.enabled && !me.verify_inbound.enabled) return null
-  const s = envelopeSettings(me, (path, message) => {
-    throw new ConfigFieldError(path, message)
-  })
+  let s
+  try {
+    s = envelopeSettings(me, (path, message) => {
+      throw new ConfigFieldError(path, message)
+    })
+  } catch (e) {
+    // The reload's validation read the key a moment ago; if it vanished since, keep the signer in
+    // force (spec §4.5: a failed re-read never leaves the proxy without its envelope). At start-up: refuse.
+    if (previous !== undefined && previous !== null) return previous
+    throw e
+  }
   const replay = previous?.replay ?? new ReplayCache(s.verify.maxEntries)
   replay.maxEntries = s.verify.maxEntries
   const signer = s.enabled && s.sign && s.keyPair !== null
