@@ -17,6 +17,7 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
+import WebSocket, {WebSocketServer} from 'ws'
 import {runCli} from '../helpers/cli.js'
 import {makeSelfSignedCert, rawExchange, rawHttp, startProxy, tempDir, until, type RunningProxy} from './proxy-harness.js'
 
@@ -179,7 +180,7 @@ describe('mediation envelope: an independent RFC 9421 verifier at the origin', {
     const paths = caPaths(path.join(dir, 'ca'))
     writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
     caFile = paths.cert
-    proxy = await startProxy(signingConfig(writeKey(dir, kp), ['tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`]), {
+    proxy = await startProxy(signingConfig(writeKey(dir, kp), ['websocket_proxy:', '  enabled: true', 'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`]), {
       dir, env: {SSL_CERT_FILE: upTls.certPath},
       args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${port}/base`, '--reverse-listen', '127.0.0.1:0'],
     })
@@ -235,6 +236,29 @@ describe('mediation envelope: an independent RFC 9421 verifier at the origin', {
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout, 'origin: verified\n')
     assert.match(String(seenTls.at(-1)!.req.headers['signature-input']), /"content-digest"/)
+  })
+
+  it('/ws: the upstream handshake arrives signed for its http:// form (E6 fixed), as delegate/external_write', async () => {
+    const handshakes: Received[] = []
+    const wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})
+    wss.on('connection', (sock, req) => {
+      handshakes.push({req, body: Buffer.alloc(0), verdict: rfc9421Verify(req, Buffer.alloc(0), 'http', kp.publicKey)})
+      sock.close()
+    })
+    await new Promise<void>((r) => wss.once('listening', () => r()))
+    const wsPort = (wss.address() as AddressInfo).port
+    try {
+      const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${wsPort}/stream?s=1`)}`)
+      await new Promise<void>((resolve) => {
+        ws.once('close', () => resolve())
+        ws.once('error', () => resolve())
+      })
+      assert.equal(handshakes.length, 1)
+      assert.equal(handshakes[0]!.verdict.why, 'verified')
+      assert.match(String(handshakes[0]!.req.headers['pipelock-mediation']), /^v=1, act="delegate", vd="allow", se="external_write", /)
+    } finally {
+      await new Promise<void>((r) => wss.close(() => r()))
+    }
   })
 
   it('the key directory publishes the signing key; other methods are refused', async () => {
