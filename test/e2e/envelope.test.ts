@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {createHash, createPublicKey, verify} from 'node:crypto'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type {AddressInfo, Socket} from 'node:net'
@@ -19,7 +19,7 @@ import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
 import WebSocket, {WebSocketServer} from 'ws'
 import {runCli} from '../helpers/cli.js'
-import {makeSelfSignedCert, rawExchange, rawHttp, startProxy, tempDir, until, type RunningProxy} from './proxy-harness.js'
+import {makeSelfSignedCert, writeReceiptKeys, rawExchange, rawHttp, startProxy, tempDir, until, type RunningProxy} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
 
@@ -465,6 +465,75 @@ describe('mediation envelope: check and run agree; hot reload rotates the key an
       assert.match(proxy.stderr(), /\nWARNING: config reload: mediation_envelope\.sign: true -> false \(envelopes are no longer signed\)\n/)
     } finally {
       await proxy.stop()
+    }
+  })
+})
+
+describe('mediation envelope: inbound verification refuses an unsigned request alike on every verifying transport', {timeout: 90_000}, () => {
+  it('fetch, forward, CONNECT, reverse and /ws answer 403 envelope_verify_failed, counted as missing', async () => {
+    const seen: Received[] = []
+    const origin = http.createServer(verifyingOrigin('http', () => Buffer.alloc(32), seen))
+    const port = await listenOn(origin)
+    const proxy = await startProxy([
+      'forward_proxy:', '  enabled: true', 'websocket_proxy:', '  enabled: true',
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'mediation_envelope:', '  verify_inbound:', '    enabled: true', '    trust_list:', `      - {key_id: peer, public_key: "${'ab'.repeat(32)}"}`,
+    ].join('\n') + '\n', {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${port}`, '--reverse-listen', '127.0.0.1:0']})
+    try {
+      const reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
+      const reason = (h: http.IncomingHttpHeaders): unknown => h['x-pipelock-block-reason']
+      const fetchR = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${port}/x`)}`})
+      const fwd = await rawHttp(proxy.port, {path: `http://127.0.0.1:${port}/x`})
+      const rev = await rawHttp(reversePort, {path: '/x'})
+      const connect = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, {untilHeaders: true})
+      const ws = await new Promise<{status: number; reason: unknown}>((resolve, reject) => {
+        const c = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${port}/x`)}`)
+        c.once('unexpected-response', (_q, res) => {
+          res.resume()
+          resolve({status: res.statusCode ?? 0, reason: res.headers['x-pipelock-block-reason']})
+        })
+        c.once('open', () => reject(new Error('opened')))
+        c.once('error', () => undefined)
+      })
+      assert.deepEqual(
+        [[fetchR.status, reason(fetchR.headers)], [fwd.status, reason(fwd.headers)], [rev.status, reason(rev.headers)], [ws.status, ws.reason]],
+        Array(4).fill([403, 'envelope_verify_failed']),
+      )
+      assert.match(connect, /^HTTP\/1\.1 403 [^\r]*\r\n/)
+      assert.match(connect, /\r\nX-Pipelock-Block-Reason: envelope_verify_failed\r\n/i)
+      assert.equal(seen.length, 0, 'nothing reached the origin')
+      const m = await rawHttp(proxy.port, {path: '/metrics'})
+      assert.match(m.body, /^pipelock_envelope_verify_total\{result="missing"\} 5$/m)
+    } finally {
+      await proxy.stop()
+      origin.closeAllConnections()
+      await new Promise<void>((r) => origin.close(() => r()))
+    }
+  })
+})
+
+describe('mediation envelope: rid names the receipt', {timeout: 60_000}, () => {
+  it('the envelope rid of a forwarded request is the action_id of the receipt that records it', async () => {
+    const seen: Received[] = []
+    const kp = generateKeyPair()
+    const origin = http.createServer(verifyingOrigin('http', () => kp.publicKey, seen))
+    const port = await listenOn(origin)
+    const dir = tempDir('pl-envelope-rid-')
+    writeReceiptKeys(dir, generateKeyPair())
+    const evidence = path.join(dir, 'evidence')
+    const proxy = await startProxy(signingConfig(writeKey(dir, kp), [
+      'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(evidence)}`, `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
+    ]), {dir})
+    try {
+      const r = await forward(proxy.port, `http://127.0.0.1:${port}/rid`)
+      assert.equal(r.body, 'origin: verified\n')
+      const rid = /rid="([0-9a-f-]+)"/.exec(String(seen.at(-1)!.req.headers['pipelock-mediation']))![1]!
+      const receipts = (): string => readdirSync(evidence).filter((f) => f.endsWith('.jsonl')).map((f) => readFileSync(path.join(evidence, f), 'utf8')).join('')
+      assert.ok(await until(async () => receipts().includes(`"action_id":"${rid}"`), 5000), `no receipt with action_id ${rid}`)
+    } finally {
+      await proxy.stop()
+      origin.closeAllConnections()
+      await new Promise<void>((r) => origin.close(() => r()))
     }
   })
 })

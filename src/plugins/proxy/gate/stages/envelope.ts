@@ -35,6 +35,8 @@ export const envelopeStage: Stage = {
       }
       serializeEnvelope(envelope)
       ctx.mediation = {envelope, signer: m.signer, fixedAction: ws || read}
+      // The request's receipt takes this id as its action_id, so `rid` names it (spec §2.1, §20).
+      ctx.rec.actionId = envelope.rid
       return false
     } catch {
       ctx.block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
