@@ -24,17 +24,22 @@ function targetUri(ctx: RequestGateContext): string {
   return `${tls ? 'https' : 'http'}://${host}${raw === '' ? '/' : raw}`
 }
 
+/** The series keys, rendered once: `disabled` is counted on every request while verification is off. */
+const SERIES = {
+  disabled: '{result="disabled"}', verified: '{result="verified"}', missing: '{result="missing"}', failed: '{result="failed"}',
+} as const
+
 export const envelopeVerifyStage: Stage = {
   id: 'envelope_verify',
   async run(ctx) {
     const metric = ctx.core.metrics.envelopeVerify
     const verifier = ctx.snap.mediation?.verifier ?? null
     if (verifier === null) {
-      metric.inc({result: 'disabled'})
+      metric.incKey(SERIES.disabled)
       return false
     }
     const fail = (code: VerifyCode, message: string): true => {
-      metric.inc({result: code === 'missing' ? 'missing' : 'failed'})
+      metric.incKey(code === 'missing' ? SERIES.missing : SERIES.failed)
       ctx.core.audit.event('warn', 'mediation_envelope_verify', `inbound mediation envelope verification failed: ${message}`, {
         url: ctx.shownAs('mediation_envelope'), result: code, request_id: ctx.b.requestId, agent: ctx.b.agent,
       })
@@ -54,7 +59,7 @@ export const envelopeVerifyStage: Stage = {
     }
     const r = verifier.verify({method: ctx.req.method ?? 'GET', targetUri: targetUri(ctx), authority: headerLines(h, 'host')[0] ?? '', headers: h, body})
     if (!r.ok) return fail(r.code, r.message)
-    metric.inc({result: 'verified'})
+    metric.incKey(SERIES.verified)
     return false
   },
 }
