@@ -537,3 +537,45 @@ describe('mediation envelope: rid names the receipt', {timeout: 60_000}, () => {
     }
   })
 })
+
+describe('mediation envelope: redirect refresh', {timeout: 60_000}, () => {
+  it('a 307 hop is re-signed with hop=1 and the replayed body digested; a 303 drops to GET without a digest', async () => {
+    const seen: Received[] = []
+    const kp = generateKeyPair()
+    const verifying = verifyingOrigin('http', () => kp.publicKey, seen)
+    const origin = http.createServer((req, res) => {
+      if (req.url === '/r307' || req.url === '/r303') {
+        req.resume()
+        req.on('end', () => {
+          seen.push({req, body: Buffer.alloc(0), verdict: {ok: true, why: 'redirect'}})
+          res.writeHead(req.url === '/r307' ? 307 : 303, {location: '/landed'})
+          res.end()
+        })
+        return
+      }
+      verifying(req, res)
+    })
+    const port = await listenOn(origin)
+    const dir = tempDir('pl-envelope-redirect-')
+    const proxy = await startProxy(signingConfig(writeKey(dir, kp)), {dir})
+    try {
+      const r = await forward(proxy.port, `http://127.0.0.1:${port}/r307`, {method: 'POST', body: '{"a":1}', headers: {'content-type': 'application/json'}})
+      assert.equal(r.body, 'origin: verified\n')
+      const [first, landed] = seen.slice(-2)
+      assert.doesNotMatch(String(first!.req.headers['pipelock-mediation']), /hop=/)
+      assert.match(String(landed!.req.headers['pipelock-mediation']), /, hop=1$/)
+      assert.match(String(landed!.req.headers['signature-input']), /"content-digest"/)
+      assert.notEqual(/nonce="(\w+)"/.exec(String(first!.req.headers['signature-input']))![1], /nonce="(\w+)"/.exec(String(landed!.req.headers['signature-input']))![1])
+      const g = await forward(proxy.port, `http://127.0.0.1:${port}/r303`, {method: 'POST', body: '{"a":1}', headers: {'content-type': 'application/json'}})
+      assert.equal(g.body, 'origin: verified\n')
+      const after303 = seen.at(-1)!
+      assert.equal(after303.req.method, 'GET')
+      assert.match(String(after303.req.headers['pipelock-mediation']), /^v=1, act="read", vd="allow", se="external_read", .*, hop=1$/)
+      assert.doesNotMatch(String(after303.req.headers['signature-input']), /content-digest/)
+    } finally {
+      await proxy.stop()
+      origin.closeAllConnections()
+      await new Promise<void>((r) => origin.close(() => r()))
+    }
+  })
+})
