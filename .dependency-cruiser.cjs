@@ -8,7 +8,7 @@
 // or a lower one; a new plugin must be added here or the `plugin-has-a-layer` rule fails.
 const LAYERS = [
   ['errors', 'canonical', 'signing', 'dispatch', 'killswitch'],
-  ['receipts', 'contracts', 'capture', 'config', 'tls', 'recorder'],
+  ['receipts', 'contracts', 'capture', 'config', 'tls', 'recorder', 'envelope'],
   ['scanner', 'enforcement', 'cee', 'sessions', 'learn', 'store', 'mcp', 'emit', 'rules'],
   ['gate'],
   ['proxy'],

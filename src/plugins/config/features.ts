@@ -47,6 +47,8 @@ export const FEATURE_SECTIONS = {
   browser_shield: (c) => c.browser_shield.enabled,
   a2a_scanning: (c) => c.a2a_scanning.enabled,
   mediation_envelope: (c) => c.mediation_envelope.enabled,
+  // Inbound verification is independent of `enabled` (envelope spec §9.3).
+  'mediation_envelope.verify_inbound': (c) => c.mediation_envelope.verify_inbound.enabled,
   redaction: (c) => c.redaction.enabled,
   learn: (c) => c.learn.enabled,
   learn_lock: (c) => c.learn_lock.enabled,

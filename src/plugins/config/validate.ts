@@ -6,6 +6,7 @@ import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort
 import {validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import {validateSuppress} from './suppress-validate.js'
+import {envelopeSettings} from '../envelope/index.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
 export interface ValidateOptions {
@@ -310,9 +311,9 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     fail(['reverse_proxy', 'upstream'], `${JSON.stringify(c.reverse_proxy.upstream)} must be http:// or https:// with a host`)
   }
   if (c.reverse_proxy.enabled && c.reverse_proxy.listen === '') fail(['reverse_proxy', 'listen'], 'required when reverse_proxy is enabled')
-  if (c.mediation_envelope.sign && c.mediation_envelope.signing_key_path === '') {
-    fail(['mediation_envelope', 'signing_key_path'], 'required when mediation_envelope.sign is true')
-  }
+  // Envelope spec §9.2: the same normalization `pipelock run` builds its signer and verifier with
+  // (the signing key is read here too), run even while the section is disabled.
+  envelopeSettings(c.mediation_envelope, fail)
   // sandbox (containment.md §2.4): checked even when disabled (`pipelock sandbox` ignores `enabled`).
   if (c.sandbox.strict && c.sandbox.best_effort) fail(['sandbox'], 'best_effort and strict are mutually exclusive')
   for (const k of ['allow_read', 'allow_write'] as const) {

@@ -119,6 +119,9 @@ export const ERROR_REGISTRY = {
   SANDBOX_DEGRADED: {exit: 1, summary: 'sandbox --dry-run: some containment layers are unavailable (the sandbox would run degraded)'},
   SANDBOX_NOT_AVAILABLE: {exit: 2, summary: 'sandbox --dry-run: the sandbox cannot run as asked (an error, or strict mode without every layer)'},
   SANDBOX_LAUNCH_FAILED: {exit: 1, summary: 'the sandbox could not be prepared (temporary directory, bridge socket, embedded proxy)'},
+  // --- mediation envelope trust store (envelope spec §10: 2 store/input errors, 3 verification failures)
+  ENVELOPE_TRUST_INVALID: {exit: 2, summary: 'envelope trust: the store, a target, a key, a key source or the request read from stdin is invalid'},
+  ENVELOPE_VERIFY_FAILED: {exit: 3, summary: 'envelope trust verify: the request does not carry a valid mediation signature from a trusted actor'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

@@ -39,6 +39,7 @@ export function startBanner(b: BannerInput): string[] {
   if (c.websocket_proxy.enabled) lines.push(`  WS:     http://${b.listen}/ws?url=<ws-url> (WebSocket proxy enabled)`)
   if (b.apiListen !== undefined) lines.push(`  API:    http://${b.apiListen}/api/v1/killswitch (kill switch remote control, separate port)`)
   else if (b.apiTokenSet) lines.push(`  API:    http://${b.listen}/api/v1/killswitch (kill switch remote control)`)
+  if (c.mediation_envelope.enabled) lines.push('  Envelope: enabled (mediation envelopes injected)')
   if (b.configFile !== undefined) lines.push(`  Config: ${b.configFile} (hot-reload enabled, SIGHUP to reload)`)
   if (b.mcp !== undefined) lines.push(`  MCP:    http://${b.mcp.listen} -> ${b.mcp.upstream}`)
   if (b.reverse !== undefined) lines.push(`  RevPx:  http://${b.reverse.listen} -> ${b.reverse.upstream} (reverse proxy with body scanning)`)

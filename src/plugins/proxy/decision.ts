@@ -14,7 +14,7 @@ export type Transport = 'fetch' | 'forward' | 'connect' | 'intercept' | 'websock
 
 /** The stage that decided; `allow` decisions carry `none`. */
 export type DecisionStage =
-  | 'none' | 'kill_switch' | 'identity' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request' | 'budget' | 'authority' | 'tls_handshake' | 'upgrade'
+  | 'none' | 'kill_switch' | 'identity' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request' | 'budget' | 'authority' | 'tls_handshake' | 'upgrade' | 'envelope'
   // A WebSocket frame-level close (protocol, limit, timer, cross-request) after the handshake.
   | 'ws_frame'
 
@@ -59,6 +59,8 @@ export interface Decision {
   readonly contract?: ContractContext
   /** A scoped exception that waived a block of this request (exception-gate.ts). */
   readonly exception?: ExceptionUse
+  /** The receipt `action_id` chosen in advance: the mediation envelope's `rid` names it (envelope spec §2.1). */
+  readonly actionId?: string
 }
 
 /**
@@ -80,6 +82,7 @@ export function withRequestFields(d: Decision, url: string, contract: ContractCo
   else if ('contract' in d) full.contract = d.contract
   if (exception !== undefined) full.exception = exception
   else if ('exception' in d) full.exception = d.exception
+  if ('actionId' in d) full.actionId = d.actionId
   return full
 }
 

@@ -60,6 +60,10 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // scanners-extra §5: community rule bundles, verified and fed to the DLP, response and MCP
   // tool-poison patterns in settings-from-config.ts (src/plugins/rules).
   'rules',
+  // Mediation envelope spec: the header, RFC 9421 signing and the key directory (src/plugins/envelope,
+  // gate/stages/envelope.ts, relay/mediation.ts); inbound verification (gate/stages/envelope-verify.ts).
+  'mediation_envelope',
+  'mediation_envelope.verify_inbound',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

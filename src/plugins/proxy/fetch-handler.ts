@@ -21,6 +21,7 @@ import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
 import {recordBytes} from './relay/data-budget.js'
 import {extractFetchTarget} from './relay/query-target.js'
+import {attachMediation, ENVELOPE_FAILED} from './relay/mediation.js'
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
 
@@ -74,7 +75,10 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
 
   const outcome = await requestWithRedirects(
     core.upstream,
-    {rawUrl: target, method: 'GET', headers: {'user-agent': cfg.fetch_proxy.user_agent, accept: ACCEPT}, body: null},
+    {
+      rawUrl: target, method: 'GET', headers: {'user-agent': cfg.fetch_proxy.user_agent, accept: ACCEPT}, body: null,
+      ...(gate.mediation === undefined ? {} : {mediate: (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop})}),
+    },
     (next) => hopVerdict(snap, rec, next, 'GET'),
     cfg.fetch_proxy.timeout_seconds * 1000,
   )
@@ -83,6 +87,11 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   }
   if (outcome.kind === 'redirect_blocked') {
     return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
+  }
+  if (outcome.kind === 'envelope_failed') {
+    // Spec §4.6: never forwarded unsigned; a redirect hop's failure is a redirect block.
+    if (outcome.hop === 0) return block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+    return block('redirect', 'mediation_envelope', `redirect blocked: ${ENVELOPE_FAILED}`, 403, 'redirect_scan_denied')
   }
   if (outcome.kind === 'error') {
     const detail = `fetch failed: ${outcome.message}`

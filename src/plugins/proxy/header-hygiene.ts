@@ -4,6 +4,7 @@
  * so asking for them would only turn clean responses into `compressed_response` blocks.
  */
 import type {IncomingHttpHeaders} from 'node:http'
+import {stripSignatureHeader} from '../envelope/index.js'
 
 const ALWAYS_STRIP = new Set([
   'x-pipelock-agent', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port',
@@ -11,14 +12,6 @@ const ALWAYS_STRIP = new Set([
   'trailer', 'transfer-encoding', 'upgrade', 'pipelock-mediation', 'accept-encoding', 'host', 'expect', 'content-length',
 ])
 
-/** True for a `Signature`/`Signature-Input` member labelled for pipelock (mediation anti-spoofing). */
-function stripSignatureMembers(value: string): string {
-  return value
-    .split(',')
-    .filter((m) => !/^\s*pipelock[a-z0-9_-]*\s*=/i.test(m))
-    .join(',')
-    .trim()
-}
 
 export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, string | string[]> {
   const named = new Set<string>()
@@ -32,9 +25,10 @@ export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, st
     const key = k.toLowerCase()
     // HTTP/2 pseudo-headers never travel as headers (the interceptor's inner requests, §2.9).
     if (ALWAYS_STRIP.has(key) || named.has(key) || key.startsWith(':')) continue
+    // Mediation anti-spoofing (envelope spec §5): `pipelock*` members never pass, parsed as RFC 8941.
     if (key === 'signature' || key === 'signature-input') {
-      const kept = stripSignatureMembers(Array.isArray(v) ? v.join(',') : v)
-      if (kept !== '') out[key] = kept
+      const kept = stripSignatureHeader(Array.isArray(v) ? v : [v])
+      if (kept !== undefined) out[key] = kept
       continue
     }
     out[key] = v

@@ -287,6 +287,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         ...(d.agent ? {agent: d.agent} : {}),
         ...(d.sessionKey ? {sessionId: d.sessionKey} : {}),
         ...(c !== undefined ? {contract: c} : {}),
+        ...(d.actionId !== undefined ? {actionId: d.actionId} : {}),
       })
     },
     // A tier change is signed like a decision: target = the session, verdict block while quarantined.

@@ -17,6 +17,8 @@ export interface RequestBodyOptions {
   readonly hasBody?: boolean
   /** The suppress entries that apply to this request's body DLP (operations.md §4). */
   readonly suppress?: Suppressor
+  /** The body already read (the envelope verifier buffers it for its digest check). */
+  readonly buffered?: Buffer
 }
 
 /** Whether the request carries a body: `hasBody` when the transport knows, else a non-zero Content-Length or a Transfer-Encoding. */
@@ -29,8 +31,8 @@ export const NO_REQUEST_BODY: RequestBody = Object.freeze({kind: 'none'})
 
 export async function readRequestBody(snap: ProxySnapshot, req: IncomingMessage, host: string, opts: RequestBodyOptions = {}): Promise<RequestBody> {
   const max = snap.scanner.settings.requestBodyScanning.maxBodyBytes
-  if (!requestHasBody(req, opts.hasBody)) return NO_REQUEST_BODY
-  const body = await readCapped(req, max)
+  if (opts.buffered === undefined && !requestHasBody(req, opts.hasBody)) return NO_REQUEST_BODY
+  const body = opts.buffered !== undefined ? (opts.buffered.length > max ? null : opts.buffered) : await readCapped(req, max)
   if (body === null) return {kind: 'over_limit', detail: `request body exceeds max_body_bytes (${max})`}
   const scan = snap.scanner.scanRequestBody({
     contentType: String(req.headers['content-type'] ?? ''),

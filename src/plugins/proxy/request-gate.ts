@@ -38,6 +38,8 @@ export class RequestRecord {
   private readonly who: Pick<DecisionBase, 'agent' | 'auth'>
   /** An unenforced block of this request, until its outcome is recorded (`record`). */
   private held: Decision | undefined
+  /** The `action_id` the request's next receipt takes: the `rid` its mediation envelope carried upstream. */
+  actionId: string | undefined
 
   /**
    * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
@@ -115,7 +117,10 @@ export class RequestRecord {
     // stage's block): it alone carries the use, so the use is audited, counted and signed once.
     const exception = this.exception
     this.exception = undefined
-    const full = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception)
+    const id = settle ? this.actionId : undefined
+    if (id !== undefined) this.actionId = undefined
+    const fields = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception)
+    const full = id === undefined ? fields : {...fields, actionId: id}
     const receipt = this.core.sink.record(full)
     if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception))
     return receipt

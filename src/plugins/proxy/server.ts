@@ -19,6 +19,7 @@ import {writeRawResponse} from './relay/raw-response.js'
 import {blockDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCore} from './core.js'
 import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
 import {handleFetch} from './fetch-handler.js'
+import {directoryBody, DIRECTORY_PATH} from '../envelope/index.js'
 import {queryParam} from './relay/query-target.js'
 import {handleForward} from './relay/forward-exchange.js'
 import {HealthWatchdog} from './health.js'
@@ -537,6 +538,10 @@ export class ProxyServer implements ProxyCore {
         req.resume()
         sendTextError(res, 404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
         return
+      case DIRECTORY_PATH:
+        req.resume()
+        this.signatureDirectory(req, res)
+        return
       case '/metrics':
       case '/stats':
         req.resume()
@@ -554,6 +559,26 @@ export class ProxyServer implements ProxyCore {
     }
     req.resume()
     sendTextError(res, 404, '404 page not found')
+  }
+
+  /**
+   * `/.well-known/http-message-signatures-directory` (receipts.md §12, envelope spec §8): the
+   * mediation-envelope key in force (rotated on reload); 404 while no signer is installed.
+   */
+  private signatureDirectory(req: IncomingMessage, res: ServerResponse): void {
+    const signer = this.snap.mediation?.signer ?? null
+    if (signer === null) {
+      sendTextError(res, 404, '404 page not found')
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendTextError(res, 405, 'method not allowed')
+      return
+    }
+    this.audit.event('info', 'mediation_envelope_directory', 'mediation envelope key directory served', {client_ip: clientIpOf(req.socket.remoteAddress)})
+    const body = directoryBody(signer.keyId, signer.publicKeyHex)
+    res.writeHead(200, {'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300', 'Content-Length': String(Buffer.byteLength(body))})
+    res.end(req.method === 'HEAD' ? undefined : body)
   }
 
   private run(res: ServerResponse, p: Promise<void>): void {

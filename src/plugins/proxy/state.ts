@@ -15,6 +15,7 @@ import {AgentNames} from './agent-name.js'
 import {buildDetector} from './cee-detector.js'
 import type {AuditLog} from './audit-log.js'
 import {ProxySessions, sessionSettingsFromConfig, type AirlockChange} from './session-gate.js'
+import {buildMediation, type MediationRuntime} from './envelope-runtime.js'
 import {scannerSettingsFromConfig} from './settings-from-config.js'
 
 export interface ProxySnapshot {
@@ -37,6 +38,8 @@ export interface ProxySnapshot {
   readonly profiles: ReadonlyMap<string, ProxySnapshot>
   /** The view for an unknown profile: `_default` when configured, else the base config with no budget (§2.2). */
   readonly fallback: ProxySnapshot
+  /** Mediation envelope signer and inbound verifier (envelope-runtime.ts); null while both are off. */
+  readonly mediation: MediationRuntime | null
 }
 
 /** The view of a profile (operations.md §2.2 lookup). */
@@ -62,6 +65,8 @@ export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonl
     agentNames: new AgentNames(scanner, config),
     cee: buildDetector(config, carry?.previous?.cee, nowMs),
     profile: DEFAULT_PROFILE, budgets: null, profiles,
+    // Built before anything else can fail on the key: a bad key aborts the reload (spec §9.3).
+    mediation: buildMediation(config, carry?.previous?.mediation),
     get fallback(): ProxySnapshot {
       return profiles.get(DEFAULT_PROFILE) ?? base
     },

@@ -35,6 +35,8 @@ export type UpstreamOutcome =
   | {readonly kind: 'redirect_blocked'; readonly scan: UrlScanResult; readonly url: string}
   | {readonly kind: 'contract_blocked'; readonly denied: HopDenied; readonly url: string}
   | {readonly kind: 'error'; readonly message: string; readonly dialBlocked: boolean}
+  /** The mediation envelope could not be attached to hop `hop` (0: the original request). */
+  | {readonly kind: 'envelope_failed'; readonly hop: number; readonly url: string}
 
 export interface UpstreamRequest {
   readonly rawUrl: string
@@ -51,6 +53,11 @@ export interface UpstreamRequest {
   readonly signal?: AbortSignal | EventEmitter | UpstreamAbort
   /** Configured sensitive header names, dropped (with the built-in credentials) once a redirect leaves the origin. */
   readonly sensitiveHeaders?: readonly string[]
+  /**
+   * Attaches the mediation envelope to each hop's outbound headers (mutated) just before it is
+   * sent (relay/mediation.ts; spec §4.7 redirect refresh); false: the hop is not sent.
+   */
+  readonly mediate?: (hop: number, url: string, method: string, headers: Record<string, string | string[]>, body: Buffer | null) => boolean
 }
 
 /** Origin and request-target of a Go-parsed absolute URL (raw path and query kept as sent). */
@@ -89,13 +96,18 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, s
     } catch {
       return {kind: 'error', message: 'invalid upstream URL', dialBlocked: false}
     }
+    let sent = headers
+    if (req.mediate !== undefined) {
+      sent = {...headers}
+      if (!req.mediate(hop, url, method, sent, body)) return {kind: 'envelope_failed', hop, url}
+    }
     let res: Dispatcher.ResponseData
     try {
       res = await agent.request({
         origin: target.origin,
         path: target.path,
         method: method as Dispatcher.HttpMethod,
-        headers: {...headers, host: target.host},
+        headers: {...sent, host: target.host},
         body: body !== null && body.length > 0 ? body : method === 'GET' || method === 'HEAD' ? null : body,
         signal: req.signal,
         headersTimeout: timeoutMs,

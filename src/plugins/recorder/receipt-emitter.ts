@@ -42,6 +42,8 @@ export interface DecisionReceiptFields {
   contract?: ReceiptContractFields
   /** The classification when it is not by HTTP method (MCP: `classifyMcp`, receipts §8). */
   actionClass?: ActionClass
+  /** The action_id chosen in advance (a mediation envelope's `rid` named it upstream); default: a fresh UUIDv7. */
+  actionId?: string
 }
 
 export interface ReceiptContractFields {
@@ -148,7 +150,7 @@ export class ReceiptEmitter {
 
   /** Signs and records a receipt for one decision; returns its action_id, undefined (counted) when it could not. */
   emit(d: DecisionReceiptFields): string | undefined {
-    const actionId = this.opts.newId()
+    const actionId = d.actionId ?? this.opts.newId()
     const ok = this.guard(() => {
       const cls = d.actionClass ?? classifyHttpMethod(d.method)
       const c = d.contract

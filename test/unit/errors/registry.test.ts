@@ -21,6 +21,8 @@ const PINNED: Record<string, number> = {
   // sandbox --dry-run: 0 capabilities_ok, 1 degraded, 2 not available (containment.md §2.3)
   SANDBOX_POLICY: 1, SANDBOX_LAYER_UNAVAILABLE: 1, SANDBOX_DEGRADED: 1, SANDBOX_NOT_AVAILABLE: 2, SANDBOX_LAUNCH_FAILED: 1,
   LISTEN_FAILED: 1,
+  // envelope trust (envelope spec §10)
+  ENVELOPE_TRUST_INVALID: 2, ENVELOPE_VERIFY_FAILED: 3,
 }
 
 test('every pinned code keeps its exit status', () => {

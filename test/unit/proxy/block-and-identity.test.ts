@@ -65,9 +65,12 @@ test('outbound header hygiene strips identity, forwarding, hop-by-hop and Connec
     'x-pipelock-agent': 'a', 'x-forwarded-for': '1', 'x-real-ip': '1', 'x-forwarded-host': 'h', 'x-forwarded-proto': 'p', 'x-forwarded-port': '1',
     forwarded: 'f', via: 'v', connection: 'keep-alive, X-Secret-Hop', 'keep-alive': 'timeout=5', 'proxy-authorization': 'Basic x', te: 'trailers',
     trailer: 'x', 'transfer-encoding': 'chunked', upgrade: 'h2c', 'x-secret-hop': 's', 'pipelock-mediation': 'm', 'accept-encoding': 'gzip',
-    signature: 'pipelock1=:abc:, other=:def:', authorization: 'Bearer t', 'user-agent': 'ua', accept: '*/*',
+    signature: 'pipelock1=:YWJj:, other=:ZGVm:', authorization: 'Bearer t', 'user-agent': 'ua', accept: '*/*',
+    'signature-input': 'pipelock1=("@method");tag="a,b", sig1=("@method");tag="web-bot-auth"',
   })
-  assert.deepEqual(out, {signature: 'other=:def:', authorization: 'Bearer t', 'user-agent': 'ua', accept: '*/*'})
+  assert.deepEqual(out, {signature: 'other=:ZGVm:', 'signature-input': 'sig1=("@method");tag="web-bot-auth"', authorization: 'Bearer t', 'user-agent': 'ua', accept: '*/*'})
+  // Envelope spec §5: an unparseable header goes whole when it mentions pipelock (unpadded base64 is not RFC 8941).
+  assert.deepEqual(outboundHeaders({signature: 'pipelock1=:abc:, other=:def:'}), {})
 })
 
 test('CONNECT authority parsing', () => {

@@ -11,6 +11,7 @@ import type {AirlockTransport} from '../../sessions/index.js'
 import type {DecisionBase, ProxyCore} from '../core.js'
 import type {BlockAnswer, RequestRecord} from '../request-gate.js'
 import type {ProxySnapshot} from '../state.js'
+import type {MediationAdmission} from '../relay/mediation.js'
 
 export interface RequestGateContext {
   readonly core: ProxyCore
@@ -52,11 +53,15 @@ export interface RequestGateContext {
   sessionHost: string
   /** The request body as read and scanned by the body stage (null: none). */
   body: Buffer | null
+  /** The body the envelope verifier buffered for its digest check; the body stage reads it instead of the socket. */
+  verifiedBody?: Buffer
+  /** The envelope admitted with the request (stage `envelope`), attached on forward by relay/mediation.ts. */
+  mediation?: MediationAdmission
 }
 
 /** The stages of the request gate, in the one order they run (order.ts). */
 export type StageId =
-  | 'identity' | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'body' | 'cross_request' | 'contract' | 'budget'
+  | 'identity' | 'envelope_verify' | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'body' | 'cross_request' | 'contract' | 'budget' | 'envelope'
 
 /**
  * One stage: `run` answers the request (through `ctx.block`) and returns true, or returns false

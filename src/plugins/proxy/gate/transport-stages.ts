@@ -9,6 +9,8 @@ import {STAGE_ORDER} from './order.js'
 import {bodyStage} from './stages/body.js'
 import {budgetStage} from './stages/budget.js'
 import {contractStage} from './stages/contract.js'
+import {envelopeStage} from './stages/envelope.js'
+import {envelopeVerifyStage} from './stages/envelope-verify.js'
 import {crossRequestStage} from './stages/cross-request.js'
 import {forwardedHeaderDlpStage} from './stages/forwarded-header-dlp.js'
 import {headerDlpStage} from './stages/header-dlp.js'
@@ -30,38 +32,40 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
-  identity: identityStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-  header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+  identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
+  header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
   fetch: {
-    identity: identityStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
     header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
-    cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+    cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   forward: FORWARD_ROW,
-  // Each request inside an intercepted tunnel runs the forward exchange, and so its row.
-  intercept: FORWARD_ROW,
+  // Each request inside an intercepted tunnel runs the forward exchange, and so its row (but the
+  // inbound envelope was verified on the CONNECT that opened the tunnel).
+  intercept: {...FORWARD_ROW, envelope_verify: {skip: 'verified once on the CONNECT that opened the tunnel: a peer cannot sign requests inside TLS it does not terminate'}},
   connect: {
-    identity: identityStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
     header_dlp: headerDlpStage,
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+    envelope: {skip: 'an opaque tunnel carries no envelope: the CONNECT request is not forwarded and its bytes are TLS pipelock does not edit; with TLS interception each inner request carries one'},
   },
   reverse: {
-    identity: identityStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+    identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
+    header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   websocket: {
-    identity: identityStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
     cross_request: {skip: 'the handshake carries no payload; each message is admitted by the relay (ceeWebSocketMessage)'},
-    contract: contractStage, budget: budgetStage,
+    contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
 }
 

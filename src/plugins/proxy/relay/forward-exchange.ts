@@ -24,6 +24,7 @@ import {RequestSuppression} from '../suppression.js'
 import {hintHeader} from '../hints.js'
 import {requestWithRedirects, type UpstreamResponse} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
+import {attachMediation, ENVELOPE_FAILED} from './mediation.js'
 
 /**
  * What differs when another transport runs this pipeline (TLS interception, transports.md
@@ -85,7 +86,10 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   })
   const outcome = await requestWithRedirects(
     opts.upstream ?? core.upstream,
-    {rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders},
+    {
+      rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders,
+      ...(gate.mediation === undefined ? {} : {mediate: (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop})}),
+    },
     (next) => hopVerdict(snap, rec, next, method),
     cfg.fetch_proxy.timeout_seconds * 1000,
     opts.followRedirects === false ? 0 : undefined,
@@ -96,6 +100,11 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   }
   if (outcome.kind === 'redirect_blocked') {
     return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
+  }
+  if (outcome.kind === 'envelope_failed') {
+    // Spec §4.6: never forwarded unsigned; a redirect hop's failure is a redirect block.
+    if (outcome.hop === 0) return block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+    return block('redirect', 'mediation_envelope', `redirect blocked: ${ENVELOPE_FAILED}`, 403, 'redirect_scan_denied')
   }
   if (outcome.kind === 'error') {
     record(upstreamFailure(core, b, shown, `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))

@@ -20,6 +20,7 @@ import {readCapped} from '../read-capped.js'
 import {RequestRecord} from '../request-gate.js'
 import type {RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
+import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
 import type {UpstreamResponse} from '../upstream.js'
 import {reverseTarget, type ReverseUpstream} from './url.js'
 
@@ -96,6 +97,11 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   const priorText = Array.isArray(prior) ? prior.join(', ') : prior
   headers['x-forwarded-for'] = priorText !== undefined && priorText !== '' ? `${priorText}, ${b.clientIp}` : b.clientIp
   headers.host = ctx.upstream.host
+  // The envelope signs the post-rewrite upstream URL (`target`), not the inbound path (E10 fixed:
+  // a signing failure is `outbound_envelope_failed`, not a verification failure).
+  if (!attachMediation(gate.mediation, {method, url: target, headers, body, authority: ctx.upstream.host})) {
+    return block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+  }
   let up: UpstreamResponse
   try {
     const r = await ctx.agent.request({

@@ -19,6 +19,7 @@ import {extractFetchTarget} from '../relay/query-target.js'
 import {firstHeader, RequestRecord} from '../request-gate.js'
 import type {RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
+import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
 import {DialBlockedError} from '../ssrf-dialer.js'
 import {forwardedHeaderList, forwardedHeaders} from './headers.js'
 import {WsMetrics} from './metrics.js'
@@ -228,6 +229,15 @@ export class WebSocketProxy {
       scan: null, shown: '', sessionHost: '', body: null,
     }
     if (await runGate('websocket', gate)) return null
+    // The envelope signs the handshake in its http(s) form (E6 fixed: verifiers rebuild http(s)://).
+    if (gate.mediation !== undefined) {
+      const env: Record<string, string | string[]> = {}
+      if (!attachMediation(gate.mediation, {method: 'GET', url: target.httpUrl, headers: env, body: null})) {
+        block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+        return null
+      }
+      for (const [k, v] of Object.entries(env)) fwd.headers[k] = Array.isArray(v) ? v.join(', ') : v
+    }
     const shown = gate.shown
     // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {

@@ -14,7 +14,8 @@ export const bodyStage: Stage = {
     const {snap, rec, block} = ctx
     // No body (every GET): no read, no await.
     if (!requestHasBody(ctx.req, ctx.hasBody)) return false
-    const reqBody = await readRequestBody(snap, ctx.req, urlHost(ctx.target), ctx.bodyOptions?.())
+    const opts = ctx.bodyOptions?.() ?? {}
+    const reqBody = await readRequestBody(snap, ctx.req, urlHost(ctx.target), ctx.verifiedBody === undefined ? opts : {...opts, buffered: ctx.verifiedBody})
     if (reqBody.kind === 'over_limit') {
       block('body_scan', 'body_dlp', reqBody.detail, 403, 'dlp_match')
       return true

@@ -1,0 +1,65 @@
+/**
+ * Inbound envelope verification (spec §6): with `mediation_envelope.verify_inbound.enabled`, a
+ * request must carry a valid `Pipelock-Mediation` envelope signed by a trusted peer before anything
+ * else reads it. A missing header fails before the body is read; otherwise the body (≤
+ * `max_body_bytes`) is buffered for the digest and handed to the body stage. Details go to the
+ * audit log only (they would reveal the trust list); the answer names the failure code.
+ * The inbound headers are stripped on forward whatever the outcome (header-hygiene.ts).
+ */
+import {headerLines, MEDIATION_HEADER, type VerifyCode} from '../../../envelope/index.js'
+import {readCapped} from '../../read-capped.js'
+import {requestHasBody} from '../../request-body.js'
+import type {RequestGateContext, Stage} from '../context.js'
+
+/** The request target as the signer saw it (spec §6.2). */
+function targetUri(ctx: RequestGateContext): string {
+  const raw = ctx.req.url ?? ''
+  const host = headerLines(ctx.req.headers, 'host')[0] ?? ''
+  if (ctx.b.transport === 'connect') return `http://${raw}/`
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    const i = raw.indexOf('://')
+    return raw.slice(0, i).toLowerCase() + raw.slice(i).replace(/#.*$/s, '')
+  }
+  const tls = (ctx.req.socket as {encrypted?: boolean}).encrypted === true
+  return `${tls ? 'https' : 'http'}://${host}${raw === '' ? '/' : raw}`
+}
+
+/** The series keys, rendered once: `disabled` is counted on every request while verification is off. */
+const SERIES = {
+  disabled: '{result="disabled"}', verified: '{result="verified"}', missing: '{result="missing"}', failed: '{result="failed"}',
+} as const
+
+export const envelopeVerifyStage: Stage = {
+  id: 'envelope_verify',
+  async run(ctx) {
+    const metric = ctx.core.metrics.envelopeVerify
+    const verifier = ctx.snap.mediation?.verifier ?? null
+    if (verifier === null) {
+      metric.incKey(SERIES.disabled)
+      return false
+    }
+    const fail = (code: VerifyCode, message: string): true => {
+      metric.incKey(code === 'missing' ? SERIES.missing : SERIES.failed)
+      ctx.core.audit.event('warn', 'mediation_envelope_verify', `inbound mediation envelope verification failed: ${message}`, {
+        url: ctx.shownAs('mediation_envelope'), result: code, request_id: ctx.b.requestId, agent: ctx.b.agent,
+      })
+      ctx.block('envelope', 'mediation_envelope', `inbound mediation envelope verification failed (inbound_verify_${code})`, 403, 'envelope_verify_failed')
+      return true
+    }
+    const h = ctx.req.headers
+    if (headerLines(h, MEDIATION_HEADER).length === 0) return fail('missing', 'missing Pipelock-Mediation header')
+    let body: Buffer | null = null
+    if (requestHasBody(ctx.req, ctx.hasBody)) {
+      const max = ctx.snap.mediation!.settings.maxBodyBytes
+      const declared = Number(headerLines(h, 'content-length')[0] ?? '0')
+      if (declared > max) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
+      body = await readCapped(ctx.req, max)
+      if (body === null) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
+      ctx.verifiedBody = body
+    }
+    const r = verifier.verify({method: ctx.req.method ?? 'GET', targetUri: targetUri(ctx), authority: headerLines(h, 'host')[0] ?? '', headers: h, body})
+    if (!r.ok) return fail(r.code, r.message)
+    metric.incKey(SERIES.verified)
+    return false
+  },
+}
