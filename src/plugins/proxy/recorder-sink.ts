@@ -84,17 +84,25 @@ export interface OpenRecorder {
   close(): void
 }
 
-/** Opens `config.flight_recorder` (files, key, both receipt chains), or undefined when it is disabled. */
-export async function openRecorder(config: PipelockConfig, policyHash: string, deps: RecorderDeps = {}): Promise<OpenRecorder | undefined> {
-  const fr = config.flight_recorder
-  if (!fr.enabled) return undefined
-  // Enabled sub-features this version does not implement refuse to start (never silently pass).
+/**
+ * Enabled recorder sub-features this version does not implement refuse to start (never silently
+ * pass). Also called by `assertRunnable` (runnable.ts), so `pipelock check` refuses them too.
+ */
+export function assertRecorderImplemented(fr: PipelockConfig['flight_recorder']): void {
+  if (!fr.enabled) return
   if (fr.raw_escrow) throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.raw_escrow is enabled but not implemented in this version; refusing to start')
   if (fr.retention_days > 0) {
     throw new PipelockError('NOT_IMPLEMENTED', 'flight_recorder.retention_days is set but evidence pruning is not implemented in this version; refusing to start', {
       hint: 'set retention_days: 0 (keep everything) and prune with your own tooling',
     })
   }
+}
+
+/** Opens `config.flight_recorder` (files, key, both receipt chains), or undefined when it is disabled. */
+export async function openRecorder(config: PipelockConfig, policyHash: string, deps: RecorderDeps = {}): Promise<OpenRecorder | undefined> {
+  const fr = config.flight_recorder
+  if (!fr.enabled) return undefined
+  assertRecorderImplemented(fr)
   const clock = deps.clock ?? systemClock
   // One CSPRNG refill per 256 receipt ids instead of a call per id.
   const random = deps.random ?? pooledRandom()
