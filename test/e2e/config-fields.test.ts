@@ -90,3 +90,15 @@ describe('mcp_ws_listener', {timeout: 60_000}, () => {
     assert.match(r.stderr, /mcp_ws_listener\.allowed_origins\[0\]: "not an origin": must be a valid origin \(e\.g\. https:\/\/example\.com\)/)
   })
 })
+
+describe('pipelock check on a setting pipelock run refuses inside an enabled section', {timeout: 60_000}, () => {
+  it('flight_recorder.retention_days: exit 1, the Refused line points at the reason, the reason on stderr', () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'p.yaml')
+    writeFileSync(file, `flight_recorder:\n  enabled: true\n  dir: ${path.join(dir, 'fr')}\n  retention_days: 7\n`)
+    const r = runCli(['check', '--config', file])
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stdout, /^ {2}Refused: {8}a setting inside an enabled section \(pipelock run refuses to start; the reason is on stderr\)$/m)
+    assert.match(r.stderr, /^flight_recorder\.retention_days is set but evidence pruning is not implemented in this version; refusing to start$/m)
+  })
+})

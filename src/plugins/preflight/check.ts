@@ -114,7 +114,7 @@ export function renderCheck(r: CheckReport): string {
     `  Entropy thresh: ${formatFixed(r.entropy_threshold, 1)} bits`, // Go %.1f: 3.25 → 3.2,
     `  Max URL length: ${r.max_url_length} chars`,
     `  Enabled:        ${r.enabled.length === 0 ? '(none)' : r.enabled.join(', ')}`,
-    `  Refused:        ${r.refused.length === 0 ? '(none)' : `${r.refused.join(', ')} (not implemented in this build; pipelock run refuses to start)`}`,
+    `  Refused:        ${r.refused.length > 0 ? `${r.refused.join(', ')} (not implemented in this build; pipelock run refuses to start)` : r.refusal !== undefined ? 'a setting inside an enabled section (pipelock run refuses to start; the reason is on stderr)' : '(none)'}`,
   ]
   return lines.join('\n') + '\n'
 }
