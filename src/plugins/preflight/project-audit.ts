@@ -13,7 +13,7 @@ import {lstatSync, readdirSync, readFileSync, type Dirent} from 'node:fs'
 import path from 'node:path'
 import {Document} from 'yaml'
 import {DEFAULT_API_ALLOWLIST, DEFAULT_BLOCKLIST} from '../config/index.js'
-import {compileConfiguredDlp, matchDlpPattern, shannonEntropy, type CompiledDlpPattern} from '../scanner/index.js'
+import {compileAsWritten, compileConfiguredDlp, matchDlpPattern, shannonEntropy, type CompiledDlpPattern, type Re2} from '../scanner/index.js'
 
 export type ProjectSeverity = 'critical' | 'warning' | 'info'
 
@@ -176,15 +176,33 @@ function envAssignment(line: string): {key: string; value: string} | null {
   return {key, value}
 }
 
-function firstPattern(patterns: readonly CompiledDlpPattern[], text: string): CompiledDlpPattern | undefined {
-  return patterns.find((p) => matchDlpPattern(p, text) !== null)
+/** The default DLP patterns and one alternation of them: a text it does not match skips the per-pattern loop. */
+interface Patterns {
+  readonly list: readonly CompiledDlpPattern[]
+  readonly any: Re2 | null
+}
+
+function defaultPatterns(): Patterns {
+  const list = compileConfiguredDlp(true, [])
+  let any: Re2 | null = null
+  try {
+    any = compileAsWritten(list.map((p) => `(?:${p.source})`).join('|'))
+  } catch {
+    // no alternation: every pattern is tried
+  }
+  return {list, any}
+}
+
+function firstPattern(patterns: Patterns, text: string): CompiledDlpPattern | undefined {
+  if (patterns.any !== null && !patterns.any.test(text)) return undefined
+  return patterns.list.find((p) => matchDlpPattern(p, text) !== null)
 }
 
 function isEnvFile(base: string): boolean {
   return base === '.env' || base.startsWith('.env.')
 }
 
-function scanFiles(root: string, files: readonly string[], patterns: readonly CompiledDlpPattern[]): ProjectFinding[] {
+function scanFiles(root: string, files: readonly string[], patterns: Patterns): ProjectFinding[] {
   const out: ProjectFinding[] = []
   for (const rel of files) {
     const base = rel.slice(rel.lastIndexOf('/') + 1)
@@ -198,8 +216,12 @@ function scanFiles(root: string, files: readonly string[], patterns: readonly Co
     } catch {
       continue
     }
+    // One pass over the whole file first: most files hold no secret, and a line's match is also
+    // a match in the whole text (the default patterns have no anchors), so a clean file is done.
+    const anyHit = firstPattern(patterns, text) !== undefined
+    if (!anyHit && !envFile) continue
     text.split(/\r?\n/).forEach((line, i) => {
-      const p = firstPattern(patterns, line)
+      const p = anyHit ? firstPattern(patterns, line) : undefined
       if (p !== undefined) out.push({severity: 'critical', category: 'secret', message: `Secret pattern match: ${p.name}`, file: rel, line: i + 1, pattern: p.name})
       if (!envFile) return
       const a = envAssignment(line)
@@ -211,7 +233,7 @@ function scanFiles(root: string, files: readonly string[], patterns: readonly Co
   return out
 }
 
-function scanEnv(env: ProjectAuditOptions['env'], patterns: readonly CompiledDlpPattern[]): ProjectFinding[] {
+function scanEnv(env: ProjectAuditOptions['env'], patterns: Patterns): ProjectFinding[] {
   const out: ProjectFinding[] = []
   for (const name of Object.keys(env).sort()) {
     const v = env[name]
@@ -291,7 +313,7 @@ export function auditProject(dirArg: string, opts: ProjectAuditOptions): Project
     if (exists(root, s)) findings.push({severity: 'warning', category: 'tooling', message: `Ablation script detected: ${s}. The model in this project may have safety guardrails removed.`, file: s})
   }
 
-  const patterns = compileConfiguredDlp(true, [])
+  const patterns = defaultPatterns()
   findings.push(...scanEnv(opts.env, patterns))
   findings.push(...scanFiles(root, files, patterns))
 
