@@ -41,8 +41,12 @@ Exit status (docs/receipts.md):
     {description: 'Verify a chain across a key rotation', command: '<%= config.bin %> verify-receipt run.jsonl --key old.pub --rotation-endorsement rotation.json'},
     {description: 'Verify the lifecycle receipts learn ratify wrote, naming the receipt key', command: '<%= config.bin %> verify-receipt ratification-receipts.jsonl --key receipt-signing=receipt-signing.pub'},
     {description: 'Verify a learn shadow recorder directory against a pinned roster', command: '<%= config.bin %> verify-receipt /srv/shadow-recorder --roster roster.json --roster-root-fingerprint sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9'},
+    {description: 'Check an evidence directory, by the name the reference documents (an alias)', command: '<%= config.bin %> integrity verify /var/lib/pipelock/evidence --session proxy --key signer.pub'},
     {description: 'Verify the recorder and show the receipt a block response named (X-Pipelock-Block-Reason-Receipt)', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/evidence --key signer.pub --find 01JH3KQ2V8ZQ6W4N0B1C5D7E9F'},
   ]
+
+  // policy-extra §5.2: the docs' `pipelock integrity verify <evidence-dir>` is this command.
+  static override aliases = ['integrity:verify']
 
   static override enableJsonFlag = true
 

@@ -15,7 +15,11 @@ export default class GenerateKubernetes extends BaseCommand {
   static override examples = [
     '<%= config.bin %> generate kubernetes --config pipelock.yaml --agent-image registry.example.com/my-agent:1.4',
     '<%= config.bin %> generate kubernetes --config pipelock.yaml --output deploy/agent.yaml && kubectl apply -f deploy/agent.yaml',
+    {description: 'The same, by the name the reference documents (an alias)', command: '<%= config.bin %> init sidecar --config pipelock.yaml --output deploy/agent.yaml'},
   ]
+  // policy-extra §5.3: the reference's `init sidecar` name for the same generator (same-pod sidecar
+  // here; the reference's companion-proxy topology is not ported, docs/compatibility.md).
+  static override aliases = ['init:sidecar']
   static override enableJsonFlag = true
   static override flags = {
     config: Flags.string({char: 'c', description: 'the config the sidecar runs (validated here, shipped in the ConfigMap)', required: true}),

@@ -51,6 +51,8 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
   zeroFill(c.forward_proxy, d.forward_proxy, ['max_tunnel_seconds', 'idle_timeout_seconds'])
   zeroFill(c.websocket_proxy, d.websocket_proxy, ['max_message_bytes', 'max_concurrent_connections', 'max_connection_seconds', 'idle_timeout_seconds'])
   if (c.websocket_proxy.origin_policy === '') c.websocket_proxy.origin_policy = d.websocket_proxy.origin_policy
+  // mcp.md §14.1: max_connections <= 0 takes the default (100).
+  if (c.mcp_ws_listener.max_connections <= 0) c.mcp_ws_listener.max_connections = d.mcp_ws_listener.max_connections
   zeroFill(c.session_profiling, d.session_profiling, [
     'domain_burst',
     'window_minutes',

@@ -53,6 +53,9 @@ export const FEATURE_SECTIONS = {
   learn: (c) => c.learn.enabled,
   learn_lock: (c) => c.learn_lock.enabled,
   scan_api: (c) => c.scan_api.listen !== '',
+  // policy-extra §6: the reference validates mcp_ws_listener and never reads it (no inbound MCP
+  // WebSocket listener exists, here either), so anything but the defaults is refused by name.
+  mcp_ws_listener: (c) => c.mcp_ws_listener.allowed_origins.length > 0 || c.mcp_ws_listener.max_connections !== 100,
   'emit.webhook': (c) => c.emit.webhook.url !== '',
   'emit.syslog': (c) => c.emit.syslog.address !== '',
   'emit.otlp': (c) => c.emit.otlp.endpoint !== '',

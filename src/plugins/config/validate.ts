@@ -117,6 +117,13 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     }
   }
 
+  // mcp_ws_listener (mcp.md §14.1): validated as the reference does; whether it may be set at all
+  // is features.ts's business (no MCP WebSocket listener exists, so a non-default value refuses).
+  c.mcp_ws_listener.allowed_origins.forEach((o, i) => {
+    if (o.trim() === '') fail(['mcp_ws_listener', 'allowed_origins', i], 'is empty')
+    else if (!validOrigin(o)) fail(['mcp_ws_listener', 'allowed_origins', i], `${JSON.stringify(o)}: must be a valid origin (e.g. https://example.com)`)
+  })
+
   // session profiling
   const sp = c.session_profiling
   if (sp.enabled) {
@@ -534,4 +541,14 @@ function validateCanaries(c: PipelockConfig, fail: (path: (string | number)[], m
     const ev = (t.env_var ?? '').trim()
     if (ev !== '' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(ev)) fail(['canary_tokens', 'tokens', i, 'env_var'], `${at}.env_var "${ev}" is invalid`)
   })
+}
+
+/** A URL with a scheme and a host (mcp.md §14.1's origin check). */
+function validOrigin(o: string): boolean {
+  try {
+    const u = new URL(o)
+    return u.host !== '' && /^[a-z][a-z0-9+.-]*:$/i.test(u.protocol)
+  } catch {
+    return false
+  }
 }

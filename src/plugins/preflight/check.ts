@@ -8,8 +8,8 @@ import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
-import {assertImplemented, enabledFeatures, type LoadedConfig} from '../config/index.js'
-import {assertTaintImplemented, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
+import {enabledFeatures, type LoadedConfig} from '../config/index.js'
+import {assertRunnable, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
 
 export interface CheckReport {
   readonly valid: true
@@ -73,9 +73,8 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
   const enabled = enabledFeatures(c)
   let refusal: string | undefined
   try {
-    // What pipelock run accepts: its own features plus the sections it starts with a note (MCP-only, sandbox).
-    assertImplemented(c, RUN_ACCEPTED_FEATURES)
-    assertTaintImplemented(c)
+    // The very function pipelock run refuses with (base config, every merged agent profile, recorder).
+    assertRunnable(c)
   } catch (err) {
     refusal = (err as Error).message
   }
@@ -115,7 +114,7 @@ export function renderCheck(r: CheckReport): string {
     `  Entropy thresh: ${formatFixed(r.entropy_threshold, 1)} bits`, // Go %.1f: 3.25 → 3.2,
     `  Max URL length: ${r.max_url_length} chars`,
     `  Enabled:        ${r.enabled.length === 0 ? '(none)' : r.enabled.join(', ')}`,
-    `  Refused:        ${r.refused.length === 0 ? '(none)' : `${r.refused.join(', ')} (not implemented in this build; pipelock run refuses to start)`}`,
+    `  Refused:        ${r.refused.length > 0 ? `${r.refused.join(', ')} (not implemented in this build; pipelock run refuses to start)` : r.refusal !== undefined ? 'a setting inside an enabled section (pipelock run refuses to start; the reason is on stderr)' : '(none)'}`,
   ]
   return lines.join('\n') + '\n'
 }

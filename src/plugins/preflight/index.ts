@@ -3,3 +3,4 @@
 export {checkConfig, renderCheck, renderUrlCheck, runningPolicy, renderRunningPolicy, type CheckReport, type UrlCheckReport, type RunningPolicy} from './check.js'
 export {runDoctor, renderDoctor, doctorExit, systemDoctorEnvironment, ROOT_BANNER, type DoctorReport, type DoctorCheck, type DoctorEnvironment, type DoctorStatus} from './doctor.js'
 export {scoreConfig, renderScore, type ScoreReport, type ScoreCategory, type ScoreFinding, type FindingSeverity} from './score.js'
+export {auditProject, renderProjectAudit, type ProjectAudit, type ProjectAuditReport, type ProjectFinding} from './project-audit.js'

@@ -18,6 +18,7 @@ import {writeRawResponse} from './relay/raw-response.js'
 import type {RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
 import {TunnelLookup} from './tunnel-dns.js'
+import {wsRedirectHint} from './ws-redirect-hint.js'
 import {DownloadRelay} from './tunnel-relay.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
@@ -91,6 +92,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     scan: null, shown: display, sessionHost: '', body: null,
   }
   if (await runGate('connect', gate)) return
+  // policy-extra §6: after the gate, before the capacity check; a hint only, never a verdict.
+  wsRedirectHint(core, cfg, host, display, b)
   const t = rec.session
   if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check

@@ -9,7 +9,7 @@ import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import {
-  assertImplemented, ConfigFieldError, mergeProfile, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
+  ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
   type LoadedConfig, type PipelockConfig, type PresetName,
 } from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -17,8 +17,9 @@ import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
 import {agentListenerLines} from './agent-listeners.js'
-import {assertTaintImplemented, licenseLines} from './features.js'
-import {inertSectionsNote, RUN_ACCEPTED_FEATURES} from './inert-features.js'
+import {licenseLines} from './features.js'
+import {inertSectionsNote} from './inert-features.js'
+import {assertRunnable} from './runnable.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {PolicyChangeLog} from './policy-change.js'
 import {ExceptionStore, type ExceptionChange} from './exception-store.js'
@@ -115,26 +116,15 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
   return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config)}
 }
 
-/** The base config and every merged agent profile must only enable what this build implements. */
-function assertRunnable(c: PipelockConfig, hosted?: RunAttachment): void {
+/** The hosted listener's own refusals, then the run's (the same function `pipelock check` calls). */
+function assertRunnableWith(c: PipelockConfig, hosted?: RunAttachment): void {
   hosted?.check(c)
-  assertImplemented(c, RUN_ACCEPTED_FEATURES)
-  assertTaintImplemented(c)
-  for (const name of Object.keys(c.agents).sort()) {
-    const merged = mergeProfile(c, c.agents[name]!)
-    try {
-      assertImplemented(merged, RUN_ACCEPTED_FEATURES)
-      assertTaintImplemented(merged)
-    } catch (err) {
-      if (err instanceof PipelockError) throw new PipelockError(err.code, `agent "${name}": ${err.message}`, err.hint !== undefined ? {hint: err.hint} : {})
-      throw err
-    }
-  }
+  assertRunnable(c)
 }
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  assertRunnable(loaded.config, opts.mcpListener)
+  assertRunnableWith(loaded.config, opts.mcpListener)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   // With an MCP listener the MCP sections are in force, not inert.
   const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config) : null
@@ -303,7 +293,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     })
     reloader.on('applied', (r) => {
       try {
-        assertRunnable(r.config.config, opts.mcpListener)
+        assertRunnableWith(r.config.config, opts.mcpListener)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
         return

@@ -1,0 +1,29 @@
+/**
+ * The one verdict "would `pipelock run` start with this config?" (issue 38): `pipelock run`
+ * calls it before opening anything and on every reload, `pipelock check` calls it to fill its
+ * Refused line and exit status. A refusal added anywhere else (a subsystem that throws while it
+ * opens) would let the two disagree, so every start-up refusal that depends on the config alone
+ * belongs here.
+ */
+import {assertImplemented, mergeProfile, type PipelockConfig} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+import {assertTaintImplemented} from './features.js'
+import {RUN_ACCEPTED_FEATURES} from './inert-features.js'
+
+/** Throws the run's refusal (a PipelockError) for the base config or any merged agent profile. */
+export function assertRunnable(c: PipelockConfig): void {
+  assertOne(c)
+  for (const name of Object.keys(c.agents).sort()) {
+    try {
+      assertOne(mergeProfile(c, c.agents[name]!))
+    } catch (err) {
+      if (err instanceof PipelockError) throw new PipelockError(err.code, `agent "${name}": ${err.message}`, err.hint !== undefined ? {hint: err.hint} : {})
+      throw err
+    }
+  }
+}
+
+function assertOne(c: PipelockConfig): void {
+  assertImplemented(c, RUN_ACCEPTED_FEATURES)
+  assertTaintImplemented(c)
+}
