@@ -389,5 +389,6 @@ export function defaultConfig(): PipelockConfig {
     internal: [...DEFAULT_INTERNAL_CIDRS],
     trusted_domains: [],
     ssrf: {ip_allowlist: []},
+    dns: {host_overrides: {}},
   }
 }

@@ -463,6 +463,7 @@ function buildConfigSchema() {
     internal: strList,
     trusted_domains: strList,
     ssrf: obj({ip_allowlist: strList}),
+    dns: obj({host_overrides: z.record(str, strList)}),
   })
 }
 

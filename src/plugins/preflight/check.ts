@@ -9,7 +9,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {assertImplemented, enabledFeatures, type LoadedConfig} from '../config/index.js'
-import {assertTaintImplemented, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
+import {assertAddressAllowlist, assertTaintImplemented, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
 
 export interface CheckReport {
   readonly valid: true
@@ -76,6 +76,7 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
     // What pipelock run accepts: its own features plus the sections it starts with a note (MCP-only, sandbox).
     assertImplemented(c, RUN_ACCEPTED_FEATURES)
     assertTaintImplemented(c)
+    assertAddressAllowlist(c)
   } catch (err) {
     refusal = (err as Error).message
   }

@@ -57,6 +57,10 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'websocket_proxy',
   // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
   'reverse_proxy',
+  // scanners-extra §1: POST /api/v1/scan on its own listener (scan-api/, started in run-service.ts).
+  'scan_api',
+  // scanners-extra §4: request bodies on forward/intercept/reverse (gate/stages/address.ts).
+  'address_protection',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

@@ -3,6 +3,7 @@
  * the scanner never reads config files or the environment itself. Defaults follow `Defaults()`
  * of the reference (§20.2/§20.3).
  */
+import type {AddressProtectionSettings} from './address-checker.js'
 import type {DlpPatternSpec, ResponsePatternSpec} from './pattern-types.js'
 
 export type ResponseAction = 'strip' | 'warn' | 'block' | 'ask'
@@ -82,6 +83,13 @@ export interface ScannerSettings {
     sensitiveHeaders: string[]
     ignoreHeaders: string[]
   }
+  /** `address_protection` (scanners-extra §4); absent = off. */
+  addressProtection?: AddressProtectionSettings
+  /**
+   * `dns.host_overrides` (scanners-extra §6): normalised hostname → IPs, consulted instead of the
+   * resolver by the SSRF stage and by the proxy's dial. Absent = none.
+   */
+  hostOverrides?: ReadonlyMap<string, readonly string[]>
 }
 
 /** §5.12 default `internal` list. */
