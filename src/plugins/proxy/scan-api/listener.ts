@@ -277,6 +277,8 @@ export class ScanApiServer {
     } finally {
       clearTimeout(deadline)
     }
+    // A synchronous scanner cannot be interrupted: a verdict that arrives after the deadline is discarded (§1.5.3).
+    if (why === null && this.deps.nowMs() - started >= s.scanMs) why = 'deadline'
     const durationMs = Math.floor(this.deps.nowMs() - started)
     this.metrics.duration(kind, durationMs / 1000)
     const post = {...(parsed.requestId !== undefined ? {request_id: parsed.requestId} : {}), ...(durationMs > 0 ? {duration_ms: durationMs} : {})}
