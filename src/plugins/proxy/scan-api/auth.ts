@@ -17,10 +17,20 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest()
 }
 
-/** True when `presented` equals one of `tokens`; every token is compared whatever the outcome. */
-export function tokenMatches(presented: string, tokens: readonly string[]): boolean {
+/** The configured tokens' digests (the listener computes them once per config snapshot). */
+export function tokenDigests(tokens: readonly string[]): readonly Buffer[] {
+  return tokens.map(digest)
+}
+
+/** True when `presented` matches one of the digests; every digest is compared whatever the outcome. */
+export function matchesDigests(presented: string, digests: readonly Buffer[]): boolean {
   const p = digest(presented)
   let ok = false
-  for (const t of tokens) ok = timingSafeEqual(p, digest(t)) || ok
+  for (const d of digests) ok = timingSafeEqual(p, d) || ok
   return ok
+}
+
+/** True when `presented` equals one of `tokens`. */
+export function tokenMatches(presented: string, tokens: readonly string[]): boolean {
+  return matchesDigests(presented, tokenDigests(tokens))
 }

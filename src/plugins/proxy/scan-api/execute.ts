@@ -27,17 +27,10 @@ export interface ScanOutcome {
   readonly findings: readonly Finding[]
 }
 
-/** The compiled tool policy of a snapshot, built on first use and kept with it. */
-const policies = new WeakMap<ProxySnapshot, ToolPolicy | null>()
-
-function policyOf(snap: ProxySnapshot): ToolPolicy | null {
-  let p = policies.get(snap)
-  if (p === undefined) {
-    const tp = snap.config.mcp_tool_policy
-    p = tp.enabled ? new ToolPolicy({action: tp.action === '' ? 'warn' : tp.action, rules: tp.rules, redirect_profiles: tp.redirect_profiles}, snap.scanner.response.normalizer) : null
-    policies.set(snap, p)
-  }
-  return p
+/** The snapshot's `mcp_tool_policy`, compiled as the MCP pipeline compiles it (null when off). */
+export function toolPolicyOf(snap: ProxySnapshot): ToolPolicy | null {
+  const tp = snap.config.mcp_tool_policy
+  return tp.enabled ? new ToolPolicy({action: tp.action === '' ? 'warn' : tp.action, rules: tp.rules, redirect_profiles: tp.redirect_profiles}, snap.scanner.response.normalizer) : null
 }
 
 /** Plain parsed JSON → the MCP extractor's tree (numbers keep a lexeme, objects are Maps). */
@@ -80,6 +73,8 @@ export interface ScanDeps {
   readonly snap: ProxySnapshot
   readonly resolver: Resolver
   readonly signal: AbortSignal
+  /** The snapshot's compiled tool policy (the listener keeps one per snapshot); default: compiled now. */
+  readonly policy?: () => ToolPolicy | null
 }
 
 function outcome(findings: Finding[]): ScanOutcome {
@@ -111,7 +106,7 @@ export async function executeScan(kind: ScanKind, input: ScanInput, includeEvide
       if (text !== '' && snap.config.mcp_input_scanning.enabled) {
         findings.push(...dlpFindings(scanner, text, includeEvidence), ...injectionFindings(scanner, text))
       }
-      const policy = policyOf(snap)
+      const policy = deps.policy !== undefined ? deps.policy() : toolPolicyOf(snap)
       if (policy !== null) {
         const v = policy.check(input.tool_name!, args)
         if (v.rules.length > 0) {

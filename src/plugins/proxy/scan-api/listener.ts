@@ -13,8 +13,9 @@ import type {KillSwitchController} from '../../killswitch/index.js'
 import type {Resolver} from '../../scanner/index.js'
 import {Histogram, renderFamily} from '../metrics.js'
 import type {ProxySnapshot} from '../state.js'
-import {bearerToken, tokenMatches} from './auth.js'
-import {executeScan, type Finding} from './execute.js'
+import type {ToolPolicy} from '../../mcp/index.js'
+import {bearerToken, matchesDigests, tokenDigests} from './auth.js'
+import {executeScan, toolPolicyOf, type Finding} from './execute.js'
 import {TokenBuckets} from './limiter.js'
 import {decodeScanRequest, inputProblem, RequestError, SCAN_KINDS, type ScanKind} from './request.js'
 
@@ -89,17 +90,28 @@ class ScanApiMetrics {
   }
 }
 
-function scanId(): string {
-  return `scan-${randomBytes(8).toString('hex')}`
+/** Scan ids from CSPRNG bytes drawn 4 KiB at a time: one id needs 8, and a call per id was a visible share of a url scan. */
+class ScanIds {
+  private buf = Buffer.alloc(0)
+  private at = 0
+  next(): string {
+    if (this.at + 8 > this.buf.length) {
+      this.buf = randomBytes(4096)
+      this.at = 0
+    }
+    const id = this.buf.toString('hex', this.at, this.at + 8)
+    this.at += 8
+    return `scan-${id}`
+  }
 }
 
-/** Go's HTML-safe JSON escaping is not required (§1.6); one object and a newline. */
-function send(res: ServerResponse, status: number, body: Envelope, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return
-  const text = JSON.stringify(body) + '\n'
-  res.writeHead(status, {...headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text))})
-  res.end(text)
+/** What the listener derives from one config snapshot, once: settings, token digests, the tool policy. */
+interface PerSnapshot {
+  readonly settings: ScanApiSettings
+  readonly digests: readonly Buffer[]
+  policy: ToolPolicy | null | undefined
 }
+
 
 export class ScanApiServer {
   private readonly http: http.Server
@@ -111,6 +123,9 @@ export class ScanApiServer {
   private active = 0
   private readonly waiting: Socket[] = []
   private readonly sockets = new Set<Socket>()
+  private readonly ids = new ScanIds()
+  /** Per config snapshot (a reload builds a new one, so tokens, limits and policy follow it). */
+  private readonly derived = new WeakMap<ProxySnapshot, PerSnapshot>()
 
   constructor(private readonly deps: ScanApiDeps) {
     this.fixed = scanApiSettings(deps.snapshot().config)
@@ -153,6 +168,15 @@ export class ScanApiServer {
     s.resume()
   }
 
+  private derive(snap: ProxySnapshot): PerSnapshot {
+    let d = this.derived.get(snap)
+    if (d === undefined) {
+      const settings = scanApiSettings(snap.config)
+      this.derived.set(snap, (d = {settings, digests: tokenDigests(settings.tokens), policy: undefined}))
+    }
+    return d
+  }
+
   renderMetrics(out: string[]): void {
     this.metrics.render(out)
   }
@@ -183,10 +207,24 @@ export class ScanApiServer {
     clearTimeout(timer)
   }
 
+  /**
+   * One JSON object and a newline (Go's HTML-safe escaping is not required, §1.6). The write
+   * deadline (§1.9 Q1, fixed) is armed here, when the answer starts, so a slow scan still gets it.
+   */
+  private send(res: ServerResponse, status: number, body: Envelope, headers: Record<string, string> = {}): void {
+    if (res.headersSent || res.destroyed) return
+    const text = JSON.stringify(body) + '\n'
+    const t = setTimeout(() => res.destroy(), this.fixed.writeMs)
+    t.unref()
+    res.once('finish', () => clearTimeout(t))
+    res.writeHead(status, {...headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text))})
+    res.end(text)
+  }
+
   private fail(res: ServerResponse, kind: string, metricKind: string, status: number, err: ApiError, headers: Record<string, string> = {}, extra: Partial<Envelope> = {}): void {
     this.metrics.request(metricKind, 'error', status)
     this.metrics.error(metricKind, err.code)
-    send(res, status, {status: 'error', kind, scan_id: scanId(), ...extra, engine_version: this.deps.version, errors: [err]}, headers)
+    this.send(res, status, {status: 'error', kind, scan_id: this.ids.next(), ...extra, engine_version: this.deps.version, errors: [err]}, headers)
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -198,18 +236,6 @@ export class ScanApiServer {
       return
     }
     this.metrics.inflight++
-    // Write deadline (§1.9 Q1, fixed): armed when the answer starts, so a slow scan still gets its answer.
-    const writeTimer = (): void => {
-      const t = setTimeout(() => res.destroy(), this.fixed.writeMs)
-      t.unref()
-      res.once('finish', () => clearTimeout(t))
-      res.once('close', () => clearTimeout(t))
-    }
-    const origWriteHead = res.writeHead.bind(res)
-    res.writeHead = ((...a: Parameters<typeof res.writeHead>) => {
-      writeTimer()
-      return origWriteHead(...a)
-    }) as typeof res.writeHead
     try {
       await this.pipeline(req, res)
     } finally {
@@ -220,11 +246,12 @@ export class ScanApiServer {
   /** §1.4, in order. */
   private async pipeline(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const snap = this.deps.snapshot()
-    const s = scanApiSettings(snap.config)
+    const d = this.derive(snap)
+    const s = d.settings
     if (s.listen === '') return this.fail(res, '', '', 500, {code: 'config_unavailable', message: 'Scan API configuration unavailable', retryable: true})
     if (req.method !== 'POST') return this.fail(res, '', '', 405, {code: 'method_not_allowed', message: 'Only POST is accepted', retryable: false}, {Allow: 'POST'})
     const token = bearerToken(req.headers.authorization)
-    if (token === null || !tokenMatches(token, s.tokens)) return this.fail(res, '', '', 401, {code: 'unauthorized', message: 'Missing or invalid bearer token', retryable: false})
+    if (token === null || !matchesDigests(token, d.digests)) return this.fail(res, '', '', 401, {code: 'unauthorized', message: 'Missing or invalid bearer token', retryable: false})
     if (!this.buckets.take(token, s.requestsPerMinute, s.burst)) {
       return this.fail(res, '', '', 429, {code: 'rate_limited', message: 'Rate limit exceeded for this token', retryable: true}, {'Retry-After': '1'})
     }
@@ -271,7 +298,7 @@ export class ScanApiServer {
     let result: Awaited<ReturnType<typeof executeScan>> | null = null
     let failed = false
     try {
-      result = await Promise.race([executeScan(k, parsed.input, parsed.includeEvidence, {snap, resolver: this.deps.resolver, signal: ctl.signal}), aborted])
+      result = await Promise.race([executeScan(k, parsed.input, parsed.includeEvidence, {snap, resolver: this.deps.resolver, signal: ctl.signal, policy: () => (d.policy === undefined ? (d.policy = toolPolicyOf(snap)) : d.policy)}), aborted])
     } catch {
       failed = true
     } finally {
@@ -288,8 +315,8 @@ export class ScanApiServer {
     res.off('close', onClose)
     this.metrics.request(kind, result.decision, 200)
     for (const f of result.findings) this.metrics.finding(kind, f.scanner, f.severity)
-    send(res, 200, {
-      status: 'completed', decision: result.decision, kind, scan_id: scanId(), ...post, engine_version: this.deps.version,
+    this.send(res, 200, {
+      status: 'completed', decision: result.decision, kind, scan_id: this.ids.next(), ...post, engine_version: this.deps.version,
       ...(result.findings.length > 0 ? {findings: result.findings} : {}),
     })
   }
