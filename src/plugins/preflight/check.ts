@@ -72,11 +72,12 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
   const c = loaded.config
   const enabled = enabledFeatures(c)
   let refusal: string | undefined
+  let addressWarnings: string[] = []
   try {
     // What pipelock run accepts: its own features plus the sections it starts with a note (MCP-only, sandbox).
     assertImplemented(c, RUN_ACCEPTED_FEATURES)
     assertTaintImplemented(c)
-    assertAddressAllowlist(c)
+    addressWarnings = assertAddressAllowlist(c)
   } catch (err) {
     refusal = (err as Error).message
   }
@@ -93,7 +94,7 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
     enabled,
     refused: enabled.filter((f) => !RUN_ACCEPTED_FEATURES.has(f)),
     ...(refusal !== undefined ? {refusal} : {}),
-    warnings: loaded.warnings.map((w) => `${w.field}: ${w.message}`),
+    warnings: [...loaded.warnings.map((w) => `${w.field}: ${w.message}`), ...addressWarnings.map((w) => w.replace(/^WARNING: /, ''))],
   }
 }
 

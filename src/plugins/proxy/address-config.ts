@@ -8,7 +8,7 @@ import {mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {parseAllowedAddress, type Chain} from '../scanner/index.js'
 
-function check(c: PipelockConfig, where: string): void {
+function check(c: PipelockConfig, where: string, warnings: string[]): void {
   const a = c.address_protection
   if (!a.enabled) return
   const chains = new Set((['eth', 'btc', 'sol', 'bnb'] as const).filter((k) => a.chains[k]) as Chain[])
@@ -16,12 +16,19 @@ function check(c: PipelockConfig, where: string): void {
     const h = parseAllowedAddress(v, chains)
     const at = `invalid config: ${where}address_protection.allowed_addresses[${i}]`
     if (h === null) throw new PipelockError('CONFIG_INVALID', `${at} "${v}" is not a valid address for any enabled chain`)
-    if (!h.checksumValid) throw new PipelockError('CONFIG_INVALID', `${at} "${v}" fails its EIP-55 checksum (write it all lower-case, or with the correct checksum)`)
+    // A warning, not a refusal: the reference never checks EIP-55 and its own documentation's
+    // example address fails it; the entry is compared by its lower-case form either way.
+    if (!h.checksumValid) warnings.push(`WARNING: ${where}address_protection.allowed_addresses[${i}] "${v}" fails its EIP-55 checksum; it is compared lower-case (check the address, or write it all lower-case)`)
   })
 }
 
-/** Throws CONFIG_INVALID naming the first allowlist entry no enabled chain accepts (base config, then each agent's merged view). */
-export function assertAddressAllowlist(c: PipelockConfig): void {
-  check(c, '')
-  for (const name of Object.keys(c.agents).sort()) check(mergeProfile(c, c.agents[name]!), `agent "${name}": `)
+/**
+ * Throws CONFIG_INVALID naming the first allowlist entry no enabled chain accepts (base config,
+ * then each agent's merged view); returns warning lines for ETH entries whose EIP-55 checksum fails.
+ */
+export function assertAddressAllowlist(c: PipelockConfig): string[] {
+  const warnings: string[] = []
+  check(c, '', warnings)
+  for (const name of Object.keys(c.agents).sort()) check(mergeProfile(c, c.agents[name]!), `agent "${name}": `, warnings)
+  return [...new Set(warnings)]
 }

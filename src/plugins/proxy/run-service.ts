@@ -117,11 +117,11 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
 }
 
 /** The base config and every merged agent profile must only enable what this build implements. */
-function assertRunnable(c: PipelockConfig, hosted?: RunAttachment): void {
+function assertRunnable(c: PipelockConfig, hosted?: RunAttachment): string[] {
   hosted?.check(c)
   assertImplemented(c, RUN_ACCEPTED_FEATURES)
   assertTaintImplemented(c)
-  assertAddressAllowlist(c)
+  const warnings = assertAddressAllowlist(c)
   for (const name of Object.keys(c.agents).sort()) {
     const merged = mergeProfile(c, c.agents[name]!)
     try {
@@ -132,12 +132,14 @@ function assertRunnable(c: PipelockConfig, hosted?: RunAttachment): void {
       throw err
     }
   }
+  return warnings
 }
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  assertRunnable(loaded.config, opts.mcpListener)
+  const addressWarnings = assertRunnable(loaded.config, opts.mcpListener)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
+  for (const w of addressWarnings) opts.stderr(w)
   // With an MCP listener the MCP sections are in force, not inert.
   const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config) : null
   if (inert !== null) opts.stderr(inert)

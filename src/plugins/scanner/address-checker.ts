@@ -73,6 +73,8 @@ export class AddressChecker {
   /** Per chain: the allowlisted compare keys. */
   private readonly allowed = new Map<Chain, Set<string>>()
   private readonly allowedCount: number
+  /** Allowlist entries as written: an address spelled exactly so is the operator's own, checksum or not. */
+  private readonly allowedSpellings = new Set<string>()
 
   constructor(readonly settings: AddressProtectionSettings) {
     let n = 0
@@ -82,6 +84,7 @@ export class AddressChecker {
       let set = this.allowed.get(h.chain)
       if (set === undefined) this.allowed.set(h.chain, (set = new Set()))
       set.add(h.key)
+      this.allowedSpellings.add(h.address)
       n++
     }
     this.allowedCount = n
@@ -119,7 +122,7 @@ export class AddressChecker {
       seen.add(id)
       const name = CHAIN_NAME[h.chain]
       const shown = truncate(h)
-      if (!h.checksumValid) {
+      if (!h.checksumValid && !this.allowedSpellings.has(h.address)) {
         // [beyond] EIP-55: a mixed-case address whose checksum fails was altered or mistyped (docs/compatibility.md).
         findings.push({chain: h.chain, verdict: 'checksum', action: this.settings.action, address: shown, explanation: `${name} address ${shown} fails its EIP-55 checksum (altered or mistyped address)`})
         continue
