@@ -5,10 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
+
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import Ajv2020 from 'ajv/dist/2020.js'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {parse as parseYaml} from 'yaml'
 import {runCli} from '../helpers/cli.js'
+import {repoPath} from '../helpers/vectors.js'
 import {freePort, rawHttp, startProxy, tempDir, type RunningProxy} from './proxy-harness.js'
 
 interface CurlAnswer {
@@ -16,6 +20,12 @@ interface CurlAnswer {
   headers: Record<string, string>
   json: Record<string, any>
 }
+
+// Every answer must match the published OpenAPI document (docs/scan-api.openapi.yaml).
+const openapi = parseYaml(readFileSync(repoPath('docs/scan-api.openapi.yaml'), 'utf8')) as {components: unknown}
+const ajv = new Ajv2020.default({strict: false})
+ajv.addSchema({$id: 'scan-api', components: openapi.components})
+const matchesOpenApi = ajv.compile({$ref: 'scan-api#/components/schemas/ScanResponse'})
 
 /** curl POST to the scan API; `body` may be a file (`@path`). */
 async function curl(port: number, body: string, token: string | null, extra: string[] = []): Promise<CurlAnswer> {
@@ -34,7 +44,9 @@ async function curl(port: number, body: string, token: string | null, extra: str
     const i = l.indexOf(':')
     headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim()
   }
-  return {status: Number(lines[0]!.split(' ')[1]), headers, json: JSON.parse(rest.join('\r\n\r\n')) as Record<string, any>}
+  const json = JSON.parse(rest.join('\r\n\r\n')) as Record<string, any>
+  assert.ok(matchesOpenApi(json), `answer outside the OpenAPI document: ${JSON.stringify(json)} ${JSON.stringify(matchesOpenApi.errors)}`)
+  return {status: Number(lines[0]!.split(' ')[1]), headers, json}
 }
 
 function scanPort(p: RunningProxy): number {
