@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 
 import path from 'node:path'
+import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import Ajv2020 from 'ajv/dist/2020.js'
 import {readFileSync, writeFileSync} from 'node:fs'
@@ -178,6 +179,31 @@ describe('scan API: deadline and kinds', {timeout: 60_000}, () => {
       assert.deepEqual(r.json.errors, [{code: 'scan_deadline_exceeded', message: 'Scan timed out', retryable: true}])
       const d = await curl(port, JSON.stringify({kind: 'dlp', input: {text: 'x'}}), 't')
       assert.deepEqual([d.status, d.json.errors[0].code, d.json.errors[0].message], [400, 'kind_disabled', 'Kind "dlp" is disabled on this server'])
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  it('connection_limit: a client over the limit waits for a free slot and is then served, not refused', async () => {
+    const proxy = await startProxy(['scan_api:', '  listen: "127.0.0.1:0"', '  auth:', '    bearer_tokens: ["t"]', '  connection_limit: 1', '  timeouts:', '    read: "30s"', ''].join('\n'))
+    try {
+      const port = scanPort(proxy)
+      const events: string[] = []
+      // A holds the only slot: connected, nothing sent yet.
+      const a = net.connect({host: '127.0.0.1', port})
+      a.on('error', () => undefined)
+      await new Promise<void>((r) => a.once('connect', () => r()))
+      const b = curl(port, JSON.stringify({kind: 'dlp', input: {text: 'hello'}}), 't').then((r) => {
+        events.push('b answered')
+        return r
+      })
+      setTimeout(() => {
+        events.push('a closed')
+        a.destroy()
+      }, 500)
+      const answer = await b
+      assert.equal(answer.status, 200)
+      assert.deepEqual(events, ['a closed', 'b answered'], 'B was served only once A freed the slot')
     } finally {
       await proxy.stop()
     }
