@@ -209,6 +209,29 @@ describe('scan API: deadline and kinds', {timeout: 60_000}, () => {
     }
   })
 
+  it('a reload applies new tokens to the next request; the listener keeps its address', async () => {
+    const yaml = (token: string): string => ['scan_api:', '  listen: "127.0.0.1:0"', '  auth:', `    bearer_tokens: ["${token}"]`, ''].join('\n')
+    const proxy = await startProxy(yaml('old-token'))
+    try {
+      const port = scanPort(proxy)
+      const body = JSON.stringify({kind: 'dlp', input: {text: 'hello'}})
+      assert.equal((await curl(port, body, 'old-token')).status, 200)
+      writeFileSync(path.join(proxy.dir, 'pipelock.yaml'), yaml('new-token'))
+      // The policy hash masks bearer tokens, so the reloader's 2 s de-duplication window ignores a
+      // token-only change made right after start-up: ask again until it applies.
+      let ok = false
+      for (let i = 0; i < 20 && !ok; i++) {
+        proxy.proc.kill('SIGHUP')
+        await new Promise((r) => setTimeout(r, 500))
+        ok = (await curl(port, body, 'new-token')).status === 200
+      }
+      assert.ok(ok, proxy.stderr())
+      assert.equal((await curl(port, body, 'old-token')).status, 401)
+    } finally {
+      await proxy.stop()
+    }
+  })
+
   it('refuses to start without a bearer token', () => {
     const file = path.join(tempDir(), 'p.yaml')
     writeFileSync(file, 'scan_api:\n  listen: "127.0.0.1:0"\n')
