@@ -391,5 +391,6 @@ export function defaultConfig(): PipelockConfig {
     internal: [...DEFAULT_INTERNAL_CIDRS],
     trusted_domains: [],
     ssrf: {ip_allowlist: []},
+    dns: {host_overrides: {}},
   }
 }

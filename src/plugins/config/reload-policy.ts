@@ -10,11 +10,11 @@ export const RESTART_ONLY_FIELDS: readonly string[] = [
   'fetch_proxy.listen',
   'kill_switch.api_listen',
   'metrics_listen',
+  // scanners-extra §1.8: the scan API's socket settings; its tokens, rate limit, limits, kinds
+  // and scan deadline apply to the next request.
   'scan_api.listen',
-  'scan_api.rate_limit',
-  'scan_api.max_body_bytes',
-  'scan_api.field_limits',
-  'scan_api.timeouts',
+  'scan_api.timeouts.read',
+  'scan_api.timeouts.write',
   'scan_api.connection_limit',
   'flight_recorder.signing_key_path',
   'reverse_proxy',

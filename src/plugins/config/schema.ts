@@ -467,6 +467,7 @@ function buildConfigSchema() {
     internal: strList,
     trusted_domains: strList,
     ssrf: obj({ip_allowlist: strList}),
+    dns: obj({host_overrides: z.record(str, strList)}),
   })
 }
 

@@ -63,4 +63,5 @@ export const SECTION_DOCS: Readonly<Record<string, string>> = {
   internal: 'CIDRs treated as internal for SSRF checks ([] turns the DNS stage off; the core floor stays).',
   trusted_domains: 'Hosts allowed to resolve to internal addresses.',
   ssrf: 'ip_allowlist: internal CIDRs that are nevertheless allowed.',
+  dns: 'host_overrides: hostname -> fixed IPs for the SSRF check and every proxy dial (docs/dns-overrides.md).',
 }

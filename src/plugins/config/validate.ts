@@ -2,6 +2,7 @@ import {statSync} from 'node:fs'
 import RE2 from 're2'
 import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {validateEmit} from './emit-config.js'
+import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
@@ -269,6 +270,9 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   validateAgents(c, (merged) => void validateConfig(merged, options))
 
   validateFeatureSections(c, fail)
+  validateScanApi(c, fail)
+  validateAddressProtection(c, fail)
+  validateDnsOverrides(c, fail)
   validateMcpSections(c, fail)
   warnings.push(...listenWarnings(c))
   return warnings
@@ -468,6 +472,7 @@ function listenWarnings(c: PipelockConfig): ConfigWarning[] {
   check('fetch_proxy.listen', c.fetch_proxy.listen)
   if (c.kill_switch.api_listen !== '') check('kill_switch.api_listen', c.kill_switch.api_listen)
   if (c.metrics_listen !== '') check('metrics_listen', c.metrics_listen)
+  if (c.scan_api.listen !== '') check('scan_api.listen', c.scan_api.listen)
   return out
 }
 

@@ -72,9 +72,10 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
   const c = loaded.config
   const enabled = enabledFeatures(c)
   let refusal: string | undefined
+  let addressWarnings: string[] = []
   try {
-    // The very function pipelock run refuses with (base config, every merged agent profile, recorder).
-    assertRunnable(c)
+    // The very function pipelock run refuses with (base config, every merged agent profile, recorder, address allowlist).
+    addressWarnings = assertRunnable(c)
   } catch (err) {
     refusal = (err as Error).message
   }
@@ -91,7 +92,7 @@ export function checkConfig(loaded: LoadedConfig): CheckReport {
     enabled,
     refused: enabled.filter((f) => !RUN_ACCEPTED_FEATURES.has(f)),
     ...(refusal !== undefined ? {refusal} : {}),
-    warnings: loaded.warnings.map((w) => `${w.field}: ${w.message}`),
+    warnings: [...loaded.warnings.map((w) => `${w.field}: ${w.message}`), ...addressWarnings.map((w) => w.replace(/^WARNING: /, ''))],
   }
 }
 

@@ -64,6 +64,10 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // gate/stages/envelope.ts, relay/mediation.ts); inbound verification (gate/stages/envelope-verify.ts).
   'mediation_envelope',
   'mediation_envelope.verify_inbound',
+  // scanners-extra §1: POST /api/v1/scan on its own listener (scan-api/, started in run-service.ts).
+  'scan_api',
+  // scanners-extra §4: request bodies on forward/intercept/reverse (gate/stages/address.ts).
+  'address_protection',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

@@ -29,6 +29,8 @@ import {openRecorderSink} from './recorder-sink.js'
 import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
+import {ScanApiServer} from './scan-api/listener.js'
+import {getaddrinfoAll} from './ssrf-dialer.js'
 import {loadFeature} from './feature-load.js'
 import {STRONG_TOKEN_MIN} from './auth-throttle.js'
 import {ruleBundleLines} from './rule-bundles.js'
@@ -116,16 +118,17 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
   return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config)}
 }
 
-/** The hosted listener's own refusals, then the run's (the same function `pipelock check` calls). */
-function assertRunnableWith(c: PipelockConfig, hosted?: RunAttachment): void {
+/** The hosted listener's own refusals, then the run's (the same function `pipelock check` calls); returns its warnings. */
+function assertRunnableWith(c: PipelockConfig, hosted?: RunAttachment): string[] {
   hosted?.check(c)
-  assertRunnable(c)
+  return assertRunnable(c)
 }
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  assertRunnableWith(loaded.config, opts.mcpListener)
+  const addressWarnings = assertRunnableWith(loaded.config, opts.mcpListener)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
+  for (const w of addressWarnings) opts.stderr(w)
   // With an MCP listener the MCP sections are in force, not inert.
   const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config) : null
   if (inert !== null) opts.stderr(inert)
@@ -224,6 +227,21 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     const e = err as NodeJS.ErrnoException
     throw new PipelockError('LISTEN_FAILED', `cannot listen: ${e.code ?? e.message}`, {hint: 'pick a free address with --listen host:port'})
   }
+  // scanners-extra §1.3: the scan API's own listener, bound after the proxy's (a failure stops the run).
+  let scanApi: ScanApiServer | undefined
+  if (loaded.config.scan_api.listen !== '' && opts.embedded !== true) {
+    scanApi = new ScanApiServer({snapshot: () => server!.snapshot(), killSwitch: server.killSwitch, version: opts.version, resolver: getaddrinfoAll, nowMs: () => server!.nowMs()})
+    try {
+      addresses = {...addresses, scanApi: await scanApi.listen()}
+    } catch (err) {
+      await mcp?.close()
+      await server.close(0)
+      recorder?.close()
+      capture?.close()
+      throw err
+    }
+    server.metrics.addRenderer((out) => scanApi!.renderMetrics(out))
+  }
   const reverse = addresses.reverse !== undefined ? {listen: addresses.reverse, upstream: parseReverseUpstream(loaded.config.reverse_proxy.upstream)?.display ?? ''} : undefined
   for (const line of startBanner({
     version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics, ...(reverse ? {reverse} : {}),
@@ -234,6 +252,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   for (const line of [...agentLines.banner, ...agentLines.stderr]) opts.stderr(line)
   for (const line of licenseLines(loaded.config, opts.env)) opts.stderr(line)
   if (addresses.metrics !== undefined) opts.stderr(`pipelock: metrics listening on ${addresses.metrics}`)
+  if (addresses.scanApi !== undefined) opts.stderr(`pipelock: scan API listening on ${addresses.scanApi}`)
   if (reverse !== undefined) opts.stderr(`pipelock: reverse proxy listening on ${reverse.listen} -> ${reverse.upstream}`)
   if (recorder !== undefined) opts.stderr(`pipelock: flight recorder: ${recorder.description}`)
   for (const line of ruleBundleLines(loaded.config, opts.env, opts.version)) opts.stderr(line)
@@ -324,7 +343,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     await storeWatch?.close()
     await reloader?.close()
     // Both listeners drain (≤ 5 s) before the evidence is closed.
-    await Promise.all([server.close(5000), mcp?.close()])
+    await Promise.all([server.close(5000), mcp?.close(), scanApi?.close(5000)])
     recorder?.close() // after the drain: the last decisions are recorded, then the run is closed
     capture?.close() // flush the queue, final checkpoints, drop sentinel
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})

@@ -7,12 +7,17 @@
  */
 import {assertImplemented, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
+import {assertAddressAllowlist} from './address-config.js'
 import {assertTaintImplemented} from './features.js'
 import {RUN_ACCEPTED_FEATURES} from './inert-features.js'
 
-/** Throws the run's refusal (a PipelockError) for the base config or any merged agent profile. */
-export function assertRunnable(c: PipelockConfig): void {
+/**
+ * Throws the run's refusal (a PipelockError) for the base config or any merged agent profile;
+ * returns the warnings both commands print (address allowlist entries that fail their checksum).
+ */
+export function assertRunnable(c: PipelockConfig): string[] {
   assertOne(c)
+  const warnings = assertAddressAllowlist(c)
   for (const name of Object.keys(c.agents).sort()) {
     try {
       assertOne(mergeProfile(c, c.agents[name]!))
@@ -21,6 +26,7 @@ export function assertRunnable(c: PipelockConfig): void {
       throw err
     }
   }
+  return warnings
 }
 
 function assertOne(c: PipelockConfig): void {

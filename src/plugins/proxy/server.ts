@@ -79,6 +79,8 @@ export interface ListenAddresses {
   readonly agents?: readonly AgentListenAddress[]
   readonly api?: string
   readonly metrics?: string
+  /** The scan API (`scan_api.listen`, scanners-extra §1), bound by the run after the proxy. */
+  readonly scanApi?: string
   /** The reverse-proxy listener (transports §4.1), when enabled. */
   readonly reverse?: string
 }

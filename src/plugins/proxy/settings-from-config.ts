@@ -2,9 +2,9 @@
  * Config (§20.3) → the scanner's plain-data settings. Lives here, not in the config or scanner
  * plugin, because the proxy is the one place that knows both and injects the environment.
  */
-import type {PipelockConfig} from '../config/index.js'
+import {dnsOverrides, type PipelockConfig} from '../config/index.js'
 import {loadRuleBundles} from '../rules/index.js'
-import {loadSecretsFile, type ScannerSettings, type DlpPatternSpec, type Severity, type ValidatorName} from '../scanner/index.js'
+import {loadSecretsFile, type AddressProtectionSettings, type Chain, type ScannerSettings, type DlpPatternSpec, type Severity, type ValidatorName} from '../scanner/index.js'
 
 export interface SettingsContext {
   /** Environment for `dlp.scan_env` (the proxy passes `process.env`); canary values never come from it. */
@@ -85,5 +85,22 @@ export function scannerSettingsFromConfig(c: PipelockConfig, ctx: SettingsContex
       ignoreHeaders: [...rb.ignore_headers],
     },
     ...(bundles.toolPoison.length > 0 ? {toolPoison: bundles.toolPoison} : {}),
+    addressProtection: addressSettings(c),
+    hostOverrides: dnsOverrides(c),
+  }
+}
+
+/** `address_protection` (scanners-extra §4.2); agent additions are already merged by `mergeProfile`. */
+function addressSettings(c: PipelockConfig): AddressProtectionSettings {
+  const a = c.address_protection
+  const ch = a.chains
+  return {
+    enabled: a.enabled,
+    action: a.action === 'warn' ? 'warn' : 'block',
+    unknownAction: a.unknown_action === 'warn' || a.unknown_action === 'block' ? a.unknown_action : 'allow',
+    allowedAddresses: [...a.allowed_addresses],
+    chains: new Set<Chain>([...(ch.eth ? ['eth' as const] : []), ...(ch.btc ? ['btc' as const] : []), ...(ch.sol ? ['sol' as const] : []), ...(ch.bnb ? ['bnb' as const] : [])]),
+    prefixLength: a.similarity.prefix_length > 0 ? a.similarity.prefix_length : 4,
+    suffixLength: a.similarity.suffix_length > 0 ? a.similarity.suffix_length : 4,
   }
 }

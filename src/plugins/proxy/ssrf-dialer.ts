@@ -10,7 +10,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import type {Agent as UndiciAgent, buildConnector as UndiciConnector} from 'undici'
 import {Agent, buildConnector} from '../dispatch/index.js'
-import {cidrContains, formatIp, matchesAnyDomain, parseIp, ssrfHit, unmap, type UrlScanner} from '../scanner/index.js'
+import {cidrContains, formatIp, matchesAnyDomain, overrideKey, parseIp, ssrfHit, unmap, type UrlScanner} from '../scanner/index.js'
 import {withLeafOnlyIdentityCheck} from '../tls/index.js'
 
 export class DialBlockedError extends Error {
@@ -52,7 +52,10 @@ function bareHost(host: string): string {
 export async function resolveValidated(scanner: UrlScanner, host: string, lookupAll: LookupAll): Promise<string> {
   const h = bareHost(host).toLowerCase()
   const literal = parseIp(h)
-  const addrs = literal !== null ? [h] : await lookupAll(h)
+  // dns.host_overrides (scanners-extra §6.3): raw IPs never consult them; a hostname's override
+  // replaces the resolver and its IPs are validated below like any answer.
+  const override = literal === null ? scanner.settings.hostOverrides?.get(overrideKey(h)) : undefined
+  const addrs = literal !== null ? [h] : override !== undefined ? [...override] : await lookupAll(h)
   if (addrs.length === 0) throw new DialBlockedError(`DNS lookup for ${h} returned no addresses`)
   const trusted = literal === null && matchesAnyDomain(h, scanner.settings.trustedDomains) !== null
   if (!trusted) {

@@ -44,7 +44,7 @@ export {EXTRA_CORE_CIDRS, embeddedIPv4, ssrfForms, ssrfHit} from './special-rang
 export {RateLimiter, DataBudget, approximateRegistrableDomain} from './rate-limit.js'
 export {REASON_CODES, reasonForLabel, isReasonCode, validLayer} from './reasons.js'
 export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reasons.js'
-export {scanUrl, createUrlScanner, crlfReason, traversalReason, checkDialAddresses} from './url-scanner.js'
+export {scanUrl, createUrlScanner, crlfReason, traversalReason, checkDialAddresses, overrideKey} from './url-scanner.js'
 export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming, DialCheck} from './url-scanner.js'
 export {
   createResponseScanner, scanResponse, redactResponse, decideResponse, mergeResponsePatterns, unsuppressed,
@@ -65,3 +65,5 @@ export type {BodyScanInput, ContentScanResult, HeaderList, BodyScanDeps} from '.
 export {createScanner} from './scanner.js'
 export type {Scanner} from './scanner.js'
 export {CONFUSABLE_GROUPS, CONFUSABLE_GROUPS_COUNT} from './confusables.js'
+export {AddressChecker, type AddressCheck, type AddressFinding, type AddressProtectionSettings, type AddressVerdict} from './address-checker.js'
+export {bech32Decode, detectAddresses, eip55Valid, parseAllowedAddress, toEip55, validateAddress, type AddressHit, type Chain} from './address-formats.js'

@@ -2,6 +2,7 @@
  * One compiled scanner per settings snapshot: the proxy builds it at startup / reload and uses
  * the same immutable object for a whole request (§25.8).
  */
+import {AddressChecker} from './address-checker.js'
 import {headerNameSets, scanRequestBody, scanRequestHeaders, type BodyScanInput, type ContentScanResult, type HeaderList} from './body-scanner.js'
 import {CleanTextMemo} from './clean-memo.js'
 import {createDlpEngine, type DlpEngine} from './dlp-engine.js'
@@ -19,6 +20,8 @@ export interface Scanner {
   readonly dlp: DlpEngine
   readonly url: UrlScanner
   readonly response: ResponseScanner
+  /** Address-poisoning protection (scanners-extra §4); null while `address_protection` is off. */
+  readonly address: AddressChecker | null
   scanUrl(rawUrl: string, ctx: Omit<UrlScanContext, 'scanner'>): Promise<UrlScanResult>
   scanTextForDlp(text: string): TextDlpResult
   scanRequestBody(input: BodyScanInput): ContentScanResult
@@ -38,6 +41,7 @@ export function createScanner(settings: ScannerSettings): Scanner {
     dlp,
     url,
     response,
+    address: settings.addressProtection?.enabled === true ? new AddressChecker(settings.addressProtection) : null,
     scanUrl: (rawUrl, ctx) => scanUrl(rawUrl, {...ctx, scanner: url}),
     scanTextForDlp: (text) => scanTextForDlp(dlp, text),
     scanRequestBody: (input) => scanRequestBody(deps, input),

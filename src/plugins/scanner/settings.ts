@@ -3,6 +3,7 @@
  * the scanner never reads config files or the environment itself. Defaults follow `Defaults()`
  * of the reference (§20.2/§20.3).
  */
+import type {AddressProtectionSettings} from './address-checker.js'
 import type {DlpPatternSpec, ResponsePatternSpec} from './pattern-types.js'
 
 export type ResponseAction = 'strip' | 'warn' | 'block' | 'ask'
@@ -87,6 +88,13 @@ export interface ScannerSettings {
    * to MCP tool-definition scanning: `regex` is RE2 source, `scanField` the text it is matched on.
    */
   toolPoison?: ReadonlyArray<{readonly name: string; readonly regex: string; readonly scanField: 'description' | 'name'}>
+  /** `address_protection` (scanners-extra §4); absent = off. */
+  addressProtection?: AddressProtectionSettings
+  /**
+   * `dns.host_overrides` (scanners-extra §6): normalised hostname → IPs, consulted instead of the
+   * resolver by the SSRF stage and by the proxy's dial. Absent = none.
+   */
+  hostOverrides?: ReadonlyMap<string, readonly string[]>
 }
 
 /** §5.12 default `internal` list. */

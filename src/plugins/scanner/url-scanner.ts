@@ -559,8 +559,11 @@ async function ssrfStage(
     addrs = [hostIp ?? parseIp(short!)!]
   } else {
     let resolved: string[]
+    // dns.host_overrides (scanners-extra §6.3) replace the resolver's answer; the IPs are then
+    // judged exactly as resolved ones (an override never exempts anything by itself).
+    const override = st.hostOverrides?.get(overrideKey(host))
     try {
-      resolved = await withTimeout(ctx.resolver(host, ctx.signal), ctx.dnsTimeoutMs ?? 5000)
+      resolved = override !== undefined ? [...override] : await withTimeout(ctx.resolver(host, ctx.signal), ctx.dnsTimeoutMs ?? 5000)
     } catch (err) {
       return dnsFailure(safe(host), err)
     }
@@ -593,6 +596,11 @@ async function ssrfStage(
     }
   }
   return null
+}
+
+/** The `dns.host_overrides` key of a hostname: lower-case, trailing DNS dots stripped (§6.2). */
+export function overrideKey(host: string): string {
+  return host.toLowerCase().replace(/\.+$/, '')
 }
 
 /** Echo a host/scheme/key only when it carries nothing DLP would flag (§10.4). */

@@ -14,8 +14,9 @@ import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {assertRefused, load, tempDir} from './helpers.js'
 
 test('every top-level key of §20.3 is accepted', () => {
-  // §20.3 lists 60 names (`ip_allowlist` is the sub-key of `ssrf`), plus `exclusive_agent_binding` (issue 37, beyond).
-  assert.equal(topLevelKeys().length, 60)
+  // §20.3 lists 60 names (`ip_allowlist` is the sub-key of `ssrf`), plus `dns` (scanners-extra §6) and
+  // `exclusive_agent_binding` (issue 37, beyond).
+  assert.equal(topLevelKeys().length, 61)
   for (const k of ['version', 'mode', 'airlock', 'learn_lock', 'bind_default_agent_identity', 'ssrf', 'mediation_envelope']) {
     assert.ok(topLevelKeys().includes(k), k)
   }

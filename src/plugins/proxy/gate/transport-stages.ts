@@ -6,6 +6,7 @@
 import type {Transport} from '../decision.js'
 import type {Stage, StageId} from './context.js'
 import {STAGE_ORDER} from './order.js'
+import {addressStage} from './stages/address.js'
 import {bodyStage} from './stages/body.js'
 import {budgetStage} from './stages/budget.js'
 import {contractStage} from './stages/contract.js'
@@ -33,7 +34,7 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
   identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-  header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+  header_dlp: headerDlpStage, body: bodyStage, address: addressStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
@@ -41,6 +42,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
     header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
+    address: {skip: '/fetch is GET only: addresses are looked for in request bodies, not URLs'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   forward: FORWARD_ROW,
@@ -52,18 +54,20 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
     header_dlp: headerDlpStage,
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
+    address: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the address stage'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
     envelope: {skip: 'an opaque tunnel carries no envelope: the CONNECT request is not forwarded and its bytes are TLS pipelock does not edit; with TLS interception each inner request carries one'},
   },
   reverse: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+    header_dlp: headerDlpStage, body: bodyStage, address: addressStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   websocket: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
+    address: {skip: 'the handshake has no body; message frames are not checked for addresses yet (docs/address-protection.md)'},
     cross_request: {skip: 'the handshake carries no payload; each message is admitted by the relay (ceeWebSocketMessage)'},
     contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },

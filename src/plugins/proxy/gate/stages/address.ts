@@ -1,0 +1,36 @@
+/**
+ * Address-poisoning protection on the request body (scanners-extra §4.4, "where it runs"): the
+ * body the body stage read is searched for blockchain addresses and each is compared with
+ * `address_protection.allowed_addresses`. A lookalike (same first and last characters, different
+ * middle) answers with `action`, an address outside the allowlist with `unknown_action`. Runs after
+ * the body stage, so a body DLP block is answered first; an exception may waive the block, and
+ * audit mode (`enforce: false`) records it as a would-block.
+ */
+import {blockDecision, enforcing, safeTarget} from '../../core.js'
+import type {Stage} from '../context.js'
+
+export const addressStage: Stage = {
+  id: 'address',
+  run(ctx) {
+    const checker = ctx.snap.scanner.address
+    if (checker === null || ctx.body === null || ctx.body.length === 0) return false
+    const r = checker.check(ctx.body.toString('utf8'))
+    if (r.action === null) return false
+    for (const f of r.findings) ctx.core.metrics.addressFindings.inc({chain: f.chain, verdict: f.verdict})
+    const first = r.findings[0]!
+    const detail = `address poisoning detected: ${first.explanation}`
+    ctx.core.audit.event('warn', 'address_protection', r.action === 'block' ? 'address protection finding (blocked)' : 'address protection finding (not blocked)', {
+      url: safeTarget(ctx.snap, ctx.target, 'address_protection'), detail, request_id: ctx.b.requestId, agent: ctx.b.agent,
+      findings: r.findings.map((f) => ({chain: f.chain, verdict: f.verdict, action: f.action, address: f.address})),
+    })
+    if (r.action !== 'block') return false
+    const finding = {layer: 'address_protection', reason: 'dlp_match', findings: r.findings.map((f) => ({pattern: `address_${f.verdict}`}))}
+    if (!enforcing(ctx.snap)) {
+      ctx.rec.record(blockDecision(ctx.core, ctx.b, ctx.shown, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
+      return false
+    }
+    if (ctx.rec.waive(finding)) return false
+    ctx.block('body_scan', 'address_protection', detail, 403, 'dlp_match')
+    return true
+  },
+}

@@ -1,0 +1,36 @@
+/**
+ * Scan API bearer tokens (scanners-extra §1.4 "Auth"): `Authorization: Bearer <token>` (scheme
+ * case-insensitive, the rest verbatim) compared with every configured token, without an early
+ * exit. Both sides are hashed to SHA-256 first so `timingSafeEqual` compares equal lengths and the
+ * comparison leaks neither the token nor its length.
+ */
+import {createHash, timingSafeEqual} from 'node:crypto'
+
+/** The token of an `Authorization` header, or null when missing or not `Bearer <≥1 byte>`. */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined || header.length < 8) return null
+  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return null
+  return header.slice(7)
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest()
+}
+
+/** The configured tokens' digests (the listener computes them once per config snapshot). */
+export function tokenDigests(tokens: readonly string[]): readonly Buffer[] {
+  return tokens.map(digest)
+}
+
+/** True when `presented` matches one of the digests; every digest is compared whatever the outcome. */
+export function matchesDigests(presented: string, digests: readonly Buffer[]): boolean {
+  const p = digest(presented)
+  let ok = false
+  for (const d of digests) ok = timingSafeEqual(p, d) || ok
+  return ok
+}
+
+/** True when `presented` equals one of `tokens`. */
+export function tokenMatches(presented: string, tokens: readonly string[]): boolean {
+  return matchesDigests(presented, tokenDigests(tokens))
+}
