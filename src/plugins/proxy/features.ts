@@ -57,6 +57,11 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'websocket_proxy',
   // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
   'reverse_proxy',
+  // scanners-extra §2: request stage gate/stages/a2a.ts, responses relay/response-transforms.ts
+  // (engine src/plugins/a2a); the MCP HTTP listener's side is in mcp-proxy.
+  'a2a_scanning',
+  // scanners-extra §3: relay/response-transforms.ts on fetch, forward, intercept and reverse (engine src/plugins/shield).
+  'browser_shield',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

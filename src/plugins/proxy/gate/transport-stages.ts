@@ -6,6 +6,7 @@
 import type {Transport} from '../decision.js'
 import type {Stage, StageId} from './context.js'
 import {STAGE_ORDER} from './order.js'
+import {a2aStage} from './stages/a2a.js'
 import {bodyStage} from './stages/body.js'
 import {budgetStage} from './stages/budget.js'
 import {contractStage} from './stages/contract.js'
@@ -30,14 +31,14 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
   url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-  header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+  header_dlp: headerDlpStage, body: bodyStage, a2a: a2aStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
   fetch: {
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
-    header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
+    header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'}, a2a: {skip: '/fetch relays a page for the agent to read, not an agent-to-agent exchange'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   forward: FORWARD_ROW,
@@ -48,17 +49,19 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
     header_dlp: headerDlpStage,
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
+    a2a: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the A2A stage'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   reverse: {
     url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+    header_dlp: headerDlpStage, body: bodyStage, a2a: {skip: 'the reverse proxy fronts the operator\'s own service; A2A is scanned on agent egress (forward, intercept) and the MCP HTTP listener'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   websocket: {
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
+    a2a: {skip: 'A2A travels as HTTP JSON-RPC and SSE, not WebSocket frames'},
     cross_request: {skip: 'the handshake carries no payload; each message is admitted by the relay (ceeWebSocketMessage)'},
     contract: contractStage, budget: budgetStage,
   },
