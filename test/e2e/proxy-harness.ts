@@ -98,6 +98,11 @@ export async function startHttpUpstream(): Promise<Upstream> {
   return await listen(http.createServer(route))
 }
 
+/** A plain HTTP upstream on 127.0.0.1 answering with the test's own handler. */
+export async function startRoutedUpstream(handler: http.RequestListener): Promise<Upstream> {
+  return await listen(http.createServer(handler))
+}
+
 export interface TlsMaterial {
   readonly key: string
   readonly cert: string
@@ -203,7 +208,7 @@ export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.
 }
 
 /** Plain http request through nothing (direct to the proxy's own endpoints or as a forward proxy). */
-export async function rawHttp(port: number, opts: {method?: string; path: string; headers?: Record<string, string>}): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
+export async function rawHttp(port: number, opts: {method?: string; path: string; headers?: Record<string, string>; body?: string}): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
   return await new Promise((resolve, reject) => {
     const req = http.request({host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false, timeout: 10_000}, (res) => {
       const chunks: Buffer[] = []
@@ -213,7 +218,7 @@ export async function rawHttp(port: number, opts: {method?: string; path: string
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))
     req.on('error', reject)
-    req.end()
+    req.end(opts.body)
   })
 }
 
