@@ -98,6 +98,13 @@ export async function startHttpUpstream(): Promise<Upstream> {
   return await listen(http.createServer(route))
 }
 
+/** The MCP listener URL a `run --mcp-listen` banner names. */
+export function mcpListenUrl(p: RunningProxy): string {
+  const m = /\n {2}MCP: {4}http:\/\/(\S+) -> /.exec(p.stderr())
+  assert.ok(m, p.stderr())
+  return `http://${m[1]}/mcp`
+}
+
 /** A plain HTTP upstream on 127.0.0.1 answering with the test's own handler. */
 export async function startRoutedUpstream(handler: http.RequestListener): Promise<Upstream> {
   return await listen(http.createServer(handler))

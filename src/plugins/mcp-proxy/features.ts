@@ -41,6 +41,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'flight_recorder',
   // mcp.md §12.3: checked before the stdio child is spawned (not applied to --upstream/--listen).
   'mcp_binary_integrity',
+  // scanners-extra §2.5: the HTTP listener scans A2A headers and A2A method bodies (a2a-listener.ts);
+  // stdio and --upstream carry no A2A binding.
+  'a2a_scanning',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */
