@@ -121,9 +121,9 @@ async function walkFindings(value: unknown, s: A2aSettings, scanners: A2aScanner
 /**
  * An A2A message, task or JSON-RPC body. Not JSON on an A2A endpoint: scanned as opaque text
  * (injection + DLP; the reference lets it through unscanned, §2.4 fix). With smuggling detection
- * on, the body's texts join its context (§2.7).
+ * on, the body's texts join its context (§2.7) within `scope` (the caller: session key or client IP).
  */
-export async function scanA2aBody(body: string, s: A2aSettings, scanners: A2aScanners, state: A2aState): Promise<A2aVerdict> {
+export async function scanA2aBody(body: string, s: A2aSettings, scanners: A2aScanners, state: A2aState, scope = ''): Promise<A2aVerdict> {
   if (body.trim() === '') return CLEAN
   const parsed = parseJson(body)
   if (!parsed.ok) {
@@ -137,7 +137,8 @@ export async function scanA2aBody(body: string, s: A2aSettings, scanners: A2aSca
   if (s.sessionSmuggling && texts.length > 0) {
     const tracker = state.trackerFor(s)
     const ids = idsOf(parsed.value)
-    const smuggled = tracker.observe(tracker.contextOf(ids.contextId, ids.taskId), texts, scanners.injection)
+    // Context ids are chosen by the agents: scoped to the caller so two callers never share one.
+    const smuggled = tracker.observe(`${scope}\u0000${tracker.contextOf(ids.contextId, ids.taskId)}`, texts, scanners.injection)
     if (smuggled !== null) return {clean: false, action: s.action, reason: smuggled, urlOnly: false}
   }
   return CLEAN

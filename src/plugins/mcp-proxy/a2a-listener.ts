@@ -34,7 +34,7 @@ export class ListenerA2a {
     const h = await scanA2aExtensions(ext === undefined ? [] : Array.isArray(ext) ? ext : [ext], s, scanners)
     if (!h.clean) return {on: 'header', reason: h.reason, block: h.action === 'block'}
     if (isBatch || !A2A_METHODS.has(method)) return undefined
-    const v = await scanA2aBody(text, s, scanners, this.state)
+    const v = await scanA2aBody(text, s, scanners, this.state, (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''))
     return v.clean ? undefined : {on: 'input', reason: v.reason, block: v.action === 'block'}
   }
 }

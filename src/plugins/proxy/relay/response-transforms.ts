@@ -75,7 +75,7 @@ export async function transformResponse(i: ResponseTransformInput): Promise<Resp
       const s = a2aSettingsFromConfig(a2a)
       const scanners = a2aScanners(i.snap)
       const text = body.toString('utf8')
-      const v = isCard ? await scanAgentCard(text, i.url, i.request.authorization, s, scanners, state.a2a) : await scanA2aBody(text, s, scanners, state.a2a)
+      const v = isCard ? await scanAgentCard(text, i.url, i.request.authorization, s, scanners, state.a2a) : await scanA2aBody(text, s, scanners, state.a2a, i.b.sessionKey)
       const answer = a2aResponseAnswer(i, v)
       if (answer !== null) return answer
     }

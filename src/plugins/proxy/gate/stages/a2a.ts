@@ -40,6 +40,6 @@ export const a2aStage: Stage = {
     if (answer(ctx, await scanA2aExtensions(lines, s, scanners), 'header_dlp', 'a2a_header')) return true
     if (ctx.body === null || ctx.body.length === 0) return false
     const state = (ctx.core.transforms ?? new ResponseTransformState()).a2a
-    return answer(ctx, await scanA2aBody(ctx.body.toString('utf8'), s, scanners, state), 'body_scan', 'a2a_scan')
+    return answer(ctx, await scanA2aBody(ctx.body.toString('utf8'), s, scanners, state, ctx.b.sessionKey), 'body_scan', 'a2a_scan')
   },
 }
