@@ -8,7 +8,10 @@ import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 import {request} from 'undici'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
-import {baseConfig, mcpListenUrl, rawHttp, startProxy, startRoutedUpstream, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {
+  baseConfig, interceptingWebSocketConfig, makeSelfSignedCert, mcpListenUrl, rawHttp, startHttpsUpstream, startProxy, startRoutedUpstream, tempDir,
+  tlsExchange, tlsThroughProxy, type RunningProxy, type Upstream,
+} from './proxy-harness.js'
 
 // Shaped like an AWS access key id but not the documented example.
 const AWS_KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
@@ -172,5 +175,40 @@ describe('pipelock run --mcp-listen: A2A methods on the MCP HTTP listener', {tim
   it('a blocked A2A-Extensions URI is refused with the header error', async () => {
     const r = await post(JSON.stringify({jsonrpc: '2.0', id: 8, method: 'GetTask', params: {id: 't'}}), {'a2a-extensions': 'http://169.254.169.254/ext'})
     assert.equal(r.body, '{"jsonrpc":"2.0","id":8,"error":{"code":-32001,"message":"pipelock: request blocked by A2A header scanning","data":{"block_reason":"dlp_match"}}}')
+  })
+})
+
+describe('pipelock run: A2A scanning inside a TLS-intercepted tunnel', {timeout: 60_000}, () => {
+  let up: Upstream
+  let proxy: RunningProxy
+  let ca = ''
+  before(async () => {
+    const dir = tempDir('pl-a2a-intercept-')
+    const upTls = makeSelfSignedCert(dir)
+    up = await startHttpsUpstream(upTls)
+    const intercepting = interceptingWebSocketConfig(dir)
+    ca = intercepting.ca
+    proxy = await startProxy(intercepting.config + 'a2a_scanning:\n  enabled: true\n  action: block\n', {dir, env: {NODE_EXTRA_CA_CERTS: upTls.certPath}})
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('an inner message:send whose part points at the metadata endpoint is refused (a2a_scan); a clean one passes', async () => {
+    const post = async (body: string): Promise<string> => {
+      const s = await tlsThroughProxy(proxy.port, `127.0.0.1:${up.port}`, ca)
+      try {
+        return await tlsExchange(s, `POST /v1/message:send HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      } finally {
+        s.destroy()
+      }
+    }
+    const blocked = await post(JSON.stringify({jsonrpc: '2.0', id: 1, method: 'SendMessage', params: {message: {messageId: 'm', parts: [{url: 'http://169.254.169.254/latest/'}]}}}))
+    assert.match(blocked, /^HTTP\/1\.1 403 /)
+    assert.match(blocked, /X-Pipelock-Block-Reason-Layer: a2a_scan\r\n/i)
+    assert.ok(blocked.endsWith('blocked: a2a: 1 URL/SSRF finding(s)\n'), blocked)
+    const clean = await post(JSON.stringify({jsonrpc: '2.0', id: 2, method: 'SendMessage', params: {message: {messageId: 'n', parts: [{text: 'Book a table for two.'}]}}}))
+    assert.match(clean, /^HTTP\/1\.1 200 /)
   })
 })
