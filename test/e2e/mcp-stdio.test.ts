@@ -71,10 +71,10 @@ test('features not implemented for MCP refuse to start by name', () => {
   try {
     const cfg = path.join(dir, 'c.yaml')
     // Session profiling is implemented on MCP (issue 13 M4); the airlock is not.
-    writeFileSync(cfg, 'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\na2a_scanning:\n  enabled: true\n')
+    writeFileSync(cfg, 'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\nbehavioral_baseline:\n  enabled: true\n')
     const r = proxy(['--config', cfg, '--', 'true'], '')
     assert.equal(r.status, 1)
-    assert.match(r.stderr, /config enables features that pipelock mcp proxy does not implement yet: airlock, a2a_scanning; refusing to start/)
+    assert.match(r.stderr, /config enables features that pipelock mcp proxy does not implement yet: airlock, behavioral_baseline; refusing to start/)
     // The --agent profile is merged over the base and checked like it: what it enables must be implemented.
     writeFileSync(cfg, 'agents:\n  ops:\n    mcp_tool_policy:\n      enabled: true\n      action: warn\n      rules:\n        - {name: r, tool_pattern: "^bash$", action: redirect, redirect_profile: p}\n      redirect_profiles:\n        p: {exec: ["/bin/true"], reason: test}\n')
     const ag = proxy(['--config', cfg, '--agent', 'ops', '--', 'true'], '')

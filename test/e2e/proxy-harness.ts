@@ -98,6 +98,18 @@ export async function startHttpUpstream(): Promise<Upstream> {
   return await listen(http.createServer(route))
 }
 
+/** The MCP listener URL a `run --mcp-listen` banner names. */
+export function mcpListenUrl(p: RunningProxy): string {
+  const m = /\n {2}MCP: {4}http:\/\/(\S+) -> /.exec(p.stderr())
+  assert.ok(m, p.stderr())
+  return `http://${m[1]}/mcp`
+}
+
+/** A plain HTTP upstream on 127.0.0.1 answering with the test's own handler. */
+export async function startRoutedUpstream(handler: http.RequestListener): Promise<Upstream> {
+  return await listen(http.createServer(handler))
+}
+
 export interface TlsMaterial {
   readonly key: string
   readonly cert: string
@@ -204,7 +216,7 @@ export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.
 
 /** Plain http request through nothing (direct to the proxy's own endpoints or as a forward proxy). */
 /** One HTTP exchange on a fresh connection; `from` is the client's local address (any of 127.0.0.0/8 on Linux). */
-export async function rawHttp(port: number, opts: {method?: string; path: string; headers?: Record<string, string>; from?: string}): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
+export async function rawHttp(port: number, opts: {method?: string; path: string; headers?: Record<string, string>; from?: string; body?: string}): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
   return await new Promise((resolve, reject) => {
     const req = http.request({host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false, timeout: 10_000, ...(opts.from !== undefined ? {localAddress: opts.from} : {})}, (res) => {
       const chunks: Buffer[] = []
@@ -214,7 +226,7 @@ export async function rawHttp(port: number, opts: {method?: string; path: string
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))
     req.on('error', reject)
-    req.end()
+    req.end(opts.body)
   })
 }
 

@@ -14,8 +14,8 @@ import {assertRefusesToStart, baseConfig, rawHttp, startHttpUpstream, startProxy
 describe('pipelock run: refusals', {timeout: 30_000}, () => {
   it('refuses to start when the config enables features this version does not implement', () => {
     assertRefusesToStart(
-      'browser_shield:\n  enabled: true\nfile_sentry:\n  enabled: true\n',
-      'config enables features this version does not implement: file_sentry, browser_shield; refusing to start',
+      'behavioral_baseline:\n  enabled: true\nfile_sentry:\n  enabled: true\n',
+      'config enables features this version does not implement: file_sentry, behavioral_baseline; refusing to start',
     )
   })
 

@@ -12,7 +12,7 @@ import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {rejection} from '../helpers/mcp.js'
 import {runCli} from '../helpers/cli.js'
-import {rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {mcpListenUrl, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // `pipelock run --mcp-listen ADDR --mcp-upstream URL` (spec mcp.md §2.9, §3.3): the MCP listener
 // hosted in the run, driven by the official SDK client (Streamable HTTP) against an SDK fixture
@@ -23,12 +23,6 @@ const AWS_KEY = ['AKIA', 'QYLPMN5HHHFPZAM2'].join('') // built at run time: not 
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-run-mcp-listen').digest())
 const DLP_ERROR = (id: number): string =>
   `{"jsonrpc":"2.0","id":${id},"error":{"code":-32001,"message":"pipelock: request blocked by MCP input scanning","data":{"block_reason":"dlp_match"}}}`
-
-function mcpUrl(p: RunningProxy): string {
-  const m = /\n {2}MCP: {4}http:\/\/(\S+) -> /.exec(p.stderr())
-  assert.ok(m, p.stderr())
-  return `http://${m[1]}/mcp`
-}
 
 async function post(url: string, body: string): Promise<{status: number; body: string}> {
   const r = await request(url, {method: 'POST', body, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'}})
@@ -57,7 +51,7 @@ describe('pipelock run --mcp-listen: the MCP listener inside the run', {timeout:
       '',
     ].join('\n')
     proxy = await startProxy(cfg, {dir, args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', fixture.url]})
-    url = mcpUrl(proxy)
+    url = mcpListenUrl(proxy)
     client = new Client({name: 'run-mcp-e2e', version: '1.0.0'})
     await client.connect(new StreamableHTTPClientTransport(new URL(url)))
   })
@@ -168,7 +162,7 @@ describe('pipelock run --mcp-listen: SSE streams and hot reload', {timeout: 60_0
     const warn = 'mcp_input_scanning:\n  enabled: true\n  action: warn\n'
     const proxy = await startProxy(warn, {dir, args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', upUrl]})
     try {
-      const url = mcpUrl(proxy)
+      const url = mcpListenUrl(proxy)
       const call = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}'
       const r = await request(url, {method: 'POST', body: call, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'}})
       assert.equal(r.statusCode, 200)
@@ -208,7 +202,7 @@ describe('pipelock run --mcp-listen: streams never outlive their client or the r
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
     const proxy = await startProxy('', {args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`]})
     try {
-      const url = mcpUrl(proxy)
+      const url = mcpListenUrl(proxy)
       const open = async (): Promise<{first: string; abort: () => void}> => {
         const ac = new AbortController()
         const r = await request(url, {method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: {'content-type': 'application/json'}, signal: ac.signal})
@@ -239,7 +233,7 @@ describe('pipelock run --mcp-listen --capture-output: MCP tool calls land in the
     // A dead upstream is enough: the request decision (and its record) comes before forwarding.
     const proxy = await startProxy('', {dir, args: ['--capture-output', capture, '--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp']})
     try {
-      const url = mcpUrl(proxy)
+      const url = mcpListenUrl(proxy)
       assert.equal((await post(url, '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/srv/a.txt"}}}')).status, 502)
       assert.equal((await post(url, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${AWS_KEY}"}}}`)).body, DLP_ERROR(2))
     } finally {
@@ -278,7 +272,7 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
       assert.match(proxy.stderr(), /\npipelock: note: taint is not applied to MCP traffic by this version/)
       // Session profiling, adaptive enforcement and cross-request detection now apply to MCP messages.
       assert.doesNotMatch(proxy.stderr(), /apply to HTTP traffic only/)
-      mcpUrl(proxy)
+      mcpListenUrl(proxy)
     } finally {
       assert.equal(await proxy.stop(), 0)
     }
@@ -330,7 +324,7 @@ describe('pipelock run --mcp-listen: one session per client across HTTP and MCP'
   })
 
   test('MCP DLP blocks escalate the client\'s session in the run\'s manager: MCP then answers -32001 escalation, /fetch from the same client is refused, the admin API sees it', async () => {
-    const url = mcpUrl(proxy)
+    const url = mcpListenUrl(proxy)
     const fetchPath = `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page`)}`
     assert.equal((await rawHttp(proxy.port, {path: fetchPath})).status, 200, 'the client starts clean')
     for (let i = 0; i < 7; i++) assert.equal((await post(url, `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${AWS_KEY}"}}}`)).body, DLP_ERROR(i))

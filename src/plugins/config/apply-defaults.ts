@@ -83,6 +83,16 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
   if (c.taint.policy === '') c.taint.policy = d.taint.policy
   if (c.taint.recent_sources <= 0) c.taint.recent_sources = d.taint.recent_sources
   if (c.learn_lock.mode === '') c.learn_lock.mode = 'shadow'
+  // scanners-extra §2.2 / §3.2: empty or non-positive values take the defaults.
+  const a2a = c.a2a_scanning
+  if (a2a.action === '') a2a.action = d.a2a_scanning.action
+  if (a2a.max_context_messages <= 0) a2a.max_context_messages = d.a2a_scanning.max_context_messages
+  if (a2a.max_contexts <= 0) a2a.max_contexts = d.a2a_scanning.max_contexts
+  if (a2a.max_raw_size <= 0) a2a.max_raw_size = d.a2a_scanning.max_raw_size
+  const bs = c.browser_shield
+  if (bs.strictness === '') bs.strictness = d.browser_shield.strictness
+  if (bs.oversize_action === '') bs.oversize_action = d.browser_shield.oversize_action
+  if (bs.max_shield_bytes <= 0) bs.max_shield_bytes = d.browser_shield.max_shield_bytes
   applyMcpDefaults(c)
 
   c.dlp.patterns = mergeByName<DlpPatternConfig>(c.dlp.include_defaults, DEFAULT_DLP_PATTERNS, c.dlp.patterns)

@@ -302,8 +302,13 @@ export function defaultConfig(): PipelockConfig {
       enabled: false,
       strictness: 'standard',
       max_shield_bytes: 5 * MIB,
-      oversize_action: 'block',
-      exempt_domains: [],
+      oversize_action: 'scan_head',
+      // Configuration reference: challenge providers and developer documentation hosts. Applied
+      // when the key is absent; an explicit [] disables every exemption.
+      exempt_domains: [
+        'challenges.cloudflare.com', 'developer.mozilla.org', 'docs.github.com', 'github.dev', 'go.dev',
+        'hcaptcha.com', 'pkg.go.dev', 'vscode.dev', 'www.recaptcha.net',
+      ],
       strip_extension_probing: true,
       strip_hidden_traps: true,
       strip_tracking_pixels: true,

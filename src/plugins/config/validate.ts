@@ -273,6 +273,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   validateScanApi(c, fail)
   validateAddressProtection(c, fail)
   validateDnsOverrides(c, fail)
+  validateA2aAndShield(c, fail, hostRules)
   validateMcpSections(c, fail)
   warnings.push(...listenWarnings(c))
   return warnings
@@ -556,4 +557,35 @@ function validOrigin(o: string): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * scanners-extra §2.2 and §3.2: checked only while the section is enabled (the reference's rule),
+ * by `pipelock check` and `pipelock run` alike. Host lists are normalised in place (lower-case,
+ * trailing dot dropped) so the runtime matches what was validated.
+ */
+function validateA2aAndShield(
+  c: PipelockConfig,
+  fail: (path: (string | number)[], message: string) => never,
+  hostRules: (path: (string | number)[], list: readonly string[]) => void,
+): void {
+  const a = c.a2a_scanning
+  if (a.enabled && a.action !== 'warn' && a.action !== 'block') fail(['a2a_scanning', 'action'], `must be warn or block, got "${a.action}"`)
+  const b = c.browser_shield
+  if (!b.enabled) return
+  if (!['minimal', 'standard', 'aggressive'].includes(b.strictness)) {
+    fail(['browser_shield', 'strictness'], `must be minimal, standard, or aggressive, got "${b.strictness}"`)
+  }
+  if (b.max_shield_bytes <= 0) fail(['browser_shield', 'max_shield_bytes'], 'must be positive')
+  if (!['block', 'scan_head', 'warn'].includes(b.oversize_action)) {
+    fail(['browser_shield', 'oversize_action'], `must be block, scan_head, or warn, got "${b.oversize_action}"`)
+  }
+  if (b.oversize_action === 'warn' && b.strictness !== 'minimal') {
+    fail(['browser_shield', 'oversize_action'], '"warn" is only allowed with strictness "minimal"')
+  }
+  hostRules(['browser_shield', 'exempt_domains'], b.exempt_domains)
+  hostRules(['browser_shield', 'tracking_domains'], b.tracking_domains)
+  const norm = (h: string): string => h.trim().toLowerCase().replace(/\.$/, '')
+  b.exempt_domains = b.exempt_domains.map(norm)
+  b.tracking_domains = b.tracking_domains.map(norm)
 }

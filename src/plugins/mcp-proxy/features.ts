@@ -44,6 +44,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // scanners-extra §5: verified rule bundles' DLP, injection and tool-poison patterns, through the
   // same scanner settings (proxy/settings-from-config.ts; tool-poison in mcp/tools/scan.ts).
   'rules',
+  // scanners-extra §2.5: the HTTP listener scans A2A headers and A2A method bodies (a2a-listener.ts);
+  // stdio and --upstream carry no A2A binding.
+  'a2a_scanning',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */

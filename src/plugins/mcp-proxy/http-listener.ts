@@ -16,7 +16,9 @@ import {
   errorLine, isObjectValue, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
   type McpContext, type McpError, type McpRecorder, type McpSessionState,
 } from '../mcp/index.js'
+import {A2aState} from '../a2a/index.js'
 import {blockHeaders} from '../proxy/index.js'
+import {ListenerA2a} from './a2a-listener.js'
 import {MAX_LINE_BYTES} from './line-reader.js'
 import type {McpRuntime} from './runtime.js'
 import {SerialLanes} from './scan-lane.js'
@@ -70,6 +72,8 @@ export function splitListen(listen: string): {host: string; port: number} {
 export async function startMcpListener(o: ListenerOptions): Promise<RunningListener> {
   const client = new UpstreamClient(30_000)
   const lanes = new SerialLanes()
+  // A2A contexts live as long as the listener (kept across reloads, like the tool baseline).
+  const a2a = new ListenerA2a(new A2aState())
   // One tool baseline for the whole listener (Q18 kept); chain windows per client IP (Q17 fix).
   // A reload (new runtime) keeps the baseline and starts chain history afresh (mcp.md §14.3).
   let shared = newSessionState(o.runtime.settings, 'mcp_http_listener', '')
@@ -122,7 +126,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     const {config, runtime} = view()
     const state: McpSessionState = {...shared, chainKey: ip || 'unknown', clientIp: ip || 'unknown', tracker: new RequestTracker()}
     const ctx: McpContext = {settings: runtime.settings, deps: runtime.deps, state}
-    const extras = {headerDlp: headerDlp(req, config, runtime)}
+    const a2aFinding = await a2a.extra(req, frame.method, frame.isBatch, text, config, runtime.deps.scanner)
+    const extras = {headerDlp: headerDlp(req, config, runtime), ...(a2aFinding === undefined ? {} : {a2a: a2aFinding})}
     // One lane per MCP session (else per client IP): a later small request of the session is
     // decided after a large one still on the scan pool; other sessions go on meanwhile.
     const sid = req.headers['mcp-session-id']

@@ -18,6 +18,7 @@ import type {IdentityAuth} from './identity.js'
 import {forProfile, type ProxySnapshot} from './state.js'
 import type {Interceptor} from './intercept/runtime.js'
 import type {RelayBufferPool} from './relay-buffer-pool.js'
+import type {ResponseTransformState} from './relay/response-transforms.js'
 import {getaddrinfoAll, type LookupAll} from './ssrf-dialer.js'
 
 export interface ProxyCore {
@@ -46,6 +47,8 @@ export interface ProxyCore {
   readonly interceptor?: Interceptor | null
   /** Scoped exceptions granted through the admin API (exception-gate.ts), or null. */
   readonly exceptions?: ExceptionStore | null
+  /** Browser Shield / A2A response state kept for the process (card baseline, contexts); absent: fresh per response. */
+  readonly transforms?: ResponseTransformState
   /** Read buffers the CONNECT download relays reuse from tunnel to tunnel (relay-buffer-pool.ts); without it each tunnel allocates its own. */
   readonly relayBuffers?: RelayBufferPool
 }

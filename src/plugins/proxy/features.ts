@@ -68,6 +68,11 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'scan_api',
   // scanners-extra §4: request bodies on forward/intercept/reverse (gate/stages/address.ts).
   'address_protection',
+  // scanners-extra §2: request stage gate/stages/a2a.ts, responses relay/response-transforms.ts
+  // (engine src/plugins/a2a); the MCP HTTP listener's side is in mcp-proxy.
+  'a2a_scanning',
+  // scanners-extra §3: relay/response-transforms.ts on fetch, forward, intercept and reverse (engine src/plugins/shield).
+  'browser_shield',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

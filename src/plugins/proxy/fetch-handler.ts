@@ -11,6 +11,7 @@ import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
+import {transformResponse} from './relay/response-transforms.js'
 import {hopVerdict, RequestRecord} from './request-gate.js'
 import type {RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
@@ -117,7 +118,10 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')
-  const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, read)
+  // Browser Shield (relay/response-transforms.ts): hidden traps leave the page before its text is extracted.
+  const tr = await transformResponse({core, snap, b, transport: 'fetch', url: up.finalUrl, host: urlHost(up.finalUrl), shown, responseHeaders: up.headers, body: read})
+  if (tr.kind === 'block') return block('response', tr.layer, tr.detail, tr.status, tr.reason)
+  const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, tr.body)
   if (media.kind === 'block') return block('response', 'media_policy', media.detail, 403, 'media_policy')
   if (media.exposure && t !== null) ps!.exposure(t, shown, hostOfUrl(up.finalUrl), 'media')
   if (media.exposure && cfg.media_policy.log_media_exposure) {

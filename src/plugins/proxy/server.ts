@@ -52,6 +52,7 @@ import {requireLoaded} from './feature-load.js'
 import {handleReverse} from './reverse/handler.js'
 import {parseReverseUpstream} from './reverse/url.js'
 import {RelayBufferPool} from './relay-buffer-pool.js'
+import {ResponseTransformState} from './relay/response-transforms.js'
 
 export interface ProxyServerOptions {
   readonly loaded: LoadedConfig
@@ -127,6 +128,8 @@ export class ProxyServer implements ProxyCore {
   private readonly tunnels = new Set<() => void>()
   /** The CONNECT download relays' read buffers, reused from tunnel to tunnel (bench: connect). */
   readonly relayBuffers = new RelayBufferPool()
+  /** A2A card baseline and contexts, tracking-domain pattern: one per process, kept across reloads. */
+  readonly transforms = new ResponseTransformState()
   private readonly servers: http.Server[] = []
   private readonly sockets = new Set<Socket>()
   /** Sockets accepted on an agent listener → the listener's profile (operations.md §2.7, row 1). */

@@ -33,6 +33,11 @@ test('intercept block labels: request side, response side, and what is not count
     [{transport: 'forward'}, null],
     [{verdict: 'would_block'}, null],
     [{verdict: 'allow', stage: 'none'}, null],
+    // A2A and Browser Shield blocks carry their own labels.
+    [{stage: 'body_scan', layer: 'a2a_scan'}, 'request:a2a_scan'],
+    [{stage: 'header_dlp', layer: 'a2a_header'}, 'request:a2a_scan'],
+    [{stage: 'response', layer: 'a2a_response', reason: 'prompt_injection'}, 'response:a2a_scan'],
+    [{stage: 'response', layer: 'shield_oversize', reason: 'browser_shield_oversize'}, 'response:shield_oversize'],
   ]
   for (const [over, want] of cases) {
     const l = interceptBlockLabel(d(over))

@@ -33,6 +33,9 @@ export const MCP_ERRORS = Object.freeze({
   session_binding: {code: -32000, message: 'pipelock: session_binding:{}', reason: 'session_binding'},
   input_scanning: {code: -32001, message: 'pipelock: request blocked by MCP input scanning', reason: 'parse_error'},
   redaction: {code: -32001, message: 'pipelock: request blocked by MCP redaction', reason: 'redaction_failure'},
+  // scanners-extra §2.5 (MCP HTTP listener): A2A header and body scanning.
+  a2a_header: {code: -32001, message: 'pipelock: request blocked by A2A header scanning', reason: 'dlp_match'},
+  a2a_input: {code: -32001, message: 'pipelock: request blocked by A2A input scanning', reason: 'dlp_match'},
   escalation: {code: -32001, message: 'pipelock: session escalation level {}', reason: 'escalation_level'},
   redirect_output_response: {code: -32001, message: 'pipelock: redirect handler output blocked by response scanning', reason: 'prompt_injection'},
   redirect_output_dlp: {code: -32001, message: 'pipelock: redirect handler output blocked by DLP scanning', reason: 'dlp_match'},

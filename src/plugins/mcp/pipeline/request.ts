@@ -112,6 +112,11 @@ export interface RequestExtras {
    * pool (large messages); absent = computed here. Every other gate runs here, in order.
    */
   readonly content?: ContentVerdict
+  /**
+   * An A2A finding of the listener (scanners-extra §2.5): the `A2A-Extensions` header or the
+   * A2A walk of an A2A method's body. `block` short-circuits with -32001; otherwise a note.
+   */
+  readonly a2a?: {readonly on: 'header' | 'input'; readonly reason: string; readonly block: boolean}
 }
 
 export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtras = {}): McpDecision {
@@ -146,6 +151,15 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     notes.push(`DLP match in request headers: ${extras.headerDlp.join(', ')}`)
     sess?.signal('block', 'request_headers', 'header DLP')
     return block('header_dlp', 'header_dlp', mcpError('input_scanning', '', 'dlp_match'), [...extras.headerDlp])
+  }
+  if (extras.a2a !== undefined) {
+    const a = extras.a2a
+    if (a.block) {
+      notes.push(`${at}blocked ${frame.method || 'unknown'} request (${a.reason})`)
+      sess?.signal('block', 'a2a', a.on === 'header' ? 'A2A header' : 'A2A input')
+      return block('content', a.on === 'header' ? 'a2a_header' : 'mcp_a2a_scanning', mcpError(a.on === 'header' ? 'a2a_header' : 'a2a_input'), [a.reason], {pattern: a.reason})
+    }
+    notes.push(`a2a ${a.on}: warning (${a.reason})`)
   }
   if (frame.isBatch) {
     notes.push(`${at}blocked batch request (not supported by MCP)`)

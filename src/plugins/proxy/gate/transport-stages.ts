@@ -7,6 +7,7 @@ import type {Transport} from '../decision.js'
 import type {Stage, StageId} from './context.js'
 import {STAGE_ORDER} from './order.js'
 import {addressStage} from './stages/address.js'
+import {a2aStage} from './stages/a2a.js'
 import {bodyStage} from './stages/body.js'
 import {budgetStage} from './stages/budget.js'
 import {contractStage} from './stages/contract.js'
@@ -34,7 +35,7 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
   identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-  header_dlp: headerDlpStage, body: bodyStage, address: addressStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+  header_dlp: headerDlpStage, body: bodyStage, address: addressStage, a2a: a2aStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
@@ -43,7 +44,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
     header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
     address: {skip: '/fetch is GET only: addresses are looked for in request bodies, not URLs'},
-    cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+    a2a: {skip: '/fetch relays a page for the agent to read, not an agent-to-agent exchange'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   forward: FORWARD_ROW,
   // Each request inside an intercepted tunnel runs the forward exchange, and so its row (but the
@@ -55,12 +56,13 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     header_dlp: headerDlpStage,
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
     address: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the address stage'},
+    a2a: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the A2A stage'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
     envelope: {skip: 'an opaque tunnel carries no envelope: the CONNECT request is not forwarded and its bytes are TLS pipelock does not edit; with TLS interception each inner request carries one'},
   },
   reverse: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, address: addressStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+    header_dlp: headerDlpStage, body: bodyStage, address: addressStage, a2a: {skip: 'the reverse proxy fronts the operator\'s own service; A2A is scanned on agent egress (forward, intercept) and the MCP HTTP listener'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   websocket: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
@@ -68,6 +70,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     header_dlp: forwardedHeaderDlpStage,
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
     address: {skip: 'the handshake has no body; message frames are not checked for addresses yet (docs/address-protection.md)'},
+    a2a: {skip: 'A2A travels as HTTP JSON-RPC and SSE, not WebSocket frames'},
     cross_request: {skip: 'the handshake carries no payload; each message is admitted by the relay (ceeWebSocketMessage)'},
     contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },

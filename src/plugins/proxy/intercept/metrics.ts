@@ -40,8 +40,9 @@ export function interceptBlockLabel(d: Decision): {side: 'request'; reason: Requ
     case 'session':
       return req(d.layer === 'airlock' ? 'airlock' : 'session_deny')
     case 'header_dlp':
-      return req('header_dlp')
+      return req(d.layer === 'a2a_header' ? 'a2a_scan' : 'header_dlp')
     case 'body_scan':
+      if (d.layer === 'a2a_scan') return req('a2a_scan')
       return req(BODY_LAYERS.has(d.layer) ? (d.layer as RequestReason) : 'body_dlp')
     case 'cross_request':
       return req('cross_request')
@@ -57,6 +58,8 @@ export function interceptBlockLabel(d: Decision): {side: 'request'; reason: Requ
       return req('upgrade')
     case 'response': {
       const res = (reason: ResponseReason) => ({side: 'response' as const, reason})
+      if (d.layer === 'a2a_response') return res('a2a_scan')
+      if (d.layer === 'shield_oversize') return res('shield_oversize')
       if (d.reason === 'compressed_response') return res(d.layer === 'sse_stream' ? 'sse_stream' : 'compressed')
       if (d.reason === 'media_policy') return res('media_policy')
       if (d.reason === 'data_budget') return res('oversized')

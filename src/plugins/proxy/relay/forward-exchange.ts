@@ -14,6 +14,7 @@ import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, 
 import type {Decision, DecisionStage} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
+import {REWRITE_STALE_HEADERS, transformResponse} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {hopVerdict, RequestRecord} from '../request-gate.js'
@@ -140,7 +141,14 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   }
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
-  const m = applyMediaPolicy(media, contentType, read)
+  // Browser Shield and A2A response scanning (relay/response-transforms.ts), before the media policy and the injection scan.
+  const tr = await transformResponse({
+    core, snap, b, transport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: urlHost(up.finalUrl), shown,
+    responseHeaders: up.headers, body: read,
+    request: {contentType: String(req.headers['content-type'] ?? ''), ...(req.headers.authorization === undefined ? {} : {authorization: req.headers.authorization})},
+  })
+  if (tr.kind === 'block') return block('response', tr.layer, tr.detail, tr.status, tr.reason)
+  const m = applyMediaPolicy(media, contentType, tr.body)
   if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
   let exposure: 'response' | 'media' | 'prompt_injection' = m.exposure ? 'media' : 'response'
   if (m.exposure && cfg.media_policy.log_media_exposure) {
@@ -166,7 +174,9 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   }
   if (t !== null) ps!.exposure(t, shown, upHost, exposure)
   record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
-  res.writeHead(up.statusCode, bufferedResponseHeaders(up.headers, out.length))
+  const outHeaders = bufferedResponseHeaders(up.headers, out.length)
+  if (tr.changed) for (const h of REWRITE_STALE_HEADERS) delete outHeaders[h]
+  res.writeHead(up.statusCode, outHeaders)
   res.end(out)
 }
 

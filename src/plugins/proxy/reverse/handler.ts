@@ -16,6 +16,7 @@ import type {Decision, DecisionStage} from '../decision.js'
 import {relaySse} from '../relay/sse.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
+import {REWRITE_STALE_HEADERS, transformResponse} from '../relay/response-transforms.js'
 import {readCapped} from '../read-capped.js'
 import {RequestRecord} from '../request-gate.js'
 import type {RequestGateContext} from '../gate/context.js'
@@ -176,7 +177,7 @@ async function respond(
     if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
     return streamUnchanged(core, res, b, up, shown, warnings, record, hopHeaders)
   }
-  if (!cfg.response_scanning.enabled && !media.enabled) return streamUnchanged(core, res, b, up, shown, warnings, record, hopHeaders)
+  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged(core, res, b, up, shown, warnings, record, hopHeaders)
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
@@ -198,13 +199,17 @@ async function respond(
     if (isImage) return replace('media_policy', 'media_policy', `media_policy: image size exceeds limit ${cap}`)
     return replace('reverse_response_blocked', 'data_budget', 'injection: response exceeds scanning limit')
   }
-  let out = read
   const headers = {...hopHeaders}
   delete headers['content-length']
+  // Browser Shield (relay/response-transforms.ts), before the media policy and the injection scan.
+  const tr = await transformResponse({core, snap, b, transport: 'reverse', url: up.finalUrl, host: ctx.upstream.host.replace(/:\d+$/, ''), shown, responseHeaders: up.headers, body: read})
+  if (tr.kind === 'block') return replace(tr.layer, tr.reason, tr.detail)
+  if (tr.changed) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
+  let out = tr.body
   if (media.enabled) {
-    const m = applyMediaPolicy(media, contentType, read)
+    const m = applyMediaPolicy(media, contentType, out)
     if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
-    if (m.body !== read) {
+    if (m.body !== out) {
       for (const h of ['etag', 'digest', 'content-md5']) delete headers[h]
       out = m.body
     }
