@@ -41,3 +41,7 @@ export {loadPresetConfig} from './preset-load.js'
 export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type AgentProfileConfig} from './agent-profiles.js'
 export {changesSha256, diffPolicies, diffPolicyViews, policyView, MAX_CHANGES, type PolicyChange, type PolicyDiff} from './policy-diff.js'
 export {canaryEnvEntries, injectCanaryEnv, type CanaryEnvEntry} from './canary-env.js'
+export {
+  REDACTION_CLASS_NAMES, REDACTION_LIMIT_CAPS, REDACTION_LIMIT_DEFAULTS, dictionaryEntries, hostEntryError, loadEntriesFile, parseMediaTypeStrict,
+  RedactionConfigError, validateRedactionSection, type RedactionRouteConfig, type RedactionSectionConfig,
+} from './redaction-config.js'
