@@ -57,6 +57,9 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'websocket_proxy',
   // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
   'reverse_proxy',
+  // envelope-redaction Part II: the gate's redaction stage (gate/stages/redaction.ts, src/plugins/redaction)
+  // on forward, intercept and reverse; outbound WebSocket JSON messages in websocket/relay.ts.
+  'redaction',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

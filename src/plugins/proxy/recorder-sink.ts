@@ -224,6 +224,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         ...(d.agent ? {agent: d.agent} : {}),
         ...(d.sessionKey ? {sessionId: d.sessionKey} : {}),
         ...(c !== undefined ? {contract: c} : {}),
+        ...(d.redaction !== undefined ? {redaction: d.redaction} : {}),
       })
     },
     // A tier change is signed like a decision: target = the session, verdict block while quarantined.

@@ -9,6 +9,7 @@ import {
   ReceiptChainBuilder,
   type ActionReceipt,
   type DecisionRecordFields,
+  type ReceiptRedactionSummary,
   type RunIdentity,
 } from '../receipts/index.js'
 import {verifyBytes, type Ed25519KeyPair} from '../signing/index.js'
@@ -37,6 +38,8 @@ export interface DecisionReceiptFields {
   contract?: ReceiptContractFields
   /** The classification when it is not by HTTP method (MCP: `classifyMcp`, receipts §8). */
   actionClass?: ActionClass
+  /** Redaction summary (receipts §4.3 RedactionSummary): counts per class, never a value. */
+  redaction?: ReceiptRedactionSummary
 }
 
 export interface ReceiptContractFields {
@@ -165,6 +168,7 @@ export class ReceiptEmitter {
         severity: d.severity,
         requestId: d.requestId,
       }
+      if (d.redaction !== undefined) f.redaction = d.redaction
       if (c !== undefined) {
         f.contractWinningSource = c.winningSource
         f.contractLiveVerdict = c.liveVerdict

@@ -52,11 +52,17 @@ export interface RequestGateContext {
   sessionHost: string
   /** The request body as read and scanned by the body stage (null: none). */
   body: Buffer | null
+  /**
+   * Set by the redaction stage when it read the body: `body` then holds what is forwarded (the
+   * re-encoded JSON), `original` the bytes as received (the body stage's pre-redaction DLP reads
+   * them, envelope-redaction §12). Absent when redaction did not run.
+   */
+  redacted?: {readonly original: Buffer; readonly replaced: boolean}
 }
 
 /** The stages of the request gate, in the one order they run (order.ts). */
 export type StageId =
-  | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'body' | 'cross_request' | 'contract' | 'budget'
+  | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'redaction' | 'body' | 'cross_request' | 'contract' | 'budget'
 
 /**
  * One stage: `run` answers the request (through `ctx.block`) and returns true, or returns false

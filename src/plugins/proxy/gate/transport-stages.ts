@@ -12,6 +12,7 @@ import {contractStage} from './stages/contract.js'
 import {crossRequestStage} from './stages/cross-request.js'
 import {forwardedHeaderDlpStage} from './stages/forwarded-header-dlp.js'
 import {headerDlpStage} from './stages/header-dlp.js'
+import {redactionStage} from './stages/redaction.js'
 import {sessionStage} from './stages/session.js'
 import {taintStage} from './stages/taint.js'
 import {urlDlpStage} from './stages/url-dlp.js'
@@ -30,14 +31,15 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
   url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-  header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+  header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
   fetch: {
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
-    header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
+    header_dlp: headerDlpStage, redaction: {skip: '/fetch is GET only: no request body is forwarded, so there is nothing to redact'},
+    body: {skip: '/fetch is GET only: no request body is forwarded'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   forward: FORWARD_ROW,
@@ -47,17 +49,19 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
     header_dlp: headerDlpStage,
+    redaction: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs redaction'},
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   reverse: {
     url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+    header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   websocket: {
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
+    redaction: {skip: 'the handshake has no body; outbound text messages carrying JSON are redacted by the relay (websocket/relay.ts)'},
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
     cross_request: {skip: 'the handshake carries no payload; each message is admitted by the relay (ceeWebSocketMessage)'},
     contract: contractStage, budget: budgetStage,
