@@ -41,6 +41,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'flight_recorder',
   // mcp.md §12.3: checked before the stdio child is spawned (not applied to --upstream/--listen).
   'mcp_binary_integrity',
+  // envelope-redaction Part II: tools/call params.arguments rewritten before the content scan (mcp/pipeline/request.ts).
+  'redaction',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */
