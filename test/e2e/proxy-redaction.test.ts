@@ -13,9 +13,10 @@ import path from 'node:path'
 import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import {after, before, describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
+import WebSocket, {WebSocketServer} from 'ws'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {freePort, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const AWS = ['AKIA', 'IOSFODNN7', 'REDACTX'].join('')
 /** One character too long for the redaction class (`\b` after 16), still a DLP hit. */
@@ -64,6 +65,9 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
   let https: Upstream
   let proxy: RunningProxy
   let ca: string
+  let wss: WebSocketServer
+  let wsGot: string[]
+  let reversePort: number
 
   before(async () => {
     dir = tempDir('pl-redaction-')
@@ -74,6 +78,14 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
     const paths = caPaths(path.join(dir, 'ca'))
     writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
     ca = readFileSync(paths.cert, 'utf8')
+    wsGot = []
+    wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})
+    wss.on('connection', (ws) => ws.on('message', (d) => {
+      wsGot.push(d.toString())
+      ws.send('ack')
+    }))
+    await new Promise<void>((r) => wss.once('listening', () => r()))
+    reversePort = await freePort()
     const config = [
       'forward_proxy:', '  enabled: true',
       'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
@@ -81,6 +93,8 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
       'request_body_scanning:', '  enabled: true', '  action: warn',
       // The reference's rule (R6): a critical DLP hit in the original body is excused only for these hosts.
       'response_scanning:', '  exempt_domains: ["127.0.0.1"]',
+      'websocket_proxy:', '  enabled: true',
+      'reverse_proxy:', '  enabled: true', `  listen: 127.0.0.1:${reversePort}`, `  upstream: http://127.0.0.1:${origin.port}`,
       'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
       'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`, `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
       'redaction:',
@@ -102,6 +116,8 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
     await proxy?.stop()
     await origin?.close()
     await https?.close()
+    for (const c of wss?.clients ?? []) c.terminate()
+    await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()))
     rmSync(dir, {recursive: true, force: true})
   })
 
@@ -175,6 +191,27 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
     }
   })
 
+  it('the reverse proxy forwards the redacted body', async () => {
+    const n = origin.got.length
+    const r = await request(`http://127.0.0.1:${reversePort}/v1/messages`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({system: `page ${EMAIL}`})})
+    assert.equal(r.statusCode, 200)
+    await r.body.text()
+    assert.equal(origin.got[n]!.body, '{"system":"page <pl:email:1>"}')
+  })
+
+  it('outbound WebSocket JSON messages are redacted; a non-JSON message closes the connection (1008)', async () => {
+    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/chat`)}`)
+    await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject))
+    const acked = new Promise<void>((r) => ws.once('message', () => r()))
+    ws.send(JSON.stringify({type: 'message', text: `call 10.9.8.7 or ${EMAIL}`}))
+    await acked
+    assert.deepEqual(wsGot, ['{"type":"message","text":"call <pl:ipv4:1> or <pl:email:1>"}'])
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
+    ws.send(`plain text to ${EMAIL}`)
+    assert.equal(await closed, 1008)
+    assert.equal(wsGot.length, 1)
+  })
+
   it('signed receipts name the profile, the provider and counts per class; no value is written', async () => {
     const evidence = path.join(dir, 'evidence')
     const records = readdirSync(evidence).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(path.join(evidence, f), 'utf8').trim().split('\n'))
@@ -186,11 +223,13 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
       {profile: 'llm', provider: 'gemini', parser: 'json', total_redactions: 2, by_class: {email: 1, ipv4: 1}},
     ])
     assert.ok(redacted.some((r) => (r as {provider: string}).provider === 'generic-json'), 'the intercepted request has its receipt')
+    // Two refused HTTP bodies and the refused WebSocket message.
     const blocked = records.filter((r) => r.layer === 'redaction')
-    assert.equal(blocked.length, 2)
+    assert.equal(blocked.length, 3)
+    for (const secret of [AWS, AWS_LONG, EMAIL, GH, '10.0.0.5', '10.9.8.7']) assert.ok(!proxy.stdout().includes(secret), 'the audit log holds a redacted value')
     for (const f of readdirSync(evidence)) {
       const text = readFileSync(path.join(evidence, f), 'utf8')
-      for (const secret of [AWS, AWS_LONG, EMAIL, GH, '10.0.0.5']) assert.ok(!text.includes(secret), `${f} holds a redacted value`)
+      for (const secret of [AWS, AWS_LONG, EMAIL, GH, '10.0.0.5', '10.9.8.7']) assert.ok(!text.includes(secret), `${f} holds a redacted value`)
     }
   })
 })
