@@ -184,3 +184,12 @@ export function validateRedactionSection(r: RedactionSectionConfig, requestBodyS
     throw new RedactionConfigError('enabled=true requires request_body_scanning.enabled=true (the redaction hook lives in the body-scan path)', false)
   }
 }
+
+/** envelope-redaction §13 reload warnings (the matcher is rebuilt with the new config snapshot). */
+export function redactionReloadWarnings(running: RedactionSectionConfig, next: RedactionSectionConfig): string[] {
+  if (running.enabled && !next.enabled) return ['redaction disabled — request bodies will no longer be rewritten before forwarding']
+  if (running.enabled && next.enabled && running.default_profile !== next.default_profile) {
+    return [`redaction default_profile changed from "${running.default_profile}" to "${next.default_profile}" — matcher rules updated`]
+  }
+  return []
+}
