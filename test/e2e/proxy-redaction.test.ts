@@ -10,12 +10,13 @@ import {createHash} from 'node:crypto'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import path from 'node:path'
-import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {after, before, describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
 import WebSocket, {WebSocketServer} from 'ws'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
+import {runCli} from '../helpers/cli.js'
 import {freePort, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const AWS = ['AKIA', 'IOSFODNN7', 'REDACTX'].join('')
@@ -231,5 +232,35 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
       const text = readFileSync(path.join(evidence, f), 'utf8')
       for (const secret of [AWS, AWS_LONG, EMAIL, GH, '10.0.0.5', '10.9.8.7']) assert.ok(!text.includes(secret), `${f} holds a redacted value`)
     }
+  })
+})
+
+describe('redaction: check and run agree', () => {
+  it('an unreadable entries_file: the same one line from check and from run', () => {
+    const dir = tempDir('pl-redaction-check-')
+    const missing = path.join(dir, 'gone.yaml')
+    const config = [
+      'request_body_scanning:', '  enabled: true',
+      'redaction:', '  enabled: true', '  default_profile: p', '  profiles:', '    p: {dictionaries: [names]}',
+      '  dictionaries:', `    names: {class: person, entries_file: ${JSON.stringify(missing)}}`,
+    ].join('\n') + '\n'
+    const file = path.join(dir, 'p.yaml')
+    writeFileSync(file, config)
+    const message = `invalid config: redaction: redact: dictionary "names": entries_file "${missing}" cannot be read: ENOENT`
+    const check = runCli(['check', '--config', file])
+    assert.equal(check.status, 1)
+    assert.ok(check.stderr.includes(message), check.stderr)
+    const run = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
+    assert.notEqual(run.status, 0)
+    assert.ok(run.stderr.includes(message), run.stderr)
+    // With the file present (relative to the config file), both accept it and run no longer refuses the section.
+    writeFileSync(path.join(dir, 'names.yaml'), '- Alice Example\n')
+    writeFileSync(file, config.replace(JSON.stringify(missing), 'names.yaml'))
+    const ok = runCli(['check', '--config', file, '--json'])
+    assert.equal(ok.status, 0, ok.stderr)
+    const report = JSON.parse(ok.stdout) as {enabled: string[]; refused: string[]}
+    assert.ok(report.enabled.includes('redaction'))
+    assert.deepEqual(report.refused, [])
+    rmSync(dir, {recursive: true, force: true})
   })
 })

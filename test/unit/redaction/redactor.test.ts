@@ -269,3 +269,17 @@ describe('redaction: config validation (check, run and reload share it)', () => 
     assert.deepEqual(c.redaction.limits, {max_body_bytes: 10485760, max_redactions_per_request: 1_000_000, max_depth: 256})
   })
 })
+
+describe('redaction: audit score', () => {
+  it('scores the section as operations §7.5 does, now that it runs: enabled 4, default_profile 2, profiles 2, strict_reload 2', async () => {
+    const {scoreConfig} = await import('../../../src/plugins/preflight/index.js')
+    const cat = (file: Record<string, unknown>) => {
+      const r = scoreConfig(resolveConfig(file).config)
+      return {c: r.categories.find((x) => x.name === 'Redaction')!.score, f: (r.findings ?? []).filter((x) => x.category === 'Redaction').map((x) => x.message)}
+    }
+    assert.deepEqual(cat({}), {c: 0, f: ['Redaction is disabled — provider request/response bodies are not class-preserved']})
+    const on = {request_body_scanning: {enabled: true}, redaction: {enabled: true, default_profile: 'p', profiles: {p: {classes: ['email']}}}}
+    assert.deepEqual(cat(on), {c: 8, f: ['Redaction strict_reload is off — dictionary corruption falls back to last snapshot instead of failing closed']})
+    assert.deepEqual(cat({...on, redaction: {...on.redaction, strict_reload: true}}), {c: 10, f: []})
+  })
+})
