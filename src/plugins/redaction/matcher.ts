@@ -5,7 +5,7 @@
  */
 import RE2 from 're2'
 import {dictionaryEntries, type RedactionSectionConfig} from '../config/index.js'
-import {secretVariants} from '../scanner/index.js'
+import {createSeedPhraseDetector, secretVariants, type SeedPhraseDetector} from '../scanner/index.js'
 import {BUILTIN_CLASSES, KNOWN_SECRET_CLASS, KNOWN_SECRET_PRIORITY} from './classes.js'
 import {seedPhraseSpans} from './seed.js'
 
@@ -37,6 +37,15 @@ export interface KnownSecrets {
 }
 
 const MAX_ENTRY = 65536
+
+let SEED_SCREEN: SeedPhraseDetector | undefined
+/**
+ * The scanner's seed-phrase detector as a document-wide screen: when no window of the joined
+ * scalars is a valid phrase, no window of any one scalar is (the junction is a separator).
+ */
+function seedScreen(): SeedPhraseDetector {
+  return (SEED_SCREEN ??= createSeedPhraseDetector(undefined, 12, true))
+}
 
 function escapeRe2(s: string): string {
   return s.replace(/[\\^$.|?*+()[\]{}-]/g, '\\$&')
@@ -101,60 +110,126 @@ export class Matcher {
     this.set = this.rules.length === 0 ? null : new RE2.Set(this.rules.map((r) => r.src), 'u')
   }
 
-  /** Whether anything could match in a document whose scalars, joined by newlines, are `joined`. */
-  prefilter(joined: string): Candidates {
-    const rules = this.set === null ? [] : this.set.match(joined)
-    const lits = this.literals.filter((l) => joined.includes(l.needle))
-    return {rules, literals: lits, seed: this.seed}
-  }
-
-  /** The admitted spans of one scalar, ordered by start (§15). */
-  spans(text: string, cand: Candidates): Span[] {
-    if (text === '') return []
-    const found: {start: number; end: number; cls: string; prio: number}[] = []
-    let ruleIdx: readonly number[] = cand.rules
-    if (ruleIdx.length > 1 && this.set !== null) ruleIdx = this.set.match(text)
-    for (const i of ruleIdx) {
-      const r = this.rules[i]!
+  /**
+   * The admitted spans (§15) of every scalar of one document, by scalar index (scalars without a
+   * hit are absent). Each candidate rule runs once over the scalars joined by newlines (as a
+   * UTF-8 buffer: no per-call conversion); a match inside one scalar is that scalar's, and a match
+   * that crosses a junction makes the rule run again on each scalar it touched, alone, so no
+   * match is lost or invented at a junction.
+   */
+  findAll(scalars: readonly string[]): Map<number, Span[]> {
+    const out = new Map<number, Span[]>()
+    const n = scalars.length
+    if (n === 0) return out
+    const joined = scalars.join('\n')
+    const buf = Buffer.from(joined, 'utf8')
+    const ascii = buf.length === joined.length
+    // Byte offset of each scalar's start (and the end sentinel).
+    const starts = new Array<number>(n + 1)
+    let at = 0
+    for (let i = 0; i < n; i++) {
+      starts[i] = at
+      at += (ascii ? scalars[i]!.length : Buffer.byteLength(scalars[i]!, 'utf8')) + 1
+    }
+    starts[n] = at
+    const scalarAt = (byte: number): number => {
+      let lo = 0
+      let hi = n - 1
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1
+        if (starts[mid]! <= byte) lo = mid
+        else hi = mid - 1
+      }
+      return lo
+    }
+    const found = new Map<number, Found[]>()
+    const push = (i: number, f: Found): void => {
+      const l = found.get(i)
+      if (l === undefined) found.set(i, [f])
+      else l.push(f)
+    }
+    // Byte offsets within scalar i → UTF-16 offsets of the scalar string.
+    const toUnits = (i: number, b: number): number => (ascii ? b : buf.toString('utf8', starts[i]!, starts[i]! + b).length)
+    const ruleIdx = this.set === null ? [] : this.set.match(buf)
+    for (const ri of ruleIdx) {
+      const r = this.rules[ri]!
+      const prio = this.prio.get(r.cls)!
       r.re.lastIndex = 0
       let m: RegExpExecArray | null
-      while ((m = r.re.exec(text)) !== null) {
-        const len = m[0].length
+      while ((m = r.re.exec(buf as unknown as string)) !== null) {
+        const s = m.index
+        const len = (m[0] as unknown as Buffer).length
         if (len === 0) {
-          r.re.lastIndex = m.index + 1
+          r.re.lastIndex = s + 1
           continue
         }
-        found.push({start: m.index, end: m.index + len, cls: r.cls, prio: this.prio.get(r.cls)!})
+        const e = s + len
+        const i = scalarAt(s)
+        if (e <= starts[i + 1]! - 1) {
+          push(i, {start: toUnits(i, s - starts[i]!), end: toUnits(i, e - starts[i]!), cls: r.cls, prio})
+          continue
+        }
+        // Crosses a junction: each scalar it touched is searched alone; go on after the last.
+        const j = scalarAt(Math.min(e - 1, buf.length - 1))
+        for (let k = i; k <= j; k++) for (const f of this.scanOne(r, prio, scalars[k]!)) push(k, f)
+        if (j + 1 >= n) break
+        r.re.lastIndex = starts[j + 1]!
       }
     }
-    for (const l of cand.literals) {
-      let at = text.indexOf(l.needle)
-      while (at >= 0) {
-        found.push({start: at, end: at + l.needle.length, cls: l.cls, prio: this.prio.get(l.cls)!})
-        at = text.indexOf(l.needle, at + 1)
+    for (const l of this.literals) {
+      if (!joined.includes(l.needle)) continue
+      const prio = this.prio.get(l.cls)!
+      for (let i = 0; i < n; i++) {
+        const t = scalars[i]!
+        let k = t.indexOf(l.needle)
+        while (k >= 0) {
+          push(i, {start: k, end: k + l.needle.length, cls: l.cls, prio})
+          k = t.indexOf(l.needle, k + 1)
+        }
       }
     }
-    if (cand.seed && text.length >= 35) {
-      for (const [s, e] of seedPhraseSpans(text)) found.push({start: s, end: e, cls: 'seed-phrase', prio: this.prio.get('seed-phrase')!})
+    if (this.seed && joined.length >= 35 && seedScreen().detect(joined)) {
+      const prio = this.prio.get('seed-phrase')!
+      for (let i = 0; i < n; i++) {
+        if (scalars[i]!.length < 35) continue
+        for (const [s, e] of seedPhraseSpans(scalars[i]!)) push(i, {start: s, end: e, cls: 'seed-phrase', prio})
+      }
     }
-    if (found.length === 0) return []
-    if (found.length === 1) return [found[0]!]
-    found.sort((a, b) => b.prio - a.prio || a.start - b.start || (b.end - b.start) - (a.end - a.start))
-    const admitted: Span[] = []
-    for (const f of found) {
-      if (admitted.some((a) => f.start < a.end && a.start < f.end)) continue
-      admitted.push(f)
+    for (const [i, l] of found) out.set(i, admit(l))
+    return out
+  }
+
+  private scanOne(r: Rule, prio: number, text: string): Found[] {
+    const out: Found[] = []
+    r.re.lastIndex = 0
+    let m: RegExpExecArray | null
+    while ((m = r.re.exec(text)) !== null) {
+      if (m[0].length === 0) {
+        r.re.lastIndex = m.index + 1
+        continue
+      }
+      out.push({start: m.index, end: m.index + m[0].length, cls: r.cls, prio})
     }
-    return admitted.sort((a, b) => a.start - b.start)
+    return out
   }
 }
 
-export interface Candidates {
-  readonly rules: readonly number[]
-  readonly literals: readonly Literal[]
-  readonly seed: boolean
+interface Found {
+  readonly start: number
+  readonly end: number
+  readonly cls: string
+  readonly prio: number
 }
 
-export function noCandidates(c: Candidates): boolean {
-  return c.rules.length === 0 && c.literals.length === 0 && !c.seed
+/** §15: by (priority desc, start asc, length desc), each admitted unless it overlaps one admitted; then by start. */
+function admit(found: Found[]): Span[] {
+  if (found.length === 1) return [found[0]!]
+  found.sort((a, b) => b.prio - a.prio || a.start - b.start || (b.end - b.start) - (a.end - a.start))
+  const admitted: Span[] = []
+  for (const f of found) {
+    if (admitted.some((a) => f.start < a.end && a.start < f.end)) continue
+    admitted.push(f)
+  }
+  return admitted.sort((a, b) => a.start - b.start)
 }
+

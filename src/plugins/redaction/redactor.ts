@@ -6,7 +6,7 @@
  */
 import {parseMediaTypeStrict, type RedactionRouteConfig, type RedactionSectionConfig} from '../config/index.js'
 import {encodeJson, JNum, JObj, parseJsonDocument, type JNode} from './json.js'
-import {Matcher, noCandidates, type Candidates, type KnownSecrets} from './matcher.js'
+import {Matcher, type KnownSecrets, type Span} from './matcher.js'
 import {bareHost, hostMatches, matchProvider, providersOf, type Provider} from './providers.js'
 
 /** Why a request was not forwarded (§19); never carries matched text. */
@@ -134,11 +134,11 @@ export class Redactor {
     if (!parsed.ok) return {kind: 'blocked', reason: parsed.reason}
     const scalars: string[] = []
     collectScalars(parsed.value, scalars, 0, this.limits.max_depth)
-    const cand = this.matcher.prefilter(scalars.join('\n'))
+    const hits = new Hits(this.matcher.findAll(scalars))
     const num = new Numbering()
     let out: JNode
     try {
-      out = this.walk(parsed.value, 0, cand, num)
+      out = this.walk(parsed.value, 0, hits, num)
     } catch (e) {
       if (e instanceof Fail) return {kind: 'blocked', reason: e.reason}
       return {kind: 'blocked', reason: 'internal_error'}
@@ -159,10 +159,9 @@ export class Redactor {
     }
   }
 
-  private rewrite(s: string, cand: Candidates, num: Numbering): string {
-    if (noCandidates(cand)) return s
-    const spans = this.matcher.spans(s, cand)
-    if (spans.length === 0) return s
+  private rewrite(s: string, hits: Hits, num: Numbering): string {
+    const spans = hits.next()
+    if (spans === undefined) return s
     let fresh = 0
     const seen = new Set<string>()
     for (const sp of spans) {
@@ -181,33 +180,42 @@ export class Redactor {
     return out + s.slice(at)
   }
 
-  private walk(v: JNode, depth: number, cand: Candidates, num: Numbering): JNode {
+  private walk(v: JNode, depth: number, hits: Hits, num: Numbering): JNode {
     if (depth > this.limits.max_depth) throw new Fail('json_depth_exceeded')
-    if (typeof v === 'string') return this.rewrite(v, cand, num)
+    if (typeof v === 'string') return this.rewrite(v, hits, num)
     if (v === null || typeof v === 'boolean') return v
     if (v instanceof JNum) {
-      if (!noCandidates(cand) && this.matcher.spans(v.lexeme, cand).length > 0) throw new Fail('secret_in_numeric_scalar')
+      if (hits.next() !== undefined) throw new Fail('secret_in_numeric_scalar')
       return v
     }
     if (Array.isArray(v)) {
       const a: JNode[] = new Array(v.length)
-      for (let i = 0; i < v.length; i++) a[i] = this.walk(v[i]!, depth + 1, cand, num)
+      for (let i = 0; i < v.length; i++) a[i] = this.walk(v[i]!, depth + 1, hits, num)
       return a
     }
     const o = new JObj()
     let emitted: Set<string> | null = null
     for (let i = 0; i < v.keys.length; i++) {
       const k0 = v.keys[i]!
-      const k = this.rewrite(k0, cand, num)
+      const k = this.rewrite(k0, hits, num)
       if (k !== k0 && emitted === null) emitted = new Set(o.keys)
       if (emitted !== null) {
         if (emitted.has(k)) throw new Fail('key_collision')
         emitted.add(k)
       }
       o.keys.push(k)
-      o.vals.push(this.walk(v.vals[i]!, depth + 1, cand, num))
+      o.vals.push(this.walk(v.vals[i]!, depth + 1, hits, num))
     }
     return o
+  }
+}
+
+/** The spans of each scalar, handed out in the walk's order (the order `collectScalars` listed them). */
+class Hits {
+  private i = 0
+  constructor(private readonly byIndex: Map<number, Span[]>) {}
+  next(): Span[] | undefined {
+    return this.byIndex.size === 0 ? (this.i++, undefined) : this.byIndex.get(this.i++)
   }
 }
 
