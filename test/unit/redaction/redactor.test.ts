@@ -283,3 +283,13 @@ describe('redaction: audit score', () => {
     assert.deepEqual(cat({...on, redaction: {...on.redaction, strict_reload: true}}), {c: 10, f: []})
   })
 })
+
+describe('redaction: matches at scalar junctions', () => {
+  it('a match that would cross two scalars is neither invented nor hides one inside a scalar', () => {
+    const r = redactor({}, ['bearer', 'aws-secret-key'])
+    const tok = 'abcdefghijklmnopqrstuvwxyz'
+    assert.equal(text(run(r, JSON.stringify({a: 'say bearer', b: `${tok} and bearer ${tok}`}))), `{"a":"say bearer","b":"${tok} and <pl:bearer:1>"}`)
+    const secret = j('wJalrXUtnFEMI/K7MDENG/', 'bPxRfiCYEXAMPLEKEY')
+    assert.equal(text(run(r, JSON.stringify({k: 'aws_secret_access_key', v: `${secret} x`}))), `{"k":"aws_secret_access_key","v":"${secret} x"}`)
+  })
+})
