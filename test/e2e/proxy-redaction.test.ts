@@ -69,6 +69,7 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
   let wss: WebSocketServer
   let wsGot: string[]
   let reversePort: number
+  let metricsPort: number
 
   before(async () => {
     dir = tempDir('pl-redaction-')
@@ -87,6 +88,7 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
     }))
     await new Promise<void>((r) => wss.once('listening', () => r()))
     reversePort = await freePort()
+    metricsPort = await freePort()
     const config = [
       'forward_proxy:', '  enabled: true',
       'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
@@ -94,6 +96,7 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
       'request_body_scanning:', '  enabled: true', '  action: warn',
       // The reference's rule (R6): a critical DLP hit in the original body is excused only for these hosts.
       'response_scanning:', '  exempt_domains: ["127.0.0.1"]',
+      `metrics_listen: 127.0.0.1:${metricsPort}`,
       'websocket_proxy:', '  enabled: true',
       'reverse_proxy:', '  enabled: true', `  listen: 127.0.0.1:${reversePort}`, `  upstream: http://127.0.0.1:${origin.port}`,
       'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
@@ -211,6 +214,14 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
     ws.send(`plain text to ${EMAIL}`)
     assert.equal(await closed, 1008)
     assert.equal(wsGot.length, 1)
+  })
+
+  it('pipelock_body_redactions_total counts replaced values by transport, provider and class', async () => {
+    const r = await request(`http://127.0.0.1:${metricsPort}/metrics`)
+    const text = await r.body.text()
+    assert.ok(text.includes('pipelock_body_redactions_total{agent="_default",class="aws-access-key",parser="json",provider="anthropic",transport="forward"} 1'), text.split('\n').filter((l) => l.includes('redactions')).join('\n'))
+    assert.ok(text.includes('pipelock_body_redactions_total{agent="_default",class="email",parser="json",provider="generic-json",transport="intercept"} 1'))
+    assert.ok(!text.includes(EMAIL))
   })
 
   it('signed receipts name the profile, the provider and counts per class; no value is written', async () => {
