@@ -2,6 +2,7 @@ import path from 'node:path'
 import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {defaultConfig} from './defaults.js'
 import {applyEmitDefaults} from './emit-config.js'
+import {REDACTION_LIMIT_CAPS, REDACTION_LIMIT_DEFAULTS} from './redaction-config.js'
 import type {ConfigWarning} from './problems.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
@@ -47,6 +48,11 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
   if (rs.enabled && rs.action === '') rs.action = 'warn'
   if (rs.ask_timeout_seconds <= 0) rs.ask_timeout_seconds = d.response_scanning.ask_timeout_seconds
   if (rs.sse_streaming.max_event_bytes === 0) rs.sse_streaming.max_event_bytes = d.response_scanning.sse_streaming.max_event_bytes
+  // envelope-redaction §13: a limit ≤ 0 takes the default; each is clamped at its cap.
+  for (const k of ['max_body_bytes', 'max_redactions_per_request', 'max_depth'] as const) {
+    const l = c.redaction.limits
+    l[k] = l[k] <= 0 ? REDACTION_LIMIT_DEFAULTS[k] : Math.min(l[k], REDACTION_LIMIT_CAPS[k])
+  }
   if (c.seed_phrase_detection.min_words === 0) c.seed_phrase_detection.min_words = 12
   zeroFill(c.forward_proxy, d.forward_proxy, ['max_tunnel_seconds', 'idle_timeout_seconds'])
   zeroFill(c.websocket_proxy, d.websocket_proxy, ['max_message_bytes', 'max_concurrent_connections', 'max_connection_seconds', 'idle_timeout_seconds'])
@@ -128,6 +134,7 @@ export function resolvePaths(c: PipelockConfig, baseDir: string | undefined): vo
   if (baseDir === undefined) return
   const abs = (p: string): string => (p === '' || path.isAbsolute(p) ? p : path.join(baseDir, p))
   c.dlp.secrets_file = abs(c.dlp.secrets_file)
+  for (const d of Object.values(c.redaction.dictionaries)) if (d.entries_file !== undefined) d.entries_file = abs(d.entries_file)
   c.tls_interception.ca_cert = abs(c.tls_interception.ca_cert)
   c.tls_interception.ca_key = abs(c.tls_interception.ca_key)
   const st = c.emit.syslog.tls

@@ -358,7 +358,17 @@ export function defaultConfig(): PipelockConfig {
       trust_domain: '',
       verify_inbound: {enabled: false, trust_list: [], replay_cache: {window: '', max_entries: 0}},
     },
-    redaction: {enabled: false},
+    redaction: {
+      enabled: false,
+      default_profile: '',
+      profiles: {},
+      dictionaries: {},
+      limits: {max_body_bytes: 10485760, max_redactions_per_request: 10000, max_depth: 64},
+      strict_reload: false,
+      allowlist_unparseable: [],
+      allowlist_unparseable_routes: [],
+      providers: {},
+    },
     learn: {
       enabled: false,
       capture_dir: '',

@@ -42,3 +42,7 @@ export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type A
 export {changesSha256, diffPolicies, diffPolicyViews, policyView, MAX_CHANGES, type PolicyChange, type PolicyDiff} from './policy-diff.js'
 export {canaryEnvEntries, injectCanaryEnv, type CanaryEnvEntry} from './canary-env.js'
 export {scanApiSettings, dnsOverrides, normaliseOverrideHost, type ScanApiSettings} from './extra-sections.js'
+export {
+  REDACTION_CLASS_NAMES, REDACTION_LIMIT_CAPS, REDACTION_LIMIT_DEFAULTS, dictionaryEntries, hostEntryError, loadEntriesFile, parseMediaTypeStrict,
+  RedactionConfigError, validateRedactionSection, type RedactionRouteConfig, type RedactionSectionConfig,
+} from './redaction-config.js'

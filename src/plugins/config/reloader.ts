@@ -4,6 +4,7 @@ import {formatError, isPipelockError} from '../errors/index.js'
 import {watchFile, type FileWatch} from './file-watch.js'
 import {configHash} from './hash.js'
 import {loadConfig, type LoadedConfig} from './load.js'
+import {redactionReloadWarnings} from './redaction-config.js'
 import {holdRestartOnly, reloadDowngrades, reloadRejection} from './reload-policy.js'
 import {envelopeReloadWarnings} from '../envelope/index.js'
 
@@ -166,6 +167,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     for (const field of held.changed) this.emit('warning', `WARNING: config reload: ${field} requires restart, ignoring`)
     for (const d of downgrades) this.emit('warning', `WARNING: config reload: security downgrade: ${d}`)
     for (const w of envelopeReloadWarnings(this.running.config.mediation_envelope, next.config.mediation_envelope)) this.emit('warning', `WARNING: config reload: ${w}`)
+    for (const w of redactionReloadWarnings(this.running.config.redaction, held.config.redaction)) this.emit('warning', `WARNING: config reload: ${w}`)
     const applied: LoadedConfig = {...next, config: held.config, hash: held.changed.length === 0 ? next.hash : configHash(held.config)}
     const previous = this.running
     this.running = applied

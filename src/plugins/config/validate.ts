@@ -6,6 +6,7 @@ import {validateAddressProtection, validateDnsOverrides, validateScanApi} from '
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
+import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
 import {validateSuppress} from './suppress-validate.js'
 import {envelopeSettings} from '../envelope/index.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
@@ -307,6 +308,13 @@ function validateRules(c: PipelockConfig, fail: (path: (string | number)[], mess
 
 /** Feature-specific checks for sections the proxy does not implement yet (§20.4 last bullet). */
 function validateFeatureSections(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  // envelope-redaction §13 (runs even when disabled, as the reference does).
+  try {
+    validateRedactionSection(c.redaction, c.request_body_scanning.enabled)
+  } catch (e) {
+    if (!(e instanceof RedactionConfigError)) throw e
+    fail(['redaction'], e.prefixed ? `redact: ${e.message}` : e.message)
+  }
   const fr = c.flight_recorder
   if (fr.enabled && fr.dir === '') fail(['flight_recorder', 'dir'], 'required when flight_recorder.enabled is true')
   if (!['0600', '0640', '0660'].includes(String(fr.file_mode))) fail(['flight_recorder', 'file_mode'], `must be 0600, 0640 or 0660, got ${fr.file_mode}`)

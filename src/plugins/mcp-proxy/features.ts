@@ -47,6 +47,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // scanners-extra §2.5: the HTTP listener scans A2A headers and A2A method bodies (a2a-listener.ts);
   // stdio and --upstream carry no A2A binding.
   'a2a_scanning',
+  // envelope-redaction Part II: tools/call params.arguments rewritten before the content scan (mcp/pipeline/request.ts).
+  'redaction',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */

@@ -64,6 +64,7 @@ export class McpReceiptSink implements McpRecorder {
       // The decision's own session (mcp-stdio-1 …, the listener's identity key) when sessions are on.
       ...((d.session ?? this.o.sessionId) ? {sessionId: d.session ?? this.o.sessionId} : {}),
       ...(d.contract !== undefined ? {contract: d.contract} : {}),
+      ...(d.redaction !== undefined ? {redaction: d.redaction} : {}),
     })
     if (e.failures > before) this.o.onError?.(`receipt emission failed: ${e.lastError ?? 'unknown error'}`)
   }

@@ -1,9 +1,6 @@
 /**
  * `pipelock audit score` (operations.md §7.5): a posture score of a config — 23 categories,
  * 170 points, findings with severities — computed from the effective config alone.
- *
- * Redaction: the strict schema of this port accepts only `redaction.enabled` (§11.3), so
- * `default_profile`, `profiles` and `strict_reload` always count as absent here.
  */
 import type {PipelockConfig} from '../config/index.js'
 
@@ -151,10 +148,10 @@ export function scoreConfig(c: PipelockConfig, configFile?: string): ScoreReport
     else if (ll.mode !== 'live') find('Live-Lock Contracts', 'warning', 'Contract gate is enabled but mode is silent (no signal, no receipts)')
     return 4 + (ll.mode === 'live' ? 6 : ll.mode === 'shadow' ? 3 : 0)
   })
-  // Only `redaction.enabled` exists in this port's schema: profiles and strict_reload count as absent.
-  gated('Redaction', 10, c.redaction.enabled, ['warning', 'Redaction is disabled — provider request/response bodies are not class-preserved'], () => {
-    find('Redaction', 'info', 'Redaction strict_reload is off — dictionary corruption falls back to last snapshot instead of failing closed')
-    return 4
+  const red = c.redaction
+  gated('Redaction', 10, red.enabled, ['warning', 'Redaction is disabled — provider request/response bodies are not class-preserved'], () => {
+    if (!red.strict_reload) find('Redaction', 'info', 'Redaction strict_reload is off — dictionary corruption falls back to last snapshot instead of failing closed')
+    return 4 + (red.default_profile !== '' ? 2 : 0) + (Object.keys(red.profiles).length > 0 ? 2 : 0) + (red.strict_reload ? 2 : 0)
   })
   const bs = c.browser_shield
   gated('Browser Shield', 5, bs.enabled, ['info', 'Browser shield is disabled — fetch responses are not stripped of DOM traps or tracking pixels'], () => {

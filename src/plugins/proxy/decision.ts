@@ -6,6 +6,7 @@
  * re-derives a verdict; the session manager reads the same Decision back for its signals
  * (session-gate.ts `settle`).
  */
+import type {RedactionSummary} from '../redaction/index.js'
 import type {ContractContext} from '../gate/index.js'
 import type {ExceptionUse} from './exception-rules.js'
 import type {ReasonCode, ReasonRetry, ReasonSeverity, ResultClass} from '../scanner/index.js'
@@ -61,6 +62,12 @@ export interface Decision {
   readonly exception?: ExceptionUse
   /** The receipt `action_id` chosen in advance: the mediation envelope's `rid` names it (envelope spec §2.1). */
   readonly actionId?: string
+  /**
+   * What class-preserving redaction replaced in this request's body (envelope-redaction §19):
+   * profile, provider and counts per class, never a value. On every Decision of the request once
+   * ≥ 1 value was replaced; absent otherwise.
+   */
+  readonly redaction?: RedactionSummary
 }
 
 /**
@@ -70,7 +77,7 @@ export interface Decision {
  * one object literal: a spread of a Decision (≈ 20 fields) is a runtime call in V8, ≈ 2–3 µs on
  * every request (bench: proxy).
  */
-export function withRequestFields(d: Decision, url: string, contract: ContractContext | undefined, exception: ExceptionUse | undefined): Decision {
+export function withRequestFields(d: Decision, url: string, contract: ContractContext | undefined, exception: ExceptionUse | undefined, redaction?: RedactionSummary): Decision {
   const full: {-readonly [K in keyof Decision]: Decision[K]} = {
     requestId: d.requestId, transport: d.transport, method: d.method, agent: d.agent, clientIp: d.clientIp, sessionKey: d.sessionKey,
     durationMs: d.durationMs, target: d.target, verdict: d.verdict, stage: d.stage, layer: d.layer, reason: d.reason, severity: d.severity,
@@ -83,6 +90,8 @@ export function withRequestFields(d: Decision, url: string, contract: ContractCo
   if (exception !== undefined) full.exception = exception
   else if ('exception' in d) full.exception = d.exception
   if ('actionId' in d) full.actionId = d.actionId
+  if (redaction !== undefined) full.redaction = redaction
+  else if ('redaction' in d) full.redaction = d.redaction
   return full
 }
 

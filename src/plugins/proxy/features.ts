@@ -73,6 +73,9 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'a2a_scanning',
   // scanners-extra §3: relay/response-transforms.ts on fetch, forward, intercept and reverse (engine src/plugins/shield).
   'browser_shield',
+  // envelope-redaction Part II: the gate's redaction stage (gate/stages/redaction.ts, src/plugins/redaction)
+  // on forward, intercept and reverse; outbound WebSocket JSON messages in websocket/relay.ts.
+  'redaction',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

@@ -109,6 +109,7 @@ export class ProxyMetrics implements DecisionSink {
   readonly sni = new Counter('pipelock_sni_total', 'SNI verification outcomes.')
   readonly headerDlpHits = new Counter('pipelock_header_dlp_hits_total', 'Header DLP hits.')
   readonly bodyDlpHits = new Counter('pipelock_body_dlp_hits_total', 'Request body DLP hits.')
+  readonly bodyRedactions = new Counter('pipelock_body_redactions_total', 'Values replaced by class-preserving redaction, by transport, agent, provider, parser and class.')
   readonly dlpWarn = new Counter('pipelock_dlp_warn_matches_total', 'DLP matches of warn-only patterns.')
   readonly upstreamErrors = new Counter('pipelock_upstream_errors_total', 'Allowed requests whose upstream failed (502).')
   readonly killSwitchDenials = new Counter('pipelock_kill_switch_denials_total', 'Requests denied by the kill switch.')
@@ -169,6 +170,10 @@ export class ProxyMetrics implements DecisionSink {
     const agent = d.profile ?? '_default'
     if (d.warnings.length > 0) this.dlpWarn.inc({}, d.warnings.length)
     if (d.exception !== undefined) this.exceptionsUsed.inc({id: d.exception.id})
+    const red = d.redaction
+    if (red !== undefined) {
+      for (const cls of Object.keys(red.by_class)) this.bodyRedactions.inc({transport: d.transport, agent, provider: red.provider, parser: red.parser, class: cls}, red.by_class[cls])
+    }
     if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
     if (d.verdict === 'error') {
       this.upstreamErrors.inc({transport: d.transport})
@@ -255,7 +260,7 @@ export class ProxyMetrics implements DecisionSink {
     this.duration.render(out)
     this.tunnels.render(out)
     this.tunnelDuration.render(out)
-    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions, this.agentBudgetDenials, this.findingsSuppressed, this.responseScanExempt, this.exceptionsUsed, this.agentNamesRejected, this.envelopeVerify, this.wsRedirectHints, this.addressFindings, this.shieldRewrites, this.shieldSkipped, this.shieldOversizeScanHead, this.shieldShims, this.apiAuthFailures, this.apiAuthThrottled]) m.render(out)
+    for (const m of [this.tunnelBytes, this.sni, this.headerDlpHits, this.bodyDlpHits, this.bodyRedactions, this.dlpWarn, this.killSwitchDenials, this.upstreamErrors, this.contractDecisions, this.agentBudgetDenials, this.findingsSuppressed, this.responseScanExempt, this.exceptionsUsed, this.agentNamesRejected, this.envelopeVerify, this.wsRedirectHints, this.addressFindings, this.shieldRewrites, this.shieldSkipped, this.shieldOversizeScanHead, this.shieldShims, this.apiAuthFailures, this.apiAuthThrottled]) m.render(out)
     const active = new Counter('pipelock_active_tunnels', 'Open CONNECT tunnels.', 'gauge')
     active.set({}, this.gauges.activeTunnels())
     active.render(out)

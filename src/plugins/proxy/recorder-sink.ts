@@ -288,6 +288,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         ...(d.sessionKey ? {sessionId: d.sessionKey} : {}),
         ...(c !== undefined ? {contract: c} : {}),
         ...(d.actionId !== undefined ? {actionId: d.actionId} : {}),
+        ...(d.redaction !== undefined ? {redaction: d.redaction} : {}),
       })
     },
     // A tier change is signed like a decision: target = the session, verdict block while quarantined.

@@ -3,6 +3,7 @@
  * the exception waiver) and the redirect hop's verdict. The stages that judge a request live in
  * gate/stages; each transport answers a block its own way, through a `BlockAnswer`.
  */
+import type {RedactionSummary} from '../redaction/index.js'
 import {gateHttp, unlistedAgentDenial, type ContractContext, type HttpGateResult} from '../gate/index.js'
 import type {ResolvedContract} from '../enforcement/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
@@ -36,6 +37,8 @@ export class RequestRecord {
   private waived = false
   /** Who sent the request, as an exception's agent scope reads it. */
   private readonly who: Pick<DecisionBase, 'agent' | 'auth'>
+  /** What redaction replaced in this request's body (gate/stages/redaction.ts); every later Decision carries it. */
+  redaction: RedactionSummary | undefined
   /** An unenforced block of this request, until its outcome is recorded (`record`). */
   private held: Decision | undefined
   /** The `action_id` the request's next receipt takes: the `rid` its mediation envelope carried upstream. */
@@ -119,10 +122,10 @@ export class RequestRecord {
     this.exception = undefined
     const id = settle ? this.actionId : undefined
     if (id !== undefined) this.actionId = undefined
-    const fields = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception)
+    const fields = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception, this.redaction)
     const full = id === undefined ? fields : {...fields, actionId: id}
     const receipt = this.core.sink.record(full)
-    if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception))
+    if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception, this.redaction))
     return receipt
   }
 

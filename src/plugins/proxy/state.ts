@@ -9,7 +9,9 @@
 import type {Clock} from '../canonical/index.js'
 import {DEFAULT_PROFILE, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {BudgetBook, budgetLimits} from './agent-budget.js'
-import {createScanner, DataBudget, RateLimiter, type Scanner} from '../scanner/index.js'
+import {collectEnvSecrets, createScanner, DataBudget, RateLimiter, type Scanner} from '../scanner/index.js'
+import {Redactor} from '../redaction/index.js'
+import {PipelockError} from '../errors/index.js'
 import type {CrossRequestDetector} from '../cee/index.js'
 import {AgentNames} from './agent-name.js'
 import {buildDetector} from './cee-detector.js'
@@ -40,6 +42,8 @@ export interface ProxySnapshot {
   readonly fallback: ProxySnapshot
   /** Mediation envelope signer and inbound verifier (envelope-runtime.ts); null while both are off. */
   readonly mediation: MediationRuntime | null
+  /** Class-preserving request redaction (envelope-redaction Part II); null while disabled. Shared by every profile's view. */
+  readonly redactor: Redactor | null
 }
 
 /** The view of a profile (operations.md §2.2 lookup). */
@@ -67,6 +71,7 @@ export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonl
     profile: DEFAULT_PROFILE, budgets: null, profiles,
     // Built before anything else can fail on the key: a bad key aborts the reload (spec §9.3).
     mediation: buildMediation(config, carry?.previous?.mediation),
+    redactor: buildRedactor(config, scanner, env),
     get fallback(): ProxySnapshot {
       return profiles.get(DEFAULT_PROFILE) ?? base
     },
@@ -85,6 +90,22 @@ export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonl
     })
   }
   return base
+}
+
+/**
+ * The redactor of this config (matcher, limits, allowlists, providers live in the snapshot, so a
+ * reload swaps them with the rest: the reference's runtime/config mismatch window cannot arise).
+ * Known secrets (§14.3) are the scanner's: env secrets when `dlp.scan_env`, `dlp.secrets_file` values.
+ */
+function buildRedactor(config: PipelockConfig, scanner: Scanner, env: Readonly<Record<string, string | undefined>>): Redactor | null {
+  if (!config.redaction.enabled) return null
+  const dlp = scanner.settings.dlp
+  const envSecrets = dlp.scanEnv ? collectEnvSecrets(env, dlp.minEnvSecretLength) : []
+  try {
+    return new Redactor(config.redaction, {env: envSecrets, file: dlp.fileSecrets})
+  } catch (e) {
+    throw new PipelockError('CONFIG_INVALID', `redaction: redact: ${(e as Error).message}`)
+  }
 }
 
 function carrySessions(config: PipelockConfig, clock: Clock, carry: SnapshotCarry | undefined): ProxySessions | null {

@@ -39,7 +39,26 @@ export interface DecisionRecordFields {
   layer?: string
   pattern?: string
   severity?: string
+  /** §4.3 RedactionSummary (all omitempty); present only when ≥ 1 value was replaced. */
+  redaction?: ReceiptRedactionSummary
   requestId?: string
+}
+
+export interface ReceiptRedactionSummary {
+  readonly profile: string
+  readonly provider: string
+  readonly parser: string
+  readonly total_redactions: number
+  readonly by_class: Readonly<Record<string, number>>
+}
+
+/** §4.3 RedactionSummary in canonical order; `by_class` keys sorted byte-wise (§3.8), zero counts dropped. */
+function encodeRedaction(r: ReceiptRedactionSummary): string {
+  const keys = Object.keys(r.by_class).filter((k) => r.by_class[k]! !== 0).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  const parts = [oe('profile', r.profile), oe('provider', r.provider), oe('parser', r.parser)].join('')
+    + (r.total_redactions !== 0 ? `,"total_redactions":${r.total_redactions}` : '')
+    + (keys.length > 0 ? `,"by_class":{${keys.map((k) => `${goQuote(k)}:${r.by_class[k]}`).join(',')}}` : '')
+  return `{${parts.slice(1)}}`
 }
 
 export interface ChainLink {
@@ -98,6 +117,7 @@ export function encodeDecisionRecord(f: DecisionRecordFields, link: ChainLink): 
     oe('layer', f.layer) +
     oe('pattern', f.pattern) +
     oe('severity', f.severity) +
+    (f.redaction !== undefined ? `,"redaction":${encodeRedaction(f.redaction)}` : '') +
     oe('request_id', f.requestId) +
     `,"chain_prev_hash":${goQuote(link.prevHash)},"chain_seq":${link.seq}` +
     oe('run_nonce', link.runNonce)

@@ -19,7 +19,7 @@ export {
 export type {ActionReceipt, SignatureCheck, ReceiptVerification} from './action-receipt.js'
 export {ACTION_RECORD, ACTION_TYPES} from './action-record-schema.js'
 export {encodeDecisionRecord, signRecordBytes} from './decision-record.js'
-export type {ChainLink, DecisionRecordFields, SignedReceiptBytes} from './decision-record.js'
+export type {ChainLink, DecisionRecordFields, ReceiptRedactionSummary, SignedReceiptBytes} from './decision-record.js'
 export {verifyChain, verifyChainBatches, ChainVerifier, ChainPrecheck} from './chain.js'
 export {AdaptiveSignatureChecks, InlineSignatureChecks, ParallelSignatureChecks} from './parallel-signatures.js'
 export type {SignatureChecks, SignatureFailure} from './parallel-signatures.js'

@@ -9,6 +9,7 @@ import {
   ReceiptChainBuilder,
   type ActionReceipt,
   type DecisionRecordFields,
+  type ReceiptRedactionSummary,
   type RunIdentity,
 } from '../receipts/index.js'
 import {verifyBytes, type Ed25519KeyPair} from '../signing/index.js'
@@ -44,6 +45,8 @@ export interface DecisionReceiptFields {
   actionClass?: ActionClass
   /** The action_id chosen in advance (a mediation envelope's `rid` named it upstream); default: a fresh UUIDv7. */
   actionId?: string
+  /** Redaction summary (receipts §4.3 RedactionSummary): counts per class, never a value. */
+  redaction?: ReceiptRedactionSummary
 }
 
 export interface ReceiptContractFields {
@@ -173,6 +176,7 @@ export class ReceiptEmitter {
         severity: d.severity,
         requestId: d.requestId,
       }
+      if (d.redaction !== undefined) f.redaction = d.redaction
       if (c !== undefined) {
         f.contractWinningSource = c.winningSource
         f.contractLiveVerdict = c.liveVerdict

@@ -54,6 +54,8 @@ const CONFIG_READERS = new Set([
   path.join('src', 'plugins', 'config', 'features.ts'),
   // Runtime settings of the scan API and DNS overrides, built from the config for the proxy.
   path.join('src', 'plugins', 'config', 'extra-sections.ts'),
+  // The redaction section's loader (it reads `entries_file`, which the reference never loads).
+  path.join('src', 'plugins', 'config', 'redaction-config.ts'),
 ])
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

@@ -295,3 +295,31 @@ test('real watcher: repeated atomic-rename saves and a delete-then-recreate are 
     t.cleanup()
   }
 })
+
+test('redaction reloads with the spec warnings; an unreadable entries_file refuses the reload and the running dictionary stays', () => {
+  const t = tempDir()
+  try {
+    const names = t.file('names.yaml', '- Bluebird\n')
+    const section = (profile: string, file = names): string =>
+      `request_body_scanning:\n  enabled: true\nredaction:\n  enabled: true\n  default_profile: ${profile}\n  profiles:\n    a: {classes: [ipv4]}\n    b: {classes: [email], dictionaries: [code]}\n  dictionaries:\n    code: {class: codename, entries_file: ${JSON.stringify(file)}}\n`
+    const file = t.file('p.yaml', section('a'))
+    const r = new ConfigReloader({path: file, initial: load(file), load})
+    const ev = record(r)
+    writeFileSync(file, section('b'))
+    r.reloadNow()
+    assert.equal(ev.applied.length, 1)
+    assert.ok(ev.warnings.includes('WARNING: config reload: redaction default_profile changed from "a" to "b" \u2014 matcher rules updated'), ev.warnings.join('\n'))
+    const good = r.current
+    writeFileSync(file, section('b', path.join(path.dirname(file), 'gone.yaml')))
+    r.reloadNow()
+    assert.equal(ev.rejected.length, 1)
+    assert.match(ev.rejected[0]!.message, /redaction: redact: dictionary "code": entries_file ".*gone\.yaml" cannot be read: ENOENT/)
+    assert.equal(r.current, good)
+    writeFileSync(file, 'request_body_scanning:\n  enabled: true\n')
+    r.reloadNow()
+    assert.equal(ev.applied.length, 2)
+    assert.ok(ev.warnings.includes('WARNING: config reload: redaction disabled \u2014 request bodies will no longer be rewritten before forwarding'))
+  } finally {
+    t.cleanup()
+  }
+})

@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {JsonNumber} from '../../../src/plugins/canonical/index.js'
-import {encodeActionReceipt, ReceiptChainBuilder, ReceiptValidationError, type DecisionRecordFields} from '../../../src/plugins/receipts/index.js'
+import {encodeActionReceipt, encodeDecisionRecord, ReceiptChainBuilder, ReceiptValidationError, type DecisionRecordFields} from '../../../src/plugins/receipts/index.js'
 import {keyA, run, SYNTHETIC_IDENTITY} from '../../helpers/receipt-fixtures.js'
 
 // The decision fast path (decision-record.ts) must give exactly the bytes of the general path
@@ -36,6 +36,7 @@ function generalRecord(f: DecisionRecordFields): Record<string, unknown> {
   if (f.layer) r.layer = f.layer
   if (f.pattern) r.pattern = f.pattern
   if (f.severity) r.severity = f.severity
+  if (f.redaction) r.redaction = {...f.redaction, by_class: {...f.redaction.by_class}}
   if (f.requestId) r.request_id = f.requestId
   return r
 }
@@ -65,6 +66,9 @@ function cases(): DecisionRecordFields[] {
     out.push({...base, contractPolicySources: sources})
   }
   for (const generation of [0n, 1n, 18_446_744_073_709_551_615n]) out.push({...base, contractGeneration: generation})
+  // The redaction summary (receipts §4.3): by_class keys in byte order (§3.8), as the synthetic vector has them.
+  out.push({...base, layer: 'body_dlp', redaction: {profile: 'default', provider: '', parser: '', total_redactions: 3, by_class: {zeta: 1, 'émail': 1, alpha: 1}}, requestId: 'r'})
+  out.push({...base, redaction: {profile: 'llm', provider: 'anthropic', parser: 'json', total_redactions: 12, by_class: {'aws-access-key': 2, ipv4: 10}}})
   out.push({
     ...base,
     actionType: 'write',
@@ -127,4 +131,12 @@ test('appendDecision refuses what validateActionRecord refuses, with its text, a
     assert.throws(() => new ReceiptChainBuilder(keyA()).append(generalRecord({...f, ...patch})), {message})
   }
   assert.equal(b.headSeq, -1n)
+})
+
+test('the redaction summary renders as the receipts vector excerpt', () => {
+  const enc = encodeDecisionRecord({
+    actionId: 'a', actionType: 'read', timestamp: '2026-04-15T12:00:01.5Z', principal: 'p', actor: 'a', target: 't', sideEffectClass: 'none',
+    reversibility: 'full', policyHash: 'h', verdict: 'allow', transport: 'forward', redaction: {profile: 'default', provider: '', parser: '', total_redactions: 3, by_class: {zeta: 1, 'émail': 1, alpha: 1}},
+  }, {prevHash: 'genesis', seq: 0n})
+  assert.ok(enc.includes('"redaction":{"profile":"default","total_redactions":3,"by_class":{"alpha":1,"zeta":1,"émail":1}}'), enc)
 })

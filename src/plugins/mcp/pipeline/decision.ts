@@ -5,6 +5,7 @@
  * log lines and metrics; later the shared gate's receipts, capture and audit sinks). No sink
  * re-derives a verdict.
  */
+import type {RedactionSummary} from '../../redaction/index.js'
 import type {JsonValue} from '../../canonical/index.js'
 import type {ReasonCode} from '../../scanner/index.js'
 import type {McpContractFields} from './contract-step.js'
@@ -69,6 +70,8 @@ export interface McpDecision {
   readonly notes: readonly string[]
   /** The contract pinned for a `tools/call` and what it concluded (learn-lifecycle §7.10). */
   readonly contract?: McpContractFields
+  /** What redaction replaced in a `tools/call`'s arguments: profile, provider, counts per class, never a value. */
+  readonly redaction?: RedactionSummary
   /**
    * `params.arguments` of a `tools/call` as parsed, for capture only (which redacts it before
    * writing): never logged, echoed or signed.

@@ -5,7 +5,8 @@
  * where it changes state (§4.3); here every non-short-circuiting gate runs before the chain gate
  * on both, which gives the same results.
  */
-import {goJson} from '../../canonical/index.js'
+import {goJson, RawJson} from '../../canonical/index.js'
+import {GENERIC_PROVIDER, type RedactionSummary} from '../../redaction/index.js'
 import type {ReasonCode} from '../../scanner/index.js'
 import {errorLine, mcpError, type McpError} from '../jsonrpc/errors.js'
 import {isObject, parseFrame, recoverRequestId, type McpFrame} from '../jsonrpc/frame.js'
@@ -103,6 +104,29 @@ function parseErrorVerdict(frame: McpFrame): ContentVerdict {
   return {clean: false, dlp: [], injection: [], error: frame.error ?? 'invalid JSON structure', dlpWarnings: [], action: 'block'}
 }
 
+type CallRedaction =
+  | {readonly kind: 'rewritten'; readonly frame: McpFrame; readonly summary: RedactionSummary}
+  | {readonly kind: 'blocked'; readonly reason: string}
+
+/**
+ * `params.arguments` of a `tools/call` through the redactor (the JSON rewrite of HTTP bodies, on
+ * the arguments' JSON text): null when redaction is off, the message is no parsed tools/call, or
+ * nothing was replaced (the frame is then forwarded as received).
+ */
+function redactCallArguments(settings: McpSettings, frame: McpFrame): CallRedaction | null {
+  const redactor = settings.redactor
+  if (redactor === undefined || redactor === null || frame.method !== 'tools/call' || frame.error !== null || frame.args === undefined) return null
+  const out = redactor.redactText(goJson(frame.args), GENERIC_PROVIDER)
+  if (out.kind === 'blocked') return {kind: 'blocked', reason: out.reason}
+  if (out.kind !== 'rewritten' || out.summary === null) return null
+  const v = frame.value
+  if (!isObject(v)) return null
+  const params = v.get('params')
+  if (!isObject(params)) return null
+  params.set('arguments', new RawJson(out.body.toString('utf8')))
+  return {kind: 'rewritten', frame: parseFrame(goJson(v)), summary: out.summary}
+}
+
 /** Transport facts that feed the decision (HTTP listener). */
 export interface RequestExtras {
   /** DLP pattern names found in the request headers (listener, §4.6). */
@@ -124,7 +148,11 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   const http = state.transport !== 'mcp_stdio'
   const line = ++state.inputLine
   const at = http ? 'input: ' : `input line ${line}: `
-  const frame = requestFrame(raw)
+  let frame = requestFrame(raw)
+  // Redaction of tools/call arguments (envelope-redaction §19) before the content scan, which
+  // then scans what is forwarded; a failure is answered after the kill switch and batch checks.
+  const red = redactCallArguments(settings, frame)
+  if (red !== null && red.kind === 'rewritten') frame = red.frame
   const notes: string[] = []
   const facts: McpFact[] = []
   const isCallFrame = frame.method === 'tools/call' && frame.error === null
@@ -133,6 +161,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     direction: 'request' as const, transport: state.transport, line, id: frame.id, method: frame.method, tool: frame.toolName, dlpWarnings: [] as string[], notes, facts,
     ...(isCallFrame && frame.args !== undefined ? {args: frame.args} : {}),
     ...(sess !== null ? {session: sess.key} : {}),
+    ...(red !== null && red.kind === 'rewritten' ? {redaction: red.summary} : {}),
   }
   const block = (stage: McpStage, layer: string, err: McpError, findings: string[], extra: Partial<McpDecision> = {}): McpDecision => ({
     ...base, verdict: 'block', stage, layer, reason: err.reason, findings, forward: null,
@@ -167,11 +196,19 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     return {...block('batch', 'mcp_input_scanning', mcpError('batch_request'), ['batch']), answer: batchAnswer(frame)}
   }
 
+  if (red !== null && red.kind === 'blocked') {
+    const detail = `redaction blocked request: ${red.reason}`
+    notes.push(frame.id === null ? `blocked notification (no response sent): ${detail}` : `${at}blocked tools/call request (${detail})`)
+    sess?.signal('block', frame.toolName, detail)
+    return block('content', 'redaction', mcpError('input_scanning', '', 'redaction_failure'), [detail], {pattern: detail, severity: 'critical'})
+  }
+
   // 1. Content scan. stdio always scans (warn when input scanning is off); HTTP/WS only when
   // enabled, but an unparseable message is blocked there too (fix Q1: fail closed).
   const unparseable = frame.value === undefined || frame.error !== null
   let content: ContentVerdict
-  if (requestScanRuns(settings, state.transport)) content = extras.content ?? scanRequest(deps.scanner, frame, settings.input)
+  // A pool's scan is of the original text: a rewritten frame is scanned here.
+  if (requestScanRuns(settings, state.transport)) content = (red !== null && red.kind === 'rewritten' ? undefined : extras.content) ?? scanRequest(deps.scanner, frame, settings.input)
   else content = unparseable ? parseErrorVerdict(frame) : {clean: true, dlp: [], injection: [], error: null, dlpWarnings: [], action: ''}
   base.dlpWarnings.push(...content.dlpWarnings)
 

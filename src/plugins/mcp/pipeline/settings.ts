@@ -4,7 +4,8 @@
  * server (stdio, bridge, ws) — never keyed on a client-chosen id (fix Q17).
  */
 import type {PipelockConfig} from '../../config/index.js'
-import type {Scanner} from '../../scanner/index.js'
+import {collectEnvSecrets, type Scanner} from '../../scanner/index.js'
+import {Redactor} from '../../redaction/index.js'
 import {ChainDetector} from '../chains/matcher.js'
 import {ToolPolicy} from '../policy/compile.js'
 import type {MediaCheck} from '../scan/media.js'
@@ -35,6 +36,11 @@ export interface McpSettings {
   readonly chain: PipelockConfig['tool_chain_detection'] | null
   /** Effective response action (`block` when the config leaves it empty, §2.3 step 5). */
   readonly responseAction: ResponseAction
+  /**
+   * Class-preserving redaction of `tools/call` arguments (envelope-redaction Part II, config
+   * reference "Redaction": the same matcher as HTTP bodies); null or absent while disabled.
+   */
+  readonly redactor?: Redactor | null
 }
 
 export interface McpDeps {
@@ -105,7 +111,15 @@ export function mcpSettingsFromConfig(c: PipelockConfig, scanner: Scanner): McpS
     binding: sb.enabled ? {unknownToolAction: action2(sb.unknown_tool_action), noBaselineAction: action2(sb.no_baseline_action)} : null,
     chain: c.tool_chain_detection.enabled ? c.tool_chain_detection : null,
     responseAction: rs === '' ? 'block' : (rs as ResponseAction),
+    redactor: redactorFor(c, scanner),
   }
+}
+
+/** The redactor of `c.redaction` with the scanner's known secrets (§14.3); null while disabled. */
+function redactorFor(c: PipelockConfig, scanner: Scanner): Redactor | null {
+  if (!c.redaction.enabled) return null
+  const dlp = scanner.settings.dlp
+  return new Redactor(c.redaction, {env: dlp.scanEnv && dlp.env !== undefined ? collectEnvSecrets(dlp.env, dlp.minEnvSecretLength) : [], file: dlp.fileSecrets})
 }
 
 export function newSessionState(settings: McpSettings, transport: McpTransport, chainKey: string, ceeKey?: string): McpSessionState {

@@ -57,11 +57,17 @@ export interface RequestGateContext {
   verifiedBody?: Buffer
   /** The envelope admitted with the request (stage `envelope`), attached on forward by relay/mediation.ts. */
   mediation?: MediationAdmission
+  /**
+   * Set by the redaction stage when it read the body: `body` then holds what is forwarded (the
+   * re-encoded JSON), `original` the bytes as received (the body stage's pre-redaction DLP reads
+   * them, envelope-redaction §12). Absent when redaction did not run.
+   */
+  redacted?: {readonly original: Buffer; readonly replaced: boolean}
 }
 
 /** The stages of the request gate, in the one order they run (order.ts). */
 export type StageId =
-  | 'identity' | 'envelope_verify' | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'body' | 'address' | 'a2a' | 'cross_request' | 'contract' | 'budget' | 'envelope'
+  | 'identity' | 'envelope_verify' | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'redaction' | 'body' | 'address' | 'a2a' | 'cross_request' | 'contract' | 'budget' | 'envelope'
 
 /**
  * One stage: `run` answers the request (through `ctx.block`) and returns true, or returns false

@@ -17,6 +17,7 @@ import {crossRequestStage} from './stages/cross-request.js'
 import {forwardedHeaderDlpStage} from './stages/forwarded-header-dlp.js'
 import {headerDlpStage} from './stages/header-dlp.js'
 import {identityStage} from './stages/identity.js'
+import {redactionStage} from './stages/redaction.js'
 import {sessionStage} from './stages/session.js'
 import {taintStage} from './stages/taint.js'
 import {urlDlpStage} from './stages/url-dlp.js'
@@ -35,14 +36,14 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
   identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-  header_dlp: headerDlpStage, body: bodyStage, address: addressStage, a2a: a2aStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+  header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, address: addressStage, a2a: a2aStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
   fetch: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
-    header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
+    header_dlp: headerDlpStage, redaction: {skip: '/fetch is GET only: no request body is forwarded, so there is nothing to redact'}, body: {skip: '/fetch is GET only: no request body is forwarded'},
     address: {skip: '/fetch is GET only: addresses are looked for in request bodies, not URLs'},
     a2a: {skip: '/fetch relays a page for the agent to read, not an agent-to-agent exchange'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
@@ -54,6 +55,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
     header_dlp: headerDlpStage,
+    redaction: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs redaction'},
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
     address: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the address stage'},
     a2a: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the A2A stage'},
@@ -62,12 +64,13 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
   },
   reverse: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, address: addressStage, a2a: {skip: 'the reverse proxy fronts the operator\'s own service; A2A is scanned on agent egress (forward, intercept) and the MCP HTTP listener'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+    header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, address: addressStage, a2a: {skip: 'the reverse proxy fronts the operator\'s own service; A2A is scanned on agent egress (forward, intercept) and the MCP HTTP listener'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   websocket: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
+    redaction: {skip: 'the handshake has no body; outbound text messages carrying JSON are redacted by the relay (websocket/relay.ts)'},
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
     address: {skip: 'the handshake has no body; message frames are not checked for addresses yet (docs/address-protection.md)'},
     a2a: {skip: 'A2A travels as HTTP JSON-RPC and SSE, not WebSocket frames'},

@@ -11,6 +11,7 @@
  * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
  * kill switch closes live relays at once through `trackTunnel`.
  */
+import {redactOutboundMessage} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
 import type {ReasonCode} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
@@ -257,10 +258,22 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const onClientMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
     const snap = beginMessage(isBinary, 'client_to_server')
     if (snap === null) return
-    const data = raw as Buffer
+    let data = raw as Buffer
     const cfg = snap.config
     const enforce = enforcing(snap)
     const scanFrames = cfg.websocket_proxy.scan_text_frames
+    // 0. Redaction (envelope-redaction §12) before DLP, in every mode: a message it cannot
+    // rewrite closes the relay; DLP below scans the rewritten message.
+    const red = redactOutboundMessage(snap, data, isBinary, o.target)
+    if (red !== null) {
+      if (red.kind === 'blocked') {
+        return policyClose('body_scan', 'redaction', 'redaction_failure', `redaction blocked request: ${red.reason}`, 'client_to_server', 'redaction blocked request', 'redaction')
+      }
+      data = red.data
+      if (red.summary !== null) {
+        audit('ws_redacted', 'info', 'WebSocket message redacted', {direction: 'client_to_server', profile: red.summary.profile, provider: red.summary.provider, total_redactions: red.summary.total_redactions, by_class: red.summary.by_class})
+      }
+    }
     // 1. Body scan (R§6.2), every message when body scanning and frame scanning are on.
     if (cfg.request_body_scanning.enabled && scanFrames) {
       let contentType = ''

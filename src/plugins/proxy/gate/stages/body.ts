@@ -4,9 +4,30 @@
  * DLP block may be waived by an exception; warn findings are upgraded by the session's level.
  */
 import {safeTarget, urlHost} from '../../core.js'
-import {readRequestBody, requestHasBody} from '../../request-body.js'
+import {matchesAnyDomain, type ContentScanResult} from '../../../scanner/index.js'
+import {readRequestBody, requestHasBody, scanReadBody} from '../../request-body.js'
 import {recordAuditFinding} from '../audit-mode.js'
-import type {Stage} from '../context.js'
+import type {RequestGateContext, Stage} from '../context.js'
+
+/**
+ * envelope-redaction §12: when redaction replaced something and the forwarded body is clean,
+ * DLP on the original bytes decides ("redacted-DLP-only"): a hit there still counts. A block it
+ * would cause is excused only for a host in `response_scanning.exempt_domains`, and then
+ * `request_body_scanning.action` applies (`warn` forwards the redacted body) — the reference's
+ * rule (R6, replicated; docs/redaction.md). Costs a second scan only for redacted requests.
+ */
+function afterRedaction(ctx: RequestGateContext, host: string, r: ContentScanResult): ContentScanResult {
+  const red = ctx.redacted!
+  if (!red.replaced || r.action === 'block' || r.dlp.length > 0) return r
+  const pre = scanReadBody(ctx.snap, ctx.req, red.original, host, ctx.bodyOptions?.())
+  if (pre.layer !== 'body_dlp' || pre.dlp.length === 0) return r
+  const settings = ctx.snap.scanner.settings
+  if (pre.action === 'block' && matchesAnyDomain(host, settings.responseScanning.exemptDomains) !== null) {
+    const action = settings.requestBodyScanning.action === 'block' && settings.enforce ? 'block' : 'warn'
+    return {...pre, action, injection: r.injection}
+  }
+  return {...pre, injection: r.injection}
+}
 
 export const bodyStage: Stage = {
   id: 'body',
@@ -14,8 +35,12 @@ export const bodyStage: Stage = {
     const {snap, rec, block} = ctx
     // No body (every GET): no read, no await.
     if (!requestHasBody(ctx.req, ctx.hasBody)) return false
+    const host = urlHost(ctx.target)
     const opts = ctx.bodyOptions?.() ?? {}
-    const reqBody = await readRequestBody(snap, ctx.req, urlHost(ctx.target), ctx.verifiedBody === undefined ? opts : {...opts, buffered: ctx.verifiedBody})
+    // Read already by the redaction stage: scan what is forwarded.
+    const reqBody = ctx.redacted !== undefined
+      ? {kind: 'read' as const, body: ctx.body!, scan: afterRedaction(ctx, host, scanReadBody(snap, ctx.req, ctx.body!, host, opts))}
+      : await readRequestBody(snap, ctx.req, host, ctx.verifiedBody === undefined ? opts : {...opts, buffered: ctx.verifiedBody})
     if (reqBody.kind === 'over_limit') {
       block('body_scan', 'body_dlp', reqBody.detail, 403, 'dlp_match')
       return true

@@ -1,0 +1,65 @@
+/**
+ * Class-preserving redaction (envelope-redaction §12, §16–§19): with `redaction.enabled`, the
+ * request body is read here (same cap and fail-closed over-limit answer as the body stage) and a
+ * JSON body is rewritten into typed placeholders before body DLP runs; the body stage then scans
+ * what will be forwarded, so DLP still sees whatever redaction missed. A body redaction cannot
+ * handle (non-JSON outside the allowlists, unparseable, over a limit) is refused with 403
+ * `redaction_failure` in every mode: `enforce: false` and exceptions do not waive it.
+ */
+import {isCompressedEncoding} from '../../../scanner/index.js'
+import {readCapped} from '../../read-capped.js'
+import {requestHasBody} from '../../request-body.js'
+import type {Stage} from '../context.js'
+
+/** Host (with port) and decoded path of an absolute URL; null when it does not parse. */
+function hostAndPath(target: string): {host: string; path: string} | null {
+  let u: URL
+  try {
+    u = new URL(target)
+  } catch {
+    return null
+  }
+  let path = u.pathname
+  try {
+    path = decodeURIComponent(path)
+  } catch {
+    // a malformed escape: matched as written
+  }
+  return {host: u.host, path}
+}
+
+export const redactionStage: Stage = {
+  id: 'redaction',
+  async run(ctx) {
+    const redactor = ctx.snap.redactor
+    if (redactor === null || (ctx.verifiedBody === undefined && !requestHasBody(ctx.req, ctx.hasBody))) return false
+    const max = ctx.snap.scanner.settings.requestBodyScanning.maxBodyBytes
+    // The inbound envelope's digest check may have read the body already (stage envelope_verify).
+    const body = ctx.verifiedBody !== undefined ? (ctx.verifiedBody.length > max ? null : ctx.verifiedBody) : await readCapped(ctx.req, max)
+    if (body === null) {
+      ctx.block('body_scan', 'body_dlp', `request body exceeds max_body_bytes (${max})`, 403, 'dlp_match')
+      return true
+    }
+    ctx.body = body
+    ctx.redacted = {original: body, replaced: false}
+    // Empty or compressed bodies are the body stage's (clean, and refused, respectively).
+    if (body.length === 0 || isCompressedEncoding(String(ctx.req.headers['content-encoding'] ?? ''))) return false
+    const at = hostAndPath(ctx.target)
+    const out = at === null
+      ? {kind: 'blocked' as const, reason: 'body_unparseable' as const}
+      : redactor.redactBody({host: at.host, path: at.path, method: ctx.method, contentType: String(ctx.req.headers['content-type'] ?? '')}, body)
+    if (out.kind === 'blocked') {
+      ctx.block('body_scan', 'redaction', `redaction blocked request: ${out.reason}`, 403, 'redaction_failure')
+      return true
+    }
+    if (out.kind === 'rewritten') {
+      ctx.body = out.body
+      if (out.summary !== null) {
+        ctx.rec.redaction = out.summary
+        ctx.redacted = {original: body, replaced: true}
+      }
+    }
+    return false
+  },
+}
+

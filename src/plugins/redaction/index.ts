@@ -1,0 +1,6 @@
+export {Redactor, isJsonMediaType, type RedactionFailure, type RedactionOutcome, type RedactionSummary, type RedactionTarget} from './redactor.js'
+export {RedactionBuildError, dictionarySource, type KnownSecrets} from './matcher.js'
+export {BUILTIN_CLASSES, BUILTIN_CLASS_NAMES, KNOWN_SECRET_CLASS} from './classes.js'
+export {BUILTIN_PROVIDERS, GENERIC_PROVIDER, matchProvider, providersOf} from './providers.js'
+export {parseJsonDocument, encodeJson, quoteNoHtml} from './json.js'
+export {seedPhraseSpans} from './seed.js'
