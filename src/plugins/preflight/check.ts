@@ -9,7 +9,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {assertImplemented, enabledFeatures, type LoadedConfig} from '../config/index.js'
-import {assertTaintImplemented, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
+import {assertAskChannel, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
 
 export interface CheckReport {
   readonly valid: true
@@ -68,14 +68,15 @@ export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
   return {in_sync: sha === state.file_sha256, file_sha256: sha, running_file_sha256: state.file_sha256, ...(refused !== undefined ? {refused} : {})}
 }
 
-export function checkConfig(loaded: LoadedConfig): CheckReport {
+/** `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs the admin API). */
+export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>> = process.env): CheckReport {
   const c = loaded.config
   const enabled = enabledFeatures(c)
   let refusal: string | undefined
   try {
     // What pipelock run accepts: its own features plus the sections it starts with a note (MCP-only, sandbox).
     assertImplemented(c, RUN_ACCEPTED_FEATURES)
-    assertTaintImplemented(c)
+    assertAskChannel(c, env)
   } catch (err) {
     refusal = (err as Error).message
   }

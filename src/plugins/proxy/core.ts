@@ -2,6 +2,7 @@
  * What every transport handler needs from the running proxy, and the helpers that turn a scan
  * outcome into the one Decision of the request.
  */
+import type {ApprovalQueue} from './approvals.js'
 import type {OnReadOpts, Socket} from 'node:net'
 import type {Agent} from 'undici'
 import type {ContractRuntime} from '../gate/index.js'
@@ -46,6 +47,8 @@ export interface ProxyCore {
   readonly interceptor?: Interceptor | null
   /** Scoped exceptions granted through the admin API (exception-gate.ts), or null. */
   readonly exceptions?: ExceptionStore | null
+  /** Held requests (`ask`, approvals.ts): present when an operator channel (the admin API) exists. */
+  readonly approvals?: ApprovalQueue
   /** Read buffers the CONNECT download relays reuse from tunnel to tunnel (relay-buffer-pool.ts); without it each tunnel allocates its own. */
   readonly relayBuffers?: RelayBufferPool
 }

@@ -7,7 +7,7 @@ import {gateHttp, type ContractContext, type HttpGateResult} from '../gate/index
 import type {ResolvedContract} from '../enforcement/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import {urlScan, type DecisionBase, type ProxyCore} from './core.js'
-import {withRequestFields, type Decision, type DecisionStage} from './decision.js'
+import {withRequestFields, type Decision, type DecisionStage, type HitlEvidence, type TaintEvidence} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
 import {waiveBlock, type BlockFinding} from './exception-gate.js'
@@ -36,6 +36,10 @@ export class RequestRecord {
   private readonly who: Pick<DecisionBase, 'agent' | 'auth'>
   /** An unenforced block of this request, until its outcome is recorded (`record`). */
   private held: Decision | undefined
+  /** The taint evaluation of this request (taint stage): every later Decision of it carries it (receipts #23–31). */
+  taint: TaintEvidence | undefined
+  /** An operator's answer to this request when it was held (`ask`): the Decision it produced carries it. */
+  hitl: HitlEvidence | undefined
 
   /**
    * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
@@ -113,6 +117,8 @@ export class RequestRecord {
     const exception = this.exception
     this.exception = undefined
     const full = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception)
+    if (this.taint !== undefined && full.taint === undefined) (full as {taint?: TaintEvidence}).taint = this.taint
+    if (this.hitl !== undefined && full.hitl === undefined) (full as {hitl?: HitlEvidence}).hitl = this.hitl
     const receipt = this.core.sink.record(full)
     if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception))
     return receipt

@@ -17,7 +17,7 @@ import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
 import {containerWarning, startBanner} from './banner.js'
 import {agentListenerLines} from './agent-listeners.js'
-import {assertTaintImplemented, licenseLines} from './features.js'
+import {assertAskChannel, licenseLines} from './features.js'
 import {inertSectionsNote, RUN_ACCEPTED_FEATURES} from './inert-features.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {PolicyChangeLog} from './policy-change.js'
@@ -114,15 +114,15 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
 }
 
 /** The base config and every merged agent profile must only enable what this build implements. */
-function assertRunnable(c: PipelockConfig, hosted?: RunAttachment): void {
+function assertRunnable(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, hosted?: RunAttachment): void {
   hosted?.check(c)
   assertImplemented(c, RUN_ACCEPTED_FEATURES)
-  assertTaintImplemented(c)
+  assertAskChannel(c, env)
   for (const name of Object.keys(c.agents).sort()) {
     const merged = mergeProfile(c, c.agents[name]!)
     try {
       assertImplemented(merged, RUN_ACCEPTED_FEATURES)
-      assertTaintImplemented(merged)
+      assertAskChannel(merged, env)
     } catch (err) {
       if (err instanceof PipelockError) throw new PipelockError(err.code, `agent "${name}": ${err.message}`, err.hint !== undefined ? {hint: err.hint} : {})
       throw err
@@ -132,7 +132,7 @@ function assertRunnable(c: PipelockConfig, hosted?: RunAttachment): void {
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  assertRunnable(loaded.config, opts.mcpListener)
+  assertRunnable(loaded.config, opts.env, opts.mcpListener)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   // With an MCP listener the MCP sections are in force, not inert.
   const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config) : null
@@ -296,7 +296,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     })
     reloader.on('applied', (r) => {
       try {
-        assertRunnable(r.config.config, opts.mcpListener)
+        assertRunnable(r.config.config, opts.env, opts.mcpListener)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
         return

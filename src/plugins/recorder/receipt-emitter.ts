@@ -37,6 +37,9 @@ export interface DecisionReceiptFields {
   contract?: ReceiptContractFields
   /** The classification when it is not by HTTP method (MCP: `classifyMcp`, receipts §8). */
   actionClass?: ActionClass
+  /** Taint (#23–31) and a held request's answer (#17–20), copied as given (timestamps already Go RFC 3339). */
+  taint?: Pick<DecisionRecordFields, 'sessionTaintLevel' | 'sessionContaminated' | 'recentTaintSources' | 'sessionTaskId' | 'sessionTaskLabel' | 'authorityKind' | 'taintDecision' | 'taintDecisionReason' | 'taskOverrideApplied'>
+  resolution?: Pick<DecisionRecordFields, 'decisionPhase' | 'deferId' | 'resolutionPolicy' | 'resolutionSource'>
 }
 
 export interface ReceiptContractFields {
@@ -164,6 +167,8 @@ export class ReceiptEmitter {
         pattern: d.pattern,
         severity: d.severity,
         requestId: d.requestId,
+        ...d.taint,
+        ...d.resolution,
       }
       if (c !== undefined) {
         f.contractWinningSource = c.winningSource
