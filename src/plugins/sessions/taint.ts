@@ -180,7 +180,7 @@ const PUBLISH_NAME = ['http', 'request', 'post', 'put', 'patch', 'publish', 'sen
 const PUBLISH_KEYS: ReadonlySet<string> = new Set(['webhook', 'endpoint', 'payload', 'request_body', 'form_data', 'upload'])
 const BROWSE_NAME = ['browse', 'fetch', 'scrape', 'crawl']
 const READ_NAME = ['read', 'cat', 'open', 'list', 'search', 'find', 'get']
-const EXEC_KEYS = ['"command"', '"cmd"', '"script"', '"shell"', '"program"', '"argv"']
+const EXEC_KEYS = ['command', 'cmd', 'script', 'shell', 'program', 'argv']
 
 interface Flat {
   readonly strings: string[]
@@ -193,11 +193,14 @@ function flatten(v: unknown, out: Flat): void {
   if (typeof v === 'string') out.strings.push(v)
   else if (Array.isArray(v)) for (const x of v) flatten(x, out)
   else if (v !== null && typeof v === 'object') {
-    for (const k of Object.keys(v).sort()) {
+    // A parsed MCP frame holds objects as Maps (canonical JSON); plain objects come from tests and callers.
+    const get = v instanceof Map ? (k: string): unknown => (v as Map<string, unknown>).get(k) : (k: string): unknown => (v as Record<string, unknown>)[k]
+    const keys = v instanceof Map ? [...(v as Map<string, unknown>).keys()] : Object.keys(v)
+    for (const k of keys.sort()) {
       const lk = k.toLowerCase()
       out.strings.push(k)
       out.keys.add(lk)
-      const x = (v as Record<string, unknown>)[k]
+      const x = get(k)
       if (lk === 'method' && typeof x === 'string' && MUTATING_METHODS.has(x.toUpperCase())) out.methodMutating = true
       flatten(x, out)
     }
@@ -244,8 +247,7 @@ export function classifyMcpToolCall(tool: string, args: unknown, paths: PathClas
   if (hasAny(name, PUBLISH_NAME) || publishIntent) return done('publish', 'elevated', firstUrl)
   if (hasAny(name, BROWSE_NAME) || category === 'network') return publishIntent ? done('publish', 'elevated', firstUrl) : done('browse', 'normal', firstUrl)
   if (hasAny(name, READ_NAME) || category === 'read' || category === 'list') return done('read', 'normal', firstPath ?? '')
-  const compact = JSON.stringify(args ?? null).toLowerCase().replace(/\s+/g, '')
-  if (EXEC_KEYS.some((k) => compact.includes(`${k}:`))) {
+  if (EXEC_KEYS.some((k) => flat.keys.has(k))) {
     const e = execSensitivity()
     return done('exec', e.s, e.t)
   }

@@ -114,6 +114,9 @@ test('MCP classification: one case per rule (policy-extra §1.4), sorted keys', 
   assert.equal(c('search_docs', {q: 'x'}), 'read/normal mcp:search_docs', 'rule 7')
   assert.equal(c('do_it', {argv: ['x']}), 'exec/protected mcp:do_it', 'rule 8')
   assert.equal(c('noop', {a: 'b'}), 'read/normal mcp:noop', 'rule 9')
+  // A parsed frame's arguments are Maps (canonical JSON objects).
+  assert.equal(c('edit', new Map<string, unknown>([['path', '/repo/.github/workflows/ci.yml'], ['content', 'x']])), 'write/protected mcp:edit:/repo/.github/workflows/ci.yml', 'Map arguments')
+  assert.equal(c('do_it', new Map<string, unknown>([['cmd', 'x']])), 'exec/protected mcp:do_it', 'rule 8 on a Map')
   // Q-T5 fixed: the first path-like string comes from sorted keys, whatever the key order sent.
   assert.equal(c('edit', {z: '/app/config/a', a: '/auth/x', content: 'c'}), c('edit', {content: 'c', a: '/auth/x', z: '/app/config/a'}))
   assert.equal(c('edit', {z: '/app/config/a', a: '/x/auth/y', content: 'c'}), 'write/protected mcp:edit:/x/auth/y')
