@@ -29,18 +29,27 @@ const config = (dir: string, timeout: number): string => [
 
 const ask = (proxy: RunningProxy, ...args: string[]) => runCli(['ask', ...args, '--api-url', `127.0.0.1:${proxy.port}`], {env: ENV})
 
-/** The id of the one pending approval, once it is there. */
-async function pendingId(proxy: RunningProxy): Promise<string> {
-  let id = ''
-  await until(async () => {
-    const r = ask(proxy, 'list', '--json')
-    const l = JSON.parse(r.stdout) as {approvals: Array<{id: string}>; count: number}
-    if (l.count === 1) id = l.approvals[0]!.id
-    return id !== ''
-  }, 10_000)
-  assert.notEqual(id, '', 'a request is held')
-  return id
+interface Held {
+  id: string
+  kind: string
+  reason: string
+  preview: string
+  created_at: string
 }
+
+/** The one pending approval, once it is there (as `ask list --json` shows it). */
+async function pending(proxy: RunningProxy): Promise<Held> {
+  let held: Held | undefined
+  await until(async () => {
+    const l = JSON.parse(ask(proxy, 'list', '--json').stdout) as {approvals: Held[]; count: number}
+    if (l.count === 1) held = l.approvals[0]!
+    return held !== undefined
+  }, 10_000)
+  assert.ok(held !== undefined, 'a request is held')
+  return held
+}
+
+const pendingId = async (proxy: RunningProxy): Promise<string> => (await pending(proxy)).id
 
 function evidenceText(dir: string): string {
   const ev = path.join(dir, 'evidence')
@@ -122,9 +131,15 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
     const fwd = (p: string, method = 'GET') => rawHttp(proxy.port, {method, path: `${base}${p}`, headers: {'X-Pipelock-Agent': 'writer'}})
     assert.equal((await fwd('/page')).status, 200)
     const held = fwd('/upload', 'POST')
-    const id = await pendingId(proxy)
-    const l = JSON.parse(ask(proxy, 'list', '--json').stdout) as {approvals: Array<{kind: string; reason: string; preview: string}>}
-    assert.deepEqual([l.approvals[0]!.kind, l.approvals[0]!.reason, l.approvals[0]!.preview], ['taint', 'external_publish_after_untrusted_external_exposure', `POST ${base}/upload`])
+    // Few CLI runs while the request is held: the client gives up on a socket idle for 10 s.
+    const h = await pending(proxy)
+    const id = h.id
+    assert.deepEqual([h.kind, h.reason, h.preview], ['taint', 'external_publish_after_untrusted_external_exposure', `POST ${base}/upload`])
+    // The table, exactly (AGE pinned by PIPELOCK_CLI_NOW).
+    const human = runCli(['ask', 'list', '--api-url', `127.0.0.1:${proxy.port}`], {env: {...ENV, PIPELOCK_CLI_NOW: h.created_at}})
+    const rows = [['ID', 'AGE', 'KIND', 'AGENT', 'TARGET', 'REASON'], [id, '0s', 'taint', 'writer', `${base}/upload`, 'external_publish_after_untrusted_external_exposure']]
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+    assert.equal(human.stdout, rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('')).join('\n') + '\n')
     assert.equal(ask(proxy, 'approve', id, '--by', 'carol').status, 0)
     assert.equal((await held).status, 200)
     await until(async () => evidenceText(dir).includes(id), 3000)
