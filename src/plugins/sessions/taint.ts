@@ -288,7 +288,9 @@ export function goPathMatch(pattern: string, name: string): boolean | null {
  */
 export function wildcardMatch(pattern: string, value: string): boolean {
   if (pattern === '' || value === '') return false
-  if (goPathMatch(pattern, value) === true) return true
+  // Step 1 matters only for `?`, `[` and `\`: without them a path.Match success (`*` within a
+  // segment, literals) is also a success of the steps below — and they compile no regex.
+  if (/[?[\\]/.test(pattern) && goPathMatch(pattern, value) === true) return true
   if (!pattern.includes('*')) return pattern === value
   const pieces = pattern.split('*')
   let at = 0
