@@ -92,13 +92,13 @@ describe('mcp_ws_listener', {timeout: 60_000}, () => {
 })
 
 describe('pipelock check on a setting pipelock run refuses inside an enabled section', {timeout: 60_000}, () => {
-  it('flight_recorder.retention_days: exit 1, the Refused line points at the reason, the reason on stderr', () => {
+  it('response_scanning.action: ask without an operator channel: exit 1, the Refused line points at the reason, the reason on stderr', () => {
     const dir = tempDir()
     const file = path.join(dir, 'p.yaml')
-    writeFileSync(file, `flight_recorder:\n  enabled: true\n  dir: ${path.join(dir, 'fr')}\n  retention_days: 7\n`)
-    const r = runCli(['check', '--config', file])
+    writeFileSync(file, 'response_scanning:\n  enabled: true\n  action: ask\n')
+    const r = runCli(['check', '--config', file], {env: {...process.env, PIPELOCK_KILLSWITCH_API_TOKEN: ''}})
     assert.equal(r.status, 1, r.stderr)
     assert.match(r.stdout, /^ {2}Refused: {8}a setting inside an enabled section \(pipelock run refuses to start; the reason is on stderr\)$/m)
-    assert.match(r.stderr, /^flight_recorder\.retention_days is set but evidence pruning is not implemented in this version; refusing to start$/m)
+    assert.match(r.stderr, /^config sets response_scanning\.action: ask but no operator channel is configured \(the admin API needs kill_switch\.api_token or PIPELOCK_KILLSWITCH_API_TOKEN\); refusing to start$/m)
   })
 })

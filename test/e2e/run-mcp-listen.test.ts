@@ -266,10 +266,10 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
     })
   }
 
-  test('a shipped preset starts with --mcp-listen; what the listener does not apply to MCP (taint) is named, not silent', async () => {
+  test('a shipped preset starts with --mcp-listen; taint applies to MCP, so no note says otherwise', async () => {
     const proxy = await startProxy(null, {args: ['--preset', 'balanced', '--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp']})
     try {
-      assert.match(proxy.stderr(), /\npipelock: note: taint is not applied to MCP traffic by this version/)
+      assert.doesNotMatch(proxy.stderr(), /taint is not applied to MCP traffic/)
       // Session profiling, adaptive enforcement and cross-request detection now apply to MCP messages.
       assert.doesNotMatch(proxy.stderr(), /apply to HTTP traffic only/)
       mcpListenUrl(proxy)

@@ -39,3 +39,9 @@ export {
   type ExceptionInfo, type ExceptionList, type ExceptionRevoke, type ChangeNoteResult, type ReloadResult, type GrantInput, type NoteInput,
 } from './policy-service.js'
 export {renderGrant, renderExceptionList, renderRevoke, renderChangeNote, renderReload} from './render-policy.js'
+export {
+  listApprovals, showApproval, answerApproval, renderApprovalList, renderApproval, renderAnswer,
+  approvalSchema, approvalListSchema, approvalAnswerSchema,
+  type ApprovalInfo, type ApprovalList, type ApprovalAnswer, type AskDecision,
+} from './ask-service.js'
+export {promptAskDecision} from './ask-prompt.js'

@@ -28,6 +28,9 @@ const GIB = 1024 * 1024 * 1024
  * the order below, which follows the spec's list) and returns the non-fatal warnings. Pure except
  * for the `dlp.secrets_file` stat the spec requires.
  */
+/** RFC 3339 date-time (`2026-06-01T00:00:00Z`, an offset, optional fraction). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
+
 export function validateConfig(c: PipelockConfig, options: ValidateOptions = {}): ConfigWarning[] {
   const warnings: ConfigWarning[] = []
   const fail = (path: (string | number)[], message: string): never => {
@@ -343,9 +346,25 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
   }
   validateCanaries(c, fail)
   validateRules(c, fail)
-  if (c.taint.enabled && !['strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
+  if (c.taint.enabled && !['', 'strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
     fail(['taint', 'policy'], `must be one of strict, balanced, permissive, got "${c.taint.policy}"`)
   }
+  // policy-extra §1.2: protected/elevated path patterns and trust overrides (first error wins).
+  for (const k of ['protected_paths', 'elevated_paths'] as const) {
+    c.taint[k].forEach((p, i) => {
+      if (p.trim() === '') fail(['taint', k, i], 'must not be empty')
+    })
+  }
+  c.taint.trust_overrides.forEach((o, i) => {
+    const at = ['taint', 'trust_overrides', i]
+    const scope = o.scope.trim().toLowerCase()
+    if (scope === '') fail([...at, 'scope'], 'is required')
+    if (scope === 'action' && (o.action_match ?? '').trim() === '') fail([...at, 'action_match'], 'is required for scope=action')
+    if (scope === 'source' && (o.source_match ?? '').trim() === '') fail([...at, 'source_match'], 'is required for scope=source')
+    if (scope !== 'action' && scope !== 'source') fail([...at, 'scope'], `must be action or source, got "${o.scope}"`)
+    if (o.expires_at.trim() === '') fail([...at, 'expires_at'], 'is required')
+    if (!RFC3339.test(o.expires_at.trim()) || Number.isNaN(Date.parse(o.expires_at))) fail([...at, 'expires_at'], `must be an RFC 3339 time, got "${o.expires_at}"`)
+  })
 
   // learn (learn-compile §17)
   const learn = c.learn

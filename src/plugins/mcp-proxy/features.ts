@@ -32,9 +32,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'agents',
   // [ext] the session admin API (runtime §12) on this address when a token exists; no kill-switch endpoints.
   'kill_switch.api_listen',
-  // taint: the MCP taint classifier (mcp.md §10.3) is not ported: MCP traffic records no taint
-  // and no tools/call is judged by it. Accepted with a startup note (`taintNote`), because taint
-  // is on by default and every preset enables the session profiling it depends on.
+  // policy-extra §1.4/§1.10: every server message raises the session's taint (untrusted from an
+  // HTTP/WS server, internal from a stdio one); a tools/call is judged by the taint matrix as the
+  // last request gate (mcp/pipeline/request.ts, mcp-proxy/sessions.ts).
   'taint',
   // mcp.md §15.3–§15.4: live contracts on every transport, signed receipts per tools/call.
   'learn_lock',
@@ -108,8 +108,3 @@ export function notAppliedToMcp(c: PipelockConfig): string[] {
   return enabledFeatures(c).filter((f) => !MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f))
 }
 
-/** The startup note for taint under `mcp proxy` (null when taint cannot matter: sessions off). */
-export function taintNote(c: PipelockConfig): string | null {
-  if (!c.taint.enabled || !c.session_profiling.enabled) return null
-  return 'pipelock: note: taint is not applied to MCP traffic by this version (mcp.md §10.3: no MCP taint classifier); tool calls are judged by the scanners, sessions and contracts only'
-}

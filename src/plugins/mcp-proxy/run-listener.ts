@@ -17,7 +17,7 @@ import type {HostedListener, RunAttachment, RunHost} from '../proxy/index.js'
 import {McpAuditSink} from './audit-sink.js'
 import {McpCaptureSink} from './capture-sink.js'
 import {mcpContractGate, serverIdentity} from './contract-gate.js'
-import {assertNoRedirect, notAppliedToMcp, taintNote} from './features.js'
+import {assertNoRedirect, notAppliedToMcp} from './features.js'
 import {startMcpListener} from './http-listener.js'
 import {McpReceiptSink} from './receipt-sink.js'
 import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
@@ -65,8 +65,6 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
   for (const l of resolved.lines) host.stderr(l)
   const skipped = notAppliedToMcp(resolved.config)
   if (skipped.length > 0) host.stderr(`pipelock: note: ${skipped.join(', ')} apply to HTTP traffic only; the MCP listener does not apply them to MCP messages in this version`)
-  const taint = taintNote(resolved.config)
-  if (taint !== null) host.stderr(taint)
 
   const identity = serverIdentity([], o.upstream)
   const contract = server.contracts === null ? null : mcpContractGate({runtime: server.contracts, agent: AGENT, server: identity, upstream: o.upstream, unlocked: () => server.snapshot().config.learn_lock.unlocked_agents})

@@ -12,7 +12,7 @@ import {canaryEnvEntries, DEFAULT_PROFILE, loadConfigOnDemand, mergeProfile, typ
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
-import {assertMcpImplemented, taintNote} from './features.js'
+import {assertMcpImplemented} from './features.js'
 import {loadFeature} from '../proxy/index.js'
 import {LineTooLongError, readLines} from './line-reader.js'
 import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
@@ -108,8 +108,6 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   for (const l of resolved.lines) o.stderr(l)
   const notUsed = assertMcpImplemented(resolved.config)
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
-  const tn = taintNote(resolved.config)
-  if (tn !== null) o.stderr(tn)
   const base = buildMcpRuntime(resolved.config, o.processEnv, Date.now, o.stderr, agent)
   const evidence = await openEvidence(o, resolved.config, base.deps.scanner, agent)
   const admin = resolved.config.kill_switch.api_listen === ''

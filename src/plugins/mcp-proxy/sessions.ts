@@ -7,8 +7,8 @@
  * HTTP-proxy traffic. The manager is passed in, so `mcp proxy` uses its own and `pipelock run`
  * passes the proxy's (the admin API then sees MCP sessions next to HTTP ones).
  */
-import {levelLabel, type BaseAction, type Session, type SessionManager, type SignalKind} from '../sessions/index.js'
-import type {McpSessionHandle, McpSessionSource, McpTransport} from '../mcp/index.js'
+import {classifyMcpToolCall, levelLabel, type BaseAction, type Session, type SessionManager, type SignalKind} from '../sessions/index.js'
+import type {McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
 
 const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
   mcp_stdio: 'mcp-stdio-',
@@ -69,5 +69,16 @@ class Handle implements McpSessionHandle {
 
   clean(): void {
     this.m.decay(this.s)
+  }
+
+  exposure(remote: boolean, injection: boolean): void {
+    // A remote server's messages are untrusted content; a local (stdio) server's are internal.
+    this.m.recordExposure(this.s, '', remote ? 'mcp' : '', injection ? 'prompt_injection' : 'mcp_response')
+  }
+
+  taintCall(tool: string, args: unknown): McpTaintVerdict | null {
+    const ev = this.m.evaluateTaint(this.s, classifyMcpToolCall(tool, args, this.m.pathClassifier))
+    if (ev.decision === 'allow') return null
+    return {decision: ev.decision, reason: ev.reason, actionRef: ev.action.ref}
   }
 }

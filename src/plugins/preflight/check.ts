@@ -68,14 +68,16 @@ export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
   return {in_sync: sha === state.file_sha256, file_sha256: sha, running_file_sha256: state.file_sha256, ...(refused !== undefined ? {refused} : {})}
 }
 
-export function checkConfig(loaded: LoadedConfig): CheckReport {
+/** `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs the admin API). */
+export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>> = process.env): CheckReport {
   const c = loaded.config
   const enabled = enabledFeatures(c)
   let refusal: string | undefined
   let addressWarnings: string[] = []
   try {
-    // The very function pipelock run refuses with (base config, every merged agent profile, recorder, address allowlist).
-    addressWarnings = assertRunnable(c)
+    // The very function pipelock run refuses with (base config, every merged agent profile, recorder,
+    // address allowlist, the ask channel).
+    addressWarnings = assertRunnable(c, env)
   } catch (err) {
     refusal = (err as Error).message
   }

@@ -2,6 +2,7 @@
  * What every transport handler needs from the running proxy, and the helpers that turn a scan
  * outcome into the one Decision of the request.
  */
+import type {ApprovalQueue} from './approvals.js'
 import type {OnReadOpts, Socket} from 'node:net'
 import type {Agent} from 'undici'
 import type {ContractRuntime} from '../gate/index.js'
@@ -49,6 +50,8 @@ export interface ProxyCore {
   readonly exceptions?: ExceptionStore | null
   /** Browser Shield / A2A response state kept for the process (card baseline, contexts); absent: fresh per response. */
   readonly transforms?: ResponseTransformState
+  /** Held requests (`ask`, approvals.ts): present when an operator channel (the admin API) exists. */
+  readonly approvals?: ApprovalQueue
   /** Read buffers the CONNECT download relays reuse from tunnel to tunnel (relay-buffer-pool.ts); without it each tunnel allocates its own. */
   readonly relayBuffers?: RelayBufferPool
 }

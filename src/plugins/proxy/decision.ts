@@ -10,6 +10,7 @@ import type {RedactionSummary} from '../redaction/index.js'
 import type {ContractContext} from '../gate/index.js'
 import type {ExceptionUse} from './exception-rules.js'
 import type {ReasonCode, ReasonRetry, ReasonSeverity, ResultClass} from '../scanner/index.js'
+import type {OverrideUse, Session, TaintEvaluation} from '../sessions/index.js'
 
 export type Transport = 'fetch' | 'forward' | 'connect' | 'intercept' | 'websocket' | 'reverse'
 
@@ -68,6 +69,44 @@ export interface Decision {
    * ≥ 1 value was replaced; absent otherwise.
    */
   readonly redaction?: RedactionSummary
+  /** The session's taint and the taint evaluation of this request (receipts §4.2 #23–31). */
+  readonly taint?: TaintEvidence
+  /** A human answer to a held request (`ask`): who, and what (docs/ask.md). */
+  readonly hitl?: HitlEvidence
+}
+
+/** What a receipt says about taint (receipts §4.2 fields 23–31), plus who granted an override. */
+export interface TaintEvidence {
+  readonly level: string
+  readonly contaminated: boolean
+  readonly sources: readonly {readonly url: string; readonly kind: string; readonly level: number; readonly atMs: number}[]
+  readonly taskId: string
+  readonly taskLabel: string
+  readonly authority: string
+  readonly decision: string
+  readonly reason: string
+  /** A runtime (task) grant decided (receipts' `task_override_applied`). */
+  readonly taskOverrideApplied: boolean
+  /** The override that turned the decision into allow, with its attribution. */
+  readonly override?: OverrideUse
+}
+
+/** An operator's answer to a held request (the approval queue's id, who, and the outcome). */
+export interface HitlEvidence {
+  readonly id: string
+  readonly outcome: 'allow' | 'deny' | 'strip' | 'timeout'
+  readonly decidedBy: string
+}
+
+/** The receipt view of a session's taint after an evaluation. */
+export function taintEvidence(s: Session, ev: TaintEvaluation): TaintEvidence {
+  return {
+    level: s.taint.levelName, contaminated: s.taint.contaminated,
+    sources: s.taint.sources.map((x) => ({url: x.url, kind: x.kind, level: x.level, atMs: x.atMs})),
+    taskId: s.currentTaskId, taskLabel: s.currentTaskLabel, authority: ev.authority, decision: ev.decision, reason: ev.reason,
+    taskOverrideApplied: ev.override?.kind === 'runtime',
+    ...(ev.override !== undefined ? {override: ev.override} : {}),
+  }
 }
 
 /**
@@ -85,6 +124,8 @@ export function withRequestFields(d: Decision, url: string, contract: ContractCo
   }
   if ('profile' in d) full.profile = d.profile
   if ('hint' in d) full.hint = d.hint
+  if ('taint' in d) full.taint = d.taint
+  if ('hitl' in d) full.hitl = d.hitl
   if (contract !== undefined) full.contract = contract
   else if ('contract' in d) full.contract = d.contract
   if (exception !== undefined) full.exception = exception

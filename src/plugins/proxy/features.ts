@@ -30,8 +30,9 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // §15 + OP §6: tiers, triggers, timers, in-flight counts, live-work cutting (airlock.ts, session-gate.ts).
   'airlock',
   'adaptive_enforcement',
-  // §16: with session profiling on, taint is active (policy `balanced`; see assertTaintImplemented
-  // for the combinations refused). With profiling off it is inert, as in the reference.
+  // §16 + policy-extra §1: with session profiling on, taint is active — strict, balanced and
+  // permissive, trust overrides (sessions/taint.ts, gate/stages/taint.ts; MCP in mcp-proxy).
+  // With profiling off it is inert, as in the reference.
   'taint',
   // learn-compile §17, runtime §21.3: capture into learn.capture_dir (capture-sink.ts).
   'learn',
@@ -90,22 +91,22 @@ export function licenseLines(c: PipelockConfig, env: Readonly<Record<string, str
 }
 
 /**
- * Taint combinations this build cannot honour (fail closed, §20.4 last bullet). The spec defines
- * the `balanced` behaviour only (§16: a mutating request to a protected/elevated path from a
- * contaminated session asks); `strict` and `permissive` name no behaviour, and config-level
- * `trust_overrides` have no specified matching rules. Inert (accepted) while session profiling
- * is off, because taint is then inert too.
+ * `ask` (docs/ask.md) needs an operator to answer: this build's channel is the admin API
+ * (`GET/POST /api/v1/approvals`, `pipelock ask`), mounted only with an API token at start-up.
+ * With `response_scanning.action: ask` and no token, start is refused — a held request nobody
+ * can answer would only ever time out. (Taint asks need no channel: without one they block, as
+ * in the reference.)
  */
-export function assertTaintImplemented(c: PipelockConfig): void {
-  if (!c.taint.enabled || !c.session_profiling.enabled) return
-  if (c.taint.policy !== 'balanced') {
-    throw new PipelockError('NOT_IMPLEMENTED', `config enables taint.policy: ${c.taint.policy} with session_profiling, which this version does not implement (only "balanced"); refusing to start`, {
-      hint: 'set taint.policy: balanced, or disable taint (see docs/run.md, "Sessions and adaptive enforcement")',
-    })
-  }
-  if (c.taint.trust_overrides.length > 0) {
-    throw new PipelockError('NOT_IMPLEMENTED', 'config sets taint.trust_overrides with session_profiling, which this version does not implement; refusing to start', {
-      hint: 'remove taint.trust_overrides (see docs/run.md, "Sessions and adaptive enforcement")',
-    })
-  }
+export function assertAskChannel(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>): void {
+  if (!askConfigured(c)) return
+  const envToken = env.PIPELOCK_KILLSWITCH_API_TOKEN ?? ''
+  if (envToken !== '' || c.kill_switch.api_token !== '') return
+  throw new PipelockError('NOT_IMPLEMENTED', 'config sets response_scanning.action: ask but no operator channel is configured (the admin API needs kill_switch.api_token or PIPELOCK_KILLSWITCH_API_TOKEN); refusing to start', {
+    hint: 'set kill_switch.api_token (answers come through `pipelock ask`), or use action: block (see docs/ask.md)',
+  })
+}
+
+/** Whether the config holds requests for an operator (`response_scanning.action: ask`). */
+export function askConfigured(c: PipelockConfig): boolean {
+  return c.response_scanning.enabled && c.response_scanning.action === 'ask'
 }

@@ -13,6 +13,7 @@ import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {transformResponse} from './relay/response-transforms.js'
 import {hopVerdict, RequestRecord} from './request-gate.js'
+import {holdResponse} from './relay/response-ask.js'
 import type {RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
 import {hostOfUrl} from './session-gate.js'
@@ -133,9 +134,19 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   let content = page.content
 
   const host = urlHost(up.finalUrl)
+  let hitlAllowed = false
   // operations.md §4.3: fetch response findings are suppressed against the display URL.
   const suppress = new RequestSuppression(core, snap, b).for('response', shown)
-  const decision = snap.scanner.decideResponse(content, {host, ...(suppress ? {suppress} : {})})
+  let decision = snap.scanner.decideResponse(content, {host, approverAvailable: core.approvals !== undefined, ...(suppress ? {suppress} : {})})
+  if (decision.action === 'ask') {
+    // Held for an operator (docs/ask.md); the client going away denies it.
+    const gone = new AbortController()
+    res.once('close', () => gone.abort())
+    const r = await holdResponse(core, rec, b, shown, content, decision, gone.signal)
+    if (r.action === 'block') return block('response', 'response_scan', r.detail, 403, 'prompt_injection')
+    decision = r.action === 'strip' ? {action: 'strip', matches: decision.matches, content: r.content} : {action: 'allow', matches: decision.matches}
+    if (r.action === 'allow') hitlAllowed = true
+  }
   if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection')
   if (decision.action === 'strip') {
     content = decision.content
@@ -159,7 +170,7 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
       return block('response', 'response_scan', `hidden content contains injection (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection')
     }
   }
-  if (t !== null) ps!.exposure(t, shown, host, decision.action !== 'allow' || hiddenHit ? 'prompt_injection' : 'response')
+  if (t !== null) ps!.exposure(t, shown, host, decision.action !== 'allow' || hiddenHit || hitlAllowed ? 'prompt_injection' : 'response')
   record(allowDecision(core, b, shown, 200, read.length, warnings))
   sendJson(res, 200, {
     url: shown, ...agentField, ...(up.statusCode !== 0 ? {status_code: up.statusCode} : {}), content_type: contentType, title: page.title, content, blocked: false,

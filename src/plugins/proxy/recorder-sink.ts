@@ -3,9 +3,9 @@ import {hostname} from 'node:os'
 import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {classifyHttpMethod, EvidenceEmitter, expireRecorderFiles, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
+import {classifyHttpMethod, EvidenceEmitter, expireRecorderFiles, type DecisionReceiptFields, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
-import type {AirlockEvidence, Decision, DecisionSink} from './decision.js'
+import type {AirlockEvidence, Decision, DecisionSink, HitlEvidence, TaintEvidence} from './decision.js'
 
 // The flight recorder behind `pipelock run` (runtime.md §21.1, receipts.md §8): with
 // `signing_key_path`, every decision becomes a signed ActionReceipt in one hash chain (a run
@@ -51,6 +51,34 @@ export function loadPrivateKeyFile(file: string): Ed25519KeyPair {
   } catch (e) {
     throw new PipelockError('KEY_INVALID', `flight_recorder.signing_key_path: ${file}: ${(e as Error).message}`)
   }
+}
+
+/**
+ * Receipt fields #23–31 of a Decision's taint evidence. An override's attribution has no field of
+ * its own in the receipt: it is named in `taint_decision_reason` (`taint_trust_override by <who>:
+ * <reason>`), so the signed record says who let the action through (docs/compatibility.md).
+ */
+export function taintReceiptFields(t: TaintEvidence): NonNullable<DecisionReceiptFields['taint']> {
+  let reason = t.reason
+  if (t.override !== undefined && (t.override.grantedBy !== '' || t.override.reason !== '')) {
+    reason += ` by ${t.override.grantedBy === '' ? 'unknown' : t.override.grantedBy}${t.override.reason !== '' ? `: ${t.override.reason}` : ''}`
+  }
+  return {
+    sessionTaintLevel: t.level,
+    sessionContaminated: t.contaminated,
+    recentTaintSources: t.sources.map((x) => ({url: x.url, kind: x.kind, level: x.level, timestamp: formatGoTime(fromEpochNanos(BigInt(Math.round(x.atMs * 1e6))))})),
+    sessionTaskId: t.taskId,
+    sessionTaskLabel: t.taskLabel,
+    authorityKind: t.authority,
+    taintDecision: t.decision,
+    taintDecisionReason: reason,
+    taskOverrideApplied: t.taskOverrideApplied,
+  }
+}
+
+/** Receipt fields #17–20 of an operator's answer to a held request (docs/ask.md). */
+export function hitlReceiptFields(h: HitlEvidence): NonNullable<DecisionReceiptFields['resolution']> {
+  return {decisionPhase: 'outcome', deferId: h.id, resolutionPolicy: `hitl:${h.outcome}`, resolutionSource: h.decidedBy === '' ? 'pipelock' : `operator:${h.decidedBy}`}
 }
 
 function receiptVerdict(d: Decision): string {
@@ -289,6 +317,8 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         ...(c !== undefined ? {contract: c} : {}),
         ...(d.actionId !== undefined ? {actionId: d.actionId} : {}),
         ...(d.redaction !== undefined ? {redaction: d.redaction} : {}),
+        ...(d.taint !== undefined ? {taint: taintReceiptFields(d.taint)} : {}),
+        ...(d.hitl !== undefined ? {resolution: hitlReceiptFields(d.hitl)} : {}),
       })
     },
     // A tier change is signed like a decision: target = the session, verdict block while quarantined.

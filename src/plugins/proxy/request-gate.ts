@@ -8,7 +8,7 @@ import {gateHttp, unlistedAgentDenial, type ContractContext, type HttpGateResult
 import type {ResolvedContract} from '../enforcement/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import {urlScan, type DecisionBase, type ProxyCore} from './core.js'
-import {withRequestFields, type Decision, type DecisionStage} from './decision.js'
+import {withRequestFields, type Decision, type DecisionStage, type HitlEvidence, type TaintEvidence} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
 import {waiveBlock, type BlockFinding} from './exception-gate.js'
@@ -43,6 +43,10 @@ export class RequestRecord {
   private held: Decision | undefined
   /** The `action_id` the request's next receipt takes: the `rid` its mediation envelope carried upstream. */
   actionId: string | undefined
+  /** The taint evaluation of this request (taint stage): every later Decision of it carries it (receipts #23–31). */
+  taint: TaintEvidence | undefined
+  /** An operator's answer to this request when it was held (`ask`): the Decision it produced carries it. */
+  hitl: HitlEvidence | undefined
 
   /**
    * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
@@ -124,6 +128,8 @@ export class RequestRecord {
     if (id !== undefined) this.actionId = undefined
     const fields = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception, this.redaction)
     const full = id === undefined ? fields : {...fields, actionId: id}
+    if (this.taint !== undefined && full.taint === undefined) (full as {taint?: TaintEvidence}).taint = this.taint
+    if (this.hitl !== undefined && full.hitl === undefined) (full as {hitl?: HitlEvidence}).hitl = this.hitl
     const receipt = this.core.sink.record(full)
     if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception, this.redaction))
     return receipt

@@ -119,14 +119,14 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
 }
 
 /** The hosted listener's own refusals, then the run's (the same function `pipelock check` calls); returns its warnings. */
-function assertRunnableWith(c: PipelockConfig, hosted?: RunAttachment): string[] {
+function assertRunnableWith(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, hosted?: RunAttachment): string[] {
   hosted?.check(c)
-  return assertRunnable(c)
+  return assertRunnable(c, env)
 }
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const loaded = loadRunConfig(opts)
-  const addressWarnings = assertRunnableWith(loaded.config, opts.mcpListener)
+  const addressWarnings = assertRunnableWith(loaded.config, opts.env, opts.mcpListener)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   for (const w of addressWarnings) opts.stderr(w)
   // With an MCP listener the MCP sections are in force, not inert.
@@ -312,7 +312,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     })
     reloader.on('applied', (r) => {
       try {
-        assertRunnableWith(r.config.config, opts.mcpListener)
+        assertRunnableWith(r.config.config, opts.env, opts.mcpListener)
       } catch (err) {
         opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
         return

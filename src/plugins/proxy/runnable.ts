@@ -8,19 +8,19 @@
 import {assertImplemented, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {assertAddressAllowlist} from './address-config.js'
-import {assertTaintImplemented} from './features.js'
+import {assertAskChannel} from './features.js'
 import {RUN_ACCEPTED_FEATURES} from './inert-features.js'
 
 /**
  * Throws the run's refusal (a PipelockError) for the base config or any merged agent profile;
  * returns the warnings both commands print (address allowlist entries that fail their checksum).
  */
-export function assertRunnable(c: PipelockConfig): string[] {
-  assertOne(c)
+export function assertRunnable(c: PipelockConfig, env: Readonly<Record<string, string | undefined>> = {}): string[] {
+  assertOne(c, env)
   const warnings = assertAddressAllowlist(c)
   for (const name of Object.keys(c.agents).sort()) {
     try {
-      assertOne(mergeProfile(c, c.agents[name]!))
+      assertOne(mergeProfile(c, c.agents[name]!), env)
     } catch (err) {
       if (err instanceof PipelockError) throw new PipelockError(err.code, `agent "${name}": ${err.message}`, err.hint !== undefined ? {hint: err.hint} : {})
       throw err
@@ -29,7 +29,8 @@ export function assertRunnable(c: PipelockConfig): string[] {
   return warnings
 }
 
-function assertOne(c: PipelockConfig): void {
+function assertOne(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>): void {
   assertImplemented(c, RUN_ACCEPTED_FEATURES)
-  assertTaintImplemented(c)
+  // `action: ask` needs an operator channel (the admin API); refused like an unimplemented section.
+  assertAskChannel(c, env)
 }

@@ -8,7 +8,8 @@ import type {AddressInfo, OnReadOpts, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {Agent} from 'undici'
 import {Agent as UndiciAgent} from '../dispatch/index.js'
-import {parseGoUrl, systemClock, type Clock} from '../canonical/index.js'
+import {parseGoUrl, systemClock, uuidv7, type Clock} from '../canonical/index.js'
+import {randomBytes} from 'node:crypto'
 import type {LoadedConfig, PipelockConfig} from '../config/index.js'
 import {RELOAD_OUTCOMES, type ContractRuntime} from '../gate/index.js'
 import {bearerMatches, isExempt, KillSwitchApi, KillSwitchController, type KillSwitchInputs} from '../killswitch/index.js'
@@ -28,6 +29,9 @@ import {PipelockError} from '../errors/index.js'
 import {clientIpOf, isBound, sessionKey, type AgentIdentity} from './identity.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {SessionApi} from './session-api.js'
+import {ApprovalQueue} from './approvals.js'
+import {ApprovalsApi} from './approvals-api.js'
+import {askConfigured} from './features.js'
 import {PolicyApi, type PolicyHooks} from './policy-api.js'
 import type {ExceptionStore} from './exception-store.js'
 import {unwaivablePattern} from './exception-rules.js'
@@ -138,6 +142,9 @@ export class ProxyServer implements ProxyCore {
   private readonly ksApi: KillSwitchApi
   /** §12: mounted only when an API token existed at start-up. */
   private readonly sessionApi: SessionApi | null
+  /** Held requests (`ask`, docs/ask.md): with `response_scanning.action: ask` and an API token at start-up. */
+  readonly approvals: ApprovalQueue | undefined
+  private readonly approvalsApi: ApprovalsApi | null
   private pollTimer: NodeJS.Timeout | undefined
   private reverseAgent: Agent | undefined
   private readonly authThrottle = new AuthThrottle(() => this.nowMs())
@@ -212,6 +219,23 @@ export class ProxyServer implements ProxyCore {
             return {agent, key: sessionKey(agent, clientIp)}
           },
         })
+      : null
+    const startCfg = opts.loaded.config
+    this.approvals = this.startupApiToken && askConfigured(startCfg)
+      ? new ApprovalQueue({
+          nowMs: () => this.nowMs(),
+          timeoutSeconds: () => this.snap.config.response_scanning.ask_timeout_seconds,
+          newId: () => `ask-${uuidv7(this.clock.nowNanos(), (n) => randomBytes(n))}`,
+          onAnswer: (item, a, waitedMs) => {
+            this.audit.event(a.outcome === 'allow' || a.outcome === 'strip' ? 'info' : 'warn', 'hitl_decision', 'held request answered', {
+              id: item.id, kind: item.kind, transport: item.transport, agent: item.agent, target: item.target, reason: item.reason,
+              decision: a.outcome, decided_by: a.decidedBy, latency_ms: Math.round(waitedMs), ...(a.reason !== '' ? {decision_reason: a.reason} : {}),
+            })
+          },
+        })
+      : undefined
+    this.approvalsApi = this.startupApiToken
+      ? new ApprovalsApi({token: () => this.apiToken(), audit: () => this.audit, approvals: () => this.approvals ?? null, nowMs: () => this.nowMs()})
       : null
     const sessionApi = this.sessionApi
     this.policyApi = sessionApi !== null
@@ -558,6 +582,7 @@ export class ProxyServer implements ProxyCore {
     if (this.sessionApi !== null && path.startsWith('/api/v1/') && this.snap.config.kill_switch.api_listen === '') {
       if (this.sessionApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
       if (this.policyApi?.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
+      if (this.approvalsApi?.handle(req, res, path, queryOf(req.url), clientIpOf(req.socket.remoteAddress))) return
     }
     if (path.startsWith('/api/v1/killswitch') && this.snap.config.kill_switch.api_listen === '') {
       if (this.ksApi.handle(req, res, path, clientIpOf(req.socket.remoteAddress))) return
@@ -602,6 +627,7 @@ export class ProxyServer implements ProxyCore {
     if (this.apiThrottled(req, res, path)) return
     if (this.sessionApi?.handle(req, res, path, ip)) return
     if (this.policyApi?.handle(req, res, path, ip)) return
+    if (this.approvalsApi?.handle(req, res, path, queryOf(url), ip)) return
     if (!this.ksApi.handle(req, res, path, ip)) {
       req.resume()
       sendTextError(res, 404, '404 page not found')
@@ -724,6 +750,7 @@ export class ProxyServer implements ProxyCore {
   async close(drainMs = 5000): Promise<void> {
     this.watchdog?.stop()
     this.loopLag.stop()
+    this.approvals?.close()
     if (this.pollTimer) clearInterval(this.pollTimer)
     this.snap.sessions?.stop()
     this.snap.cee?.stop()
@@ -745,4 +772,10 @@ export class ProxyServer implements ProxyCore {
 export function listenError(addr: string, role: string, err: NodeJS.ErrnoException): PipelockError {
   const why = err.code === 'EADDRINUSE' ? 'EADDRINUSE (address already in use)' : err.code === 'EACCES' ? 'EACCES (permission denied)' : err.code === 'EADDRNOTAVAIL' ? 'EADDRNOTAVAIL (not an address of this host)' : (err.code ?? err.message)
   return new PipelockError('LISTEN_FAILED', `cannot listen on ${addr} for the ${role}: ${why}`, {hint: 'choose a free address, or stop what holds it'})
+}
+
+/** The query of a request target ('' when none). */
+function queryOf(url: string | undefined): string {
+  const q = (url ?? '').indexOf('?')
+  return q < 0 ? '' : (url ?? '').slice(q + 1)
 }

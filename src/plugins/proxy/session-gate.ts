@@ -9,12 +9,13 @@ import type {PipelockConfig} from '../config/index.js'
 import {type DlpFinding, type ReasonCode} from '../scanner/index.js'
 import {
   drainDurationMs, levelLabel, SessionManager, newSessionCounters, type AirlockTransport, type AirlockTrigger, type AnomalyKind, type LevelLabel,
-  type Session, type SessionCounters, type SessionObserver, type SessionSettings, type TaintSourceKind, type TaintVerdict,
+  type Session, type SessionCounters, type SessionObserver, type SessionSettings, type TaintSourceKind,
+  classifyHttpAction, type AuthorityKind, type TaintEvaluation, type TaintPolicy,
 } from '../sessions/index.js'
 import type {AirlockTier} from '../sessions/index.js'
 import {severityOf} from '../emit/index.js'
 import type {AuditLog} from './audit-log.js'
-import type {Decision} from './decision.js'
+import {taintEvidence, type Decision, type TaintEvidence} from './decision.js'
 
 /** Per-request session state: which session, and whether the request produced a finding. */
 export class RequestSession {
@@ -76,6 +77,12 @@ export function sessionSettingsFromConfig(c: PipelockConfig): SessionSettings {
     },
     taint: {
       enabled: c.taint.enabled,
+      // '' is balanced (policy-extra §1.2); validation refused anything else.
+      policy: (c.taint.policy === '' ? 'balanced' : c.taint.policy) as TaintPolicy,
+      trustOverrides: c.taint.trust_overrides.map((o) => ({
+        scope: o.scope, sourceMatch: o.source_match ?? '', actionMatch: o.action_match ?? '',
+        expiresAtMs: Date.parse(o.expires_at), grantedBy: o.granted_by ?? '', reason: o.reason ?? '',
+      })),
       recentSources: c.taint.recent_sources,
       allowlistedDomains: [...c.taint.allowlisted_domains],
       protectedPaths: [...c.taint.protected_paths],
@@ -304,26 +311,39 @@ export class ProxySessions {
     this.manager.observeVolume(t.session, bytes, target)
   }
 
-  /** §16 authority check on a forward request; an `ask` is audited (`taint_decision`). */
-  authority(t: RequestSession, method: string, rawUrl: string, shown: string): TaintVerdict {
+  /**
+   * The taint evaluation of an HTTP request (policy-extra §1.4, §1.7): an `ask` or `block`, or an
+   * allow by an override, is audited (`taint_decision`, with the override's attribution).
+   */
+  evaluateHttp(t: RequestSession, method: string, rawUrl: string, shown: string, authority: AuthorityKind = 'user_broad'): {ev: TaintEvaluation; evidence: TaintEvidence} {
     let paths: string[]
+    let url = {scheme: '', host: '', requestUri: ''}
     try {
       const u = parseGoUrl(rawUrl)
       paths = [u.rawPath !== '' ? u.rawPath : u.path, u.path]
+      url = {scheme: u.scheme, host: u.host, requestUri: `${u.escapedPath}${u.rawQuery !== '' ? `?${u.rawQuery}` : ''}`}
     } catch {
       paths = [rawUrl]
     }
-    const v = this.manager.authority(t.session, method, paths, rawUrl)
-    if (v.pathClass !== null) {
-      const s = t.session
-      this.audit().event(v.decision === 'ask' ? 'warn' : 'info', 'taint_decision', 'taint authority check', {
-        session: s.key, agent: s.agent, client_ip: s.clientIp, method, url: shown, decision: v.decision, path_class: v.pathClass,
-        taint_level: s.taint.levelName, contaminated: s.taint.contaminated, task_id: s.currentTaskId, reason: v.reason,
-        ...(v.overrideApplied ? {task_override_applied: true} : {}),
-        recent_sources: s.taint.sources.map((x) => ({url: x.url, kind: x.kind, level: x.level})),
-      })
-    }
-    return v
+    const m = this.manager
+    const ev = m.evaluateTaint(t.session, classifyHttpAction(method, url, m.pathClassifier, paths), authority)
+    this.auditTaint(t.session, ev, {method, url: shown})
+    return {ev, evidence: taintEvidence(t.session, ev)}
+  }
+
+  /** The `taint_decision` audit event of an ask, a block or an override's allow (policy-extra §1.10). */
+  auditTaint(s: Session, ev: TaintEvaluation, extra: Record<string, unknown>): void {
+    if (ev.decision === 'allow' && ev.override === undefined) return
+    const last = s.taint.sources[s.taint.sources.length - 1]
+    this.audit().event(ev.decision === 'allow' ? 'info' : 'warn', 'taint_decision', 'taint policy decision', {
+      ...extra, session: s.key, agent: s.agent, client_ip: s.clientIp,
+      session_taint_level: s.taint.levelName, taint_level: s.taint.levelName, contaminated: s.taint.contaminated, task_id: s.currentTaskId,
+      action_class: ev.action.cls, action_sensitivity: ev.action.sensitivity, action_ref: ev.action.ref, authority_kind: ev.authority,
+      decision: ev.decision, reason: ev.reason,
+      ...(last !== undefined ? {source_url: last.url, source_kind: last.kind} : {}),
+      ...(ev.override !== undefined ? {override: {kind: ev.override.kind, granted_by: ev.override.grantedBy, reason: ev.override.reason}} : {}),
+      ...(ev.override?.kind === 'runtime' ? {task_override_applied: true} : {}),
+    })
   }
 
   /**

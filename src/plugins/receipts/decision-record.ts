@@ -25,7 +25,22 @@ export interface DecisionRecordFields {
   policyHash: string
   verdict: string
   transport: string
+  /** Profile B (#17–20): a held (`ask`) request's answer — `outcome`, the approval id, `hitl`, who answered. */
+  decisionPhase?: string
+  deferId?: string
+  resolutionPolicy?: string
+  resolutionSource?: string
   sessionId?: string
+  /** Taint (#23–31), omitted when empty. */
+  sessionTaintLevel?: string
+  sessionContaminated?: boolean
+  recentTaintSources?: readonly {url: string; kind: string; level: number; timestamp: string}[]
+  sessionTaskId?: string
+  sessionTaskLabel?: string
+  authorityKind?: string
+  taintDecision?: string
+  taintDecisionReason?: string
+  taskOverrideApplied?: boolean
   contractWinningSource?: string
   contractLiveVerdict?: string
   contractPolicySources?: readonly string[]
@@ -100,7 +115,22 @@ export function encodeDecisionRecord(f: DecisionRecordFields, link: ChainLink): 
     `,"principal":${goQuote(f.principal)},"actor":${goQuote(f.actor)},"delegation_chain":null,"target":${goQuote(f.target)}` +
     `,"side_effect_class":${goQuote(f.sideEffectClass)},"reversibility":${goQuote(f.reversibility)},"policy_hash":${goQuote(f.policyHash)}` +
     `,"verdict":${goQuote(f.verdict)}` +
+    oe('decision_phase', f.decisionPhase) +
+    oe('defer_id', f.deferId) +
+    oe('resolution_policy', f.resolutionPolicy) +
+    oe('resolution_source', f.resolutionSource) +
     oe('session_id', f.sessionId) +
+    oe('session_taint_level', f.sessionTaintLevel) +
+    (f.sessionContaminated === true ? ',"session_contaminated":true' : '') +
+    (f.recentTaintSources !== undefined && f.recentTaintSources.length > 0
+      ? `,"recent_taint_sources":[${f.recentTaintSources.map((x) => `{"url":${goQuote(x.url)},"kind":${goQuote(x.kind)},"level":${x.level},"timestamp":${goQuote(x.timestamp)}}`).join(',')}]`
+      : '') +
+    oe('session_task_id', f.sessionTaskId) +
+    oe('session_task_label', f.sessionTaskLabel) +
+    oe('authority_kind', f.authorityKind) +
+    oe('taint_decision', f.taintDecision) +
+    oe('taint_decision_reason', f.taintDecisionReason) +
+    (f.taskOverrideApplied === true ? ',"task_override_applied":true' : '') +
     oe('contract_winning_source', f.contractWinningSource) +
     oe('contract_live_verdict', f.contractLiveVerdict)
   const sources = f.contractPolicySources

@@ -47,6 +47,9 @@ export interface DecisionReceiptFields {
   actionId?: string
   /** Redaction summary (receipts §4.3 RedactionSummary): counts per class, never a value. */
   redaction?: ReceiptRedactionSummary
+  /** Taint (#23–31) and a held request's answer (#17–20), copied as given (timestamps already Go RFC 3339). */
+  taint?: Pick<DecisionRecordFields, 'sessionTaintLevel' | 'sessionContaminated' | 'recentTaintSources' | 'sessionTaskId' | 'sessionTaskLabel' | 'authorityKind' | 'taintDecision' | 'taintDecisionReason' | 'taskOverrideApplied'>
+  resolution?: Pick<DecisionRecordFields, 'decisionPhase' | 'deferId' | 'resolutionPolicy' | 'resolutionSource'>
 }
 
 export interface ReceiptContractFields {
@@ -175,6 +178,8 @@ export class ReceiptEmitter {
         pattern: d.pattern,
         severity: d.severity,
         requestId: d.requestId,
+        ...d.taint,
+        ...d.resolution,
       }
       if (d.redaction !== undefined) f.redaction = d.redaction
       if (c !== undefined) {

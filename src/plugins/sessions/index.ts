@@ -10,7 +10,10 @@ export {levelLabel, levelActions, resolveLevels, upgradeAction, type LevelLabel,
 export {SIGNAL_POINTS, RECOVERY_TICK_MS, RECOVERY_QUIET_MS, type SignalKind} from './signals.js'
 export {DomainWindow, isCooperativeUserAgent} from './domain-window.js'
 export {
-  TAINT, TAINT_LEVELS, CONTAMINATED_AT, MUTATING_METHODS, TaintState, PathClassifier, compilePathGlob, authorityDecision, matchingOverride,
-  type TaintLevelName, type TaintSource, type TaintSourceKind, type PathClass, type TaintVerdict, type TrustOverride,
+  TAINT, TAINT_LEVELS, CONTAMINATED_AT, MUTATING_METHODS, TaintState, PathClassifier, compilePathGlob,
+  taintMatrix, classifyHttpAction, classifyMcpToolCall, goPathMatch, wildcardMatch, contaminatingSource, matchingConfigOverride, matchingRuntimeOverride,
+  type TaintLevelName, type TaintSource, type TaintSourceKind, type PathClass, type TrustOverride,
+  type TaintPolicy, type ActionClass, type Sensitivity, type AuthorityKind, type TaintDecision, type TaintAction, type TaintEvaluation,
+  type ConfigTrustOverride, type OverrideUse,
 } from './taint.js'
 export {defaultSessionSettings, type SessionSettings, type AdaptiveSettings, type TaintSettings} from './settings.js'

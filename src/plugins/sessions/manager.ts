@@ -15,7 +15,10 @@ import {levelActions, levelLabel, upgradeAction, type BaseAction} from './levels
 import {Session, type SessionEvent} from './session.js'
 import type {SessionSettings} from './settings.js'
 import {RECOVERY_QUIET_MS, RECOVERY_TICK_MS, SIGNAL_POINTS, type SignalKind} from './signals.js'
-import {authorityDecision, matchingOverride, PathClassifier, TAINT, type TaintSourceKind, type TaintVerdict, type TrustOverride} from './taint.js'
+import {
+  contaminatingSource, matchingConfigOverride, matchingRuntimeOverride, PathClassifier, TAINT, taintMatrix,
+  type AuthorityKind, type TaintAction, type TaintEvaluation, type TaintSourceKind, type TrustOverride,
+} from './taint.js'
 
 export type AnomalyKind = 'domain_anomaly' | 'domain_anomaly_cooperative' | 'ip_domain_anomaly' | 'ip_domain_anomaly_cooperative' | 'volume_spike'
 
@@ -466,28 +469,47 @@ export class SessionManager {
 
   // ---- taint (§16)
 
-  /** Exposure to content from `host`: allowlisted reference or external untrusted (hostile for injection hits). */
+  /**
+   * Exposure to content from `host`: allowlisted reference or external untrusted (hostile for
+   * injection hits). An MCP server message (`mcp_response`) is `internal_generated` from a local
+   * (stdio) server — `host` '' — and `external_untrusted` from an HTTP or WebSocket one.
+   */
   recordExposure(s: Session, url: string, host: string, kind: TaintSourceKind): void {
     const t = this.settings.taint
     if (!t.enabled) return
     let level: number
     if (kind === 'prompt_injection') level = TAINT.external_hostile
+    else if (kind === 'mcp_response') level = host === '' ? TAINT.internal_generated : TAINT.external_untrusted
     else if (host !== '' && matchesAnyDomain(host, t.allowlistedDomains) !== null) level = TAINT.allowlisted_reference
     else level = TAINT.external_untrusted
     s.taint.record({url, kind, level, atMs: this.nowMs()}, t.recentSources)
   }
 
   /**
-   * The authority check for a request path (raw and decoded forms); an operator trust grant
-   * for the current task that covers the request (`url` or a path) turns `ask` into `allow`.
+   * One taint evaluation (policy-extra §1.7): disabled → allow; a runtime grant for the current
+   * task → allow; else the matrix under `taint.policy`, and a config override in force replaces
+   * its result (even a block) by allow. `authority` is `operator_override` after a human approved.
    */
-  authority(s: Session, method: string, paths: readonly string[], url = ''): TaintVerdict {
-    if (!this.settings.taint.enabled) return {decision: 'allow', pathClass: null, reason: 'taint disabled'}
-    const v = authorityDecision(method, this.paths.classify(paths), s.taint)
-    if (v.decision !== 'ask' || s.overrides.length === 0) return v
-    const o = matchingOverride(s.overrides, s.currentTaskId, this.nowMs(), url === '' ? paths : [url, ...paths], s.taint)
-    if (o === undefined) return v
-    return {decision: 'allow', pathClass: v.pathClass, reason: `trusted by operator override${o.reason ? ` (${o.reason})` : ''}`, overrideApplied: true}
+  evaluateTaint(s: Session, action: TaintAction, authority: AuthorityKind = 'user_broad'): TaintEvaluation {
+    const t = this.settings.taint
+    if (!t.enabled) return {decision: 'allow', reason: 'taint_disabled', action, authority}
+    const source = contaminatingSource(s.taint)
+    const now = this.nowMs()
+    if (s.overrides.length > 0) {
+      const o = matchingRuntimeOverride(s.overrides, s.currentTaskId, now, action.ref, source)
+      if (o !== undefined) return {decision: 'allow', reason: 'taint_runtime_task_override', action, authority, override: {kind: 'runtime', grantedBy: o.grantedBy ?? '', reason: o.reason ?? ''}}
+    }
+    const m = taintMatrix(s.taint.level, action.cls, action.sensitivity, authority, t.policy)
+    if (m.decision !== 'allow' && t.trustOverrides.length > 0) {
+      const o = matchingConfigOverride(t.trustOverrides, now, action.ref, source)
+      if (o !== undefined) return {decision: 'allow', reason: 'taint_trust_override', action, authority, override: {kind: 'config', grantedBy: o.grantedBy, reason: o.reason}}
+    }
+    return {decision: m.decision, reason: m.reason, action, authority}
+  }
+
+  /** The path classifier of `taint.protected_paths` / `elevated_paths` (for the transports' action classification). */
+  get pathClassifier(): PathClassifier {
+    return this.paths
   }
 
   /** §12 trust: a scoped grant for the session's current task. */

@@ -1,6 +1,7 @@
 /** Plain-data settings of the session engine (the proxy maps the config onto them). */
 import {AIRLOCK_OFF, type AirlockSettings} from './airlock.js'
 import {resolveLevels, type LevelTable} from './levels.js'
+import type {ConfigTrustOverride, TaintPolicy} from './taint.js'
 
 export interface SessionSettings {
   readonly anomalyAction: 'warn' | 'block'
@@ -26,6 +27,9 @@ export interface AdaptiveSettings {
 
 export interface TaintSettings {
   readonly enabled: boolean
+  readonly policy: TaintPolicy
+  /** `taint.trust_overrides` (config; expired ones stay and are skipped at evaluation). */
+  readonly trustOverrides: readonly ConfigTrustOverride[]
   readonly recentSources: number
   readonly allowlistedDomains: readonly string[]
   readonly protectedPaths: readonly string[]
@@ -45,6 +49,8 @@ export function defaultSessionSettings(over: Partial<SessionSettings> = {}): Ses
     adaptive: {enabled: true, escalationThreshold: 5.0, decayPerCleanRequest: 0.5, cooperativeToolDownweight: true, exemptDomains: [], levels: resolveLevels()},
     taint: {
       enabled: true,
+      policy: 'balanced',
+      trustOverrides: [],
       recentSources: 10,
       allowlistedDomains: ['docs.anthropic.com', 'docs.github.com', 'developer.mozilla.org'],
       protectedPaths: ['*/auth/*', '*/security/*', '*/.github/workflows/*', '*/.env*', '*/secrets*', '*/policy*', '*/sandbox*'],

@@ -72,9 +72,6 @@ const UNREAD_ALLOWED: Readonly<Record<string, string>> = {
   // block as those branches merge (the last test below fails for an entry some code now reads).
   'file_sentry.ignore_patterns': 'file_sentry: refused at start by features.ts',
   'git_protection.allowed_branches': 'git_protection: refused at start by features.ts',
-  'taint.trust_overrides.[].reason': 'taint: a non-empty trust_overrides is refused at start by assertTaintImplemented (proxy/features.ts)',
-  // Not refused today: `action: ask` is applied as block, so the timeout has no use yet (ask branch).
-  'response_scanning.ask_timeout_seconds': 'ask: response_scanning.action ask acts as block until the ask branch merges',
   // --- END block
 
   // --- Sections refused at start by features.ts with no work in progress.

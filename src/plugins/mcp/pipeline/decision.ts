@@ -18,7 +18,7 @@ export type McpDirection = 'request' | 'response'
 export type McpStage =
   | 'none' | 'kill_switch' | 'header_dlp' | 'batch' | 'parse' | 'content' | 'tool_policy' | 'session_binding' | 'chain'
   | 'confused_deputy' | 'media_policy' | 'tool_scan' | 'response_scan' | 'contract' | 'contract_upstream'
-  | 'denial_of_wallet' | 'session' | 'cross_request'
+  | 'denial_of_wallet' | 'session' | 'cross_request' | 'taint'
 
 /**
  * A fact the audit and metrics sinks report beyond the verdict itself (mcp.md §15.7): a DoW or

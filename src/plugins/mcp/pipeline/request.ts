@@ -17,6 +17,7 @@ import type {ChainMatch} from '../chains/matcher.js'
 import type {McpContractOutcome} from './contract-step.js'
 import type {McpDecision, McpFact, McpStage} from './decision.js'
 import {ceeStep, sessionOf, upgraded} from './session-gates.js'
+import type {McpSessionHandle, McpTaintVerdict} from './session-step.js'
 import type {McpDeps, McpSessionState, McpSettings} from './settings.js'
 
 export interface McpContext {
@@ -283,6 +284,8 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     if (cee.block !== null) return block('cross_request', 'cross_request', cee.block, [cee.block.message], {pattern: cee.pattern, severity: 'critical'})
     const gated = contractStep(ctx, frame.id, isCall, frame.toolName, frame.args, 'allow', false, at, notes)
     if (gated.block !== null) return block(gated.stage, gated.stage, gated.block, [gated.block.message], gated.context)
+    const tainted = isCall ? sess?.taintCall?.(frame.toolName, frame.args) ?? null : null
+    if (tainted !== null) return taintBlock(tainted, frame.id, frame.toolName, at, notes, sess, block, gated.context)
     if (trackable) state.tracker.track(frame.id!)
     if (!dowWarned && !cee.warned) sess?.clean()
     return {...base, verdict: 'allow', stage: 'none', layer: '', reason: null, findings: [], forward: frame.text, answer: null, ...gated.context}
@@ -311,6 +314,8 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     if (cee.block !== null) return block('cross_request', 'cross_request', cee.block, [...reasons, cee.block.message], {pattern: cee.pattern, severity: 'critical'})
     const gated = contractStep(ctx, frame.id, isCall, frame.toolName, frame.args, 'warn', true, at, notes)
     if (gated.block !== null) return block(gated.stage, gated.stage, gated.block, [...reasons], gated.context)
+    const tainted = isCall ? sess?.taintCall?.(frame.toolName, frame.args) ?? null : null
+    if (tainted !== null) return taintBlock(tainted, frame.id, frame.toolName, at, notes, sess, block, gated.context)
     notes.push(http ? `input: warning (${reasons.join(', ')})` : `${at}warning — ${frame.method} request contains flagged content (${reasons.join('\n')})`)
     if (trackable) state.tracker.track(frame.id!)
     return {...base, verdict: 'warn', stage, layer, reason: blockReason(content, policy, chain, null), findings: reasons, forward: frame.text, answer: null, ...gated.context, ...receiptOf(stage, content, policy, binding, chain)}
@@ -328,6 +333,21 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
       : http ? `input: blocked (${reasons.join(', ')})` : `${at}blocked ${frame.method} request (${reasons.join('\n')})`,
   )
   return block(stage, layer, err, reasons, receiptOf(stage, content, policy, binding, chain))
+}
+
+/**
+ * The taint gate (policy-extra §1.10), the last request gate: a `block`, or an `ask` — which no
+ * operator can answer on an MCP message here, so it is denied — is `-32002 pipelock: <reason>`,
+ * receipt layer `mcp_tool_taint`, severity critical (block) / high (ask).
+ */
+function taintBlock(
+  v: McpTaintVerdict, id: string | null, tool: string, at: string, notes: string[], sess: McpSessionHandle | null,
+  block: (stage: McpStage, layer: string, err: McpError, findings: string[], extra?: Partial<McpDecision>) => McpDecision, context: Partial<McpDecision>,
+): McpDecision {
+  const gate = v.decision === 'block' ? 'taint_block' : 'taint_ask_denied'
+  notes.push(id === null ? `blocked notification (no response sent): ${gate} ${v.reason}` : `${at}tools/call "${tool}" ${gate}: ${v.reason} (${v.actionRef})`)
+  sess?.signal('block', tool, v.reason)
+  return block('taint', 'mcp_tool_taint', mcpError('taint', v.reason), [`${gate}:${v.reason}`], {...context, pattern: v.reason, severity: v.decision === 'block' ? 'critical' : 'high'})
 }
 
 /**

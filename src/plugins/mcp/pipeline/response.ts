@@ -60,6 +60,9 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
   }
   // Session step (§5.1 steps 3–4): due time recovery, then block_all (no signal).
   const entry = sess?.enter() ?? null
+  // Taint (policy-extra §1.3): every server message raises the session's exposure — a remote
+  // server's content is untrusted, a local (stdio) one's internal.
+  sess?.exposure?.(state.transport !== 'mcp_stdio', false)
   if (entry?.blockAll === true) {
     if (state.blockAllNoted !== true) {
       state.blockAllNoted = true
@@ -149,6 +152,7 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
       reason: warned ? 'tool_poisoning' : null, findings: toolFindings, forward: text, answer: null,
     }
   }
+  sess?.exposure?.(state.transport !== 'mcp_stdio', true)
   let action: string = settings.responseAction
   const escalated = upgrade(action, 'mcp_response')
   // An upgrade that made it a block answers with the escalation error (§5.1 step 12).

@@ -26,4 +26,18 @@ export interface McpSessionHandle {
   signal(kind: McpSignal, target: string, detail: string): void
   /** Deferred clean decay (a message that produced no finding at all). */
   clean(): void
+  /**
+   * Taint (policy-extra §1.3): a server message was seen — from a remote (HTTP/WS) server or a
+   * local (stdio) one; `injection` when the response scanner found prompt injection in it.
+   */
+  exposure?(remote: boolean, injection: boolean): void
+  /** Taint (policy-extra §1.10): the judgement of a `tools/call`; null when allowed. */
+  taintCall?(tool: string, args: unknown): McpTaintVerdict | null
+}
+
+/** A `tools/call` the taint policy stops: `block`, or `ask` (held nowhere on MCP: denied). */
+export interface McpTaintVerdict {
+  readonly decision: 'ask' | 'block'
+  readonly reason: string
+  readonly actionRef: string
 }

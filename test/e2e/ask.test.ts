@@ -1,0 +1,191 @@
+/**
+ * Human in the loop (`response_scanning.action: ask`, docs/ask.md) through the built CLI on real
+ * sockets: a `/fetch` of an injected page is held until `pipelock ask approve|deny` answers it
+ * through the admin API, or until `ask_timeout_seconds` denies it; a tainted session's POST is
+ * held the same way. Every answer lands in a signed receipt (defer_id / resolution_source), and
+ * without an operator channel (no API token) `ask` refuses to start.
+ */
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {runCli} from '../helpers/cli.js'
+import {assertRefusesToStart, rawHttp, startHttpUpstream, startProxy, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
+
+const TOKEN = 'e2e-ask-token'
+const ENV = {PIPELOCK_KILLSWITCH_API_TOKEN: TOKEN}
+
+const config = (dir: string, timeout: number): string => [
+  'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+  'forward_proxy:', '  enabled: true',
+  'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+  'response_scanning:', '  action: ask', `  ask_timeout_seconds: ${timeout}`,
+  'session_profiling:', '  enabled: true',
+  'kill_switch:', `  api_token: ${TOKEN}`,
+  'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`, `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
+].join('\n') + '\n'
+
+const ask = (proxy: RunningProxy, ...args: string[]) => runCli(['ask', ...args, '--api-url', `127.0.0.1:${proxy.port}`], {env: ENV})
+
+interface Held {
+  id: string
+  kind: string
+  reason: string
+  preview: string
+  created_at: string
+}
+
+/** The one pending approval, once it is there (as `ask list --json` shows it). */
+async function pending(proxy: RunningProxy): Promise<Held> {
+  let held: Held | undefined
+  await until(async () => {
+    const l = JSON.parse(ask(proxy, 'list', '--json').stdout) as {approvals: Held[]; count: number}
+    if (l.count === 1) held = l.approvals[0]!
+    return held !== undefined
+  }, 10_000)
+  assert.ok(held !== undefined, 'a request is held')
+  return held
+}
+
+const pendingId = async (proxy: RunningProxy): Promise<string> => (await pending(proxy)).id
+
+function evidenceText(dir: string): string {
+  const ev = path.join(dir, 'evidence')
+  return readdirSync(ev).map((f) => readFileSync(path.join(ev, f), 'utf8')).join('\n')
+}
+
+describe('pipelock ask: held requests answered through the admin API', {timeout: 120_000}, () => {
+  let up: Upstream
+  let proxy: RunningProxy
+  let dir: string
+  let fetchUrl: string
+  before(async () => {
+    up = await startHttpUpstream()
+    dir = tempDir('pipelock-ask-')
+    writeReceiptKeys(dir, keyPairFromSeed(createHash('sha256').update('pipelock-e2e-ask-key').digest()))
+    proxy = await startProxy(config(dir, 60), {dir})
+    fetchUrl = `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/injection`)}&agent=asker`
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('nothing held: the list says so', () => {
+    const r = ask(proxy, 'list')
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'No pending approvals.\n')
+  })
+
+  it('approved: the held /fetch answers 200 with the original content', async () => {
+    const held = rawHttp(proxy.port, {path: fetchUrl})
+    const id = await pendingId(proxy)
+    const shown = ask(proxy, 'show', id)
+    assert.equal(shown.status, 0, shown.stderr)
+    assert.match(shown.stdout, new RegExp(`^Approval ${id}\\n  kind: {7}response \\(fetch\\)\\n  agent: {6}asker\\n`))
+    assert.match(shown.stdout, /\n {2}reason: {5}prompt injection detected: /)
+    const a = ask(proxy, 'approve', id, '--by', 'alice', '--reason', 'known page')
+    assert.equal(a.status, 0, a.stderr)
+    assert.equal(a.stdout, `approved ${id} (allow)\n`)
+    const r = await held
+    assert.equal(r.status, 200)
+    assert.match(JSON.parse(r.body).content, /Ignore all previous instructions/)
+    // The answer is signed: the receipt names the approval and who answered.
+    await until(async () => evidenceText(dir).includes(id), 3000)
+    assert.match(evidenceText(dir), new RegExp(`defer_id\\\\?":\\\\?"${id}\\\\?",\\\\?"resolution_policy\\\\?":\\\\?"hitl:allow\\\\?",\\\\?"resolution_source\\\\?":\\\\?"operator:alice`))
+    const late = ask(proxy, 'deny', id)
+    assert.notEqual(late.status, 0)
+    assert.match(late.stderr, /approval already decided/)
+  })
+
+  it('stripped: the held /fetch answers 200 without the injection', async () => {
+    const held = rawHttp(proxy.port, {path: fetchUrl})
+    const id = await pendingId(proxy)
+    const a = ask(proxy, 'approve', id, '--strip', '--json')
+    assert.equal(a.status, 0, a.stderr)
+    assert.deepEqual(Object.keys(JSON.parse(a.stdout)).sort(), ['decided_at', 'decided_by', 'id', 'status'])
+    assert.equal(JSON.parse(a.stdout).status, 'stripped')
+    const r = await held
+    assert.equal(r.status, 200)
+    assert.doesNotMatch(JSON.parse(r.body).content, /Ignore all previous instructions/)
+  })
+
+  it('denied: the held /fetch answers 403 prompt_injection', async () => {
+    const held = rawHttp(proxy.port, {path: fetchUrl})
+    const id = await pendingId(proxy)
+    const d = ask(proxy, 'deny', id, '--by', 'bob')
+    assert.equal(d.status, 0, d.stderr)
+    assert.equal(d.stdout, `denied ${id}\n`)
+    const r = await held
+    assert.equal(r.status, 403)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
+    assert.match(r.body, /response blocked by operator/)
+    await until(async () => evidenceText(dir).includes(id), 3000)
+    assert.match(evidenceText(dir), new RegExp(`defer_id\\\\?":\\\\?"${id}\\\\?",\\\\?"resolution_policy\\\\?":\\\\?"hitl:deny\\\\?",\\\\?"resolution_source\\\\?":\\\\?"operator:bob`))
+  })
+
+  it('a tainted session: its POST is held, and released by an approval', async () => {
+    const base = `http://127.0.0.1:${up.port}`
+    const fwd = (p: string, method = 'GET') => rawHttp(proxy.port, {method, path: `${base}${p}`, headers: {'X-Pipelock-Agent': 'writer'}})
+    assert.equal((await fwd('/page')).status, 200)
+    const held = fwd('/upload', 'POST')
+    // Few CLI runs while the request is held: the client gives up on a socket idle for 10 s.
+    const h = await pending(proxy)
+    const id = h.id
+    assert.deepEqual([h.kind, h.reason, h.preview], ['taint', 'external_publish_after_untrusted_external_exposure', `POST ${base}/upload`])
+    // The table, exactly (AGE pinned by PIPELOCK_CLI_NOW).
+    const human = runCli(['ask', 'list', '--api-url', `127.0.0.1:${proxy.port}`], {env: {...ENV, PIPELOCK_CLI_NOW: h.created_at}})
+    const rows = [['ID', 'AGE', 'KIND', 'AGENT', 'TARGET', 'REASON'], [id, '0s', 'taint', 'writer', `${base}/upload`, 'external_publish_after_untrusted_external_exposure']]
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+    assert.equal(human.stdout, rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('')).join('\n') + '\n')
+    assert.equal(ask(proxy, 'approve', id, '--by', 'carol').status, 0)
+    assert.equal((await held).status, 200)
+    await until(async () => evidenceText(dir).includes(id), 3000)
+    assert.match(evidenceText(dir), /authority_kind\\?":\\?"operator_override\\?",\\?"taint_decision\\?":\\?"ask/)
+    const v = runCli(['verify-receipt', '--chain', path.join(dir, 'evidence'), '--key', path.join(dir, 'receipt.pub'), '--json'])
+    assert.equal(v.status, 0, v.stdout + v.stderr)
+  })
+
+  it('list --all shows the answered ones with their status', () => {
+    const r = ask(proxy, 'list', '--all', '--json')
+    const statuses = (JSON.parse(r.stdout) as {approvals: Array<{status: string}>}).approvals.map((a) => a.status)
+    assert.deepEqual(statuses, ['allowed', 'stripped', 'denied', 'allowed'])
+  })
+})
+
+describe('pipelock ask: a held request nobody answers is denied at ask_timeout_seconds', {timeout: 60_000}, () => {
+  it('timed out: 403, the approval is expired and a late answer is refused', async () => {
+    const up = await startHttpUpstream()
+    const dir = tempDir('pipelock-ask-timeout-')
+    writeReceiptKeys(dir, keyPairFromSeed(createHash('sha256').update('pipelock-e2e-ask-key').digest()))
+    const proxy = await startProxy(config(dir, 1), {dir})
+    try {
+      const r = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/injection`)}`})
+      assert.equal(r.status, 403)
+      assert.match(r.body, /no operator answer: timed out/)
+      const l = JSON.parse(ask(proxy, 'list', '--all', '--json').stdout) as {approvals: Array<{id: string; status: string}>}
+      assert.equal(l.approvals[0]!.status, 'expired')
+      const late = ask(proxy, 'approve', l.approvals[0]!.id)
+      assert.notEqual(late.status, 0)
+      assert.match(late.stderr, /approval expired/)
+      await until(async () => evidenceText(dir).includes('hitl:timeout'), 3000)
+      assert.match(evidenceText(dir), /resolution_policy\\?":\\?"hitl:timeout\\?",\\?"resolution_source\\?":\\?"pipelock/)
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+})
+
+describe('pipelock run and check: ask without an operator channel refuses to start', {timeout: 30_000}, () => {
+  it('no API token: refused with the reason', () => {
+    const msg = 'config sets response_scanning.action: ask but no operator channel is configured (the admin API needs kill_switch.api_token or PIPELOCK_KILLSWITCH_API_TOKEN); refusing to start'
+    assertRefusesToStart('response_scanning:\n  action: ask\n', msg)
+    const file = path.join(tempDir(), 'ask.yaml')
+    writeFileSync(file, 'response_scanning:\n  action: ask\n')
+    const c = runCli(['check', '--config', file, '--json'], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: ''}})
+    assert.equal(JSON.parse(c.stdout).refusal, msg)
+  })
+})
