@@ -77,19 +77,7 @@ export function assertMcpImplemented(c: PipelockConfig): string[] {
       {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
     )
   }
-  assertNoRedirect(c, 'pipelock mcp proxy')
   return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))
-}
-
-/** The redirect action (§8.5) is not implemented: a policy that uses it refuses to start. */
-export function assertNoRedirect(c: PipelockConfig, who: string): void {
-  const tp = c.mcp_tool_policy
-  const redirect = tp.enabled && (tp.action === 'redirect' || tp.rules.some((r) => r.action === 'redirect'))
-  if (redirect) {
-    throw new PipelockError('NOT_IMPLEMENTED', `mcp_tool_policy uses the redirect action, which this version of ${who} does not implement; refusing to start`, {
-      hint: 'use block or warn for those rules (see docs/mcp.md, "Tool policy")',
-    })
-  }
 }
 
 /**
