@@ -9,7 +9,7 @@
 const LAYERS = [
   ['errors', 'canonical', 'signing', 'dispatch', 'killswitch'],
   ['receipts', 'contracts', 'capture', 'config', 'tls', 'recorder'],
-  ['scanner', 'enforcement', 'cee', 'sessions', 'learn', 'store', 'mcp', 'emit'],
+  ['scanner', 'enforcement', 'cee', 'sessions', 'learn', 'store', 'mcp', 'emit', 'git'],
   ['gate'],
   ['proxy'],
   ['mcp-proxy', 'sandbox'],

@@ -290,6 +290,7 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     })
   }
   validateCanaries(c, fail)
+  validateGitProtection(c, fail)
   if (c.taint.enabled && !['strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
     fail(['taint', 'policy'], `must be one of strict, balanced, permissive, got "${c.taint.policy}"`)
   }
@@ -501,4 +502,32 @@ function validateCanaries(c: PipelockConfig, fail: (path: (string | number)[], m
     const ev = (t.env_var ?? '').trim()
     if (ev !== '' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(ev)) fail(['canary_tokens', 'tokens', i, 'env_var'], `${at}.env_var "${ev}" is invalid`)
   })
+}
+
+/** git_protection (containment.md §4.2), checked when enabled. */
+function validateGitProtection(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const gp = c.git_protection
+  if (!gp.enabled) return
+  gp.allowed_branches.forEach((p, i) => {
+    if (p.trim() === '') fail(['git_protection', 'allowed_branches', i], 'empty allowed_branches pattern')
+    if (!globIsValid(p)) fail(['git_protection', 'allowed_branches', i], `invalid allowed_branches glob pattern "${p}": syntax error in pattern`)
+  })
+  gp.blocked_commands.forEach((b, i) => {
+    if (b.trim() === '') fail(['git_protection', 'blocked_commands', i], 'empty blocked_commands entry')
+  })
+}
+
+/** A path.Match-style glob is well formed: every `[` has its `]`, no trailing `\`. */
+function globIsValid(p: string): boolean {
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '\\') {
+      if (i + 1 >= p.length) return false
+      i++
+    } else if (p[i] === '[') {
+      const end = p.indexOf(']', i + 2)
+      if (end < 0) return false
+      i = end
+    }
+  }
+  return true
 }

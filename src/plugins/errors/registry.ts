@@ -116,6 +116,9 @@ export const ERROR_REGISTRY = {
   SANDBOX_DEGRADED: {exit: 1, summary: 'sandbox --dry-run: some containment layers are unavailable (the sandbox would run degraded)'},
   SANDBOX_NOT_AVAILABLE: {exit: 2, summary: 'sandbox --dry-run: the sandbox cannot run as asked (an error, or strict mode without every layer)'},
   SANDBOX_LAUNCH_FAILED: {exit: 1, summary: 'the sandbox could not be prepared (temporary directory, bridge socket, embedded proxy)'},
+  // --- git protection (docs/git-protection.md)
+  GIT_PUSH_BLOCKED: {exit: 1, summary: 'git scan-push: the push carries a secret or updates a branch outside git_protection.allowed_branches (the pre-push hook refuses it)'},
+  GIT_NOT_A_REPOSITORY: {exit: 1, summary: 'git install-hooks: no git repository above the current directory, or its .git file is invalid'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

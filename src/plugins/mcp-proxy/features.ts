@@ -61,6 +61,8 @@ export const NOT_USED_BY_MCP_PROXY: ReadonlySet<string> = new Set([
   'logging.format.text',
   'scan_api',
   'learn',
+  // containment.md §4: the pre-push hook (`pipelock git …`) and the HTTP proxy's git_push stage.
+  'git_protection',
 ])
 
 /**

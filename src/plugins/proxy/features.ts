@@ -57,6 +57,9 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'websocket_proxy',
   // transports §4: the reverse proxy (reverse/handler.ts, reverse/url.ts).
   'reverse_proxy',
+  // containment.md §4: git smart-HTTP pushes checked by the git_push gate stage
+  // (gate/stages/git-push.ts); the pre-push hook is `pipelock git install-hooks` / `git scan-push`.
+  'git_protection',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

@@ -56,7 +56,7 @@ export interface RequestGateContext {
 
 /** The stages of the request gate, in the one order they run (order.ts). */
 export type StageId =
-  | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'body' | 'cross_request' | 'contract' | 'budget'
+  | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'body' | 'git_push' | 'cross_request' | 'contract' | 'budget'
 
 /**
  * One stage: `run` answers the request (through `ctx.block`) and returns true, or returns false

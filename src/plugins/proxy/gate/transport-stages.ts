@@ -11,6 +11,7 @@ import {budgetStage} from './stages/budget.js'
 import {contractStage} from './stages/contract.js'
 import {crossRequestStage} from './stages/cross-request.js'
 import {forwardedHeaderDlpStage} from './stages/forwarded-header-dlp.js'
+import {gitPushStage} from './stages/git-push.js'
 import {headerDlpStage} from './stages/header-dlp.js'
 import {sessionStage} from './stages/session.js'
 import {taintStage} from './stages/taint.js'
@@ -30,7 +31,7 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
   url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-  header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+  header_dlp: headerDlpStage, body: bodyStage, git_push: gitPushStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
@@ -38,6 +39,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
     header_dlp: headerDlpStage, body: {skip: '/fetch is GET only: no request body is forwarded'},
+    git_push: {skip: '/fetch is GET only: a git push is a POST'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   forward: FORWARD_ROW,
@@ -48,17 +50,19 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
     header_dlp: headerDlpStage,
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
+    git_push: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner push request runs the git push stage'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   reverse: {
     url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, body: bodyStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
+    header_dlp: headerDlpStage, body: bodyStage, git_push: gitPushStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
   },
   websocket: {
     url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
+    git_push: {skip: 'the handshake is a GET: git pushes over smart HTTP are POSTs'},
     cross_request: {skip: 'the handshake carries no payload; each message is admitted by the relay (ceeWebSocketMessage)'},
     contract: contractStage, budget: budgetStage,
   },
