@@ -9,7 +9,7 @@
 const LAYERS = [
   ['errors', 'canonical', 'signing', 'dispatch', 'killswitch'],
   ['receipts', 'contracts', 'capture', 'config', 'tls', 'recorder'],
-  ['scanner', 'enforcement', 'cee', 'sessions', 'learn', 'store', 'mcp', 'emit', 'git'],
+  ['scanner', 'enforcement', 'cee', 'sessions', 'learn', 'store', 'mcp', 'emit', 'git', 'filesentry'],
   ['gate'],
   ['proxy'],
   ['mcp-proxy', 'sandbox'],

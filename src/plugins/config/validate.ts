@@ -291,6 +291,7 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
   }
   validateCanaries(c, fail)
   validateGitProtection(c, fail)
+  validateFileSentry(c, fail)
   if (c.taint.enabled && !['strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
     fail(['taint', 'policy'], `must be one of strict, balanced, permissive, got "${c.taint.policy}"`)
   }
@@ -530,4 +531,15 @@ function globIsValid(p: string): boolean {
     }
   }
   return true
+}
+
+/** file_sentry (containment.md §3.2, §3.6), checked when enabled; paths resolve at start. */
+function validateFileSentry(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const fs = c.file_sentry
+  if (!['warn', 'block'].includes(fs.action)) fail(['file_sentry', 'action'], `file_sentry: action "${fs.action}" must be warn or block`)
+  if (!fs.enabled) return
+  if (fs.watch_paths.length === 0) fail(['file_sentry', 'watch_paths'], 'file_sentry: watch_paths must be non-empty when enabled')
+  fs.watch_paths.forEach((p, i) => {
+    if (p.trim() === '') fail(['file_sentry', 'watch_paths', i], `file_sentry: watch_paths[${i}] must not be empty`)
+  })
 }

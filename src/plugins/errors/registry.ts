@@ -119,6 +119,9 @@ export const ERROR_REGISTRY = {
   // --- git protection (docs/git-protection.md)
   GIT_PUSH_BLOCKED: {exit: 1, summary: 'git scan-push: the push carries a secret or updates a branch outside git_protection.allowed_branches (the pre-push hook refuses it)'},
   GIT_NOT_A_REPOSITORY: {exit: 1, summary: 'git install-hooks: no git repository above the current directory, or its .git file is invalid'},
+  // --- file sentry (docs/file-sentry.md)
+  FILE_SENTRY_FAILED: {exit: 1, summary: 'file_sentry is enabled and its watches could not be armed (a watch path is missing or not a directory); best_effort continues without'},
+  FILE_SENTRY_BLOCKED: {exit: 1, summary: 'file_sentry action block: the wrapped process wrote a secret to a watched file and was ended'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

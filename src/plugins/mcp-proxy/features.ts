@@ -41,6 +41,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'flight_recorder',
   // mcp.md §12.3: checked before the stdio child is spawned (not applied to --upstream/--listen).
   'mcp_binary_integrity',
+  // containment.md §3: the stdio child's file writes (file-sentry.ts; not with --sandbox, as the reference).
+  'file_sentry',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */
