@@ -388,6 +388,21 @@ describe('mcp proxy --sandbox', () => {
     }
   })
 
+  test("an --agent profile's sandbox section sandboxes that agent's server (not the default's); check accepts it", async () => {
+    const agentCfg = path.join(root, 'agent-sandbox.yaml')
+    writeFileSync(agentCfg, ['agents:', '  ops:', '    sandbox:', '      enabled: true', `      workspace: ${ws}`, ''].join('\n'))
+    const ops = await runCliAsync(['mcp', 'proxy', '--config', agentCfg, '--agent', 'ops', '--', 'sh', '-c', 'echo "cwd=$(pwd)" >&2'], {env: env()})
+    assert.equal(ops.status, 0, ops.stderr)
+    assert.ok(ops.stderr.includes(`pipelock: proxying MCP server [sh -c echo "cwd=$(pwd)" >&2] [SANDBOXED] (`), ops.stderr)
+    assert.ok(ops.stderr.includes(`workspace=${ws})\n`), ops.stderr)
+    assert.ok(ops.stderr.includes(`cwd=${ws}\n`), ops.stderr)
+    const plain = await runCliAsync(['mcp', 'proxy', '--config', agentCfg, '--', 'sh', '-c', 'true'], {env: env()})
+    assert.equal(plain.status, 0, plain.stderr)
+    assert.doesNotMatch(plain.stderr, /SANDBOXED/)
+    const check = await runCliAsync(['check', '--config', agentCfg], {env: env()})
+    assert.equal(check.status, 0, check.stderr)
+  })
+
   test('--sandbox with --upstream is refused', async () => {
     const r = await runCliAsync(['mcp', 'proxy', '--sandbox', '--upstream', 'http://127.0.0.1:1/mcp'], {env: env()})
     assert.equal(r.status, 2)
