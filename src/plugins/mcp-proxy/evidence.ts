@@ -9,6 +9,7 @@ import {resolveSalt} from '../capture/index.js'
 import {systemClock} from '../canonical/index.js'
 import {configHash, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
+import type {FileFindingReceipt} from '../filesentry/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import type {McpContractGate, McpRecorder} from '../mcp/index.js'
 import {openRecorder} from '../proxy/index.js'
@@ -33,13 +34,6 @@ export interface McpEvidenceOptions {
   readonly log: (line: string) => void
 }
 
-/** A file sentry finding as a receipt (containment.md §7): target = the file, layer `file_sentry`. */
-export interface FileFindingReceipt {
-  readonly path: string
-  readonly pattern: string
-  readonly severity: string
-  readonly verdict: 'warn' | 'block'
-}
 
 export interface McpEvidence {
   readonly contract: McpContractGate | null

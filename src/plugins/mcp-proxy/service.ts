@@ -21,7 +21,8 @@ import {bannerModes, buildMcpRuntime} from './runtime.js'
 import {runStdioWrap} from './stdio-wrap.js'
 import {runWsBridge} from './ws-bridge-load.js'
 import {parseHeaderFlags} from './headers.js'
-import type {FileFindingReceipt, McpEvidence} from './evidence.js'
+import type {McpEvidence} from './evidence.js'
+import type {FileFindingReceipt} from '../filesentry/index.js'
 import type {Scanner} from '../scanner/index.js'
 
 export interface McpProxyOptions {
@@ -208,8 +209,8 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
   if (child.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${child.canaries.join(', ')}`)
   // containment.md §3.3: the watches are armed before the server starts.
   const sentry = config.file_sentry.enabled
-    ? await (await loadFeature('file_sentry', () => import('./file-sentry.js'))).startMcpFileSentry({
-      config, cwd: process.cwd(), scanner: runtime.deps.scanner, log: o.stderr,
+    ? await (await loadFeature('file_sentry', () => import('../filesentry/index.js'))).startFileSentry({
+      config, cwd: process.cwd(), scanner: runtime.deps.scanner, log: o.stderr, subject: 'the MCP server',
       ...(o.configFile !== undefined ? {configFile: o.configFile} : {}), ...(fileFinding !== undefined ? {receipt: fileFinding} : {}),
     })
     : null

@@ -1,19 +1,27 @@
 /**
- * The file sentry around `mcp proxy -- COMMAND` (containment.md §3, docs/file-sentry.md): armed
- * before the server starts, rooted at its pid once spawned, each finding logged
+ * The file sentry around a process pipelock starts — `mcp proxy -- COMMAND`'s server, `pipelock
+ * sandbox`'s agent (containment.md §3, docs/file-sentry.md): armed before it starts, rooted at its
+ * pid once spawned, each finding logged
  * (`pipelock: [file_sentry] DLP match in <path>: <pattern> (severity=<s>)[ (agent process)]`),
  * counted (`pipelock_file_sentry_findings_total{pattern,severity,agent}`), written as a
- * `file_sentry_dlp` audit line and a receipt; with `action: block`, an agent-attributed finding
- * ends the wrapped server (`blocked` resolves).
+ * `file_sentry_dlp` audit line and a receipt (where the caller writes receipts); with `action:
+ * block`, an agent-attributed finding ends the process (`blocked` resolves).
  */
 import path from 'node:path'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {FileSentry, type SentryFinding} from '../filesentry/index.js'
 import type {Scanner} from '../scanner/index.js'
-import type {FileFindingReceipt} from './evidence.js'
+import {FileSentry, type SentryFinding} from './sentry.js'
 
-export interface McpFileSentry {
+/** A finding as the caller's receipt: target = the file, layer `file_sentry`. */
+export interface FileFindingReceipt {
+  readonly path: string
+  readonly pattern: string
+  readonly severity: string
+  readonly verdict: 'warn' | 'block'
+}
+
+export interface RunningFileSentry {
   setRoot(pid: number): void
   /** Resolves with the reason when a blocking finding ends the session. */
   readonly blocked: Promise<string>
@@ -45,9 +53,11 @@ export interface StartFileSentryOptions {
   readonly scanner: Pick<Scanner, 'scanTextForDlp'>
   readonly log: (line: string) => void
   readonly receipt?: (f: FileFindingReceipt) => void
+  /** What the watched process is, in the block message (`the MCP server`, `the sandboxed process`). */
+  readonly subject: string
 }
 
-export async function startMcpFileSentry(o: StartFileSentryOptions): Promise<McpFileSentry | null> {
+export async function startFileSentry(o: StartFileSentryOptions): Promise<RunningFileSentry | null> {
   const fs = o.config.file_sentry
   if (!fs.enabled) return null
   const roots = fileSentryRoots(fs.watch_paths, o.configFile, o.cwd)
@@ -60,11 +70,11 @@ export async function startMcpFileSentry(o: StartFileSentryOptions): Promise<Mcp
     o.log(`pipelock: [file_sentry] DLP match in ${f.path}: ${f.pattern} (severity=${f.severity})${f.isAgent ? ' (agent process)' : ''}`)
     const key = `{agent="${f.isAgent}",pattern="${f.pattern.replace(/["\\\n]/g, '_')}",severity="${f.severity}"}`
     counts.set(key, (counts.get(key) ?? 0) + 1)
-    // `mcp proxy` has no audit log (mcp.md §15.7): the structured event goes to stderr.
+    // `mcp proxy` has no audit log (mcp.md §15.7), the sandbox's is its stderr: the event goes there.
     o.log(`pipelock: audit: ${JSON.stringify({event: 'file_sentry_dlp', path: f.path, pattern: f.pattern, severity: f.severity, is_agent: f.isAgent, encoded: f.encoding !== '', action: block ? 'block' : 'warn'})}`)
     o.receipt?.({path: f.path, pattern: f.pattern, severity: f.severity, verdict: block ? 'block' : 'warn'})
     if (block && reason === null) {
-      reason = `file sentry: the MCP server wrote a secret (${f.pattern}) to ${f.path}; action block ended it`
+      reason = `file sentry: ${o.subject} wrote a secret (${f.pattern}) to ${f.path}; action block ended it`
       o.log(`pipelock: ${reason}`)
       resolveBlocked(reason)
     }
