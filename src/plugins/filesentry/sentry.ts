@@ -60,6 +60,8 @@ export class FileSentry {
   private readonly timers = new Map<string, {timer: NodeJS.Timeout; agent: boolean}>()
   private queue: Promise<void> = Promise.resolve()
   private closed = false
+  /** Size and mtime of each file's last scan: an event that changed nothing is not scanned again. */
+  private readonly scanned = new Map<string, string>()
   /** Lineage snapshots still being taken (awaited by close, so no event is lost at shutdown). */
   private readonly snapping = new Set<Promise<void>>()
 
@@ -126,14 +128,18 @@ export class FileSentry {
     try {
       const s = await fh.stat()
       if (!s.isFile() || s.size === 0 || s.size > MAX_SCAN_BYTES) return
+      const version = `${s.size}:${s.mtimeMs}:${s.ino}`
+      if (this.scanned.get(abs) === version && !isAgent) return
+      this.scanned.set(abs, version)
       const buf = Buffer.alloc(Math.min(s.size, MAX_SCAN_BYTES + 1))
       const {bytesRead} = await fh.read(buf, 0, buf.length, 0)
       if (bytesRead > MAX_SCAN_BYTES) return
       const seen = new Set<string>()
       for (const m of this.o.scanner.scanTextForDlp(buf.subarray(0, bytesRead).toString('utf8')).matches) {
-        const k = `${m.pattern}|${m.encoding}`
-        if (seen.has(k)) continue
-        seen.add(k)
+        // One finding per pattern and file version (the core floor and a configured pattern of
+        // the same name, or several decodings, are one leak).
+        if (seen.has(m.pattern)) continue
+        seen.add(m.pattern)
         this.o.onFinding({path: abs, pattern: m.pattern, severity: m.severity, isAgent, encoding: m.encoding})
       }
     } finally {
