@@ -2,7 +2,7 @@
 // Installs the Debian packages that some tests drive (curl for the proxy, script(1) for the
 // terminal prompts, systemd-analyze for the systemd unit, Python `websockets` as the second
 // WebSocket client of the /ws proxy tests, bubblewrap for pipelock sandbox and mcp proxy --sandbox,
-// whose tests fail rather than skip without it) when they are missing and this runs as
+// whose tests fail rather than skip without it, git for the git protection tests) when they are missing and this runs as
 // root with apt-get (a fresh CI machine). Otherwise it names what is missing: the tests that need
 // a tool then skip, which fails the run under CI=true (scripts/run-tests.mjs).
 import {spawnSync} from 'node:child_process'
@@ -13,6 +13,8 @@ const TOOLS = [
   {command: 'systemd-analyze', args: ['--version'], pkg: 'systemd'},
   {command: '/usr/bin/python3', args: ['-c', 'import websockets'], pkg: 'python3-websockets'},
   {command: 'bwrap', args: ['--version'], pkg: 'bubblewrap'},
+  // git protection's tests drive real git (pre-push hook, pack-objects).
+  {command: 'git', args: ['--version'], pkg: 'git'},
 ]
 const missing = TOOLS.filter((t) => spawnSync(t.command, t.args, {stdio: 'ignore'}).status !== 0)
 if (missing.length === 0) process.exit(0)

@@ -132,14 +132,15 @@ Summary: 1 ok, 1 warning, 0 failure, 8 info
 test('doctor: failures exit 2; enforce off warns; a clean config exits 0; --json; load error exits 2', () => {
   const f = cfg('doctor-fail.yaml', [
     'tls_interception: {enabled: true, ca_cert: /nonexistent/ca.pem, ca_key: /nonexistent/key.pem}',
-    'file_sentry: {enabled: true, watch_paths: []}',
+    // An enabled file_sentry without watch_paths is a config error since issue 39: a missing path is doctor's.
+    'file_sentry: {enabled: true, watch_paths: [/nonexistent/dir]}',
     'mcp_binary_integrity: {enabled: true, manifest_path: /nonexistent/manifest.json}',
   ].join('\n') + '\n')
   const r = runCli(['doctor', '--config', f])
   assert.equal(r.status, 2)
   assert.equal(r.stderr, '3 doctor failure(s)\n')
   assert.ok(r.stdout.includes('[FAIL] tls_interception         [http]\n  configured but CA material is not readable: /nonexistent/ca.pem, /nonexistent/key.pem\n  next: fix ca_cert/ca_key paths or rerun TLS/contain CA setup\n'))
-  assert.ok(r.stdout.includes('[FAIL] file_sentry              [mcp]\n  enabled but no watch_paths are configured\n'))
+  assert.ok(r.stdout.includes('[FAIL] file_sentry              [mcp]\n  watch path(s) not readable: /nonexistent/dir\n'))
   assert.ok(r.stdout.includes('[FAIL] mcp_binary_integrity     [mcp]\n  enabled but manifest is not readable: /nonexistent/manifest.json\n'))
   assert.ok(r.stdout.includes(`Config: ${f}\n`))
   const clean = cfg('doctor-clean.yaml', 'request_body_scanning: {enabled: true, action: block}\n')

@@ -14,8 +14,9 @@ import {assertRefusesToStart, baseConfig, rawHttp, startHttpUpstream, startProxy
 describe('pipelock run: refusals', {timeout: 30_000}, () => {
   it('refuses to start when the config enables features this version does not implement', () => {
     assertRefusesToStart(
-      'behavioral_baseline:\n  enabled: true\nfile_sentry:\n  enabled: true\n',
-      'config enables features this version does not implement: file_sentry, behavioral_baseline; refusing to start',
+      // file_sentry is accepted with a note since issue 39; browser_shield and a2a_scanning run since issue 38.
+      'behavioral_baseline:\n  enabled: true\nsentry:\n  enabled: true\n  dsn: https://key@127.0.0.1:9/1\n',
+      'config enables features this version does not implement: behavioral_baseline, sentry; refusing to start',
     )
   })
 

@@ -278,16 +278,28 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
     }
   })
 
-  test('a redirect tool policy refuses to start; a taken MCP address is a bind error', async () => {
-    const file = path.join(tempDir(), 'redirect.yaml')
-    writeFileSync(file, [
+  test('a redirect rule runs on the listener: the handler answers, the audit log gets tool_redirect; a taken MCP address is a bind error', async () => {
+    const rdir = tempDir('pipelock-run-mcp-redirect-')
+    const yaml = [
       'mcp_tool_policy:', '  enabled: true', '  action: warn',
-      '  redirect_profiles:', '    safe:', '      exec: ["/bin/true"]',
+      '  redirect_profiles:', '    safe:', '      exec: ["/bin/echo", "handled by the safe profile"]', '      reason: audited',
       '  rules:', '    - name: r', '      tool_pattern: bash', '      action: redirect', '      redirect_profile: safe', '',
-    ].join('\n'))
-    const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0', '--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp'])
-    assert.equal(r.status, 1, r.stderr)
-    assert.match(r.stderr, /^mcp_tool_policy uses the redirect action, which this version of pipelock run --mcp-listen does not implement; refusing to start \[/)
+    ].join('\n')
+    const fixture = await startHttpFixture()
+    const p = await startProxy(yaml, {dir: rdir, args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', fixture.url]})
+    try {
+      const r = await post(mcpListenUrl(p), '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"bash","arguments":{"command":"curl x"}}}')
+      assert.equal(r.status, 200)
+      assert.deepEqual(JSON.parse(r.body), {jsonrpc: '2.0', id: 7, result: {content: [{type: 'text', text: 'handled by the safe profile\n'}]}})
+      assert.ok(await until(async () => /"event":"tool_redirect"/.test(p.stdout()), 3000), p.stdout())
+      const ev = JSON.parse(p.stdout().split('\n').find((l) => l.includes('"event":"tool_redirect"'))!)
+      assert.deepEqual([ev.tool_name, ev.redirect_profile, ev.redirect_reason, ev.policy_rule, ev.result, ev.args_digest],
+        ['bash', 'safe', 'audited', 'r', 'redirected', `sha256:${createHash('sha256').update('{"command":"curl x"}').digest('hex').slice(0, 16)} len=20`])
+    } finally {
+      await p.stop()
+      await fixture.close()
+      rmSync(rdir, {recursive: true, force: true})
+    }
 
     const taken = createServer()
     await new Promise<void>((res) => taken.listen(0, '127.0.0.1', res))

@@ -363,6 +363,20 @@ describe('canary tokens in the agent\'s environment', () => {
   })
 })
 
+describe('pipelock sandbox: file sentry', () => {
+  test('a sandboxed agent writing a key under watch_paths is reported as the agent and, with action block, ended', async () => {
+    const fsCfg = path.join(root, 'file-sentry.yaml')
+    writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(ws)}]`, '  action: block', ''].join('\n'))
+    const leak = path.join(ws, 'leak.txt')
+    // The key is assembled by the shell inside the sandbox: no literal credential in the command line either.
+    const r = await runCliAsync(['sandbox', '--config', fsCfg, '--workspace', ws, '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; sleep 30`], {env: env()})
+    assert.equal(r.status, 1, r.stderr)
+    assert.ok(r.stderr.includes('pipelock: file sentry watching 1 path(s)\n'), r.stderr)
+    assert.ok(r.stderr.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), r.stderr)
+    assert.ok(r.stderr.endsWith(`file sentry: the sandboxed process wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), r.stderr)
+  })
+})
+
 describe('mcp proxy --sandbox', () => {
   test('a sandboxed stdio server\'s HTTP calls go through the embedded proxy and are scanned', async () => {
     hits.length = 0
@@ -386,6 +400,21 @@ describe('mcp proxy --sandbox', () => {
     } finally {
       await w.close()
     }
+  })
+
+  test("an --agent profile's sandbox section sandboxes that agent's server (not the default's); check accepts it", async () => {
+    const agentCfg = path.join(root, 'agent-sandbox.yaml')
+    writeFileSync(agentCfg, ['agents:', '  ops:', '    sandbox:', '      enabled: true', `      workspace: ${ws}`, ''].join('\n'))
+    const ops = await runCliAsync(['mcp', 'proxy', '--config', agentCfg, '--agent', 'ops', '--', 'sh', '-c', 'echo "cwd=$(pwd)" >&2'], {env: env()})
+    assert.equal(ops.status, 0, ops.stderr)
+    assert.ok(ops.stderr.includes(`pipelock: proxying MCP server [sh -c echo "cwd=$(pwd)" >&2] [SANDBOXED] (`), ops.stderr)
+    assert.ok(ops.stderr.includes(`workspace=${ws})\n`), ops.stderr)
+    assert.ok(ops.stderr.includes(`cwd=${ws}\n`), ops.stderr)
+    const plain = await runCliAsync(['mcp', 'proxy', '--config', agentCfg, '--', 'sh', '-c', 'true'], {env: env()})
+    assert.equal(plain.status, 0, plain.stderr)
+    assert.doesNotMatch(plain.stderr, /SANDBOXED/)
+    const check = await runCliAsync(['check', '--config', agentCfg], {env: env()})
+    assert.equal(check.status, 0, check.stderr)
   })
 
   test('--sandbox with --upstream is refused', async () => {

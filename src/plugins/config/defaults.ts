@@ -255,7 +255,7 @@ export function defaultConfig(): PipelockConfig {
     },
     seed_phrase_detection: {enabled: true, min_words: 12, verify_checksum: true},
     rules: {rules_dir: '', min_confidence: '', include_experimental: false, disabled: [], trusted_keys: []},
-    file_sentry: {enabled: false, watch_paths: [], scan_content: true, ignore_patterns: []},
+    file_sentry: {enabled: false, best_effort: false, watch_paths: [], scan_content: true, ignore_patterns: [], action: 'warn'},
     sandbox: {enabled: false, strict: false, best_effort: false, workspace: ''},
     flight_recorder: {
       enabled: false,

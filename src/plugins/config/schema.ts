@@ -296,7 +296,8 @@ function buildConfigSchema() {
       disabled: strList,
       trusted_keys: z.array(obj({name: str, public_key: str, tier: str.optional()})),
     }),
-    file_sentry: obj({enabled: bool, watch_paths: strList, scan_content: bool, ignore_patterns: strList}),
+    // containment.md §3.2; `action` is the documented key the reference's loader lacks (§3.6).
+    file_sentry: obj({enabled: bool, best_effort: bool, watch_paths: strList, scan_content: bool, ignore_patterns: strList, action: str}),
     sandbox: obj({
       enabled: bool,
       strict: bool,

@@ -346,6 +346,8 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
   }
   validateCanaries(c, fail)
   validateRules(c, fail)
+  validateGitProtection(c, fail)
+  validateFileSentry(c, fail)
   if (c.taint.enabled && !['', 'strict', 'balanced', 'permissive'].includes(c.taint.policy)) {
     fail(['taint', 'policy'], `must be one of strict, balanced, permissive, got "${c.taint.policy}"`)
   }
@@ -615,4 +617,43 @@ function validateA2aAndShield(
   const norm = (h: string): string => h.trim().toLowerCase().replace(/\.$/, '')
   b.exempt_domains = b.exempt_domains.map(norm)
   b.tracking_domains = b.tracking_domains.map(norm)
+}
+
+/** git_protection (containment.md §4.2), checked when enabled. */
+function validateGitProtection(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const gp = c.git_protection
+  if (!gp.enabled) return
+  gp.allowed_branches.forEach((p, i) => {
+    if (p.trim() === '') fail(['git_protection', 'allowed_branches', i], 'empty allowed_branches pattern')
+    if (!globIsValid(p)) fail(['git_protection', 'allowed_branches', i], `invalid allowed_branches glob pattern "${p}": syntax error in pattern`)
+  })
+  gp.blocked_commands.forEach((b, i) => {
+    if (b.trim() === '') fail(['git_protection', 'blocked_commands', i], 'empty blocked_commands entry')
+  })
+}
+
+/** A path.Match-style glob is well formed: every `[` has its `]`, no trailing `\`. */
+function globIsValid(p: string): boolean {
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '\\') {
+      if (i + 1 >= p.length) return false
+      i++
+    } else if (p[i] === '[') {
+      const end = p.indexOf(']', i + 2)
+      if (end < 0) return false
+      i = end
+    }
+  }
+  return true
+}
+
+/** file_sentry (containment.md §3.2, §3.6), checked when enabled; paths resolve at start. */
+function validateFileSentry(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const fs = c.file_sentry
+  if (!['warn', 'block'].includes(fs.action)) fail(['file_sentry', 'action'], `file_sentry: action "${fs.action}" must be warn or block`)
+  if (!fs.enabled) return
+  if (fs.watch_paths.length === 0) fail(['file_sentry', 'watch_paths'], 'file_sentry: watch_paths must be non-empty when enabled')
+  fs.watch_paths.forEach((p, i) => {
+    if (p.trim() === '') fail(['file_sentry', 'watch_paths', i], `file_sentry: watch_paths[${i}] must not be empty`)
+  })
 }

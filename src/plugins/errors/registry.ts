@@ -122,6 +122,12 @@ export const ERROR_REGISTRY = {
   // --- mediation envelope trust store (envelope spec §10: 2 store/input errors, 3 verification failures)
   ENVELOPE_TRUST_INVALID: {exit: 2, summary: 'envelope trust: the store, a target, a key, a key source or the request read from stdin is invalid'},
   ENVELOPE_VERIFY_FAILED: {exit: 3, summary: 'envelope trust verify: the request does not carry a valid mediation signature from a trusted actor'},
+  // --- git protection (docs/git-protection.md)
+  GIT_PUSH_BLOCKED: {exit: 1, summary: 'git scan-push: the push carries a secret or updates a branch outside git_protection.allowed_branches (the pre-push hook refuses it)'},
+  GIT_NOT_A_REPOSITORY: {exit: 1, summary: 'git install-hooks: no git repository above the current directory, or its .git file is invalid'},
+  // --- file sentry (docs/file-sentry.md)
+  FILE_SENTRY_FAILED: {exit: 1, summary: 'file_sentry is enabled and its watches could not be armed (a watch path is missing or not a directory); best_effort continues without'},
+  FILE_SENTRY_BLOCKED: {exit: 1, summary: 'file_sentry action block: the wrapped process wrote a secret to a watched file and was ended'},
   INTERNAL: {exit: 70, summary: 'a bug: please report it with the stack trace'},
 } as const
 

@@ -10,7 +10,9 @@
  * * a DoW or CEE finding that did not block → `anomaly`;
  * * a chain match → `chain_detection` `{pattern, pattern_severity, severity, action, tool, session}`;
  * * an action upgraded by the session level → `adaptive_upgrade`;
- * * a DLP warn-pattern hit → `dlp_warn`.
+ * * a DLP warn-pattern hit → `dlp_warn`;
+ * * a redirect handler run (mcp.md §8.5) → `tool_redirect` `{tool_name, args_digest,
+ *   redirect_profile, redirect_reason, policy_rule, result, latency_ms}`.
  *
  * Fields never carry argument values or matched text: names, layers and reasons only.
  */
@@ -45,6 +47,10 @@ export class McpAuditSink implements McpRecorder {
           this.audit.event('warn', 'adaptive_upgrade', 'action upgraded by session escalation level', {
             ...common, from_action: f.name.split('->')[0], to_action: f.action, level: f.severity ?? '', surface: f.detail,
           })
+          break
+        case 'tool_redirect':
+          // containment.md §7: one event per executed redirect handler, redirected or blocked.
+          this.audit.event('info', 'tool_redirect', 'tool call redirected by policy', {...common, ...f.fields})
           break
         default:
           // DoW / CEE findings that blocked are reported once, as the decision's `blocked` event below.

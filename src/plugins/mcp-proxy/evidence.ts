@@ -9,9 +9,11 @@ import {resolveSalt} from '../capture/index.js'
 import {systemClock} from '../canonical/index.js'
 import {configHash, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
+import type {FileFindingReceipt} from '../filesentry/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import type {McpContractGate, McpRecorder} from '../mcp/index.js'
 import {openRecorder} from '../proxy/index.js'
+import {classifyMcp} from '../recorder/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {McpCaptureSink} from './capture-sink.js'
 import {mcpContractGate} from './contract-gate.js'
@@ -32,9 +34,12 @@ export interface McpEvidenceOptions {
   readonly log: (line: string) => void
 }
 
+
 export interface McpEvidence {
   readonly contract: McpContractGate | null
   readonly recorders: readonly McpRecorder[]
+  /** Writes a file sentry finding's receipt (absent without signed receipts). */
+  readonly fileFinding?: (f: FileFindingReceipt) => void
   close(): Promise<void>
 }
 
@@ -74,12 +79,22 @@ export async function openMcpEvidence(o: McpEvidenceOptions): Promise<McpEvidenc
   }
 
   const recorders: McpRecorder[] = []
+  let fileFinding: ((f: FileFindingReceipt) => void) | undefined
   const rec = await openRecorder(c, hash, {evidenceKeyId: (hex) => runtime?.rosterKeyId(hex, 'receipt-signing')})
   if (rec !== undefined) {
     if (rec.chains === undefined) o.log(`pipelock: flight recorder: ${c.flight_recorder.dir} (MCP writes receipts only with flight_recorder.signing_key_path; nothing is recorded)`)
     else {
       o.log(`pipelock: flight recorder: ${c.flight_recorder.dir} (signed receipts, key ${rec.chains.publicKeyHex.slice(0, 16)}…)`)
       recorders.push(new McpReceiptSink({chains: rec.chains, agent: o.agent, onError: (m) => o.log(`pipelock: ${m}`)}))
+      const e = rec.chains.emitter
+      fileFinding = (f) => {
+        const before = e.failures
+        e.emit({
+          actionClass: classifyMcp('tools/call', 'write_file'), target: f.path, transport: 'mcp_stdio', verdict: f.verdict, layer: 'file_sentry', pattern: f.pattern, severity: f.severity,
+          ...(o.agent !== '' && o.agent !== '_default' ? {agent: o.agent} : {}),
+        })
+        if (e.failures > before) o.log(`pipelock: receipt emission failed: ${e.lastError ?? 'unknown error'}`)
+      }
     }
   }
   let capture: McpCaptureSink | undefined
@@ -101,6 +116,7 @@ export async function openMcpEvidence(o: McpEvidenceOptions): Promise<McpEvidenc
   return {
     contract,
     recorders,
+    ...(fileFinding !== undefined ? {fileFinding} : {}),
     async close(): Promise<void> {
       await watch?.close()
       capture?.close()

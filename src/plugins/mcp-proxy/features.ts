@@ -49,6 +49,8 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'a2a_scanning',
   // envelope-redaction Part II: tools/call params.arguments rewritten before the content scan (mcp/pipeline/request.ts).
   'redaction',
+  // containment.md §3: the stdio child's file writes (file-sentry.ts; not with --sandbox, as the reference).
+  'file_sentry',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */
@@ -69,6 +71,8 @@ export const NOT_USED_BY_MCP_PROXY: ReadonlySet<string> = new Set([
   'logging.format.text',
   'scan_api',
   'learn',
+  // containment.md §4: the pre-push hook (`pipelock git …`) and the HTTP proxy's git_push stage.
+  'git_protection',
 ])
 
 /**
@@ -85,19 +89,7 @@ export function assertMcpImplemented(c: PipelockConfig): string[] {
       {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
     )
   }
-  assertNoRedirect(c, 'pipelock mcp proxy')
   return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))
-}
-
-/** The redirect action (§8.5) is not implemented: a policy that uses it refuses to start. */
-export function assertNoRedirect(c: PipelockConfig, who: string): void {
-  const tp = c.mcp_tool_policy
-  const redirect = tp.enabled && (tp.action === 'redirect' || tp.rules.some((r) => r.action === 'redirect'))
-  if (redirect) {
-    throw new PipelockError('NOT_IMPLEMENTED', `mcp_tool_policy uses the redirect action, which this version of ${who} does not implement; refusing to start`, {
-      hint: 'use block or warn for those rules (see docs/mcp.md, "Tool policy")',
-    })
-  }
 }
 
 /**

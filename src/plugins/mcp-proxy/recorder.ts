@@ -30,6 +30,7 @@ export class McpMetrics implements McpRecorder {
     for (const f of d.facts ?? []) {
       if (f.kind === 'chain_detection') this.bump(`chain_detections_total{action="${f.action}",pattern="${label(f.name)}",severity="${f.severity ?? ''}"}`)
       else if (f.kind === 'adaptive_upgrade') this.bump(`mcp_adaptive_upgrades_total{from_action="${f.name.split('->')[0]}",level="${f.severity ?? ''}",to_action="${f.action}"}`)
+      else if (f.kind === 'tool_redirect') this.bump(`mcp_tool_redirects_total{result="${f.action === 'redirect' ? 'redirected' : 'blocked'}"}`)
       else if (f.kind === 'denial_of_wallet') this.bump(`mcp_budget_findings_total{action="${f.action}",budget="${f.name}"}`)
       else this.bump(`mcp_cross_request_findings_total{action="${f.action}",kind="${f.kind}"}`)
     }
@@ -58,6 +59,7 @@ export class McpMetrics implements McpRecorder {
 const HELP: Record<string, string> = {
   mcp_messages_total: 'MCP messages by direction and verdict.',
   mcp_findings_total: 'MCP messages warned or blocked, by deciding layer.',
+  mcp_tool_redirects_total: 'MCP tool calls sent to a redirect profile, by result.',
   chain_detections_total: 'MCP tool-call chain pattern matches.',
   mcp_adaptive_upgrades_total: 'MCP actions upgraded by the session escalation level.',
   mcp_budget_findings_total: 'MCP denial-of-wallet budget findings.',

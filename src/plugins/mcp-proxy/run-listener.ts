@@ -17,7 +17,7 @@ import type {HostedListener, RunAttachment, RunHost} from '../proxy/index.js'
 import {McpAuditSink} from './audit-sink.js'
 import {McpCaptureSink} from './capture-sink.js'
 import {mcpContractGate, serverIdentity} from './contract-gate.js'
-import {assertNoRedirect, notAppliedToMcp} from './features.js'
+import {notAppliedToMcp} from './features.js'
 import {startMcpListener} from './http-listener.js'
 import {McpReceiptSink} from './receipt-sink.js'
 import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
@@ -32,7 +32,6 @@ export interface RunMcpListenerOptions {
 }
 
 const AGENT = '_default' // mcp.md §1.2: `run --mcp-listen` always uses the default contract agent.
-const WHO = 'pipelock run --mcp-listen'
 
 /** §2.9 flag rules, in the reference's words; returns the listener options or undefined. */
 export function mcpListenFlags(listen: string | undefined, upstream: string | undefined): RunMcpListenerOptions | undefined {
@@ -53,7 +52,8 @@ export function mcpListenFlags(listen: string | undefined, upstream: string | un
 
 export function mcpRunAttachment(o: RunMcpListenerOptions): RunAttachment {
   return {
-    check: (c) => assertNoRedirect(resolveMcpRuntime(c, 'listener').config, WHO),
+    // The redirect action runs on the listener like on every MCP transport (mcp-proxy/redirect.ts).
+    check: (c) => void resolveMcpRuntime(c, 'listener'),
     start: (host) => startRunListener(o, host),
   }
 }

@@ -7,6 +7,7 @@
  * (`content scan failed: …`); it is never forwarded unscanned.
  */
 import {decideRequest, decideResponse, requestScanRuns, unscannedContent, type McpContext, type McpDecision, type RequestExtras} from '../mcp/index.js'
+import {settleRedirect, type RedirectOptions} from './redirect.js'
 import {McpScanPool, type ScanPoolOptions, type ScanPoolStats} from './scan-pool.js'
 
 /** Messages larger than this (UTF-8 bytes) are scanned on the pool (§18.4: "> 64 KiB"). */
@@ -17,6 +18,8 @@ export interface ScanOffloadOptions extends ScanPoolOptions {
   readonly threshold?: number
   /** Never use the pool (the differential test's inline oracle). */
   readonly inline?: boolean
+  /** How a `redirect` verdict's handler runs (mcp.md §8.5). */
+  readonly redirect?: RedirectOptions
 }
 
 export class McpScanOffload {
@@ -28,8 +31,17 @@ export class McpScanOffload {
     this.threshold = o.threshold ?? OFFLOAD_THRESHOLD_BYTES
   }
 
-  /** The request decision of `raw`; a promise only when the scan went to the pool. */
+  /**
+   * The request decision of `raw`; a promise only when the scan went to the pool or the tool
+   * policy redirected the call (the handler runs here, for every transport: mcp.md §8.5).
+   */
   decideRequest(ctx: McpContext, raw: string, extras: RequestExtras = {}): McpDecision | Promise<McpDecision> {
+    const d = this.scannedRequest(ctx, raw, extras)
+    if (d instanceof Promise) return d.then((x) => (x.redirect === undefined ? x : settleRedirect(ctx, x, this.o.redirect)))
+    return d.redirect === undefined ? d : settleRedirect(ctx, d, this.o.redirect)
+  }
+
+  private scannedRequest(ctx: McpContext, raw: string, extras: RequestExtras): McpDecision | Promise<McpDecision> {
     const bytes = this.offloaded(raw)
     if (bytes === 0 || !requestScanRuns(ctx.settings, ctx.state.transport)) return decideRequest(ctx, raw, extras)
     return this.settled(this.started().scan('request', raw, bytes)).then(

@@ -22,6 +22,7 @@ import {runStdioWrap} from './stdio-wrap.js'
 import {runWsBridge} from './ws-bridge-load.js'
 import {parseHeaderFlags} from './headers.js'
 import type {McpEvidence} from './evidence.js'
+import type {FileFindingReceipt} from '../filesentry/index.js'
 import type {Scanner} from '../scanner/index.js'
 
 export interface McpProxyOptions {
@@ -116,7 +117,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   try {
     const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
     const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics(), ...evidence.recorders])
-    return await runTransport(o, resolved.config, runtime, recorder, ws)
+    return await runTransport(o, resolved.config, runtime, recorder, ws, evidence.fileFinding)
   } finally {
     await admin?.close()
     base.close()
@@ -160,7 +161,7 @@ async function openEvidence(o: McpProxyOptions, c: PipelockConfig, scanner: Scan
   })
 }
 
-async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean): Promise<number> {
+async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean, fileFinding?: (f: FileFindingReceipt) => void): Promise<number> {
   const resolved = {config}
   const modes = bannerModes(runtime.settings)
 
@@ -197,23 +198,45 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     checkBinaryIntegrity(config, o.command, o.processEnv, o.stderr)
   }
   if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
-  if (o.sandbox || config.sandbox.enabled) return runSandboxedStdio(o, config, runtime, recorder, modes)
+  if (o.sandbox || config.sandbox.enabled) {
+    if (config.file_sentry.enabled) o.stderr('pipelock: WARNING: file_sentry is not yet supported with --sandbox; file write DLP scanning is disabled for this session')
+    return runSandboxedStdio(o, config, runtime, recorder, modes)
+  }
   const child = buildChildEnv(o.processEnv, o.env, canaryEnvEntries(config))
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
   if (child.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${child.canaries.join(', ')}`)
+  // containment.md §3.3: the watches are armed before the server starts.
+  const sentry = config.file_sentry.enabled
+    ? await (await loadFeature('file_sentry', () => import('../filesentry/index.js'))).startFileSentry({
+      config, cwd: process.cwd(), scanner: runtime.deps.scanner, log: o.stderr, subject: 'the MCP server',
+      ...(o.configFile !== undefined ? {configFile: o.configFile} : {}), ...(fileFinding !== undefined ? {receipt: fileFinding} : {}),
+    })
+    : null
   o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
-  const result = await runStdioWrap({
-    command: o.command[0]!,
-    args: o.command.slice(1),
-    env: child.env,
-    runtime,
-    recorder,
-    clientIn: o.stdin,
-    clientOut: o.stdout,
-    log: o.stderr,
-    stop: o.stop,
-  })
-  return result.exitCode
+  const stop = sentry === null ? o.stop : Promise.race([sentry.blocked.then(() => undefined), ...(o.stop !== undefined ? [o.stop] : [])])
+  try {
+    const result = await runStdioWrap({
+      command: o.command[0]!,
+      args: o.command.slice(1),
+      env: child.env,
+      runtime,
+      recorder,
+      clientIn: o.stdin,
+      clientOut: o.stdout,
+      log: o.stderr,
+      ...(stop !== undefined ? {stop} : {}),
+      ...(sentry !== null ? {onSpawn: (pid: number) => sentry.setRoot(pid)} : {}),
+    })
+    await sentry?.close()
+    const why = sentry?.blockedReason() ?? null
+    if (why !== null) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
+    return result.exitCode
+  } catch (e) {
+    await sentry?.close()
+    const why = sentry?.blockedReason() ?? null
+    if (why !== null && !(e instanceof PipelockError && e.code === 'FILE_SENTRY_BLOCKED')) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
+    throw e
+  }
 }
 
 /**

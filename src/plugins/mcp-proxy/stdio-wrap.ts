@@ -25,6 +25,8 @@ export interface StdioWrapOptions extends StdioClientSide {
   readonly eofGraceMs?: number
   /** SIGTERM → SIGKILL grace. */
   readonly killGraceMs?: number
+  /** Called with the child's pid once it runs (the file sentry's lineage root). */
+  readonly onSpawn?: (pid: number) => void
 }
 
 function sleep(ms: number): Promise<void> {
@@ -82,6 +84,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   } catch (err) {
     throw new PipelockError('MCP_SERVER_START_FAILED', `starting MCP server "${o.command}": ${(err as Error).message}`)
   }
+  if (child.pid !== undefined) o.onSpawn?.(child.pid)
   // Parent death: Node cannot set PR_SET_PDEATHSIG; tear the group down when we exit.
   const onExit = (): void => killGroup(child, 'SIGTERM')
   process.on('exit', onExit)

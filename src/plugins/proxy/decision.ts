@@ -16,7 +16,7 @@ export type Transport = 'fetch' | 'forward' | 'connect' | 'intercept' | 'websock
 
 /** The stage that decided; `allow` decisions carry `none`. */
 export type DecisionStage =
-  | 'none' | 'kill_switch' | 'identity' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request' | 'budget' | 'authority' | 'tls_handshake' | 'upgrade' | 'envelope'
+  | 'none' | 'kill_switch' | 'identity' | 'url_scan' | 'contract' | 'session' | 'taint' | 'header_dlp' | 'body_scan' | 'git_push' | 'redirect' | 'response' | 'upstream' | 'capacity' | 'sni' | 'cross_request' | 'budget' | 'authority' | 'tls_handshake' | 'upgrade' | 'envelope'
   // A WebSocket frame-level close (protocol, limit, timer, cross-request) after the handshake.
   | 'ws_frame'
 

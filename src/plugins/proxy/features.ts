@@ -77,6 +77,9 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // envelope-redaction Part II: the gate's redaction stage (gate/stages/redaction.ts, src/plugins/redaction)
   // on forward, intercept and reverse; outbound WebSocket JSON messages in websocket/relay.ts.
   'redaction',
+  // containment.md §4: git smart-HTTP pushes checked by the git_push gate stage
+  // (gate/stages/git-push.ts); the pre-push hook is `pipelock git install-hooks` / `git scan-push`.
+  'git_protection',
 ])
 
 /** operations.md §2.10 / §12 Q1: licence inputs are accepted, ignored, and the start-up log says so. */

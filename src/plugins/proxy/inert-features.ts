@@ -11,9 +11,10 @@ export const MCP_ONLY_SECTIONS: readonly string[] = ['mcp_input_scanning', 'mcp_
 
 /**
  * Sections that configure a process pipelock starts (containment.md §2.4: `sandbox.enabled`
- * affects `mcp proxy -- COMMAND`; `pipelock sandbox` ignores it). `pipelock run` starts none.
+ * affects `mcp proxy -- COMMAND`; `pipelock sandbox` ignores it; §3: `file_sentry` watches the
+ * writes of `mcp proxy -- COMMAND`'s server and `pipelock sandbox`'s agent). `pipelock run` starts none.
  */
-export const CHILD_PROCESS_SECTIONS: readonly string[] = ['sandbox']
+export const CHILD_PROCESS_SECTIONS: readonly string[] = ['sandbox', 'file_sentry']
 
 /** What `pipelock run` starts with: the implemented features plus the MCP-only and child-process sections (inert). */
 export const RUN_ACCEPTED_FEATURES: ReadonlySet<string> = new Set([...IMPLEMENTED_FEATURES, ...MCP_ONLY_SECTIONS, ...CHILD_PROCESS_SECTIONS])
@@ -25,7 +26,7 @@ export function inertSectionsNote(c: PipelockConfig): string | null {
   const child = on.filter((f) => CHILD_PROCESS_SECTIONS.includes(f))
   const lines = [
     ...(mcp.length > 0 ? [`pipelock: note: ${mcp.join(', ')} apply to MCP transports only; they have no effect on this HTTP proxy`] : []),
-    ...(child.length > 0 ? [`pipelock: note: ${child.join(', ')} applies to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none`] : []),
+    ...(child.length > 0 ? [`pipelock: note: ${child.join(', ')} ${child.length === 1 ? 'applies' : 'apply'} to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none`] : []),
   ]
   return lines.length === 0 ? null : lines.join('\n')
 }

@@ -9,6 +9,7 @@ import {constants} from 'node:os'
 import {canaryEnvEntries, loadConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {parseHostPort} from '../config/index.js'
+import type {RunningFileSentry} from '../filesentry/index.js'
 import type {RunningProxy} from '../proxy/index.js'
 import {checkEnvEntries} from './env.js'
 import {dryRun, dryRunFailure, renderDryRunText, type DryRunReport} from './dry-run.js'
@@ -98,19 +99,42 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
     })
     if (launch.extras.length > 0) o.stderr(`pipelock: passing ${launch.extras.length} env var(s) to sandboxed process: ${launch.extras.join(', ')}`)
     if (launch.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${launch.canaries.join(', ')}`)
-    return await runChild(launch, o.stderr)
+    // containment.md §3 [beyond]: the file sentry watches the sandboxed process's writes too.
+    const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o) : null
+    try {
+      const code = await runChild(launch, o.stderr, sentry)
+      await sentry?.close()
+      const why = sentry?.blockedReason() ?? null
+      if (why !== null) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
+      return code
+    } finally {
+      await sentry?.close()
+    }
   } finally {
     await launch?.cleanup()
     await proxy.running?.stop()
   }
 }
 
-async function runChild(l: PreparedLaunch, log: (line: string) => void): Promise<number> {
+async function sandboxFileSentry(c: PipelockConfig, o: SandboxOptions): Promise<RunningFileSentry | null> {
+  const [{startFileSentry}, {scannerSettingsFromConfig}, {createScanner}] = await Promise.all([import('../filesentry/index.js'), import('../proxy/index.js'), import('../scanner/index.js')])
+  return startFileSentry({
+    config: c, cwd: o.cwd, scanner: createScanner(scannerSettingsFromConfig(c, {env: o.processEnv})), log: o.stderr, subject: 'the sandboxed process',
+    ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
+  })
+}
+
+async function runChild(l: PreparedLaunch, log: (line: string) => void, sentry: RunningFileSentry | null = null): Promise<number> {
   const child = spawn(l.file, [...l.args], {env: l.env, stdio: ['inherit', 'inherit', 'inherit', ...l.extraFds]})
   try {
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
   } catch (err) {
     throw new PipelockError('SANDBOX_LAUNCH_FAILED', `sandbox launch: ${(err as Error).message}`)
+  }
+  if (sentry !== null && child.pid !== undefined) {
+    sentry.setRoot(child.pid)
+    // action block: the agent is ended (bwrap's pid 1 takes the namespace's processes with it).
+    void sentry.blocked.then(() => void child.kill('SIGKILL'))
   }
   const forward = (s: NodeJS.Signals) => (): void => void child.kill(s)
   const handlers: Array<[NodeJS.Signals, () => void]> = [['SIGINT', forward('SIGTERM')], ['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGTERM')]]

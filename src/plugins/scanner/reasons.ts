@@ -46,6 +46,9 @@ export const REASON_CODES = Object.freeze({
   contract_invalid_path: {severity: 'warn', retry: 'retry-with-canonical-path'},
   contract_observed_only: {severity: 'info', retry: 'none'},
   block_reason_overflow: {severity: 'warn', retry: 'transient'},
+  // Beyond the reference (issue 39): a git push through the proxy to a branch outside
+  // git_protection.allowed_branches (docs/git-protection.md).
+  git_branch_denied: {severity: 'warn', retry: 'policy'},
 } as const)
 
 export type ReasonCode = keyof typeof REASON_CODES

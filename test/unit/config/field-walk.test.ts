@@ -66,14 +66,6 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  * section that refuses to start when it is turned on.
  */
 const UNREAD_ALLOWED: Readonly<Record<string, string>> = {
-  // --- BEGIN block: sections being implemented on other branches (issue 38). Each is refused at
-  // start today — by `assertImplemented` (config/features.ts) unless noted — so `pipelock run`,
-  // `pipelock check` and `pipelock mcp proxy` name it instead of ignoring it. The lead shrinks this
-  // block as those branches merge (the last test below fails for an entry some code now reads).
-  'file_sentry.ignore_patterns': 'file_sentry: refused at start by features.ts',
-  'git_protection.allowed_branches': 'git_protection: refused at start by features.ts',
-  // --- END block
-
   // --- Sections refused at start by features.ts with no work in progress.
   'sentry.sample_rate': 'sentry: refused at start by features.ts (enabled with a dsn)',
   'mcp_tool_provenance.trusted_issuers': 'mcp_tool_provenance: refused at start by features.ts',
@@ -88,8 +80,6 @@ const UNREAD_ALLOWED: Readonly<Record<string, string>> = {
   'behavioral_baseline.poison_resistance': 'behavioral_baseline: refused at start by features.ts',
   'behavioral_baseline.seasonality_mode': 'behavioral_baseline: refused at start by features.ts',
   // Used only by the tool-policy redirect action, which refuses to start (assertNoRedirect).
-  'mcp_tool_policy.quarantine_dir': 'redirect action refused at start (mcp-proxy/features.ts assertNoRedirect)',
-  'agents.*.mcp_tool_policy.quarantine_dir': 'redirect action refused at start (mcp-proxy/features.ts assertNoRedirect)',
 
   // --- Applied inside the config plugin itself (the walk does not look there).
   'response_scanning.include_defaults': 'the response-pattern merge at load (config/apply-defaults.ts)',

@@ -90,11 +90,11 @@ test('strictness ranking: "" < warn < ask < redirect < block, unknown ranks as b
   assert.equal(stricter('', 'warn'), 'warn')
 })
 
-test('redirect profile: kept only when redirect wins, from the first rule raising it', () => {
+test('redirect profile and the rule that selected it: kept only when redirect wins, from the first rule raising it', () => {
   const p = new ToolPolicy({
     action: 'warn',
     rules: [{name: 'a', tool_pattern: '^t$', action: 'redirect', redirect_profile: 'one'}, {name: 'b', tool_pattern: '^t$', action: 'redirect', redirect_profile: 'two'}],
     redirect_profiles: {one: {exec: ['/bin/true']}, two: {exec: ['/bin/true']}},
   }, normalizer)
-  assert.deepEqual(p.check('t', undefined), {rules: ['a', 'b'], action: 'redirect', redirectProfile: 'one'})
+  assert.deepEqual(p.check('t', undefined), {rules: ['a', 'b'], action: 'redirect', redirectProfile: 'one', redirectRule: 'a'})
 })

@@ -49,10 +49,10 @@ test('recipe: a trivial stage added to a row runs in order, and its answer stops
       return true
     },
   }
-  const row: StageRow = {...TRANSPORT_STAGES.forward, identity: trace('identity'), envelope_verify: {skip: 'not part of this recipe test'}, envelope: {skip: 'not part of this recipe test'}, url_scan: trace('url_scan'), session: trace('session'), taint: {skip: 'not part of this recipe test'}, header_dlp: audit, redaction: {skip: 'not part of this recipe test'}, body: trace('body'), address: {skip: 'not part of this recipe test'}, a2a: trace('a2a'), cross_request: trace('cross_request'), contract: trace('contract'), budget: trace('budget')}
+  const row: StageRow = {...TRANSPORT_STAGES.forward, identity: trace('identity'), envelope_verify: {skip: 'not part of this recipe test'}, envelope: {skip: 'not part of this recipe test'}, url_scan: trace('url_scan'), session: trace('session'), taint: {skip: 'not part of this recipe test'}, header_dlp: audit, redaction: {skip: 'not part of this recipe test'}, body: trace('body'), git_push: trace('git_push'), address: {skip: 'not part of this recipe test'}, a2a: trace('a2a'), cross_request: trace('cross_request'), contract: trace('contract'), budget: trace('budget')}
   const ctx = (method: string) => ({method, block: (_s: string, layer: string, detail: string) => answered.push(`${layer}: ${detail}`)}) as unknown as RequestGateContext
   assert.equal(await runStages(stagesFor(row), ctx('GET')), false)
-  assert.deepEqual(ran, ['identity', 'url_scan', 'session', 'header_dlp', 'body', 'a2a', 'cross_request', 'contract', 'budget'])
+  assert.deepEqual(ran, ['identity', 'url_scan', 'session', 'header_dlp', 'body', 'git_push', 'a2a', 'cross_request', 'contract', 'budget'])
   ran.length = 0
   assert.equal(await runStages(stagesFor(row), ctx('DELETE')), true)
   assert.deepEqual(ran, ['identity', 'url_scan', 'session', 'header_dlp'])

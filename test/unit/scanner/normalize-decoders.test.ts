@@ -121,7 +121,7 @@ test('entropy and reason vocabulary', () => {
   assert.equal(shannonEntropy('aaaa'), 0)
   assert.equal(shannonEntropy('abcd'), 2)
   assert.equal(shannonEntropy('😀😁'), 1, 'per code point, not UTF-16 unit')
-  assert.equal(Object.keys(REASON_CODES).length, 42, 'the reference v1 vocabulary (40) plus domain_not_allowlisted and identity_not_bound')
+  assert.equal(Object.keys(REASON_CODES).length, 43, 'the reference v1 vocabulary (40) plus domain_not_allowlisted, identity_not_bound and git_branch_denied')
   for (const [label, code] of [['scheme', 'scheme_blocked'], ['ssrf', 'ssrf_private_ip'], ['core_dlp', 'dlp_match'], ['crlf_injection', 'parse_error'], ['core_ssrf', 'parse_error'], ['allowlist', 'domain_not_allowlisted'], ['context', 'parse_error'], ['databudget', 'data_budget']]) {
     assert.equal(reasonForLabel(label), code, label)
   }

@@ -26,7 +26,7 @@ export type McpStage =
  * vocabulary; `detail` never holds a matched value.
  */
 export interface McpFact {
-  readonly kind: 'denial_of_wallet' | 'cross_request_entropy' | 'cross_request_fragment' | 'chain_detection' | 'adaptive_upgrade'
+  readonly kind: 'denial_of_wallet' | 'cross_request_entropy' | 'cross_request_fragment' | 'chain_detection' | 'adaptive_upgrade' | 'tool_redirect'
   /** `block` or `warn` (upgrade: the action after the upgrade). */
   readonly action: string
   /** Budget name, chain pattern, or `<from>-><to>` for an upgrade. */
@@ -34,14 +34,28 @@ export interface McpFact {
   readonly detail: string
   /** Chain pattern severity; upgrade: the level label. */
   readonly severity?: string
+  /** `tool_redirect` (containment.md §7): the event's fields (names, digests, no argument value). */
+  readonly fields?: Readonly<Record<string, string | number>>
+}
+
+/**
+ * A `tools/call` the tool policy sends to a redirect profile (mcp.md §8.5): the decision carrying
+ * it is the fail-closed block; the redirect step (`mcp-proxy/redirect.ts`) runs the profile and
+ * replaces it with the handler's result, or keeps the block.
+ */
+export interface McpRedirectRequest {
+  readonly profile: string
+  /** The rule that selected the profile. */
+  readonly rule: string
 }
 
 /**
  * What happened to the message: `allow` forwarded untouched (or rewritten by media metadata
  * stripping / strip), `warn` forwarded with findings, `block` not forwarded (answered with an
- * error where it has an id, dropped otherwise).
+ * error where it has an id, dropped otherwise), `redirect` not forwarded, answered with the
+ * redirect handler's output (§8.5).
  */
-export type McpVerdict = 'allow' | 'warn' | 'block'
+export type McpVerdict = 'allow' | 'warn' | 'block' | 'redirect'
 
 export interface McpDecision {
   readonly direction: McpDirection
@@ -85,6 +99,8 @@ export interface McpDecision {
   readonly session?: string
   /** Audit facts (§15.7) in the order they happened. */
   readonly facts?: readonly McpFact[]
+  /** Set on the fail-closed block of a `tools/call` the policy redirects, until the redirect step ran. */
+  readonly redirect?: McpRedirectRequest
 }
 
 /** The one record step every decision goes through (audit line + metrics today). */

@@ -320,7 +320,15 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
     if (trackable) state.tracker.track(frame.id!)
     return {...base, verdict: 'warn', stage, layer, reason: blockReason(content, policy, chain, null), findings: reasons, forward: frame.text, answer: null, ...gated.context, ...receiptOf(stage, content, policy, binding, chain)}
   }
-  // block; `ask` is not offered on the request path and `redirect` is refused at startup — both block.
+  // redirect (§8.5): a tools/call with an id is the fail-closed block carrying the profile; the
+  // redirect step of the transports (mcp-proxy/redirect.ts) runs it and replaces the answer.
+  if (action === 'redirect' && isCall && frame.id !== null && policy.redirectRule !== undefined) {
+    return {
+      ...block('tool_policy', 'mcp_tool_policy', mcpError('tool_policy'), reasons, {pattern: policy.redirectRule, severity: 'high'}),
+      redirect: {profile: policy.redirectProfile, rule: policy.redirectRule},
+    }
+  }
+  // block; `ask` is not offered on the request path — it blocks, as a redirect without an id does.
   if (action !== 'block') notes.push(`${at}[${action} not supported for input scanning]`)
   sess?.signal('block', frame.toolName || frame.method, reasons.join(', '))
   const bindingBlock = binding !== null && binding.action === 'block'

@@ -47,6 +47,8 @@ export interface PolicyVerdict {
   readonly action: string
   /** Redirect profile, only when the winning action is `redirect`. */
   readonly redirectProfile: string
+  /** The rule that selected the redirect profile (containment.md §6 fix Q-R1), '' otherwise. */
+  readonly redirectRule?: string
 }
 
 export const NO_POLICY_MATCH: PolicyVerdict = Object.freeze({rules: [], action: '', redirectProfile: ''})
@@ -73,7 +75,11 @@ export class ToolPolicy {
   /** Each rule's argument regexes, compiled by its first tool-name match and kept. */
   private readonly argRegexes = new Map<CompiledRule, ArgRegexes>()
 
+  /** The named redirect profiles (§8.5), looked up when a redirect runs. */
+  readonly redirectProfiles: Readonly<Record<string, RedirectProfile>>
+
   constructor(cfg: ToolPolicyConfig, private readonly normalizer: Normalizer) {
+    this.redirectProfiles = cfg.redirect_profiles
     this.rules = cfg.rules.map((r) => ({
       name: r.name,
       tool: new RE2(r.tool_pattern, 'u'),
@@ -111,6 +117,7 @@ export class ToolPolicy {
     const names: string[] = []
     let action = ''
     let redirectProfile = ''
+    let redirectRule = ''
     for (const rule of this.rules) {
       if (!rule.tool.test(nameP) && !rule.tool.test(nameB)) continue
       if (rule.argPattern !== null) {
@@ -125,10 +132,13 @@ export class ToolPolicy {
         if (!views.some((v) => viewMatches(argRe, v))) continue
       }
       names.push(rule.name)
-      if (rule.action === 'redirect' && actionRank(action) < actionRank('redirect')) redirectProfile = rule.redirectProfile
+      if (rule.action === 'redirect' && actionRank(action) < actionRank('redirect')) {
+        redirectProfile = rule.redirectProfile
+        redirectRule = rule.name
+      }
       action = stricter(action, rule.action)
     }
-    return {rules: names, action, redirectProfile: action === 'redirect' ? redirectProfile : ''}
+    return action === 'redirect' ? {rules: names, action, redirectProfile, redirectRule} : {rules: names, action, redirectProfile: ''}
   }
 
   private views(strings: readonly string[]): View[] {

@@ -15,6 +15,7 @@ import {envelopeStage} from './stages/envelope.js'
 import {envelopeVerifyStage} from './stages/envelope-verify.js'
 import {crossRequestStage} from './stages/cross-request.js'
 import {forwardedHeaderDlpStage} from './stages/forwarded-header-dlp.js'
+import {gitPushStage} from './stages/git-push.js'
 import {headerDlpStage} from './stages/header-dlp.js'
 import {identityStage} from './stages/identity.js'
 import {redactionStage} from './stages/redaction.js'
@@ -36,7 +37,7 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
   identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
-  header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, address: addressStage, a2a: a2aStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+  header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, git_push: gitPushStage, address: addressStage, a2a: a2aStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
@@ -44,7 +45,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
     header_dlp: headerDlpStage, redaction: {skip: '/fetch is GET only: no request body is forwarded, so there is nothing to redact'}, body: {skip: '/fetch is GET only: no request body is forwarded'},
-    address: {skip: '/fetch is GET only: addresses are looked for in request bodies, not URLs'},
+    git_push: {skip: '/fetch is GET only: a git push is a POST'}, address: {skip: '/fetch is GET only: addresses are looked for in request bodies, not URLs'},
     a2a: {skip: '/fetch relays a page for the agent to read, not an agent-to-agent exchange'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   forward: FORWARD_ROW,
@@ -59,12 +60,13 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     body: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the body stage'},
     address: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the address stage'},
     a2a: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs the A2A stage'},
+    git_push: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner push request runs the git push stage'},
     cross_request: crossRequestStage, contract: contractStage, budget: budgetStage,
     envelope: {skip: 'an opaque tunnel carries no envelope: the CONNECT request is not forwarded and its bytes are TLS pipelock does not edit; with TLS interception each inner request carries one'},
   },
   reverse: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
-    header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, address: addressStage, a2a: {skip: 'the reverse proxy fronts the operator\'s own service; A2A is scanned on agent egress (forward, intercept) and the MCP HTTP listener'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
+    header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, git_push: gitPushStage, address: addressStage, a2a: {skip: 'the reverse proxy fronts the operator\'s own service; A2A is scanned on agent egress (forward, intercept) and the MCP HTTP listener'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   websocket: {
     identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
@@ -74,6 +76,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
     address: {skip: 'the handshake has no body; message frames are not checked for addresses yet (docs/address-protection.md)'},
     a2a: {skip: 'A2A travels as HTTP JSON-RPC and SSE, not WebSocket frames'},
+    git_push: {skip: 'the handshake is a GET: git pushes over smart HTTP are POSTs'},
     cross_request: {skip: 'the handshake carries no payload; each message is admitted by the relay (ceeWebSocketMessage)'},
     contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },

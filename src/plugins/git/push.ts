@@ -1,0 +1,88 @@
+/**
+ * `pipelock git scan-push` (containment.md §4.4–§4.5): what git's pre-push hook hands over — one
+ * line per ref, `<local ref> <local id> <remote ref> <remote id>` — checked ref by ref: the
+ * destination branch against `allowed_branches` (when `git_protection` is enabled), and every
+ * commit the push sends (`git log -p` of the range, so a key added in one commit and removed in
+ * the next is still found) through the DLP scanner.
+ */
+import {spawnSync} from 'node:child_process'
+import type {PipelockConfig} from '../config/index.js'
+import {PipelockError} from '../errors/index.js'
+import type {Scanner} from '../scanner/index.js'
+import {allowedBranches, branchOfRef, branchRefusal} from './branches.js'
+import {scanDiff, type DiffFinding} from './diff-scan.js'
+import {isZeroId} from './receive-pack.js'
+
+export interface PushRef {
+  readonly localRef: string
+  readonly localId: string
+  readonly remoteRef: string
+  readonly remoteId: string
+}
+
+export interface PushRefResult extends PushRef {
+  /** Why the branch is refused (null: allowed, not a branch, or the check is off). */
+  readonly refused: string | null
+  readonly findings: readonly DiffFinding[]
+  /** Commits scanned. */
+  readonly commits: number
+}
+
+export interface PushScan {
+  readonly refs: readonly PushRefResult[]
+  readonly blocked: boolean
+}
+
+/** Git diff output larger than this is refused (the reference's scan-diff limit). */
+export const MAX_DIFF_BYTES = 100 * 1024 * 1024
+
+export function parsePushLines(input: string): PushRef[] {
+  const out: PushRef[] = []
+  for (const l of input.split('\n')) {
+    const t = l.trim()
+    if (t === '') continue
+    const f = t.split(/\s+/)
+    if (f.length !== 4) throw new PipelockError('USAGE', `pre-push input line ${JSON.stringify(t)}: want "<local ref> <local id> <remote ref> <remote id>"`)
+    out.push({localRef: f[0]!, localId: f[1]!, remoteRef: f[2]!, remoteId: f[3]!})
+  }
+  return out
+}
+
+export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForDlp'>, refs: readonly PushRef[], o: {cwd: string; remote?: string}): PushScan {
+  const gp = c.git_protection
+  const patterns = allowedBranches(c)
+  const results: PushRefResult[] = []
+  for (const r of refs) {
+    // A deletion sends no commits and is not checked.
+    if (isZeroId(r.localId)) continue
+    const branch = branchOfRef(r.remoteRef)
+    const refused = gp.enabled && branch !== null ? branchRefusal(branch, patterns) : null
+    let findings: DiffFinding[] = []
+    let commits = 0
+    if (!gp.enabled || gp.pre_push_scan) {
+      const range = isZeroId(r.remoteId) ? [r.localId, '--not', o.remote !== undefined && o.remote !== '' ? `--remotes=${o.remote}` : '--remotes'] : [`${r.remoteId}..${r.localId}`]
+      const log = spawnSync('git', ['log', '-p', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H', ...range, '--'], {cwd: o.cwd, maxBuffer: MAX_DIFF_BYTES, encoding: 'utf8'})
+      if (log.error !== undefined) throw new PipelockError('GIT_PUSH_BLOCKED', `git log ${range.join(' ')}: ${log.error.message}`)
+      if (log.status !== 0) throw new PipelockError('GIT_PUSH_BLOCKED', `git log ${range.join(' ')}: ${log.stderr.trim()}`)
+      findings = scanDiff(scanner, log.stdout)
+      commits = log.stdout.split('\n').filter((l) => /^commit [0-9a-f]{40}$/.test(l)).length
+    }
+    results.push({...r, refused, findings, commits})
+  }
+  return {refs: results, blocked: results.some((r) => r.refused !== null || r.findings.length > 0)}
+}
+
+/** The stderr report of a scan (one block per refused ref / finding). */
+export function renderPushScan(s: PushScan): string[] {
+  const out: string[] = []
+  for (const r of s.refs) {
+    if (r.refused !== null) out.push(`pipelock: push to ${r.remoteRef} refused: ${r.refused}`)
+    for (const f of r.findings) out.push(`pipelock: ${f.commit !== undefined ? `${f.commit.slice(0, 12)} ` : ''}${f.file}:${f.line}  ${f.pattern} (${f.severity})`)
+  }
+  if (s.blocked) {
+    const n = s.refs.reduce((a, r) => a + r.findings.length, 0)
+    if (n > 0) out.push(`pipelock: found ${n} secret(s) in the commits being pushed`)
+    out.push('Push blocked by pipelock. Fix the issues above, then try again.')
+  } else out.push(`pipelock: push checked: ${s.refs.length} ref(s), ${s.refs.reduce((a, r) => a + r.commits, 0)} commit(s), no secrets found`)
+  return out
+}

@@ -1,0 +1,55 @@
+/**
+ * Git smart-HTTP pushes (containment.md §4, docs/git-protection.md), with `git_protection`
+ * enabled: a `POST …/git-receive-pack` body (read by the body stage) names the refs the push
+ * updates — each branch must match `allowed_branches` — and carries the pack, whose readable
+ * objects (whole blobs, deltas against objects of the same pack, the literal inserts of a thin
+ * pack's deltas) go through text DLP. A pack that cannot be read to its end is refused: a push is
+ * never relayed half-checked.
+ */
+import {allowedBranches, branchOfRef, branchRefusal, isZeroId, parseReceivePack} from '../../../git/index.js'
+import type {Stage} from '../context.js'
+
+/** Bytes of pack content scanned per push at most (the body stage already bounds the body). */
+const MAX_SCAN_BYTES = 64 * 1024 * 1024
+
+export function isReceivePack(method: string, target: string): boolean {
+  if (method !== 'POST') return false
+  const q = target.indexOf('?')
+  return (q < 0 ? target : target.slice(0, q)).endsWith('/git-receive-pack')
+}
+
+export const gitPushStage: Stage = {
+  id: 'git_push',
+  run(ctx) {
+    const c = ctx.snap.config
+    if (!c.git_protection.enabled || ctx.body === null || !isReceivePack(ctx.method, ctx.target)) return false
+    const push = parseReceivePack(ctx.body)
+    const patterns = allowedBranches(c)
+    for (const u of push.updates) {
+      const branch = branchOfRef(u.ref)
+      if (branch === null || isZeroId(u.newId)) continue
+      const refused = branchRefusal(branch, patterns)
+      if (refused !== null) {
+        ctx.block('git_push', 'git_protection', `git push refused: ${refused}`, 403, 'git_branch_denied')
+        return true
+      }
+    }
+    if (push.error !== '') {
+      ctx.block('git_push', 'git_protection', `git push refused: pack could not be read (${push.error})`, 403, 'parse_error')
+      return true
+    }
+    let scanned = 0
+    for (const blob of push.blobs) {
+      if (scanned >= MAX_SCAN_BYTES) break
+      const text = blob.subarray(0, MAX_SCAN_BYTES - scanned).toString('utf8')
+      scanned += blob.length
+      const found = ctx.snap.scanner.scanTextForDlp(text).matches
+      if (found.length > 0) {
+        const names = [...new Set(found.map((f) => f.pattern))].join(', ')
+        ctx.block('git_push', 'git_protection', `git push refused: secret in pushed content: ${names}`, 403, 'dlp_match')
+        return true
+      }
+    }
+    return false
+  },
+}

@@ -1,0 +1,91 @@
+// Git protection's pieces (containment.md §4): branch globs, the receive-pack parser over packs
+// real git builds (whole objects, deltas against the same pack, a thin pack's deltas), and the
+// config checks. The file sentry's ignore rules (§3.3) are here too: the same glob family.
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {test} from 'node:test'
+import {branchRefusal, parseReceivePack, scanDiff} from '../../../src/plugins/git/index.js'
+import {ignoreMatcher} from '../../../src/plugins/filesentry/index.js'
+import {assertRefused, load} from '../config/helpers.js'
+
+const AWS_KEY = ['AKIA', 'QYLPMN5HHHFPZAM2'].join('')
+const ZERO = '0'.repeat(40)
+
+test('allowed_branches: * and ? never cross /, classes, no patterns allow everything', () => {
+  const p = ['feature/*', 'fix/?', 'rel-[0-9]', 'main']
+  assert.equal(branchRefusal('feature/x', p), null)
+  assert.equal(branchRefusal('fix/a', p), null)
+  assert.equal(branchRefusal('rel-3', p), null)
+  assert.equal(branchRefusal('main', p), null)
+  assert.equal(branchRefusal('feature/x/y', p), 'branch "feature/x/y" does not match any allowed pattern: [feature/*, fix/?, rel-[0-9], main]')
+  assert.notEqual(branchRefusal('fix/ab', p), null)
+  assert.notEqual(branchRefusal('mainline', p), null)
+  assert.equal(branchRefusal('anything', []), null)
+})
+
+test('scanDiff: added lines with new-file line numbers and commits; removed lines and inline ignores are not findings', () => {
+  const diff = [
+    `commit ${'a'.repeat(40)}`, '', '    message', '',
+    'diff --git a/x.env b/x.env', '--- a/x.env', '+++ b/x.env', '@@ -1,2 +10,3 @@', ' keep', `-OLD=${AWS_KEY}`, `+NEW=${AWS_KEY}`, `+IGNORED=${AWS_KEY} # pipelock:ignore`, '',
+  ].join('\n')
+  const scanner = {scanTextForDlp: (t: string) => ({matches: t.includes(AWS_KEY) ? [{pattern: 'AWS Access ID', severity: 'critical' as const, core: true, encoding: '', warn: false}] : [], warnings: []})}
+  assert.deepEqual(scanDiff(scanner as never, diff), [{file: 'x.env', line: 11, pattern: 'AWS Access ID', severity: 'critical', commit: 'a'.repeat(40)}])
+})
+
+test('receive-pack: ref updates, whole blobs, deltas rebuilt from the same pack, a thin pack\'s inserts', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-git-unit-'))
+  const env = {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e', GIT_CONFIG_NOSYSTEM: '1', HOME: dir}
+  const git = (args: string[], input?: string): Buffer => {
+    const r = spawnSync('git', args, {cwd: dir, env, input})
+    assert.equal(r.status, 0, `git ${args.join(' ')}: ${String(r.stderr)}`)
+    return r.stdout
+  }
+  try {
+    git(['init', '-q', '-b', 'main'])
+    const body = Array.from({length: 400}, (_, i) => `line ${i} of a configuration file that is long enough to delta`).join('\n') + '\n'
+    writeFileSync(path.join(dir, 'app.conf'), body)
+    git(['add', '.'])
+    git(['commit', '-q', '-m', 'one'])
+    const first = git(['rev-parse', 'HEAD']).toString().trim()
+    writeFileSync(path.join(dir, 'app.conf'), body.replace('line 200 of', `aws_access_key_id=${AWS_KEY} line 200 of`))
+    git(['commit', '-q', '-am', 'two'])
+    const second = git(['rev-parse', 'HEAD']).toString().trim()
+    const request = (pack: Buffer): Buffer => {
+      const cmd = `${ZERO} ${second} refs/heads/main\0 report-status\n`
+      return Buffer.concat([Buffer.from((cmd.length + 4).toString(16).padStart(4, '0') + cmd), Buffer.from('0000'), pack])
+    }
+    const full = parseReceivePack(request(git(['pack-objects', '--stdout', '--revs'], `${second}\n`)))
+    assert.deepEqual(full.updates, [{oldId: ZERO, newId: second, ref: 'refs/heads/main'}])
+    assert.equal(full.error, '')
+    assert.equal(full.unresolved, 0)
+    assert.ok(full.blobs.some((b) => b.toString().includes(AWS_KEY)), 'the changed blob (whole or rebuilt from its delta) carries the key')
+    const thin = parseReceivePack(request(git(['pack-objects', '--stdout', '--revs', '--thin'], `${second}\n^${first}\n`)))
+    assert.equal(thin.error, '')
+    assert.ok(thin.blobs.some((b) => b.toString().includes(AWS_KEY)), 'a thin delta\'s inserted bytes are scanned')
+    const cut = parseReceivePack(request(git(['pack-objects', '--stdout', '--revs'], `${second}\n`)).subarray(0, 200))
+    assert.notEqual(cut.error, '')
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('file sentry ignore patterns: basename globs; dir/** ignores anything named dir; **/x never matches', () => {
+  const ig = ignoreMatcher(['node_modules/**', '*.log', '**/x.tmp'])
+  assert.equal(ig('/w/node_modules'), true)
+  assert.equal(ig('/w/a/node_modules'), true)
+  assert.equal(ig('/w/build.log'), true)
+  assert.equal(ig('/w/x.tmp'), false)
+  assert.equal(ig('/w/src/app.ts'), false)
+})
+
+test('config: git_protection and file_sentry checks when enabled', () => {
+  assertRefused('git_protection:\n  enabled: true\n  allowed_branches: ["main", "rel-[0-9"]\n', /invalid allowed_branches glob pattern "rel-\[0-9": syntax error in pattern/)
+  assertRefused('git_protection:\n  enabled: true\n  blocked_commands: [""]\n', /empty blocked_commands entry/)
+  assertRefused('file_sentry:\n  enabled: true\n', /file_sentry: watch_paths must be non-empty when enabled/)
+  assertRefused('file_sentry:\n  enabled: true\n  watch_paths: [""]\n', /file_sentry: watch_paths\[0\] must not be empty/)
+  assertRefused('file_sentry:\n  action: kill\n', /file_sentry: action "kill" must be warn or block/)
+  assert.equal(load('git_protection:\n  enabled: true\nfile_sentry:\n  enabled: true\n  watch_paths: ["."]\n  action: block\n').config.file_sentry.action, 'block')
+})
