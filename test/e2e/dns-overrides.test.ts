@@ -9,7 +9,7 @@ import net from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
-import {baseConfig, KIB_BODY, rawHttp, startHttpUpstream, startProxy, tcpUpstream, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {baseConfig, KIB_BODY, rawHttp, startHttpUpstream, startProxy, tcpUpstream, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 describe('dns.host_overrides steer every dial and feed the SSRF check', {timeout: 60_000}, () => {
   let up: Upstream
@@ -55,7 +55,8 @@ describe('dns.host_overrides steer every dial and feed the SSRF check', {timeout
         sock.write(`CONNECT fixture.example.test:${tcp.port} HTTP/1.1\r\nHost: fixture.example.test:${tcp.port}\r\n\r\n`)
       })
       assert.ok(head.startsWith('HTTP/1.1 200 '), head)
-      assert.equal(accepted, 1, 'the tunnel was dialled to the local origin')
+      // The origin's accept and the client's 200 are separate events in this process: wait for the accept.
+      assert.ok(await until(async () => accepted === 1), 'the tunnel was dialled to the local origin')
       sock.destroy()
     } finally {
       await tcp.close()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
@@ -136,10 +136,18 @@ describe('mcp proxy --agent: profile, budget, capture and contract of that agent
     live = undefined
     const receipts = actionRecords(recorder)
     assert.deepEqual(receipts.map((r) => [r.target, r.verdict, r.actor]), [['echo', 'allow', 'billing'], ['write_file', 'block', 'billing']])
-    // the default agent has no contract selected: the same call passes on the scanner's verdict
+    // the default agent has no contract selected: while contracts are live it is denied (issue 37)…
     const other = await wrap(config('live-default', path.join(dir, 'live-default-recorder'), true), [])
     assert.match(other.stderr(), /learn_lock: mode=live store=\S+ generation=1 manifest=sha256:[0-9a-f]{64} \(server "node", agent "_default"\)/)
-    assert.deepEqual((await other.client.callTool({name: 'write_file', arguments: {path: '/tmp/x'}})).content, [{type: 'text', text: 'write_file {"path":"/tmp/x"}'}])
+    const denied = await other.client.callTool({name: 'write_file', arguments: {path: '/tmp/x'}}).then(() => null, (e: unknown) => e as {code: number; data: Record<string, unknown>})
+    assert.equal(denied?.code, -32006)
+    assert.deepEqual(denied?.data, {block_reason: 'contract_default_deny', contract_agent: '_default'})
     await other.close()
+    // …unless listed as unlocked: then the same call passes on the scanner's verdict.
+    const unlockedFile = config('live-unlocked', path.join(dir, 'live-unlocked-recorder'), true)
+    appendFileSync(unlockedFile, '  unlocked_agents: [_default]\n')
+    const unlocked = await wrap(unlockedFile, [])
+    assert.deepEqual((await unlocked.client.callTool({name: 'write_file', arguments: {path: '/tmp/x'}})).content, [{type: 'text', text: 'write_file {"path":"/tmp/x"}'}])
+    await unlocked.close()
   })
 })
