@@ -5,7 +5,7 @@
  * route rules the redaction plugin matches with. Pure except for reading the entries files.
  */
 import {readFileSync} from 'node:fs'
-import {parse as parseYaml} from 'yaml'
+import {lazyYaml} from '../canonical/index.js'
 
 /** The 28 built-in class names (§14.1), in the spec's table order. */
 export const REDACTION_CLASS_NAMES: readonly string[] = [
@@ -121,7 +121,7 @@ export function loadEntriesFile(file: string): string[] {
   }
   let v: unknown
   try {
-    v = parseYaml(text)
+    v = lazyYaml().parse(text)
   } catch (e) {
     throw new RedactionConfigError(`entries_file "${file}" is not YAML or JSON: ${(e as Error).message.split('\n')[0]}`)
   }

@@ -29,7 +29,7 @@ import {openRecorderSink} from './recorder-sink.js'
 import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
-import {ScanApiServer} from './scan-api/listener.js'
+import type {ScanApiServer} from './scan-api/listener.js'
 import {getaddrinfoAll} from './ssrf-dialer.js'
 import {loadFeature} from './feature-load.js'
 import {STRONG_TOKEN_MIN} from './auth-throttle.js'
@@ -230,7 +230,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   // scanners-extra §1.3: the scan API's own listener, bound after the proxy's (a failure stops the run).
   let scanApi: ScanApiServer | undefined
   if (loaded.config.scan_api.listen !== '' && opts.embedded !== true) {
-    scanApi = new ScanApiServer({snapshot: () => server!.snapshot(), killSwitch: server.killSwitch, version: opts.version, resolver: getaddrinfoAll, nowMs: () => server!.nowMs()})
+    // Loaded only when configured: its tool_call kind pulls in the MCP scanners (start-up laziness, issue 18).
+    const {ScanApiServer: Api} = await loadFeature('scan_api', () => import('./scan-api/listener.js'))
+    scanApi = new Api({snapshot: () => server!.snapshot(), killSwitch: server.killSwitch, version: opts.version, resolver: getaddrinfoAll, nowMs: () => server!.nowMs()})
     try {
       addresses = {...addresses, scanApi: await scanApi.listen()}
     } catch (err) {

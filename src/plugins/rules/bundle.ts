@@ -1,4 +1,4 @@
-import {parse as parseYaml} from 'yaml'
+import {lazyYaml} from '../canonical/index.js'
 import {compileAsWritten} from '../scanner/index.js'
 
 // Rule bundle files (scanners-extra.md §5.3): `bundle.yaml`, one YAML document, unknown fields
@@ -101,7 +101,7 @@ export function parseBundle(bytes: Buffer): Bundle {
   if (bytes.length > MAX_BUNDLE_BYTES) fail(`bundle is ${bytes.length} bytes, larger than ${MAX_BUNDLE_BYTES}`)
   let doc: unknown
   try {
-    doc = parseYaml(bytes.toString('utf8'), {uniqueKeys: true, strict: true, prettyErrors: false})
+    doc = lazyYaml().parse(bytes.toString('utf8'), {uniqueKeys: true, strict: true, prettyErrors: false})
   } catch (e) {
     throw new BundleError(`parse bundle: ${(e as Error).message.split('\n')[0]}`)
   }

@@ -2,7 +2,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
-import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
+import {lazyYaml} from '../canonical/index.js'
 import {goPathMatch} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {verifyBytes} from '../signing/index.js'
@@ -105,7 +105,7 @@ function readCapped(file: string): Buffer {
 }
 
 export function readLock(dir: string): BundleLock {
-  const doc = parseYaml(readFileSync(path.join(dir, 'bundle.lock'), 'utf8')) as Partial<BundleLock> | null
+  const doc = lazyYaml().parse(readFileSync(path.join(dir, 'bundle.lock'), 'utf8')) as Partial<BundleLock> | null
   if (doc === null || typeof doc !== 'object') throw new Error('not a mapping')
   return {
     installed_version: String(doc.installed_version ?? ''),
@@ -324,7 +324,7 @@ export function installBundle(req: InstallRequest): InstallResult {
       signer_fingerprint: signer?.fingerprint ?? '',
       unsigned: signer === undefined,
     }
-    writeAtomic(path.join(stage, 'bundle.lock'), stringifyYaml(lock))
+    writeAtomic(path.join(stage, 'bundle.lock'), lazyYaml().stringify(lock))
     const bak = `${target}.bak`
     rmSync(bak, {recursive: true, force: true})
     if (existsSync(target)) renameSync(target, bak)
