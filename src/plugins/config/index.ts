@@ -46,3 +46,7 @@ export {
   REDACTION_CLASS_NAMES, REDACTION_LIMIT_CAPS, REDACTION_LIMIT_DEFAULTS, dictionaryEntries, hostEntryError, loadEntriesFile, parseMediaTypeStrict,
   RedactionConfigError, validateRedactionSection, type RedactionRouteConfig, type RedactionSectionConfig,
 } from './redaction-config.js'
+// The mediation_envelope section read into the envelope's settings (check, run and reload alike).
+export {envelopeSettings, loadSigningKey} from './envelope-settings.js'
+export type {EnvelopeSettings, FailField} from './envelope-settings.js'
+export {envelopeReloadWarnings} from './envelope-reload.js'

@@ -6,7 +6,7 @@ import {configHash} from './hash.js'
 import {loadConfig, type LoadedConfig} from './load.js'
 import {redactionReloadWarnings} from './redaction-config.js'
 import {holdRestartOnly, reloadDowngrades, reloadRejection} from './reload-policy.js'
-import {envelopeReloadWarnings} from '../envelope/index.js'
+import {envelopeReloadWarnings} from './envelope-reload.js'
 
 export type ReloadTrigger = 'watch' | 'signal'
 

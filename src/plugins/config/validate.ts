@@ -8,7 +8,7 @@ import {validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
 import {validateSuppress} from './suppress-validate.js'
-import {envelopeSettings} from '../envelope/index.js'
+import {envelopeSettings} from './envelope-settings.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
 export interface ValidateOptions {

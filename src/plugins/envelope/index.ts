@@ -2,7 +2,7 @@
 // Ed25519 signing and verification, SPIFFE actors, replay cache, inbound strip, key directory.
 export {
   SIGNATURE_LABEL, SIGNATURE_TAG, SIGNATURE_ALG, DEFAULT_KEY_ID, DEFAULT_COMPONENTS, SUPPORTED_COMPONENTS, DIRECTORY_PATH,
-  DEFAULT_SKEW_SECONDS,
+  DEFAULT_SKEW_SECONDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_WINDOW_SECONDS, DEFAULT_REPLAY_ENTRIES, DEFAULT_TRUST_DOMAIN,
 } from './constants.js'
 export {parseDictionary, serializeDictionary, serializeInnerList, SfError} from './sfv.js'
 export type {SfDictionary, SfInnerList, SfItem, SfMember, BareItem} from './sfv.js'
@@ -18,8 +18,6 @@ export type {TrustedKey, VerifierOptions, InboundRequest, VerifyResult, VerifyCo
 export {ReplayCache} from './replay-cache.js'
 export {stripSignatureHeader} from './strip.js'
 export {directoryBody, directoryKey} from './directory.js'
-export {envelopeSettings, loadSigningKey} from './settings.js'
-export type {EnvelopeSettings, FailField} from './settings.js'
 export {headerLines} from './headers.js'
 export type {HeaderRecord} from './headers.js'
 export {defaultStorePath, storeLocation, loadStore, saveStore, parseTarget, addRecord, renderTrustList, rfc3339Now, checkKeySource} from './trust-store.js'
@@ -27,4 +25,3 @@ export type {TrustRecord} from './trust-store.js'
 export {parseHttpRequest, verifyWithStore} from './trust-verify.js'
 export type {TrustVerifyResult, ParsedRequest} from './trust-verify.js'
 export {fetchDirectoryKey} from './trust-source.js'
-export {envelopeReloadWarnings} from './reload.js'

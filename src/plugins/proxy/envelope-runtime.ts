@@ -4,9 +4,8 @@
  * snapshot (the signing key is re-read: rotation); the replay cache is carried across reloads so a
  * reload never grants a free replay (E8 fixed).
  */
-import type {PipelockConfig} from '../config/index.js'
-import {ConfigFieldError} from '../config/index.js'
-import {EnvelopeSigner, EnvelopeVerifier, envelopeSettings, ReplayCache, type EnvelopeSettings} from '../envelope/index.js'
+import {ConfigFieldError, envelopeSettings, type EnvelopeSettings, type PipelockConfig} from '../config/index.js'
+import {EnvelopeSigner, EnvelopeVerifier, ReplayCache} from '../envelope/index.js'
 
 export interface MediationRuntime {
   readonly settings: EnvelopeSettings

@@ -56,6 +56,8 @@ const CONFIG_READERS = new Set([
   path.join('src', 'plugins', 'config', 'extra-sections.ts'),
   // The redaction section's loader (it reads `entries_file`, which the reference never loads).
   path.join('src', 'plugins', 'config', 'redaction-config.ts'),
+  // The mediation_envelope section read into the envelope's signer and verifier settings.
+  path.join('src', 'plugins', 'config', 'envelope-settings.ts'),
 ])
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

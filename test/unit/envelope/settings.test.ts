@@ -2,7 +2,7 @@
 // effective defaults of §9.1. The same function backs `pipelock check` and `pipelock run`.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {envelopeReloadWarnings, envelopeSettings} from '../../../src/plugins/envelope/index.js'
+import {envelopeReloadWarnings, envelopeSettings} from '../../../src/plugins/config/index.js'
 import type {PipelockConfig} from '../../../src/plugins/config/index.js'
 
 type M = PipelockConfig['mediation_envelope']

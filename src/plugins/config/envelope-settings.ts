@@ -5,11 +5,12 @@
  */
 import {readFileSync, statSync} from 'node:fs'
 import {parseGoDuration} from '../canonical/index.js'
-import type {PipelockConfig} from '../config/schema.js'
+import type {PipelockConfig} from './schema.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, keyPairFromGoPrivateKey, parsePublicKeyValue, type Ed25519KeyPair} from '../signing/index.js'
-import {DEFAULT_COMPONENTS, DEFAULT_KEY_ID, DEFAULT_MAX_BODY_BYTES, DEFAULT_REPLAY_ENTRIES, DEFAULT_SKEW_SECONDS, DEFAULT_TRUST_DOMAIN, DEFAULT_WINDOW_SECONDS, SUPPORTED_COMPONENTS} from './constants.js'
-import {isTrustDomain, type ActorFormat} from './spiffe.js'
-import type {TrustedKey} from './verifier.js'
+import {
+  DEFAULT_COMPONENTS, DEFAULT_KEY_ID, DEFAULT_MAX_BODY_BYTES, DEFAULT_REPLAY_ENTRIES, DEFAULT_SKEW_SECONDS, DEFAULT_TRUST_DOMAIN, DEFAULT_WINDOW_SECONDS,
+  isTrustDomain, SUPPORTED_COMPONENTS, type ActorFormat, type TrustedKey,
+} from '../envelope/index.js'
 
 type MediationConfig = PipelockConfig['mediation_envelope']
 export type FailField = (path: Array<string | number>, message: string) => never

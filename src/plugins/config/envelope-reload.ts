@@ -2,8 +2,8 @@
  * Reload warnings of `mediation_envelope` (spec §9.3), logged when a reload applies. E19 fixed:
  * turning inbound verification off warns too.
  */
-import type {PipelockConfig} from '../config/schema.js'
-import {DEFAULT_COMPONENTS, DEFAULT_KEY_ID, DEFAULT_MAX_BODY_BYTES} from './constants.js'
+import {DEFAULT_COMPONENTS, DEFAULT_KEY_ID, DEFAULT_MAX_BODY_BYTES} from '../envelope/index.js'
+import type {PipelockConfig} from './schema.js'
 
 type M = PipelockConfig['mediation_envelope']
 
