@@ -3,10 +3,12 @@ import {runCeeBench} from './cee.js'
 import {runCompileBench} from './compile.js'
 import {runConnectBench} from './connect.js'
 import {runEmitBench} from './emit.js'
+import {runEnvelopeBench} from './envelope.js'
 import {runLearnLockBench} from './learn-lock.js'
 import {runMcpBench} from './mcp.js'
 import {runMcpEvidenceBench} from './mcp-evidence.js'
 import {runProxyPeersBench} from './proxy-peers.js'
+import {runRedactionBench} from './redaction.js'
 import {runScanApiBench} from './scan-api.js'
 import {runShadowBench} from './shadow.js'
 import {runStartupBench} from './startup.js'
@@ -35,6 +37,8 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   compile: {about: 'generate 1,000,000-event corpora (realistic: 10,000 low-volume hosts; api: the earlier default) and compile each (events/s, peak RSS; --events N, --corpus realistic|api|simple, --keep DIR)', run: runCompileBench as unknown as Bench},
   shadow: {about: 'compile the same corpus, then replay it with learn shadow (events/s, peak RSS; --events N, --keep DIR, --arms: also without the scan worker and without --optimize-for-size)', run: runShadowBench as unknown as Bench},
   'scan-api': {about: 'scan API (pipelock run, scan_api.listen): url scans/s over keep-alive HTTP at concurrency 1, 16 and 64, beside the URL scanner in process in the same run ([seconds])', run: runScanApiBench as unknown as Bench},
+  envelope: {about: 'mediation envelope in process: build + sign per request (no body, 1 KiB digest) and verify, p50/p99 µs ([iterations])', run: runEnvelopeBench as unknown as Bench},
+  redaction: {about: 'class-preserving redaction of a 64 KiB chat body, token classes and all 28 classes: p50/p90/p99 ms ([iterations])', run: runRedactionBench as unknown as Bench},
   'url-scan': {about: 'URL scan of a typical allowed URL: p50/p99 and per-stage breakdown ([iterations])', run: runUrlScanBench as unknown as Bench},
   cee: {about: 'cross-request detection overhead per request with 10,000 active keys, URLs of 256 B–2 KiB: URL scan with CEE on − off at p50/p99, admit alone, GC share ([iterations] [--sizes 256,1024,2048])', run: runCeeBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; /fetch throughput with capture / signed receipts on vs off; promote → enforced ([seconds])', run: runLearnLockBench as unknown as Bench},

@@ -1,13 +1,13 @@
-// `node dist/bench/redaction.js [iterations]`: class-preserving redaction (envelope-redaction
+// `npm run bench -- redaction [iterations]`: class-preserving redaction (envelope-redaction
 // §25) of a 64 KiB Anthropic-shaped chat body — prose, code, a tool definition, a few e-mail
 // addresses, IPs, a key and a host name — with the documented token-classes profile and with all
 // 28 classes. Prints p50/p90/p99 per profile of `Redactor.redactBody` (parse, match, re-encode).
 import {performance} from 'node:perf_hooks'
+import {pathToFileURL} from 'node:url'
 import {resolveConfig} from '../src/plugins/config/index.js'
 import {REDACTION_CLASS_NAMES} from '../src/plugins/config/index.js'
 import {Redactor} from '../src/plugins/redaction/index.js'
 
-const iterations = Number(process.argv[2] ?? 2000)
 const key = ['AKIA', 'IOSFODNN7', 'BENCHXY'].join('')
 
 function chatBody(target: number): string {
@@ -33,7 +33,7 @@ function redactor(classes: readonly string[]): Redactor {
   return new Redactor(c.redaction, {env: [], file: []})
 }
 
-function measure(name: string, r: Redactor, body: Buffer): void {
+function measure(name: string, r: Redactor, body: Buffer, iterations: number): Record<string, unknown> {
   const t = {host: 'api.anthropic.com', path: '/v1/messages', method: 'POST', contentType: 'application/json'}
   for (let i = 0; i < 200; i++) r.redactBody(t, body)
   const times: number[] = []
@@ -45,11 +45,19 @@ function measure(name: string, r: Redactor, body: Buffer): void {
     if (out.kind === 'rewritten' && out.summary !== null) total = out.summary.total_redactions
   }
   times.sort((a, b) => a - b)
-  const p = (q: number): string => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(3)
-  console.log(`${name.padEnd(28)} p50 ${p(0.5)} ms  p90 ${p(0.9)} ms  p99 ${p(0.99)} ms  (${total} redactions, ${iterations} runs)`)
+  const p = (q: number): number => Number(times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(2))
+  return {profile: name, body_bytes: body.length, runs: iterations, redactions: total, p50_ms: p(0.5), p90_ms: p(0.9), p99_ms: p(0.99)}
 }
 
-const body = Buffer.from(chatBody(64 * 1024))
-console.log(`body: ${body.length} bytes`)
-measure('token classes (doc example)', redactor(['aws-access-key', 'google-api-key', 'github-token', 'slack-token', 'jwt', 'ssh-private-key']), body)
-measure('all 28 classes', redactor(REDACTION_CLASS_NAMES), body)
+export async function runRedactionBench(args: string[] = []): Promise<Record<string, unknown>[]> {
+  const iterations = Number(args[0] ?? '') > 0 ? Number(args[0]) : 2000
+  const body = Buffer.from(chatBody(64 * 1024))
+  return [
+    measure('token classes (doc example)', redactor(['aws-access-key', 'google-api-key', 'github-token', 'slack-token', 'jwt', 'ssh-private-key']), body, iterations),
+    measure('all 28 classes', redactor(REDACTION_CLASS_NAMES), body, iterations),
+  ]
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const row of await runRedactionBench(process.argv.slice(2))) process.stdout.write(JSON.stringify(row) + '\n')
+}
