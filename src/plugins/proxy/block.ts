@@ -66,7 +66,26 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, ex
   res.end(body)
 }
 
-/** Kill-switch JSON body (§10.3): no block headers on this form. */
+/**
+ * A block answered with a JSON body instead of the transport's usual one (the kill switch's
+ * §10.3 form on /fetch, CONNECT and the /ws handshake); a plain string is a text body.
+ */
+export interface BlockBody {
+  readonly json: string
+}
+
+/** Answers a block whose body a stage chose (`BlockBody`), with the block headers. */
+export function sendBlockBody(res: ServerResponse, status: number, body: BlockBody, extra: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const text = body.json + '\n'
+  res.writeHead(status, {...extra, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text))})
+  res.end(text)
+}
+
+/** Kill-switch JSON body (§10.3). */
 export function killSwitchBody(message: string): {error: string; message: string} {
   return {error: 'kill_switch_active', message}
 }

@@ -8,7 +8,7 @@ import type {IncomingMessage} from 'node:http'
 import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {ReasonCode} from '../scanner/index.js'
-import {blockHeaders, killSwitchBody} from './block.js'
+import {blockHeaders, killSwitchBody, type BlockBody} from './block.js'
 import {budgetBytes, budgetKey} from './agent-budget.js'
 import {hintHeader} from './hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
@@ -17,6 +17,7 @@ import {RequestRecord} from './request-gate.js'
 import {writeRawResponse} from './relay/raw-response.js'
 import type {RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
+import {killSwitchStage} from './gate/stages/kill-switch.js'
 import {TunnelLookup} from './tunnel-dns.js'
 import {wsRedirectHint} from './ws-redirect-hint.js'
 import {DownloadRelay} from './tunnel-relay.js'
@@ -69,14 +70,16 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   const contractUrl = auth.port === 443 ? synthetic : `https://${display}/`
   const rec = new RequestRecord(core, ps, b, contractUrl, client)
   const record = (d: Decision): string | undefined => rec.record(d)
-  const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string): void => {
+  const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string | BlockBody): void => {
     const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
     const tgt = safe === synthetic ? display : safe
     const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     const hint = hintHeader(cfg.explain_blocks, d)
-    writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hint}, body ?? `CONNECT blocked: ${detail}\n`)
+    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hint}
+    if (typeof body === 'object') writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {'Content-Type': 'application/json', ...headers}, body.json + '\n')
+    else writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...headers}, body ?? `CONNECT blocked: ${detail}\n`)
   }
 
   // The scan's DNS answer is the one the dial validates again and connects to (tunnel-dns.ts).
@@ -115,14 +118,12 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     return
   }
   upstream.on('error', () => undefined)
-  if (client.destroyed || core.killSwitch.isActive()) {
+  // The request's one Decision when the kill switch flipped while the tunnel was being dialled:
+  // the gate's own kill-switch stage, run again (the same answer and receipt as at admission).
+  if (client.destroyed || killSwitchStage.run(gate)) {
     untrack()
     upstream.destroy()
-    // The request's one Decision: the kill switch flipped while the tunnel was being dialled.
-    if (!client.destroyed) {
-      const receipt = record(blockDecision(core, b, display, {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: 503, enforced: true}))
-      killSwitchConnectDeny(client, core.killSwitch.message, blockHeaders('kill_switch_active', 'kill_switch', {receipt}))
-    } else rec.flush()
+    if (client.destroyed) rec.flush()
     return
   }
   // Record first, answer second: the tunnel's allow decision is in the chain before the 200.

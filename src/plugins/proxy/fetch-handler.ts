@@ -6,7 +6,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {parseGoUrl} from '../canonical/index.js'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../scanner/index.js'
-import {blockHeaders, sendJson} from './block.js'
+import {blockHeaders, sendBlockBody, sendJson, type BlockBody} from './block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from './core.js'
 import type {Decision, DecisionStage} from './decision.js'
@@ -55,13 +55,16 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   const ps = snap.sessions
   const rec = new RequestRecord(core, ps, b, target, res)
   const record = (d: Decision): string | undefined => rec.record(d)
-  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
+  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody): void => {
     const code = reason ?? scan?.reason ?? undefined
     const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     const hint = cfg.explain_blocks ? blockHint(d) : undefined
-    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(hint !== undefined ? {hint} : {})}, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)})
+    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)}
+    // A stage's own JSON body (the kill switch's); /fetch answers JSON, so a text body is not used.
+    if (typeof body === 'object') return sendBlockBody(res, status, body, headers)
+    sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(hint !== undefined ? {hint} : {})}, headers)
   }
 
   // The gate (gate/transport-stages.ts, row fetch): URL scan → session → header DLP →

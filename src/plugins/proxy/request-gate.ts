@@ -14,9 +14,13 @@ import type {ProxySnapshot} from './state.js'
 import {waiveBlock, type BlockFinding} from './exception-gate.js'
 import type {ExceptionUse} from './exception-rules.js'
 import type {HopDenied} from './upstream.js'
+import type {BlockBody} from './block.js'
 
-/** How a transport answers a policy block (it records the Decision through its RequestRecord). */
-export type BlockAnswer = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string) => void
+/**
+ * How a transport answers a policy block (it records the Decision through its RequestRecord).
+ * `body`, when given, replaces the transport's usual body: a string is text, a `BlockBody` JSON.
+ */
+export type BlockAnswer = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody) => void
 
 /**
  * A request's one record step: its Decisions go to every sink (audit, metrics, flight recorder,

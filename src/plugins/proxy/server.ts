@@ -16,6 +16,7 @@ import {bearerMatches, isExempt, KillSwitchApi, KillSwitchController, type KillS
 import {AuditLog, type AuditWriter} from './audit-log.js'
 import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
 import {handleConnect, killSwitchConnectDeny} from './connect-handler.js'
+import {KILL_SWITCH_BLOCK} from './gate/stages/kill-switch.js'
 import {writeRawResponse} from './relay/raw-response.js'
 import {blockDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCore} from './core.js'
 import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
@@ -481,7 +482,11 @@ export class ProxyServer implements ProxyCore {
     return r.identity
   }
 
-  /** §11.2 gate; true when the request was denied (response already written). */
+  /**
+   * §11.2 for the listener's own paths (health, metrics, the admin API, unknown paths); true when
+   * the request was denied (response already written). The transports (forward, /fetch, CONNECT,
+   * /ws) meet the kill switch as the first stage of their gate (gate/stages/kill-switch.ts).
+   */
   private gate(req: IncomingMessage, originForm: boolean, path: string, deny: (headers: Record<string, string>) => void, transport: Transport): boolean {
     if (!this.killSwitch.poll().active) return false
     const c = this.snap.config.kill_switch
@@ -493,7 +498,7 @@ export class ProxyServer implements ProxyCore {
     const b = this.base(req, transport)
     // The target was never scanned: redacted if it carries anything DLP recognises (§10.4).
     const target = originForm ? path : transport === 'connect' ? safeTarget(this.snap, `https://${req.url ?? ''}/`, 'kill_switch') : safeTarget(this.snap, req.url ?? '', 'kill_switch')
-    const receipt = this.sink.record(blockDecision(this, b, target, {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: transport === 'forward' ? 403 : 503, enforced: true}))
+    const receipt = this.sink.record(blockDecision(this, b, target, {...KILL_SWITCH_BLOCK, status: transport === 'forward' ? 403 : 503, enforced: true}))
     // Every transport names the block the same way (the gate parity test): reason, layer, receipt.
     deny(blockHeaders('kill_switch_active', 'kill_switch', {receipt}))
     return true
@@ -513,7 +518,9 @@ export class ProxyServer implements ProxyCore {
     const rawQuery = originForm && q >= 0 ? target.slice(q + 1) : ''
     const absolute = !originForm && /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
     const transport: Transport = absolute ? 'forward' : 'fetch'
-    const denied = this.gate(
+    // A request a transport takes meets the kill switch in its gate; everything else here.
+    const toTransport = (absolute && this.snap.config.forward_proxy.enabled) || path === '/fetch' || (path === '/ws' && this.wsProxy !== null)
+    const denied = !toTransport && this.gate(
       req,
       originForm,
       path,
@@ -722,9 +729,9 @@ export class ProxyServer implements ProxyCore {
 
   private onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined)
-    const denied = this.gate(req, false, '', (headers) => killSwitchConnectDeny(socket, this.killSwitch.message, headers), 'connect')
-    if (denied) return
     if (!this.snap.config.forward_proxy.enabled) {
+      // Not a transport here: the listener's kill-switch gate answers first.
+      if (this.gate(req, false, '', (headers) => killSwitchConnectDeny(socket, this.killSwitch.message, headers), 'connect')) return
       writeRawResponse(socket, 405, 'Method Not Allowed', {'Content-Type': 'text/plain; charset=utf-8'}, `CONNECT not supported: forward proxy not enabled; to use pipelock as HTTPS_PROXY set ${FORWARD_PROXY_HINT}\n`)
       return
     }
@@ -736,13 +743,13 @@ export class ProxyServer implements ProxyCore {
     // Upgrades go through the same gate (§25.11).
     const target = req.url ?? ''
     const path = target.startsWith('/') ? target.split('?')[0]! : ''
-    const denied = this.gate(req, target.startsWith('/') && path !== '/ws', path, (headers) => killSwitchConnectDeny(socket, this.killSwitch.message, headers), 'websocket')
-    if (denied) return
+    // The WebSocket proxy meets the kill switch in its gate; any other upgrade here.
     if (path === '/ws' && this.wsProxy !== null) {
       const q = target.indexOf('?')
       this.wsProxy.handleUpgrade(req, socket, head, this.base(req, 'websocket'), q < 0 ? '' : target.slice(q + 1)).catch(() => socket.destroy())
       return
     }
+    if (this.gate(req, target.startsWith('/'), path, (headers) => killSwitchConnectDeny(socket, this.killSwitch.message, headers), 'websocket')) return
     writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders('not_enabled')}, 'WebSocket proxy not enabled\n')
   }
 

@@ -26,9 +26,9 @@ test('every transport row names every stage of the order, each run or skipped wi
   }
 })
 
-test('the stages no HTTP transport may skip: session, contract and budget run everywhere', () => {
+test('the stages no HTTP transport may skip: the kill switch, session, contract and budget run everywhere', () => {
   for (const [transport, row] of Object.entries(TRANSPORT_STAGES)) {
-    for (const id of ['identity', 'session', 'contract', 'budget'] as const) assert.ok(!isSkip(row[id]), `${transport} skips ${id}`)
+    for (const id of ['kill_switch', 'identity', 'session', 'contract', 'budget'] as const) assert.ok(!isSkip(row[id]), `${transport} skips ${id}`)
     assert.ok(!isSkip(row.url_scan) || !isSkip(row.url_dlp), `${transport} checks its URL`)
     assert.ok(!isSkip(row.header_dlp), `${transport} skips header DLP`)
   }
@@ -49,13 +49,13 @@ test('recipe: a trivial stage added to a row runs in order, and its answer stops
       return true
     },
   }
-  const row: StageRow = {...TRANSPORT_STAGES.forward, identity: trace('identity'), envelope_verify: {skip: 'not part of this recipe test'}, envelope: {skip: 'not part of this recipe test'}, url_scan: trace('url_scan'), session: trace('session'), taint: {skip: 'not part of this recipe test'}, header_dlp: audit, redaction: {skip: 'not part of this recipe test'}, body: trace('body'), git_push: trace('git_push'), address: {skip: 'not part of this recipe test'}, a2a: trace('a2a'), cross_request: trace('cross_request'), contract: trace('contract'), budget: trace('budget')}
+  const row: StageRow = {...TRANSPORT_STAGES.forward, kill_switch: trace('kill_switch'), identity: trace('identity'), envelope_verify: {skip: 'not part of this recipe test'}, envelope: {skip: 'not part of this recipe test'}, url_scan: trace('url_scan'), session: trace('session'), taint: {skip: 'not part of this recipe test'}, header_dlp: audit, redaction: {skip: 'not part of this recipe test'}, body: trace('body'), git_push: trace('git_push'), address: {skip: 'not part of this recipe test'}, a2a: trace('a2a'), cross_request: trace('cross_request'), contract: trace('contract'), budget: trace('budget')}
   const ctx = (method: string) => ({method, block: (_s: string, layer: string, detail: string) => answered.push(`${layer}: ${detail}`)}) as unknown as RequestGateContext
   assert.equal(await runStages(stagesFor(row), ctx('GET')), false)
-  assert.deepEqual(ran, ['identity', 'url_scan', 'session', 'header_dlp', 'body', 'git_push', 'a2a', 'cross_request', 'contract', 'budget'])
+  assert.deepEqual(ran, ['kill_switch', 'identity', 'url_scan', 'session', 'header_dlp', 'body', 'git_push', 'a2a', 'cross_request', 'contract', 'budget'])
   ran.length = 0
   assert.equal(await runStages(stagesFor(row), ctx('DELETE')), true)
-  assert.deepEqual(ran, ['identity', 'url_scan', 'session', 'header_dlp'])
+  assert.deepEqual(ran, ['kill_switch', 'identity', 'url_scan', 'session', 'header_dlp'])
   assert.deepEqual(answered, ['trivial: DELETE refused by the trivial stage'])
 })
 

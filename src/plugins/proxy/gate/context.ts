@@ -67,7 +67,7 @@ export interface RequestGateContext {
 
 /** The stages of the request gate, in the one order they run (order.ts). */
 export type StageId =
-  | 'identity' | 'envelope_verify' | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'redaction' | 'body' | 'git_push' | 'address' | 'a2a' | 'cross_request' | 'contract' | 'budget' | 'envelope'
+  | 'kill_switch' | 'identity' | 'envelope_verify' | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'redaction' | 'body' | 'git_push' | 'address' | 'a2a' | 'cross_request' | 'contract' | 'budget' | 'envelope'
 
 /**
  * One stage: `run` answers the request (through `ctx.block`) and returns true, or returns false

@@ -1,6 +1,6 @@
 /**
- * The one order of the request gate (ARCHITECTURE "One gate, one decision"): the kill switch is
- * checked and the identity resolved at dispatch (server.ts, before a transport parses anything);
+ * The one order of the request gate (ARCHITECTURE "One gate, one decision"): the kill switch
+ * first (every transport, stages/kill-switch.ts; the identity was resolved at dispatch, server.ts);
  * then the identity stage refuses a claimed name bound elsewhere → inbound envelope verification
  * (before any scanning, spec §6.1) → the URL checks → session / airlock → taint → header DLP →
  * redaction → body → git push → address protection → A2A → cross-request → contract → budget →
@@ -13,5 +13,5 @@
 import type {StageId} from './context.js'
 
 export const STAGE_ORDER: readonly StageId[] = [
-  'identity', 'envelope_verify', 'url_scan', 'url_dlp', 'session', 'taint', 'header_dlp', 'redaction', 'body', 'git_push', 'address', 'a2a', 'cross_request', 'contract', 'budget', 'envelope',
+  'kill_switch', 'identity', 'envelope_verify', 'url_scan', 'url_dlp', 'session', 'taint', 'header_dlp', 'redaction', 'body', 'git_push', 'address', 'a2a', 'cross_request', 'contract', 'budget', 'envelope',
 ]

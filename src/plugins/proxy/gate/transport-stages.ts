@@ -18,6 +18,7 @@ import {forwardedHeaderDlpStage} from './stages/forwarded-header-dlp.js'
 import {gitPushStage} from './stages/git-push.js'
 import {headerDlpStage} from './stages/header-dlp.js'
 import {identityStage} from './stages/identity.js'
+import {killSwitchStage} from './stages/kill-switch.js'
 import {redactionStage} from './stages/redaction.js'
 import {sessionStage} from './stages/session.js'
 import {taintStage} from './stages/taint.js'
@@ -36,13 +37,13 @@ const FULL_URL_SCAN = 'the full URL scan (url_scan) already ran DLP on the URL'
 
 /** An absolute-URI request: every stage of the order but the reverse proxy's URL check. */
 const FORWARD_ROW: StageRow = {
-  identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
+  kill_switch: killSwitchStage, identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage, taint: taintStage,
   header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, git_push: gitPushStage, address: addressStage, a2a: a2aStage, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
 }
 
 export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> | 'intercept', StageRow>> = {
   fetch: {
-    identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    kill_switch: killSwitchStage, identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: '/fetch is GET only: taint authority applies to mutating methods'},
     header_dlp: headerDlpStage, redaction: {skip: '/fetch is GET only: no request body is forwarded, so there is nothing to redact'}, body: {skip: '/fetch is GET only: no request body is forwarded'},
     git_push: {skip: '/fetch is GET only: a git push is a POST'}, address: {skip: '/fetch is GET only: addresses are looked for in request bodies, not URLs'},
@@ -53,7 +54,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
   // inbound envelope was verified on the CONNECT that opened the tunnel).
   intercept: {...FORWARD_ROW, envelope_verify: {skip: 'verified once on the CONNECT that opened the tunnel: a peer cannot sign requests inside TLS it does not terminate'}},
   connect: {
-    identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    kill_switch: killSwitchStage, identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},
     header_dlp: headerDlpStage,
     redaction: {skip: 'a tunnel carries opaque bytes: with TLS interception each inner request runs redaction'},
@@ -65,11 +66,11 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     envelope: {skip: 'an opaque tunnel carries no envelope: the CONNECT request is not forwarded and its bytes are TLS pipelock does not edit; with TLS interception each inner request carries one'},
   },
   reverse: {
-    identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
+    kill_switch: killSwitchStage, identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
     header_dlp: headerDlpStage, redaction: redactionStage, body: bodyStage, git_push: gitPushStage, address: addressStage, a2a: {skip: 'the reverse proxy fronts the operator\'s own service; A2A is scanned on agent egress (forward, intercept) and the MCP HTTP listener'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   websocket: {
-    identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
+    kill_switch: killSwitchStage, identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
     redaction: {skip: 'the handshake has no body; outbound text messages carrying JSON are redacted by the relay (websocket/relay.ts)'},

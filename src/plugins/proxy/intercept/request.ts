@@ -1,7 +1,7 @@
 /**
  * One decrypted inner request of an intercepted tunnel (transports.md §2.9): the target URL is
  * rebuilt from the CONNECT authority, the `Host`/`:authority` must name that same authority, the
- * kill switch is re-checked, and then the forward proxy's own pipeline runs — URL scan, session
+ * and then the forward proxy's own pipeline runs — kill switch, URL scan, session
  * and taint, header and body DLP, the contract gate with the full URL, upstream with a
  * per-request timeout, response checks, record before answer — with the interceptor's
  * upstream pool, no redirect following and its own response cap.
@@ -59,14 +59,14 @@ interface InnerBlock {
 }
 
 /**
- * §2.9 steps 3 and 5 for any inner request (upgrades included): the authority must be the
- * tunnel's own (no domain fronting inside it), and the kill switch is re-checked (activation
- * also tears the tunnel down at once; this covers a request already parsed). A block is
- * recorded before it is returned for answering.
+ * §2.9 step 3 for any inner request (upgrades included): the authority must be the tunnel's own
+ * (no domain fronting inside it). A block is recorded before it is returned for answering. Step
+ * 5, the kill switch, is the first stage of the gate the request then runs (the intercept row,
+ * or the WebSocket row for an upgrade); activation also tears the tunnel down at once.
  */
 function innerChecks(core: ProxyCore, t: TunnelContext, b: DecisionBase, req: IncomingMessage | Http2ServerRequest, path: string, target: string): InnerBlock | null {
   const snap = core.snapshot()
-  const block = (stage: 'authority' | 'kill_switch', shown: string, reason: 'authority_mismatch' | 'kill_switch_active', layer: string, status: number, text: string): InnerBlock => {
+  const block = (stage: 'authority', shown: string, reason: 'authority_mismatch', layer: string, status: number, text: string): InnerBlock => {
     const rec = new RequestRecord(core, snap.sessions, b, target)
     const receipt = rec.record(blockDecision(core, b, shown, {stage, layer, reason, detail: text, status, enforced: true}))
     return {status, text, headers: blockHeaders(reason, undefined, {receipt})}
@@ -78,7 +78,6 @@ function innerChecks(core: ProxyCore, t: TunnelContext, b: DecisionBase, req: In
     core.audit.event('warn', 'blocked', 'inner request authority does not match the CONNECT target', {scanner: 'tls_authority_mismatch', reason: `authority mismatch: ${shown} vs ${urlHostForm(t.host)}:${t.port}`, request_id: b.requestId, agent: b.agent})
     return block('authority', shown, 'authority_mismatch', 'tls_authority_mismatch', 403, 'authority mismatch: blocked')
   }
-  if (core.killSwitch.isActive()) return block('kill_switch', safeTarget(snap, target, 'kill_switch'), 'kill_switch_active', 'kill_switch', 503, 'kill switch active')
   return null
 }
 

@@ -8,7 +8,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../../scanner/index.js'
-import {blockHeaders, sendTextError} from '../block.js'
+import {blockHeaders, sendBlockBody, sendTextError, type BlockBody} from '../block.js'
 import {budgetBytes, budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision, DecisionStage} from '../decision.js'
@@ -54,12 +54,14 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const record = (d: Decision): string | undefined => rec.record(d)
   // operations.md §4.3: forward-proxy findings are suppressed against the full target URL.
   const suppression = new RequestSuppression(core, snap, b)
-  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string): void => {
+  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody): void => {
     const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     req.resume()
-    sendTextError(res, status, body ?? `blocked: ${detail}`, {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)})
+    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)}
+    if (typeof body === 'object') sendBlockBody(res, status, body, headers)
+    else sendTextError(res, status, body ?? `blocked: ${detail}`, headers)
   }
 
   const method = req.method ?? 'GET'

@@ -72,14 +72,8 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     sendReverseJson(res, status, requestBlockBody(detail), blockHeaders(d.reason!, shownLayer, {receipt, contract: stage === 'contract'}))
   }
 
-  // Kill switch (§4.3 step 2): the reverse listener is not behind the main gate; always 503 (§6 #32 fix).
-  if (core.killSwitch.poll().active) {
-    record(blockDecision(core, b, safeTarget(snap, target, 'kill_switch'), {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active', status: 503, enforced: true}))
-    req.resume()
-    sendReverseJson(res, 503, requestBlockBody('kill switch active'), blockHeaders('kill_switch_active'))
-    return
-  }
-  // The gate (gate/transport-stages.ts, row reverse): URL DLP on the request-target → session →
+  // The gate (gate/transport-stages.ts, row reverse): the kill switch (§4.3 step 2: the reverse
+  // listener is not behind the main listener's gate; always 503, §6 #32 fix) → URL DLP on the request-target → session →
   // taint → header DLP → body (every content type, §6 #31 fix) → cross-request → contract (the
   // absolute upstream URL) → budget.
   const method = req.method ?? 'GET'

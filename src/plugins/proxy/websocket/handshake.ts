@@ -11,7 +11,7 @@ import {isIP, type Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
 import type {ReasonCode, UrlScanResult} from '../../scanner/index.js'
-import {blockHeaders, sendTextError} from '../block.js'
+import {blockHeaders, sendBlockBody, sendTextError, type BlockBody} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from '../core.js'
 import type {DecisionStage} from '../decision.js'
@@ -29,7 +29,8 @@ const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden
 const HANDSHAKE_TIMEOUT_MS = 30_000
 
 /** How a handshake answer reaches the client: a raw socket (upgrade path) or a response (request path). */
-type Answer = (status: number, text: string, headers?: Record<string, string>) => void
+/** Answers the handshake: text, or JSON when `json` (a stage's own body, the kill switch's). */
+type Answer = (status: number, text: string, headers?: Record<string, string>, json?: boolean) => void
 
 interface Target {
   readonly wsUrl: string
@@ -126,7 +127,7 @@ export class WebSocketProxy {
   /** A non-upgrade `GET /ws` on the request path: the same admission, then the handshake error. */
   async handleRequest(req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawQuery: string): Promise<void> {
     req.resume()
-    const answer: Answer = (status, text, headers = {}) => sendTextError(res, status, text, headers)
+    const answer: Answer = (status, text, headers = {}, json = false) => (json ? sendBlockBody(res, status, {json: text}, headers) : sendTextError(res, status, text, headers))
     const admitted = await this.admit(req, b, rawQuery, answer)
     if (admitted === null) return
     this.active--
@@ -134,8 +135,8 @@ export class WebSocketProxy {
   }
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, b: DecisionBase, rawQuery: string): Promise<void> {
-    const answer: Answer = (status, text, headers = {}) =>
-      writeRawResponse(socket, status, STATUS_TEXT[status] ?? 'Forbidden', {...headers, 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff'}, text + '\n')
+    const answer: Answer = (status, text, headers = {}, json = false) =>
+      writeRawResponse(socket, status, STATUS_TEXT[status] ?? 'Forbidden', json ? {'Content-Type': 'application/json', ...headers} : {...headers, 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff'}, text + '\n')
     const a = await this.admit(req, b, rawQuery, answer)
     if (a === null) return
     let released = false
@@ -212,13 +213,13 @@ export class WebSocketProxy {
     const warnings: string[] = []
     // The record step keeps the http(s) form: what the gate evaluates and what capture learns.
     const rec = new RequestRecord(core, snap.sessions, b, target.httpUrl)
-    const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult): void => {
+    const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody): void => {
       const code = reason ?? scan?.reason ?? undefined
       const d = blockDecision(core, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
       const receipt = rec.record(d)
       this.metrics.handshakeBlocked()
-      const text = reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
-      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})})
+      const text = typeof body === 'object' ? body.json : reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
+      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})}, typeof body === 'object')
     }
     const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, core.version)
     // The gate (gate/transport-stages.ts, row websocket): URL scan → session → header DLP of the

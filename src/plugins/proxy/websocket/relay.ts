@@ -21,6 +21,7 @@ import type {ProxySessions, RequestSession} from '../session-gate.js'
 import type {ProxySnapshot} from '../state.js'
 import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
 import type {WsRelayMetrics} from './metrics.js'
+import {KILL_SWITCH_BLOCK} from '../gate/stages/kill-switch.js'
 
 export type WsDirection = 'client_to_server' | 'server_to_client'
 
@@ -195,7 +196,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
 
   // ---- kill switch: torn down the moment it activates (one receipt per connection).
   const untrack = core.trackTunnel(() => {
-    policyClose('kill_switch', 'kill_switch', 'kill_switch_active', 'kill switch active', 'client_to_server', 'kill switch active', 'kill_switch')
+    const k = KILL_SWITCH_BLOCK
+    policyClose(k.stage, k.layer, k.reason, k.detail, 'client_to_server', k.detail, 'kill_switch')
   })
   killers.push(untrack)
 
