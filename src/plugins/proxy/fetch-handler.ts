@@ -23,7 +23,8 @@ import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
 import {recordBytes} from './relay/data-budget.js'
 import {extractFetchTarget} from './relay/query-target.js'
-import {attachMediation, ENVELOPE_FAILED} from './relay/mediation.js'
+import {attachMediation} from './relay/mediation.js'
+import {answerUpstreamDenial} from './relay/upstream-denial.js'
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
 
@@ -87,17 +88,8 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     (next) => hopVerdict(snap, rec, next, 'GET'),
     cfg.fetch_proxy.timeout_seconds * 1000,
   )
-  if (outcome.kind === 'contract_blocked') {
-    return block('contract', 'contract', `redirect to ${safeTarget(snap, outcome.url, null)}: ${outcome.denied.detail}`, 403, outcome.denied.code)
-  }
-  if (outcome.kind === 'redirect_blocked') {
-    return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
-  }
-  if (outcome.kind === 'envelope_failed') {
-    // Spec §4.6: never forwarded unsigned; a redirect hop's failure is a redirect block.
-    if (outcome.hop === 0) return block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
-    return block('redirect', 'mediation_envelope', `redirect blocked: ${ENVELOPE_FAILED}`, 403, 'redirect_scan_denied')
-  }
+  // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with the forward exchange).
+  if (answerUpstreamDenial(snap, outcome, block)) return
   if (outcome.kind === 'error') {
     const detail = `fetch failed: ${outcome.message}`
     record(upstreamFailure(core, b, shown, detail, outcome.dialBlocked))

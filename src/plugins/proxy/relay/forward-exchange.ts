@@ -25,7 +25,8 @@ import {RequestSuppression} from '../suppression.js'
 import {hintHeader} from '../hints.js'
 import {requestWithRedirects, type UpstreamResponse} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
-import {attachMediation, ENVELOPE_FAILED} from './mediation.js'
+import {attachMediation} from './mediation.js'
+import {answerUpstreamDenial} from './upstream-denial.js'
 
 /**
  * What differs when another transport runs this pipeline (TLS interception, transports.md
@@ -98,17 +99,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
     opts.followRedirects === false ? 0 : undefined,
   )
   settled = true
-  if (outcome.kind === 'contract_blocked') {
-    return block('contract', 'contract', `redirect to ${safeTarget(snap, outcome.url, null)}: ${outcome.denied.detail}`, 403, outcome.denied.code)
-  }
-  if (outcome.kind === 'redirect_blocked') {
-    return block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
-  }
-  if (outcome.kind === 'envelope_failed') {
-    // Spec §4.6: never forwarded unsigned; a redirect hop's failure is a redirect block.
-    if (outcome.hop === 0) return block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
-    return block('redirect', 'mediation_envelope', `redirect blocked: ${ENVELOPE_FAILED}`, 403, 'redirect_scan_denied')
-  }
+  // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with /fetch).
+  if (answerUpstreamDenial(snap, outcome, block)) return
   if (outcome.kind === 'error') {
     record(upstreamFailure(core, b, shown, `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))
     sendTextError(res, 502, opts.upstreamErrorText ?? 'forward proxy fetch failed')
