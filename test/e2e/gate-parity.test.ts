@@ -1,8 +1,9 @@
 // Gate parity (docs/architecture.md, "The gate"): the same agent and the same trigger through
-// every HTTP transport — forward (absolute URI), /fetch, CONNECT, the reverse proxy and the /ws
-// handshake — get the same verdict and the same X-Pipelock-Block-Reason, and each blocked request
-// leaves exactly one block Decision in the flight recorder. A transport whose row in
-// gate/transport-stages.ts dropped a stage fails its cell here.
+// every HTTP transport — forward (absolute URI), /fetch, CONNECT, a request inside a
+// TLS-intercepted CONNECT, the reverse proxy and the /ws handshake — get the same verdict and the
+// same X-Pipelock-Block-Reason, and each blocked request leaves exactly one block Decision in the
+// flight recorder. A transport whose row in gate/transport-stages.ts dropped a stage fails its
+// cell here. Where a cell does not apply to a transport, the cell says why.
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -12,31 +13,44 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {runCli} from '../helpers/cli.js'
-import {rawExchange, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream, writeReceiptKeys} from './proxy-harness.js'
+import {makeSelfSignedCert, rawExchange, rawHttp, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type RunningProxy, type Upstream, writeReceiptKeys} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-gate-parity').digest())
-const TRANSPORTS = ['forward', 'fetch', 'connect', 'reverse', 'websocket'] as const
+// A configured (not core) DLP pattern: an exception can waive it (core protections cannot).
+const FIXTURE_TOKEN = ['fxt', '_q3egrz7nxplm4twb'].join('')
+const ADMIN_TOKEN = 'gate-parity-admin-token'
+const TRANSPORTS = ['forward', 'fetch', 'connect', 'intercept', 'reverse', 'websocket'] as const
 type Transport = (typeof TRANSPORTS)[number]
 
 interface Outcome {
   readonly status: number
   readonly reason: string | undefined
+  /** X-Pipelock-Block-Reason-Receipt: the receipt that recorded the block. */
+  readonly receipt?: string | undefined
 }
 
 interface Request {
   /** Agent name (X-Pipelock-Agent). */
   readonly agent: string
   readonly headers?: Record<string, string>
-  /** host[:port] of the target (the reverse proxy's target is its fixed upstream). */
+  /** host[:port] of the target (the reverse proxy's target is its fixed upstream; an intercepted request's is its tunnel's). */
   readonly host: string
   /** Path and query on the target. */
   readonly path: string
+  /** Method and body (forward, intercept, reverse; /fetch and the handshake are GETs, CONNECT is CONNECT). */
+  readonly method?: string
+  readonly body?: string
 }
+
+const receiptOf = (h: http.IncomingHttpHeaders): string | undefined => h['x-pipelock-block-reason-receipt'] as string | undefined
 
 describe('gate parity: one trigger, one verdict, one block reason on every transport', {timeout: 120_000}, () => {
   let up: Upstream
+  let tlsUp: Upstream
+  let ca = ''
   let wsUp: {server: http.Server; port: number}
   let proxy: RunningProxy
   let reversePort = 0
@@ -50,7 +64,15 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
     wsUp = {server, port: (server.address() as AddressInfo).port}
     dir = tempDir('pipelock-parity-')
     writeReceiptKeys(dir, key)
-    const budgets = TRANSPORTS.flatMap((t) => [`  capped-${t}:`, '    budget:', '      max_requests_per_session: 1'])
+    // TLS interception: `localhost` (the HTTPS upstream) is intercepted; 127.0.0.1 passes
+    // through, so the plain CONNECT column stays an opaque tunnel.
+    const tlsMaterial = makeSelfSignedCert(dir)
+    tlsUp = await startHttpsUpstream(tlsMaterial)
+    const paths = caPaths(path.join(dir, 'ca'))
+    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    ca = readFileSync(paths.cert, 'utf8')
+    // An intercepted request's budget also counts the CONNECT that opened its tunnel.
+    const budgets = TRANSPORTS.flatMap((t) => [`  capped-${t}:`, '    budget:', `      max_requests_per_session: ${t === 'intercept' ? 2 : 1}`])
     // An agent in audit mode: what enforcement would block is recorded as would-block and passed.
     const auditors = ['  auditor:', '    enforce: false']
     proxy = await startProxy(
@@ -58,13 +80,18 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
         'forward_proxy:', '  enabled: true',
         'websocket_proxy:', '  enabled: true',
         'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+        'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`, '  passthrough_domains: ["127.0.0.1"]',
+        'dlp:', '  patterns:', '    - name: Fixture Token', '      regex: fxt_[a-z0-9]{16}', '      severity: critical',
+        'session_profiling:', '  enabled: true',
+        'airlock:', '  enabled: true',
+        'cross_request_detection:', '  enabled: true', '  action: block', '  fragment_reassembly:', '    enabled: true', '    max_buffer_bytes: 65536', '    window_minutes: 5',
         'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
         'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`,
         `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
-        'kill_switch:', `  sentinel_file: ${JSON.stringify(path.join(dir, 'kill-switch'))}`,
+        'kill_switch:', `  sentinel_file: ${JSON.stringify(path.join(dir, 'kill-switch'))}`, `  api_token: ${ADMIN_TOKEN}`,
         'agents:', ...budgets, ...auditors,
       ].join('\n') + '\n',
-      {dir, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']},
+      {dir, env: {SSL_CERT_FILE: tlsMaterial.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']},
     )
     reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
   })
@@ -72,35 +99,63 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
   after(async () => {
     await proxy?.stop()
     await up?.close()
+    await tlsUp?.close()
     wsUp?.server.closeAllConnections()
     await new Promise<void>((r) => wsUp?.server.close(() => r()))
     rmSync(dir, {recursive: true, force: true})
   })
 
+  /**
+   * Inside one intercepted tunnel (the CONNECT carries the agent's name): each of `rs` in turn on
+   * the same TLS connection. A refused CONNECT is what the client saw for every request.
+   */
+  async function intercepted(rs: readonly Request[]): Promise<Outcome[]> {
+    let s: Awaited<ReturnType<typeof tlsThroughProxy>>
+    try {
+      s = await tlsThroughProxy(proxy.port, `localhost:${tlsUp.port}`, ca, 'localhost', {'X-Pipelock-Agent': rs[0]!.agent})
+    } catch (e) {
+      const {status, headers} = e as {status?: number; headers?: http.IncomingHttpHeaders}
+      if (status === undefined) throw e
+      return rs.map(() => ({status, reason: headers!['x-pipelock-block-reason'] as string | undefined, receipt: receiptOf(headers!)}))
+    }
+    const out: Outcome[] = []
+    try {
+      for (const r of rs) {
+        const body = r.body ?? ''
+        const head = [`${r.method ?? 'GET'} ${r.path} HTTP/1.1`, `Host: localhost:${tlsUp.port}`, `X-Pipelock-Agent: ${r.agent}`, ...Object.entries(r.headers ?? {}).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${Buffer.byteLength(body)}`]
+        const raw = await tlsExchange(s, head.join('\r\n') + '\r\n\r\n' + body)
+        out.push({status: Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0), reason: /\r\nX-Pipelock-Block-Reason: ([^\r]+)/i.exec(raw)?.[1], receipt: /\r\nX-Pipelock-Block-Reason-Receipt: ([^\r]+)/i.exec(raw)?.[1]})
+      }
+    } finally {
+      s.destroy()
+    }
+    return out
+  }
+
   /** Sends `r` through `t` and reads the status and block reason the client saw. */
   async function send(t: Transport, r: Request): Promise<Outcome> {
     const headers = {'X-Pipelock-Agent': r.agent, ...r.headers}
+    const http1 = async (port: number, p: string, withBody: boolean): Promise<Outcome> => {
+      const res = await rawHttp(port, {path: p, headers, ...(withBody && r.method !== undefined ? {method: r.method} : {}), ...(withBody && r.body !== undefined ? {body: r.body} : {})})
+      return {status: res.status, reason: res.headers['x-pipelock-block-reason'] as string | undefined, receipt: receiptOf(res.headers)}
+    }
     switch (t) {
-      case 'forward': {
-        const res = await rawHttp(proxy.port, {path: `http://${r.host}${r.path}`, headers})
-        return {status: res.status, reason: res.headers['x-pipelock-block-reason'] as string | undefined}
-      }
-      case 'fetch': {
-        const res = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://${r.host}${r.path}`)}`, headers})
-        return {status: res.status, reason: res.headers['x-pipelock-block-reason'] as string | undefined}
-      }
+      case 'forward':
+        return await http1(proxy.port, `http://${r.host}${r.path}`, true)
+      case 'fetch':
+        return await http1(proxy.port, `/fetch?url=${encodeURIComponent(`http://${r.host}${r.path}`)}`, false)
       case 'connect': {
         // A tunnel names a host and port only: the trigger rides in the host or the headers.
         const lines = [`CONNECT ${r.host} HTTP/1.1`, `Host: ${r.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
         const raw = await rawExchange(proxy.port, lines.join('\r\n') + '\r\n\r\n', {untilHeaders: true})
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0)
         const reason = /\r\nX-Pipelock-Block-Reason: ([^\r]+)/i.exec(raw)?.[1]
-        return {status, reason}
+        return {status, reason, receipt: /\r\nX-Pipelock-Block-Reason-Receipt: ([^\r]+)/i.exec(raw)?.[1]}
       }
-      case 'reverse': {
-        const res = await rawHttp(reversePort, {path: r.path, headers})
-        return {status: res.status, reason: res.headers['x-pipelock-block-reason'] as string | undefined}
-      }
+      case 'intercept':
+        return (await intercepted([r]))[0]!
+      case 'reverse':
+        return await http1(reversePort, r.path, true)
       case 'websocket':
         return await new Promise<Outcome>((resolve, reject) => {
           const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://${r.host}${r.path}`)}`, {headers})
@@ -110,20 +165,26 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
           })
           ws.once('unexpected-response', (_req, res) => {
             res.resume()
-            res.on('end', () => resolve({status: res.statusCode ?? 0, reason: res.headers['x-pipelock-block-reason'] as string | undefined}))
+            res.on('end', () => resolve({status: res.statusCode ?? 0, reason: res.headers['x-pipelock-block-reason'] as string | undefined, receipt: receiptOf(res.headers)}))
           })
           ws.once('error', reject)
         })
     }
   }
 
-  const target = (t: Transport): string => (t === 'websocket' ? `127.0.0.1:${wsUp.port}` : t === 'connect' ? `127.0.0.1:${up.port}` : `127.0.0.1:${up.port}`)
+  /** The admin API on the main listener (exceptions, sessions). */
+  async function admin(method: string, p: string, body?: string): Promise<{status: number; body: string}> {
+    const res = await rawHttp(proxy.port, {method, path: p, headers: {Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json'}, ...(body !== undefined ? {body} : {})})
+    return {status: res.status, body: res.body}
+  }
+
+  const target = (t: Transport): string => (t === 'websocket' ? `127.0.0.1:${wsUp.port}` : t === 'intercept' ? `localhost:${tlsUp.port}` : `127.0.0.1:${up.port}`)
   const blocked: Array<{transport: Transport; trigger: string}> = []
   const auditPassed: Transport[] = []
 
   async function cell(trigger: string, t: Transport, r: Request, want: {status: number; reason: string}): Promise<void> {
     const got = await send(t, r)
-    assert.deepEqual(got, {status: want.status, reason: want.reason}, `${trigger} through ${t}`)
+    assert.deepEqual({status: got.status, reason: got.reason}, {status: want.status, reason: want.reason}, `${trigger} through ${t}`)
     blocked.push({transport: t, trigger})
   }
 
@@ -145,7 +206,9 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
 
   it('a private-address target is refused alike on every transport that dials the agent\'s choice', async () => {
     const reasons = new Set<string | undefined>()
-    for (const t of TRANSPORTS.filter((x) => x !== 'reverse')) {
+    // Not the reverse proxy (its upstream is the operator's), nor an intercepted request (its
+    // target is its tunnel's: a private address is refused on the CONNECT, the connect column).
+    for (const t of TRANSPORTS.filter((x) => x !== 'reverse' && x !== 'intercept')) {
       const got = await send(t, {agent: 'parity', host: '10.1.2.3:80', path: '/'})
       assert.equal(got.status, 403, `private address through ${t}`)
       reasons.add(got.reason)
@@ -157,6 +220,14 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
   it('an exhausted budget is a 429 data_budget on every transport, the reverse proxy included', async () => {
     for (const t of TRANSPORTS) {
       const agent = `capped-${t}`
+      if (t === 'intercept') {
+        // The CONNECT spends one request, the first inner request the second; the next inner request is over.
+        const [first, second] = await intercepted([{agent, host: target(t), path: '/kib'}, {agent, host: target(t), path: '/kib'}])
+        assert.deepEqual(first, {status: 200, reason: undefined, receipt: undefined}, 'the first inner request passes')
+        assert.deepEqual({status: second!.status, reason: second!.reason}, {status: 429, reason: 'data_budget'}, 'budget through intercept')
+        blocked.push({transport: t, trigger: 'budget'})
+        continue
+      }
       const first = await send(t, {agent, host: target(t), path: '/kib'})
       assert.ok(first.reason === undefined, `the first request of ${agent} passes (got ${first.status} ${first.reason})`)
       await cell('budget', t, {agent, host: target(t), path: '/kib'}, {status: 429, reason: 'data_budget'})
@@ -166,8 +237,57 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
   it('audit mode (enforce: false): a secret in a header passes every transport, recorded as would-block', async () => {
     for (const t of TRANSPORTS) {
       const got = await send(t, {agent: 'auditor', host: target(t), path: '/kib', headers: {Authorization: `Bearer ${AWS_KEY}`}})
-      assert.deepEqual(got, {status: t === 'websocket' ? 101 : 200, reason: undefined}, `audit mode through ${t}`)
+      assert.deepEqual({status: got.status, reason: got.reason}, {status: t === 'websocket' ? 101 : 200, reason: undefined}, `audit mode through ${t}`)
       auditPassed.push(t)
+    }
+  })
+
+  it('a granted one-use exception lets one request through on every transport, then the block stands again', async () => {
+    for (const t of TRANSPORTS) {
+      const host = target(t).split(':')[0]!
+      const g = await admin('POST', '/api/v1/exceptions', JSON.stringify({host, pattern: 'fixture token', uses: 1, expires_in_seconds: 3600, granted_by: 'parity', reason: `gate parity ${t}`}))
+      assert.equal(g.status, 201, g.body)
+      const r: Request = {agent: `excepted-${t}`, host: target(t), path: '/kib', headers: {Authorization: `Bearer ${FIXTURE_TOKEN}`}}
+      const used = await send(t, r)
+      assert.deepEqual({status: used.status, reason: used.reason}, {status: t === 'websocket' ? 101 : 200, reason: undefined}, `the exception waives the block once through ${t}`)
+      await cell('exception used up', t, r, {status: 403, reason: 'dlp_match'})
+    }
+  })
+
+  it('a session the airlock holds at hard: writes refused with airlock_active on every transport, reads pass where a transport is read-only', async () => {
+    const agent = 'held'
+    const key = encodeURIComponent(`${agent}|127.0.0.1`)
+    // The session exists once it sent a request; the operator moves it to hard (the session API
+    // allows ten moves a minute, so one session is held for every transport).
+    assert.equal((await send('fetch', {agent, host: target('fetch'), path: '/kib'})).status, 200)
+    const moved = await admin('POST', `/api/v1/sessions/${key}/airlock`, '{"tier":"hard"}')
+    assert.equal(moved.status, 200, moved.body)
+    try {
+      for (const t of TRANSPORTS) {
+        if (t === 'fetch') {
+          // /fetch is a read (a GET the proxy makes itself): hard lets reads through (OP §6 item 3).
+          const read = await send(t, {agent, host: target(t), path: '/kib'})
+          assert.deepEqual({status: read.status, reason: read.reason}, {status: 200, reason: undefined}, 'a read through fetch at hard')
+          continue
+        }
+        // A write where the transport carries one; CONNECT and the handshake are refused whatever they carry.
+        await cell('airlock hard', t, {agent, host: target(t), path: '/echo', method: 'POST', body: 'x'}, {status: 403, reason: 'airlock_active'})
+      }
+    } finally {
+      // Released: the hold also follows the client address of unbound identities (issue 37).
+      assert.equal((await admin('POST', `/api/v1/sessions/${key}/airlock`, '{"tier":"none"}')).status, 200)
+    }
+  })
+
+  it('a secret split across two requests of one session is cross_request_deny on every transport that carries it', async () => {
+    // Not CONNECT (a tunnel names a host only, which cannot carry an upper-case key's fragments;
+    // the intercept column sends them inside the tunnel), nor the /ws handshake (its row skips the
+    // stage: each message is admitted by the relay).
+    for (const t of TRANSPORTS.filter((x) => x !== 'connect' && x !== 'websocket')) {
+      const agent = `split-${t}`
+      const first = await send(t, {agent, host: target(t), path: '/kib?a=AKIAIOSF'})
+      assert.deepEqual({status: first.status, reason: first.reason}, {status: 200, reason: undefined}, `the first half passes through ${t}`)
+      await cell('cross-request fragments', t, {agent, host: target(t), path: '/kib?a=ODNN7REALKEY'}, {status: 403, reason: 'cross_request_deny'})
     }
   })
 
@@ -179,9 +299,11 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
       const on = await until(async () => (last = await send('fetch', {agent: 'parity', host: target('fetch'), path: '/kib'})).reason === 'kill_switch_active', 3000)
       assert.ok(on, `kill switch not on within 3 s: ${JSON.stringify(last)}`)
       blocked.push({transport: 'fetch', trigger: 'kill switch (probe)'})
+      // An intercepted request: its tunnel's CONNECT is refused before any request rides in it.
       for (const t of TRANSPORTS) {
         const got = await send(t, {agent: 'parity', host: target(t), path: '/kib'})
         assert.equal(got.reason, 'kill_switch_active', `kill switch through ${t}`)
+        assert.match(got.receipt ?? '', /^[0-9A-HJKMNP-TV-Z]{26}$/, `the kill-switch block names its receipt through ${t}`)
         blocked.push({transport: t, trigger: 'kill switch'})
       }
     } finally {

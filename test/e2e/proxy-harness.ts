@@ -340,11 +340,14 @@ export async function openTunnel(proxyPort: number, upstreamPort: number): Promi
   return {socket, received: () => got, closed}
 }
 
-/** A CONNECT tunnel to `target`, then TLS over it trusting `ca` (ALPN http/1.1). */
-export async function tlsThroughProxy(proxyPort: number, target: string, ca: string, servername?: string): Promise<tls.TLSSocket> {
+/**
+ * A CONNECT tunnel to `target` (with `headers` on the CONNECT), then TLS over it trusting `ca`
+ * (ALPN http/1.1). A refused CONNECT rejects with an error carrying its `status` and `headers`.
+ */
+export async function tlsThroughProxy(proxyPort: number, target: string, ca: string, servername?: string, headers?: Record<string, string>): Promise<tls.TLSSocket> {
   const raw = await new Promise<net.Socket>((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false})
-    req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT ${res.statusCode}`))))
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false, ...(headers !== undefined ? {headers} : {})})
+    req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : (socket.destroy(), reject(Object.assign(new Error(`CONNECT ${res.statusCode}`), {status: res.statusCode, headers: res.headers})))))
     req.once('error', reject)
     req.end()
   })

@@ -19,7 +19,9 @@ export const forwardedHeaderDlpStage: Stage = {
         rec.record(blockDecision(ctx.core, ctx.b, ctx.shown, {stage: 'header_dlp', layer: 'dlp_header', reason: 'dlp_match', detail, status: 0, enforced: false}))
         return false
       }
-      if (rec.waive({layer: 'dlp_header', reason: 'dlp_match', findings: r.matches})) return false
+      // Waived as header DLP, like every other transport's (the exception step knows no
+      // `dlp_header` label: the handshake's blocks were never waived before the parity test).
+      if (rec.waive({layer: 'header_dlp', reason: 'dlp_match', findings: r.matches})) return false
       ctx.block('header_dlp', 'dlp_header', detail, 403, 'dlp_match')
       return true
     }
