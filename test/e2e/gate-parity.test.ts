@@ -15,6 +15,8 @@ import WebSocket, {WebSocketServer} from 'ws'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {runCli} from '../helpers/cli.js'
+import {learnLockLines} from '../helpers/lock-roster.js'
+import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
 import {makeSelfSignedCert, rawExchange, rawHttp, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type RunningProxy, type Upstream, writeReceiptKeys} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
@@ -55,6 +57,10 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
   let proxy: RunningProxy
   let reversePort = 0
   let dir = ''
+  /** The proxy a cell goes through: the main one, or the one under live contracts. */
+  let on: {proxy: RunningProxy; reversePort: number}
+  let locked: {proxy: RunningProxy; reversePort: number; evidence: string; pub: string}
+  const lockedBlocks: Transport[] = []
 
   before(async () => {
     up = await startHttpUpstream()
@@ -94,10 +100,36 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
       {dir, env: {SSL_CERT_FILE: tlsMaterial.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']},
     )
     reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
+    on = {proxy, reversePort}
+    // A second proxy with live contracts (learn_lock): shop-agent has a promoted contract, an
+    // agent with none is denied unless listed in unlocked_agents. Its receipts are signed with the
+    // lab's roster key.
+    const lab = makeLab()
+    const promoted = cli(promoteArgs(lab, writeCandidate(lab, 'cand', 1, 'ci-compile', 'enforce').file, ['--environment-id', 'prod']))
+    assert.equal(promoted.code, 0, promoted.stderr)
+    const lockedDir = tempDir('pipelock-parity-locked-')
+    const lockedProxy = await startProxy(
+      [
+        'forward_proxy:', '  enabled: true',
+        'websocket_proxy:', '  enabled: true',
+        'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+        'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`, '  passthrough_domains: ["127.0.0.1"]',
+        'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(lockedDir, 'evidence'))}`,
+        `  signing_key_path: ${JSON.stringify(path.join(lab.ks, 'agents', 'receipt-signing', 'id_ed25519'))}`,
+        ...learnLockLines(lab.store, lab.roster, lab.fp),
+        '  unlocked_agents: [someone-else]',
+      ].join('\n') + '\n',
+      {dir: lockedDir, env: {SSL_CERT_FILE: tlsMaterial.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']},
+    )
+    locked = {
+      proxy: lockedProxy, reversePort: Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(lockedProxy.stderr())![1]),
+      evidence: path.join(lockedDir, 'evidence'), pub: path.join(lab.ks, 'agents', 'receipt-signing', 'id_ed25519.pub'),
+    }
   })
 
   after(async () => {
     await proxy?.stop()
+    await locked?.proxy.stop()
     await up?.close()
     await tlsUp?.close()
     wsUp?.server.closeAllConnections()
@@ -112,7 +144,7 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
   async function intercepted(rs: readonly Request[]): Promise<Outcome[]> {
     let s: Awaited<ReturnType<typeof tlsThroughProxy>>
     try {
-      s = await tlsThroughProxy(proxy.port, `localhost:${tlsUp.port}`, ca, 'localhost', {'X-Pipelock-Agent': rs[0]!.agent})
+      s = await tlsThroughProxy(on.proxy.port, `localhost:${tlsUp.port}`, ca, 'localhost', {'X-Pipelock-Agent': rs[0]!.agent})
     } catch (e) {
       const {status, headers} = e as {status?: number; headers?: http.IncomingHttpHeaders}
       if (status === undefined) throw e
@@ -141,13 +173,13 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
     }
     switch (t) {
       case 'forward':
-        return await http1(proxy.port, `http://${r.host}${r.path}`, true)
+        return await http1(on.proxy.port, `http://${r.host}${r.path}`, true)
       case 'fetch':
-        return await http1(proxy.port, `/fetch?url=${encodeURIComponent(`http://${r.host}${r.path}`)}`, false)
+        return await http1(on.proxy.port, `/fetch?url=${encodeURIComponent(`http://${r.host}${r.path}`)}`, false)
       case 'connect': {
         // A tunnel names a host and port only: the trigger rides in the host or the headers.
         const lines = [`CONNECT ${r.host} HTTP/1.1`, `Host: ${r.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
-        const raw = await rawExchange(proxy.port, lines.join('\r\n') + '\r\n\r\n', {untilHeaders: true})
+        const raw = await rawExchange(on.proxy.port, lines.join('\r\n') + '\r\n\r\n', {untilHeaders: true})
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0)
         const reason = /\r\nX-Pipelock-Block-Reason: ([^\r]+)/i.exec(raw)?.[1]
         return {status, reason, receipt: /\r\nX-Pipelock-Block-Reason-Receipt: ([^\r]+)/i.exec(raw)?.[1]}
@@ -155,10 +187,10 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
       case 'intercept':
         return (await intercepted([r]))[0]!
       case 'reverse':
-        return await http1(reversePort, r.path, true)
+        return await http1(on.reversePort, r.path, true)
       case 'websocket':
         return await new Promise<Outcome>((resolve, reject) => {
-          const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://${r.host}${r.path}`)}`, {headers})
+          const ws = new WebSocket(`ws://${on.proxy.addr}/ws?url=${encodeURIComponent(`ws://${r.host}${r.path}`)}`, {headers})
           ws.once('open', () => {
             ws.close()
             resolve({status: 101, reason: undefined})
@@ -291,6 +323,23 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
     }
   })
 
+  it('a contract default deny (live contracts, an agent with none) is contract_default_deny on every transport', async () => {
+    on = locked
+    try {
+      for (const t of TRANSPORTS) {
+        // An intercepted request's agent is its tunnel's: the CONNECT that opens it is refused first.
+        const got = await send(t, {agent: 'stranger', host: target(t), path: '/kib'})
+        assert.deepEqual({status: got.status, reason: got.reason}, {status: 403, reason: 'contract_default_deny'}, `contract default deny through ${t}`)
+        lockedBlocks.push(t)
+      }
+      // An agent listed as unlocked is scanner-only: it passes.
+      const unlocked = await send('forward', {agent: 'someone-else', host: target('forward'), path: '/kib'})
+      assert.equal(unlocked.status, 200)
+    } finally {
+      on = {proxy, reversePort}
+    }
+  })
+
   it('kill switch on: every transport refuses with kill_switch_active', async () => {
     const sentinel = path.join(dir, 'kill-switch')
     writeFileSync(sentinel, '')
@@ -335,5 +384,22 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
     const first = [...perRequest.values()].map((rs) => rs[0]!)
     assert.equal(first.filter((r) => r.verdict === 'block').length, blocked.length, 'one block Decision per blocked request')
     assert.equal(first.filter((r) => r.verdict === 'warn').length, auditPassed.length, 'one would-block Decision per audit-mode request')
+  })
+
+  it('under live contracts too: one Decision per request, in a chain that verifies', async () => {
+    await locked.proxy.stop()
+    const v = runCli(['verify-receipt', '--chain', locked.evidence, '--key', locked.pub, '--json'])
+    assert.equal(v.status, 0, v.stdout + v.stderr)
+    assert.equal(JSON.parse(v.stdout).valid, true)
+    const records = readdirSync(locked.evidence)
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(path.join(locked.evidence, f), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as {type: string; detail: {action_record?: Record<string, string>}})
+      .filter((e) => e.type === 'action_receipt')
+      .map((e) => e.detail.action_record!)
+      .filter((r) => r.request_id !== undefined)
+    const ids = records.map((r) => r.request_id)
+    assert.equal(new Set(ids).size, ids.length, 'requests with more than one Decision')
+    assert.equal(records.filter((r) => r.verdict === 'block' && r.layer === 'contract').length, lockedBlocks.length, 'one contract block Decision per transport')
   })
 })
