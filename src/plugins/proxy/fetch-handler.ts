@@ -25,6 +25,7 @@ import {recordBytes} from './relay/data-budget.js'
 import {extractFetchTarget} from './relay/query-target.js'
 import {attachMediation} from './relay/mediation.js'
 import {answerUpstreamDenial} from './relay/upstream-denial.js'
+import {settleResponseScan} from './relay/response-scan.js'
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
 
@@ -142,18 +143,10 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
     decision = r.action === 'strip' ? {action: 'strip', matches: decision.matches, content: r.content} : {action: 'allow', matches: decision.matches}
     if (r.action === 'allow') hitlAllowed = true
   }
-  if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection')
-  if (decision.action === 'strip') {
-    content = decision.content
-    if (t !== null) ps!.strip(t, shown)
-  }
-  if (decision.action === 'warn') {
-    const names = [...new Set(decision.matches.map((m) => m.pattern))]
-    if (t !== null && ps!.warn(t, `response injection: ${names.join(', ')}`, host, false, shown) !== null) {
-      return block('response', 'response_scan', `response contains injection: ${names.join(', ')} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection')
-    }
-    core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: names, request_id: b.requestId, agent: b.agent})
-  }
+  // The verdict settled as the forward exchange settles it (relay/response-scan.ts).
+  const settled = settleResponseScan({core, b, sessions: ps, session: t, host, shown, block}, decision)
+  if (settled === null) return
+  if (settled.stripped !== undefined) content = settled.stripped
   // Hidden content (comments, scripts, styles, hidden elements) is scanned on its own (§4.1 step 19).
   const hidden = isHtml ? createHiddenExtractor().hidden(text) : ''
   let hiddenHit = false

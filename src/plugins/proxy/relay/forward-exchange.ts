@@ -27,6 +27,7 @@ import {requestWithRedirects, type UpstreamResponse} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
 import {attachMediation} from './mediation.js'
 import {answerUpstreamDenial} from './upstream-denial.js'
+import {settleResponseScan} from './response-scan.js'
 
 /**
  * What differs when another transport runs this pipeline (TLS interception, transports.md
@@ -152,19 +153,11 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   {
     const suppress = suppression.for('response', rawTarget)
     const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
-    if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
-    if (decision.action === 'strip') {
-      out = Buffer.from(decision.content, 'utf8')
-      if (t !== null) ps!.strip(t, shown)
-    }
-    if (decision.action === 'warn') {
-      const names = [...new Set(decision.matches.map((x) => x.pattern))]
-      if (t !== null && ps!.warn(t, `response injection: ${names.join(', ')}`, upHost, false, shown) !== null) {
-        return block('response', 'response_scan', `response contains injection: ${names.join(', ')} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
-      }
-      core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: names, request_id: b.requestId, agent: b.agent})
-    }
-    if (decision.action !== 'allow') exposure = 'prompt_injection'
+    // No operator channel here: `ask` comes back as `block` (approverAvailable unset).
+    const settled = settleResponseScan({core, b, sessions: ps, session: t, host: upHost, shown, block}, decision as Exclude<typeof decision, {action: 'ask'}>)
+    if (settled === null) return
+    if (settled.stripped !== undefined) out = Buffer.from(settled.stripped, 'utf8')
+    if (settled.finding) exposure = 'prompt_injection'
   }
   if (t !== null) ps!.exposure(t, shown, upHost, exposure)
   record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))

@@ -1,0 +1,53 @@
+/**
+ * The response-injection verdict of a buffered body (response_scanning, runtime §4.1 steps 18–19),
+ * settled the same way by /fetch and the forward exchange (forward and intercepted requests):
+ * a block is answered; a strip is counted against the session; a warn is upgraded to a block at
+ * the session's escalation level, or logged. The reverse proxy answers the operator's own service
+ * by its own rules (transports §4.4 step 8: block and ask replace the response even in audit mode).
+ */
+import type {ResponseDecision} from '../../scanner/index.js'
+import type {DecisionBase, ProxyCore} from '../core.js'
+import type {BlockAnswer} from '../request-gate.js'
+import type {ProxySessions, RequestSession} from '../session-gate.js'
+
+/** The forward proxy's text for a response-injection block (/fetch answers its JSON instead). */
+export const RESPONSE_INJECTION_TEXT = 'blocked: response contains injection'
+
+export interface ResponseScanSubject {
+  readonly core: Pick<ProxyCore, 'audit'>
+  readonly b: Pick<DecisionBase, 'requestId' | 'agent'>
+  readonly sessions: ProxySessions | null
+  readonly session: RequestSession | null
+  /** The host the session scores a warn against. */
+  readonly host: string
+  /** The target as it appears in logs. */
+  readonly shown: string
+  readonly block: BlockAnswer
+}
+
+/**
+ * Settles `decision` (not `ask`: a transport with an operator channel holds it first). Null when
+ * the response was blocked (answered through `block`); otherwise the stripped content, if any,
+ * and whether anything was found (the session's exposure reads it).
+ */
+export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<ResponseDecision, {action: 'ask'}>): {readonly stripped?: string; readonly finding: boolean} | null {
+  const {sessions: ps, session: t} = s
+  if (decision.action === 'block') {
+    s.block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, RESPONSE_INJECTION_TEXT)
+    return null
+  }
+  if (decision.action === 'strip') {
+    if (t !== null) ps!.strip(t, s.shown)
+    return {stripped: decision.content, finding: true}
+  }
+  if (decision.action === 'warn') {
+    const names = [...new Set(decision.matches.map((m) => m.pattern))]
+    if (t !== null && ps!.warn(t, `response injection: ${names.join(', ')}`, s.host, false, s.shown) !== null) {
+      s.block('response', 'response_scan', `response contains injection: ${names.join(', ')} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection', undefined, RESPONSE_INJECTION_TEXT)
+      return null
+    }
+    s.core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: s.shown, patterns: names, request_id: s.b.requestId, agent: s.b.agent})
+    return {finding: true}
+  }
+  return {finding: false}
+}
