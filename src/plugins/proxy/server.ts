@@ -550,7 +550,7 @@ export class ProxyServer implements ProxyCore {
         sendTextError(res, 400, 'invalid URL')
         return
       }
-      this.run(res, handleForward(this, req, res, this.base(req, 'forward'), target))
+      this.run(res, handleForward(this, {req, res, b: this.base(req, 'forward'), target}))
       return
     }
     if (!originForm) {

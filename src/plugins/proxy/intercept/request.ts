@@ -97,7 +97,7 @@ export function handleInterceptedRequest(core: ProxyCore, t: TunnelContext, req:
     return sendTextError(w, denied.status, denied.text, denied.headers)
   }
   const h2 = 'stream' in req
-  void handleForward(core, r, w, b, target, {
+  void handleForward(core, {req: r, res: w, b, target}, {
     upstream: t.interceptor.upstream,
     followRedirects: false,
     responseCap: {bytes: t.interceptor.maxResponseBytes, status: 403, layer: 'tls_response_blocked', detail: 'response too large for scanning'},

@@ -23,11 +23,12 @@ import {runGate} from '../gate/run-gate.js'
 import {hostOfUrl} from '../session-gate.js'
 import {RequestSuppression} from '../suppression.js'
 import {hintHeader} from '../hints.js'
-import {requestWithRedirects, type UpstreamResponse} from '../upstream.js'
+import {requestWithRedirects} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
 import {attachMediation} from './mediation.js'
 import {answerUpstreamDenial} from './upstream-denial.js'
 import {settleResponseScan} from './response-scan.js'
+import type {ResponseRelay} from './response-relay.js'
 
 /**
  * What differs when another transport runs this pipeline (TLS interception, transports.md
@@ -46,7 +47,16 @@ export interface ForwardOptions {
   readonly hasBody?: boolean
 }
 
-export async function handleForward(core: ProxyCore, req: IncomingMessage, res: ServerResponse, b: DecisionBase, rawTarget: string, opts: ForwardOptions = {}): Promise<void> {
+/** One absolute-URI exchange: the agent's request and response, its Decision base, the target as sent. */
+export interface ForwardExchange {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly b: DecisionBase
+  readonly target: string
+}
+
+export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: ForwardOptions = {}): Promise<void> {
+  const {req, res, b, target: rawTarget} = x
   const snap = snapshotFor(core, b)
   const cfg = snap.config
   const warnings: string[] = []
@@ -117,10 +127,11 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   const media = mediaSettingsFromConfig(cfg.media_policy)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
   const upHost = t !== null ? hostOfUrl(up.finalUrl) : ''
-  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, shown, warnings, record)
+  const relay: ResponseRelay = {core, res, b, up, shown, warnings, record}
+  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
-    return await relaySse(core, res, b, up, shown, warnings, record, t, suppression.for('sse', rawTarget))
+    return await relaySse(relay, t, suppression.for('sse', rawTarget))
   }
   // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
   // Content-Type is chosen by the server, so it decides nothing about scanning.
@@ -168,7 +179,8 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
 }
 
 /** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
-async function relayStream(core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown): Promise<void> {
+async function relayStream(r: ResponseRelay): Promise<void> {
+  const {core, res, b, up, shown, warnings, record} = r
   const snap = snapshotFor(core, b)
   const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
   // Recorded when the decision is made, before the first byte is answered (bytes = the declared length).

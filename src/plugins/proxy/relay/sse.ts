@@ -2,21 +2,18 @@
  * Server-sent events relayed to the agent (§7.1), shared by the forward exchange and the reverse
  * proxy: each event assembled, response-scanned and flushed as soon as it is complete.
  */
-import type {ServerResponse} from 'node:http'
 import type {Suppressor} from '../../scanner/index.js'
 import {budgetBytes, budgetKey} from '../agent-budget.js'
 import {redactUrl} from '../block.js'
-import {allowDecision, blockDecision, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
-import type {Decision} from '../decision.js'
+import {allowDecision, blockDecision, snapshotFor} from '../core.js'
 import {inboundResponseHeaders} from '../header-hygiene.js'
 import type {RequestSession} from '../session-gate.js'
-import type {UpstreamResponse} from '../upstream.js'
 import {recordBytes} from './data-budget.js'
+import type {ResponseRelay} from './response-relay.js'
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
-export async function relaySse(
-  core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown, t: RequestSession | null, suppress?: Suppressor,
-): Promise<void> {
+export async function relaySse(r: ResponseRelay, t: RequestSession | null, suppress?: Suppressor): Promise<void> {
+  const {core, res, b, up, shown, warnings, record} = r
   const snap = snapshotFor(core, b)
   const sse = snap.scanner.sseStream(suppress)
   const decoder = new TextDecoder('utf-8')

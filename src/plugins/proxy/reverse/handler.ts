@@ -22,6 +22,7 @@ import {RequestRecord} from '../request-gate.js'
 import type {RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
+import type {ResponseRelay} from '../relay/response-relay.js'
 import type {UpstreamResponse} from '../upstream.js'
 import {reverseTarget, type ReverseUpstream} from './url.js'
 
@@ -169,14 +170,14 @@ async function respond(
   if (av && media.enabled) {
     const m = applyMediaPolicy(media, contentType, Buffer.alloc(0))
     if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
-    return streamUnchanged(core, res, b, up, shown, warnings, record, hopHeaders)
+    return streamUnchanged({core, res, b, up, shown, warnings, record}, hopHeaders)
   }
-  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged(core, res, b, up, shown, warnings, record, hopHeaders)
+  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({core, res, b, up, shown, warnings, record}, hopHeaders)
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
     delete sseHeaders['content-length']
-    return await relaySse(core, res, b, {...up, headers: sseHeaders}, shown, warnings, record, t)
+    return await relaySse({core, res, b, up: {...up, headers: sseHeaders}, shown, warnings, record}, t)
   }
   const isImage = mediaType.startsWith('image/')
   const cap = isImage && media.enabled ? media.maxImageBytes : REVERSE_RESPONSE_SCAN_BYTES
@@ -226,10 +227,8 @@ async function respond(
   return pass(up.statusCode, out, headers)
 }
 
-async function streamUnchanged(
-  core: ProxyCore, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[], record: (d: Decision) => unknown,
-  headers: Record<string, string | string[]>,
-): Promise<void> {
+async function streamUnchanged(r: ResponseRelay, headers: Record<string, string | string[]>): Promise<void> {
+  const {core, res, b, up, shown, warnings, record} = r
   const declared = Number(up.headers['content-length'] ?? 0)
   record(allowDecision(core, b, shown, up.statusCode, Number.isFinite(declared) ? declared : 0, warnings))
   res.writeHead(up.statusCode, headers)

@@ -1,0 +1,23 @@
+/**
+ * A response on its way to the agent, as the shared relay functions take it (SSE, streamed and
+ * buffered bodies): one object instead of seven positional parameters.
+ */
+import type {ServerResponse} from 'node:http'
+import type {DecisionBase, ProxyCore} from '../core.js'
+import type {Decision} from '../decision.js'
+import type {UpstreamResponse} from '../upstream.js'
+
+export interface ResponseRelay {
+  readonly core: ProxyCore
+  /** The agent's response. */
+  readonly res: ServerResponse
+  readonly b: DecisionBase
+  /** What the upstream answered. */
+  readonly up: UpstreamResponse
+  /** The target as it appears in logs and Decisions. */
+  readonly shown: string
+  /** `action: warn` DLP patterns of the request; the Decision carries them. */
+  readonly warnings: string[]
+  /** The request's one record step (RequestRecord.record). */
+  readonly record: (d: Decision) => unknown
+}
