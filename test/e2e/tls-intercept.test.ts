@@ -371,3 +371,36 @@ describe('wss:// inside an intercepted tunnel, with the WebSocket proxy on', {ti
     assert.equal((JSON.parse(c.reason) as {block_reason: string}).block_reason, 'dlp_match')
   })
 })
+
+describe('the kill switch inside an intercepted tunnel honours allowlist_ips (transports §2.9 step 5)', {timeout: 60_000}, () => {
+  let dir: string
+  let up: Upstream
+  let proxy: RunningProxy
+  let ca: string
+
+  before(async () => {
+    dir = tempDir('pl-intercept-ks-')
+    const upTls = makeSelfSignedCert(dir)
+    up = await startHttpsUpstream(upTls)
+    const intercepting = interceptingWebSocketConfig(dir)
+    ca = intercepting.ca
+    // The switch is on from the start; the test client (127.0.0.1) is allowlisted.
+    const config = intercepting.config + ['kill_switch:', '  enabled: true', '  allowlist_ips: ["127.0.0.1/32"]'].join('\n') + '\n'
+    proxy = await startProxy(config, {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
+  })
+
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('an allowlisted client\'s inner request passes like its CONNECT did (the kill-switch stage, not a check of its own)', async () => {
+    const s = await tlsThroughProxy(proxy.port, `localhost:${up.port}`, ca)
+    try {
+      const raw = await exchange(s, `GET /kib HTTP/1.1\r\nHost: localhost:${up.port}\r\nConnection: close\r\n\r\n`)
+      assert.match(raw, /^HTTP\/1\.1 200 /)
+    } finally {
+      s.destroy()
+    }
+  })
+})
