@@ -11,7 +11,7 @@ import {matrixStages, renderStageMatrix} from '../../../src/plugins/proxy/gate/m
 import {STAGE_ORDER} from '../../../src/plugins/proxy/gate/order.js'
 import {isSkip, rowStages, runStagesSync} from '../../../src/plugins/stages/index.js'
 import {mcpError} from '../../../src/plugins/mcp/jsonrpc/errors.js'
-import {call, runtimeFor, Session} from './helpers.js'
+import {AWS_KEY, call, runtimeFor, Session} from './helpers.js'
 
 test('every MCP transport row names every stage of the MCP order, each run or skipped with a reason', () => {
   assert.equal(new Set(MCP_STAGE_ORDER).size, MCP_STAGE_ORDER.length)
@@ -77,4 +77,28 @@ test('recipe: a trivial MCP stage refusing tools/call "delete" runs in its place
   assert.deepEqual(ran, ['content', 'tool_policy'])
   assert.equal(no.decision?.layer, 'trivial')
   assert.deepEqual(no.decision?.findings, ['delete refused by the trivial stage'])
+})
+
+const ALLOWED = '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed'
+const ONE_OFF = '0x5aaeb6053f3e94c9b9b09f33669435e7ef1beaed'
+const LOOKALIKE = 'address:ETH address 0x5aaeb6...1beaed resembles allowlisted 0x5aaeb6...1beaed: first 4 and last 4 payload characters match, middle differs (possible address poisoning)'
+
+test('address stage: a lookalike in the params is a content finding merged into the strictest action', () => {
+  const addr = (action: string) => ({address_protection: {enabled: true, action, allowed_addresses: [ALLOWED]}})
+  for (const transport of ['mcp_stdio', 'mcp_http_listener'] as const) {
+    const s = new Session(runtimeFor(addr('block')), transport)
+    assert.equal(s.req(call(1, 'pay', {to: ALLOWED})).verdict, 'allow')
+    const d = s.req(call(2, 'pay', {to: ONE_OFF}))
+    assert.deepEqual([d.verdict, d.stage, d.layer, d.reason, d.pattern, d.severity, d.findings], ['block', 'content', 'mcp_input_scanning', 'dlp_match', LOOKALIKE, 'high', [LOOKALIKE]], transport)
+    assert.equal(d.answer, '{"jsonrpc":"2.0","id":2,"error":{"code":-32001,"message":"pipelock: request blocked by MCP input scanning","data":{"block_reason":"dlp_match"}}}')
+    // A DLP finding in the same call comes first in the reasons and names the receipt pattern.
+    const both = s.req(call(3, 'pay', {to: ONE_OFF, note: AWS_KEY}))
+    assert.equal(both.reason, 'dlp_match')
+    assert.equal(both.findings.at(-1), LOOKALIKE)
+    assert.notEqual(both.pattern, LOOKALIKE)
+  }
+  const w = new Session(runtimeFor(addr('warn'))).req(call(1, 'pay', {to: ONE_OFF}))
+  assert.deepEqual([w.verdict, w.findings, w.forward !== null], ['warn', [LOOKALIKE], true])
+  // Off (the default): the same call is not looked at.
+  assert.equal(new Session(runtimeFor({})).req(call(1, 'pay', {to: ONE_OFF})).verdict, 'allow')
 })

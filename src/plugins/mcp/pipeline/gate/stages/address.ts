@@ -15,8 +15,9 @@ export const addressStage: McpGateStage = {
   id: 'address',
   run(ctx) {
     const checker = ctx.mcp.deps.scanner.address
+    if (checker == null) return false
     const params = ctx.frame.error === null && isObject(ctx.frame.value) ? ctx.frame.value.get('params') : undefined
-    if (checker == null || params === undefined || params === null) return false
+    if (params === undefined || params === null) return false
     const r = checker.check(goJson(params))
     if (r.action === null) return false
     const first = r.findings.find((f) => f.action === r.action) ?? r.findings[0]!
