@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {after, describe, it} from 'node:test'
+import {afterEach, describe, it} from 'node:test'
 import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
 import {buildLockRoster, learnLockLines} from '../helpers/lock-roster.js'
 import {cliIn, succeeded} from '../helpers/cli.js'
@@ -49,8 +49,28 @@ function config(name: string, recorder: string, lock: boolean): string {
   return file
 }
 
-const wrap = (cfg: string, extra: string[]): Promise<WrappedClient> =>
-  wrapMcpProxy(['--config', cfg, ...extra, '--', process.execPath, FIXTURE], {PATH: process.env.PATH ?? '', ...env})
+/** Every wrap a test opened; closed after each test whether its assertions passed or not. */
+const opened = new Set<WrappedClient>()
+
+async function wrap(cfg: string, extra: string[]): Promise<WrappedClient> {
+  const w = await wrapMcpProxy(['--config', cfg, ...extra, '--', process.execPath, FIXTURE], {PATH: process.env.PATH ?? '', ...env})
+  const tracked: WrappedClient = {
+    ...w,
+    close: async () => {
+      opened.delete(tracked)
+      await w.close()
+    },
+  }
+  opened.add(tracked)
+  return tracked
+}
+
+/** Closes every wrap still open (a close after a failed assertion must not hide that failure). */
+async function closeAll(): Promise<void> {
+  const all = [...opened]
+  opened.clear()
+  await Promise.allSettled(all.map((w) => w.close()))
+}
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms
@@ -73,10 +93,7 @@ function actionRecords(recorder: string): Array<Record<string, unknown>> {
 }
 
 describe('mcp proxy --agent: profile, budget, capture and contract of that agent', {timeout: 240_000}, () => {
-  let live: WrappedClient | undefined
-  after(async () => {
-    await live?.close()
-  })
+  afterEach(closeAll)
 
   it('an unknown agent is refused with one line naming the profiles there are', () => {
     fp = buildLockRoster(pipelock, ks, path.join(dir, 'root.json'), rosterFile)
@@ -126,14 +143,13 @@ describe('mcp proxy --agent: profile, budget, capture and contract of that agent
     ok(pipelock(['learn', 'ratify', '--candidate', cand, '--out', ratified, '--keystore', ks, '--compile-key-agent', 'ci-compile', '--receipt-key-agent', 'receipt-signing', '--accept-low-confidence']), 'ratify')
     ok(pipelock(['learn', 'promote', '--contract-store', store, '--roster', rosterFile, '--keystore', ks, '--roster-root-fingerprint', fp, '--activation-key', 'ops-alice', '--candidate', ratified, '--selector', 'billing', '--environment-id', 'prod']), 'promote')
     const recorder = path.join(dir, 'live-recorder')
-    live = await wrap(config('live', recorder, true), ['--agent', 'billing'])
+    const live = await wrap(config('live', recorder, true), ['--agent', 'billing'])
     assert.match(live.stderr(), /learn_lock: mode=live store=\S+ generation=1 manifest=sha256:[0-9a-f]{64} \(server "node", agent "billing"\)/)
     assert.deepEqual((await live.client.callTool({name: 'echo', arguments: {text: 'in contract'}})).content, [{type: 'text', text: 'in contract'}])
     const d = await rejection(live.client.callTool({name: 'write_file', arguments: {path: '/tmp/x'}}))
     assert.equal(d.code, -32006)
     assert.equal((d.data as Record<string, unknown>).block_reason, 'contract_default_deny')
     await live.close()
-    live = undefined
     const receipts = actionRecords(recorder)
     assert.deepEqual(receipts.map((r) => [r.target, r.verdict, r.actor]), [['echo', 'allow', 'billing'], ['write_file', 'block', 'billing']])
     // the default agent has no contract selected: while contracts are live it is denied (issue 37)…

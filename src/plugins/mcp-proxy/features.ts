@@ -49,6 +49,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'a2a_scanning',
   // envelope-redaction Part II: tools/call params.arguments rewritten before the content scan (mcp/pipeline/request.ts).
   'redaction',
+  // scanners-extra §4.4, mcp.md §4.2: wallet addresses in a request's params (the MCP gate's
+  // `address` stage, mcp/pipeline/gate/stages/address.ts), merged into the strictest action.
+  'address_protection',
   // containment.md §3: the stdio child's file writes (file-sentry.ts; not with --sandbox, as the reference).
   'file_sentry',
 ])

@@ -1,23 +1,58 @@
 /**
  * The stage matrix as docs/run.md and docs/architecture.md print it (a test keeps the docs equal
- * to this rendering of the live table): one row per stage in the gate's order, one column per
- * transport; `✓` runs, `–` skipped, with the reasons listed under the table.
+ * to this rendering of the live tables): one row per stage — the request gate's order, then the
+ * stages only the MCP tool-call gate has, in its order — and one column per transport, the HTTP
+ * ones (TRANSPORT_STAGES) then the MCP ones (MCP_TRANSPORT_STAGES); `✓` runs, `–` skipped, with
+ * the reasons listed under the table. The MCP columns run their stages in the MCP order, printed
+ * under the table.
  */
+import {MCP_STAGE_ORDER, MCP_TRANSPORT_STAGES, type McpStageId} from '../../mcp/index.js'
+import {isSkip} from '../../stages/index.js'
+import type {StageId} from './context.js'
+import {HTTP_SKIPS, MCP_SKIPS} from './mcp-columns.js'
 import {STAGE_ORDER} from './order.js'
-import {isSkip, TRANSPORT_STAGES} from './transport-stages.js'
+import {TRANSPORT_STAGES} from './transport-stages.js'
+
+type AnyStage = StageId | McpStageId
+
+/** Every stage of either gate: the request gate's order, then the MCP-only stages in the MCP order. */
+export function matrixStages(): readonly AnyStage[] {
+  const http = new Set<string>(STAGE_ORDER)
+  return [...STAGE_ORDER, ...MCP_STAGE_ORDER.filter((id) => !http.has(id))]
+}
 
 export function renderStageMatrix(): string {
   const transports = Object.keys(TRANSPORT_STAGES) as Array<keyof typeof TRANSPORT_STAGES>
-  const lines = [`| stage | ${transports.join(' | ')} |`, `|---|${transports.map(() => '---').join('|')}|`]
+  const mcp = Object.keys(MCP_TRANSPORT_STAGES) as Array<keyof typeof MCP_TRANSPORT_STAGES>
+  const columns = [...transports, ...mcp]
+  const lines = [`| stage | ${columns.join(' | ')} |`, `|---|${columns.map(() => '---').join('|')}|`]
   const reasons: string[] = []
-  for (const id of STAGE_ORDER) {
-    const cells = transports.map((t) => {
-      const s = TRANSPORT_STAGES[t][id]
-      if (!isSkip(s)) return '✓'
-      reasons.push(`- \`${id}\` on ${t}: ${s.skip}`)
-      return '–'
-    })
+  const across: string[] = []
+  for (const id of matrixStages()) {
+    const cells: string[] = []
+    const http = TRANSPORT_STAGES.fetch[id as StageId] !== undefined
+    for (const t of transports) {
+      const s = TRANSPORT_STAGES[t][id as StageId]
+      if (s === undefined) cells.push('–')
+      else if (!isSkip(s)) cells.push('✓')
+      else {
+        reasons.push(`- \`${id}\` on ${t}: ${s.skip}`)
+        cells.push('–')
+      }
+    }
+    if (!http) across.push(`- \`${id}\` on the HTTP transports: ${HTTP_SKIPS[id as keyof typeof HTTP_SKIPS]}`)
+    const inMcp = MCP_TRANSPORT_STAGES.mcp_stdio[id as McpStageId] !== undefined
+    for (const t of mcp) {
+      const s = MCP_TRANSPORT_STAGES[t][id as McpStageId]
+      if (s === undefined) cells.push('–')
+      else if (!isSkip(s)) cells.push('✓')
+      else {
+        reasons.push(`- \`${id}\` on ${t}: ${s.skip}`)
+        cells.push('–')
+      }
+    }
+    if (!inMcp) across.push(`- \`${id}\` on the MCP transports: ${MCP_SKIPS[id as StageId] ?? ''}`)
     lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
   }
-  return `${lines.join('\n')}\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n`
+  return `${lines.join('\n')}\n\nThe MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\nStages of one gate only:\n\n${across.join('\n')}\n`
 }

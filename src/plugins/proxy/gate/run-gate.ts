@@ -2,6 +2,7 @@
  * `runGate`: the request's stages in the one order; the first stage that answers ends it. True
  * when the request was answered (blocked), false when the transport may relay it.
  */
+import {runStages as runStagesOf} from '../../stages/index.js'
 import type {Transport} from '../decision.js'
 import type {RequestGateContext, Stage} from './context.js'
 import {stagesFor, TRANSPORT_STAGES} from './transport-stages.js'
@@ -12,11 +13,5 @@ export async function runGate(transport: Transport, ctx: RequestGateContext): Pr
   return runStages(COMPILED.get(transport)!, ctx)
 }
 
-/** Runs `stages` in their order; a synchronous stage costs no promise turn. */
-export async function runStages(stages: readonly Stage[], ctx: RequestGateContext): Promise<boolean> {
-  for (const s of stages) {
-    const r = s.run(ctx)
-    if (r === true || (r !== false && (await r))) return true
-  }
-  return false
-}
+/** Runs `stages` in their order; a synchronous stage costs no promise turn (the engine the MCP gate shares). */
+export const runStages: (stages: readonly Stage[], ctx: RequestGateContext) => Promise<boolean> = runStagesOf

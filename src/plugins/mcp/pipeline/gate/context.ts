@@ -1,0 +1,92 @@
+/**
+ * What one client→server message brings to the MCP tool-call gate (docs/architecture.md, "The
+ * gate"): `decideRequest` parses the message into this context, `runMcpGate` runs the transport's
+ * row of stages over it in the one MCP order (order.ts), and every stage reads and writes only
+ * here. A stage answers through `answer` (the block Decision with the client's JSON-RPC error),
+ * which ends the gate; a message no stage answered is forwarded, as an allow or — when the `mode`
+ * stage merged findings to `warn` — as a warn.
+ */
+import type {SyncGateStage} from '../../../stages/index.js'
+import type {RedactionSummary} from '../../../redaction/index.js'
+import {errorLine, type McpError} from '../../jsonrpc/errors.js'
+import type {McpFrame} from '../../jsonrpc/frame.js'
+import type {ChainMatch} from '../../chains/matcher.js'
+import type {PolicyVerdict} from '../../policy/compile.js'
+import type {ContentVerdict} from '../../scan/request.js'
+import type {McpDecision, McpFact, McpStage} from '../decision.js'
+import type {McpContext, RequestExtras} from '../request.js'
+import type {McpSessionEntry, McpSessionHandle} from '../session-step.js'
+
+/** The stages of the MCP tool-call gate, in the one order they run (order.ts). */
+export type McpStageId =
+  | 'kill_switch' | 'header_dlp' | 'a2a' | 'batch' | 'redaction' | 'content' | 'address' | 'tool_policy' | 'budget' | 'session_binding' | 'chain' | 'parse'
+  | 'mode' | 'session' | 'cross_request' | 'contract' | 'taint'
+
+/** The fields every Decision of this message carries (the subject: a tool call or another request). */
+export type McpDecisionBase = Pick<McpDecision, 'direction' | 'transport' | 'line' | 'id' | 'method' | 'tool' | 'args' | 'session' | 'redaction'> & {
+  readonly dlpWarnings: string[]
+  readonly notes: string[]
+  readonly facts: McpFact[]
+}
+
+/** The redaction of a tools/call's arguments, done as the frame is read (the content scan reads the result). */
+export type CallRedaction =
+  | {readonly kind: 'rewritten'; readonly frame: McpFrame; readonly summary: RedactionSummary}
+  | {readonly kind: 'blocked'; readonly reason: string}
+
+export interface McpGateContext {
+  readonly mcp: McpContext
+  readonly extras: RequestExtras
+  /** Any transport but stdio (log wording, tracking and the binding error differ, mcp.md §4.3). */
+  readonly http: boolean
+  /** Log prefix: `input: ` or `input line N: `. */
+  readonly at: string
+  /** The message as forwarded (redacted arguments when redaction rewrote them). */
+  readonly frame: McpFrame
+  readonly red: CallRedaction | null
+  /** A parsed tools/call. */
+  readonly isCall: boolean
+  readonly base: McpDecisionBase
+  readonly sess: McpSessionHandle | null
+  /** The session as entered for this message (due recovery done) once the kill switch let it in; null without sessions. */
+  entry: McpSessionEntry | null
+
+  // Written by the stages, read by the later ones and by the verdict after the gate.
+  content: ContentVerdict
+  policy: PolicyVerdict
+  /** A denial-of-wallet budget warned (no clean decay). */
+  dowWarned: boolean
+  binding: {readonly reason: string; readonly action: 'warn' | 'block'} | null
+  chain: ChainMatch | null
+  /** Address protection's finding in the params (`pattern`: `address:<explanation>` of the first finding of the winning action). */
+  address: {readonly action: 'block' | 'warn'; readonly pattern: string} | null
+  /** Every finding of the non-short-circuiting stages (content, address, policy, binding, chain). */
+  readonly reasons: string[]
+  /** The merged action of the findings once `mode` ran ('' = no finding: the all-clean path). */
+  action: string
+  /** Where a warn's findings came from (mode: chain > policy > binding > content). */
+  warnAt: {readonly stage: McpStage; readonly layer: string} | null
+  /** Cross-request detection found something it did not block (no clean decay). */
+  ceeWarned: boolean
+  /** The contract step's pinned contract and conclusion, carried by every later Decision. */
+  contract: Partial<McpDecision>
+  /** The answer, once a stage gave one. */
+  decision: McpDecision | null
+}
+
+/** A stage of the MCP gate: synchronous (a message is decided without awaiting). */
+export type McpGateStage = SyncGateStage<McpStageId, McpGateContext>
+
+/**
+ * The block Decision of this message: the client's JSON-RPC error (none for a notification,
+ * whose block is dropped), recorded by the transport before anything is sent. Returns true, so
+ * a stage ends with `return answer(…)`.
+ */
+export function answer(ctx: McpGateContext, stage: McpStage, layer: string, err: McpError, findings: string[], extra: Partial<McpDecision> = {}): true {
+  const id = ctx.frame.id
+  ctx.decision = {
+    ...ctx.base, verdict: 'block', stage, layer, reason: err.reason, findings, forward: null,
+    answer: id === null && stage !== 'batch' ? null : errorLine(id, err), ...extra,
+  }
+  return true
+}

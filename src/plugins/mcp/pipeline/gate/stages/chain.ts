@@ -1,0 +1,23 @@
+/** Tool-chain detection (mcp.md §11): a `block` pattern answers; any other match is a finding for `mode`. */
+import {mcpError} from '../../../jsonrpc/errors.js'
+import {answer, type McpGateStage} from '../context.js'
+
+export const chainStage: McpGateStage = {
+  id: 'chain',
+  run(ctx) {
+    const {state, deps} = ctx.mcp
+    const frame = ctx.frame
+    if (!ctx.isCall || frame.toolName === '' || state.chains === null) return false
+    const chain = state.chains.observe(state.chainKey, frame.toolName, frame.text, deps.now())
+    if (chain === null) return false
+    ctx.chain = chain
+    ctx.base.notes.push(`chain detected: ${chain.pattern} (severity=${chain.severity}, action=${chain.action})`)
+    ctx.base.facts.push({kind: 'chain_detection', action: chain.action, name: chain.pattern, detail: frame.toolName, severity: chain.severity})
+    if (chain.action === 'block') {
+      ctx.sess?.signal('block', frame.toolName, `chain:${chain.pattern}`)
+      return answer(ctx, 'chain', 'mcp_chain_detection', mcpError('chain', chain.pattern), [`chain:${chain.pattern}`], {pattern: chain.pattern, severity: chain.severity})
+    }
+    ctx.reasons.push(`chain:${chain.pattern}`)
+    return false
+  },
+}

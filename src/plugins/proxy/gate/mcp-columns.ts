@@ -1,0 +1,30 @@
+/**
+ * Where the two gates' stage tables meet in the stage matrix (docs/run.md): a stage only one gate
+ * has is a cell the other gate's transports skip, for the one reason given here. The MCP rows
+ * themselves (mcp/pipeline/gate/transport-stages.ts) live below the proxy, so that the MCP wrap
+ * runs them without loading the proxy; this file only names why the cells across are empty.
+ */
+import type {McpStageId} from '../../mcp/index.js'
+import type {StageId} from './context.js'
+
+/** Why an MCP transport has no stage of the request gate that the MCP gate does not run. */
+export const MCP_SKIPS: Partial<Readonly<Record<StageId, string>>> = {
+  identity: 'the MCP transports take their agent from `--agent` (stdio, bridges) or the listener\'s identity, fixed for the session: no name is claimed per message',
+  envelope_verify: 'inbound mediation envelopes are HTTP headers; a client-supplied `_meta` envelope is stripped from every MCP message before the gate (mcp/pipeline/request.ts)',
+  url_scan: 'a tool call has no URL of its own: the server is the one the operator configured (command, --upstream); the content stage runs DLP over the arguments, URLs in them included',
+  url_dlp: 'a tool call has no URL of its own: DLP runs over the arguments in the content stage',
+  body: 'the message is scanned by the MCP content stage (DLP and injection over the arguments and params)',
+  git_push: 'git pushes are smart-HTTP POSTs; a tool call is not one',
+  envelope: 'the MCP transports do not attach mediation envelopes yet: `pipelock mcp proxy` refuses the `mediation_envelope` section (mcp-proxy/features.ts)',
+}
+
+/** Why the HTTP transports do not run a stage of the MCP gate. */
+export const HTTP_SKIPS: Readonly<Record<Exclude<McpStageId, StageId>, string>> = {
+  batch: 'a JSON-RPC batch is an MCP framing rule; an HTTP body is judged whole',
+  content: 'HTTP payloads are scanned by the header DLP and body stages',
+  tool_policy: 'tool policy judges tool calls; an HTTP request is judged by the URL checks and the contract',
+  session_binding: 'session binding pins the tools an MCP server listed; HTTP has no tool list',
+  chain: 'chain detection follows sequences of tool calls; HTTP sequences are judged by cross-request detection',
+  parse: 'an HTTP request that cannot be parsed is refused by the listener before the gate',
+  mode: 'each HTTP stage answers its own findings (a block, or a would-block in audit mode): there is no merge of findings',
+}

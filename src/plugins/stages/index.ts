@@ -1,0 +1,48 @@
+/**
+ * The stage engine both gates share (docs/architecture.md, "The gate"): a stage is an id and a
+ * `run` over its gate's context; a row names, for every stage of its gate's one order, the stage
+ * it runs or why it skips it; the runner runs a row's stages in that order and stops at the first
+ * that answers. It knows nothing of HTTP or MCP: the request gate (`proxy/gate`) and the MCP
+ * tool-call gate (`mcp/pipeline/gate`) each bring their context, their stages and their order.
+ * It sits in the ground layer so the MCP wrap, which never loads the proxy, runs the same engine.
+ */
+
+/** One stage of a gate: `run` answers (true) or lets the gate go on (false). */
+export interface GateStage<Id extends string, Ctx> {
+  readonly id: Id
+  run(ctx: Ctx): boolean | Promise<boolean>
+}
+
+/** A stage whose `run` never awaits (the MCP gate decides a message synchronously). */
+export interface SyncGateStage<Id extends string, Ctx> extends GateStage<Id, Ctx> {
+  run(ctx: Ctx): boolean
+}
+
+/** Why a transport does not run a stage. */
+export interface Skip {
+  readonly skip: string
+}
+
+export function isSkip(s: object): s is Skip {
+  return 'skip' in s
+}
+
+/** A row's stages in `order`, skips left out (built once per transport). */
+export function rowStages<Id extends string, S extends {readonly id: Id}>(order: readonly Id[], row: Readonly<Record<Id, S | Skip>>): readonly S[] {
+  return order.map((id) => row[id]).filter((s): s is S => !isSkip(s))
+}
+
+/** Runs `stages` in their order; a synchronous stage costs no promise turn. */
+export async function runStages<Ctx>(stages: readonly GateStage<string, Ctx>[], ctx: Ctx): Promise<boolean> {
+  for (const s of stages) {
+    const r = s.run(ctx)
+    if (r === true || (r !== false && (await r))) return true
+  }
+  return false
+}
+
+/** `runStages` for stages that never await: no promise at all. */
+export function runStagesSync<Ctx>(stages: readonly SyncGateStage<string, Ctx>[], ctx: Ctx): boolean {
+  for (const s of stages) if (s.run(ctx)) return true
+  return false
+}

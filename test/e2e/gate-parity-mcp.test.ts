@@ -1,0 +1,223 @@
+// Gate parity, MCP columns (docs/architecture.md, "The MCP tool-call gate"): the same trigger in a
+// tools/call through MCP stdio (`mcp proxy -- SERVER`) and MCP over HTTP (`mcp proxy --listen
+// --upstream`) gets the same verdict, and the JSON-RPC error's `data.block_reason` is the reason
+// the HTTP transports put in X-Pipelock-Block-Reason for that trigger (test/e2e/gate-parity.test.ts
+// asserts the HTTP side). Every call leaves exactly one tools/call Decision in its process's
+// flight recorder and every chain verifies. Same table shape as the HTTP file: one `it` per
+// trigger, one cell per transport. A row of mcp/pipeline/gate/transport-stages.ts that dropped a
+// stage fails its cell here.
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import {McpError} from '@modelcontextprotocol/sdk/types.js'
+import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
+import {runCli} from '../helpers/cli.js'
+import {wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
+import {repoPath} from '../helpers/vectors.js'
+import {writeReceiptKeys} from './proxy-harness.js'
+
+const AWS_KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
+const ALLOWED = '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed'
+const ONE_OFF = '0x5aaeb6053f3e94c9b9b09f33669435e7ef1beaed'
+const BIN = repoPath('bin/run.js')
+const SDK_SERVER = repoPath('dist/test/mcp/fixtures/sdk-server.js')
+const TRANSPORTS = ['mcp_stdio', 'mcp_http'] as const
+type Transport = (typeof TRANSPORTS)[number]
+
+/** The block reasons the HTTP parity test asserts in X-Pipelock-Block-Reason, per trigger. */
+const HTTP_REASON = {
+  'kill switch': 'kill_switch_active',
+  'secret in the arguments': 'dlp_match', // HTTP: a secret in the body (and URL, header)
+  'poisoned address': 'dlp_match', // HTTP: the address stage (test/e2e/address-protection.test.ts)
+  'exhausted budget': 'data_budget',
+  'cross-request fragments': 'cross_request_deny',
+} as const
+type Trigger = keyof typeof HTTP_REASON
+
+/** One `mcp proxy` process with a client connected, its recorder, and what was sent through it. */
+interface Peer {
+  readonly call: (name: string, args: Record<string, unknown>) => Promise<{blocked: false} | {blocked: true; code: number; reason: unknown}>
+  readonly recorder: string
+  readonly stop: () => Promise<void>
+  calls: number
+  blocks: number
+}
+
+describe('gate parity, MCP: one trigger, one verdict, one block reason on every MCP transport', {timeout: 180_000}, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-parity-mcp-'))
+  const sentinel = path.join(dir, 'kill-switch')
+  const env = {PATH: process.env.PATH ?? '', HOME: dir, PIPELOCK_HOME: path.join(dir, '.pipelock'), NO_COLOR: '1'}
+  let upstream: Awaited<ReturnType<typeof startHttpFixture>>
+  const peers = new Map<string, Peer>()
+
+  function config(name: string): string {
+    const file = path.join(dir, `${name}.yaml`)
+    writeFileSync(file, [
+      'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, `evidence-${name}`))}`, `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
+      'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`,
+      'address_protection:', '  enabled: true', '  action: block', '  allowed_addresses:', `    - "${ALLOWED}"`,
+      'cross_request_detection:', '  enabled: true', '  action: block', '  fragment_reassembly:', '    enabled: true', '    max_buffer_bytes: 65536', '    window_minutes: 5',
+      'agents:', '  capped:', '    budget: {max_tool_calls_per_session: 1}',
+      '',
+    ].join('\n'))
+    return file
+  }
+
+  async function outcome(p: Promise<unknown>): Promise<{blocked: false} | {blocked: true; code: number; reason: unknown}> {
+    try {
+      await p
+      return {blocked: false}
+    } catch (e) {
+      if (!(e instanceof McpError)) throw e
+      return {blocked: true, code: e.code, reason: (e.data as Record<string, unknown> | undefined)?.block_reason}
+    }
+  }
+
+  async function stdioPeer(name: string, agent: string): Promise<Peer> {
+    const w: WrappedClient = await wrapMcpProxy(['--config', config(name), '--agent', agent, '--', process.execPath, SDK_SERVER], env)
+    return {recorder: path.join(dir, `evidence-${name}`), calls: 0, blocks: 0, call: (n, a) => outcome(w.client.callTool({name: n, arguments: a})), stop: () => w.close()}
+  }
+
+  async function httpPeer(name: string, agent: string): Promise<Peer> {
+    const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', config(name), '--agent', agent, '--listen', '127.0.0.1:0', '--upstream', upstream.url], {env})
+    let err = ''
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const deadline = Date.now() + 20_000
+    let m: RegExpExecArray | null = null
+    while ((m = /listening on (\S+)/.exec(err)) === null) {
+      if (Date.now() > deadline || proc.exitCode !== null) assert.fail(`listener did not start: ${err}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const client = new Client({name: 'parity', version: '1.0.0'})
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://${m[1]}/mcp`)))
+    return {
+      recorder: path.join(dir, `evidence-${name}`), calls: 0, blocks: 0,
+      call: (n, a) => outcome(client.callTool({name: n, arguments: a})),
+      stop: async () => {
+        await client.close().catch(() => undefined)
+        if (proc.exitCode === null) {
+          const exited = new Promise((r) => proc.once('exit', r))
+          proc.kill('SIGTERM')
+          await exited
+        }
+      },
+    }
+  }
+
+  async function peer(t: Transport, agent = '_default'): Promise<Peer> {
+    const name = `${t}-${agent}`
+    let p = peers.get(name)
+    if (p === undefined) {
+      p = t === 'mcp_stdio' ? await stdioPeer(name, agent) : await httpPeer(name, agent)
+      peers.set(name, p)
+    }
+    return p
+  }
+
+  /** A call that must pass. */
+  async function pass(t: Transport, args: Record<string, unknown>, agent?: string): Promise<void> {
+    const p = await peer(t, agent)
+    p.calls++
+    assert.deepEqual(await p.call('echo', args), {blocked: false}, `clean call through ${t}`)
+  }
+
+  /** A cell: the call is refused, and its error's block_reason is the HTTP block header's reason. */
+  async function cell(trigger: Trigger, t: Transport, args: Record<string, unknown>, agent?: string): Promise<void> {
+    const p = await peer(t, agent)
+    p.calls++
+    const got = await p.call('echo', args)
+    assert.equal(got.blocked, true, `${trigger} through ${t} passed`)
+    assert.equal(got.blocked && got.reason, HTTP_REASON[trigger], `${trigger} through ${t}`)
+    p.blocks++
+  }
+
+  before(async () => {
+    writeReceiptKeys(dir, keyPairFromSeed(createHash('sha256').update('pipelock-e2e-gate-parity-mcp').digest()))
+    upstream = await startHttpFixture()
+  })
+
+  after(async () => {
+    await Promise.allSettled([...peers.values()].map((p) => p.stop()))
+    await upstream?.close()
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('a secret in the arguments is dlp_match on every MCP transport', async () => {
+    for (const t of TRANSPORTS) {
+      await pass(t, {text: 'hello'})
+      await cell('secret in the arguments', t, {text: `key ${AWS_KEY}`})
+    }
+  })
+
+  it('a poisoned wallet address in the arguments is dlp_match on every MCP transport', async () => {
+    for (const t of TRANSPORTS) {
+      await pass(t, {text: `pay ${ALLOWED}`})
+      await cell('poisoned address', t, {text: `pay ${ONE_OFF}`})
+    }
+  })
+
+  it('cross-request fragments: a secret split over two calls is cross_request_deny on every MCP transport', async () => {
+    for (const t of TRANSPORTS) {
+      await pass(t, {text: AWS_KEY.slice(0, 4)})
+      await cell('cross-request fragments', t, {text: AWS_KEY.slice(4)})
+    }
+  })
+
+  it('an exhausted budget is data_budget on every MCP transport', async () => {
+    for (const t of TRANSPORTS) {
+      await pass(t, {text: 'first'}, 'capped')
+      await cell('exhausted budget', t, {text: 'second'}, 'capped')
+    }
+  })
+
+  it('kill switch on: every MCP transport refuses with kill_switch_active', async () => {
+    writeFileSync(sentinel, '')
+    try {
+      for (const t of TRANSPORTS) {
+        const p = await peer(t)
+        // The sentinel is polled: the first refusal may take a moment.
+        const deadline = Date.now() + 5000
+        let got = await p.call('echo', {text: 'probe'})
+        p.calls++
+        while (!got.blocked && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100))
+          got = await p.call('echo', {text: 'probe'})
+          p.calls++
+        }
+        if (got.blocked) p.blocks++
+        await cell('kill switch', t, {text: 'hello'})
+      }
+    } finally {
+      rmSync(sentinel, {force: true})
+    }
+  })
+
+  it('each call left exactly one tools/call Decision in a chain that verifies; blocks as sent', async () => {
+    for (const [name, p] of peers) {
+      await p.stop()
+      const deadline = Date.now() + 10_000
+      const records = (): Array<Record<string, string>> => existsSync(p.recorder)
+        ? readdirSync(p.recorder).filter((f) => f.endsWith('.jsonl'))
+          .flatMap((f) => readFileSync(path.join(p.recorder, f), 'utf8').split('\n').filter((l) => l.trim() !== ''))
+          .map((l) => JSON.parse(l) as {type: string; detail: {action_record?: Record<string, string>}})
+          .filter((e) => e.type === 'action_receipt' && e.detail.action_record !== undefined && e.detail.action_record.target === 'echo')
+          .map((e) => e.detail.action_record!)
+        : []
+      while (records().length < p.calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      const rs = records()
+      assert.equal(rs.length, p.calls, `${name}: one Decision per tools/call`)
+      assert.equal(rs.filter((r) => r.verdict === 'block').length, p.blocks, `${name}: one block Decision per refused call`)
+      const v = runCli(['verify-receipt', '--chain', p.recorder, '--key', path.join(dir, 'receipt.pub'), '--json'])
+      assert.equal(v.status, 0, v.stdout + v.stderr)
+      assert.equal(JSON.parse(v.stdout).valid, true, name)
+    }
+    peers.clear()
+  })
+})
