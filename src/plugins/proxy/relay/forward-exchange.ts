@@ -157,7 +157,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   let out = m.body
   {
     const suppress = suppression.for('response', rawTarget)
-    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
+    const decision = snap.scanner.decideResponseBody(out, {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
     if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
     if (decision.action === 'strip') {
       out = Buffer.from(decision.content, 'utf8')
