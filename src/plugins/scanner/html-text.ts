@@ -16,6 +16,21 @@ function decodeEntities(s: string): string {
   })
 }
 
+/** A tag's name at `<`, read in place (sticky) rather than from a slice of the text (issue 36). */
+const TAG_NAME = /<\/?\s*([a-z0-9]+)/y
+const BLOCK_TAGS: ReadonlySet<string> = new Set(['p', 'div', 'br', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'tr', 'section', 'article', 'header', 'footer', 'ul', 'ol', 'table', 'pre', 'blockquote'])
+
+/** The tag name of `lower` at `lt` as far as `limit` (exclusive): what the name regex reads in `lower.slice(lt, limit)`. */
+function tagNameAt(lower: string, lt: number, limit: number): string {
+  TAG_NAME.lastIndex = lt
+  const m = TAG_NAME.exec(lower)
+  if (m === null) return ''
+  const name = m[1]!
+  const nameStart = lt + m[0].length - name.length
+  if (nameStart + name.length <= limit) return name
+  return nameStart < limit ? name.slice(0, limit - nameStart) : ''
+}
+
 export interface ExtractedPage {
   readonly title: string
   readonly content: string
@@ -41,7 +56,7 @@ export function extractHtmlText(html: string): ExtractedPage {
     }
     const gt = html.indexOf('>', lt + 1)
     if (gt < 0) break
-    const tag = /^<\/?\s*([a-z0-9]+)/.exec(lower.slice(lt, Math.min(gt + 1, lt + 40)))?.[1] ?? ''
+    const tag = tagNameAt(lower, lt, Math.min(gt + 1, lt + 40))
     const closing = lower[lt + 1] === '/'
     if (!closing && (tag === 'script' || tag === 'style' || tag === 'noscript' || tag === 'template')) {
       const end = lower.indexOf(`</${tag}`, gt + 1)
@@ -56,7 +71,7 @@ export function extractHtmlText(html: string): ExtractedPage {
       i = close < 0 ? html.length : close + 1
       continue
     }
-    if (/^(p|div|br|li|h[1-6]|tr|section|article|header|footer|ul|ol|table|pre|blockquote)$/.test(tag)) out.push('\n')
+    if (BLOCK_TAGS.has(tag)) out.push('\n')
     i = gt + 1
   }
   const content = decodeEntities(out.join(''))
