@@ -31,6 +31,13 @@ function tagNameAt(lower: string, lt: number, limit: number): string {
   return nameStart < limit ? name.slice(0, limit - nameStart) : ''
 }
 
+const BLANKS = /[ \t\r\f\v]+/g
+/** Whitespace other than LF at the start of a line / at its end (lines are split at LF only). */
+const LINE_EDGE_START = /(^|\n)[^\S\n]+/g
+const LINE_EDGE_END = /[^\S\n]+(?=\n|$)/g
+const NEWLINES = /\n{2,}/g
+const OUTER_NEWLINES = /^\n+|\n+$/g
+
 export interface ExtractedPage {
   readonly title: string
   readonly content: string
@@ -74,10 +81,13 @@ export function extractHtmlText(html: string): ExtractedPage {
     if (BLOCK_TAGS.has(tag)) out.push('\n')
     i = gt + 1
   }
+  // Per line: runs of blanks as one space, the line trimmed (trim's set is `\s`), empty lines
+  // dropped — as whole-text replaces instead of an array of lines (issue 36).
   const content = decodeEntities(out.join(''))
-    .split('\n')
-    .map((l) => l.replace(/[ \t\r\f\v]+/g, ' ').trim())
-    .filter((l) => l !== '')
-    .join('\n')
+    .replace(BLANKS, ' ')
+    .replace(LINE_EDGE_START, '$1')
+    .replace(LINE_EDGE_END, '')
+    .replace(NEWLINES, '\n')
+    .replace(OUTER_NEWLINES, '')
   return {title, content}
 }
