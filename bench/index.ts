@@ -1,4 +1,5 @@
 import os from 'node:os'
+import {runBodyScanBench} from './body-scan.js'
 import {runCeeBench} from './cee.js'
 import {runCompileBench} from './compile.js'
 import {runConnectBench} from './connect.js'
@@ -27,6 +28,7 @@ type Bench = (args: string[]) => Promise<Record<string, unknown>[]>
 
 const BENCHES: Record<string, {about: string; run: Bench}> = {
   proxy: {about: 'forward proxy vs squid, tinyproxy and a bare Node relay under wrk (Debian packages installed when missing): req/s, CPU µs/request, added p50; flags a >10% regression vs bench/proxy-last-run.json when one was recorded (--record stores this run, --baseline DIR adds another built checkout, --no-install)', run: runProxyPeersBench as unknown as Bench},
+  'body-scan': {about: 'body and response scanning in process, MB/s on one core: text (HTML, JSON, plain) and binary (random, gzip, PNG-like) bodies on the request-body and response paths, the old response path and a JavaScript byte loop in the same run (--preset NAME, default balanced; --size 64k; --seconds S)', run: runBodyScanBench as unknown as Bench},
   connect: {about: 'CONNECT tunnel, 10 MiB HTTPS download: throughput vs direct, CPU per 10 MiB and per tunnel (1 KiB), squid and a bare relay in the same run (--rounds N, --warmup N tunnels, --baseline DIR)', run: runConnectBench as unknown as Bench},
   'tls-intercept': {about: 'TLS interception: leaf mint p50 and cache hit; added p50 per kept-alive request and per new tunnel vs direct, plain CONNECT and mitmdump (Debian mitmproxy, installed when missing) (--requests N, --tunnels N, --no-install)', run: runTlsInterceptBench as unknown as Bench},
   'tls-tunnels': {about: 'TLS interception: event-loop stall while 256 intercepted tunnels open at once, carry steady traffic and close: proxy loop lag max, /health probe latency from a worker (--tunnels N, --requests N, --baseline DIR, --turn-cpu: the proxy main thread\'s own stall with other processes\' share taken out, --cpu-prof DIR, --rounds N)', run: runTlsTunnelsBench as unknown as Bench},

@@ -10,7 +10,11 @@
  * with the last recorded run (`bench/proxy-last-run.json`): a ratio more than 10% worse is
  * flagged in the output. `--record` stores this run as the new reference. No assertions.
  *
- *   node dist/bench/proxy-peers.js [--seconds S] [--rounds N] [--record] [--no-install] [--baseline /path/to/other/checkout]
+ * `--body SIZE` (e.g. `64k`) and `--type html|binary` choose the origin's response (default: the
+ * 1 KiB binary body); `--preset NAME` adds an arm running that shipped preset as a user runs it,
+ * with only the rate limit raised for the load test and the loopback origin allowed.
+ *
+ *   node dist/bench/proxy-peers.js [--seconds S] [--rounds N] [--body SIZE] [--type html|binary] [--preset NAME] [--record] [--no-install] [--baseline /path/to/other/checkout]
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -19,6 +23,8 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {isPresetName, presetConfig} from '../src/plugins/config/index.js'
+import {htmlBody, parseSize} from './body-scan.js'
 import {have, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
 
 const LAST_RUN = path.join(repoRoot, 'bench', 'proxy-last-run.json')
@@ -46,11 +52,24 @@ export const PEERS_CONFIG = [
   'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 1000000000', 'logging:', '  include_allowed: false',
 ].join('\n') + '\n'
 
+/**
+ * A shipped preset as a user runs it (JSON is YAML), with only what the load test needs changed:
+ * the rate limit raised and the loopback origin allowed.
+ */
+export function presetBenchConfig(name: string): string {
+  if (!isPresetName(name)) throw new Error(`unknown preset ${JSON.stringify(name)}`)
+  const c = presetConfig(name) as Record<string, any>
+  c.forward_proxy = {...(c.forward_proxy ?? {}), enabled: true}
+  c.ssrf = {...(c.ssrf ?? {}), ip_allowlist: ['127.0.0.0/8']}
+  c.fetch_proxy = {...(c.fetch_proxy ?? {}), monitoring: {...(c.fetch_proxy?.monitoring ?? {}), max_requests_per_minute: 1_000_000_000}}
+  return JSON.stringify(c, null, 1) + '\n'
+}
+
 /** The origin every arm fetches: the 1 KiB binary body, keep-alive, on a free loopback port. */
-export async function startBinaryOrigin(): Promise<{server: http.Server; port: number}> {
+export async function startBinaryOrigin(body: Buffer = BODY, contentType = 'application/octet-stream'): Promise<{server: http.Server; port: number}> {
   const server = http.createServer((_req, res) => {
-    res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(BODY.length)})
-    res.end(BODY)
+    res.writeHead(200, {'content-type': contentType, 'content-length': String(body.length)})
+    res.end(body)
   })
   server.keepAliveTimeout = 60_000
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -120,10 +139,17 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
   const missing = ensureDebian({wrk: 'wrk', squid: 'squid', tinyproxy: 'tinyproxy'}, !args.includes('--no-install'))
   if (missing.includes('wrk')) throw new Error('wrk is not installed and could not be installed (apt-get install wrk)')
 
-  const {server: upstream, port: upPort} = await startBinaryOrigin()
+  const type = arg('--type') ?? 'binary'
+  if (type !== 'binary' && type !== 'html') throw new Error(`--type must be binary or html, not ${JSON.stringify(type)}`)
+  const size = arg('--body') === undefined ? BODY.length : parseSize(arg('--body')!)
+  const body = type === 'html' ? htmlBody(size) : size === BODY.length ? BODY : Buffer.from(Array.from({length: size}, (_, i) => i & 0xff))
+  const {server: upstream, port: upPort} = await startBinaryOrigin(body, type === 'html' ? 'text/html; charset=utf-8' : 'application/octet-stream')
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-bench-peers-'))
   const cfg = path.join(dir, 'bench.yaml')
   writeFileSync(cfg, PEERS_CONFIG)
+  const preset = arg('--preset')
+  const presetCfg = path.join(dir, 'preset.yaml')
+  if (preset !== undefined) writeFileSync(presetCfg, presetBenchConfig(preset))
   const procs: ChildProcess[] = []
   const rows: Record<string, unknown>[] = []
   try {
@@ -134,6 +160,7 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     }
     add('bare Node relay', await spawnBareRelay())
     add('pipelock', await spawnPipelock(repoRoot, cfg))
+    if (preset !== undefined) add(`pipelock (${preset})`, await spawnPipelock(repoRoot, presetCfg))
     // `--baseline DIR`: another built checkout (the previous implementation), same config, same rounds.
     const baseline = arg('--baseline')
     if (baseline !== undefined) add('pipelock (baseline)', await spawnPipelock(path.resolve(baseline), cfg))
@@ -169,7 +196,9 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
         a.addedP50.push((await wrk(dir, upPort, a.port, 1, Math.max(1, Math.floor(seconds / 2)))).p50ms - direct1.p50ms)
       }
     }
-    const last = existsSync(LAST_RUN) ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as Record<string, {ratio: number; cpu_us: number}>) : {}
+    // The recorded reference is the default body's: another body is not compared with it.
+    const comparable = arg('--body') === undefined && type === 'binary'
+    const last = comparable && existsSync(LAST_RUN) ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as Record<string, {ratio: number; cpu_us: number}>) : {}
     const record: Record<string, {ratio: number; cpu_us: number}> = {}
     const range = (xs: number[], f: (x: number) => string): string => (xs.length === 0 ? '-' : `${f(Math.min(...xs))}–${f(Math.max(...xs))}`)
     for (const a of arms) {
@@ -193,7 +222,7 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
       })
     }
     rows.sort((x, y) => arms.findIndex((a) => a.name === x.arm) - arms.findIndex((a) => a.name === y.arm))
-    if (args.includes('--record')) writeFileSync(LAST_RUN, JSON.stringify(record, null, 2) + '\n')
+    if (args.includes('--record') && comparable) writeFileSync(LAST_RUN, JSON.stringify(record, null, 2) + '\n')
     return rows
   } finally {
     for (const p of procs) p.kill('SIGTERM')

@@ -36,17 +36,23 @@ export function hasCandidateRun(s: string): boolean {
 
 export function base64Runs(s: string, limit: number): string[] {
   const out: string[] = []
+  const n = s.length
   let i = 0
-  while (i < s.length && out.length < limit) {
-    if (kind(s.charCodeAt(i)) !== 1) {
-      i++
+  // Here `i` starts a run or follows a character outside the class. A hit needs the 16 units
+  // from `i` in the class: read the window from its end and, at the first unit outside it, jump
+  // past that unit (issue 36: prose has a space every few units, so most units are never read).
+  while (i + 16 <= n && out.length < limit) {
+    let p = i + 15
+    while (p >= i && kind(s.charCodeAt(p)) === 1) p--
+    if (p >= i) {
+      i = p + 1
       continue
     }
     const start = i
-    while (i < s.length && kind(s.charCodeAt(i)) === 1) i++
-    if (i - start < 16) continue
+    i += 16
+    while (i < n && kind(s.charCodeAt(i)) === 1) i++
     let end = i
-    while (end < s.length && end - i < 2 && s.charCodeAt(end) === 0x3d) end++
+    while (end < n && end - i < 2 && s.charCodeAt(end) === 0x3d) end++
     out.push(s.slice(start, end))
     i = end
   }

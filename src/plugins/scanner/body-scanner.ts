@@ -13,6 +13,7 @@ import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
 import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
+import {bodyScanText} from './text-runs.js'
 
 export interface BodyScanInput {
   readonly contentType?: string
@@ -88,7 +89,8 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
     return {texts, values: texts.filter((_, k) => k % 2 === 1), charArrays: []}
   }
   if (type.startsWith('multipart/')) return {texts: multipartTexts(body, params, maxBodyBytes), values: null, charArrays: []}
-  return {texts: [body.toString('utf8')], values: null, charArrays: []}
+  // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its text runs.
+  return {texts: [bodyScanText(body)], values: null, charArrays: []}
 }
 
 function sortedByBytes(xs: readonly string[]): string[] {

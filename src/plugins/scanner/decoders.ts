@@ -392,6 +392,11 @@ export function decodeHtmlReferences(s: string): string {
   return out
 }
 
+/** Printable ASCII or tab: a byte of a printable run. */
+function isRunByte(c: number): boolean {
+  return (c >= 0x20 && c < 0x7f) || c === 0x09
+}
+
 /**
  * The runs of printable ASCII (and tab) of at least `min` bytes in a body holding other bytes
  * (control bytes, non-ASCII), one per line; null when every byte is printable text (the body's
@@ -408,17 +413,22 @@ export function printableRuns(body: Uint8Array, min = 6): string | null {
     }
   }
   if (!binary) return null
+  // A run of `min` printable bytes has its last byte printable: probe the window's last byte
+  // and, when it is not, jump past it (most bytes of a binary body are not printable).
   const runs: string[] = []
-  let start = -1
-  for (let i = 0; i <= body.length; i++) {
-    const c = i < body.length ? body[i]! : 0
-    const printable = (c >= 0x20 && c < 0x7f) || c === 0x09
-    if (printable) {
-      if (start < 0) start = i
+  const n = body.length
+  let i = 0
+  while (i + min <= n) {
+    let p = i + min - 1
+    while (p >= i && isRunByte(body[p]!)) p--
+    if (p >= i) {
+      i = p + 1
       continue
     }
-    if (start >= 0 && i - start >= min) runs.push(Buffer.from(body.buffer, body.byteOffset + start, i - start).toString('latin1'))
-    start = -1
+    let e = i + min
+    while (e < n && isRunByte(body[e]!)) e++
+    runs.push(Buffer.from(body.buffer, body.byteOffset + i, e - i).toString('latin1'))
+    i = e + 1
   }
   return runs.join('\n')
 }

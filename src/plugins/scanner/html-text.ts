@@ -16,6 +16,28 @@ function decodeEntities(s: string): string {
   })
 }
 
+/** A tag's name at `<`, read in place (sticky) rather than from a slice of the text (issue 36). */
+const TAG_NAME = /<\/?\s*([a-z0-9]+)/y
+const BLOCK_TAGS: ReadonlySet<string> = new Set(['p', 'div', 'br', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'tr', 'section', 'article', 'header', 'footer', 'ul', 'ol', 'table', 'pre', 'blockquote'])
+
+/** The tag name of `lower` at `lt` as far as `limit` (exclusive): what the name regex reads in `lower.slice(lt, limit)`. */
+function tagNameAt(lower: string, lt: number, limit: number): string {
+  TAG_NAME.lastIndex = lt
+  const m = TAG_NAME.exec(lower)
+  if (m === null) return ''
+  const name = m[1]!
+  const nameStart = lt + m[0].length - name.length
+  if (nameStart + name.length <= limit) return name
+  return nameStart < limit ? name.slice(0, limit - nameStart) : ''
+}
+
+const BLANKS = /[ \t\r\f\v]+/g
+/** Whitespace other than LF at the start of a line / at its end (lines are split at LF only). */
+const LINE_EDGE_START = /(^|\n)[^\S\n]+/g
+const LINE_EDGE_END = /[^\S\n]+(?=\n|$)/g
+const NEWLINES = /\n{2,}/g
+const OUTER_NEWLINES = /^\n+|\n+$/g
+
 export interface ExtractedPage {
   readonly title: string
   readonly content: string
@@ -41,7 +63,7 @@ export function extractHtmlText(html: string): ExtractedPage {
     }
     const gt = html.indexOf('>', lt + 1)
     if (gt < 0) break
-    const tag = /^<\/?\s*([a-z0-9]+)/.exec(lower.slice(lt, Math.min(gt + 1, lt + 40)))?.[1] ?? ''
+    const tag = tagNameAt(lower, lt, Math.min(gt + 1, lt + 40))
     const closing = lower[lt + 1] === '/'
     if (!closing && (tag === 'script' || tag === 'style' || tag === 'noscript' || tag === 'template')) {
       const end = lower.indexOf(`</${tag}`, gt + 1)
@@ -56,13 +78,16 @@ export function extractHtmlText(html: string): ExtractedPage {
       i = close < 0 ? html.length : close + 1
       continue
     }
-    if (/^(p|div|br|li|h[1-6]|tr|section|article|header|footer|ul|ol|table|pre|blockquote)$/.test(tag)) out.push('\n')
+    if (BLOCK_TAGS.has(tag)) out.push('\n')
     i = gt + 1
   }
+  // Per line: runs of blanks as one space, the line trimmed (trim's set is `\s`), empty lines
+  // dropped — as whole-text replaces instead of an array of lines (issue 36).
   const content = decodeEntities(out.join(''))
-    .split('\n')
-    .map((l) => l.replace(/[ \t\r\f\v]+/g, ' ').trim())
-    .filter((l) => l !== '')
-    .join('\n')
+    .replace(BLANKS, ' ')
+    .replace(LINE_EDGE_START, '$1')
+    .replace(LINE_EDGE_END, '')
+    .replace(NEWLINES, '\n')
+    .replace(OUTER_NEWLINES, '')
   return {title, content}
 }

@@ -47,7 +47,7 @@ export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reas
 export {scanUrl, createUrlScanner, crlfReason, traversalReason, checkDialAddresses, overrideKey} from './url-scanner.js'
 export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming, DialCheck} from './url-scanner.js'
 export {
-  createResponseScanner, scanResponse, redactResponse, decideResponse, mergeResponsePatterns, unsuppressed,
+  createResponseScanner, scanResponse, redactResponse, decideResponse, decideResponseBody, mergeResponsePatterns, unsuppressed,
 } from './response-scanner.js'
 export {suppressedBy, type SuppressEntry} from './suppress.js'
 export type {
@@ -62,6 +62,7 @@ export {
   scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue,
 } from './body-scanner.js'
 export type {BodyScanInput, ContentScanResult, HeaderList, BodyScanDeps} from './body-scanner.js'
+export {textRuns, bodyScanText, MIN_TEXT_RUN} from './text-runs.js'
 export {createScanner} from './scanner.js'
 export type {Scanner} from './scanner.js'
 export {CONFUSABLE_GROUPS, CONFUSABLE_GROUPS_COUNT} from './confusables.js'

@@ -197,6 +197,20 @@ export function inPassTextDomain(s: string): boolean {
   return true
 }
 
+/** A character outside tab, LF, CR and U+0020–U+007E: the text is not plain (irregexp scans for it natively). */
+const NOT_PLAIN = /[^\t\n\r\x20-\x7e]/
+/** Below this many characters the table walk is as quick as the plain path. */
+const PLAIN_MIN = 64
+
+/** Leetspeak and the vowel fold of the `len` plain bytes at the start of `buf`, written after them (two regions of `len`). */
+function mapPlain(buf: Uint8Array, len: number, leet: Uint8Array, fold: Uint8Array): void {
+  for (let i = 0; i < len; i++) {
+    const c = buf[i]!
+    buf[len + i] = leet[c]!
+    buf[2 * len + i] = fold[c]!
+  }
+}
+
 /**
  * One per normaliser; each domain character goes through the normaliser the first time a text
  * has it (no start-up cost). Holds a scratch buffer, so one instance serves one thread. The four strings are assembled as UTF-16LE
@@ -253,6 +267,8 @@ export class PassTextBuilder {
     this.invisible = emptyMap()
     this.leet = asciiTable(leetspeak)
     this.fold = asciiTable(foldVowels)
+    this.leetBytes = Uint8Array.from(this.leet)
+    this.foldBytes = Uint8Array.from(this.fold)
   }
 
   /** Entries for domain character `k`, through the normaliser (each character once per builder). */
@@ -303,6 +319,7 @@ export class PassTextBuilder {
   passBytes(s: string): PassBytes | null {
     if (this.utf8Broken || this.broken) return null
     const len = s.length
+    if (len >= PLAIN_MIN && !NOT_PLAIN.test(s) && this.plainIsIdentity()) return this.plainPassBytes(s)
     for (let attempt = 0; attempt < 2; attempt++) {
       const cap = len * this.utf8Width
       if (4 * cap > MAX_BYTES) return null
@@ -335,6 +352,45 @@ export class PassTextBuilder {
     }
     return null
   }
+
+  /** Whether passes 1 and 2 leave every plain character (tab, LF, CR, U+0020–U+007E) as it is: learnt once per builder. */
+  private plainIdentity: boolean | undefined
+
+  private plainIsIdentity(): boolean {
+    if (this.plainIdentity === undefined) {
+      let ok = true
+      for (let k = 0; k < 128 && ok; k++) {
+        if (!(k === 0x09 || k === 0x0a || k === 0x0d || (k >= 0x20 && k <= 0x7e))) continue
+        if (this.utf8Shape[k] === SHAPE_UNKNOWN) this.learn(k)
+        const e = 4 * k
+        ok = this.utf8Len[e] === 1 && this.utf8Word[e] === k && this.utf8Len[e + P2] === 1 && this.utf8Word[e + P2] === k
+      }
+      this.plainIdentity = ok && !this.broken && !this.utf8Broken
+    }
+    return this.plainIdentity
+  }
+
+  /**
+   * `passBytes` of a plain text (tab, LF, CR and printable ASCII only; issue 36): passes 1 and 2
+   * are the text itself, written by one native latin1 copy and shared; leetspeak and the vowel
+   * fold are two byte tables over it. The same bytes as the table walk (test/unit/scanner/pass-bytes-differential.test.ts).
+   */
+  private plainPassBytes(s: string): PassBytes {
+    const len = s.length
+    let buf = this.bytesScratch
+    if (3 * len > buf.length) {
+      buf = Buffer.allocUnsafeSlow(Math.max(3 * len, Math.min(2 * buf.length, KEEP_BYTES), 8192))
+      if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
+    }
+    this.generation++
+    buf.write(s, 0, len, 'latin1')
+    mapPlain(buf, len, this.leetBytes, this.foldBytes)
+    const normalized = buf.subarray(0, len)
+    return {normalized, invisible: normalized, leet: buf.subarray(len, 2 * len), folded: buf.subarray(2 * len, 3 * len), generation: this.generation}
+  }
+
+  private readonly leetBytes: Uint8Array
+  private readonly foldBytes: Uint8Array
 
   /** `forMatching(s)` when `s` is in the domain, else null. */
   forMatching(s: string): string | null {

@@ -14,6 +14,7 @@ import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './
 import type {ResponsePatternSpec} from './pattern-types.js'
 import {compileGlobalAsWritten, compileSet, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, setMatches, type Re2, type Re2Set} from './regex.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
+import {isUtf8Text, textRuns} from './text-runs.js'
 
 export interface CompiledResponsePattern {
   readonly name: string
@@ -698,6 +699,29 @@ export function decideResponse(sc: ResponseScanner, content: string, opts: Respo
     // Fail closed: a response we could not scan is not forwarded.
     return {action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned'}
   }
+}
+
+/**
+ * `decideResponse` for a body as received (issue 36): a body that is valid UTF-8 is decided on
+ * its UTF-8 reading, as before; any other body — whatever its Content-Type says — on its text
+ * runs (`text-runs.ts`), so a real binary body costs one pass over its bytes and text labelled
+ * as binary is read as text. `strip` rewrites the body's whole UTF-8 reading, as before (and
+ * blocks when nothing there can be removed).
+ */
+export function decideResponseBody(sc: ResponseScanner, body: Uint8Array, opts: ResponseDecisionOptions = {}): ResponseDecision {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  if (isUtf8Text(buf)) return decideResponse(sc, buf.toString('utf8'), opts)
+  const d = decideResponse(sc, textRuns(buf), opts)
+  if (d.action !== 'strip') return d
+  let content: string | null = null
+  try {
+    content = redactResponse(sc, buf.toString('utf8'))
+  } catch {
+    content = null
+  }
+  if (content !== null) return {...d, content}
+  const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
+  return {action: 'block', matches: d.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names}`}
 }
 
 function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions): ResponseDecision {

@@ -7,7 +7,7 @@ import {headerNameSets, scanRequestBody, scanRequestHeaders, type BodyScanInput,
 import {CleanTextMemo} from './clean-memo.js'
 import {createDlpEngine, type DlpEngine} from './dlp-engine.js'
 import {
-  createResponseScanner, decideResponse, scanResponse,
+  createResponseScanner, decideResponse, decideResponseBody, scanResponse,
   type ResponseDecision, type ResponseDecisionOptions, type ResponseScanner, type ResponseScanResult, type Suppressor,
 } from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
@@ -28,6 +28,8 @@ export interface Scanner {
   scanRequestHeaders(headers: HeaderList): ContentScanResult
   scanResponse(content: string): ResponseScanResult
   decideResponse(content: string, opts?: ResponseDecisionOptions): ResponseDecision
+  /** `decideResponse` for a body's bytes: its UTF-8 reading when well formed, else its text runs (issue 36). */
+  decideResponseBody(body: Uint8Array, opts?: ResponseDecisionOptions): ResponseDecision
   sseStream(suppress?: Suppressor): SseStreamScanner
 }
 
@@ -48,6 +50,7 @@ export function createScanner(settings: ScannerSettings): Scanner {
     scanRequestHeaders: (headers) => scanRequestHeaders(deps, headers),
     scanResponse: (content) => scanResponse(response, content),
     decideResponse: (content, opts) => decideResponse(response, content, opts),
+    decideResponseBody: (body, opts) => decideResponseBody(response, body, opts),
     sseStream: (suppress) => createSseStreamScanner(response, suppress),
   }
 }

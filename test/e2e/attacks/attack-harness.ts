@@ -27,13 +27,37 @@ export interface LoggingUpstream {
   close(): Promise<void>
 }
 
+/** Deterministic binary bytes (xorshift32), the same on every call with the same seed. */
+export function binaryNoise(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    b[i] = x & 0xff
+  }
+  return b
+}
+
 function respond(req: http.IncomingMessage, res: http.ServerResponse, selfPort: () => number): void {
   const u = new URL(req.url ?? '/', 'http://upstream.invalid')
   if (u.pathname === '/typed') {
     // The injection served under whatever Content-Type the test asks for (issue 10 item 1).
-    const body = u.searchParams.get('prefix') === 'gif' ? Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.from(' ' + INJECTION)]) : Buffer.from(INJECTION)
+    const prefix = u.searchParams.get('prefix')
+    const body =
+      prefix === 'gif' ? Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.from(' ' + INJECTION)])
+        // Inside binary noise (issue 36): invalid UTF-8 bytes on both sides of the text.
+        : prefix === 'noise' ? Buffer.concat([binaryNoise(4000, 1), Buffer.from([0xff]), Buffer.from(INJECTION), Buffer.from([0xff]), binaryNoise(4000, 2)])
+          : Buffer.from(INJECTION)
     res.writeHead(200, {'content-type': u.searchParams.get('ct') ?? 'text/plain'})
     res.end(body)
+  } else if (u.pathname === '/noise') {
+    // Binary bytes only, under the requested type: relayed unchanged.
+    res.writeHead(200, {'content-type': u.searchParams.get('ct') ?? 'application/octet-stream'})
+    res.end(binaryNoise(Number(u.searchParams.get('bytes') ?? 65536), 3))
   } else if (u.pathname === '/redirect') {
     // Redirect to `to` (absolute) with the requested status (issue 10 item 6).
     const to = (u.searchParams.get('to') ?? '/headers').replace('SELF', String(selfPort()))

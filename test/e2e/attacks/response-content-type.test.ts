@@ -4,9 +4,10 @@
  * judges real media by their bytes.
  */
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import {describe, it} from 'node:test'
 import {rawHttp} from '../proxy-harness.js'
-import {attackRig, curl, hasCurl, INJECTION} from './attack-harness.js'
+import {attackRig, binaryNoise, curl, hasCurl, INJECTION} from './attack-harness.js'
 
 const TYPES = ['application/x-yaml', 'application/toml', 'application/pdf', 'font/woff2', 'application/x-invented', 'image/png', 'audio/mpeg', 'application/octet-stream', 'text/plain']
 
@@ -27,6 +28,24 @@ describe('attacks: response scanning does not trust Content-Type', {timeout: 60_
     const r = await rawHttp(rig.proxy.port, {path: `http://127.0.0.1:${rig.up.port}/typed?ct=image/gif&prefix=gif`})
     assert.equal(r.status, 403)
     assert.ok(!r.body.includes('previous instructions'))
+  })
+
+  it('an injection inside binary noise is blocked under a binary label; binary bytes alone pass unchanged (issue 36)', async () => {
+    for (const ct of ['application/octet-stream', 'application/zip', 'application/x-invented']) {
+      const r = await rawHttp(rig.proxy.port, {path: `http://127.0.0.1:${rig.up.port}/typed?ct=${encodeURIComponent(ct)}&prefix=noise`})
+      assert.equal(r.status, 403, `${ct}: ${r.status}`)
+      assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection', ct)
+    }
+    const bin = await new Promise<Buffer>((resolve, reject) => {
+      const req = http.request({host: '127.0.0.1', port: rig.proxy.port, path: `http://127.0.0.1:${rig.up.port}/noise?bytes=65536`}, (resp) => {
+        const chunks: Buffer[] = []
+        resp.on('data', (c: Buffer) => chunks.push(c))
+        resp.on('end', () => (resp.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`status ${resp.statusCode}`))))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    assert.ok(bin.equals(binaryNoise(65536, 3)))
   })
 
   it('curl through the forward proxy gets the block, never the body', {skip: !hasCurl && 'curl not installed'}, async () => {

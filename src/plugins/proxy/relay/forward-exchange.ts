@@ -163,7 +163,7 @@ export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: F
   let out = m.body
   {
     const suppress = suppression.for('response', rawTarget)
-    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
+    const decision = snap.scanner.decideResponseBody(out, {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
     // No operator channel here: `ask` comes back as `block` (approverAvailable unset).
     const settled = settleResponseScan({core, b, sessions: ps, session: t, host: upHost, shown, block}, decision as Exclude<typeof decision, {action: 'ask'}>)
     if (settled === null) return

@@ -212,7 +212,7 @@ async function respond(
     if (/^(image|audio|video)\//.test(m.mediaType)) return pass(up.statusCode, out, headers)
   }
   if (!cfg.response_scanning.enabled || out.length === 0) return pass(up.statusCode, out, headers)
-  const d = snap.scanner.decideResponse(out.toString('utf8'), {host: ctx.upstream.host.replace(/:\d+$/, '')})
+  const d = snap.scanner.decideResponseBody(out, {host: ctx.upstream.host.replace(/:\d+$/, '')})
   if (d.action === 'allow') return pass(up.statusCode, out, headers)
   const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
   // block/ask replace the response even with enforce: false (§4.4 step 8).

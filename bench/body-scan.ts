@@ -1,0 +1,149 @@
+// `npm run bench -- body-scan [--preset NAME] [--size 64k] [--seconds S]`: body and response
+// scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON,
+// plain) and binary ones (random, gzip, PNG-like), on the request-body path (`scanRequestBody`:
+// DLP and injection) and the response path (`decideResponseBody`: the injection scan the proxy
+// applies to every buffered response). The `old` rows are the response path as it was before
+// bodies were read from their bytes: the whole body decoded as UTF-8 and scanned as one text.
+// Beside them, in the same run, a plain JavaScript byte loop over the same body: the machine's
+// floor for any one pass written in JavaScript. Reports numbers only; never asserts.
+import {isUtf8} from 'node:buffer'
+import crypto from 'node:crypto'
+import {performance} from 'node:perf_hooks'
+import {pathToFileURL} from 'node:url'
+import zlib from 'node:zlib'
+import {isPresetName, loadPresetConfig} from '../src/plugins/config/index.js'
+import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
+import {createScanner} from '../src/plugins/scanner/index.js'
+
+/** Parses `64k`, `1m`, `4096`. */
+export function parseSize(s: string): number {
+  const m = /^(\d+)([km]?)i?b?$/i.exec(s.trim())
+  if (m === null) throw new Error(`not a size: ${s} (e.g. 64k, 1m, 4096)`)
+  const n = Number(m[1])
+  const unit = (m[2] ?? '').toLowerCase()
+  return unit === 'k' ? n * 1024 : unit === 'm' ? n * 1024 * 1024 : n
+}
+
+/** A page of `size` bytes of ordinary HTML (no injection). */
+export function htmlBody(size: number): Buffer {
+  const parts = ['<!doctype html><html><head><title>Service documentation</title></head><body>\n']
+  let n = parts[0]!.length
+  for (let i = 0; n < size; i++) {
+    const p = `<div class="section s${i % 7}"><h2>Section ${i}</h2><p>Paragraph ${i} explains how to configure the service: set the <code>timeout</code> option, see <a href="/docs/page-${i}.html">page ${i}</a> for details &amp; notes.</p></div>\n`
+    parts.push(p)
+    n += p.length
+  }
+  return Buffer.from(parts.join('')).subarray(0, size)
+}
+
+function jsonBody(size: number): Buffer {
+  const items: string[] = []
+  let n = 2
+  for (let i = 0; n < size; i++) {
+    const s = JSON.stringify({id: i, name: `item-${i}`, description: `Description of item ${i}, with a few words in it`, tags: ['alpha', 'beta'], price: i * 1.5, active: i % 2 === 0})
+    items.push(s)
+    n += s.length + 1
+  }
+  // Cut at an item boundary: the body stays valid JSON.
+  let out = '[' + items.join(',') + ']'
+  while (out.length > size && items.length > 1) {
+    items.pop()
+    out = '[' + items.join(',') + ']'
+  }
+  return Buffer.from(out)
+}
+
+function plainBody(size: number): Buffer {
+  const lines: string[] = []
+  let n = 0
+  for (let i = 0; n < size; i++) {
+    const l = `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.\n`
+    lines.push(l)
+    n += l.length
+  }
+  return Buffer.from(lines.join('')).subarray(0, size)
+}
+
+function gzipBody(size: number): Buffer {
+  // Compressed text: what a package or an archive download looks like.
+  const z = zlib.gzipSync(Buffer.concat([plainBody(size * 3), htmlBody(size * 3), crypto.randomBytes(size)]))
+  return z.subarray(0, size)
+}
+
+function pngBody(size: number): Buffer {
+  const b = crypto.randomBytes(size)
+  Buffer.from('89504e470d0a1a0a0000000d4948445200000400000003000806000000', 'hex').copy(b, 0)
+  Buffer.from('IDAT').copy(b, 37)
+  return b
+}
+
+/**
+ * Calls per CPU second of `f` for about `seconds` of wall time (after a short warm-up): CPU time
+ * of this process (`process.cpuUsage`, every thread: GC helpers count), so a shared, loaded machine
+ * slows the run down without changing the rate much.
+ */
+function rate(f: () => unknown, seconds: number): number {
+  const warm = performance.now() + Math.min(300, seconds * 200)
+  while (performance.now() < warm) f()
+  let n = 0
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  while (performance.now() - t0 < seconds * 1000) {
+    f()
+    n++
+  }
+  const c = process.cpuUsage(c0)
+  return n / ((c.user + c.system) / 1e6)
+}
+
+function byteLoop(b: Buffer): number {
+  let s = 0
+  for (let i = 0; i < b.length; i++) s = (s + b[i]!) | 0
+  return s
+}
+
+export async function runBodyScanBench(args: readonly string[] = []): Promise<Record<string, unknown>[]> {
+  const arg = (name: string): string | undefined => {
+    const i = args.indexOf(name)
+    return i >= 0 ? args[i + 1] : undefined
+  }
+  const preset = arg('--preset') ?? 'balanced'
+  if (!isPresetName(preset)) throw new Error(`unknown preset ${JSON.stringify(preset)}`)
+  const size = parseSize(arg('--size') ?? '64k')
+  const seconds = Number(arg('--seconds') ?? 1)
+  const cfg = loadPresetConfig(preset).config
+  const sc = createScanner(scannerSettingsFromConfig(cfg, {env: {}}))
+  const bodies: Array<[string, string, Buffer]> = [
+    ['html', 'text/html', htmlBody(size)],
+    ['json', 'application/json', jsonBody(size)],
+    ['plain', 'text/plain', plainBody(size)],
+    ['random', 'application/octet-stream', crypto.randomBytes(size)],
+    ['gzip', 'application/gzip', gzipBody(size)],
+    ['png-like', 'image/png', pngBody(size)],
+  ]
+  const rows: Record<string, unknown>[] = []
+  const mb = (perSec: number, b: Buffer): number => (perSec * b.length) / 1e6
+  for (const [name, type, body] of bodies) {
+    const host = 'example.com'
+    const request = mb(rate(() => sc.scanRequestBody({contentType: type, body, host}), seconds), body)
+    const response = mb(rate(() => sc.decideResponseBody(body, {host}), seconds), body)
+    const old = mb(rate(() => sc.decideResponse(body.toString('utf8'), {host}), seconds), body)
+    const floor = mb(rate(() => byteLoop(body), Math.min(seconds, 0.5)), body)
+    rows.push({
+      body: name,
+      bytes: body.length,
+      utf8: isUtf8(body) ? 'yes' : 'no',
+      'request MB/s': request,
+      'response MB/s': response,
+      'response old MB/s': old,
+      'response vs old': `${(response / old).toFixed(1)}×`,
+      'JS byte loop MB/s': floor,
+      verdicts: `${sc.scanRequestBody({contentType: type, body, host}).action}/${sc.decideResponseBody(body, {host}).action}`,
+    })
+  }
+  return rows
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const row of await runBodyScanBench(process.argv.slice(2))) process.stdout.write(JSON.stringify(row) + '\n')
+}

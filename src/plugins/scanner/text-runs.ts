@@ -1,0 +1,118 @@
+/**
+ * The text of a body for the injection and DLP scans, read from its bytes whatever its label
+ * (issue 36): a body that is valid UTF-8 is its UTF-8 reading, as before; any other body is read
+ * through its text runs — the maximal stretches of well-formed UTF-8 of at least
+ * `MIN_TEXT_RUN` bytes (control bytes included: the normaliser drops them or reads them as
+ * spaces, as in any text), joined by one space. Binary noise between two runs is a word break,
+ * so an injection cut into runs by noise reads whole; a stretch shorter than `MIN_TEXT_RUN`
+ * bytes between two invalid bytes is not text (random bytes are full of them).
+ *
+ * Decoding a random 64 KiB body as UTF-8 alone cost more than scanning it (≈ 37 MB/s: every
+ * invalid byte becomes a U+FFFD in a two-byte string). Here a real binary body costs one pass
+ * that mostly skips: a run of `MIN_TEXT_RUN` bytes has every adjacent byte pair well formed, so
+ * the pass probes the last pair of a window and, on an ill-formed pair, jumps past it
+ * (Boyer–Moore style); only a window whose pairs are all well formed is read byte by byte.
+ */
+import {isUtf8} from 'node:buffer'
+
+/** Fewest bytes of well-formed UTF-8 between two invalid bytes that count as text. */
+export const MIN_TEXT_RUN = 12
+
+/**
+ * PAIR_OK[x << 8 | y]: 1 when byte y may follow byte x inside well-formed UTF-8 (a necessary
+ * condition: a continuation after an ASCII byte, a non-continuation after a lead byte, the
+ * bytes never used (C0, C1, F5–FF) and the overlong / surrogate / out-of-range second bytes
+ * after E0, ED, F0 and F4 are ill formed).
+ */
+const PAIR_OK: Uint8Array = (() => {
+  const t = new Uint8Array(65536)
+  const never = (b: number): boolean => b === 0xc0 || b === 0xc1 || b >= 0xf5
+  for (let x = 0; x < 256; x++) {
+    for (let y = 0; y < 256; y++) {
+      let ok = !never(x) && !never(y)
+      const cont = y >= 0x80 && y <= 0xbf
+      if (x < 0x80) ok &&= !cont
+      else if (x >= 0xc2) {
+        ok &&= cont
+        if (x === 0xe0) ok &&= y >= 0xa0
+        if (x === 0xed) ok &&= y <= 0x9f
+        if (x === 0xf0) ok &&= y >= 0x90
+        if (x === 0xf4) ok &&= y <= 0x8f
+      }
+      t[(x << 8) | y] = ok ? 1 : 0
+    }
+  }
+  return t
+})()
+
+/** Length of the well-formed UTF-8 sequence starting at `i` (0: ill formed or cut off by `end`). */
+function sequenceLength(b: Uint8Array, i: number, end: number): number {
+  const c = b[i]!
+  if (c < 0x80) return 1
+  let n: number
+  let lo = 0x80
+  let hi = 0xbf
+  if (c >= 0xc2 && c <= 0xdf) n = 2
+  else if (c >= 0xe0 && c <= 0xef) {
+    n = 3
+    if (c === 0xe0) lo = 0xa0
+    else if (c === 0xed) hi = 0x9f
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4
+    if (c === 0xf0) lo = 0x90
+    else if (c === 0xf4) hi = 0x8f
+  } else return 0
+  if (i + n > end) return 0
+  const c1 = b[i + 1]!
+  if (c1 < lo || c1 > hi) return 0
+  for (let k = 2; k < n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return 0
+  return n
+}
+
+/**
+ * The text runs of `body` (see the file comment), joined by one space; '' when it has none.
+ * Each run is exactly what the body's UTF-8 reading holds between its replacement characters.
+ */
+export function textRuns(body: Uint8Array, min = MIN_TEXT_RUN): string {
+  const n = body.length
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  let out = ''
+  let i = 0
+  while (i + min <= n) {
+    // Every pair (p, p + 1) with i ≤ p ≤ i + min − 2 must be well formed for a run to start at i.
+    let p = i + min - 2
+    while (p >= i && PAIR_OK[(body[p]! << 8) | body[p + 1]!] === 1) p--
+    if (p >= i) {
+      i = p + 1
+      continue
+    }
+    // A candidate: read the well-formed sequences forward from i.
+    let e = i
+    for (;;) {
+      if (e >= n) break
+      const c = body[e]!
+      if (c < 0x80) {
+        e++
+        continue
+      }
+      const len = sequenceLength(body, e, n)
+      if (len === 0) break
+      e += len
+    }
+    if (e - i >= min) out += (out === '' ? '' : ' ') + buf.toString('utf8', i, e)
+    // The byte at e starts no well-formed sequence; the next run starts after it.
+    i = e + 1
+  }
+  return out
+}
+
+/** True when the body is one UTF-8 text (every byte well formed): its reading is scanned whole. */
+export function isUtf8Text(body: Uint8Array): boolean {
+  return isUtf8(body)
+}
+
+/** The text a body is scanned as: its UTF-8 reading when well formed, else its text runs. */
+export function bodyScanText(body: Uint8Array): string {
+  if (isUtf8(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+  return textRuns(body)
+}

@@ -1,0 +1,81 @@
+/**
+ * The visible-text reader with its tag names read in place (issue 36) gives what it gave when
+ * each name was read from a slice of at most 40 units, on random markup: long names, spaces
+ * after '<', unclosed tags, comments, scripts, titles and entities.
+ */
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {extractHtmlText} from '../../../src/plugins/scanner/index.js'
+import {prng} from './fixtures.js'
+
+/** The reader as it was before (the oracle). */
+function oracle(html: string): {title: string; content: string} {
+  const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' '}
+  const decodeEntities = (s: string): string =>
+    s.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (all, e: string) => {
+      if (e[0] === '#') {
+        const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)
+        return Number.isFinite(cp) && cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : all
+      }
+      return ENTITIES[e.toLowerCase()] ?? all
+    })
+  let title = ''
+  const out: string[] = []
+  let i = 0
+  const lower = html.toLowerCase()
+  while (i < html.length) {
+    const lt = html.indexOf('<', i)
+    if (lt < 0) {
+      out.push(html.slice(i))
+      break
+    }
+    out.push(html.slice(i, lt))
+    if (lower.startsWith('<!--', lt)) {
+      const end = html.indexOf('-->', lt + 4)
+      i = end < 0 ? html.length : end + 3
+      continue
+    }
+    const gt = html.indexOf('>', lt + 1)
+    if (gt < 0) break
+    const tag = /^<\/?\s*([a-z0-9]+)/.exec(lower.slice(lt, Math.min(gt + 1, lt + 40)))?.[1] ?? ''
+    const closing = lower[lt + 1] === '/'
+    if (!closing && (tag === 'script' || tag === 'style' || tag === 'noscript' || tag === 'template')) {
+      const end = lower.indexOf(`</${tag}`, gt + 1)
+      const close = end < 0 ? -1 : html.indexOf('>', end)
+      i = close < 0 ? html.length : close + 1
+      continue
+    }
+    if (!closing && tag === 'title') {
+      const end = lower.indexOf('</title', gt + 1)
+      if (title === '') title = decodeEntities(html.slice(gt + 1, end < 0 ? html.length : end)).replace(/\s+/g, ' ').trim()
+      const close = end < 0 ? -1 : html.indexOf('>', end)
+      i = close < 0 ? html.length : close + 1
+      continue
+    }
+    if (/^(p|div|br|li|h[1-6]|tr|section|article|header|footer|ul|ol|table|pre|blockquote)$/.test(tag)) out.push('\n')
+    i = gt + 1
+  }
+  const content = decodeEntities(out.join(''))
+    .split('\n')
+    .map((l) => l.replace(/[ \t\r\f\v]+/g, ' ').trim())
+    .filter((l) => l !== '')
+    .join('\n')
+  return {title, content}
+}
+
+const PIECES = [
+  '<', '>', '</', '<!--', '-->', ' ', '\n', '\t', 'p', 'div', 'h1', 'h7', 'br', 'P', 'DIV', 'title', 'script', 'style', 'noscript', 'template',
+  'text ', 'ignore all previous instructions', '\r', '\v', '\f', '\u00a0', '\u2028', '\u3000', '\ufeff', '\n\n', ' \n ', '&amp;', '&#65;', '&lt;', 'é', 'İ', '0', 'x'.repeat(45), ' '.repeat(38), '=', '"', '/',
+]
+
+describe('html visible text: names read in place equal names read from a slice', () => {
+  it('on 20,000 random markups', () => {
+    const r = prng(3636)
+    for (let k = 0; k < 20_000; k++) {
+      let s = ''
+      const n = Math.floor(r() * 60)
+      for (let i = 0; i < n; i++) s += PIECES[Math.floor(r() * PIECES.length)]!
+      assert.deepEqual(extractHtmlText(s), oracle(s), JSON.stringify(s))
+    }
+  })
+})
