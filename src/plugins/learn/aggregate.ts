@@ -176,6 +176,9 @@ function normalizeClass(raw: string): string {
   return goToLower(goTrimSpace(raw)) || 'unclassified'
 }
 
+/** Where an event belongs: its session and time (a decoded entry, or a writer-layout capture line). */
+export type EventPlace = Pick<RecorderEntry, 'sessionId' | 'epochSeconds'>
+
 /** Why a capture record did not become an event (it is then `malformed`, §5). */
 export type RejectReason = 'url' | 'path' | 'method'
 
@@ -202,11 +205,12 @@ export class Aggregator {
   constructor(private readonly windowSeconds: number) {}
 
   /** Session number and window start of one event; widens the observation window. */
-  private place(entry: RecorderEntry): {sid: number; window: number} {
+  private place(entry: EventPlace): {sid: number; window: number} {
     let sid = this.sessionIds.get(entry.sessionId)
     if (sid === undefined) {
       sid = this.sessionIds.size
-      this.sessionIds.set(entry.sessionId, sid)
+      // A copy: the id may be a slice of the capture text (decodeWriterCapture), kept alive with it.
+      this.sessionIds.set(copyString(entry.sessionId), sid)
     }
     const abs = entry.epochSeconds + ZERO_TO_UNIX
     const window = abs - (((abs % this.windowSeconds) + this.windowSeconds) % this.windowSeconds) - ZERO_TO_UNIX
@@ -220,7 +224,7 @@ export class Aggregator {
    * name and server). Server and tool are byte strings written into the signed YAML, so a line
    * break in either makes the record malformed (as for HTTP paths).
    */
-  addMcp(entry: RecorderEntry, s: DecodedSummary): RejectReason | undefined {
+  addMcp(entry: EventPlace, s: DecodedSummary): RejectReason | undefined {
     // Byte strings, like every host and path here (rule keys and ids hash the bytes).
     const server = Buffer.from(s.mcpServer, 'utf8').toString('latin1')
     const tool = Buffer.from(s.toolName, 'utf8').toString('latin1')
@@ -261,8 +265,8 @@ export class Aggregator {
 
   /** URL → its (host, path) node or the reject reason; bounded so memory stays flat. */
   private urlCache = new Map<string, PathNode | RejectReason>()
-  /** host → canonical path → its cells; one node per distinct path (keyed by the node's own strings). */
-  private nodes = new Map<string, Map<string, PathNode>>()
+  /** host → its own copy of the host and canonical path → its cells; one node per distinct path (keyed by the node's own strings). */
+  private nodes = new Map<string, {host: string; paths: Map<string, PathNode>}>()
 
   private resolveUrl(raw: string): PathNode | RejectReason {
     let r = this.urlCache.get(raw)
@@ -277,13 +281,17 @@ export class Aggregator {
         // the signed contract, so such a URL is malformed rather than a compile failure.
         if (YAML_BREAK_BYTES.test(host) || YAML_BREAK_BYTES.test(path)) r = 'path'
         else {
-          let paths = this.nodes.get(host)
-          if (paths === undefined) this.nodes.set(host, (paths = new Map()))
-          r = paths.get(path)
+          // Own copies of what is kept: a slice of the URL would keep the whole URL text alive
+          // with the node, and the URL may itself be a slice of a read chunk's text.
+          let h = this.nodes.get(host)
+          if (h === undefined) {
+            const own = copyString(host)
+            this.nodes.set(own, (h = {host: own, paths: new Map()}))
+          }
+          r = h.paths.get(path)
           if (r === undefined) {
-            // Own copies: a slice of the URL would keep the whole URL text alive with the node.
             const own = copyString(path)
-            paths.set(own, (r = {host: paths.size === 0 ? copyString(host) : (paths.values().next().value as PathNode).host, path: own, first: undefined}))
+            h.paths.set(own, (r = {host: h.host, path: own, first: undefined}))
           }
         }
       } catch (e) {
@@ -292,7 +300,8 @@ export class Aggregator {
       }
     }
     if (this.urlCache.size >= 50_000) this.urlCache.clear()
-    this.urlCache.set(raw, r)
+    // Keys are copies: a URL may be a slice of the capture text (see `place`).
+    this.urlCache.set(copyString(raw), r)
     return r
   }
 
@@ -306,11 +315,11 @@ export class Aggregator {
     if (hit !== undefined || cache.has(raw)) return hit
     const v = fn(raw)
     if (cache.size >= 10_000) cache.clear()
-    cache.set(raw, v)
+    cache.set(copyString(raw), v)
     return v
   }
 
-  addCapture(entry: RecorderEntry, s: DecodedSummary): RejectReason | undefined {
+  addCapture(entry: EventPlace, s: DecodedSummary): RejectReason | undefined {
     const resolved = this.resolveUrl(s.url)
     if (typeof resolved === 'string') {
       this.malformed++
