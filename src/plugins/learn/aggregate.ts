@@ -10,6 +10,7 @@ import {
   PathCanonicalError,
   toByteString,
 } from '../canonical/index.js'
+import {budgetStats, type BudgetStats} from './inference.js'
 import {capPerHost, normalizeHostPaths, type HostCap, type NormalizationSettings, type PathNormalization} from './normalize.js'
 
 /** Seconds from Go's zero time (0001-01-01) to the Unix epoch: Truncate works from the former. */
@@ -52,6 +53,9 @@ interface Acc {
   sessions: IntSet
   windows: IntSet
   parent: Acc | undefined
+  /** Method-level keys: the size samples behind `agg.budgets`. */
+  payload?: SampleCounts
+  scanner?: SampleCounts
 }
 
 /**
@@ -110,9 +114,11 @@ export interface RuleAggregate {
   opportunities: number
   sessions: number
   windows: number
-  /** Method-level keys only (§6.5). */
-  payload?: SampleCounts
-  scanner?: SampleCounts
+  /**
+   * Method-level keys only (§6.5): the payload and scanner size budgets (§7.5), computed once
+   * when the host is finished; the value → count samples they are computed from are dropped then.
+   */
+  budgets?: readonly [payload: BudgetStats, scanner: BudgetStats]
   /** Path-level and below, when the path has collapsed positions. */
   normalization?: PathNormalization
   /** [ext, mcp.md §15.6.1] `mcp_tool_call` rules: the server identity and tool name (`host` is ''). */
@@ -431,12 +437,12 @@ export class Aggregator {
         const methodKey = pathKey + ';method=' + esc(c.method)
         const m = touch(
           methodKey,
-          () => ({key: methodKey, host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, payload: new Map(), scanner: new Map(), ...(normalization ? {normalization} : {})}),
+          () => ({key: methodKey, host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}),
           c,
           p,
         )
-        tallyInto(m.agg.payload as SampleCounts, c.pv, c.pn, c.pmore)
-        tallyInto(m.agg.scanner as SampleCounts, c.sv, c.sn, c.smore)
+        tallyInto((m.payload ??= new Map()), c.pv, c.pn, c.pmore)
+        tallyInto((m.scanner ??= new Map()), c.sv, c.sn, c.smore)
         if (c.action !== '') {
           const actionKey = methodKey + ';action=' + esc(c.action)
           touch(actionKey, () => ({key: actionKey, host, path, method: c.method, action: c.action, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c, m)
@@ -447,6 +453,7 @@ export class Aggregator {
         r.sessions = intSetSize(a.sessions)
         r.windows = intSetSize(a.windows)
         if (a.parent !== undefined) r.opportunities = a.parent.agg.observed
+        if (a.payload !== undefined && a.scanner !== undefined) r.budgets = [budgetStats(a.payload), budgetStats(a.scanner)]
         rules.push(r)
       }
     }
