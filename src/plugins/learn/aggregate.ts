@@ -298,6 +298,9 @@ export class Aggregator {
           if (r === undefined) {
             const own = copyString(path)
             h.paths.set(own, (r = {host: h.host, path: own, first: undefined}))
+            // A path seen for the first time: most are ids, hashes and uuids never seen again, so
+            // its URL is not memoised (the memo keeps the URLs that repeat: a second sighting).
+            return r
           }
         }
       } catch (e) {
