@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {Worker} from 'node:worker_threads'
 
 // The physical limit of a receipt verifier on this machine: bare node:crypto Ed25519
@@ -51,4 +52,30 @@ export async function bareEd25519Rate(threads: number, count = 20_000): Promise<
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
   }
+}
+
+export interface OpensslEd25519Rate {
+  /** Processes `openssl speed -multi` ran (its figure is their sum). */
+  processes: number
+  seconds: number
+  verificationsPerSecond: number
+  signaturesPerSecond: number
+  /** The `openssl version` line. */
+  version: string
+}
+
+/**
+ * `openssl speed -seconds S -multi P ed25519`: OpenSSL's own Ed25519 verifications per second on
+ * P processes (its summary line sums them), the limit the issue reads. Undefined when no
+ * `openssl` is on the PATH or its output has no Ed25519 line.
+ */
+export function opensslEd25519Rate(seconds = 3, processes = 2): OpensslEd25519Rate | undefined {
+  const args = ['speed', '-seconds', String(seconds), ...(processes > 1 ? ['-multi', String(processes)] : []), 'ed25519']
+  const r = spawnSync('openssl', args, {encoding: 'utf8', timeout: (seconds * 2 + 60) * 1000})
+  if (r.error !== undefined || r.status !== 0) return undefined
+  // `253 bits EdDSA (Ed25519)   0.0001s   0.0004s   7882.2   2330.4`: sign s, verify s, sign/s, verify/s.
+  const m = /^\s*253 bits EdDSA \(Ed25519\)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)\s*$/m.exec(r.stdout)
+  if (m === null) return undefined
+  const v = spawnSync('openssl', ['version'], {encoding: 'utf8'})
+  return {processes, seconds, signaturesPerSecond: Number(m[1]), verificationsPerSecond: Number(m[2]), version: (v.stdout ?? '').trim()}
 }

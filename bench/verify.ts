@@ -1,20 +1,22 @@
 import {spawn} from 'node:child_process'
 import {createWriteStream, mkdtempSync, rmSync, statSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {loadavg, tmpdir} from 'node:os'
 import path from 'node:path'
 import {createHash} from 'node:crypto'
 import {fileURLToPath} from 'node:url'
 import {ReceiptChainBuilder, RecorderEntryChain} from '../src/plugins/receipts/index.js'
 import {keyPairFromSeed} from '../src/plugins/signing/index.js'
 import {formatGoTime, fromEpochNanos} from '../src/plugins/canonical/index.js'
-import {bareEd25519Rate} from './ed25519-limit.js'
+import {bareEd25519Rate, opensslEd25519Rate} from './ed25519-limit.js'
 
 // `npm run bench -- verify [--receipts N] [--million]`: writes a signed flight-recorder chain of
 // N receipts to a temp dir, then verifies it end to end with the built CLI (a fresh process,
 // as an auditor runs it) and reports receipts/s and the verifier's peak RSS. Beside it, in the
 // same run: bare node:crypto Ed25519 verifications/s on one and on two threads (the physical
 // limit of any verifier here: every receipt costs one verification), the ratio of receipts/s to
-// the two-thread limit, and the verifier's CPU per receipt beyond its one verification.
+// the two-thread limit, and the verifier's CPU per receipt beyond its one verification; then
+// `openssl speed -seconds 3 -multi 2 ed25519` (OpenSSL's own figure on both cores, the limit
+// issue 36 reads) and the ratio of receipts/s to it, with the load average around the run.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -34,6 +36,12 @@ export interface VerifyBenchRow {
   ed25519CpuMicros: number
   /** receipts/s ÷ bare verifications/s on 2 threads: 1.0 is the physical limit. */
   ratioToEd25519Limit: number
+  /** `openssl speed -seconds 3 -multi 2 ed25519`'s verify/s, right after (undefined without openssl). */
+  opensslVerifyPerSecond?: number
+  /** receipts/s ÷ openssl's verify/s on 2 processes: the issue's target is ≥ 0.9. */
+  ratioToOpenssl?: number
+  /** Load average (1 min) when the CLI run started and when openssl finished. */
+  loadAverage: [number, number]
   /** cpuMicrosPerReceipt − ed25519CpuMicros: parsing, hashing, chaining, threads, start-up. */
   nonSignatureCpuMicros: number
   /** With `--baseline DIR`: the same file verified by the build in DIR (another checkout), in the same run. */
@@ -114,9 +122,12 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
       process.stderr.write(`verify bench: writing ${n} signed receipts…\n`)
       const writeSeconds = await writeChain(file, n)
       process.stderr.write(`verify bench: verifying with the CLI…\n`)
+      const load0 = loadavg()[0] as number
       const v = await verifyWithCli(file, key)
       process.stderr.write(`verify bench: bare Ed25519 verifications on 2 threads…\n`)
       const limit = await bareEd25519Rate(2)
+      process.stderr.write(`verify bench: openssl speed -seconds 3 -multi 2 ed25519…\n`)
+      const openssl = opensslEd25519Rate(3, 2)
       const cpuMicrosPerReceipt = v.cpuMicros / n
       const row: VerifyBenchRow = {
         receipts: n,
@@ -131,7 +142,14 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
         ed25519CpuMicros: limit.cpuMicrosPerVerification,
         ratioToEd25519Limit: n / v.seconds / limit.verificationsPerSecond,
         nonSignatureCpuMicros: cpuMicrosPerReceipt - limit.cpuMicrosPerVerification,
+        ...(openssl === undefined ? {} : {opensslVerifyPerSecond: openssl.verificationsPerSecond, ratioToOpenssl: n / v.seconds / openssl.verificationsPerSecond}),
+        loadAverage: [load0, loadavg()[0] as number],
       }
+      process.stderr.write(
+        `verify (${n}): ${Math.round(row.receiptsPerSecond)} receipts/s; openssl speed ed25519 on 2 processes: ` +
+          (openssl === undefined ? 'not measured (no openssl)' : `${Math.round(openssl.verificationsPerSecond)} verify/s, ratio ${row.ratioToOpenssl?.toFixed(2)} (${openssl.version})`) +
+          `; node:crypto on 2 threads: ${Math.round(limit.verificationsPerSecond)}/s, ratio ${row.ratioToEd25519Limit.toFixed(2)}; load ${row.loadAverage.map((x) => x.toFixed(2)).join(' → ')}\n`,
+      )
       if (baseline !== undefined) {
         process.stderr.write(`verify bench: verifying with the baseline build in ${baseline}…\n`)
         const bv = await verifyWithCli(file, key, baseline)

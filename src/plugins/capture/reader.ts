@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {closeSync, openSync, readSync, statSync} from 'node:fs'
+import {copyString} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {decodeEntry, EntryDecodeError, entryHash, GENESIS, type HashFields, type RecorderEntry} from './entry.js'
 import {decodeWriterCapture, type WriterCapture} from './writer-line.js'
@@ -43,7 +44,8 @@ export class ChainVerifier {
 
   /** Call before the first line of each file. */
   beginFile(): void {
-    if (this.current !== undefined) this.tips.add(this.current)
+    // Tips are copies: a hash may be a slice of a read chunk's text, which it would keep alive.
+    if (this.current !== undefined) this.tips.add(copyString(this.current))
     this.current = undefined
     this.started = false
   }
@@ -63,7 +65,7 @@ export class ChainVerifier {
       this.started = true
     } else if (entry.prevHash === GENESIS) {
       // Another chain starts inside the same file (session files concatenated into one corpus).
-      if (this.current !== undefined) this.tips.add(this.current)
+      if (this.current !== undefined) this.tips.add(copyString(this.current))
     } else if (entry.prevHash !== this.current) {
       return `chain break at seq ${entry.seq}: prev_hash ${entry.prevHash} does not match the previous entry's hash ${this.current}`
     }
@@ -81,6 +83,8 @@ export interface ReadOptions {
    * (which still gets every other line, in order).
    */
   onCapture?: (entry: WriterCapture, source: EntrySource) => void
+  /** `onCapture` gets the summary's strings as slices of the line, not copies (`decodeWriterCapture`). */
+  captureSlices?: boolean
   /** Called once per file after its last line, with its input ref. */
   onFile?: (ref: CaptureFileRef) => void
   /** Read size (default 1 MiB); tests use tiny chunks to exercise line and UTF-8 splits. */
@@ -118,7 +122,7 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
       const text = line.endsWith('\r') ? line.slice(0, -1) : line
       if (text.length === 0 || (text.charCodeAt(0) !== 0x7b && text.trim() === '')) return
       if (options.onCapture !== undefined) {
-        const c = decodeWriterCapture(text)
+        const c = decodeWriterCapture(text, options.captureSlices === true)
         if (c !== undefined) {
           checkChain(c)
           options.onCapture(c, {file: input.name, line: lineNo})

@@ -20,6 +20,11 @@ export interface WriterCapture extends EntryHashFields {
   toolArgsJson: string
   mcpMethod: string
   mcpServer: string
+  /** The summary members only compile reads (`decodeSummary`'s): '' / 0 when absent. */
+  agent: string
+  actionClass: string
+  payloadBytes: number
+  scannerBytes: number
 }
 
 // A JSON string without escapes or control characters (so its text is its value), captured or
@@ -41,9 +46,9 @@ const WRITER_CAPTURE = new RegExp(
     ',"transport":' + STR + ',"summary":' + STR +
     ',"detail":(\\{"capture_schema_version":1,"surface":' + STR + ',"subsurface":' + SKIP + opt('batch_index', INT) +
     ',"config_hash":' + SKIP + ',"build_version":' + SKIP + ',"build_sha":' + SKIP +
-    opt('agent', SKIP) + opt('session_id_original', SKIP) + opt('profile', SKIP) + opt('action_class', SKIP) + opt('payload_ref', STR) +
-    opt('payload_sha256', SKIP) + opt('payload_bytes', INT) + ',"payload_complete":(?:true|false),"transform_kind":' + SKIP +
-    opt('wire_payload_bytes', INT) + opt('wire_payload_sample', SKIP) + opt('scanner_bytes', INT) + opt('scanner_sample', SKIP) +
+    opt('agent', STR) + opt('session_id_original', SKIP) + opt('profile', SKIP) + opt('action_class', STR) + opt('payload_ref', STR) +
+    opt('payload_sha256', SKIP) + opt('payload_bytes', `(${INT})`) + ',"payload_complete":(?:true|false),"transform_kind":' + SKIP +
+    opt('wire_payload_bytes', INT) + opt('wire_payload_sample', SKIP) + opt('scanner_bytes', `(${INT})`) + opt('scanner_sample', SKIP) +
     ',"request":\\{"method":' + STR + ',"url":' + STR + opt('body_sample', SKIP) + opt('tool_name', STR) + opt('tool_args_json', STR) +
     opt('mcp_method', STR) + opt('mcp_server', STR) + '\\}' +
     ',"raw_findings":null,"effective_findings":null,"effective_action":' + STR + ',"outcome":' + SKIP + opt('skip_reason', SKIP) + '\\})' +
@@ -58,18 +63,25 @@ function own(s: string | undefined): string {
   return s === undefined ? '' : copyString(s)
 }
 
+const asIs = (s: string | undefined): string => s ?? ''
+
 /**
  * Reads a `type: capture` line in the writer's exact layout (`WRITER_CAPTURE`, a writer-form UTC
  * `ts`). Anything else gives undefined and the general path (`decodeEntry`, `decodeSummary`)
  * decides, so a line is never read differently from it (differential test:
  * shadow-writer-line.test).
+ *
+ * The summary's strings are copies (`copyString`) unless `slices` is set: then they are V8 slices
+ * of `line` (and of the text it was cut from), and a caller that keeps one beyond the line copies
+ * it itself (compile keeps only the few it puts in its bounded caches, copied on insertion).
  */
-export function decodeWriterCapture(line: string): WriterCapture | undefined {
+export function decodeWriterCapture(line: string, slices = false): WriterCapture | undefined {
   const m = WRITER_CAPTURE.exec(line)
   if (m === null) return undefined
   // The writer-form `ts` is matched in the line (UTC_TS_SOURCE): its parts are m[3]…m[9].
   const time = utcTimeOf(m[2] as string, m[3] as string, m[4] as string, m[5] as string, m[6] as string, m[7] as string, m[8] as string, m[9])
   if (time === undefined) return undefined
+  const keep = slices ? asIs : own
   return {
     v: 2,
     seq: m[1] as string,
@@ -83,17 +95,22 @@ export function decodeWriterCapture(line: string): WriterCapture | undefined {
     transport: m[13] as string,
     summary: m[14] as string,
     detailJson: detailJsonOf(m[15]),
-    surface: own(m[16]),
-    payloadRef: own(m[17]),
-    method: own(m[18]),
-    url: own(m[19]),
-    toolName: own(m[20]),
-    toolArgsJson: own(m[21]),
-    mcpMethod: own(m[22]),
-    mcpServer: own(m[23]),
-    effectiveAction: own(m[24]),
-    rawRef: m[25] ?? '',
-    prevHash: m[26] as string,
-    hash: m[27] as string,
+    surface: keep(m[16]),
+    agent: m[17] ?? '',
+    actionClass: m[18] ?? '',
+    payloadRef: keep(m[19]),
+    // INT: at most 15 digits, so the Number is the integer decodeSummary reads.
+    payloadBytes: m[20] === undefined ? 0 : Number(m[20]),
+    scannerBytes: m[21] === undefined ? 0 : Number(m[21]),
+    method: keep(m[22]),
+    url: keep(m[23]),
+    toolName: keep(m[24]),
+    toolArgsJson: keep(m[25]),
+    mcpMethod: keep(m[26]),
+    mcpServer: keep(m[27]),
+    effectiveAction: keep(m[28]),
+    rawRef: m[29] ?? '',
+    prevHash: m[30] as string,
+    hash: m[31] as string,
   }
 }

@@ -10,6 +10,7 @@ import {
   PathCanonicalError,
   toByteString,
 } from '../canonical/index.js'
+import {budgetStats, type BudgetStats} from './inference.js'
 import {capPerHost, normalizeHostPaths, type HostCap, type NormalizationSettings, type PathNormalization} from './normalize.js'
 
 /** Seconds from Go's zero time (0001-01-01) to the Unix epoch: Truncate works from the former. */
@@ -52,6 +53,9 @@ interface Acc {
   sessions: IntSet
   windows: IntSet
   parent: Acc | undefined
+  /** Method-level keys: the size samples behind `agg.budgets`. */
+  payload?: SampleCounts
+  scanner?: SampleCounts
 }
 
 /**
@@ -110,9 +114,11 @@ export interface RuleAggregate {
   opportunities: number
   sessions: number
   windows: number
-  /** Method-level keys only (§6.5). */
-  payload?: SampleCounts
-  scanner?: SampleCounts
+  /**
+   * Method-level keys only (§6.5): the payload and scanner size budgets (§7.5), computed once
+   * when the host is finished; the value → count samples they are computed from are dropped then.
+   */
+  budgets?: readonly [payload: BudgetStats, scanner: BudgetStats]
   /** Path-level and below, when the path has collapsed positions. */
   normalization?: PathNormalization
   /** [ext, mcp.md §15.6.1] `mcp_tool_call` rules: the server identity and tool name (`host` is ''). */
@@ -176,6 +182,9 @@ function normalizeClass(raw: string): string {
   return goToLower(goTrimSpace(raw)) || 'unclassified'
 }
 
+/** Where an event belongs: its session and time (a decoded entry, or a writer-layout capture line). */
+export type EventPlace = Pick<RecorderEntry, 'sessionId' | 'epochSeconds'>
+
 /** Why a capture record did not become an event (it is then `malformed`, §5). */
 export type RejectReason = 'url' | 'path' | 'method'
 
@@ -202,11 +211,12 @@ export class Aggregator {
   constructor(private readonly windowSeconds: number) {}
 
   /** Session number and window start of one event; widens the observation window. */
-  private place(entry: RecorderEntry): {sid: number; window: number} {
+  private place(entry: EventPlace): {sid: number; window: number} {
     let sid = this.sessionIds.get(entry.sessionId)
     if (sid === undefined) {
       sid = this.sessionIds.size
-      this.sessionIds.set(entry.sessionId, sid)
+      // A copy: the id may be a slice of the capture text (decodeWriterCapture), kept alive with it.
+      this.sessionIds.set(copyString(entry.sessionId), sid)
     }
     const abs = entry.epochSeconds + ZERO_TO_UNIX
     const window = abs - (((abs % this.windowSeconds) + this.windowSeconds) % this.windowSeconds) - ZERO_TO_UNIX
@@ -220,7 +230,7 @@ export class Aggregator {
    * name and server). Server and tool are byte strings written into the signed YAML, so a line
    * break in either makes the record malformed (as for HTTP paths).
    */
-  addMcp(entry: RecorderEntry, s: DecodedSummary): RejectReason | undefined {
+  addMcp(entry: EventPlace, s: DecodedSummary): RejectReason | undefined {
     // Byte strings, like every host and path here (rule keys and ids hash the bytes).
     const server = Buffer.from(s.mcpServer, 'utf8').toString('latin1')
     const tool = Buffer.from(s.toolName, 'utf8').toString('latin1')
@@ -261,8 +271,8 @@ export class Aggregator {
 
   /** URL → its (host, path) node or the reject reason; bounded so memory stays flat. */
   private urlCache = new Map<string, PathNode | RejectReason>()
-  /** host → canonical path → its cells; one node per distinct path (keyed by the node's own strings). */
-  private nodes = new Map<string, Map<string, PathNode>>()
+  /** host → its own copy of the host and canonical path → its cells; one node per distinct path (keyed by the node's own strings). */
+  private nodes = new Map<string, {host: string; paths: Map<string, PathNode>}>()
 
   private resolveUrl(raw: string): PathNode | RejectReason {
     let r = this.urlCache.get(raw)
@@ -277,13 +287,20 @@ export class Aggregator {
         // the signed contract, so such a URL is malformed rather than a compile failure.
         if (YAML_BREAK_BYTES.test(host) || YAML_BREAK_BYTES.test(path)) r = 'path'
         else {
-          let paths = this.nodes.get(host)
-          if (paths === undefined) this.nodes.set(host, (paths = new Map()))
-          r = paths.get(path)
+          // Own copies of what is kept: a slice of the URL would keep the whole URL text alive
+          // with the node, and the URL may itself be a slice of a read chunk's text.
+          let h = this.nodes.get(host)
+          if (h === undefined) {
+            const own = copyString(host)
+            this.nodes.set(own, (h = {host: own, paths: new Map()}))
+          }
+          r = h.paths.get(path)
           if (r === undefined) {
-            // Own copies: a slice of the URL would keep the whole URL text alive with the node.
             const own = copyString(path)
-            paths.set(own, (r = {host: paths.size === 0 ? copyString(host) : (paths.values().next().value as PathNode).host, path: own, first: undefined}))
+            h.paths.set(own, (r = {host: h.host, path: own, first: undefined}))
+            // A path seen for the first time: most are ids, hashes and uuids never seen again, so
+            // its URL is not memoised (the memo keeps the URLs that repeat: a second sighting).
+            return r
           }
         }
       } catch (e) {
@@ -292,7 +309,8 @@ export class Aggregator {
       }
     }
     if (this.urlCache.size >= 50_000) this.urlCache.clear()
-    this.urlCache.set(raw, r)
+    // Keys are copies: a URL may be a slice of the capture text (see `place`).
+    this.urlCache.set(copyString(raw), r)
     return r
   }
 
@@ -306,11 +324,11 @@ export class Aggregator {
     if (hit !== undefined || cache.has(raw)) return hit
     const v = fn(raw)
     if (cache.size >= 10_000) cache.clear()
-    cache.set(raw, v)
+    cache.set(copyString(raw), v)
     return v
   }
 
-  addCapture(entry: RecorderEntry, s: DecodedSummary): RejectReason | undefined {
+  addCapture(entry: EventPlace, s: DecodedSummary): RejectReason | undefined {
     const resolved = this.resolveUrl(s.url)
     if (typeof resolved === 'string') {
       this.malformed++
@@ -422,12 +440,12 @@ export class Aggregator {
         const methodKey = pathKey + ';method=' + esc(c.method)
         const m = touch(
           methodKey,
-          () => ({key: methodKey, host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, payload: new Map(), scanner: new Map(), ...(normalization ? {normalization} : {})}),
+          () => ({key: methodKey, host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}),
           c,
           p,
         )
-        tallyInto(m.agg.payload as SampleCounts, c.pv, c.pn, c.pmore)
-        tallyInto(m.agg.scanner as SampleCounts, c.sv, c.sn, c.smore)
+        tallyInto((m.payload ??= new Map()), c.pv, c.pn, c.pmore)
+        tallyInto((m.scanner ??= new Map()), c.sv, c.sn, c.smore)
         if (c.action !== '') {
           const actionKey = methodKey + ';action=' + esc(c.action)
           touch(actionKey, () => ({key: actionKey, host, path, method: c.method, action: c.action, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c, m)
@@ -438,6 +456,7 @@ export class Aggregator {
         r.sessions = intSetSize(a.sessions)
         r.windows = intSetSize(a.windows)
         if (a.parent !== undefined) r.opportunities = a.parent.agg.observed
+        if (a.payload !== undefined && a.scanner !== undefined) r.budgets = [budgetStats(a.payload), budgetStats(a.scanner)]
         rules.push(r)
       }
     }

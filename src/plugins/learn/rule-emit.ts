@@ -1,6 +1,6 @@
 import {canonicalString, formatFixed, fromByteString, yamlString} from '../canonical/index.js'
-import type {RuleAggregate, SampleCounts} from './aggregate.js'
-import {budgetStats, classify, wilsonLower, type BudgetStats, type Confidence, type Floors} from './inference.js'
+import type {RuleAggregate} from './aggregate.js'
+import {classify, wilsonLower, type BudgetStats, type Confidence, type Floors} from './inference.js'
 import {NORMALIZATION_ALGORITHM, type PathNormalization} from './normalize.js'
 import type {ReviewRule, ReviewRuleSource} from './review.js'
 import {displayName, mcpDisplayName, ruleId} from './rules.js'
@@ -20,7 +20,7 @@ interface Derived {
   confidence: Confidence
   wText: string
   mcp: boolean
-  budgets: [BudgetStats, BudgetStats] | undefined
+  budgets: readonly [BudgetStats, BudgetStats] | undefined
 }
 
 /** The rule id, hashed once per rule (every pass writes it). */
@@ -38,7 +38,7 @@ function derive(r: RuleAggregate, floors: Floors): Derived {
     confidence: classify(r.observed, r.sessions, r.windows, w, floors),
     wText: formatFixed(w, 6),
     mcp,
-    budgets: r.payload !== undefined && r.scanner !== undefined ? [budgetStats(r.payload), budgetStats(r.scanner)] : undefined,
+    budgets: r.budgets,
   }
 }
 
@@ -190,12 +190,6 @@ export function assertRuleYamlEmittable(r: RuleAggregate): void {
   for (const x of r.normalization?.retained ?? []) y(fromByteString(x.value))
 }
 
-function sampleCount(m: SampleCounts): number {
-  let n = 0
-  for (const [v, c] of m) if (Number.isFinite(v)) n += c
-  return n
-}
-
 /** The review row of a compiled rule: what `reviewRuleFromTree` reads from its tree. */
 function reviewRow(r: RuleAggregate, floors: Floors): ReviewRule {
   const mcp = r.server !== undefined && r.tool !== undefined
@@ -212,10 +206,10 @@ function reviewRow(r: RuleAggregate, floors: Floors): ReviewRule {
     eventsObserved: r.observed,
     opportunities: r.opportunities,
     budgets:
-      r.payload !== undefined && r.scanner !== undefined
+      r.budgets !== undefined
         ? [
-            ['payload_size_bytes', sampleCount(r.payload)],
-            ['scanner_size_bytes', sampleCount(r.scanner)],
+            ['payload_size_bytes', r.budgets[0].sampleCount],
+            ['scanner_size_bytes', r.budgets[1].sampleCount],
           ]
         : [],
   }

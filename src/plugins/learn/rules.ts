@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import type {RuleAggregate} from './aggregate.js'
 import {fromByteString, formatFixed} from '../canonical/index.js'
-import {budgetStats, classify, wilsonLower, type Confidence, type Floors} from './inference.js'
+import {classify, wilsonLower, type BudgetStats, type Confidence, type Floors} from './inference.js'
 import {NORMALIZATION_ALGORITHM, type PathNormalization} from './normalize.js'
 
 const int = (n: number): JsonNumber => new JsonNumber(String(n))
@@ -25,8 +25,7 @@ export function displayName(r: Pick<RuleAggregate, 'host' | 'path' | 'method' | 
   return parts.length === 0 ? 'observed_rule' : fromByteString(parts.join('_'))
 }
 
-function budget(samples: Map<number, number>): JsonObject {
-  const b = budgetStats(samples)
+function budget(b: BudgetStats): JsonObject {
   return new Map<string, JsonValue>([
     ['data_class', 'public'],
     ['enforced', formatFixed(b.enforced, 0)],
@@ -113,8 +112,8 @@ export function buildRule(r: RuleAggregate, floors: Floors): BuiltRule {
     ]),
   )
   tree.set('selector', selector)
-  if (r.payload !== undefined && r.scanner !== undefined) {
-    tree.set('budgets', new Map<string, JsonValue>([['payload_size_bytes', budget(r.payload)], ['scanner_size_bytes', budget(r.scanner)]]))
+  if (r.budgets !== undefined) {
+    tree.set('budgets', new Map<string, JsonValue>([['payload_size_bytes', budget(r.budgets[0])], ['scanner_size_bytes', budget(r.budgets[1])]]))
   }
   tree.set(
     'rationale',

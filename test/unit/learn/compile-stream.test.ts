@@ -1,9 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {canonicalize, emitSignedYaml, fixedClock, type JsonValue} from '../../../src/plugins/canonical/index.js'
+import {decodeWriterCapture} from '../../../src/plugins/capture/index.js'
 import {buildInfoUnavailableDigests, projectContractRule} from '../../../src/plugins/contracts/index.js'
 import {compileContract, type CompileConfig, type CompileResult} from '../../../src/plugins/learn/index.js'
 import {buildRule} from '../../../src/plugins/learn/rules.js'
@@ -126,4 +127,49 @@ test('flat memory at small scale: 10x the rules, the YAML is handed out in the s
   assert.ok(b.pieces > 6 * a.pieces)
   // ≈ 64 KiB pieces plus at most one line: never the document.
   for (const p of [a, b]) assert.ok(p.largest < 65536 + 4096, `largest piece ${p.largest}`)
+})
+
+test('compile reads writer-layout capture lines without JSON.parse to the same contract as the general reader', async () => {
+  // Issue 36: compile takes `decodeWriterCapture` for lines in the writer's own layout. The same
+  // corpus with every line moved off that layout (a space after `{`: the entry hashes cover the
+  // fields, not the spacing) goes through decodeEntry + decodeSummary only; both must give the
+  // same contract, review and counts, MCP tool calls and clean/blocked actions included.
+  const shape: TrafficShape = {
+    routes: [
+      ...fleetShape(40).routes,
+      {method: 'GET', url: 'https://api.example.com/v1/items/{id}', weight: 6, ids: 50, actionClass: 'read'},
+      {method: 'POST', url: 'https://paste.example.org/upload', weight: 1, action: 'block', surface: 'dlp'},
+      {method: '', url: '', weight: 2, mcp: {server: 'files-server', tool: 'read_file', args: '{"path":"/tmp/a"}'}},
+    ],
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-compile-writer-line-'))
+  try {
+    const plain = path.join(dir, 'plain')
+    const spaced = path.join(dir, 'spaced')
+    generateCorpus(plain, {seed: 9, agent: 'stream-agent', sessions: 3, events: 4000, start: '2026-05-01T00:00:00Z', spanSeconds: 6 * 3600, shape})
+    let taken = 0
+    for (const f of captureFiles(plain)) {
+      const text = readFileSync(f, 'utf8')
+      for (const l of text.split('\n')) if (decodeWriterCapture(l) !== undefined) taken++
+      const out = path.join(spaced, path.relative(plain, f))
+      mkdirSync(path.dirname(out), {recursive: true})
+      writeFileSync(out, text.replace(/^\{"v":/gm, '{ "v":'))
+    }
+    assert.ok(taken > 3000, `${taken} lines in the writer layout`)
+    const compile = (root: string) =>
+      compileContract(
+        captureFiles(root).map((name) => ({name})),
+        {...CONFIG, includeMcp: true},
+        {clock: fixedClock('2026-05-02T00:00:00Z'), signer: {keyPair: keyPairFromSeed(sha256('unit')), keyId: 'unit'}, moduleDigests: buildInfoUnavailableDigests()},
+      )
+    const a = await compile(plain)
+    const b = await compile(spaced)
+    assert.ok(a.stats.rules > 100)
+    assert.ok(a.aggregate.rules.some((r) => r.tool === 'read_file'))
+    assert.equal(a.yaml, b.yaml)
+    assert.equal(a.review, b.review)
+    assert.deepEqual(a.stats, b.stats)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })

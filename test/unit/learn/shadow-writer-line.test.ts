@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {decodeEntry, decodeWriterCapture, EntryDecodeError, readCaptureInputs, summaryJson, type CaptureSummary, type RecorderEntry} from '../../../src/plugins/capture/index.js'
+import {decodeEntry, decodeSummary, decodeWriterCapture, EntryDecodeError, readCaptureInputs, summaryJson, type CaptureSummary, type RecorderEntry} from '../../../src/plugins/capture/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {capturedEvent, writerCapturedEvent, type CapturedEvent} from '../../../src/plugins/learn/index.js'
 import {RecorderEntryChain} from '../../../src/plugins/receipts/index.js'
@@ -48,6 +48,14 @@ function agrees(line: string): boolean {
   })
   assert.deepEqual(fields(fast), fields(e), line)
   assert.deepEqual(writerCapturedEvent(fast), want.event, line)
+  // What compile reads (issue 36: compile takes the fast reader too): decodeSummary's values.
+  const compileFields = {
+    agent: fast.agent, method: fast.method, url: fast.url, actionClass: fast.actionClass, effectiveAction: fast.effectiveAction,
+    payloadBytes: fast.payloadBytes, scannerBytes: fast.scannerBytes, toolName: fast.toolName, mcpMethod: fast.mcpMethod, mcpServer: fast.mcpServer,
+  }
+  assert.deepEqual(compileFields, decodeSummary(e.detail), line)
+  // The same values as slices of the line (compile's reading).
+  assert.deepEqual(decodeWriterCapture(line, true), fast, line)
   return true
 }
 
