@@ -9,6 +9,7 @@ import http from 'node:http'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import WebSocket, {WebSocketServer} from 'ws'
 import {runCli} from '../helpers/cli.js'
 import {baseConfig, freePort, rawHttp, startHttpUpstream, startProxy, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
 
@@ -28,11 +29,12 @@ async function post(proxyPort: number, url: string, body: string): Promise<{stat
   })
 }
 
-function config(action: string, metricsPort: number): string {
+function config(action: string, metricsPort: number, extra: string[] = []): string {
   return baseConfig([
     'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
     `metrics_listen: "127.0.0.1:${metricsPort}"`,
     'address_protection:', '  enabled: true', `  action: ${action}`, '  allowed_addresses:', `    - "${ALLOWED}"`,
+    ...extra,
   ].join('\n'))
 }
 
@@ -98,6 +100,84 @@ describe('address protection through the forward proxy', {timeout: 60_000}, () =
       const r = runCli(args)
       assert.notEqual(r.status, 0)
       assert.ok(r.stderr.includes('address_protection.enabled is true but all chains are disabled (silent no-op)'), r.stderr)
+    }
+  })
+})
+
+describe('address protection on WebSocket messages (/ws)', {timeout: 60_000}, () => {
+  const received: string[] = []
+  let wss: WebSocketServer
+  let port = 0
+  before(async () => {
+    wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})
+    wss.on('connection', (ws) => ws.on('message', (data) => {
+      received.push(data.toString())
+      ws.send(data.toString())
+    }))
+    await new Promise<void>((r) => wss.once('listening', () => r()))
+    port = (wss.address() as {port: number}).port
+  })
+  after(async () => {
+    for (const c of wss.clients) c.terminate()
+    await new Promise<void>((r) => wss.close(() => r()))
+  })
+
+  const open = (proxy: RunningProxy): Promise<WebSocket> => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}`)
+    ws.once('open', () => resolve(ws))
+    ws.once('error', reject)
+  })
+  const closed = (ws: WebSocket): Promise<{code: number; reason: string}> => new Promise((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))
+  const echoed = (ws: WebSocket): Promise<string> => new Promise((resolve) => ws.once('message', (d) => resolve(d.toString())))
+
+  it('an outbound message with a lookalike address closes 1008 (layer address_protection), also when fragmented; the allowlisted one passes', async () => {
+    const metricsPort = await freePort()
+    const proxy = await startProxy(config('block', metricsPort, ['websocket_proxy:', '  enabled: true']))
+    try {
+      received.length = 0
+      const ws = await open(proxy)
+      const good = JSON.stringify({method: 'eth_sendTransaction', params: [{to: ALLOWED, value: '0x1'}]})
+      const back = echoed(ws)
+      ws.send(good)
+      assert.equal(await back, good)
+      const c = closed(ws)
+      ws.send(JSON.stringify({method: 'eth_sendTransaction', params: [{to: ONE_OFF, value: '0x1'}]}))
+      const r = await c
+      assert.equal(r.code, 1008)
+      assert.deepEqual(JSON.parse(r.reason), {block_reason: 'dlp_match', version: '1', severity: 'critical', retry: 'none', layer: 'address_protection'})
+      // A message sent in two fragments is judged whole (the address is cut in the middle).
+      const ws2 = await open(proxy)
+      const c2 = closed(ws2)
+      const text = `send to ${ONE_OFF} now`
+      ws2.send(text.slice(0, 20), {fin: false})
+      ws2.send(text.slice(20), {fin: true})
+      assert.equal((await c2).code, 1008)
+      assert.deepEqual(received, [good], 'no poisoned message reached the server')
+      const m = (await rawHttp(metricsPort, {path: '/metrics'})).body
+      assert.ok(m.includes('pipelock_address_findings_total{chain="eth",verdict="lookalike"} 2'), m)
+      const line = proxy.stdout().split('\n').find((l) => l.includes('"event":"address_protection"'))
+      assert.ok(line !== undefined && line.includes('"direction":"client_to_server"'), proxy.stdout())
+      assert.equal(proxy.stdout().includes(ONE_OFF), false, 'the full address is not logged')
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  it('action warn forwards the message and leaves the audit event', async () => {
+    const metricsPort = await freePort()
+    const proxy = await startProxy(config('warn', metricsPort, ['websocket_proxy:', '  enabled: true']))
+    try {
+      const ws = await open(proxy)
+      const msg = `pay ${ONE_OFF}`
+      const back = echoed(ws)
+      ws.send(msg)
+      assert.equal(await back, msg)
+      ws.close()
+      const line = proxy.stdout().split('\n').find((l) => l.includes('"event":"address_protection"'))
+      assert.ok(line, proxy.stdout())
+      assert.deepEqual((JSON.parse(line) as {findings: unknown}).findings, [{chain: 'eth', verdict: 'lookalike', action: 'warn', address: '0x5aaeb6...1beaed'}])
+    } finally {
+      await proxy.stop()
     }
   })
 })

@@ -579,3 +579,38 @@ describe('mediation envelope: redirect refresh', {timeout: 60_000}, () => {
     }
   })
 })
+
+describe('mediation envelope: replay-cache evictions are counted and logged (spec §6.5, E9)', {timeout: 90_000}, () => {
+  it('three signed requests through a verifier bounded at two nonces: one live eviction on /metrics and in the audit log', async () => {
+    const kp = generateKeyPair()
+    const origin = http.createServer((_req, res) => void res.end('ok\n'))
+    const port = await listenOn(origin)
+    const dirA = tempDir('pl-envelope-evict-a-')
+    const outer = await startProxy(signingConfig(writeKey(dirA, kp)), {dir: dirA})
+    const inner = await startProxy([
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'mediation_envelope:', '  verify_inbound:', '    enabled: true', '    replay_cache:', '      max_entries: 2', '    trust_list:',
+      '      - key_id: pipelock-mediation-v1', `        public_key: "${kp.publicKey.toString('hex')}"`, '        trust_domains: [a.test]',
+    ].join('\n') + '\n')
+    const evictions = async (): Promise<string> => (await rawHttp(inner.port, {path: '/metrics'})).body.split('\n').filter((l) => l.includes('pipelock_envelope_replay_evictions_total')).join('\n')
+    try {
+      assert.equal(await evictions(), [
+        '# HELP pipelock_envelope_replay_evictions_total Live nonces evicted from the inbound replay cache at max_entries (a replay of an evicted nonce is no longer detected).',
+        '# TYPE pipelock_envelope_replay_evictions_total counter',
+        'pipelock_envelope_replay_evictions_total 0',
+      ].join('\n'))
+      const innerUrl = `http://127.0.0.1:${inner.port}/fetch?url=${encodeURIComponent(`http://127.0.0.1:${port}/x`)}`
+      for (let i = 0; i < 3; i++) {
+        const r = await rawHttp(outer.port, {path: `/fetch?url=${encodeURIComponent(innerUrl)}`})
+        assert.equal(r.status, 200, r.body)
+      }
+      assert.match(await evictions(), /^pipelock_envelope_replay_evictions_total 1$/m)
+      assert.ok(await until(async () => /"event":"mediation_envelope_replay_eviction"[^\n]*"evicted":1/.test(inner.stdout())), inner.stdout())
+    } finally {
+      await outer.stop()
+      await inner.stop()
+      origin.closeAllConnections()
+      await new Promise<void>((r) => origin.close(() => r()))
+    }
+  })
+})

@@ -42,7 +42,7 @@ export interface InboundRequest {
 }
 
 export type VerifyResult =
-  | {readonly ok: true; readonly envelope: Envelope; readonly keyId: string}
+  | {readonly ok: true; readonly envelope: Envelope; readonly keyId: string; readonly evicted: number}
   | {readonly ok: false; readonly code: VerifyCode; readonly message: string}
 
 class Fail extends Error {
@@ -174,7 +174,9 @@ export class EnvelopeVerifier {
     const base = signatureBase(lines, serializeInnerList(member))
     if (!verifyBytes(key.publicKey, Buffer.from(base, 'utf8'), signature)) throw new Fail('signature', 'signature verification failed')
     // 15 (spec §6.5; E7 fixed: kept until expires + skew)
+    const before = this.o.replay.liveEvictions
     if (!this.o.replay.admit(nonce.v, expires + skew, now)) throw new Fail('replay', 'signature replay detected')
-    return {ok: true, envelope, keyId: key.keyId}
+    // E9 (replicated): live nonces evicted at capacity to admit this one; the caller logs them.
+    return {ok: true, envelope, keyId: key.keyId, evicted: this.o.replay.liveEvictions - before}
   }
 }

@@ -52,6 +52,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // scanners-extra §4.4, mcp.md §4.2: wallet addresses in a request's params (the MCP gate's
   // `address` stage, mcp/pipeline/gate/stages/address.ts), merged into the strictest action.
   'address_protection',
+  // envelope-redaction §1/§2.2: forwarded tools/call carry _meta["com.pipelock/mediation"], unsigned
+  // (mcp-proxy/mediation.ts, applied in scan-offload.ts for every transport).
+  'mediation_envelope',
   // containment.md §3: the stdio child's file writes (file-sentry.ts; not with --sandbox, as the reference).
   'file_sentry',
 ])
@@ -74,6 +77,8 @@ export const NOT_USED_BY_MCP_PROXY: ReadonlySet<string> = new Set([
   'logging.format.text',
   'scan_api',
   'learn',
+  // envelope-redaction §1: MCP messages carry no RFC 9421 signature, so nothing inbound is verified.
+  'mediation_envelope.verify_inbound',
   // containment.md §4: the pre-push hook (`pipelock git …`) and the HTTP proxy's git_push stage.
   'git_protection',
 ])

@@ -46,13 +46,15 @@ export class McpReceiptSink implements McpRecorder {
     if (c !== undefined) {
       this.o.chains.evidence.emit(proxyDecisionFields({actionType: cls.actionType, target: d.tool, verdict: d.verdict, transport: d.transport}, c))
     }
-    this.emit(d, cls, d.tool, d.verdict, d.layer, d.pattern, d.severity)
+    this.emit(d, cls, d.tool, d.verdict, d.layer, d.pattern, d.severity, d.actionId)
   }
 
-  private emit(d: McpDecision, cls: ReturnType<typeof classifyMcp>, target: string, verdict: string, layer: string, pattern: string | undefined, severity: string | undefined): void {
+  private emit(d: McpDecision, cls: ReturnType<typeof classifyMcp>, target: string, verdict: string, layer: string, pattern: string | undefined, severity: string | undefined, actionId?: string): void {
     const e = this.o.chains.emitter
     const before = e.failures
     e.emit({
+      // The mediation envelope's `rid` names this receipt (mcp-proxy/mediation.ts).
+      ...(actionId !== undefined ? {actionId} : {}),
       actionClass: cls,
       target,
       transport: d.transport,

@@ -11,6 +11,7 @@ import {systemClock} from '../canonical/index.js'
 import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type KillSwitchView, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
 import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
 import {createScanner, type Scanner} from '../scanner/index.js'
+import {mcpMediation} from './mediation.js'
 import {McpScanOffload} from './scan-offload.js'
 import {McpSessions} from './sessions.js'
 
@@ -54,8 +55,12 @@ export function mediaCheck(c: PipelockConfig): MediaCheck | null {
 }
 
 /** The runtime's scan placement: the pool's workers compile the same scanner, media policy and input options. */
-export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSettings): McpScanOffload {
-  return new McpScanOffload({init: {scanner: scanner.settings, media: mediaSettings(c), input: settings.input, toolScan: settings.toolScan.enabled}, redirect: {quarantineDir: c.mcp_tool_policy.quarantine_dir}})
+export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSettings, agent = '_default'): McpScanOffload {
+  return new McpScanOffload({
+    init: {scanner: scanner.settings, media: mediaSettings(c), input: settings.input, toolScan: settings.toolScan.enabled},
+    redirect: {quarantineDir: c.mcp_tool_policy.quarantine_dir},
+    mediation: mcpMediation(c, agent),
+  })
 }
 
 /**
@@ -77,7 +82,7 @@ export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, 
   const cee = c.cross_request_detection.enabled ? new CrossRequestDetector(ceeSettingsFromConfig(c)) : null
   cee?.start(now)
   const settings = mcpSettingsFromConfig(c, scanner)
-  const offload = scanOffload(c, scanner, settings)
+  const offload = scanOffload(c, scanner, settings, agent)
   return {
     settings,
     killSwitch,

@@ -7,6 +7,7 @@
  * (`content scan failed: …`); it is never forwarded unscanned.
  */
 import {decideRequest, decideResponse, requestScanRuns, unscannedContent, type McpContext, type McpDecision, type RequestExtras} from '../mcp/index.js'
+import {withMediation, type McpMediation} from './mediation.js'
 import {settleRedirect, type RedirectOptions} from './redirect.js'
 import {McpScanPool, type ScanPoolOptions, type ScanPoolStats} from './scan-pool.js'
 
@@ -20,6 +21,8 @@ export interface ScanOffloadOptions extends ScanPoolOptions {
   readonly inline?: boolean
   /** How a `redirect` verdict's handler runs (mcp.md §8.5). */
   readonly redirect?: RedirectOptions
+  /** The mediation envelope forwarded `tools/call`s carry (null: `mediation_envelope` off). */
+  readonly mediation?: McpMediation | null
 }
 
 export class McpScanOffload {
@@ -37,8 +40,13 @@ export class McpScanOffload {
    */
   decideRequest(ctx: McpContext, raw: string, extras: RequestExtras = {}): McpDecision | Promise<McpDecision> {
     const d = this.scannedRequest(ctx, raw, extras)
-    if (d instanceof Promise) return d.then((x) => (x.redirect === undefined ? x : settleRedirect(ctx, x, this.o.redirect)))
-    return d.redirect === undefined ? d : settleRedirect(ctx, d, this.o.redirect)
+    if (d instanceof Promise) return d.then((x) => (x.redirect === undefined ? this.mediated(x) : settleRedirect(ctx, x, this.o.redirect)))
+    return d.redirect === undefined ? this.mediated(d) : settleRedirect(ctx, d, this.o.redirect)
+  }
+
+  /** A forwarded `tools/call` gets its mediation envelope here, for every transport (mediation.ts). */
+  private mediated(d: McpDecision): McpDecision {
+    return withMediation(d, this.o.mediation)
   }
 
   private scannedRequest(ctx: McpContext, raw: string, extras: RequestExtras): McpDecision | Promise<McpDecision> {

@@ -6,6 +6,19 @@
  */
 import {ConfigFieldError, envelopeSettings, type EnvelopeSettings, type PipelockConfig} from '../config/index.js'
 import {EnvelopeSigner, EnvelopeVerifier, ReplayCache} from '../envelope/index.js'
+import {renderFamily} from './metrics.js'
+
+/** The replay cache's live-eviction counter (spec §6.5, E9 replicated: counted so an operator sees it). */
+export const REPLAY_EVICTIONS_METRIC = 'pipelock_envelope_replay_evictions_total'
+
+/**
+ * Scrape-time metrics of the envelope in force: live nonces evicted from the replay cache at
+ * `max_entries`. The cache (and so the count) survives reloads; it starts again from 0 only when
+ * inbound verification was off in between, as after a restart.
+ */
+export function renderEnvelopeMetrics(out: string[], m: MediationRuntime | null): void {
+  renderFamily(out, REPLAY_EVICTIONS_METRIC, 'Live nonces evicted from the inbound replay cache at max_entries (a replay of an evicted nonce is no longer detected).', 'counter', [[{}, m?.replay.liveEvictions ?? 0]])
+}
 
 export interface MediationRuntime {
   readonly settings: EnvelopeSettings

@@ -67,7 +67,7 @@ export const IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'mediation_envelope.verify_inbound',
   // scanners-extra §1: POST /api/v1/scan on its own listener (scan-api/, started in run-service.ts).
   'scan_api',
-  // scanners-extra §4: request bodies on forward/intercept/reverse (gate/stages/address.ts).
+  // scanners-extra §4: request bodies on forward/intercept/reverse (gate/stages/address.ts), outbound WebSocket text messages (websocket/relay.ts).
   'address_protection',
   // scanners-extra §2: request stage gate/stages/a2a.ts, responses relay/response-transforms.ts
   // (engine src/plugins/a2a); the MCP HTTP listener's side is in mcp-proxy.

@@ -22,6 +22,7 @@ import {blockDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCor
 import {DecisionFanout, type DecisionSink, type Transport} from './decision.js'
 import {handleFetch} from './fetch-handler.js'
 import {directoryBody, DIRECTORY_PATH} from '../envelope/index.js'
+import {renderEnvelopeMetrics} from './envelope-runtime.js'
 import {queryParam} from './relay/query-target.js'
 import {handleForward} from './relay/forward-exchange.js'
 import {HealthWatchdog} from './health.js'
@@ -178,6 +179,7 @@ export class ProxyServer implements ProxyCore {
     })
     this.metrics.addRenderer((out) => renderCeeMetrics(out, this.snap.cee, undefined))
     this.metrics.addRenderer((out) => this.loopLag.render(out))
+    this.metrics.addRenderer((out) => renderEnvelopeMetrics(out, this.snap.mediation))
     this.sink = new DecisionFanout([this.audit, this.metrics, this.tlsMetrics, ...(opts.sinks ?? [])])
     const rt = this.contracts
     if (rt !== null) {

@@ -5,7 +5,7 @@
  */
 import RE2 from 're2'
 import {dictionaryEntries, type RedactionSectionConfig} from '../config/index.js'
-import {createSeedPhraseDetector, secretVariants, type SeedPhraseDetector} from '../scanner/index.js'
+import {secretVariants} from '../scanner/index.js'
 import {BUILTIN_CLASSES, KNOWN_SECRET_CLASS, KNOWN_SECRET_PRIORITY} from './classes.js'
 import {seedPhraseSpans} from './seed.js'
 
@@ -38,14 +38,18 @@ export interface KnownSecrets {
 
 const MAX_ENTRY = 65536
 
-let SEED_SCREEN: SeedPhraseDetector | undefined
 /**
- * The scanner's seed-phrase detector as a document-wide screen: when no window of the joined
- * scalars is a valid phrase, no window of any one scalar is (the junction is a separator).
+ * A document-wide screen for `seed-phrase` (§14.2), run natively over the joined scalars' UTF-8
+ * bytes: twelve tokens in a row, each of which could be a BIP-39 word — 3 to 8 ASCII letters, or
+ * ASCII letters and at least one non-ASCII character (whose lower case may be a word: U+212A
+ * KELVIN SIGN is `k`) — between the splitter's separators `[-\s,|;:]`. Every window of a phrase
+ * in one scalar is such a run of the joined text (the junction is a newline, a separator), so no
+ * match means no scalar holds a phrase, and the per-scalar search (seed.ts) is skipped. Most
+ * texts (prose with short or long words, code) never hold such a run.
  */
-function seedScreen(): SeedPhraseDetector {
-  return (SEED_SCREEN ??= createSeedPhraseDetector(undefined, 12, true))
-}
+const SEED_SEP = '[\\-\\t\\n\\f\\r ,|;:]'
+const SEED_TOKEN = '(?:[A-Za-z]{3,8}|[A-Za-z]*[^\\x00-\\x7f][^\\x00-\\x40\\x5b-\\x60\\x7b-\\x7f]*)'
+export const SEED_SCREEN = `(?:^|${SEED_SEP})${SEED_TOKEN}(?:${SEED_SEP}+${SEED_TOKEN}){11}(?:${SEED_SEP}|$)`
 
 function escapeRe2(s: string): string {
   return s.replace(/[\\^$.|?*+()[\]{}-]/g, '\\$&')
@@ -75,7 +79,8 @@ export class Matcher {
   private readonly set: Re2Set | null
   private readonly literals: Literal[] = []
   private readonly prio = new Map<string, number>()
-  private readonly seed: boolean
+  /** The `seed-phrase` screen (null when the class is off), see SEED_SCREEN. */
+  private readonly seedScreen: Re2 | null
 
   constructor(cfg: RedactionSectionConfig, known: KnownSecrets) {
     const profile = cfg.profiles[cfg.default_profile] ?? {}
@@ -83,7 +88,7 @@ export class Matcher {
     const lift = (cls: string, p: number): void => {
       this.prio.set(cls, Math.max(this.prio.get(cls) ?? -Infinity, p))
     }
-    this.seed = classes.has('seed-phrase')
+    this.seedScreen = classes.has('seed-phrase') ? new RE2(SEED_SCREEN, 'u') : null
     for (const c of BUILTIN_CLASSES) {
       if (!classes.has(c.name)) continue
       lift(c.name, c.priority)
@@ -188,15 +193,25 @@ export class Matcher {
         }
       }
     }
-    if (this.seed && joined.length >= 35 && seedScreen().detect(joined)) {
-      const prio = this.prio.get('seed-phrase')!
-      for (let i = 0; i < n; i++) {
-        if (scalars[i]!.length < 35) continue
-        for (const [s, e] of seedPhraseSpans(scalars[i]!)) push(i, {start: s, end: e, cls: 'seed-phrase', prio})
-      }
-    }
+    if (this.seedScreen !== null) this.seedPhrases(scalars, push)
     for (const [i, l] of found) out.set(i, admit(l))
     return out
+  }
+
+  /**
+   * `seed-phrase` spans of the scalars long enough to hold a phrase (35 UTF-16 units, as before):
+   * the screen runs once over those scalars joined (short keys and values, which would make a run
+   * of plausible tokens across their junctions, are left out), and only when it matches is each
+   * of them searched (seed.ts).
+   */
+  private seedPhrases(scalars: readonly string[], push: (i: number, f: Found) => void): void {
+    const long: number[] = []
+    for (let i = 0; i < scalars.length; i++) if (scalars[i]!.length >= 35) long.push(i)
+    if (long.length === 0) return
+    const text = long.length === 1 ? scalars[long[0]!]! : long.map((i) => scalars[i]!).join('\n')
+    if (!this.seedScreen!.test(Buffer.from(text, 'utf8') as unknown as string)) return
+    const prio = this.prio.get('seed-phrase')!
+    for (const i of long) for (const [s, e] of seedPhraseSpans(scalars[i]!)) push(i, {start: s, end: e, cls: 'seed-phrase', prio})
   }
 
   private scanOne(r: Rule, prio: number, text: string): Found[] {

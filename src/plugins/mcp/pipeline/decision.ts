@@ -101,6 +101,8 @@ export interface McpDecision {
   readonly facts?: readonly McpFact[]
   /** Set on the fail-closed block of a `tools/call` the policy redirects, until the redirect step ran. */
   readonly redirect?: McpRedirectRequest
+  /** The receipt `action_id` of a forwarded `tools/call` that carries a mediation envelope (its `rid`). */
+  readonly actionId?: string
 }
 
 /** The one record step every decision goes through (audit line + metrics today). */

@@ -75,7 +75,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     header_dlp: forwardedHeaderDlpStage,
     redaction: {skip: 'the handshake has no body; outbound text messages carrying JSON are redacted by the relay (websocket/relay.ts)'},
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
-    address: {skip: 'the handshake has no body; message frames are not checked for addresses yet (docs/address-protection.md)'},
+    address: {skip: 'the handshake has no body; each outbound text message is checked with the same checker by the frame relay (websocket/relay.ts)'},
     a2a: {skip: 'A2A travels as HTTP JSON-RPC and SSE, not WebSocket frames'},
     git_push: {skip: 'the handshake is a GET: git pushes over smart HTTP are POSTs'},
     cross_request: {skip: 'the handshake carries no payload; each message is admitted by the relay (ceeWebSocketMessage)'},

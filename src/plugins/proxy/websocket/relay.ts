@@ -321,6 +321,24 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', match_count: hit.length, patterns: names.split(', ')})
       }
     }
+    // 2b. Address protection (scanners-extra §4): the text message through the very checker the
+    // HTTP `address` stage calls, with its verdicts (block closes 1008, warn and audit mode pass).
+    const checker = snap.scanner.address
+    if (checker !== null && !isBinary && scanFrames) {
+      const r = checker.check(data.toString('utf8'))
+      if (r.action !== null) {
+        for (const f of r.findings) core.metrics.addressFindings.inc({chain: f.chain, verdict: f.verdict})
+        const detail = `address poisoning detected: ${r.findings[0]!.explanation}`
+        audit('address_protection', 'warn', r.action === 'block' ? 'address protection finding (blocked)' : 'address protection finding (not blocked)', {
+          direction: 'client_to_server', detail, findings: r.findings.map((f) => ({chain: f.chain, verdict: f.verdict, action: f.action, address: f.address})),
+        })
+        if (r.action === 'block') {
+          m?.scanHit('dlp')
+          if (enforce) return policyClose('body_scan', 'address_protection', 'dlp_match', detail, 'client_to_server', 'address poisoning detected', 'address_protection')
+          o.record(blockDecision(core, frameBase, o.target, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
+        }
+      }
+    }
     // 3. Cross-request detection seam.
     const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary}, {base: o.base, host: o.host})
     if (cee) m?.scanHit('cross_request')

@@ -59,6 +59,7 @@ export const envelopeVerifyStage: Stage = {
     }
     const r = verifier.verify({method: ctx.req.method ?? 'GET', targetUri: targetUri(ctx), authority: headerLines(h, 'host')[0] ?? '', headers: h, body})
     if (!r.ok) return fail(r.code, r.message)
+    if (r.evicted > 0) ctx.core.audit.event('warn', 'mediation_envelope_replay_eviction', `replay cache full: ${r.evicted} live nonce(s) evicted`, {evicted: r.evicted, max_entries: verifier.o.replay.maxEntries})
     metric.incKey(SERIES.verified)
     return false
   },
