@@ -14,6 +14,7 @@ import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, 
 import type {Decision, DecisionStage} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
+import {a2aStreamCheck} from './a2a-stream.js'
 import {REWRITE_STALE_HEADERS, transformResponse} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
@@ -125,7 +126,9 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(core, res, b, up, shown, warnings, record)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
-    return await relaySse(core, res, b, up, shown, warnings, record, t, suppression.for('sse', rawTarget))
+    // An A2A stream's events also pass the A2A walk (relay/a2a-stream.ts).
+    const a2a = a2aStreamCheck({core, snap, b, url: rawTarget, requestContentType: String(req.headers['content-type'] ?? ''), shown})
+    return await relaySse(core, res, b, up, shown, warnings, record, t, suppression.for('sse', rawTarget), a2a)
   }
   // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
   // Content-Type is chosen by the server, so it decides nothing about scanning.
