@@ -15,6 +15,7 @@ import type {Decision, DecisionStage} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
 import {a2aStreamCheck} from './a2a-stream.js'
+import {decideHeldResponse} from './response-ask.js'
 import {REWRITE_STALE_HEADERS, transformResponse} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
@@ -160,8 +161,9 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
   let out = m.body
   {
     const suppress = suppression.for('response', rawTarget)
-    const decision = snap.scanner.decideResponse(out.toString('utf8'), {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
-    if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, 'blocked: response contains injection')
+    // `ask` is held for an operator here as on /fetch (relay/response-ask.ts).
+    const decision = await decideHeldResponse(core, snap, rec, b, shown, out.toString('utf8'), {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})}, res)
+    if (decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, decision.held === true ? undefined : 'blocked: response contains injection')
     if (decision.action === 'strip') {
       out = Buffer.from(decision.content, 'utf8')
       if (t !== null) ps!.strip(t, shown)
@@ -173,7 +175,7 @@ export async function handleForward(core: ProxyCore, req: IncomingMessage, res: 
       }
       core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: shown, patterns: names, request_id: b.requestId, agent: b.agent})
     }
-    if (decision.action !== 'allow') exposure = 'prompt_injection'
+    if (decision.action !== 'allow' || decision.held === true) exposure = 'prompt_injection'
   }
   if (t !== null) ps!.exposure(t, shown, upHost, exposure)
   record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))

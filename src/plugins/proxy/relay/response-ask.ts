@@ -2,12 +2,43 @@
  * A response the scanner wants a human to see (`response_scanning.action: ask`, docs/ask.md):
  * the exchange is held in the approval queue until an operator allows it (the original is
  * forwarded), strips it (the redacted content is forwarded) or denies it — or the timeout
- * denies it. The answer rides on the request's Decision (receipt fields #17–20). Only `/fetch`
- * holds a response, as in the reference; the other paths block an `ask` (docs/ask.md).
+ * denies it. The answer rides on the request's Decision (receipt fields #17–20). `/fetch` holds
+ * through `holdResponse`; the forward proxy, intercepted exchanges and the reverse proxy decide
+ * their buffered response through `decideHeldResponse`, which holds an `ask` the same way (the
+ * reference blocks those, docs/compatibility.md).
  */
-import {redactResponse, type ResponseDecision} from '../../scanner/index.js'
+import type {ServerResponse} from 'node:http'
+import {redactResponse, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
 import type {ProxyCore, DecisionBase} from '../core.js'
 import type {RequestRecord} from '../request-gate.js'
+import type {ProxySnapshot} from '../state.js'
+
+/** A response decision with `ask` resolved; `held` when an operator (or the timeout) answered it. */
+export type SettledResponseDecision = Exclude<ResponseDecision, {action: 'ask'}> & {readonly held?: boolean}
+
+/**
+ * The response scan of a buffered body on the forward, intercepted and reverse paths: decided as
+ * `/fetch` decides it, and an `ask` held for an operator until it is answered, times out or the
+ * client goes away (then denied). Allow forwards the original, strip the redacted text, anything
+ * else is a `response_scan` block whose detail says why.
+ */
+export async function decideHeldResponse(
+  core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord, b: DecisionBase, shown: string, content: string, opts: Omit<ResponseDecisionOptions, 'approverAvailable'>, res: ServerResponse,
+): Promise<SettledResponseDecision> {
+  const decision = snap.scanner.decideResponse(content, {...opts, approverAvailable: core.approvals !== undefined})
+  if (decision.action !== 'ask') return decision
+  const gone = new AbortController()
+  const onClose = (): void => gone.abort()
+  res.once('close', onClose)
+  try {
+    const r = await holdResponse(core, rec, b, shown, content, decision, gone.signal)
+    if (r.action === 'allow') return {action: 'allow', matches: decision.matches, held: true}
+    if (r.action === 'strip') return {action: 'strip', matches: decision.matches, content: r.content, held: true}
+    return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: r.detail, held: true}
+  } finally {
+    res.off('close', onClose)
+  }
+}
 
 export type ResolvedResponse =
   | {readonly action: 'allow'; readonly content: string}
