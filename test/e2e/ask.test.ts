@@ -271,6 +271,39 @@ describe('pipelock ask: held responses on the forward proxy, inside intercepted 
   })
 })
 
+describe('pipelock ask: adaptive enforcement blocks an ask at a level with upgrade_ask: block', {timeout: 60_000}, () => {
+  it('a session escalated to high is refused at once; another session is held', async () => {
+    const up = await startHttpUpstream()
+    const dir = tempDir('pipelock-ask-adaptive-')
+    const proxy = await startProxy([
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'forward_proxy:', '  enabled: true',
+      'response_scanning:', '  action: ask', '  ask_timeout_seconds: 60',
+      'session_profiling:', '  enabled: true',
+      'adaptive_enforcement:', '  enabled: true',
+      'kill_switch:', `  api_token: ${TOKEN}`,
+    ].join('\n') + '\n', {dir})
+    try {
+      const fwd = (url: string, agent: string) => rawHttp(proxy.port, {path: url, headers: {'X-Pipelock-Agent': agent}})
+      // Four blocklist blocks (3.0 each): 6 ≥ 5 → elevated, 12 ≥ 10 → high (upgrade_ask: block by default).
+      for (let i = 0; i < 4; i++) assert.equal((await fwd(`http://x${i}.pastebin.com/`, 'rogue')).status, 403)
+      const r = await fwd(`http://127.0.0.1:${up.port}/injection`, 'rogue')
+      assert.equal(r.status, 403)
+      assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
+      assert.match(r.body, /^blocked: response contains injection: .* \(ask upgraded to block at escalation level high\)\n$/)
+      assert.equal(ask(proxy, 'list').stdout, 'No pending approvals.\n', 'nothing was held')
+      // A session at level normal is still asked.
+      const held = fwd(`http://127.0.0.1:${up.port}/injection`, 'calm')
+      const id = await pendingId(proxy)
+      assert.equal(ask(proxy, 'deny', id).status, 0)
+      assert.equal((await held).status, 403)
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
+})
+
 describe('pipelock ask: a held request nobody answers is denied at ask_timeout_seconds', {timeout: 60_000}, () => {
   it('timed out: 403, the approval is expired and a late answer is refused', async () => {
     const up = await startHttpUpstream()

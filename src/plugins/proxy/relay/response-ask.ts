@@ -11,9 +11,11 @@ import type {ServerResponse} from 'node:http'
 import {redactResponse, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
 import type {ProxyCore, DecisionBase} from '../core.js'
 import type {RequestRecord} from '../request-gate.js'
+import {upgradeAction} from '../../sessions/index.js'
+import {sessionSettingsFromConfig} from '../session-gate.js'
 import type {ProxySnapshot} from '../state.js'
 
-/** A response decision with `ask` resolved; `held` when an operator (or the timeout) answered it. */
+/** A response decision with `ask` resolved; `held` when it came from an `ask` (answered, timed out, or upgraded to block): its detail says which. */
 export type SettledResponseDecision = Exclude<ResponseDecision, {action: 'ask'}> & {readonly held?: boolean}
 
 /**
@@ -27,6 +29,14 @@ export async function decideHeldResponse(
 ): Promise<SettledResponseDecision> {
   const decision = snap.scanner.decideResponse(content, {...opts, approverAvailable: core.approvals !== undefined})
   if (decision.action !== 'ask') return decision
+  // Adaptive enforcement (policy-extra §2.1): a level with `upgrade_ask: block` blocks before anyone is asked.
+  const t = rec.session
+  if (t !== null && snap.sessions !== null && snap.config.adaptive_enforcement.enabled) {
+    if (upgradeAction('ask', t.session.level, sessionSettingsFromConfig(snap.config).adaptive.levels) === 'block') {
+      const names = [...new Set(decision.matches.map((m) => m.pattern))]
+      return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names.join(', ')} (ask upgraded to block at escalation level ${snap.sessions.levelOf(t)})`, held: true}
+    }
+  }
   const gone = new AbortController()
   const onClose = (): void => gone.abort()
   res.once('close', onClose)
