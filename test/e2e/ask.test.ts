@@ -12,7 +12,10 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {assertRefusesToStart, rawHttp, startHttpUpstream, startProxy, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {
+  assertRefusesToStart, interceptingWebSocketConfig, makeSelfSignedCert, rawHttp, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
+  until, writeReceiptKeys, type RunningProxy, type Upstream,
+} from './proxy-harness.js'
 
 const TOKEN = 'e2e-ask-token'
 const ENV = {PIPELOCK_KILLSWITCH_API_TOKEN: TOKEN}
@@ -152,6 +155,152 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
     const r = ask(proxy, 'list', '--all', '--json')
     const statuses = (JSON.parse(r.stdout) as {approvals: Array<{status: string}>}).approvals.map((a) => a.status)
     assert.deepEqual(statuses, ['allowed', 'stripped', 'denied', 'allowed'])
+  })
+})
+
+describe('pipelock ask: held responses on the forward proxy, inside intercepted tunnels and on the reverse proxy', {timeout: 120_000}, () => {
+  let up: Upstream
+  let tlsUp: Upstream
+  let proxy: RunningProxy
+  let dir: string
+  let ca: string
+  let reversePort = 0
+  const receipt = (id: string, answer: string, who: string): RegExp =>
+    new RegExp(`defer_id\\\\?":\\\\?"${id}\\\\?",\\\\?"resolution_policy\\\\?":\\\\?"hitl:${answer}\\\\?",\\\\?"resolution_source\\\\?":\\\\?"operator:${who}`)
+  before(async () => {
+    dir = tempDir('pipelock-ask-transports-')
+    up = await startHttpUpstream()
+    const upTls = makeSelfSignedCert(dir)
+    tlsUp = await startHttpsUpstream(upTls)
+    writeReceiptKeys(dir, keyPairFromSeed(createHash('sha256').update('pipelock-e2e-ask-key').digest()))
+    const intercepting = interceptingWebSocketConfig(dir)
+    ca = intercepting.ca
+    const cfg = intercepting.config + [
+      'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+      'response_scanning:', '  action: ask', '  ask_timeout_seconds: 60',
+      'kill_switch:', `  api_token: ${TOKEN}`,
+      'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`, `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
+    ].join('\n') + '\n'
+    proxy = await startProxy(cfg, {dir, env: {NODE_EXTRA_CA_CERTS: upTls.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']})
+    const m = /pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())
+    assert.ok(m, proxy.stderr())
+    reversePort = Number(m[1])
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+    await tlsUp?.close()
+  })
+
+  const forward = () => rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/injection`, headers: {'X-Pipelock-Agent': 'fwd'}})
+  const intercepted = async (): Promise<string> => {
+    const s = await tlsThroughProxy(proxy.port, `127.0.0.1:${tlsUp.port}`, ca)
+    try {
+      return await tlsExchange(s, `GET /injection HTTP/1.1\r\nHost: 127.0.0.1:${tlsUp.port}\r\nConnection: close\r\n\r\n`)
+    } finally {
+      s.destroy()
+    }
+  }
+
+  it('forward proxy, approved: the original page is relayed, and the receipt names the approval', async () => {
+    const held = forward()
+    const h = await pending(proxy)
+    assert.deepEqual([h.kind, h.reason.startsWith('prompt injection detected: ')], ['response', true])
+    assert.equal(ask(proxy, 'approve', h.id, '--by', 'alice').stdout, `approved ${h.id} (allow)\n`)
+    const r = await held
+    assert.equal(r.status, 200)
+    assert.match(r.body, /Ignore all previous instructions/)
+    assert.ok(await until(async () => receipt(h.id, 'allow', 'alice').test(evidenceText(dir)), 3000), 'signed receipt of the answer')
+  })
+
+  it('forward proxy, denied: 403 prompt_injection saying the operator blocked it', async () => {
+    const held = forward()
+    const h = await pending(proxy)
+    assert.equal(ask(proxy, 'deny', h.id, '--by', 'bob').status, 0)
+    const r = await held
+    assert.equal(r.status, 403)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
+    assert.match(r.body, /^blocked: response blocked by operator: /)
+    assert.ok(await until(async () => receipt(h.id, 'deny', 'bob').test(evidenceText(dir)), 3000))
+  })
+
+  it('intercepted tunnel, stripped and denied', async () => {
+    const held = intercepted()
+    const h = await pending(proxy)
+    assert.equal(JSON.parse(ask(proxy, 'show', h.id, '--json').stdout).transport, 'intercept')
+    assert.equal(ask(proxy, 'approve', h.id, '--strip', '--by', 'carol').status, 0)
+    const r = await held
+    assert.match(r, /^HTTP\/1\.1 200 /)
+    assert.doesNotMatch(r, /Ignore all previous instructions/)
+    assert.ok(await until(async () => receipt(h.id, 'strip', 'carol').test(evidenceText(dir)), 3000))
+
+    const held2 = intercepted()
+    const h2 = await pending(proxy)
+    assert.equal(ask(proxy, 'deny', h2.id, '--by', 'dave').status, 0)
+    const denied = await held2
+    assert.match(denied, /^HTTP\/1\.1 403 /)
+    assert.match(denied, /X-Pipelock-Block-Reason: prompt_injection\r\n/i)
+    assert.ok(await until(async () => receipt(h2.id, 'deny', 'dave').test(evidenceText(dir)), 3000))
+  })
+
+  it('intercepted tunnel, approved: the original page', async () => {
+    const held = intercepted()
+    const h = await pending(proxy)
+    assert.equal(ask(proxy, 'approve', h.id, '--by', 'erin').status, 0)
+    const r = await held
+    assert.match(r, /^HTTP\/1\.1 200 /)
+    assert.match(r, /Ignore all previous instructions/)
+  })
+
+  it('reverse proxy, approved then denied', async () => {
+    const held = rawHttp(reversePort, {path: '/injection'})
+    const h = await pending(proxy)
+    assert.equal(JSON.parse(ask(proxy, 'show', h.id, '--json').stdout).transport, 'reverse')
+    assert.equal(ask(proxy, 'approve', h.id, '--by', 'frank').status, 0)
+    const r = await held
+    assert.equal(r.status, 200)
+    assert.match(r.body, /Ignore all previous instructions/)
+    const held2 = rawHttp(reversePort, {path: '/injection'})
+    const h2 = await pending(proxy)
+    assert.equal(ask(proxy, 'deny', h2.id).status, 0)
+    const d = await held2
+    assert.equal(d.status, 403)
+    assert.match(d.body, /response blocked by operator/)
+    const v = runCli(['verify-receipt', '--chain', path.join(dir, 'evidence'), '--key', path.join(dir, 'receipt.pub'), '--json'])
+    assert.equal(v.status, 0, v.stdout + v.stderr)
+  })
+})
+
+describe('pipelock ask: adaptive enforcement blocks an ask at a level with upgrade_ask: block', {timeout: 60_000}, () => {
+  it('a session escalated to high is refused at once; another session is held', async () => {
+    const up = await startHttpUpstream()
+    const dir = tempDir('pipelock-ask-adaptive-')
+    const proxy = await startProxy([
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'forward_proxy:', '  enabled: true',
+      'response_scanning:', '  action: ask', '  ask_timeout_seconds: 60',
+      'session_profiling:', '  enabled: true',
+      'adaptive_enforcement:', '  enabled: true',
+      'kill_switch:', `  api_token: ${TOKEN}`,
+    ].join('\n') + '\n', {dir})
+    try {
+      const fwd = (url: string, agent: string) => rawHttp(proxy.port, {path: url, headers: {'X-Pipelock-Agent': agent}})
+      // Four blocklist blocks (3.0 each): 6 ≥ 5 → elevated, 12 ≥ 10 → high (upgrade_ask: block by default).
+      for (let i = 0; i < 4; i++) assert.equal((await fwd(`http://x${i}.pastebin.com/`, 'rogue')).status, 403)
+      const r = await fwd(`http://127.0.0.1:${up.port}/injection`, 'rogue')
+      assert.equal(r.status, 403)
+      assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
+      assert.match(r.body, /^blocked: response contains injection: .* \(ask upgraded to block at escalation level high\)\n$/)
+      assert.equal(ask(proxy, 'list').stdout, 'No pending approvals.\n', 'nothing was held')
+      // A session at level normal is still asked.
+      const held = fwd(`http://127.0.0.1:${up.port}/injection`, 'calm')
+      const id = await pendingId(proxy)
+      assert.equal(ask(proxy, 'deny', id).status, 0)
+      assert.equal((await held).status, 403)
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
   })
 })
 

@@ -49,6 +49,8 @@ describe('flight recorder retention_days', () => {
     let proxy = await startProxy(config(dir), {dir})
     try {
       for (let i = 0; i < 5; i++) assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})).status, 200)
+      // Without retention_days there is nothing to count.
+      assert.ok(!(await rawHttp(proxy.port, {path: '/metrics'})).body.includes('pipelock_recorder_retention'))
     } finally {
       assert.equal(await proxy.stop(), 0)
     }
@@ -60,6 +62,13 @@ describe('flight recorder retention_days', () => {
     try {
       assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})).status, 200)
       assert.match(proxy.stderr(), /pipelock: flight recorder retention: removed \d+ files older than /)
+      // The sweep at start is reported once the audit log and metrics exist (§3.3 step 4).
+      const removedNow = before.filter((f) => !readdirSync(evidence).includes(f))
+      const event = proxy.stdout().split('\n').filter((l) => l.includes('"event":"recorder_retention"')).map((l) => JSON.parse(l))
+      assert.equal(event.length, 1, proxy.stdout())
+      assert.deepEqual([event[0].removed_files, event[0].files, event[0].retention_days], [removedNow.length, removedNow, 1])
+      const metrics = (await rawHttp(proxy.port, {path: '/metrics'})).body
+      assert.ok(metrics.includes(`\npipelock_recorder_retention_removed_files_total ${removedNow.length}\n`), metrics)
     } finally {
       assert.equal(await proxy.stop(), 0)
     }

@@ -46,7 +46,7 @@ export default class LearnShadow extends BaseCommand {
     out: Flags.string({description: 'markdown report path (default: stdout)'}),
     'out-json': Flags.string({description: 'JSON report path'}),
     'recorder-dir': Flags.string({description: 'write signed shadow_delta receipts into this flight recorder directory'}),
-    'escrow-private-key': Flags.string({description: '64-hex X25519 key for payload sidecars (not implemented: refused)'}),
+    'escrow-private-key': Flags.string({description: '64-hex X25519 key for capture payload sidecars (.payload.enc); refused: this version neither writes nor replays them'}),
     keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
     'receipt-key-agent': Flags.string({description: 'keystore key that signs shadow_delta receipts', default: 'receipt-signing'}),
     deterministic: Flags.boolean({description: 'tests only: fixed clock 2026-04-30T12:00:00Z and the public deterministic receipt key', default: false}),

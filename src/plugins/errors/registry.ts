@@ -44,6 +44,7 @@ export const ERROR_REGISTRY = {
   ESCROW_DECRYPT_FAILED: {exit: 1, summary: 'a raw-escrow sidecar does not decrypt: wrong key, corrupted or truncated file'},
   RULES_BUNDLE_INVALID: {exit: 1, summary: 'a community rule bundle fails to parse, validate or verify; it is never loaded'},
   RULES_LOCKED: {exit: 1, summary: 'another rules command holds the rules directory lock'},
+  RULES_FETCH_FAILED: {exit: 1, summary: 'a remote rule bundle or its signature could not be fetched over HTTPS (not HTTPS, redirect off HTTPS, status, size, network)'},
   RECORDER_LOCKED: {exit: 1, summary: 'another running process writes the same flight-recorder chain'},
   ENDORSEMENT_INVALID: {exit: 1, summary: 'a rotation endorsement is malformed or does not verify'},
   EVIDENCE_INVALID: {exit: 1, summary: 'an EvidenceReceipt v2 fails validation or verification'},

@@ -591,6 +591,17 @@ export function nextLink(receipt: JsonObject): {seq: bigint; hash: string} {
 }
 
 /**
+ * Why `--escrow-private-key` refuses (learn-lifecycle §3.1): the key opens capture payload sidecars
+ * (`NNNNNN.payload.enc`, X25519 sealed boxes) so `response`/`dlp` records can be rescanned. This
+ * version's capture never writes them (`run --capture-escrow-public-key` refuses at start), the
+ * recorder's raw-escrow sidecars (`.raw.enc`, `pipelock escrow decrypt`) are another format for
+ * another purpose, and the sealed-box replay is not built: a key would change nothing, so it is
+ * refused instead of silently unused.
+ */
+export const ESCROW_KEY_REFUSAL =
+  'learn shadow: --escrow-private-key opens capture payload sidecars (NNNNNN.payload.enc, X25519 sealed boxes), which this version neither writes (run --capture-escrow-public-key is refused) nor replays; the recorder\'s .raw.enc escrow files are a different format (read them with pipelock escrow decrypt). Rerun without it: response and dlp records are then summary-only'
+
+/**
  * `learn shadow` (§3.1): validate flags → load and verify the contract → resolve sessions →
  * replay and analyse → write reports → emit receipts. Report-write failure aborts before receipts.
  */
@@ -598,8 +609,8 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   if (req.durationNs <= 0n) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --duration must be positive')
   if (req.escrowPrivateKey !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(req.escrowPrivateKey)) throw shadowError('KEY_INVALID', 'learn shadow: --escrow-private-key must be 64 hex characters')
-    // Fail closed: sidecar decryption (X25519 sealed boxes) is not implemented in this port.
-    throw new PipelockError('NOT_IMPLEMENTED', 'learn shadow: --escrow-private-key: payload sidecar decryption is not implemented; rerun without it (response and dlp records are then summary-only)')
+    // Fail closed rather than ignore the key: nothing here reads capture sidecars.
+    throw new PipelockError('NOT_IMPLEMENTED', ESCROW_KEY_REFUSAL)
   }
   const out = req.out === undefined ? undefined : checkOutputPath(req.out)
   const outJson = req.outJson === undefined ? undefined : checkOutputPath(req.outJson)

@@ -3,7 +3,7 @@ import {hostname} from 'node:os'
 import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {classifyHttpMethod, EvidenceEmitter, expireRecorderFiles, type DecisionReceiptFields, FlightRecorder, proxyDecisionFields, ReceiptEmitter, scanRecorderTails} from '../recorder/index.js'
+import {classifyHttpMethod, EvidenceEmitter, expireRecorderFiles, type DecisionReceiptFields, FlightRecorder, proxyDecisionFields, ReceiptEmitter, type RetentionResult, scanRecorderTails} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
 import type {AirlockEvidence, Decision, DecisionSink, HitlEvidence, TaintEvidence} from './decision.js'
 
@@ -34,6 +34,8 @@ export interface RecorderDeps {
    * the key's fingerprint, which an auditor pins with `verify-receipt --key`.
    */
   evidenceKeyId?: (publicKeyHex: string) => string | undefined
+  /** Told of every retention sweep that removed files (audit event and metric, retention-report.ts). */
+  onRetention?: (r: RetentionResult) => void
 }
 
 /** Loads a `pipelock-ed25519-private-v1` key file, refusing group/world-readable files. */
@@ -232,6 +234,7 @@ async function startRetention(recorder: FlightRecorder, days: number, key: Ed255
       const r = await expireRecorderFiles(recorder, {retentionDays: days, nowNanos: retentionNow(deps), ...(key === undefined ? {} : {key})})
       if (r !== undefined) {
         process.stderr.write(`pipelock: flight recorder retention: removed ${r.removed.length} files older than ${r.cutoff} (anchor at entry seq ${r.anchorSeq})\n`)
+        deps.onRetention?.(r)
       }
     } catch (e) {
       process.stderr.write(`pipelock: warning: flight recorder retention: ${(e as Error).message}\n`)

@@ -26,6 +26,7 @@ import {ExceptionStore, type ExceptionChange} from './exception-store.js'
 import type {PolicyHooks} from './policy-api.js'
 import {randomBytes} from 'node:crypto'
 import {openRecorderSink} from './recorder-sink.js'
+import {RetentionReport} from './retention-report.js'
 import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
@@ -152,8 +153,10 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   // learn_lock (learn-lifecycle §7.2): the store must load at start-up, or the proxy does not start.
   const ll = loaded.config.learn_lock
   const contracts = ll.enabled ? ContractRuntime.open(ll, systemClock) : null
+  const retention = new RetentionReport(loaded.config.flight_recorder.retention_days)
   const recorder = await openRecorderSink(loaded.config, loaded.hash, {
     evidenceKeyId: (hex) => contracts?.rosterKeyId(hex, 'receipt-signing'),
+    onRetention: (r) => retention.record(r),
   })
   // Capture (runtime §21.3): `--capture-output` / `learn observe`, or `learn.enabled` with its capture_dir.
   const captureDir = opts.captureDir ?? (loaded.config.learn.enabled ? loaded.config.learn.capture_dir : undefined)
@@ -190,6 +193,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     configDrift: () => changes?.drift(),
   })
   if (capture !== undefined) server.metrics.addRenderer((out) => capture!.renderMetrics(out))
+  if (recorder !== undefined && loaded.config.flight_recorder.retention_days > 0) retention.attach(server.audit, server.metrics)
   // Issue 34: 1 while a reload has refused the config file on disk (the running policy is not the file's).
   server.metrics.addRenderer((out) => {
     out.push('# HELP pipelock_config_drift 1 when the config file on disk differs from the running policy because a reload refused it.', '# TYPE pipelock_config_drift gauge', `pipelock_config_drift ${changes?.drift() !== undefined ? 1 : 0}`)

@@ -18,3 +18,5 @@ export type {InstallRequest, InstallResult, ListedBundle, RulesSettings, Signer,
 export {loadRuleBundles} from './load.js'
 export type {LoadedBundleInfo, LoadedRules, ToolPoisonRule} from './load.js'
 export {rulesContext} from './context.js'
+export {compareCalVer, FETCH_TIMEOUT_MS, httpsGet, installRemote, OFFICIAL_REGISTRY, updateBundles} from './remote.js'
+export type {Fetcher, RemoteOptions, UpdateOptions, UpdateOutcome} from './remote.js'

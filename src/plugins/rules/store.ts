@@ -266,40 +266,57 @@ export interface InstallResult {
   message: string
 }
 
-/** `rules install --path`: verify, admit, stage, swap (§5.7). */
-export function installBundle(req: InstallRequest): InstallResult {
-  const src = existsSync(req.path) && statSync(req.path).isDirectory() ? path.join(req.path, 'bundle.yaml') : req.path
-  let bytes: Buffer
-  try {
-    bytes = readCapped(src)
-  } catch (e) {
-    if (e instanceof BundleError) throw new PipelockError('RULES_BUNDLE_INVALID', e.message)
-    throw new PipelockError('FILE_NOT_FOUND', `${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
-  }
-  const sigFile = `${src}.sig`
-  const hasSig = existsSync(sigFile)
+/** Verifies the signature (when there is one), parses and admits bundle bytes (§5.7 install checks). Throws BundleError. */
+export function admitBytes(bytes: Buffer, sigText: string | undefined, opts: {trusted: readonly TrustedKey[]; version?: string; keyring?: readonly string[]; now?: Date}): {bundle: Bundle; signer?: Signer} {
   let signer: Signer | undefined
-  let bundle: Bundle
-  try {
-    if (hasSig) {
-      try {
-        signer = verifyBundleSignature(bytes, readFileSync(sigFile, 'utf8'), req.trusted, req.keyring)
-      } catch (e) {
-        if (e instanceof BundleError && e.message === 'bundle signature: no matching signer found') throw new BundleError('no matching signer found for bundle')
-        throw e
-      }
-    } else if (!req.allowUnsigned) {
-      throw new BundleError(`${sigFile} not found: a bundle without a signature installs only with --allow-unsigned`)
+  if (sigText !== undefined) {
+    try {
+      signer = verifyBundleSignature(bytes, sigText, opts.trusted, opts.keyring)
+    } catch (e) {
+      if (e instanceof BundleError && e.message === 'bundle signature: no matching signer found') throw new BundleError('no matching signer found for bundle')
+      throw e
     }
-    bundle = parseBundle(bytes)
-    admitBundle(bundle, signer, {trusted: req.trusted, ...(req.version === undefined ? {} : {version: req.version}), ...(req.now === undefined ? {} : {now: req.now})})
-  } catch (e) {
-    if (e instanceof BundleError) throw new PipelockError('RULES_BUNDLE_INVALID', `${src}: ${e.message}`)
-    throw e
   }
-  const release = lockRulesDir(req.rulesDir)
+  const bundle = parseBundle(bytes)
+  admitBundle(bundle, signer, {trusted: opts.trusted, ...(opts.version === undefined ? {} : {version: opts.version}), ...(opts.now === undefined ? {} : {now: opts.now})})
+  return {bundle, ...(signer === undefined ? {} : {signer})}
+}
+
+/** RFC 3339 UTC without fractional seconds (the lock's times). */
+export function lockTime(now?: Date): string {
+  return (now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z')
+}
+
+/**
+ * Writes `<rules_dir>/<name>/` from verified bytes: staged in `.stage-<name>-*`, then swapped in
+ * through `<name>.bak`, so a reader sees the old bundle or the new one, never a mix. The caller
+ * holds the rules directory lock.
+ */
+export function writeBundleDir(rulesDir: string, name: string, bytes: Buffer, sigText: string | undefined, lock: BundleLock): void {
+  const target = path.join(rulesDir, name)
+  const stage = path.join(rulesDir, `.stage-${name}-${randomBytes(4).toString('hex')}`)
+  mkdirSync(stage, {mode: 0o750})
+  writeFileSync(path.join(stage, 'bundle.yaml'), bytes, {mode: 0o600})
+  if (sigText !== undefined) writeFileSync(path.join(stage, 'bundle.yaml.sig'), sigText, {mode: 0o600})
+  writeAtomic(path.join(stage, 'bundle.lock'), lazyYaml().stringify(lock))
+  const bak = `${target}.bak`
+  rmSync(bak, {recursive: true, force: true})
+  if (existsSync(target)) renameSync(target, bak)
+  renameSync(stage, target)
+  rmSync(bak, {recursive: true, force: true})
+}
+
+/** Rewrites only the lock of an installed bundle (e.g. `last_check`). */
+export function writeLock(dir: string, lock: BundleLock): void {
+  writeAtomic(path.join(dir, 'bundle.lock'), lazyYaml().stringify(lock))
+}
+
+/** The install of verified bytes from `source` (a local path or an HTTPS URL), under the directory lock. */
+export function installVerified(rulesDir: string, bytes: Buffer, sigText: string | undefined, admitted: {bundle: Bundle; signer?: Signer}, source: string, now?: Date): InstallResult {
+  const {bundle, signer} = admitted
+  const release = lockRulesDir(rulesDir)
   try {
-    const target = path.join(req.rulesDir, bundle.name)
+    const target = path.join(rulesDir, bundle.name)
     const digest = sha256Hex(bytes)
     if (existsSync(path.join(target, 'bundle.lock'))) {
       const old = readLock(target)
@@ -310,26 +327,16 @@ export function installBundle(req: InstallRequest): InstallResult {
         throw new PipelockError('RULES_BUNDLE_INVALID', `bundle v${bundle.version} already installed with different digest (possible republish attack)`)
       }
     }
-    const stage = path.join(req.rulesDir, `.stage-${bundle.name}-${randomBytes(4).toString('hex')}`)
-    mkdirSync(stage, {mode: 0o750})
-    const now = (req.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z')
-    writeFileSync(path.join(stage, 'bundle.yaml'), bytes, {mode: 0o600})
-    if (signer !== undefined) writeFileSync(path.join(stage, 'bundle.yaml.sig'), readFileSync(sigFile), {mode: 0o600})
-    const lock: BundleLock = {
+    const at = lockTime(now)
+    writeBundleDir(rulesDir, bundle.name, bytes, sigText, {
       installed_version: bundle.version,
-      installed_at: now,
-      source: `local:${path.resolve(src)}`,
-      last_check: now,
+      installed_at: at,
+      source,
+      last_check: at,
       bundle_sha256: digest,
       signer_fingerprint: signer?.fingerprint ?? '',
       unsigned: signer === undefined,
-    }
-    writeAtomic(path.join(stage, 'bundle.lock'), lazyYaml().stringify(lock))
-    const bak = `${target}.bak`
-    rmSync(bak, {recursive: true, force: true})
-    if (existsSync(target)) renameSync(target, bak)
-    renameSync(stage, target)
-    rmSync(bak, {recursive: true, force: true})
+    })
     const kind = signer === undefined ? 'unsigned, local' : signer.tier
     return {
       name: bundle.name,
@@ -343,6 +350,31 @@ export function installBundle(req: InstallRequest): InstallResult {
   } finally {
     release()
   }
+}
+
+/** `rules install --path`: verify, admit, stage, swap (§5.7). */
+export function installBundle(req: InstallRequest): InstallResult {
+  const src = existsSync(req.path) && statSync(req.path).isDirectory() ? path.join(req.path, 'bundle.yaml') : req.path
+  let bytes: Buffer
+  try {
+    bytes = readCapped(src)
+  } catch (e) {
+    if (e instanceof BundleError) throw new PipelockError('RULES_BUNDLE_INVALID', e.message)
+    throw new PipelockError('FILE_NOT_FOUND', `${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  const sigFile = `${src}.sig`
+  const sigText = existsSync(sigFile) ? readFileSync(sigFile, 'utf8') : undefined
+  let admitted: {bundle: Bundle; signer?: Signer}
+  try {
+    if (sigText === undefined && !req.allowUnsigned) {
+      throw new BundleError(`${sigFile} not found: a bundle without a signature installs only with --allow-unsigned`)
+    }
+    admitted = admitBytes(bytes, sigText, req)
+  } catch (e) {
+    if (e instanceof BundleError) throw new PipelockError('RULES_BUNDLE_INVALID', `${src}: ${e.message}`)
+    throw e
+  }
+  return installVerified(req.rulesDir, bytes, sigText, admitted, `local:${path.resolve(src)}`, req.now)
 }
 
 export interface ListedBundle {

@@ -26,3 +26,12 @@ test('path inputs: relative values resolve against the working directory; -, emp
   resolvePathInputs('session:list', untouched, {}, '/work/here')
   assert.deepEqual(untouched, {config: 'p.yaml'})
 })
+
+test('path inputs: --escrow-private-key is a key, never resolved as a path', () => {
+  const key = 'ab'.repeat(32)
+  for (const id of ['learn:compile', 'learn:shadow']) {
+    const flags: Record<string, unknown> = {'escrow-private-key': key, config: 'c.yaml'}
+    resolvePathInputs(id, flags, {}, '/work/here')
+    assert.deepEqual(flags, {'escrow-private-key': key, config: '/work/here/c.yaml'}, id)
+  }
+})

@@ -58,7 +58,7 @@ export function interceptBlockLabel(d: Decision): {side: 'request'; reason: Requ
       return req('upgrade')
     case 'response': {
       const res = (reason: ResponseReason) => ({side: 'response' as const, reason})
-      if (d.layer === 'a2a_response') return res('a2a_scan')
+      if (d.layer === 'a2a_response' || d.layer === 'a2a_stream') return res('a2a_scan')
       if (d.layer === 'shield_oversize') return res('shield_oversize')
       if (d.reason === 'compressed_response') return res(d.layer === 'sse_stream' ? 'sse_stream' : 'compressed')
       if (d.reason === 'media_policy') return res('media_policy')

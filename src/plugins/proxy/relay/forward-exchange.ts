@@ -14,6 +14,8 @@ import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, 
 import type {Decision, DecisionStage} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
+import {a2aStreamCheck} from './a2a-stream.js'
+import {decideHeldResponse} from './response-ask.js'
 import {REWRITE_STALE_HEADERS, transformResponse} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
@@ -131,7 +133,9 @@ export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: F
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
-    return await relaySse(relay, t, suppression.for('sse', rawTarget))
+    // An A2A stream's events also pass the A2A walk (relay/a2a-stream.ts).
+    const a2a = a2aStreamCheck({core, snap, b, url: rawTarget, requestContentType: String(req.headers['content-type'] ?? ''), shown})
+    return await relaySse(relay, t, suppression.for('sse', rawTarget), a2a)
   }
   // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
   // Content-Type is chosen by the server, so it decides nothing about scanning.
@@ -163,12 +167,14 @@ export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: F
   let out = m.body
   {
     const suppress = suppression.for('response', rawTarget)
-    const decision = snap.scanner.decideResponseBody(out, {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
-    // No operator channel here: `ask` comes back as `block` (approverAvailable unset).
-    const settled = settleResponseScan({core, b, sessions: ps, session: t, host: upHost, shown, block}, decision as Exclude<typeof decision, {action: 'ask'}>)
+    // `ask` is held for an operator here as on /fetch (relay/response-ask.ts).
+    const decision = await decideHeldResponse(core, snap, rec, b, shown, out, {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})}, res)
+    // A held response the operator denied (or that timed out) is answered with the reason, not the injection text.
+    if (decision.held === true && decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, undefined)
+    const settled = settleResponseScan({core, b, sessions: ps, session: t, host: upHost, shown, block}, decision)
     if (settled === null) return
     if (settled.stripped !== undefined) out = Buffer.from(settled.stripped, 'utf8')
-    if (settled.finding) exposure = 'prompt_injection'
+    if (settled.finding || decision.held === true) exposure = 'prompt_injection'
   }
   if (t !== null) ps!.exposure(t, shown, upHost, exposure)
   record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))

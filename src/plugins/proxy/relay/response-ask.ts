@@ -2,12 +2,54 @@
  * A response the scanner wants a human to see (`response_scanning.action: ask`, docs/ask.md):
  * the exchange is held in the approval queue until an operator allows it (the original is
  * forwarded), strips it (the redacted content is forwarded) or denies it — or the timeout
- * denies it. The answer rides on the request's Decision (receipt fields #17–20). Only `/fetch`
- * holds a response, as in the reference; the other paths block an `ask` (docs/ask.md).
+ * denies it. The answer rides on the request's Decision (receipt fields #17–20). `/fetch` holds
+ * through `holdResponse`; the forward proxy, intercepted exchanges and the reverse proxy decide
+ * their buffered response through `decideHeldResponse`, which holds an `ask` the same way (the
+ * reference blocks those, docs/compatibility.md).
  */
-import {redactResponse, type ResponseDecision} from '../../scanner/index.js'
+import type {ServerResponse} from 'node:http'
+import {redactResponse, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
 import type {ProxyCore, DecisionBase} from '../core.js'
 import type {RequestRecord} from '../request-gate.js'
+import {upgradeAction} from '../../sessions/index.js'
+import {sessionSettingsFromConfig} from '../session-gate.js'
+import type {ProxySnapshot} from '../state.js'
+
+/** A response decision with `ask` resolved; `held` when it came from an `ask` (answered, timed out, or upgraded to block): its detail says which. */
+export type SettledResponseDecision = Exclude<ResponseDecision, {action: 'ask'}> & {readonly held?: boolean}
+
+/**
+ * The response scan of a buffered body on the forward, intercepted and reverse paths: decided as
+ * `/fetch` decides it, and an `ask` held for an operator until it is answered, times out or the
+ * client goes away (then denied). Allow forwards the original, strip the redacted text, anything
+ * else is a `response_scan` block whose detail says why.
+ */
+export async function decideHeldResponse(
+  core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord, b: DecisionBase, shown: string, body: Uint8Array, opts: Omit<ResponseDecisionOptions, 'approverAvailable'>, res: ServerResponse,
+): Promise<SettledResponseDecision> {
+  // Read by its bytes, not its Content-Type (scanner decideResponseBody); the text is decoded only for a hold.
+  const decision = snap.scanner.decideResponseBody(body, {...opts, approverAvailable: core.approvals !== undefined})
+  if (decision.action !== 'ask') return decision
+  // Adaptive enforcement (policy-extra §2.1): a level with `upgrade_ask: block` blocks before anyone is asked.
+  const t = rec.session
+  if (t !== null && snap.sessions !== null && snap.config.adaptive_enforcement.enabled) {
+    if (upgradeAction('ask', t.session.level, sessionSettingsFromConfig(snap.config).adaptive.levels) === 'block') {
+      const names = [...new Set(decision.matches.map((m) => m.pattern))]
+      return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names.join(', ')} (ask upgraded to block at escalation level ${snap.sessions.levelOf(t)})`, held: true}
+    }
+  }
+  const gone = new AbortController()
+  const onClose = (): void => gone.abort()
+  res.once('close', onClose)
+  try {
+    const r = await holdResponse(core, rec, b, shown, Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), decision, gone.signal)
+    if (r.action === 'allow') return {action: 'allow', matches: decision.matches, held: true}
+    if (r.action === 'strip') return {action: 'strip', matches: decision.matches, content: r.content, held: true}
+    return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: r.detail, held: true}
+  } finally {
+    res.off('close', onClose)
+  }
+}
 
 export type ResolvedResponse =
   | {readonly action: 'allow'; readonly content: string}

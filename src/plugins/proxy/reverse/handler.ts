@@ -14,6 +14,7 @@ import {blockHeaders} from '../block.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
 import type {Decision, DecisionStage} from '../decision.js'
 import {relaySse} from '../relay/sse.js'
+import {decideHeldResponse} from '../relay/response-ask.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {REWRITE_STALE_HEADERS, transformResponse} from '../relay/response-transforms.js'
@@ -212,11 +213,12 @@ async function respond(
     if (/^(image|audio|video)\//.test(m.mediaType)) return pass(up.statusCode, out, headers)
   }
   if (!cfg.response_scanning.enabled || out.length === 0) return pass(up.statusCode, out, headers)
-  const d = snap.scanner.decideResponseBody(out, {host: ctx.upstream.host.replace(/:\d+$/, '')})
+  // `ask` is held for an operator here as on /fetch (relay/response-ask.ts).
+  const d = await decideHeldResponse(core, snap, rec, b, shown, out, {host: ctx.upstream.host.replace(/:\d+$/, '')}, res)
   if (d.action === 'allow') return pass(up.statusCode, out, headers)
   const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
-  // block/ask replace the response even with enforce: false (§4.4 step 8).
-  if (d.action === 'block' || d.action === 'ask') return replace('response_scan', 'prompt_injection', `injection: ${names}`)
+  // block replaces the response even with enforce: false (§4.4 step 8); a held one says why.
+  if (d.action === 'block') return replace('response_scan', 'prompt_injection', d.held === true ? `injection: ${d.detail}` : `injection: ${names}`)
   if (d.action === 'strip') {
     if (d.content === '') return replace('response_scan', 'prompt_injection', `injection: ${names}`)
     for (const h of ['etag', 'digest', 'content-md5']) delete headers[h]
