@@ -6,7 +6,7 @@
 import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -375,6 +375,33 @@ describe('pipelock sandbox: file sentry', () => {
     assert.ok(r.stderr.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), r.stderr)
     assert.ok(r.stderr.endsWith(`file sentry: the sandboxed process wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), r.stderr)
   })
+})
+
+describe('pipelock sandbox: file sentry and daemonised descendants', () => {
+  // agent.sh daemonises writer.sh (double fork + setsid) and the writer writes a key after its
+  // parent has exited: bubblewrap's PID-namespace init adopts it (parent pid 1 inside), and
+  // without bubblewrap the agent itself is a child subreaper. Either way the write is the agent's.
+  for (const [label, extra, args] of [
+    ['under bubblewrap, the PID namespace\'s init adopts it', {}, []],
+    ['without bubblewrap (best-effort 0/3), the agent is its subreaper', {PIPELOCK_SANDBOX_DISABLE: 'filesystem,network,syscall'}, ['--best-effort']],
+  ] as const) {
+    test(`${label}: the write is attributed and action block ends the sandbox`, async () => {
+      const dir = mkdtempSync(path.join(ws, 'daemon-'))
+      for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
+      const fsCfg = path.join(dir, 'file-sentry.yaml')
+      writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
+      const leak = path.join(dir, 'daemon.txt')
+      const info = path.join(dir, 'writer-info')
+      writeFileSync(path.join(dir, 'go'), '')
+      const r = await runCliAsync(['sandbox', '--config', fsCfg, '--workspace', ws, ...args, '--', 'sh', path.join(dir, 'agent.sh'), leak, path.join(dir, 'go'), info, 'sleep', '30'], {env: env(extra)})
+      assert.equal(r.status, 1, r.stderr)
+      assert.ok(r.stderr.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), r.stderr)
+      assert.ok(r.stderr.endsWith(`file sentry: the sandboxed process wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), r.stderr)
+      const [writer, adoptedBy] = readFileSync(info, 'utf8').trim().split(' ')
+      assert.equal(adoptedBy, args.length === 0 ? '1' : readFileSync(`${info}.agent`, 'utf8').trim())
+      if (args.length > 0) assert.equal(existsSync(`/proc/${writer}/cmdline`) && readFileSync(`/proc/${writer}/cmdline`, 'utf8') !== '', false, 'the daemonised writer outlived the block')
+    })
+  }
 })
 
 describe('mcp proxy --sandbox', () => {

@@ -125,7 +125,9 @@ async function sandboxFileSentry(c: PipelockConfig, o: SandboxOptions): Promise<
 }
 
 async function runChild(l: PreparedLaunch, log: (line: string) => void, sentry: RunningFileSentry | null = null): Promise<number> {
-  const child = spawn(l.file, [...l.args], {env: l.env, stdio: ['inherit', 'inherit', 'inherit', ...l.extraFds]})
+  // Without bubblewrap's PID namespace (best-effort 0/3) the agent itself is made a subreaper.
+  const {file, args} = sentry !== null && !l.pidNamespace ? sentry.launch(l.file, l.args, l.env) : l
+  const child = spawn(file, [...args], {env: l.env, stdio: ['inherit', 'inherit', 'inherit', ...l.extraFds]})
   try {
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
   } catch (err) {
