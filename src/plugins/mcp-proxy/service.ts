@@ -22,6 +22,7 @@ import {runStdioWrap} from './stdio-wrap.js'
 import {runWsBridge} from './ws-bridge-load.js'
 import {parseHeaderFlags} from './headers.js'
 import type {McpEvidence} from './evidence.js'
+import type {MetricsListener} from './metrics-listener.js'
 import type {FileFindingReceipt} from '../filesentry/index.js'
 import type {Scanner} from '../scanner/index.js'
 
@@ -114,11 +115,24 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   const admin = resolved.config.kill_switch.api_listen === ''
     ? null
     : await (await loadFeature('kill_switch.api_listen (session admin API)', () => import('./admin-api.js'))).startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)
+  // metrics_listen (metrics-listener.ts): the MCP counters and, once armed, the file sentry's.
+  const metrics = new McpMetrics()
+  const families: Array<() => readonly string[]> = [() => {
+    const out: string[] = []
+    metrics.render(out)
+    return out
+  }]
+  let scrape: MetricsListener | null = null
   try {
+    scrape = resolved.config.metrics_listen === ''
+      ? null
+      : await (await loadFeature('metrics_listen', () => import('./metrics-listener.js'))).startMetricsListener(resolved.config.metrics_listen, () => families.flatMap((f) => f()))
+    if (scrape !== null) o.stderr(`pipelock: metrics listening on ${scrape.address}`)
     const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
-    const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics(), ...evidence.recorders])
-    return await runTransport(o, resolved.config, runtime, recorder, ws, evidence.fileFinding)
+    const recorder = new RecorderFanout([new StderrRecorder(o.stderr), metrics, ...evidence.recorders])
+    return await runTransport(o, resolved.config, runtime, recorder, ws, evidence.fileFinding, (f) => void families.push(f))
   } finally {
+    await scrape?.close()
     await admin?.close()
     base.close()
     await evidence.close()
@@ -161,7 +175,7 @@ async function openEvidence(o: McpProxyOptions, c: PipelockConfig, scanner: Scan
   })
 }
 
-async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean, fileFinding?: (f: FileFindingReceipt) => void): Promise<number> {
+async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean, fileFinding?: (f: FileFindingReceipt) => void, addMetrics: (f: () => readonly string[]) => void = () => undefined): Promise<number> {
   const resolved = {config}
   const modes = bannerModes(runtime.settings)
 
@@ -212,12 +226,15 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
       ...(o.configFile !== undefined ? {configFile: o.configFile} : {}), ...(fileFinding !== undefined ? {receipt: fileFinding} : {}),
     })
     : null
+  if (sentry !== null) addMetrics(() => sentry.metrics())
   o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
   const stop = sentry === null ? o.stop : Promise.race([sentry.blocked.then(() => undefined), ...(o.stop !== undefined ? [o.stop] : [])])
+  // With the sentry on, the server starts as a child subreaper (filesentry/subreaper.ts).
+  const launch = sentry?.launch(o.command[0]!, o.command.slice(1), child.env) ?? {file: o.command[0]!, args: o.command.slice(1)}
   try {
     const result = await runStdioWrap({
-      command: o.command[0]!,
-      args: o.command.slice(1),
+      command: launch.file,
+      args: launch.args,
       env: child.env,
       runtime,
       recorder,
