@@ -377,6 +377,41 @@ describe('pipelock sandbox: file sentry', () => {
   })
 })
 
+describe('pipelock sandbox --metrics-listen', () => {
+  test('serves the embedded proxy\'s registry and pipelock_file_sentry_findings_total while the agent runs', async () => {
+    const dir = mkdtempSync(path.join(ws, 'metrics-'))
+    const mCfg = path.join(dir, 'metrics.yaml')
+    writeFileSync(mCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, ''].join('\n'))
+    const leak = path.join(dir, 'leak.txt')
+    const go = path.join(dir, 'go')
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', mCfg, '--workspace', ws, '--metrics-listen', '127.0.0.1:0', '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; while [ ! -e ${go} ]; do sleep 0.05; done`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+    try {
+      const deadline = Date.now() + 30_000
+      while (!err.includes(`DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`) && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+      const addr = /pipelock: metrics listening on (127\.0\.0\.1:\d+)\n/.exec(err)
+      assert.ok(addr !== null, err)
+      const res = await fetch(`http://${addr[1]}/metrics`)
+      assert.equal(res.status, 200)
+      const body = await res.text()
+      assert.ok(body.endsWith([
+        '# HELP pipelock_file_sentry_findings_total Secrets found in files written under file_sentry.watch_paths.',
+        '# TYPE pipelock_file_sentry_findings_total counter',
+        'pipelock_file_sentry_findings_total{agent="true",pattern="AWS Access ID",severity="critical"} 1',
+        '',
+      ].join('\n')), body)
+      // The embedded proxy's own registry comes first.
+      assert.match(body, /^# HELP pipelock_/)
+      assert.match(body, /\n# TYPE pipelock_requests_total counter\n/)
+    } finally {
+      writeFileSync(go, '')
+    }
+    assert.equal(await exited, 0, err)
+  })
+})
+
 describe('pipelock sandbox: file sentry and daemonised descendants', () => {
   // agent.sh daemonises writer.sh (double fork + setsid) and the writer writes a key after its
   // parent has exited: bubblewrap's PID-namespace init adopts it (parent pid 1 inside), and

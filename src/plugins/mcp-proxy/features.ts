@@ -51,9 +51,6 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'redaction',
   // containment.md §3: the stdio child's file writes (file-sentry.ts; not with --sandbox, as the reference).
   'file_sentry',
-  // containment.md §7 [beyond]: /metrics on this address (metrics-listener.ts): MCP counters and
-  // pipelock_file_sentry_findings_total.
-  'metrics_listen',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */
@@ -65,6 +62,7 @@ export const NOT_USED_BY_MCP_PROXY: ReadonlySet<string> = new Set([
   'response_scanning.sse_streaming',
   'request_body_scanning',
   'request_body_scanning.scan_headers',
+  'metrics_listen',
   'health_watchdog',
   'browser_shield',
   // mcp.md §17 D8: suppress rules never apply to MCP.

@@ -22,7 +22,7 @@ import {runStdioWrap} from './stdio-wrap.js'
 import {runWsBridge} from './ws-bridge-load.js'
 import {parseHeaderFlags} from './headers.js'
 import type {McpEvidence} from './evidence.js'
-import type {MetricsListener} from './metrics-listener.js'
+import type {MetricsListener} from '../filesentry/index.js'
 import type {FileFindingReceipt} from '../filesentry/index.js'
 import type {Scanner} from '../scanner/index.js'
 
@@ -53,6 +53,8 @@ export interface McpProxyOptions {
   /** [ext Q32] contract server identity instead of the command basename / upstream hostname. */
   readonly contractServer?: string
   readonly build?: {readonly version: string; readonly sha: string}
+  /** `--metrics-listen`: /metrics with the MCP counters and the file sentry's (filesentry/metrics-listener.ts). */
+  readonly metricsListen?: string
 }
 
 function usage(message: string): PipelockError {
@@ -115,7 +117,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   const admin = resolved.config.kill_switch.api_listen === ''
     ? null
     : await (await loadFeature('kill_switch.api_listen (session admin API)', () => import('./admin-api.js'))).startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)
-  // metrics_listen (metrics-listener.ts): the MCP counters and, once armed, the file sentry's.
+  // --metrics-listen (filesentry/metrics-listener.ts): the MCP counters and, once armed, the file sentry's.
   const metrics = new McpMetrics()
   const families: Array<() => readonly string[]> = [() => {
     const out: string[] = []
@@ -124,9 +126,9 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   }]
   let scrape: MetricsListener | null = null
   try {
-    scrape = resolved.config.metrics_listen === ''
+    scrape = o.metricsListen === undefined
       ? null
-      : await (await loadFeature('metrics_listen', () => import('./metrics-listener.js'))).startMetricsListener(resolved.config.metrics_listen, () => families.flatMap((f) => f()))
+      : await (await loadFeature('--metrics-listen', () => import('../filesentry/index.js'))).startMetricsListener(o.metricsListen, () => families.flatMap((f) => f()))
     if (scrape !== null) o.stderr(`pipelock: metrics listening on ${scrape.address}`)
     const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
     const recorder = new RecorderFanout([new StderrRecorder(o.stderr), metrics, ...evidence.recorders])

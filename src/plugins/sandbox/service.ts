@@ -9,7 +9,7 @@ import {constants} from 'node:os'
 import {canaryEnvEntries, loadConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {parseHostPort} from '../config/index.js'
-import type {RunningFileSentry} from '../filesentry/index.js'
+import type {MetricsListener, RunningFileSentry} from '../filesentry/index.js'
 import type {RunningProxy} from '../proxy/index.js'
 import {checkEnvEntries} from './env.js'
 import {dryRun, dryRunFailure, renderDryRunText, type DryRunReport} from './dry-run.js'
@@ -27,6 +27,8 @@ export interface SandboxOptions {
   readonly json: boolean
   /** host:port of a running `pipelock run` with forward_proxy (else an embedded proxy). */
   readonly proxy?: string
+  /** `--metrics-listen`: /metrics on the host (filesentry/metrics-listener.ts). */
+  readonly metricsListen?: string
   readonly command: readonly string[]
   readonly processEnv: Readonly<Record<string, string | undefined>>
   readonly cwd: string
@@ -101,13 +103,26 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
     if (launch.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${launch.canaries.join(', ')}`)
     // containment.md §3 [beyond]: the file sentry watches the sandboxed process's writes too.
     const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o) : null
+    // --metrics-listen (Q-S11 fixed, containment.md §7): the embedded proxy's registry and the
+    // file sentry's counter, on the host side only (the sandbox's network namespace cannot reach it).
+    let scrape: MetricsListener | null = null
     try {
+      if (o.metricsListen !== undefined) {
+        const {startMetricsListener} = await import('../filesentry/index.js')
+        const running = proxy.running
+        scrape = await startMetricsListener(o.metricsListen, () => [
+          ...(running !== null ? running.server.metrics.prometheus().split('\n').filter((l) => l !== '') : []),
+          ...(sentry?.metrics() ?? []),
+        ])
+        o.stderr(`pipelock: metrics listening on ${scrape.address}`)
+      }
       const code = await runChild(launch, o.stderr, sentry)
       await sentry?.close()
       const why = sentry?.blockedReason() ?? null
       if (why !== null) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
       return code
     } finally {
+      await scrape?.close()
       await sentry?.close()
     }
   } finally {

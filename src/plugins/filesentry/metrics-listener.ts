@@ -1,9 +1,12 @@
 /**
- * `metrics_listen` for `pipelock mcp proxy` (containment.md §7; the reference never exports the
- * MCP proxy's registry, quirk Q25, so this is [beyond] and only with the key set): a separate
- * listener serving `GET /metrics` in Prometheus text — the wrap's MCP counters and the file
- * sentry's `pipelock_file_sentry_findings_total` — and 404 `404 page not found` for anything
- * else. Same key, same meaning as in `pipelock run` (runtime.md §1, "metrics listener").
+ * `--metrics-listen ADDR` of the commands that wrap a process, `pipelock mcp proxy` and `pipelock
+ * sandbox` (containment.md §7; the reference exports neither registry, quirks Q25 and Q-S11, so
+ * this is [beyond], opt-in): a listener serving `GET /metrics` in Prometheus text — whatever
+ * families the command hands it (the MCP counters, the embedded proxy's registry) and the file
+ * sentry's `pipelock_file_sentry_findings_total` — and 404 `404 page not found` for anything else.
+ *
+ * A flag, not the config's `metrics_listen`: one config is shared by `pipelock run` and by every
+ * wrap an MCP client starts, and each would try to bind the same address.
  */
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -18,7 +21,7 @@ export interface MetricsListener {
 /** `families` are called per scrape; each returns complete `# HELP`/`# TYPE`/sample lines. */
 export async function startMetricsListener(listen: string, families: () => readonly string[]): Promise<MetricsListener> {
   const hp = parseHostPort(listen)
-  if (hp === undefined) throw new PipelockError('CONFIG_INVALID', `metrics_listen: "${listen}" is not host:port`)
+  if (hp === undefined) throw new PipelockError('USAGE', `--metrics-listen "${listen}": want host:port (port 0 picks a free port)`)
   const server = http.createServer((req, res) => {
     req.resume()
     const path = (req.url ?? '').split('?')[0]
