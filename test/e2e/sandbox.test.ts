@@ -479,6 +479,33 @@ describe('mcp proxy --sandbox', () => {
     assert.equal(check.status, 0, check.stderr)
   })
 
+  test('the file sentry watches the sandboxed server: a daemonised writer\'s key is the agent\'s, action block ends the server', async () => {
+    const dir = mkdtempSync(path.join(ws, 'mcp-sentry-'))
+    for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
+    copyFileSync(repoPath('test/mcp/fixtures/raw-server.mjs'), path.join(dir, 'raw-server.mjs'))
+    const fsCfg = path.join(dir, 'file-sentry.yaml')
+    writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
+    const leak = path.join(dir, 'daemon.txt')
+    const go = path.join(dir, 'go')
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', '--sandbox', '--config', fsCfg, '--workspace', ws, '--', 'sh', path.join(dir, 'agent.sh'), leak, go, path.join(dir, 'info'), 'node', path.join(dir, 'raw-server.mjs'), 'echo'], {env: env(), stdio: ['pipe', 'pipe', 'pipe']})
+    let err = ''
+    let out = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+    p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}\n')
+    const deadline = Date.now() + 30_000
+    while (!out.includes('"id":1') && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+    assert.ok(out.includes('"id":1'), err)
+    writeFileSync(go, '')
+    // stdin stays open: only the sentry ends the session.
+    assert.equal(await exited, 1, err)
+    assert.ok(err.includes('pipelock: file sentry watching 1 path(s)\n'), err)
+    assert.doesNotMatch(err, /file_sentry is not yet supported with --sandbox/)
+    assert.ok(err.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), err)
+    assert.ok(err.endsWith(`file sentry: the MCP server wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), err)
+  })
+
   test('--sandbox with --upstream is refused', async () => {
     const r = await runCliAsync(['mcp', 'proxy', '--sandbox', '--upstream', 'http://127.0.0.1:1/mcp'], {env: env()})
     assert.equal(r.status, 2)

@@ -49,7 +49,7 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'a2a_scanning',
   // envelope-redaction Part II: tools/call params.arguments rewritten before the content scan (mcp/pipeline/request.ts).
   'redaction',
-  // containment.md §3: the stdio child's file writes (file-sentry.ts; not with --sandbox, as the reference).
+  // containment.md §3: the stdio child's file writes, sandboxed or not (wrap-sentry.ts).
   'file_sentry',
 ])
 

@@ -23,6 +23,7 @@ import {runWsBridge} from './ws-bridge-load.js'
 import {parseHeaderFlags} from './headers.js'
 import type {McpEvidence} from './evidence.js'
 import type {MetricsListener} from '../filesentry/index.js'
+import {startWrapSentry, type WrapSentry} from './wrap-sentry.js'
 import type {FileFindingReceipt} from '../filesentry/index.js'
 import type {Scanner} from '../scanner/index.js'
 
@@ -214,48 +215,34 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     checkBinaryIntegrity(config, o.command, o.processEnv, o.stderr)
   }
   if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
+  // containment.md §3.3: the watches are armed before the server starts (wrap-sentry.ts).
+  const arm = (): Promise<WrapSentry> => startWrapSentry({
+    config, scanner: runtime.deps.scanner, log: o.stderr, addMetrics,
+    ...(o.configFile !== undefined ? {configFile: o.configFile} : {}), ...(fileFinding !== undefined ? {receipt: fileFinding} : {}), ...(o.stop !== undefined ? {stop: o.stop} : {}),
+  })
   if (o.sandbox || config.sandbox.enabled) {
-    if (config.file_sentry.enabled) o.stderr('pipelock: WARNING: file_sentry is not yet supported with --sandbox; file write DLP scanning is disabled for this session')
-    return runSandboxedStdio(o, config, runtime, recorder, modes)
+    const sandboxed = await arm()
+    return sandboxed.finish(runSandboxedStdio(o, config, runtime, recorder, modes, sandboxed))
   }
   const child = buildChildEnv(o.processEnv, o.env, canaryEnvEntries(config))
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
   if (child.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${child.canaries.join(', ')}`)
-  // containment.md §3.3: the watches are armed before the server starts.
-  const sentry = config.file_sentry.enabled
-    ? await (await loadFeature('file_sentry', () => import('../filesentry/index.js'))).startFileSentry({
-      config, cwd: process.cwd(), scanner: runtime.deps.scanner, log: o.stderr, subject: 'the MCP server',
-      ...(o.configFile !== undefined ? {configFile: o.configFile} : {}), ...(fileFinding !== undefined ? {receipt: fileFinding} : {}),
-    })
-    : null
-  if (sentry !== null) addMetrics(() => sentry.metrics())
+  const sentry = await arm()
   o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
-  const stop = sentry === null ? o.stop : Promise.race([sentry.blocked.then(() => undefined), ...(o.stop !== undefined ? [o.stop] : [])])
   // With the sentry on, the server starts as a child subreaper (filesentry/subreaper.ts).
-  const launch = sentry?.launch(o.command[0]!, o.command.slice(1), child.env) ?? {file: o.command[0]!, args: o.command.slice(1)}
-  try {
-    const result = await runStdioWrap({
-      command: launch.file,
-      args: launch.args,
-      env: child.env,
-      runtime,
-      recorder,
-      clientIn: o.stdin,
-      clientOut: o.stdout,
-      log: o.stderr,
-      ...(stop !== undefined ? {stop} : {}),
-      ...(sentry !== null ? {onSpawn: (pid: number) => sentry.setRoot(pid)} : {}),
-    })
-    await sentry?.close()
-    const why = sentry?.blockedReason() ?? null
-    if (why !== null) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
-    return result.exitCode
-  } catch (e) {
-    await sentry?.close()
-    const why = sentry?.blockedReason() ?? null
-    if (why !== null && !(e instanceof PipelockError && e.code === 'FILE_SENTRY_BLOCKED')) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
-    throw e
-  }
+  const launch = sentry.launch(o.command[0]!, o.command.slice(1), child.env)
+  return sentry.finish(runStdioWrap({
+    command: launch.file,
+    args: launch.args,
+    env: child.env,
+    runtime,
+    recorder,
+    clientIn: o.stdin,
+    clientOut: o.stdout,
+    log: o.stderr,
+    ...(sentry.stop !== undefined ? {stop: sentry.stop} : {}),
+    ...(sentry.onSpawn !== undefined ? {onSpawn: sentry.onSpawn} : {}),
+  }).then((r) => r.exitCode))
 }
 
 /**
@@ -263,7 +250,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
  * transport scanned here; the server itself runs in the sandbox (src/plugins/sandbox), and its
  * own HTTP(S) egress reaches an embedded forward proxy through the sandbox bridge.
  */
-async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, modes: string): Promise<number> {
+async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, modes: string, sentry: WrapSentry): Promise<number> {
   // Imported by URL, so the wrap's bundle (scripts/bundle-run.mjs) leaves it out: the sandbox
   // embeds pipelock run's forward proxy, whose modules must not join the wrap's start-up chunks
   // (issue 12). `import.meta.url` is this source file's URL in dist/src, bundled or not.
@@ -280,9 +267,11 @@ async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, run
     if (l.extras.length > 0) o.stderr(`pipelock: passing ${l.extras.length} env var(s) to child process: ${l.extras.join(', ')}`)
     if (l.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${l.canaries.join(', ')}`)
     o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] [SANDBOXED] (${modes}, workspace=${sandbox.workspace})`)
+    // The file sentry's root is the spawned bubblewrap: its PID-namespace init adopts orphans.
     const result = await runStdioWrap({
       command: l.file, args: l.args, env: l.env, extraFds: l.extraFds,
-      runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop,
+      runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: sentry.stop,
+      ...(sentry.onSpawn !== undefined ? {onSpawn: sentry.onSpawn} : {}),
     })
     return result.exitCode
   } finally {
