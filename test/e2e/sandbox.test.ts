@@ -13,6 +13,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {cleanEnv, runCliAsync} from '../helpers/fake-admin-api.js'
 import {repoPath} from '../helpers/vectors.js'
+import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {wrapMcpProxy} from '../helpers/mcp.js'
 
 const FAKE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-for-the-sandbox-test\n-----END OPENSSH PRIVATE KEY-----\n'
@@ -409,6 +410,37 @@ describe('pipelock sandbox --metrics-listen', () => {
       writeFileSync(go, '')
     }
     assert.equal(await exited, 0, err)
+  })
+})
+
+describe('pipelock sandbox: file sentry receipts', () => {
+  test('with a signing flight_recorder, a finding is a signed receipt in the embedded proxy\'s chain (layer file_sentry)', async () => {
+    const dir = mkdtempSync(path.join(ws, 'receipts-'))
+    const keys = mkdtempSync(path.join(root, 'keys-'))
+    const recorder = path.join(root, `recorder-${path.basename(dir)}`)
+    const key = keyPairFromSeed(Buffer.alloc(32, 7))
+    writeFileSync(path.join(keys, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+    writeFileSync(path.join(keys, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+    const rCfg = path.join(dir, 'receipts.yaml')
+    writeFileSync(rCfg, [
+      'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(recorder)}`, `  signing_key_path: ${JSON.stringify(path.join(keys, 'receipt.key'))}`,
+      'file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', '',
+    ].join('\n'))
+    const leak = path.join(dir, 'leak.txt')
+    const r = await runCliAsync(['sandbox', '--config', rCfg, '--workspace', ws, '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; sleep 30`], {env: env()})
+    assert.equal(r.status, 1, r.stderr)
+    const records: Array<Record<string, unknown>> = []
+    for (const f of readdirSync(recorder).filter((n) => n.endsWith('.jsonl')).sort()) {
+      for (const l of readFileSync(path.join(recorder, f), 'utf8').trim().split('\n')) {
+        const e = JSON.parse(l) as {type: string; detail: {action_record?: Record<string, unknown>}}
+        if (e.type === 'action_receipt' && e.detail.action_record?.layer === 'file_sentry') records.push(e.detail.action_record)
+      }
+    }
+    assert.equal(records.length, 1, JSON.stringify(records))
+    assert.deepEqual([records[0]!.target, records[0]!.verdict, records[0]!.transport, records[0]!.pattern], [leak, 'block', 'sandbox', 'AWS Access ID'])
+    const v = await runCliAsync(['verify-receipt', '--chain', recorder, '--key', path.join(keys, 'receipt.pub')], {env: env()})
+    assert.equal(v.status, 0, v.stdout + v.stderr)
+    assert.match(v.stdout, /CHAIN VALID/)
   })
 })
 

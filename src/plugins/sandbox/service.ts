@@ -102,7 +102,7 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
     if (launch.extras.length > 0) o.stderr(`pipelock: passing ${launch.extras.length} env var(s) to sandboxed process: ${launch.extras.join(', ')}`)
     if (launch.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${launch.canaries.join(', ')}`)
     // containment.md §3 [beyond]: the file sentry watches the sandboxed process's writes too.
-    const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o) : null
+    const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o, proxy.running) : null
     // --metrics-listen (Q-S11 fixed, containment.md §7): the embedded proxy's registry and the
     // file sentry's counter, on the host side only (the sandbox's network namespace cannot reach it).
     let scrape: MetricsListener | null = null
@@ -131,11 +131,15 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
   }
 }
 
-async function sandboxFileSentry(c: PipelockConfig, o: SandboxOptions): Promise<RunningFileSentry | null> {
-  const [{startFileSentry}, {scannerSettingsFromConfig}, {createScanner}] = await Promise.all([import('../filesentry/index.js'), import('../proxy/index.js'), import('../scanner/index.js')])
+async function sandboxFileSentry(c: PipelockConfig, o: SandboxOptions, running: RunningProxy | null): Promise<RunningFileSentry | null> {
+  const [{startFileSentry}, {scannerSettingsFromConfig}, {createScanner}, {classifyMcp}] = await Promise.all([import('../filesentry/index.js'), import('../proxy/index.js'), import('../scanner/index.js'), import('../recorder/index.js')])
+  // A finding is a signed receipt in the embedded proxy's chain (flight_recorder with a signing
+  // key), as under mcp proxy: target = the file, layer file_sentry, classified as a file write.
+  const emit = running?.receipt
   return startFileSentry({
     config: c, cwd: o.cwd, scanner: createScanner(scannerSettingsFromConfig(c, {env: o.processEnv})), log: o.stderr, subject: 'the sandboxed process',
     ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
+    ...(emit !== undefined ? {receipt: (f) => emit({actionClass: classifyMcp('tools/call', 'write_file'), target: f.path, transport: 'sandbox', verdict: f.verdict, layer: 'file_sentry', pattern: f.pattern, severity: f.severity})} : {}),
   })
 }
 
