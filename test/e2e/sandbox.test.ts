@@ -375,6 +375,11 @@ describe('pipelock sandbox: file sentry', () => {
     assert.ok(r.stderr.includes('pipelock: file sentry watching 1 path(s)\n'), r.stderr)
     assert.ok(r.stderr.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), r.stderr)
     assert.ok(r.stderr.endsWith(`file sentry: the sandboxed process wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), r.stderr)
+    // The event goes through the embedded proxy's audit log (its file, syslog and webhook sinks), not a bare stderr line.
+    const event = auditEvents(r.stderr).find((e) => e.event === 'file_sentry_dlp')
+    assert.ok(event !== undefined, r.stderr)
+    assert.deepEqual([event.level, event.path, event.pattern, event.severity, event.is_agent, event.encoded, event.action], ['warn', leak, 'AWS Access ID', 'critical', true, false, 'block'])
+    assert.doesNotMatch(r.stderr, /pipelock: audit: /)
   })
 })
 

@@ -60,6 +60,11 @@ export interface StartFileSentryOptions {
   readonly scanner: Pick<Scanner, 'scanTextForDlp'>
   readonly log: (line: string) => void
   readonly receipt?: (f: FileFindingReceipt) => void
+  /**
+   * The `file_sentry_dlp` audit event into the caller's audit log (the sandbox's embedded proxy:
+   * its log file and event emission); without one, a `pipelock: audit: {…}` stderr line.
+   */
+  readonly audit?: (fields: Readonly<Record<string, unknown>>) => void
   /** What the watched process is, in the block message (`the MCP server`, `the sandboxed process`). */
   readonly subject: string
 }
@@ -78,8 +83,10 @@ export async function startFileSentry(o: StartFileSentryOptions): Promise<Runnin
     o.log(`pipelock: [file_sentry] DLP match in ${f.path}: ${f.pattern} (severity=${f.severity})${f.isAgent ? ' (agent process)' : ''}`)
     const key = `{agent="${f.isAgent}",pattern="${f.pattern.replace(/["\\\n]/g, '_')}",severity="${f.severity}"}`
     counts.set(key, (counts.get(key) ?? 0) + 1)
-    // `mcp proxy` has no audit log (mcp.md §15.7), the sandbox's is its stderr: the event goes there.
-    o.log(`pipelock: audit: ${JSON.stringify({event: 'file_sentry_dlp', path: f.path, pattern: f.pattern, severity: f.severity, is_agent: f.isAgent, encoded: f.encoding !== '', action: block ? 'block' : 'warn'})}`)
+    // `mcp proxy` has no audit log (mcp.md §15.7): there the event is a stderr line.
+    const fields = {path: f.path, pattern: f.pattern, severity: f.severity, is_agent: f.isAgent, encoded: f.encoding !== '', action: block ? 'block' : 'warn'}
+    if (o.audit !== undefined) o.audit(fields)
+    else o.log(`pipelock: audit: ${JSON.stringify({event: 'file_sentry_dlp', ...fields})}`)
     o.receipt?.({path: f.path, pattern: f.pattern, severity: f.severity, verdict: block ? 'block' : 'warn'})
     if (block && reason === null) {
       reason = `file sentry: ${o.subject} wrote a secret (${f.pattern}) to ${f.path}; action block ended it`

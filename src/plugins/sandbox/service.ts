@@ -139,6 +139,7 @@ async function sandboxFileSentry(c: PipelockConfig, o: SandboxOptions, running: 
   return startFileSentry({
     config: c, cwd: o.cwd, scanner: createScanner(scannerSettingsFromConfig(c, {env: o.processEnv})), log: o.stderr, subject: 'the sandboxed process',
     ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
+    ...(running !== null ? {audit: (fields: Readonly<Record<string, unknown>>) => running.server.audit.event('warn', 'file_sentry_dlp', 'secret written to a watched file', {...fields})} : {}),
     ...(emit !== undefined ? {receipt: (f) => emit({actionClass: classifyMcp('tools/call', 'write_file'), target: f.path, transport: 'sandbox', verdict: f.verdict, layer: 'file_sentry', pattern: f.pattern, severity: f.severity})} : {}),
   })
 }
