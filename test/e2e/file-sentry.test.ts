@@ -3,6 +3,7 @@ import {spawn, spawnSync, type ChildProcessWithoutNullStreams} from 'node:child_
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import net, {type AddressInfo} from 'node:net'
 import {after, describe, it} from 'node:test'
 import {repoPath} from '../helpers/vectors.js'
 
@@ -184,6 +185,22 @@ describe('mcp proxy --metrics-listen', {timeout: 120_000}, () => {
       w.proc.stdin.end()
     }
     assert.equal(await w.exit, 0, w.stderr())
+  })
+
+  it('a malformed address is a usage error; a taken port refuses to start', async () => {
+    const bad = spawnSync(process.execPath, [BIN, 'mcp', 'proxy', '--metrics-listen', 'nonsense', '--', 'true'], {encoding: 'utf8', input: ''})
+    assert.equal(bad.status, 2, bad.stderr)
+    assert.equal(bad.stderr.trim().split('\n').at(-1), '--metrics-listen "nonsense": want host:port (port 0 picks a free port) [USAGE]')
+    const held = net.createServer()
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', r))
+    const port = (held.address() as AddressInfo).port
+    try {
+      const taken = spawnSync(process.execPath, [BIN, 'mcp', 'proxy', '--metrics-listen', `127.0.0.1:${port}`, '--', 'true'], {encoding: 'utf8', input: ''})
+      assert.equal(taken.status, 1, taken.stderr)
+      assert.equal(taken.stderr.trim().split('\n').at(-1), `metrics listener bind 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port} [LISTEN_FAILED]`)
+    } finally {
+      await new Promise<void>((r) => held.close(() => r()))
+    }
   })
 })
 

@@ -516,7 +516,10 @@ describe('mcp proxy --sandbox', () => {
     assert.equal(check.status, 0, check.stderr)
   })
 
-  test('the file sentry watches the sandboxed server: a daemonised writer\'s key is the agent\'s, action block ends the server', async () => {
+  for (const [label, extra, flags] of [
+    ['under bubblewrap', {}, ['--sandbox']],
+    ['best-effort 0/3, the server its own subreaper', {PIPELOCK_SANDBOX_DISABLE: 'filesystem,network,syscall'}, ['--sandbox-best-effort']],
+  ] as const) test(`the file sentry watches the sandboxed server (${label}): a daemonised writer's key is the agent's, action block ends the server`, async () => {
     const dir = mkdtempSync(path.join(ws, 'mcp-sentry-'))
     for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
     copyFileSync(repoPath('test/mcp/fixtures/raw-server.mjs'), path.join(dir, 'raw-server.mjs'))
@@ -524,7 +527,7 @@ describe('mcp proxy --sandbox', () => {
     writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
     const leak = path.join(dir, 'daemon.txt')
     const go = path.join(dir, 'go')
-    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', '--sandbox', '--config', fsCfg, '--workspace', ws, '--', 'sh', path.join(dir, 'agent.sh'), leak, go, path.join(dir, 'info'), 'node', path.join(dir, 'raw-server.mjs'), 'echo'], {env: env(), stdio: ['pipe', 'pipe', 'pipe']})
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', ...flags, '--config', fsCfg, '--workspace', ws, '--', 'sh', path.join(dir, 'agent.sh'), leak, go, path.join(dir, 'info'), 'node', path.join(dir, 'raw-server.mjs'), 'echo'], {env: env(extra), stdio: ['pipe', 'pipe', 'pipe']})
     let err = ''
     let out = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
@@ -541,6 +544,8 @@ describe('mcp proxy --sandbox', () => {
     assert.doesNotMatch(err, /file_sentry is not yet supported with --sandbox/)
     assert.ok(err.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), err)
     assert.ok(err.endsWith(`file sentry: the MCP server wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), err)
+    const [, adoptedBy] = readFileSync(path.join(dir, 'info'), 'utf8').trim().split(' ')
+    assert.equal(adoptedBy, flags[0] === '--sandbox' ? '1' : readFileSync(path.join(dir, 'info.agent'), 'utf8').trim())
   })
 
   test('--sandbox with --upstream is refused', async () => {

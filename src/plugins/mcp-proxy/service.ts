@@ -267,9 +267,11 @@ async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, run
     if (l.extras.length > 0) o.stderr(`pipelock: passing ${l.extras.length} env var(s) to child process: ${l.extras.join(', ')}`)
     if (l.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${l.canaries.join(', ')}`)
     o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] [SANDBOXED] (${modes}, workspace=${sandbox.workspace})`)
-    // The file sentry's root is the spawned bubblewrap: its PID-namespace init adopts orphans.
+    // The file sentry's root is the spawned bubblewrap, whose PID-namespace init adopts orphans;
+    // without bubblewrap (best-effort 0/3) the server is made a subreaper like a plain wrap's.
+    const {file, args} = l.pidNamespace ? l : sentry.launch(l.file, l.args, l.env)
     const result = await runStdioWrap({
-      command: l.file, args: l.args, env: l.env, extraFds: l.extraFds,
+      command: file, args, env: l.env, extraFds: l.extraFds,
       runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: sentry.stop,
       ...(sentry.onSpawn !== undefined ? {onSpawn: sentry.onSpawn} : {}),
     })
