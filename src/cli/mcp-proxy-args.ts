@@ -29,6 +29,7 @@ export const MCP_PROXY_FLAGS = {
   'capture-output': {kind: 'string'},
   'capture-raw': {kind: 'boolean'},
   'contract-server': {kind: 'string'},
+  'metrics-listen': {kind: 'string'},
 } as const satisfies Record<string, {kind: 'string' | 'multiple' | 'boolean'; char?: string}>
 
 /** Booleans the fast path leaves to oclif (the sandbox flags take the oclif path). */
@@ -50,6 +51,7 @@ export interface McpProxyFlags {
   'capture-output'?: string
   'capture-raw'?: boolean
   'contract-server'?: string
+  'metrics-listen'?: string
 }
 
 export interface McpProxyInvocation {

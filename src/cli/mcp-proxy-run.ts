@@ -56,6 +56,7 @@ export async function runMcpProxyCommand(flags: McpProxyFlags, argv: readonly st
       ...(flags['capture-output'] !== undefined ? {captureOutput: flags['capture-output']} : {}),
       captureRaw: flags['capture-raw'],
       ...(flags['contract-server'] !== undefined ? {contractServer: flags['contract-server']} : {}),
+      ...(flags['metrics-listen'] !== undefined ? {metricsListen: flags['metrics-listen']} : {}),
       build: {version, sha: ''},
     })
   } finally {

@@ -31,6 +31,7 @@ Exit status: the agent's (128+signal when it was killed), 127 when the command i
     {description: 'Pass variables: one from this environment, one set here', command: '<%= config.bin %> sandbox --env OPENAI_API_KEY --env MODE=ci -- node agent.js'},
     {description: 'Which layers this machine provides, as JSON', command: '<%= config.bin %> sandbox --dry-run --json -- python3 agent.py'},
     {description: 'A container without user namespaces: run degraded, loudly', command: '<%= config.bin %> sandbox --best-effort --workspace /srv/agent -- ./run.sh'},
+    {description: 'Serve the sandbox\'s counters (requests, file sentry findings) for Prometheus', command: '<%= config.bin %> sandbox --config pipelock.yaml --metrics-listen 127.0.0.1:9464 -- python3 agent.py'},
     {description: 'Use a running pipelock run (forward_proxy enabled) instead of an embedded proxy', command: '<%= config.bin %> sandbox --proxy 127.0.0.1:8888 -- curl https://example.com/'},
   ]
 
@@ -45,6 +46,7 @@ Exit status: the agent's (128+signal when it was killed), 127 when the command i
     'best-effort': Flags.boolean({description: 'run with the layers available, printing a DEGRADED warning (or sandbox.best_effort)'}),
     'dry-run': Flags.boolean({description: 'probe and report the layers without launching'}),
     proxy: Flags.string({description: 'host:port of a running pipelock run with forward_proxy enabled (default: an embedded proxy)'}),
+    'metrics-listen': Flags.string({description: 'serve Prometheus /metrics (the embedded proxy\'s registry, pipelock_file_sentry_findings_total) on host:port (port 0 picks a free port)'}),
   }
 
   async run(): Promise<DryRunReport | undefined> {
@@ -56,6 +58,7 @@ Exit status: the agent's (128+signal when it was killed), 127 when the command i
       ...(flags.config !== undefined ? {configFile: flags.config} : {}),
       ...(flags.workspace !== undefined ? {workspace: flags.workspace} : {}),
       ...(flags.proxy !== undefined ? {proxy: flags.proxy} : {}),
+      ...(flags['metrics-listen'] !== undefined ? {metricsListen: flags['metrics-listen']} : {}),
       env: flags.env ?? [], strict: flags.strict, bestEffort: flags['best-effort'], dryRun: flags['dry-run'], json: this.jsonEnabled(),
       command, processEnv: process.env, cwd: process.cwd(), version: this.config.version,
       stdout: (l: string) => void process.stdout.write(l + '\n'), stderr: (l: string) => void process.stderr.write(l + '\n'),

@@ -6,13 +6,14 @@
 import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {cleanEnv, runCliAsync} from '../helpers/fake-admin-api.js'
 import {repoPath} from '../helpers/vectors.js'
+import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {wrapMcpProxy} from '../helpers/mcp.js'
 
 const FAKE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-for-the-sandbox-test\n-----END OPENSSH PRIVATE KEY-----\n'
@@ -374,7 +375,105 @@ describe('pipelock sandbox: file sentry', () => {
     assert.ok(r.stderr.includes('pipelock: file sentry watching 1 path(s)\n'), r.stderr)
     assert.ok(r.stderr.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), r.stderr)
     assert.ok(r.stderr.endsWith(`file sentry: the sandboxed process wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), r.stderr)
+    // The event goes through the embedded proxy's audit log (its file, syslog and webhook sinks), not a bare stderr line.
+    const event = auditEvents(r.stderr).find((e) => e.event === 'file_sentry_dlp')
+    assert.ok(event !== undefined, r.stderr)
+    assert.deepEqual([event.level, event.path, event.pattern, event.severity, event.is_agent, event.encoded, event.action], ['warn', leak, 'AWS Access ID', 'critical', true, false, 'block'])
+    assert.doesNotMatch(r.stderr, /pipelock: audit: /)
   })
+})
+
+describe('pipelock sandbox --metrics-listen', () => {
+  test('serves the embedded proxy\'s registry and pipelock_file_sentry_findings_total while the agent runs', async () => {
+    const dir = mkdtempSync(path.join(ws, 'metrics-'))
+    const mCfg = path.join(dir, 'metrics.yaml')
+    writeFileSync(mCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, ''].join('\n'))
+    const leak = path.join(dir, 'leak.txt')
+    const go = path.join(dir, 'go')
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', mCfg, '--workspace', ws, '--metrics-listen', '127.0.0.1:0', '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; while [ ! -e ${go} ]; do sleep 0.05; done`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+    try {
+      const deadline = Date.now() + 30_000
+      while (!err.includes(`DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`) && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+      const addr = /pipelock: metrics listening on (127\.0\.0\.1:\d+)\n/.exec(err)
+      assert.ok(addr !== null, err)
+      const res = await fetch(`http://${addr[1]}/metrics`)
+      assert.equal(res.status, 200)
+      const body = await res.text()
+      assert.ok(body.endsWith([
+        '# HELP pipelock_file_sentry_findings_total Secrets found in files written under file_sentry.watch_paths.',
+        '# TYPE pipelock_file_sentry_findings_total counter',
+        'pipelock_file_sentry_findings_total{agent="true",pattern="AWS Access ID",severity="critical"} 1',
+        '',
+      ].join('\n')), body)
+      // The embedded proxy's own registry comes first.
+      assert.match(body, /^# HELP pipelock_/)
+      assert.match(body, /\n# TYPE pipelock_requests_total counter\n/)
+    } finally {
+      writeFileSync(go, '')
+    }
+    assert.equal(await exited, 0, err)
+  })
+})
+
+describe('pipelock sandbox: file sentry receipts', () => {
+  test('with a signing flight_recorder, a finding is a signed receipt in the embedded proxy\'s chain (layer file_sentry)', async () => {
+    const dir = mkdtempSync(path.join(ws, 'receipts-'))
+    const keys = mkdtempSync(path.join(root, 'keys-'))
+    const recorder = path.join(root, `recorder-${path.basename(dir)}`)
+    const key = keyPairFromSeed(Buffer.alloc(32, 7))
+    writeFileSync(path.join(keys, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
+    writeFileSync(path.join(keys, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+    const rCfg = path.join(dir, 'receipts.yaml')
+    writeFileSync(rCfg, [
+      'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(recorder)}`, `  signing_key_path: ${JSON.stringify(path.join(keys, 'receipt.key'))}`,
+      'file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', '',
+    ].join('\n'))
+    const leak = path.join(dir, 'leak.txt')
+    const r = await runCliAsync(['sandbox', '--config', rCfg, '--workspace', ws, '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; sleep 30`], {env: env()})
+    assert.equal(r.status, 1, r.stderr)
+    const records: Array<Record<string, unknown>> = []
+    for (const f of readdirSync(recorder).filter((n) => n.endsWith('.jsonl')).sort()) {
+      for (const l of readFileSync(path.join(recorder, f), 'utf8').trim().split('\n')) {
+        const e = JSON.parse(l) as {type: string; detail: {action_record?: Record<string, unknown>}}
+        if (e.type === 'action_receipt' && e.detail.action_record?.layer === 'file_sentry') records.push(e.detail.action_record)
+      }
+    }
+    assert.equal(records.length, 1, JSON.stringify(records))
+    assert.deepEqual([records[0]!.target, records[0]!.verdict, records[0]!.transport, records[0]!.pattern], [leak, 'block', 'sandbox', 'AWS Access ID'])
+    const v = await runCliAsync(['verify-receipt', '--chain', recorder, '--key', path.join(keys, 'receipt.pub')], {env: env()})
+    assert.equal(v.status, 0, v.stdout + v.stderr)
+    assert.match(v.stdout, /CHAIN VALID/)
+  })
+})
+
+describe('pipelock sandbox: file sentry and daemonised descendants', () => {
+  // agent.sh daemonises writer.sh (double fork + setsid) and the writer writes a key after its
+  // parent has exited: bubblewrap's PID-namespace init adopts it (parent pid 1 inside), and
+  // without bubblewrap the agent itself is a child subreaper. Either way the write is the agent's.
+  for (const [label, extra, args] of [
+    ['under bubblewrap, the PID namespace\'s init adopts it', {}, []],
+    ['without bubblewrap (best-effort 0/3), the agent is its subreaper', {PIPELOCK_SANDBOX_DISABLE: 'filesystem,network,syscall'}, ['--best-effort']],
+  ] as const) {
+    test(`${label}: the write is attributed and action block ends the sandbox`, async () => {
+      const dir = mkdtempSync(path.join(ws, 'daemon-'))
+      for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
+      const fsCfg = path.join(dir, 'file-sentry.yaml')
+      writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
+      const leak = path.join(dir, 'daemon.txt')
+      const info = path.join(dir, 'writer-info')
+      writeFileSync(path.join(dir, 'go'), '')
+      const r = await runCliAsync(['sandbox', '--config', fsCfg, '--workspace', ws, ...args, '--', 'sh', path.join(dir, 'agent.sh'), leak, path.join(dir, 'go'), info, 'sleep', '30'], {env: env(extra)})
+      assert.equal(r.status, 1, r.stderr)
+      assert.ok(r.stderr.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), r.stderr)
+      assert.ok(r.stderr.endsWith(`file sentry: the sandboxed process wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), r.stderr)
+      const [writer, adoptedBy] = readFileSync(info, 'utf8').trim().split(' ')
+      assert.equal(adoptedBy, args.length === 0 ? '1' : readFileSync(`${info}.agent`, 'utf8').trim())
+      if (args.length > 0) assert.equal(existsSync(`/proc/${writer}/cmdline`) && readFileSync(`/proc/${writer}/cmdline`, 'utf8') !== '', false, 'the daemonised writer outlived the block')
+    })
+  }
 })
 
 describe('mcp proxy --sandbox', () => {
@@ -415,6 +514,38 @@ describe('mcp proxy --sandbox', () => {
     assert.doesNotMatch(plain.stderr, /SANDBOXED/)
     const check = await runCliAsync(['check', '--config', agentCfg], {env: env()})
     assert.equal(check.status, 0, check.stderr)
+  })
+
+  for (const [label, extra, flags] of [
+    ['under bubblewrap', {}, ['--sandbox']],
+    ['best-effort 0/3, the server its own subreaper', {PIPELOCK_SANDBOX_DISABLE: 'filesystem,network,syscall'}, ['--sandbox-best-effort']],
+  ] as const) test(`the file sentry watches the sandboxed server (${label}): a daemonised writer's key is the agent's, action block ends the server`, async () => {
+    const dir = mkdtempSync(path.join(ws, 'mcp-sentry-'))
+    for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
+    copyFileSync(repoPath('test/mcp/fixtures/raw-server.mjs'), path.join(dir, 'raw-server.mjs'))
+    const fsCfg = path.join(dir, 'file-sentry.yaml')
+    writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
+    const leak = path.join(dir, 'daemon.txt')
+    const go = path.join(dir, 'go')
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', ...flags, '--config', fsCfg, '--workspace', ws, '--', 'sh', path.join(dir, 'agent.sh'), leak, go, path.join(dir, 'info'), 'node', path.join(dir, 'raw-server.mjs'), 'echo'], {env: env(extra), stdio: ['pipe', 'pipe', 'pipe']})
+    let err = ''
+    let out = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+    p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}\n')
+    const deadline = Date.now() + 30_000
+    while (!out.includes('"id":1') && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+    assert.ok(out.includes('"id":1'), err)
+    writeFileSync(go, '')
+    // stdin stays open: only the sentry ends the session.
+    assert.equal(await exited, 1, err)
+    assert.ok(err.includes('pipelock: file sentry watching 1 path(s)\n'), err)
+    assert.doesNotMatch(err, /file_sentry is not yet supported with --sandbox/)
+    assert.ok(err.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), err)
+    assert.ok(err.endsWith(`file sentry: the MCP server wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), err)
+    const [, adoptedBy] = readFileSync(path.join(dir, 'info'), 'utf8').trim().split(' ')
+    assert.equal(adoptedBy, flags[0] === '--sandbox' ? '1' : readFileSync(path.join(dir, 'info.agent'), 'utf8').trim())
   })
 
   test('--sandbox with --upstream is refused', async () => {

@@ -55,6 +55,7 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
     {description: 'Serve remote clients on 127.0.0.1:8889 in front of an HTTP server', command: '<%= config.bin %> mcp proxy --listen 127.0.0.1:8889 --upstream http://127.0.0.1:3000/mcp'},
     {description: 'Observe tool calls for learn-and-lock (then: learn compile --include-mcp)', command: '<%= config.bin %> mcp proxy --capture-output /var/lib/pipelock/capture -- node server.js'},
     {description: 'Run the server sandboxed: only the workspace is visible, its HTTP(S) calls go through pipelock', command: '<%= config.bin %> mcp proxy --sandbox --config pipelock.yaml -- node server.js'},
+    {description: 'Watch the server\'s file writes (file_sentry in the config) and serve its counters for Prometheus', command: '<%= config.bin %> mcp proxy --config pipelock.yaml --metrics-listen 127.0.0.1:9464 -- node server.js'},
     {description: 'Enforce a promoted contract (learn_lock in the config) and sign a receipt per tool call (flight_recorder)', command: '<%= config.bin %> mcp proxy --config pipelock.yaml -- node server.js'},
     {description: "Run as agent billing: its profile (agents.billing), budget, capture name and promoted contract (learn promote --selector billing)", command: '<%= config.bin %> mcp proxy --config pipelock.yaml --agent billing -- node server.js'},
     {description: 'A preset with sessions and adaptive enforcement; inspect the session with pipelock session list (kill_switch.api_listen set)', command: '<%= config.bin %> generate config --preset balanced > pipelock.yaml && <%= config.bin %> mcp proxy --config pipelock.yaml -- node server.js'},
@@ -77,6 +78,7 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
     'capture-output': Flags.string({description: 'capture every tools/call (clean ones too) for learn compile --include-mcp into this absolute directory'}),
     'capture-raw': Flags.boolean({description: 'write tool argument values as sent in capture records (DLP hits are still redacted)'}),
     'contract-server': Flags.string({description: 'server identity for learn_lock contracts and capture (default: command basename or upstream hostname)'}),
+    'metrics-listen': Flags.string({description: 'serve Prometheus /metrics (MCP counters, pipelock_file_sentry_findings_total) on host:port (port 0 picks a free port)'}),
   }
 
   async run(): Promise<void> {

@@ -2,10 +2,12 @@
  * Process-lineage attribution on Linux (containment.md §3.4): the descendants of the wrapped
  * process (`/proc/<pid>/task/<tid>/children`, recursively), and whether one of them (or the root)
  * has a given path open (`/proc/<pid>/fd/*` link targets, exact string equality). Best effort: a
- * process that already closed the file, or that was re-parented away from the tree (a daemonised
- * grandchild whose parent exited), is not seen. Off Linux every answer is "no".
+ * process that already closed the file is not seen. A daemonised grandchild whose parent exited
+ * stays in the tree because the wrapped process is a child subreaper (subreaper.ts), or, in the
+ * sandbox, because bubblewrap's PID-namespace init adopts it. Off Linux every answer is "no".
  */
 import {readdir, readFile, readlink} from 'node:fs/promises'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 const MAX_DEPTH = 256
 
@@ -54,4 +56,33 @@ export async function treeHasOpen(root: number, absPath: string): Promise<boolea
     }
   }
   return false
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig)
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Ends the root and every descendant, a `setsid` daemon included (a process-group kill misses
+ * it). Each round stops what it finds, so nothing forks while the tree is being listed; once a
+ * round finds nothing new, everything stopped is killed.
+ */
+export async function killTree(root: number): Promise<void> {
+  const stopped = new Set<number>()
+  for (let round = 0; round < 16; round++) {
+    const fresh = (await descendants(root)).filter((p) => !stopped.has(p))
+    if (fresh.length === 0 && round > 0) break
+    for (const p of fresh) {
+      signal(p, 'SIGSTOP')
+      stopped.add(p)
+    }
+    // A fork already in flight when its parent was stopped shows up on the next listing.
+    await sleep(5)
+  }
+  for (const p of stopped) signal(p, 'SIGKILL')
+  signal(root, 'SIGKILL')
 }

@@ -55,7 +55,7 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // envelope-redaction §1/§2.2: forwarded tools/call carry _meta["com.pipelock/mediation"], unsigned
   // (mcp-proxy/mediation.ts, applied in scan-offload.ts for every transport).
   'mediation_envelope',
-  // containment.md §3: the stdio child's file writes (file-sentry.ts; not with --sandbox, as the reference).
+  // containment.md §3: the stdio child's file writes, sandboxed or not (wrap-sentry.ts).
   'file_sentry',
 ])
 

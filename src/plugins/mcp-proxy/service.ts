@@ -22,6 +22,8 @@ import {runStdioWrap} from './stdio-wrap.js'
 import {runWsBridge} from './ws-bridge-load.js'
 import {parseHeaderFlags} from './headers.js'
 import type {McpEvidence} from './evidence.js'
+import type {MetricsListener} from '../filesentry/index.js'
+import {startWrapSentry, type WrapSentry} from './wrap-sentry.js'
 import type {FileFindingReceipt} from '../filesentry/index.js'
 import type {Scanner} from '../scanner/index.js'
 
@@ -52,6 +54,8 @@ export interface McpProxyOptions {
   /** [ext Q32] contract server identity instead of the command basename / upstream hostname. */
   readonly contractServer?: string
   readonly build?: {readonly version: string; readonly sha: string}
+  /** `--metrics-listen`: /metrics with the MCP counters and the file sentry's (filesentry/metrics-listener.ts). */
+  readonly metricsListen?: string
 }
 
 function usage(message: string): PipelockError {
@@ -114,11 +118,24 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   const admin = resolved.config.kill_switch.api_listen === ''
     ? null
     : await (await loadFeature('kill_switch.api_listen (session admin API)', () => import('./admin-api.js'))).startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)
+  // --metrics-listen (filesentry/metrics-listener.ts): the MCP counters and, once armed, the file sentry's.
+  const metrics = new McpMetrics()
+  const families: Array<() => readonly string[]> = [() => {
+    const out: string[] = []
+    metrics.render(out)
+    return out
+  }]
+  let scrape: MetricsListener | null = null
   try {
+    scrape = o.metricsListen === undefined
+      ? null
+      : await (await loadFeature('--metrics-listen', () => import('../filesentry/index.js'))).startMetricsListener(o.metricsListen, () => families.flatMap((f) => f()))
+    if (scrape !== null) o.stderr(`pipelock: metrics listening on ${scrape.address}`)
     const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
-    const recorder = new RecorderFanout([new StderrRecorder(o.stderr), new McpMetrics(), ...evidence.recorders])
-    return await runTransport(o, resolved.config, runtime, recorder, ws, evidence.fileFinding)
+    const recorder = new RecorderFanout([new StderrRecorder(o.stderr), metrics, ...evidence.recorders])
+    return await runTransport(o, resolved.config, runtime, recorder, ws, evidence.fileFinding, (f) => void families.push(f))
   } finally {
+    await scrape?.close()
     await admin?.close()
     base.close()
     await evidence.close()
@@ -161,7 +178,7 @@ async function openEvidence(o: McpProxyOptions, c: PipelockConfig, scanner: Scan
   })
 }
 
-async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean, fileFinding?: (f: FileFindingReceipt) => void): Promise<number> {
+async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean, fileFinding?: (f: FileFindingReceipt) => void, addMetrics: (f: () => readonly string[]) => void = () => undefined): Promise<number> {
   const resolved = {config}
   const modes = bannerModes(runtime.settings)
 
@@ -198,45 +215,34 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     checkBinaryIntegrity(config, o.command, o.processEnv, o.stderr)
   }
   if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
+  // containment.md §3.3: the watches are armed before the server starts (wrap-sentry.ts).
+  const arm = (): Promise<WrapSentry> => startWrapSentry({
+    config, scanner: runtime.deps.scanner, log: o.stderr, addMetrics,
+    ...(o.configFile !== undefined ? {configFile: o.configFile} : {}), ...(fileFinding !== undefined ? {receipt: fileFinding} : {}), ...(o.stop !== undefined ? {stop: o.stop} : {}),
+  })
   if (o.sandbox || config.sandbox.enabled) {
-    if (config.file_sentry.enabled) o.stderr('pipelock: WARNING: file_sentry is not yet supported with --sandbox; file write DLP scanning is disabled for this session')
-    return runSandboxedStdio(o, config, runtime, recorder, modes)
+    const sandboxed = await arm()
+    return sandboxed.finish(runSandboxedStdio(o, config, runtime, recorder, modes, sandboxed))
   }
   const child = buildChildEnv(o.processEnv, o.env, canaryEnvEntries(config))
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
   if (child.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${child.canaries.join(', ')}`)
-  // containment.md §3.3: the watches are armed before the server starts.
-  const sentry = config.file_sentry.enabled
-    ? await (await loadFeature('file_sentry', () => import('../filesentry/index.js'))).startFileSentry({
-      config, cwd: process.cwd(), scanner: runtime.deps.scanner, log: o.stderr, subject: 'the MCP server',
-      ...(o.configFile !== undefined ? {configFile: o.configFile} : {}), ...(fileFinding !== undefined ? {receipt: fileFinding} : {}),
-    })
-    : null
+  const sentry = await arm()
   o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
-  const stop = sentry === null ? o.stop : Promise.race([sentry.blocked.then(() => undefined), ...(o.stop !== undefined ? [o.stop] : [])])
-  try {
-    const result = await runStdioWrap({
-      command: o.command[0]!,
-      args: o.command.slice(1),
-      env: child.env,
-      runtime,
-      recorder,
-      clientIn: o.stdin,
-      clientOut: o.stdout,
-      log: o.stderr,
-      ...(stop !== undefined ? {stop} : {}),
-      ...(sentry !== null ? {onSpawn: (pid: number) => sentry.setRoot(pid)} : {}),
-    })
-    await sentry?.close()
-    const why = sentry?.blockedReason() ?? null
-    if (why !== null) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
-    return result.exitCode
-  } catch (e) {
-    await sentry?.close()
-    const why = sentry?.blockedReason() ?? null
-    if (why !== null && !(e instanceof PipelockError && e.code === 'FILE_SENTRY_BLOCKED')) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
-    throw e
-  }
+  // With the sentry on, the server starts as a child subreaper (filesentry/subreaper.ts).
+  const launch = sentry.launch(o.command[0]!, o.command.slice(1), child.env)
+  return sentry.finish(runStdioWrap({
+    command: launch.file,
+    args: launch.args,
+    env: child.env,
+    runtime,
+    recorder,
+    clientIn: o.stdin,
+    clientOut: o.stdout,
+    log: o.stderr,
+    ...(sentry.stop !== undefined ? {stop: sentry.stop} : {}),
+    ...(sentry.onSpawn !== undefined ? {onSpawn: sentry.onSpawn} : {}),
+  }).then((r) => r.exitCode))
 }
 
 /**
@@ -244,7 +250,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
  * transport scanned here; the server itself runs in the sandbox (src/plugins/sandbox), and its
  * own HTTP(S) egress reaches an embedded forward proxy through the sandbox bridge.
  */
-async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, modes: string): Promise<number> {
+async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, modes: string, sentry: WrapSentry): Promise<number> {
   // Imported by URL, so the wrap's bundle (scripts/bundle-run.mjs) leaves it out: the sandbox
   // embeds pipelock run's forward proxy, whose modules must not join the wrap's start-up chunks
   // (issue 12). `import.meta.url` is this source file's URL in dist/src, bundled or not.
@@ -261,9 +267,13 @@ async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, run
     if (l.extras.length > 0) o.stderr(`pipelock: passing ${l.extras.length} env var(s) to child process: ${l.extras.join(', ')}`)
     if (l.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${l.canaries.join(', ')}`)
     o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] [SANDBOXED] (${modes}, workspace=${sandbox.workspace})`)
+    // The file sentry's root is the spawned bubblewrap, whose PID-namespace init adopts orphans;
+    // without bubblewrap (best-effort 0/3) the server is made a subreaper like a plain wrap's.
+    const {file, args} = l.pidNamespace ? l : sentry.launch(l.file, l.args, l.env)
     const result = await runStdioWrap({
-      command: l.file, args: l.args, env: l.env, extraFds: l.extraFds,
-      runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop,
+      command: file, args, env: l.env, extraFds: l.extraFds,
+      runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: sentry.stop,
+      ...(sentry.onSpawn !== undefined ? {onSpawn: sentry.onSpawn} : {}),
     })
     return result.exitCode
   } finally {

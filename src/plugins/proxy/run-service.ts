@@ -27,6 +27,7 @@ import type {PolicyHooks} from './policy-api.js'
 import {randomBytes} from 'node:crypto'
 import {openRecorderSink} from './recorder-sink.js'
 import {RetentionReport} from './retention-report.js'
+import type {DecisionReceiptFields} from '../recorder/index.js'
 import {startEmission} from './emission.js'
 import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
@@ -86,6 +87,11 @@ export interface RunningProxy {
   /** Resolves when a SIGINT/SIGTERM shutdown has completed. */
   readonly done: Promise<number>
   stop(): Promise<void>
+  /**
+   * Signs a receipt for an event the proxy did not decide (the file sentry of `pipelock sandbox`,
+   * which embeds this proxy); absent without signed receipts.
+   */
+  readonly receipt?: (fields: DecisionReceiptFields) => void
 }
 
 /** Loads the config, applies the flag overrides and re-validates (§1.2 step 1). */
@@ -387,7 +393,15 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     : undefined
   // The file watcher starts after the signal handlers: SIGHUP reloads work even while it warms up.
   reloader?.start().catch((err: Error) => opts.stderr(`WARNING: config watcher: ${err.message}`))
-  return {server, addresses, done, stop}
+  const emitter = recorder?.chains?.emitter
+  return {
+    server, addresses, done, stop,
+    ...(emitter !== undefined ? {receipt: (f: DecisionReceiptFields) => {
+      const before = emitter.failures
+      emitter.emit(f)
+      if (emitter.failures > before) opts.stderr(`pipelock: receipt emission failed: ${emitter.lastError ?? 'unknown error'}`)
+    }} : {}),
+  }
 }
 
 /** The exception store in the recorder's directory; an unreadable file refuses start-up (never silently dropped grants). */

@@ -9,7 +9,7 @@ import {constants} from 'node:os'
 import {canaryEnvEntries, loadConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {parseHostPort} from '../config/index.js'
-import type {RunningFileSentry} from '../filesentry/index.js'
+import type {MetricsListener, RunningFileSentry} from '../filesentry/index.js'
 import type {RunningProxy} from '../proxy/index.js'
 import {checkEnvEntries} from './env.js'
 import {dryRun, dryRunFailure, renderDryRunText, type DryRunReport} from './dry-run.js'
@@ -27,6 +27,8 @@ export interface SandboxOptions {
   readonly json: boolean
   /** host:port of a running `pipelock run` with forward_proxy (else an embedded proxy). */
   readonly proxy?: string
+  /** `--metrics-listen`: /metrics on the host (filesentry/metrics-listener.ts). */
+  readonly metricsListen?: string
   readonly command: readonly string[]
   readonly processEnv: Readonly<Record<string, string | undefined>>
   readonly cwd: string
@@ -100,14 +102,27 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
     if (launch.extras.length > 0) o.stderr(`pipelock: passing ${launch.extras.length} env var(s) to sandboxed process: ${launch.extras.join(', ')}`)
     if (launch.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${launch.canaries.join(', ')}`)
     // containment.md §3 [beyond]: the file sentry watches the sandboxed process's writes too.
-    const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o) : null
+    const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o, proxy.running) : null
+    // --metrics-listen (Q-S11 fixed, containment.md §7): the embedded proxy's registry and the
+    // file sentry's counter, on the host side only (the sandbox's network namespace cannot reach it).
+    let scrape: MetricsListener | null = null
     try {
+      if (o.metricsListen !== undefined) {
+        const {startMetricsListener} = await import('../filesentry/index.js')
+        const running = proxy.running
+        scrape = await startMetricsListener(o.metricsListen, () => [
+          ...(running !== null ? running.server.metrics.prometheus().split('\n').filter((l) => l !== '') : []),
+          ...(sentry?.metrics() ?? []),
+        ])
+        o.stderr(`pipelock: metrics listening on ${scrape.address}`)
+      }
       const code = await runChild(launch, o.stderr, sentry)
       await sentry?.close()
       const why = sentry?.blockedReason() ?? null
       if (why !== null) throw new PipelockError('FILE_SENTRY_BLOCKED', why)
       return code
     } finally {
+      await scrape?.close()
       await sentry?.close()
     }
   } finally {
@@ -116,16 +131,23 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
   }
 }
 
-async function sandboxFileSentry(c: PipelockConfig, o: SandboxOptions): Promise<RunningFileSentry | null> {
-  const [{startFileSentry}, {scannerSettingsFromConfig}, {createScanner}] = await Promise.all([import('../filesentry/index.js'), import('../proxy/index.js'), import('../scanner/index.js')])
+async function sandboxFileSentry(c: PipelockConfig, o: SandboxOptions, running: RunningProxy | null): Promise<RunningFileSentry | null> {
+  const [{startFileSentry}, {scannerSettingsFromConfig}, {createScanner}, {classifyMcp}] = await Promise.all([import('../filesentry/index.js'), import('../proxy/index.js'), import('../scanner/index.js'), import('../recorder/index.js')])
+  // A finding is a signed receipt in the embedded proxy's chain (flight_recorder with a signing
+  // key), as under mcp proxy: target = the file, layer file_sentry, classified as a file write.
+  const emit = running?.receipt
   return startFileSentry({
     config: c, cwd: o.cwd, scanner: createScanner(scannerSettingsFromConfig(c, {env: o.processEnv})), log: o.stderr, subject: 'the sandboxed process',
     ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
+    ...(running !== null ? {audit: (fields: Readonly<Record<string, unknown>>) => running.server.audit.event('warn', 'file_sentry_dlp', 'secret written to a watched file', {...fields})} : {}),
+    ...(emit !== undefined ? {receipt: (f) => emit({actionClass: classifyMcp('tools/call', 'write_file'), target: f.path, transport: 'sandbox', verdict: f.verdict, layer: 'file_sentry', pattern: f.pattern, severity: f.severity})} : {}),
   })
 }
 
 async function runChild(l: PreparedLaunch, log: (line: string) => void, sentry: RunningFileSentry | null = null): Promise<number> {
-  const child = spawn(l.file, [...l.args], {env: l.env, stdio: ['inherit', 'inherit', 'inherit', ...l.extraFds]})
+  // Without bubblewrap's PID namespace (best-effort 0/3) the agent itself is made a subreaper.
+  const {file, args} = sentry !== null && !l.pidNamespace ? sentry.launch(l.file, l.args, l.env) : l
+  const child = spawn(file, [...args], {env: l.env, stdio: ['inherit', 'inherit', 'inherit', ...l.extraFds]})
   try {
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
   } catch (err) {
