@@ -15,7 +15,7 @@ export const MCP_SKIPS: Partial<Readonly<Record<StageId, string>>> = {
   url_dlp: 'a tool call has no URL of its own: DLP runs over the arguments in the content stage',
   body: 'the message is scanned by the MCP content stage (DLP and injection over the arguments and params)',
   git_push: 'git pushes are smart-HTTP POSTs; a tool call is not one',
-  envelope: 'the MCP transports do not attach mediation envelopes yet: `pipelock mcp proxy` refuses the `mediation_envelope` section (mcp-proxy/features.ts)',
+  envelope: 'an MCP message carries its mediation envelope in `params._meta`, added to a forwarded `tools/call` after the gate allows it (mcp-proxy/mediation.ts, in scan-offload.ts for every MCP transport), not as a stage',
 }
 
 /** Why the HTTP transports do not run a stage of the MCP gate. */
