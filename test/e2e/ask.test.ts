@@ -291,6 +291,11 @@ describe('pipelock ask: adaptive enforcement blocks an ask at a level with upgra
       assert.equal(r.status, 403)
       assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
       assert.match(r.body, /^blocked: response contains injection: .* \(ask upgraded to block at escalation level high\)\n$/)
+      // /fetch refuses it the same way, for the same session.
+      const f = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/injection`)}`, headers: {'X-Pipelock-Agent': 'rogue'}})
+      assert.equal(f.status, 403)
+      assert.equal(f.headers['x-pipelock-block-reason'], 'prompt_injection')
+      assert.match(f.body, /ask upgraded to block at escalation level high/)
       assert.equal(ask(proxy, 'list').stdout, 'No pending approvals.\n', 'nothing was held')
       // A session at level normal is still asked.
       const held = fwd(`http://127.0.0.1:${up.port}/injection`, 'calm')

@@ -13,7 +13,7 @@ import type {Decision, DecisionStage} from './decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
 import {transformResponse} from './relay/response-transforms.js'
 import {hopVerdict, RequestRecord} from './request-gate.js'
-import {holdResponse} from './relay/response-ask.js'
+import {decideHeldResponse} from './relay/response-ask.js'
 import type {RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
 import {hostOfUrl} from './session-gate.js'
@@ -130,19 +130,13 @@ export async function handleFetch(core: ProxyCore, req: IncomingMessage, res: Se
   let content = page.content
 
   const host = urlHost(up.finalUrl)
-  let hitlAllowed = false
   // operations.md §4.3: fetch response findings are suppressed against the display URL.
   const suppress = new RequestSuppression(core, snap, b).for('response', shown)
-  let decision = snap.scanner.decideResponse(content, {host, approverAvailable: core.approvals !== undefined, ...(suppress ? {suppress} : {})})
-  if (decision.action === 'ask') {
-    // Held for an operator (docs/ask.md); the client going away denies it.
-    const gone = new AbortController()
-    res.once('close', () => gone.abort())
-    const r = await holdResponse(core, rec, b, shown, content, decision, gone.signal)
-    if (r.action === 'block') return block('response', 'response_scan', r.detail, 403, 'prompt_injection')
-    decision = r.action === 'strip' ? {action: 'strip', matches: decision.matches, content: r.content} : {action: 'allow', matches: decision.matches}
-    if (r.action === 'allow') hitlAllowed = true
-  }
+  // Decided and, for `ask`, held as on the forward, intercepted and reverse paths (relay/response-ask.ts):
+  // a session at a level with `upgrade_ask: block` is refused before anyone is asked.
+  const decision = await decideHeldResponse(core, snap, rec, b, shown, Buffer.from(content, 'utf8'), {host, ...(suppress ? {suppress} : {})}, res)
+  if (decision.held === true && decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection')
+  const hitlAllowed = decision.held === true && decision.action === 'allow'
   // The verdict settled as the forward exchange settles it (relay/response-scan.ts).
   const settled = settleResponseScan({core, b, sessions: ps, session: t, host, shown, block}, decision)
   if (settled === null) return
