@@ -94,7 +94,10 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
 }
 
 function sortedByBytes(xs: readonly string[]): string[] {
-  return [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  // Each text encoded once, not twice per comparison (n log n buffers for a large JSON body).
+  const keyed = xs.map((x) => ({x, b: Buffer.from(x)}))
+  keyed.sort((a, b) => Buffer.compare(a.b, b.b))
+  return keyed.map((k) => k.x)
 }
 
 /** Text DLP over texts, findings de-duplicated (pattern, encoding, warn) across them. */

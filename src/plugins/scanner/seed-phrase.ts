@@ -26,11 +26,37 @@ export interface SeedPhraseDetector {
 
 export const WINDOWS = [12, 15, 18, 21, 24]
 
-/** Checks the BIP-39 checksum of word indices (11 bits each, CS = total/33 bits of SHA-256(entropy)). */
+/**
+ * Checks the BIP-39 checksum of word indices (11 bits each, CS = total/33 bits of SHA-256(entropy)).
+ * Written with integer bit packing instead of bit strings (the request-body scan checks every
+ * window of a long run of list words; `npm run bench -- body-scan`, JSON rows); a test checks it
+ * against the bit-string form on random windows of every length.
+ */
 export function bip39ChecksumValid(indices: readonly number[]): boolean {
   const total = indices.length * 11
-  if (total % 33 !== 0) return false
+  if (total === 0 || total % 33 !== 0) return false
   const cs = total / 33
+  // The checksum is the stream's last `cs` bits: for the phrase lengths BIP-39 has (≤ 24 words,
+  // cs ≤ 8 < 11) they are the low bits of the last word; longer windows take the general path.
+  if (cs > 8) return checksumByBits(indices, total, cs)
+  const ent = Buffer.allocUnsafe((total - cs) / 8)
+  let acc = 0
+  let nbits = 0
+  let o = 0
+  for (let k = 0; k < indices.length; k++) {
+    acc = ((acc << 11) | (indices[k]! & 0x7ff)) >>> 0
+    nbits += 11
+    while (nbits >= 8 && o < ent.length) {
+      nbits -= 8
+      ent[o++] = (acc >>> nbits) & 0xff
+    }
+    acc &= (1 << nbits) - 1
+  }
+  const want = indices[indices.length - 1]! & ((1 << cs) - 1)
+  return createHash('sha256').update(ent).digest()[0]! >>> (8 - cs) === want
+}
+
+function checksumByBits(indices: readonly number[], total: number, cs: number): boolean {
   const entBits = total - cs
   let bits = ''
   for (const i of indices) bits += i.toString(2).padStart(11, '0')

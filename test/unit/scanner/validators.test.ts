@@ -98,3 +98,41 @@ test('bip39 checksum over indices', () => {
   assert.equal(bip39ChecksumValid(Array(11).fill(0).concat([(h + 1) % 16])), false)
   assert.equal(bip39ChecksumValid([0, 0, 0]), false)
 })
+
+/** The bit-string form of the BIP-39 checksum (the specification's wording), the oracle below. */
+function checksumOracle(indices: readonly number[]): boolean {
+  const total = indices.length * 11
+  if (total === 0 || total % 33 !== 0) return false
+  const cs = total / 33
+  const entBits = total - cs
+  let bits = ''
+  for (const i of indices) bits += i.toString(2).padStart(11, '0')
+  const ent = Buffer.alloc(entBits / 8)
+  for (let i = 0; i < ent.length; i++) ent[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2)
+  const hash = createHash('sha256').update(ent).digest()
+  let hbits = ''
+  for (const b of hash.subarray(0, Math.ceil(cs / 8))) hbits += b.toString(2).padStart(8, '0')
+  return hbits.slice(0, cs) === bits.slice(entBits)
+}
+
+test('bip39 checksum: the packed form agrees with the bit-string form on every window length, valid and not', () => {
+  let seed = 7
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    return seed % n
+  }
+  let valid = 0
+  for (const words of [3, 6, 9, 12, 13, 15, 18, 21, 24, 27, 33]) {
+    for (let k = 0; k < 3000; k++) {
+      const w = Array.from({length: words}, () => rnd(2048))
+      // Make about one in two windows valid: set the last word's checksum bits from the oracle's search.
+      if (k % 2 === 0 && words % 3 === 0) {
+        for (let c = 0; c < 256 && !checksumOracle(w); c++) w[words - 1] = (w[words - 1]! & ~0xff) | c
+      }
+      const want = checksumOracle(w)
+      if (want) valid++
+      assert.equal(bip39ChecksumValid(w), want, `${words} words: ${w.join(',')}`)
+    }
+  }
+  assert.ok(valid > 10000, `valid windows exercised: ${valid}`)
+})
