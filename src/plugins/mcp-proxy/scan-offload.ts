@@ -7,7 +7,10 @@
  * (`content scan failed: …`); it is never forwarded unscanned.
  */
 import {decideRequest, decideResponse, requestScanRuns, unscannedContent, type McpContext, type McpDecision, type RequestExtras} from '../mcp/index.js'
-import {withMediation, type McpMediation} from './mediation.js'
+import type {McpMediation} from './mediation.js'
+
+/** The envelope builder, loaded on the first forwarded call of a config with envelopes on. */
+let mediationApply: typeof import('./mediation-apply.js') | undefined
 import {settleRedirect, type RedirectOptions} from './redirect.js'
 import {McpScanPool, type ScanPoolOptions, type ScanPoolStats} from './scan-pool.js'
 
@@ -45,8 +48,14 @@ export class McpScanOffload {
   }
 
   /** A forwarded `tools/call` gets its mediation envelope here, for every transport (mediation.ts). */
-  private mediated(d: McpDecision): McpDecision {
-    return withMediation(d, this.o.mediation)
+  private mediated(d: McpDecision): McpDecision | Promise<McpDecision> {
+    const m = this.o.mediation
+    if (m === null || m === undefined) return d
+    if (mediationApply !== undefined) return mediationApply.withMediation(d, m)
+    return import('./mediation-apply.js').then((mod) => {
+      mediationApply = mod
+      return mod.withMediation(d, m)
+    })
   }
 
   private scannedRequest(ctx: McpContext, raw: string, extras: RequestExtras): McpDecision | Promise<McpDecision> {

@@ -13,7 +13,10 @@
  * the pass probes the last pair of a window and, on an ill-formed pair, jumps past it
  * (Boyer–Moore style); only a window whose pairs are all well formed is read byte by byte.
  */
-import {isUtf8} from 'node:buffer'
+// Read off the module object rather than imported by name: an ESM import of node:buffer builds its
+// whole namespace, which loads Node's File and Blob internals into the MCP wrap's start after its
+// V8 flags are set (compiled from source then; test/e2e/startup-laziness.test.ts).
+const {isUtf8} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
 
 /** Fewest bytes of well-formed UTF-8 between two invalid bytes that count as text. */
 export const MIN_TEXT_RUN = 12
