@@ -29,9 +29,6 @@ export interface RunFlags {
  * oclif, so the second stays without it.
  */
 export async function runProxy(flags: RunFlags, argv: readonly string[], version: string): Promise<void> {
-  if (flags['capture-escrow-public-key'] !== undefined) {
-    throw new PipelockError('NOT_IMPLEMENTED', '--capture-escrow-public-key is not supported by this version of pipelock run; refusing to start')
-  }
   const reverse = reverseFlags(flags['reverse-proxy'] === true, flags['reverse-upstream'], flags['reverse-listen'])
   // Loaded here, not at module level: oclif may import every command file to find one, and
   // the proxy (scanner, undici, RE2 catalogue) should cost nothing to `pipelock keygen`.
@@ -50,7 +47,7 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
     stderr: (line) => process.stderr.write(line + '\n'),
     stdout: {write: (line) => void process.stdout.write(line)},
     stdoutIsTty: process.stdout.isTTY === true,
-    ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw']),
+    ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw'], flags['capture-escrow-public-key']),
     ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
   })
   // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it), up to

@@ -14,7 +14,9 @@ export default class Run extends BaseCommand {
     'A feature that the config enables but this version does not implement makes it refuse to start.\n' +
     'With learn_lock.enabled the promoted contract of a contract store is enforced (live) or observed (shadow),\n' +
     'and the store is watched: a `learn promote` or `learn rollback` takes effect on the next request.\n' +
-    'With --capture-output (or learn.enabled) every decision is captured, redacted, for `learn compile`.\n' +
+    'With --capture-output (or learn.enabled) every decision is captured, redacted, for `learn compile`; with\n' +
+    '--capture-escrow-public-key the bytes a dlp or response decision scanned are sealed to that X25519 key in\n' +
+    'NNNNNN.payload.enc sidecars, so `learn shadow --escrow-private-key` can rescan them (docs/learn-and-lock.md).\n' +
     'Every effective policy change (reload, SIGHUP, a start with a different policy than the last run) writes a\n' +
     'config_change audit event with the diff; --change-note or <config>.change says who and why (docs/operations.md).\n' +
     'With websocket_proxy.enabled, /ws?url=ws[s]://… relays WebSockets with per-message DLP and injection scanning.\n' +
@@ -32,6 +34,8 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> generate config --preset balanced > pipelock.yaml && <%= config.bin %> run --config pipelock.yaml',
     'HTTPS_PROXY=http://127.0.0.1:8888 curl https://example.com/',
     '<%= config.bin %> run --config pipelock.yaml --capture-output /var/lib/pipelock/capture --capture-duration 2h',
+    '<%= config.bin %> escrow keygen --out-private escrow.key   # prints "public: <64 hex>"',
+    '<%= config.bin %> run --config pipelock.yaml --capture-output /var/lib/pipelock/capture --capture-escrow-public-key <64 hex from escrow keygen>',
     '<%= config.bin %> run --config pipelock.yaml --change-note "allow api.example.com for the billing agent (TICKET-42)"',
     '<%= config.bin %> run --config pipelock.yaml --reverse-proxy --reverse-upstream http://127.0.0.1:3000 --reverse-listen 127.0.0.1:8890',
     'curl http://127.0.0.1:8890/api/items   # through the reverse proxy to http://127.0.0.1:3000/api/items',
@@ -56,7 +60,7 @@ export default class Run extends BaseCommand {
     'capture-duration': captureDurationFlag,
     'capture-raw': captureRawFlag,
     'change-note': Flags.string({description: 'justification recorded with the config_change event when this start changes the policy of the last run (needs flight_recorder for the last-run state)'}),
-    'capture-escrow-public-key': Flags.string({description: 'capture escrow key (not supported in this version)'}),
+    'capture-escrow-public-key': Flags.string({description: 'X25519 public key (64 hex, or a file holding it): seal the payload of every dlp and response capture record into a NNNNNN.payload.enc sidecar for learn shadow --escrow-private-key; needs a capture directory'}),
   }
 
   async run(): Promise<void> {

@@ -100,11 +100,7 @@ test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', (
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--duration', '0s'], 'learn shadow: --duration must be positive [SHADOW_INPUT_INVALID]\n'],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', 'goldens/x'], `learn shadow: --sessions does not exist: ${repoPath('goldens', 'x')} [SHADOW_INPUT_INVALID]\n`],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--agent', 'a/b'], 'learn shadow: --agent must be a single path segment, got "a/b" (or give --sessions) [SHADOW_INPUT_INVALID]\n'],
-      // The key would open capture sidecars nothing here writes or replays: refused, saying why.
-      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--escrow-private-key', '11'.repeat(32)],
-        'learn shadow: --escrow-private-key opens capture payload sidecars (NNNNNN.payload.enc, X25519 sealed boxes), which this version neither writes (run --capture-escrow-public-key is refused) nor replays; ' +
-        "the recorder's .raw.enc escrow files are a different format (read them with pipelock escrow decrypt). Rerun without it: response and dlp records are then summary-only [NOT_IMPLEMENTED]\n"],
-      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--escrow-private-key', 'zz'], 'learn shadow: --escrow-private-key must be 64 hex characters [KEY_INVALID]\n'],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--escrow-private-key', 'zz'], 'learn shadow: --escrow-private-key must be 64 hex characters (or a file holding them) [KEY_INVALID]\n'],
     ]
     for (const [args, stderr] of cases) {
       const r = runCli(['learn', 'shadow', ...args, '--out', out])

@@ -29,10 +29,13 @@ describe('pipelock run: refusals', {timeout: 30_000}, () => {
     assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld" [CONFIG_INVALID]; hint: `), r.stderr)
   })
 
-  it('refuses flags for features this version does not have', () => {
-    const r = runCli(['run', '--capture-escrow-public-key', '00'.repeat(32)])
-    assert.equal(r.status, 1)
-    assert.ok(r.stderr.includes('--capture-escrow-public-key is not supported by this version of pipelock run; refusing to start [NOT_IMPLEMENTED]\n'), r.stderr)
+  it('refuses a capture escrow key that is not a key, or with nothing to capture', () => {
+    const bad = runCli(['run', '--capture-output', tempDir(), '--capture-escrow-public-key', 'not-a-key'])
+    assert.equal(bad.status, 1)
+    assert.ok(bad.stderr.endsWith('--capture-escrow-public-key must be 64 hex characters (a 32-byte X25519 public key) or a file holding them [KEY_INVALID]\n'), bad.stderr)
+    const alone = runCli(['run', '--capture-escrow-public-key', '00'.repeat(32)])
+    assert.equal(alone.status, 2)
+    assert.ok(alone.stderr.includes('--capture-escrow-public-key needs a capture directory (--capture-output, or learn.enabled with learn.capture_dir) [USAGE]\n'), alone.stderr)
   })
 
   it('rejects an invalid --listen override', () => {

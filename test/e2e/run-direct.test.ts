@@ -42,6 +42,7 @@ describe('run without oclif: same output and exit status as through oclif', {tim
       ['run', '--reverse-upstream', 'http://127.0.0.1:1'],
       ['run', '--reverse-proxy', '--reverse-upstream', 'ftp://x'],
       ['run', '--capture-escrow-public-key', 'k'],
+      ['run', '--capture-escrow-public-key', '00'.repeat(32)],
       ['run', '--capture-duration', '5m'],
       ['run', '--capture-output', dir, '--capture-duration', 'soon'],
       ['run', '--config', path.join(dir, 'missing.yaml')],

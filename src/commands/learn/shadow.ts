@@ -9,7 +9,7 @@ import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
 import {mcpSettingsFromConfig} from '../../plugins/mcp/index.js'
 import {createScanner} from '../../plugins/scanner/index.js'
-import {auditLine, createScannerReplay, SCAN_WORKER_AFTER, createToolPolicyReplay, lifecycleEnv, loadLearnBlock, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
+import {auditLine, createPayloadReplay, createScannerReplay, SCAN_WORKER_AFTER, createToolPolicyReplay, lifecycleEnv, loadLearnBlock, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
 import {scannerSettingsFromConfig} from '../../plugins/proxy/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
@@ -26,11 +26,12 @@ export interface ShadowCommandResult {
 
 export default class LearnShadow extends BaseCommand {
   static override summary = 'Replay captured traffic against a candidate contract and report what would change'
-  static override description = `Every captured event is judged by the same contract evaluator the live gate uses (the scanner first, then the contract: contract-wide default deny once any HTTP rule is enforce, default ports only, exact canonical paths), and compared with what actually happened. The markdown report goes to stdout or --out, the JSON report to --out-json; with --recorder-dir one signed shadow_delta receipt per batch of changed decisions is appended to the flight recorder. The contract signature is verified with --contract-key; --allow-unsigned-contract-for-diagnostics skips that and says so on stderr. --sessions takes a capture sessions root or one capture .jsonl file; --agent discovers sessions under learn.capture_dir of --config.`
+  static override description = `Every captured event is judged by the same contract evaluator the live gate uses (the scanner first, then the contract: contract-wide default deny once any HTTP rule is enforce, default ports only, exact canonical paths), and compared with what actually happened. The markdown report goes to stdout or --out, the JSON report to --out-json; with --recorder-dir one signed shadow_delta receipt per batch of changed decisions is appended to the flight recorder. The contract signature is verified with --contract-key; --allow-unsigned-contract-for-diagnostics skips that and says so on stderr. --sessions takes a capture sessions root or one capture .jsonl file; --agent discovers sessions under learn.capture_dir of --config. Response and dlp records are summary-only unless --escrow-private-key opens their payload sidecars (captured with run --capture-escrow-public-key): each sidecar must be a bare file name beside its capture file, open as a sealed box, and match payload_sha256, or the whole replay stops.`
 
   static override examples = [
     '<%= config.bin %> learn shadow --contract /tmp/agent.ratified.yaml --contract-key /tmp/compile.pub --sessions /var/lib/pipelock/capture',
     '<%= config.bin %> learn shadow --contract /tmp/agent.ratified.yaml --contract-key 3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380 --sessions /tmp/corpus.jsonl --out /tmp/shadow.md --out-json /tmp/shadow.json --deterministic',
+    '<%= config.bin %> learn shadow --contract /tmp/agent.ratified.yaml --contract-key /tmp/compile.pub --sessions /var/lib/pipelock/capture --config pipelock.yaml --escrow-private-key escrow.key   # rescan escrowed dlp/response payloads',
   ]
 
   static override enableJsonFlag = true
@@ -46,7 +47,7 @@ export default class LearnShadow extends BaseCommand {
     out: Flags.string({description: 'markdown report path (default: stdout)'}),
     'out-json': Flags.string({description: 'JSON report path'}),
     'recorder-dir': Flags.string({description: 'write signed shadow_delta receipts into this flight recorder directory'}),
-    'escrow-private-key': Flags.string({description: '64-hex X25519 key for capture payload sidecars (.payload.enc); refused: this version neither writes nor replays them'}),
+    'escrow-private-key': Flags.string({description: 'X25519 private key (64 hex, or a file holding it) that opens capture payload sidecars (NNNNNN.payload.enc, written by run --capture-escrow-public-key): response and dlp records are rescanned from them instead of summary-only; a sidecar that does not open or whose SHA-256 differs aborts the replay'}),
     keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
     'receipt-key-agent': Flags.string({description: 'keystore key that signs shadow_delta receipts', default: 'receipt-signing'}),
     deterministic: Flags.boolean({description: 'tests only: fixed clock 2026-04-30T12:00:00Z and the public deterministic receipt key', default: false}),
@@ -70,6 +71,8 @@ export default class LearnShadow extends BaseCommand {
     // tool_policy records re-run the candidate config's MCP tool policy (learn-lifecycle §3.2).
     const policy = config === undefined || settings === undefined ? null : mcpSettingsFromConfig(config, createScanner(settings)).policy
     const toolPolicy = policy === null ? undefined : createToolPolicyReplay(policy)
+    // response/dlp records are rescanned from their escrowed sidecars only when a key opens them.
+    const payloadReplay = flags['escrow-private-key'] === undefined ? undefined : createPayloadReplay(settings)
     const captureDir = flags.config === undefined ? undefined : loadLearnBlock(flags.config, true).capture_dir
     const progress = commandProgress(this.jsonEnabled(), 'replaying', 'events')
     const r = await runLearnShadow({
@@ -89,6 +92,7 @@ export default class LearnShadow extends BaseCommand {
       env: lifecycleEnv(flags.deterministic),
       scanner,
       ...(toolPolicy === undefined ? {} : {toolPolicy}),
+      ...(payloadReplay === undefined ? {} : {payloadReplay}),
       warn: (line) => this.err(line),
       onContractLoaded: sizeHeapForReplay,
       ...progress.option,

@@ -14,6 +14,8 @@ export interface WriterCapture extends EntryHashFields {
   surface: string
   effectiveAction: string
   payloadRef: string
+  /** `sha256:<hex>` of the sidecar plaintext ('' when absent). */
+  payloadSha256: string
   method: string
   url: string
   toolName: string
@@ -47,7 +49,7 @@ const WRITER_CAPTURE = new RegExp(
     ',"detail":(\\{"capture_schema_version":1,"surface":' + STR + ',"subsurface":' + SKIP + opt('batch_index', INT) +
     ',"config_hash":' + SKIP + ',"build_version":' + SKIP + ',"build_sha":' + SKIP +
     opt('agent', STR) + opt('session_id_original', SKIP) + opt('profile', SKIP) + opt('action_class', STR) + opt('payload_ref', STR) +
-    opt('payload_sha256', SKIP) + opt('payload_bytes', `(${INT})`) + ',"payload_complete":(?:true|false),"transform_kind":' + SKIP +
+    opt('payload_sha256', STR) + opt('payload_bytes', `(${INT})`) + ',"payload_complete":(?:true|false),"transform_kind":' + SKIP +
     opt('wire_payload_bytes', INT) + opt('wire_payload_sample', SKIP) + opt('scanner_bytes', `(${INT})`) + opt('scanner_sample', SKIP) +
     ',"request":\\{"method":' + STR + ',"url":' + STR + opt('body_sample', SKIP) + opt('tool_name', STR) + opt('tool_args_json', STR) +
     opt('mcp_method', STR) + opt('mcp_server', STR) + '\\}' +
@@ -99,18 +101,19 @@ export function decodeWriterCapture(line: string, slices = false): WriterCapture
     agent: m[17] ?? '',
     actionClass: m[18] ?? '',
     payloadRef: keep(m[19]),
+    payloadSha256: m[20] ?? '',
     // INT: at most 15 digits, so the Number is the integer decodeSummary reads.
-    payloadBytes: m[20] === undefined ? 0 : Number(m[20]),
-    scannerBytes: m[21] === undefined ? 0 : Number(m[21]),
-    method: keep(m[22]),
-    url: keep(m[23]),
-    toolName: keep(m[24]),
-    toolArgsJson: keep(m[25]),
-    mcpMethod: keep(m[26]),
-    mcpServer: keep(m[27]),
-    effectiveAction: keep(m[28]),
-    rawRef: m[29] ?? '',
-    prevHash: m[30] as string,
-    hash: m[31] as string,
+    payloadBytes: m[21] === undefined ? 0 : Number(m[21]),
+    scannerBytes: m[22] === undefined ? 0 : Number(m[22]),
+    method: keep(m[23]),
+    url: keep(m[24]),
+    toolName: keep(m[25]),
+    toolArgsJson: keep(m[26]),
+    mcpMethod: keep(m[27]),
+    mcpServer: keep(m[28]),
+    effectiveAction: keep(m[29]),
+    rawRef: m[30] ?? '',
+    prevHash: m[31] as string,
+    hash: m[32] as string,
   }
 }

@@ -2,6 +2,7 @@ import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, tr
 import path from 'node:path'
 import {UtcNanoFormatter, type Clock} from '../canonical/index.js'
 import {BackgroundSync, RecorderEntryChain} from '../receipts/index.js'
+import {sealedBoxSealer, sha256Hex} from '../signing/index.js'
 import {decodeEntry, GENESIS} from './entry.js'
 import {isSafeSessionId} from './session-id.js'
 import {summaryJson, type CaptureSummary} from './summary.js'
@@ -23,6 +24,11 @@ export interface CaptureWriterOptions {
    * one system call: the proxy's capture sink flushes once per event-loop turn.
    */
   batch?: boolean
+  /**
+   * X25519 public key of the capture escrow (`run --capture-escrow-public-key`): a record given a
+   * `payload` gets a sealed-box sidecar `%06d.payload.enc` beside its session's files (§2.1).
+   */
+  escrowPublicKey?: Uint8Array
 }
 
 /** One observation to record. `detail` is the capture summary of §2.5. */
@@ -33,6 +39,12 @@ export interface CaptureRecordInput {
   /** Envelope summary; default `<subsurface>:<effective_action>`. */
   summary?: string
   detail: CaptureSummary
+  /**
+   * The bytes the deciding scanner read. Only with `escrowPublicKey`: sealed into the session's
+   * next sidecar, named by `payload_ref` with its `payload_sha256` and `payload_bytes`; never
+   * written in clear. Ignored without a key.
+   */
+  payload?: Uint8Array
 }
 
 export interface CaptureWriter {
@@ -63,9 +75,17 @@ interface Recorder {
   checkpointFirst: bigint
   /** Lines not yet written (batch mode). */
   pending: string[]
+  /** The ordinal of the session's next payload sidecar. */
+  nextSidecar: number
 }
 
 const ENTRY_FILE = /^evidence-(.+)-(\d+)\.jsonl$/
+const SIDECAR_FILE = /^(\d{6,})\.payload\.enc$/
+
+/** `%06d.payload.enc` (learn-compile §2.1). */
+export function sidecarName(ordinal: number): string {
+  return `${String(ordinal).padStart(6, '0')}.payload.enc`
+}
 
 /**
  * The recorder side of learn observe (§2.1–§2.4): one hash chain per session directory,
@@ -82,6 +102,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   let closed = false
   let lastError: Error | undefined
   const background = new BackgroundSync()
+  const seal = options.escrowPublicKey === undefined ? undefined : sealedBoxSealer(options.escrowPublicKey)
   // 0700, not the reference's 0750: a capture directory describes everything an agent did.
   mkdirSync(dir, {recursive: true, mode: 0o700})
 
@@ -94,7 +115,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     if (r !== undefined) return r
     const sdir = path.join(dir, sessionId)
     mkdirSync(sdir, {recursive: true, mode: 0o700})
-    r = {dir: sdir, sessionId, fd: undefined, file: '', linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n, pending: []}
+    r = {dir: sdir, sessionId, fd: undefined, file: '', linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n, pending: [], nextSidecar: 0}
     resume(r)
     recorders.set(sessionId, r)
     return r
@@ -104,6 +125,9 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   const resume = (r: Recorder): void => {
     let best: {n: bigint; name: string} | undefined
     for (const name of readdirSync(r.dir)) {
+      // A restarted session numbers its sidecars after the ones already there (never overwrites one).
+      const sc = SIDECAR_FILE.exec(name)
+      if (sc !== null) r.nextSidecar = Math.max(r.nextSidecar, Number(sc[1]) + 1)
       const m = ENTRY_FILE.exec(name)
       if (m === null || m[1] !== r.sessionId) continue
       const n = BigInt(m[2] as string)
@@ -170,6 +194,24 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     writeLine(r, fd, r.chain.next({ts: now(), tsCanonical: true, type, eventKind, transport, summary, detailJson, traceId}).line)
   }
 
+  /**
+   * Seals `payload` into the session's next sidecar (mode as the capture files, created
+   * exclusively) and returns the summary fields that name it. Only ciphertext reaches the disk.
+   */
+  const writeSidecar = (r: Recorder, payload: Uint8Array): Pick<CaptureSummary, 'payload_ref' | 'payload_sha256' | 'payload_bytes'> => {
+    const name = sidecarName(r.nextSidecar)
+    const sealed = (seal as (p: Uint8Array) => Buffer)(payload)
+    const fd = openSync(path.join(r.dir, name), 'wx', mode)
+    try {
+      let off = 0
+      while (off < sealed.length) off += writeSync(fd, sealed, off)
+    } finally {
+      closeSync(fd)
+    }
+    r.nextSidecar++
+    return {payload_ref: name, payload_sha256: `sha256:${sha256Hex(payload)}`, ...(payload.length > 0 ? {payload_bytes: payload.length} : {})}
+  }
+
   const checkpoint = (r: Recorder): void => {
     if (r.sinceCheckpoint === 0) return
     const fd = rotateIfFull(r)
@@ -199,7 +241,8 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
       try {
         background.check()
         const r = recorderFor(record.sessionId)
-        const d = record.detail
+        let d = record.detail
+        if (seal !== undefined && record.payload !== undefined) d = {...d, ...writeSidecar(r, record.payload)}
         const summary = record.summary ?? `${d.subsurface}:${d.effective_action === '' ? 'allow' : d.effective_action}`
         writeEntry(r, 'capture', d.surface, record.transport, summary, summaryJson(d), record.traceId ?? '')
         r.sinceCheckpoint++

@@ -2,7 +2,7 @@ import {REDACTED_ARGS, type CaptureFinding} from '../capture/index.js'
 import {parseJson} from '../canonical/index.js'
 import {blockReasonCode, evaluateHttp, evaluateMcp, parseRequestUrl, type ContractDecision, type IndexedContract, type ResolvedContract} from '../enforcement/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
-import type {ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
+import type {PayloadReplay, ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
 
 // learn-lifecycle §3.2 with the §10.6 decision: a URL event is judged by the same evaluator the
 // live gate uses (evaluateHttp in live mode: contract-wide default deny, port rule, blocks on
@@ -21,11 +21,16 @@ export interface CapturedEvent {
   mcpServer?: string
   effectiveAction: string
   payloadRef: string
+  /** `payload_sha256` of the record ('' when absent). */
+  payloadSha256: string
+  /** The decrypted sidecar (`--escrow-private-key`), checked against `payloadSha256`. */
+  payload?: Uint8Array
   observedAtNs: bigint | undefined
 }
 
-/** §3.2 capture grade per surface (no sidecar input in this port). */
-export function captureGrade(surface: string): string {
+/** §3.2 capture grade per surface; `input`: the record's payload is at hand (a decrypted sidecar). */
+export function captureGrade(surface: string, input = false): string {
+  if (input) return 'full'
   switch (surface) {
     case 'url':
     case 'tool_policy':
@@ -50,10 +55,12 @@ export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract 
  * `ev.surface` is `url` (ignored otherwise). Synchronous, so a replay can scan a batch's URLs
  * first (from a memo, or on another thread) and judge its events in order without an await each.
  */
-export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, scan: ScannerReplayResult | undefined, toolPolicy?: ToolPolicyReplay): ReplayedRecord {
+export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, scan: ScannerReplayResult | undefined, toolPolicy?: ToolPolicyReplay, payloadReplay?: PayloadReplay): ReplayedRecord {
   if (ev.surface === 'response' || ev.surface === 'dlp') {
     // The scanned bytes live only in an escrowed sidecar; without it the record is summary-only.
-    return replayedRecord(ev, '', false, true, [])
+    if (ev.payload === undefined || payloadReplay === undefined) return replayedRecord(ev, '', false, true, [])
+    const r = payloadReplay(ev.surface, ev.payload)
+    return replayedRecord(ev, r.verdict, false, false, r.findings)
   }
   if (ev.surface === 'tool_policy' && ev.mcpMethod === 'tools/call' && ev.toolName !== '' && (ev.mcpServer ?? '') !== '') {
     const t = replayToolCall(ev, contract, toolPolicy)
@@ -83,7 +90,7 @@ function replayedRecord(ev: CapturedEvent, candidateAction: string, evidenceOnly
     mcpServer: ev.mcpServer ?? '',
     ...(contractReason === undefined ? {} : {contractReason}),
     originalAction: ev.effectiveAction,
-    grade: captureGrade(ev.surface),
+    grade: captureGrade(ev.surface, ev.payload !== undefined),
     sidecar: ev.payloadRef !== '',
     observedAtNs: ev.observedAtNs,
     candidateAction,

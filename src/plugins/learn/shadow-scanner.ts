@@ -1,6 +1,6 @@
 import {fixedClock, parseJson, type JsonValue} from '../canonical/index.js'
 import type {CaptureFinding} from '../capture/index.js'
-import {createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl, type ScannerSettings, type UrlScanContext} from '../scanner/index.js'
+import {createScanner, createUrlScanner, defaultScannerSettings, RateLimiter, scanUrl, type ScannerSettings, type UrlScanContext} from '../scanner/index.js'
 import {GenerationMemo} from './generation-memo.js'
 import {ScanWorker} from './shadow-scan-thread.js'
 
@@ -200,5 +200,37 @@ export function createToolPolicyReplay(policy: ToolPolicyCheck): ToolPolicyRepla
     const v = policy.check(toolName, args === null ? undefined : args)
     if (v.action === '') return {verdict: 'allow', findings: []}
     return {verdict: v.action, findings: [{kind: 'tool_policy', action: v.action, policy_rule: v.rules.join(','), tool_name: toolName}]}
+  }
+}
+
+/**
+ * learn-lifecycle §3.2 `response`/`dlp` with an escrowed sidecar: the decrypted payload rescanned
+ * by the candidate config's scanner — the request body scan (DLP and injection) for `dlp`, the
+ * response decision for `response`. Synchronous; verdicts as the URL replay spells them.
+ */
+export type PayloadReplay = (surface: string, payload: Uint8Array) => ScannerReplayResult
+
+/** A PayloadReplay with the replay settings (`replayScannerSettings`): no DNS, no environment. */
+export function createPayloadReplay(base: ScannerSettings = defaultScannerSettings()): PayloadReplay {
+  const settings = replayScannerSettings(base)
+  const scanner = createScanner(settings)
+  // An unenforced block is the `warn` the live proxy records for it (capture effective_action).
+  const blockVerdict = settings.enforce ? 'block' : 'warn'
+  return (surface, payload) => {
+    if (surface === 'dlp') {
+      const r = scanner.scanRequestBody({body: payload})
+      if (r.action === 'allow') return ALLOW
+      const verdict = r.action === 'block' ? blockVerdict : 'warn'
+      const findings: CaptureFinding[] = [
+        ...(r.action === 'block' ? r.dlp : r.dlpWarnings).map((f) => ({kind: 'dlp', action: verdict, pattern_name: f.pattern})),
+        ...r.injection.map((m) => ({kind: 'injection', action: verdict, pattern_name: m.pattern})),
+      ]
+      return {verdict, findings}
+    }
+    const d = scanner.decideResponseBody(payload)
+    if (d.action === 'allow') return ALLOW
+    // `ask` without an operator is a block; a strip forwards the cleaned body, as a warn does.
+    const verdict = d.action === 'block' || d.action === 'ask' ? blockVerdict : 'warn'
+    return {verdict, findings: d.matches.map((m) => ({kind: 'injection', action: verdict, pattern_name: m.pattern}))}
   }
 }

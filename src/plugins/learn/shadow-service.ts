@@ -1,12 +1,12 @@
 import {lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type RecorderEntry, type WriterCapture} from '../capture/index.js'
+import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelope, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
-import {loadPublicKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
+import {EscrowError, loadPublicKey, openSealedBox, readEscrowKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
@@ -15,7 +15,7 @@ import {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
 import {judgeEvent, urlRecord, type CapturedEvent} from './shadow-replay.js'
 import {UrlMemo, type KnownUrl} from './shadow-url-memo.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
-import type {ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
+import type {PayloadReplay, ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
 import {addOpportunity, findOpportunityMissing, OPPORTUNITY_WINDOW_NS, opportunityRule, opportunityRules, type OpportunityFinding, type OpportunityObservation, type OpportunityRule} from './shadow-opportunity.js'
 
 export interface ShadowRequest {
@@ -31,7 +31,10 @@ export interface ShadowRequest {
   out?: string
   outJson?: string
   recorderDir?: string
+  /** 64 hex or a file holding them: opens the capture payload sidecars (§3.1 "Capture loading"). */
   escrowPrivateKey?: string
+  /** Rescans decrypted `response`/`dlp` payloads (the candidate config's scanner); needed with `escrowPrivateKey`. */
+  payloadReplay?: PayloadReplay
   keystore: string
   receiptKeyAgent: string
   env: LifecycleEnv
@@ -227,6 +230,7 @@ export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
     mcpServer: str(r.mcp_server),
     effectiveAction: str(d.effective_action),
     payloadRef: str(d.payload_ref),
+    payloadSha256: str(d.payload_sha256),
     observedAtNs: e.epochSeconds <= ZERO_TIME_SECONDS ? undefined : BigInt(e.epochSeconds) * 1_000_000_000n + BigInt(e.nanos),
   }
 }
@@ -243,6 +247,7 @@ export function writerCapturedEvent(c: WriterCapture): CapturedEvent {
     mcpServer: c.mcpServer,
     effectiveAction: c.effectiveAction,
     payloadRef: c.payloadRef,
+    payloadSha256: c.payloadSha256,
     observedAtNs: c.epochSeconds <= ZERO_TIME_SECONDS ? undefined : BigInt(c.epochSeconds) * 1_000_000_000n + BigInt(c.nanos),
   }
 }
@@ -345,7 +350,7 @@ export async function shadowReplay(
     for (let i = 0; i < events.length; i++) {
       const ev = events[i] as CapturedEvent
       if (ev.surface !== 'url') {
-        const r = judgeEvent(ev, contract, undefined, toolPolicy)
+        const r = judgeEvent(ev, contract, undefined, toolPolicy, options.payloadReplay)
         acc.add(r)
         addOpportunity(opportunity, r)
         continue
@@ -399,25 +404,29 @@ export async function shadowReplay(
       await judge(oldest)
     }
   }
-  const take = (ev: CapturedEvent): void => {
+  const take = (ev: CapturedEvent, source: EntrySource): void => {
     if (ev.observedAtNs !== undefined && ev.observedAtNs < nowNs - durationNs) return
+    // §3.1: a payload surface's scanner input is its sidecar, when a key opens it.
+    if (options.escrowSecretKey !== undefined && ev.payloadRef !== '' && ev.surface !== 'url' && ev.surface !== 'tool_policy') {
+      ev.payload = openCaptureSidecar(source, ev.payloadRef, ev.payloadSha256, options.escrowSecretKey)
+    }
     pending.push(ev)
     queued++
   }
   await readCaptureInputs(
     files.map((f) => ({name: f})),
     {
-      onEntry: (e) => {
+      onEntry: (e, source) => {
         if (e.type !== 'capture') return
         const ev = capturedEvent(e)
         if (ev === undefined) {
           skipped++
           return
         }
-        take(ev)
+        take(ev, source)
       },
       // The writer's own lines without JSON.parse (the rest as above); `readWriterLayout: false` in tests.
-      onCapture: options.readWriterLayout === false ? undefined : (c) => take(writerCapturedEvent(c)),
+      onCapture: options.readWriterLayout === false ? undefined : (c, source) => take(writerCapturedEvent(c), source),
       afterChunk: () => drain(),
       // Small chunks: a batch's events wait for the replay across awaits, and a large batch of
       // them outlives the young generation, so its garbage would grow the old space (bench: shadow;
@@ -445,6 +454,38 @@ export interface ShadowReplayOptions {
   inFlightEvents?: number
   /** false: every line through JSON.parse (`decodeEntry`), the oracle of the writer-layout reader. */
   readWriterLayout?: boolean
+  /** `--escrow-private-key` (32 bytes): payload sidecars are opened and checked (`openCaptureSidecar`). */
+  escrowSecretKey?: Uint8Array
+  /** What rescans an opened payload (`response`, `dlp`); without it those records stay summary-only. */
+  payloadReplay?: PayloadReplay
+}
+
+/**
+ * learn-lifecycle §3.1 "Capture loading": `payload_ref` must be a bare relative file name (beside
+ * the capture file that names it), the sealed box must open with the key, and the SHA-256 of the
+ * plaintext must equal `payload_sha256`. Any failure aborts the whole replay: a replay that
+ * silently fell back to summary-only for some records would report on evidence it did not read.
+ */
+export function openCaptureSidecar(source: EntrySource, ref: string, sha: string, secretKey: Uint8Array): Buffer {
+  const fail = (why: string): never => {
+    throw new PipelockError('SHADOW_INPUT_INVALID', `learn shadow: capture sidecar ${JSON.stringify(ref)}: ${why}`, {location: {file: source.file, line: source.line}})
+  }
+  if (ref === '.' || ref === '..' || ref.includes('/') || ref.includes('\\') || ref.includes('\0') || path.isAbsolute(ref)) fail('payload_ref must be a bare relative file name')
+  let sealed: Buffer
+  try {
+    sealed = readFileSync(path.join(path.dirname(source.file), ref))
+  } catch (e) {
+    return fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  let plain: Buffer
+  try {
+    plain = openSealedBox(sealed, secretKey)
+  } catch (e) {
+    if (e instanceof EscrowError) return fail(`${e.message}; check --escrow-private-key`)
+    throw e
+  }
+  if (`sha256:${sha256Hex(plain)}` !== sha) fail(`SHA-256 of the decrypted payload does not match payload_sha256 ${JSON.stringify(sha)}`)
+  return plain
 }
 
 const NO_SCANS: Promise<readonly ScannerReplayResult[]> = Promise.resolve([])
@@ -591,26 +632,15 @@ export function nextLink(receipt: JsonObject): {seq: bigint; hash: string} {
 }
 
 /**
- * Why `--escrow-private-key` refuses (learn-lifecycle §3.1): the key opens capture payload sidecars
- * (`NNNNNN.payload.enc`, X25519 sealed boxes) so `response`/`dlp` records can be rescanned. This
- * version's capture never writes them (`run --capture-escrow-public-key` refuses at start), the
- * recorder's raw-escrow sidecars (`.raw.enc`, `pipelock escrow decrypt`) are another format for
- * another purpose, and the sealed-box replay is not built: a key would change nothing, so it is
- * refused instead of silently unused.
- */
-export const ESCROW_KEY_REFUSAL =
-  'learn shadow: --escrow-private-key opens capture payload sidecars (NNNNNN.payload.enc, X25519 sealed boxes), which this version neither writes (run --capture-escrow-public-key is refused) nor replays; the recorder\'s .raw.enc escrow files are a different format (read them with pipelock escrow decrypt). Rerun without it: response and dlp records are then summary-only'
-
-/**
  * `learn shadow` (§3.1): validate flags → load and verify the contract → resolve sessions →
  * replay and analyse → write reports → emit receipts. Report-write failure aborts before receipts.
  */
 export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> {
   if (req.durationNs <= 0n) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --duration must be positive')
+  let escrowSecretKey: Buffer | undefined
   if (req.escrowPrivateKey !== undefined) {
-    if (!/^[0-9a-fA-F]{64}$/.test(req.escrowPrivateKey)) throw shadowError('KEY_INVALID', 'learn shadow: --escrow-private-key must be 64 hex characters')
-    // Fail closed rather than ignore the key: nothing here reads capture sidecars.
-    throw new PipelockError('NOT_IMPLEMENTED', ESCROW_KEY_REFUSAL)
+    escrowSecretKey = readEscrowKey(req.escrowPrivateKey)
+    if (escrowSecretKey === undefined) throw shadowError('KEY_INVALID', 'learn shadow: --escrow-private-key must be 64 hex characters (or a file holding them)')
   }
   const out = req.out === undefined ? undefined : checkOutputPath(req.out)
   const outJson = req.outJson === undefined ? undefined : checkOutputPath(req.outJson)
@@ -638,7 +668,10 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   const inputs = await contractFirst(async () => resolveShadowInputs(req))
   const nowNs = req.env.clock.nowNanos()
   const onProgress = req.onProgress === undefined ? undefined : progressOverFiles(inputs.files, req.onProgress)
-  const {analysis, skipped, opportunity} = await contractFirst(() => shadowReplay(inputs.files, contractP, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress))
+  const {analysis, skipped, opportunity} = await contractFirst(() => shadowReplay(inputs.files, contractP, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress, {
+    ...(escrowSecretKey === undefined ? {} : {escrowSecretKey}),
+    ...(req.payloadReplay === undefined ? {} : {payloadReplay: req.payloadReplay}),
+  }))
   const contract = await contractP
   const missing = findOpportunityMissing(contract.opportunityRules, opportunity)
   const markdown = renderShadowMarkdown(analysis)

@@ -35,6 +35,12 @@ export interface CaptureSinkOptions {
   readonly raw: boolean
   /** `learn.privacy.salt_source` resolved; undefined = no salt (internal values are left out). */
   readonly salt: string | undefined
+  /**
+   * `run --capture-escrow-public-key` (32 bytes): a `dlp` or `response` record whose Decision
+   * carries the scanned bytes gets them in a sealed-box sidecar (learn-compile §2.1), so `learn
+   * shadow --escrow-private-key` can rescan them. Absent: no sidecars, summary-only replay.
+   */
+  readonly escrowPublicKey?: Uint8Array
 }
 
 export interface CaptureSink extends DecisionSink {
@@ -87,7 +93,7 @@ function labelOf(pattern: string): string {
 
 export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   // Batch mode: the lines of one event-loop turn go out in one write.
-  const writer: CaptureWriter = openCaptureWriter(o.dir, {clock: o.clock, batch: true})
+  const writer: CaptureWriter = openCaptureWriter(o.dir, {clock: o.clock, batch: true, ...(o.escrowPublicKey === undefined ? {} : {escrowPublicKey: o.escrowPublicKey})})
   const queue: Decision[] = []
   let scheduled = false
   let written = 0
@@ -160,6 +166,8 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
     const url = raw === '' ? '' : captureUrl(d, raw)
     const sample = internal(raw)
     const found = findings(d) // a decision's raw and effective findings are the same list
+    // The scanner input of a payload surface, escrowed (sealed by the writer, never in clear).
+    const payload = o.escrowPublicKey !== undefined && surface !== 'url' && d.payload !== undefined ? d.payload : undefined
     const detail: CaptureSummary = {
       capture_schema_version: 1,
       surface,
@@ -169,7 +177,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
       build_sha: o.build.sha,
       ...(d.agent !== '' ? {agent: d.agent} : {}),
       ...(sid.original !== undefined ? {session_id_original: sid.original} : {}),
-      payload_complete: false,
+      payload_complete: payload !== undefined,
       transform_kind: transform,
       ...(raw !== '' ? {scanner_bytes: Buffer.byteLength(raw, 'utf8')} : {}),
       ...(sample !== undefined ? {scanner_sample: sample} : {}),
@@ -179,7 +187,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
       effective_action: effectiveAction(d),
       outcome: outcomeOf(d),
     }
-    if (writer.append({sessionId: sid.id, traceId: d.requestId, transport: tr.transport, detail})) written++
+    if (writer.append({sessionId: sid.id, traceId: d.requestId, transport: tr.transport, detail, ...(payload === undefined ? {} : {payload})})) written++
   }
 
   const flush = (): void => {
@@ -190,7 +198,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   }
 
   return {
-    description: `${o.dir} (${o.raw ? 'RAW: samples and query strings as sent, secrets included' : o.salt !== undefined ? 'redacted; internal values HMAC-salted' : 'redacted; internal values left out (no learn.privacy.salt_source)'})`,
+    description: `${o.dir} (${o.escrowPublicKey !== undefined ? 'dlp and response payloads escrowed in sealed sidecars; ' : ''}${o.raw ? 'RAW: samples and query strings as sent, secrets included' : o.salt !== undefined ? 'redacted; internal values HMAC-salted' : 'redacted; internal values left out (no learn.privacy.salt_source)'})`,
     record(d: Decision): void {
       if (closed) return
       // WebSocket frame and close decisions (method `WS`) are not captured: the handshake record

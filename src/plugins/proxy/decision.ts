@@ -57,6 +57,11 @@ export interface Decision {
    * never logged, echoed or signed. Absent on decisions made before a target was known.
    */
   readonly url?: string
+  /**
+   * The bytes the deciding stage scanned (the request body for `body_scan`, the response body for
+   * `response`), for capture escrow only: sealed to the escrow key, never logged, echoed or signed.
+   */
+  readonly payload?: Uint8Array
   /** The contract pinned for this request and what it concluded (learn-lifecycle §7.10). */
   readonly contract?: ContractContext
   /** A scoped exception that waived a block of this request (exception-gate.ts). */
@@ -116,7 +121,7 @@ export function taintEvidence(s: Session, ev: TaintEvaluation): TaintEvidence {
  * one object literal: a spread of a Decision (≈ 20 fields) is a runtime call in V8, ≈ 2–3 µs on
  * every request (bench: proxy).
  */
-export function withRequestFields(d: Decision, url: string, contract: ContractContext | undefined, exception: ExceptionUse | undefined, redaction?: RedactionSummary): Decision {
+export function withRequestFields(d: Decision, url: string, contract: ContractContext | undefined, exception: ExceptionUse | undefined, redaction?: RedactionSummary, payload?: Uint8Array): Decision {
   const full: {-readonly [K in keyof Decision]: Decision[K]} = {
     requestId: d.requestId, transport: d.transport, method: d.method, agent: d.agent, clientIp: d.clientIp, sessionKey: d.sessionKey,
     durationMs: d.durationMs, target: d.target, verdict: d.verdict, stage: d.stage, layer: d.layer, reason: d.reason, severity: d.severity,
@@ -133,6 +138,8 @@ export function withRequestFields(d: Decision, url: string, contract: ContractCo
   if ('actionId' in d) full.actionId = d.actionId
   if (redaction !== undefined) full.redaction = redaction
   else if ('redaction' in d) full.redaction = d.redaction
+  if (payload !== undefined) full.payload = payload
+  else if ('payload' in d) full.payload = d.payload
   return full
 }
 

@@ -51,6 +51,11 @@ export class RequestRecord {
   taint: TaintEvidence | undefined
   /** An operator's answer to this request when it was held (`ask`): the Decision it produced carries it. */
   hitl: HitlEvidence | undefined
+  /**
+   * What the body stage and the response scan read (references, not copies): a Decision of the
+   * stage that read it carries it as `payload`, for capture escrow sidecars (capture-sink.ts).
+   */
+  readonly scanned: {body?: Uint8Array; response?: Uint8Array} = {}
 
   /**
    * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
@@ -130,7 +135,8 @@ export class RequestRecord {
     this.exception = undefined
     const id = settle ? this.actionId : undefined
     if (id !== undefined) this.actionId = undefined
-    const fields = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception, this.redaction)
+    const payload = d.stage === 'body_scan' ? this.scanned.body : d.stage === 'response' ? this.scanned.response : undefined
+    const fields = withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, exception, this.redaction, payload)
     const full = id === undefined ? fields : {...fields, actionId: id}
     if (this.taint !== undefined && full.taint === undefined) (full as {taint?: TaintEvidence}).taint = this.taint
     if (this.hitl !== undefined && full.hitl === undefined) (full as {hitl?: HitlEvidence}).hitl = this.hitl

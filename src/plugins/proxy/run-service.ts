@@ -62,6 +62,8 @@ export interface RunOptions {
   readonly captureDir?: string
   /** Capture samples and query strings as sent (secrets included). */
   readonly captureRaw?: boolean
+  /** `--capture-escrow-public-key`: dlp and response payloads sealed into capture sidecars. */
+  readonly captureEscrowPublicKey?: Uint8Array
   /** Stop capturing after this long (ms); with `exitAfterCapture` the proxy stops too (`learn observe`). */
   readonly captureDurationMs?: number
   readonly exitAfterCapture?: boolean
@@ -168,6 +170,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const captureDir = opts.captureDir ?? (loaded.config.learn.enabled ? loaded.config.learn.capture_dir : undefined)
   let server: ProxyServer | undefined
   let capture: CaptureSink | undefined
+  if (opts.captureEscrowPublicKey !== undefined && captureDir === undefined) {
+    throw new PipelockError('USAGE', '--capture-escrow-public-key needs a capture directory (--capture-output, or learn.enabled with learn.capture_dir)')
+  }
   if (captureDir !== undefined) {
     if (captureDir === '' || !path.isAbsolute(captureDir)) {
       throw new PipelockError('USAGE', `capture directory must be an absolute path, got ${JSON.stringify(captureDir)}`)
@@ -179,6 +184,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       build: {version: opts.version, sha: opts.buildSha ?? ''},
       raw: opts.captureRaw === true,
       salt: opts.captureRaw === true ? undefined : resolveSalt(loaded.config.learn.privacy.salt_source, opts.env),
+      ...(opts.captureEscrowPublicKey === undefined ? {} : {escrowPublicKey: opts.captureEscrowPublicKey}),
     })
   }
   const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : []), ...(capture ? [capture] : [])]

@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {parseRecorderEntry, recorderEntryHash, readLines} from '../receipts/index.js'
-import {decodeEscrowKeyHex, EscrowError, openEscrow, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
+import {EscrowError, readEscrowKey, openEscrow, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
 
 // The key holder's side of raw escrow (policy-extra.md §3.6): a key pair for
 // `flight_recorder.escrow_public_key`, and decryption of `evidence-<session>-<seq>.raw.enc`
@@ -33,17 +33,9 @@ export function escrowKeygen(outPrivate?: string): EscrowKeygenResult {
 
 /** `--key`: 64 hex chars inline, or a file holding them. */
 export function loadEscrowPrivateKey(key: string): Buffer {
-  const inline = decodeEscrowKeyHex(key)
-  if (inline !== undefined) return inline
-  let text: string
-  try {
-    text = readFileSync(key, 'utf8')
-  } catch {
-    throw new PipelockError('KEY_INVALID', INVALID_KEY)
-  }
-  const fromFile = decodeEscrowKeyHex(text)
-  if (fromFile === undefined) throw new PipelockError('KEY_INVALID', INVALID_KEY)
-  return fromFile
+  const k = readEscrowKey(key)
+  if (k === undefined) throw new PipelockError('KEY_INVALID', INVALID_KEY)
+  return k
 }
 
 export interface EscrowDecryptRequest {

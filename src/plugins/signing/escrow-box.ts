@@ -1,12 +1,18 @@
+import {readFileSync} from 'node:fs'
 import {createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto'
+import {blake2b} from '@noble/hashes/blake2.js'
 import {hsalsa, xsalsa20poly1305} from '@noble/ciphers/salsa.js'
 
-// Raw-escrow sidecars (policy-extra.md §3.5): NaCl `crypto_box` — X25519 (node:crypto), then
-// HSalsa20 of the shared secret, then XSalsa20-Poly1305 — to the escrow public key, with a fresh
-// ephemeral key pair and a random 24-byte nonce per file. Layout:
-//   0..32 ephemeral public key | 32..56 nonce | 56..72 Poly1305 tag | 72.. ciphertext
-// Bytes 56.. are exactly libsodium's crypto_box_easy / tweetnacl's nacl.box output. This is not
-// the sealed-box format of capture sidecars (`.payload.enc`).
+// The one NaCl box primitive of the project — X25519 (node:crypto), then HSalsa20 of the shared
+// secret, then XSalsa20-Poly1305 — from a fresh ephemeral key pair to an escrow public key, in
+// the two file formats that use it:
+// * raw-escrow sidecars of the flight recorder (policy-extra.md §3.5, `.raw.enc`): a random
+//   24-byte nonce carried in the file —
+//     0..32 ephemeral public key | 32..56 nonce | 56..72 Poly1305 tag | 72.. ciphertext
+//   (bytes 56.. are exactly libsodium's crypto_box_easy / tweetnacl's nacl.box output);
+// * capture payload sidecars (learn-compile §2.1, `.payload.enc`): libsodium's anonymous sealed
+//   box (crypto_box_seal), whose nonce is BLAKE2b-192(ephemeral pk ‖ recipient pk) and not stored —
+//     0..32 ephemeral public key | 32..48 Poly1305 tag | 48.. ciphertext
 
 export const ESCROW_HEADER_BYTES = 72
 
@@ -71,11 +77,48 @@ export function x25519PublicKey(secretKey: Uint8Array): Buffer {
 export function escrowSealer(recipient: Uint8Array, random: (n: number) => Uint8Array = randomBytes): (plain: Uint8Array) => Buffer {
   const to = publicKeyObject(recipient)
   return (plain) => {
-    const eph = generateKeyPairSync('x25519')
-    const ephPublic = eph.publicKey.export({format: 'der', type: 'spki'}).subarray(X25519_SPKI.length)
+    const {ephPublic, ephPrivate} = ephemeralKey()
     const nonce = Buffer.from(random(24))
-    const box = xsalsa20poly1305(boxBeforeNm(to, eph.privateKey), nonce).encrypt(plain)
+    const box = xsalsa20poly1305(boxBeforeNm(to, ephPrivate), nonce).encrypt(plain)
     return Buffer.concat([ephPublic, nonce, box])
+  }
+}
+
+/** A fresh ephemeral key pair: its raw public key and the KeyObject of its private half. */
+function ephemeralKey(): {ephPublic: Buffer; ephPrivate: KeyObject} {
+  const eph = generateKeyPairSync('x25519')
+  return {ephPublic: eph.publicKey.export({format: 'der', type: 'spki'}).subarray(X25519_SPKI.length), ephPrivate: eph.privateKey}
+}
+
+/** libsodium's sealed-box nonce: BLAKE2b with a 24-byte output over ephemeral pk ‖ recipient pk. */
+function sealNonce(ephPublic: Uint8Array, recipient: Uint8Array): Uint8Array {
+  return blake2b.create({dkLen: 24}).update(ephPublic).update(recipient).digest()
+}
+
+export const SEALED_BOX_OVERHEAD = 48
+
+/**
+ * A sealed-box sealer for one recipient key (crypto_box_seal): ephemeral pk ‖ tag ‖ ciphertext.
+ * Only the recipient's secret key opens it; the sender keeps nothing that could.
+ */
+export function sealedBoxSealer(recipient: Uint8Array): (plain: Uint8Array) => Buffer {
+  const to = publicKeyObject(recipient)
+  const pk = Buffer.from(recipient)
+  return (plain) => {
+    const {ephPublic, ephPrivate} = ephemeralKey()
+    const box = xsalsa20poly1305(boxBeforeNm(to, ephPrivate), sealNonce(ephPublic, pk)).encrypt(plain)
+    return Buffer.concat([ephPublic, box])
+  }
+}
+
+/** Opens a sealed box (crypto_box_seal_open); throws EscrowError when it does not authenticate. */
+export function openSealedBox(sealed: Uint8Array, secretKey: Uint8Array): Buffer {
+  if (sealed.length < SEALED_BOX_OVERHEAD) throw new EscrowError(`sealed box too short: ${sealed.length} bytes (minimum ${SEALED_BOX_OVERHEAD})`)
+  const eph = sealed.subarray(0, 32)
+  try {
+    return Buffer.from(xsalsa20poly1305(boxBeforeNm(eph, secretKey), sealNonce(eph, x25519PublicKey(secretKey))).decrypt(sealed.subarray(32)))
+  } catch {
+    throw new EscrowError('sealed box does not open: authentication failed (wrong key or corrupted file)')
   }
 }
 
@@ -100,4 +143,18 @@ export function openEscrow(file: Uint8Array, secretKey: Uint8Array): Buffer {
 export function decodeEscrowKeyHex(text: string): Buffer | undefined {
   const t = text.trim()
   return /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : undefined
+}
+
+/**
+ * An escrow key given on the command line: 64 hex chars inline, or the path of a file holding
+ * them (as `escrow keygen --out-private` writes). Undefined when it is neither.
+ */
+export function readEscrowKey(value: string): Buffer | undefined {
+  const inline = decodeEscrowKeyHex(value)
+  if (inline !== undefined) return inline
+  try {
+    return decodeEscrowKeyHex(readFileSync(value, 'utf8'))
+  } catch {
+    return undefined
+  }
 }

@@ -20,7 +20,7 @@ function replayFor(rules: typeof BUILTIN_TOOL_POLICY_RULES): ToolPolicyReplay {
   return createToolPolicyReplay(policy)
 }
 
-const ev = {surface: 'tool_policy', method: '', url: '', toolName: 'bash', toolArgsJson: '{"command":"rm -rf /tmp/x"}', mcpMethod: 'tools/call', effectiveAction: 'block', payloadRef: '', observedAtNs: undefined}
+const ev = {surface: 'tool_policy', method: '', url: '', toolName: 'bash', toolArgsJson: '{"command":"rm -rf /tmp/x"}', mcpMethod: 'tools/call', effectiveAction: 'block', payloadRef: '', payloadSha256: '', observedAtNs: undefined}
 const contract = {contractHash: 'sha256:' + '0'.repeat(64), body: new Map()}
 const noScanner = async () => ({verdict: 'allow', findings: []})
 

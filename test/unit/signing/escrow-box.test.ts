@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {boxBeforeNm, boxEasy, openEscrow, sealEscrow, x25519KeyPair, x25519PublicKey} from '../../../src/plugins/signing/index.js'
+import {boxBeforeNm, boxEasy, openEscrow, openSealedBox, SEALED_BOX_OVERHEAD, sealedBoxSealer, sealEscrow, x25519KeyPair, x25519PublicKey} from '../../../src/plugins/signing/index.js'
 
 // The NaCl crypto_box known answer (the "box" test of the NaCl distribution): Alice's secret key,
 // Bob's public key, the nonce, a 131-byte message and the box (tag ‖ ciphertext).
@@ -34,4 +34,33 @@ test('escrow sidecar: layout, round trip, one-byte tamper, wrong key, short file
   assert.throws(() => openEscrow(tampered, recipient.secretKey), {message: 'escrow decryption failed: authentication failed (wrong key or corrupted file)'})
   assert.throws(() => openEscrow(file, x25519KeyPair().secretKey), {message: 'escrow decryption failed: authentication failed (wrong key or corrupted file)'})
   assert.throws(() => openEscrow(file.subarray(0, 71), recipient.secretKey), {message: 'escrow file too short: 71 bytes (minimum 72)'})
+})
+
+// Capture payload sidecars are libsodium sealed boxes (crypto_box_seal). Known answer produced
+// once with libsodium 1.0.18's crypto_box_seal (secret key = bytes 1..32, public key its X25519
+// base-point product): opening it checks the nonce derivation (BLAKE2b-192 of eph pk ‖ pk) and layout.
+const sealedSk = Buffer.from(Array.from({length: 32}, (_, i) => i + 1))
+const sealedPk = '07a37cbc142093c8b755dc1b10e86cb426374ad16aa853ed0bdfc0b2b86d1c7c'
+const sealedPlain = Buffer.from('7b22746f6b656e223a22736b2d746573742d7365616c65642d626f782d766563746f72227d0a', 'hex')
+const sealedByLibsodium = Buffer.from(
+  '84a30a9a1e7f79724934a3bfa121dc688c0eebc532e2235855065565c0ccdb7a5872a37d9ccfa791831558ded2460e320f26b8269ebbe2444c7bfaaa45b93fd33529158ed98378396e4021f7c11a3caa44fdf3414ae6',
+  'hex',
+)
+
+test('sealed box: opens libsodium crypto_box_seal output; round trip; tamper, wrong key and short input refuse', () => {
+  assert.equal(x25519PublicKey(sealedSk).toString('hex'), sealedPk)
+  assert.deepEqual(openSealedBox(sealedByLibsodium, sealedSk), sealedPlain)
+  const sealed = sealedBoxSealer(Buffer.from(sealedPk, 'hex'))(sealedPlain)
+  assert.equal(sealed.length, SEALED_BOX_OVERHEAD + sealedPlain.length)
+  assert.deepEqual(openSealedBox(sealed, sealedSk), sealedPlain)
+  // fresh ephemeral key per box: two seals of the same plaintext differ
+  assert.notDeepEqual(sealedBoxSealer(Buffer.from(sealedPk, 'hex'))(sealedPlain), sealed)
+  const tampered = Buffer.from(sealed)
+  tampered[SEALED_BOX_OVERHEAD]! ^= 1
+  const refusal = {message: 'sealed box does not open: authentication failed (wrong key or corrupted file)'}
+  assert.throws(() => openSealedBox(tampered, sealedSk), refusal)
+  assert.throws(() => openSealedBox(sealed, x25519KeyPair().secretKey), refusal)
+  // a raw-escrow (.raw.enc) file is not a sealed box
+  assert.throws(() => openSealedBox(sealEscrow(sealedPlain, Buffer.from(sealedPk, 'hex')), sealedSk), refusal)
+  assert.throws(() => openSealedBox(sealed.subarray(0, 47), sealedSk), {message: 'sealed box too short: 47 bytes (minimum 48)'})
 })

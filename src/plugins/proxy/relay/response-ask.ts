@@ -27,6 +27,7 @@ export type SettledResponseDecision = Exclude<ResponseDecision, {action: 'ask'}>
 export async function decideHeldResponse(
   core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord, b: DecisionBase, shown: string, body: Uint8Array, opts: Omit<ResponseDecisionOptions, 'approverAvailable'>, res: ServerResponse,
 ): Promise<SettledResponseDecision> {
+  rec.scanned.response = body // what the response scan read, for a capture escrow sidecar
   // Read by its bytes, not its Content-Type (scanner decideResponseBody); the text is decoded only for a hold.
   const decision = snap.scanner.decideResponseBody(body, {...opts, approverAvailable: core.approvals !== undefined})
   if (decision.action !== 'ask') return decision

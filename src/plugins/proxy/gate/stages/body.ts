@@ -47,6 +47,8 @@ export const bodyStage: Stage = {
     }
     if (reqBody.kind !== 'read') return false
     ctx.body = reqBody.body
+    // What DLP judged: the bytes as received (redaction's original when it rewrote them).
+    rec.scanned.body = ctx.redacted?.original ?? reqBody.body
     const r = reqBody.scan
     ctx.warnings.push(...r.dlpWarnings.map((w) => w.pattern))
     // Only DLP findings can be waived: an unscannable or over-size body, prompt injection and the
