@@ -2,8 +2,10 @@
  * Scan API throughput (scanners-extra §1.11): `pipelock run` (the built CLI) with `scan_api`
  * on; keep-alive clients POST `kind: url` scans for a fixed time and the rate of completed scans
  * is reported, beside the same URL scanned in process (the scanner alone, no HTTP) in the same
- * run. The URL's host is pinned by `dns.host_overrides`, so no system DNS is measured. Reports
- * numbers only; never asserts.
+ * run. The URL's host is pinned by `dns.host_overrides`, so no system DNS is measured. The load
+ * is generated twice: by an undici client in this Node process, and by wrk (C, one thread, a Lua
+ * script for the POST) — on a 2-core machine the Node client takes much of the core the server
+ * needs, wrk a fraction of it. Reports numbers only; never asserts.
  */
 import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
@@ -12,10 +14,13 @@ import path from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {fileURLToPath} from 'node:url'
 import {Pool} from 'undici'
+import {ensureDebian} from './proxy-peers.js'
 import {createScanner, defaultScannerSettings, RateLimiter} from '../src/plugins/scanner/index.js'
 
 export interface ScanApiBenchRow {
   case: string
+  /** The load generator: `undici` (Node, this process) or `wrk` (C). */
+  client: string
   concurrency: number
   scans: number
   scans_per_s: number
@@ -89,7 +94,41 @@ async function overHttp(port: number, pid: number, concurrency: number, seconds:
   lat.sort((a, b) => a - b)
   const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0
   const per = cpu / lat.length
-  return {case: 'scan API over HTTP (url kind)', concurrency, scans: lat.length, scans_per_s: Math.round(lat.length / elapsed), p50_ms: q(0.5), p99_ms: q(0.99), cpu_us_per_scan: Math.round(per), scans_per_cpu_s: Math.round(1e6 / per)}
+  return {case: 'scan API over HTTP (url kind)', client: 'undici', concurrency, scans: lat.length, scans_per_s: Math.round(lat.length / elapsed), p50_ms: q(0.5), p99_ms: q(0.99), cpu_us_per_scan: Math.round(per), scans_per_cpu_s: Math.round(1e6 / per)}
+}
+
+/** The same POSTs from wrk: one thread, `concurrency` keep-alive connections; non-2xx answers count as errors. */
+async function overWrk(dir: string, port: number, pid: number, concurrency: number, seconds: number): Promise<ScanApiBenchRow> {
+  const body = JSON.stringify({kind: 'url', input: {url: URL_UNDER_TEST}})
+  const script = path.join(dir, 'scan.lua')
+  writeFileSync(script, [
+    'wrk.method = "POST"',
+    `wrk.body = ${JSON.stringify(body)}`,
+    'wrk.headers["Authorization"] = "Bearer bench-token"',
+    'wrk.headers["Content-Type"] = "application/json"',
+    'done = function(summary, latency, requests)',
+    '  io.write(string.format("RESULT %d %f %f %d\\n", summary.requests, latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status))',
+    'end',
+  ].join('\n'))
+  const once = async (secs: number): Promise<{stdout: string; stderr: string}> =>
+    await new Promise((resolve) => {
+      const p = spawn('wrk', ['-t', '1', '-c', String(concurrency), '-d', `${secs}s`, '-s', script, `http://127.0.0.1:${port}/api/v1/scan`], {stdio: ['ignore', 'pipe', 'pipe']})
+      let stdout = ''
+      let stderr = ''
+      p.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+      p.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      p.on('close', () => resolve({stdout, stderr}))
+    })
+  await once(1) // warm-up
+  const cpu0 = cpuUs(pid)
+  const r = await once(seconds)
+  const cpu = cpuUs(pid) - cpu0
+  const m = /RESULT (\d+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stdout)
+  if (m === null) throw new Error(`wrk failed: ${r.stderr || r.stdout}`)
+  const scans = Number(m[1])
+  if (Number(m[4]) > 0) throw new Error(`wrk: ${m[4]} errors or non-2xx answers`)
+  const per = cpu / scans
+  return {case: 'scan API over HTTP (url kind)', client: 'wrk', concurrency, scans, scans_per_s: Math.round(scans / seconds), p50_ms: Number(m[2]), p99_ms: Number(m[3]), cpu_us_per_scan: Math.round(per), scans_per_cpu_s: Math.round(1e6 / per)}
 }
 
 async function inProcess(seconds: number): Promise<ScanApiBenchRow> {
@@ -115,7 +154,7 @@ async function inProcess(seconds: number): Promise<ScanApiBenchRow> {
   lat.sort((a, b) => a - b)
   const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0
   const per = (used.user + used.system) / lat.length
-  return {case: 'URL scanner in process (no HTTP)', concurrency: 1, scans: lat.length, scans_per_s: Math.round(lat.length / elapsed), p50_ms: q(0.5), p99_ms: q(0.99), cpu_us_per_scan: Math.round(per), scans_per_cpu_s: Math.round(1e6 / per)}
+  return {case: 'URL scanner in process (no HTTP)', client: '-', concurrency: 1, scans: lat.length, scans_per_s: Math.round(lat.length / elapsed), p50_ms: q(0.5), p99_ms: q(0.99), cpu_us_per_scan: Math.round(per), scans_per_cpu_s: Math.round(1e6 / per)}
 }
 
 export async function runScanApiBench(args: string[] = []): Promise<ScanApiBenchRow[]> {
@@ -125,6 +164,9 @@ export async function runScanApiBench(args: string[] = []): Promise<ScanApiBench
   try {
     const rows: ScanApiBenchRow[] = []
     for (const c of [1, 16, 64]) rows.push(await overHttp(run.port, run.pid, c, seconds))
+    if (ensureDebian({wrk: 'wrk'}, !args.includes('--no-install')).length === 0) {
+      for (const c of [16, 64]) rows.push(await overWrk(dir, run.port, run.pid, c, seconds))
+    }
     rows.push(await inProcess(seconds))
     return rows
   } finally {
