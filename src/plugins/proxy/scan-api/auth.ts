@@ -4,7 +4,8 @@
  * exit. Both sides are hashed to SHA-256 first so `timingSafeEqual` compares equal lengths and the
  * comparison leaks neither the token nor its length.
  */
-import {createHash, timingSafeEqual} from 'node:crypto'
+import {timingSafeEqual} from 'node:crypto'
+import {sha256} from '../../signing/index.js'
 
 /** The token of an `Authorization` header, or null when missing or not `Bearer <≥1 byte>`. */
 export function bearerToken(header: string | undefined): string | null {
@@ -13,8 +14,9 @@ export function bearerToken(header: string | undefined): string | null {
   return header.slice(7)
 }
 
+// One-shot hashing (no Hash object per request: bench scan-api).
 function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest()
+  return sha256(s)
 }
 
 /** The configured tokens' digests (the listener computes them once per config snapshot). */
