@@ -9,7 +9,7 @@ import type {Readable, Writable} from 'node:stream'
 import {CrossRequestDetector} from '../cee/index.js'
 import {systemClock} from '../canonical/index.js'
 import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type KillSwitchView, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
-import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
+import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type AirlockChange, type MediaPolicySettings} from '../proxy/index.js'
 import {createScanner, type Scanner} from '../scanner/index.js'
 import {mcpMediation} from './mediation.js'
 import {McpScanOffload} from './scan-offload.js'
@@ -65,16 +65,20 @@ export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSe
 
 /**
  * `agent` names the invocation sessions; `log` receives the session manager's stderr lines
- * (escalations). Session profiling, DoW budgets (`agents.<agent>.budget`, mcp.md §10.1) and
- * cross-request detection are built here, once per process.
+ * (escalations); `airlock` each airlock tier change of a session (the receipt chain signs it).
+ * Session profiling, DoW budgets (`agents.<agent>.budget`, mcp.md §10.1) and cross-request
+ * detection are built here, once per process.
  */
-export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now, log: (line: string) => void = () => undefined, agent = '_default'): McpRuntime {
+export function buildMcpRuntime(
+  c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now, log: (line: string) => void = () => undefined, agent = '_default',
+  airlock: (c: AirlockChange) => void = () => undefined,
+): McpRuntime {
   const scanner = createScanner(scannerSettingsFromConfig(c, {env}))
   const killSwitch = new KillSwitchController({enabled: c.kill_switch.enabled, sentinelFile: c.kill_switch.sentinel_file, message: c.kill_switch.message})
   const clock = now === Date.now ? systemClock : {nowNanos: () => BigInt(Math.floor(now())) * 1_000_000n}
   // `mcp proxy` has no audit log (mcp.md §15.7, Q25): the sessions' audit events go nowhere; escalations are stderr lines.
   const quiet = new AuditLog([], {includeAllowed: false, includeBlocked: false, now: () => new Date(now())})
-  const sessions = c.session_profiling.enabled ? new ProxySessions(sessionSettingsFromConfig(c), clock, () => quiet) : null
+  const sessions = c.session_profiling.enabled ? new ProxySessions(sessionSettingsFromConfig(c), clock, () => quiet, undefined, airlock) : null
   sessions?.manager.start()
   // The agent's own profile decides (a profile without a budget has none, as in pipelock run);
   // an agent without a profile gets `_default`'s.

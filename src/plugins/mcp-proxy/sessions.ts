@@ -7,8 +7,9 @@
  * HTTP-proxy traffic. The manager is passed in, so `mcp proxy` uses its own and `pipelock run`
  * passes the proxy's (the admin API then sees MCP sessions next to HTTP ones).
  */
+import {classifyMcp} from '../recorder/index.js'
 import {classifyMcpToolCall, levelLabel, type BaseAction, type Session, type SessionManager, type SignalKind} from '../sessions/index.js'
-import type {McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
+import type {McpAirlockDeny, McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
 
 const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
   mcp_stdio: 'mcp-stdio-',
@@ -74,6 +75,12 @@ class Handle implements McpSessionHandle {
   exposure(remote: boolean, injection: boolean): void {
     // A remote server's messages are untrusted content; a local (stdio) server's are internal.
     this.m.recordExposure(this.s, '', remote ? 'mcp' : '', injection ? 'prompt_injection' : 'mcp_response')
+  }
+
+  airlock(method: string, tool: string): McpAirlockDeny | null {
+    // The receipts' action class (receipts §8) decides what "read-only" means for a message.
+    const cls = classifyMcp(method, tool).actionType
+    return this.m.airlockAllows(this.s, 'mcp', cls) ? null : {tier: this.s.airlockTier, actionClass: cls}
   }
 
   taintCall(tool: string, args: unknown): McpTaintVerdict | null {
