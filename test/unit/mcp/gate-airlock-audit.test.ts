@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import {after, test} from 'node:test'
 import {buildMcpRuntime, McpAuditSink, McpReceiptSink, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
 import type {AirlockChange} from '../../../src/plugins/proxy/index.js'
+import {classifyMcp} from '../../../src/plugins/recorder/index.js'
 import {AWS_KEY, call, mcpConfig, Session} from './helpers.js'
 
 const opened: McpRuntime[] = []
@@ -14,7 +15,9 @@ after(() => {
 })
 
 function runtime(file: Record<string, unknown>, changes: string[] = []): McpRuntime {
-  const r = buildMcpRuntime(mcpConfig(file), {}, () => 1_000_000, () => undefined, '_default', (c: AirlockChange) => changes.push(`${c.session.key} ${c.from}->${c.to} ${c.trigger}`))
+  const r = buildMcpRuntime(mcpConfig(file), {}, () => 1_000_000, () => undefined, '_default', {
+    evidence: (c: AirlockChange) => changes.push(`${c.session.key} ${c.from}->${c.to} ${c.trigger}`), classify: (method, tool) => classifyMcp(method, tool).actionType,
+  })
   opened.push(r)
   return r
 }
