@@ -4,6 +4,7 @@
 // recorded would-block per message that is forwarded, while the blocks HTTP never downgrades stand.
 import assert from 'node:assert/strict'
 import {after, test} from 'node:test'
+import {decideRequest} from '../../../src/plugins/mcp/index.js'
 import {buildMcpRuntime, McpAuditSink, McpReceiptSink, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
 import type {AirlockChange} from '../../../src/plugins/proxy/index.js'
 import {classifyMcp} from '../../../src/plugins/recorder/index.js'
@@ -113,4 +114,18 @@ test('the sinks record a would_block as HTTP records its own: a warn receipt and
   const chains = {emitter: {failures: 0, emit: (r: Record<string, unknown>) => void emitted.push(r)}, evidence: {emit: () => undefined}, publicKeyHex: ''}
   new McpReceiptSink({chains: chains as never, agent: ''}).record(d)
   assert.deepEqual(emitted.map((r) => [r.target, r.verdict, r.layer]), [['echo', 'warn', 'mcp_input_scanning']])
+})
+
+test('audit mode on the listener: a header DLP match and an A2A block are would-blocks, forwarded; enforcing they answer', () => {
+  for (const [extras, stage, layer] of [
+    [{headerDlp: ['AWS Access ID']}, 'header_dlp', 'header_dlp'],
+    [{a2a: {on: 'input', reason: 'a2a_dlp:AWS Access ID', block: true}}, 'content', 'mcp_a2a_scanning'],
+  ] as const) {
+    const audit = new Session(runtime({enforce: false}), 'mcp_http_listener')
+    const msg = JSON.stringify(call(1, 'echo', {text: 'hi'}))
+    const d = decideRequest(audit.ctx, msg, extras)
+    assert.deepEqual([d.verdict, d.stage, d.layer, d.forward, d.answer], ['would_block', stage, layer, msg, null], layer)
+    const enforced = decideRequest(new Session(runtime({}), 'mcp_http_listener').ctx, msg, extras)
+    assert.deepEqual([enforced.verdict, enforced.stage, enforced.forward], ['block', stage, null], layer)
+  }
 })
