@@ -3,9 +3,9 @@
 // --upstream`) gets the same verdict, and the JSON-RPC error's `data.block_reason` is the reason
 // the HTTP transports put in X-Pipelock-Block-Reason for that trigger (test/e2e/gate-parity.test.ts
 // asserts the HTTP side). Every call leaves exactly one tools/call Decision in its process's
-// flight recorder and every chain verifies. Same table shape as the HTTP file: one `it` per
-// trigger, one cell per transport. A row of mcp/pipeline/gate/transport-stages.ts that dropped a
-// stage fails its cell here.
+// flight recorder (a block, an audit-mode would-block as a `warn` receipt, or an allow) and
+// every chain verifies. Same table shape as the HTTP file: one `it` per trigger, one cell per
+// transport. A row of mcp/pipeline/gate/transport-stages.ts that dropped a stage fails its cell here.
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
@@ -19,8 +19,10 @@ import {McpError} from '@modelcontextprotocol/sdk/types.js'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {runCli} from '../helpers/cli.js'
+import {learnLockLines} from '../helpers/lock-roster.js'
 import {wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
+import {cli, makeLab, promoteArgs, writeCandidate, type Lab} from './learn-promote-harness.js'
 import {writeReceiptKeys} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
@@ -28,6 +30,7 @@ const ALLOWED = '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed'
 const ONE_OFF = '0x5aaeb6053f3e94c9b9b09f33669435e7ef1beaed'
 const BIN = repoPath('bin/run.js')
 const SDK_SERVER = repoPath('dist/test/mcp/fixtures/sdk-server.js')
+const ADMIN_TOKEN = 'gate-parity-mcp-admin-token'
 const TRANSPORTS = ['mcp_stdio', 'mcp_http'] as const
 type Transport = (typeof TRANSPORTS)[number]
 
@@ -38,6 +41,8 @@ const HTTP_REASON = {
   'poisoned address': 'dlp_match', // HTTP: the address stage (test/e2e/address-protection.test.ts)
   'exhausted budget': 'data_budget',
   'cross-request fragments': 'cross_request_deny',
+  'airlock hard': 'airlock_active',
+  'contract default deny': 'contract_default_deny',
 } as const
 type Trigger = keyof typeof HTTP_REASON
 
@@ -45,10 +50,20 @@ type Trigger = keyof typeof HTTP_REASON
 interface Peer {
   readonly call: (name: string, args: Record<string, unknown>) => Promise<{blocked: false} | {blocked: true; code: number; reason: unknown}>
   readonly recorder: string
+  /** The public key its receipts verify with. */
+  readonly pub: string
+  readonly stderr: () => string
   readonly stop: () => Promise<void>
   calls: number
   blocks: number
+  /** Calls audit mode passed: recorded as would-block (a `warn` receipt). */
+  warns: number
+  /** Airlock tier changes made on its sessions (each a signed receipt). */
+  tierChanges: number
 }
+
+/** The tools the cells call (fixture-tools.ts): every call of one of them is one receipt. */
+const TOOLS: ReadonlySet<string> = new Set(['echo', 'read_file', 'write_file'])
 
 describe('gate parity, MCP: one trigger, one verdict, one block reason on every MCP transport', {timeout: 180_000}, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-parity-mcp-'))
@@ -57,17 +72,29 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
   let upstream: Awaited<ReturnType<typeof startHttpFixture>>
   const peers = new Map<string, Peer>()
 
-  function config(name: string): string {
+  let lab: Lab
+
+  /**
+   * One config per peer. Agent `held` adds session profiling, the airlock and the session admin
+   * API; agent `stranger` runs under live contracts (the lab's store, where only shop-agent has a
+   * contract) with the lab's roster receipt key, as the HTTP file's locked proxy does.
+   */
+  function config(name: string, agent: string): {file: string; pub: string} {
     const file = path.join(dir, `${name}.yaml`)
+    const locked = agent === 'stranger'
+    const key = locked ? path.join(lab.ks, 'agents', 'receipt-signing', 'id_ed25519') : path.join(dir, 'receipt.key')
     writeFileSync(file, [
-      'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, `evidence-${name}`))}`, `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
+      'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, `evidence-${name}`))}`, `  signing_key_path: ${JSON.stringify(key)}`,
       'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`,
+      ...(agent === 'held' ? ['  api_listen: 127.0.0.1:0', `  api_token: ${ADMIN_TOKEN}`, 'session_profiling:', '  enabled: true', 'airlock:', '  enabled: true'] : []),
       'address_protection:', '  enabled: true', '  action: block', '  allowed_addresses:', `    - "${ALLOWED}"`,
       'cross_request_detection:', '  enabled: true', '  action: block', '  fragment_reassembly:', '    enabled: true', '    max_buffer_bytes: 65536', '    window_minutes: 5',
-      'agents:', '  capped:', '    budget: {max_tool_calls_per_session: 1}',
+      // auditor: audit mode, as the HTTP file's agent of that name.
+      'agents:', '  capped:', '    budget: {max_tool_calls_per_session: 1}', '  auditor:', '    enforce: false', '  held:', '    enforce: true', '  stranger:', '    enforce: true',
+      ...(locked ? [...learnLockLines(lab.store, lab.roster, lab.fp), '  unlocked_agents: [someone-else]'] : []),
       '',
     ].join('\n'))
-    return file
+    return {file, pub: locked ? `${key}.pub` : path.join(dir, 'receipt.pub')}
   }
 
   async function outcome(p: Promise<unknown>): Promise<{blocked: false} | {blocked: true; code: number; reason: unknown}> {
@@ -81,12 +108,17 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
   }
 
   async function stdioPeer(name: string, agent: string): Promise<Peer> {
-    const w: WrappedClient = await wrapMcpProxy(['--config', config(name), '--agent', agent, '--', process.execPath, SDK_SERVER], env)
-    return {recorder: path.join(dir, `evidence-${name}`), calls: 0, blocks: 0, call: (n, a) => outcome(w.client.callTool({name: n, arguments: a})), stop: () => w.close()}
+    const c = config(name, agent)
+    const w: WrappedClient = await wrapMcpProxy(['--config', c.file, '--agent', agent, '--', process.execPath, SDK_SERVER], env)
+    return {
+      recorder: path.join(dir, `evidence-${name}`), pub: c.pub, stderr: w.stderr, calls: 0, blocks: 0, warns: 0, tierChanges: 0,
+      call: (n, a) => outcome(w.client.callTool({name: n, arguments: a})), stop: () => w.close(),
+    }
   }
 
   async function httpPeer(name: string, agent: string): Promise<Peer> {
-    const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', config(name), '--agent', agent, '--listen', '127.0.0.1:0', '--upstream', upstream.url], {env})
+    const c = config(name, agent)
+    const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', c.file, '--agent', agent, '--listen', '127.0.0.1:0', '--upstream', upstream.url], {env})
     let err = ''
     proc.stderr.on('data', (c: Buffer) => (err += c.toString()))
     const deadline = Date.now() + 20_000
@@ -98,7 +130,7 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
     const client = new Client({name: 'parity', version: '1.0.0'})
     await client.connect(new StreamableHTTPClientTransport(new URL(`http://${m[1]}/mcp`)))
     return {
-      recorder: path.join(dir, `evidence-${name}`), calls: 0, blocks: 0,
+      recorder: path.join(dir, `evidence-${name}`), pub: c.pub, stderr: () => err, calls: 0, blocks: 0, warns: 0, tierChanges: 0,
       call: (n, a) => outcome(client.callTool({name: n, arguments: a})),
       stop: async () => {
         await client.close().catch(() => undefined)
@@ -122,31 +154,44 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
   }
 
   /** A call that must pass. */
-  async function pass(t: Transport, args: Record<string, unknown>, agent?: string): Promise<void> {
+  async function pass(t: Transport, args: Record<string, unknown>, agent?: string, tool = 'echo'): Promise<void> {
     const p = await peer(t, agent)
     p.calls++
-    assert.deepEqual(await p.call('echo', args), {blocked: false}, `clean call through ${t}`)
+    assert.deepEqual(await p.call(tool, args), {blocked: false}, `clean call of ${tool} through ${t}`)
   }
 
   /** A cell: the call is refused, and its error's block_reason is the HTTP block header's reason. */
-  async function cell(trigger: Trigger, t: Transport, args: Record<string, unknown>, agent?: string): Promise<void> {
+  async function cell(trigger: Trigger, t: Transport, args: Record<string, unknown>, agent?: string, tool = 'echo'): Promise<void> {
     const p = await peer(t, agent)
     p.calls++
-    const got = await p.call('echo', args)
+    const got = await p.call(tool, args)
     assert.equal(got.blocked, true, `${trigger} through ${t} passed`)
     assert.equal(got.blocked && got.reason, HTTP_REASON[trigger], `${trigger} through ${t}`)
     p.blocks++
   }
 
+  /** The session admin API of a peer (mcp proxy serves it on kill_switch.api_listen). */
+  async function admin(p: Peer, method: string, route: string, body?: string): Promise<{status: number; json: Record<string, unknown>}> {
+    const at = /session admin API on (\S+)/.exec(p.stderr())
+    assert.ok(at !== null, `no session admin API: ${p.stderr()}`)
+    const r = await fetch(`http://${at[1]}${route}`, {method, headers: {Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json'}, ...(body !== undefined ? {body} : {})})
+    return {status: r.status, json: (await r.json()) as Record<string, unknown>}
+  }
+
   before(async () => {
     writeReceiptKeys(dir, keyPairFromSeed(createHash('sha256').update('pipelock-e2e-gate-parity-mcp').digest()))
     upstream = await startHttpFixture()
+    // Live contracts: shop-agent has a promoted contract, `stranger` none (the HTTP file's lab).
+    lab = makeLab()
+    const promoted = cli(promoteArgs(lab, writeCandidate(lab, 'cand', 1, 'ci-compile', 'enforce').file, ['--environment-id', 'prod']))
+    assert.equal(promoted.code, 0, promoted.stderr)
   })
 
   after(async () => {
     await Promise.allSettled([...peers.values()].map((p) => p.stop()))
     await upstream?.close()
     rmSync(dir, {recursive: true, force: true})
+    if (lab !== undefined) rmSync(lab.dir, {recursive: true, force: true})
   })
 
   it('a secret in the arguments is dlp_match on every MCP transport', async () => {
@@ -175,6 +220,42 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
       await pass(t, {text: 'first'}, 'capped')
       await cell('exhausted budget', t, {text: 'second'}, 'capped')
     }
+  })
+
+  it('a session the airlock holds at hard: a write tool call is airlock_active on every MCP transport, a read passes', async () => {
+    for (const t of TRANSPORTS) {
+      await pass(t, {path: '/tmp/parity'}, 'held', 'write_file')
+      const p = await peer(t, 'held')
+      // The session exists once it sent a message; the operator moves it to hard.
+      const list = await admin(p, 'GET', '/api/v1/sessions')
+      const sessions = list.json.sessions as Array<{key: string}>
+      assert.equal(sessions.length, 1, JSON.stringify(list.json))
+      const key = encodeURIComponent(sessions[0]!.key)
+      assert.equal((await admin(p, 'POST', `/api/v1/sessions/${key}/airlock`, '{"tier":"hard"}')).status, 200)
+      p.tierChanges++
+      try {
+        await cell('airlock hard', t, {path: '/tmp/parity'}, 'held', 'write_file')
+        // What receipts classify as a read goes through at hard, as /fetch does on HTTP.
+        await pass(t, {path: '/tmp/parity'}, 'held', 'read_file')
+      } finally {
+        assert.equal((await admin(p, 'POST', `/api/v1/sessions/${key}/airlock`, '{"tier":"none"}')).status, 200)
+        p.tierChanges++
+      }
+      await pass(t, {path: '/tmp/parity'}, 'held', 'write_file')
+    }
+  })
+
+  it('audit mode (enforce: false): a secret in the arguments passes every MCP transport, recorded as would-block', async () => {
+    for (const t of TRANSPORTS) {
+      const p = await peer(t, 'auditor')
+      p.calls++
+      assert.deepEqual(await p.call('echo', {text: `key ${AWS_KEY}`}), {blocked: false}, `audit mode through ${t}`)
+      p.warns++
+    }
+  })
+
+  it('a contract default deny (live contracts, an agent with none) is contract_default_deny on every MCP transport', async () => {
+    for (const t of TRANSPORTS) await cell('contract default deny', t, {text: 'hello'}, 'stranger')
   })
 
   it('kill switch on: every MCP transport refuses with kill_switch_active', async () => {
@@ -207,14 +288,18 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
         ? readdirSync(p.recorder).filter((f) => f.endsWith('.jsonl'))
           .flatMap((f) => readFileSync(path.join(p.recorder, f), 'utf8').split('\n').filter((l) => l.trim() !== ''))
           .map((l) => JSON.parse(l) as {type: string; detail: {action_record?: Record<string, string>}})
-          .filter((e) => e.type === 'action_receipt' && e.detail.action_record !== undefined && e.detail.action_record.target === 'echo')
+          .filter((e) => e.type === 'action_receipt' && e.detail.action_record !== undefined)
           .map((e) => e.detail.action_record!)
         : []
-      while (records().length < p.calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      const rs = records()
+      const calls = (): Array<Record<string, string>> => records().filter((r) => r.transport !== 'airlock' && TOOLS.has(r.target!))
+      while (calls().length < p.calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      const rs = calls()
       assert.equal(rs.length, p.calls, `${name}: one Decision per tools/call`)
       assert.equal(rs.filter((r) => r.verdict === 'block').length, p.blocks, `${name}: one block Decision per refused call`)
-      const v = runCli(['verify-receipt', '--chain', p.recorder, '--key', path.join(dir, 'receipt.pub'), '--json'])
+      assert.equal(rs.filter((r) => r.verdict === 'warn').length, p.warns, `${name}: one would-block Decision per audit-mode call`)
+      // Each airlock tier change is signed in the same chain (target: the session).
+      assert.equal(records().filter((r) => r.transport === 'airlock' && r.layer === 'airlock').length, p.tierChanges, `${name}: one receipt per tier change`)
+      const v = runCli(['verify-receipt', '--chain', p.recorder, '--key', p.pub, '--json'])
       assert.equal(v.status, 0, v.stdout + v.stderr)
       assert.equal(JSON.parse(v.stdout).valid, true, name)
     }

@@ -70,11 +70,11 @@ test('features not implemented for MCP refuse to start by name', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-cfg-'))
   try {
     const cfg = path.join(dir, 'c.yaml')
-    // Session profiling is implemented on MCP (issue 13 M4); the airlock is not.
+    // Session profiling and the airlock are implemented on MCP; the behavioural baseline is not.
     writeFileSync(cfg, 'session_profiling:\n  enabled: true\nairlock:\n  enabled: true\nbehavioral_baseline:\n  enabled: true\n')
     const r = proxy(['--config', cfg, '--', 'true'], '')
     assert.equal(r.status, 1)
-    assert.match(r.stderr, /config enables features that pipelock mcp proxy does not implement yet: airlock, behavioral_baseline; refusing to start/)
+    assert.match(r.stderr, /config enables a feature that pipelock mcp proxy does not implement yet: behavioral_baseline; refusing to start/)
     // An --agent profile's redirect rules run (test/e2e/mcp-redirect.test.ts).
     writeFileSync(cfg, 'mcp_input_scanning:\n  enabled: false\n  action: warn\n')
     const off = proxy(['--config', cfg, '--', process.execPath, RAW], '')

@@ -12,6 +12,7 @@ import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {rejection} from '../helpers/mcp.js'
 import {runCli} from '../helpers/cli.js'
+import {runCliAsync} from '../helpers/fake-admin-api.js'
 import {mcpListenUrl, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // `pipelock run --mcp-listen ADDR --mcp-upstream URL` (spec mcp.md §2.9, §3.3): the MCP listener
@@ -348,5 +349,51 @@ describe('pipelock run --mcp-listen: one session per client across HTTP and MCP'
     assert.deepEqual([detail.escalation_level, detail.block_all], ['critical', true])
     assert.equal((await rawHttp(proxy.port, {path: fetchPath})).status, 403, 'the HTTP side of the same client is blocked by the same session')
     assert.match(proxy.stdout(), /"event":"blocked"[^\n]*"method":"MCP"[^\n]*"session":"127\.0\.0\.1"/)
+  })
+})
+
+describe('pipelock run --mcp-listen: the airlock holds a client\'s MCP messages in the run\'s session; the operator releases it', {timeout: 120_000}, () => {
+  const TOKEN = 'run-mcp-airlock-token'
+  let fixture: Awaited<ReturnType<typeof startHttpFixture>>
+  let up: Upstream
+  let proxy: RunningProxy
+  before(async () => {
+    fixture = await startHttpFixture()
+    up = await startHttpUpstream()
+    const cfg = [
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'session_profiling:', '  enabled: true', 'airlock:', '  enabled: true',
+      'kill_switch:', `  api_token: ${TOKEN}`, '',
+    ].join('\n')
+    proxy = await startProxy(cfg, {args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', fixture.url]})
+  })
+  after(async () => {
+    await proxy?.stop()
+    await fixture?.close()
+    await up?.close()
+  })
+
+  test('at hard a write tool call is -32001 airlock_active and a read passes, /fetch of the same client too; `pipelock session release` lets writes through again', async () => {
+    assert.doesNotMatch(proxy.stderr(), /airlock[^\n]*not applied to MCP/, 'the airlock applies to MCP messages')
+    const client = new Client({name: 'run-mcp-airlock', version: '1.0.0'})
+    await client.connect(new StreamableHTTPClientTransport(new URL(mcpListenUrl(proxy))))
+    try {
+      const write = () => client.callTool({name: 'write_file', arguments: {path: '/tmp/x'}})
+      const read = () => client.callTool({name: 'read_file', arguments: {path: '/tmp/x'}})
+      assert.deepEqual((await write()).content, [{type: 'text', text: 'write_file {"path":"/tmp/x"}'}])
+      const key = encodeURIComponent('127.0.0.1')
+      const moved = await rawHttp(proxy.port, {method: 'POST', path: `/api/v1/sessions/${key}/airlock`, headers: {authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json'}, body: '{"tier":"hard"}'})
+      assert.equal(moved.status, 200, moved.body)
+      const e = await rejection(write())
+      assert.deepEqual([e.code, e.message, e.data], [-32001, 'MCP error -32001: pipelock: session in airlock hard: write tool call refused', {block_reason: 'airlock_active'}])
+      assert.deepEqual((await read()).content, [{type: 'text', text: 'read_file {"path":"/tmp/x"}'}])
+      assert.equal((await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page`)}`})).status, 200, 'hard lets /fetch reads through')
+      assert.ok(await until(async () => /"event":"airlock_deny"[^\n]*"transport":"mcp"/.test(proxy.stdout()), 3000), proxy.stdout())
+      const released = await runCliAsync(['session', 'release', '127.0.0.1', '--api-url', `127.0.0.1:${proxy.port}`], {env: {PATH: process.env.PATH ?? '', PIPELOCK_KILLSWITCH_API_TOKEN: TOKEN, NO_COLOR: '1'}})
+      assert.deepEqual(released, {status: 0, stdout: 'released 127.0.0.1: hard -> none (changed=true)\n', stderr: ''})
+      assert.deepEqual((await write()).content, [{type: 'text', text: 'write_file {"path":"/tmp/x"}'}])
+    } finally {
+      await client.close()
+    }
   })
 })

@@ -7,6 +7,8 @@
  *   reference emits it only for DoW, frozen tool, media, provenance and CEE), `method` `MCP`
  *   (`CEE` for cross-request blocks), `resource` = tool name / `tools/list` / `response:<id>` /
  *   `mcp-input`;
+ * * a block not enforced (`would_block`, audit mode) → `anomaly` `would block (not enforced)`, as
+ *   HTTP's would_block;
  * * a DoW or CEE finding that did not block → `anomaly`;
  * * a chain match → `chain_detection` `{pattern, pattern_severity, severity, action, tool, session}`;
  * * an action upgraded by the session level → `adaptive_upgrade`;
@@ -61,6 +63,8 @@ export class McpAuditSink implements McpRecorder {
           }
       }
     }
+    // Audit mode: what would have blocked, as HTTP's would_block event.
+    if (d.verdict === 'would_block') this.audit.event('warn', 'anomaly', 'would block (not enforced)', {...common, method: 'MCP', scanner: d.layer, reason: d.reason ?? ''})
     // Kill-switch denials emit no audit event (mcp.md §15.1).
     if (d.verdict === 'block' && d.stage !== 'kill_switch') {
       this.audit.blocked({

@@ -37,7 +37,8 @@ function findingsOf(d: McpDecision): CaptureFinding[] | null {
   if (d.verdict !== 'allow') {
     out.push({
       kind: d.stage === 'contract' || d.stage === 'contract_upstream' ? 'contract' : d.layer,
-      action: d.verdict,
+      // A would-block of audit mode is captured as HTTP captures its would_block: a warning.
+      action: d.verdict === 'would_block' ? 'warn' : d.verdict,
       ...(d.severity ? {severity: d.severity} : {}),
       ...(d.pattern ? {pattern_name: d.pattern} : {}),
       tool_name: d.tool,
@@ -103,8 +104,8 @@ export class McpCaptureSink implements McpRecorder {
         },
         raw_findings: found,
         effective_findings: found,
-        effective_action: d.verdict,
-        outcome: d.verdict === 'block' ? 'blocked' : d.verdict === 'warn' ? 'warned' : 'clean',
+        effective_action: d.verdict === 'would_block' ? 'warn' : d.verdict,
+        outcome: d.verdict === 'block' ? 'blocked' : d.verdict === 'warn' || d.verdict === 'would_block' ? 'warned' : 'clean',
       },
     })
     if (appended) this.written++

@@ -12,7 +12,7 @@ import {PipelockError} from '../errors/index.js'
 import type {FileFindingReceipt} from '../filesentry/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import type {McpContractGate, McpRecorder} from '../mcp/index.js'
-import {openRecorder} from '../proxy/index.js'
+import {airlockEvidenceOf, emitAirlockReceipt, openRecorder, type AirlockChange} from '../proxy/index.js'
 import {classifyMcp} from '../recorder/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {McpCaptureSink} from './capture-sink.js'
@@ -40,6 +40,8 @@ export interface McpEvidence {
   readonly recorders: readonly McpRecorder[]
   /** Writes a file sentry finding's receipt (absent without signed receipts). */
   readonly fileFinding?: (f: FileFindingReceipt) => void
+  /** Signs an airlock tier change of a session, as `pipelock run` does (absent without signed receipts). */
+  readonly airlock?: (c: AirlockChange) => void
   close(): Promise<void>
 }
 
@@ -80,12 +82,17 @@ export async function openMcpEvidence(o: McpEvidenceOptions): Promise<McpEvidenc
 
   const recorders: McpRecorder[] = []
   let fileFinding: ((f: FileFindingReceipt) => void) | undefined
+  let airlock: ((c: AirlockChange) => void) | undefined
   const rec = await openRecorder(c, hash, {evidenceKeyId: (hex) => runtime?.rosterKeyId(hex, 'receipt-signing')})
   if (rec !== undefined) {
     if (rec.chains === undefined) o.log(`pipelock: flight recorder: ${c.flight_recorder.dir} (MCP writes receipts only with flight_recorder.signing_key_path; nothing is recorded)`)
     else {
       o.log(`pipelock: flight recorder: ${c.flight_recorder.dir} (signed receipts, key ${rec.chains.publicKeyHex.slice(0, 16)}…)`)
       recorders.push(new McpReceiptSink({chains: rec.chains, agent: o.agent, onError: (m) => o.log(`pipelock: ${m}`)}))
+      const chains = rec.chains
+      airlock = (ch) => {
+        if (!emitAirlockReceipt(chains, airlockEvidenceOf(ch))) o.log(`pipelock: receipt emission failed: ${chains.emitter.lastError ?? 'unknown error'}`)
+      }
       const e = rec.chains.emitter
       fileFinding = (f) => {
         const before = e.failures
@@ -117,6 +124,7 @@ export async function openMcpEvidence(o: McpEvidenceOptions): Promise<McpEvidenc
     contract,
     recorders,
     ...(fileFinding !== undefined ? {fileFinding} : {}),
+    ...(airlock !== undefined ? {airlock} : {}),
     async close(): Promise<void> {
       await watch?.close()
       capture?.close()

@@ -25,6 +25,10 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   // identity session, with signals, UpgradeAction and block_all in the one request/response gate.
   'session_profiling',
   'adaptive_enforcement',
+  // operations §6 on every transport: the session's tier against the message's receipt action
+  // class (hard: reads only, drain: nothing) in the MCP gate's session stage; tier changes are
+  // receipts (mcp-proxy/runtime.ts), the admin API moves a tier as on pipelock run.
+  'airlock',
   // mcp.md §10.2: entropy budget and fragment reassembly over whole JSON-RPC messages.
   'cross_request_detection',
   // The --agent profile (or _default) is merged over the base before this check (service.ts

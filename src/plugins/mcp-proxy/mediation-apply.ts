@@ -15,7 +15,7 @@ import type {McpMediation} from './mediation.js'
  */
 export function withMediation(d: McpDecision, m: McpMediation | null | undefined, nowMs: number = Date.now()): McpDecision {
   if (m === null || m === undefined || d.direction !== 'request' || d.method !== 'tools/call' || d.forward === null) return d
-  if (d.verdict !== 'allow' && d.verdict !== 'warn') return d
+  if (d.verdict !== 'allow' && d.verdict !== 'warn' && d.verdict !== 'would_block') return d
   const frame = parseFrame(d.forward)
   const v = frame.value
   if (!isObjectValue(v)) return d
@@ -23,7 +23,7 @@ export function withMediation(d: McpDecision, m: McpMediation | null | undefined
   if (!isObjectValue(params)) return d
   const cls = classifyMcp('tools/call', d.tool)
   const rid = uuidv7(BigInt(nowMs) * 1_000_000n, randomBytes)
-  const envelope = mcpEnvelope({...m, act: cls.actionType, se: cls.sideEffectClass, vd: d.verdict, rid, ts: Math.floor(nowMs / 1000)})
+  const envelope = mcpEnvelope({...m, act: cls.actionType, se: cls.sideEffectClass, vd: d.verdict === 'would_block' ? 'warn' : d.verdict, rid, ts: Math.floor(nowMs / 1000)})
   let meta = params.get('_meta')
   if (!isObjectValue(meta)) {
     meta = new Map() as JsonObject

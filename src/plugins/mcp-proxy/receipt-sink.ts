@@ -43,10 +43,12 @@ export class McpReceiptSink implements McpRecorder {
   private toolCall(d: McpDecision): void {
     const cls = classifyMcp('tools/call', d.tool)
     const c = d.contract
+    // A block not enforced (audit mode) is a `warn` receipt, as HTTP writes its would_block.
+    const verdict = d.verdict === 'would_block' ? 'warn' : d.verdict
     if (c !== undefined) {
-      this.o.chains.evidence.emit(proxyDecisionFields({actionType: cls.actionType, target: d.tool, verdict: d.verdict, transport: d.transport}, c))
+      this.o.chains.evidence.emit(proxyDecisionFields({actionType: cls.actionType, target: d.tool, verdict, transport: d.transport}, c))
     }
-    this.emit(d, cls, d.tool, d.verdict, d.layer, d.pattern, d.severity, d.actionId)
+    this.emit(d, cls, d.tool, verdict, d.layer, d.pattern, d.severity, d.actionId)
   }
 
   private emit(d: McpDecision, cls: ReturnType<typeof classifyMcp>, target: string, verdict: string, layer: string, pattern: string | undefined, severity: string | undefined, actionId?: string): void {

@@ -12,6 +12,7 @@ import {mcpSettingsFromConfig, ToolScanner} from '../mcp/index.js'
 import type {ProxySessions} from '../proxy/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {killSwitchView, mediaCheck, scanOffload, type McpRuntime} from './runtime.js'
+import {classifyMcp} from '../recorder/index.js'
 import {McpSessions} from './sessions.js'
 
 /** What the run's config snapshot lends the MCP pipeline. */
@@ -36,7 +37,8 @@ export function mcpRuntimeWith(
     close: () => undefined,
     deps: {
       scanner, toolScanner: new ToolScanner(scanner), killSwitch: killSwitchView(killSwitch, sources), media: mediaCheck(c), now,
-      sessions: sessions === null ? null : new McpSessions(sessions.manager, '_default', log),
+      // The airlock reads the receipts' action class (the run's MCP listener records receipts anyway).
+      sessions: sessions === null ? null : new McpSessions(sessions.manager, '_default', log, (method, tool) => classifyMcp(method, tool).actionType),
       budget: null,
       cee,
     },

@@ -9,11 +9,19 @@ import type {Readable, Writable} from 'node:stream'
 import {CrossRequestDetector} from '../cee/index.js'
 import {systemClock} from '../canonical/index.js'
 import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type KillSwitchView, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
-import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type MediaPolicySettings} from '../proxy/index.js'
+import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type AirlockChange, type MediaPolicySettings} from '../proxy/index.js'
 import {createScanner, type Scanner} from '../scanner/index.js'
 import {mcpMediation} from './mediation.js'
 import {McpScanOffload} from './scan-offload.js'
-import {McpSessions} from './sessions.js'
+import {McpSessions, type McpActionClassifier} from './sessions.js'
+
+/** The airlock's wiring of `mcp proxy` (loaded only when `airlock.enabled`, service.ts). */
+export interface McpAirlockWiring {
+  /** Each tier change of a session (the receipt chain signs it). */
+  readonly evidence?: (c: AirlockChange) => void
+  /** The receipts' action classifier: what a tier lets through. */
+  readonly classify?: McpActionClassifier
+}
 
 /** What every stdio-client transport (wrap, bridges) gets: the firewall, the record step and the client's pipes. */
 export interface StdioClientSide {
@@ -68,13 +76,16 @@ export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSe
  * (escalations). Session profiling, DoW budgets (`agents.<agent>.budget`, mcp.md §10.1) and
  * cross-request detection are built here, once per process.
  */
-export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now, log: (line: string) => void = () => undefined, agent = '_default'): McpRuntime {
+export function buildMcpRuntime(
+  c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now, log: (line: string) => void = () => undefined, agent = '_default',
+  air: McpAirlockWiring = {},
+): McpRuntime {
   const scanner = createScanner(scannerSettingsFromConfig(c, {env}))
   const killSwitch = new KillSwitchController({enabled: c.kill_switch.enabled, sentinelFile: c.kill_switch.sentinel_file, message: c.kill_switch.message})
   const clock = now === Date.now ? systemClock : {nowNanos: () => BigInt(Math.floor(now())) * 1_000_000n}
   // `mcp proxy` has no audit log (mcp.md §15.7, Q25): the sessions' audit events go nowhere; escalations are stderr lines.
   const quiet = new AuditLog([], {includeAllowed: false, includeBlocked: false, now: () => new Date(now())})
-  const sessions = c.session_profiling.enabled ? new ProxySessions(sessionSettingsFromConfig(c), clock, () => quiet) : null
+  const sessions = c.session_profiling.enabled ? new ProxySessions(sessionSettingsFromConfig(c), clock, () => quiet, undefined, air.evidence) : null
   sessions?.manager.start()
   // The agent's own profile decides (a profile without a budget has none, as in pipelock run);
   // an agent without a profile gets `_default`'s.
@@ -94,7 +105,7 @@ export function buildMcpRuntime(c: PipelockConfig, env: Readonly<Record<string, 
       void offload.close()
     },
     deps: {
-      sessions: sessions === null ? null : new McpSessions(sessions.manager, agent, log),
+      sessions: sessions === null ? null : new McpSessions(sessions.manager, agent, log, air.classify),
       budget: dow === null ? null : new DowTracker(dow, now),
       cee,
       scanner,

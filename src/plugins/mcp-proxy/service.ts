@@ -113,8 +113,18 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   for (const l of resolved.lines) o.stderr(l)
   const notUsed = assertMcpImplemented(resolved.config)
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
-  const base = buildMcpRuntime(resolved.config, o.processEnv, Date.now, o.stderr, agent)
+  // The airlock judges a message by the receipts' action class: the classifier loads only when
+  // the airlock is on. Tier changes are signed once the receipt chain is open (nothing moves a
+  // tier before the first message).
+  const classify = resolved.config.airlock.enabled
+    ? (await loadFeature('airlock', () => import('../recorder/index.js'))).classifyMcp
+    : undefined
+  let airlock: McpEvidence['airlock']
+  const base = buildMcpRuntime(resolved.config, o.processEnv, Date.now, o.stderr, agent, {
+    evidence: (c) => airlock?.(c), ...(classify !== undefined ? {classify: (method: string, tool: string) => classify(method, tool).actionType} : {}),
+  })
   const evidence = await openEvidence(o, resolved.config, base.deps.scanner, agent)
+  airlock = evidence.airlock
   const admin = resolved.config.kill_switch.api_listen === ''
     ? null
     : await (await loadFeature('kill_switch.api_listen (session admin API)', () => import('./admin-api.js'))).startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)

@@ -8,7 +8,7 @@
  * passes the proxy's (the admin API then sees MCP sessions next to HTTP ones).
  */
 import {classifyMcpToolCall, levelLabel, type BaseAction, type Session, type SessionManager, type SignalKind} from '../sessions/index.js'
-import type {McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
+import type {McpAirlockDeny, McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
 
 const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
   mcp_stdio: 'mcp-stdio-',
@@ -18,6 +18,13 @@ const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
 
 const BASE_ACTIONS: ReadonlySet<string> = new Set(['allow', 'warn', 'ask', 'strip', 'block'])
 
+/**
+ * The receipts' action type of a message (recorder `classifyMcp(method, tool).actionType`),
+ * which the airlock reads as "read-only or not". Injected, so a wrap without the airlock never
+ * loads it (start-up laziness); without it every message is `unclassified`.
+ */
+export type McpActionClassifier = (method: string, tool: string) => string
+
 export class McpSessions implements McpSessionSource {
   private seq = 0
 
@@ -26,7 +33,10 @@ export class McpSessions implements McpSessionSource {
    * Appendix A line `pipelock: session escalated <from> -> <to> (score=<x.x>)` (the manager's
    * observer belongs to its owner: `pipelock run` audits escalations there).
    */
-  constructor(readonly manager: SessionManager, private readonly agent: string, private readonly log: (line: string) => void = () => undefined) {}
+  constructor(
+    readonly manager: SessionManager, private readonly agent: string, private readonly log: (line: string) => void = () => undefined,
+    private readonly classify?: McpActionClassifier,
+  ) {}
 
   open(transport: McpTransport, clientIp?: string): McpSessionHandle {
     let key: string
@@ -37,12 +47,15 @@ export class McpSessions implements McpSessionSource {
     } else {
       key = `${PREFIX[transport]}${++this.seq}`
     }
-    return new Handle(this.manager, this.manager.touch(key, this.agent, clientIp ?? ''), this.agent, this.log)
+    return new Handle(this.manager, this.manager.touch(key, this.agent, clientIp ?? ''), this.agent, this.log, this.classify)
   }
 }
 
 class Handle implements McpSessionHandle {
-  constructor(private readonly m: SessionManager, private s: Session, private readonly agent: string, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly m: SessionManager, private s: Session, private readonly agent: string, private readonly log: (line: string) => void,
+    private readonly classify: McpActionClassifier | undefined,
+  ) {}
 
   get key(): string {
     return this.s.key
@@ -74,6 +87,14 @@ class Handle implements McpSessionHandle {
   exposure(remote: boolean, injection: boolean): void {
     // A remote server's messages are untrusted content; a local (stdio) server's are internal.
     this.m.recordExposure(this.s, '', remote ? 'mcp' : '', injection ? 'prompt_injection' : 'mcp_response')
+  }
+
+  airlock(method: string, tool: string): McpAirlockDeny | null {
+    const tier = this.s.airlockTier
+    if (tier === 'none' || tier === 'soft') return null
+    // The receipts' action class (receipts §8) decides what "read-only" means for a message.
+    const cls = this.classify?.(method, tool) ?? 'unclassified'
+    return this.m.airlockAllows(this.s, 'mcp', cls) ? null : {tier, actionClass: cls}
   }
 
   taintCall(tool: string, args: unknown): McpTaintVerdict | null {

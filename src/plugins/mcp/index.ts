@@ -26,6 +26,6 @@ export {scanResponseFrame, type ResponseScans, type ResponseScanDeps} from './pi
 export {decideResponse} from './pipeline/response.js'
 export {mcpSettingsFromConfig, newSessionState, type McpSettings, type McpDeps, type McpSessionState, type McpSessionSource, type KillSwitchView, type ResponseAction} from './pipeline/settings.js'
 export type {McpDecision, McpFact, McpRedirectRequest, McpRecorder, McpDirection, McpStage, McpTransport, McpVerdict} from './pipeline/decision.js'
-export type {McpSessionHandle, McpSessionEntry, McpSignal, McpTaintVerdict} from './pipeline/session-step.js'
+export type {McpSessionHandle, McpSessionEntry, McpSignal, McpTaintVerdict, McpAirlockDeny} from './pipeline/session-step.js'
 export {DowTracker, dowSettings, goSeconds, type DowSettings, type DowBudget, type DowFinding, type DowBudgetInput} from './pipeline/budget.js'
 export type {McpContractCall, McpContractError, McpContractFields, McpContractGate, McpContractOutcome} from './pipeline/contract-step.js'

@@ -247,6 +247,25 @@ async function startRetention(recorder: FlightRecorder, days: number, key: Ed255
 }
 
 /** Opens the recorder for `config.flight_recorder`, or returns undefined when it is disabled. */
+/**
+ * A tier change is signed like a decision: target = the session, verdict block while quarantined
+ * (`pipelock run`'s recorder sink and `mcp proxy`'s chain). False when the emission failed.
+ */
+export function emitAirlockReceipt(chains: ReceiptChains, c: AirlockEvidence): boolean {
+  const e = chains.emitter
+  const before = e.failures
+  e.emit({
+    target: c.sessionKey,
+    transport: 'airlock',
+    verdict: c.to === 'none' ? 'allow' : 'block',
+    layer: 'airlock',
+    pattern: `${c.from}->${c.to} (${c.trigger})`,
+    ...(c.agent ? {agent: c.agent} : {}),
+    sessionId: c.sessionKey,
+  })
+  return e.failures === before
+}
+
 export async function openRecorderSink(config: PipelockConfig, policyHash: string, deps: RecorderDeps = {}): Promise<RecorderSink | undefined> {
   const open = await openRecorder(config, policyHash, deps)
   if (open === undefined) return undefined
@@ -324,18 +343,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
         ...(d.hitl !== undefined ? {resolution: hitlReceiptFields(d.hitl)} : {}),
       })
     },
-    // A tier change is signed like a decision: target = the session, verdict block while quarantined.
-    recordAirlock(c: AirlockEvidence): void {
-      emitter.emit({
-        target: c.sessionKey,
-        transport: 'airlock',
-        verdict: c.to === 'none' ? 'allow' : 'block',
-        layer: 'airlock',
-        pattern: `${c.from}->${c.to} (${c.trigger})`,
-        ...(c.agent ? {agent: c.agent} : {}),
-        sessionId: c.sessionKey,
-      })
-    },
+    recordAirlock: (c: AirlockEvidence) => void emitAirlockReceipt(chains, c),
     close: () => open.close(),
   }
 }

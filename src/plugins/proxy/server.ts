@@ -39,7 +39,7 @@ import type {ExceptionStore} from './exception-store.js'
 import {unwaivablePattern} from './exception-rules.js'
 import type {ConfigDrift} from './policy-change.js'
 import {REASON_CODES} from '../scanner/index.js'
-import type {AirlockChange} from './session-gate.js'
+import {airlockEvidenceOf, type AirlockChange} from './session-gate.js'
 import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
 import {AuthThrottle, guardApiRequest, STRONG_TOKEN_MIN} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
@@ -291,8 +291,7 @@ export class ProxyServer implements ProxyCore {
 
   /** An airlock tier change, recorded by the evidence sinks (a receipt per change, OP §6). */
   private recordAirlock(c: AirlockChange): void {
-    const s = c.session
-    this.sink.recordAirlock({sessionKey: s.key, agent: s.agent, clientIp: s.clientIp, from: c.from, to: c.to, trigger: c.trigger, detail: c.detail})
+    this.sink.recordAirlock(airlockEvidenceOf(c))
   }
 
   /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */

@@ -15,7 +15,7 @@ import {
 import type {AirlockTier} from '../sessions/index.js'
 import {severityOf} from '../emit/index.js'
 import type {AuditLog} from './audit-log.js'
-import {taintEvidence, type Decision, type TaintEvidence} from './decision.js'
+import {taintEvidence, type AirlockEvidence, type Decision, type TaintEvidence} from './decision.js'
 
 /** Per-request session state: which session, and whether the request produced a finding. */
 export class RequestSession {
@@ -43,6 +43,12 @@ export interface AirlockChange {
   readonly to: AirlockTier
   readonly trigger: AirlockTrigger
   readonly detail: string
+}
+
+/** The evidence record of a tier change (`pipelock run`'s sinks and `mcp proxy`'s receipt chain). */
+export function airlockEvidenceOf(c: AirlockChange): AirlockEvidence {
+  const s = c.session
+  return {sessionKey: s.key, agent: s.agent, clientIp: s.clientIp, from: c.from, to: c.to, trigger: c.trigger, detail: c.detail}
 }
 
 /**

@@ -10,8 +10,12 @@ export const AIRLOCK_TIERS: readonly AirlockTier[] = ['none', 'soft', 'hard', 'd
 /** What moved a session between tiers (metric label `trigger`; `reload` = airlock disabled by a reload). */
 export type AirlockTrigger = 'adaptive' | 'api' | 'timer' | 'reload'
 
-/** The transports the airlock judges; `intercepted` = an inner request of an intercepted CONNECT. */
-export type AirlockTransport = 'fetch' | 'forward' | 'connect' | 'intercepted' | 'websocket'
+/**
+ * The transports the airlock judges; `intercepted` = an inner request of an intercepted CONNECT;
+ * `mcp` = a client→server MCP message on any MCP transport, whose "method" is the action type
+ * receipts give it (recorder `classifyMcp`: `read`, `write`, `delegate`, `unclassified`).
+ */
+export type AirlockTransport = 'fetch' | 'forward' | 'connect' | 'intercepted' | 'websocket' | 'mcp'
 
 export interface AirlockSettings {
   readonly enabled: boolean
@@ -68,13 +72,15 @@ const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
 /**
  * OP §6 item 3: soft lets everything through; hard lets fetch through, forward and intercepted
  * requests only as GET/HEAD/OPTIONS, and denies new CONNECT tunnels and WebSockets; drain
- * denies everything.
+ * denies everything. An MCP message at hard passes only when receipts classify it as a `read`
+ * (the list methods, `resources/read`, `prompts/get`, a `tools/call` of a read-named tool).
  */
 export function airlockPermits(tier: AirlockTier, transport: AirlockTransport, method: string): boolean {
   if (tier === 'none' || tier === 'soft') return true
   if (tier === 'drain') return false
   if (transport === 'fetch') return true
   if (transport === 'forward' || transport === 'intercepted') return READ_METHODS.has(method.toUpperCase())
+  if (transport === 'mcp') return method === 'read'
   return false
 }
 
@@ -83,6 +89,8 @@ export function airlockActionClass(transport: AirlockTransport, method: string):
   if (transport === 'fetch') return 'read'
   if (transport === 'connect') return 'CONNECT'
   if (transport === 'websocket') return 'GET'
+  // An MCP message's class is its receipt action type (lower case, as receipts write it).
+  if (transport === 'mcp') return method
   return method.toUpperCase()
 }
 

@@ -46,6 +46,15 @@ test('per-transport enforcement table (OP §6 item 3)', () => {
   assert.deepEqual(['fetch', 'forward', 'connect', 'websocket'].map((t) => airlockActionClass(t as never, 'post')), ['read', 'POST', 'CONNECT', 'GET'])
 })
 
+test('MCP messages: hard lets what receipts classify as read through, drain nothing, soft everything', () => {
+  const rows: Array<[string, string, boolean]> = [
+    ['soft', 'write', true], ['soft', 'delegate', true], ['hard', 'read', true], ['hard', 'write', false],
+    ['hard', 'delegate', false], ['hard', 'unclassified', false], ['drain', 'read', false], ['none', 'write', true],
+  ]
+  for (const [tier, cls, want] of rows) assert.equal(airlockPermits(tier as never, 'mcp', cls), want, `${tier} mcp ${cls}`)
+  assert.equal(airlockActionClass('mcp', 'write'), 'write')
+})
+
 test('triggers: level 1/2/≥3 map to on_elevated/on_high/on_critical', () => {
   assert.deepEqual(triggerTier(AIRLOCK, 1), {tier: 'none', trigger: 'on_elevated'})
   assert.deepEqual(triggerTier(AIRLOCK, 2), {tier: 'soft', trigger: 'on_high'})

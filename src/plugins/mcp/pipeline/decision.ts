@@ -53,9 +53,10 @@ export interface McpRedirectRequest {
  * What happened to the message: `allow` forwarded untouched (or rewritten by media metadata
  * stripping / strip), `warn` forwarded with findings, `block` not forwarded (answered with an
  * error where it has an id, dropped otherwise), `redirect` not forwarded, answered with the
- * redirect handler's output (§8.5).
+ * redirect handler's output (§8.5), `would_block` a block not enforced (`enforce: false`):
+ * forwarded, recorded as HTTP records its `would_block` (receipt verdict `warn`).
  */
-export type McpVerdict = 'allow' | 'warn' | 'block' | 'redirect'
+export type McpVerdict = 'allow' | 'warn' | 'block' | 'redirect' | 'would_block'
 
 export interface McpDecision {
   readonly direction: McpDirection

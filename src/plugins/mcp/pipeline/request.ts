@@ -100,6 +100,8 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   const {frame, base, http, at, reasons} = g
   const trackable = http ? frame.hasMethod && !frame.isResponse && frame.id !== null : frame.id !== null
   if (trackable) ctx.state.tracker.track(frame.id!)
+  // Audit mode: the held would-block is the message's one Decision, and it is forwarded.
+  if (g.held !== null) return {...g.held, forward: frame.text, answer: null, ...g.contract}
   if (reasons.length === 0) {
     if (!g.dowWarned && !g.ceeWarned) g.sess?.clean()
     return {...base, verdict: 'allow', stage: 'none', layer: '', reason: null, findings: [], forward: frame.text, answer: null, ...g.contract}
@@ -130,6 +132,6 @@ function gateContext(ctx: McpContext, raw: string, extras: RequestExtras): McpGa
   }
   return {
     mcp: ctx, extras, http, at: http ? 'input: ' : `input line ${line}: `, frame, red, isCall, base, sess, entry: null,
-    content: CLEAN, policy: NO_POLICY_MATCH, dowWarned: false, binding: null, chain: null, address: null, reasons: [], action: '', warnAt: null, ceeWarned: false, contract: {}, decision: null,
+    content: CLEAN, policy: NO_POLICY_MATCH, dowWarned: false, binding: null, chain: null, address: null, reasons: [], action: '', warnAt: null, ceeWarned: false, contract: {}, decision: null, held: null,
   }
 }

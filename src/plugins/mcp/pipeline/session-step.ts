@@ -33,6 +33,18 @@ export interface McpSessionHandle {
   exposure?(remote: boolean, injection: boolean): void
   /** Taint (policy-extra §1.10): the judgement of a `tools/call`; null when allowed. */
   taintCall?(tool: string, args: unknown): McpTaintVerdict | null
+  /**
+   * The airlock (operations §6 item 3, on MCP): the session's tier against the message's receipt
+   * action class (`method`, and `tool` for a `tools/call`); null when the tier lets it through.
+   * A denial is counted and audited (`airlock_deny`) by the session manager.
+   */
+  airlock?(method: string, tool: string): McpAirlockDeny | null
+}
+
+/** A message the session's airlock tier holds: the tier and the message's action class. */
+export interface McpAirlockDeny {
+  readonly tier: string
+  readonly actionClass: string
 }
 
 /** A `tools/call` the taint policy stops: `block`, or `ask` (held nowhere on MCP: denied). */

@@ -41,6 +41,11 @@ export interface McpSettings {
    * reference "Redaction": the same matcher as HTTP bodies); null or absent while disabled.
    */
   readonly redactor?: Redactor | null
+  /**
+   * `enforce` (audit mode when false, docs/mcp.md "Audit mode"): downgradable findings are
+   * recorded as `would_block` and the message forwarded. Absent = true.
+   */
+  readonly enforce?: boolean
 }
 
 export interface McpDeps {
@@ -112,6 +117,7 @@ export function mcpSettingsFromConfig(c: PipelockConfig, scanner: Scanner): McpS
     chain: c.tool_chain_detection.enabled ? c.tool_chain_detection : null,
     responseAction: rs === '' ? 'block' : (rs as ResponseAction),
     redactor: redactorFor(c, scanner),
+    enforce: c.enforce,
   }
 }
 

@@ -72,6 +72,12 @@ export interface McpGateContext {
   contract: Partial<McpDecision>
   /** The answer, once a stage gave one. */
   decision: McpDecision | null
+  /**
+   * Audit mode (`enforce: false`): the first block a downgradable stage would have answered, as
+   * the message's `would_block` Decision (`holdOrAnswer`); the message goes on, and a later
+   * stage that is never downgraded may still answer it.
+   */
+  held: McpDecision | null
 }
 
 /** A stage of the MCP gate: synchronous (a message is decided without awaiting). */
@@ -89,4 +95,21 @@ export function answer(ctx: McpGateContext, stage: McpStage, layer: string, err:
     answer: id === null && stage !== 'batch' ? null : errorLine(id, err), ...extra,
   }
   return true
+}
+
+/**
+ * A block of a stage that audit mode downgrades (the findings the HTTP gate also records as
+ * would-block under `enforce: false`: content and header DLP, injection, address protection,
+ * tool policy, session binding, chain detection, A2A, cross-request, taint). Enforcing, it is
+ * `answer`; in audit mode the first one becomes the message's `would_block` Decision — one per
+ * message, forwarded as received — and the gate goes on. The kill switch, the airlock and
+ * `block_all`, budgets, the contract, parse, batch and redaction failures always answer.
+ */
+export function holdOrAnswer(ctx: McpGateContext, stage: McpStage, layer: string, err: McpError, findings: string[], extra: Partial<McpDecision> = {}): boolean {
+  answer(ctx, stage, layer, err, findings, extra)
+  if (ctx.mcp.settings.enforce !== false) return true
+  if (ctx.held === null) ctx.held = {...ctx.decision!, verdict: 'would_block', forward: null, answer: null}
+  ctx.decision = null
+  ctx.base.notes.push(`${ctx.at}audit mode (enforce: false): not enforced, recorded as would-block (${err.reason ?? layer})`)
+  return false
 }

@@ -4,7 +4,8 @@
  * short-circuit but a budget or chain block (content/DLP of the arguments, address protection,
  * tool policy, the agent's budget, session binding, chain detection) → parse error →
  * `mode`: the findings merged to the strictest action, upgraded by the adaptive level, answered
- * when it blocks → the session's `block_all` on an all-clean message → cross-request detection →
+ * when it blocks → the session preflight (its airlock tier, then `block_all` on an all-clean
+ * message) → cross-request detection →
  * contract → taint, the last gate. It differs from the HTTP order (proxy/gate/order.ts) where the
  * MCP spec does: the session preflight and taint come after the scanners because only a message
  * with no blocking finding reaches them (§4.4).

@@ -1,9 +1,9 @@
 /**
  * The listener's A2A finding (scanners-extra §2.5): the `A2A-Extensions` header or the A2A walk
- * of an A2A method's body. `block` answers -32001; otherwise a note.
+ * of an A2A method's body. `block` answers -32001 (a would-block in audit mode); otherwise a note.
  */
 import {mcpError} from '../../../jsonrpc/errors.js'
-import {answer, type McpGateStage} from '../context.js'
+import {holdOrAnswer, type McpGateStage} from '../context.js'
 
 export const a2aStage: McpGateStage = {
   id: 'a2a',
@@ -16,6 +16,6 @@ export const a2aStage: McpGateStage = {
     }
     ctx.base.notes.push(`${ctx.at}blocked ${ctx.frame.method || 'unknown'} request (${a.reason})`)
     ctx.sess?.signal('block', 'a2a', a.on === 'header' ? 'A2A header' : 'A2A input')
-    return answer(ctx, 'content', a.on === 'header' ? 'a2a_header' : 'mcp_a2a_scanning', mcpError(a.on === 'header' ? 'a2a_header' : 'a2a_input'), [a.reason], {pattern: a.reason})
+    return holdOrAnswer(ctx, 'content', a.on === 'header' ? 'a2a_header' : 'mcp_a2a_scanning', mcpError(a.on === 'header' ? 'a2a_header' : 'a2a_input'), [a.reason], {pattern: a.reason})
   },
 }

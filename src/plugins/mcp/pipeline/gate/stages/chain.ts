@@ -1,6 +1,6 @@
-/** Tool-chain detection (mcp.md §11): a `block` pattern answers; any other match is a finding for `mode`. */
+/** Tool-chain detection (mcp.md §11): a `block` pattern answers (a would-block in audit mode); any other match is a finding for `mode`. */
 import {mcpError} from '../../../jsonrpc/errors.js'
-import {answer, type McpGateStage} from '../context.js'
+import {holdOrAnswer, type McpGateStage} from '../context.js'
 
 export const chainStage: McpGateStage = {
   id: 'chain',
@@ -15,7 +15,7 @@ export const chainStage: McpGateStage = {
     ctx.base.facts.push({kind: 'chain_detection', action: chain.action, name: chain.pattern, detail: frame.toolName, severity: chain.severity})
     if (chain.action === 'block') {
       ctx.sess?.signal('block', frame.toolName, `chain:${chain.pattern}`)
-      return answer(ctx, 'chain', 'mcp_chain_detection', mcpError('chain', chain.pattern), [`chain:${chain.pattern}`], {pattern: chain.pattern, severity: chain.severity})
+      return holdOrAnswer(ctx, 'chain', 'mcp_chain_detection', mcpError('chain', chain.pattern), [`chain:${chain.pattern}`], {pattern: chain.pattern, severity: chain.severity})
     }
     ctx.reasons.push(`chain:${chain.pattern}`)
     return false

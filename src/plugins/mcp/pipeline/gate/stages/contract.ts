@@ -16,7 +16,8 @@ export const contractStage: McpGateStage = {
   run(ctx) {
     const gate = ctx.mcp.deps.contract
     if (gate === undefined || gate === null) return false
-    const warned = ctx.action === 'warn'
+    // A would-block of audit mode reaches the contract as a scanner warning.
+    const warned = ctx.action === 'warn' || ctx.held !== null
     const {toolName: tool, args, id} = ctx.frame
     let out: McpContractOutcome | null = null
     let stage: McpStage = 'contract'

@@ -1,6 +1,6 @@
-/** DLP of the request headers the MCP HTTP listener found (mcp.md §4.6): a match blocks. */
+/** DLP of the request headers the MCP HTTP listener found (mcp.md §4.6): a match blocks (a would-block in audit mode). */
 import {mcpError} from '../../../jsonrpc/errors.js'
-import {answer, type McpGateStage} from '../context.js'
+import {holdOrAnswer, type McpGateStage} from '../context.js'
 
 export const headerDlpStage: McpGateStage = {
   id: 'header_dlp',
@@ -9,6 +9,6 @@ export const headerDlpStage: McpGateStage = {
     if (found === undefined || found.length === 0) return false
     ctx.base.notes.push(`DLP match in request headers: ${found.join(', ')}`)
     ctx.sess?.signal('block', 'request_headers', 'header DLP')
-    return answer(ctx, 'header_dlp', 'header_dlp', mcpError('input_scanning', '', 'dlp_match'), [...found])
+    return holdOrAnswer(ctx, 'header_dlp', 'header_dlp', mcpError('input_scanning', '', 'dlp_match'), [...found])
   },
 }

@@ -2,15 +2,16 @@
  * `mode` (mcp.md §4.4): the findings of the stages before it merged — the strictest action wins,
  * upgraded by the session's adaptive level (runtime §14.3). `warn` goes on (forwarded with its
  * findings after the later stages); `redirect` of a tools/call with an id is the fail-closed
- * block carrying the profile (mcp-proxy/redirect.ts runs it); anything else blocks. A message
- * with no finding passes untouched to the all-clean path.
+ * block carrying the profile (mcp-proxy/redirect.ts runs it); anything else blocks — in audit
+ * mode (`enforce: false`) a would-block, recorded, and the message goes on. A message with no
+ * finding passes untouched to the all-clean path.
  */
 import type {ReasonCode} from '../../../../scanner/index.js'
 import {mcpError, type McpError} from '../../../jsonrpc/errors.js'
 import {stricter} from '../../../policy/strictness.js'
 import type {McpDecision, McpStage} from '../../decision.js'
 import {upgraded} from '../../session-gates.js'
-import {answer, type McpGateContext, type McpGateStage} from '../context.js'
+import {answer, holdOrAnswer, type McpGateContext, type McpGateStage} from '../context.js'
 
 export const modeStage: McpGateStage = {
   id: 'mode',
@@ -58,7 +59,7 @@ export const modeStage: McpGateStage = {
       frame.id === null ? `blocked notification (no response sent): ${reasons.join(', ')}`
         : ctx.http ? `input: blocked (${reasons.join(', ')})` : `${at}blocked ${frame.method} request (${reasons.join('\n')})`,
     )
-    return answer(ctx, stage, layer, err, [...reasons], receiptOf(ctx, stage))
+    return holdOrAnswer(ctx, stage, layer, err, [...reasons], receiptOf(ctx, stage))
   },
 }
 

@@ -1,10 +1,11 @@
 /**
  * The taint gate (policy-extra §1.10), the last request gate: a `block`, or an `ask` — which no
  * operator can answer on an MCP message here, so it is denied — is `-32002 pipelock: <reason>`,
- * receipt layer `mcp_tool_taint`, severity critical (block) / high (ask).
+ * receipt layer `mcp_tool_taint`, severity critical (block) / high (ask). In audit mode
+ * (`enforce: false`) it is recorded as a would-block and the call forwarded, as on HTTP.
  */
 import {mcpError} from '../../../jsonrpc/errors.js'
-import {answer, type McpGateStage} from '../context.js'
+import {holdOrAnswer, type McpGateStage} from '../context.js'
 
 export const taintStage: McpGateStage = {
   id: 'taint',
@@ -15,6 +16,6 @@ export const taintStage: McpGateStage = {
     const gate = v.decision === 'block' ? 'taint_block' : 'taint_ask_denied'
     ctx.base.notes.push(id === null ? `blocked notification (no response sent): ${gate} ${v.reason}` : `${ctx.at}tools/call "${tool}" ${gate}: ${v.reason} (${v.actionRef})`)
     ctx.sess?.signal('block', tool, v.reason)
-    return answer(ctx, 'taint', 'mcp_tool_taint', mcpError('taint', v.reason), [`${gate}:${v.reason}`], {...ctx.contract, pattern: v.reason, severity: v.decision === 'block' ? 'critical' : 'high'})
+    return holdOrAnswer(ctx, 'taint', 'mcp_tool_taint', mcpError('taint', v.reason), [`${gate}:${v.reason}`], {...ctx.contract, pattern: v.reason, severity: v.decision === 'block' ? 'critical' : 'high'})
   },
 }
