@@ -9,7 +9,7 @@
 const LAYERS = [
   ['errors', 'canonical', 'signing', 'dispatch', 'killswitch', 'stages'],
   ['receipts', 'contracts', 'capture', 'config', 'tls', 'recorder', 'envelope'],
-  ['scanner', 'enforcement', 'cee', 'sessions', 'learn', 'store', 'mcp', 'emit', 'rules', 'a2a', 'shield', 'redaction', 'git', 'filesentry'],
+  ['scanner', 'enforcement', 'cee', 'sessions', 'learn', 'store', 'mcp', 'emit', 'decision', 'rules', 'a2a', 'shield', 'redaction', 'git', 'filesentry'],
   ['gate'],
   ['proxy'],
   ['mcp-proxy', 'sandbox'],

@@ -39,7 +39,7 @@ describe('listener: sessions are not stalled by another session\'s large message
     fixture = await startHttpFixture()
     const config = resolveMcpRuntime(resolveConfig({}, {env: {}}).config, 'listener').config
     runtime = buildMcpRuntime(config, {})
-    listener = await startMcpListener({listen: '127.0.0.1:0', upstream: fixture.url, config, runtime, recorder: {record: (d) => void decisions.push(d)}, log: () => undefined})
+    listener = await startMcpListener({listen: '127.0.0.1:0', upstream: fixture.url, config, runtime, recorder: {record: (d) => void decisions.push(d as McpDecision)}, log: () => undefined})
   })
   after(async () => {
     for (const c of clients) await c.close()

@@ -1,8 +1,10 @@
 /**
  * What `mcp proxy` adds around the firewall when the config asks for it (mcp.md §15.3–§15.6):
  * the live contract step (learn_lock, with the store watch so a promote applies mid-wrap), the
- * signed receipt chain (flight_recorder) and tool-call capture (`--capture-output`). All three read
- * the one `McpDecision`; this file only opens them, starts the upstream gate, and closes them.
+ * signed receipt chain (flight_recorder) and tool-call capture (`--capture-output`). The receipt
+ * and capture sinks are the proxy's (`ReceiptSink`, `openCaptureSink`), the same classes that
+ * record `pipelock run`'s requests; this file only opens them, starts the upstream gate, and
+ * closes them.
  */
 import path from 'node:path'
 import {resolveSalt} from '../capture/index.js'
@@ -11,13 +13,12 @@ import {configHash, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {FileFindingReceipt} from '../filesentry/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
-import type {McpContractGate, McpRecorder} from '../mcp/index.js'
-import {airlockEvidenceOf, emitAirlockReceipt, openRecorder, type AirlockChange} from '../proxy/index.js'
+import type {DecisionSink} from '../decision/index.js'
+import type {McpContractGate} from '../mcp/index.js'
+import {airlockEvidenceOf, openCaptureSink, openRecorder, ReceiptSink, type AirlockChange, type CaptureSink} from '../proxy/index.js'
 import {classifyMcp} from '../recorder/index.js'
 import type {Scanner} from '../scanner/index.js'
-import {McpCaptureSink} from './capture-sink.js'
 import {mcpContractGate} from './contract-gate.js'
-import {McpReceiptSink} from './receipt-sink.js'
 
 export interface McpEvidenceOptions {
   readonly config: PipelockConfig
@@ -37,7 +38,7 @@ export interface McpEvidenceOptions {
 
 export interface McpEvidence {
   readonly contract: McpContractGate | null
-  readonly recorders: readonly McpRecorder[]
+  readonly recorders: readonly DecisionSink[]
   /** Writes a file sentry finding's receipt (absent without signed receipts). */
   readonly fileFinding?: (f: FileFindingReceipt) => void
   /** Signs an airlock tier change of a session, as `pipelock run` does (absent without signed receipts). */
@@ -80,7 +81,7 @@ export async function openMcpEvidence(o: McpEvidenceOptions): Promise<McpEvidenc
     await watch.ready
   }
 
-  const recorders: McpRecorder[] = []
+  const recorders: DecisionSink[] = []
   let fileFinding: ((f: FileFindingReceipt) => void) | undefined
   let airlock: ((c: AirlockChange) => void) | undefined
   const rec = await openRecorder(c, hash, {evidenceKeyId: (hex) => runtime?.rosterKeyId(hex, 'receipt-signing')})
@@ -88,11 +89,9 @@ export async function openMcpEvidence(o: McpEvidenceOptions): Promise<McpEvidenc
     if (rec.chains === undefined) o.log(`pipelock: flight recorder: ${c.flight_recorder.dir} (MCP writes receipts only with flight_recorder.signing_key_path; nothing is recorded)`)
     else {
       o.log(`pipelock: flight recorder: ${c.flight_recorder.dir} (signed receipts, key ${rec.chains.publicKeyHex.slice(0, 16)}…)`)
-      recorders.push(new McpReceiptSink({chains: rec.chains, agent: o.agent, onError: (m) => o.log(`pipelock: ${m}`)}))
-      const chains = rec.chains
-      airlock = (ch) => {
-        if (!emitAirlockReceipt(chains, airlockEvidenceOf(ch))) o.log(`pipelock: receipt emission failed: ${chains.emitter.lastError ?? 'unknown error'}`)
-      }
+      const receipts = new ReceiptSink(rec.chains, {escrow: c.flight_recorder.raw_escrow, toolCallAgent: o.agent, onError: (m) => o.log(`pipelock: ${m}`)})
+      recorders.push(receipts)
+      airlock = (ch) => receipts.recordAirlock(airlockEvidenceOf(ch))
       const e = rec.chains.emitter
       fileFinding = (f) => {
         const before = e.failures
@@ -104,17 +103,15 @@ export async function openMcpEvidence(o: McpEvidenceOptions): Promise<McpEvidenc
       }
     }
   }
-  let capture: McpCaptureSink | undefined
+  let capture: CaptureSink | undefined
   if (o.captureDir !== undefined) {
     if (o.captureDir === '' || !path.isAbsolute(o.captureDir)) throw new PipelockError('USAGE', `capture directory must be an absolute path, got ${JSON.stringify(o.captureDir)}`)
     const raw = o.captureRaw === true
-    capture = new McpCaptureSink({
-      dir: o.captureDir, clock: systemClock, configHash: hash, build: o.build, agent: o.agent, server: o.server, invocation: INVOCATION, raw,
+    const fixed = {hash, scanner: o.scanner}
+    capture = openCaptureSink({
+      dir: o.captureDir, clock: systemClock, snapshot: () => fixed, build: o.build, raw,
       salt: raw ? undefined : resolveSalt(c.learn.privacy.salt_source, o.env),
-      dlpHit: (text) => {
-        const r = o.scanner.scanTextForDlp(text)
-        return r.matches.length > 0 || r.warnings.length > 0
-      },
+      toolCalls: {agent: o.agent, server: o.server, invocation: INVOCATION},
     })
     recorders.push(capture)
     o.log(`pipelock: capture: ${capture.description}`)

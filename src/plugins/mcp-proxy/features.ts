@@ -61,6 +61,11 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'mediation_envelope',
   // containment.md §3: the stdio child's file writes, sandboxed or not (wrap-sentry.ts).
   'file_sentry',
+  // operations.md §3: the run's emitters, tapping the same audit sink, fed the tool-call
+  // Decisions (mcp-proxy/emission.ts); the local log stays off (Q25).
+  'emit.webhook',
+  'emit.syslog',
+  'emit.otlp',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */

@@ -1,86 +1,18 @@
 /**
- * The record step of `mcp proxy` today: every decision becomes its stderr log lines (Appendix A)
- * and counts in a metrics registry. `mcp proxy` never exports the registry (quirk Q25 kept);
- * the shared gate's sinks (receipts, capture, audit) will plug in here as further recorders.
+ * The stderr lines of an MCP Decision (Appendix A): the wrap's own log, a sink of the one fan-out
+ * beside metrics, the audit log and its emitters, receipts and capture (which are the proxy's
+ * sinks, shared by both subjects). A URL request has no stderr line of its own here.
  */
-import type {McpDecision, McpRecorder} from '../mcp/index.js'
+import {isToolCall, type Decision, type DecisionSink} from '../decision/index.js'
 
-export class StderrRecorder implements McpRecorder {
+export class StderrRecorder implements DecisionSink {
   constructor(private readonly write: (line: string) => void) {}
-  record(d: McpDecision): void {
+  record(d: Decision): void {
+    if (!isToolCall(d)) return
     for (const n of d.notes) this.write(n.startsWith('  ') ? n : `pipelock: ${n}`)
     if (d.dlpWarnings.length > 0) {
       const at = d.transport === 'mcp_stdio' ? `${d.direction === 'request' ? 'input ' : ''}line ${d.line}: ` : ''
       this.write(`pipelock: ${at}DLP warning (${d.dlpWarnings.join(', ')})`)
-    }
-  }
-}
-
-/**
- * Message counters by direction/verdict, findings by layer, and the §15.7 facts (chain matches,
- * budgets, cross-request findings, adaptive upgrades). Every label comes from a closed vocabulary
- * (directions, verdicts, gate layers, budget names, level labels) or from configuration (chain
- * pattern names): never from a tool name, key or message.
- */
-export class McpMetrics implements McpRecorder {
-  private readonly counts = new Map<string, number>()
-  record(d: McpDecision): void {
-    this.bump(`mcp_messages_total{direction="${d.direction}",verdict="${d.verdict}"}`)
-    if (d.verdict !== 'allow') this.bump(`mcp_findings_total{layer="${d.layer}",verdict="${d.verdict}"}`)
-    for (const f of d.facts ?? []) {
-      if (f.kind === 'chain_detection') this.bump(`chain_detections_total{action="${f.action}",pattern="${label(f.name)}",severity="${f.severity ?? ''}"}`)
-      else if (f.kind === 'adaptive_upgrade') this.bump(`mcp_adaptive_upgrades_total{from_action="${f.name.split('->')[0]}",level="${f.severity ?? ''}",to_action="${f.action}"}`)
-      else if (f.kind === 'tool_redirect') this.bump(`mcp_tool_redirects_total{result="${f.action === 'redirect' ? 'redirected' : 'blocked'}"}`)
-      else if (f.kind === 'denial_of_wallet') this.bump(`mcp_budget_findings_total{action="${f.action}",budget="${f.name}"}`)
-      else this.bump(`mcp_cross_request_findings_total{action="${f.action}",kind="${f.kind}"}`)
-    }
-  }
-
-  /** Prometheus text (`pipelock_` prefix), families sorted; for a registry that renders it (`pipelock run`). */
-  render(out: string[]): void {
-    const families = new Map<string, string[]>()
-    for (const [k, v] of this.snapshot()) {
-      const name = k.slice(0, k.indexOf('{'))
-      if (!families.has(name)) families.set(name, [])
-      families.get(name)!.push(`pipelock_${k} ${v}`)
-    }
-    for (const [name, lines] of families) {
-      out.push(`# HELP pipelock_${name} ${HELP[name] ?? 'MCP firewall counter.'}`, `# TYPE pipelock_${name} counter`, ...lines)
-    }
-  }
-  private bump(k: string): void {
-    this.counts.set(k, (this.counts.get(k) ?? 0) + 1)
-  }
-  snapshot(): ReadonlyMap<string, number> {
-    return new Map([...this.counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-  }
-}
-
-const HELP: Record<string, string> = {
-  mcp_messages_total: 'MCP messages by direction and verdict.',
-  mcp_findings_total: 'MCP messages warned or blocked, by deciding layer.',
-  mcp_tool_redirects_total: 'MCP tool calls sent to a redirect profile, by result.',
-  chain_detections_total: 'MCP tool-call chain pattern matches.',
-  mcp_adaptive_upgrades_total: 'MCP actions upgraded by the session escalation level.',
-  mcp_budget_findings_total: 'MCP denial-of-wallet budget findings.',
-  mcp_cross_request_findings_total: 'MCP cross-request detection findings.',
-}
-
-/** A configured name as a label value (quotes and backslashes escaped). */
-function label(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-}
-
-/** Fans one decision out to every recorder; a failing recorder never affects the message. */
-export class RecorderFanout implements McpRecorder {
-  constructor(private readonly recorders: readonly McpRecorder[]) {}
-  record(d: McpDecision): void {
-    for (const r of this.recorders) {
-      try {
-        r.record(d)
-      } catch {
-        // A sink bug must not break the message path.
-      }
     }
   }
 }

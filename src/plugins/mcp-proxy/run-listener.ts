@@ -12,15 +12,12 @@ import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import type {McpRecorder} from '../mcp/index.js'
-import type {HostedListener, RunAttachment, RunHost} from '../proxy/index.js'
-import {McpAuditSink} from './audit-sink.js'
-import {McpCaptureSink} from './capture-sink.js'
+import {DecisionFanout, type DecisionSink} from '../decision/index.js'
+import {openCaptureSink, type CaptureSink, type HostedListener, type RunAttachment, type RunHost} from '../proxy/index.js'
 import {mcpContractGate, serverIdentity} from './contract-gate.js'
 import {notAppliedToMcp} from './features.js'
 import {startMcpListener} from './http-listener.js'
-import {McpReceiptSink} from './receipt-sink.js'
-import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
+import {StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
 import {mcpRuntimeWith} from './run-runtime.js'
 import type {McpRuntime} from './runtime.js'
@@ -85,34 +82,27 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
     return last.view
   }
 
-  // The run's audit log (read per event: a reload may replace it) and /metrics read each McpDecision.
-  const metrics = new McpMetrics()
-  server.metrics.addRenderer((out) => metrics.render(out))
-  const audit = new McpAuditSink({
-    event: (level, event, message, fields) => server.audit.event(level, event, message, fields),
-    blocked: (fields) => server.audit.blocked(fields),
-  })
-  const recorders: McpRecorder[] = [new StderrRecorder(host.stderr), metrics, audit]
-  if (host.chains !== undefined) {
-    recorders.push(new McpReceiptSink({chains: host.chains, agent: AGENT, onError: (m) => host.stderr(`pipelock: ${m}`)}))
-  }
-  let capture: McpCaptureSink | undefined
+  // One fan-out: the tool-call Decisions go to the run's own sinks — the same instances as its
+  // HTTP requests (`server.sink`: audit log and so its emitters, /metrics, the receipt chains) —
+  // plus the wrap's stderr lines and a capture sink of the same class told the MCP agent and
+  // server (the run's capture sink does not know which MCP server a call went to).
+  const sinks: DecisionSink[] = [new StderrRecorder(host.stderr), server.sink]
+  let capture: CaptureSink | undefined
   if (host.captureDir !== undefined) {
-    capture = new McpCaptureSink({
-      dir: host.captureDir, clock: systemClock, configHash: first.hash, build: host.build, agent: AGENT, server: identity, invocation: 1, raw: host.captureRaw,
+    capture = openCaptureSink({
+      dir: host.captureDir, clock: systemClock, build: host.build, raw: host.captureRaw,
+      // The hash the listener started with, the scanner of the current snapshot.
+      snapshot: () => ({hash: first.hash, scanner: current().runtime.deps.scanner}),
       salt: host.captureRaw ? undefined : resolveSalt(first.config.learn.privacy.salt_source, host.env),
-      dlpHit: (text) => {
-        const r = current().runtime.deps.scanner.scanTextForDlp(text)
-        return r.matches.length > 0 || r.warnings.length > 0
-      },
+      toolCalls: {agent: AGENT, server: identity, invocation: 1},
     })
-    recorders.push(capture)
+    sinks.push(capture)
   }
 
   const view = current()
   let listener
   try {
-    listener = await startMcpListener({listen: o.listen, upstream: o.upstream, config: view.config, runtime: view.runtime, current, recorder: new RecorderFanout(recorders), log: host.stderr})
+    listener = await startMcpListener({listen: o.listen, upstream: o.upstream, config: view.config, runtime: view.runtime, current, recorder: new DecisionFanout(sinks), log: host.stderr})
   } catch (err) {
     capture?.close()
     throw new PipelockError('LISTEN_FAILED', `MCP listener bind ${o.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)

@@ -8,19 +8,21 @@
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
-import {canaryEnvEntries, DEFAULT_PROFILE, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
+import {canaryEnvEntries, DEFAULT_PROFILE, enabledFeatures, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented} from './features.js'
-import {loadFeature} from '../proxy/index.js'
+import {loadFeature, ToolCallMetrics} from '../proxy/index.js'
 import {LineTooLongError, readLines} from './line-reader.js'
-import {McpMetrics, RecorderFanout, StderrRecorder} from './recorder.js'
+import {DecisionFanout} from '../decision/index.js'
+import {StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
 import {bannerModes, buildMcpRuntime} from './runtime.js'
 import {runStdioWrap} from './stdio-wrap.js'
 import {runWsBridge} from './ws-bridge-load.js'
 import {parseHeaderFlags} from './headers.js'
+import type {McpEmission} from './emission.js'
 import type {McpEvidence} from './evidence.js'
 import type {MetricsListener} from '../filesentry/index.js'
 import {startWrapSentry, type WrapSentry} from './wrap-sentry.js'
@@ -129,22 +131,30 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
     ? null
     : await (await loadFeature('kill_switch.api_listen (session admin API)', () => import('./admin-api.js'))).startMcpAdminApi(resolved.config, base.sessions, o.processEnv, o.stderr)
   // --metrics-listen (filesentry/metrics-listener.ts): the MCP counters and, once armed, the file sentry's.
-  const metrics = new McpMetrics()
+  const metrics = new ToolCallMetrics()
   const families: Array<() => readonly string[]> = [() => {
     const out: string[] = []
     metrics.render(out)
     return out
   }]
   let scrape: MetricsListener | null = null
+  let emission: McpEmission | null = null
   try {
     scrape = o.metricsListen === undefined
       ? null
       : await (await loadFeature('--metrics-listen', () => import('../filesentry/index.js'))).startMetricsListener(o.metricsListen, () => families.flatMap((f) => f()))
     if (scrape !== null) o.stderr(`pipelock: metrics listening on ${scrape.address}`)
     const runtime = {...base, deps: {...base.deps, contract: evidence.contract}}
-    const recorder = new RecorderFanout([new StderrRecorder(o.stderr), metrics, ...evidence.recorders])
+    // emit.webhook / emit.syslog / emit.otlp: the run's emitters on the run's audit sink (emission.ts).
+    emission = await openEmission(o, resolved.config, (render) => void families.push(() => {
+      const out: string[] = []
+      render(out)
+      return out
+    }))
+    const recorder = new DecisionFanout([new StderrRecorder(o.stderr), metrics, ...evidence.recorders, ...(emission !== null ? [emission.sink] : [])])
     return await runTransport(o, resolved.config, runtime, recorder, ws, evidence.fileFinding, (f) => void families.push(f))
   } finally {
+    await emission?.close() // queued events are sent (≤ 10 s each), then the sinks close
     await scrape?.close()
     await admin?.close()
     base.close()
@@ -172,6 +182,13 @@ export function agentConfig(c: PipelockConfig, agent: string, log: (line: string
   return {...mergeProfile(c, profile), agents: c.agents}
 }
 
+/** The event emitters the config names (emission.ts), loaded only then; null without a sink. */
+async function openEmission(o: McpProxyOptions, c: PipelockConfig, addMetrics: (render: (out: string[]) => void) => void): Promise<McpEmission | null> {
+  if (!enabledFeatures(c).some((f) => f.startsWith('emit.'))) return null
+  const {openMcpEmission} = await loadFeature('emit (webhook, syslog, otlp)', () => import('./emission.js'))
+  return openMcpEmission(c, {version: o.build?.version ?? '', stderr: o.stderr, addMetrics})
+}
+
 /** No learn_lock, flight_recorder or capture: nothing to open, nothing loaded. */
 const NO_EVIDENCE: McpEvidence = {contract: null, recorders: [], close: async () => undefined}
 
@@ -188,7 +205,7 @@ async function openEvidence(o: McpProxyOptions, c: PipelockConfig, scanner: Scan
   })
 }
 
-async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, ws: boolean, fileFinding?: (f: FileFindingReceipt) => void, addMetrics: (f: () => readonly string[]) => void = () => undefined): Promise<number> {
+async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: DecisionFanout, ws: boolean, fileFinding?: (f: FileFindingReceipt) => void, addMetrics: (f: () => readonly string[]) => void = () => undefined): Promise<number> {
   const resolved = {config}
   const modes = bannerModes(runtime.settings)
 
@@ -260,7 +277,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
  * transport scanned here; the server itself runs in the sandbox (src/plugins/sandbox), and its
  * own HTTP(S) egress reaches an embedded forward proxy through the sandbox bridge.
  */
-async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: RecorderFanout, modes: string, sentry: WrapSentry): Promise<number> {
+async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, runtime: ReturnType<typeof buildMcpRuntime>, recorder: DecisionFanout, modes: string, sentry: WrapSentry): Promise<number> {
   // Imported by URL, so the wrap's bundle (scripts/bundle-run.mjs) leaves it out: the sandbox
   // embeds pipelock run's forward proxy, whose modules must not join the wrap's start-up chunks
   // (issue 12). `import.meta.url` is this source file's URL in dist/src, bundled or not.

@@ -1,8 +1,10 @@
 /**
  * JSON audit log (§19): one JSON object per line with `level`, `time` (RFC 3339), `component`,
  * `event`, `message` and the event's fields. Strings are sanitised (control characters and ANSI
- * escapes removed). It is a DecisionSink for `allowed`/`blocked`/`anomaly`; other events
- * (startup, kill switch, tunnels, reload) are written directly.
+ * escapes removed). It is the audit sink of the one fan-out, for both subjects of a Decision
+ * (URL requests: `allowed`/`blocked`/`anomaly`/…; tool calls: mcp.md §15.7, below); other events
+ * (startup, kill switch, tunnels, reload) are written directly. Its tap feeds the event emitters
+ * (operations.md §3), so they read every Decision the log reads, MCP ones included.
  *
  * Lines are written in batches: every line of one event-loop turn goes out in one write at the
  * end of the turn (`setImmediate`), or at once when 256 are pending. On stdout (a pipe or a
@@ -10,8 +12,8 @@
  * which under load was the larger half of the log's cost. `flush()` writes what is pending;
  * the proxy calls it on shutdown, after its last line.
  */
+import {isToolCall, type Decision, type DecisionSink, type RequestDecision, type ToolCallDecision} from '../decision/index.js'
 import {ALLOWED_GATED} from '../emit/index.js'
-import type {Decision, DecisionSink} from './decision.js'
 
 export interface AuditWriter {
   write(line: string): void
@@ -118,11 +120,6 @@ export class AuditLog implements DecisionSink {
     this.write(level, event, message, fields, true)
   }
 
-  /** A `blocked` event of another transport (MCP listener): include_blocked silences only the local log (§3.1). */
-  blocked(fields: Record<string, unknown>): void {
-    this.write('warn', 'blocked', 'request blocked', fields, this.opts.includeBlocked)
-  }
-
   /** `local: false` hands the event to the emitter only (a `blocked` event with include_blocked off). */
   private write(level: 'info' | 'warn' | 'error', event: string, message: string, fields: Record<string, unknown>, local: boolean): void {
     const tap = this.tap !== null && !(ALLOWED_GATED.has(event) && !this.opts.includeAllowed) ? this.tap : null
@@ -145,6 +142,11 @@ export class AuditLog implements DecisionSink {
   }
 
   record(d: Decision): void {
+    if (isToolCall(d)) this.toolCall(d)
+    else this.request(d)
+  }
+
+  private request(d: RequestDecision): void {
     // The common case under load: an allowed request with nothing to log (checked before any field is built).
     if (d.verdict === 'allow' && !this.opts.includeAllowed && d.warnings.length === 0 && d.exception === undefined) return
     const targetKey = d.transport === 'connect' ? 'target' : 'url'
@@ -188,4 +190,65 @@ export class AuditLog implements DecisionSink {
       ...(d.class === 'infrastructure_error' && d.detail.includes('no such host') ? {display_label: 'dns_no_such_host'} : {}),
     }, this.opts.includeBlocked)
   }
+
+  /**
+   * A tool call's audit events (mcp.md §15.7). Fields never carry argument values or matched
+   * text: names, layers and reasons only.
+   * * every block → `blocked` with `scanner` = the deciding layer ([ext] recommended by §15.7: the
+   *   reference emits it only for DoW, frozen tool, media, provenance and CEE), `method` `MCP`
+   *   (`CEE` for cross-request blocks), `resource` = tool name / `tools/list` / `response:<id>` /
+   *   `mcp-input`;
+   * * a DoW or CEE finding that did not block → `anomaly`;
+   * * a chain match → `chain_detection` `{pattern, pattern_severity, severity, action, tool, session}`;
+   * * an action upgraded by the session level → `adaptive_upgrade`;
+   * * a DLP warn-pattern hit → `dlp_warn`;
+   * * a redirect handler run (mcp.md §8.5) → `tool_redirect` `{tool_name, args_digest,
+   *   redirect_profile, redirect_reason, policy_rule, result, latency_ms}`.
+   */
+  private toolCall(d: ToolCallDecision): void {
+    const common = {resource: toolCallResource(d), transport: d.transport, ...(d.session !== undefined ? {session: d.session} : {})}
+    for (const f of d.facts ?? []) {
+      switch (f.kind) {
+        case 'chain_detection':
+          this.event(f.action === 'block' ? 'warn' : 'info', 'chain_detection', 'tool call chain pattern detected', {
+            pattern: f.name, pattern_severity: f.severity ?? '', severity: f.action === 'block' ? 'critical' : 'warn', action: f.action, tool: f.detail, session: d.session ?? '',
+          })
+          break
+        case 'adaptive_upgrade':
+          this.event('warn', 'adaptive_upgrade', 'action upgraded by session escalation level', {
+            ...common, from_action: f.name.split('->')[0], to_action: f.action, level: f.severity ?? '', surface: f.detail,
+          })
+          break
+        case 'tool_redirect':
+          // containment.md §7: one event per executed redirect handler, redirected or blocked.
+          this.event('info', 'tool_redirect', 'tool call redirected by policy', {...common, ...f.fields})
+          break
+        default:
+          // DoW / CEE findings that blocked are reported once, as the decision's `blocked` event below.
+          if (f.action !== 'block') {
+            this.event('warn', 'anomaly', 'MCP budget or cross-request finding', {
+              ...common, method: f.kind === 'denial_of_wallet' ? 'MCP' : 'CEE', scanner: f.kind, reason: f.detail, action: f.action,
+            })
+          }
+      }
+    }
+    // Audit mode: what would have blocked, as a request's would_block event.
+    if (d.verdict === 'would_block') this.event('warn', 'anomaly', 'would block (not enforced)', {...common, method: 'MCP', scanner: d.layer, reason: d.reason ?? ''})
+    // Kill-switch denials emit no audit event (mcp.md §15.1). `blocked` always reaches the
+    // emitter; include_blocked silences only the local log (operations.md §3.1).
+    if (d.verdict === 'block' && d.stage !== 'kill_switch') {
+      this.write('warn', 'blocked', 'request blocked', {
+        method: d.stage === 'cross_request' ? 'CEE' : 'MCP', ...common, scanner: d.layer, reason: d.reason ?? '', direction: d.direction,
+        ...(d.pattern !== undefined ? {pattern: d.pattern} : {}),
+      }, this.opts.includeBlocked)
+    }
+    for (const w of d.dlpWarnings) this.event('warn', 'dlp_warn', 'DLP warn-only pattern matched', {...common, method: 'MCP', pattern: w})
+  }
+}
+
+/** The `resource` of a tool call's audit event: tool name, `mcp-input`, `tools/list` or `response:<id>`. */
+function toolCallResource(d: ToolCallDecision): string {
+  if (d.direction === 'request') return d.tool !== '' ? d.tool : 'mcp-input'
+  if (d.stage === 'tool_scan') return 'tools/list'
+  return d.id === null ? 'server_response' : `response:${d.id}`
 }

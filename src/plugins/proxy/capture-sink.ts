@@ -1,7 +1,14 @@
 /**
  * Capture for learn-and-lock (runtime §21.3, learn-compile §2): every Decision of every transport
- * — clean ones included — becomes one capture record that `learn compile` reads. It is a
- * DecisionSink like the audit log and the recorder: it reads the one Decision, never re-derives.
+ * — clean ones included — becomes one capture record that `learn compile` reads. It is the
+ * capture sink of the one fan-out, like the audit log and the recorder: it reads the one
+ * Decision, never re-derives. Both subjects: a URL request is a `url`/`dlp`/`response` record; a
+ * `tools/call` (when the sink is told the MCP server, `toolCalls`) is a `tool_policy` /
+ * `mcp_tool_call` record ([ext, mcp.md §15.6.1], so `learn compile --include-mcp` can propose
+ * `mcp_tool_call` rules) whose arguments are written as a shape (`capture.argsShape`): keys kept,
+ * values HMAC'd with the salt or replaced by their type, a DLP hit anywhere → `[REDACTED]`. Tool
+ * calls go to the session directory `<agent>|mcp-<stdio|http|ws>-<n>`: discoverable as an
+ * agent's sibling (learn-compile §2.6), one per invocation.
  *
  * Non-blocking: records wait in a bounded queue (4096) and are written in one batch per event-loop
  * turn; a full queue drops the record, counted, with the `capture_drop` sentinel of §2.4.
@@ -18,18 +25,20 @@
  * same contract as the raw one unless a secret sat in a path.
  */
 import {GoUrlError, parseGoUrl} from '../canonical/index.js'
-import {cutSample, openCaptureWriter, proxySessionId, saltedHmac, type CaptureFinding, type CaptureSummary, type CaptureWriter} from '../capture/index.js'
+import {argsShape, cutSample, openCaptureWriter, proxySessionId, saltedHmac, type CaptureFinding, type CaptureSummary, type CaptureWriter} from '../capture/index.js'
 import type {Clock} from '../canonical/index.js'
-import type {Decision, DecisionSink} from './decision.js'
+import {isToolCall, type Decision, type DecisionSink, type McpTransport, type RequestDecision, type ToolCallDecision} from '../decision/index.js'
+import {classifyMcp} from '../recorder/index.js'
+import type {Scanner} from '../scanner/index.js'
 import {renderFamily} from './metrics.js'
-import type {ProxySnapshot} from './state.js'
 
 export const CAPTURE_QUEUE_MAX = 4096
 
 export interface CaptureSinkOptions {
   readonly dir: string
   readonly clock: Clock
-  readonly snapshot: () => ProxySnapshot
+  /** The config hash and the scanner in force (the run's snapshot; a wrap's fixed config). */
+  readonly snapshot: () => {readonly hash: string; readonly scanner: Scanner}
   readonly build: {readonly version: string; readonly sha: string}
   /** Write samples and query strings as sent (the banner and docs warn). */
   readonly raw: boolean
@@ -41,6 +50,17 @@ export interface CaptureSinkOptions {
    * shadow --escrow-private-key` can rescan them. Absent: no sidecars, summary-only replay.
    */
   readonly escrowPublicKey?: Uint8Array
+  /** Set where tool calls are recorded: whose calls, to which MCP server, in which invocation. */
+  readonly toolCalls?: ToolCallCapture
+}
+
+export interface ToolCallCapture {
+  /** Contract agent (mcp.md §1.2): names the session directory and every record. */
+  readonly agent: string
+  /** Server identity (§1.2), the `mcp_server` of every record. */
+  readonly server: string
+  /** Invocation number `<n>` of the session directory. */
+  readonly invocation: number
 }
 
 export interface CaptureSink extends DecisionSink {
@@ -55,14 +75,14 @@ export interface CaptureSink extends DecisionSink {
  * reference's), subsurface by the stage that decided — `intercept_url`, `dlp_header_intercept`,
  * `dlp_body_intercept`, `response_intercept`.
  */
-function captureTransport(d: Decision, surface: string): {transport: string; subsurface: string} {
+function captureTransport(d: RequestDecision, surface: string): {transport: string; subsurface: string} {
   if (d.transport !== 'intercept') return {transport: d.transport, subsurface: d.transport}
   const sub = d.stage === 'header_dlp' ? 'dlp_header_intercept' : d.stage === 'body_scan' ? 'dlp_body_intercept' : surface === 'response' ? 'response_intercept' : 'intercept_url'
   return {transport: 'connect', subsurface: sub}
 }
 
 /** The surface of the stage that decided (§2.5 `surface`). */
-function surfaceOf(d: Decision): {surface: string; transform: string} {
+function surfaceOf(d: RequestDecision): {surface: string; transform: string} {
   switch (d.stage) {
     case 'header_dlp':
       return {surface: 'dlp', transform: 'header_value'}
@@ -75,16 +95,44 @@ function surfaceOf(d: Decision): {surface: string; transform: string} {
   }
 }
 
-function effectiveAction(d: Decision): string {
+function effectiveAction(d: RequestDecision): string {
   if (d.verdict === 'block') return 'block'
   if (d.verdict === 'would_block' || d.warnings.length > 0) return 'warn'
   return 'allow'
 }
 
-function outcomeOf(d: Decision): string {
+function outcomeOf(d: RequestDecision): string {
   if (d.verdict === 'block') return 'blocked'
   if (d.verdict === 'would_block' || d.warnings.length > 0) return 'warned'
   return 'clean'
+}
+
+const SHORT: Record<McpTransport, string> = {mcp_stdio: 'stdio', mcp_http_upstream: 'http', mcp_http_listener: 'http', mcp_ws: 'ws'}
+
+/** A tool call's findings: the deciding gate's, a shadow contract's would-block, DLP warnings. */
+function toolCallFindings(d: ToolCallDecision): CaptureFinding[] | null {
+  const out: CaptureFinding[] = []
+  if (d.verdict !== 'allow') {
+    out.push({
+      kind: d.stage === 'contract' || d.stage === 'contract_upstream' ? 'contract' : d.layer,
+      // A would-block of audit mode is captured as a request's would_block is: a warning.
+      action: d.verdict === 'would_block' ? 'warn' : d.verdict,
+      ...(d.severity ? {severity: d.severity} : {}),
+      ...(d.pattern ? {pattern_name: d.pattern} : {}),
+      tool_name: d.tool,
+    })
+  } else if (d.contract !== undefined && d.contract.reason !== '') {
+    // A shadow-mode contract that would have blocked: the finding compile and review can show.
+    out.push({kind: 'contract', action: 'warn', pattern_name: d.contract.reason, tool_name: d.tool})
+  }
+  for (const w of d.dlpWarnings) out.push({kind: 'dlp', action: 'warn', pattern_name: w})
+  return out.length === 0 ? null : out
+}
+
+/** Receipt classification → capture action class (mcp.md §15.6). */
+function toolActionClass(tool: string): string {
+  const t = classifyMcp('tools/call', tool).actionType
+  return t === 'read' || t === 'write' || t === 'delegate' ? t : 'unclassified'
 }
 
 function labelOf(pattern: string): string {
@@ -114,7 +162,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   }
 
   /** The URL as capture may write it: scheme, host and path kept, secrets replaced, query internal. */
-  const captureUrl = (d: Decision, raw: string): string => {
+  const captureUrl = (d: RequestDecision, raw: string): string => {
     if (o.raw) return raw
     let u
     try {
@@ -147,7 +195,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
     return `${u.scheme}://${host}${path}${q !== undefined ? `?h=${q}` : ''}`
   }
 
-  const findings = (d: Decision): CaptureFinding[] | null => {
+  const findings = (d: RequestDecision): CaptureFinding[] | null => {
     const out: CaptureFinding[] = []
     if (d.verdict === 'block' || d.verdict === 'would_block') {
       out.push({kind: d.layer, action: d.verdict === 'block' ? 'block' : 'warn', ...(d.severity ? {severity: d.severity} : {}), ...(d.reason ? {pattern_name: d.reason} : {})})
@@ -157,6 +205,11 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   }
 
   const build = (d: Decision): void => {
+    if (isToolCall(d)) buildToolCall(d)
+    else buildRequest(d)
+  }
+
+  const buildRequest = (d: RequestDecision): void => {
     const snap = o.snapshot()
     const sid = proxySessionId(d.agent, d.clientIp)
     if (sid.reason !== undefined) sanitized.set(sid.reason, (sanitized.get(sid.reason) ?? 0) + 1)
@@ -190,6 +243,40 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
     if (writer.append({sessionId: sid.id, traceId: d.requestId, transport: tr.transport, detail, ...(payload === undefined ? {} : {payload})})) written++
   }
 
+  const buildToolCall = (d: ToolCallDecision): void => {
+    const t = o.toolCalls!
+    const found = toolCallFindings(d)
+    const appended = writer.append({
+      sessionId: `${t.agent}|mcp-${SHORT[d.transport]}-${t.invocation}`,
+      transport: d.transport,
+      detail: {
+        capture_schema_version: 1,
+        surface: 'tool_policy',
+        subsurface: 'mcp_tool_call',
+        config_hash: o.snapshot().hash,
+        build_version: o.build.version,
+        build_sha: o.build.sha,
+        agent: t.agent,
+        action_class: toolActionClass(d.tool),
+        payload_complete: false,
+        transform_kind: 'raw',
+        request: {
+          method: '',
+          url: '',
+          tool_name: d.tool,
+          tool_args_json: argsShape(d.args, {raw: o.raw, salt: o.salt, dlpHit: (text) => dlpHit(text) !== undefined}),
+          mcp_method: 'tools/call',
+          mcp_server: t.server,
+        },
+        raw_findings: found,
+        effective_findings: found,
+        effective_action: d.verdict === 'would_block' ? 'warn' : d.verdict,
+        outcome: d.verdict === 'block' ? 'blocked' : d.verdict === 'warn' || d.verdict === 'would_block' ? 'warned' : 'clean',
+      },
+    })
+    if (appended) written++
+  }
+
   const flush = (): void => {
     scheduled = false
     const batch = queue.splice(0, queue.length)
@@ -198,12 +285,19 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   }
 
   return {
-    description: `${o.dir} (${o.escrowPublicKey !== undefined ? 'dlp and response payloads escrowed in sealed sidecars; ' : ''}${o.raw ? 'RAW: samples and query strings as sent, secrets included' : o.salt !== undefined ? 'redacted; internal values HMAC-salted' : 'redacted; internal values left out (no learn.privacy.salt_source)'})`,
+    description: o.toolCalls !== undefined
+      ? `${o.dir} (MCP tool calls; ${o.raw ? 'RAW: argument values as sent, DLP hits redacted' : o.salt !== undefined ? 'argument values HMAC-salted' : 'argument values replaced by their type (no learn.privacy.salt_source)'})`
+      : `${o.dir} (${o.escrowPublicKey !== undefined ? 'dlp and response payloads escrowed in sealed sidecars; ' : ''}${o.raw ? 'RAW: samples and query strings as sent, secrets included' : o.salt !== undefined ? 'redacted; internal values HMAC-salted' : 'redacted; internal values left out (no learn.privacy.salt_source)'})`,
     record(d: Decision): void {
       if (closed) return
-      // WebSocket frame and close decisions (method `WS`) are not captured: the handshake record
-      // (method GET, http(s) URL) is what compile learns (transports §3.9).
-      if (d.method === 'WS') return
+      if (isToolCall(d)) {
+        // A tool call is captured as its final request decision (mcp.md §15.6.1).
+        if (o.toolCalls === undefined || d.direction !== 'request' || d.method !== 'tools/call') return
+      } else if (d.method === 'WS') {
+        // WebSocket frame and close decisions (method `WS`) are not captured: the handshake record
+        // (method GET, http(s) URL) is what compile learns (transports §3.9).
+        return
+      }
       if (queue.length >= CAPTURE_QUEUE_MAX) {
         writer.noteDropped()
         return

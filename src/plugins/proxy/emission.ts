@@ -1,15 +1,21 @@
 /**
- * Event emission in `pipelock run` (operations.md §3): the emitter hangs off the audit log as its
- * tap, so it reads the same events the log writes from the one Decision — it never re-derives a
- * verdict. Sinks are built at start-up (an error is fatal), rebuilt on every applied reload (an
+ * Event emission (operations.md §3) in `pipelock run` and `pipelock mcp proxy`: the emitter hangs
+ * off the audit log as its tap, so it reads the same events the log writes from the one Decision
+ * — URL requests and tool calls alike — and never re-derives a verdict. Sinks are built at start-up (an error is fatal), rebuilt on every applied reload (an
  * error keeps the old sinks and is audited), and drained on shutdown. Counters are exported on
  * /metrics.
  */
 import {systemClock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {DROP_REASONS, emitInstance, Emitter, EmitStats, openEmitSinks, RateLimitedLog} from '../emit/index.js'
+import type {AuditLog} from './audit-log.js'
 import {renderFamily} from './metrics.js'
-import type {ProxyServer} from './server.js'
+
+/** What emission hangs off: the audit log it taps and a metrics registry that renders its counters. */
+export interface EmissionHost {
+  readonly audit: AuditLog
+  readonly metrics: {addRenderer(render: (out: string[]) => void): void}
+}
 
 export interface Emission {
   /** Rebuilds the sinks for an applied config (asynchronously; failures are audited). */
@@ -18,7 +24,7 @@ export interface Emission {
   close(): Promise<void>
 }
 
-export async function startEmission(server: ProxyServer, config: PipelockConfig, o: {version: string; stderr: (line: string) => void}): Promise<Emission> {
+export async function startEmission(server: EmissionHost, config: PipelockConfig, o: {version: string; stderr: (line: string) => void}): Promise<Emission> {
   const stats = new EmitStats()
   const log = new RateLimitedLog(o.stderr, () => Date.now())
   const open = (c: PipelockConfig): ReturnType<typeof openEmitSinks> => openEmitSinks(c.emit, {version: o.version, stats, log})

@@ -188,16 +188,5 @@ export function exceptionMatches(e: Pick<ExceptionRecord, 'host' | 'path' | 'pat
   return true
 }
 
-/** One use of an exception, carried by the request's Decision (audit, receipts, metrics read it). */
-export interface ExceptionUse {
-  readonly id: string
-  /** The finding waived: the grant's pattern when it named one, else the blocking label. */
-  readonly rule: string
-  /** The scanner label and reason code that would have blocked. */
-  readonly layer: string
-  readonly reason: string
-  readonly usesLeft: number
-  readonly expiresAt: string
-  readonly grantedBy: string
-  readonly grantReason: string
-}
+/** A scoped exception's use (the Decision's evidence type, plugin `decision`). */
+export type {ExceptionUse} from '../decision/index.js'

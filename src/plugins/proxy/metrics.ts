@@ -2,7 +2,8 @@
  * Metrics (§18): a small private registry rendered in Prometheus text format, plus the `/stats`
  * JSON. It is a DecisionSink: counters come from the same Decision the audit log reads.
  */
-import type {Decision, DecisionSink} from './decision.js'
+import {isToolCall, type Decision, type DecisionSink} from '../decision/index.js'
+import {ToolCallMetrics} from './tool-call-metrics.js'
 
 type Labels = Readonly<Record<string, string>>
 
@@ -129,6 +130,8 @@ export class ProxyMetrics implements DecisionSink {
   readonly envelopeVerify = new Counter('pipelock_envelope_verify_total', 'Inbound mediation envelope verification by result (disabled, verified, missing, failed).')
   readonly wsRedirectHints = new Counter('pipelock_forward_ws_redirect_hint_total', 'CONNECT tunnels to a forward_proxy.redirect_websocket_hosts host (the /ws endpoint would scan its frames).')
   readonly addressFindings = new Counter('pipelock_address_findings_total', 'Address-protection findings by chain and verdict (lookalike, unknown, checksum).')
+  /** The counters of tool-call Decisions (MCP listener in the run). */
+  readonly toolCalls = new ToolCallMetrics()
   private readonly topDomains = new TopCounter()
   private readonly topScanners = new TopCounter()
   private readonly agents = new Map<string, {allowed: number; blocked: number; tunnels: number}>()
@@ -164,6 +167,10 @@ export class ProxyMetrics implements DecisionSink {
 
 
   record(d: Decision): void {
+    if (isToolCall(d)) {
+      this.toolCalls.record(d)
+      return
+    }
     const blocked = d.verdict === 'block'
     if (d.contract !== undefined) this.contractDecisions.inc({mode: d.contract.mode, winning_source: d.contract.winningSource, live_verdict: d.contract.liveVerdict})
     // operations.md §2.4 / §11.2: the label is the profile, never the self-declared name (bounded).
@@ -269,6 +276,7 @@ export class ProxyMetrics implements DecisionSink {
     ks.render(out)
     this.gauges.sessions?.()?.renderMetrics(out)
     for (const r of this.renderers) r(out)
+    this.toolCalls.render(out)
     const info = new Counter('pipelock_info', 'Build information.', 'gauge')
     info.set({version: this.version}, 1)
     info.render(out)

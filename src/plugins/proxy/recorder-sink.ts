@@ -3,9 +3,10 @@ import {hostname} from 'node:os'
 import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {classifyHttpMethod, EvidenceEmitter, expireRecorderFiles, type DecisionReceiptFields, FlightRecorder, proxyDecisionFields, ReceiptEmitter, type RetentionResult, scanRecorderTails} from '../recorder/index.js'
+import {EvidenceEmitter, expireRecorderFiles, FlightRecorder, ReceiptEmitter, type RetentionResult, scanRecorderTails} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
-import type {AirlockEvidence, Decision, DecisionSink, HitlEvidence, TaintEvidence} from './decision.js'
+import {isToolCall, type AirlockEvidence, type Decision, type DecisionSink} from '../decision/index.js'
+import {ReceiptSink, type ReceiptChains} from './receipt-sink.js'
 
 // The flight recorder behind `pipelock run` (runtime.md §21.1, receipts.md §8): with
 // `signing_key_path`, every decision becomes a signed ActionReceipt in one hash chain (a run
@@ -36,6 +37,8 @@ export interface RecorderDeps {
   evidenceKeyId?: (publicKeyHex: string) => string | undefined
   /** Told of every retention sweep that removed files (audit event and metric, retention-report.ts). */
   onRetention?: (r: RetentionResult) => void
+  /** Told when a tool call's receipt could not be written (the MCP listener hosted in the run). */
+  onReceiptError?: (message: string) => void
 }
 
 /** Loads a `pipelock-ed25519-private-v1` key file, refusing group/world-readable files. */
@@ -55,55 +58,8 @@ export function loadPrivateKeyFile(file: string): Ed25519KeyPair {
   }
 }
 
-/**
- * Receipt fields #23–31 of a Decision's taint evidence. An override's attribution has no field of
- * its own in the receipt: it is named in `taint_decision_reason` (`taint_trust_override by <who>:
- * <reason>`), so the signed record says who let the action through (docs/compatibility.md).
- */
-export function taintReceiptFields(t: TaintEvidence): NonNullable<DecisionReceiptFields['taint']> {
-  let reason = t.reason
-  if (t.override !== undefined && (t.override.grantedBy !== '' || t.override.reason !== '')) {
-    reason += ` by ${t.override.grantedBy === '' ? 'unknown' : t.override.grantedBy}${t.override.reason !== '' ? `: ${t.override.reason}` : ''}`
-  }
-  return {
-    sessionTaintLevel: t.level,
-    sessionContaminated: t.contaminated,
-    recentTaintSources: t.sources.map((x) => ({url: x.url, kind: x.kind, level: x.level, timestamp: formatGoTime(fromEpochNanos(BigInt(Math.round(x.atMs * 1e6))))})),
-    sessionTaskId: t.taskId,
-    sessionTaskLabel: t.taskLabel,
-    authorityKind: t.authority,
-    taintDecision: t.decision,
-    taintDecisionReason: reason,
-    taskOverrideApplied: t.taskOverrideApplied,
-  }
-}
+export {hitlReceiptFields, ReceiptSink, taintReceiptFields, type ReceiptChains} from './receipt-sink.js'
 
-/** Receipt fields #17–20 of an operator's answer to a held request (docs/ask.md). */
-export function hitlReceiptFields(h: HitlEvidence): NonNullable<DecisionReceiptFields['resolution']> {
-  return {decisionPhase: 'outcome', deferId: h.id, resolutionPolicy: `hitl:${h.outcome}`, resolutionSource: h.decidedBy === '' ? 'pipelock' : `operator:${h.decidedBy}`}
-}
-
-function receiptVerdict(d: Decision): string {
-  switch (d.verdict) {
-    case 'block':
-      return 'block'
-    case 'would_block':
-      return 'warn' // a block decision not enforced (enforce: false)
-    default:
-      return 'allow' // `error`: allowed by policy, upstream failed
-  }
-}
-
-/**
- * The signed half of an open recorder: the v1 receipt chain and the v2 `proxy_decision` chain.
- * Every transport (HTTP here, MCP in `mcp-proxy`) maps its own decision onto these two emitters,
- * so all receipts of a process are one chain machinery.
- */
-export interface ReceiptChains {
-  readonly emitter: ReceiptEmitter
-  readonly evidence: EvidenceEmitter
-  readonly publicKeyHex: string
-}
 
 export interface OpenRecorder {
   readonly recorder: FlightRecorder
@@ -247,25 +203,6 @@ async function startRetention(recorder: FlightRecorder, days: number, key: Ed255
 }
 
 /** Opens the recorder for `config.flight_recorder`, or returns undefined when it is disabled. */
-/**
- * A tier change is signed like a decision: target = the session, verdict block while quarantined
- * (`pipelock run`'s recorder sink and `mcp proxy`'s chain). False when the emission failed.
- */
-export function emitAirlockReceipt(chains: ReceiptChains, c: AirlockEvidence): boolean {
-  const e = chains.emitter
-  const before = e.failures
-  e.emit({
-    target: c.sessionKey,
-    transport: 'airlock',
-    verdict: c.to === 'none' ? 'allow' : 'block',
-    layer: 'airlock',
-    pattern: `${c.from}->${c.to} (${c.trigger})`,
-    ...(c.agent ? {agent: c.agent} : {}),
-    sessionId: c.sessionKey,
-  })
-  return e.failures === before
-}
-
 export async function openRecorderSink(config: PipelockConfig, policyHash: string, deps: RecorderDeps = {}): Promise<RecorderSink | undefined> {
   const open = await openRecorder(config, policyHash, deps)
   if (open === undefined) return undefined
@@ -276,7 +213,8 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
     return {
       description: `${fr.dir} (unsigned block decisions; set flight_recorder.signing_key_path for signed receipts)`,
       record(d: Decision): void {
-        if (d.verdict !== 'block') return
+        // Unsigned entries record HTTP blocks only; a tool call is recorded with a signing key (mcp.md §15.4).
+        if (isToolCall(d) || d.verdict !== 'block') return
         recorder.append({
           ts: formatGoTime(fromEpochNanos(clock.nowNanos())),
           type: 'decision',
@@ -301,49 +239,13 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
       close: () => open.close(),
     }
   }
-  const {emitter, evidence, publicKeyHex} = chains
+  const receipts = new ReceiptSink(chains, {escrow, ...(deps.onReceiptError !== undefined ? {onError: deps.onReceiptError} : {})})
   return {
-    description: `${fr.dir} (signed receipts, key ${publicKeyHex.slice(0, 16)}…)`,
-    configChange: (payload, actor) => evidence.emitConfigChange(payload, actor),
+    description: `${fr.dir} (signed receipts, key ${chains.publicKeyHex.slice(0, 16)}…)`,
+    configChange: (payload, actor) => chains.evidence.emitConfigChange(payload, actor),
     chains,
-    record(d: Decision): string | undefined {
-      const c = d.contract
-      const x = d.exception
-      // With a contract in force, the decision is also a v2 proxy_decision in its own chain (§7.10).
-      // A scoped exception's use is one too, contract or not (operations.md §8.3): the scanner
-      // would have blocked (live_verdict), the exception decided (winning_source names its id).
-      if (x !== undefined) {
-        evidence.emit(proxyDecisionFields({actionType: classifyHttpMethod(d.method).actionType, target: d.target, verdict: receiptVerdict(d), transport: d.transport}, {
-          liveVerdict: 'block',
-          policySources: [...(c?.policySources ?? []), `scanner:${x.layer}`, `exception:${x.id}`],
-          winningSource: d.verdict === 'block' ? (c?.winningSource ?? `scanner:${d.layer}`) : `exception:${x.id}`,
-          ruleId: x.rule,
-          activeManifestHash: c?.activeManifestHash ?? '', contractHash: c?.contractHash ?? '', selectorId: c?.selectorId ?? '', generation: c?.generation ?? 0n,
-        }))
-      } else if (c !== undefined) {
-        evidence.emit(proxyDecisionFields({actionType: classifyHttpMethod(d.method).actionType, target: d.target, verdict: receiptVerdict(d), transport: d.transport}, c))
-      }
-      return emitter.emit({
-        // transports §1.4: WebSocket receipts carry the literal method `WS` (the handshake's
-        // Decision keeps `GET`, which the contract gate and capture need).
-        method: d.transport === 'websocket' ? 'WS' : d.method,
-        target: d.target,
-        ...(escrow && d.url !== undefined ? {rawTarget: d.url} : {}),
-        transport: d.transport,
-        verdict: receiptVerdict(d),
-        ...(d.layer !== 'all' ? {layer: d.layer} : {}),
-        ...(d.severity ? {severity: d.severity} : {}),
-        ...(d.requestId ? {requestId: d.requestId} : {}),
-        ...(d.agent ? {agent: d.agent} : {}),
-        ...(d.sessionKey ? {sessionId: d.sessionKey} : {}),
-        ...(c !== undefined ? {contract: c} : {}),
-        ...(d.actionId !== undefined ? {actionId: d.actionId} : {}),
-        ...(d.redaction !== undefined ? {redaction: d.redaction} : {}),
-        ...(d.taint !== undefined ? {taint: taintReceiptFields(d.taint)} : {}),
-        ...(d.hitl !== undefined ? {resolution: hitlReceiptFields(d.hitl)} : {}),
-      })
-    },
-    recordAirlock: (c: AirlockEvidence) => void emitAirlockReceipt(chains, c),
+    record: (d) => receipts.record(d),
+    recordAirlock: (c) => receipts.recordAirlock(c),
     close: () => open.close(),
   }
 }

@@ -165,6 +165,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const recorder = await openRecorderSink(loaded.config, loaded.hash, {
     evidenceKeyId: (hex) => contracts?.rosterKeyId(hex, 'receipt-signing'),
     onRetention: (r) => retention.record(r),
+    onReceiptError: (m) => opts.stderr(`pipelock: ${m}`),
   })
   // Capture (runtime §21.3): `--capture-output` / `learn observe`, or `learn.enabled` with its capture_dir.
   const captureDir = opts.captureDir ?? (loaded.config.learn.enabled ? loaded.config.learn.capture_dir : undefined)

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import {after, test} from 'node:test'
 import {decideRequest} from '../../../src/plugins/mcp/index.js'
-import {buildMcpRuntime, McpAuditSink, McpReceiptSink, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
-import type {AirlockChange} from '../../../src/plugins/proxy/index.js'
+import {buildMcpRuntime, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
+import {AuditLog, ReceiptSink, type AirlockChange} from '../../../src/plugins/proxy/index.js'
 import {classifyMcp} from '../../../src/plugins/recorder/index.js'
 import {AWS_KEY, call, mcpConfig, Session} from './helpers.js'
 
@@ -107,12 +107,15 @@ test('audit mode: the first would-block is the Decision, a later block that is n
 
 test('the sinks record a would_block as HTTP records its own: a warn receipt and an anomaly audit event', () => {
   const d = new Session(runtime({enforce: false})).req(call(1, 'echo', {text: `key ${AWS_KEY}`}))
-  const events: Array<[string, Record<string, unknown>]> = []
-  new McpAuditSink({event: (_l, e, _m, f) => events.push([e, f ?? {}]), blocked: (f) => events.push(['blocked', f])}).record(d)
+  // The one audit sink (the run's AuditLog) as its emitter tap sees it.
+  const events: Array<[string, Readonly<Record<string, unknown>>]> = []
+  const audit = new AuditLog([], {includeAllowed: false, includeBlocked: true, now: () => new Date(0)})
+  audit.setTap({emit: (type, f) => void events.push([type, f])})
+  audit.record(d)
   assert.deepEqual(events, [['anomaly', {resource: 'echo', transport: 'mcp_stdio', method: 'MCP', scanner: 'mcp_input_scanning', reason: 'dlp_match'}]])
   const emitted: Array<Record<string, unknown>> = []
   const chains = {emitter: {failures: 0, emit: (r: Record<string, unknown>) => void emitted.push(r)}, evidence: {emit: () => undefined}, publicKeyHex: ''}
-  new McpReceiptSink({chains: chains as never, agent: ''}).record(d)
+  new ReceiptSink(chains as never, {escrow: false, toolCallAgent: ''}).record(d)
   assert.deepEqual(emitted.map((r) => [r.target, r.verdict, r.layer]), [['echo', 'warn', 'mcp_input_scanning']])
 })
 

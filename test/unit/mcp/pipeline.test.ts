@@ -3,7 +3,9 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
-import {McpMetrics, RecorderFanout, StderrRecorder} from '../../../src/plugins/mcp-proxy/index.js'
+import {StderrRecorder} from '../../../src/plugins/mcp-proxy/index.js'
+import {DecisionFanout} from '../../../src/plugins/decision/index.js'
+import {ToolCallMetrics} from '../../../src/plugins/proxy/index.js'
 import {AWS_KEY, call, runtimeFor, Session, toolsList} from './helpers.js'
 
 const ECHO = {name: 'echo', description: 'Echo the text', inputSchema: {type: 'object', properties: {text: {type: 'string'}}}}
@@ -237,8 +239,8 @@ test('client-supplied mediation envelope is stripped before forwarding (fix: eve
 
 test('record step: stderr lines and metrics read the same decision', () => {
   const lines: string[] = []
-  const metrics = new McpMetrics()
-  const rec = new RecorderFanout([new StderrRecorder((l) => lines.push(l)), metrics])
+  const metrics = new ToolCallMetrics()
+  const rec = new DecisionFanout([new StderrRecorder((l) => lines.push(l)), metrics])
   const s = new Session(runtimeFor())
   rec.record(s.req(call(1, 'bash', {command: 'rm -rf /'})))
   rec.record(s.req({jsonrpc: '2.0', id: 2, method: 'ping'}))

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
 import {test} from 'node:test'
 import {argsDigest, redirectArgv} from '../../../src/plugins/mcp-proxy/redirect.js'
-import {McpAuditSink} from '../../../src/plugins/mcp-proxy/audit-sink.js'
-import {McpMetrics} from '../../../src/plugins/mcp-proxy/recorder.js'
+import {AuditLog, ToolCallMetrics} from '../../../src/plugins/proxy/index.js'
 import type {McpDecision} from '../../../src/plugins/mcp/index.js'
 
 test('/proc/self/exe runs this CLI (node + entry script); other argv are kept', () => {
@@ -25,10 +24,13 @@ test('a tool_redirect fact is one audit event with its fields and one counter sa
     direction: 'request', transport: 'mcp_stdio', line: 1, id: '1', method: 'tools/call', tool: 'bash', verdict: 'redirect', stage: 'tool_policy', layer: 'mcp_tool_policy',
     reason: null, findings: ['policy:rule'], dlpWarnings: [], forward: null, answer: '{}', notes: [], facts: [{kind: 'tool_redirect', action: 'redirect', name: 'p', detail: 'bash', fields}],
   } as McpDecision
-  const events: Array<[string, Record<string, unknown> | undefined]> = []
-  new McpAuditSink({event: (_l, e, _m, f) => void events.push([e, f]), blocked: () => assert.fail('a redirect is not a block')}).record(d)
+  // The audit sink (the run's AuditLog) as the emitter sees it: its tap gets each event's type and fields.
+  const events: Array<[string, Readonly<Record<string, unknown>>]> = []
+  const audit = new AuditLog([], {includeAllowed: false, includeBlocked: true, now: () => new Date(0)})
+  audit.setTap({emit: (type, f) => void events.push([type, f])})
+  audit.record(d)
   assert.deepEqual(events, [['tool_redirect', {resource: 'bash', transport: 'mcp_stdio', ...fields}]])
-  const m = new McpMetrics()
+  const m = new ToolCallMetrics()
   m.record(d)
   assert.equal(m.snapshot().get('mcp_tool_redirects_total{result="redirected"}'), 1)
 })

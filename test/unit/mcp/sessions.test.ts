@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {after, test} from 'node:test'
 import {DowTracker, dowSettings, goSeconds, newSessionState, decideRequest, type McpContext, type McpTransport} from '../../../src/plugins/mcp/index.js'
-import {buildMcpRuntime, McpAuditSink, McpMetrics, startMcpAdminApi, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
+import {buildMcpRuntime, startMcpAdminApi, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
+import {AuditLog, ToolCallMetrics} from '../../../src/plugins/proxy/index.js'
 import {AWS_KEY, call, mcpConfig, Session} from './helpers.js'
 
 const SESSIONS = {session_profiling: {enabled: true}, adaptive_enforcement: {enabled: true}}
@@ -197,9 +198,11 @@ test('cross-request entropy budget blocks with -32005 on the all-clean path (mcp
 })
 
 test('audit sink and metrics read the decision: blocked with the layer, anomaly for a DoW warn, chain_detection, bounded labels', () => {
-  const events: Array<[string, Record<string, unknown>]> = []
-  const audit = new McpAuditSink({event: (_l, e, _m, f = {}) => void events.push([e, f]), blocked: (f) => void events.push(['blocked', f])})
-  const metrics = new McpMetrics()
+  // The audit sink (the run's AuditLog) as the emitter sees it: its tap gets each event's type and fields.
+  const events: Array<[string, Readonly<Record<string, unknown>>]> = []
+  const audit = new AuditLog([], {includeAllowed: false, includeBlocked: true, now: () => new Date(0)})
+  audit.setTap({emit: (type, f) => void events.push([type, f])})
+  const metrics = new ToolCallMetrics()
   const rt = runtime({...SESSIONS, tool_chain_detection: {enabled: true}, agents: {_default: {budget: {max_tool_calls_per_session: 1, dow_action: 'warn'}}}})
   const s = new Session(rt)
   for (const d of [s.req(call(1, 'read_file', {path: '/tmp/a'})), s.req(call(2, 'bash', {cmd: 'ls'})), s.req(call(3, 'echo', {text: AWS_KEY}))]) {

@@ -9,7 +9,7 @@
  * for anything unforeseen. The kill-switch denial is not counted here (spec), and frame-level
  * closes of an intercepted `wss://` relay (method `WS`) count under `pipelock_ws_*`.
  */
-import type {Decision, DecisionSink} from '../decision.js'
+import {isToolCall, type Decision, type DecisionSink} from '../../decision/index.js'
 import {Histogram, renderFamily} from '../metrics.js'
 
 export type InterceptOutcome = 'intercepted' | 'failed' | 'handshake_error'
@@ -89,6 +89,7 @@ export class InterceptMetrics implements DecisionSink {
   }
 
   record(d: Decision): void {
+    if (isToolCall(d)) return // interception is an HTTP transport's
     const l = interceptBlockLabel(d)
     if (l === null) return
     const m = l.side === 'request' ? this.requestBlocks : this.responseBlocks
