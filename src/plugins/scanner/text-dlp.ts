@@ -119,12 +119,16 @@ export function splitOnDelimiters(s: string): string[] {
  */
 export function* segmentsOfAtLeast(s: string, min: number): Generator<string> {
   // Delimiters are ASCII (never half of a surrogate pair): split on code units with slices.
+  // The table is read inline (a call per code unit was most of a long text's walk).
+  const length = s.length
   let start = 0
-  for (let i = 0; i <= s.length; i++) {
-    if (i < s.length && !isSegmentDelimiter(s, i)) continue
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 128 || IS_DELIM[c] === 0) continue
     if (i - start >= min) yield s.slice(start, i)
     start = i + 1
   }
+  if (length - start >= min) yield s.slice(start, length)
 }
 
 export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {

@@ -13,7 +13,8 @@ import {test} from 'node:test'
 import {wordlist as english} from '@scure/bip39/wordlists/english.js'
 import {htmlBody} from '../../../bench/body-scan.js'
 import type {BodyScanInput, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
-import {createScanner, defaultScannerSettings, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {goUnescape} from '../../../src/plugins/canonical/index.js'
+import {createNormalizer, createScanner, defaultScannerSettings, stripControlChars, stripExoticWhitespace, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
 import {createSeedPhraseDetector} from '../../../src/plugins/scanner/seed-phrase.js'
 import {scanRequestBodyOracle} from './body-scan-oracle.js'
 import {CORE_DLP_EXTRA, DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
@@ -188,4 +189,37 @@ test('the seed detector skips a window equal to the one before it and still answ
     const s = tokens.join(r() < 0.5 ? ' ' : '\n')
     assert.equal(det.detect(s), referenceDetect(english, 12, s), s)
   }
+})
+
+/** `goUnescape` as it was (the decoded bytes pushed to an array), as the oracle of the buffer form. */
+function goUnescapeArray(s: string, plusToSpace: boolean): string | null {
+  if (!s.includes('%') && !(plusToSpace && s.includes('+'))) return s
+  const hex = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57)
+  const isHex = (c: number | undefined): boolean => c !== undefined && /[0-9a-fA-F]/.test(String.fromCharCode(c))
+  const bytes: number[] = []
+  const src = Buffer.from(s, 'utf8')
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!
+    if (c === 0x25) {
+      if (i + 2 >= src.length || !isHex(src[i + 1]) || !isHex(src[i + 2])) return null
+      bytes.push(hex(src[i + 1]!) * 16 + hex(src[i + 2]!))
+      i += 2
+    } else bytes.push(c === 0x2b && plusToSpace ? 0x20 : c)
+  }
+  return Buffer.from(bytes).toString('utf8')
+}
+
+test('the text passes made faster for long bodies equal their full forms', () => {
+  const n = createNormalizer()
+  const full = (s: string): string => n.stripCombiningMarks(n.confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
+  const r = prng(99)
+  const units = ['a', 'Z', '0', ' ', '\n', '\r', '\t', '\u0000', '\u001f', '~', '%', '+', '%41', '%e2%82%ac', '%ff', '%zz', '.', '/', '=', 'é', '😀', '\u00a0', '\u0301', 'ﬁ']
+  let fast = 0
+  for (let i = 0; i < 5000; i++) {
+    const s = Array.from({length: Math.floor(r() * 40)}, () => units[Math.floor(r() * units.length)]!).join('')
+    assert.equal(n.forDlp(s), full(s), JSON.stringify(s))
+    if (/^[\x00-\x7e]*$/.test(s) && /[\x00-\x1f]/.test(s)) fast++
+    for (const plus of [true, false]) assert.equal(goUnescape(s, plus), goUnescapeArray(s, plus), JSON.stringify(s))
+  }
+  assert.ok(fast > 100, `ASCII texts with controls: ${fast}`)
 })
