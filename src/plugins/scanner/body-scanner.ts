@@ -8,7 +8,7 @@ import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {decodeHtmlReferences, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
-import {junctionPairsToScan} from './joined-text-screen.js'
+import {failsEveryWholeDecoding, junctionPairsToScan} from './joined-text-screen.js'
 import {junctionWindow, splitSecretFindings} from './split-secret.js'
 import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from './multipart.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
@@ -128,8 +128,12 @@ function distinctTexts(xs: readonly string[]): string[] {
  */
 function mayFind(engine: DlpEngine, xs: readonly string[]): string[] {
   if (xs.length < 2) return [...xs]
-  const keep = junctionPairsToScan(engine, xs.map((x) => ({x, y: ''})))
-  return xs.filter((_, k) => keep[k])
+  // A text some whole-text decoder accepts (`alpha`, `1234`, `item-7`) is one the screen keeps:
+  // only the others are handed to it.
+  const screened = xs.filter(failsEveryWholeDecoding)
+  const keep = junctionPairsToScan(engine, screened.map((x) => ({x, y: ''})))
+  const proven = new Set(screened.filter((_, k) => !keep[k]))
+  return xs.filter((x) => !proven.has(x))
 }
 
 /** Text DLP over texts, findings de-duplicated (pattern, encoding, warn) across them. */
