@@ -128,21 +128,24 @@ export function pathUnescape(s: string): string | undefined {
  */
 export function goUnescape(s: string, plusToSpace: boolean): string | null {
   if (!s.includes('%') && !(plusToSpace && s.includes('+'))) return s
-  const bytes: number[] = []
   const src = Buffer.from(s, 'utf8')
+  // Decoded in place of a buffer as long as the input (an escape only shortens): an array of
+  // numbers turned into a buffer cost most of a 64 KiB request body's URL decoding.
+  const bytes = Buffer.allocUnsafe(src.length)
+  let n = 0
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!
     if (c === 0x25) {
       if (i + 2 >= src.length || !isHex(src[i + 1]!) || !isHex(src[i + 2]!)) return null
-      bytes.push(unhex(src[i + 1]!) * 16 + unhex(src[i + 2]!))
+      bytes[n++] = unhex(src[i + 1]!) * 16 + unhex(src[i + 2]!)
       i += 2
     } else if (c === 0x2b && plusToSpace) {
-      bytes.push(0x20)
+      bytes[n++] = 0x20
     } else {
-      bytes.push(c)
+      bytes[n++] = c
     }
   }
-  return Buffer.from(bytes).toString('utf8')
+  return bytes.toString('utf8', 0, n)
 }
 
 function escapePath(s: string): string {

@@ -8,6 +8,7 @@ import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {decodeHtmlReferences, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
+import {failsEveryWholeDecoding, junctionPairsToScan} from './joined-text-screen.js'
 import {junctionWindow, splitSecretFindings} from './split-secret.js'
 import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from './multipart.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
@@ -93,11 +94,46 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
   return {texts: [bodyScanText(body)], values: null, charArrays: []}
 }
 
+/** Whether some text holds a code unit at or above U+D800 (a surrogate or U+E000–U+FFFF). */
+function holdsHighUnits(xs: readonly string[]): boolean {
+  for (const x of xs) for (let i = 0; i < x.length; i++) if (x.charCodeAt(i) >= 0xd800) return true
+  return false
+}
+
 function sortedByBytes(xs: readonly string[]): string[] {
+  // Below U+D800, UTF-16 code-unit order is code-point order, which is UTF-8 byte order: the
+  // native string sort gives the same order without encoding anything (most bodies). Above it a
+  // surrogate (a code point past U+FFFF) would sort before U+E000–U+FFFF: compare the bytes.
+  if (!holdsHighUnits(xs)) return [...xs].sort()
   // Each text encoded once, not twice per comparison (n log n buffers for a large JSON body).
   const keyed = xs.map((x) => ({x, b: Buffer.from(x)}))
   keyed.sort((a, b) => Buffer.compare(a.b, b.b))
   return keyed.map((k) => k.x)
+}
+
+/**
+ * Each text once, in the order it first occurs. Text DLP and the injection scan are functions
+ * of the text alone, and findings are de-duplicated across texts: a repeat (the same key, `true`,
+ * a tag in every item of a JSON array) finds nothing its first occurrence did not.
+ */
+function distinctTexts(xs: readonly string[]): string[] {
+  return xs.length > 1 ? [...new Set(xs)] : [...xs]
+}
+
+/**
+ * The texts of `xs` that text DLP may find something in (a match or a warning), in order: the
+ * others are proven to have no finding by the joined-text screen (each text as `x + ''`, see
+ * `joined-text-screen.ts`) — one batched pass of the pattern set instead of a scan per text.
+ * Leaving them out changes neither the findings, their order, nor the warnings.
+ */
+function mayFind(engine: DlpEngine, xs: readonly string[]): string[] {
+  if (xs.length < 2) return [...xs]
+  // A text some whole-text decoder accepts (`alpha`, `1234`, `item-7`) is one the screen keeps:
+  // only the others are handed to it.
+  const screened = xs.filter(failsEveryWholeDecoding)
+  const keep = junctionPairsToScan(engine, screened.map((x) => ({x, y: ''})))
+  const proven = new Set(screened.filter((_, k) => !keep[k]))
+  return xs.filter((x) => !proven.has(x))
 }
 
 /** Text DLP over texts, findings de-duplicated (pattern, encoding, warn) across them. */
@@ -144,11 +180,11 @@ function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, parts: Body
   const extra: string[] = [...parts.charArrays]
   const runs = printableRuns(body)
   if (runs !== null && runs !== '') extra.push(runs)
-  for (const t of [...parts.texts, ...parts.charArrays]) {
+  for (const t of distinctTexts([...parts.texts, ...parts.charArrays])) {
     const d = decodeHtmlReferences(t)
     if (d !== t) extra.push(d)
   }
-  for (const t of extra) if (c.scan(t).length > 0) return
+  for (const t of distinctTexts(extra)) if (c.scan(t).length > 0) return
   const values = parts.values
   if (values === null || values.length < 2) return
   const window = junctionWindow(deps)
@@ -191,15 +227,16 @@ function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): Con
     return refuse('request body cannot be parsed')
   }
   const texts = parts.texts
-  const sorted = sortedByBytes(texts)
-  const dlpTexts = texts.length > 1 ? [...texts, sorted.join('\n')] : texts
+  const unique = distinctTexts(texts)
+  const sortedJoin = texts.length > 1 ? sortedByBytes(texts).join('\n') : null
   const found = new DlpCollector(deps.dlp)
-  for (const t of dlpTexts) found.scan(t)
+  for (const t of mayFind(deps.dlp, unique)) found.scan(t)
+  if (sortedJoin !== null) found.scan(sortedJoin)
   if (found.matches.length === 0) piecesOf(deps, found, body, parts)
   const matches = unsuppressed(found.matches, input.suppress)
   const warnings = unsuppressed(found.warnings, input.suppress)
 
-  const injTexts = texts.length > 1 ? [...texts, texts.join('\n'), sorted.join('\n')] : texts
+  const injTexts = sortedJoin !== null ? [...unique, texts.join('\n'), sortedJoin] : texts
   const injection: ResponseMatch[] = []
   const exempt = input.host !== undefined && matchesAnyDomain(input.host, deps.settings.responseScanning.exemptDomains) !== null
   for (const t of injTexts) {

@@ -1,7 +1,7 @@
 /** Compiled DLP pattern sets: the immutable core floor and the configured (merged) list. */
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN} from './catalogue.js'
 import type {DlpPatternSpec, Severity, ValidatorName} from './pattern-types.js'
-import {compileDlp, findAll, forcedCaseInsensitiveSource, globalOf, re2SourceOf, type Re2} from './regex.js'
+import {compileDlp, eachHit, forcedCaseInsensitiveSource, globalOf, re2SourceOf, type Re2} from './regex.js'
 import {mayValidateIn, runValidator} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
 
@@ -132,7 +132,9 @@ export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit
     return m === null ? null : {index: m.index, length: m[0].length}
   }
   if (!mayValidateIn(p.validator, text)) return null
-  for (const h of findAll(p.reAll ?? p.re, text)) {
+  // Hit by hit: a long text (a sorted join of numbers) holds hundreds of regex hits, and the
+  // first one that validates is the answer.
+  for (const h of eachHit(p.reAll ?? p.re, text)) {
     if (runValidator(p.validator, h.text)) return {index: h.index, length: h.length}
   }
   return null

@@ -82,6 +82,22 @@ for (let c = 0; c < 128; c++) {
   REJECTS[c] = r
 }
 
+/**
+ * Whether a printable-ASCII text holds, for each whole-text decoder (base64, hex, base32), a
+ * character that makes it fail. A text alone (`x + ''`) that does not is always kept by the
+ * screen (its whole-text decodings might find something): a caller screening single texts can
+ * keep it without building its half.
+ */
+export function failsEveryWholeDecoding(s: string): boolean {
+  let rejects = 0
+  for (let i = 0; i < s.length && rejects !== ALL_DECODERS; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 128) return false
+    rejects |= REJECTS[c]!
+  }
+  return rejects === ALL_DECODERS
+}
+
 /** What one half contributes, computed once per distinct half. */
 interface Half {
   /** Printable ASCII with no `%` or `+` (else every text holding it is scanned). */

@@ -123,6 +123,20 @@ export function isPrintableAscii(s: string): boolean {
   return true
 }
 
+/**
+ * 0 when `s` is printable ASCII (U+0020–U+007E); 1 when it is ASCII below DEL with some C0
+ * control (text with line breaks); 2 otherwise. One walk for `forDlp`'s two fast paths.
+ */
+function asciiKind(s: string): 0 | 1 | 2 {
+  let kind: 0 | 1 = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c > 0x7e) return 2
+    if (c < 0x20) kind = 1
+  }
+  return kind
+}
+
 export interface Normalizer {
   confusableToAscii(s: string): string
   stripCombiningMarks(s: string): string
@@ -217,7 +231,14 @@ export function createNormalizer(): Normalizer {
     stripCombiningMarks,
     // Printable ASCII is a fixed point of both pipelines (no controls, invisibles, exotic
     // whitespace, compatibility forms, confusables or marks): skip the Unicode passes.
-    forDlp: (s) => isPrintableAscii(s) ? s : stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC'))),
+    // ASCII with C0 controls (text with line breaks) is printable ASCII once they are stripped:
+    // the other passes leave it as it is.
+    forDlp: (s) => {
+      const kind = asciiKind(s)
+      if (kind === 0) return s
+      if (kind === 1) return stripControlChars(s)
+      return stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
+    },
     // ForMatching keeps tab, LF and CR, so plain ASCII text with line breaks is a fixed point too
     // (every invisible, confusable, mark and exotic space is non-ASCII; NFKC/NFD fix ASCII).
     forMatching: (s) =>

@@ -116,18 +116,32 @@ export function compileGlobalAsWritten(source: string): Re2 {
  * global (`g`) regex on hot paths: otherwise a global copy is compiled per call.
  */
 export function findAll(re: Re2, text: string, limit = 1000): RegexHit[] {
+  return [...eachHit(re, text, limit)]
+}
+
+/**
+ * `findAll`'s hits one at a time, found only as they are asked for: a caller that stops at the
+ * first hit it accepts (a validated DLP pattern) does not search the rest of a long text. The
+ * regex must not be used elsewhere until the iteration ends (it holds `lastIndex`); ending it
+ * early resets it, as a full run does.
+ */
+export function* eachHit(re: Re2, text: string, limit = 1000): Generator<RegexHit> {
   const g = re.global ? re : globalOf(re)
   g.lastIndex = 0
-  const out: RegexHit[] = []
-  for (;;) {
-    const m = g.exec(text)
-    if (m === null) break
-    out.push({index: m.index, length: m[0].length, text: m[0]})
-    if (m[0].length === 0) g.lastIndex = m.index + 1
-    if (out.length >= limit || g.lastIndex > text.length) break
+  try {
+    let n = 0
+    for (;;) {
+      const m = g.exec(text)
+      if (m === null) break
+      n++
+      if (m[0].length === 0) g.lastIndex = m.index + 1
+      const stop = n >= limit || g.lastIndex > text.length
+      yield {index: m.index, length: m[0].length, text: m[0]}
+      if (stop) break
+    }
+  } finally {
+    g.lastIndex = 0
   }
-  g.lastIndex = 0
-  return out
 }
 
 /** Textual rewrite used by response pass 4 (§7): `\s+` → `\s*`, `[-,;:.\s]+` → `[-,;:.\s]*`. */

@@ -208,9 +208,16 @@ export function createSeedPhraseDetector(
       for (const size of sizes) {
         // Slide only over runs of known words: an unknown token resets the run.
         let run = 0
+        // Positions in a row (ending at `end`) whose word repeats the one before it.
+        let repeats = 0
         for (let end = 0; end < idx.length; end++) {
+          repeats = end > 0 && idx[end] === idx[end - 1] ? repeats + 1 : 0
           run = idx[end]! >= 0 ? run + 1 : 0
           if (run < size) continue
+          // The same words as the window ending one token earlier, already checked (and not a
+          // phrase): a run of one repeated word (a sorted join of JSON values: `alpha` × 500)
+          // was a checksum per token.
+          if (run > size && repeats >= size) continue
           const window = idx.slice(end - size + 1, end + 1)
           if (!verifyChecksum || bip39ChecksumValid(window)) return true
         }

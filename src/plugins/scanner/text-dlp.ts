@@ -32,19 +32,27 @@ function isUnicodeSpace(cp: number): boolean {
   )
 }
 
+/** `isUnicodeSpace` of every code unit below 256, as a table (the per-unit test chain was most of the strip's time). */
+const LATIN1_SPACE = new Uint8Array(256)
+for (let c = 0; c < 256; c++) LATIN1_SPACE[c] = isUnicodeSpace(c) ? 1 : 0
+
 export function stripUnicodeWhitespace(s: string): string {
+  const length = s.length
   let first = 0
-  while (first < s.length && !isUnicodeSpace(s.charCodeAt(first))) first++
-  if (first === s.length) return s
+  for (; first < length; first++) {
+    const c = s.charCodeAt(first)
+    if (c < 256 ? LATIN1_SPACE[c] === 1 : isUnicodeSpace(c)) break
+  }
+  if (first === length) return s
   // One-byte text (every code unit below 256, as nearly all is): the kept units are copied into
   // one buffer and read back as one flat string. Appending slices made two small strings per
   // word (prose, joined values) and a copy when the result was flattened.
-  const buf = Buffer.allocUnsafe(s.length)
+  const buf = Buffer.allocUnsafe(length)
   let n = 0
-  for (let i = 0; i < s.length; i++) {
+  for (let i = 0; i < length; i++) {
     const c = s.charCodeAt(i)
     if (c > 0xff) return stripBySlices(s)
-    if (!isUnicodeSpace(c)) buf[n++] = c
+    if (LATIN1_SPACE[c] === 0) buf[n++] = c
   }
   return buf.toString('latin1', 0, n)
 }
@@ -111,12 +119,16 @@ export function splitOnDelimiters(s: string): string[] {
  */
 export function* segmentsOfAtLeast(s: string, min: number): Generator<string> {
   // Delimiters are ASCII (never half of a surrogate pair): split on code units with slices.
+  // The table is read inline (a call per code unit was most of a long text's walk).
+  const length = s.length
   let start = 0
-  for (let i = 0; i <= s.length; i++) {
-    if (i < s.length && !isSegmentDelimiter(s, i)) continue
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 128 || IS_DELIM[c] === 0) continue
     if (i - start >= min) yield s.slice(start, i)
     start = i + 1
   }
+  if (length - start >= min) yield s.slice(start, length)
 }
 
 export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
