@@ -53,12 +53,12 @@ const ZERO_WIDTH_RUNS = new RegExp(`[\\0-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${
 const EXOTIC_WS_RUNS = new RegExp(`[${EXOTIC_WS_CLASS}]+`, 'gu')
 const EXOTIC_WS_ONE = new RegExp(`[${EXOTIC_WS_CLASS}]`, 'gu')
 
-/** One space per code point of a matched run (an astral invisible is two code units, one space). */
-function spacePerCodePoint(run: string): string {
-  let n = run.length
-  for (let i = 0; i < run.length; i++) if ((run.charCodeAt(i) & 0xfc00) === 0xdc00) n--
-  return ' '.repeat(n)
-}
+/**
+ * One code point of the zero-width class: with the `u` flag an astral invisible is one match, so
+ * a constant ' ' gives one space per code point — what a callback counting each run's code
+ * points gave, without a call per run (issue 36: a binary body's text runs are full of controls).
+ */
+const ZERO_WIDTH_ONE = new RegExp(`[\\0-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${INVISIBLE_CLASS}]`, 'gu')
 
 export function stripControlChars(s: string): string {
   return s.replace(CONTROL_RUNS, '')
@@ -80,7 +80,7 @@ function isPlainAsciiText(s: string): boolean {
 export function replaceInvisibleWithSpace(s: string): string {
   // Nothing to replace in plain ASCII text: return the same string (callers compare by identity).
   if (isPlainAsciiText(s)) return s
-  const r = s.replace(ZERO_WIDTH_RUNS, spacePerCodePoint)
+  const r = s.replace(ZERO_WIDTH_ONE, ' ')
   // `replace` returns an equal new string when nothing matched; callers compare by identity.
   return r === s ? s : r
 }
