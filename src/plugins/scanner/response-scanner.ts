@@ -204,12 +204,29 @@ class VariantSetOnFirstRead implements VariantSet {
   }
 }
 
+/** A `PairSet` whose RE2::Set is compiled when first read. */
+class PairSetOnFirstRead implements PairSet {
+  private compiled: Re2Set | null | undefined
+
+  constructor(
+    private readonly sources: readonly string[],
+    readonly entries: ReadonlyArray<readonly [Variant, number]>,
+  ) {}
+
+  get set(): Re2Set | null {
+    if (this.compiled === undefined) this.compiled = compileSet(this.sources)
+    return this.compiled
+  }
+}
+
 function patternSet(patterns: CompiledResponsePattern[]): ResponsePatternSet {
   // The `re` and `optWs` sets are read only where the pair set is missing or cannot decide (the
   // reference path, a DFA out of memory): compiled on first read, they cost a wrap nothing (bench: mcp).
-  const sets = {re: variantSet(patterns, 're', true), optWs: variantSet(patterns, 'optWs', true), fold: variantSet(patterns, 'fold')}
+  // The pair and fold sets too: the joint sets (`JointSets`) answer for both lists, and a list's
+  // own sets are read only where a joint set is missing or cannot decide (issue 36).
+  const sets = {re: variantSet(patterns, 're', true), optWs: variantSet(patterns, 'optWs', true), fold: variantSet(patterns, 'fold', true)}
   const both = (['re', 'optWs'] as const).flatMap((w) => sets[w].patternIndex.map((i) => [w, i] as const))
-  return {patterns, sets, pair: {set: compileSet(both.map(([w, i]) => patterns[i]!.sources[w]!)), entries: both}}
+  return {patterns, sets, pair: new PairSetOnFirstRead(both.map(([w, i]) => patterns[i]!.sources[w]!), both)}
 }
 
 /** Indices of the patterns that can match `text` with this variant; null = try them all. */
@@ -218,9 +235,10 @@ function candidatePatterns(t: ScanTexts, set: ResponsePatternSet, which: Variant
     const both = t.pairHits(set, text)
     if (both !== null) return ofVariant(both, which)
   }
+  const joint = which === 'fold' ? t.foldHits(set, text) : null
+  if (joint !== null) return joint
   const vs = set.sets[which]
-  if (vs.set === null) return null
-  return (which === 'fold' ? t.foldHits(set, text) : null) ?? variantHits(vs, t.sc.encoder.encode(text))
+  return vs.set === null ? null : variantHits(vs, t.sc.encoder.encode(text))
 }
 
 /** `candidatePatterns` for one of the content's pass texts, read from its UTF-8 bytes (the same sets on the same bytes). */
@@ -229,9 +247,10 @@ function passCandidates(t: ScanTexts, set: ResponsePatternSet, which: Variant, p
     const both = t.passPairHits(set, pass)
     if (both !== null) return ofVariant(both, which)
   }
+  const joint = which === 'fold' ? t.passFoldHits(set, pass) : null
+  if (joint !== null) return joint
   const vs = set.sets[which]
-  if (vs.set === null) return null
-  return (which === 'fold' ? t.passFoldHits(set, pass) : null) ?? variantHits(vs, t.bytesOf(pass))
+  return vs.set === null ? null : variantHits(vs, t.bytesOf(pass))
 }
 
 /** Entry k of a joint set is pattern `[k][2]`'s variant `[k][1]` of list `[k][0]` (0: core, 1: configured). */
@@ -430,11 +449,17 @@ export class ScanTexts {
 
   /** The `re` and `optWs` candidates of `text` from one pair-set pass; null when there is no pair set (reference path) or RE2 could not decide. */
   pairHits(set: ResponsePatternSet, text: string): ReadonlyArray<readonly [Variant, number]> | null {
-    if (set.pair.set === null || this.sc.passTexts === null) return null
+    if (this.sc.passTexts === null) return null
     const pairs = (this.pairsMemo ??= new Map())
     let byText = pairs.get(set)
     if (byText === undefined) pairs.set(set, (byText = new Map()))
-    return memoised(byText, text, (s) => this.textJoint('pair', set, s) ?? setMatches(set.pair.set, this.sc.encoder.encode(s))?.map((k) => set.pair.entries[k]!) ?? null)
+    return memoised(byText, text, (s) => this.textJoint('pair', set, s) ?? this.ownPairHits(set, this.sc.encoder.encode(s)))
+  }
+
+  /** `set`'s own pair-set hits on `input`; null when it has no pair set or RE2 could not decide. */
+  private ownPairHits(set: ResponsePatternSet, input: Buffer): ReadonlyArray<readonly [Variant, number]> | null {
+    if (set.pair.set === null) return null
+    return setMatches(set.pair.set, input)?.map((k) => set.pair.entries[k]!) ?? null
   }
 
   /** The fold-set candidates (pattern indices) of a text from the joint fold set; null when there is none to ask (the reference path asks none). */
@@ -473,11 +498,10 @@ export class ScanTexts {
 
   /** `pairHits` for one of the content's pass texts, from its bytes (the joint set's walk when there is one). */
   passPairHits(set: ResponsePatternSet, pass: PassName): ReadonlyArray<readonly [Variant, number]> | null {
-    if (set.pair.set === null) return null
     let byPass = this.passPairs.get(set)
     if (byPass === undefined) this.passPairs.set(set, (byPass = {}))
     let hits = byPass[pass]
-    if (hits === undefined) hits = byPass[pass] = this.passJoint('pair', set, pass) ?? setMatches(set.pair.set, this.bytesOf(pass))?.map((k) => set.pair.entries[k]!) ?? null
+    if (hits === undefined) hits = byPass[pass] = this.passJoint('pair', set, pass) ?? this.ownPairHits(set, this.bytesOf(pass))
     return hits
   }
 
