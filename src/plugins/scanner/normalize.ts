@@ -53,12 +53,12 @@ const ZERO_WIDTH_RUNS = new RegExp(`[\\0-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${
 const EXOTIC_WS_RUNS = new RegExp(`[${EXOTIC_WS_CLASS}]+`, 'gu')
 const EXOTIC_WS_ONE = new RegExp(`[${EXOTIC_WS_CLASS}]`, 'gu')
 
-/** One space per code point of a matched run (an astral invisible is two code units, one space). */
-function spacePerCodePoint(run: string): string {
-  let n = run.length
-  for (let i = 0; i < run.length; i++) if ((run.charCodeAt(i) & 0xfc00) === 0xdc00) n--
-  return ' '.repeat(n)
-}
+/**
+ * One code point of the zero-width class: with the `u` flag an astral invisible is one match, so
+ * a constant ' ' gives one space per code point — what a callback counting each run's code
+ * points gave, without a call per run (issue 36: a binary body's text runs are full of controls).
+ */
+const ZERO_WIDTH_ONE = new RegExp(`[\\0-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${INVISIBLE_CLASS}]`, 'gu')
 
 export function stripControlChars(s: string): string {
   return s.replace(CONTROL_RUNS, '')
@@ -80,7 +80,7 @@ function isPlainAsciiText(s: string): boolean {
 export function replaceInvisibleWithSpace(s: string): string {
   // Nothing to replace in plain ASCII text: return the same string (callers compare by identity).
   if (isPlainAsciiText(s)) return s
-  const r = s.replace(ZERO_WIDTH_RUNS, spacePerCodePoint)
+  const r = s.replace(ZERO_WIDTH_ONE, ' ')
   // `replace` returns an equal new string when nothing matched; callers compare by identity.
   return r === s ? s : r
 }
@@ -156,6 +156,24 @@ interface BmpMarks {
   readonly loaded: Uint8Array
   /** Scratch for the kept code units of texts up to its length. */
   readonly scratch: Uint16Array
+  /** Astral pages (code point >> 8) read so far: 1 per mark, as `marks`. */
+  readonly astral: Map<number, Uint8Array>
+}
+
+/** The most astral pages a normaliser keeps (16 KiB); past them a text with another one goes through RE2 as before. */
+const MAX_ASTRAL_PAGES = 64
+
+/** An astral page's marks, read from RE2 itself as the BMP pages are (each code point two units, in order). */
+function astralMarkPage(page: number, mn: RE2): Uint8Array {
+  const flags = new Uint8Array(256)
+  let all = ''
+  for (let k = 0; k < 256; k++) all += String.fromCodePoint((page << 8) | k)
+  const kept = all.replace(mn, '')
+  for (let k = 0, j = 0; k < 256; k++) {
+    if (j < kept.length && kept.codePointAt(j) === ((page << 8) | k)) j += 2
+    else flags[k] = 1
+  }
+  return flags
 }
 
 function loadMarkPage(t: BmpMarks, page: number, mn: RE2): void {
@@ -171,9 +189,9 @@ function loadMarkPage(t: BmpMarks, page: number, mn: RE2): void {
 }
 
 /**
- * `d.replace(mn, '')`, where `d` holds no mark before index `from`, by the table — as long as
- * `d` holds no surrogate (then RE2 itself, as before: it reads text as UTF-8 and would turn a
- * lone surrogate into U+FFFD). The table is RE2's own set, so the result is the same string;
+ * `d.replace(mn, '')`, where `d` holds no mark or surrogate before index `from`, by the tables
+ * (astral code points by pages read from RE2 too, as many as `MAX_ASTRAL_PAGES`; a lone
+ * surrogate becomes U+FFFD, as RE2's UTF-8 reading makes it). The tables are RE2's own set, so the result is the same string;
  * the kept code units are gathered in the normaliser's scratch array and read back in blocks,
  * several times faster than RE2's UTF-8 round trip on a kilobyte of decoded binary (the base64
  * decoding of a cross-request window, bench: cee).
@@ -183,13 +201,38 @@ function dropBmpMarks(d: string, from: number, t: BmpMarks, mn: RE2): string {
   // allocated per normaliser).
   const buf = d.length <= t.scratch.length ? t.scratch : new Uint16Array(d.length)
   let o = 0
+  let changed = false
   for (let i = from; i < d.length; i++) {
     const c = d.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdfff) return d.replace(mn, '')
+    if (c >= 0xd800 && c <= 0xdfff) {
+      // Surrogates as RE2 reads them (issue 36: a binary body's text runs hold astral characters,
+      // and the whole text went through RE2 for each): a pair is one code point, dropped when
+      // its page says it is a mark; a lone surrogate reads as U+FFFD.
+      const lo = i + 1 < d.length ? d.charCodeAt(i + 1) : 0
+      if (c <= 0xdbff && (lo & 0xfc00) === 0xdc00) {
+        const cp = ((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000
+        let page = t.astral.get(cp >> 8)
+        if (page === undefined) {
+          if (t.astral.size >= MAX_ASTRAL_PAGES) return d.replace(mn, '')
+          t.astral.set(cp >> 8, (page = astralMarkPage(cp >> 8, mn)))
+        }
+        if (page[cp & 0xff] === 1) changed = true
+        else {
+          buf[o++] = c
+          buf[o++] = lo
+        }
+        i++
+        continue
+      }
+      buf[o++] = 0xfffd
+      changed = true
+      continue
+    }
     if (t.loaded[c >> 8] !== 1) loadMarkPage(t, c >> 8, mn)
     if (t.marks[c] !== 1) buf[o++] = c
+    else changed = true
   }
-  return o === d.length - from ? d : d.slice(0, from) + unitsToString(buf, o)
+  return changed ? d.slice(0, from) + unitsToString(buf, o) : d
 }
 
 /** Whether this platform stores a Uint16Array little-endian (then a Buffer reads it as UTF-16LE). */
@@ -215,14 +258,14 @@ export function createNormalizer(): Normalizer {
   // NFD then drop Mn; the result stays decomposed (§8).
   // Allocated on the first text with a code unit ≥ U+0300 (72 KiB; most scanners never need it).
   let bmpMarks: BmpMarks | null = null
-  const marks = (): BmpMarks => (bmpMarks ??= {marks: new Uint8Array(65536), loaded: new Uint8Array(256), scratch: new Uint16Array(4096)})
+  const marks = (): BmpMarks => (bmpMarks ??= {marks: new Uint8Array(65536), loaded: new Uint8Array(256), scratch: new Uint16Array(4096), astral: new Map()})
   const stripCombiningMarks = (s: string): string => {
     const d = s.normalize('NFD')
     // Every \p{Mn} code point is ≥ U+0300, and U+FFFD (what undecodable bytes become) is not
     // one: without another such code unit there is nothing to drop.
     for (let i = 0; i < d.length; i++) {
       const c = d.charCodeAt(i)
-      if (c >= 0x300 && c !== 0xfffd) return c >= 0xd800 && c <= 0xdfff ? d.replace(mn, '') : dropBmpMarks(d, i, marks(), mn)
+      if (c >= 0x300 && c !== 0xfffd) return dropBmpMarks(d, i, marks(), mn)
     }
     return d
   }

@@ -66,6 +66,10 @@ function oracle(html: string): {title: string; content: string} {
 const PIECES = [
   '<', '>', '</', '<!--', '-->', ' ', '\n', '\t', 'p', 'div', 'h1', 'h7', 'br', 'P', 'DIV', 'title', 'script', 'style', 'noscript', 'template',
   'text ', 'ignore all previous instructions', '\r', '\v', '\f', '\u00a0', '\u2028', '\u3000', '\ufeff', '\n\n', ' \n ', '&amp;', '&#65;', '&lt;', 'é', 'İ', '0', 'x'.repeat(45), ' '.repeat(38), '=', '"', '/',
+  // Issue 36 (names read by character code, lines collapsed in one walk): the longest names a rule
+  // reads and one longer, the Kelvin sign (lowercases to 'k'), every JavaScript space, blank runs.
+  'blockquote', 'BlockQuote', 'blockquotes', 'bloc\u212Aquote', 'h6', 'section', 'templates', '\u1680', '\u2000', '\u200a', '\u2029', '\u202f',
+  '\u205f', '\u180e', '\u200b', '\v\f', ' \t ', '  ', '&#10;', '&#x2028;', '&nbsp;', '&#9;',
 ]
 
 describe('html visible text: names read in place equal names read from a slice', () => {
@@ -75,6 +79,17 @@ describe('html visible text: names read in place equal names read from a slice',
       let s = ''
       const n = Math.floor(r() * 60)
       for (let i = 0; i < n; i++) s += PIECES[Math.floor(r() * PIECES.length)]!
+      assert.deepEqual(extractHtmlText(s), oracle(s), JSON.stringify(s))
+    }
+  })
+
+  it('on 1,000 long random markups (many lines, tags and entities per page)', () => {
+    const r = prng(3637)
+    for (let k = 0; k < 1000; k++) {
+      const parts: string[] = []
+      const n = 200 + Math.floor(r() * 400)
+      for (let i = 0; i < n; i++) parts.push(PIECES[Math.floor(r() * PIECES.length)]!)
+      const s = parts.join('')
       assert.deepEqual(extractHtmlText(s), oracle(s), JSON.stringify(s))
     }
   })

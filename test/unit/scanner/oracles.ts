@@ -52,7 +52,7 @@ export function foldVowelsReference(s: string): string {
 /** The same scanner without the RE2::Set pre-filters: every pattern tried on every text. */
 export function withoutPatternSets(sc: ResponseScanner): ResponseScanner {
   const strip = (set: ResponseScanner['core']): ResponseScanner['core'] => ({patterns: set.patterns, sets: {re: {set: null, patternIndex: []}, optWs: {set: null, patternIndex: []}, fold: {set: null, patternIndex: []}}, pair: {set: null, entries: []}})
-  return {...sc, core: strip(sc.core), configured: strip(sc.configured)}
+  return {...sc, core: strip(sc.core), configured: strip(sc.configured), joint: null}
 }
 
 /** The same scanner on the reference passes (`passTexts: null`: no table walk, no pass-6 shortcuts). */

@@ -235,8 +235,14 @@ test('response sets: the `re` and `optWs` sets (read only off the pair set) are 
   for (const t of CLEAN) scanResponse(sc, t)
   for (const set of [sc.core, sc.configured]) {
     for (const w of ['re', 'optWs'] as const) assert.equal(Reflect.get(set.sets[w], 'compiled'), undefined, `${w} set compiled by a clean scan`)
+    // A list's own pair and fold sets too: the joint sets answered for both lists (issue 36).
+    assert.equal(Reflect.get(set.pair, 'compiled'), undefined, 'pair set compiled by a clean scan')
+    assert.equal(Reflect.get(set.sets.fold, 'compiled'), undefined, 'fold set compiled by a clean scan')
     assert.notEqual(set.sets.fold.set, null)
+    assert.notEqual(set.pair.set, null)
   }
+  assert.notEqual(sc.joint?.pair.set, null)
+  assert.notEqual(sc.joint?.fold.set, null)
   const ref = withReferencePasses(sc) // no pair-set pass: every text through the per-variant sets
   for (const t of TEXTS) assert.deepEqual(scanResponse(ref, t), scanResponse(withoutPatternSets(sc), t), JSON.stringify(t))
   for (const set of [sc.core, sc.configured]) {
