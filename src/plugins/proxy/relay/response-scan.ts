@@ -6,7 +6,8 @@
  * by its own rules (transports §4.4 step 8: block and ask replace the response even in audit mode).
  */
 import type {ResponseDecision} from '../../scanner/index.js'
-import type {DecisionBase, ProxyCore} from '../core.js'
+import type {DecisionBase} from '../core.js'
+import type {AuditTrail} from '../ports.js'
 import type {BlockAnswer} from '../request-gate.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
 
@@ -14,7 +15,7 @@ import type {ProxySessions, RequestSession} from '../session-gate.js'
 export const RESPONSE_INJECTION_TEXT = 'blocked: response contains injection'
 
 export interface ResponseScanSubject {
-  readonly core: Pick<ProxyCore, 'audit'>
+  readonly ports: AuditTrail
   readonly b: Pick<DecisionBase, 'requestId' | 'agent'>
   readonly sessions: ProxySessions | null
   readonly session: RequestSession | null
@@ -46,7 +47,7 @@ export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<Res
       s.block('response', 'response_scan', `response contains injection: ${names.join(', ')} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection', undefined, RESPONSE_INJECTION_TEXT)
       return null
     }
-    s.core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: s.shown, patterns: names, request_id: s.b.requestId, agent: s.b.agent})
+    s.ports.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: s.shown, patterns: names, request_id: s.b.requestId, agent: s.b.agent})
     return {finding: true}
   }
   return {finding: false}

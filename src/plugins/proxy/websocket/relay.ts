@@ -14,7 +14,8 @@
 import {redactOutboundMessage} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
 import type {ReasonCode} from '../../scanner/index.js'
-import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
+import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
+import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from '../media-policy.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
@@ -42,8 +43,11 @@ export interface WsRelayHooks {
   frame?(f: WsFrame, ctx: {readonly base: DecisionBase; readonly host: string}): {readonly detail: string} | null
 }
 
+/** What a frame relay uses: the snapshot, the clock, the audit trail and metrics, the live-relay registry (the kill switch cuts relays). */
+export type WsRelayPorts = SnapshotSource & Clock & AuditTrail & MetricsPort & TunnelRegistry
+
 export interface WsRelayOptions {
-  readonly core: ProxyCore
+  readonly ports: WsRelayPorts
   /** Identity of the connection; its `transport` labels every decision (`websocket`, `intercept`). */
   readonly base: DecisionBase
   /** The target as safe to log (the ws(s) URL as given, redacted when needed). */
@@ -131,20 +135,20 @@ function libraryClose(err: Error & {code?: string}): {code: number; reason: stri
 }
 
 export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: WsRelayOptions): Promise<WsRelayResult> {
-  const {core} = o
+  const {ports} = o
   const m = o.metrics
   const frameBase: DecisionBase = {...o.base, method: 'WS'}
   const stats = {c2s: 0, s2c: 0, text: 0, binary: 0}
   let proxyClosed = false
   let ended = false
   let tail = ''
-  let lastActivity = core.nowMs()
+  let lastActivity = ports.nowMs()
   let pendingToUpstream = 0
   let pendingToClient = 0
   const killers: Array<() => void> = []
 
   const audit = (event: string, level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void => {
-    core.audit.event(level, event, message, {target: o.target, client_ip: o.base.clientIp, request_id: o.base.requestId, agent: o.base.agent, ...fields})
+    ports.audit.event(level, event, message, {target: o.target, client_ip: o.base.clientIp, request_id: o.base.requestId, agent: o.base.agent, ...fields})
   }
 
   const terminateLater = (ws: WebSocket): void => {
@@ -167,17 +171,17 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   /** A policy close: recorded first (receipt), then JSON(reason, layer) to the client. */
   const policyClose = (stage: DecisionStage, layer: string, reason: ReasonCode, detail: string, direction: WsDirection, upstreamReason: string, scanner: string): void => {
     if (ended) return
-    const d = blockDecision(core, frameBase, o.target, {stage, layer, reason, detail, status: 0, enforced: true})
+    const d = blockDecision(ports, frameBase, o.target, {stage, layer, reason, detail, status: 0, enforced: true})
     o.record(d)
     audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner, reason: detail})
     closeBoth({code: CLOSE.policy, reason: closeJson(reason, layer)}, {code: CLOSE.policy, reason: upstreamReason})
   }
 
   // ---- timers (§3.7 fix): lifetime on a timer; idle = no frame in either direction.
-  const ws = core.snapshot().config.websocket_proxy
+  const ws = ports.snapshot().config.websocket_proxy
   const lifetime = setTimeout(() => {
     if (ended) return
-    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'connection timeout (max_connection_seconds)', status: 0, enforced: true}))
+    o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'connection timeout (max_connection_seconds)', status: 0, enforced: true}))
     closeBoth({code: CLOSE.goingAway, reason: 'connection timeout'}, {code: CLOSE.goingAway, reason: 'connection timeout'})
   }, ws.max_connection_seconds * 1000)
   const idleMs = ws.idle_timeout_seconds * 1000
@@ -186,16 +190,16 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const armIdle = (delay: number): void => {
     idle = setTimeout(() => {
       if (ended) return
-      const quiet = core.nowMs() - lastActivity
+      const quiet = ports.nowMs() - lastActivity
       if (quiet < idleMs) return armIdle(idleMs - quiet)
-      o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'idle timeout (idle_timeout_seconds)', status: 0, enforced: true}))
+      o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'idle timeout (idle_timeout_seconds)', status: 0, enforced: true}))
       closeBoth({code: CLOSE.goingAway, reason: 'upstream disconnected'}, {code: CLOSE.goingAway, reason: 'client disconnected'})
     }, delay)
   }
   armIdle(idleMs)
 
   // ---- kill switch: torn down the moment it activates (one receipt per connection).
-  const untrack = core.trackTunnel(() => {
+  const untrack = ports.trackTunnel(() => {
     const k = KILL_SWITCH_BLOCK
     policyClose(k.stage, k.layer, k.reason, k.detail, 'client_to_server', k.detail, 'kill_switch')
   })
@@ -230,7 +234,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
 
   /** Binary data while `allow_binary_frames: false`. No fitting reason code (§9 Q3): the close text stays plain, the receipt says ws_protocol. */
   const refuseBinary = (direction: WsDirection): void => {
-    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true}))
+    o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true}))
     audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner: 'ws_protocol', reason: 'binary frames not allowed'})
     closeBoth({code: CLOSE.policy, reason: 'binary frames not allowed'}, {code: CLOSE.policy, reason: 'binary frames not allowed'})
   }
@@ -242,9 +246,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
    */
   const beginMessage = (isBinary: boolean, direction: WsDirection): ProxySnapshot | null => {
     if (ended) return null
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (escalated()) return null
-    const snap = snapshotFor(core, o.base)
+    const snap = snapshotFor(ports, o.base)
     m?.frame(isBinary ? 'binary' : 'text')
     if (isBinary) {
       stats.binary++
@@ -327,7 +331,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (checker !== null && !isBinary && scanFrames) {
       const r = checker.check(data.toString('utf8'))
       if (r.action !== null) {
-        for (const f of r.findings) core.metrics.addressFindings.inc({chain: f.chain, verdict: f.verdict})
+        for (const f of r.findings) ports.metrics.addressFindings.inc({chain: f.chain, verdict: f.verdict})
         const detail = `address poisoning detected: ${r.findings[0]!.explanation}`
         audit('address_protection', 'warn', r.action === 'block' ? 'address protection finding (blocked)' : 'address protection finding (not blocked)', {
           direction: 'client_to_server', detail, findings: r.findings.map((f) => ({chain: f.chain, verdict: f.verdict, action: f.action, address: f.address})),
@@ -335,7 +339,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         if (r.action === 'block') {
           m?.scanHit('dlp')
           if (enforce) return policyClose('body_scan', 'address_protection', 'dlp_match', detail, 'client_to_server', 'address poisoning detected', 'address_protection')
-          o.record(blockDecision(core, frameBase, o.target, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
+          o.record(blockDecision(ports, frameBase, o.target, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
         }
       }
     }
@@ -395,7 +399,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
    */
   const controlRefused = (kind: 'ping' | 'pong' | 'close', payload: Buffer): boolean => {
     if (payload.length === 0 || ended) return false
-    const snap = snapshotFor(core, o.base)
+    const snap = snapshotFor(ports, o.base)
     if (!snap.config.websocket_proxy.scan_text_frames) return false
     const text = controlText(payload)
     if (text === '') return false
@@ -421,24 +425,24 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   // payloads are scanned first, like its messages.
   client.on('ping', (d) => {
     m?.frame('control')
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (controlRefused('ping', d)) return
     if (upstream.readyState === upstream.OPEN) upstream.ping(d)
   })
   client.on('pong', (d) => {
     m?.frame('control')
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (controlRefused('pong', d)) return
     if (upstream.readyState === upstream.OPEN) upstream.pong(d)
   })
   upstream.on('ping', (d) => {
     m?.frame('control')
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (client.readyState === client.OPEN) client.ping(d)
   })
   upstream.on('pong', (d) => {
     m?.frame('control')
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (client.readyState === client.OPEN) client.pong(d)
   })
 
@@ -448,7 +452,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (ended) return
     const c = libraryClose(err)
     const direction: WsDirection = side === 'client' ? 'client_to_server' : 'server_to_client'
-    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: c.decision, detail: c.reason, status: 0, enforced: true}))
+    o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: c.decision, detail: c.reason, status: 0, enforced: true}))
     audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner: 'ws_protocol', reason: c.reason})
     ended = true
     proxyClosed = true
@@ -489,9 +493,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const result: WsRelayResult = {proxyClosed, clientToServerBytes: stats.c2s, serverToClientBytes: stats.s2c, textFrames: stats.text, binaryFrames: stats.binary}
   audit('ws_close', 'info', 'WebSocket connection closed', {
     client_to_server_bytes: stats.c2s, server_to_client_bytes: stats.s2c, text_frames: stats.text, binary_frames: stats.binary,
-    duration_ms: Math.round((core.nowMs() - o.base.startMs) * 1000) / 1000,
+    duration_ms: Math.round((ports.nowMs() - o.base.startMs) * 1000) / 1000,
   })
   // The session-close record (§3.9): allow unless the proxy ended the relay.
-  if (!proxyClosed) o.record({...allowDecision(core, frameBase, o.target, 0, stats.c2s + stats.s2c, []), detail: 'websocket closed'})
+  if (!proxyClosed) o.record({...allowDecision(ports, frameBase, o.target, {status: 0, bytes: stats.c2s + stats.s2c, warnings: []}), detail: 'websocket closed'})
   return result
 }

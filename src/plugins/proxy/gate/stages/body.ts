@@ -68,7 +68,7 @@ export const bodyStage: Stage = {
     }
     recordAuditFinding(ctx, 'body_scan', r)
     if (r.action === 'warn' && r.layer !== null) {
-      ctx.core.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, ctx.target, r.layer), detail: r.detail, request_id: ctx.b.requestId, agent: ctx.b.agent})
+      ctx.ports.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, ctx.target, r.layer), detail: r.detail, request_id: ctx.b.requestId, agent: ctx.b.agent})
     }
     return false
   },

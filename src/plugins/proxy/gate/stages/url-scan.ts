@@ -23,7 +23,7 @@ export const urlScanStage: Stage = {
           return true
         }
       } else {
-        rec.record(blockDecision(ctx.core, ctx.b, ctx.shownAs(scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+        rec.record(blockDecision(ctx.ports, ctx.b, ctx.shownAs(scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
       }
     }
     ctx.scan = scan
