@@ -44,7 +44,7 @@ import type {ForwardPorts} from './relay/forward-exchange.js'
 import {ResponseTransformState} from './relay/response-transforms.js'
 import {RelayBufferPool} from './relay-buffer-pool.js'
 import {RequestBases} from './request-base.js'
-import type {ReverseContext} from './reverse/handler.js'
+import type {ReverseContext, ReversePorts} from './reverse/handler.js'
 import {parseReverseUpstream} from './reverse/url.js'
 import {SessionApi} from './session-api.js'
 import type {AirlockChange} from './session-gate.js'
@@ -76,7 +76,7 @@ export interface TransportPorts {
   readonly fetch: FetchPorts
   readonly forward: ForwardPorts
   readonly connect: ConnectPorts
-  readonly reverse: ReverseContext['ports']
+  readonly reverse: ReversePorts
 }
 
 /** The admin APIs mounted on the main listener or `kill_switch.api_listen` (§12); null when no API token existed at start-up. */
@@ -219,7 +219,8 @@ export class ProxyRuntime {
         return runtime.interceptor
       },
     }
-    this.ports = {fetch: forward, forward, connect, reverse: gate}
+    const fetch: FetchPorts = {...gate, upstream: this.upstream}
+    this.ports = {fetch, forward, connect, reverse: gate}
     this.interceptPorts = {...forward, nextRequestId: () => clock.nextRequestId(), dial: this.dialer.dial}
     const wsPorts: WebSocketPorts = {
       ...gate, dial: this.dialer.dial, version: this.version, trackTunnel: (d) => this.tunnels.trackTunnel(d), activeTunnels: () => this.tunnels.activeTunnels(),
@@ -281,7 +282,8 @@ export class ProxyRuntime {
     return [...names]
   }
 
-  async close(): Promise<void> {
+  /** Stops the timers and watchers and cuts every live tunnel (shutdown, before the listeners drain). */
+  stop(): void {
     this.watchdog?.stop()
     this.loopLag.stop()
     this.approvals?.close()
@@ -290,6 +292,7 @@ export class ProxyRuntime {
     this.tunnels.destroyAll()
   }
 
+  /** Closes the upstream pools (after the listeners drained). */
   async closePools(): Promise<void> {
     await this.upstream.close().catch(() => undefined)
     await this.interceptor?.close()

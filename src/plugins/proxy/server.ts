@@ -9,7 +9,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {Agent} from 'undici'
 import {parseGoUrl} from '../canonical/index.js'
-import type {LoadedConfig, PipelockConfig} from '../config/index.js'
+import type {LoadedConfig} from '../config/index.js'
 import type {ContractRuntime} from '../gate/index.js'
 import {bearerMatches, isExempt, type KillSwitchController} from '../killswitch/index.js'
 import type {AuditLog} from './audit-log.js'
@@ -19,7 +19,7 @@ import {handleConnect, killSwitchConnectDeny} from './connect-handler.js'
 import {KILL_SWITCH_BLOCK} from './gate/stages/kill-switch.js'
 import {writeRawResponse} from './relay/raw-response.js'
 import {blockDecision, safeTarget} from './core.js'
-import type {DecisionFanout, Transport} from './decision.js'
+import type {Transport} from './decision.js'
 import {handleFetch} from './fetch-handler.js'
 import {directoryBody, DIRECTORY_PATH} from '../envelope/index.js'
 import {queryParam} from './relay/query-target.js'
@@ -84,9 +84,6 @@ export class ProxyServer {
     this.authThrottle = new AuthThrottle(() => this.rt.clock.nowMs())
   }
 
-  get version(): string {
-    return this.rt.version
-  }
   get killSwitch(): KillSwitchController {
     return this.rt.killSwitch
   }
@@ -96,15 +93,8 @@ export class ProxyServer {
   get audit(): AuditLog {
     return this.rt.audit
   }
-  get sink(): DecisionFanout {
-    return this.rt.sink
-  }
   get contracts(): ContractRuntime | null {
     return this.rt.contracts
-  }
-  /** Whether an API token existed at start-up (gates the session admin API, §12). */
-  get startupApiToken(): boolean {
-    return this.rt.startupApiToken
   }
   snapshot(): ProxySnapshot {
     return this.rt.snapshot()
@@ -112,17 +102,10 @@ export class ProxyServer {
   nowMs(): number {
     return this.rt.clock.nowMs()
   }
-  activeTunnels(): number {
-    return this.rt.tunnels.activeTunnels()
-  }
 
   /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */
   apiToken(): string {
     return this.rt.apiToken()
-  }
-
-  get config(): PipelockConfig {
-    return this.rt.snapshot().config
   }
 
   /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
@@ -497,7 +480,7 @@ export class ProxyServer {
   /** Graceful shutdown: stop accepting, drain for up to `drainMs`, then cut what is left. */
   async close(drainMs = 5000): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer)
-    await this.rt.close()
+    this.rt.stop()
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
     for (const s of this.servers) s.closeIdleConnections()
     const timer = setTimeout(() => {

@@ -64,6 +64,17 @@ export interface WsRelayOptions {
   readonly metrics?: WsRelayMetrics
 }
 
+/** A policy close of the relay: the Decision's stage, layer, reason and detail, the side it came from, the close reason sent upstream, the audit's scanner. */
+interface PolicyClose {
+  readonly stage: DecisionStage
+  readonly layer: string
+  readonly reason: ReasonCode
+  readonly detail: string
+  readonly direction: WsDirection
+  readonly upstreamReason: string
+  readonly scanner: string
+}
+
 export interface WsRelayResult {
   /** The proxy ended the relay with a close of its own (policy, limit, protocol, timer). */
   readonly proxyClosed: boolean
@@ -169,7 +180,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   }
 
   /** A policy close: recorded first (receipt), then JSON(reason, layer) to the client. */
-  const policyClose = (stage: DecisionStage, layer: string, reason: ReasonCode, detail: string, direction: WsDirection, upstreamReason: string, scanner: string): void => {
+  const policyClose = (c: PolicyClose): void => {
+    const {stage, layer, reason, detail, direction, upstreamReason, scanner} = c
     if (ended) return
     const d = blockDecision(ports, frameBase, o.target, {stage, layer, reason, detail, status: 0, enforced: true})
     o.record(d)
@@ -201,14 +213,14 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   // ---- kill switch: torn down the moment it activates (one receipt per connection).
   const untrack = ports.trackTunnel(() => {
     const k = KILL_SWITCH_BLOCK
-    policyClose(k.stage, k.layer, k.reason, k.detail, 'client_to_server', k.detail, 'kill_switch')
+    policyClose({stage: k.stage, layer: k.layer, reason: k.reason, detail: k.detail, direction: 'client_to_server', upstreamReason: k.detail, scanner: 'kill_switch'})
   })
   killers.push(untrack)
 
   // ---- airlock hard/drain, reset and terminate cut the connection (OP §6 item 4), one receipt.
   if (o.session !== null && o.sessions) {
     killers.push(
-      o.sessions.registerLive(o.session, () => policyClose('session', 'airlock', 'airlock_active', 'connection cut: session quarantined', 'client_to_server', 'session quarantined', 'airlock')),
+      o.sessions.registerLive(o.session, () => policyClose({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail: 'connection cut: session quarantined', direction: 'client_to_server', upstreamReason: 'session quarantined', scanner: 'airlock'})),
     )
   }
 
@@ -216,7 +228,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const escalated = (): boolean => {
     const t = o.session
     if (t === null || !t.session.blockAll) return false
-    policyClose('session', 'session_deny', 'escalation_level', 'session escalation', 'client_to_server', 'session escalation', 'session')
+    policyClose({stage: 'session', layer: 'session_deny', reason: 'escalation_level', detail: 'session escalation', direction: 'client_to_server', upstreamReason: 'session escalation', scanner: 'session'})
     return true
   }
 
@@ -273,7 +285,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     const red = redactOutboundMessage(snap, data, isBinary, o.target)
     if (red !== null) {
       if (red.kind === 'blocked') {
-        return policyClose('body_scan', 'redaction', 'redaction_failure', `redaction blocked request: ${red.reason}`, 'client_to_server', 'redaction blocked request', 'redaction')
+        return policyClose({stage: 'body_scan', layer: 'redaction', reason: 'redaction_failure', detail: `redaction blocked request: ${red.reason}`, direction: 'client_to_server', upstreamReason: 'redaction blocked request', scanner: 'redaction'})
       }
       data = red.data
       if (red.summary !== null) {
@@ -298,7 +310,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       if (r.action !== 'allow') m?.scanHit(r.layer === 'body_prompt_injection' ? 'injection' : 'dlp')
       if (r.action === 'block') {
         const layer = r.layer === 'body_prompt_injection' ? 'body_prompt_injection' : 'dlp'
-        return policyClose('body_scan', layer, r.reason ?? 'dlp_match', r.detail, 'client_to_server', closeJson(r.reason ?? 'dlp_match', layer), layer === 'dlp' ? 'body_dlp' : layer)
+        return policyClose({stage: 'body_scan', layer, reason: r.reason ?? 'dlp_match', detail: r.detail, direction: 'client_to_server', upstreamReason: closeJson(r.reason ?? 'dlp_match', layer), scanner: layer === 'dlp' ? 'body_dlp' : layer})
       }
       if (r.action === 'warn') audit('ws_scan', 'warn', 'WebSocket message finding (not blocked)', {direction: 'client_to_server', action: 'audit', detail: r.detail})
     }
@@ -317,10 +329,10 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       if (hit.length > 0) {
         m?.scanHit('dlp')
         const names = [...new Set(hit.map((m) => m.pattern))].join(', ')
-        if (enforce) return policyClose('body_scan', 'dlp', 'dlp_match', `DLP match: ${names}`, 'client_to_server', 'DLP violation', 'dlp')
+        if (enforce) return policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match: ${names}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
         const t = o.session
         if (t !== null && snap.sessions!.warn(t, `DLP match: ${names}`, o.host, true, o.target) !== null) {
-          return policyClose('body_scan', 'dlp', 'dlp_match', `DLP match: ${names} (escalated)`, 'client_to_server', 'DLP violation', 'dlp')
+          return policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match: ${names} (escalated)`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
         }
         audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', match_count: hit.length, patterns: names.split(', ')})
       }
@@ -338,7 +350,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         })
         if (r.action === 'block') {
           m?.scanHit('dlp')
-          if (enforce) return policyClose('body_scan', 'address_protection', 'dlp_match', detail, 'client_to_server', 'address poisoning detected', 'address_protection')
+          if (enforce) return policyClose({stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, direction: 'client_to_server', upstreamReason: 'address poisoning detected', scanner: 'address_protection'})
           o.record(blockDecision(ports, frameBase, o.target, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
         }
       }
@@ -346,7 +358,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     // 3. Cross-request detection seam.
     const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary}, {base: o.base, host: o.host})
     if (cee) m?.scanHit('cross_request')
-    if (cee) return policyClose('ws_frame', 'cross_request', 'cross_request_deny', cee.detail, 'client_to_server', 'cross-request exfiltration detected', 'cross_request')
+    if (cee) return policyClose({stage: 'ws_frame', layer: 'cross_request', reason: 'cross_request_deny', detail: cee.detail, direction: 'client_to_server', upstreamReason: 'cross-request exfiltration detected', scanner: 'cross_request'})
     // 4. Forward as one frame.
     stats.c2s += data.length
     m?.bytes('client_to_server', data.length)
@@ -363,7 +375,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
       if (media.kind === 'block') {
         m?.scanHit('media_policy')
-        return policyClose('response', 'media_policy', 'media_policy', media.detail, 'server_to_client', 'media blocked', 'media_policy')
+        return policyClose({stage: 'response', layer: 'media_policy', reason: 'media_policy', detail: media.detail, direction: 'server_to_client', upstreamReason: 'media blocked', scanner: 'media_policy'})
       }
       data = media.body
     } else if (cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled) {
@@ -372,15 +384,15 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         m?.scanHit('injection')
         const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
         if (d.action === 'block' || d.action === 'ask') {
-          return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+          return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
         }
         if (d.action === 'strip') {
-          if (d.content === '') return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+          if (d.content === '') return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
           data = Buffer.from(d.content, 'utf8')
         } else {
           const t = o.session
           if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
-            return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names} (escalated)`, 'server_to_client', 'injection detected', 'injection')
+            return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names} (escalated)`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
           }
           audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
         }
@@ -412,7 +424,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     m?.scanHit('dlp')
     const names = [...new Set(hit.map((x) => x.pattern))].join(', ')
     if (enforcing(snap)) {
-      policyClose('body_scan', 'dlp', 'dlp_match', `DLP match in ${kind} frame: ${names}`, 'client_to_server', 'DLP violation', 'dlp')
+      policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match in ${kind} frame: ${names}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
       return true
     }
     audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', frame: kind, match_count: hit.length, patterns: names.split(', ')})
