@@ -70,12 +70,12 @@ function settle(ports: AuditTrail, q: CeeRequest, shown: string, r: CeeResult): 
     if (r.fragmentMatched) m.signal(t.session, 'fragment_dlp', shown, 'cross-request fragment DLP match')
     // The escalation may have made the session block everything: that answer wins (§5.6).
     if (t.session.blockAll) {
-      block('session', 'session_deny', `session escalation level ${levelLabel(t.session.level)}`, 403, 'escalation_level')
+      block({stage: 'session', layer: 'session_deny', detail: `session escalation level ${levelLabel(t.session.level)}`, status: 403, reason: 'escalation_level'})
       return true
     }
   }
   if (r.block === null) return false
-  block('cross_request', CEE_LAYER, r.block.reason, 403, 'cross_request_deny')
+  block({stage: 'cross_request', layer: CEE_LAYER, detail: r.block.reason, status: 403, reason: 'cross_request_deny'})
   return true
 }
 
@@ -109,7 +109,7 @@ export function ceeConnectGate(ports: CeePorts, q: CeeRequest, tunnel: {readonly
     ports.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {scanner: 'cross_request_entropy', detail: 'entropy budget exceeded', url: display, request_id: b.requestId, agent: b.agent, score: 0})
     return false
   }
-  block('cross_request', 'cross_request_entropy', 'cross-request entropy budget exceeded', 403, 'cross_request_deny')
+  block({stage: 'cross_request', layer: 'cross_request_entropy', detail: 'cross-request entropy budget exceeded', status: 403, reason: 'cross_request_deny'})
   return true
 }
 

@@ -7,14 +7,13 @@
 import type {IncomingMessage} from 'node:http'
 import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-import type {ReasonCode} from '../scanner/index.js'
-import {blockHeaders, killSwitchBody, type BlockBody} from './block.js'
+import {blockHeaders, killSwitchBody} from './block.js'
 import {budgetBytes, budgetKey} from './agent-budget.js'
 import {hintHeader} from './hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from './core.js'
 import type {Dialer, InterceptorSource, RelayBuffersPort, TunnelRegistry} from './ports.js'
-import type {Decision, DecisionStage} from './decision.js'
-import {RequestRecord} from './request-gate.js'
+import type {Decision} from './decision.js'
+import {RequestRecord, type BlockAnswer} from './request-gate.js'
 import {writeRawResponse} from './relay/raw-response.js'
 import type {GatePorts, RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
@@ -87,7 +86,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   const contractUrl = auth.port === 443 ? synthetic : `https://${display}/`
   const rec = new RequestRecord(ports, {sessions: ps, b, url: contractUrl, lifetime: client})
   const record = (d: Decision): string | undefined => rec.record(d)
-  const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string | BlockBody): void => {
+  const deny: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
     const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
     const tgt = safe === synthetic ? display : safe
     const d = blockDecision(ports, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
@@ -115,7 +114,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   // policy-extra §6: after the gate, before the capacity check; a hint only, never a verdict.
   wsRedirectHint(ports, cfg, {host, shown: display, b})
   const t = rec.session
-  if (ports.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
+  if (ports.activeTunnels() >= MAX_TUNNELS) return deny({stage: 'capacity', layer: 'tunnel_capacity', detail: 'too many active tunnels', status: 503, reason: 'rate_limit', body: 'too many active tunnels\n'})
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
   // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
   let teardown: () => void = () => client.destroy()

@@ -18,10 +18,22 @@ import type {HopDenied} from './upstream.js'
 import type {BlockBody} from './block.js'
 
 /**
- * How a transport answers a policy block (it records the Decision through its RequestRecord).
+ * A policy block as a stage or the relay states it: the Decision's stage, layer, detail and the
+ * status answered; the reason when the layer's default is not it, the URL scan that found it.
  * `body`, when given, replaces the transport's usual body: a string is text, a `BlockBody` JSON.
  */
-export type BlockAnswer = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody) => void
+export interface Block {
+  readonly stage: DecisionStage
+  readonly layer: string
+  readonly detail: string
+  readonly status: number
+  readonly reason?: ReasonCode | undefined
+  readonly scan?: UrlScanResult | undefined
+  readonly body?: string | BlockBody | undefined
+}
+
+/** How a transport answers a policy block (it records the Decision through its RequestRecord). */
+export type BlockAnswer = (a: Block) => void
 
 /** What a request's record step uses: the fan-out, the contract runtime, the exception store. */
 export type RecordPorts = EvidenceSink & ContractsPort & ExceptionsPort

@@ -7,12 +7,12 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
-import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../../scanner/index.js'
-import {blockHeaders, sendBlockBody, sendTextError, type BlockBody} from '../block.js'
+import {isCompressedEncoding} from '../../scanner/index.js'
+import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {budgetBytes, budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase} from '../core.js'
 import type {UpstreamPool} from '../ports.js'
-import type {Decision, DecisionStage} from '../decision.js'
+import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
 import {a2aStreamCheck} from './a2a-stream.js'
@@ -20,7 +20,7 @@ import {decideHeldResponse} from './response-ask.js'
 import {REWRITE_STALE_HEADERS, transformResponse} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
-import {hopVerdict, RequestRecord} from '../request-gate.js'
+import {hopVerdict, RequestRecord, type BlockAnswer} from '../request-gate.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {hostOfUrl} from '../session-gate.js'
@@ -72,7 +72,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const record = (d: Decision): string | undefined => rec.record(d)
   // operations.md §4.3: forward-proxy findings are suppressed against the full target URL.
   const suppression = new RequestSuppression(ports, snap, b)
-  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody): void => {
+  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
     const d = blockDecision(ports, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
@@ -124,7 +124,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const up = outcome.response
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) {
     up.body.destroy()
-    return block('response', 'response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
+    return block({stage: 'response', layer: 'response_scan', detail: 'compressed response cannot be scanned', status: 403, reason: 'compressed_response'})
   }
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
@@ -146,10 +146,10 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
   // too: the reference's silent truncation of the buffered body is fixed).
   const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap)
-  if (overBudget !== undefined) return block('budget', 'budget', overBudgetMessage(overBudget), 429, 'data_budget')
+  if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
   if (read === null) {
     const c = opts.responseCap
-    return c !== undefined ? block('response', c.layer, c.detail, c.status, 'data_budget') : block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
+    return c !== undefined ? block({stage: 'response', layer: c.layer, detail: c.detail, status: c.status, reason: 'data_budget'}) : block({stage: 'response', layer: 'response_size', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, reason: 'data_budget'})
   }
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
@@ -159,9 +159,9 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     responseHeaders: up.headers, body: read,
     request: {contentType: String(req.headers['content-type'] ?? ''), ...(req.headers.authorization === undefined ? {} : {authorization: req.headers.authorization})},
   })
-  if (tr.kind === 'block') return block('response', tr.layer, tr.detail, tr.status, tr.reason)
+  if (tr.kind === 'block') return block({stage: 'response', layer: tr.layer, detail: tr.detail, status: tr.status, reason: tr.reason})
   const m = applyMediaPolicy(media, contentType, tr.body)
-  if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
+  if (m.kind === 'block') return block({stage: 'response', layer: 'media_policy', detail: m.detail, status: 403, reason: 'media_policy'})
   let exposure: 'response' | 'media' | 'prompt_injection' = m.exposure ? 'media' : 'response'
   if (m.exposure && cfg.media_policy.log_media_exposure) {
     ports.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
@@ -172,7 +172,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     // `ask` is held for an operator here as on /fetch (relay/response-ask.ts).
     const decision = await decideHeldResponse(ports, {snap, rec, b, shown, res}, out, {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
     // A held response the operator denied (or that timed out) is answered with the reason, not the injection text.
-    if (decision.held === true && decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, undefined)
+    if (decision.held === true && decision.action === 'block') return block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection'})
     const settled = settleResponseScan({ports, b, sessions: ps, session: t, host: upHost, shown, block}, decision)
     if (settled === null) return
     if (settled.stripped !== undefined) out = Buffer.from(settled.stripped, 'utf8')

@@ -12,14 +12,14 @@ import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
-import type {Decision, DecisionStage} from '../decision.js'
+import type {Decision} from '../decision.js'
 import {relaySse} from '../relay/sse.js'
 import {decideHeldResponse} from '../relay/response-ask.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {REWRITE_STALE_HEADERS, transformResponse} from '../relay/response-transforms.js'
 import {readCapped} from '../read-capped.js'
-import {RequestRecord} from '../request-gate.js'
+import {RequestRecord, type BlockAnswer} from '../request-gate.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
@@ -69,7 +69,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target})
   const record = (d: Decision): string | undefined => rec.record(d)
   // Reverse answers name the DLP layers `dlp` (transports §4.3 steps 3–5).
-  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode): void => {
+  const block: BlockAnswer = ({stage, layer, detail, status, reason}) => {
     const shownLayer = layer === 'header_dlp' || layer === 'body_dlp' ? 'dlp' : layer
     const d = blockDecision(ports, b, safeTarget(snap, target, layer), {stage, layer: shownLayer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings})
     const receipt = record(d)
@@ -100,7 +100,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   // The envelope signs the post-rewrite upstream URL (`target`), not the inbound path (E10 fixed:
   // a signing failure is `outbound_envelope_failed`, not a verification failure).
   if (!attachMediation(gate.mediation, {method, url: target, headers, body, authority: ctx.upstream.host})) {
-    return block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+    return block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
   }
   let up: UpstreamResponse
   try {

@@ -10,14 +10,12 @@ import tls from 'node:tls'
 import {isIP, type Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
-import type {ReasonCode, UrlScanResult} from '../../scanner/index.js'
-import {blockHeaders, sendBlockBody, sendTextError, type BlockBody} from '../block.js'
+import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {Dialer, VersionPort} from '../ports.js'
-import type {DecisionStage} from '../decision.js'
 import {extractFetchTarget} from '../relay/query-target.js'
-import {firstHeader, RequestRecord} from '../request-gate.js'
+import {firstHeader, RequestRecord, type BlockAnswer} from '../request-gate.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
@@ -227,7 +225,7 @@ export class WebSocketProxy {
     const warnings: string[] = []
     // The record step keeps the http(s) form: what the gate evaluates and what capture learns.
     const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target.httpUrl})
-    const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody): void => {
+    const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
       const code = reason ?? scan?.reason ?? undefined
       const d = blockDecision(ports, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
       const receipt = rec.record(d)
@@ -248,7 +246,7 @@ export class WebSocketProxy {
     if (gate.mediation !== undefined) {
       const env: Record<string, string | string[]> = {}
       if (!attachMediation(gate.mediation, {method: 'GET', url: target.httpUrl, headers: env, body: null})) {
-        block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+        block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
         return null
       }
       for (const [k, v] of Object.entries(env)) fwd.headers[k] = Array.isArray(v) ? v.join(', ') : v

@@ -16,7 +16,7 @@ function answer(ctx: RequestGateContext, v: A2aVerdict, stage: 'header_dlp' | 'b
   if (v.clean) return false
   const enforce = enforcing(ctx.snap)
   if (v.action === 'block' && enforce) {
-    ctx.block(stage, layer, v.reason, 403, 'dlp_match')
+    ctx.block({stage, layer, detail: v.reason, status: 403, reason: 'dlp_match'})
     return true
   }
   ctx.ports.audit.event('warn', layer, 'A2A request finding (not blocked)', {url: ctx.shown, detail: v.reason, action: v.action, request_id: ctx.b.requestId, agent: ctx.b.agent})

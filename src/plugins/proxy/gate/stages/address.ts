@@ -30,7 +30,7 @@ export const addressStage: Stage = {
       return false
     }
     if (ctx.rec.waive(finding)) return false
-    ctx.block('body_scan', 'address_protection', detail, 403, 'dlp_match')
+    ctx.block({stage: 'body_scan', layer: 'address_protection', detail, status: 403, reason: 'dlp_match'})
     return true
   },
 }

@@ -43,7 +43,7 @@ export const envelopeVerifyStage: Stage = {
       ctx.ports.audit.event('warn', 'mediation_envelope_verify', `inbound mediation envelope verification failed: ${message}`, {
         url: ctx.shownAs('mediation_envelope'), result: code, request_id: ctx.b.requestId, agent: ctx.b.agent,
       })
-      ctx.block('envelope', 'mediation_envelope', `inbound mediation envelope verification failed (inbound_verify_${code})`, 403, 'envelope_verify_failed')
+      ctx.block({stage: 'envelope', layer: 'mediation_envelope', detail: `inbound mediation envelope verification failed (inbound_verify_${code})`, status: 403, reason: 'envelope_verify_failed'})
       return true
     }
     const h = ctx.req.headers

@@ -22,7 +22,7 @@ export const forwardedHeaderDlpStage: Stage = {
       // Waived as header DLP, like every other transport's (the exception step knows no
       // `dlp_header` label: the handshake's blocks were never waived before the parity test).
       if (rec.waive({layer: 'header_dlp', reason: 'dlp_match', findings: r.matches})) return false
-      ctx.block('header_dlp', 'dlp_header', detail, 403, 'dlp_match')
+      ctx.block({stage: 'header_dlp', layer: 'dlp_header', detail, status: 403, reason: 'dlp_match'})
       return true
     }
     return false

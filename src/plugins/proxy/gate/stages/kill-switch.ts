@@ -55,7 +55,7 @@ export const killSwitchStage: Stage = {
     const a = KILL_SWITCH_ANSWERS[ctx.b.transport]
     if (!killSwitchRefuses(ctx.ports, ctx.b.clientIp, a.allowlist)) return false
     const k = KILL_SWITCH_BLOCK
-    ctx.block(k.stage, k.layer, k.detail, a.status, k.reason, undefined, a.body?.(ctx.ports.killSwitch.message))
+    ctx.block({stage: k.stage, layer: k.layer, detail: k.detail, status: a.status, reason: k.reason, body: a.body?.(ctx.ports.killSwitch.message)})
     return true
   },
 }

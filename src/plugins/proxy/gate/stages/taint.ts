@@ -35,7 +35,7 @@ export const taintStage: Stage = {
     }
     const detail = `authority mismatch: ${ev.reason}`
     if (enforcing(ctx.snap)) {
-      ctx.block('taint', 'taint_policy', detail, 403, 'authority_mismatch')
+      ctx.block({stage: 'taint', layer: 'taint_policy', detail, status: 403, reason: 'authority_mismatch'})
       return true
     }
     ctx.rec.record(blockDecision(ctx.ports, ctx.b, ctx.shown, {stage: 'taint', layer: 'taint_policy', reason: 'authority_mismatch', detail, status: 0, enforced: false}))

@@ -27,7 +27,7 @@ export const urlDlpStage: Stage = {
     const critical = url.matches.some((m) => m.severity === 'critical')
     ctx.shown = ctx.shownAs('dlp')
     if (enforcing(snap) && (critical || action === 'block') && !rec.waive({layer: 'dlp', reason: 'dlp_match', findings: url.matches})) {
-      ctx.block('url_scan', 'dlp', `URL DLP: ${names}`, 403, 'dlp_match')
+      ctx.block({stage: 'url_scan', layer: 'dlp', detail: `URL DLP: ${names}`, status: 403, reason: 'dlp_match'})
       return true
     }
     ports.audit.event('warn', 'body_dlp', 'reverse proxy URL DLP finding (not blocked)', {url: ctx.shown, detail: `URL DLP: ${names}`, request_id: b.requestId, agent: b.agent})

@@ -19,7 +19,7 @@ export const urlScanStage: Stage = {
     if (!scan.allowed) {
       if (enforcing(snap)) {
         if (!rec.waive(scan)) {
-          ctx.block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
+          ctx.block({stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan})
           return true
         }
       } else {
