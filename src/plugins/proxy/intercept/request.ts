@@ -79,7 +79,8 @@ interface InnerBlock {
 function innerChecks(ports: InterceptPorts, t: TunnelContext, inner: InnerRequest): InnerBlock | null {
   const {b, req, path, target} = inner
   const snap = ports.snapshot()
-  const block = (stage: 'authority', shown: string, reason: 'authority_mismatch', layer: string, status: number, text: string): InnerBlock => {
+  const block = (x: {readonly stage: 'authority'; readonly shown: string; readonly reason: 'authority_mismatch'; readonly layer: string; readonly status: number; readonly text: string}): InnerBlock => {
+    const {stage, shown, reason, layer, status, text} = x
     const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target})
     const receipt = rec.record(blockDecision(ports, b, shown, {stage, layer, reason, detail: text, status, enforced: true}))
     return {status, text, headers: blockHeaders(reason, undefined, {receipt})}
@@ -89,7 +90,7 @@ function innerChecks(ports: InterceptPorts, t: TunnelContext, inner: InnerReques
   if (a.host.toLowerCase() !== t.host.toLowerCase() || a.port !== String(t.port)) {
     const shown = safeTarget(snap, `https://${authority}${path}`, 'authority')
     ports.audit.event('warn', 'blocked', 'inner request authority does not match the CONNECT target', {scanner: 'tls_authority_mismatch', reason: `authority mismatch: ${shown} vs ${urlHostForm(t.host)}:${t.port}`, request_id: b.requestId, agent: b.agent})
-    return block('authority', shown, 'authority_mismatch', 'tls_authority_mismatch', 403, 'authority mismatch: blocked')
+    return block({stage: 'authority', shown, reason: 'authority_mismatch', layer: 'tls_authority_mismatch', status: 403, text: 'authority mismatch: blocked'})
   }
   return null
 }
