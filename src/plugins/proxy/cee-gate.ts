@@ -8,13 +8,25 @@
  */
 import {extractPayload, textDlpOf, type CeeCounters, type CeeResult, type CrossRequestDetector} from '../cee/index.js'
 import {levelLabel} from '../sessions/index.js'
-import {enforcing, safeTarget, type DecisionBase, type ProxyCore} from './core.js'
+import {enforcing, safeTarget, type DecisionBase} from './core.js'
+import type {AuditTrail, Clock} from './ports.js'
 import {renderFamily} from './metrics.js'
 import type {BlockAnswer, RequestRecord} from './request-gate.js'
 import {hostOfUrl} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
 
 export const CEE_LAYER = 'cross_request'
+
+/** What cross-request detection uses: the clock of its windows and the audit trail of warn findings. */
+export type CeePorts = Clock & AuditTrail
+
+/** The request being judged (the gate context is one): its snapshot, record step, base and block answer. */
+export interface CeeRequest {
+  readonly snap: ProxySnapshot
+  readonly rec: RequestRecord
+  readonly b: DecisionBase
+  readonly block: BlockAnswer
+}
 
 function dlpOf(snap: ProxySnapshot) {
   // Carries the engine, so the fragment buffer can prove clean windows without the full pass.
@@ -26,28 +38,30 @@ function dlpOf(snap: ProxySnapshot) {
  * the body's first 64 KiB) is admitted. Warn findings are audited as `anomaly`; a block is
  * answered through `block`. True when the request was answered.
  */
-export function ceeGate(core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord, b: DecisionBase, target: string, body: Buffer | null, block: BlockAnswer): boolean {
+export function ceeGate(ports: CeePorts, q: CeeRequest, target: string, body: Buffer | null): boolean {
+  const {snap, b} = q
   const det = snap.cee
   if (det === null) return false
   const host = hostOfUrl(target)
-  const r = det.admit(b.sessionKey, host, extractPayload(target, body), dlpOf(snap), core.nowMs(), enforcing(snap))
+  const r = det.admit(b.sessionKey, host, extractPayload(target, body), dlpOf(snap), ports.nowMs(), enforcing(snap))
   if (r.findings.length === 0) return false
-  return settle(core, rec, b, safeTarget(snap, target, CEE_LAYER), r, block)
+  return settle(ports, q, safeTarget(snap, target, CEE_LAYER), r)
 }
 
 /** One `anomaly` audit event per warn finding (`url` only where the payload came with one). */
-function auditWarnFindings(core: ProxyCore, b: DecisionBase, r: CeeResult, shown?: string): void {
+function auditWarnFindings(ports: AuditTrail, b: DecisionBase, r: CeeResult, shown?: string): void {
   for (const f of r.findings) {
     if (f.action !== 'warn') continue
-    core.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {
+    ports.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {
       scanner: f.kind === 'entropy' ? 'cross_request_entropy' : 'cross_request_fragment', detail: f.detail, ...(shown === undefined ? {} : {url: shown}), request_id: b.requestId, agent: b.agent, score: 0,
     })
   }
 }
 
 /** The shared tail: audit warn findings, score the session, re-check block_all, answer a block. */
-function settle(core: ProxyCore, rec: RequestRecord, b: DecisionBase, shown: string, r: CeeResult, block: BlockAnswer): boolean {
-  auditWarnFindings(core, b, r, shown)
+function settle(ports: AuditTrail, q: CeeRequest, shown: string, r: CeeResult): boolean {
+  const {rec, block} = q
+  auditWarnFindings(ports, q.b, r, shown)
   const t = rec.session
   if (t !== null) {
     t.finding = true
@@ -56,12 +70,12 @@ function settle(core: ProxyCore, rec: RequestRecord, b: DecisionBase, shown: str
     if (r.fragmentMatched) m.signal(t.session, 'fragment_dlp', shown, 'cross-request fragment DLP match')
     // The escalation may have made the session block everything: that answer wins (§5.6).
     if (t.session.blockAll) {
-      block('session', 'session_deny', `session escalation level ${levelLabel(t.session.level)}`, 403, 'escalation_level')
+      block({stage: 'session', layer: 'session_deny', detail: `session escalation level ${levelLabel(t.session.level)}`, status: 403, reason: 'escalation_level'})
       return true
     }
   }
   if (r.block === null) return false
-  block('cross_request', CEE_LAYER, r.block.reason, 403, 'cross_request_deny')
+  block({stage: 'cross_request', layer: CEE_LAYER, detail: r.block.reason, status: 403, reason: 'cross_request_deny'})
   return true
 }
 
@@ -70,9 +84,11 @@ function settle(core: ProxyCore, rec: RequestRecord, b: DecisionBase, shown: str
  * already exceeded is flagged: `entropy_budget` scored, the entropy action upgraded by the
  * session level, a block answered `CONNECT blocked: cross-request entropy budget exceeded`.
  */
-export function ceeConnectGate(core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord, b: DecisionBase, host: string, display: string, block: BlockAnswer): boolean {
+export function ceeConnectGate(ports: CeePorts, q: CeeRequest, tunnel: {readonly host: string; readonly display: string}): boolean {
+  const {snap, rec, b, block} = q
+  const {host, display} = tunnel
   const det = snap.cee
-  if (det === null || !det.connectExceeded(b.sessionKey, host, core.nowMs())) return false
+  if (det === null || !det.connectExceeded(b.sessionKey, host, ports.nowMs())) return false
   const t = rec.session
   let action = det.settings.entropy.action
   if (t !== null) {
@@ -81,7 +97,7 @@ export function ceeConnectGate(core: ProxyCore, snap: ProxySnapshot, rec: Reques
     m.signal(t.session, 'entropy_budget', display, 'cross-request entropy budget exceeded')
     const up = m.upgrade(t.session, action)
     if (up !== action) {
-      core.audit.event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
+      ports.audit.event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
         session: t.session.key, agent: b.agent, client_ip: b.clientIp, url: display, finding: 'cross-request entropy budget exceeded', from: action, to: up,
         escalation_level: levelLabel(t.session.level), severity: up === 'block' ? 'critical' : 'warn',
       })
@@ -90,10 +106,10 @@ export function ceeConnectGate(core: ProxyCore, snap: ProxySnapshot, rec: Reques
   }
   if (!enforcing(snap)) action = 'warn'
   if (action !== 'block') {
-    core.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {scanner: 'cross_request_entropy', detail: 'entropy budget exceeded', url: display, request_id: b.requestId, agent: b.agent, score: 0})
+    ports.audit.event('warn', 'anomaly', 'cross-request finding (not blocked)', {scanner: 'cross_request_entropy', detail: 'entropy budget exceeded', url: display, request_id: b.requestId, agent: b.agent, score: 0})
     return false
   }
-  block('cross_request', 'cross_request_entropy', 'cross-request entropy budget exceeded', 403, 'cross_request_deny')
+  block({stage: 'cross_request', layer: 'cross_request_entropy', detail: 'cross-request entropy budget exceeded', status: 403, reason: 'cross_request_deny'})
   return true
 }
 
@@ -103,12 +119,13 @@ export function ceeConnectGate(core: ProxyCore, snap: ProxySnapshot, rec: Reques
  * detected`) and records its decision with layer `cross_request`; warn findings are audited here.
  */
 export function ceeWebSocketMessage(
-  core: ProxyCore, snap: ProxySnapshot, b: DecisionBase, host: string, data: string | Buffer, isText: boolean,
+  ports: CeePorts, q: Pick<CeeRequest, 'snap' | 'b'>, frame: {readonly host: string; readonly data: string | Buffer; readonly isText: boolean},
 ): CeeResult | null {
+  const {snap, b} = q
   const det = snap.cee
   if (det === null) return null
-  const r = det.admitFrame(b.sessionKey, host, data, isText, dlpOf(snap), core.nowMs(), enforcing(snap))
-  auditWarnFindings(core, b, r)
+  const r = det.admitFrame(b.sessionKey, frame.host, frame.data, frame.isText, dlpOf(snap), ports.nowMs(), enforcing(snap))
+  auditWarnFindings(ports, b, r)
   return r
 }
 

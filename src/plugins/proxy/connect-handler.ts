@@ -7,15 +7,15 @@
 import type {IncomingMessage} from 'node:http'
 import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-import type {ReasonCode} from '../scanner/index.js'
-import {blockHeaders, killSwitchBody, type BlockBody} from './block.js'
+import {blockHeaders, killSwitchBody} from './block.js'
 import {budgetBytes, budgetKey} from './agent-budget.js'
 import {hintHeader} from './hints.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from './core.js'
-import type {Decision, DecisionStage} from './decision.js'
-import {RequestRecord} from './request-gate.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from './core.js'
+import type {Dialer, InterceptorSource, RelayBuffersPort, TunnelRegistry} from './ports.js'
+import type {Decision} from './decision.js'
+import {RequestRecord, type BlockAnswer} from './request-gate.js'
 import {writeRawResponse} from './relay/raw-response.js'
-import type {RequestGateContext} from './gate/context.js'
+import type {GatePorts, RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
 import {killSwitchStage} from './gate/stages/kill-switch.js'
 import {TunnelLookup} from './tunnel-dns.js'
@@ -45,8 +45,24 @@ export function killSwitchConnectDeny(socket: Duplex, message: string, headers: 
   writeRawResponse(socket, 503, 'Service Unavailable', {'Content-Type': 'application/json', ...headers}, JSON.stringify(killSwitchBody(message)) + '\n')
 }
 
-export async function handleConnect(core: ProxyCore, req: IncomingMessage, client: Duplex, head: Buffer, b: DecisionBase): Promise<void> {
-  const snap = snapshotFor(core, b)
+/**
+ * What the CONNECT transport uses: the gate's ports, the SSRF-safe dialer, the live-tunnel
+ * registry (its cap and the kill switch's teardown), the interceptor in force (pacing and the
+ * hand-off of an intercepted tunnel) and the download relay's buffer pool.
+ */
+export type ConnectPorts = GatePorts & Dialer & TunnelRegistry & InterceptorSource & RelayBuffersPort
+
+/** One CONNECT request: the request, the client socket hijacked from the listener, the bytes read after the head, its base. */
+export interface ConnectExchange {
+  readonly req: IncomingMessage
+  readonly client: Duplex
+  readonly head: Buffer
+  readonly b: DecisionBase
+}
+
+export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Promise<void> {
+  const {req, client, head, b} = x
+  const snap = snapshotFor(ports, b)
   const cfg = snap.config
   client.on('error', () => undefined)
   const target = req.url ?? ''
@@ -55,8 +71,8 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     writeRawResponse(client, 400, 'Bad Request', textHeaders(), 'invalid CONNECT target\n')
     return
   }
-  // An intercepted host's tunnels are paced by the interceptor's set-up queue (its port on ProxyCore).
-  const pacer = core.interceptor?.intercepts(auth.host) === true ? core.interceptor : null
+  // An intercepted host's tunnels are paced by the interceptor's set-up queue (its port in ConnectPorts).
+  const pacer = ports.interceptor?.intercepts(auth.host) === true ? ports.interceptor : null
   if (pacer !== null) await pacer.admit()
   // The host as the session, header and CEE gates and the exposure read it: lower-cased once.
   const host = auth.host.toLowerCase()
@@ -68,12 +84,12 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   // The contract sees the tunnel as `CONNECT https://host[:port]/` (a non-default port is its own
   // rule, §7.6), the same URL capture records, so what was observed compiles to what is enforced.
   const contractUrl = auth.port === 443 ? synthetic : `https://${display}/`
-  const rec = new RequestRecord(core, ps, b, contractUrl, client)
+  const rec = new RequestRecord(ports, {sessions: ps, b, url: contractUrl, lifetime: client})
   const record = (d: Decision): string | undefined => rec.record(d)
-  const deny = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: Parameters<typeof blockDecision>[3]['scan'], body?: string | BlockBody): void => {
+  const deny: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
     const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
     const tgt = safe === synthetic ? display : safe
-    const d = blockDecision(core, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
+    const d = blockDecision(ports, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     const hint = hintHeader(cfg.explain_blocks, d)
@@ -90,30 +106,32 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
   // alone, §5.4) → contract (on the tunnel's destination, §7.6) → budget (a spent byte budget
   // refuses new tunnels too).
   const gate: RequestGateContext = {
-    core, snap, b, rec, req, block: deny, warnings, method: 'CONNECT', target: synthetic, contractUrl,
+    ports, snap, b, rec, req, block: deny, warnings, method: 'CONNECT', target: synthetic, contractUrl,
     shownAs: () => display, airlock: 'connect', resolver: dns.resolver, budgetHost: auth.host, tunnel: {host, display},
     scan: null, shown: display, sessionHost: '', body: null,
   }
   if (await runGate('connect', gate)) return
   // policy-extra §6: after the gate, before the capacity check; a hint only, never a verdict.
-  wsRedirectHint(core, cfg, host, display, b)
+  wsRedirectHint(ports, cfg, {host, shown: display, b})
   const t = rec.session
-  if (core.activeTunnels() >= MAX_TUNNELS) return deny('capacity', 'tunnel_capacity', 'too many active tunnels', 503, 'rate_limit', undefined, 'too many active tunnels\n')
+  if (ports.activeTunnels() >= MAX_TUNNELS) return deny({stage: 'capacity', layer: 'tunnel_capacity', detail: 'too many active tunnels', status: 503, reason: 'rate_limit', body: 'too many active tunnels\n'})
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
   // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
   let teardown: () => void = () => client.destroy()
-  const untrack = core.trackTunnel(() => teardown())
+  const untrack = ports.trackTunnel(() => teardown())
 
   // A relayed (not intercepted) tunnel reads the upstream into one reused buffer (tunnel-relay.ts).
-  const interceptsHost = core.interceptor?.intercepts(auth.host) ?? false
-  const download = interceptsHost ? null : new DownloadRelay(undefined, undefined, core.relayBuffers)
+  const interceptsHost = ports.interceptor?.intercepts(auth.host) ?? false
+  const download = interceptsHost ? null : new DownloadRelay(undefined, undefined, ports.relayBuffers)
   let upstream
   try {
-    upstream = await (interceptsHost ? core.interceptor!.dial(core, auth.host, auth.port, download?.onread, dns.lookupAll) : core.dial(auth.host, auth.port, download?.onread, dns.lookupAll))
+    // An intercepted host's pre-dial takes one set-up slot of the interceptor (its Dialer); any other, the proxy's.
+    const dialer: Dialer = interceptsHost ? ports.interceptor! : ports
+    upstream = await dialer.dial(auth.host, auth.port, download?.onread, dns.lookupAll)
   } catch (err) {
     untrack()
     const e = err as Error & {code?: string}
-    record(upstreamFailure(core, b, display, `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, e.code === 'PIPELOCK_DIAL_BLOCKED'))
+    record(upstreamFailure(ports, b, display, {detail: `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, dialBlocked: e.code === 'PIPELOCK_DIAL_BLOCKED'}))
     writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
     return
   }
@@ -127,9 +145,9 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     return
   }
   // Record first, answer second: the tunnel's allow decision is in the chain before the 200.
-  record(allowDecision(core, b, display, 200, 0, warnings))
+  record(allowDecision(ports, b, display, {status: 200, bytes: 0, warnings}))
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-  const openedAt = core.nowMs()
+  const openedAt = ports.nowMs()
   // Relayed bytes so far; replaced by the socket counters once the relay or interception starts.
   let counted = (): number => 0
   // Whether the tunnel's bytes are charged to the session's byte budget at close (not for an
@@ -145,9 +163,9 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     const bytes = counted()
     client.destroy()
     upstream.destroy()
-    core.metrics.tunnelClosed(bytes, (core.nowMs() - openedAt) / 1000)
+    ports.metrics.tunnelClosed(bytes, (ports.nowMs() - openedAt) / 1000)
     if (budgeted) budgetBytes(snap, budgetKey(b), bytes)
-    core.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: core.nowMs() - openedAt})
+    ports.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: ports.nowMs() - openedAt})
   }
   teardown = close
   // Session reset/terminate and airlock hard/drain cut the session's live tunnels.
@@ -163,11 +181,11 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     const peek = await peekFirstRecord(client, head, auth.host)
     first = peek.first
     const category = peek.category
-    core.metrics.sniOutcome(category, b.profile ?? '_default')
+    ports.metrics.sniOutcome(category, b.profile ?? '_default')
     const verdict = firstRecordVerdict(category, cfg.forward_proxy.sni_verification)
     if (verdict === 'refuse' && !closed) {
-      const receipt = record(blockDecision(core, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))
-      core.audit.event('warn', 'tunnel_plaintext', 'CONNECT tunnel carried non-TLS bytes; refused', {target: display, request_id: b.requestId, agent: b.agent})
+      const receipt = record(blockDecision(ports, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))
+      ports.audit.event('warn', 'tunnel_plaintext', 'CONNECT tunnel carried non-TLS bytes; refused', {target: display, request_id: b.requestId, agent: b.agent})
       untrack()
       closed = true
       clearTimeout(lifetime)
@@ -176,7 +194,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
       return
     }
     if (verdict !== 'relay') {
-      core.audit.event('warn', 'sni_mismatch', 'CONNECT SNI verification failed; tunnel closed', {target: display, category, request_id: b.requestId, agent: b.agent})
+      ports.audit.event('warn', 'sni_mismatch', 'CONNECT SNI verification failed; tunnel closed', {target: display, category, request_id: b.requestId, agent: b.agent})
       close()
       return
     }
@@ -185,7 +203,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
 
   // TLS interception (transports §2.7 step 15): the pre-dialled upstream only proved the target
   // reachable; the tunnel is now served by the interceptor, one pipeline run per inner request.
-  const icpt = core.interceptor ?? null
+  const icpt = ports.interceptor ?? null
   if (icpt !== null && icpt.intercepts(auth.host)) {
     upstream.destroy()
     // Its bytes are the agent side's, both ways, from the first record on (the CONNECT request
@@ -199,7 +217,7 @@ export async function handleConnect(core: ProxyCore, req: IncomingMessage, clien
     budgeted = false
     lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
     client.once('close', close)
-    icpt.serve(core, {host: auth.host, port: auth.port, connect: b}, client, first, cfg.forward_proxy.idle_timeout_seconds * 1000, close)
+    icpt.serve({host: auth.host, port: auth.port, connect: b}, {client, first, idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, close})
     return
   }
 

@@ -1,64 +1,21 @@
 /**
- * What every transport handler needs from the running proxy, and the helpers that turn a scan
- * outcome into the one Decision of the request.
+ * The helpers that turn a scan outcome into the one Decision of the request, and the request's
+ * Decision base. What a transport needs from the running proxy are its ports (ports.ts), handed
+ * to it by the composition root (compose.ts).
  */
-import type {ApprovalQueue} from './approvals.js'
-import type {OnReadOpts, Socket} from 'node:net'
-import type {Agent} from 'undici'
-import type {ContractRuntime} from '../gate/index.js'
-import type {KillSwitchController} from '../killswitch/index.js'
 import type {IncomingMessage} from 'node:http'
 import {goHostname, parseGoUrl} from '../canonical/index.js'
 import {REASON_CODES, reasonForLabel, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
-import type {AuditLog} from './audit-log.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
-import type {ProxyMetrics} from './metrics.js'
-import type {ExceptionStore} from './exception-store.js'
 import type {IdentityAuth} from './identity.js'
+import type {Clock, SnapshotSource} from './ports.js'
 import {forProfile, type ProxySnapshot} from './state.js'
-import type {Interceptor} from './intercept/runtime.js'
-import type {RelayBufferPool} from './relay-buffer-pool.js'
-import type {ResponseTransformState} from './relay/response-transforms.js'
-import {getaddrinfoAll, type LookupAll} from './ssrf-dialer.js'
-
-export interface ProxyCore {
-  snapshot(): ProxySnapshot
-  readonly upstream: Agent
-  readonly killSwitch: KillSwitchController
-  /** The one record step's fan-out; returns the id of the receipt the flight recorder signed. */
-  readonly sink: {record(d: Decision): string | undefined}
-  /** The live-lock runtime (`learn_lock.enabled`), or null. */
-  readonly contracts: ContractRuntime | null
-  readonly audit: AuditLog
-  readonly metrics: ProxyMetrics
-  readonly version: string
-  nextRequestId(): string
-  nowMs(): number
-  /**
-   * TCP to a validated address; `onread` as `net.connect` takes it (the CONNECT relay's reused read
-   * buffer); `lookupAll` answers the dial's DNS question (default: the system resolver; a CONNECT
-   * passes the answer its URL scan got, tunnel-dns.ts — every address is validated either way).
-   */
-  dial(host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket>
-  /** Registers a live tunnel; the returned function unregisters it. Kill-switch activation destroys all. */
-  trackTunnel(destroy: () => void): () => void
-  activeTunnels(): number
-  /** TLS interception (`tls_interception.enabled`), or null. */
-  readonly interceptor?: Interceptor | null
-  /** Scoped exceptions granted through the admin API (exception-gate.ts), or null. */
-  readonly exceptions?: ExceptionStore | null
-  /** Browser Shield / A2A response state kept for the process (card baseline, contexts); absent: fresh per response. */
-  readonly transforms?: ResponseTransformState
-  /** Held requests (`ask`, approvals.ts): present when an operator channel (the admin API) exists. */
-  readonly approvals?: ApprovalQueue
-  /** Read buffers the CONNECT download relays reuse from tunnel to tunnel (relay-buffer-pool.ts); without it each tunnel allocates its own. */
-  readonly relayBuffers?: RelayBufferPool
-}
+import {getaddrinfoAll} from './ssrf-dialer.js'
 
 /** The snapshot view of the request's profile (its merged config, scanner and budgets). */
-export function snapshotFor(core: Pick<ProxyCore, 'snapshot'>, b: Pick<DecisionBase, 'profile'>): ProxySnapshot {
-  const snap = core.snapshot()
+export function snapshotFor(ports: SnapshotSource, b: Pick<DecisionBase, 'profile'>): ProxySnapshot {
+  const snap = ports.snapshot()
   return b.profile === undefined ? snap : forProfile(snap, b.profile)
 }
 
@@ -109,18 +66,25 @@ export interface DecisionBase {
   readonly identityRefused?: string
 }
 
-export function allowDecision(core: ProxyCore, b: DecisionBase, target: string, status: number, bytes: number, warnings: readonly string[]): Decision {
+/** What the client was answered on an allowed request: its status, the body bytes relayed, the `action: warn` patterns seen. */
+export interface AllowOutcome {
+  readonly status: number
+  readonly bytes: number
+  readonly warnings: readonly string[]
+}
+
+export function allowDecision(clock: Clock, b: DecisionBase, target: string, o: AllowOutcome): Decision {
   // Written out (same keys, same order as `{...base(), …}`): the hot path of every allowed
   // request, and one object literal is several times cheaper than a spread into a new one.
   return {
     requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
-    durationMs: core.nowMs() - b.startMs, target, verdict: 'allow', stage: 'none', layer: 'all', reason: null, severity: null,
-    retry: null, class: null, detail: 'allowed', status, warnings, bytes,
+    durationMs: clock.nowMs() - b.startMs, target, verdict: 'allow', stage: 'none', layer: 'all', reason: null, severity: null,
+    retry: null, class: null, detail: 'allowed', status: o.status, warnings: o.warnings, bytes: o.bytes,
   }
 }
 
 export function blockDecision(
-  core: ProxyCore,
+  clock: Clock,
   b: DecisionBase,
   target: string,
   opts: {stage: DecisionStage; layer: string; reason?: ReasonCode; detail: string; status: number; enforced: boolean; scan?: UrlScanResult; warnings?: readonly string[]},
@@ -129,7 +93,7 @@ export function blockDecision(
   const meta = REASON_CODES[reason]
   return {
     requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
-    durationMs: core.nowMs() - b.startMs,
+    durationMs: clock.nowMs() - b.startMs,
     target,
     verdict: opts.enforced ? 'block' : 'would_block',
     stage: opts.stage,
@@ -176,18 +140,25 @@ export function headerList(req: IncomingMessage): HeaderList {
 }
 
 /** Allowed by every check, but the upstream failed (connect, TLS, timeout): a 502, not a block. */
-export function errorDecision(core: ProxyCore, b: DecisionBase, target: string, detail: string, status = 502): Decision {
+export function errorDecision(clock: Clock, b: DecisionBase, target: string, failure: UpstreamFailure): Decision {
   return {
     requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
-    durationMs: core.nowMs() - b.startMs, target, verdict: 'error', stage: 'upstream', layer: 'upstream', reason: null, severity: null,
-    retry: null, class: null, detail, status, warnings: [], bytes: 0,
+    durationMs: clock.nowMs() - b.startMs, target, verdict: 'error', stage: 'upstream', layer: 'upstream', reason: null, severity: null,
+    retry: null, class: null, detail: failure.detail, status: failure.status ?? 502, warnings: [], bytes: 0,
   }
 }
 
+/** An upstream that failed: what happened, whether the SSRF-safe dialer refused the address, the status answered (default 502). */
+export interface UpstreamFailure {
+  readonly detail: string
+  readonly dialBlocked?: boolean
+  readonly status?: number
+}
+
 /** Upstream outcome errors: a dial refused by the SSRF-safe dialer is a policy block, anything else an error. */
-export function upstreamFailure(core: ProxyCore, b: DecisionBase, target: string, message: string, dialBlocked: boolean, status = 502): Decision {
-  if (dialBlocked) {
-    return blockDecision(core, b, target, {stage: 'upstream', layer: 'ssrf', reason: 'ssrf_private_ip', detail: message, status, enforced: true})
+export function upstreamFailure(clock: Clock, b: DecisionBase, target: string, failure: UpstreamFailure): Decision {
+  if (failure.dialBlocked === true) {
+    return blockDecision(clock, b, target, {stage: 'upstream', layer: 'ssrf', reason: 'ssrf_private_ip', detail: failure.detail, status: failure.status ?? 502, enforced: true})
   }
-  return errorDecision(core, b, target, message, status)
+  return errorDecision(clock, b, target, failure)
 }

@@ -9,7 +9,8 @@
  * audit log writes `exception_used`, metrics count it, the flight recorder signs it — once.
  */
 import {goHostname, parseGoUrl} from '../canonical/index.js'
-import type {DecisionBase, ProxyCore} from './core.js'
+import type {DecisionBase} from './core.js'
+import type {ExceptionsPort} from './ports.js'
 import type {ExceptionTarget, ExceptionUse} from './exception-rules.js'
 
 /** What blocked: the scanner label, the reason code and the DLP pattern names found. */
@@ -37,8 +38,8 @@ export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth'>, url: st
 }
 
 /** Uses a matching exception for an enforced scanner block; undefined when none applies. */
-export function waiveBlock(core: Pick<ProxyCore, 'exceptions'>, b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: BlockFinding): ExceptionUse | undefined {
-  const store = core.exceptions
+export function waiveBlock(ports: ExceptionsPort, b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: BlockFinding): ExceptionUse | undefined {
+  const store = ports.exceptions
   if (store == null) return undefined
   const t = exceptionTarget(b, url, scan)
   if (t.host === '') return undefined

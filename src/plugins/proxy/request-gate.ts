@@ -7,7 +7,8 @@ import type {RedactionSummary} from '../redaction/index.js'
 import {gateHttp, unlistedAgentDenial, type ContractContext, type HttpGateResult} from '../gate/index.js'
 import type {ResolvedContract} from '../enforcement/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
-import {urlScan, type DecisionBase, type ProxyCore} from './core.js'
+import {urlScan, type DecisionBase} from './core.js'
+import type {ContractsPort, EvidenceSink, ExceptionsPort} from './ports.js'
 import {withRequestFields, type Decision, type DecisionStage, type HitlEvidence, type TaintEvidence} from './decision.js'
 import type {ProxySessions, RequestSession} from './session-gate.js'
 import type {ProxySnapshot} from './state.js'
@@ -17,10 +18,35 @@ import type {HopDenied} from './upstream.js'
 import type {BlockBody} from './block.js'
 
 /**
- * How a transport answers a policy block (it records the Decision through its RequestRecord).
+ * A policy block as a stage or the relay states it: the Decision's stage, layer, detail and the
+ * status answered; the reason when the layer's default is not it, the URL scan that found it.
  * `body`, when given, replaces the transport's usual body: a string is text, a `BlockBody` JSON.
  */
-export type BlockAnswer = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody) => void
+export interface Block {
+  readonly stage: DecisionStage
+  readonly layer: string
+  readonly detail: string
+  readonly status: number
+  readonly reason?: ReasonCode | undefined
+  readonly scan?: UrlScanResult | undefined
+  readonly body?: string | BlockBody | undefined
+}
+
+/** How a transport answers a policy block (it records the Decision through its RequestRecord). */
+export type BlockAnswer = (a: Block) => void
+
+/** What a request's record step uses: the fan-out, the contract runtime, the exception store. */
+export type RecordPorts = EvidenceSink & ContractsPort & ExceptionsPort
+
+/** The request a record step belongs to. */
+export interface RecordedRequest {
+  readonly sessions: ProxySessions | null
+  readonly b: DecisionBase
+  /** The URL the contract and capture read. */
+  readonly url: string
+  /** Emits `close` when the exchange is over (the response, or the tunnel's client socket). */
+  readonly lifetime?: {once(event: 'close', f: () => void): unknown}
+}
 
 /**
  * A request's one record step: its Decisions go to every sink (audit, metrics, flight recorder,
@@ -57,18 +83,23 @@ export class RequestRecord {
    */
   readonly scanned: {body?: Uint8Array; response?: Uint8Array} = {}
 
+  readonly sessions: ProxySessions | null
+  readonly url: string
+  private readonly lifetime: RecordedRequest['lifetime']
+
   /**
-   * `lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
+   * `r.lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
    * socket): from the session lookup until then the request counts as in flight (§12).
    */
-  constructor(
-    private readonly core: ProxyCore, readonly sessions: ProxySessions | null, b: DecisionBase, readonly url: string,
-    private readonly lifetime?: {once(event: 'close', f: () => void): unknown},
-  ) {
+  constructor(private readonly ports: RecordPorts, r: RecordedRequest) {
+    const b = r.b
+    this.sessions = r.sessions
+    this.url = r.url
+    this.lifetime = r.lifetime
     this.contractAgent = b.contractAgent ?? b.agent
-    this.contract = core.contracts?.resolve(this.contractAgent)
+    this.contract = ports.contracts?.resolve(this.contractAgent)
     this.who = {agent: b.agent, auth: b.auth}
-    lifetime?.once('close', () => this.flush())
+    r.lifetime?.once('close', () => this.flush())
   }
 
   /**
@@ -78,7 +109,7 @@ export class RequestRecord {
    */
   waive(finding: BlockFinding): boolean {
     if (this.waived) return false
-    const use = waiveBlock(this.core, this.who, this.url, finding)
+    const use = waiveBlock(this.ports, this.who, this.url, finding)
     if (use === undefined) return false
     this.waived = true
     this.exception = use
@@ -140,7 +171,7 @@ export class RequestRecord {
     const full = id === undefined ? fields : {...fields, actionId: id}
     if (this.taint !== undefined && full.taint === undefined) (full as {taint?: TaintEvidence}).taint = this.taint
     if (this.hitl !== undefined && full.hitl === undefined) (full as {hitl?: HitlEvidence}).hitl = this.hitl
-    const receipt = this.core.sink.record(full)
+    const receipt = this.ports.sink.record(full)
     if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception, this.redaction))
     return receipt
   }
@@ -150,14 +181,14 @@ export class RequestRecord {
    * agent is not listed as unlocked (gate/unlisted-agent.ts); null otherwise.
    */
   unlisted(unlocked: readonly string[]): string | null {
-    if (this.contract !== undefined || this.core.contracts == null) return null
-    return unlistedAgentDenial(this.core.contracts, this.contractAgent, unlocked)
+    if (this.contract !== undefined || this.ports.contracts == null) return null
+    return unlistedAgentDenial(this.ports.contracts, this.contractAgent, unlocked)
   }
 
   /** The contract step (§7.6 step 4, §7.8) for `url`; its context is kept for the request's later decisions. */
   gate(url: string, method: string, scannerVerdict: string): HttpGateResult | null {
     if (this.contract === undefined) return null
-    const r = gateHttp(this.core.contracts!.mode, this.contract, {url, method, scannerVerdict, effectiveAction: scannerVerdict})
+    const r = gateHttp(this.ports.contracts!.mode, this.contract, {url, method, scannerVerdict, effectiveAction: scannerVerdict})
     this.context = r.context
     return r
   }
@@ -171,7 +202,7 @@ export class RequestRecord {
   private contextFor(d: Decision): ContractContext {
     if (this.context !== undefined && (d.stage === 'contract' || d.verdict !== 'block')) return this.context
     const scanner = d.verdict === 'block' ? 'block' : d.warnings.length > 0 ? 'warn' : 'allow'
-    return gateHttp(this.core.contracts!.mode, this.contract!, {url: this.url, method: d.method, scannerVerdict: scanner, effectiveAction: scanner}).context
+    return gateHttp(this.ports.contracts!.mode, this.contract!, {url: this.url, method: d.method, scannerVerdict: scanner, effectiveAction: scanner}).context
   }
 }
 

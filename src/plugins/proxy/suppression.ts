@@ -7,7 +7,8 @@
  * counts response suppressions only and audits none (quirk fixed).
  */
 import {suppressedBy, type Suppressor} from '../scanner/index.js'
-import type {DecisionBase, ProxyCore} from './core.js'
+import type {DecisionBase} from './core.js'
+import type {AuditTrail, MetricsPort} from './ports.js'
 import {safeTarget} from './core.js'
 import type {ProxySnapshot} from './state.js'
 
@@ -16,7 +17,7 @@ export type SuppressSurface = 'response' | 'sse' | 'body_dlp'
 export class RequestSuppression {
   private readonly audited = new Set<string>()
 
-  constructor(private readonly core: Pick<ProxyCore, 'audit' | 'metrics'>, private readonly snap: ProxySnapshot, private readonly b: DecisionBase) {}
+  constructor(private readonly ports: AuditTrail & MetricsPort, private readonly snap: ProxySnapshot, private readonly b: DecisionBase) {}
 
   /** The suppressor for one surface and its target string, or undefined without entries. */
   for(surface: SuppressSurface, target: string): Suppressor | undefined {
@@ -26,12 +27,12 @@ export class RequestSuppression {
       const i = suppressedBy(entries, name, target)
       if (i < 0) return false
       const e = entries[i]!
-      this.core.metrics.findingsSuppressed.inc({surface, rule: e.rule})
-      if (surface !== 'body_dlp') this.core.metrics.responseScanExempt.inc({reason: 'suppress', transport: this.b.transport})
+      this.ports.metrics.findingsSuppressed.inc({surface, rule: e.rule})
+      if (surface !== 'body_dlp') this.ports.metrics.responseScanExempt.inc({reason: 'suppress', transport: this.b.transport})
       const key = `${surface}\u0000${e.rule.toLowerCase()}`
       if (!this.audited.has(key)) {
         this.audited.add(key)
-        this.core.audit.event('info', 'finding_suppressed', 'finding suppressed by config', {
+        this.ports.audit.event('info', 'finding_suppressed', 'finding suppressed by config', {
           rule: name, target: safeTarget(this.snap, target, 'body_dlp'), surface, transport: this.b.transport, reason: e.reason ?? '',
           suppress_index: i, client_ip: this.b.clientIp, request_id: this.b.requestId, agent: this.b.agent,
         })

@@ -83,8 +83,16 @@ function resolveLocation(loc: string, base: string): string {
   return new URL(loc, base).href
 }
 
-/** `maxRedirects` 0: a redirect is returned as the response (relayed to the client, not followed). */
-export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, scanHop: HopScan, timeoutMs: number, maxRedirects = MAX_REDIRECTS): Promise<UpstreamOutcome> {
+/** How the hops of one exchange are judged and bounded: each hop's verdict, the per-hop timeout, the redirects followed (0: a redirect is returned as the response, relayed to the client). */
+export interface HopPolicy {
+  readonly scanHop: HopScan
+  readonly timeoutMs: number
+  readonly maxRedirects?: number | undefined
+}
+
+export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, hops: HopPolicy): Promise<UpstreamOutcome> {
+  const {scanHop, timeoutMs} = hops
+  const maxRedirects = hops.maxRedirects ?? MAX_REDIRECTS
   let url = req.rawUrl
   let method = req.method
   let body = req.body

@@ -8,13 +8,22 @@
  */
 import type {PipelockConfig} from '../config/index.js'
 import {matchesAnyDomain} from '../scanner/index.js'
-import type {DecisionBase, ProxyCore} from './core.js'
+import type {DecisionBase} from './core.js'
+import type {AuditTrail, MetricsPort} from './ports.js'
 
-export function wsRedirectHint(core: ProxyCore, cfg: PipelockConfig, host: string, shown: string, b: DecisionBase): void {
+/** The CONNECT the hint is about: its (lower-cased) host, how its target is shown, its base. */
+export interface HintedTunnel {
+  readonly host: string
+  readonly shown: string
+  readonly b: DecisionBase
+}
+
+export function wsRedirectHint(ports: AuditTrail & MetricsPort, cfg: PipelockConfig, tunnel: HintedTunnel): void {
+  const {host, shown, b} = tunnel
   const hosts = cfg.forward_proxy.redirect_websocket_hosts
   if (hosts.length === 0 || !cfg.websocket_proxy.enabled || matchesAnyDomain(host, hosts) === null) return
-  core.metrics.wsRedirectHints.inc()
-  core.audit.event('warn', 'anomaly', 'WebSocket host reached through a CONNECT tunnel', {
+  ports.metrics.wsRedirectHints.inc()
+  ports.audit.event('warn', 'anomaly', 'WebSocket host reached through a CONNECT tunnel', {
     method: 'CONNECT', url: shown, request_id: b.requestId, agent: b.agent, scanner: '',
     reason: `hint: ${host} supports WebSocket; consider using /ws endpoint for frame-level scanning`, score: 0.2,
   })

@@ -23,7 +23,7 @@ test('src/ keeps every import rule', () => {
   assert.match(r.out, /no dependency violations found/)
 })
 
-test('the rules catch a transport importing a transport, an upward import, a deep import and a circle', () => {
+test('the rules catch a transport importing a transport, an upward import, a deep import, a circle and a transport reaching for the composition root', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-arch-'))
   try {
     cpSync(path.join(root, 'tsconfig.json'), path.join(dir, 'tsconfig.json'))
@@ -39,9 +39,12 @@ test('the rules catch a transport importing a transport, an upward import, a dee
     put('src/plugins/tls/a.ts', "import {b} from './b.js'\nexport const a = () => b\n")
     put('src/plugins/tls/b.ts', "import {a} from './a.js'\nexport const b = () => a\n")
     put('src/plugins/newcomer/index.ts', "import {up} from '../canonical/index.js'\nexport const n = up\n")
+    // A transport that reaches for the composition root (the runtime as a service locator).
+    put('src/plugins/proxy/compose.ts', 'export const runtime = {}\n')
+    put('src/plugins/proxy/reverse/handler.ts', "import {runtime} from '../compose.js'\nexport const r = runtime\n")
     const r = cruise(dir)
     assert.notEqual(r.status, 0)
-    for (const rule of ['transport-fetch-imports-no-transport', 'layer-0-points-down', 'plugin-through-index', 'no-circular', 'plugin-has-a-layer']) {
+    for (const rule of ['transport-fetch-imports-no-transport', 'layer-0-points-down', 'plugin-through-index', 'no-circular', 'plugin-has-a-layer', 'composition-root-only-from-the-listener', 'parts-never-import-the-listener']) {
       assert.match(r.out, new RegExp(`error ${rule}:`), `${rule} not reported:\n${r.out}`)
     }
   } finally {

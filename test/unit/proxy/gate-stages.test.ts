@@ -45,12 +45,12 @@ test('recipe: a trivial stage added to a row runs in order, and its answer stops
     async run(ctx) {
       ran.push('header_dlp')
       if (ctx.method !== 'DELETE') return false
-      ctx.block('header_dlp', 'trivial', 'DELETE refused by the trivial stage', 403)
+      ctx.block({stage: 'header_dlp', layer: 'trivial', detail: 'DELETE refused by the trivial stage', status: 403})
       return true
     },
   }
   const row: StageRow = {...TRANSPORT_STAGES.forward, kill_switch: trace('kill_switch'), identity: trace('identity'), envelope_verify: {skip: 'not part of this recipe test'}, envelope: {skip: 'not part of this recipe test'}, url_scan: trace('url_scan'), session: trace('session'), taint: {skip: 'not part of this recipe test'}, header_dlp: audit, redaction: {skip: 'not part of this recipe test'}, body: trace('body'), git_push: trace('git_push'), address: {skip: 'not part of this recipe test'}, a2a: trace('a2a'), cross_request: trace('cross_request'), contract: trace('contract'), budget: trace('budget')}
-  const ctx = (method: string) => ({method, block: (_s: string, layer: string, detail: string) => answered.push(`${layer}: ${detail}`)}) as unknown as RequestGateContext
+  const ctx = (method: string) => ({method, block: ({layer, detail}: {layer: string; detail: string}) => answered.push(`${layer}: ${detail}`)}) as unknown as RequestGateContext
   assert.equal(await runStages(stagesFor(row), ctx('GET')), false)
   assert.deepEqual(ran, ['kill_switch', 'identity', 'url_scan', 'session', 'header_dlp', 'body', 'git_push', 'a2a', 'cross_request', 'contract', 'budget'])
   ran.length = 0

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {defaultConfig} from '../../../src/plugins/config/index.js'
 import {innerPath, splitAuthority, urlHostForm} from '../../../src/plugins/proxy/intercept/request.js'
-import {DEFAULT_CERT_CACHE_SIZE, DEFAULT_MAX_RESPONSE_BYTES, Interceptor} from '../../../src/plugins/proxy/intercept/runtime.js'
+import {DEFAULT_CERT_CACHE_SIZE, DEFAULT_MAX_RESPONSE_BYTES, Interceptor, type InterceptorOptions} from '../../../src/plugins/proxy/intercept/runtime.js'
 import {createScanner} from '../../../src/plugins/scanner/index.js'
 import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/settings-from-config.js'
 import {caPaths, generateCa, writeCaFiles} from '../../../src/plugins/tls/index.js'
@@ -37,7 +37,9 @@ describe('Interceptor (transports §2.1, §2.6)', () => {
     const config = defaultConfig()
     config.tls_interception = {...config.tls_interception, enabled: true, ca_cert: p.cert, ca_key: p.key, ...(passthrough ? {passthrough_domains: passthrough} : {}), ...extra}
     const scanner = createScanner(scannerSettingsFromConfig(config, {env: {}}))
-    return new Interceptor({config, env: {}, scanner: () => scanner.url, nowMs: () => Date.now()})
+    // These cases neither dial nor serve a tunnel: reading any of the interceptor's ports fails the test.
+    const ports = new Proxy({}, {get: (_t, name) => assert.fail(`port ${String(name)} read`)}) as InterceptorOptions['ports']
+    return new Interceptor({config, env: {}, ports, scanner: () => scanner.url, nowMs: () => Date.now()})
   }
 
   it('passthrough uses the shared matcher: a wildcard covers subdomains and the apex, case-insensitively', async () => {

@@ -16,7 +16,7 @@ export function wouldBlockIfEnforced(r: ContentScanResult, action: string): bool
 }
 
 /** Records `r` as the request's would-block when audit mode turned its block into a warning. */
-export function recordAuditFinding(ctx: Pick<RequestGateContext, 'core' | 'snap' | 'b' | 'rec' | 'shown'>, stage: 'header_dlp' | 'body_scan', r: ContentScanResult): void {
+export function recordAuditFinding(ctx: Pick<RequestGateContext, 'ports' | 'snap' | 'b' | 'rec' | 'shown'>, stage: 'header_dlp' | 'body_scan', r: ContentScanResult): void {
   if (enforcing(ctx.snap) || !wouldBlockIfEnforced(r, ctx.snap.scanner.settings.requestBodyScanning.action)) return
-  ctx.rec.record(blockDecision(ctx.core, ctx.b, ctx.shown, {stage, layer: r.layer!, reason: r.reason ?? 'dlp_match', detail: r.detail, status: 0, enforced: false}))
+  ctx.rec.record(blockDecision(ctx.ports, ctx.b, ctx.shown, {stage, layer: r.layer!, reason: r.reason ?? 'dlp_match', detail: r.detail, status: 0, enforced: false}))
 }

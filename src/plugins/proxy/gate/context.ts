@@ -8,13 +8,21 @@
 import type {IncomingMessage} from 'node:http'
 import type {HeaderList, Resolver, Suppressor, UrlScanResult} from '../../scanner/index.js'
 import type {AirlockTransport} from '../../sessions/index.js'
-import type {DecisionBase, ProxyCore} from '../core.js'
-import type {BlockAnswer, RequestRecord} from '../request-gate.js'
+import type {DecisionBase} from '../core.js'
+import type {ApprovalsPort, AuditTrail, Clock, KillSwitchPort, MetricsPort, SnapshotSource, TransformStatePort} from '../ports.js'
+import type {BlockAnswer, RecordPorts, RequestRecord} from '../request-gate.js'
 import type {ProxySnapshot} from '../state.js'
 import type {MediationAdmission} from '../relay/mediation.js'
 
+/**
+ * The ports the stages of the request gate read (compose.ts builds them): the kill switch, the
+ * clock of every Decision, the audit trail and metrics, the record step's (the fan-out, contracts,
+ * exceptions), held requests (taint's `ask`) and the A2A response state.
+ */
+export type GatePorts = SnapshotSource & Clock & AuditTrail & MetricsPort & KillSwitchPort & ApprovalsPort & TransformStatePort & RecordPorts
+
 export interface RequestGateContext {
-  readonly core: ProxyCore
+  readonly ports: GatePorts
   readonly snap: ProxySnapshot
   readonly b: DecisionBase
   readonly rec: RequestRecord

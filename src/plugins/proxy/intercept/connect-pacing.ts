@@ -7,7 +7,7 @@
  * waits, nothing has been answered or relayed, and the kill switch is checked after the dial.
  */
 import type {OnReadOpts, Socket} from 'node:net'
-import type {ProxyCore} from '../core.js'
+import type {Dialer} from '../ports.js'
 import type {LookupAll} from '../ssrf-dialer.js'
 import {UPSTREAM_SLOT_HOLD_MS} from './setup-queue.js'
 import type {Interceptor} from './runtime.js'
@@ -25,11 +25,19 @@ export function admitTunnel(icpt: Interceptor): Promise<void> {
   )
 }
 
+/** Where a tunnel's pre-dial goes, and how (the Dialer port's arguments). */
+export interface TunnelDial {
+  readonly host: string
+  readonly port: number
+  readonly onread?: OnReadOpts | undefined
+  readonly lookupAll?: LookupAll | undefined
+}
+
 /** The pre-dial (transports §2.7 step 12), one set-up slot from its start to its outcome. */
-export function dialTunnel(icpt: Interceptor, core: Pick<ProxyCore, 'dial'>, host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket> {
+export function dialTunnel(icpt: Interceptor, dialer: Dialer, to: TunnelDial): Promise<Socket> {
   return new Promise((resolve, reject) =>
     icpt.setup.pushHandshake((settled) => {
-      core.dial(host, port, onread, lookupAll).then(
+      dialer.dial(to.host, to.port, to.onread, to.lookupAll).then(
         (s) => (settled(), resolve(s)),
         (e: unknown) => (settled(), reject(e as Error)),
       )

@@ -11,10 +11,14 @@ import type {Http2ServerRequest, Http2ServerResponse} from 'node:http2'
 import type {Duplex} from 'node:stream'
 import {blockHeaders, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
-import {blockDecision, safeTarget, type DecisionBase, type ProxyCore} from '../core.js'
-import {handleForward} from '../relay/forward-exchange.js'
+import {blockDecision, safeTarget, type DecisionBase} from '../core.js'
+import {handleForward, type ForwardPorts} from '../relay/forward-exchange.js'
+import type {RequestIds} from '../ports.js'
 import {RequestRecord} from '../request-gate.js'
 import type {Interceptor} from './runtime.js'
+
+/** What an intercepted tunnel's inner requests use: the forward exchange's ports and a request id each. */
+export type InterceptPorts = ForwardPorts & RequestIds
 
 /** What every inner request of one tunnel shares (the snapshot of the CONNECT, §2.12). */
 export interface TunnelContext {
@@ -52,6 +56,14 @@ function first(v: string | string[] | undefined): string {
   return (Array.isArray(v) ? v[0] : v) ?? ''
 }
 
+/** One inner request as the authority check reads it. */
+interface InnerRequest {
+  readonly b: DecisionBase
+  readonly req: IncomingMessage | Http2ServerRequest
+  readonly path: string
+  readonly target: string
+}
+
 interface InnerBlock {
   readonly status: number
   readonly text: string
@@ -64,40 +76,42 @@ interface InnerBlock {
  * 5, the kill switch, is the first stage of the gate the request then runs (the intercept row,
  * or the WebSocket row for an upgrade); activation also tears the tunnel down at once.
  */
-function innerChecks(core: ProxyCore, t: TunnelContext, b: DecisionBase, req: IncomingMessage | Http2ServerRequest, path: string, target: string): InnerBlock | null {
-  const snap = core.snapshot()
-  const block = (stage: 'authority', shown: string, reason: 'authority_mismatch', layer: string, status: number, text: string): InnerBlock => {
-    const rec = new RequestRecord(core, snap.sessions, b, target)
-    const receipt = rec.record(blockDecision(core, b, shown, {stage, layer, reason, detail: text, status, enforced: true}))
+function innerChecks(ports: InterceptPorts, t: TunnelContext, inner: InnerRequest): InnerBlock | null {
+  const {b, req, path, target} = inner
+  const snap = ports.snapshot()
+  const block = (x: {readonly stage: 'authority'; readonly shown: string; readonly reason: 'authority_mismatch'; readonly layer: string; readonly status: number; readonly text: string}): InnerBlock => {
+    const {stage, shown, reason, layer, status, text} = x
+    const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target})
+    const receipt = rec.record(blockDecision(ports, b, shown, {stage, layer, reason, detail: text, status, enforced: true}))
     return {status, text, headers: blockHeaders(reason, undefined, {receipt})}
   }
   const authority = first(req.headers[':authority']) || first(req.headers.host)
   const a = splitAuthority(authority)
   if (a.host.toLowerCase() !== t.host.toLowerCase() || a.port !== String(t.port)) {
     const shown = safeTarget(snap, `https://${authority}${path}`, 'authority')
-    core.audit.event('warn', 'blocked', 'inner request authority does not match the CONNECT target', {scanner: 'tls_authority_mismatch', reason: `authority mismatch: ${shown} vs ${urlHostForm(t.host)}:${t.port}`, request_id: b.requestId, agent: b.agent})
-    return block('authority', shown, 'authority_mismatch', 'tls_authority_mismatch', 403, 'authority mismatch: blocked')
+    ports.audit.event('warn', 'blocked', 'inner request authority does not match the CONNECT target', {scanner: 'tls_authority_mismatch', reason: `authority mismatch: ${shown} vs ${urlHostForm(t.host)}:${t.port}`, request_id: b.requestId, agent: b.agent})
+    return block({stage: 'authority', shown, reason: 'authority_mismatch', layer: 'tls_authority_mismatch', status: 403, text: 'authority mismatch: blocked'})
   }
   return null
 }
 
-function innerBase(core: ProxyCore, t: TunnelContext, method: string): DecisionBase {
-  return {...t.connect, requestId: core.nextRequestId(), transport: 'intercept', method, startMs: core.nowMs()}
+function innerBase(ports: InterceptPorts, t: TunnelContext, method: string): DecisionBase {
+  return {...t.connect, requestId: ports.nextRequestId(), transport: 'intercept', method, startMs: ports.nowMs()}
 }
 
-export function handleInterceptedRequest(core: ProxyCore, t: TunnelContext, req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
-  const b = innerBase(core, t, req.method ?? 'GET')
+export function handleInterceptedRequest(ports: InterceptPorts, t: TunnelContext, req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
+  const b = innerBase(ports, t, req.method ?? 'GET')
   const path = innerPath(req.url ?? '/')
   const target = `https://${urlHostForm(t.host)}:${t.port}${path}`
   const r = req as IncomingMessage
   const w = res as ServerResponse
-  const denied = innerChecks(core, t, b, req, path, target)
+  const denied = innerChecks(ports, t, {b, req, path, target})
   if (denied !== null) {
     r.resume()
     return sendTextError(w, denied.status, denied.text, denied.headers)
   }
   const h2 = 'stream' in req
-  void handleForward(core, {req: r, res: w, b, target}, {
+  void handleForward(ports, {req: r, res: w, b, target}, {
     upstream: t.interceptor.upstream,
     followRedirects: false,
     responseCap: {bytes: t.interceptor.maxResponseBytes, status: 403, layer: 'tls_response_blocked', detail: 'response too large for scanning'},
@@ -111,15 +125,16 @@ export function handleInterceptedRequest(core: ProxyCore, t: TunnelContext, req:
 }
 
 /** An HTTP/1.1 `Upgrade` inside the tunnel: the same checks, then the WebSocket seam (upgrade.ts). */
-export function handleInterceptedUpgrade(core: ProxyCore, t: TunnelContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function handleInterceptedUpgrade(ports: InterceptPorts, t: TunnelContext, u: {readonly req: IncomingMessage; readonly socket: Duplex; readonly head: Buffer}): void {
+  const {req, socket, head} = u
   socket.on('error', () => undefined)
-  const b = innerBase(core, t, req.method ?? 'GET')
+  const b = innerBase(ports, t, req.method ?? 'GET')
   const path = innerPath(req.url ?? '/')
   const target = `https://${urlHostForm(t.host)}:${t.port}${path}`
-  const denied = innerChecks(core, t, b, req, path, target)
+  const denied = innerChecks(ports, t, {b, req, path, target})
   if (denied !== null) {
     return writeRawResponse(socket, denied.status, denied.status === 503 ? 'Service Unavailable' : 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...denied.headers}, denied.text + '\n')
   }
-  const rec = new RequestRecord(core, core.snapshot().sessions, b, target)
-  t.interceptor.upgrade({core, base: b, url: target, req, socket, head, record: (d) => rec.record(d)})
+  const rec = new RequestRecord(ports, {sessions: ports.snapshot().sessions, b, url: target})
+  t.interceptor.upgrade({ports, base: b, url: target, req, socket, head, record: (d) => rec.record(d)})
 }

@@ -18,10 +18,10 @@ import {pacedResponses} from './paced-responses.js'
 import {SetupQueue, UPSTREAM_SLOT_HOLD_MS} from './setup-queue.js'
 import {InterceptServers, interceptTunnel} from './tunnel.js'
 import {admitTunnel, dialTunnel} from './connect-pacing.js'
-import type {TunnelContext} from './request.js'
+import type {InterceptPorts, TunnelContext} from './request.js'
+import type {TunnelConnection} from './tunnel.js'
 import type {OnReadOpts, Socket} from 'node:net'
-import type {Duplex} from 'node:stream'
-import type {ProxyCore} from '../core.js'
+import type {Dialer} from '../ports.js'
 import type {LookupAll} from '../ssrf-dialer.js'
 import {refuseInterceptedUpgrade, type InterceptUpgradeHandler} from './upgrade.js'
 
@@ -32,6 +32,8 @@ export type {InterceptOutcome} from './metrics.js'
 
 export interface InterceptorOptions {
   readonly config: PipelockConfig
+  /** What the tunnels and their inner requests use (the forward exchange's ports, request ids) and the pre-dial's dialer. */
+  readonly ports: InterceptPorts & Dialer
   readonly env: Readonly<Record<string, string | undefined>>
   readonly scanner: () => UrlScanner
   readonly nowMs: () => number
@@ -43,7 +45,7 @@ export interface InterceptorOptions {
   readonly metrics?: InterceptMetrics
 }
 
-export class Interceptor {
+export class Interceptor implements Dialer {
   readonly cache: LeafCache
   readonly upstream: Agent
   readonly passthrough: readonly string[]
@@ -56,24 +58,28 @@ export class Interceptor {
   /** Paces TLS set-up (client-side handshakes, upstream connects) and upstream responses across event-loop turns. */
   readonly setup = new SetupQueue()
 
+  private readonly ports: InterceptPorts & Dialer
+
   /**
-   * The CONNECT transport's three hand-offs to interception (it reaches them only through this
-   * port on ProxyCore, never by importing intercept/): admission paced by the set-up queue, the
-   * pre-dial in one set-up slot (transports §2.7 step 12), and serving the tunnel.
+   * The CONNECT transport's three hand-offs to interception (it reaches them only through its
+   * `InterceptorSource` port, never by importing intercept/): admission paced by the set-up
+   * queue, the pre-dial in one set-up slot (transports §2.7 step 12; the `Dialer` port, so the
+   * CONNECT dials an intercepted host as any other), and serving the tunnel.
    */
   admit(): Promise<void> {
     return admitTunnel(this)
   }
 
-  dial(core: Pick<ProxyCore, 'dial'>, host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket> {
-    return dialTunnel(this, core, host, port, onread, lookupAll)
+  dial(host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket> {
+    return dialTunnel(this, this.ports, {host, port, onread, lookupAll})
   }
 
-  serve(core: ProxyCore, t: Omit<TunnelContext, 'interceptor'>, client: Duplex, first: Buffer, idleMs: number, close: () => void): void {
-    interceptTunnel(core, {...t, interceptor: this}, client, first, idleMs, close)
+  serve(t: Omit<TunnelContext, 'interceptor'>, conn: TunnelConnection): void {
+    interceptTunnel(this.ports, {...t, interceptor: this}, conn)
   }
 
   constructor(o: InterceptorOptions) {
+    this.ports = o.ports
     const t = o.config.tls_interception
     let ttlMs: number
     try {

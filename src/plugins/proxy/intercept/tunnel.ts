@@ -15,9 +15,9 @@ import {Socket} from 'node:net'
 import type {TLSSocket} from 'node:tls'
 import type {Duplex} from 'node:stream'
 import type {Leaf} from '../../tls/index.js'
-import type {ProxyCore} from '../core.js'
+import type {AuditTrail, Clock} from '../ports.js'
 import {destroyOnEof} from './eof-close.js'
-import {handleInterceptedRequest, handleInterceptedUpgrade, urlHostForm, type TunnelContext} from './request.js'
+import {handleInterceptedRequest, handleInterceptedUpgrade, urlHostForm, type InterceptPorts, type TunnelContext} from './request.js'
 
 /** Go's HTTP/2 server default (Node's is unlimited). */
 export const INNER_MAX_CONCURRENT_STREAMS = 250
@@ -25,7 +25,7 @@ export const CLIENT_HANDSHAKE_TIMEOUT_MS = 30_000
 
 /** One live intercepted connection: its tunnel, its teardown, its in-flight request count. */
 interface Live {
-  readonly core: ProxyCore
+  readonly ports: InterceptPorts
   readonly tunnel: TunnelContext
   readonly close: () => void
   inflight: number
@@ -81,13 +81,13 @@ export class InterceptServers {
       // together, and their scans would otherwise share one poll phase. A tunnel closed meanwhile
       // (kill switch, lifetime) has nothing left to answer; the kill switch is re-checked inside.
       l.tunnel.interceptor.setup.push(() => {
-        if (!res.destroyed && !(tlsSocket?.destroyed ?? true)) handleInterceptedRequest(l.core, l.tunnel, req, res)
+        if (!res.destroyed && !(tlsSocket?.destroyed ?? true)) handleInterceptedRequest(l.ports, l.tunnel, req, res)
       })
     })
     server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       const l = this.live.get(rawOf(socket) as Socket)
       if (l === undefined) return void socket.destroy()
-      handleInterceptedUpgrade(l.core, l.tunnel, req, socket, head)
+      handleInterceptedUpgrade(l.ports, l.tunnel, {req, socket, head})
     })
     server.on('secureConnection', (tlsSocket: TLSSocket) => {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
@@ -96,7 +96,7 @@ export class InterceptServers {
       // nothing is in flight or pending (eof-close.ts).
       destroyOnEof(tlsSocket, () => l.inflight !== 0, l.tunnel.interceptor.setup)
       l.handshakeSettled()
-      l.tunnel.interceptor.metrics.handshake((l.core.nowMs() - l.handedAtMs) / 1000)
+      l.tunnel.interceptor.metrics.handshake((l.ports.nowMs() - l.handedAtMs) / 1000)
     })
     server.on('tlsClientError', (err: Error, tlsSocket: unknown) => {
       const l = this.live.get(rawOf(tlsSocket) as Socket)
@@ -104,7 +104,7 @@ export class InterceptServers {
       l.handshakeSettled()
       const t = l.tunnel
       t.interceptor.count('handshake_error')
-      l.core.audit.event('warn', 'blocked', 'TLS handshake with the client failed', {scanner: 'tls_handshake_error', target: `${urlHostForm(t.host)}:${t.port}`, reason: err.message, request_id: t.connect.requestId, agent: t.connect.agent})
+      l.ports.audit.event('warn', 'blocked', 'TLS handshake with the client failed', {scanner: 'tls_handshake_error', target: `${urlHostForm(t.host)}:${t.port}`, reason: err.message, request_id: t.connect.requestId, agent: t.connect.agent})
       l.close()
     })
     this.servers.set(leaf, server)
@@ -116,7 +116,16 @@ export class InterceptServers {
   }
 }
 
-export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duplex, first: Buffer, idleMs: number, close: () => void): void {
+/** The CONNECT's client side as handed over: the socket, the peeked first record (put back), the idle limit, the tunnel's teardown. */
+export interface TunnelConnection {
+  readonly client: Duplex
+  readonly first: Buffer
+  readonly idleMs: number
+  readonly close: () => void
+}
+
+export function interceptTunnel(ports: InterceptPorts, t: TunnelContext, conn: TunnelConnection): void {
+  const {client, first, idleMs, close} = conn
   const icpt = t.interceptor
   const target = `${urlHostForm(t.host)}:${t.port}`
   const ids = {request_id: t.connect.requestId, agent: t.connect.agent}
@@ -126,11 +135,11 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
     close()
     return
   }
-  const live: Live = {core, tunnel: t, close, inflight: 0, handedAtMs: 0, handshakeSettled: () => undefined, idleMs}
+  const live: Live = {ports, tunnel: t, close, inflight: 0, handedAtMs: 0, handshakeSettled: () => undefined, idleMs}
   const noCertificate = (e: unknown): void => {
     // A name no certificate can carry (non-ASCII): the client handshake cannot succeed.
     icpt.count('handshake_error')
-    core.audit.event('warn', 'blocked', 'TLS interception: no certificate for this host', {scanner: 'tls_handshake_error', target, reason: (e as Error).message, ...ids})
+    ports.audit.event('warn', 'blocked', 'TLS interception: no certificate for this host', {scanner: 'tls_handshake_error', target, reason: (e as Error).message, ...ids})
     close()
   }
   // The TLS set-up waits for its turn (setup-queue.ts); the kill switch and the lifetime destroy
@@ -140,7 +149,7 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
       if (client.destroyed) return settled()
       live.handshakeSettled = settled
       client.once('close', settled)
-      serve(core, t, client, first, live, l)
+      serve(live, client, first, l)
     })
   // A new leaf's TLS server (its secure context: ≈ 0.8 ms of OpenSSL key and certificate
   // decoding) is a set-up task of its own, so no single task holds the handshake and the context.
@@ -163,11 +172,13 @@ export function interceptTunnel(core: ProxyCore, t: TunnelContext, client: Duple
   else enqueue(leaf)
 }
 
-function serve(core: ProxyCore, t: TunnelContext, client: Socket, first: Buffer, live: Live, leaf: Leaf): void {
+function serve(live: Live, client: Socket, first: Buffer, leaf: Leaf): void {
+  const ports: AuditTrail & Clock = live.ports
+  const t = live.tunnel
   const icpt = t.interceptor
   icpt.count('intercepted')
-  core.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target: `${urlHostForm(t.host)}:${t.port}`, score: 0, request_id: t.connect.requestId, agent: t.connect.agent})
-  live.handedAtMs = core.nowMs()
+  ports.audit.event('warn', 'anomaly', 'TLS MITM interception active', {scanner: 'tls_intercept', target: `${urlHostForm(t.host)}:${t.port}`, score: 0, request_id: t.connect.requestId, agent: t.connect.agent})
+  live.handedAtMs = ports.nowMs()
   icpt.servers.track(client, live)
   // The idle timer starts when the tunnel is served: time spent waiting for the leaf or for a
   // set-up turn is the proxy's, not the agent's (the lifetime and the kill switch bound it). The

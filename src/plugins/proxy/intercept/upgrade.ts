@@ -9,11 +9,13 @@ import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 import {blockHeaders} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
-import {blockDecision, type DecisionBase, type ProxyCore} from '../core.js'
+import {blockDecision, type DecisionBase} from '../core.js'
+import type {Clock} from '../ports.js'
 import type {Decision} from '../decision.js'
 
 export interface InterceptUpgrade {
-  readonly core: ProxyCore
+  /** The clock of the refusal's Decision. */
+  readonly ports: Clock
   /** The inner request's decision base (transport `intercept`, the CONNECT's agent). */
   readonly base: DecisionBase
   /** The target URL as scanned and gated: `https://<connect host>:<port><path>` (map to `wss://`). */
@@ -33,7 +35,7 @@ export const UPGRADE_REFUSED_DETAIL = 'WebSocket upgrade inside an intercepted t
 
 /** The handler without the WebSocket proxy: a 403 `not_enabled` block. */
 export function refuseInterceptedUpgrade(u: InterceptUpgrade): void {
-  const d = blockDecision(u.core, u.base, u.url, {stage: 'upgrade', layer: UPGRADE_REFUSED_LAYER, reason: 'not_enabled', detail: UPGRADE_REFUSED_DETAIL, status: 403, enforced: true})
+  const d = blockDecision(u.ports, u.base, u.url, {stage: 'upgrade', layer: UPGRADE_REFUSED_LAYER, reason: 'not_enabled', detail: UPGRADE_REFUSED_DETAIL, status: 403, enforced: true})
   const receipt = u.record(d)
   writeRawResponse(u.socket, 403, 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...blockHeaders('not_enabled', UPGRADE_REFUSED_LAYER, {receipt})}, `blocked: ${UPGRADE_REFUSED_DETAIL}\n`)
 }

@@ -9,7 +9,8 @@
  */
 import {a2aSettingsFromConfig, A2aStreamScanner, isA2aRequest} from '../../a2a/index.js'
 import {a2aScanners} from '../a2a-scanners.js'
-import {enforcing, type DecisionBase, type ProxyCore} from '../core.js'
+import {enforcing, type DecisionBase} from '../core.js'
+import type {AuditTrail} from '../ports.js'
 import type {ProxySnapshot} from '../state.js'
 
 export type SseEventVerdict =
@@ -22,7 +23,7 @@ export type SseEventVerdict =
 export type SseEventCheck = (raw: string) => Promise<SseEventVerdict>
 
 export interface A2aStreamInput {
-  readonly core: ProxyCore
+  readonly ports: AuditTrail
   readonly snap: ProxySnapshot
   readonly b: DecisionBase
   /** The request URL and Content-Type (the A2A detection). */
@@ -42,7 +43,7 @@ export function a2aStreamCheck(i: A2aStreamInput): SseEventCheck | undefined {
     const r = await scanner.scanEvent(raw)
     if (r.clean) return {kind: 'pass', out: r.out}
     const block = s.action === 'block' && enforce
-    i.core.audit.event('warn', 'a2a_stream', block ? 'A2A stream blocked' : enforce ? 'A2A stream finding: stream ended (warn)' : 'A2A stream finding (not blocked)', {
+    i.ports.audit.event('warn', 'a2a_stream', block ? 'A2A stream blocked' : enforce ? 'A2A stream finding: stream ended (warn)' : 'A2A stream finding (not blocked)', {
       url: i.shown, detail: r.reason, action: s.action, request_id: i.b.requestId, agent: i.b.agent,
     })
     if (!enforce) return {kind: 'pass', out: raw}

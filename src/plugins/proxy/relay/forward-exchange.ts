@@ -7,11 +7,12 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
-import {isCompressedEncoding, type ReasonCode, type UrlScanResult} from '../../scanner/index.js'
-import {blockHeaders, sendBlockBody, sendTextError, type BlockBody} from '../block.js'
+import {isCompressedEncoding} from '../../scanner/index.js'
+import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {budgetBytes, budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase, type ProxyCore} from '../core.js'
-import type {Decision, DecisionStage} from '../decision.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase} from '../core.js'
+import type {UpstreamPool} from '../ports.js'
+import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
 import {a2aStreamCheck} from './a2a-stream.js'
@@ -19,8 +20,8 @@ import {decideHeldResponse} from './response-ask.js'
 import {REWRITE_STALE_HEADERS, transformResponse} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
-import {hopVerdict, RequestRecord} from '../request-gate.js'
-import type {RequestGateContext} from '../gate/context.js'
+import {hopVerdict, RequestRecord, type BlockAnswer} from '../request-gate.js'
+import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {hostOfUrl} from '../session-gate.js'
 import {RequestSuppression} from '../suppression.js'
@@ -57,19 +58,22 @@ export interface ForwardExchange {
   readonly target: string
 }
 
-export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: ForwardOptions = {}): Promise<void> {
+/** What the forward exchange uses (forward proxy and intercepted requests): the gate's ports and the SSRF-safe upstream pool. */
+export type ForwardPorts = GatePorts & UpstreamPool
+
+export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opts: ForwardOptions = {}): Promise<void> {
   const {req, res, b, target: rawTarget} = x
-  const snap = snapshotFor(core, b)
+  const snap = snapshotFor(ports, b)
   const cfg = snap.config
   const warnings: string[] = []
   // Session profiling (§14): one lookup after the URL verdict; every Decision is read back by `settle`.
   const ps = snap.sessions
-  const rec = new RequestRecord(core, ps, b, rawTarget, res)
+  const rec = new RequestRecord(ports, {sessions: ps, b, url: rawTarget, lifetime: res})
   const record = (d: Decision): string | undefined => rec.record(d)
   // operations.md §4.3: forward-proxy findings are suppressed against the full target URL.
-  const suppression = new RequestSuppression(core, snap, b)
-  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody): void => {
-    const d = blockDecision(core, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
+  const suppression = new RequestSuppression(ports, snap, b)
+  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
+    const d = blockDecision(ports, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     req.resume()
@@ -82,7 +86,7 @@ export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: F
   // The gate (gate/transport-stages.ts, rows forward and intercept): URL scan → session → taint →
   // header DLP → body → cross-request → contract → budget.
   const gate: RequestGateContext = {
-    core, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget,
+    ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget,
     shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: 'forward',
     ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
     bodyOptions: () => ({...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}), suppress: suppression.for('body_dlp', rawTarget)}),
@@ -102,39 +106,37 @@ export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: F
     if (!settled) abort.abort()
   })
   const outcome = await requestWithRedirects(
-    opts.upstream ?? core.upstream,
+    opts.upstream ?? ports.upstream,
     {
       rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders,
       ...(gate.mediation === undefined ? {} : {mediate: (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop})}),
     },
-    (next) => hopVerdict(snap, rec, next, method),
-    cfg.fetch_proxy.timeout_seconds * 1000,
-    opts.followRedirects === false ? 0 : undefined,
+    {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000, maxRedirects: opts.followRedirects === false ? 0 : undefined},
   )
   settled = true
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with /fetch).
   if (answerUpstreamDenial(snap, outcome, block)) return
   if (outcome.kind === 'error') {
-    record(upstreamFailure(core, b, shown, `forward proxy fetch failed: ${outcome.message}`, outcome.dialBlocked))
+    record(upstreamFailure(ports, b, shown, {detail: `forward proxy fetch failed: ${outcome.message}`, dialBlocked: outcome.dialBlocked}))
     sendTextError(res, 502, opts.upstreamErrorText ?? 'forward proxy fetch failed')
     return
   }
   const up = outcome.response
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) {
     up.body.destroy()
-    return block('response', 'response_scan', 'compressed response cannot be scanned', 403, 'compressed_response')
+    return block({stage: 'response', layer: 'response_scan', detail: 'compressed response cannot be scanned', status: 403, reason: 'compressed_response'})
   }
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
   const media = mediaSettingsFromConfig(cfg.media_policy)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
   const upHost = t !== null ? hostOfUrl(up.finalUrl) : ''
-  const relay: ResponseRelay = {core, res, b, up, shown, warnings, record}
+  const relay: ResponseRelay = {ports, res, b, up, shown, warnings, record}
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
     // An A2A stream's events also pass the A2A walk (relay/a2a-stream.ts).
-    const a2a = a2aStreamCheck({core, snap, b, url: rawTarget, requestContentType: String(req.headers['content-type'] ?? ''), shown})
+    const a2a = a2aStreamCheck({ports, snap, b, url: rawTarget, requestContentType: String(req.headers['content-type'] ?? ''), shown})
     return await relaySse(relay, t, suppression.for('sse', rawTarget), a2a)
   }
   // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
@@ -144,40 +146,40 @@ export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: F
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
   // too: the reference's silent truncation of the buffered body is fixed).
   const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap)
-  if (overBudget !== undefined) return block('budget', 'budget', overBudgetMessage(overBudget), 429, 'data_budget')
+  if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
   if (read === null) {
     const c = opts.responseCap
-    return c !== undefined ? block('response', c.layer, c.detail, c.status, 'data_budget') : block('response', 'response_size', `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, 502, 'data_budget')
+    return c !== undefined ? block({stage: 'response', layer: c.layer, detail: c.detail, status: c.status, reason: 'data_budget'}) : block({stage: 'response', layer: 'response_size', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, reason: 'data_budget'})
   }
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   // Browser Shield and A2A response scanning (relay/response-transforms.ts), before the media policy and the injection scan.
   const tr = await transformResponse({
-    core, snap, b, transport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: urlHost(up.finalUrl), shown,
+    ports, snap, b, transport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: urlHost(up.finalUrl), shown,
     responseHeaders: up.headers, body: read,
     request: {contentType: String(req.headers['content-type'] ?? ''), ...(req.headers.authorization === undefined ? {} : {authorization: req.headers.authorization})},
   })
-  if (tr.kind === 'block') return block('response', tr.layer, tr.detail, tr.status, tr.reason)
+  if (tr.kind === 'block') return block({stage: 'response', layer: tr.layer, detail: tr.detail, status: tr.status, reason: tr.reason})
   const m = applyMediaPolicy(media, contentType, tr.body)
-  if (m.kind === 'block') return block('response', 'media_policy', m.detail, 403, 'media_policy')
+  if (m.kind === 'block') return block({stage: 'response', layer: 'media_policy', detail: m.detail, status: 403, reason: 'media_policy'})
   let exposure: 'response' | 'media' | 'prompt_injection' = m.exposure ? 'media' : 'response'
   if (m.exposure && cfg.media_policy.log_media_exposure) {
-    core.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
+    ports.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
   }
   let out = m.body
   {
     const suppress = suppression.for('response', rawTarget)
     // `ask` is held for an operator here as on /fetch (relay/response-ask.ts).
-    const decision = await decideHeldResponse(core, snap, rec, b, shown, out, {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})}, res)
+    const decision = await decideHeldResponse(ports, {snap, rec, b, shown, res}, out, {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
     // A held response the operator denied (or that timed out) is answered with the reason, not the injection text.
-    if (decision.held === true && decision.action === 'block') return block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, undefined)
-    const settled = settleResponseScan({core, b, sessions: ps, session: t, host: upHost, shown, block}, decision)
+    if (decision.held === true && decision.action === 'block') return block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection'})
+    const settled = settleResponseScan({ports, b, sessions: ps, session: t, host: upHost, shown, block}, decision)
     if (settled === null) return
     if (settled.stripped !== undefined) out = Buffer.from(settled.stripped, 'utf8')
     if (settled.finding || decision.held === true) exposure = 'prompt_injection'
   }
   if (t !== null) ps!.exposure(t, shown, upHost, exposure)
-  record(allowDecision(core, b, shown, up.statusCode, out.length, warnings))
+  record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: out.length, warnings}))
   const outHeaders = bufferedResponseHeaders(up.headers, out.length)
   if (tr.changed) for (const h of REWRITE_STALE_HEADERS) delete outHeaders[h]
   res.writeHead(up.statusCode, outHeaders)
@@ -186,12 +188,12 @@ export async function handleForward(core: ProxyCore, x: ForwardExchange, opts: F
 
 /** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
 async function relayStream(r: ResponseRelay): Promise<void> {
-  const {core, res, b, up, shown, warnings, record} = r
-  const snap = snapshotFor(core, b)
+  const {ports, res, b, up, shown, warnings, record} = r
+  const snap = snapshotFor(ports, b)
   const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
   // Recorded when the decision is made, before the first byte is answered (bytes = the declared length).
   const declared = Number(up.headers['content-length'] ?? 0)
-  record(allowDecision(core, b, shown, up.statusCode, Number.isFinite(declared) ? declared : 0, warnings))
+  record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: Number.isFinite(declared) ? declared : 0, warnings}))
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
   let bytes = 0
   let over = false

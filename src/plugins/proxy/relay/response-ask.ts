@@ -9,13 +9,26 @@
  */
 import type {ServerResponse} from 'node:http'
 import {redactResponse, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
-import type {ProxyCore, DecisionBase} from '../core.js'
+import type {DecisionBase} from '../core.js'
+import type {ApprovalsPort, AuditTrail, SnapshotSource} from '../ports.js'
 import type {RequestRecord} from '../request-gate.js'
 import {upgradeAction} from '../../sessions/index.js'
 import {sessionSettingsFromConfig} from '../session-gate.js'
 import type {ProxySnapshot} from '../state.js'
 
 /** A response decision with `ask` resolved; `held` when it came from an `ask` (answered, timed out, or upgraded to block): its detail says which. */
+/** What holding a response uses: the approval queue, the audit trail, the snapshot's scanner (strip). */
+export type HoldPorts = ApprovalsPort & AuditTrail & SnapshotSource
+
+/** The exchange whose response is judged: its snapshot, record step and base, the URL as shown, the client's response. */
+export interface HeldExchange {
+  readonly snap: ProxySnapshot
+  readonly rec: RequestRecord
+  readonly b: DecisionBase
+  readonly shown: string
+  readonly res: ServerResponse
+}
+
 export type SettledResponseDecision = Exclude<ResponseDecision, {action: 'ask'}> & {readonly held?: boolean}
 
 /**
@@ -25,11 +38,12 @@ export type SettledResponseDecision = Exclude<ResponseDecision, {action: 'ask'}>
  * else is a `response_scan` block whose detail says why.
  */
 export async function decideHeldResponse(
-  core: ProxyCore, snap: ProxySnapshot, rec: RequestRecord, b: DecisionBase, shown: string, body: Uint8Array, opts: Omit<ResponseDecisionOptions, 'approverAvailable'>, res: ServerResponse,
+  ports: HoldPorts, x: HeldExchange, body: Uint8Array, opts: Omit<ResponseDecisionOptions, 'approverAvailable'>,
 ): Promise<SettledResponseDecision> {
+  const {snap, rec, res} = x
   rec.scanned.response = body // what the response scan read, for a capture escrow sidecar
   // Read by its bytes, not its Content-Type (scanner decideResponseBody); the text is decoded only for a hold.
-  const decision = snap.scanner.decideResponseBody(body, {...opts, approverAvailable: core.approvals !== undefined})
+  const decision = snap.scanner.decideResponseBody(body, {...opts, approverAvailable: ports.approvals !== undefined})
   if (decision.action !== 'ask') return decision
   // Adaptive enforcement (policy-extra §2.1): a level with `upgrade_ask: block` blocks before anyone is asked.
   const t = rec.session
@@ -43,7 +57,7 @@ export async function decideHeldResponse(
   const onClose = (): void => gone.abort()
   res.once('close', onClose)
   try {
-    const r = await holdResponse(core, rec, b, shown, Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), decision, gone.signal)
+    const r = await holdResponse(ports, x, decision, {content: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), gone: gone.signal})
     if (r.action === 'allow') return {action: 'allow', matches: decision.matches, held: true}
     if (r.action === 'strip') return {action: 'strip', matches: decision.matches, content: r.content, held: true}
     return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: r.detail, held: true}
@@ -58,24 +72,26 @@ export type ResolvedResponse =
   | {readonly action: 'block'; readonly detail: string}
 
 export async function holdResponse(
-  core: ProxyCore, rec: RequestRecord, b: DecisionBase, shown: string, content: string, decision: ResponseDecision & {action: 'ask'}, gone: AbortSignal,
+  ports: HoldPorts, x: Pick<HeldExchange, 'rec' | 'b' | 'shown'>, decision: ResponseDecision & {action: 'ask'}, hold: {readonly content: string; readonly gone: AbortSignal},
 ): Promise<ResolvedResponse> {
+  const {rec, b, shown} = x
+  const {content, gone} = hold
   const names = [...new Set(decision.matches.map((m) => m.pattern))]
-  const answer = await core.approvals!.hold({
+  const answer = await ports.approvals!.hold({
     kind: 'response', transport: b.transport, agent: b.agent, sessionKey: b.sessionKey, target: shown,
     reason: `prompt injection detected: ${names.join(', ')}`, patterns: names, preview: content, allowStrip: true,
   }, gone)
   rec.hitl = {id: answer.id, outcome: answer.outcome, decidedBy: answer.decidedBy}
-  const scanner = core.snapshot().scanner
+  const scanner = ports.snapshot().scanner
   switch (answer.outcome) {
     case 'allow':
-      core.audit.event('warn', 'response_scan', 'held response allowed by operator', {url: shown, patterns: names, action: 'ask:allow', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
+      ports.audit.event('warn', 'response_scan', 'held response allowed by operator', {url: shown, patterns: names, action: 'ask:allow', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
       return {action: 'allow', content}
     case 'strip': {
       const stripped = redactResponse(scanner.response, content)
       // Nothing could be removed: the operator asked for the content without the injection, so block.
       if (stripped === null) return {action: 'block', detail: `response blocked: strip removed nothing: ${names.join(', ')}`}
-      core.audit.event('warn', 'response_scan', 'held response stripped by operator', {url: shown, patterns: names, action: 'ask:strip', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
+      ports.audit.event('warn', 'response_scan', 'held response stripped by operator', {url: shown, patterns: names, action: 'ask:strip', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
       return {action: 'strip', content: stripped}
     }
     case 'timeout':

@@ -3,12 +3,13 @@
  * buffered bodies): one object instead of seven positional parameters.
  */
 import type {ServerResponse} from 'node:http'
-import type {DecisionBase, ProxyCore} from '../core.js'
+import type {DecisionBase} from '../core.js'
+import type {AuditTrail, Clock, SnapshotSource} from '../ports.js'
 import type {Decision} from '../decision.js'
 import type {UpstreamResponse} from '../upstream.js'
 
 export interface ResponseRelay {
-  readonly core: ProxyCore
+  readonly ports: SnapshotSource & Clock & AuditTrail
   /** The agent's response. */
   readonly res: ServerResponse
   readonly b: DecisionBase

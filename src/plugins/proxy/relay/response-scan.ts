@@ -6,7 +6,8 @@
  * by its own rules (transports §4.4 step 8: block and ask replace the response even in audit mode).
  */
 import type {ResponseDecision} from '../../scanner/index.js'
-import type {DecisionBase, ProxyCore} from '../core.js'
+import type {DecisionBase} from '../core.js'
+import type {AuditTrail} from '../ports.js'
 import type {BlockAnswer} from '../request-gate.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
 
@@ -14,7 +15,7 @@ import type {ProxySessions, RequestSession} from '../session-gate.js'
 export const RESPONSE_INJECTION_TEXT = 'blocked: response contains injection'
 
 export interface ResponseScanSubject {
-  readonly core: Pick<ProxyCore, 'audit'>
+  readonly ports: AuditTrail
   readonly b: Pick<DecisionBase, 'requestId' | 'agent'>
   readonly sessions: ProxySessions | null
   readonly session: RequestSession | null
@@ -33,7 +34,7 @@ export interface ResponseScanSubject {
 export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<ResponseDecision, {action: 'ask'}>): {readonly stripped?: string; readonly finding: boolean} | null {
   const {sessions: ps, session: t} = s
   if (decision.action === 'block') {
-    s.block('response', 'response_scan', decision.detail, 403, 'prompt_injection', undefined, RESPONSE_INJECTION_TEXT)
+    s.block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection', body: RESPONSE_INJECTION_TEXT})
     return null
   }
   if (decision.action === 'strip') {
@@ -43,10 +44,10 @@ export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<Res
   if (decision.action === 'warn') {
     const names = [...new Set(decision.matches.map((m) => m.pattern))]
     if (t !== null && ps!.warn(t, `response injection: ${names.join(', ')}`, s.host, false, s.shown) !== null) {
-      s.block('response', 'response_scan', `response contains injection: ${names.join(', ')} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, 'prompt_injection', undefined, RESPONSE_INJECTION_TEXT)
+      s.block({stage: 'response', layer: 'response_scan', detail: `response contains injection: ${names.join(', ')} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, status: 403, reason: 'prompt_injection', body: RESPONSE_INJECTION_TEXT})
       return null
     }
-    s.core.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: s.shown, patterns: names, request_id: s.b.requestId, agent: s.b.agent})
+    s.ports.audit.event('warn', 'response_scan', 'response injection patterns seen (warn)', {url: s.shown, patterns: names, request_id: s.b.requestId, agent: s.b.agent})
     return {finding: true}
   }
   return {finding: false}

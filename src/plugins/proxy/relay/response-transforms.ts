@@ -10,7 +10,8 @@ import {A2aState, a2aSettingsFromConfig, isA2aRequest, isAgentCardPath, mediaTyp
 import {matchesAnyDomain, type ReasonCode} from '../../scanner/index.js'
 import {compileTrackingDomains, shieldBody, shieldSettingsFromConfig} from '../../shield/index.js'
 import {a2aScanners} from '../a2a-scanners.js'
-import {enforcing, type DecisionBase, type ProxyCore} from '../core.js'
+import {enforcing, type DecisionBase} from '../core.js'
+import type {AuditTrail, MetricsPort, TransformStatePort} from '../ports.js'
 import type {ProxySnapshot} from '../state.js'
 
 /** Process-lifetime state of the transforms: the A2A card baseline / context tracker, the compiled tracking domains. */
@@ -30,7 +31,7 @@ export class ResponseTransformState {
 export type ShieldTransport = 'fetch' | 'forward' | 'connect' | 'reverse'
 
 export interface ResponseTransformInput {
-  readonly core: ProxyCore
+  readonly ports: AuditTrail & MetricsPort & TransformStatePort
   readonly snap: ProxySnapshot
   readonly b: DecisionBase
   readonly transport: ShieldTransport
@@ -58,7 +59,7 @@ const header = (h: ResponseTransformInput['responseHeaders'], name: string): str
 export const REWRITE_STALE_HEADERS = ['etag', 'digest', 'content-md5'] as const
 
 export async function transformResponse(i: ResponseTransformInput): Promise<ResponseTransformOutcome> {
-  const state = i.core.transforms ?? new ResponseTransformState()
+  const state = i.ports.transforms ?? new ResponseTransformState()
   let body = i.body
   let changed = false
   const shield = i.snap.config.browser_shield
@@ -87,7 +88,7 @@ export async function transformResponse(i: ResponseTransformInput): Promise<Resp
 function a2aResponseAnswer(i: ResponseTransformInput, v: A2aVerdict): ResponseTransformOutcome | null {
   if (v.clean) return null
   const block = v.action === 'block' && enforcing(i.snap)
-  i.core.audit.event('warn', 'a2a_response', block ? 'A2A response blocked' : 'A2A response finding (not blocked)', {
+  i.ports.audit.event('warn', 'a2a_response', block ? 'A2A response blocked' : 'A2A response finding (not blocked)', {
     url: i.shown, detail: v.reason, action: v.action, request_id: i.b.requestId, agent: i.b.agent,
   })
   return block ? {kind: 'block', layer: 'a2a_response', reason: 'prompt_injection', detail: v.reason, status: 403} : null
@@ -95,7 +96,7 @@ function a2aResponseAnswer(i: ResponseTransformInput, v: A2aVerdict): ResponseTr
 
 function applyShield(i: ResponseTransformInput, state: ResponseTransformState, body: Buffer): ResponseTransformOutcome {
   const cfg = i.snap.config.browser_shield
-  const m = i.core.metrics
+  const m = i.ports.metrics
   if (matchesAnyDomain(i.host.toLowerCase(), cfg.exempt_domains) !== null) {
     m.shieldSkipped.inc({reason: 'exempt_domain'})
     return {kind: 'pass', body, changed: false}
@@ -109,7 +110,7 @@ function applyShield(i: ResponseTransformInput, state: ResponseTransformState, b
   if (out.kind === 'oversize') {
     m.shieldSkipped.inc({reason: 'oversize'})
     if (out.action === 'warn') {
-      i.core.audit.event('warn', 'shield_oversize', `response body ${out.bytes} bytes exceeds max_shield_bytes ${s.maxShieldBytes}`, {url: i.shown, transport: i.transport, request_id: i.b.requestId, agent: i.b.agent})
+      i.ports.audit.event('warn', 'shield_oversize', `response body ${out.bytes} bytes exceeds max_shield_bytes ${s.maxShieldBytes}`, {url: i.shown, transport: i.transport, request_id: i.b.requestId, agent: i.b.agent})
       return {kind: 'pass', body, changed: false}
     }
     return {kind: 'block', layer: 'shield_oversize', reason: 'browser_shield_oversize', detail: 'response body exceeds browser shield size limit', status: 403}
@@ -123,10 +124,10 @@ function applyShield(i: ResponseTransformInput, state: ResponseTransformState, b
     const hits = out.counts[category]
     if (hits === 0) continue
     m.shieldRewrites.inc({category, transport: i.transport})
-    i.core.audit.event('info', 'shield_rewrite', 'browser shield rewrote content', {category, hits, transport: i.transport, url: i.shown, client_ip: i.b.clientIp, request_id: i.b.requestId})
+    i.ports.audit.event('info', 'shield_rewrite', 'browser shield rewrote content', {category, hits, transport: i.transport, url: i.shown, client_ip: i.b.clientIp, request_id: i.b.requestId})
   }
   if (out.counts.svg > 0) {
-    i.core.audit.event('info', 'shield_rewrite', 'browser shield rewrote content', {category: 'svg', hits: out.counts.svg, transport: i.transport, url: i.shown, client_ip: i.b.clientIp, request_id: i.b.requestId})
+    i.ports.audit.event('info', 'shield_rewrite', 'browser shield rewrote content', {category: 'svg', hits: out.counts.svg, transport: i.transport, url: i.shown, client_ip: i.b.clientIp, request_id: i.b.requestId})
   }
   if (out.counts.shims > 0) m.shieldShims.inc({transport: i.transport})
   return {kind: 'pass', body: out.body, changed: true}

@@ -18,13 +18,13 @@ export async function relaySse(
   /** A further check of each event the generic scan passes (A2A streams, relay/a2a-stream.ts). */
   eventCheck?: SseEventCheck,
 ): Promise<void> {
-  const {core, res, b, up, shown, warnings, record} = r
-  const snap = snapshotFor(core, b)
+  const {ports, res, b, up, shown, warnings, record} = r
+  const snap = snapshotFor(ports, b)
   const sse = snap.scanner.sseStream(suppress)
   const decoder = new TextDecoder('utf-8')
   // The stream is allowed when it starts (recorded before the first event is answered); a later
   // termination by response scanning is a second decision of its own.
-  record(allowDecision(core, b, shown, up.statusCode, 0, warnings))
+  record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: 0, warnings}))
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
   res.flushHeaders()
   let bytes = 0
@@ -43,10 +43,10 @@ export async function relaySse(
           res.write(v.out)
         } else res.write(o.raw)
         if (o.warn.length > 0 && t !== null) t.finding = true
-        if (o.warn.length > 0) core.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: shown, patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
+        if (o.warn.length > 0) ports.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: shown, patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
       } else {
         terminated = true
-        core.audit.event('warn', 'response_scan', 'SSE stream terminated', {url: shown, reason: o.reason, patterns: [...new Set(o.matches.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
+        ports.audit.event('warn', 'response_scan', 'SSE stream terminated', {url: shown, reason: o.reason, patterns: [...new Set(o.matches.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
         return
       }
     }
@@ -68,8 +68,8 @@ export async function relaySse(
   budgetBytes(snap, budgetKey(b), bytes)
   const ended = cut as {layer: string; detail: string; block: boolean} | null
   if (ended?.block === true) {
-    record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: ended.layer, reason: 'prompt_injection', detail: ended.detail, status: up.statusCode, enforced: true, warnings}))
+    record(blockDecision(ports, b, redactUrl(shown, false), {stage: 'response', layer: ended.layer, reason: 'prompt_injection', detail: ended.detail, status: up.statusCode, enforced: true, warnings}))
   } else if (terminated) {
-    record(blockDecision(core, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
+    record(blockDecision(ports, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
   }
 }

@@ -18,14 +18,14 @@ export type UpstreamDenial = Extract<UpstreamOutcome, {readonly kind: 'contract_
 export function answerUpstreamDenial(snap: ProxySnapshot, outcome: UpstreamOutcome, block: BlockAnswer): outcome is UpstreamDenial {
   switch (outcome.kind) {
     case 'contract_blocked':
-      block('contract', 'contract', `redirect to ${safeTarget(snap, outcome.url, null)}: ${outcome.denied.detail}`, 403, outcome.denied.code)
+      block({stage: 'contract', layer: 'contract', detail: `redirect to ${safeTarget(snap, outcome.url, null)}: ${outcome.denied.detail}`, status: 403, reason: outcome.denied.code})
       return true
     case 'redirect_blocked':
-      block('redirect', outcome.scan.layer, `redirect blocked: ${outcome.scan.detail}`, 403, 'redirect_scan_denied')
+      block({stage: 'redirect', layer: outcome.scan.layer, detail: `redirect blocked: ${outcome.scan.detail}`, status: 403, reason: 'redirect_scan_denied'})
       return true
     case 'envelope_failed':
-      if (outcome.hop === 0) block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
-      else block('redirect', 'mediation_envelope', `redirect blocked: ${ENVELOPE_FAILED}`, 403, 'redirect_scan_denied')
+      if (outcome.hop === 0) block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
+      else block({stage: 'redirect', layer: 'mediation_envelope', detail: `redirect blocked: ${ENVELOPE_FAILED}`, status: 403, reason: 'redirect_scan_denied'})
       return true
     default:
       return false

@@ -11,16 +11,16 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
-import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
-import type {Decision, DecisionStage} from '../decision.js'
+import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
+import type {Decision} from '../decision.js'
 import {relaySse} from '../relay/sse.js'
 import {decideHeldResponse} from '../relay/response-ask.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {REWRITE_STALE_HEADERS, transformResponse} from '../relay/response-transforms.js'
 import {readCapped} from '../read-capped.js'
-import {RequestRecord} from '../request-gate.js'
-import type {RequestGateContext} from '../gate/context.js'
+import {RequestRecord, type BlockAnswer} from '../request-gate.js'
+import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
 import type {ResponseRelay} from '../relay/response-relay.js'
@@ -45,16 +45,19 @@ function sendReverseJson(res: ServerResponse, status: number, body: string, head
   res.end(body)
 }
 
+/** What the reverse proxy uses: the gate's ports (its upstream pool is its own, in `ReverseContext`). */
+export type ReversePorts = GatePorts
+
 export interface ReverseContext {
-  readonly core: ProxyCore
+  readonly ports: ReversePorts
   readonly upstream: ReverseUpstream
   /** Plain undici Agent (no SSRF connector: the upstream is the operator's choice, loopback is normal). */
   readonly agent: Agent
 }
 
 export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, res: ServerResponse, b: DecisionBase): Promise<void> {
-  const {core} = ctx
-  const snap = snapshotFor(core, b)
+  const {ports} = ctx
+  const snap = snapshotFor(ports, b)
   const cfg = snap.config
   const target = reverseTarget(ctx.upstream, req.url ?? '/')
   if (target === null) {
@@ -63,12 +66,12 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     return
   }
   const warnings: string[] = []
-  const rec = new RequestRecord(core, snap.sessions, b, target)
+  const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target})
   const record = (d: Decision): string | undefined => rec.record(d)
   // Reverse answers name the DLP layers `dlp` (transports §4.3 steps 3–5).
-  const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode): void => {
+  const block: BlockAnswer = ({stage, layer, detail, status, reason}) => {
     const shownLayer = layer === 'header_dlp' || layer === 'body_dlp' ? 'dlp' : layer
-    const d = blockDecision(core, b, safeTarget(snap, target, layer), {stage, layer: shownLayer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings})
+    const d = blockDecision(ports, b, safeTarget(snap, target, layer), {stage, layer: shownLayer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings})
     const receipt = record(d)
     req.resume()
     sendReverseJson(res, status, requestBlockBody(detail), blockHeaders(d.reason!, shownLayer, {receipt, contract: stage === 'contract'}))
@@ -80,7 +83,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   // absolute upstream URL) → budget.
   const method = req.method ?? 'GET'
   const gate: RequestGateContext = {
-    core, snap, b, rec, req, block, warnings, method, target, contractUrl: target,
+    ports, snap, b, rec, req, block, warnings, method, target, contractUrl: target,
     shownAs: (layer) => safeTarget(snap, target, layer), airlock: 'forward', budgetHost: ctx.upstream.host,
     scan: null, shown: '', sessionHost: '', body: null,
   }
@@ -97,7 +100,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   // The envelope signs the post-rewrite upstream URL (`target`), not the inbound path (E10 fixed:
   // a signing failure is `outbound_envelope_failed`, not a verification failure).
   if (!attachMediation(gate.mediation, {method, url: target, headers, body, authority: ctx.upstream.host})) {
-    return block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+    return block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
   }
   let up: UpstreamResponse
   try {
@@ -112,11 +115,11 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     })
     up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target}
   } catch (e) {
-    record(errorDecision(core, b, shown, `reverse proxy upstream failed: ${(e as Error).message}`))
+    record(errorDecision(ports, b, shown, {detail: `reverse proxy upstream failed: ${(e as Error).message}`}))
     sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), {})
     return
   }
-  await respond(ctx, req, res, b, up, shown, warnings, record, rec)
+  await respond(ctx, {req, res, b, up, shown, warnings, record, rec})
 }
 
 /**
@@ -129,17 +132,27 @@ function discardBody(body: UpstreamResponse['body']): void {
   body.destroy()
 }
 
+/** An exchange whose upstream answered: the agent's request and response, what came back, how the target is shown. */
+interface ReverseResponse {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly b: DecisionBase
+  readonly up: UpstreamResponse
+  readonly shown: string
+  readonly warnings: string[]
+  readonly record: (d: Decision) => string | undefined
+  readonly rec: RequestRecord
+}
+
 /** The response pipeline (§4.4). Replacements: 403, all upstream headers dropped, block headers added. */
-async function respond(
-  ctx: ReverseContext, req: IncomingMessage, res: ServerResponse, b: DecisionBase, up: UpstreamResponse, shown: string, warnings: string[],
-  record: (d: Decision) => string | undefined, rec: RequestRecord,
-): Promise<void> {
-  const {core} = ctx
-  const snap = snapshotFor(core, b)
+async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
+  const {req, res, b, up, shown, warnings, record, rec} = x
+  const {ports} = ctx
+  const snap = snapshotFor(ports, b)
   const cfg = snap.config
   const replace = (layer: string, reason: ReasonCode, text: string): void => {
     discardBody(up.body)
-    const receipt = record(blockDecision(core, b, shown, {stage: 'response', layer, reason, detail: text, status: 403, enforced: true, warnings}))
+    const receipt = record(blockDecision(ports, b, shown, {stage: 'response', layer, reason, detail: text, status: 403, enforced: true, warnings}))
     const body = JSON.stringify({error: 'response blocked by pipelock', blocked: true, block_reason: text, direction: 'response'})
     if (res.headersSent) {
       res.destroy()
@@ -149,7 +162,7 @@ async function respond(
     res.end(body)
   }
   const pass = (status: number, body: Buffer, headers: Record<string, string | string[]>): void => {
-    record(allowDecision(core, b, shown, status, body.length, warnings))
+    record(allowDecision(ports, b, shown, {status, bytes: body.length, warnings}))
     res.writeHead(status, {...headers, 'content-length': String(body.length)})
     res.end(body)
   }
@@ -158,7 +171,7 @@ async function respond(
   // No body to inspect.
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304 || (up.statusCode >= 100 && up.statusCode < 200)) {
     discardBody(up.body)
-    record(allowDecision(core, b, shown, up.statusCode, 0, warnings))
+    record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: 0, warnings}))
     res.writeHead(up.statusCode, hopHeaders)
     res.end()
     return
@@ -171,14 +184,14 @@ async function respond(
   if (av && media.enabled) {
     const m = applyMediaPolicy(media, contentType, Buffer.alloc(0))
     if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
-    return streamUnchanged({core, res, b, up, shown, warnings, record}, hopHeaders)
+    return streamUnchanged({ports, res, b, up, shown, warnings, record}, hopHeaders)
   }
-  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({core, res, b, up, shown, warnings, record}, hopHeaders)
+  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, up, shown, warnings, record}, hopHeaders)
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
     delete sseHeaders['content-length']
-    return await relaySse({core, res, b, up: {...up, headers: sseHeaders}, shown, warnings, record}, t)
+    return await relaySse({ports, res, b, up: {...up, headers: sseHeaders}, shown, warnings, record}, t)
   }
   const isImage = mediaType.startsWith('image/')
   const cap = isImage && media.enabled ? media.maxImageBytes : REVERSE_RESPONSE_SCAN_BYTES
@@ -198,7 +211,7 @@ async function respond(
   const headers = {...hopHeaders}
   delete headers['content-length']
   // Browser Shield (relay/response-transforms.ts), before the media policy and the injection scan.
-  const tr = await transformResponse({core, snap, b, transport: 'reverse', url: up.finalUrl, host: ctx.upstream.host.replace(/:\d+$/, ''), shown, responseHeaders: up.headers, body: read})
+  const tr = await transformResponse({ports, snap, b, transport: 'reverse', url: up.finalUrl, host: ctx.upstream.host.replace(/:\d+$/, ''), shown, responseHeaders: up.headers, body: read})
   if (tr.kind === 'block') return replace(tr.layer, tr.reason, tr.detail)
   if (tr.changed) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
   let out = tr.body
@@ -214,7 +227,7 @@ async function respond(
   }
   if (!cfg.response_scanning.enabled || out.length === 0) return pass(up.statusCode, out, headers)
   // `ask` is held for an operator here as on /fetch (relay/response-ask.ts).
-  const d = await decideHeldResponse(core, snap, rec, b, shown, out, {host: ctx.upstream.host.replace(/:\d+$/, '')}, res)
+  const d = await decideHeldResponse(ports, {snap, rec, b, shown, res}, out, {host: ctx.upstream.host.replace(/:\d+$/, '')})
   if (d.action === 'allow') return pass(up.statusCode, out, headers)
   const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
   // block replaces the response even with enforce: false (§4.4 step 8); a held one says why.
@@ -225,14 +238,14 @@ async function respond(
     if (t !== null) snap.sessions!.strip(t, shown)
     return pass(up.statusCode, Buffer.from(d.content, 'utf8'), headers)
   }
-  core.audit.event('warn', 'response_scan', 'reverse proxy response matched injection patterns (warn)', {url: shown, patterns: names.split(', '), request_id: b.requestId, agent: b.agent})
+  ports.audit.event('warn', 'response_scan', 'reverse proxy response matched injection patterns (warn)', {url: shown, patterns: names.split(', '), request_id: b.requestId, agent: b.agent})
   return pass(up.statusCode, out, headers)
 }
 
 async function streamUnchanged(r: ResponseRelay, headers: Record<string, string | string[]>): Promise<void> {
-  const {core, res, b, up, shown, warnings, record} = r
+  const {ports, res, b, up, shown, warnings, record} = r
   const declared = Number(up.headers['content-length'] ?? 0)
-  record(allowDecision(core, b, shown, up.statusCode, Number.isFinite(declared) ? declared : 0, warnings))
+  record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: Number.isFinite(declared) ? declared : 0, warnings}))
   res.writeHead(up.statusCode, headers)
   try {
     for await (const c of up.body) {

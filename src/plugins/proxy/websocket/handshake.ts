@@ -10,20 +10,19 @@ import tls from 'node:tls'
 import {isIP, type Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
-import type {ReasonCode, UrlScanResult} from '../../scanner/index.js'
-import {blockHeaders, sendBlockBody, sendTextError, type BlockBody} from '../block.js'
+import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type ProxyCore} from '../core.js'
-import type {DecisionStage} from '../decision.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
+import type {Dialer, VersionPort} from '../ports.js'
 import {extractFetchTarget} from '../relay/query-target.js'
-import {firstHeader, RequestRecord} from '../request-gate.js'
-import type {RequestGateContext} from '../gate/context.js'
+import {firstHeader, RequestRecord, type BlockAnswer} from '../request-gate.js'
+import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
 import {DialBlockedError} from '../ssrf-dialer.js'
 import {forwardedHeaderList, forwardedHeaders} from './headers.js'
 import {WsMetrics} from './metrics.js'
-import {relayWebSocket, type WsRelayHooks} from './relay.js'
+import {relayWebSocket, type WsRelayHooks, type WsRelayPorts} from './relay.js'
 
 const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable'}
 const HANDSHAKE_TIMEOUT_MS = 30_000
@@ -82,6 +81,18 @@ function badUpgradeHeader(req: IncomingMessage): string | null {
   return null
 }
 
+/** What the WebSocket proxy uses: the gate's ports, the SSRF-safe dialer, the version (forwarded `User-Agent`), the frame relay's. */
+export type WebSocketPorts = GatePorts & Dialer & VersionPort & WsRelayPorts
+
+/** A `/ws` upgrade (or an intercepted tunnel's): the request, the hijacked socket and the bytes after its head, its base, the query. */
+export interface WsUpgrade {
+  readonly req: IncomingMessage
+  readonly socket: Duplex
+  readonly head: Buffer
+  readonly b: DecisionBase
+  readonly rawQuery: string
+}
+
 /** The WebSocket proxy of one running proxy: its capacity count and its `ws` server. */
 export class WebSocketProxy {
   private active = 0
@@ -97,11 +108,11 @@ export class WebSocketProxy {
    * `SSL_CERT_DIR`, transports §2.2), read once on first use; undefined means Node's defaults.
    */
   constructor(
-    private readonly core: ProxyCore,
+    private readonly ports: WebSocketPorts,
     private readonly hooks: WsRelayHooks = {},
     private readonly upstreamCa?: () => string[],
   ) {
-    const max = core.snapshot().config.websocket_proxy.max_message_bytes
+    const max = ports.snapshot().config.websocket_proxy.max_message_bytes
     this.server = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -134,7 +145,8 @@ export class WebSocketProxy {
     answer(400, `handshake error: bad "${badUpgradeHeader(req) ?? 'Upgrade'}" header`)
   }
 
-  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, b: DecisionBase, rawQuery: string): Promise<void> {
+  async handleUpgrade(u: WsUpgrade): Promise<void> {
+    const {req, socket, head, b, rawQuery} = u
     const answer: Answer = (status, text, headers = {}, json = false) =>
       writeRawResponse(socket, status, STATUS_TEXT[status] ?? 'Forbidden', json ? {'Content-Type': 'application/json', ...headers} : {...headers, 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff'}, text + '\n')
     const a = await this.admit(req, b, rawQuery, answer)
@@ -154,7 +166,7 @@ export class WebSocketProxy {
       const upstream = await this.dial(a.target, a.headers, a.protocols).catch((e: unknown) => e as Error)
       if (upstream instanceof Error) {
         release()
-        a.rec.record(upstreamFailure(this.core, b, a.shown, `upstream dial: ${upstream.message}`, upstream instanceof DialBlockedError))
+        a.rec.record(upstreamFailure(this.ports, b, a.shown, {detail: `upstream dial: ${upstream.message}`, dialBlocked: upstream instanceof DialBlockedError}))
         answer(502, 'WebSocket upstream dial failed')
         return
       }
@@ -164,18 +176,18 @@ export class WebSocketProxy {
         return
       }
       // Record before answer: the handshake's allow decision precedes the 101.
-      a.rec.record(allowDecision(this.core, b, a.shown, 101, 0, a.warnings))
-      this.core.audit.event('info', 'ws_open', 'WebSocket connection opened', {target: a.shown, client_ip: b.clientIp, request_id: b.requestId, agent: b.agent})
+      a.rec.record(allowDecision(this.ports, b, a.shown, {status: 101, bytes: 0, warnings: a.warnings}))
+      this.ports.audit.event('info', 'ws_open', 'WebSocket connection opened', {target: a.shown, client_ip: b.clientIp, request_id: b.requestId, agent: b.agent})
       if (upstream.protocol !== '') this.selected.set(req, upstream.protocol)
       this.server.handleUpgrade(req, socket, head, (client) => {
-        const opened = this.core.nowMs()
+        const opened = this.ports.nowMs()
         this.metrics.relayOpened()
         const done = relayWebSocket(client, upstream, {
-          core: this.core, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, sessions: a.rec.sessions, hooks: this.hooks, metrics: this.metrics,
+          ports: this.ports, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, sessions: a.rec.sessions, hooks: this.hooks, metrics: this.metrics,
         })
         done.then(
-          (r) => this.metrics.relayClosed(r.proxyClosed, (this.core.nowMs() - opened) / 1000),
-          () => this.metrics.relayClosed(true, (this.core.nowMs() - opened) / 1000),
+          (r) => this.metrics.relayClosed(r.proxyClosed, (this.ports.nowMs() - opened) / 1000),
+          () => this.metrics.relayClosed(true, (this.ports.nowMs() - opened) / 1000),
         )
         // Frames the upstream sent right behind its 101 wait for the relay's listeners.
         upstream.resume()
@@ -192,9 +204,9 @@ export class WebSocketProxy {
    * on a block the answer has been written and null is returned.
    */
   private async admit(req: IncomingMessage, b: DecisionBase, rawQuery: string, answer: Answer): Promise<Admitted | null> {
-    const core = this.core
+    const ports = this.ports
     // The agent's profile view (its own scanner, mode and allowlist), as on fetch and forward.
-    const snap = snapshotFor(core, b)
+    const snap = snapshotFor(ports, b)
     const cfg = snap.config
     if (!cfg.websocket_proxy.enabled) {
       answer(404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
@@ -212,20 +224,20 @@ export class WebSocketProxy {
     }
     const warnings: string[] = []
     // The record step keeps the http(s) form: what the gate evaluates and what capture learns.
-    const rec = new RequestRecord(core, snap.sessions, b, target.httpUrl)
-    const block = (stage: DecisionStage, layer: string, detail: string, status: number, reason?: ReasonCode, scan?: UrlScanResult, body?: string | BlockBody): void => {
+    const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target.httpUrl})
+    const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
       const code = reason ?? scan?.reason ?? undefined
-      const d = blockDecision(core, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
+      const d = blockDecision(ports, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
       const receipt = rec.record(d)
       this.metrics.handshakeBlocked()
       const text = typeof body === 'object' ? body.json : reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
       answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})}, typeof body === 'object')
     }
-    const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, core.version)
+    const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, ports.version)
     // The gate (gate/transport-stages.ts, row websocket): URL scan → session → header DLP of the
     // forwarded headers → contract → budget (an exhausted budget refuses new WebSockets too).
     const gate: RequestGateContext = {
-      core, snap, b, rec, req, block, warnings, method: 'GET', target: target.httpUrl, contractUrl: target.httpUrl,
+      ports, snap, b, rec, req, block, warnings, method: 'GET', target: target.httpUrl, contractUrl: target.httpUrl,
       shownAs: (layer) => safeTarget(snap, raw, layer), airlock: 'websocket', headers: () => forwardedHeaderList(fwd.headers), budgetHost: target.hostname,
       scan: null, shown: '', sessionHost: '', body: null,
     }
@@ -234,7 +246,7 @@ export class WebSocketProxy {
     if (gate.mediation !== undefined) {
       const env: Record<string, string | string[]> = {}
       if (!attachMediation(gate.mediation, {method: 'GET', url: target.httpUrl, headers: env, body: null})) {
-        block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+        block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
         return null
       }
       for (const [k, v] of Object.entries(env)) fwd.headers[k] = Array.isArray(v) ? v.join(', ') : v
@@ -251,8 +263,8 @@ export class WebSocketProxy {
 
   /** §3.3: SSRF-safe dial, then the WebSocket handshake offering the client's protocols; resolves once open. */
   private async dial(t: Target, headers: Record<string, string>, protocols: string[]): Promise<WebSocket> {
-    const cfg = this.core.snapshot().config.websocket_proxy
-    const socket: Socket = await this.core.dial(t.hostname, t.port)
+    const cfg = this.ports.snapshot().config.websocket_proxy
+    const socket: Socket = await this.ports.dial(t.hostname, t.port)
     const {'Sec-WebSocket-Protocol': _offer, ...rest} = headers
     return await new Promise<WebSocket>((resolve, reject) => {
       let up: WebSocket

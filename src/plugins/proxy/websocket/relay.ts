@@ -14,7 +14,8 @@
 import {redactOutboundMessage} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
 import type {ReasonCode} from '../../scanner/index.js'
-import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase, type ProxyCore} from '../core.js'
+import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
+import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from '../media-policy.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
@@ -42,8 +43,11 @@ export interface WsRelayHooks {
   frame?(f: WsFrame, ctx: {readonly base: DecisionBase; readonly host: string}): {readonly detail: string} | null
 }
 
+/** What a frame relay uses: the snapshot, the clock, the audit trail and metrics, the live-relay registry (the kill switch cuts relays). */
+export type WsRelayPorts = SnapshotSource & Clock & AuditTrail & MetricsPort & TunnelRegistry
+
 export interface WsRelayOptions {
-  readonly core: ProxyCore
+  readonly ports: WsRelayPorts
   /** Identity of the connection; its `transport` labels every decision (`websocket`, `intercept`). */
   readonly base: DecisionBase
   /** The target as safe to log (the ws(s) URL as given, redacted when needed). */
@@ -58,6 +62,17 @@ export interface WsRelayOptions {
   readonly hooks?: WsRelayHooks
   /** Frame, byte and scan-hit counts (transports §3.9). */
   readonly metrics?: WsRelayMetrics
+}
+
+/** A policy close of the relay: the Decision's stage, layer, reason and detail, the side it came from, the close reason sent upstream, the audit's scanner. */
+interface PolicyClose {
+  readonly stage: DecisionStage
+  readonly layer: string
+  readonly reason: ReasonCode
+  readonly detail: string
+  readonly direction: WsDirection
+  readonly upstreamReason: string
+  readonly scanner: string
 }
 
 export interface WsRelayResult {
@@ -131,20 +146,20 @@ function libraryClose(err: Error & {code?: string}): {code: number; reason: stri
 }
 
 export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: WsRelayOptions): Promise<WsRelayResult> {
-  const {core} = o
+  const {ports} = o
   const m = o.metrics
   const frameBase: DecisionBase = {...o.base, method: 'WS'}
   const stats = {c2s: 0, s2c: 0, text: 0, binary: 0}
   let proxyClosed = false
   let ended = false
   let tail = ''
-  let lastActivity = core.nowMs()
+  let lastActivity = ports.nowMs()
   let pendingToUpstream = 0
   let pendingToClient = 0
   const killers: Array<() => void> = []
 
   const audit = (event: string, level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void => {
-    core.audit.event(level, event, message, {target: o.target, client_ip: o.base.clientIp, request_id: o.base.requestId, agent: o.base.agent, ...fields})
+    ports.audit.event(level, event, message, {target: o.target, client_ip: o.base.clientIp, request_id: o.base.requestId, agent: o.base.agent, ...fields})
   }
 
   const terminateLater = (ws: WebSocket): void => {
@@ -165,19 +180,20 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   }
 
   /** A policy close: recorded first (receipt), then JSON(reason, layer) to the client. */
-  const policyClose = (stage: DecisionStage, layer: string, reason: ReasonCode, detail: string, direction: WsDirection, upstreamReason: string, scanner: string): void => {
+  const policyClose = (c: PolicyClose): void => {
+    const {stage, layer, reason, detail, direction, upstreamReason, scanner} = c
     if (ended) return
-    const d = blockDecision(core, frameBase, o.target, {stage, layer, reason, detail, status: 0, enforced: true})
+    const d = blockDecision(ports, frameBase, o.target, {stage, layer, reason, detail, status: 0, enforced: true})
     o.record(d)
     audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner, reason: detail})
     closeBoth({code: CLOSE.policy, reason: closeJson(reason, layer)}, {code: CLOSE.policy, reason: upstreamReason})
   }
 
   // ---- timers (§3.7 fix): lifetime on a timer; idle = no frame in either direction.
-  const ws = core.snapshot().config.websocket_proxy
+  const ws = ports.snapshot().config.websocket_proxy
   const lifetime = setTimeout(() => {
     if (ended) return
-    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'connection timeout (max_connection_seconds)', status: 0, enforced: true}))
+    o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'connection timeout (max_connection_seconds)', status: 0, enforced: true}))
     closeBoth({code: CLOSE.goingAway, reason: 'connection timeout'}, {code: CLOSE.goingAway, reason: 'connection timeout'})
   }, ws.max_connection_seconds * 1000)
   const idleMs = ws.idle_timeout_seconds * 1000
@@ -186,25 +202,25 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const armIdle = (delay: number): void => {
     idle = setTimeout(() => {
       if (ended) return
-      const quiet = core.nowMs() - lastActivity
+      const quiet = ports.nowMs() - lastActivity
       if (quiet < idleMs) return armIdle(idleMs - quiet)
-      o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'idle timeout (idle_timeout_seconds)', status: 0, enforced: true}))
+      o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'idle timeout (idle_timeout_seconds)', status: 0, enforced: true}))
       closeBoth({code: CLOSE.goingAway, reason: 'upstream disconnected'}, {code: CLOSE.goingAway, reason: 'client disconnected'})
     }, delay)
   }
   armIdle(idleMs)
 
   // ---- kill switch: torn down the moment it activates (one receipt per connection).
-  const untrack = core.trackTunnel(() => {
+  const untrack = ports.trackTunnel(() => {
     const k = KILL_SWITCH_BLOCK
-    policyClose(k.stage, k.layer, k.reason, k.detail, 'client_to_server', k.detail, 'kill_switch')
+    policyClose({stage: k.stage, layer: k.layer, reason: k.reason, detail: k.detail, direction: 'client_to_server', upstreamReason: k.detail, scanner: 'kill_switch'})
   })
   killers.push(untrack)
 
   // ---- airlock hard/drain, reset and terminate cut the connection (OP §6 item 4), one receipt.
   if (o.session !== null && o.sessions) {
     killers.push(
-      o.sessions.registerLive(o.session, () => policyClose('session', 'airlock', 'airlock_active', 'connection cut: session quarantined', 'client_to_server', 'session quarantined', 'airlock')),
+      o.sessions.registerLive(o.session, () => policyClose({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail: 'connection cut: session quarantined', direction: 'client_to_server', upstreamReason: 'session quarantined', scanner: 'airlock'})),
     )
   }
 
@@ -212,7 +228,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const escalated = (): boolean => {
     const t = o.session
     if (t === null || !t.session.blockAll) return false
-    policyClose('session', 'session_deny', 'escalation_level', 'session escalation', 'client_to_server', 'session escalation', 'session')
+    policyClose({stage: 'session', layer: 'session_deny', reason: 'escalation_level', detail: 'session escalation', direction: 'client_to_server', upstreamReason: 'session escalation', scanner: 'session'})
     return true
   }
 
@@ -230,7 +246,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
 
   /** Binary data while `allow_binary_frames: false`. No fitting reason code (§9 Q3): the close text stays plain, the receipt says ws_protocol. */
   const refuseBinary = (direction: WsDirection): void => {
-    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true}))
+    o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true}))
     audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner: 'ws_protocol', reason: 'binary frames not allowed'})
     closeBoth({code: CLOSE.policy, reason: 'binary frames not allowed'}, {code: CLOSE.policy, reason: 'binary frames not allowed'})
   }
@@ -242,9 +258,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
    */
   const beginMessage = (isBinary: boolean, direction: WsDirection): ProxySnapshot | null => {
     if (ended) return null
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (escalated()) return null
-    const snap = snapshotFor(core, o.base)
+    const snap = snapshotFor(ports, o.base)
     m?.frame(isBinary ? 'binary' : 'text')
     if (isBinary) {
       stats.binary++
@@ -269,7 +285,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     const red = redactOutboundMessage(snap, data, isBinary, o.target)
     if (red !== null) {
       if (red.kind === 'blocked') {
-        return policyClose('body_scan', 'redaction', 'redaction_failure', `redaction blocked request: ${red.reason}`, 'client_to_server', 'redaction blocked request', 'redaction')
+        return policyClose({stage: 'body_scan', layer: 'redaction', reason: 'redaction_failure', detail: `redaction blocked request: ${red.reason}`, direction: 'client_to_server', upstreamReason: 'redaction blocked request', scanner: 'redaction'})
       }
       data = red.data
       if (red.summary !== null) {
@@ -294,7 +310,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       if (r.action !== 'allow') m?.scanHit(r.layer === 'body_prompt_injection' ? 'injection' : 'dlp')
       if (r.action === 'block') {
         const layer = r.layer === 'body_prompt_injection' ? 'body_prompt_injection' : 'dlp'
-        return policyClose('body_scan', layer, r.reason ?? 'dlp_match', r.detail, 'client_to_server', closeJson(r.reason ?? 'dlp_match', layer), layer === 'dlp' ? 'body_dlp' : layer)
+        return policyClose({stage: 'body_scan', layer, reason: r.reason ?? 'dlp_match', detail: r.detail, direction: 'client_to_server', upstreamReason: closeJson(r.reason ?? 'dlp_match', layer), scanner: layer === 'dlp' ? 'body_dlp' : layer})
       }
       if (r.action === 'warn') audit('ws_scan', 'warn', 'WebSocket message finding (not blocked)', {direction: 'client_to_server', action: 'audit', detail: r.detail})
     }
@@ -313,10 +329,10 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       if (hit.length > 0) {
         m?.scanHit('dlp')
         const names = [...new Set(hit.map((m) => m.pattern))].join(', ')
-        if (enforce) return policyClose('body_scan', 'dlp', 'dlp_match', `DLP match: ${names}`, 'client_to_server', 'DLP violation', 'dlp')
+        if (enforce) return policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match: ${names}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
         const t = o.session
         if (t !== null && snap.sessions!.warn(t, `DLP match: ${names}`, o.host, true, o.target) !== null) {
-          return policyClose('body_scan', 'dlp', 'dlp_match', `DLP match: ${names} (escalated)`, 'client_to_server', 'DLP violation', 'dlp')
+          return policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match: ${names} (escalated)`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
         }
         audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', match_count: hit.length, patterns: names.split(', ')})
       }
@@ -327,22 +343,22 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (checker !== null && !isBinary && scanFrames) {
       const r = checker.check(data.toString('utf8'))
       if (r.action !== null) {
-        for (const f of r.findings) core.metrics.addressFindings.inc({chain: f.chain, verdict: f.verdict})
+        for (const f of r.findings) ports.metrics.addressFindings.inc({chain: f.chain, verdict: f.verdict})
         const detail = `address poisoning detected: ${r.findings[0]!.explanation}`
         audit('address_protection', 'warn', r.action === 'block' ? 'address protection finding (blocked)' : 'address protection finding (not blocked)', {
           direction: 'client_to_server', detail, findings: r.findings.map((f) => ({chain: f.chain, verdict: f.verdict, action: f.action, address: f.address})),
         })
         if (r.action === 'block') {
           m?.scanHit('dlp')
-          if (enforce) return policyClose('body_scan', 'address_protection', 'dlp_match', detail, 'client_to_server', 'address poisoning detected', 'address_protection')
-          o.record(blockDecision(core, frameBase, o.target, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
+          if (enforce) return policyClose({stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, direction: 'client_to_server', upstreamReason: 'address poisoning detected', scanner: 'address_protection'})
+          o.record(blockDecision(ports, frameBase, o.target, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
         }
       }
     }
     // 3. Cross-request detection seam.
     const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary}, {base: o.base, host: o.host})
     if (cee) m?.scanHit('cross_request')
-    if (cee) return policyClose('ws_frame', 'cross_request', 'cross_request_deny', cee.detail, 'client_to_server', 'cross-request exfiltration detected', 'cross_request')
+    if (cee) return policyClose({stage: 'ws_frame', layer: 'cross_request', reason: 'cross_request_deny', detail: cee.detail, direction: 'client_to_server', upstreamReason: 'cross-request exfiltration detected', scanner: 'cross_request'})
     // 4. Forward as one frame.
     stats.c2s += data.length
     m?.bytes('client_to_server', data.length)
@@ -359,7 +375,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
       if (media.kind === 'block') {
         m?.scanHit('media_policy')
-        return policyClose('response', 'media_policy', 'media_policy', media.detail, 'server_to_client', 'media blocked', 'media_policy')
+        return policyClose({stage: 'response', layer: 'media_policy', reason: 'media_policy', detail: media.detail, direction: 'server_to_client', upstreamReason: 'media blocked', scanner: 'media_policy'})
       }
       data = media.body
     } else if (cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled) {
@@ -368,15 +384,15 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         m?.scanHit('injection')
         const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
         if (d.action === 'block' || d.action === 'ask') {
-          return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+          return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
         }
         if (d.action === 'strip') {
-          if (d.content === '') return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names}`, 'server_to_client', 'injection detected', 'injection')
+          if (d.content === '') return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
           data = Buffer.from(d.content, 'utf8')
         } else {
           const t = o.session
           if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
-            return policyClose('response', 'response_scan', 'prompt_injection', `injection detected: ${names} (escalated)`, 'server_to_client', 'injection detected', 'injection')
+            return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names} (escalated)`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
           }
           audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
         }
@@ -395,7 +411,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
    */
   const controlRefused = (kind: 'ping' | 'pong' | 'close', payload: Buffer): boolean => {
     if (payload.length === 0 || ended) return false
-    const snap = snapshotFor(core, o.base)
+    const snap = snapshotFor(ports, o.base)
     if (!snap.config.websocket_proxy.scan_text_frames) return false
     const text = controlText(payload)
     if (text === '') return false
@@ -408,7 +424,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     m?.scanHit('dlp')
     const names = [...new Set(hit.map((x) => x.pattern))].join(', ')
     if (enforcing(snap)) {
-      policyClose('body_scan', 'dlp', 'dlp_match', `DLP match in ${kind} frame: ${names}`, 'client_to_server', 'DLP violation', 'dlp')
+      policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match in ${kind} frame: ${names}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
       return true
     }
     audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', frame: kind, match_count: hit.length, patterns: names.split(', ')})
@@ -421,24 +437,24 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   // payloads are scanned first, like its messages.
   client.on('ping', (d) => {
     m?.frame('control')
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (controlRefused('ping', d)) return
     if (upstream.readyState === upstream.OPEN) upstream.ping(d)
   })
   client.on('pong', (d) => {
     m?.frame('control')
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (controlRefused('pong', d)) return
     if (upstream.readyState === upstream.OPEN) upstream.pong(d)
   })
   upstream.on('ping', (d) => {
     m?.frame('control')
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (client.readyState === client.OPEN) client.ping(d)
   })
   upstream.on('pong', (d) => {
     m?.frame('control')
-    lastActivity = core.nowMs()
+    lastActivity = ports.nowMs()
     if (client.readyState === client.OPEN) client.pong(d)
   })
 
@@ -448,7 +464,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (ended) return
     const c = libraryClose(err)
     const direction: WsDirection = side === 'client' ? 'client_to_server' : 'server_to_client'
-    o.record(blockDecision(core, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: c.decision, detail: c.reason, status: 0, enforced: true}))
+    o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: c.decision, detail: c.reason, status: 0, enforced: true}))
     audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner: 'ws_protocol', reason: c.reason})
     ended = true
     proxyClosed = true
@@ -489,9 +505,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const result: WsRelayResult = {proxyClosed, clientToServerBytes: stats.c2s, serverToClientBytes: stats.s2c, textFrames: stats.text, binaryFrames: stats.binary}
   audit('ws_close', 'info', 'WebSocket connection closed', {
     client_to_server_bytes: stats.c2s, server_to_client_bytes: stats.s2c, text_frames: stats.text, binary_frames: stats.binary,
-    duration_ms: Math.round((core.nowMs() - o.base.startMs) * 1000) / 1000,
+    duration_ms: Math.round((ports.nowMs() - o.base.startMs) * 1000) / 1000,
   })
   // The session-close record (§3.9): allow unless the proxy ended the relay.
-  if (!proxyClosed) o.record({...allowDecision(core, frameBase, o.target, 0, stats.c2s + stats.s2c, []), detail: 'websocket closed'})
+  if (!proxyClosed) o.record({...allowDecision(ports, frameBase, o.target, {status: 0, bytes: stats.c2s + stats.s2c, warnings: []}), detail: 'websocket closed'})
   return result
 }

@@ -16,12 +16,12 @@ function answer(ctx: RequestGateContext, v: A2aVerdict, stage: 'header_dlp' | 'b
   if (v.clean) return false
   const enforce = enforcing(ctx.snap)
   if (v.action === 'block' && enforce) {
-    ctx.block(stage, layer, v.reason, 403, 'dlp_match')
+    ctx.block({stage, layer, detail: v.reason, status: 403, reason: 'dlp_match'})
     return true
   }
-  ctx.core.audit.event('warn', layer, 'A2A request finding (not blocked)', {url: ctx.shown, detail: v.reason, action: v.action, request_id: ctx.b.requestId, agent: ctx.b.agent})
+  ctx.ports.audit.event('warn', layer, 'A2A request finding (not blocked)', {url: ctx.shown, detail: v.reason, action: v.action, request_id: ctx.b.requestId, agent: ctx.b.agent})
   if (v.action === 'block') {
-    ctx.rec.record(blockDecision(ctx.core, ctx.b, ctx.shown, {stage, layer, reason: 'dlp_match', detail: v.reason, status: 0, enforced: false}))
+    ctx.rec.record(blockDecision(ctx.ports, ctx.b, ctx.shown, {stage, layer, reason: 'dlp_match', detail: v.reason, status: 0, enforced: false}))
   }
   return false
 }
@@ -39,7 +39,7 @@ export const a2aStage: Stage = {
     const lines = ext === undefined ? [] : Array.isArray(ext) ? ext : [ext]
     if (answer(ctx, await scanA2aExtensions(lines, s, scanners), 'header_dlp', 'a2a_header')) return true
     if (ctx.body === null || ctx.body.length === 0) return false
-    const state = (ctx.core.transforms ?? new ResponseTransformState()).a2a
+    const state = (ctx.ports.transforms ?? new ResponseTransformState()).a2a
     return answer(ctx, await scanA2aBody(ctx.body.toString('utf8'), s, scanners, state, ctx.b.sessionKey), 'body_scan', 'a2a_scan')
   },
 }

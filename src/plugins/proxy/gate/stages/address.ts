@@ -16,21 +16,21 @@ export const addressStage: Stage = {
     if (checker === null || ctx.body === null || ctx.body.length === 0) return false
     const r = checker.check(ctx.body.toString('utf8'))
     if (r.action === null) return false
-    for (const f of r.findings) ctx.core.metrics.addressFindings.inc({chain: f.chain, verdict: f.verdict})
+    for (const f of r.findings) ctx.ports.metrics.addressFindings.inc({chain: f.chain, verdict: f.verdict})
     const first = r.findings[0]!
     const detail = `address poisoning detected: ${first.explanation}`
-    ctx.core.audit.event('warn', 'address_protection', r.action === 'block' ? 'address protection finding (blocked)' : 'address protection finding (not blocked)', {
+    ctx.ports.audit.event('warn', 'address_protection', r.action === 'block' ? 'address protection finding (blocked)' : 'address protection finding (not blocked)', {
       url: safeTarget(ctx.snap, ctx.target, 'address_protection'), detail, request_id: ctx.b.requestId, agent: ctx.b.agent,
       findings: r.findings.map((f) => ({chain: f.chain, verdict: f.verdict, action: f.action, address: f.address})),
     })
     if (r.action !== 'block') return false
     const finding = {layer: 'address_protection', reason: 'dlp_match', findings: r.findings.map((f) => ({pattern: `address_${f.verdict}`}))}
     if (!enforcing(ctx.snap)) {
-      ctx.rec.record(blockDecision(ctx.core, ctx.b, ctx.shown, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
+      ctx.rec.record(blockDecision(ctx.ports, ctx.b, ctx.shown, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
       return false
     }
     if (ctx.rec.waive(finding)) return false
-    ctx.block('body_scan', 'address_protection', detail, 403, 'dlp_match')
+    ctx.block({stage: 'body_scan', layer: 'address_protection', detail, status: 403, reason: 'dlp_match'})
     return true
   },
 }

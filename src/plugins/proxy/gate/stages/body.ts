@@ -42,7 +42,7 @@ export const bodyStage: Stage = {
       ? {kind: 'read' as const, body: ctx.body!, scan: afterRedaction(ctx, host, scanReadBody(snap, ctx.req, ctx.body!, host, opts))}
       : await readRequestBody(snap, ctx.req, host, ctx.verifiedBody === undefined ? opts : {...opts, buffered: ctx.verifiedBody})
     if (reqBody.kind === 'over_limit') {
-      block('body_scan', 'body_dlp', reqBody.detail, 403, 'dlp_match')
+      block({stage: 'body_scan', layer: 'body_dlp', detail: reqBody.detail, status: 403, reason: 'dlp_match'})
       return true
     }
     if (reqBody.kind !== 'read') return false
@@ -54,7 +54,7 @@ export const bodyStage: Stage = {
     // Only DLP findings can be waived: an unscannable or over-size body, prompt injection and the
     // session's warn upgrades stand.
     if (r.action === 'block' && !(r.layer === 'body_dlp' && r.dlp.length > 0 && rec.waive({layer: 'body_dlp', reason: r.reason, findings: r.dlp}))) {
-      block('body_scan', r.layer ?? 'body_dlp', r.detail, 403, r.reason ?? 'dlp_match')
+      block({stage: 'body_scan', layer: r.layer ?? 'body_dlp', detail: r.detail, status: 403, reason: r.reason ?? 'dlp_match'})
       return true
     }
     const t = rec.session
@@ -64,13 +64,13 @@ export const bodyStage: Stage = {
       const up = ps!.warnFindings(t, r.dlpWarnings, ctx.sessionHost, ctx.shown)
       if (upgraded || up !== null) {
         const layer = upgraded ? r.layer! : 'body_dlp'
-        block('body_scan', layer, `${upgraded ? r.detail : `request body DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, 403, upgraded ? (r.reason ?? 'dlp_match') : 'dlp_match')
+        block({stage: 'body_scan', layer, detail: `${upgraded ? r.detail : `request body DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, status: 403, reason: upgraded ? (r.reason ?? 'dlp_match') : 'dlp_match'})
         return true
       }
     }
     recordAuditFinding(ctx, 'body_scan', r)
     if (r.action === 'warn' && r.layer !== null) {
-      ctx.core.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, ctx.target, r.layer), detail: r.detail, request_id: ctx.b.requestId, agent: ctx.b.agent})
+      ctx.ports.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, ctx.target, r.layer), detail: r.detail, request_id: ctx.b.requestId, agent: ctx.b.agent})
     }
     return false
   },

@@ -9,10 +9,10 @@ import type {Stage} from '../context.js'
 export const budgetStage: Stage = {
   id: 'budget',
   run(ctx) {
-    const {core} = ctx
-    const denied = admitBudget(ctx.snap, budgetKey(ctx.b), ctx.budgetHost ?? urlHost(ctx.target), (l) => core.metrics.agentBudgetDenials.inc(l))
+    const {ports} = ctx
+    const denied = admitBudget(ctx.snap, budgetKey(ctx.b), ctx.budgetHost ?? urlHost(ctx.target), (l) => ports.metrics.agentBudgetDenials.inc(l))
     if (denied === null) return false
-    ctx.block('budget', 'budget', denied.message, 429, 'data_budget')
+    ctx.block({stage: 'budget', layer: 'budget', detail: denied.message, status: 429, reason: 'data_budget'})
     return true
   },
 }

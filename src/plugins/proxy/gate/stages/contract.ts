@@ -13,11 +13,11 @@ export const contractStage: Stage = {
     if (r === null) {
       const denied = ctx.rec.unlisted(ctx.snap.config.learn_lock.unlocked_agents)
       if (denied === null) return false
-      ctx.block('contract', 'contract', denied, 403, 'contract_default_deny')
+      ctx.block({stage: 'contract', layer: 'contract', detail: denied, status: 403, reason: 'contract_default_deny'})
       return true
     }
     if (r.verdict !== 'block') return false
-    ctx.block('contract', 'contract', r.detail, 403, r.code as ReasonCode)
+    ctx.block({stage: 'contract', layer: 'contract', detail: r.detail, status: 403, reason: r.code as ReasonCode})
     return true
   },
 }

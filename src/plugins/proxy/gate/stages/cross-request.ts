@@ -9,7 +9,7 @@ import type {Stage} from '../context.js'
 export const crossRequestStage: Stage = {
   id: 'cross_request',
   run(ctx) {
-    if (ctx.tunnel !== undefined) return ceeConnectGate(ctx.core, ctx.snap, ctx.rec, ctx.b, ctx.tunnel.host, ctx.tunnel.display, ctx.block)
-    return ceeGate(ctx.core, ctx.snap, ctx.rec, ctx.b, ctx.target, ctx.body, ctx.block)
+    if (ctx.tunnel !== undefined) return ceeConnectGate(ctx.ports, ctx, ctx.tunnel)
+    return ceeGate(ctx.ports, ctx, ctx.target, ctx.body)
   },
 }

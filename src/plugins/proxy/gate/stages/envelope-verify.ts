@@ -32,7 +32,7 @@ const SERIES = {
 export const envelopeVerifyStage: Stage = {
   id: 'envelope_verify',
   async run(ctx) {
-    const metric = ctx.core.metrics.envelopeVerify
+    const metric = ctx.ports.metrics.envelopeVerify
     const verifier = ctx.snap.mediation?.verifier ?? null
     if (verifier === null) {
       metric.incKey(SERIES.disabled)
@@ -40,10 +40,10 @@ export const envelopeVerifyStage: Stage = {
     }
     const fail = (code: VerifyCode, message: string): true => {
       metric.incKey(code === 'missing' ? SERIES.missing : SERIES.failed)
-      ctx.core.audit.event('warn', 'mediation_envelope_verify', `inbound mediation envelope verification failed: ${message}`, {
+      ctx.ports.audit.event('warn', 'mediation_envelope_verify', `inbound mediation envelope verification failed: ${message}`, {
         url: ctx.shownAs('mediation_envelope'), result: code, request_id: ctx.b.requestId, agent: ctx.b.agent,
       })
-      ctx.block('envelope', 'mediation_envelope', `inbound mediation envelope verification failed (inbound_verify_${code})`, 403, 'envelope_verify_failed')
+      ctx.block({stage: 'envelope', layer: 'mediation_envelope', detail: `inbound mediation envelope verification failed (inbound_verify_${code})`, status: 403, reason: 'envelope_verify_failed'})
       return true
     }
     const h = ctx.req.headers
@@ -59,7 +59,7 @@ export const envelopeVerifyStage: Stage = {
     }
     const r = verifier.verify({method: ctx.req.method ?? 'GET', targetUri: targetUri(ctx), authority: headerLines(h, 'host')[0] ?? '', headers: h, body})
     if (!r.ok) return fail(r.code, r.message)
-    if (r.evicted > 0) ctx.core.audit.event('warn', 'mediation_envelope_replay_eviction', `replay cache full: ${r.evicted} live nonce(s) evicted`, {evicted: r.evicted, max_entries: verifier.o.replay.maxEntries})
+    if (r.evicted > 0) ctx.ports.audit.event('warn', 'mediation_envelope_replay_eviction', `replay cache full: ${r.evicted} live nonce(s) evicted`, {evicted: r.evicted, max_entries: verifier.o.replay.maxEntries})
     metric.incKey(SERIES.verified)
     return false
   },

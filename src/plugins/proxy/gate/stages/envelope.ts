@@ -39,7 +39,7 @@ export const envelopeStage: Stage = {
       ctx.rec.actionId = envelope.rid
       return false
     } catch {
-      ctx.block('envelope', 'mediation_envelope', ENVELOPE_FAILED, 403, 'outbound_envelope_failed')
+      ctx.block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
       return true
     }
   },

@@ -16,13 +16,13 @@ export const forwardedHeaderDlpStage: Stage = {
       if (r.matches.length === 0) continue
       const detail = `DLP match in ${name} header: ${[...new Set(r.matches.map((m) => m.pattern))].join(', ')}`
       if (!enforcing(snap)) {
-        rec.record(blockDecision(ctx.core, ctx.b, ctx.shown, {stage: 'header_dlp', layer: 'dlp_header', reason: 'dlp_match', detail, status: 0, enforced: false}))
+        rec.record(blockDecision(ctx.ports, ctx.b, ctx.shown, {stage: 'header_dlp', layer: 'dlp_header', reason: 'dlp_match', detail, status: 0, enforced: false}))
         return false
       }
       // Waived as header DLP, like every other transport's (the exception step knows no
       // `dlp_header` label: the handshake's blocks were never waived before the parity test).
       if (rec.waive({layer: 'header_dlp', reason: 'dlp_match', findings: r.matches})) return false
-      ctx.block('header_dlp', 'dlp_header', detail, 403, 'dlp_match')
+      ctx.block({stage: 'header_dlp', layer: 'dlp_header', detail, status: 403, reason: 'dlp_match'})
       return true
     }
     return false

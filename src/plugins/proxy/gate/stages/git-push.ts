@@ -30,12 +30,12 @@ export const gitPushStage: Stage = {
       if (branch === null || isZeroId(u.newId)) continue
       const refused = branchRefusal(branch, patterns)
       if (refused !== null) {
-        ctx.block('git_push', 'git_protection', `git push refused: ${refused}`, 403, 'git_branch_denied')
+        ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: ${refused}`, status: 403, reason: 'git_branch_denied'})
         return true
       }
     }
     if (push.error !== '') {
-      ctx.block('git_push', 'git_protection', `git push refused: pack could not be read (${push.error})`, 403, 'parse_error')
+      ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: pack could not be read (${push.error})`, status: 403, reason: 'parse_error'})
       return true
     }
     let scanned = 0
@@ -46,7 +46,7 @@ export const gitPushStage: Stage = {
       const found = ctx.snap.scanner.scanTextForDlp(text).matches
       if (found.length > 0) {
         const names = [...new Set(found.map((f) => f.pattern))].join(', ')
-        ctx.block('git_push', 'git_protection', `git push refused: secret in pushed content: ${names}`, 403, 'dlp_match')
+        ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: secret in pushed content: ${names}`, status: 403, reason: 'dlp_match'})
         return true
       }
     }

@@ -15,7 +15,7 @@ export const headerDlpStage: Stage = {
     recordAuditFinding(ctx, 'header_dlp', hdr)
     ctx.warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
     if (hdr.action === 'block' && (hdr.dlp.length === 0 || !rec.waive({layer: 'header_dlp', reason: 'dlp_match', findings: hdr.dlp}))) {
-      block('header_dlp', 'header_dlp', hdr.detail, 403, 'dlp_match')
+      block({stage: 'header_dlp', layer: 'header_dlp', detail: hdr.detail, status: 403, reason: 'dlp_match'})
       return true
     }
     const t = rec.session
@@ -24,7 +24,7 @@ export const headerDlpStage: Stage = {
     const upgraded = hdr.action === 'warn' && ps.warn(t, hdr.detail, ctx.sessionHost, true, ctx.shown) !== null
     const up = ps.warnFindings(t, hdr.dlpWarnings, ctx.sessionHost, ctx.shown)
     if (!upgraded && up === null) return false
-    block('header_dlp', 'header_dlp', `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps.levelOf(t)})`, 403, 'dlp_match')
+    block({stage: 'header_dlp', layer: 'header_dlp', detail: `${hdr.action === 'warn' ? hdr.detail : `header DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps.levelOf(t)})`, status: 403, reason: 'dlp_match'})
     return true
   },
 }

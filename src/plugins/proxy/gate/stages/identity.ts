@@ -11,7 +11,7 @@ export const identityStage: Stage = {
   run(ctx) {
     const why = ctx.b.identityRefused
     if (why === undefined) return false
-    ctx.block('identity', 'identity', why, 403, 'identity_not_bound')
+    ctx.block({stage: 'identity', layer: 'identity', detail: why, status: 403, reason: 'identity_not_bound'})
     return true
   },
 }

@@ -12,7 +12,7 @@
  */
 import {ipInAnyCidr} from '../../../killswitch/index.js'
 import {killSwitchBody, type BlockBody} from '../../block.js'
-import type {ProxyCore} from '../../core.js'
+import type {KillSwitchPort, SnapshotSource} from '../../ports.js'
 import type {Transport} from '../../decision.js'
 import type {Stage} from '../context.js'
 
@@ -42,10 +42,10 @@ export const KILL_SWITCH_ANSWERS: Readonly<Record<Transport, KillSwitchAnswer>> 
 }
 
 /** Whether the switch refuses a request from `clientIp` now (polls the sources: a sentinel file is read here). */
-export function killSwitchRefuses(core: Pick<ProxyCore, 'killSwitch' | 'snapshot'>, clientIp: string, allowlist: boolean): boolean {
-  if (!core.killSwitch.poll().active) return false
+export function killSwitchRefuses(ports: KillSwitchPort & SnapshotSource, clientIp: string, allowlist: boolean): boolean {
+  if (!ports.killSwitch.poll().active) return false
   if (!allowlist) return true
-  const ips = core.snapshot().config.kill_switch.allowlist_ips
+  const ips = ports.snapshot().config.kill_switch.allowlist_ips
   return ips.length === 0 || !ipInAnyCidr(clientIp, ips)
 }
 
@@ -53,9 +53,9 @@ export const killSwitchStage: Stage = {
   id: 'kill_switch',
   run(ctx) {
     const a = KILL_SWITCH_ANSWERS[ctx.b.transport]
-    if (!killSwitchRefuses(ctx.core, ctx.b.clientIp, a.allowlist)) return false
+    if (!killSwitchRefuses(ctx.ports, ctx.b.clientIp, a.allowlist)) return false
     const k = KILL_SWITCH_BLOCK
-    ctx.block(k.stage, k.layer, k.detail, a.status, k.reason, undefined, a.body?.(ctx.core.killSwitch.message))
+    ctx.block({stage: k.stage, layer: k.layer, detail: k.detail, status: a.status, reason: k.reason, body: a.body?.(ctx.ports.killSwitch.message)})
     return true
   },
 }

@@ -37,7 +37,7 @@ export const redactionStage: Stage = {
     // The inbound envelope's digest check may have read the body already (stage envelope_verify).
     const body = ctx.verifiedBody !== undefined ? (ctx.verifiedBody.length > max ? null : ctx.verifiedBody) : await readCapped(ctx.req, max)
     if (body === null) {
-      ctx.block('body_scan', 'body_dlp', `request body exceeds max_body_bytes (${max})`, 403, 'dlp_match')
+      ctx.block({stage: 'body_scan', layer: 'body_dlp', detail: `request body exceeds max_body_bytes (${max})`, status: 403, reason: 'dlp_match'})
       return true
     }
     ctx.body = body
@@ -49,7 +49,7 @@ export const redactionStage: Stage = {
       ? {kind: 'blocked' as const, reason: 'body_unparseable' as const}
       : redactor.redactBody({host: at.host, path: at.path, method: ctx.method, contentType: String(ctx.req.headers['content-type'] ?? '')}, body)
     if (out.kind === 'blocked') {
-      ctx.block('body_scan', 'redaction', `redaction blocked request: ${out.reason}`, 403, 'redaction_failure')
+      ctx.block({stage: 'body_scan', layer: 'redaction', detail: `redaction blocked request: ${out.reason}`, status: 403, reason: 'redaction_failure'})
       return true
     }
     if (out.kind === 'rewritten') {

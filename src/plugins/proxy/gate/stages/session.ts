@@ -19,13 +19,13 @@ export const sessionStage: Stage = {
     const deny = rec.sessions!.preflight(t, host, firstHeader(ctx.req.headers['user-agent']), enforcing(ctx.snap), ctx.airlock, ctx.method)
       ?? (ctx.b.bound !== true ? rec.sessions!.addressDeny(t, ctx.airlock, ctx.method) : null)
     if (deny !== null) {
-      ctx.block('session', deny.layer, deny.detail, 403, deny.reason, undefined, deny.body)
+      ctx.block({stage: 'session', layer: deny.layer, detail: deny.detail, status: 403, reason: deny.reason, body: deny.body})
       return true
     }
     if (ctx.scan === null) return false
     const up = rec.sessions!.warnFindings(t, ctx.scan.warnings, host, ctx.shown)
     if (up === null) return false
-    ctx.block('url_scan', 'dlp', `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, 403, 'dlp_match')
+    ctx.block({stage: 'url_scan', layer: 'dlp', detail: `DLP match: ${up.names} (warn upgraded to block at escalation level ${up.label})`, status: 403, reason: 'dlp_match'})
     return true
   },
 }

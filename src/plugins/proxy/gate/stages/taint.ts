@@ -20,8 +20,8 @@ export const taintStage: Stage = {
     let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown)
     ctx.rec.taint = evidence
     if (ev.decision === 'allow') return false
-    if (ev.decision === 'ask' && enforcing(ctx.snap) && ctx.core.approvals !== undefined) {
-      const answer = await ctx.core.approvals.hold({
+    if (ev.decision === 'ask' && enforcing(ctx.snap) && ctx.ports.approvals !== undefined) {
+      const answer = await ctx.ports.approvals.hold({
         kind: 'taint', transport: ctx.b.transport, agent: ctx.b.agent, sessionKey: ctx.b.sessionKey, target: ctx.shown,
         reason: ev.reason, patterns: [], preview: `${ctx.method.toUpperCase()} ${ctx.shown}`, allowStrip: false,
       })
@@ -35,10 +35,10 @@ export const taintStage: Stage = {
     }
     const detail = `authority mismatch: ${ev.reason}`
     if (enforcing(ctx.snap)) {
-      ctx.block('taint', 'taint_policy', detail, 403, 'authority_mismatch')
+      ctx.block({stage: 'taint', layer: 'taint_policy', detail, status: 403, reason: 'authority_mismatch'})
       return true
     }
-    ctx.rec.record(blockDecision(ctx.core, ctx.b, ctx.shown, {stage: 'taint', layer: 'taint_policy', reason: 'authority_mismatch', detail, status: 0, enforced: false}))
+    ctx.rec.record(blockDecision(ctx.ports, ctx.b, ctx.shown, {stage: 'taint', layer: 'taint_policy', reason: 'authority_mismatch', detail, status: 0, enforced: false}))
     return false
   },
 }

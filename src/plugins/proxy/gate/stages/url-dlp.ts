@@ -10,7 +10,7 @@ import type {Stage} from '../context.js'
 export const urlDlpStage: Stage = {
   id: 'url_dlp',
   run(ctx) {
-    const {snap, rec, b, core} = ctx
+    const {snap, rec, b, ports} = ctx
     if (snap.sessions !== null && rec.session === null) {
       rec.open(b)
       ctx.sessionHost = ctx.budgetHost ?? ''
@@ -27,10 +27,10 @@ export const urlDlpStage: Stage = {
     const critical = url.matches.some((m) => m.severity === 'critical')
     ctx.shown = ctx.shownAs('dlp')
     if (enforcing(snap) && (critical || action === 'block') && !rec.waive({layer: 'dlp', reason: 'dlp_match', findings: url.matches})) {
-      ctx.block('url_scan', 'dlp', `URL DLP: ${names}`, 403, 'dlp_match')
+      ctx.block({stage: 'url_scan', layer: 'dlp', detail: `URL DLP: ${names}`, status: 403, reason: 'dlp_match'})
       return true
     }
-    core.audit.event('warn', 'body_dlp', 'reverse proxy URL DLP finding (not blocked)', {url: ctx.shown, detail: `URL DLP: ${names}`, request_id: b.requestId, agent: b.agent})
+    ports.audit.event('warn', 'body_dlp', 'reverse proxy URL DLP finding (not blocked)', {url: ctx.shown, detail: `URL DLP: ${names}`, request_id: b.requestId, agent: b.agent})
     if (rec.session !== null) rec.session.finding = true
     return false
   },

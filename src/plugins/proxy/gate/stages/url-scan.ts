@@ -19,11 +19,11 @@ export const urlScanStage: Stage = {
     if (!scan.allowed) {
       if (enforcing(snap)) {
         if (!rec.waive(scan)) {
-          ctx.block('url_scan', scan.layer, scan.detail, scanBlockStatus(scan), undefined, scan)
+          ctx.block({stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan})
           return true
         }
       } else {
-        rec.record(blockDecision(ctx.core, ctx.b, ctx.shownAs(scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
+        rec.record(blockDecision(ctx.ports, ctx.b, ctx.shownAs(scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
       }
     }
     ctx.scan = scan

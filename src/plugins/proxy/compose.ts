@@ -1,0 +1,422 @@
+/**
+ * The composition root of `pipelock run`'s proxy: builds the runtime's parts from the config (the
+ * snapshot in force, the upstream pool and dialer, the kill switch, the audit log, metrics and the
+ * Decision fan-out, live tunnels, TLS interception, the WebSocket proxy, held requests, the admin
+ * APIs, the clock and request ids) and hands each transport exactly the ports it declares
+ * (`FetchPorts`, `ForwardPorts`, `ConnectPorts`, `ReversePorts`, `WebSocketPorts`,
+ * `InterceptPorts`). The parts stay here and in the listeners (`ProxyServer`); nothing below
+ * receives the runtime as a whole (no service locator).
+ */
+import {randomBytes} from 'node:crypto'
+import {systemClock, uuidv7, type Clock as NanoClock} from '../canonical/index.js'
+import type {LoadedConfig, PipelockConfig} from '../config/index.js'
+import {Agent as UndiciAgent} from '../dispatch/index.js'
+import {RELOAD_OUTCOMES, type ContractRuntime} from '../gate/index.js'
+import {KillSwitchApi, KillSwitchController, type KillSwitchInputs} from '../killswitch/index.js'
+import {REASON_CODES} from '../scanner/index.js'
+import {buildTrustStore} from '../tls/index.js'
+import type {Agent} from 'undici'
+import {ApprovalQueue} from './approvals.js'
+import {ApprovalsApi} from './approvals-api.js'
+import {AuditLog, type AuditWriter} from './audit-log.js'
+import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
+import type {ConnectPorts} from './connect-handler.js'
+import {snapshotFor} from './core.js'
+import {DecisionFanout, type DecisionSink} from './decision.js'
+import {renderEnvelopeMetrics} from './envelope-runtime.js'
+import {EventLoopLag} from './event-loop.js'
+import type {ExceptionStore} from './exception-store.js'
+import {unwaivablePattern} from './exception-rules.js'
+import {askConfigured} from './features.js'
+import {requireLoaded} from './feature-load.js'
+import type {FetchPorts} from './fetch-handler.js'
+import type {GatePorts} from './gate/context.js'
+import {HealthWatchdog} from './health.js'
+import {sessionKey} from './identity.js'
+import {InterceptMetrics} from './intercept/metrics.js'
+import type {InterceptPorts} from './intercept/request.js'
+import {Interceptor} from './intercept/runtime.js'
+import {refuseInterceptedUpgrade, type InterceptUpgrade} from './intercept/upgrade.js'
+import {ProxyMetrics, renderFamily} from './metrics.js'
+import {PolicyApi, type PolicyHooks} from './policy-api.js'
+import type {Clock, Dialer, RequestIds, SnapshotSource, TunnelRegistry} from './ports.js'
+import type {ForwardPorts} from './relay/forward-exchange.js'
+import {ResponseTransformState} from './relay/response-transforms.js'
+import {RelayBufferPool} from './relay-buffer-pool.js'
+import {RequestBases} from './request-base.js'
+import type {ReverseContext, ReversePorts} from './reverse/handler.js'
+import {parseReverseUpstream} from './reverse/url.js'
+import {SessionApi} from './session-api.js'
+import {airlockEvidenceOf, type AirlockChange} from './session-gate.js'
+import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
+import {buildSnapshot, type ProxySnapshot} from './state.js'
+// Type only: the `/ws` relay (and the `ws` package) is loaded by the run service when enabled.
+import type {WebSocketPorts, WebSocketProxy} from './websocket/handshake.js'
+
+export interface ComposeOptions {
+  readonly loaded: LoadedConfig
+  readonly version: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly audit: readonly AuditWriter[]
+  readonly clock?: NanoClock
+  /** Extra decision consumers (flight recorder, capture) — they read the same Decision. */
+  readonly sinks?: readonly DecisionSink[]
+  /** The live-lock runtime when `learn_lock.enabled` (learn-lifecycle §7). */
+  readonly contracts?: ContractRuntime | null
+  /** Scoped exceptions (issue 14): null/absent without a signing flight recorder. */
+  readonly exceptions?: ExceptionStore | null
+  /** The policy-change trail's admin hooks (change note, reload), once it runs. */
+  readonly policy?: () => PolicyHooks | null
+  /** The `/ws` relay's class, loaded only when `websocket_proxy.enabled` (bench: startup; lazy loading). */
+  readonly webSocketProxy?: typeof WebSocketProxy
+}
+
+/** The ports of each transport, built once; each object holds exactly its transport's members. */
+export interface TransportPorts {
+  readonly fetch: FetchPorts
+  readonly forward: ForwardPorts
+  readonly connect: ConnectPorts
+  readonly reverse: ReversePorts
+}
+
+/** The admin APIs mounted on the main listener or `kill_switch.api_listen` (§12); null when no API token existed at start-up. */
+export interface AdminApis {
+  readonly killSwitch: KillSwitchApi
+  readonly sessions: SessionApi | null
+  readonly policy: PolicyApi | null
+  readonly approvals: ApprovalsApi | null
+}
+
+function killSwitchInputs(c: PipelockConfig): KillSwitchInputs {
+  return {enabled: c.kill_switch.enabled, sentinelFile: c.kill_switch.sentinel_file, message: c.kill_switch.message}
+}
+
+/** The config snapshot in force: replaced whole on reload, read once per request. */
+class SnapshotHolder implements SnapshotSource {
+  constructor(private current: ProxySnapshot) {}
+  snapshot(): ProxySnapshot {
+    return this.current
+  }
+  replace(next: ProxySnapshot): void {
+    this.current = next
+  }
+}
+
+/** Live tunnels and relays: the kill switch's activation and shutdown destroy them all. */
+class LiveTunnels implements TunnelRegistry {
+  private readonly live = new Set<() => void>()
+  trackTunnel(destroy: () => void): () => void {
+    this.live.add(destroy)
+    return () => this.live.delete(destroy)
+  }
+  activeTunnels(): number {
+    return this.live.size
+  }
+  destroyAll(): void {
+    for (const destroy of [...this.live]) destroy()
+  }
+}
+
+/** Milliseconds and request ids on the injected clock. */
+class RequestClock implements Clock, RequestIds {
+  private counter = 0
+  constructor(readonly nanos: NanoClock) {}
+  nowMs(): number {
+    return Number(this.nanos.nowNanos() / 1000n) / 1000
+  }
+  nextRequestId(): string {
+    return `req-${++this.counter}`
+  }
+}
+
+/**
+ * The proxy runtime, composed from the config. `ProxyServer` owns it (listeners, reload,
+ * shutdown) and routes requests to the transports with `ports`; the parts are read by the
+ * listeners' own paths (health, metrics, the admin APIs) and by the run service.
+ */
+export class ProxyRuntime {
+  readonly version: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly clock: RequestClock
+  readonly startedAt: number
+  private readonly state: SnapshotHolder
+  readonly killSwitch: KillSwitchController
+  readonly audit: AuditLog
+  readonly metrics: ProxyMetrics
+  readonly sink: DecisionFanout
+  readonly upstream: Agent
+  readonly contracts: ContractRuntime | null
+  readonly exceptions: ExceptionStore | null
+  readonly tunnels = new LiveTunnels()
+  /** The CONNECT download relays' read buffers, reused from tunnel to tunnel (bench: connect). */
+  readonly relayBuffers = new RelayBufferPool()
+  /** A2A card baseline and contexts, tracking-domain pattern: one per process, kept across reloads. */
+  readonly transforms = new ResponseTransformState()
+  /** Interception counters: one set for the proxy's life, fed by the decision fan-out (transports §2.13). */
+  readonly tlsMetrics = new InterceptMetrics()
+  readonly loopLag = new EventLoopLag()
+  /** TLS interception (transports §2); rebuilt with a fresh leaf cache after every reload. */
+  interceptor: Interceptor | null = null
+  /** The upstream TLS trust list (transports §2.2), shared by every TLS leg; re-read when interception is (re)built. */
+  private upstreamCa: string[] | undefined
+  /** `/ws` (transports §3) when `websocket_proxy.enabled` at start-up (enabling needs a restart). */
+  readonly wsProxy: WebSocketProxy | null
+  /** Held requests (`ask`, docs/ask.md): with `response_scanning.action: ask` and an API token at start-up. */
+  readonly approvals: ApprovalQueue | undefined
+  /** Whether an API token existed at start-up (gates the session admin API, §12). */
+  readonly startupApiToken: boolean
+  readonly admin: AdminApis
+  readonly watchdog: HealthWatchdog | null
+  readonly bases: RequestBases
+  readonly ports: TransportPorts
+  /** What a dial of the proxy's own uses (SSRF-validated against the scanner in force). */
+  private readonly dialer: Dialer
+  /** Ports of an intercepted tunnel's inner requests, and of its pre-dial. */
+  private readonly interceptPorts: InterceptPorts & Dialer
+
+  constructor(opts: ComposeOptions) {
+    const cfg = opts.loaded.config
+    this.version = opts.version
+    this.env = opts.env
+    this.contracts = opts.contracts ?? null
+    this.exceptions = opts.exceptions ?? null
+    this.clock = new RequestClock(opts.clock ?? systemClock)
+    const clock = this.clock
+    this.startedAt = clock.nowMs()
+    this.state = new SnapshotHolder(buildSnapshot(cfg, opts.loaded.hash, opts.env, clock.nanos, {audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c)}))
+    const snapshot = (): ProxySnapshot => this.state.snapshot()
+    this.killSwitch = new KillSwitchController(killSwitchInputs(cfg))
+    // Live tunnels are torn down the moment the switch activates (§11.2).
+    this.killSwitch.onActivate(() => this.tunnels.destroyAll())
+    const logging = cfg.logging
+    this.audit = new AuditLog([...opts.audit], {includeAllowed: logging.include_allowed, includeBlocked: logging.include_blocked, now: () => new Date(Number(clock.nanos.nowNanos() / 1_000_000n))})
+    this.metrics = new ProxyMetrics(opts.version, this.startedAt, () => clock.nowMs(), {
+      killSwitchSources: () => this.killSwitch.status().sources,
+      activeTunnels: () => this.tunnels.activeTunnels(),
+      sessions: () => snapshot().sessions,
+      crossRequest: () => snapshot().cee?.stats() ?? null,
+    })
+    this.metrics.addRenderer((out) => renderCeeMetrics(out, snapshot().cee, undefined))
+    this.metrics.addRenderer((out) => this.loopLag.render(out))
+    this.metrics.addRenderer((out) => renderEnvelopeMetrics(out, snapshot().mediation))
+    this.sink = new DecisionFanout([this.audit, this.metrics, this.tlsMetrics, ...(opts.sinks ?? [])])
+    this.renderContractMetrics()
+    this.upstream = createSafeAgent({scanner: () => snapshot().scanner.url, timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000})
+    this.dialer = {dial: async (host, port, onread, lookupAll) => await dialValidated({scanner: () => snapshot().scanner.url, ...(lookupAll !== undefined ? {lookupAll} : {})}, host, port, onread)}
+    this.startupApiToken = this.apiToken() !== ''
+    this.approvals = this.startupApiToken && askConfigured(cfg) ? this.approvalQueue() : undefined
+
+    // ---- ports: each object is exactly its part's declared type.
+    const gate: GatePorts = {
+      snapshot, nowMs: () => clock.nowMs(), audit: this.audit, metrics: this.metrics, killSwitch: this.killSwitch,
+      approvals: this.approvals, transforms: this.transforms, sink: this.sink, contracts: this.contracts, exceptions: this.exceptions,
+    }
+    const forward: ForwardPorts = {...gate, upstream: this.upstream}
+    const runtime = this
+    const connect: ConnectPorts = {
+      ...gate, dial: this.dialer.dial, trackTunnel: (d) => this.tunnels.trackTunnel(d), activeTunnels: () => this.tunnels.activeTunnels(), relayBuffers: this.relayBuffers,
+      get interceptor() {
+        return runtime.interceptor
+      },
+    }
+    const fetch: FetchPorts = {...gate, upstream: this.upstream}
+    this.ports = {fetch, forward, connect, reverse: gate}
+    this.interceptPorts = {...forward, nextRequestId: () => clock.nextRequestId(), dial: this.dialer.dial}
+    const wsPorts: WebSocketPorts = {
+      ...gate, dial: this.dialer.dial, version: this.version, trackTunnel: (d) => this.tunnels.trackTunnel(d), activeTunnels: () => this.tunnels.activeTunnels(),
+    }
+
+    // A CA that cannot be loaded refuses start-up (transports §2.1, §2.2).
+    if (cfg.tls_interception.enabled) this.interceptor = this.buildInterceptor(cfg)
+    this.metrics.addRenderer((out) => this.interceptor?.render(out))
+    // Every client message also feeds cross-request detection (operations §5.4: WebSocket frames);
+    // a blocking finding closes the relay with 1008 `cross_request_deny`.
+    this.wsProxy = cfg.websocket_proxy.enabled
+      ? new (requireLoaded('websocket_proxy', opts.webSocketProxy))(wsPorts, {
+          frame: (f, ctx) => {
+            const r = ceeWebSocketMessage(gate, {snap: snapshotFor(gate, ctx.base), b: ctx.base}, {host: ctx.host, data: f.data, isText: !f.isBinary})
+            return r?.block ? {detail: r.block.detail} : null
+          },
+        }, () => this.trustStore())
+      : null
+    const wsMetrics = this.wsProxy?.metrics
+    if (wsMetrics !== undefined) this.metrics.addRenderer((out) => wsMetrics.render(out))
+    this.bases = new RequestBases({snapshot, nowMs: () => clock.nowMs(), nextRequestId: () => clock.nextRequestId(), audit: this.audit, metrics: this.metrics})
+    this.admin = this.adminApis(opts.policy)
+    this.watchdog = this.healthWatchdog(cfg)
+  }
+
+  snapshot(): ProxySnapshot {
+    return this.state.snapshot()
+  }
+
+  /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */
+  apiToken(): string {
+    const e = this.env.PIPELOCK_KILLSWITCH_API_TOKEN
+    return e !== undefined && e !== '' ? e : this.snapshot().config.kill_switch.api_token
+  }
+
+  /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
+  reload(loaded: LoadedConfig): void {
+    // Sessions survive a reload: the manager is carried over with new settings (§20.6).
+    this.state.replace(buildSnapshot(loaded.config, loaded.hash, this.env, this.clock.nanos, {previous: this.snapshot(), audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c)}))
+    this.killSwitch.updateInputs(killSwitchInputs(loaded.config))
+    this.reloadInterceptor(loaded.config)
+    const l = loaded.config.logging
+    this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(Number(this.clock.nanos.nowNanos() / 1_000_000n))})
+    this.audit.event('info', 'config_reload', 'config reloaded', {status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash})
+  }
+
+  /** The reverse proxy's context: its upstream and plain pool (no SSRF connector: the upstream is the operator's choice). */
+  reverseContext(): ReverseContext {
+    const upstream = parseReverseUpstream(this.snapshot().config.reverse_proxy.upstream)!
+    // No redirects followed.
+    return {ports: this.ports.reverse, upstream, agent: new UndiciAgent({connect: {timeout: 10_000}})}
+  }
+
+  /** Every DLP pattern name the running scanners (all profiles) can report. */
+  dlpFindingNames(): string[] {
+    const snap = this.snapshot()
+    const names = new Set<string>()
+    for (const view of [snap, snap.fallback, ...snap.profiles.values()]) for (const p of view.scanner.dlp.all) names.add(p.name)
+    return [...names]
+  }
+
+  /** Stops the timers and watchers and cuts every live tunnel (shutdown, before the listeners drain). */
+  stop(): void {
+    this.watchdog?.stop()
+    this.loopLag.stop()
+    this.approvals?.close()
+    this.snapshot().sessions?.stop()
+    this.snapshot().cee?.stop()
+    this.tunnels.destroyAll()
+  }
+
+  /** Closes the upstream pools (after the listeners drained). */
+  async closePools(): Promise<void> {
+    await this.upstream.close().catch(() => undefined)
+    await this.interceptor?.close()
+  }
+
+  /** An airlock tier change, recorded by the evidence sinks (a receipt per change, OP §6). */
+  private recordAirlock(c: AirlockChange): void {
+    this.sink.recordAirlock(airlockEvidenceOf(c))
+  }
+
+  private renderContractMetrics(): void {
+    const rt = this.contracts
+    if (rt === null) return
+    this.metrics.addRenderer((out) => {
+      const s = rt.status()
+      renderFamily(out, 'pipelock_contract_reload_total', 'Contract store reloads by outcome (learn-lifecycle §7.3).', 'counter', RELOAD_OUTCOMES.map((o) => [{outcome: o}, rt.reloads.get(o) ?? 0] as const))
+      renderFamily(out, 'pipelock_contract_generation', 'Generation of the active manifest in force (0: none).', 'gauge', [[{}, Number(s.generation)]])
+      renderFamily(out, 'pipelock_contract_store_healthy', '1 while the contract store loads; 0 after a failed reload.', 'gauge', [[{}, s.healthy ? 1 : 0]])
+      renderFamily(out, 'pipelock_contract_watch_errors_total', 'Contract store watcher errors.', 'counter', [[{}, rt.watchErrors]])
+      renderFamily(out, 'pipelock_contract_active', 'The active manifest in force, by mode and hash.', 'gauge', s.manifestHash === '' ? [] : [[{mode: s.mode, manifest_hash: s.manifestHash}, 1]])
+    })
+  }
+
+  private approvalQueue(): ApprovalQueue {
+    return new ApprovalQueue({
+      nowMs: () => this.clock.nowMs(),
+      timeoutSeconds: () => this.snapshot().config.response_scanning.ask_timeout_seconds,
+      newId: () => `ask-${uuidv7(this.clock.nanos.nowNanos(), (n) => randomBytes(n))}`,
+      onAnswer: (item, a, waitedMs) => {
+        this.audit.event(a.outcome === 'allow' || a.outcome === 'strip' ? 'info' : 'warn', 'hitl_decision', 'held request answered', {
+          id: item.id, kind: item.kind, transport: item.transport, agent: item.agent, target: item.target, reason: item.reason,
+          decision: a.outcome, decided_by: a.decidedBy, latency_ms: Math.round(waitedMs), ...(a.reason !== '' ? {decision_reason: a.reason} : {}),
+        })
+      },
+    })
+  }
+
+  private adminApis(policy: ComposeOptions['policy']): AdminApis {
+    const nowMs = (): number => this.clock.nowMs()
+    const token = (): string => this.apiToken()
+    const audit = (): AuditLog => this.audit
+    const sessions = this.startupApiToken
+      ? new SessionApi({
+          token, nowMs, audit,
+          sessions: () => this.snapshot().sessions,
+          cee: () => this.snapshot().cee,
+          identify: (req, clientIp) => {
+            // whoami has no listener context: rows 3–7 of operations.md §2.2 (no listener, no CIDR).
+            const agent = this.bases.identityOf(req, '', undefined, undefined).name
+            return {agent, key: sessionKey(agent, clientIp)}
+          },
+        })
+      : null
+    return {
+      sessions,
+      approvals: this.startupApiToken ? new ApprovalsApi({token, audit, approvals: () => this.approvals ?? null, nowMs}) : null,
+      policy: sessions !== null
+        ? new PolicyApi({
+            token, audit, exceptions: () => this.exceptions, allow: (bucket) => sessions.allow(bucket), policy: () => policy?.() ?? null,
+            checkPattern: (p) => unwaivablePattern(p, this.dlpFindingNames(), Object.keys(REASON_CODES)),
+          })
+        : null,
+      killSwitch: new KillSwitchApi({
+        controller: this.killSwitch, token, nowMs,
+        onToggle: (active, ip) => {
+          this.audit.event('warn', 'kill_switch', `kill switch ${active ? 'ACTIVATED' : 'DEACTIVATED'} via API`, {client_ip: ip, source: 'api', active})
+        },
+      }),
+    }
+  }
+
+  private healthWatchdog(cfg: PipelockConfig): HealthWatchdog | null {
+    const hw = cfg.health_watchdog
+    if (!hw.enabled) return null
+    return new HealthWatchdog({
+      intervalMs: hw.interval_seconds * 1000,
+      nowMs: () => this.clock.nowMs(),
+      probe: () => this.snapshot().scanner.scanUrl('ftp://wedge-probe.invalid/', {resolver: async () => [], rateLimiter: this.snapshot().rateLimiter}),
+      hasConfig: () => this.snapshot() !== undefined,
+      killSwitchWired: () => true,
+      sessionsPresent: () => !this.snapshot().config.session_profiling.enabled || this.snapshot().sessions !== null,
+    })
+  }
+
+  private trustStore(): string[] {
+    return (this.upstreamCa ??= buildTrustStore(this.env))
+  }
+
+  private buildInterceptor(config: PipelockConfig): Interceptor {
+    return new Interceptor({
+      config,
+      env: this.env,
+      ports: this.interceptPorts,
+      ca: (this.upstreamCa = buildTrustStore(this.env)),
+      scanner: () => this.snapshot().scanner.url,
+      nowMs: () => this.clock.nowMs(),
+      metrics: this.tlsMetrics,
+      // transports §2.8: `wss://` inside an intercepted tunnel goes through the WebSocket proxy's
+      // own admission and relay (URL scan, session and airlock, header DLP, contract, budget,
+      // per-message scanning), the upstream dialled over TLS before the client is upgraded.
+      // Without websocket_proxy the upgrade is refused (a block, never forwarded unscanned).
+      upgrade: (u: InterceptUpgrade) => {
+        const ws = this.wsProxy
+        if (ws === null) return refuseInterceptedUpgrade(u)
+        const wss = 'wss:' + u.url.slice(u.url.indexOf(':') + 1)
+        ws.handleUpgrade({req: u.req, socket: u.socket, head: u.head, b: u.base, rawQuery: `url=${encodeURIComponent(wss)}`}).catch(() => u.socket.destroy())
+      },
+    })
+  }
+
+  /** After a reload: a new CA load and an empty leaf cache; a failure keeps the previous interceptor (transports §2.1). */
+  private reloadInterceptor(config: PipelockConfig): void {
+    if (!config.tls_interception.enabled) {
+      if (this.interceptor !== null) this.audit.event('warn', 'config_reload', 'TLS interception disabled — CONNECT tunnel body/header scanning lost', {})
+      void this.interceptor?.close()
+      this.interceptor = null
+      return
+    }
+    try {
+      const next = this.buildInterceptor(config)
+      void this.interceptor?.close()
+      this.interceptor = next
+    } catch (e) {
+      this.audit.event('error', 'error', `TLS cert cache reload failed: ${(e as Error).message}`, {})
+    }
+  }
+}
