@@ -12,7 +12,8 @@ import {getHeapSpaceStatistics, setFlagsFromString} from 'node:v8'
  * - `run`, once it listens (src/cli/run-proxy.ts): `releaseYoungGenerationUpTo`,
  *   `scavengeOnMainThread`, `resumeCompilers`.
  * - the MCP wrap and bridges (src/cli/mcp-proxy-run.ts) and `learn shadow`: `preferSmallHeap`;
- *   `learn shadow` then `sizeHeapForReplay`. `verify-receipt`: `sizeVerifierHeap`.
+ *   `learn shadow` then `sizeHeapForReplay`. `verify-receipt`: `sizeVerifierHeap`. `learn compile`:
+ *   `sizeCompileHeap`, and `compactHeapNow` once, before it writes a large signed body.
  *
  * Each stands back when the operator gave a flag of the same family on the command line or in
  * NODE_OPTIONS (`operatorGave`), except the two heap sizings of `learn shadow`.
