@@ -1,6 +1,6 @@
 import {closeSync, openSync, writeSync} from 'node:fs'
 import {devNull} from 'node:os'
-import {sizeCompileHeap} from '../src/cli/v8-flags.js'
+import {compactHeapNow, sizeCompileHeap} from '../src/cli/v8-flags.js'
 import {fixedClock} from '../src/plugins/canonical/index.js'
 import {buildInfoUnavailableDigests} from '../src/plugins/contracts/index.js'
 import {compileContract} from '../src/plugins/learn/index.js'
@@ -10,7 +10,7 @@ import {captureFiles} from './capture-files.js'
 // Child process of the compile benchmark: compiles a capture directory and reports its own
 // throughput and peak RSS as one JSON line (so the corpus generation does not count).
 
-// The heap sizing `learn compile` applies (the child stands for the command).
+// The heap sizing and compaction `learn compile` applies (the child stands for the command).
 sizeCompileHeap(process.execArgv, process.env.NODE_OPTIONS)
 const [dir, agent, contractOut] = process.argv.slice(2) as [string, string, string | undefined]
 const inputs = captureFiles(dir).map((f) => ({name: f}))
@@ -19,7 +19,7 @@ const c0 = process.cpuUsage()
 const r = await compileContract(
   inputs,
   {agent, floors: {}, compileConfigHash: 'sha256:bench', pipelockVersion: 'bench', pipelockBuildSha: 'bench', goVersion: 'bench', moduleDigestRoot: 'sha256:bench'},
-  {clock: fixedClock('2026-04-29T22:00:00Z'), signer: {keyPair: keyPairFromSeed(sha256('bench')), keyId: 'bench'}, moduleDigests: buildInfoUnavailableDigests()},
+  {clock: fixedClock('2026-04-29T22:00:00Z'), signer: {keyPair: keyPairFromSeed(sha256('bench')), keyId: 'bench'}, moduleDigests: buildInfoUnavailableDigests(), compactHeap: () => void compactHeapNow(process.execArgv, process.env.NODE_OPTIONS)},
 )
 // The YAML is part of the compile: streamed, as `learn compile` writes it (never held whole),
 // to the contract file or to the null device.

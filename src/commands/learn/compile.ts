@@ -3,7 +3,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {sizeCompileHeap} from '../../cli/v8-flags.js'
+import {compactHeapNow, sizeCompileHeap} from '../../cli/v8-flags.js'
 import {commandProgress} from '../../cli/progress.js'
 import {parseGoDuration, systemClock} from '../../plugins/canonical/index.js'
 import {defaultConfigCandidates, pipelockHome} from '../../plugins/config/index.js'
@@ -47,11 +47,12 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
   async run(): Promise<CompileSummary> {
     const {flags} = await this.parse(LearnCompile)
     sizeCompileHeap(process.execArgv, process.env.NODE_OPTIONS)
+    const compactHeap = (): void => void compactHeapNow(process.execArgv, process.env.NODE_OPTIONS)
     const build = describeBuild(this.config.root, process.versions.node, process.env.PIPELOCK_BUILD_SHA ?? 'unknown')
     let summary: CompileSummary
     if (flags.fixture !== undefined) {
       if (flags.input === undefined || flags['out-dir'] === undefined) throw new PipelockError('USAGE', '--fixture needs --input and --out-dir')
-      summary = await runFixtureCompile({fixtureFile: flags.fixture, input: flags.input, outDir: flags['out-dir'], build, clock: systemClock})
+      summary = await runFixtureCompile({fixtureFile: flags.fixture, input: flags.input, outDir: flags['out-dir'], build, clock: systemClock, compactHeap})
     } else {
       if (flags.agent === undefined) throw new PipelockError('USAGE', '--agent is required (or use --fixture)')
       const home = pipelockHome(process.env, homedir())
@@ -75,6 +76,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
         home,
         clock: systemClock,
         build,
+        compactHeap,
         ...progress.option,
       }).finally(progress.done)
       this.err(compileAuditLine(summary, flags.input === undefined ? flags.since : ''))

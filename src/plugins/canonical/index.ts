@@ -51,7 +51,7 @@ export {
   toByteString,
 } from './go-url.js'
 export type {GoUrl, ParsedHttpUrl, QueryPair} from './go-url.js'
-export {canonicalizePath, MAX_PATH_BYTES, PathCanonicalError} from './url-path.js'
+export {canonicalizePath, MAX_PATH_BYTES, PathCanonicalError, plainUrlHostPath} from './url-path.js'
 export {parseGoDuration} from './go-duration.js'
 export {goPathMatch} from './go-path-match.js'
 export {lazyYaml} from './lazy-yaml.js'

@@ -44,3 +44,27 @@ export function canonicalizePath(escapedPath: string): string {
   }
   return '/' + out.join('/')
 }
+
+/**
+ * A URL in the plain form most capture records carry: lower-case `http`/`https`, a host of
+ * lower-case letters, digits, dots and hyphens with an optional port, a path of unreserved
+ * characters only (letters, digits, `-._~`), an optional query without `#`, and no userinfo,
+ * percent sign or fragment. Group 1 is the host, group 2 the path without its trailing `/`.
+ */
+const PLAIN_URL = /^https?:\/\/([a-z0-9.-]+)(?::[0-9]*)?((?:\/[A-Za-z0-9._~-]+)*)\/?(?:\?[\x20-\x22\x24-\x7e]*)?$/
+
+/**
+ * The host (Go `Hostname()`, lower-cased) and canonical path of a URL in the plain form above,
+ * without parsing it: there `parseHttpUrl` accepts the URL, its hostname is the host text, its
+ * escaped path is the path text, and `canonicalizePath` only lower-cases it and drops a trailing
+ * `/`. Undefined for every other URL (and for a path with a segment starting with `.`, or too
+ * long), which the caller then parses. A differential test holds it to the general path on
+ * generated and hostile URLs (compile's URL lookup, bench: compile).
+ */
+export function plainUrlHostPath(raw: string): readonly [host: string, path: string] | undefined {
+  const m = PLAIN_URL.exec(raw)
+  if (m === null) return undefined
+  const path = m[2] as string
+  if (path.length >= MAX_PATH_BYTES || path.includes('/.')) return undefined
+  return [m[1] as string, path === '' ? '/' : path.toLowerCase()]
+}

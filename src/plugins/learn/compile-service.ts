@@ -61,6 +61,8 @@ export interface FixtureCompileRequest {
   build: BuildInfo
   /** Used when the fixture is not deterministic. */
   clock: Clock
+  /** See CompileOptions.compactHeap. */
+  compactHeap?: () => void
 }
 
 export interface CompileSummary {
@@ -109,6 +111,7 @@ export async function runFixtureCompile(req: FixtureCompileRequest): Promise<Com
     signer: fx.signer,
     moduleDigests: fx.moduleDigests ?? req.build.moduleDigests,
     ...(fx.inputRefs ? {inputRefs: fx.inputRefs} : {}),
+    ...(req.compactHeap === undefined ? {} : {compactHeap: req.compactHeap}),
   })
   const outDir = path.resolve(req.outDir)
   const out = path.join(outDir, 'contract.yaml')
@@ -147,6 +150,8 @@ export interface LearnCompileRequest {
   build: BuildInfo
   /** Progress: input bytes read of the total, entries verified. */
   onProgress?: (bytesRead: number, bytesTotal: number, entries: number) => void
+  /** See CompileOptions.compactHeap. */
+  compactHeap?: () => void
 }
 
 /** SHA-256 of this phrase seeds the `--deterministic` signer (learn-compile §18.2). */
@@ -254,6 +259,7 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
       signer,
       moduleDigests: req.build.moduleDigests,
       ...(req.onProgress === undefined ? {} : {onProgress: progressOverFiles(files, req.onProgress)}),
+      ...(req.compactHeap === undefined ? {} : {compactHeap: req.compactHeap}),
     },
   )
   writeOutputs([

@@ -85,7 +85,16 @@ export interface CompileOptions {
   inputRefs?: readonly InputRefOverride[]
   /** Progress: input bytes read so far and entries verified so far (after every read chunk). */
   onProgress?: (bytesRead: number, entries: number) => void
+  /**
+   * Called once the rules are hashed, right before the signed body of a large contract (at least
+   * COMPACT_HEAP_BODY_BYTES) is written: the compile's memory peak, so the command makes the
+   * heap small there (src/cli/v8-flags.ts `compactHeapNow`).
+   */
+  compactHeap?: () => void
 }
+
+/** The canonical body size from which `compactHeap` is called (a small contract's peak is elsewhere). */
+export const COMPACT_HEAP_BODY_BYTES = 32 * 1024 * 1024
 
 export interface CompileStats {
   /** Verified recorder entries (all types). */
@@ -333,21 +342,26 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
     // constant-time Ed25519; a streamed signer would need a nonce multiplication of our own, in
     // variable time). Ed25519 reads its message twice, so the body is held once: it is the hashed
     // one with `contract_hash` filled in (an empty string there), so its size is known and it is
-    // written into one buffer of that size — ≈ 0.6 KB a rule, no pieces and no copy.
-    const signed = Buffer.allocUnsafe(unhashedBytes + Buffer.byteLength(hash, 'utf8'))
-    let at = 0
-    const bodySink = new PieceSink((piece) => {
-      at += signed.write(piece, at, 'utf8')
-    })
-    canonicalizeTo(projected, bodySink, expand)
-    bodySink.flush()
-    if (at !== signed.length) throw new Error(`canonical body is ${at} bytes, ${signed.length} expected`)
-    signature = formatSignature(signBytes(options.signer.keyPair, signed))
-    // The body (≈ 1 KB a rule) is not needed past here, but its buffer, old after the long write,
-    // would be freed only by the next full collection, after the YAML and review are written
-    // (issue 36: that was the compile's peak RSS). Transferring its memory to a new, young
-    // ArrayBuffer (detaching this one) lets the next scavenge, a few milliseconds on, free it.
-    structuredClone(signed.buffer, {transfer: [signed.buffer]})
+    // written into one buffer of that size — ≈ 1 KB a rule, no pieces and no copy. It is the
+    // compile's peak (bench: compile): the heap is made small first, and the buffer is a
+    // resizable ArrayBuffer, shrunk to nothing once signed, so its memory goes back at once
+    // instead of at a later collection (the YAML and review are written after it).
+    const size = unhashedBytes + Buffer.byteLength(hash, 'utf8')
+    if (size >= COMPACT_HEAP_BODY_BYTES) options.compactHeap?.()
+    const memory = new ArrayBuffer(size, {maxByteLength: size})
+    try {
+      const signed = Buffer.from(memory, 0, size)
+      let at = 0
+      const bodySink = new PieceSink((piece) => {
+        at += signed.write(piece, at, 'utf8')
+      })
+      canonicalizeTo(projected, bodySink, expand)
+      bodySink.flush()
+      if (at !== size) throw new Error(`canonical body is ${at} bytes, ${size} expected`)
+      signature = formatSignature(signBytes(options.signer.keyPair, signed))
+    } finally {
+      memory.resize(0)
+    }
   } catch (e) {
     if (e instanceof YamlEmitError) throw new PipelockError('COMPILE_FAILED', e.message)
     throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)
