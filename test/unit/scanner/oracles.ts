@@ -2,6 +2,7 @@
  * Test oracles for the scanner's fast paths: the straightforward forms each optimisation was
  * written against, kept here (not in src/) for the differential tests that compare the two.
  */
+import {isUtf8} from 'node:buffer'
 import {isInvisible, type ResponseScanner} from '../../../src/plugins/scanner/index.js'
 
 /** The original `for…of` code-point walk of the normalisation passes. */
@@ -63,4 +64,27 @@ export function withReferencePasses(sc: ResponseScanner): ResponseScanner {
 /** The same scanner with the content's pass texts as strings re-encoded for the sets (`passBytes: false`: the UTF-8 walk's oracle). */
 export function withStringPasses(sc: ResponseScanner): ResponseScanner {
   return {...sc, passBytes: false}
+}
+
+/** The oracle of `textRuns`: byte by byte, each sequence's validity asked of Node's validator; runs of `min` bytes joined by a space. */
+export function oracleRuns(b: Buffer, min: number): string {
+  const runs: string[] = []
+  let start = 0
+  let i = 0
+  const close = (end: number): void => {
+    if (end - start >= min) runs.push(b.toString('utf8', start, end))
+  }
+  while (i < b.length) {
+    const c = b[i]!
+    const n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2
+    if (i + n <= b.length && isUtf8(b.subarray(i, i + n))) {
+      i += n
+      continue
+    }
+    close(i)
+    i++
+    start = i
+  }
+  close(b.length)
+  return runs.join(' ')
 }

@@ -10,6 +10,7 @@ import {test} from 'node:test'
 import {createScanner, defaultScannerSettings, MIN_TEXT_RUN, textRuns, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
+import {oracleRuns} from './oracles.js'
 
 function scanner(mut?: (s: ScannerSettings) => void) {
   const s = defaultScannerSettings()
@@ -37,28 +38,6 @@ function inNoise(text: string | Buffer, seed: number): Buffer {
   return Buffer.concat([noise(3000, seed), Buffer.from([0xff]), Buffer.from(text), Buffer.from([0xff]), noise(3000, seed + 1)])
 }
 
-/** The oracle: byte by byte, each sequence's validity asked of Node's validator; runs of `min` bytes joined by a space. */
-function oracleRuns(b: Buffer, min: number): string {
-  const runs: string[] = []
-  let start = 0
-  let i = 0
-  const close = (end: number): void => {
-    if (end - start >= min) runs.push(b.toString('utf8', start, end))
-  }
-  while (i < b.length) {
-    const c = b[i]!
-    const n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2
-    if (i + n <= b.length && isUtf8(b.subarray(i, i + n))) {
-      i += n
-      continue
-    }
-    close(i)
-    i++
-    start = i
-  }
-  close(b.length)
-  return runs.join(' ')
-}
 
 /** printableRuns as first written (every byte read), the oracle of its skipping form. */
 function oraclePrintable(body: Buffer, min = 6): string | null {
