@@ -64,6 +64,14 @@ export interface OpensslEd25519Rate {
   version: string
 }
 
+export interface OpensslEd25519CpuRate {
+  /** Verifications one `openssl speed` process counted, and the user CPU seconds it reports for them. */
+  verifications: number
+  cpuSeconds: number
+  /** verifications ÷ cpuSeconds: OpenSSL's Ed25519 verify rate per CPU second, whatever the machine's load. */
+  verificationsPerCpuSecond: number
+}
+
 /**
  * `openssl speed -seconds S -multi P ed25519`: OpenSSL's own Ed25519 verifications per second on
  * P processes (its summary line sums them), the limit the issue reads. Undefined when no
@@ -78,4 +86,21 @@ export function opensslEd25519Rate(seconds = 3, processes = 2): OpensslEd25519Ra
   if (m === null) return undefined
   const v = spawnSync('openssl', ['version'], {encoding: 'utf8'})
   return {processes, seconds, signaturesPerSecond: Number(m[1]), verificationsPerSecond: Number(m[2]), version: (v.stdout ?? '').trim()}
+}
+
+/**
+ * `openssl speed -seconds S ed25519` in one process: without `-multi`, OpenSSL divides by the
+ * user CPU time it spent (its `Doing … verify … in 0.91s` line), so the figure is per CPU second
+ * and does not fall with the machine's load as the `-multi` (wall-clock) figure does. The verify
+ * bench sets it beside the verifier's receipts per CPU second. Undefined without openssl.
+ */
+export function opensslEd25519CpuRate(seconds = 3): OpensslEd25519CpuRate | undefined {
+  const r = spawnSync('openssl', ['speed', '-seconds', String(seconds), 'ed25519'], {encoding: 'utf8', timeout: (seconds * 2 + 60) * 1000})
+  if (r.error !== undefined || r.status !== 0) return undefined
+  // `Doing 253 bits verify Ed25519's for 3s: 11037 253 bits Ed25519 verify in 0.91s`
+  const m = /verify Ed25519's for \d+s: (\d+) 253 bits Ed25519 verify in ([\d.]+)s/.exec(r.stdout + r.stderr)
+  if (m === null || Number(m[2]) <= 0) return undefined
+  const verifications = Number(m[1])
+  const cpuSeconds = Number(m[2])
+  return {verifications, cpuSeconds, verificationsPerCpuSecond: verifications / cpuSeconds}
 }

@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {ReceiptChainBuilder, RecorderEntryChain} from '../src/plugins/receipts/index.js'
 import {keyPairFromSeed} from '../src/plugins/signing/index.js'
 import {formatGoTime, fromEpochNanos} from '../src/plugins/canonical/index.js'
-import {bareEd25519Rate, opensslEd25519Rate} from './ed25519-limit.js'
+import {bareEd25519Rate, opensslEd25519CpuRate, opensslEd25519Rate} from './ed25519-limit.js'
 
 // `npm run bench -- verify [--receipts N] [--million]`: writes a signed flight-recorder chain of
 // N receipts to a temp dir, then verifies it end to end with the built CLI (a fresh process,
@@ -17,6 +17,11 @@ import {bareEd25519Rate, opensslEd25519Rate} from './ed25519-limit.js'
 // the two-thread limit, and the verifier's CPU per receipt beyond its one verification; then
 // `openssl speed -seconds 3 -multi 2 ed25519` (OpenSSL's own figure on both cores, the limit
 // issue 36 reads) and the ratio of receipts/s to it, with the load average around the run.
+// Wall-clock rates on a shared machine follow its load (the verifier's three threads and
+// openssl's two processes are scheduled differently); the per-CPU-second figures do not: the
+// verifier's receipts per CPU second (all threads, start-up included), bare node:crypto's
+// verifications per CPU second, and OpenSSL's (`openssl speed -seconds 3 ed25519` in one
+// process divides by its user CPU time), with the ratios between them.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -42,11 +47,23 @@ export interface VerifyBenchRow {
   ratioToOpenssl?: number
   /** Load average (1 min) when the CLI run started and when openssl finished. */
   loadAverage: [number, number]
+  /** Receipts per CPU second of the verifying process (1e6 ÷ cpuMicrosPerReceipt). */
+  receiptsPerCpuSecond: number
+  /** Bare node:crypto verifications per CPU second (1e6 ÷ ed25519CpuMicros). */
+  ed25519PerCpuSecond: number
+  /** OpenSSL's verifications per user CPU second (`openssl speed -seconds 3 ed25519`, one process). */
+  opensslVerifyPerCpuSecond?: number
+  /** receiptsPerCpuSecond ÷ opensslVerifyPerCpuSecond: the issue's ratio, per CPU second. */
+  ratioPerCpuToOpenssl?: number
+  /** ed25519PerCpuSecond ÷ opensslVerifyPerCpuSecond: the most any verifier on node:crypto can reach. */
+  ed25519RatioPerCpuToOpenssl?: number
   /** cpuMicrosPerReceipt − ed25519CpuMicros: parsing, hashing, chaining, threads, start-up. */
   nonSignatureCpuMicros: number
   /** With `--baseline DIR`: the same file verified by the build in DIR (another checkout), in the same run. */
   baselineReceiptsPerSecond?: number
   baselinePeakRssMiB?: number
+  /** The baseline's receipts per CPU second. */
+  baselineReceiptsPerCpuSecond?: number
   /** receipts/s of this build ÷ the baseline's. */
   ratioToBaseline?: number
 }
@@ -128,7 +145,11 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
       const limit = await bareEd25519Rate(2)
       process.stderr.write(`verify bench: openssl speed -seconds 3 -multi 2 ed25519…\n`)
       const openssl = opensslEd25519Rate(3, 2)
+      process.stderr.write(`verify bench: openssl speed -seconds 3 ed25519 (one process, per CPU second)…\n`)
+      const opensslCpu = opensslEd25519CpuRate(3)
       const cpuMicrosPerReceipt = v.cpuMicros / n
+      const receiptsPerCpuSecond = 1e6 / cpuMicrosPerReceipt
+      const ed25519PerCpuSecond = 1e6 / limit.cpuMicrosPerVerification
       const row: VerifyBenchRow = {
         receipts: n,
         fileMiB: statSync(file).size / 2 ** 20,
@@ -142,19 +163,33 @@ export async function runVerifyBench(args: string[] = []): Promise<VerifyBenchRo
         ed25519CpuMicros: limit.cpuMicrosPerVerification,
         ratioToEd25519Limit: n / v.seconds / limit.verificationsPerSecond,
         nonSignatureCpuMicros: cpuMicrosPerReceipt - limit.cpuMicrosPerVerification,
+        receiptsPerCpuSecond,
+        ed25519PerCpuSecond,
+        ...(opensslCpu === undefined
+          ? {}
+          : {
+              opensslVerifyPerCpuSecond: opensslCpu.verificationsPerCpuSecond,
+              ratioPerCpuToOpenssl: receiptsPerCpuSecond / opensslCpu.verificationsPerCpuSecond,
+              ed25519RatioPerCpuToOpenssl: ed25519PerCpuSecond / opensslCpu.verificationsPerCpuSecond,
+            }),
         ...(openssl === undefined ? {} : {opensslVerifyPerSecond: openssl.verificationsPerSecond, ratioToOpenssl: n / v.seconds / openssl.verificationsPerSecond}),
         loadAverage: [load0, loadavg()[0] as number],
       }
       process.stderr.write(
         `verify (${n}): ${Math.round(row.receiptsPerSecond)} receipts/s; openssl speed ed25519 on 2 processes: ` +
           (openssl === undefined ? 'not measured (no openssl)' : `${Math.round(openssl.verificationsPerSecond)} verify/s, ratio ${row.ratioToOpenssl?.toFixed(2)} (${openssl.version})`) +
-          `; node:crypto on 2 threads: ${Math.round(limit.verificationsPerSecond)}/s, ratio ${row.ratioToEd25519Limit.toFixed(2)}; load ${row.loadAverage.map((x) => x.toFixed(2)).join(' → ')}\n`,
+          `; node:crypto on 2 threads: ${Math.round(limit.verificationsPerSecond)}/s, ratio ${row.ratioToEd25519Limit.toFixed(2)}; load ${row.loadAverage.map((x) => x.toFixed(2)).join(' → ')}\n` +
+          `verify (${n}) per CPU second: ${Math.round(receiptsPerCpuSecond)} receipts; bare node:crypto ${Math.round(ed25519PerCpuSecond)} verifications; ` +
+          (opensslCpu === undefined
+            ? 'openssl not measured\n'
+            : `openssl ${Math.round(opensslCpu.verificationsPerCpuSecond)} verifications; ratio ${row.ratioPerCpuToOpenssl?.toFixed(2)} (node:crypto's own ${row.ed25519RatioPerCpuToOpenssl?.toFixed(2)})\n`),
       )
       if (baseline !== undefined) {
         process.stderr.write(`verify bench: verifying with the baseline build in ${baseline}…\n`)
         const bv = await verifyWithCli(file, key, baseline)
         row.baselineReceiptsPerSecond = n / bv.seconds
         row.baselinePeakRssMiB = bv.rssKiB / 1024
+        row.baselineReceiptsPerCpuSecond = n / (bv.cpuMicros / 1e6)
         row.ratioToBaseline = row.receiptsPerSecond / row.baselineReceiptsPerSecond
       }
       rows.push(row)
