@@ -35,6 +35,19 @@ export function processCpuNs(pid: number): number {
 }
 
 
+/**
+ * CPU nanoseconds of a process's main thread alone (in Node: the JavaScript, the scavenges and the
+ * socket syscalls); what `processCpuNs` counts beyond it is V8's helper threads (concurrent
+ * marking, background compiles) and libuv's pool.
+ */
+export function mainThreadCpuNs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0])
+  } catch {
+    return 0
+  }
+}
+
 /** Resolves once something accepts on the port; rejects when the process exits first. */
 export async function waitForPort(port: number, proc: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {

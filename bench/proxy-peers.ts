@@ -6,7 +6,8 @@
  * apt-get when missing) — all in the same run, rounds interleaved so drift hits every arm.
  *
  * Per arm: throughput at c=50 (and as a ratio to direct in the same round), CPU µs per request of
- * the proxy process (all threads, /proc schedstat), added p50 at c=1. The figures are compared
+ * the proxy process (all threads, /proc schedstat) and of its main thread alone (the rest is GC
+ * and compiler helper threads), added p50 at c=1. The figures are compared
  * with the last recorded run (`bench/proxy-last-run.json`): a ratio more than 10% worse is
  * flagged in the output. `--record` stores this run as the new reference. No assertions.
  *
@@ -25,7 +26,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {isPresetName, presetConfig} from '../src/plugins/config/index.js'
 import {htmlBody, parseSize} from './body-scan.js'
-import {have, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
+import {have, mainThreadCpuNs, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
 
 const LAST_RUN = path.join(repoRoot, 'bench', 'proxy-last-run.json')
 const BODY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
@@ -120,6 +121,7 @@ interface Arm {
   rps: number[]
   ratio: number[]
   cpuUs: number[]
+  mainUs: number[]
   addedP50: number[]
   errors: number
 }
@@ -153,10 +155,10 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
   const procs: ChildProcess[] = []
   const rows: Record<string, unknown>[] = []
   try {
-    const arms: Arm[] = [{name: 'direct', rps: [], ratio: [], cpuUs: [], addedP50: [], errors: 0}]
+    const arms: Arm[] = [{name: 'direct', rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0}]
     const add = (name: string, p: {proc: ChildProcess; port: number}): void => {
       procs.push(p.proc)
-      arms.push({name, port: p.port, pid: p.proc.pid!, rps: [], ratio: [], cpuUs: [], addedP50: [], errors: 0})
+      arms.push({name, port: p.port, pid: p.proc.pid!, rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0})
     }
     add('bare Node relay', await spawnBareRelay())
     add('pipelock', await spawnPipelock(repoRoot, cfg))
@@ -187,11 +189,14 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
           continue
         }
         const c0 = processCpuNs(a.pid!)
+        const m0 = mainThreadCpuNs(a.pid!)
         const r = await wrk(dir, upPort, a.port, 50, seconds)
         const cpu = processCpuNs(a.pid!) - c0
+        const main = mainThreadCpuNs(a.pid!) - m0
         a.rps.push(r.rps)
         a.ratio.push(r.rps / directRps)
         a.cpuUs.push(cpu / 1000 / Math.max(1, r.requests))
+        a.mainUs.push(main / 1000 / Math.max(1, r.requests))
         a.errors += r.errors
         a.addedP50.push((await wrk(dir, upPort, a.port, 1, Math.max(1, Math.floor(seconds / 2)))).p50ms - direct1.p50ms)
       }
@@ -216,6 +221,7 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
         'req/s c=50': range(a.rps, (x) => String(Math.round(x))),
         'vs direct': a.port === undefined ? '1' : range(a.ratio, (x) => x.toFixed(2)),
         'CPU µs/request': range(a.cpuUs, (x) => x.toFixed(0)),
+        'main thread µs': range(a.mainUs, (x) => x.toFixed(0)),
         'added p50 c=1 (ms)': range(a.addedP50, (x) => x.toFixed(3)),
         errors: a.errors,
         'vs last run': prev === undefined ? 'no record' : flags.length > 0 ? flags.join('; ') : `ok (last: ${prev.ratio}×, ${prev.cpu_us} µs)`,
