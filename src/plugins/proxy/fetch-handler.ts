@@ -11,22 +11,18 @@ import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase} from './core.js'
 import type {UpstreamPool} from './ports.js'
 import type {Decision} from './decision.js'
-import {applyMediaPolicy, mediaSettingsFromConfig} from './media-policy.js'
-import {transformResponse} from './relay/response-transforms.js'
 import {hopVerdict, RequestRecord, type BlockAnswer} from './request-gate.js'
-import {decideHeldResponse} from './relay/response-ask.js'
 import type {GatePorts, RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
-import {hostOfUrl} from './session-gate.js'
+import type {ResponseGateContext} from './gate/response/context.js'
+import {runResponseGate} from './gate/response/run-response-gate.js'
 import {RequestSuppression} from './suppression.js'
 import {blockHint, hintHeader} from './hints.js'
-import {createHiddenExtractor, extractHtmlText} from './text-extract.js'
 import {requestWithRedirects} from './upstream.js'
 import {recordBytes} from './relay/data-budget.js'
 import {extractFetchTarget} from './relay/query-target.js'
 import {attachMediation} from './relay/mediation.js'
 import {answerUpstreamDenial} from './relay/upstream-denial.js'
-import {settleResponseScan} from './relay/response-scan.js'
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
 
@@ -127,47 +123,22 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')
-  // Browser Shield (relay/response-transforms.ts): hidden traps leave the page before its text is extracted.
-  const tr = await transformResponse({ports, snap, b, transport: 'fetch', url: up.finalUrl, host: urlHost(up.finalUrl), shown, responseHeaders: up.headers, body: read})
-  if (tr.kind === 'block') return block({stage: 'response', layer: tr.layer, detail: tr.detail, status: tr.status, reason: tr.reason})
-  const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), contentType, tr.body)
-  if (media.kind === 'block') return block({stage: 'response', layer: 'media_policy', detail: media.detail, status: 403, reason: 'media_policy'})
-  if (media.exposure && t !== null) ps!.exposure(t, shown, hostOfUrl(up.finalUrl), 'media')
-  if (media.exposure && cfg.media_policy.log_media_exposure) {
-    ports.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: media.mediaType, size_bytes: media.body.length, request_id: b.requestId, agent: b.agent})
-  }
-  const text = media.body.toString('utf8')
-  const isHtml = /html/i.test(media.mediaType)
-  const page = isHtml ? extractHtmlText(text) : {title: '', content: text}
-  let content = page.content
-
   const host = urlHost(up.finalUrl)
+  // The response gate (gate/response/transport-stages.ts, row fetch): Browser Shield → media
+  // policy → page text → injection scan (an `ask` held, relay/response-ask.ts) → hidden content.
   // operations.md §4.3: fetch response findings are suppressed against the display URL.
   const suppress = new RequestSuppression(ports, snap, b).for('response', shown)
-  // Decided and, for `ask`, held as on the forward, intercepted and reverse paths (relay/response-ask.ts):
-  // a session at a level with `upgrade_ask: block` is refused before anyone is asked.
-  const decision = await decideHeldResponse(ports, {snap, rec, b, shown, res}, Buffer.from(content, 'utf8'), {host, ...(suppress ? {suppress} : {})})
-  if (decision.held === true && decision.action === 'block') return block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection'})
-  const hitlAllowed = decision.held === true && decision.action === 'allow'
-  // The verdict settled as the forward exchange settles it (relay/response-scan.ts).
-  const settled = settleResponseScan({ports, b, sessions: ps, session: t, host, shown, block}, decision)
-  if (settled === null) return
-  if (settled.stripped !== undefined) content = settled.stripped
-  // Hidden content (comments, scripts, styles, hidden elements) is scanned on its own (§4.1 step 19).
-  const hidden = isHtml ? createHiddenExtractor().hidden(text) : ''
-  let hiddenHit = false
-  if (hidden !== '') {
-    const h = snap.scanner.decideResponse(hidden, {host, ...(suppress ? {suppress} : {})})
-    if (h.action === 'block') return block({stage: 'response', layer: 'response_scan', detail: `hidden content: ${h.detail}`, status: 403, reason: 'prompt_injection'})
-    hiddenHit = h.action !== 'allow'
-    if (hiddenHit && t !== null && ps!.warn(t, 'hidden content injection', host, false, shown) !== null) {
-      return block({stage: 'response', layer: 'response_scan', detail: `hidden content contains injection (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, status: 403, reason: 'prompt_injection'})
-    }
+  const rg: ResponseGateContext = {
+    ports, snap, rec, b, res, shown, block, shieldTransport: 'fetch', url: up.finalUrl, host, sessionHost: host, responseHeaders: up.headers, contentType,
+    ...(suppress ? {suppress} : {}), mediaExposureAtOnce: true,
+    body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
   }
-  if (t !== null) ps!.exposure(t, shown, host, decision.action !== 'allow' || hiddenHit || hitlAllowed ? 'prompt_injection' : 'response')
+  if (await runResponseGate('fetch', rg)) return
+  const page = rg.page!
+  if (t !== null) ps!.exposure(t, shown, host, rg.exposure === 'prompt_injection' ? 'prompt_injection' : 'response')
   record(allowDecision(ports, b, shown, {status: 200, bytes: read.length, warnings}))
   sendJson(res, 200, {
-    url: shown, ...agentField, ...(up.statusCode !== 0 ? {status_code: up.statusCode} : {}), content_type: contentType, title: page.title, content, blocked: false,
+    url: shown, ...agentField, ...(up.statusCode !== 0 ? {status_code: up.statusCode} : {}), content_type: contentType, title: page.title, content: page.content, blocked: false,
   })
 }
 

@@ -4,7 +4,8 @@
  * stages only the MCP tool-call gate has, in its order — and one column per transport, the HTTP
  * ones (TRANSPORT_STAGES) then the MCP ones (MCP_TRANSPORT_STAGES); `✓` runs, `–` skipped, with
  * the reasons listed under the table. The MCP columns run their stages in the MCP order, printed
- * under the table.
+ * under the table. The response gate's table (RESPONSE_TRANSPORT_STAGES, the HTTP columns) follows
+ * with its own reasons, before the list of stages only one request gate has.
  */
 import {MCP_STAGE_ORDER, MCP_TRANSPORT_STAGES, type McpStageId} from '../../mcp/index.js'
 import {isSkip} from '../../stages/index.js'
@@ -12,6 +13,8 @@ import type {StageId} from './context.js'
 import {HTTP_SKIPS, MCP_SKIPS} from './mcp-columns.js'
 import {STAGE_ORDER} from './order.js'
 import {TRANSPORT_STAGES} from './transport-stages.js'
+import {RESPONSE_STAGE_ORDER} from './response/order.js'
+import {RESPONSE_TRANSPORT_STAGES} from './response/transport-stages.js'
 
 type AnyStage = StageId | McpStageId
 
@@ -54,5 +57,22 @@ export function renderStageMatrix(): string {
     if (!inMcp) across.push(`- \`${id}\` on the MCP transports: ${MCP_SKIPS[id as StageId] ?? ''}`)
     lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
   }
-  return `${lines.join('\n')}\n\nThe MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\nStages of one gate only:\n\n${across.join('\n')}\n`
+  return `${lines.join('\n')}\n\nThe MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\n${renderResponseMatrix()}\nStages of one gate only:\n\n${across.join('\n')}\n`
+}
+
+/** The HTTP response gate's table: one row per response stage, in the response order, one column per HTTP transport. */
+export function renderResponseMatrix(): string {
+  const transports = Object.keys(RESPONSE_TRANSPORT_STAGES) as Array<keyof typeof RESPONSE_TRANSPORT_STAGES>
+  const lines = [`| response stage | ${transports.join(' | ')} |`, `|---|${transports.map(() => '---').join('|')}|`]
+  const reasons: string[] = []
+  for (const id of RESPONSE_STAGE_ORDER) {
+    const cells = transports.map((t) => {
+      const s = RESPONSE_TRANSPORT_STAGES[t][id]
+      if (!isSkip(s)) return '✓'
+      reasons.push(`- \`${id}\` on ${t}: ${s.skip}`)
+      return '–'
+    })
+    lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
+  }
+  return `The response gate, on a buffered response body, in the order ${RESPONSE_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}:\n\n${lines.join('\n')}\n\nSkipped response stages and why:\n\n${reasons.join('\n')}\n`
 }

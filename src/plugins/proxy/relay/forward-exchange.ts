@@ -16,13 +16,14 @@ import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
 import {a2aStreamCheck} from './a2a-stream.js'
-import {decideHeldResponse} from './response-ask.js'
-import {REWRITE_STALE_HEADERS, transformResponse} from './response-transforms.js'
+import {REWRITE_STALE_HEADERS} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
-import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
+import {parseMediaType} from '../media-policy.js'
 import {hopVerdict, RequestRecord, type BlockAnswer} from '../request-gate.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
+import type {ResponseGateContext} from '../gate/response/context.js'
+import {runResponseGate} from '../gate/response/run-response-gate.js'
 import {hostOfUrl} from '../session-gate.js'
 import {RequestSuppression} from '../suppression.js'
 import {hintHeader} from '../hints.js'
@@ -30,7 +31,6 @@ import {requestWithRedirects} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
 import {attachMediation} from './mediation.js'
 import {answerUpstreamDenial} from './upstream-denial.js'
-import {settleResponseScan} from './response-scan.js'
 import type {ResponseRelay} from './response-relay.js'
 
 /**
@@ -95,7 +95,6 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   if (await runGate(b.transport === 'intercept' ? 'intercept' : 'forward', gate)) return
   const t = rec.session
   const shown = gate.shown
-  const host = urlHost(rawTarget)
   const body = gate.body
 
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
@@ -128,7 +127,6 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   }
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
-  const media = mediaSettingsFromConfig(cfg.media_policy)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
   const upHost = t !== null ? hostOfUrl(up.finalUrl) : ''
   const relay: ResponseRelay = {ports, res, b, up, shown, warnings, record}
@@ -153,35 +151,21 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   }
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
-  // Browser Shield and A2A response scanning (relay/response-transforms.ts), before the media policy and the injection scan.
-  const tr = await transformResponse({
-    ports, snap, b, transport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: urlHost(up.finalUrl), shown,
-    responseHeaders: up.headers, body: read,
+  // The response gate (gate/response/transport-stages.ts, rows forward and intercept): Browser
+  // Shield and the A2A checks → media policy → injection scan (an `ask` held, relay/response-ask.ts).
+  const suppress = suppression.for('response', rawTarget)
+  const rg: ResponseGateContext = {
+    ports, snap, rec, b, res, shown, block, shieldTransport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: urlHost(up.finalUrl), sessionHost: upHost,
+    responseHeaders: up.headers, contentType, ...(suppress ? {suppress} : {}),
     request: {contentType: String(req.headers['content-type'] ?? ''), ...(req.headers.authorization === undefined ? {} : {authorization: req.headers.authorization})},
-  })
-  if (tr.kind === 'block') return block({stage: 'response', layer: tr.layer, detail: tr.detail, status: tr.status, reason: tr.reason})
-  const m = applyMediaPolicy(media, contentType, tr.body)
-  if (m.kind === 'block') return block({stage: 'response', layer: 'media_policy', detail: m.detail, status: 403, reason: 'media_policy'})
-  let exposure: 'response' | 'media' | 'prompt_injection' = m.exposure ? 'media' : 'response'
-  if (m.exposure && cfg.media_policy.log_media_exposure) {
-    ports.audit.event('info', 'media_exposure', 'media passed to agent', {url: shown, media_type: m.mediaType, size_bytes: m.body.length, request_id: b.requestId, agent: b.agent})
+    body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
   }
-  let out = m.body
-  {
-    const suppress = suppression.for('response', rawTarget)
-    // `ask` is held for an operator here as on /fetch (relay/response-ask.ts).
-    const decision = await decideHeldResponse(ports, {snap, rec, b, shown, res}, out, {host: up.finalUrl === rawTarget ? host : urlHost(up.finalUrl), ...(suppress ? {suppress} : {})})
-    // A held response the operator denied (or that timed out) is answered with the reason, not the injection text.
-    if (decision.held === true && decision.action === 'block') return block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection'})
-    const settled = settleResponseScan({ports, b, sessions: ps, session: t, host: upHost, shown, block}, decision)
-    if (settled === null) return
-    if (settled.stripped !== undefined) out = Buffer.from(settled.stripped, 'utf8')
-    if (settled.finding || decision.held === true) exposure = 'prompt_injection'
-  }
-  if (t !== null) ps!.exposure(t, shown, upHost, exposure)
+  if (await runResponseGate(b.transport === 'intercept' ? 'intercept' : 'forward', rg)) return
+  const out = rg.body
+  if (t !== null) ps!.exposure(t, shown, upHost, rg.exposure)
   record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: out.length, warnings}))
   const outHeaders = bufferedResponseHeaders(up.headers, out.length)
-  if (tr.changed) for (const h of REWRITE_STALE_HEADERS) delete outHeaders[h]
+  if (rg.transformed) for (const h of REWRITE_STALE_HEADERS) delete outHeaders[h]
   res.writeHead(up.statusCode, outHeaders)
   res.end(out)
 }

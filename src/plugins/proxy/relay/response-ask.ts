@@ -4,7 +4,8 @@
  * forwarded), strips it (the redacted content is forwarded) or denies it — or the timeout
  * denies it. The answer rides on the request's Decision (receipt fields #17–20). `/fetch` holds
  * through `holdResponse`; the forward proxy, intercepted exchanges and the reverse proxy decide
- * their buffered response through `decideHeldResponse`, which holds an `ask` the same way (the
+ * their buffered response through `decideHeldResponse` (called by the response gate's
+ * `response_scan` stages, gate/response/stages/), which holds an `ask` the same way (the
  * reference blocks those, docs/compatibility.md).
  */
 import type {ServerResponse} from 'node:http'

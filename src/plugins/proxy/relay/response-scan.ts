@@ -1,6 +1,7 @@
 /**
  * The response-injection verdict of a buffered body (response_scanning, runtime §4.1 steps 18–19),
- * settled the same way by /fetch and the forward exchange (forward and intercepted requests):
+ * settled the same way for /fetch and the forward exchange (forward and intercepted requests) by
+ * the response gate's `response_scan` stage (gate/response/stages/response-scan.ts):
  * a block is answered; a strip is counted against the session; a warn is upgraded to a block at
  * the session's escalation level, or logged. The reverse proxy answers the operator's own service
  * by its own rules (transports §4.4 step 8: block and ask replace the response even in audit mode).

@@ -14,10 +14,11 @@ import {blockHeaders} from '../block.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
 import {relaySse} from '../relay/sse.js'
-import {decideHeldResponse} from '../relay/response-ask.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
-import {REWRITE_STALE_HEADERS, transformResponse} from '../relay/response-transforms.js'
+import {REWRITE_STALE_HEADERS} from '../relay/response-transforms.js'
+import type {ResponseGateContext} from '../gate/response/context.js'
+import {runResponseGate} from '../gate/response/run-response-gate.js'
 import {readCapped} from '../read-capped.js'
 import {RequestRecord, type BlockAnswer} from '../request-gate.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
@@ -210,36 +211,17 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   }
   const headers = {...hopHeaders}
   delete headers['content-length']
-  // Browser Shield (relay/response-transforms.ts), before the media policy and the injection scan.
-  const tr = await transformResponse({ports, snap, b, transport: 'reverse', url: up.finalUrl, host: ctx.upstream.host.replace(/:\d+$/, ''), shown, responseHeaders: up.headers, body: read})
-  if (tr.kind === 'block') return replace(tr.layer, tr.reason, tr.detail)
-  if (tr.changed) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
-  let out = tr.body
-  if (media.enabled) {
-    const m = applyMediaPolicy(media, contentType, out)
-    if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
-    if (m.body !== out) {
-      for (const h of ['etag', 'digest', 'content-md5']) delete headers[h]
-      out = m.body
-    }
-    // Real media (declared or sniffed) is not text to scan; anything else goes on (§6 #29 fix).
-    if (/^(image|audio|video)\//.test(m.mediaType)) return pass(up.statusCode, out, headers)
+  // The response gate (gate/response/transport-stages.ts, row reverse): Browser Shield → media
+  // policy → injection scan (an `ask` held, relay/response-ask.ts); every block replaces the response.
+  const host = ctx.upstream.host.replace(/:\d+$/, '')
+  const rg: ResponseGateContext = {
+    ports, snap, rec, b, res, shown, block: ({layer, reason, detail}) => replace(layer, reason ?? 'prompt_injection', detail), shieldTransport: 'reverse', url: up.finalUrl, host, sessionHost: host,
+    responseHeaders: up.headers, contentType, body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
   }
-  if (!cfg.response_scanning.enabled || out.length === 0) return pass(up.statusCode, out, headers)
-  // `ask` is held for an operator here as on /fetch (relay/response-ask.ts).
-  const d = await decideHeldResponse(ports, {snap, rec, b, shown, res}, out, {host: ctx.upstream.host.replace(/:\d+$/, '')})
-  if (d.action === 'allow') return pass(up.statusCode, out, headers)
-  const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
-  // block replaces the response even with enforce: false (§4.4 step 8); a held one says why.
-  if (d.action === 'block') return replace('response_scan', 'prompt_injection', d.held === true ? `injection: ${d.detail}` : `injection: ${names}`)
-  if (d.action === 'strip') {
-    if (d.content === '') return replace('response_scan', 'prompt_injection', `injection: ${names}`)
-    for (const h of ['etag', 'digest', 'content-md5']) delete headers[h]
-    if (t !== null) snap.sessions!.strip(t, shown)
-    return pass(up.statusCode, Buffer.from(d.content, 'utf8'), headers)
-  }
-  ports.audit.event('warn', 'response_scan', 'reverse proxy response matched injection patterns (warn)', {url: shown, patterns: names.split(', '), request_id: b.requestId, agent: b.agent})
-  return pass(up.statusCode, out, headers)
+  if (await runResponseGate('reverse', rg)) return
+  if (rg.transformed) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
+  if (rg.rewritten) for (const h of ['etag', 'digest', 'content-md5']) delete headers[h]
+  return pass(up.statusCode, rg.body, headers)
 }
 
 async function streamUnchanged(r: ResponseRelay, headers: Record<string, string | string[]>): Promise<void> {

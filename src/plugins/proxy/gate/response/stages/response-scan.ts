@@ -1,0 +1,32 @@
+/**
+ * Response stage `response_scan` on agent egress (/fetch, forward, intercept): the injection scan
+ * of the buffered body — /fetch's page text — decided and, for `ask`, held for an operator
+ * (relay/response-ask.ts), then settled (relay/response-scan.ts): a block answered, a strip
+ * forwarded and counted, a warn upgraded at the session's escalation level or logged.
+ */
+import {decideHeldResponse} from '../../../relay/response-ask.js'
+import {settleResponseScan} from '../../../relay/response-scan.js'
+import type {ResponseStage} from '../context.js'
+
+export const responseScanStage: ResponseStage = {
+  id: 'response_scan',
+  async run(ctx) {
+    const {ports, snap, rec, b, shown, res, page} = ctx
+    const subject = page === undefined ? ctx.body : Buffer.from(page.content, 'utf8')
+    const decision = await decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, ...(ctx.suppress ? {suppress: ctx.suppress} : {})})
+    // A held response the operator denied (or that timed out) is answered with the reason, not the injection text.
+    if (decision.held === true && decision.action === 'block') {
+      ctx.block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection'})
+      return true
+    }
+    const settled = settleResponseScan({ports, b, sessions: snap.sessions, session: rec.session, host: ctx.sessionHost, shown, block: ctx.block}, decision)
+    if (settled === null) return true
+    if (settled.stripped !== undefined) {
+      if (page === undefined) ctx.body = Buffer.from(settled.stripped, 'utf8')
+      else page.content = settled.stripped
+      ctx.rewritten = true
+    }
+    if (settled.finding || decision.held === true) ctx.exposure = 'prompt_injection'
+    return false
+  },
+}

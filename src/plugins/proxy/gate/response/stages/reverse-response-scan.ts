@@ -1,0 +1,34 @@
+/**
+ * Response stage `response_scan` on the reverse proxy: the operator's own service is answered by
+ * its own rules (transports §4.4 step 8): block and a held `ask` replace the response even in
+ * audit mode, an emptied strip is a block, a warn is logged. Real media (sniffed by the media
+ * stage) and empty bodies are relayed unscanned.
+ */
+import {decideHeldResponse} from '../../../relay/response-ask.js'
+import type {ResponseStage} from '../context.js'
+
+export const reverseResponseScanStage: ResponseStage = {
+  id: 'response_scan',
+  async run(ctx) {
+    const {ports, snap, rec, b, shown, res} = ctx
+    if (!snap.config.response_scanning.enabled || ctx.body.length === 0 || /^(image|audio|video)\//.test(ctx.mediaType)) return false
+    const d = await decideHeldResponse(ports, {snap, rec, b, shown, res}, ctx.body, {host: ctx.host})
+    if (d.action === 'allow') return false
+    const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
+    const refuse = (detail: string): true => {
+      ctx.block({stage: 'response', layer: 'response_scan', detail, status: 403, reason: 'prompt_injection'})
+      return true
+    }
+    if (d.action === 'block') return refuse(d.held === true ? `injection: ${d.detail}` : `injection: ${names}`)
+    if (d.action === 'strip') {
+      if (d.content === '') return refuse(`injection: ${names}`)
+      const t = rec.session
+      if (t !== null) snap.sessions!.strip(t, shown)
+      ctx.body = Buffer.from(d.content, 'utf8')
+      ctx.rewritten = true
+      return false
+    }
+    ports.audit.event('warn', 'response_scan', 'reverse proxy response matched injection patterns (warn)', {url: shown, patterns: names.split(', '), request_id: b.requestId, agent: b.agent})
+    return false
+  },
+}
