@@ -6,22 +6,24 @@
  * Why a text the screen passes is clean. A text `t` is screened only when every code unit of it
  * is in the pass-text table's domain (`pass-texts.ts`): there each of passes 1, 2, 3 and 5 maps
  * every character on its own, so the pass texts of `a + '\n' + b` are the pass texts of `a`, of
- * `'\n'` (checked to be `'\n'` in all four) and of `b`, concatenated. Its members are `t` and,
- * recursively to pass 6's depth, every decoding pass 6 would match (`passSixDecodings`), each
- * in the domain too. The members of a group of texts are joined by `'\n'` and the four pass texts
- * of the join are walked by the joint RE2 sets (core and configured lists, every variant). A
- * member's pass text is a line-delimited span of the join's; a match inside that span is a match
- * of the join, because what a regex can look at outside its match is only `\b`/`\B` (the
- * neighbour: start of text and `'\n'` are both non-word characters) and the anchors — `\A`/`\z`
- * and non-multiline `^`/`$` would differ, so a pattern list holding one is not screened at all
- * (`anchorsSafe`), while multiline `^`/`$` match at a span's ends in both. So no joint hit on the
- * join means no candidate pattern in any member's pass, hence no match in passes 1–6 of `t`
- * (matches come only from candidates; the educational filter only removes matches). A group with
- * a hit is split in halves down to one text, which is then left to the full scan; so are RE2's
- * undecided walks (null), texts outside the domain and scanners without the table walk or the
- * joint sets (the reference paths of the differential tests).
+ * `'\n'` (checked to be `'\n'` in all four) and of `b`, concatenated. With `t` go, recursively
+ * to pass 6's depth, the decodings pass 6 would match (`passSixDecodings`): those in the domain
+ * joined and walked as `t` is, the others as their pass-1 and pass-5 texts made one by one, as
+ * the scan makes them (pass 6 reads only these two). Texts are joined by `'\n'` and walked by the
+ * joint RE2 sets (core and configured lists, every variant). A text's pass text is a line of the
+ * join's; a match inside it is a match of the join, because what a regex reads outside its match
+ * is only `\b`/`\B` (start of text and `'\n'` are both non-word characters) and the anchors:
+ * `\A`/`\z` and non-multiline `^`/`$` would differ, so a pattern list holding one is not
+ * screened at all (`lineSafe`, the DLP line batch's test), while multiline `^`/`$` match at a
+ * line's ends in both. So no joint hit on the join means no candidate pattern in any pass of
+ * `t`, hence no match in passes 1–6 (matches come only from candidates; the educational filter
+ * only removes matches). A group with a hit is split in halves down to one text, which is then
+ * left to the full scan; so are RE2's undecided walks (null), texts outside the domain and
+ * scanners without the table walk or the joint sets (the reference paths of the differential
+ * tests).
  */
 import {hasCandidateRun} from './b64-runs.js'
+import {lineSafe} from './dlp-engine.js'
 import {foldVowels} from './normalize.js'
 import {inPassTextDomain} from './pass-texts.js'
 import {passSixDecodings, type JointSets, type ResponseScanner} from './response-scanner.js'
@@ -30,37 +32,6 @@ import {setMatches} from './regex.js'
 /** Pass 6 reads decodings to this depth (`decodePass`: depth 0 is the content). */
 const DECODE_DEPTH = 5
 const SEPARATOR = '\n'
-
-/**
- * True when no source anchors to the whole text: no `\A` or `\z`, and `^`/`$` only under a leading
- * flag group with `m` and no flag turned off anywhere (so no group can switch multiline off).
- */
-export function anchorsSafe(source: string): boolean {
-  const multiline = /^\(\?[a-zA-Z]*m[a-zA-Z]*\)/.test(source) && !/\(\?[a-zA-Z]*-/.test(source)
-  let inClass = false
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i]
-    if (c === '\\') {
-      const n = source[i + 1]
-      if (!inClass && (n === 'A' || n === 'z')) return false
-      i++
-      continue
-    }
-    if (inClass) {
-      if (c === ']') inClass = false
-      continue
-    }
-    if (c === '[') {
-      inClass = true
-      // A `]` first in the class (after an optional `^`) is a literal.
-      if (source[i + 1] === '^') i++
-      if (source[i + 1] === ']') i++
-      continue
-    }
-    if ((c === '^' || c === '$') && !multiline) return false
-  }
-  return true
-}
 
 /** Per joint-set pair: whether the screen holds for its sources (computed once per scanner). */
 const SAFE = new WeakMap<JointSets, boolean>()
@@ -76,7 +47,7 @@ function screenable(sc: ResponseScanner): JointSets | null {
     ok =
       joint.pair.set !== null && joint.fold.set !== null && sep !== null &&
       sep.normalized === SEPARATOR && sep.invisible === SEPARATOR && sep.leet === SEPARATOR && sep.folded === SEPARATOR &&
-      sources.every(anchorsSafe)
+      sources.every(lineSafe)
     SAFE.set(joint, ok)
   }
   return ok ? joint : null

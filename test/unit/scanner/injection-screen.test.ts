@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {createScanner, defaultScannerSettings, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
-import {anchorsSafe, provenCleanTexts} from '../../../src/plugins/scanner/injection-screen.js'
+import {provenCleanTexts} from '../../../src/plugins/scanner/injection-screen.js'
 import {scanResponse} from '../../../src/plugins/scanner/response-scanner.js'
 import {RESPONSE_CASES} from './catalogue-cases.js'
 import {prng} from './fixtures.js'
@@ -20,28 +20,6 @@ function scannerWith(edit: (s: ScannerSettings) => void = () => {}) {
   edit(s)
   return createScanner(s)
 }
-
-test('anchorsSafe: whole-text anchors refuse the screen, multiline ones and escaped or class characters do not', () => {
-  const cases: Array<[string, boolean]> = [
-    ['ignore\\s+previous', true],
-    ['(?im)^\\s*system\\s*:', true],
-    ['(?m)end$', true],
-    ['^system', false],
-    ['system$', false],
-    ['(?i)^system', false],
-    ['\\Asystem', false],
-    ['system\\z', false],
-    ['(?m)(?-m:^x)', false],
-    ['(?m)(?i-m)^x', false],
-    ['a\\^b\\$c', true],
-    ['[^abc]+x', true],
-    ['[]^$]x', true],
-    ['[^]$]x', true],
-    ['a[\\]^]b', true],
-    ['\\\\^', false],
-  ]
-  for (const [src, want] of cases) assert.equal(anchorsSafe(src), want, src)
-})
 
 const encode64 = (s: string): string => Buffer.from(s).toString('base64')
 const hex = (s: string): string => Buffer.from(s).toString('hex')
