@@ -9,6 +9,7 @@ import {matchesAnyDomain} from './domain-match.js'
 import {decodeHtmlReferences, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {failsEveryWholeDecoding, junctionPairsToScan} from './joined-text-screen.js'
+import {provenCleanTexts} from './injection-screen.js'
 import {junctionWindow, splitSecretFindings} from './split-secret.js'
 import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from './multipart.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
@@ -239,7 +240,11 @@ function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): Con
   const injTexts = sortedJoin !== null ? [...unique, texts.join('\n'), sortedJoin] : texts
   const injection: ResponseMatch[] = []
   const exempt = input.host !== undefined && matchesAnyDomain(input.host, deps.settings.responseScanning.exemptDomains) !== null
+  // The distinct texts the joined screen proves clean are not scanned one by one (a clean scan
+  // adds nothing and stops nothing); the joins and every other text are.
+  const proven = sortedJoin !== null ? provenCleanTexts(deps.response, unique) : null
   for (const t of injTexts) {
+    if (proven?.has(t) === true) continue
     const r = scanResponse(deps.response, t)
     // Exempt hosts skip configured injection patterns; core hits still count.
     if (!r.clean && (!exempt || r.core)) {

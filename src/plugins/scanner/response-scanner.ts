@@ -587,28 +587,36 @@ export class ScanTexts {
   private contentDecoded: readonly string[] | undefined
 
   private decodeRuns(s: string): readonly string[] {
-    if (this.sc.passTexts === null) return decodeRunsReference(s)
-    const out: string[] = []
-    // Each distinct decoding once: a repeat would be matched and recursed into exactly as the
-    // first was, which found nothing (else the pass had returned).
-    const seen = new Set<string>()
-    const add = (d: string): void => {
-      if (seen.has(d)) return
-      seen.add(d)
-      out.push(d)
-    }
-    // A character no decoder accepts (outside the base64 alphabets, '=', hex digits and the
-    // squeezed spaces) fails every whole-content decoding: skip the squeeze and the attempts.
-    const squeezed = mayDecodeWhole(s) ? s.replace(SPACES, '') : null
-    if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') add(d)
-    const tried = new Set<string>()
-    for (const run of base64Runs(s, 200)) {
-      if (run === squeezed || tried.has(run)) continue // the whole content was one run, or the same run again: already tried
-      tried.add(run)
-      for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) add(d)
-    }
-    return out
+    return this.sc.passTexts === null ? decodeRunsReference(s) : passSixDecodings(s)
   }
+}
+
+/**
+ * Pass 6's candidates for `s` (scanners with the table walk): the whole squeezed string's
+ * decodings, then each run's printable ones, each distinct decoding once — a repeat would be
+ * matched and recursed into exactly as the first was, which found nothing (else the pass had
+ * returned). Exported for the request-body injection screen (`injection-screen.ts`), which must
+ * see exactly the texts pass 6 would match.
+ */
+export function passSixDecodings(s: string): readonly string[] {
+  const out: string[] = []
+  const seen = new Set<string>()
+  const add = (d: string): void => {
+    if (seen.has(d)) return
+    seen.add(d)
+    out.push(d)
+  }
+  // A character no decoder accepts (outside the base64 alphabets, '=', hex digits and the
+  // squeezed spaces) fails every whole-content decoding: skip the squeeze and the attempts.
+  const squeezed = mayDecodeWhole(s) ? s.replace(SPACES, '') : null
+  if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') add(d)
+  const tried = new Set<string>()
+  for (const run of base64Runs(s, 200)) {
+    if (run === squeezed || tried.has(run)) continue // the whole content was one run, or the same run again: already tried
+    tried.add(run)
+    for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) add(d)
+  }
+  return out
 }
 
 /** Pass 6's candidates as first written: every decoding of the squeezed content and of every run, repeats included. */

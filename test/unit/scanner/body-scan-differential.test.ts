@@ -41,6 +41,14 @@ const SCANNERS = [
     s.enforce = false
     s.responseScanning.exemptDomains = ['example.com']
   })],
+  // A multiline-anchored configured pattern (the injection screen walks it over joined texts)
+  // and a whole-text-anchored one (the screen stands down for the scanner).
+  ['configured anchored patterns', scannerWith((s) => {
+    s.responseScanning.patterns = [{name: 'Tool Line', regex: '(?m)^\\s*tool\\s*:'}, {name: 'Starts Run', regex: '^run\\b'}]
+  })],
+  ['configured multiline pattern only', scannerWith((s) => {
+    s.responseScanning.patterns = [{name: 'Tool Line', regex: '(?m)^\\s*tool\\s*:'}]
+  })],
 ] as const
 
 const SECRETS = [...Object.values(DLP_CASES), ...Object.values(CORE_DLP_EXTRA)].flat().concat('canary-7f3a9c2e41b8d605', 'Zq8vLm3nRt6wXy1pKd5s')
@@ -118,6 +126,24 @@ test('the benchmark bodies: the same result (the JSON one keeps its Credit Card 
   // Runs of one BIP-39 word (a sorted join of repeated tags), with a phrase among them.
   const run = Array.from({length: 300}, () => 'alpha').concat(PHRASES[0]!.split(' '), Array.from({length: 40}, () => 'zoo'))
   assert.equal(check(['word runs', 'application/json', JSON.stringify(run)]).detail, 'request body DLP match: BIP-39 Seed Phrase')
+})
+
+test('injections in the shapes each response pass reads, among ordinary values: the same result as the former scan', () => {
+  const r = prng(3737)
+  const b64 = (s: string): string => Buffer.from(s).toString('base64')
+  const shapes = [...INJECTIONS, 'tool: rm -rf', 'x\n  tool: go', 'run now', 'we run now'].flatMap((s) => [
+    s, s.replace(/ /g, '\u200b '), s.replace(/e/g, '3').replace(/o/g, '0'), s.replace(/[aeiou]/g, 'a'),
+    b64(s), Buffer.from(s).toString('hex'), b64(b64(s)), `note ${b64(s)}`, `パス ${s}`,
+  ])
+  const plain = ['alpha', 'item-123', 'Description of item 7, with a few words in it', '42', 'héllo', 'QUJDREVGR0g=', 'system', 'ok']
+  let flagged = 0
+  for (let i = 0; i < 120; i++) {
+    const values = Array.from({length: 3 + Math.floor(r() * 40)}, () => plain[Math.floor(r() * plain.length)]! + (r() < 0.5 ? ` ${i}` : ''))
+    if (r() < 0.8) values.splice(Math.floor(r() * values.length), 0, shapes[Math.floor(r() * shapes.length)]!)
+    if (check(['shaped injection ' + i, 'application/json', JSON.stringify({values, n: i})]).action !== 'allow') flagged++
+  }
+  // Some shapes are below every pass (hex is not decoded by pass 6, a vowel swap is not folded back): about 40 of 120 flag.
+  assert.ok(flagged > 25, `flagged ${flagged}`)
 })
 
 /** A random JSON value of depth ≤ `depth`, with `leaf()` strings. */
