@@ -42,7 +42,8 @@ export interface ContentScanResult {
 
 const CLEAN: ContentScanResult = {action: 'allow', layer: null, reason: null, detail: 'clean', dlp: [], dlpWarnings: [], injection: []}
 
-function refuse(detail: string): ContentScanResult {
+/** A body the scanner cannot read: blocked with `detail` (fail closed). */
+export function refuse(detail: string): ContentScanResult {
   return {action: 'block', layer: 'body_dlp', reason: 'dlp_match', detail, dlp: [], dlpWarnings: [], injection: []}
 }
 
@@ -76,14 +77,14 @@ export function extractBodyTexts(contentType: string | undefined, body: Buffer, 
 }
 
 /** The texts of a body, and the pieces the split-secret pass joins (JSON and form bodies). */
-interface BodyParts {
+export interface BodyParts {
   readonly texts: string[]
   /** String values in document / wire order; null when the body has no fields (raw, multipart). */
   readonly values: string[] | null
   readonly charArrays: readonly string[]
 }
 
-function extractBodyParts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): BodyParts {
+export function extractBodyParts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): BodyParts {
   const {type, params} = parseContentType(contentType ?? '')
   if (type === 'application/json' || type.endsWith('+json')) return extractJsonParts(body.toString('utf8'))
   if (type === 'application/x-www-form-urlencoded') {
@@ -138,7 +139,7 @@ function mayFind(engine: DlpEngine, xs: readonly string[]): string[] {
 }
 
 /** Text DLP over texts, findings de-duplicated (pattern, encoding, warn) across them. */
-class DlpCollector {
+export class DlpCollector {
   readonly matches: DlpFinding[] = []
   readonly warnings: DlpFinding[] = []
   private readonly seen = new Set<string>()
@@ -213,20 +214,29 @@ export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): Conte
   }
 }
 
-function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
+/**
+ * The checks before a body's texts are scanned (§6.2): off, compressed, too large, empty, or not
+ * parseable as its Content-Type says — each answered here; otherwise the body and its texts.
+ */
+export function openBody(deps: BodyScanDeps, input: BodyScanInput): {readonly body: Buffer; readonly parts: BodyParts} | ContentScanResult {
   const cfg = deps.settings.requestBodyScanning
   if (!cfg.enabled) return CLEAN
   if (isCompressedEncoding(input.contentEncoding)) return refuse('compressed bodies cannot be scanned')
   const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
   if (body.length > cfg.maxBodyBytes) return refuse(`request body exceeds max_body_bytes (${cfg.maxBodyBytes})`)
   if (body.length === 0) return CLEAN
-  let parts: BodyParts
   try {
-    parts = extractBodyParts(input.contentType, body, cfg.maxBodyBytes)
+    return {body, parts: extractBodyParts(input.contentType, body, cfg.maxBodyBytes)}
   } catch (e) {
     if (e instanceof JsonTextError || e instanceof BodyParseError || e instanceof MultipartError) return refuse(e.message)
     return refuse('request body cannot be parsed')
   }
+}
+
+function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
+  const opened = openBody(deps, input)
+  if (!('parts' in opened)) return opened
+  const {body, parts} = opened
   const texts = parts.texts
   const unique = distinctTexts(texts)
   const sortedJoin = texts.length > 1 ? sortedByBytes(texts).join('\n') : null
@@ -252,7 +262,12 @@ function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): Con
       break
     }
   }
+  return bodyVerdict(deps, matches, warnings, injection)
+}
 
+/** The body's verdict from its findings (§6.2): critical DLP, then injection, then DLP, then warnings. */
+export function bodyVerdict(deps: BodyScanDeps, matches: readonly DlpFinding[], warnings: readonly DlpFinding[], injection: readonly ResponseMatch[]): ContentScanResult {
+  const cfg = deps.settings.requestBodyScanning
   const enforce = deps.settings.enforce
   const names = (fs: readonly {pattern: string}[]) => [...new Set(fs.map((f) => f.pattern))].join(', ')
   if (enforce && matches.some((m) => m.severity === 'critical')) {
