@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {request} from 'undici'
 import {after, before, describe, test} from 'node:test'
 import {WebSocketServer, type WebSocket} from 'ws'
 import {repoPath} from '../helpers/vectors.js'
@@ -13,10 +17,12 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
   let url: string
   const protocols: string[] = []
   const received: string[] = []
+  const closeCodes: number[] = []
   before(async () => {
     wss = new WebSocketServer({port: 0, host: '127.0.0.1', handleProtocols: (p) => (p.has('mcp') ? 'mcp' : false)})
     wss.on('connection', (sock: WebSocket, req) => {
       protocols.push(String(req.headers['sec-websocket-protocol'] ?? ''))
+      sock.on('close', (code) => closeCodes.push(code))
       sock.on('message', (data) => {
         const text = data.toString()
         received.push(text)
@@ -92,6 +98,41 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     const r = await run(['{"jsonrpc":"2.0","id":1,"method":"binary"}', '{"jsonrpc":"2.0","id":2,"method":"ping"}'])
     assert.equal(r.code, 1)
     assert.match(r.err, /upstream read: binary frames not allowed \[MCP_STREAM_FAILED\]\n$/)
+  })
+
+  test('airlock drain of the bridge\'s session (admin API) cuts the WebSocket with 1008: the bridge ends with one line, exit 1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-ws-airlock-'))
+    const token = 'mcp-ws-airlock-token'
+    const cfg = path.join(dir, 'pipelock.yaml')
+    writeFileSync(cfg, `session_profiling:\n  enabled: true\nairlock:\n  enabled: true\nkill_switch:\n  api_listen: "127.0.0.1:0"\n  api_token: ${token}\n`, {mode: 0o600})
+    closeCodes.length = 0
+    const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', cfg, '--upstream', url], {env: {PATH: process.env.PATH ?? ''}})
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const closed = new Promise<number | null>((resolve) => p.on('close', resolve))
+    try {
+      const until = async (f: () => boolean): Promise<void> => {
+        const deadline = Date.now() + 10_000
+        while (!f() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        assert.ok(f(), `stdout:\n${out}\nstderr:\n${err}`)
+      }
+      await until(() => /session admin API on \S+/.test(err))
+      const addr = /session admin API on (\S+)/.exec(err)![1]!
+      // The first message opens the invocation session mcp-ws-1 (and registers the WebSocket with it).
+      p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}\n')
+      await until(() => out.includes('"id":1,"result"'))
+      const r = await request(`http://${addr}/api/v1/sessions/mcp-ws-1/airlock`, {method: 'POST', headers: {authorization: `Bearer ${token}`}, body: '{"tier":"drain"}'})
+      assert.equal(r.statusCode, 200, await r.body.text())
+      assert.equal(await closed, 1)
+      assert.deepEqual(closeCodes, [1008])
+      assert.match(err, /pipelock: [^\n]*live stream cut: session mcp-ws-1 in airlock drain\n/)
+      assert.match(err, /upstream: connection cut: session mcp-ws-1 in airlock drain \[MCP_STREAM_FAILED\]\n$/)
+    } finally {
+      p.kill()
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   test('dial failure is one line, exit 1', async () => {

@@ -13,7 +13,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
 import {
-  errorLine, isObjectValue, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
+  errorLine, isObjectValue, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
   type McpContext, type McpError, type McpRecorder, type McpSessionState,
 } from '../mcp/index.js'
 import {A2aState} from '../a2a/index.js'
@@ -142,6 +142,22 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       return d.answer === null ? sendStatus(res, 202) : sendJson(res, 200, d.answer)
     }
 
+    // Operations §6 item 4 on MCP: from here until its answer is out, the exchange is live work
+    // of its session — entering airlock hard or drain, a reset or a terminate cuts it (recorded
+    // first: one block Decision and receipt; then the pending request's error, and the end).
+    const abort = new AbortController()
+    let cut = false
+    const unregister = ctx.state.session?.registerLive?.((tier) => {
+      if (cut || res.writableEnded || res.destroyed) return
+      cut = true
+      const cd = liveCutDecision(ctx, {id: frame.isResponse ? null : frame.id, method: frame.method, tool: d.tool}, tier)
+      o.recorder.record(cd)
+      abort.abort()
+      if (res.headersSent) return void res.end(cd.forward === null ? undefined : sseEvent(cd.forward))
+      return cd.forward === null ? sendStatus(res, 202) : sendJson(res, 200, cd.forward)
+    })
+    if (unregister !== undefined) res.once('close', unregister)
+
     const headers = ['content-type', 'application/json', 'accept', 'application/json, text/event-stream']
     for (const name of FORWARDED) {
       const v = req.headers[name]
@@ -149,8 +165,9 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     let up
     try {
-      up = await client.send(o.upstream, 'POST', headers, d.forward)
+      up = await client.send(o.upstream, 'POST', headers, d.forward, abort.signal)
     } catch (err) {
+      if (cut) return
       o.log(`pipelock: upstream error: ${(err as Error).message}`)
       return answer(res, 502, null, mcpError('upstream', 'upstream HTTP request failed'))
     }
@@ -186,6 +203,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       try {
         for await (const data of readSseEvents(up.body)) {
           const rd = await runtime.offload.decideResponse(ctx, data)
+          if (cut) return
           o.recorder.record(rd)
           if (rd.answer !== null) relayAnswer(rd.answer)
           if (rd.forward === null) continue
@@ -194,10 +212,12 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
           res.write(sseEvent(rd.forward))
         }
       } catch (err) {
+        if (cut) return
         o.log(`pipelock: scan error: ${(err as Error).message}`)
         if (!wrote) return answer(res, 502, null, mcpError('upstream', 'upstream SSE response failed validation'))
         return void res.destroy()
       }
+      if (cut) return
       if (!wrote) return sendStatus(res, 202, sidHeader)
       return void res.end()
     }
@@ -205,11 +225,13 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     try {
       body = trimGoSpace(await readCapped(up.body, MAX_LINE_BYTES))
     } catch (err) {
+      if (cut) return
       o.log(`pipelock: scan error: ${(err as Error).message}`)
       return frame.id === null ? sendStatus(res, 202) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response could not be read'))
     }
     if (body === '') return frame.id === null || frame.isResponse ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream sent no response'))
     const rd = await runtime.offload.decideResponse(ctx, body)
+    if (cut) return
     o.recorder.record(rd)
     if (rd.answer !== null) relayAnswer(rd.answer)
     if (rd.forward !== null) return sendJson(res, 200, rd.forward, sidHeader)

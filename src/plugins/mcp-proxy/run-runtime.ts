@@ -9,7 +9,7 @@ import type {CrossRequestDetector} from '../cee/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import type {KillSwitchController, KillSwitchSource} from '../killswitch/index.js'
 import {mcpSettingsFromConfig, ToolScanner} from '../mcp/index.js'
-import type {ProxySessions} from '../proxy/index.js'
+import {isBound, type AgentIdentity, type ProxySessions} from '../proxy/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {killSwitchView, mediaCheck, scanOffload, type McpRuntime} from './runtime.js'
 import {classifyMcp} from '../recorder/index.js'
@@ -20,12 +20,14 @@ export interface RunShared {
   readonly scanner: Scanner
   readonly sessions: ProxySessions | null
   readonly cee: CrossRequestDetector | null
+  /** The run's identity resolution: a listener client whose address a `source_cidrs` binds is a bound identity. */
+  readonly agentNames: {resolve(r: {readonly clientIp: string}): {readonly identity: AgentIdentity}}
 }
 
 export function mcpRuntimeWith(
   c: PipelockConfig, snap: RunShared, killSwitch: KillSwitchController, sources: readonly KillSwitchSource[], now: () => number, log: (line: string) => void,
 ): McpRuntime {
-  const {scanner, sessions, cee} = snap
+  const {scanner, sessions, cee, agentNames} = snap
   const settings = mcpSettingsFromConfig(c, scanner)
   return {
     settings,
@@ -38,7 +40,11 @@ export function mcpRuntimeWith(
     deps: {
       scanner, toolScanner: new ToolScanner(scanner), killSwitch: killSwitchView(killSwitch, sources), media: mediaCheck(c), now,
       // The airlock reads the receipts' action class (the run's MCP listener records receipts anyway).
-      sessions: sessions === null ? null : new McpSessions(sessions.manager, '_default', log, (method, tool) => classifyMcp(method, tool).actionType),
+      // A listener client is an unbound identity (held by what its address earned in the run's
+      // other sessions, issue 37 item 1) unless a source CIDR binds its address, as on HTTP.
+      sessions: sessions === null ? null : new McpSessions(
+        sessions.manager, '_default', log, (method, tool) => classifyMcp(method, tool).actionType, (ip) => isBound(agentNames.resolve({clientIp: ip}).identity),
+      ),
       budget: null,
       cee,
     },

@@ -8,7 +8,7 @@
  * passes the proxy's (the admin API then sees MCP sessions next to HTTP ones).
  */
 import {classifyMcpToolCall, levelLabel, type BaseAction, type Session, type SessionManager, type SignalKind} from '../sessions/index.js'
-import type {McpAirlockDeny, McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
+import type {McpAddressHold, McpAirlockDeny, McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
 
 const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
   mcp_stdio: 'mcp-stdio-',
@@ -25,6 +25,13 @@ const BASE_ACTIONS: ReadonlySet<string> = new Set(['allow', 'warn', 'ask', 'stri
  */
 export type McpActionClassifier = (method: string, tool: string) => string
 
+/**
+ * Whether the deployment bound a listener client's address to an agent (a `source_cidrs` match in
+ * `pipelock run`): then its session is judged alone. Any other listener client is an unbound
+ * identity, held by what its address earned in other sessions (issue 37 item 1).
+ */
+export type McpBoundAddress = (clientIp: string) => boolean
+
 export class McpSessions implements McpSessionSource {
   private seq = 0
 
@@ -35,26 +42,29 @@ export class McpSessions implements McpSessionSource {
    */
   constructor(
     readonly manager: SessionManager, private readonly agent: string, private readonly log: (line: string) => void = () => undefined,
-    private readonly classify?: McpActionClassifier,
+    private readonly classify?: McpActionClassifier, private readonly boundAddress?: McpBoundAddress,
   ) {}
 
   open(transport: McpTransport, clientIp?: string): McpSessionHandle {
     let key: string
+    // Only a client with an address can be held by it; invocation sessions have none.
+    let unbound = false
     if (transport === 'mcp_http_listener' || clientIp !== undefined) {
       const ip = clientIp ?? ''
       // runtime §3.2: `agent|ip`, or the bare IP for anonymous/default traffic.
       key = this.agent === '' || this.agent === '_default' || this.agent === 'anonymous' ? ip : `${this.agent}|${ip}`
+      unbound = ip !== '' && this.boundAddress?.(ip) !== true
     } else {
       key = `${PREFIX[transport]}${++this.seq}`
     }
-    return new Handle(this.manager, this.manager.touch(key, this.agent, clientIp ?? ''), this.agent, this.log, this.classify)
+    return new Handle(this.manager, this.manager.touch(key, this.agent, clientIp ?? ''), this.agent, this.log, this.classify, unbound)
   }
 }
 
 class Handle implements McpSessionHandle {
   constructor(
     private readonly m: SessionManager, private s: Session, private readonly agent: string, private readonly log: (line: string) => void,
-    private readonly classify: McpActionClassifier | undefined,
+    private readonly classify: McpActionClassifier | undefined, private readonly unbound: boolean,
   ) {}
 
   get key(): string {
@@ -95,6 +105,25 @@ class Handle implements McpSessionHandle {
     // The receipts' action class (receipts §8) decides what "read-only" means for a message.
     const cls = this.classify?.(method, tool) ?? 'unclassified'
     return this.m.airlockAllows(this.s, 'mcp', cls) ? null : {tier, actionClass: cls}
+  }
+
+  addressHold(method: string, tool: string): McpAddressHold | null {
+    if (!this.unbound) return null
+    // The same read as the HTTP gate's (SessionManager.addressHold): one release frees every name.
+    const cls = this.classify?.(method, tool) ?? 'unclassified'
+    const hold = this.m.addressHold(this.s, 'mcp', cls)
+    if (hold === null) return null
+    const by = hold.by
+    return hold.kind === 'airlock'
+      ? {kind: 'airlock', tier: by.airlockTier, actionClass: cls, session: by.key, clientIp: by.clientIp}
+      : {kind: 'block_all', label: levelLabel(by.level), session: by.key, clientIp: by.clientIp}
+  }
+
+  registerLive(cut: (tier: string) => void): () => void {
+    const s = this.s
+    // The message was judged by the gate under the tier in force (a read at hard may stream its
+    // answer): only entering hard or drain afterwards, a reset or a terminate cuts it.
+    return this.m.registerLive(s, () => cut(s.airlockTier), true)
   }
 
   taintCall(tool: string, args: unknown): McpTaintVerdict | null {

@@ -9,7 +9,7 @@
  */
 import WebSocket from 'ws'
 import {PipelockError} from '../errors/index.js'
-import {newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {liveCutDecision, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
 import {SerialLane} from './scan-lane.js'
@@ -57,6 +57,24 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
     })
   })
 
+  // Operations §6 item 4 on MCP: the WebSocket is live work of the invocation session (opened
+  // by its first message). Entering airlock hard or drain, a reset or a terminate cuts it, as the
+  // HTTP proxy cuts a WebSocket: one block Decision and receipt first, then close 1008 — which
+  // ends the bridge like any upstream close.
+  let registered = false
+  const register = (): void => {
+    const sess = ctx.state.session
+    if (registered || sess == null || sess.registerLive === undefined) return
+    registered = true
+    const unregister = sess.registerLive((tier) => {
+      if (ws.readyState !== WebSocket.OPEN) return
+      o.recorder.record(liveCutDecision(ctx, {id: null, method: '', tool: ''}, tier))
+      failure ??= `upstream: connection cut: session ${sess.key} ${tier === 'hard' || tier === 'drain' ? `in airlock ${tier}` : 'reset'}`
+      ws.close(1008, 'session quarantined')
+    })
+    ws.once('close', unregister)
+  }
+
   const reader = (async () => {
     try {
       for await (const raw of readLines(o.clientIn)) {
@@ -64,6 +82,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
         if (trimGoSpace(raw) === '') continue
         const d = await o.runtime.offload.decideRequest(ctx, raw)
         o.recorder.record(d)
+        register()
         if (d.answer !== null) o.clientOut.write(d.answer + '\n')
         if (d.forward === null) continue
         await new Promise<void>((resolve) => ws.send(d.forward!, (err) => {

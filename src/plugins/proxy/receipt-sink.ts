@@ -15,6 +15,8 @@
  *   with a contract resolved, also a v2 `proxy_decision`;
  * * a response injection finding (any action) — `unclassified`, target `response:<id>` or
  *   `server_response`, layer `mcp_response_scan`; a media-policy block likewise, layer `media_policy`;
+ *   a live stream its session cut (airlock hard/drain, reset, terminate: mcp/pipeline/live-cut.ts)
+ *   likewise, layer `airlock`, as the HTTP proxy records the WebSocket it cuts;
  * * a DLP warn-pattern hit on any message — layer `dlp`, verdict `warn`.
  * Other messages (initialize, resources/read, clean responses) and blocks of non-`tools/call`
  * requests produce none.
@@ -159,7 +161,7 @@ export class ReceiptSink implements DecisionSink {
 
   private toolCallDecision(d: ToolCallDecision): void {
     if (d.direction === 'request' && d.method === 'tools/call') this.toolCall(d)
-    else if (d.direction === 'response' && (d.layer === 'mcp_response_scan' || d.layer === 'media_policy') && d.pattern !== undefined) {
+    else if (d.direction === 'response' && (d.layer === 'mcp_response_scan' || d.layer === 'media_policy' || d.layer === 'airlock') && d.pattern !== undefined) {
       this.emitToolCall(d, {actionType: 'unclassified', sideEffectClass: 'none', reversibility: 'unknown'}, d.id === null ? 'server_response' : `response:${d.id}`, d.verdict, d.layer, d.pattern, d.severity)
     }
     for (const w of d.dlpWarnings) {

@@ -200,16 +200,15 @@ export class ProxySessions {
    * nothing. Null when the address holds nothing against it.
    */
   addressDeny(t: RequestSession, transport: AirlockTransport, method: string): SessionDeny | null {
-    const {tier, blockAll} = this.manager.addressState(t.session)
-    if (tier !== null && !this.manager.airlockAllows(tier, transport, method)) {
-      const detail = `client address ${tier.clientIp} in airlock ${tier.airlockTier} (session ${tier.key}; the identity is not bound)`
-      return {layer: 'airlock', reason: 'airlock_active', detail, label: levelLabel(tier.level), body: `airlock: ${detail}`}
+    const hold = this.manager.addressHold(t.session, transport, method)
+    if (hold === null) return null
+    const by = hold.by
+    const label = levelLabel(by.level)
+    if (hold.kind === 'airlock') {
+      const detail = `client address ${by.clientIp} in airlock ${by.airlockTier} (session ${by.key}; the identity is not bound)`
+      return {layer: 'airlock', reason: 'airlock_active', detail, label, body: `airlock: ${detail}`}
     }
-    if (blockAll !== null) {
-      const label = levelLabel(blockAll.level)
-      return {layer: 'session_deny', reason: 'escalation_level', detail: `client address ${blockAll.clientIp} at escalation level ${label} (session ${blockAll.key}; the identity is not bound)`, label}
-    }
-    return null
+    return {layer: 'session_deny', reason: 'escalation_level', detail: `client address ${by.clientIp} at escalation level ${label} (session ${by.key}; the identity is not bound)`, label}
   }
 
   /**

@@ -63,6 +63,13 @@ export interface ReleaseOutcome {
   readonly level: number
 }
 
+/** What holds an unbound identity from its client address: an airlock tier or a `block_all` level, and the session that earned it. */
+export interface AddressHold {
+  readonly kind: 'airlock' | 'block_all'
+  /** The one session that holds it (a release, reset or terminate of it lifts the hold). */
+  readonly by: Session
+}
+
 export interface ResetOutcome {
   readonly previousLevel: number
   readonly previousScore: number
@@ -218,6 +225,22 @@ export class SessionManager {
     return {tier, blockAll}
   }
 
+  /**
+   * The hold an unbound identity's request or message is under from its client address (issue 37
+   * item 1), for every transport: the address's highest airlock tier when that tier refuses this
+   * transport and method (the denial is counted and observed as the holder's), else a session of
+   * the address whose level blocks everything; null when the address holds nothing against it.
+   * `pipelock run`'s HTTP gate and its MCP listener both read it, so one release frees both.
+   */
+  addressHold(s: Session, transport: AirlockTransport, method: string): AddressHold | null {
+    // A session with no client address (an MCP invocation session) has no address to be held by.
+    if (s.clientIp === '') return null
+    const {tier, blockAll} = this.addressState(s)
+    if (tier !== null && !this.airlockAllows(tier, transport, method)) return {kind: 'airlock', by: tier}
+    if (blockAll !== null) return {kind: 'block_all', by: blockAll}
+    return null
+  }
+
   // ---- airlock (§15, OP §6)
 
   /**
@@ -330,11 +353,12 @@ export class SessionManager {
 
   /**
    * Registers live work (a tunnel, a WebSocket) to cut when the session enters hard or drain or
-   * is reset/terminated. A registration while already hard/drain is cut at once. Returns the
-   * unregister function.
+   * is reset/terminated. A registration while already hard/drain is cut at once, unless
+   * `admitted`: the work was judged under the tier in force (an MCP read the hard tier let
+   * through), so only a later change cuts it. Returns the unregister function.
    */
-  registerLive(s: Session, cancel: () => void): () => void {
-    if (s.airlockTier === 'hard' || s.airlockTier === 'drain') {
+  registerLive(s: Session, cancel: () => void, admitted = false): () => void {
+    if (!admitted && (s.airlockTier === 'hard' || s.airlockTier === 'drain')) {
       cancel()
       return () => undefined
     }

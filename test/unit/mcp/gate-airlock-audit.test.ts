@@ -132,3 +132,36 @@ test('audit mode on the listener: a header DLP match and an A2A block are would-
     assert.deepEqual([enforced.verdict, enforced.stage, enforced.forward], ['block', stage, null], layer)
   }
 })
+
+test('an unbound listener client is held by what its address earned in another session (tier, then block_all); a release frees it', () => {
+  const rt = runtime(AIRLOCK)
+  const s = new Session(rt, 'mcp_http_listener')
+  Object.assign(s.ctx.state, {clientIp: '10.0.0.5'}) // as the listener sets it per request
+  const m = rt.sessions!.manager
+  const evil = m.touch('evil|10.0.0.5', 'evil', '10.0.0.5')
+  m.setAirlock(evil, 'hard', 'api', 'manual', 'admin_api')
+  const w = s.req(call(1, 'write_file', {path: '/tmp/x'}))
+  assert.deepEqual([w.verdict, w.stage, w.layer, w.reason, w.pattern], ['block', 'session', 'airlock', 'airlock_active', 'airlock:hard'])
+  assert.equal(w.answer, err(1, -32001, 'pipelock: session in airlock hard: write tool call refused', 'airlock_active'))
+  assert.deepEqual(w.notes, ['input: client address 10.0.0.5 in airlock hard (session evil|10.0.0.5; the identity is not bound)'])
+  assert.equal(s.req(call(2, 'read_file', {path: '/tmp/x'})).verdict, 'allow', 'hard lets a read through')
+  // Nothing was copied: the listener's own session is not quarantined, and one release frees it.
+  assert.equal(m.get('10.0.0.5')!.airlockTier, 'none')
+  m.setAirlock(evil, 'none', 'api', 'manual', 'admin_api')
+  assert.equal(s.req(call(3, 'write_file', {path: '/tmp/x'})).verdict, 'allow')
+
+  // A level with block_all earned by another session of the address holds every message.
+  const esc = runtime({session_profiling: {enabled: true}, adaptive_enforcement: {enabled: true}})
+  const t = new Session(esc, 'mcp_http_listener')
+  Object.assign(t.ctx.state, {clientIp: '10.0.0.7'})
+  const em = esc.sessions!.manager
+  const bad = em.touch('bad|10.0.0.7', 'bad', '10.0.0.7')
+  for (let i = 0; i < 7; i++) em.signal(bad, 'block')
+  assert.equal(bad.blockAll, true)
+  const b = t.req(call(4, 'read_file', {path: '/tmp/x'}))
+  assert.deepEqual([b.verdict, b.layer, b.reason, b.answer], ['block', 'session_deny', 'escalation_level', err(4, -32001, 'pipelock: session escalation level critical', 'escalation_level')])
+  assert.deepEqual(b.notes, ['input: session deny — client address 10.0.0.7 at escalation level critical (session bad|10.0.0.7; the identity is not bound)'])
+  // A stdio invocation session has no address: never held by one.
+  const stdio = new Session(esc)
+  assert.equal(stdio.req(call(5, 'read_file', {path: '/tmp/x'})).verdict, 'allow')
+})

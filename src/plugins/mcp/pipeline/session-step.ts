@@ -39,7 +39,27 @@ export interface McpSessionHandle {
    * A denial is counted and audited (`airlock_deny`) by the session manager.
    */
   airlock?(method: string, tool: string): McpAirlockDeny | null
+  /**
+   * Issue 37 item 1 on MCP: for an unbound identity (the HTTP listener's, unless a source CIDR
+   * bound the client's address), what its client address earned in other sessions — their
+   * airlock tier against this message's action class, or a level that blocks everything. Read,
+   * never copied: the session that earned it is its only holder. Null when nothing holds it.
+   */
+  addressHold?(method: string, tool: string): McpAddressHold | null
+  /**
+   * Registers a live stream of the session (a listener's exchange waiting on or streaming its
+   * upstream answer, a WebSocket bridge) to be cut when the session enters airlock hard or drain
+   * (from a lower tier, or hard → drain), or is reset or terminated; `cut` gets the tier the
+   * session is in then. A stream opened under the tier in force is not cut for it (the gate let
+   * its message through). Returns the unregister function.
+   */
+  registerLive?(cut: (tier: string) => void): () => void
 }
+
+/** An address hold (`addressHold`): the tier or level, and the session of the same address that earned it. */
+export type McpAddressHold =
+  | {readonly kind: 'airlock'; readonly tier: string; readonly actionClass: string; readonly session: string; readonly clientIp: string}
+  | {readonly kind: 'block_all'; readonly label: string; readonly session: string; readonly clientIp: string}
 
 /** A message the session's airlock tier holds: the tier and the message's action class. */
 export interface McpAirlockDeny {

@@ -1,0 +1,183 @@
+/**
+ * The airlock on live MCP connections of `pipelock run --mcp-listen`, on the built CLI with real
+ * sockets (operations §6 item 4; issue 37 item 1 on MCP):
+ * - an exchange whose SSE answer is still streaming is cut when the operator moves its session to
+ *   drain through the admin API: the pending request gets `-32001 … live stream cut`
+ *   (`airlock_active`) as its last event, the upstream stream is closed, and a signed receipt
+ *   (layer `airlock`) records the cut in the chain that verifies;
+ * - a listener client is an unbound identity: a session quarantined under another name from the
+ *   same address (HTTP traffic with `X-Pipelock-Agent`) holds its MCP writes too, and the release
+ *   of that one session frees them; a client whose address a `source_cidrs` binds is not held.
+ */
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {stringify} from 'yaml'
+import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {runCli} from '../helpers/cli.js'
+import {mcpListenUrl, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+
+const TOKEN = 'mcp-airlock-live-token'
+const signingKey = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-mcp-airlock-live').digest())
+const PROGRESS = '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}'
+
+/**
+ * A raw Streamable HTTP MCP server: `watch` answers with an SSE stream that sends one progress
+ * notification and then stays open (a long-running tool); every other call answers at once.
+ */
+async function startStreamingServer(): Promise<{url: string; streamsClosed: () => number; close: () => Promise<void>}> {
+  let closed = 0
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const msg = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {id?: number; method: string; params?: {name?: string; arguments?: unknown}}
+      if (msg.id === undefined) return void res.writeHead(202).end()
+      if (msg.method === 'tools/call' && msg.params?.name === 'watch') {
+        res.writeHead(200, {'content-type': 'text/event-stream', 'cache-control': 'no-cache'})
+        res.write(`data: ${PROGRESS}\n\n`)
+        res.once('close', () => closed++)
+        return
+      }
+      const body = JSON.stringify({jsonrpc: '2.0', id: msg.id, result: {content: [{type: 'text', text: `${msg.params?.name ?? msg.method} done`}]}})
+      res.writeHead(200, {'content-type': 'application/json'}).end(body)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
+    streamsClosed: () => closed,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
+
+/** A JSON-RPC POST to the MCP listener from `from`; resolves with the whole body once the response ends. */
+async function mcpPost(url: string, body: string, from = '127.0.0.1', onFirstData?: (text: string) => void): Promise<{status: number; type: string; body: string}> {
+  const u = new URL(url)
+  return await new Promise((resolve, reject) => {
+    const req = http.request({
+      host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false, localAddress: from,
+      headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'},
+    }, (res) => {
+      let text = ''
+      let first = true
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => {
+        text += c
+        if (first) onFirstData?.(text)
+        first = false
+      })
+      res.on('end', () => resolve({status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: text}))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+const call = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${name}","arguments":{"path":"/tmp/x"}}}`
+
+describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds an unbound client by its address', {timeout: 120_000}, () => {
+  let mcp: Awaited<ReturnType<typeof startStreamingServer>>
+  let up: Upstream
+  let proxy: RunningProxy
+  let dir = ''
+  let url = ''
+  const api = async (key: string, tier: string) =>
+    await rawHttp(proxy.port, {method: 'POST', path: `/api/v1/sessions/${encodeURIComponent(key)}/airlock`, headers: {authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json'}, body: JSON.stringify({tier})})
+  const forward = async (agent: string, from: string) =>
+    await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {'X-Pipelock-Agent': agent}, from})
+
+  before(async () => {
+    mcp = await startStreamingServer()
+    up = await startHttpUpstream()
+    dir = tempDir('pipelock-mcp-airlock-')
+    writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(signingKey)), {mode: 0o600})
+    writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(signingKey.publicKey))
+    const c = {
+      forward_proxy: {enabled: true},
+      ssrf: {ip_allowlist: ['127.0.0.1/32']},
+      session_profiling: {enabled: true},
+      airlock: {enabled: true},
+      kill_switch: {api_token: TOKEN},
+      flight_recorder: {enabled: true, dir: path.join(dir, 'evidence'), signing_key_path: path.join(dir, 'receipt.key')},
+      // 127.0.0.5 is bound to `builder` by the deployment; every other address is unbound.
+      agents: {builder: {source_cidrs: ['127.0.0.5/32']}},
+    }
+    proxy = await startProxy(stringify(c), {dir, args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', mcp.url]})
+    url = mcpListenUrl(proxy)
+  })
+  after(async () => {
+    await proxy?.stop()
+    await mcp?.close()
+    await up?.close()
+  })
+
+  it('an open SSE answer is cut when its session goes to drain: the error event, the upstream closed, a receipt', async () => {
+    const from = '127.0.0.3'
+    let streaming!: () => void
+    const started = new Promise<void>((r) => (streaming = r))
+    const exchange = mcpPost(url, call(1, 'watch'), from, () => streaming())
+    await started
+    const moved = await api(from, 'drain')
+    assert.equal(moved.status, 200, moved.body)
+    const r = await exchange
+    assert.equal(r.status, 200)
+    assert.equal(r.type, 'text/event-stream')
+    assert.equal(r.body, `data: ${PROGRESS}\n\n` +
+      'data: {"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"pipelock: session in airlock drain: live stream cut","data":{"block_reason":"airlock_active"}}}\n\n')
+    assert.ok(await until(async () => mcp.streamsClosed() === 1), 'the upstream stream is closed')
+    assert.ok(proxy.stderr().includes(`pipelock: live stream cut: session ${from} in airlock drain\n`), proxy.stderr())
+    // Drain refuses the next message; a new stream is not opened.
+    const next = await mcpPost(url, call(2, 'watch'), from)
+    assert.equal(next.body, '{"jsonrpc":"2.0","id":2,"error":{"code":-32001,"message":"pipelock: session in airlock drain: unclassified tool call refused","data":{"block_reason":"airlock_active"}}}')
+    assert.equal((await api(from, 'none')).status, 200)
+  })
+
+  it('an unbound client is held by a quarantine its address earned under another name; one release frees it', async () => {
+    const from = '127.0.0.4'
+    assert.equal((await forward('evil', from)).status, 200)
+    assert.equal((await api(`evil|${from}`, 'hard')).status, 200)
+    const write = await mcpPost(url, call(3, 'write_file'), from)
+    assert.equal(write.body, '{"jsonrpc":"2.0","id":3,"error":{"code":-32001,"message":"pipelock: session in airlock hard: write tool call refused","data":{"block_reason":"airlock_active"}}}')
+    assert.ok(proxy.stderr().includes(`pipelock: input: client address ${from} in airlock hard (session evil|${from}; the identity is not bound)\n`), proxy.stderr())
+    // Hard lets reads through, as for the session's own tier.
+    assert.equal(JSON.parse((await mcpPost(url, call(4, 'read_file'), from)).body).result.content[0].text, 'read_file done')
+    // Another address is its own.
+    assert.equal(JSON.parse((await mcpPost(url, call(5, 'write_file'), '127.0.0.6')).body).result.content[0].text, 'write_file done')
+    assert.equal((await api(`evil|${from}`, 'none')).status, 200)
+    assert.equal(JSON.parse((await mcpPost(url, call(6, 'write_file'), from)).body).result.content[0].text, 'write_file done')
+  })
+
+  it('a client whose address a source CIDR binds is judged by its own session alone', async () => {
+    const from = '127.0.0.5'
+    // Its HTTP traffic is `builder`'s session; quarantine it, then call from the same address.
+    assert.equal((await forward('anyone', from)).status, 200)
+    assert.equal((await api(`builder|${from}`, 'hard')).status, 200)
+    assert.equal(JSON.parse((await mcpPost(url, call(7, 'write_file'), from)).body).result.content[0].text, 'write_file done')
+    assert.equal((await api(`builder|${from}`, 'none')).status, 200)
+  })
+
+  it('the cut is one signed receipt (layer airlock) in the chain, which verifies', async () => {
+    assert.equal(await proxy.stop(), 0)
+    const evidence = path.join(dir, 'evidence')
+    const records = readdirSync(evidence).filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(path.join(evidence, f), 'utf8').split('\n').filter((l) => l.trim() !== ''))
+      .map((l) => JSON.parse(l) as {type: string; detail: {action_record?: Record<string, string>}})
+      .filter((e) => e.type === 'action_receipt' && e.detail.action_record !== undefined)
+      .map((e) => e.detail.action_record!)
+    const cuts = records.filter((r) => r.transport === 'mcp_http_listener' && r.layer === 'airlock' && r.target === 'response:1')
+    assert.equal(cuts.length, 1, JSON.stringify(records.filter((r) => r.layer === 'airlock')))
+    assert.deepEqual([cuts[0]!.verdict, cuts[0]!.pattern], ['block', 'airlock:drain'])
+    const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])
+    assert.equal(v.status, 0, v.stdout + v.stderr)
+    assert.equal(JSON.parse(v.stdout).valid, true)
+  })
+})
