@@ -217,7 +217,8 @@ export const sizeCompileHeap = sizeVerifierHeap
  * it writes the signed body (bench: compile, peak RSS at 1,000,000 events). Ed25519 in node:crypto
  * needs the whole canonical body in one buffer (≈ 0.95 KB a rule, 188 MB at 199,416 rules), and
  * it is written while the rule aggregates are alive; what else the heap holds then is what
- * aggregation and the hashing pass left: on the realistic corpus V8 kept ≈ 200 MB committed
+ * aggregation left (and, when these figures were taken, a separate hashing pass, since folded
+ * into the body's one pass): on the realistic corpus V8 kept ≈ 200 MB committed
  * for ≈ 100 MB alive, and that sum was the compile's peak (464–515 MB). Each flag is set for
  * this one collection and given back:
  *

@@ -98,6 +98,10 @@ export function goToLowerBytes(b: string): string {
  */
 export function formatFixed(x: number, d: number): string {
   if (!Number.isFinite(x)) return x > 0 ? '+Inf' : x < 0 ? '-Inf' : 'NaN'
+  // An integer has no tie to round (its fraction digits are all zeros), so `toFixed` is exact:
+  // what the path below returns for it, without the 25-digit expansion (compile writes four
+  // integer sizes per budget; bench: compile).
+  if (Number.isInteger(x)) return x.toFixed(d)
   const scaled = x * 2 ** (d + 1)
   if (Number.isInteger(scaled) && Math.abs(scaled) < 2 ** 53) {
     // x has at most d+1 binary fraction digits, so this decimal expansion is exact.

@@ -1,8 +1,6 @@
-import {createHash} from 'node:crypto'
 import {
   assertYamlEmittable,
   canonicalBytes,
-  canonicalizeTo,
   CanonicalText,
   emitSignedYamlTo,
   formatGoTime,
@@ -33,6 +31,7 @@ import {DEFAULT_NORMALIZATION, NORMALIZATION_ALGORITHM, type NormalizationSettin
 import {renderReview, reviewInputFromCompile} from './review.js'
 import {assertRuleYamlEmittable, reviewRuleSource, ruleCanonical, ruleConfidence, ruleYamlLines} from './rule-emit.js'
 import {buildRule} from './rules.js'
+import {writeSignedBody} from './signed-body.js'
 
 export const INFERENCE_ALGORITHM = 'wilson_lb_v1'
 export const DEFAULT_WINDOW_SECONDS = 3600
@@ -86,8 +85,8 @@ export interface CompileOptions {
   /** Progress: input bytes read so far and entries verified so far (after every read chunk). */
   onProgress?: (bytesRead: number, entries: number) => void
   /**
-   * Called once the rules are hashed, right before the signed body of a large contract (at least
-   * COMPACT_HEAP_BODY_BYTES) is written: the compile's memory peak, so the command makes the
+   * Called right before the signed body of a large contract (at least COMPACT_HEAP_BODY_BYTES,
+   * estimated from its rule count) is written: the compile's memory peak, so the command makes the
    * heap small there (src/cli/v8-flags.ts `compactHeapNow`).
    */
   compactHeap?: () => void
@@ -95,6 +94,9 @@ export interface CompileOptions {
 
 /** The canonical body size from which `compactHeap` is called (a small contract's peak is elsewhere). */
 export const COMPACT_HEAP_BODY_BYTES = 32 * 1024 * 1024
+
+/** The least a rule's canonical text takes (≈ 0.95 KB on the bench corpora): the body size is estimated from the rule count, since the body is hashed as it is written. */
+const COMPACT_HEAP_RULE_BYTES = 700
 
 export interface CompileStats {
   /** Verified recorder entries (all types). */
@@ -126,23 +128,6 @@ export interface CompileResult {
 }
 
 const int = (n: number | bigint): JsonNumber => new JsonNumber(String(n))
-
-/** Text gathered into ≈ 64 KiB pieces for `write` (hash updates and writes per piece, not per token). */
-class PieceSink {
-  private piece = ''
-
-  constructor(private readonly write: (piece: string) => void) {}
-
-  push(text: string): void {
-    this.piece += text
-    if (this.piece.length >= 65536) this.flush()
-  }
-
-  flush(): void {
-    if (this.piece !== '') this.write(this.piece)
-    this.piece = ''
-  }
-}
 
 function secondsToTime(s: number): string {
   return formatGoTime(fromEpochNanos(BigInt(s) * 1_000_000_000n))
@@ -327,41 +312,23 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
       assertRuleYamlEmittable(r)
       stats.confidence[ruleConfidence(r, floors)]++
     }
-    // contract_hash: SHA-256 of the canonical body with an empty hash, streamed.
-    const hasher = createHash('sha256')
-    let unhashedBytes = 0
-    const hashSink = new PieceSink((piece) => {
-      hasher.update(piece, 'utf8')
-      unhashedBytes += Buffer.byteLength(piece, 'utf8')
-    })
-    canonicalizeTo(projected, hashSink, expand)
-    hashSink.flush()
-    hash = 'sha256:' + hasher.digest('hex')
+    // contract_hash: SHA-256 of the canonical body with an empty hash; the signature: over the
+    // same body with the hash filled in, by node:crypto (OpenSSL's constant-time Ed25519; a
+    // streamed signer would need a nonce multiplication of our own, in variable time). Ed25519
+    // reads its message twice, so the body is held once, written by one canonical pass
+    // (signed-body.ts). It is the compile's peak (bench: compile): the heap is made small first
+    // for a large contract, and the body's buffer goes back once signed, before the YAML and
+    // review are written. Reserved at 4 KiB a rule (≈ 0.95 KB written); a larger body takes two passes.
+    const signed = writeSignedBody(
+      projected,
+      expand,
+      (bytes) => formatSignature(signBytes(options.signer.keyPair, bytes)),
+      Math.max(64 * 1024 * 1024, ruleAggs.length * 4096),
+      ruleAggs.length * COMPACT_HEAP_RULE_BYTES >= COMPACT_HEAP_BODY_BYTES ? options.compactHeap : undefined,
+    )
+    hash = signed.hash
+    signature = signed.signature
     projected.set('contract_hash', hash)
-    // The signature over the canonical body with the hash filled in, by node:crypto (OpenSSL's
-    // constant-time Ed25519; a streamed signer would need a nonce multiplication of our own, in
-    // variable time). Ed25519 reads its message twice, so the body is held once: it is the hashed
-    // one with `contract_hash` filled in (an empty string there), so its size is known and it is
-    // written into one buffer of that size — ≈ 1 KB a rule, no pieces and no copy. It is the
-    // compile's peak (bench: compile): the heap is made small first, and the buffer is a
-    // resizable ArrayBuffer, shrunk to nothing once signed, so its memory goes back at once
-    // instead of at a later collection (the YAML and review are written after it).
-    const size = unhashedBytes + Buffer.byteLength(hash, 'utf8')
-    if (size >= COMPACT_HEAP_BODY_BYTES) options.compactHeap?.()
-    const memory = new ArrayBuffer(size, {maxByteLength: size})
-    try {
-      const signed = Buffer.from(memory, 0, size)
-      let at = 0
-      const bodySink = new PieceSink((piece) => {
-        at += signed.write(piece, at, 'utf8')
-      })
-      canonicalizeTo(projected, bodySink, expand)
-      bodySink.flush()
-      if (at !== size) throw new Error(`canonical body is ${at} bytes, ${size} expected`)
-      signature = formatSignature(signBytes(options.signer.keyPair, signed))
-    } finally {
-      memory.resize(0)
-    }
   } catch (e) {
     if (e instanceof YamlEmitError) throw new PipelockError('COMPILE_FAILED', e.message)
     throw new PipelockError('COMPILE_FAILED', `cannot canonicalise the contract: ${(e as Error).message}`)

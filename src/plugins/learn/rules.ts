@@ -12,11 +12,19 @@ export function ruleId(key: string): string {
   return 'r-' + createHash('sha256').update(Buffer.from(key, 'latin1')).digest('hex').slice(0, 20)
 }
 
+/**
+ * §8: a component with `/` trimmed from both ends, `.` `/` `-` `=` turned into `_`, then `_`
+ * trimmed from both ends. The first trim is implied by the last (a `/` at either end becomes a
+ * `_` there), so the text is replaced once and trimmed by index (one regular expression instead
+ * of three: compile names every rule twice; bench: compile).
+ */
 function namePart(component: string): string {
-  let s = component.replace(/^\/+|\/+$/g, '')
-  s = s.replace(/[./\-=]/g, '_')
-  s = s.replace(/^_+|_+$/g, '')
-  return s === '' ? 'root' : s
+  const s = component.replace(/[./\-=]/g, '_')
+  let start = 0
+  let end = s.length
+  while (start < end && s.charCodeAt(start) === 0x5f) start++
+  while (end > start && s.charCodeAt(end - 1) === 0x5f) end--
+  return start === end ? 'root' : start === 0 && end === s.length ? s : s.slice(start, end)
 }
 
 /** §8 display name: host, path, method, action parts, each cleaned, joined with `_`. */

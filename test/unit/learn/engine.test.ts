@@ -43,6 +43,14 @@ test('Go %.Nf rounds exact ties to even (§7.4)', () => {
   assert.equal(formatFixed(43.478260869565, 2), '43.48')
 })
 
+test('Go %.Nf of integers: the digits and d zeros, at every size up to and past 2^53', () => {
+  const cases: [number, number, string][] = [
+    [0, 0, '0'], [7, 0, '7'], [-7, 0, '-7'], [45, 2, '45.00'], [-3, 1, '-3.0'], [1_500_000, 0, '1500000'],
+    [2 ** 53, 0, '9007199254740992'], [2 ** 53 + 2, 0, '9007199254740994'], [1e20, 0, '100000000000000000000'], [123456789, 6, '123456789.000000'],
+  ]
+  for (const [x, d, want] of cases) assert.equal(formatFixed(x, d), want, `${x} %.${d}f`)
+})
+
 test('budgets: nearest rank and 1.5× headroom (§7.5 examples)', () => {
   const b = budgetStats(new Map([[10, 1], [20, 1], [30, 1]]))
   assert.deepEqual([b.p99, b.p95, b.median, b.max, formatFixed(b.enforced, 0)], [30, 30, 20, 30, '45'])
@@ -54,6 +62,13 @@ test('rule ids and display names (§8)', () => {
   assert.equal(ruleId('host=api.example.com'), 'r-cccd1d2707b0f9d1031e')
   assert.equal(displayName({host: 'api.example.com', path: '/v1/repos', method: 'POST', action: 'warn'}), 'api_example_com_v1_repos_POST_warn')
   assert.equal(displayName({host: 'a.com', path: '/'}), 'a_com_root')
+  // §8's steps one by one (trim '/', map . / - = to '_', trim '_'): the same names on paths
+  // with separators, underscores and '=' at either end or alone.
+  const stepByStep = (c: string): string => c.replace(/^\/+|\/+$/g, '').replace(/[./\-=]/g, '_').replace(/^_+|_+$/g, '') || 'root'
+  const parts = ['/', '//', '_', '/_/', '/a/', '__a__', '/-x-/', '=', '/v1/x.y-z=w/', '/_a_/b_/', 'a.b', '..', '/.well-known/', '']
+  for (const path of parts) {
+    assert.equal(displayName({host: 'h.example', path, method: 'GET'}), ['h_example', stepByStep(path), 'GET'].join('_'), JSON.stringify(path))
+  }
 })
 
 test('Go URL parsing and EscapedPath (§5)', () => {
