@@ -315,18 +315,21 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
   })
 })
 
-describe('pipelock run --mcp-listen: one session per client across HTTP and MCP', {timeout: 120_000}, () => {
-  const TOKEN = 'run-mcp-sessions-token'
-  let fixture: Awaited<ReturnType<typeof startHttpFixture>>
-  let up: Upstream
-  let proxy: RunningProxy
+/**
+ * A run with sessions on, the given extra section lines, an admin token and the MCP listener in
+ * front of a fixture server, plus a plain HTTP upstream; started before the suite's tests and
+ * stopped after them. The getters read what `before` started.
+ */
+function sessionRun(token: string, sections: readonly string[]): {readonly proxy: RunningProxy; readonly up: Upstream} {
+  let fixture: Awaited<ReturnType<typeof startHttpFixture>> | undefined
+  let up: Upstream | undefined
+  let proxy: RunningProxy | undefined
   before(async () => {
     fixture = await startHttpFixture()
     up = await startHttpUpstream()
     const cfg = [
-      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
-      'session_profiling:', '  enabled: true', 'adaptive_enforcement:', '  enabled: true',
-      'kill_switch:', `  api_token: ${TOKEN}`, '',
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'session_profiling:', '  enabled: true', ...sections,
+      'kill_switch:', `  api_token: ${token}`, '',
     ].join('\n')
     proxy = await startProxy(cfg, {args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', fixture.url]})
   })
@@ -335,8 +338,15 @@ describe('pipelock run --mcp-listen: one session per client across HTTP and MCP'
     await fixture?.close()
     await up?.close()
   })
+  return {get proxy() { return proxy! }, get up() { return up! }}
+}
+
+describe('pipelock run --mcp-listen: one session per client across HTTP and MCP', {timeout: 120_000}, () => {
+  const TOKEN = 'run-mcp-sessions-token'
+  const run = sessionRun(TOKEN, ['adaptive_enforcement:', '  enabled: true'])
 
   test('MCP DLP blocks escalate the client\'s session in the run\'s manager: MCP then answers -32001 escalation, /fetch from the same client is refused, the admin API sees it', async () => {
+    const {proxy, up} = run
     const url = mcpListenUrl(proxy)
     const fetchPath = `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page`)}`
     assert.equal((await rawHttp(proxy.port, {path: fetchPath})).status, 200, 'the client starts clean')
@@ -354,26 +364,10 @@ describe('pipelock run --mcp-listen: one session per client across HTTP and MCP'
 
 describe('pipelock run --mcp-listen: the airlock holds a client\'s MCP messages in the run\'s session; the operator releases it', {timeout: 120_000}, () => {
   const TOKEN = 'run-mcp-airlock-token'
-  let fixture: Awaited<ReturnType<typeof startHttpFixture>>
-  let up: Upstream
-  let proxy: RunningProxy
-  before(async () => {
-    fixture = await startHttpFixture()
-    up = await startHttpUpstream()
-    const cfg = [
-      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
-      'session_profiling:', '  enabled: true', 'airlock:', '  enabled: true',
-      'kill_switch:', `  api_token: ${TOKEN}`, '',
-    ].join('\n')
-    proxy = await startProxy(cfg, {args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', fixture.url]})
-  })
-  after(async () => {
-    await proxy?.stop()
-    await fixture?.close()
-    await up?.close()
-  })
+  const run = sessionRun(TOKEN, ['airlock:', '  enabled: true'])
 
   test('at hard a write tool call is -32001 airlock_active and a read passes, /fetch of the same client too; `pipelock session release` lets writes through again', async () => {
+    const {proxy, up} = run
     assert.doesNotMatch(proxy.stderr(), /airlock[^\n]*not applied to MCP/, 'the airlock applies to MCP messages')
     const client = new Client({name: 'run-mcp-airlock', version: '1.0.0'})
     await client.connect(new StreamableHTTPClientTransport(new URL(mcpListenUrl(proxy))))

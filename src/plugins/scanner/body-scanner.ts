@@ -207,8 +207,19 @@ export interface BodyScanDeps {
 
 /** §6.2 request-body scan. Never throws: an internal error refuses the body (fail closed). */
 export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
+  return scanOpenedBody(deps, input, scanBodyTexts)
+}
+
+/**
+ * The frame of a request-body scan: the opening checks (`openBody`), then `scan` over the body's
+ * texts; an internal error anywhere refuses the body (fail closed).
+ */
+export function scanOpenedBody(
+  deps: BodyScanDeps, input: BodyScanInput, scan: (deps: BodyScanDeps, input: BodyScanInput, body: Buffer, parts: BodyParts) => ContentScanResult,
+): ContentScanResult {
   try {
-    return scanRequestBodyUnguarded(deps, input)
+    const opened = openBody(deps, input)
+    return 'parts' in opened ? scan(deps, input, opened.body, opened.parts) : opened
   } catch {
     return refuse('request body could not be scanned')
   }
@@ -233,10 +244,7 @@ export function openBody(deps: BodyScanDeps, input: BodyScanInput): {readonly bo
   }
 }
 
-function scanRequestBodyUnguarded(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
-  const opened = openBody(deps, input)
-  if (!('parts' in opened)) return opened
-  const {body, parts} = opened
+function scanBodyTexts(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, parts: BodyParts): ContentScanResult {
   const texts = parts.texts
   const unique = distinctTexts(texts)
   const sortedJoin = texts.length > 1 ? sortedByBytes(texts).join('\n') : null

@@ -6,7 +6,7 @@
  * texts, the text extraction, the collector, the verdict) is the scanner's own, imported.
  */
 import type {BodyParts, BodyScanDeps, BodyScanInput, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
-import {bodyVerdict, DlpCollector, openBody, refuse} from '../../../src/plugins/scanner/body-scanner.js'
+import {bodyVerdict, DlpCollector, scanOpenedBody} from '../../../src/plugins/scanner/body-scanner.js'
 import type {DlpFinding} from '../../../src/plugins/scanner/dlp-engine.js'
 import {matchesAnyDomain} from '../../../src/plugins/scanner/domain-match.js'
 import {decodeHtmlReferences, printableRuns} from '../../../src/plugins/scanner/decoders.js'
@@ -37,19 +37,12 @@ function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, parts: Body
   if (decoded.some((d, k) => d !== values[k])) splitSecretFindings(deps.dlp, scan, decoded, null, window)
 }
 
-/** `scanRequestBody` as it was (fail closed on any internal error, as there). */
+/** `scanRequestBody` as it was (in the scanner's own frame: opening checks, fail closed). */
 export function scanRequestBodyOracle(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
-  try {
-    return unguarded(deps, input)
-  } catch {
-    return refuse('request body could not be scanned')
-  }
+  return scanOpenedBody(deps, input, oldTextScan)
 }
 
-function unguarded(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
-  const opened = openBody(deps, input)
-  if (!('parts' in opened)) return opened
-  const {body, parts} = opened
+function oldTextScan(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, parts: BodyParts): ContentScanResult {
   const texts = parts.texts
   const sorted = sortedByBytes(texts)
   const dlpTexts = texts.length > 1 ? [...texts, sorted.join('\n')] : texts

@@ -30,19 +30,23 @@ export class ResponseTransformState {
 /** The transport label of the shield's metrics and events (§3.3). */
 export type ShieldTransport = 'fetch' | 'forward' | 'connect' | 'reverse'
 
-export interface ResponseTransformInput {
-  readonly ports: AuditTrail & MetricsPort & TransformStatePort
-  readonly snap: ProxySnapshot
-  readonly b: DecisionBase
-  readonly transport: ShieldTransport
+/** Whose response it is: the URL, how it may be shown, the upstream's headers, the request's type and auth. */
+export interface ResponseOrigin {
   /** The final URL (after redirects) and its host. */
   readonly url: string
   readonly host: string
-  /** How the URL may appear in logs. */
+  /** How the URL may appear in logs and Decisions. */
   readonly shown: string
   readonly responseHeaders: Readonly<Record<string, string | string[] | undefined>>
   /** The request's Content-Type and Authorization (A2A detection and the card's auth fingerprint); absent on /fetch. */
   readonly request?: {readonly contentType: string; readonly authorization?: string}
+}
+
+export interface ResponseTransformInput extends ResponseOrigin {
+  readonly ports: AuditTrail & MetricsPort & TransformStatePort
+  readonly snap: ProxySnapshot
+  readonly b: DecisionBase
+  readonly transport: ShieldTransport
   readonly body: Buffer
 }
 

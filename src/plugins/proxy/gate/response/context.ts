@@ -10,7 +10,7 @@ import type {ServerResponse} from 'node:http'
 import type {Suppressor} from '../../../scanner/index.js'
 import type {DecisionBase} from '../../core.js'
 import type {BlockAnswer, RequestRecord} from '../../request-gate.js'
-import type {ShieldTransport} from '../../relay/response-transforms.js'
+import type {ResponseOrigin, ShieldTransport} from '../../relay/response-transforms.js'
 import type {ProxySnapshot} from '../../state.js'
 import type {GatePorts} from '../context.js'
 
@@ -20,28 +20,20 @@ export type ResponseStageId = 'transform' | 'media_policy' | 'page_text' | 'resp
 /** How the session counts what reached the agent (ProxySessions.exposure). */
 export type ResponseExposure = 'response' | 'media' | 'prompt_injection'
 
-export interface ResponseGateContext {
+/** `ResponseOrigin`: the URL and host the transforms and the injection scan read, as shown, with the headers. */
+export interface ResponseGateContext extends ResponseOrigin {
   readonly ports: GatePorts
   readonly snap: ProxySnapshot
   readonly rec: RequestRecord
   readonly b: DecisionBase
   /** The agent's response (an `ask` is held until it is answered or the client goes away). */
   readonly res: ServerResponse
-  /** The target as it appears in logs and Decisions. */
-  readonly shown: string
   /** A block: the transport's answer, which records the request's one Decision. */
   readonly block: BlockAnswer
   /** The transport label of Browser Shield's metrics and events. */
   readonly shieldTransport: ShieldTransport
-  /** The final URL (after redirects). */
-  readonly url: string
-  /** The host the transforms and the injection scan read. */
-  readonly host: string
   /** The host the session scores a warn against. */
   readonly sessionHost: string
-  readonly responseHeaders: Readonly<Record<string, string | string[] | undefined>>
-  /** The request's Content-Type and Authorization (A2A response detection); absent on /fetch. */
-  readonly request?: {readonly contentType: string; readonly authorization?: string}
   /** The upstream's Content-Type as sent. */
   readonly contentType: string
   /** The response scans' finding suppression (operations.md §4.3), undefined without entries. */
