@@ -5,9 +5,10 @@
  * ones (TRANSPORT_STAGES) then the MCP ones (MCP_TRANSPORT_STAGES); `✓` runs, `–` skipped, with
  * the reasons listed under the table. The MCP columns run their stages in the MCP order, printed
  * under the table. The response gate's table (RESPONSE_TRANSPORT_STAGES, the HTTP columns) follows
- * with its own reasons, before the list of stages only one request gate has.
+ * with its own reasons, then the MCP response gate's (MCP_RESPONSE_TRANSPORT_STAGES, the MCP
+ * columns), before the list of stages only one request gate has.
  */
-import {MCP_STAGE_ORDER, MCP_TRANSPORT_STAGES, type McpStageId} from '../../mcp/index.js'
+import {MCP_RESPONSE_STAGE_ORDER, MCP_RESPONSE_TRANSPORT_STAGES, MCP_STAGE_ORDER, MCP_TRANSPORT_STAGES, type McpStageId} from '../../mcp/index.js'
 import {isSkip} from '../../stages/index.js'
 import type {StageId} from './context.js'
 import {HTTP_SKIPS, MCP_SKIPS} from './mcp-columns.js'
@@ -57,7 +58,7 @@ export function renderStageMatrix(): string {
     if (!inMcp) across.push(`- \`${id}\` on the MCP transports: ${MCP_SKIPS[id as StageId] ?? ''}`)
     lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
   }
-  return `${lines.join('\n')}\n\nThe MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\n${renderResponseMatrix()}\nStages of one gate only:\n\n${across.join('\n')}\n`
+  return `${lines.join('\n')}\n\nThe MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\n${renderResponseMatrix()}\n${renderMcpResponseMatrix()}\nStages of one gate only:\n\n${across.join('\n')}\n`
 }
 
 /** The HTTP response gate's table: one row per response stage, in the response order, one column per HTTP transport. */
@@ -75,4 +76,22 @@ export function renderResponseMatrix(): string {
     lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
   }
   return `The response gate, on a buffered response body, in the order ${RESPONSE_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}:\n\n${lines.join('\n')}\n\nSkipped response stages and why:\n\n${reasons.join('\n')}\n`
+}
+
+/** The MCP response gate's table: one row per MCP response stage, in its order, one column per MCP transport. */
+export function renderMcpResponseMatrix(): string {
+  const transports = Object.keys(MCP_RESPONSE_TRANSPORT_STAGES) as Array<keyof typeof MCP_RESPONSE_TRANSPORT_STAGES>
+  const lines = [`| MCP response stage | ${transports.join(' | ')} |`, `|---|${transports.map(() => '---').join('|')}|`]
+  const reasons: string[] = []
+  for (const id of MCP_RESPONSE_STAGE_ORDER) {
+    const cells = transports.map((t) => {
+      const s = MCP_RESPONSE_TRANSPORT_STAGES[t][id]
+      if (!isSkip(s)) return '✓'
+      reasons.push(`- \`${id}\` on ${t}: ${s.skip}`)
+      return '–'
+    })
+    lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
+  }
+  const skipped = reasons.length > 0 ? reasons.join('\n') : 'None: every MCP transport runs every MCP response stage.'
+  return `The MCP response gate, on each server→client message, in the order ${MCP_RESPONSE_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}:\n\n${lines.join('\n')}\n\nSkipped MCP response stages and why:\n\n${skipped}\n`
 }

@@ -1,0 +1,89 @@
+/**
+ * What one server→client message brings to the MCP response gate (docs/architecture.md, "The MCP
+ * response gate"): `decideResponse` parses the message into this context, runs the transport's row
+ * of response stages over it in the one order (order.ts), and every stage reads and writes only
+ * here. A stage answers by setting `decision` and returning true (a block, or the warn of an
+ * injection `warn`/`strip`); a message no stage answered is forwarded by `decideResponse` as an
+ * allow, or as a warn when the tool scan's findings did not block.
+ */
+import type {JsonObject} from '../../../../canonical/index.js'
+import type {SyncGateStage} from '../../../../stages/index.js'
+import {errorLine, type McpError} from '../../../jsonrpc/errors.js'
+import type {McpFrame} from '../../../jsonrpc/frame.js'
+import type {ToolDefinition} from '../../../tools/scan.js'
+import type {McpDecision, McpStage} from '../../decision.js'
+import type {McpContext} from '../../request.js'
+import type {ResponseScans} from '../../response-scans.js'
+import {upgraded} from '../../session-gates.js'
+import type {McpSessionEntry, McpSessionHandle} from '../../session-step.js'
+import type {McpDecisionBase} from '../context.js'
+
+/** The stages of the MCP response gate, in the one order they run (order.ts). */
+export type McpResponseStageId = 'kill_switch' | 'session' | 'batch' | 'parse' | 'confused_deputy' | 'scan_result' | 'media_policy' | 'tool_scan' | 'response_scan'
+
+export interface McpResponseGateContext {
+  readonly mcp: McpContext
+  /** This message's `scanResponseFrame`, computed off the event loop by the scan pool; absent = computed by the stages. */
+  readonly pre: ResponseScans | undefined
+  /** Log prefix: `line N: ` over stdio, '' on the HTTP transports. */
+  readonly at: string
+  readonly frame: McpFrame
+  readonly base: McpDecisionBase
+  readonly sess: McpSessionHandle | null
+  /** A server-initiated request (sampling/createMessage, elicitation/create …): its block is answered to the server. */
+  readonly serverRequest: boolean
+  /** The session as entered for this message (due recovery done) once the kill switch let it in. */
+  entry: McpSessionEntry | null
+
+  // Written by the stages, read by the later ones and by `decideResponse` after the gate.
+  /** The parsed message (set by `parse`; read by the stages after it). */
+  msg: JsonObject | null
+  /** The completed scans of the message (set by `scan_result`). */
+  scans: Extract<ResponseScans, {kind: 'message'}> | null
+  /** A tools/list's tools when tool scanning is on (set by `tool_scan`). */
+  tools: JsonObject[] | null
+  /** The tools decoded once: the tool scan and the forwarded-names baseline both read them. */
+  defs: ToolDefinition[]
+  /** `tool:finding` of every tool-definition finding that did not block. */
+  toolFindings: string[]
+  /** The answer, once a stage gave one. */
+  decision: McpDecision | null
+}
+
+/** A stage of the MCP response gate: synchronous (a message is decided without awaiting). */
+export type McpResponseStage = SyncGateStage<McpResponseStageId, McpResponseGateContext>
+
+/**
+ * The block-and-replace Decision: the client gets the JSON-RPC error in place of the message; a
+ * blocked server-initiated request is answered to the server, never relayed as an error to the
+ * client (fix Q20 for every block, issue 37); messages without an id never receive an error.
+ */
+export function replace(ctx: McpResponseGateContext, stage: McpStage, layer: string, err: McpError, findings: readonly string[]): McpDecision {
+  const {frame, serverRequest} = ctx
+  return {
+    ...ctx.base, verdict: 'block', stage, layer, reason: err.reason, findings,
+    forward: frame.id === null || serverRequest ? null : errorLine(frame.id, err), answer: serverRequest ? errorLine(frame.id, err) : null,
+  }
+}
+
+/** Ends the gate with `d`. */
+export function decide(ctx: McpResponseGateContext, d: McpDecision): true {
+  ctx.decision = d
+  return true
+}
+
+/** The session level's upgrade of a response-side action, logged and kept as an audit fact. */
+export function upgrade(ctx: McpResponseGateContext, action: string, surface: string): string {
+  const {sess, entry} = ctx
+  if (sess === null) return action
+  const to = upgraded(sess.upgrade(action), action, entry?.label ?? '', ctx.base.notes)
+  if (to !== action) ctx.base.facts.push({kind: 'adaptive_upgrade', action: to, name: `${action}->${to}`, detail: surface, severity: entry?.label ?? ''})
+  return to
+}
+
+/** A forwarded tools/list feeds the session-binding inventory (fix Q6: only when it is forwarded). */
+export function forwardList(ctx: McpResponseGateContext): void {
+  if (ctx.tools === null) return
+  const added = ctx.mcp.state.baseline.addForwarded(ctx.defs.map((t) => t.name))
+  if (ctx.mcp.settings.binding !== null) for (const n of added) ctx.base.notes.push(`tool "${n}" added post-baseline`)
+}

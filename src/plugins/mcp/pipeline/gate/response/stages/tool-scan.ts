@@ -1,0 +1,38 @@
+/**
+ * Tool definitions of a tools/list (mcp.md §6): poisoning findings and definition drift against
+ * the session's baseline; the action (upgraded by the session level) blocks, or the findings are
+ * kept for the warn of a forwarded message.
+ */
+import {mcpError} from '../../../../jsonrpc/errors.js'
+import {toolsListOf} from '../../../../scan/response.js'
+import {decodeTools, toolHash} from '../../../../tools/scan.js'
+import {decide, replace, upgrade, type McpResponseStage} from '../context.js'
+
+export const toolScanStage: McpResponseStage = {
+  id: 'tool_scan',
+  run(ctx) {
+    const {settings, state} = ctx.mcp
+    const notes = ctx.base.notes
+    const tools = (ctx.tools = settings.toolScan.enabled ? toolsListOf(ctx.msg!) : null)
+    if (tools === null) return false
+    const defs = (ctx.defs = decodeTools(tools))
+    const toolFindings = ctx.toolFindings
+    for (const def of defs) {
+      const result = ctx.scans!.tools?.[def.index]
+      const findings = [...(result?.findings ?? [])]
+      const params = result?.params ?? []
+      let drift: string | null = null
+      if (settings.toolScan.detectDrift && def.name !== '') drift = state.baseline.checkDrift(def.name, toolHash(def), def.description, params)
+      if (drift !== null) findings.push('definition-drift')
+      if (findings.length === 0) continue
+      const label = def.name === '' ? `#${def.index}` : def.name
+      notes.push(`${ctx.at}tool "${label}": ${findings.join(', ')}`)
+      if (drift !== null) notes.push(`  ${drift}`)
+      toolFindings.push(...findings.map((f) => `${label}:${f}`))
+    }
+    const toolAction = toolFindings.length > 0 ? upgrade(ctx, settings.toolScan.action, 'mcp_tool_scan') : settings.toolScan.action
+    if (toolFindings.length > 0) ctx.sess?.signal(toolAction === 'block' ? 'block' : 'near_miss', 'tools/list', toolFindings.join(', '))
+    if (toolFindings.length > 0 && toolAction === 'block') return decide(ctx, replace(ctx, 'tool_scan', 'mcp_tool_scanning', mcpError('tool_poisoning'), toolFindings))
+    return false
+  },
+}
