@@ -11,15 +11,15 @@
  */
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
-import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {mcpListenUrl, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {mcpListenUrl, rawHttp, startHttpUpstream, startProxy, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'mcp-airlock-live-token'
 const signingKey = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-mcp-airlock-live').digest())
@@ -99,8 +99,7 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     mcp = await startStreamingServer()
     up = await startHttpUpstream()
     dir = tempDir('pipelock-mcp-airlock-')
-    writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(signingKey)), {mode: 0o600})
-    writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(signingKey.publicKey))
+    writeReceiptKeys(dir, signingKey)
     const c = {
       forward_proxy: {enabled: true},
       ssrf: {ip_allowlist: ['127.0.0.1/32']},

@@ -8,12 +8,12 @@ import {after, before, describe, test} from 'node:test'
 import {request} from 'undici'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {rejection} from '../helpers/mcp.js'
 import {runCli} from '../helpers/cli.js'
 import {runCliAsync} from '../helpers/fake-admin-api.js'
-import {mcpListenUrl, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {mcpListenUrl, rawHttp, startHttpUpstream, startProxy, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // `pipelock run --mcp-listen ADDR --mcp-upstream URL` (spec mcp.md §2.9, §3.3): the MCP listener
 // hosted in the run, driven by the official SDK client (Streamable HTTP) against an SDK fixture
@@ -42,8 +42,7 @@ describe('pipelock run --mcp-listen: the MCP listener inside the run', {timeout:
     fixture = await startHttpFixture()
     up = await startHttpUpstream()
     dir = tempDir('pipelock-run-mcp-')
-    writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
-    writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
+    writeReceiptKeys(dir, key)
     const cfg = [
       'forward_proxy:', '  enabled: true',
       'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',

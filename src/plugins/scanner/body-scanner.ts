@@ -178,7 +178,7 @@ function dlpOver(engine: DlpEngine, texts: readonly string[]): {matches: DlpFind
  * then the split-secret pass of the MCP argument screen over the string values in order (the
  * values joined, then every junction pair, both orders), on the values as sent and decoded.
  */
-function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, parts: BodyParts): void {
+export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, parts: BodyParts): void {
   const extra: string[] = [...parts.charArrays]
   const runs = printableRuns(body)
   if (runs !== null && runs !== '') extra.push(runs)

@@ -8,19 +8,12 @@ import {MCP_RESPONSE_STAGE_ORDER, MCP_RESPONSE_TRANSPORT_STAGES, MCP_TRANSPORT_S
 import {renderMcpResponseMatrix, renderStageMatrix} from '../../../src/plugins/proxy/gate/matrix.js'
 import {isSkip, runStagesSync} from '../../../src/plugins/stages/index.js'
 import {call, runtimeFor, Session} from './helpers.js'
+import {assertRowsNameEveryStage} from '../stages/rows.js'
 
 test('every MCP transport row names every MCP response stage, each run or skipped with a reason, in the one order', () => {
-  assert.equal(new Set(MCP_RESPONSE_STAGE_ORDER).size, MCP_RESPONSE_STAGE_ORDER.length)
+  assertRowsNameEveryStage(MCP_RESPONSE_STAGE_ORDER, MCP_RESPONSE_TRANSPORT_STAGES)
   assert.deepEqual(Object.keys(MCP_RESPONSE_TRANSPORT_STAGES).sort(), Object.keys(MCP_TRANSPORT_STAGES).sort())
   for (const [transport, row] of Object.entries(MCP_RESPONSE_TRANSPORT_STAGES)) {
-    assert.deepEqual(Object.keys(row).sort(), [...MCP_RESPONSE_STAGE_ORDER].sort(), transport)
-    for (const id of MCP_RESPONSE_STAGE_ORDER) {
-      const s = row[id]
-      if (isSkip(s)) assert.ok(s.skip.length > 20, `${transport}.${id}: a skip says why`)
-      else assert.equal(s.id, id, `${transport}.${id} holds the stage of that id`)
-    }
-    const ids = mcpResponseStagesFor(row).map((s) => s.id)
-    assert.deepEqual(ids, MCP_RESPONSE_STAGE_ORDER.filter((id) => ids.includes(id)), `${transport}: stages run in the one order`)
     for (const id of ['kill_switch', 'confused_deputy', 'media_policy', 'tool_scan', 'response_scan'] as const) assert.ok(!isSkip(row[id]), `${transport} skips ${id}`)
   }
 })

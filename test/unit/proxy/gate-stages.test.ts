@@ -9,21 +9,12 @@ import {renderStageMatrix} from '../../../src/plugins/proxy/gate/matrix.js'
 import {STAGE_ORDER} from '../../../src/plugins/proxy/gate/order.js'
 import {runStages} from '../../../src/plugins/proxy/gate/run-gate.js'
 import {isSkip, stagesFor, TRANSPORT_STAGES, type StageRow} from '../../../src/plugins/proxy/gate/transport-stages.js'
+import {assertRowsNameEveryStage} from '../stages/rows.js'
 
 const root = new URL('../../../../', import.meta.url)
 
 test('every transport row names every stage of the order, each run or skipped with a reason', () => {
-  assert.deepEqual(new Set(STAGE_ORDER).size, STAGE_ORDER.length)
-  for (const [transport, row] of Object.entries(TRANSPORT_STAGES)) {
-    assert.deepEqual(Object.keys(row).sort(), [...STAGE_ORDER].sort(), transport)
-    for (const id of STAGE_ORDER) {
-      const s = row[id]
-      if (isSkip(s)) assert.ok(s.skip.length > 20, `${transport}.${id}: a skip says why`)
-      else assert.equal(s.id, id, `${transport}.${id} holds the stage of that id`)
-    }
-    const ids = stagesFor(row).map((s) => s.id)
-    assert.deepEqual(ids, STAGE_ORDER.filter((id) => ids.includes(id)), `${transport}: stages run in the one order`)
-  }
+  assertRowsNameEveryStage(STAGE_ORDER, TRANSPORT_STAGES)
 })
 
 test('the stages no HTTP transport may skip: the kill switch, session, contract and budget run everywhere', () => {

@@ -9,20 +9,11 @@ import type {ResponseGateContext, ResponseStage, ResponseStageId} from '../../..
 import {RESPONSE_STAGE_ORDER} from '../../../src/plugins/proxy/gate/response/order.js'
 import {responseStagesFor, RESPONSE_TRANSPORT_STAGES, type ResponseStageRow} from '../../../src/plugins/proxy/gate/response/transport-stages.js'
 import {isSkip, runStages} from '../../../src/plugins/stages/index.js'
+import {assertRowsNameEveryStage} from '../stages/rows.js'
 
 test('every HTTP transport row names every response stage, each run or skipped with a reason', () => {
-  assert.equal(new Set(RESPONSE_STAGE_ORDER).size, RESPONSE_STAGE_ORDER.length)
+  assertRowsNameEveryStage(RESPONSE_STAGE_ORDER, RESPONSE_TRANSPORT_STAGES)
   assert.deepEqual(Object.keys(RESPONSE_TRANSPORT_STAGES).sort(), Object.keys(TRANSPORT_STAGES).sort())
-  for (const [transport, row] of Object.entries(RESPONSE_TRANSPORT_STAGES)) {
-    assert.deepEqual(Object.keys(row).sort(), [...RESPONSE_STAGE_ORDER].sort(), transport)
-    for (const id of RESPONSE_STAGE_ORDER) {
-      const s = row[id]
-      if (isSkip(s)) assert.ok(s.skip.length > 20, `${transport}.${id}: a skip says why`)
-      else assert.equal(s.id, id, `${transport}.${id} holds the stage of that id`)
-    }
-    const ids = responseStagesFor(row).map((s) => s.id)
-    assert.deepEqual(ids, RESPONSE_STAGE_ORDER.filter((id) => ids.includes(id)), `${transport}: stages run in the one order`)
-  }
 })
 
 test('the transports that relay a buffered body run the transforms, the media policy and the injection scan; tunnels and frames skip the gate', () => {

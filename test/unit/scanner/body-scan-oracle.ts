@@ -3,38 +3,18 @@
  * (issue 36) — every text scanned on its own, repeats included, the sorted join encoded text by
  * text. Kept here, not in src/, for `body-scan-differential.test.ts`, which asserts that
  * `scanRequestBody` returns exactly what this returns. What did not change (the checks before the
- * texts, the text extraction, the collector, the verdict) is the scanner's own, imported.
+ * texts, the text extraction, the collector, the pieces pass — which now scans each distinct text
+ * once, the same findings —, the verdict) is the scanner's own, imported.
  */
 import type {BodyParts, BodyScanDeps, BodyScanInput, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
-import {bodyVerdict, DlpCollector, scanOpenedBody} from '../../../src/plugins/scanner/body-scanner.js'
-import type {DlpFinding} from '../../../src/plugins/scanner/dlp-engine.js'
+import {bodyVerdict, DlpCollector, piecesOf, scanOpenedBody} from '../../../src/plugins/scanner/body-scanner.js'
 import {matchesAnyDomain} from '../../../src/plugins/scanner/domain-match.js'
-import {decodeHtmlReferences, printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {scanResponse, unsuppressed, type ResponseMatch} from '../../../src/plugins/scanner/response-scanner.js'
-import {junctionWindow, splitSecretFindings} from '../../../src/plugins/scanner/split-secret.js'
 
 function sortedByBytes(xs: readonly string[]): string[] {
   const keyed = xs.map((x) => ({x, b: Buffer.from(x)}))
   keyed.sort((a, b) => Buffer.compare(a.b, b.b))
   return keyed.map((k) => k.x)
-}
-
-function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, parts: BodyParts): void {
-  const extra: string[] = [...parts.charArrays]
-  const runs = printableRuns(body)
-  if (runs !== null && runs !== '') extra.push(runs)
-  for (const t of [...parts.texts, ...parts.charArrays]) {
-    const d = decodeHtmlReferences(t)
-    if (d !== t) extra.push(d)
-  }
-  for (const t of extra) if (c.scan(t).length > 0) return
-  const values = parts.values
-  if (values === null || values.length < 2) return
-  const window = junctionWindow(deps)
-  const scan = (t: string): DlpFinding[] => c.scan(t)
-  if (splitSecretFindings(deps.dlp, scan, values, null, window).length > 0) return
-  const decoded = values.map(decodeHtmlReferences)
-  if (decoded.some((d, k) => d !== values[k])) splitSecretFindings(deps.dlp, scan, decoded, null, window)
 }
 
 /** `scanRequestBody` as it was (in the scanner's own frame: opening checks, fail closed). */

@@ -61,37 +61,39 @@ export function renderStageMatrix(): string {
   return `${lines.join('\n')}\n\nThe MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\n${renderResponseMatrix()}\n${renderMcpResponseMatrix()}\nStages of one gate only:\n\n${across.join('\n')}\n`
 }
 
-/** The HTTP response gate's table: one row per response stage, in the response order, one column per HTTP transport. */
-export function renderResponseMatrix(): string {
-  const transports = Object.keys(RESPONSE_TRANSPORT_STAGES) as Array<keyof typeof RESPONSE_TRANSPORT_STAGES>
-  const lines = [`| response stage | ${transports.join(' | ')} |`, `|---|${transports.map(() => '---').join('|')}|`]
+/**
+ * One response table: a row per stage of `order`, a column per transport of `rows` (✓ runs, – skipped),
+ * under `title`, then the skip reasons (or `none` when no transport skips anything).
+ */
+function renderResponseTable<Id extends string>(
+  o: {readonly title: string; readonly head: string; readonly skippedTitle: string; readonly none?: string},
+  order: readonly Id[], rows: Readonly<Record<string, Readonly<Record<Id, object>>>>,
+): string {
+  const transports = Object.keys(rows)
+  const lines = [`| ${o.head} | ${transports.join(' | ')} |`, `|---|${transports.map(() => '---').join('|')}|`]
   const reasons: string[] = []
-  for (const id of RESPONSE_STAGE_ORDER) {
+  for (const id of order) {
     const cells = transports.map((t) => {
-      const s = RESPONSE_TRANSPORT_STAGES[t][id]
+      const s = rows[t]![id]
       if (!isSkip(s)) return '✓'
       reasons.push(`- \`${id}\` on ${t}: ${s.skip}`)
       return '–'
     })
     lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
   }
-  return `The response gate, on a buffered response body, in the order ${RESPONSE_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}:\n\n${lines.join('\n')}\n\nSkipped response stages and why:\n\n${reasons.join('\n')}\n`
+  const skipped = reasons.length > 0 || o.none === undefined ? reasons.join('\n') : o.none
+  return `${o.title} ${order.map((id) => `\`${id}\``).join(' → ')}:\n\n${lines.join('\n')}\n\n${o.skippedTitle}\n\n${skipped}\n`
+}
+
+/** The HTTP response gate's table: one row per response stage, in the response order, one column per HTTP transport. */
+export function renderResponseMatrix(): string {
+  return renderResponseTable({title: 'The response gate, on a buffered response body, in the order', head: 'response stage', skippedTitle: 'Skipped response stages and why:'}, RESPONSE_STAGE_ORDER, RESPONSE_TRANSPORT_STAGES)
 }
 
 /** The MCP response gate's table: one row per MCP response stage, in its order, one column per MCP transport. */
 export function renderMcpResponseMatrix(): string {
-  const transports = Object.keys(MCP_RESPONSE_TRANSPORT_STAGES) as Array<keyof typeof MCP_RESPONSE_TRANSPORT_STAGES>
-  const lines = [`| MCP response stage | ${transports.join(' | ')} |`, `|---|${transports.map(() => '---').join('|')}|`]
-  const reasons: string[] = []
-  for (const id of MCP_RESPONSE_STAGE_ORDER) {
-    const cells = transports.map((t) => {
-      const s = MCP_RESPONSE_TRANSPORT_STAGES[t][id]
-      if (!isSkip(s)) return '✓'
-      reasons.push(`- \`${id}\` on ${t}: ${s.skip}`)
-      return '–'
-    })
-    lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
-  }
-  const skipped = reasons.length > 0 ? reasons.join('\n') : 'None: every MCP transport runs every MCP response stage.'
-  return `The MCP response gate, on each server→client message, in the order ${MCP_RESPONSE_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}:\n\n${lines.join('\n')}\n\nSkipped MCP response stages and why:\n\n${skipped}\n`
+  return renderResponseTable({
+    title: 'The MCP response gate, on each server→client message, in the order', head: 'MCP response stage', skippedTitle: 'Skipped MCP response stages and why:',
+    none: 'None: every MCP transport runs every MCP response stage.',
+  }, MCP_RESPONSE_STAGE_ORDER, MCP_RESPONSE_TRANSPORT_STAGES)
 }
