@@ -37,7 +37,8 @@ type Transport = (typeof TRANSPORTS)[number]
 /** The block reasons the HTTP parity test asserts in X-Pipelock-Block-Reason, per trigger. */
 const HTTP_REASON = {
   'kill switch': 'kill_switch_active',
-  'secret in the arguments': 'dlp_match', // HTTP: a secret in the body (and URL, header)
+  'secret in the arguments': 'dlp_match', // HTTP: a secret in the body (and URL)
+  'secret in a header': 'dlp_match',
   'poisoned address': 'dlp_match', // HTTP: the address stage (test/e2e/address-protection.test.ts)
   'exhausted budget': 'data_budget',
   'cross-request fragments': 'cross_request_deny',
@@ -116,7 +117,11 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
     }
   }
 
-  async function httpPeer(name: string, agent: string): Promise<Peer> {
+  /**
+   * `secretHeader`: every tools/call request carries a secret in its Authorization header (the
+   * session's initialize does not, so the client connects) — the listener's header DLP cell.
+   */
+  async function httpPeer(name: string, agent: string, secretHeader = false): Promise<Peer> {
     const c = config(name, agent)
     const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', c.file, '--agent', agent, '--listen', '127.0.0.1:0', '--upstream', upstream.url], {env})
     let err = ''
@@ -128,7 +133,13 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
       await new Promise((r) => setTimeout(r, 50))
     }
     const client = new Client({name: 'parity', version: '1.0.0'})
-    await client.connect(new StreamableHTTPClientTransport(new URL(`http://${m[1]}/mcp`)))
+    const withSecret: typeof fetch = async (url, init) => {
+      if (typeof init?.body !== 'string' || !init.body.includes('"tools/call"')) return await fetch(url, init)
+      const headers = new Headers(init.headers)
+      headers.set('Authorization', `Bearer ${AWS_KEY}`)
+      return await fetch(url, {...init, headers})
+    }
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://${m[1]}/mcp`), secretHeader ? {fetch: withSecret} : {}))
     return {
       recorder: path.join(dir, `evidence-${name}`), pub: c.pub, stderr: () => err, calls: 0, blocks: 0, warns: 0, tierChanges: 0,
       call: (n, a) => outcome(client.callTool({name: n, arguments: a})),
@@ -199,6 +210,17 @@ describe('gate parity, MCP: one trigger, one verdict, one block reason on every 
       await pass(t, {text: 'hello'})
       await cell('secret in the arguments', t, {text: `key ${AWS_KEY}`})
     }
+  })
+
+  it('a secret in a request header is dlp_match on the MCP HTTP listener (stdio carries no headers)', async () => {
+    const name = 'mcp_http-header'
+    const p = await httpPeer(name, '_default', true)
+    peers.set(name, p)
+    p.calls++
+    const got = await p.call('echo', {text: 'hello'})
+    assert.equal(got.blocked, true, 'a header secret through the listener passed')
+    assert.equal(got.blocked && got.reason, HTTP_REASON['secret in a header'], 'a header secret through the listener')
+    p.blocks++
   })
 
   it('a poisoned wallet address in the arguments is dlp_match on every MCP transport', async () => {
