@@ -10,5 +10,5 @@ export {authFingerprint, BoundedLru, CardBaseline, cardSemanticHash, CARD_BASELI
 export {ContextTracker, MAX_CONTEXT_BYTES, SMUGGLING_REASON} from './context-tracker.js'
 export {a2aSettingsFromConfig, A2aState, scanA2aBody, scanA2aExtensions, scanAgentCard} from './scan.js'
 export type {A2aSettings, A2aVerdict} from './scan.js'
-export {A2A_STREAM_TAIL_BYTES, A2aStreamScanner, canonicalSseEvent, parseSseEvent} from './stream.js'
-export type {A2aStreamResult, SseEventFields} from './stream.js'
+export {A2A_STREAM_TAIL_BYTES, A2aStreamScanner, canonicalSseEvent} from './stream.js'
+export type {A2aStreamResult} from './stream.js'

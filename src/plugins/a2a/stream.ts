@@ -7,38 +7,12 @@
  * finding ends the stream; a clean event is re-emitted in its canonical form, so what the agent
  * receives is exactly what was scanned (comments and unknown fields are not forwarded).
  */
+import {parseSseEvent, type SseEventFields} from '../scanner/index.js'
 import {A2aState, scanA2aBody, type A2aSettings} from './scan.js'
 import {collectLeaves, type A2aScanners} from './walker.js'
 
 /** Bytes of earlier events' strings kept for the cross-event check (§2.9). */
 export const A2A_STREAM_TAIL_BYTES = 4096
-
-export interface SseEventFields {
-  readonly event?: string
-  readonly id?: string
-  readonly retry?: string
-  readonly data: readonly string[]
-}
-
-/** The fields of one raw event (lines split on CRLF, CR or LF; one space after the colon dropped). */
-export function parseSseEvent(raw: string): SseEventFields {
-  let event: string | undefined
-  let id: string | undefined
-  let retry: string | undefined
-  const data: string[] = []
-  for (const line of raw.split(/\r\n|\r|\n/)) {
-    if (line === '' || line.startsWith(':')) continue
-    const colon = line.indexOf(':')
-    const field = colon >= 0 ? line.slice(0, colon) : line
-    let value = colon >= 0 ? line.slice(colon + 1) : ''
-    if (value.startsWith(' ')) value = value.slice(1)
-    if (field === 'data') data.push(value)
-    else if (field === 'event') event = value
-    else if (field === 'id') id = value
-    else if (field === 'retry') retry = value
-  }
-  return {...(event === undefined ? {} : {event}), ...(id === undefined ? {} : {id}), ...(retry === undefined ? {} : {retry}), data}
-}
 
 /**
  * The canonical text of an event: `event:`, `id:`, `retry:` when present, each data line, then the

@@ -54,9 +54,9 @@ export type {
   ResponseScanner, ResponseMatch, ResponseScanResult, ResponseDecision, ResponseDecisionOptions, ResponsePass, Suppressor,
   CompiledResponsePattern,
 } from './response-scanner.js'
-export {createSseStreamScanner, sseEventData} from './sse.js'
+export {createSseStreamScanner, parseSseEvent, sseEventData} from './sse.js'
 export {extractHtmlText, type ExtractedPage} from './html-text.js'
-export type {SseStreamScanner, SseOutcome} from './sse.js'
+export type {SseStreamScanner, SseOutcome, SseEventFields} from './sse.js'
 export {extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'
 export {
   scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue,

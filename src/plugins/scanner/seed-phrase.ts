@@ -36,10 +36,8 @@ export function bip39ChecksumValid(indices: readonly number[]): boolean {
   const total = indices.length * 11
   if (total === 0 || total % 33 !== 0) return false
   const cs = total / 33
-  // The checksum is the stream's last `cs` bits: for the phrase lengths BIP-39 has (≤ 24 words,
-  // cs ≤ 8 < 11) they are the low bits of the last word; longer windows take the general path.
-  if (cs > 8) return checksumByBits(indices, total, cs)
-  const ent = Buffer.allocUnsafe((total - cs) / 8)
+  const entBits = total - cs
+  const ent = Buffer.allocUnsafe(entBits / 8)
   let acc = 0
   let nbits = 0
   let o = 0
@@ -52,20 +50,15 @@ export function bip39ChecksumValid(indices: readonly number[]): boolean {
     }
     acc &= (1 << nbits) - 1
   }
-  const want = indices[indices.length - 1]! & ((1 << cs) - 1)
-  return createHash('sha256').update(ent).digest()[0]! >>> (8 - cs) === want
-}
-
-function checksumByBits(indices: readonly number[], total: number, cs: number): boolean {
-  const entBits = total - cs
-  let bits = ''
-  for (const i of indices) bits += i.toString(2).padStart(11, '0')
-  const ent = Buffer.alloc(entBits / 8)
-  for (let i = 0; i < ent.length; i++) ent[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2)
+  // The checksum is the stream's last `cs` bits against the hash's first `cs` bits, bit by bit
+  // (any length: for BIP-39's ≤ 24 words they are the low bits of the last word).
   const hash = createHash('sha256').update(ent).digest()
-  let hbits = ''
-  for (const b of hash.subarray(0, Math.ceil(cs / 8))) hbits += b.toString(2).padStart(8, '0')
-  return hbits.slice(0, cs) === bits.slice(entBits)
+  for (let b = 0; b < cs; b++) {
+    const at = entBits + b
+    const streamBit = ((indices[(at / 11) | 0]! & 0x7ff) >>> (10 - (at % 11))) & 1
+    if (streamBit !== ((hash[b >>> 3]! >>> (7 - (b & 7))) & 1)) return false
+  }
+  return true
 }
 
 /** The splitter's class `[-\s,|;:]` (RE2 `\s` is ASCII `[\t\n\f\r ]`). */

@@ -19,34 +19,37 @@ export interface SseStreamScanner {
   end(): SseOutcome[]
 }
 
-/** Lines split on CRLF, CR or LF (the SSE line terminators). */
-function splitLines(s: string): string[] {
-  const out: string[] = []
-  let cur = ''
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!
-    if (c === '\r' || c === '\n') {
-      out.push(cur)
-      cur = ''
-      if (c === '\r' && s[i + 1] === '\n') i++
-    } else cur += c
-  }
-  out.push(cur)
-  return out
+/** The fields of one SSE event the stream scanners read (unknown fields and comments dropped). */
+export interface SseEventFields {
+  readonly event?: string
+  readonly id?: string
+  readonly retry?: string
+  readonly data: readonly string[]
 }
 
-/** Data of one event: the `data:` field values joined by `\n` (one leading space stripped). */
-export function sseEventData(raw: string): string {
+/** The fields of one raw event (lines split on CRLF, CR or LF; one space after the colon dropped). */
+export function parseSseEvent(raw: string): SseEventFields {
+  let event: string | undefined
+  let id: string | undefined
+  let retry: string | undefined
   const data: string[] = []
-  for (const line of splitLines(raw)) {
+  for (const line of raw.split(/\r\n|\r|\n/)) {
     if (line === '' || line.startsWith(':')) continue
     const colon = line.indexOf(':')
     const field = colon >= 0 ? line.slice(0, colon) : line
     let value = colon >= 0 ? line.slice(colon + 1) : ''
     if (value.startsWith(' ')) value = value.slice(1)
     if (field === 'data') data.push(value)
+    else if (field === 'event') event = value
+    else if (field === 'id') id = value
+    else if (field === 'retry') retry = value
   }
-  return data.join('\n')
+  return {...(event === undefined ? {} : {event}), ...(id === undefined ? {} : {id}), ...(retry === undefined ? {} : {retry}), data}
+}
+
+/** Data of one event: the `data:` field values joined by `\n` (one leading space stripped). */
+export function sseEventData(raw: string): string {
+  return parseSseEvent(raw).data.join('\n')
 }
 
 /** Index just past the first blank line (event terminator), or -1. */

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {A2A_STREAM_TAIL_BYTES, A2aStreamScanner, canonicalSseEvent, parseSseEvent, type A2aScanners, type A2aSettings} from '../../../src/plugins/a2a/index.js'
+import {A2A_STREAM_TAIL_BYTES, A2aStreamScanner, canonicalSseEvent, type A2aScanners, type A2aSettings} from '../../../src/plugins/a2a/index.js'
+import {parseSseEvent} from '../../../src/plugins/scanner/index.js'
 
 const SETTINGS: A2aSettings = {
   enabled: true, action: 'block', scanAgentCards: true, detectCardDrift: true, sessionSmuggling: true,
