@@ -55,6 +55,26 @@ function config(name: string, action: 'warn' | 'block'): {cfg: string; watched: 
   return {cfg, watched}
 }
 
+/**
+ * A wrap whose server daemonises a writer (`daemon`), started and ready, after the test process
+ * itself wrote a secret into the watched folder and the sentry reported it without attribution.
+ */
+async function daemonWrap(name: string, action: 'warn' | 'block'): Promise<{d: ReturnType<typeof daemon>; w: ReturnType<typeof wrap>}> {
+  const {cfg, watched} = config(name, action)
+  const d = daemon(watched)
+  const w = wrap(cfg, d.file, ['sh', AGENT, d.file, d.go, d.info, process.execPath, RAW, 'echo'])
+  try {
+    await until(() => w.stderr().includes('raw-server echo ready'), w.stderr)
+    const other = path.join(watched, 'other.txt')
+    writeFileSync(other, `aws_access_key_id = ${AWS_KEY}\n`)
+    await until(() => w.stderr().includes(`pipelock: [file_sentry] DLP match in ${other}: AWS Access ID (severity=critical)\n`), w.stderr)
+  } catch (e) {
+    d.kill()
+    throw e
+  }
+  return {d, w}
+}
+
 describe('mcp proxy: file sentry', {timeout: 120_000}, () => {
   it('warn: the write is reported as the agent process, the session goes on', async () => {
     const {cfg, watched} = config('warn', 'warn')
@@ -107,14 +127,8 @@ describe('mcp proxy: file sentry', {timeout: 120_000}, () => {
   })
 
   it('a daemonised grandchild is still the agent: re-parented to the wrapped server, its write is attributed; the test process\'s is not', async () => {
-    const {cfg, watched} = config('daemon-warn', 'warn')
-    const d = daemon(watched)
-    const w = wrap(cfg, d.file, ['sh', AGENT, d.file, d.go, d.info, process.execPath, RAW, 'echo'])
+    const {d, w} = await daemonWrap('daemon-warn', 'warn')
     try {
-      await until(() => w.stderr().includes('raw-server echo ready'), w.stderr)
-      const other = path.join(watched, 'other.txt')
-      writeFileSync(other, `aws_access_key_id = ${AWS_KEY}\n`)
-      await until(() => w.stderr().includes(`pipelock: [file_sentry] DLP match in ${other}: AWS Access ID (severity=critical)\n`), w.stderr)
       writeFileSync(d.go, '')
       await until(() => w.stderr().includes(`pipelock: [file_sentry] DLP match in ${d.file}: AWS Access ID (severity=critical) (agent process)\n`), w.stderr)
       // The writer's parent exited before it wrote: it was adopted by the wrapped server itself.
@@ -129,14 +143,8 @@ describe('mcp proxy: file sentry', {timeout: 120_000}, () => {
   })
 
   it('block: the daemonised writer\'s finding ends the whole tree, the writer included; an unrelated write does not', async () => {
-    const {cfg, watched} = config('daemon-block', 'block')
-    const d = daemon(watched)
-    const w = wrap(cfg, d.file, ['sh', AGENT, d.file, d.go, d.info, process.execPath, RAW, 'echo'])
+    const {d, w} = await daemonWrap('daemon-block', 'block')
     try {
-      await until(() => w.stderr().includes('raw-server echo ready'), w.stderr)
-      const other = path.join(watched, 'other.txt')
-      writeFileSync(other, `aws_access_key_id = ${AWS_KEY}\n`)
-      await until(() => w.stderr().includes(`pipelock: [file_sentry] DLP match in ${other}: AWS Access ID (severity=critical)\n`), w.stderr)
       w.proc.stdin.write(CALL)
       await until(() => w.stdout().includes('"id":1'), w.stderr)
       assert.equal(w.proc.exitCode, null, w.stderr())

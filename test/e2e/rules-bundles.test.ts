@@ -6,6 +6,7 @@ import {createHash} from 'node:crypto'
 import {keyPairFromSeed, signBytes} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, type Upstream} from './proxy-harness.js'
+import {acmeBundle} from './rules-fixtures.js'
 
 // Community rule bundles through the built CLI (scanners-extra.md §5): a bundle signed in the
 // test with a key listed in rules.trusted_keys installs, lists, verifies and its DLP rule blocks
@@ -16,22 +17,7 @@ const signer = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-rules-s
 const other = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-rules-other').digest())
 const TOKEN = ['acme', 'tok', '0123456789abcdef'].join('_') // assembled at run time
 
-const BUNDLE = `format_version: 1
-name: acme-rules
-version: 2026.1.0
-author: Acme Security
-description: Acme internal token formats
-rules:
-  - id: acme-token
-    type: dlp
-    status: stable
-    name: Acme internal token
-    description: An Acme service token
-    severity: critical
-    confidence: high
-    pattern:
-      regex: 'acme_tok_[0-9a-f]{16}'
-  - id: acme-guess
+const BUNDLE = `${acmeBundle('2026.1.0')}  - id: acme-guess
     type: dlp
     status: stable
     name: Acme maybe-token

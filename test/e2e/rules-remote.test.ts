@@ -8,6 +8,7 @@ import {createHash} from 'node:crypto'
 import {keyPairFromSeed, signBytes} from '../../src/plugins/signing/index.js'
 import {cleanEnv, runCliAsync} from '../helpers/fake-admin-api.js'
 import {baseConfig, makeSelfSignedCert, tempDir} from './proxy-harness.js'
+import {acmeBundle} from './rules-fixtures.js'
 
 // Remote community rule bundles through the built CLI (scanners-extra.md §5.7) against a local
 // HTTPS server whose certificate the CLI trusts through NODE_EXTRA_CA_CERTS: `rules install <URL>`
@@ -19,22 +20,7 @@ const signer = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-rules-r
 const rotated = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-rules-remote-rotated').digest())
 const stranger = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-rules-remote-stranger').digest())
 
-const bundle = (version: string, regex = 'acme_tok_[0-9a-f]{16}'): string => `format_version: 1
-name: acme-rules
-version: ${version}
-author: Acme Security
-description: Acme internal token formats
-rules:
-  - id: acme-token
-    type: dlp
-    status: stable
-    name: Acme internal token
-    description: An Acme service token
-    severity: critical
-    confidence: high
-    pattern:
-      regex: '${regex}'
-`
+const bundle = acmeBundle
 const sig = (text: string, key = signer): string => signBytes(key, Buffer.from(text)).toString('base64') + '\n'
 
 describe('pipelock rules install <URL> and rules update', () => {
