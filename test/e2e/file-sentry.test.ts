@@ -17,7 +17,12 @@ const RAW = repoPath('test/mcp/fixtures/raw-server.mjs')
 const AGENT = repoPath('test/fixtures/file-sentry/agent.sh')
 const BIN = repoPath('bin/run.js')
 const dir = mkdtempSync(path.join(tmpdir(), 'pl-file-sentry-'))
-after(() => rmSync(dir, {recursive: true, force: true}))
+/** Every wrapped pipelock still running when the file ends (a failed assertion) is killed, so it cannot hold the file open. */
+const running = new Set<ChildProcessWithoutNullStreams>()
+after(() => {
+  for (const p of running) p.kill('SIGKILL')
+  rmSync(dir, {recursive: true, force: true})
+})
 
 const CALL = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}\n'
 
@@ -34,7 +39,11 @@ function wrap(cfg: string, file: string, command: readonly string[] = [process.e
   let out = ''
   proc.stderr.on('data', (c: Buffer) => (err += c.toString()))
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()))
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  running.add(proc)
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
+    running.delete(proc)
+    resolve(code)
+  }))
   return {proc, stderr: () => err, stdout: () => out, exit}
 }
 
@@ -82,7 +91,8 @@ describe('mcp proxy: file sentry', {timeout: 120_000}, () => {
     const w = wrap(cfg, file)
     w.proc.stdin.write(CALL)
     const line = `pipelock: [file_sentry] DLP match in ${file}: AWS Access ID (severity=critical) (agent process)\n`
-    await until(() => w.stderr().includes(line), w.stderr)
+    // The finding line and the audit line are two writes: the second can arrive in a later chunk.
+    await until(() => w.stderr().includes(line) && /pipelock: audit: .*\n/.test(w.stderr()), w.stderr)
     assert.ok(w.stderr().includes('pipelock: file sentry watching 1 path(s)\n'), w.stderr())
     const audit = w.stderr().split('\n').find((l) => l.startsWith('pipelock: audit: '))
     assert.deepEqual(JSON.parse(audit!.slice('pipelock: audit: '.length)), {event: 'file_sentry_dlp', path: file, pattern: 'AWS Access ID', severity: 'critical', is_agent: true, encoded: false, action: 'warn'})
