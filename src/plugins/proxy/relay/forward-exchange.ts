@@ -89,7 +89,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget,
     shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: 'forward',
     ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
-    bodyOptions: () => ({...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}), suppress: suppression.for('body_dlp', rawTarget)}),
+    suppression,
     scan: null, shown: '', sessionHost: '', body: null,
   }
   if (await runGate(b.transport === 'intercept' ? 'intercept' : 'forward', gate)) return
