@@ -153,7 +153,7 @@ test('audit mode records the would-block and never spends a grant; a refusal sta
 
 test('what the scanner already answered as a warning is recorded in audit mode only; the stage\'s rest runs after the settle', async () => {
   const order: string[] = []
-  const unenforced: Finding = {block: TOKEN_BLOCK, mode: 'unenforced', then: (ctx) => (order.push(`then, finding ${ctx.finding === undefined ? 'settled' : 'pending'}`), false)}
+  const unenforced: Finding = {block: TOKEN_BLOCK, mode: 'unenforced', rest: (ctx) => (order.push(`rest, finding ${ctx.finding === undefined ? 'settled' : 'pending'}`), false)}
   for (const [yaml, recorded] of [[[], []], [['enforce: false'], ['would_block']]] as const) {
     const g = gate([...yaml])
     const r = request(g, URL)
@@ -161,7 +161,7 @@ test('what the scanner already answered as a warning is recorded in audit mode o
     r.ctx.rec.flush()
     assert.deepEqual(g.decisions.map((d) => d.verdict), recorded)
   }
-  assert.deepEqual(order, ['then, finding settled', 'budget', 'then, finding settled', 'budget'])
+  assert.deepEqual(order, ['rest, finding settled', 'budget', 'rest, finding settled', 'budget'])
 })
 
 /** A real listener: each request runs [suppression, body] with the settle stages over `g`. */

@@ -103,7 +103,7 @@ export type FindingMode = 'record' | 'pass' | 'stands' | 'unenforced'
 /**
  * What a blocking stage found, stated on the context instead of answered: the settle stages end
  * it before the next stage runs — `exception` may waive it, `mode` answers it or lets the request
- * go on. A stage leaves at most one finding per run; its `then` may leave the next.
+ * go on. A stage leaves at most one finding per run; its `rest` may leave the next.
  */
 export interface Finding {
   /** The block answered when the finding stands (through the transport's `block`). */
@@ -113,8 +113,11 @@ export interface Finding {
   readonly mode: FindingMode
   /** The stage's own report when the finding does not end the request (waived, or let through by the mode), before a would-block is recorded. */
   readonly passed?: ((ctx: RequestGateContext) => void) | undefined
-  /** The rest of the stage once its finding did not end the request: answers (true), goes on (false) or leaves the next finding. */
-  readonly then?: ((ctx: RequestGateContext) => boolean | Promise<boolean>) | undefined
+  /**
+   * The rest of the stage once its finding did not end the request: answers (true), goes on
+   * (false) or leaves the next finding. (Not named `then`: a Finding must never be a thenable.)
+   */
+  readonly rest?: ((ctx: RequestGateContext) => boolean | Promise<boolean>) | undefined
 }
 
 /**

@@ -12,7 +12,7 @@ import {settleStagesFor, SETTLE_STAGES, stagesFor, TRANSPORT_STAGES} from './tra
 /**
  * The settle step over `stages`: nothing to do without a finding (no call, no promise); else the
  * settle stages in order — the first that answers ends the request — then, when the request goes
- * on, the rest of the stage that found it (`then`), whose next finding is settled the same way.
+ * on, the rest of the stage that found it (`rest`), whose next finding is settled the same way.
  */
 export function settleWith(stages: readonly SettleStage[]): Settle<RequestGateContext> {
   const settle = (ctx: RequestGateContext): boolean | Promise<boolean> => {
@@ -20,8 +20,8 @@ export function settleWith(stages: readonly SettleStage[]): Settle<RequestGateCo
     if (f === undefined) return false
     for (const s of stages) if (s.run(ctx)) return true
     ctx.finding = undefined
-    if (f.then === undefined) return false
-    const r = f.then(ctx)
+    if (f.rest === undefined) return false
+    const r = f.rest(ctx)
     if (r === true) return true
     if (r === false) return settle(ctx)
     return r.then((answered) => answered || settle(ctx))

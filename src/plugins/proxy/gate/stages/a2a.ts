@@ -23,7 +23,7 @@ function notBlocked(ctx: RequestGateContext, v: A2aVerdict, layer: 'a2a_header' 
 function judge(ctx: RequestGateContext, v: A2aVerdict, stage: 'header_dlp' | 'body_scan', layer: 'a2a_header' | 'a2a_scan', rest?: Rest): boolean | Promise<boolean> {
   if (!v.clean && v.action !== 'block') notBlocked(ctx, v, layer)
   if (v.clean || v.action !== 'block') return rest?.(ctx) ?? false
-  ctx.finding = {block: {stage, layer, detail: v.reason, status: 403, reason: 'dlp_match'}, mode: 'record', passed: (c) => notBlocked(c, v, layer), then: rest}
+  ctx.finding = {block: {stage, layer, detail: v.reason, status: 403, reason: 'dlp_match'}, mode: 'record', passed: (c) => notBlocked(c, v, layer), rest}
   return false
 }
 

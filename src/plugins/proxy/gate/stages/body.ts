@@ -55,7 +55,7 @@ function bodyFinding(r: ContentScanResult): Finding {
     block: {stage: 'body_scan', layer: r.layer ?? 'body_dlp', detail: r.detail, status: 403, reason: r.reason ?? 'dlp_match'},
     waivable: r.layer === 'body_dlp' && r.dlp.length > 0 ? {layer: 'body_dlp', reason: r.reason, findings: r.dlp} : undefined,
     mode: r.action !== 'block' ? 'unenforced' : found ? 'record' : 'stands',
-    then: (ctx) => logWarning(ctx, r),
+    rest: (ctx) => logWarning(ctx, r),
   }
 }
 

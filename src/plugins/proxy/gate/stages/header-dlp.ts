@@ -33,7 +33,7 @@ export const headerDlpStage: Stage = {
       block: {stage: 'header_dlp', layer: 'header_dlp', detail: hdr.detail, status: 403, reason: 'dlp_match'},
       waivable: dlp ? {layer: 'header_dlp', reason: 'dlp_match', findings: hdr.dlp} : undefined,
       mode: !blocks ? 'unenforced' : dlp ? 'record' : 'stands',
-      then: (c) => upgradeWarnings(c, hdr),
+      rest: (c) => upgradeWarnings(c, hdr),
     }
     return false
   },
