@@ -1,10 +1,10 @@
 /**
- * The exception step of the one gate (issue 14, operations.md §8.3 [beyond]): inside the scanner
- * stage, after the URL scan, header DLP or body DLP produced an enforced block and before that
- * block is answered. A
- * matching exception in force is used once and the request goes on through the rest of the
+ * The exception step of the one gate (issue 14, operations.md §8.3 [beyond]): the `exception`
+ * settle stage (gate/stages/exception.ts) runs it after a stage — the URL checks, header or body
+ * DLP, address protection — stated an enforced block it may waive, before that block is answered.
+ * A matching exception in force is used once and the request goes on through the rest of the
  * order — session/adaptive/airlock, header DLP, cross-request, contract, budget — each of which
- * can still block it. The kill switch ran before (server gate) and is never reached here.
+ * can still block it. The kill switch ran before and is never reached here.
  * The request's RequestRecord keeps the use until its next Decision, which carries it: the
  * audit log writes `exception_used`, metrics count it, the flight recorder signs it — once.
  */

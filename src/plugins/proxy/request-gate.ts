@@ -103,9 +103,9 @@ export class RequestRecord {
   }
 
   /**
-   * The exception step (exception-gate.ts) for an enforced scanner block of this request: true
-   * when a matching exception in force was used, so the request goes on through the rest of the
-   * order; at most one per request.
+   * The exception step (exception-gate.ts; the `exception` settle stage calls it) for an enforced
+   * block of this request: true when a matching exception in force was used, so the request goes
+   * on through the rest of the order; at most one per request.
    */
   waive(finding: BlockFinding): boolean {
     if (this.waived) return false

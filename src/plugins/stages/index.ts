@@ -2,7 +2,7 @@
  * The stage engine both gates share (docs/architecture.md, "The gate"): a stage is an id and a
  * `run` over its gate's context; a row names, for every stage of its gate's one order, the stage
  * it runs or why it skips it; the runner runs a row's stages in that order and stops at the first
- * that answers. It knows nothing of HTTP or MCP: the request gate (`proxy/gate`) and the MCP
+ * that answers; a gate may settle what each stage found before the next runs (`Settle`). It knows nothing of HTTP or MCP: the request gate (`proxy/gate`) and the MCP
  * tool-call gate (`mcp/pipeline/gate`) each bring their context, their stages and their order.
  * It sits in the ground layer so the MCP wrap, which never loads the proxy, runs the same engine.
  */
@@ -32,11 +32,22 @@ export function rowStages<Id extends string, S extends {readonly id: Id}>(order:
   return order.map((id) => row[id]).filter((s): s is S => !isSkip(s))
 }
 
-/** Runs `stages` in their order; a synchronous stage costs no promise turn. */
-export async function runStages<Ctx>(stages: readonly GateStage<string, Ctx>[], ctx: Ctx): Promise<boolean> {
+/**
+ * What a gate does after a stage that did not answer: ends what that stage found (true: the
+ * request was answered) or lets the gate go on. The request gate settles a stage's finding here
+ * (its exception waiver and mode, proxy/gate/run-gate.ts); it returns false at once when the
+ * stage found nothing, and a synchronous answer costs no promise turn.
+ */
+export type Settle<Ctx> = (ctx: Ctx) => boolean | Promise<boolean>
+
+/** Runs `stages` in their order, each followed by `settle` when given; a synchronous stage costs no promise turn. */
+export async function runStages<Ctx>(stages: readonly GateStage<string, Ctx>[], ctx: Ctx, settle?: Settle<Ctx>): Promise<boolean> {
   for (const s of stages) {
     const r = s.run(ctx)
     if (r === true || (r !== false && (await r))) return true
+    if (settle === undefined) continue
+    const a = settle(ctx)
+    if (a === true || (a !== false && (await a))) return true
   }
   return false
 }

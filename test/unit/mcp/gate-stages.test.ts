@@ -8,7 +8,7 @@ import {MCP_STAGE_ORDER, MCP_TRANSPORT_STAGES, runMcpGate, type McpGateContext, 
 import {answer} from '../../../src/plugins/mcp/pipeline/gate/context.js'
 import {HTTP_SKIPS, MCP_SKIPS} from '../../../src/plugins/proxy/gate/mcp-columns.js'
 import {matrixStages, renderStageMatrix} from '../../../src/plugins/proxy/gate/matrix.js'
-import {STAGE_ORDER} from '../../../src/plugins/proxy/gate/order.js'
+import {SETTLE_ORDER, STAGE_ORDER} from '../../../src/plugins/proxy/gate/order.js'
 import {isSkip, rowStages, runStagesSync} from '../../../src/plugins/stages/index.js'
 import {mcpError} from '../../../src/plugins/mcp/jsonrpc/errors.js'
 import {AWS_KEY, call, runtimeFor, Session} from './helpers.js'
@@ -23,11 +23,14 @@ test('every MCP transport row names every stage of the MCP order, each run or sk
 })
 
 test('a stage only one gate has: the other gate\'s transports skip it for a stated reason, and the matrix lists every stage once', () => {
-  const http = new Set<string>(STAGE_ORDER)
+  // The request gate's stages are its order and its settle stages (exception, mode).
+  const httpStages = [...STAGE_ORDER, ...SETTLE_ORDER]
+  const http = new Set<string>(httpStages)
   const mcp = new Set<string>(MCP_STAGE_ORDER)
-  for (const id of STAGE_ORDER) if (!mcp.has(id)) assert.ok((MCP_SKIPS[id] ?? '').length > 20, `no reason why MCP skips ${id}`)
+  for (const id of httpStages) if (!mcp.has(id)) assert.ok((MCP_SKIPS[id] ?? '').length > 20, `no reason why MCP skips ${id}`)
   for (const id of MCP_STAGE_ORDER) if (!http.has(id)) assert.ok((HTTP_SKIPS[id as keyof typeof HTTP_SKIPS] ?? '').length > 20, `no reason why HTTP skips ${id}`)
-  assert.deepEqual([...matrixStages()].sort(), [...new Set([...STAGE_ORDER, ...MCP_STAGE_ORDER])].sort())
+  assert.deepEqual([...matrixStages()].sort(), [...new Set([...httpStages, ...MCP_STAGE_ORDER])].sort())
+  assert.match(MCP_SKIPS.exception ?? '', /operations\.md §8\.3/)
   const m = renderStageMatrix()
   assert.match(m, /^\| stage \| fetch \| forward \| intercept \| connect \| reverse \| websocket \| mcp_stdio \| mcp_http_upstream \| mcp_ws \| mcp_http_listener \|$/m)
   assert.match(m, /^\| `tool_policy` \| – \| – \| – \| – \| – \| – \| ✓ \| ✓ \| ✓ \| ✓ \|$/m)

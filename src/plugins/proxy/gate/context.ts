@@ -1,16 +1,20 @@
 /**
  * What one request brings to the gate (ARCHITECTURE "One gate, one decision"): the transport
  * parses the request into this context, `runGate` runs the transport's stages over it in the one
- * declared order, and every stage reads and writes only here. A stage answers a block through
- * `block` (the transport's own answer: JSON for `/fetch`, text for the forward proxy, a raw
- * response on a hijacked CONNECT or WebSocket socket), which records the Decision first.
+ * declared order, and every stage reads and writes only here. A stage answers a block that
+ * stands in every mode through `block` (the transport's own answer: JSON for `/fetch`, text for
+ * the forward proxy, a raw response on a hijacked CONNECT or WebSocket socket), which records the
+ * Decision first; a block an exception may waive or audit mode may downgrade is stated as a
+ * `Finding`, which the settle stages end (order.ts, `SETTLE_ORDER`).
  */
 import type {IncomingMessage} from 'node:http'
 import type {HeaderList, Resolver, Suppressor, UrlScanResult} from '../../scanner/index.js'
 import type {AirlockTransport} from '../../sessions/index.js'
 import type {DecisionBase} from '../core.js'
 import type {ApprovalsPort, AuditTrail, Clock, KillSwitchPort, MetricsPort, SnapshotSource, TransformStatePort} from '../ports.js'
-import type {BlockAnswer, RecordPorts, RequestRecord} from '../request-gate.js'
+import type {Block, BlockAnswer, RecordPorts, RequestRecord} from '../request-gate.js'
+import type {BlockFinding} from '../exception-gate.js'
+import type {RequestSuppression} from '../suppression.js'
 import type {ProxySnapshot} from '../state.js'
 import type {MediationAdmission} from '../relay/mediation.js'
 
@@ -43,8 +47,8 @@ export interface RequestGateContext {
   readonly resolver?: Resolver
   /** The headers header DLP reads; default: the request's headers as received. */
   readonly headers?: () => HeaderList
-  /** How the request body is read (the forward pipeline's HTTP/2 and suppression options), asked only when there is a body. */
-  readonly bodyOptions?: () => {readonly hasBody?: boolean; readonly suppress?: Suppressor}
+  /** The request's finding suppression (operations.md §4.3), given by the transports that suppress request-body findings. */
+  readonly suppression?: RequestSuppression
   /** Whether the request carries a body, when the transport knows better (HTTP/2 frames it without Content-Length). */
   readonly hasBody?: boolean
   /** The host the budget charges (default: the target's host as Go parses it). */
@@ -53,6 +57,10 @@ export interface RequestGateContext {
   readonly tunnel?: {readonly host: string; readonly display: string}
 
   // Written by the stages, read by the later ones and by the transport after the gate.
+  /** What the stage that just ran found, until the settle stages end it (run-gate.ts). */
+  finding?: Finding | undefined
+  /** The request-body DLP suppressor the suppression stage prepared (undefined: no entries, or none for this transport). */
+  suppress?: Suppressor | undefined
   /** The URL scan's result; the reverse proxy's URL-DLP stage writes an allowed one. */
   scan: UrlScanResult | null
   /** How the request's URL appears from here on (an unenforced DLP hit stays redacted). */
@@ -75,13 +83,59 @@ export interface RequestGateContext {
 
 /** The stages of the request gate, in the one order they run (order.ts). */
 export type StageId =
-  | 'kill_switch' | 'identity' | 'envelope_verify' | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'redaction' | 'body' | 'git_push' | 'address' | 'a2a' | 'cross_request' | 'contract' | 'budget' | 'envelope'
+  | 'kill_switch' | 'identity' | 'envelope_verify' | 'url_scan' | 'url_dlp' | 'session' | 'taint' | 'header_dlp' | 'redaction' | 'suppression' | 'body' | 'git_push' | 'address' | 'a2a' | 'cross_request' | 'contract' | 'budget' | 'envelope'
+
+/** The settle stages, in the order they end a stage's finding (order.ts, `SETTLE_ORDER`). */
+export type SettleId = 'exception' | 'mode'
+
+/**
+ * How the mode ends a finding (stages/mode.ts):
+ * - `record`: answered when enforcing; in audit mode (`enforce: false`) recorded as the request's
+ *   would-block, and the request goes on;
+ * - `pass`: answered when enforcing; in audit mode the request goes on with nothing recorded (the
+ *   stage's `passed` report is the evidence);
+ * - `stands`: answered in every mode (a fail-closed refusal: a body or headers that cannot be read);
+ * - `unenforced`: the scanner answered `warn` already (audit mode made it one, or a rule excused
+ *   it): never answered; audit mode records the block enforcement would have answered.
+ */
+export type FindingMode = 'record' | 'pass' | 'stands' | 'unenforced'
+
+/**
+ * What a blocking stage found, stated on the context instead of answered: the settle stages end
+ * it before the next stage runs — `exception` may waive it, `mode` answers it or lets the request
+ * go on. A stage leaves at most one finding per run; its `rest` may leave the next.
+ */
+export interface Finding {
+  /** The block answered when the finding stands (through the transport's `block`). */
+  readonly block: Block
+  /** What a scoped exception may waive (operations.md §8.3); absent when the layer is not waivable. */
+  readonly waivable?: BlockFinding | undefined
+  readonly mode: FindingMode
+  /** The stage's own report when the finding does not end the request (waived, or let through by the mode), before a would-block is recorded. */
+  readonly passed?: ((ctx: RequestGateContext) => void) | undefined
+  /**
+   * The rest of the stage once its finding did not end the request: answers (true), goes on
+   * (false) or leaves the next finding. (Not named `then`: a Finding must never be a thenable.)
+   */
+  readonly rest?: ((ctx: RequestGateContext) => boolean | Promise<boolean>) | undefined
+}
 
 /**
  * One stage: `run` answers the request (through `ctx.block`) and returns true, or returns false
- * and the gate goes on. A stage never answers an allow: the transport relays after the gate.
+ * and the gate goes on — having stated a `Finding` when it found a block the settle stages end.
+ * A stage never answers an allow: the transport relays after the gate.
  */
 export interface Stage {
   readonly id: StageId
   run(ctx: RequestGateContext): boolean | Promise<boolean>
+}
+
+/**
+ * A settle stage: runs after any stage that left a finding (`ctx.finding`), in `SETTLE_ORDER`;
+ * answers (true), or ends the finding and lets the request go on. Synchronous: settling costs no
+ * promise turn.
+ */
+export interface SettleStage {
+  readonly id: SettleId
+  run(ctx: RequestGateContext): boolean
 }

@@ -1,7 +1,8 @@
 /**
  * The stage matrix as docs/run.md and docs/architecture.md print it (a test keeps the docs equal
- * to this rendering of the live tables): one row per stage — the request gate's order, then the
- * stages only the MCP tool-call gate has, in its order — and one column per transport, the HTTP
+ * to this rendering of the live tables): one row per stage — the request gate's order, its settle
+ * stages (SETTLE_STAGES), then the stages only the MCP tool-call gate has, in its order — and one
+ * column per transport, the HTTP
  * ones (TRANSPORT_STAGES) then the MCP ones (MCP_TRANSPORT_STAGES); `✓` runs, `–` skipped, with
  * the reasons listed under the table. The MCP columns run their stages in the MCP order, printed
  * under the table. The response gate's table (RESPONSE_TRANSPORT_STAGES, the HTTP columns) follows
@@ -10,19 +11,25 @@
  */
 import {MCP_RESPONSE_STAGE_ORDER, MCP_RESPONSE_TRANSPORT_STAGES, MCP_STAGE_ORDER, MCP_TRANSPORT_STAGES, type McpStageId} from '../../mcp/index.js'
 import {isSkip} from '../../stages/index.js'
-import type {StageId} from './context.js'
+import type {SettleId, StageId} from './context.js'
 import {HTTP_SKIPS, MCP_SKIPS} from './mcp-columns.js'
-import {STAGE_ORDER} from './order.js'
-import {TRANSPORT_STAGES} from './transport-stages.js'
+import {SETTLE_ORDER, STAGE_ORDER} from './order.js'
+import {SETTLE_STAGES, TRANSPORT_STAGES} from './transport-stages.js'
 import {RESPONSE_STAGE_ORDER} from './response/order.js'
 import {RESPONSE_TRANSPORT_STAGES} from './response/transport-stages.js'
 
-type AnyStage = StageId | McpStageId
+type HttpStage = StageId | SettleId
+type AnyStage = HttpStage | McpStageId
 
-/** Every stage of either gate: the request gate's order, then the MCP-only stages in the MCP order. */
+/** Every stage of either gate: the request gate's order and its settle stages, then the MCP-only stages in the MCP order. */
 export function matrixStages(): readonly AnyStage[] {
-  const http = new Set<string>(STAGE_ORDER)
-  return [...STAGE_ORDER, ...MCP_STAGE_ORDER.filter((id) => !http.has(id))]
+  const http = new Set<string>([...STAGE_ORDER, ...SETTLE_ORDER])
+  return [...STAGE_ORDER, ...SETTLE_ORDER, ...MCP_STAGE_ORDER.filter((id) => !http.has(id))]
+}
+
+/** A transport's HTTP stage of id `id` (a settle stage from its settle row), or undefined when the request gate has none. */
+function httpCell(t: keyof typeof TRANSPORT_STAGES, id: AnyStage): object | undefined {
+  return (SETTLE_ORDER as readonly string[]).includes(id) ? SETTLE_STAGES[t][id as SettleId] : TRANSPORT_STAGES[t][id as StageId]
 }
 
 export function renderStageMatrix(): string {
@@ -34,9 +41,9 @@ export function renderStageMatrix(): string {
   const across: string[] = []
   for (const id of matrixStages()) {
     const cells: string[] = []
-    const http = TRANSPORT_STAGES.fetch[id as StageId] !== undefined
+    const http = httpCell('fetch', id) !== undefined
     for (const t of transports) {
-      const s = TRANSPORT_STAGES[t][id as StageId]
+      const s = httpCell(t, id)
       if (s === undefined) cells.push('–')
       else if (!isSkip(s)) cells.push('✓')
       else {
@@ -55,10 +62,11 @@ export function renderStageMatrix(): string {
         cells.push('–')
       }
     }
-    if (!inMcp) across.push(`- \`${id}\` on the MCP transports: ${MCP_SKIPS[id as StageId] ?? ''}`)
+    if (!inMcp) across.push(`- \`${id}\` on the MCP transports: ${MCP_SKIPS[id as HttpStage] ?? ''}`)
     lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
   }
-  return `${lines.join('\n')}\n\nThe MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\n${renderResponseMatrix()}\n${renderMcpResponseMatrix()}\nStages of one gate only:\n\n${across.join('\n')}\n`
+  const settle = SETTLE_ORDER.map((id) => `\`${id}\``).join(' → ')
+  return `${lines.join('\n')}\n\nThe HTTP columns run the settle stages (${settle}) after any stage that leaves a finding, before the next stage. The MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\n${renderResponseMatrix()}\n${renderMcpResponseMatrix()}\nStages of one gate only:\n\n${across.join('\n')}\n`
 }
 
 /**

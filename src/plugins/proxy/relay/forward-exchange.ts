@@ -84,12 +84,13 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
 
   const method = req.method ?? 'GET'
   // The gate (gate/transport-stages.ts, rows forward and intercept): URL scan → session → taint →
-  // header DLP → body → cross-request → contract → budget.
+  // header DLP → suppression (the body's suppressor, from `suppression`) → body → cross-request →
+  // contract → budget.
   const gate: RequestGateContext = {
     ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget,
     shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: 'forward',
     ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
-    bodyOptions: () => ({...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}), suppress: suppression.for('body_dlp', rawTarget)}),
+    suppression,
     scan: null, shown: '', sessionHost: '', body: null,
   }
   if (await runGate(b.transport === 'intercept' ? 'intercept' : 'forward', gate)) return

@@ -3,10 +3,10 @@
  * body the body stage read is searched for blockchain addresses and each is compared with
  * `address_protection.allowed_addresses`. A lookalike (same first and last characters, different
  * middle) answers with `action`, an address outside the allowlist with `unknown_action`. Runs after
- * the body stage, so a body DLP block is answered first; an exception may waive the block, and
- * audit mode (`enforce: false`) records it as a would-block.
+ * the body stage, so a body DLP block is answered first; the block is a finding an exception may
+ * waive and audit mode (`enforce: false`) records as a would-block.
  */
-import {blockDecision, enforcing, safeTarget} from '../../core.js'
+import {safeTarget} from '../../core.js'
 import type {Stage} from '../context.js'
 
 export const addressStage: Stage = {
@@ -24,13 +24,10 @@ export const addressStage: Stage = {
       findings: r.findings.map((f) => ({chain: f.chain, verdict: f.verdict, action: f.action, address: f.address})),
     })
     if (r.action !== 'block') return false
-    const finding = {layer: 'address_protection', reason: 'dlp_match', findings: r.findings.map((f) => ({pattern: `address_${f.verdict}`}))}
-    if (!enforcing(ctx.snap)) {
-      ctx.rec.record(blockDecision(ctx.ports, ctx.b, ctx.shown, {stage: 'body_scan', layer: 'address_protection', reason: 'dlp_match', detail, status: 0, enforced: false}))
-      return false
+    ctx.finding = {
+      block: {stage: 'body_scan', layer: 'address_protection', detail, status: 403, reason: 'dlp_match'},
+      waivable: {layer: 'address_protection', reason: 'dlp_match', findings: r.findings.map((f) => ({pattern: `address_${f.verdict}`}))}, mode: 'record',
     }
-    if (ctx.rec.waive(finding)) return false
-    ctx.block({stage: 'body_scan', layer: 'address_protection', detail, status: 403, reason: 'dlp_match'})
-    return true
+    return false
   },
 }

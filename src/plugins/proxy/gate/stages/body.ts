@@ -1,13 +1,16 @@
 /**
  * Request body (§6.2): buffered up to `max_body_bytes` (over the limit fails closed whether or
- * not scanning is on: nothing is streamed unscanned) and scanned whatever its Content-Type; a
- * DLP block may be waived by an exception; warn findings are upgraded by the session's level.
+ * not scanning is on: nothing is streamed unscanned) and scanned whatever its Content-Type, with
+ * the suppressor the suppression stage prepared. A block is a finding: an exception may waive a
+ * DLP block; a body that cannot be scanned is refused in every mode; what audit mode turned into a
+ * warning is recorded as the block enforcement would answer (the settle stages). Warn findings
+ * are upgraded by the session's level.
  */
 import {safeTarget, urlHost} from '../../core.js'
 import {matchesAnyDomain, type ContentScanResult} from '../../../scanner/index.js'
-import {readRequestBody, requestHasBody, scanReadBody} from '../../request-body.js'
-import {recordAuditFinding} from '../audit-mode.js'
-import type {RequestGateContext, Stage} from '../context.js'
+import {readRequestBody, requestHasBody, scanReadBody, type RequestBodyOptions} from '../../request-body.js'
+import {wouldBlockIfEnforced} from '../audit-mode.js'
+import type {Finding, RequestGateContext, Stage} from '../context.js'
 
 /**
  * envelope-redaction §12: when redaction replaced something and the forwarded body is clean,
@@ -19,7 +22,7 @@ import type {RequestGateContext, Stage} from '../context.js'
 function afterRedaction(ctx: RequestGateContext, host: string, r: ContentScanResult): ContentScanResult {
   const red = ctx.redacted!
   if (!red.replaced || r.action === 'block' || r.dlp.length > 0) return r
-  const pre = scanReadBody(ctx.snap, ctx.req, red.original, host, ctx.bodyOptions?.())
+  const pre = scanReadBody(ctx.snap, ctx.req, red.original, host, bodyOptions(ctx))
   if (pre.layer !== 'body_dlp' || pre.dlp.length === 0) return r
   const settings = ctx.snap.scanner.settings
   if (pre.action === 'block' && matchesAnyDomain(host, settings.responseScanning.exemptDomains) !== null) {
@@ -29,6 +32,33 @@ function afterRedaction(ctx: RequestGateContext, host: string, r: ContentScanRes
   return {...pre, injection: r.injection}
 }
 
+/** How the body is read: whether the transport knows it has one (HTTP/2), and the request's suppressor. */
+function bodyOptions(ctx: RequestGateContext): RequestBodyOptions {
+  return {...(ctx.hasBody === undefined ? {} : {hasBody: ctx.hasBody}), ...(ctx.suppress === undefined ? {} : {suppress: ctx.suppress})}
+}
+
+/** A finding that did not block is logged (`body_dlp` or `body_prompt_injection`, not blocked). */
+function logWarning(ctx: RequestGateContext, r: ContentScanResult): false {
+  if (r.action === 'warn' && r.layer !== null) {
+    ctx.ports.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(ctx.snap, ctx.target, r.layer), detail: r.detail, request_id: ctx.b.requestId, agent: ctx.b.agent})
+  }
+  return false
+}
+
+/**
+ * The finding of a scan that blocks, or that audit mode turned into a warning. Only DLP findings
+ * can be waived: an unscannable body, prompt injection and the session's warn upgrades stand.
+ */
+function bodyFinding(r: ContentScanResult): Finding {
+  const found = r.dlp.length > 0 || r.injection.length > 0
+  return {
+    block: {stage: 'body_scan', layer: r.layer ?? 'body_dlp', detail: r.detail, status: 403, reason: r.reason ?? 'dlp_match'},
+    waivable: r.layer === 'body_dlp' && r.dlp.length > 0 ? {layer: 'body_dlp', reason: r.reason, findings: r.dlp} : undefined,
+    mode: r.action !== 'block' ? 'unenforced' : found ? 'record' : 'stands',
+    rest: (ctx) => logWarning(ctx, r),
+  }
+}
+
 export const bodyStage: Stage = {
   id: 'body',
   async run(ctx) {
@@ -36,7 +66,7 @@ export const bodyStage: Stage = {
     // No body (every GET): no read, no await.
     if (!requestHasBody(ctx.req, ctx.hasBody)) return false
     const host = urlHost(ctx.target)
-    const opts = ctx.bodyOptions?.() ?? {}
+    const opts = bodyOptions(ctx)
     // Read already by the redaction stage: scan what is forwarded.
     const reqBody = ctx.redacted !== undefined
       ? {kind: 'read' as const, body: ctx.body!, scan: afterRedaction(ctx, host, scanReadBody(snap, ctx.req, ctx.body!, host, opts))}
@@ -51,15 +81,13 @@ export const bodyStage: Stage = {
     rec.scanned.body = ctx.redacted?.original ?? reqBody.body
     const r = reqBody.scan
     ctx.warnings.push(...r.dlpWarnings.map((w) => w.pattern))
-    // Only DLP findings can be waived: an unscannable or over-size body, prompt injection and the
-    // session's warn upgrades stand.
-    if (r.action === 'block' && !(r.layer === 'body_dlp' && r.dlp.length > 0 && rec.waive({layer: 'body_dlp', reason: r.reason, findings: r.dlp}))) {
-      block({stage: 'body_scan', layer: r.layer ?? 'body_dlp', detail: r.detail, status: 403, reason: r.reason ?? 'dlp_match'})
-      return true
+    if (r.action === 'block') {
+      ctx.finding = bodyFinding(r)
+      return false
     }
     const t = rec.session
     const ps = snap.sessions
-    if (t !== null && r.action !== 'block') {
+    if (t !== null) {
       const upgraded = r.action === 'warn' && r.layer !== null && ps!.warn(t, r.detail, ctx.sessionHost, r.layer === 'body_dlp', ctx.shown) !== null
       const up = ps!.warnFindings(t, r.dlpWarnings, ctx.sessionHost, ctx.shown)
       if (upgraded || up !== null) {
@@ -68,10 +96,10 @@ export const bodyStage: Stage = {
         return true
       }
     }
-    recordAuditFinding(ctx, 'body_scan', r)
-    if (r.action === 'warn' && r.layer !== null) {
-      ctx.ports.audit.event('warn', r.layer === 'body_dlp' ? 'body_dlp' : 'body_prompt_injection', 'request body finding (not blocked)', {url: safeTarget(snap, ctx.target, r.layer), detail: r.detail, request_id: ctx.b.requestId, agent: ctx.b.agent})
+    if (wouldBlockIfEnforced(r, snap.scanner.settings.requestBodyScanning.action)) {
+      ctx.finding = bodyFinding(r)
+      return false
     }
-    return false
+    return logWarning(ctx, r)
   },
 }

@@ -4,9 +4,9 @@
  * address earned in other sessions (issue 37 item 1) — then the URL scan's warn findings upgraded
  * by escalation level.
  */
-import {enforcing} from '../../core.js'
 import {firstHeader} from '../../request-gate.js'
 import type {Stage} from '../context.js'
+import {answers} from './mode.js'
 
 export const sessionStage: Stage = {
   id: 'session',
@@ -16,7 +16,9 @@ export const sessionStage: Stage = {
     if (t === null) return false
     const host = ctx.sessionHost
     // Issue 37 item 1: a claimed (unbound) name is also held by what its client address earned.
-    const deny = rec.sessions!.preflight(t, host, firstHeader(ctx.req.headers['user-agent']), enforcing(ctx.snap), ctx.airlock, ctx.method)
+    // The anomaly action blocks only where the mode answers a downgradable block (not in audit
+    // mode, which records nothing for it); the airlock and `block_all` stand in every mode.
+    const deny = rec.sessions!.preflight(t, host, firstHeader(ctx.req.headers['user-agent']), answers(ctx.snap, 'pass'), ctx.airlock, ctx.method)
       ?? (ctx.b.bound !== true ? rec.sessions!.addressDeny(t, ctx.airlock, ctx.method) : null)
     if (deny !== null) {
       ctx.block({stage: 'session', layer: deny.layer, detail: deny.detail, status: 403, reason: deny.reason, body: deny.body})

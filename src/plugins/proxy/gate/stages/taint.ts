@@ -2,12 +2,13 @@
  * Taint (policy-extra §1.6–1.10): a side-effecting request from a session that took in untrusted
  * content is judged by the taint matrix under `taint.policy`. `block` is a 403 `authority_mismatch`
  * (layer `taint_policy`); `ask` is held for an operator when an approval channel exists (docs/ask.md)
- * and is a 403 otherwise, or when denied or timed out. In audit mode (`enforce: false`) either is
- * recorded as `would_block` and the request goes on. The evaluation rides on every later Decision
- * of the request (receipts' taint fields).
+ * and is a 403 otherwise, or when denied or timed out. Either is a finding no exception waives: in
+ * audit mode (`enforce: false`) the mode stage records it as `would_block` and the request goes
+ * on — so no operator is asked then. The evaluation rides on every later Decision of the request
+ * (receipts' taint fields).
  */
-import {blockDecision, enforcing} from '../../core.js'
 import type {Stage} from '../context.js'
+import {answers} from './mode.js'
 
 const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
@@ -20,7 +21,8 @@ export const taintStage: Stage = {
     let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown)
     ctx.rec.taint = evidence
     if (ev.decision === 'allow') return false
-    if (ev.decision === 'ask' && enforcing(ctx.snap) && ctx.ports.approvals !== undefined) {
+    // An operator is asked only when the block would be answered (not in audit mode).
+    if (ev.decision === 'ask' && answers(ctx.snap, 'record') && ctx.ports.approvals !== undefined) {
       const answer = await ctx.ports.approvals.hold({
         kind: 'taint', transport: ctx.b.transport, agent: ctx.b.agent, sessionKey: ctx.b.sessionKey, target: ctx.shown,
         reason: ev.reason, patterns: [], preview: `${ctx.method.toUpperCase()} ${ctx.shown}`, allowStrip: false,
@@ -33,12 +35,7 @@ export const taintStage: Stage = {
         return false
       }
     }
-    const detail = `authority mismatch: ${ev.reason}`
-    if (enforcing(ctx.snap)) {
-      ctx.block({stage: 'taint', layer: 'taint_policy', detail, status: 403, reason: 'authority_mismatch'})
-      return true
-    }
-    ctx.rec.record(blockDecision(ctx.ports, ctx.b, ctx.shown, {stage: 'taint', layer: 'taint_policy', reason: 'authority_mismatch', detail, status: 0, enforced: false}))
+    ctx.finding = {block: {stage: 'taint', layer: 'taint_policy', detail: `authority mismatch: ${ev.reason}`, status: 403, reason: 'authority_mismatch'}, mode: 'record'}
     return false
   },
 }

@@ -2,15 +2,23 @@
  * The reverse proxy's URL check (transports §4.3 step 3): DLP on the request-target alone. The
  * full URL scan does not apply there: the upstream is the operator's own (loopback is normal),
  * so SSRF, blocklist and rate-limit checks would judge the operator, not the agent. Critical
- * findings hard-block whatever `action` says (§6 #31 fix); a block may be waived by an exception.
+ * findings hard-block whatever `action` says (§6 #31 fix); the block is a finding an exception may
+ * waive. A finding that does not block — a `warn` action, a waived block, or audit mode, which
+ * records no would-block here — is audited as not blocked and marks the session.
  */
-import {enforcing} from '../../core.js'
-import type {Stage} from '../context.js'
+import type {RequestGateContext, Stage} from '../context.js'
+
+/** The evidence of a URL DLP finding that did not block. */
+function notBlocked(ctx: RequestGateContext, detail: string): void {
+  const {b, rec} = ctx
+  ctx.ports.audit.event('warn', 'body_dlp', 'reverse proxy URL DLP finding (not blocked)', {url: ctx.shown, detail, request_id: b.requestId, agent: b.agent})
+  if (rec.session !== null) rec.session.finding = true
+}
 
 export const urlDlpStage: Stage = {
   id: 'url_dlp',
   run(ctx) {
-    const {snap, rec, b, ports} = ctx
+    const {snap, rec, b} = ctx
     if (snap.sessions !== null && rec.session === null) {
       rec.open(b)
       ctx.sessionHost = ctx.budgetHost ?? ''
@@ -25,13 +33,16 @@ export const urlDlpStage: Stage = {
     const names = [...new Set(url.matches.map((m) => m.pattern))].join(', ')
     const action = snap.scanner.settings.requestBodyScanning.action
     const critical = url.matches.some((m) => m.severity === 'critical')
+    const detail = `URL DLP: ${names}`
     ctx.shown = ctx.shownAs('dlp')
-    if (enforcing(snap) && (critical || action === 'block') && !rec.waive({layer: 'dlp', reason: 'dlp_match', findings: url.matches})) {
-      ctx.block({stage: 'url_scan', layer: 'dlp', detail: `URL DLP: ${names}`, status: 403, reason: 'dlp_match'})
-      return true
+    if (!critical && action !== 'block') {
+      notBlocked(ctx, detail)
+      return false
     }
-    ports.audit.event('warn', 'body_dlp', 'reverse proxy URL DLP finding (not blocked)', {url: ctx.shown, detail: `URL DLP: ${names}`, request_id: b.requestId, agent: b.agent})
-    if (rec.session !== null) rec.session.finding = true
+    ctx.finding = {
+      block: {stage: 'url_scan', layer: 'dlp', detail, status: 403, reason: 'dlp_match'}, waivable: {layer: 'dlp', reason: 'dlp_match', findings: url.matches}, mode: 'pass',
+      passed: (c) => notBlocked(c, detail),
+    }
     return false
   },
 }

@@ -1,10 +1,10 @@
 /**
  * URL scan (transports §2, scanner stages 1–14: scheme, SSRF, blocklist, DLP, entropy, rate
- * limit, data budget, DNS), then the request's session is opened. An enforced block may be waived
- * by an exception, else it is answered; an unenforced one is recorded as `would_block` (folded
- * into the request's outcome by RequestRecord) and still scored, and the request goes on.
+ * limit, data budget, DNS), then the request's session is opened. A block is stated as a finding:
+ * an exception may waive it, audit mode records it as `would_block` (folded into the request's
+ * outcome by RequestRecord, and still scored) and the request goes on (the settle stages).
  */
-import {blockDecision, enforcing, scanBlockStatus, urlScan} from '../../core.js'
+import {scanBlockStatus, urlScan} from '../../core.js'
 import {hostOfUrl} from '../../session-gate.js'
 import type {Stage} from '../context.js'
 
@@ -17,14 +17,7 @@ export const urlScanStage: Stage = {
     // Warn-pattern names join the request's list before any block, so a block Decision carries them.
     ctx.warnings.push(...scan.warnings.map((w) => w.pattern))
     if (!scan.allowed) {
-      if (enforcing(snap)) {
-        if (!rec.waive(scan)) {
-          ctx.block({stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan})
-          return true
-        }
-      } else {
-        rec.record(blockDecision(ctx.ports, ctx.b, ctx.shownAs(scan.layer), {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: 0, enforced: false, scan}))
-      }
+      ctx.finding = {block: {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan}, waivable: scan, mode: 'record'}
     }
     ctx.scan = scan
     ctx.shown = ctx.shownAs(scan.allowed ? null : scan.layer)
