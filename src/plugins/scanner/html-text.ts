@@ -208,13 +208,43 @@ export class PageTextReader {
 
   /** The visible text of `html`. Scans the markup once, char by char, so hostile input stays linear. */
   read(html: string): ExtractedPage {
+    const page = this.walk(html, 0)
+    return {title: page.title, content: unitsToString(page.units, page.length)}
+  }
+
+  /**
+   * What response scanning reads of a page: its title and its content joined by LF (the
+   * content alone when there is no title), made as one string — the content is written after
+   * room left for the title, which is copied in front of it when there is one.
+   */
+  visibleText(html: string): string {
+    // Room for a title of up to 256 units without moving the content; a longer one moves it.
+    const room = 257
+    const page = this.walk(html, room)
+    const {title, units, length} = page
+    if (title === '') return unitsToString(units.subarray(room), length)
+    let u = units
+    let at = room - title.length - 1
+    if (at < 0) {
+      u = new Uint16Array(title.length + 1 + length)
+      u.set(units.subarray(room, room + length), title.length + 1)
+      at = 0
+    }
+    for (let k = 0; k < title.length; k++) u[at + k] = title.charCodeAt(k)
+    u[at + title.length] = 0x0a
+    return unitsToString(u.subarray(at), title.length + 1 + length)
+  }
+
+  /** The title, and the content as `length` units of `units` from `offset` on. */
+  private walk(html: string, offset: number): {readonly title: string; readonly units: Uint16Array; readonly length: number} {
     const n = html.length
     // The text between tags and one LF per block tag: never longer than the page.
-    let u = this.units
-    if (u.length < n) {
-      u = new Uint16Array(Math.max(n, 4096))
-      if (u.length <= KEEP_UNITS) this.units = u
+    let whole = this.units
+    if (whole.length < offset + n) {
+      whole = new Uint16Array(Math.max(offset + n, 4096))
+      if (whole.length <= KEEP_UNITS) this.units = whole
     }
+    const u = offset === 0 ? whole : whole.subarray(offset)
     let title = ''
     let w = 0
     const lower = lowerSource(html)
@@ -250,8 +280,7 @@ export class PageTextReader {
       if (kind === BLOCK) u[w++] = 0x0a
       i = gt + 1
     }
-    const len = decodeAndCollapse(u, w)
-    return {title, content: unitsToString(u, len)}
+    return {title, units: whole, length: decodeAndCollapse(u, w)}
   }
 
   /** The title between `from` and `to`: references decoded, `\s` runs as one space, trimmed. */

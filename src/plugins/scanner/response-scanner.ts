@@ -8,7 +8,7 @@ import {bytesToText, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences
 import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
-import {extractHtmlText, PageTextReader} from './html-text.js'
+import {PageTextReader} from './html-text.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
@@ -817,8 +817,7 @@ function looksLikeMarkup(s: string): boolean {
 /** The visible text of markup when it differs from the content itself, else null. */
 function markupView(sc: ResponseScanner, content: string): string | null {
   if (!looksLikeMarkup(content)) return null
-  const page = sc.pages?.read(content) ?? extractHtmlText(content)
-  const view = page.title === '' ? page.content : `${page.title}\n${page.content}`
+  const view = (sc.pages ?? new PageTextReader()).visibleText(content)
   return view === content || view === '' ? null : view
 }
 

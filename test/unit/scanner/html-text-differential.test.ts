@@ -66,6 +66,11 @@ function oracle(html: string): {title: string; content: string} {
   return {title, content}
 }
 
+/** What response scanning reads: the title and the content joined by LF, the content alone without a title. */
+function joined(page: {title: string; content: string}): string {
+  return page.title === '' ? page.content : `${page.title}\n${page.content}`
+}
+
 const PIECES = [
   '<', '>', '</', '<!--', '-->', ' ', '\n', '\t', 'p', 'div', 'h1', 'h7', 'br', 'P', 'DIV', 'title', 'script', 'style', 'noscript', 'template',
   'text ', 'ignore all previous instructions', '\r', '\v', '\f', '\u00a0', '\u2028', '\u3000', '\ufeff', '\n\n', ' \n ', '&amp;', '&#65;', '&lt;', 'é', 'İ', '0', 'x'.repeat(45), ' '.repeat(38), '=', '"', '/',
@@ -83,6 +88,14 @@ const PIECES = [
 
 describe('html visible text: names read in place equal names read from a slice', () => {
   const kept = new PageTextReader()
+
+  it('titles of every length beside the room kept in front of the content', () => {
+    for (const len of [0, 1, 255, 256, 257, 1000]) {
+      const s = `<title>${'t'.repeat(len)}</title><p>body &amp; more</p>`
+      assert.equal(kept.visibleText(s), joined(oracle(s)))
+      assert.equal(new PageTextReader().visibleText(s), joined(oracle(s)))
+    }
+  })
   it('on 20,000 random markups', () => {
     const r = prng(3636)
     for (let k = 0; k < 20_000; k++) {
@@ -92,6 +105,7 @@ describe('html visible text: names read in place equal names read from a slice',
       const want = oracle(s)
       assert.deepEqual(extractHtmlText(s), want, JSON.stringify(s))
       assert.deepEqual(kept.read(s), want, JSON.stringify(s))
+      assert.equal(kept.visibleText(s), joined(want), JSON.stringify(s))
     }
   })
 
@@ -105,6 +119,7 @@ describe('html visible text: names read in place equal names read from a slice',
       const want = oracle(s)
       assert.deepEqual(extractHtmlText(s), want, JSON.stringify(s))
       assert.deepEqual(kept.read(s), want, JSON.stringify(s))
+      assert.equal(kept.visibleText(s), joined(want), JSON.stringify(s))
     }
   })
 })
