@@ -4,11 +4,13 @@
  * collapsed. Response scanning reads the same view of markup on every other path (issue 37 §7:
  * an injection split by tags or entities), so it lives with the scanner. Linear in the input.
  *
- * Read into one reused array of UTF-16 code units (issue 36): the text between tags is copied
- * there, then character references are decoded and lines collapsed by one walk that writes in
- * place behind itself, and the content becomes a string once. The former reader (slices
- * concatenated, a regex replace per reference, a string per line, the page lowercased) made half
- * the garbage of a 64 KiB response; html-text-differential.test.ts keeps it as the oracle.
+ * Read into one reused array of UTF-16 code units (issue 36): one walk of the page skips its
+ * tags, decodes character references and collapses lines as it writes the text there, and the
+ * content becomes a string once. The former reader decoded references after removing the tags,
+ * so a reference cut by a tag (`&am<b></b>p;`) was whole: such a page is read that way — its
+ * text first, then decoded as a text without tags. The former reader (slices concatenated, a
+ * regex replace per reference, a string per line, the page lowercased) made half the garbage of
+ * a 64 KiB response; html-text-differential.test.ts keeps it as the oracle.
  */
 /** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */
 const NONE = 0
@@ -155,40 +157,57 @@ function hexValue(c: number): number {
 }
 
 /**
- * The character reference at `r` of `u` (before `end`), as `&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});`
+ * The character reference at `r` of `s` (before `end`), as `&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});`
  * with the `i` flag reads it and the former decoder replaced it: the code point × 16 + the
  * reference's length, or -1 when it is not one or stays as written (code point 0 or above
  * U+10FFFF, an unknown name). A reference that stays is the same text read on unit by unit:
  * it holds no other '&'.
  */
-function referenceAt(u: Uint16Array, r: number, end: number): number {
+function referenceAt(s: string, r: number, end: number): number {
   let k = r + 1
   if (k >= end) return -1
   let cp = 0
-  if (u[k] === 0x23) {
+  if (s.charCodeAt(k) === 0x23) {
     k++
-    const x = u[k]
+    const x = s.charCodeAt(k)
     if (x === 0x78 || x === 0x58) {
       const from = ++k
-      for (let d: number; k < end && k - from < 7 && (d = hexValue(u[k]!)) >= 0; k++) cp = cp * 16 + d
+      for (let d: number; k < end && k - from < 7 && (d = hexValue(s.charCodeAt(k))) >= 0; k++) cp = cp * 16 + d
       if (k - from < 1 || k - from > 6) return -1
     } else {
       const from = k
-      for (let c: number; k < end && k - from < 8 && (c = u[k]!) >= 0x30 && c <= 0x39; k++) cp = cp * 10 + (c - 0x30)
+      for (let c: number; k < end && k - from < 8 && (c = s.charCodeAt(k)) >= 0x30 && c <= 0x39; k++) cp = cp * 10 + (c - 0x30)
       if (k - from < 1 || k - from > 7) return -1
     }
-    if (k >= end || u[k] !== 0x3b || cp <= 0 || cp > 0x10ffff) return -1
+    if (k >= end || s.charCodeAt(k) !== 0x3b || cp <= 0 || cp > 0x10ffff) return -1
   } else {
     const from = k
     let key = 0
-    for (let c: number; k < end && k - from < 9 && (c = u[k]! | 0x20) >= 0x61 && c <= 0x7a; k++) key = key * 32 + (c - 0x60)
+    for (let c: number; k < end && k - from < 9 && (c = s.charCodeAt(k) | 0x20) >= 0x61 && c <= 0x7a; k++) key = key * 32 + (c - 0x60)
     // 2–8 letters and ';' is a reference; only the known names (≤ LONGEST_REF letters) change.
-    if (k - from < 2 || k - from > LONGEST_REF || k >= end || u[k] !== 0x3b) return -1
+    if (k - from < 2 || k - from > LONGEST_REF || k >= end || s.charCodeAt(k) !== 0x3b) return -1
     const v = NAMED_BY_KEY.get(key)
     if (v === undefined) return -1
     cp = v
   }
   return cp * 16 + (k + 1 - r)
+}
+
+/** The most units after '&' a reference is read to (`#x`, seven hex digits, ';'). */
+const REFERENCE_READ = 10
+
+/**
+ * Whether the reading of a reference at `r` of the page reached a '<' (a tag cut it: what follows
+ * in the page's text comes after the tag, so the page is read the long way). Conservative: any
+ * '<' the reading could reach, past units that can continue a reference.
+ */
+function cutByTag(s: string, r: number, end: number): boolean {
+  for (let k = r + 1; k < end && k <= r + REFERENCE_READ; k++) {
+    const c = s.charCodeAt(k)
+    if (c === 0x3c) return true
+    if (!(c === 0x23 || (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a))) return false
+  }
+  return false
 }
 
 export interface ExtractedPage {
@@ -245,63 +264,161 @@ export class PageTextReader {
       if (whole.length <= KEEP_UNITS) this.units = whole
     }
     const u = offset === 0 ? whole : whole.subarray(offset)
-    let title = ''
-    let w = 0
-    const lower = lowerSource(html)
-    for (let i = 0; i < n; ) {
-      const lt = i
-      if (html.charCodeAt(i) !== 0x3c) {
-        u[w++] = html.charCodeAt(i++)
-        continue
-      }
-      if (lowerUnit(lower.charCodeAt(lt + 1)) === 0x21 && lower.charCodeAt(lt) === 0x3c && lower.charCodeAt(lt + 2) === 0x2d && lower.charCodeAt(lt + 3) === 0x2d) {
-        const end = html.indexOf('-->', lt + 4)
-        i = end < 0 ? n : end + 3
-        continue
-      }
-      const gt = html.indexOf('>', lt + 1)
-      if (gt < 0) break
-      const key = tagKeyAt(lower, lt, Math.min(gt + 1, lt + 40))
-      const kind = key === 0 ? NONE : tagKind(key)
-      const closing = lower.charCodeAt(lt + 1) === 0x2f
-      if (!closing && kind === SKIP) {
-        const end = closeTag(lower, SKIPPED_BY_KEY.get(key)!, gt + 1)
-        const close = end < 0 ? -1 : html.indexOf('>', end)
-        i = close < 0 ? n : close + 1
-        continue
-      }
-      if (!closing && kind === TITLE) {
-        const end = closeTag(lower, 'title', gt + 1)
-        if (title === '') title = this.title(html, gt + 1, end < 0 ? n : end)
-        const close = end < 0 ? -1 : html.indexOf('>', end)
-        i = close < 0 ? n : close + 1
-        continue
-      }
-      if (kind === BLOCK) u[w++] = 0x0a
-      i = gt + 1
+    let length = this.pass(html, u, false)
+    if (length < 0) {
+      // A reference cut by a tag: the page's text is read first (references as written), then
+      // decoded and collapsed as a text without tags — the order the former reader used.
+      const text = unitsToString(u, this.pass(html, u, true))
+      const title = this.lastTitle
+      length = this.pass(text, u, false)
+      this.lastTitle = title
     }
-    return {title, units: whole, length: decodeAndCollapse(u, w)}
+    return {title: this.lastTitle, units: whole, length}
   }
 
-  /** The title between `from` and `to`: references decoded, `\s` runs as one space, trimmed. */
-  private title(html: string, from: number, to: number): string {
-    // `to` may lie before `from` when the lowercase drifted (U+0130); slice reads that as empty.
-    const t = html.slice(from, to)
-    if (!t.includes('&')) return t.replace(/\s+/g, ' ').trim()
-    const u = new Uint16Array(t.length)
-    for (let k = 0; k < t.length; k++) u[k] = t.charCodeAt(k)
+  /** The title the last `pass` found ('' when none). */
+  private lastTitle = ''
+
+  /**
+   * One walk of `html` writing its text into `u`: with `raw`, as written (tags removed, an LF per
+   * block tag); else references decoded and lines collapsed as it goes (lines split at LF after
+   * decoding, trimmed of `\s`, runs of `[ \t\r\f\v]` inside them as one space, empty ones
+   * dropped, the rest joined by LF). Returns the length written, or -1 when a reference is cut
+   * by a tag (never with `raw`, nor in a text without '<'). Sets `lastTitle`.
+   */
+  private pass(html: string, u: Uint16Array, raw: boolean): number {
+    const n = html.length
+    let title = ''
     let w = 0
-    for (let r = 0; r < t.length; ) {
-      const ref = u[r] === 0x26 ? referenceAt(u, r, t.length) : -1
-      if (ref < 0) {
-        u[w++] = u[r++]!
+    /** Where the current line's text ends (blanks written after it are dropped at its end). */
+    let textEnd = 0
+    let inLine = false
+    let anyLine = false
+    let inRun = false
+    const lower = lowerSource(html)
+    for (let i = 0; i < n; ) {
+      let c = html.charCodeAt(i)
+      if (raw && c !== 0x3c) {
+        u[w++] = c
+        i++
         continue
       }
-      w = putCodePoint(u, w, ref >> 4)
-      r += ref & 15
+      if (c > 0x20 && c < 0x7f && c !== 0x26 && c !== 0x3c) {
+        // Printable ASCII other than '&' and '<': text (most of any page).
+        if (!inLine) {
+          if (anyLine) u[w++] = 0x0a
+          inLine = true
+          anyLine = true
+        }
+        u[w++] = c
+        inRun = false
+        textEnd = w
+        i++
+        continue
+      }
+      if (c === 0x3c) {
+        const lt = i
+        if (lowerUnit(lower.charCodeAt(lt + 1)) === 0x21 && lower.charCodeAt(lt) === 0x3c && lower.charCodeAt(lt + 2) === 0x2d && lower.charCodeAt(lt + 3) === 0x2d) {
+          const end = html.indexOf('-->', lt + 4)
+          i = end < 0 ? n : end + 3
+          continue
+        }
+        const gt = html.indexOf('>', lt + 1)
+        if (gt < 0) break
+        const key = tagKeyAt(lower, lt, Math.min(gt + 1, lt + 40))
+        const kind = key === 0 ? NONE : tagKind(key)
+        const closing = lower.charCodeAt(lt + 1) === 0x2f
+        if (!closing && kind === SKIP) {
+          const end = closeTag(lower, SKIPPED_BY_KEY.get(key)!, gt + 1)
+          const close = end < 0 ? -1 : html.indexOf('>', end)
+          i = close < 0 ? n : close + 1
+          continue
+        }
+        if (!closing && kind === TITLE) {
+          const end = closeTag(lower, 'title', gt + 1)
+          if (title === '') title = titleText(html, gt + 1, end < 0 ? n : end)
+          const close = end < 0 ? -1 : html.indexOf('>', end)
+          i = close < 0 ? n : close + 1
+          continue
+        }
+        i = gt + 1
+        if (kind !== BLOCK) continue
+        if (raw) {
+          u[w++] = 0x0a
+          continue
+        }
+        c = 0x0a
+      } else if (c === 0x26) {
+        const ref = referenceAt(html, i, n)
+        if (ref < 0) {
+          if (cutByTag(html, i, n)) return -1
+          i++
+        } else {
+          i += ref & 15
+          c = ref >> 4
+          if (c >= 0x10000) {
+            // An astral code point is text: both its units, as the line's text so far.
+            if (!inLine) {
+              if (anyLine) u[w++] = 0x0a
+              inLine = true
+              anyLine = true
+            }
+            w = putCodePoint(u, w, c)
+            inRun = false
+            textEnd = w
+            continue
+          }
+        }
+      } else i++
+      // One unit of text (read, or decoded): a line break, a space or a character.
+      if (c === 0x0a) {
+        if (inLine) w = textEnd
+        inLine = false
+        inRun = false
+      } else if (isJsSpace(c)) {
+        if (!inLine) continue
+        if (isBlank(c)) {
+          if (!inRun) u[w++] = 0x20
+          inRun = true
+        } else {
+          u[w++] = c
+          inRun = false
+        }
+      } else {
+        if (!inLine) {
+          if (anyLine) u[w++] = 0x0a
+          inLine = true
+          anyLine = true
+        }
+        u[w++] = c
+        inRun = false
+        textEnd = w
+      }
     }
-    return unitsToString(u, w).replace(/\s+/g, ' ').trim()
+    this.lastTitle = title
+    if (raw) return w
+    return inLine ? textEnd : w
   }
+
+}
+
+/** The title between `from` and `to` of `html`: references decoded, `\s` runs as one space, trimmed. */
+function titleText(html: string, from: number, to: number): string {
+  // `to` may lie before `from` when the lowercase drifted (U+0130); slice reads that as empty.
+  const t = html.slice(from, to)
+  if (!t.includes('&')) return t.replace(/\s+/g, ' ').trim()
+  const u = new Uint16Array(t.length)
+  let w = 0
+  for (let r = 0; r < t.length; ) {
+    const ref = t.charCodeAt(r) === 0x26 ? referenceAt(t, r, t.length) : -1
+    if (ref < 0) {
+      u[w++] = t.charCodeAt(r++)
+      continue
+    }
+    w = putCodePoint(u, w, ref >> 4)
+    r += ref & 15
+  }
+  return unitsToString(u, w).replace(/\s+/g, ' ').trim()
 }
 
 /** Writes code point `cp` as one or two units at `w`; returns the index after them. */
@@ -313,77 +430,6 @@ function putCodePoint(u: Uint16Array, w: number, cp: number): number {
   u[w] = 0xd800 + ((cp - 0x10000) >> 10)
   u[w + 1] = 0xdc00 + ((cp - 0x10000) & 0x3ff)
   return w + 2
-}
-
-/**
- * Decodes the character references of the `n` units of `u` and collapses its lines, in place:
- * lines (split at LF, after decoding) trimmed of `\s`, runs of `[ \t\r\f\v]` inside them as one
- * space, empty lines dropped, the rest joined by LF. Returns the new length. Writes never pass
- * the read position: a reference is longer than what it decodes to, and a line's LF (or a run of
- * blanks) is read before the one unit written for it.
- */
-function decodeAndCollapse(u: Uint16Array, n: number): number {
-  let w = 0
-  /** Where the current line's text ends (trailing spaces written after it are dropped at its end). */
-  let textEnd = 0
-  let inLine = false
-  let anyLine = false
-  let inRun = false
-  for (let r = 0; r < n; ) {
-    let c = u[r]!
-    if (c > 0x20 && c < 0x7f && c !== 0x26) {
-      // Printable ASCII other than '&': text (most of any page).
-      if (!inLine) {
-        if (anyLine) u[w++] = 0x0a
-        inLine = true
-        anyLine = true
-      }
-      u[w++] = c
-      inRun = false
-      textEnd = w
-      r++
-      continue
-    }
-    let second = -1
-    if (c === 0x26) {
-      const ref = referenceAt(u, r, n)
-      if (ref >= 0) {
-        r += ref & 15
-        const cp = ref >> 4
-        if (cp >= 0x10000) {
-          c = 0xd800 + ((cp - 0x10000) >> 10)
-          second = 0xdc00 + ((cp - 0x10000) & 0x3ff)
-        } else c = cp
-      } else r++
-    } else r++
-    if (c === 0x0a) {
-      if (inLine) w = textEnd
-      inLine = false
-      inRun = false
-      continue
-    }
-    if (isJsSpace(c)) {
-      if (!inLine) continue
-      if (isBlank(c)) {
-        if (!inRun) u[w++] = 0x20
-        inRun = true
-      } else {
-        u[w++] = c
-        inRun = false
-      }
-      continue
-    }
-    if (!inLine) {
-      if (anyLine) u[w++] = 0x0a
-      inLine = true
-      anyLine = true
-    }
-    u[w++] = c
-    if (second >= 0) u[w++] = second
-    inRun = false
-    textEnd = w
-  }
-  return inLine ? textEnd : w
 }
 
 /** The first `n` units of `u` as a string, in one native call (lone surrogates kept). */

@@ -89,6 +89,17 @@ const PIECES = [
 describe('html visible text: names read in place equal names read from a slice', () => {
   const kept = new PageTextReader()
 
+  it('references cut by tags, comments and scripts (the page is then read the long way)', () => {
+    const pages = [
+      '<p>&am<b>p;</p>', '<p>&#6<!-- c -->5;</p>', '<p>&<i>#x41;</i></p>', '<h2>Q&A</h2>', 'AT&T<br>rocks', '&amp<script>x</script>;', 'x &#x4<span>1; y',
+      '&lt<', 'tail &#6', '<title>&am<b>p;</title>&a<p>mp;', 'a&b<p>c&d;</p>&nbsp<i></i>;', '&#x1F6<b>00;', '&\u0130<p>amp;', '&AM<P>P;',
+    ]
+    for (const s of pages) {
+      assert.equal(kept.visibleText(s), joined(oracle(s)), JSON.stringify(s))
+      assert.deepEqual(new PageTextReader().read(s), oracle(s), JSON.stringify(s))
+    }
+  })
+
   it('titles of every length beside the room kept in front of the content', () => {
     for (const len of [0, 1, 255, 256, 257, 1000]) {
       const s = `<title>${'t'.repeat(len)}</title><p>body &amp; more</p>`
