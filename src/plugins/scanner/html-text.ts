@@ -3,22 +3,77 @@
  * the text with scripts, styles, comments and tags removed, entities decoded and whitespace
  * collapsed. Response scanning reads the same view of markup on every other path (issue 37 §7:
  * an injection split by tags or entities), so it lives with the scanner. Linear in the input.
+ *
+ * Read into one reused array of UTF-16 code units (issue 36): one walk of the page skips its
+ * tags, decodes character references and collapses lines as it writes the text there, and the
+ * content becomes a string once. The former reader (slices concatenated, a regex replace per
+ * reference, a string per line, the page lowercased) made half the garbage of a 64 KiB response;
+ * html-text-differential.test.ts keeps it as the oracle. It decoded references after removing
+ * the tags, so a reference cut by a tag (`&am<b></b>p;`) was whole: a page with such a cut is
+ * read that way — its text first, then decoded as a text without tags.
  */
-const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' '}
-
-function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (all, e: string) => {
-    if (e[0] === '#') {
-      const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)
-      return Number.isFinite(cp) && cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : all
-    }
-    return ENTITIES[e.toLowerCase()] ?? all
-  })
-}
-
-const BLOCK_TAGS: ReadonlySet<string> = new Set(['p', 'div', 'br', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'tr', 'section', 'article', 'header', 'footer', 'ul', 'ol', 'table', 'pre', 'blockquote'])
+/** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */
+const NONE = 0
+const BLOCK = 1
+const TITLE = 2
+const SKIP = 3
+const BLOCK_TAGS = ['p', 'div', 'br', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'tr', 'section', 'article', 'header', 'footer', 'ul', 'ol', 'table', 'pre', 'blockquote']
+/** Elements whose content is not text: read past their closing tag. */
+const SKIPPED_TAGS = ['script', 'style', 'noscript', 'template']
 /** The longest name any rule above reads ('blockquote'): a longer name is an ordinary tag. */
 const LONGEST_NAME = 10
+
+/** A name unit's digit in base 37 (a–z 1–26, 0–9 27–36), or 0 for a unit no name holds. */
+function nameDigit(c: number): number {
+  if (c >= 0x61 && c <= 0x7a) return c - 0x60
+  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 27
+  return 0
+}
+
+/** A name of at most LONGEST_NAME units as a number (37^10 < 2^53): tags are looked up without a string. */
+function tagKey(name: string): number {
+  let key = 0
+  for (let j = 0; j < name.length; j++) key = key * 37 + nameDigit(name.charCodeAt(j))
+  return key
+}
+
+/**
+ * Tag key → what the reader does, as a table indexed by the key modulo `size` (the smallest
+ * modulus under which the known names do not collide): a Map lookup per tag was a tenth of the
+ * reader's time. `keys` holds the name at each slot (0: none), `kinds` its kind.
+ */
+interface TagTable {
+  readonly size: number
+  readonly keys: Float64Array
+  readonly kinds: Uint8Array
+}
+
+const TAG_TABLE: TagTable = (() => {
+  const named: Array<readonly [number, number]> = [...BLOCK_TAGS.map((t) => [tagKey(t), BLOCK] as const), [tagKey('title'), TITLE], ...SKIPPED_TAGS.map((t) => [tagKey(t), SKIP] as const)]
+  for (let size = named.length; ; size++) {
+    const keys = new Float64Array(size)
+    const kinds = new Uint8Array(size)
+    let apart = true
+    for (const [key, kind] of named) {
+      const slot = key % size
+      if (keys[slot] !== 0) {
+        apart = false
+        break
+      }
+      keys[slot] = key
+      kinds[slot] = kind
+    }
+    if (apart) return {size, keys, kinds}
+  }
+})()
+
+/** What the tag whose name has key `key` makes the reader do. */
+function tagKind(key: number): number {
+  const slot = key % TAG_TABLE.size
+  return TAG_TABLE.keys[slot] === key ? TAG_TABLE.kinds[slot]! : NONE
+}
+
+const SKIPPED_BY_KEY: ReadonlyMap<number, string> = new Map(SKIPPED_TAGS.map((t) => [tagKey(t), t]))
 
 /** JavaScript's `\s` (the class the name regex and `trim` use), LF included. */
 function isJsSpace(c: number): boolean {
@@ -27,69 +82,142 @@ function isJsSpace(c: number): boolean {
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
 }
 
+/** The blanks a line's inner runs are made of (`[ \t\r\f\v]`): each run becomes one space. */
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0c || c === 0x0b
+}
+
 /**
- * The tag name of `lower` at `lt` as far as `limit` (exclusive), or '' — what `/<\/?\s*([a-z0-9]+)/y`
- * reads at `lt`, cut at `limit`; a name longer than any rule reads comes back as '' (it matches
- * none of them). Read by character codes: no match array or capture per tag (issue 36).
+ * What `toLowerCase` makes of the unit `c` wherever the reader compares it (with ASCII letters,
+ * digits, '!', '-', '/' and `\s`): A–Z and the Kelvin sign (U+212A → 'k') are the only units whose
+ * lowercase is ASCII, and no unit's lowercase is a space unless it is one. Identity on a
+ * lowercased text's units wherever they are compared.
  */
-function tagNameAt(lower: string, lt: number, limit: number): string {
-  // `lower` is the page lowercased: where lowercasing changed its length ('İ' reads 'i̇'), the
-  // page's '<' can sit elsewhere in it, and the regex read no name there.
-  if (lower.charCodeAt(lt) !== 0x3c) return ''
+function lowerUnit(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c === 0x212a ? 0x6b : c
+}
+
+/**
+ * The text the reader reads names from, by `lowerUnit` of its units: the page itself, or — when it
+ * holds U+0130, the one unit whose lowercase is two units — its real lowercase, whose offsets then
+ * drift from the page's as they always did (the reader compares units of both at one index).
+ */
+function lowerSource(html: string): string {
+  return html.includes('\u0130') ? html.toLowerCase() : html
+}
+
+/** `lower.indexOf('</' + name, from)` in the lowercase of `src` (see `lowerSource`); `name` is lowercase ASCII. */
+function closeTag(src: string, name: string, from: number): number {
+  for (let k = src.indexOf('</', from); k >= 0; k = src.indexOf('</', k + 1)) {
+    let j = 0
+    while (j < name.length && lowerUnit(src.charCodeAt(k + 2 + j)) === name.charCodeAt(j)) j++
+    if (j === name.length) return k
+  }
+  return -1
+}
+
+/**
+ * The key (`tagKey`) of the tag name at `lt` as far as `limit` (exclusive), or 0 — what
+ * `/<\/?\s*([a-z0-9]+)/y` reads at `lt` in the lowercased page, cut at `limit`; a name longer
+ * than any rule reads comes back as 0 (it matches none of them). Read by character codes: no
+ * match array, capture or string per tag.
+ */
+function tagKeyAt(lower: string, lt: number, limit: number): number {
+  // Where lowercasing changed the page's length ('İ' reads 'i̇'), the page's '<' can sit
+  // elsewhere in the lowercase, and the regex read no name there.
+  if (lower.charCodeAt(lt) !== 0x3c) return 0
   let k = lt + 1
   if (lower.charCodeAt(k) === 0x2f) k++
   while (k < lower.length && isJsSpace(lower.charCodeAt(k))) k++
   const start = k
-  for (;;) {
-    const c = lower.charCodeAt(k)
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) k++
-    else break
+  let key = 0
+  for (; k < limit; k++) {
+    const d = nameDigit(lowerUnit(lower.charCodeAt(k)))
+    if (d === 0) break
+    if (k - start === LONGEST_NAME) return 0
+    key = key * 37 + d
   }
-  const end = Math.min(k, limit)
-  if (end <= start || end - start > LONGEST_NAME) return ''
-  return lower.slice(start, end)
+  return key
+}
+
+/** Named references the reader decodes (ASCII letters, matched case-insensitively): `&nbsp;` is a plain space. */
+const NAMED: ReadonlyArray<readonly [string, number]> = [
+  ['amp', 0x26],
+  ['lt', 0x3c],
+  ['gt', 0x3e],
+  ['quot', 0x22],
+  ['apos', 0x27],
+  ['nbsp', 0x20],
+]
+/** The longest name above: a longer one is unknown (it stays as written). */
+const LONGEST_REF = 4
+
+/** A lowercase name of at most LONGEST_REF letters as a number (five bits a letter), so a reference is looked up without a string. */
+function nameKey(name: string): number {
+  let key = 0
+  for (let j = 0; j < name.length; j++) key = key * 32 + (name.charCodeAt(j) - 0x60)
+  return key
+}
+const NAMED_BY_KEY: ReadonlyMap<number, number> = new Map(NAMED.map(([name, c]) => [nameKey(name), c]))
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30
+  const l = c | 0x20
+  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1
 }
 
 /**
- * The content's lines with runs of blanks (`[ \t\r\f\v]`) as one space, each line trimmed of
- * `\s`, empty lines dropped, joined by LF (lines split at LF only) — one walk instead of five
- * whole-text regex replaces (issue 36); html-text-differential.test.ts holds the line form.
+ * The character reference at `r` of `s` (before `end`), as `&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});`
+ * with the `i` flag reads it and the former decoder replaced it: the code point × 16 + the
+ * reference's length, or -1 when it is not one or stays as written (code point 0 or above
+ * U+10FFFF, an unknown name). A reference that stays is the same text read on unit by unit:
+ * it holds no other '&'.
  */
-function collapseLines(s: string): string {
-  let out = ''
-  let from = 0
-  const n = s.length
-  while (from <= n) {
-    let nl = s.indexOf('\n', from)
-    if (nl < 0) nl = n
-    let a = from
-    let b = nl
-    while (a < b && isJsSpace(s.charCodeAt(a))) a++
-    while (b > a && isJsSpace(s.charCodeAt(b - 1))) b--
-    if (a < b) {
-      if (out !== '') out += '\n'
-      let seg = a
-      for (let k = a; k < b; k++) {
-        const c = s.charCodeAt(k)
-        if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0c && c !== 0x0b) continue
-        let e = k + 1
-        for (;;) {
-          const d = s.charCodeAt(e)
-          if (e < b && (d === 0x20 || d === 0x09 || d === 0x0d || d === 0x0c || d === 0x0b)) e++
-          else break
-        }
-        // A single space stays in its segment; any other run becomes one space.
-        if (e - k > 1 || c !== 0x20) {
-          out += s.slice(seg, k) + ' '
-          seg = e
-        }
-        k = e - 1
-      }
-      out += s.slice(seg, b)
+function referenceAt(s: string, r: number, end: number): number {
+  let k = r + 1
+  if (k >= end) return -1
+  let cp = 0
+  if (s.charCodeAt(k) === 0x23) {
+    k++
+    const x = s.charCodeAt(k)
+    if (x === 0x78 || x === 0x58) {
+      const from = ++k
+      for (let d: number; k < end && k - from < 7 && (d = hexValue(s.charCodeAt(k))) >= 0; k++) cp = cp * 16 + d
+      if (k - from < 1 || k - from > 6) return -1
+    } else {
+      const from = k
+      for (let c: number; k < end && k - from < 8 && (c = s.charCodeAt(k)) >= 0x30 && c <= 0x39; k++) cp = cp * 10 + (c - 0x30)
+      if (k - from < 1 || k - from > 7) return -1
     }
-    from = nl + 1
+    if (k >= end || s.charCodeAt(k) !== 0x3b || cp <= 0 || cp > 0x10ffff) return -1
+  } else {
+    const from = k
+    let key = 0
+    for (let c: number; k < end && k - from < 9 && (c = s.charCodeAt(k) | 0x20) >= 0x61 && c <= 0x7a; k++) key = key * 32 + (c - 0x60)
+    // 2–8 letters and ';' is a reference; only the known names (≤ LONGEST_REF letters) change.
+    if (k - from < 2 || k - from > LONGEST_REF || k >= end || s.charCodeAt(k) !== 0x3b) return -1
+    const v = NAMED_BY_KEY.get(key)
+    if (v === undefined) return -1
+    cp = v
   }
-  return out
+  return cp * 16 + (k + 1 - r)
+}
+
+/** The most units after '&' a reference is read to (`#x`, seven hex digits, ';'). */
+const REFERENCE_READ = 10
+
+/**
+ * Whether the reading of a reference at `r` of the page reached a '<' (a tag cut it: what follows
+ * in the page's text comes after the tag, so the page is read the long way). Conservative: any
+ * '<' the reading could reach, past units that can continue a reference.
+ */
+function cutByTag(s: string, r: number, end: number): boolean {
+  for (let k = r + 1; k < end && k <= r + REFERENCE_READ; k++) {
+    const c = s.charCodeAt(k)
+    if (c === 0x3c) return true
+    if (!(c === 0x23 || (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a))) return false
+  }
+  return false
 }
 
 export interface ExtractedPage {
@@ -97,46 +225,230 @@ export interface ExtractedPage {
   readonly content: string
 }
 
-/** Scans the markup once, char by char, so hostile input stays linear. */
-export function extractHtmlText(html: string): ExtractedPage {
-  let title = ''
-  // Built by concatenation (a rope, flattened once by the reads below): ≈ 12 % quicker on a
-  // 64 KiB page than an array of slices joined (issue 36).
-  let out = ''
-  let i = 0
-  const lower = html.toLowerCase()
-  while (i < html.length) {
-    const lt = html.indexOf('<', i)
-    if (lt < 0) {
-      out += html.slice(i)
-      break
-    }
-    out += html.slice(i, lt)
-    if (lower.charCodeAt(lt + 1) === 0x21 && lower.startsWith('<!--', lt)) {
-      const end = html.indexOf('-->', lt + 4)
-      i = end < 0 ? html.length : end + 3
-      continue
-    }
-    const gt = html.indexOf('>', lt + 1)
-    if (gt < 0) break
-    const tag = tagNameAt(lower, lt, Math.min(gt + 1, lt + 40))
-    const closing = lower.charCodeAt(lt + 1) === 0x2f
-    if (!closing && (tag === 'script' || tag === 'style' || tag === 'noscript' || tag === 'template')) {
-      const end = lower.indexOf(`</${tag}`, gt + 1)
-      const close = end < 0 ? -1 : html.indexOf('>', end)
-      i = close < 0 ? html.length : close + 1
-      continue
-    }
-    if (!closing && tag === 'title') {
-      const end = lower.indexOf('</title', gt + 1)
-      if (title === '') title = decodeEntities(html.slice(gt + 1, end < 0 ? html.length : end)).replace(/\s+/g, ' ').trim()
-      const close = end < 0 ? -1 : html.indexOf('>', end)
-      i = close < 0 ? html.length : close + 1
-      continue
-    }
-    if (tag !== '' && BLOCK_TAGS.has(tag)) out += '\n'
-    i = gt + 1
+/** Past this many units a reader does not keep its array for the next page. */
+const KEEP_UNITS = 1 << 20
+
+/**
+ * Reads pages into one reused array of code units (one per scanner: not shared between threads).
+ * `extractHtmlText` uses a fresh one per page.
+ */
+export class PageTextReader {
+  private units = new Uint16Array(0)
+
+  /** The visible text of `html`. Scans the markup once, char by char, so hostile input stays linear. */
+  read(html: string): ExtractedPage {
+    const page = this.walk(html, 0)
+    return {title: page.title, content: unitsToString(page.units, page.length)}
   }
-  const content = collapseLines(out.includes('&') ? decodeEntities(out) : out)
-  return {title, content}
+
+  /**
+   * What response scanning reads of a page: its title and its content joined by LF (the
+   * content alone when there is no title), made as one string — the content is written after
+   * room left for the title, which is copied in front of it when there is one.
+   */
+  visibleText(html: string): string {
+    // Room for a title of up to 256 units without moving the content; a longer one moves it.
+    const room = 257
+    const page = this.walk(html, room)
+    const {title, units, length} = page
+    if (title === '') return unitsToString(units.subarray(room), length)
+    let u = units
+    let at = room - title.length - 1
+    if (at < 0) {
+      u = new Uint16Array(title.length + 1 + length)
+      u.set(units.subarray(room, room + length), title.length + 1)
+      at = 0
+    }
+    for (let k = 0; k < title.length; k++) u[at + k] = title.charCodeAt(k)
+    u[at + title.length] = 0x0a
+    return unitsToString(u.subarray(at), title.length + 1 + length)
+  }
+
+  /** The title, and the content as `length` units of `units` from `offset` on. */
+  private walk(html: string, offset: number): {readonly title: string; readonly units: Uint16Array; readonly length: number} {
+    const n = html.length
+    // The text between tags and one LF per block tag: never longer than the page.
+    let whole = this.units
+    if (whole.length < offset + n) {
+      whole = new Uint16Array(Math.max(offset + n, 4096))
+      if (whole.length <= KEEP_UNITS) this.units = whole
+    }
+    const u = offset === 0 ? whole : whole.subarray(offset)
+    let length = this.pass(html, u, false)
+    if (length < 0) {
+      // A reference cut by a tag: the page's text is read first (references as written), then
+      // decoded and collapsed as a text without tags — the order the former reader used.
+      const text = unitsToString(u, this.pass(html, u, true))
+      const title = this.lastTitle
+      length = this.pass(text, u, false)
+      this.lastTitle = title
+    }
+    return {title: this.lastTitle, units: whole, length}
+  }
+
+  /** The title the last `pass` found ('' when none). */
+  private lastTitle = ''
+
+  /**
+   * One walk of `html` writing its text into `u`: with `raw`, as written (tags removed, an LF per
+   * block tag); else references decoded and lines collapsed as it goes (lines split at LF after
+   * decoding, trimmed of `\s`, runs of `[ \t\r\f\v]` inside them as one space, empty ones
+   * dropped, the rest joined by LF). Returns the length written, or -1 when a reference is cut
+   * by a tag (never with `raw`, nor in a text without '<'). Sets `lastTitle`.
+   */
+  private pass(html: string, u: Uint16Array, raw: boolean): number {
+    const n = html.length
+    let title = ''
+    let w = 0
+    /** Where the current line's text ends (blanks written after it are dropped at its end). */
+    let textEnd = 0
+    let inLine = false
+    let anyLine = false
+    let inRun = false
+    const lower = lowerSource(html)
+    for (let i = 0; i < n; ) {
+      let c = html.charCodeAt(i)
+      if (raw && c !== 0x3c) {
+        u[w++] = c
+        i++
+        continue
+      }
+      if (c > 0x20 && c < 0x7f && c !== 0x26 && c !== 0x3c) {
+        // Printable ASCII other than '&' and '<': text (most of any page).
+        if (!inLine) {
+          if (anyLine) u[w++] = 0x0a
+          inLine = true
+          anyLine = true
+        }
+        u[w++] = c
+        inRun = false
+        textEnd = w
+        i++
+        continue
+      }
+      if (c === 0x3c) {
+        const lt = i
+        if (lowerUnit(lower.charCodeAt(lt + 1)) === 0x21 && lower.charCodeAt(lt) === 0x3c && lower.charCodeAt(lt + 2) === 0x2d && lower.charCodeAt(lt + 3) === 0x2d) {
+          const end = html.indexOf('-->', lt + 4)
+          i = end < 0 ? n : end + 3
+          continue
+        }
+        const gt = html.indexOf('>', lt + 1)
+        if (gt < 0) break
+        const key = tagKeyAt(lower, lt, Math.min(gt + 1, lt + 40))
+        const kind = key === 0 ? NONE : tagKind(key)
+        const closing = lower.charCodeAt(lt + 1) === 0x2f
+        if (!closing && kind === SKIP) {
+          const end = closeTag(lower, SKIPPED_BY_KEY.get(key)!, gt + 1)
+          const close = end < 0 ? -1 : html.indexOf('>', end)
+          i = close < 0 ? n : close + 1
+          continue
+        }
+        if (!closing && kind === TITLE) {
+          const end = closeTag(lower, 'title', gt + 1)
+          if (title === '') title = titleText(html, gt + 1, end < 0 ? n : end)
+          const close = end < 0 ? -1 : html.indexOf('>', end)
+          i = close < 0 ? n : close + 1
+          continue
+        }
+        i = gt + 1
+        if (kind !== BLOCK) continue
+        if (raw) {
+          u[w++] = 0x0a
+          continue
+        }
+        c = 0x0a
+      } else if (c === 0x26) {
+        const ref = referenceAt(html, i, n)
+        if (ref < 0) {
+          if (cutByTag(html, i, n)) return -1
+          i++
+        } else {
+          i += ref & 15
+          c = ref >> 4
+          if (c >= 0x10000) {
+            // An astral code point is text: both its units, as the line's text so far.
+            if (!inLine) {
+              if (anyLine) u[w++] = 0x0a
+              inLine = true
+              anyLine = true
+            }
+            w = putCodePoint(u, w, c)
+            inRun = false
+            textEnd = w
+            continue
+          }
+        }
+      } else i++
+      // One unit of text (read, or decoded): a line break, a space or a character.
+      if (c === 0x0a) {
+        if (inLine) w = textEnd
+        inLine = false
+        inRun = false
+      } else if (isJsSpace(c)) {
+        if (!inLine) continue
+        if (isBlank(c)) {
+          if (!inRun) u[w++] = 0x20
+          inRun = true
+        } else {
+          u[w++] = c
+          inRun = false
+        }
+      } else {
+        if (!inLine) {
+          if (anyLine) u[w++] = 0x0a
+          inLine = true
+          anyLine = true
+        }
+        u[w++] = c
+        inRun = false
+        textEnd = w
+      }
+    }
+    this.lastTitle = title
+    if (raw) return w
+    return inLine ? textEnd : w
+  }
+
+}
+
+/** The title between `from` and `to` of `html`: references decoded, `\s` runs as one space, trimmed. */
+function titleText(html: string, from: number, to: number): string {
+  // `to` may lie before `from` when the lowercase drifted (U+0130); slice reads that as empty.
+  const t = html.slice(from, to)
+  if (!t.includes('&')) return t.replace(/\s+/g, ' ').trim()
+  const u = new Uint16Array(t.length)
+  let w = 0
+  for (let r = 0; r < t.length; ) {
+    const ref = t.charCodeAt(r) === 0x26 ? referenceAt(t, r, t.length) : -1
+    if (ref < 0) {
+      u[w++] = t.charCodeAt(r++)
+      continue
+    }
+    w = putCodePoint(u, w, ref >> 4)
+    r += ref & 15
+  }
+  return unitsToString(u, w).replace(/\s+/g, ' ').trim()
+}
+
+/** Writes code point `cp` as one or two units at `w`; returns the index after them. */
+function putCodePoint(u: Uint16Array, w: number, cp: number): number {
+  if (cp < 0x10000) {
+    u[w] = cp
+    return w + 1
+  }
+  u[w] = 0xd800 + ((cp - 0x10000) >> 10)
+  u[w + 1] = 0xdc00 + ((cp - 0x10000) & 0x3ff)
+  return w + 2
+}
+
+/** The first `n` units of `u` as a string, in one native call (lone surrogates kept). */
+function unitsToString(u: Uint16Array, n: number): string {
+  if (n === 0) return ''
+  return Buffer.from(u.buffer, u.byteOffset, 2 * n).toString('utf16le')
+}
+
+/** The visible text of `html` (a reader of its own; a scanner keeps one `PageTextReader`). */
+export function extractHtmlText(html: string): ExtractedPage {
+  return new PageTextReader().read(html)
 }

@@ -197,18 +197,26 @@ export function inPassTextDomain(s: string): boolean {
   return true
 }
 
-/** A character outside tab, LF, CR and U+0020–U+007E: the text is not plain (irregexp scans for it natively). */
-const NOT_PLAIN = /[^\t\n\r\x20-\x7e]/
 /** Below this many characters the table walk is as quick as the plain path. */
 const PLAIN_MIN = 64
 
-/** Leetspeak and the vowel fold of the `len` plain bytes at the start of `buf`, written after them (two regions of `len`). */
-function mapPlain(buf: Uint8Array, len: number, leet: Uint8Array, fold: Uint8Array): void {
+/** PLAIN[b]: 1 for the plain bytes (tab, LF, CR, 0x20–0x7E). */
+const PLAIN: Uint8Array = Uint8Array.from({length: 256}, (_, b) => (b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b <= 0x7e) ? 1 : 0))
+
+/**
+ * Leetspeak and the vowel fold of the `len` ASCII bytes at the start of `buf`, written after them
+ * (two regions of `len`); false (regions partly written) at the first byte that is not plain.
+ * The plain test rides on the same walk (issue 36: a regex test for a non-plain character
+ * before it read every text once more).
+ */
+function mapPlain(buf: Uint8Array, len: number, leet: Uint8Array, fold: Uint8Array): boolean {
   for (let i = 0; i < len; i++) {
     const c = buf[i]!
+    if (PLAIN[c] === 0) return false
     buf[len + i] = leet[c]!
     buf[2 * len + i] = fold[c]!
   }
+  return true
 }
 
 /**
@@ -319,7 +327,10 @@ export class PassTextBuilder {
   passBytes(s: string): PassBytes | null {
     if (this.utf8Broken || this.broken) return null
     const len = s.length
-    if (len >= PLAIN_MIN && !NOT_PLAIN.test(s) && this.plainIsIdentity()) return this.plainPassBytes(s)
+    if (len >= PLAIN_MIN && this.plainIsIdentity()) {
+      const plain = this.plainPassBytes(s)
+      if (plain !== null) return plain
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       const cap = len * this.utf8Width
       if (4 * cap > MAX_BYTES) return null
@@ -372,10 +383,12 @@ export class PassTextBuilder {
 
   /**
    * `passBytes` of a plain text (tab, LF, CR and printable ASCII only; issue 36): passes 1 and 2
-   * are the text itself, written by one native latin1 copy and shared; leetspeak and the vowel
-   * fold are two byte tables over it. The same bytes as the table walk (test/unit/scanner/pass-bytes-differential.test.ts).
+   * are the text itself, written by one native UTF-8 copy and shared; leetspeak and the vowel
+   * fold are two byte tables over it. The same bytes as the table walk
+   * (test/unit/scanner/pass-bytes-differential.test.ts). Null when the text is not plain: the
+   * copy is longer than the text (a unit at or above U+0080) or a byte is a control.
    */
-  private plainPassBytes(s: string): PassBytes {
+  private plainPassBytes(s: string): PassBytes | null {
     const len = s.length
     let buf = this.bytesScratch
     if (3 * len > buf.length) {
@@ -383,8 +396,9 @@ export class PassTextBuilder {
       if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
     }
     this.generation++
-    buf.write(s, 0, len, 'latin1')
-    mapPlain(buf, len, this.leetBytes, this.foldBytes)
+    // UTF-8 takes one byte per unit exactly when every unit is below U+0080 (the 3 × len bytes
+    // hold any text's UTF-8, so the count is never cut short).
+    if (buf.write(s, 0, 3 * len, 'utf8') !== len || !mapPlain(buf, len, this.leetBytes, this.foldBytes)) return null
     const normalized = buf.subarray(0, len)
     return {normalized, invisible: normalized, leet: buf.subarray(len, 2 * len), folded: buf.subarray(2 * len, 3 * len), generation: this.generation}
   }

@@ -8,7 +8,7 @@ import {bytesToText, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences
 import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
-import {extractHtmlText} from './html-text.js'
+import {PageTextReader} from './html-text.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
@@ -96,6 +96,8 @@ export interface ResponseScanner {
    * both lists. Absent or null: each list's own sets (the oracle of test/unit/scanner/oracles.ts).
    */
   readonly joint?: JointSets | null
+  /** The markup view's reader, which keeps its array of code units from page to page (absent: a fresh one per page). */
+  readonly pages?: PageTextReader
 }
 
 function tryCompile(src: string): Re2 | null {
@@ -326,6 +328,7 @@ export function createResponseScanner(settings: ScannerSettings, normalizer?: No
     encoder: new Utf8Scratch(),
     passTexts: new PassTextBuilder(n.forMatching),
     joint: new JointSets([core, configured]),
+    pages: new PageTextReader(),
   }
 }
 
@@ -812,10 +815,9 @@ function looksLikeMarkup(s: string): boolean {
 }
 
 /** The visible text of markup when it differs from the content itself, else null. */
-function markupView(content: string): string | null {
+function markupView(sc: ResponseScanner, content: string): string | null {
   if (!looksLikeMarkup(content)) return null
-  const page = extractHtmlText(content)
-  const view = page.title === '' ? page.content : `${page.title}\n${page.content}`
+  const view = (sc.pages ?? new PageTextReader()).visibleText(content)
   return view === content || view === '' ? null : view
 }
 
@@ -869,7 +871,7 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
   // references is whole in the visible text — the view `/fetch` scans — and is seen on every
   // path. A hit there cannot be stripped from the raw bytes: `strip` then blocks (below).
   if (result.clean) {
-    const view = markupView(content)
+    const view = markupView(sc, content)
     if (view !== null) result = scan(view)
   }
   if (!result.clean && opts.suppress !== undefined) {

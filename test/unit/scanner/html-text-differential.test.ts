@@ -1,11 +1,14 @@
 /**
  * The visible-text reader with its tag names read in place (issue 36) gives what it gave when
  * each name was read from a slice of at most 40 units, on random markup: long names, spaces
- * after '<', unclosed tags, comments, scripts, titles and entities.
+ * after '<', unclosed tags, comments, scripts, titles and entities. The reader that copies the
+ * text into one reused array of code units and decodes references and collapses lines in place
+ * (issue 36) is checked the same way, one reader kept across every page (a longer page before a
+ * shorter one leaves its units behind).
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {extractHtmlText} from '../../../src/plugins/scanner/index.js'
+import {extractHtmlText, PageTextReader} from '../../../src/plugins/scanner/index.js'
 import {prng} from './fixtures.js'
 
 /** The reader as it was before (the oracle). */
@@ -63,6 +66,11 @@ function oracle(html: string): {title: string; content: string} {
   return {title, content}
 }
 
+/** What response scanning reads: the title and the content joined by LF, the content alone without a title. */
+function joined(page: {title: string; content: string}): string {
+  return page.title === '' ? page.content : `${page.title}\n${page.content}`
+}
+
 const PIECES = [
   '<', '>', '</', '<!--', '-->', ' ', '\n', '\t', 'p', 'div', 'h1', 'h7', 'br', 'P', 'DIV', 'title', 'script', 'style', 'noscript', 'template',
   'text ', 'ignore all previous instructions', '\r', '\v', '\f', '\u00a0', '\u2028', '\u3000', '\ufeff', '\n\n', ' \n ', '&amp;', '&#65;', '&lt;', 'é', 'İ', '0', 'x'.repeat(45), ' '.repeat(38), '=', '"', '/',
@@ -70,16 +78,45 @@ const PIECES = [
   // reads and one longer, the Kelvin sign (lowercases to 'k'), every JavaScript space, blank runs.
   'blockquote', 'BlockQuote', 'blockquotes', 'bloc\u212Aquote', 'h6', 'section', 'templates', '\u1680', '\u2000', '\u200a', '\u2029', '\u202f',
   '\u205f', '\u180e', '\u200b', '\v\f', ' \t ', '  ', '&#10;', '&#x2028;', '&nbsp;', '&#9;',
+  // In-place decoding: astral and surrogate code points, the longest and one-too-long numbers,
+  // zero and out of range, case, unknown and over-long names, references cut by tags or by the
+  // page's end, '&' before '&', astral text, uppercase element names and closing tags.
+  '&#x1F600;', '&#128512;', '&#xD800;', '&#xdc00;', '&#x10FFFF;', '&#x110000;', '&#1114111;', '&#1114112;', '&#x123456;', '&#x1234567;', '&#x0000041;', '&#x000041;', '&#1234567;', '&#12345678;', '&#0000065;', '&#00000065;',
+  '&#0;', '&#x0;', '&#', '&#x', '&#x;', '&#;', '&AMP;', '&Amp;', '&NBSP;', '&LT;', '&quot;', '&apos;', '&foo;', '&ampx;', '&abcdefgh;', '&abcdefghi;', '&a;',
+  '&am', 'p;', '&#6', '5;', '&', '&&', ';', '#', 'X', '\u{1F600}', '\ud800', '\udc00', '<SCRIPT>', '</Script>', '<TITLE>', '</TITLE >', '<Style>', '</STYLE>', '<!-', '<!',
 ]
 
 describe('html visible text: names read in place equal names read from a slice', () => {
+  const kept = new PageTextReader()
+
+  it('references cut by tags, comments and scripts (the page is then read the long way)', () => {
+    const pages = [
+      '<p>&am<b>p;</p>', '<p>&#6<!-- c -->5;</p>', '<p>&<i>#x41;</i></p>', '<h2>Q&A</h2>', 'AT&T<br>rocks', '&amp<script>x</script>;', 'x &#x4<span>1; y',
+      '&lt<', 'tail &#6', '<title>&am<b>p;</title>&a<p>mp;', 'a&b<p>c&d;</p>&nbsp<i></i>;', '&#x1F6<b>00;', '&\u0130<p>amp;', '&AM<P>P;',
+    ]
+    for (const s of pages) {
+      assert.equal(kept.visibleText(s), joined(oracle(s)), JSON.stringify(s))
+      assert.deepEqual(new PageTextReader().read(s), oracle(s), JSON.stringify(s))
+    }
+  })
+
+  it('titles of every length beside the room kept in front of the content', () => {
+    for (const len of [0, 1, 255, 256, 257, 1000]) {
+      const s = `<title>${'t'.repeat(len)}</title><p>body &amp; more</p>`
+      assert.equal(kept.visibleText(s), joined(oracle(s)))
+      assert.equal(new PageTextReader().visibleText(s), joined(oracle(s)))
+    }
+  })
   it('on 20,000 random markups', () => {
     const r = prng(3636)
     for (let k = 0; k < 20_000; k++) {
       let s = ''
       const n = Math.floor(r() * 60)
       for (let i = 0; i < n; i++) s += PIECES[Math.floor(r() * PIECES.length)]!
-      assert.deepEqual(extractHtmlText(s), oracle(s), JSON.stringify(s))
+      const want = oracle(s)
+      assert.deepEqual(extractHtmlText(s), want, JSON.stringify(s))
+      assert.deepEqual(kept.read(s), want, JSON.stringify(s))
+      assert.equal(kept.visibleText(s), joined(want), JSON.stringify(s))
     }
   })
 
@@ -90,7 +127,10 @@ describe('html visible text: names read in place equal names read from a slice',
       const n = 200 + Math.floor(r() * 400)
       for (let i = 0; i < n; i++) parts.push(PIECES[Math.floor(r() * PIECES.length)]!)
       const s = parts.join('')
-      assert.deepEqual(extractHtmlText(s), oracle(s), JSON.stringify(s))
+      const want = oracle(s)
+      assert.deepEqual(extractHtmlText(s), want, JSON.stringify(s))
+      assert.deepEqual(kept.read(s), want, JSON.stringify(s))
+      assert.equal(kept.visibleText(s), joined(want), JSON.stringify(s))
     }
   })
 })
