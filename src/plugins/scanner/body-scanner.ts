@@ -244,10 +244,24 @@ export function openBody(deps: BodyScanDeps, input: BodyScanInput): {readonly bo
   }
 }
 
+/**
+ * `sortedByBytes(texts).join('\n')`, sorting the distinct texts only: equal texts are neighbours
+ * in the sorted list, so each distinct text, in sorted order, is written as many times as it
+ * occurs (a JSON body's keys, `true` and tags repeat in every item: 5,928 texts, 1,682 distinct).
+ */
+function sortedJoinOf(texts: readonly string[], unique: readonly string[]): string {
+  if (unique.length === texts.length) return sortedByBytes(texts).join('\n')
+  const count = new Map<string, number>()
+  for (const t of texts) count.set(t, (count.get(t) ?? 0) + 1)
+  const out: string[] = []
+  for (const t of sortedByBytes(unique)) for (let n = count.get(t)!; n > 0; n--) out.push(t)
+  return out.join('\n')
+}
+
 function scanBodyTexts(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, parts: BodyParts): ContentScanResult {
   const texts = parts.texts
   const unique = distinctTexts(texts)
-  const sortedJoin = texts.length > 1 ? sortedByBytes(texts).join('\n') : null
+  const sortedJoin = texts.length > 1 ? sortedJoinOf(texts, unique) : null
   const found = new DlpCollector(deps.dlp)
   for (const t of mayFind(deps.dlp, unique)) found.scan(t)
   if (sortedJoin !== null) found.scan(sortedJoin)
