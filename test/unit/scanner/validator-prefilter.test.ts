@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import RE2 from 're2'
 import {compileConfiguredDlp, compileCoreDlp, findAll, matchDlpPattern, runValidator} from '../../../src/plugins/scanner/index.js'
 import {mayValidateIn} from '../../../src/plugins/scanner/validators.js'
 import {alnum, base58chars, prng, wif} from './fixtures.js'
@@ -56,4 +57,36 @@ test('validator prefilter: the same first validated hit as enumerating every reg
   assert.equal(matchDlpPattern(wifPattern, bench), null)
   assert.ok(hits > 500, `validated hits ${hits}`)
   assert.ok(skipped > 500, `prefiltered ${skipped}`)
+})
+
+test('hits of a long all-ASCII text (searched as bytes) equal the hits of the string search, zero-length ones included', () => {
+  const r = prng(1024)
+  const pieces = [wif(true), wif(false), '4111 1111 1111 1111', 'GB82WEST12345698765432', alnum(60), 'beta', 'alpha', '5', 'K', 'l', ' ', '\n', '-', '.', 'x', '']
+  const patterns = [...compileCoreDlp(), ...compileConfiguredDlp(true, [])].filter((p) => p.validator !== undefined).map((p) => p.re)
+  patterns.push(new RE2('x*', 'gu'), new RE2('(?i)\\bbeta\\b', 'u'), new RE2('$', 'gu'))
+  // The string search as it was (every text through the binding's string path, UTF-16 indices).
+  const viaString = (re: InstanceType<typeof RE2>, text: string, limit: number): Array<{index: number; length: number; text: string}> => {
+    const g = new RE2(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g')
+    const out: Array<{index: number; length: number; text: string}> = []
+    for (;;) {
+      const m = g.exec(text)
+      if (m === null) break
+      if (m[0].length === 0) g.lastIndex = m.index + 1
+      out.push({index: m.index, length: m[0].length, text: m[0]})
+      if (out.length >= limit || g.lastIndex > text.length) break
+    }
+    return out
+  }
+  let hits = 0
+  for (let i = 0; i < 60; i++) {
+    const text = Array.from({length: 40 + Math.floor(r() * 400)}, () => pieces[Math.floor(r() * pieces.length)]!).join(r() < 0.5 ? '' : ' ')
+    for (const re of patterns) {
+      for (const limit of [1000, 3]) {
+        const want = viaString(re, text, limit)
+        assert.deepEqual(findAll(re, text, limit), want, `${re.source} on ${text.length} units`)
+        hits += want.length
+      }
+    }
+  }
+  assert.ok(hits > 1000, `hits ${hits}`)
 })
