@@ -1,6 +1,6 @@
 /**
  * Request-body scanning at line rate (issue 36) changes no verdict: `scanRequestBody` (each
- * distinct text once, the joined-text screen before the per-text scans, the native sort below
+ * distinct text once, the screen of texts alone before the per-text scans, the native sort below
  * U+D800, the seed detector skipping repeated windows, no pattern run on a target shorter than
  * any match) returns exactly what the former
  * implementation (`body-scan-oracle.ts`) returns — action, layer, detail, every finding with its
