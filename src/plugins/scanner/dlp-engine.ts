@@ -13,6 +13,7 @@ import {buildJunctionScreen, type JunctionScreen} from './subsequence.js'
 import {buildJoinedTextScreens, type JoinedTextScreens} from './joined-text-cores.js'
 import {ByteLines} from './byte-lines.js'
 import {DecodeScratch} from './decoders.js'
+import {leastMatchLength} from './min-match-length.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
@@ -66,6 +67,12 @@ export interface DlpEngine {
    * text alone (see `lineSafe`), so a set miss on texts joined by '\n' proves a miss on each.
    */
   readonly lineBatchable: boolean
+  /**
+   * The fewest code points any match of a pattern of `all` spans (`min-match-length.ts`; 0 when
+   * unknown): a shorter target cannot match, so neither the set nor a pattern is run on it.
+   * Worked out on first read (a getter): a parse of every pattern.
+   */
+  readonly minMatchLength: number
   /**
    * Proves most §5.5 subsequence targets clean without scanning them; null = scan them all.
    * Compiled on first read (a getter): only the URL scan reads it, and an MCP wrap never scans a URL (bench: mcp).
@@ -210,6 +217,7 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
   const corePrefilter = lazily(() => buildPrefilter(core))
   const allPrefilter = lazily(() => buildPrefilter(all))
   const junctionScreen = lazily(() => buildJunctionScreen(all.map((p) => p.source)))
+  const minMatchLength = lazily(() => leastMatchLength(all.map((p) => p.source)))
   return {
     core,
     configured,
@@ -228,6 +236,9 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     },
     get junctionScreen() {
       return junctionScreen()
+    },
+    get minMatchLength() {
+      return minMatchLength()
     },
     normalizer: createNormalizer(),
     seed: settings.seedPhrase.enabled
@@ -307,7 +318,8 @@ const NONE: ReadonlySet<CompiledDlpPattern> = new Set()
  */
 export function matchingPatterns(engine: DlpEngine, text: string): ReadonlySet<CompiledDlpPattern> | null {
   if (engine.allSet === null) return null
-  if (text.length === 0) return NONE
+  // Shorter than any match (code units ≥ code points): nothing can match.
+  if (text.length < engine.minMatchLength || text.length === 0) return NONE
   const idx = setMatches(engine.allSet, engine.encoder.encode(text))
   if (idx === null) return null
   if (idx.length === 0) return NONE
@@ -329,7 +341,8 @@ export function runEngine(
   host?: string,
   candidates?: ReadonlySet<CompiledDlpPattern> | null,
 ): number {
-  if (text.length === 0) return 0
+  // Shorter than any match (code units ≥ code points), with or without the set.
+  if (text.length === 0 || text.length < engine.minMatchLength) return 0
   const cand = candidates === undefined ? matchingPatterns(engine, text) : candidates
   if (cand === null) return runPatterns(patterns, text, encoding, out, host, patterns === engine.core ? engine.corePrefilter : engine.allPrefilter)
   if (cand.size === 0) return 0

@@ -54,18 +54,23 @@ function screenable(sc: ResponseScanner): JointSets | null {
 }
 
 /**
- * What the screen walks for one text: members in the table's domain (joined, then walked for all
- * four passes), and the pass-1 and pass-5 texts of decodings outside it (pass 6 matches a
- * decoding's `forMatching` text and its vowel fold only: `decodePass`), made as the scan makes them.
+ * What the screen walks, for every text screened, in flat lists (one array each, not three per
+ * text: a JSON body has thousands of texts): members in the table's domain (joined, then walked
+ * for all four passes), and the pass-1 and pass-5 texts of decodings outside it (pass 6 matches a
+ * decoding's `forMatching` text and its vowel fold only: `decodePass`), made as the scan makes
+ * them. Text k's entries are `walk[walkAt[k], walkAt[k + 1])` and `normalized`/`folded[outAt[k],
+ * outAt[k + 1])`.
  */
-interface Group {
+interface Groups {
   readonly walk: string[]
   readonly normalized: string[]
   readonly folded: string[]
+  readonly walkAt: number[]
+  readonly outAt: number[]
 }
 
 /** Adds `s` and the decodings pass 6 would match, recursively; false when the text itself is outside the domain. */
-function members(sc: ResponseScanner, s: string, depth: number, g: Group): boolean {
+function members(sc: ResponseScanner, s: string, depth: number, g: Groups): boolean {
   if (inPassTextDomain(s)) g.walk.push(s)
   else if (depth === 0) return false
   else {
@@ -78,14 +83,15 @@ function members(sc: ResponseScanner, s: string, depth: number, g: Group): boole
   return true
 }
 
-/** Whether the joint sets find nothing in any pass text of the groups (false: a hit, undecided, or not walkable). */
-function nothingIn(sc: ResponseScanner, joint: JointSets, groups: readonly Group[]): boolean {
+/** Whether the joint sets find nothing in any pass text of texts `lo … hi − 1` (false: a hit, undecided, or not walkable). */
+function nothingIn(sc: ResponseScanner, joint: JointSets, g: Groups, lo: number, hi: number): boolean {
   const none = (set: JointSets['pair']['set'], b: Buffer | string): boolean => setMatches(set, b)?.length === 0
-  const normalized = groups.flatMap((g) => g.normalized)
-  if (normalized.length > 0 && !none(joint.pair.set, normalized.join(SEPARATOR))) return false
-  const folded = groups.flatMap((g) => g.folded)
-  if (folded.length > 0 && !none(joint.fold.set, folded.join(SEPARATOR))) return false
-  const p = sc.passTexts!.passBytes(groups.flatMap((g) => g.walk).join(SEPARATOR))
+  const join = (xs: readonly string[], from: number, to: number): string => (from === 0 && to === xs.length ? xs : xs.slice(from, to)).join(SEPARATOR)
+  const o0 = g.outAt[lo]!
+  const o1 = g.outAt[hi]!
+  if (o1 > o0 && !none(joint.pair.set, join(g.normalized, o0, o1))) return false
+  if (o1 > o0 && !none(joint.fold.set, join(g.folded, o0, o1))) return false
+  const p = sc.passTexts!.passBytes(join(g.walk, g.walkAt[lo]!, g.walkAt[hi]!))
   if (p === null) return false
   return none(joint.pair.set, p.normalized) && none(joint.pair.set, p.invisible) && none(joint.pair.set, p.leet) && none(joint.fold.set, p.folded)
 }
@@ -95,16 +101,17 @@ export function provenCleanTexts(sc: ResponseScanner, texts: readonly string[]):
   const proven = new Set<string>()
   const joint = screenable(sc)
   if (joint === null || texts.length < 2) return proven
-  const groups: Group[] = []
+  const g: Groups = {walk: [], normalized: [], folded: [], walkAt: [0], outAt: [0]}
   const owners: string[] = []
   for (const t of texts) {
-    const g: Group = {walk: [], normalized: [], folded: []}
+    // Outside the domain (false before anything is added): left to the full scan.
     if (!members(sc, t, 0, g)) continue
-    groups.push(g)
+    g.walkAt.push(g.walk.length)
+    g.outAt.push(g.normalized.length)
     owners.push(t)
   }
   const screen = (lo: number, hi: number): void => {
-    if (nothingIn(sc, joint, groups.slice(lo, hi))) {
+    if (nothingIn(sc, joint, g, lo, hi)) {
       for (let k = lo; k < hi; k++) proven.add(owners[k]!)
       return
     }
@@ -113,6 +120,6 @@ export function provenCleanTexts(sc: ResponseScanner, texts: readonly string[]):
     screen(lo, mid)
     screen(mid, hi)
   }
-  if (groups.length > 0) screen(0, groups.length)
+  if (owners.length > 0) screen(0, owners.length)
   return proven
 }

@@ -241,7 +241,7 @@ function needleCuts(needleList: readonly Needle[], stride: number, s: string, ta
 }
 
 /** Whether `t` holds a string of `needles`: an AWS example string, a canary or a literal secret. */
-function holdsNeedle(engine: DlpEngine, t: string): boolean {
+export function holdsNeedle(engine: DlpEngine, t: string): boolean {
   if (t.includes(AWS_DOC_KEY) || t.includes(AWS_DOC_SECRET)) return true
   if (engine.canaries.length > 0 && findCanary(engine.canaries, [t]) !== null) return true
   return engine.literalSecrets.length > 0 && findLiteralSecret(engine.literalSecrets, [t]) !== null

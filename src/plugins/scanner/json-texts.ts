@@ -27,7 +27,11 @@ export function extractJsonParts(src: string): JsonParts {
   const charArrays: string[] = []
   let i = 0
   const ws = (): void => {
-    while (i < src.length && (src[i] === ' ' || src[i] === '\t' || src[i] === '\n' || src[i] === '\r')) i++
+    for (;;) {
+      const c = src.charCodeAt(i) // NaN past the end
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return
+      i++
+    }
   }
   const fail = (): never => {
     throw new JsonTextError('invalid JSON body')
@@ -35,19 +39,25 @@ export function extractJsonParts(src: string): JsonParts {
   const str = (): string => {
     if (src[i] !== '"') fail()
     const start = i
+    let escaped = false
     i++
     while (i < src.length) {
       const c = src.charCodeAt(i)
       if (c === 0x22) {
         i++
+        // Without a backslash a JSON string is its characters as written (every control was
+        // refused above): a slice, not a parse per string (issue 36).
+        if (!escaped) return src.slice(start + 1, i - 1)
         try {
           return JSON.parse(src.slice(start, i)) as string
         } catch {
           return fail()
         }
       }
-      if (c === 0x5c) i += 2
-      else if (c < 0x20) fail()
+      if (c === 0x5c) {
+        escaped = true
+        i += 2
+      } else if (c < 0x20) fail()
       else i++
     }
     return fail()

@@ -31,18 +31,33 @@ interface Flags {
   s: boolean
 }
 
-type Atom =
+export type Atom =
   | {readonly kind: 'leaf'; readonly src: string; readonly flags: Flags; readonly weight: number}
   | {readonly kind: 'assert'}
   | {readonly kind: 'group'; readonly src: string; readonly flags: Flags; readonly alts: Elem[][]}
 
-interface Elem {
+export interface Elem {
   readonly atom: Atom
   readonly min: number
   readonly max: number
 }
 
 class Unsupported extends Error {}
+
+/**
+ * The top-level alternatives of `source` (each a sequence of elements `atom{min,max}`), or null
+ * when it is outside the syntax this parser understands. Each leaf atom matches exactly one code
+ * point (a literal, `.`, a class, an escape); `assert` atoms match none.
+ */
+export function parseRegex(source: string): Elem[][] | null {
+  try {
+    const p = new Parser(source)
+    const alts = p.alts({i: false, m: false, s: false})
+    return p.i === source.length ? alts : null
+  } catch {
+    return null
+  }
+}
 
 const LITERAL_WEIGHT = 4
 

@@ -150,20 +150,28 @@ for (let i = 0; i < B58.length; i++) IS_B58[B58.charCodeAt(i)] = 1
 
 /**
  * False only when no substring of `text` can pass validator `name`, so its pattern's hits need
- * not be enumerated. `wif`: an accepted hit is base58 throughout (`base58Decode` rejects any
- * other character) and at least 51 characters long whatever the regex (its decoding, 0x80 + 32
- * or 33 key bytes + 4 checksum bytes with no leading zero byte, is a number ≥ 0x80·256³⁶ > 58⁵⁰),
- * so the text holds 51 base58 characters in a row (`joined-text-cores.ts` uses the same shape). The case-insensitive WIF regex matches any long
- * alphanumeric run (a value without spaces, white space stripped from prose), and enumerating
- * those hits was the largest part of text DLP on such texts. Other validators: true.
+ * not be enumerated. `wif`, whatever the regex: an accepted hit is base58 throughout
+ * (`base58Decode` rejects any other character) and decodes to 37 or 38 bytes starting 0x80 (no
+ * leading '1', which would decode to a zero byte), so it is the base58 form of a number in
+ * [0x80·256³⁶, 0x81·256³⁶) — 51 digits, the first '5' — or in [0x80·256³⁷, 0x81·256³⁷) — 52
+ * digits, the first 'K' or 'L' (`validator-prefilter.test.ts` checks these bounds). So the text
+ * holds a '5' followed by 50 more base58 characters, or a 'K' or 'L' followed by 51. The
+ * case-insensitive WIF regex matches any long alphanumeric run (a value without spaces, a
+ * sorted join of JSON values glued by DLP's normalisation), and enumerating those hits was the
+ * largest part of text DLP on such texts (issue 36). Other validators: true.
  */
 export function mayValidateIn(name: ValidatorName, text: string): boolean {
   if (name !== 'wif') return true
-  let run = 0
-  for (let i = 0; i < text.length; i++) {
+  // Walked from the end: `ahead` = base58 characters in a row from position i on.
+  let ahead = 0
+  for (let i = text.length - 1; i >= 0; i--) {
     const c = text.charCodeAt(i)
-    run = c < 128 && IS_B58[c] === 1 ? run + 1 : 0
-    if (run >= 51) return true
+    if (c >= 128 || IS_B58[c] !== 1) {
+      ahead = 0
+      continue
+    }
+    ahead++
+    if ((c === 0x35 && ahead >= 51) || ((c === 0x4b || c === 0x4c) && ahead >= 52)) return true
   }
   return false
 }

@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createScanner, defaultScannerSettings, extractJsonTexts, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
-import {alnum, anthropicKey, githubToken, j} from './fixtures.js'
+import {alnum, anthropicKey, githubToken, j, prng} from './fixtures.js'
 
 function scanner(mut?: (s: ScannerSettings) => void) {
   const s = defaultScannerSettings()
@@ -17,6 +17,18 @@ test('JSON texts: keys, strings, numbers, booleans in document order; invalid or
   }
   assert.doesNotThrow(() => extractJsonTexts('['.repeat(64) + ']'.repeat(64)))
   assert.throws(() => extractJsonTexts('['.repeat(65) + ']'.repeat(65)))
+})
+
+test('JSON strings with and without escapes read as JSON.parse reads them (a string without a backslash is sliced)', () => {
+  const r = prng(515)
+  const units = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\u0001', '\u001f', '\u007f', 'é', '😀', '\ud800', '\udfff', '\u2028', '\ufeff', 'パ', '\\u0041', '{', ']', ':', ',']
+  for (let i = 0; i < 3000; i++) {
+    const s = Array.from({length: Math.floor(r() * 12)}, () => units[Math.floor(r() * units.length)]!).join('')
+    // Written by JSON.stringify (escapes where JSON needs them), and as raw text where it does not.
+    assert.deepEqual(extractJsonTexts(JSON.stringify([s, {[s]: s, n: -0.5e-3}, true])), [s, s, s, 'n', '-0.0005', 'true'], JSON.stringify(s))
+  }
+  assert.deepEqual(extractJsonTexts('["a\\u00e9b", "a\u00e9b", "\\/\\"", "raw \u2028 line"]'), ['a\u00e9b', 'a\u00e9b', '/"', 'raw \u2028 line'])
+  for (const bad of ['["a\u0000"]', '["a\nb"]', '["abc', '["a\\x41"]', '["a\\u12"]', '["\\']) assert.throws(() => extractJsonTexts(bad), Error, bad)
 })
 
 test('body: fail-closed refusals', () => {

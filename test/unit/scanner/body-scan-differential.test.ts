@@ -1,7 +1,8 @@
 /**
  * Request-body scanning at line rate (issue 36) changes no verdict: `scanRequestBody` (each
- * distinct text once, the joined-text screen before the per-text scans, the native sort below
- * U+D800, the seed detector skipping repeated windows) returns exactly what the former
+ * distinct text once, the screen of texts alone before the per-text scans, the native sort below
+ * U+D800, the seed detector skipping repeated windows, no pattern run on a target shorter than
+ * any match) returns exactly what the former
  * implementation (`body-scan-oracle.ts`) returns — action, layer, detail, every finding with its
  * position, every warning and injection match — on the scanner's catalogue cases placed in JSON,
  * form, text and multipart bodies, the pieced-secret shapes of the attack tests, the benchmark's
@@ -14,7 +15,8 @@ import {wordlist as english} from '@scure/bip39/wordlists/english.js'
 import {htmlBody} from '../../../bench/body-scan.js'
 import type {BodyScanInput, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
 import {goUnescape} from '../../../src/plugins/canonical/index.js'
-import {createNormalizer, createScanner, defaultScannerSettings, stripControlChars, stripExoticWhitespace, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {createNormalizer, createScanner, defaultScannerSettings, scanTextForDlp, stripControlChars, stripExoticWhitespace, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {provenCleanAlone} from '../../../src/plugins/scanner/texts-alone-screen.js'
 import {createSeedPhraseDetector} from '../../../src/plugins/scanner/seed-phrase.js'
 import {scanRequestBodyOracle} from './body-scan-oracle.js'
 import {CORE_DLP_EXTRA, DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
@@ -27,7 +29,8 @@ function scannerWith(edit: (s: ScannerSettings) => void = () => {}) {
   s.dlp.scanEnv = false
   edit(s)
   const sc = createScanner(s)
-  return {sc, deps: {settings: sc.settings, dlp: sc.dlp, response: sc.response}}
+  // The oracle's engine runs the set and the patterns on every target, however short.
+  return {sc, deps: {settings: sc.settings, dlp: {...sc.dlp, minMatchLength: 0}, response: sc.response}}
 }
 
 const SCANNERS = [
@@ -248,4 +251,44 @@ test('the text passes made faster for long bodies equal their full forms', () =>
     for (const plus of [true, false]) assert.equal(goUnescape(s, plus), goUnescapeArray(s, plus), JSON.stringify(s))
   }
   assert.ok(fast > 100, `ASCII texts with controls: ${fast}`)
+})
+
+test('the screen of texts alone proves clean only texts text DLP finds nothing in; adversarial values', () => {
+  const r = prng(4242)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
+  const filler = ['Description of item 7, with a few words in it', '1.5', '10.5', 'a b c', 'x.y.z', 'key: value', 'note (draft)', 'ok!', '~', '#tag']
+  for (const [name, {sc}] of SCANNERS) {
+    const engine = sc.dlp
+    let proven = 0
+    let kept = 0
+    for (let i = 0; i < 150; i++) {
+      const values: string[] = []
+      for (let k = 0; k < 20; k++) {
+        const y = r()
+        const s = pick(SECRETS)
+        // A secret whole, cut to around the least match length, split across values, spaced or
+        // dotted (the forms DLP removes), escaped, or next to non-ASCII text.
+        if (y < 0.15) values.push(s)
+        else if (y < 0.3) values.push(s.slice(0, engine.minMatchLength - 1 + Math.floor(r() * 3)))
+        else if (y < 0.4) values.push(...splitSecret(r, s))
+        else if (y < 0.5) values.push(s.split('').join(pick([' ', '.', ' . '])))
+        else if (y < 0.55) values.push(encodeURIComponent(s), JSON.stringify(s), s.replace(/./g, (c) => `\\x${c.charCodeAt(0).toString(16)}`))
+        else if (y < 0.6) values.push(`${pick(UNICODE)} ${s}`, pick(PHRASES), pick(PHRASES).split(' ').join('.'))
+        else values.push(`${pick(filler)} ${i} ${Math.floor(r() * 1e6)}`)
+      }
+      const unique = [...new Set(values)]
+      const ok = provenCleanAlone(engine, unique)
+      for (const t of unique) {
+        if (!ok.has(t)) {
+          kept++
+          continue
+        }
+        proven++
+        const got = scanTextForDlp(engine, t)
+        assert.deepEqual([got.matches, got.warnings], [[], []], `${name}: ${JSON.stringify(t)}`)
+      }
+    }
+    // Both outcomes occur: the screen is exercised, not bypassed.
+    assert.ok(proven > 200 && kept > 200, `${name}: proven ${proven}, kept ${kept}`)
+  }
 })

@@ -206,3 +206,38 @@ test('text helpers and the seed detector equal their original implementations', 
     assert.equal(stripUnicodeWhitespace(s), ws, JSON.stringify(s))
   }
 })
+
+test('segment walk and white-space strip on long texts (skip-ahead walk, ASCII byte path) equal their original forms', () => {
+  const r = prng(3636)
+  // The generator walk the skip-ahead walk replaced, as it was.
+  const delims = '/?&= \n\r\t"\'`{}[]()<>:,;'
+  const forward = (s: string, min: number): string[] => {
+    const out: string[] = []
+    let start = 0
+    for (let i = 0; i < s.length; i++) {
+      if (!delims.includes(s[i]!)) continue
+      if (i - start >= min) out.push(s.slice(start, i))
+      start = i + 1
+    }
+    if (s.length - start >= min) out.push(s.slice(start))
+    return out
+  }
+  const goSpace = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/gu
+  const words = ['a', 'ab', 'abcdefghi', 'abcdefghij', 'abcdefghijk', '0123456789012345678', '01234567890123456789', 'x'.repeat(40), '/', ' ', '\n', '\t', ':', ',', '\v', '\f', '\u0085', '\u00a0', 'é', '😀', '\u3000', '\ud800']
+  for (let i = 0; i < 1500; i++) {
+    // Mostly ASCII (the byte path), some with a non-ASCII unit (the walk), from 0 to ~2,000 units.
+    const ascii = r() < 0.7
+    const n = Math.floor(r() * 200)
+    const s = Array.from({length: n}, () => {
+      const w = words[Math.floor(r() * words.length)]!
+      return ascii ? w.replace(/[^\x00-\x7f]/g, 'q') : w
+    }).join(r() < 0.5 ? '' : ' ')
+    for (const min of [1, 2, 9, 10, 11, 20, 21, 64]) assert.deepEqual(segmentsOfAtLeast(s, min), forward(s, min), `${min} ${JSON.stringify(s)}`)
+    assert.equal(stripUnicodeWhitespace(s), s.replace(goSpace, ''), JSON.stringify(s))
+  }
+  // Exact multiples of the window and runs ending at the text's end.
+  for (const s of ['0123456789', '0123456789 ', ' 0123456789', 'a'.repeat(256), ' '.repeat(256), `${'b'.repeat(255)}\n`, `${'c '.repeat(300)}`]) {
+    for (const min of [1, 10, 20]) assert.deepEqual(segmentsOfAtLeast(s, min), forward(s, min), `${min} ${JSON.stringify(s)}`)
+    assert.equal(stripUnicodeWhitespace(s), s.replace(goSpace, ''))
+  }
+})

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import RE2 from 're2'
 import {compileConfiguredDlp, compileCoreDlp, findAll, matchDlpPattern, runValidator} from '../../../src/plugins/scanner/index.js'
 import {mayValidateIn} from '../../../src/plugins/scanner/validators.js'
 import {alnum, base58chars, prng, wif} from './fixtures.js'
@@ -27,7 +28,7 @@ test('validator prefilter: the same first validated hit as enumerating every reg
     () => wif(true, String(Math.floor(r() * 1e9))), () => wif(false, String(Math.floor(r() * 1e9))),
     () => base58chars(40 + Math.floor(r() * 30), Math.floor(r() * 1e6)), () => alnum(40 + Math.floor(r() * 30), Math.floor(r() * 1e6)),
     () => '0', () => 'l', () => 'O', () => 'I', () => ' ', () => '\n', () => `value ${Math.floor(r() * 20)}`, () => '4111 1111 1111 1111',
-    () => 'GB82WEST12345698765432', () => '011000015', () => 'ü',
+    () => 'GB82WEST12345698765432', () => '011000015', () => 'ü', () => 'beta'.repeat(20), () => 'K', () => '5',
   ]
   let hits = 0
   let skipped = 0
@@ -56,4 +57,68 @@ test('validator prefilter: the same first validated hit as enumerating every reg
   assert.equal(matchDlpPattern(wifPattern, bench), null)
   assert.ok(hits > 500, `validated hits ${hits}`)
   assert.ok(skipped > 500, `prefiltered ${skipped}`)
+})
+
+test('hits of a long all-ASCII text (searched as bytes) equal the hits of the string search, zero-length ones included', () => {
+  const r = prng(1024)
+  const pieces = [wif(true), wif(false), '4111 1111 1111 1111', 'GB82WEST12345698765432', alnum(60), 'beta', 'alpha', '5', 'K', 'l', ' ', '\n', '-', '.', 'x', '']
+  const patterns = [...compileCoreDlp(), ...compileConfiguredDlp(true, [])].filter((p) => p.validator !== undefined).map((p) => p.re)
+  patterns.push(new RE2('x*', 'gu'), new RE2('(?i)\\bbeta\\b', 'u'), new RE2('$', 'gu'))
+  // The string search as it was (every text through the binding's string path, UTF-16 indices).
+  const viaString = (re: InstanceType<typeof RE2>, text: string, limit: number): Array<{index: number; length: number; text: string}> => {
+    const g = new RE2(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g')
+    const out: Array<{index: number; length: number; text: string}> = []
+    for (;;) {
+      const m = g.exec(text)
+      if (m === null) break
+      if (m[0].length === 0) g.lastIndex = m.index + 1
+      out.push({index: m.index, length: m[0].length, text: m[0]})
+      if (out.length >= limit || g.lastIndex > text.length) break
+    }
+    return out
+  }
+  let hits = 0
+  for (let i = 0; i < 60; i++) {
+    const text = Array.from({length: 40 + Math.floor(r() * 400)}, () => pieces[Math.floor(r() * pieces.length)]!).join(r() < 0.5 ? '' : ' ')
+    for (const re of patterns) {
+      for (const limit of [1000, 3]) {
+        const want = viaString(re, text, limit)
+        assert.deepEqual(findAll(re, text, limit), want, `${re.source} on ${text.length} units`)
+        hits += want.length
+      }
+    }
+  }
+  assert.ok(hits > 1000, `hits ${hits}`)
+})
+
+test('WIF prefilter bounds: a 37-byte payload from 0x80 is 51 base58 digits led by 5, a 38-byte one 52 led by K or L', () => {
+  const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+  const form = (v: bigint): string => {
+    let s = ''
+    for (; v > 0n; v /= 58n) s = B58[Number(v % 58n)]! + s
+    return s
+  }
+  for (const [bytes, length, leads] of [[37, 51, '5'], [38, 52, 'KL']] as const) {
+    const shift = 8n * BigInt(bytes - 1)
+    // Every number in [0x80·256^(n−1), 0x81·256^(n−1)) lies between these two, so its base58 form does too.
+    for (const v of [0x80n << shift, (0x81n << shift) - 1n]) {
+      const s = form(v)
+      assert.equal(s.length, length)
+      assert.ok(leads.includes(s[0]!), s)
+    }
+  }
+  // Real keys start so; a long base58 run without such a start is refused, one with it is not.
+  for (let k = 0; k < 20; k++) {
+    assert.match(wif(false, `k${k}`), /^5/)
+    assert.match(wif(true, `k${k}`), /^[KL]/)
+  }
+  const pattern = [...compileCoreDlp(), ...compileConfiguredDlp(true, [])].find((p) => p.validator === 'wif')!
+  for (const t of ['beta'.repeat(200), `${'beta'.repeat(100)}K${'beta'.repeat(12)}`, `x5${'a'.repeat(49)}`, `L${'b'.repeat(50)}`]) {
+    assert.equal(mayValidateIn('wif', t), false, t)
+    assert.equal(oracleMatch(pattern, t), null)
+  }
+  for (const t of [`5${'a'.repeat(50)}`, `beta${'K'.repeat(52)}`, `-${wif(true)}-`, `${'beta'.repeat(30)}${wif(false)}`]) assert.equal(mayValidateIn('wif', t), true, t)
+  const glued = `${'beta'.repeat(30)} ${wif(false)}`
+  assert.deepEqual(matchDlpPattern(pattern, glued), oracleMatch(pattern, glued))
+  assert.notEqual(oracleMatch(pattern, glued), null)
 })
