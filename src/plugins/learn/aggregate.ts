@@ -229,7 +229,7 @@ export class Aggregator {
     // Most URLs are plain (no escapes, userinfo or fragment): their host and canonical path are
     // read off the text without parsing it (plainUrlHostPath; bench: compile).
     const plain = plainUrlHostPath(raw)
-    if (plain !== undefined) return store.node(store.host(plain[0]), plain[1])
+    if (plain !== undefined) return store.node(plain[0], plain[1])
     let r = this.urlCache.get(raw)
     if (r !== undefined) return r
     const url = parseHttpUrl(raw)
@@ -240,7 +240,7 @@ export class Aggregator {
         const path = canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)
         // Not in the reference: NEL / LS / PS are line breaks to YAML and cannot be written into
         // the signed contract, so such a URL is malformed rather than a compile failure.
-        r = YAML_BREAK_BYTES.test(host) || YAML_BREAK_BYTES.test(path) ? PATH_REJECT : store.node(store.host(host), path)
+        r = YAML_BREAK_BYTES.test(host) || YAML_BREAK_BYTES.test(path) ? PATH_REJECT : store.node(host, path)
       } catch (e) {
         if (!(e instanceof PathCanonicalError)) throw e
         r = PATH_REJECT
@@ -454,10 +454,21 @@ class Interned {
   private memo = new Map<string, number>()
   private numbers = new Map<string, number>()
   private values: string[] = []
+  /** The raw value seen last and its number (nearly every event is a GET with the same action). */
+  private lastRaw = ''
+  private lastId = -2
 
   constructor(private readonly normalize: (raw: string) => string | undefined) {}
 
   id(raw: string): number {
+    if (raw === this.lastRaw && this.lastId !== -2) return this.lastId
+    const n = this.lookUp(raw)
+    this.lastRaw = copyString(raw)
+    this.lastId = n
+    return n
+  }
+
+  private lookUp(raw: string): number {
     const hit = this.memo.get(raw)
     if (hit !== undefined) return hit
     const v = this.normalize(raw)

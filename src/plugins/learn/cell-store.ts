@@ -79,8 +79,8 @@ export class CellStore {
 
   constructor(private readonly seed: number) {}
 
-  /** The number of a host (byte string), given one on its first sighting. */
-  host(name: string): number {
+  /** The number of a host, given one on its first sighting. */
+  private host(name: string): number {
     let n = this.hostNumbers.get(name)
     if (n === undefined) {
       n = this.hostNames.length
@@ -100,9 +100,15 @@ export class CellStore {
     return this.hostNames.length
   }
 
-  /** The node of (host, path), created on its first sighting (`created`). `path` is a byte string. */
-  node(host: number, path: string): number {
-    let h = Math.imul(this.seed ^ host, 0x9e3779b1)
+  /**
+   * The node of (host, path), created on its first sighting (`created`). Both are byte strings;
+   * the host is numbered (`host`) only then, so a known node costs no host lookup.
+   */
+  node(host: string, path: string): number {
+    let h = Math.imul(this.seed, 0x9e3779b1)
+    for (let i = 0; i < host.length; i++) h = Math.imul(h ^ host.charCodeAt(i), 0x01000193)
+    // 0x100 is no byte: the host ends here.
+    h = Math.imul(h ^ 0x100, 0x01000193)
     for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193)
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
     h ^= h >>> 13
@@ -121,7 +127,7 @@ export class CellStore {
     this.nodes = grown(this.nodes, (n + 1) * N_STRIDE)
     const r = n * N_STRIDE
     this.nodes[r + N_HASH] = h
-    this.nodes[r + N_HOST] = host
+    this.nodes[r + N_HOST] = this.host(host)
     this.nodes[r + N_FIRST] = -1
     this.nodes[r + N_PATH] = this.arenaUsed
     if (this.arenaUsed + path.length > this.arena.length) {
@@ -141,13 +147,12 @@ export class CellStore {
     return n
   }
 
-  private isNode(n: number, host: number, path: string): boolean {
+  private isNode(n: number, host: string, path: string): boolean {
     const r = n * N_STRIDE
-    if (this.nodes[r + N_HOST] !== host) return false
     const start = this.nodes[r + N_PATH] as number
     if (this.pathEnd(n) - start !== path.length) return false
     for (let i = 0; i < path.length; i++) if (this.arena[start + i] !== path.charCodeAt(i)) return false
-    return true
+    return this.hostNames[this.nodes[r + N_HOST] as number] === host
   }
 
   private pathEnd(n: number): number {
