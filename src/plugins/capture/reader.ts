@@ -173,10 +173,10 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
       let text: string
       if (pendingLen > 0) {
         pending.push(chunk.subarray(0, lastNl + 1))
-        text = Buffer.concat(pending).toString('utf8')
+        text = decodeText(Buffer.concat(pending))
         pending = []
         pendingLen = 0
-      } else text = chunk.toString('utf8', 0, lastNl + 1)
+      } else text = decodeText(chunk.subarray(0, lastNl + 1))
       let start = 0
       for (;;) {
         const nl = text.indexOf('\n', start)
@@ -232,6 +232,17 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
       eventCount: newlines + (total > 0 && lastByte !== 0x0a ? 1 : 0),
     })
   }
+}
+
+const {isAscii} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
+
+/**
+ * UTF-8 bytes as text. Capture lines are nearly always ASCII, whose UTF-8 is its Latin-1: then
+ * the text is a copy of the bytes instead of a UTF-8 decode (≈ 1 GB/s here; the ASCII check is a
+ * vector pass; bench: compile).
+ */
+function decodeText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')
 }
 
 /**

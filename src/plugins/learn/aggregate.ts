@@ -11,95 +11,28 @@ import {
   plainUrlHostPath,
   toByteString,
 } from '../canonical/index.js'
+import {CellStore, type SampleCounts} from './cell-store.js'
 import {budgetStats, type BudgetStats} from './inference.js'
 import {capPerHost, normalizeHostPaths, type HostCap, type NormalizationSettings, type PathNormalization} from './normalize.js'
 
 /** Seconds from Go's zero time (0001-01-01) to the Unix epoch: Truncate works from the former. */
 const ZERO_TO_UNIX = 62135596800
 
-/** Value → occurrences: exact nearest-rank percentiles without keeping every sample. */
-export type SampleCounts = Map<number, number>
+export type {SampleCounts} from './cell-store.js'
 
-/**
- * Most cells (one per distinct raw path, method and action: a quarter of a million at 1M events
- * with ids in paths) see one session, one window and one size: their sets and sample counts stay
- * bare values until a second value arrives (a Set or Map each would cost ≈ 4× the memory).
- */
-type IntSet = number | Set<number>
-
-function intSetAdd(s: IntSet, v: number): IntSet {
-  if (typeof s !== 'number') return s.add(v)
-  return s === v ? s : new Set([s, v])
-}
-
-/** `a ∪ b`; `a` may be updated in place, `b` (a cell's set) never is. */
-function intSetUnion(a: IntSet, b: IntSet): IntSet {
-  if (typeof b === 'number') return intSetAdd(a, b)
-  const out = typeof a === 'number' ? new Set([a]) : a
-  for (const v of b) out.add(v)
-  return out
-}
-
-function intSetCopy(s: IntSet): IntSet {
-  return typeof s === 'number' ? s : new Set(s)
-}
-
-function intSetSize(s: IntSet): number {
-  return typeof s === 'number' ? 1 : s.size
-}
-
-/** One rule key's aggregate while a host is finished; `parent` gives its opportunities. */
+/** One rule key's aggregate while its host is finished; `parent` gives its opportunities. */
 interface Acc {
   agg: RuleAggregate
-  sessions: IntSet
-  windows: IntSet
   parent: Acc | undefined
+  /** The first cell folded in; its sessions and windows are the rule's until a second cell comes. */
+  first: number
+  sessions: Set<number> | undefined
+  windows: Set<number> | undefined
   /** Method-level keys: the size samples behind `agg.budgets`. */
-  payload?: SampleCounts
-  scanner?: SampleCounts
-}
-
-/**
- * Sample counts of one cell: one value and its count (`v`, `n`), or a map once a second value is
- * seen (`more`). Kept as fields of the cell (p… payload, s… scanner), not objects of their own:
- * a cell per distinct raw path is most of compile's memory (issue 36).
- */
-function tallyAdd(more: SampleCounts | undefined, v0: number, v: number): SampleCounts | undefined | 'same' {
-  if (more !== undefined) {
-    addSample(more, v)
-    return more
-  }
-  return v0 === v ? 'same' : undefined
-}
-
-function tallyInto(into: SampleCounts, v: number, n: number, more: SampleCounts | undefined): void {
-  if (more !== undefined) mergeSamples(into, more)
-  else into.set(v, (into.get(v) ?? 0) + n)
-}
-
-interface Cell {
-  host: string
-  path: string
-  method: string
-  action: string
-  count: number
-  sessions: IntSet
-  windows: IntSet
-  pv: number
-  pn: number
-  pmore: SampleCounts | undefined
-  sv: number
-  sn: number
-  smore: SampleCounts | undefined
-  /** The next cell of the same (host, path): a handful at most, so a chain, not a list. */
-  next: Cell | undefined
-}
-
-interface PathNode {
-  host: string
-  path: string
-  /** The node's cells, one per (method, action), chained through `next`. */
-  first: Cell | undefined
+  payload: SampleCounts | undefined
+  scanner: SampleCounts | undefined
+  /** Path-level: its method keys by method number; method-level: its action keys by action number. */
+  children: Map<number, Acc> | undefined
 }
 
 export interface RuleAggregate {
@@ -152,16 +85,13 @@ export interface AggregateSettings {
   acceptTail: boolean
 }
 
+/** Byte strings: plain comparison is UTF-8 byte order (§6.6). */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
 function esc(s: string): string {
   return s.replace(/[%;=]/g, (c) => (c === '%' ? '%25' : c === ';' ? '%3B' : '%3D'))
-}
-
-function addSample(m: SampleCounts, v: number): void {
-  m.set(v, (m.get(v) ?? 0) + 1)
-}
-
-function mergeSamples(into: SampleCounts, from: SampleCounts): void {
-  for (const [v, c] of from) into.set(v, (into.get(v) ?? 0) + c)
 }
 
 // eslint-disable-next-line no-control-regex
@@ -184,7 +114,12 @@ function normalizeClass(raw: string): string {
 }
 
 /** Where an event belongs: its session and time (a decoded entry, or a writer-layout capture line). */
-export type EventPlace = Pick<RecorderEntry, 'sessionId' | 'epochSeconds'>
+export type EventPlace = Pick<RecorderEntry, 'sessionId' | 'epochSeconds' | 'hash'>
+
+/** The seed of the node table's hash: from the first event's entry hash, a pure function of the input that the traffic in it cannot choose. */
+function hashSeed(entryHash: string): number {
+  return Number.parseInt(entryHash.slice(0, 8), 16) | 0
+}
 
 /** Why a capture record did not become an event (it is then `malformed`, §5). */
 export type RejectReason = 'url' | 'path' | 'method'
@@ -195,7 +130,8 @@ export type RejectReason = 'url' | 'path' | 'method'
  * Memory grows with distinct cells and sessions, never with the number of events.
  */
 export class Aggregator {
-  private cells: Cell[] = []
+  /** The nodes (one per distinct host and path) and their cells; made at the first event, whose hash seeds its table. */
+  private store: CellStore | undefined
   private finished = false
   private sessionIds = new Map<string, number>()
   private total = 0
@@ -211,19 +147,31 @@ export class Aggregator {
 
   constructor(private readonly windowSeconds: number) {}
 
-  /** Session number and window start of one event; widens the observation window. */
-  private place(entry: EventPlace): {sid: number; window: number} {
+  /** The session id seen last and its number: a capture file is one session's, line after line. */
+  private lastSessionId = ''
+  private lastSid = -1
+
+  /** Session number of one event. */
+  private session(entry: EventPlace): number {
+    if (this.lastSid >= 0 && entry.sessionId === this.lastSessionId) return this.lastSid
     let sid = this.sessionIds.get(entry.sessionId)
     if (sid === undefined) {
       sid = this.sessionIds.size
       // A copy: the id may be a slice of the capture text (decodeWriterCapture), kept alive with it.
       this.sessionIds.set(copyString(entry.sessionId), sid)
     }
+    this.lastSessionId = copyString(entry.sessionId)
+    this.lastSid = sid
+    return sid
+  }
+
+  /** Window start of one event; widens the observation window. */
+  private window(entry: EventPlace): number {
     const abs = entry.epochSeconds + ZERO_TO_UNIX
     const window = abs - (((abs % this.windowSeconds) + this.windowSeconds) % this.windowSeconds) - ZERO_TO_UNIX
     if (this.windowMin === undefined || window < this.windowMin) this.windowMin = window
     if (this.windowMax === undefined || window > this.windowMax) this.windowMax = window
-    return {sid, window}
+    return window
   }
 
   /**
@@ -240,7 +188,8 @@ export class Aggregator {
       return 'path'
     }
     const cls = this.normalized(this.classCache, s.actionClass, normalizeClass) as string
-    const {sid, window} = this.place(entry)
+    const sid = this.session(entry)
+    const window = this.window(entry)
     let tools = this.mcp.get(server)
     if (tools === undefined) this.mcp.set(server, (tools = new Map()))
     let t = tools.get(tool)
@@ -270,72 +219,48 @@ export class Aggregator {
     this.malformed++
   }
 
-  /** URL → its (host, path) node or the reject reason; bounded so memory stays flat. */
-  private urlCache = new Map<string, PathNode | RejectReason>()
-  /** host → its own copy of the host and canonical path → its cells; one node per distinct path (keyed by the node's own strings). */
-  private nodes = new Map<string, {host: string; paths: Map<string, PathNode>}>()
+  /**
+   * A URL that is not plain → its node, or the reject reason (`URL_REJECT`, `PATH_REJECT`): the
+   * general parse is the costly part there. Bounded so memory stays flat.
+   */
+  private urlCache = new Map<string, number>()
 
-  private resolveUrl(raw: string): PathNode | RejectReason {
-    let r = this.urlCache.get(raw)
-    if (r !== undefined) return r
-    this.created = undefined
+  private resolveUrl(store: CellStore, raw: string): number {
     // Most URLs are plain (no escapes, userinfo or fragment): their host and canonical path are
     // read off the text without parsing it (plainUrlHostPath; bench: compile).
     const plain = plainUrlHostPath(raw)
-    if (plain !== undefined) r = this.pathNode(plain[0], plain[1])
+    if (plain !== undefined) return store.node(plain[0], plain[1])
+    let r = this.urlCache.get(raw)
+    if (r !== undefined) return r
+    const url = parseHttpUrl(raw)
+    if (url === undefined) r = URL_REJECT
     else {
-      const url = parseHttpUrl(raw)
-      if (url === undefined) r = 'url'
-      else {
-        try {
-          const host = goToLowerBytes(url.hostname)
-          const path = canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)
-          // Not in the reference: NEL / LS / PS are line breaks to YAML and cannot be written into
-          // the signed contract, so such a URL is malformed rather than a compile failure.
-          r = YAML_BREAK_BYTES.test(host) || YAML_BREAK_BYTES.test(path) ? 'path' : this.pathNode(host, path)
-        } catch (e) {
-          if (!(e instanceof PathCanonicalError)) throw e
-          r = 'path'
-        }
+      try {
+        const host = goToLowerBytes(url.hostname)
+        const path = canonicalizePath(url.escapedPath === '' ? '/' : url.escapedPath)
+        // Not in the reference: NEL / LS / PS are line breaks to YAML and cannot be written into
+        // the signed contract, so such a URL is malformed rather than a compile failure.
+        r = YAML_BREAK_BYTES.test(host) || YAML_BREAK_BYTES.test(path) ? PATH_REJECT : store.node(host, path)
+      } catch (e) {
+        if (!(e instanceof PathCanonicalError)) throw e
+        r = PATH_REJECT
       }
     }
     // A path seen for the first time: most are ids, hashes and uuids never seen again, so its
     // URL is not memoised (the memo keeps the URLs that repeat: a second sighting).
-    if (r === this.created) return r
+    if (r >= 0 && store.created) return r
     if (this.urlCache.size >= 50_000) this.urlCache.clear()
-    // Keys are copies: a URL may be a slice of the capture text (see `place`).
+    // Keys are copies: a URL may be a slice of the capture text (see `session`).
     this.urlCache.set(copyString(raw), r)
     return r
   }
 
-  /** The node `pathNode` created last (a path's first sighting). */
-  private created: PathNode | undefined
-
-  /**
-   * The node of (host, path), created on the first sighting. Own copies of what is kept: a slice
-   * of the URL would keep the whole URL text alive with the node, and the URL may itself be a
-   * slice of a read chunk's text.
-   */
-  private pathNode(host: string, path: string): PathNode {
-    let h = this.nodes.get(host)
-    if (h === undefined) {
-      const own = copyString(host)
-      this.nodes.set(own, (h = {host: own, paths: new Map()}))
-    }
-    let node = h.paths.get(path)
-    if (node === undefined) {
-      const own = copyString(path)
-      h.paths.set(own, (node = {host: h.host, path: own, first: undefined}))
-      this.created = node
-    }
-    return node
-  }
-
-  private methodCache = new Map<string, string | undefined>()
-  private actionCache = new Map<string, string | undefined>()
+  /** Methods and actions, normalised, by number (a cell holds their numbers); `-1` is not writable. */
+  private methods = new Interned(normalizeMethod)
+  private actions = new Interned(normalizeAction)
   private classCache = new Map<string, string | undefined>()
 
-  /** Small bounded memo: methods, actions and classes repeat on nearly every event. */
+  /** Small bounded memo: classes repeat on nearly every event. */
   private normalized(cache: Map<string, string | undefined>, raw: string, fn: (s: string) => string | undefined): string | undefined {
     const hit = cache.get(raw)
     if (hit !== undefined || cache.has(raw)) return hit
@@ -346,47 +271,22 @@ export class Aggregator {
   }
 
   addCapture(entry: EventPlace, s: DecodedSummary): RejectReason | undefined {
-    const resolved = this.resolveUrl(s.url)
-    if (typeof resolved === 'string') {
+    const store = (this.store ??= new CellStore(hashSeed(entry.hash)))
+    const node = this.resolveUrl(store, s.url)
+    if (node < 0) {
       this.malformed++
-      return resolved
+      return node === URL_REJECT ? 'url' : 'path'
     }
-    const node = resolved
-    const method = this.normalized(this.methodCache, s.method, normalizeMethod)
-    const action = this.normalized(this.actionCache, s.effectiveAction, normalizeAction)
+    const method = this.methods.id(s.method)
+    const action = this.actions.id(s.effectiveAction)
     // Not in the reference: a line break or control character in a method or action could not
     // be written into the signed YAML, so such a record is malformed instead of failing compile.
-    if (method === undefined || action === undefined) {
+    if (method < 0 || action < 0) {
       this.malformed++
       return 'method'
     }
     const cls = this.normalized(this.classCache, s.actionClass, normalizeClass) as string
-    const {sid, window} = this.place(entry)
-
-    const payload = Math.max(0, s.payloadBytes)
-    const scanner = Math.max(0, s.scannerBytes)
-    let cell = node.first
-    let last: Cell | undefined
-    while (cell !== undefined && !(cell.method === method && cell.action === action)) {
-      last = cell
-      cell = cell.next
-    }
-    if (cell === undefined) {
-      cell = {host: node.host, path: node.path, method, action, count: 1, sessions: sid, windows: window, pv: payload, pn: 1, pmore: undefined, sv: scanner, sn: 1, smore: undefined, next: undefined}
-      if (last === undefined) node.first = cell
-      else last.next = cell
-      this.cells.push(cell)
-    } else {
-      cell.count++
-      cell.sessions = intSetAdd(cell.sessions, sid)
-      cell.windows = intSetAdd(cell.windows, window)
-      const p = tallyAdd(cell.pmore, cell.pv, payload)
-      if (p === 'same') cell.pn++
-      else if (p === undefined) cell.pmore = new Map([[cell.pv, cell.pn], [payload, 1]])
-      const q = tallyAdd(cell.smore, cell.sv, scanner)
-      if (q === 'same') cell.sn++
-      else if (q === undefined) cell.smore = new Map([[cell.sv, cell.sn], [scanner, 1]])
-    }
+    store.fold(node, method, action, this.session(entry), this.window(entry), Math.max(0, s.payloadBytes), Math.max(0, s.scannerBytes))
     this.total++
     this.httpTotal++
     this.actionClasses.set(cls, (this.actionClasses.get(cls) ?? 0) + 1)
@@ -404,74 +304,111 @@ export class Aggregator {
   finish(settings: AggregateSettings): AggregateResult {
     if (this.finished) throw new Error('Aggregator.finish called twice')
     this.finished = true
-    this.nodes.clear()
     this.urlCache.clear()
+    const store = this.store
+    this.store = undefined
     // Host by host (issue 36): a host's paths are normalised, capped and turned into rule
-    // aggregates, then its cells, path families and working maps are dropped before the next
-    // host, so the peak is the cells plus one host's work, not every host's at once.
-    const byHost = new Map<string, Cell[]>()
-    for (const c of this.cells) {
-      const list = byHost.get(c.host)
-      if (list === undefined) byHost.set(c.host, [c])
-      else list.push(c)
-    }
-    this.cells = []
+    // aggregates, then its path families and working maps are dropped before the next host.
     const tails: HostTail[] = []
     const rules: RuleAggregate[] = []
-    for (const host of [...byHost.keys()].sort()) {
-      const cells = byHost.get(host) as Cell[]
-      byHost.delete(host)
-      // 1. the host's path families, normalised, then capped (§15).
-      const family = new Map<string, number>()
-      for (const c of cells) family.set(c.path, (family.get(c.path) ?? 0) + c.count)
-      const norm = normalizeHostPaths(family, settings.normalization)
-      const normalized = new Map<string, number>()
-      for (const [p, n] of family) {
-        const q = norm.mapping.get(p) as string
-        normalized.set(q, (normalized.get(q) ?? 0) + n)
+    // No store: no HTTP event was folded (MCP calls only).
+    const cs = store ?? new CellStore(0)
+    const {start, order} = cs.nodesByHost()
+    const hostNumbers = Array.from({length: cs.hostCount}, (_, i) => i).sort((a, b) => compareStrings(cs.hostName(a), cs.hostName(b)))
+    for (const hostNo of hostNumbers) {
+      const host = cs.hostName(hostNo)
+      // 1. the host's paths (in the order first seen) and their events, normalised, then capped (§15).
+      const paths: string[] = []
+      const nodes: number[] = []
+      const events: number[] = []
+      let hostEvents = 0
+      for (let i = start[hostNo] as number; i < (start[hostNo + 1] as number); i++) {
+        const node = order[i] as number
+        let n = 0
+        for (let c = cs.firstCell(node); c >= 0; c = cs.nextCell(c)) n += cs.count(c)
+        if (n === 0) continue
+        paths.push(cs.path(node))
+        nodes.push(node)
+        events.push(n)
+        hostEvents += n
       }
-      family.clear()
-      const cap = capPerHost(normalized, settings.cardinalityCapPerHost, settings.tailPromotionBlockPct, settings.acceptTail)
-      if (cap.overflowed) tails.push({host, ...cap})
-      // 2. rule keys (§6.1–6.3) from the host's cells; a rule's opportunities are its parent
-      //    rule's events (host → path → method → action), the host's are every HTTP event.
-      const acc = new Map<string, Acc>()
-      const touch = (key: string, init: () => RuleAggregate, c: Cell, parent: Acc | undefined): Acc => {
-        let a = acc.get(key)
-        if (a === undefined) acc.set(key, (a = {agg: init(), sessions: intSetCopy(c.sessions), windows: intSetCopy(c.windows), parent}))
-        else {
-          a.sessions = intSetUnion(a.sessions, c.sessions)
-          a.windows = intSetUnion(a.windows, c.windows)
+      if (paths.length === 0) continue
+      // A host with fewer distinct paths than a collapse needs, or fewer events, keeps every path
+      // as it is (§15.3: no position can collapse), and within the cap keeps them all: neither is
+      // worked out path by path (most of the realistic corpus's 10,000 hosts; bench: compile).
+      const norm =
+        paths.length < settings.normalization.minDistinctValues || hostEvents < settings.normalization.minEvents
+          ? undefined
+          : normalizeHostPaths(new Map(paths.map((p, i) => [p, events[i] as number])), settings.normalization)
+      const patterns = norm === undefined ? paths : paths.map((p) => norm.mapping.get(p) as string)
+      let kept: ReadonlyMap<string, number> | undefined
+      if (norm !== undefined || paths.length > settings.cardinalityCapPerHost) {
+        const normalized = new Map<string, number>()
+        for (let i = 0; i < patterns.length; i++) {
+          const q = patterns[i] as string
+          normalized.set(q, (normalized.get(q) ?? 0) + (events[i] as number))
         }
-        a.agg.observed += c.count
+        const cap = capPerHost(normalized, settings.cardinalityCapPerHost, settings.tailPromotionBlockPct, settings.acceptTail)
+        if (cap.overflowed) tails.push({host, ...cap})
+        kept = cap.kept
+      }
+      // 2. rule keys (§6.1–6.3) from the host's cells, each key made once (a collapsed pattern
+      //    gathers many paths); a rule's opportunities are its parent rule's events
+      //    (host → path → method → action), the host's are every HTTP event.
+      const accs: Acc[] = []
+      const acc = (agg: RuleAggregate, parent: Acc | undefined): Acc => {
+        const a: Acc = {agg, parent, first: -1, sessions: undefined, windows: undefined, payload: undefined, scanner: undefined, children: undefined}
+        accs.push(a)
         return a
       }
       const hostKey = 'host=' + esc(host)
-      for (const c of cells) {
-        const h = touch(hostKey, () => ({key: hostKey, host, observed: 0, opportunities: this.httpTotal, sessions: 0, windows: 0}), c, undefined)
-        const path = norm.mapping.get(c.path) as string
-        if (!cap.kept.has(path)) continue // in the `_other` tail
-        const normalization = norm.evidence.get(path)
-        const pathKey = hostKey + ';path=' + esc(path)
-        const p = touch(pathKey, () => ({key: pathKey, host, path, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c, h)
-        const methodKey = pathKey + ';method=' + esc(c.method)
-        const m = touch(
-          methodKey,
-          () => ({key: methodKey, host, path, method: c.method, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}),
-          c,
-          p,
-        )
-        tallyInto((m.payload ??= new Map()), c.pv, c.pn, c.pmore)
-        tallyInto((m.scanner ??= new Map()), c.sv, c.sn, c.smore)
-        if (c.action !== '') {
-          const actionKey = methodKey + ';action=' + esc(c.action)
-          touch(actionKey, () => ({key: actionKey, host, path, method: c.method, action: c.action, observed: 0, opportunities: 0, sessions: 0, windows: 0, ...(normalization ? {normalization} : {})}), c, m)
+      const h = acc({key: hostKey, host, observed: 0, opportunities: this.httpTotal, sessions: 0, windows: 0}, undefined)
+      const byPattern = new Map<string, Acc>()
+      for (let i = 0; i < paths.length; i++) {
+        const path = patterns[i] as string
+        let p: Acc | undefined
+        if (kept === undefined || kept.has(path)) {
+          // (otherwise in the `_other` tail)
+          p = byPattern.get(path)
+          if (p === undefined) {
+            const agg: RuleAggregate = {key: hostKey + ';path=' + esc(path), host, path, observed: 0, opportunities: 0, sessions: 0, windows: 0}
+            const normalization = norm?.evidence.get(path)
+            if (normalization !== undefined) agg.normalization = normalization
+            byPattern.set(path, (p = acc(agg, h)))
+          }
+        }
+        for (let c = cs.firstCell(nodes[i] as number); c >= 0; c = cs.nextCell(c)) {
+          touch(cs, h, c)
+          if (p === undefined) continue
+          touch(cs, p, c)
+          const methodNo = cs.method(c)
+          let m = (p.children ??= new Map()).get(methodNo)
+          if (m === undefined) {
+            const method = this.methods.value(methodNo)
+            const agg: RuleAggregate = {key: p.agg.key + ';method=' + esc(method), host, path, method, observed: 0, opportunities: 0, sessions: 0, windows: 0}
+            if (p.agg.normalization !== undefined) agg.normalization = p.agg.normalization
+            p.children.set(methodNo, (m = acc(agg, p)))
+            m.payload = new Map()
+            m.scanner = new Map()
+          }
+          touch(cs, m, c)
+          cs.samplesInto(c, m.payload as SampleCounts, m.scanner as SampleCounts)
+          const actionNo = cs.action(c)
+          const action = this.actions.value(actionNo)
+          if (action === '') continue
+          let x = (m.children ??= new Map()).get(actionNo)
+          if (x === undefined) {
+            const agg: RuleAggregate = {key: m.agg.key + ';action=' + esc(action), host, path, method: m.agg.method as string, action, observed: 0, opportunities: 0, sessions: 0, windows: 0}
+            if (p.agg.normalization !== undefined) agg.normalization = p.agg.normalization
+            m.children.set(actionNo, (x = acc(agg, m)))
+          }
+          touch(cs, x, c)
         }
       }
-      for (const a of acc.values()) {
+      for (const a of accs) {
         const r = a.agg
-        r.sessions = intSetSize(a.sessions)
-        r.windows = intSetSize(a.windows)
+        r.sessions = a.sessions === undefined ? cs.sessionCount(a.first) : a.sessions.size
+        r.windows = a.windows === undefined ? cs.windowCount(a.first) : a.windows.size
         if (a.parent !== undefined) r.opportunities = a.parent.agg.observed
         if (a.payload !== undefined && a.scanner !== undefined) r.budgets = [budgetStats(a.payload), budgetStats(a.scanner)]
         rules.push(r)
@@ -501,5 +438,66 @@ export class Aggregator {
       rules,
       tails,
     }
+  }
+}
+
+/** `resolveUrl`'s answers for a URL that is not an event: no http(s) URL, or a path that cannot be canonicalised or written. */
+const URL_REJECT = -1
+const PATH_REJECT = -2
+
+/** Adds cell `c` to a rule's events, sessions and windows. */
+function touch(store: CellStore, a: Acc, c: number): void {
+  a.agg.observed += store.count(c)
+  if (a.first < 0) {
+    a.first = c
+    return
+  }
+  if (a.sessions === undefined || a.windows === undefined) store.placesInto(a.first, (a.sessions = new Set()), (a.windows = new Set()))
+  store.placesInto(c, a.sessions, a.windows)
+}
+
+/**
+ * Raw values (methods, actions) → the number of their normalised form, with a small bounded memo
+ * of raw values (they repeat on nearly every event); -1 for a value that normalises to nothing.
+ * Two raw spellings of one method share its number, so they share a cell.
+ */
+class Interned {
+  private memo = new Map<string, number>()
+  private numbers = new Map<string, number>()
+  private values: string[] = []
+  /** The raw value seen last and its number (nearly every event is a GET with the same action). */
+  private lastRaw = ''
+  private lastId = -2
+
+  constructor(private readonly normalize: (raw: string) => string | undefined) {}
+
+  id(raw: string): number {
+    if (raw === this.lastRaw && this.lastId !== -2) return this.lastId
+    const n = this.lookUp(raw)
+    this.lastRaw = copyString(raw)
+    this.lastId = n
+    return n
+  }
+
+  private lookUp(raw: string): number {
+    const hit = this.memo.get(raw)
+    if (hit !== undefined) return hit
+    const v = this.normalize(raw)
+    let n = -1
+    if (v !== undefined) {
+      const known = this.numbers.get(v)
+      if (known === undefined) {
+        n = this.values.length
+        this.values.push(v)
+        this.numbers.set(v, n)
+      } else n = known
+    }
+    if (this.memo.size >= 10_000) this.memo.clear()
+    this.memo.set(copyString(raw), n)
+    return n
+  }
+
+  value(n: number): string {
+    return this.values[n] as string
   }
 }

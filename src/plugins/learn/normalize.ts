@@ -97,18 +97,63 @@ export function normalizeHostPaths(families: ReadonlyMap<string, number>, settin
     entries.push({segments: p.slice(1).split('/'), count, original: p})
   }
 
+  /** §15.3: what happens to a position whose non-reserved values carry `counts` events each. */
+  const reasonFor = (counts: readonly number[]): string => {
+    const events = counts.reduce((a, c) => a + c, 0)
+    if (events < settings.minEvents) return 'insufficient_events'
+    if (counts.length < settings.minDistinctValues) return counts.length <= 1 ? 'low_entropy_literal_segment' : 'insufficient_distinct_values'
+    if (entropyBits(counts) < settings.entropyThresholdBits) return 'low_entropy_literal_segment'
+    return 'collapse'
+  }
+
+  /** The path that ends here: its pattern, and its evidence when a position above it collapsed. */
+  const leaf = (e: Entry, prefix: readonly string[], collapsed: readonly CollapsedSegment[], retained: readonly RetainedSegment[]): string => {
+    const out = '/' + prefix.join('/')
+    if (collapsed.length > 0) evidence.set(out, {collapsed: [...collapsed], retained: [...retained]})
+    mapping.set(e.original, out)
+    return out
+  }
+
+  /**
+   * A group of one path: each remaining position has that one value, decided as `walk` would
+   * decide it (a reserved value stays, any other by `reasonFor` of its events alone), without a
+   * map, sort and copies per position (most groups of a host's paths end as one path; bench:
+   * compile).
+   */
+  const single = (e: Entry, depth: number, prefix: string[], collapsed: CollapsedSegment[], retained: RetainedSegment[]): void => {
+    const pre = [...prefix]
+    let col = collapsed
+    let ret = retained
+    for (let d = depth; d < e.segments.length; d++) {
+      const v = e.segments[d] as string
+      const index = d + 1
+      if (reserved.has(v)) {
+        pre.push(v)
+        ret = [...ret, {index, value: v, reason: 'reserved_segment'}]
+        continue
+      }
+      const reason = reasonFor([e.count])
+      if (reason === 'collapse') {
+        pre.push(COLLAPSED_SEGMENT)
+        col = [...col, {index, distinct_values: 1, event_count: e.count, reason: 'high_entropy_identifier_segment'}]
+      } else {
+        pre.push(v)
+        ret = [...ret, {index, value: v, reason}]
+      }
+    }
+    leaf(e, pre, col, ret)
+  }
+
   const walk = (group: Entry[], depth: number, prefix: string[], collapsed: CollapsedSegment[], retained: RetainedSegment[]): void => {
+    if (group.length === 1) return single(group[0] as Entry, depth, prefix, collapsed, retained)
     const byValue = new Map<string, Entry[]>()
     // One pattern string (and one evidence record) per group, shared by every path that ends
     // here: a busy host has hundreds of thousands of raw paths collapsing to a few patterns.
     let out: string | undefined
     for (const e of group) {
       if (e.segments.length === depth) {
-        if (out === undefined) {
-          out = '/' + prefix.join('/')
-          if (collapsed.length > 0) evidence.set(out, {collapsed: [...collapsed], retained: [...retained]})
-        }
-        mapping.set(e.original, out)
+        if (out === undefined) out = leaf(e, prefix, collapsed, retained)
+        else mapping.set(e.original, out)
         continue
       }
       const v = e.segments[depth] as string
@@ -123,11 +168,7 @@ export function normalizeHostPaths(families: ReadonlyMap<string, number>, settin
       candidates.push([v, list.reduce((a, e) => a + e.count, 0)])
     }
     const events = candidates.reduce((a, [, c]) => a + c, 0)
-    let reason: string
-    if (events < settings.minEvents) reason = 'insufficient_events'
-    else if (candidates.length < settings.minDistinctValues) reason = candidates.length <= 1 ? 'low_entropy_literal_segment' : 'insufficient_distinct_values'
-    else if (entropyBits(candidates.map(([, c]) => c)) < settings.entropyThresholdBits) reason = 'low_entropy_literal_segment'
-    else reason = 'collapse'
+    const reason = reasonFor(candidates.map(([, c]) => c))
     const index = depth + 1
     const keys = [...byValue.keys()].sort()
     const merged: Entry[] = []

@@ -180,3 +180,24 @@ test('projectStruct integers: the small-canonical fast path concludes what the B
     }
   }
 })
+
+test('yamlString: what the one-pass plain check lets through is written plain and reads back as the same string; the rest is quoted as before', async () => {
+  const {emitSignedYaml, parseStrictYaml, yamlString} = await import('../../../src/plugins/canonical/index.js')
+  const rnd = prng(36)
+  const alphabet = 'aZq/09 ._;,~-:#\'"'
+  const samples = ['true', 'True', 'null', 'NULL', 'false', 'y', 'n', 'yes', 'off', '/', '/~', 'a ', 'a b', 'a: b', 'a #b', 'a#b', '/v1/items', 'r-0123abcd', 'Observed 5 events across 2 sessions; Wilson lower bound 0.100000 classified as brittle.']
+  for (let i = 0; i < 4000; i++) {
+    let s = ''
+    const n = 1 + Math.floor(rnd() * 12)
+    for (let k = 0; k < n; k++) s += alphabet[Math.floor(rnd() * alphabet.length)]
+    samples.push(s)
+  }
+  let plain = 0
+  for (const s of samples) {
+    const written = yamlString(s)
+    if (written === s) plain++
+    const back = parseStrictYaml(emitSignedYaml(new Map([['a', s]]))) as Map<string, unknown>
+    assert.equal(back.get('a'), s, `${JSON.stringify(s)} written as ${written}`)
+  }
+  assert.ok(plain > 1000, `${plain} plain`)
+})

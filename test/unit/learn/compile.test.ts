@@ -112,3 +112,13 @@ test('an absent ts hashes as Go zero time', () => {
   const e = decodeEntry(JSON.stringify(body))
   assert.equal(e.ts, '0001-01-01T00:00:00Z')
 })
+
+test('rule ids hash the key bytes: an ASCII key as text, a key with bytes above 0x7f as those bytes (§8)', async () => {
+  const {ruleId} = await import('../../../src/plugins/learn/rules.js')
+  const {createHash} = await import('node:crypto')
+  // Byte strings: `\xc3\xbc` is the UTF-8 of ü, one byte per character.
+  for (const key of ['host=api.example.com;path=/v1/items', 'host=xn--bcher-kva.example;path=/\xc3\xbcber;method=GET', 'host=x.example;path=/%3B']) {
+    assert.equal(ruleId(key), 'r-' + createHash('sha256').update(Buffer.from(key, 'latin1')).digest('hex').slice(0, 20))
+  }
+  assert.equal(ruleId('host=api.example.com'), 'r-' + createHash('sha256').update('host=api.example.com').digest('hex').slice(0, 20))
+})

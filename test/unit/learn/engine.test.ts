@@ -183,3 +183,31 @@ test('per-host cap and the _other tail (§15.5)', () => {
   assert.equal(capPerHost(fam, 2, 30, false).promotionBlock, false)
   assert.equal(capPerHost(fam, 4, 5, false).overflowed, false)
 })
+
+test('normalisation: a group of one path is decided position by position as any group (reserved stays, others by their own events)', () => {
+  // After the ids collapse, one path goes on below a reserved value: its own events decide its
+  // next position. (Expected values: the recursive walk before the one-path shortcut.)
+  const fam = new Map<string, number>()
+  for (let i = 0; i < 40; i++) fam.set(`/v1/blobs/b${i * 7919}/meta`, 3)
+  fam.set('/v1/blobs/b1/admin/x', 2)
+  const n = normalizeHostPaths(fam, DEFAULT_NORMALIZATION)
+  assert.equal(n.mapping.get('/v1/blobs/b7919/meta'), '/v1/blobs/*/meta')
+  assert.equal(n.mapping.get('/v1/blobs/b1/admin/x'), '/v1/blobs/*/admin/x')
+  const seg = {index: 3, distinct_values: 41, event_count: 122, reason: 'high_entropy_identifier_segment'}
+  const literal = (index: number, value: string) => ({index, value, reason: 'low_entropy_literal_segment'})
+  assert.deepEqual(n.evidence.get('/v1/blobs/*/meta'), {collapsed: [seg], retained: [literal(1, 'v1'), literal(2, 'blobs'), literal(4, 'meta')]})
+  assert.deepEqual(n.evidence.get('/v1/blobs/*/admin/x'), {
+    collapsed: [seg],
+    retained: [literal(1, 'v1'), literal(2, 'blobs'), {index: 4, value: 'admin', reason: 'reserved_segment'}, {index: 5, value: 'x', reason: 'insufficient_events'}],
+  })
+  // One path with a threshold that lets a single value collapse: every non-reserved position does.
+  const one = normalizeHostPaths(new Map([['/a/users/b', 3]]), {minEvents: 1, minDistinctValues: 1, entropyThresholdBits: -1, reservedSegmentsExtra: []})
+  assert.equal(one.mapping.get('/a/users/b'), '/*/users/*')
+  assert.deepEqual(one.evidence.get('/*/users/*'), {
+    collapsed: [
+      {index: 1, distinct_values: 1, event_count: 3, reason: 'high_entropy_identifier_segment'},
+      {index: 3, distinct_values: 1, event_count: 3, reason: 'high_entropy_identifier_segment'},
+    ],
+    retained: [{index: 2, value: 'users', reason: 'reserved_segment'}],
+  })
+})
