@@ -313,19 +313,6 @@ export class PageTextReader {
         i++
         continue
       }
-      if (c > 0x20 && c < 0x7f && c !== 0x26 && c !== 0x3c) {
-        // Printable ASCII other than '&' and '<': text (most of any page).
-        if (!inLine) {
-          if (anyLine) u[w++] = 0x0a
-          inLine = true
-          anyLine = true
-        }
-        u[w++] = c
-        inRun = false
-        textEnd = w
-        i++
-        continue
-      }
       if (c === 0x3c) {
         const lt = i
         if (lowerUnit(lower.charCodeAt(lt + 1)) === 0x21 && lower.charCodeAt(lt) === 0x3c && lower.charCodeAt(lt + 2) === 0x2d && lower.charCodeAt(lt + 3) === 0x2d) {
@@ -366,26 +353,27 @@ export class PageTextReader {
         } else {
           i += ref & 15
           c = ref >> 4
-          if (c >= 0x10000) {
-            // An astral code point is text: both its units, as the line's text so far.
-            if (!inLine) {
-              if (anyLine) u[w++] = 0x0a
-              inLine = true
-              anyLine = true
-            }
-            w = putCodePoint(u, w, c)
-            inRun = false
-            textEnd = w
-            continue
-          }
         }
       } else i++
-      // One unit of text (read, or decoded): a line break, a space or a character.
-      if (c === 0x0a) {
+      // One character of text (read, or decoded): printable ASCII first (most of any page), then
+      // a line break, a space, or any other character (an astral one decoded from a reference
+      // writes both its units).
+      if ((c > 0x20 && c < 0x7f) || (c !== 0x0a && !isJsSpace(c))) {
+        if (!inLine) {
+          if (anyLine) u[w++] = 0x0a
+          inLine = true
+          anyLine = true
+        }
+        if (c < 0x10000) u[w++] = c
+        else w = putCodePoint(u, w, c)
+        inRun = false
+        textEnd = w
+      } else if (c === 0x0a) {
         if (inLine) w = textEnd
         inLine = false
         inRun = false
-      } else if (isJsSpace(c)) {
+      } else {
+        // A JavaScript white-space character.
         if (!inLine) continue
         if (isBlank(c)) {
           if (!inRun) u[w++] = 0x20
@@ -394,15 +382,6 @@ export class PageTextReader {
           u[w++] = c
           inRun = false
         }
-      } else {
-        if (!inLine) {
-          if (anyLine) u[w++] = 0x0a
-          inLine = true
-          anyLine = true
-        }
-        u[w++] = c
-        inRun = false
-        textEnd = w
       }
     }
     this.lastTitle = title
