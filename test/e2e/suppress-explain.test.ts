@@ -1,7 +1,7 @@
 /**
  * operations.md §10.2 "Suppress" and §7.2: injection text served by a real upstream passes for
  * the URL a suppress entry names (audited, counted) and is blocked elsewhere; request-body DLP is
- * suppressed for one URL and not another; `explain_blocks` puts a hint in the JSON body and the
+ * suppressed for one URL and not another, on the forward and the reverse proxy; `explain_blocks` puts a hint in the JSON body and the
  * `X-Pipelock-Hint` header, never the secret, and an SSRF block names the setting that allows it.
  */
 import assert from 'node:assert/strict'
@@ -23,22 +23,24 @@ async function post(port: number, target: string, body: string): Promise<{status
   })
 }
 
+const SUPPRESS = [
+  'forward_proxy:', '  enabled: true',
+  'explain_blocks: true',
+  'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+  'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+  'response_scanning:', '  action: block',
+  'suppress:',
+  '  - rule: Prompt Injection', '    path: injection-ok', '    reason: fixture page quotes the phrase',
+  '  - rule: cross-lingual instruction override', '    path: injection-ok',
+  '  - rule: AWS Access ID', '    path: kib-ok', '    reason: docs fixture token',
+]
+
 describe('suppress and explain_blocks', {timeout: 60_000}, () => {
   let up: Upstream
   let proxy: RunningProxy
   before(async () => {
     up = await startHttpUpstream()
-    proxy = await startProxy([
-      'forward_proxy:', '  enabled: true',
-      'explain_blocks: true',
-      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
-      'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
-      'response_scanning:', '  action: block',
-      'suppress:',
-      '  - rule: Prompt Injection', '    path: injection-ok', '    reason: fixture page quotes the phrase',
-      '  - rule: cross-lingual instruction override', '    path: injection-ok',
-      '  - rule: AWS Access ID', '    path: kib-ok', '    reason: docs fixture token',
-    ].join('\n') + '\n')
+    proxy = await startProxy(SUPPRESS.join('\n') + '\n')
   })
   after(async () => {
     await proxy?.stop()
@@ -78,6 +80,33 @@ describe('suppress and explain_blocks', {timeout: 60_000}, () => {
     assert.equal(urlDlp.headers['x-pipelock-hint'], 'Core DLP pattern matched. This is a critical credential detection that cannot be disabled.')
     for (const r of [other, urlDlp]) assert.ok(!JSON.stringify(r).includes(AWS_KEY))
     assert.ok(!proxy.stdout().includes(AWS_KEY))
+  })
+
+  it('the reverse proxy suppresses request-body and response findings against the upstream request URL', async () => {
+    const rev = await startProxy(SUPPRESS.join('\n') + '\n', {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}/`, '--reverse-listen', '127.0.0.1:0']})
+    try {
+      const port = Number(/pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(rev.stderr())?.[1])
+      assert.ok(port > 0, rev.stderr())
+      const okBody = await post(port, '/kib-ok', `fixture: ${AWS_KEY}`)
+      assert.equal(okBody.status, 200, JSON.stringify(okBody))
+      const body = await post(port, '/kib-other', `fixture: ${AWS_KEY}`)
+      assert.equal(body.status, 403, body.body)
+      assert.equal(body.headers['x-pipelock-block-reason'], 'dlp_match')
+      const okPage = await rawHttp(port, {path: '/injection-ok'})
+      assert.equal(okPage.status, 200, okPage.body)
+      const page = await rawHttp(port, {path: '/injection-other'})
+      assert.equal(page.status, 403, page.body)
+      assert.equal(page.headers['x-pipelock-block-reason'], 'prompt_injection')
+      assert.ok(await until(async () => (rev.stdout().match(/"event":"finding_suppressed"/g) ?? []).length >= 2))
+      const ev = rev.stdout().split('\n').filter((l) => l.includes('"event":"finding_suppressed"')).map((l) => JSON.parse(l))
+      assert.deepEqual(ev.map((e) => [e.surface, e.rule, e.transport]), [['body_dlp', 'AWS Access ID', 'reverse'], ['response', 'Prompt Injection', 'reverse']])
+      const m = (await rawHttp(rev.port, {path: '/metrics'})).body
+      assert.match(m, /^pipelock_response_scan_exempt_total\{reason="suppress",transport="reverse"\} [1-9]/m)
+      assert.match(m, /^pipelock_findings_suppressed_total\{rule="AWS Access ID",surface="body_dlp"\} 1$/m)
+      assert.ok(!rev.stdout().includes(AWS_KEY))
+    } finally {
+      await rev.stop()
+    }
   })
 
   it('an SSRF block of a private upstream names the setting that allows it', async () => {

@@ -77,7 +77,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
   reverse: {
     kill_switch: killSwitchStage, identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: {skip: REVERSE_URL}, url_dlp: urlDlpStage, session: sessionStage, taint: taintStage,
     header_dlp: headerDlpStage, redaction: redactionStage,
-    suppression: {skip: 'the reverse proxy does not suppress request-body findings: operations.md §4.3 lists it, not built yet (docs/operations.md, "Suppressing a false positive")'},
+    suppression: suppressionStage,
     body: bodyStage, git_push: gitPushStage, address: addressStage, a2a: {skip: 'the reverse proxy fronts the operator\'s own service; A2A is scanned on agent egress (forward, intercept) and the MCP HTTP listener'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   websocket: {

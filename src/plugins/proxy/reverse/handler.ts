@@ -21,6 +21,7 @@ import type {ResponseGateContext} from '../gate/response/context.js'
 import {runResponseGate} from '../gate/response/run-response-gate.js'
 import {readCapped} from '../read-capped.js'
 import {RequestRecord, type BlockAnswer} from '../request-gate.js'
+import {RequestSuppression} from '../suppression.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
@@ -68,6 +69,8 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   }
   const warnings: string[] = []
   const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target})
+  // operations.md §4.3: reverse-proxy findings (request body, response, SSE) are suppressed against the upstream request URL.
+  const suppression = new RequestSuppression(ports, snap, b)
   const record = (d: Decision): string | undefined => rec.record(d)
   // Reverse answers name the DLP layers `dlp` (transports §4.3 steps 3–5).
   const block: BlockAnswer = ({stage, layer, detail, status, reason}) => {
@@ -85,7 +88,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   const method = req.method ?? 'GET'
   const gate: RequestGateContext = {
     ports, snap, b, rec, req, block, warnings, method, target, contractUrl: target,
-    shownAs: (layer) => safeTarget(snap, target, layer), airlock: 'forward', budgetHost: ctx.upstream.host,
+    shownAs: (layer) => safeTarget(snap, target, layer), airlock: 'forward', budgetHost: ctx.upstream.host, suppression,
     scan: null, shown: '', sessionHost: '', body: null,
   }
   if (await runGate('reverse', gate)) return
@@ -120,7 +123,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), {})
     return
   }
-  await respond(ctx, {req, res, b, up, shown, warnings, record, rec})
+  await respond(ctx, {req, res, b, up, shown, warnings, record, rec, suppression})
 }
 
 /**
@@ -143,11 +146,13 @@ interface ReverseResponse {
   readonly warnings: string[]
   readonly record: (d: Decision) => string | undefined
   readonly rec: RequestRecord
+  /** The request's suppression; the response and SSE scans read it against the upstream URL. */
+  readonly suppression: RequestSuppression
 }
 
 /** The response pipeline (§4.4). Replacements: 403, all upstream headers dropped, block headers added. */
 async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
-  const {req, res, b, up, shown, warnings, record, rec} = x
+  const {req, res, b, up, shown, warnings, record, rec, suppression} = x
   const {ports} = ctx
   const snap = snapshotFor(ports, b)
   const cfg = snap.config
@@ -192,7 +197,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
     delete sseHeaders['content-length']
-    return await relaySse({ports, res, b, up: {...up, headers: sseHeaders}, shown, warnings, record}, t)
+    return await relaySse({ports, res, b, up: {...up, headers: sseHeaders}, shown, warnings, record}, t, suppression.for('sse', up.finalUrl))
   }
   const isImage = mediaType.startsWith('image/')
   const cap = isImage && media.enabled ? media.maxImageBytes : REVERSE_RESPONSE_SCAN_BYTES
@@ -214,9 +219,11 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   // The response gate (gate/response/transport-stages.ts, row reverse): Browser Shield → media
   // policy → injection scan (an `ask` held, relay/response-ask.ts); every block replaces the response.
   const host = ctx.upstream.host.replace(/:\d+$/, '')
+  const suppress = suppression.for('response', up.finalUrl)
   const rg: ResponseGateContext = {
     ports, snap, rec, b, res, shown, block: ({layer, reason, detail}) => replace(layer, reason ?? 'prompt_injection', detail), shieldTransport: 'reverse', url: up.finalUrl, host, sessionHost: host,
     responseHeaders: up.headers, contentType, body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
+    ...(suppress ? {suppress} : {}),
   }
   if (await runResponseGate('reverse', rg)) return
   if (rg.transformed) for (const h of REWRITE_STALE_HEADERS) delete headers[h]

@@ -2,7 +2,8 @@
  * Response stage `response_scan` on the reverse proxy: the operator's own service is answered by
  * its own rules (transports §4.4 step 8): block and a held `ask` replace the response even in
  * audit mode, an emptied strip is a block, a warn is logged. Real media (sniffed by the media
- * stage) and empty bodies are relayed unscanned.
+ * stage) and empty bodies are relayed unscanned. Findings a `suppress` entry names for the upstream
+ * request URL are removed first (operations.md §4.3), as on the other transports.
  */
 import {decideHeldResponse} from '../../../relay/response-ask.js'
 import type {ResponseStage} from '../context.js'
@@ -12,7 +13,7 @@ export const reverseResponseScanStage: ResponseStage = {
   async run(ctx) {
     const {ports, snap, rec, b, shown, res} = ctx
     if (!snap.config.response_scanning.enabled || ctx.body.length === 0 || /^(image|audio|video)\//.test(ctx.mediaType)) return false
-    const d = await decideHeldResponse(ports, {snap, rec, b, shown, res}, ctx.body, {host: ctx.host})
+    const d = await decideHeldResponse(ports, {snap, rec, b, shown, res}, ctx.body, {host: ctx.host, ...(ctx.suppress ? {suppress: ctx.suppress} : {})})
     if (d.action === 'allow') return false
     const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
     const refuse = (detail: string): true => {
