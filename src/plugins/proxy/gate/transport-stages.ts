@@ -85,7 +85,7 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     taint: {skip: 'the handshake is a GET; frames are scanned by the relay (websocket/relay.ts)'},
     header_dlp: forwardedHeaderDlpStage,
     redaction: {skip: 'the handshake has no body; outbound text messages carrying JSON are redacted by the relay (websocket/relay.ts)'},
-    suppression: {skip: 'the handshake has no body; client messages are scanned by the frame relay, which does not suppress findings'},
+    suppression: {skip: 'the handshake has no body; the frame relay suppresses its DLP findings in client messages against the ws(s) URL as given (websocket/handshake.ts)'},
     body: {skip: 'the handshake has no body; every message frame is scanned by the relay'},
     address: {skip: 'the handshake has no body; each outbound text message is checked with the same checker by the frame relay (websocket/relay.ts)'},
     a2a: {skip: 'A2A travels as HTTP JSON-RPC and SSE, not WebSocket frames'},

@@ -23,6 +23,8 @@ import {DialBlockedError} from '../ssrf-dialer.js'
 import {forwardedHeaderList, forwardedHeaders} from './headers.js'
 import {WsMetrics} from './metrics.js'
 import {relayWebSocket, type WsRelayHooks, type WsRelayPorts} from './relay.js'
+import {RequestSuppression} from '../suppression.js'
+import type {Suppressor} from '../../scanner/index.js'
 
 const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable'}
 const HANDSHAKE_TIMEOUT_MS = 30_000
@@ -184,6 +186,7 @@ export class WebSocketProxy {
         this.metrics.relayOpened()
         const done = relayWebSocket(client, upstream, {
           ports: this.ports, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, sessions: a.rec.sessions, hooks: this.hooks, metrics: this.metrics,
+          ...(a.suppress ? {suppress: a.suppress} : {}),
         })
         done.then(
           (r) => this.metrics.relayClosed(r.proxyClosed, (this.ports.nowMs() - opened) / 1000),
@@ -258,7 +261,9 @@ export class WebSocketProxy {
       return null
     }
     this.active++
-    return {target, rec, shown, warnings, headers: fwd.headers, protocols: fwd.protocols}
+    // operations.md §4.3: client messages' DLP findings are suppressed against the ws(s) URL as given.
+    const suppress = new RequestSuppression(ports, snap, b).for('body_dlp', raw)
+    return {target, rec, shown, warnings, headers: fwd.headers, protocols: fwd.protocols, ...(suppress ? {suppress} : {})}
   }
 
   /** §3.3: SSRF-safe dial, then the WebSocket handshake offering the client's protocols; resolves once open. */
@@ -315,4 +320,6 @@ interface Admitted {
   readonly warnings: string[]
   readonly headers: Record<string, string>
   readonly protocols: string[]
+  /** The request-body DLP suppressor of the client's messages (undefined without `suppress` entries). */
+  readonly suppress?: Suppressor
 }

@@ -13,7 +13,7 @@
  */
 import {redactOutboundMessage} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
-import type {ReasonCode} from '../../scanner/index.js'
+import {unsuppressed, type ReasonCode, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
 import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
@@ -62,6 +62,8 @@ export interface WsRelayOptions {
   readonly hooks?: WsRelayHooks
   /** Frame, byte and scan-hit counts (transports §3.9). */
   readonly metrics?: WsRelayMetrics
+  /** The DLP finding names `suppress` entries remove from the client's messages and control frames (operations.md §4.3). */
+  readonly suppress?: Suppressor
 }
 
 /** A policy close of the relay: the Decision's stage, layer, reason and detail, the side it came from, the close reason sent upstream, the audit's scanner. */
@@ -306,7 +308,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const max = Math.min(cfg.websocket_proxy.max_message_bytes, snap.scanner.settings.requestBodyScanning.maxBodyBytes)
       const r = data.length > max
         ? {action: 'block' as const, layer: 'body_dlp' as const, reason: 'dlp_match' as const, detail: `message exceeds max_body_bytes (${max})`, dlpWarnings: []}
-        : snap.scanner.scanRequestBody({contentType, body: data, host: o.host})
+        : snap.scanner.scanRequestBody({contentType, body: data, host: o.host, ...(o.suppress ? {suppress: o.suppress} : {})})
       if (r.action !== 'allow') m?.scanHit(r.layer === 'body_prompt_injection' ? 'injection' : 'dlp')
       if (r.action === 'block') {
         const layer = r.layer === 'body_prompt_injection' ? 'body_prompt_injection' : 'dlp'
@@ -320,11 +322,11 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const prevTail = tail
       const input = prevTail + text
       tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
-      let hit = snap.scanner.scanTextForDlp(input).matches
+      let hit = unsuppressed(snap.scanner.scanTextForDlp(input).matches, o.suppress)
       if (hit.length === 0) {
         const a = labelledSuffix(prevTail.slice(prevTail.lastIndexOf('\n') + 1))
         const b = labelledSuffix(text)
-        if (a !== null && b !== null) hit = snap.scanner.scanTextForDlp(a + b).matches
+        if (a !== null && b !== null) hit = unsuppressed(snap.scanner.scanTextForDlp(a + b).matches, o.suppress)
       }
       if (hit.length > 0) {
         m?.scanHit('dlp')
@@ -418,8 +420,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     const prevTail = tail
     const input = prevTail + text
     tail = lastBytes(input, TAIL_BYTES)
-    let hit = snap.scanner.scanTextForDlp(input).matches
-    if (hit.length === 0 && prevTail !== '') hit = snap.scanner.scanTextForDlp(text).matches
+    let hit = unsuppressed(snap.scanner.scanTextForDlp(input).matches, o.suppress)
+    if (hit.length === 0 && prevTail !== '') hit = unsuppressed(snap.scanner.scanTextForDlp(text).matches, o.suppress)
     if (hit.length === 0) return false
     m?.scanHit('dlp')
     const names = [...new Set(hit.map((x) => x.pattern))].join(', ')
