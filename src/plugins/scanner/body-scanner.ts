@@ -43,7 +43,7 @@ export interface ContentScanResult {
 const CLEAN: ContentScanResult = {action: 'allow', layer: null, reason: null, detail: 'clean', dlp: [], dlpWarnings: [], injection: []}
 
 /** A body the scanner cannot read: blocked with `detail` (fail closed). */
-export function refuse(detail: string): ContentScanResult {
+function refuse(detail: string): ContentScanResult {
   return {action: 'block', layer: 'body_dlp', reason: 'dlp_match', detail, dlp: [], dlpWarnings: [], injection: []}
 }
 
@@ -84,7 +84,7 @@ export interface BodyParts {
   readonly charArrays: readonly string[]
 }
 
-export function extractBodyParts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): BodyParts {
+function extractBodyParts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): BodyParts {
   const {type, params} = parseContentType(contentType ?? '')
   if (type === 'application/json' || type.endsWith('+json')) return extractJsonParts(body.toString('utf8'))
   if (type === 'application/x-www-form-urlencoded') {
@@ -225,7 +225,7 @@ export function scanOpenedBody(
  * The checks before a body's texts are scanned (§6.2): off, compressed, too large, empty, or not
  * parseable as its Content-Type says — each answered here; otherwise the body and its texts.
  */
-export function openBody(deps: BodyScanDeps, input: BodyScanInput): {readonly body: Buffer; readonly parts: BodyParts} | ContentScanResult {
+function openBody(deps: BodyScanDeps, input: BodyScanInput): {readonly body: Buffer; readonly parts: BodyParts} | ContentScanResult {
   const cfg = deps.settings.requestBodyScanning
   if (!cfg.enabled) return CLEAN
   if (isCompressedEncoding(input.contentEncoding)) return refuse('compressed bodies cannot be scanned')
