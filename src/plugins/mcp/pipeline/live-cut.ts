@@ -27,14 +27,15 @@ export function liveCutDecision(ctx: McpContext, subject: LiveCutSubject, tier: 
   const sess = sessionOf(ctx)
   const why = tier === 'hard' || tier === 'drain' ? tier : 'none'
   const err = mcpError('airlock', `${why}: live stream cut`)
+  const pattern = why === 'none' ? 'airlock:session_reset' : `airlock:${why}`
   const line = ++ctx.state.outputLine
   return {
     direction: 'response', transport: ctx.state.transport, line, id: subject.id, method: subject.method, tool: subject.tool,
     verdict: 'block', stage: 'session', layer: 'airlock', reason: err.reason,
-    findings: [why === 'none' ? 'airlock:session_reset' : `airlock:${why}`], dlpWarnings: [],
+    findings: [pattern], dlpWarnings: [],
     forward: subject.id === null ? null : errorLine(subject.id, err), answer: null,
     notes: [`live stream cut: session ${sess?.key ?? ''} ${why === 'none' ? 'reset' : `in airlock ${why}`}`],
-    pattern: why === 'none' ? 'airlock:session_reset' : `airlock:${why}`, severity: 'high',
+    pattern, severity: 'high',
     ...(sess !== null ? {session: sess.key} : {}),
   }
 }

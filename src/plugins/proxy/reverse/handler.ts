@@ -226,8 +226,8 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
     ...(suppress ? {suppress} : {}),
   }
   if (await runResponseGate('reverse', rg)) return
-  if (rg.transformed) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
-  if (rg.rewritten) for (const h of ['etag', 'digest', 'content-md5']) delete headers[h]
+  // Browser Shield, the media policy or a strip rewrote the body: its validators no longer describe it.
+  if (rg.transformed || rg.rewritten) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
   return pass(up.statusCode, rg.body, headers)
 }
 

@@ -25,8 +25,9 @@ export const responseScanStage: McpResponseStage = {
     // The message as the scans saw it (media-rewritten); only the strip path needs it parsed.
     const scanned = (): JsonObject => (ctx.pre === undefined || m?.kind !== 'rewritten' ? msg : (parseFrame(text).value as JsonObject))
     // Inline, `msg` is the media-rewritten message the pool's worker scanned.
-    const inj = {names: scans.injection ?? scanMessage(deps.scanner, msg, ctx.tools !== null).names}
-    if (inj.names.length === 0) return false
+    const names = scans.injection ?? scanMessage(deps.scanner, msg, ctx.tools !== null).names
+    if (names.length === 0) return false
+    const listed = names.join(', ')
     sess?.exposure?.(state.transport !== 'mcp_stdio', true)
     let action: string = settings.responseAction
     const escalated = upgrade(ctx, action, 'mcp_response')
@@ -38,22 +39,22 @@ export const responseScanStage: McpResponseStage = {
       const target = scanned()
       const stripped = stripInPlace(deps.scanner, target)
       if (stripped) {
-        notes.push(`${at}injection detected (${inj.names.join(', ')}), action=strip`)
-        sess?.signal('strip', 'response', inj.names.join(', '))
+        notes.push(`${at}injection detected (${listed}), action=strip`)
+        sess?.signal('strip', 'response', listed)
         forwardList(ctx)
-        return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: goJson(target), answer: null, pattern: inj.names[0], severity: 'high'})
+        return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...names], forward: goJson(target), answer: null, pattern: names[0], severity: 'high'})
       }
       notes.push(`${at}strip failed (injection outside rewritable text), blocking instead`)
       action = 'block'
     }
-    notes.push(`${at}injection detected (${inj.names.join(', ')}), action=${action}`)
-    sess?.signal(action === 'warn' ? 'near_miss' : 'block', 'response', inj.names.join(', '))
+    notes.push(`${at}injection detected (${listed}), action=${action}`)
+    sess?.signal(action === 'warn' ? 'near_miss' : 'block', 'response', listed)
     if (action === 'warn') {
       forwardList(ctx)
-      return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...inj.names], forward: text, answer: null, pattern: inj.names[0], severity: 'high'})
+      return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...names], forward: text, answer: null, pattern: names[0], severity: 'high'})
     }
     const err = escalationDriven ? mcpError('escalation', ctx.entry?.label ?? '') : mcpError('response_injection')
-    return decide(ctx, {...replace(ctx, 'response_scan', 'mcp_response_scan', err, [...toolFindings, ...inj.names]), pattern: inj.names[0], severity: 'high'})
+    return decide(ctx, {...replace(ctx, 'response_scan', 'mcp_response_scan', err, [...toolFindings, ...names]), pattern: names[0], severity: 'high'})
   },
 }
 
