@@ -1,6 +1,7 @@
 import type {DecodedSummary, RecorderEntry} from '../capture/index.js'
 import {
   canonicalizePath,
+  compareUtf8,
   copyString,
   goToLower,
   goToLowerBytes,
@@ -83,11 +84,6 @@ export interface AggregateSettings {
   cardinalityCapPerHost: number
   tailPromotionBlockPct: number
   acceptTail: boolean
-}
-
-/** Byte strings: plain comparison is UTF-8 byte order (§6.6). */
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
 
 function esc(s: string): string {
@@ -314,7 +310,7 @@ export class Aggregator {
     // No store: no HTTP event was folded (MCP calls only).
     const cs = store ?? new CellStore(0)
     const {start, order} = cs.nodesByHost()
-    const hostNumbers = Array.from({length: cs.hostCount}, (_, i) => i).sort((a, b) => compareStrings(cs.hostName(a), cs.hostName(b)))
+    const hostNumbers = Array.from({length: cs.hostCount}, (_, i) => i).sort((a, b) => compareUtf8(cs.hostName(a), cs.hostName(b)))
     for (const hostNo of hostNumbers) {
       const host = cs.hostName(hostNo)
       // 1. the host's paths (in the order first seen) and their events, normalised, then capped (§15).

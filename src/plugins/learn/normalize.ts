@@ -124,6 +124,8 @@ export function normalizeHostPaths(families: ReadonlyMap<string, number>, settin
     const pre = [...prefix]
     let col = collapsed
     let ret = retained
+    // Every non-reserved position holds this path's one value with its events alone.
+    const reason = reasonFor([e.count])
     for (let d = depth; d < e.segments.length; d++) {
       const v = e.segments[d] as string
       const index = d + 1
@@ -132,7 +134,6 @@ export function normalizeHostPaths(families: ReadonlyMap<string, number>, settin
         ret = [...ret, {index, value: v, reason: 'reserved_segment'}]
         continue
       }
-      const reason = reasonFor([e.count])
       if (reason === 'collapse') {
         pre.push(COLLAPSED_SEGMENT)
         col = [...col, {index, distinct_values: 1, event_count: e.count, reason: 'high_entropy_identifier_segment'}]

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {canonicalizeTo, type ArrayExpander, type JsonObject} from '../canonical/index.js'
+import {sha256Hex} from '../signing/index.js'
 
 // The contract body's hash and signature bytes (§9–10), written by one canonical pass of the
 // rules instead of two (issue 36: the pass over 200,000 rules was ≈ 4 % of a compile's CPU, each
@@ -8,7 +9,7 @@ import {canonicalizeTo, type ArrayExpander, type JsonObject} from '../canonical/
 // is written once with the empty value, hashed, and the hash is spliced into the empty string.
 
 /** Text gathered into ≈ 64 KiB pieces for `write` (writes per piece, not per token). */
-export class PieceSink {
+class PieceSink {
   private piece = ''
 
   constructor(private readonly write: (piece: string) => void) {}
@@ -78,7 +79,7 @@ export function writeSignedBody(projected: JsonObject, expand: ArrayExpander, si
       memory.resize(0)
       return twoPassSignedBody(projected, expand, sign)
     }
-    const hash = 'sha256:' + createHash('sha256').update(view.subarray(0, at)).digest('hex')
+    const hash = 'sha256:' + sha256Hex(view.subarray(0, at))
     const member = view.subarray(0, at).indexOf(EMPTY_HASH_MEMBER)
     if (member < 0) throw new Error('canonical body has no empty contract_hash member')
     const value = member + EMPTY_HASH_MEMBER.length - 1 // the closing quote of the empty value
