@@ -5,7 +5,9 @@
 // applies to every buffered response). The `old` rows are the response path as it was before
 // bodies were read from their bytes: the whole body decoded as UTF-8 and scanned as one text.
 // Beside them, in the same run, a plain JavaScript byte loop over the same body: the machine's
-// floor for any one pass written in JavaScript. Reports numbers only; never asserts.
+// floor for any one pass written in JavaScript, and for text bodies the floor of the specified
+// checks themselves (`scan-floor.ts`: the RE2 walks they require, and a JSON body's parse).
+// Reports numbers only; never asserts.
 import {isUtf8} from 'node:buffer'
 import crypto from 'node:crypto'
 import {performance} from 'node:perf_hooks'
@@ -14,6 +16,7 @@ import zlib from 'node:zlib'
 import {isPresetName, loadPresetConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
 import {createScanner} from '../src/plugins/scanner/index.js'
+import {requestFloor, responseFloor} from './scan-floor.js'
 
 /** Parses `64k`, `1m`, `4096`. */
 export function parseSize(s: string): number {
@@ -129,6 +132,11 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
     const response = mb(rate(() => sc.decideResponseBody(body, {host}), seconds), body)
     const old = mb(rate(() => sc.decideResponse(body.toString('utf8'), {host}), seconds), body)
     const floor = mb(rate(() => byteLoop(body), Math.min(seconds, 0.5)), body)
+    // Text bodies: the least the specified checks cost on them (`scan-floor.ts`), as MB/s.
+    const text = isUtf8(body)
+    const reqFloor = text ? requestFloor(sc, type, body, Math.min(seconds, 1)) : null
+    const resFloor = text ? responseFloor(sc.response, type === 'text/html', body, Math.min(seconds, 1)) : null
+    const asRate = (micros: number): number => body.length / micros
     rows.push({
       body: name,
       bytes: body.length,
@@ -138,6 +146,10 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
       'response old MB/s': old,
       'response vs old': `${(response / old).toFixed(1)}×`,
       'JS byte loop MB/s': floor,
+      'request floor MB/s': reqFloor === null ? '—' : asRate(reqFloor.micros),
+      'request floor': reqFloor?.parts ?? '—',
+      'response floor MB/s': resFloor === null ? '—' : asRate(resFloor.micros),
+      'response floor': resFloor?.parts ?? '—',
       verdicts: `${sc.scanRequestBody({contentType: type, body, host}).action}/${sc.decideResponseBody(body, {host}).action}`,
     })
   }

@@ -1,0 +1,97 @@
+// The floor of a body scan (issue 36): the least work the specified checks require on a body, timed
+// in the same run as the scan itself, so a throughput target can be set beside what this machine
+// allows. It counts only what no implementation of the checks can skip, and times nothing else:
+//
+// - the RE2 walks of the pattern sets over the texts the specification names (runtime.md §6.1 text
+//   DLP: the text, the text without dots and without whitespace, one walk of the DLP set each —
+//   step 2's core walk shares step 4's when normalising changes nothing; §7 injection: pass 1
+//   with pass 4's optional-whitespace variants, pass 3's leetspeak text with the same set, pass 5's
+//   vowel-folded text with the folded set — one walk each);
+// - on the request path (§6.2), the texts walked: a JSON body's joined texts in order and sorted
+//   (DLP on the sorted join; injection on both joins), any other body as one text; the JSON
+//   body's native `JSON.parse` as the least its extraction costs;
+// - on the response path, the page as served and, for markup, its visible text (pipelock's own
+//   check of text split by tags: docs/scanner.md) — the extraction of that text is not counted.
+//
+// The per-text scans of a JSON body's values, the decodings (§6.1 steps 6–7, §7 pass 6), the
+// seed-phrase and canary checks, and the building of each pass text are left out: a floor, not
+// an estimate. The pass texts are built once, outside the timing.
+import {performance} from 'node:perf_hooks'
+import {extractHtmlText, extractJsonTexts, foldVowels, leetspeak, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
+
+/** Microseconds of CPU per call of `f`, over about `seconds` (after a short warm-up). */
+function cpuMicros(f: () => unknown, seconds: number): number {
+  const warm = performance.now() + Math.min(200, seconds * 200)
+  while (performance.now() < warm) f()
+  let n = 0
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  while (performance.now() - t0 < seconds * 1000) {
+    f()
+    n++
+  }
+  const c = process.cpuUsage(c0)
+  return (c.user + c.system) / n
+}
+
+interface Walk {
+  readonly set: {match(input: Buffer): number[]}
+  readonly input: Buffer
+}
+
+export interface ScanFloor {
+  /** Microseconds of CPU: the walks and (JSON) the parse. */
+  readonly micros: number
+  /** What the floor is made of, for the table. */
+  readonly parts: string
+}
+
+function dlpWalks(dlp: DlpEngine, text: string): Walk[] {
+  const set = dlp.allSet
+  if (set === null) throw new Error('the DLP set did not compile')
+  const forms = new Set([text, text.split('.').join(''), text.replace(/\s+/gu, '')])
+  return [...forms].map((t) => ({set, input: Buffer.from(t)}))
+}
+
+function injectionWalks(response: ResponseScanner, text: string): Walk[] {
+  const joint = response.joint
+  if (joint === undefined || joint === null || joint.pair.set === null || joint.fold.set === null) throw new Error('the joint injection sets did not compile')
+  const normalised = response.normalizer.forMatching(text)
+  const leet = leetspeak(normalised)
+  const walks: Walk[] = [{set: joint.pair.set, input: Buffer.from(normalised)}]
+  if (leet !== normalised) walks.push({set: joint.pair.set, input: Buffer.from(leet)})
+  walks.push({set: joint.fold.set, input: Buffer.from(foldVowels(normalised))})
+  return walks
+}
+
+function timeWalks(walks: readonly Walk[], seconds: number): number {
+  return cpuMicros(() => {
+    for (const w of walks) w.set.match(w.input)
+  }, seconds)
+}
+
+/** The request-body floor (§6.2) of `body` read as `type`. */
+export function requestFloor(scanner: {dlp: DlpEngine; response: ResponseScanner}, type: string, body: Buffer, seconds: number): ScanFloor {
+  if (type === 'application/json') {
+    const texts = extractJsonTexts(body.toString('utf8'))
+    const ordered = texts.join('\n')
+    const sorted = [...texts].sort().join('\n')
+    const walks = [...dlpWalks(scanner.dlp, sorted), ...injectionWalks(scanner.response, ordered), ...injectionWalks(scanner.response, sorted)]
+    const parse = cpuMicros(() => JSON.parse(body.toString('utf8')), seconds / 2)
+    const walked = timeWalks(walks, seconds / 2)
+    return {micros: parse + walked, parts: `JSON.parse ${parse.toFixed(0)} µs + ${walks.length} walks ${walked.toFixed(0)} µs`}
+  }
+  const text = body.toString('utf8')
+  const walks = [...dlpWalks(scanner.dlp, text), ...injectionWalks(scanner.response, text)]
+  const walked = timeWalks(walks, seconds)
+  return {micros: walked, parts: `${walks.length} walks ${walked.toFixed(0)} µs`}
+}
+
+/** The response-check floor (§7) of a UTF-8 `body`; markup adds its visible text. */
+export function responseFloor(response: ResponseScanner, markup: boolean, body: Buffer, seconds: number): ScanFloor {
+  const text = body.toString('utf8')
+  const walks = injectionWalks(response, text)
+  if (markup) walks.push(...injectionWalks(response, extractHtmlText(text).content))
+  const walked = timeWalks(walks, seconds)
+  return {micros: walked, parts: `${walks.length} walks ${walked.toFixed(0)} µs`}
+}
