@@ -10,7 +10,7 @@ import type {Agent} from 'undici'
 import {isCompressedEncoding} from '../../scanner/index.js'
 import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {budgetBytes, budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase} from '../core.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
@@ -93,7 +93,8 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     suppression,
     scan: null, shown: '', sessionHost: '', body: null,
   }
-  if (await runGate(b.transport === 'intercept' ? 'intercept' : 'forward', gate)) return
+  const answered = runGate(b.transport === 'intercept' ? 'intercept' : 'forward', gate)
+  if (answered === true || (answered !== false && (await answered))) return
   const t = rec.session
   const shown = gate.shown
   const body = gate.body
@@ -156,12 +157,14 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // Shield and the A2A checks → media policy → injection scan (an `ask` held, relay/response-ask.ts).
   const suppress = suppression.for('response', rawTarget)
   const rg: ResponseGateContext = {
-    ports, snap, rec, b, res, shown, block, shieldTransport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: urlHost(up.finalUrl), sessionHost: upHost,
+    ports, snap, rec, b, res, shown, block, shieldTransport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: up.finalHost, sessionHost: upHost,
     responseHeaders: up.headers, contentType, ...(suppress ? {suppress} : {}),
     request: {contentType: String(req.headers['content-type'] ?? ''), ...(req.headers.authorization === undefined ? {} : {authorization: req.headers.authorization})},
     body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
   }
-  if (await runResponseGate(b.transport === 'intercept' ? 'intercept' : 'forward', rg)) return
+  // Synchronous unless a stage awaited (an `ask` held, an A2A check): no promise turn for the common body.
+  const refused = runResponseGate(b.transport === 'intercept' ? 'intercept' : 'forward', rg)
+  if (refused === true || (refused !== false && (await refused))) return
   const out = rg.body
   if (t !== null) ps!.exposure(t, shown, upHost, rg.exposure)
   record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: out.length, warnings}))
