@@ -7,7 +7,7 @@
 import type {EventEmitter} from 'node:events'
 import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
-import {goHostname, parseGoUrl} from '../canonical/index.js'
+import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import {credentialHeaderNames, sameOrigin, withoutCredentials} from './redirect-credentials.js'
 import type {UpstreamAbort} from './upstream-abort.js'
@@ -60,11 +60,12 @@ export interface UpstreamRequest {
    * sent (relay/mediation.ts; spec §4.7 redirect refresh); false: the hop is not sent.
    */
   readonly mediate?: (hop: number, url: string, method: string, headers: Record<string, string | string[]>, body: Buffer | null) => boolean
+  /** `parseGoUrl(rawUrl)` when the caller parsed it already (the forward proxy's router): the first hop is not parsed again. */
+  readonly parsed?: GoUrl
 }
 
-/** Origin and request-target of a Go-parsed absolute URL (raw path and query kept as sent). */
-export function originAndPath(rawUrl: string): {origin: string; path: string; host: string} {
-  const u = parseGoUrl(rawUrl)
+/** Origin and request-target of a Go-parsed absolute URL (raw path and query kept as sent); `u`: its parse, when already made. */
+export function originAndPath(rawUrl: string, u: GoUrl = parseGoUrl(rawUrl)): {origin: string; path: string; host: string} {
   const scheme = u.scheme.toLowerCase()
   let path = u.rawPath !== '' ? u.rawPath : u.path
   if (path === '') path = '/'
@@ -102,7 +103,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
   for (let hop = 0; ; hop++) {
     let target
     try {
-      target = originAndPath(url)
+      target = originAndPath(url, hop === 0 ? req.parsed : undefined)
     } catch {
       return {kind: 'error', message: 'invalid upstream URL', dialBlocked: false}
     }

@@ -6,6 +6,7 @@
  * real media) and injection-scanned whatever its declared type. Compressed bodies fail closed.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {GoUrl} from '../../canonical/index.js'
 import type {Agent} from 'undici'
 import {isCompressedEncoding} from '../../scanner/index.js'
 import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
@@ -56,6 +57,8 @@ export interface ForwardExchange {
   readonly res: ServerResponse
   readonly b: DecisionBase
   readonly target: string
+  /** `parseGoUrl(target)` when the router parsed it already: the upstream request reuses it. */
+  readonly parsed?: GoUrl
 }
 
 /** What the forward exchange uses (forward proxy and intercepted requests): the gate's ports and the SSRF-safe upstream pool. */
@@ -110,6 +113,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     opts.upstream ?? ports.upstream,
     {
       rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders,
+      ...(x.parsed === undefined ? {} : {parsed: x.parsed}),
       ...(gate.mediation === undefined ? {} : {mediate: (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop})}),
     },
     {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000, maxRedirects: opts.followRedirects === false ? 0 : undefined},
