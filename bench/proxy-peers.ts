@@ -180,12 +180,16 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     // The bench client's request as the proxy sees it: wrk sends the request line and `Host` alone.
     const workload = {url: `http://127.0.0.1:${upPort}/bin`, headers: [['Host', `127.0.0.1:${upPort}`]] as Array<[string, string]>, body, host: '127.0.0.1'}
     const benchFloor = new ProxyFloor(cfg, workload)
+    /** The config each floor's checks ran with, for its row. */
+    const floorNames = new Map<ProxyFloor, string>([[benchFloor, 'bench config']])
     const bare = add('bare Node relay', await spawnBareRelay())
     const own = add('pipelock', await spawnPipelock(repoRoot, cfg), benchFloor)
-    const presetArm = preset === undefined ? undefined : add(`pipelock (${preset})`, await spawnPipelock(repoRoot, presetCfg), new ProxyFloor(presetCfg, workload))
+    const presetFloor = preset === undefined ? undefined : new ProxyFloor(presetCfg, workload)
+    if (presetFloor !== undefined) floorNames.set(presetFloor, preset!)
+    const presetArm = presetFloor === undefined ? undefined : add(`pipelock (${preset})`, await spawnPipelock(repoRoot, presetCfg), presetFloor)
     // `--baseline DIR`: another built checkout (the previous implementation), same config, same rounds.
     const baseline = arg('--baseline')
-    if (baseline !== undefined) add('pipelock (baseline)', await spawnPipelock(path.resolve(baseline), cfg), benchFloor)
+    const baselineArm = baseline === undefined ? undefined : add('pipelock (baseline)', await spawnPipelock(path.resolve(baseline), cfg), benchFloor)
     for (const [name, start] of [['squid', startSquid], ['tinyproxy', startTinyproxy]] as const) {
       if (missing.includes(name)) {
         rows.push({arm: name, 'req/s c=50': 'not installed'})
@@ -201,8 +205,10 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     const squid = arms.find((a) => a.name === 'squid')
     const oneKib = size === BODY.length && type === 'binary'
     if (oneKib) {
-      own.target = (r) => 2 * bare.cpuUs[r]!
-      own.targetText = '≤ 2× bare relay CPU'
+      for (const a of baselineArm === undefined ? [own] : [own, baselineArm]) {
+        a.target = (r) => 2 * bare.cpuUs[r]!
+        a.targetText = '≤ 2× bare relay CPU'
+      }
     }
     const k = oneKib ? 0.5 : size >= 64 * 1024 ? 0.3 : undefined
     if (presetArm !== undefined && squid !== undefined && k !== undefined) {
@@ -269,10 +275,11 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
         'vs squid req/s': squid === undefined || a.port === undefined ? '-' : range(a.rps.map((x, i) => x / squid.rps[i]!), (x) => x.toFixed(2)),
         ...floorColumns(a, bare, range),
       })
-      if (a.floor !== undefined && a.checks.length > 0 && !floorRows.some((r) => r.arm === `checks of ${a.name}`)) {
+      const checksRow = a.floor === undefined ? '' : `checks in process (${floorNames.get(a.floor)})`
+      if (a.floor !== undefined && a.checks.length > 0 && !floorRows.some((r) => r.arm === checksRow)) {
         const part = (f: (c: FloorChecks) => number): string => range(a.checks.map(f), (x) => x.toFixed(1))
         floorRows.push({
-          arm: `checks of ${a.name}`, 'req/s c=50': 'in process', 'vs direct': '-', 'CPU µs/request': range(a.checks.map((c) => c.totalUs), (x) => x.toFixed(0)),
+          arm: checksRow, 'req/s c=50': '-', 'vs direct': '-', 'CPU µs/request': range(a.checks.map((c) => c.totalUs), (x) => x.toFixed(0)),
           'main thread µs': '-', 'added p50 c=1 (ms)': '-', errors: 0,
           'vs last run': `URL scan ${part((c) => c.urlUs)} + header DLP ${part((c) => c.headersUs)} + response ${part((c) => c.responseUs)} µs`,
           'vs squid req/s': '-', floor: '-', target: '-', status: '-',
