@@ -15,6 +15,14 @@
  * 1 KiB binary body); `--preset NAME` adds an arm running that shipped preset as a user runs it,
  * with only the rate limit raised for the load test and the loopback origin allowed.
  *
+ * The floor (issue 36), in the same run: each round also measures, in this process and with each
+ * pipelock arm's own config, the CPU per call of the checks that arm must run on the workload
+ * (`proxy-floor.ts`: URL scan, header DLP, the response check). "floor" = the bare relay's CPU per
+ * request in that round + those checks: what any proxy that relays like the bare relay and runs
+ * them uses. Beside it, the arm's target as CPU per request: ≥ k× squid's throughput ⇒ CPU ≤
+ * squid's / k (1 KiB: k = 0.5 for a preset, 64 KiB and over: k = 0.3); the bench config on the
+ * 1 KiB body: ≤ 2× the bare relay's CPU. A target below the floor is blocked on this machine.
+ *
  *   node dist/bench/proxy-peers.js [--seconds S] [--rounds N] [--body SIZE] [--type html|binary] [--preset NAME] [--record] [--no-install] [--baseline /path/to/other/checkout]
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
@@ -26,6 +34,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {isPresetName, presetConfig} from '../src/plugins/config/index.js'
 import {htmlBody, parseSize} from './body-scan.js'
+import {ProxyFloor, type FloorChecks} from './proxy-floor.js'
 import {have, mainThreadCpuNs, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
 
 const LAST_RUN = path.join(repoRoot, 'bench', 'proxy-last-run.json')
@@ -124,6 +133,12 @@ interface Arm {
   mainUs: number[]
   addedP50: number[]
   errors: number
+  /** A pipelock arm's checks (its own config) and their CPU per call in each round. */
+  floor?: ProxyFloor
+  checks: FloorChecks[]
+  /** What the arm's CPU per request must stay under, from the round's peers; null: no target for this workload. */
+  target: ((round: number) => number) | null
+  targetText?: string
 }
 
 const median = (xs: readonly number[]): number => {
@@ -155,17 +170,26 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
   const procs: ChildProcess[] = []
   const rows: Record<string, unknown>[] = []
   try {
-    const arms: Arm[] = [{name: 'direct', rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0}]
-    const add = (name: string, p: {proc: ChildProcess; port: number}): void => {
+    const arms: Arm[] = [{name: 'direct', rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0, checks: [], target: null}]
+    const add = (name: string, p: {proc: ChildProcess; port: number}, floor?: ProxyFloor): Arm => {
       procs.push(p.proc)
-      arms.push({name, port: p.port, pid: p.proc.pid!, rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0})
+      const a: Arm = {name, port: p.port, pid: p.proc.pid!, rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0, checks: [], target: null, ...(floor ? {floor} : {})}
+      arms.push(a)
+      return a
     }
-    add('bare Node relay', await spawnBareRelay())
-    add('pipelock', await spawnPipelock(repoRoot, cfg))
-    if (preset !== undefined) add(`pipelock (${preset})`, await spawnPipelock(repoRoot, presetCfg))
+    // The bench client's request as the proxy sees it: wrk sends the request line and `Host` alone.
+    const workload = {url: `http://127.0.0.1:${upPort}/bin`, headers: [['Host', `127.0.0.1:${upPort}`]] as Array<[string, string]>, body, host: '127.0.0.1'}
+    const benchFloor = new ProxyFloor(cfg, workload)
+    /** The config each floor's checks ran with, for its row. */
+    const floorNames = new Map<ProxyFloor, string>([[benchFloor, 'bench config']])
+    const bare = add('bare Node relay', await spawnBareRelay())
+    const own = add('pipelock', await spawnPipelock(repoRoot, cfg), benchFloor)
+    const presetFloor = preset === undefined ? undefined : new ProxyFloor(presetCfg, workload)
+    if (presetFloor !== undefined) floorNames.set(presetFloor, preset!)
+    const presetArm = presetFloor === undefined ? undefined : add(`pipelock (${preset})`, await spawnPipelock(repoRoot, presetCfg), presetFloor)
     // `--baseline DIR`: another built checkout (the previous implementation), same config, same rounds.
     const baseline = arg('--baseline')
-    if (baseline !== undefined) add('pipelock (baseline)', await spawnPipelock(path.resolve(baseline), cfg))
+    const baselineArm = baseline === undefined ? undefined : add('pipelock (baseline)', await spawnPipelock(path.resolve(baseline), cfg), benchFloor)
     for (const [name, start] of [['squid', startSquid], ['tinyproxy', startTinyproxy]] as const) {
       if (missing.includes(name)) {
         rows.push({arm: name, 'req/s c=50': 'not installed'})
@@ -176,6 +200,20 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
       } catch (e) {
         rows.push({arm: name, 'req/s c=50': `did not start: ${(e as Error).message}`})
       }
+    }
+    // The issue's targets, as CPU per request from the same round's peers (issue 36).
+    const squid = arms.find((a) => a.name === 'squid')
+    const oneKib = size === BODY.length && type === 'binary'
+    if (oneKib) {
+      for (const a of baselineArm === undefined ? [own] : [own, baselineArm]) {
+        a.target = (r) => 2 * bare.cpuUs[r]!
+        a.targetText = '≤ 2× bare relay CPU'
+      }
+    }
+    const k = oneKib ? 0.5 : size >= 64 * 1024 ? 0.3 : undefined
+    if (presetArm !== undefined && squid !== undefined && k !== undefined) {
+      presetArm.target = (r) => squid.cpuUs[r]! / k
+      presetArm.targetText = `≥ ${k}× squid req/s ⇒ ≤ squid CPU / ${k}`
     }
     for (const a of arms) await wrk(dir, upPort, a.port, 10, 1) // warm-up
     for (let round = 0; round < rounds; round++) {
@@ -200,12 +238,21 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
         a.errors += r.errors
         a.addedP50.push((await wrk(dir, upPort, a.port, 1, Math.max(1, Math.floor(seconds / 2)))).p50ms - direct1.p50ms)
       }
+      // The floor's checks, between wrk runs (nothing else runs in this process then); one measure per config.
+      const measured = new Map<ProxyFloor, FloorChecks>()
+      for (const a of arms) {
+        if (a.floor === undefined) continue
+        const c = measured.get(a.floor) ?? (await a.floor.measure(Math.min(3, Math.max(1, seconds / 2))))
+        measured.set(a.floor, c)
+        a.checks.push(c)
+      }
     }
     // The recorded reference is the default body's: another body is not compared with it.
     const comparable = arg('--body') === undefined && type === 'binary'
     const last = comparable && existsSync(LAST_RUN) ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as Record<string, {ratio: number; cpu_us: number}>) : {}
     const record: Record<string, {ratio: number; cpu_us: number}> = {}
     const range = (xs: number[], f: (x: number) => string): string => (xs.length === 0 ? '-' : `${f(Math.min(...xs))}–${f(Math.max(...xs))}`)
+    const floorRows: Record<string, unknown>[] = []
     for (const a of arms) {
       const ratio = median(a.ratio)
       const cpu = median(a.cpuUs)
@@ -225,9 +272,22 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
         'added p50 c=1 (ms)': range(a.addedP50, (x) => x.toFixed(3)),
         errors: a.errors,
         'vs last run': prev === undefined ? 'no record' : flags.length > 0 ? flags.join('; ') : `ok (last: ${prev.ratio}×, ${prev.cpu_us} µs)`,
+        'vs squid req/s': squid === undefined || a.port === undefined ? '-' : range(a.rps.map((x, i) => x / squid.rps[i]!), (x) => x.toFixed(2)),
+        ...floorColumns(a, bare, range),
       })
+      const checksRow = a.floor === undefined ? '' : `checks in process (${floorNames.get(a.floor)})`
+      if (a.floor !== undefined && a.checks.length > 0 && !floorRows.some((r) => r.arm === checksRow)) {
+        const part = (f: (c: FloorChecks) => number): string => range(a.checks.map(f), (x) => x.toFixed(1))
+        floorRows.push({
+          arm: checksRow, 'req/s c=50': '-', 'vs direct': '-', 'CPU µs/request': range(a.checks.map((c) => c.totalUs), (x) => x.toFixed(0)),
+          'main thread µs': '-', 'added p50 c=1 (ms)': '-', errors: 0,
+          'vs last run': `URL scan ${part((c) => c.urlUs)} + header DLP ${part((c) => c.headersUs)} + response ${part((c) => c.responseUs)} µs`,
+          'vs squid req/s': '-', floor: '-', target: '-', status: '-',
+        })
+      }
     }
     rows.sort((x, y) => arms.findIndex((a) => a.name === x.arm) - arms.findIndex((a) => a.name === y.arm))
+    rows.push(...floorRows)
     if (args.includes('--record') && comparable) writeFileSync(LAST_RUN, JSON.stringify(record, null, 2) + '\n')
     return rows
   } finally {
@@ -236,6 +296,21 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     upstream.closeAllConnections()
     rmSync(dir, {recursive: true, force: true})
   }
+}
+
+/**
+ * An arm's floor (bare relay CPU + its checks, per round), its target and the verdict: blocked
+ * when the floor is over the target (medians of the rounds), met when the arm is under it.
+ */
+function floorColumns(a: Arm, bare: Arm, range: (xs: number[], f: (x: number) => string) => string): {floor: string; target: string; status: string} {
+  if (a.floor === undefined || a.checks.length === 0) return {floor: '-', target: '-', status: '-'}
+  const floors = a.checks.map((c, r) => bare.cpuUs[r]! + c.totalUs)
+  const floor = `${range(floors, (x) => x.toFixed(0))} µs`
+  if (a.target === null) return {floor, target: '-', status: '-'}
+  const targets = a.checks.map((_, r) => a.target!(r))
+  const [f, t, own] = [median(floors), median(targets), median(a.cpuUs)]
+  const status = f > t ? `BLOCKED on this machine: floor ${f.toFixed(0)} > target ${t.toFixed(0)} µs` : own <= t ? 'met' : `not met (floor ${f.toFixed(0)} ≤ target ${t.toFixed(0)} µs)`
+  return {floor, target: `${range(targets, (x) => x.toFixed(0))} µs (${a.targetText})`, status}
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

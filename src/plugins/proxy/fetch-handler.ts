@@ -8,7 +8,7 @@ import {parseGoUrl} from '../canonical/index.js'
 import {isCompressedEncoding} from '../scanner/index.js'
 import {blockHeaders, sendBlockBody, sendJson} from './block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase} from './core.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from './core.js'
 import type {UpstreamPool} from './ports.js'
 import type {Decision} from './decision.js'
 import {hopVerdict, RequestRecord, type BlockAnswer} from './request-gate.js'
@@ -123,7 +123,7 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')
-  const host = urlHost(up.finalUrl)
+  const host = up.finalHost
   // The response gate (gate/response/transport-stages.ts, row fetch): Browser Shield → media
   // policy → page text → injection scan (an `ask` held, relay/response-ask.ts) → hidden content.
   // operations.md §4.3: fetch response findings are suppressed against the display URL.

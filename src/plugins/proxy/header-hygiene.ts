@@ -13,11 +13,14 @@ const ALWAYS_STRIP = new Set([
 ])
 
 
+const NONE_NAMED: ReadonlySet<string> = new Set()
+
 export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, string | string[]> {
-  const named = new Set<string>()
+  // The headers `Connection` names (hop-by-hop); most requests name none, and then no set is built.
   const conn = inbound.connection
+  const named = conn === undefined ? NONE_NAMED : new Set<string>()
   for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) {
-    for (const t of v.split(',')) if (t.trim() !== '') named.add(t.trim().toLowerCase())
+    for (const t of v.split(',')) if (t.trim() !== '') (named as Set<string>).add(t.trim().toLowerCase())
   }
   const out: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(inbound)) {

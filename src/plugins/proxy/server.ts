@@ -8,7 +8,7 @@ import http, {type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {Agent} from 'undici'
-import {parseGoUrl} from '../canonical/index.js'
+import {parseGoUrl, type GoUrl} from '../canonical/index.js'
 import type {LoadedConfig} from '../config/index.js'
 import type {ContractRuntime} from '../gate/index.js'
 import {bearerMatches, isExempt, type KillSwitchController} from '../killswitch/index.js'
@@ -275,18 +275,19 @@ export class ProxyServer {
         sendTextError(res, 405, `forward proxy not enabled; to use pipelock as HTTP_PROXY/HTTPS_PROXY set ${FORWARD_PROXY_HINT}`)
         return
       }
-      let host = ''
+      let parsed: GoUrl | undefined
       try {
-        host = parseGoUrl(target).host
+        parsed = parseGoUrl(target)
       } catch {
-        host = ''
+        parsed = undefined
       }
-      if (host === '') {
+      if (parsed === undefined || parsed.host === '') {
         req.resume()
         sendTextError(res, 400, 'invalid URL')
         return
       }
-      this.run(res, handleForward(this.rt.ports.forward, {req, res, b: this.rt.bases.of(req, 'forward'), target}))
+      // The parse goes with the exchange: the upstream request is addressed from it, not parsed again.
+      this.run(res, handleForward(this.rt.ports.forward, {req, res, b: this.rt.bases.of(req, 'forward'), target, parsed}))
       return
     }
     if (!originForm) {

@@ -15,7 +15,8 @@ import type {ProxySnapshot} from './state.js'
 export type SuppressSurface = 'response' | 'sse' | 'body_dlp'
 
 export class RequestSuppression {
-  private readonly audited = new Set<string>()
+  /** The surfaces and rules audited for this request; built at the first suppression (most requests have none). */
+  private audited: Set<string> | undefined
 
   constructor(private readonly ports: AuditTrail & MetricsPort, private readonly snap: ProxySnapshot, private readonly b: DecisionBase) {}
 
@@ -30,8 +31,9 @@ export class RequestSuppression {
       this.ports.metrics.findingsSuppressed.inc({surface, rule: e.rule})
       if (surface !== 'body_dlp') this.ports.metrics.responseScanExempt.inc({reason: 'suppress', transport: this.b.transport})
       const key = `${surface}\u0000${e.rule.toLowerCase()}`
-      if (!this.audited.has(key)) {
-        this.audited.add(key)
+      const audited = (this.audited ??= new Set())
+      if (!audited.has(key)) {
+        audited.add(key)
         this.ports.audit.event('info', 'finding_suppressed', 'finding suppressed by config', {
           rule: name, target: safeTarget(this.snap, target, 'body_dlp'), surface, transport: this.b.transport, reason: e.reason ?? '',
           suppress_index: i, client_ip: this.b.clientIp, request_id: this.b.requestId, agent: this.b.agent,

@@ -7,7 +7,7 @@
 import type {EventEmitter} from 'node:events'
 import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
-import {parseGoUrl} from '../canonical/index.js'
+import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import {credentialHeaderNames, sameOrigin, withoutCredentials} from './redirect-credentials.js'
 import type {UpstreamAbort} from './upstream-abort.js'
@@ -19,6 +19,8 @@ export interface UpstreamResponse {
   readonly headers: Record<string, string | string[] | undefined>
   readonly body: Readable & {dump?: () => Promise<void>}
   readonly finalUrl: string
+  /** The host of `finalUrl` as Go's parser sees it (core.ts `urlHost`), from the parse that addressed the request. */
+  readonly finalHost: string
 }
 
 /** A redirect hop the URL scan allowed but the live contract denied (learn-lifecycle §7.6 on every hop). */
@@ -58,11 +60,12 @@ export interface UpstreamRequest {
    * sent (relay/mediation.ts; spec §4.7 redirect refresh); false: the hop is not sent.
    */
   readonly mediate?: (hop: number, url: string, method: string, headers: Record<string, string | string[]>, body: Buffer | null) => boolean
+  /** `parseGoUrl(rawUrl)` when the caller parsed it already (the forward proxy's router): the first hop is not parsed again. */
+  readonly parsed?: GoUrl
 }
 
-/** Origin and request-target of a Go-parsed absolute URL (raw path and query kept as sent). */
-export function originAndPath(rawUrl: string): {origin: string; path: string; host: string} {
-  const u = parseGoUrl(rawUrl)
+/** Origin and request-target of a Go-parsed absolute URL (raw path and query kept as sent); `u`: its parse, when already made. */
+export function originAndPath(rawUrl: string, u: GoUrl = parseGoUrl(rawUrl)): {origin: string; path: string; host: string} {
   const scheme = u.scheme.toLowerCase()
   let path = u.rawPath !== '' ? u.rawPath : u.path
   if (path === '') path = '/'
@@ -100,7 +103,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
   for (let hop = 0; ; hop++) {
     let target
     try {
-      target = originAndPath(url)
+      target = originAndPath(url, hop === 0 ? req.parsed : undefined)
     } catch {
       return {kind: 'error', message: 'invalid upstream URL', dialBlocked: false}
     }
@@ -131,7 +134,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
     res.body.on('error', () => undefined)
     const loc = location(res.headers)
     const isRedirect = [301, 302, 303, 307, 308].includes(res.statusCode) && loc !== undefined && loc !== ''
-    if (!isRedirect || maxRedirects === 0) return {kind: 'response', response: {statusCode: res.statusCode, headers: res.headers, body: res.body, finalUrl: url}}
+    if (!isRedirect || maxRedirects === 0) return {kind: 'response', response: {statusCode: res.statusCode, headers: res.headers, body: res.body, finalUrl: url, finalHost: goHostname(target.host)}}
     await res.body.dump().catch(() => undefined)
     if (hop + 1 > maxRedirects) return {kind: 'error', message: `too many redirects (max ${MAX_REDIRECTS})`, dialBlocked: false}
     let next: string

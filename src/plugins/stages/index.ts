@@ -40,16 +40,43 @@ export function rowStages<Id extends string, S extends {readonly id: Id}>(order:
  */
 export type Settle<Ctx> = (ctx: Ctx) => boolean | Promise<boolean>
 
-/** Runs `stages` in their order, each followed by `settle` when given; a synchronous stage costs no promise turn. */
-export async function runStages<Ctx>(stages: readonly GateStage<string, Ctx>[], ctx: Ctx, settle?: Settle<Ctx>): Promise<boolean> {
-  for (const s of stages) {
-    const r = s.run(ctx)
-    if (r === true || (r !== false && (await r))) return true
+/**
+ * Runs `stages` in their order, each followed by `settle` when given. The answer is synchronous
+ * while every stage and settle answered synchronously, and a promise from the first one that
+ * awaited: a row whose stages all decide at once (the proxy's response gate on most bodies) costs
+ * no promise and no microtask turn — its caller tests `r === true || (r !== false && await r)`.
+ */
+export function runStages<Ctx>(stages: readonly GateStage<string, Ctx>[], ctx: Ctx, settle?: Settle<Ctx>): boolean | Promise<boolean> {
+  return runFrom(stages, ctx, settle, 0)
+}
+
+/** Stage `i` onwards. */
+function runFrom<Ctx>(stages: readonly GateStage<string, Ctx>[], ctx: Ctx, settle: Settle<Ctx> | undefined, i: number): boolean | Promise<boolean> {
+  for (; i < stages.length; i++) {
+    const r = stages[i]!.run(ctx)
+    if (r === true) return true
+    if (r !== false) {
+      const at = i
+      return r.then((answered) => answered || settleThenRun(stages, ctx, settle, at))
+    }
     if (settle === undefined) continue
     const a = settle(ctx)
-    if (a === true || (a !== false && (await a))) return true
+    if (a === true) return true
+    if (a !== false) {
+      const next = i + 1
+      return a.then((answered) => answered || runFrom(stages, ctx, settle, next))
+    }
   }
   return false
+}
+
+/** Stage `i` went on (after awaiting): its settle step, then stage `i + 1` onwards. */
+function settleThenRun<Ctx>(stages: readonly GateStage<string, Ctx>[], ctx: Ctx, settle: Settle<Ctx> | undefined, i: number): boolean | Promise<boolean> {
+  if (settle === undefined) return runFrom(stages, ctx, settle, i + 1)
+  const a = settle(ctx)
+  if (a === true) return true
+  if (a !== false) return a.then((answered) => answered || runFrom(stages, ctx, settle, i + 1))
+  return runFrom(stages, ctx, settle, i + 1)
 }
 
 /** `runStages` for stages that never await: no promise at all. */

@@ -168,7 +168,7 @@ test('what the scanner already answered as a warning is recorded in audit mode o
 async function bodyGate(g: Gate, each: (r: ReturnType<typeof request>, answered: boolean) => void): Promise<{port: number; close: () => Promise<void>}> {
   const server = http.createServer((req, res) => {
     const r = request(g, `http://127.0.0.1:${(server.address() as AddressInfo).port}${req.url}`, {req, method: 'POST', suppression: true})
-    void runStages([suppressionStage, bodyStage], r.ctx, settle).then((answered) => {
+    void Promise.resolve(runStages([suppressionStage, bodyStage], r.ctx, settle)).then((answered) => {
       each(r, answered)
       res.end(answered ? 'blocked' : 'passed')
     })

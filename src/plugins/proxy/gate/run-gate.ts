@@ -38,10 +38,11 @@ const COMPILED = new Map<Transport, CompiledRow>(Object.entries(TRANSPORT_STAGES
   t as Transport, {stages: stagesFor(row), settle: settleWith(settleStagesFor(SETTLE_STAGES[t as Transport]))},
 ]))
 
-export async function runGate(transport: Transport, ctx: RequestGateContext): Promise<boolean> {
+/** True when the request was answered; a promise only once a stage awaited (`runStages` of the stage engine). */
+export function runGate(transport: Transport, ctx: RequestGateContext): boolean | Promise<boolean> {
   const row = COMPILED.get(transport)!
   return runStagesOf(row.stages, ctx, row.settle)
 }
 
 /** Runs `stages` in their order; a synchronous stage costs no promise turn (the engine the MCP gate shares). */
-export const runStages: (stages: readonly Stage[], ctx: RequestGateContext, settle?: Settle<RequestGateContext>) => Promise<boolean> = runStagesOf
+export const runStages: (stages: readonly Stage[], ctx: RequestGateContext, settle?: Settle<RequestGateContext>) => boolean | Promise<boolean> = runStagesOf

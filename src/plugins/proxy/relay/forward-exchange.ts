@@ -6,11 +6,12 @@
  * real media) and injection-scanned whatever its declared type. Compressed bodies fail closed.
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {GoUrl} from '../../canonical/index.js'
 import type {Agent} from 'undici'
 import {isCompressedEncoding} from '../../scanner/index.js'
 import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {budgetBytes, budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, urlHost, type DecisionBase} from '../core.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
@@ -56,6 +57,8 @@ export interface ForwardExchange {
   readonly res: ServerResponse
   readonly b: DecisionBase
   readonly target: string
+  /** `parseGoUrl(target)` when the router parsed it already: the upstream request reuses it. */
+  readonly parsed?: GoUrl
 }
 
 /** What the forward exchange uses (forward proxy and intercepted requests): the gate's ports and the SSRF-safe upstream pool. */
@@ -93,7 +96,8 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     suppression,
     scan: null, shown: '', sessionHost: '', body: null,
   }
-  if (await runGate(b.transport === 'intercept' ? 'intercept' : 'forward', gate)) return
+  const answered = runGate(b.transport === 'intercept' ? 'intercept' : 'forward', gate)
+  if (answered === true || (answered !== false && (await answered))) return
   const t = rec.session
   const shown = gate.shown
   const body = gate.body
@@ -109,6 +113,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     opts.upstream ?? ports.upstream,
     {
       rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders,
+      ...(x.parsed === undefined ? {} : {parsed: x.parsed}),
       ...(gate.mediation === undefined ? {} : {mediate: (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop})}),
     },
     {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000, maxRedirects: opts.followRedirects === false ? 0 : undefined},
@@ -156,12 +161,14 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // Shield and the A2A checks → media policy → injection scan (an `ask` held, relay/response-ask.ts).
   const suppress = suppression.for('response', rawTarget)
   const rg: ResponseGateContext = {
-    ports, snap, rec, b, res, shown, block, shieldTransport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: urlHost(up.finalUrl), sessionHost: upHost,
+    ports, snap, rec, b, res, shown, block, shieldTransport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: up.finalHost, sessionHost: upHost,
     responseHeaders: up.headers, contentType, ...(suppress ? {suppress} : {}),
     request: {contentType: String(req.headers['content-type'] ?? ''), ...(req.headers.authorization === undefined ? {} : {authorization: req.headers.authorization})},
     body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
   }
-  if (await runResponseGate(b.transport === 'intercept' ? 'intercept' : 'forward', rg)) return
+  // Synchronous unless a stage awaited (an `ask` held, an A2A check): no promise turn for the common body.
+  const refused = runResponseGate(b.transport === 'intercept' ? 'intercept' : 'forward', rg)
+  if (refused === true || (refused !== false && (await refused))) return
   const out = rg.body
   if (t !== null) ps!.exposure(t, shown, upHost, rg.exposure)
   record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: out.length, warnings}))

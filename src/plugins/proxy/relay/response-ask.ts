@@ -36,16 +36,22 @@ export type SettledResponseDecision = Exclude<ResponseDecision, {action: 'ask'}>
  * The response scan of a buffered body on the forward, intercepted and reverse paths: decided as
  * `/fetch` decides it, and an `ask` held for an operator until it is answered, times out or the
  * client goes away (then denied). Allow forwards the original, strip the redacted text, anything
- * else is a `response_scan` block whose detail says why.
+ * else is a `response_scan` block whose detail says why. Synchronous unless the scan asks for an
+ * operator: only a hold is a promise.
  */
-export async function decideHeldResponse(
+export function decideHeldResponse(
   ports: HoldPorts, x: HeldExchange, body: Uint8Array, opts: Omit<ResponseDecisionOptions, 'approverAvailable'>,
-): Promise<SettledResponseDecision> {
-  const {snap, rec, res} = x
-  rec.scanned.response = body // what the response scan read, for a capture escrow sidecar
+): SettledResponseDecision | Promise<SettledResponseDecision> {
+  x.rec.scanned.response = body // what the response scan read, for a capture escrow sidecar
   // Read by its bytes, not its Content-Type (scanner decideResponseBody); the text is decoded only for a hold.
-  const decision = snap.scanner.decideResponseBody(body, {...opts, approverAvailable: ports.approvals !== undefined})
+  const decision = x.snap.scanner.decideResponseBody(body, {host: opts.host, suppress: opts.suppress, approverAvailable: ports.approvals !== undefined})
   if (decision.action !== 'ask') return decision
+  return holdAsked(ports, x, body, decision)
+}
+
+/** An `ask` decision: upgraded to a block by the session's level, or held until an operator answers. */
+async function holdAsked(ports: HoldPorts, x: HeldExchange, body: Uint8Array, decision: ResponseDecision & {action: 'ask'}): Promise<SettledResponseDecision> {
+  const {snap, rec, res} = x
   // Adaptive enforcement (policy-extra §2.1): a level with `upgrade_ask: block` blocks before anyone is asked.
   const t = rec.session
   if (t !== null && snap.sessions !== null && snap.config.adaptive_enforcement.enabled) {

@@ -62,7 +62,16 @@ const header = (h: ResponseTransformInput['responseHeaders'], name: string): str
 /** Validators that no longer describe a rewritten body. */
 export const REWRITE_STALE_HEADERS = ['etag', 'digest', 'content-md5'] as const
 
-export async function transformResponse(i: ResponseTransformInput): Promise<ResponseTransformOutcome> {
+/** Whether any transform is on in this config (else `transformResponse` would pass the body as it is). */
+export function responseTransformsOn(config: ProxySnapshot['config']): boolean {
+  return config.browser_shield.enabled || config.a2a_scanning.enabled
+}
+
+/**
+ * The transforms of one buffered body. Synchronous unless an A2A check runs (it awaits its
+ * scanners): the common response costs no promise.
+ */
+export function transformResponse(i: ResponseTransformInput): ResponseTransformOutcome | Promise<ResponseTransformOutcome> {
   const state = i.ports.transforms ?? new ResponseTransformState()
   let body = i.body
   let changed = false
@@ -77,15 +86,19 @@ export async function transformResponse(i: ResponseTransformInput): Promise<Resp
   if (a2a.enabled && i.request !== undefined && (i.transport === 'forward' || i.transport === 'connect')) {
     const isCard = isAgentCardPath(i.url)
     if (isCard || isA2aRequest(i.request.contentType, i.url) || mediaTypeOf(header(i.responseHeaders, 'content-type')) === 'application/a2a+json') {
-      const s = a2aSettingsFromConfig(a2a)
-      const scanners = a2aScanners(i.snap)
-      const text = body.toString('utf8')
-      const v = isCard ? await scanAgentCard(text, i.url, i.request.authorization, s, scanners, state.a2a) : await scanA2aBody(text, s, scanners, state.a2a, i.b.sessionKey)
-      const answer = a2aResponseAnswer(i, v)
-      if (answer !== null) return answer
+      return a2aTransform(i, state, isCard, body, changed)
     }
   }
   return {kind: 'pass', body, changed}
+}
+
+/** The A2A response or Agent Card check (§2.5, §2.6) of a body the shield passed. */
+async function a2aTransform(i: ResponseTransformInput, state: ResponseTransformState, isCard: boolean, body: Buffer, changed: boolean): Promise<ResponseTransformOutcome> {
+  const s = a2aSettingsFromConfig(i.snap.config.a2a_scanning)
+  const scanners = a2aScanners(i.snap)
+  const text = body.toString('utf8')
+  const v = isCard ? await scanAgentCard(text, i.url, i.request!.authorization, s, scanners, state.a2a) : await scanA2aBody(text, s, scanners, state.a2a, i.b.sessionKey)
+  return a2aResponseAnswer(i, v) ?? {kind: 'pass', body, changed}
 }
 
 /** §2.5: an A2A finding blocks when the action is block and the proxy enforces; otherwise it is logged. */

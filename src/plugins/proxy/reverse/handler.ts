@@ -11,7 +11,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
-import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
+import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, urlHost, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
 import {relaySse} from '../relay/sse.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
@@ -117,7 +117,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
       headersTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
       bodyTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
     })
-    up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target}
+    up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target, finalHost: urlHost(target)}
   } catch (e) {
     record(errorDecision(ports, b, shown, {detail: `reverse proxy upstream failed: ${(e as Error).message}`}))
     sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), {})

@@ -36,15 +36,20 @@ async function scanBody(ctx: RequestGateContext, s: A2aSettings, scanners: Retur
 
 export const a2aStage: Stage = {
   id: 'a2a',
-  async run(ctx) {
+  run(ctx) {
     const cfg = ctx.snap.config.a2a_scanning
+    // Off, or not an A2A request: no promise.
     if (!cfg.enabled) return false
     if (!isA2aRequest(String(ctx.req.headers['content-type'] ?? ''), ctx.target)) return false
-    const s = a2aSettingsFromConfig(cfg)
-    const scanners = a2aScanners(ctx.snap)
-    const ext = ctx.req.headers['a2a-extensions']
-    // Node joins repeated header lines with ", ": every line is read (the reference reads the first).
-    const lines = ext === undefined ? [] : Array.isArray(ext) ? ext : [ext]
-    return judge(ctx, await scanA2aExtensions(lines, s, scanners), 'header_dlp', 'a2a_header', (c) => scanBody(c, s, scanners))
+    return scanRequest(ctx, a2aSettingsFromConfig(cfg))
   },
+}
+
+/** An A2A request: its extension URIs, then (once they did not end it) its body. */
+async function scanRequest(ctx: RequestGateContext, s: A2aSettings): Promise<boolean> {
+  const scanners = a2aScanners(ctx.snap)
+  const ext = ctx.req.headers['a2a-extensions']
+  // Node joins repeated header lines with ", ": every line is read (the reference reads the first).
+  const lines = ext === undefined ? [] : Array.isArray(ext) ? ext : [ext]
+  return judge(ctx, await scanA2aExtensions(lines, s, scanners), 'header_dlp', 'a2a_header', (c) => scanBody(c, s, scanners))
 }

@@ -61,45 +61,50 @@ function bodyFinding(r: ContentScanResult): Finding {
 
 export const bodyStage: Stage = {
   id: 'body',
-  async run(ctx) {
-    const {snap, rec, block} = ctx
-    // No body (every GET): no read, no await.
+  run(ctx) {
+    // No body (every GET): no read, no await, no promise.
     if (!requestHasBody(ctx.req, ctx.hasBody)) return false
-    const host = urlHost(ctx.target)
-    const opts = bodyOptions(ctx)
-    // Read already by the redaction stage: scan what is forwarded.
-    const reqBody = ctx.redacted !== undefined
-      ? {kind: 'read' as const, body: ctx.body!, scan: afterRedaction(ctx, host, scanReadBody(snap, ctx.req, ctx.body!, host, opts))}
-      : await readRequestBody(snap, ctx.req, host, ctx.verifiedBody === undefined ? opts : {...opts, buffered: ctx.verifiedBody})
-    if (reqBody.kind === 'over_limit') {
-      block({stage: 'body_scan', layer: 'body_dlp', detail: reqBody.detail, status: 403, reason: 'dlp_match'})
+    return scanBody(ctx)
+  },
+}
+
+/** A request that has a body: read (or taken from the redaction stage), scanned, judged. */
+async function scanBody(ctx: RequestGateContext): Promise<boolean> {
+  const {snap, rec, block} = ctx
+  const host = urlHost(ctx.target)
+  const opts = bodyOptions(ctx)
+  // Read already by the redaction stage: scan what is forwarded.
+  const reqBody = ctx.redacted !== undefined
+    ? {kind: 'read' as const, body: ctx.body!, scan: afterRedaction(ctx, host, scanReadBody(snap, ctx.req, ctx.body!, host, opts))}
+    : await readRequestBody(snap, ctx.req, host, ctx.verifiedBody === undefined ? opts : {...opts, buffered: ctx.verifiedBody})
+  if (reqBody.kind === 'over_limit') {
+    block({stage: 'body_scan', layer: 'body_dlp', detail: reqBody.detail, status: 403, reason: 'dlp_match'})
+    return true
+  }
+  if (reqBody.kind !== 'read') return false
+  ctx.body = reqBody.body
+  // What DLP judged: the bytes as received (redaction's original when it rewrote them).
+  rec.scanned.body = ctx.redacted?.original ?? reqBody.body
+  const r = reqBody.scan
+  ctx.warnings.push(...r.dlpWarnings.map((w) => w.pattern))
+  if (r.action === 'block') {
+    ctx.finding = bodyFinding(r)
+    return false
+  }
+  const t = rec.session
+  const ps = snap.sessions
+  if (t !== null) {
+    const upgraded = r.action === 'warn' && r.layer !== null && ps!.warn(t, r.detail, ctx.sessionHost, r.layer === 'body_dlp', ctx.shown) !== null
+    const up = ps!.warnFindings(t, r.dlpWarnings, ctx.sessionHost, ctx.shown)
+    if (upgraded || up !== null) {
+      const layer = upgraded ? r.layer! : 'body_dlp'
+      block({stage: 'body_scan', layer, detail: `${upgraded ? r.detail : `request body DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, status: 403, reason: upgraded ? (r.reason ?? 'dlp_match') : 'dlp_match'})
       return true
     }
-    if (reqBody.kind !== 'read') return false
-    ctx.body = reqBody.body
-    // What DLP judged: the bytes as received (redaction's original when it rewrote them).
-    rec.scanned.body = ctx.redacted?.original ?? reqBody.body
-    const r = reqBody.scan
-    ctx.warnings.push(...r.dlpWarnings.map((w) => w.pattern))
-    if (r.action === 'block') {
-      ctx.finding = bodyFinding(r)
-      return false
-    }
-    const t = rec.session
-    const ps = snap.sessions
-    if (t !== null) {
-      const upgraded = r.action === 'warn' && r.layer !== null && ps!.warn(t, r.detail, ctx.sessionHost, r.layer === 'body_dlp', ctx.shown) !== null
-      const up = ps!.warnFindings(t, r.dlpWarnings, ctx.sessionHost, ctx.shown)
-      if (upgraded || up !== null) {
-        const layer = upgraded ? r.layer! : 'body_dlp'
-        block({stage: 'body_scan', layer, detail: `${upgraded ? r.detail : `request body DLP warn: ${up!.names}`} (warn upgraded to block at escalation level ${ps!.levelOf(t)})`, status: 403, reason: upgraded ? (r.reason ?? 'dlp_match') : 'dlp_match'})
-        return true
-      }
-    }
-    if (wouldBlockIfEnforced(r, snap.scanner.settings.requestBodyScanning.action)) {
-      ctx.finding = bodyFinding(r)
-      return false
-    }
-    return logWarning(ctx, r)
-  },
+  }
+  if (wouldBlockIfEnforced(r, snap.scanner.settings.requestBodyScanning.action)) {
+    ctx.finding = bodyFinding(r)
+    return false
+  }
+  return logWarning(ctx, r)
 }

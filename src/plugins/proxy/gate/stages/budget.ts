@@ -9,6 +9,8 @@ import type {Stage} from '../context.js'
 export const budgetStage: Stage = {
   id: 'budget',
   run(ctx) {
+    // No budget for this profile (the common case): nothing to count, no host to parse.
+    if (ctx.snap.budgets === null) return false
     const {ports} = ctx
     const denied = admitBudget(ctx.snap, budgetKey(ctx.b), ctx.budgetHost ?? urlHost(ctx.target), (l) => ports.metrics.agentBudgetDenials.inc(l))
     if (denied === null) return false

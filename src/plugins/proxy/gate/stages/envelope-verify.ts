@@ -31,36 +31,42 @@ const SERIES = {
 
 export const envelopeVerifyStage: Stage = {
   id: 'envelope_verify',
-  async run(ctx) {
-    const metric = ctx.ports.metrics.envelopeVerify
+  run(ctx) {
     const verifier = ctx.snap.mediation?.verifier ?? null
     if (verifier === null) {
-      metric.incKey(SERIES.disabled)
+      // Verification off (every request of most configs): counted, no promise.
+      ctx.ports.metrics.envelopeVerify.incKey(SERIES.disabled)
       return false
     }
-    const fail = (code: VerifyCode, message: string): true => {
-      metric.incKey(code === 'missing' ? SERIES.missing : SERIES.failed)
-      ctx.ports.audit.event('warn', 'mediation_envelope_verify', `inbound mediation envelope verification failed: ${message}`, {
-        url: ctx.shownAs('mediation_envelope'), result: code, request_id: ctx.b.requestId, agent: ctx.b.agent,
-      })
-      ctx.block({stage: 'envelope', layer: 'mediation_envelope', detail: `inbound mediation envelope verification failed (inbound_verify_${code})`, status: 403, reason: 'envelope_verify_failed'})
-      return true
-    }
-    const h = ctx.req.headers
-    if (headerLines(h, MEDIATION_HEADER).length === 0) return fail('missing', 'missing Pipelock-Mediation header')
-    let body: Buffer | null = null
-    if (requestHasBody(ctx.req, ctx.hasBody)) {
-      const max = ctx.snap.mediation!.settings.maxBodyBytes
-      const declared = Number(headerLines(h, 'content-length')[0] ?? '0')
-      if (declared > max) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
-      body = await readCapped(ctx.req, max)
-      if (body === null) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
-      ctx.verifiedBody = body
-    }
-    const r = verifier.verify({method: ctx.req.method ?? 'GET', targetUri: targetUri(ctx), authority: headerLines(h, 'host')[0] ?? '', headers: h, body})
-    if (!r.ok) return fail(r.code, r.message)
-    if (r.evicted > 0) ctx.ports.audit.event('warn', 'mediation_envelope_replay_eviction', `replay cache full: ${r.evicted} live nonce(s) evicted`, {evicted: r.evicted, max_entries: verifier.o.replay.maxEntries})
-    metric.incKey(SERIES.verified)
-    return false
+    return verifyInbound(ctx, verifier)
   },
+}
+
+/** The inbound envelope of a request, with verification on. */
+async function verifyInbound(ctx: RequestGateContext, verifier: NonNullable<NonNullable<RequestGateContext['snap']['mediation']>['verifier']>): Promise<boolean> {
+  const metric = ctx.ports.metrics.envelopeVerify
+  const fail = (code: VerifyCode, message: string): true => {
+    metric.incKey(code === 'missing' ? SERIES.missing : SERIES.failed)
+    ctx.ports.audit.event('warn', 'mediation_envelope_verify', `inbound mediation envelope verification failed: ${message}`, {
+      url: ctx.shownAs('mediation_envelope'), result: code, request_id: ctx.b.requestId, agent: ctx.b.agent,
+    })
+    ctx.block({stage: 'envelope', layer: 'mediation_envelope', detail: `inbound mediation envelope verification failed (inbound_verify_${code})`, status: 403, reason: 'envelope_verify_failed'})
+    return true
+  }
+  const h = ctx.req.headers
+  if (headerLines(h, MEDIATION_HEADER).length === 0) return fail('missing', 'missing Pipelock-Mediation header')
+  let body: Buffer | null = null
+  if (requestHasBody(ctx.req, ctx.hasBody)) {
+    const max = ctx.snap.mediation!.settings.maxBodyBytes
+    const declared = Number(headerLines(h, 'content-length')[0] ?? '0')
+    if (declared > max) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
+    body = await readCapped(ctx.req, max)
+    if (body === null) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
+    ctx.verifiedBody = body
+  }
+  const r = verifier.verify({method: ctx.req.method ?? 'GET', targetUri: targetUri(ctx), authority: headerLines(h, 'host')[0] ?? '', headers: h, body})
+  if (!r.ok) return fail(r.code, r.message)
+  if (r.evicted > 0) ctx.ports.audit.event('warn', 'mediation_envelope_replay_eviction', `replay cache full: ${r.evicted} live nonce(s) evicted`, {evicted: r.evicted, max_entries: verifier.o.replay.maxEntries})
+  metric.incKey(SERIES.verified)
+  return false
 }

@@ -9,7 +9,7 @@
 import {isCompressedEncoding} from '../../../scanner/index.js'
 import {readCapped} from '../../read-capped.js'
 import {requestHasBody} from '../../request-body.js'
-import type {Stage} from '../context.js'
+import type {RequestGateContext, Stage} from '../context.js'
 
 /** Host (with port) and decoded path of an absolute URL; null when it does not parse. */
 function hostAndPath(target: string): {host: string; path: string} | null {
@@ -30,36 +30,42 @@ function hostAndPath(target: string): {host: string; path: string} | null {
 
 export const redactionStage: Stage = {
   id: 'redaction',
-  async run(ctx) {
+  run(ctx) {
     const redactor = ctx.snap.redactor
+    // Redaction off, or no body (every GET): no promise.
     if (redactor === null || (ctx.verifiedBody === undefined && !requestHasBody(ctx.req, ctx.hasBody))) return false
-    const max = ctx.snap.scanner.settings.requestBodyScanning.maxBodyBytes
-    // The inbound envelope's digest check may have read the body already (stage envelope_verify).
-    const body = ctx.verifiedBody !== undefined ? (ctx.verifiedBody.length > max ? null : ctx.verifiedBody) : await readCapped(ctx.req, max)
-    if (body === null) {
-      ctx.block({stage: 'body_scan', layer: 'body_dlp', detail: `request body exceeds max_body_bytes (${max})`, status: 403, reason: 'dlp_match'})
-      return true
-    }
-    ctx.body = body
-    ctx.redacted = {original: body, replaced: false}
-    // Empty or compressed bodies are the body stage's (clean, and refused, respectively).
-    if (body.length === 0 || isCompressedEncoding(String(ctx.req.headers['content-encoding'] ?? ''))) return false
-    const at = hostAndPath(ctx.target)
-    const out = at === null
-      ? {kind: 'blocked' as const, reason: 'body_unparseable' as const}
-      : redactor.redactBody({host: at.host, path: at.path, method: ctx.method, contentType: String(ctx.req.headers['content-type'] ?? '')}, body)
-    if (out.kind === 'blocked') {
-      ctx.block({stage: 'body_scan', layer: 'redaction', detail: `redaction blocked request: ${out.reason}`, status: 403, reason: 'redaction_failure'})
-      return true
-    }
-    if (out.kind === 'rewritten') {
-      ctx.body = out.body
-      if (out.summary !== null) {
-        ctx.rec.redaction = out.summary
-        ctx.redacted = {original: body, replaced: true}
-      }
-    }
-    return false
+    return redact(ctx, redactor)
   },
+}
+
+/** A body to redact: read (or the envelope stage's), then rewritten or refused. */
+async function redact(ctx: RequestGateContext, redactor: NonNullable<RequestGateContext['snap']['redactor']>): Promise<boolean> {
+  const max = ctx.snap.scanner.settings.requestBodyScanning.maxBodyBytes
+  // The inbound envelope's digest check may have read the body already (stage envelope_verify).
+  const body = ctx.verifiedBody !== undefined ? (ctx.verifiedBody.length > max ? null : ctx.verifiedBody) : await readCapped(ctx.req, max)
+  if (body === null) {
+    ctx.block({stage: 'body_scan', layer: 'body_dlp', detail: `request body exceeds max_body_bytes (${max})`, status: 403, reason: 'dlp_match'})
+    return true
+  }
+  ctx.body = body
+  ctx.redacted = {original: body, replaced: false}
+  // Empty or compressed bodies are the body stage's (clean, and refused, respectively).
+  if (body.length === 0 || isCompressedEncoding(String(ctx.req.headers['content-encoding'] ?? ''))) return false
+  const at = hostAndPath(ctx.target)
+  const out = at === null
+    ? {kind: 'blocked' as const, reason: 'body_unparseable' as const}
+    : redactor.redactBody({host: at.host, path: at.path, method: ctx.method, contentType: String(ctx.req.headers['content-type'] ?? '')}, body)
+  if (out.kind === 'blocked') {
+    ctx.block({stage: 'body_scan', layer: 'redaction', detail: `redaction blocked request: ${out.reason}`, status: 403, reason: 'redaction_failure'})
+    return true
+  }
+  if (out.kind === 'rewritten') {
+    ctx.body = out.body
+    if (out.summary !== null) {
+      ctx.rec.redaction = out.summary
+      ctx.redacted = {original: body, replaced: true}
+    }
+  }
+  return false
 }
 

@@ -7,35 +7,42 @@
  * on — so no operator is asked then. The evaluation rides on every later Decision of the request
  * (receipts' taint fields).
  */
-import type {Stage} from '../context.js'
+import type {RequestSession} from '../../session-gate.js'
+import type {RequestGateContext, Stage} from '../context.js'
 import {answers} from './mode.js'
 
 const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 export const taintStage: Stage = {
   id: 'taint',
-  async run(ctx) {
+  run(ctx) {
     const t = ctx.rec.session
+    // No session, or a read: nothing to judge, no promise.
     if (t === null || READS.has(ctx.method.toUpperCase())) return false
-    const ps = ctx.snap.sessions!
-    let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown)
-    ctx.rec.taint = evidence
-    if (ev.decision === 'allow') return false
-    // An operator is asked only when the block would be answered (not in audit mode).
-    if (ev.decision === 'ask' && answers(ctx.snap, 'record') && ctx.ports.approvals !== undefined) {
-      const answer = await ctx.ports.approvals.hold({
-        kind: 'taint', transport: ctx.b.transport, agent: ctx.b.agent, sessionKey: ctx.b.sessionKey, target: ctx.shown,
-        reason: ev.reason, patterns: [], preview: `${ctx.method.toUpperCase()} ${ctx.shown}`, allowStrip: false,
-      })
-      ctx.rec.hitl = {id: answer.id, outcome: answer.outcome, decidedBy: answer.decidedBy}
-      if (answer.outcome === 'allow') {
-        // Approved: the action now carries the operator's authority (policy-extra §1.10).
-        ;({evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'operator_override'))
-        ctx.rec.taint = {...evidence, decision: 'ask', reason: ev.reason}
-        return false
-      }
-    }
-    ctx.finding = {block: {stage: 'taint', layer: 'taint_policy', detail: `authority mismatch: ${ev.reason}`, status: 403, reason: 'authority_mismatch'}, mode: 'record'}
-    return false
+    return judgeTaint(ctx, t)
   },
+}
+
+/** A side-effecting request of a session: the taint matrix, an `ask` held for an operator. */
+async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<boolean> {
+  const ps = ctx.snap.sessions!
+  let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown)
+  ctx.rec.taint = evidence
+  if (ev.decision === 'allow') return false
+  // An operator is asked only when the block would be answered (not in audit mode).
+  if (ev.decision === 'ask' && answers(ctx.snap, 'record') && ctx.ports.approvals !== undefined) {
+    const answer = await ctx.ports.approvals.hold({
+      kind: 'taint', transport: ctx.b.transport, agent: ctx.b.agent, sessionKey: ctx.b.sessionKey, target: ctx.shown,
+      reason: ev.reason, patterns: [], preview: `${ctx.method.toUpperCase()} ${ctx.shown}`, allowStrip: false,
+    })
+    ctx.rec.hitl = {id: answer.id, outcome: answer.outcome, decidedBy: answer.decidedBy}
+    if (answer.outcome === 'allow') {
+      // Approved: the action now carries the operator's authority (policy-extra §1.10).
+      ;({evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'operator_override'))
+      ctx.rec.taint = {...evidence, decision: 'ask', reason: ev.reason}
+      return false
+    }
+  }
+  ctx.finding = {block: {stage: 'taint', layer: 'taint_policy', detail: `authority mismatch: ${ev.reason}`, status: 403, reason: 'authority_mismatch'}, mode: 'record'}
+  return false
 }

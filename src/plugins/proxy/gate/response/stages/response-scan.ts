@@ -4,29 +4,35 @@
  * (relay/response-ask.ts), then settled (relay/response-scan.ts): a block answered, a strip
  * forwarded and counted, a warn upgraded at the session's escalation level or logged.
  */
-import {decideHeldResponse} from '../../../relay/response-ask.js'
+import {decideHeldResponse, type SettledResponseDecision} from '../../../relay/response-ask.js'
 import {settleResponseScan} from '../../../relay/response-scan.js'
-import type {ResponseStage} from '../context.js'
+import type {ResponseGateContext, ResponseStage} from '../context.js'
 
 export const responseScanStage: ResponseStage = {
   id: 'response_scan',
-  async run(ctx) {
+  run(ctx) {
     const {ports, snap, rec, b, shown, res, page} = ctx
     const subject = page === undefined ? ctx.body : Buffer.from(page.content, 'utf8')
-    const decision = await decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, ...(ctx.suppress ? {suppress: ctx.suppress} : {})})
-    // A held response the operator denied (or that timed out) is answered with the reason, not the injection text.
-    if (decision.held === true && decision.action === 'block') {
-      ctx.block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection'})
-      return true
-    }
-    const settled = settleResponseScan({ports, b, sessions: snap.sessions, session: rec.session, host: ctx.sessionHost, shown, block: ctx.block}, decision)
-    if (settled === null) return true
-    if (settled.stripped !== undefined) {
-      if (page === undefined) ctx.body = Buffer.from(settled.stripped, 'utf8')
-      else page.content = settled.stripped
-      ctx.rewritten = true
-    }
-    if (settled.finding || decision.held === true) ctx.exposure = 'prompt_injection'
-    return false
+    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, suppress: ctx.suppress})
+    return d instanceof Promise ? d.then((decision) => settle(ctx, decision)) : settle(ctx, d)
   },
+}
+
+/** The stage's answer to the scan's decision (true: the response was answered). */
+function settle(ctx: ResponseGateContext, decision: SettledResponseDecision): boolean {
+  const {ports, snap, rec, b, shown, page} = ctx
+  // A held response the operator denied (or that timed out) is answered with the reason, not the injection text.
+  if (decision.held === true && decision.action === 'block') {
+    ctx.block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection'})
+    return true
+  }
+  const settled = settleResponseScan({ports, b, sessions: snap.sessions, session: rec.session, host: ctx.sessionHost, shown, block: ctx.block}, decision)
+  if (settled === null) return true
+  if (settled.stripped !== undefined) {
+    if (page === undefined) ctx.body = Buffer.from(settled.stripped, 'utf8')
+    else page.content = settled.stripped
+    ctx.rewritten = true
+  }
+  if (settled.finding || decision.held === true) ctx.exposure = 'prompt_injection'
+  return false
 }

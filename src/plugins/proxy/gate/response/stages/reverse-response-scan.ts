@@ -5,31 +5,37 @@
  * stage) and empty bodies are relayed unscanned. Findings a `suppress` entry names for the upstream
  * request URL are removed first (operations.md §4.3), as on the other transports.
  */
-import {decideHeldResponse} from '../../../relay/response-ask.js'
-import type {ResponseStage} from '../context.js'
+import {decideHeldResponse, type SettledResponseDecision} from '../../../relay/response-ask.js'
+import type {ResponseGateContext, ResponseStage} from '../context.js'
 
 export const reverseResponseScanStage: ResponseStage = {
   id: 'response_scan',
-  async run(ctx) {
+  run(ctx) {
     const {ports, snap, rec, b, shown, res} = ctx
     if (!snap.config.response_scanning.enabled || ctx.body.length === 0 || /^(image|audio|video)\//.test(ctx.mediaType)) return false
-    const d = await decideHeldResponse(ports, {snap, rec, b, shown, res}, ctx.body, {host: ctx.host, ...(ctx.suppress ? {suppress: ctx.suppress} : {})})
-    if (d.action === 'allow') return false
-    const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
-    const refuse = (detail: string): true => {
-      ctx.block({stage: 'response', layer: 'response_scan', detail, status: 403, reason: 'prompt_injection'})
-      return true
-    }
-    if (d.action === 'block') return refuse(d.held === true ? `injection: ${d.detail}` : `injection: ${names}`)
-    if (d.action === 'strip') {
-      if (d.content === '') return refuse(`injection: ${names}`)
-      const t = rec.session
-      if (t !== null) snap.sessions!.strip(t, shown)
-      ctx.body = Buffer.from(d.content, 'utf8')
-      ctx.rewritten = true
-      return false
-    }
-    ports.audit.event('warn', 'response_scan', 'reverse proxy response matched injection patterns (warn)', {url: shown, patterns: names.split(', '), request_id: b.requestId, agent: b.agent})
-    return false
+    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, ctx.body, {host: ctx.host, suppress: ctx.suppress})
+    return d instanceof Promise ? d.then((decision) => answer(ctx, decision)) : answer(ctx, d)
   },
+}
+
+/** The reverse proxy's answer to the scan's decision (true: the response was answered). */
+function answer(ctx: ResponseGateContext, d: SettledResponseDecision): boolean {
+  const {ports, snap, rec, b, shown} = ctx
+  if (d.action === 'allow') return false
+  const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
+  const refuse = (detail: string): true => {
+    ctx.block({stage: 'response', layer: 'response_scan', detail, status: 403, reason: 'prompt_injection'})
+    return true
+  }
+  if (d.action === 'block') return refuse(d.held === true ? `injection: ${d.detail}` : `injection: ${names}`)
+  if (d.action === 'strip') {
+    if (d.content === '') return refuse(`injection: ${names}`)
+    const t = rec.session
+    if (t !== null) snap.sessions!.strip(t, shown)
+    ctx.body = Buffer.from(d.content, 'utf8')
+    ctx.rewritten = true
+    return false
+  }
+  ports.audit.event('warn', 'response_scan', 'reverse proxy response matched injection patterns (warn)', {url: shown, patterns: names.split(', '), request_id: b.requestId, agent: b.agent})
+  return false
 }

@@ -1,0 +1,88 @@
+/**
+ * The floor of a scanning proxy for the `proxy` bench (issue 36): the CPU per request of exactly
+ * the checks pipelock must run on the bench's workload, in process, with the scanner the proxy
+ * arm builds from its own config file — the URL scan of the bench URL (with the arm's rate limiter
+ * and data budget), header DLP of the bench client's request headers (wrk sends `Host` alone) and
+ * the response check of the origin's body as the forward exchange runs it (`decideResponseBody`).
+ * No relay, no gate, no record step: a proxy that relays like the bare Node relay and runs these
+ * checks cannot use less CPU than "bare relay + checks" on this machine.
+ *
+ * CPU is the process's own (`process.cpuUsage`, every thread), measured while nothing else in the
+ * bench process runs (between wrk runs), so it is per CPU second like the proxies' figures.
+ */
+import {performance} from 'node:perf_hooks'
+import {systemClock} from '../src/plugins/canonical/index.js'
+import {loadConfig} from '../src/plugins/config/index.js'
+import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
+import {createScanner, DataBudget, RateLimiter, type HeaderList, type Scanner} from '../src/plugins/scanner/index.js'
+
+/** One request of the bench's workload, as the proxy sees it. */
+export interface FloorWorkload {
+  /** The absolute URL the client asks for. */
+  readonly url: string
+  /** The client's request headers, as received. */
+  readonly headers: HeaderList
+  /** The origin's response body. */
+  readonly body: Uint8Array
+  /** The response's host, for `response_scanning.exempt_domains`. */
+  readonly host: string
+}
+
+/** CPU µs per call of each check (and their sum). */
+export interface FloorChecks {
+  readonly urlUs: number
+  readonly headersUs: number
+  readonly responseUs: number
+  readonly totalUs: number
+}
+
+/** The checks of one proxy arm: its config file's scanner, rate limiter and data budget, as `pipelock run` builds them. */
+export class ProxyFloor {
+  private readonly scanner: Scanner
+  private readonly rateLimiter = new RateLimiter(systemClock)
+  private readonly dataBudget = new DataBudget(systemClock)
+
+  constructor(configFile: string, private readonly w: FloorWorkload) {
+    const config = loadConfig(configFile, {env: process.env}).config
+    this.scanner = createScanner(scannerSettingsFromConfig(config, {env: process.env}))
+    // The bench URL must pass every check, as it does through the proxy: a floor of a blocked request is no floor.
+    const verdicts = [this.scanner.scanRequestHeaders(w.headers).action, this.scanner.decideResponseBody(w.body, {host: w.host}).action]
+    if (verdicts.some((v) => v !== 'allow')) throw new Error(`the bench request does not pass the checks of ${configFile}: ${verdicts.join('/')}`)
+  }
+
+  /** Measures each check for about `seconds` of wall time (after a short warm-up). */
+  async measure(seconds: number): Promise<FloorChecks> {
+    const {url, headers, body, host} = this.w
+    const sc = this.scanner
+    // The proxy's URL scan (core.ts urlScan): the bench URL's host is an IP literal, so the resolver is never asked.
+    const ctx = {resolver: async (h: string): Promise<string[]> => [h], rateLimiter: this.rateLimiter, dataBudget: this.dataBudget}
+    const first = await sc.scanUrl(url, ctx)
+    if (!first.allowed) throw new Error(`the bench URL does not pass the URL scan: ${first.detail}`)
+    const urlUs = await cpuPerCall(async () => sc.scanUrl(url, ctx), seconds / 3)
+    const headersUs = await cpuPerCall(() => sc.scanRequestHeaders(headers), seconds / 3)
+    const responseUs = await cpuPerCall(() => sc.decideResponseBody(body, {host, approverAvailable: false}), seconds / 3)
+    return {urlUs, headersUs, responseUs, totalUs: urlUs + headersUs + responseUs}
+  }
+}
+
+/**
+ * CPU µs of this process per call of `f` over about `seconds` of wall time; a promise it returns
+ * is awaited (a synchronous check is not: a microtask hop per call is no part of it).
+ */
+async function cpuPerCall(f: () => unknown, seconds: number): Promise<number> {
+  const warm = performance.now() + Math.min(300, seconds * 300)
+  while (performance.now() < warm) {
+    const r = f()
+    if (r instanceof Promise) await r
+  }
+  let n = 0
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  while (performance.now() - t0 < seconds * 1000) {
+    const r = f()
+    if (r instanceof Promise) await r
+    n++
+  }
+  const c = process.cpuUsage(c0)
+  return (c.user + c.system) / Math.max(1, n)
+}
