@@ -10,12 +10,12 @@
 // Reports numbers only; never asserts.
 import {isUtf8} from 'node:buffer'
 import crypto from 'node:crypto'
-import {performance} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
 import zlib from 'node:zlib'
 import {isPresetName, loadPresetConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
 import {createScanner} from '../src/plugins/scanner/index.js'
+import {cpuPerCall} from './cpu-per-call.js'
 import {requestFloor, responseFloor} from './scan-floor.js'
 
 /** Parses `64k`, `1m`, `4096`. */
@@ -80,23 +80,9 @@ function pngBody(size: number): Buffer {
   return b
 }
 
-/**
- * Calls per CPU second of `f` for about `seconds` of wall time (after a short warm-up): CPU time
- * of this process (`process.cpuUsage`, every thread: GC helpers count), so a shared, loaded machine
- * slows the run down without changing the rate much.
- */
+/** Calls per CPU second of `f` for about `seconds` of wall time (`cpuPerCall`). */
 function rate(f: () => unknown, seconds: number): number {
-  const warm = performance.now() + Math.min(300, seconds * 200)
-  while (performance.now() < warm) f()
-  let n = 0
-  const c0 = process.cpuUsage()
-  const t0 = performance.now()
-  while (performance.now() - t0 < seconds * 1000) {
-    f()
-    n++
-  }
-  const c = process.cpuUsage(c0)
-  return n / ((c.user + c.system) / 1e6)
+  return 1e6 / cpuPerCall(f, seconds)
 }
 
 function byteLoop(b: Buffer): number {

@@ -16,23 +16,8 @@
 // The per-text scans of a JSON body's values, the decodings (§6.1 steps 6–7, §7 pass 6), the
 // seed-phrase and canary checks, and the building of each pass text are left out: a floor, not
 // an estimate. The pass texts are built once, outside the timing.
-import {performance} from 'node:perf_hooks'
+import {cpuPerCall} from './cpu-per-call.js'
 import {extractHtmlText, extractJsonTexts, foldVowels, leetspeak, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
-
-/** Microseconds of CPU per call of `f`, over about `seconds` (after a short warm-up). */
-function cpuMicros(f: () => unknown, seconds: number): number {
-  const warm = performance.now() + Math.min(200, seconds * 200)
-  while (performance.now() < warm) f()
-  let n = 0
-  const c0 = process.cpuUsage()
-  const t0 = performance.now()
-  while (performance.now() - t0 < seconds * 1000) {
-    f()
-    n++
-  }
-  const c = process.cpuUsage(c0)
-  return (c.user + c.system) / n
-}
 
 interface Walk {
   readonly set: {match(input: Buffer): number[]}
@@ -65,7 +50,7 @@ function injectionWalks(response: ResponseScanner, text: string): Walk[] {
 }
 
 function timeWalks(walks: readonly Walk[], seconds: number): number {
-  return cpuMicros(() => {
+  return cpuPerCall(() => {
     for (const w of walks) w.set.match(w.input)
   }, seconds)
 }
@@ -77,7 +62,7 @@ export function requestFloor(scanner: {dlp: DlpEngine; response: ResponseScanner
     const ordered = texts.join('\n')
     const sorted = [...texts].sort().join('\n')
     const walks = [...dlpWalks(scanner.dlp, sorted), ...injectionWalks(scanner.response, ordered), ...injectionWalks(scanner.response, sorted)]
-    const parse = cpuMicros(() => JSON.parse(body.toString('utf8')), seconds / 2)
+    const parse = cpuPerCall(() => JSON.parse(body.toString('utf8')), seconds / 2)
     const walked = timeWalks(walks, seconds / 2)
     return {micros: parse + walked, parts: `JSON.parse ${parse.toFixed(0)} µs + ${walks.length} walks ${walked.toFixed(0)} µs`}
   }

@@ -1,0 +1,20 @@
+import {performance} from 'node:perf_hooks'
+
+/**
+ * Microseconds of CPU per call of `f`, called for about `seconds` of wall time after a short
+ * warm-up: CPU time of this process (`process.cpuUsage`, every thread: GC helpers count), so a
+ * shared, loaded machine slows the run down without changing the figure much.
+ */
+export function cpuPerCall(f: () => unknown, seconds: number): number {
+  const warm = performance.now() + Math.min(300, seconds * 200)
+  while (performance.now() < warm) f()
+  let n = 0
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  while (performance.now() - t0 < seconds * 1000) {
+    f()
+    n++
+  }
+  const c = process.cpuUsage(c0)
+  return (c.user + c.system) / Math.max(1, n)
+}
