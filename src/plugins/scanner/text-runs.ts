@@ -78,8 +78,11 @@ function sequenceLength(b: Uint8Array, i: number, end: number): number {
  */
 export function textRuns(body: Uint8Array, min = MIN_TEXT_RUN): string {
   const n = body.length
-  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  let out = ''
+  // The runs' bounds, then their bytes copied into one buffer with a space between them and read
+  // once as UTF-8 (each run is well-formed UTF-8 on its own, so the reading is the runs' readings
+  // joined by a space): one string instead of a string and a concatenation per run.
+  const bounds: number[] = []
+  let total = 0
   let i = 0
   // The window's last four pairs are probed at once (min ≥ 5: all four lie in the window).
   const four = min >= 5
@@ -119,11 +122,30 @@ export function textRuns(body: Uint8Array, min = MIN_TEXT_RUN): string {
       if (len === 0) break
       e += len
     }
-    if (e - i >= min) out += (out === '' ? '' : ' ') + buf.toString('utf8', i, e)
+    if (e - i >= min) {
+      bounds.push(i, e)
+      total += e - i + 1
+    }
     // The byte at e starts no well-formed sequence; the next run starts after it.
     i = e + 1
   }
-  return out
+  return joinedRuns(body, bounds, total - 1, 0x20)
+}
+
+/**
+ * The byte ranges `bounds` (start, end pairs) of `body` joined by the byte `sep`, read as UTF-8
+ * (`size`: their bytes and separators); '' for none. Copied byte by byte: runs are short. Also
+ * the printable-run finder's (`decoders.ts`): ASCII reads the same as UTF-8 and Latin-1.
+ */
+export function joinedRuns(body: Uint8Array, bounds: readonly number[], size: number, sep: number): string {
+  if (bounds.length === 0) return ''
+  const out = Buffer.allocUnsafe(size)
+  let o = 0
+  for (let k = 0; k < bounds.length; k += 2) {
+    if (k > 0) out[o++] = sep
+    for (let j = bounds[k]!, e = bounds[k + 1]!; j < e; j++) out[o++] = body[j]!
+  }
+  return out.toString('utf8', 0, o)
 }
 
 /** True when the body is one UTF-8 text (every byte well formed): its reading is scanned whole. */
