@@ -425,16 +425,29 @@ function holdsControlByte(body: Uint8Array): boolean {
  */
 export function printableRuns(body: Uint8Array, min = 6): string | null {
   if (!holdsControlByte(body)) return null
-  // A run of `min` printable bytes ends in a printable one: the window's last byte is probed
-  // and, when it is not, the window moves past it (most bytes of a binary body are not). The
-  // probe reads a 256-byte table (issue 36: the range test per byte took twice as long), and the
-  // runs' bytes are copied into one buffer read once, not a string per run joined.
+  // A run of `min` printable bytes ends in `min` printable ones: the window's last three bytes
+  // are read at once through a 256-byte table, `v` counting the printable ones at its end without
+  // a branch, and when it is under three the window moves past the last one that is not (95 % of
+  // windows in random bytes). A probe of the last byte alone, then a read backwards, was a coin
+  // toss for the branch predictor (a byte is printable 37 % of the time): 91-103 against 64-65 us
+  // per random 64 KiB (issue 36). The runs' bytes are copied into one buffer read once, not a
+  // string per run joined.
   const n = body.length
+  const three = min >= 3
   const bounds: number[] = []
   let total = 0
   let i = 0
   while (i + min <= n) {
     let p = i + min - 1
+    if (three) {
+      const xy = RUN_BYTE[body[p - 1]!]! & RUN_BYTE[body[p]!]!
+      const v = RUN_BYTE[body[p]!]! + xy + (RUN_BYTE[body[p - 2]!]! & xy)
+      if (v < 3) {
+        i = p + 1 - v
+        continue
+      }
+      p -= 3
+    }
     while (p >= i && RUN_BYTE[body[p]!] === 1) p--
     if (p >= i) {
       i = p + 1
