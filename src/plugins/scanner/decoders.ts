@@ -1,4 +1,5 @@
 import {goUnescape} from '../canonical/index.js'
+import {joinedRuns} from './text-runs.js'
 
 /**
  * Strict decoders matching Go's behaviour (§5.6, §25.4). `Buffer.from(s,'base64')` is lenient
@@ -394,9 +395,26 @@ export function decodeHtmlReferences(s: string): string {
   return out
 }
 
-/** Printable ASCII or tab: a byte of a printable run. */
-function isRunByte(c: number): boolean {
-  return (c >= 0x20 && c < 0x7f) || c === 0x09
+/** RUN_BYTE[c]: 1 for printable ASCII or tab, a byte of a printable run. */
+const RUN_BYTE: Uint8Array = (() => {
+  const t = new Uint8Array(256)
+  for (let c = 0x20; c < 0x7f; c++) t[c] = 1
+  t[0x09] = 1
+  return t
+})()
+
+/** The control bytes that make a body binary here: C0 but tab, LF and CR, and DEL. */
+const CONTROL_BYTES: readonly number[] = [...Array.from({length: 0x20}, (_, c) => c).filter((c) => c !== 0x09 && c !== 0x0a && c !== 0x0d), 0x7f]
+
+/**
+ * Whether `body` holds a control byte: one native search per byte value. A text request body
+ * has none, and reading its 64 KiB byte by byte in JavaScript took 57-61 us against 16 us for
+ * the 30 searches (issue 36); random bytes hold a NUL within a few hundred bytes.
+ */
+function holdsControlByte(body: Uint8Array): boolean {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  for (const c of CONTROL_BYTES) if (buf.indexOf(c) >= 0) return true
+  return false
 }
 
 /**
@@ -406,31 +424,40 @@ function isRunByte(c: number): boolean {
  * card number would otherwise be glued to the bytes around it.
  */
 export function printableRuns(body: Uint8Array, min = 6): string | null {
-  let binary = false
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!
-    if (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c === 0x7f) {
-      binary = true
-      break
-    }
-  }
-  if (!binary) return null
-  // A run of `min` printable bytes has its last byte printable: probe the window's last byte
-  // and, when it is not, jump past it (most bytes of a binary body are not printable).
-  const runs: string[] = []
+  if (!holdsControlByte(body)) return null
+  // A run of `min` printable bytes ends in `min` printable ones: the window's last three bytes
+  // are read at once through a 256-byte table, `v` counting the printable ones at its end without
+  // a branch, and when it is under three the window moves past the last one that is not (95 % of
+  // windows in random bytes). A probe of the last byte alone, then a read backwards, was a coin
+  // toss for the branch predictor (a byte is printable 37 % of the time): 91-103 against 64-65 us
+  // per random 64 KiB (issue 36). The runs' bytes are copied into one buffer read once, not a
+  // string per run joined.
   const n = body.length
+  const three = min >= 3
+  const bounds: number[] = []
+  let total = 0
   let i = 0
   while (i + min <= n) {
     let p = i + min - 1
-    while (p >= i && isRunByte(body[p]!)) p--
+    if (three) {
+      const xy = RUN_BYTE[body[p - 1]!]! & RUN_BYTE[body[p]!]!
+      const v = RUN_BYTE[body[p]!]! + xy + (RUN_BYTE[body[p - 2]!]! & xy)
+      if (v < 3) {
+        i = p + 1 - v
+        continue
+      }
+      p -= 3
+    }
+    while (p >= i && RUN_BYTE[body[p]!] === 1) p--
     if (p >= i) {
       i = p + 1
       continue
     }
     let e = i + min
-    while (e < n && isRunByte(body[e]!)) e++
-    runs.push(Buffer.from(body.buffer, body.byteOffset + i, e - i).toString('latin1'))
+    while (e < n && RUN_BYTE[body[e]!] === 1) e++
+    bounds.push(i, e)
+    total += e - i + 1
     i = e + 1
   }
-  return runs.join('\n')
+  return joinedRuns(body, bounds, total - 1, 0x0a)
 }

@@ -93,20 +93,6 @@ export function mapExoticWhitespace(s: string): string {
   return s.replace(EXOTIC_WS_ONE, ' ')
 }
 
-/** A character-class body for these code points, consecutive ones as ranges (irregexp scans ranges faster than lists of astral code points). */
-function classRanges(cps: readonly number[]): string {
-  const sorted = [...cps].sort((a, b) => a - b)
-  const hex = (cp: number): string => `\\u{${cp.toString(16)}}`
-  let out = ''
-  for (let i = 0; i < sorted.length; ) {
-    let j = i
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++
-    out += j > i ? `${hex(sorted[i]!)}-${hex(sorted[j]!)}` : hex(sorted[i]!)
-    i = j + 1
-  }
-  return out
-}
-
 /** Built per call from frozen data; cheap (151 entries) and keeps the module state-free. */
 function confusableTable(): Map<number, string> {
   const m = new Map<number, string>()
@@ -246,15 +232,55 @@ export function unitsToString(buf: Uint16Array, n: number): string {
   return out
 }
 
+/**
+ * The confusable map (§8) by a walk over code units. Every source is non-ASCII and every target
+ * one ASCII character: ASCII units are passed over, a BMP source is looked up in a table of
+ * targets by code unit, a surrogate pair by its code point, and a lone surrogate is no source —
+ * what the code-point regex with a callback per match gave, which cost 2.0 us per 400
+ * characters of a binary body's text runs, read four times a response scan (issue 36; checked on
+ * every code point in test/unit/scanner/normalize-classes.test.ts).
+ */
+function confusableWalk(table: ReadonlyMap<number, string>): (s: string) => string {
+  // Target character code per BMP code unit (0: not a source), made on the first non-ASCII text.
+  let bmp: Uint8Array | null = null
+  return (s) => {
+    let out = ''
+    let from = 0
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c < 0x80) continue
+      bmp ??= bmpTargets(table)
+      let target = bmp[c]!
+      let width = 1
+      if ((c & 0xfc00) === 0xd800 && i + 1 < s.length) {
+        const lo = s.charCodeAt(i + 1)
+        if ((lo & 0xfc00) === 0xdc00) {
+          width = 2
+          const t = table.get(((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000)
+          target = t === undefined ? 0 : t.charCodeAt(0)
+        }
+      }
+      if (target !== 0) {
+        out += s.slice(from, i) + String.fromCharCode(target)
+        from = i + width
+      }
+      i += width - 1
+    }
+    return from === 0 ? s : out + s.slice(from)
+  }
+}
+
+function bmpTargets(table: ReadonlyMap<number, string>): Uint8Array {
+  const t = new Uint8Array(65536)
+  for (const [cp, target] of table) if (cp <= 0xffff) t[cp] = target.charCodeAt(0)
+  return t
+}
+
 /** A normaliser holds its compiled tables; build one per scanner, not per call. */
 export function createNormalizer(): Normalizer {
   const table = confusableTable()
   const mn = new RE2('\\p{Mn}+', 'gu')
-  // One regex over every confusable source code point (native scan, as the classes above); the
-  // replacement is looked up per match.
-  const confusables = new RegExp(`[${classRanges([...table.keys()])}]`, 'gu')
-  const confusableTarget = (ch: string): string => table.get(ch.codePointAt(0)!)!
-  const confusableToAscii = (s: string): string => s.replace(confusables, confusableTarget)
+  const confusableToAscii = confusableWalk(table)
   // NFD then drop Mn; the result stays decomposed (§8).
   // Allocated on the first text with a code unit ≥ U+0300 (72 KiB; most scanners never need it).
   let bmpMarks: BmpMarks | null = null

@@ -48,29 +48,8 @@ const PAIR_OK: Uint8Array = (() => {
   return t
 })()
 
-/** Length of the well-formed UTF-8 sequence starting at `i` (0: ill formed or cut off by `end`). */
-function sequenceLength(b: Uint8Array, i: number, end: number): number {
-  const c = b[i]!
-  if (c < 0x80) return 1
-  let n: number
-  let lo = 0x80
-  let hi = 0xbf
-  if (c >= 0xc2 && c <= 0xdf) n = 2
-  else if (c >= 0xe0 && c <= 0xef) {
-    n = 3
-    if (c === 0xe0) lo = 0xa0
-    else if (c === 0xed) hi = 0x9f
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4
-    if (c === 0xf0) lo = 0x90
-    else if (c === 0xf4) hi = 0x8f
-  } else return 0
-  if (i + n > end) return 0
-  const c1 = b[i + 1]!
-  if (c1 < lo || c1 > hi) return 0
-  for (let k = 2; k < n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return 0
-  return n
-}
+/** LEAD_LENGTH[b]: the length of the UTF-8 sequence lead byte `b` starts (1 for ASCII, 0: never a lead). */
+const LEAD_LENGTH: Uint8Array = Uint8Array.from({length: 256}, (_, b) => (b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0))
 
 /**
  * The text runs of `body` (see the file comment), joined by one space; '' when it has none.
@@ -78,8 +57,11 @@ function sequenceLength(b: Uint8Array, i: number, end: number): number {
  */
 export function textRuns(body: Uint8Array, min = MIN_TEXT_RUN): string {
   const n = body.length
-  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  let out = ''
+  // The runs' bounds, then their bytes copied into one buffer with a space between them and read
+  // once as UTF-8 (each run is well-formed UTF-8 on its own, so the reading is the runs' readings
+  // joined by a space): one string instead of a string and a concatenation per run.
+  const bounds: number[] = []
+  let total = 0
   let i = 0
   // The window's last four pairs are probed at once (min ≥ 5: all four lie in the window).
   const four = min >= 5
@@ -106,7 +88,10 @@ export function textRuns(body: Uint8Array, min = MIN_TEXT_RUN): string {
       i = p + 1
       continue
     }
-    // A candidate: read the well-formed sequences forward from i.
+    // A candidate: read the well-formed sequences forward from i. A lead byte's second byte is
+    // well formed exactly when the pair is (PAIR_OK holds the E0, ED, F0 and F4 ranges), the
+    // third and fourth are continuation bytes; read inline, not by a call per sequence (issue 36:
+    // random bytes hold ≈ 150 candidates per 64 KiB, most cut short by a sequence).
     let e = i
     for (;;) {
       if (e >= n) break
@@ -115,15 +100,36 @@ export function textRuns(body: Uint8Array, min = MIN_TEXT_RUN): string {
         e++
         continue
       }
-      const len = sequenceLength(body, e, n)
-      if (len === 0) break
+      const len = LEAD_LENGTH[c]!
+      if (len === 0 || e + len > n || PAIR_OK[(c << 8) | body[e + 1]!] === 0) break
+      if (len > 2 && (body[e + 2]! & 0xc0) !== 0x80) break
+      if (len > 3 && (body[e + 3]! & 0xc0) !== 0x80) break
       e += len
     }
-    if (e - i >= min) out += (out === '' ? '' : ' ') + buf.toString('utf8', i, e)
+    if (e - i >= min) {
+      bounds.push(i, e)
+      total += e - i + 1
+    }
     // The byte at e starts no well-formed sequence; the next run starts after it.
     i = e + 1
   }
-  return out
+  return joinedRuns(body, bounds, total - 1, 0x20)
+}
+
+/**
+ * The byte ranges `bounds` (start, end pairs) of `body` joined by the byte `sep`, read as UTF-8
+ * (`size`: their bytes and separators); '' for none. Copied byte by byte: runs are short. Also
+ * the printable-run finder's (`decoders.ts`): ASCII reads the same as UTF-8 and Latin-1.
+ */
+export function joinedRuns(body: Uint8Array, bounds: readonly number[], size: number, sep: number): string {
+  if (bounds.length === 0) return ''
+  const out = Buffer.allocUnsafe(size)
+  let o = 0
+  for (let k = 0; k < bounds.length; k += 2) {
+    if (k > 0) out[o++] = sep
+    for (let j = bounds[k]!, e = bounds[k + 1]!; j < e; j++) out[o++] = body[j]!
+  }
+  return out.toString('utf8', 0, o)
 }
 
 /** True when the body is one UTF-8 text (every byte well formed): its reading is scanned whole. */

@@ -66,6 +66,23 @@ export function withStringPasses(sc: ResponseScanner): ResponseScanner {
   return {...sc, passBytes: false}
 }
 
+/** printableRuns as first written (every byte read), the oracle of its skipping form. */
+export function oraclePrintable(body: Buffer, min = 6): string | null {
+  if (!body.some((c) => (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c === 0x7f))) return null
+  const runs: string[] = []
+  let start = -1
+  for (let i = 0; i <= body.length; i++) {
+    const c = i < body.length ? body[i]! : 0
+    if ((c >= 0x20 && c < 0x7f) || c === 0x09) {
+      if (start < 0) start = i
+      continue
+    }
+    if (start >= 0 && i - start >= min) runs.push(body.toString('latin1', start, i))
+    start = -1
+  }
+  return runs.join('\n')
+}
+
 /** The oracle of `textRuns`: byte by byte, each sequence's validity asked of Node's validator; runs of `min` bytes joined by a space. */
 export function oracleRuns(b: Buffer, min: number): string {
   const runs: string[] = []

@@ -10,7 +10,7 @@ import {test} from 'node:test'
 import {createScanner, defaultScannerSettings, MIN_TEXT_RUN, textRuns, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
-import {oracleRuns} from './oracles.js'
+import {oraclePrintable, oracleRuns} from './oracles.js'
 
 function scanner(mut?: (s: ScannerSettings) => void) {
   const s = defaultScannerSettings()
@@ -38,23 +38,6 @@ function inNoise(text: string | Buffer, seed: number): Buffer {
   return Buffer.concat([noise(3000, seed), Buffer.from([0xff]), Buffer.from(text), Buffer.from([0xff]), noise(3000, seed + 1)])
 }
 
-
-/** printableRuns as first written (every byte read), the oracle of its skipping form. */
-function oraclePrintable(body: Buffer, min = 6): string | null {
-  if (!body.some((c) => (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c === 0x7f))) return null
-  const runs: string[] = []
-  let start = -1
-  for (let i = 0; i <= body.length; i++) {
-    const c = i < body.length ? body[i]! : 0
-    if ((c >= 0x20 && c < 0x7f) || c === 0x09) {
-      if (start < 0) start = i
-      continue
-    }
-    if (start >= 0 && i - start >= min) runs.push(body.toString('latin1', start, i))
-    start = -1
-  }
-  return runs.join('\n')
-}
 
 test('text runs equal the byte-by-byte oracle on random, mixed and text bodies', () => {
   const bodies: Buffer[] = []
