@@ -128,15 +128,21 @@ export function createSeedPhraseDetector(
     return k
   }
   /**
-   * Whether some run of `smallest` tokens in a row could all be words, judged without copying:
-   * an ASCII token is a word only if its length is a word's and each character, lower-cased,
-   * occurs in some word; a token with a non-ASCII unit is a possible word (of any length) unless
-   * that unit's lower-case form holds a character no word has (U+FFFD from undecodable bytes,
-   * most scripts). Every window `detect` checks is such a run, so false here means `detect` is
-   * false (most texts: prose and values rarely hold 12 plausible tokens in a row).
+   * The stretches where some run of `smallest` tokens in a row could all be words, judged
+   * without copying: an ASCII token is a word only if its length is a word's and each
+   * character, lower-cased, occurs in some word; a token with a non-ASCII unit is a possible word
+   * (of any length) unless that unit's lower-case form holds a character no word has (U+FFFD
+   * from undecodable bytes, most scripts). Every window `detect` checks is such a run, so no
+   * stretch means `detect` is false (most texts: prose and values rarely hold 12 plausible
+   * tokens in a row), and a window lies inside one stretch. Stretches are ascending
+   * `[start, end)` pairs of `head + tail` from the first token of a run to the end of its last;
+   * `firstOnly` stops at the first run long enough (then `[0, 0]`: the answer is only "some").
    */
-  const mayHoldWindow = (head: string, tail: string): boolean => {
+  const plausibleStretches = (head: string, tail: string, firstOnly: boolean): number[] => {
+    const out: number[] = []
     let run = 0
+    let runStart = 0
+    let runEnd = 0
     let len = 0
     let maybe = true
     let ascii = true
@@ -154,11 +160,75 @@ export function createSeedPhraseDetector(
         continue
       }
       if (len === 0) continue
-      run = maybe && (!ascii || (len >= minLen && len <= maxLen)) ? run + 1 : 0
-      if (run >= smallest) return true
+      if (maybe && (!ascii || (len >= minLen && len <= maxLen))) {
+        if (run++ === 0) runStart = i - len
+        runEnd = i
+        if (firstOnly && run >= smallest) return [0, 0]
+      } else {
+        if (run >= smallest) out.push(runStart, runEnd)
+        run = 0
+      }
       len = 0
       maybe = true
       ascii = true
+    }
+    if (run >= smallest) out.push(runStart, runEnd)
+    return out
+  }
+  const mayHoldWindow = (head: string, tail: string): boolean => plausibleStretches(head, tail, true).length > 0
+  /**
+   * Whether a window of `lower` between `from` and `to` (separators or the ends on both sides)
+   * is a phrase. A token equal to the word before it (a sorted join's repeated values: `alpha`
+   * × 500) takes that word's index without a slice and a lookup.
+   */
+  const phraseIn = (lower: string, from: number, to: number): boolean => {
+    const idx: number[] = []
+    let start = -1
+    let foreign = false
+    let prevStart = -1
+    let prevLength = -1
+    let prevIndex = -1
+    for (let i = from; i <= to; i++) {
+      const c = i === to ? 0x20 : lower.charCodeAt(i)
+      if (!isSeparator(c)) {
+        if (start < 0) {
+          start = i
+          foreign = false
+        }
+        if (inWords[c] === 0) foreign = true
+      } else if (start >= 0) {
+        const len = i - start
+        if (foreign || len < minLen || len > maxLen) idx.push(-1)
+        else {
+          let same = len === prevLength
+          for (let k = 0; same && k < len; k++) same = lower.charCodeAt(start + k) === lower.charCodeAt(prevStart + k)
+          if (!same) {
+            prevIndex = index.get(lower.slice(start, i)) ?? -1
+            prevStart = start
+            prevLength = len
+          }
+          idx.push(prevIndex)
+        }
+        start = -1
+      }
+    }
+    if (idx.length < minWords) return false
+    for (const size of sizes) {
+      // Slide only over runs of known words: an unknown token resets the run.
+      let run = 0
+      // Positions in a row (ending at `end`) whose word repeats the one before it.
+      let repeats = 0
+      for (let end = 0; end < idx.length; end++) {
+        repeats = end > 0 && idx[end] === idx[end - 1] ? repeats + 1 : 0
+        run = idx[end]! >= 0 ? run + 1 : 0
+        if (run < size) continue
+        // The same words as the window ending one token earlier, already checked (and not a
+        // phrase): a run of one repeated word (a sorted join of JSON values: `alpha` × 500)
+        // was a checksum per token.
+        if (run > size && repeats >= size) continue
+        const window = idx.slice(end - size + 1, end + 1)
+        if (!verifyChecksum || bip39ChecksumValid(window)) return true
+      }
     }
     return false
   }
@@ -176,45 +246,16 @@ export function createSeedPhraseDetector(
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
       if (countSeedTokens(text, minWords) < minWords) return false
-      if (!mayHoldWindow(text, '')) return false
+      const stretches = plausibleStretches(text, '', false)
+      if (stretches.length === 0) return false
       // Tokens of the lower-cased text = maximal runs of non-separators (what the splitter
-      // yields once empty pieces are dropped; proven equal by a differential test).
+      // yields once empty pieces are dropped; proven equal by a differential test). Only the
+      // plausible stretches are read when lower-casing kept every unit in its place (no unit
+      // grew, as İ does): separators are ASCII and stay where they were, so each stretch is
+      // bounded by separators in the lower-cased text too.
       const lower = text.toLowerCase()
-      const idx: number[] = []
-      let start = -1
-      let foreign = false
-      for (let i = 0; i <= lower.length; i++) {
-        const c = i === lower.length ? 0x20 : lower.charCodeAt(i)
-        if (!isSeparator(c)) {
-          if (start < 0) {
-            start = i
-            foreign = false
-          }
-          if (inWords[c] === 0) foreign = true
-        } else if (start >= 0) {
-          const len = i - start
-          idx.push(foreign || len < minLen || len > maxLen ? -1 : (index.get(lower.slice(start, i)) ?? -1))
-          start = -1
-        }
-      }
-      if (idx.length < minWords) return false
-      for (const size of sizes) {
-        // Slide only over runs of known words: an unknown token resets the run.
-        let run = 0
-        // Positions in a row (ending at `end`) whose word repeats the one before it.
-        let repeats = 0
-        for (let end = 0; end < idx.length; end++) {
-          repeats = end > 0 && idx[end] === idx[end - 1] ? repeats + 1 : 0
-          run = idx[end]! >= 0 ? run + 1 : 0
-          if (run < size) continue
-          // The same words as the window ending one token earlier, already checked (and not a
-          // phrase): a run of one repeated word (a sorted join of JSON values: `alpha` × 500)
-          // was a checksum per token.
-          if (run > size && repeats >= size) continue
-          const window = idx.slice(end - size + 1, end + 1)
-          if (!verifyChecksum || bip39ChecksumValid(window)) return true
-        }
-      }
+      if (lower.length !== text.length) return phraseIn(lower, 0, lower.length)
+      for (let k = 0; k < stretches.length; k += 2) if (phraseIn(lower, stretches[k]!, stretches[k + 1]!)) return true
       return false
     },
   }
