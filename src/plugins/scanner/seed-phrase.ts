@@ -4,6 +4,7 @@
  */
 import {createHash} from 'node:crypto'
 import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
+import {compileAsWritten, type Re2} from './regex.js'
 
 export interface SeedPhraseDetector {
   /** False when seed phrase detection is disabled (the detector then never matches). */
@@ -25,6 +26,9 @@ export interface SeedPhraseDetector {
 }
 
 export const WINDOWS = [12, 15, 18, 21, 24]
+
+/** Texts from this length on are screened for a run of possible words by one native regex walk first. */
+const RUN_SCREEN_FROM = 1024
 
 /**
  * Checks the BIP-39 checksum of word indices (11 bits each, CS = total/33 bits of SHA-256(entropy)).
@@ -137,8 +141,9 @@ export function createSeedPhraseDetector(
    * tokens in a row), and a window lies inside one stretch. Stretches are ascending
    * `[start, end)` pairs of `head + tail` from the first token of a run to the end of its last;
    * `firstOnly` stops at the first run long enough (then `[0, 0]`: the answer is only "some").
+   * `from` (0 or a separator's index) skips a head where the caller proved no stretch starts.
    */
-  const plausibleStretches = (head: string, tail: string, firstOnly: boolean): number[] => {
+  const plausibleStretches = (head: string, tail: string, firstOnly: boolean, from = 0): number[] => {
     const out: number[] = []
     let run = 0
     let runStart = 0
@@ -149,7 +154,8 @@ export function createSeedPhraseDetector(
     const h = head.length
     const n = h + tail.length
     // Read across the junction of `head + tail` (no concatenation); a separator after the end.
-    for (let i = 0; i <= n; i++) {
+    // From `from` on, when the caller knows no stretch starts before it (0 or a separator).
+    for (let i = from; i <= n; i++) {
       const c = i < h ? head.charCodeAt(i) : i === n ? 0x20 : tail.charCodeAt(i - h)
       let k = unitClass[c]!
       if (k === UNKNOWN) k = classify(c)
@@ -176,6 +182,40 @@ export function createSeedPhraseDetector(
     return out
   }
   const mayHoldWindow = (head: string, tail: string): boolean => plausibleStretches(head, tail, true).length > 0
+  /**
+   * `plausibleStretches(text, '', …)` is empty exactly when this regex finds nothing in an
+   * all-ASCII text: `smallest` tokens in a row, each of `minLen` to `maxLen` units that
+   * lower-case into some word's letters, separated by separator runs, the first after the start
+   * or a separator, the last before a separator or the end (a token holding any other unit is no
+   * possible word, as there). One native walk instead of the unit-class walk, which was a fifth of
+   * text DLP on a 64 KiB page of prose (issue 36). Built on first use; null without window sizes.
+   */
+  let runScreen: Re2 | null | undefined
+  const asciiRunScreen = (): Re2 | null => {
+    if (runScreen !== undefined) return runScreen
+    if (!Number.isFinite(smallest)) return (runScreen = null)
+    const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`
+    let tok = ''
+    let sep = ''
+    for (let c = 0; c < 128; c++) {
+      if (unitClass[c] === WORD_ASCII) tok += hex(c)
+      else if (unitClass[c] === SEPARATOR) sep += hex(c)
+    }
+    // A list without ASCII words: every long ASCII text is refused by the walk alone.
+    if (tok === '') return (runScreen = null)
+    const token = `[${tok}]{${minLen},${maxLen}}`
+    return (runScreen = compileAsWritten(`(?:^|[${sep}])(?:${token}[${sep}]+){${smallest - 1}}${token}(?:[${sep}]|$)`))
+  }
+  /**
+   * Where the first plausible stretch of `text` may start: -1 when a long all-ASCII text has
+   * none (by the regex above), else the regex's first match (a separator or the start: no
+   * stretch starts before it), or 0 when the regex does not apply.
+   */
+  const firstStretchFrom = (text: string): number => {
+    if (text.length < RUN_SCREEN_FROM || Buffer.byteLength(text, 'utf8') !== text.length) return 0
+    const re = asciiRunScreen()
+    return re === null ? 0 : (re.exec(text)?.index ?? -1)
+  }
   /**
    * Whether a window of `lower` between `from` and `to` (separators or the ends on both sides)
    * is a phrase. A token equal to the word before it (a sorted join's repeated values: `alpha`
@@ -246,7 +286,9 @@ export function createSeedPhraseDetector(
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
       if (countSeedTokens(text, minWords) < minWords) return false
-      const stretches = plausibleStretches(text, '', false)
+      const from = firstStretchFrom(text)
+      if (from < 0) return false
+      const stretches = plausibleStretches(text, '', false, from)
       if (stretches.length === 0) return false
       // Tokens of the lower-cased text = maximal runs of non-separators (what the splitter
       // yields once empty pieces are dropped; proven equal by a differential test). Only the

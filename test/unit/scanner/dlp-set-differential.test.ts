@@ -266,13 +266,22 @@ test('seed detector on long texts (plausible stretches only, a repeated token re
       // A phrase cut across values: its words each a value of their own, at the minimum count.
       if (r() < 0.3) values.push(...phrases[0]!.split(' '))
       const seps = ['\n', ' ', '-', ', ', ':', '\t', '|', ';']
-      const text = values.join(seps[Math.floor(r() * seps.length)])
-      for (const [det, min] of [[det12, 12], [det15, 15]] as const) {
-        const want = referenceDetect(list, min, text)
-        if (want) detected++
-        assert.equal(det.detect(text), want, `${label} ${min} ${JSON.stringify(text.slice(0, 200))}`)
+      const joined = values.join(seps[Math.floor(r() * seps.length)])
+      // Its all-ASCII form too (1,024+ units: first screened by the native run regex, the walk
+      // starting where its first match does).
+      for (const text of [joined, joined.replace(/[^\x00-\x7f]/g, '')]) {
+        for (const [det, min] of [[det12, 12], [det15, 15]] as const) {
+          const want = referenceDetect(list, min, text)
+          if (want) detected++
+          assert.equal(det.detect(text), want, `${label} ${min} ${JSON.stringify(text.slice(0, 200))}`)
+        }
       }
     }
     assert.ok(detected > 40, `${label}: detected ${detected}`)
+    // Long ASCII prose with no run of 12 words, then a phrase after it, before it, at its end.
+    const prose = 'the build finished in 3 ms; the quick brown fox jumps over the lazy dog.\n'.repeat(40)
+    for (const text of [prose, prose + phrases[0]!, phrases[0]! + '\n' + prose, prose + phrases[0]!.toUpperCase() + '\n', prose.replace(/\n/g, ' ') + phrases[1]!]) {
+      assert.equal(det12.detect(text), referenceDetect(list, 12, text), `${label} prose ${text.length}`)
+    }
   }
 })
