@@ -1,6 +1,7 @@
 /** Checksum validators of runtime spec §9.2. Inputs are regex hits; none of them logs its input. */
 import {createHash} from 'node:crypto'
 import type {ValidatorName} from './pattern-types.js'
+import {compileAsWritten, type Re2} from './regex.js'
 
 /** Credit card: digit count, issuer prefix/length table, then the Luhn sum. */
 export function validateLuhn(hit: string): boolean {
@@ -210,21 +211,33 @@ for (let c = 0x31; c <= 0x39; c++) IS_WIF_CLASS[c] = 1
 for (let c = 0x41; c <= 0x5a; c++) IS_WIF_CLASS[c] = IS_WIF_CLASS[c + 32] = 1
 
 /**
+ * A possible key start, as `mayValidateIn` reads it: a '5' followed by 50 more base58 characters,
+ * or a 'K'/'L' followed by 51 (case-sensitive, unlike the pattern). Built on first use.
+ */
+let keyStart: Re2 | undefined
+const KEY_START = '5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51}'
+
+/**
  * For the built-in WIF regex over an all-ASCII text: the maximal runs of `[1-9A-Za-z]` that hold
  * a possible key start (`mayValidateIn`'s '5' followed by 50 more base58 characters, or 'K'/'L'
  * by 51), as ascending `[start, end)` pairs; null when the text holds a non-ASCII unit. Every
  * hit of that regex lies inside one such run of its class (the case-insensitive class is
  * `[1-9A-Za-z]` in ASCII), so a run's hits do not depend on the hits before it, and a hit that
- * validates lies in a run with a key start.
+ * validates lies in a run with a key start. The first key start is found by one native walk
+ * (none: no runs); the runs are read backwards from the end down to the run holding it.
  */
 export function wifCandidateRuns(text: string): number[] | null {
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return null
+  const first = (keyStart ??= compileAsWritten(KEY_START)).exec(text)?.index ?? -1
   const out: number[] = []
+  if (first < 0) return out
   let ahead = 0
   let end = -1 // the current run's end, or -1 outside a run
   let candidate = false
   for (let i = text.length - 1; i >= -1; i--) {
+    // Before the first key start no run holds one: done once outside a run.
+    if (i < first && end < 0) break
     const c = i >= 0 ? text.charCodeAt(i) : 0
-    if (c >= 128) return null
     if (i >= 0 && IS_WIF_CLASS[c] === 1) {
       if (end < 0) {
         end = i + 1
