@@ -16,7 +16,10 @@ import RE2 from 're2'
 import {htmlBody} from '../../../bench/body-scan.js'
 import type {BodyScanInput, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
 import {goUnescape} from '../../../src/plugins/canonical/index.js'
-import {createNormalizer, createScanner, defaultScannerSettings, scanTextForDlp, stripControlChars, stripExoticWhitespace, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {
+  createNormalizer, createScanner, defaultScannerSettings, mapExoticWhitespace, replaceInvisibleWithSpace, scanTextForDlp, stripControlChars, stripExoticWhitespace,
+  stripZeroWidth, type ScannerSettings,
+} from '../../../src/plugins/scanner/index.js'
 import {provenCleanAlone} from '../../../src/plugins/scanner/texts-alone-screen.js'
 import {bip39ChecksumValid, createSeedPhraseDetector} from '../../../src/plugins/scanner/seed-phrase.js'
 import {scanRequestBodyOracle} from './body-scan-oracle.js'
@@ -252,6 +255,20 @@ test('the text passes made faster for long bodies equal their full forms', () =>
     for (const plus of [true, false]) assert.equal(goUnescape(s, plus), goUnescapeArray(s, plus), JSON.stringify(s))
   }
   assert.ok(fast > 100, `ASCII texts with controls: ${fast}`)
+  // Long texts (256+ units: classified by a native class search instead of a walk), mostly ASCII
+  // prose with a control, DEL, a non-ASCII unit or a lone surrogate now and then, at either end.
+  const fullMatching = (t: string): string => mapExoticWhitespace(n.stripCombiningMarks(n.confusableToAscii(stripZeroWidth(t).normalize('NFKC'))))
+  const rare = ['\n', '\r', '\t', '\u0000', '\u001f', '\u007f', 'é', '\u00a0', '😀', '\ud800', '\u200b', 'ﬁ', '\u0301', '\u000b']
+  for (let i = 0; i < 600; i++) {
+    let t = 'the quick brown fox; 42 jumps over the lazy dog. '.repeat(5 + Math.floor(r() * 20))
+    for (let k = Math.floor(r() * 3); k > 0; k--) {
+      const at = [0, t.length, Math.floor(r() * t.length)][Math.floor(r() * 3)]!
+      t = t.slice(0, at) + rare[Math.floor(r() * rare.length)] + t.slice(at)
+    }
+    assert.equal(n.forDlp(t), full(t), JSON.stringify(t.slice(0, 80)))
+    assert.equal(n.forMatching(t), fullMatching(t), JSON.stringify(t.slice(0, 80)))
+    assert.equal(replaceInvisibleWithSpace(t), t.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu, ' '))
+  }
 })
 
 test('the screen of texts alone proves clean only texts text DLP finds nothing in; adversarial values', () => {
