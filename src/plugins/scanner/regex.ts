@@ -167,7 +167,7 @@ export function* eachHit(re: Re2, text: string, limit = 1000, within?: readonly 
 }
 
 /** `exec` over a Buffer (the binding's typings type the instance as a RegExp): offsets and hits in bytes. */
-const execBytes = RE2.prototype.exec as unknown as (this: Re2, input: Buffer) => {readonly index: number; readonly 0: Buffer} | null
+export const execBytes = RE2.prototype.exec as unknown as (this: Re2, input: Buffer) => {readonly index: number; readonly 0: Buffer} | null
 
 /** Texts from this length on are searched as bytes by `eachHit` when all-ASCII. */
 const ASCII_BYTES_FROM = 1024

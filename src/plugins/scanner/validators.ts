@@ -1,7 +1,7 @@
 /** Checksum validators of runtime spec §9.2. Inputs are regex hits; none of them logs its input. */
 import {createHash} from 'node:crypto'
 import type {ValidatorName} from './pattern-types.js'
-import {compileAsWritten, type Re2} from './regex.js'
+import {compileGlobalAsWritten, execBytes, type Re2} from './regex.js'
 
 /** Credit card: digit count, issuer prefix/length table, then the Luhn sum. */
 export function validateLuhn(hit: string): boolean {
@@ -211,10 +211,10 @@ for (let c = 0x31; c <= 0x39; c++) IS_WIF_CLASS[c] = 1
 for (let c = 0x41; c <= 0x5a; c++) IS_WIF_CLASS[c] = IS_WIF_CLASS[c + 32] = 1
 
 /**
- * A possible key start, as `mayValidateIn` reads it: a '5' followed by 50 more base58 characters,
- * or a 'K'/'L' followed by 51 (case-sensitive, unlike the pattern). Built on first use.
+ * Possible key starts, as `mayValidateIn` reads them: a '5' followed by 50 more base58
+ * characters, or a 'K'/'L' followed by 51 (case-sensitive, unlike the pattern). Built on first use.
  */
-let keyStart: Re2 | undefined
+let keyStarts: Re2 | undefined
 const KEY_START = '5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51}'
 
 /**
@@ -223,36 +223,38 @@ const KEY_START = '5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51}'
  * by 51), as ascending `[start, end)` pairs; null when the text holds a non-ASCII unit. Every
  * hit of that regex lies inside one such run of its class (the case-insensitive class is
  * `[1-9A-Za-z]` in ASCII), so a run's hits do not depend on the hits before it, and a hit that
- * validates lies in a run with a key start. The first key start is found by one native walk
- * (none: no runs); the runs are read backwards from the end down to the run holding it.
+ * validates lies in a run with a key start. The key starts are found by a native search of the
+ * text's bytes (a match is base58 throughout, so inside one run): each match's run is read out
+ * around it and the search goes on after the run (a run's first key start is matched unless an
+ * earlier match of the same run holds it).
  */
 export function wifCandidateRuns(text: string): number[] | null {
   if (Buffer.byteLength(text, 'utf8') !== text.length) return null
-  const first = (keyStart ??= compileAsWritten(KEY_START)).exec(text)?.index ?? -1
   const out: number[] = []
-  if (first < 0) return out
-  let ahead = 0
-  let end = -1 // the current run's end, or -1 outside a run
-  let candidate = false
-  for (let i = text.length - 1; i >= -1; i--) {
-    // Before the first key start no run holds one: done once outside a run.
-    if (i < first && end < 0) break
-    const c = i >= 0 ? text.charCodeAt(i) : 0
-    if (i >= 0 && IS_WIF_CLASS[c] === 1) {
-      if (end < 0) {
-        end = i + 1
-        candidate = false
-      }
-      ahead = IS_B58[c] === 1 ? ahead + 1 : 0
-      if ((c === 0x35 && ahead >= 51) || ((c === 0x4b || c === 0x4c) && ahead >= 52)) candidate = true
-      continue
+  const g = (keyStarts ??= compileGlobalAsWritten(KEY_START))
+  // Most texts hold no key start: asked on the string first (a global regex's `test` from
+  // `lastIndex` 0, reset after), without copying the text into a buffer.
+  g.lastIndex = 0
+  const any = g.test(text)
+  g.lastIndex = 0
+  if (!any) return out
+  const bytes = Buffer.from(text, 'latin1')
+  try {
+    for (;;) {
+      const m = execBytes.call(g, bytes)
+      if (m === null) break
+      let start = m.index
+      while (start > 0 && IS_WIF_CLASS[bytes[start - 1]!] === 1) start--
+      let end = m.index + m[0].length
+      while (end < bytes.length && IS_WIF_CLASS[bytes[end]!] === 1) end++
+      out.push(start, end)
+      if (end >= bytes.length) break
+      g.lastIndex = end
     }
-    ahead = 0
-    if (end >= 0 && candidate) out.push(end, i + 1)
-    end = -1
+  } finally {
+    g.lastIndex = 0
   }
-  // Collected from the end as (end, start) pairs: reversed, they read (start, end) ascending.
-  return out.reverse()
+  return out
 }
 
 export function runValidator(name: ValidatorName, hit: string): boolean {
