@@ -2,7 +2,7 @@
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN} from './catalogue.js'
 import type {DlpPatternSpec, Severity, ValidatorName} from './pattern-types.js'
 import {compileDlp, eachHit, forcedCaseInsensitiveSource, globalOf, re2SourceOf, type Re2} from './regex.js'
-import {mayValidateIn, runValidator} from './validators.js'
+import {mayValidateIn, runValidator, wifCandidateRuns} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
 
 export interface CompiledDlpPattern {
@@ -116,6 +116,15 @@ export function compileConfiguredDlp(includeDefaults: boolean, user: readonly Dl
   return mergeDlpPatterns(includeDefaults, user).map((p) => compileSpec(p, false))
 }
 
+/** `eachHit`'s hit limit, as `matchDlpPattern` uses it. */
+const HIT_LIMIT = 1000
+
+/** The built-in Bitcoin WIF Private Key regex as compiled (the only source `wifCandidateRuns` speaks for). */
+const BUILTIN_WIF_SOURCE = forcedCaseInsensitiveSource(DEFAULT_DLP_PATTERNS.find((d) => d.validator === 'wif')!.regex)
+
+/** Texts shorter than this cannot hold `HIT_LIMIT` hits of the built-in WIF regex (51 units each). */
+const WIF_RUNS_BELOW = HIT_LIMIT * 51
+
 export interface PatternHit {
   readonly index: number
   readonly length: number
@@ -131,10 +140,16 @@ export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit
     const m = p.re.exec(text)
     return m === null ? null : {index: m.index, length: m[0].length}
   }
-  if (!mayValidateIn(p.validator, text)) return null
+  // The built-in WIF regex over ASCII: only the runs of its class that hold a key start are
+  // searched (`wifCandidateRuns`, which also answers `mayValidateIn`), each from its start; its
+  // hits elsewhere (long letter runs of a sorted join of JSON values) cannot validate. Below
+  // `WIF_RUNS_BELOW` units the full enumeration never reaches its hit limit (a hit spans ≥ 51),
+  // so both try the same hits.
+  const runs = p.validator === 'wif' && text.length < WIF_RUNS_BELOW && p.compiledFrom === BUILTIN_WIF_SOURCE ? wifCandidateRuns(text) : null
+  if (runs !== null ? runs.length === 0 : !mayValidateIn(p.validator, text)) return null
   // Hit by hit: a long text (a sorted join of numbers) holds hundreds of regex hits, and the
   // first one that validates is the answer.
-  for (const h of eachHit(p.reAll ?? p.re, text)) {
+  for (const h of eachHit(p.reAll ?? p.re, text, HIT_LIMIT, runs ?? undefined)) {
     if (runValidator(p.validator, h.text)) return {index: h.index, length: h.length}
   }
   return null

@@ -21,6 +21,15 @@ export interface JsonParts {
   readonly charArrays: string[]
 }
 
+/** `[...v].length === 1` without the array: one unit, or a high surrogate followed by a low one. */
+function isOneCodePoint(v: string): boolean {
+  if (v.length === 1) return true
+  if (v.length !== 2) return false
+  const h = v.charCodeAt(0)
+  const l = v.charCodeAt(1)
+  return h >= 0xd800 && h <= 0xdbff && l >= 0xdc00 && l <= 0xdfff
+}
+
 export function extractJsonParts(src: string): JsonParts {
   const out: string[] = []
   const values: string[] = []
@@ -37,7 +46,7 @@ export function extractJsonParts(src: string): JsonParts {
     throw new JsonTextError('invalid JSON body')
   }
   const str = (): string => {
-    if (src[i] !== '"') fail()
+    if (src.charCodeAt(i) !== 0x22) fail()
     const start = i
     let escaped = false
     i++
@@ -62,22 +71,29 @@ export function extractJsonParts(src: string): JsonParts {
     }
     return fail()
   }
+  /** Whether the code unit at `i` is an ASCII digit (NaN past the end: no). */
+  const digitAt = (k: number): boolean => {
+    const c = src.charCodeAt(k)
+    return c >= 0x30 && c <= 0x39
+  }
   const num = (): string => {
     const start = i
-    if (src[i] === '-') i++
-    if (src[i] === '0') i++
-    else if (src[i]! >= '1' && src[i]! <= '9') while (src[i]! >= '0' && src[i]! <= '9') i++
+    if (src.charCodeAt(i) === 0x2d) i++
+    if (src.charCodeAt(i) === 0x30) i++
+    else if (digitAt(i)) while (digitAt(i)) i++
     else fail()
-    if (src[i] === '.') {
+    if (src.charCodeAt(i) === 0x2e) {
       i++
-      if (!(src[i]! >= '0' && src[i]! <= '9')) fail()
-      while (src[i]! >= '0' && src[i]! <= '9') i++
+      if (!digitAt(i)) fail()
+      while (digitAt(i)) i++
     }
-    if (src[i] === 'e' || src[i] === 'E') {
+    const e = src.charCodeAt(i)
+    if (e === 0x65 || e === 0x45) {
       i++
-      if (src[i] === '+' || src[i] === '-') i++
-      if (!(src[i]! >= '0' && src[i]! <= '9')) fail()
-      while (src[i]! >= '0' && src[i]! <= '9') i++
+      const sign = src.charCodeAt(i)
+      if (sign === 0x2b || sign === 0x2d) i++
+      if (!digitAt(i)) fail()
+      while (digitAt(i)) i++
     }
     return src.slice(start, i)
   }
@@ -85,11 +101,11 @@ export function extractJsonParts(src: string): JsonParts {
   const value = (depth: number): string | null => {
     if (depth > MAX_JSON_DEPTH) throw new JsonTextError('JSON body nested too deeply')
     ws()
-    const c = src[i]
-    if (c === '{') {
+    const c = src.charCodeAt(i)
+    if (c === 0x7b) {
       i++
       ws()
-      if (src[i] === '}') {
+      if (src.charCodeAt(i) === 0x7d) {
         i++
         return null
       }
@@ -97,24 +113,25 @@ export function extractJsonParts(src: string): JsonParts {
         ws()
         out.push(str())
         ws()
-        if (src[i] !== ':') fail()
+        if (src.charCodeAt(i) !== 0x3a) fail()
         i++
         value(depth + 1)
         ws()
-        if (src[i] === ',') {
+        const d = src.charCodeAt(i)
+        if (d === 0x2c) {
           i++
           continue
         }
-        if (src[i] === '}') {
+        if (d === 0x7d) {
           i++
           return null
         }
         fail()
       }
-    } else if (c === '[') {
+    } else if (c === 0x5b) {
       i++
       ws()
-      if (src[i] === ']') {
+      if (src.charCodeAt(i) === 0x5d) {
         i++
         return null
       }
@@ -123,22 +140,23 @@ export function extractJsonParts(src: string): JsonParts {
       for (;;) {
         const v = value(depth + 1)
         if (chars !== null) {
-          if (v !== null && [...v].length === 1) chars.push(v)
+          if (v !== null && isOneCodePoint(v)) chars.push(v)
           else chars = null
         }
         ws()
-        if (src[i] === ',') {
+        const d = src.charCodeAt(i)
+        if (d === 0x2c) {
           i++
           continue
         }
-        if (src[i] === ']') {
+        if (d === 0x5d) {
           i++
           if (chars !== null && chars.length > 1) charArrays.push(chars.join(''))
           return null
         }
         fail()
       }
-    } else if (c === '"') {
+    } else if (c === 0x22) {
       const v = str()
       out.push(v)
       values.push(v)

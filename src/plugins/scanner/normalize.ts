@@ -68,8 +68,22 @@ export function stripZeroWidth(s: string): string {
   return s.replace(ZERO_WIDTH_RUNS, '')
 }
 
+/**
+ * Texts from this length on are classified by one native search of a character class (no
+ * backtracking: linear) instead of a JavaScript walk, about half its time on a 64 KiB body
+ * (issue 36: `forMatching` and `forDlp` each walked a request body's text once).
+ */
+const NATIVE_CLASS_FROM = 256
+/** A unit outside tab, LF, CR and printable ASCII. */
+const NOT_PLAIN_TEXT = /[^\t\n\r\x20-\x7e]/
+/** A unit outside printable ASCII. */
+const NOT_PRINTABLE = /[^\x20-\x7e]/
+/** A unit above U+007E. */
+const ABOVE_TILDE = /[^\x00-\x7e]/
+
 /** True when `s` has only tab, LF, CR and printable ASCII: a fixed point of the invisible/control passes. */
 function isPlainAsciiText(s: string): boolean {
+  if (s.length >= NATIVE_CLASS_FROM) return !NOT_PLAIN_TEXT.test(s)
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c > 0x7e) return false
@@ -114,6 +128,7 @@ export function isPrintableAscii(s: string): boolean {
  * control (text with line breaks); 2 otherwise. One walk for `forDlp`'s two fast paths.
  */
 function asciiKind(s: string): 0 | 1 | 2 {
+  if (s.length >= NATIVE_CLASS_FROM) return !NOT_PRINTABLE.test(s) ? 0 : ABOVE_TILDE.test(s) ? 2 : 1
   let kind: 0 | 1 = 0
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)

@@ -124,20 +124,36 @@ export function findAll(re: Re2, text: string, limit = 1000): RegexHit[] {
  * first hit it accepts (a validated DLP pattern) does not search the rest of a long text. The
  * regex must not be used elsewhere until the iteration ends (it holds `lastIndex`); ending it
  * early resets it, as a full run does.
+ *
+ * `within` (ascending, disjoint `[start, end)` pairs) limits the search to hits starting inside
+ * those ranges, each range searched from its start: the hits of a range are the full
+ * enumeration's only when no hit can reach into a range from before it (the caller's proof, e.g.
+ * the hits of a regex whose matches hold only characters that the ranges' edges lack).
  */
-export function* eachHit(re: Re2, text: string, limit = 1000): Generator<RegexHit> {
+export function* eachHit(re: Re2, text: string, limit = 1000, within?: readonly number[]): Generator<RegexHit> {
   const g = re.global ? re : globalOf(re)
-  g.lastIndex = 0
+  g.lastIndex = within === undefined ? 0 : (within[0] ?? text.length + 1)
   // A long all-ASCII text is searched as its bytes: each hit of a string search has its UTF-8
   // offset turned back into a UTF-16 index, a walk of the text per hit (a sorted JSON join with
   // dozens of Bitcoin WIF Private Key hits paid it for each, issue 36). In ASCII a byte is a code
   // unit, so the offsets, lengths and hit texts are the same.
   const bytes = text.length >= ASCII_BYTES_FROM && Buffer.byteLength(text, 'utf8') === text.length ? Buffer.from(text, 'latin1') : null
+  let range = 0
   try {
     let n = 0
-    for (;;) {
+    while (g.lastIndex <= text.length) {
       const m = bytes === null ? g.exec(text) : execBytes.call(g, bytes)
       if (m === null) break
+      if (within !== undefined) {
+        // Past the current range: on to the first range ending after the hit; searched again
+        // from that range's start unless the hit lies in it.
+        while (range < within.length && within[range + 1]! <= m.index) range += 2
+        if (range >= within.length) break
+        if (m.index < within[range]!) {
+          g.lastIndex = within[range]!
+          continue
+        }
+      }
       n++
       const hit = m[0] as string | Buffer
       if (hit.length === 0) g.lastIndex = m.index + 1
@@ -151,7 +167,7 @@ export function* eachHit(re: Re2, text: string, limit = 1000): Generator<RegexHi
 }
 
 /** `exec` over a Buffer (the binding's typings type the instance as a RegExp): offsets and hits in bytes. */
-const execBytes = RE2.prototype.exec as unknown as (this: Re2, input: Buffer) => {readonly index: number; readonly 0: Buffer} | null
+export const execBytes = RE2.prototype.exec as unknown as (this: Re2, input: Buffer) => {readonly index: number; readonly 0: Buffer} | null
 
 /** Texts from this length on are searched as bytes by `eachHit` when all-ASCII. */
 const ASCII_BYTES_FROM = 1024

@@ -4,6 +4,7 @@
  */
 import {createHash} from 'node:crypto'
 import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
+import {compileAsWritten, type Re2} from './regex.js'
 
 export interface SeedPhraseDetector {
   /** False when seed phrase detection is disabled (the detector then never matches). */
@@ -25,6 +26,9 @@ export interface SeedPhraseDetector {
 }
 
 export const WINDOWS = [12, 15, 18, 21, 24]
+
+/** Texts from this length on are screened for a run of possible words by one native regex walk first. */
+const RUN_SCREEN_FROM = 1024
 
 /**
  * Checks the BIP-39 checksum of word indices (11 bits each, CS = total/33 bits of SHA-256(entropy)).
@@ -128,22 +132,30 @@ export function createSeedPhraseDetector(
     return k
   }
   /**
-   * Whether some run of `smallest` tokens in a row could all be words, judged without copying:
-   * an ASCII token is a word only if its length is a word's and each character, lower-cased,
-   * occurs in some word; a token with a non-ASCII unit is a possible word (of any length) unless
-   * that unit's lower-case form holds a character no word has (U+FFFD from undecodable bytes,
-   * most scripts). Every window `detect` checks is such a run, so false here means `detect` is
-   * false (most texts: prose and values rarely hold 12 plausible tokens in a row).
+   * The stretches where some run of `smallest` tokens in a row could all be words, judged
+   * without copying: an ASCII token is a word only if its length is a word's and each
+   * character, lower-cased, occurs in some word; a token with a non-ASCII unit is a possible word
+   * (of any length) unless that unit's lower-case form holds a character no word has (U+FFFD
+   * from undecodable bytes, most scripts). Every window `detect` checks is such a run, so no
+   * stretch means `detect` is false (most texts: prose and values rarely hold 12 plausible
+   * tokens in a row), and a window lies inside one stretch. Stretches are ascending
+   * `[start, end)` pairs of `head + tail` from the first token of a run to the end of its last;
+   * `firstOnly` stops at the first run long enough (then `[0, 0]`: the answer is only "some").
+   * `from` (0 or a separator's index) skips a head where the caller proved no stretch starts.
    */
-  const mayHoldWindow = (head: string, tail: string): boolean => {
+  const plausibleStretches = (head: string, tail: string, firstOnly: boolean, from = 0): number[] => {
+    const out: number[] = []
     let run = 0
+    let runStart = 0
+    let runEnd = 0
     let len = 0
     let maybe = true
     let ascii = true
     const h = head.length
     const n = h + tail.length
     // Read across the junction of `head + tail` (no concatenation); a separator after the end.
-    for (let i = 0; i <= n; i++) {
+    // From `from` on, when the caller knows no stretch starts before it (0 or a separator).
+    for (let i = from; i <= n; i++) {
       const c = i < h ? head.charCodeAt(i) : i === n ? 0x20 : tail.charCodeAt(i - h)
       let k = unitClass[c]!
       if (k === UNKNOWN) k = classify(c)
@@ -154,11 +166,109 @@ export function createSeedPhraseDetector(
         continue
       }
       if (len === 0) continue
-      run = maybe && (!ascii || (len >= minLen && len <= maxLen)) ? run + 1 : 0
-      if (run >= smallest) return true
+      if (maybe && (!ascii || (len >= minLen && len <= maxLen))) {
+        if (run++ === 0) runStart = i - len
+        runEnd = i
+        if (firstOnly && run >= smallest) return [0, 0]
+      } else {
+        if (run >= smallest) out.push(runStart, runEnd)
+        run = 0
+      }
       len = 0
       maybe = true
       ascii = true
+    }
+    if (run >= smallest) out.push(runStart, runEnd)
+    return out
+  }
+  const mayHoldWindow = (head: string, tail: string): boolean => plausibleStretches(head, tail, true).length > 0
+  /**
+   * `plausibleStretches(text, '', …)` is empty exactly when this regex finds nothing in an
+   * all-ASCII text: `smallest` tokens in a row, each of `minLen` to `maxLen` units that
+   * lower-case into some word's letters, separated by separator runs, the first after the start
+   * or a separator, the last before a separator or the end (a token holding any other unit is no
+   * possible word, as there). One native walk instead of the unit-class walk, which was a fifth of
+   * text DLP on a 64 KiB page of prose (issue 36). Built on first use; null without window sizes.
+   */
+  let runScreen: Re2 | null | undefined
+  const asciiRunScreen = (): Re2 | null => {
+    if (runScreen !== undefined) return runScreen
+    if (!Number.isFinite(smallest)) return (runScreen = null)
+    const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`
+    let tok = ''
+    let sep = ''
+    for (let c = 0; c < 128; c++) {
+      if (unitClass[c] === WORD_ASCII) tok += hex(c)
+      else if (unitClass[c] === SEPARATOR) sep += hex(c)
+    }
+    // A list without ASCII words: every long ASCII text is refused by the walk alone.
+    if (tok === '') return (runScreen = null)
+    const token = `[${tok}]{${minLen},${maxLen}}`
+    return (runScreen = compileAsWritten(`(?:^|[${sep}])(?:${token}[${sep}]+){${smallest - 1}}${token}(?:[${sep}]|$)`))
+  }
+  /**
+   * Where the first plausible stretch of `text` may start: -1 when a long all-ASCII text has
+   * none (by the regex above), else the regex's first match (a separator or the start: no
+   * stretch starts before it), or 0 when the regex does not apply.
+   */
+  const firstStretchFrom = (text: string): number => {
+    if (text.length < RUN_SCREEN_FROM || Buffer.byteLength(text, 'utf8') !== text.length) return 0
+    const re = asciiRunScreen()
+    return re === null ? 0 : (re.exec(text)?.index ?? -1)
+  }
+  /**
+   * Whether a window of `lower` between `from` and `to` (separators or the ends on both sides)
+   * is a phrase. A token equal to the word before it (a sorted join's repeated values: `alpha`
+   * × 500) takes that word's index without a slice and a lookup.
+   */
+  const phraseIn = (lower: string, from: number, to: number): boolean => {
+    const idx: number[] = []
+    let start = -1
+    let foreign = false
+    let prevStart = -1
+    let prevLength = -1
+    let prevIndex = -1
+    for (let i = from; i <= to; i++) {
+      const c = i === to ? 0x20 : lower.charCodeAt(i)
+      if (!isSeparator(c)) {
+        if (start < 0) {
+          start = i
+          foreign = false
+        }
+        if (inWords[c] === 0) foreign = true
+      } else if (start >= 0) {
+        const len = i - start
+        if (foreign || len < minLen || len > maxLen) idx.push(-1)
+        else {
+          let same = len === prevLength
+          for (let k = 0; same && k < len; k++) same = lower.charCodeAt(start + k) === lower.charCodeAt(prevStart + k)
+          if (!same) {
+            prevIndex = index.get(lower.slice(start, i)) ?? -1
+            prevStart = start
+            prevLength = len
+          }
+          idx.push(prevIndex)
+        }
+        start = -1
+      }
+    }
+    if (idx.length < minWords) return false
+    for (const size of sizes) {
+      // Slide only over runs of known words: an unknown token resets the run.
+      let run = 0
+      // Positions in a row (ending at `end`) whose word repeats the one before it.
+      let repeats = 0
+      for (let end = 0; end < idx.length; end++) {
+        repeats = end > 0 && idx[end] === idx[end - 1] ? repeats + 1 : 0
+        run = idx[end]! >= 0 ? run + 1 : 0
+        if (run < size) continue
+        // The same words as the window ending one token earlier, already checked (and not a
+        // phrase): a run of one repeated word (a sorted join of JSON values: `alpha` × 500)
+        // was a checksum per token.
+        if (run > size && repeats >= size) continue
+        const window = idx.slice(end - size + 1, end + 1)
+        if (!verifyChecksum || bip39ChecksumValid(window)) return true
+      }
     }
     return false
   }
@@ -176,45 +286,18 @@ export function createSeedPhraseDetector(
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
       if (countSeedTokens(text, minWords) < minWords) return false
-      if (!mayHoldWindow(text, '')) return false
+      const from = firstStretchFrom(text)
+      if (from < 0) return false
+      const stretches = plausibleStretches(text, '', false, from)
+      if (stretches.length === 0) return false
       // Tokens of the lower-cased text = maximal runs of non-separators (what the splitter
-      // yields once empty pieces are dropped; proven equal by a differential test).
+      // yields once empty pieces are dropped; proven equal by a differential test). Only the
+      // plausible stretches are read when lower-casing kept every unit in its place (no unit
+      // grew, as İ does): separators are ASCII and stay where they were, so each stretch is
+      // bounded by separators in the lower-cased text too.
       const lower = text.toLowerCase()
-      const idx: number[] = []
-      let start = -1
-      let foreign = false
-      for (let i = 0; i <= lower.length; i++) {
-        const c = i === lower.length ? 0x20 : lower.charCodeAt(i)
-        if (!isSeparator(c)) {
-          if (start < 0) {
-            start = i
-            foreign = false
-          }
-          if (inWords[c] === 0) foreign = true
-        } else if (start >= 0) {
-          const len = i - start
-          idx.push(foreign || len < minLen || len > maxLen ? -1 : (index.get(lower.slice(start, i)) ?? -1))
-          start = -1
-        }
-      }
-      if (idx.length < minWords) return false
-      for (const size of sizes) {
-        // Slide only over runs of known words: an unknown token resets the run.
-        let run = 0
-        // Positions in a row (ending at `end`) whose word repeats the one before it.
-        let repeats = 0
-        for (let end = 0; end < idx.length; end++) {
-          repeats = end > 0 && idx[end] === idx[end - 1] ? repeats + 1 : 0
-          run = idx[end]! >= 0 ? run + 1 : 0
-          if (run < size) continue
-          // The same words as the window ending one token earlier, already checked (and not a
-          // phrase): a run of one repeated word (a sorted join of JSON values: `alpha` × 500)
-          // was a checksum per token.
-          if (run > size && repeats >= size) continue
-          const window = idx.slice(end - size + 1, end + 1)
-          if (!verifyChecksum || bip39ChecksumValid(window)) return true
-        }
-      }
+      if (lower.length !== text.length) return phraseIn(lower, 0, lower.length)
+      for (let k = 0; k < stretches.length; k += 2) if (phraseIn(lower, stretches[k]!, stretches[k + 1]!)) return true
       return false
     },
   }

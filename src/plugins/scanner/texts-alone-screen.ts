@@ -28,7 +28,7 @@ import type {DlpEngine} from './dlp-engine.js'
 import {failsEveryWholeDecoding, holdsNeedle, segmentMayFind} from './joined-text-screen.js'
 import {isPrintableAscii} from './normalize.js'
 import {hitting} from './subsequence.js'
-import {segmentsOfAtLeast, stripUnicodeWhitespace} from './text-dlp.js'
+import {segmentsOfAtLeast} from './text-dlp.js'
 
 /** Printable ASCII with neither `%` nor `+` (its URL decoding is itself). */
 function plainText(x: string): boolean {
@@ -52,7 +52,9 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
   const owner: number[] = []
   const candidates: string[] = []
   for (const x of xs) {
-    if (!plainText(x) || !failsEveryWholeDecoding(x) || holdsNeedle(engine, x)) continue
+    // The decoders' test first: it refuses most texts a decoder may accept (numbers, short tokens)
+    // after a few units, and non-ASCII at once.
+    if (!failsEveryWholeDecoding(x) || !plainText(x) || holdsNeedle(engine, x)) continue
     if (engine.seed.active && engine.seed.detect(x)) continue
     let segment = false
     for (const seg of segmentsOfAtLeast(x, 10)) {
@@ -63,13 +65,17 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
     }
     if (segment) continue
     const k = candidates.push(x) - 1
-    const noDots = x.includes('.') ? x.split('.').join('') : x
-    const noSpace = stripUnicodeWhitespace(x)
-    for (const f of new Set([x, noDots, noSpace])) {
-      if (f.length < least) continue
+    // In printable ASCII the only white space is ' ': `stripUnicodeWhitespace(x)` is x without it.
+    const noDots = x.includes('.') ? x.replaceAll('.', '') : x
+    const noSpace = x.includes(' ') ? x.replaceAll(' ', '') : x
+    const add = (f: string): void => {
+      if (f.length < least) return
       forms.push(f)
       owner.push(k)
     }
+    add(x)
+    if (noDots !== x) add(noDots)
+    if (noSpace !== x && noSpace !== noDots) add(noSpace)
   }
   const hit = new Uint8Array(candidates.length)
   if (forms.length > 0) for (const i of hitting(forms, {set, window: 0}, engine.lines)) hit[owner[i]!] = 1

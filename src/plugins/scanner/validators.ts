@@ -1,6 +1,7 @@
 /** Checksum validators of runtime spec §9.2. Inputs are regex hits; none of them logs its input. */
 import {createHash} from 'node:crypto'
 import type {ValidatorName} from './pattern-types.js'
+import {compileGlobalAsWritten, execBytes, type Re2} from './regex.js'
 
 /** Credit card: digit count, issuer prefix/length table, then the Luhn sum. */
 export function validateLuhn(hit: string): boolean {
@@ -110,13 +111,33 @@ export function validateAba(hit: string): boolean {
 
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 
+/** Each ASCII code unit's base58 digit, or -1. */
+const B58_DIGIT = new Int8Array(128).fill(-1)
+for (let i = 0; i < B58.length; i++) B58_DIGIT[B58.charCodeAt(i)] = i
+
+/** 58⁰ … 58⁸ as BigInt: eight digits (< 2⁴⁷) are gathered in a Number, then folded in at once. */
+const POW58 = Array.from({length: 9}, (_, k) => 58n ** BigInt(k))
+
 export function base58Decode(s: string): Buffer | null {
+  // Digits gathered eight at a time in a Number, one BigInt step per eight (a digit per BigInt
+  // step was most of a WIF check: the sorted join of a JSON body's numbers holds dozens of
+  // 51-digit runs starting with '5'). A code unit outside the alphabet (a surrogate included,
+  // as the code-point walk's indexOf found no astral character) is a refusal.
   let n = 0n
-  for (const ch of s) {
-    const v = B58.indexOf(ch)
+  let chunk = 0
+  let k = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    const v = c < 128 ? B58_DIGIT[c]! : -1
     if (v < 0) return null
-    n = n * 58n + BigInt(v)
+    chunk = chunk * 58 + v
+    if (++k === 8) {
+      n = n * POW58[8]! + BigInt(chunk)
+      chunk = 0
+      k = 0
+    }
   }
+  if (k > 0) n = n * POW58[k]! + BigInt(chunk)
   let hex = n === 0n ? '' : n.toString(16)
   if (hex.length % 2 === 1) hex = '0' + hex
   let zeros = 0
@@ -128,21 +149,29 @@ function sha256(b: Buffer): Buffer {
   return createHash('sha256').update(b).digest()
 }
 
+/** Whether decoded Base58Check bytes (≥ 5) end with the first 4 bytes of SHA-256(SHA-256(payload)). */
+function checksumHolds(raw: Buffer): boolean {
+  const body = raw.subarray(0, raw.length - 4)
+  return sha256(sha256(body)).subarray(0, 4).equals(raw.subarray(raw.length - 4))
+}
+
 /** Base58Check with the 4-byte double-SHA-256 checksum; returns the payload incl. version byte. */
 export function base58CheckDecode(s: string): Buffer | null {
   const raw = base58Decode(s)
   if (raw === null || raw.length < 5) return null
-  const body = raw.subarray(0, raw.length - 4)
-  const sum = sha256(sha256(body)).subarray(0, 4)
-  return sum.equals(raw.subarray(raw.length - 4)) ? body : null
+  return checksumHolds(raw) ? raw.subarray(0, raw.length - 4) : null
 }
 
-/** Bitcoin WIF: version 0x80, 32-byte key, or 33 bytes ending 0x01 (compressed). */
+/**
+ * Bitcoin WIF: version 0x80, 32-byte key, or 33 bytes ending 0x01 (compressed). The version and
+ * length are read before the checksum is hashed (the same conjunction; most hits fail them).
+ */
 export function validateWif(hit: string): boolean {
-  const body = base58CheckDecode(hit)
-  if (body === null || body[0] !== 0x80) return false
-  const key = body.subarray(1)
-  return key.length === 32 || (key.length === 33 && key[32] === 0x01)
+  const raw = base58Decode(hit)
+  if (raw === null || raw.length < 5 || raw[0] !== 0x80) return false
+  const keyLength = raw.length - 5
+  if (keyLength !== 32 && !(keyLength === 33 && raw[33] === 0x01)) return false
+  return checksumHolds(raw)
 }
 
 const IS_B58 = new Uint8Array(128)
@@ -174,6 +203,58 @@ export function mayValidateIn(name: ValidatorName, text: string): boolean {
     if ((c === 0x35 && ahead >= 51) || ((c === 0x4b || c === 0x4c) && ahead >= 52)) return true
   }
   return false
+}
+
+/** `[1-9A-Za-z]`: the ASCII characters the built-in WIF regex matches, case-insensitively. */
+const IS_WIF_CLASS = new Uint8Array(128)
+for (let c = 0x31; c <= 0x39; c++) IS_WIF_CLASS[c] = 1
+for (let c = 0x41; c <= 0x5a; c++) IS_WIF_CLASS[c] = IS_WIF_CLASS[c + 32] = 1
+
+/**
+ * Possible key starts, as `mayValidateIn` reads them: a '5' followed by 50 more base58
+ * characters, or a 'K'/'L' followed by 51 (case-sensitive, unlike the pattern). Built on first use.
+ */
+let keyStarts: Re2 | undefined
+const KEY_START = '5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51}'
+
+/**
+ * For the built-in WIF regex over an all-ASCII text: the maximal runs of `[1-9A-Za-z]` that hold
+ * a possible key start (`mayValidateIn`'s '5' followed by 50 more base58 characters, or 'K'/'L'
+ * by 51), as ascending `[start, end)` pairs; null when the text holds a non-ASCII unit. Every
+ * hit of that regex lies inside one such run of its class (the case-insensitive class is
+ * `[1-9A-Za-z]` in ASCII), so a run's hits do not depend on the hits before it, and a hit that
+ * validates lies in a run with a key start. The key starts are found by a native search of the
+ * text's bytes (a match is base58 throughout, so inside one run): each match's run is read out
+ * around it and the search goes on after the run (a run's first key start is matched unless an
+ * earlier match of the same run holds it).
+ */
+export function wifCandidateRuns(text: string): number[] | null {
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return null
+  const out: number[] = []
+  const g = (keyStarts ??= compileGlobalAsWritten(KEY_START))
+  // Most texts hold no key start: asked on the string first (a global regex's `test` from
+  // `lastIndex` 0, reset after), without copying the text into a buffer.
+  g.lastIndex = 0
+  const any = g.test(text)
+  g.lastIndex = 0
+  if (!any) return out
+  const bytes = Buffer.from(text, 'latin1')
+  try {
+    for (;;) {
+      const m = execBytes.call(g, bytes)
+      if (m === null) break
+      let start = m.index
+      while (start > 0 && IS_WIF_CLASS[bytes[start - 1]!] === 1) start--
+      let end = m.index + m[0].length
+      while (end < bytes.length && IS_WIF_CLASS[bytes[end]!] === 1) end++
+      out.push(start, end)
+      if (end >= bytes.length) break
+      g.lastIndex = end
+    }
+  } finally {
+    g.lastIndex = 0
+  }
+  return out
 }
 
 export function runValidator(name: ValidatorName, hit: string): boolean {

@@ -12,15 +12,19 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {wordlist as english} from '@scure/bip39/wordlists/english.js'
+import RE2 from 're2'
 import {htmlBody} from '../../../bench/body-scan.js'
 import type {BodyScanInput, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
 import {goUnescape} from '../../../src/plugins/canonical/index.js'
-import {createNormalizer, createScanner, defaultScannerSettings, scanTextForDlp, stripControlChars, stripExoticWhitespace, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {
+  createNormalizer, createScanner, defaultScannerSettings, mapExoticWhitespace, replaceInvisibleWithSpace, scanTextForDlp, stripControlChars, stripExoticWhitespace,
+  stripZeroWidth, type ScannerSettings,
+} from '../../../src/plugins/scanner/index.js'
 import {provenCleanAlone} from '../../../src/plugins/scanner/texts-alone-screen.js'
-import {createSeedPhraseDetector} from '../../../src/plugins/scanner/seed-phrase.js'
+import {bip39ChecksumValid, createSeedPhraseDetector} from '../../../src/plugins/scanner/seed-phrase.js'
 import {scanRequestBodyOracle} from './body-scan-oracle.js'
 import {CORE_DLP_EXTRA, DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
-import {phraseFromEntropy, prng, referenceDetect, splitSecret} from './fixtures.js'
+import {phraseFromEntropy, prng, referenceDetect, splitSecret, wif} from './fixtures.js'
 
 type Body = [label: string, contentType: string, body: string | Buffer]
 
@@ -251,6 +255,20 @@ test('the text passes made faster for long bodies equal their full forms', () =>
     for (const plus of [true, false]) assert.equal(goUnescape(s, plus), goUnescapeArray(s, plus), JSON.stringify(s))
   }
   assert.ok(fast > 100, `ASCII texts with controls: ${fast}`)
+  // Long texts (256+ units: classified by a native class search instead of a walk), mostly ASCII
+  // prose with a control, DEL, a non-ASCII unit or a lone surrogate now and then, at either end.
+  const fullMatching = (t: string): string => mapExoticWhitespace(n.stripCombiningMarks(n.confusableToAscii(stripZeroWidth(t).normalize('NFKC'))))
+  const rare = ['\n', '\r', '\t', '\u0000', '\u001f', '\u007f', 'é', '\u00a0', '😀', '\ud800', '\u200b', 'ﬁ', '\u0301', '\u000b']
+  for (let i = 0; i < 600; i++) {
+    let t = 'the quick brown fox; 42 jumps over the lazy dog. '.repeat(5 + Math.floor(r() * 20))
+    for (let k = Math.floor(r() * 3); k > 0; k--) {
+      const at = [0, t.length, Math.floor(r() * t.length)][Math.floor(r() * 3)]!
+      t = t.slice(0, at) + rare[Math.floor(r() * rare.length)] + t.slice(at)
+    }
+    assert.equal(n.forDlp(t), full(t), JSON.stringify(t.slice(0, 80)))
+    assert.equal(n.forMatching(t), fullMatching(t), JSON.stringify(t.slice(0, 80)))
+    assert.equal(replaceInvisibleWithSpace(t), t.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu, ' '))
+  }
 })
 
 test('the screen of texts alone proves clean only texts text DLP finds nothing in; adversarial values', () => {
@@ -291,4 +309,86 @@ test('the screen of texts alone proves clean only texts text DLP finds nothing i
     // Both outcomes occur: the screen is exercised, not bypassed.
     assert.ok(proven > 200 && kept > 200, `${name}: proven ${proven}, kept ${kept}`)
   }
+})
+
+/**
+ * The oracle's engine with the reference forms of this branch's fast paths: the seed detector
+ * is the RE2 splitter over every token (no stretch screen, no native run regex, no repeated-token
+ * reuse), and the built-in WIF pattern is tried on every regex hit of the text (its compiled-from
+ * source marked, so `matchDlpPattern` does not search only the runs holding a key start; its
+ * regexes are the original's).
+ */
+function referenceDeps(sc: ReturnType<typeof scannerWith>['sc']) {
+  const index = new Map<string, number>(english.map((w, i) => [w, i]))
+  const splitter = new RE2('[-\\s,|;:]+', 'u')
+  const {minWords} = sc.settings.seedPhrase
+  const detect = (text: string): boolean => {
+    const tokens = text.toLowerCase().split(splitter).filter((t) => t !== '')
+    const idx = tokens.map((t) => index.get(t) ?? -1)
+    for (const size of [12, 15, 18, 21, 24].filter((w) => w >= minWords)) {
+      let run = 0
+      for (let end = 0; end < idx.length; end++) {
+        run = idx[end]! >= 0 ? run + 1 : 0
+        if (run >= size && bip39ChecksumValid(idx.slice(end - size + 1, end + 1))) return true
+      }
+    }
+    return false
+  }
+  const swap = new Map(sc.dlp.all.map((p) => [p, p.validator === 'wif' ? Object.create(p, {compiledFrom: {value: `${p.compiledFrom} `}, re: {value: p.re}, reAll: {value: p.reAll}}) as typeof p : p]))
+  const mapped = (ps: typeof sc.dlp.all) => ps.map((p) => swap.get(p) ?? p)
+  const dlp = {...sc.dlp, minMatchLength: 0, seed: {active: true, detect}, all: mapped(sc.dlp.all), core: mapped(sc.dlp.core)}
+  assert.ok(dlp.all.some((p) => p.validator === 'wif' && p !== sc.dlp.all.find((q) => q.name === p.name)), 'the WIF pattern is swapped')
+  return {settings: sc.settings, dlp, response: sc.response}
+}
+
+test('long bodies against reference seed and WIF forms: phrases cut across values and at the least count, keys among glued numbers, exact-length values, escapes, unicode', () => {
+  const r = prng(6161)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
+  const phrase12 = PHRASES[0]!
+  const cut12 = phrase12.split(' ')
+  const bodies: Body[] = []
+  for (let i = 0; i < 60; i++) {
+    const values: unknown[] = []
+    const key = wif(r() < 0.5, `body-${i}`)
+    for (let k = 0; k < 80 + Math.floor(r() * 200); k++) {
+      const y = r()
+      if (y < 0.2) values.push(Math.floor(r() * 1e4) * (r() < 0.5 ? 1.5 : 1)) // sorted and glued: long digit runs
+      else if (y < 0.3) values.push(pick(['alpha', 'beta', 'false', 'true', 'name', 'price', 'active']))
+      else if (y < 0.38) values.push(`Description of item ${k}, with a few words in it`)
+      else if (y < 0.42) values.push(`item-${k}`)
+      else if (y < 0.45) values.push(pick(SECRETS).slice(0, 10)) // exactly the least match length
+      else if (y < 0.48) values.push(pick(UNICODE))
+      else if (y < 0.5) values.push('line\nbreak "quoted" \\ tab\t é \u212a İ')
+      else values.push(pick(english))
+    }
+    const at = (): number => Math.floor(r() * (values.length + 1))
+    const plant = r()
+    // A phrase whole, at the least word count; cut across values in order; a WIF key whole,
+    // behind letters of its own run, cut across values; or nothing planted.
+    if (plant < 0.15) values.splice(at(), 0, phrase12)
+    else if (plant < 0.3) values.splice(at(), 0, ...cut12)
+    else if (plant < 0.4) values.splice(at(), 0, pick(PHRASES).split(' ').join(pick(['-', ', ', ':', '\n'])))
+    else if (plant < 0.55) values.splice(at(), 0, key)
+    else if (plant < 0.65) values.splice(at(), 0, `l${'a'.repeat(Math.floor(r() * 50))}${key}`)
+    else if (plant < 0.75) values.splice(at(), 0, ...splitSecret(r, key))
+    else if (plant < 0.85) values.splice(at(), 0, ...splitSecret(r, pick(SECRETS)))
+    bodies.push([`long JSON ${i}`, 'application/json', JSON.stringify(r() < 0.5 ? values : {items: values, n: i})])
+    const prose = values.map((v) => String(v)).join(pick([' ', '\n', '; ']))
+    bodies.push([`long text ${i}`, 'text/plain', prose])
+  }
+  let flagged = 0
+  let seeds = 0
+  let keys = 0
+  for (const body of bodies) {
+    const [label, contentType, raw] = body
+    const input: BodyScanInput = {contentType, body: Buffer.from(raw), host: 'example.com'}
+    for (const [name, {sc}] of SCANNERS.slice(0, 2)) {
+      const got = sc.scanRequestBody(input)
+      assertSame(`${name}: ${label}`, got, scanRequestBodyOracle(referenceDeps(sc), input))
+      if (got.action !== 'allow') flagged++
+      if (got.dlp.some((f) => f.pattern === 'BIP-39 Seed Phrase')) seeds++
+      if (got.dlp.some((f) => f.pattern === 'Bitcoin WIF Private Key')) keys++
+    }
+  }
+  assert.ok(flagged > 60 && seeds > 10 && keys > 10, `flagged ${flagged}, seed phrases ${seeds}, WIF keys ${keys}`)
 })

@@ -6,6 +6,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import RE2 from 're2'
+import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
 import {
   createDlpEngine, createSeedPhraseDetector, createUrlScanner, defaultScannerSettings, RateLimiter, scanTextForDlp, scanUrl,
 } from '../../../src/plugins/scanner/index.js'
@@ -16,6 +17,7 @@ import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/s
 import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, randomJoin, referenceDetect, syntheticWordList, wif} from './fixtures.js'
 
 const WORDS = syntheticWordList()
+const ENGLISH = englishWordlist as readonly string[]
 
 function pieces(): string[] {
   return [
@@ -239,5 +241,47 @@ test('segment walk and white-space strip on long texts (skip-ahead walk, ASCII b
   for (const s of ['0123456789', '0123456789 ', ' 0123456789', 'a'.repeat(256), ' '.repeat(256), `${'b'.repeat(255)}\n`, `${'c '.repeat(300)}`]) {
     for (const min of [1, 10, 20]) assert.deepEqual(segmentsOfAtLeast(s, min), forward(s, min), `${min} ${JSON.stringify(s)}`)
     assert.equal(stripUnicodeWhitespace(s), s.replace(goSpace, ''))
+  }
+})
+
+test('seed detector on long texts (plausible stretches only, a repeated token reusing its word) equals the reference splitter', () => {
+  const r = prng(1212)
+  for (const [list, label] of [[WORDS, 'synthetic'], [ENGLISH, 'english']] as const) {
+    const det12 = createSeedPhraseDetector(list, 12, true)
+    const det15 = createSeedPhraseDetector(list, 15, true)
+    const phrases = [phraseFromEntropy(list, Buffer.alloc(16, 5)), phraseFromEntropy(list, Buffer.alloc(20, 6)), phraseFromEntropy(list, Buffer.alloc(32, 8))]
+    let detected = 0
+    for (let i = 0; i < 400; i++) {
+      // A sorted join's shape: each value written as often as it occurs, one per line; values are
+      // list words (sometimes upper-cased or with a Kelvin sign), numbers, phrases, long words,
+      // short ones, and now and then a unit that changes the length when lower-cased (İ).
+      const values: string[] = []
+      for (let n = Math.floor(r() * 60); n > 0; n--) {
+        const x = r()
+        const v = x < 0.35 ? list[Math.floor(r() * 30)]! : x < 0.45 ? list[Math.floor(r() * 30)]!.toUpperCase().replace(/K/g, '\u212a')
+          : x < 0.5 ? phrases[Math.floor(r() * phrases.length)]! : x < 0.6 ? String(Math.floor(r() * 1e4))
+          : x < 0.65 ? 'description' : x < 0.7 ? 'of' : x < 0.72 ? 'İ' : x < 0.74 ? 'Σ' : `item-${Math.floor(r() * 9)}`
+        for (let k = 1 + Math.floor(r() * (r() < 0.3 ? 40 : 3)); k > 0; k--) values.push(v)
+      }
+      // A phrase cut across values: its words each a value of their own, at the minimum count.
+      if (r() < 0.3) values.push(...phrases[0]!.split(' '))
+      const seps = ['\n', ' ', '-', ', ', ':', '\t', '|', ';']
+      const joined = values.join(seps[Math.floor(r() * seps.length)])
+      // Its all-ASCII form too (1,024+ units: first screened by the native run regex, the walk
+      // starting where its first match does).
+      for (const text of [joined, joined.replace(/[^\x00-\x7f]/g, '')]) {
+        for (const [det, min] of [[det12, 12], [det15, 15]] as const) {
+          const want = referenceDetect(list, min, text)
+          if (want) detected++
+          assert.equal(det.detect(text), want, `${label} ${min} ${JSON.stringify(text.slice(0, 200))}`)
+        }
+      }
+    }
+    assert.ok(detected > 40, `${label}: detected ${detected}`)
+    // Long ASCII prose with no run of 12 words, then a phrase after it, before it, at its end.
+    const prose = 'the build finished in 3 ms; the quick brown fox jumps over the lazy dog.\n'.repeat(40)
+    for (const text of [prose, prose + phrases[0]!, phrases[0]! + '\n' + prose, prose + phrases[0]!.toUpperCase() + '\n', prose.replace(/\n/g, ' ') + phrases[1]!]) {
+      assert.equal(det12.detect(text), referenceDetect(list, 12, text), `${label} prose ${text.length}`)
+    }
   }
 })

@@ -6,10 +6,11 @@
  * non-base58 characters (0 O I l) and the bench's repetitive values, both give the same hit.
  */
 import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
 import {test} from 'node:test'
 import RE2 from 're2'
 import {compileConfiguredDlp, compileCoreDlp, findAll, matchDlpPattern, runValidator} from '../../../src/plugins/scanner/index.js'
-import {mayValidateIn} from '../../../src/plugins/scanner/validators.js'
+import {base58Decode, mayValidateIn, validateWif, wifCandidateRuns} from '../../../src/plugins/scanner/validators.js'
 import {alnum, base58chars, prng, wif} from './fixtures.js'
 
 type Pattern = ReturnType<typeof compileCoreDlp>[number]
@@ -121,4 +122,81 @@ test('WIF prefilter bounds: a 37-byte payload from 0x80 is 51 base58 digits led 
   const glued = `${'beta'.repeat(30)} ${wif(false)}`
   assert.deepEqual(matchDlpPattern(pattern, glued), oracleMatch(pattern, glued))
   assert.notEqual(oracleMatch(pattern, glued), null)
+})
+
+test('built-in WIF over long ASCII texts: searching only the class runs that hold a key start finds the hit the full enumeration finds', () => {
+  const pattern = [...compileCoreDlp(), ...compileConfiguredDlp(true, [])].find((p) => p.validator === 'wif')!
+  const r = prng(5151)
+  const pieces = [
+    () => wif(true, String(Math.floor(r() * 1e9))), () => wif(false, String(Math.floor(r() * 1e9))),
+    // A key behind a few letters of its run: the full enumeration's hit starts before it and swallows it.
+    () => `l${'a'.repeat(Math.floor(r() * 60))}${wif(r() < 0.5, String(Math.floor(r() * 1e9)))}`,
+    () => `5${base58chars(49 + Math.floor(r() * 4), Math.floor(r() * 1e6))}`, () => String(Math.floor(r() * 1e12)),
+    () => 'alpha'.repeat(1 + Math.floor(r() * 40)), () => 'false'.repeat(1 + Math.floor(r() * 40)), () => alnum(40 + Math.floor(r() * 80), Math.floor(r() * 1e6)),
+    () => '0', () => 'O', () => 'I', () => 'l', () => 'K', () => 'L', () => '5', () => ' ', () => '.', () => '\n', () => '-',
+  ]
+  let hits = 0
+  let runsUsed = 0
+  for (let i = 0; i < 250; i++) {
+    const text = Array.from({length: 20 + Math.floor(r() * 300)}, () => pieces[Math.floor(r() * pieces.length)]!()).join(r() < 0.7 ? '' : ' ')
+    for (const t of [text, text.replace(/[\s.]/g, ''), `${text}ü`, text.slice(0, 50999), text.slice(0, 51000)]) {
+      const want = oracleMatch(pattern, t)
+      assert.deepEqual(matchDlpPattern(pattern, t), want, `${t.length} units`)
+      if (want !== null) hits++
+      if (t.length < 51000 && wifCandidateRuns(t) !== null) runsUsed++
+    }
+  }
+  assert.ok(hits > 100, `validated hits ${hits}`)
+  assert.ok(runsUsed > 500, `searched by runs ${runsUsed}`)
+  // A run holds every hit of its class; a key start outside the ranges is not searched.
+  assert.deepEqual(wifCandidateRuns(`ab ${wif(false)} cd`), [3, 54])
+  assert.deepEqual(wifCandidateRuns('beta'.repeat(40)), [])
+  assert.equal(wifCandidateRuns(`${wif(false)} ü`), null)
+})
+
+test('base58 decoding and the WIF check equal their digit-at-a-time forms', () => {
+  const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+  const slowDecode = (s: string): Buffer | null => {
+    let n = 0n
+    for (const ch of s) {
+      const v = B58.indexOf(ch)
+      if (v < 0) return null
+      n = n * 58n + BigInt(v)
+    }
+    let hex = n === 0n ? '' : n.toString(16)
+    if (hex.length % 2 === 1) hex = '0' + hex
+    let zeros = 0
+    while (zeros < s.length && s[zeros] === '1') zeros++
+    return Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, 'hex')])
+  }
+  const slowWif = (s: string): boolean => {
+    const raw = slowDecode(s)
+    if (raw === null || raw.length < 5) return false
+    const body = raw.subarray(0, raw.length - 4)
+    const sum = createHash('sha256').update(createHash('sha256').update(body).digest()).digest().subarray(0, 4)
+    if (!sum.equals(raw.subarray(raw.length - 4))) return false
+    const key = body.subarray(1)
+    return body[0] === 0x80 && (key.length === 32 || (key.length === 33 && key[32] === 0x01))
+  }
+  const r = prng(58)
+  const samples = ['', '1', '11', '1z', 'z', '0', 'l', 'ü', '😀', '\ud800', '5'.repeat(51), 'K'.repeat(52)]
+  for (let i = 0; i < 3000; i++) {
+    const k = Math.floor(r() * 5)
+    if (k === 0) samples.push(wif(r() < 0.5, String(i)))
+    else if (k === 1) samples.push(base58chars(Math.floor(r() * 70), i))
+    else if (k === 2) {
+      // A real key with one character changed: a checksum or version that fails.
+      const w = wif(r() < 0.5, `m${i}`)
+      const at = Math.floor(r() * w.length)
+      samples.push(w.slice(0, at) + B58[Math.floor(r() * 58)] + w.slice(at + 1))
+    } else if (k === 3) samples.push('1'.repeat(Math.floor(r() * 4)) + base58chars(1 + Math.floor(r() * 20), i))
+    else samples.push(alnum(Math.floor(r() * 60), i))
+  }
+  let valid = 0
+  for (const s of samples) {
+    assert.deepEqual(base58Decode(s), slowDecode(s), s)
+    assert.equal(validateWif(s), slowWif(s), s)
+    if (slowWif(s)) valid++
+  }
+  assert.ok(valid > 500, `valid ${valid}`)
 })
