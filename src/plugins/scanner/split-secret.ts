@@ -112,12 +112,16 @@ export function* junctionPairs(vals: readonly string[], window: number | null = 
  * chat body: 1,124 distinct pairs of 4,032).
  */
 export function distinctPairs(pairs: Iterable<JunctionPair>): JunctionPair[] {
-  const seen = new Set<string>()
+  // Keyed by the halves themselves, not by their concatenation: a half is the same string
+  // object in every pair it is in, so its hash is computed once (a joined key hashed 512
+  // characters of a chat body's prose per pair).
+  const seen = new Map<string, Set<string>>()
   const out: JunctionPair[] = []
   for (const p of pairs) {
-    const key = `${p.x.length}:${p.x}${p.y}`
-    if (seen.has(key)) continue
-    seen.add(key)
+    let ys = seen.get(p.x)
+    if (ys === undefined) seen.set(p.x, (ys = new Set()))
+    if (ys.has(p.y)) continue
+    ys.add(p.y)
     out.push(p)
   }
   return out
