@@ -34,9 +34,11 @@
  */
 import {candidateDecodings} from './decoders.js'
 import {FindingSet, findCanary, runEngine, type DlpEngine} from './dlp-engine.js'
+import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {isPrintableAscii} from './normalize.js'
 import {findLiteralSecret} from './secrets.js'
 import {isSeparator, WINDOWS} from './seed-phrase.js'
+import {setMatches} from './regex.js'
 import {hitting} from './subsequence.js'
 import {AWS_DOC_KEY, AWS_DOC_SECRET, isSegmentDelimiter, recursiveDecode, segmentsOfAtLeast, stripUnicodeWhitespace} from './text-dlp.js'
 
@@ -399,6 +401,7 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
     for (let q = 3 * r; q < 3 * r + 3; q++) useful[refs[q]!] = useful[refs[q]!]! | bit
   }
   const hit = new Uint8Array(probe.length)
+  const hitsByProbe = new Map<number, readonly CompiledDlpPattern[] | null>()
   for (const [bit, set] of [[1, screen.set], [2, screen.strict]] as const) {
     const ids: number[] = []
     for (let i = 0; i < probe.length; i++) if ((useful[i]! & bit) !== 0) ids.push(i)
@@ -417,14 +420,43 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
     }
     // A core hit (often a validated pattern, e.g. WIF keys, whose regex matches any long
     // alphanumeric run): run steps 2, 4 and 5 on this text exactly as the scan does — every
-    // pattern over each form — and keep the text only if one of them finds something.
+    // pattern over each form — and keep the text only if one of them finds something. A pattern
+    // with a finding in a form of x + y has its screen entry matching x's form, y's form or
+    // their chain (the proof above), so only the patterns whose entries match one of the three
+    // are run: the same findings without a walk of the whole DLP set over x + y per form.
     const x = pendingX[n]!
     const y = pendingY[n]!
     const out = new FindingSet()
-    for (const form of new Set([x.s + y.s, x.byForm[1] + y.byForm[1], x.byForm[2] + y.byForm[2]])) runEngine(engine, engine.all, form, '', out)
+    for (let f = 0; f < 3; f++) {
+      if (f > 0 && x.byForm[f] === x.byForm[f - 1] && y.byForm[f] === y.byForm[f - 1]) continue
+      if (f === 2 && x.byForm[2] === x.byForm[0] && y.byForm[2] === y.byForm[0]) continue
+      const r = 3 * n + f
+      runEngine(engine, engine.all, x.byForm[f] + y.byForm[f], '', out, undefined, candidatesOf(refs[3 * r]!, refs[3 * r + 1]!, refs[3 * r + 2]!))
+    }
     keep[k] = out.enforcedCount > 0 || out.warnings.length > 0
   }
   return keep
+
+  /** The patterns whose screen entries match probe `a`, `b` or `c`; undefined when the set could not tell. */
+  function candidatesOf(a: number, b: number, c: number): ReadonlySet<CompiledDlpPattern> | undefined {
+    const out = new Set<CompiledDlpPattern>()
+    for (const id of [a, b, c]) {
+      const hits = screenHits(id)
+      if (hits === null) return undefined
+      for (const p of hits) out.add(p)
+    }
+    return out
+  }
+
+  /** The patterns whose entries of the screen set (sound for any text) match probe `id`, once per probe. */
+  function screenHits(id: number): readonly CompiledDlpPattern[] | null {
+    let hits = hitsByProbe.get(id)
+    if (hits === undefined) {
+      hits = setMatches(screen!.set, probe[id]!)?.map((i) => engine.all[i]!) ?? null
+      hitsByProbe.set(id, hits)
+    }
+    return hits
+  }
 }
 
 /** Neither a space nor a dash (the strict screen's condition). */

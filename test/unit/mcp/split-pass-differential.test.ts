@@ -146,6 +146,16 @@ test('split pass: the screen leaves out only clean texts and the pass concludes 
   for (let k = 1; k < 12; k++) check([phrase.slice(0, k).join(' ') + ' ', 'value 1 value 1', phrase.slice(k).join(' ')])
   // The bench's shape: 20 long repetitive values.
   check(Array.from({length: 20}, (_, i) => `value ${i} `.repeat(50)))
+  // Long runs of the WIF shape's alphabet on both sides of the junctions (random base58, prose
+  // with its spaces gone): their pairs pass the screen's WIF entry and are checked pattern by
+  // pattern; a real key among them, split across values, is still found.
+  for (let k = 0; k < 6; k++) {
+    const key = wif(k % 2 === 0, `run${k}`)
+    const cut = 5 + k * 8
+    check([base58chars(120, k), 'theagentreadsthefileandthenitwritesasummaryofwhatchangedinthebuildwithnotes', base58chars(90, k + 9)])
+    check([base58chars(60, k) + ' ' + key.slice(0, cut), base58chars(200, k + 3), key.slice(cut) + ' ' + base58chars(40, k + 5)])
+    check([key.slice(0, cut), base58chars(80, k + 7), key.slice(cut)])
+  }
   assert.ok(dirty > 100, `dirty ${dirty} of ${sets}`)
   assert.ok(skipped > sets, `the screen left out ${skipped} texts over ${sets} passes`)
 })
