@@ -6,9 +6,11 @@
  * so e.g. the WIF regex matches any long alphanumeric run, while the validator accepts only
  * real base58check strings:
  *  - `wif`: base58 decoding rejects any character outside the case-sensitive base58 alphabet,
- *    and the accepted body (0x80, 32 or 33 key bytes, 4 checksum bytes: ≥ 37 bytes, first byte
- *    non-zero, so no leading `1`) is a number ≥ 0x80·256³⁶ > 58⁵⁰: at least 51 digits. Every
- *    accepted hit therefore holds a run of 51 base58 characters.
+ *    and the accepted body (0x80, 32 or 33 key bytes, 4 checksum bytes) is a number in
+ *    [0x80·256³⁶, 0x81·256³⁶) — 51 digits, the first `5` — or in [0x80·256³⁷, 0x81·256³⁷) — 52
+ *    digits, the first `K` or `L` (`validators.ts`, `mayValidateIn`). Every accepted hit is
+ *    therefore `WIF_KEY_START`: a `5` and 50 more base58 characters, or `K`/`L` and 51. Space-free
+ *    prose and long identifiers, which hold runs of 51 base58 characters, rarely hold that.
  *  - `mod97`: the hit, without spaces and dashes and upper-cased, starts with a country code of
  *    `IBAN_LENGTHS` and two digits. In a text with no space and no dash every accepted hit
  *    therefore holds `CC` + two digits contiguously — the *strict* screen, used only for texts
@@ -18,13 +20,13 @@
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {regexCoreOf} from './regex-core-table.js'
 import {compileSet, type Re2Set} from './regex.js'
-import {IBAN_LENGTHS} from './validators.js'
+import {IBAN_LENGTHS, WIF_KEY_START} from './validators.js'
 
 /** Core length target, as for the §5.5 screen. */
 const CORE_CAP = 20
 
-export const WIF_SHAPE = '[1-9A-HJ-NP-Za-km-z]{51}'
-export const WIF_SHAPE_LENGTH = 51
+export const WIF_SHAPE = WIF_KEY_START
+export const WIF_SHAPE_LENGTH = 52
 export const IBAN_STRICT_SHAPE = `(?i:${Object.keys(IBAN_LENGTHS).join('|')})[0-9]{2}`
 
 export interface JoinedTextScreens {

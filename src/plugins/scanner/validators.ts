@@ -215,7 +215,7 @@ for (let c = 0x41; c <= 0x5a; c++) IS_WIF_CLASS[c] = IS_WIF_CLASS[c + 32] = 1
  * characters, or a 'K'/'L' followed by 51 (case-sensitive, unlike the pattern). Built on first use.
  */
 let keyStarts: Re2 | undefined
-const KEY_START = '5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51}'
+export const WIF_KEY_START = '5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51}'
 
 /**
  * For the built-in WIF regex over an all-ASCII text: the maximal runs of `[1-9A-Za-z]` that hold
@@ -231,7 +231,7 @@ const KEY_START = '5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51}'
 export function wifCandidateRuns(text: string): number[] | null {
   if (Buffer.byteLength(text, 'utf8') !== text.length) return null
   const out: number[] = []
-  const g = (keyStarts ??= compileGlobalAsWritten(KEY_START))
+  const g = (keyStarts ??= compileGlobalAsWritten(WIF_KEY_START))
   // Most texts hold no key start: asked on the string first (a global regex's `test` from
   // `lastIndex` 0, reset after), without copying the text into a buffer.
   g.lastIndex = 0

@@ -12,13 +12,14 @@ import {IBAN_STRICT_SHAPE, WIF_SHAPE, buildJoinedTextScreens} from '../../../src
 import {createDlpEngine, defaultScannerSettings} from '../../../src/plugins/scanner/index.js'
 import {base58chars, prng, upperAlnum, wif} from './fixtures.js'
 
-test('wif shape: every accepted WIF key is a run of 51+ case-sensitive base58 characters; other characters are refused', () => {
+test('wif shape: every accepted WIF key is a 5 and 50 more case-sensitive base58 characters, or K/L and 51; other characters are refused', () => {
   const shape = new RE2(WIF_SHAPE, 'u')
   for (let i = 0; i < 300; i++) {
     for (const compressed of [true, false]) {
       const k = wif(compressed, `key-${i}`)
       assert.equal(validateWif(k), true)
       assert.ok(shape.test(k), k)
+      assert.equal(shape.exec(k)?.[0], k)
       // The same key with one character moved out of the case-sensitive alphabet is refused.
       for (const bad of ['0', 'O', 'I', 'l']) assert.equal(validateWif(k.slice(0, 7) + bad + k.slice(8)), false)
       assert.equal(validateWif(k.toLowerCase()), false)
@@ -56,7 +57,7 @@ test('screens: built for the default patterns, the WIF entry is its shape, the s
   const all = createDlpEngine(defaultScannerSettings()).all
   const s = buildJoinedTextScreens(all)
   assert.ok(s !== null)
-  assert.ok(s.window >= 51)
+  assert.ok(s.window >= 52)
   const wifKey = wif(true, 'screen')
   const at = all.findIndex((p) => p.validator === 'wif')
   const iban = all.findIndex((p) => p.validator === 'mod97')
