@@ -1,7 +1,7 @@
 // `npm run bench -- body-scan [--preset NAME] [--size 64k] [--seconds S]`: body and response
-// scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON,
-// plain) and binary ones (random, gzip, PNG-like), on the request-body path (`scanRequestBody`:
-// DLP and injection) and the response path (`decideResponseBody`: the injection scan the proxy
+// scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
+// chat request, plain) and binary ones (random, gzip, PNG-like), on the request-body path
+// (`scanRequestBody`: DLP and injection) and the response path (`decideResponseBody`: the injection scan the proxy
 // applies to every buffered response). The `old` rows are the response path as it was before
 // bodies were read from their bytes: the whole body decoded as UTF-8 and scanned as one text.
 // Beside them, in the same run, a plain JavaScript byte loop over the same body: the machine's
@@ -56,6 +56,27 @@ function jsonBody(size: number): Buffer {
   return Buffer.from(out)
 }
 
+/**
+ * A chat-completion request of about `size` bytes: a model, settings and a conversation of
+ * prose messages of 200–2,000 characters (what an agent sends an LLM API through TLS
+ * interception). Unlike `jsonBody` it has no numbers to glue into a card-number look-alike, so its
+ * scan runs to the end: the split-secret pass over its values included.
+ */
+function chatBody(size: number): Buffer {
+  const words = 'the agent reads the file and then it writes a summary of what changed in the build with notes about tests that failed and why they failed on the shared machine while the proxy scanned every request'.split(' ')
+  const messages: Array<{role: string; content: string}> = []
+  let n = 0
+  for (let i = 0; n < size; i++) {
+    const length = 200 + ((i * 7919) % 1800)
+    let content = ''
+    for (let k = i; content.length < length; k += 3) content += words[k % words.length]! + ' '
+    const m = {role: i % 2 === 1 ? 'assistant' : 'user', content: content.trim()}
+    messages.push(m)
+    n += JSON.stringify(m).length
+  }
+  return Buffer.from(JSON.stringify({model: 'claude-sonnet-4', max_tokens: 4096, temperature: 0.2, stream: true, messages}))
+}
+
 function plainBody(size: number): Buffer {
   const lines: string[] = []
   let n = 0
@@ -105,6 +126,7 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
   const bodies: Array<[string, string, Buffer]> = [
     ['html', 'text/html', htmlBody(size)],
     ['json', 'application/json', jsonBody(size)],
+    ['chat', 'application/json', chatBody(size)],
     ['plain', 'text/plain', plainBody(size)],
     ['random', 'application/octet-stream', crypto.randomBytes(size)],
     ['gzip', 'application/gzip', gzipBody(size)],
