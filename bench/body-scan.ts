@@ -1,8 +1,8 @@
 // `npm run bench -- body-scan [--preset NAME] [--size 64k] [--seconds S]`: body and response
 // scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
 // chat request, plain) and binary ones (random, gzip, PNG-like), on the request-body path
-// (`scanRequestBody`: DLP and injection) and the response path (`decideResponseBody`: the injection scan the proxy
-// applies to every buffered response). The `old` rows are the response path as it was before
+// (`scanRequestBody`: DLP and injection) and the response path (`decideResponseBody`: the
+// injection scan the proxy applies to every buffered response). The `old` rows are the response path as it was before
 // bodies were read from their bytes: the whole body decoded as UTF-8 and scanned as one text.
 // Beside them, in the same run, a plain JavaScript byte loop over the same body: the machine's
 // floor for any one pass written in JavaScript, and for text bodies the floor of the specified
