@@ -102,8 +102,8 @@ function pngBody(size: number): Buffer {
 }
 
 /** Calls per CPU second of `f` for about `seconds` of wall time (`cpuPerCall`). */
-function rate(f: () => unknown, seconds: number): number {
-  return 1e6 / cpuPerCall(f, seconds)
+async function rate(f: () => unknown, seconds: number): Promise<number> {
+  return 1e6 / (await cpuPerCall(f, seconds))
 }
 
 function byteLoop(b: Buffer): number {
@@ -136,14 +136,14 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
   const mb = (perSec: number, b: Buffer): number => (perSec * b.length) / 1e6
   for (const [name, type, body] of bodies) {
     const host = 'example.com'
-    const request = mb(rate(() => sc.scanRequestBody({contentType: type, body, host}), seconds), body)
-    const response = mb(rate(() => sc.decideResponseBody(body, {host}), seconds), body)
-    const old = mb(rate(() => sc.decideResponse(body.toString('utf8'), {host}), seconds), body)
-    const floor = mb(rate(() => byteLoop(body), Math.min(seconds, 0.5)), body)
+    const request = mb(await rate(() => sc.scanRequestBody({contentType: type, body, host}), seconds), body)
+    const response = mb(await rate(() => sc.decideResponseBody(body, {host}), seconds), body)
+    const old = mb(await rate(() => sc.decideResponse(body.toString('utf8'), {host}), seconds), body)
+    const floor = mb(await rate(() => byteLoop(body), Math.min(seconds, 0.5)), body)
     // Text bodies: the least the specified checks cost on them (`scan-floor.ts`), as MB/s.
     const text = isUtf8(body)
-    const reqFloor = text ? requestFloor(sc, type, body, Math.min(seconds, 1)) : null
-    const resFloor = text ? responseFloor(sc.response, type === 'text/html', body, Math.min(seconds, 1)) : null
+    const reqFloor = text ? await requestFloor(sc, type, body, Math.min(seconds, 1)) : null
+    const resFloor = text ? await responseFloor(sc.response, type === 'text/html', body, Math.min(seconds, 1)) : null
     const asRate = (micros: number): number => body.length / micros
     rows.push({
       body: name,

@@ -49,34 +49,34 @@ function injectionWalks(response: ResponseScanner, text: string): Walk[] {
   return walks
 }
 
-function timeWalks(walks: readonly Walk[], seconds: number): number {
+function timeWalks(walks: readonly Walk[], seconds: number): Promise<number> {
   return cpuPerCall(() => {
     for (const w of walks) w.set.match(w.input)
   }, seconds)
 }
 
 /** The request-body floor (§6.2) of `body` read as `type`. */
-export function requestFloor(scanner: {dlp: DlpEngine; response: ResponseScanner}, type: string, body: Buffer, seconds: number): ScanFloor {
+export async function requestFloor(scanner: {dlp: DlpEngine; response: ResponseScanner}, type: string, body: Buffer, seconds: number): Promise<ScanFloor> {
   if (type === 'application/json') {
     const texts = extractJsonTexts(body.toString('utf8'))
     const ordered = texts.join('\n')
     const sorted = [...texts].sort().join('\n')
     const walks = [...dlpWalks(scanner.dlp, sorted), ...injectionWalks(scanner.response, ordered), ...injectionWalks(scanner.response, sorted)]
-    const parse = cpuPerCall(() => JSON.parse(body.toString('utf8')), seconds / 2)
-    const walked = timeWalks(walks, seconds / 2)
+    const parse = await cpuPerCall(() => JSON.parse(body.toString('utf8')), seconds / 2)
+    const walked = await timeWalks(walks, seconds / 2)
     return {micros: parse + walked, parts: `JSON.parse ${parse.toFixed(0)} µs + ${walks.length} walks ${walked.toFixed(0)} µs`}
   }
   const text = body.toString('utf8')
   const walks = [...dlpWalks(scanner.dlp, text), ...injectionWalks(scanner.response, text)]
-  const walked = timeWalks(walks, seconds)
+  const walked = await timeWalks(walks, seconds)
   return {micros: walked, parts: `${walks.length} walks ${walked.toFixed(0)} µs`}
 }
 
 /** The response-check floor (§7) of a UTF-8 `body`; markup adds its visible text. */
-export function responseFloor(response: ResponseScanner, markup: boolean, body: Buffer, seconds: number): ScanFloor {
+export async function responseFloor(response: ResponseScanner, markup: boolean, body: Buffer, seconds: number): Promise<ScanFloor> {
   const text = body.toString('utf8')
   const walks = injectionWalks(response, text)
   if (markup) walks.push(...injectionWalks(response, extractHtmlText(text).content))
-  const walked = timeWalks(walks, seconds)
+  const walked = await timeWalks(walks, seconds)
   return {micros: walked, parts: `${walks.length} walks ${walked.toFixed(0)} µs`}
 }
