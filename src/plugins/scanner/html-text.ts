@@ -12,6 +12,8 @@
  * the tags, so a reference cut by a tag (`&am<b></b>p;`) was whole: a page with such a cut is
  * read that way — its text first, then decoded as a text without tags.
  */
+import {unitsToString} from './normalize.js'
+
 /** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */
 const NONE = 0
 const BLOCK = 1
@@ -388,7 +390,6 @@ export class PageTextReader {
     if (raw) return w
     return inLine ? textEnd : w
   }
-
 }
 
 /** The title between `from` and `to` of `html`: references decoded, `\s` runs as one space, trimmed. */
@@ -419,12 +420,6 @@ function putCodePoint(u: Uint16Array, w: number, cp: number): number {
   u[w] = 0xd800 + ((cp - 0x10000) >> 10)
   u[w + 1] = 0xdc00 + ((cp - 0x10000) & 0x3ff)
   return w + 2
-}
-
-/** The first `n` units of `u` as a string, in one native call (lone surrogates kept). */
-function unitsToString(u: Uint16Array, n: number): string {
-  if (n === 0) return ''
-  return Buffer.from(u.buffer, u.byteOffset, 2 * n).toString('utf16le')
 }
 
 /** The visible text of `html` (a reader of its own; a scanner keeps one `PageTextReader`). */
