@@ -150,13 +150,14 @@ export class Aggregator {
   /** Session number of one event. */
   private session(entry: EventPlace): number {
     if (this.lastSid >= 0 && entry.sessionId === this.lastSessionId) return this.lastSid
-    let sid = this.sessionIds.get(entry.sessionId)
+    // A copy: the id may be a slice of the capture text (decodeWriterCapture), kept alive with it.
+    const own = copyString(entry.sessionId)
+    let sid = this.sessionIds.get(own)
     if (sid === undefined) {
       sid = this.sessionIds.size
-      // A copy: the id may be a slice of the capture text (decodeWriterCapture), kept alive with it.
-      this.sessionIds.set(copyString(entry.sessionId), sid)
+      this.sessionIds.set(own, sid)
     }
-    this.lastSessionId = copyString(entry.sessionId)
+    this.lastSessionId = own
     this.lastSid = sid
     return sid
   }
