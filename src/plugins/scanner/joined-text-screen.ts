@@ -265,6 +265,16 @@ export function segmentMayFind(engine: DlpEngine, seg: string): boolean {
   return out.enforcedCount > 0 || out.warnings.length > 0
 }
 
+/** `segmentMayFind` for one engine, each distinct segment decided once (values repeat their segments). */
+export function memoSegmentMayFind(engine: DlpEngine): (seg: string) => boolean {
+  const memo = new Map<string, boolean>()
+  return (seg) => {
+    let may = memo.get(seg)
+    if (may === undefined) memo.set(seg, (may = segmentMayFind(engine, seg)))
+    return may
+  }
+}
+
 /**
  * `joinedTextsToScan` over texts given by their halves: the same answer for `x + y`, without
  * building the text unless the cheap checks leave it in doubt. The needle checks of steps 1, 4
@@ -279,15 +289,7 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
   const needleList = needles(engine)
   const stride = Math.max(...needleList.map((n) => n.text.length)) + 1
 
-  const segmentMemo = new Map<string, boolean>()
-  /** Step 7 (and the seed step's segment decodings) for one segment: may it find anything? */
-  const segmentMay = (seg: string): boolean => {
-    const known = segmentMemo.get(seg)
-    if (known !== undefined) return known
-    const may = segmentMayFind(engine, seg)
-    segmentMemo.set(seg, may)
-    return may
-  }
+  const segmentMay = memoSegmentMayFind(engine)
 
   // Halves by identity (a tail by its value; a head by its value and length), else by text.
   const byText = new Map<string, Half>()

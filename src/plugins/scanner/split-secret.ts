@@ -111,7 +111,7 @@ export function* junctionPairs(vals: readonly string[], window: number | null = 
  * and the scan's findings are functions of the halves alone, so a repeat only costs (a 4 KiB
  * chat body: 1,124 distinct pairs of 4,032).
  */
-export function distinctPairs(pairs: Iterable<JunctionPair>): JunctionPair[] {
+function distinctPairs(pairs: Iterable<JunctionPair>): JunctionPair[] {
   // Keyed by the halves themselves, not by their concatenation: a half is the same string
   // object in every pair it is in, so its hash is computed once (a joined key hashed 512
   // characters of a chat body's prose per pair).

@@ -25,7 +25,7 @@
  * every text.
  */
 import type {DlpEngine} from './dlp-engine.js'
-import {failsEveryWholeDecoding, holdsNeedle, segmentMayFind} from './joined-text-screen.js'
+import {failsEveryWholeDecoding, holdsNeedle, memoSegmentMayFind} from './joined-text-screen.js'
 import {isPrintableAscii} from './normalize.js'
 import {hitting} from './subsequence.js'
 import {segmentsOfAtLeast} from './text-dlp.js'
@@ -41,12 +41,7 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
   const set = engine.allSet
   if (set === null || !engine.lineBatchable) return proven
   const least = engine.minMatchLength
-  const segmentMemo = new Map<string, boolean>()
-  const segmentMay = (seg: string): boolean => {
-    let may = segmentMemo.get(seg)
-    if (may === undefined) segmentMemo.set(seg, (may = segmentMayFind(engine, seg)))
-    return may
-  }
+  const segmentMay = memoSegmentMayFind(engine)
   // The forms to walk, and the text each belongs to.
   const forms: string[] = []
   const owner: number[] = []
