@@ -10,11 +10,11 @@
  * CPU is the process's own (`process.cpuUsage`, every thread), measured while nothing else in the
  * bench process runs (between wrk runs), so it is per CPU second like the proxies' figures.
  */
-import {performance} from 'node:perf_hooks'
 import {systemClock} from '../src/plugins/canonical/index.js'
 import {loadConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
 import {createScanner, DataBudget, RateLimiter, type HeaderList, type Scanner} from '../src/plugins/scanner/index.js'
+import {cpuPerCall, cpuPerCallAsync} from './cpu-per-call.js'
 
 /** One request of the bench's workload, as the proxy sees it. */
 export interface FloorWorkload {
@@ -58,31 +58,10 @@ export class ProxyFloor {
     const ctx = {resolver: async (h: string): Promise<string[]> => [h], rateLimiter: this.rateLimiter, dataBudget: this.dataBudget}
     const first = await sc.scanUrl(url, ctx)
     if (!first.allowed) throw new Error(`the bench URL does not pass the URL scan: ${first.detail}`)
-    const urlUs = await cpuPerCall(async () => sc.scanUrl(url, ctx), seconds / 3)
-    const headersUs = await cpuPerCall(() => sc.scanRequestHeaders(headers), seconds / 3)
-    const responseUs = await cpuPerCall(() => sc.decideResponseBody(body, {host, approverAvailable: false}), seconds / 3)
+    // The URL scan answers with a promise (each call awaited); the header and response checks are synchronous.
+    const urlUs = await cpuPerCallAsync(() => sc.scanUrl(url, ctx), seconds / 3)
+    const headersUs = cpuPerCall(() => sc.scanRequestHeaders(headers), seconds / 3)
+    const responseUs = cpuPerCall(() => sc.decideResponseBody(body, {host, approverAvailable: false}), seconds / 3)
     return {urlUs, headersUs, responseUs, totalUs: urlUs + headersUs + responseUs}
   }
-}
-
-/**
- * CPU µs of this process per call of `f` over about `seconds` of wall time; a promise it returns
- * is awaited (a synchronous check is not: a microtask hop per call is no part of it).
- */
-async function cpuPerCall(f: () => unknown, seconds: number): Promise<number> {
-  const warm = performance.now() + Math.min(300, seconds * 300)
-  while (performance.now() < warm) {
-    const r = f()
-    if (r instanceof Promise) await r
-  }
-  let n = 0
-  const c0 = process.cpuUsage()
-  const t0 = performance.now()
-  while (performance.now() - t0 < seconds * 1000) {
-    const r = f()
-    if (r instanceof Promise) await r
-    n++
-  }
-  const c = process.cpuUsage(c0)
-  return (c.user + c.system) / Math.max(1, n)
 }
