@@ -58,6 +58,7 @@ export class ProxyFloor {
     const ctx = {resolver: async (h: string): Promise<string[]> => [h], rateLimiter: this.rateLimiter, dataBudget: this.dataBudget}
     const first = await sc.scanUrl(url, ctx)
     if (!first.allowed) throw new Error(`the bench URL does not pass the URL scan: ${first.detail}`)
+    // The URL scan answers with a promise (awaited per call); the header and response checks are synchronous.
     const urlUs = await cpuPerCall(async () => sc.scanUrl(url, ctx), seconds / 3)
     const headersUs = await cpuPerCall(() => sc.scanRequestHeaders(headers), seconds / 3)
     const responseUs = await cpuPerCall(() => sc.decideResponseBody(body, {host, approverAvailable: false}), seconds / 3)

@@ -141,6 +141,9 @@ interface Arm {
   targetText?: string
 }
 
+/** `lo–hi` of `xs`, each end formatted by `f`; `-` for none. */
+const range = (xs: number[], f: (x: number) => string): string => (xs.length === 0 ? '-' : `${f(Math.min(...xs))}–${f(Math.max(...xs))}`)
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? NaN : (s[Math.floor((s.length - 1) / 2)] as number)
@@ -251,7 +254,6 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     const comparable = arg('--body') === undefined && type === 'binary'
     const last = comparable && existsSync(LAST_RUN) ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as Record<string, {ratio: number; cpu_us: number}>) : {}
     const record: Record<string, {ratio: number; cpu_us: number}> = {}
-    const range = (xs: number[], f: (x: number) => string): string => (xs.length === 0 ? '-' : `${f(Math.min(...xs))}–${f(Math.max(...xs))}`)
     const floorRows: Record<string, unknown>[] = []
     for (const a of arms) {
       const ratio = median(a.ratio)
@@ -273,7 +275,7 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
         errors: a.errors,
         'vs last run': prev === undefined ? 'no record' : flags.length > 0 ? flags.join('; ') : `ok (last: ${prev.ratio}×, ${prev.cpu_us} µs)`,
         'vs squid req/s': squid === undefined || a.port === undefined ? '-' : range(a.rps.map((x, i) => x / squid.rps[i]!), (x) => x.toFixed(2)),
-        ...floorColumns(a, bare, range),
+        ...floorColumns(a, bare),
       })
       const checksRow = a.floor === undefined ? '' : `checks in process (${floorNames.get(a.floor)})`
       if (a.floor !== undefined && a.checks.length > 0 && !floorRows.some((r) => r.arm === checksRow)) {
@@ -302,7 +304,7 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
  * An arm's floor (bare relay CPU + its checks, per round), its target and the verdict: blocked
  * when the floor is over the target (medians of the rounds), met when the arm is under it.
  */
-function floorColumns(a: Arm, bare: Arm, range: (xs: number[], f: (x: number) => string) => string): {floor: string; target: string; status: string} {
+function floorColumns(a: Arm, bare: Arm): {floor: string; target: string; status: string} {
   if (a.floor === undefined || a.checks.length === 0) return {floor: '-', target: '-', status: '-'}
   const floors = a.checks.map((c, r) => bare.cpuUs[r]! + c.totalUs)
   const floor = `${range(floors, (x) => x.toFixed(0))} µs`

@@ -15,13 +15,19 @@ const ALWAYS_STRIP = new Set([
 
 const NONE_NAMED: ReadonlySet<string> = new Set()
 
-export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, string | string[]> {
-  // The headers `Connection` names (hop-by-hop); most requests name none, and then no set is built.
-  const conn = inbound.connection
-  const named = conn === undefined ? NONE_NAMED : new Set<string>()
-  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) {
-    for (const t of v.split(',')) if (t.trim() !== '') (named as Set<string>).add(t.trim().toLowerCase())
+/** The headers a `Connection` header names (hop-by-hop), lower-cased. */
+function connectionNamed(conn: string | string[]): ReadonlySet<string> {
+  const named = new Set<string>()
+  for (const v of Array.isArray(conn) ? conn : [conn]) {
+    for (const t of v.split(',')) if (t.trim() !== '') named.add(t.trim().toLowerCase())
   }
+  return named
+}
+
+export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, string | string[]> {
+  // Most requests send no `Connection` header, and then no set is built.
+  const conn = inbound.connection
+  const named = conn === undefined ? NONE_NAMED : connectionNamed(conn)
   const out: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(inbound)) {
     if (v === undefined) continue

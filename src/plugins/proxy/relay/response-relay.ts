@@ -13,8 +13,8 @@ export interface ResponseRelay {
   /** The agent's response. */
   readonly res: ServerResponse
   readonly b: DecisionBase
-  /** What the upstream answered. */
-  readonly up: UpstreamResponse
+  /** What the upstream answered (its host is not read here: the reverse proxy does not derive it). */
+  readonly up: Omit<UpstreamResponse, 'finalHost'>
   /** The target as it appears in logs and Decisions. */
   readonly shown: string
   /** `action: warn` DLP patterns of the request; the Decision carries them. */

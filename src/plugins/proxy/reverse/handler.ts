@@ -11,7 +11,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
-import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, urlHost, type DecisionBase} from '../core.js'
+import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
 import {relaySse} from '../relay/sse.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
@@ -106,7 +106,8 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   if (!attachMediation(gate.mediation, {method, url: target, headers, body, authority: ctx.upstream.host})) {
     return block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
   }
-  let up: UpstreamResponse
+  // No `finalHost`: the response gate's host is the configured upstream's, so the target is not parsed again.
+  let up: UpstreamAnswer
   try {
     const r = await ctx.agent.request({
       origin: ctx.upstream.origin,
@@ -117,7 +118,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
       headersTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
       bodyTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
     })
-    up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target, finalHost: urlHost(target)}
+    up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target}
   } catch (e) {
     record(errorDecision(ports, b, shown, {detail: `reverse proxy upstream failed: ${(e as Error).message}`}))
     sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), {})
@@ -136,12 +137,15 @@ function discardBody(body: UpstreamResponse['body']): void {
   body.destroy()
 }
 
+/** The upstream's answer as the reverse proxy keeps it. */
+type UpstreamAnswer = Omit<UpstreamResponse, 'finalHost'>
+
 /** An exchange whose upstream answered: the agent's request and response, what came back, how the target is shown. */
 interface ReverseResponse {
   readonly req: IncomingMessage
   readonly res: ServerResponse
   readonly b: DecisionBase
-  readonly up: UpstreamResponse
+  readonly up: UpstreamAnswer
   readonly shown: string
   readonly warnings: string[]
   readonly record: (d: Decision) => string | undefined

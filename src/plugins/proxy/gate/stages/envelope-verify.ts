@@ -6,7 +6,7 @@
  * audit log only (they would reveal the trust list); the answer names the failure code.
  * The inbound headers are stripped on forward whatever the outcome (header-hygiene.ts).
  */
-import {headerLines, MEDIATION_HEADER, type VerifyCode} from '../../../envelope/index.js'
+import {headerLines, MEDIATION_HEADER, type EnvelopeVerifier, type VerifyCode} from '../../../envelope/index.js'
 import {readCapped} from '../../read-capped.js'
 import {requestHasBody} from '../../request-body.js'
 import type {RequestGateContext, Stage} from '../context.js'
@@ -43,7 +43,7 @@ export const envelopeVerifyStage: Stage = {
 }
 
 /** The inbound envelope of a request, with verification on. */
-async function verifyInbound(ctx: RequestGateContext, verifier: NonNullable<NonNullable<RequestGateContext['snap']['mediation']>['verifier']>): Promise<boolean> {
+async function verifyInbound(ctx: RequestGateContext, verifier: EnvelopeVerifier): Promise<boolean> {
   const metric = ctx.ports.metrics.envelopeVerify
   const fail = (code: VerifyCode, message: string): true => {
     metric.incKey(code === 'missing' ? SERIES.missing : SERIES.failed)

@@ -68,4 +68,3 @@ async function redact(ctx: RequestGateContext, redactor: NonNullable<RequestGate
   }
   return false
 }
-
