@@ -3,39 +3,51 @@
 ;; `node scripts/gen-run-finder-wasm.mjs` (which understands exactly the flat form used here:
 ;; one instruction per token group, no folded expressions).
 ;;
-;; Why: a JavaScript loop over a 64 KiB body's bytes costs ≈ 49 µs, three quarters of the 65 µs
-;; that 1 GB/s allows (issue 36), before the runs are scanned at all. Here sixteen bytes are
-;; classified per step and the runs are looked for in bit words.
+;; Why: speed. A JavaScript loop over a 64 KiB body's bytes costs ≈ 49 µs, three quarters of the
+;; 65 µs that 1 GB/s allows (issue 36), before the runs are scanned at all. Here sixteen bytes are
+;; classified per step and the runs are looked for in bit words (≈ 11 µs per random 64 KiB).
 ;;
 ;; Memory: the lookup tables at 0 (T1, T2, T3: 16 bytes each) and 64 (LEAD: 256 bytes); the body
 ;; at 1024, followed by at least 96 zero bytes; at `g` (8-aligned) one i64 word per 64 positions
-;; plus one; at `out` the runs' bounds as i32 pairs (start, end). The caller sizes the memory.
+;; plus two; at `out` the runs' bounds as i32 pairs (start, end). The caller sizes the memory.
 ;;
 ;; Both finders have the same shape and return the number of runs:
-;;  1. A word of "good" bits per 64 positions: for the UTF-8 runs, bit p says that the byte pair
-;;     (p, p + 1) may occur inside well-formed UTF-8 (text-runs.ts' PAIR_OK); for the printable
-;;     runs, that byte p is printable ASCII or a tab.
+;;  1. A word of "good" bits per 64 positions, sixteen at a time: for the printable runs, bit p
+;;     says that byte p is printable ASCII or a tab; for the UTF-8 runs, that the byte pair
+;;     (p, p + 1) is not one of the two ill-formed kinds that fill random bytes (an ASCII byte
+;;     then a continuation byte; a byte ≥ 0xc0 then a byte that is not a continuation).
 ;;  2. `windows`: bit p of word j becomes the AND of the good bits p … p + k − 1 (k = min − 1
 ;;     pairs, or min bytes), by doubling with the next word's bits funnelled in; starts past
 ;;     n − min are cleared. A set bit is a start where a run of `min` bytes may begin.
 ;;  3. From i = 0: the next set bit p ≥ i; the run is read forward from p byte by byte (UTF-8:
-;;     whole sequences, as text-runs.ts reads them; printable: while printable); a run of at least
-;;     `min` bytes is written out; i = e + 1. This is the JavaScript finders' walk, with their
-;;     window probes answered by the bit words: the same starts, the same ends.
+;;     whole sequences, exactly as text-runs.ts reads them, with the tables below; printable:
+;;     while printable); a run of at least `min` bytes is written out; i = e + 1.
 ;;
-;; The pair test with three 16-entry tables indexed by nibbles: x = b[p], y = b[p + 1]; the pair
-;; is ill formed when T1[x >> 4] & T2[x & 15] & T3[y >> 4] is not 0, or y itself is never used
-;; in UTF-8 (T1[y >> 4] & T2[y & 15] & 0x0c). One bit per kind of error:
+;; Why the same runs as the JavaScript walk, which takes for p the least start ≥ i whose window
+;; of pairs is well formed by its exact table (PAIR_OK): every pair step 1 calls bad is ill formed
+;; there too, so the starts here include all of its starts, and maybe more. A start p here that
+;; is not one there reads fewer than `min` bytes (the bytes a forward read passes hold only
+;; well-formed pairs, so a read of `min` bytes would make p a start there too): nothing is written,
+;; and the walk goes on from e + 1. The JavaScript walk writes nothing from a start in p … e
+;; either (from a sequence boundary there it reads to the same e, from a continuation byte or
+;; from e itself not at all), so it too goes on from e + 1 or past it with nothing written: both
+;; walks write the same runs. For the printable runs the good bits are exact.
+;;
+;; The forward read's pair test (a lead byte and its second byte), with three 16-entry tables
+;; indexed by nibbles: x = the lead, y = the next byte; ill formed when
+;; T1[x >> 4] & T2[x & 15] & T3[y >> 4] is not 0. One bit per kind of error:
 ;;   1 a lead byte not followed by a continuation      (x C_–F_,  y 0_–7_ or C_–F_)
 ;;   2 an ASCII byte followed by a continuation        (x 0_–7_,  y 8_–B_)
 ;;   4 C0, C1 (never used)                             (x C0, C1, any y)
 ;;   8 F5–FF (never used)                              (x F5–FF,  any y)
 ;;  16 E0 then 80–9F (overlong)      32 ED then A0–BF (surrogate)
 ;;  64 F0 then 80–8F (overlong)     128 F4 then 90–BF (past U+10FFFF)
-;; The generator checks the tables against the byte-pair rule for all 65,536 pairs.
+;; The generator checks the tables against the byte-pair rule for all 65,536 pairs (every pair is
+;; decided as PAIR_OK decides it, but for a never-used second byte after a non-lead, which the
+;; read meets as the next sequence's lead).
 (module
   (memory (export "memory") 2)
-  ;; T1 by the high nibble of x, T2 by its low nibble, T3 by the high nibble of y.
+  ;; T1 by the high nibble of x, T2 by its low nibble, T3 by the high nibble of y (the forward read).
   (data (i32.const 0) "\02\02\02\02\02\02\02\02\00\00\00\00\05\01\31\c9")
   (data (i32.const 16) "\57\07\03\03\83\0b\0b\0b\0b\0b\0b\0b\0b\2b\0b\0b")
   (data (i32.const 32) "\0d\0d\0d\0d\0d\0d\0d\0d\5e\9e\ae\ae\0d\0d\0d\0d")
@@ -44,13 +56,12 @@
   (data (i32.const 192) "\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00")
   (data (i32.const 256) "\00\00\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\02\03\03\03\03\03\03\03\03\03\03\03\03\03\03\03\03\04\04\04\04\04\00\00\00\00\00\00\00\00\00\00\00")
 
-  ;; Words 0 … words − 1 at g become the window bits (step 2); word `words` must be 0. k ≤ 32:
-
   ;; Step 2 over the words at g: words 0 … words − 1 become the window bits; words `words` and
   ;; `words` + 1 must be 0. Two words at a time (i64x2): x holds words j, j + 1 and y words j + 1,
-  ;; j + 2, so each lane funnels its next word's low bits in. k ≤ 32: five doubling steps of s1 …
-  ;; s5 bits (1, 2, 4, 8, 16 at most; a step of 0 bits leaves x and y as they are, a shift by 64
-  ;; being one by 0), the amounts worked out once. Then the starts at or past `limit` are cleared.
+  ;; j + 2, so each lane funnels its next word's low bits in. k ≤ 32: at most five doubling steps
+  ;; of s1 … s5 bits (1, 2, 4, 8, 16 at most), the amounts worked out once; the steps stop at the
+  ;; first of 0 bits, or once x has no bit left (most words of random bytes after three steps).
+  ;; Then the starts at or past `limit` are cleared.
   (func $windows (param $g i32) (param $words i32) (param $k i32) (param $limit i32)
     (local $j i32) (local $at i32) (local $have i32) (local $x v128) (local $y v128)
     (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $s4 i32) (local $s5 i32)
@@ -175,6 +186,15 @@
           local.set $x
         else
           ;; x &= x >> s | y << (64 − s); y &= y >> s, for s = s1 … s5
+          block $stepped
+          ;; doubling 1: skipped when it is of 0 bits or no start is left
+          local.get $s1
+          i32.eqz
+          br_if $stepped
+          local.get $x
+          v128.any_true
+          i32.eqz
+          br_if $stepped
           local.get $x
           local.get $x
           local.get $s1
@@ -193,6 +213,14 @@
           i64x2.shr_u
           v128.and
           local.set $y
+          ;; doubling 2: skipped when it is of 0 bits or no start is left
+          local.get $s2
+          i32.eqz
+          br_if $stepped
+          local.get $x
+          v128.any_true
+          i32.eqz
+          br_if $stepped
           local.get $x
           local.get $x
           local.get $s2
@@ -211,6 +239,14 @@
           i64x2.shr_u
           v128.and
           local.set $y
+          ;; doubling 3: skipped when it is of 0 bits or no start is left
+          local.get $s3
+          i32.eqz
+          br_if $stepped
+          local.get $x
+          v128.any_true
+          i32.eqz
+          br_if $stepped
           local.get $x
           local.get $x
           local.get $s3
@@ -229,6 +265,14 @@
           i64x2.shr_u
           v128.and
           local.set $y
+          ;; doubling 4: skipped when it is of 0 bits or no start is left
+          local.get $s4
+          i32.eqz
+          br_if $stepped
+          local.get $x
+          v128.any_true
+          i32.eqz
+          br_if $stepped
           local.get $x
           local.get $x
           local.get $s4
@@ -247,6 +291,14 @@
           i64x2.shr_u
           v128.and
           local.set $y
+          ;; doubling 5: skipped when it is of 0 bits or no start is left
+          local.get $s5
+          i32.eqz
+          br_if $stepped
+          local.get $x
+          v128.any_true
+          i32.eqz
+          br_if $stepped
           local.get $x
           local.get $x
           local.get $s5
@@ -265,6 +317,7 @@
           i64x2.shr_u
           v128.and
           local.set $y
+          end
         end
         local.get $at
         local.get $x
@@ -476,15 +529,13 @@
   ;; The UTF-8 text runs of the n bytes at 1024 of at least `min` (1 … 32) bytes; their count.
   (func $utf8_runs (export "utf8_runs") (param $n i32) (param $min i32) (param $g i32) (param $out i32) (result i32)
     (local $words i32) (local $j i32) (local $q i32) (local $i i32) (local $p i32) (local $e i32) (local $count i32) (local $c i32)
-    (local $v v128) (local $w v128) (local $t1 v128) (local $t2 v128) (local $t3 v128) (local $low v128) (local $zero v128)
-    v128.const i8x16 2 2 2 2 2 2 2 2 0 0 0 0 5 1 49 201
-    local.set $t1
-    v128.const i8x16 87 7 3 3 131 11 11 11 11 11 11 11 11 43 11 11
-    local.set $t2
-    v128.const i8x16 13 13 13 13 13 13 13 13 94 158 174 174 13 13 13 13
-    local.set $t3
-    v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15
-    local.set $low
+    (local $v v128) (local $cont v128) (local $contmask v128) (local $contbits v128) (local $above v128) (local $zero v128)
+    v128.const i8x16 192 192 192 192 192 192 192 192 192 192 192 192 192 192 192 192
+    local.set $contmask
+    v128.const i8x16 128 128 128 128 128 128 128 128 128 128 128 128 128 128 128 128
+    local.set $contbits
+    v128.const i8x16 191 191 191 191 191 191 191 191 191 191 191 191 191 191 191 191
+    local.set $above
     local.get $n
     local.get $min
     i32.lt_u
@@ -516,122 +567,98 @@
         i32.const 3
         i32.shl
         i32.add
-        ;; pairs 0 … 15: T1[x >> 4] & T2[x & 15] & T3[y >> 4]
-        local.get $q
-        v128.load offset=0 align=0
-        local.set $v
+        ;; pairs 0 … 15: bad where (x < 0x80 and y a continuation) or (x ≥ 0xc0 and y not one)
         local.get $q
         v128.load offset=1 align=0
-        local.set $w
-        local.get $t1
-        local.get $v
-        i32.const 4
-        i8x16.shr_u
-        i8x16.swizzle
-        local.get $t2
-        local.get $v
-        local.get $low
+        local.get $contmask
         v128.and
-        i8x16.swizzle
-        v128.and
-        local.get $t3
-        local.get $w
-        i32.const 4
-        i8x16.shr_u
-        i8x16.swizzle
-        v128.and
+        local.get $contbits
+        i8x16.eq
+        local.tee $cont
         local.get $zero
-        i8x16.ne
+        local.get $q
+        v128.load offset=0 align=0
+        local.tee $v
+        i8x16.gt_s
+        v128.andnot
+        local.get $v
+        local.get $above
+        i8x16.gt_u
+        local.get $cont
+        v128.andnot
+        v128.or
         i8x16.bitmask
         i64.extend_i32_u
-        ;; pairs 16 … 31: T1[x >> 4] & T2[x & 15] & T3[y >> 4]
-        local.get $q
-        v128.load offset=16 align=0
-        local.set $v
+        ;; pairs 16 … 31: bad where (x < 0x80 and y a continuation) or (x ≥ 0xc0 and y not one)
         local.get $q
         v128.load offset=17 align=0
-        local.set $w
-        local.get $t1
-        local.get $v
-        i32.const 4
-        i8x16.shr_u
-        i8x16.swizzle
-        local.get $t2
-        local.get $v
-        local.get $low
+        local.get $contmask
         v128.and
-        i8x16.swizzle
-        v128.and
-        local.get $t3
-        local.get $w
-        i32.const 4
-        i8x16.shr_u
-        i8x16.swizzle
-        v128.and
+        local.get $contbits
+        i8x16.eq
+        local.tee $cont
         local.get $zero
-        i8x16.ne
+        local.get $q
+        v128.load offset=16 align=0
+        local.tee $v
+        i8x16.gt_s
+        v128.andnot
+        local.get $v
+        local.get $above
+        i8x16.gt_u
+        local.get $cont
+        v128.andnot
+        v128.or
         i8x16.bitmask
         i64.extend_i32_u
         i64.const 16
         i64.shl
         i64.or
-        ;; pairs 32 … 47: T1[x >> 4] & T2[x & 15] & T3[y >> 4]
-        local.get $q
-        v128.load offset=32 align=0
-        local.set $v
+        ;; pairs 32 … 47: bad where (x < 0x80 and y a continuation) or (x ≥ 0xc0 and y not one)
         local.get $q
         v128.load offset=33 align=0
-        local.set $w
-        local.get $t1
-        local.get $v
-        i32.const 4
-        i8x16.shr_u
-        i8x16.swizzle
-        local.get $t2
-        local.get $v
-        local.get $low
+        local.get $contmask
         v128.and
-        i8x16.swizzle
-        v128.and
-        local.get $t3
-        local.get $w
-        i32.const 4
-        i8x16.shr_u
-        i8x16.swizzle
-        v128.and
+        local.get $contbits
+        i8x16.eq
+        local.tee $cont
         local.get $zero
-        i8x16.ne
+        local.get $q
+        v128.load offset=32 align=0
+        local.tee $v
+        i8x16.gt_s
+        v128.andnot
+        local.get $v
+        local.get $above
+        i8x16.gt_u
+        local.get $cont
+        v128.andnot
+        v128.or
         i8x16.bitmask
         i64.extend_i32_u
         i64.const 32
         i64.shl
         i64.or
-        ;; pairs 48 … 63: T1[x >> 4] & T2[x & 15] & T3[y >> 4]
-        local.get $q
-        v128.load offset=48 align=0
-        local.set $v
+        ;; pairs 48 … 63: bad where (x < 0x80 and y a continuation) or (x ≥ 0xc0 and y not one)
         local.get $q
         v128.load offset=49 align=0
-        local.set $w
-        local.get $t1
-        local.get $v
-        i32.const 4
-        i8x16.shr_u
-        i8x16.swizzle
-        local.get $t2
-        local.get $v
-        local.get $low
+        local.get $contmask
         v128.and
-        i8x16.swizzle
-        v128.and
-        local.get $t3
-        local.get $w
-        i32.const 4
-        i8x16.shr_u
-        i8x16.swizzle
-        v128.and
+        local.get $contbits
+        i8x16.eq
+        local.tee $cont
         local.get $zero
-        i8x16.ne
+        local.get $q
+        v128.load offset=48 align=0
+        local.tee $v
+        i8x16.gt_s
+        v128.andnot
+        local.get $v
+        local.get $above
+        i8x16.gt_u
+        local.get $cont
+        v128.andnot
+        v128.or
         i8x16.bitmask
         i64.extend_i32_u
         i64.const 48
