@@ -6,11 +6,12 @@
  * searches byte values natively), and the runs' one-buffer joins (each run copied, one reading).
  */
 import assert from 'node:assert/strict'
+import {isUtf8} from 'node:buffer'
 import {test} from 'node:test'
 import {MIN_TEXT_RUN, textRuns} from '../../../src/plugins/scanner/index.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {useRunFinderWasm, wasmRunBounds} from '../../../src/plugins/scanner/run-finder-wasm.js'
-import {textRunBounds} from '../../../src/plugins/scanner/text-runs.js'
+import {isUtf8Text, textRunBounds} from '../../../src/plugins/scanner/text-runs.js'
 import {prng} from './fixtures.js'
 import {oraclePrintable, oracleRuns} from './oracles.js'
 
@@ -169,4 +170,30 @@ test('the WebAssembly finders find every run boundary the JavaScript loop finds'
   const big = noise(rand, 65536)
   checkBounds(big, '64 KiB noise')
   check(big, '64 KiB noise')
+})
+
+test('the prefix check of a body\'s UTF-8 validity answers as the whole-body validator does', () => {
+  const rand = prng(39)
+  const seqs = [Buffer.from('é'), Buffer.from('漢'), Buffer.from('🙂'), Buffer.from('a')]
+  for (let k = 0; k < 400; k++) {
+    // Text of 1, 2, 3 and 4-byte sequences around the prefix's end (1,024 bytes), so a sequence
+    // crosses it at every offset; then one byte changed (or none) near it or anywhere.
+    const parts: Buffer[] = []
+    let n = 0
+    const target = 1040 + Math.floor(rand() * 1200)
+    while (n < target) {
+      const p = seqs[Math.floor(rand() * seqs.length)]!
+      parts.push(p)
+      n += p.length
+    }
+    const b = Buffer.concat(parts)
+    const mode = k % 4
+    if (mode === 1) b[1020 + Math.floor(rand() * 10)] = [0xff, 0x80, 0xc3, 0xe6, 0xf0][Math.floor(rand() * 5)]!
+    else if (mode === 2) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256)
+    else if (mode === 3) b.fill(0x80, 1024, 1024 + Math.floor(rand() * 8))
+    for (const body of [b, b.subarray(0, 1024 + (k % 9)), b.subarray(k % 5)]) assert.equal(isUtf8Text(body), isUtf8(body), `body ${k} mode ${mode}`)
+  }
+  const r = noise(rand, 65536)
+  assert.equal(isUtf8Text(r), false)
+  assert.equal(isUtf8Text(Buffer.alloc(0)), true)
 })
