@@ -16,7 +16,7 @@
 
 // BEGIN run-finder.wasm
 const MODULE_BASE64 =
-  'AGFzbQEAAAABHQRgBH9/f38AYAN/f38Bf2ACf38Bf2AEf39/fwF/AwYFAAECAwMFAwEAAgcnAwZtZW1vcnkCAAl1dGY4X3J1bnMA' +
+  'AGFzbQEAAAABHQRgBH9/f38AYAN/f38Bf2ACf38Bf2AEf39/fwF/AwYFAAECAwMFAwEAMAcnAwZtZW1vcnkCAAl1dGY4X3J1bnMA' +
   'Aw5wcmludGFibGVfcnVucwAECqENBcoEAwN/AnsFf0EBIQYgBiACIAZrIgkgBiAJSRtBACAGIAJJGyIJIAZqIQYgBiACIAZrIgog' +
   'BiAKSRtBACAGIAJJGyIKIAZqIQYgBiACIAZrIgsgBiALSRtBACAGIAJJGyILIAZqIQYgBiACIAZrIgwgBiAMSRtBACAGIAJJGyIM' +
   'IAZqIQYgBiACIAZrIg0gBiANSRtBACAGIAJJGyINIAZqIQYCQANAIAQgAU8NASAAIARBA3RqIgX9AAAAIQcgBf0AAAghCCACRQRA' +
@@ -52,10 +52,13 @@ const MODULE_BASE64 =
 const BODY_AT = 1024
 /** Zero bytes after the body: the 16-byte loads of the last word's blocks read past its end. */
 const PAD = 96
-const PAGE = 65536
 /**
- * The largest body the module reads: its memory grows to about three times the body and stays
- * so for the process's life. Larger bodies go through the JavaScript loops.
+ * The largest body the module reads; larger ones, and calls whose bit words and bounds would not
+ * fit in its memory (3 MiB, `run-finder.wat`; pages are only backed once written), go through the
+ * JavaScript loops. The memory never grows: growing it detaches its old buffer, and the first
+ * detached buffer in a process makes V8 check every typed-array access of optimised code for
+ * detachment from then on — a JavaScript loop over a Buffer's bytes ran at half speed after it
+ * (measured: 49 → 93–97 µs per 64 KiB, every buffer, for the rest of the process).
  */
 export const WASM_RUN_MAX_BYTES = 1 << 20
 /** The longest `min` the module takes: its windows are built in five doubling steps (32 bits). */
@@ -64,7 +67,7 @@ const WASM_MAX_MIN = 32
 type Finder = (n: number, min: number, g: number, out: number) => number
 
 interface RunModule {
-  readonly memory: {readonly buffer: ArrayBuffer; grow(pages: number): number}
+  readonly memory: {readonly buffer: ArrayBuffer}
   readonly utf8_runs: Finder
   readonly printable_runs: Finder
 }
@@ -113,8 +116,7 @@ export function wasmRunBounds(kind: 'utf8' | 'printable', body: Uint8Array, min:
   const out = g + words * 8
   // A run and the byte after it take at least min + 1 bytes: at most ⌊n / (min + 1)⌋ + 1 runs.
   const need = out + 8 * (Math.floor(n / (min + 1)) + 2)
-  const have = m.memory.buffer.byteLength
-  if (need > have) m.memory.grow(Math.ceil((need - have) / PAGE))
+  if (need > m.memory.buffer.byteLength) return null
   const mem = new Uint8Array(m.memory.buffer)
   mem.set(body, BODY_AT)
   mem.fill(0, BODY_AT + n, BODY_AT + n + PAD)

@@ -9,7 +9,8 @@
 ;;
 ;; Memory: the lookup tables at 0 (T1, T2, T3: 16 bytes each) and 64 (LEAD: 256 bytes); the body
 ;; at 1024, followed by at least 96 zero bytes; at `g` (8-aligned) one i64 word per 64 positions
-;; plus two; at `out` the runs' bounds as i32 pairs (start, end). The caller sizes the memory.
+;; plus two; at `out` the runs' bounds as i32 pairs (start, end). 48 pages (3 MiB), never grown
+;; (run-finder-wasm.ts says why); the caller checks that a call fits.
 ;;
 ;; Both finders have the same shape and return the number of runs:
 ;;  1. A word of "good" bits per 64 positions, sixteen at a time: for the printable runs, bit p
@@ -46,7 +47,7 @@
 ;; decided as PAIR_OK decides it, but for a never-used second byte after a non-lead, which the
 ;; read meets as the next sequence's lead).
 (module
-  (memory (export "memory") 2)
+  (memory (export "memory") 48)
   ;; T1 by the high nibble of x, T2 by its low nibble, T3 by the high nibble of y (the forward read).
   (data (i32.const 0) "\02\02\02\02\02\02\02\02\00\00\00\00\05\01\31\c9")
   (data (i32.const 16) "\57\07\03\03\83\0b\0b\0b\0b\0b\0b\0b\0b\2b\0b\0b")

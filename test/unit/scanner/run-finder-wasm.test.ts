@@ -24,3 +24,17 @@ test('the module loads and finds the runs of a small body', () => {
   assert.deepEqual([...wasmRunBounds('utf8', body, 12)!], [1, 19])
   assert.deepEqual([...wasmRunBounds('printable', body, 6)!], [1, 18, 20, 28])
 })
+
+test('the module\'s memory is never grown: its buffer stays the same, bodies too large for it go to JavaScript', () => {
+  // Growing a WebAssembly memory detaches its old buffer, which slows every typed-array access of
+  // the process from then on (run-finder-wasm.ts): the bounds always view the one first buffer.
+  const first = wasmRunBounds('utf8', Buffer.alloc(300, 0x61), 12)!.buffer
+  const big = Buffer.alloc(1 << 20, 0x61)
+  big[1000] = 0xff
+  assert.deepEqual([...wasmRunBounds('utf8', big, 12)!], [0, 1000, 1001, 1 << 20])
+  assert.equal(wasmRunBounds('printable', big, 6)!.buffer, first)
+  assert.equal(wasmRunBounds('utf8', big, 1), null, 'the bounds of min 1 would not fit: the JavaScript loop runs')
+  assert.equal(wasmRunBounds('utf8', Buffer.alloc((1 << 20) + 1), 12), null)
+  assert.equal(wasmRunBounds('utf8', big, 12)!.buffer, first)
+  assert.equal(first.byteLength, 48 * 65536)
+})
