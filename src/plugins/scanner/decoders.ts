@@ -1,5 +1,5 @@
 import {goUnescape} from '../canonical/index.js'
-import {joinedRuns} from './text-runs.js'
+import {joinedRuns, printableRunsWasm} from './text-runs.js'
 
 /**
  * Strict decoders matching Go's behaviour (§5.6, §25.4). `Buffer.from(s,'base64')` is lenient
@@ -425,6 +425,9 @@ function holdsControlByte(body: Uint8Array): boolean {
  */
 export function printableRuns(body: Uint8Array, min = 6): string | null {
   if (!holdsControlByte(body)) return null
+  // The same runs by the WebAssembly finder when it takes the body (text-runs.ts); else the loop below.
+  const fast = printableRunsWasm(body, min)
+  if (fast !== null) return fast
   // A run of `min` printable bytes ends in `min` printable ones: the window's last three bytes
   // are read at once through a 256-byte table, `v` counting the printable ones at its end without
   // a branch, and when it is under three the window moves past the last one that is not (95 % of

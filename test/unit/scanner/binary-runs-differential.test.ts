@@ -6,9 +6,12 @@
  * searches byte values natively), and the runs' one-buffer joins (each run copied, one reading).
  */
 import assert from 'node:assert/strict'
+import {isUtf8} from 'node:buffer'
 import {test} from 'node:test'
 import {MIN_TEXT_RUN, textRuns} from '../../../src/plugins/scanner/index.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
+import {useRunFinderWasm, wasmRunBounds} from '../../../src/plugins/scanner/run-finder-wasm.js'
+import {isUtf8Text, textRunBounds} from '../../../src/plugins/scanner/text-runs.js'
 import {prng} from './fixtures.js'
 import {oraclePrintable, oracleRuns} from './oracles.js'
 
@@ -46,9 +49,17 @@ function body(rand: () => number, noNoise: boolean): Buffer {
   return Buffer.concat(parts)
 }
 
+/** Both finders, through the WebAssembly module where it takes the body and through the JavaScript loops alone. */
 function check(b: Buffer, label: string): void {
-  for (const min of [MIN_TEXT_RUN, 5, 4, 2, 1]) assert.equal(textRuns(b, min), oracleRuns(b, min), `${label}: text runs, min ${min}`)
-  for (const min of [6, 1, 2, 3, 4, 5, 7, 12]) assert.equal(printableRuns(b, min), oraclePrintable(b, min), `${label}: printable runs, min ${min}`)
+  for (const wasm of [true, false]) {
+    useRunFinderWasm(wasm)
+    try {
+      for (const min of [MIN_TEXT_RUN, 5, 4, 2, 1]) assert.equal(textRuns(b, min), oracleRuns(b, min), `${label}: text runs, min ${min}, wasm ${wasm}`)
+      for (const min of [6, 1, 2, 3, 4, 5, 7, 12]) assert.equal(printableRuns(b, min), oraclePrintable(b, min), `${label}: printable runs, min ${min}, wasm ${wasm}`)
+    } finally {
+      useRunFinderWasm(true)
+    }
+  }
 }
 
 test('text and printable runs equal the byte-by-byte oracles on planted, cut and control-byte bodies', () => {
@@ -86,4 +97,103 @@ test('a control byte anywhere in an otherwise printable body makes it binary; no
   const outer = Buffer.concat([Buffer.from([0x00]), text, Buffer.from([0x01])])
   assert.equal(printableRuns(outer.subarray(1, 1 + text.length)), null)
   assert.equal(textRuns(outer.subarray(1, 1 + text.length)), oracleRuns(text, MIN_TEXT_RUN))
+})
+
+/** The printable runs' bounds by their definition: maximal stretches of printable ASCII and tab of at least `min` bytes. */
+function printableBounds(b: Buffer, min: number): number[] {
+  const out: number[] = []
+  let start = -1
+  for (let i = 0; i <= b.length; i++) {
+    const c = i < b.length ? b[i]! : 0
+    if ((c >= 0x20 && c < 0x7f) || c === 0x09) {
+      if (start < 0) start = i
+      continue
+    }
+    if (start >= 0 && i - start >= min) out.push(start, i)
+    start = -1
+  }
+  return out
+}
+
+/** Every run boundary of the WebAssembly finders against the JavaScript loop (text runs) and the definition (printable runs). */
+function checkBounds(b: Buffer, label: string): void {
+  for (let min = 1; min <= 32; min++) {
+    const utf8 = wasmRunBounds('utf8', b, min)
+    assert.ok(utf8 !== null, `${label}: the module takes the body`)
+    assert.deepEqual([...utf8], textRunBounds(b, min), `${label}: text run bounds, min ${min}`)
+    const printable = wasmRunBounds('printable', b, min)
+    assert.ok(printable !== null)
+    assert.deepEqual([...printable], printableBounds(b, min), `${label}: printable run bounds, min ${min}`)
+  }
+}
+
+/**
+ * Bodies for the word-at-a-time finder: text with invalid bytes at every offset around the
+ * module's 64-position words (runs ending, starting and crossing a word's edge, runs exactly
+ * `min` long there), long runs over several words, the byte pairs of each kind of ill-formed
+ * pair, sequences cut at the end, never-used bytes right after a window, and all-text bodies.
+ */
+function structured(rand: () => number, k: number): Buffer {
+  const n = 1 + Math.floor(rand() * (k % 5 === 0 ? 4000 : 400))
+  const b = Buffer.alloc(n)
+  const kind = k % 6
+  for (let i = 0; i < n; i++) {
+    if (kind === 0) b[i] = Math.floor(rand() * 256)
+    else if (kind === 1) b[i] = rand() < 0.03 ? 0xff : 0x61 + (i % 26)
+    else if (kind === 2) b[i] = rand() < 0.1 ? [0x00, 0xc0, 0xf5, 0x80, 0xe0, 0xed, 0xf0, 0xf4, 0x7f, 0x1f][Math.floor(rand() * 10)]! : 0x20 + Math.floor(rand() * 95)
+    else if (kind === 3) b[i] = [0xe0, 0xa0, 0x80, 0xed, 0x9f, 0xbf, 0xf0, 0x90, 0xf4, 0x8f, 0xc2, 0xa9, 0x41, 0x09, 0xff][Math.floor(rand() * 15)]!
+    else if (kind === 4) b[i] = 0x41
+    else b[i] = rand() < 0.5 ? 0x20 + Math.floor(rand() * 95) : Math.floor(rand() * 256)
+  }
+  if (kind === 4 && n > 2) {
+    // One invalid byte at an offset near a word's edge, and a multi-byte sequence cut at the end.
+    const at = Math.min(n - 1, 64 * Math.floor(rand() * 4) + [0, 1, 11, 12, 13, 52, 53, 62, 63][Math.floor(rand() * 9)]!)
+    b[at] = 0xff
+    Buffer.from([0xf0, 0x9f, 0x99, 0x82]).copy(b, n - 1 - Math.floor(rand() * 3))
+  }
+  return b
+}
+
+test('the WebAssembly finders find every run boundary the JavaScript loop finds', () => {
+  const rand = prng(38)
+  for (let k = 0; k < 600; k++) checkBounds(structured(rand, k), `structured ${k}`)
+  // Runs of exactly `min` − 1, `min` and `min` + 1 bytes ending at every offset of two words.
+  for (const len of [MIN_TEXT_RUN - 1, MIN_TEXT_RUN, MIN_TEXT_RUN + 1, 5, 6, 7]) {
+    for (let end = len; end <= 130; end++) {
+      const b = Buffer.alloc(140, 0xff)
+      b.fill(0x61, end - len, end)
+      checkBounds(b, `run of ${len} ending at ${end}`)
+    }
+  }
+  for (const n of [0, 1, 63, 64, 65, 127, 128, 129]) checkBounds(Buffer.alloc(n, 0x61), `text of ${n}`)
+  // A 64 KiB random body, and the same body through textRuns and printableRuns both ways.
+  const big = noise(rand, 65536)
+  checkBounds(big, '64 KiB noise')
+  check(big, '64 KiB noise')
+})
+
+test('the prefix check of a body\'s UTF-8 validity answers as the whole-body validator does', () => {
+  const rand = prng(39)
+  const seqs = [Buffer.from('é'), Buffer.from('漢'), Buffer.from('🙂'), Buffer.from('a')]
+  for (let k = 0; k < 400; k++) {
+    // Text of 1, 2, 3 and 4-byte sequences around the prefix's end (1,024 bytes), so a sequence
+    // crosses it at every offset; then one byte changed (or none) near it or anywhere.
+    const parts: Buffer[] = []
+    let n = 0
+    const target = 1040 + Math.floor(rand() * 1200)
+    while (n < target) {
+      const p = seqs[Math.floor(rand() * seqs.length)]!
+      parts.push(p)
+      n += p.length
+    }
+    const b = Buffer.concat(parts)
+    const mode = k % 4
+    if (mode === 1) b[1020 + Math.floor(rand() * 10)] = [0xff, 0x80, 0xc3, 0xe6, 0xf0][Math.floor(rand() * 5)]!
+    else if (mode === 2) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256)
+    else if (mode === 3) b.fill(0x80, 1024, 1024 + Math.floor(rand() * 8))
+    for (const body of [b, b.subarray(0, 1024 + (k % 9)), b.subarray(k % 5)]) assert.equal(isUtf8Text(body), isUtf8(body), `body ${k} mode ${mode}`)
+  }
+  const r = noise(rand, 65536)
+  assert.equal(isUtf8Text(r), false)
+  assert.equal(isUtf8Text(Buffer.alloc(0)), true)
 })

@@ -1,0 +1,125 @@
+/**
+ * The run finders of a binary body in WebAssembly with 128-bit SIMD (issue 36): the UTF-8 text
+ * runs of `text-runs.ts` and the printable runs of `decoders.ts`, with the same starts and ends
+ * as their JavaScript loops, which stay the reference (`binary-runs-differential.test.ts`
+ * compares every run boundary) and the path for bodies this module is not used for.
+ *
+ * Why WebAssembly: speed. A JavaScript loop over a 64 KiB body's bytes alone costs ≈ 49 µs,
+ * three quarters of the 65 µs that 1 GB/s allows, before the runs are scanned at all; here
+ * sixteen bytes are classified per instruction and the runs looked for in 64-bit words.
+ *
+ * The source is `run-finder.wat` beside this file (commented: memory layout, the three
+ * nibble tables of the byte-pair rule, the finders' steps); the bytes below are assembled from
+ * it by `node scripts/gen-run-finder-wasm.mjs` (no assembler dependency; `--check` tells whether
+ * they are current). The module is compiled on first use, not at import.
+ */
+
+// BEGIN run-finder.wasm
+const MODULE_BASE64 =
+  'AGFzbQEAAAABHQRgBH9/f38AYAN/f38Bf2ACf38Bf2AEf39/fwF/AwYFAAECAwMFAwEAMAcnAwZtZW1vcnkCAAl1dGY4X3J1bnMA' +
+  'Aw5wcmludGFibGVfcnVucwAECqENBcoEAwN/AnsFf0EBIQYgBiACIAZrIgkgBiAJSRtBACAGIAJJGyIJIAZqIQYgBiACIAZrIgog' +
+  'BiAKSRtBACAGIAJJGyIKIAZqIQYgBiACIAZrIgsgBiALSRtBACAGIAJJGyILIAZqIQYgBiACIAZrIgwgBiAMSRtBACAGIAJJGyIM' +
+  'IAZqIQYgBiACIAZrIg0gBiANSRtBACAGIAJJGyINIAZqIQYCQANAIAQgAU8NASAAIARBA3RqIgX9AAAAIQcgBf0AAAghCCACRQRA' +
+  '/Qz/////////////////////IQcFAkAgCUUNACAH/VNFDQAgByAHIAn9zQEgCEHAACAJa/3LAf1Q/U4hByAIIAggCf3NAf1OIQgg' +
+  'CkUNACAH/VNFDQAgByAHIAr9zQEgCEHAACAKa/3LAf1Q/U4hByAIIAggCv3NAf1OIQggC0UNACAH/VNFDQAgByAHIAv9zQEgCEHA' +
+  'ACALa/3LAf1Q/U4hByAIIAggC/3NAf1OIQggDEUNACAH/VNFDQAgByAHIAz9zQEgCEHAACAMa/3LAf1Q/U4hByAIIAggDP3NAf1O' +
+  'IQggDUUNACAH/VNFDQAgByAHIA39zQEgCEHAACANa/3LAf1Q/U4hByAIIAggDf3NAf1OIQgLCyAFIAf9CwAAIARBAmohBAwACwsg' +
+  'A0EGdiEEIANBP3EEQCAAIARBA3RqIgUgBSkBAEIBIAOthkIBfYM3AQAgBEEBaiEECwJAA0AgBCABTw0BIAAgBEEDdGpCADcBACAE' +
+  'QQFqIQQMAAsLC18CAX8BfiACQQZ2IgMgAU8EQEF/DwsgACADQQN0aikBAEJ/IAKthoMhBAJAA0AgBFBFDQEgA0EBaiIDIAFPBEBB' +
+  'fw8LIAAgA0EDdGopAQAhBAwACwsgA0EGdCAEeqdqC5wBAQN/IAAhAgJAA0AgAiABTw0BIAItAIAIIgNBgAFJBEAgAkEBaiECDAEL' +
+  'IAMtAEAiBEUNASACIARqIAFLDQEgA0EEdi0AACADQQ9xLQAQcSACLQCBCEEEdi0AIHENASAEQQJLBEAgAi0AgghBwAFxQYABRw0C' +
+  'CyAEQQNLBEAgAi0AgwhBwAFxQYABRw0CCyACIARqIQIMAAsLIAILvwMCCH8Ge/0MwMDAwMDAwMDAwMDAwMDAwCEO/QyAgICAgICA' +
+  'gICAgICAgICAIQ/9DL+/v7+/v7+/v7+/v7+/v78hECAAIAFJBEBBAA8LIABBP2pBBnYhBAJAA0AgBSAETw0BIAVBBnRBgAhqIQYg' +
+  'AiAFQQN0aiAG/QAAASAO/U4gD/0jIg0gESAG/QAAACIM/Sf9TyAMIBD9KCAN/U/9UP1krSAG/QAAESAO/U4gD/0jIg0gESAG/QAA' +
+  'ECIM/Sf9TyAMIBD9KCAN/U/9UP1krUIQhoQgBv0AACEgDv1OIA/9IyINIBEgBv0AACAiDP0n/U8gDCAQ/SggDf1P/VD9ZK1CIIaE' +
+  'IAb9AAAxIA79TiAP/SMiDSARIAb9AAAwIgz9J/1PIAwgEP0oIA39T/1Q/WStQjCGhEJ/hTcBACAFQQFqIQUMAAsLIAIgBEEDdGoi' +
+  'BkIANwEAIAZCADcBCCACIAQgAUEBayAAIAFrQQFqEAACQANAIAIgBCAHEAEiCEEASA0BIAggABACIQkgCSAIayABTwRAIAMgCkED' +
+  'dGoiBiAINgEAIAYgCTYBBCAKQQFqIQoLIAlBAWohBwwACwsgCguTAwIIfwR7/QwgICAgICAgICAgICAgICAgIQ39DF9fX19fX19f' +
+  'X19fX19fX18hDv0MCQkJCQkJCQkJCQkJCQkJCSEPIAAgAUkEQEEADwsgAEE/akEGdiEEAkADQCAFIARPDQEgBUEGdEGACGohBiAC' +
+  'IAVBA3RqIAb9AAAAIgwgDf1xIA79JiAMIA/9I/1Q/WStIAb9AAAQIgwgDf1xIA79JiAMIA/9I/1Q/WStQhCGhCAG/QAAICIMIA39' +
+  'cSAO/SYgDCAP/SP9UP1krUIghoQgBv0AADAiDCAN/XEgDv0mIAwgD/0j/VD9ZK1CMIaENwEAIAVBAWohBQwACwsgAiAEQQN0aiIG' +
+  'QgA3AQAgBkIANwEIIAIgBCABIAAgAWtBAWoQAAJAA0AgAiAEIAcQASIIQQBIDQEgCCABaiEJAkADQCAJIABPDQEgCS0AgAgiC0EJ' +
+  'RiALQSBrQd8ASXJFDQEgCUEBaiEJDAALCyADIApBA3RqIgYgCDYBACAGIAk2AQQgCkEBaiEKIAlBAWohBwwACwsgCgsL0wIGAEEA' +
+  'CxACAgICAgICAgAAAAAFATHJAEEQCxBXBwMDgwsLCwsLCwsLKwsLAEEgCxANDQ0NDQ0NDV6erq4NDQ0NAEHAAAuAAQEBAQEBAQEB' +
+  'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB' +
+  'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAEHAAQtAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' +
+  'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABBgAILQAAAAgICAgICAgICAgICAgICAgICAgICAgICAgIC' +
+  'AgICAwMDAwMDAwMDAwMDAwMDAwQEBAQEAAAAAAAAAAAAAAA='
+
+// END run-finder.wasm
+
+/** Where the body is written in the module's memory (the tables lie below). */
+const BODY_AT = 1024
+/** Zero bytes after the body: the 16-byte loads of the last word's blocks read past its end. */
+const PAD = 96
+/**
+ * The largest body the module reads; larger ones, and calls whose bit words and bounds would not
+ * fit in its memory (3 MiB, `run-finder.wat`; pages are only backed once written), go through the
+ * JavaScript loops. The memory never grows: growing it detaches its old buffer, and the first
+ * detached buffer in a process makes V8 check every typed-array access of optimised code for
+ * detachment from then on — a JavaScript loop over a Buffer's bytes ran at half speed after it
+ * (measured: 49 → 93–97 µs per 64 KiB, every buffer, for the rest of the process).
+ */
+export const WASM_RUN_MAX_BYTES = 1 << 20
+/** The longest `min` the module takes: its windows are built in five doubling steps (32 bits). */
+const WASM_MAX_MIN = 32
+
+type Finder = (n: number, min: number, g: number, out: number) => number
+
+interface RunModule {
+  readonly memory: {readonly buffer: ArrayBuffer}
+  readonly utf8_runs: Finder
+  readonly printable_runs: Finder
+}
+
+/** The part of the WebAssembly global this file uses (the compiler's lib has no declarations for it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => {exports: unknown}
+}
+
+let loaded: RunModule | null | undefined
+let enabled = true
+
+function runModule(): RunModule | null {
+  if (loaded !== undefined) return loaded
+  try {
+    const api = (globalThis as unknown as {WebAssembly?: WasmApi}).WebAssembly
+    if (api === undefined) throw new Error('no WebAssembly')
+    const instance = new api.Instance(new api.Module(Buffer.from(MODULE_BASE64, 'base64')), {})
+    loaded = instance.exports as RunModule
+  } catch {
+    // No WebAssembly (or no SIMD): the JavaScript loops find the same runs.
+    loaded = null
+  }
+  return loaded
+}
+
+/** Tests: false sends every body through the JavaScript loops (the reference), true restores. */
+export function useRunFinderWasm(on: boolean): void {
+  enabled = on
+}
+
+/**
+ * The runs of `body` of at least `min` bytes as (start, end) pairs: `utf8` the text runs
+ * (`text-runs.ts`), `printable` the printable-ASCII-and-tab runs (`decoders.ts`). Null when the
+ * module is not used for this call (too large, `min` out of its range, unavailable); the caller
+ * then runs its JavaScript loop. The result views the module's memory: read it before the next call.
+ */
+export function wasmRunBounds(kind: 'utf8' | 'printable', body: Uint8Array, min: number): Int32Array | null {
+  const n = body.length
+  if (!enabled || n > WASM_RUN_MAX_BYTES || !Number.isInteger(min) || min < 1 || min > WASM_MAX_MIN) return null
+  const m = runModule()
+  if (m === null) return null
+  const g = (BODY_AT + n + PAD + 7) & ~7
+  const words = ((n + 63) >>> 6) + 2
+  const out = g + words * 8
+  // A run and the byte after it take at least min + 1 bytes: at most ⌊n / (min + 1)⌋ + 1 runs.
+  const need = out + 8 * (Math.floor(n / (min + 1)) + 2)
+  if (need > m.memory.buffer.byteLength) return null
+  const mem = new Uint8Array(m.memory.buffer)
+  mem.set(body, BODY_AT)
+  mem.fill(0, BODY_AT + n, BODY_AT + n + PAD)
+  const count = (kind === 'utf8' ? m.utf8_runs : m.printable_runs)(n, min, g, out)
+  return new Int32Array(m.memory.buffer, out, count * 2)
+}
