@@ -1,7 +1,6 @@
 ;; The run finders of a binary body (text-runs.ts, decoders.ts' printable runs) in WebAssembly
 ;; with 128-bit SIMD: the source of the bytes embedded in run-finder-wasm.ts, assembled by
-;; `node scripts/gen-run-finder-wasm.mjs` (which understands exactly the flat form used here:
-;; one instruction per token group, no folded expressions).
+;; `node scripts/gen-run-finder-wasm.mjs` (WebAssembly text format, assembled with wabt).
 ;;
 ;; Why: speed. A JavaScript loop over a 64 KiB body's bytes costs ≈ 49 µs, three quarters of the
 ;; 65 µs that 1 GB/s allows (issue 36), before the runs are scanned at all. Here sixteen bytes are
@@ -175,10 +174,10 @@
         i32.shl
         i32.add
         local.tee $at
-        v128.load offset=0 align=0
+        v128.load offset=0 align=1
         local.set $x
         local.get $at
-        v128.load offset=8 align=0
+        v128.load offset=8 align=1
         local.set $y
         local.get $k
         i32.eqz
@@ -322,7 +321,7 @@
         end
         local.get $at
         local.get $x
-        v128.store offset=0 align=0
+        v128.store offset=0 align=1
         local.get $j
         i32.const 2
         i32.add
@@ -346,7 +345,7 @@
       i32.add
       local.tee $at
       local.get $at
-      i64.load offset=0 align=3
+      i64.load offset=0 align=8
       i64.const 1
       local.get $limit
       i64.extend_i32_u
@@ -354,7 +353,7 @@
       i64.const 1
       i64.sub
       i64.and
-      i64.store offset=0 align=3
+      i64.store offset=0 align=8
       local.get $j
       i32.const 1
       i32.add
@@ -372,7 +371,7 @@
         i32.shl
         i32.add
         i64.const 0
-        i64.store offset=0 align=3
+        i64.store offset=0 align=8
         local.get $j
         i32.const 1
         i32.add
@@ -400,7 +399,7 @@
     i32.const 3
     i32.shl
     i32.add
-    i64.load offset=0 align=3
+    i64.load offset=0 align=8
     i64.const -1
     local.get $i
     i64.extend_i32_u
@@ -428,7 +427,7 @@
         i32.const 3
         i32.shl
         i32.add
-        i64.load offset=0 align=3
+        i64.load offset=0 align=8
         local.set $w
         br $scan
       end
@@ -454,7 +453,7 @@
         i32.ge_u
         br_if $stop
         local.get $e
-        i32.load8_u offset=1024 align=0
+        i32.load8_u offset=1024 align=1
         local.tee $c
         i32.const 128
         i32.lt_u
@@ -466,7 +465,7 @@
           br $seq
         end
         local.get $c
-        i32.load8_u offset=64 align=0
+        i32.load8_u offset=64 align=1
         local.tee $len
         i32.eqz
         br_if $stop
@@ -480,17 +479,17 @@
         local.get $c
         i32.const 4
         i32.shr_u
-        i32.load8_u offset=0 align=0
+        i32.load8_u offset=0 align=1
         local.get $c
         i32.const 15
         i32.and
-        i32.load8_u offset=16 align=0
+        i32.load8_u offset=16 align=1
         i32.and
         local.get $e
-        i32.load8_u offset=1025 align=0
+        i32.load8_u offset=1025 align=1
         i32.const 4
         i32.shr_u
-        i32.load8_u offset=32 align=0
+        i32.load8_u offset=32 align=1
         i32.and
         br_if $stop
         local.get $len
@@ -498,7 +497,7 @@
         i32.gt_u
         if
           local.get $e
-          i32.load8_u offset=1026 align=0
+          i32.load8_u offset=1026 align=1
           i32.const 192
           i32.and
           i32.const 128
@@ -510,7 +509,7 @@
         i32.gt_u
         if
           local.get $e
-          i32.load8_u offset=1027 align=0
+          i32.load8_u offset=1027 align=1
           i32.const 192
           i32.and
           i32.const 128
@@ -570,7 +569,7 @@
         i32.add
         ;; pairs 0 … 15: bad where (x < 0x80 and y a continuation) or (x ≥ 0xc0 and y not one)
         local.get $q
-        v128.load offset=1 align=0
+        v128.load offset=1 align=1
         local.get $contmask
         v128.and
         local.get $contbits
@@ -578,7 +577,7 @@
         local.tee $cont
         local.get $zero
         local.get $q
-        v128.load offset=0 align=0
+        v128.load offset=0 align=1
         local.tee $v
         i8x16.gt_s
         v128.andnot
@@ -592,7 +591,7 @@
         i64.extend_i32_u
         ;; pairs 16 … 31: bad where (x < 0x80 and y a continuation) or (x ≥ 0xc0 and y not one)
         local.get $q
-        v128.load offset=17 align=0
+        v128.load offset=17 align=1
         local.get $contmask
         v128.and
         local.get $contbits
@@ -600,7 +599,7 @@
         local.tee $cont
         local.get $zero
         local.get $q
-        v128.load offset=16 align=0
+        v128.load offset=16 align=1
         local.tee $v
         i8x16.gt_s
         v128.andnot
@@ -617,7 +616,7 @@
         i64.or
         ;; pairs 32 … 47: bad where (x < 0x80 and y a continuation) or (x ≥ 0xc0 and y not one)
         local.get $q
-        v128.load offset=33 align=0
+        v128.load offset=33 align=1
         local.get $contmask
         v128.and
         local.get $contbits
@@ -625,7 +624,7 @@
         local.tee $cont
         local.get $zero
         local.get $q
-        v128.load offset=32 align=0
+        v128.load offset=32 align=1
         local.tee $v
         i8x16.gt_s
         v128.andnot
@@ -642,7 +641,7 @@
         i64.or
         ;; pairs 48 … 63: bad where (x < 0x80 and y a continuation) or (x ≥ 0xc0 and y not one)
         local.get $q
-        v128.load offset=49 align=0
+        v128.load offset=49 align=1
         local.get $contmask
         v128.and
         local.get $contbits
@@ -650,7 +649,7 @@
         local.tee $cont
         local.get $zero
         local.get $q
-        v128.load offset=48 align=0
+        v128.load offset=48 align=1
         local.tee $v
         i8x16.gt_s
         v128.andnot
@@ -668,7 +667,7 @@
         ;; good = not bad
         i64.const -1
         i64.xor
-        i64.store offset=0 align=3
+        i64.store offset=0 align=8
         local.get $j
         i32.const 1
         i32.add
@@ -684,10 +683,10 @@
     i32.add
     local.tee $q
     i64.const 0
-    i64.store offset=0 align=3
+    i64.store offset=0 align=8
     local.get $q
     i64.const 0
-    i64.store offset=8 align=3
+    i64.store offset=8 align=8
     ;; step 2
     local.get $g
     local.get $words
@@ -728,10 +727,10 @@
           i32.add
           local.tee $q
           local.get $p
-          i32.store offset=0 align=2
+          i32.store offset=0 align=4
           local.get $q
           local.get $e
-          i32.store offset=4 align=2
+          i32.store offset=4 align=4
           local.get $count
           i32.const 1
           i32.add
@@ -790,7 +789,7 @@
         i32.add
         ;; bytes 0 … 15: (b − 0x20) <u 0x5f, or b = tab
         local.get $q
-        v128.load offset=0 align=0
+        v128.load offset=0 align=1
         local.tee $v
         local.get $space
         i8x16.sub
@@ -804,7 +803,7 @@
         i64.extend_i32_u
         ;; bytes 16 … 31: (b − 0x20) <u 0x5f, or b = tab
         local.get $q
-        v128.load offset=16 align=0
+        v128.load offset=16 align=1
         local.tee $v
         local.get $space
         i8x16.sub
@@ -821,7 +820,7 @@
         i64.or
         ;; bytes 32 … 47: (b − 0x20) <u 0x5f, or b = tab
         local.get $q
-        v128.load offset=32 align=0
+        v128.load offset=32 align=1
         local.tee $v
         local.get $space
         i8x16.sub
@@ -838,7 +837,7 @@
         i64.or
         ;; bytes 48 … 63: (b − 0x20) <u 0x5f, or b = tab
         local.get $q
-        v128.load offset=48 align=0
+        v128.load offset=48 align=1
         local.tee $v
         local.get $space
         i8x16.sub
@@ -854,7 +853,7 @@
         i64.shl
         i64.or
 
-        i64.store offset=0 align=3
+        i64.store offset=0 align=8
         local.get $j
         i32.const 1
         i32.add
@@ -870,10 +869,10 @@
     i32.add
     local.tee $q
     i64.const 0
-    i64.store offset=0 align=3
+    i64.store offset=0 align=8
     local.get $q
     i64.const 0
-    i64.store offset=8 align=3
+    i64.store offset=8 align=8
     ;; step 2
     local.get $g
     local.get $words
@@ -907,7 +906,7 @@
             i32.ge_u
             br_if $stop
             local.get $e
-            i32.load8_u offset=1024 align=0
+            i32.load8_u offset=1024 align=1
             local.tee $c
             i32.const 9
             i32.eq
@@ -933,10 +932,10 @@
         i32.add
         local.tee $q
         local.get $p
-        i32.store offset=0 align=2
+        i32.store offset=0 align=4
         local.get $q
         local.get $e
-        i32.store offset=4 align=2
+        i32.store offset=4 align=4
         local.get $count
         i32.const 1
         i32.add
