@@ -4,7 +4,6 @@
  * secret in a hostname never reaches a resolver. DNS, clock and rate-limit state are injected.
  */
 import RE2 from 're2'
-import {iterativeDecode} from './decoders.js'
 import {createDlpEngine, FindingSet, findCanary, matchingPatterns, noPatternMatchesAny, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {matchesAnyDomain} from './domain-match.js'
@@ -164,9 +163,12 @@ interface SigV4Outcome {
   longExpiry: boolean
 }
 
+/** Not a presigned URL (one shared answer: never changed by its readers). */
+const NOT_SIGV4: SigV4Outcome = Object.freeze({scanUrl: null, longExpiry: false})
+
 /** §5.4 SigV4 presigned-URL detection. */
 function sigV4(scanner: UrlScanner, u: GoUrl, host: string): SigV4Outcome {
-  const none = {scanUrl: null, longExpiry: false}
+  const none = NOT_SIGV4
   if (!(host === 'amazonaws.com' || host.endsWith('.amazonaws.com') || host === 'amazonaws.com.cn' || host.endsWith('.amazonaws.com.cn'))) return none
   const pairs = splitQuery(u.rawQuery)
   const one = (k: string): string | null => {
@@ -480,8 +482,10 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
       }
     }
   }
-  // 10. core DLP (no §5.6 decodings of query keys/values)
-  {
+  // 10. core DLP (no §5.6 decodings of query keys/values); a URL proven clean above has no target
+  // to run the engines on, and so no findings to collect.
+  const screened = normTargets.length > 0 || subseq.length > 0
+  if (screened) {
     const out = new FindingSet()
     for (const t of normTargets) {
       if (t.decoding) continue
@@ -498,25 +502,27 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   mark('core_dlp')
   // 11. DLP: configured patterns, seed phrases, env/file secrets, canaries
   {
-    const out = new FindingSet()
-    for (const t of normTargets) {
-      if (runEngine(dlp, dlp.configured, t.norm, t.kind, out, host, t.cand) > 0) break
-    }
-    if (out.enforcedCount === 0) {
-      for (const x of subseq) if (runEngine(dlp, dlp.configured, x.text, 'subsequence', out, host, x.cand) > 0) break
-    }
-    // One informational entry per warn pattern, whatever number of targets it hit.
-    for (const w of out.warnings) if (!warnings.some((x) => x.pattern === w.pattern)) warnings.push(w)
-    if (out.enforcedCount > 0) {
-      const f = out.enforced()[0]!
-      return {label: 'dlp', detail: `DLP match: ${f.pattern} (${f.severity})`, findings: out.enforced()}
+    if (screened) {
+      const out = new FindingSet()
+      for (const t of normTargets) {
+        if (runEngine(dlp, dlp.configured, t.norm, t.kind, out, host, t.cand) > 0) break
+      }
+      if (out.enforcedCount === 0) {
+        for (const x of subseq) if (runEngine(dlp, dlp.configured, x.text, 'subsequence', out, host, x.cand) > 0) break
+      }
+      // One informational entry per warn pattern, whatever number of targets it hit.
+      for (const w of out.warnings) if (!warnings.some((x) => x.pattern === w.pattern)) warnings.push(w)
+      if (out.enforcedCount > 0) {
+        const f = out.enforced()[0]!
+        return {label: 'dlp', detail: `DLP match: ${f.pattern} (${f.severity})`, findings: out.enforced()}
+      }
     }
     if (dlp.seed.active && someSeedTarget(su, host, memo, (t) => dlp.seed.detect(t))) {
       const f: DlpFinding = {pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false}
       return {label: 'dlp', detail: 'DLP match: BIP-39 Seed Phrase (critical)', findings: [f]}
     }
     const full = goUrlString(su)
-    const haystacks = [full, stripControlChars(iterativeDecode(full))]
+    const haystacks = [full, stripControlChars(memo.decode(full))]
     const lit = findLiteralSecret(dlp.literalSecrets, haystacks)
     if (lit !== null) {
       const base = lit.kind === 'env' ? 'environment variable leak detected' : 'known secret leak detected'
