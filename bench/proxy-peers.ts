@@ -23,7 +23,10 @@
  * squid's / k (1 KiB: k = 0.5 for a preset, 64 KiB and over: k = 0.3); the bench config on the
  * 1 KiB body: ≤ 2× the bare relay's CPU. A target below the floor is blocked on this machine.
  *
- *   node dist/bench/proxy-peers.js [--seconds S] [--rounds N] [--body SIZE] [--type html|binary] [--preset NAME] [--record] [--no-install] [--baseline /path/to/other/checkout]
+ * `--node-arms "A;B"` runs this build once per node/V8 flag set (`""`: none; e.g.
+ * `--max-semi-space-size=8`), each with the bench config and the preset, in the same rounds.
+ *
+ *   node dist/bench/proxy-peers.js [--seconds S] [--rounds N] [--body SIZE] [--type html|binary] [--preset NAME] [--node-arms "A;B"] [--record] [--no-install] [--baseline /path/to/other/checkout]
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -186,10 +189,19 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     /** The config each floor's checks ran with, for its row. */
     const floorNames = new Map<ProxyFloor, string>([[benchFloor, 'bench config']])
     const bare = add('bare Node relay', await spawnBareRelay())
-    const own = add('pipelock', await spawnPipelock(repoRoot, cfg), benchFloor)
+    // `--node-arms "A;B"`: this build once per node/V8 flag set (`""`: none), each with the bench
+    // config and (with `--preset`) the preset, so flags (e.g. `--max-semi-space-size=8`) are compared in one run.
+    const na = arg('--node-arms')
+    const flagSets = na === undefined ? [[]] : na.split(';').map((f) => f.split(' ').filter((x) => x !== ''))
+    const label = (f: string[]): string => (f.length === 0 ? '' : ` ${f.join(' ')}`)
     const presetFloor = preset === undefined ? undefined : new ProxyFloor(presetCfg, workload)
     if (presetFloor !== undefined) floorNames.set(presetFloor, preset!)
-    const presetArm = presetFloor === undefined ? undefined : add(`pipelock (${preset})`, await spawnPipelock(repoRoot, presetCfg), presetFloor)
+    const owns: Arm[] = []
+    const presetArms: Arm[] = []
+    for (const f of flagSets) {
+      owns.push(add(`pipelock${label(f)}`, await spawnPipelock(repoRoot, cfg, [], f), benchFloor))
+      if (presetFloor !== undefined) presetArms.push(add(`pipelock (${preset})${label(f)}`, await spawnPipelock(repoRoot, presetCfg, [], f), presetFloor))
+    }
     // `--baseline DIR`: another built checkout (the previous implementation), same config, same rounds.
     const baseline = arg('--baseline')
     const baselineArm = baseline === undefined ? undefined : add('pipelock (baseline)', await spawnPipelock(path.resolve(baseline), cfg), benchFloor)
@@ -208,15 +220,17 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     const squid = arms.find((a) => a.name === 'squid')
     const oneKib = size === BODY.length && type === 'binary'
     if (oneKib) {
-      for (const a of baselineArm === undefined ? [own] : [own, baselineArm]) {
+      for (const a of baselineArm === undefined ? owns : [...owns, baselineArm]) {
         a.target = (r) => 2 * bare.cpuUs[r]!
         a.targetText = '≤ 2× bare relay CPU'
       }
     }
     const k = oneKib ? 0.5 : size >= 64 * 1024 ? 0.3 : undefined
-    if (presetArm !== undefined && squid !== undefined && k !== undefined) {
-      presetArm.target = (r) => squid.cpuUs[r]! / k
-      presetArm.targetText = `≥ ${k}× squid req/s ⇒ ≤ squid CPU / ${k}`
+    if (squid !== undefined && k !== undefined) {
+      for (const presetArm of presetArms) {
+        presetArm.target = (r) => squid.cpuUs[r]! / k
+        presetArm.targetText = `≥ ${k}× squid req/s ⇒ ≤ squid CPU / ${k}`
+      }
     }
     for (const a of arms) await wrk(dir, upPort, a.port, 10, 1) // warm-up
     for (let round = 0; round < rounds; round++) {

@@ -36,12 +36,15 @@
  * It also lists the GC pauses over 10 ms (a pause is a stall too). With `--cpu-prof DIR` the
  * stretches land beside the proxy's CPU profiles, on the same monotonic clock.
  *
+ * With `--no-intercept` the same tunnels are plain CONNECT tunnels (interception off, the
+ * client's TLS ends at the origin): the stall of the tunnels' own traffic, for comparison.
+ *
  * With `--proxy-node-args "ARGS"` both builds' proxies run with these node/V8 flags (space-separated,
  * e.g. `--max-semi-space-size=4`), to measure a flag's effect on the pauses. `--node-arms "A;B"`
  * runs this build once per flag set (`""` = none) and `--rounds N` repeats all of it N times in
  * alternating order, so flag sets are compared in one run.
  *
- *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--requests N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS] [--node-arms "A;B"] [--rounds N] [--trace-gc]   (DIR: the proxy's V8 CPU profiles)
+ *   node dist/bench/tls-tunnels.js [--tunnels N] [--origin-sans N] [--requests N] [--baseline DIR] [--turn-cpu] [--cpu-prof DIR] [--proxy-node-args ARGS] [--node-arms "A;B"] [--rounds N] [--trace-gc] [--no-intercept]   (DIR: the proxy's V8 CPU profiles)
  */
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
@@ -308,7 +311,7 @@ async function armsAgainst(build: string, root: string, cfg: string, nodeArgs: s
  * certificate; `worstHosts`' carry `sans` names), the Pipelock CA, and a `pipelock run` config
  * intercepting everything; sets `SSL_CERT_FILE` to the origin CA for the proxies spawned after.
  */
-export async function tunnelFixture(hosts: readonly string[], worstHosts: readonly string[], sans: number): Promise<{dir: string; upPort: number; ca: string; cfg: string; listeners: net.Server[]}> {
+export async function tunnelFixture(hosts: readonly string[], worstHosts: readonly string[], sans: number, intercept = true): Promise<{dir: string; upPort: number; ca: string; cfg: string; listeners: net.Server[]}> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-bench-tunnels-'))
   // The origin CA (trusted by the proxy through SSL_CERT_FILE) and one certificate per address.
   const originCaPaths = caPaths(path.join(dir, 'origin-ca'))
@@ -329,13 +332,14 @@ export async function tunnelFixture(hosts: readonly string[], worstHosts: readon
   }
   const paths = caPaths(path.join(dir, 'ca'))
   writeCaFiles(paths, generateCa('Pipelock', 3_600_000 * 24, Date.now()), false)
-  const ca = readFileSync(paths.cert, 'utf8')
+  // Without interception the client's TLS ends at the origin: it trusts the origin CA.
+  const ca = readFileSync(intercept ? paths.cert : originCaPaths.cert, 'utf8')
   const cfg = path.join(dir, 'pl.yaml')
   writeFileSync(cfg, [
     'forward_proxy:', '  enabled: true', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
     'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 10000000',
     'response_scanning:', '  enabled: false',
-    'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
+    ...(intercept ? ['tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`] : []),
     'logging:', '  include_allowed: false', '  include_blocked: false',
   ].join('\n') + '\n')
   process.env.SSL_CERT_FILE = originCaPaths.cert
@@ -353,7 +357,7 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
   const worstHosts = Array.from({length: n}, (_, k) => loopback(768 + k + 1))
   const q = args.indexOf('--requests')
   const requests = q >= 0 ? Number(args[q + 1]) : 8
-  const {dir, upPort, ca, cfg, listeners} = await tunnelFixture([...hosts, ...warmHosts, '127.0.0.1'], worstHosts, sans)
+  const {dir, upPort, ca, cfg, listeners} = await tunnelFixture([...hosts, ...warmHosts, '127.0.0.1'], worstHosts, sans, !args.includes('--no-intercept'))
   const prof = args.indexOf('--cpu-prof')
   const base = args.indexOf('--baseline')
   const flags = args.indexOf('--proxy-node-args')

@@ -1,7 +1,7 @@
 import {captureRunOptions} from './capture-options.js'
 import {PipelockError} from '../plugins/errors/index.js'
 import type {PresetName} from '../plugins/config/index.js'
-import {releaseYoungGenerationUpTo, resumeCompilers, scavengeOnMainThread} from './v8-flags.js'
+import {releaseYoungGenerationUpTo, resumeCompilers, runSemiSpaceCap, scavengeOnMainThread} from './v8-flags.js'
 import type {RunAttachment} from '../plugins/proxy/index.js'
 
 /** `pipelock run`'s parsed flags (src/commands/run.ts defines them; src/cli/run-argv.ts mirrors them). */
@@ -51,9 +51,11 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
     ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
   })
   // Listening: from here V8 sizes the young generation for the traffic (bin/run.js held it), up to
-  // a cap that keeps a scavenge in a burst of tunnels short, and scavenges on this thread alone,
-  // never waiting for a preempted helper (bench: tls-tunnels).
-  releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS)
+  // a cap that keeps a scavenge in a burst of intercepted tunnels short (read at each GC: a reload
+  // may turn interception on or off), and scavenges on this thread alone, never waiting for a
+  // preempted helper (bench: tls-tunnels, proxy).
+  const server = running.server
+  releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS, () => runSemiSpaceCap(server.snapshot().config.tls_interception.enabled))
   scavengeOnMainThread(process.execArgv, process.env.NODE_OPTIONS)
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
   process.exitCode = await running.done

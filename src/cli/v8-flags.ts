@@ -51,26 +51,47 @@ export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: st
 }
 
 /**
- * The semi-space size `run` lets its young generation grow to once it listens. In a burst of 256
- * intercepted tunnels a scavenge of V8's 16 MiB semi-space copied up to 8 MiB, a 10–28 ms pause;
- * at 4 MiB scavenges still reached 9–11 ms under steady traffic. At 2 MiB the longest own stall
- * over bursts and steady traffic was 4.2–9.7 ms against 5.2–11 in the same run (bench:
- * tls-tunnels), at the same CPU per request (0.382 against 0.374 ms intercepted, 0.336 against
- * 0.344 forward, four alternated rounds). 1 MiB cost ≈ 10 % CPU per request.
+ * The semi-space size `run` lets its young generation grow to once it listens, by what it runs
+ * (`runSemiSpaceCap`). Measured together (bench: proxy with `--node-arms`, tls-tunnels with
+ * `--turn-cpu`, interleaved, 2026-11-25, load 5–10):
+ *
+ * - TLS interception on: 2 MiB. In a burst of 256 intercepted tunnels a scavenge of V8's 16 MiB
+ *   semi-space copied up to 8 MiB, a 10–28 ms pause, and at 4 MiB scavenges still reached
+ *   9–11 ms under steady traffic on a quiet machine; at 2 MiB the longest own stall over bursts
+ *   and steady traffic was 4.2–9.7 ms against 5.2–11 for the previous build, at the same CPU per
+ *   request (0.382 against 0.374 ms intercepted). On the loaded machine the windows over 10 ms
+ *   were 37 of 72 at 2 MiB, 36 at 4, 32 at 8 and 24 of 36 at 16 MiB: 2–8 MiB cannot be told
+ *   apart there, 16 MiB is worse, so the quiet-machine figures decide. 1 MiB cost ≈ 10 % CPU.
+ * - Interception off: V8's own maximum (16 MiB, Node 20 on 64-bit). The same 256 tunnels as plain
+ *   CONNECT splices allocate a fifth of the intercepted CPU's garbage: own stalls over 10 ms in
+ *   15 of 36 windows at 2 MiB, 16 of 36 at 8 and at 16 MiB (median longest stall 7.2, 8.9,
+ *   7.0 ms), no difference; while 1 KiB GETs (50 connections, bench config) used 95–157 µs of
+ *   CPU each at 16 MiB against 110–176 at 2 MiB in the same rounds: each request's garbage
+ *   (≈ 36 KB) was scavenged with 50 requests in flight every ≈ 50 requests at 2 MiB, every
+ *   ≈ 400 at 16.
  */
-export const RUN_SEMI_SPACE_CAP_BYTES = 2 * 1024 * 1024
+export const RUN_SEMI_SPACE_CAP_BYTES = 16 * 1024 * 1024
+export const INTERCEPTING_SEMI_SPACE_CAP_BYTES = 2 * 1024 * 1024
+
+/** The cap above for a `run` that intercepts TLS (`tls_interception.enabled`) or does not. */
+export function runSemiSpaceCap(intercepting: boolean): number {
+  return intercepting ? INTERCEPTING_SEMI_SPACE_CAP_BYTES : RUN_SEMI_SPACE_CAP_BYTES
+}
 
 /**
- * `--semi-space-growth-factor=2` while a doubling stays within `capBytes`, `=1` beyond, re-decided
+ * `--semi-space-growth-factor=2` while a doubling stays within the cap, `=1` beyond, re-decided
  * after every GC: lets the young generation grow again after start-up's hold, for the traffic, but
- * never past the cap above (V8's memory reducer may shrink it later; it can then grow back to the
- * cap). Returns the observer (for tests), or null when not applied.
+ * never past the cap (V8's memory reducer may shrink it later; it can then grow back to the cap).
+ * `cap` is read at every decision, so a config reload that turns interception on stops the growth
+ * at the lower cap from the next GC (a young generation already larger stays until V8 shrinks it).
+ * Returns the observer (for tests), or null when not applied.
  */
-export function releaseYoungGenerationUpTo(execArgv: readonly string[], nodeOptions: string | undefined, capBytes = RUN_SEMI_SPACE_CAP_BYTES): GcObserver | null {
+export function releaseYoungGenerationUpTo(execArgv: readonly string[], nodeOptions: string | undefined, cap: number | (() => number) = RUN_SEMI_SPACE_CAP_BYTES): GcObserver | null {
   if (operatorSizedYoungGeneration(execArgv, nodeOptions)) return null
+  const capBytes = typeof cap === 'number' ? (): number => cap : cap
   let factor = 0
   const decide = (): void => {
-    const next = 2 * semiSpaceBytes() <= capBytes ? 2 : 1
+    const next = 2 * semiSpaceBytes() <= capBytes() ? 2 : 1
     if (next === factor) return
     factor = next
     setFlagsFromString(`--semi-space-growth-factor=${next}`)
@@ -99,7 +120,7 @@ const SCAVENGE_THREADS_FLAG = /^--(no[-_])?parallel[-_]scavenge|^--(no[-_])?sing
  * waits for a preempted helper thread. A parallel scavenge ends with the main thread waiting for
  * every helper that took a share; on a busy host a preempted helper left the main thread asleep
  * inside the pause (stalls of 15.8 and 17.1 ms, 11.4 and 14.3 ms of them asleep; bench:
- * tls-tunnels). With the 2 MiB cap a scavenge on the main thread alone is a few ms of its own
+ * tls-tunnels). With the 2 MiB cap (interception on) a scavenge on the main thread alone is a few ms of its own
  * CPU: the longest own stall over 42 windows was 10.4 ms (the rest ≤ 8.9) against 3 of 42 over
  * 10 with helpers (up to 14.3), at +2–5 % CPU per request, within the noise. Concurrent marking and
  * sweeping stay on helper threads. `--parallel-scavenge` in NODE_OPTIONS turns this off.

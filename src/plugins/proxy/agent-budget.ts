@@ -147,16 +147,18 @@ export function budgetBytes(ctx: BudgetContext, sessionKey: string, n: number): 
  * left (§2.9). `overBudget` is the bytes that were left when the budget was the tighter limit and
  * the body was larger (they are counted as spent); `body` null with no `overBudget` = over `cap`.
  */
-export async function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number): Promise<{body: Buffer | null; overBudget?: number}> {
+export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number): Promise<{body: Buffer | null; overBudget?: number}> {
   const remaining = budgetRemaining(ctx, sessionKey)
   const tighter = remaining >= 0 && remaining < cap
-  const got = await readCapped(body, tighter ? remaining : cap)
-  if (got === null && tighter) {
-    budgetBytes(ctx, sessionKey, remaining)
-    return {body: null, overBudget: remaining}
-  }
-  if (got !== null) budgetBytes(ctx, sessionKey, got.length)
-  return {body: got}
+  // The read's own promise, continued once (no async frame of its own per buffered response).
+  return readCapped(body, tighter ? remaining : cap).then((got) => {
+    if (got === null && tighter) {
+      budgetBytes(ctx, sessionKey, remaining)
+      return {body: null, overBudget: remaining}
+    }
+    if (got !== null) budgetBytes(ctx, sessionKey, got.length)
+    return {body: got}
+  })
 }
 
 /** The §2.9 message of a body larger than the bytes left. */

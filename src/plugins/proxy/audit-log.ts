@@ -96,15 +96,16 @@ export class AuditLog implements DecisionSink {
 
   private enqueue(line: Record<string, unknown>): void {
     let json: string | undefined
-    this.writers.forEach((w, i) => {
+    for (let i = 0; i < this.writers.length; i++) {
+      const w = this.writers[i]!
       let text: string
       try {
         text = w.format !== undefined ? w.format(line) : (json ??= JSON.stringify(line) + '\n')
       } catch {
-        return
+        continue
       }
       this.pending[i]!.push(text)
-    })
+    }
     if (++this.count >= MAX_PENDING) this.flush()
     else if (!this.scheduled) {
       this.scheduled = true
@@ -147,8 +148,23 @@ export class AuditLog implements DecisionSink {
   }
 
   private request(d: RequestDecision): void {
-    // The common case under load: an allowed request with nothing to log (checked before any field is built).
-    if (d.verdict === 'allow' && !this.opts.includeAllowed && d.warnings.length === 0 && d.exception === undefined) return
+    if (d.verdict === 'allow' && d.warnings.length === 0 && d.exception === undefined) {
+      // The common case under load: an allowed request with nothing to log (checked before any field is built)…
+      if (!this.opts.includeAllowed) return
+      // …or its one `allowed` line, its fields in one literal (the same keys in the same order as
+      // the general path below, without the shared part and its copy).
+      const durationMs = Math.round(d.durationMs * 1000) / 1000
+      if (d.transport === 'connect') {
+        this.event('info', 'tunnel_open', 'request allowed', {
+          method: d.method, target: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
+        })
+      } else {
+        this.event('info', 'allowed', 'request allowed', {
+          method: d.method, url: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
+        })
+      }
+      return
+    }
     const targetKey = d.transport === 'connect' ? 'target' : 'url'
     const common = {method: d.method, [targetKey]: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent}
     for (const w of d.warnings) this.event('warn', 'dlp_warn', 'DLP warn-only pattern matched', {...common, pattern: w})

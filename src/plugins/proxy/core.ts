@@ -4,8 +4,8 @@
  * to it by the composition root (compose.ts).
  */
 import type {IncomingMessage} from 'node:http'
-import {goHostname, parseGoUrl} from '../canonical/index.js'
-import {REASON_CODES, reasonForLabel, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
+import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
+import {REASON_CODES, reasonForLabel, scanUrl, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {IdentityAuth} from './identity.js'
@@ -23,11 +23,14 @@ export function snapshotFor(ports: SnapshotSource, b: Pick<DecisionBase, 'profil
  * The URL scan with the system resolver (or `resolver`) and the snapshot's windows (the scanner's
  * own promise: no extra async hop per request). The system resolver here has no timer of its own:
  * the scan's stage 14 bounds every resolver call with its DNS timeout (5 s, as `systemLookupAll`'s).
+ * `parsed`: `parseGoUrl(raw)` when the caller made it (the scan does not parse `raw` again).
  */
-export function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal, resolver: Resolver = getaddrinfoAll): Promise<UrlScanResult> {
+export function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal, resolver: Resolver = getaddrinfoAll, parsed?: GoUrl): Promise<UrlScanResult> {
   // `getaddrinfoAll` takes the host alone; the scanner's second argument (its signal) is not passed on, as before.
-  const opts = {resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget}
-  return snap.scanner.scanUrl(raw, signal ? {...opts, signal} : opts)
+  // The scanner's own `scanUrl` with its URL scanner, in one context object (not one here and its copy there).
+  const sc = snap.scanner.url
+  if (signal === undefined && parsed === undefined) return scanUrl(raw, {scanner: sc, resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget})
+  return scanUrl(raw, {scanner: sc, resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget, ...(signal ? {signal} : {}), ...(parsed ? {parsed} : {})})
 }
 
 /**

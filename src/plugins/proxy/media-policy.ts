@@ -22,10 +22,12 @@ export type MediaOutcome =
 const GENERIC = new Set(['', 'application/octet-stream', 'binary/octet-stream', 'application/binary', 'application/unknown'])
 
 export function parseMediaType(contentType: string): string {
-  return contentType.split(';')[0]!.trim().toLowerCase()
+  // What precedes the first ';' (no array of the parts: this runs on every buffered response).
+  const semi = contentType.indexOf(';')
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase()
 }
 
-function startsWith(b: Buffer, sig: number[], at = 0): boolean {
+function startsWith(b: Buffer, sig: readonly number[], at = 0): boolean {
   if (b.length < at + sig.length) return false
   for (let i = 0; i < sig.length; i++) if (b[at + i] !== sig[i]) return false
   return true
@@ -38,6 +40,16 @@ function hasAscii(b: Buffer, sig: string, at = 0): boolean {
   return true
 }
 
+/** Byte signatures of `sniffMediaType`, built once (not an array literal per call). */
+const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+const JPEG_SIG = [0xff, 0xd8, 0xff]
+const BMP_SIG = [0x42, 0x4d]
+const ICO_SIG = [0x00, 0x00, 0x01, 0x00]
+const CUR_SIG = [0x00, 0x00, 0x02, 0x00]
+const WEBM_SIG = [0x1a, 0x45, 0xdf, 0xa3]
+const ZIP_SIG = [0x50, 0x4b, 0x03, 0x04]
+const GZIP_SIG = [0x1f, 0x8b, 0x08]
+
 /**
  * Signature sniffing over the first 512 bytes. Byte comparisons in place: it runs on every
  * buffered response, and slicing and decoding each candidate signature was most of its cost
@@ -45,22 +57,22 @@ function hasAscii(b: Buffer, sig: string, at = 0): boolean {
  */
 export function sniffMediaType(body: Buffer): string {
   const b = body.length > 512 ? body.subarray(0, 512) : body
-  if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png'
-  if (startsWith(b, [0xff, 0xd8, 0xff])) return 'image/jpeg'
+  if (startsWith(b, PNG_SIG)) return 'image/png'
+  if (startsWith(b, JPEG_SIG)) return 'image/jpeg'
   if (hasAscii(b, 'GIF87a') || hasAscii(b, 'GIF89a')) return 'image/gif'
   if (hasAscii(b, 'RIFF') && hasAscii(b, 'WEBP', 8)) return 'image/webp'
   if (hasAscii(b, 'RIFF') && hasAscii(b, 'WAVE', 8)) return 'audio/wave'
   if (hasAscii(b, 'RIFF') && hasAscii(b, 'AVI ', 8)) return 'video/avi'
-  if (startsWith(b, [0x42, 0x4d])) return 'image/bmp'
-  if (startsWith(b, [0x00, 0x00, 0x01, 0x00]) || startsWith(b, [0x00, 0x00, 0x02, 0x00])) return 'image/x-icon'
+  if (startsWith(b, BMP_SIG)) return 'image/bmp'
+  if (startsWith(b, ICO_SIG) || startsWith(b, CUR_SIG)) return 'image/x-icon'
   if (hasAscii(b, 'ID3')) return 'audio/mpeg'
   if (hasAscii(b, 'OggS')) return 'application/ogg'
   if (hasAscii(b, 'fLaC')) return 'audio/flac'
-  if (startsWith(b, [0x1a, 0x45, 0xdf, 0xa3])) return 'video/webm'
+  if (startsWith(b, WEBM_SIG)) return 'video/webm'
   if (b.length >= 12 && hasAscii(b, 'ftyp', 4)) return 'video/mp4'
   if (hasAscii(b, '%PDF-')) return 'application/pdf'
-  if (startsWith(b, [0x50, 0x4b, 0x03, 0x04])) return 'application/zip'
-  if (startsWith(b, [0x1f, 0x8b, 0x08])) return 'application/x-gzip'
+  if (startsWith(b, ZIP_SIG)) return 'application/zip'
+  if (startsWith(b, GZIP_SIG)) return 'application/x-gzip'
   // Text if no binary control bytes (WHATWG "binary data byte" set).
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!
@@ -106,7 +118,6 @@ export function stripJpegMetadata(b: Buffer): Buffer | null {
   return null
 }
 
-const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 const PNG_METADATA = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME'])
 
 /** PNG: drop text, EXIF and time chunks; every chunk boundary is checked. */

@@ -93,6 +93,11 @@ export interface HopPolicy {
   readonly maxRedirects?: number | undefined
 }
 
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
+
+/** The upstream body's 'error' listener (one function, not a closure per response). */
+function ignoreError(): void {}
+
 export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, hops: HopPolicy): Promise<UpstreamOutcome> {
   const {scanHop, timeoutMs} = hops
   const maxRedirects = hops.maxRedirects ?? MAX_REDIRECTS
@@ -131,9 +136,9 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
     }
     // Every later destroy() (blocks, client gone, caps) would otherwise emit an unhandled
     // 'error' event and take the process down; consumers still see errors through for-await.
-    res.body.on('error', () => undefined)
+    res.body.on('error', ignoreError)
     const loc = location(res.headers)
-    const isRedirect = [301, 302, 303, 307, 308].includes(res.statusCode) && loc !== undefined && loc !== ''
+    const isRedirect = REDIRECT_STATUSES.has(res.statusCode) && loc !== undefined && loc !== ''
     if (!isRedirect || maxRedirects === 0) return {kind: 'response', response: {statusCode: res.statusCode, headers: res.headers, body: res.body, finalUrl: url, finalHost: goHostname(target.host)}}
     await res.body.dump().catch(() => undefined)
     if (hop + 1 > maxRedirects) return {kind: 'error', message: `too many redirects (max ${MAX_REDIRECTS})`, dialBlocked: false}

@@ -4,7 +4,6 @@
  * secret in a hostname never reaches a resolver. DNS, clock and rate-limit state are injected.
  */
 import RE2 from 're2'
-import {iterativeDecode} from './decoders.js'
 import {createDlpEngine, FindingSet, findCanary, matchingPatterns, noPatternMatchesAny, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {matchesAnyDomain} from './domain-match.js'
@@ -104,6 +103,11 @@ export interface UrlScanContext {
   readonly timer?: () => number
   /** Told about internal bugs caught by the fail-closed guard (the URL is then blocked). */
   readonly onInternalError?: (err: unknown) => void
+  /**
+   * `parseGoUrl(rawUrl)` when the caller parsed the same string already (the forward proxy's
+   * router): stage 1 takes it instead of parsing again. Read only, never changed.
+   */
+  readonly parsed?: GoUrl
 }
 
 interface Blocked {
@@ -159,9 +163,12 @@ interface SigV4Outcome {
   longExpiry: boolean
 }
 
+/** Not a presigned URL (one shared answer: never changed by its readers). */
+const NOT_SIGV4: SigV4Outcome = Object.freeze({scanUrl: null, longExpiry: false})
+
 /** §5.4 SigV4 presigned-URL detection. */
 function sigV4(scanner: UrlScanner, u: GoUrl, host: string): SigV4Outcome {
-  const none = {scanUrl: null, longExpiry: false}
+  const none = NOT_SIGV4
   if (!(host === 'amazonaws.com' || host.endsWith('.amazonaws.com') || host === 'amazonaws.com.cn' || host.endsWith('.amazonaws.com.cn'))) return none
   const pairs = splitQuery(u.rawQuery)
   const one = (k: string): string | null => {
@@ -233,8 +240,13 @@ function inList(ip: IpBytes, list: readonly Cidr[]): boolean {
 
 /**
  * Scans one URL. Never throws for any input string: every outcome is a classified result.
+ *
+ * The answer is a promise, but the pipeline only awaits for DNS: a URL whose host is an address
+ * (or a scan with no internal ranges to check) is decided synchronously and handed back already
+ * resolved — no async frames, awaits and microtask turns of the pipeline and its SSRF stage per
+ * request (bench: proxy).
  */
-export async function scanUrl(rawUrl: string, ctx: UrlScanContext): Promise<UrlScanResult> {
+export function scanUrl(rawUrl: string, ctx: UrlScanContext): Promise<UrlScanResult> {
   const timings: StageTiming[] = []
   const timer = ctx.timer
   let last = timer ? timer() : 0
@@ -260,24 +272,36 @@ export async function scanUrl(rawUrl: string, ctx: UrlScanContext): Promise<UrlS
       ...(b.hint !== undefined ? {hint: b.hint} : {}), findings: b.findings ?? [], warnings, ...(timer ? {timings} : {}),
     }
   }
-  try {
-    return finish(await pipeline(rawUrl, ctx, warnings, mark, (c) => (cls = c)))
-  } catch (err) {
-    // A bug must never let a request through: fail closed with a fixed, secret-free reason.
+  // A bug must never let a request through: fail closed with a fixed, secret-free reason.
+  const failed = (err: unknown): UrlScanResult => {
     ctx.onInternalError?.(err)
     return finish({label: 'parser', detail: 'invalid URL'})
   }
+  const settled = (b: Blocked | null): UrlScanResult => {
+    try {
+      return finish(b)
+    } catch (err) {
+      return failed(err)
+    }
+  }
+  let r: Blocked | null | Promise<Blocked | null>
+  try {
+    r = pipeline(rawUrl, ctx, warnings, mark, (c) => (cls = c))
+  } catch (err) {
+    return Promise.resolve(failed(err))
+  }
+  return r instanceof Promise ? r.then(settled, failed) : Promise.resolve(settled(r))
 }
 
-async function pipeline(
+/** Stages 0–18; a promise only while stage 14 waits for DNS. */
+function pipeline(
   rawUrl: string,
   ctx: UrlScanContext,
   warnings: DlpFinding[],
   mark: (stage: string) => void,
   setClass: (c: ResultClass) => void,
-): Promise<Blocked | null> {
+): Blocked | null | Promise<Blocked | null> {
   const sc = ctx.scanner
-  const st = sc.settings
   // 0. context
   if (ctx.signal?.aborted) return {label: 'context', detail: 'request context unavailable'}
   // Stages 1–13 read only the URL and the scanner's immutable state: a host-only URL (a CONNECT
@@ -285,20 +309,26 @@ async function pipeline(
   const memo = ctx.timer === undefined ? hostStageMemo<StaticOutcome>(sc, rawUrl) : null
   let s = memo?.get(rawUrl)
   if (s === undefined) {
-    s = staticStages(rawUrl, sc, mark)
+    s = staticStages(rawUrl, sc, mark, ctx.parsed)
     memo?.set(rawUrl, s)
   }
   for (const w of s.warnings) warnings.push(w)
   if (s.cls !== undefined) setClass(s.cls)
   if (s.blocked !== null) return s.blocked
-  const host = s.host
-  const hostIp = s.hostIp
-  const safe = (x: string): string => safeEcho(sc.dlp, x)
+  const outcome = s
   // 14. SSRF with DNS
   if (sc.internal.length > 0) {
-    const b = await ssrfStage(ctx, host, hostIp, safe)
+    const b = ssrfStage(ctx, outcome.host, outcome.hostIp)
+    if (b instanceof Promise) return b.then((x) => (x !== null ? x : dynamicStages(rawUrl, ctx, outcome, mark)))
     if (b !== null) return b
   }
+  return dynamicStages(rawUrl, ctx, outcome, mark)
+}
+
+/** Stages 15–18 (after SSRF): rate limit, length, data budget, cancellation. */
+function dynamicStages(rawUrl: string, ctx: UrlScanContext, s: StaticOutcome, mark: (stage: string) => void): Blocked | null {
+  const st = ctx.scanner.settings
+  const host = s.host
   mark('ssrf')
   // 15. rate limit
   // One key per address however it is spelled (item 10): otherwise each spelling gets its own budget.
@@ -306,7 +336,7 @@ async function pipeline(
   s.spelling ??= canonicalIpSpelling(host)
   const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(s.spelling)
   if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
-    return {label: 'ratelimit', detail: `rate limit exceeded for ${safe(host)}`, cls: 'protective'}
+    return {label: 'ratelimit', detail: `rate limit exceeded for ${safeEcho(ctx.scanner.dlp, host)}`, cls: 'protective'}
   }
   mark('ratelimit')
   // 16. URL length in bytes of the raw string
@@ -316,7 +346,7 @@ async function pipeline(
   mark('length')
   // 17. data budget
   if (ctx.dataBudget !== undefined && ctx.dataBudget.isExhausted(key, st.maxDataPerMinute)) {
-    return {label: 'databudget', detail: `data budget exceeded for ${safe(host)}`, cls: 'protective'}
+    return {label: 'databudget', detail: `data budget exceeded for ${safeEcho(ctx.scanner.dlp, host)}`, cls: 'protective'}
   }
   mark('databudget')
   // 18. context cancelled during the scan
@@ -343,13 +373,13 @@ interface StaticOutcome {
  * state alone (no DNS, clock, rate or budget state), which is what lets url-static-memo.ts keep
  * their outcome per scanner.
  */
-function staticStages(rawUrl: string, sc: UrlScanner, mark: (stage: string) => void): StaticOutcome {
+function staticStages(rawUrl: string, sc: UrlScanner, mark: (stage: string) => void, parsed: GoUrl | undefined): StaticOutcome {
   const r: StaticOutcome = {blocked: null, warnings: [], cls: undefined, host: '', hostIp: null}
-  r.blocked = staticChecks(rawUrl, sc, mark, r)
+  r.blocked = staticChecks(rawUrl, sc, mark, r, parsed)
   return r
 }
 
-function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => void, r: StaticOutcome): Blocked | null {
+function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => void, r: StaticOutcome, parsed: GoUrl | undefined): Blocked | null {
   const st = sc.settings
   const dlp = sc.dlp
   const warnings = r.warnings
@@ -359,7 +389,7 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   // 1. parse
   let u: GoUrl
   try {
-    u = parseGoUrl(rawUrl)
+    u = parsed ?? parseGoUrl(rawUrl)
   } catch {
     return {label: 'parser', detail: 'invalid URL'}
   }
@@ -452,8 +482,10 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
       }
     }
   }
-  // 10. core DLP (no §5.6 decodings of query keys/values)
-  {
+  // 10. core DLP (no §5.6 decodings of query keys/values); a URL proven clean above has no target
+  // to run the engines on, and so no findings to collect.
+  const screened = normTargets.length > 0 || subseq.length > 0
+  if (screened) {
     const out = new FindingSet()
     for (const t of normTargets) {
       if (t.decoding) continue
@@ -470,25 +502,27 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   mark('core_dlp')
   // 11. DLP: configured patterns, seed phrases, env/file secrets, canaries
   {
-    const out = new FindingSet()
-    for (const t of normTargets) {
-      if (runEngine(dlp, dlp.configured, t.norm, t.kind, out, host, t.cand) > 0) break
-    }
-    if (out.enforcedCount === 0) {
-      for (const x of subseq) if (runEngine(dlp, dlp.configured, x.text, 'subsequence', out, host, x.cand) > 0) break
-    }
-    // One informational entry per warn pattern, whatever number of targets it hit.
-    for (const w of out.warnings) if (!warnings.some((x) => x.pattern === w.pattern)) warnings.push(w)
-    if (out.enforcedCount > 0) {
-      const f = out.enforced()[0]!
-      return {label: 'dlp', detail: `DLP match: ${f.pattern} (${f.severity})`, findings: out.enforced()}
+    if (screened) {
+      const out = new FindingSet()
+      for (const t of normTargets) {
+        if (runEngine(dlp, dlp.configured, t.norm, t.kind, out, host, t.cand) > 0) break
+      }
+      if (out.enforcedCount === 0) {
+        for (const x of subseq) if (runEngine(dlp, dlp.configured, x.text, 'subsequence', out, host, x.cand) > 0) break
+      }
+      // One informational entry per warn pattern, whatever number of targets it hit.
+      for (const w of out.warnings) if (!warnings.some((x) => x.pattern === w.pattern)) warnings.push(w)
+      if (out.enforcedCount > 0) {
+        const f = out.enforced()[0]!
+        return {label: 'dlp', detail: `DLP match: ${f.pattern} (${f.severity})`, findings: out.enforced()}
+      }
     }
     if (dlp.seed.active && someSeedTarget(su, host, memo, (t) => dlp.seed.detect(t))) {
       const f: DlpFinding = {pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false}
       return {label: 'dlp', detail: 'DLP match: BIP-39 Seed Phrase (critical)', findings: [f]}
     }
     const full = goUrlString(su)
-    const haystacks = [full, stripControlChars(iterativeDecode(full))]
+    const haystacks = [full, stripControlChars(memo.decode(full))]
     const lit = findLiteralSecret(dlp.literalSecrets, haystacks)
     if (lit !== null) {
       const base = lit.kind === 'env' ? 'environment variable leak detected' : 'known secret leak detected'
@@ -544,46 +578,54 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   return null
 }
 
-async function ssrfStage(
-  ctx: UrlScanContext,
-  host: string,
-  hostIp: IpBytes | null,
-  safe: (s: string) => string,
-): Promise<Blocked | null> {
-  const sc = ctx.scanner
-  const st = sc.settings
-  let addrs: IpBytes[]
+/**
+ * Stage 14: a promise only when the resolver is asked; an address (IP literal, alternative
+ * notation, inet_aton short form) or a `dns.host_overrides` answer is judged synchronously.
+ */
+function ssrfStage(ctx: UrlScanContext, host: string, hostIp: IpBytes | null): Blocked | null | Promise<Blocked | null> {
   const short = hostIp === null ? inetAtonShortForm(host) : null
-  if (hostIp !== null || short !== null) {
-    // IP literal, alternative notation, or an inet_aton short form: test it directly.
-    addrs = [hostIp ?? parseIp(short!)!]
-  } else {
-    let resolved: string[]
-    // dns.host_overrides (scanners-extra §6.3) replace the resolver's answer; the IPs are then
-    // judged exactly as resolved ones (an override never exempts anything by itself).
-    const override = st.hostOverrides?.get(overrideKey(host))
-    try {
-      resolved = override !== undefined ? [...override] : await withTimeout(ctx.resolver(host, ctx.signal), ctx.dnsTimeoutMs ?? 5000)
-    } catch (err) {
-      return dnsFailure(safe(host), err)
-    }
-    if (resolved.length === 0) return dnsFailure(safe(host), {code: 'ENOTFOUND'})
-    // §5.12 order: DNS must answer (fail closed) before a trusted domain is allowed.
-    if (matchesAnyDomain(host, st.trustedDomains) !== null) return null
-    addrs = []
-    for (const r of resolved) {
-      const ip = parseIp(stripZone(r))
-      // An unparsable answer is treated as unsafe.
-      if (ip === null) return {label: 'ssrf', detail: `SSRF blocked: ${safe(host)} resolves to an unparsable address`}
-      addrs.push(ip)
-    }
+  // IP literal, alternative notation, or an inet_aton short form: test it directly.
+  if (hostIp !== null || short !== null) return ssrfVerdict(ctx.scanner, host, [hostIp ?? parseIp(short!)!])
+  // dns.host_overrides (scanners-extra §6.3) replace the resolver's answer; the IPs are then
+  // judged exactly as resolved ones (an override never exempts anything by itself).
+  const override = ctx.scanner.settings.hostOverrides?.get(overrideKey(host))
+  if (override !== undefined) return resolvedVerdict(ctx.scanner, host, [...override])
+  let answer: Promise<string[]>
+  try {
+    answer = withTimeout(ctx.resolver(host, ctx.signal), ctx.dnsTimeoutMs ?? 5000)
+  } catch (err) {
+    return dnsFailure(safeEcho(ctx.scanner.dlp, host), err)
   }
+  return answer.then(
+    (resolved) => resolvedVerdict(ctx.scanner, host, resolved),
+    (err: unknown) => dnsFailure(safeEcho(ctx.scanner.dlp, host), err),
+  )
+}
+
+/** Stage 14 on a hostname's answer (resolved or overridden). */
+function resolvedVerdict(sc: UrlScanner, host: string, resolved: readonly string[]): Blocked | null {
+  if (resolved.length === 0) return dnsFailure(safeEcho(sc.dlp, host), {code: 'ENOTFOUND'})
+  // §5.12 order: DNS must answer (fail closed) before a trusted domain is allowed.
+  if (matchesAnyDomain(host, sc.settings.trustedDomains) !== null) return null
+  const addrs: IpBytes[] = []
+  for (const r of resolved) {
+    const ip = parseIp(stripZone(r))
+    // An unparsable answer is treated as unsafe.
+    if (ip === null) return {label: 'ssrf', detail: `SSRF blocked: ${safeEcho(sc.dlp, host)} resolves to an unparsable address`}
+    addrs.push(ip)
+  }
+  return ssrfVerdict(sc, host, addrs)
+}
+
+/** Stage 14's verdict on the host's addresses. */
+function ssrfVerdict(sc: UrlScanner, host: string, addrs: readonly IpBytes[]): Blocked | null {
+  const safe = (s: string): string => safeEcho(sc.dlp, s)
   for (const raw of addrs) {
     const hit = ssrfHit(raw, sc.checkSet)
     if (hit === null || inList(unmap(raw), sc.ipAllowlist)) continue
     const ip = hit
     const meta = isMetadataIp(ip)
-    const inApi = matchesAnyDomain(host, st.apiAllowlist) !== null
+    const inApi = matchesAnyDomain(host, sc.settings.apiAllowlist) !== null
     const detail = meta
       ? `SSRF blocked: ${safe(host)} resolves to cloud metadata endpoint ${formatIp(ip)}`
       : `SSRF blocked: ${safe(host)} resolves to internal IP ${formatIp(ip)}`

@@ -26,8 +26,9 @@ export interface DlpTarget {
  * decoded once. Lives for one scan only.
  */
 export class ScanMemo {
-  private readonly decoded = new Map<string, string>()
-  private readonly decodings = new Map<string, readonly CandidateDecoding[]>()
+  // Made on first use: a clean URL without '%' or '+' and without a long path segment needs neither.
+  private decoded: Map<string, string> | null = null
+  private decodings: Map<string, readonly CandidateDecoding[]> | null = null
   /** Decodings of query pair i's decoded key (slot 2i) and value (2i + 1), with the text decoded. */
   private slotText: string[] = []
   private slotDecodings: Array<readonly CandidateDecoding[]> = []
@@ -41,11 +42,11 @@ export class ScanMemo {
   decode(s: string): string {
     // Without '%' and '+' every round of `iterativeDecode` is the identity: nothing to remember.
     if (!s.includes('%') && !s.includes('+')) return s
-    return memoised(this.decoded, s, iterativeDecode)
+    return memoised((this.decoded ??= new Map()), s, iterativeDecode)
   }
 
   candidates(s: string): readonly CandidateDecoding[] {
-    return memoised(this.decodings, s, this.decodeCandidates)
+    return memoised((this.decodings ??= new Map()), s, this.decodeCandidates)
   }
 
   /** `candidates(s)` for the text in a numbered slot (query keys and values: no map of them all). */
@@ -112,7 +113,7 @@ function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisit
     if (utf8Length(seg) < 10) continue
     for (const dec of m.candidates(seg)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
   }
-  add(host.split('.').join(''), 'host')
+  add(host.replaceAll('.', ''), 'host')
   addStripped(u.path, 'path_noise')
   if (u.rawQuery.includes('&')) {
     // Every part of the raw query, split on '&', decoded after its first '=' (nothing without
@@ -179,6 +180,6 @@ export function someSeedTarget(u: GoUrl, host: string, m: ScanMemo, visit: (text
     if (utf8Length(seg) < 20) continue
     for (const d of m.candidates(seg)) if (visit(d.text)) return true
   }
-  return visit(host.split('.').join(' ')) || visit(u.path.split('/').join(' '))
+  return visit(host.replaceAll('.', ' ')) || visit(u.path.replaceAll('/', ' '))
 }
 

@@ -1,7 +1,7 @@
 /**
  * src/cli/v8-flags.ts (releaseYoungGenerationUpTo, scavengeOnMainThread): once `run` listens, V8's young generation may grow again, but
- * only up to a semi-space cap (issue 16: a scavenge of a 16 MiB semi-space in a burst of tunnels
- * copied up to 8 MiB). In a fresh node (real V8, its own heuristics): start-up's hold as bin/run.js
+ * only up to a semi-space cap (issue 16: a scavenge of a 16 MiB semi-space in a burst of
+ * intercepted tunnels copied up to 8 MiB; without interception the cap is V8's own maximum). In a fresh node (real V8, its own heuristics): start-up's hold as bin/run.js
  * sets it, then a workload whose objects survive a few scavenges — which grows an uncapped young
  * generation past the cap — run in event-loop turns (the cap is re-decided after each GC).
  * Asserted: the largest semi-space seen reaches the cap (a doubling to it is allowed) and does not
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
-import {releaseYoungGenerationUpTo, RUN_SEMI_SPACE_CAP_BYTES, scavengeOnMainThread} from '../../../src/cli/v8-flags.js'
+import {releaseYoungGenerationUpTo, runSemiSpaceCap, scavengeOnMainThread} from '../../../src/cli/v8-flags.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 const MiB = 1024 * 1024
@@ -47,11 +47,18 @@ describe('run: the young generation grows after listening, up to a cap', () => {
     assert.equal(releaseYoungGenerationUpTo([], '--semi-space-growth-factor=4'), null)
   })
 
+  it('caps at 2 MiB while intercepting TLS, at V8\'s own 16 MiB otherwise', () => {
+    assert.equal(runSemiSpaceCap(true), 2 * MiB)
+    assert.equal(runSemiSpaceCap(false), 16 * MiB)
+  })
+
   it('grows to the cap and no further; uncapped, the same workload grows past it', () => {
-    assert.equal(RUN_SEMI_SPACE_CAP_BYTES, 2 * MiB)
-    const capped = largestSemiSpace('cap.releaseYoungGenerationUpTo(process.execArgv, undefined) !== null')
+    const capped = largestSemiSpace('cap.releaseYoungGenerationUpTo(process.execArgv, undefined, cap.runSemiSpaceCap(true)) !== null')
     assert.ok(capped.applied)
     assert.ok(capped.semi > 1 * MiB && capped.semi <= 2 * MiB, `semi-space ${capped.semi}`)
+    // A cap given as a function (run reads the config's interception switch at every GC) holds the same way.
+    const read = largestSemiSpace(`cap.releaseYoungGenerationUpTo(process.execArgv, undefined, () => ${2 * MiB}) !== null`)
+    assert.ok(read.semi > 1 * MiB && read.semi <= 2 * MiB, `semi-space ${read.semi}`)
     const at8 = largestSemiSpace(`cap.releaseYoungGenerationUpTo(process.execArgv, undefined, ${8 * MiB}) !== null`)
     assert.ok(at8.semi > 4 * MiB && at8.semi <= 8 * MiB, `semi-space ${at8.semi}`)
     // The release without a cap (V8's default growth factor, what run did before): V8 grows it past 4 MiB.
@@ -60,7 +67,7 @@ describe('run: the young generation grows after listening, up to a cap', () => {
   })
 
   it("an operator's young-generation flag turns the cap off", () => {
-    const r = largestSemiSpace('cap.releaseYoungGenerationUpTo(process.execArgv, undefined) !== null', ['--max-semi-space-size=16'])
+    const r = largestSemiSpace('cap.releaseYoungGenerationUpTo(process.execArgv, undefined, cap.runSemiSpaceCap(true)) !== null', ['--max-semi-space-size=16'])
     assert.equal(r.applied, false)
     assert.ok(r.semi > 4 * MiB, `semi-space ${r.semi}`)
   })

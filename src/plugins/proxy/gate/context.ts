@@ -8,6 +8,7 @@
  * `Finding`, which the settle stages end (order.ts, `SETTLE_ORDER`).
  */
 import type {IncomingMessage} from 'node:http'
+import type {GoUrl} from '../../canonical/index.js'
 import type {HeaderList, Resolver, Suppressor, UrlScanResult} from '../../scanner/index.js'
 import type {AirlockTransport} from '../../sessions/index.js'
 import type {DecisionBase} from '../core.js'
@@ -37,6 +38,8 @@ export interface RequestGateContext {
   readonly method: string
   /** The URL the URL scan and cross-request detection read (CONNECT: `https://host/`). */
   readonly target: string
+  /** `parseGoUrl(target)` when the transport parsed it already: the URL scan reads it instead of parsing again. */
+  readonly parsed?: GoUrl
   /** The URL the contract reads (CONNECT: the port kept, learn-lifecycle §7.6). */
   readonly contractUrl: string
   /** How `target` may appear in logs once `layer` decided (null: it passed every URL check). */

@@ -90,7 +90,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // header DLP → suppression (the body's suppressor, from `suppression`) → body → cross-request →
   // contract → budget.
   const gate: RequestGateContext = {
-    ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget,
+    ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget, ...(x.parsed === undefined ? {} : {parsed: x.parsed}),
     shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: 'forward',
     ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
     suppression,
@@ -127,7 +127,9 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     return
   }
   const up = outcome.response
-  if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) {
+  // No Content-Encoding (the usual response): nothing to parse.
+  const encoding = up.headers['content-encoding']
+  if (encoding !== undefined && isCompressedEncoding(String(encoding))) {
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: 'compressed response cannot be scanned', status: 403, reason: 'compressed_response'})
   }

@@ -25,7 +25,7 @@ export const headerDlpStage: Stage = {
   id: 'header_dlp',
   run(ctx) {
     const hdr = ctx.snap.scanner.scanRequestHeaders(ctx.headers?.() ?? headerList(ctx.req))
-    ctx.warnings.push(...hdr.dlpWarnings.map((w) => w.pattern))
+    for (const w of hdr.dlpWarnings) ctx.warnings.push(w.pattern)
     const blocks = hdr.action === 'block'
     if (!blocks && !wouldBlockIfEnforced(hdr, ctx.snap.scanner.settings.requestBodyScanning.action)) return upgradeWarnings(ctx, hdr)
     const dlp = hdr.dlp.length > 0

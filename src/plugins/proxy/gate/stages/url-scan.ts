@@ -4,24 +4,27 @@
  * an exception may waive it, audit mode records it as `would_block` (folded into the request's
  * outcome by RequestRecord, and still scored) and the request goes on (the settle stages).
  */
+import type {UrlScanResult} from '../../../scanner/index.js'
 import {scanBlockStatus, urlScan} from '../../core.js'
 import {hostOfUrl} from '../../session-gate.js'
-import type {Stage} from '../context.js'
+import type {RequestGateContext, Stage} from '../context.js'
 
 export const urlScanStage: Stage = {
   id: 'url_scan',
-  async run(ctx) {
-    const {snap, rec} = ctx
-    const scan = await urlScan(snap, ctx.target, undefined, ctx.resolver)
-    rec.open(ctx.b)
-    // Warn-pattern names join the request's list before any block, so a block Decision carries them.
-    ctx.warnings.push(...scan.warnings.map((w) => w.pattern))
-    if (!scan.allowed) {
-      ctx.finding = {block: {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan}, waivable: scan, mode: 'record'}
-    }
-    ctx.scan = scan
-    ctx.shown = ctx.shownAs(scan.allowed ? null : scan.layer)
-    if (rec.session !== null) ctx.sessionHost = ctx.tunnel?.host ?? hostOfUrl(ctx.target)
-    return false
-  },
+  // The scan's own promise, continued once (no async frame of its own per request).
+  run: (ctx) => urlScan(ctx.snap, ctx.target, undefined, ctx.resolver, ctx.parsed).then((scan) => scanned(ctx, scan)),
+}
+
+function scanned(ctx: RequestGateContext, scan: UrlScanResult): false {
+  const rec = ctx.rec
+  rec.open(ctx.b)
+  // Warn-pattern names join the request's list before any block, so a block Decision carries them.
+  for (const w of scan.warnings) ctx.warnings.push(w.pattern)
+  if (!scan.allowed) {
+    ctx.finding = {block: {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan}, waivable: scan, mode: 'record'}
+  }
+  ctx.scan = scan
+  ctx.shown = ctx.shownAs(scan.allowed ? null : scan.layer)
+  if (rec.session !== null) ctx.sessionHost = ctx.tunnel?.host ?? hostOfUrl(ctx.target)
+  return false
 }
