@@ -231,6 +231,9 @@ export interface ExtractedPage {
   readonly content: string
 }
 
+/** The 0s after a text's units in `sourceUnits`: a '<' at the end is followed by three. */
+const PAD = 4
+
 /** Whether a Uint16Array holds its units little-end first (as `utf16le` writes them). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
@@ -299,22 +302,23 @@ export class PageTextReader {
   private readonly sources: Buffer[] = [Buffer.allocUnsafeSlow(0), Buffer.allocUnsafeSlow(0)]
 
   /**
-   * `s`'s code units and a 0 after them, in an array (issue 36): a walk reads a typed array's
-   * elements at about half the cost of `charCodeAt`. The 0 ends a text run or a tag name at the
-   * text's end as `charCodeAt`'s NaN did (no rule reads a 0 as text, '/' or a name). Valid until
+   * `s`'s code units and PAD 0s after them, in an array (issue 36): a walk reads a typed array's
+   * elements at about half the cost of `charCodeAt`. The 0s end a text run or a tag name at the
+   * text's end as `charCodeAt`'s NaN did (no rule reads a 0 as text, '<', '!', '-', '/' or a
+   * name), and the tests of the units after a '<' read no further. Valid until
    * the next call with the same `slot`.
    */
   private sourceUnits(s: string, slot = 0): Uint16Array {
     const n = s.length
     let b = this.sources[slot]!
-    if (b.length < 2 * (n + 1)) {
-      b = Buffer.allocUnsafeSlow(Math.max(2 * (n + 1), 8192))
+    if (b.length < 2 * (n + PAD)) {
+      b = Buffer.allocUnsafeSlow(Math.max(2 * (n + PAD), 8192))
       if (b.length <= 2 * KEEP_UNITS) this.sources[slot] = b
     }
-    const units = new Uint16Array(b.buffer, 0, n + 1)
+    const units = new Uint16Array(b.buffer, 0, n + PAD)
     if (LITTLE_ENDIAN) b.write(s, 0, 2 * n, 'utf16le')
     else for (let i = 0; i < n; i++) units[i] = s.charCodeAt(i)
-    units[n] = 0
+    units.fill(0, n)
     return units
   }
 
@@ -348,7 +352,7 @@ export class PageTextReader {
       }
       if (c === 0x3c) {
         const lt = i
-        if (lowerUnit(lower.charCodeAt(lt + 1)) === 0x21 && lower.charCodeAt(lt) === 0x3c && lower.charCodeAt(lt + 2) === 0x2d && lower.charCodeAt(lt + 3) === 0x2d) {
+        if (lowerUnit(low[lt + 1]!) === 0x21 && low[lt] === 0x3c && low[lt + 2] === 0x2d && low[lt + 3] === 0x2d) {
           const end = html.indexOf('-->', lt + 4)
           i = end < 0 ? n : end + 3
           continue
@@ -360,7 +364,7 @@ export class PageTextReader {
         if (gt < 0) break
         const key = tagKeyAt(low, lower.length, lt, Math.min(gt + 1, lt + 40))
         const kind = key === 0 ? NONE : tagKind(key)
-        const closing = lower.charCodeAt(lt + 1) === 0x2f
+        const closing = low[lt + 1] === 0x2f
         if (!closing && kind === SKIP) {
           const end = closeTag(lower, SKIPPED_BY_KEY.get(key)!, gt + 1)
           const close = end < 0 ? -1 : html.indexOf('>', end)
