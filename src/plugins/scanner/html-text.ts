@@ -84,8 +84,15 @@ function isJsSpace(c: number): boolean {
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
 }
 
-/** WORD_UNIT[c]: 1 for the ASCII units a text run copies as they are (U+0021–U+007E but '<' and '&'). */
-const WORD_UNIT: Uint8Array = Uint8Array.from({length: 128}, (_, c) => (c > 0x20 && c < 0x7f && c !== 0x3c && c !== 0x26 ? 1 : 0))
+/**
+ * WORD_UNIT[c]: 1 for the units a text run copies as they are (U+0021–U+007E but '<' and '&'),
+ * over every code unit so that the run's loop tests one table entry per unit.
+ */
+const WORD_UNIT: Uint8Array = (() => {
+  const t = new Uint8Array(0x10000)
+  for (let c = 0x21; c < 0x7f; c++) if (c !== 0x3c && c !== 0x26) t[c] = 1
+  return t
+})()
 
 /** The blanks a line's inner runs are made of (`[ \t\r\f\v]`): each run becomes one space. */
 function isBlank(c: number): boolean {
@@ -394,7 +401,7 @@ export class PageTextReader {
           i += ref & 15
           c = ref >> 4
         }
-      } else if (c < 0x80 && WORD_UNIT[c] === 1) {
+      } else if (WORD_UNIT[c] === 1) {
         // A run of text (issue 36): printable ASCII other than '<' and '&', with single spaces
         // between its characters, copied in a loop of its own — what the character-by-character
         // steps below write for it (no blank run, no line end, the line's text ending at its
@@ -407,13 +414,13 @@ export class PageTextReader {
         u[w++] = c
         for (;;) {
           c = src[++i]!
-          if (c < 0x80 && WORD_UNIT[c] === 1) {
+          if (WORD_UNIT[c] === 1) {
             u[w++] = c
             continue
           }
           if (c !== 0x20) break
           const d = src[i + 1]!
-          if (!(d < 0x80 && WORD_UNIT[d] === 1)) break
+          if (WORD_UNIT[d] !== 1) break
           u[w++] = 0x20
           u[w++] = d
           i++
