@@ -765,7 +765,7 @@ function multiPassBytes(t: ScanTexts, patterns: ResponsePatternSet): ResponseMat
     if (m.length > 0) return m
   }
   // Passes 3 and 5: skipped where the screen walk of pass 1's text proved they find nothing.
-  if (!t.samePass('leet', 'normalized') && !t.samePass('leet', 'invisible') && !t.screenedOut(patterns, 'leet')) {
+  if (!t.screenedOut(patterns, 'leet') && !t.samePass('leet', 'normalized') && !t.samePass('leet', 'invisible')) {
     m = filtered('leet', matchPass(t, patterns, 'leet', 're', 'leetspeak'))
     if (m.length > 0) return m
   }
