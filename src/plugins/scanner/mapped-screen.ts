@@ -46,9 +46,24 @@ function escaped(ch: string): string {
   return `\\x{${ch.codePointAt(0)!.toString(16)}}`
 }
 
-/** The leaf as R has it: its source under its own flags. */
+/** The leaf as R has it: its source under its own flags (none written when all are off, the default the set compiles with). */
 function leafSource(src: string, flags: Flags): string {
-  return `${flagPrefix(flags)}${src})`
+  return flags.i || flags.m || flags.s ? `${flagPrefix(flags)}${src})` : src
+}
+
+const ASCII_LETTER = /^[A-Za-z]$/
+
+/**
+ * The changed characters whose image the leaf matches and the leaf itself does not. An ASCII
+ * letter or digit written as itself is answered here (it matches an ASCII character exactly when
+ * equal, or equal but for case under `i`); any other leaf is asked of RE2, one character at a
+ * time.
+ */
+function addedBy(src: string, flags: Flags, m: MappedChars): string[] {
+  const test = /^[A-Za-z0-9]$/.test(src)
+    ? (ch: string): boolean => ch === src || (flags.i && ASCII_LETTER.test(src) && ch.toLowerCase() === src.toLowerCase())
+    : ((re) => (ch: string): boolean => re.test(ch))(compileAsWritten(`^(?:${flagPrefix(flags)}${src}))$`))
+  return m.changed.filter(([from, to]) => !test(from) && test(to)).map(([from]) => from)
 }
 
 /** Renders the screen (see the file comment); `extra` memoises each leaf's added characters. */
@@ -68,14 +83,18 @@ function renderElem(e: Elem, m: MappedChars, extra: Map<string, string>): string
 function renderAtom(a: Atom, m: MappedChars, extra: Map<string, string>): string {
   if (a.kind === 'assert') return ''
   if (a.kind === 'group') return `(?:${renderAlts(a.alts, m, extra)})`
-  const leaf = leafSource(a.src, a.flags)
-  let add = extra.get(leaf)
-  if (add === undefined) {
-    const re = compileAsWritten(`^(?:${leaf})$`)
-    add = m.changed.filter(([from, to]) => !re.test(from) && re.test(to)).map(([from]) => escaped(from)).join('')
-    extra.set(leaf, add)
+  const key = `${flagPrefix(a.flags)}${a.src}`
+  let out = extra.get(key)
+  if (out === undefined) {
+    const add = addedBy(a.src, a.flags, m)
+    const leaf = leafSource(a.src, a.flags)
+    if (add.length === 0) out = leaf
+    // One class under the leaf's flags: under `i` it folds case as the letter did ('s' also matches 'ſ', 'k' the Kelvin sign).
+    else if (/^[A-Za-z0-9]$/.test(a.src)) out = leafSource(`[${a.src}${add.map(escaped).join('')}]`, a.flags)
+    else out = `(?:${leaf}|[${add.map(escaped).join('')}])`
+    extra.set(key, out)
   }
-  return add === '' ? leaf : `(?:${leaf}|[${add}])`
+  return out
 }
 
 /** The screen of `source` under the map `m` (see the file comment), or null when the parser does not read it or the screen does not compile. */
@@ -83,9 +102,8 @@ export function mappedScreenSource(source: string, m: MappedChars, extra: Map<st
   try {
     const alts = parseRegex(source)
     if (alts === null) return null
-    const out = renderAlts(alts, m, extra)
-    compileAsWritten(out)
-    return out
+    // Not compiled here: a screen RE2 rejects fails the set's compile, and the scan then walks as before.
+    return renderAlts(alts, m, extra)
   } catch {
     return null
   }

@@ -9,7 +9,7 @@ import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {PageTextReader} from './html-text.js'
-import {mappedChars, mappedScreenSource} from './mapped-screen.js'
+import {mappedChars, mappedScreenSource, type MappedChars} from './mapped-screen.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
@@ -296,10 +296,9 @@ export class JointSets {
    */
   get screen(): ScreenSet {
     if (this.screenSet === undefined) {
-      const pair = this.pair
-      const leet = mappedChars(leetspeak)
-      const fold = mappedChars(foldVowels)
-      const memo: [Map<string, string>, Map<string, string>] = [new Map(), new Map()]
+      // The pair set's entries, not the set: compiled only where the screen is not.
+      const pair = {entries: this.entries((list) => list.pair.entries)}
+      const [leet, fold] = (SCREEN_MAPS ??= [{chars: mappedChars(leetspeak), leaves: new Map(), sources: new Map()}, {chars: mappedChars(foldVowels), leaves: new Map(), sources: new Map()}])
       const kinds: Array<0 | 1 | 2> = pair.entries.map(() => 0)
       const owners: Array<0 | 1> = pair.entries.map((e) => e[0])
       const sources: Array<string | null> = pair.entries.map(([owner, w, i]) => this.lists[owner]!.patterns[i]!.sources[w]!)
@@ -310,23 +309,37 @@ export class JointSets {
             if (src === null) continue
             kinds.push(kind)
             owners.push(owner as 0 | 1)
-            sources.push(mappedScreenSource(src, map, memo[kind - 1]))
+            sources.push(memoised(map.sources, src, (x) => mappedScreenSource(x, map.chars, map.leaves)))
           }
         })
       }
-      const set = pair.set === null || sources.includes(null) ? null : compileSet(sources as string[])
+      const set = sources.includes(null) ? null : compileSet(sources as string[])
       this.screenSet = {set, pairs: pair.entries.length, kinds, owners}
     }
     return this.screenSet
   }
 
-  private join(entriesOf: (list: ResponsePatternSet) => ReadonlyArray<readonly [Variant, number]>): JointSet {
+  private entries(entriesOf: (list: ResponsePatternSet) => ReadonlyArray<readonly [Variant, number]>): JointEntry[] {
     const entries: JointEntry[] = []
     this.lists.forEach((list, owner) => {
       for (const [w, i] of entriesOf(list)) entries.push([owner as 0 | 1, w, i])
     })
+    return entries
+  }
+
+  private join(entriesOf: (list: ResponsePatternSet) => ReadonlyArray<readonly [Variant, number]>): JointSet {
+    const entries = this.entries(entriesOf)
     return {set: compileSet(entries.map(([owner, w, i]) => this.lists[owner]!.patterns[i]!.sources[w]!)), entries}
   }
+}
+
+/** The two maps the screens are made for, and their screens by leaf and by source (kept for every scanner: a reload makes the same ones). */
+let SCREEN_MAPS: [ScreenMap, ScreenMap] | undefined
+
+interface ScreenMap {
+  readonly chars: MappedChars
+  readonly leaves: Map<string, string>
+  readonly sources: Map<string, string | null>
 }
 
 /** `JointSets.screen`: entry k < `pairs` is the pair set's entry k; every entry is of kind `kinds[k]` (0 pair, 1 leetspeak screen, 2 vowel-fold screen) of list `owners[k]`. */

@@ -75,8 +75,8 @@ test('leetspeak and vowel-fold screens match wherever the pattern matches the ma
 
 test('screens of hand-written shapes: classes, negations, case, repetitions, anchors and word boundaries', () => {
   const r = prng(3839)
-  const sources = ['^run\\b', '(?m)^\\s*tool\\s*:', '\\bsecret\\B', '[^a-z]x', '(?i)[a-c]{2,3}', 'o+|e*t', '(?:ab|cd){2}', 'x.y', '(?s)x.y', '\\w+@\\w+', '[[:alpha:]]{3}', '\\pL\\d', 'a(?i)b(?-i)c', '\\x41\\x{65}']
-  const alphabet = ['a', 'b', 'c', 'd', 'e', 'i', 'o', 'u', 's', 't', 'x', 'y', 'r', 'n', 'A', 'E', 'O', '0', '1', '3', '4', '5', '7', '@', '$', ' ', '\n', ':', 'l', 'm', 'w', 'q']
+  const sources = ['^run\\b', '(?m)^\\s*tool\\s*:', '\\bsecret\\B', '[^a-z]x', '(?i)[a-c]{2,3}', 'o+|e*t', '(?:ab|cd){2}', 'x.y', '(?s)x.y', '\\w+@\\w+', '[[:alpha:]]{3}', '\\pL\\d', 'a(?i)b(?-i)c', '\\x41\\x{65}', '(?i)sk', '(?i)ST', 'sa(?i:t)']
+  const alphabet = ['a', 'b', 'c', 'd', 'e', 'i', 'o', 'u', 's', 't', 'x', 'y', 'r', 'n', 'A', 'E', 'O', '0', '1', '3', '4', '5', '7', '@', '$', ' ', '\n', ':', 'l', 'm', 'w', 'q', 'S', 'T', 'K', 'k', '\u017f', '\u212a']
   let hits = 0
   for (const src of sources) {
     const all = Array.from({length: 3000}, () => Array.from({length: 1 + Math.floor(r() * 9)}, () => alphabet[Math.floor(r() * alphabet.length)]!).join(''))
