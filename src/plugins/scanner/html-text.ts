@@ -84,6 +84,16 @@ function isJsSpace(c: number): boolean {
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
 }
 
+/**
+ * WORD_UNIT[c]: 1 for the units a text run copies as they are (U+0021–U+007E but '<' and '&'),
+ * over every code unit so that the run's loop tests one table entry per unit.
+ */
+const WORD_UNIT: Uint8Array = (() => {
+  const t = new Uint8Array(0x10000)
+  for (let c = 0x21; c < 0x7f; c++) if (c !== 0x3c && c !== 0x26) t[c] = 1
+  return t
+})()
+
 /** The blanks a line's inner runs are made of (`[ \t\r\f\v]`): each run becomes one space. */
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0c || c === 0x0b
@@ -121,20 +131,21 @@ function closeTag(src: string, name: string, from: number): number {
 /**
  * The key (`tagKey`) of the tag name at `lt` as far as `limit` (exclusive), or 0 — what
  * `/<\/?\s*([a-z0-9]+)/y` reads at `lt` in the lowercased page, cut at `limit`; a name longer
- * than any rule reads comes back as 0 (it matches none of them). Read by character codes: no
- * match array, capture or string per tag.
+ * than any rule reads comes back as 0 (it matches none of them). Read by character codes from
+ * `lower`, the lowercased page's `length` units and a 0 (`sourceUnits`): no match array, capture
+ * or string per tag.
  */
-function tagKeyAt(lower: string, lt: number, limit: number): number {
+function tagKeyAt(lower: Uint16Array, length: number, lt: number, limit: number): number {
   // Where lowercasing changed the page's length ('İ' reads 'i̇'), the page's '<' can sit
   // elsewhere in the lowercase, and the regex read no name there.
-  if (lower.charCodeAt(lt) !== 0x3c) return 0
+  if (lower[lt] !== 0x3c) return 0
   let k = lt + 1
-  if (lower.charCodeAt(k) === 0x2f) k++
-  while (k < lower.length && isJsSpace(lower.charCodeAt(k))) k++
+  if (lower[k] === 0x2f) k++
+  while (k < length && isJsSpace(lower[k]!)) k++
   const start = k
   let key = 0
   for (; k < limit; k++) {
-    const d = nameDigit(lowerUnit(lower.charCodeAt(k)))
+    const d = nameDigit(lowerUnit(lower[k]!))
     if (d === 0) break
     if (k - start === LONGEST_NAME) return 0
     key = key * 37 + d
@@ -227,6 +238,12 @@ export interface ExtractedPage {
   readonly content: string
 }
 
+/** The 0s after a text's units in `sourceUnits`: a '<' at the end is followed by three. */
+const PAD = 4
+
+/** Whether a Uint16Array holds its units little-end first (as `utf16le` writes them). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
 /** Past this many units a reader does not keep its array for the next page. */
 const KEEP_UNITS = 1 << 20
 
@@ -276,16 +293,40 @@ export class PageTextReader {
       if (whole.length <= KEEP_UNITS) this.units = whole
     }
     const u = offset === 0 ? whole : whole.subarray(offset)
-    let length = this.pass(html, u, false)
+    let length = this.pass(html, this.sourceUnits(html), u, false)
     if (length < 0) {
       // A reference cut by a tag: the page's text is read first (references as written), then
       // decoded and collapsed as a text without tags — the order the former reader used.
-      const text = unitsToString(u, this.pass(html, u, true))
+      const text = unitsToString(u, this.pass(html, this.sourceUnits(html), u, true))
       const title = this.lastTitle
-      length = this.pass(text, u, false)
+      length = this.pass(text, this.sourceUnits(text), u, false)
       this.lastTitle = title
     }
     return {title: this.lastTitle, units: whole, length}
+  }
+
+  /** The code units of the page being read and of its lowercase (when it differs), each then a 0 (see `sourceUnits`). */
+  private readonly sources: Buffer[] = [Buffer.allocUnsafeSlow(0), Buffer.allocUnsafeSlow(0)]
+
+  /**
+   * `s`'s code units and PAD 0s after them, in an array (issue 36): a walk reads a typed array's
+   * elements at about half the cost of `charCodeAt`. The 0s end a text run or a tag name at the
+   * text's end as `charCodeAt`'s NaN did (no rule reads a 0 as text, '<', '!', '-', '/' or a
+   * name), and the tests of the units after a '<' read no further. Valid until
+   * the next call with the same `slot`.
+   */
+  private sourceUnits(s: string, slot = 0): Uint16Array {
+    const n = s.length
+    let b = this.sources[slot]!
+    if (b.length < 2 * (n + PAD)) {
+      b = Buffer.allocUnsafeSlow(Math.max(2 * (n + PAD), 8192))
+      if (b.length <= 2 * KEEP_UNITS) this.sources[slot] = b
+    }
+    const units = new Uint16Array(b.buffer, 0, n + PAD)
+    if (LITTLE_ENDIAN) b.write(s, 0, 2 * n, 'utf16le')
+    else for (let i = 0; i < n; i++) units[i] = s.charCodeAt(i)
+    units.fill(0, n)
+    return units
   }
 
   /** The title the last `pass` found ('' when none). */
@@ -298,7 +339,7 @@ export class PageTextReader {
    * dropped, the rest joined by LF). Returns the length written, or -1 when a reference is cut
    * by a tag (never with `raw`, nor in a text without '<'). Sets `lastTitle`.
    */
-  private pass(html: string, u: Uint16Array, raw: boolean): number {
+  private pass(html: string, src: Uint16Array, u: Uint16Array, raw: boolean): number {
     const n = html.length
     let title = ''
     let w = 0
@@ -308,8 +349,9 @@ export class PageTextReader {
     let anyLine = false
     let inRun = false
     const lower = lowerSource(html)
+    const low = lower === html ? src : this.sourceUnits(lower, 1)
     for (let i = 0; i < n; ) {
-      let c = html.charCodeAt(i)
+      let c = src[i]!
       if (raw && c !== 0x3c) {
         u[w++] = c
         i++
@@ -317,16 +359,19 @@ export class PageTextReader {
       }
       if (c === 0x3c) {
         const lt = i
-        if (lowerUnit(lower.charCodeAt(lt + 1)) === 0x21 && lower.charCodeAt(lt) === 0x3c && lower.charCodeAt(lt + 2) === 0x2d && lower.charCodeAt(lt + 3) === 0x2d) {
+        if (lowerUnit(low[lt + 1]!) === 0x21 && low[lt] === 0x3c && low[lt + 2] === 0x2d && low[lt + 3] === 0x2d) {
           const end = html.indexOf('-->', lt + 4)
           i = end < 0 ? n : end + 3
           continue
         }
-        const gt = html.indexOf('>', lt + 1)
+        // The tag's end: most tags are short, so the first units are read here, the rest searched.
+        let gt = lt + 1
+        while (gt < n && gt < lt + 32 && src[gt] !== 0x3e) gt++
+        if (gt === n || src[gt] !== 0x3e) gt = html.indexOf('>', gt)
         if (gt < 0) break
-        const key = tagKeyAt(lower, lt, Math.min(gt + 1, lt + 40))
+        const key = tagKeyAt(low, lower.length, lt, Math.min(gt + 1, lt + 40))
         const kind = key === 0 ? NONE : tagKind(key)
-        const closing = lower.charCodeAt(lt + 1) === 0x2f
+        const closing = low[lt + 1] === 0x2f
         if (!closing && kind === SKIP) {
           const end = closeTag(lower, SKIPPED_BY_KEY.get(key)!, gt + 1)
           const close = end < 0 ? -1 : html.indexOf('>', end)
@@ -356,6 +401,33 @@ export class PageTextReader {
           i += ref & 15
           c = ref >> 4
         }
+      } else if (WORD_UNIT[c] === 1) {
+        // A run of text (issue 36): printable ASCII other than '<' and '&', with single spaces
+        // between its characters, copied in a loop of its own — what the character-by-character
+        // steps below write for it (no blank run, no line end, the line's text ending at its
+        // last character), without their tests per character.
+        if (!inLine) {
+          if (anyLine) u[w++] = 0x0a
+          inLine = true
+          anyLine = true
+        }
+        u[w++] = c
+        for (;;) {
+          c = src[++i]!
+          if (WORD_UNIT[c] === 1) {
+            u[w++] = c
+            continue
+          }
+          if (c !== 0x20) break
+          const d = src[i + 1]!
+          if (WORD_UNIT[d] !== 1) break
+          u[w++] = 0x20
+          u[w++] = d
+          i++
+        }
+        inRun = false
+        textEnd = w
+        continue
       } else i++
       // One character of text (read, or decoded): printable ASCII first (most of any page), then
       // a line break, a space, or any other character (an astral one decoded from a reference

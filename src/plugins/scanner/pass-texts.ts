@@ -203,20 +203,95 @@ const PLAIN_MIN = 64
 /** PLAIN[b]: 1 for the plain bytes (tab, LF, CR, 0x20–0x7E). */
 const PLAIN: Uint8Array = Uint8Array.from({length: 256}, (_, b) => (b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b <= 0x7e) ? 1 : 0))
 
+/** `plainMaps(…)[b]` for a plain byte b: its leetspeak byte | its vowel-folded byte << 8 (made per builder from its tables). */
+function plainMaps(leet: Uint8Array, fold: Uint8Array): Uint32Array {
+  return Uint32Array.from({length: 256}, (_, b) => (PLAIN[b] === 1 ? leet[b]! | (fold[b]! << 8) : 0))
+}
+
 /**
- * Leetspeak and the vowel fold of the `len` ASCII bytes at the start of `buf`, written after them
- * (two regions of `len`); false (regions partly written) at the first byte that is not plain.
- * The plain test rides on the same walk (issue 36: a regex test for a non-plain character
- * before it read every text once more).
+ * Whether the `len` ASCII bytes at the start of `buf` are all plain (no control but tab, LF and
+ * CR, no DEL). On a little-endian machine four bytes are tested at once (`words` views `buf`):
+ * a byte below 0x20 or equal to 0x7F in a word of ASCII bytes sets a top bit of
+ * `(x − 0x20202020) & ~x` or of `x + 0x01010101`, and only such a word is read byte by byte.
  */
-function mapPlain(buf: Uint8Array, len: number, leet: Uint8Array, fold: Uint8Array): boolean {
-  for (let i = 0; i < len; i++) {
-    const c = buf[i]!
-    if (PLAIN[c] === 0) return false
-    buf[len + i] = leet[c]!
-    buf[2 * len + i] = fold[c]!
+function allPlain(buf: Uint8Array, words: Uint32Array | null, len: number): boolean {
+  let i = 0
+  if (words !== null) {
+    for (let j = 0, n4 = len >> 2; j < n4; j++, i += 4) {
+      const x = words[j]!
+      if ((((x - 0x20202020) & ~x) | (x + 0x01010101)) & 0x80808080) {
+        if (PLAIN[buf[i]!]! + PLAIN[buf[i + 1]!]! + PLAIN[buf[i + 2]!]! + PLAIN[buf[i + 3]!]! !== 4) return false
+      }
+    }
   }
+  for (; i < len; i++) if (PLAIN[buf[i]!] === 0) return false
   return true
+}
+
+/**
+ * Leetspeak and the vowel fold of the `len` plain bytes at the start of `buf`, written at `at`
+ * and `2 × at` (`at` ≥ `len`, a multiple of 4). One table read per byte; on a little-endian
+ * machine four bytes go out as one 32-bit word per region (issue 36: the byte-by-byte loop was
+ * a seventh of an HTML page's response scan). `words` views `buf` from its start.
+ */
+function mapPlain(buf: Uint8Array, words: Uint32Array | null, len: number, at: number, maps: Uint32Array): void {
+  let i = 0
+  if (words !== null) {
+    const q = at >> 2
+    for (let j = 0, n4 = len >> 2; j < n4; j++, i += 4) {
+      const a = maps[buf[i]!]!
+      const b = maps[buf[i + 1]!]!
+      const c = maps[buf[i + 2]!]!
+      const d = maps[buf[i + 3]!]!
+      words[q + j] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24)
+      words[2 * q + j] = ((a >> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16)
+    }
+  }
+  for (; i < len; i++) {
+    const v = maps[buf[i]!]!
+    buf[at + i] = v
+    buf[2 * at + i] = v >> 8
+  }
+}
+
+/**
+ * `passBytes` of a plain text: passes 1 and 2 are its bytes; leetspeak and the vowel fold are
+ * written on first read (issue 36: where the screen walk rules passes 3 and 5 out, neither is
+ * read). Read them only while `current`: the scratch is then still this text's.
+ */
+class PlainPassBytes implements PassBytes {
+  private mapped = false
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly words: Uint32Array | null,
+    private readonly maps: Uint32Array,
+    private readonly len: number,
+    private readonly at: number,
+    readonly generation: number,
+  ) {
+    this.normalized = buf.subarray(0, len)
+    this.invisible = this.normalized
+  }
+
+  readonly normalized: Buffer
+  readonly invisible: Buffer
+
+  get leet(): Buffer {
+    this.map()
+    return this.buf.subarray(this.at, this.at + this.len)
+  }
+
+  get folded(): Buffer {
+    this.map()
+    return this.buf.subarray(2 * this.at, 2 * this.at + this.len)
+  }
+
+  private map(): void {
+    if (this.mapped) return
+    mapPlain(this.buf, this.words, this.len, this.at, this.maps)
+    this.mapped = true
+  }
 }
 
 /**
@@ -275,8 +350,7 @@ export class PassTextBuilder {
     this.invisible = emptyMap()
     this.leet = asciiTable(leetspeak)
     this.fold = asciiTable(foldVowels)
-    this.leetBytes = Uint8Array.from(this.leet)
-    this.foldBytes = Uint8Array.from(this.fold)
+    this.plainMaps = plainMaps(Uint8Array.from(this.leet), Uint8Array.from(this.fold))
   }
 
   /** Entries for domain character `k`, through the normaliser (each character once per builder). */
@@ -384,27 +458,31 @@ export class PassTextBuilder {
   /**
    * `passBytes` of a plain text (tab, LF, CR and printable ASCII only; issue 36): passes 1 and 2
    * are the text itself, written by one native UTF-8 copy and shared; leetspeak and the vowel
-   * fold are two byte tables over it. The same bytes as the table walk
+   * fold are two byte tables over it, applied on first read (`PlainPassBytes`). The same bytes as the table walk
    * (test/unit/scanner/pass-bytes-differential.test.ts). Null when the text is not plain: the
    * copy is longer than the text (a unit at or above U+0080) or a byte is a control.
    */
   private plainPassBytes(s: string): PassBytes | null {
     const len = s.length
+    // Three regions of `at` bytes, each starting on a 32-bit word.
+    const at = (len + 3) & ~3
     let buf = this.bytesScratch
-    if (3 * len > buf.length) {
-      buf = Buffer.allocUnsafeSlow(Math.max(3 * len, Math.min(2 * buf.length, KEEP_BYTES), 8192))
+    if (3 * at > buf.length) {
+      buf = Buffer.allocUnsafeSlow(Math.max(3 * at, Math.min(2 * buf.length, KEEP_BYTES), 8192))
       if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
     }
+    if (this.plainWords === null || this.plainWords.buffer !== buf.buffer) this.plainWords = this.littleEndian ? new Uint32Array(buf.buffer, 0, buf.length >> 2) : null
     this.generation++
     // UTF-8 takes one byte per unit exactly when every unit is below U+0080 (the 3 × len bytes
     // hold any text's UTF-8, so the count is never cut short).
-    if (buf.write(s, 0, 3 * len, 'utf8') !== len || !mapPlain(buf, len, this.leetBytes, this.foldBytes)) return null
-    const normalized = buf.subarray(0, len)
-    return {normalized, invisible: normalized, leet: buf.subarray(len, 2 * len), folded: buf.subarray(2 * len, 3 * len), generation: this.generation}
+    if (buf.write(s, 0, 3 * len, 'utf8') !== len || !allPlain(buf, this.plainWords, len)) return null
+    return new PlainPassBytes(buf, this.plainWords, this.plainMaps, len, at, this.generation)
   }
 
-  private readonly leetBytes: Uint8Array
-  private readonly foldBytes: Uint8Array
+  /** The scratch as 32-bit words (little-endian machines: `mapPlain` writes four bytes at a time). */
+  private plainWords: Uint32Array | null = null
+  private readonly plainMaps: Uint32Array
+
 
   /** `forMatching(s)` when `s` is in the domain, else null. */
   forMatching(s: string): string | null {

@@ -25,7 +25,7 @@
  */
 import {compileAsWritten} from './regex.js'
 
-interface Flags {
+export interface Flags {
   i: boolean
   m: boolean
   s: boolean
@@ -61,7 +61,7 @@ export function parseRegex(source: string): Elem[][] | null {
 
 const LITERAL_WEIGHT = 4
 
-function flagPrefix(f: Flags): string {
+export function flagPrefix(f: Flags): string {
   const on = (f.i ? 'i' : '') + (f.m ? 'm' : '') + (f.s ? 's' : '')
   const off = (f.i ? '' : 'i') + (f.m ? '' : 'm') + (f.s ? '' : 's')
   return `(?${on}${off === '' ? '' : '-' + off}:`

@@ -82,6 +82,10 @@ const PIECES = [
   // zero and out of range, case, unknown and over-long names, references cut by tags or by the
   // page's end, '&' before '&', astral text, uppercase element names and closing tags.
   '&#x1F600;', '&#128512;', '&#xD800;', '&#xdc00;', '&#x10FFFF;', '&#x110000;', '&#1114111;', '&#1114112;', '&#x123456;', '&#x1234567;', '&#x0000041;', '&#x000041;', '&#1234567;', '&#12345678;', '&#0000065;', '&#00000065;',
+  // Issue 36 (text runs copied in a loop of their own, the page read from an array of its units,
+  // a tag's end looked for in its first units, then searched): words with single and double
+  // spaces, spaces at a run's ends, tags shorter and longer than the units read.
+  'a b', 'a  b', ' x', 'y ', 'word', '<a href="/docs/page-12.html">', `<img alt="${'x'.repeat(40)}">`, '<div class="section s3">', '&amp; notes', 'Q&amp;A',
   '&#0;', '&#x0;', '&#', '&#x', '&#x;', '&#;', '&AMP;', '&Amp;', '&NBSP;', '&LT;', '&quot;', '&apos;', '&foo;', '&ampx;', '&abcdefgh;', '&abcdefghi;', '&a;',
   '&am', 'p;', '&#6', '5;', '&', '&&', ';', '#', 'X', '\u{1F600}', '\ud800', '\udc00', '<SCRIPT>', '</Script>', '<TITLE>', '</TITLE >', '<Style>', '</STYLE>', '<!-', '<!',
 ]
