@@ -50,15 +50,6 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
     // The decoders' test first: it refuses most texts a decoder may accept (numbers, short tokens)
     // after a few units, and non-ASCII at once.
     if (!failsEveryWholeDecoding(x) || !plainText(x) || holdsNeedle(engine, x)) continue
-    if (engine.seed.active && engine.seed.detect(x)) continue
-    let segment = false
-    for (const seg of segmentsOfAtLeast(x, 10)) {
-      if (seg !== x && segmentMay(seg)) {
-        segment = true
-        break
-      }
-    }
-    if (segment) continue
     const k = candidates.push(x) - 1
     // In printable ASCII the only white space is ' ': `stripUnicodeWhitespace(x)` is x without it.
     const noDots = x.includes('.') ? x.replaceAll('.', '') : x
@@ -74,6 +65,15 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
   }
   const hit = new Uint8Array(candidates.length)
   if (forms.length > 0) for (const i of hitting(forms, {set, window: 0}, engine.lines)) hit[owner[i]!] = 1
-  for (let k = 0; k < candidates.length; k++) if (hit[k] === 0) proven.add(candidates[k]!)
+  // The seed and segment checks last, on the texts the set proved clean only: a text the set
+  // keeps is scanned whatever they say, and the scan runs them again (issue 36: a chat
+  // request's prose messages, each kept by a WIF look-alike in its form without white space,
+  // went through the seed detector twice).
+  for (let k = 0; k < candidates.length; k++) {
+    if (hit[k] === 1) continue
+    const x = candidates[k]!
+    if (engine.seed.active && engine.seed.detect(x)) continue
+    if (!segmentsOfAtLeast(x, 10).some((seg) => seg !== x && segmentMay(seg))) proven.add(x)
+  }
   return proven
 }

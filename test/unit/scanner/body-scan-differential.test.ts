@@ -392,3 +392,46 @@ test('long bodies against reference seed and WIF forms: phrases cut across value
   }
   assert.ok(flagged > 60 && seeds > 10 && keys > 10, `flagged ${flagged}, seed phrases ${seeds}, WIF keys ${keys}`)
 })
+
+test('chat-completion bodies of word-list prose against reference seed and WIF forms: phrases inside a message, cut across messages, at their edges, keys in prose', () => {
+  const r = prng(4747)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
+  // The benchmark's chat vocabulary: list words (agent, file, machine, …) among other short words.
+  const vocabulary = 'the agent reads the file and then it writes a summary of what changed in the build with notes about tests that failed and why they failed on the shared machine while the proxy scanned every request'.split(' ')
+  const words = [...vocabulary, ...english.slice(0, 64)]
+  const bodies: Body[] = []
+  for (let i = 0; i < 40; i++) {
+    const messages: Array<{role: string; content: string}> = []
+    for (let m = 0; m < 4 + Math.floor(r() * 12); m++) {
+      const tokens: string[] = []
+      for (let n = 20 + Math.floor(r() * 300); n > 0; n--) tokens.push(pick(words))
+      messages.push({role: m % 2 === 1 ? 'assistant' : 'user', content: tokens.join(r() < 0.8 ? ' ' : pick(['\n', ', ', '. ']))})
+    }
+    const phrase = pick(PHRASES).split(' ')
+    const at = Math.floor(r() * messages.length)
+    const msg = messages[at]!
+    const plant = r()
+    const cut = 1 + Math.floor(r() * (phrase.length - 1))
+    if (plant < 0.15) msg.content = `${msg.content} ${phrase.join(' ')} ${msg.content}`
+    else if (plant < 0.3) msg.content = `${phrase.join(' ')} ${msg.content}`
+    else if (plant < 0.45) msg.content = `${msg.content} ${phrase.join(' ')}`
+    else if (plant < 0.6 && at + 1 < messages.length) {
+      // Cut across two messages: the end of one, the start of the next.
+      msg.content = `${msg.content} ${phrase.slice(0, cut).join(' ')}`
+      messages[at + 1]!.content = `${phrase.slice(cut).join(' ')} ${messages[at + 1]!.content}`
+    } else if (plant < 0.7) msg.content = `${msg.content} ${phrase.map((w, k) => (k === cut ? 'notaword' : w)).join(' ')}`
+    else if (plant < 0.8) msg.content = `${msg.content} ${wif(r() < 0.5, `chat-${i}`)} ${msg.content}`
+    bodies.push([`chat ${i}`, 'application/json', JSON.stringify({model: 'claude-sonnet-4', max_tokens: 4096, stream: true, messages})])
+    bodies.push([`chat text ${i}`, 'text/plain', messages.map((x) => x.content).join('\n')])
+  }
+  let seeds = 0
+  for (const [label, contentType, raw] of bodies) {
+    const input: BodyScanInput = {contentType, body: Buffer.from(raw), host: 'example.com'}
+    for (const [name, {sc}] of SCANNERS.slice(0, 2)) {
+      const got = sc.scanRequestBody(input)
+      assertSame(`${name}: ${label}`, got, scanRequestBodyOracle(referenceDeps(sc), input))
+      if (got.dlp.some((f) => f.pattern === 'BIP-39 Seed Phrase')) seeds++
+    }
+  }
+  assert.ok(seeds > 20, `seed phrases ${seeds}`)
+})

@@ -285,3 +285,53 @@ test('seed detector on long texts (plausible stretches only, a repeated token re
     }
   }
 })
+
+test('seed detector on prose of list words among other short words (tokens refused by their hash) equals the reference splitter', () => {
+  const r = prng(3636)
+  const letters = 'abcdefghijklmnopqrstuvwxyz'
+  for (const [list, label] of [[WORDS, 'synthetic'], [ENGLISH, 'english']] as const) {
+    const known = new Set(list)
+    const det12 = createSeedPhraseDetector(list, 12, true)
+    const det15 = createSeedPhraseDetector(list, 15, true)
+    const phrases = [phraseFromEntropy(list, Buffer.alloc(16, 9)), phraseFromEntropy(list, Buffer.alloc(20, 3))]
+    // Tokens of a word's length and letters that are not words (most share no hash slot with a
+    // word, some do), list words, and words in other cases (a Kelvin sign for K).
+    const other = (): string => {
+      for (;;) {
+        let t = ''
+        for (let n = 3 + Math.floor(r() * 6); n > 0; n--) t += letters[Math.floor(r() * 26)]
+        if (!known.has(t)) return t
+      }
+    }
+    const others = Array.from({length: 400}, other)
+    let detected = 0
+    for (let i = 0; i < 300; i++) {
+      const share = r()
+      const tokens: string[] = []
+      for (let n = 20 + Math.floor(r() * 400); n > 0; n--) {
+        const x = r()
+        const w = list[Math.floor(r() * (r() < 0.5 ? 40 : list.length))]!
+        tokens.push(x < share ? w : x < share + 0.05 ? w.toUpperCase().replace(/K/g, '\u212a') : others[Math.floor(r() * others.length)]!)
+      }
+      // A phrase at the start, inside, at the end, or cut by a changed word; or none.
+      const p = phrases[Math.floor(r() * phrases.length)]!.split(' ')
+      const plant = r()
+      if (plant < 0.15) tokens.unshift(...p)
+      else if (plant < 0.3) tokens.splice(Math.floor(r() * tokens.length), 0, ...p)
+      else if (plant < 0.45) tokens.push(...p)
+      else if (plant < 0.55) tokens.splice(Math.floor(r() * tokens.length), 0, ...p.map((w, k) => (k === 6 ? other() : w)))
+      const seps = [' ', '\n', ', ', ' - ', ': ', '. ']
+      let text = ''
+      for (const t of tokens) text += (text === '' ? '' : seps[Math.floor(r() * (r() < 0.8 ? 1 : seps.length))]) + t
+      for (const [det, min] of [[det12, 12], [det15, 15]] as const) {
+        const want = referenceDetect(list, min, text)
+        if (want) detected++
+        assert.equal(det.detect(text), want, `${label} ${min} ${JSON.stringify(text.slice(0, 200))}`)
+        // The junction form (no concatenation until the screen keeps it), cut anywhere.
+        const cut = Math.floor(r() * (text.length + 1))
+        assert.equal(det.detectJoined!(text.slice(0, cut), text.slice(cut)), want, `${label} ${min} joined at ${cut}`)
+      }
+    }
+    assert.ok(detected > 60, `${label}: detected ${detected}`)
+  }
+})
