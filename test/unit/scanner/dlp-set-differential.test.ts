@@ -14,6 +14,8 @@ import {countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
 import {segmentsOfAtLeast, splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
 import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
+import {compileSet} from '../../../src/plugins/scanner/regex.js'
+import {WIF_KEY_START} from '../../../src/plugins/scanner/validators.js'
 import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, randomJoin, referenceDetect, syntheticWordList, wif} from './fixtures.js'
 
 const WORDS = syntheticWordList()
@@ -335,3 +337,42 @@ test('seed detector on prose of list words among other short words (tokens refus
     assert.ok(detected > 60, `${label}: detected ${detected}`)
   }
 })
+
+test('the set entry of the WIF pattern (the key-start shape its validator needs) finds what the pattern regex does: keys whole, cased, cut, glued, in prose without spaces', () => {
+  const settings = settingsWith([{name: 'Wif Warned', severity: 'low', regex: '[a-z0-9]{51,52}', validator: 'wif', action: 'warn'}])
+  const fast = createDlpEngine(settings)
+  // The reference: the set built from every pattern's own source.
+  const bySource = {...fast, allSet: compileSet(fast.all.map((p) => p.source))}
+  const none = {...fast, corePrefilter: null, allPrefilter: null, allSet: null}
+  assert.ok(fast.allSet!.sources.includes(WIF_KEY_START) && !bySource.allSet!.sources.includes(WIF_KEY_START))
+  const r = prng(5151)
+  const keys = Array.from({length: 6}, (_, i) => wif(i % 2 === 0, `set-${i}`))
+  const prose = 'the agent reads the file and then it writes a summary of what changed in the build with notes about tests that failed'.split(' ')
+  const swapCase = (s: string): string => [...s].map((c) => (r() < 0.5 ? c.toUpperCase() : c.toLowerCase())).join('')
+  let found = 0
+  for (let i = 0; i < 600; i++) {
+    const key = keys[Math.floor(r() * keys.length)]!
+    const parts: string[] = []
+    for (let n = 5 + Math.floor(r() * 80); n > 0; n--) parts.push(prose[Math.floor(r() * prose.length)]!)
+    const at = Math.floor(r() * (parts.length + 1))
+    const x = r()
+    // The key as is, case-swapped, cut by a space, behind letters, a '5'/'K'/'L' start with a
+    // non-base58 character inside, or nothing.
+    if (x < 0.15) parts.splice(at, 0, key)
+    else if (x < 0.25) parts.splice(at, 0, swapCase(key))
+    else if (x < 0.35) parts.splice(at, 0, key.slice(0, 20), key.slice(20))
+    else if (x < 0.45) parts.splice(at, 0, `l${'k'.repeat(Math.floor(r() * 40))}${key}`)
+    else if (x < 0.55) parts.splice(at, 0, `${key.slice(0, 30)}0${key.slice(31)}`)
+    else if (x < 0.6) parts.splice(at, 0, `K${'a'.repeat(51)}`, `5${'Z'.repeat(50)}`)
+    const text = parts.join(r() < 0.7 ? ' ' : pick(r, ['\n', '', '.', ' . ']))
+    const want = scanTextForDlp(none, text)
+    assert.deepEqual(scanTextForDlp(fast, text), want, JSON.stringify(text))
+    assert.deepEqual(scanTextForDlp(bySource, text), want, JSON.stringify(text))
+    if (want.matches.some((m) => m.pattern === 'Bitcoin WIF Private Key')) found++
+  }
+  assert.ok(found > 100, `WIF findings ${found}`)
+})
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)]!
+}
