@@ -30,6 +30,15 @@ import {isPrintableAscii} from './normalize.js'
 import {hitting} from './subsequence.js'
 import {segmentsOfAtLeast} from './text-dlp.js'
 
+/**
+ * Texts from this length on are not screened (they are scanned): the screen's work on a text is
+ * the scan's own walks (its three forms through the set, the seed detector), so on a long text
+ * it saves little when it proves the text clean and doubles the work when it does not (a chat
+ * request's prose messages: screening them cost more than scanning them; the texts of a JSON
+ * product list are far shorter).
+ */
+const SCREENED_BELOW = 512
+
 /** Printable ASCII with neither `%` nor `+` (its URL decoding is itself). */
 function plainText(x: string): boolean {
   return isPrintableAscii(x) && !x.includes('%') && !x.includes('+')
@@ -49,7 +58,7 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
   for (const x of xs) {
     // The decoders' test first: it refuses most texts a decoder may accept (numbers, short tokens)
     // after a few units, and non-ASCII at once.
-    if (!failsEveryWholeDecoding(x) || !plainText(x) || holdsNeedle(engine, x)) continue
+    if (x.length >= SCREENED_BELOW || !failsEveryWholeDecoding(x) || !plainText(x) || holdsNeedle(engine, x)) continue
     const k = candidates.push(x) - 1
     // In printable ASCII the only white space is ' ': `stripUnicodeWhitespace(x)` is x without it.
     const noDots = x.includes('.') ? x.replaceAll('.', '') : x
