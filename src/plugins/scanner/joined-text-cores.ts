@@ -8,8 +8,9 @@
  *  - `wif`: base58 decoding rejects any character outside the case-sensitive base58 alphabet,
  *    and the accepted body (0x80, 32 or 33 key bytes, 4 checksum bytes) is a number in
  *    [0x80·256³⁶, 0x81·256³⁶) — 51 digits, the first `5` — or in [0x80·256³⁷, 0x81·256³⁷) — 52
- *    digits, the first `K` or `L` (`validators.ts`, `mayValidateIn`). Every accepted hit is
- *    therefore `WIF_KEY_START`: a `5` and 50 more base58 characters, or `K`/`L` and 51. Space-free
+ *    digits, the first `K` or `L`, each led by the two digits `isKeyStart` allows (`validators.ts`,
+ *    `mayValidateIn`). Every accepted hit is therefore `WIF_KEY_START`: `5H`/`5J`/`5K` and 49 more
+ *    base58 characters, or `Kw`–`Kz`/`L1`–`L5` and 50. Space-free
  *    prose and long identifiers, which hold runs of 51 base58 characters, rarely hold that.
  *  - `mod97`: the hit, without spaces and dashes and upper-cased, starts with a country code of
  *    `IBAN_LENGTHS` and two digits. In a text with no space and no dash every accepted hit

@@ -269,6 +269,28 @@ test('the text passes made faster for long bodies equal their full forms', () =>
     assert.equal(n.forMatching(t), fullMatching(t), JSON.stringify(t.slice(0, 80)))
     assert.equal(replaceInvisibleWithSpace(t), t.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu, ' '))
   }
+  // Long ASCII texts dense with controls (a sorted join of short values: a line break every few
+  // units; the Latin-1 compaction path), sparse ones (the native replace), both around the
+  // sampled first KiB and the 256-unit threshold, with DEL or a non-ASCII unit now and then.
+  const values = ['0', '1.5', 'alpha', 'item-12', 'true', 'Description of item 7, with a few words in it', 'x']
+  const controls = ['\n', '\r', '\t', '\u0000', '\u001f', '\u000b']
+  let dense = 0
+  for (let i = 0; i < 400; i++) {
+    const parts: string[] = []
+    const every = 1 + Math.floor(r() ** 3 * 40)
+    for (let n = 20 + Math.floor(r() * (r() < 0.3 ? 30 : 2000)); n > 0; n--) {
+      parts.push(values[Math.floor(r() * values.length)]!)
+      if (n % every === 0) parts.push(controls[Math.floor(r() * controls.length)]!)
+    }
+    let t = parts.join(r() < 0.5 ? '' : ' ')
+    if (r() < 0.2) {
+      const at = Math.floor(r() * (t.length + 1))
+      t = t.slice(0, at) + rare[Math.floor(r() * rare.length)] + t.slice(at)
+    }
+    if (t.length >= 256 && /^[\x00-\x7e]*$/.test(t) && (t.slice(0, 1024).match(/[\x00-\x1f]/g)?.length ?? 0) * 32 >= Math.min(t.length, 1024)) dense++
+    assert.equal(n.forDlp(t), full(t), JSON.stringify(t.slice(0, 80)))
+  }
+  assert.ok(dense > 50, `dense control texts ${dense}`)
 })
 
 test('the screen of texts alone proves clean only texts text DLP finds nothing in; adversarial values', () => {
