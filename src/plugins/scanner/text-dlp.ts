@@ -61,15 +61,26 @@ export function stripUnicodeWhitespace(s: string): string {
   return buf.toString('latin1', 0, n)
 }
 
-/** `stripUnicodeWhitespace` of an all-ASCII text: its Latin-1 bytes (one per code unit) compacted in place. */
+/** Reused by `stripAsciiSpaces` (single-threaded; grown on demand, not kept above 1 MiB). */
+let spaceScratch: Buffer | null = null
+
+/**
+ * `stripUnicodeWhitespace` of an all-ASCII text: its Latin-1 bytes (one per code unit) compacted
+ * in a reused buffer (a fresh buffer per text was a sixth of the split-secret screen's per-half
+ * work on a chat request: ~250 halves of 256–512 characters).
+ */
 function stripAsciiSpaces(s: string): string {
-  const buf = Buffer.from(s, 'latin1')
+  const length = s.length
+  let buf = spaceScratch
+  if (buf === null || buf.length < length) buf = Buffer.allocUnsafeSlow(Math.max(length, 4096))
+  if (buf.length <= 1 << 20) spaceScratch = buf
+  buf.write(s, 0, length, 'latin1')
   let n = 0
-  for (let i = 0; i < buf.length; i++) {
+  for (let i = 0; i < length; i++) {
     const c = buf[i]!
     if (LATIN1_SPACE[c] === 0) buf[n++] = c
   }
-  return n === buf.length ? s : buf.toString('latin1', 0, n)
+  return n === length ? s : buf.toString('latin1', 0, n)
 }
 
 function stripBySlices(s: string): string {
