@@ -37,15 +37,25 @@ export interface JoinedTextScreens {
   readonly strict: Re2Set
   /** No match of either set is longer (code points). */
   readonly window: number
+  /** No match of an entry other than the WIF shape is longer (code points). */
+  readonly chainWindow: number
+  /** Indices of the `wif` patterns (their entry is `WIF_SHAPE`, `WIF_SHAPE_LENGTH` long at most). */
+  readonly wifEntries: readonly number[]
 }
+
+/** The fewest characters a `WIF_SHAPE` match spans (a `5`-led key: 51). */
+export const WIF_SHAPE_MIN_LENGTH = 51
 
 /** The screens for these patterns, or null when one of them has no bounded core. */
 export function buildJoinedTextScreens(all: readonly CompiledDlpPattern[]): JoinedTextScreens | null {
   let window = 4
+  let chainWindow = 4
+  const wifEntries: number[] = []
   const plain: string[] = []
   const strict: string[] = []
   for (const p of all) {
     if (p.validator === 'wif') {
+      wifEntries.push(plain.length)
       plain.push(WIF_SHAPE)
       strict.push(WIF_SHAPE)
       window = Math.max(window, WIF_SHAPE_LENGTH)
@@ -54,10 +64,11 @@ export function buildJoinedTextScreens(all: readonly CompiledDlpPattern[]): Join
     const c = regexCoreOf(p.source, CORE_CAP)
     if (c === null) return null
     window = Math.max(window, c.maxLen)
+    chainWindow = Math.max(chainWindow, c.maxLen)
     plain.push(c.source)
     strict.push(p.validator === 'mod97' ? IBAN_STRICT_SHAPE : c.source)
   }
   const set = compileSet(plain)
   const strictSet = compileSet(strict)
-  return set === null || strictSet === null ? null : {set, strict: strictSet, window}
+  return set === null || strictSet === null ? null : {set, strict: strictSet, window, chainWindow, wifEntries}
 }

@@ -177,6 +177,11 @@ export function validateWif(hit: string): boolean {
 const IS_B58 = new Uint8Array(128)
 for (let i = 0; i < B58.length; i++) IS_B58[B58.charCodeAt(i)] = 1
 
+/** Whether a UTF-16 code unit is a base58 digit. */
+export function isBase58Unit(c: number): boolean {
+  return c < 128 && IS_B58[c] === 1
+}
+
 /**
  * False only when no substring of `text` can pass validator `name`, so its pattern's hits need
  * not be enumerated. `wif`, whatever the regex: an accepted hit is base58 throughout
