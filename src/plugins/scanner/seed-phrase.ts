@@ -27,6 +27,13 @@ export interface SeedPhraseDetector {
 
 export const WINDOWS = [12, 15, 18, 21, 24]
 
+/**
+ * No text shorter than this holds a phrase: the smallest window's tokens, each at least one
+ * unit, with a separator between each two (tokens and separators are read on the text itself,
+ * before lower-casing).
+ */
+export const MIN_PHRASE_UNITS = 2 * Math.min(...WINDOWS) - 1
+
 /** Slots of the word-hash table of `plausibleStretches` (a power of two). */
 const WORD_SLOTS = 1 << 16
 

@@ -2,6 +2,7 @@
 import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
+import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 
 export interface TextDlpResult {
@@ -261,6 +262,10 @@ export function recursiveDecode(engine: DlpEngine, s: string, depth: number, out
 /** §6.1 step 3: seed phrase on ForMatching(text), its URL decode, whole-text and segment decodings. */
 function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): boolean {
   const m = engine.normalizer.forMatching(text)
+  // Too short for a phrase, and so is every target below: the URL decoding, a segment and the
+  // base64/hex/base32 decodings are no longer than `m` (a decoded byte is at most one unit).
+  // A JSON body's short values (`alpha`, `item-7`, numbers) each skip the decodings here.
+  if (m.length < MIN_PHRASE_UNITS) return false
   if (engine.seed.detect(m)) return true
   const u = iterativeDecode(m)
   if (u !== m && engine.seed.detect(u)) return true

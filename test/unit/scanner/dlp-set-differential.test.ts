@@ -10,7 +10,7 @@ import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
 import {
   createDlpEngine, createSeedPhraseDetector, createUrlScanner, defaultScannerSettings, RateLimiter, scanTextForDlp, scanUrl,
 } from '../../../src/plugins/scanner/index.js'
-import {countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
+import {countSeedTokens, MIN_PHRASE_UNITS} from '../../../src/plugins/scanner/seed-phrase.js'
 import {segmentsOfAtLeast, splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
 import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
@@ -376,3 +376,24 @@ test('the set entry of the WIF pattern (the key-start shape its validator needs)
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!
 }
+
+test('text DLP skips the seed step below MIN_PHRASE_UNITS only: a phrase of one-unit words at exactly that length is found', () => {
+  // 2,048 one-unit words: the shortest possible phrase is 12 words and 11 separators.
+  const list = Array.from({length: 2048}, (_, i) => String.fromCharCode(0x4e00 + i))
+  const settings = settingsWith([])
+  settings.seedPhrase.wordList = list
+  const engine = createDlpEngine(settings)
+  const seedIn = (t: string): boolean => scanTextForDlp(engine, t).matches.some((m) => m.pattern === 'BIP-39 Seed Phrase')
+  let shortest = 0
+  for (let i = 0; i < 64; i++) {
+    const phrase = phraseFromEntropy(list, Buffer.alloc(16, i))
+    assert.equal(phrase.length, MIN_PHRASE_UNITS)
+    assert.equal(seedIn(phrase), referenceDetect(list, 12, phrase), phrase)
+    if (seedIn(phrase)) shortest++
+    // One unit less: eleven words, or two words glued into an unknown token.
+    for (const t of [phrase.slice(1), phrase.slice(0, -1), phrase.replace(' ', '')]) assert.equal(seedIn(t), false)
+    // Its URL encoding is longer; decoded, it is the phrase again.
+    assert.equal(seedIn(encodeURIComponent(phrase)), true)
+  }
+  assert.equal(shortest, 64)
+})
