@@ -6,8 +6,9 @@
  * the texts' forms as lines of one batch (the DLP line batch's `lineSafe` argument), instead of
  * by the patterns' cores and a per-text rescan.
  *
- * A text `x` is screened only when it is printable ASCII without `%` or `+`, and every whole-text
- * decoder (base64 ×4, hex, base32) rejects it (`failsEveryWholeDecoding`). Then, per step of
+ * A text `x` is screened only when it is shorter than 512 units (`SCREENED_BELOW`), printable
+ * ASCII without `%` or `+`, and every whole-text decoder (base64 ×4, hex, base32) rejects it
+ * (`failsEveryWholeDecoding`). Then, per step of
  * `scanTextForDlp`:
  *  1, 4, 8. the AWS example strings, canaries and literal secrets: searched in `x` itself
  *     (`holdsNeedle`), as `forDlp(x) = forMatching(x) = iterativeDecode(x) = x`;
@@ -75,9 +76,7 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
   const hit = new Uint8Array(candidates.length)
   if (forms.length > 0) for (const i of hitting(forms, {set, window: 0}, engine.lines)) hit[owner[i]!] = 1
   // The seed and segment checks last, on the texts the set proved clean only: a text the set
-  // keeps is scanned whatever they say, and the scan runs them again (issue 36: a chat
-  // request's prose messages, each kept by a WIF look-alike in its form without white space,
-  // went through the seed detector twice).
+  // keeps is scanned whatever they say, and the scan runs them again (issue 36).
   for (let k = 0; k < candidates.length; k++) {
     if (hit[k] === 1) continue
     const x = candidates[k]!
