@@ -14,6 +14,7 @@ import {buildJoinedTextScreens, type JoinedTextScreens} from './joined-text-core
 import {ByteLines} from './byte-lines.js'
 import {DecodeScratch} from './decoders.js'
 import {leastMatchLength} from './min-match-length.js'
+import {WIF_KEY_START} from './validators.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
@@ -52,8 +53,8 @@ export interface DlpEngine {
   /** Core then configured patterns; `allSet` entry i is `all[i]`. */
   readonly all: readonly CompiledDlpPattern[]
   /**
-   * RE2::Set over `all` (each source exactly as its regex was compiled): one pass over a target
-   * says which patterns can match at all. Null = unavailable (then the alternation is used).
+   * RE2::Set over `all` (entry i is `setSourceOf(all[i])`): one pass over a target says which
+   * patterns can have a finding at all. Null = unavailable (then the alternation is used).
    */
   readonly allSet: Re2Set | null
   /** UTF-8 encoder into a reused scratch buffer (the set is fed bytes, not a JS string). */
@@ -194,6 +195,19 @@ export class Utf8Scratch {
 }
 
 /**
+ * The set's entry for a pattern: its source exactly as its regex was compiled, except for a
+ * `wif` pattern, whose entry is the shape every hit its validator accepts holds (`WIF_KEY_START`,
+ * the same test as `mayValidateIn`): a miss of that entry proves the pattern has no finding in
+ * the target, as a miss of its regex does. The forced case-insensitive WIF regex matches any run
+ * of 51 letters and digits — every prose text without its white space (text DLP's step 5 form)
+ * — so the set kept such texts and their scans ran the regex and the validator for nothing
+ * (issue 36: every message of a chat request). A hit still runs the pattern itself.
+ */
+export function setSourceOf(p: CompiledDlpPattern): string {
+  return p.validator === 'wif' ? WIF_KEY_START : p.source
+}
+
+/**
  * One RE2 alternation over a pattern list. RE2 reports a match for the alternation iff some
  * alternative matches somewhere, so a miss proves no pattern can hit: an optimisation that can
  * never change a verdict (§25.10).
@@ -222,7 +236,7 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     core,
     configured,
     all,
-    allSet: compileSet(all.map((p) => p.source)),
+    allSet: compileSet(all.map(setSourceOf)),
     encoder: new Utf8Scratch(),
     lines: new ByteLines(),
     decodeScratch: new DecodeScratch(),

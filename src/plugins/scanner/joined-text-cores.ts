@@ -8,8 +8,9 @@
  *  - `wif`: base58 decoding rejects any character outside the case-sensitive base58 alphabet,
  *    and the accepted body (0x80, 32 or 33 key bytes, 4 checksum bytes) is a number in
  *    [0x80·256³⁶, 0x81·256³⁶) — 51 digits, the first `5` — or in [0x80·256³⁷, 0x81·256³⁷) — 52
- *    digits, the first `K` or `L` (`validators.ts`, `mayValidateIn`). Every accepted hit is
- *    therefore `WIF_KEY_START`: a `5` and 50 more base58 characters, or `K`/`L` and 51. Space-free
+ *    digits, the first `K` or `L`, each led by the two digits `isKeyStart` allows (`validators.ts`,
+ *    `mayValidateIn`). Every accepted hit is therefore `WIF_KEY_START`: `5H`/`5J`/`5K` and 49 more
+ *    base58 characters, or `Kw`–`Kz`/`L1`–`L5` and 50. Space-free
  *    prose and long identifiers, which hold runs of 51 base58 characters, rarely hold that.
  *  - `mod97`: the hit, without spaces and dashes and upper-cased, starts with a country code of
  *    `IBAN_LENGTHS` and two digits. In a text with no space and no dash every accepted hit
@@ -36,15 +37,25 @@ export interface JoinedTextScreens {
   readonly strict: Re2Set
   /** No match of either set is longer (code points). */
   readonly window: number
+  /** No match of an entry other than the WIF shape is longer (code points). */
+  readonly chainWindow: number
+  /** Indices of the `wif` patterns (their entry is `WIF_SHAPE`, `WIF_SHAPE_LENGTH` long at most). */
+  readonly wifEntries: readonly number[]
 }
+
+/** The fewest characters a `WIF_SHAPE` match spans (a `5`-led key: 51). */
+export const WIF_SHAPE_MIN_LENGTH = 51
 
 /** The screens for these patterns, or null when one of them has no bounded core. */
 export function buildJoinedTextScreens(all: readonly CompiledDlpPattern[]): JoinedTextScreens | null {
   let window = 4
+  let chainWindow = 4
+  const wifEntries: number[] = []
   const plain: string[] = []
   const strict: string[] = []
   for (const p of all) {
     if (p.validator === 'wif') {
+      wifEntries.push(plain.length)
       plain.push(WIF_SHAPE)
       strict.push(WIF_SHAPE)
       window = Math.max(window, WIF_SHAPE_LENGTH)
@@ -53,10 +64,11 @@ export function buildJoinedTextScreens(all: readonly CompiledDlpPattern[]): Join
     const c = regexCoreOf(p.source, CORE_CAP)
     if (c === null) return null
     window = Math.max(window, c.maxLen)
+    chainWindow = Math.max(chainWindow, c.maxLen)
     plain.push(c.source)
     strict.push(p.validator === 'mod97' ? IBAN_STRICT_SHAPE : c.source)
   }
   const set = compileSet(plain)
   const strictSet = compileSet(strict)
-  return set === null || strictSet === null ? null : {set, strict: strictSet, window}
+  return set === null || strictSet === null ? null : {set, strict: strictSet, window, chainWindow, wifEntries}
 }

@@ -12,7 +12,11 @@
  *     has a bounded, assertion-free screen regex (`joined-text-cores.ts`: its core, or a shape
  *     every hit its validator accepts holds; at most `w` code points) that matches wherever the
  *     pattern has a finding; a screen match in `t` lies in `x`, in `y`, or within
- *     `tail(x, w−1) + head(y, w−1)` (the argument of `subsequence.ts`, batched set passes). A
+ *     `tail(x, w−1) + head(y, w−1)` (the argument of `subsequence.ts`, batched set passes), `w`
+ *     the longest match of an entry other than the WIF shape; a WIF shape across the junction
+ *     (51 or 52 base58 characters from a `5`, `K` or `L`) is possible only when `x`'s last base58
+ *     run holds such a start and, from it, that run and `y`'s first base58 run reach 51
+ *     characters — counted per half, no chain walked (then the WIF patterns are candidates). A
  *     text the screen still keeps gets steps 2, 4 and 5 exactly as the scan runs them (every
  *     pattern over each form), and is kept only if they find something;
  *  4, 8. canaries and literal secrets: searched in `t` itself, as the scan does;
@@ -41,6 +45,8 @@ import {isSeparator, WINDOWS} from './seed-phrase.js'
 import {setMatches} from './regex.js'
 import {hitting} from './subsequence.js'
 import {AWS_DOC_KEY, AWS_DOC_SECRET, isSegmentDelimiter, recursiveDecode, segmentsOfAtLeast, stripUnicodeWhitespace} from './text-dlp.js'
+import {WIF_SHAPE_MIN_LENGTH} from './joined-text-cores.js'
+import {isBase58Unit} from './validators.js'
 
 /** A text `x + y` with `split = x.length`. */
 export interface JoinedText {
@@ -123,12 +129,41 @@ interface Half {
   readonly s: string
   /** Holds an AWS documentation example string, a canary or a literal secret (steps 1, 4, 8). */
   readonly needle: boolean
-  /** Per form, its `w − 1` characters at the junction side (the half of a junction chain). */
+  /** Per form, its `chainWindow − 1` characters at the junction side (the half of a junction chain). */
   readonly edge: readonly [string, string, string]
+  /**
+   * Per form, for the WIF shape across the junction (`wifTail` / `wifHead`): as x, the most
+   * characters from a `5`, `K` or `L` of its last base58 run to its end (at most
+   * WIF_SHAPE_MIN_LENGTH; 0: none); as y, the length of its first base58 run (at most 52).
+   */
+  readonly wif: readonly [number, number, number]
   /** Per form: neither a space nor a dash (the strict screen applies). */
   readonly noSep: readonly [boolean, boolean, boolean]
   /** `needleCuts` of this half at its junction side. */
   readonly cuts: readonly number[]
+}
+
+/**
+ * For the WIF shape (a `5` and 50 base58 characters, or `K`/`L` and 51, `joined-text-cores.ts`)
+ * across a junction: the most characters from a `5`, `K` or `L` of the last base58 run of `f`
+ * to its end, counting only starts at most WIF_SHAPE_MIN_LENGTH from the end (a shape starting
+ * further back lies in `f` alone); 0 when there is none.
+ */
+function wifTail(f: string): number {
+  let most = 0
+  for (let i = f.length - 1; i >= 0 && f.length - i <= WIF_SHAPE_MIN_LENGTH; i--) {
+    const c = f.charCodeAt(i)
+    if (!isBase58Unit(c)) break
+    if (c === 0x35 || c === 0x4b || c === 0x4c) most = f.length - i
+  }
+  return most
+}
+
+/** The length of the first base58 run of `f`, counted up to 52 (the longest WIF shape). */
+function wifHead(f: string): number {
+  let n = 0
+  while (n < f.length && n < 52 && isBase58Unit(f.charCodeAt(n))) n++
+  return n
 }
 
 /** Start of the span of `limit` tokens before `i` (a token boundary), walking back. */
@@ -285,7 +320,12 @@ export function memoSegmentMayFind(engine: DlpEngine): (seg: string) => boolean 
 export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionPair[]): boolean[] {
   const screen = engine.joinedTextScreens()
   if (screen === null) return pairs.map(() => true)
-  const w = screen.window
+  // A junction chain holds `chainWindow − 1` characters of each side: every screen entry but the
+  // WIF shape matches at most `chainWindow` characters. A WIF shape across the junction is
+  // decided from each side's base58 run instead (`wif` of the halves): its 51 or 52 characters
+  // would make every chain twice as long.
+  const w = screen.chainWindow
+  const wifCandidates = screen.wifEntries.map((i) => engine.all[i]!)
   const needleList = needles(engine)
   const stride = Math.max(...needleList.map((n) => n.text.length)) + 1
 
@@ -331,8 +371,9 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
     const noDots = s.includes('.') ? s.split('.').join('') : s
     const byForm: [string, string, string] = [s, noDots, stripUnicodeWhitespace(s)]
     const edge = byForm.map((f) => (isHead ? f.slice(0, w - 1) : f.slice(Math.max(0, f.length - (w - 1))))) as [string, string, string]
+    const wif = (wifCandidates.length === 0 ? [0, 0, 0] : byForm.map((f) => (isHead ? wifHead(f) : wifTail(f)))) as [number, number, number]
     const h: Half = {
-      plain, rejects, segments, seed, byForm, run, wordRun: plain ? wordRun(engine, s, isHead) : 0,
+      plain, rejects, segments, seed, byForm, run, wif, wordRun: plain ? wordRun(engine, s, isHead) : 0,
       s, needle: plain && holdsNeedle(engine, s), edge, noSep: [noSeparator(byForm[0]), noSeparator(byForm[1]), noSeparator(byForm[2])],
       cuts: plain ? needleCuts(needleList, stride, s, !isHead) : [],
     }
@@ -351,6 +392,8 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
   const probe: string[] = []
   const refs = new Int32Array(9 * pairs.length)
   const strictRef = new Uint8Array(3 * pairs.length)
+  // Per pair and form: a WIF shape may lie across the junction.
+  const wifRef = new Uint8Array(3 * pairs.length)
   let nRefs = 0
   // Each half's forms enter the probe list once.
   const formIds = new Map<Half, number[]>()
@@ -386,6 +429,8 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
       refs[3 * nRefs] = xi[f]!
       refs[3 * nRefs + 1] = yi[f]!
       refs[3 * nRefs + 2] = c
+      // A shape across the junction starts in x's last base58 run and goes on in y's first.
+      wifRef[nRefs] = x.wif[f]! > 0 && y.wif[f]! > 0 && x.wif[f]! + y.wif[f]! >= WIF_SHAPE_MIN_LENGTH ? 1 : 0
       strictRef[nRefs++] = x.noSep[f]! && y.noSep[f]! ? 1 : 0
     }
     pendingK.push(k)
@@ -413,6 +458,7 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
     let any = false
     for (let r = 3 * n; r < 3 * n + 3 && !any; r++) {
       const bit = strictRef[r] ? 2 : 1
+      if (wifRef[r] === 1) any = true
       for (let q = 3 * r; q < 3 * r + 3; q++) if ((hit[refs[q]!]! & bit) !== 0) any = true
     }
     const k = pendingK[n]!
@@ -433,15 +479,18 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
       if (f > 0 && x.byForm[f] === x.byForm[f - 1] && y.byForm[f] === y.byForm[f - 1]) continue
       if (f === 2 && x.byForm[2] === x.byForm[0] && y.byForm[2] === y.byForm[0]) continue
       const r = 3 * n + f
-      runEngine(engine, engine.all, x.byForm[f] + y.byForm[f], '', out, undefined, candidatesOf(refs[3 * r]!, refs[3 * r + 1]!, refs[3 * r + 2]!))
+      runEngine(engine, engine.all, x.byForm[f] + y.byForm[f], '', out, undefined, candidatesOf(refs[3 * r]!, refs[3 * r + 1]!, refs[3 * r + 2]!, wifRef[r] === 1))
     }
     keep[k] = out.enforcedCount > 0 || out.warnings.length > 0
   }
   return keep
 
-  /** The patterns whose screen entries match probe `a`, `b` or `c`; undefined when the set could not tell. */
-  function candidatesOf(a: number, b: number, c: number): ReadonlySet<CompiledDlpPattern> | undefined {
-    const out = new Set<CompiledDlpPattern>()
+  /**
+   * The patterns whose screen entries match probe `a`, `b` or `c`, and the WIF patterns when a
+   * shape may lie across the junction (`wif`); undefined when the set could not tell.
+   */
+  function candidatesOf(a: number, b: number, c: number, wif: boolean): ReadonlySet<CompiledDlpPattern> | undefined {
+    const out = new Set<CompiledDlpPattern>(wif ? wifCandidates : [])
     for (const id of [a, b, c]) {
       const hits = screenHits(id)
       if (hits === null) return undefined

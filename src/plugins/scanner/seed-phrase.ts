@@ -27,6 +27,21 @@ export interface SeedPhraseDetector {
 
 export const WINDOWS = [12, 15, 18, 21, 24]
 
+/**
+ * No text shorter than this holds a phrase: the smallest window's tokens, each at least one
+ * unit, with a separator between each two (tokens and separators are read on the text itself,
+ * before lower-casing).
+ */
+export const MIN_PHRASE_UNITS = 2 * Math.min(...WINDOWS) - 1
+
+/** Slots of the word-hash table of `plausibleStretches` (a power of two). */
+const WORD_SLOTS = 1 << 16
+
+/** One step of the word hash: the hash of a string is the fold of this over its code units from 0. */
+function wordHash(h: number, unit: number): number {
+  return (Math.imul(h, 31) + unit) | 0
+}
+
 /** Texts from this length on are screened for a run of possible words by one native regex walk first. */
 const RUN_SCREEN_FROM = 1024
 
@@ -112,6 +127,19 @@ export function createSeedPhraseDetector(
   const inWords = new Uint8Array(65536)
   for (const c of alphabet) inWords[c] = 1
   const smallest = Math.min(...sizes)
+  // A hash of each word's code units (`wordHash`), one flag per slot: an all-ASCII token whose
+  // lower-cased units hash to an unflagged slot is no word (a flagged one may be: ≈ 3 % of other
+  // tokens share a slot). An ASCII token's lower-case form is its units each lower-cased, so a
+  // token equal to a word once lower-cased hashes to that word's slot: no word is ever refused.
+  // Prose of short English words passed the length-and-letters test token after token, and each
+  // such stretch was then sliced and looked up token by token (issue 36: most of a chat request's
+  // seed-phrase time).
+  const wordSlots = new Uint8Array(WORD_SLOTS)
+  for (const w of wordList) {
+    let h = 0
+    for (let i = 0; i < w.length; i++) h = wordHash(h, w.charCodeAt(i))
+    wordSlots[h & (WORD_SLOTS - 1)] = 1
+  }
   // The class of every code unit for `mayHoldWindow`: a separator; a unit that, lower-cased,
   // occurs in some word (ASCII) or may lie inside a word (non-ASCII: its lower-case form may
   // change the token's length); or one no word holds. Non-ASCII units are classified on first
@@ -133,8 +161,9 @@ export function createSeedPhraseDetector(
   }
   /**
    * The stretches where some run of `smallest` tokens in a row could all be words, judged
-   * without copying: an ASCII token is a word only if its length is a word's and each
-   * character, lower-cased, occurs in some word; a token with a non-ASCII unit is a possible word
+   * without copying: an ASCII token is a word only if its length is a word's, each
+   * character, lower-cased, occurs in some word, and its lower-cased hash is a word's slot
+   * (`wordSlots`); a token with a non-ASCII unit is a possible word
    * (of any length) unless that unit's lower-case form holds a character no word has (U+FFFD
    * from undecodable bytes, most scripts). Every window `detect` checks is such a run, so no
    * stretch means `detect` is false (most texts: prose and values rarely hold 12 plausible
@@ -151,6 +180,7 @@ export function createSeedPhraseDetector(
     let len = 0
     let maybe = true
     let ascii = true
+    let hash = 0
     const h = head.length
     const n = h + tail.length
     // Read across the junction of `head + tail` (no concatenation); a separator after the end.
@@ -163,10 +193,11 @@ export function createSeedPhraseDetector(
         len++
         if (k === NO_WORD) maybe = false
         else if (k === WORD_OTHER) ascii = false
+        else hash = wordHash(hash, c >= 0x41 && c <= 0x5a ? c + 32 : c)
         continue
       }
       if (len === 0) continue
-      if (maybe && (!ascii || (len >= minLen && len <= maxLen))) {
+      if (maybe && (!ascii || (len >= minLen && len <= maxLen && wordSlots[hash & (WORD_SLOTS - 1)] === 1))) {
         if (run++ === 0) runStart = i - len
         runEnd = i
         if (firstOnly && run >= smallest) return [0, 0]
@@ -177,17 +208,18 @@ export function createSeedPhraseDetector(
       len = 0
       maybe = true
       ascii = true
+      hash = 0
     }
     if (run >= smallest) out.push(runStart, runEnd)
     return out
   }
   const mayHoldWindow = (head: string, tail: string): boolean => plausibleStretches(head, tail, true).length > 0
   /**
-   * `plausibleStretches(text, '', …)` is empty exactly when this regex finds nothing in an
-   * all-ASCII text: `smallest` tokens in a row, each of `minLen` to `maxLen` units that
-   * lower-case into some word's letters, separated by separator runs, the first after the start
-   * or a separator, the last before a separator or the end (a token holding any other unit is no
-   * possible word, as there). One native walk instead of the unit-class walk, which was a fifth of
+   * `plausibleStretches(text, '', …)` is empty when this regex finds nothing in an all-ASCII
+   * text: `smallest` tokens in a row, each of `minLen` to `maxLen` units that lower-case into
+   * some word's letters, separated by separator runs, the first after the start or a separator,
+   * the last before a separator or the end (a token holding any other unit is no possible word,
+   * as there; the walk also refuses tokens by their hash, which the regex does not). One native walk instead of the unit-class walk, which was a fifth of
    * text DLP on a 64 KiB page of prose (issue 36). Built on first use; null without window sizes.
    */
   let runScreen: Re2 | null | undefined

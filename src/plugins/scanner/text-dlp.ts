@@ -2,6 +2,7 @@
 import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
+import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 
 export interface TextDlpResult {
@@ -61,15 +62,26 @@ export function stripUnicodeWhitespace(s: string): string {
   return buf.toString('latin1', 0, n)
 }
 
-/** `stripUnicodeWhitespace` of an all-ASCII text: its Latin-1 bytes (one per code unit) compacted in place. */
+/** Reused by `stripAsciiSpaces` (single-threaded; grown on demand, not kept above 1 MiB). */
+let spaceScratch: Buffer | null = null
+
+/**
+ * `stripUnicodeWhitespace` of an all-ASCII text: its Latin-1 bytes (one per code unit) compacted
+ * in a reused buffer (a fresh buffer per text was a sixth of the split-secret screen's per-half
+ * work on a chat request: ~250 halves of 256–512 characters).
+ */
 function stripAsciiSpaces(s: string): string {
-  const buf = Buffer.from(s, 'latin1')
+  const length = s.length
+  let buf = spaceScratch
+  if (buf === null || buf.length < length) buf = Buffer.allocUnsafeSlow(Math.max(length, 4096))
+  if (buf.length <= 1 << 20) spaceScratch = buf
+  buf.write(s, 0, length, 'latin1')
   let n = 0
-  for (let i = 0; i < buf.length; i++) {
+  for (let i = 0; i < length; i++) {
     const c = buf[i]!
     if (LATIN1_SPACE[c] === 0) buf[n++] = c
   }
-  return n === buf.length ? s : buf.toString('latin1', 0, n)
+  return n === length ? s : buf.toString('latin1', 0, n)
 }
 
 function stripBySlices(s: string): string {
@@ -250,6 +262,10 @@ export function recursiveDecode(engine: DlpEngine, s: string, depth: number, out
 /** §6.1 step 3: seed phrase on ForMatching(text), its URL decode, whole-text and segment decodings. */
 function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): boolean {
   const m = engine.normalizer.forMatching(text)
+  // Too short for a phrase, and so is every target below: the URL decoding, a segment and the
+  // base64/hex/base32 decodings are no longer than `m` (a decoded byte is at most one unit).
+  // A JSON body's short values (`alpha`, `item-7`, numbers) each skip the decodings here.
+  if (m.length < MIN_PHRASE_UNITS) return false
   if (engine.seed.detect(m)) return true
   const u = iterativeDecode(m)
   if (u !== m && engine.seed.detect(u)) return true

@@ -6,8 +6,9 @@
  * the texts' forms as lines of one batch (the DLP line batch's `lineSafe` argument), instead of
  * by the patterns' cores and a per-text rescan.
  *
- * A text `x` is screened only when it is printable ASCII without `%` or `+`, and every whole-text
- * decoder (base64 ×4, hex, base32) rejects it (`failsEveryWholeDecoding`). Then, per step of
+ * A text `x` is screened only when it is shorter than 512 units (`SCREENED_BELOW`), printable
+ * ASCII without `%` or `+`, and every whole-text decoder (base64 ×4, hex, base32) rejects it
+ * (`failsEveryWholeDecoding`). Then, per step of
  * `scanTextForDlp`:
  *  1, 4, 8. the AWS example strings, canaries and literal secrets: searched in `x` itself
  *     (`holdsNeedle`), as `forDlp(x) = forMatching(x) = iterativeDecode(x) = x`;
@@ -30,6 +31,15 @@ import {isPrintableAscii} from './normalize.js'
 import {hitting} from './subsequence.js'
 import {segmentsOfAtLeast} from './text-dlp.js'
 
+/**
+ * Texts from this length on are not screened (they are scanned): the screen's work on a text is
+ * the scan's own walks (its three forms through the set, the seed detector), so on a long text
+ * it saves little when it proves the text clean and doubles the work when it does not (a chat
+ * request's prose messages: screening them cost more than scanning them; the texts of a JSON
+ * product list are far shorter).
+ */
+const SCREENED_BELOW = 512
+
 /** Printable ASCII with neither `%` nor `+` (its URL decoding is itself). */
 function plainText(x: string): boolean {
   return isPrintableAscii(x) && !x.includes('%') && !x.includes('+')
@@ -49,16 +59,7 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
   for (const x of xs) {
     // The decoders' test first: it refuses most texts a decoder may accept (numbers, short tokens)
     // after a few units, and non-ASCII at once.
-    if (!failsEveryWholeDecoding(x) || !plainText(x) || holdsNeedle(engine, x)) continue
-    if (engine.seed.active && engine.seed.detect(x)) continue
-    let segment = false
-    for (const seg of segmentsOfAtLeast(x, 10)) {
-      if (seg !== x && segmentMay(seg)) {
-        segment = true
-        break
-      }
-    }
-    if (segment) continue
+    if (x.length >= SCREENED_BELOW || !failsEveryWholeDecoding(x) || !plainText(x) || holdsNeedle(engine, x)) continue
     const k = candidates.push(x) - 1
     // In printable ASCII the only white space is ' ': `stripUnicodeWhitespace(x)` is x without it.
     const noDots = x.includes('.') ? x.replaceAll('.', '') : x
@@ -74,6 +75,13 @@ export function provenCleanAlone(engine: DlpEngine, xs: readonly string[]): Set<
   }
   const hit = new Uint8Array(candidates.length)
   if (forms.length > 0) for (const i of hitting(forms, {set, window: 0}, engine.lines)) hit[owner[i]!] = 1
-  for (let k = 0; k < candidates.length; k++) if (hit[k] === 0) proven.add(candidates[k]!)
+  // The seed and segment checks last, on the texts the set proved clean only: a text the set
+  // keeps is scanned whatever they say, and the scan runs them again (issue 36).
+  for (let k = 0; k < candidates.length; k++) {
+    if (hit[k] === 1) continue
+    const x = candidates[k]!
+    if (engine.seed.active && engine.seed.detect(x)) continue
+    if (!segmentsOfAtLeast(x, 10).some((seg) => seg !== x && segmentMay(seg))) proven.add(x)
+  }
   return proven
 }

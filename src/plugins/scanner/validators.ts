@@ -177,6 +177,11 @@ export function validateWif(hit: string): boolean {
 const IS_B58 = new Uint8Array(128)
 for (let i = 0; i < B58.length; i++) IS_B58[B58.charCodeAt(i)] = 1
 
+/** Whether a UTF-16 code unit is a base58 digit. */
+export function isBase58Unit(c: number): boolean {
+  return c < 128 && IS_B58[c] === 1
+}
+
 /**
  * False only when no substring of `text` can pass validator `name`, so its pattern's hits need
  * not be enumerated. `wif`, whatever the regex: an accepted hit is base58 throughout
@@ -184,7 +189,8 @@ for (let i = 0; i < B58.length; i++) IS_B58[B58.charCodeAt(i)] = 1
  * leading '1', which would decode to a zero byte), so it is the base58 form of a number in
  * [0x80·256³⁶, 0x81·256³⁶) — 51 digits, the first '5' — or in [0x80·256³⁷, 0x81·256³⁷) — 52
  * digits, the first 'K' or 'L' (`validator-prefilter.test.ts` checks these bounds). So the text
- * holds a '5' followed by 50 more base58 characters, or a 'K' or 'L' followed by 51. The
+ * holds a '5' followed by 50 more base58 characters, or a 'K' or 'L' followed by 51, led by
+ * the two digits `isKeyStart` allows. The
  * case-insensitive WIF regex matches any long alphanumeric run (a value without spaces, a
  * sorted join of JSON values glued by DLP's normalisation), and enumerating those hits was the
  * largest part of text DLP on such texts (issue 36). Other validators: true.
@@ -200,9 +206,24 @@ export function mayValidateIn(name: ValidatorName, text: string): boolean {
       continue
     }
     ahead++
-    if ((c === 0x35 && ahead >= 51) || ((c === 0x4b || c === 0x4c) && ahead >= 52)) return true
+    if (ahead >= 51 && isKeyStart(c, text.charCodeAt(i + 1), ahead)) return true
   }
   return false
+}
+
+/**
+ * Whether an accepted WIF string can start with the units `c`, `next` followed by base58
+ * characters to `ahead` in all: the interval [0x80·256³⁶, 0x81·256³⁶) in base58 runs from `5HpH…`
+ * to `5Km2…` (51 digits), and [0x80·256³⁷, 0x81·256³⁷) from `KwDi…` to `L5oL…` (52 digits), so
+ * its first two digits are `5H`, `5J` or `5K` (base58 has no `I`), or `Kw`–`Kz` or `L1`–`L5`
+ * (`validator-prefilter.test.ts` checks these bounds). The two-digit lead refuses the runs of
+ * digits a sorted join of JSON numbers glues (a `5` then digits).
+ */
+function isKeyStart(c: number, next: number, ahead: number): boolean {
+  if (c === 0x35) return next === 0x48 || next === 0x4a || next === 0x4b
+  if (ahead < 52) return false
+  if (c === 0x4b) return next >= 0x77 && next <= 0x7a
+  return c === 0x4c && next >= 0x31 && next <= 0x35
 }
 
 /** `[1-9A-Za-z]`: the ASCII characters the built-in WIF regex matches, case-insensitively. */
@@ -211,11 +232,12 @@ for (let c = 0x31; c <= 0x39; c++) IS_WIF_CLASS[c] = 1
 for (let c = 0x41; c <= 0x5a; c++) IS_WIF_CLASS[c] = IS_WIF_CLASS[c + 32] = 1
 
 /**
- * Possible key starts, as `mayValidateIn` reads them: a '5' followed by 50 more base58
- * characters, or a 'K'/'L' followed by 51 (case-sensitive, unlike the pattern). Built on first use.
+ * Possible key starts, as `mayValidateIn` reads them: `5H`/`5J`/`5K` followed by 49 more base58
+ * characters, or `Kw`–`Kz`/`L1`–`L5` followed by 50 (case-sensitive, unlike the pattern). Built
+ * on first use.
  */
 let keyStarts: Re2 | undefined
-export const WIF_KEY_START = '5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51}'
+export const WIF_KEY_START = '5[HJK][1-9A-HJ-NP-Za-km-z]{49}|K[w-z][1-9A-HJ-NP-Za-km-z]{50}|L[1-5][1-9A-HJ-NP-Za-km-z]{50}'
 
 /**
  * For the built-in WIF regex over an all-ASCII text: the maximal runs of `[1-9A-Za-z]` that hold

@@ -159,3 +159,23 @@ test('split pass: the screen leaves out only clean texts and the pass concludes 
   assert.ok(dirty > 100, `dirty ${dirty} of ${sets}`)
   assert.ok(skipped > sets, `the screen left out ${skipped} texts over ${sets} passes`)
 })
+
+test('split pass: a WIF key split at every position, its start near the junction or far from it, is found as the oracle finds it', () => {
+  // The screen decides a WIF key across a junction from the two sides' base58 runs (no chain
+  // long enough to hold one is walked): every cut of a key, behind and before other base58
+  // runs, prose, spaces or nothing.
+  const engine = engineFor(false)
+  const window = junctionWindow({dlp: engine})
+  let found = 0
+  for (const [k, key] of [wif(true, 'cut-a'), wif(false, 'cut-b'), wif(true, 'cut-c'), wif(false, 'cut-d')].entries()) {
+    for (const [before, after] of [['', ''], ['note: ', ' end'], [base58chars(30, k), ''], ['', base58chars(30, k + 1)], ['the agent reads ', ' and writes']]) {
+      for (let cut = 1; cut < key.length; cut++) {
+        const vals = [before + key.slice(0, cut), 'plain filler text', key.slice(cut) + after]
+        const want = oraclePass(engine, vals, window)
+        assert.deepEqual({matches: screenedPass(engine, vals, window).matches}, {matches: want.matches}, JSON.stringify(vals))
+        if (want.matches.some((m) => m.pattern === 'Bitcoin WIF Private Key')) found++
+      }
+    }
+  }
+  assert.ok(found > 400, `WIF keys found ${found}`)
+})

@@ -270,6 +270,28 @@ test('the text passes made faster for long bodies equal their full forms', () =>
     assert.equal(n.forMatching(t), fullMatching(t), JSON.stringify(t.slice(0, 80)))
     assert.equal(replaceInvisibleWithSpace(t), t.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu, ' '))
   }
+  // Long ASCII texts dense with controls (a sorted join of short values: a line break every few
+  // units; the Latin-1 compaction path), sparse ones (the native replace), both around the
+  // sampled first KiB and the 256-unit threshold, with DEL or a non-ASCII unit now and then.
+  const values = ['0', '1.5', 'alpha', 'item-12', 'true', 'Description of item 7, with a few words in it', 'x']
+  const controls = ['\n', '\r', '\t', '\u0000', '\u001f', '\u000b']
+  let dense = 0
+  for (let i = 0; i < 400; i++) {
+    const parts: string[] = []
+    const every = 1 + Math.floor(r() ** 3 * 40)
+    for (let n = 20 + Math.floor(r() * (r() < 0.3 ? 30 : 2000)); n > 0; n--) {
+      parts.push(values[Math.floor(r() * values.length)]!)
+      if (n % every === 0) parts.push(controls[Math.floor(r() * controls.length)]!)
+    }
+    let t = parts.join(r() < 0.5 ? '' : ' ')
+    if (r() < 0.2) {
+      const at = Math.floor(r() * (t.length + 1))
+      t = t.slice(0, at) + rare[Math.floor(r() * rare.length)] + t.slice(at)
+    }
+    if (t.length >= 256 && /^[\x00-\x7e]*$/.test(t) && (t.slice(0, 1024).match(/[\x00-\x1f]/g)?.length ?? 0) * 32 >= Math.min(t.length, 1024)) dense++
+    assert.equal(n.forDlp(t), full(t), JSON.stringify(t.slice(0, 80)))
+  }
+  assert.ok(dense > 50, `dense control texts ${dense}`)
 })
 
 test('the screen of texts alone proves clean only texts text DLP finds nothing in; adversarial values', () => {
@@ -447,4 +469,47 @@ test('HTML pages with injections in markup, encoded, in leetspeak and other vowe
   // Positives on both paths, and among them hits of the two passes the screen may skip.
   assert.ok(flagged > 50, `flagged ${flagged}`)
   assert.ok(passes.has('leetspeak') && passes.has('vowel_fold'), `passes with hits: ${[...passes].join(', ')}`)
+})
+
+test('chat-completion bodies of word-list prose against reference seed and WIF forms: phrases inside a message, cut across messages, at their edges, keys in prose', () => {
+  const r = prng(4747)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
+  // The benchmark's chat vocabulary: list words (agent, file, machine, …) among other short words.
+  const vocabulary = 'the agent reads the file and then it writes a summary of what changed in the build with notes about tests that failed and why they failed on the shared machine while the proxy scanned every request'.split(' ')
+  const words = [...vocabulary, ...english.slice(0, 64)]
+  const bodies: Body[] = []
+  for (let i = 0; i < 40; i++) {
+    const messages: Array<{role: string; content: string}> = []
+    for (let m = 0; m < 4 + Math.floor(r() * 12); m++) {
+      const tokens: string[] = []
+      for (let n = 20 + Math.floor(r() * 300); n > 0; n--) tokens.push(pick(words))
+      messages.push({role: m % 2 === 1 ? 'assistant' : 'user', content: tokens.join(r() < 0.8 ? ' ' : pick(['\n', ', ', '. ']))})
+    }
+    const phrase = pick(PHRASES).split(' ')
+    const at = Math.floor(r() * messages.length)
+    const msg = messages[at]!
+    const plant = r()
+    const cut = 1 + Math.floor(r() * (phrase.length - 1))
+    if (plant < 0.15) msg.content = `${msg.content} ${phrase.join(' ')} ${msg.content}`
+    else if (plant < 0.3) msg.content = `${phrase.join(' ')} ${msg.content}`
+    else if (plant < 0.45) msg.content = `${msg.content} ${phrase.join(' ')}`
+    else if (plant < 0.6 && at + 1 < messages.length) {
+      // Cut across two messages: the end of one, the start of the next.
+      msg.content = `${msg.content} ${phrase.slice(0, cut).join(' ')}`
+      messages[at + 1]!.content = `${phrase.slice(cut).join(' ')} ${messages[at + 1]!.content}`
+    } else if (plant < 0.7) msg.content = `${msg.content} ${phrase.map((w, k) => (k === cut ? 'notaword' : w)).join(' ')}`
+    else if (plant < 0.8) msg.content = `${msg.content} ${wif(r() < 0.5, `chat-${i}`)} ${msg.content}`
+    bodies.push([`chat ${i}`, 'application/json', JSON.stringify({model: 'claude-sonnet-4', max_tokens: 4096, stream: true, messages})])
+    bodies.push([`chat text ${i}`, 'text/plain', messages.map((x) => x.content).join('\n')])
+  }
+  let seeds = 0
+  for (const [label, contentType, raw] of bodies) {
+    const input: BodyScanInput = {contentType, body: Buffer.from(raw), host: 'example.com'}
+    for (const [name, {sc}] of SCANNERS.slice(0, 2)) {
+      const got = sc.scanRequestBody(input)
+      assertSame(`${name}: ${label}`, got, scanRequestBodyOracle(referenceDeps(sc), input))
+      if (got.dlp.some((f) => f.pattern === 'BIP-39 Seed Phrase')) seeds++
+    }
+  }
+  assert.ok(seeds > 20, `seed phrases ${seeds}`)
 })

@@ -10,10 +10,12 @@ import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
 import {
   createDlpEngine, createSeedPhraseDetector, createUrlScanner, defaultScannerSettings, RateLimiter, scanTextForDlp, scanUrl,
 } from '../../../src/plugins/scanner/index.js'
-import {countSeedTokens} from '../../../src/plugins/scanner/seed-phrase.js'
+import {countSeedTokens, MIN_PHRASE_UNITS} from '../../../src/plugins/scanner/seed-phrase.js'
 import {segmentsOfAtLeast, splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
 import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
+import {compileSet} from '../../../src/plugins/scanner/regex.js'
+import {WIF_KEY_START} from '../../../src/plugins/scanner/validators.js'
 import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, randomJoin, referenceDetect, syntheticWordList, wif} from './fixtures.js'
 
 const WORDS = syntheticWordList()
@@ -284,4 +286,114 @@ test('seed detector on long texts (plausible stretches only, a repeated token re
       assert.equal(det12.detect(text), referenceDetect(list, 12, text), `${label} prose ${text.length}`)
     }
   }
+})
+
+test('seed detector on prose of list words among other short words (tokens refused by their hash) equals the reference splitter', () => {
+  const r = prng(3636)
+  const letters = 'abcdefghijklmnopqrstuvwxyz'
+  for (const [list, label] of [[WORDS, 'synthetic'], [ENGLISH, 'english']] as const) {
+    const known = new Set(list)
+    const det12 = createSeedPhraseDetector(list, 12, true)
+    const det15 = createSeedPhraseDetector(list, 15, true)
+    const phrases = [phraseFromEntropy(list, Buffer.alloc(16, 9)), phraseFromEntropy(list, Buffer.alloc(20, 3))]
+    // Tokens of a word's length and letters that are not words (most share no hash slot with a
+    // word, some do), list words, and words in other cases (a Kelvin sign for K).
+    const other = (): string => {
+      for (;;) {
+        let t = ''
+        for (let n = 3 + Math.floor(r() * 6); n > 0; n--) t += letters[Math.floor(r() * 26)]
+        if (!known.has(t)) return t
+      }
+    }
+    const others = Array.from({length: 400}, other)
+    let detected = 0
+    for (let i = 0; i < 300; i++) {
+      const share = r()
+      const tokens: string[] = []
+      for (let n = 20 + Math.floor(r() * 400); n > 0; n--) {
+        const x = r()
+        const w = list[Math.floor(r() * (r() < 0.5 ? 40 : list.length))]!
+        tokens.push(x < share ? w : x < share + 0.05 ? w.toUpperCase().replace(/K/g, '\u212a') : others[Math.floor(r() * others.length)]!)
+      }
+      // A phrase at the start, inside, at the end, or cut by a changed word; or none.
+      const p = phrases[Math.floor(r() * phrases.length)]!.split(' ')
+      const plant = r()
+      if (plant < 0.15) tokens.unshift(...p)
+      else if (plant < 0.3) tokens.splice(Math.floor(r() * tokens.length), 0, ...p)
+      else if (plant < 0.45) tokens.push(...p)
+      else if (plant < 0.55) tokens.splice(Math.floor(r() * tokens.length), 0, ...p.map((w, k) => (k === 6 ? other() : w)))
+      const seps = [' ', '\n', ', ', ' - ', ': ', '. ']
+      let text = ''
+      for (const t of tokens) text += (text === '' ? '' : seps[Math.floor(r() * (r() < 0.8 ? 1 : seps.length))]) + t
+      for (const [det, min] of [[det12, 12], [det15, 15]] as const) {
+        const want = referenceDetect(list, min, text)
+        if (want) detected++
+        assert.equal(det.detect(text), want, `${label} ${min} ${JSON.stringify(text.slice(0, 200))}`)
+        // The junction form (no concatenation until the screen keeps it), cut anywhere.
+        const cut = Math.floor(r() * (text.length + 1))
+        assert.equal(det.detectJoined!(text.slice(0, cut), text.slice(cut)), want, `${label} ${min} joined at ${cut}`)
+      }
+    }
+    assert.ok(detected > 60, `${label}: detected ${detected}`)
+  }
+})
+
+test('the set entry of the WIF pattern (the key-start shape its validator needs) finds what the pattern regex does: keys whole, cased, cut, glued, in prose without spaces', () => {
+  const settings = settingsWith([{name: 'Wif Warned', severity: 'low', regex: '[a-z0-9]{51,52}', validator: 'wif', action: 'warn'}])
+  const fast = createDlpEngine(settings)
+  // The reference: the set built from every pattern's own source.
+  const bySource = {...fast, allSet: compileSet(fast.all.map((p) => p.source))}
+  const none = {...fast, corePrefilter: null, allPrefilter: null, allSet: null}
+  assert.ok(fast.allSet!.sources.includes(WIF_KEY_START) && !bySource.allSet!.sources.includes(WIF_KEY_START))
+  const r = prng(5151)
+  const keys = Array.from({length: 6}, (_, i) => wif(i % 2 === 0, `set-${i}`))
+  const prose = 'the agent reads the file and then it writes a summary of what changed in the build with notes about tests that failed'.split(' ')
+  const swapCase = (s: string): string => [...s].map((c) => (r() < 0.5 ? c.toUpperCase() : c.toLowerCase())).join('')
+  let found = 0
+  for (let i = 0; i < 600; i++) {
+    const key = keys[Math.floor(r() * keys.length)]!
+    const parts: string[] = []
+    for (let n = 5 + Math.floor(r() * 80); n > 0; n--) parts.push(prose[Math.floor(r() * prose.length)]!)
+    const at = Math.floor(r() * (parts.length + 1))
+    const x = r()
+    // The key as is, case-swapped, cut by a space, behind letters, a '5'/'K'/'L' start with a
+    // non-base58 character inside, or nothing.
+    if (x < 0.15) parts.splice(at, 0, key)
+    else if (x < 0.25) parts.splice(at, 0, swapCase(key))
+    else if (x < 0.35) parts.splice(at, 0, key.slice(0, 20), key.slice(20))
+    else if (x < 0.45) parts.splice(at, 0, `l${'k'.repeat(Math.floor(r() * 40))}${key}`)
+    else if (x < 0.55) parts.splice(at, 0, `${key.slice(0, 30)}0${key.slice(31)}`)
+    else if (x < 0.6) parts.splice(at, 0, `K${'a'.repeat(51)}`, `5${'Z'.repeat(50)}`)
+    const text = parts.join(r() < 0.7 ? ' ' : pick(r, ['\n', '', '.', ' . ']))
+    const want = scanTextForDlp(none, text)
+    assert.deepEqual(scanTextForDlp(fast, text), want, JSON.stringify(text))
+    assert.deepEqual(scanTextForDlp(bySource, text), want, JSON.stringify(text))
+    if (want.matches.some((m) => m.pattern === 'Bitcoin WIF Private Key')) found++
+  }
+  assert.ok(found > 100, `WIF findings ${found}`)
+})
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)]!
+}
+
+test('text DLP skips the seed step below MIN_PHRASE_UNITS only: a phrase of one-unit words at exactly that length is found', () => {
+  // 2,048 one-unit words: the shortest possible phrase is 12 words and 11 separators.
+  const list = Array.from({length: 2048}, (_, i) => String.fromCharCode(0x4e00 + i))
+  const settings = settingsWith([])
+  settings.seedPhrase.wordList = list
+  const engine = createDlpEngine(settings)
+  const seedIn = (t: string): boolean => scanTextForDlp(engine, t).matches.some((m) => m.pattern === 'BIP-39 Seed Phrase')
+  let shortest = 0
+  for (let i = 0; i < 64; i++) {
+    const phrase = phraseFromEntropy(list, Buffer.alloc(16, i))
+    assert.equal(phrase.length, MIN_PHRASE_UNITS)
+    assert.equal(seedIn(phrase), referenceDetect(list, 12, phrase), phrase)
+    if (seedIn(phrase)) shortest++
+    // One unit less: eleven words, or two words glued into an unknown token.
+    for (const t of [phrase.slice(1), phrase.slice(0, -1), phrase.replace(' ', '')]) assert.equal(seedIn(t), false)
+    // Its URL encoding is longer; decoded, it is the phrase again.
+    assert.equal(seedIn(encodeURIComponent(phrase)), true)
+  }
+  assert.equal(shortest, 64)
 })

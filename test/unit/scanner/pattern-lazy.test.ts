@@ -136,7 +136,7 @@ function eagerEngine(e: DlpEngine): DlpEngine {
   const core = e.core.map((p) => eagerDlp({...p, regex: p.compiledFrom, action: p.warn ? 'warn' : undefined}, true))
   const configured = e.configured.map((p) => eagerDlp({...p, regex: p.compiledFrom, action: p.warn ? 'warn' : undefined}, false))
   const all = [...core, ...configured]
-  return {...e, core, configured, all, allSet: compileSet(all.map((p) => p.re.source))}
+  return {...e, core, configured, all, allSet: compileSet(all.map((p) => (p.validator === 'wif' ? WIF_SHAPE : p.re.source)))}
 }
 
 test('DLP engine: the set is built from the same sources, verdicts equal the eager engine’s, a clean scan compiles no pattern', () => {

@@ -10,7 +10,7 @@ import {createHash} from 'node:crypto'
 import {test} from 'node:test'
 import RE2 from 're2'
 import {compileConfiguredDlp, compileCoreDlp, findAll, matchDlpPattern, runValidator} from '../../../src/plugins/scanner/index.js'
-import {base58Decode, mayValidateIn, validateWif, wifCandidateRuns} from '../../../src/plugins/scanner/validators.js'
+import {base58Decode, mayValidateIn, validateWif, WIF_KEY_START, wifCandidateRuns} from '../../../src/plugins/scanner/validators.js'
 import {alnum, base58chars, prng, wif} from './fixtures.js'
 
 type Pattern = ReturnType<typeof compileCoreDlp>[number]
@@ -99,13 +99,35 @@ test('WIF prefilter bounds: a 37-byte payload from 0x80 is 51 base58 digits led 
     for (; v > 0n; v /= 58n) s = B58[Number(v % 58n)]! + s
     return s
   }
-  for (const [bytes, length, leads] of [[37, 51, '5'], [38, 52, 'KL']] as const) {
+  for (const [bytes, length, leads, first, last] of [[37, 51, '5', '5H', '5K'], [38, 52, 'KL', 'Kw', 'L5']] as const) {
     const shift = 8n * BigInt(bytes - 1)
-    // Every number in [0x80·256^(n−1), 0x81·256^(n−1)) lies between these two, so its base58 form does too.
-    for (const v of [0x80n << shift, (0x81n << shift) - 1n]) {
-      const s = form(v)
+    // Every number in [0x80·256^(n−1), 0x81·256^(n−1)) lies between these two, so its base58
+    // form does too: of the same length, its two leading digits between theirs.
+    const lo = form(0x80n << shift)
+    const hi = form((0x81n << shift) - 1n)
+    for (const s of [lo, hi]) {
       assert.equal(s.length, length)
       assert.ok(leads.includes(s[0]!), s)
+    }
+    assert.deepEqual([lo.slice(0, 2), hi.slice(0, 2)], [first, last])
+  }
+  // The two-digit leads the shape and mayValidateIn allow are exactly those from 5H to 5K and
+  // from Kw to L5 in base58 digit order.
+  const rank = (lead: string): number => B58.indexOf(lead[0]!) * 58 + B58.indexOf(lead[1]!)
+  const leadsBetween = (a: string, b: string): string[] => {
+    const out: string[] = []
+    for (const x of B58) for (const y of B58) if (rank(x + y) >= rank(a) && rank(x + y) <= rank(b)) out.push(x + y)
+    return out
+  }
+  assert.deepEqual(leadsBetween('5H', '5K'), ['5H', '5J', '5K'])
+  assert.deepEqual(leadsBetween('Kw', 'L5'), ['Kw', 'Kx', 'Ky', 'Kz', 'L1', 'L2', 'L3', 'L4', 'L5'])
+  const shape = new RegExp(`^(?:${WIF_KEY_START})$`)
+  for (const x of B58) {
+    for (const y of B58) {
+      const allowed = leadsBetween('5H', '5K').includes(x + y) || leadsBetween('Kw', 'L5').includes(x + y)
+      const body = x === '5' ? '2'.repeat(49) : '2'.repeat(50)
+      assert.equal(shape.test(x + y + body), allowed, x + y)
+      assert.equal(mayValidateIn('wif', x + y + body), allowed, x + y)
     }
   }
   // Real keys start so; a long base58 run without such a start is refused, one with it is not.
@@ -118,7 +140,9 @@ test('WIF prefilter bounds: a 37-byte payload from 0x80 is 51 base58 digits led 
     assert.equal(mayValidateIn('wif', t), false, t)
     assert.equal(oracleMatch(pattern, t), null)
   }
-  for (const t of [`5${'a'.repeat(50)}`, `beta${'K'.repeat(52)}`, `-${wif(true)}-`, `${'beta'.repeat(30)}${wif(false)}`]) assert.equal(mayValidateIn('wif', t), true, t)
+  for (const t of [`5H${'a'.repeat(49)}`, `beta${'K'.repeat(10)}Kz${'K'.repeat(50)}`, `-${wif(true)}-`, `${'beta'.repeat(30)}${wif(false)}`]) assert.equal(mayValidateIn('wif', t), true, t)
+  // A '5', 'K' or 'L' with another second digit (a sorted join's glued numbers) is no key start.
+  for (const t of [`5${'a'.repeat(50)}`, `beta${'K'.repeat(52)}`, `5${'1234567899'.repeat(6)}`, `L6${'b'.repeat(50)}`]) assert.equal(mayValidateIn('wif', t), false, t)
   const glued = `${'beta'.repeat(30)} ${wif(false)}`
   assert.deepEqual(matchDlpPattern(pattern, glued), oracleMatch(pattern, glued))
   assert.notEqual(oracleMatch(pattern, glued), null)
