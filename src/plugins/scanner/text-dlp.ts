@@ -2,6 +2,7 @@
 import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
+import {compactLatin1} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 
@@ -37,12 +38,15 @@ function isUnicodeSpace(cp: number): boolean {
 const LATIN1_SPACE = new Uint8Array(256)
 for (let c = 0; c < 256; c++) LATIN1_SPACE[c] = isUnicodeSpace(c) ? 1 : 0
 
+/** 1 for every byte that is not white space (`compactLatin1`'s table for the strip below). */
+const KEEP_NON_SPACE = LATIN1_SPACE.map((space) => 1 - space)
+
 export function stripUnicodeWhitespace(s: string): string {
   const length = s.length
   // A long all-ASCII text (a request body, its sorted join): its bytes copied natively and
   // compacted in place, half the time of the walk below on 64 KiB (issue 36). Its UTF-8 length
   // equals its length only when every code unit is below U+0080.
-  if (length >= 256 && Buffer.byteLength(s, 'utf8') === length) return stripAsciiSpaces(s)
+  if (length >= 256 && Buffer.byteLength(s, 'utf8') === length) return compactLatin1(s, KEEP_NON_SPACE)
   let first = 0
   for (; first < length; first++) {
     const c = s.charCodeAt(first)
@@ -60,28 +64,6 @@ export function stripUnicodeWhitespace(s: string): string {
     if (LATIN1_SPACE[c] === 0) buf[n++] = c
   }
   return buf.toString('latin1', 0, n)
-}
-
-/** Reused by `stripAsciiSpaces` (single-threaded; grown on demand, not kept above 1 MiB). */
-let spaceScratch: Buffer | null = null
-
-/**
- * `stripUnicodeWhitespace` of an all-ASCII text: its Latin-1 bytes (one per code unit) compacted
- * in a reused buffer (a fresh buffer per text was a sixth of the split-secret screen's per-half
- * work on a chat request: ~250 halves of 256–512 characters).
- */
-function stripAsciiSpaces(s: string): string {
-  const length = s.length
-  let buf = spaceScratch
-  if (buf === null || buf.length < length) buf = Buffer.allocUnsafeSlow(Math.max(length, 4096))
-  if (buf.length <= 1 << 20) spaceScratch = buf
-  buf.write(s, 0, length, 'latin1')
-  let n = 0
-  for (let i = 0; i < length; i++) {
-    const c = buf[i]!
-    if (LATIN1_SPACE[c] === 0) buf[n++] = c
-  }
-  return n === length ? s : buf.toString('latin1', 0, n)
 }
 
 function stripBySlices(s: string): string {

@@ -13,7 +13,7 @@ import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {useRunFinderWasm, wasmRunBounds} from '../../../src/plugins/scanner/run-finder-wasm.js'
 import {isUtf8Text, textRunBounds} from '../../../src/plugins/scanner/text-runs.js'
 import {prng} from './fixtures.js'
-import {oraclePrintable, oracleRuns} from './oracles.js'
+import {oraclePrintable, oraclePrintableBounds, oracleRuns} from './oracles.js'
 
 /** Pieces a body is built from: noise, invalid bytes, text of edge lengths, cut sequences, controls. */
 function pieces(rand: () => number): Buffer[] {
@@ -99,22 +99,6 @@ test('a control byte anywhere in an otherwise printable body makes it binary; no
   assert.equal(textRuns(outer.subarray(1, 1 + text.length)), oracleRuns(text, MIN_TEXT_RUN))
 })
 
-/** The printable runs' bounds by their definition: maximal stretches of printable ASCII and tab of at least `min` bytes. */
-function printableBounds(b: Buffer, min: number): number[] {
-  const out: number[] = []
-  let start = -1
-  for (let i = 0; i <= b.length; i++) {
-    const c = i < b.length ? b[i]! : 0
-    if ((c >= 0x20 && c < 0x7f) || c === 0x09) {
-      if (start < 0) start = i
-      continue
-    }
-    if (start >= 0 && i - start >= min) out.push(start, i)
-    start = -1
-  }
-  return out
-}
-
 /** Every run boundary of the WebAssembly finders against the JavaScript loop (text runs) and the definition (printable runs). */
 function checkBounds(b: Buffer, label: string): void {
   for (let min = 1; min <= 32; min++) {
@@ -123,7 +107,7 @@ function checkBounds(b: Buffer, label: string): void {
     assert.deepEqual([...utf8], textRunBounds(b, min), `${label}: text run bounds, min ${min}`)
     const printable = wasmRunBounds('printable', b, min)
     assert.ok(printable !== null)
-    assert.deepEqual([...printable], printableBounds(b, min), `${label}: printable run bounds, min ${min}`)
+    assert.deepEqual([...printable], oraclePrintableBounds(b, min), `${label}: printable run bounds, min ${min}`)
   }
 }
 

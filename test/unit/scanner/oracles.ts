@@ -66,10 +66,9 @@ export function withStringPasses(sc: ResponseScanner): ResponseScanner {
   return {...sc, passBytes: false}
 }
 
-/** printableRuns as first written (every byte read), the oracle of its skipping form. */
-export function oraclePrintable(body: Buffer, min = 6): string | null {
-  if (!body.some((c) => (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c === 0x7f))) return null
-  const runs: string[] = []
+/** The printable runs' bounds by their definition: maximal stretches of printable ASCII and tab of at least `min` bytes. */
+export function oraclePrintableBounds(body: Buffer, min: number): number[] {
+  const out: number[] = []
   let start = -1
   for (let i = 0; i <= body.length; i++) {
     const c = i < body.length ? body[i]! : 0
@@ -77,9 +76,18 @@ export function oraclePrintable(body: Buffer, min = 6): string | null {
       if (start < 0) start = i
       continue
     }
-    if (start >= 0 && i - start >= min) runs.push(body.toString('latin1', start, i))
+    if (start >= 0 && i - start >= min) out.push(start, i)
     start = -1
   }
+  return out
+}
+
+/** printableRuns as first written (every byte read), the oracle of its skipping form. */
+export function oraclePrintable(body: Buffer, min = 6): string | null {
+  if (!body.some((c) => (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c === 0x7f))) return null
+  const bounds = oraclePrintableBounds(body, min)
+  const runs: string[] = []
+  for (let k = 0; k < bounds.length; k += 2) runs.push(body.toString('latin1', bounds[k], bounds[k + 1]))
   return runs.join('\n')
 }
 
