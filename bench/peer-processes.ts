@@ -65,6 +65,14 @@ export async function waitForPort(port: number, proc: ChildProcess): Promise<voi
   throw new Error(`port ${port} never opened`)
 }
 
+/**
+ * `--node-arms "A;B;…"` of the proxy benches: one node/V8 flag set per arm (`""`: none), each
+ * split on spaces; without the option (`undefined`), one arm without flags.
+ */
+export function nodeArmFlagSets(spec: string | undefined): string[][] {
+  return spec === undefined ? [[]] : spec.split(';').map((f) => f.split(' ').filter((a) => a !== ''))
+}
+
 /** Spawns `node [nodeArgs] <root>/bin/run.js run --config F` (e.g. `--cpu-prof`) and resolves with its port once the banner is out. */
 export async function spawnPipelock(root: string, configFile: string, extraArgs: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<Started> {
   const spawnedAt = process.hrtime.bigint()

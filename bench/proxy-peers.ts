@@ -38,7 +38,7 @@ import {fileURLToPath} from 'node:url'
 import {isPresetName, presetConfig} from '../src/plugins/config/index.js'
 import {htmlBody, parseSize} from './body-scan.js'
 import {ProxyFloor, type FloorChecks} from './proxy-floor.js'
-import {have, mainThreadCpuNs, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
+import {have, mainThreadCpuNs, nodeArmFlagSets, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
 
 const LAST_RUN = path.join(repoRoot, 'bench', 'proxy-last-run.json')
 const BODY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
@@ -191,8 +191,7 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     const bare = add('bare Node relay', await spawnBareRelay())
     // `--node-arms "A;B"`: this build once per node/V8 flag set (`""`: none), each with the bench
     // config and (with `--preset`) the preset, so flags (e.g. `--max-semi-space-size=8`) are compared in one run.
-    const na = arg('--node-arms')
-    const flagSets = na === undefined ? [[]] : na.split(';').map((f) => f.split(' ').filter((x) => x !== ''))
+    const flagSets = nodeArmFlagSets(arg('--node-arms'))
     const label = (f: string[]): string => (f.length === 0 ? '' : ` ${f.join(' ')}`)
     const presetFloor = preset === undefined ? undefined : new ProxyFloor(presetCfg, workload)
     if (presetFloor !== undefined) floorNames.set(presetFloor, preset!)

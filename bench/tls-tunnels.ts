@@ -60,7 +60,7 @@ import {buildCertificate, extension, name, OID, randomSerial} from '../src/plugi
 import {bits, implicit, oid, seq} from '../src/plugins/tls/der.js'
 import {caPaths, generateCa, ipBytes, loadCa, toPem, writeCaFiles, type LoadedCa} from '../src/plugins/tls/index.js'
 import {busyStalls, ownStalls, splitOf, type Stretch} from './own-stall.js'
-import {freePort, repoRoot, spawnPipelock} from './peer-processes.js'
+import {freePort, nodeArmFlagSets, repoRoot, spawnPipelock} from './peer-processes.js'
 
 const BODY = Buffer.alloc(1024, 0x61)
 
@@ -366,7 +366,7 @@ export async function runTlsTunnelsBench(args: string[]): Promise<Record<string,
   // node/V8 flags in one run; --rounds N repeats every build/arm N times, the order reversed every
   // other round (the load drifts within a run).
   const na = args.indexOf('--node-arms')
-  const flagSets = na >= 0 ? args[na + 1]!.split(';').map((f) => f.split(' ').filter((a) => a !== '')) : [[]]
+  const flagSets = nodeArmFlagSets(na >= 0 ? args[na + 1]! : undefined)
   const builds: Array<[string, string, string[]]> = flagSets.map((f) => [f.length === 0 ? 'this build' : `this build ${f.join(' ')}`, repoRoot, f])
   if (base >= 0) builds.unshift(['baseline', path.resolve(args[base + 1]!), []])
   const r = args.indexOf('--rounds')

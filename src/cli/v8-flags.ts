@@ -70,8 +70,8 @@ export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: st
  *   (≈ 36 KB) was scavenged with 50 requests in flight every ≈ 50 requests at 2 MiB, every
  *   ≈ 400 at 16.
  */
-export const RUN_SEMI_SPACE_CAP_BYTES = 16 * 1024 * 1024
-export const INTERCEPTING_SEMI_SPACE_CAP_BYTES = 2 * 1024 * 1024
+const RUN_SEMI_SPACE_CAP_BYTES = 16 * 1024 * 1024
+const INTERCEPTING_SEMI_SPACE_CAP_BYTES = 2 * 1024 * 1024
 
 /** The cap above for a `run` that intercepts TLS (`tls_interception.enabled`) or does not. */
 export function runSemiSpaceCap(intercepting: boolean): number {

@@ -148,21 +148,10 @@ export class AuditLog implements DecisionSink {
   }
 
   private request(d: RequestDecision): void {
+    // The common case under load: an allowed request with nothing but its own line to log (checked
+    // before any shared field is built).
     if (d.verdict === 'allow' && d.warnings.length === 0 && d.exception === undefined) {
-      // The common case under load: an allowed request with nothing to log (checked before any field is built)…
-      if (!this.opts.includeAllowed) return
-      // …or its one `allowed` line, its fields in one literal (the same keys in the same order as
-      // the general path below, without the shared part and its copy).
-      const durationMs = Math.round(d.durationMs * 1000) / 1000
-      if (d.transport === 'connect') {
-        this.event('info', 'tunnel_open', 'request allowed', {
-          method: d.method, target: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
-        })
-      } else {
-        this.event('info', 'allowed', 'request allowed', {
-          method: d.method, url: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
-        })
-      }
+      if (this.opts.includeAllowed) this.allowed(d)
       return
     }
     const targetKey = d.transport === 'connect' ? 'target' : 'url'
@@ -177,10 +166,7 @@ export class AuditLog implements DecisionSink {
       })
     }
     if (d.verdict === 'allow') {
-      if (!this.opts.includeAllowed) return
-      this.event('info', d.transport === 'connect' ? 'tunnel_open' : 'allowed', 'request allowed', {
-        ...common, status_code: d.status, size_bytes: d.bytes, duration_ms: Math.round(d.durationMs * 1000) / 1000,
-      })
+      if (this.opts.includeAllowed) this.allowed(d)
       return
     }
     if (d.verdict === 'error') {
@@ -205,6 +191,24 @@ export class AuditLog implements DecisionSink {
       ...(d.class === 'infrastructure_error' && d.detail.includes('timed out') ? {display_label: 'dns_timeout'} : {}),
       ...(d.class === 'infrastructure_error' && d.detail.includes('no such host') ? {display_label: 'dns_no_such_host'} : {}),
     }, this.opts.includeBlocked)
+  }
+
+  /**
+   * An allowed request's one line (`allowed`, CONNECT: `tunnel_open`), its fields in one literal:
+   * the keys of the shared part of the other lines (method, url or target, client_ip, request_id,
+   * agent) in their order, then its own.
+   */
+  private allowed(d: RequestDecision): void {
+    const durationMs = Math.round(d.durationMs * 1000) / 1000
+    if (d.transport === 'connect') {
+      this.event('info', 'tunnel_open', 'request allowed', {
+        method: d.method, target: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
+      })
+    } else {
+      this.event('info', 'allowed', 'request allowed', {
+        method: d.method, url: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
+      })
+    }
   }
 
   /**

@@ -25,12 +25,10 @@ export function snapshotFor(ports: SnapshotSource, b: Pick<DecisionBase, 'profil
  * the scan's stage 14 bounds every resolver call with its DNS timeout (5 s, as `systemLookupAll`'s).
  * `parsed`: `parseGoUrl(raw)` when the caller made it (the scan does not parse `raw` again).
  */
-export function urlScan(snap: ProxySnapshot, raw: string, signal?: AbortSignal, resolver: Resolver = getaddrinfoAll, parsed?: GoUrl): Promise<UrlScanResult> {
-  // `getaddrinfoAll` takes the host alone; the scanner's second argument (its signal) is not passed on, as before.
-  // The scanner's own `scanUrl` with its URL scanner, in one context object (not one here and its copy there).
-  const sc = snap.scanner.url
-  if (signal === undefined && parsed === undefined) return scanUrl(raw, {scanner: sc, resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget})
-  return scanUrl(raw, {scanner: sc, resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget, ...(signal ? {signal} : {}), ...(parsed ? {parsed} : {})})
+export function urlScan(snap: ProxySnapshot, raw: string, resolver: Resolver = getaddrinfoAll, parsed?: GoUrl): Promise<UrlScanResult> {
+  // The scanner's own `scanUrl` with its URL scanner, in one context object (not one here and its
+  // copy there). `getaddrinfoAll` takes the host alone: the scanner's second argument (its signal) is not passed on.
+  return scanUrl(raw, {scanner: snap.scanner.url, resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget, parsed})
 }
 
 /**

@@ -69,3 +69,30 @@ test('lines of one turn go out in one write at the end of the turn; a burst flus
   log.flush()
   assert.equal(writes.length, 3, 'flush with nothing pending writes nothing')
 })
+
+test('an allowed request\'s line: the same bytes alone, after a warn line and after an exception line (forward and CONNECT)', () => {
+  // The line of a request with nothing else to log and of one with warnings or a waiver are built
+  // on two paths: both give these exact bytes (key order, JSON escaping, control characters and ANSI escapes removed).
+  const exception = {id: 'ex-1', rule: 'r', layer: 'dlp', reason: 'dlp_match', usesLeft: 2, expiresAt: '2026-11-23T00:00:00Z', grantedBy: 'ops', grantReason: 'test'}
+  const allowed: Decision = {
+    ...decision, verdict: 'allow', layer: 'all', reason: null, status: 200, bytes: 10, durationMs: 1.2346,
+    target: 'http://example.com/a"b\\c\u001b[31m\u2028d\r\n',
+  }
+  const want = (event: string, key: string, target: string): string =>
+    `{"level":"info","time":"2026-11-22T04:00:00.000Z","component":"pipelock","event":"${event}","message":"request allowed","method":"GET",` +
+    `"${key}":${target},"client_ip":"127.0.0.1","request_id":"req-7","agent":"claude","status_code":200,"size_bytes":10,"duration_ms":1.235}`
+  const cases: Array<[Decision, string]> = [
+    [allowed, want('allowed', 'url', '"http://example.com/a\\"b\\\\c\u2028d"')],
+    [{...allowed, transport: 'connect', method: 'CONNECT', target: 'example.com:443'}, want('tunnel_open', 'target', '"example.com:443"').replace('"method":"GET"', '"method":"CONNECT"')],
+  ]
+  for (const [d, line] of cases) {
+    for (const variant of [d, {...d, warnings: ['Some Warn Pattern']}, {...d, exception}]) {
+      const out: string[] = []
+      const log = new AuditLog([{write: (l) => out.push(l)}], {includeAllowed: true, includeBlocked: true, now: fixed})
+      log.record(variant)
+      log.flush()
+      const lines = out.join('').split('\n').filter((l) => l !== '')
+      assert.equal(lines.at(-1), line, JSON.stringify(variant))
+    }
+  }
+})

@@ -90,7 +90,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // header DLP → suppression (the body's suppressor, from `suppression`) → body → cross-request →
   // contract → budget.
   const gate: RequestGateContext = {
-    ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget, ...(x.parsed === undefined ? {} : {parsed: x.parsed}),
+    ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget, parsed: x.parsed,
     shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: 'forward',
     ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
     suppression,
@@ -113,7 +113,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     opts.upstream ?? ports.upstream,
     {
       rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders,
-      ...(x.parsed === undefined ? {} : {parsed: x.parsed}),
+      parsed: x.parsed,
       ...(gate.mediation === undefined ? {} : {mediate: (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop})}),
     },
     {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000, maxRedirects: opts.followRedirects === false ? 0 : undefined},

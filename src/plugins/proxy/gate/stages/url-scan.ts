@@ -12,7 +12,7 @@ import type {RequestGateContext, Stage} from '../context.js'
 export const urlScanStage: Stage = {
   id: 'url_scan',
   // The scan's own promise, continued once (no async frame of its own per request).
-  run: (ctx) => urlScan(ctx.snap, ctx.target, undefined, ctx.resolver, ctx.parsed).then((scan) => scanned(ctx, scan)),
+  run: (ctx) => urlScan(ctx.snap, ctx.target, ctx.resolver, ctx.parsed).then((scan) => scanned(ctx, scan)),
 }
 
 function scanned(ctx: RequestGateContext, scan: UrlScanResult): false {
