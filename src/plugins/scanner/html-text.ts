@@ -12,7 +12,7 @@
  * the tags, so a reference cut by a tag (`&am<b></b>p;`) was whole: a page with such a cut is
  * read that way — its text first, then decoded as a text without tags.
  */
-import {unitsToString} from './normalize.js'
+import {LITTLE_ENDIAN, unitsToString} from './normalize.js'
 
 /** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */
 const NONE = 0
@@ -240,9 +240,6 @@ export interface ExtractedPage {
 
 /** The 0s after a text's units in `sourceUnits`: a '<' at the end is followed by three. */
 const PAD = 4
-
-/** Whether a Uint16Array holds its units little-end first (as `utf16le` writes them). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 /** Past this many units a reader does not keep its array for the next page. */
 const KEEP_UNITS = 1 << 20

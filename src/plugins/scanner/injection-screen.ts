@@ -43,7 +43,7 @@ function screenable(sc: ResponseScanner): JointSets | null {
   let ok = SAFE.get(joint)
   if (ok === undefined) {
     const sep = b.passes(SEPARATOR)
-    const sources = [...joint.pair.entries, ...joint.fold.entries].map(([owner, w, i]) => (owner === 0 ? sc.core : sc.configured).patterns[i]!.sources[w]!)
+    const sources = [...joint.pair.sources, ...joint.fold.sources]
     ok =
       joint.pair.set !== null && joint.fold.set !== null && sep !== null &&
       sep.normalized === SEPARATOR && sep.invisible === SEPARATOR && sep.leet === SEPARATOR && sep.folded === SEPARATOR &&

@@ -279,7 +279,7 @@ function dropBmpMarks(d: string, from: number, t: BmpMarks, mn: RE2): string {
 }
 
 /** Whether this platform stores a Uint16Array little-endian (then a Buffer reads it as UTF-16LE). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 /** The first `n` code units of `buf` as a string. */
 export function unitsToString(buf: Uint16Array, n: number): string {

@@ -13,7 +13,7 @@
  * written out here). The differential test checks the claim on every pair of domain characters
  * and on random texts (test/unit/scanner/pass-texts-differential.test.ts).
  */
-import {foldVowels, leetspeak, replaceInvisibleWithSpace} from './normalize.js'
+import {foldVowels, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
 
 /** The four texts of one content: forMatching, invisible-as-space then forMatching, leetspeak and vowel-folded forMatching. */
 export interface PassTexts {
@@ -314,8 +314,6 @@ export class PassTextBuilder {
   private readonly widest = WIDEST
   private scratch: Buffer = Buffer.allocUnsafeSlow(0)
   private view: Uint16Array<ArrayBufferLike> = new Uint16Array(0)
-  /** Uint16Array views write in platform order; the strings are decoded as little-endian. */
-  private readonly littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
   private readonly normalizer: (s: string) => string
   /** Set when a character maps to more than WIDEST units (never, on the normaliser as written): the walk then declines every text. */
@@ -471,7 +469,7 @@ export class PassTextBuilder {
       buf = Buffer.allocUnsafeSlow(Math.max(3 * at, Math.min(2 * buf.length, KEEP_BYTES), 8192))
       if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
     }
-    if (this.plainWords === null || this.plainWords.buffer !== buf.buffer) this.plainWords = this.littleEndian ? new Uint32Array(buf.buffer, 0, buf.length >> 2) : null
+    if (this.plainWords === null || this.plainWords.buffer !== buf.buffer) this.plainWords = LITTLE_ENDIAN ? new Uint32Array(buf.buffer, 0, buf.length >> 2) : null
     this.generation++
     // UTF-8 takes one byte per unit exactly when every unit is below U+0080 (the 3 × len bytes
     // hold any text's UTF-8, so the count is never cut short).
@@ -497,7 +495,7 @@ export class PassTextBuilder {
   private walk(s: string, all: boolean): PassTexts | null {
     const len = s.length
     const cap = len * this.widest
-    if (!this.littleEndian || this.broken || cap > MAX_UNITS) return null
+    if (!LITTLE_ENDIAN || this.broken || cap > MAX_UNITS) return null
     let scratch = this.scratch
     let v = this.view
     if (4 * cap > v.length) {

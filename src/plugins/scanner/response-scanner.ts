@@ -207,13 +207,13 @@ class VariantSetOnFirstRead implements VariantSet {
   }
 }
 
-/** A `PairSet` whose RE2::Set is compiled when first read. */
-class PairSetOnFirstRead implements PairSet {
+/** Entries (a `PairSet`'s, a `JointSet`'s) with their sources' RE2::Set, compiled when first read. */
+class EntrySetOnFirstRead<E> {
   private compiled: Re2Set | null | undefined
 
   constructor(
-    private readonly sources: readonly string[],
-    readonly entries: ReadonlyArray<readonly [Variant, number]>,
+    readonly sources: readonly string[],
+    readonly entries: readonly E[],
   ) {}
 
   get set(): Re2Set | null {
@@ -229,7 +229,7 @@ function patternSet(patterns: CompiledResponsePattern[]): ResponsePatternSet {
   // own sets are read only where a joint set is missing or cannot decide (issue 36).
   const sets = {re: variantSet(patterns, 're', true), optWs: variantSet(patterns, 'optWs', true), fold: variantSet(patterns, 'fold', true)}
   const both = (['re', 'optWs'] as const).flatMap((w) => sets[w].patternIndex.map((i) => [w, i] as const))
-  return {patterns, sets, pair: new PairSetOnFirstRead(both.map(([w, i]) => patterns[i]!.sources[w]!), both)}
+  return {patterns, sets, pair: new EntrySetOnFirstRead(both.map(([w, i]) => patterns[i]!.sources[w]!), both)}
 }
 
 /** Indices of the patterns that can match `text` with this variant; null = try them all. */
@@ -262,6 +262,8 @@ type JointEntry = readonly [0 | 1, Variant, number]
 interface JointSet {
   readonly set: Re2Set | null
   readonly entries: readonly JointEntry[]
+  /** Entry k's source. */
+  readonly sources: readonly string[]
 }
 
 /**
@@ -270,7 +272,8 @@ interface JointSet {
  * walks answer both lists — one DFA pass costs the same for 55 sources as for 14 (measured on a
  * 64 KiB page: 80 µs either way). A list's candidates are its own entries of the joint hits, in
  * the order its own set reports them (`re` before `optWs`, each ascending), so every later step
- * is unchanged. Compiled on first read (a wrap that never scans a response builds none).
+ * is unchanged. Each RE2::Set is compiled when first read (a wrap that never scans a response
+ * builds none; where the screen walk answers pass 1, the pair set only if another walk needs it).
  */
 export class JointSets {
   private pairSet: JointSet | undefined
@@ -296,12 +299,12 @@ export class JointSets {
    */
   get screen(): ScreenSet {
     if (this.screenSet === undefined) {
-      // The pair set's entries, not the set: compiled only where the screen is not.
-      const pair = {entries: this.entries((list) => list.pair.entries)}
+      // The pair set's entries, not its set (compiled only where a walk other than this one needs it).
+      const pair = this.pair
       const [leet, fold] = (SCREEN_MAPS ??= [{chars: mappedChars(leetspeak), leaves: new Map(), sources: new Map()}, {chars: mappedChars(foldVowels), leaves: new Map(), sources: new Map()}])
       const kinds: Array<0 | 1 | 2> = pair.entries.map(() => 0)
       const owners: Array<0 | 1> = pair.entries.map((e) => e[0])
-      const sources: Array<string | null> = pair.entries.map(([owner, w, i]) => this.lists[owner]!.patterns[i]!.sources[w]!)
+      const sources: Array<string | null> = [...pair.sources]
       for (const [kind, w, map] of [[1, 're', leet], [2, 'fold', fold]] as const) {
         this.lists.forEach((list, owner) => {
           for (const p of list.patterns) {
@@ -319,17 +322,12 @@ export class JointSets {
     return this.screenSet
   }
 
-  private entries(entriesOf: (list: ResponsePatternSet) => ReadonlyArray<readonly [Variant, number]>): JointEntry[] {
+  private join(entriesOf: (list: ResponsePatternSet) => ReadonlyArray<readonly [Variant, number]>): JointSet {
     const entries: JointEntry[] = []
     this.lists.forEach((list, owner) => {
       for (const [w, i] of entriesOf(list)) entries.push([owner as 0 | 1, w, i])
     })
-    return entries
-  }
-
-  private join(entriesOf: (list: ResponsePatternSet) => ReadonlyArray<readonly [Variant, number]>): JointSet {
-    const entries = this.entries(entriesOf)
-    return {set: compileSet(entries.map(([owner, w, i]) => this.lists[owner]!.patterns[i]!.sources[w]!)), entries}
+    return new EntrySetOnFirstRead(entries.map(([owner, w, i]) => this.lists[owner]!.patterns[i]!.sources[w]!), entries)
   }
 }
 
@@ -630,7 +628,8 @@ export class ScanTexts {
     if (joint === undefined || joint === null) return null
     if (set !== this.sc.core && set !== this.sc.configured) return null
     const js = joint[kind]
-    if (js.set === null) return null
+    // `js.set` is read by the walk that needs it (a null set: `setMatches` answers null); the
+    // screen walk of pass 1 does not read it, so the pair set is compiled only if another walk needs it.
     const hits = hitsOf(js)
     return hits === null ? null : ownHits(hits, js, set === this.sc.core ? 0 : 1)
   }

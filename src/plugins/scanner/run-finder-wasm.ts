@@ -60,7 +60,7 @@ const PAD = 96
  * detachment from then on — a JavaScript loop over a Buffer's bytes ran at half speed after it
  * (measured: 49 → 93–97 µs per 64 KiB, every buffer, for the rest of the process).
  */
-export const WASM_RUN_MAX_BYTES = 1 << 20
+const WASM_RUN_MAX_BYTES = 1 << 20
 /** The longest `min` the module takes: its windows are built in five doubling steps (32 bits). */
 const WASM_MAX_MIN = 32
 
