@@ -55,7 +55,7 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
   // may turn interception on or off), and scavenges on this thread alone, never waiting for a
   // preempted helper (bench: tls-tunnels, proxy).
   const server = running.server
-  releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS, () => runSemiSpaceCap(server.snapshot().config.tls_interception.enabled))
+  releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS, () => runSemiSpaceCap(server.interceptingTls()))
   scavengeOnMainThread(process.execArgv, process.env.NODE_OPTIONS)
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
   process.exitCode = await running.done

@@ -73,7 +73,7 @@ export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: st
 const RUN_SEMI_SPACE_CAP_BYTES = 16 * 1024 * 1024
 const INTERCEPTING_SEMI_SPACE_CAP_BYTES = 2 * 1024 * 1024
 
-/** The cap above for a `run` that intercepts TLS (`tls_interception.enabled`) or does not. */
+/** The cap above for a `run` that intercepts TLS now (an interceptor in force) or does not. */
 export function runSemiSpaceCap(intercepting: boolean): number {
   return intercepting ? INTERCEPTING_SEMI_SPACE_CAP_BYTES : RUN_SEMI_SPACE_CAP_BYTES
 }

@@ -218,6 +218,7 @@ export class ProxyRuntime {
       get interceptor() {
         return runtime.interceptor
       },
+      countInterceptFailure: () => this.tlsMetrics.count('failed'),
     }
     const fetch: FetchPorts = {...gate, upstream: this.upstream}
     this.ports = {fetch, forward, connect, reverse: gate}
@@ -228,7 +229,12 @@ export class ProxyRuntime {
 
     // A CA that cannot be loaded refuses start-up (transports §2.1, §2.2).
     if (cfg.tls_interception.enabled) this.interceptor = this.buildInterceptor(cfg)
-    this.metrics.addRenderer((out) => this.interceptor?.render(out))
+    // With interception enabled but no CA loaded (a failed reload), the families still render: its
+    // refused tunnels are counted as `failed`, and the leaf cache is empty.
+    this.metrics.addRenderer((out) => {
+      if (this.interceptor !== null) this.interceptor.render(out)
+      else if (snapshot().config.tls_interception.enabled) this.tlsMetrics.render(out, 0)
+    })
     // Every client message also feeds cross-request detection (operations §5.4: WebSocket frames);
     // a blocking finding closes the relay with 1008 `cross_request_deny`.
     this.wsProxy = cfg.websocket_proxy.enabled

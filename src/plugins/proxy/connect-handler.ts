@@ -20,6 +20,7 @@ import {runGate} from './gate/run-gate.js'
 import {killSwitchStage} from './gate/stages/kill-switch.js'
 import {TunnelLookup} from './tunnel-dns.js'
 import {wsRedirectHint} from './ws-redirect-hint.js'
+import {matchesAnyDomain} from '../scanner/index.js'
 import {DownloadRelay} from './tunnel-relay.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
@@ -204,6 +205,14 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   // TLS interception (transports §2.7 step 15): the pre-dialled upstream only proved the target
   // reachable; the tunnel is now served by the interceptor, one pipeline run per inner request.
   const icpt = ports.interceptor ?? null
+  if (icpt === null && cfg.tls_interception.enabled && matchesAnyDomain(auth.host.toLowerCase(), cfg.tls_interception.passthrough_domains) === null) {
+    // Interception is on but no CA is loaded (a reload turned it on with one that failed to
+    // load): a tunnel it would intercept is closed, never relayed unscanned (§2.7 step 15).
+    ports.audit.event('error', 'error', 'TLS interception enabled but cert cache unavailable', {target: display, request_id: b.requestId, agent: b.agent})
+    ports.countInterceptFailure()
+    close()
+    return
+  }
   if (icpt !== null && icpt.intercepts(auth.host)) {
     upstream.destroy()
     // Its bytes are the agent side's, both ways, from the first record on (the CONNECT request

@@ -106,6 +106,11 @@ export interface RelayBuffersPort {
 /** TLS interception in force (`tls_interception.enabled`; rebuilt on reload), or null. */
 export interface InterceptorSource {
   readonly interceptor: Interceptor | null
+  /**
+   * Counts a tunnel closed because interception is enabled but no CA is loaded (a reload that
+   * turned it on with a CA that failed to load; transports §2.7 step 15): `outcome="failed"`.
+   */
+  countInterceptFailure(): void
 }
 
 /** The product version (the WebSocket relay's `User-Agent`). */

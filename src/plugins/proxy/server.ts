@@ -104,6 +104,14 @@ export class ProxyServer {
   snapshot(): ProxySnapshot {
     return this.rt.snapshot()
   }
+  /**
+   * Whether CONNECT tunnels are intercepted now: an interceptor is in force. Not the config's flag:
+   * a reload that turns interception on with a CA that cannot be loaded leaves none (transports
+   * §2.1), and the tunnels it would intercept are then closed, not intercepted.
+   */
+  interceptingTls(): boolean {
+    return this.rt.interceptor !== null
+  }
   nowMs(): number {
     return this.rt.clock.nowMs()
   }
@@ -429,6 +437,8 @@ export class ProxyServer {
         websocket_proxy_enabled: c.websocket_proxy.enabled,
         request_body_scan_enabled: c.request_body_scanning.enabled,
         tls_interception_enabled: c.tls_interception.enabled,
+        // Enabled, but a reload's CA failed to load: tunnels it would intercept are closed (transports §2.7 step 15).
+        ...(c.tls_interception.enabled && !this.interceptingTls() ? {tls_interception_unavailable: true} : {}),
         kill_switch_active: this.rt.killSwitch.isActive(),
         // Issue 34: a reload refused the file on disk, so the running policy is not the file's.
         // Health stays 200 (a restart would apply the refused file: an orchestrator must not do that).
