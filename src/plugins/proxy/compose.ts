@@ -35,7 +35,7 @@ import {HealthWatchdog} from './health.js'
 import {sessionKey} from './identity.js'
 import {InterceptMetrics} from './intercept/metrics.js'
 import type {InterceptPorts} from './intercept/request.js'
-import {Interceptor} from './intercept/runtime.js'
+import {Interceptor, interceptsHost} from './intercept/runtime.js'
 import {refuseInterceptedUpgrade, type InterceptUpgrade} from './intercept/upgrade.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {PolicyApi, type PolicyHooks} from './policy-api.js'
@@ -218,7 +218,12 @@ export class ProxyRuntime {
       get interceptor() {
         return runtime.interceptor
       },
-      countInterceptFailure: () => this.tlsMetrics.count('failed'),
+      interceptionUnavailable: (host) => {
+        const t = snapshot().config.tls_interception
+        const unavailable = runtime.interceptor === null && t.enabled && interceptsHost(t.passthrough_domains, host)
+        if (unavailable) runtime.tlsMetrics.count('failed')
+        return unavailable
+      },
     }
     const fetch: FetchPorts = {...gate, upstream: this.upstream}
     this.ports = {fetch, forward, connect, reverse: gate}

@@ -20,7 +20,6 @@ import {runGate} from './gate/run-gate.js'
 import {killSwitchStage} from './gate/stages/kill-switch.js'
 import {TunnelLookup} from './tunnel-dns.js'
 import {wsRedirectHint} from './ws-redirect-hint.js'
-import {matchesAnyDomain} from '../scanner/index.js'
 import {DownloadRelay} from './tunnel-relay.js'
 import {firstRecordVerdict, peekFirstRecord, PLAINTEXT_TUNNEL_DETAIL, PLAINTEXT_TUNNEL_LAYER, rawTunnelAllowed} from './tunnel-first-bytes.js'
 
@@ -205,11 +204,10 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   // TLS interception (transports §2.7 step 15): the pre-dialled upstream only proved the target
   // reachable; the tunnel is now served by the interceptor, one pipeline run per inner request.
   const icpt = ports.interceptor ?? null
-  if (icpt === null && cfg.tls_interception.enabled && matchesAnyDomain(auth.host.toLowerCase(), cfg.tls_interception.passthrough_domains) === null) {
-    // Interception is on but no CA is loaded (a reload turned it on with one that failed to
-    // load): a tunnel it would intercept is closed, never relayed unscanned (§2.7 step 15).
+  if (icpt === null && ports.interceptionUnavailable(auth.host)) {
+    // Interception is on but no CA is loaded: a tunnel it would intercept is closed, never
+    // relayed unscanned (§2.7 step 15).
     ports.audit.event('error', 'error', 'TLS interception enabled but cert cache unavailable', {target: display, request_id: b.requestId, agent: b.agent})
-    ports.countInterceptFailure()
     close()
     return
   }

@@ -107,10 +107,11 @@ export interface RelayBuffersPort {
 export interface InterceptorSource {
   readonly interceptor: Interceptor | null
   /**
-   * Counts a tunnel closed because interception is enabled but no CA is loaded (a reload that
-   * turned it on with a CA that failed to load; transports §2.7 step 15): `outcome="failed"`.
+   * Interception is enabled and `host` would be intercepted, but no CA is loaded (a reload turned
+   * it on with one that failed to load; transports §2.7 step 15): the tunnel must be closed.
+   * A true answer is counted as `outcome="failed"`.
    */
-  countInterceptFailure(): void
+  interceptionUnavailable(host: string): boolean
 }
 
 /** The product version (the WebSocket relay's `User-Agent`). */

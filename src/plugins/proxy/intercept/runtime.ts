@@ -45,6 +45,11 @@ export interface InterceptorOptions {
   readonly metrics?: InterceptMetrics
 }
 
+/** Whether a CONNECT host is intercepted: it matches no `passthrough_domains` entry (the shared matcher: `*.x` covers the apex, §6 #1). */
+export function interceptsHost(passthrough: readonly string[], host: string): boolean {
+  return matchesAnyDomain(host.toLowerCase(), passthrough) === null
+}
+
 export class Interceptor implements Dialer {
   readonly cache: LeafCache
   readonly upstream: Agent
@@ -105,9 +110,9 @@ export class Interceptor implements Dialer {
     this.upstream = agent.compose(pacedResponses(this.setup)) as Agent
   }
 
-  /** Intercepted ⇔ the host matches no passthrough entry (the shared matcher: `*.x` covers the apex, §6 #1). */
+  /** Intercepted ⇔ the host matches no passthrough entry (`interceptsHost`). */
   intercepts(host: string): boolean {
-    return matchesAnyDomain(host.toLowerCase(), this.passthrough) === null
+    return interceptsHost(this.passthrough, host)
   }
 
   count(outcome: InterceptOutcome): void {
