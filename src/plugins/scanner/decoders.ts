@@ -417,14 +417,19 @@ function holdsControlByte(body: Uint8Array): boolean {
   return false
 }
 
+/** The fewest bytes of a printable run (`printableRuns`). */
+export const PRINTABLE_RUN_MIN = 6
+
 /**
  * The runs of printable ASCII (and tab) of at least `min` bytes in a body holding other bytes
  * (control bytes, non-ASCII), one per line; null when every byte is printable text (the body's
  * own text says the same). Normalisation drops control characters, so inside a binary body a
  * card number would otherwise be glued to the bytes around it.
  */
-export function printableRuns(body: Uint8Array, min = 6): string | null {
+export function printableRuns(body: Uint8Array, min = PRINTABLE_RUN_MIN, found: string | null = null): string | null {
   if (!holdsControlByte(body)) return null
+  // `found`: the caller's runs from the WebAssembly finder (`textAndPrintableRuns`, text-runs.ts).
+  if (found !== null) return found
   // The same runs by the WebAssembly finder when it takes the body (text-runs.ts); else the loop below.
   const fast = printableRunsWasm(body, min)
   if (fast !== null) return fast
