@@ -1,6 +1,7 @@
 /** Normalisation passes of runtime spec §8. All operate on code points. */
 import RE2 from 're2'
 import {CONFUSABLE_GROUPS} from './confusables.js'
+import {rememberingLast} from './memo.js'
 
 /** Invisible set I (§8). */
 export function isInvisible(cp: number): boolean {
@@ -333,9 +334,6 @@ function bmpTargets(table: ReadonlyMap<number, string>): Uint8Array {
   return t
 }
 
-/** The longest text `forMatching` remembers (code units): a scanner keeps at most this much alive between scans. */
-const MATCHING_MEMO_MAX = 1 << 16
-
 /** A normaliser holds its compiled tables; build one per scanner, not per call. */
 export function createNormalizer(): Normalizer {
   const table = confusableTable()
@@ -355,12 +353,10 @@ export function createNormalizer(): Normalizer {
     }
     return d
   }
-  // The last text `forMatching` read the slow way, and its reading: a request body's text is read
-  // by text DLP's seed-phrase step and then by the injection scan's first pass, and a binary
-  // body's text runs (control characters, scripts of every kind) cost ≈ 8 µs per 450 units to
-  // read (issue 36). A pure function of the text: the memo changes no result.
-  let lastMatchingIn: string | undefined
-  let lastMatchingOut = ''
+  // `forMatching` the slow way, remembering its last text: a request body's text is read by text
+  // DLP's seed-phrase step and then by the injection scan's first pass, and a binary body's text
+  // runs (control characters, scripts of every kind) cost ≈ 8 µs per 450 units to read (issue 36).
+  const matchingRead = rememberingLast((s) => mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC')))))
   return {
     confusableToAscii,
     stripCombiningMarks,
@@ -376,16 +372,7 @@ export function createNormalizer(): Normalizer {
     },
     // ForMatching keeps tab, LF and CR, so plain ASCII text with line breaks is a fixed point too
     // (every invisible, confusable, mark and exotic space is non-ASCII; NFKC/NFD fix ASCII).
-    forMatching: (s) => {
-      if (isPlainAsciiText(s)) return s
-      if (s === lastMatchingIn) return lastMatchingOut
-      const out = mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC'))))
-      if (s.length <= MATCHING_MEMO_MAX) {
-        lastMatchingIn = s
-        lastMatchingOut = out
-      }
-      return out
-    },
+    forMatching: (s) => (isPlainAsciiText(s) ? s : matchingRead(s)),
   }
 }
 
