@@ -15,7 +15,7 @@ import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
 import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
-import {isUtf8Text, textAndPrintableRuns} from './text-runs.js'
+import {bodyScanTexts} from './text-runs.js'
 
 export interface BodyScanInput {
   readonly contentType?: string
@@ -98,10 +98,9 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
   }
   if (type.startsWith('multipart/')) return {texts: multipartTexts(body, params, maxBodyBytes), values: null, charArrays: []}
   // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its
-  // text runs (`bodyScanText`), found here with the printable runs the pieces pass reads.
-  if (isUtf8Text(body)) return {texts: [body.toString('utf8')], values: null, charArrays: []}
-  const runs = textAndPrintableRuns(body, PRINTABLE_RUN_MIN)
-  return {texts: [runs.text], values: null, charArrays: [], printableRuns: runs.printable}
+  // text runs, found with the printable runs the pieces pass reads.
+  const read = bodyScanTexts(body, PRINTABLE_RUN_MIN)
+  return {texts: [read.text], values: null, charArrays: [], printableRuns: read.printable}
 }
 
 /** Whether some text holds a code unit at or above U+D800 (a surrogate or U+E000–U+FFFF). */
