@@ -118,10 +118,10 @@ export function wasmRunBounds(kind: 'utf8' | 'printable', body: Uint8Array, min:
  * during its call only. False when the module does not take the body (nothing is read).
  */
 export function wasmBothRunBounds(body: Uint8Array, minUtf8: number, minPrintable: number, read: (kind: 'utf8' | 'printable', bounds: Int32Array) => void): boolean {
-  if (!validMin(minPrintable)) return false
+  if (!validMin(minUtf8) || !validMin(minPrintable)) return false
   // The fewer bytes a run may have, the more bounds the output may need: checked for the smaller.
   const m = loadedBody(body, Math.min(minUtf8, minPrintable))
-  if (m === null || !validMin(minUtf8)) return false
+  if (m === null) return false
   read('utf8', find(m, 'utf8', body.length, minUtf8))
   read('printable', find(m, 'printable', body.length, minPrintable))
   return true
