@@ -6,7 +6,7 @@ import {goUnescape} from '../canonical/index.js'
 import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
-import {decodeHtmlReferences, printableRuns} from './decoders.js'
+import {decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {provenCleanTexts} from './injection-screen.js'
 import {provenCleanAlone} from './texts-alone-screen.js'
@@ -15,7 +15,7 @@ import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
 import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
-import {bodyScanText} from './text-runs.js'
+import {bodyScanTexts} from './text-runs.js'
 
 export interface BodyScanInput {
   readonly contentType?: string
@@ -82,6 +82,11 @@ export interface BodyParts {
   /** String values in document / wire order; null when the body has no fields (raw, multipart). */
   readonly values: string[] | null
   readonly charArrays: readonly string[]
+  /**
+   * A body read through its text runs: its printable runs, found with them by the WebAssembly
+   * finders (one copy of the body); absent, or null, when they are to be found by `printableRuns`.
+   */
+  readonly printableRuns?: string | null
 }
 
 function extractBodyParts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): BodyParts {
@@ -92,8 +97,10 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
     return {texts, values: texts.filter((_, k) => k % 2 === 1), charArrays: []}
   }
   if (type.startsWith('multipart/')) return {texts: multipartTexts(body, params, maxBodyBytes), values: null, charArrays: []}
-  // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its text runs.
-  return {texts: [bodyScanText(body)], values: null, charArrays: []}
+  // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its
+  // text runs, found with the printable runs the pieces pass reads.
+  const read = bodyScanTexts(body, PRINTABLE_RUN_MIN)
+  return {texts: [read.text], values: null, charArrays: [], printableRuns: read.printable}
 }
 
 /** Whether some text holds a code unit at or above U+D800 (a surrogate or U+E000–U+FFFF). */
@@ -176,7 +183,7 @@ function dlpOver(engine: DlpEngine, texts: readonly string[]): {matches: DlpFind
  */
 export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, parts: BodyParts): void {
   const extra: string[] = [...parts.charArrays]
-  const runs = printableRuns(body)
+  const runs = printableRuns(body, PRINTABLE_RUN_MIN, parts.printableRuns ?? null)
   if (runs !== null && runs !== '') extra.push(runs)
   for (const t of distinctTexts([...parts.texts, ...parts.charArrays])) {
     const d = decodeHtmlReferences(t)

@@ -1,4 +1,5 @@
 import {goUnescape} from '../canonical/index.js'
+import {rememberingLast} from './memo.js'
 import {joinedRuns, printableRunsWasm} from './text-runs.js'
 
 /**
@@ -325,8 +326,14 @@ function decodingList(h: CandidateDecoding | null, b: CandidateDecoding | null, 
   return t === null ? [h, b] : [h, b, t]
 }
 
-/** `IterativeDecode` (§5.5): QueryUnescape until unchanged or error, at most 500 rounds. */
-export function iterativeDecode(s: string): string {
+/**
+ * `IterativeDecode` (§5.5): QueryUnescape until unchanged or error, at most 500 rounds. Remembers
+ * its last text: text DLP decodes the same text twice in a row (the seed-phrase step, then the
+ * whole-text decodings; the URL form of step 5, then step 6).
+ */
+export const iterativeDecode: (s: string) => string = rememberingLast(decodeRounds)
+
+function decodeRounds(s: string): string {
   let cur = s
   for (let i = 0; i < 500; i++) {
     const next = goUnescape(cur, true)
@@ -417,14 +424,19 @@ function holdsControlByte(body: Uint8Array): boolean {
   return false
 }
 
+/** The fewest bytes of a printable run (`printableRuns`). */
+export const PRINTABLE_RUN_MIN = 6
+
 /**
  * The runs of printable ASCII (and tab) of at least `min` bytes in a body holding other bytes
  * (control bytes, non-ASCII), one per line; null when every byte is printable text (the body's
  * own text says the same). Normalisation drops control characters, so inside a binary body a
  * card number would otherwise be glued to the bytes around it.
  */
-export function printableRuns(body: Uint8Array, min = 6): string | null {
+export function printableRuns(body: Uint8Array, min = PRINTABLE_RUN_MIN, found: string | null = null): string | null {
   if (!holdsControlByte(body)) return null
+  // `found`: the caller's runs from the WebAssembly finder (`textAndPrintableRuns`, text-runs.ts).
+  if (found !== null) return found
   // The same runs by the WebAssembly finder when it takes the body (text-runs.ts); else the loop below.
   const fast = printableRunsWasm(body, min)
   if (fast !== null) return fast

@@ -20,7 +20,7 @@
 // whole namespace, which loads Node's File and Blob internals into the MCP wrap's start after its
 // V8 flags are set (compiled from source then; test/e2e/startup-laziness.test.ts).
 const {isUtf8} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
-import {wasmRunBounds} from './run-finder-wasm.js'
+import {wasmBothRunBounds, wasmRunBounds} from './run-finder-wasm.js'
 
 /** Fewest bytes of well-formed UTF-8 between two invalid bytes that count as text. */
 export const MIN_TEXT_RUN = 12
@@ -77,6 +77,25 @@ export function textRuns(body: Uint8Array, min = MIN_TEXT_RUN): string {
 export function printableRunsWasm(body: Uint8Array, min: number): string | null {
   const fast = body.length >= WASM_FROM ? wasmRunBounds('printable', body, min) : null
   return fast === null ? null : joinedBounds(body, fast, 0x0a)
+}
+
+/**
+ * `textRuns(body)` and the joined printable runs of at least `printableMin` bytes (what
+ * `printableRunsWasm` gives) with one copy of the body into the WebAssembly finders; `printable`
+ * is null when the module does not take the body (the text runs are then found by the loop, and
+ * the caller's printable-run finder runs as before). The request path reads both of a binary body.
+ */
+export function textAndPrintableRuns(body: Uint8Array, printableMin: number): {readonly text: string; readonly printable: string | null} {
+  let text: string | null = null
+  let printable: string | null = null
+  if (body.length >= WASM_FROM) {
+    // Each view is joined before the next finder overwrites it.
+    wasmBothRunBounds(body, MIN_TEXT_RUN, printableMin, (kind, bounds) => {
+      if (kind === 'utf8') text = joinedBounds(body, bounds, 0x20)
+      else printable = joinedBounds(body, bounds, 0x0a)
+    })
+  }
+  return {text: text ?? textRuns(body), printable}
 }
 
 /** The byte ranges `bounds` of `body` joined by `sep` (`joinedRuns` with the size counted). */
@@ -178,6 +197,15 @@ export function isUtf8Text(body: Uint8Array): boolean {
 
 /** The text a body is scanned as: its UTF-8 reading when well formed, else its text runs. */
 export function bodyScanText(body: Uint8Array): string {
-  if (isUtf8Text(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
-  return textRuns(body)
+  return bodyScanTexts(body).text
+}
+
+/**
+ * `bodyScanText(body)`, and with `printableMin` the printable runs of a body read through its
+ * text runs, found with them (`textAndPrintableRuns`); `printable` is null for a UTF-8 body and
+ * whenever they were not found here.
+ */
+export function bodyScanTexts(body: Uint8Array, printableMin?: number): {readonly text: string; readonly printable: string | null} {
+  if (isUtf8Text(body)) return {text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), printable: null}
+  return printableMin === undefined ? {text: textRuns(body), printable: null} : textAndPrintableRuns(body, printableMin)
 }
