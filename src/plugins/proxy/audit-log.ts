@@ -59,6 +59,15 @@ function sanitise(v: unknown): unknown {
   return v
 }
 
+/**
+ * `,"key":value` as `JSON.stringify` writes a member of a line object whose value `sanitise`
+ * cleaned: nothing for undefined, a string without its control characters.
+ */
+function jsonField(key: string, v: unknown): string {
+  if (v === undefined) return ''
+  return `,"${key}":${JSON.stringify(typeof v === 'string' ? (NEEDS_SANITISING.test(v) ? sanitiseLogString(v) : v) : sanitise(v))}`
+}
+
 /** Pending lines that force a write before the end of the turn (bounds memory under bursts). */
 const MAX_PENDING = 256
 
@@ -68,9 +77,17 @@ export class AuditLog implements DecisionSink {
   private count = 0
   private scheduled = false
   private tap: AuditTap | null = null
+  /** Every writer takes JSON lines (none renders text): an allowed request's line is then built as text. */
+  private readonly jsonOnly: boolean
+  /** The last line's `time` and its millisecond: lines of one millisecond share the text. */
+  private timeMs = Number.NaN
+  private timeText = ''
+  /** The end of turn's flush, made once (not a closure per turn). */
+  private readonly flushSoon = (): void => this.flush()
 
   constructor(private readonly writers: AuditWriter[], private opts: AuditOptions) {
     this.pending = writers.map(() => [])
+    this.jsonOnly = writers.length > 0 && writers.every((w) => w.format === undefined)
   }
 
   /** Connects (or, with null, disconnects) the event emitter. */
@@ -106,11 +123,33 @@ export class AuditLog implements DecisionSink {
       }
       this.pending[i]!.push(text)
     }
+    this.queued()
+  }
+
+  /** `json` (one line, newline included) for every writer: all of them take JSON. */
+  private enqueueJson(json: string): void {
+    for (let i = 0; i < this.writers.length; i++) this.pending[i]!.push(json)
+    this.queued()
+  }
+
+  /** One more line is pending: written at the end of the turn, or now when `MAX_PENDING` are. */
+  private queued(): void {
     if (++this.count >= MAX_PENDING) this.flush()
     else if (!this.scheduled) {
       this.scheduled = true
-      setImmediate(() => this.flush())
+      setImmediate(this.flushSoon)
     }
+  }
+
+  /** `now()` as RFC 3339 (`toISOString`), formatted once per millisecond. */
+  private time(): string {
+    const t = this.opts.now()
+    const ms = t.getTime()
+    if (ms !== this.timeMs) {
+      this.timeMs = ms
+      this.timeText = t.toISOString()
+    }
+    return this.timeText
   }
 
   setOptions(opts: AuditOptions): void {
@@ -127,7 +166,7 @@ export class AuditLog implements DecisionSink {
     if ((this.writers.length === 0 || !local) && tap === null) return
     // The envelope is a fresh object: its own string values are cleaned in place; nested values
     // (caller-owned) are copied by `sanitise`. undefined values are dropped by JSON.stringify.
-    const line: Record<string, unknown> = {level, time: this.opts.now().toISOString(), component: 'pipelock', event, message, ...fields}
+    const line: Record<string, unknown> = {level, time: this.time(), component: 'pipelock', event, message, ...fields}
     for (const k in line) {
       const v = line[k]
       if (typeof v === 'string') {
@@ -200,6 +239,18 @@ export class AuditLog implements DecisionSink {
    */
   private allowed(d: RequestDecision): void {
     const durationMs = Math.round(d.durationMs * 1000) / 1000
+    // No emitter and only JSON writers: the line's text straight from its fields, the bytes
+    // `event` writes (same keys, order, sanitising and escaping) without the line object, its
+    // copy of the fields and the walk over them.
+    if (this.tap === null && this.jsonOnly) {
+      const connect = d.transport === 'connect'
+      this.enqueueJson(
+        `{"level":"info","time":"${this.time()}","component":"pipelock","event":"${connect ? 'tunnel_open' : 'allowed'}","message":"request allowed"` +
+          jsonField('method', d.method) + jsonField(connect ? 'target' : 'url', d.target) + jsonField('client_ip', d.clientIp) + jsonField('request_id', d.requestId) +
+          jsonField('agent', d.agent) + jsonField('status_code', d.status) + jsonField('size_bytes', d.bytes) + jsonField('duration_ms', durationMs) + '}\n',
+      )
+      return
+    }
     if (d.transport === 'connect') {
       this.event('info', 'tunnel_open', 'request allowed', {
         method: d.method, target: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
