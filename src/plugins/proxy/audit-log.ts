@@ -59,13 +59,14 @@ function sanitise(v: unknown): unknown {
   return v
 }
 
-/**
- * `,"key":value` as `JSON.stringify` writes a member of a line object whose value `sanitise`
- * cleaned: nothing for undefined, a string without its control characters.
- */
+/** A field's value as `write` cleans it for the line: a string without its control characters. */
+function clean(v: unknown): unknown {
+  return typeof v === 'string' ? (NEEDS_SANITISING.test(v) ? sanitiseLogString(v) : v) : sanitise(v)
+}
+
+/** `,"key":value` as `JSON.stringify` writes a member of a line object (`v` cleaned): nothing for undefined. */
 function jsonField(key: string, v: unknown): string {
-  if (v === undefined) return ''
-  return `,"${key}":${JSON.stringify(typeof v === 'string' ? (NEEDS_SANITISING.test(v) ? sanitiseLogString(v) : v) : sanitise(v))}`
+  return v === undefined ? '' : `,"${key}":${JSON.stringify(v)}`
 }
 
 /** Pending lines that force a write before the end of the turn (bounds memory under bursts). */
@@ -239,15 +240,27 @@ export class AuditLog implements DecisionSink {
    */
   private allowed(d: RequestDecision): void {
     const durationMs = Math.round(d.durationMs * 1000) / 1000
-    // No emitter and only JSON writers: the line's text straight from its fields, the bytes
-    // `event` writes (same keys, order, sanitising and escaping) without the line object, its
-    // copy of the fields and the walk over them.
-    if (this.tap === null && this.jsonOnly) {
+    // Only JSON writers: the line's text straight from its fields — the bytes `event` writes
+    // (same keys, order, sanitising and escaping) without the line object, its copy of the
+    // fields and the walks over them; the emitter's tap gets the same sanitised fields first.
+    if (this.jsonOnly) {
       const connect = d.transport === 'connect'
+      const event = connect ? 'tunnel_open' : 'allowed'
+      const method = clean(d.method)
+      const target = clean(d.target)
+      const clientIp = clean(d.clientIp)
+      const requestId = clean(d.requestId)
+      const agent = clean(d.agent)
+      const tap = this.tap
+      if (tap !== null) {
+        tap.emit(event, connect
+          ? {method, target, client_ip: clientIp, request_id: requestId, agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs}
+          : {method, url: target, client_ip: clientIp, request_id: requestId, agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs})
+      }
       this.enqueueJson(
-        `{"level":"info","time":"${this.time()}","component":"pipelock","event":"${connect ? 'tunnel_open' : 'allowed'}","message":"request allowed"` +
-          jsonField('method', d.method) + jsonField(connect ? 'target' : 'url', d.target) + jsonField('client_ip', d.clientIp) + jsonField('request_id', d.requestId) +
-          jsonField('agent', d.agent) + jsonField('status_code', d.status) + jsonField('size_bytes', d.bytes) + jsonField('duration_ms', durationMs) + '}\n',
+        `{"level":"info","time":"${this.time()}","component":"pipelock","event":"${event}","message":"request allowed"` +
+          jsonField('method', method) + jsonField(connect ? 'target' : 'url', target) + jsonField('client_ip', clientIp) + jsonField('request_id', requestId) +
+          jsonField('agent', agent) + jsonField('status_code', d.status) + jsonField('size_bytes', d.bytes) + jsonField('duration_ms', durationMs) + '}\n',
       )
       return
     }
