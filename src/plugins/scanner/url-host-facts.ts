@@ -80,3 +80,8 @@ export function hostFacts(owner: object, settings: ScannerSettings, rawHost: str
   }
   return f
 }
+
+/** How many hosts' facts `owner` keeps (tests). */
+export function hostFactsSize(owner: object): number {
+  return memos.get(owner)?.size ?? 0
+}
