@@ -120,9 +120,21 @@ class LiveTunnels implements TunnelRegistry {
 /** Milliseconds and request ids on the injected clock. */
 class RequestClock implements Clock, RequestIds {
   private counter = 0
-  constructor(readonly nanos: NanoClock) {}
+  /** The system clock: read without BigInt arithmetic (several reads per request). */
+  private readonly system: boolean
+  constructor(readonly nanos: NanoClock) {
+    this.system = nanos === systemClock
+  }
+  /** Milliseconds with microsecond digits: `nowNanos() / 1000` (integer division) in ms. */
   nowMs(): number {
+    // The system clock's nanoseconds are Date.now()'s ms then hrtime's ns mod 10^6 (go-time.ts):
+    // the same value from the same two sources, in numbers (exact: < 2^53).
+    if (this.system) return (Date.now() * 1000 + Math.floor((process.hrtime()[1] % 1_000_000) / 1000)) / 1000
     return Number(this.nanos.nowNanos() / 1000n) / 1000
+  }
+  /** The wall clock's whole milliseconds (`nowNanos() / 10^6`), as the audit log's `time` reads it. */
+  wallMs(): number {
+    return this.system ? Date.now() : Number(this.nanos.nowNanos() / 1_000_000n)
   }
   nextRequestId(): string {
     return `req-${++this.counter}`
@@ -189,7 +201,7 @@ export class ProxyRuntime {
     // Live tunnels are torn down the moment the switch activates (§11.2).
     this.killSwitch.onActivate(() => this.tunnels.destroyAll())
     const logging = cfg.logging
-    this.audit = new AuditLog([...opts.audit], {includeAllowed: logging.include_allowed, includeBlocked: logging.include_blocked, now: () => new Date(Number(clock.nanos.nowNanos() / 1_000_000n))})
+    this.audit = new AuditLog([...opts.audit], {includeAllowed: logging.include_allowed, includeBlocked: logging.include_blocked, now: () => new Date(clock.wallMs())})
     this.metrics = new ProxyMetrics(opts.version, this.startedAt, () => clock.nowMs(), {
       killSwitchSources: () => this.killSwitch.status().sources,
       activeTunnels: () => this.tunnels.activeTunnels(),
@@ -274,7 +286,7 @@ export class ProxyRuntime {
     this.killSwitch.updateInputs(killSwitchInputs(loaded.config))
     this.reloadInterceptor(loaded.config)
     const l = loaded.config.logging
-    this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(Number(this.clock.nanos.nowNanos() / 1_000_000n))})
+    this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(this.clock.wallMs())})
     this.audit.event('info', 'config_reload', 'config reloaded', {status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash})
   }
 

@@ -29,7 +29,10 @@ export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, st
   const conn = inbound.connection
   const named = conn === undefined ? NONE_NAMED : connectionNamed(conn)
   const out: Record<string, string | string[]> = {}
-  for (const [k, v] of Object.entries(inbound)) {
+  // One pass over the keys (no array of entries): the result is the request's one header copy
+  // (the upstream sets its `host` on it).
+  for (const k in inbound) {
+    const v = inbound[k]
     if (v === undefined) continue
     const key = k.toLowerCase()
     // HTTP/2 pseudo-headers never travel as headers (the interceptor's inner requests, §2.9).

@@ -19,22 +19,44 @@ function labelKey(l: Labels): string {
   return keys.length === 0 ? '' : '{' + keys.map((k) => `${k}="${escapeLabel(l[k]!)}"`).join(',') + '}'
 }
 
+/** One series of a counter: a handle its hot callers keep (`Counter.series`), counted without a lookup. */
+interface Series {
+  value: number
+}
+
+/** `counter`'s series of labels `result` and `agent`, kept in `kept` (bounded: 1,024 agents). */
+function agentSeries(counter: Counter, kept: Record<'allowed' | 'blocked', Map<string, Series>>, result: 'allowed' | 'blocked', agent: string): Series {
+  const keys = kept[result]
+  let s = keys.get(agent)
+  if (s === undefined) {
+    s = counter.series(labelKey({result, agent}))
+    if (keys.size < 1024) keys.set(agent, s)
+  }
+  return s
+}
+
 class Counter {
-  readonly values = new Map<string, number>()
+  private readonly values = new Map<string, Series>()
   constructor(readonly name: string, readonly help: string, readonly type: 'counter' | 'gauge' = 'counter') {}
   inc(labels: Labels = {}, by = 1): void {
     this.incKey(labelKey(labels), by)
   }
   /** `inc` with the series key already rendered (`labelKey`). */
   incKey(k: string, by = 1): void {
-    this.values.set(k, (this.values.get(k) ?? 0) + by)
+    this.series(k).value += by
+  }
+  /** The series of key `k` (`labelKey`), made at its first use: it is rendered from then on. */
+  series(k: string): Series {
+    let s = this.values.get(k)
+    if (s === undefined) this.values.set(k, (s = {value: 0}))
+    return s
   }
   set(labels: Labels, v: number): void {
-    this.values.set(labelKey(labels), v)
+    this.series(labelKey(labels)).value = v
   }
   render(out: string[]): void {
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`)
-    for (const [k, v] of [...this.values].sort((a, b) => (a[0] < b[0] ? -1 : 1))) out.push(`${this.name}${k} ${v}`)
+    for (const [k, s] of [...this.values].sort((a, b) => (a[0] < b[0] ? -1 : 1))) out.push(`${this.name}${k} ${s.value}`)
   }
 }
 
@@ -137,11 +159,13 @@ export class ProxyMetrics implements DecisionSink {
   private readonly agents = new Map<string, {allowed: number; blocked: number; tunnels: number}>()
   private total = 0
   /**
-   * `pipelock_requests_total`'s series key per result and agent label, rendered once: the label
-   * set is bounded (the profile names), and rendering it (sort, escape, join) was the metrics
-   * sink's main cost on every request (bench: proxy).
+   * `pipelock_requests_total`'s (and `pipelock_tunnels_total`'s) series per result and agent
+   * label, resolved once: the label set is bounded (the profile names), and rendering its key
+   * (sort, escape, join) then looking it up was the metrics sink's main cost on every request
+   * (bench: proxy). At most 1,024 agents kept.
    */
-  private readonly requestKeys = {allowed: new Map<string, string>(), blocked: new Map<string, string>()}
+  private readonly requestKeys = {allowed: new Map<string, Series>(), blocked: new Map<string, Series>()}
+  private readonly tunnelKeys = {allowed: new Map<string, Series>(), blocked: new Map<string, Series>()}
   /** `sniOutcome`'s rendered keys by category (a closed set), then agent. */
   private readonly sniKeys = new Map<string, Map<string, string>>()
   private allowed = 0
@@ -190,13 +214,13 @@ export class ProxyMetrics implements DecisionSink {
       this.tunnelCount++
       this.agent(agent).tunnels++
       // The same label set as the requests counter's: one rendered key per agent, kept.
-      this.tunnels.incKey(this.requestSeries('allowed', agent))
+      agentSeries(this.tunnels, this.tunnelKeys, 'allowed', agent).value++
       return
     }
-    if (d.transport === 'connect') this.tunnels.incKey(this.requestSeries('blocked', agent))
+    if (d.transport === 'connect') agentSeries(this.tunnels, this.tunnelKeys, 'blocked', agent).value++
     this.total++
     this.duration.observe(d.durationMs / 1000)
-    this.requests.incKey(this.requestSeries(blocked ? 'blocked' : 'allowed', agent))
+    agentSeries(this.requests, this.requestKeys, blocked ? 'blocked' : 'allowed', agent).value++
     if (blocked) {
       this.blocked++
       this.agent(agent).blocked++
@@ -224,15 +248,6 @@ export class ProxyMetrics implements DecisionSink {
     this.sni.incKey(k)
   }
 
-  private requestSeries(result: 'allowed' | 'blocked', agent: string): string {
-    const keys = this.requestKeys[result]
-    let k = keys.get(agent)
-    if (k === undefined) {
-      k = labelKey({result, agent})
-      if (keys.size < 1024) keys.set(agent, k)
-    }
-    return k
-  }
 
   /** Tunnel close accounting (bytes, lifetime). */
   tunnelClosed(bytes: number, seconds: number): void {

@@ -65,12 +65,14 @@ export class RequestRecord {
   exception: ExceptionUse | undefined
   /** Whether the request already used an exception: one waiver per request, the next block stands. */
   private waived = false
-  /** Who sent the request, as an exception's agent scope reads it. */
-  private readonly who: Pick<DecisionBase, 'agent' | 'auth'>
+  /** Who sent the request (`agent`, `auth`: what an exception's agent scope reads). */
+  private readonly who: DecisionBase
   /** What redaction replaced in this request's body (gate/stages/redaction.ts); every later Decision carries it. */
   redaction: RedactionSummary | undefined
   /** An unenforced block of this request, until its outcome is recorded (`record`). */
   private held: Decision | undefined
+  /** Whether `flush` waits for the exchange's end (from the first held finding on). */
+  private flushOnClose = false
   /** The `action_id` the request's next receipt takes: the `rid` its mediation envelope carried upstream. */
   actionId: string | undefined
   /** The taint evaluation of this request (taint stage): every later Decision of it carries it (receipts #23–31). */
@@ -89,7 +91,8 @@ export class RequestRecord {
 
   /**
    * `r.lifetime` emits `close` when the exchange is over (the response, or the tunnel's client
-   * socket): from the session lookup until then the request counts as in flight (§12).
+   * socket): from the session lookup until then the request counts as in flight (§12), and a
+   * held finding not yet recorded is then (`flush`).
    */
   constructor(private readonly ports: RecordPorts, r: RecordedRequest) {
     const b = r.b
@@ -98,8 +101,7 @@ export class RequestRecord {
     this.lifetime = r.lifetime
     this.contractAgent = b.contractAgent ?? b.agent
     this.contract = ports.contracts?.resolve(this.contractAgent)
-    this.who = {agent: b.agent, auth: b.auth}
-    r.lifetime?.once('close', () => this.flush())
+    this.who = b
   }
 
   /**
@@ -137,6 +139,12 @@ export class RequestRecord {
       // The session scores the finding at once (§14.2: an unenforced block still raises the level,
       // so block_all can deny this very request at its session stage); the evidence waits.
       if (this.session !== null) this.sessions!.settle(this.session, withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, undefined))
+      // The first held finding asks for the exchange's end (`flush`): a request that holds none,
+      // nearly every one, adds no listener.
+      if (this.held === undefined && !this.flushOnClose) {
+        this.flushOnClose = true
+        this.lifetime?.once('close', () => this.flush())
+      }
       this.held = this.held === undefined ? d : foldWouldBlock(this.held, d)
       return undefined
     }

@@ -43,6 +43,7 @@ export type UpstreamOutcome =
 export interface UpstreamRequest {
   readonly rawUrl: string
   readonly method: string
+  /** The upstream's own copy of the request headers: each hop sets its `host` on it (one copy per request, not one per hop). */
   readonly headers: Record<string, string | string[]>
   /** Buffered body (re-sendable on 307/308), or null. */
   readonly body: Buffer | null
@@ -117,13 +118,15 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
       sent = {...headers}
       if (!req.mediate(hop, url, method, sent, body)) return {kind: 'envelope_failed', hop, url}
     }
+    // Last, as a spread `{...sent, host}` would place it (the hygiene step strips the agent's own).
+    sent.host = target.host
     let res: Dispatcher.ResponseData
     try {
       res = await agent.request({
         origin: target.origin,
         path: target.path,
         method: method as Dispatcher.HttpMethod,
-        headers: {...sent, host: target.host},
+        headers: sent,
         body: body !== null && body.length > 0 ? body : method === 'GET' || method === 'HEAD' ? null : body,
         signal: req.signal,
         headersTimeout: timeoutMs,

@@ -44,7 +44,7 @@ export {EXTRA_CORE_CIDRS, embeddedIPv4, ssrfForms, ssrfHit} from './special-rang
 export {RateLimiter, DataBudget, approximateRegistrableDomain} from './rate-limit.js'
 export {REASON_CODES, reasonForLabel, isReasonCode, validLayer} from './reasons.js'
 export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reasons.js'
-export {scanUrl, createUrlScanner, crlfReason, traversalReason, checkDialAddresses, overrideKey} from './url-scanner.js'
+export {scanUrl, scanUrlEager, createUrlScanner, crlfReason, traversalReason, checkDialAddresses, overrideKey} from './url-scanner.js'
 export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming, DialCheck} from './url-scanner.js'
 export {
   createResponseScanner, scanResponse, redactResponse, decideResponse, decideResponseBody, mergeResponsePatterns, unsuppressed,

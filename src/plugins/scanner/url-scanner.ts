@@ -8,14 +8,14 @@ import {createDlpEngine, FindingSet, findCanary, matchingPatterns, noPatternMatc
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
-import {goEscapedPath, goHostname, goUrlString, parseGoUrl, splitQuery, type GoUrl} from '../canonical/index.js'
+import {goEscapedPath, goUrlString, parseGoUrl, splitQuery, type GoUrl} from '../canonical/index.js'
 import {
-  canonicaliseAltIPv4, cidrContains, CORE_SSRF_CIDRS, formatIp, inetAtonShortForm, isMetadataIp, parseCidrs,
+  cidrContains, CORE_SSRF_CIDRS, formatIp, inetAtonShortForm, isMetadataIp, parseCidrs,
   parseIp, stripZone, unmap, type Cidr, type IpBytes,
 } from './ip.js'
 import {stripControlChars} from './normalize.js'
 import {EXTRA_CORE_CIDRS, ssrfHit} from './special-ranges.js'
-import {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
+import {canonicalIpSpelling} from './host-canonical.js'
 import {approximateRegistrableDomain, type DataBudget, type RateLimiter} from './rate-limit.js'
 import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type ReasonSeverity, type ScannerLabel} from './reasons.js'
 import {findLiteralSecret} from './secrets.js'
@@ -23,6 +23,7 @@ import {subsequenceTexts} from './subsequence.js'
 import {dlpTargets, ScanMemo, someSeedTarget, subsequenceValues, targetsProvenClean} from './url-targets.js'
 import type {ScannerSettings} from './settings.js'
 import {hostStageMemo} from './url-static-memo.js'
+import {hostFacts, type HostFacts} from './url-host-facts.js'
 
 export type ResultClass = 'threat' | 'protective' | 'config_mismatch' | 'infrastructure_error' | 'structural_exemption'
 
@@ -247,6 +248,16 @@ function inList(ip: IpBytes, list: readonly Cidr[]): boolean {
  * request (bench: proxy).
  */
 export function scanUrl(rawUrl: string, ctx: UrlScanContext): Promise<UrlScanResult> {
+  const r = scanUrlEager(rawUrl, ctx)
+  return r instanceof Promise ? r : Promise.resolve(r)
+}
+
+/**
+ * `scanUrl`, its result handed back as it is when the pipeline decided synchronously (no DNS):
+ * a promise only while stage 14 waits for the resolver. The proxy's URL-scan stage reads it, so
+ * that a request whose every stage decides at once passes the gate without a promise turn.
+ */
+export function scanUrlEager(rawUrl: string, ctx: UrlScanContext): UrlScanResult | Promise<UrlScanResult> {
   const timings: StageTiming[] = []
   const timer = ctx.timer
   let last = timer ? timer() : 0
@@ -288,9 +299,9 @@ export function scanUrl(rawUrl: string, ctx: UrlScanContext): Promise<UrlScanRes
   try {
     r = pipeline(rawUrl, ctx, warnings, mark, (c) => (cls = c))
   } catch (err) {
-    return Promise.resolve(failed(err))
+    return failed(err)
   }
-  return r instanceof Promise ? r.then(settled, failed) : Promise.resolve(settled(r))
+  return r instanceof Promise ? r.then(settled, failed) : settled(r)
 }
 
 /** Stages 0–18; a promise only while stage 14 waits for DNS. */
@@ -333,7 +344,7 @@ function dynamicStages(rawUrl: string, ctx: UrlScanContext, s: StaticOutcome, ma
   // 15. rate limit
   // One key per address however it is spelled (item 10): otherwise each spelling gets its own budget.
   // The spelling is a function of the host: kept with the memoised outcome.
-  s.spelling ??= canonicalIpSpelling(host)
+  s.spelling ??= s.facts !== undefined ? s.facts.spelling() : canonicalIpSpelling(host)
   const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(s.spelling)
   if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
     return {label: 'ratelimit', detail: `rate limit exceeded for ${safeEcho(ctx.scanner.dlp, host)}`, cls: 'protective'}
@@ -366,6 +377,8 @@ interface StaticOutcome {
   hostIp: IpBytes | null
   /** `canonicalIpSpelling(host)`, the rate-limit key's base, once stage 15 needed it. */
   spelling?: string
+  /** The host's facts the stages read (kept per scanner and host); absent when stage 1 failed. */
+  facts?: HostFacts
 }
 
 /**
@@ -396,13 +409,14 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   mark('parse')
   // 2. hostname + alternative IPv4 notations
   // Empty hosts fail here, not in a resolver; Unicode hosts are judged in the IDNA form the upstream client dials.
-  const canon = canonicalHostname(goHostname(u.host))
-  let host = canon.ok ? canon.host : ''
-  const alt = canonicaliseAltIPv4(host)
-  if (alt !== null) host = alt
-  const hostIp = parseIp(host)
+  // The host's facts are kept per scanner (url-host-facts.ts): computed once per host, read here.
+  const facts = hostFacts(sc, st, u.host)
+  const canon = facts.canon
+  const host = facts.host
+  const hostIp = facts.hostIp
   r.host = host
   r.hostIp = hostIp
+  r.facts = facts
   mark('host')
   const safe = (s: string): string => safeEcho(dlp, s)
   // 3. scheme
@@ -420,12 +434,12 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   if (trav !== null) return {label: 'path_traversal', detail: trav}
   mark('traversal')
   // 6. allowlist (strict mode only)
-  if (st.mode === 'strict' && matchesAnyDomain(host, st.apiAllowlist) === null) {
+  if (st.mode === 'strict' && !facts.allowlisted()) {
     return {label: 'allowlist', detail: `domain not in allowlist: ${safe(host)}`}
   }
   mark('allowlist')
   // 7. blocklist
-  const bl = matchesAnyDomain(host, st.blocklist)
+  const bl = facts.blocklisted()
   if (bl !== null) return {label: 'blocklist', detail: `domain blocked: ${safe(host)} matches ${bl}`}
   mark('blocklist')
   // 8. core SSRF on IP literals, only when the configured internal list is empty
@@ -540,7 +554,7 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   // 12. path & query entropy
   if (st.entropyThreshold > 0) {
     const T = st.entropyThreshold
-    if (matchesAnyDomain(host, st.subdomainEntropyExclusions) === null) {
+    if (!facts.entropyExcluded()) {
       for (const seg of su.path.split('/')) {
         if (utf8Length(seg) < 20) continue
         const e = shannonEntropy(seg)
@@ -561,7 +575,7 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   }
   mark('entropy')
   // 13. subdomain entropy
-  if (st.subdomainEntropyThreshold > 0 && hostIp === null && matchesAnyDomain(host, st.subdomainEntropyExclusions) === null) {
+  if (st.subdomainEntropyThreshold > 0 && hostIp === null && !facts.entropyExcluded()) {
     const labels = host.split('.')
     if (labels.length >= 3) {
       for (const l of labels.slice(0, -2)) {

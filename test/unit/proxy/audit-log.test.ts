@@ -87,12 +87,25 @@ test('an allowed request\'s line: the same bytes alone, after a warn line and af
   ]
   for (const [d, line] of cases) {
     for (const variant of [d, {...d, warnings: ['Some Warn Pattern']}, {...d, exception}]) {
-      const out: string[] = []
-      const log = new AuditLog([{write: (l) => out.push(l)}], {includeAllowed: true, includeBlocked: true, now: fixed})
-      log.record(variant)
-      log.flush()
-      const lines = out.join('').split('\n').filter((l) => l !== '')
-      assert.equal(lines.at(-1), line, JSON.stringify(variant))
+      // With and without the emitter's tap connected (the proxy always connects it): the same
+      // line, and the tap gets the line's event fields, sanitised, in the line's order.
+      for (const tapped of [false, true]) {
+        const out: string[] = []
+        const events: Array<[string, Readonly<Record<string, unknown>>]> = []
+        const log = new AuditLog([{write: (l) => out.push(l)}], {includeAllowed: true, includeBlocked: true, now: fixed})
+        if (tapped) log.setTap({emit: (type, fields) => events.push([type, fields])})
+        log.record(variant)
+        log.flush()
+        const lines = out.join('').split('\n').filter((l) => l !== '')
+        assert.equal(lines.at(-1), line, JSON.stringify(variant))
+        if (tapped) {
+          const [type, fields] = events.at(-1)!
+          const own = JSON.parse(line) as Record<string, unknown>
+          assert.equal(type, own.event)
+          for (const k of ['level', 'time', 'component', 'event', 'message']) delete own[k]
+          assert.equal(JSON.stringify(fields), JSON.stringify(own))
+        }
+      }
     }
   }
 })

@@ -5,6 +5,7 @@ import {
   type ScannerSettings, type UrlScanner, type UrlScanResult,
 } from '../../../src/plugins/scanner/index.js'
 import {hostOnlyUrl, hostStageMemoSize} from '../../../src/plugins/scanner/url-static-memo.js'
+import {hostFactsSize} from '../../../src/plugins/scanner/url-host-facts.js'
 import {awsKeyId, j} from './fixtures.js'
 import {manualClock} from './url-helpers.js'
 
@@ -114,4 +115,39 @@ test('URL scan memo: bounded to 256 URLs per scanner, the oldest dropped first',
   const r = await scanUrl('https://x.pastebin.com/', {scanner: sc, ...ctx})
   assert.equal(r.scanner, 'blocklist')
   assert.equal(strip(r).allowed, false)
+})
+
+test('host facts: URLs with a path and query to each host, scanned again (facts kept), end as a fresh scanner\'s; bounded to 256 hosts', async () => {
+  const strict = (s: ScannerSettings): void => {
+    s.mode = 'strict'
+    s.apiAllowlist = ['example.com']
+  }
+  const entropy = (s: ScannerSettings): void => {
+    s.subdomainEntropyExclusions = ['example.com']
+  }
+  for (const mut of [undefined, strict, entropy]) {
+    const shared = createUrlScanner(settings(mut))
+    const clock = manualClock()
+    const ctx = (): {rateLimiter: RateLimiter; resolver: (h: string) => Promise<string[]>} => ({rateLimiter: new RateLimiter(clock), resolver: dns})
+    const memoCtx = ctx()
+    const freshCtx = ctx()
+    for (let round = 0; round < 3; round++) {
+      for (const host of HOSTS) {
+        for (const tail of ['a/b', 'qz8x7c6v5b4n3m2l1k0j9h8g7f6d5s4a?x=1', 'p?ticket12345=1']) {
+          const url = host + tail
+          const got = await scanUrl(url, {scanner: shared, ...memoCtx})
+          const want = await scanUrl(url, {scanner: createUrlScanner(settings(mut)), ...freshCtx})
+          assert.deepEqual(got, want, `${url} round ${round}`)
+        }
+      }
+    }
+    assert.ok(hostFactsSize(shared) > 0 && hostFactsSize(shared) <= HOSTS.length)
+  }
+  const sc = createUrlScanner(settings((s) => {
+    s.maxRequestsPerMinute = 100000
+  }))
+  const c = {resolver: dns, rateLimiter: new RateLimiter(manualClock())}
+  for (let i = 0; i < 300; i++) await scanUrl(`https://h${i}.example.com/x`, {scanner: sc, ...c})
+  assert.equal(hostFactsSize(sc), 256)
+  assert.equal((await scanUrl('https://x.pastebin.com/x', {scanner: sc, ...c})).scanner, 'blocklist')
 })

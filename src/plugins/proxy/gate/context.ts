@@ -131,6 +131,12 @@ export interface Finding {
 export interface Stage {
   readonly id: StageId
   run(ctx: RequestGateContext): boolean | Promise<boolean>
+  /**
+   * False when the stage has nothing to do under `snap`'s config (its feature off): decided once
+   * per snapshot, when `runGate` compiles the transport's row for it (run-gate.ts), not per
+   * request. Absent: the stage applies under every config. `run` still checks for itself.
+   */
+  readonly applies?: (snap: ProxySnapshot) => boolean
 }
 
 /**

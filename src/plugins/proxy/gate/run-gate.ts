@@ -6,6 +6,7 @@
  */
 import {runStages as runStagesOf, type Settle} from '../../stages/index.js'
 import type {Transport} from '../decision.js'
+import type {ProxySnapshot} from '../state.js'
 import type {RequestGateContext, SettleStage, Stage} from './context.js'
 import {settleStagesFor, SETTLE_STAGES, stagesFor, TRANSPORT_STAGES} from './transport-stages.js'
 
@@ -30,6 +31,7 @@ export function settleWith(stages: readonly SettleStage[]): Settle<RequestGateCo
 }
 
 interface CompiledRow {
+  /** Every stage of the row (`TRANSPORT_STAGES`), in the order. */
   readonly stages: readonly Stage[]
   readonly settle: Settle<RequestGateContext>
 }
@@ -38,10 +40,28 @@ const COMPILED = new Map<Transport, CompiledRow>(Object.entries(TRANSPORT_STAGES
   t as Transport, {stages: stagesFor(row), settle: settleWith(settleStagesFor(SETTLE_STAGES[t as Transport]))},
 ]))
 
+/**
+ * Each snapshot's rows: a row's stages less those that do not apply under the snapshot's config
+ * (`Stage.applies`), built on the snapshot's first request of the transport. A reload brings a
+ * new snapshot, and so new rows; the old ones go with the old snapshot.
+ */
+const FOR_SNAPSHOT = new WeakMap<ProxySnapshot, Map<Transport, readonly Stage[]>>()
+
+/** The stages `transport` runs under `snap`'s config, in the order. */
+export function stagesUnder(transport: Transport, snap: ProxySnapshot): readonly Stage[] {
+  let rows = FOR_SNAPSHOT.get(snap)
+  if (rows === undefined) FOR_SNAPSHOT.set(snap, (rows = new Map()))
+  let stages = rows.get(transport)
+  if (stages === undefined) {
+    stages = COMPILED.get(transport)!.stages.filter((s) => s.applies === undefined || s.applies(snap))
+    rows.set(transport, stages)
+  }
+  return stages
+}
+
 /** True when the request was answered; a promise only once a stage awaited (`runStages` of the stage engine). */
 export function runGate(transport: Transport, ctx: RequestGateContext): boolean | Promise<boolean> {
-  const row = COMPILED.get(transport)!
-  return runStagesOf(row.stages, ctx, row.settle)
+  return runStagesOf(stagesUnder(transport, ctx.snap), ctx, COMPILED.get(transport)!.settle)
 }
 
 /** Runs `stages` in their order; a synchronous stage costs no promise turn (the engine the MCP gate shares). */

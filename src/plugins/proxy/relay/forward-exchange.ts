@@ -92,7 +92,8 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const gate: RequestGateContext = {
     ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget, parsed: x.parsed,
     shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: 'forward',
-    ...(opts.hasBody === undefined ? {} : {hasBody: opts.hasBody}),
+    // One literal (no spread of a conditional object): undefined is "not known", as absent.
+    hasBody: opts.hasBody,
     suppression,
     scan: null, shown: '', sessionHost: '', body: null,
   }
@@ -114,7 +115,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     {
       rawUrl: rawTarget, method: req.method ?? 'GET', headers: outboundHeaders(req.headers), body, signal: abort, sensitiveHeaders: snap.scanner.settings.requestBodyScanning.sensitiveHeaders,
       parsed: x.parsed,
-      ...(gate.mediation === undefined ? {} : {mediate: (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop})}),
+      mediate: gate.mediation === undefined ? undefined : (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop}),
     },
     {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000, maxRedirects: opts.followRedirects === false ? 0 : undefined},
   )

@@ -36,6 +36,7 @@ async function scanBody(ctx: RequestGateContext, s: A2aSettings, scanners: Retur
 
 export const a2aStage: Stage = {
   id: 'a2a',
+  applies: (snap) => snap.config.a2a_scanning.enabled,
   run(ctx) {
     const cfg = ctx.snap.config.a2a_scanning
     // Off, or not an A2A request: no promise.

@@ -11,6 +11,7 @@ import type {Stage} from '../context.js'
 
 export const addressStage: Stage = {
   id: 'address',
+  applies: (snap) => snap.scanner.address !== null,
   run(ctx) {
     const checker = ctx.snap.scanner.address
     if (checker === null || ctx.body === null || ctx.body.length === 0) return false

@@ -8,6 +8,7 @@ import type {Stage} from '../context.js'
 
 export const budgetStage: Stage = {
   id: 'budget',
+  applies: (snap) => snap.budgets !== null,
   run(ctx) {
     // No budget for this profile (the common case): nothing to count, no host to parse.
     if (ctx.snap.budgets === null) return false

@@ -8,6 +8,7 @@ import type {Stage} from '../context.js'
 
 export const crossRequestStage: Stage = {
   id: 'cross_request',
+  applies: (snap) => snap.cee !== null,
   run(ctx) {
     if (ctx.tunnel !== undefined) return ceeConnectGate(ctx.ports, ctx, ctx.tunnel)
     return ceeGate(ctx.ports, ctx, ctx.target, ctx.body)

@@ -12,6 +12,7 @@ import type {Stage} from '../context.js'
 
 export const envelopeStage: Stage = {
   id: 'envelope',
+  applies: (snap) => snap.mediation !== null && snap.mediation.settings.enabled,
   run(ctx) {
     const m = ctx.snap.mediation
     if (m === null || !m.settings.enabled) return false

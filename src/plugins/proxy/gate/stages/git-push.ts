@@ -20,6 +20,7 @@ export function isReceivePack(method: string, target: string): boolean {
 
 export const gitPushStage: Stage = {
   id: 'git_push',
+  applies: (snap) => snap.config.git_protection.enabled,
   run(ctx) {
     const c = ctx.snap.config
     if (!c.git_protection.enabled || ctx.body === null || !isReceivePack(ctx.method, ctx.target)) return false

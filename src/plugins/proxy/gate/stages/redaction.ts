@@ -30,6 +30,7 @@ function hostAndPath(target: string): {host: string; path: string} | null {
 
 export const redactionStage: Stage = {
   id: 'redaction',
+  applies: (snap) => snap.redactor !== null,
   run(ctx) {
     const redactor = ctx.snap.redactor
     // Redaction off, or no body (every GET): no promise.

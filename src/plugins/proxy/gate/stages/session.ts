@@ -10,6 +10,8 @@ import {answers} from './mode.js'
 
 export const sessionStage: Stage = {
   id: 'session',
+  // Without session profiling no request opens a session (RequestRecord.open).
+  applies: (snap) => snap.sessions !== null,
   run(ctx) {
     const {rec} = ctx
     const t = rec.session

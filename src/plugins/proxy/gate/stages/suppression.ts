@@ -14,6 +14,8 @@ import type {Stage} from '../context.js'
 
 export const suppressionStage: Stage = {
   id: 'suppression',
+  // No `suppress` entries: no suppressor to prepare (RequestSuppression.for answers undefined).
+  applies: (snap) => snap.config.suppress.length > 0,
   run(ctx) {
     if (ctx.suppression !== undefined) ctx.suppress = ctx.suppression.for('body_dlp', ctx.target)
     return false

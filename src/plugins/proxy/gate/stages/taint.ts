@@ -15,6 +15,8 @@ const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 export const taintStage: Stage = {
   id: 'taint',
+  // Without session profiling no request opens a session (RequestRecord.open).
+  applies: (snap) => snap.sessions !== null,
   run(ctx) {
     const t = ctx.rec.session
     // No session, or a read: nothing to judge, no promise.

@@ -5,14 +5,18 @@
  * outcome by RequestRecord, and still scored) and the request goes on (the settle stages).
  */
 import type {UrlScanResult} from '../../../scanner/index.js'
-import {scanBlockStatus, urlScan} from '../../core.js'
+import {scanBlockStatus, urlScanEager} from '../../core.js'
 import {hostOfUrl} from '../../session-gate.js'
 import type {RequestGateContext, Stage} from '../context.js'
 
 export const urlScanStage: Stage = {
   id: 'url_scan',
-  // The scan's own promise, continued once (no async frame of its own per request).
-  run: (ctx) => urlScan(ctx.snap, ctx.target, ctx.resolver, ctx.parsed).then((scan) => scanned(ctx, scan)),
+  // Synchronous when the scan decided without DNS (an address, a host override, no internal
+  // ranges): the gate then goes on without a promise turn. Else the scan's own promise, continued once.
+  run(ctx) {
+    const r = urlScanEager(ctx.snap, ctx.target, ctx.resolver, ctx.parsed)
+    return r instanceof Promise ? r.then((scan) => scanned(ctx, scan)) : scanned(ctx, r)
+  },
 }
 
 function scanned(ctx: RequestGateContext, scan: UrlScanResult): false {

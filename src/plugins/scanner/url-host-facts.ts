@@ -1,0 +1,87 @@
+/**
+ * What the URL scanner's stages read of a URL's host alone (stages 2, 6, 7, 12, 13 and the rate
+ * limit's key base, stage 15), kept per scanner and host. A proxy's requests go to a few hosts
+ * with many paths: the host's canonical form and IP, its allow/blocklist and entropy-exclusion
+ * matches and its address spelling were the same answer on every request to that host, each
+ * recomputed (and their strings allocated) per scan. They read nothing but the host string and
+ * the scanner's immutable settings (a reload or another profile builds another scanner, with an
+ * empty memo), so they are kept: at most `MAX_HOSTS` hosts per scanner (the oldest goes first),
+ * a host string longer than `MAX_HOST_CHARS` is worked out afresh on every scan.
+ *
+ * Each fact is computed when a stage first asks for it, as the stage computed it before; the
+ * stages read them in their own order, so every check and its verdict is unchanged.
+ */
+import {goHostname} from '../canonical/index.js'
+import {matchesAnyDomain} from './domain-match.js'
+import {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
+import {canonicaliseAltIPv4, parseIp, type IpBytes} from './ip.js'
+import type {ScannerSettings} from './settings.js'
+
+const MAX_HOSTS = 256
+const MAX_HOST_CHARS = 300
+
+type Canonical = ReturnType<typeof canonicalHostname>
+
+/** One host's facts under one scanner's settings; each computed at its first read. */
+export class HostFacts {
+  /** Stage 2: the canonical hostname (or why there is none). */
+  readonly canon: Canonical
+  /** Stage 2: the canonical host with alternative IPv4 notations made dotted ('' without one). */
+  readonly host: string
+  /** The host's IP form, null for a name. */
+  readonly hostIp: IpBytes | null
+  private blocked: string | null | undefined
+  private allowed: boolean | undefined
+  private excluded: boolean | undefined
+  private spelled: string | undefined
+
+  /** `rawHost`: the URL's authority host as parsed (`GoUrl.host`, port included). */
+  constructor(private readonly settings: ScannerSettings, rawHost: string) {
+    this.canon = canonicalHostname(goHostname(rawHost))
+    const host = this.canon.ok ? this.canon.host : ''
+    this.host = canonicaliseAltIPv4(host) ?? host
+    this.hostIp = parseIp(this.host)
+  }
+
+  /** Stage 6 (strict mode): whether the host is on `api_allowlist`. */
+  allowlisted(): boolean {
+    return (this.allowed ??= matchesAnyDomain(this.host, this.settings.apiAllowlist) !== null)
+  }
+
+  /** Stage 7: the blocklist entry the host matches, or null. */
+  blocklisted(): string | null {
+    if (this.blocked === undefined) this.blocked = matchesAnyDomain(this.host, this.settings.blocklist)
+    return this.blocked
+  }
+
+  /** Stages 12 and 13: whether the host is excluded from the entropy checks. */
+  entropyExcluded(): boolean {
+    return (this.excluded ??= matchesAnyDomain(this.host, this.settings.subdomainEntropyExclusions) !== null)
+  }
+
+  /** Stage 15: the host's address spelling (`canonicalIpSpelling`), the rate limit key's base. */
+  spelling(): string {
+    return (this.spelled ??= canonicalIpSpelling(this.host))
+  }
+}
+
+const memos = new WeakMap<object, Map<string, HostFacts>>()
+
+/** `owner`'s (a URL scanner's) facts of `rawHost` under `settings`: kept ones, or new ones (kept when the host is short enough). */
+export function hostFacts(owner: object, settings: ScannerSettings, rawHost: string): HostFacts {
+  if (rawHost.length > MAX_HOST_CHARS) return new HostFacts(settings, rawHost)
+  let m = memos.get(owner)
+  if (m === undefined) memos.set(owner, (m = new Map()))
+  let f = m.get(rawHost)
+  if (f === undefined) {
+    f = new HostFacts(settings, rawHost)
+    if (m.size >= MAX_HOSTS) m.delete(m.keys().next().value as string)
+    m.set(rawHost, f)
+  }
+  return f
+}
+
+/** How many hosts' facts `owner` keeps (tests). */
+export function hostFactsSize(owner: object): number {
+  return memos.get(owner)?.size ?? 0
+}
