@@ -410,7 +410,7 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   // 2. hostname + alternative IPv4 notations
   // Empty hosts fail here, not in a resolver; Unicode hosts are judged in the IDNA form the upstream client dials.
   // The host's facts are kept per scanner (url-host-facts.ts): computed once per host, read here.
-  const facts = hostFacts(sc, st, u.host)
+  const facts = hostFacts(sc, u.host)
   const canon = facts.canon
   const host = facts.host
   const hostIp = facts.hostIp
