@@ -251,6 +251,8 @@ export class AuditLog implements DecisionSink {
       const clientIp = clean(d.clientIp)
       const requestId = clean(d.requestId)
       const agent = clean(d.agent)
+      // Read before the tap's emit, as `write` reads it.
+      const time = this.time()
       const tap = this.tap
       if (tap !== null) {
         tap.emit(event, connect
@@ -258,7 +260,7 @@ export class AuditLog implements DecisionSink {
           : {method, url: target, client_ip: clientIp, request_id: requestId, agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs})
       }
       this.enqueueJson(
-        `{"level":"info","time":"${this.time()}","component":"pipelock","event":"${event}","message":"request allowed"` +
+        `{"level":"info","time":"${time}","component":"pipelock","event":"${event}","message":"request allowed"` +
           jsonField('method', method) + jsonField(connect ? 'target' : 'url', target) + jsonField('client_ip', clientIp) + jsonField('request_id', requestId) +
           jsonField('agent', agent) + jsonField('status_code', d.status) + jsonField('size_bytes', d.bytes) + jsonField('duration_ms', durationMs) + '}\n',
       )

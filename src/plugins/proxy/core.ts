@@ -5,7 +5,7 @@
  */
 import type {IncomingMessage} from 'node:http'
 import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
-import {REASON_CODES, reasonForLabel, scanUrl, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
+import {REASON_CODES, reasonForLabel, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
 import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {IdentityAuth} from './identity.js'
@@ -26,13 +26,14 @@ export function snapshotFor(ports: SnapshotSource, b: Pick<DecisionBase, 'profil
  * `parsed`: `parseGoUrl(raw)` when the caller made it (the scan does not parse `raw` again).
  */
 export function urlScan(snap: ProxySnapshot, raw: string, resolver: Resolver = getaddrinfoAll, parsed?: GoUrl): Promise<UrlScanResult> {
-  // The scanner's own `scanUrl` with its URL scanner, in one context object (not one here and its
-  // copy there). `getaddrinfoAll` takes the host alone: the scanner's second argument (its signal) is not passed on.
-  return scanUrl(raw, {scanner: snap.scanner.url, resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget, parsed})
+  // `urlScanEager`'s result as a promise (`scanUrl`'s own wrapping: the scan's promise as it is).
+  return Promise.resolve(urlScanEager(snap, raw, resolver, parsed))
 }
 
 /** `urlScan`, the result as it is when the scan decided without DNS (a promise only while it resolves a name). */
 export function urlScanEager(snap: ProxySnapshot, raw: string, resolver: Resolver = getaddrinfoAll, parsed?: GoUrl): UrlScanResult | Promise<UrlScanResult> {
+  // The scanner's own `scanUrlEager` with its URL scanner, in one context object (not one here and
+  // its copy there). `getaddrinfoAll` takes the host alone: the scanner's second argument (its signal) is not passed on.
   return scanUrlEager(raw, {scanner: snap.scanner.url, resolver, rateLimiter: snap.rateLimiter, dataBudget: snap.dataBudget, parsed})
 }
 

@@ -141,7 +141,7 @@ export class RequestRecord {
       if (this.session !== null) this.sessions!.settle(this.session, withRequestFields(d, this.url, this.contract !== undefined ? this.contextFor(d) : undefined, undefined))
       // The first held finding asks for the exchange's end (`flush`): a request that holds none,
       // nearly every one, adds no listener.
-      if (this.held === undefined && !this.flushOnClose) {
+      if (!this.flushOnClose) {
         this.flushOnClose = true
         this.lifetime?.once('close', () => this.flush())
       }

@@ -5,8 +5,9 @@
  * matches and its address spelling were the same answer on every request to that host, each
  * recomputed (and their strings allocated) per scan. They read nothing but the host string and
  * the scanner's immutable settings (a reload or another profile builds another scanner, with an
- * empty memo), so they are kept: at most `MAX_HOSTS` hosts per scanner (the oldest goes first),
- * a host string longer than `MAX_HOST_CHARS` is worked out afresh on every scan.
+ * empty memo), so they are kept in the same bounded memo as url-static-memo.ts's: at most 256
+ * hosts per scanner (the oldest goes first); a host string longer than `MAX_KEY_CHARS` (300) is
+ * worked out afresh on every scan.
  *
  * Each fact is computed when a stage first asks for it, as the stage computed it before; the
  * stages read them in their own order, so every check and its verdict is unchanged.
@@ -16,9 +17,7 @@ import {matchesAnyDomain} from './domain-match.js'
 import {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
 import {canonicaliseAltIPv4, parseIp, type IpBytes} from './ip.js'
 import type {ScannerSettings} from './settings.js'
-
-const MAX_HOSTS = 256
-const MAX_HOST_CHARS = 300
+import {BoundedMemo, MAX_KEY_CHARS} from './url-static-memo.js'
 
 type Canonical = ReturnType<typeof canonicalHostname>
 
@@ -65,17 +64,16 @@ export class HostFacts {
   }
 }
 
-const memos = new WeakMap<object, Map<string, HostFacts>>()
+const memos = new WeakMap<object, BoundedMemo<HostFacts>>()
 
-/** `owner`'s (a URL scanner's) facts of `rawHost` under `settings`: kept ones, or new ones (kept when the host is short enough). */
-export function hostFacts(owner: object, settings: ScannerSettings, rawHost: string): HostFacts {
-  if (rawHost.length > MAX_HOST_CHARS) return new HostFacts(settings, rawHost)
-  let m = memos.get(owner)
-  if (m === undefined) memos.set(owner, (m = new Map()))
+/** The facts of `rawHost` under scanner `sc`'s settings, kept per scanner: kept ones, or new ones (kept when the host is short enough). */
+export function hostFacts(sc: {readonly settings: ScannerSettings}, rawHost: string): HostFacts {
+  if (rawHost.length > MAX_KEY_CHARS) return new HostFacts(sc.settings, rawHost)
+  let m = memos.get(sc)
+  if (m === undefined) memos.set(sc, (m = new BoundedMemo()))
   let f = m.get(rawHost)
   if (f === undefined) {
-    f = new HostFacts(settings, rawHost)
-    if (m.size >= MAX_HOSTS) m.delete(m.keys().next().value as string)
+    f = new HostFacts(sc.settings, rawHost)
     m.set(rawHost, f)
   }
   return f

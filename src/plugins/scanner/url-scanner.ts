@@ -15,7 +15,6 @@ import {
 } from './ip.js'
 import {stripControlChars} from './normalize.js'
 import {EXTRA_CORE_CIDRS, ssrfHit} from './special-ranges.js'
-import {canonicalIpSpelling} from './host-canonical.js'
 import {approximateRegistrableDomain, type DataBudget, type RateLimiter} from './rate-limit.js'
 import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type ReasonSeverity, type ScannerLabel} from './reasons.js'
 import {findLiteralSecret} from './secrets.js'
@@ -343,9 +342,9 @@ function dynamicStages(rawUrl: string, ctx: UrlScanContext, s: StaticOutcome, ma
   mark('ssrf')
   // 15. rate limit
   // One key per address however it is spelled (item 10): otherwise each spelling gets its own budget.
-  // The spelling is a function of the host: kept with the memoised outcome.
-  s.spelling ??= s.facts !== undefined ? s.facts.spelling() : canonicalIpSpelling(host)
-  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(s.spelling)
+  // The spelling is a function of the host: kept with the host's facts (set whenever stage 1 parsed,
+  // and a URL that did not parse never gets here).
+  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(s.facts!.spelling())
   if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
     return {label: 'ratelimit', detail: `rate limit exceeded for ${safeEcho(ctx.scanner.dlp, host)}`, cls: 'protective'}
   }
@@ -375,8 +374,6 @@ interface StaticOutcome {
   /** The canonical host (stage 2) and its IP form, which the later stages read. */
   host: string
   hostIp: IpBytes | null
-  /** `canonicalIpSpelling(host)`, the rate-limit key's base, once stage 15 needed it. */
-  spelling?: string
   /** The host's facts the stages read (kept per scanner and host); absent when stage 1 failed. */
   facts?: HostFacts
 }
@@ -410,7 +407,7 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   // 2. hostname + alternative IPv4 notations
   // Empty hosts fail here, not in a resolver; Unicode hosts are judged in the IDNA form the upstream client dials.
   // The host's facts are kept per scanner (url-host-facts.ts): computed once per host, read here.
-  const facts = hostFacts(sc, st, u.host)
+  const facts = hostFacts(sc, u.host)
   const canon = facts.canon
   const host = facts.host
   const hostIp = facts.hostIp

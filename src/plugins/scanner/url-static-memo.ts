@@ -14,7 +14,7 @@
  */
 const MAX_ENTRIES = 256
 /** Longer strings are scanned afresh (a key's size bounds the memo's memory). */
-const MAX_KEY_CHARS = 300
+export const MAX_KEY_CHARS = 300
 
 
 /** Whether `rawUrl` is `http://host/` or `https://host/` (the form a CONNECT tunnel is scanned as). */
@@ -27,8 +27,8 @@ export function hostOnlyUrl(rawUrl: string): boolean {
   return rawUrl.indexOf('/', from) === rawUrl.length - 1 && !rawUrl.includes('?') && !rawUrl.includes('#')
 }
 
-/** A bounded map keeping the oldest-first order of insertion. */
-class BoundedMemo<V> {
+/** A bounded map (256 entries) keeping the oldest-first order of insertion; also the host facts' memo (url-host-facts.ts). */
+export class BoundedMemo<V> {
   private readonly map = new Map<string, V>()
 
   get(key: string): V | undefined {

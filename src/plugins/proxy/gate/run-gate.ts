@@ -48,7 +48,7 @@ const COMPILED = new Map<Transport, CompiledRow>(Object.entries(TRANSPORT_STAGES
 const FOR_SNAPSHOT = new WeakMap<ProxySnapshot, Map<Transport, readonly Stage[]>>()
 
 /** The stages `transport` runs under `snap`'s config, in the order. */
-export function stagesUnder(transport: Transport, snap: ProxySnapshot): readonly Stage[] {
+function stagesUnder(transport: Transport, snap: ProxySnapshot): readonly Stage[] {
   let rows = FOR_SNAPSHOT.get(snap)
   if (rows === undefined) FOR_SNAPSHOT.set(snap, (rows = new Map()))
   let stages = rows.get(transport)
