@@ -1,12 +1,22 @@
 import type {Readable} from 'node:stream'
 
+const ignore = (): void => {}
+
 /**
  * Reads a stream fully, or returns null (and destroys it) once it exceeds `cap` bytes or fails.
  * Plain 'data'/'end' listeners rather than `for await`: this runs for every buffered response,
  * and an async iterator costs a promise per chunk plus its own state machine.
+ *
+ * `expected`: the length the sender announced (a response's Content-Length). When it is within
+ * `cap`, the bytes are copied into one buffer of that length as each chunk arrives (issue 36:
+ * while the chunk is still in cache, and each chunk is dropped at once) instead of keeping every
+ * chunk for a `Buffer.concat` at the end — on a 64 KiB page whose chunks waited behind other
+ * responses' scans, that final copy cost about twice as much. A body that turns out longer than
+ * announced goes on as chunks, so the cap alone decides; a shorter one is returned as read.
  */
-export function readCapped(stream: Readable, cap: number): Promise<Buffer | null> {
+export function readCapped(stream: Readable, cap: number, expected?: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
+    let whole: Buffer | null = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= cap ? Buffer.allocUnsafe(expected) : null
     const chunks: Buffer[] = []
     let size = 0
     const done = (v: Buffer | null): void => {
@@ -17,15 +27,30 @@ export function readCapped(stream: Readable, cap: number): Promise<Buffer | null
       resolve(v)
     }
     const onData = (c: Buffer): void => {
-      size += c.length
-      if (size > cap) {
+      if (size + c.length > cap) {
         done(null)
+        // An undici body destroyed before its end emits an abort error: nobody is left to hear it.
+        stream.on('error', ignore)
         stream.destroy()
         return
       }
+      if (whole !== null) {
+        if (size + c.length <= whole.length) {
+          c.copy(whole, size)
+          size += c.length
+          return
+        }
+        // Longer than announced: the bytes so far become the first chunk.
+        chunks.push(whole.subarray(0, size))
+        whole = null
+      }
       chunks.push(c)
+      size += c.length
     }
-    const onEnd = (): void => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    const onEnd = (): void => {
+      if (whole !== null) return done(size === whole.length ? whole : whole.subarray(0, size))
+      done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    }
     const onError = (): void => done(null)
     // Destroyed without 'end' (client gone, aborted upstream): nothing complete to return.
     const onClose = (): void => done(null)

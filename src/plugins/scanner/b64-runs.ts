@@ -20,6 +20,13 @@ const CLASS = (() => {
   return t
 })()
 
+/** CLASS over every byte (0 from 0x80 on): the byte loop reads it without a range test. */
+const BYTE_CLASS: Uint8Array = (() => {
+  const t = new Uint8Array(256)
+  t.set(CLASS)
+  return t
+})()
+
 function kind(c: number): number {
   return c < 128 ? CLASS[c]! : 0
 }
@@ -34,7 +41,14 @@ export function hasCandidateRun(s: string): boolean {
   return false
 }
 
-export function base64Runs(s: string, limit: number): string[] {
+/**
+ * `units`: when given, `s`'s code units as bytes (`units[i] === s.charCodeAt(i)` for every i < `s.length`:
+ * a text of ASCII only, read from its UTF-8 bytes): the same search over the array (issue 36: `charCodeAt` of a
+ * string whose representation the loop cannot know cost 40 % more than a byte read, on a 64 KiB page and its
+ * visible text ≈ 25 µs a response).
+ */
+export function base64Runs(s: string, limit: number, units?: Uint8Array): string[] {
+  if (units !== undefined) return base64RunsOfUnits(s, limit, units)
   const out: string[] = []
   const n = s.length
   let i = 0
@@ -53,6 +67,29 @@ export function base64Runs(s: string, limit: number): string[] {
     while (i < n && kind(s.charCodeAt(i)) === 1) i++
     let end = i
     while (end < n && end - i < 2 && s.charCodeAt(end) === 0x3d) end++
+    out.push(s.slice(start, end))
+    i = end
+  }
+  return out
+}
+
+/** `base64Runs` read from `units` (the same steps; see there). */
+function base64RunsOfUnits(s: string, limit: number, units: Uint8Array): string[] {
+  const out: string[] = []
+  const n = s.length
+  let i = 0
+  while (i + 16 <= n && out.length < limit) {
+    let p = i + 15
+    while (p >= i && BYTE_CLASS[units[p]!] === 1) p--
+    if (p >= i) {
+      i = p + 1
+      continue
+    }
+    const start = i
+    i += 16
+    while (i < n && BYTE_CLASS[units[i]!] === 1) i++
+    let end = i
+    while (end < n && end - i < 2 && units[end] === 0x3d) end++
     out.push(s.slice(start, end))
     i = end
   }

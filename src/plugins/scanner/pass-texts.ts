@@ -36,6 +36,8 @@ export interface PassBytes {
   readonly folded: Buffer
   /** Which `passBytes` call of the builder wrote them. */
   readonly generation: number
+  /** True when `normalized` is the text's own code units, one byte each (a plain text: `PlainPassBytes`). */
+  readonly plain?: boolean
 }
 
 export type PassName = 'normalized' | 'invisible' | 'leet' | 'folded'
@@ -276,6 +278,7 @@ class PlainPassBytes implements PassBytes {
 
   readonly normalized: Buffer
   readonly invisible: Buffer
+  readonly plain = true
 
   get leet(): Buffer {
     this.map()

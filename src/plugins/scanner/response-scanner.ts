@@ -674,14 +674,23 @@ export class ScanTexts {
   /** Pass 6's candidates for `s`: the whole squeezed string's decodings, then each run's printable ones. */
   decoded(s: string): readonly string[] {
     // The content itself (every scan's first pass 6) without hashing it as a map key.
-    if (s === this.content) return (this.contentDecoded ??= this.decodeRuns(s))
+    if (s === this.content) return (this.contentDecoded ??= this.decodeRuns(s, this.contentUnits()))
     return memoised(this.decodedOf, s, (text) => this.decodeRuns(text))
   }
 
   private contentDecoded: readonly string[] | undefined
 
-  private decodeRuns(s: string): readonly string[] {
-    return this.sc.passTexts === null ? decodeRunsReference(s) : passSixDecodings(s)
+  /**
+   * The content's own code units as bytes, when its pass-1 bytes are exactly those (a plain
+   * text: `PassBytes.plain`) and are still in the builder's scratch; else undefined.
+   */
+  private contentUnits(): Uint8Array | undefined {
+    const b = this.walkedBytes
+    return b !== undefined && b !== null && b.plain === true && this.fast!.current(b) ? b.normalized : undefined
+  }
+
+  private decodeRuns(s: string, units?: Uint8Array): readonly string[] {
+    return this.sc.passTexts === null ? decodeRunsReference(s) : passSixDecodings(s, units)
   }
 }
 
@@ -690,9 +699,10 @@ export class ScanTexts {
  * decodings, then each run's printable ones, each distinct decoding once — a repeat would be
  * matched and recursed into exactly as the first was, which found nothing (else the pass had
  * returned). Exported for the request-body injection screen (`injection-screen.ts`), which must
- * see exactly the texts pass 6 would match.
+ * see exactly the texts pass 6 would match. `units`: `s`'s code units as bytes, when the
+ * caller has them (`base64Runs`).
  */
-export function passSixDecodings(s: string): readonly string[] {
+export function passSixDecodings(s: string, units?: Uint8Array): readonly string[] {
   const out: string[] = []
   const seen = new Set<string>()
   const add = (d: string): void => {
@@ -705,7 +715,7 @@ export function passSixDecodings(s: string): readonly string[] {
   const squeezed = mayDecodeWhole(s) ? s.replace(SPACES, '') : null
   if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') add(d)
   const tried = new Set<string>()
-  for (const run of base64Runs(s, 200)) {
+  for (const run of base64Runs(s, 200, units)) {
     if (run === squeezed || tried.has(run)) continue // the whole content was one run, or the same run again: already tried
     tried.add(run)
     for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) add(d)

@@ -27,16 +27,23 @@ describe('pass 6 run searches equal their RE2 regexes', () => {
   it('hasCandidateRun and base64Runs on 20,000 random texts (limit 200 and 3)', () => {
     const r = prng(1818)
     let hits = 0
+    let asciiHits = 0
     for (let i = 0; i < 20_000; i++) {
       const s = randomText(r)
       assert.equal(hasCandidateRun(s), RUN_RE.test(s), JSON.stringify(s))
+      // An ASCII text is also searched from its bytes (the response scan's plain texts, issue 36).
+      const units = /^[\x00-\x7f]*$/.test(s) ? Buffer.from(s, 'latin1') : undefined
       for (const limit of [200, 3]) {
         const want = findAll(B64_RE, s, limit).map((h) => h.text)
         assert.deepEqual(base64Runs(s, limit), want, JSON.stringify(s))
         hits += want.length
+        if (units === undefined) continue
+        assert.deepEqual(base64Runs(s, limit, units), want, JSON.stringify(s))
+        asciiHits += want.length
       }
     }
     assert.ok(hits > 1000, `only ${hits} runs found: the generator is too weak`)
+    assert.ok(asciiHits > 1000, `only ${asciiHits} runs found in ASCII texts: the generator is too weak`)
   })
 
   it('the benchmark body (bytes 0–255 as UTF-8) and edge cases', () => {
@@ -46,7 +53,9 @@ describe('pass 6 run searches equal their RE2 regexes', () => {
     ]
     for (const s of cases) {
       assert.equal(hasCandidateRun(s), RUN_RE.test(s), JSON.stringify(s))
-      assert.deepEqual(base64Runs(s, 200), findAll(B64_RE, s, 200).map((h) => h.text), JSON.stringify(s))
+      const want = findAll(B64_RE, s, 200).map((h) => h.text)
+      assert.deepEqual(base64Runs(s, 200), want, JSON.stringify(s))
+      if (/^[\x00-\x7f]*$/.test(s)) assert.deepEqual(base64Runs(s, 200, Buffer.from(s, 'latin1')), want, JSON.stringify(s))
     }
   })
 })

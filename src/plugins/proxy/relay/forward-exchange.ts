@@ -152,7 +152,9 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const cap = opts.responseCap?.bytes ?? cfg.fetch_proxy.max_response_mb * 1024 * 1024
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
   // too: the reference's silent truncation of the buffered body is fixed).
-  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap)
+  // Read into one buffer of the announced length when there is one (read-capped.ts).
+  const announced = up.headers['content-length']
+  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, typeof announced === 'string' ? Number(announced) : undefined)
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
   if (read === null) {
     const c = opts.responseCap
