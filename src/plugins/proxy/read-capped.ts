@@ -3,12 +3,19 @@ import type {Readable} from 'node:stream'
 const ignore = (): void => {}
 
 /**
+ * The largest announced length read into one buffer up front. An upstream may announce a length
+ * it never sends: without this bound, each such response would hold a buffer of up to `cap`
+ * (max_response_mb) while it stalls. Longer bodies are kept as chunks, as without `expected`.
+ */
+const PREALLOCATE_MAX = 1 << 20
+
+/**
  * Reads a stream fully, or returns null (and destroys it) once it exceeds `cap` bytes or fails.
  * Plain 'data'/'end' listeners rather than `for await`: this runs for every buffered response,
  * and an async iterator costs a promise per chunk plus its own state machine.
  *
  * `expected`: the length the sender announced (a response's Content-Length). When it is within
- * `cap`, the bytes are copied into one buffer of that length as each chunk arrives (issue 36:
+ * `cap` and `PREALLOCATE_MAX`, the bytes are copied into one buffer of that length as each chunk arrives (issue 36:
  * while the chunk is still in cache, and each chunk is dropped at once) instead of keeping every
  * chunk for a `Buffer.concat` at the end — on a 64 KiB page whose chunks waited behind other
  * responses' scans, that final copy cost about twice as much. A body that turns out longer than
@@ -16,7 +23,7 @@ const ignore = (): void => {}
  */
 export function readCapped(stream: Readable, cap: number, expected?: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
-    let whole: Buffer | null = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= cap ? Buffer.allocUnsafe(expected) : null
+    let whole: Buffer | null = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= cap && expected <= PREALLOCATE_MAX ? Buffer.allocUnsafe(expected) : null
     const chunks: Buffer[] = []
     let size = 0
     const done = (v: Buffer | null): void => {

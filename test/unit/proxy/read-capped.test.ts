@@ -85,4 +85,21 @@ describe('readCapped', () => {
     })
     assert.equal(await readCapped(failing, 1 << 20, 5000), null)
   })
+
+  it('does not set aside an announced length over 1 MiB before the bytes arrive', async () => {
+    // An upstream may announce 8 MiB and send 1,000 bytes, then stall: only what arrives is held.
+    const sizes: number[] = []
+    const allocUnsafe = Buffer.allocUnsafe
+    Buffer.allocUnsafe = (n: number) => (sizes.push(n), allocUnsafe(n))
+    try {
+      const got = await readCapped(Readable.from([body.subarray(0, 1000)], {objectMode: false}), 16 << 20, 8 << 20)
+      assert.deepEqual(got, body.subarray(0, 1000))
+      assert.deepEqual(sizes.filter((n) => n > 1 << 20), [])
+      const small = await readCapped(Readable.from([body.subarray(0, 1000)], {objectMode: false}), 16 << 20, 4000)
+      assert.deepEqual(small, body.subarray(0, 1000))
+      assert.ok(sizes.includes(4000), 'an announced length within 1 MiB is read into one buffer of that length')
+    } finally {
+      Buffer.allocUnsafe = allocUnsafe
+    }
+  })
 })
