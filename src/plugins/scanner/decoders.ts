@@ -289,6 +289,12 @@ export interface CandidateDecoding {
 
 const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
 
+/** The delimiters text DLP splits a text on into the segments it decodes (§6.1 steps 3 and 7). */
+export const SEGMENT_DELIMITERS = ['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"', "'", '`', '{', '}', '[', ']', '(', ')', '<', '>', ':', ',', ';'] as const
+
+/** Step 7 decodes the segments of at least this many units. */
+export const DECODED_SEGMENT_MIN = 10
+
 /**
  * Every successful decoding of a candidate string (§5.6): hex (or normalised hex), base64 ×4,
  * base32 — variants decoding to the same buffer once. The bytes go to `into` (a reused scratch,

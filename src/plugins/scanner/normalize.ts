@@ -106,6 +106,15 @@ function stripAsciiControls(s: string): string {
   return compactLatin1(s, KEEP_NON_CONTROL)
 }
 
+/**
+ * `ForDLP(s)` of a text whose every code unit is below U+007F, told whether it holds a C0 control:
+ * the text without them (the other passes leave such a text as it is). For a caller that has
+ * already read the text (text DLP's screen walk).
+ */
+export function forDlpOfAscii(s: string, controls: boolean): string {
+  return controls ? stripAsciiControls(s) : s
+}
+
 export function stripZeroWidth(s: string): string {
   return s.replace(ZERO_WIDTH_RUNS, '')
 }
@@ -361,8 +370,7 @@ export function createNormalizer(): Normalizer {
     // the other passes leave it as it is.
     forDlp: (s) => {
       const kind = asciiKind(s)
-      if (kind === 0) return s
-      if (kind === 1) return stripAsciiControls(s)
+      if (kind !== 2) return forDlpOfAscii(s, kind === 1)
       return stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
     },
     // ForMatching keeps tab, LF and CR, so plain ASCII text with line breaks is a fixed point too

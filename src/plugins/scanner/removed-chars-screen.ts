@@ -1,0 +1,208 @@
+/**
+ * One walk for the pattern steps of text DLP (§6.1 steps 2, 4 and 5) over an ASCII text, instead
+ * of four (issue 36): the text, `cleaned = ForDLP(text)`, `cleaned` without dots and `cleaned`
+ * without white space. On a text whose every code unit is below U+007F each of those forms is
+ * the text with some characters of D = {C0 controls, ' ', '.'} removed: `ForDLP` of such a text
+ * only strips its C0 controls (`normalize.ts`), and the only white space left after that is ' '.
+ *
+ * For a pattern R the screen S = `removedCharsScreenSource(R)` satisfies, for every such text T
+ * and every form F of T made by removing characters of D: R matches somewhere in F ⇒ S matches
+ * somewhere in T. S is R with
+ *  - every leaf atom A (one code point, with the flags it has in R) written `[D]*A`: a match of R
+ *    in F is a sequence of leaf spans, consecutive in F; in T the same characters come in the
+ *    same order with only removed characters (all in D) between them, which the `[D]*` before
+ *    the next leaf reads (before the first leaf it reads nothing);
+ *  - every assertion removed (an assertion only removes matches), except a `\b` that opens or
+ *    closes a top-level alternative next to a leaf atom repeated at least once whose every ASCII
+ *    match is a word character (IBAN, SSN and similar numbers): in F that `\b` separates the leaf's
+ *    word character from a non-word character or the text's end; in T the leaf's character has
+ *    beside it either that same character or a removed one — every character of D is a non-word
+ *    character — so the `\b` holds in T at the same place;
+ *  - groups, alternatives and repetitions kept.
+ * So a walk of one RE2::Set holding the screens over T, where it finds a pattern's screen
+ * nowhere, proves that pattern has no finding in any of the four forms; the patterns it does find
+ * are a superset of each form's set verdict, and text DLP runs their own regexes on each form as
+ * the set's candidates (a screen hit is not a match). Where no screen is found, text DLP does not
+ * build the forms without dots and without white space at all. A source the parser of
+ * `regex-core.ts` does not read leaves the engine without a screen (null): every form is then
+ * walked as before.
+ *
+ * The same walk reads four facts of the text, by entries after the screens, each exact on such a
+ * text: whether it holds a C0 control (else `ForDLP(text)` is the text), one other than tab, LF
+ * and CR (else `ForMatching(text)` is the text), a segment of step 7 in `ForDLP(text)`, and
+ * something the seed detector's run screen finds (else its `detect(text)` is false) — the
+ * character-class tests of the normaliser, step 7's segment search and the detector's own walk,
+ * each a pass over the text, are then not made.
+ * test/unit/scanner/removed-chars-screen.test.ts checks the claim on the catalogue's patterns and
+ * the facts against their definitions; the body-scan differential test checks text DLP's verdicts.
+ */
+import {DECODED_SEGMENT_MIN, SEGMENT_DELIMITERS} from './decoders.js'
+import {setSourceOf, type DlpEngine} from './dlp-engine.js'
+import type {CompiledDlpPattern} from './dlp-patterns.js'
+import {leafSource, repeated} from './mapped-screen.js'
+import {flagPrefix, parseRegex, type Atom, type Elem, type Flags} from './regex-core.js'
+import {compileAsWritten, compileSet, setMatches, type Re2Set} from './regex.js'
+import type {SeedPhraseDetector} from './seed-phrase.js'
+
+/** The characters the forms remove from an ASCII text: C0 controls (ForDLP), ' ' (white space) and '.' (dots). */
+const REMOVED = '[\\x00-\\x1f .]*'
+
+const WORD = /^[0-9A-Za-z_]$/
+
+/** Whether every ASCII character (U+0000–U+007E) the leaf matches under its flags is a word character; asked of RE2. */
+function wordOnly(src: string, flags: Flags, memo: Map<string, boolean>): boolean {
+  const key = `${flagPrefix(flags)}${src}`
+  let known = memo.get(key)
+  if (known === undefined) {
+    const re = compileAsWritten(`^(?:${leafSource(src, flags)})$`)
+    known = true
+    for (let c = 0; c < 0x7f && known; c++) {
+      const ch = String.fromCharCode(c)
+      if (re.test(ch) && !WORD.test(ch)) known = false
+    }
+    memo.set(key, known)
+  }
+  return known
+}
+
+/** Whether `e` is a leaf atom repeated at least once that matches word characters only. */
+function wordLeaf(e: Elem | undefined, memo: Map<string, boolean>): boolean {
+  return e !== undefined && e.min >= 1 && e.atom.kind === 'leaf' && wordOnly(e.atom.src, e.atom.flags, memo)
+}
+
+function renderAlts(alts: readonly Elem[][], top: boolean, memo: Map<string, boolean>): string {
+  return alts.map((seq) => renderSeq(seq, top, memo)).join('|')
+}
+
+function renderSeq(seq: readonly Elem[], top: boolean, memo: Map<string, boolean>): string {
+  let out = ''
+  for (let k = 0; k < seq.length; k++) {
+    const e = seq[k]!
+    if (e.atom.kind !== 'assert') {
+      out += repeated(renderAtom(e.atom, memo), e)
+      continue
+    }
+    const kept = top && e.atom.src === '\\b' && ((k === 0 && wordLeaf(seq[1], memo)) || (k === seq.length - 1 && wordLeaf(seq[k - 1], memo)))
+    if (kept) out += '\\b'
+  }
+  return out
+}
+
+function renderAtom(a: Exclude<Atom, {kind: 'assert'}>, memo: Map<string, boolean>): string {
+  if (a.kind === 'group') return `(?:${renderAlts(a.alts, false, memo)})`
+  return `${REMOVED}${leafSource(a.src, a.flags)}`
+}
+
+/** The screen of `source` (see the file comment), or null when the parser does not read it. */
+export function removedCharsScreenSource(source: string, memo: Map<string, boolean> = new Map()): string | null {
+  try {
+    const alts = parseRegex(source)
+    return alts === null ? null : renderAlts(alts, true, memo)
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The entries after the patterns' screens: facts about the text the same walk reads, each exact
+ * on a text whose every code unit is below U+007F (the only texts walked).
+ */
+const C0 = '[\\x00-\\x1f]'
+/** A C0 control other than tab, LF and CR: `ForMatching` changes the text. */
+const OTHER_C0 = '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]'
+const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`
+/**
+ * `ForDLP(text)` (the text without C0 controls) holds a segment of step 7 — a run of at least
+ * `DECODED_SEGMENT_MIN` units with no delimiter: that many printable non-delimiters with only C0
+ * controls between them in the text.
+ */
+const LONG_SEGMENT = (() => {
+  let keep = ''
+  for (let c = 0x20; c < 0x7f; c++) if (!(SEGMENT_DELIMITERS as readonly string[]).includes(String.fromCharCode(c))) keep += hex(c)
+  return `(?:[${keep}]${C0}*){${DECODED_SEGMENT_MIN}}`
+})()
+
+/** One walk's set: the patterns' screens, then C0, OTHER_C0, LONG_SEGMENT and the seed detector's run screen (when it has one). */
+interface ScreenSet {
+  readonly set: Re2Set
+  readonly patterns: number
+  readonly seed: boolean
+}
+
+/**
+ * Per pattern list, then per seed detector (engines spread from one another share both: a test's
+ * engine without the short-target skip is the same screen).
+ */
+const screens = new WeakMap<readonly CompiledDlpPattern[], WeakMap<SeedPhraseDetector, ScreenSet | null>>()
+
+function screenSet(engine: DlpEngine): ScreenSet | null {
+  let bySeed = screens.get(engine.all)
+  if (bySeed === undefined) screens.set(engine.all, (bySeed = new WeakMap()))
+  let s = bySeed.get(engine.seed)
+  if (s === undefined) {
+    s = buildScreenSet(engine)
+    bySeed.set(engine.seed, s)
+  }
+  return s
+}
+
+function buildScreenSet(engine: DlpEngine): ScreenSet | null {
+  const memo = new Map<string, boolean>()
+  const sources: string[] = []
+  for (const p of engine.all) {
+    const s = removedCharsScreenSource(setSourceOf(p), memo)
+    if (s === null) return null
+    sources.push(s)
+  }
+  const seed = engine.seed.active ? engine.seed.asciiRunScreenSource ?? null : null
+  sources.push(C0, OTHER_C0, LONG_SEGMENT)
+  if (seed !== null) sources.push(seed)
+  const set = compileSet(sources)
+  return set === null ? null : {set, patterns: engine.all.length, seed: seed !== null}
+}
+
+/** What one walk of the screen set over an ASCII text tells text DLP (see the file comment). */
+export interface AsciiTextScreen {
+  /** The patterns of `engine.all` that may have a finding in the text or its forms without controls, dots, white space. */
+  readonly candidates: ReadonlySet<CompiledDlpPattern>
+  /** The text holds a C0 control (else `ForDLP(text)` is the text). */
+  readonly controls: boolean
+  /** The text holds a C0 control other than tab, LF and CR (else `ForMatching(text)` is the text). */
+  readonly otherControls: boolean
+  /** `ForDLP(text)` holds a segment of at least `DECODED_SEGMENT_MIN` units (else step 7 has none). */
+  readonly longSegment: boolean
+  /** The seed detector's run screen finds something in the text (else its `detect(text)` is false); true without one. */
+  readonly seedRun: boolean
+}
+
+const NONE: ReadonlySet<CompiledDlpPattern> = new Set()
+
+/**
+ * One walk over `text` (see the file comment); null when it does not apply (a code unit at or
+ * above U+007F, no set, no screen, or RE2 could not decide): then each form is walked as before.
+ */
+export function screenAsciiText(engine: DlpEngine, text: string): AsciiTextScreen | null {
+  if (engine.allSet === null) return null
+  const s = screenSet(engine)
+  if (s === null) return null
+  const bytes = engine.encoder.encode(text)
+  // As many UTF-8 bytes as code units: every unit is ASCII; DEL (U+007F) is a control ForDLP strips
+  // by its general path, outside the argument above.
+  if (bytes.length !== text.length || bytes.indexOf(0x7f) !== -1) return null
+  const idx = setMatches(s.set, bytes)
+  if (idx === null) return null
+  const n = s.patterns
+  let candidates: Set<CompiledDlpPattern> | null = null
+  let controls = false
+  let otherControls = false
+  let longSegment = false
+  let seedRun = !s.seed
+  for (const i of idx) {
+    if (i < n) (candidates ??= new Set()).add(engine.all[i]!)
+    else if (i === n) controls = true
+    else if (i === n + 1) otherControls = true
+    else if (i === n + 2) longSegment = true
+    else seedRun = true
+  }
+  return {candidates: candidates ?? NONE, controls, otherControls, longSegment, seedRun}
+}
