@@ -295,6 +295,43 @@ export const SEGMENT_DELIMITERS = ['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"
 /** Step 7 decodes the segments of at least this many units. */
 export const DECODED_SEGMENT_MIN = 10
 
+/** The bits of `DECODER_REJECTS`: base64 (×4), hex (strict or normalised), base32. */
+export const DECODER_B64 = 1
+export const DECODER_HEX = 2
+const B64 = DECODER_B64
+const HEX = DECODER_HEX
+const B32 = 4
+/** The three whole-text decoders of text DLP (base64 ×4, hex strict or normalised, base32) as bits. */
+export const ALL_DECODERS = B64 | HEX | B32
+
+/** Per ASCII character: which of those decoders it makes fail (bits), read anywhere in a text. */
+export const DECODER_REJECTS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  const alnum = /[A-Za-z0-9]/.test(ch)
+  const hex = /[0-9a-fA-F]/.test(ch)
+  let r = 0
+  if (!(alnum || ch === '+' || ch === '/' || ch === '-' || ch === '_' || ch === '=')) r |= B64
+  if (!(hex || ch === '\\' || ch === 'x' || ch === 'X' || ch === ':' || ch === ' ' || ch === '-' || ch === ',')) r |= HEX
+  if (!(/[A-Z2-7]/.test(ch) || ch === '=')) r |= B32
+  DECODER_REJECTS[c] = r
+}
+
+/**
+ * Whether a printable-ASCII text holds, for each whole-text decoder (base64, hex, base32), a
+ * character that makes it fail: then `candidateDecodings` of it is empty, and so are the
+ * recursive decoder's decodings but the URL one.
+ */
+export function failsEveryWholeDecoding(s: string): boolean {
+  let rejects = 0
+  for (let i = 0; i < s.length && rejects !== ALL_DECODERS; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 128) return false
+    rejects |= DECODER_REJECTS[c]!
+  }
+  return rejects === ALL_DECODERS
+}
+
 /**
  * Every successful decoding of a candidate string (§5.6): hex (or normalised hex), base64 ×4,
  * base32 — variants decoding to the same buffer once. The bytes go to `into` (a reused scratch,

@@ -27,16 +27,17 @@
  * `regex-core.ts` does not read leaves the engine without a screen (null): every form is then
  * walked as before.
  *
- * The same walk reads four facts of the text, by entries after the screens, each exact on such a
+ * The same walk reads five facts of the text, by entries after the screens, each exact on such a
  * text: whether it holds a C0 control (else `ForDLP(text)` is the text), one other than tab, LF
- * and CR (else `ForMatching(text)` is the text), a segment of step 7 in `ForDLP(text)`, and
- * something the seed detector's run screen finds (else its `detect(text)` is false) — the
- * character-class tests of the normaliser, step 7's segment search and the detector's own walk,
+ * and CR (else `ForMatching(text)` is the text), one other than LF (else ForDLP only removes
+ * line feeds), a segment of step 7 in `ForDLP(text)` that may have a decoding, and something the
+ * seed detector's run screen finds (else its `detect(text)` is false) — the character-class
+ * tests of the normaliser, the segment searches of steps 3 and 7 and the detector's own walk,
  * each a pass over the text, are then not made.
  * test/unit/scanner/removed-chars-screen.test.ts checks the claim on the catalogue's patterns and
  * the facts against their definitions; the body-scan differential test checks text DLP's verdicts.
  */
-import {DECODED_SEGMENT_MIN, SEGMENT_DELIMITERS} from './decoders.js'
+import {DECODED_SEGMENT_MIN, DECODER_B64, DECODER_HEX, DECODER_REJECTS, SEGMENT_DELIMITERS} from './decoders.js'
 import {setSourceOf, type DlpEngine} from './dlp-engine.js'
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {leafSource, repeated} from './mapped-screen.js'
@@ -108,21 +109,45 @@ export function removedCharsScreenSource(source: string, memo: Map<string, boole
  * on a text whose every code unit is below U+007F (the only texts walked).
  */
 const C0 = '[\\x00-\\x1f]'
+/** A C0 control other than LF: else `ForDLP` only removes line feeds. */
+const NOT_LF_C0 = '[\\x00-\\x09\\x0b-\\x1f]'
 /** A C0 control other than tab, LF and CR: `ForMatching` changes the text. */
 const OTHER_C0 = '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]'
 const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`
-/**
- * `ForDLP(text)` (the text without C0 controls) holds a segment of step 7 — a run of at least
- * `DECODED_SEGMENT_MIN` units with no delimiter: that many printable non-delimiters with only C0
- * controls between them in the text.
- */
-const LONG_SEGMENT = (() => {
-  let keep = ''
-  for (let c = 0x20; c < 0x7f; c++) if (!(SEGMENT_DELIMITERS as readonly string[]).includes(String.fromCharCode(c))) keep += hex(c)
-  return `(?:[${keep}]${C0}*){${DECODED_SEGMENT_MIN}}`
-})()
+const DELIMITERS = new Set<string>(SEGMENT_DELIMITERS)
 
-/** One walk's set: the patterns' screens, then C0, OTHER_C0, LONG_SEGMENT and the seed detector's run screen (when it has one). */
+/**
+ * Found wherever `ForDLP(text)` (the text without C0 controls) holds a segment of step 7 — a
+ * maximal run of at least `DECODED_SEGMENT_MIN` units without a delimiter — made only of
+ * `alphabet`, and wherever the text itself holds such a segment when its only controls are tab,
+ * LF and CR (all three delimiters): a delimiter, a C0 control or the start; at least that many
+ * characters of `alphabet` with only C0 controls between them; a delimiter, a C0 control or the
+ * end. (ForDLP's segment is bounded by printable delimiters or the ends, with only removed
+ * controls around its characters in the text; the text's own segment is bounded by delimiters.)
+ */
+function segmentOf(alphabet: (ch: string) => boolean): string {
+  let run = ''
+  let delims = ''
+  for (let c = 0x20; c < 0x7f; c++) {
+    const ch = String.fromCharCode(c)
+    if (DELIMITERS.has(ch)) delims += hex(c)
+    else if (alphabet(ch)) run += hex(c)
+  }
+  return `(?:^|[${delims}\\x00-\\x1f])(?:[${run}]${C0}*){${DECODED_SEGMENT_MIN},}(?:[${delims}\\x00-\\x1f]|$)`
+}
+
+/**
+ * The entries that find every segment `undecodable` (text-dlp.ts) does not refuse: a segment
+ * some whole-text decoder does not reject is made of one decoder's characters
+ * (`DECODER_REJECTS`: base32's are among base64's), or holds `%` or `+` (anywhere in the text, here).
+ */
+const DECODABLE_SEGMENT = [
+  segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_B64) === 0),
+  segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_HEX) === 0),
+  '[%+]',
+]
+
+/** One walk's set: the patterns' screens, then C0, NOT_LF_C0, OTHER_C0, DECODABLE_SEGMENT and the seed detector's run screen (when it has one). */
 interface ScreenSet {
   readonly set: Re2Set
   readonly patterns: number
@@ -155,7 +180,7 @@ function buildScreenSet(engine: DlpEngine): ScreenSet | null {
     sources.push(s)
   }
   const seed = engine.seed.active ? engine.seed.asciiRunScreenSource ?? null : null
-  sources.push(C0, OTHER_C0, LONG_SEGMENT)
+  sources.push(C0, NOT_LF_C0, OTHER_C0, ...DECODABLE_SEGMENT)
   if (seed !== null) sources.push(seed)
   const set = compileSet(sources)
   return set === null ? null : {set, patterns: engine.all.length, seed: seed !== null}
@@ -167,10 +192,16 @@ export interface AsciiTextScreen {
   readonly candidates: ReadonlySet<CompiledDlpPattern>
   /** The text holds a C0 control (else `ForDLP(text)` is the text). */
   readonly controls: boolean
+  /** The text holds a C0 control other than LF (else `ForDLP(text)` is the text without its line feeds). */
+  readonly notLineFeeds: boolean
   /** The text holds a C0 control other than tab, LF and CR (else `ForMatching(text)` is the text). */
   readonly otherControls: boolean
-  /** `ForDLP(text)` holds a segment of at least `DECODED_SEGMENT_MIN` units (else step 7 has none). */
-  readonly longSegment: boolean
+  /**
+   * `ForDLP(text)` — or the text, when its only controls are tab, LF and CR — may hold a segment
+   * of at least `DECODED_SEGMENT_MIN` units that `undecodable` does not refuse (else every such
+   * segment has no decoding).
+   */
+  readonly decodableSegment: boolean
   /** The seed detector's run screen finds something in the text (else its `detect(text)` is false); true without one. */
   readonly seedRun: boolean
 }
@@ -194,15 +225,17 @@ export function screenAsciiText(engine: DlpEngine, text: string): AsciiTextScree
   const n = s.patterns
   let candidates: Set<CompiledDlpPattern> | null = null
   let controls = false
+  let notLineFeeds = false
   let otherControls = false
-  let longSegment = false
+  let decodableSegment = false
   let seedRun = !s.seed
   for (const i of idx) {
     if (i < n) (candidates ??= new Set()).add(engine.all[i]!)
     else if (i === n) controls = true
-    else if (i === n + 1) otherControls = true
-    else if (i === n + 2) longSegment = true
+    else if (i === n + 1) notLineFeeds = true
+    else if (i === n + 2) otherControls = true
+    else if (i < n + 3 + DECODABLE_SEGMENT.length) decodableSegment = true
     else seedRun = true
   }
-  return {candidates: candidates ?? NONE, controls, otherControls, longSegment, seedRun}
+  return {candidates: candidates ?? NONE, controls, notLineFeeds, otherControls, decodableSegment, seedRun}
 }

@@ -1,5 +1,5 @@
 /** `ScanTextForDLP(text)` — runtime spec §6.1. */
-import {DECODED_SEGMENT_MIN, SEGMENT_DELIMITERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
+import {DECODED_SEGMENT_MIN, SEGMENT_DELIMITERS, candidateDecodings, failsEveryWholeDecoding, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {compactLatin1, forDlpOfAscii} from './normalize.js'
@@ -171,6 +171,16 @@ const ASCII_SCREEN_FROM = 256
 /** Up to this many screen candidates are run as regexes on a form rather than walking the set over it. */
 const FORM_CANDIDATES_RUN = 2
 
+/**
+ * A segment every whole-text decoder refuses, holding no `%` or `+` (its URL decoding is itself):
+ * `candidateDecodings` of it is empty and so are the recursive decoder's decodings: a file name or
+ * a dotted path of markup (a character outside base64's alphabet and a lower-case letter outside
+ * hex are enough).
+ */
+function undecodable(seg: string): boolean {
+  return failsEveryWholeDecoding(seg) && !seg.includes('%') && !seg.includes('+')
+}
+
 export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
   const out = new FindingSet()
   const text = neutraliseAwsDocExample(input)
@@ -195,7 +205,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   }
 
   // 4. Normalised text; canaries; all patterns.
-  const cleaned = ascii !== null ? forDlpOfAscii(text, ascii.controls) : norm.forDlp(text)
+  const cleaned = ascii !== null ? forDlpOfAscii(text, ascii.controls, ascii.notLineFeeds) : norm.forDlp(text)
   const canary = findCanary(engine.canaries, [text, cleaned])
   if (canary !== null) {
     out.add({pattern: `Canary Token (${canary.name})`, severity: 'critical', core: false, encoding: canary.encoding, warn: false})
@@ -219,10 +229,11 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   recursiveDecode(engine, cleaned, 0, out, decoded)
 
   // 7. Segment decodings, only when nothing enforced was found yet; first hit stops.
-  if (out.enforcedCount === 0 && ascii?.longSegment !== false) {
+  if (out.enforcedCount === 0 && ascii?.decodableSegment !== false) {
     for (const seg of segmentsOfAtLeast(cleaned, DECODED_SEGMENT_MIN)) {
-      // A segment equal to the whole text was already decoded by step 6.
-      if (seg === cleaned) continue
+      // A segment equal to the whole text was already decoded by step 6; one with no decoding
+      // has nothing to match or to decode further.
+      if (seg === cleaned || undecodable(seg)) continue
       let hit = false
       for (const d of candidateDecodings(seg)) {
         const t = norm.forDlp(d.text)
@@ -275,13 +286,13 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, as
   const u = iterativeDecode(m)
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
-  // A segment of `m` (no control but tab, LF and CR, all delimiters) is one of ForDLP(m), at
-  // least as long: without one of DECODED_SEGMENT_MIN units there is none of 20.
-  if (asIs && !ascii.longSegment) return false
+  // The screen's segment entries read the segments of `m` too (no control but tab, LF and CR, all
+  // delimiters): without one of DECODED_SEGMENT_MIN units that may decode there is none of 20.
+  if (asIs && !ascii.decodableSegment) return false
   for (const seg of segmentsOfAtLeast(m, 20)) {
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
-    if (seg === m) continue
+    if (seg === m || undecodable(seg)) continue
     for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text)) return true
   }
   return false

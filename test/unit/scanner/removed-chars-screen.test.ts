@@ -15,6 +15,7 @@ import {createDlpEngine, defaultScannerSettings, scanTextForDlp} from '../../../
 import {setSourceOf} from '../../../src/plugins/scanner/dlp-engine.js'
 import {screenAsciiText, removedCharsScreenSource} from '../../../src/plugins/scanner/removed-chars-screen.js'
 import {segmentsOfAtLeast} from '../../../src/plugins/scanner/text-dlp.js'
+import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, failsEveryWholeDecoding, iterativeDecode} from '../../../src/plugins/scanner/decoders.js'
 import {CORE_DLP_EXTRA, DLP_CASES} from './catalogue-cases.js'
 import {prng, wif} from './fixtures.js'
 
@@ -119,26 +120,40 @@ test('text DLP with the screen finds what the set-less engine finds walking ever
   assert.ok(found > 150, `texts with a finding ${found}`)
 })
 
-test('the facts of the walk: controls, other controls, a segment of 10 in ForDLP, the seed run screen — as defined, on random ASCII texts', () => {
+test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, a decodable segment, the seed run screen — as defined, on random ASCII texts', () => {
   const r = prng(4144)
   const phrase = 'abandon ability able about above absent absorb abstract absurd abuse access accident'
-  const units = ['a', 'bc', 'able ', 'about ', 'x', '0', ' ', '.', '/', '=', ':', ';', '"', '\n', '\t', '\r', '\x01', '\x0b', '\x1f', '-', 'zzzzzzzz', phrase, `${phrase} `]
-  const counts = [0, 0, 0, 0]
-  for (let i = 0; i < 4000; i++) {
+  const units = [
+    'a', 'bc', 'able ', 'about ', 'x', '0', ' ', '.', '/', '=', ':', ';', '"', '\n', '\t', '\r', '\x01', '\x0b', '\x1f', '-', '_', '\\', 'zzzzzzzz',
+    'QUJDREVGR0g', 'deadbeef00', 'MFRGGZDFMZTWQ2LK', '%41', '+', 'page-1.html', phrase, `${phrase} `,
+  ]
+  const counts = [0, 0, 0, 0, 0]
+  for (let i = 0; i < 5000; i++) {
     const t = Array.from({length: Math.floor(r() * 40)}, () => units[Math.floor(r() * units.length)]!).join('')
     const got = screenAsciiText(ENGINE, t)
     assert.ok(got !== null, JSON.stringify(t))
     const controls = /[\x00-\x1f]/.test(t)
+    const notLf = /[\x00-\x09\x0b-\x1f]/.test(t)
     const other = /[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(t)
     const cleaned = t.replace(/[\x00-\x1f]/g, '')
     assert.equal(got.controls, controls, JSON.stringify(t))
+    assert.equal(got.notLineFeeds, notLf, JSON.stringify(t))
     assert.equal(got.otherControls, other, JSON.stringify(t))
-    assert.equal(got.longSegment, segmentsOfAtLeast(cleaned, 10).length > 0, JSON.stringify(t))
+    // Every segment of ForDLP (and of the text, when its only controls are tab, LF and CR) with a
+    // decoding is seen; a segment refused by every decoder has none.
+    const segments = [...segmentsOfAtLeast(cleaned, 10), ...(other ? [] : segmentsOfAtLeast(t, 10))]
+    for (const seg of segments) {
+      const decodes = candidateDecodings(seg).length > 0 || iterativeDecode(seg) !== seg || decodeBase64Variants(seg).length > 0 ||
+        (decodeHexAny(seg)?.length ?? 0) > 0 || decodeBase32Std(seg) !== null
+      if (decodes) assert.ok(got.decodableSegment, `${JSON.stringify(t)}: ${JSON.stringify(seg)}`)
+      if (failsEveryWholeDecoding(seg) && !/[%+]/.test(seg)) assert.ok(!decodes, JSON.stringify(seg))
+    }
     if (!got.seedRun) assert.equal(ENGINE.seed.detect(t), false, JSON.stringify(t))
     if (controls) counts[0]++
-    if (other) counts[1]++
-    if (got.longSegment) counts[2]++
-    if (got.seedRun) counts[3]++
+    if (notLf) counts[1]++
+    if (other) counts[2]++
+    if (got.decodableSegment) counts[3]++
+    if (got.seedRun) counts[4]++
   }
   assert.ok(counts.every((c) => c > 200), `${counts}`)
 })
