@@ -27,10 +27,11 @@
  * `regex-core.ts` does not read leaves the engine without a screen (null): every form is then
  * walked as before.
  *
- * The same walk reads five facts of the text, by entries after the screens, each exact on such a
+ * The same walk reads six facts of the text, by entries after the screens, each exact on such a
  * text: whether it holds a C0 control (else `ForDLP(text)` is the text), one other than tab, LF
  * and CR (else `ForMatching(text)` is the text), one other than LF (else ForDLP only removes
- * line feeds), a segment of step 7 in `ForDLP(text)` that may have a decoding, and something the
+ * line feeds), a `%` or `+` (else every URL decoding is the identity), a segment of step 7 in
+ * `ForDLP(text)` that may have a decoding, and something the
  * seed detector's run screen finds (else its `detect(text)` is false) — the character-class
  * tests of the normaliser, the segment searches of steps 3 and 7 and the detector's own walk,
  * each a pass over the text, are then not made.
@@ -144,10 +145,11 @@ function segmentOf(alphabet: (ch: string) => boolean): string {
 const DECODABLE_SEGMENT = [
   segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_B64) === 0),
   segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_HEX) === 0),
-  '[%+]',
 ]
+/** A `%` or `+`: else the text's URL decoding (and that of any form of it) is itself. */
+const PERCENT_OR_PLUS = '[%+]'
 
-/** One walk's set: the patterns' screens, then C0, NOT_LF_C0, OTHER_C0, DECODABLE_SEGMENT and the seed detector's run screen (when it has one). */
+/** One walk's set: the patterns' screens, then C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, DECODABLE_SEGMENT and the seed detector's run screen (when it has one). */
 interface ScreenSet {
   readonly set: Re2Set
   readonly patterns: number
@@ -180,7 +182,7 @@ function buildScreenSet(engine: DlpEngine): ScreenSet | null {
     sources.push(s)
   }
   const seed = engine.seed.active ? engine.seed.asciiRunScreenSource ?? null : null
-  sources.push(C0, NOT_LF_C0, OTHER_C0, ...DECODABLE_SEGMENT)
+  sources.push(C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, ...DECODABLE_SEGMENT)
   if (seed !== null) sources.push(seed)
   const set = compileSet(sources)
   return set === null ? null : {set, patterns: engine.all.length, seed: seed !== null}
@@ -196,6 +198,8 @@ export interface AsciiTextScreen {
   readonly notLineFeeds: boolean
   /** The text holds a C0 control other than tab, LF and CR (else `ForMatching(text)` is the text). */
   readonly otherControls: boolean
+  /** The text holds a `%` or `+` (else its URL decoding, and that of its forms, is itself). */
+  readonly percentOrPlus: boolean
   /**
    * `ForDLP(text)` — or the text, when its only controls are tab, LF and CR — may hold a segment
    * of at least `DECODED_SEGMENT_MIN` units that `undecodable` does not refuse (else every such
@@ -227,6 +231,7 @@ export function screenAsciiText(engine: DlpEngine, text: string): AsciiTextScree
   let controls = false
   let notLineFeeds = false
   let otherControls = false
+  let percentOrPlus = false
   let decodableSegment = false
   let seedRun = !s.seed
   for (const i of idx) {
@@ -234,8 +239,11 @@ export function screenAsciiText(engine: DlpEngine, text: string): AsciiTextScree
     else if (i === n) controls = true
     else if (i === n + 1) notLineFeeds = true
     else if (i === n + 2) otherControls = true
-    else if (i < n + 3 + DECODABLE_SEGMENT.length) decodableSegment = true
+    else if (i === n + 3) percentOrPlus = true
+    else if (i < n + 4 + DECODABLE_SEGMENT.length) decodableSegment = true
     else seedRun = true
   }
-  return {candidates: candidates ?? NONE, controls, notLineFeeds, otherControls, decodableSegment, seedRun}
+  // A segment holding `%` or `+` may decode (its URL decoding).
+  if (percentOrPlus) decodableSegment = true
+  return {candidates: candidates ?? NONE, controls, notLineFeeds, otherControls, percentOrPlus, decodableSegment, seedRun}
 }

@@ -216,7 +216,8 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
 
   // 5. Simple re-shapes of the cleaned text. Where the screen found no pattern, the forms without
   // dots and without white space have no finding: they are not built.
-  const urlDecoded = iterativeDecode(cleaned)
+  // Without `%` or `+` in the text (so in `cleaned`) the URL decoding is `cleaned` itself.
+  const urlDecoded = ascii?.percentOrPlus === false ? cleaned : iterativeDecode(cleaned)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
   if (formCandidates === null || formCandidates.size > 0) {
     const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
@@ -283,7 +284,7 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, as
   if (m.length < MIN_PHRASE_UNITS) return false
   // The screen walk ran the detector's run screen over `m`: where it found nothing, so does `detect`.
   if ((!asIs || ascii.seedRun) && engine.seed.detect(m)) return true
-  const u = iterativeDecode(m)
+  const u = asIs && !ascii.percentOrPlus ? m : iterativeDecode(m)
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
   // The screen's segment entries read the segments of `m` too (no control but tab, LF and CR, all

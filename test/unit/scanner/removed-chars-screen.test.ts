@@ -120,7 +120,7 @@ test('text DLP with the screen finds what the set-less engine finds walking ever
   assert.ok(found > 150, `texts with a finding ${found}`)
 })
 
-test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, a decodable segment, the seed run screen — as defined, on random ASCII texts', () => {
+test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, % or +, a decodable segment, the seed run screen — as defined, on random ASCII texts', () => {
   const r = prng(4144)
   const phrase = 'abandon ability able about above absent absorb abstract absurd abuse access accident'
   const units = [
@@ -139,6 +139,8 @@ test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, a
     assert.equal(got.controls, controls, JSON.stringify(t))
     assert.equal(got.notLineFeeds, notLf, JSON.stringify(t))
     assert.equal(got.otherControls, other, JSON.stringify(t))
+    assert.equal(got.percentOrPlus, /[%+]/.test(t), JSON.stringify(t))
+    if (!got.percentOrPlus) assert.equal(iterativeDecode(cleaned), cleaned, JSON.stringify(t))
     // Every segment of ForDLP (and of the text, when its only controls are tab, LF and CR) with a
     // decoding is seen; a segment refused by every decoder has none.
     const segments = [...segmentsOfAtLeast(cleaned, 10), ...(other ? [] : segmentsOfAtLeast(t, 10))]
