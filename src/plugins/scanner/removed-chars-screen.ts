@@ -119,14 +119,14 @@ const DELIMITERS = new Set<string>(SEGMENT_DELIMITERS)
 
 /**
  * Found wherever `ForDLP(text)` (the text without C0 controls) holds a segment of step 7 — a
- * maximal run of at least `DECODED_SEGMENT_MIN` units without a delimiter — made only of
+ * maximal run of at least `min` units without a delimiter — made only of
  * `alphabet`, and wherever the text itself holds such a segment when its only controls are tab,
  * LF and CR (all three delimiters): a delimiter, a C0 control or the start; at least that many
  * characters of `alphabet` with only C0 controls between them; a delimiter, a C0 control or the
  * end. (ForDLP's segment is bounded by printable delimiters or the ends, with only removed
  * controls around its characters in the text; the text's own segment is bounded by delimiters.)
  */
-function segmentOf(alphabet: (ch: string) => boolean): string {
+function segmentOf(alphabet: (ch: string) => boolean, min: number): string {
   let run = ''
   let delims = ''
   for (let c = 0x20; c < 0x7f; c++) {
@@ -134,7 +134,7 @@ function segmentOf(alphabet: (ch: string) => boolean): string {
     if (DELIMITERS.has(ch)) delims += hex(c)
     else if (alphabet(ch)) run += hex(c)
   }
-  return `(?:^|[${delims}\\x00-\\x1f])(?:[${run}]${C0}*){${DECODED_SEGMENT_MIN},}(?:[${delims}\\x00-\\x1f]|$)`
+  return `(?:^|[${delims}\\x00-\\x1f])(?:[${run}]${C0}*){${min},}(?:[${delims}\\x00-\\x1f]|$)`
 }
 
 /**
@@ -142,14 +142,18 @@ function segmentOf(alphabet: (ch: string) => boolean): string {
  * some whole-text decoder does not reject is made of one decoder's characters
  * (`DECODER_REJECTS`: base32's are among base64's), or holds `%` or `+` (anywhere in the text, here).
  */
-const DECODABLE_SEGMENT = [
-  segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_B64) === 0),
-  segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_HEX) === 0),
+const decodableSegment = (min: number): string[] => [
+  segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_B64) === 0, min),
+  segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_HEX) === 0, min),
 ]
+/** Segments of step 7's least length, then of step 3's (the seed step decodes segments of 20 units or more). */
+const DECODABLE_SEGMENT = decodableSegment(DECODED_SEGMENT_MIN)
+export const SEED_SEGMENT_MIN = 20
+const DECODABLE_SEED_SEGMENT = decodableSegment(SEED_SEGMENT_MIN)
 /** A `%` or `+`: else the text's URL decoding (and that of any form of it) is itself. */
 const PERCENT_OR_PLUS = '[%+]'
 
-/** One walk's set: the patterns' screens, then C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, DECODABLE_SEGMENT and the seed detector's run screen (when it has one). */
+/** One walk's set: the patterns' screens, then C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, DECODABLE_SEGMENT, DECODABLE_SEED_SEGMENT and the seed detector's run screen (when it has one). */
 interface ScreenSet {
   readonly set: Re2Set
   readonly patterns: number
@@ -182,7 +186,7 @@ function buildScreenSet(engine: DlpEngine): ScreenSet | null {
     sources.push(s)
   }
   const seed = engine.seed.active ? engine.seed.asciiRunScreenSource ?? null : null
-  sources.push(C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, ...DECODABLE_SEGMENT)
+  sources.push(C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, ...DECODABLE_SEGMENT, ...DECODABLE_SEED_SEGMENT)
   if (seed !== null) sources.push(seed)
   const set = compileSet(sources)
   return set === null ? null : {set, patterns: engine.all.length, seed: seed !== null}
@@ -206,6 +210,8 @@ export interface AsciiTextScreen {
    * segment has no decoding).
    */
   readonly decodableSegment: boolean
+  /** As `decodableSegment`, for segments of at least `SEED_SEGMENT_MIN` units (step 3's). */
+  readonly decodableSeedSegment: boolean
   /** The seed detector's run screen finds something in the text (else its `detect(text)` is false); true without one. */
   readonly seedRun: boolean
 }
@@ -233,17 +239,20 @@ export function screenAsciiText(engine: DlpEngine, text: string): AsciiTextScree
   let otherControls = false
   let percentOrPlus = false
   let decodableSegment = false
+  let decodableSeedSegment = false
   let seedRun = !s.seed
+  const seedSegmentsFrom = n + 4 + DECODABLE_SEGMENT.length
   for (const i of idx) {
     if (i < n) (candidates ??= new Set()).add(engine.all[i]!)
     else if (i === n) controls = true
     else if (i === n + 1) notLineFeeds = true
     else if (i === n + 2) otherControls = true
     else if (i === n + 3) percentOrPlus = true
-    else if (i < n + 4 + DECODABLE_SEGMENT.length) decodableSegment = true
+    else if (i < seedSegmentsFrom) decodableSegment = true
+    else if (i < seedSegmentsFrom + DECODABLE_SEED_SEGMENT.length) decodableSeedSegment = true
     else seedRun = true
   }
   // A segment holding `%` or `+` may decode (its URL decoding).
-  if (percentOrPlus) decodableSegment = true
-  return {candidates: candidates ?? NONE, controls, notLineFeeds, otherControls, percentOrPlus, decodableSegment, seedRun}
+  if (percentOrPlus) decodableSegment = decodableSeedSegment = true
+  return {candidates: candidates ?? NONE, controls, notLineFeeds, otherControls, percentOrPlus, decodableSegment, decodableSeedSegment, seedRun}
 }

@@ -3,7 +3,7 @@ import {DECODED_SEGMENT_MIN, SEGMENT_DELIMITERS, candidateDecodings, failsEveryW
 import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {compactLatin1, forDlpOfAscii} from './normalize.js'
-import {screenAsciiText, type AsciiTextScreen} from './removed-chars-screen.js'
+import {SEED_SEGMENT_MIN, screenAsciiText, type AsciiTextScreen} from './removed-chars-screen.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 
@@ -288,9 +288,9 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, as
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
   // The screen's segment entries read the segments of `m` too (no control but tab, LF and CR, all
-  // delimiters): without one of DECODED_SEGMENT_MIN units that may decode there is none of 20.
-  if (asIs && !ascii.decodableSegment) return false
-  for (const seg of segmentsOfAtLeast(m, 20)) {
+  // delimiters): without one of SEED_SEGMENT_MIN units that may decode there is nothing to decode.
+  if (asIs && !ascii.decodableSeedSegment) return false
+  for (const seg of segmentsOfAtLeast(m, SEED_SEGMENT_MIN)) {
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
     if (seg === m || undecodable(seg)) continue

@@ -125,9 +125,9 @@ test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, %
   const phrase = 'abandon ability able about above absent absorb abstract absurd abuse access accident'
   const units = [
     'a', 'bc', 'able ', 'about ', 'x', '0', ' ', '.', '/', '=', ':', ';', '"', '\n', '\t', '\r', '\x01', '\x0b', '\x1f', '-', '_', '\\', 'zzzzzzzz',
-    'QUJDREVGR0g', 'deadbeef00', 'MFRGGZDFMZTWQ2LK', '%41', '+', 'page-1.html', phrase, `${phrase} `,
+    'QUJDREVGR0g', 'deadbeef00', 'MFRGGZDFMZTWQ2LK', 'QUJDREVGR0hJSktMTU5PUFFSUw', '%41', '+', 'page-1.html', phrase, `${phrase} `,
   ]
-  const counts = [0, 0, 0, 0, 0]
+  const counts = [0, 0, 0, 0, 0, 0]
   for (let i = 0; i < 5000; i++) {
     const t = Array.from({length: Math.floor(r() * 40)}, () => units[Math.floor(r() * units.length)]!).join('')
     const got = screenAsciiText(ENGINE, t)
@@ -148,14 +148,17 @@ test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, %
       const decodes = candidateDecodings(seg).length > 0 || iterativeDecode(seg) !== seg || decodeBase64Variants(seg).length > 0 ||
         (decodeHexAny(seg)?.length ?? 0) > 0 || decodeBase32Std(seg) !== null
       if (decodes) assert.ok(got.decodableSegment, `${JSON.stringify(t)}: ${JSON.stringify(seg)}`)
+      if (decodes && seg.length >= 20 && !other && segmentsOfAtLeast(t, 20).includes(seg)) assert.ok(got.decodableSeedSegment, `${JSON.stringify(t)}: ${JSON.stringify(seg)} (20)`)
       if (failsEveryWholeDecoding(seg) && !/[%+]/.test(seg)) assert.ok(!decodes, JSON.stringify(seg))
     }
+    if (got.decodableSeedSegment) assert.ok(got.decodableSegment, JSON.stringify(t))
     if (!got.seedRun) assert.equal(ENGINE.seed.detect(t), false, JSON.stringify(t))
     if (controls) counts[0]++
     if (notLf) counts[1]++
     if (other) counts[2]++
     if (got.decodableSegment) counts[3]++
     if (got.seedRun) counts[4]++
+    if (got.decodableSeedSegment) counts[5]++
   }
   assert.ok(counts.every((c) => c > 200), `${counts}`)
 })
