@@ -126,7 +126,7 @@ const DELIMITERS = new Set<string>(SEGMENT_DELIMITERS)
  * end. (ForDLP's segment is bounded by printable delimiters or the ends, with only removed
  * controls around its characters in the text; the text's own segment is bounded by delimiters.)
  */
-function segmentOf(alphabet: (ch: string) => boolean, min: number): string {
+function segmentOf(alphabet: (ch: string) => boolean, min: number, lengths: (unit: string) => string = (unit) => `(?:${unit}){${min},}`): string {
   let run = ''
   let delims = ''
   for (let c = 0x20; c < 0x7f; c++) {
@@ -134,16 +134,28 @@ function segmentOf(alphabet: (ch: string) => boolean, min: number): string {
     if (DELIMITERS.has(ch)) delims += hex(c)
     else if (alphabet(ch)) run += hex(c)
   }
-  return `(?:^|[${delims}\\x00-\\x1f])(?:[${run}]${C0}*){${min},}(?:[${delims}\\x00-\\x1f]|$)`
+  return `(?:^|[${delims}\\x00-\\x1f])${lengths(`[${run}]${C0}*`)}(?:[${delims}\\x00-\\x1f]|$)`
 }
 
 /**
- * The entries that find every segment `undecodable` (text-dlp.ts) does not refuse: a segment
- * some whole-text decoder does not reject is made of one decoder's characters
- * (`DECODER_REJECTS`: base32's are among base64's), or holds `%` or `+` (anywhere in the text, here).
+ * `unit` repeated `min` times or more, but never 1 more than a multiple of 4: no base64 variant
+ * decodes such a length (4k+1 characters of data), and base32 needs a multiple of 8 — a segment
+ * holds no `=` (a delimiter), so no padding either.
+ */
+const notOneMoreThanFour = (min: number) => (unit: string): string => {
+  const fours = (from: number): string => `(?:(?:${unit}){4}){${Math.max(0, from)},}`
+  // 4k, 4k + 2 or 4k + 3 characters, at least `min` of them.
+  return `(?:${fours(Math.ceil(min / 4))}|${fours(Math.ceil((min - 2) / 4))}(?:${unit}){2}|${fours(Math.ceil((min - 3) / 4))}(?:${unit}){3})`
+}
+
+/**
+ * The entries that find every segment with a decoding: a segment some whole-text decoder does
+ * not reject is made of one decoder's characters (`DECODER_REJECTS`: base32's are among
+ * base64's; of base64's, a length base64 or base32 can decode), or holds `%` or `+` (anywhere in
+ * the text, here).
  */
 const decodableSegment = (min: number): string[] => [
-  segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_B64) === 0, min),
+  segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_B64) === 0, min, notOneMoreThanFour(min)),
   segmentOf((ch) => (DECODER_REJECTS[ch.charCodeAt(0)]! & DECODER_HEX) === 0, min),
 ]
 /** Segments of step 7's least length, then of step 3's (the seed step decodes segments of 20 units or more). */
