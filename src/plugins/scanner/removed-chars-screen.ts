@@ -92,8 +92,14 @@ function renderSeq(seq: readonly Elem[], top: boolean, memo: Map<string, boolean
 
 function renderAtom(a: Exclude<Atom, {kind: 'assert'}>, memo: Map<string, boolean>): string {
   if (a.kind === 'group') return `(?:${renderAlts(a.alts, false, memo)})`
-  return `${REMOVED}${leafSource(a.src, a.flags)}`
+  return `${REMOVED}${leafSource(a.src, a.flags)}${AMP_TAIL}`
 }
+
+/**
+ * Read after every leaf: the rest of an `&amp;` whose `&` the leaf matched, so that the screen also
+ * stands for the forms of the text with its `&amp;` references decoded (`screenAsciiText`).
+ */
+const AMP_TAIL = '(?:amp;)?'
 
 /** The screen of `source` (see the file comment), or null when the parser does not read it. */
 export function removedCharsScreenSource(source: string, memo: Map<string, boolean> = new Map()): string | null {
@@ -164,8 +170,10 @@ export const SEED_SEGMENT_MIN = 20
 const DECODABLE_SEED_SEGMENT = decodableSegment(SEED_SEGMENT_MIN)
 /** A `%` or `+`: else the text's URL decoding (and that of any form of it) is itself. */
 const PERCENT_OR_PLUS = '[%+]'
+/** An `&amp;`: the walk is kept for the text with its references decoded (`screenAsciiText`). */
+const AMP_REF = '&amp;'
 
-/** One walk's set: the patterns' screens, then C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, DECODABLE_SEGMENT, DECODABLE_SEED_SEGMENT and the seed detector's run screen (when it has one). */
+/** One walk's set: the patterns' screens, then C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, AMP_REF, DECODABLE_SEGMENT, DECODABLE_SEED_SEGMENT and the seed detector's run screen (when it has one). */
 interface ScreenSet {
   readonly set: Re2Set
   readonly patterns: number
@@ -198,7 +206,7 @@ function buildScreenSet(engine: DlpEngine): ScreenSet | null {
     sources.push(s)
   }
   const seed = engine.seed.active ? engine.seed.asciiRunScreenSource ?? null : null
-  sources.push(C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, ...DECODABLE_SEGMENT, ...DECODABLE_SEED_SEGMENT)
+  sources.push(C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, AMP_REF, ...DECODABLE_SEGMENT, ...DECODABLE_SEED_SEGMENT)
   if (seed !== null) sources.push(seed)
   const set = compileSet(sources)
   return set === null ? null : {set, patterns: engine.all.length, seed: seed !== null}
@@ -230,6 +238,9 @@ export interface AsciiTextScreen {
 
 const NONE: ReadonlySet<CompiledDlpPattern> = new Set()
 
+/** The last text walked, when it holds an `&amp;`, with the engine's keys and the walk's answer; else null. */
+let lastWithAmp: {readonly all: readonly CompiledDlpPattern[]; readonly seed: SeedPhraseDetector; readonly text: string; readonly screen: AsciiTextScreen} | null = null
+
 /**
  * One walk over `text` (see the file comment); null when it does not apply (a code unit at or
  * above U+007F, no set, no screen, or RE2 could not decide): then each form is walked as before.
@@ -238,6 +249,14 @@ export function screenAsciiText(engine: DlpEngine, text: string): AsciiTextScree
   if (engine.allSet === null) return null
   const s = screenSet(engine)
   if (s === null) return null
+  const last = lastWithAmp
+  lastWithAmp = null
+  // The text last walked with its `&amp;` decoded (the request path's pieces pass scans a page
+  // again so): its forms are that text's with the rest of each `&amp;` removed as well, which the
+  // screens read (`AMP_TAIL`); it holds the same controls, `%` and `+`, and segments of 10 units or
+  // more (`&` and `;` are delimiters, `amp` is 3 units); its runs of seed words are the text's (a
+  // word holds no `&`, and its neighbours are the same characters). That walk's answer stands.
+  if (last !== null && last.all === engine.all && last.seed === engine.seed && text.length < last.text.length && text === last.text.replaceAll('&amp;', '&')) return last.screen
   const bytes = engine.encoder.encode(text)
   // As many UTF-8 bytes as code units: every unit is ASCII; DEL (U+007F) is a control ForDLP strips
   // by its general path, outside the argument above.
@@ -250,21 +269,25 @@ export function screenAsciiText(engine: DlpEngine, text: string): AsciiTextScree
   let notLineFeeds = false
   let otherControls = false
   let percentOrPlus = false
+  let amp = false
   let decodableSegment = false
   let decodableSeedSegment = false
   let seedRun = !s.seed
-  const seedSegmentsFrom = n + 4 + DECODABLE_SEGMENT.length
+  const seedSegmentsFrom = n + 5 + DECODABLE_SEGMENT.length
   for (const i of idx) {
     if (i < n) (candidates ??= new Set()).add(engine.all[i]!)
     else if (i === n) controls = true
     else if (i === n + 1) notLineFeeds = true
     else if (i === n + 2) otherControls = true
     else if (i === n + 3) percentOrPlus = true
+    else if (i === n + 4) amp = true
     else if (i < seedSegmentsFrom) decodableSegment = true
     else if (i < seedSegmentsFrom + DECODABLE_SEED_SEGMENT.length) decodableSeedSegment = true
     else seedRun = true
   }
   // A segment holding `%` or `+` may decode (its URL decoding).
   if (percentOrPlus) decodableSegment = decodableSeedSegment = true
-  return {candidates: candidates ?? NONE, controls, notLineFeeds, otherControls, percentOrPlus, decodableSegment, decodableSeedSegment, seedRun}
+  const screen = {candidates: candidates ?? NONE, controls, notLineFeeds, otherControls, percentOrPlus, decodableSegment, decodableSeedSegment, seedRun}
+  if (amp) lastWithAmp = {all: engine.all, seed: engine.seed, text, screen}
+  return screen
 }

@@ -31,12 +31,13 @@ function forms(r: () => number, t: string): string[] {
 
 /** `s` with removed characters inserted at random places, among noise. */
 function disguised(r: () => number, s: string): string {
-  const noise = ['', 'x', ' ', '.', '-', '_', 'a1', ',\n', '\x00', 'in 12', '9', 'Z', ':']
+  const noise = ['', 'x', ' ', '.', '-', '_', 'a1', ',\n', '\x00', 'in 12', '9', 'Z', ':', '&amp;', 'q=1&amp;']
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
   let out = pick(noise)
   for (const c of s) {
     out += c
     if (r() < 0.25) out += pick(REMOVED).repeat(1 + Math.floor(r() * 2))
+    else if (r() < 0.03) out += '&amp;'
   }
   return out + pick(noise)
 }
@@ -48,7 +49,9 @@ function check(label: string, source: string, texts: readonly string[], r: () =>
   const sc = new RE2(screen!, 'u')
   let hits = 0
   for (const t of texts) {
-    for (const f of forms(r, t)) {
+    // The forms of the text and of the text with its `&amp;` decoded (the pieces pass's text).
+    const decoded = t.replaceAll('&amp;', '&')
+    for (const f of decoded === t ? forms(r, t) : [...forms(r, t), ...forms(r, decoded)]) {
       if (!re.test(f)) continue
       hits++
       assert.ok(sc.test(t), `${label}: ${JSON.stringify(f)} (a form of ${JSON.stringify(t)}) matches, the screen misses the text`)
@@ -62,7 +65,8 @@ const ENGINE = createDlpEngine(defaultScannerSettings())
 test('every shipped pattern: its screen matches the text wherever its set entry matches a form with controls, spaces or dots removed', () => {
   const r = prng(4141)
   const secrets = [...Object.values(DLP_CASES), ...Object.values(CORE_DLP_EXTRA)].flat()
-  secrets.push('123-45-6789', 'DE89370400440532013000', '4111 1111 1111 1111', wif(true, 'screen'), wif(false, 'screen'), `0x${'ab'.repeat(32)}`)
+  secrets.push('123-45-6789', 'DE89370400440532013000', '4111 1111 1111 1111', wif(true, 'screen'), wif(false, 'screen'), `0x${'ab'.repeat(32)}`,
+    'a=1&amp;password=hunter22x', '?x&amp;api_key=0123456789', 'x&amp;amp;token=abcdefgh12')
   const texts: string[] = []
   for (const s of secrets) {
     texts.push(s, `x ${s} y`, `${s}.`, `.${s}`)
@@ -78,9 +82,9 @@ test('hand-written shapes: word boundaries beside word and non-word leaves, clas
   const r = prng(4142)
   const sources = [
     '(?i)\\b\\d{3}-\\d{2}\\b', '\\bab\\b', 'a\\bb', '\\b[.]x', 'x[.]\\b', '\\b\\w+\\b', '(?i)\\b[a-z]{2}\\d{2}[a-z0-9]{3,5}\\b', '\\b[ -]?a', 'a[ -]?\\b',
-    '\\Ba\\B', '^ab', 'ab$', '(?m)^a.b$', 'a\\s*b', 'a[^.]b', '(?s)a.b', '(?:ab|c\\.d){2}', 'x\\ny', '[.]{2}', '\\b(?:ab|cd)\\b', '(?i)\\bK\\d\\b', '-(?:\\bb)', '(?:x|-)(?:\\bb|c)',
+    '&x', 'a&b', '\\b&\\w', '[&;]{2}', '\\Ba\\B', '^ab', 'ab$', '(?m)^a.b$', 'a\\s*b', 'a[^.]b', '(?s)a.b', '(?:ab|c\\.d){2}', 'x\\ny', '[.]{2}', '\\b(?:ab|cd)\\b', '(?i)\\bK\\d\\b', '-(?:\\bb)', '(?:x|-)(?:\\bb|c)',
   ]
-  const alphabet = ['a', 'b', 'c', 'd', 'x', 'y', 'K', 'k', '1', '2', '_', '-', ':', ' ', '.', '\n', '\t', '\x01']
+  const alphabet = ['a', 'b', 'c', 'd', 'x', 'y', 'K', 'k', '1', '2', '_', '-', ':', ' ', '.', '\n', '\t', '\x01', '&amp;', '&', ';']
   let hits = 0
   for (const src of sources) {
     const texts = Array.from({length: 2500}, () => Array.from({length: 1 + Math.floor(r() * 10)}, () => alphabet[Math.floor(r() * alphabet.length)]!).join(''))
@@ -110,11 +114,16 @@ test('text DLP with the screen finds what the set-less engine finds walking ever
     const shapes = [
       s, [...s].join('.'), [...s].join(' '), [...s].join('\n'), s.slice(0, 6) + '.' + s.slice(6), s.slice(0, 9) + ' \n ' + s.slice(9),
       prose.repeat(3) + disguised(r, s) + prose, `${prose}key=${s}\n${prose}`, `in 2024 ${s.toLowerCase()} ${prose}`,
+      `${prose.repeat(3)}q=1&amp;${s.slice(0, 5)}&amp;${s.slice(5)} &amp; ${prose}`,
     ]
     for (const t of shapes) {
       const got = scanTextForDlp(ENGINE, t)
       assert.deepEqual(got, scanTextForDlp(setless, t), JSON.stringify(t))
       if (got.matches.length > 0) found++
+      // The page and then its references decoded, as the pieces pass scans them: the second scan
+      // reuses the first's walk.
+      const decoded = t.replaceAll('&amp;', '&')
+      if (decoded !== t) assert.deepEqual(scanTextForDlp(ENGINE, decoded), scanTextForDlp(setless, decoded), JSON.stringify(decoded))
     }
   }
   assert.ok(found > 150, `texts with a finding ${found}`)
@@ -125,7 +134,7 @@ test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, %
   const phrase = 'abandon ability able about above absent absorb abstract absurd abuse access accident'
   const units = [
     'a', 'bc', 'able ', 'about ', 'x', '0', ' ', '.', '/', '=', ':', ';', '"', '\n', '\t', '\r', '\x01', '\x0b', '\x1f', '-', '_', '\\', 'zzzzzzzz',
-    'QUJDREVGR0g', 'deadbeef00', 'MFRGGZDFMZTWQ2LK', 'QUJDREVGR0hJSktMTU5PUFFSUw', '%41', '+', 'page-1.html', phrase, `${phrase} `,
+    'QUJDREVGR0g', 'deadbeef00', 'MFRGGZDFMZTWQ2LK', 'QUJDREVGR0hJSktMTU5PUFFSUw', '&amp;', '&amp;amp;', '&', '%41', '+', 'page-1.html', phrase, `${phrase} `,
   ]
   const counts = [0, 0, 0, 0, 0, 0]
   for (let i = 0; i < 5000; i++) {
@@ -153,6 +162,18 @@ test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, %
     }
     if (got.decodableSeedSegment) assert.ok(got.decodableSegment, JSON.stringify(t))
     if (!got.seedRun) assert.equal(ENGINE.seed.detect(t), false, JSON.stringify(t))
+    // The text with its `&amp;` decoded, walked on its own, holds nothing the text's walk (which
+    // stands for it right after) does not say it may.
+    const decoded = t.replaceAll('&amp;', '&')
+    if (decoded !== t) {
+      const own = screenAsciiText(ENGINE, decoded)!
+      const again = screenAsciiText(ENGINE, t)
+      const kept = screenAsciiText(ENGINE, decoded)!
+      assert.equal(kept, again, JSON.stringify(t))
+      for (const k of ['controls', 'notLineFeeds', 'otherControls', 'percentOrPlus'] as const) assert.equal(kept[k], own[k], `${k}: ${JSON.stringify(t)}`)
+      for (const k of ['decodableSegment', 'decodableSeedSegment', 'seedRun'] as const) if (own[k]) assert.ok(kept[k], `${k}: ${JSON.stringify(t)}`)
+      for (const p of own.candidates) assert.ok(kept.candidates.has(p), `${p.name}: ${JSON.stringify(t)}`)
+    }
     if (controls) counts[0]++
     if (notLf) counts[1]++
     if (other) counts[2]++
@@ -161,4 +182,15 @@ test('the facts of the walk: controls, controls besides LF, besides tab/LF/CR, %
     if (got.decodableSeedSegment) counts[5]++
   }
   assert.ok(counts.every((c) => c > 200), `${counts}`)
+})
+
+test('the walk of a text with &amp; stands for the text with them decoded, right after it, and only then', () => {
+  const prose = 'the build finished in 12 ms; the quick brown fox jumps over the lazy dog &amp; its notes.\n'.repeat(8)
+  const first = screenAsciiText(ENGINE, prose)
+  assert.ok(first !== null)
+  assert.equal(screenAsciiText(ENGINE, prose.replaceAll('&amp;', '&')), first)
+  // Only once, and only for that text.
+  assert.notEqual(screenAsciiText(ENGINE, prose.replaceAll('&amp;', '&')), first)
+  screenAsciiText(ENGINE, prose)
+  assert.notEqual(screenAsciiText(ENGINE, prose.replaceAll('&amp;', '&').replace('fox', 'cat')), first)
 })
