@@ -33,7 +33,8 @@ export interface Flags {
 
 export type Atom =
   | {readonly kind: 'leaf'; readonly src: string; readonly flags: Flags; readonly weight: number}
-  | {readonly kind: 'assert'}
+  /** `src`: the assertion as written (`^`, `$`, `\b`, `\B`, `\A`, `\z`). */
+  | {readonly kind: 'assert'; readonly src: string}
   | {readonly kind: 'group'; readonly src: string; readonly flags: Flags; readonly alts: Elem[][]}
 
 export interface Elem {
@@ -125,7 +126,7 @@ class Parser {
     }
     if (c === '^' || c === '$') {
       this.i++
-      return {kind: 'assert'}
+      return {kind: 'assert', src: c}
     }
     if (c === '.') {
       this.i++
@@ -147,7 +148,7 @@ class Parser {
     let weight = LITERAL_WEIGHT
     if ('bBAz'.includes(n)) {
       this.i = end
-      return {kind: 'assert'}
+      return {kind: 'assert', src: s.slice(start, end)}
     }
     if ('dsw'.includes(n)) weight = 1
     else if ('DSW'.includes(n)) weight = 0
