@@ -1,4 +1,4 @@
-// `npm run bench -- body-scan [--preset NAME] [--size 64k] [--seconds S]`: body and response
+// `npm run bench -- body-scan [--preset NAME] [--size 64k] [--bodies N] [--seconds S]`: body and response
 // scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
 // chat request, plain) and binary ones (random, gzip, PNG-like), on the request-body path
 // (`scanRequestBody`: DLP and injection) and the response path (`decideResponseBody`: the
@@ -16,7 +16,7 @@ import {isPresetName, loadPresetConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
 import {createScanner} from '../src/plugins/scanner/index.js'
 import {cpuPerCall} from './cpu-per-call.js'
-import {requestFloor, responseFloor} from './scan-floor.js'
+import {requestFloor, responseFloor, rotating} from './scan-floor.js'
 
 /** Parses `64k`, `1m`, `4096`. */
 export function parseSize(s: string): number {
@@ -27,11 +27,14 @@ export function parseSize(s: string): number {
   return unit === 'k' ? n * 1024 : unit === 'm' ? n * 1024 * 1024 : n
 }
 
-/** A page of `size` bytes of ordinary HTML (no injection). */
-export function htmlBody(size: number): Buffer {
+/**
+ * A page of `size` bytes of ordinary HTML (no injection). `variant` numbers its sections from
+ * another start: pages of the same shape with other bytes.
+ */
+export function htmlBody(size: number, variant = 0): Buffer {
   const parts = ['<!doctype html><html><head><title>Service documentation</title></head><body>\n']
   let n = parts[0]!.length
-  for (let i = 0; n < size; i++) {
+  for (let i = variant * 997; n < size; i++) {
     const p = `<div class="section s${i % 7}"><h2>Section ${i}</h2><p>Paragraph ${i} explains how to configure the service: set the <code>timeout</code> option, see <a href="/docs/page-${i}.html">page ${i}</a> for details &amp; notes.</p></div>\n`
     parts.push(p)
     n += p.length
@@ -39,10 +42,10 @@ export function htmlBody(size: number): Buffer {
   return Buffer.from(parts.join('')).subarray(0, size)
 }
 
-function jsonBody(size: number): Buffer {
+function jsonBody(size: number, variant: number): Buffer {
   const items: string[] = []
   let n = 2
-  for (let i = 0; n < size; i++) {
+  for (let i = variant * 10_007; n < size; i++) {
     const s = JSON.stringify({id: i, name: `item-${i}`, description: `Description of item ${i}, with a few words in it`, tags: ['alpha', 'beta'], price: i * 1.5, active: i % 2 === 0})
     items.push(s)
     n += s.length + 1
@@ -62,11 +65,11 @@ function jsonBody(size: number): Buffer {
  * interception). Unlike `jsonBody` it has no numbers to glue into a card-number look-alike, so its
  * scan runs to the end: the split-secret pass over its values included.
  */
-function chatBody(size: number): Buffer {
+function chatBody(size: number, variant: number): Buffer {
   const words = 'the agent reads the file and then it writes a summary of what changed in the build with notes about tests that failed and why they failed on the shared machine while the proxy scanned every request'.split(' ')
   const messages: Array<{role: string; content: string}> = []
   let n = 0
-  for (let i = 0; n < size; i++) {
+  for (let i = variant * 13; n < size; i++) {
     const length = 200 + ((i * 7919) % 1800)
     let content = ''
     for (let k = i; content.length < length; k += 3) content += words[k % words.length]! + ' '
@@ -77,10 +80,10 @@ function chatBody(size: number): Buffer {
   return Buffer.from(JSON.stringify({model: 'claude-sonnet-4', max_tokens: 4096, temperature: 0.2, stream: true, messages}))
 }
 
-function plainBody(size: number): Buffer {
+function plainBody(size: number, variant: number): Buffer {
   const lines: string[] = []
   let n = 0
-  for (let i = 0; n < size; i++) {
+  for (let i = variant * 100_003; n < size; i++) {
     const l = `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.\n`
     lines.push(l)
     n += l.length
@@ -88,9 +91,9 @@ function plainBody(size: number): Buffer {
   return Buffer.from(lines.join('')).subarray(0, size)
 }
 
-function gzipBody(size: number): Buffer {
+function gzipBody(size: number, variant: number): Buffer {
   // Compressed text: what a package or an archive download looks like.
-  const z = zlib.gzipSync(Buffer.concat([plainBody(size * 3), htmlBody(size * 3), crypto.randomBytes(size)]))
+  const z = zlib.gzipSync(Buffer.concat([plainBody(size * 3, variant), htmlBody(size * 3, variant), crypto.randomBytes(size)]))
   return z.subarray(0, size)
 }
 
@@ -121,34 +124,41 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
   if (!isPresetName(preset)) throw new Error(`unknown preset ${JSON.stringify(preset)}`)
   const size = parseSize(arg('--size') ?? '64k')
   const seconds = Number(arg('--seconds') ?? 1)
+  const count = Number(arg('--bodies') ?? 8)
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--bodies takes a whole number ≥ 1, not ${arg('--bodies')}`)
   const cfg = loadPresetConfig(preset).config
   const sc = createScanner(scannerSettingsFromConfig(cfg, {env: {}}))
-  const bodies: Array<[string, string, Buffer]> = [
-    ['html', 'text/html', htmlBody(size)],
-    ['json', 'application/json', jsonBody(size)],
-    ['chat', 'application/json', chatBody(size)],
-    ['plain', 'text/plain', plainBody(size)],
-    ['random', 'application/octet-stream', crypto.randomBytes(size)],
-    ['gzip', 'application/gzip', gzipBody(size)],
-    ['png-like', 'image/png', pngBody(size)],
+  // `count` distinct bodies of each kind, scanned in turn (scan-floor.ts `rotating`).
+  const draw = (make: (v: number) => Buffer): Buffer[] => Array.from({length: count}, (_, v) => make(v))
+  const bodies: Array<[string, string, Buffer[]]> = [
+    ['html', 'text/html', draw((v) => htmlBody(size, v))],
+    ['json', 'application/json', draw((v) => jsonBody(size, v))],
+    ['chat', 'application/json', draw((v) => chatBody(size, v))],
+    ['plain', 'text/plain', draw((v) => plainBody(size, v))],
+    ['random', 'application/octet-stream', draw(() => crypto.randomBytes(size))],
+    ['gzip', 'application/gzip', draw((v) => gzipBody(size, v))],
+    ['png-like', 'image/png', draw(() => pngBody(size))],
   ]
   const rows: Record<string, unknown>[] = []
-  const mb = (perSec: number, b: Buffer): number => (perSec * b.length) / 1e6
-  for (const [name, type, body] of bodies) {
+  for (const [name, type, set] of bodies) {
     const host = 'example.com'
-    const request = mb(await rate(() => sc.scanRequestBody({contentType: type, body, host}), seconds), body)
-    const response = mb(await rate(() => sc.decideResponseBody(body, {host}), seconds), body)
-    const old = mb(await rate(() => sc.decideResponse(body.toString('utf8'), {host}), seconds), body)
-    const floor = mb(await rate(() => byteLoop(body), Math.min(seconds, 0.5)), body)
+    const bytes = set.reduce((n, b) => n + b.length, 0) / set.length
+    const mb = (perSec: number): number => (perSec * bytes) / 1e6
+    const request = mb(await rate(rotating(set, (body) => sc.scanRequestBody({contentType: type, body, host})), seconds))
+    const response = mb(await rate(rotating(set, (body) => sc.decideResponseBody(body, {host})), seconds))
+    const old = mb(await rate(rotating(set, (body) => sc.decideResponse(body.toString('utf8'), {host})), seconds))
+    const floor = mb(await rate(rotating(set, byteLoop), Math.min(seconds, 0.5)))
     // Text bodies: the least the specified checks cost on them (`scan-floor.ts`), as MB/s.
-    const text = isUtf8(body)
-    const reqFloor = text ? await requestFloor(sc, type, body, Math.min(seconds, 1)) : null
-    const resFloor = text ? await responseFloor(sc.response, type === 'text/html', body, Math.min(seconds, 1)) : null
-    const asRate = (micros: number): number => body.length / micros
+    const text = set.every((b) => isUtf8(b))
+    const reqFloor = text ? await requestFloor(sc, type, set, Math.min(seconds, 1)) : null
+    const resFloor = text ? await responseFloor(sc.response, type === 'text/html', set, Math.min(seconds, 1)) : null
+    const asRate = (micros: number): number => bytes / micros
+    const verdicts = new Set(set.map((body) => `${sc.scanRequestBody({contentType: type, body, host}).action}/${sc.decideResponseBody(body, {host}).action}`))
     rows.push({
       body: name,
-      bytes: body.length,
-      utf8: isUtf8(body) ? 'yes' : 'no',
+      bodies: set.length,
+      bytes: Math.round(bytes),
+      utf8: text ? 'yes' : 'no',
       'request MB/s': request,
       'response MB/s': response,
       'response old MB/s': old,
@@ -158,7 +168,7 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
       'request floor': reqFloor?.parts ?? '—',
       'response floor MB/s': resFloor === null ? '—' : asRate(resFloor.micros),
       'response floor': resFloor?.parts ?? '—',
-      verdicts: `${sc.scanRequestBody({contentType: type, body, host}).action}/${sc.decideResponseBody(body, {host}).action}`,
+      verdicts: [...verdicts].join(' '),
     })
   }
   return rows
