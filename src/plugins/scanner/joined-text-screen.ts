@@ -36,7 +36,7 @@
  * Checking more than a step looks at (e.g. every segment of ≥ 10 characters for seed phrases,
  * or a segment equal to the whole text) only keeps more texts: sound either way.
  */
-import {ALL_DECODERS, DECODER_REJECTS as REJECTS, candidateDecodings} from './decoders.js'
+import {ALL_DECODERS, DECODER_REJECTS as REJECTS, candidateDecodings, failsEveryWholeDecoding} from './decoders.js'
 import {FindingSet, findCanary, runEngine, type DlpEngine} from './dlp-engine.js'
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {isPrintableAscii} from './normalize.js'
@@ -71,6 +71,8 @@ export interface JunctionPair {
   readonly left?: number
   readonly right?: number
 }
+
+export {failsEveryWholeDecoding}
 
 /** What one half contributes, computed once per distinct half. */
 interface Half {

@@ -172,8 +172,6 @@ const DECODABLE_SEED_SEGMENT = decodableSegment(SEED_SEGMENT_MIN)
 const PERCENT_OR_PLUS = '[%+]'
 /** An `&amp;`: the walk is kept for the text with its references decoded (`screenAsciiText`). */
 const AMP_REF = '&amp;'
-/** The single-entry facts, in the order they follow the screens (`screenAsciiText` reads them by that order). */
-const FACTS = [C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, AMP_REF] as const
 
 /** One walk's set: the patterns' screens, then C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, AMP_REF, DECODABLE_SEGMENT, DECODABLE_SEED_SEGMENT and the seed detector's run screen (when it has one). */
 interface ScreenSet {
@@ -208,7 +206,7 @@ function buildScreenSet(engine: DlpEngine): ScreenSet | null {
     sources.push(s)
   }
   const seed = engine.seed.active ? engine.seed.asciiRunScreenSource ?? null : null
-  sources.push(...FACTS, ...DECODABLE_SEGMENT, ...DECODABLE_SEED_SEGMENT)
+  sources.push(C0, NOT_LF_C0, OTHER_C0, PERCENT_OR_PLUS, AMP_REF, ...DECODABLE_SEGMENT, ...DECODABLE_SEED_SEGMENT)
   if (seed !== null) sources.push(seed)
   const set = compileSet(sources)
   return set === null ? null : {set, patterns: engine.all.length, seed: seed !== null}
@@ -275,7 +273,7 @@ export function screenAsciiText(engine: DlpEngine, text: string): AsciiTextScree
   let decodableSegment = false
   let decodableSeedSegment = false
   let seedRun = !s.seed
-  const seedSegmentsFrom = n + FACTS.length + DECODABLE_SEGMENT.length
+  const seedSegmentsFrom = n + 5 + DECODABLE_SEGMENT.length
   for (const i of idx) {
     if (i < n) (candidates ??= new Set()).add(engine.all[i]!)
     else if (i === n) controls = true

@@ -226,8 +226,7 @@ export function createSeedPhraseDetector(
    * some word's letters, separated by separator runs, the first after the start or a separator,
    * the last before a separator or the end (a token holding any other unit is no possible word,
    * as there; the walk also refuses tokens by their hash, which the regex does not). One native walk instead of the unit-class walk, which was a fifth of
-   * text DLP on a 64 KiB page of prose (issue 36). The source is written with the detector (text DLP's
-   * screen set reads it), the regex compiled on first use; null without window sizes.
+   * text DLP on a 64 KiB page of prose (issue 36). Built on first use; null without window sizes.
    */
   const runScreenSource = ((): string | null => {
     if (!Number.isFinite(smallest)) return null

@@ -25,9 +25,8 @@
  * The body-scan differential test compares the request path with the former one, which scans
  * every text.
  */
-import {failsEveryWholeDecoding} from './decoders.js'
 import type {DlpEngine} from './dlp-engine.js'
-import {holdsNeedle, memoSegmentMayFind} from './joined-text-screen.js'
+import {failsEveryWholeDecoding, holdsNeedle, memoSegmentMayFind} from './joined-text-screen.js'
 import {isPrintableAscii} from './normalize.js'
 import {hitting} from './subsequence.js'
 import {segmentsOfAtLeast} from './text-dlp.js'
