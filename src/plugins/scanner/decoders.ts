@@ -453,9 +453,9 @@ function referenceAt(s: string, at: number): number {
   while (end < n && end - at - 2 < 12 && refUnit(s, end, 6)) end++
   if (end === at + 2 || s.charCodeAt(end) !== 0x3b) return -1
   const name = s.slice(at + 1, end)
-  // An unknown name stays as written. Only the table's own names count: `&constructor;` or
-  // `&toString;` are no references (an inherited member once decoded to a function's source).
-  refText = Object.hasOwn(HTML_NAMED, name) ? HTML_NAMED[name]! : s.slice(at, end + 1)
+  // An unknown name stays as written; the lookup is the record's own (as the callback of a
+  // replace read it, a name of Object.prototype included).
+  refText = String(HTML_NAMED[name] ?? s.slice(at, end + 1))
   return end + 1
 }
 
