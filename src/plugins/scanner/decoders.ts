@@ -290,49 +290,6 @@ export interface CandidateDecoding {
 
 const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
 
-/** The delimiters text DLP splits a text on into the segments it decodes (§6.1 steps 3 and 7). */
-export const SEGMENT_DELIMITERS = ['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"', "'", '`', '{', '}', '[', ']', '(', ')', '<', '>', ':', ',', ';'] as const
-
-/** Step 7 decodes the segments of at least this many units. */
-export const DECODED_SEGMENT_MIN = 10
-
-/** The bits of `DECODER_REJECTS`: base64 (×4), hex (strict or normalised), base32. */
-export const DECODER_B64 = 1
-export const DECODER_HEX = 2
-const B64 = DECODER_B64
-const HEX = DECODER_HEX
-const B32 = 4
-/** The three whole-text decoders of text DLP (base64 ×4, hex strict or normalised, base32) as bits. */
-export const ALL_DECODERS = B64 | HEX | B32
-
-/** Per ASCII character: which of those decoders it makes fail (bits), read anywhere in a text. */
-export const DECODER_REJECTS = new Uint8Array(128)
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c)
-  const alnum = /[A-Za-z0-9]/.test(ch)
-  const hex = /[0-9a-fA-F]/.test(ch)
-  let r = 0
-  if (!(alnum || ch === '+' || ch === '/' || ch === '-' || ch === '_' || ch === '=')) r |= B64
-  if (!(hex || ch === '\\' || ch === 'x' || ch === 'X' || ch === ':' || ch === ' ' || ch === '-' || ch === ',')) r |= HEX
-  if (!(/[A-Z2-7]/.test(ch) || ch === '=')) r |= B32
-  DECODER_REJECTS[c] = r
-}
-
-/**
- * Whether a printable-ASCII text holds, for each whole-text decoder (base64, hex, base32), a
- * character that makes it fail: then `candidateDecodings` of it is empty, and so are the
- * recursive decoder's decodings but the URL one.
- */
-export function failsEveryWholeDecoding(s: string): boolean {
-  let rejects = 0
-  for (let i = 0; i < s.length && rejects !== ALL_DECODERS; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 128) return false
-    rejects |= DECODER_REJECTS[c]!
-  }
-  return rejects === ALL_DECODERS
-}
-
 /**
  * Every successful decoding of a candidate string (§5.6): hex (or normalised hex), base64 ×4,
  * base32 — variants decoding to the same buffer once. The bytes go to `into` (a reused scratch,
@@ -415,71 +372,18 @@ const HTML_NAMED: Readonly<Record<string, string>> = {
   VerticalLine: '|', rcub: '}', rbrace: '}', hyphen: '-', dash: '-', minus: '\u2212',
 }
 
-/** 1: a hex digit; 2: a decimal digit (and hex); 4: an ASCII letter; per code unit below 128. */
-const REF_UNIT = new Uint8Array(128)
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c)
-  REF_UNIT[c] = (/[0-9a-fA-F]/.test(ch) ? 1 : 0) | (/[0-9]/.test(ch) ? 2 : 0) | (/[A-Za-z]/.test(ch) ? 4 : 0)
-}
+// A fixed internal pattern (bounded repeats, no nesting: linear), like the normalisation classes;
+// RE2 is for catalogue and user patterns.
+const HTML_REF = /&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z0-9]{1,12});)/g
 
-function refUnit(s: string, i: number, bit: number): boolean {
-  const c = s.charCodeAt(i)
-  return c < 128 && (REF_UNIT[c]! & bit) !== 0
-}
-
-/** As a browser reads a numeric reference: NUL, surrogates and out-of-range code points become U+FFFD. */
-function codePointText(cp: number): string {
-  return cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? '\ufffd' : String.fromCodePoint(cp)
-}
-
-/** The end of the reference at `at` (a `&`), its text in `refText`; -1 when none starts there. */
-let refText = ''
-function referenceAt(s: string, at: number): number {
-  const n = s.length
-  if (s.charCodeAt(at + 1) === 0x23) {
-    // `&#x` + 1–6 hex digits, else `&#` + 1–7 decimal digits; then an optional `;`.
-    const hex = (s.charCodeAt(at + 2) | 0x20) === 0x78
-    const from = at + (hex ? 3 : 2)
-    const bit = hex ? 1 : 2
-    let end = from
-    while (end < n && end - from < (hex ? 6 : 7) && refUnit(s, end, bit)) end++
-    if (end === from) return -1
-    refText = codePointText(hex ? parseInt(s.slice(from, end), 16) : Number(s.slice(from, end)))
-    return s.charCodeAt(end) === 0x3b ? end + 1 : end
-  }
-  // A named one: a letter, 1–12 letters or digits, `;` (a longer run is no reference).
-  if (!refUnit(s, at + 1, 4)) return -1
-  let end = at + 2
-  while (end < n && end - at - 2 < 12 && refUnit(s, end, 6)) end++
-  if (end === at + 2 || s.charCodeAt(end) !== 0x3b) return -1
-  const name = s.slice(at + 1, end)
-  // An unknown name stays as written; the lookup is the record's own (as the callback of a
-  // replace read it, a name of Object.prototype included).
-  refText = String(HTML_NAMED[name] ?? s.slice(at, end + 1))
-  return end + 1
-}
-
-/**
- * One round of reference decoding: each `&` found natively, the reference after it read by hand —
- * what a global replace of `&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z0-9]{1,12});)`
- * with a callback per match gives (test/unit/scanner/decoders-differential.test.ts), without a
- * callback per reference (issue 36: 100 us on a 64 KiB page with an `&amp;` per line).
- */
 function htmlRefOnce(s: string): string {
-  let at = s.indexOf('&')
-  let out = ''
-  let from = 0
-  while (at >= 0) {
-    const end = referenceAt(s, at)
-    if (end < 0) {
-      at = s.indexOf('&', at + 1)
-      continue
-    }
-    out += s.slice(from, at) + refText
-    from = end
-    at = s.indexOf('&', end)
-  }
-  return from === 0 ? s : out + s.slice(from)
+  return s.replace(HTML_REF, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+    if (name !== undefined) return HTML_NAMED[name] ?? whole
+    const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec)
+    // As a browser reads them: NUL, surrogates and out-of-range code points become U+FFFD.
+    if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '\ufffd'
+    return String.fromCodePoint(cp)
+  })
 }
 
 /**

@@ -203,7 +203,7 @@ export class Utf8Scratch {
  * — so the set kept such texts and their scans ran the regex and the validator for nothing
  * (issue 36: every message of a chat request). A hit still runs the pattern itself.
  */
-export function setSourceOf(p: CompiledDlpPattern): string {
+function setSourceOf(p: CompiledDlpPattern): string {
   return p.validator === 'wif' ? WIF_KEY_START : p.source
 }
 

@@ -36,7 +36,7 @@
  * Checking more than a step looks at (e.g. every segment of ≥ 10 characters for seed phrases,
  * or a segment equal to the whole text) only keeps more texts: sound either way.
  */
-import {ALL_DECODERS, DECODER_REJECTS as REJECTS, candidateDecodings, failsEveryWholeDecoding} from './decoders.js'
+import {candidateDecodings} from './decoders.js'
 import {FindingSet, findCanary, runEngine, type DlpEngine} from './dlp-engine.js'
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {isPrintableAscii} from './normalize.js'
@@ -72,7 +72,39 @@ export interface JunctionPair {
   readonly right?: number
 }
 
-export {failsEveryWholeDecoding}
+const B64 = 1
+const HEX = 2
+const B32 = 4
+const ALL_DECODERS = B64 | HEX | B32
+
+/** Per character: which whole-text decoders it makes fail (bitmask of B64, HEX, B32). */
+const REJECTS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  const alnum = /[A-Za-z0-9]/.test(ch)
+  const hex = /[0-9a-fA-F]/.test(ch)
+  let r = 0
+  if (!(alnum || ch === '+' || ch === '/' || ch === '-' || ch === '_' || ch === '=')) r |= B64
+  if (!(hex || ch === '\\' || ch === 'x' || ch === 'X' || ch === ':' || ch === ' ' || ch === '-' || ch === ',')) r |= HEX
+  if (!(/[A-Z2-7]/.test(ch) || ch === '=')) r |= B32
+  REJECTS[c] = r
+}
+
+/**
+ * Whether a printable-ASCII text holds, for each whole-text decoder (base64, hex, base32), a
+ * character that makes it fail. A text alone (`x + ''`) that does not is always kept by the
+ * screen (its whole-text decodings might find something): a caller screening single texts can
+ * keep it without building its half.
+ */
+export function failsEveryWholeDecoding(s: string): boolean {
+  let rejects = 0
+  for (let i = 0; i < s.length && rejects !== ALL_DECODERS; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 128) return false
+    rejects |= REJECTS[c]!
+  }
+  return rejects === ALL_DECODERS
+}
 
 /** What one half contributes, computed once per distinct half. */
 interface Half {

@@ -47,7 +47,7 @@ function escaped(ch: string): string {
 }
 
 /** The leaf as R has it: its source under its own flags (none written when all are off, the default the set compiles with). */
-export function leafSource(src: string, flags: Flags): string {
+function leafSource(src: string, flags: Flags): string {
   return flags.i || flags.m || flags.s ? `${flagPrefix(flags)}${src})` : src
 }
 
@@ -72,11 +72,7 @@ function renderAlts(alts: readonly Elem[][], m: MappedChars, extra: Map<string, 
 }
 
 function renderElem(e: Elem, m: MappedChars, extra: Map<string, string>): string {
-  return repeated(renderAtom(e.atom, m, extra), e)
-}
-
-/** A rendered atom under the repetition `e` has in R (nothing stays nothing). */
-export function repeated(atom: string, e: Elem): string {
+  const atom = renderAtom(e.atom, m, extra)
   if (atom === '') return ''
   if (e.min === 1 && e.max === 1) return atom
   const q =

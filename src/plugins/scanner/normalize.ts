@@ -89,13 +89,6 @@ export function compactLatin1(s: string, keep: Uint8Array): string {
   return n === length ? s : b.toString('latin1', 0, n)
 }
 
-/**
- * `CONTROL_RUNS` as it reads a text below U+007F (its other ranges are above): a class of one
- * byte range without the `u` flag, which irregexp scans faster (issue 36: 28 against 45 us on a
- * 64 KiB page).
- */
-const ASCII_C0_RUNS = /[\x00-\x1f]+/g
-
 /** 1 for every byte but the C0 controls. */
 const KEEP_NON_CONTROL = Uint8Array.from({length: 256}, (_, c) => (c >= 0x20 ? 1 : 0))
 
@@ -107,22 +100,11 @@ const KEEP_NON_CONTROL = Uint8Array.from({length: 256}, (_, c) => (c >= 0x20 ? 1
  */
 function stripAsciiControls(s: string): string {
   const length = s.length
-  if (length < 256) return s.replace(ASCII_C0_RUNS, '')
+  if (length < 256) return stripControlChars(s)
   let sampled = 0
   for (let i = 0; i < 1024 && i < length; i++) if (s.charCodeAt(i) < 0x20) sampled++
-  if (sampled * 32 < Math.min(length, 1024)) return s.replace(ASCII_C0_RUNS, '')
+  if (sampled * 32 < Math.min(length, 1024)) return stripControlChars(s)
   return compactLatin1(s, KEEP_NON_CONTROL)
-}
-
-/**
- * `ForDLP(s)` of a text whose every code unit is below U+007F, told whether it holds a C0 control
- * and whether one is not LF: the text without them (the other passes leave such a text as it
- * is). For a caller that has already read the text (text DLP's screen walk); a text whose only
- * controls are line breaks loses them by one native search for the one character.
- */
-export function forDlpOfAscii(s: string, controls: boolean, notLineFeeds = true): string {
-  if (!controls) return s
-  return notLineFeeds ? stripAsciiControls(s) : s.replaceAll('\n', '')
 }
 
 export function stripZeroWidth(s: string): string {
@@ -384,7 +366,8 @@ export function createNormalizer(): Normalizer {
     // the other passes leave it as it is.
     forDlp: (s) => {
       const kind = asciiKind(s)
-      if (kind !== 2) return forDlpOfAscii(s, kind === 1)
+      if (kind === 0) return s
+      if (kind === 1) return stripAsciiControls(s)
       return stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
     },
     // ForMatching keeps tab, LF and CR, so plain ASCII text with line breaks is a fixed point too

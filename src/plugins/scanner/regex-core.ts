@@ -33,8 +33,7 @@ export interface Flags {
 
 export type Atom =
   | {readonly kind: 'leaf'; readonly src: string; readonly flags: Flags; readonly weight: number}
-  /** `src`: the assertion as written (`^`, `$`, `\b`, `\B`, `\A`, `\z`). */
-  | {readonly kind: 'assert'; readonly src: string}
+  | {readonly kind: 'assert'}
   | {readonly kind: 'group'; readonly src: string; readonly flags: Flags; readonly alts: Elem[][]}
 
 export interface Elem {
@@ -126,7 +125,7 @@ class Parser {
     }
     if (c === '^' || c === '$') {
       this.i++
-      return {kind: 'assert', src: c}
+      return {kind: 'assert'}
     }
     if (c === '.') {
       this.i++
@@ -148,7 +147,7 @@ class Parser {
     let weight = LITERAL_WEIGHT
     if ('bBAz'.includes(n)) {
       this.i = end
-      return {kind: 'assert', src: s.slice(start, end)}
+      return {kind: 'assert'}
     }
     if ('dsw'.includes(n)) weight = 1
     else if ('DSW'.includes(n)) weight = 0

@@ -23,12 +23,6 @@ export interface SeedPhraseDetector {
   detectJoined?(head: string, tail: string): boolean
   /** The longest word's length (a longer token is never a word). Optional, like `isWord`. */
   readonly maxWordLength?: number
-  /**
-   * A regex source (RE2, as written) that finds something in every all-ASCII text `detect` may
-   * answer true for: where it finds nothing in such a text, `detect` is false (one walk of a
-   * caller's set can stand for the detector's own). Null: no such screen. Optional, like `isWord`.
-   */
-  readonly asciiRunScreenSource?: string | null
 }
 
 export const WINDOWS = [12, 15, 18, 21, 24]
@@ -228,8 +222,10 @@ export function createSeedPhraseDetector(
    * as there; the walk also refuses tokens by their hash, which the regex does not). One native walk instead of the unit-class walk, which was a fifth of
    * text DLP on a 64 KiB page of prose (issue 36). Built on first use; null without window sizes.
    */
-  const runScreenSource = ((): string | null => {
-    if (!Number.isFinite(smallest)) return null
+  let runScreen: Re2 | null | undefined
+  const asciiRunScreen = (): Re2 | null => {
+    if (runScreen !== undefined) return runScreen
+    if (!Number.isFinite(smallest)) return (runScreen = null)
     const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`
     let tok = ''
     let sep = ''
@@ -238,14 +234,9 @@ export function createSeedPhraseDetector(
       else if (unitClass[c] === SEPARATOR) sep += hex(c)
     }
     // A list without ASCII words: every long ASCII text is refused by the walk alone.
-    if (tok === '') return null
+    if (tok === '') return (runScreen = null)
     const token = `[${tok}]{${minLen},${maxLen}}`
-    return `(?:^|[${sep}])(?:${token}[${sep}]+){${smallest - 1}}${token}(?:[${sep}]|$)`
-  })()
-  let runScreen: Re2 | null | undefined
-  const asciiRunScreen = (): Re2 | null => {
-    if (runScreen === undefined) runScreen = runScreenSource === null ? null : compileAsWritten(runScreenSource)
-    return runScreen
+    return (runScreen = compileAsWritten(`(?:^|[${sep}])(?:${token}[${sep}]+){${smallest - 1}}${token}(?:[${sep}]|$)`))
   }
   /**
    * Where the first plausible stretch of `text` may start: -1 when a long all-ASCII text has
@@ -317,7 +308,6 @@ export function createSeedPhraseDetector(
     active: true,
     isWord: (lowerToken) => index.has(lowerToken),
     maxWordLength: maxLen,
-    asciiRunScreenSource: runScreenSource,
     detectJoined(head: string, tail: string): boolean {
       // No token count first: `mayHoldWindow` is true only over a run of ≥ min(sizes) ≥ minWords
       // tokens, so it already says no wherever the count would (one walk of the text, not two).

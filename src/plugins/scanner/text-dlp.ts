@@ -1,9 +1,8 @@
 /** `ScanTextForDLP(text)` — runtime spec §6.1. */
-import {DECODED_SEGMENT_MIN, SEGMENT_DELIMITERS, candidateDecodings, failsEveryWholeDecoding, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
+import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
-import {compactLatin1, forDlpOfAscii} from './normalize.js'
-import {SEED_SEGMENT_MIN, screenAsciiText, type AsciiTextScreen} from './removed-chars-screen.js'
+import {compactLatin1} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 
@@ -107,10 +106,11 @@ function wholeDecodings(s: string): Decodings {
   return out
 }
 
+const SEGMENT_DELIMS = ['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"', "'", '`', '{', '}', '[', ']', '(', ')', '<', '>', ':', ',', ';']
 // Code-unit lookup table: a per-character Set lookup (and the one-character string it needs)
 // was a third of text DLP's time on prose.
 const IS_DELIM = new Uint8Array(128)
-for (const d of SEGMENT_DELIMITERS) IS_DELIM[d.charCodeAt(0)] = 1
+for (const d of SEGMENT_DELIMS) IS_DELIM[d.charCodeAt(0)] = 1
 
 /** Whether the code unit at `i` is one of the segment delimiters of step 7. */
 export function isSegmentDelimiter(s: string, i: number): boolean {
@@ -162,25 +162,6 @@ export function segmentsOfAtLeast(s: string, min: number): string[] {
   return out
 }
 
-/**
- * Texts from this length on are screened by one walk (`removed-chars-screen.ts`); a shorter text
- * (a JSON value, a header) takes the steps' own cheap exits (too short for any match or phrase).
- */
-const ASCII_SCREEN_FROM = 256
-
-/** Up to this many screen candidates are run as regexes on a form rather than walking the set over it. */
-const FORM_CANDIDATES_RUN = 2
-
-/**
- * A segment every whole-text decoder refuses, holding no `%` or `+` (its URL decoding is itself):
- * `candidateDecodings` of it is empty and so are the recursive decoder's decodings: a file name or
- * a dotted path of markup (a character outside base64's alphabet and a lower-case letter outside
- * hex are enough).
- */
-function undecodable(seg: string): boolean {
-  return failsEveryWholeDecoding(seg) && !seg.includes('%') && !seg.includes('+')
-}
-
 export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
   const out = new FindingSet()
   const text = neutraliseAwsDocExample(input)
@@ -189,52 +170,39 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   const decoded: DecodingMemo = new Map()
 
   // 2. Core DLP on the text as given (always). The set's verdict on the text is kept for step 4,
-  // which scans the same string whenever normalising changes nothing. On an ASCII text one walk
-  // of the removed-characters screen stands for the walks of steps 2, 4 and 5 but the URL one:
-  // its candidates are a superset of each form's (`removed-chars-screen.ts`).
-  // The same walk tells which control characters the text holds (so which normal forms are the
-  // text itself), whether step 7 has a segment to decode and whether step 3 may find a phrase.
-  const ascii = text.length >= ASCII_SCREEN_FROM ? screenAsciiText(engine, text) : null
-  const formCandidates = ascii?.candidates ?? null
-  const textCandidates = formCandidates ?? matchingPatterns(engine, text)
+  // which scans the same string whenever normalising changes nothing.
+  const textCandidates = matchingPatterns(engine, text)
   runEngine(engine, engine.core, text, '', out, undefined, textCandidates)
 
   // 3. Seed phrases.
-  if (engine.seed.active && seedPhraseIn(engine, text, decoded, ascii)) {
+  if (engine.seed.active && seedPhraseIn(engine, text, decoded)) {
     out.add({pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false})
   }
 
   // 4. Normalised text; canaries; all patterns.
-  const cleaned = ascii !== null ? forDlpOfAscii(text, ascii.controls, ascii.notLineFeeds) : norm.forDlp(text)
+  const cleaned = norm.forDlp(text)
   const canary = findCanary(engine.canaries, [text, cleaned])
   if (canary !== null) {
     out.add({pattern: `Canary Token (${canary.name})`, severity: 'critical', core: false, encoding: canary.encoding, warn: false})
   }
-  // A few screen candidates are run as regexes on each form; more are left to the set's walk.
-  const candidates = formCandidates !== null && formCandidates.size <= FORM_CANDIDATES_RUN ? formCandidates : undefined
-  runEngine(engine, all, cleaned, '', out, undefined, cleaned === text ? textCandidates : candidates)
+  runEngine(engine, all, cleaned, '', out, undefined, cleaned === text ? textCandidates : undefined)
 
-  // 5. Simple re-shapes of the cleaned text. Where the screen found no pattern, the forms without
-  // dots and without white space have no finding: they are not built.
-  // Without `%` or `+` in the text (so in `cleaned`) the URL decoding is `cleaned` itself.
-  const urlDecoded = ascii?.percentOrPlus === false ? cleaned : iterativeDecode(cleaned)
+  // 5. Simple re-shapes of the cleaned text.
+  const urlDecoded = iterativeDecode(cleaned)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
-  if (formCandidates === null || formCandidates.size > 0) {
-    const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
-    if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out, undefined, candidates)
-    const noSpace = stripUnicodeWhitespace(cleaned)
-    if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out, undefined, candidates)
-  }
+  const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
+  if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
+  const noSpace = stripUnicodeWhitespace(cleaned)
+  if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
 
   // 6. Recursive decode of the whole text.
   recursiveDecode(engine, cleaned, 0, out, decoded)
 
   // 7. Segment decodings, only when nothing enforced was found yet; first hit stops.
-  if (out.enforcedCount === 0 && ascii?.decodableSegment !== false) {
-    for (const seg of segmentsOfAtLeast(cleaned, DECODED_SEGMENT_MIN)) {
-      // A segment equal to the whole text was already decoded by step 6; one with no decoding
-      // has nothing to match or to decode further.
-      if (seg === cleaned || undecodable(seg)) continue
+  if (out.enforcedCount === 0) {
+    for (const seg of segmentsOfAtLeast(cleaned, 10)) {
+      // A segment equal to the whole text was already decoded by step 6.
+      if (seg === cleaned) continue
       let hit = false
       for (const d of candidateDecodings(seg)) {
         const t = norm.forDlp(d.text)
@@ -274,26 +242,20 @@ export function recursiveDecode(engine: DlpEngine, s: string, depth: number, out
 }
 
 /** §6.1 step 3: seed phrase on ForMatching(text), its URL decode, whole-text and segment decodings. */
-function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, ascii: AsciiTextScreen | null): boolean {
-  // ForMatching keeps ASCII text with no control but tab, LF and CR as it is.
-  const asIs = ascii !== null && !ascii.otherControls
-  const m = asIs ? text : engine.normalizer.forMatching(text)
+function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): boolean {
+  const m = engine.normalizer.forMatching(text)
   // Too short for a phrase, and so is every target below: the URL decoding, a segment and the
   // base64/hex/base32 decodings are no longer than `m` (a decoded byte is at most one unit).
   // A JSON body's short values (`alpha`, `item-7`, numbers) each skip the decodings here.
   if (m.length < MIN_PHRASE_UNITS) return false
-  // The screen walk ran the detector's run screen over `m`: where it found nothing, so does `detect`.
-  if ((!asIs || ascii.seedRun) && engine.seed.detect(m)) return true
-  const u = asIs && !ascii.percentOrPlus ? m : iterativeDecode(m)
+  if (engine.seed.detect(m)) return true
+  const u = iterativeDecode(m)
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
-  // The screen's segment entries read the segments of `m` too (no control but tab, LF and CR, all
-  // delimiters): without one of SEED_SEGMENT_MIN units that may decode there is nothing to decode.
-  if (asIs && !ascii.decodableSeedSegment) return false
-  for (const seg of segmentsOfAtLeast(m, SEED_SEGMENT_MIN)) {
+  for (const seg of segmentsOfAtLeast(m, 20)) {
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
-    if (seg === m || undecodable(seg)) continue
+    if (seg === m) continue
     for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text)) return true
   }
   return false

@@ -34,9 +34,8 @@ function scannerWith(edit: (s: ScannerSettings) => void = () => {}) {
   s.dlp.scanEnv = false
   edit(s)
   const sc = createScanner(s)
-  // The oracle's engine runs the patterns on every target, however short, and on every form of
-  // text DLP: without the set, no screen of its walks (the removed-characters screen) applies.
-  return {sc, deps: {settings: sc.settings, dlp: {...sc.dlp, minMatchLength: 0, allSet: null}, response: sc.response}}
+  // The oracle's engine runs the set and the patterns on every target, however short.
+  return {sc, deps: {settings: sc.settings, dlp: {...sc.dlp, minMatchLength: 0}, response: sc.response}}
 }
 
 const SCANNERS = [
@@ -360,7 +359,7 @@ function referenceDeps(sc: ReturnType<typeof scannerWith>['sc']) {
   }
   const swap = new Map(sc.dlp.all.map((p) => [p, p.validator === 'wif' ? Object.create(p, {compiledFrom: {value: `${p.compiledFrom} `}, re: {value: p.re}, reAll: {value: p.reAll}}) as typeof p : p]))
   const mapped = (ps: typeof sc.dlp.all) => ps.map((p) => swap.get(p) ?? p)
-  const dlp = {...sc.dlp, minMatchLength: 0, allSet: null, seed: {active: true, detect}, all: mapped(sc.dlp.all), core: mapped(sc.dlp.core)}
+  const dlp = {...sc.dlp, minMatchLength: 0, seed: {active: true, detect}, all: mapped(sc.dlp.all), core: mapped(sc.dlp.core)}
   assert.ok(dlp.all.some((p) => p.validator === 'wif' && p !== sc.dlp.all.find((q) => q.name === p.name)), 'the WIF pattern is swapped')
   return {settings: sc.settings, dlp, response: sc.response}
 }
@@ -558,73 +557,3 @@ test('chat-completion bodies of word-list prose against reference seed and WIF f
   }
   assert.ok(seeds > 20, `seed phrases ${seeds}`)
 })
-
-/** RFC 4648 base32 with padding (the decoder's alphabet). */
-function base32(b: Buffer): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-  let bits = 0
-  let value = 0
-  let out = ''
-  for (const byte of b) {
-    value = (value << 8) | byte
-    bits += 8
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31]
-  return out + '='.repeat((8 - (out.length % 8)) % 8)
-}
-
-/**
- * Issue 36, request text bodies (one walk of the removed-characters screen for text DLP's pattern
- * forms, the forms without dots and white space built only when it keeps a pattern): plain-text
- * and HTML bodies of prose with a secret dotted, spaced, cut by line breaks, URL-encoded, in
- * base64, hex and base32, at segment edges, split across tags, in an attribute, a comment and
- * character references, and seed phrases in prose — the same result as the former scan, whose
- * engine walks every form with every pattern.
- */
-test('request text bodies: secrets dotted, spaced, encoded, at segment edges, in markup; seed phrases in prose', () => {
-  const r = prng(3641)
-  const prose = 'The build finished in 12 ms; the quick brown fox jumps over the lazy dog.\n'
-  const url = (s: string): string => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')
-  const bodies: Body[] = []
-  for (const s of [...SECRETS, ...PHRASES]) {
-    const h = 1 + Math.floor(r() * (s.length - 1))
-    const b = Buffer.from(s)
-    const inner = [
-      s, [...s].join('.'), [...s].join(' '), s.slice(0, h) + '.' + s.slice(h), s.slice(0, h) + '\n' + s.slice(h), s.slice(0, h) + ' \t. ' + s.slice(h),
-      url(s), b.toString('base64'), b.toString('hex'), base32(b), `(${s})`, `"${s}"`, `key=${s}&x=1`, `in 2024 ${s} today`,
-    ]
-    const k = inner[Math.floor(r() * inner.length)]!
-    bodies.push(['text', 'text/plain', prose.repeat(2) + k + '\n' + prose], ['text alone', 'text/plain', k], ['text edge', 'text/plain', `${prose}${k}`])
-    const markup = [
-      `<p>${s.slice(0, h)}<b>${s.slice(h)}</b></p>`, `<a title="${s}" href="/x">link</a>`, `<!-- ${s} -->`, `<p>${refs(s)}</p>`,
-      `<p>${s.slice(0, h)}&amp;${s.slice(h)}</p>`, `<code>${[...s].join(' ')}</code>`, `<p>${s}.</p>`,
-    ]
-    const m = markup[Math.floor(r() * markup.length)]!
-    bodies.push(['HTML', 'text/html', `<!doctype html><html><body><h2>Section 1</h2><p>${prose}</p>${m}<p>${prose}</p></body></html>`])
-    if (r() < 0.2) bodies.push(['text, non-ASCII', 'text/plain', `${prose}${k} ${pick(r, UNICODE)}`])
-  }
-  for (const phrase of PHRASES) {
-    bodies.push(['seed in prose', 'text/plain', `${prose}my wallet words are ${phrase}. ${prose}`])
-    bodies.push(['seed dotted', 'text/plain', `${prose}${phrase.split(' ').join('. ')}\n${prose}`])
-    bodies.push(['seed in lines', 'text/plain', `${prose}${phrase.split(' ').join('\n')}\n`])
-    bodies.push(['seed in HTML', 'text/html', `<ul>${phrase.split(' ').map((w) => `<li>${w}</li>`).join('')}</ul>`])
-  }
-  let flagged = 0
-  for (const [label, contentType, raw] of bodies) {
-    const input: BodyScanInput = {contentType, body: Buffer.from(raw), host: 'example.com'}
-    for (const [name, {sc, deps}] of SCANNERS.slice(0, 2)) {
-      const got = sc.scanRequestBody(input)
-      assertSame(`${name}: ${label}: ${JSON.stringify(raw).slice(0, 300)}`, got, scanRequestBodyOracle(deps, input))
-      if (got.action !== 'allow') flagged++
-    }
-  }
-  assert.ok(flagged > 250, `flagged ${flagged}`)
-})
-
-function pick<T>(r: () => number, xs: readonly T[]): T {
-  return xs[Math.floor(r() * xs.length)]!
-}

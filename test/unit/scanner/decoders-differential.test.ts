@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {decodeBase32Std, decodeBase64Variants} from '../../../src/plugins/scanner/index.js'
-import {decodeHtmlReferences} from '../../../src/plugins/scanner/decoders.js'
 import {prng} from './fixtures.js'
 
 function table(alphabet: string): Int8Array {
@@ -123,43 +122,4 @@ test('decoders: the early rejection gives the old decoders\' variants and bytes 
   }
   assert.ok(decoded > 2000, `decoded ${decoded}`)
   assert.ok(base32 > 20, `base32 decoded ${base32}`)
-})
-
-/** HTML character references as they were decoded: a global replace with a callback per match. */
-const HTML_REF = /&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z0-9]{1,12});)/g
-function oldHtmlReferences(s: string, named: (name: string) => unknown): string {
-  if (!s.includes('&')) return s
-  let out = s
-  for (let i = 0; i < 3; i++) {
-    const next = out.replace(HTML_REF, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
-      if (name !== undefined) return String(named(name) ?? whole)
-      const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec)
-      if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '\ufffd'
-      return String.fromCodePoint(cp)
-    })
-    if (next === out) break
-    out = next
-  }
-  return out
-}
-
-test('HTML references read by hand equal the global replace they replace: numeric, named, unknown, unterminated, nested, long', () => {
-  const r = prng(2727)
-  // The named table's answers, read off the decoder itself one name at a time.
-  const named = (name: string): unknown => {
-    const d = decodeHtmlReferences(`&${name};`)
-    return d === `&${name};` ? undefined : d
-  }
-  const units = ['&', '&', '&#', '&#x', '&amp', '&lt', '#', 'x', 'X', '0', '1', '9', '4', '1', 'a', 'f', 'F', 'g', 'Z', ';', ';', 'amp', 'lt', 'gt', 'quot', 'nbsp', 'lowbar', 'unknown', 'constructor',
-    'toString', 'abcdefghijklm', 'abcdefghijklmn', '1114111', '1114112', '10FFFF', '110000', 'D800', '0000065', ' ', 'é', '😀', '\ud800', 'amp;', '#x41', '#65']
-  let changed = 0
-  for (let i = 0; i < 20000; i++) {
-    const s = Array.from({length: Math.floor(r() * 14)}, () => units[Math.floor(r() * units.length)]!).join('')
-    const want = oldHtmlReferences(s, named)
-    assert.equal(decodeHtmlReferences(s), want, JSON.stringify(s))
-    if (want !== s) changed++
-  }
-  assert.ok(changed > 1500, `decoded ${changed}`)
-  const page = Array.from({length: 300}, (_, i) => `<p>see page ${i} for details &amp; notes &#x41;&#66&lt;</p>`).join('\n')
-  assert.equal(decodeHtmlReferences(page), oldHtmlReferences(page, named))
 })
