@@ -378,7 +378,9 @@ const HTML_REF = /&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z
 
 function htmlRefOnce(s: string): string {
   return s.replace(HTML_REF, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
-    if (name !== undefined) return HTML_NAMED[name] ?? whole
+    // Only the table's own names: `&constructor;` or `&toString;` are no references (an inherited
+    // member once decoded to a function's source text).
+    if (name !== undefined) return Object.hasOwn(HTML_NAMED, name) ? HTML_NAMED[name]! : whole
     const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec)
     // As a browser reads them: NUL, surrogates and out-of-range code points become U+FFFD.
     if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '\ufffd'

@@ -178,6 +178,8 @@ test('HTML references and printable runs decode as a browser and a strings(1) re
   assert.equal(decodeHtmlReferences('&#65;&#x42;&#X43;&#68&lowbar;&amp;amp;&unknown;'), 'ABCD_&&unknown;')
   assert.equal(decodeHtmlReferences('&#0;&#xD800;&#1114112;'), '\ufffd\ufffd\ufffd')
   assert.equal(decodeHtmlReferences('no refs'), 'no refs')
+  // A name every object inherits is no reference: it stays as written.
+  for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf']) assert.equal(decodeHtmlReferences(`key&${name};AKIA`), `key&${name};AKIA`, name)
   assert.equal(printableRuns(Buffer.from('plain text\nonly')), null)
   assert.equal(printableRuns(Buffer.from([0x41, 0, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x77, 1, 0x42])), 'hello w')
 })
