@@ -9,7 +9,6 @@ import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {PageTextReader} from './html-text.js'
-import {mappedChars, mappedScreenSource, type MappedChars} from './mapped-screen.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
@@ -273,12 +272,11 @@ interface JointSet {
  * 64 KiB page: 80 µs either way). A list's candidates are its own entries of the joint hits, in
  * the order its own set reports them (`re` before `optWs`, each ascending), so every later step
  * is unchanged. Each RE2::Set is compiled when first read (a wrap that never scans a response
- * builds none; where the screen walk answers pass 1, the pair set only if another walk needs it).
+ * builds none).
  */
 export class JointSets {
   private pairSet: JointSet | undefined
   private foldSet: JointSet | undefined
-  private screenSet: ScreenSet | undefined
 
   constructor(private readonly lists: readonly [ResponsePatternSet, ResponsePatternSet]) {}
 
@@ -290,38 +288,6 @@ export class JointSets {
     return (this.foldSet ??= this.join((list) => list.sets.fold.patternIndex.map((i) => ['fold', i] as const)))
   }
 
-  /**
-   * The pair set's sources, then every `re` source's leetspeak screen and every fold source's
-   * vowel-fold screen (`mapped-screen.ts`), in one RE2::Set (issue 36): the walk of pass 1's
-   * text answers pass 1 and 4 as the pair set does, and where it finds none of a list's screens
-   * of one kind that list's pass 3 or pass 5 walk is skipped (one DFA pass over 118 sources costs
-   * what one over 55 does: ≈ 90 µs on a 64 KiB page). Null set: a source without a screen.
-   */
-  get screen(): ScreenSet {
-    if (this.screenSet === undefined) {
-      // The pair set's entries, not its set (compiled only where a walk other than this one needs it).
-      const pair = this.pair
-      const [leet, fold] = (SCREEN_MAPS ??= [{chars: mappedChars(leetspeak), leaves: new Map(), sources: new Map()}, {chars: mappedChars(foldVowels), leaves: new Map(), sources: new Map()}])
-      const kinds: Array<0 | 1 | 2> = pair.entries.map(() => 0)
-      const owners: Array<0 | 1> = pair.entries.map((e) => e[0])
-      const sources: Array<string | null> = [...pair.sources]
-      for (const [kind, w, map] of [[1, 're', leet], [2, 'fold', fold]] as const) {
-        this.lists.forEach((list, owner) => {
-          for (const p of list.patterns) {
-            const src = p.sources[w]
-            if (src === null) continue
-            kinds.push(kind)
-            owners.push(owner as 0 | 1)
-            sources.push(memoised(map.sources, src, (x) => mappedScreenSource(x, map.chars, map.leaves)))
-          }
-        })
-      }
-      const set = sources.includes(null) ? null : compileSet(sources as string[])
-      this.screenSet = {set, pairs: pair.entries.length, kinds, owners}
-    }
-    return this.screenSet
-  }
-
   private join(entriesOf: (list: ResponsePatternSet) => ReadonlyArray<readonly [Variant, number]>): JointSet {
     const entries: JointEntry[] = []
     this.lists.forEach((list, owner) => {
@@ -331,22 +297,6 @@ export class JointSets {
   }
 }
 
-/** The two maps the screens are made for, and their screens by leaf and by source (kept for every scanner: a reload makes the same ones). */
-let SCREEN_MAPS: [ScreenMap, ScreenMap] | undefined
-
-interface ScreenMap {
-  readonly chars: MappedChars
-  readonly leaves: Map<string, string>
-  readonly sources: Map<string, string | null>
-}
-
-/** `JointSets.screen`: entry k < `pairs` is the pair set's entry k; every entry is of kind `kinds[k]` (0 pair, 1 leetspeak screen, 2 vowel-fold screen) of list `owners[k]`. */
-interface ScreenSet {
-  readonly set: Re2Set | null
-  readonly pairs: number
-  readonly kinds: ReadonlyArray<0 | 1 | 2>
-  readonly owners: ReadonlyArray<0 | 1>
-}
 
 /** The joint hits `hits` of one list, as that list's own set would report them. */
 function ownHits(hits: readonly number[], joint: JointSet, owner: 0 | 1): Array<readonly [Variant, number]> {
@@ -574,45 +524,9 @@ export class ScanTexts {
   private passJoint(kind: 'pair' | 'fold', set: ResponsePatternSet, pass: PassName): Array<readonly [Variant, number]> | null {
     return this.ownJoint(kind, set, (js) => {
       let hits = this.jointByPass[kind][pass]
-      if (hits === undefined && kind === 'pair' && pass === 'normalized') hits = this.screenWalk()
       if (hits === undefined) hits = this.jointByPass[kind][pass] = setMatches(js.set, this.bytesOf(pass))
       return hits
     })
-  }
-
-  /**
-   * Per list (core, configured) and screen kind (leetspeak, vowel fold): whether the screen walk
-   * of pass 1's text found one of that list's screens of that kind (undefined: no screen walk).
-   */
-  private screened: [[boolean, boolean], [boolean, boolean]] | undefined
-
-  /**
-   * The screen walk of pass 1's text (`JointSets.screen`): records the pair set's hits as its own
-   * walk would (the same sources, in the same order, come first) and which lists' screens hit.
-   * Undefined when there is no screen or RE2 could not decide (the pair set then walks).
-   */
-  private screenWalk(): readonly number[] | undefined {
-    const sc = this.sc.joint!.screen
-    if (sc.set === null) return undefined
-    const hits = setMatches(sc.set, this.bytesOf('normalized'))
-    if (hits === null) return undefined
-    const pair: number[] = []
-    const screened: [[boolean, boolean], [boolean, boolean]] = [[false, false], [false, false]]
-    for (const k of hits) {
-      const kind = sc.kinds[k]!
-      if (kind === 0) pair.push(k)
-      else screened[sc.owners[k]!]![kind - 1] = true
-    }
-    this.screened = screened
-    return (this.jointByPass.pair.normalized = pair)
-  }
-
-  /** Whether the screen walk proved that `set` has no candidate in pass 3 (leet) or pass 5 (fold) of the content (see `JointSets.screen`). */
-  screenedOut(set: ResponsePatternSet, kind: 'leet' | 'fold'): boolean {
-    const s = this.screened
-    if (s === undefined) return false
-    const owner = set === this.sc.core ? s[0] : set === this.sc.configured ? s[1] : null
-    return owner !== null && !owner[kind === 'leet' ? 0 : 1]
   }
 
   private textJoint(kind: 'pair' | 'fold', set: ResponsePatternSet, text: string): Array<readonly [Variant, number]> | null {
@@ -628,8 +542,7 @@ export class ScanTexts {
     if (joint === undefined || joint === null) return null
     if (set !== this.sc.core && set !== this.sc.configured) return null
     const js = joint[kind]
-    // `js.set` is read by the walk that needs it (a null set: `setMatches` answers null); the
-    // screen walk of pass 1 does not read it, so the pair set is compiled only if another walk needs it.
+    // `js.set` is read by the walk that needs it (a null set: `setMatches` answers null).
     const hits = hitsOf(js)
     return hits === null ? null : ownHits(hits, js, set === this.sc.core ? 0 : 1)
   }
@@ -786,17 +699,14 @@ function multiPassBytes(t: ScanTexts, patterns: ResponsePatternSet): ResponseMat
     m = filtered('invisible', matchPass(t, patterns, 'invisible', 're', 'invisible'))
     if (m.length > 0) return m
   }
-  // Passes 3 and 5: skipped where the screen walk of pass 1's text proved they find nothing.
-  if (!t.screenedOut(patterns, 'leet') && !t.samePass('leet', 'normalized') && !t.samePass('leet', 'invisible')) {
+  if (!t.samePass('leet', 'normalized') && !t.samePass('leet', 'invisible')) {
     m = filtered('leet', matchPass(t, patterns, 'leet', 're', 'leetspeak'))
     if (m.length > 0) return m
   }
   m = filtered('normalized', matchPass(t, patterns, 'normalized', 'optWs', 'optional_whitespace'))
   if (m.length > 0) return m
-  if (!t.screenedOut(patterns, 'fold')) {
-    m = filtered('folded', matchPass(t, patterns, 'folded', 'fold', 'vowel_fold'))
-    if (m.length > 0) return m
-  }
+  m = filtered('folded', matchPass(t, patterns, 'folded', 'fold', 'vowel_fold'))
+  if (m.length > 0) return m
   return decodePass(t, patterns, t.content, 0)
 }
 
