@@ -10,7 +10,8 @@
 // Reports numbers only; never asserts.
 import {isUtf8} from 'node:buffer'
 import crypto from 'node:crypto'
-import {pathToFileURL} from 'node:url'
+import fs from 'node:fs'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import zlib from 'node:zlib'
 import {isPresetName, loadPresetConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
@@ -91,6 +92,22 @@ function plainBody(size: number, variant: number): Buffer {
   return Buffer.from(lines.join('')).subarray(0, size)
 }
 
+/**
+ * Real prose: `size`-byte slices of this repository's user documents (`docs/*.md`, as a page of
+ * documentation reads), slice `variant` of their concatenation. The synthetic bodies repeat a
+ * few shapes; prose with code, tables and examples is what makes the RE2 sets build DFA states
+ * as they walk. Empty when the documents are not beside the bench (an installed package).
+ */
+function docsBody(size: number, variant: number): Buffer {
+  const dir = fileURLToPath(new URL('../../docs/', import.meta.url))
+  if (!fs.existsSync(dir)) return Buffer.alloc(0)
+  const all = Buffer.concat(fs.readdirSync(dir).filter((f) => f.endsWith('.md')).sort().map((f) => fs.readFileSync(dir + f)))
+  const slices = Math.max(1, Math.floor(all.length / size))
+  const at = (variant % slices) * size
+  // Re-encoded: a character cut at either end becomes U+FFFD, so the slice stays UTF-8 text.
+  return Buffer.from(all.subarray(at, at + size).toString('utf8'))
+}
+
 function gzipBody(size: number, variant: number): Buffer {
   // Compressed text: what a package or an archive download looks like.
   const z = zlib.gzipSync(Buffer.concat([plainBody(size * 3, variant), htmlBody(size * 3, variant), crypto.randomBytes(size)]))
@@ -135,12 +152,14 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
     ['json', 'application/json', draw((v) => jsonBody(size, v))],
     ['chat', 'application/json', draw((v) => chatBody(size, v))],
     ['plain', 'text/plain', draw((v) => plainBody(size, v))],
+    ['docs (prose)', 'text/markdown', draw((v) => docsBody(size, v))],
     ['random', 'application/octet-stream', draw(() => crypto.randomBytes(size))],
     ['gzip', 'application/gzip', draw((v) => gzipBody(size, v))],
     ['png-like', 'image/png', draw(() => pngBody(size))],
   ]
   const rows: Record<string, unknown>[] = []
   for (const [name, type, set] of bodies) {
+    if (set.some((b) => b.length === 0)) continue
     const host = 'example.com'
     const bytes = set.reduce((n, b) => n + b.length, 0) / set.length
     const mb = (perSec: number): number => (perSec * bytes) / 1e6
