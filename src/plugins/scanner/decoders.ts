@@ -1,5 +1,4 @@
 import {goUnescape} from '../canonical/index.js'
-import {rememberingLast} from './memo.js'
 import {joinedRuns, printableRunsWasm} from './text-runs.js'
 
 /**
@@ -326,14 +325,8 @@ function decodingList(h: CandidateDecoding | null, b: CandidateDecoding | null, 
   return t === null ? [h, b] : [h, b, t]
 }
 
-/**
- * `IterativeDecode` (§5.5): QueryUnescape until unchanged or error, at most 500 rounds. Remembers
- * its last text: text DLP decodes the same text twice in a row (the seed-phrase step, then the
- * whole-text decodings; the URL form of step 5, then step 6).
- */
-export const iterativeDecode: (s: string) => string = rememberingLast(decodeRounds)
-
-function decodeRounds(s: string): string {
+/** `IterativeDecode` (§5.5): QueryUnescape until unchanged or error, at most 500 rounds. */
+export function iterativeDecode(s: string): string {
   let cur = s
   for (let i = 0; i < 500; i++) {
     const next = goUnescape(cur, true)

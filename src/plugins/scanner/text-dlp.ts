@@ -88,6 +88,15 @@ type Decodings = Array<{encoding: string; text: string}>
  */
 type DecodingMemo = Map<string, Decodings>
 
+/**
+ * `iterativeDecode(s)` read from the scan's whole-string decodings of `s` (its `url` entry, present
+ * when the decoding changes `s`): steps 3, 5 and 6 decode the same text once between them.
+ */
+function urlDecodingOf(s: string, decoded: DecodingMemo): string {
+  for (const d of memoised(decoded, s, wholeDecodings)) if (d.encoding === 'url') return d.text
+  return s
+}
+
 /** Whole-string decodings used by the recursive decoder: base64 ×4, hex, base32, URL. */
 function wholeDecodings(s: string): Decodings {
   const out: Array<{encoding: string; text: string}> = []
@@ -188,7 +197,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   runEngine(engine, all, cleaned, '', out, undefined, cleaned === text ? textCandidates : undefined)
 
   // 5. Simple re-shapes of the cleaned text.
-  const urlDecoded = iterativeDecode(cleaned)
+  const urlDecoded = urlDecodingOf(cleaned, decoded)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
   const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
   if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
@@ -249,7 +258,7 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): b
   // A JSON body's short values (`alpha`, `item-7`, numbers) each skip the decodings here.
   if (m.length < MIN_PHRASE_UNITS) return false
   if (engine.seed.detect(m)) return true
-  const u = iterativeDecode(m)
+  const u = urlDecodingOf(m, decoded)
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
   for (const seg of segmentsOfAtLeast(m, 20)) {

@@ -1,8 +1,8 @@
 /**
  * `rememberingLast` (memo.ts): the function as given, for any sequence of calls — the text asked
  * again in a row is answered without running it, any other text (the same length included) runs
- * it, and a text past the limit is never remembered. `iterativeDecode` and the normaliser's
- * `forMatching` are built on it.
+ * it, and a text past the limit is never remembered. The normaliser's `forMatching` is built on
+ * it; `iterativeDecode`, checked beside it, must answer as a fresh call too.
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
