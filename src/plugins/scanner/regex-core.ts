@@ -61,7 +61,7 @@ export function parseRegex(source: string): Elem[][] | null {
 
 const LITERAL_WEIGHT = 4
 
-export function flagPrefix(f: Flags): string {
+function flagPrefix(f: Flags): string {
   const on = (f.i ? 'i' : '') + (f.m ? 'm' : '') + (f.s ? 's' : '')
   const off = (f.i ? '' : 'i') + (f.m ? '' : 'm') + (f.s ? '' : 's')
   return `(?${on}${off === '' ? '' : '-' + off}:`

@@ -195,17 +195,13 @@ export function isUtf8Text(body: Uint8Array): boolean {
   return isUtf8(body)
 }
 
-/** The text a body is scanned as: its UTF-8 reading when well formed, else its text runs. */
-export function bodyScanText(body: Uint8Array): string {
-  return bodyScanTexts(body).text
-}
-
 /**
- * `bodyScanText(body)`, and with `printableMin` the printable runs of a body read through its
- * text runs, found with them (`textAndPrintableRuns`); `printable` is null for a UTF-8 body and
- * whenever they were not found here.
+ * The text a body is scanned as — its UTF-8 reading when well formed, else its text runs — and
+ * the printable runs of at least `printableMin` bytes of a body read through its text runs, found
+ * with them (`textAndPrintableRuns`); `printable` is null for a UTF-8 body and whenever they were
+ * not found here.
  */
-export function bodyScanTexts(body: Uint8Array, printableMin?: number): {readonly text: string; readonly printable: string | null} {
+export function bodyScanTexts(body: Uint8Array, printableMin: number): {readonly text: string; readonly printable: string | null} {
   if (isUtf8Text(body)) return {text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), printable: null}
-  return printableMin === undefined ? {text: textRuns(body), printable: null} : textAndPrintableRuns(body, printableMin)
+  return textAndPrintableRuns(body, printableMin)
 }
