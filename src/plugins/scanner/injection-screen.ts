@@ -27,7 +27,7 @@ import {lineSafe} from './dlp-engine.js'
 import {foldVowels} from './normalize.js'
 import {inPassTextDomain} from './pass-texts.js'
 import {passSixDecodings, type JointSets, type ResponseScanner} from './response-scanner.js'
-import {setMatches} from './regex.js'
+import {setMatches} from './pattern-set.js'
 
 /** Pass 6 reads decodings to this depth (`decodePass`: depth 0 is the content). */
 const DECODE_DEPTH = 5

@@ -20,7 +20,7 @@
  */
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {regexCoreOf} from './regex-core-table.js'
-import {compileSet, type Re2Set} from './regex.js'
+import {compileSet, type Re2Set} from './pattern-set.js'
 import {IBAN_LENGTHS, WIF_KEY_START} from './validators.js'
 
 /** Core length target, as for the §5.5 screen. */

@@ -5,36 +5,6 @@
 import RE2 from 're2'
 
 export type Re2 = InstanceType<typeof RE2>
-export type Re2Set = InstanceType<typeof RE2.Set>
-
-/**
- * One RE2::Set over several sources, each compiled exactly as the individual regex is (same
- * source string, same `u` flag, so the same translation and options). Null when the set cannot
- * be built: callers then run every pattern on its own.
- */
-export function compileSet(sources: readonly string[]): Re2Set | null {
-  if (sources.length === 0) return null
-  try {
-    return new RE2.Set(sources, 'u')
-  } catch {
-    return null
-  }
-}
-
-/**
- * Ascending indices of the set's sources that match somewhere in `input` — one DFA pass over the
- * text instead of one search per pattern (§22.2 "keyword pre-filter": it decides which patterns
- * can hit; the hits themselves, positions included, still come from each pattern's own regex).
- * Null when RE2 could not decide (DFA memory exhausted): the caller must then try every pattern.
- */
-export function setMatches(set: Re2Set | null, input: string | Buffer): number[] | null {
-  if (set === null) return null
-  try {
-    return set.match(input)
-  } catch {
-    return null
-  }
-}
 
 /** Compile exactly as written (response patterns, §9.4/§9.5). */
 export function compileAsWritten(source: string): Re2 {

@@ -12,7 +12,8 @@ import {PageTextReader} from './html-text.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
 import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
-import {compileGlobalAsWritten, compileSet, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, setMatches, type Re2, type Re2Set} from './regex.js'
+import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, type Re2} from './regex.js'
+import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 import {isUtf8Text, textRuns} from './text-runs.js'
 
@@ -52,7 +53,9 @@ interface VariantSet {
  * A pattern list, with one RE2::Set per variant as a pre-filter: a single DFA pass says which
  * patterns match at all (measured: 38 patterns over 4 KiB in ~6 µs instead of ~200 µs for the
  * per-pattern loop; a plain alternation was slower because the `.{0,80}` patterns blow up the
- * DFA). Only those patterns are then run on their own, so matches and positions are unchanged.
+ * DFA; in a set they do too on real prose, so `compileSet` walks them apart, behind guards:
+ * pattern-set.ts). Only those patterns are then run on their own, so matches and positions are
+ * unchanged.
  */
 export interface ResponsePatternSet {
   readonly patterns: readonly CompiledResponsePattern[]
@@ -269,7 +272,8 @@ interface JointSet {
  * The core and configured lists' pair sets as one RE2::Set, and their fold sets as another (issue
  * 36): a clean body was walked six times per text (three pass texts × two lists) where three
  * walks answer both lists — one DFA pass costs the same for 55 sources as for 14 (measured on a
- * 64 KiB page: 80 µs either way). A list's candidates are its own entries of the joint hits, in
+ * 64 KiB page: 80 µs either way; on prose only once the gap patterns are laid out apart,
+ * pattern-set.ts). A list's candidates are its own entries of the joint hits, in
  * the order its own set reports them (`re` before `optWs`, each ascending), so every later step
  * is unchanged. Each RE2::Set is compiled when first read (a wrap that never scans a response
  * builds none).

@@ -24,7 +24,7 @@
 import type {ByteLines} from './byte-lines.js'
 import {isPrintableAscii} from './normalize.js'
 import {regexCoreOf} from './regex-core-table.js'
-import {compileSet, setMatches, type Re2Set} from './regex.js'
+import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 
 /** At most this many values take part (§5.5). */
 export const SUBSEQUENCE_MAX_VALUES = 20

@@ -6,7 +6,7 @@
  * nothing here decides a verdict on its own.
  */
 import {FindingSet, findCanary, runEngine, type DlpEngine} from './dlp-engine.js'
-import {setMatches} from './regex.js'
+import {setMatches} from './pattern-set.js'
 import {findLiteralSecret} from './secrets.js'
 import {hitting} from './subsequence.js'
 

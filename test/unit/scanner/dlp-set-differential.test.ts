@@ -14,7 +14,7 @@ import {countSeedTokens, MIN_PHRASE_UNITS} from '../../../src/plugins/scanner/se
 import {segmentsOfAtLeast, splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
 import {lineSafe, noPatternMatchesAny, Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
-import {compileSet} from '../../../src/plugins/scanner/regex.js'
+import {compileSet} from '../../../src/plugins/scanner/pattern-set.js'
 import {WIF_KEY_START} from '../../../src/plugins/scanner/validators.js'
 import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, randomJoin, referenceDetect, syntheticWordList, wif} from './fixtures.js'
 

@@ -22,8 +22,9 @@ import {buildJunctionScreen} from '../../../src/plugins/scanner/subsequence.js'
 import {WIF_SHAPE} from '../../../src/plugins/scanner/joined-text-cores.js'
 import {regexCore} from '../../../src/plugins/scanner/regex-core.js'
 import {
-  compileDlp, compileGlobalAsWritten, compileSet, findAll, foldVowelsSource, forcedCaseInsensitiveSource, globalOf, optionalWhitespaceSource, re2SourceOf, type Re2,
+  compileDlp, compileGlobalAsWritten, findAll, foldVowelsSource, forcedCaseInsensitiveSource, globalOf, optionalWhitespaceSource, re2SourceOf, type Re2,
 } from '../../../src/plugins/scanner/regex.js'
+import {compileSet} from '../../../src/plugins/scanner/pattern-set.js'
 import {CORE_DLP_EXTRA, DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
 import {alnum, j, wif} from './fixtures.js'
 
