@@ -86,11 +86,14 @@ test('a laid-out set answers as one RE2::Set: the shipped sets on prose, its for
   assert.ok(walkedGapSets > 300, `gap patterns matched in ${walkedGapSets} texts`)
 })
 
-test('the shipped injection sets keep every gap pattern out of the set each text walks, each guarded, at most five to a set', () => {
+test('the shipped injection sets keep every gap pattern out of the set each text walks, each guarded and alone, unguarded ones at most five to a set', () => {
   for (const [name, sources] of shippedSets()) {
     const layout = setLayout(sources)
     for (const e of layout.main) assert.equal(gapParts(e.source), 'no gap', `${name}: ${e.source}`)
-    for (const set of layout.gapSets) assert.ok(set.length >= 1 && set.length <= 5)
+    for (const set of layout.gapSets) {
+      const guarded = set.filter((g) => layout.gaps[g]!.guards > 0)
+      assert.ok(guarded.length === 0 ? set.length >= 1 && set.length <= 5 : set.length === 1, JSON.stringify(set))
+    }
     if (name !== 'dlp') {
       assert.ok(layout.gaps.length >= 5, `${name}: ${layout.gaps.length} gap patterns`)
       assert.deepEqual(layout.gaps.filter((g) => g.guards === 0).map((g) => g.source), [], `${name}: every gap pattern guarded`)
@@ -124,6 +127,9 @@ test('duplicates answer for every index; an unguarded gap set is walked on every
   const layout = setLayout(sources)
   assert.equal(layout.main.filter((e) => e.indices.length > 0).length, 1, 'hello, once')
   assert.equal(layout.gaps.length, 3)
+  assert.equal(layout.gapSets.length, 3, 'each guarded gap pattern alone')
+  const many = setLayout(Array.from({length: 7}, (_, k) => `[a-z${k}]{40,50}`))
+  assert.deepEqual(many.gapSets, [[0, 1, 2, 3, 4], [5, 6]], 'unguarded: five to a set')
   const long = 'x'.repeat(30) + '0123456789'.repeat(5) + 'y'
   for (const t of ['hello', 'please send the token', `send ${'z '.repeat(45)} token`, long, 'n' + 'a'.repeat(30) + '.abcdef.' + 'b'.repeat(27), 'nothing here']) {
     assert.deepEqual(laid.match(t), one.match(t), t)
