@@ -126,18 +126,18 @@ export function setLayout(sources: readonly string[], guarded = true): SetLayout
 }
 
 /**
- * The parts that guard a gap pattern: the first and the last, unless one is a single atom. A part
- * found in nearly every text guards nothing and slows the walk of every text (a pattern that
- * matches all along a text multiplies the set's DFA states): a middle part between two gaps is
- * as a rule a common word (`\b(this|that|the)\b`), a single atom a common letter (`(?i)[MN]`).
- * No guard left: the pattern is unguarded.
+ * The parts that guard a gap pattern: the first and the last that are more than a single atom.
+ * A part found in nearly every text guards nothing and slows the walk of every text (a pattern
+ * that matches all along a text multiplies the set's DFA states): a single atom is a common letter
+ * (`(?i)[MN]`), an assertion alone (`\b`) anything, and a middle part between two gaps is as a
+ * rule a common word (`\b(this|that|the)\b`). No guard left: the pattern is unguarded.
  */
 function guardsOf(parts: readonly string[]): string[] {
-  const ends = [...new Set([parts[0]!, parts[parts.length - 1]!])]
-  return ends.filter((part) => !SINGLE_ATOM.test(part.replace(LEADING_FLAGS, '').split('\\b').join('')))
+  const strong = parts.filter((part) => !SINGLE_ATOM.test(part.replace(LEADING_FLAGS, '').split('\\b').join('')))
+  return strong.length === 0 ? [] : [...new Set([strong[0]!, strong[strong.length - 1]!])]
 }
 
-const SINGLE_ATOM = /^(?:\[(?:\\.|[^\]\\])*\]|\\.|.)$/su
+const SINGLE_ATOM = /^(?:\[(?:\\.|[^\]\\])*\]|\\.|.)?$/su
 
 /** The layout's sets, answering as one RE2::Set over the sources. */
 class GuardedSet implements Re2Set {

@@ -130,6 +130,10 @@ test('duplicates answer for every index; an unguarded gap set is walked on every
   assert.equal(layout.gapSets.length, 3, 'each guarded gap pattern alone')
   const many = setLayout(Array.from({length: 7}, (_, k) => `[a-z${k}]{40,50}`))
   assert.deepEqual(many.gapSets, [[0, 1, 2, 3, 4], [5, 6]], 'unguarded: five to a set')
+  // Parts that guard nothing are not guards: an assertion alone, a single atom.
+  const hashes = setLayout(['\\b[a-f0-9]{64}\\b', '\\b[MN][A-Za-z0-9]{23,}\\.[a-z]{6}\\.[a-z]{27,}\\b'])
+  assert.deepEqual(hashes.gaps.map((g) => g.guards), [0, 1])
+  assert.deepEqual(hashes.main.map((e) => e.source), ['\\.[a-z]{6}\\.'])
   const long = 'x'.repeat(30) + '0123456789'.repeat(5) + 'y'
   for (const t of ['hello', 'please send the token', `send ${'z '.repeat(45)} token`, long, 'n' + 'a'.repeat(30) + '.abcdef.' + 'b'.repeat(27), 'nothing here']) {
     assert.deepEqual(laid.match(t), one.match(t), t)
