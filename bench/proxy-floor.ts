@@ -3,18 +3,23 @@
  * the checks pipelock must run on the bench's workload, in process, with the scanner the proxy
  * arm builds from its own config file — the URL scan of the bench URL (with the arm's rate limiter
  * and data budget), header DLP of the bench client's request headers (wrk sends `Host` alone) and
- * the response check of the origin's body as the forward exchange runs it (`decideResponseBody`).
- * No relay, no gate, no record step: a proxy that relays like the bare Node relay and runs these
- * checks cannot use less CPU than "bare relay + checks" on this machine.
+ * the response check of the origin's body. For a text body that check's floor is the RE2 walks
+ * runtime.md §7 requires on it (`scan-floor.ts` `responseFloor`: the page and, for markup, its
+ * visible text), not pipelock's own check, which is measured beside it; for a binary body it is
+ * the check as the forward exchange runs it (`decideResponseBody`). No relay, no gate, no record
+ * step: a proxy that relays like the bare Node relay and runs these checks cannot use less CPU
+ * than "bare relay + checks" on this machine.
  *
  * CPU is the process's own (`process.cpuUsage`, every thread), measured while nothing else in the
  * bench process runs (between wrk runs), so it is per CPU second like the proxies' figures.
  */
+import {isUtf8} from 'node:buffer'
 import {systemClock} from '../src/plugins/canonical/index.js'
 import {loadConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
 import {createScanner, DataBudget, RateLimiter, type HeaderList, type Scanner} from '../src/plugins/scanner/index.js'
 import {cpuPerCall} from './cpu-per-call.js'
+import {responseFloor} from './scan-floor.js'
 
 /** One request of the bench's workload, as the proxy sees it. */
 export interface FloorWorkload {
@@ -26,13 +31,19 @@ export interface FloorWorkload {
   readonly body: Uint8Array
   /** The response's host, for `response_scanning.exempt_domains`. */
   readonly host: string
+  /** Whether the body is markup (its visible text is checked too). */
+  readonly markup: boolean
 }
 
-/** CPU µs per call of each check (and their sum). */
+/** CPU µs per call of each check, and the floor they make. */
 export interface FloorChecks {
   readonly urlUs: number
   readonly headersUs: number
+  /** Pipelock's own response check (`decideResponseBody`). */
   readonly responseUs: number
+  /** The RE2 walks §7 requires on a text body (null: a binary body). */
+  readonly walksUs: number | null
+  /** URL scan + header DLP + the response's floor (the walks of a text body, else the check). */
   readonly totalUs: number
 }
 
@@ -62,6 +73,7 @@ export class ProxyFloor {
     const urlUs = await cpuPerCall(async () => sc.scanUrl(url, ctx), seconds / 3)
     const headersUs = await cpuPerCall(() => sc.scanRequestHeaders(headers), seconds / 3)
     const responseUs = await cpuPerCall(() => sc.decideResponseBody(body, {host, approverAvailable: false}), seconds / 3)
-    return {urlUs, headersUs, responseUs, totalUs: urlUs + headersUs + responseUs}
+    const walksUs = isUtf8(body) ? (await responseFloor(sc.response, this.w.markup, [Buffer.from(body)], seconds / 3)).micros : null
+    return {urlUs, headersUs, responseUs, walksUs, totalUs: urlUs + headersUs + (walksUs ?? responseUs)}
   }
 }

@@ -17,7 +17,8 @@
  *
  * The floor (issue 36), in the same run: each round also measures, in this process and with each
  * pipelock arm's own config, the CPU per call of the checks that arm must run on the workload
- * (`proxy-floor.ts`: URL scan, header DLP, the response check). "floor" = the bare relay's CPU per
+ * (`proxy-floor.ts`: URL scan, header DLP, the response check: for a text body the RE2 walks §7
+ * requires, pipelock's own check beside them). "floor" = the bare relay's CPU per
  * request in that round + those checks: what any proxy that relays like the bare relay and runs
  * them uses. Beside it, the arm's target as CPU per request: ≥ k× squid's throughput ⇒ CPU ≤
  * squid's / k (1 KiB: k = 0.5 for a preset, 64 KiB and over: k = 0.3); the bench config on the
@@ -184,7 +185,7 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
       return a
     }
     // The bench client's request as the proxy sees it: wrk sends the request line and `Host` alone.
-    const workload = {url: `http://127.0.0.1:${upPort}/bin`, headers: [['Host', `127.0.0.1:${upPort}`]] as Array<[string, string]>, body, host: '127.0.0.1'}
+    const workload = {url: `http://127.0.0.1:${upPort}/bin`, headers: [['Host', `127.0.0.1:${upPort}`]] as Array<[string, string]>, body, host: '127.0.0.1', markup: type === 'html'}
     const benchFloor = new ProxyFloor(cfg, workload)
     /** The config each floor's checks ran with, for its row. */
     const floorNames = new Map<ProxyFloor, string>([[benchFloor, 'bench config']])
@@ -296,7 +297,7 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
         floorRows.push({
           arm: checksRow, 'req/s c=50': '-', 'vs direct': '-', 'CPU µs/request': range(a.checks.map((c) => c.totalUs), (x) => x.toFixed(0)),
           'main thread µs': '-', 'added p50 c=1 (ms)': '-', errors: 0,
-          'vs last run': `URL scan ${part((c) => c.urlUs)} + header DLP ${part((c) => c.headersUs)} + response ${part((c) => c.responseUs)} µs`,
+          'vs last run': `URL scan ${part((c) => c.urlUs)} + header DLP ${part((c) => c.headersUs)} + ${a.checks[0]!.walksUs === null ? `response ${part((c) => c.responseUs)}` : `response walks ${part((c) => c.walksUs!)} (pipelock's check ${part((c) => c.responseUs)})`} µs`,
           'vs squid req/s': '-', floor: '-', target: '-', status: '-',
         })
       }
