@@ -265,10 +265,12 @@ export function gapParts(source: string): string[] | null | 'no gap' {
     const min = Number(repeat[1])
     const max = repeat[2] === undefined ? min : repeat[3] === '' ? Infinity : Number(repeat[3])
     if (wide(min, max) && c !== ')') {
-      if (depth !== 0) safe = false
       // `lead` counts the repeated atom itself.
-      if (broad(source.slice(atom, i)) || (depth === 0 && lead <= 2)) gap = true
-      cuts.push([atom, i + repeat[0].length])
+      const isGap = broad(source.slice(atom, i)) || (depth === 0 && lead <= 2)
+      gap ||= isGap
+      // Cut at the top level only; a gap inside a group cannot be cut out.
+      if (depth === 0) cuts.push([atom, i + repeat[0].length])
+      else if (isGap) safe = false
     }
     i += repeat[0].length
   }

@@ -114,6 +114,7 @@ test('gapParts: cut at wide gaps and leading counters, only where every part is 
   assert.deepEqual(gapParts(DISCORD), ['(?i)[MN]', '(?i)\\.[A-Za-z0-9\\-_]{6}\\.'])
   assert.equal(gapParts('[a-z0-9]{51,52}'), null, 'nothing left to guard with')
   assert.equal(gapParts('(a.{0,80}b)'), null, 'a gap inside a group')
+  assert.deepEqual(gapParts('x.{0,80}(?:y\\d{20})z'), ['x', '(?:y\\d{20})z'], 'a wide count inside a group stays in its part')
   assert.equal(gapParts('a.{0,80}b|c'), null, 'a top-level alternation')
   assert.equal(gapParts('a.{0,80}(?i)b'), null, 'a flag changed midway')
   // Classes and escapes are read whole: a `]` first, a POSIX class, `\Q…\E`, `\p{…}`.
@@ -135,7 +136,7 @@ test('duplicates answer for every index; an unguarded gap set is walked on every
   assert.deepEqual(hashes.gaps.map((g) => g.guards), [0, 1])
   assert.deepEqual(hashes.main.map((e) => e.source), ['\\.[a-z]{6}\\.'])
   const long = 'x'.repeat(30) + '0123456789'.repeat(5) + 'y'
-  for (const t of ['hello', 'please send the token', `send ${'z '.repeat(45)} token`, long, 'n' + 'a'.repeat(30) + '.abcdef.' + 'b'.repeat(27), 'nothing here']) {
+  for (const t of ['hello', 'please send the token', '\ud800 send \udfff the token \ud83d',  `send ${'z '.repeat(45)} token`, long, 'n' + 'a'.repeat(30) + '.abcdef.' + 'b'.repeat(27), 'nothing here']) {
     assert.deepEqual(laid.match(t), one.match(t), t)
   }
   assert.deepEqual(laid.match(`hello send it the token ${long}`), [0, 1, 2, 3, 4])
