@@ -378,21 +378,41 @@ export function createNormalizer(): Normalizer {
 
 const LEET: Readonly<Record<string, string>> = {'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's'}
 
+/** An ASCII map as a table: entry c is the code c becomes (c itself when kept), and the codes it changes. */
+interface AsciiMap {
+  readonly table: Uint8Array
+  readonly changed: readonly number[]
+}
+
+function asciiMap(map: (c: number) => string | null): AsciiMap {
+  const table = new Uint8Array(128)
+  const changed: number[] = []
+  for (let c = 0; c < 128; c++) {
+    const r = map(c)
+    table[c] = r === null ? c : r.charCodeAt(0)
+    if (r !== null) changed.push(c)
+  }
+  return {table, changed}
+}
+
+const LEET_MAP = asciiMap((c) => LEET[String.fromCharCode(c)] ?? null)
+const FOLD_MAP = asciiMap((c) => (c === 0x65 || c === 0x69 || c === 0x6f || c === 0x75 ? 'a' : c === 0x45 || c === 0x49 || c === 0x4f || c === 0x55 ? 'A' : null))
+
 /**
- * Replaces single ASCII code units by `map(c)` (null = keep). Every mapped character is ASCII, so
- * walking UTF-16 code units is the same as walking code points (surrogates are never mapped);
- * unchanged runs are copied as slices instead of character by character.
+ * Replaces single ASCII code units through `m` (every replacement is one ASCII character). Walking
+ * UTF-16 code units is then the same as walking code points: surrogates are never mapped. A short
+ * text copies its unchanged runs as slices; a long one is mapped unit by unit into an array (as
+ * bytes when all ASCII), made a string once — a long text with one non-ASCII character used to
+ * take the slices, a concatenation per vowel (issue 36: prose pages).
  */
-function mapAsciiUnits(s: string, map: (c: number) => string | null): string {
-  if (s.length >= 1024 && isAllAscii(s)) return mapAsciiBytes(s, map)
+function mapAsciiUnits(s: string, m: AsciiMap): string {
+  if (s.length >= 1024) return isAllAscii(s) ? mapAsciiBytes(s, m) : mapUnits(s, m)
   let out = ''
   let from = 0
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    if (c > 0x7f) continue
-    const r = map(c)
-    if (r === null) continue
-    out += s.slice(from, i) + r
+    if (c > 0x7f || m.table[c] === c) continue
+    out += s.slice(from, i) + String.fromCharCode(m.table[c]!)
     from = i + 1
   }
   return from === 0 ? s : out + s.slice(from)
@@ -403,34 +423,39 @@ function isAllAscii(s: string): boolean {
   return true
 }
 
+/** Whether `s` holds a code `m` changes. */
+function anyChanged(s: string, m: AsciiMap): boolean {
+  return m.changed.some((c) => s.includes(String.fromCharCode(c)))
+}
+
 /**
- * Long all-ASCII texts (a big response body): map byte by byte through a 128-entry table
- * instead of concatenating thousands of slices. Every replacement is one ASCII character.
+ * Long all-ASCII texts (a big response body): map byte by byte through the table instead of
+ * concatenating thousands of slices.
  */
-function mapAsciiBytes(s: string, map: (c: number) => string | null): string {
-  const table = new Uint8Array(128)
-  let any = false
-  for (let c = 0; c < 128; c++) {
-    const r = map(c)
-    table[c] = r === null ? c : r.charCodeAt(0)
-    if (r !== null && s.includes(String.fromCharCode(c))) any = true
-  }
-  if (!any) return s
+function mapAsciiBytes(s: string, m: AsciiMap): string {
+  if (!anyChanged(s, m)) return s
   const b = Buffer.from(s, 'latin1')
-  for (let i = 0; i < b.length; i++) b[i] = table[b[i]!]!
+  for (let i = 0; i < b.length; i++) b[i] = m.table[b[i]!]!
   return b.toString('latin1')
 }
 
-const LEET_BY_CODE: readonly (string | null)[] = Array.from({length: 128}, (_, c) => LEET[String.fromCharCode(c)] ?? null)
+/** Long texts with non-ASCII units: each unit through the table into an array (surrogates and all non-ASCII copied). */
+function mapUnits(s: string, m: AsciiMap): string {
+  if (!anyChanged(s, m)) return s
+  const u = new Uint16Array(s.length)
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    u[i] = c < 0x80 ? m.table[c]! : c
+  }
+  return unitsToString(u, u.length)
+}
 
 export function leetspeak(s: string): string {
-  return mapAsciiUnits(s, (c) => LEET_BY_CODE[c]!)
+  return mapAsciiUnits(s, LEET_MAP)
 }
 
 /** `a e i o u → a`, `A E I O U → A`. */
 export function foldVowels(s: string): string {
-  return mapAsciiUnits(s, (c) =>
-    c === 0x65 || c === 0x69 || c === 0x6f || c === 0x75 ? 'a' : c === 0x45 || c === 0x49 || c === 0x4f || c === 0x55 ? 'A' : null,
-  )
+  return mapAsciiUnits(s, FOLD_MAP)
 }
 

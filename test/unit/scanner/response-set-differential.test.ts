@@ -107,6 +107,17 @@ test('normalisation fast paths equal the original character loops', () => {
     assert.equal(leetspeak(text), leetspeakReference(text))
     assert.equal(foldVowels(text), foldVowelsReference(text))
   }
+  // Long texts with non-ASCII units take the unit-table path: accents, dashes, astral characters,
+  // lone surrogates of either half, at either end too.
+  const mixed = [...ascii, 'é', '—', 'Ö', '\u0301', '😀', '\ud800', '\udfff', '\uffff']
+  for (let i = 0; i < 60; i++) {
+    const n = 1000 + Math.floor(r() * 3000)
+    let text = Array.from({length: n}, () => mixed[Math.floor(r() * mixed.length)]!).join('')
+    if (i === 1) text = '\udfff' + text + '\ud800'
+    if (i === 2) text = 'é' + 'bcd fgh\n'.repeat(200)
+    assert.equal(leetspeak(text), leetspeakReference(text))
+    assert.equal(foldVowels(text), foldVowelsReference(text))
+  }
 })
 
 test('normaliser pipelines equal the original code-point loops', () => {
