@@ -17,7 +17,7 @@ import {matchesAnyDomain} from './domain-match.js'
 import {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
 import {canonicaliseAltIPv4, parseIp, type IpBytes} from './ip.js'
 import type {ScannerSettings} from './settings.js'
-import {BoundedMemo, MAX_KEY_CHARS} from './url-static-memo.js'
+import {MAX_KEY_CHARS, OwnerMemos} from './url-static-memo.js'
 
 type Canonical = ReturnType<typeof canonicalHostname>
 
@@ -64,13 +64,12 @@ export class HostFacts {
   }
 }
 
-const memos = new WeakMap<object, BoundedMemo<HostFacts>>()
+const memos = new OwnerMemos<HostFacts>()
 
 /** The facts of `rawHost` under scanner `sc`'s settings, kept per scanner: kept ones, or new ones (kept when the host is short enough). */
 export function hostFacts(sc: {readonly settings: ScannerSettings}, rawHost: string): HostFacts {
   if (rawHost.length > MAX_KEY_CHARS) return new HostFacts(sc.settings, rawHost)
-  let m = memos.get(sc)
-  if (m === undefined) memos.set(sc, (m = new BoundedMemo()))
+  const m = memos.of(sc)
   let f = m.get(rawHost)
   if (f === undefined) {
     f = new HostFacts(sc.settings, rawHost)
@@ -81,5 +80,5 @@ export function hostFacts(sc: {readonly settings: ScannerSettings}, rawHost: str
 
 /** How many hosts' facts `owner` keeps (tests). */
 export function hostFactsSize(owner: object): number {
-  return memos.get(owner)?.size ?? 0
+  return memos.size(owner)
 }

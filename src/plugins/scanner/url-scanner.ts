@@ -328,7 +328,9 @@ function pipeline(
   const outcome = s
   // 14. SSRF with DNS
   if (sc.internal.length > 0) {
-    const b = ssrfStage(ctx, outcome.host, outcome.hostIp)
+    // Not blocked: stage 1 parsed, so the host's facts are there.
+    const {host, hostIp} = outcome.facts!
+    const b = ssrfStage(ctx, host, hostIp)
     if (b instanceof Promise) return b.then((x) => (x !== null ? x : dynamicStages(rawUrl, ctx, outcome, mark)))
     if (b !== null) return b
   }
@@ -338,13 +340,14 @@ function pipeline(
 /** Stages 15–18 (after SSRF): rate limit, length, data budget, cancellation. */
 function dynamicStages(rawUrl: string, ctx: UrlScanContext, s: StaticOutcome, mark: (stage: string) => void): Blocked | null {
   const st = ctx.scanner.settings
-  const host = s.host
+  // Set whenever stage 1 parsed; a URL that did not parse never gets here.
+  const facts = s.facts!
+  const host = facts.host
   mark('ssrf')
   // 15. rate limit
   // One key per address however it is spelled (item 10): otherwise each spelling gets its own budget.
-  // The spelling is a function of the host: kept with the host's facts (set whenever stage 1 parsed,
-  // and a URL that did not parse never gets here).
-  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(s.facts!.spelling())
+  // The spelling is a function of the host: kept with the host's facts.
+  const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(facts.spelling())
   if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
     return {label: 'ratelimit', detail: `rate limit exceeded for ${safeEcho(ctx.scanner.dlp, host)}`, cls: 'protective'}
   }
@@ -371,10 +374,7 @@ interface StaticOutcome {
   readonly warnings: DlpFinding[]
   /** The result class a stage set (a SigV4 presigned URL), if any. */
   cls: ResultClass | undefined
-  /** The canonical host (stage 2) and its IP form, which the later stages read. */
-  host: string
-  hostIp: IpBytes | null
-  /** The host's facts the stages read (kept per scanner and host); absent when stage 1 failed. */
+  /** The host's facts (stage 2's canonical host and its IP form among them), which the later stages read; absent when stage 1 failed. */
   facts?: HostFacts
 }
 
@@ -384,7 +384,7 @@ interface StaticOutcome {
  * their outcome per scanner.
  */
 function staticStages(rawUrl: string, sc: UrlScanner, mark: (stage: string) => void, parsed: GoUrl | undefined): StaticOutcome {
-  const r: StaticOutcome = {blocked: null, warnings: [], cls: undefined, host: '', hostIp: null}
+  const r: StaticOutcome = {blocked: null, warnings: [], cls: undefined}
   r.blocked = staticChecks(rawUrl, sc, mark, r, parsed)
   return r
 }
@@ -411,8 +411,6 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   const canon = facts.canon
   const host = facts.host
   const hostIp = facts.hostIp
-  r.host = host
-  r.hostIp = hostIp
   r.facts = facts
   mark('host')
   const safe = (s: string): string => safeEcho(dlp, s)

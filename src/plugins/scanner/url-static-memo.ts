@@ -45,20 +45,30 @@ export class BoundedMemo<V> {
   }
 }
 
-const memos = new WeakMap<object, BoundedMemo<unknown>>()
+/** A `BoundedMemo` per owner (a URL scanner), made on its first use and gone with the owner. */
+export class OwnerMemos<V> {
+  private readonly memos = new WeakMap<object, BoundedMemo<V>>()
+
+  of(owner: object): BoundedMemo<V> {
+    let m = this.memos.get(owner)
+    if (m === undefined) this.memos.set(owner, (m = new BoundedMemo<V>()))
+    return m
+  }
+
+  /** How many entries `owner`'s memo holds (tests). */
+  size(owner: object): number {
+    return this.memos.get(owner)?.size ?? 0
+  }
+}
+
+const outcomes = new OwnerMemos<unknown>()
 
 /** The memo `owner` (a URL scanner) keeps for `rawUrl`, or null when `rawUrl` is not host-only. */
 export function hostStageMemo<V>(owner: object, rawUrl: string): {get(key: string): V | undefined; set(key: string, value: V): void} | null {
-  if (!hostOnlyUrl(rawUrl)) return null
-  let m = memos.get(owner)
-  if (m === undefined) {
-    m = new BoundedMemo<unknown>()
-    memos.set(owner, m)
-  }
-  return m as BoundedMemo<V>
+  return hostOnlyUrl(rawUrl) ? (outcomes.of(owner) as BoundedMemo<V>) : null
 }
 
 /** How many outcomes `owner` keeps (tests). */
 export function hostStageMemoSize(owner: object): number {
-  return memos.get(owner)?.size ?? 0
+  return outcomes.size(owner)
 }
