@@ -301,12 +301,19 @@ function wide(min: number, max: number): boolean {
   return min >= GAP_WIDTH || (max !== Infinity && max - min >= GAP_WIDTH)
 }
 
-/** The end of the escape at `i` (a backslash): `\p{…}`, `\x{…}`, `\Q…\E` whole. */
+/** The end of the escape at `i` (a backslash): `\p{…}`, `\pL`, `\x{…}`, `\x41`, `\101` and `\Q…\E` whole. */
 function escapeEnd(source: string, i: number): number {
   const next = source[i + 1]
   if ((next === 'p' || next === 'P' || next === 'x') && source[i + 2] === '{') {
     const close = source.indexOf('}', i + 3)
     return close < 0 ? source.length : close + 1
+  }
+  if (next === 'p' || next === 'P') return Math.min(source.length, i + 3)
+  if (next === 'x') return Math.min(source.length, i + 4)
+  if (next !== undefined && next >= '0' && next <= '7') {
+    let k = i + 2
+    while (k < i + 4 && k < source.length && source[k]! >= '0' && source[k]! <= '7') k++
+    return k
   }
   if (next === 'Q') {
     const end = source.indexOf('\\E', i + 2)

@@ -119,6 +119,8 @@ test('gapParts: cut at wide gaps and leading counters, only where every part is 
   assert.equal(gapParts('a.{0,80}(?i)b'), null, 'a flag changed midway')
   // Classes and escapes are read whole: a `]` first, a POSIX class, `\Q…\E`, `\p{…}`.
   assert.deepEqual(gapParts('[]x].{0,80}[[:alpha:]]\\Q.{0,80}\\E.{0,99}\\p{L}'), ['[]x]', '[[:alpha:]]\\Q.{0,80}\\E', '\\p{L}'])
+  // One-letter classes and hex and octal codes are atoms too: no part ends inside one.
+  assert.deepEqual(gapParts('ab\\pL.{0,80}\\x41\\101.{0,80}cd'), ['ab\\pL', '\\x41\\101', 'cd'])
 })
 
 test('duplicates answer for every index; an unguarded gap set is walked on every text; a bad source leaves no set', () => {
