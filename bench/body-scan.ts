@@ -99,13 +99,22 @@ function plainBody(size: number, variant: number): Buffer {
  * as they walk. Empty when the documents are not beside the bench (an installed package).
  */
 function docsBody(size: number, variant: number): Buffer {
-  const dir = fileURLToPath(new URL('../../docs/', import.meta.url))
-  if (!fs.existsSync(dir)) return Buffer.alloc(0)
-  const all = Buffer.concat(fs.readdirSync(dir).filter((f) => f.endsWith('.md')).sort().map((f) => fs.readFileSync(dir + f)))
+  const all = docsText()
+  if (all.length === 0) return all
   const slices = Math.max(1, Math.floor(all.length / size))
   const at = (variant % slices) * size
   // Re-encoded: a character cut at either end becomes U+FFFD, so the slice stays UTF-8 text.
   return Buffer.from(all.subarray(at, at + size).toString('utf8'))
+}
+
+/** The documents joined, read once for every slice. */
+let docs: Buffer | undefined
+function docsText(): Buffer {
+  if (docs === undefined) {
+    const dir = fileURLToPath(new URL('../../docs/', import.meta.url))
+    docs = fs.existsSync(dir) ? Buffer.concat(fs.readdirSync(dir).filter((f) => f.endsWith('.md')).sort().map((f) => fs.readFileSync(dir + f))) : Buffer.alloc(0)
+  }
+  return docs
 }
 
 function gzipBody(size: number, variant: number): Buffer {

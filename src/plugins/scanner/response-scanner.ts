@@ -301,7 +301,6 @@ export class JointSets {
   }
 }
 
-
 /** The joint hits `hits` of one list, as that list's own set would report them. */
 function ownHits(hits: readonly number[], joint: JointSet, owner: 0 | 1): Array<readonly [Variant, number]> {
   const out: Array<readonly [Variant, number]> = []
