@@ -230,6 +230,24 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.equal(clean, '{"hello":"world"}')
   })
 
+  it('answers a body over max_body_bytes with the 403 it logs, not an empty reply (curl sends Expect: 100-continue)', async () => {
+    // The default limit is 5 MiB; one byte more is refused whole, never streamed unscanned.
+    const body = Buffer.alloc(5 * 1024 * 1024 + 1, 0x61)
+    const post = await new Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}>((resolve, reject) => {
+      const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: {'content-type': 'text/plain', 'content-length': body.length, expect: '100-continue'}, agent: false}, (res) => {
+        let b = ''
+        res.on('data', (c) => (b += c))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: b}))
+      })
+      req.on('continue', () => req.end(body))
+      req.on('error', reject)
+    })
+    assert.equal(post.status, 403)
+    assert.equal(post.headers['x-pipelock-block-reason'], 'dlp_match')
+    assert.equal(post.headers['x-pipelock-block-reason-layer'], 'body_dlp')
+    assert.match(post.body, /blocked/)
+  })
+
   it('applies the media policy (GIF is not an allowed image type)', async () => {
     const f = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/gif`})
     assert.equal(f.status, 403)

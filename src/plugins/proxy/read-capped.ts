@@ -10,7 +10,15 @@ const ignore = (): void => {}
 const PREALLOCATE_MAX = 1 << 20
 
 /**
- * Reads a stream fully, or returns null (and destroys it) once it exceeds `cap` bytes or fails.
+ * What becomes of a stream that exceeds its cap: `destroy` (an upstream response: nothing more of
+ * it is wanted) or `discard` (an agent's request: the rest is read and dropped, so the connection
+ * stays open for the block answer — destroying it left the agent an empty reply).
+ */
+export type Overflow = 'destroy' | 'discard'
+
+/**
+ * Reads a stream fully, or returns null once it exceeds `cap` bytes (then `overflow` says what
+ * becomes of it) or fails.
  * Plain 'data'/'end' listeners rather than `for await`: this runs for every buffered response,
  * and an async iterator costs a promise per chunk plus its own state machine.
  *
@@ -21,7 +29,7 @@ const PREALLOCATE_MAX = 1 << 20
  * responses' scans, that final copy cost about twice as much. A body that turns out longer than
  * announced goes on as chunks, so the cap alone decides; a shorter one is returned as read.
  */
-export function readCapped(stream: Readable, cap: number, expected?: number): Promise<Buffer | null> {
+export function readCapped(stream: Readable, cap: number, expected?: number, overflow: Overflow = 'destroy'): Promise<Buffer | null> {
   return new Promise((resolve) => {
     let whole: Buffer | null = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= cap && expected <= PREALLOCATE_MAX ? Buffer.allocUnsafe(expected) : null
     const chunks: Buffer[] = []
@@ -36,9 +44,11 @@ export function readCapped(stream: Readable, cap: number, expected?: number): Pr
     const onData = (c: Buffer): void => {
       if (size + c.length > cap) {
         done(null)
-        // An undici body destroyed before its end emits an abort error: nobody is left to hear it.
+        // An undici body destroyed before its end emits an abort error, and an agent may hang up
+        // while its rest is dropped: nobody is left to hear either.
         stream.on('error', ignore)
-        stream.destroy()
+        if (overflow === 'destroy') stream.destroy()
+        else stream.resume()
         return
       }
       if (whole !== null) {
