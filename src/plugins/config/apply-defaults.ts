@@ -99,11 +99,32 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
   if (bs.strictness === '') bs.strictness = d.browser_shield.strictness
   if (bs.oversize_action === '') bs.oversize_action = d.browser_shield.oversize_action
   if (bs.max_shield_bytes <= 0) bs.max_shield_bytes = d.browser_shield.max_shield_bytes
+  if (c.media_policy.max_image_bytes === 0) c.media_policy.max_image_bytes = d.media_policy.max_image_bytes
   applyMcpDefaults(c)
+  warnRewrittenNumbers(file, c, [], warnings)
 
   c.dlp.patterns = mergeByName<DlpPatternConfig>(c.dlp.include_defaults, DEFAULT_DLP_PATTERNS, c.dlp.patterns)
   // Default response patterns are merged only while response scanning is enabled (§20.1).
   if (rs.enabled) rs.patterns = mergeByName<ResponsePatternConfig>(rs.include_defaults, DEFAULT_RESPONSE_PATTERNS, rs.patterns)
+}
+
+/**
+ * A warning for each number the file sets that is read as another (a value ≤ 0 that takes the
+ * default, a limit clamped at its cap): the config runs as the warning says, never as written
+ * without a word. Arrays are not walked (pattern lists are merged, not rewritten).
+ */
+function warnRewrittenNumbers(file: Record<string, unknown>, c: unknown, at: string[], warnings: ConfigWarning[]): void {
+  if (!isPlainObject(c)) return
+  for (const [k, v] of Object.entries(file)) {
+    const path = [...at, k]
+    const got = c[k]
+    if (isPlainObject(v)) warnRewrittenNumbers(v, got, path, warnings)
+    else if (typeof v === 'number' && typeof got === 'number' && got !== v) {
+      const field = path.join('.')
+      if (warnings.some((w) => w.field === field)) continue
+      warnings.push({field, message: `${v} is read as ${got}${v <= 0 ? ' (a value ≤ 0 takes the default)' : ' (the largest value allowed)'}`})
+    }
+  }
 }
 
 function zeroFill<T extends object>(target: T, defaults: T, keys: readonly (keyof T)[]): void {

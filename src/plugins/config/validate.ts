@@ -46,6 +46,9 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     })
   }
 
+  // version: the one schema this release reads; a later one may mean what this release cannot do.
+  if (c.version !== 1) fail(['version'], `unsupported config version ${c.version}: this release reads version 1`)
+
   // mode
   oneOf(['mode'], c.mode, MODES)
   if (c.mode === 'strict' && c.api_allowlist.length === 0) fail(['api_allowlist'], 'strict mode requires a non-empty api_allowlist')
@@ -344,6 +347,7 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
       if (p.trim() === '') fail(['sandbox', 'filesystem', k, i], `sandbox filesystem ${k} contains empty path`)
     })
   }
+  validateMediaPolicy(c, fail)
   validateCanaries(c, fail)
   validateRules(c, fail)
   validateGitProtection(c, fail)
@@ -617,6 +621,24 @@ function validateA2aAndShield(
   const norm = (h: string): string => h.trim().toLowerCase().replace(/\.$/, '')
   b.exempt_domains = b.exempt_domains.map(norm)
   b.tracking_domains = b.tracking_domains.map(norm)
+}
+
+/** A concrete `image/<subtype>` media type: RFC 6838 restricted-name characters, no wildcard. */
+const IMAGE_TYPE = /^image\/[a-z0-9][a-z0-9!#$&^_.+-]*$/
+
+/**
+ * media_policy, checked whether or not it is enabled (a reload that turns it on cannot bring in a
+ * bad list): allowed image types are concrete `image/…` types, never SVG (active content: scripts
+ * and event handlers); `max_image_bytes` is non-negative (0 takes the 5 MiB default).
+ */
+function validateMediaPolicy(c: PipelockConfig, fail: (path: (string | number)[], message: string) => never): void {
+  const m = c.media_policy
+  m.allowed_image_types.forEach((t, i) => {
+    const type = t.trim().toLowerCase()
+    if (type === 'image/svg+xml') fail(['media_policy', 'allowed_image_types', i], 'image/svg+xml cannot be allowed: SVG is active content (scripts, event handlers)')
+    if (!IMAGE_TYPE.test(type)) fail(['media_policy', 'allowed_image_types', i], `must be an image/<subtype> media type with a concrete subtype (no wildcards), got "${t}"`)
+  })
+  if (m.max_image_bytes < 0) fail(['media_policy', 'max_image_bytes'], `must be non-negative (0 means the 5 MiB default), got ${m.max_image_bytes}`)
 }
 
 /** git_protection (containment.md §4.2), checked when enabled. */

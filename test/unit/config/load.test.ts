@@ -125,12 +125,20 @@ test('security booleans default to true when absent, null or blank; explicit fal
   assert.equal(load('').config.explain_blocks, false)
 })
 
-test('zero values take their defaults like ApplyDefaults; max_requests_per_minute 0 warns (§24 #6)', () => {
-  const r = load('fetch_proxy:\n  timeout_seconds: 0\n  monitoring:\n    max_requests_per_minute: 0\n    entropy_threshold: -1\n')
+test('zero values take their defaults like ApplyDefaults, and every number read as another is named in a warning', () => {
+  const r = load('fetch_proxy:\n  timeout_seconds: 0\n  monitoring:\n    max_requests_per_minute: 0\n    entropy_threshold: -1\nredaction:\n  limits:\n    max_depth: 100000\n')
   assert.equal(r.config.fetch_proxy.timeout_seconds, 30)
   assert.equal(r.config.fetch_proxy.monitoring.max_requests_per_minute, 60)
   assert.equal(r.config.fetch_proxy.monitoring.entropy_threshold, 4.5)
-  assert.deepEqual(r.warnings.map((w) => w.field), ['fetch_proxy.monitoring.max_requests_per_minute'])
+  assert.deepEqual(r.warnings.map((w) => `${w.field}: ${w.message}`), [
+    // §24 #6: its own words.
+    'fetch_proxy.monitoring.max_requests_per_minute: 0 is rewritten to 60: the per-domain rate limit cannot be disabled',
+    'fetch_proxy.timeout_seconds: 0 is read as 30 (a value ≤ 0 takes the default)',
+    'fetch_proxy.monitoring.entropy_threshold: -1 is read as 4.5 (a value ≤ 0 takes the default)',
+    'redaction.limits.max_depth: 100000 is read as 256 (the largest value allowed)',
+  ])
+  // A value kept as written, or left out, says nothing.
+  assert.deepEqual(load('fetch_proxy:\n  timeout_seconds: 12\n').warnings, [])
   assert.equal(load('seed_phrase_detection:\n  min_words: 0\n').config.seed_phrase_detection.min_words, 12)
   assert.equal(load('flight_recorder:\n  file_mode: 0640\n').config.flight_recorder.file_mode, '0640')
 })

@@ -13,6 +13,24 @@ test('mode: known value; strict needs a non-empty api_allowlist', () => {
   assert.equal(load('mode: audit\napi_allowlist: []\n').config.mode, 'audit')
 })
 
+test('version: only 1 (absent or 0 reads as 1)', () => {
+  assertRefused('version: 2\n', /version: unsupported config version 2: this release reads version 1/, 1)
+  assert.equal(load('version: 1\n').config.version, 1)
+  assert.equal(load('').config.version, 1)
+})
+
+test('media_policy: concrete image types, never SVG, non-negative max_image_bytes — checked while disabled too', () => {
+  assertRefused('media_policy:\n  allowed_image_types: ["image/png", "image/svg+xml"]\n', /media_policy\.allowed_image_types\[1\]: image\/svg\+xml cannot be allowed: SVG is active content/, 2)
+  assertRefused('media_policy:\n  allowed_image_types: [" Image/SVG+XML "]\n', /image\/svg\+xml cannot be allowed/)
+  assertRefused('media_policy:\n  enabled: false\n  allowed_image_types: ["image/*"]\n', /allowed_image_types\[0\]: must be an image\/<subtype> media type with a concrete subtype \(no wildcards\), got "image\/\*"/, 3)
+  assertRefused('media_policy:\n  allowed_image_types: ["text/html"]\n', /concrete subtype/)
+  assertRefused('media_policy:\n  allowed_image_types: ["image/"]\n', /concrete subtype/)
+  assertRefused('media_policy:\n  max_image_bytes: -1\n', /media_policy\.max_image_bytes: must be non-negative \(0 means the 5 MiB default\), got -1/, 2)
+  const ok = load('media_policy:\n  allowed_image_types: ["image/png", "image/webp", "image/vnd.microsoft.icon"]\n  max_image_bytes: 0\n')
+  assert.deepEqual(ok.config.media_policy.allowed_image_types, ['image/png', 'image/webp', 'image/vnd.microsoft.icon'])
+  assert.equal(ok.config.media_policy.max_image_bytes, 5 * 1024 * 1024)
+})
+
 test('logging: format, output, file for file/both', () => {
   assertRefused('logging:\n  format: xml\n', /logging\.format: must be one of json, text/, 2)
   assertRefused('logging:\n  output: syslog\n', /logging\.output: must be one of stdout, file, both/, 2)
