@@ -35,7 +35,11 @@ test('logging: format, output, file for file/both', () => {
   assertRefused('logging:\n  format: xml\n', /logging\.format: must be one of json, text/, 2)
   assertRefused('logging:\n  output: syslog\n', /logging\.output: must be one of stdout, file, both/, 2)
   assertRefused('logging:\n  output: both\n', /logging\.file: required when logging\.output is "both"/, 1)
-  assert.equal(load('logging:\n  format: text\n  output: file\n  file: /tmp/p.log\n').config.logging.output, 'file')
+  const textToFile = load('logging:\n  format: text\n  output: file\n  file: /tmp/p.log\n')
+  assert.equal(textToFile.config.logging.output, 'file')
+  // Text is stdout's format (operations §7.1): a file-only log says that it stays JSON lines.
+  assert.deepEqual(textToFile.warnings.map((w) => `${w.field}: ${w.message}`), ['logging.format: text applies to stdout only: with logging.output "file" the audit log is written as JSON lines'])
+  assert.deepEqual(load('logging:\n  format: text\n  output: both\n  file: /tmp/p.log\n').warnings, [])
 })
 
 test('dlp: action empty; patterns named, compilable, known severity/validator; warn only, never on a built-in; exempt hosts', () => {
