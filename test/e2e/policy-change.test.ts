@@ -200,6 +200,8 @@ describe('change notes bind to the change they describe', {timeout: 90_000}, () 
       assert.ok(await until(async () => changeEvents(proxy.stdout()).length === 1, 15000), proxy.stderr())
       const rej = changeEvents(proxy.stdout())[0]!
       assert.equal(rej.outcome, 'rejected')
+      // The entry names what the refused file asked for, not only why it was refused.
+      assert.deepEqual([rej.message, rej.changes], ['policy rejected (file_watch): 1 change(s)', [{path: 'api_allowlist', op: 'add', new: '127.0.0.1'}]])
       assert.match(String(rej.reject_reason), /^rejected: security downgrade from strict mode \(api_allowlist: added 127\.0\.0\.1\); to apply it without a restart, attach an operator note to this file/)
       const health = JSON.parse((await rawHttp(proxy.port, {path: '/health'})).body)
       assert.equal(health.status, 'healthy')

@@ -27,6 +27,8 @@ export interface ReloadRejected {
   readonly error: Error
   /** One line for stderr: `pipelock: config reload failed: <err>`. */
   readonly message: string
+  /** The file's config when it loaded and was refused by the reload policy (absent when it did not load). */
+  readonly refused?: LoadedConfig
 }
 
 export interface ReloadIgnored {
@@ -160,7 +162,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     const attested = downgrades.length > 0 && this.running.config.mode === 'strict' && this.downgradeAttested(this.file)
     const refusal = reloadRejection(this.startup.config, this.running.config, next.config, downgrades, attested)
     if (refusal !== undefined) {
-      this.reject(trigger, new Error(refusal))
+      this.reject(trigger, new Error(refusal), next)
       return
     }
     const held = holdRestartOnly(this.running.config, next.config)
@@ -176,8 +178,8 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     this.emit('applied', {trigger, config: applied, previous, restartOnly: held.changed, downgrades})
   }
 
-  private reject(trigger: ReloadTrigger, error: Error): void {
+  private reject(trigger: ReloadTrigger, error: Error, refused?: LoadedConfig): void {
     const detail = isPipelockError(error) ? formatError(error) : error.message
-    this.emit('rejected', {trigger, error, message: `pipelock: config reload failed: ${detail}`})
+    this.emit('rejected', {trigger, error, message: `pipelock: config reload failed: ${detail}`, ...(refused !== undefined ? {refused} : {})})
   }
 }

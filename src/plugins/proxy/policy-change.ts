@@ -337,13 +337,18 @@ export class PolicyChangeLog {
     if (note !== undefined) this.attest(trigger, last, note)
   }
 
-  /** A reload refused (downgrade from strict, forward proxy enabled by reload…): the running policy stays, apart from the file. */
-  rejected(trigger: 'sighup' | 'file_watch', configPath: string | undefined, reason: string): void {
+  /**
+   * A reload refused (downgrade from strict, forward proxy enabled by reload…): the running policy
+   * stays, apart from the file. The entry lists the changes the refused file asked for (`refused`:
+   * its config), so the trail shows what was turned down, not only why.
+   */
+  rejected(trigger: 'sighup' | 'file_watch', configPath: string | undefined, reason: string, refused?: Pick<LoadedConfig, 'config'>): void {
     const prior = this.current
     if (prior === undefined) return
     const sha = fileSha256(configPath)
     const next = {...prior, file_sha256: sha}
-    this.write(trigger, 'rejected', configPath, prior, next, {changes: [], truncated: false, total: 0, sha256: changesSha256([]), paths: []}, {reject_reason: reason, ...this.takePending(sha)})
+    const asked = refused !== undefined ? diffPolicyViews(prior.effective, policyView(refused.config)) : {changes: [], truncated: false, total: 0, sha256: changesSha256([]), paths: []}
+    this.write(trigger, 'rejected', configPath, prior, next, asked, {reject_reason: reason, ...this.takePending(sha)})
     if (sha !== prior.file_sha256) {
       this.driftState = {file_sha256: sha, running_file_sha256: prior.file_sha256, reason, since: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z')}
       this.save(prior)

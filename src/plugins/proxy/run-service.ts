@@ -344,7 +344,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     reloader.on('rejected', (r) => {
       opts.stderr(r.message)
       // A refusal of a valid file is a policy decision worth a record; an unparsable file only logs (§8.2).
-      if (r.error.message.startsWith('rejected:')) changes!.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message)
+      if (r.error.message.startsWith('rejected:')) changes!.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message, r.refused)
     })
     // Same policy (within the de-duplication window): a `.change` written after the watcher applied the edit attests it.
     reloader.on('ignored', (r) => changes!.unchanged(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path))
