@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {baseArgs, cli, makeLab, promoteArgs, snapshot, writeCandidate} from './learn-promote-harness.js'
 
@@ -56,6 +56,33 @@ describe('store policy from the first promote: dual control sticks', () => {
     const r = cli(promoteArgs(lab, c2.file))
     assert.equal(r.code, 1)
     assert.match(r.stderr, /contract store: policy .*policy\.json: contract store: manifest signature invalid/)
+  })
+})
+
+describe('a deleted policy.json does not let one operator shed dual control', () => {
+  const lab = makeLab()
+  const c1 = writeCandidate(lab, 'c1', 0)
+  const c2 = writeCandidate(lab, 'c2', 1)
+  let g1 = ''
+
+  it('with the policy file gone, promote and rollback are refused, the store unchanged', () => {
+    const r = cli(promoteArgs(lab, c1.file, [...ENV, ...DUAL, '--production']))
+    assert.equal(r.code, 0, r.stderr)
+    g1 = /manifest (sha256:[0-9a-f]{64})/.exec(r.stdout)![1]!
+    rmSync(path.join(lab.store, 'policy.json'))
+    const hint = /^learn promote: the contract store has accepted manifests but no policy \(.*policy\.json is missing\) \[STORE_POLICY_REFUSED\]; hint: restore it from a backup, or set it with learn store init signed by at least 2 distinct activation principals/
+    refusedUnchanged(lab.store, promoteArgs(lab, c2.file), hint)
+    // Signed by two principals, a promote is refused too: the policy is set by init, not by a promote.
+    refusedUnchanged(lab.store, promoteArgs(lab, c2.file, DUAL), hint)
+    refusedUnchanged(lab.store, ['learn', 'rollback', ...baseArgs(lab), '--to', g1], /^learn rollback: the contract store has accepted manifests but no policy/)
+  })
+
+  it('learn store init takes as many principals as the history carries; then the store runs again', () => {
+    refusedUnchanged(lab.store, ['learn', 'store', 'init', ...baseArgs(lab), '--minimum-signatures', '1'], /^learn store init: the store has accepted manifests signed by up to 2 distinct activation principals; a policy for it must be signed by as many; got 1 \[STORE_POLICY_REFUSED\]/)
+    const ok = cli(['learn', 'store', 'init', ...baseArgs(lab), ...DUAL, '--minimum-signatures', '2'])
+    assert.equal(ok.code, 0, ok.stderr)
+    refusedUnchanged(lab.store, promoteArgs(lab, c2.file), /^contract store policy requires 2 distinct activation principals for a promote; got 1 \[STORE_POLICY_REFUSED\]/)
+    assert.equal(cli(promoteArgs(lab, c2.file, DUAL)).code, 0)
   })
 })
 

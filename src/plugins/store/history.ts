@@ -100,6 +100,16 @@ export function latestAccepted(root: string, opts: StoreOptions, mode: HistoryMo
   return mode === 'adoption' ? loadAcceptedManifest(root, best.hash, opts, 'adoption') : loadAcceptedManifest(root, best.hash, opts, 'baseline')
 }
 
+/**
+ * The most distinct activation principals any accepted manifest of the store carries (0 when it
+ * has none): the quorum its history shows it was run under. Any unloadable file aborts (fail closed).
+ */
+export function historyQuorum(root: string, opts: StoreOptions): number {
+  let most = 0
+  for (const h of listAcceptedHashes(root)) most = Math.max(most, loadAcceptedManifest(root, h, {...opts, environment: undefined}, 'baseline').signerKeyIds.length)
+  return most
+}
+
 /** `Accepted(hash)` / `AcceptedHistory(hash)`: that file, chain continuous, contracts loaded. */
 export function acceptedManifest(root: string, hash: string, opts: StoreOptions, mode: HistoryMode): ValidatedManifest {
   const m = loadAcceptedManifest(root, hash, opts, mode)

@@ -1,5 +1,6 @@
 import {PipelockError} from '../errors/index.js'
 import {lifecyclePrologue, nowText, type LifecycleRequest} from './lifecycle.js'
+import {historyQuorum} from './history.js'
 import {assertQuorum, distinctPrincipals, policyFile, readStorePolicy, writeStorePolicy, type StorePolicy} from './policy.js'
 
 // `learn store init` and `learn store policy` (issue 10 item 9): set the store's activation
@@ -32,6 +33,11 @@ export function runStorePolicy(req: StorePolicyRequest): StorePolicyResult {
   }
   if (req.mode === 'change' && current === undefined) {
     throw new PipelockError('STORE_POLICY_REFUSED', `${what}: the store has no policy yet`, {hint: 'set one with learn store init (or the first learn promote sets it)'})
+  }
+  // A store whose policy was lost: init takes the quorum its history shows (policyInForce).
+  const floor = current === undefined ? historyQuorum(ctx.root, ctx.storeOptions) : 0
+  if (distinctPrincipals(ctx.signers) < floor) {
+    throw new PipelockError('STORE_POLICY_REFUSED', `${what}: the store has accepted manifests signed by up to ${floor} distinct activation principals; a policy for it must be signed by as many; got ${distinctPrincipals(ctx.signers)}`, {hint: 'add --dual-control-from'})
   }
   // Changing a policy takes the quorum of the policy in force; the new one must be signable by its signers.
   assertQuorum(current, ctx.signers, 'a policy change')

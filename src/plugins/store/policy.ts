@@ -7,7 +7,9 @@ import {authorizeSignerForPayload, type LoadedRoster} from '../signing/index.js'
 import {ensureDir, readRegularFile, STORE_FILE_MODE} from './fs-io.js'
 import {writeFileAtomic} from '../signing/index.js'
 import {signManifest, type ActivationSigner} from './lifecycle.js'
+import {historyQuorum} from './history.js'
 import {verifyManifestSignatures} from './signatures.js'
+import type {StoreOptions} from './validate.js'
 
 // The store's own activation policy (issue 10 item 9): minimum distinct activation principals
 // and "ratified contracts only", remembered in <store>/policy.json from the first promote or
@@ -70,6 +72,25 @@ export function readStorePolicy(root: string, roster: LoadedRoster, nowNanos: bi
     throw bad((e as Error).message)
   }
   return policy
+}
+
+/**
+ * The policy a promote or rollback must meet: the store's verified policy; none for a store
+ * without accepted manifests (the first promote sets it). A store with accepted manifests and no
+ * policy file is refused: pipelock never removes a policy, so it was deleted or the store was
+ * written by a build without store policies — taking the first promote's signers as the policy
+ * then would let one operator shed a dual-control policy by deleting a file. `learn store init`
+ * sets it again, signed by as many principals as the history shows (`historyQuorum`).
+ */
+export function policyInForce(root: string, roster: LoadedRoster, nowNanos: bigint, opts: StoreOptions, what: string): StorePolicy | undefined {
+  const policy = readStorePolicy(root, roster, nowNanos)
+  if (policy !== undefined) return policy
+  const quorum = historyQuorum(root, opts)
+  if (quorum === 0) return undefined
+  throw refuse(
+    `${what}: the contract store has accepted manifests but no policy (${policyFile(root)} is missing)`,
+    `restore it from a backup, or set it with learn store init signed by at least ${quorum} distinct activation principal${quorum === 1 ? '' : 's'} (the most an accepted manifest carries)`,
+  )
 }
 
 /** Writes the policy signed by `signers` (atomic replace). */

@@ -26,7 +26,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, assertRatified, isRatified, RATIFICATION_RECEIPTS, readStorePolicy, writeStorePolicy} from './policy.js'
+import {assertQuorum, assertRatified, isRatified, policyInForce, RATIFICATION_RECEIPTS, writeStorePolicy} from './policy.js'
 import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 
 // `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
@@ -85,7 +85,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   if (!req.selector) throw new PipelockError('LIFECYCLE_REFUSED', 'learn promote: --selector is required')
 
   // The store's policy (issue 10 item 9): quorum and ratification, checked before anything is written.
-  const policy = readStorePolicy(root, ctx.roster, ctx.clock.nowNanos())
+  const policy = policyInForce(root, ctx.roster, ctx.clock.nowNanos(), ctx.storeOptions, 'learn promote')
   assertQuorum(policy, ctx.signers, 'a promote')
   const receipts = req.ratificationReceipts ?? (req.candidate !== undefined ? path.join(path.dirname(req.candidate), RATIFICATION_RECEIPTS) : undefined)
   const ratified = isRatified(receipts, contractHash, ctx.roster, ctx.clock.nowNanos())

@@ -14,7 +14,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, readStorePolicy} from './policy.js'
+import {assertQuorum, policyInForce} from './policy.js'
 import {checkSwap, trySwapActive} from './store.js'
 
 // `pipelock learn rollback` (learn-lifecycle §6.6): re-activates an accepted manifest's selectors
@@ -42,7 +42,7 @@ export function runRollback(req: RollbackRequest): RollbackResult {
   const root = ctx.root
   if (!req.to) throw new PipelockError('LIFECYCLE_REFUSED', 'learn rollback: --to is required')
   // The store's quorum applies to a rollback as to a promote (issue 10 item 9).
-  const policy = readStorePolicy(root, ctx.roster, ctx.clock.nowNanos())
+  const policy = policyInForce(root, ctx.roster, ctx.clock.nowNanos(), ctx.storeOptions, 'learn rollback')
   assertQuorum(policy, ctx.signers, 'a rollback')
   const baseline = latestAccepted(root, ctx.storeOptions, 'baseline')
   if (baseline === undefined) throw new PipelockError('LIFECYCLE_REFUSED', 'learn rollback: no accepted manifest is available')
