@@ -100,7 +100,7 @@ test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', (
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--duration', '0s'], 'learn shadow: --duration must be positive [SHADOW_INPUT_INVALID]\n'],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', 'goldens/x'], `learn shadow: --sessions does not exist: ${repoPath('goldens', 'x')} [SHADOW_INPUT_INVALID]\n`],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--agent', 'a/b'], 'learn shadow: --agent must be a single path segment, got "a/b" (or give --sessions) [SHADOW_INPUT_INVALID]\n'],
-      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--escrow-private-key', 'zz'], 'learn shadow: --escrow-private-key must be 64 hex characters (or a file holding them) [KEY_INVALID]\n'],
+      [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--escrow-private-key', 'zz'], 'learn shadow: --escrow-private-key: zz is neither 64 hex chars nor a readable file [FILE_NOT_FOUND]\n'],
     ]
     for (const [args, stderr] of cases) {
       const r = runCli(['learn', 'shadow', ...args, '--out', out])

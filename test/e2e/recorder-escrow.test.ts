@@ -1,6 +1,6 @@
 import {describe, test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {createHash} from 'node:crypto'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
@@ -32,6 +32,11 @@ describe('flight recorder raw_escrow', () => {
     assert.equal(gen.status, 0, gen.stderr)
     const {publicKey} = JSON.parse(gen.stdout)
     assert.match(publicKey, /^[0-9a-f]{64}$/)
+    // Without --out-private the private half goes to stderr only, --json included.
+    const loose = runCli(['escrow', 'keygen', '--json'])
+    assert.equal(loose.status, 0, loose.stderr)
+    assert.deepEqual(Object.keys(JSON.parse(loose.stdout)), ['publicKey'])
+    assert.match(loose.stderr, /^WARNING: store this key offline\nprivate: [0-9a-f]{64}\n$/)
     assert.equal(readFileSync(path.join(dir, 'escrow.key'), 'utf8').trim().length, 64)
     const again = runCli(['escrow', 'keygen', '--out-private', path.join(dir, 'escrow.key')])
     assert.equal(again.status, 1)
@@ -90,13 +95,33 @@ describe('flight recorder raw_escrow', () => {
     const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])
     assert.equal(v.status, 0, v.stdout + v.stderr)
 
-    writeFileSync(path.join(dir, 'other.key'), 'ab'.repeat(32) + '\n')
+    writeFileSync(path.join(dir, 'other.key'), 'ab'.repeat(32) + '\n', {mode: 0o600})
     const wrong = runCli(['escrow', 'decrypt', '--key', path.join(dir, 'other.key'), sidecar])
     assert.equal(wrong.status, 1)
     assert.equal(wrong.stderr.split('\n')[0], 'escrow decryption failed: authentication failed (wrong key or corrupted file) [ESCROW_DECRYPT_FAILED]')
     const badKey = runCli(['escrow', 'decrypt', '--key', 'xyz', sidecar])
     assert.equal(badKey.status, 1)
-    assert.equal(badKey.stderr.split('\n')[0], 'invalid escrow key: must be 64 hex chars (32 bytes) [KEY_INVALID]')
+    assert.equal(badKey.stderr.split('\n')[0], '--key: xyz is neither 64 hex chars nor a readable file [FILE_NOT_FOUND]')
+    writeFileSync(path.join(dir, 'junk.key'), 'not a key\n', {mode: 0o600})
+    assert.equal(runCli(['escrow', 'decrypt', '--key', path.join(dir, 'junk.key'), sidecar]).stderr.split('\n')[0], `--key: ${path.join(dir, 'junk.key')} does not hold an escrow key (64 hex chars, 32 bytes) [KEY_INVALID]`)
+    // A private key file readable by others is refused, as every private key file is.
+    writeFileSync(path.join(dir, 'shared.key'), readFileSync(path.join(dir, 'escrow.key')), {mode: 0o644})
+    chmodSync(path.join(dir, 'shared.key'), 0o644)
+    const shared = runCli(['escrow', 'decrypt', '--key', path.join(dir, 'shared.key'), sidecar])
+    assert.equal(shared.status, 1)
+    assert.match(shared.stderr.split('\n')[0]!, /^private key .*shared\.key has permissions 0644, want 0600 or 0640 .*\[KEY_PERMISSIONS\]$/)
+    // --out: a new file, 0600; an existing one (here 0644) is neither overwritten nor widened without --force.
+    const existing = path.join(dir, 'notes.txt')
+    writeFileSync(existing, 'keep\n', {mode: 0o644})
+    chmodSync(existing, 0o644)
+    const clobber = runCli(['escrow', 'decrypt', '--key', path.join(dir, 'escrow.key'), sidecar, '--out', existing])
+    assert.equal(clobber.status, 1)
+    assert.equal(clobber.stderr.split('\n')[0], `--out ${existing} already exists [FILE_EXISTS]; hint: choose a new file, or pass --force to replace it`)
+    assert.equal(readFileSync(existing, 'utf8'), 'keep\n')
+    const forced = runCli(['escrow', 'decrypt', '--key', path.join(dir, 'escrow.key'), sidecar, '--out', existing, '--force'])
+    assert.equal(forced.status, 0, forced.stderr)
+    assert.equal(statSync(existing).mode & 0o777, 0o600)
+    assert.ok(readFileSync(existing, 'utf8').includes(AWS_KEY))
   })
 
   test('raw_escrow without a key is refused by check and run alike', () => {

@@ -1,8 +1,9 @@
-import {writeFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {decryptEscrow, type EscrowDecryptResult} from '../../plugins/recorder/index.js'
+import {writeFileAtomic} from '../../plugins/signing/index.js'
 
 export default class EscrowDecrypt extends BaseCommand {
   static override summary = 'Decrypt a raw-escrow sidecar (.raw.enc) with the escrow private key'
@@ -27,17 +28,22 @@ redacted), or that the entry was redacted and no byte-for-byte check is possible
 
   static override flags = {
     key: Flags.string({description: 'escrow private key: 64 hex chars, or a file holding them', required: true}),
-    out: Flags.string({description: 'write the plaintext to this file instead of stdout ("-" = stdout)'}),
+    out: Flags.string({description: 'write the plaintext to this new file (mode 0600) instead of stdout ("-" = stdout); an existing file is refused without --force'}),
+    force: Flags.boolean({description: 'with --out: replace an existing file (the new one is written 0600 and renamed over it)', default: false}),
     'verify-entry': Flags.string({description: 'recorder .jsonl file holding the entry whose raw_ref names this sidecar'}),
   }
 
   async run(): Promise<EscrowDecryptResult> {
     const {args, flags} = await this.parse(EscrowDecrypt)
-    const r = await decryptEscrow({file: args.file, key: flags.key, ...(flags['verify-entry'] === undefined ? {} : {verifyEntry: flags['verify-entry']})})
     const out = flags.out
+    // Unredacted secrets: never into a file that is already there (with its own, perhaps wider, mode).
+    if (out !== undefined && out !== '-' && !flags.force && existsSync(out)) {
+      throw new PipelockError('FILE_EXISTS', `--out ${out} already exists`, {hint: 'choose a new file, or pass --force to replace it'})
+    }
+    const r = await decryptEscrow({file: args.file, key: flags.key, ...(flags['verify-entry'] === undefined ? {} : {verifyEntry: flags['verify-entry']})})
     if (out !== undefined && out !== '-') {
       try {
-        writeFileSync(out, r.plaintext, {mode: 0o600})
+        writeFileAtomic(out, r.plaintext, 0o600)
       } catch (e) {
         throw new PipelockError('WRITE_FAILED', `${out}: ${(e as Error).message}`)
       }

@@ -6,7 +6,8 @@ export default class EscrowKeygen extends BaseCommand {
   static override summary = 'Create an X25519 key pair for flight_recorder.escrow_public_key'
   static override description = `Prints "public: <64 hex>" — the value for flight_recorder.escrow_public_key — and writes the
 private key (64 hex chars and a newline, mode 0600) to --out-private, never overwriting a file.
-Without --out-private the private key goes to stderr with a warning. Keep it offline: whoever
+Without --out-private the private key goes to stderr with a warning (with --json too: the JSON on
+stdout never holds it). Keep it offline: whoever
 holds it can read every escrowed, unredacted detail (pipelock escrow decrypt).`
 
   static override examples = [
@@ -20,14 +21,15 @@ holds it can read every escrowed, unredacted detail (pipelock escrow decrypt).`
     'out-private': Flags.string({description: 'file for the private key (created with mode 0600; must not exist)'}),
   }
 
-  async run(): Promise<EscrowKeygenResult> {
+  async run(): Promise<Omit<EscrowKeygenResult, 'privateKey'>> {
     const {flags} = await this.parse(EscrowKeygen)
-    const r = escrowKeygen(flags['out-private'])
-    this.out(`public: ${r.publicKey}`)
-    if (r.privateKey !== undefined) {
+    const {privateKey, ...shown} = escrowKeygen(flags['out-private'])
+    this.out(`public: ${shown.publicKey}`)
+    // The private half never reaches stdout, --json included: stdout is what scripts keep and log.
+    if (privateKey !== undefined) {
       this.err('WARNING: store this key offline')
-      this.err(`private: ${r.privateKey}`)
+      this.err(`private: ${privateKey}`)
     }
-    return r
+    return shown
   }
 }

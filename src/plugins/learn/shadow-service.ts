@@ -6,7 +6,7 @@ import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvel
 import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
-import {EscrowError, loadPublicKey, openSealedBox, readEscrowKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
+import {EscrowError, loadPublicKey, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
@@ -639,8 +639,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   if (req.durationNs <= 0n) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --duration must be positive')
   let escrowSecretKey: Buffer | undefined
   if (req.escrowPrivateKey !== undefined) {
-    escrowSecretKey = readEscrowKey(req.escrowPrivateKey)
-    if (escrowSecretKey === undefined) throw shadowError('KEY_INVALID', 'learn shadow: --escrow-private-key must be 64 hex characters (or a file holding them)')
+    escrowSecretKey = readEscrowPrivateKey(req.escrowPrivateKey, 'learn shadow: --escrow-private-key')
   }
   const out = req.out === undefined ? undefined : checkOutputPath(req.out)
   const outJson = req.outJson === undefined ? undefined : checkOutputPath(req.outJson)

@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {parseRecorderEntry, recorderEntryHash, readLines} from '../receipts/index.js'
-import {EscrowError, readEscrowKey, openEscrow, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
+import {EscrowError, readEscrowPrivateKey, openEscrow, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
 
 // The key holder's side of raw escrow (policy-extra.md §3.6): a key pair for
 // `flight_recorder.escrow_public_key`, and decryption of `evidence-<session>-<seq>.raw.enc`
@@ -14,8 +14,6 @@ export interface EscrowKeygenResult {
   privateKeyFile?: string
   privateKey?: string
 }
-
-const INVALID_KEY = 'invalid escrow key: must be 64 hex chars (32 bytes)'
 
 export function escrowKeygen(outPrivate?: string): EscrowKeygenResult {
   const kp = x25519KeyPair()
@@ -29,13 +27,6 @@ export function escrowKeygen(outPrivate?: string): EscrowKeygenResult {
     throw new PipelockError('WRITE_FAILED', `${outPrivate}: ${(e as Error).message}`)
   }
   return {publicKey, privateKeyFile: outPrivate}
-}
-
-/** `--key`: 64 hex chars inline, or a file holding them. */
-export function loadEscrowPrivateKey(key: string): Buffer {
-  const k = readEscrowKey(key)
-  if (k === undefined) throw new PipelockError('KEY_INVALID', INVALID_KEY)
-  return k
 }
 
 export interface EscrowDecryptRequest {
@@ -56,7 +47,7 @@ export interface EscrowDecryptResult {
 }
 
 export async function decryptEscrow(req: EscrowDecryptRequest): Promise<EscrowDecryptResult> {
-  const sk = loadEscrowPrivateKey(req.key)
+  const sk = readEscrowPrivateKey(req.key, '--key')
   let data: Buffer
   try {
     data = readFileSync(req.file)

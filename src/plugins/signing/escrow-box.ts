@@ -1,7 +1,9 @@
-import {readFileSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import {createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto'
 import {blake2b} from '@noble/hashes/blake2.js'
 import {hsalsa, xsalsa20poly1305} from '@noble/ciphers/salsa.js'
+import {PipelockError} from '../errors/index.js'
+import {checkPrivateKeyMode} from './keystore.js'
 
 // The one NaCl box primitive of the project — X25519 (node:crypto), then HSalsa20 of the shared
 // secret, then XSalsa20-Poly1305 — from a fresh ephemeral key pair to an escrow public key, in
@@ -143,6 +145,32 @@ export function openEscrow(file: Uint8Array, secretKey: Uint8Array): Buffer {
 export function decodeEscrowKeyHex(text: string): Buffer | undefined {
   const t = text.trim()
   return /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : undefined
+}
+
+/**
+ * An escrow private key given on the command line (`flag` names it in errors): 64 hex chars
+ * inline, or the path of a file holding them (as `escrow keygen --out-private` writes), which —
+ * holding a key that opens every sealed detail — must not be readable by group or others, like
+ * every private key file pipelock reads. Throws FILE_NOT_FOUND, KEY_PERMISSIONS or KEY_INVALID.
+ */
+export function readEscrowPrivateKey(value: string, flag: string): Buffer {
+  const inline = decodeEscrowKeyHex(value)
+  if (inline !== undefined) return inline
+  let mode: number
+  try {
+    mode = statSync(value).mode
+  } catch {
+    throw new PipelockError('FILE_NOT_FOUND', `${flag}: ${value} is neither 64 hex chars nor a readable file`)
+  }
+  checkPrivateKeyMode(value, mode)
+  let key: Buffer | undefined
+  try {
+    key = decodeEscrowKeyHex(readFileSync(value, 'utf8'))
+  } catch (e) {
+    throw new PipelockError('KEY_INVALID', `${flag}: ${value}: ${(e as Error).message}`)
+  }
+  if (key === undefined) throw new PipelockError('KEY_INVALID', `${flag}: ${value} does not hold an escrow key (64 hex chars, 32 bytes)`)
+  return key
 }
 
 /**
