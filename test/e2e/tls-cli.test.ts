@@ -70,12 +70,30 @@ describe('pipelock tls', () => {
 
   it('show-ca: the file bytes verbatim (no added newline); a missing file is one line', () => {
     const odd = path.join(dir, 'odd.pem')
-    writeFileSync(odd, 'no trailing newline')
-    assert.equal(pipelock(['tls', 'show-ca', '--cert', odd]).stdout, 'no trailing newline')
+    writeFileSync(odd, readFileSync(cert, 'utf8').trimEnd())
+    assert.equal(pipelock(['tls', 'show-ca', '--cert', odd]).stdout, readFileSync(cert, 'utf8').trimEnd())
     assert.equal(pipelock(['tls', 'show-ca', '--cert', cert]).stdout, readFileSync(cert, 'utf8'))
     const miss = pipelock(['tls', 'show-ca', '--cert', path.join(dir, 'missing.pem')])
     assert.equal(miss.code, 1)
     assert.equal(miss.stderr, `read CA cert: open ${path.join(dir, 'missing.pem')}: no such file or directory [FILE_UNREADABLE]\n`)
+  })
+
+  it('show-ca and install-ca refuse a private key, a non-certificate and a certificate that is no CA: nothing printed', () => {
+    const garbage = path.join(dir, 'garbage.pem')
+    writeFileSync(garbage, 'garbage\n')
+    const leafKey = path.join(dir, 'leaf-key.pem')
+    const leaf = path.join(dir, 'leaf.pem')
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', leafKey, '-out', leaf, '-days', '1', '-subj', '/CN=leaf.example', '-addext', 'basicConstraints=critical,CA:FALSE'], {encoding: 'utf8'})
+    assert.equal(made.status, 0, made.stderr)
+    for (const cmd of [['tls', 'show-ca'], ['tls', 'install-ca', '--platform', 'linux']]) {
+      const k = pipelock([...cmd, '--cert', key])
+      assert.deepEqual([k.code, k.stdout, k.stderr], [1, '', `${key} holds a private key, not a CA certificate: refusing to show or install it [TLS_CA_INVALID]; hint: pass the certificate (ca.pem), never ca-key.pem\n`])
+      const g = pipelock([...cmd, '--cert', garbage])
+      assert.deepEqual([g.code, g.stdout], [1, ''])
+      assert.match(g.stderr, /^.*garbage\.pem is not a PEM certificate: .* \[TLS_CA_INVALID\]\n$/)
+      const l = pipelock([...cmd, '--cert', leaf])
+      assert.deepEqual([l.code, l.stdout, l.stderr], [1, '', `${leaf} is a certificate for "CN=leaf.example" but not a CA (basicConstraints CA:FALSE or absent) [TLS_CA_INVALID]\n`])
+    }
   })
 
   const hints = (p: string): string =>

@@ -1,4 +1,5 @@
 /** The services behind `pipelock tls init|show-ca` (transports.md §2.3). */
+import {X509Certificate} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {parseGoDuration} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -24,22 +25,48 @@ export function initCa(opts: {dir: string; org: string; validity: string; force:
   return {certPath: paths.cert, keyPath: paths.key}
 }
 
-/** `show-ca`: the file's bytes, verbatim. */
+/**
+ * `show-ca`: the file's bytes, verbatim, once `checkCaCertPem` accepts them — a CA key given by
+ * mistake (`--cert ca-key.pem`) is never printed.
+ */
 export function readCaCert(certPath: string): Buffer {
+  let data: Buffer
   try {
-    return readFileSync(certPath)
+    data = readFileSync(certPath)
   } catch (e) {
     throw new PipelockError('FILE_UNREADABLE', `read CA cert: ${osErrorText('open', certPath, e)}`)
   }
+  checkCaCertPem(certPath, data)
+  return data
 }
 
-/** `install-ca`: the cert must exist. */
+/**
+ * Refuses what must not be shown or installed as the interception CA: a file holding a private
+ * key (a CA key passed as `--cert` would be printed, or copied into a world-readable trust
+ * directory), or not a PEM certificate with the CA flag.
+ */
+export function checkCaCertPem(certPath: string, data: Buffer): void {
+  const text = data.toString('latin1')
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+    throw new PipelockError('TLS_CA_INVALID', `${certPath} holds a private key, not a CA certificate: refusing to show or install it`, {hint: 'pass the certificate (ca.pem), never ca-key.pem'})
+  }
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(data)
+  } catch (e) {
+    throw new PipelockError('TLS_CA_INVALID', `${certPath} is not a PEM certificate: ${(e as Error).message}`)
+  }
+  if (!cert.ca) throw new PipelockError('TLS_CA_INVALID', `${certPath} is a certificate for ${JSON.stringify(cert.subject.replace(/\n/g, ', '))} but not a CA (basicConstraints CA:FALSE or absent)`)
+}
+
+/** `install-ca`: the cert must exist and be a CA certificate (`checkCaCertPem`). */
 export function requireCaCert(certPath: string): void {
   try {
     statSync(certPath)
   } catch (e) {
     throw new PipelockError('TLS_CA_NOT_FOUND', `CA cert not found at ${certPath} (run 'pipelock tls init' first): ${osErrorText('stat', certPath, e)}`)
   }
+  readCaCert(certPath)
 }
 
 export type {CaPaths}
