@@ -1,7 +1,8 @@
-import {chmodSync, existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {makeDirs} from '../../plugins/signing/index.js'
 
 export default class GitInstallHooks extends BaseCommand {
   static override summary = 'Install a git pre-push hook that runs pipelock git scan-push'
@@ -32,7 +33,7 @@ workspace layout, or check pushes on the proxy too (docs/git-protection.md).`
     const hooks = path.join(findGitDir(process.cwd()), 'hooks')
     const hook = path.join(hooks, 'pre-push')
     if (existsSync(hook) && !flags.force) throw new PipelockError('FILE_EXISTS', `hook already exists at ${hook} (use --force to overwrite)`)
-    mkdirSync(hooks, {recursive: true, mode: 0o750})
+    makeDirs(hooks, 0o750)
     writeFileSync(hook, prePushHook(flags.binary, flags.config === undefined ? undefined : path.resolve(flags.config)), {mode: 0o755})
     chmodSync(hook, 0o755)
     this.out(`Installed pre-push hook at ${hook}`)

@@ -1,9 +1,9 @@
-import {createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {pipeline} from 'node:stream/promises'
 import path from 'node:path'
 import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {sha256Hex} from '../signing/index.js'
+import {makeDirs, sha256Hex} from '../signing/index.js'
 import {renderEvidenceSet} from './evidence-render.js'
 import {bump, DecisionSplit, describeCounts, receiptClass, sorted} from './evidence-count.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
@@ -93,7 +93,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   const tally = new PacketTally()
   const report = await verifyEvidenceInput({...req, onReceipt: (f) => tally.add(f)})
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit packet build: --chain must name a .jsonl file or a recorder directory')
-  mkdirSync(req.out, {recursive: true, mode: 0o750})
+  makeDirs(req.out, 0o750)
 
   // evidence.jsonl: the verified files, byte for byte, in chain order
   const evidence = path.join(req.out, 'evidence.jsonl')

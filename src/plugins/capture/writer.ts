@@ -1,8 +1,8 @@
-import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, readdirSync, readFileSync, truncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {UtcNanoFormatter, type Clock} from '../canonical/index.js'
 import {BackgroundSync, RecorderEntryChain} from '../receipts/index.js'
-import {sealedBoxSealer, sha256Hex} from '../signing/index.js'
+import {makeDirs, sealedBoxSealer, sha256Hex} from '../signing/index.js'
 import {decodeEntry, GENESIS} from './entry.js'
 import {isSafeSessionId} from './session-id.js'
 import {summaryJson, type CaptureSummary} from './summary.js'
@@ -104,7 +104,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   const background = new BackgroundSync()
   const seal = options.escrowPublicKey === undefined ? undefined : sealedBoxSealer(options.escrowPublicKey)
   // 0700, not the reference's 0750: a capture directory describes everything an agent did.
-  mkdirSync(dir, {recursive: true, mode: 0o700})
+  makeDirs(dir, 0o700)
 
   // Go's RFC3339Nano in UTC, the calendar part rendered once per second; entries skip the re-parse.
   const clockText = new UtcNanoFormatter()
@@ -114,7 +114,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     let r = recorders.get(sessionId)
     if (r !== undefined) return r
     const sdir = path.join(dir, sessionId)
-    mkdirSync(sdir, {recursive: true, mode: 0o700})
+    makeDirs(sdir, 0o700)
     r = {dir: sdir, sessionId, fd: undefined, file: '', linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n, pending: [], nextSidecar: 0}
     resume(r)
     recorders.set(sessionId, r)

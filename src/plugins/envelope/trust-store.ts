@@ -3,10 +3,10 @@
  * `$XDG_STATE_HOME/pipelock/envelope/trust.json` (else `~/.local/state/…`), 0600 in a 0750
  * directory, written atomically. The runtime verifier does not read it (it uses `trust_list`).
  */
-import {lstatSync, mkdirSync, readFileSync} from 'node:fs'
+import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
-import {writeFileAtomic} from '../signing/index.js'
+import {makeDirs, writeFileAtomic} from '../signing/index.js'
 import {isTrustDomain, parseActor} from './spiffe.js'
 
 export interface TrustRecord {
@@ -115,7 +115,7 @@ function ordered(r: TrustRecord): TrustRecord {
 
 export function saveStore(file: string, records: readonly TrustRecord[], root?: string): void {
   checkStorePath(file, root)
-  mkdirSync(path.dirname(file), {recursive: true, mode: 0o750})
+  makeDirs(path.dirname(file), 0o750)
   writeFileAtomic(file, JSON.stringify(records.map(ordered), null, 2) + '\n', 0o600)
 }
 

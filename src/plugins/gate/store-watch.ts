@@ -5,9 +5,9 @@
  * cap). Watcher errors are counted and schedule a defensive reload. Reload errors never stop
  * the watch. chokidar (already the config watcher) follows the atomic rename promote uses.
  */
-import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 import {watch, type FSWatcher} from 'chokidar'
+import {makeDirs} from '../signing/index.js'
 
 export const STORE_DEBOUNCE_MS = 100
 export const STORE_BURST_CAP_MS = 2000
@@ -51,7 +51,7 @@ export function watchStore(o: StoreWatchOptions): StoreWatch {
   }
   // A store nobody has promoted into yet may not exist: create it (empty, 0750) so the first
   // promote is seen. An existing store — possibly a read-only mount — is never written.
-  mkdirSync(o.storeDir, {recursive: true, mode: 0o750})
+  makeDirs(o.storeDir, 0o750)
   const watcher: FSWatcher = watch(o.storeDir, {ignoreInitial: true, depth: 0, atomic: false})
   const onPath = (p: string): void => {
     if (path.basename(p) === 'active.json') schedule()

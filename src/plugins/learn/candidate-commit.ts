@@ -1,11 +1,12 @@
-import {closeSync, fchmodSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, fchmodSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
+import {makeDirs} from '../signing/index.js'
 
 /** Appends JSONL lines to a receipt file (created 0600, append-only), parent created 0750. */
 export function appendReceiptLines(file: string, lines: readonly string[]): void {
-  mkdirSync(path.dirname(file), {recursive: true, mode: 0o750})
+  makeDirs(path.dirname(file), 0o750)
   const fd = openSync(file, 'a', 0o600)
   try {
     const buf = Buffer.from(lines.map((l) => l + '\n').join(''), 'utf8')
@@ -26,7 +27,7 @@ export function stagedCommit(dest: string, content: string, receiptFile: string 
   const tmp = path.join(dir, `.${path.basename(dest)}.staged-${randomBytes(6).toString('hex')}`)
   let fd: number
   try {
-    mkdirSync(dir, {recursive: true, mode: 0o750})
+    makeDirs(dir, 0o750)
     fd = openSync(tmp, 'wx', 0o600)
   } catch (e) {
     throw new PipelockError('WRITE_FAILED', `cannot stage ${dest}: ${(e as Error).message}`)

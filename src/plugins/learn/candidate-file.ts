@@ -1,7 +1,8 @@
-import {closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {decodeEnvelope, type SignedEnvelope} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
+import {makeDirs} from '../signing/index.js'
 
 // learn-lifecycle §4.0: candidate input paths and output paths shared by shadow, ratify,
 // forget, split and pin. Every refusal carries the sentinel `learn: invalid candidate file`.
@@ -91,7 +92,7 @@ export function checkOutputPath(p: string, create = false): string {
   }
   if (create) {
     try {
-      mkdirSync(path.dirname(p), {recursive: true, mode: 0o750})
+      makeDirs(path.dirname(p), 0o750)
     } catch (e) {
       throw new PipelockError('WRITE_FAILED', `learn compile: invalid output path: mkdir parent: ${(e as Error).message}`)
     }

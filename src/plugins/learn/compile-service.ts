@@ -1,9 +1,9 @@
-import {lstatSync, mkdirSync, readFileSync} from 'node:fs'
+import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, discoverCaptureFiles, globFiles, progressOverFiles, type CaptureInput} from '../capture/index.js'
 import {PipelockError} from '../errors/index.js'
-import {keyPairFromSeed, loadAgentPrivateKey, sha256, validateAgentName, writeFileAtomic, type StreamedText} from '../signing/index.js'
+import {keyPairFromSeed, loadAgentPrivateKey, makeDirs, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
 import {compileContract, DEFAULT_CARDINALITY_CAP, DEFAULT_TAIL_PROMOTION_BLOCK_PCT, DEFAULT_WINDOW_SECONDS, resolveNormalization, type CompileConfig, type CompileResult, type CompileSigner} from './compile.js'
 import {DETERMINISTIC_CLOCK, parseCompileFixture} from './fixture.js'
@@ -34,7 +34,7 @@ export function writeOutputs(outputs: readonly (readonly [string, string | Strea
     if (seen.has(p)) throw new PipelockError('USAGE', `output paths must be distinct: ${p} is used twice`)
     seen.add(p)
   }
-  for (const [p] of outputs) mkdirSync(path.dirname(p), {recursive: true, mode: 0o750})
+  for (const [p] of outputs) makeDirs(path.dirname(p), 0o750)
   for (const [p, content] of outputs) {
     try {
       writeFileAtomic(p, content, 0o600)

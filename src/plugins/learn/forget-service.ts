@@ -1,10 +1,10 @@
-import {lstatSync, mkdirSync} from 'node:fs'
+import {lstatSync} from 'node:fs'
 import path from 'node:path'
 import {emitSignedYaml, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {signTombstone, tombstoneBody, tombstoneHash, TOMBSTONE_KEY_PURPOSE} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, signEvidence} from '../receipts/index.js'
-import {writeFileAtomic} from '../signing/index.js'
+import {makeDirs, writeFileAtomic} from '../signing/index.js'
 import {checkCandidateOut, checkOutputPath, loadCandidate} from './candidate-file.js'
 import {stagedCommit} from './candidate-commit.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
@@ -130,7 +130,7 @@ export function runLearnForget(req: ForgetRequest): ForgetResult {
   // then the tombstone next to the candidate, then the staged candidate with its receipt.
   const storeTombstone = req.fileIntoStore?.(tombYaml)
   try {
-    mkdirSync(tombDir, {recursive: true, mode: 0o750})
+    makeDirs(tombDir, 0o750)
     if (lstatSync(tombDir).isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `learn forget: tombstone dir must not be a symlink: ${tombDir}`)
     writeFileAtomic(tombFile, tombYaml, 0o600)
   } catch (e) {

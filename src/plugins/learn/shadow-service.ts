@@ -1,4 +1,4 @@
-import {lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {lstatSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
@@ -6,7 +6,7 @@ import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvel
 import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
-import {EscrowError, loadPublicKey, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
+import {EscrowError, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
@@ -513,7 +513,7 @@ const REPLAY_CHUNK_BYTES = 64 * 1024
 /** Where the next shadow entries go: continue the chain of the highest existing proxy file. */
 function openProxyRecorder(dir: string): {chain: RecorderEntryChain; file: string} {
   const sdir = path.join(dir, 'proxy')
-  mkdirSync(sdir, {recursive: true, mode: 0o750})
+  makeDirs(sdir, 0o750)
   let best: {n: bigint; name: string} | undefined
   for (const name of readdirSync(sdir)) {
     const m = /^evidence-proxy-(\d+)\.jsonl$/.exec(name)
@@ -544,7 +544,7 @@ function checkRecorderDir(dir: string): void {
 function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: string, missing: readonly OpportunityFinding[]): number {
   const dir = req.recorderDir as string
   const signer = req.env.deterministic ? deterministicKey('shadowReceipt') : loadReceiptSigner(req)
-  mkdirSync(dir, {recursive: true, mode: 0o750})
+  makeDirs(dir, 0o750)
   const {chain, file} = openProxyRecorder(dir)
   const ts = nowRfc3339(req.env)
   let prevSeq = -1n

@@ -1,9 +1,9 @@
-import {closeSync, constants, fchmodSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync} from 'node:fs'
+import {closeSync, constants, fchmodSync, fsyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {BackgroundSync, chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput} from '../receipts/index.js'
-import {escrowSealer, signBytes, type Ed25519KeyPair} from '../signing/index.js'
+import {type Ed25519KeyPair, escrowSealer, makeDirs, signBytes} from '../signing/index.js'
 import {acquireWriterLock} from './writer-lock.js'
 
 // The flight recorder (runtime.md §21.1, receipts.md §7.3–7.4): an append-only JSONL evidence
@@ -88,7 +88,7 @@ export class FlightRecorder {
     }
     if (!/^[A-Za-z0-9._-]{1,128}$/.test(opts.sessionId)) throw new PipelockError('CONFIG_INVALID', `flight recorder session id ${JSON.stringify(opts.sessionId)} is not a safe file name part`)
     try {
-      mkdirSync(opts.dir, {recursive: true, mode: 0o750})
+      makeDirs(opts.dir, 0o750)
     } catch (e) {
       throw new PipelockError('WRITE_FAILED', `flight recorder: cannot create ${opts.dir}: ${(e as Error).message}`)
     }

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {lazyYaml} from '../canonical/index.js'
 import {goPathMatch} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {verifyBytes} from '../signing/index.js'
+import {makeDirs, verifyBytes} from '../signing/index.js'
 import {BundleError, compareSemver, KNOWN_FEATURES, MAX_BUNDLE_BYTES, parseBundle, type Bundle, type BundleRule} from './bundle.js'
 import {embeddedKeys} from './keyring.js'
 
@@ -217,7 +217,7 @@ export function activeRules(b: Bundle, s: Pick<RulesSettings, 'min_confidence' |
 
 /** Exclusive lock on the rules directory for mutating commands (§5.7). */
 export function lockRulesDir(rulesDir: string): () => void {
-  mkdirSync(rulesDir, {recursive: true, mode: 0o750})
+  makeDirs(rulesDir, 0o750)
   const file = path.join(rulesDir, '.rules.lock')
   const take = (): number => openSync(file, 'wx', 0o600)
   let fd: number

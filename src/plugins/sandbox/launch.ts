@@ -18,6 +18,7 @@ import type {FilesystemPolicy} from './policy.js'
 import {LAYER_BYPASS, type Capabilities, type LayerName} from './probe.js'
 import {RELAY_SOURCE, startUnixBridge, type UnixBridge} from './relay.js'
 import {buildFilter, encodeFilter} from './seccomp.js'
+import {makeDirs} from '../signing/index.js'
 
 export type SandboxMode = 'default' | 'strict' | 'best-effort'
 
@@ -157,7 +158,7 @@ export async function prepareLaunch(r: LaunchRequest): Promise<PreparedLaunch> {
   try {
     // Without a mount namespace the agent's HOME is a host directory of its own.
     const sandboxDir = fs ? SANDBOX_DIR : path.join(host, 'agent')
-    if (!fs) for (const d of ['home/config', 'home/cache', 'home/data', 'tmp']) mkdirSync(path.join(sandboxDir, d), {recursive: true, mode: 0o750})
+    if (!fs) for (const d of ['home/config', 'home/cache', 'home/data', 'tmp']) makeDirs(path.join(sandboxDir, d), 0o750)
     const agent = buildAgentEnv({workspace: r.policy.workspace, parent: r.parentEnv, entries: r.envEntries, canaries: r.canaries, sandboxDir})
 
     if (!useBwrap) {

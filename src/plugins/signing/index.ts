@@ -42,6 +42,7 @@ export {
   HEX_KEY_FILE_CAP,
 } from './key-text.js'
 export type {PublicKeyValue} from './key-text.js'
+export {makeDirs} from './make-dirs.js'
 export {writeFileAtomic, type StreamedText} from './atomic-write.js'
 export {
   KEYSTORE_DIR_MODE,

@@ -6,6 +6,7 @@ import {writeFileAtomic} from './atomic-write.js'
 import {fingerprint} from './fingerprint.js'
 import {goErrnoText, goQ, octalPerm} from './go-fmt.js'
 import {decodePrivateKeyText, decodePublicKeyText, encodePrivateKeyText, encodePublicKeyText} from './key-text.js'
+import {makeDirs} from './make-dirs.js'
 
 // The agent keystore (learn-lifecycle.md §8.3):
 //   <keystore>/agents/<name>/id_ed25519       private key, 0600
@@ -118,7 +119,7 @@ export function generateAgentKeys(
     throw new PipelockError('KEY_EXISTS', `keys already exist for agent ${goQ(name)} (use --force to overwrite)`)
   }
   try {
-    mkdirSync(keystore, {recursive: true, mode: KEYSTORE_DIR_MODE})
+    makeDirs(keystore, KEYSTORE_DIR_MODE)
   } catch (e) {
     throw new PipelockError('WRITE_FAILED', `creating keystore ${keystore}: ${goErrnoText(e)}`)
   }
@@ -241,7 +242,7 @@ export function trustAgentKey(keystore: string, name: string, pubFile: string, o
     throw new PipelockError('FILE_EXISTS', `trusted key for agent ${goQ(name)} already exists (use --force to overwrite)`)
   }
   try {
-    mkdirSync(keystore, {recursive: true, mode: KEYSTORE_DIR_MODE})
+    makeDirs(keystore, KEYSTORE_DIR_MODE)
   } catch (e) {
     throw new PipelockError('WRITE_FAILED', `creating keystore ${keystore}: ${goErrnoText(e)}`)
   }

@@ -1,6 +1,6 @@
-import {closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, writeSync} from 'node:fs'
 import {PipelockError} from '../errors/index.js'
-import {writeFileAtomic} from '../signing/index.js'
+import {makeDirs, writeFileAtomic} from '../signing/index.js'
 
 // File primitives of the store: no-follow reads, write-once objects, append-only lines.
 
@@ -33,7 +33,7 @@ export function readRegularFile(file: string, what: string): Buffer | undefined 
 }
 
 export function ensureDir(dir: string): void {
-  mkdirSync(dir, {recursive: true, mode: STORE_DIR_MODE})
+  makeDirs(dir, STORE_DIR_MODE)
   const st = lstatSync(dir)
   if (!st.isDirectory()) throw new PipelockError('STORE_INVALID', `contract store: ${dir} must be a directory, not a symlink`)
 }

@@ -1,20 +1,10 @@
-import {lstatSync, mkdirSync, readFileSync} from 'node:fs'
+import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {canonicalBytes, formatGoTime, fromEpochNanos, goJson, JsonNumber, type Clock, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {manifestEnvironment, type ManifestEnvironment} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, signEvidence, type UnsignedEvidenceReceipt} from '../receipts/index.js'
-import {
-  authorizeSignerForPayload,
-  formatSignature,
-  loadAgentPrivateKey,
-  loadRoster,
-  resolveKey,
-  signBytes,
-  type Ed25519KeyPair,
-  type KeyInfo,
-  type LoadedRoster,
-} from '../signing/index.js'
+import {authorizeSignerForPayload, type Ed25519KeyPair, formatSignature, type KeyInfo, loadAgentPrivateKey, type LoadedRoster, loadRoster, makeDirs, resolveKey, signBytes} from '../signing/index.js'
 import {appendLine} from './fs-io.js'
 import {storeLayout} from './paths.js'
 import {ACTIVATION_PURPOSE} from './signatures.js'
@@ -219,7 +209,7 @@ export function appendLifecycleReceipt(ctx: LifecycleContext, unsigned: Omit<Uns
     signer === 'activation'
       ? signEvidence(full, {keyPair: (ctx.signers[0] as ActivationSigner).keyPair, keyId: (ctx.signers[0] as ActivationSigner).keyId, purpose: 'contract-activation-signing'})
       : signEvidence(full, {keyPair: ctx.receiptSigner.keyPair, keyId: ctx.receiptSigner.keyId, purpose: 'receipt-signing'})
-  mkdirSync(path.dirname(ctx.receiptFile), {recursive: true, mode: 0o750})
+  makeDirs(path.dirname(ctx.receiptFile), 0o750)
   appendLine(ctx.receiptFile, encodeEvidenceReceipt(tree))
 }
 

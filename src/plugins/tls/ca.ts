@@ -5,11 +5,12 @@
  * `PIPELOCK_HOME` means the same to `tls init` and to `run` (§6 #2 fixed).
  */
 import {createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject} from 'node:crypto'
-import {chmodSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {buildCertificate, extension, firstPemBlock, keyIdentifier, name, OID, randomSerial, toPem} from './certificate.js'
 import {bits, children, content, oidText, readNode, seq, uint, bool, whole, type DerNode} from './der.js'
+import {makeDirs} from '../signing/index.js'
 
 export const CA_FILE_MODE = 0o600
 export const CA_DIR_MODE = 0o750
@@ -82,7 +83,7 @@ export function writeCaFiles(paths: CaPaths, ca: GeneratedCa, force: boolean): v
   }
   const mkdir = (dir: string, what: string): void => {
     try {
-      mkdirSync(dir, {recursive: true, mode: CA_DIR_MODE})
+      makeDirs(dir, CA_DIR_MODE)
     } catch (e) {
       throw new PipelockError('WRITE_FAILED', `create ${what} directory: ${osErrorText('mkdir', dir, e)}`)
     }
