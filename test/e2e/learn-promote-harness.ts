@@ -41,7 +41,7 @@ export interface Lab {
 
 export const ACTIVATION_KEYS: Record<string, string> = {'ops-alice': 'alice', 'ops-bob': 'bob', 'ops-carol': 'carol', 'ops-alice-2': 'alice'}
 
-function entry(keyId: string, purpose: string, kp: Ed25519KeyPair, extra: Partial<KeyInfo> = {}): KeyInfo {
+export function entry(keyId: string, purpose: string, kp: Ed25519KeyPair, extra: Partial<KeyInfo> = {}): KeyInfo {
   return {
     keyId,
     keyPurpose: purpose,

@@ -2,7 +2,8 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {baseArgs, cli, makeLab, promoteArgs, snapshot, writeCandidate} from './learn-promote-harness.js'
+import {keyPairFromGoPrivateKey} from '../../src/plugins/signing/index.js'
+import {baseArgs, cli, entry, makeLab, promoteArgs, snapshot, writeCandidate, writeRoster} from './learn-promote-harness.js'
 
 // Issue 10 item 9: the contract store remembers its activation policy (minimum distinct
 // principals, ratified-only) from its first promote or `learn store init`, refuses weaker
@@ -124,5 +125,29 @@ describe('learn store init --ratified-only: an un-ratified candidate cannot be p
     const rat = cli(['learn', 'ratify', '--candidate', writeCandidate(lab, 'c3', 2).file, '--out', path.join(lab.dir, 'ratified', 'c3.yaml'), '--keystore', lab.ks, '--receipt-key-agent', 'ops-mallory', '--receipt-out', forged, '--accept-low-confidence'])
     assert.equal(rat.code, 0, rat.stderr)
     refusedUnchanged(lab.store, promoteArgs(lab, path.join(lab.dir, 'ratified', 'c3.yaml'), ['--ratification-receipts', forged]), /accepts ratified contracts only/)
+  })
+})
+
+describe('an activation key made by signing key generate (the user guide\'s setup) signs promotes', () => {
+  const lab = makeLab()
+  const c1 = writeCandidate(lab, 'c1', 0)
+  const c2 = writeCandidate(lab, 'c2', 1)
+  const file = path.join(lab.ks, 'activation.json')
+
+  it('by its key_id among the keystore\'s key files, and by its path', () => {
+    const gen = cli(['signing', 'key', 'generate', '--purpose', 'contract-activation-signing', '--out', file, '--id', 'activation-primary'])
+    assert.equal(gen.code, 0, gen.stderr)
+    const key = JSON.parse(readFileSync(file, 'utf8')) as {private: string}
+    const kp = keyPairFromGoPrivateKey(Buffer.from(key.private, 'hex'))
+    lab.fp = writeRoster(lab.roster, lab.keys.get('roster-root')!, [...lab.rosterKeys, entry('activation-primary', 'contract-activation-signing', kp, {principal: 'operator'})])
+    const byId = cli(['learn', 'promote', ...baseArgs(lab, 'activation-primary'), '--candidate', c1.file, '--selector', 'shop-agent', ...ENV])
+    assert.equal(byId.code, 0, byId.stderr)
+    assert.match(byId.stdout, /^promote: manifest sha256:[0-9a-f]{64} generation 1 active/)
+    const byPath = cli(['learn', 'promote', ...baseArgs(lab, file), '--candidate', c2.file, '--selector', 'shop-agent'])
+    assert.equal(byPath.code, 0, byPath.stderr)
+    // A key id found nowhere still says where it was looked for.
+    const none = cli(['learn', 'promote', ...baseArgs(lab, 'nobody-here'), '--candidate', c2.file, '--selector', 'shop-agent'])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /^learn lifecycle: activation signer "nobody-here": private key containment check: .*agents\/nobody-here\/id_ed25519: no such file or directory \[FILE_NOT_FOUND\]/)
   })
 })
