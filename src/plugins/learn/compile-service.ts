@@ -1,4 +1,4 @@
-import {lstatSync, readFileSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, discoverCaptureFiles, globFiles, progressOverFiles, type CaptureInput} from '../capture/index.js'
@@ -193,7 +193,11 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
   if (req.input !== undefined) files = inputFiles(req.input)
   else {
     const root = learn.capture_dir ?? ''
-    if (root === '') throw new PipelockError('CONFIG_INVALID', 'learn.capture_dir is not set; give --input or set learn.capture_dir in the config', {location: {file: req.configFile}})
+    if (root === '') {
+      // The default config may not exist: then say so, rather than name a file that was never read.
+      if (!existsSync(req.configFile)) throw new PipelockError('CONFIG_INVALID', `no config file at ${req.configFile}, so learn.capture_dir is not set; give --input, or --config with learn.capture_dir`)
+      throw new PipelockError('CONFIG_INVALID', 'learn.capture_dir is not set; give --input or set learn.capture_dir in the config', {location: {file: req.configFile}})
+    }
     const nowMs = Number(req.clock.nowNanos() / 1_000_000n)
     files = discoverCaptureFiles({root, agent: req.agent, sinceEpochMs: nowMs - req.sinceMs})
     if (files.length === 0) throw new PipelockError('CAPTURE_NO_INPUT', `no capture files for agent ${JSON.stringify(req.agent)} under ${root} in the --since window`)

@@ -160,5 +160,11 @@ test('learn compile --deterministic is reproducible; config errors are refused',
     assert.equal(r2.status, 1)
     assert.match(r2.stderr, /--escrow-private-key must be 64 hex characters/)
     assertNoOutputs(path.join(dir, 'x'))
+    // No --input and no config file: the message says the file is missing, not that it lacks the key.
+    const home = path.join(dir, 'home')
+    mkdirSync(home)
+    const r3 = runCli(['learn', 'compile', '--agent', 'a1'], {env: {HOME: home, PIPELOCK_HOME: undefined, PIPELOCK_CONFIG: undefined}})
+    assert.equal(r3.status, 2)
+    assert.equal(r3.stderr, `no config file at ${path.join(home, '.pipelock', 'pipelock.yaml')}, so learn.capture_dir is not set; give --input, or --config with learn.capture_dir [CONFIG_INVALID]\n`)
   })
 })
