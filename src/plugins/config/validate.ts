@@ -148,6 +148,11 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     if (sp[k] <= 0) fail(['session_profiling', k], 'must be > 0')
   }
 
+  // health watchdog: a probe every interval, stale after 3 intervals. A negative interval left
+  // /health at 503 for good (a restart loop under a liveness probe); one past an hour is no watchdog.
+  const hw = c.health_watchdog.interval_seconds
+  if (hw < 1 || hw > 3600) fail(['health_watchdog', 'interval_seconds'], `must be between 1 and 3600 seconds (0 takes the default 2), got ${hw}`)
+
   // adaptive enforcement
   const ae = c.adaptive_enforcement
   if (ae.enabled) {

@@ -31,6 +31,13 @@ test('media_policy: concrete image types, never SVG, non-negative max_image_byte
   assert.equal(ok.config.media_policy.max_image_bytes, 5 * 1024 * 1024)
 })
 
+test('health_watchdog.interval_seconds: 1..3600, 0 takes the default', () => {
+  assertRefused('health_watchdog:\n  interval_seconds: -1\n', /health_watchdog\.interval_seconds: must be between 1 and 3600 seconds \(0 takes the default 2\), got -1/, 2)
+  assertRefused('health_watchdog:\n  interval_seconds: 3000000\n', /got 3000000/)
+  assert.equal(load('health_watchdog:\n  interval_seconds: 0\n').config.health_watchdog.interval_seconds, 2)
+  assert.equal(load('health_watchdog:\n  interval_seconds: 3600\n').config.health_watchdog.interval_seconds, 3600)
+})
+
 test('logging: format, output, file for file/both', () => {
   assertRefused('logging:\n  format: xml\n', /logging\.format: must be one of json, text/, 2)
   assertRefused('logging:\n  output: syslog\n', /logging\.output: must be one of stdout, file, both/, 2)
