@@ -323,6 +323,9 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.match(m.body, /^pipelock_requests_total\{agent="_default",result="blocked"\} \d+$/m)
     assert.match(m.body, /^pipelock_info\{version="[^"]+"\} 1$/m)
     assert.match(m.body, /^pipelock_kill_switch_active\{source="sentinel"\} 0$/m)
+    // Capture is off here: its counters read 0, never an absent series an alert would miss.
+    for (const family of ['pipelock_learn_capture_records_total', 'pipelock_learn_capture_dropped_total', 'pipelock_capture_dropped_total']) assert.match(m.body, new RegExp(`^${family} 0$`, 'm'))
+    assert.match(m.body, /^pipelock_capture_session_id_sanitized_total\{reason="unsafe_path"\} 0$/m)
   })
 
   it('pipelock healthcheck exits 0 against the proxy and 1 against a closed port', () => {

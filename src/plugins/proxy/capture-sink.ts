@@ -309,11 +309,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
       }
     },
     renderMetrics(out: string[]): void {
-      const dropped = writer.dropped
-      renderFamily(out, 'pipelock_learn_capture_records_total', 'Capture records written for learn-and-lock.', 'counter', [[{}, written]])
-      renderFamily(out, 'pipelock_learn_capture_dropped_total', 'Capture records dropped (queue full, unsafe session id, write error).', 'counter', [[{}, dropped]])
-      renderFamily(out, 'pipelock_capture_dropped_total', 'Capture records dropped (runtime §21.3 name).', 'counter', [[{}, dropped]])
-      renderFamily(out, 'pipelock_capture_session_id_sanitized_total', 'Capture session ids replaced by a hash, by reason.', 'counter', (['unsafe_path', 'overlength', 'unknown'] as const).map((r) => [{reason: r}, sanitized.get(r) ?? 0] as const))
+      renderCaptureCounters(out, {written, dropped: writer.dropped, sanitized})
     },
     close(): void {
       if (closed) return
@@ -322,4 +318,15 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
       writer.close()
     },
   }
+}
+
+/**
+ * The capture counters. `pipelock run` renders them at zero while capture is off, so an alert on
+ * dropped records reads 0 there rather than an absent series.
+ */
+export function renderCaptureCounters(out: string[], c: {readonly written: number; readonly dropped: number; readonly sanitized: ReadonlyMap<string, number>}): void {
+  renderFamily(out, 'pipelock_learn_capture_records_total', 'Capture records written for learn-and-lock.', 'counter', [[{}, c.written]])
+  renderFamily(out, 'pipelock_learn_capture_dropped_total', 'Capture records dropped (queue full, unsafe session id, write error).', 'counter', [[{}, c.dropped]])
+  renderFamily(out, 'pipelock_capture_dropped_total', 'Capture records dropped (runtime §21.3 name).', 'counter', [[{}, c.dropped]])
+  renderFamily(out, 'pipelock_capture_session_id_sanitized_total', 'Capture session ids replaced by a hash, by reason.', 'counter', (['unsafe_path', 'overlength', 'unknown'] as const).map((r) => [{reason: r}, c.sanitized.get(r) ?? 0] as const))
 }

@@ -20,7 +20,7 @@ import {agentListenerLines} from './agent-listeners.js'
 import {licenseLines} from './features.js'
 import {inertSectionsNote} from './inert-features.js'
 import {assertRunnable} from './runnable.js'
-import {openCaptureSink, type CaptureSink} from './capture-sink.js'
+import {openCaptureSink, renderCaptureCounters, type CaptureSink} from './capture-sink.js'
 import {PolicyChangeLog} from './policy-change.js'
 import {ExceptionStore, type ExceptionChange} from './exception-store.js'
 import type {PolicyHooks} from './policy-api.js'
@@ -205,7 +205,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy), ...(webSocketProxy !== undefined ? {webSocketProxy} : {}),
     configDrift: () => changes?.drift(),
   })
-  if (capture !== undefined) server.metrics.addRenderer((out) => capture!.renderMetrics(out))
+  server.metrics.addRenderer((out) => (capture !== undefined ? capture.renderMetrics(out) : renderCaptureCounters(out, {written: 0, dropped: 0, sanitized: new Map()})))
   if (recorder !== undefined && loaded.config.flight_recorder.retention_days > 0) retention.attach(server.audit, server.metrics)
   // Issue 34: 1 while a reload has refused the config file on disk (the running policy is not the file's).
   server.metrics.addRenderer((out) => {
