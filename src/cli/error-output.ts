@@ -26,9 +26,14 @@ export function report(code: ErrorCode, message: string, hint?: string, exit: nu
   return hint === undefined ? {code, message, exit} : {code, message, exit, hint}
 }
 
-/** `<message> [CODE]; hint: <hint>` — one line, never a stack. */
+/**
+ * `<message> [CODE]; hint: <hint>` — one line, never a stack. Control characters (a value the
+ * user passed may hold an escape sequence or a line break) are shown as `?`, so the line cannot
+ * rewrite the terminal or forge a second line. The --json form escapes them as JSON does.
+ */
 export function errorLine(r: ErrorReport): string {
-  return `${r.message} [${r.code}]${r.hint ? `; hint: ${r.hint}` : ''}`
+  // eslint-disable-next-line no-control-regex
+  return `${r.message} [${r.code}]${r.hint ? `; hint: ${r.hint}` : ''}`.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 }
 
 /** The --json form: `{"error": {...}}`, one line. */

@@ -266,7 +266,9 @@ describe('--header / --header-file hardening', () => {
   test('reserved, malformed and CR/LF-carrying headers are refused; a group-readable header file is refused', async () => {
     assert.equal((await run(['--header', 'Mcp-Session-Id: x', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), '--header "Mcp-Session-Id: x": "Mcp-Session-Id" is managed by the MCP HTTP transport and cannot be overridden via --header [USAGE]')
     assert.equal((await run(['--header', 'NoColon', '--upstream', 'http://127.0.0.1:9/'])).err.trim().split('\n').at(-1), `--header "NoColon": expected 'Key: Value' format [USAGE]`)
-    assert.ok((await run(['--header', 'X-A: b\r\nX-B: c', '--upstream', 'http://127.0.0.1:9/'])).err.endsWith('--header "X-A: b\r\nX-B: c": value contains invalid characters [USAGE]\n'))
+    // The refused value is echoed with its control characters as '?': no forged line, no escape sequence on the terminal.
+    assert.ok((await run(['--header', 'X-A: b\r\nX-B: c', '--upstream', 'http://127.0.0.1:9/'])).err.endsWith('\n--header "X-A: b??X-B: c": value contains invalid characters [USAGE]\n'))
+    assert.ok((await run(['--header', 'X-A: a\u001b[31mRED', '--upstream', 'http://127.0.0.1:9/'])).err.endsWith('\n--header "X-A: a?[31mRED": value contains invalid characters [USAGE]\n'))
     const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-hf-'))
     try {
       const f = path.join(dir, 'h')
