@@ -503,19 +503,20 @@ function validateMcpSections(c: PipelockConfig, fail: (path: (string | number)[]
 /** §20.4 listen warnings (non-fatal): non-loopback IP, or an all-interfaces bind. */
 function listenWarnings(c: PipelockConfig): ConfigWarning[] {
   const out: ConfigWarning[] = []
-  const check = (field: string, value: string): void => {
+  // `what` names the listener, so the warning says what is exposed (not always the proxy).
+  const check = (field: string, value: string, what: string, who: string): void => {
     const hp = parseHostPort(value)
     if (hp === undefined) return
     if (hp.host === '' || hp.host === '0.0.0.0' || hp.host === '::') {
-      out.push({field, message: `"${value}" listens on all interfaces; anything that can reach this host can use the proxy`})
+      out.push({field, message: `"${value}" listens on all interfaces; anything that can reach this host can use ${what}`})
     } else if (!isLoopbackHost(hp.host)) {
-      out.push({field, message: `"${value}" is not a loopback address; make sure only your agents can reach it`})
+      out.push({field, message: `"${value}" is not a loopback address; make sure only ${who} can reach it`})
     }
   }
-  check('fetch_proxy.listen', c.fetch_proxy.listen)
-  if (c.kill_switch.api_listen !== '') check('kill_switch.api_listen', c.kill_switch.api_listen)
-  if (c.metrics_listen !== '') check('metrics_listen', c.metrics_listen)
-  if (c.scan_api.listen !== '') check('scan_api.listen', c.scan_api.listen)
+  check('fetch_proxy.listen', c.fetch_proxy.listen, 'the proxy', 'your agents')
+  if (c.kill_switch.api_listen !== '') check('kill_switch.api_listen', c.kill_switch.api_listen, 'the admin API (kill switch, sessions; token-protected)', 'operators')
+  if (c.metrics_listen !== '') check('metrics_listen', c.metrics_listen, 'the metrics endpoint', 'your monitoring')
+  if (c.scan_api.listen !== '') check('scan_api.listen', c.scan_api.listen, 'the scan API (token-protected)', 'its clients')
   return out
 }
 

@@ -197,6 +197,11 @@ test('listen warnings: non-loopback and all-interfaces binds are warnings, not e
   assert.match(load('fetch_proxy:\n  listen: ":8888"\n').warnings[0]?.message ?? '', /all interfaces/)
   assert.match(load('fetch_proxy:\n  listen: 10.1.2.3:8888\n').warnings[0]?.message ?? '', /not a loopback address/)
   assertRefused('fetch_proxy:\n  listen: "8888"\n', /fetch_proxy\.listen: "8888" is not host:port/)
+  // Each warning names what it exposes.
+  assert.deepEqual(load('fetch_proxy:\n  listen: ":8888"\nkill_switch:\n  api_listen: ":9090"\n  api_token: t0123456789abcdef0123456789abcdef\n').warnings.map((w) => `${w.field}: ${w.message}`), [
+    'fetch_proxy.listen: ":8888" listens on all interfaces; anything that can reach this host can use the proxy',
+    'kill_switch.api_listen: ":9090" listens on all interfaces; anything that can reach this host can use the admin API (kill switch, sessions; token-protected)',
+  ])
 })
 
 test('feature sections: flight recorder, TLS interception, learn, learn_lock', () => {
