@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, test} from 'node:test'
@@ -116,6 +116,10 @@ describe('pipelock audit <project-dir>', () => {
     assert.equal(c.status, 0, c.stderr)
     assert.match(c.stdout, /^ {2}Entropy thresh: 5\.0 bits$/m)
     assert.match(c.stdout, /^ {2}Max URL length: 4096 chars$/m)
+    // Overwriting an existing, wider file leaves a 0600 file (the old mode is not kept).
+    chmodSync(out, 0o644)
+    assert.equal(audit([dir, '-o', out]).status, 0)
+    assert.equal(statSync(out).mode & 0o777, 0o600)
   })
 
   test('--json: the report shape; --exclude drops findings and raises the score', () => {

@@ -1,7 +1,8 @@
-import {statSync, writeFileSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {PipelockError} from '../../plugins/errors/index.js'
+import {writeFileAtomic} from '../../plugins/signing/index.js'
 import type {ProjectAuditReport} from '../../plugins/preflight/index.js'
 
 export default class Audit extends BaseCommand {
@@ -52,7 +53,8 @@ The subcommands (audit score, audit report, audit packet) audit a config and evi
     process.stderr.write(renderProjectAudit(audit.report))
     if (flags.output !== undefined) {
       try {
-        writeFileSync(flags.output, audit.configYaml, {mode: 0o600})
+        // A new 0600 file renamed over the old one: an existing file's wider mode is not kept.
+        writeFileAtomic(flags.output, audit.configYaml, 0o600)
       } catch (err) {
         throw new PipelockError('WRITE_FAILED', `writing ${flags.output}: ${(err as Error).message}`)
       }
