@@ -63,7 +63,7 @@ test('interactive ratify through piped stdin: prompts on stdout, decisions appli
     // EOF before the last answer: refused, nothing written
     const short = runCli(['learn', 'ratify', '--candidate', c, '--contract-key', GOLDEN_PUB, '--interactive', '--deterministic', '--out', path.join(dir, 'short.yaml')], {input: 'e\n'})
     assert.equal(short.status, 1)
-    assert.equal(short.stderr, 'learn ratify: invalid decision "" (want e, c, or r) [RATIFY_DECISION_INVALID]\n')
+    assert.equal(short.stderr, `learn ratify: the answers ended at rule 2 of ${n}; nothing was written [RATIFY_DECISION_INVALID]; hint: give one answer per rule: e, c or r (a repeats the previous answer for every remaining rule)\n`)
     assert.equal(existsSync(path.join(dir, 'short.yaml')), false)
   } finally {
     rmSync(dir, {recursive: true, force: true})

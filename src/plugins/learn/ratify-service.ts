@@ -78,7 +78,14 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
   const decisions: RatifyDecision[] = []
   if (req.interactive) {
     if (req.prompt === undefined) throw new PipelockError('USAGE', 'learn ratify: --interactive needs a prompt')
-    for (let i = 0; i < rules.length; i++) decisions.push(parseDecision(await req.prompt(ruleEvidenceBlock(env.body, i), i)))
+    for (let i = 0; i < rules.length; i++) {
+      const answer = await req.prompt(ruleEvidenceBlock(env.body, i), i)
+      // End of input (a piped answer file one line short): say so, rather than "invalid decision ''".
+      if (answer === undefined) {
+        throw new PipelockError('RATIFY_DECISION_INVALID', `learn ratify: the answers ended at rule ${i + 1} of ${rules.length}; nothing was written`, {hint: 'give one answer per rule: e, c or r (a repeats the previous answer for every remaining rule)'})
+      }
+      decisions.push(parseDecision(answer))
+    }
   } else for (let i = 0; i < rules.length; i++) decisions.push('enforce')
   const applied = applyDecisions(env.body, decisions)
   remapRuleDataClasses(applied.body, applied.keptIndexes)
