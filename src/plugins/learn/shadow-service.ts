@@ -182,7 +182,7 @@ export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent
     throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --agent must be a single path segment, got ${JSON.stringify(req.agent ?? '')} (or give --sessions)`)
   }
   const root = req.captureDir ?? ''
-  if (root === '') throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: learn.capture_dir is not set; give --sessions or set it in --config')
+  if (root === '') throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: learn.capture_dir is not set; give --sessions, or --config FILE with learn.capture_dir (shadow reads a config only when --config names it)')
   if (!path.isAbsolute(root)) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: learn.capture_dir must be absolute, got ${JSON.stringify(root)}`)
   const files: string[] = []
   let matched = 0

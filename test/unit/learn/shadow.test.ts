@@ -242,7 +242,7 @@ test('resolveShadowInputs: --sessions dir/file, agent discovery skips planted an
     assert.deepEqual(resolveShadowInputs({sessions: one}).files, [one])
     assert.throws(() => resolveShadowInputs({agent: 'nobody', captureDir: root}), {message: 'learn: invalid candidate file: no capture sessions matched agent "nobody"'})
     assert.throws(() => resolveShadowInputs({agent: '..', captureDir: root}), /--agent must be a single path segment/)
-    assert.throws(() => resolveShadowInputs({agent: 'shop-agent'}), {message: 'learn shadow: learn.capture_dir is not set; give --sessions or set it in --config'})
+    assert.throws(() => resolveShadowInputs({agent: 'shop-agent'}), {message: 'learn shadow: learn.capture_dir is not set; give --sessions, or --config FILE with learn.capture_dir (shadow reads a config only when --config names it)'})
     assert.throws(() => resolveShadowInputs({agent: 'shop-agent', captureDir: 'rel'}), {message: 'learn shadow: learn.capture_dir must be absolute, got "rel"'})
     symlinkSync(root, root + '-link')
     assert.throws(() => resolveShadowInputs({sessions: root + '-link'}), {message: `learn shadow: --sessions must not be a symlink: ${root}-link`})
