@@ -69,6 +69,10 @@ test('unknown command: did-you-mean on one line, exit 127, JSON under --json', (
   const j = runCli(['verfy-receipt', '--json'])
   assert.equal(j.status, 127)
   assert.equal((JSON.parse(j.stdout) as {error: {code: string}}).error.code, 'COMMAND_NOT_FOUND')
+  // A reference command with no counterpart says why instead of suggesting a look-alike.
+  const l = runCli(['license', 'keygen'])
+  assert.equal(l.status, 127)
+  assert.equal(l.stderr, '"license keygen" is not a pipelock command: no licence is needed; every feature, agent profiles included, is in every build [COMMAND_NOT_FOUND]; hint: license_key, license_file and PIPELOCK_LICENSE_KEY are accepted and ignored (docs/compatibility.md)\n')
 })
 
 test('session --api-url X list: the flag before the subcommand reaches the command', () => {
