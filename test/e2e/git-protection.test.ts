@@ -113,6 +113,12 @@ describe('git protection: pre-push hook and proxy-side push checks', {timeout: 1
     assert.deepEqual(JSON.parse(r.stdout), {blocked: true, refs: [{local_ref: 'refs/heads/wip/x', remote_ref: 'refs/heads/wip/x', commits: 0, refused: 'branch "wip/x" does not match any allowed pattern: [main, feature/*]', findings: []}]})
   })
 
+  it('scan-push where git cannot list the commits: refused (fail closed) with its own code, not as a blocked push', () => {
+    const r = spawnSync(process.execPath, [BIN, 'git', 'scan-push', '--config', cfg, '--json', 'origin'], {cwd: work, env, encoding: 'utf8', input: `refs/heads/main ${'1'.repeat(40)} refs/heads/main ${'2'.repeat(40)}\n`})
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    assert.equal((JSON.parse(r.stdout) as {error: {code: string}}).error.code, 'GIT_SCAN_FAILED')
+  })
+
   describe('through the proxy: git-receive-pack requests', () => {
     let up: Upstream
     let proxy: RunningProxy

@@ -334,6 +334,8 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.equal(ok.stdout, 'healthy (HTTP 200)\n')
     const bad = runCli(['healthcheck', '--addr', '127.0.0.1:1'])
     assert.equal(bad.status, 1)
+    const notAddr = runCli(['healthcheck', '--addr', 'notaport'])
+    assert.deepEqual([notAddr.status, notAddr.stdout], [1, 'unhealthy: --addr "notaport" is not host:port\n'])
   })
 
   it('kill switch sentinel flips every transport to deny within a second, and back', async () => {

@@ -62,8 +62,8 @@ export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForD
     if (!gp.enabled || gp.pre_push_scan) {
       const range = isZeroId(r.remoteId) ? [r.localId, '--not', o.remote !== undefined && o.remote !== '' ? `--remotes=${o.remote}` : '--remotes'] : [`${r.remoteId}..${r.localId}`]
       const log = spawnSync('git', ['log', '-p', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H', ...range, '--'], {cwd: o.cwd, maxBuffer: MAX_DIFF_BYTES, encoding: 'utf8'})
-      if (log.error !== undefined) throw new PipelockError('GIT_PUSH_BLOCKED', `git log ${range.join(' ')}: ${log.error.message}`)
-      if (log.status !== 0) throw new PipelockError('GIT_PUSH_BLOCKED', `git log ${range.join(' ')}: ${log.stderr.trim()}`)
+      if (log.error !== undefined) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.error.message}`)
+      if (log.status !== 0) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.stderr.trim()}`)
       findings = scanDiff(scanner, log.stdout)
       commits = log.stdout.split('\n').filter((l) => /^commit [0-9a-f]{40}$/.test(l)).length
     }

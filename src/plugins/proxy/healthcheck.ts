@@ -1,5 +1,6 @@
 /** `pipelock healthcheck` (§1.5): GET /health with a timeout; healthy iff HTTP 200. */
 import http from 'node:http'
+import {parseHostPort} from '../config/index.js'
 
 export interface HealthcheckResult {
   readonly addr: string
@@ -9,6 +10,8 @@ export interface HealthcheckResult {
 }
 
 export async function checkHealth(addr: string, timeoutMs: number): Promise<HealthcheckResult> {
+  // Unhealthy either way (exit 1), but named: "ENOTFOUND" did not say the address was the problem.
+  if (parseHostPort(addr) === undefined) return {addr, healthy: false, status: 0, error: `--addr ${JSON.stringify(addr)} is not host:port`}
   return await new Promise<HealthcheckResult>((resolve) => {
     const req = http.get(`http://${addr}/health`, {timeout: timeoutMs}, (res) => {
       res.resume()
