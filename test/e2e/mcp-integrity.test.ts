@@ -86,6 +86,10 @@ describe('MCP binary integrity', {timeout: 120_000}, () => {
     const bad = run(['mcp', 'integrity', 'manifest', 'verify-signature', '--manifest', manifest, '--signer', 'ops-alice', '--keystore', ks])
     assert.equal(bad.code, 1)
     assert.equal(bad.stdout, `MCP integrity manifest signature failed: signature verification failed\n`)
+    // A signer with no key anywhere: both places looked at are named.
+    const none = run(['mcp', 'integrity', 'manifest', 'verify-signature', '--manifest', manifest, '--signer', 'nobody', '--keystore', ks])
+    assert.equal(none.code, 1)
+    assert.equal(none.stdout, `MCP integrity manifest signature failed: loading trusted signer "nobody": no public key at ${path.join(ks, 'agents', 'nobody', 'id_ed25519.pub')} nor ${path.join(ks, 'trusted_keys', 'nobody.pub')} (pipelock keygen nobody, or pipelock trust nobody <key file>)\n`)
     const cfg = proxyConfig('sig', ['  action: warn', '  require_signature: true', '  trusted_signer: ops-alice', `  keystore: ${ks}`])
     const r = run(['mcp', 'proxy', '--config', cfg, '--', process.execPath, script], '{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
     assert.equal(r.code, 1)

@@ -8,7 +8,7 @@ import {createHash} from 'node:crypto'
 import {accessSync, constants, existsSync, openSync, readFileSync, readSync, closeSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {goJsonIndent, fromPlain} from '../canonical/index.js'
-import {loadAgentPublicKey, signBytes, validateAgentName, verifyBytes, writeFileAtomic, decodePublicKeyText, type Ed25519KeyPair} from '../signing/index.js'
+import {agentPublicKeyPath, loadAgentPublicKey, signBytes, validateAgentName, verifyBytes, writeFileAtomic, decodePublicKeyText, type Ed25519KeyPair} from '../signing/index.js'
 
 export interface IntegrityManifest {
   readonly version: 1
@@ -229,6 +229,9 @@ export function trustedSignerKey(keystore: string, signer: string): Buffer {
     try {
       return decodePublicKeyText(readFileSync(path.join(keystore, 'trusted_keys', `${signer}.pub`), 'utf8'))
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new IntegrityError(`loading trusted signer "${signer}": no public key at ${agentPublicKeyPath(keystore, signer)} nor ${path.join(keystore, 'trusted_keys', `${signer}.pub`)} (pipelock keygen ${signer}, or pipelock trust ${signer} <key file>)`)
+      }
       throw new IntegrityError(`loading trusted signer "${signer}": ${(e as Error).message}`)
     }
   }
