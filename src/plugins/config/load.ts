@@ -46,7 +46,7 @@ export function parseConfigText(text: string, file: string, options: ResolveOpti
     return resolveConfig(source.value, {...options, lineOf: source.lineOf})
   } catch (err) {
     if (err instanceof ConfigFieldError) {
-      const line = source.lineOf(err.path)
+      const line = source.lineOf(err.linePath)
       const what = err.detail === 'unknown key' ? `unknown key "${dotted(err.path)}"` : `${dotted(err.path)}: ${err.detail}`
       throw new PipelockError('CONFIG_INVALID', `invalid config: ${what}`, {
         location: {file, line},

@@ -8,9 +8,14 @@ export interface ConfigWarning {
 
 /** A fatal finding about one field; the loader turns it into a CONFIG_INVALID PipelockError with a line. */
 export class ConfigFieldError extends Error {
+  /**
+   * `linePath`: where in the file the problem is, when the message names a shorter `path` (the
+   * redaction section's messages keep the reference's `redaction: redact: …` form).
+   */
   constructor(
     readonly path: TreePath,
     readonly detail: string,
+    readonly linePath: TreePath = path,
   ) {
     super(`${dotted(path)}: ${detail}`)
     this.name = 'ConfigFieldError'

@@ -42,8 +42,11 @@ export interface RedactionSectionConfig {
 
 /** A redaction config error; the message is the spec's, without the `redaction: redact: ` prefix. */
 export class RedactionConfigError extends Error {
-  /** False for the one message the reference words without the `redact: ` prefix. */
-  constructor(message: string, readonly prefixed = true) {
+  /**
+   * `prefixed`: false for the one message the reference words without the `redact: ` prefix.
+   * `at`: where in the section, so the error names the line of the offending entry.
+   */
+  constructor(message: string, readonly prefixed = true, readonly at: readonly (string | number)[] = []) {
     super(message)
   }
 }
@@ -141,42 +144,42 @@ export function dictionaryEntries(d: RedactionSectionConfig['dictionaries'][stri
  * RedactionConfigError. `requestBodyScanning`: whether `request_body_scanning.enabled`.
  */
 export function validateRedactionSection(r: RedactionSectionConfig, requestBodyScanning: boolean): void {
-  const fail = (m: string): never => {
-    throw new RedactionConfigError(m)
+  const fail = (m: string, at: readonly (string | number)[] = []): never => {
+    throw new RedactionConfigError(m, true, at)
   }
   r.allowlist_unparseable.forEach((h, i) => {
     const e = hostEntryError(h)
-    if (e !== null) fail(`allowlist_unparseable[${i}] "${h}": ${e}`)
+    if (e !== null) fail(`allowlist_unparseable[${i}] "${h}": ${e}`, ['allowlist_unparseable', i])
   })
   r.allowlist_unparseable_routes.forEach((route, i) => {
     const e = routeError(route)
-    if (e !== null) fail(`allowlist_unparseable_routes[${i}]: ${e}`)
+    if (e !== null) fail(`allowlist_unparseable_routes[${i}]: ${e}`, ['allowlist_unparseable_routes', i])
   })
   for (const [n, d] of sorted(r.dictionaries)) {
     const cls = d.class ?? ''
-    if (cls !== '' && !NAME.test(cls)) fail(`dictionary "${n}" class "${cls}" must match [a-z0-9][a-z0-9_-]*`)
+    if (cls !== '' && !NAME.test(cls)) fail(`dictionary "${n}" class "${cls}" must match [a-z0-9][a-z0-9_-]*`, ['dictionaries', n, 'class'])
   }
   for (const [n, p] of sorted(r.providers)) {
     const e = providerError(n, p)
-    if (e !== null) fail(e)
+    if (e !== null) fail(e, ['providers', n])
   }
   if (!r.enabled) return
-  if (r.default_profile === '') fail('default_profile required when enabled')
-  if (r.profiles[r.default_profile] === undefined) fail(`default_profile "${r.default_profile}" not defined in profiles`)
+  if (r.default_profile === '') fail('default_profile required when enabled', ['enabled'])
+  if (r.profiles[r.default_profile] === undefined) fail(`default_profile "${r.default_profile}" not defined in profiles`, ['default_profile'])
   for (const [n, p] of sorted(r.profiles)) {
     const classes = p.classes ?? [], dicts = p.dictionaries ?? []
-    if (classes.length + dicts.length === 0) fail(`profile "${n}" has no classes or dictionaries`)
-    for (const c of classes) if (!REDACTION_CLASS_NAMES.includes(c)) fail(`profile "${n}" references unknown class "${c}"`)
-    for (const d of dicts) if (r.dictionaries[d] === undefined) fail(`profile "${n}" references unknown dictionary "${d}"`)
+    if (classes.length + dicts.length === 0) fail(`profile "${n}" has no classes or dictionaries`, ['profiles', n])
+    for (const c of classes) if (!REDACTION_CLASS_NAMES.includes(c)) fail(`profile "${n}" references unknown class "${c}"`, ['profiles', n, 'classes'])
+    for (const d of dicts) if (r.dictionaries[d] === undefined) fail(`profile "${n}" references unknown dictionary "${d}"`, ['profiles', n, 'dictionaries'])
   }
   for (const [n, d] of sorted(r.dictionaries)) {
-    if ((d.class ?? '') === '') fail(`dictionary "${n}" missing class`)
-    if ((d.entries ?? []).length === 0 && (d.entries_file ?? '') === '') fail(`dictionary "${n}" has no entries or entries_file`)
+    if ((d.class ?? '') === '') fail(`dictionary "${n}" missing class`, ['dictionaries', n])
+    if ((d.entries ?? []).length === 0 && (d.entries_file ?? '') === '') fail(`dictionary "${n}" has no entries or entries_file`, ['dictionaries', n])
     if ((d.entries_file ?? '') !== '') {
       try {
         loadEntriesFile(d.entries_file!)
       } catch (e) {
-        fail(`dictionary "${n}": ${(e as Error).message}`)
+        fail(`dictionary "${n}": ${(e as Error).message}`, ['dictionaries', n, 'entries_file'])
       }
     }
   }

@@ -328,7 +328,8 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     validateRedactionSection(c.redaction, c.request_body_scanning.enabled)
   } catch (e) {
     if (!(e instanceof RedactionConfigError)) throw e
-    fail(['redaction'], e.prefixed ? `redact: ${e.message}` : e.message)
+    // The reference's words (`redaction: redact: …`), at the line of the entry at fault.
+    throw new ConfigFieldError(['redaction'], e.prefixed ? `redact: ${e.message}` : e.message, ['redaction', ...e.at])
   }
   const fr = c.flight_recorder
   if (fr.enabled && fr.dir === '') fail(['flight_recorder', 'dir'], 'required when flight_recorder.enabled is true')

@@ -38,6 +38,11 @@ test('health_watchdog.interval_seconds: 1..3600, 0 takes the default', () => {
   assert.equal(load('health_watchdog:\n  interval_seconds: 3600\n').config.health_watchdog.interval_seconds, 3600)
 })
 
+test('redaction errors keep the reference\'s words and name the line of the entry at fault', () => {
+  const text = 'request_body_scanning:\n  enabled: true\nredaction:\n  enabled: false\n  providers:\n    ok:\n      host_patterns: ["a.example"]\n    p:\n      host_patterns: ["b.example"]\n      parser: xml\n'
+  assertRefused(text, /redaction: redact: provider "p" parser "xml" is not supported/, 8)
+})
+
 test('logging: format, output, file for file/both', () => {
   assertRefused('logging:\n  format: xml\n', /logging\.format: must be one of json, text/, 2)
   assertRefused('logging:\n  output: syslog\n', /logging\.output: must be one of stdout, file, both/, 2)
