@@ -96,6 +96,16 @@ describe('git protection: pre-push hook and proxy-side push checks', {timeout: 1
     ok(['reset', '-q', '--hard', 'HEAD~2'])
   })
 
+  it('a key in a commit message is refused like one in a file, at its commit and message line', () => {
+    const leaked = commit('msg.txt', 'm\n', `deploy\n\nwith key ${AWS_KEY}`)
+    const before = ok(['rev-parse', 'main'], remote)
+    const r = git(['push', '-q', 'origin', 'main'])
+    assert.notEqual(r.status, 0)
+    assert.ok(r.stderr.includes(`pipelock: ${leaked.slice(0, 12)} (commit message):3  AWS Access ID (critical)\n`), r.stderr)
+    assert.equal(ok(['rev-parse', 'main'], remote), before, 'the remote did not move')
+    ok(['reset', '-q', '--hard', 'HEAD~1'])
+  })
+
   it('a push to a branch outside allowed_branches is refused; feature/* passes', () => {
     ok(['checkout', '-q', '-b', 'wip/x'])
     commit('notes.txt', 'notes\n', 'notes')
@@ -158,6 +168,10 @@ describe('git protection: pre-push hook and proxy-side push checks', {timeout: 1
       assert.deepEqual(await post(pushBody('refs/heads/release', clean, clean)), {status: 403, reason: 'git_branch_denied'})
       assert.equal((await post(pushBody('refs/heads/main', clean, clean))).status, 200)
       assert.match(proxy.stdout(), /"reason":"git push refused: secret in pushed content: AWS Access ID"|git push refused: secret in pushed content: AWS Access ID/)
+      // A key in the commit message is pushed content too.
+      const message = commit('later.txt', 'later\n', `deploy with key ${AWS_KEY}`)
+      assert.deepEqual(await post(pushBody('refs/heads/main', message, message)), {status: 403, reason: 'dlp_match'})
+      ok(['reset', '-q', '--hard', 'HEAD~1'])
     })
   })
 })

@@ -28,7 +28,8 @@ export function scanDiff(scanner: Pick<Scanner, 'scanTextForDlp'>, diff: string)
       continue
     }
     if (raw.startsWith('+++ ')) {
-      const f = raw.slice(4)
+      // git ends the header's name with a tab when it holds a space (`+++ b/sp ace.txt\t`).
+      const f = raw.slice(4).replace(/\t$/, '')
       file = f === '/dev/null' ? '' : f.startsWith('b/') ? f.slice(2) : f
       continue
     }
@@ -57,4 +58,25 @@ export function scanDiff(scanner: Pick<Scanner, 'scanTextForDlp'>, diff: string)
     seen.add(k)
     return true
   })
+}
+
+/** The `file` of a finding in a commit message. */
+export const COMMIT_MESSAGE = '(commit message)'
+
+/**
+ * DLP over commit messages: `log` is `git log --format=%H%x00%B%x00` output (id, NUL, message,
+ * NUL, …). Each line of each message goes through the text DLP scanner, as a diff's added lines
+ * do; a finding is reported at its commit, in `(commit message)`, by line.
+ */
+export function scanCommitMessages(scanner: Pick<Scanner, 'scanTextForDlp'>, log: string): DiffFinding[] {
+  const out: DiffFinding[] = []
+  const parts = log.split('\0')
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const commit = parts[i]!.trim()
+    if (!/^[0-9a-f]{40}$/.test(commit)) continue
+    parts[i + 1]!.replace(/\r\n/g, '\n').split('\n').forEach((text, k) => {
+      for (const f of scanner.scanTextForDlp(text).matches) out.push({file: COMMIT_MESSAGE, line: k + 1, pattern: f.pattern, severity: f.severity, commit})
+    })
+  }
+  return out
 }

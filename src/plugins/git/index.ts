@@ -1,6 +1,6 @@
 /** Git protection (containment.md §4): branch rules, diff and pack scanning, the pre-push hook. */
 export {allowedBranches, branchGlob, branchOfRef, branchRefusal, DEFAULT_ALLOWED_BRANCHES} from './branches.js'
-export {scanDiff, type DiffFinding} from './diff-scan.js'
+export {COMMIT_MESSAGE, scanCommitMessages, scanDiff, type DiffFinding} from './diff-scan.js'
 export {isZeroId, parseReceivePack, type ReceivePack, type RefUpdate} from './receive-pack.js'
 export {findGitDir, prePushHook, shellQuote} from './hook.js'
 export {MAX_DIFF_BYTES, parsePushLines, renderPushScan, scanPush, type PushRef, type PushRefResult, type PushScan} from './push.js'

@@ -10,7 +10,7 @@ import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {allowedBranches, branchOfRef, branchRefusal} from './branches.js'
-import {scanDiff, type DiffFinding} from './diff-scan.js'
+import {scanCommitMessages, scanDiff, type DiffFinding} from './diff-scan.js'
 import {isZeroId} from './receive-pack.js'
 
 export interface PushRef {
@@ -64,7 +64,11 @@ export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForD
       const log = spawnSync('git', ['log', '-p', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H', ...range, '--'], {cwd: o.cwd, maxBuffer: MAX_DIFF_BYTES, encoding: 'utf8'})
       if (log.error !== undefined) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.error.message}`)
       if (log.status !== 0) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.stderr.trim()}`)
-      findings = scanDiff(scanner, log.stdout)
+      // The messages too, read apart: a message line is never taken for a diff header.
+      const messages = spawnSync('git', ['log', '--no-color', '--format=%H%x00%B%x00', ...range, '--'], {cwd: o.cwd, maxBuffer: MAX_DIFF_BYTES, encoding: 'utf8'})
+      if (messages.error !== undefined) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${messages.error.message}`)
+      if (messages.status !== 0) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${messages.stderr.trim()}`)
+      findings = [...scanCommitMessages(scanner, messages.stdout), ...scanDiff(scanner, log.stdout)]
       commits = log.stdout.split('\n').filter((l) => /^commit [0-9a-f]{40}$/.test(l)).length
     }
     results.push({...r, refused, findings, commits})

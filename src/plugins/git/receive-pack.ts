@@ -18,7 +18,7 @@ export interface RefUpdate {
 
 export interface ReceivePack {
   readonly updates: readonly RefUpdate[]
-  /** Blob contents (and literal inserts of unresolved deltas), in pack order. */
+  /** Blob contents, commit and tag messages (and literal inserts of unresolved deltas), in pack order. */
   readonly blobs: readonly Buffer[]
   readonly objects: number
   /** Deltas whose base is not in the pack (only their inserts were read). */
@@ -129,6 +129,11 @@ function readPack(pack: Buffer): Omit<ReceivePack, 'updates'> {
     if (obj.data !== null && obj.type !== '') {
       byId.set(createHash('sha1').update(`${obj.type} ${obj.data.length}\0`).update(obj.data).digest('hex'), obj)
       if (obj.type === 'blob') blobs.push(obj.data)
+      else if (obj.type === 'commit' || obj.type === 'tag') {
+        // The message (after the headers' blank line) is pushed content too: a key in it leaves.
+        const at = obj.data.indexOf('\n\n')
+        if (at >= 0) blobs.push(obj.data.subarray(at + 2))
+      }
     }
   }
   return {blobs, objects: n, unresolved, error: ''}

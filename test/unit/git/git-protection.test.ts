@@ -7,7 +7,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
-import {branchRefusal, parseReceivePack, scanDiff} from '../../../src/plugins/git/index.js'
+import {branchRefusal, parseReceivePack, scanCommitMessages, scanDiff} from '../../../src/plugins/git/index.js'
 import {ignoreMatcher} from '../../../src/plugins/filesentry/index.js'
 import {assertRefused, load} from '../config/helpers.js'
 
@@ -33,6 +33,12 @@ test('scanDiff: added lines with new-file line numbers and commits; removed line
   ].join('\n')
   const scanner = {scanTextForDlp: (t: string) => ({matches: t.includes(AWS_KEY) ? [{pattern: 'AWS Access ID', severity: 'critical' as const, core: true, encoding: '', warn: false}] : [], warnings: []})}
   assert.deepEqual(scanDiff(scanner as never, diff), [{file: 'x.env', line: 11, pattern: 'AWS Access ID', severity: 'critical', commit: 'a'.repeat(40)}])
+  // A name with a space: git ends the header with a tab, which is not part of the name.
+  const spaced = ['diff --git a/sp ace.txt b/sp ace.txt', '--- /dev/null', '+++ b/sp ace.txt\t', '@@ -0,0 +1 @@', `+K=${AWS_KEY}`, ''].join('\n')
+  assert.deepEqual(scanDiff(scanner as never, spaced).map((f) => f.file), ['sp ace.txt'])
+  // Commit messages, from `git log --format=%H%x00%B%x00`: by commit and message line.
+  const log = `${'b'.repeat(40)}\0subject\n\nkey ${AWS_KEY}\n\0\n${'c'.repeat(40)}\0clean\n\0\n`
+  assert.deepEqual(scanCommitMessages(scanner as never, log), [{file: '(commit message)', line: 3, pattern: 'AWS Access ID', severity: 'critical', commit: 'b'.repeat(40)}])
 })
 
 test('receive-pack: ref updates, whole blobs, deltas rebuilt from the same pack, a thin pack\'s inserts', () => {
