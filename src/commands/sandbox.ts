@@ -50,10 +50,15 @@ Exit status: the agent's (128+signal when it was killed), 127 when the command i
   }
 
   async run(): Promise<DryRunReport | undefined> {
-    const {flags, argv} = await this.parse(Sandbox)
+    // Everything after the first `--` is the agent's command, word for word: parsed with the
+    // rest, its own `-c` (`sh -c '…'`) was read as --config's short flag and the words reordered.
+    const raw = [...this.argv]
+    const sep = raw.indexOf('--')
+    const {flags, argv} = await this.parse(Sandbox, sep >= 0 ? raw.slice(0, sep) : raw)
     const {runSandbox, sandboxDryRun, renderDryRunText, dryRunFailure} = await import('../plugins/sandbox/index.js')
     const {PipelockError} = await import('../plugins/errors/index.js')
-    const command = argv as string[]
+    if (sep >= 0 && argv.length > 0) throw new PipelockError('USAGE', `unexpected argument ${JSON.stringify(argv[0])} before --: the agent's command goes after --`)
+    const command = sep >= 0 ? raw.slice(sep + 1) : (argv as string[])
     const opts = {
       ...(flags.config !== undefined ? {configFile: flags.config} : {}),
       ...(flags.workspace !== undefined ? {workspace: flags.workspace} : {}),

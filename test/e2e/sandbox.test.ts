@@ -228,6 +228,16 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     })
   })
 
+  test('the words after -- are the command as given, even a -c that is also a pipelock flag', async () => {
+    // The short -c for the config, then the agent's own -c (the helper above uses --config).
+    const r = await runCliAsync(['sandbox', '-c', cfg, '--workspace', ws, '--dry-run', '--json', '--', 'sh', '-c', 'echo hi'], {env: env({})})
+    assert.equal(r.status, 0, r.stderr)
+    assert.deepEqual((JSON.parse(r.stdout) as {command: string[]}).command, ['/usr/bin/sh', '-c', 'echo hi'])
+    const stray = await sandbox(['stray', '--', 'true'])
+    assert.equal(stray.status, 2)
+    assert.equal(stray.stderr, 'unexpected argument "stray" before --: the agent\'s command goes after -- [USAGE]\n')
+  })
+
   test('--dry-run with the network layer missing: degraded, exit 1, names the bypass', async () => {
     const r = await sandbox(['--dry-run', '--best-effort', '--', 'true'], {PIPELOCK_SANDBOX_DISABLE: 'network'})
     assert.equal(r.status, 1)
