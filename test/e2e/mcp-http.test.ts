@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
@@ -251,6 +252,43 @@ describe('stdio → Streamable HTTP bridge: SDK stdio client → pipelock --upst
       assert.ok(fixture.requests.some((r) => r.method === 'GET'), 'GET stream opened after the session id')
     } finally {
       await fixture.close()
+    }
+  })
+})
+
+describe('the bridge after the client closes stdin', () => {
+  test('a call the upstream never answers is aborted 5 s after EOF (answered -32003) and the bridge exits', async () => {
+    const server = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        if (req.method !== 'POST') return void res.writeHead(405).end()
+        const m = JSON.parse(body) as {id?: number; params?: {arguments?: {t?: string}}}
+        if (m.id === undefined) return void res.writeHead(202).end()
+        if (m.params?.arguments?.t === 'hang') return // never answered
+        res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {content: [{type: 'text', text: 'ok'}]}}))
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const port = (server.address() as {port: number}).port
+      const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', WARN_CFG, '--upstream', `http://127.0.0.1:${port}/mcp`], {env: ENV})
+      let out = ''
+      let err = ''
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+      p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+      p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"hang"}}}\n{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"t":"ok"}}}\n')
+      const started = Date.now()
+      const code = await new Promise<number | null>((resolve) => p.on('close', resolve))
+      const took = Date.now() - started
+      assert.ok(took < 20_000, `exited after ${took} ms`)
+      const answers = out.trim().split('\n').map((l) => JSON.parse(l) as {id: number; error?: {code: number}})
+      assert.deepEqual(answers.map((a) => [a.id, a.error?.code ?? null]).sort(), [[1, -32003], [2, null]])
+      assert.match(err, /pipelock: 1 upstream call\(s\) unanswered 5 s after the client closed stdin; aborted/)
+      assert.equal(code, 0, err)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
     }
   })
 })

@@ -19,6 +19,12 @@ import {SerialLane} from './scan-lane.js'
 import {readSseEvents} from './sse.js'
 import {header, isCompressed, isEventStream, readCapped, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
 
+/**
+ * How long calls still in flight when the client closes stdin may take to answer. Closing stdin is
+ * an MCP client's shutdown; the stdio wrap gives its server the same 5 s to exit.
+ */
+const DRAIN_AFTER_EOF_MS = 5000
+
 export interface BridgeOptions extends StdioClientSide {
   readonly upstream: string
   readonly headers: ReadonlyArray<readonly [string, string]>
@@ -167,8 +173,21 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     }
   })()
   await Promise.race([reader, ...(o.stop ? [o.stop] : [])])
-  await Promise.race([Promise.all([...inflight]), ...(o.stop ? [o.stop] : [])])
+  // After the client's EOF the calls still out get DRAIN_AFTER_EOF_MS to answer; then they are
+  // aborted (each answered -32003) and the bridge exits — an upstream that never answers no
+  // longer keeps the process alive once its client has gone.
+  let drainTimer: NodeJS.Timeout | undefined
+  const drained = await Promise.race([
+    Promise.all([...inflight]).then(() => true),
+    new Promise<boolean>((resolve) => (drainTimer = setTimeout(() => resolve(false), DRAIN_AFTER_EOF_MS))),
+    ...(o.stop ? [o.stop.then(() => true)] : []),
+  ])
+  clearTimeout(drainTimer)
   abort.abort()
+  if (!drained) {
+    o.log(`pipelock: ${inflight.size} upstream call(s) unanswered ${DRAIN_AFTER_EOF_MS / 1000} s after the client closed stdin; aborted`)
+    await Promise.all([...inflight])
+  }
   if (sessionId !== null) {
     try {
       const r = await client.send(o.upstream, 'DELETE', headersFor('application/json, text/event-stream', false), undefined, AbortSignal.timeout(5000))
