@@ -33,3 +33,22 @@ export function injectCanaryEnv(env: Record<string, string>, explicit: ReadonlyS
   }
   return injected
 }
+
+/**
+ * What the operator is told at launch about the canaries: the names planted; each canary not
+ * planted because its name is one pipelock sets or refuses (said, never silently dropped); and,
+ * with an external proxy (`--proxy`), that only that proxy's own config decides whether a
+ * planted value is caught. Values are never printed.
+ */
+export function canaryLaunchLines(entries: readonly CanaryEnvEntry[], injected: readonly string[], explicit: readonly string[], externalProxy?: string): string[] {
+  const out: string[] = []
+  if (injected.length > 0) out.push(`pipelock: canary token(s) injected as ${injected.join(', ')}`)
+  for (const e of entries) {
+    if (injected.includes(e.envVar) || explicit.includes(e.envVar)) continue
+    out.push(`pipelock: WARNING: canary "${e.name}" not planted: ${e.envVar} is a variable pipelock sets or refuses in the agent's environment; choose another env_var`)
+  }
+  if (externalProxy !== undefined && injected.length > 0) {
+    out.push(`pipelock: WARNING: the agent's traffic goes through the proxy at ${externalProxy}: it blocks the planted canaries only if its own config lists the same canary_tokens`)
+  }
+  return out
+}

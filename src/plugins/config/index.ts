@@ -40,7 +40,7 @@ export {pipelockHome, defaultConfigCandidates, SYSTEM_CONFIG_FILE} from './home.
 export {loadPresetConfig} from './preset-load.js'
 export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type AgentProfileConfig} from './agent-profiles.js'
 export {changesSha256, diffPolicies, diffPolicyViews, policyView, MAX_CHANGES, type PolicyChange, type PolicyDiff} from './policy-diff.js'
-export {canaryEnvEntries, injectCanaryEnv, type CanaryEnvEntry} from './canary-env.js'
+export {canaryEnvEntries, canaryLaunchLines, injectCanaryEnv, type CanaryEnvEntry} from './canary-env.js'
 export {scanApiSettings, dnsOverrides, normaliseOverrideHost, type ScanApiSettings} from './extra-sections.js'
 export {
   REDACTION_CLASS_NAMES, REDACTION_LIMIT_CAPS, REDACTION_LIMIT_DEFAULTS, dictionaryEntries, hostEntryError, loadEntriesFile, parseMediaTypeStrict,

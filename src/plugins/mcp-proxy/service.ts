@@ -8,7 +8,7 @@
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
-import {canaryEnvEntries, DEFAULT_PROFILE, enabledFeatures, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
+import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, enabledFeatures, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
@@ -253,7 +253,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
   }
   const child = buildChildEnv(o.processEnv, o.env, canaryEnvEntries(config))
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
-  if (child.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${child.canaries.join(', ')}`)
+  for (const l of canaryLaunchLines(canaryEnvEntries(config), child.canaries, child.extras)) o.stderr(l)
   const sentry = await arm()
   o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
   // With the sentry on, the server starts as a child subreaper (filesentry/subreaper.ts).
@@ -292,7 +292,7 @@ async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, run
   try {
     const l = sandbox.launch
     if (l.extras.length > 0) o.stderr(`pipelock: passing ${l.extras.length} env var(s) to child process: ${l.extras.join(', ')}`)
-    if (l.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${l.canaries.join(', ')}`)
+    for (const line of canaryLaunchLines(canaryEnvEntries(config), l.canaries, l.extras)) o.stderr(line)
     o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] [SANDBOXED] (${modes}, workspace=${sandbox.workspace})`)
     // The file sentry's root is the spawned bubblewrap, whose PID-namespace init adopts orphans;
     // without bubblewrap (best-effort 0/3) the server is made a subreaper like a plain wrap's.

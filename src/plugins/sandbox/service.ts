@@ -6,7 +6,7 @@
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {constants} from 'node:os'
-import {canaryEnvEntries, loadConfig, type PipelockConfig} from '../config/index.js'
+import {canaryEnvEntries, canaryLaunchLines, loadConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {parseHostPort} from '../config/index.js'
 import type {MetricsListener, RunningFileSentry} from '../filesentry/index.js'
@@ -100,7 +100,7 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
       canaries: canaryEnvEntries(c), kind: 'standalone', log: o.stderr,
     })
     if (launch.extras.length > 0) o.stderr(`pipelock: passing ${launch.extras.length} env var(s) to sandboxed process: ${launch.extras.join(', ')}`)
-    if (launch.canaries.length > 0) o.stderr(`pipelock: canary token(s) injected as ${launch.canaries.join(', ')}`)
+    for (const l of canaryLaunchLines(canaryEnvEntries(c), launch.canaries, launch.extras, o.proxy)) o.stderr(l)
     // containment.md §3 [beyond]: the file sentry watches the sandboxed process's writes too.
     const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o, proxy.running) : null
     // --metrics-listen (Q-S11 fixed, containment.md §7): the embedded proxy's registry and the
