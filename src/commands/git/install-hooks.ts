@@ -33,6 +33,12 @@ workspace layout, or check pushes on the proxy too (docs/git-protection.md).`
     const hooks = path.join(findGitDir(process.cwd()), 'hooks')
     const hook = path.join(hooks, 'pre-push')
     if (existsSync(hook) && !flags.force) throw new PipelockError('FILE_EXISTS', `hook already exists at ${hook} (use --force to overwrite)`)
+    // The config the hook will read is loaded now, as scan-push loads it: a missing or invalid
+    // file is refused here, not found out at the first push (which it would then refuse).
+    if (flags.config !== undefined) {
+      const {loadConfig} = await import('../../plugins/config/index.js')
+      loadConfig(flags.config, {env: process.env})
+    }
     makeDirs(hooks, 0o750)
     writeFileSync(hook, prePushHook(flags.binary, flags.config === undefined ? undefined : path.resolve(flags.config)), {mode: 0o755})
     chmodSync(hook, 0o755)
