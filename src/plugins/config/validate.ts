@@ -1,4 +1,5 @@
 import {statSync} from 'node:fs'
+import {posix} from 'node:path'
 import RE2 from 're2'
 import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {validateEmit} from './emit-config.js'
@@ -355,6 +356,7 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
   for (const k of ['allow_read', 'allow_write'] as const) {
     (c.sandbox.filesystem?.[k] ?? []).forEach((p, i) => {
       if (p.trim() === '') fail(['sandbox', 'filesystem', k, i], `sandbox filesystem ${k} contains empty path`)
+      if (!p.startsWith('/')) fail(['sandbox', 'filesystem', k, i], `sandbox ${k} "${p}" must be an absolute path`)
     })
   }
   validateMediaPolicy(c, fail)
@@ -688,5 +690,8 @@ function validateFileSentry(c: PipelockConfig, fail: (path: (string | number)[],
   if (fs.watch_paths.length === 0) fail(['file_sentry', 'watch_paths'], 'file_sentry: watch_paths must be non-empty when enabled')
   fs.watch_paths.forEach((p, i) => {
     if (p.trim() === '') fail(['file_sentry', 'watch_paths', i], `file_sentry: watch_paths[${i}] must not be empty`)
+    // A relative path is read from the config file's directory and may not leave it (§3.2).
+    const rel = p.startsWith('/') ? '' : posix.normalize(p)
+    if (rel === '..' || rel.startsWith('../')) fail(['file_sentry', 'watch_paths', i], `file_sentry: watch_paths[${i}] "${p}" escapes config directory (use absolute path instead)`)
   })
 }

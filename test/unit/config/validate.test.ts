@@ -227,6 +227,10 @@ test('feature sections: flight recorder, TLS interception, learn, learn_lock', (
 test('sandbox: best_effort and strict exclusive; empty filesystem entries; checked while disabled', () => {
   assertRefused('sandbox:\n  strict: true\n  best_effort: true\n', /sandbox: best_effort and strict are mutually exclusive/)
   assertRefused('sandbox:\n  filesystem:\n    allow_read: ["/srv", ""]\n', /sandbox filesystem allow_read contains empty path/)
+  // What pipelock sandbox refuses whatever the host is, check refuses too.
+  assertRefused('sandbox:\n  filesystem:\n    allow_read: [relative/dir]\n', /sandbox allow_read "relative\/dir" must be an absolute path/, 3)
+  assertRefused('file_sentry:\n  enabled: true\n  watch_paths: ["a/../../x"]\n', /file_sentry: watch_paths\[0\] "a\/\.\.\/\.\.\/x" escapes config directory \(use absolute path instead\)/)
+  assert.deepEqual(load('file_sentry:\n  enabled: true\n  watch_paths: ["work/../src", "/srv/x"]\n').config.file_sentry.watch_paths, ['work/../src', '/srv/x'])
   const ok = load('sandbox:\n  best_effort: true\n  filesystem:\n    allow_write: [/srv/out]\n')
   assert.equal(ok.config.sandbox.best_effort, true)
   assert.deepEqual(ok.config.sandbox.filesystem?.allow_write, ['/srv/out'])
