@@ -47,6 +47,27 @@ test('systemd unit: hardened shape, and systemd-analyze verify accepts it', {ski
   }
 })
 
+test('systemd unit: paths with spaces, % and $ are quoted and escaped as systemd reads them; a relative path is refused', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-unit-'))
+  try {
+    const cfg = path.join(dir, 'w.yaml')
+    writeFileSync(cfg, 'logging:\n  output: file\n  file: "/var/log/pipe lock/audit.log"\n')
+    const file = path.join(dir, 'w.service')
+    const g = runCli(['generate', 'systemd', '--config', cfg, '--bin', process.execPath, '--install-path', '/etc/pipe lock/p%h$X.yaml', '--output', file])
+    assert.equal(g.status, 0, g.stderr)
+    const unit = readFileSync(file, 'utf8').split('\n')
+    assert.ok(unit.includes(`ExecStart=${process.execPath} run --config "/etc/pipe lock/p%%h$$X.yaml"`), unit.join('\n'))
+    assert.ok(unit.includes('ReadWritePaths="/var/log/pipe lock"'))
+    if (hasSystemdAnalyze) assert.equal(spawnSync('systemd-analyze', ['verify', file], {encoding: 'utf8'}).stderr, '')
+    writeFileSync(cfg, 'flight_recorder:\n  enabled: true\n  dir: relative/evidence\n')
+    const rel = runCli(['generate', 'systemd', '--config', cfg])
+    assert.equal(rel.status, 2)
+    assert.equal(rel.stderr, 'generate systemd: "relative/evidence" is not an absolute path; a unit needs absolute paths (make it absolute in the config or the flag) [USAGE]\n')
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
 const meta = z.strictObject({name: z.string().min(1), labels: z.record(z.string(), z.string()).optional()})
 const probe = z.strictObject({exec: z.strictObject({command: z.array(z.string()).min(1)}), periodSeconds: z.number().int(), timeoutSeconds: z.number().int(), initialDelaySeconds: z.number().int().optional()})
 const env = z.array(z.strictObject({name: z.string().regex(/^[A-Z_][A-Z0-9_]*$/), value: z.string()}))
