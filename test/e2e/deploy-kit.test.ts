@@ -68,6 +68,14 @@ test('systemd unit: paths with spaces, % and $ are quoted and escaped as systemd
   }
 })
 
+test('generate kubernetes refuses a --name Kubernetes would refuse at apply time', () => {
+  const r = runCli(['generate', 'kubernetes', '--config', 'deploy/pipelock.yaml', '--name', 'My_Agent x'])
+  assert.equal(r.status, 2)
+  assert.equal(r.stdout, '')
+  assert.match(r.stderr, /^generate kubernetes: --name "My_Agent x" must be lowercase letters, digits and '-', .* \[USAGE\]\n$/)
+  assert.equal(runCli(['generate', 'kubernetes', '--config', 'deploy/pipelock.yaml', '--name', 'shop-agent-2']).status, 0)
+})
+
 const meta = z.strictObject({name: z.string().min(1), labels: z.record(z.string(), z.string()).optional()})
 const probe = z.strictObject({exec: z.strictObject({command: z.array(z.string()).min(1)}), periodSeconds: z.number().int(), timeoutSeconds: z.number().int(), initialDelaySeconds: z.number().int().optional()})
 const env = z.array(z.strictObject({name: z.string().regex(/^[A-Z_][A-Z0-9_]*$/), value: z.string()}))
