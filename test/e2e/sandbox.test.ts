@@ -324,8 +324,12 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     const bad = await sandbox(['--env', 'LD_PRELOAD=/x.so', '--', 'true'])
     assert.equal(bad.status, 2)
     assert.equal(bad.stderr.trim().split('\n').at(-1), '--env LD_PRELOAD is blocked: this variable can subvert sandbox containment [USAGE]')
+    assert.doesNotMatch(bad.stderr, /launching sandboxed process/, 'refused before anything is said to start')
     const proxy = await sandbox(['--env', 'Foo_Proxy=x', '--', 'true'])
     assert.equal(proxy.stderr.trim().split('\n').at(-1), '--env Foo_Proxy is blocked: this variable can subvert sandbox containment [USAGE]')
+    const spaced = await sandbox(['--env', 'A B=1', '--', 'true'])
+    assert.equal(spaced.status, 2)
+    assert.equal(spaced.stderr.trim().split('\n').at(-1), '--env "A B" is not a variable name (letters, digits and _, not starting with a digit) [USAGE]')
   })
 })
 

@@ -58,6 +58,7 @@ export function checkEnvEntries(entries: readonly string[]): void {
     const eq = e.indexOf('=')
     const key = eq < 0 ? e : e.slice(0, eq)
     if (key === '') throw new PipelockError('USAGE', '--env requires a non-empty variable name')
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new PipelockError('USAGE', `--env ${JSON.stringify(key)} is not a variable name (letters, digits and _, not starting with a digit)`)
     if (isDangerousKey(key)) throw new PipelockError('USAGE', `--env ${key} is blocked: this variable can subvert sandbox containment`)
   }
 }

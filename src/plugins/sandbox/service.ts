@@ -90,8 +90,9 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
   const policy = buildPolicy(ws, c.sandbox.filesystem?.allow_read ?? [], c.sandbox.filesystem?.allow_write ?? [], o.processEnv.HOME)
   const caps = probeCapabilities(o.processEnv)
   checkMode(caps, mode, 'standalone')
-  o.stderr(`pipelock: launching sandboxed process [${o.command.join(' ')}] (workspace=${policy.workspace}, mode=${mode})`)
+  // Refused --env entries are refused before anything is said to start.
   checkEnvEntries(o.env)
+  o.stderr(`pipelock: launching sandboxed process [${o.command.join(' ')}] (workspace=${policy.workspace}, mode=${mode})`)
   const proxy = await openProxy({configFile: o.configFile, proxy: o.proxy, env: o.processEnv, version: o.version, stderr: o.stderr})
   let launch: PreparedLaunch | undefined
   try {
