@@ -61,15 +61,16 @@ export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForD
     let commits = 0
     if (!gp.enabled || gp.pre_push_scan) {
       const range = isZeroId(r.remoteId) ? [r.localId, '--not', o.remote !== undefined && o.remote !== '' ? `--remotes=${o.remote}` : '--remotes'] : [`${r.remoteId}..${r.localId}`]
-      const log = spawnSync('git', ['log', '-p', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H', ...range, '--'], {cwd: o.cwd, maxBuffer: MAX_DIFF_BYTES, encoding: 'utf8'})
-      if (log.error !== undefined) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.error.message}`)
-      if (log.status !== 0) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.stderr.trim()}`)
+      const gitLog = (format: string[]): string => {
+        const log = spawnSync('git', ['log', ...format, ...range, '--'], {cwd: o.cwd, maxBuffer: MAX_DIFF_BYTES, encoding: 'utf8'})
+        if (log.error !== undefined) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.error.message}`)
+        if (log.status !== 0) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.stderr.trim()}`)
+        return log.stdout
+      }
+      const diff = gitLog(['-p', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H'])
       // The messages too, read apart: a message line is never taken for a diff header.
-      const messages = spawnSync('git', ['log', '--no-color', '--format=%H%x00%B%x00', ...range, '--'], {cwd: o.cwd, maxBuffer: MAX_DIFF_BYTES, encoding: 'utf8'})
-      if (messages.error !== undefined) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${messages.error.message}`)
-      if (messages.status !== 0) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${messages.stderr.trim()}`)
-      findings = [...scanCommitMessages(scanner, messages.stdout), ...scanDiff(scanner, log.stdout)]
-      commits = log.stdout.split('\n').filter((l) => /^commit [0-9a-f]{40}$/.test(l)).length
+      findings = [...scanCommitMessages(scanner, gitLog(['--no-color', '--format=%H%x00%B%x00'])), ...scanDiff(scanner, diff)]
+      commits = diff.split('\n').filter((l) => /^commit [0-9a-f]{40}$/.test(l)).length
     }
     results.push({...r, refused, findings, commits})
   }
