@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {keyPairFromGoPrivateKey} from '../../src/plugins/signing/index.js'
-import {baseArgs, cli, entry, makeLab, promoteArgs, snapshot, writeCandidate, writeRoster} from './learn-promote-harness.js'
+import {baseArgs, cli, entry, makeLab, promoteArgs, snapshot, writeCandidate, writeRoster, type Lab} from './learn-promote-harness.js'
 
 // Issue 10 item 9: the contract store remembers its activation policy (minimum distinct
 // principals, ratified-only) from its first promote or `learn store init`, refuses weaker
@@ -20,16 +20,25 @@ function refusedUnchanged(store: string, args: string[], message: RegExp): void 
   assert.deepEqual(snapshot(store), before, 'the store is unchanged')
 }
 
-describe('store policy from the first promote: dual control sticks', () => {
+/** A fresh lab with two signed candidates. */
+function twoCandidates(): {lab: Lab; c1: {file: string}; c2: {file: string}} {
   const lab = makeLab()
-  const c1 = writeCandidate(lab, 'c1', 0)
-  const c2 = writeCandidate(lab, 'c2', 1)
+  return {lab, c1: writeCandidate(lab, 'c1', 0), c2: writeCandidate(lab, 'c2', 1)}
+}
+
+/** A --production dual-control promote of `file` (the store's first); the manifest it made. */
+function promoteDual(lab: Lab, file: string): string {
+  const r = cli(promoteArgs(lab, file, [...ENV, ...DUAL, '--production']))
+  assert.equal(r.code, 0, r.stderr)
+  return /manifest (sha256:[0-9a-f]{64})/.exec(r.stdout)![1]!
+}
+
+describe('store policy from the first promote: dual control sticks', () => {
+  const {lab, c1, c2} = twoCandidates()
   let g1 = ''
 
   it('a --production dual-control first promote records minimum_signatures 2', () => {
-    const r = cli(promoteArgs(lab, c1.file, [...ENV, ...DUAL, '--production']))
-    assert.equal(r.code, 0, r.stderr)
-    g1 = /manifest (sha256:[0-9a-f]{64})/.exec(r.stdout)![1]!
+    g1 = promoteDual(lab, c1.file)
     const policy = JSON.parse(readFileSync(path.join(lab.store, 'policy.json'), 'utf8')) as {body: Record<string, unknown>; signatures: unknown[]}
     assert.equal(policy.body.minimum_signatures, 2)
     assert.equal(policy.body.ratified_only, false)
@@ -61,15 +70,11 @@ describe('store policy from the first promote: dual control sticks', () => {
 })
 
 describe('a deleted policy.json does not let one operator shed dual control', () => {
-  const lab = makeLab()
-  const c1 = writeCandidate(lab, 'c1', 0)
-  const c2 = writeCandidate(lab, 'c2', 1)
+  const {lab, c1, c2} = twoCandidates()
   let g1 = ''
 
   it('with the policy file gone, promote and rollback are refused, the store unchanged', () => {
-    const r = cli(promoteArgs(lab, c1.file, [...ENV, ...DUAL, '--production']))
-    assert.equal(r.code, 0, r.stderr)
-    g1 = /manifest (sha256:[0-9a-f]{64})/.exec(r.stdout)![1]!
+    g1 = promoteDual(lab, c1.file)
     rmSync(path.join(lab.store, 'policy.json'))
     const hint = /^learn promote: the contract store has accepted manifests but no policy \(.*policy\.json is missing\) \[STORE_POLICY_REFUSED\]; hint: restore it from a backup, or set it with learn store init signed by at least 2 distinct activation principals/
     refusedUnchanged(lab.store, promoteArgs(lab, c2.file), hint)
