@@ -68,11 +68,14 @@ export function usageMessage(err: Error & {args?: {name?: string}[]}): string {
 
 /**
  * A command's failure when it ran without oclif (the `run` and `mcp proxy` fast paths): an
- * expected failure as the one line BaseCommand.catch writes, anything else through oclif's own
- * handler (stack, exit status), loaded only then.
+ * expected failure as the one line BaseCommand.catch writes; anything else is a bug, reported
+ * as `INTERNAL` (exit 70) with its stack. Nothing is loaded here: the fast paths run from a
+ * bundle compiled without a dynamic-import hook, where loading oclif's handler threw its own
+ * error and hid the real one.
  */
 export async function reportFailureOutsideOclif(err: unknown): Promise<void> {
   if (isPipelockError(err)) return emitErrorReport(reportFromPipelockError(err), false)
-  const {handle} = await import('@oclif/core')
-  await handle(err as Error)
+  const e = err instanceof Error ? err : new Error(String(err))
+  emitErrorReport(report('INTERNAL', e.message), false)
+  process.stderr.write(`${e.stack ?? e.message}\n`)
 }

@@ -48,6 +48,11 @@ function upstreamRoute(seen: Seen[]) {
       } else if (u.includes('/big')) {
         res.writeHead(200, {'content-type': 'text/plain'})
         res.end('a'.repeat(1024 * 1024 + 10))
+      } else if (u.includes('/cut')) {
+        // Headers and a little body, then the connection drops: a read error, not an oversize.
+        res.writeHead(200, {'content-type': 'text/plain'})
+        res.write('partial')
+        setTimeout(() => res.socket?.destroy(), 50)
       } else if (u.includes('/redirect')) {
         res.writeHead(302, {location: '/elsewhere'})
         res.end()
@@ -169,6 +174,11 @@ describe('pipelock run --reverse-proxy', {timeout: 60_000, skip: hasCurl ? false
     const big = await curl([`${base}/big`])
     assert.equal(big.status, 403)
     assert.equal(JSON.parse(big.body).block_reason, 'injection: response exceeds scanning limit')
+    assert.equal(header(big.headers, 'x-pipelock-block-reason'), 'data_budget')
+    const cut = await curl([`${base}/cut`])
+    assert.equal(cut.status, 403)
+    assert.equal(JSON.parse(cut.body).block_reason, 'injection: response read error')
+    assert.equal(header(cut.headers, 'x-pipelock-block-reason'), 'parse_error')
     const red = await curl([`${base}/redirect`])
     assert.equal(red.status, 302)
     assert.equal(header(red.headers, 'location'), '/elsewhere')

@@ -171,6 +171,11 @@ describe('pipelock run: the WebSocket proxy /ws', {timeout: 60_000}, () => {
     const plain = await rawExchange(proxy.port, `GET /ws?url=${encodeURIComponent(`ws://127.0.0.1:${echo.port}/`)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
     assert.match(plain, /^HTTP\/1\.1 400 /)
     assert.match(plain, /handshake error: bad "Upgrade" header/)
+    // An upgrade sent elsewhere than /ws is told where upgrades go (the proxy is on).
+    const elsewhere = await rawExchange(proxy.port, 'GET /other HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+    assert.match(elsewhere, /^HTTP\/1\.1 404 /)
+    assert.match(elsewhere, /X-Pipelock-Block-Reason: not_enabled/)
+    assert.match(elsewhere, /WebSocket upgrades go to \/ws\?url=<ws or wss URL>; no other path or absolute-URI upgrade is proxied/)
   })
 
   it('blocks a secret in a forwarded header at the handshake (layer dlp_header)', async () => {

@@ -7,6 +7,7 @@ import {isIP} from 'node:net'
 import {domainToASCII} from 'node:url'
 import {parseGoDuration} from '../canonical/index.js'
 import type {PipelockConfig} from './schema.js'
+import {parseHostPort} from './net-rules.js'
 
 type Fail = (path: (string | number)[], message: string) => never
 
@@ -70,6 +71,7 @@ export function scanApiSettings(c: PipelockConfig): ScanApiSettings {
 export function validateScanApi(c: PipelockConfig, fail: Fail): void {
   const s = c.scan_api
   if (s.listen === '') return
+  if (parseHostPort(s.listen) === undefined) fail(['scan_api', 'listen'], `"${s.listen}" is not host:port`)
   if (s.auth.bearer_tokens.length === 0) fail(['scan_api', 'auth', 'bearer_tokens'], 'required when scan_api.listen is set')
   s.auth.bearer_tokens.forEach((t, i) => {
     if (t.trim() === '') fail(['scan_api', 'auth', 'bearer_tokens', i], 'must be non-empty')

@@ -348,6 +348,7 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     fail(['reverse_proxy', 'upstream'], `${JSON.stringify(c.reverse_proxy.upstream)} must be http:// or https:// with a host`)
   }
   if (c.reverse_proxy.enabled && c.reverse_proxy.listen === '') fail(['reverse_proxy', 'listen'], 'required when reverse_proxy is enabled')
+  if (c.reverse_proxy.enabled && parseHostPort(c.reverse_proxy.listen) === undefined) fail(['reverse_proxy', 'listen'], `"${c.reverse_proxy.listen}" is not host:port`)
   // Envelope spec §9.2: the same normalization `pipelock run` builds its signer and verifier with
   // (the signing key is read here too), run even while the section is disabled.
   envelopeSettings(c.mediation_envelope, fail)

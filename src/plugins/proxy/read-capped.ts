@@ -18,7 +18,7 @@ export type Overflow = 'destroy' | 'discard'
 
 /**
  * Reads a stream fully, or returns null once it exceeds `cap` bytes (then `overflow` says what
- * becomes of it) or fails.
+ * becomes of it, and `why.exceeded` is set) or fails.
  * Plain 'data'/'end' listeners rather than `for await`: this runs for every buffered response,
  * and an async iterator costs a promise per chunk plus its own state machine.
  *
@@ -29,7 +29,7 @@ export type Overflow = 'destroy' | 'discard'
  * responses' scans, that final copy cost about twice as much. A body that turns out longer than
  * announced goes on as chunks, so the cap alone decides; a shorter one is returned as read.
  */
-export function readCapped(stream: Readable, cap: number, expected?: number, overflow: Overflow = 'destroy'): Promise<Buffer | null> {
+export function readCapped(stream: Readable, cap: number, expected?: number, overflow: Overflow = 'destroy', why?: {exceeded: boolean}): Promise<Buffer | null> {
   return new Promise((resolve) => {
     let whole: Buffer | null = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= cap && expected <= PREALLOCATE_MAX ? Buffer.allocUnsafe(expected) : null
     const chunks: Buffer[] = []
@@ -43,6 +43,7 @@ export function readCapped(stream: Readable, cap: number, expected?: number, ove
     }
     const onData = (c: Buffer): void => {
       if (size + c.length > cap) {
+        if (why !== undefined) why.exceeded = true
         done(null)
         // An undici body destroyed before its end emits an abort error, and an agent may hang up
         // while its rest is dropped: nobody is left to hear either.

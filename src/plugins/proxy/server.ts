@@ -490,7 +490,9 @@ export class ProxyServer {
       return
     }
     if (this.gate(req, {originForm: target.startsWith('/'), path, transport: 'websocket'}, (headers) => killSwitchConnectDeny(socket, this.rt.killSwitch.message, headers))) return
-    writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders('not_enabled')}, 'WebSocket proxy not enabled\n')
+    // With the WebSocket proxy on, the upgrade was sent elsewhere than /ws: say where it goes.
+    const text = this.rt.wsProxy !== null ? 'WebSocket upgrades go to /ws?url=<ws or wss URL>; no other path or absolute-URI upgrade is proxied\n' : 'WebSocket proxy not enabled\n'
+    writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders('not_enabled')}, text)
   }
 
   /** Graceful shutdown: stop accepting, drain for up to `drainMs`, then cut what is left. */

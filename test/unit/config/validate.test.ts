@@ -43,6 +43,13 @@ test('redaction errors keep the reference\'s words and name the line of the entr
   assertRefused(text, /redaction: redact: provider "p" parser "xml" is not supported/, 8)
 })
 
+test('listeners of the scan API and the reverse proxy are host:port (check refuses what run could not bind)', () => {
+  assertRefused('scan_api:\n  listen: "nonsense"\n  auth:\n    bearer_tokens: ["t"]\n', /scan_api\.listen: "nonsense" is not host:port/, 2)
+  assertRefused('scan_api:\n  listen: "127.0.0.1:99999"\n  auth:\n    bearer_tokens: ["t"]\n', /scan_api\.listen: "127\.0\.0\.1:99999" is not host:port/)
+  assertRefused('reverse_proxy:\n  enabled: true\n  listen: "nonsense"\n  upstream: "http://127.0.0.1:9"\n', /reverse_proxy\.listen: "nonsense" is not host:port/, 3)
+  assert.equal(load('reverse_proxy:\n  enabled: true\n  listen: ":8890"\n  upstream: "http://127.0.0.1:9"\n').config.reverse_proxy.listen, ':8890')
+})
+
 test('logging: format, output, file for file/both', () => {
   assertRefused('logging:\n  format: xml\n', /logging\.format: must be one of json, text/, 2)
   assertRefused('logging:\n  output: syslog\n', /logging\.output: must be one of stdout, file, both/, 2)

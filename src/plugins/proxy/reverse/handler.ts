@@ -206,15 +206,12 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   const isImage = mediaType.startsWith('image/')
   const cap = isImage && media.enabled ? media.maxImageBytes : REVERSE_RESPONSE_SCAN_BYTES
   const timer = setTimeout(() => up.body.destroy(new Error('response deadline')), BUFFERED_RESPONSE_MS)
-  let read: Buffer | null
-  try {
-    read = await readCapped(up.body, cap)
-  } catch {
-    clearTimeout(timer)
-    return replace('reverse_response_blocked', 'data_budget', 'injection: response read error')
-  }
+  // A body that fails or stalls past the deadline is a read error, not one over the limit.
+  const why = {exceeded: false}
+  const read = await readCapped(up.body, cap, undefined, 'destroy', why)
   clearTimeout(timer)
   if (read === null) {
+    if (!why.exceeded) return isImage ? replace('media_policy', 'parse_error', 'media response read error') : replace('reverse_response_blocked', 'parse_error', 'injection: response read error')
     if (isImage) return replace('media_policy', 'media_policy', `media_policy: image size exceeds limit ${cap}`)
     return replace('reverse_response_blocked', 'data_budget', 'injection: response exceeds scanning limit')
   }
