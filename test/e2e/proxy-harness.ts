@@ -258,12 +258,31 @@ export function assertRefusesToStart(configYaml: string, message: string): void 
 }
 
 /** A loopback port that was free a moment ago (for listeners configured by address). */
+/**
+ * A port for a listener the test configures before starting it. Picked below Linux's ephemeral
+ * range (32768 and up): the client sockets the suite opens meanwhile take ephemeral ports, and
+ * one of them once took a port handed out here before the proxy bound it (EADDRINUSE). Random,
+ * and checked bindable; the kernel's own pick is the fallback.
+ */
 export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000)
+    if ((await bindPort(port)) !== null) return port
+  }
+  return (await bindPort(0))!
+}
+
+/** Binds `port` on loopback and releases it: the port bound, or null when it was taken. */
+async function bindPort(port: number): Promise<number | null> {
   const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as AddressInfo).port
+  const bound = await new Promise<boolean>((r) => {
+    s.once('error', () => r(false))
+    s.listen(port, '127.0.0.1', () => r(true))
+  })
+  if (!bound) return null
+  const got = (s.address() as AddressInfo).port
   await new Promise<void>((r) => s.close(() => r()))
-  return port
+  return got
 }
 
 /**
