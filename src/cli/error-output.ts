@@ -1,4 +1,4 @@
-import {ERROR_REGISTRY, formatError, isPipelockError, type ErrorCode, type PipelockError} from '../plugins/errors/index.js'
+import {ERROR_REGISTRY, formatError, isPipelockError, printable, type ErrorCode, type PipelockError} from '../plugins/errors/index.js'
 
 /**
  * How every expected failure reaches the user: one line on stderr — the message (with file and
@@ -32,8 +32,7 @@ export function report(code: ErrorCode, message: string, hint?: string, exit: nu
  * rewrite the terminal or forge a second line. The --json form escapes them as JSON does.
  */
 export function errorLine(r: ErrorReport): string {
-  // eslint-disable-next-line no-control-regex
-  return `${r.message} [${r.code}]${r.hint ? `; hint: ${r.hint}` : ''}`.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  return printable(`${r.message} [${r.code}]${r.hint ? `; hint: ${r.hint}` : ''}`)
 }
 
 /** The --json form: `{"error": {...}}`, one line. */

@@ -91,11 +91,5 @@ export function fieldKeyWidth(fields: readonly (readonly [string, string])[]): n
   return Math.max(0, ...fields.map(([k]) => [...k].length + 1))
 }
 
-/**
- * Server-supplied text goes to a terminal: C0/C1 controls (escape sequences, CR, newlines) are
- * shown as `?`, so a session target or an error body cannot rewrite the operator's screen.
- */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
-}
+/** Server-supplied text goes to a terminal through the errors plugin's `printable`. */
+export {printable} from '../errors/index.js'
