@@ -152,7 +152,7 @@ export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: R
   const remaining = budgetRemaining(ctx, sessionKey)
   const tighter = remaining >= 0 && remaining < cap
   // The read's own promise, continued once (no async frame of its own per buffered response).
-  return readCapped(body, tighter ? remaining : cap, expected).then((got) => {
+  return readCapped(body, tighter ? remaining : cap, {expected}).then((got) => {
     if (got === null && tighter) {
       budgetBytes(ctx, sessionKey, remaining)
       return {body: null, overBudget: remaining}

@@ -16,6 +16,15 @@ const PREALLOCATE_MAX = 1 << 20
  */
 export type Overflow = 'destroy' | 'discard'
 
+export interface ReadCappedOptions {
+  /** The length the sender announced (see below). */
+  readonly expected?: number | undefined
+  /** What becomes of a stream over `cap` (default `destroy`). */
+  readonly overflow?: Overflow
+  /** Set to `{exceeded: true}` when null came from the cap, not from a failure. */
+  readonly why?: {exceeded: boolean}
+}
+
 /**
  * Reads a stream fully, or returns null once it exceeds `cap` bytes (then `overflow` says what
  * becomes of it, and `why.exceeded` is set) or fails.
@@ -29,7 +38,8 @@ export type Overflow = 'destroy' | 'discard'
  * responses' scans, that final copy cost about twice as much. A body that turns out longer than
  * announced goes on as chunks, so the cap alone decides; a shorter one is returned as read.
  */
-export function readCapped(stream: Readable, cap: number, expected?: number, overflow: Overflow = 'destroy', why?: {exceeded: boolean}): Promise<Buffer | null> {
+export function readCapped(stream: Readable, cap: number, o: ReadCappedOptions = {}): Promise<Buffer | null> {
+  const {expected, overflow = 'destroy', why} = o
   return new Promise((resolve) => {
     let whole: Buffer | null = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= cap && expected <= PREALLOCATE_MAX ? Buffer.allocUnsafe(expected) : null
     const chunks: Buffer[] = []

@@ -32,7 +32,7 @@ export const NO_REQUEST_BODY: RequestBody = Object.freeze({kind: 'none'})
 export async function readRequestBody(snap: ProxySnapshot, req: IncomingMessage, host: string, opts: RequestBodyOptions = {}): Promise<RequestBody> {
   const max = snap.scanner.settings.requestBodyScanning.maxBodyBytes
   if (opts.buffered === undefined && !requestHasBody(req, opts.hasBody)) return NO_REQUEST_BODY
-  const body = opts.buffered !== undefined ? (opts.buffered.length > max ? null : opts.buffered) : await readCapped(req, max, undefined, 'discard')
+  const body = opts.buffered !== undefined ? (opts.buffered.length > max ? null : opts.buffered) : await readCapped(req, max, {overflow: 'discard'})
   if (body === null) return {kind: 'over_limit', detail: `request body exceeds max_body_bytes (${max})`}
   return {kind: 'read', body, scan: scanReadBody(snap, req, body, host, opts)}
 }

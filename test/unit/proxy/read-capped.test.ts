@@ -42,7 +42,7 @@ describe('readCapped', () => {
 
   const fetchBody = async (n: number, cap: number, expected?: number): Promise<Buffer | null> => {
     const up = await request(`${base}/?n=${n}`, {dispatcher: agent})
-    return readCapped(up.body, cap, expected)
+    return readCapped(up.body, cap, {expected})
   }
 
   it('returns the body read in several chunks, with and without the announced length', async () => {
@@ -67,9 +67,9 @@ describe('readCapped', () => {
 
   it('reads a body longer or shorter than announced as it is, under the cap', async () => {
     const chunks = (n: number): Readable => Readable.from([body.subarray(0, n / 2), body.subarray(n / 2, n)], {objectMode: false})
-    assert.deepEqual(await readCapped(chunks(60_000), 1 << 20, 40_000), body.subarray(0, 60_000))
-    assert.deepEqual(await readCapped(chunks(60_000), 1 << 20, 90_000), body.subarray(0, 60_000))
-    assert.equal(await readCapped(chunks(60_000), 50_000, 40_000), null)
+    assert.deepEqual(await readCapped(chunks(60_000), 1 << 20, {expected: 40_000}), body.subarray(0, 60_000))
+    assert.deepEqual(await readCapped(chunks(60_000), 1 << 20, {expected: 90_000}), body.subarray(0, 60_000))
+    assert.equal(await readCapped(chunks(60_000), 50_000, {expected: 40_000}), null)
   })
 
   it('ignores an announced length that is not a positive safe integer', async () => {
@@ -83,7 +83,7 @@ describe('readCapped', () => {
         this.destroy(new Error('reset'))
       },
     })
-    assert.equal(await readCapped(failing, 1 << 20, 5000), null)
+    assert.equal(await readCapped(failing, 1 << 20, {expected: 5000}), null)
   })
 
   it('does not set aside an announced length over 1 MiB before the bytes arrive', async () => {
@@ -92,10 +92,10 @@ describe('readCapped', () => {
     const allocUnsafe = Buffer.allocUnsafe
     Buffer.allocUnsafe = (n: number) => (sizes.push(n), allocUnsafe(n))
     try {
-      const got = await readCapped(Readable.from([body.subarray(0, 1000)], {objectMode: false}), 16 << 20, 8 << 20)
+      const got = await readCapped(Readable.from([body.subarray(0, 1000)], {objectMode: false}), 16 << 20, {expected: 8 << 20})
       assert.deepEqual(got, body.subarray(0, 1000))
       assert.deepEqual(sizes.filter((n) => n > 1 << 20), [])
-      const small = await readCapped(Readable.from([body.subarray(0, 1000)], {objectMode: false}), 16 << 20, 4000)
+      const small = await readCapped(Readable.from([body.subarray(0, 1000)], {objectMode: false}), 16 << 20, {expected: 4000})
       assert.deepEqual(small, body.subarray(0, 1000))
       assert.ok(sizes.includes(4000), 'an announced length within 1 MiB is read into one buffer of that length')
     } finally {

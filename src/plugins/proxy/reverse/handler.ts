@@ -208,7 +208,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   const timer = setTimeout(() => up.body.destroy(new Error('response deadline')), BUFFERED_RESPONSE_MS)
   // A body that fails or stalls past the deadline is a read error, not one over the limit.
   const why = {exceeded: false}
-  const read = await readCapped(up.body, cap, undefined, 'destroy', why)
+  const read = await readCapped(up.body, cap, {why})
   clearTimeout(timer)
   if (read === null) {
     if (!why.exceeded) return isImage ? replace('media_policy', 'parse_error', 'media response read error') : replace('reverse_response_blocked', 'parse_error', 'injection: response read error')

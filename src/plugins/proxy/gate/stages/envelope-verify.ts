@@ -60,7 +60,7 @@ async function verifyInbound(ctx: RequestGateContext, verifier: EnvelopeVerifier
     const max = ctx.snap.mediation!.settings.maxBodyBytes
     const declared = Number(headerLines(h, 'content-length')[0] ?? '0')
     if (declared > max) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
-    body = await readCapped(ctx.req, max, undefined, 'discard')
+    body = await readCapped(ctx.req, max, {overflow: 'discard'})
     if (body === null) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
     ctx.verifiedBody = body
   }

@@ -43,7 +43,7 @@ export const redactionStage: Stage = {
 async function redact(ctx: RequestGateContext, redactor: NonNullable<RequestGateContext['snap']['redactor']>): Promise<boolean> {
   const max = ctx.snap.scanner.settings.requestBodyScanning.maxBodyBytes
   // The inbound envelope's digest check may have read the body already (stage envelope_verify).
-  const body = ctx.verifiedBody !== undefined ? (ctx.verifiedBody.length > max ? null : ctx.verifiedBody) : await readCapped(ctx.req, max, undefined, 'discard')
+  const body = ctx.verifiedBody !== undefined ? (ctx.verifiedBody.length > max ? null : ctx.verifiedBody) : await readCapped(ctx.req, max, {overflow: 'discard'})
   if (body === null) {
     ctx.block({stage: 'body_scan', layer: 'body_dlp', detail: `request body exceeds max_body_bytes (${max})`, status: 403, reason: 'dlp_match'})
     return true
