@@ -66,6 +66,9 @@ function checkDir(p: string, what: string): void {
   if (!st.isDirectory()) throw new PipelockError('STORE_INVALID', `learn: invalid candidate file: ${what} must be a directory: ${p}`)
 }
 
+/** A signer's key pair and the id the roster knows it by. */
+type SignerKey = Readonly<{keyId: string; keyPair: Ed25519KeyPair; publicKeyHex: string}>
+
 /**
  * An activation signer's private key (`--activation-key`, `--dual-control-from`): a keystore key
  * id (`agents/<id>/id_ed25519`, §8.3), or — beyond the reference, whose user guide generates the
@@ -73,11 +76,8 @@ function checkDir(p: string, what: string): void {
  * purpose contract-activation-signing (§8.4): by its path, or by its `key_id` among the key files
  * at the top of the keystore directory. Its key id is then the file's `key_id`.
  */
-function activationKey(keystore: string, ref: string): {keyId: string; keyPair: Ed25519KeyPair; publicKeyHex: string} {
-  const fromFile = (file: string): {keyId: string; keyPair: Ed25519KeyPair; publicKeyHex: string} => {
-    const k = loadKeyFile(file, ACTIVATION_PURPOSE)
-    return {keyId: k.keyId, keyPair: k.keyPair, publicKeyHex: k.publicKeyHex}
-  }
+function activationKey(keystore: string, ref: string): SignerKey {
+  const fromFile = (file: string): SignerKey => loadKeyFile(file, ACTIVATION_PURPOSE)
   if (ref.includes('/') || ref.endsWith('.json')) return fromFile(ref)
   try {
     return {keyId: ref, ...loadAgentPrivateKey(keystore, ref)}
