@@ -23,8 +23,9 @@ const STATE_DIR = '/var/lib/pipelock'
  */
 export function renderKubernetesSidecar(plan: DeployPlan, opts: KubernetesOptions): string {
   // Kubernetes names: a DNS-1123 label, and `<name>-pipelock-config` must fit the 63 of a label too.
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(opts.name) || opts.name.length > 63 - '-pipelock-config'.length) {
-    throw new PipelockError('USAGE', `generate kubernetes: --name ${JSON.stringify(opts.name)} must be lowercase letters, digits and '-', start and end with a letter or digit, at most ${63 - '-pipelock-config'.length} characters (a Kubernetes name)`)
+  const longest = 63 - '-pipelock-config'.length
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(opts.name) || opts.name.length > longest) {
+    throw new PipelockError('USAGE', `generate kubernetes: --name ${JSON.stringify(opts.name)} must be lowercase letters, digits and '-', start and end with a letter or digit, at most ${longest} characters (a Kubernetes name)`)
   }
   const proxyUrl = `http://127.0.0.1:${plan.listenPort}`
   const configFile = `${CONFIG_DIR}/pipelock.yaml`
