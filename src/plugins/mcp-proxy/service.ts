@@ -251,9 +251,10 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     const sandboxed = await arm()
     return sandboxed.finish(runSandboxedStdio(o, config, runtime, recorder, modes, sandboxed))
   }
-  const child = buildChildEnv(o.processEnv, o.env, canaryEnvEntries(config))
+  const canaries = canaryEnvEntries(config)
+  const child = buildChildEnv(o.processEnv, o.env, canaries)
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
-  for (const l of canaryLaunchLines(canaryEnvEntries(config), child.canaries, child.extras)) o.stderr(l)
+  for (const l of canaryLaunchLines(canaries, child.canaries, child.extras)) o.stderr(l)
   const sentry = await arm()
   o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
   // With the sentry on, the server starts as a child subreaper (filesentry/subreaper.ts).

@@ -94,14 +94,15 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
   checkEnvEntries(o.env)
   o.stderr(`pipelock: launching sandboxed process [${o.command.join(' ')}] (workspace=${policy.workspace}, mode=${mode})`)
   const proxy = await openProxy({configFile: o.configFile, proxy: o.proxy, env: o.processEnv, version: o.version, stderr: o.stderr})
+  const canaries = canaryEnvEntries(c)
   let launch: PreparedLaunch | undefined
   try {
     launch = await prepareLaunch({
       command: o.command, policy, mode, caps, proxy, parentEnv: o.processEnv, envEntries: o.env,
-      canaries: canaryEnvEntries(c), kind: 'standalone', log: o.stderr,
+      canaries, kind: 'standalone', log: o.stderr,
     })
     if (launch.extras.length > 0) o.stderr(`pipelock: passing ${launch.extras.length} env var(s) to sandboxed process: ${launch.extras.join(', ')}`)
-    for (const l of canaryLaunchLines(canaryEnvEntries(c), launch.canaries, launch.extras, o.proxy)) o.stderr(l)
+    for (const l of canaryLaunchLines(canaries, launch.canaries, launch.extras, o.proxy)) o.stderr(l)
     // containment.md §3 [beyond]: the file sentry watches the sandboxed process's writes too.
     const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o, proxy.running) : null
     // --metrics-listen (Q-S11 fixed, containment.md §7): the embedded proxy's registry and the
