@@ -150,12 +150,17 @@ export function tempDir(prefix = 'pipelock-proxy-'): string {
  * Spawns the built CLI with `configYaml` written to a temp file (null: no `--config`, the
  * built-in defaults); resolves once the banner shows the bound port.
  */
-export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.ProcessEnv; dir?: string; args?: string[]} = {}): Promise<RunningProxy> {
+export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.ProcessEnv; dir?: string; args?: string[]; fileSizeLimitKiB?: number} = {}): Promise<RunningProxy> {
   const dir = opts.dir ?? tempDir()
   const cfg = path.join(dir, 'pipelock.yaml')
   if (configYaml !== null) writeFileSync(cfg, configYaml)
   const configArgs = configYaml === null ? [] : ['--config', cfg]
-  const proc = spawn(process.execPath, [repoPath('bin', 'run.js'), 'run', ...configArgs, '--listen', '127.0.0.1:0', ...(opts.args ?? [])], {
+  const argv = [process.execPath, repoPath('bin', 'run.js'), 'run', ...configArgs, '--listen', '127.0.0.1:0', ...(opts.args ?? [])]
+  // fileSizeLimitKiB: a disk that stops taking bytes. No file the proxy writes may grow past the
+  // limit (RLIMIT_FSIZE); with SIGXFSZ ignored the kernel cuts the write that crosses it short and
+  // answers the next with EFBIG, as a full disk answers ENOSPC. The shell execs the proxy (same pid).
+  const [file, ...args] = opts.fileSizeLimitKiB === undefined ? argv : ['bash', '-c', `trap '' XFSZ; ulimit -f ${opts.fileSizeLimitKiB}; exec "$@"`, 'pipelock', ...argv]
+  const proc = spawn(file!, args, {
     cwd: repoPath(),
     env: {...process.env, NO_COLOR: '1', ...opts.env},
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@ import {hostname} from 'node:os'
 import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {EvidenceEmitter, expireRecorderFiles, FlightRecorder, ReceiptEmitter, type RetentionResult, scanRecorderTails} from '../recorder/index.js'
+import {EvidenceEmitter, expireRecorderFiles, FlightRecorder, ReceiptEmitter, type RetentionResult, scanRecorderTails, type WriteHealthChange} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
 import {isToolCall, type AirlockEvidence, type Decision, type DecisionSink} from '../decision/index.js'
 import {ReceiptSink, type ReceiptChains} from './receipt-sink.js'
@@ -23,6 +23,8 @@ export interface RecorderSink extends DecisionSink {
   readonly configChange?: (payload: Record<string, unknown>, actor: string) => boolean
   /** The signed chains, for transports hosted in the run that map their own decisions (MCP listener). */
   readonly chains?: ReceiptChains
+  /** Entries the recorder could not write, and whether it is failing now (recorder-health.ts). */
+  readonly writeHealth: Pick<FlightRecorder, 'writeFailures' | 'failing'>
   close(): void
 }
 
@@ -39,6 +41,8 @@ export interface RecorderDeps {
   onRetention?: (r: RetentionResult) => void
   /** Told when a tool call's receipt could not be written (the MCP listener hosted in the run). */
   onReceiptError?: (message: string) => void
+  /** Told when the recorder stops writing and when it writes again (recorder-health.ts). */
+  onWriteHealth?: (change: WriteHealthChange) => void
 }
 
 /** Loads a `pipelock-ed25519-private-v1` key file, refusing group/world-readable files. */
@@ -87,6 +91,7 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
     checkpointInterval: fr.checkpoint_interval,
     ...(key !== undefined && fr.sign_checkpoints ? {checkpointKey: key} : {}),
     ...(escrowPublicKey === undefined ? {} : {escrowPublicKey}),
+    ...(deps.onWriteHealth === undefined ? {} : {onWriteHealth: deps.onWriteHealth}),
     clock,
   })
   const newId = (): string => uuidv7(clock.nowNanos(), random)
@@ -212,6 +217,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   if (chains === undefined) {
     return {
       description: `${fr.dir} (unsigned block decisions; set flight_recorder.signing_key_path for signed receipts)`,
+      writeHealth: recorder,
       record(d: Decision): void {
         // Unsigned entries record HTTP blocks only; a tool call is recorded with a signing key (mcp.md §15.4).
         if (isToolCall(d) || d.verdict !== 'block') return
@@ -244,6 +250,7 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
     description: `${fr.dir} (signed receipts, key ${chains.publicKeyHex.slice(0, 16)}…)`,
     configChange: (payload, actor) => chains.evidence.emitConfigChange(payload, actor),
     chains,
+    writeHealth: recorder,
     record: (d) => receipts.record(d),
     recordAirlock: (c) => receipts.recordAirlock(c),
     close: () => open.close(),

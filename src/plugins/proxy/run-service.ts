@@ -26,6 +26,7 @@ import {ExceptionStore, type ExceptionChange} from './exception-store.js'
 import type {PolicyHooks} from './policy-api.js'
 import {randomBytes} from 'node:crypto'
 import {openRecorderSink} from './recorder-sink.js'
+import {RecorderHealthReport} from './recorder-health.js'
 import {RetentionReport} from './retention-report.js'
 import type {DecisionReceiptFields} from '../recorder/index.js'
 import {startEmission} from './emission.js'
@@ -162,9 +163,11 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const ll = loaded.config.learn_lock
   const contracts = ll.enabled ? ContractRuntime.open(ll, systemClock) : null
   const retention = new RetentionReport(loaded.config.flight_recorder.retention_days)
+  const recorderHealth = new RecorderHealthReport(loaded.config.flight_recorder.dir, opts.stderr)
   const recorder = await openRecorderSink(loaded.config, loaded.hash, {
     evidenceKeyId: (hex) => contracts?.rosterKeyId(hex, 'receipt-signing'),
     onRetention: (r) => retention.record(r),
+    onWriteHealth: (c) => recorderHealth.record(c),
     onReceiptError: (m) => opts.stderr(`pipelock: ${m}`),
   })
   // Capture (runtime §21.3): `--capture-output` / `learn observe`, or `learn.enabled` with its capture_dir.
@@ -204,9 +207,11 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const policy: PolicyHooks = {note: (n, sha) => changes!.bindNote(n, sha), reload: () => (reloader === undefined ? false : (reloader.reloadNow(), true))}
   server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy), ...(webSocketProxy !== undefined ? {webSocketProxy} : {}),
     configDrift: () => changes?.drift(),
+    ...(recorder !== undefined ? {recorderHealth: recorder.writeHealth} : {}),
   })
   server.metrics.addRenderer((out) => (capture !== undefined ? capture.renderMetrics(out) : renderCaptureCounters(out, {written: 0, dropped: 0, sanitized: new Map()})))
   if (recorder !== undefined && loaded.config.flight_recorder.retention_days > 0) retention.attach(server.audit, server.metrics)
+  if (recorder !== undefined) recorderHealth.attach(server.audit, server.metrics, recorder.writeHealth)
   // Issue 34: 1 while a reload has refused the config file on disk (the running policy is not the file's).
   server.metrics.addRenderer((out) => {
     out.push('# HELP pipelock_config_drift 1 when the config file on disk differs from the running policy because a reload refused it.', '# TYPE pipelock_config_drift gauge', `pipelock_config_drift ${changes?.drift() !== undefined ? 1 : 0}`)

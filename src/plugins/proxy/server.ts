@@ -40,6 +40,8 @@ import {handleReverse} from './reverse/handler.js'
 export interface ProxyServerOptions extends ComposeOptions {
   /** The config file on disk differs from the running policy (a refused reload, issue 34); undefined when in step. */
   readonly configDrift?: () => ConfigDrift | undefined
+  /** The flight recorder's write health (recorder-health.ts); absent when it is off. */
+  readonly recorderHealth?: {readonly failing: boolean; readonly writeFailures: number}
 }
 
 export interface ListenAddresses {
@@ -73,6 +75,7 @@ export class ProxyServer {
   /** The parts, built once from the config; read here by the listeners' own paths. */
   private readonly rt: ProxyRuntime
   private readonly configDrift: () => ConfigDrift | undefined
+  private readonly recorderHealth: ProxyServerOptions['recorderHealth']
   private readonly servers: http.Server[] = []
   private readonly sockets = new Set<Socket>()
   private pollTimer: NodeJS.Timeout | undefined
@@ -82,6 +85,7 @@ export class ProxyServer {
   constructor(opts: ProxyServerOptions) {
     this.rt = new ProxyRuntime(opts)
     this.configDrift = opts.configDrift ?? (() => undefined)
+    this.recorderHealth = opts.recorderHealth
     this.authThrottle = new AuthThrottle(() => this.rt.clock.nowMs())
   }
 
@@ -443,6 +447,9 @@ export class ProxyServer {
         // Issue 34: a reload refused the file on disk, so the running policy is not the file's.
         // Health stays 200 (a restart would apply the refused file: an orchestrator must not do that).
         ...(drift !== undefined ? {config_in_sync: false, config_drift: drift} : {}),
+        // The flight recorder cannot write: decisions are answered without their record. Health
+        // stays 200 (a restart frees no disk); the fields are there only while it fails.
+        ...(this.recorderHealth?.failing === true ? {flight_recorder_writing: false, flight_recorder_write_failures: this.recorderHealth.writeFailures} : {}),
         ...(lock !== undefined
           ? {
               learn_lock: {

@@ -30,6 +30,22 @@ export interface FlightRecorderOptions {
    * detail to this X25519 public key in `evidence-<session>-<seq>.raw.enc`, named by `raw_ref`.
    */
   escrowPublicKey?: Uint8Array
+  /**
+   * Told when writing stops (the first entry of a streak that could not be written) and when it
+   * works again, so the owner can tell the operator: a decision the recorder could not write is
+   * still answered (receipts.md §8: receipts are evidence, not enforcement), and the chain shows
+   * a gap where it would have been.
+   */
+  onWriteHealth?: (change: WriteHealthChange) => void
+}
+
+export interface WriteHealthChange {
+  /** True when writing has just started failing; false when it works again. */
+  readonly failing: boolean
+  /** The failure (failing), or the last failure of the streak that just ended. */
+  readonly error: string
+  /** Entries not written in the streak: 1 when it starts, the whole streak when it ends. */
+  readonly lost: number
 }
 
 export interface ResumeInfo {
@@ -48,6 +64,8 @@ export interface AppendedEntry {
 
 const ALLOWED_MODES = new Set([0o600, 0o640, 0o660])
 
+type RecorderSettings = Required<Omit<FlightRecorderOptions, 'checkpointKey' | 'escrowPublicKey' | 'onWriteHealth'>> & Pick<FlightRecorderOptions, 'checkpointKey' | 'escrowPublicKey' | 'onWriteHealth'>
+
 export class FlightRecorder {
   private fd = -1
   private file = ''
@@ -59,9 +77,15 @@ export class FlightRecorder {
   readonly background = new BackgroundSync()
   /** Releases the one-writer lock of the session (writer-lock.ts). */
   private release: () => void = () => undefined
+  /** Bytes of a line cut short at the end of the file, still to be removed before the next write. */
+  private tornBytes = 0
+  /** Entries not written since writing last worked (0 while it works), and in all. */
+  private streak = 0
+  private lostTotal = 0
+  private lastError = ''
 
   private constructor(
-    private readonly opts: Required<Omit<FlightRecorderOptions, 'checkpointKey' | 'escrowPublicKey'>> & {checkpointKey?: Ed25519KeyPair; escrowPublicKey?: Uint8Array},
+    private readonly opts: RecorderSettings,
     private readonly chain: RecorderEntryChain,
     private nextSeq: bigint,
     readonly resume: ResumeInfo,
@@ -101,7 +125,7 @@ export class FlightRecorder {
     }
   }
 
-  private static async resume(opts: Required<Omit<FlightRecorderOptions, 'checkpointKey' | 'escrowPublicKey'>> & FlightRecorderOptions, release: () => void): Promise<FlightRecorder> {
+  private static async resume(opts: RecorderSettings, release: () => void): Promise<FlightRecorder> {
     const files = await chainFilesInDir(opts.dir, opts.sessionId)
     const last = files[files.length - 1]
     let chain = new RecorderEntryChain(opts.sessionId)
@@ -132,6 +156,16 @@ export class FlightRecorder {
     return rec
   }
 
+  /** Entries (receipts, decisions, checkpoints) that could not be written since the recorder opened. */
+  get writeFailures(): number {
+    return this.lostTotal
+  }
+
+  /** Whether the last write failed (and none has worked since). */
+  get failing(): boolean {
+    return this.streak > 0
+  }
+
   get currentFile(): string {
     return this.file
   }
@@ -146,13 +180,20 @@ export class FlightRecorder {
 
   /** Flushes the open file to disk now. */
   sync(): void {
-    if (!this.closed) fsyncSync(this.fd)
+    if (!this.closed && this.fd >= 0) fsyncSync(this.fd)
   }
 
   private openFile(file: string, entries: number): void {
     if (this.fd >= 0) {
-      fsyncSync(this.fd)
-      closeSync(this.fd)
+      const old = this.fd
+      // Forgotten before anything can fail: a descriptor number is never used after its close
+      // (the kernel hands it to the next file or socket the process opens).
+      this.fd = -1
+      try {
+        fsyncSync(old)
+      } finally {
+        closeSync(old)
+      }
     }
     try {
       // O_NOFOLLOW: a symlink planted in the evidence directory is never written through.
@@ -164,18 +205,81 @@ export class FlightRecorder {
     this.entriesInFile = entries
   }
 
-  /** Appends one entry (and a checkpoint when the interval is reached). */
+  /**
+   * Appends one entry (and a checkpoint when the interval is reached). Throws when the entry could
+   * not be written; the recorder keeps working and the next append tries again.
+   */
   append(input: EntryInput): AppendedEntry {
     if (this.closed) throw new PipelockError('WRITE_FAILED', 'flight recorder is closed')
-    this.background.check()
-    if (this.entriesInFile >= this.opts.maxEntriesPerFile) {
-      this.openFile(path.join(this.opts.dir, `evidence-${this.opts.sessionId}-${this.nextSeq}.jsonl`), 0)
+    let written: AppendedEntry
+    try {
+      this.background.check()
+      if (this.fd < 0 || this.entriesInFile >= this.opts.maxEntriesPerFile) {
+        this.openFile(path.join(this.opts.dir, `evidence-${this.opts.sessionId}-${this.nextSeq}.jsonl`), 0)
+      }
+      written = this.write(this.sealer === undefined ? input : this.escrow(input, this.sealer))
+      if (this.opts.fsync === 'entry') fsyncSync(this.fd)
+    } catch (e) {
+      this.writeFailed(e)
+      throw e
     }
-    const written = this.write(this.sealer === undefined ? input : this.escrow(input, this.sealer))
-    if (this.opts.fsync === 'entry') fsyncSync(this.fd)
+    this.writeWorked()
     this.sinceCheckpoint++
-    if (this.sinceCheckpoint >= this.opts.checkpointInterval) this.checkpoint()
+    if (this.sinceCheckpoint >= this.opts.checkpointInterval) {
+      // The entry is written: a checkpoint that cannot be is reported, and tried again at the next append.
+      try {
+        this.checkpoint()
+      } catch (e) {
+        this.writeFailed(e)
+      }
+    }
     return written
+  }
+
+  private writeFailed(e: unknown): void {
+    this.lostTotal++
+    this.lastError = e instanceof Error ? e.message : String(e)
+    if (this.streak++ === 0) this.opts.onWriteHealth?.({failing: true, error: this.lastError, lost: 1})
+  }
+
+  private writeWorked(): void {
+    if (this.streak === 0) return
+    const lost = this.streak
+    this.streak = 0
+    this.opts.onWriteHealth?.({failing: false, error: this.lastError, lost})
+  }
+
+  /**
+   * Writes one line whole, or leaves no part of it: a write the disk cuts short (ENOSPC) is cut
+   * back off the file, so the next entry never lands on a fragment that would make the rest of
+   * the file unreadable. When the cut itself fails it is made before the next write.
+   */
+  private writeLine(text: string): void {
+    if (this.fd < 0) throw new PipelockError('WRITE_FAILED', 'flight recorder: no evidence file is open')
+    if (this.tornBytes > 0) {
+      ftruncateSync(this.fd, fstatSync(this.fd).size - this.tornBytes)
+      this.tornBytes = 0
+    }
+    let done = 0
+    try {
+      done = writeSync(this.fd, text)
+      const total = Buffer.byteLength(text)
+      if (done < total) {
+        const bytes = Buffer.from(text)
+        while (done < total) done += writeSync(this.fd, bytes, done, total - done)
+      }
+    } catch (e) {
+      if (done > 0) this.cutTorn(done)
+      throw e
+    }
+  }
+
+  private cutTorn(bytes: number): void {
+    try {
+      ftruncateSync(this.fd, fstatSync(this.fd).size - bytes)
+    } catch {
+      this.tornBytes = bytes
+    }
   }
 
   /** Seals the entry's raw detail to its sidecar and names it in `raw_ref` (a failure aborts the append). */
@@ -198,9 +302,11 @@ export class FlightRecorder {
 
   private write(input: EntryInput): AppendedEntry {
     const {line, seq, hash} = this.chain.next(input)
-    writeSync(this.fd, line + '\n')
-    this.entriesInFile++
+    // The chain has moved on (a failed write leaves a gap, never a fork: receipts.md §8), and so
+    // does the sequence the next file is named by.
     this.nextSeq = seq + 1n
+    this.writeLine(line + '\n')
+    this.entriesInFile++
     return {seq, hash, file: this.file}
   }
 
@@ -210,21 +316,32 @@ export class FlightRecorder {
     const ts = formatGoTime(fromEpochNanos(this.opts.clock.nowNanos()))
     const key = this.opts.checkpointKey
     const {line, seq} = this.chain.checkpoint(ts, this.checkpointFirst, key === undefined ? undefined : (prev) => signBytes(key, Buffer.from(prev, 'ascii')).toString('hex'))
-    writeSync(this.fd, line + '\n')
+    this.nextSeq = seq + 1n
+    this.writeLine(line + '\n')
     this.background.request(this.file)
     this.entriesInFile++
-    this.nextSeq = seq + 1n
     this.checkpointFirst = this.nextSeq
     this.sinceCheckpoint = 0
   }
 
+  /** Writes the closing checkpoint and closes; the file and the writer lock are let go even when the disk refuses the checkpoint. */
   close(): void {
     if (this.closed) return
-    this.checkpoint()
-    fsyncSync(this.fd)
-    closeSync(this.fd)
     this.closed = true
-    this.release()
+    try {
+      if (this.fd >= 0) {
+        const pending = this.sinceCheckpoint > 0
+        this.checkpoint()
+        fsyncSync(this.fd)
+        if (pending) this.writeWorked()
+      }
+    } catch (e) {
+      this.writeFailed(e)
+    } finally {
+      if (this.fd >= 0) closeSync(this.fd)
+      this.fd = -1
+      this.release()
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 export {FlightRecorder} from './flight-recorder.js'
 export {EvidenceEmitter, proxyDecisionFields} from './evidence-emitter.js'
 export type {EvidenceEmitterOptions, ProxyDecisionFields} from './evidence-emitter.js'
-export type {FlightRecorderOptions, ResumeInfo, AppendedEntry} from './flight-recorder.js'
+export type {FlightRecorderOptions, ResumeInfo, AppendedEntry, WriteHealthChange} from './flight-recorder.js'
 export {ReceiptEmitter, findResumePoint} from './receipt-emitter.js'
 export type {DecisionReceiptFields, ReceiptEmitterOptions, ResumeState} from './receipt-emitter.js'
 export {classifyHttpMethod, classifyMcp} from './classify.js'

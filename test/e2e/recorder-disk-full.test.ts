@@ -1,0 +1,94 @@
+/**
+ * `pipelock run` with a flight recorder whose disk stops taking bytes (a file-size limit: the
+ * kernel cuts the crossing write short, then refuses with EFBIG, as a full disk does with
+ * ENOSPC). Requests are still answered (receipts are evidence, not enforcement: receipts.md §8),
+ * but the operator is told — one stderr line, an audit `error` event, two fields in `/health`
+ * and the two recorder metrics — and the evidence already written stays whole: the verifier
+ * reads every line and names the entries that are missing, as many as the operator was told.
+ * The proxy still stops cleanly. Recovery after the disk frees up is in
+ * test/unit/recorder/recorder-write-failure.test.ts.
+ */
+import {after, before, describe, test} from 'node:test'
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import path from 'node:path'
+import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {parseRecorderEntry} from '../../src/plugins/receipts/index.js'
+import {runCli} from '../helpers/cli.js'
+import {AWS_KEY} from './attacks/attack-harness.js'
+import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, writeReceiptKeys, type Upstream} from './proxy-harness.js'
+
+const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-disk-full-key').digest())
+
+describe('flight recorder on a disk that stops taking bytes', () => {
+  let up: Upstream
+  let dir = ''
+  before(async () => {
+    up = await startHttpUpstream()
+    dir = tempDir('pipelock-disk-full-')
+    writeReceiptKeys(dir, key)
+  })
+  after(async () => {
+    await up.close()
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  test('requests are still answered; the operator is told on stderr, in the audit log, /health and /metrics; the evidence stays verifiable', async () => {
+    const evidence = path.join(dir, 'evidence')
+    const config = baseConfig(['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(evidence)}`, `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`].join('\n'))
+    // 64 KiB per file: the start-up files fit, a few dozen receipts later the evidence file is full.
+    const proxy = await startProxy(config, {dir, fileSizeLimitKiB: 64})
+    const warning = `pipelock: WARNING: flight recorder cannot write to ${evidence}: EFBIG: file too large, write; requests are still answered, but their decisions are not recorded until it can`
+    try {
+      let sent = 0
+      while (!proxy.stderr().includes(warning)) {
+        assert.ok(sent < 400, `no recorder warning after ${sent} requests:\n${proxy.stderr()}`)
+        assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib?n=${sent++}`})).status, 200)
+      }
+      // Still answered while nothing is recorded: an allowed request and a block (without a receipt to name).
+      assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib?after`})).status, 200)
+      const blocked = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/?k=${AWS_KEY}`})
+      assert.equal(blocked.status, 403)
+      assert.equal(blocked.headers['x-pipelock-block-reason'], 'dlp_match')
+      assert.equal(blocked.headers['x-pipelock-block-reason-receipt'], undefined)
+      // One warning for the streak, not one per request.
+      assert.equal(proxy.stderr().split(warning).length - 1, 1, proxy.stderr())
+      const events = proxy.stdout().split('\n').filter((l) => l.includes('"subsystem":"flight_recorder"')).map((l) => JSON.parse(l) as Record<string, unknown>)
+      assert.equal(events.length, 1, proxy.stdout())
+      assert.deepEqual([events[0]!.level, events[0]!.event, events[0]!.dir, events[0]!.recorder_failing, events[0]!.entries_not_written, events[0]!.detail], ['error', 'error', evidence, true, 1, 'EFBIG: file too large, write'])
+      const health = await rawHttp(proxy.port, {path: '/health'})
+      assert.equal(health.status, 200)
+      const h = JSON.parse(health.body) as Record<string, unknown>
+      assert.deepEqual([h.status, h.flight_recorder_writing, typeof h.flight_recorder_write_failures], ['healthy', false, 'number'])
+      const metrics = (await rawHttp(proxy.port, {path: '/metrics'})).body
+      assert.ok(metrics.includes('\npipelock_flight_recorder_failing 1\n'), metrics)
+      const failures = Number(/\npipelock_flight_recorder_write_failures_total (\d+)\n/.exec(metrics)?.[1])
+      assert.ok(failures >= 3, metrics)
+    } finally {
+      // The closing checkpoint is refused too: the proxy still stops cleanly.
+      assert.equal(await proxy.stop(), 0)
+    }
+    // Whole lines only: the write the limit cut short was taken back off the file.
+    const files = readdirSync(evidence).filter((f) => f.endsWith('.jsonl'))
+    assert.deepEqual(files, ['evidence-proxy-0.jsonl'])
+    const text = readFileSync(path.join(evidence, files[0]!), 'utf8')
+    assert.ok(text.endsWith('\n'))
+    for (const line of text.trimEnd().split('\n')) parseRecorderEntry(line)
+    // The operator's account and the auditor's agree. The closing checkpoint (a few hundred bytes)
+    // fits under the limit when the last receipt left room for it: then writing worked again, the
+    // operator was told how many entries were lost, and the verifier names exactly those as missing.
+    // Otherwise the chain ends where the disk stopped taking bytes, and verifies.
+    const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub')])
+    const resumed = /\npipelock: flight recorder writes to .* again; (\d+) entries were not recorded \(the chain has a gap there; last error: EFBIG: file too large, write\)\n/.exec(proxy.stderr())
+    if (resumed === null) {
+      assert.equal(v.status, 0, v.stdout + v.stderr)
+      assert.match(v.stdout, /^CHAIN VALID: /m)
+    } else {
+      assert.equal(v.status, 1, v.stdout + v.stderr)
+      const gap = /Error: +entry seq gap: expected (\d+), got (\d+) \(entries \d+–\d+ are missing\)/.exec(v.stdout)
+      assert.ok(gap !== null, v.stdout)
+      assert.equal(Number(gap[2]) - Number(gap[1]), Number(resumed[1]), v.stdout + proxy.stderr())
+    }
+  })
+})
