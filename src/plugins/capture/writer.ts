@@ -1,7 +1,7 @@
 import {closeSync, fsyncSync, openSync, readdirSync, readFileSync, truncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {UtcNanoFormatter, type Clock} from '../canonical/index.js'
-import {BackgroundSync, RecorderEntryChain} from '../receipts/index.js'
+import {appendWhole, BackgroundSync, RecorderEntryChain, type TornTail} from '../receipts/index.js'
 import {makeDirs, sealedBoxSealer, sha256Hex} from '../signing/index.js'
 import {decodeEntry, GENESIS} from './entry.js'
 import {isSafeSessionId} from './session-id.js'
@@ -73,8 +73,12 @@ interface Recorder {
   chain: RecorderEntryChain
   sinceCheckpoint: number
   checkpointFirst: bigint
-  /** Lines not yet written (batch mode). */
+  /** Lines not yet written (batch mode), the capture records among them, and the chain before the first. */
   pending: string[]
+  pendingRecords: number
+  pendingFrom: {seq: bigint; prevHash: string} | undefined
+  /** A line cut short at the end of `file`, still to be removed (appendWhole). */
+  torn: TornTail
   /** The ordinal of the session's next payload sidecar. */
   nextSidecar: number
 }
@@ -115,7 +119,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     if (r !== undefined) return r
     const sdir = path.join(dir, sessionId)
     makeDirs(sdir, 0o700)
-    r = {dir: sdir, sessionId, fd: undefined, file: '', linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n, pending: [], nextSidecar: 0}
+    r = {dir: sdir, sessionId, fd: undefined, file: '', linesInFile: 0, chain: new RecorderEntryChain(sessionId), sinceCheckpoint: 0, checkpointFirst: 0n, pending: [], pendingRecords: 0, pendingFrom: undefined, torn: {bytes: 0}, nextSidecar: 0}
     resume(r)
     recorders.set(sessionId, r)
     return r
@@ -159,39 +163,72 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     if (r.fd === undefined || r.linesInFile >= linesPerFile) {
       flushRecorder(r)
       if (r.fd !== undefined) {
-        fsyncSync(r.fd)
-        closeSync(r.fd)
+        const old = r.fd
+        // Forgotten before anything can fail: the number may belong to another file or socket after its close.
+        r.fd = undefined
+        try {
+          fsyncSync(old)
+        } finally {
+          closeSync(old)
+        }
       }
       r.file = path.join(r.dir, `evidence-${r.sessionId}-${r.chain.nextSeq}.jsonl`)
       r.fd = openSync(r.file, 'a', mode)
+      r.torn = {bytes: 0}
       r.linesInFile = 0
     }
     return r.fd
   }
 
-  const writeAll = (fd: number, text: string): void => {
-    const buf = Buffer.from(text, 'utf8')
-    let off = 0
-    while (off < buf.length) off += writeSync(fd, buf, off)
-  }
-
+  /**
+   * Writes the batch. A batch the disk refuses is not in the file (appendWhole leaves no part of
+   * it): the chain goes back to before it, so the file stays one unbroken chain that compile reads
+   * (a broken link is fatal there, learn-compile §4), and its records are counted as dropped.
+   */
   function flushRecorder(r: Recorder): void {
     if (r.pending.length === 0 || r.fd === undefined) return
-    const text = r.pending.join('')
+    const lines = r.pending
+    const records = r.pendingRecords
+    const from = r.pendingFrom
     r.pending = []
-    writeAll(r.fd, text)
+    r.pendingRecords = 0
+    r.pendingFrom = undefined
+    try {
+      appendWhole(r.fd, lines.join(''), r.torn)
+    } catch (e) {
+      if (from !== undefined) r.chain.rewind(from)
+      r.linesInFile -= lines.length
+      dropMany(records)
+      throw e
+    }
   }
 
-  const writeLine = (r: Recorder, fd: number, line: string): void => {
-    if (options.batch === true) r.pending.push(line + '\n')
-    else writeAll(fd, line + '\n')
+  /**
+   * Writes (or, batched, queues) one entry of `r`'s chain. An entry the disk refuses leaves no
+   * trace: the chain is as before it (flushRecorder).
+   */
+  const writeChained = (r: Recorder, fd: number, make: () => string, record: boolean): void => {
+    const at = r.chain.position()
+    const line = make() + '\n'
+    if (options.batch === true) {
+      if (r.pending.length === 0) r.pendingFrom = at
+      r.pending.push(line)
+      if (record) r.pendingRecords++
+    } else {
+      try {
+        appendWhole(fd, line, r.torn)
+      } catch (e) {
+        r.chain.rewind(at)
+        throw e
+      }
+    }
     if (options.fsync === 'always') fsyncSync(fd)
     r.linesInFile++
   }
 
   const writeEntry = (r: Recorder, type: string, eventKind: string, transport: string, summary: string, detailJson: string, traceId: string): void => {
     const fd = rotateIfFull(r)
-    writeLine(r, fd, r.chain.next({ts: now(), tsCanonical: true, type, eventKind, transport, summary, detailJson, traceId}).line)
+    writeChained(r, fd, () => r.chain.next({ts: now(), tsCanonical: true, type, eventKind, transport, summary, detailJson, traceId}).line, type === 'capture')
   }
 
   /**
@@ -215,7 +252,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   const checkpoint = (r: Recorder): void => {
     if (r.sinceCheckpoint === 0) return
     const fd = rotateIfFull(r)
-    writeLine(r, fd, r.chain.checkpoint(now(), r.checkpointFirst).line)
+    writeChained(r, fd, () => r.chain.checkpoint(now(), r.checkpointFirst).line, false)
     r.sinceCheckpoint = 0
     r.checkpointFirst = r.chain.nextSeq
     flushRecorder(r)
@@ -232,6 +269,20 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     dropped++
     if (dropped === 1 || dropped % 100 === 0) dropSentinel()
     return false
+  }
+
+  /** `n` records lost at once (a refused batch): a sentinel when the count crosses the first drop or a hundred, if the disk takes it. */
+  const dropMany = (n: number): void => {
+    if (n === 0) return
+    const before = dropped
+    dropped += n
+    if (before === 0 || Math.floor(before / 100) !== Math.floor(dropped / 100)) {
+      try {
+        dropSentinel()
+      } catch (e) {
+        lastError = e as Error
+      }
+    }
   }
 
   return {
@@ -275,15 +326,24 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     },
     close(): void {
       if (closed) return
-      for (const r of recorders.values()) if (r.sessionId !== CAPTURE_META_SESSION) checkpoint(r)
-      if (dropped > 0 && dropped % 100 !== 0) dropSentinel()
+      // Every file is closed even when the disk refuses a checkpoint or a flush (the error is kept).
+      const attempt = (f: () => void): void => {
+        try {
+          f()
+        } catch (e) {
+          lastError = e as Error
+        }
+      }
+      for (const r of recorders.values()) if (r.sessionId !== CAPTURE_META_SESSION) attempt(() => checkpoint(r))
+      if (dropped > 0 && dropped % 100 !== 0) attempt(dropSentinel)
       closed = true
       for (const r of recorders.values()) {
-        flushRecorder(r)
+        attempt(() => flushRecorder(r))
         if (r.fd !== undefined) {
-          fsyncSync(r.fd)
-          closeSync(r.fd)
+          const fd = r.fd
           r.fd = undefined
+          attempt(() => fsyncSync(fd))
+          closeSync(fd)
         }
       }
     },

@@ -44,6 +44,7 @@ export type {VerifyReceiptRequest, VerifyReceiptReport, SingleReceiptReport, Evi
 export {ReceiptChainBuilder} from './chain-builder.js'
 export type {RunIdentity, ControlFields, RecordFields} from './chain-builder.js'
 export {RecorderEntryChain} from './recorder-writer.js'
+export {appendWhole, type TornTail} from './append-whole.js'
 export type {EntryInput} from './recorder-writer.js'
 export {BackgroundSync} from './background-sync.js'
 export * from './evidence/index.js'

@@ -51,6 +51,21 @@ export class RecorderEntryChain {
     return this.prev
   }
 
+  /** Where the chain stands: the next entry's seq and the hash it will link to (for `rewind`). */
+  position(): {seq: bigint; prevHash: string} {
+    return {seq: this.seq, prevHash: this.prev}
+  }
+
+  /**
+   * Back to `p`: the entries made since were never written. For a writer whose readers treat a
+   * broken link as fatal (capture files, learn-compile §4): a lost record is counted as a drop,
+   * and the chain goes on from the last entry that is in the file.
+   */
+  rewind(p: {seq: bigint; prevHash: string}): void {
+    this.seq = p.seq
+    this.prev = p.prevHash
+  }
+
   /** Returns the next entry line (without newline) and advances the chain. */
   next(input: EntryInput): {line: string; seq: bigint; hash: string} {
     const ts = input.tsCanonical === true ? input.ts : utcTimeString(input.ts)

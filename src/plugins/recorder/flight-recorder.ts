@@ -2,7 +2,7 @@ import {closeSync, constants, fchmodSync, fsyncSync, fstatSync, ftruncateSync, o
 import path from 'node:path'
 import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {BackgroundSync, chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput} from '../receipts/index.js'
+import {appendWhole, BackgroundSync, chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput, type TornTail} from '../receipts/index.js'
 import {type Ed25519KeyPair, escrowSealer, makeDirs, signBytes} from '../signing/index.js'
 import {acquireWriterLock} from './writer-lock.js'
 
@@ -77,8 +77,8 @@ export class FlightRecorder {
   readonly background = new BackgroundSync()
   /** Releases the one-writer lock of the session (writer-lock.ts). */
   private release: () => void = () => undefined
-  /** Bytes of a line cut short at the end of the file, still to be removed before the next write. */
-  private tornBytes = 0
+  /** A line cut short at the end of the open file, still to be removed (appendWhole). */
+  private torn: TornTail = {bytes: 0}
   /** Entries not written since writing last worked (0 while it works), and in all. */
   private streak = 0
   private lostTotal = 0
@@ -202,6 +202,7 @@ export class FlightRecorder {
       throw new PipelockError('WRITE_FAILED', `flight recorder: cannot open ${file}: ${(e as Error).message}`)
     }
     this.file = file
+    this.torn = {bytes: 0}
     this.entriesInFile = entries
   }
 
@@ -249,37 +250,10 @@ export class FlightRecorder {
     this.opts.onWriteHealth?.({failing: false, error: this.lastError, lost})
   }
 
-  /**
-   * Writes one line whole, or leaves no part of it: a write the disk cuts short (ENOSPC) is cut
-   * back off the file, so the next entry never lands on a fragment that would make the rest of
-   * the file unreadable. When the cut itself fails it is made before the next write.
-   */
+  /** Writes one line whole, or leaves no part of it (appendWhole: a fragment would break every later line). */
   private writeLine(text: string): void {
     if (this.fd < 0) throw new PipelockError('WRITE_FAILED', 'flight recorder: no evidence file is open')
-    if (this.tornBytes > 0) {
-      ftruncateSync(this.fd, fstatSync(this.fd).size - this.tornBytes)
-      this.tornBytes = 0
-    }
-    let done = 0
-    try {
-      done = writeSync(this.fd, text)
-      const total = Buffer.byteLength(text)
-      if (done < total) {
-        const bytes = Buffer.from(text)
-        while (done < total) done += writeSync(this.fd, bytes, done, total - done)
-      }
-    } catch (e) {
-      if (done > 0) this.cutTorn(done)
-      throw e
-    }
-  }
-
-  private cutTorn(bytes: number): void {
-    try {
-      ftruncateSync(this.fd, fstatSync(this.fd).size - bytes)
-    } catch {
-      this.tornBytes = bytes
-    }
+    appendWhole(this.fd, text, this.torn)
   }
 
   /** Seals the entry's raw detail to its sidecar and names it in `raw_ref` (a failure aborts the append). */

@@ -8,13 +8,13 @@
  */
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
-import fs, {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
-import {syncBuiltinESMExports} from 'node:module'
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {FlightRecorder, type WriteHealthChange} from '../../../src/plugins/recorder/index.js'
 import {EntryChainVerifier, parseRecorderEntry} from '../../../src/plugins/receipts/index.js'
 import {fixedClock, type Clock} from '../../../src/plugins/canonical/index.js'
+import {fillDisk, refuseOpens, refuseWrites} from '../../helpers/disk-faults.js'
 
 function tick(): Clock {
   let ns = fixedClock('2026-11-26T09:00:00Z').nowNanos()
@@ -25,34 +25,6 @@ function tmp(t: {after: (fn: () => void) => void}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-rec-fail-'))
   t.after(() => rmSync(dir, {recursive: true, force: true}))
   return dir
-}
-
-const enospc = (call: string): Error => Object.assign(new Error(`ENOSPC: no space left on device, ${call}`), {code: 'ENOSPC'})
-
-/**
- * Replaces one node:fs function (and its ESM binding, which the recorder imports by name) until
- * `restore` or the end of the test.
- */
-function inject<K extends 'writeSync' | 'openSync'>(t: {after: (fn: () => void) => void}, name: K, fake: (real: (typeof fs)[K]) => (typeof fs)[K]): () => void {
-  const real = fs[name]
-  fs[name] = fake(real)
-  syncBuiltinESMExports()
-  const restore = (): void => {
-    fs[name] = real
-    syncBuiltinESMExports()
-  }
-  t.after(restore)
-  return restore
-}
-
-/** The disk fills in the middle of the next write: half of it lands, every write after fails with ENOSPC. */
-function fillDisk(t: {after: (fn: () => void) => void}): () => void {
-  let calls = 0
-  return inject(t, 'writeSync', (real) => ((fd: number, data: string | NodeJS.ArrayBufferView) => {
-    if (calls++ > 0) throw enospc('write')
-    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    return real(fd, bytes, 0, bytes.length >> 1)
-  }) as typeof fs.writeSync)
 }
 
 const entry = (summary: string) => ({ts: '2026-11-26T09:00:00Z', type: 'decision', transport: 'fetch', summary, detailJson: '{"verdict":"allow"}'})
@@ -95,9 +67,7 @@ describe('FlightRecorder when the disk refuses writes', () => {
     const dir = tmp(t)
     const rec = await FlightRecorder.open({dir, clock: tick(), checkpointInterval: 100, maxEntriesPerFile: 1})
     rec.append(entry('first file'))
-    const restore = inject(t, 'openSync', () => (() => {
-      throw enospc('open')
-    }) as typeof fs.openSync)
+    const restore = refuseOpens(t)
     assert.throws(() => rec.append(entry('refused rotation')), /cannot open .*ENOSPC/)
     restore()
     rec.append(entry('second file'))
@@ -111,9 +81,7 @@ describe('FlightRecorder when the disk refuses writes', () => {
     const changes: WriteHealthChange[] = []
     const rec = await FlightRecorder.open({dir, clock: tick(), checkpointInterval: 100, onWriteHealth: (c) => changes.push(c)})
     rec.append(entry('one'))
-    const restore = inject(t, 'writeSync', () => (() => {
-      throw enospc('write')
-    }) as typeof fs.writeSync)
+    const restore = refuseWrites(t)
     rec.close()
     restore()
     assert.deepEqual(changes.map((c) => c.failing), [true])
