@@ -152,10 +152,12 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
  * What a collapsed `*` stands for: one non-empty segment that names something. A decoded `.` or
  * `..` (sent as `%2e`, `%2e%2e`: canonicalisation keeps them, learn-compile Q4) is not one: an
  * upstream that resolves dot segments would serve `/v1/users/%2e/keys` as `/v1/users/keys`, a
- * path the rule never described.
+ * path the rule never described. Nor is `..;x` or `.;x`: servers that drop `;` path parameters
+ * before resolving (Tomcat, Spring) read it as the dot segment.
  */
 function isIdSegment(seg: string): boolean {
-  return seg !== '' && seg !== '.' && seg !== '..'
+  const name = seg.split(';', 1)[0] as string
+  return seg !== '' && name !== '.' && name !== '..'
 }
 
 export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {
