@@ -7,6 +7,9 @@ import {
   HISTORY_ROOT_ZERO,
   MANIFEST_KIND,
   manifestSelector,
+  manifestSelectors,
+  selectorInputOf,
+  selectorLabel,
   selectorSetHash,
   type SelectorInput,
 } from '../contracts/index.js'
@@ -59,6 +62,12 @@ export interface PromoteResult {
   storeDir: string
   receiptFile: string
   signerKeyIds: string[]
+  /**
+   * The selectors of the generation this one follows that it does not carry (a manifest built by
+   * promote holds one selector, §6.3): `agent NAME (contract sha256:…)`. Those agents have no
+   * contract from now on.
+   */
+  replacedSelectors: string[]
 }
 
 export function selectorFromFlag(value: string, contractHash: string): SelectorInput {
@@ -96,6 +105,11 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   const storeOptions = {...ctx.storeOptions, environment: env, minimumSignatures: Math.max(ctx.minimumSignatures, policy?.minimumSignatures ?? 1)}
   const selector = manifestSelector(selectorFromFlag(req.selector, contractHash))
   const selectorId = selector.get('selector_id') as string
+  const chosen = selectorLabel(selectorFromFlag(req.selector, contractHash))
+  const replacedSelectors = manifestSelectors(baseline?.envelope.body ?? new Map())
+    .map(selectorInputOf)
+    .filter((s) => selectorLabel(s) !== chosen)
+    .map((s) => `${selectorLabel(s)} (contract ${s.contractHash})`)
   const prior = baseline?.hash ?? GENESIS_MANIFEST_HASH
   const generation = (baseline?.generation ?? 0n) + 1n
   const body: JsonObject = new Map<string, JsonValue>([
@@ -171,6 +185,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     storeDir: root,
     receiptFile: ctx.receiptFile,
     signerKeyIds: accepted.signerKeyIds,
+    replacedSelectors,
   }
 }
 
