@@ -29,7 +29,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, assertRatified, isRatified, policyInForce, RATIFICATION_RECEIPTS, writeStorePolicy} from './policy.js'
+import {assertQuorum, assertRatified, keepRatificationReceipt, policyInForce, RATIFICATION_RECEIPTS, ratificationReceipt, writeStorePolicy} from './policy.js'
 import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 
 // `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
@@ -97,7 +97,8 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   const policy = policyInForce(root, ctx.roster, ctx.clock.nowNanos(), ctx.storeOptions, 'learn promote')
   assertQuorum(policy, ctx.signers, 'a promote')
   const receipts = req.ratificationReceipts ?? (req.candidate !== undefined ? path.join(path.dirname(req.candidate), RATIFICATION_RECEIPTS) : undefined)
-  const ratified = isRatified(receipts, contractHash, ctx.roster, ctx.clock.nowNanos())
+  const proof = ratificationReceipt(receipts, contractHash, ctx.roster, ctx.clock.nowNanos())
+  const ratified = proof !== undefined
   assertRatified(policy, ratified, contractHash, receipts)
 
   const baseline = latestAccepted(root, ctx.storeOptions, 'baseline')
@@ -171,6 +172,8 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     'receipt',
   )
   if (failure !== undefined || accepted === undefined) throw failure as PipelockError
+  // The proof stays with the store: a rollback in a ratified-only store checks it again.
+  if (proof !== undefined) keepRatificationReceipt(root, proof, contractHash, ctx.roster, ctx.clock.nowNanos())
   // The first promote sets the store's policy: its quorum, and ratified-only if it was ratified.
   if (policy === undefined) writeStorePolicy(root, {minimumSignatures: ctx.minimumSignatures, ratifiedOnly: ratified}, ctx.signers, nowText(ctx.clock))
   return {
