@@ -67,6 +67,24 @@ describe('ContractRuntime', () => {
     assert.equal(rt.status().healthy, true)
   })
 
+  it('a store whose active.json was deleted does not start contract-free (manifests/ holds accepted generations)', () => {
+    const active = path.join(lab.store, 'active.json')
+    const aside = path.join(lab.dir, 'active.deleted')
+    renameSync(active, aside)
+    try {
+      assert.throws(
+        () => ContractRuntime.open(settings, systemClock),
+        (e: unknown) =>
+          isPipelockError(e) &&
+          e.code === 'CONTRACT_RUNTIME_FAILED' &&
+          /^contract loader init: contract runtime: active manifest .*active\.json is missing but the store has accepted generation 3 \(sha256:[0-9a-f]{64}\): restore it from manifests\/sha256-[0-9a-f]{64}\.json or promote a new generation$/.test(e.message),
+      )
+    } finally {
+      renameSync(aside, active)
+    }
+    assert.equal(ContractRuntime.open(settings, systemClock).status().generation, 3n)
+  })
+
   it('a tampered active.json is rejected, never adopted', () => {
     const rt = ContractRuntime.open(settings, systemClock)
     const active = path.join(lab.store, 'active.json')

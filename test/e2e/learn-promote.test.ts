@@ -147,6 +147,22 @@ describe('learn promote and rollback', () => {
     assert.doesNotMatch(r.stderr, /"candidate"/)
     const active = JSON.parse(readFileSync(path.join(lab.store, 'active.json'), 'utf8')) as {body: {selectors: Array<Record<string, unknown>>}}
     assert.deepEqual(Object.keys(active.body.selectors[0] ?? {}), ['selector_id', 'agent_glob', 'contract_hash'])
+    // generation 3 re-activated c1 for shop-agent: a manifest holds one selector, so it is gone now
+    assert.equal(
+      r.stderr.split('\n').filter((l) => l.startsWith('WARNING')).join('\n'),
+      `WARNING: learn promote: generation 4 holds only the selector for shop-*; no longer active: agent shop-agent (contract ${c1.hash}) (an agent without a contract is denied while learn_lock is live, unless listed in learn_lock.unlocked_agents)`,
+    )
+  })
+
+  it('a promote for another agent names the selectors it replaces (--json: replacedSelectors); the same selector again replaces none', () => {
+    const r = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c1.hash, '--selector', 'billing', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual((JSON.parse(r.stdout) as {replacedSelectors: string[]}).replacedSelectors, [`agent_glob shop-* (contract ${c2.hash})`])
+    assert.match(r.stderr, /^WARNING: learn promote: generation 5 holds only the selector for billing; no longer active: agent_glob shop-\* \(contract sha256:/m)
+    const again = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c2.hash, '--selector', 'billing', '--json'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.deepEqual((JSON.parse(again.stdout) as {replacedSelectors: string[]}).replacedSelectors, [])
+    assert.doesNotMatch(again.stderr, /WARNING/)
   })
 })
 

@@ -133,6 +133,43 @@ describe('learn store init --ratified-only: an un-ratified candidate cannot be p
   })
 })
 
+describe('ratified-only set after un-ratified promotes: a rollback re-activates only ratified contracts', () => {
+  const lab = makeLab()
+  const c1 = writeCandidate(lab, 'c1', 0)
+  const c2 = writeCandidate(lab, 'c2', 1)
+  const manifest = (r: {code: number | null; stdout: string; stderr: string}): string => {
+    assert.equal(r.code, 0, r.stderr)
+    return /manifest (sha256:[0-9a-f]{64})/.exec(r.stdout)![1]!
+  }
+  let g1 = ''
+  let g2 = ''
+
+  it('setup: the compiled c1, then c2 ratified, then the policy turns ratified-only', () => {
+    g1 = manifest(cli(promoteArgs(lab, c1.file, ENV)))
+    const out = path.join(lab.dir, 'ratified', 'c2.yaml')
+    const rat = cli(['learn', 'ratify', '--candidate', c2.file, '--out', out, '--keystore', lab.ks, '--accept-low-confidence'])
+    assert.equal(rat.code, 0, rat.stderr)
+    g2 = manifest(cli(promoteArgs(lab, out)))
+    const p = cli(['learn', 'store', 'policy', ...baseArgs(lab), '--minimum-signatures', '1', '--ratified-only'])
+    assert.equal(p.code, 0, p.stderr)
+  })
+
+  it('a rollback to the un-ratified generation is refused before anything is written', () => {
+    const receipts = path.join(lab.store, 'ratification-receipts.jsonl')
+    const before = snapshot(lab.store)
+    const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g1])
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.ok(r.stderr.startsWith(`contract store policy accepts ratified contracts only: no verified contract_ratified receipt for ${c1.hash} in ${receipts} [STORE_POLICY_REFUSED]`), r.stderr)
+    assert.deepEqual(snapshot(lab.store), before, 'the store is unchanged')
+  })
+
+  it('a rollback to the ratified generation finds the receipt promote kept in the store', () => {
+    const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g2])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /reactivated as generation 3\n$/)
+  })
+})
+
 describe('an activation key made by signing key generate (the user guide\'s setup) signs promotes', () => {
   const lab = makeLab()
   const c1 = writeCandidate(lab, 'c1', 0)

@@ -60,7 +60,7 @@ export function lifecycleBase(flags: {
 
 export default class LearnPromote extends BaseCommand {
   static override summary = 'Activate a ratified contract: sign a new active manifest and swap it into the contract store'
-  static override description = `Builds the next active manifest (generation = latest accepted + 1, prior_manifest_hash = its hash, or sha256:genesis for the first promote) with one selector for --selector, signs it with the activation key (and --dual-control-from), writes a contract_promote_intent receipt, swaps <store>/active.json under the store lock (compare-and-swap on the prior hash, monotonic generation, environment tuple, roster-verified signatures and contracts, tombstones), records it in manifests/ and the journal, and writes a contract_promote_committed receipt.
+  static override description = `Builds the next active manifest (generation = latest accepted + 1, prior_manifest_hash = its hash, or sha256:genesis for the first promote) with one selector for --selector (it replaces the whole selector set: the selectors of the previous generation for other agents are no longer active, and the command warns naming them), signs it with the activation key (and --dual-control-from), writes a contract_promote_intent receipt, swaps <store>/active.json under the store lock (compare-and-swap on the prior hash, monotonic generation, environment tuple, roster-verified signatures and contracts, tombstones), records it in manifests/ and the journal, and writes a contract_promote_committed receipt.
 
 --candidate FILE stages the ratified contract into <store>/history/ itself (verified against the roster; written only when the swap is accepted). Without it, --contract must name a contract already in history/.
 
@@ -105,6 +105,12 @@ The store remembers its activation policy in <store>/policy.json (set by learn s
     })
     this.err(lifecycleAuditLine('learn_promote', result, flags.candidate))
     this.out(`promote: manifest ${result.manifestHash} generation ${result.generation} active`)
+    if (result.replacedSelectors.length > 0) {
+      this.err(
+        `WARNING: learn promote: generation ${result.generation} holds only the selector for ${flags.selector}; no longer active: ${result.replacedSelectors.join(', ')}` +
+          ' (an agent without a contract is denied while learn_lock is live, unless listed in learn_lock.unlocked_agents)',
+      )
+    }
     return result
   }
 }

@@ -5,7 +5,7 @@ import {lifecycleBase, lifecycleFlags} from './promote.js'
 
 export default class LearnRollback extends BaseCommand {
   static override summary = 'Re-activate an earlier accepted manifest as a new, higher generation'
-  static override description = `Loads the accepted manifest --to from <store>/manifests/ (chain continuous, contracts verified against the roster as of now, not tombstoned), copies its selectors into a new manifest (generation = latest accepted + 1, prior_manifest_hash = latest accepted, rollback_target = --to), signs it, writes a contract_rollback_authorized receipt, swaps active.json under the store lock and writes a contract_rollback_committed receipt. The old manifest file is never reused, so generations only grow.
+  static override description = `Loads the accepted manifest --to from <store>/manifests/ (chain continuous, contracts verified against the roster as of now, not tombstoned), copies its selectors into a new manifest (generation = latest accepted + 1, prior_manifest_hash = latest accepted, rollback_target = --to), signs it, writes a contract_rollback_authorized receipt, swaps active.json under the store lock and writes a contract_rollback_committed receipt. The old manifest file is never reused, so generations only grow. In a ratified-only store every contract the target activates needs a verified contract_ratified receipt, looked up in --ratification-receipts (default <store>/ratification-receipts.jsonl, where promote keeps the receipts that proved its contracts ratified).
 
 stdout names the target hash; the audit line on stderr carries the new manifest hash.`
 
@@ -24,6 +24,7 @@ stdout names the target hash; the audit line on stderr carries the new manifest 
     ...lifecycleFlags,
     to: Flags.string({description: 'accepted manifest hash (sha256:<hex>) to re-activate', required: true}),
     'authorization-id': Flags.string({description: 'authorization id (default UUIDv7, or rollback-authorization-deterministic)'}),
+    'ratification-receipts': Flags.string({description: 'contract_ratified receipts (JSONL) for the target\'s contracts, required by a ratified-only store (default <store>/ratification-receipts.jsonl)'}),
   }
 
   async run(): Promise<RollbackResult> {
@@ -32,6 +33,7 @@ stdout names the target hash; the audit line on stderr carries the new manifest 
       ...lifecycleBase(flags),
       to: flags.to,
       ...(flags['authorization-id'] === undefined ? {} : {authorizationId: flags['authorization-id']}),
+      ...(flags['ratification-receipts'] === undefined ? {} : {ratificationReceipts: flags['ratification-receipts']}),
     })
     this.err(lifecycleAuditLine('learn_rollback', result))
     this.out(`rollback: manifest ${result.targetHash} reactivated as generation ${result.generation}`)

@@ -23,6 +23,15 @@ export const RESTART_ONLY_FIELDS: readonly string[] = [
   'license_public_key',
   'health_watchdog',
   'sentry.dsn',
+  // The contract runtime and its store watch are built once, from these (learn-lifecycle §7.2);
+  // `unlocked_agents` and `ignore_self_declared_agents` are read per request and apply.
+  'learn_lock.enabled',
+  'learn_lock.mode',
+  'learn_lock.store_dir',
+  'learn_lock.roster_path',
+  'learn_lock.environment',
+  'learn_lock.pinned_root_fingerprint',
+  'learn_lock.minimum_signatures',
 ]
 
 type Tree = Record<string, unknown>

@@ -52,6 +52,7 @@ export {
   manifestSelectors,
   projectActiveManifest,
   selectorInputOf,
+  selectorLabel,
   selectorSetHash,
 } from './manifest-active.js'
 export type {ActiveManifestEnvelope, ManifestEnvironment, SelectorInput} from './manifest-active.js'

@@ -109,6 +109,11 @@ export function selectorInputOf(sel: JsonObject): SelectorInput {
   }
 }
 
+/** Whom a selector chooses, as the CLI names it: `agent NAME`, `agent_glob GLOB` or `default`. */
+export function selectorLabel(s: Omit<SelectorInput, 'contractHash'>): string {
+  return s.agent ? `agent ${s.agent}` : s.agentGlob ? `agent_glob ${s.agentGlob}` : s.default === true ? 'default' : '(no agent)'
+}
+
 export function manifestSelectors(body: JsonObject): JsonObject[] {
   return (body.get('selectors') as JsonObject[] | null) ?? []
 }

@@ -148,6 +148,18 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
   })
 }
 
+/**
+ * What a collapsed `*` stands for: one non-empty segment that names something. A decoded `.` or
+ * `..` (sent as `%2e`, `%2e%2e`: canonicalisation keeps them, learn-compile Q4) is not one: an
+ * upstream that resolves dot segments would serve `/v1/users/%2e/keys` as `/v1/users/keys`, a
+ * path the rule never described. Nor is `..;x` or `.;x`: servers that drop `;` path parameters
+ * before resolving (Tomcat, Spring) read it as the dot segment.
+ */
+function isIdSegment(seg: string): boolean {
+  const name = seg.split(';', 1)[0] as string
+  return seg !== '' && name !== '.' && name !== '..'
+}
+
 export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {
   if (m.value === canonicalPath) return true
   if (m.collapsed.length === 0) return false
@@ -156,7 +168,7 @@ export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {
   if (want.length !== got.length) return false
   for (let i = 0; i < want.length; i++) {
     if (want[i] === got[i]) continue
-    if (!(m.collapsed.includes(i) && want[i] === '*' && got[i] !== '')) return false
+    if (!(m.collapsed.includes(i) && want[i] === '*' && isIdSegment(got[i] as string))) return false
   }
   return true
 }

@@ -16,7 +16,7 @@ import {GENESIS_MANIFEST_HASH, manifestSelectors} from '../contracts/index.js'
 import {goPathMatch, selectContract, withIndex, type Mode, type ResolvedContract, type SelectorEntry} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {loadRoster, type LoadedRoster} from '../signing/index.js'
-import {loadAcceptedManifest, reloadStore, storeLayout, type StoreOptions, type ValidatedManifest} from '../store/index.js'
+import {highWater, loadAcceptedManifest, reloadStore, storeLayout, type StoreOptions, type ValidatedManifest} from '../store/index.js'
 
 export interface LearnLockSettings {
   readonly mode: string
@@ -188,6 +188,20 @@ export class ContractRuntime {
     }
     if (st === undefined) {
       if (prev !== undefined) return this.done('rejected', `contract runtime: active manifest disappeared after generation ${prev.generation}: ${activePath}`)
+      // "Nothing promoted" only when nothing was ever accepted: a deleted active.json beside
+      // accepted manifests must not start (or restart) the proxy without its contracts.
+      let hw
+      try {
+        hw = highWater(root, this.storeOpts)
+      } catch (e) {
+        return this.done('error', `contract runtime: store reload: ${(e as Error).message}`)
+      }
+      if (hw !== undefined) {
+        return this.done(
+          'rejected',
+          `contract runtime: active manifest ${activePath} is missing but the store has accepted generation ${hw.generation} (${hw.hash}): restore it from manifests/${hw.hash.replace(':', '-')}.json or promote a new generation`,
+        )
+      }
       return this.done('no_active')
     }
     if (!st.isFile()) return this.done('rejected', `contract runtime: store reload: contract store: active manifest ${activePath} must be a regular file`)

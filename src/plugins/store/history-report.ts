@@ -1,6 +1,6 @@
 import {readdirSync} from 'node:fs'
 import {compareUtf8, type JsonObject} from '../canonical/index.js'
-import {activeManifestHash, manifestGeneration, manifestSelectors} from '../contracts/index.js'
+import {activeManifestHash, manifestGeneration, manifestSelectors, selectorLabel} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {decodeActiveManifest} from './artifacts.js'
 import {readRegularFile} from './fs-io.js'
@@ -171,8 +171,7 @@ export function readStoreHistory(root: string): StoreHistory {
 }
 
 function selectorText(s: HistorySelector): string {
-  const who = s.agent !== '' ? `agent ${s.agent}` : s.agentGlob !== '' ? `agent_glob ${s.agentGlob}` : s.default ? 'default' : '(no agent)'
-  return `${who} -> contract ${s.contractHash}`
+  return `${selectorLabel(s)} -> contract ${s.contractHash}`
 }
 
 /** The text `learn store history` prints (exact-output tested). */

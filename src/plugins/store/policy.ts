@@ -4,7 +4,7 @@ import {goJson, JsonNumber, parseJson, type JsonObject, type JsonValue} from '..
 import {PipelockError} from '../errors/index.js'
 import {parseEvidenceReceipt, verifyEvidence} from '../receipts/index.js'
 import {authorizeSignerForPayload, type LoadedRoster} from '../signing/index.js'
-import {ensureDir, readRegularFile, STORE_FILE_MODE} from './fs-io.js'
+import {appendLine, ensureDir, readRegularFile, STORE_FILE_MODE} from './fs-io.js'
 import {writeFileAtomic} from '../signing/index.js'
 import {signManifest, type ActivationSigner} from './lifecycle.js'
 import {historyQuorum} from './history.js'
@@ -120,12 +120,12 @@ export function assertQuorum(p: StorePolicy | undefined, signers: readonly Activ
 }
 
 /**
- * Whether `contractHash` has a `contract_ratified` receipt in `file` signed by a roster key
- * authorised for it (purpose receipt-signing, active, in window). Unreadable lines are skipped:
- * only a verified receipt counts.
+ * The `contract_ratified` receipt for `contractHash` in `file` signed by a roster key authorised
+ * for it (purpose receipt-signing, active, in window), as its line; undefined when there is none.
+ * Unreadable lines are skipped: only a verified receipt counts.
  */
-export function isRatified(file: string | undefined, contractHash: string, roster: LoadedRoster, nowNanos: bigint): boolean {
-  if (file === undefined || !existsSync(file)) return false
+export function ratificationReceipt(file: string | undefined, contractHash: string, roster: LoadedRoster, nowNanos: bigint): string | undefined {
+  if (file === undefined || !existsSync(file)) return undefined
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue
     try {
@@ -134,12 +134,32 @@ export function isRatified(file: string | undefined, contractHash: string, roste
       const payload = r.payload
       if (!(payload instanceof Map) || payload.get('contract_hash') !== contractHash) continue
       const key = authorizeSignerForPayload(roster, 'contract_ratified', r.signature.signerKeyId, nowNanos)
-      if (verifyEvidence(r, {publicKey: key.publicKeyHex, expectedSignerKeyId: key.keyId}).valid) return true
+      if (verifyEvidence(r, {publicKey: key.publicKeyHex, expectedSignerKeyId: key.keyId}).valid) return line
     } catch {
       // not a receipt we can trust: keep looking
     }
   }
-  return false
+  return undefined
+}
+
+/** Whether `file` holds a verified `contract_ratified` receipt for `contractHash` (see `ratificationReceipt`). */
+export function isRatified(file: string | undefined, contractHash: string, roster: LoadedRoster, nowNanos: bigint): boolean {
+  return ratificationReceipt(file, contractHash, roster, nowNanos) !== undefined
+}
+
+/**
+ * The store's own copy of the receipts that proved its promoted contracts ratified
+ * (<store>/ratification-receipts.jsonl): a rollback in a ratified-only store reads it.
+ */
+export function storeRatificationReceipts(root: string): string {
+  return path.join(root, RATIFICATION_RECEIPTS)
+}
+
+/** Files a verified receipt line in the store's copy (once per contract). */
+export function keepRatificationReceipt(root: string, line: string, contractHash: string, roster: LoadedRoster, nowNanos: bigint): void {
+  const file = storeRatificationReceipts(root)
+  if (ratificationReceipt(file, contractHash, roster, nowNanos) !== undefined) return
+  appendLine(file, line.trim())
 }
 
 /** Refuses an un-ratified contract in a ratified-only store. */

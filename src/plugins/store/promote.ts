@@ -7,6 +7,9 @@ import {
   HISTORY_ROOT_ZERO,
   MANIFEST_KIND,
   manifestSelector,
+  manifestSelectors,
+  selectorInputOf,
+  selectorLabel,
   selectorSetHash,
   type SelectorInput,
 } from '../contracts/index.js'
@@ -26,7 +29,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, assertRatified, isRatified, policyInForce, RATIFICATION_RECEIPTS, writeStorePolicy} from './policy.js'
+import {assertQuorum, assertRatified, keepRatificationReceipt, policyInForce, RATIFICATION_RECEIPTS, ratificationReceipt, writeStorePolicy} from './policy.js'
 import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 
 // `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
@@ -59,6 +62,12 @@ export interface PromoteResult {
   storeDir: string
   receiptFile: string
   signerKeyIds: string[]
+  /**
+   * The selectors of the generation this one follows that it does not carry (a manifest built by
+   * promote holds one selector, §6.3): `agent NAME (contract sha256:…)`. Those agents have no
+   * contract from now on.
+   */
+  replacedSelectors: string[]
 }
 
 export function selectorFromFlag(value: string, contractHash: string): SelectorInput {
@@ -88,7 +97,8 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   const policy = policyInForce(root, ctx.roster, ctx.clock.nowNanos(), ctx.storeOptions, 'learn promote')
   assertQuorum(policy, ctx.signers, 'a promote')
   const receipts = req.ratificationReceipts ?? (req.candidate !== undefined ? path.join(path.dirname(req.candidate), RATIFICATION_RECEIPTS) : undefined)
-  const ratified = isRatified(receipts, contractHash, ctx.roster, ctx.clock.nowNanos())
+  const proof = ratificationReceipt(receipts, contractHash, ctx.roster, ctx.clock.nowNanos())
+  const ratified = proof !== undefined
   assertRatified(policy, ratified, contractHash, receipts)
 
   const baseline = latestAccepted(root, ctx.storeOptions, 'baseline')
@@ -96,6 +106,11 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   const storeOptions = {...ctx.storeOptions, environment: env, minimumSignatures: Math.max(ctx.minimumSignatures, policy?.minimumSignatures ?? 1)}
   const selector = manifestSelector(selectorFromFlag(req.selector, contractHash))
   const selectorId = selector.get('selector_id') as string
+  const chosen = selectorLabel(selectorFromFlag(req.selector, contractHash))
+  const replacedSelectors = manifestSelectors(baseline?.envelope.body ?? new Map())
+    .map(selectorInputOf)
+    .filter((s) => selectorLabel(s) !== chosen)
+    .map((s) => `${selectorLabel(s)} (contract ${s.contractHash})`)
   const prior = baseline?.hash ?? GENESIS_MANIFEST_HASH
   const generation = (baseline?.generation ?? 0n) + 1n
   const body: JsonObject = new Map<string, JsonValue>([
@@ -157,6 +172,8 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     'receipt',
   )
   if (failure !== undefined || accepted === undefined) throw failure as PipelockError
+  // The proof stays with the store: a rollback in a ratified-only store checks it again.
+  if (proof !== undefined) keepRatificationReceipt(root, proof, contractHash, ctx.roster, ctx.clock.nowNanos())
   // The first promote sets the store's policy: its quorum, and ratified-only if it was ratified.
   if (policy === undefined) writeStorePolicy(root, {minimumSignatures: ctx.minimumSignatures, ratifiedOnly: ratified}, ctx.signers, nowText(ctx.clock))
   return {
@@ -171,6 +188,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     storeDir: root,
     receiptFile: ctx.receiptFile,
     signerKeyIds: accepted.signerKeyIds,
+    replacedSelectors,
   }
 }
 

@@ -1,5 +1,5 @@
 import {JsonNumber, type JsonObject} from '../canonical/index.js'
-import {activeManifestHash} from '../contracts/index.js'
+import {activeManifestHash, manifestSelectors} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {acceptedManifest, latestAccepted} from './history.js'
 import {
@@ -14,7 +14,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, policyInForce} from './policy.js'
+import {assertQuorum, assertRatified, isRatified, policyInForce, storeRatificationReceipts} from './policy.js'
 import {checkSwap, trySwapActive} from './store.js'
 
 // `pipelock learn rollback` (learn-lifecycle §6.6): re-activates an accepted manifest's selectors
@@ -23,6 +23,8 @@ import {checkSwap, trySwapActive} from './store.js'
 export interface RollbackRequest extends LifecycleRequest {
   to: string
   authorizationId?: string
+  /** contract_ratified receipts for a ratified-only store; default <store>/ratification-receipts.jsonl (promote keeps them there). */
+  ratificationReceipts?: string
 }
 
 export interface RollbackResult {
@@ -54,6 +56,15 @@ export function runRollback(req: RollbackRequest): RollbackResult {
   } catch (e) {
     if (!(e instanceof PipelockError)) throw e
     throw new PipelockError(e.code, `learn rollback: load target manifest: ${e.message}`)
+  }
+  // A ratified-only store re-activates only ratified contracts, whatever the store accepted before
+  // the policy said so.
+  if (policy?.ratifiedOnly === true) {
+    const receipts = req.ratificationReceipts ?? storeRatificationReceipts(root)
+    for (const sel of manifestSelectors(target.envelope.body)) {
+      const hash = sel.get('contract_hash') as string
+      assertRatified(policy, isRatified(receipts, hash, ctx.roster, ctx.clock.nowNanos()), hash, receipts)
+    }
   }
   const generation = baseline.generation + 1n
   const body: JsonObject = new Map(target.envelope.body)

@@ -75,6 +75,29 @@ test('SIGHUP path: a good change is applied; a bad one is rejected and the old c
   }
 })
 
+test('learn_lock: what the contract runtime was built from is restart-only; unlocked_agents and ignore_self_declared_agents apply', () => {
+  const t = tempDir()
+  try {
+    const lock = (mode: string, more = ''): string =>
+      `learn_lock:\n  enabled: true\n  mode: ${mode}\n  store_dir: /var/lib/pipelock/store\n  roster_path: /etc/pipelock/roster.json\n  environment: {id: prod, tenant: "", deployment_id: ""}\n  pinned_root_fingerprint: sha256:${'a'.repeat(64)}\n${more}`
+    const file = t.file('p.yaml', lock('live'))
+    // learn_lock is outside the config hash: past the dedup window, as an operator's edit would be
+    let clock = 0
+    const r = new ConfigReloader({path: file, initial: load(file), load, now: () => clock})
+    clock = 60_000
+    const ev = record(r)
+    writeFileSync(file, lock('shadow', '  minimum_signatures: 2\n  unlocked_agents: [healthcheck]\n  ignore_self_declared_agents: true\n'))
+    r.reloadNow()
+    assert.equal(ev.applied.length, 1, JSON.stringify(ev.rejected))
+    assert.deepEqual(ev.applied[0]!.restartOnly, ['learn_lock.mode', 'learn_lock.minimum_signatures'])
+    assert.ok(ev.warnings.includes('WARNING: config reload: learn_lock.mode requires restart, ignoring'))
+    const c = r.current.config.learn_lock
+    assert.deepEqual([c.mode, c.minimum_signatures, c.unlocked_agents, c.ignore_self_declared_agents], ['live', 1, ['healthcheck'], true])
+  } finally {
+    t.cleanup()
+  }
+})
+
 test('restart-only fields are reported and keep their running values; the rest applies', () => {
   const t = tempDir()
   try {
