@@ -3,7 +3,6 @@
  * overrides), refuse enabled-but-unimplemented features, start the listeners, print the banner,
  * wire signals and hot reload, and resolve with the exit code when the process should stop.
  */
-import {createWriteStream} from 'node:fs'
 import path from 'node:path'
 import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
@@ -26,7 +25,8 @@ import {ExceptionStore, type ExceptionChange} from './exception-store.js'
 import type {PolicyHooks} from './policy-api.js'
 import {randomBytes} from 'node:crypto'
 import {openRecorderSink} from './recorder-sink.js'
-import {RecorderHealthReport} from './recorder-health.js'
+import {AuditFile} from './audit-file.js'
+import {auditFileSubject, recorderSubject, WriteHealthReport} from './write-health.js'
 import {RetentionReport} from './retention-report.js'
 import type {DecisionReceiptFields} from '../recorder/index.js'
 import {startEmission} from './emission.js'
@@ -154,16 +154,17 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   if (log.output === 'stdout' || log.output === 'both') {
     writers.push(log.format === 'text' ? textWriter(opts.stdout, opts.stdoutIsTty === true && !(opts.env.NO_COLOR ?? '')) : opts.stdout)
   }
+  let auditFile: {file: AuditFile; report: WriteHealthReport} | undefined
   if ((log.output === 'file' || log.output === 'both') && log.file !== '') {
-    const stream = createWriteStream(log.file, {flags: 'a', mode: 0o600})
-    stream.on('error', () => undefined)
-    writers.push({write: (l) => void stream.write(l)})
+    const report = new WriteHealthReport(auditFileSubject(log.file), opts.stderr)
+    auditFile = {file: new AuditFile(log.file, (c) => report.record(c)), report}
+    writers.push(auditFile.file)
   }
   // learn_lock (learn-lifecycle §7.2): the store must load at start-up, or the proxy does not start.
   const ll = loaded.config.learn_lock
   const contracts = ll.enabled ? ContractRuntime.open(ll, systemClock) : null
   const retention = new RetentionReport(loaded.config.flight_recorder.retention_days)
-  const recorderHealth = new RecorderHealthReport(loaded.config.flight_recorder.dir, opts.stderr)
+  const recorderHealth = new WriteHealthReport(recorderSubject(loaded.config.flight_recorder.dir), opts.stderr)
   const recorder = await openRecorderSink(loaded.config, loaded.hash, {
     evidenceKeyId: (hex) => contracts?.rosterKeyId(hex, 'receipt-signing'),
     onRetention: (r) => retention.record(r),
@@ -212,6 +213,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   server.metrics.addRenderer((out) => (capture !== undefined ? capture.renderMetrics(out) : renderCaptureCounters(out, {written: 0, dropped: 0, sanitized: new Map()})))
   if (recorder !== undefined && loaded.config.flight_recorder.retention_days > 0) retention.attach(server.audit, server.metrics)
   if (recorder !== undefined) recorderHealth.attach(server.audit, server.metrics, recorder.writeHealth)
+  auditFile?.report.attach(server.audit, server.metrics, auditFile.file)
   // Issue 34: 1 while a reload has refused the config file on disk (the running policy is not the file's).
   server.metrics.addRenderer((out) => {
     out.push('# HELP pipelock_config_drift 1 when the config file on disk differs from the running policy because a reload refused it.', '# TYPE pipelock_config_drift gauge', `pipelock_config_drift ${changes?.drift() !== undefined ? 1 : 0}`)
@@ -372,6 +374,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     capture?.close() // flush the queue, final checkpoints, drop sentinel
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})
     server.audit.flush()
+    auditFile?.file.close()
     await emission.close() // queued events are sent (≤ 10 s), then the sinks close
     opts.stderr('\nPipelock stopped.')
     resolveDone(0)

@@ -1,12 +1,13 @@
 /**
- * `pipelock run` with a flight recorder whose disk stops taking bytes (a file-size limit: the
+ * `pipelock run` whose evidence disk stops taking bytes (a file-size limit: the
  * kernel cuts the crossing write short, then refuses with EFBIG, as a full disk does with
  * ENOSPC). Requests are still answered (receipts are evidence, not enforcement: receipts.md §8),
  * but the operator is told — one stderr line, an audit `error` event, two fields in `/health`
  * and the two recorder metrics — and the evidence already written stays whole: the verifier
  * reads every line and names the entries that are missing, as many as the operator was told.
- * The proxy still stops cleanly. Recovery after the disk frees up is in
- * test/unit/recorder/recorder-write-failure.test.ts.
+ * The proxy still stops cleanly. The same for the audit log's file (`logging.output: file`).
+ * Recovery after the disk frees up is in test/unit/recorder/recorder-write-failure.test.ts and
+ * test/unit/proxy/audit-file.test.ts.
  */
 import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
@@ -17,11 +18,11 @@ import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {parseRecorderEntry} from '../../src/plugins/receipts/index.js'
 import {runCli} from '../helpers/cli.js'
 import {AWS_KEY} from './attacks/attack-harness.js'
-import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, writeReceiptKeys, type Upstream} from './proxy-harness.js'
+import {assertRefusesToStart, baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, writeReceiptKeys, type Upstream} from './proxy-harness.js'
 
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-disk-full-key').digest())
 
-describe('flight recorder on a disk that stops taking bytes', () => {
+describe('evidence files on a disk that stops taking bytes', () => {
   let up: Upstream
   let dir = ''
   before(async () => {
@@ -56,7 +57,7 @@ describe('flight recorder on a disk that stops taking bytes', () => {
       assert.equal(proxy.stderr().split(warning).length - 1, 1, proxy.stderr())
       const events = proxy.stdout().split('\n').filter((l) => l.includes('"subsystem":"flight_recorder"')).map((l) => JSON.parse(l) as Record<string, unknown>)
       assert.equal(events.length, 1, proxy.stdout())
-      assert.deepEqual([events[0]!.level, events[0]!.event, events[0]!.dir, events[0]!.recorder_failing, events[0]!.entries_not_written, events[0]!.detail], ['error', 'error', evidence, true, 1, 'EFBIG: file too large, write'])
+      assert.deepEqual([events[0]!.level, events[0]!.event, events[0]!.dir, events[0]!.failing, events[0]!.not_written, events[0]!.detail], ['error', 'error', evidence, true, 1, 'EFBIG: file too large, write'])
       const health = await rawHttp(proxy.port, {path: '/health'})
       assert.equal(health.status, 200)
       const h = JSON.parse(health.body) as Record<string, unknown>
@@ -90,5 +91,38 @@ describe('flight recorder on a disk that stops taking bytes', () => {
       assert.ok(gap !== null, v.stdout)
       assert.equal(Number(gap[2]) - Number(gap[1]), Number(resumed[1]), v.stdout + proxy.stderr())
     }
+  })
+
+  test('the audit log file: requests answered, the operator told on stderr, in the event stream and /metrics; no line cut in two', async () => {
+    const logFile = path.join(dir, 'audit.jsonl')
+    const config = baseConfig(['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'logging:', '  output: both', `  file: ${JSON.stringify(logFile)}`, '  include_allowed: true'].join('\n'))
+    const proxy = await startProxy(config, {dir, fileSizeLimitKiB: 16})
+    const warning = `pipelock: WARNING: audit log file ${logFile} cannot be written: EFBIG: file too large, write; audit lines are lost until it can be (stdout and the event sinks still get them)`
+    try {
+      let sent = 0
+      while (!proxy.stderr().includes(warning)) {
+        assert.ok(sent < 400, `no audit-file warning after ${sent} requests:\n${proxy.stderr()}`)
+        assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib?n=${sent++}`})).status, 200)
+      }
+      assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib?after`})).status, 200)
+      // stdout (output: both) still has every line, and the failure as an event.
+      assert.ok(await until(async () => proxy.stdout().includes('/kib?after')), 'stdout keeps logging')
+      const events = proxy.stdout().split('\n').filter((l) => l.includes('"subsystem":"audit_log"')).map((l) => JSON.parse(l) as Record<string, unknown>)
+      assert.deepEqual(events.map((e) => [e.level, e.file, e.failing]), [['error', logFile, true]])
+      const metrics = (await rawHttp(proxy.port, {path: '/metrics'})).body
+      assert.ok(metrics.includes('\npipelock_audit_log_failing 1\n'), metrics)
+      assert.ok(Number(/\npipelock_audit_log_write_failures_total (\d+)\n/.exec(metrics)?.[1]) >= 1, metrics)
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+    // Every line in the file is a whole JSON object: the write the limit cut short was taken back.
+    const text = readFileSync(logFile, 'utf8')
+    assert.ok(text.endsWith('\n'))
+    for (const line of text.trimEnd().split('\n')) JSON.parse(line)
+  })
+
+  test('a logging.file that cannot be opened refuses start-up', () => {
+    const missing = path.join(dir, 'no-such-dir', 'audit.jsonl')
+    assertRefusesToStart(baseConfig(['logging:', '  output: file', `  file: ${JSON.stringify(missing)}`].join('\n')), `logging.file: cannot open ${missing}: ENOENT: no such file or directory, open '${missing}'`)
   })
 })
