@@ -1,11 +1,14 @@
 /**
  * String extraction with the reference's (Go) semantics, spec mcp.md §4.2 and §5.2: objects
- * walk their keys in byte-wise (UTF-8) order, numbers print like Go `FormatFloat(x,'f',-1,64)`,
- * recursion stops below depth 64.
+ * walk their keys in byte-wise (UTF-8) order, numbers print like Go `FormatFloat(x,'f',-1,64)`.
+ * [fix] The reference stops below depth 64, so a string nested deeper was forwarded unscanned;
+ * here the walk reaches every level the frame parser accepts (deeper input is a parse error).
  */
 import {compareUtf8, JsonNumber, RawJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
 
-export const MAX_EXTRACT_DEPTH = 64
+/** Nesting the frame parser accepts; deeper input is a parse error (fail closed). */
+export const MAX_JSON_DEPTH = 512
+export const MAX_EXTRACT_DEPTH = MAX_JSON_DEPTH
 
 /** Go `strconv.FormatFloat(x, 'f', -1, 64)` of a JSON number lexeme: shortest digits, never an exponent. */
 export function goFormatFloat(lexeme: string): string {

@@ -4,6 +4,7 @@
  * upstream would read `Params` where a JS scanner read `params`).
  */
 import {compactRawJson, JsonSyntaxError, parseStrictJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
+import {MAX_JSON_DEPTH} from './extract.js'
 
 export interface McpFrame {
   /** The message text after trimming (what is forwarded when nothing rewrites it). */
@@ -41,8 +42,6 @@ export function trimGoSpace(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b)
 }
 
-/** Nesting the reader accepts; deeper input is a parse error (fail closed). */
-const MAX_DEPTH = 512
 
 export function isObject(v: JsonValue | undefined): v is JsonObject {
   return v instanceof Map
@@ -70,7 +69,7 @@ export function parseFrame(raw: string): McpFrame {
   let value: JsonValue
   let spans: Map<string, [number, number]> | undefined
   try {
-    const r = parseStrictJson(text, {maxDepth: MAX_DEPTH, topLevelSpans: true})
+    const r = parseStrictJson(text, {maxDepth: MAX_JSON_DEPTH, topLevelSpans: true})
     value = r.value
     spans = r.spans
   } catch (err) {
