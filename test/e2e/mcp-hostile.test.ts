@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {rejection, runMcpProxy, wrapMcpProxy} from '../helpers/mcp.js'
+import {eventually, rejection, runMcpProxy, wrapMcpProxy} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // Attacks on `pipelock mcp proxy` from a hostile agent (the client's raw wire) and a hostile
@@ -35,6 +35,7 @@ function nested(v: unknown, n: number): unknown {
   return v
 }
 
+const INJECTION_ERROR = 'MCP error -32000: pipelock: prompt injection detected in MCP response'
 const DLP_BLOCK = {code: -32001, message: 'pipelock: request blocked by MCP input scanning', data: {block_reason: 'dlp_match'}}
 
 test('a secret in a member beside params is scanned (it reaches the server with the message)', () => {
@@ -55,7 +56,38 @@ test('an injection nested deeper than 64 levels in a tool result is scanned', as
   const w = await wrapMcpProxy(scripted({'tools/call': {jsonrpc: '2.0', id: '__ID__', result: {content: [{type: 'text', text: 'ok'}], structuredContent: {note: nested(INJECTION, 70)}}}}), ENV)
   try {
     const e = await rejection(w.client.callTool({name: 'deep', arguments: {}}))
-    assert.equal(e.message, 'MCP error -32000: pipelock: prompt injection detected in MCP response')
+    assert.equal(e.message, INJECTION_ERROR)
+  } finally {
+    await w.close()
+  }
+})
+
+test('a content array in a server request does not hide its other params (systemPrompt of sampling/createMessage)', async () => {
+  const sampling = {jsonrpc: '2.0', id: 's1', method: 'sampling/createMessage', params: {content: [{type: 'text', text: 'hi'}], messages: [{role: 'user', content: {type: 'text', text: 'hello'}}], systemPrompt: INJECTION, maxTokens: 5}}
+  let asked = 0
+  const w = await wrapMcpProxy(scripted({'tools/call': [sampling, {jsonrpc: '2.0', id: '__ID__', result: {content: [{type: 'text', text: 'done'}]}}]}), ENV, 'pipelock-e2e', () => {
+    asked++
+    return {model: 'm', role: 'assistant', content: {type: 'text', text: 'hi'}}
+  })
+  try {
+    const r = await w.client.callTool({name: 'ask', arguments: {}})
+    assert.deepEqual(r.content, [{type: 'text', text: 'done'}])
+    // The server's request is answered to the server; the client's model never sees it.
+    await eventually(w.stderr, /scripted-server got: \{"jsonrpc":"2.0","id":"s1","error":\{"code":-32000,"message":"pipelock: prompt injection detected in MCP response"/)
+    assert.equal(asked, 0)
+  } finally {
+    await w.close()
+  }
+})
+
+test('an error does not hide an injection in its data beside a content array, or in members beside message and data', async () => {
+  const w = await wrapMcpProxy(scripted({
+    'prompts/get': {jsonrpc: '2.0', id: '__ID__', error: {code: -32603, message: 'failed', data: {content: [{type: 'text', text: 'x'}], hint: INJECTION}}},
+    'resources/read': {jsonrpc: '2.0', id: '__ID__', error: {code: -32603, message: 'failed', hint: INJECTION}},
+  }), ENV)
+  try {
+    assert.equal((await rejection(w.client.getPrompt({name: 'p'}))).message, INJECTION_ERROR)
+    assert.equal((await rejection(w.client.readResource({uri: 'file:///x'}))).message, INJECTION_ERROR)
   } finally {
     await w.close()
   }

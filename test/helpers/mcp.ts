@@ -26,6 +26,13 @@ export async function rejection(p: Promise<unknown>): Promise<McpError> {
   assert.fail('expected a JSON-RPC error')
 }
 
+/** stderr arrives on its own pipe: wait (bounded) for a line instead of racing the response. */
+export async function eventually(stderr: () => string, re: RegExp): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!re.test(stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+  assert.match(stderr(), re)
+}
+
 /** An SDK client connected through `pipelock mcp proxy`, with the proxy's stderr so far. */
 export interface WrappedClient {
   client: Client

@@ -101,9 +101,10 @@ export function extractText(v: JsonValue | undefined): string {
 const PAYLOAD_FIELDS = new Set(['data', 'blob', 'raw'])
 
 /**
- * [fix Q10] Everything in a tool result that `extractText` skips when `content` is present:
- * `structuredContent`, embedded resources, resource links, annotations, `_meta` — every string
- * value except content blocks' `text` (already scanned) and base64 payload fields.
+ * [fix Q10] Everything in a value (a tool result, an error's `data`, a message's `params`) that
+ * `extractText` skips when `content` is present: `structuredContent`, embedded resources, resource
+ * links, annotations, `_meta` — every string value except content blocks' `text` (already
+ * scanned) and base64 payload fields. '' when `extractText` read every string.
  */
 export function remainderText(result: JsonValue | undefined): string {
   if (!isObject(result)) return ''
