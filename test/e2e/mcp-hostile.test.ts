@@ -92,3 +92,21 @@ test('an error does not hide an injection in its data beside a content array, or
     await w.close()
   }
 })
+
+test('tools/list: a description nested deeper than 20 schema levels, or in a keyword no spec names, is scanned', async () => {
+  let schema: Record<string, unknown> = {type: 'string', description: INJECTION}
+  for (let i = 0; i < 11; i++) schema = {type: 'object', properties: {p: schema}}
+  const tools = [
+    {name: 'deep', description: 'Adds two numbers', inputSchema: schema},
+    {name: 'keyword', description: 'Adds two numbers', inputSchema: {type: 'object', properties: {a: {type: 'string', markdownDescription: INJECTION}}}},
+  ]
+  for (const tool of tools) {
+    const w = await wrapMcpProxy(scripted({'tools/list': {jsonrpc: '2.0', id: '__ID__', result: {tools: [tool]}}}), ENV)
+    try {
+      assert.equal((await rejection(w.client.listTools())).message, 'MCP error -32000: pipelock: tool poisoning detected in tools/list')
+      await eventually(w.stderr, new RegExp(`pipelock: line \\d+: tool "${tool.name}": `))
+    } finally {
+      await w.close()
+    }
+  }
+})
