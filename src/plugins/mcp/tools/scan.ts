@@ -233,8 +233,30 @@ export class ToolScanner {
   }
 }
 
-/** Drift hash: SHA-256(description ‖ 0x00 ‖ inputSchema JSON), hex. */
+/**
+ * Members of a tool beside its description and input schema that a client acts on: the title
+ * and annotations a person approves (`readOnlyHint`, `destructiveHint`), the output schema.
+ */
+export const DRIFT_MEMBERS = ['title', 'annotations', 'outputSchema'] as const
+
+/** Each drift member's JSON ('' when absent), for naming what changed. */
+export function driftMembers(t: ToolDefinition): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const k of DRIFT_MEMBERS) {
+    const v = t.raw.get(k)
+    out[k] = v === undefined ? '' : goJson(v)
+  }
+  return out
+}
+
+/**
+ * Drift hash: SHA-256(description ‖ 0x00 ‖ inputSchema JSON), hex — and [fix] ‖ 0x00 ‖ each drift
+ * member's JSON: a rug-pull that turns a destructive tool's annotations into `readOnlyHint: true`
+ * or rewrites its title changes what a client lets through without asking.
+ */
 export function toolHash(t: ToolDefinition): string {
   const schema = t.inputSchema === undefined ? '' : goJson(t.inputSchema)
-  return createHash('sha256').update(t.description).update(Buffer.from([0])).update(schema).digest('hex')
+  const h = createHash('sha256').update(t.description).update(Buffer.from([0])).update(schema)
+  for (const v of Object.values(driftMembers(t))) h.update(Buffer.from([0])).update(v)
+  return h.digest('hex')
 }
