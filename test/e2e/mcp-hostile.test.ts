@@ -125,3 +125,18 @@ test('rug-pull: a tool whose annotations and title change after the first list i
     await w.close()
   }
 })
+
+test('media policy: audio in an embedded resource or in resources/read contents is blocked like an audio block', async () => {
+  const wav = {uri: 'file:///a.wav', mimeType: 'audio/wav', blob: Buffer.from('RIFF\u0000\u0000\u0000\u0000WAVEfmt ').toString('base64')}
+  const w = await wrapMcpProxy(scripted({
+    'tools/call': {jsonrpc: '2.0', id: '__ID__', result: {content: [{type: 'resource', resource: wav}]}},
+    'resources/read': {jsonrpc: '2.0', id: '__ID__', result: {contents: [wav]}},
+  }), ENV)
+  try {
+    const blocked = 'MCP error -32002: pipelock: media policy blocked MCP response: media_policy: audio stripped'
+    assert.equal((await rejection(w.client.callTool({name: 'play', arguments: {}}))).message, blocked)
+    assert.equal((await rejection(w.client.readResource({uri: wav.uri}))).message, blocked)
+  } finally {
+    await w.close()
+  }
+})
