@@ -45,6 +45,14 @@ test('a secret in a member beside params is scanned (it reaches the server with 
   assert.ok(!r.stderr.includes('scripted-server got:'), r.stderr)
 })
 
+test('a card number sent as a JSON number longer than float64 holds is scanned as sent', () => {
+  // Visa, 19 digits, Luhn-valid; as a float64 it reads 4012888888881881000.
+  const r = runMcpProxy(scripted({}), '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"pay","arguments":{"card":4012888888881881235}}}\n')
+  assert.equal(r.status, 0, r.stderr)
+  assert.deepEqual(messages(r.stdout), [{jsonrpc: '2.0', id: 5, error: DLP_BLOCK}])
+  assert.ok(!r.stderr.includes('scripted-server got:'), r.stderr)
+})
+
 test('a secret nested deeper than 64 levels in the arguments is scanned', () => {
   const r = runMcpProxy(scripted({}), request({id: 2, method: 'tools/call', params: {name: 'echo', arguments: {text: nested(KEY, 70)}}}))
   assert.equal(r.status, 0, r.stderr)

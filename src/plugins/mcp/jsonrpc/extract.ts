@@ -35,7 +35,10 @@ export function sortedKeys(o: JsonObject): string[] {
   return [...o.keys()].sort(compareUtf8)
 }
 
-/** `allStrings(v)`: keys and values, numbers and booleans as text, `null` nothing (§4.2). */
+/**
+ * `allStrings(v)`: keys and values, numbers and booleans as text, `null` nothing (§4.2); a number
+ * the Go form does not spell exactly is followed by its lexeme.
+ */
 export function allStrings(v: JsonValue | undefined): string[] {
   const out: string[] = []
   walk(v, 0, true, out)
@@ -60,7 +63,13 @@ function walk(v: JsonValue | undefined, depth: number, all: boolean, out: string
     return
   }
   if (v instanceof JsonNumber) {
-    if (all) out.push(goFormatFloat(v.text))
+    if (!all) return
+    const go = goFormatFloat(v.text)
+    out.push(go)
+    // [fix] The reference reads numbers as float64, so the digits past the 17th are lost
+    // (4012888888881881235 → 4012888888881881000, a card number no pattern matches), while the
+    // server reads the lexeme it is sent: that is scanned too.
+    if (go !== v.text) out.push(v.text)
     return
   }
   if (v instanceof RawJson) return
