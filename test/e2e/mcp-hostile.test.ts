@@ -134,16 +134,39 @@ test('rug-pull: a tool whose annotations and title change after the first list i
   }
 })
 
+const WAV = Buffer.from('RIFF\u0000\u0000\u0000\u0000WAVEfmt ').toString('base64')
+const MEDIA_BLOCKED = 'MCP error -32002: pipelock: media policy blocked MCP response: media_policy: audio stripped'
+
 test('media policy: audio in an embedded resource or in resources/read contents is blocked like an audio block', async () => {
-  const wav = {uri: 'file:///a.wav', mimeType: 'audio/wav', blob: Buffer.from('RIFF\u0000\u0000\u0000\u0000WAVEfmt ').toString('base64')}
+  const wav = {uri: 'file:///a.wav', mimeType: 'audio/wav', blob: WAV}
   const w = await wrapMcpProxy(scripted({
     'tools/call': {jsonrpc: '2.0', id: '__ID__', result: {content: [{type: 'resource', resource: wav}]}},
     'resources/read': {jsonrpc: '2.0', id: '__ID__', result: {contents: [wav]}},
   }), ENV)
   try {
-    const blocked = 'MCP error -32002: pipelock: media policy blocked MCP response: media_policy: audio stripped'
-    assert.equal((await rejection(w.client.callTool({name: 'play', arguments: {}}))).message, blocked)
-    assert.equal((await rejection(w.client.readResource({uri: wav.uri}))).message, blocked)
+    assert.equal((await rejection(w.client.callTool({name: 'play', arguments: {}}))).message, MEDIA_BLOCKED)
+    assert.equal((await rejection(w.client.readResource({uri: wav.uri}))).message, MEDIA_BLOCKED)
+  } finally {
+    await w.close()
+  }
+})
+
+test('media policy: audio in a prompts/get message or in a server sampling request is blocked like an audio block', async () => {
+  const audio = {type: 'audio', data: WAV, mimeType: 'audio/wav'}
+  const sampling = {jsonrpc: '2.0', id: 's2', method: 'sampling/createMessage', params: {messages: [{role: 'user', content: audio}], maxTokens: 5}}
+  let asked = 0
+  const w = await wrapMcpProxy(scripted({
+    'prompts/get': {jsonrpc: '2.0', id: '__ID__', result: {messages: [{role: 'user', content: audio}]}},
+    'tools/call': [sampling, {jsonrpc: '2.0', id: '__ID__', result: {content: [{type: 'text', text: 'done'}]}}],
+  }), ENV, 'pipelock-e2e', () => {
+    asked++
+    return {model: 'm', role: 'assistant', content: {type: 'text', text: 'hi'}}
+  })
+  try {
+    assert.equal((await rejection(w.client.getPrompt({name: 'p'}))).message, MEDIA_BLOCKED)
+    assert.deepEqual((await w.client.callTool({name: 'listen', arguments: {}})).content, [{type: 'text', text: 'done'}])
+    await eventually(w.stderr, /scripted-server got: \{"jsonrpc":"2.0","id":"s2","error":\{"code":-32002,"message":"pipelock: media policy blocked MCP response: media_policy: audio stripped"/)
+    assert.equal(asked, 0)
   } finally {
     await w.close()
   }
