@@ -9,13 +9,20 @@ import type {ResponseMatch, Scanner} from '../../scanner/index.js'
 import {extractText, remainderText, sortedKeys, valueStrings} from '../jsonrpc/extract.js'
 import {isObject} from '../jsonrpc/frame.js'
 
-/** A message is a tools/list result when `result.tools` is an array of objects (§6.1, shape-based). */
+/**
+ * A message is a tools/list result when `result.tools` is an array of objects (§6.1, shape-based);
+ * its tools are those objects. [fix] An array holding objects and something else (`null`, a
+ * string) is one too: the reference then skipped the tool scan, and a client in Go decodes a
+ * `null` element as an empty tool and keeps the poisoned ones beside it. What is not an object is
+ * read by the general scan (`messageText`).
+ */
 export function toolsListOf(message: JsonObject): JsonObject[] | null {
   const result = message.get('result')
   if (!isObject(result)) return null
   const tools = result.get('tools')
-  if (!Array.isArray(tools) || !tools.every(isObject)) return null
-  return tools as JsonObject[]
+  if (!Array.isArray(tools)) return null
+  const objects = tools.filter(isObject)
+  return objects.length === 0 && tools.length > 0 ? null : objects
 }
 
 function errorAndParams(message: JsonObject): string[] {
@@ -35,7 +42,10 @@ export function messageText(message: JsonObject, toolsList: boolean): string {
   const parts: string[] = []
   const result: JsonValue | undefined = message.get('result')
   if (toolsList && isObject(result)) {
-    for (const k of sortedKeys(result)) if (k !== 'tools') parts.push(extractText(result.get(k)))
+    for (const k of sortedKeys(result)) {
+      const v = result.get(k)
+      parts.push(k !== 'tools' ? extractText(v) : Array.isArray(v) ? valueStrings(v.filter((t) => !isObject(t))).join('\n') : '')
+    }
   } else {
     parts.push(extractText(result))
   }
