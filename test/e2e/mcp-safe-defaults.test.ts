@@ -8,7 +8,7 @@ import {McpError} from '@modelcontextprotocol/sdk/types.js'
 import {PRESET_NAMES} from '../../src/plugins/config/index.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {runCli} from '../helpers/cli.js'
-import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
+import {eventually, rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // `pipelock mcp proxy` with no config (issue 37 item 5): what it detects in tool definitions,
@@ -22,12 +22,6 @@ const ENV = {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ''}
 const INJECTION_ERROR = 'MCP error -32000: pipelock: prompt injection detected in MCP response'
 const POISON_ERROR = 'MCP error -32000: pipelock: tool poisoning detected in tools/list'
 
-/** stderr arrives on its own pipe: wait (bounded) for a line instead of racing the response. */
-async function eventually(stderr: () => string, re: RegExp): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!re.test(stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
-  assert.match(stderr(), re)
-}
 
 describe('mcp proxy, no config: a poisoned definition without trigger words blocks tools/list', {timeout: 90_000}, () => {
   let w: WrappedClient

@@ -6,7 +6,7 @@ import {after, before, describe, test} from 'node:test'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js'
-import {rejection} from '../helpers/mcp.js'
+import {eventually, rejection} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // The official MCP SDK client through `pipelock mcp proxy` against an SDK fixture server (spec
@@ -38,12 +38,6 @@ async function connect(command: string, args: string[], opts: {config?: string; 
   return {client, stderr: () => err, close: () => client.close()}
 }
 
-/** stderr arrives on its own pipe: wait (bounded) for a line instead of racing the response. */
-async function eventually(stderr: () => string, re: RegExp): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!re.test(stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
-  assert.match(stderr(), re)
-}
 
 
 describe('SDK client → pipelock mcp proxy → SDK server (defaults + auto-enable)', {timeout: 90_000}, () => {

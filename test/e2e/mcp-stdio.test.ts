@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
+import {runMcpProxy} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
 
 // `pipelock mcp proxy -- CMD` as a process: env filtering, exit codes, stderr passthrough,
@@ -12,10 +13,7 @@ import {repoPath} from '../helpers/vectors.js'
 const RAW = repoPath('test/mcp/fixtures/raw-server.mjs')
 const BIN = repoPath('bin/run.js')
 
-function proxy(args: string[], input: string, env: NodeJS.ProcessEnv = {}): {status: number | null; stdout: string; stderr: string} {
-  const r = spawnSync(process.execPath, [BIN, 'mcp', 'proxy', ...args], {input, encoding: 'utf8', timeout: 30_000, env: {PATH: process.env.PATH, HOME: process.env.HOME, ...env}})
-  return {status: r.status, stdout: r.stdout, stderr: r.stderr}
-}
+const proxy = runMcpProxy
 
 const PING = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}\n'
 

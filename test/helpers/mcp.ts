@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {Client} from '@modelcontextprotocol/sdk/client/index.js'
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {CreateMessageRequestSchema, McpError, type CreateMessageResult} from '@modelcontextprotocol/sdk/types.js'
 import {repoPath} from './vectors.js'
+
+/**
+ * Runs the built `pipelock mcp proxy <args>` to completion with `input` as the client's stdin
+ * (the raw wire: for messages an SDK client would not send). The environment is PATH and HOME
+ * plus `env`.
+ */
+export function runMcpProxy(args: string[], input: string, env: NodeJS.ProcessEnv = {}): {status: number | null; stdout: string; stderr: string} {
+  const r = spawnSync(process.execPath, [repoPath('bin/run.js'), 'mcp', 'proxy', ...args], {input, encoding: 'utf8', timeout: 30_000, env: {PATH: process.env.PATH, HOME: process.env.HOME, ...env}})
+  return {status: r.status, stdout: r.stdout, stderr: r.stderr}
+}
 
 /** Awaits a call that must fail with a JSON-RPC error and returns it. */
 export async function rejection(p: Promise<unknown>): Promise<McpError> {
@@ -13,6 +24,13 @@ export async function rejection(p: Promise<unknown>): Promise<McpError> {
     throw e
   }
   assert.fail('expected a JSON-RPC error')
+}
+
+/** stderr arrives on its own pipe: wait (bounded) for a line instead of racing the response. */
+export async function eventually(stderr: () => string, re: RegExp): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!re.test(stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+  assert.match(stderr(), re)
 }
 
 /** An SDK client connected through `pipelock mcp proxy`, with the proxy's stderr so far. */

@@ -1,11 +1,14 @@
 /**
  * String extraction with the reference's (Go) semantics, spec mcp.md §4.2 and §5.2: objects
- * walk their keys in byte-wise (UTF-8) order, numbers print like Go `FormatFloat(x,'f',-1,64)`,
- * recursion stops below depth 64.
+ * walk their keys in byte-wise (UTF-8) order, numbers print like Go `FormatFloat(x,'f',-1,64)`.
+ * [fix] The reference stops below depth 64, so a string nested deeper was forwarded unscanned;
+ * here the walk reaches every level the frame parser accepts (deeper input is a parse error).
  */
 import {compareUtf8, JsonNumber, RawJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
 
-export const MAX_EXTRACT_DEPTH = 64
+/** Nesting the frame parser accepts; deeper input is a parse error (fail closed). */
+export const MAX_JSON_DEPTH = 512
+export const MAX_EXTRACT_DEPTH = MAX_JSON_DEPTH
 
 /** Go `strconv.FormatFloat(x, 'f', -1, 64)` of a JSON number lexeme: shortest digits, never an exponent. */
 export function goFormatFloat(lexeme: string): string {
@@ -32,7 +35,10 @@ export function sortedKeys(o: JsonObject): string[] {
   return [...o.keys()].sort(compareUtf8)
 }
 
-/** `allStrings(v)`: keys and values, numbers and booleans as text, `null` nothing (§4.2). */
+/**
+ * `allStrings(v)`: keys and values, numbers and booleans as text, `null` nothing (§4.2); a number
+ * the Go form does not spell exactly is followed by its lexeme.
+ */
 export function allStrings(v: JsonValue | undefined): string[] {
   const out: string[] = []
   walk(v, 0, true, out)
@@ -57,7 +63,13 @@ function walk(v: JsonValue | undefined, depth: number, all: boolean, out: string
     return
   }
   if (v instanceof JsonNumber) {
-    if (all) out.push(goFormatFloat(v.text))
+    if (!all) return
+    const go = goFormatFloat(v.text)
+    out.push(go)
+    // [fix] The reference reads numbers as float64, so the digits past the 17th are lost
+    // (4012888888881881235 → 4012888888881881000, a card number no pattern matches), while the
+    // server reads the lexeme it is sent: that is scanned too.
+    if (go !== v.text) out.push(v.text)
     return
   }
   if (v instanceof RawJson) return
@@ -98,9 +110,10 @@ export function extractText(v: JsonValue | undefined): string {
 const PAYLOAD_FIELDS = new Set(['data', 'blob', 'raw'])
 
 /**
- * [fix Q10] Everything in a tool result that `extractText` skips when `content` is present:
- * `structuredContent`, embedded resources, resource links, annotations, `_meta` — every string
- * value except content blocks' `text` (already scanned) and base64 payload fields.
+ * [fix Q10] Everything in a value (a tool result, an error's `data`, a message's `params`) that
+ * `extractText` skips when `content` is present: `structuredContent`, embedded resources, resource
+ * links, annotations, `_meta` — every string value except content blocks' `text` (already
+ * scanned) and base64 payload fields. '' when `extractText` read every string.
  */
 export function remainderText(result: JsonValue | undefined): string {
   if (!isObject(result)) return ''

@@ -4,9 +4,10 @@
  * upstream would read `Params` where a JS scanner read `params`).
  */
 import {compactRawJson, JsonSyntaxError, parseStrictJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
+import {MAX_JSON_DEPTH} from './extract.js'
 
 export interface McpFrame {
-  /** The message text after trimming (what is forwarded when nothing rewrites it). */
+  /** The message text after trimming, on one line (what is forwarded when nothing rewrites it). */
   readonly text: string
   readonly isBatch: boolean
   /** Parsed value; undefined when `error` is set and the text did not parse at all. */
@@ -41,8 +42,6 @@ export function trimGoSpace(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b)
 }
 
-/** Nesting the reader accepts; deeper input is a parse error (fail closed). */
-const MAX_DEPTH = 512
 
 export function isObject(v: JsonValue | undefined): v is JsonObject {
   return v instanceof Map
@@ -65,12 +64,12 @@ function emptyFrame(text: string, isBatch: boolean, error: string | null, value?
 }
 
 export function parseFrame(raw: string): McpFrame {
-  const text = trimGoSpace(raw)
+  let text = trimGoSpace(raw)
   const isBatch = text.startsWith('[')
   let value: JsonValue
   let spans: Map<string, [number, number]> | undefined
   try {
-    const r = parseStrictJson(text, {maxDepth: MAX_DEPTH, topLevelSpans: true})
+    const r = parseStrictJson(text, {maxDepth: MAX_JSON_DEPTH, topLevelSpans: true})
     value = r.value
     spans = r.spans
   } catch (err) {
@@ -80,6 +79,11 @@ export function parseFrame(raw: string): McpFrame {
     }
     return emptyFrame(text, isBatch, `invalid JSON: ${(err as Error).message}`)
   }
+  // A parsed message is relayed as one line: a CR or LF in it can only be white space between
+  // tokens (JSON strings cannot hold them raw), and a stdio client splits lines there — a server
+  // (WebSocket frame, HTTP body) could put a whole unscanned message on a line of its own inside
+  // a member no scan reads. One space each keeps every offset (the id span below) as it was.
+  if (/[\r\n]/.test(text)) text = text.replace(/[\r\n]/g, ' ')
   if (isBatch) return emptyFrame(text, true, null, value)
   if (!isObject(value)) return emptyFrame(text, false, 'invalid JSON structure', value)
   const idSpan = spans?.get('id')

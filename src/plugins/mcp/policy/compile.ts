@@ -5,7 +5,7 @@
 import RE2 from 're2'
 import type {JsonValue} from '../../canonical/index.js'
 import type {Normalizer} from '../../scanner/index.js'
-import {sortedKeys, valueStrings} from '../jsonrpc/extract.js'
+import {MAX_EXTRACT_DEPTH, sortedKeys, valueStrings} from '../jsonrpc/extract.js'
 import {isObject} from '../jsonrpc/frame.js'
 import type {ToolPolicyRuleSpec} from '../../config/index.js'
 import {compilePolicyRegexes, normalizeArgument, policyPre, type PolicyRegexes, type UnicodeView} from './normalize.js'
@@ -55,7 +55,6 @@ export const NO_POLICY_MATCH: PolicyVerdict = Object.freeze({rules: [], action: 
 
 /** Token pairs are tried only for views of at most this many tokens (§8.2 (c)). */
 const PAIR_TOKEN_LIMIT = 64
-const MAX_LEAF_DEPTH = 64
 
 interface View {
   readonly tokens: readonly string[]
@@ -163,7 +162,7 @@ function viewMatches(re: RE2, v: View): boolean {
   return false
 }
 
-/** String leaves under top-level argument keys matching `arg_key` (sorted keys, depth ≤ 64). */
+/** String leaves under top-level argument keys matching `arg_key` (sorted keys, every level the frame parser accepts). */
 function keyedStrings(args: JsonValue, argKey: RE2): string[] {
   if (!isObject(args)) return []
   const out: string[] = []
@@ -174,7 +173,7 @@ function keyedStrings(args: JsonValue, argKey: RE2): string[] {
 }
 
 function leaves(v: JsonValue | undefined, depth: number, out: string[]): void {
-  if (depth > MAX_LEAF_DEPTH || v === undefined || v === null) return
+  if (depth > MAX_EXTRACT_DEPTH || v === undefined || v === null) return
   if (typeof v === 'string') out.push(v)
   else if (Array.isArray(v)) for (const x of v) leaves(x, depth + 1, out)
   else if (isObject(v)) for (const k of sortedKeys(v)) leaves(v.get(k), depth + 1, out)

@@ -3,7 +3,7 @@
  * split-secret pairs and the raw / `\u`-unescaped passes. Uses the shared scanner's text DLP and
  * response (injection) scanner; nothing here re-implements a pattern.
  */
-import {goJson, type JsonValue} from '../../canonical/index.js'
+import {goJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
 import {junctionWindow, splitSecretFindings, type DlpFinding, type Scanner} from '../../scanner/index.js'
 import {allStrings, unescapeU, valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
@@ -97,6 +97,14 @@ function rawPath(scanner: Scanner, text: string, value: JsonValue | undefined, a
   return verdict(dlp, injection, run, action)
 }
 
+/** The JSON-RPC envelope's own members; step 6 reads them apart from the rest. */
+const ENVELOPE = new Set(['jsonrpc', 'id', 'method', 'params'])
+
+/** The members of a message other than the envelope's (none in a well-formed request). */
+function extraMembers(msg: JsonObject): JsonObject {
+  return new Map([...msg].filter(([k]) => !ENVELOPE.has(k)))
+}
+
 export interface RequestScanOptions {
   readonly action: InputAction
   readonly onParseError: 'block' | 'forward'
@@ -138,14 +146,17 @@ export function scanRequest(scanner: Scanner, frame: McpFrame, opts: RequestScan
     const injection = firstInjection(scanner, [frame.text, ...strs])
     return verdict(dlp, injection, run, action)
   }
-  // Step 6: params, plus the method name and the raw id.
+  // Step 6: params, plus the method name and the raw id — and [fix] every other member of the
+  // envelope: the message is forwarded as received, so a member beside `params` reaches the server.
+  const extra = extraMembers(msg)
   let strs = allStrings(params)
   if (strs.length === 0) strs = [goJson(params)]
+  strs.push(...allStrings(extra))
   if (frame.method !== '') strs.push(frame.method)
   if (frame.id !== null) strs.push(frame.id)
   const joined = strs.join('\n')
   let dlp = run.scan(joined)
-  if (dlp.length === 0) dlp = run.split(valueStrings(params), joined)
+  if (dlp.length === 0) dlp = run.split([...valueStrings(params), ...valueStrings(extra)], joined)
   if (dlp.length === 0) {
     // [replicated Q42] every string is scanned and the last dirty one is reported.
     for (const s of strs) {

@@ -11,6 +11,7 @@ interface Pin {
   readonly hash: string
   readonly description: string
   readonly params: readonly string[]
+  readonly members: Readonly<Record<string, string>>
 }
 
 function runes(s: string): string[] {
@@ -50,15 +51,19 @@ export class ToolBaseline {
   private readonly inventory = new Set<string>()
   private baselineSet = false
 
-  /** Drift against the pinned first-seen definition; pins unseen names. Null = no drift. */
-  checkDrift(name: string, hash: string, description: string, params: readonly string[]): string | null {
+  /**
+   * Drift against the pinned first-seen definition; pins unseen names. Null = no drift. `members`
+   * are the other hashed members' JSON by name (title, annotations, …): a change is named.
+   */
+  checkDrift(name: string, hash: string, description: string, params: readonly string[], members: Readonly<Record<string, string>> = {}): string | null {
     const pin = this.pins.get(name)
     if (pin === undefined) {
-      if (this.pins.size < MAX_TRACKED_TOOLS) this.pins.set(name, {hash, description, params: [...params]})
+      if (this.pins.size < MAX_TRACKED_TOOLS) this.pins.set(name, {hash, description, params: [...params], members: {...members}})
       return null
     }
     if (pin.hash === hash) return null
-    return driftSummary(pin.description, description, pin.params, params) || 'definition changed'
+    const changed = Object.keys(members).filter((k) => (pin.members[k] ?? '') !== members[k]).map((k) => `${k} changed`)
+    return [driftSummary(pin.description, description, pin.params, params), ...changed].filter((p) => p !== '').join('; ') || 'definition changed'
   }
 
   /** Records the names of a forwarded tools/list; returns names added after the baseline. */

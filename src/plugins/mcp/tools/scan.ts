@@ -2,18 +2,22 @@
  * Tool-definition scanning (spec mcp.md §6.1–§6.3): the text of each tool (description, schema
  * texts, parameter names) through the shared injection scanner, the poison patterns on the
  * tool-text normalisation, and exfiltration parameter names. Fixes Q8 (every tool decoded on its
- * own, nameless ones scanned too), Q9 (title, annotations, outputSchema scanned) and Q47 (sorted
- * schema walk).
+ * own, nameless ones scanned too), Q9 (title, annotations, outputSchema scanned — and every
+ * other string of a definition) and Q47 (sorted schema walk).
  */
 import RE2 from 're2'
 import {createHash} from 'node:crypto'
 import {goJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
 import {leetspeak, mapExoticWhitespace, stripControlChars, type Scanner} from '../../scanner/index.js'
-import {sortedKeys, valueStrings} from '../jsonrpc/extract.js'
+import {MAX_EXTRACT_DEPTH, sortedKeys, valueStrings} from '../jsonrpc/extract.js'
 import {isObject} from '../jsonrpc/frame.js'
 import {HiddenIntentRules} from './hidden-intent.js'
 
-const MAX_SCHEMA_DEPTH = 20
+/**
+ * [fix] The reference stops at depth 20, so a description under eleven nested `properties` was
+ * never read; here every level the frame parser accepts.
+ */
+const MAX_SCHEMA_DEPTH = MAX_EXTRACT_DEPTH
 
 export const POISON_PATTERNS: ReadonlyArray<{name: string; regex: string}> = Object.freeze([
   {
@@ -188,6 +192,18 @@ export class ToolScanner {
     if (typeof title === 'string' && title !== '') parts.push(title)
     parts.push(...valueStrings(t.raw.get('annotations')).filter((s) => s !== ''))
     parts.push(...schemaTexts(t.raw.get('outputSchema')))
+    // [fix] Every other string of the definition, last: a client hands the model the whole tool
+    // (a schema keyword such as `markdownDescription` or `format`, `_meta`, a member no spec
+    // names), and the general scan of the message leaves `tools` to this scan.
+    const seen = new Set(parts)
+    for (const k of sortedKeys(t.raw)) {
+      if (k === 'name') continue
+      for (const s of valueStrings(t.raw.get(k))) {
+        if (s === '' || seen.has(s)) continue
+        seen.add(s)
+        parts.push(s)
+      }
+    }
     return {text: parts.join(' '), params, parts}
   }
 
@@ -217,8 +233,30 @@ export class ToolScanner {
   }
 }
 
-/** Drift hash: SHA-256(description ‖ 0x00 ‖ inputSchema JSON), hex. */
+/**
+ * Members of a tool beside its description and input schema that a client acts on: the title
+ * and annotations a person approves (`readOnlyHint`, `destructiveHint`), the output schema.
+ */
+export const DRIFT_MEMBERS = ['title', 'annotations', 'outputSchema'] as const
+
+/** Each drift member's JSON ('' when absent), for naming what changed. */
+export function driftMembers(t: ToolDefinition): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const k of DRIFT_MEMBERS) {
+    const v = t.raw.get(k)
+    out[k] = v === undefined ? '' : goJson(v)
+  }
+  return out
+}
+
+/**
+ * Drift hash: SHA-256(description ‖ 0x00 ‖ inputSchema JSON), hex — and [fix] ‖ 0x00 ‖ each drift
+ * member's JSON: a rug-pull that turns a destructive tool's annotations into `readOnlyHint: true`
+ * or rewrites its title changes what a client lets through without asking.
+ */
 export function toolHash(t: ToolDefinition): string {
   const schema = t.inputSchema === undefined ? '' : goJson(t.inputSchema)
-  return createHash('sha256').update(t.description).update(Buffer.from([0])).update(schema).digest('hex')
+  const h = createHash('sha256').update(t.description).update(Buffer.from([0])).update(schema)
+  for (const v of Object.values(driftMembers(t))) h.update(Buffer.from([0])).update(v)
+  return h.digest('hex')
 }

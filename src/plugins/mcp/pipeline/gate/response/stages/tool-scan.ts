@@ -5,7 +5,7 @@
  */
 import {mcpError} from '../../../../jsonrpc/errors.js'
 import {toolsListOf} from '../../../../scan/response.js'
-import {decodeTools, toolHash} from '../../../../tools/scan.js'
+import {decodeTools, driftMembers, toolHash} from '../../../../tools/scan.js'
 import {decide, replace, upgrade, type McpResponseStage} from '../context.js'
 
 export const toolScanStage: McpResponseStage = {
@@ -22,7 +22,7 @@ export const toolScanStage: McpResponseStage = {
       const findings = [...(result?.findings ?? [])]
       const params = result?.params ?? []
       let drift: string | null = null
-      if (settings.toolScan.detectDrift && def.name !== '') drift = state.baseline.checkDrift(def.name, toolHash(def), def.description, params)
+      if (settings.toolScan.detectDrift && def.name !== '') drift = state.baseline.checkDrift(def.name, toolHash(def), def.description, params, driftMembers(def))
       if (drift !== null) findings.push('definition-drift')
       if (findings.length === 0) continue
       const label = def.name === '' ? `#${def.index}` : def.name
