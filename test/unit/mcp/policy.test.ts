@@ -76,6 +76,14 @@ test('arg_key restricts the strings to matching top-level keys; absent arguments
   assert.equal(p.check('t', parseJson('{"path":"secret"}')).action, 'block')
 })
 
+test('arg_key ignores case: a key a struct-decoding server reads as the named one is judged with it', () => {
+  const p = new ToolPolicy({action: 'block', rules: [{name: 'no-shadow', tool_pattern: '^read_file$', arg_key: '^path$', arg_pattern: 'shadow'}], redirect_profiles: {}}, normalizer)
+  // Go's encoding/json gives the last case-insensitive match to the field: /etc/shadow.
+  assert.equal(p.check('read_file', parseJson('{"path":"/tmp/x","Path":"/etc/shadow"}')).action, 'block')
+  assert.equal(p.check('read_file', parseJson('{"PATH":"/etc/shadow"}')).action, 'block')
+  assert.deepEqual(p.check('read_file', parseJson('{"path":"/tmp/x","pathname":"/etc/shadow"}')).rules, [])
+})
+
 test('hostile-model rule 18 Environment Dump', () => {
   const p = new ToolPolicy({action: 'warn', rules: [ENVIRONMENT_DUMP_RULE], redirect_profiles: {}}, normalizer)
   assert.deepEqual(p.check('bash', parseJson('{"command":"printenv"}')).rules, ['Environment Dump'])

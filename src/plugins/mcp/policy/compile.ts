@@ -96,7 +96,10 @@ export class ToolPolicy {
   private argRegexesOf(rule: CompiledRule, argPattern: string): ArgRegexes {
     let r = this.argRegexes.get(rule)
     if (r === undefined) {
-      r = {args: new RE2(argPattern, 'u'), argKey: rule.argKeyPattern === null ? null : new RE2(rule.argKeyPattern, 'u')}
+      // arg_key ignores case: a server that decodes arguments into a struct (Go's encoding/json)
+      // reads "Path" or "PATH" as the field "path", so a rule naming path must see them too — and
+      // {"path":"/tmp/x","Path":"/etc/shadow"} reaches such a server as /etc/shadow.
+      r = {args: new RE2(argPattern, 'u'), argKey: rule.argKeyPattern === null ? null : new RE2(rule.argKeyPattern, 'iu')}
       this.argRegexes.set(rule, r)
     }
     return r
