@@ -16,6 +16,8 @@ import {
   recordUint,
   anchorSignedBytes,
   anchorTail,
+  AnchorError,
+  parseRetentionAnchor,
   RETENTION_ANCHOR,
   resumeAnchor,
   validateEvidence,
@@ -27,6 +29,7 @@ import {
   type EvidenceKeyChoice,
   type ParsedEvidenceReceipt,
   type RecorderEntry,
+  type RetentionAnchor,
   type RotationEndorsement,
   type SignatureChecks,
 } from '../receipts/index.js'
@@ -120,7 +123,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // A retention cut (policy-extra.md §3.3): the first entry continues from the last entry of
   // expired files, as a retention anchor later in the input records; every chain resumes there.
   const cut = req.files.length > 0 ? resumeAnchor(req.files) : undefined
-  const anchors: {signedBytes: Buffer | undefined; signature: string; seq: string; at: Position; key: string | undefined}[] = []
+  const anchors: {signedBytes: Buffer | undefined; signature: string; seq: string; at: Position; key: string | undefined; resumedFrom: boolean}[] = []
   let v1Base = 0
   if (cut !== undefined) {
     const tail = anchorTail(cut)
@@ -269,7 +272,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       case RETENTION_ANCHOR: {
         const d = e.detail instanceof Map ? e.detail : new Map()
         const sig = d.get('signature')
-        anchors.push({signedBytes: anchorSignedBytes(e.detailRaw), signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase()})
+        anchors.push({signedBytes: anchorSignedBytes(e.detailRaw), signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), resumedFrom: cut !== undefined && isCutAnchor(e.detailRaw, cut)})
         break
       }
       case 'evidence_receipt': {
@@ -487,13 +490,19 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (!ok) fail('entries', `entry seq ${c.seq}: checkpoint signature verification failed`, c.at)
   }
   // Retention anchors carry their own signature by the recorder key (over the detail without it).
+  // The anchor the chains resume from must carry one whenever there are receipts: the recorder
+  // that signs receipts signs its anchors, and an unsigned anchor is what anyone who deletes the
+  // oldest files and appends one line would write (the entry chain has no key).
   let unsignedAnchors = 0
   for (const a of anchors) {
     if (a.signature === '') {
+      if (a.resumedFrom && v1Count + tally.v2Count > 0) {
+        fail('entries', `entry seq ${a.seq}: the retention anchor the chains resume from is unsigned, but the recorder signs receipts: nothing proves the missing files expired rather than were deleted`, a.at)
+      }
       unsignedAnchors++
       continue
     }
-    const anchorKey = a.key ?? fallbackKey
+    const anchorKey = a.key ?? fallbackKey ?? firstV1Signer?.toLowerCase()
     if (anchorKey === undefined) continue
     const ok = a.signedBytes !== undefined && /^[0-9a-f]{128}$/.test(a.signature) && verifyBytes(Buffer.from(anchorKey, 'hex'), a.signedBytes, Buffer.from(a.signature, 'hex'))
     if (!ok) fail('entries', `entry seq ${a.seq}: retention anchor signature verification failed`, a.at)
@@ -572,6 +581,18 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
   if (failure !== undefined) report.failure = failure
   return report
+}
+
+/** Whether an anchor entry's detail is the anchor `cut` the chains resume from (same removed tail). */
+function isCutAnchor(detailRaw: string, cut: RetentionAnchor): boolean {
+  try {
+    const a = anchorTail(parseRetentionAnchor(detailRaw))
+    const c = anchorTail(cut)
+    return a.seq === c.seq && a.hash === c.hash
+  } catch (e) {
+    if (e instanceof AnchorError) return false
+    throw e
+  }
 }
 
 function describeShape(kind: 'entries' | 'bare v1' | 'bare v2'): string {
