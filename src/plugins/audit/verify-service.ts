@@ -113,7 +113,7 @@ async function verifySingleFile(file: string, keys: KeyRing): Promise<VerifyRece
   } catch (e) {
     if (!(e instanceof JsonSyntaxError)) throw e
   }
-  if (!isV2) return verifyReceiptInput(keys.plain === undefined ? {file} : {file, key: keys.plain})
+  if (!isV2) return verifyV1File(file, keys)
   let parsed
   try {
     parsed = parseEvidenceReceipt(text, {file})
@@ -127,6 +127,20 @@ async function verifySingleFile(file: string, keys: KeyRing): Promise<VerifyRece
     return choice === undefined ? report : {...report, valid: false, error: choice.error}
   }
   return evidenceFileReport(file, text, {publicKey: choice.publicKey, ...(choice.signerKeyId === undefined ? {} : {expectedSignerKeyId: choice.signerKeyId})})
+}
+
+/**
+ * One v1 receipt when named keys or a roster are pinned (and no plain key): pinned, as a chain's
+ * first receipt is, to the named or roster key whose public key signed it; a signer that is none
+ * of them fails.
+ */
+async function verifyV1File(file: string, keys: KeyRing): Promise<VerifyReceiptReport> {
+  if (keys.plain !== undefined) return verifyReceiptInput({file, key: keys.plain})
+  const embedded = await verifyReceiptInput({file})
+  if (embedded.kind !== 'action_receipt_v1' || embedded.receipt === undefined) return embedded
+  const pin = keys.v1Pin(embedded.receipt.signerKey)
+  if (pin.key === undefined) return {...embedded, valid: false, signerPinned: true, error: pin.error ?? `v1 signer ${embedded.receipt.signerKey} is not among the pinned keys`}
+  return verifyReceiptInput({file, key: pin.key})
 }
 
 /** The exit status of a verification (documented in docs/receipts.md, "Exit status"). */
