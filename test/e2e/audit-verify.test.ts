@@ -154,6 +154,26 @@ describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
     assert.equal(JSON.parse(r.stdout).signerPinned, true)
   })
 
+  test('a v1 receipt signed by a roster key outside its validity window fails, alone and in a chain', () => {
+    const signer = loadAgentPrivateKey(ks, 'receipt-signing')
+    const b = new ReceiptChainBuilder(signer.keyPair)
+    // The roster was built today: its keys are valid from now, so a receipt of 2020 predates them.
+    const early = encodeActionReceipt(b.append(action('before-roster', '2020-01-01T00:00:00Z', 'read')))
+    const reason = `v1 signer ${signer.publicKeyHex} is roster key "receipt-signing": roster: key is not yet valid at the receipt's timestamp 2020-01-01T00:00:00Z`
+    const single = path.join(dir, 'single-v1-early.json')
+    writeFileSync(single, early + '\n')
+    const one = verify(single, ...roster())
+    assert.equal(one.status, 1)
+    assert.equal(one.stdout, `FAILED: ${single}: ${reason}\n`)
+    const chain = path.join(dir, 'chain-v1-early.jsonl')
+    writeFileSync(chain, early + '\n')
+    const r = verify(chain, ...roster(), '--json')
+    assert.equal(r.status, 1)
+    const report = JSON.parse(r.stdout)
+    assert.equal(report.verdict, 'invalid')
+    assert.deepEqual(report.failure, {component: 'keys', message: `chain_seq 0: ${reason}`, file: chain, line: 1})
+  })
+
   test('an unknown payload kind fails with its line number', () => {
     const bad = path.join(dir, 'unknown-kind.jsonl')
     tamperLine(ratifyLog, bad, 1, '"payload_kind":"contract_ratified"', '"payload_kind":"contract_blessed"')

@@ -164,6 +164,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     firstV1At ??= at
     v1Count++
     firstV1Signer ??= receipt.signerKey
+    const rosterError = req.keys.v1RosterError(receipt.signerKey, recordString(r, 'timestamp'))
+    if (rosterError !== undefined) fail('keys', `chain_seq ${recordUint(r, 'chain_seq')}: ${rosterError}`, at)
     if (sealedAt !== undefined) fail('action_receipts', `receipt chain_seq ${recordUint(r, 'chain_seq')} after the transcript root at entry seq ${sealedAt} sealed the chain`, at)
     lastV1 = receipt
     const sc = r.get('session_control')

@@ -139,7 +139,8 @@ async function verifyV1File(file: string, keys: KeyRing): Promise<VerifyReceiptR
   const embedded = await verifyReceiptInput({file})
   if (embedded.kind !== 'action_receipt_v1' || embedded.receipt === undefined) return embedded
   const pin = keys.v1Pin(embedded.receipt.signerKey)
-  if (pin.key === undefined) return {...embedded, valid: false, signerPinned: true, error: pin.error ?? `v1 signer ${embedded.receipt.signerKey} is not among the pinned keys`}
+  const error = pin.key === undefined ? (pin.error ?? `v1 signer ${embedded.receipt.signerKey} is not among the pinned keys`) : keys.v1RosterError(embedded.receipt.signerKey, embedded.receipt.timestamp)
+  if (error !== undefined || pin.key === undefined) return {...embedded, valid: false, signerPinned: true, error: error as string}
   return verifyReceiptInput({file, key: pin.key})
 }
 
