@@ -133,5 +133,34 @@ describe('audit packet build / verify through the CLI', () => {
     const inv = runCli(['audit', 'packet', 'verify', mutated])
     assert.equal(inv.status, 1)
     assert.match(inv.stdout, /summary\.totals sum to 6, not summary\.receipt_count 5/)
+
+    // Counts moved between buckets (the sum still holds), a host and a policy hash dropped, the run
+    // window and final seq changed: every field build derived from the evidence is recomputed.
+    const recounted = path.join(dir, 'recounted')
+    cpSync(out, recounted, {recursive: true})
+    const q = JSON.parse(readFileSync(path.join(recounted, 'packet.json'), 'utf8'))
+    const summary = structuredClone(q.summary)
+    q.summary.totals.allow += q.summary.totals.block
+    q.summary.totals.block = 0
+    q.summary.domains_touched = []
+    const hashes = q.policy.policy_hashes
+    q.policy.policy_hashes = []
+    const started = q.run.started_at
+    q.run.started_at = '2030-01-01T00:00:00Z'
+    q.verifier.final_seq = 99
+    writeFileSync(path.join(recounted, 'packet.json'), JSON.stringify(q, null, 2))
+    const re = runCli(['audit', 'packet', 'verify', recounted])
+    assert.equal(re.status, 1)
+    assert.equal(
+      re.stdout,
+      [
+        `PACKET INVALID: ${recounted}`,
+        `  packet.json summary is ${JSON.stringify(q.summary)}, evidence.jsonl gives ${JSON.stringify(summary)}`,
+        `  packet.json policy.policy_hashes is [], evidence.jsonl gives ${JSON.stringify(hashes)}`,
+        `  packet.json run.started_at is "2030-01-01T00:00:00Z", evidence.jsonl gives "${started}"`,
+        `  packet.json verifier.final_seq is 99, evidence.jsonl gives 4`,
+        '',
+      ].join('\n'),
+    )
   })
 })

@@ -1,8 +1,9 @@
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
+import {isDeepStrictEqual} from 'node:util'
 import {JsonSyntaxError, parseStrictJson, toPlain} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {packetVerdict} from './packet-build.js'
+import {evidenceDerived, packetVerdict, PacketTally, type EvidenceDerived} from './packet-build.js'
 import {verifyEvidenceInput} from './verify-service.js'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
 import type {KeyRingRequest} from './key-ring.js'
@@ -61,7 +62,8 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
       problems.push('verifier.verdict is "valid" but its signer_key is not a hex key: pass the keys (--key / --roster) to re-verify')
     }
     // evidence.jsonl is one file: verify it as such (a directory's files were concatenated)
-    const report = await verifyEvidenceInput({...keyReq, file: evidence.endsWith('.jsonl') ? evidence : `${evidence}`})
+    const tally = new PacketTally()
+    const report = await verifyEvidenceInput({...keyReq, file: evidence.endsWith('.jsonl') ? evidence : `${evidence}`, onReceipt: (f) => tally.add(f)})
     if (report.kind === 'evidence_set') {
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash
       const verdict = packetVerdict(report.verdict)
@@ -73,8 +75,26 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
       if (p.verifier.receipt_count !== undefined && p.verifier.receipt_count !== report.receiptCount) {
         problems.push(`evidence.jsonl holds ${report.receiptCount} receipts, the packet records ${p.verifier.receipt_count}`)
       }
+      problems.push(...derivedProblems(p, evidenceDerived(report, tally)))
     }
   }
   result.valid = problems.length === 0
   return result
+}
+
+/**
+ * The packet fields build derived from the evidence, recomputed from evidence.jsonl: an edited
+ * summary, policy list, run window or final seq no longer passes for the evidence's.
+ */
+function derivedProblems(p: AuditPacket, d: EvidenceDerived): string[] {
+  const out: string[] = []
+  const differs = (field: string, recorded: unknown, now: unknown): void => {
+    if (!isDeepStrictEqual(recorded, now)) out.push(`packet.json ${field} is ${JSON.stringify(recorded)}, evidence.jsonl gives ${JSON.stringify(now)}`)
+  }
+  differs('summary', p.summary, d.summary)
+  differs('policy.policy_hashes', p.policy.policy_hashes, d.policyHashes)
+  if (d.startedAt !== undefined) differs('run.started_at', p.run.started_at, d.startedAt)
+  differs('run.completed_at', p.run.completed_at, d.completedAt)
+  if (p.verifier.final_seq !== undefined || d.finalSeq !== undefined) differs('verifier.final_seq', p.verifier.final_seq, d.finalSeq)
+  return out
 }

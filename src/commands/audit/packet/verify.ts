@@ -8,7 +8,8 @@ export default class AuditPacketVerify extends BaseCommand {
   static override description = `Checks packet.json against the Audit Packet v0 shape and the invariants of the format (all
 eight verdict buckets summing to the total, verdict/trust rules, sorted unique lists, artifact
 paths inside the directory), then verifies evidence.jsonl again and compares the verdict,
-receipt count and root hash with what the packet records.
+receipt count and root hash with what the packet records, and recomputes every field build
+derived from it (summary, policy.policy_hashes, run.started_at/completed_at, verifier.final_seq).
 Keys: --key/--roster when given, else the hex signer_key the packet records.
 Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
 
