@@ -12,7 +12,8 @@ ticket, a transparency log) and any later copy of the chain can be checked again
 The chain is verified first, exactly as verify-receipt does (a .jsonl file or a recorder
 directory). A v1 chain prints the reference block; a v2 evidence chain prints the same block for
 its own root. --key (or --roster with --roster-root-fingerprint) is required.
-Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt.`
+Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt, 4 when
+it holds a receipt this version cannot verify (an unknown critical extension): no root is stated.`
 
   static override examples = [
     {description: 'Root of a recorder file, pinned to the receipt key', command: '<%= config.bin %> transcript-root evidence-proxy-0.jsonl --key receipt.pub'},
@@ -36,7 +37,7 @@ Exit status: 0 with a root, 1 when the chain does not verify or holds no chained
     if (!r.valid) {
       const f = r.verification.failure
       this.err(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`)
-      process.exitCode = 1
+      process.exitCode = r.notVerifiable === true ? 4 : 1
       return r
     }
     for (const root of r.roots) {
