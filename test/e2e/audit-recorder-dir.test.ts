@@ -1,6 +1,6 @@
 import {before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
@@ -83,6 +83,24 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     )
     const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
     assert.equal(j.entries.valid, false)
+  })
+
+  test('a session file that is a symbolic link is not read, and the set is not verified', () => {
+    const d = path.join(dir, 'symlinked')
+    cpSync(evidence, d, {recursive: true})
+    const last = readdirSync(d).sort((a, b) => Number(/-(\d+)\.jsonl$/.exec(a)?.[1]) - Number(/-(\d+)\.jsonl$/.exec(b)?.[1])).at(-1) as string
+    const moved = path.join(dir, `moved-${last}`)
+    renameSync(path.join(d, last), moved)
+    symlinkSync(moved, path.join(d, last))
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    assert.equal(
+      r.stdout.split('\n').slice(0, 2).join('\n'),
+      `CHAIN BROKEN: ${d} (session proxy)\n  Error:    ${last} is a symbolic link, not a regular file: it was not read, so the session's files cannot all be verified (put the real file in its place)`,
+    )
+    const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
+    assert.equal(j.verdict, 'invalid')
+    assert.equal(j.failure.component, 'files')
   })
 
   test('a torn last line after a crash is a warning', () => {

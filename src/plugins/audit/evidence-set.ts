@@ -68,6 +68,8 @@ export interface EvidenceSetRequest {
   endorsements?: readonly RotationEndorsement[]
   /** Directory mode: file names carry the first entry seq (§7.4) and entries the session id. */
   directory?: boolean
+  /** Directory mode: names of the session's pattern that are not regular files (never read). */
+  skipped?: readonly {name: string; what: string}[]
   onReceipt?: (fact: ReceiptFact) => void
   /** Called every few thousand lines with the bytes read so far and the input's total size. */
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
@@ -522,6 +524,12 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     warn(`${v2State.unchainedCount} v2 receipts are unchained (chain_seq 0, empty chain_prev_hash; the lifecycle commands write these): each verifies on its own, but nothing proves none was removed or reordered`)
   }
   if (v2State.chains > 1) warn(`${v2State.chains} v2 chains start at genesis in this input (one per emitter run)`)
+
+  // A file of the session that was not read (a symlink is never followed) may hold receipts
+  // nobody checked: whatever the files read say, the set is not verified.
+  for (const sk of req.skipped ?? []) {
+    fail('files', `${sk.name} is ${sk.what}, not a regular file: it was not read, so the session's files cannot all be verified (put the real file in its place)`)
+  }
 
   const failure = pickFailure(failures)
   const totalReceipts = v1Count + tally.v2Count

@@ -3,7 +3,6 @@ import path from 'node:path'
 import {JsonSyntaxError, parseStrictJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {
-  chainFilesInDir,
   EndorsementError,
   evidenceFileReport,
   loadEndorsements,
@@ -11,6 +10,7 @@ import {
   osErrorText,
   parseEvidenceReceipt,
   readBounded,
+  scanChainDir,
   verifyReceiptInput,
   EvidenceParseError,
   type RotationEndorsement,
@@ -43,6 +43,8 @@ export interface EvidenceSource {
   directory: boolean
   /** The directory actually read (a session subdirectory when the given one holds none). */
   dir?: string
+  /** Names of the session's pattern that are not regular files, so not read (directory mode). */
+  skipped?: {name: string; what: string}[]
 }
 
 export async function resolveEvidenceSource(file: string | undefined, chainDir: string | undefined, session: string): Promise<EvidenceSource | {single: string}> {
@@ -61,17 +63,17 @@ export async function resolveEvidenceSource(file: string | undefined, chainDir: 
   if (chainDir !== undefined && !isDir) throw new PipelockError('USAGE', `--chain ${chainDir}: not a directory`)
   if (isDir) {
     let dir = target
-    let files = await chainFilesInDir(dir, session)
-    if (files.length === 0) {
+    let scan = await scanChainDir(dir, session)
+    if (scan.files.length === 0 && scan.skipped.length === 0) {
       // `learn shadow --recorder-dir D` writes D/<session>/evidence-<session>-<n>.jsonl
       const sub = path.join(target, session)
       const st = await stat(sub).catch(() => undefined)
       if (st?.isDirectory() === true) {
         dir = sub
-        files = await chainFilesInDir(sub, session)
+        scan = await scanChainDir(sub, session)
       }
     }
-    return {files, label: `${target} (session ${session})`, directory: true, dir}
+    return {files: scan.files, label: `${target} (session ${session})`, directory: true, dir, skipped: scan.skipped}
   }
   if (target.endsWith('.jsonl')) return {files: [target], label: target, directory: false}
   return {single: target}
@@ -97,6 +99,7 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     session,
     endorsements,
     directory: source.directory,
+    ...(source.skipped === undefined || source.skipped.length === 0 ? {} : {skipped: source.skipped}),
     ...(req.onReceipt === undefined ? {} : {onReceipt: req.onReceipt}),
     ...(req.onProgress === undefined ? {} : {onProgress: req.onProgress}),
   })
