@@ -115,6 +115,11 @@ describe('audit packet build / verify through the CLI', () => {
     const ok = runCli(['audit', 'packet', 'verify', out])
     assert.equal(ok.status, 0, ok.stdout + ok.stderr)
     assert.equal(ok.stdout, `PACKET VALID: ${out} (verdict valid, 5 receipts)\n`)
+    // the key came from the packet under test: said, not passed off as pinned
+    assert.equal(ok.stderr, 'note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer\n')
+    const pinned = runCli(['audit', 'packet', 'verify', out, '--key', K1])
+    assert.equal(pinned.status, 0, pinned.stdout + pinned.stderr)
+    assert.equal(pinned.stderr, '')
 
     const edited = path.join(dir, 'edited')
     cpSync(out, edited, {recursive: true})

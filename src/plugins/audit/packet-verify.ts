@@ -19,6 +19,11 @@ export interface PacketVerifyResult {
   problems: string[]
   recorded?: {verdict: string; rootHash?: string; receiptCount?: number}
   recomputed?: {verdict: string; rootHash?: string; receiptCount: number}
+  /**
+   * Where the keys evidence.jsonl was verified with came from: the caller (`given`), or, with
+   * none given, the signer_key packet.json itself records (`packet`: nothing was pinned).
+   */
+  keySource?: 'given' | 'packet' | 'none'
 }
 
 export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}): Promise<PacketVerifyResult> {
@@ -58,6 +63,7 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
     const given = (keys.keys ?? []).length > 0 || keys.roster !== undefined
     const pinnedHex = p.verifier.signer_key !== undefined && /^[0-9a-f]{64}$/.test(p.verifier.signer_key) ? p.verifier.signer_key : undefined
     const keyReq: KeyRingRequest = given ? keys : pinnedHex !== undefined ? {keys: [pinnedHex]} : {}
+    result.keySource = given ? 'given' : pinnedHex !== undefined ? 'packet' : 'none'
     if (p.verifier.verdict === 'valid' && !given && pinnedHex === undefined) {
       problems.push('verifier.verdict is "valid" but its signer_key is not a hex key: pass the keys (--key / --roster) to re-verify')
     }

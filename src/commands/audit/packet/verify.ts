@@ -10,7 +10,8 @@ eight verdict buckets summing to the total, verdict/trust rules, sorted unique l
 paths inside the directory), then verifies evidence.jsonl again and compares the verdict,
 receipt count and root hash with what the packet records, and recomputes every field build
 derived from it (summary, policy.policy_hashes, run.started_at/completed_at, verifier.final_seq).
-Keys: --key/--roster when given, else the hex signer_key the packet records.
+Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then
+says that the signer was not pinned: the packet names its own key).
 Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
 
   static override examples = [{description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'}]
@@ -26,8 +27,11 @@ Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
   async run(): Promise<PacketVerifyResult> {
     const {args, flags} = await this.parse(AuditPacketVerify)
     const r = await verifyAuditPacket(args.dir, keyRingRequest(flags))
-    if (r.valid) this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
-    else {
+    if (r.valid) {
+      this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
+      // A key the packet names vouches for nothing: whoever wrote the packet chose it.
+      if (r.keySource === 'packet') this.err('note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer')
+    } else {
       this.out(`PACKET INVALID: ${args.dir}`)
       for (const p of r.problems) this.out(`  ${p}`)
       process.exitCode = 1
