@@ -1,8 +1,9 @@
 import {before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {parseRecorderEntry, recorderEntryHash} from '../../src/plugins/receipts/index.js'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {tearLastLine} from '../helpers/evidence-mutations.js'
@@ -101,6 +102,34 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
     assert.equal(j.verdict, 'invalid')
     assert.equal(j.failure.component, 'files')
+  })
+
+  test('a checkpoint whose signature was removed (entry chain recomputed) fails when its run signs the others', async () => {
+    const d = path.join(dir, 'stripped')
+    await recordRun({dir: d, key, clock, run: 1, decisions: [0, 1, 2, 3, 4, 5].map((i) => ({method: 'GET', target: `https://s${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 3})
+    const file = path.join(d, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
+    const signed = lines.flatMap((l, i) => (/"type":"checkpoint".*"signature":"[0-9a-f]{128}"/.test(l) ? [i] : []))
+    assert.ok(signed.length >= 2, `${signed.length} signed checkpoints`)
+    // The tamperer blanks the last signature and rewrites the (keyless) entry hashes from there on.
+    const from = signed.at(-1) as number
+    lines[from] = (lines[from] as string).replace(/"signature":"[0-9a-f]{128}"/, '"signature":""')
+    for (let i = from; i < lines.length; i++) {
+      const e = parseRecorderEntry(lines[i] as string)
+      const prev = i === 0 ? 'genesis' : parseRecorderEntry(lines[i - 1] as string).hash
+      const relinked = (lines[i] as string).replace(`"prev_hash":"${e.prevHash}"`, `"prev_hash":"${prev}"`)
+      lines[i] = relinked.replace(`"hash":"${e.hash}"`, `"hash":"${recorderEntryHash(parseRecorderEntry(relinked))}"`)
+    }
+    writeFileSync(file, lines.join('\n') + '\n')
+    const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
+    const seq = parseRecorderEntry(lines[from] as string).seq
+    assert.equal(j.verdict, 'invalid')
+    assert.deepEqual(j.failure, {
+      component: 'entries',
+      message: `entry seq ${seq}: checkpoint is unsigned, but an earlier checkpoint of the same run (run-1) is signed: its signature was removed`,
+      file: 'evidence-proxy-0.jsonl',
+      line: from + 1,
+    })
   })
 
   test('a torn last line after a crash is a warning', () => {

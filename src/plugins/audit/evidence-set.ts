@@ -134,7 +134,9 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (cut.evidenceChain !== undefined) v2.resumeAfter(cut.evidenceChain.lastSeq, cut.evidenceChain.lastReceiptHash)
     if (cut.receiptChain !== undefined) v1Base = Number(cut.receiptChain.lastSeq + 1n)
   }
-  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined}[] = []
+  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined; run: string | undefined}[] = []
+  // The run (process) whose recorder wrote the entries being read: the last session_open seen.
+  let recorderRun: string | undefined
   let sealedAt: string | undefined
   let transcriptRoots = 0
   // line-shape state: a file is entries, or bare v1 receipts, or bare v2 receipts
@@ -182,6 +184,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
           warn(`run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}, ${activeRun.at.file}:${activeRun.at.line}) has no session_close before the next run opens at chain_seq ${seq}: that process stopped without a clean shutdown`, at)
         }
         activeRun = {nonce: recordString(r, 'run_nonce'), seq, at}
+        recorderRun = activeRun.nonce
       } else if (sc.get('close') instanceof Map) {
         activeRun = undefined
       }
@@ -311,7 +314,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     const sig = d.get('signature')
     // The recorder key is the receipt key of the segment in force (after a rotation, the new one).
-    checkpoints.push({prevHash: e.prevHash, signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase()})
+    checkpoints.push({prevHash: e.prevHash, signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), run: recorderRun})
   }
 
   const checkTranscriptRoot = (e: RecorderEntry, at: Position): void => {
@@ -479,11 +482,19 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   let signedCheckpoints = 0
   let unsigned = 0
   let unchecked = 0
+  // sign_checkpoints is read once per process: one run's checkpoints are all signed or all
+  // unsigned. An unsigned one after a signed one of the same run had its signature removed, the
+  // way to edit the entries it covered (the entry chain itself has no key).
+  const signingRuns = new Set<string>()
   for (const c of checkpoints) {
     if (c.signature === '') {
+      if (c.run !== undefined && signingRuns.has(c.run)) {
+        fail('entries', `entry seq ${c.seq}: checkpoint is unsigned, but an earlier checkpoint of the same run (${c.run}) is signed: its signature was removed`, c.at)
+      }
       unsigned++
       continue
     }
+    if (c.run !== undefined) signingRuns.add(c.run)
     signedCheckpoints++
     const checkpointKey = c.key ?? fallbackKey
     if (checkpointKey === undefined) {
