@@ -159,7 +159,7 @@ describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
     const b = new ReceiptChainBuilder(signer.keyPair)
     // The roster was built today: its keys are valid from now, so a receipt of 2020 predates them.
     const early = encodeActionReceipt(b.append(action('before-roster', '2020-01-01T00:00:00Z', 'read')))
-    const reason = `v1 signer ${signer.publicKeyHex} is roster key "receipt-signing": roster: key is not yet valid at the receipt's timestamp 2020-01-01T00:00:00Z`
+    const reason = `v1 signer ${signer.publicKeyHex} is roster key "receipt-signing", which the roster does not let sign at the receipt's timestamp 2020-01-01T00:00:00Z: key is not yet valid`
     const single = path.join(dir, 'single-v1-early.json')
     writeFileSync(single, early + '\n')
     const one = verify(single, ...roster())

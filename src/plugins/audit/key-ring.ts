@@ -84,7 +84,7 @@ export class KeyRing {
     try {
       resolveKey(this.roster, entry.keyId, toEpochNanos(parseGoTime(timestamp)))
     } catch (e) {
-      if (e instanceof PipelockError) return `v1 signer ${want} is roster key ${JSON.stringify(entry.keyId)}: roster: ${e.message} at the receipt's timestamp ${timestamp}`
+      if (e instanceof PipelockError) return `v1 signer ${want} is roster key ${JSON.stringify(entry.keyId)}, which the roster does not let sign at the receipt's timestamp ${timestamp}: ${e.message}`
       throw e
     }
     return undefined
