@@ -6,7 +6,7 @@ import path from 'node:path'
 import {parseRecorderEntry, recorderEntryHash} from '../../src/plugins/receipts/index.js'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {tearLastLine} from '../helpers/evidence-mutations.js'
+import {dropLine, tearLastLine} from '../helpers/evidence-mutations.js'
 import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
 
 // A flight-recorder directory as `pipelock run` leaves it after three process runs — the
@@ -129,6 +129,26 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
       message: `entry seq ${seq}: checkpoint is unsigned, but an earlier checkpoint of the same run (run-1) is signed: its signature was removed`,
       file: 'evidence-proxy-0.jsonl',
       line: from + 1,
+    })
+  })
+
+  test('the checkpoint written on close, removed after a session_close of a run that signed checkpoints, fails', async () => {
+    const d = path.join(dir, 'no-close-checkpoint')
+    await recordRun({dir: d, key, clock, run: 1, decisions: [0, 1, 2, 3, 4].map((i) => ({method: 'GET', target: `https://c${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 3})
+    const f = path.join(d, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(f, 'utf8').trimEnd().split('\n')
+    assert.match(lines[3] as string, /"type":"checkpoint".*"signature":"[0-9a-f]{128}"/)
+    assert.match(lines.at(-1) as string, /"type":"checkpoint"/)
+    assert.match(lines.at(-2) as string, /"session_control":\{"kind":"session_close"/)
+    assert.equal(verify(d, '--key', pubFile).status, 0)
+    dropLine(f, f, lines.length)
+    const r = verify(d, '--key', pubFile, '--json')
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    assert.deepEqual(JSON.parse(r.stdout).failure, {
+      component: 'entries',
+      message: `run run-1 signs its checkpoints, but its session_close (chain_seq 6, evidence-proxy-0.jsonl:${lines.length - 1}) is followed by the end of the input, not the checkpoint the recorder writes on close: it was removed`,
+      file: 'evidence-proxy-0.jsonl',
+      line: lines.length - 1,
     })
   })
 

@@ -134,9 +134,14 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (cut.evidenceChain !== undefined) v2.resumeAfter(cut.evidenceChain.lastSeq, cut.evidenceChain.lastReceiptHash)
     if (cut.receiptChain !== undefined) v1Base = Number(cut.receiptChain.lastSeq + 1n)
   }
-  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined; run: string | undefined}[] = []
+  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined; run: string | undefined; runSignedBefore: boolean}[] = []
   // The run (process) whose recorder wrote the entries being read: the last session_open seen.
   let recorderRun: string | undefined
+  // Runs whose recorder signs checkpoints (sign_checkpoints is read once per process).
+  const runsSigning = new Set<string>()
+  // A session_close of such a run: the recorder writes a checkpoint right after it on close.
+  let closeNeedsCheckpoint: {run: string; seq: string; at: Position} | undefined
+  let tornTail = false
   let sealedAt: string | undefined
   let transcriptRoots = 0
   // line-shape state: a file is entries, or bare v1 receipts, or bare v2 receipts
@@ -187,6 +192,9 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
         recorderRun = activeRun.nonce
       } else if (sc.get('close') instanceof Map) {
         activeRun = undefined
+        if (shape?.kind === 'entries' && recorderRun !== undefined && runsSigning.has(recorderRun)) {
+          closeNeedsCheckpoint = {run: recorderRun, seq: recordUint(r, 'chain_seq').toString(), at}
+        }
       }
     }
     tally.add({version: 1, kind: '', control: isControl, transport: recordString(r, 'transport'), verdict: recordString(r, 'verdict')})
@@ -245,6 +253,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
 
   const onEntry = (e: RecorderEntry, at: Position, fileIndex: number, firstInFile: boolean, file: string): void => {
     const seq = BigInt(e.seq)
+    if (closeNeedsCheckpoint !== undefined) {
+      if (e.type !== 'checkpoint') fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, `entry seq ${e.seq} (${e.type})`), at)
+      closeNeedsCheckpoint = undefined
+    }
     const summary = files[fileIndex] as FileSummary
     summary.entries++
     summary.firstEntrySeq ??= e.seq
@@ -314,7 +326,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     const sig = d.get('signature')
     // The recorder key is the receipt key of the segment in force (after a rotation, the new one).
-    checkpoints.push({prevHash: e.prevHash, signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), run: recorderRun})
+    const signature = typeof sig === 'string' ? sig : ''
+    const runSignedBefore = recorderRun !== undefined && runsSigning.has(recorderRun)
+    if (signature !== '' && recorderRun !== undefined) runsSigning.add(recorderRun)
+    checkpoints.push({prevHash: e.prevHash, signature, seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), run: recorderRun, runSignedBefore})
   }
 
   const checkTranscriptRoot = (e: RecorderEntry, at: Position): void => {
@@ -425,6 +440,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       }
       if (pending !== undefined) {
         if (isLastFile) {
+          tornTail = true
           warn(`truncated last line (${Buffer.byteLength(pending.text)} bytes, no newline, does not parse): an interrupted write, not evidence; ignored`, pending.at)
         } else {
           fail('lines', `${pending.error.message} (a cut-off line at the end of a file that later files continue)`, pending.at, {extraction: pending.error.kind})
@@ -466,6 +482,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       : {resume: {seq: cut.receiptChain.lastSeq, prevHash: cut.receiptChain.lastReceiptHash, ...(cut.receiptChain.run === undefined ? {} : {run: cut.receiptChain.run})}}),
   }, req.signatures)
 
+  // The input ends at the close: its checkpoint is gone (unless a crash tore the line it was).
+  if (closeNeedsCheckpoint !== undefined && !tornTail) fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, 'the end of the input'), closeNeedsCheckpoint.at)
   if (activeRun !== undefined) {
     unclosed++
     warn(`the last run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running`, activeRun.at)
@@ -485,16 +503,14 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // sign_checkpoints is read once per process: one run's checkpoints are all signed or all
   // unsigned. An unsigned one after a signed one of the same run had its signature removed, the
   // way to edit the entries it covered (the entry chain itself has no key).
-  const signingRuns = new Set<string>()
   for (const c of checkpoints) {
     if (c.signature === '') {
-      if (c.run !== undefined && signingRuns.has(c.run)) {
+      if (c.runSignedBefore) {
         fail('entries', `entry seq ${c.seq}: checkpoint is unsigned, but an earlier checkpoint of the same run (${c.run}) is signed: its signature was removed`, c.at)
       }
       unsigned++
       continue
     }
-    if (c.run !== undefined) signingRuns.add(c.run)
     signedCheckpoints++
     const checkpointKey = c.key ?? fallbackKey
     if (checkpointKey === undefined) {
@@ -614,6 +630,10 @@ function isCutAnchor(detailRaw: string, cut: RetentionAnchor): boolean {
     if (e instanceof AnchorError) return false
     throw e
   }
+}
+
+function closeCheckpointMissing(close: {run: string; seq: string; at: Position}, next: string): string {
+  return `run ${close.run} signs its checkpoints, but its session_close (chain_seq ${close.seq}, ${close.at.file}:${close.at.line}) is followed by ${next}, not the checkpoint the recorder writes on close: it was removed`
 }
 
 function describeShape(kind: 'entries' | 'bare v1' | 'bare v2'): string {
