@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {transcriptRoot, type TranscriptRootReport} from '../plugins/audit/index.js'
+import {printable} from '../plugins/errors/index.js'
 import {displayTime} from '../plugins/receipts/index.js'
 
 export default class TranscriptRoot extends BaseCommand {
@@ -36,20 +37,20 @@ it holds a receipt this version cannot verify (an unknown critical extension): n
     const r = await transcriptRoot(chainRequest(args.file, flags))
     if (!r.valid) {
       const f = r.verification.failure
-      this.err(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`)
+      this.err(printable(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))
       process.exitCode = r.notVerifiable === true ? 4 : 1
       return r
     }
     for (const root of r.roots) {
-      this.out(`Transcript Root${root.version === 2 ? ' (v2 evidence chain)' : ''}: ${r.label}`)
-      this.out(`  Session:       ${root.session}`)
+      this.out(printable(`Transcript Root${root.version === 2 ? ' (v2 evidence chain)' : ''}: ${r.label}`))
+      this.out(`  Session:       ${printable(root.session)}`)
       this.out(`  Root hash:     ${root.rootHash}`)
       this.out(`  Receipt count: ${root.receiptCount}`)
       this.out(`  Final seq:     ${root.finalSeq}`)
       this.out(`  Start:         ${displayTime(root.startTime)}`)
       this.out(`  End:           ${displayTime(root.endTime)}`)
     }
-    for (const w of r.verification.warnings) this.err(`warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`)
+    for (const w of r.verification.warnings) this.err(printable(`warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`))
     return r
   }
 }

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {vectorPath} from '../helpers/vectors.js'
-import {encodeActionReceipt, encodeEvidenceReceipt, signActionReceipt, signEvidence} from '../../src/plugins/receipts/index.js'
+import {encodeActionReceipt, encodeEvidenceReceipt, ReceiptChainBuilder, signActionReceipt, signEvidence} from '../../src/plugins/receipts/index.js'
 import {fromPlain} from '../../src/plugins/canonical/index.js'
 import {action, keyA} from '../helpers/receipt-fixtures.js'
 
@@ -163,6 +163,18 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     const f = run(name, '--key', K1, '--find', 'esc-1')
     assert.equal(f.stdout.split('\n').filter((l) => l.startsWith('  Target:')).at(-1), `  Target:      ${shown}`)
     assert.doesNotMatch(f.stdout, /\u001b/)
+  })
+
+  test('terminal escapes quoted from the evidence in warnings (a run nonce) are shown as ?', () => {
+    const b = new ReceiptChainBuilder(keyA())
+    const open = b.openRun({runNonce: 'run-\u001b[2K', openNonce: 'open-1', recorderSession: 'proxy', signerKeyEpoch: '1', heartbeatSeconds: 30}, {actionId: 'o-1', timestamp: '2026-04-15T12:00:00Z'})
+    const name = put('escape-run.jsonl', encodeActionReceipt(open) + '\n')
+    for (const cmd of [['verify-receipt', name], ['transcript-root', name]]) {
+      const r = runCli([...cmd, '--key', K1], {cwd: dir})
+      assert.equal(r.status, 0, r.stdout + r.stderr)
+      assert.doesNotMatch(r.stdout + r.stderr, /\u001b/)
+      assert.match(r.stderr, /warning: escape-run\.jsonl:1: the last run run-\?\[2K \(session_open at chain_seq 0\) has no session_close/)
+    }
   })
 
   test('truncated receipt', () => {
