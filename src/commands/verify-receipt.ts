@@ -116,13 +116,13 @@ Exit status (docs/receipts.md):
 
   private renderSingle(r: SingleReceiptReport): void {
     if (r.stage === 'parse') {
-      this.out(`FAILED: ${r.path}: ${r.error}`)
-      this.err(`parsing receipt: ${r.error}`)
+      this.out(printable(`FAILED: ${r.path}: ${r.error}`))
+      this.err(printable(`parsing receipt: ${r.error}`))
       return
     }
     if (!r.valid) {
-      this.out(`FAILED: ${r.path}: ${r.error}`)
-      this.err(`verification failed: ${r.error}`)
+      this.out(printable(`FAILED: ${r.path}: ${r.error}`))
+      this.err(printable(`verification failed: ${r.error}`))
       return
     }
     const x = r.receipt as NonNullable<SingleReceiptReport['receipt']>
@@ -151,13 +151,13 @@ Exit status (docs/receipts.md):
 
   private renderEvidence(r: EvidenceReport): void {
     if (r.unsupportedCritical !== undefined) {
-      this.out(`NOT VERIFIABLE BY THIS VERSION: ${r.path}: ${r.error}`)
-      this.err(`${r.error}; a newer pipelock verifies it`)
+      this.out(printable(`NOT VERIFIABLE BY THIS VERSION: ${r.path}: ${r.error}`))
+      this.err(printable(`${r.error}; a newer pipelock verifies it`))
       return
     }
     if (!r.valid) {
-      this.out(`FAILED: ${r.path}: ${r.error}`)
-      this.err(`verification failed: ${r.error}`)
+      this.out(printable(`FAILED: ${r.path}: ${r.error}`))
+      this.err(printable(`verification failed: ${r.error}`))
       return
     }
     this.out(`OK: ${r.path}`)

@@ -139,6 +139,17 @@ describe('audit packet build / verify through the CLI', () => {
     assert.equal(inv.status, 1)
     assert.match(inv.stdout, /summary\.totals sum to 6, not summary\.receipt_count 5/)
 
+    // a problem quoting the packet prints no terminal escape from it
+    const escaped = path.join(dir, 'escaped')
+    cpSync(out, escaped, {recursive: true})
+    const e = JSON.parse(readFileSync(path.join(escaped, 'packet.json'), 'utf8'))
+    e.artifacts.summary = 'summary\u001b[2K.md'
+    writeFileSync(path.join(escaped, 'packet.json'), JSON.stringify(e))
+    const esc = runCli(['audit', 'packet', 'verify', escaped])
+    assert.equal(esc.status, 1)
+    assert.doesNotMatch(esc.stdout, /\u001b/)
+    assert.match(esc.stdout, /summary\?\[2K\.md is missing/)
+
     // Counts moved between buckets (the sum still holds), a host and a policy hash dropped, the run
     // window and final seq changed: every field build derived from the evidence is recomputed.
     const recounted = path.join(dir, 'recounted')

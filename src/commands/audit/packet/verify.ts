@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
 import {evidenceKeyFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
+import {printable} from '../../../plugins/errors/index.js'
 
 export default class AuditPacketVerify extends BaseCommand {
   static override summary = 'Verify an audit packet: schema, invariants, and that its evidence still gives the recorded verdict'
@@ -33,7 +34,8 @@ Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
       if (r.keySource === 'packet') this.err('note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer')
     } else {
       this.out(`PACKET INVALID: ${args.dir}`)
-      for (const p of r.problems) this.out(`  ${p}`)
+      // problems quote evidence.jsonl and packet.json: no control character reaches the terminal
+      for (const p of r.problems) this.out(`  ${printable(p)}`)
       process.exitCode = 1
     }
     return r
