@@ -139,6 +139,16 @@ describe('audit packet build / verify through the CLI', () => {
     assert.equal(inv.status, 1)
     assert.match(inv.stdout, /summary\.totals sum to 6, not summary\.receipt_count 5/)
 
+    // the signer the packet names is the evidence's: an edited signer_key fails even with the right key pinned
+    const resigned = path.join(dir, 'resigned')
+    cpSync(out, resigned, {recursive: true})
+    const g = JSON.parse(readFileSync(path.join(resigned, 'packet.json'), 'utf8'))
+    g.verifier.signer_key = 'ab'.repeat(32)
+    writeFileSync(path.join(resigned, 'packet.json'), JSON.stringify(g))
+    const sk = runCli(['audit', 'packet', 'verify', resigned, '--key', K1])
+    assert.equal(sk.status, 1)
+    assert.equal(sk.stdout, `PACKET INVALID: ${resigned}\n  packet.json verifier.signer_key is ${'ab'.repeat(32)}, evidence.jsonl is signed by ${K1}\n`)
+
     // a problem quoting the packet prints no terminal escape from it
     const escaped = path.join(dir, 'escaped')
     cpSync(out, escaped, {recursive: true})

@@ -82,6 +82,11 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
         problems.push(`evidence.jsonl holds ${report.receiptCount} receipts, the packet records ${p.verifier.receipt_count}`)
       }
       problems.push(...derivedProblems(p, evidenceDerived(report, tally)))
+      // The v1 signer the packet names is the one that signed evidence.jsonl (build records it).
+      const signer = report.actionReceipts.signerKey?.toLowerCase()
+      if (pinnedHex !== undefined && signer !== undefined && signer !== pinnedHex) {
+        problems.push(`packet.json verifier.signer_key is ${pinnedHex}, evidence.jsonl is signed by ${signer}`)
+      }
     }
   }
   result.valid = problems.length === 0

@@ -10,7 +10,8 @@ export default class AuditPacketVerify extends BaseCommand {
 eight verdict buckets summing to the total, verdict/trust rules, sorted unique lists, artifact
 paths inside the directory), then verifies evidence.jsonl again and compares the verdict,
 receipt count and root hash with what the packet records, and recomputes every field build
-derived from it (summary, policy.policy_hashes, run.started_at/completed_at, verifier.final_seq).
+derived from it (summary, policy.policy_hashes, run.started_at/completed_at, verifier.final_seq,
+a hex verifier.signer_key).
 Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then
 says that the signer was not pinned: the packet names its own key).
 Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
