@@ -177,6 +177,14 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     }
   })
 
+  test('--rotation-endorsement with a single receipt is refused, not ignored', () => {
+    copyFileSync(vectorPath('receipts', 'valid-single.json'), path.join(dir, 'one.json'))
+    const r = run('one.json', '--rotation-endorsement', 'whatever.json')
+    assert.equal(r.status, 2)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /^--rotation-endorsement applies to a chain \(a \.jsonl file or a recorder directory\), not to the single receipt one\.json \[USAGE\]/)
+  })
+
   test('truncated receipt', () => {
     const r = run(put('trunc.json', '{"version":1,"action_record":{"version":1,'))
     assert.equal(r.status, 1)

@@ -83,7 +83,13 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
   const session = req.session ?? 'proxy'
   const keys = KeyRing.load(req)
   const source = await resolveEvidenceSource(req.file, req.chainDir, session)
-  if ('single' in source) return verifySingleFile(source.single, keys)
+  if ('single' in source) {
+    // an endorsement authorises a key change between receipts: one receipt has none to check it against
+    if ((req.rotationEndorsements ?? []).length > 0) {
+      throw new PipelockError('USAGE', `--rotation-endorsement applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
+    }
+    return verifySingleFile(source.single, keys)
+  }
   let endorsements: RotationEndorsement[]
   try {
     endorsements = await loadEndorsements(req.rotationEndorsements ?? [])
