@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {transcriptRoot, type TranscriptRootReport} from '../plugins/audit/index.js'
+import {printable} from '../plugins/errors/index.js'
 import {displayTime} from '../plugins/receipts/index.js'
 
 export default class TranscriptRoot extends BaseCommand {
@@ -12,7 +13,8 @@ ticket, a transparency log) and any later copy of the chain can be checked again
 The chain is verified first, exactly as verify-receipt does (a .jsonl file or a recorder
 directory). A v1 chain prints the reference block; a v2 evidence chain prints the same block for
 its own root. --key (or --roster with --roster-root-fingerprint) is required.
-Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt.`
+Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt, 4 when
+it holds a receipt this version cannot verify (an unknown critical extension): no root is stated.`
 
   static override examples = [
     {description: 'Root of a recorder file, pinned to the receipt key', command: '<%= config.bin %> transcript-root evidence-proxy-0.jsonl --key receipt.pub'},
@@ -35,20 +37,20 @@ Exit status: 0 with a root, 1 when the chain does not verify or holds no chained
     const r = await transcriptRoot(chainRequest(args.file, flags))
     if (!r.valid) {
       const f = r.verification.failure
-      this.err(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`)
-      process.exitCode = 1
+      this.err(printable(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))
+      process.exitCode = r.notVerifiable === true ? 4 : 1
       return r
     }
     for (const root of r.roots) {
-      this.out(`Transcript Root${root.version === 2 ? ' (v2 evidence chain)' : ''}: ${r.label}`)
-      this.out(`  Session:       ${root.session}`)
+      this.out(printable(`Transcript Root${root.version === 2 ? ' (v2 evidence chain)' : ''}: ${r.label}`))
+      this.out(`  Session:       ${printable(root.session)}`)
       this.out(`  Root hash:     ${root.rootHash}`)
       this.out(`  Receipt count: ${root.receiptCount}`)
       this.out(`  Final seq:     ${root.finalSeq}`)
       this.out(`  Start:         ${displayTime(root.startTime)}`)
       this.out(`  End:           ${displayTime(root.endTime)}`)
     }
-    for (const w of r.verification.warnings) this.err(`warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`)
+    for (const w of r.verification.warnings) this.err(printable(`warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`))
     return r
   }
 }

@@ -4,6 +4,7 @@ import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.
 import {commandProgress} from '../cli/progress.js'
 import {sizeVerifierHeap} from '../cli/v8-flags.js'
 import {findReceipt, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {printable} from '../plugins/errors/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
 
@@ -99,11 +100,12 @@ Exit status (docs/receipts.md):
       process.exitCode = 1
       return
     }
-    this.out(`Receipt ${id}: ${found.file}:${found.line}`)
-    this.out(`  Action ID:   ${found.actionId}`)
-    this.out(`  Verdict:     ${found.verdict}${found.layer !== '' ? ` (${found.layer}${found.pattern !== '' ? `, ${found.pattern}` : ''})` : ''}`)
-    this.out(`  Target:      ${found.target}`)
-    this.out(`  Transport:   ${found.transport}`)
+    // Receipt text is the agent's (an MCP tool name, a target): shown without its control characters.
+    this.out(printable(`Receipt ${id}: ${found.file}:${found.line}`))
+    this.out(`  Action ID:   ${printable(found.actionId)}`)
+    this.out(`  Verdict:     ${printable(`${found.verdict}${found.layer !== '' ? ` (${found.layer}${found.pattern !== '' ? `, ${found.pattern}` : ''})` : ''}`)}`)
+    this.out(`  Target:      ${printable(found.target)}`)
+    this.out(`  Transport:   ${printable(found.transport)}`)
   }
 
   private renderSet(r: EvidenceSetReport): void {
@@ -114,29 +116,32 @@ Exit status (docs/receipts.md):
 
   private renderSingle(r: SingleReceiptReport): void {
     if (r.stage === 'parse') {
-      this.out(`FAILED: ${r.path}: ${r.error}`)
-      this.err(`parsing receipt: ${r.error}`)
+      this.out(printable(`FAILED: ${r.path}: ${r.error}`))
+      this.err(printable(`parsing receipt: ${r.error}`))
       return
     }
     if (!r.valid) {
-      this.out(`FAILED: ${r.path}: ${r.error}`)
-      this.err(`verification failed: ${r.error}`)
+      this.out(printable(`FAILED: ${r.path}: ${r.error}`))
+      this.err(printable(`verification failed: ${r.error}`))
       return
     }
     const x = r.receipt as NonNullable<SingleReceiptReport['receipt']>
+    // Signed is not harmless: a target or tool name the agent chose may hold terminal escapes that
+    // would rewrite the lines above it (the Verdict). The full record below is JSON-escaped.
+    const p = printable
     this.out(`OK: ${r.path}`)
-    this.out(`  Action ID:   ${x.actionId}`)
-    this.out(`  Action Type: ${x.actionType}`)
-    this.out(`  Verdict:     ${x.verdict}`)
-    this.out(`  Target:      ${x.target}`)
-    this.out(`  Transport:   ${x.transport}`)
+    this.out(`  Action ID:   ${p(x.actionId)}`)
+    this.out(`  Action Type: ${p(x.actionType)}`)
+    this.out(`  Verdict:     ${p(x.verdict)}`)
+    this.out(`  Target:      ${p(x.target)}`)
+    this.out(`  Transport:   ${p(x.transport)}`)
     this.out(`  Timestamp:   ${displayTime(x.timestamp)}`)
-    this.out(`  Signer:      ${x.signerKey}`)
+    this.out(`  Signer:      ${p(x.signerKey)}`)
     this.out(`  Chain seq:   ${x.chainSeq}`)
-    this.out(`  Chain prev:  ${x.chainPrevHash}`)
-    if (x.principal !== '') this.out(`  Principal:   ${x.principal}`)
-    if (x.actor !== '') this.out(`  Actor:       ${x.actor}`)
-    if (x.policyHash !== '') this.out(`  Policy Hash: ${x.policyHash}`)
+    this.out(`  Chain prev:  ${p(x.chainPrevHash)}`)
+    if (x.principal !== '') this.out(`  Principal:   ${p(x.principal)}`)
+    if (x.actor !== '') this.out(`  Actor:       ${p(x.actor)}`)
+    if (x.policyHash !== '') this.out(`  Policy Hash: ${p(x.policyHash)}`)
     if (x.method !== '' || x.layer !== '') {
       this.out()
       this.out('  Full record:')
@@ -146,21 +151,21 @@ Exit status (docs/receipts.md):
 
   private renderEvidence(r: EvidenceReport): void {
     if (r.unsupportedCritical !== undefined) {
-      this.out(`NOT VERIFIABLE BY THIS VERSION: ${r.path}: ${r.error}`)
-      this.err(`${r.error}; a newer pipelock verifies it`)
+      this.out(printable(`NOT VERIFIABLE BY THIS VERSION: ${r.path}: ${r.error}`))
+      this.err(printable(`${r.error}; a newer pipelock verifies it`))
       return
     }
     if (!r.valid) {
-      this.out(`FAILED: ${r.path}: ${r.error}`)
-      this.err(`verification failed: ${r.error}`)
+      this.out(printable(`FAILED: ${r.path}: ${r.error}`))
+      this.err(printable(`verification failed: ${r.error}`))
       return
     }
     this.out(`OK: ${r.path}`)
     this.out(`  Record type:  evidence_receipt_v2`)
     this.out(`  Payload kind: ${r.payloadKind}`)
-    this.out(`  Event ID:     ${r.eventId}`)
+    this.out(`  Event ID:     ${printable(r.eventId ?? '')}`)
     this.out(`  Timestamp:    ${displayTime(r.timestamp as string)}`)
-    this.out(`  Signer key:   ${r.signerKeyId} (${r.keyPurpose})`)
+    this.out(`  Signer key:   ${printable(`${r.signerKeyId} (${r.keyPurpose})`)}`)
     this.out(`  Chain seq:    ${r.chainSeq}`)
     this.out(`  Chain prev:   ${r.chainPrevHash === '' ? '(empty)' : r.chainPrevHash}`)
     this.out(`  Receipt hash: ${r.receiptHash}`)

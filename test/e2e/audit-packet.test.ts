@@ -115,6 +115,11 @@ describe('audit packet build / verify through the CLI', () => {
     const ok = runCli(['audit', 'packet', 'verify', out])
     assert.equal(ok.status, 0, ok.stdout + ok.stderr)
     assert.equal(ok.stdout, `PACKET VALID: ${out} (verdict valid, 5 receipts)\n`)
+    // the key came from the packet under test: said, not passed off as pinned
+    assert.equal(ok.stderr, 'note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer\n')
+    const pinned = runCli(['audit', 'packet', 'verify', out, '--key', K1])
+    assert.equal(pinned.status, 0, pinned.stdout + pinned.stderr)
+    assert.equal(pinned.stderr, '')
 
     const edited = path.join(dir, 'edited')
     cpSync(out, edited, {recursive: true})
@@ -133,5 +138,55 @@ describe('audit packet build / verify through the CLI', () => {
     const inv = runCli(['audit', 'packet', 'verify', mutated])
     assert.equal(inv.status, 1)
     assert.match(inv.stdout, /summary\.totals sum to 6, not summary\.receipt_count 5/)
+
+    // the signer the packet names is the evidence's: an edited signer_key fails even with the right key pinned
+    const resigned = path.join(dir, 'resigned')
+    cpSync(out, resigned, {recursive: true})
+    const g = JSON.parse(readFileSync(path.join(resigned, 'packet.json'), 'utf8'))
+    g.verifier.signer_key = 'ab'.repeat(32)
+    writeFileSync(path.join(resigned, 'packet.json'), JSON.stringify(g))
+    const sk = runCli(['audit', 'packet', 'verify', resigned, '--key', K1])
+    assert.equal(sk.status, 1)
+    assert.equal(sk.stdout, `PACKET INVALID: ${resigned}\n  packet.json verifier.signer_key is ${'ab'.repeat(32)}, evidence.jsonl is signed by ${K1}\n`)
+
+    // a problem quoting the packet prints no terminal escape from it
+    const escaped = path.join(dir, 'escaped')
+    cpSync(out, escaped, {recursive: true})
+    const e = JSON.parse(readFileSync(path.join(escaped, 'packet.json'), 'utf8'))
+    e.artifacts.summary = 'summary\u001b[2K.md'
+    writeFileSync(path.join(escaped, 'packet.json'), JSON.stringify(e))
+    const esc = runCli(['audit', 'packet', 'verify', escaped])
+    assert.equal(esc.status, 1)
+    assert.doesNotMatch(esc.stdout, /\u001b/)
+    assert.match(esc.stdout, /summary\?\[2K\.md is missing/)
+
+    // Counts moved between buckets (the sum still holds), a host and a policy hash dropped, the run
+    // window and final seq changed: every field build derived from the evidence is recomputed.
+    const recounted = path.join(dir, 'recounted')
+    cpSync(out, recounted, {recursive: true})
+    const q = JSON.parse(readFileSync(path.join(recounted, 'packet.json'), 'utf8'))
+    const summary = structuredClone(q.summary)
+    q.summary.totals.allow += q.summary.totals.block
+    q.summary.totals.block = 0
+    q.summary.domains_touched = []
+    const hashes = q.policy.policy_hashes
+    q.policy.policy_hashes = []
+    const started = q.run.started_at
+    q.run.started_at = '2030-01-01T00:00:00Z'
+    q.verifier.final_seq = 99
+    writeFileSync(path.join(recounted, 'packet.json'), JSON.stringify(q, null, 2))
+    const re = runCli(['audit', 'packet', 'verify', recounted])
+    assert.equal(re.status, 1)
+    assert.equal(
+      re.stdout,
+      [
+        `PACKET INVALID: ${recounted}`,
+        `  packet.json summary is ${JSON.stringify(q.summary)}, evidence.jsonl gives ${JSON.stringify(summary)}`,
+        `  packet.json policy.policy_hashes is [], evidence.jsonl gives ${JSON.stringify(hashes)}`,
+        `  packet.json run.started_at is "2030-01-01T00:00:00Z", evidence.jsonl gives "${started}"`,
+        `  packet.json verifier.final_seq is 99, evidence.jsonl gives 4`,
+        '',
+      ].join('\n'),
+    )
   })
 })

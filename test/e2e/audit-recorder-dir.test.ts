@@ -1,11 +1,12 @@
 import {before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {parseRecorderEntry, recorderEntryHash} from '../../src/plugins/receipts/index.js'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {tearLastLine} from '../helpers/evidence-mutations.js'
+import {dropLine, tearLastLine} from '../helpers/evidence-mutations.js'
 import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
 
 // A flight-recorder directory as `pipelock run` leaves it after three process runs — the
@@ -83,6 +84,72 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     )
     const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
     assert.equal(j.entries.valid, false)
+  })
+
+  test('a session file that is a symbolic link is not read, and the set is not verified', () => {
+    const d = path.join(dir, 'symlinked')
+    cpSync(evidence, d, {recursive: true})
+    const last = readdirSync(d).sort((a, b) => Number(/-(\d+)\.jsonl$/.exec(a)?.[1]) - Number(/-(\d+)\.jsonl$/.exec(b)?.[1])).at(-1) as string
+    const moved = path.join(dir, `moved-${last}`)
+    renameSync(path.join(d, last), moved)
+    symlinkSync(moved, path.join(d, last))
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    assert.equal(
+      r.stdout.split('\n').slice(0, 2).join('\n'),
+      `CHAIN BROKEN: ${d} (session proxy)\n  Error:    ${last} is a symbolic link, not a regular file: it was not read, so the session's files cannot all be verified (put the real file in its place)`,
+    )
+    const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
+    assert.equal(j.verdict, 'invalid')
+    assert.equal(j.failure.component, 'files')
+  })
+
+  test('a checkpoint whose signature was removed (entry chain recomputed) fails when its run signs the others', async () => {
+    const d = path.join(dir, 'stripped')
+    await recordRun({dir: d, key, clock, run: 1, decisions: [0, 1, 2, 3, 4, 5].map((i) => ({method: 'GET', target: `https://s${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 3})
+    const file = path.join(d, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
+    const signed = lines.flatMap((l, i) => (/"type":"checkpoint".*"signature":"[0-9a-f]{128}"/.test(l) ? [i] : []))
+    assert.ok(signed.length >= 2, `${signed.length} signed checkpoints`)
+    // The tamperer blanks the last signature and rewrites the (keyless) entry hashes from there on.
+    const from = signed.at(-1) as number
+    lines[from] = (lines[from] as string).replace(/"signature":"[0-9a-f]{128}"/, '"signature":""')
+    for (let i = from; i < lines.length; i++) {
+      const e = parseRecorderEntry(lines[i] as string)
+      const prev = i === 0 ? 'genesis' : parseRecorderEntry(lines[i - 1] as string).hash
+      const relinked = (lines[i] as string).replace(`"prev_hash":"${e.prevHash}"`, `"prev_hash":"${prev}"`)
+      lines[i] = relinked.replace(`"hash":"${e.hash}"`, `"hash":"${recorderEntryHash(parseRecorderEntry(relinked))}"`)
+    }
+    writeFileSync(file, lines.join('\n') + '\n')
+    const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
+    const seq = parseRecorderEntry(lines[from] as string).seq
+    assert.equal(j.verdict, 'invalid')
+    assert.deepEqual(j.failure, {
+      component: 'entries',
+      message: `entry seq ${seq}: checkpoint is unsigned, but an earlier checkpoint of the same run (run-1) is signed: its signature was removed`,
+      file: 'evidence-proxy-0.jsonl',
+      line: from + 1,
+    })
+  })
+
+  test('the checkpoint written on close, removed after a session_close of a run that signed checkpoints, fails', async () => {
+    const d = path.join(dir, 'no-close-checkpoint')
+    await recordRun({dir: d, key, clock, run: 1, decisions: [0, 1, 2, 3, 4].map((i) => ({method: 'GET', target: `https://c${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 3})
+    const f = path.join(d, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(f, 'utf8').trimEnd().split('\n')
+    assert.match(lines[3] as string, /"type":"checkpoint".*"signature":"[0-9a-f]{128}"/)
+    assert.match(lines.at(-1) as string, /"type":"checkpoint"/)
+    assert.match(lines.at(-2) as string, /"session_control":\{"kind":"session_close"/)
+    assert.equal(verify(d, '--key', pubFile).status, 0)
+    dropLine(f, f, lines.length)
+    const r = verify(d, '--key', pubFile, '--json')
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    assert.deepEqual(JSON.parse(r.stdout).failure, {
+      component: 'entries',
+      message: `run run-1 signs its checkpoints, but its session_close (chain_seq 6, evidence-proxy-0.jsonl:${lines.length - 1}) is followed by the end of the input, not the checkpoint the recorder writes on close: it was removed`,
+      file: 'evidence-proxy-0.jsonl',
+      line: lines.length - 1,
+    })
   })
 
   test('a torn last line after a crash is a warning', () => {

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {evidencePreimageBytes, parseEvidenceReceipt} from '../../src/plugins/receipts/index.js'
-import {formatSignature, keyPairFromSeed, sha256, signBytes} from '../../src/plugins/signing/index.js'
+import {encodeActionReceipt, evidencePreimageBytes, parseEvidenceReceipt, ReceiptChainBuilder} from '../../src/plugins/receipts/index.js'
+import {formatSignature, keyPairFromSeed, loadAgentPrivateKey, sha256, signBytes} from '../../src/plugins/signing/index.js'
+import {action, K1} from '../helpers/receipt-fixtures.js'
 import {runCli, type CliResult} from '../helpers/cli.js'
 import {dropLine, swapLines, tamperLine, tearLastLine} from '../helpers/evidence-mutations.js'
 import {readVector, repoPath} from '../helpers/vectors.js'
@@ -132,6 +133,45 @@ describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
     const r = verify(mixed, ...roster())
     assert.equal(r.status, 1)
     assert.match(r.stdout, /Error: {4}mixed file: this line is a bare ActionReceipt v1 but .*mixed\.jsonl:1 is a bare EvidenceReceipt v2\n  Line: {5}.*mixed\.jsonl:2\n$/)
+  })
+
+  test('one v1 receipt against a roster or named keys is pinned to them: another signer fails, a roster signer is pinned', () => {
+    const single = path.join(dir, 'single-v1.json')
+    writeFileSync(single, readVector('receipts', 'valid-single.json'))
+    const reason = `v1 signer ${K1} is not among the pinned keys`
+    for (const keys of [roster(), ['--key', `receipt-signing=${pub('receipt-signing')}`]]) {
+      const r = verify(single, ...keys)
+      assert.equal(r.status, 1)
+      assert.equal(r.stdout, `FAILED: ${single}: ${reason}\n`)
+      assert.equal(r.stderr, `verification failed: ${reason}\n`)
+    }
+    const own = path.join(dir, 'single-v1-roster.json')
+    const b = new ReceiptChainBuilder(loadAgentPrivateKey(ks, 'receipt-signing').keyPair)
+    writeFileSync(own, encodeActionReceipt(b.append(action('roster-signed', new Date().toISOString().replace(/\.\d+Z$/, 'Z'), 'read'))) + '\n')
+    const r = verify(own, ...roster(), '--json')
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.equal(r.stderr, '')
+    assert.equal(JSON.parse(r.stdout).signerPinned, true)
+  })
+
+  test('a v1 receipt signed by a roster key outside its validity window fails, alone and in a chain', () => {
+    const signer = loadAgentPrivateKey(ks, 'receipt-signing')
+    const b = new ReceiptChainBuilder(signer.keyPair)
+    // The roster was built today: its keys are valid from now, so a receipt of 2020 predates them.
+    const early = encodeActionReceipt(b.append(action('before-roster', '2020-01-01T00:00:00Z', 'read')))
+    const reason = `v1 signer ${signer.publicKeyHex} is roster key "receipt-signing", which the roster does not let sign at the receipt's timestamp 2020-01-01T00:00:00Z: key is not yet valid`
+    const single = path.join(dir, 'single-v1-early.json')
+    writeFileSync(single, early + '\n')
+    const one = verify(single, ...roster())
+    assert.equal(one.status, 1)
+    assert.equal(one.stdout, `FAILED: ${single}: ${reason}\n`)
+    const chain = path.join(dir, 'chain-v1-early.jsonl')
+    writeFileSync(chain, early + '\n')
+    const r = verify(chain, ...roster(), '--json')
+    assert.equal(r.status, 1)
+    const report = JSON.parse(r.stdout)
+    assert.equal(report.verdict, 'invalid')
+    assert.deepEqual(report.failure, {component: 'keys', message: `chain_seq 0: ${reason}`, file: chain, line: 1})
   })
 
   test('an unknown payload kind fails with its line number', () => {

@@ -113,6 +113,27 @@ describe('verify-receipt on v2 chains from newer releases', () => {
     assert.match(c.stdout, /crit: "payload" is an envelope field, not an extension/)
   })
 
+  test('transcript-root states no root over a receipt it cannot verify (exit 4): such a receipt may be anybody\'s', () => {
+    // The last receipt, with an unknown critical extension, signed by a key nobody pinned: its
+    // signature is not checked, so a root over it would vouch for a receipt anyone could append.
+    const lines = chain(NEWER.slice(0, 3))
+    const stranger = keyPairFromSeed(sha256('a stranger'))
+    const link = nextChainLink(lines[2])
+    lines.push(encodeEvidenceReceipt(signEvidence({
+      payloadKind: 'proxy_decision', eventId: '01JNEWER000000000000000099', timestamp: '2026-11-24T12:00:09Z', chainSeq: link.chainSeq, chainPrevHash: link.chainPrevHash,
+      payload: {action_type: 'read', target: 'https://innocent.example/', verdict: 'allow', transport: 'fetch', policy_sources: ['scanner'], winning_source: 'scanner'},
+      extensions: [['crit', ['x_attestation']], ['x_attestation', {level: 'tee'}]],
+    }, {keyPair: stranger, keyId: 'receipt-signing', purpose: 'receipt-signing'})))
+    const f = write('appended.jsonl', lines)
+    const r = runCli(['transcript-root', f, '--key', pub])
+    assert.equal(r.status, 4, r.stdout + r.stderr)
+    assert.equal(r.stdout, '')
+    assert.equal(
+      r.stderr,
+      `not verifiable by this version: ${f}:4: chain_seq 3: not verifiable by this version: unknown critical extension "x_attestation"; no transcript root is stated over receipts this version cannot verify (a newer pipelock verifies them)\n`,
+    )
+  })
+
   test('a single receipt file with an unknown critical extension: exit 4, named', () => {
     const one = path.join(dir, 'one.json')
     writeFileSync(one, (chain(NEWER)[3] as string) + '\n')

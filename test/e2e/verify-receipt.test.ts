@@ -5,8 +5,9 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {vectorPath} from '../helpers/vectors.js'
-import {encodeEvidenceReceipt, signEvidence} from '../../src/plugins/receipts/index.js'
-import {keyA} from '../helpers/receipt-fixtures.js'
+import {encodeActionReceipt, encodeEvidenceReceipt, ReceiptChainBuilder, signActionReceipt, signEvidence} from '../../src/plugins/receipts/index.js'
+import {fromPlain} from '../../src/plugins/canonical/index.js'
+import {action, keyA} from '../helpers/receipt-fixtures.js'
 
 const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
 const K2 = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'
@@ -148,6 +149,40 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     const c = run('nope.jsonl')
     assert.equal(c.status, 1)
     assert.equal(c.stderr, 'reading chain: open nope.jsonl: no such file or directory [FILE_NOT_FOUND]\n')
+  })
+
+  test('terminal escapes in a signed receipt (a tool name the agent chose) cannot rewrite the Verdict line', () => {
+    const esc = '\u001b[1A\u001b[2K  Verdict:     allow'
+    const receipt = signActionReceipt(fromPlain({version: 1, delegation_chain: null, chain_prev_hash: 'genesis', chain_seq: 0, ...action('esc-1', '2026-04-15T12:00:00Z', 'write', {target: `mcp:tools/${esc}`, verdict: 'block', transport: 'mcp_stdio'})}), keyA())
+    const name = put('escape.json', encodeActionReceipt(receipt) + '\n')
+    const shown = 'mcp:tools/?[1A?[2K  Verdict:     allow'
+    const r = run(name, '--key', K1)
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.doesNotMatch(r.stdout, /\u001b/)
+    assert.match(r.stdout, /\n {2}Verdict: {5}block\n {2}Target: {6}mcp:tools\/\?\[1A\?\[2K {2}Verdict: {5}allow\n/)
+    const f = run(name, '--key', K1, '--find', 'esc-1')
+    assert.equal(f.stdout.split('\n').filter((l) => l.startsWith('  Target:')).at(-1), `  Target:      ${shown}`)
+    assert.doesNotMatch(f.stdout, /\u001b/)
+  })
+
+  test('terminal escapes quoted from the evidence in warnings (a run nonce) are shown as ?', () => {
+    const b = new ReceiptChainBuilder(keyA())
+    const open = b.openRun({runNonce: 'run-\u001b[2K', openNonce: 'open-1', recorderSession: 'proxy', signerKeyEpoch: '1', heartbeatSeconds: 30}, {actionId: 'o-1', timestamp: '2026-04-15T12:00:00Z'})
+    const name = put('escape-run.jsonl', encodeActionReceipt(open) + '\n')
+    for (const cmd of [['verify-receipt', name], ['transcript-root', name]]) {
+      const r = runCli([...cmd, '--key', K1], {cwd: dir})
+      assert.equal(r.status, 0, r.stdout + r.stderr)
+      assert.doesNotMatch(r.stdout + r.stderr, /\u001b/)
+      assert.match(r.stderr, /warning: escape-run\.jsonl:1: the last run run-\?\[2K \(session_open at chain_seq 0\) has no session_close/)
+    }
+  })
+
+  test('--rotation-endorsement with a single receipt is refused, not ignored', () => {
+    copyFileSync(vectorPath('receipts', 'valid-single.json'), path.join(dir, 'one.json'))
+    const r = run('one.json', '--rotation-endorsement', 'whatever.json')
+    assert.equal(r.status, 2)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /^--rotation-endorsement applies to a chain \(a \.jsonl file or a recorder directory\), not to the single receipt one\.json \[USAGE\]/)
   })
 
   test('truncated receipt', () => {

@@ -1,4 +1,5 @@
 import type {EvidenceSetReport} from './evidence-types.js'
+import {printable} from '../errors/index.js'
 import {displayTime} from '../receipts/index.js'
 import {describeCounts} from './evidence-count.js'
 
@@ -13,7 +14,7 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
   if (r.verdict === 'empty' && f === undefined) {
     out.push(`No receipts found in ${r.label}`)
     err.push(r.entries.count > 0 ? `no receipts in ${r.label} (${r.entries.count} recorder entries, none a receipt)` : `no receipts in ${r.label}`)
-    return {stdout: out, stderr: err}
+    return {stdout: out.map(printable), stderr: err.map(printable)}
   }
   // Only v1 receipts: the reference's block, byte for byte (the failing line is in --json).
   const v1Only = r.evidenceReceipts.count === 0
@@ -82,7 +83,8 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
     }
   }
   for (const w of r.warnings) err.push(`warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`)
-  return {stdout: out, stderr: err}
+  // Messages quote the evidence (a run nonce, a file name): no control character reaches the terminal.
+  return {stdout: out.map(printable), stderr: err.map(printable)}
 }
 
 // RFC 3339 UTC timestamps as written by Go compare in time order as strings only when their

@@ -16,6 +16,8 @@ import {
   recordUint,
   anchorSignedBytes,
   anchorTail,
+  AnchorError,
+  parseRetentionAnchor,
   RETENTION_ANCHOR,
   resumeAnchor,
   validateEvidence,
@@ -27,6 +29,7 @@ import {
   type EvidenceKeyChoice,
   type ParsedEvidenceReceipt,
   type RecorderEntry,
+  type RetentionAnchor,
   type RotationEndorsement,
   type SignatureChecks,
 } from '../receipts/index.js'
@@ -65,6 +68,8 @@ export interface EvidenceSetRequest {
   endorsements?: readonly RotationEndorsement[]
   /** Directory mode: file names carry the first entry seq (§7.4) and entries the session id. */
   directory?: boolean
+  /** Directory mode: names of the session's pattern that are not regular files (never read). */
+  skipped?: readonly {name: string; what: string}[]
   onReceipt?: (fact: ReceiptFact) => void
   /** Called every few thousand lines with the bytes read so far and the input's total size. */
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
@@ -120,7 +125,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // A retention cut (policy-extra.md §3.3): the first entry continues from the last entry of
   // expired files, as a retention anchor later in the input records; every chain resumes there.
   const cut = req.files.length > 0 ? resumeAnchor(req.files) : undefined
-  const anchors: {signedBytes: Buffer | undefined; signature: string; seq: string; at: Position; key: string | undefined}[] = []
+  const anchors: {signedBytes: Buffer | undefined; signature: string; seq: string; at: Position; key: string | undefined; resumedFrom: boolean}[] = []
   let v1Base = 0
   if (cut !== undefined) {
     const tail = anchorTail(cut)
@@ -129,7 +134,14 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (cut.evidenceChain !== undefined) v2.resumeAfter(cut.evidenceChain.lastSeq, cut.evidenceChain.lastReceiptHash)
     if (cut.receiptChain !== undefined) v1Base = Number(cut.receiptChain.lastSeq + 1n)
   }
-  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined}[] = []
+  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined; run: string | undefined; runSignedBefore: boolean}[] = []
+  // The run (process) whose recorder wrote the entries being read: the last session_open seen.
+  let recorderRun: string | undefined
+  // Runs whose recorder signs checkpoints (sign_checkpoints is read once per process).
+  const runsSigning = new Set<string>()
+  // A session_close of such a run: the recorder writes a checkpoint right after it on close.
+  let closeNeedsCheckpoint: {run: string; seq: string; at: Position} | undefined
+  let tornTail = false
   let sealedAt: string | undefined
   let transcriptRoots = 0
   // line-shape state: a file is entries, or bare v1 receipts, or bare v2 receipts
@@ -161,6 +173,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     firstV1At ??= at
     v1Count++
     firstV1Signer ??= receipt.signerKey
+    const rosterError = req.keys.v1RosterError(receipt.signerKey, recordString(r, 'timestamp'))
+    if (rosterError !== undefined) fail('keys', `chain_seq ${recordUint(r, 'chain_seq')}: ${rosterError}`, at)
     if (sealedAt !== undefined) fail('action_receipts', `receipt chain_seq ${recordUint(r, 'chain_seq')} after the transcript root at entry seq ${sealedAt} sealed the chain`, at)
     lastV1 = receipt
     const sc = r.get('session_control')
@@ -175,8 +189,12 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
           warn(`run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}, ${activeRun.at.file}:${activeRun.at.line}) has no session_close before the next run opens at chain_seq ${seq}: that process stopped without a clean shutdown`, at)
         }
         activeRun = {nonce: recordString(r, 'run_nonce'), seq, at}
+        recorderRun = activeRun.nonce
       } else if (sc.get('close') instanceof Map) {
         activeRun = undefined
+        if (shape?.kind === 'entries' && recorderRun !== undefined && runsSigning.has(recorderRun)) {
+          closeNeedsCheckpoint = {run: recorderRun, seq: recordUint(r, 'chain_seq').toString(), at}
+        }
       }
     }
     tally.add({version: 1, kind: '', control: isControl, transport: recordString(r, 'transport'), verdict: recordString(r, 'verdict')})
@@ -235,6 +253,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
 
   const onEntry = (e: RecorderEntry, at: Position, fileIndex: number, firstInFile: boolean, file: string): void => {
     const seq = BigInt(e.seq)
+    if (closeNeedsCheckpoint !== undefined) {
+      if (e.type !== 'checkpoint') fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, `entry seq ${e.seq} (${e.type})`), at)
+      closeNeedsCheckpoint = undefined
+    }
     const summary = files[fileIndex] as FileSummary
     summary.entries++
     summary.firstEntrySeq ??= e.seq
@@ -269,7 +291,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       case RETENTION_ANCHOR: {
         const d = e.detail instanceof Map ? e.detail : new Map()
         const sig = d.get('signature')
-        anchors.push({signedBytes: anchorSignedBytes(e.detailRaw), signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase()})
+        anchors.push({signedBytes: anchorSignedBytes(e.detailRaw), signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), resumedFrom: cut !== undefined && isCutAnchor(e.detailRaw, cut)})
         break
       }
       case 'evidence_receipt': {
@@ -304,7 +326,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     const sig = d.get('signature')
     // The recorder key is the receipt key of the segment in force (after a rotation, the new one).
-    checkpoints.push({prevHash: e.prevHash, signature: typeof sig === 'string' ? sig : '', seq: e.seq, at, key: lastV1?.signerKey.toLowerCase()})
+    const signature = typeof sig === 'string' ? sig : ''
+    const runSignedBefore = recorderRun !== undefined && runsSigning.has(recorderRun)
+    if (signature !== '' && recorderRun !== undefined) runsSigning.add(recorderRun)
+    checkpoints.push({prevHash: e.prevHash, signature, seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), run: recorderRun, runSignedBefore})
   }
 
   const checkTranscriptRoot = (e: RecorderEntry, at: Position): void => {
@@ -415,6 +440,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       }
       if (pending !== undefined) {
         if (isLastFile) {
+          tornTail = true
           warn(`truncated last line (${Buffer.byteLength(pending.text)} bytes, no newline, does not parse): an interrupted write, not evidence; ignored`, pending.at)
         } else {
           fail('lines', `${pending.error.message} (a cut-off line at the end of a file that later files continue)`, pending.at, {extraction: pending.error.kind})
@@ -456,6 +482,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       : {resume: {seq: cut.receiptChain.lastSeq, prevHash: cut.receiptChain.lastReceiptHash, ...(cut.receiptChain.run === undefined ? {} : {run: cut.receiptChain.run})}}),
   }, req.signatures)
 
+  // The input ends at the close: its checkpoint is gone (unless a crash tore the line it was).
+  if (closeNeedsCheckpoint !== undefined && !tornTail) fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, 'the end of the input'), closeNeedsCheckpoint.at)
   if (activeRun !== undefined) {
     unclosed++
     warn(`the last run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running`, activeRun.at)
@@ -472,8 +500,14 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   let signedCheckpoints = 0
   let unsigned = 0
   let unchecked = 0
+  // sign_checkpoints is read once per process: one run's checkpoints are all signed or all
+  // unsigned. An unsigned one after a signed one of the same run had its signature removed, the
+  // way to edit the entries it covered (the entry chain itself has no key).
   for (const c of checkpoints) {
     if (c.signature === '') {
+      if (c.runSignedBefore) {
+        fail('entries', `entry seq ${c.seq}: checkpoint is unsigned, but an earlier checkpoint of the same run (${c.run}) is signed: its signature was removed`, c.at)
+      }
       unsigned++
       continue
     }
@@ -487,13 +521,19 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (!ok) fail('entries', `entry seq ${c.seq}: checkpoint signature verification failed`, c.at)
   }
   // Retention anchors carry their own signature by the recorder key (over the detail without it).
+  // The anchor the chains resume from must carry one whenever there are receipts: the recorder
+  // that signs receipts signs its anchors, and an unsigned anchor is what anyone who deletes the
+  // oldest files and appends one line would write (the entry chain has no key).
   let unsignedAnchors = 0
   for (const a of anchors) {
     if (a.signature === '') {
+      if (a.resumedFrom && v1Count + tally.v2Count > 0) {
+        fail('entries', `entry seq ${a.seq}: the retention anchor the chains resume from is unsigned, but the recorder signs receipts: nothing proves the missing files expired rather than were deleted`, a.at)
+      }
       unsignedAnchors++
       continue
     }
-    const anchorKey = a.key ?? fallbackKey
+    const anchorKey = a.key ?? fallbackKey ?? firstV1Signer?.toLowerCase()
     if (anchorKey === undefined) continue
     const ok = a.signedBytes !== undefined && /^[0-9a-f]{128}$/.test(a.signature) && verifyBytes(Buffer.from(anchorKey, 'hex'), a.signedBytes, Buffer.from(a.signature, 'hex'))
     if (!ok) fail('entries', `entry seq ${a.seq}: retention anchor signature verification failed`, a.at)
@@ -511,6 +551,12 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     warn(`${v2State.unchainedCount} v2 receipts are unchained (chain_seq 0, empty chain_prev_hash; the lifecycle commands write these): each verifies on its own, but nothing proves none was removed or reordered`)
   }
   if (v2State.chains > 1) warn(`${v2State.chains} v2 chains start at genesis in this input (one per emitter run)`)
+
+  // A file of the session that was not read (a symlink is never followed) may hold receipts
+  // nobody checked: whatever the files read say, the set is not verified.
+  for (const sk of req.skipped ?? []) {
+    fail('files', `${sk.name} is ${sk.what}, not a regular file: it was not read, so the session's files cannot all be verified (put the real file in its place)`)
+  }
 
   const failure = pickFailure(failures)
   const totalReceipts = v1Count + tally.v2Count
@@ -572,6 +618,22 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
   if (failure !== undefined) report.failure = failure
   return report
+}
+
+/** Whether an anchor entry's detail is the anchor `cut` the chains resume from (same removed tail). */
+function isCutAnchor(detailRaw: string, cut: RetentionAnchor): boolean {
+  try {
+    const a = anchorTail(parseRetentionAnchor(detailRaw))
+    const c = anchorTail(cut)
+    return a.seq === c.seq && a.hash === c.hash
+  } catch (e) {
+    if (e instanceof AnchorError) return false
+    throw e
+  }
+}
+
+function closeCheckpointMissing(close: {run: string; seq: string; at: Position}, next: string): string {
+  return `run ${close.run} signs its checkpoints, but its session_close (chain_seq ${close.seq}, ${close.at.file}:${close.at.line}) is followed by ${next}, not the checkpoint the recorder writes on close: it was removed`
 }
 
 function describeShape(kind: 'entries' | 'bare v1' | 'bare v2'): string {

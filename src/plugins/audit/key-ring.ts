@@ -1,7 +1,7 @@
 import {parseGoTime, toEpochNanos} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {resolvePinnedKey, type EvidenceKeyChoice, type ParsedEvidenceReceipt} from '../receipts/index.js'
-import {authorizeSignerForPayload, loadRoster, type LoadedRoster} from '../signing/index.js'
+import {authorizeSignerForPayload, loadRoster, resolveKey, type LoadedRoster} from '../signing/index.js'
 
 // The keys an auditor pins (docs/receipts.md "Keys"): one plain key (`--key HEX|FILE`, the v1
 // signer and, when alone, every v2 signer), named keys (`--key ID=HEX|FILE`, a v2 receipt's
@@ -68,6 +68,26 @@ export class KeyRing {
       return {key: want}
     }
     return {error: `v1 signer ${want} is not among the pinned keys`}
+  }
+
+  /**
+   * For a v1 receipt whose signer the roster names (and no plain or named key pins it): why the
+   * roster does not let that key sign at the receipt's own timestamp (revoked, not yet valid,
+   * expired), or undefined. A signer the roster does not name is v1Pin's and the chain's matter.
+   */
+  v1RosterError(signerKey: string, timestamp: string): string | undefined {
+    if (this.plain !== undefined || this.roster === undefined) return undefined
+    const want = signerKey.toLowerCase()
+    for (const hex of this.named.values()) if (hex === want) return undefined
+    const entry = this.roster.body.keys.find((k) => k.publicKeyHex.toLowerCase() === want)
+    if (entry === undefined) return undefined
+    try {
+      resolveKey(this.roster, entry.keyId, toEpochNanos(parseGoTime(timestamp)))
+    } catch (e) {
+      if (e instanceof PipelockError) return `v1 signer ${want} is roster key ${JSON.stringify(entry.keyId)}, which the roster does not let sign at the receipt's timestamp ${timestamp}: ${e.message}`
+      throw e
+    }
+    return undefined
   }
 
   /** The key for one v2 receipt. Undefined when nothing at all is pinned (the caller decides). */

@@ -39,7 +39,7 @@ interface PacketDetails {
 }
 
 /** Gathers them for the counted decisions only (evidence-count.ts: one definition for every tool). */
-class PacketTally {
+export class PacketTally {
   readonly split = new DecisionSplit<PacketDetails>(() => ({layers: new Map(), domains: new Set(), policyHashes: new Set()}))
 
   add(f: ReceiptFact): void {
@@ -85,6 +85,43 @@ function rfc3339Seconds(ts: string): string {
   return new Date(Date.parse(ts)).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
+/**
+ * Every packet field that describes the evidence, from its verification and the tally of its
+ * receipts: `build` writes them and `verify` recomputes them from evidence.jsonl.
+ */
+export interface EvidenceDerived {
+  summary: AuditPacket['summary']
+  policyHashes: string[]
+  /** First and last receipt times, whole seconds (none without a timestamped receipt). */
+  startedAt?: string
+  completedAt?: string
+  rootHash?: string
+  finalSeq?: number
+}
+
+export function evidenceDerived(report: EvidenceSetReport, tally: PacketTally): EvidenceDerived {
+  const a = report.actionReceipts
+  const e = report.evidenceReceipts
+  const details = tally.split.pick(report.counts.decisionSource)
+  const rootHash = a.rootHash ?? e.rootHash
+  const finalSeq = a.finalSeq ?? e.finalSeq
+  const times = [a.startTime, e.startTime, a.endTime, e.endTime].filter((t): t is string => t !== undefined).map(rfc3339Seconds).sort()
+  return {
+    summary: {
+      // summary.receipt_count is the decisions (its totals sum to it); verifier.receipt_count is every receipt
+      receipt_count: report.counts.decisions,
+      totals: verdictTotals(report.counts.byVerdict),
+      transports: report.counts.byTransport,
+      layers: sorted(details.layers),
+      domains_touched: [...details.domains].sort(),
+    },
+    policyHashes: [...details.policyHashes].sort(),
+    ...(times.length === 0 ? {} : {startedAt: times[0] as string, completedAt: times[times.length - 1] as string}),
+    ...(rootHash === undefined || report.failure !== undefined ? {} : {rootHash: `sha256:${rootHash}`}),
+    ...(finalSeq === undefined || report.failure !== undefined ? {} : {finalSeq: Number(finalSeq)}),
+  }
+}
+
 export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketBuildResult> {
   if (existsSync(path.join(req.out, 'packet.json'))) throw new PipelockError('FILE_EXISTS', `audit packet build: ${path.join(req.out, 'packet.json')} exists; choose an empty --out directory`)
   // loaded on demand: verify-receipt shares this plugin and never needs the config schema
@@ -108,10 +145,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   writeFileSync(path.join(req.out, 'verifier.txt'), [...rendered.stdout, ...rendered.stderr].join('\n') + '\n', {mode: 0o640})
 
   const a = report.actionReceipts
-  const e = report.evidenceReceipts
-  const details = tally.split.pick(report.counts.decisionSource)
-  const rootHash = a.rootHash ?? e.rootHash
-  const finalSeq = a.finalSeq ?? e.finalSeq
+  const derived = evidenceDerived(report, tally)
   const verdict = packetVerdict(report.verdict)
   // The key the verdict rests on: the v1 signer as pinned, else the roster root, else the named keys.
   const trustedKey = !report.signerPinned
@@ -125,8 +159,8 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
     verdict,
     trusted: verdict === 'valid',
     receipt_count: report.receiptCount,
-    ...(rootHash === undefined || report.failure !== undefined ? {} : {root_hash: `sha256:${rootHash}`}),
-    ...(finalSeq === undefined || report.failure !== undefined ? {} : {final_seq: Number(finalSeq)}),
+    ...(derived.rootHash === undefined ? {} : {root_hash: derived.rootHash}),
+    ...(derived.finalSeq === undefined ? {} : {final_seq: derived.finalSeq}),
     ...(verdict === 'valid' && trustedKey !== undefined ? {signer_key: trustedKey} : {}),
     output_file: 'verifier.txt',
     ...(report.failure !== undefined
@@ -137,31 +171,22 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
           ? {error: `no receipts in ${report.label}`}
           : {}),
   }
-  const times = [a.startTime, e.startTime, a.endTime, e.endTime].filter((t): t is string => t !== undefined).map(rfc3339Seconds).sort()
   const now = formatGoTime(fromEpochNanos(req.clock.nowNanos())).replace(/\.\d+Z$/, 'Z')
-  const evidenceHash = sha256Hex(readFileSync(evidence))
   const packet: AuditPacket = {
     schema_version: PACKET_SCHEMA_VERSION,
-    packet_id: `ap-${evidenceHash.slice(0, 16)}`,
+    packet_id: `ap-${sha256Hex(readFileSync(evidence)).slice(0, 16)}`,
     generated_at: now,
     run: {
       provider: req.provider ?? 'local',
       agent_identity: req.agentIdentity ?? 'unspecified',
-      started_at: times[0] ?? now,
-      ...(times.length > 0 ? {completed_at: times[times.length - 1] as string} : {}),
+      started_at: derived.startedAt ?? now,
+      ...(derived.completedAt === undefined ? {} : {completed_at: derived.completedAt}),
     },
     policy: {
-      policy_hashes: [...details.policyHashes].sort(),
+      policy_hashes: derived.policyHashes,
       ...(loaded.path === undefined ? {} : {config_path: loaded.path, config_snapshot_sha256: `sha256:${sha256Hex(readFileSync(loaded.path))}`}),
     },
-    summary: {
-      // summary.receipt_count is the decisions (its totals sum to it); verifier.receipt_count is every receipt
-      receipt_count: report.counts.decisions,
-      totals: verdictTotals(report.counts.byVerdict),
-      transports: report.counts.byTransport,
-      layers: sorted(details.layers),
-      domains_touched: [...details.domains].sort(),
-    },
+    summary: derived.summary,
     verifier,
     scanner_config_snapshot: scannerSnapshot(loaded),
     posture: postureFromConfig(loaded, req.platform, req.arch),

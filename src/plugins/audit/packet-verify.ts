@@ -1,8 +1,9 @@
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
+import {isDeepStrictEqual} from 'node:util'
 import {JsonSyntaxError, parseStrictJson, toPlain} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {packetVerdict} from './packet-build.js'
+import {evidenceDerived, packetVerdict, PacketTally, type EvidenceDerived} from './packet-build.js'
 import {verifyEvidenceInput} from './verify-service.js'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
 import type {KeyRingRequest} from './key-ring.js'
@@ -18,6 +19,11 @@ export interface PacketVerifyResult {
   problems: string[]
   recorded?: {verdict: string; rootHash?: string; receiptCount?: number}
   recomputed?: {verdict: string; rootHash?: string; receiptCount: number}
+  /**
+   * Where the keys evidence.jsonl was verified with came from: the caller (`given`), or, with
+   * none given, the signer_key packet.json itself records (`packet`: nothing was pinned).
+   */
+  keySource?: 'given' | 'packet' | 'none'
 }
 
 export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}): Promise<PacketVerifyResult> {
@@ -57,11 +63,13 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
     const given = (keys.keys ?? []).length > 0 || keys.roster !== undefined
     const pinnedHex = p.verifier.signer_key !== undefined && /^[0-9a-f]{64}$/.test(p.verifier.signer_key) ? p.verifier.signer_key : undefined
     const keyReq: KeyRingRequest = given ? keys : pinnedHex !== undefined ? {keys: [pinnedHex]} : {}
+    result.keySource = given ? 'given' : pinnedHex !== undefined ? 'packet' : 'none'
     if (p.verifier.verdict === 'valid' && !given && pinnedHex === undefined) {
       problems.push('verifier.verdict is "valid" but its signer_key is not a hex key: pass the keys (--key / --roster) to re-verify')
     }
     // evidence.jsonl is one file: verify it as such (a directory's files were concatenated)
-    const report = await verifyEvidenceInput({...keyReq, file: evidence.endsWith('.jsonl') ? evidence : `${evidence}`})
+    const tally = new PacketTally()
+    const report = await verifyEvidenceInput({...keyReq, file: evidence.endsWith('.jsonl') ? evidence : `${evidence}`, onReceipt: (f) => tally.add(f)})
     if (report.kind === 'evidence_set') {
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash
       const verdict = packetVerdict(report.verdict)
@@ -73,8 +81,31 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
       if (p.verifier.receipt_count !== undefined && p.verifier.receipt_count !== report.receiptCount) {
         problems.push(`evidence.jsonl holds ${report.receiptCount} receipts, the packet records ${p.verifier.receipt_count}`)
       }
+      problems.push(...derivedProblems(p, evidenceDerived(report, tally)))
+      // The v1 signer the packet names is the one that signed evidence.jsonl (build records it).
+      const signer = report.actionReceipts.signerKey?.toLowerCase()
+      if (pinnedHex !== undefined && signer !== undefined && signer !== pinnedHex) {
+        problems.push(`packet.json verifier.signer_key is ${pinnedHex}, evidence.jsonl is signed by ${signer}`)
+      }
     }
   }
   result.valid = problems.length === 0
   return result
+}
+
+/**
+ * The packet fields build derived from the evidence, recomputed from evidence.jsonl: an edited
+ * summary, policy list, run window or final seq no longer passes for the evidence's.
+ */
+function derivedProblems(p: AuditPacket, d: EvidenceDerived): string[] {
+  const out: string[] = []
+  const differs = (field: string, recorded: unknown, now: unknown): void => {
+    if (!isDeepStrictEqual(recorded, now)) out.push(`packet.json ${field} is ${JSON.stringify(recorded)}, evidence.jsonl gives ${JSON.stringify(now)}`)
+  }
+  differs('summary', p.summary, d.summary)
+  differs('policy.policy_hashes', p.policy.policy_hashes, d.policyHashes)
+  if (d.startedAt !== undefined) differs('run.started_at', p.run.started_at, d.startedAt)
+  differs('run.completed_at', p.run.completed_at, d.completedAt)
+  if (p.verifier.final_seq !== undefined || d.finalSeq !== undefined) differs('verifier.final_seq', p.verifier.final_seq, d.finalSeq)
+  return out
 }

@@ -24,6 +24,8 @@ export interface TranscriptRootReport {
   /** The verification the roots rest on (failure, warnings, counts). */
   verification: EvidenceSetReport
   error?: string
+  /** Set when the chain holds receipts this version cannot verify (exit 4, no root stated). */
+  notVerifiable?: true
 }
 
 export async function transcriptRoot(req: VerifyEvidenceRequest): Promise<TranscriptRootReport> {
@@ -35,6 +37,13 @@ export async function transcriptRoot(req: VerifyEvidenceRequest): Promise<Transc
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'transcript-root needs a chain: a .jsonl file or a recorder directory')
   const base = {kind: 'transcript_root' as const, label: report.label, verification: report}
   if (report.failure !== undefined) return {...base, valid: false, roots: [], error: report.failure.message}
+  if (report.verdict === 'not_verifiable') {
+    // A receipt whose signature this version cannot check may be anybody's: a root over it
+    // would vouch for it (an unsigned receipt appended at the tail would set the root).
+    const first = report.notVerifiable.first
+    const where = first === undefined ? '' : `${first.file}:${first.line}: ${first.message}`
+    return {...base, valid: false, roots: [], notVerifiable: true, error: `not verifiable by this version: ${where}; no transcript root is stated over receipts this version cannot verify (a newer pipelock verifies them)`}
+  }
   const session = report.entries.sessionId ?? (req.chainDir !== undefined ? (req.session ?? 'proxy') : '')
   const roots: TranscriptRootSummary[] = []
   const a = report.actionReceipts

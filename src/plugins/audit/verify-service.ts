@@ -3,7 +3,6 @@ import path from 'node:path'
 import {JsonSyntaxError, parseStrictJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {
-  chainFilesInDir,
   EndorsementError,
   evidenceFileReport,
   loadEndorsements,
@@ -11,6 +10,7 @@ import {
   osErrorText,
   parseEvidenceReceipt,
   readBounded,
+  scanChainDir,
   verifyReceiptInput,
   EvidenceParseError,
   type RotationEndorsement,
@@ -43,6 +43,8 @@ export interface EvidenceSource {
   directory: boolean
   /** The directory actually read (a session subdirectory when the given one holds none). */
   dir?: string
+  /** Names of the session's pattern that are not regular files, so not read (directory mode). */
+  skipped?: {name: string; what: string}[]
 }
 
 export async function resolveEvidenceSource(file: string | undefined, chainDir: string | undefined, session: string): Promise<EvidenceSource | {single: string}> {
@@ -61,17 +63,17 @@ export async function resolveEvidenceSource(file: string | undefined, chainDir: 
   if (chainDir !== undefined && !isDir) throw new PipelockError('USAGE', `--chain ${chainDir}: not a directory`)
   if (isDir) {
     let dir = target
-    let files = await chainFilesInDir(dir, session)
-    if (files.length === 0) {
+    let scan = await scanChainDir(dir, session)
+    if (scan.files.length === 0 && scan.skipped.length === 0) {
       // `learn shadow --recorder-dir D` writes D/<session>/evidence-<session>-<n>.jsonl
       const sub = path.join(target, session)
       const st = await stat(sub).catch(() => undefined)
       if (st?.isDirectory() === true) {
         dir = sub
-        files = await chainFilesInDir(sub, session)
+        scan = await scanChainDir(sub, session)
       }
     }
-    return {files, label: `${target} (session ${session})`, directory: true, dir}
+    return {files: scan.files, label: `${target} (session ${session})`, directory: true, dir, skipped: scan.skipped}
   }
   if (target.endsWith('.jsonl')) return {files: [target], label: target, directory: false}
   return {single: target}
@@ -81,7 +83,13 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
   const session = req.session ?? 'proxy'
   const keys = KeyRing.load(req)
   const source = await resolveEvidenceSource(req.file, req.chainDir, session)
-  if ('single' in source) return verifySingleFile(source.single, keys)
+  if ('single' in source) {
+    // an endorsement authorises a key change between receipts: one receipt has none to check it against
+    if ((req.rotationEndorsements ?? []).length > 0) {
+      throw new PipelockError('USAGE', `--rotation-endorsement applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
+    }
+    return verifySingleFile(source.single, keys)
+  }
   let endorsements: RotationEndorsement[]
   try {
     endorsements = await loadEndorsements(req.rotationEndorsements ?? [])
@@ -97,6 +105,7 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     session,
     endorsements,
     directory: source.directory,
+    ...(source.skipped === undefined || source.skipped.length === 0 ? {} : {skipped: source.skipped}),
     ...(req.onReceipt === undefined ? {} : {onReceipt: req.onReceipt}),
     ...(req.onProgress === undefined ? {} : {onProgress: req.onProgress}),
   })
@@ -113,7 +122,7 @@ async function verifySingleFile(file: string, keys: KeyRing): Promise<VerifyRece
   } catch (e) {
     if (!(e instanceof JsonSyntaxError)) throw e
   }
-  if (!isV2) return verifyReceiptInput(keys.plain === undefined ? {file} : {file, key: keys.plain})
+  if (!isV2) return verifyV1File(file, keys)
   let parsed
   try {
     parsed = parseEvidenceReceipt(text, {file})
@@ -127,6 +136,21 @@ async function verifySingleFile(file: string, keys: KeyRing): Promise<VerifyRece
     return choice === undefined ? report : {...report, valid: false, error: choice.error}
   }
   return evidenceFileReport(file, text, {publicKey: choice.publicKey, ...(choice.signerKeyId === undefined ? {} : {expectedSignerKeyId: choice.signerKeyId})})
+}
+
+/**
+ * One v1 receipt when named keys or a roster are pinned (and no plain key): pinned, as a chain's
+ * first receipt is, to the named or roster key whose public key signed it; a signer that is none
+ * of them fails.
+ */
+async function verifyV1File(file: string, keys: KeyRing): Promise<VerifyReceiptReport> {
+  if (keys.plain !== undefined) return verifyReceiptInput({file, key: keys.plain})
+  const embedded = await verifyReceiptInput({file})
+  if (embedded.kind !== 'action_receipt_v1' || embedded.receipt === undefined) return embedded
+  const pin = keys.v1Pin(embedded.receipt.signerKey)
+  const error = pin.key === undefined ? (pin.error ?? `v1 signer ${embedded.receipt.signerKey} is not among the pinned keys`) : keys.v1RosterError(embedded.receipt.signerKey, embedded.receipt.timestamp)
+  if (error !== undefined || pin.key === undefined) return {...embedded, valid: false, signerPinned: true, error: error as string}
+  return verifyReceiptInput({file, key: pin.key})
 }
 
 /** The exit status of a verification (documented in docs/receipts.md, "Exit status"). */

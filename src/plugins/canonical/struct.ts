@@ -56,6 +56,11 @@ export class ShapeError extends Error {
 export interface ProjectOptions {
   /** Message for unknown keys; default is the receipts form (`<label> carries unknown signed field(s): ['a']`). */
   unknownFields?: (label: string, names: string[], path: string) => string
+  /**
+   * Unsigned integers as Go's encoding/json reads them (strconv.ParseUint): a sign is a type
+   * error, so `-0` is refused instead of read as 0. (Go's YAML decoder accepts `-0`.)
+   */
+  jsonUnsigned?: boolean
 }
 
 export function pythonList(names: readonly string[]): string {
@@ -76,11 +81,12 @@ function typeError(path: string, want: string, got: JsonValue | undefined): neve
   throw new ShapeError(`${path}: expected ${want}, got ${jsonTypeName(got)}`, path)
 }
 
-function integer(v: JsonValue | undefined, path: string, min: bigint, max: bigint, want: string): JsonNumber {
+function integer(v: JsonValue | undefined, path: string, min: bigint, max: bigint, want: string, noSign = false): JsonNumber {
   // Fast path (every chain_seq and version of a chain): one to fifteen digits without a leading
   // zero is canonical and inside int64 and uint64; only uint8 needs its range checked.
   if (v instanceof JsonNumber && isSmallCanonical(v.text) && (max !== UINT8_MAX || Number(v.text) <= 255)) return v
   if (!(v instanceof JsonNumber) || !INTEGER_LEXEME.test(v.text)) typeError(path, want, v)
+  if (noSign && v.text.startsWith('-')) throw new ShapeError(`${path}: ${v.text} out of range for ${want}`, path)
   const n = BigInt(v.text)
   if (n < min || n > max) throw new ShapeError(`${path}: ${v.text} out of range for ${want}`, path)
   // Go re-emits the decoded integer: `-0` becomes `0`.
@@ -158,8 +164,8 @@ export function projectStruct(
           f.kind === 'int'
             ? integer(v, p, INT64_MIN, INT64_MAX, 'int64')
             : f.kind === 'uint64'
-              ? integer(v, p, 0n, UINT64_MAX, 'uint64')
-              : integer(v, p, 0n, UINT8_MAX, 'uint8')
+              ? integer(v, p, 0n, UINT64_MAX, 'uint64', options.jsonUnsigned)
+              : integer(v, p, 0n, UINT8_MAX, 'uint8', options.jsonUnsigned)
         if (!(f.oe && isZeroNumber(n))) out.set(f.name, n)
         break
       }

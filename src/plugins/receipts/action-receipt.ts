@@ -80,7 +80,8 @@ export function parseActionReceiptTree(tree: JsonValue, extRaw?: string): Action
   let record: JsonObject
   try {
     const ar = tree.get('action_record')
-    record = projectStruct(ACTION_RECORD, ar === null ? undefined : ar)
+    // Go's json.Unmarshal: a signed lexeme in a uint64 field (`"chain_seq":-0`) is a type error.
+    record = projectStruct(ACTION_RECORD, ar === null ? undefined : ar, ACTION_RECORD.label, {jsonUnsigned: true})
     checkSessionControl(record)
   } catch (e) {
     if (e instanceof ShapeError) throw new ReceiptParseError(e.message)

@@ -32,16 +32,28 @@ export class ExtractionError extends Error {
 
 /** The recorder files of a session in a directory, ordered by the number after the last `-`. */
 export async function chainFilesInDir(dir: string, sessionId: string): Promise<string[]> {
+  return (await scanChainDir(dir, sessionId)).files
+}
+
+/**
+ * The same, and the names that match the pattern but are not regular files (a symlink is not
+ * followed, a directory is not read): a verifier must say that it skipped them.
+ */
+export async function scanChainDir(dir: string, sessionId: string): Promise<{files: string[]; skipped: {name: string; what: string}[]}> {
   const prefix = `evidence-${sessionId}-`
   const names = (await readdir(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.jsonl'))
   const files: {name: string; n: bigint}[] = []
-  for (const name of names) {
+  const skipped: {name: string; what: string}[] = []
+  for (const name of names.sort()) {
     const st = await lstat(path.join(dir, name))
-    if (!st.isFile()) continue // regular files only: a symlink is not followed
+    if (!st.isFile()) {
+      skipped.push({name, what: st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'not a regular file'})
+      continue
+    }
     files.push({name, n: recorderFileNumber(name) ?? 0n})
   }
   files.sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : a.name < b.name ? -1 : 1))
-  return files.map((f) => path.join(dir, f.name))
+  return {files: files.map((f) => path.join(dir, f.name)), skipped}
 }
 
 /** One non-empty JSONL line, classified. */

@@ -35,7 +35,7 @@ export {
 export type {RotationEndorsement} from './rotation-endorsement.js'
 export {parseRecorderEntry, recorderEntryHash, entryProjectionHash, EntryChainVerifier, EntryError} from './recorder-entry.js'
 export type {RecorderEntry, EntryHashFields} from './recorder-entry.js'
-export {extractChainItems, chainFilesInDir, classifyLine, classifyLineInFull, classifiedLines, classifyRead, recorderFileNumber, ExtractionError, LineError} from './extract.js'
+export {extractChainItems, chainFilesInDir, scanChainDir, classifyLine, classifyLineInFull, classifiedLines, classifyRead, recorderFileNumber, ExtractionError, LineError} from './extract.js'
 export type {ClassifiedLine, ReadLine} from './extract.js'
 export {readLines, readLineBatches, readLineBatchesSync, MAX_LINE_BYTES} from './line-reader.js'
 export type {Line} from './line-reader.js'

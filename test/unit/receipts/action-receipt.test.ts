@@ -33,6 +33,10 @@ describe('parse: strict shape (receipts.md §4.4)', () => {
     ['float for uint64', textOf((r) => (r.action_record.chain_seq = 1.5)), /chain_seq: expected uint64/],
     ['1.0 is not an integer', textOf().replace('"chain_seq":0', '"chain_seq":1.0'), /chain_seq: expected uint64/],
     ['negative uint64', textOf((r) => (r.action_record.chain_seq = -1)), /out of range for uint64/],
+    // Go reads uint64 with strconv.ParseUint, which refuses any sign: -0 is not 0 there
+    ['-0 for uint64', textOf().replace('"chain_seq":0', '"chain_seq":-0'), /^ReceiptParseError: unmarshal receipt: action_record\.chain_seq: -0 out of range for uint64$/],
+    ['-0 for a nested uint64', textOf((r) => (r.action_record.key_transition = {prior_signer_key: K1, prior_chain_seq: 0, prior_chain_hash: 'x'})).replace('"prior_chain_seq":0', '"prior_chain_seq":-0'), /key_transition\.prior_chain_seq: -0 out of range for uint64/],
+    ['-0 for uint8', textOf((r) => (r.action_record.recent_taint_sources = [{url: 'u', kind: 'k', level: 0, timestamp: '2026-01-01T00:00:00Z'}])).replace('"level":0', '"level":-0'), /level: -0 out of range for uint8/],
     ['level above 255', textOf((r) => (r.action_record.recent_taint_sources = [{url: 'u', kind: 'k', level: 256, timestamp: '2026-01-01T00:00:00Z'}])), /out of range for uint8/],
     ['bad timestamp', textOf((r) => (r.action_record.timestamp = '2026-02-30T00:00:00Z')), /unmarshal receipt: .*day out of range/],
     ['lowercase t in timestamp', textOf((r) => (r.action_record.timestamp = '2026-01-01t00:00:00Z')), /unmarshal receipt: .*not RFC 3339/],

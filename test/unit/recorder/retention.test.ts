@@ -81,3 +81,37 @@ test('retention: old closed files expire behind an anchor, fresh and open files 
   const bad = await verifyEvidenceInput({chainDir: dir, keys: [keyHex]})
   assert.equal(bad.kind === 'evidence_set' && bad.valid, false)
 })
+
+test('retention: files deleted behind an unsigned anchor (what anyone without the key can append) fail the chain', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-retention-forged-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const now = {v: fixedClock('2026-01-01T00:00:00Z').nowNanos()}
+  const clock = clockAt(now)
+  const key = keyA()
+  let n = 0
+  const recorder = await FlightRecorder.open({dir, clock, maxEntriesPerFile: 3, checkpointInterval: 1000, checkpointKey: key})
+  const emitter = await ReceiptEmitter.open({
+    recorder, dir, keyPair: key, principal: 'org:test', actor: 'pipelock', policyHash: 'sha256:' + '1'.repeat(64), clock,
+    newId: () => `id-${++n}`, run: {runNonce: 'run-1', openNonce: 'open-1', signerKeyEpoch: 'e', heartbeatSeconds: 30},
+  })
+  for (let i = 0; i < 8; i++) emitter.emit({method: 'GET', target: `https://example.com/${i}`, transport: 'fetch', verdict: i === 2 ? 'block' : 'allow'})
+  emitter.close()
+  // The tamperer opens the recorder without the key and "expires" every closed file (the last
+  // file, with the session_close, stays: it is the open one).
+  now.v += 100n * DAY
+  const forger = await FlightRecorder.open({dir, clock, maxEntriesPerFile: 3})
+  const r = await expireRecorderFiles(forger, {retentionDays: 1, nowNanos: now.v})
+  forger.close()
+  assert.ok(r !== undefined && r.removed.length > 0)
+
+  const report = await verifyEvidenceInput({chainDir: dir, keys: [key.publicKey.toString('hex')]})
+  assert.ok(report.kind === 'evidence_set')
+  if (report.kind !== 'evidence_set') return
+  assert.equal(report.valid, false)
+  assert.equal(report.verdict, 'invalid')
+  assert.equal(report.failure?.component, 'entries')
+  assert.equal(
+    report.failure?.message,
+    `entry seq ${r.anchorSeq}: the retention anchor the chains resume from is unsigned, but the recorder signs receipts: nothing proves the missing files expired rather than were deleted`,
+  )
+})

@@ -2,14 +2,18 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
 import {evidenceKeyFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
+import {printable} from '../../../plugins/errors/index.js'
 
 export default class AuditPacketVerify extends BaseCommand {
   static override summary = 'Verify an audit packet: schema, invariants, and that its evidence still gives the recorded verdict'
   static override description = `Checks packet.json against the Audit Packet v0 shape and the invariants of the format (all
 eight verdict buckets summing to the total, verdict/trust rules, sorted unique lists, artifact
 paths inside the directory), then verifies evidence.jsonl again and compares the verdict,
-receipt count and root hash with what the packet records.
-Keys: --key/--roster when given, else the hex signer_key the packet records.
+receipt count and root hash with what the packet records, and recomputes every field build
+derived from it (summary, policy.policy_hashes, run.started_at/completed_at, verifier.final_seq,
+a hex verifier.signer_key).
+Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then
+says that the signer was not pinned: the packet names its own key).
 Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
 
   static override examples = [{description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'}]
@@ -25,10 +29,14 @@ Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
   async run(): Promise<PacketVerifyResult> {
     const {args, flags} = await this.parse(AuditPacketVerify)
     const r = await verifyAuditPacket(args.dir, keyRingRequest(flags))
-    if (r.valid) this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
-    else {
+    if (r.valid) {
+      this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
+      // A key the packet names vouches for nothing: whoever wrote the packet chose it.
+      if (r.keySource === 'packet') this.err('note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer')
+    } else {
       this.out(`PACKET INVALID: ${args.dir}`)
-      for (const p of r.problems) this.out(`  ${p}`)
+      // problems quote evidence.jsonl and packet.json: no control character reaches the terminal
+      for (const p of r.problems) this.out(`  ${printable(p)}`)
       process.exitCode = 1
     }
     return r
