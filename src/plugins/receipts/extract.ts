@@ -40,8 +40,11 @@ export async function chainFilesInDir(dir: string, sessionId: string): Promise<s
  * followed, a directory is not read): a verifier must say that it skipped them.
  */
 export async function scanChainDir(dir: string, sessionId: string): Promise<{files: string[]; skipped: {name: string; what: string}[]}> {
+  // Exactly `evidence-<session>-<first seq>.jsonl`: a prefix match also took another session's
+  // files (`evidence-proxy-2-0.jsonl` for session `proxy`), which the writer would resume from,
+  // retention would expire, and the verifier read as a fork of this chain.
   const prefix = `evidence-${sessionId}-`
-  const names = (await readdir(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.jsonl'))
+  const names = (await readdir(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.jsonl') && /^\d+$/.test(n.slice(prefix.length, -'.jsonl'.length)))
   const files: {name: string; n: bigint}[] = []
   const skipped: {name: string; what: string}[] = []
   for (const name of names.sort()) {

@@ -65,6 +65,23 @@ describe('FlightRecorder', () => {
     for (const e of all) assert.equal(v.push(e), undefined)
   })
 
+  test('a session whose name extends another\'s (proxy, proxy-2) is never read, resumed or appended as its files', async (t) => {
+    const dir = tmp(t)
+    const other = await FlightRecorder.open({dir, sessionId: 'proxy-2', clock: tick(), checkpointInterval: 100})
+    for (let i = 0; i < 3; i++) other.append({ts: '2026-11-22T09:00:00Z', type: 'decision', summary: `other ${i}`, detailJson: 'null'})
+    other.close()
+    const a = await FlightRecorder.open({dir, clock: tick(), checkpointInterval: 100})
+    a.append({ts: '2026-11-22T09:00:00Z', type: 'decision', summary: 'mine', detailJson: 'null'})
+    a.close()
+    assert.deepEqual((await chainFilesInDir(dir, 'proxy')).map((f) => path.basename(f)), ['evidence-proxy-0.jsonl'])
+    // Reopened, it resumes its own chain (seq 2 after its entry and checkpoint), in its own file.
+    const b = await FlightRecorder.open({dir, clock: tick(), checkpointInterval: 100})
+    assert.deepEqual([b.resume.nextSeq, path.basename(b.currentFile)], [2n, 'evidence-proxy-0.jsonl'])
+    b.close()
+    assert.deepEqual((await entries(dir)).map((e) => e.summary), ['mine', 'checkpoint: 1 entries [seq 0-0]'])
+    assert.equal(readFileSync(path.join(dir, 'evidence-proxy-2-0.jsonl'), 'utf8').trimEnd().split('\n').length, 4)
+  })
+
   test('never writes through a symlink planted in the evidence directory', async (t) => {
     const dir = tmp(t)
     const target = path.join(dir, 'elsewhere')
