@@ -4,7 +4,7 @@
  */
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS} from './catalogue.js'
 import {base64Runs, hasCandidateRun} from './b64-runs.js'
-import {bytesToText, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
+import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
 import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
@@ -747,8 +747,24 @@ export interface ResponseScanResult {
   readonly matches: readonly ResponseMatch[]
 }
 
-/** `ScanResponse(content)` (§7 steps 1–4). */
+/**
+ * `ScanResponse(content)` (§7 steps 1–4), then, when that is clean, the same over the content
+ * with its backslash escapes decoded (`decodeBackslashEscapes`): the agent's JSON parser turns
+ * `previous\tinstructions` or `\u0069nstructions` into the words the patterns look for.
+ */
 export function scanResponse(sc: ResponseScanner, content: string): ResponseScanResult {
+  return withEscapedView(content, (text) => scanResponseText(sc, text))
+}
+
+/** `scan(content)`, or when that is clean and the content holds escapes, `scan` of it decoded. */
+function withEscapedView(content: string, scan: (text: string) => ResponseScanResult): ResponseScanResult {
+  const r = scan(content)
+  if (!r.clean) return r
+  const decoded = decodeBackslashEscapes(content)
+  return decoded === content ? r : scan(decoded)
+}
+
+function scanResponseText(sc: ResponseScanner, content: string): ResponseScanResult {
   const t = new ScanTexts(sc, content)
   const core = multiPass(t, sc.core)
   if (core.length > 0) return {clean: false, core: true, matches: core}
@@ -880,8 +896,10 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
   const scan = (text: string): ResponseScanResult => {
     if (!exempt) return scanResponse(sc, text)
-    const core = multiPass(new ScanTexts(sc, text), sc.core)
-    return core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
+    return withEscapedView(text, (v) => {
+      const core = multiPass(new ScanTexts(sc, v), sc.core)
+      return core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
+    })
   }
   let result = scan(content)
   // Markup read as a page reads (issue 37 §7): an injection split by tags or character

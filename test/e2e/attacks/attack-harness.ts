@@ -47,8 +47,11 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse, selfPort: 
   if (u.pathname === '/typed') {
     // The injection served under whatever Content-Type the test asks for (issue 10 item 1).
     const prefix = u.searchParams.get('prefix')
+    // Inside a JSON string, spelt with escapes its parser decodes: words parted by `\t`, or `\u0069`.
+    const json = u.searchParams.get('as') === 'json-tabs' ? JSON.stringify({text: INJECTION.replaceAll(' ', '\t')}) : u.searchParams.get('as') === 'json-u' ? `{"text":${JSON.stringify(INJECTION).replace('instructions', '\\u0069nstructions')}}` : null
     const body =
-      prefix === 'gif' ? Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.from(' ' + INJECTION)])
+      json !== null ? Buffer.from(u.searchParams.get('ct') === 'text/event-stream' ? `data: ${json}\n\n` : json)
+      : prefix === 'gif' ? Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.from(' ' + INJECTION)])
         // Inside binary noise (issue 36): invalid UTF-8 bytes on both sides of the text.
         : prefix === 'noise' ? Buffer.concat([binaryNoise(4000, 1), Buffer.from([0xff]), Buffer.from(INJECTION), Buffer.from([0xff]), binaryNoise(4000, 2)])
           : Buffer.from(INJECTION)
