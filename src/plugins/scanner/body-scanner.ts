@@ -6,7 +6,7 @@ import {goUnescape} from '../canonical/index.js'
 import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
-import {decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
+import {decodeBackslashEscapes, decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {provenCleanTexts} from './injection-screen.js'
 import {provenCleanAlone} from './texts-alone-screen.js'
@@ -177,7 +177,8 @@ function dlpOver(engine: DlpEngine, texts: readonly string[]): {matches: DlpFind
 /**
  * A secret spelt out of pieces (issue 37), after the body's own texts found nothing enforced:
  * each array of one-character strings as one string; the printable runs of a body holding
- * binary bytes (whatever its label); every text with its HTML character references decoded;
+ * binary bytes (whatever its label); every text with its HTML character references decoded, and
+ * with its backslash escapes decoded;
  * then the split-secret pass of the MCP argument screen over the string values in order (the
  * values joined, then every junction pair, both orders), on the values as sent and decoded.
  */
@@ -188,6 +189,9 @@ export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, part
   for (const t of distinctTexts([...parts.texts, ...parts.charArrays])) {
     const d = decodeHtmlReferences(t)
     if (d !== t) extra.push(d)
+    // JSON under another label (text/plain, x-ndjson, none) is parsed by a server all the same.
+    const e = decodeBackslashEscapes(t)
+    if (e !== t) extra.push(e)
   }
   for (const t of distinctTexts(extra)) if (c.scan(t).length > 0) return
   const values = parts.values

@@ -123,6 +123,18 @@ export async function curl(args: string[]): Promise<{status: number | null; stdo
   })
 }
 
+/** POSTs through the forward proxy (absolute-form target); resolves with the status. */
+export function forwardPost(proxyPort: number, target: string, contentType: string, body: Buffer | string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'POST', path: target, headers: {'content-type': contentType, connection: 'close'}}, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
 /** Attack-suite proxy config: the forward proxy on, the loopback upstream reachable by IP only. */
 export function attackConfig(extra: string[] = []): string {
   return [

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {rawHttp} from '../proxy-harness.js'
-import {attackRig} from './attack-harness.js'
+import {attackRig, AWS_KEY, forwardPost} from './attack-harness.js'
 
 describe('attacks: an injection spelt with JSON escapes in a response', {timeout: 60_000}, () => {
   const rig = attackRig()
@@ -36,3 +36,24 @@ describe('attacks: an injection spelt with JSON escapes in a response', {timeout
   })
 })
 
+describe('attacks: a key spelt with JSON escapes in a request body under any label', {timeout: 60_000}, () => {
+  const rig = attackRig()
+
+  it('\\u0041 or \\x41 for a letter of the key, labelled text, NDJSON, binary or nothing: 403, nothing upstream', async () => {
+    rig.up.reset()
+    const bodies = [`{"note":"\\u0041${AWS_KEY.slice(1)}"}`, `{"note":"\\u{41}${AWS_KEY.slice(1)}"}\n{"n":2}`, `key = "\\x41\\x4b${AWS_KEY.slice(2)}"`, `{"note":"\\\\u0041${AWS_KEY.slice(1)}"}`]
+    for (const body of bodies) {
+      for (const ct of ['text/plain', 'application/x-ndjson', 'application/octet-stream', '']) {
+        const status = await forwardPost(rig.proxy.port, `http://127.0.0.1:${rig.up.port}/`, ct, body)
+        assert.equal(status, 403, `${JSON.stringify(ct)} ${body}`)
+      }
+    }
+    assert.equal(rig.up.requests.length, 0)
+    assert.ok(!rig.up.received().includes(AWS_KEY.slice(4)))
+  })
+
+  it('a clean body with ordinary escapes still passes', async () => {
+    const status = await forwardPost(rig.proxy.port, `http://127.0.0.1:${rig.up.port}/`, 'text/plain', '{"msg":"caf\\u00e9\\tand\\nmore \\"quoted\\""}')
+    assert.equal(status, 200)
+  })
+})
