@@ -6,8 +6,8 @@
  *
  * Client → upstream: body scan (R§6.2), text DLP over the rolling 4096-byte tail plus the
  * labelled-halves check, then the per-frame hook (cross-request
- * detection), then forward. Upstream → client: media policy for binary; text messages
- * injection-scanned alone and behind the tail of the ones before.
+ * detection), then forward. Upstream → client: media policy, then response (injection) scanning
+ * of binary messages read as text; text messages scanned alone and behind the tail of the ones before.
  * Every policy close carries the block-reason JSON (§3.8 fix) and is recorded before it is sent;
  * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
  * kill switch closes live relays at once through `trackTunnel`.
@@ -385,6 +385,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         return policyClose({stage: 'response', layer: 'media_policy', reason: 'media_policy', detail: media.detail, direction: 'server_to_client', upstreamReason: 'media blocked', scanner: 'media_policy'})
       }
       data = media.body
+      // Read as text too, as an HTTP body labelled binary is (issue 36): the agent may decode it as UTF-8.
+      if (scanText) d = snap.scanner.decideResponseBody(data, {host: o.host})
     } else if (scanText) {
       // Behind the tail of the messages before: an injection split across messages (a token stream) is whole there.
       const r = s2cTail.next(data.toString('utf8'), (t) => snap.scanner.decideResponse(t, {host: o.host}), (x) => x.action === 'allow')
