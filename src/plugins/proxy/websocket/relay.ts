@@ -5,7 +5,7 @@
  * plugs into it with its own `DecisionBase` (transport `intercept`) and `record` step.
  *
  * Client → upstream: body scan (R§6.2), text DLP over the rolling 4096-byte tail plus the
- * labelled-halves check, then the per-frame hook (cross-request
+ * labelled-halves check (binary messages read as text), then the per-frame hook (cross-request
  * detection), then forward. Upstream → client: media policy, then response (injection) scanning
  * of binary messages read as text; text messages scanned alone and behind the tail of the ones before.
  * Every policy close carries the block-reason JSON (§3.8 fix) and is recorded before it is sent;
@@ -113,8 +113,8 @@ function lastBytes(s: string, n: number): string {
   return b.subarray(start).toString('utf8')
 }
 
-/** A control payload as text: UTF-8 when valid, else its printable ASCII runs one per line. */
-function controlText(b: Buffer): string {
+/** A control payload or a binary message as text: UTF-8 when valid, else its printable ASCII runs one per line. */
+function payloadText(b: Buffer): string {
   const t = b.toString('utf8')
   if (!t.includes('\ufffd')) return t
   let out = ''
@@ -318,9 +318,10 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       }
       if (r.action === 'warn') audit('ws_scan', 'warn', 'WebSocket message finding (not blocked)', {direction: 'client_to_server', action: 'audit', detail: r.detail})
     }
-    // 2. Text DLP over the rolling tail plus the labelled-halves check (§3.5 step 2).
-    if (!isBinary && scanFrames) {
-      const text = data.toString('utf8')
+    // 2. Text DLP over the rolling tail plus the labelled-halves check (§3.5 step 2); a binary
+    // message (allow_binary_frames) is read as its text, so a key split over binary messages is whole.
+    if (scanFrames) {
+      const text = isBinary ? payloadText(data) : data.toString('utf8')
       const prevTail = tail
       const input = prevTail + text
       tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
@@ -426,7 +427,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (payload.length === 0 || ended) return false
     const snap = snapshotFor(ports, o.base)
     if (!snap.config.websocket_proxy.scan_text_frames) return false
-    const text = controlText(payload)
+    const text = payloadText(payload)
     if (text === '') return false
     const prevTail = tail
     const input = prevTail + text
