@@ -16,6 +16,7 @@ import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSou
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 import {isUtf8Text, textRuns} from './text-runs.js'
+import {declaredText} from './declared-charset.js'
 
 export interface CompiledResponsePattern {
   readonly name: string
@@ -819,6 +820,8 @@ export interface ResponseDecisionOptions {
   readonly approverAvailable?: boolean
   /** operations.md §4.3: true for a finding name a `suppress` entry removes (the caller audits it). */
   readonly suppress?: Suppressor
+  /** The response's Content-Type: `decideResponseBody` also reads the body in the charset it declares. */
+  readonly contentType?: string
 }
 
 /** Decides, per finding (pattern) name, whether a `suppress` entry removes it; records the suppression. */
@@ -873,9 +876,40 @@ export function decideResponse(sc: ResponseScanner, content: string, opts: Respo
  * its UTF-8 reading, as before; any other body — whatever its Content-Type says — on its text
  * runs (`text-runs.ts`), so a real binary body costs one pass over its bytes and text labelled
  * as binary is read as text. `strip` rewrites the body's whole UTF-8 reading, as before (and
- * blocks when nothing there can be removed).
+ * blocks when nothing there can be removed). With `opts.contentType`, a clean body is then read
+ * in the charset that type declares too (`decideDeclaredCharset`).
  */
 export function decideResponseBody(sc: ResponseScanner, body: Uint8Array, opts: ResponseDecisionOptions = {}): ResponseDecision {
+  const d = decideBodyBytes(sc, body, opts)
+  if (d.action !== 'allow' || opts.contentType === undefined) return d
+  return decideDeclaredCharset(sc, body, opts.contentType, opts) ?? d
+}
+
+/**
+ * The decision on the body read in the charset its Content-Type declares, when that reading
+ * differs from the UTF-8 one (`declared-charset.ts`); null when it does not. A charset that
+ * cannot be decoded here blocks (the body cannot be scanned as its reader will read it); a hit
+ * cannot be stripped from bytes in another charset, so `strip` blocks too.
+ */
+function decideDeclaredCharset(sc: ResponseScanner, body: Uint8Array, contentType: string, opts: ResponseDecisionOptions): ResponseDecision | null {
+  const declared = declaredText(contentType, body)
+  if (declared.kind === 'same') return null
+  if (declared.kind === 'unreadable') {
+    const named = declared.charset === null ? 'its declared charset' : `charset ${declared.charset}`
+    return {action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: `response in ${named} cannot be scanned`}
+  }
+  for (const text of declared.texts) {
+    const d = decideResponse(sc, text, opts)
+    if (d.action === 'allow') continue
+    if (d.action !== 'strip') return d
+    const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
+    return {action: 'block', matches: d.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names}`}
+  }
+  return null
+}
+
+/** `decideResponseBody` on the body's bytes alone (its UTF-8 reading, else its text runs). */
+function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDecisionOptions): ResponseDecision {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   if (isUtf8Text(buf)) return decideResponse(sc, buf.toString('utf8'), opts)
   const d = decideResponse(sc, textRuns(buf), opts)

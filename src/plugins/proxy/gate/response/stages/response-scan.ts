@@ -13,7 +13,8 @@ export const responseScanStage: ResponseStage = {
   run(ctx) {
     const {ports, snap, rec, b, shown, res, page} = ctx
     const subject = page === undefined ? ctx.body : Buffer.from(page.content, 'utf8')
-    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, suppress: ctx.suppress})
+    // /fetch scans the page text it answers with (UTF-8); a relayed body is read in its declared charset too.
+    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, suppress: ctx.suppress, ...(page === undefined ? {contentType: ctx.contentType} : {})})
     return d instanceof Promise ? d.then((decision) => settle(ctx, decision)) : settle(ctx, d)
   },
 }
