@@ -76,10 +76,10 @@ export function extractBodyTexts(contentType: string | undefined, body: Buffer, 
   return extractBodyParts(contentType, body, maxBodyBytes).texts
 }
 
-/** The texts of a body, and the pieces the split-secret pass joins (JSON and form bodies). */
+/** The texts of a body, and the pieces the split-secret pass joins (JSON, form and multipart bodies). */
 export interface BodyParts {
   readonly texts: string[]
-  /** String values in document / wire order; null when the body has no fields (raw, multipart). */
+  /** String values in document / wire order (a multipart body's part contents); null when the body has no fields (raw). */
   readonly values: string[] | null
   readonly charArrays: readonly string[]
   /**
@@ -96,7 +96,11 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
     const texts = parseForm(body.toString('utf8'))
     return {texts, values: texts.filter((_, k) => k % 2 === 1), charArrays: []}
   }
-  if (type.startsWith('multipart/')) return {texts: multipartTexts(body, params, maxBodyBytes), values: null, charArrays: []}
+  if (type.startsWith('multipart/')) {
+    // The parts' contents in order are the field values the split-secret pass joins, as a form's.
+    const values: string[] = []
+    return {texts: multipartTexts(body, params, maxBodyBytes, 0, values), values, charArrays: []}
+  }
   // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its
   // text runs, found with the printable runs the pieces pass reads.
   const read = bodyScanTexts(body, PRINTABLE_RUN_MIN)
