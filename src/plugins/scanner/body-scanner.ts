@@ -393,7 +393,12 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
         texts.push(value, nm, nm + value)
         scanned.push(nm, value)
       }
-    } else if (value !== '' && deps.cleanMemo?.has(value) !== true) (rest ??= []).push(value) // a known-clean value costs a lookup
+    } else {
+      // A known-clean value costs a lookup. The name too: a secret can be a header's name as well
+      // as its value (the upstream receives it, lower-cased), and names repeat on every request.
+      if (value !== '' && deps.cleanMemo?.has(value) !== true) (rest ??= []).push(value)
+      if (deps.cleanMemo?.has(name) !== true) (rest ??= []).push(utf8HeaderValue(name))
+    }
   }
   if (scanned.length > 0) texts.push(sortedByBytes(scanned).join('\n'))
   let {matches, warnings} = scanned.length > 0 ? dlpOver(deps.dlp, texts) : {matches: [] as DlpFinding[], warnings: [] as DlpFinding[]}
