@@ -80,9 +80,9 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse, selfPort: 
     res.writeHead(200, {'content-type': u.searchParams.get('ct') ?? 'text/plain'})
     res.end(body)
   } else if (u.pathname === '/page') {
-    // An HTML page with the injection in its title and/or its text (`title=inj`, `text=inj`).
+    // An HTML page with the injection in its title, its text and/or a Content-Type parameter (`title=inj`, `text=inj`, `ct=inj`).
     const part = (k: string, clean: string): string => (u.searchParams.get(k) === 'inj' ? INJECTION : clean)
-    res.writeHead(200, {'content-type': 'text/html; charset=utf-8'})
+    res.writeHead(200, {'content-type': `text/html; charset=utf-8${part('ct', '') === '' ? '' : `; note="${INJECTION}"`}`})
     res.end(`<html><head><title>${part('title', 'Weather today')}</title></head><body><p>${part('text', 'Sunny, 21 degrees.')}</p></body></html>`)
   } else if (u.pathname === '/noise') {
     // Binary bytes only, under the requested type: relayed unchanged.

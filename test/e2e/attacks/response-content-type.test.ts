@@ -60,17 +60,19 @@ describe('attacks: response scanning does not trust Content-Type', {timeout: 60_
   })
 })
 
-describe('attacks: /fetch answers the page title, so it is scanned', {timeout: 60_000}, () => {
+describe('attacks: /fetch answers the page title and the Content-Type, so they are scanned', {timeout: 60_000}, () => {
   const fetchPage = (port: number, upPort: number, q: string): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> =>
     rawHttp(port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${upPort}/page?${q}`)}`})
 
   describe('action block', () => {
     const rig = attackRig()
-    it('an injection in the title only: 403 prompt_injection', async () => {
-      const r = await fetchPage(rig.proxy.port, rig.up.port, 'title=inj')
-      assert.equal(r.status, 403, r.body)
-      assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
-      assert.ok(!r.body.includes('previous instructions'))
+    it('an injection in the title only, or in a Content-Type parameter only: 403 prompt_injection', async () => {
+      for (const q of ['title=inj', 'ct=inj']) {
+        const r = await fetchPage(rig.proxy.port, rig.up.port, q)
+        assert.equal(r.status, 403, `${q}: ${r.body}`)
+        assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection', q)
+        assert.ok(!r.body.includes('previous instructions'), q)
+      }
     })
   })
 
@@ -83,6 +85,10 @@ describe('attacks: /fetch answers the page title, so it is scanned', {timeout: 6
       assert.equal(inText.title, 'Weather today')
       assert.ok(!inText.content.includes('previous instructions'), JSON.stringify(inText))
       assert.ok(!inText.content.includes('Weather today'), JSON.stringify(inText))
+      // A Content-Type cannot be stripped: the answer is a block.
+      const inType = await fetchPage(rig.proxy.port, rig.up.port, 'ct=inj')
+      assert.equal(inType.status, 403, inType.body)
+      assert.ok(!inType.body.includes('previous instructions'))
     })
   })
 })

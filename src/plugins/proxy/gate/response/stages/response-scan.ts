@@ -1,7 +1,7 @@
 /**
  * Response stage `response_scan` on agent egress (/fetch, forward, intercept): the injection scan
- * of the buffered body — /fetch's page title and text, both of which it answers with — decided
- * and, for `ask`, held for an operator (relay/response-ask.ts), then settled
+ * of the buffered body — /fetch's Content-Type, page title and text, all of which it answers
+ * with — decided and, for `ask`, held for an operator (relay/response-ask.ts), then settled
  * (relay/response-scan.ts): a block answered, a strip forwarded and counted, a warn upgraded at
  * the session's escalation level or logged.
  */
@@ -13,8 +13,9 @@ export const responseScanStage: ResponseStage = {
   id: 'response_scan',
   run(ctx) {
     const {ports, snap, rec, b, shown, res, page} = ctx
-    // /fetch answers with the page's title as well as its text: both are read, the title first.
-    const subject = page === undefined ? ctx.body : Buffer.from(page.title === '' ? page.content : titled(page.title, page.content), 'utf8')
+    // /fetch answers with the upstream's Content-Type and the page's title as well as its text:
+    // all three are read, in that order.
+    const subject = page === undefined ? ctx.body : Buffer.from(answerText(ctx.contentType, page.title, page.content), 'utf8')
     // /fetch scans the page text it answers with (UTF-8); a relayed body is read in its declared charset too.
     const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, suppress: ctx.suppress, ...(page === undefined ? {contentType: ctx.contentType} : {})})
     return d instanceof Promise ? d.then((decision) => settle(ctx, decision)) : settle(ctx, d)
@@ -33,12 +34,17 @@ function settle(ctx: ResponseGateContext, decision: SettledResponseDecision): bo
   if (settled === null) return true
   if (settled.stripped !== undefined) {
     if (page === undefined) ctx.body = Buffer.from(settled.stripped, 'utf8')
-    else if (page.title === '') page.content = settled.stripped
     else {
+      // A Content-Type the strip changed cannot be answered stripped (it is the upstream's header): blocked.
+      const rest = afterHead(settled.stripped, ctx.contentType)
+      if (rest === null) {
+        ctx.block({stage: 'response', layer: 'response_scan', detail: 'response Content-Type contains injection', status: 403, reason: 'prompt_injection'})
+        return true
+      }
       // The title kept when the strip left it as it was; else the stripped title stays in the text.
-      const head = titled(page.title, '')
-      if (settled.stripped.startsWith(head)) page.content = settled.stripped.slice(head.length)
-      else [page.title, page.content] = ['', settled.stripped]
+      const text = afterHead(rest, page.title)
+      if (text !== null) page.content = text
+      else [page.title, page.content] = ['', rest]
     }
     ctx.rewritten = true
   }
@@ -46,7 +52,13 @@ function settle(ctx: ResponseGateContext, decision: SettledResponseDecision): bo
   return false
 }
 
-/** The text /fetch's response scan reads: the page's title, a blank line, its text. */
-function titled(title: string, content: string): string {
-  return `${title}\n\n${content}`
+/** The text /fetch's response scan reads: the Content-Type, the title and the text, each non-empty head followed by a blank line. */
+function answerText(contentType: string, title: string, content: string): string {
+  return [contentType, title].filter((h) => h !== '').map((h) => `${h}\n\n`).join('') + content
+}
+
+/** `text` after the head `answerText` wrote for `head` (none for an empty one); null when the text does not start with it. */
+function afterHead(text: string, head: string): string | null {
+  if (head === '') return text
+  return text.startsWith(`${head}\n\n`) ? text.slice(head.length + 2) : null
 }
