@@ -127,6 +127,14 @@ describe('pipelock run --reverse-proxy', {timeout: 60_000, skip: hasCurl ? false
     assert.equal(s.headers['accept-encoding'], undefined)
   })
 
+  it('`..` in the request path, plain or percent-encoded, never leaves the upstream path', async () => {
+    for (const p of ['/../secret', '/%2e%2e/secret', '/..%2fsecret', '/x/..%2F..%2Fsecret']) {
+      const r = await curl(['--path-as-is', `${base}${p}`])
+      assert.equal(r.status, 200, p)
+      assert.equal(seen.at(-1)!.url, '/base/secret?k=1', p)
+    }
+  })
+
   it('hard-blocks a critical secret in the URL with the reverse JSON body (exact bytes)', async () => {
     const r = await curl([`${base}/x?token=${AWS_KEY}`])
     assert.equal(r.status, 403)

@@ -6,7 +6,7 @@ import {goUnescape} from '../canonical/index.js'
 import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
-import {decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
+import {decodeBackslashEscapes, decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {provenCleanTexts} from './injection-screen.js'
 import {provenCleanAlone} from './texts-alone-screen.js'
@@ -76,10 +76,10 @@ export function extractBodyTexts(contentType: string | undefined, body: Buffer, 
   return extractBodyParts(contentType, body, maxBodyBytes).texts
 }
 
-/** The texts of a body, and the pieces the split-secret pass joins (JSON and form bodies). */
+/** The texts of a body, and the pieces the split-secret pass joins (JSON, form and multipart bodies). */
 export interface BodyParts {
   readonly texts: string[]
-  /** String values in document / wire order; null when the body has no fields (raw, multipart). */
+  /** String values in document / wire order (a multipart body's part contents); null when the body has no fields (raw). */
   readonly values: string[] | null
   readonly charArrays: readonly string[]
   /**
@@ -96,7 +96,11 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
     const texts = parseForm(body.toString('utf8'))
     return {texts, values: texts.filter((_, k) => k % 2 === 1), charArrays: []}
   }
-  if (type.startsWith('multipart/')) return {texts: multipartTexts(body, params, maxBodyBytes), values: null, charArrays: []}
+  if (type.startsWith('multipart/')) {
+    // The parts' contents in order are the field values the split-secret pass joins, as a form's.
+    const values: string[] = []
+    return {texts: multipartTexts(body, params, maxBodyBytes, 0, values), values, charArrays: []}
+  }
   // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its
   // text runs, found with the printable runs the pieces pass reads.
   const read = bodyScanTexts(body, PRINTABLE_RUN_MIN)
@@ -177,7 +181,8 @@ function dlpOver(engine: DlpEngine, texts: readonly string[]): {matches: DlpFind
 /**
  * A secret spelt out of pieces (issue 37), after the body's own texts found nothing enforced:
  * each array of one-character strings as one string; the printable runs of a body holding
- * binary bytes (whatever its label); every text with its HTML character references decoded;
+ * binary bytes (whatever its label); every text with its HTML character references decoded, and
+ * with its backslash escapes decoded;
  * then the split-secret pass of the MCP argument screen over the string values in order (the
  * values joined, then every junction pair, both orders), on the values as sent and decoded.
  */
@@ -188,6 +193,9 @@ export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, part
   for (const t of distinctTexts([...parts.texts, ...parts.charArrays])) {
     const d = decodeHtmlReferences(t)
     if (d !== t) extra.push(d)
+    // JSON under another label (text/plain, x-ndjson, none) is parsed by a server all the same.
+    const e = decodeBackslashEscapes(t)
+    if (e !== t) extra.push(e)
   }
   for (const t of distinctTexts(extra)) if (c.scan(t).length > 0) return
   const values = parts.values
@@ -385,7 +393,12 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
         texts.push(value, nm, nm + value)
         scanned.push(nm, value)
       }
-    } else if (value !== '' && deps.cleanMemo?.has(value) !== true) (rest ??= []).push(value) // a known-clean value costs a lookup
+    } else {
+      // A known-clean value costs a lookup. The name too: a secret can be a header's name as well
+      // as its value (the upstream receives it, lower-cased), and names repeat on every request.
+      if (value !== '' && deps.cleanMemo?.has(value) !== true) (rest ??= []).push(value)
+      if (deps.cleanMemo?.has(name) !== true) (rest ??= []).push(utf8HeaderValue(name))
+    }
   }
   if (scanned.length > 0) texts.push(sortedByBytes(scanned).join('\n'))
   let {matches, warnings} = scanned.length > 0 ? dlpOver(deps.dlp, texts) : {matches: [] as DlpFinding[], warnings: [] as DlpFinding[]}

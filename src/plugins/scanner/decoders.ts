@@ -397,6 +397,39 @@ export function decodeHtmlReferences(s: string): string {
   return out
 }
 
+/** The one-character escapes of JSON and JavaScript string literals. */
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', '0': '\u0000', '/': '/', '\\': '\\', '"': '"', "'": "'"}
+
+// A fixed internal pattern (bounded repeats, no nesting: linear), like HTML_REF.
+const BACKSLASH_ESCAPE = /\\(?:u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([nrtbfv0/\\"']))/g
+
+function backslashEscapeOnce(s: string): string {
+  return s.replace(BACKSLASH_ESCAPE, (whole, braced: string | undefined, u4: string | undefined, x2: string | undefined, short: string | undefined) => {
+    if (short !== undefined) return SHORT_ESCAPES[short]!
+    if (u4 !== undefined) return String.fromCharCode(parseInt(u4, 16))
+    const cp = parseInt(braced ?? x2!, 16)
+    return cp > 0x10ffff ? whole : String.fromCodePoint(cp)
+  })
+}
+
+/**
+ * The backslash escapes of JSON, JavaScript and Python string literals decoded (`\u0041`,
+ * `\u{41}`, `\x41`, `\n`, `\t`, `\"` …), as the parser of whoever reads the text decodes them:
+ * a JSON body labelled as anything, or a JSON response whose words are parted by `\t`, reads as
+ * the secret or the instruction it spells. Repeated while that changes the text (at most 3
+ * rounds: JSON inside a JSON string). `s` itself when it holds no backslash.
+ */
+export function decodeBackslashEscapes(s: string): string {
+  if (!s.includes('\\')) return s
+  let out = s
+  for (let i = 0; i < 3; i++) {
+    const next = backslashEscapeOnce(out)
+    if (next === out) break
+    out = next
+  }
+  return out
+}
+
 /** RUN_BYTE[c]: 1 for printable ASCII or tab, a byte of a printable run. */
 const RUN_BYTE: Uint8Array = (() => {
   const t = new Uint8Array(256)

@@ -55,6 +55,7 @@ export type {
   CompiledResponsePattern,
 } from './response-scanner.js'
 export {createSseStreamScanner, parseSseEvent, sseEventData} from './sse.js'
+export {StreamTail, STREAM_TAIL_CHARS} from './stream-tail.js'
 export {extractHtmlText, PageTextReader, type ExtractedPage} from './html-text.js'
 export type {SseStreamScanner, SseOutcome, SseEventFields} from './sse.js'
 export {extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'

@@ -192,9 +192,12 @@ function decompressedPart(bytes: Buffer, encoding: string, max: number): Buffer 
 
 /**
  * Texts to scan for a multipart body (the framing is parsed on latin1, byte for byte; texts are
- * re-decoded as UTF-8). Throws MultipartError on anything it cannot frame unambiguously.
+ * re-decoded as UTF-8). Throws MultipartError on anything it cannot frame unambiguously. `values`,
+ * when given, receives each part's content in order (decoded when it is transfer-encoded or
+ * compressed; a nested multipart part's own parts instead): the field values the split-secret
+ * pass joins, as it joins a form's.
  */
-export function multipartTexts(body: Buffer, params: ReadonlyArray<readonly [string, string]>, maxPartBytes: number, depth = 0): string[] {
+export function multipartTexts(body: Buffer, params: ReadonlyArray<readonly [string, string]>, maxPartBytes: number, depth = 0, values?: string[]): string[] {
   const boundary = multipartBoundary(params)
   const text = body.toString('latin1')
   const utf8 = (s: string): string => Buffer.from(s, 'latin1').toString('utf8')
@@ -241,14 +244,15 @@ export function multipartTexts(body: Buffer, params: ReadonlyArray<readonly [str
       if (name === 'content-type' && ct.type.startsWith('multipart/')) nested = ct
     }
     out.push(utf8(content))
-    if (cte === 'quoted-printable') out.push(decodeQuotedPrintable(content).toString('utf8'))
-    else if (cte === 'base64') out.push(Buffer.from(content.replace(/[\r\n\t ]/g, ''), 'base64').toString('utf8'))
+    let value = out.at(-1)!
+    if (cte === 'quoted-printable') out.push((value = decodeQuotedPrintable(content).toString('utf8')))
+    else if (cte === 'base64') out.push((value = Buffer.from(content.replace(/[\r\n\t ]/g, ''), 'base64').toString('utf8')))
     const inflated = decompressedPart(Buffer.from(content, 'latin1'), encoding, maxPartBytes)
-    if (inflated !== null) out.push(inflated.toString('utf8'))
+    if (inflated !== null) out.push((value = inflated.toString('utf8')))
     if (nested !== null) {
       if (depth + 1 >= MULTIPART_LIMITS.maxDepth) throw new MultipartError('multipart nested too deeply')
-      out.push(...multipartTexts(Buffer.from(content, 'latin1'), nested.params, maxPartBytes, depth + 1))
-    }
+      out.push(...multipartTexts(Buffer.from(content, 'latin1'), nested.params, maxPartBytes, depth + 1, values))
+    } else values?.push(value)
     pos = next + (text.startsWith('\r\n', next) ? 2 : 1)
   }
 }

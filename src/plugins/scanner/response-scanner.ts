@@ -4,7 +4,7 @@
  */
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS} from './catalogue.js'
 import {base64Runs, hasCandidateRun} from './b64-runs.js'
-import {bytesToText, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
+import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
 import {Utf8Scratch} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
@@ -16,6 +16,8 @@ import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSou
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 import {isUtf8Text, textRuns} from './text-runs.js'
+import {declaredText} from './declared-charset.js'
+import {jsonStringsView} from './json-strings.js'
 
 export interface CompiledResponsePattern {
   readonly name: string
@@ -747,8 +749,31 @@ export interface ResponseScanResult {
   readonly matches: readonly ResponseMatch[]
 }
 
-/** `ScanResponse(content)` (§7 steps 1–4). */
+/**
+ * `ScanResponse(content)` (§7 steps 1–4), then, when that is clean, the same over the strings of
+ * a JSON content joined (`jsonStringsView`: an injection cut into two strings is whole there), and
+ * over the content with its backslash escapes decoded (`decodeBackslashEscapes`): the agent's
+ * JSON parser turns `previous\tinstructions` or `\u0069nstructions` into the words the patterns
+ * look for.
+ */
 export function scanResponse(sc: ResponseScanner, content: string): ResponseScanResult {
+  return withDecodedViews(content, (text) => scanResponseText(sc, text))
+}
+
+/** `scan(content)`, then while clean `scan` of its JSON strings joined and of it with its escapes decoded. */
+function withDecodedViews(content: string, scan: (text: string) => ResponseScanResult): ResponseScanResult {
+  const r = scan(content)
+  if (!r.clean) return r
+  const strings = jsonStringsView(content)
+  if (strings !== null) {
+    const j = scan(strings)
+    if (!j.clean) return j
+  }
+  const decoded = decodeBackslashEscapes(content)
+  return decoded === content ? r : scan(decoded)
+}
+
+function scanResponseText(sc: ResponseScanner, content: string): ResponseScanResult {
   const t = new ScanTexts(sc, content)
   const core = multiPass(t, sc.core)
   if (core.length > 0) return {clean: false, core: true, matches: core}
@@ -803,6 +828,8 @@ export interface ResponseDecisionOptions {
   readonly approverAvailable?: boolean
   /** operations.md §4.3: true for a finding name a `suppress` entry removes (the caller audits it). */
   readonly suppress?: Suppressor
+  /** The response's Content-Type: `decideResponseBody` also reads the body in the charset it declares. */
+  readonly contentType?: string
 }
 
 /** Decides, per finding (pattern) name, whether a `suppress` entry removes it; records the suppression. */
@@ -857,9 +884,40 @@ export function decideResponse(sc: ResponseScanner, content: string, opts: Respo
  * its UTF-8 reading, as before; any other body — whatever its Content-Type says — on its text
  * runs (`text-runs.ts`), so a real binary body costs one pass over its bytes and text labelled
  * as binary is read as text. `strip` rewrites the body's whole UTF-8 reading, as before (and
- * blocks when nothing there can be removed).
+ * blocks when nothing there can be removed). With `opts.contentType`, a clean body is then read
+ * in the charset that type declares too (`decideDeclaredCharset`).
  */
 export function decideResponseBody(sc: ResponseScanner, body: Uint8Array, opts: ResponseDecisionOptions = {}): ResponseDecision {
+  const d = decideBodyBytes(sc, body, opts)
+  if (d.action !== 'allow' || opts.contentType === undefined) return d
+  return decideDeclaredCharset(sc, body, opts.contentType, opts) ?? d
+}
+
+/**
+ * The decision on the body read in the charset its Content-Type declares, when that reading
+ * differs from the UTF-8 one (`declared-charset.ts`); null when it does not. A charset that
+ * cannot be decoded here blocks (the body cannot be scanned as its reader will read it); a hit
+ * cannot be stripped from bytes in another charset, so `strip` blocks too.
+ */
+function decideDeclaredCharset(sc: ResponseScanner, body: Uint8Array, contentType: string, opts: ResponseDecisionOptions): ResponseDecision | null {
+  const declared = declaredText(contentType, body)
+  if (declared.kind === 'same') return null
+  if (declared.kind === 'unreadable') {
+    const named = declared.charset === null ? 'its declared charset' : `charset ${declared.charset}`
+    return {action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: `response in ${named} cannot be scanned`}
+  }
+  for (const text of declared.texts) {
+    const d = decideResponse(sc, text, opts)
+    if (d.action === 'allow') continue
+    if (d.action !== 'strip') return d
+    const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
+    return {action: 'block', matches: d.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names}`}
+  }
+  return null
+}
+
+/** `decideResponseBody` on the body's bytes alone (its UTF-8 reading, else its text runs). */
+function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDecisionOptions): ResponseDecision {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   if (isUtf8Text(buf)) return decideResponse(sc, buf.toString('utf8'), opts)
   const d = decideResponse(sc, textRuns(buf), opts)
@@ -880,8 +938,10 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
   const scan = (text: string): ResponseScanResult => {
     if (!exempt) return scanResponse(sc, text)
-    const core = multiPass(new ScanTexts(sc, text), sc.core)
-    return core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
+    return withDecodedViews(text, (v) => {
+      const core = multiPass(new ScanTexts(sc, v), sc.core)
+      return core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
+    })
   }
   let result = scan(content)
   // Markup read as a page reads (issue 37 §7): an injection split by tags or character

@@ -5,6 +5,7 @@
  */
 import {utf8Length} from './entropy.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
+import {StreamTail} from './stream-tail.js'
 
 export type SseOutcome =
   /** Forward `raw` (the event's bytes exactly as received, incl. its terminating blank line). */
@@ -66,31 +67,14 @@ function eventEnd(buf: string): number {
   return -1
 }
 
-/**
- * Characters of the previous events' data kept and scanned again in front of the next event's
- * (issue 37 §7): an injection split across events is whole in `tail + data`. Joined with
- * nothing, so a word cut in two is whole again; a cut between words is read by the
- * optional-whitespace pass. The known injection phrases are far shorter than the tail.
- */
-export const SSE_TAIL_CHARS = 512
-
 export function createSseStreamScanner(sc: ResponseScanner, suppress?: Suppressor): SseStreamScanner {
   const cfg = sc.settings.responseScanning.sseStreaming
   const max = cfg.maxEventBytes > 0 ? cfg.maxEventBytes : 65536
   let buf = ''
   let done = false
-  let tail = ''
+  const tail = new StreamTail()
   /** The event's data on its own, then (when clean) behind the rolling tail of the ones before. */
-  const scanData = (data: string): ReturnType<typeof scanResponse> => {
-    const own = scanResponse(sc, data)
-    const joined = tail + data
-    // A hit leaves nothing behind to be found again with the next event.
-    tail = own.clean ? joined.slice(-SSE_TAIL_CHARS) : ''
-    if (!own.clean || joined === data || data === '') return own
-    const across = scanResponse(sc, joined)
-    if (!across.clean) tail = ''
-    return across
-  }
+  const scanData = (data: string): ReturnType<typeof scanResponse> => tail.next(data, (t) => scanResponse(sc, t), (r) => r.clean).verdict
   const scanEvent = (raw: string): SseOutcome => {
     let r: ReturnType<typeof scanResponse>
     try {

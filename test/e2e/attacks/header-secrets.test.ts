@@ -89,6 +89,20 @@ describe('attacks: secrets in any request header', {timeout: 180_000}, () => {
     assert.equal(up.requests.length, 0)
   })
 
+  it('a secret as a header name (the upstream receives it lower-cased): 403 on the forward and reverse proxies, nothing upstream', async () => {
+    up.reset()
+    const names = [SECRET, `X-${SECRET}`, `${SECRET}-Id`]
+    const passed: string[] = []
+    for (const name of names) {
+      for (const port of [forward.port, reverseBase]) {
+        const r = await rawHttp(port, {path: port === forward.port ? `http://127.0.0.1:${up.port}/` : '/', headers: {[name]: '1'}})
+        if (r.status !== 403) passed.push(`${name} via ${port === forward.port ? 'forward' : 'reverse'}: ${r.status}`)
+      }
+    }
+    assert.deepEqual(passed, [])
+    assert.equal(up.requests.length, 0)
+  })
+
   it('ordinary headers still pass on every path', async () => {
     const ordinary = {'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36', Referer: 'https://example.com/search?q=weather', 'Accept-Language': 'en-GB,en;q=0.9', 'X-Request-Id': '4bf92f3577b34da6a3ce929d0e0e4736', 'If-None-Match': 'W/"5e15153d-120f"'}
     assert.equal((await rawHttp(forward.port, {path: `http://127.0.0.1:${up.port}/`, headers: ordinary})).status, 200)

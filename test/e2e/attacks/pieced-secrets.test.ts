@@ -6,11 +6,10 @@
  * refused with 403 and nothing of the secret reaching the upstream.
  */
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import {gzipSync} from 'node:zlib'
 import {describe, it} from 'node:test'
 import {DLP_CASES} from '../../unit/scanner/catalogue-cases.js'
-import {attackRig} from './attack-harness.js'
+import {attackRig, forwardPost} from './attack-harness.js'
 
 /** Twelve secret families of the scanner's own catalogue cases (the positives, assembled at run time). */
 export const FAMILIES = [
@@ -22,18 +21,6 @@ export function secretOf(family: string): string {
   const s = DLP_CASES[family]![0]
   // Some positives carry a word of context ("x sk-ant-…"): the secret is the last word.
   return s.split(' ').at(-1)!
-}
-
-/** POSTs through the forward proxy (absolute-form target); resolves with the status. */
-export function forwardPost(proxyPort: number, target: string, contentType: string, body: Buffer | string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'POST', path: target, headers: {'content-type': contentType, connection: 'close'}}, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
 }
 
 const decimalRefs = (s: string): string => [...s].map((c) => `&#${c.codePointAt(0)};`).join('')

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import {describe, it} from 'node:test'
 import {rawHttp} from '../proxy-harness.js'
-import {attackRig, binaryNoise, curl, hasCurl, INJECTION} from './attack-harness.js'
+import {attackConfig, attackRig, binaryNoise, curl, hasCurl, INJECTION} from './attack-harness.js'
 
 const TYPES = ['application/x-yaml', 'application/toml', 'application/pdf', 'font/woff2', 'application/x-invented', 'image/png', 'audio/mpeg', 'application/octet-stream', 'text/plain']
 
@@ -57,5 +57,38 @@ describe('attacks: response scanning does not trust Content-Type', {timeout: 60_
   it('/fetch scans the same types (unchanged)', async () => {
     const r = await rawHttp(rig.proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${rig.up.port}/typed?ct=application/toml`)}`})
     assert.equal(r.status, 403)
+  })
+})
+
+describe('attacks: /fetch answers the page title and the Content-Type, so they are scanned', {timeout: 60_000}, () => {
+  const fetchPage = (port: number, upPort: number, q: string): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> =>
+    rawHttp(port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${upPort}/page?${q}`)}`})
+
+  describe('action block', () => {
+    const rig = attackRig()
+    it('an injection in the title only, or in a Content-Type parameter only: 403 prompt_injection', async () => {
+      for (const q of ['title=inj', 'ct=inj']) {
+        const r = await fetchPage(rig.proxy.port, rig.up.port, q)
+        assert.equal(r.status, 403, `${q}: ${r.body}`)
+        assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection', q)
+        assert.ok(!r.body.includes('previous instructions'), q)
+      }
+    })
+  })
+
+  describe('action strip', () => {
+    const rig = attackRig(attackConfig().replace('response_scanning:\n  action: block', 'response_scanning:\n  action: strip'))
+    it('an injection in the title is stripped out of what the agent gets; a clean title is kept as the title', async () => {
+      const inTitle = JSON.parse((await fetchPage(rig.proxy.port, rig.up.port, 'title=inj')).body) as {title: string; content: string}
+      assert.ok(!`${inTitle.title} ${inTitle.content}`.includes('previous instructions'), JSON.stringify(inTitle))
+      const inText = JSON.parse((await fetchPage(rig.proxy.port, rig.up.port, 'text=inj')).body) as {title: string; content: string}
+      assert.equal(inText.title, 'Weather today')
+      assert.ok(!inText.content.includes('previous instructions'), JSON.stringify(inText))
+      assert.ok(!inText.content.includes('Weather today'), JSON.stringify(inText))
+      // A Content-Type cannot be stripped: the answer is a block.
+      const inType = await fetchPage(rig.proxy.port, rig.up.port, 'ct=inj')
+      assert.equal(inType.status, 403, inType.body)
+      assert.ok(!inType.body.includes('previous instructions'))
+    })
   })
 })

@@ -16,6 +16,11 @@ test('paths join with one slash, are cleaned (trailing slash kept) and re-escape
   assert.equal(reverseTarget(based, '/items?page=2'), 'https://api.example.com/v1/items?key=k&page=2')
   assert.equal(reverseTarget(based, '/'), 'https://api.example.com/v1/?key=k')
   assert.equal(reverseTarget(based, '/bad%zz'), null)
+  // `..` in the request path, plain or encoded, stops at the upstream's path.
+  for (const t of ['/../admin', '/%2e%2e/admin', '/..%2fadmin', '/a/../../admin', '//../admin', '/.%2E/.%2e/admin']) assert.equal(reverseTarget(based, t), 'https://api.example.com/v1/admin?key=k', t)
+  assert.equal(reverseTarget(based, '/..'), 'https://api.example.com/v1/?key=k')
+  const bare = parseReverseUpstream('http://127.0.0.1:3000/base')!
+  assert.equal(reverseTarget(bare, '/../secret/'), 'http://127.0.0.1:3000/base/secret/')
 })
 
 test('upstreams must be http(s) with a host; the display form drops userinfo and query', () => {

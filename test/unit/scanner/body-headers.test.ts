@@ -183,3 +183,13 @@ test('HTML references and printable runs decode as a browser and a strings(1) re
   assert.equal(printableRuns(Buffer.from('plain text\nonly')), null)
   assert.equal(printableRuns(Buffer.from([0x41, 0, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x77, 1, 0x42])), 'hello w')
 })
+
+test('backslash escapes decode as a JSON or JavaScript parser reads them', async () => {
+  const {decodeBackslashEscapes} = await import('../../../src/plugins/scanner/decoders.js')
+  assert.equal(decodeBackslashEscapes('\\u0041\\u{4B}\\x49A\\tx\\ny\\"\\/\\\\'), 'AKIA\tx\ny"/\\')
+  // JSON inside a JSON string: `\\u0041` is `\u0041` once, then `A`.
+  assert.equal(decodeBackslashEscapes('\\\\u0041'), 'A')
+  // Surrogate pairs join; an escape out of range or malformed stays as written.
+  assert.equal(decodeBackslashEscapes('\\ud83d\\ude00 \\u{110000} \\u12 \\q'), '\u{1f600} \\u{110000} \\u12 \\q')
+  assert.equal(decodeBackslashEscapes('no escapes'), 'no escapes')
+})

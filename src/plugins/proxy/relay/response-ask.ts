@@ -43,8 +43,8 @@ export function decideHeldResponse(
   ports: HoldPorts, x: HeldExchange, body: Uint8Array, opts: Omit<ResponseDecisionOptions, 'approverAvailable'>,
 ): SettledResponseDecision | Promise<SettledResponseDecision> {
   x.rec.scanned.response = body // what the response scan read, for a capture escrow sidecar
-  // Read by its bytes, not its Content-Type (scanner decideResponseBody); the text is decoded only for a hold.
-  const decision = x.snap.scanner.decideResponseBody(body, {host: opts.host, suppress: opts.suppress, approverAvailable: ports.approvals !== undefined})
+  // Read by its bytes whatever its Content-Type says, then in the charset it declares (scanner decideResponseBody); the text is decoded only for a hold.
+  const decision = x.snap.scanner.decideResponseBody(body, {host: opts.host, suppress: opts.suppress, approverAvailable: ports.approvals !== undefined, ...(opts.contentType === undefined ? {} : {contentType: opts.contentType})})
   if (decision.action !== 'ask') return decision
   return holdAsked(ports, x, body, decision)
 }

@@ -1,7 +1,8 @@
 /**
  * Reverse-proxy routing (transports §4.2): every request goes to the one upstream. Path = the
- * upstream path joined with the request's decoded path (one `/` between), cleaned like Go's
- * `path.Clean` (dot segments resolved, duplicate slashes collapsed, trailing slash kept), sent
+ * upstream path joined with the request's decoded path (one `/` between), the latter cleaned on
+ * its own first so that `..` never climbs above the upstream path, then the whole cleaned like
+ * Go's `path.Clean` (dot segments resolved, duplicate slashes collapsed, trailing slash kept), sent
  * re-escaped like Go's `EscapedPath` (so `%2F` reaches the upstream as `/`). Query = upstream
  * query, request query, or both joined with `&`.
  */
@@ -49,8 +50,11 @@ export function reverseTarget(up: ReverseUpstream, requestTarget: string): strin
   } catch {
     return null
   }
+  // The request's own path is cleaned first, rooted: its `..` segments (`%2e%2e`, `..%2f` too)
+  // stop at the upstream's path. Cleaned only after the join, `/../admin` left `/base/` for `/admin`.
+  const own = posix.normalize(`/${decoded}`)
   const a = up.path
-  const joined = a.endsWith('/') && decoded.startsWith('/') ? a + decoded.slice(1) : !a.endsWith('/') && !decoded.startsWith('/') ? `${a}/${decoded}` : a + decoded
+  const joined = a.endsWith('/') ? a + own.slice(1) : a + own
   let cleaned = posix.normalize(joined.startsWith('/') ? joined : '/' + joined)
   if (joined.endsWith('/') && !cleaned.endsWith('/')) cleaned += '/'
   const query = up.rawQuery === '' || rawQuery === '' ? up.rawQuery + rawQuery : `${up.rawQuery}&${rawQuery}`

@@ -5,15 +5,16 @@
  * plugs into it with its own `DecisionBase` (transport `intercept`) and `record` step.
  *
  * Client → upstream: body scan (R§6.2), text DLP over the rolling 4096-byte tail plus the
- * labelled-halves check, then the per-frame hook (cross-request detection), then forward.
- * Upstream → client: media policy for binary, response (injection) scanning for text.
+ * labelled-halves check (binary messages read as text), then the per-frame hook (cross-request
+ * detection), then forward. Upstream → client: media policy, then response (injection) scanning
+ * of binary messages read as text; text messages scanned alone and behind the tail of the ones before.
  * Every policy close carries the block-reason JSON (§3.8 fix) and is recorded before it is sent;
  * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
  * kill switch closes live relays at once through `trackTunnel`.
  */
 import {redactOutboundMessage} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
-import {unsuppressed, type ReasonCode, type Suppressor} from '../../scanner/index.js'
+import {StreamTail, unsuppressed, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
 import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
@@ -112,8 +113,8 @@ function lastBytes(s: string, n: number): string {
   return b.subarray(start).toString('utf8')
 }
 
-/** A control payload as text: UTF-8 when valid, else its printable ASCII runs one per line. */
-function controlText(b: Buffer): string {
+/** A control payload or a binary message as text: UTF-8 when valid, else its printable ASCII runs one per line. */
+function payloadText(b: Buffer): string {
   const t = b.toString('utf8')
   if (!t.includes('\ufffd')) return t
   let out = ''
@@ -155,6 +156,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   let proxyClosed = false
   let ended = false
   let tail = ''
+  const s2cTail = new StreamTail()
   let lastActivity = ports.nowMs()
   let pendingToUpstream = 0
   let pendingToClient = 0
@@ -316,9 +318,10 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       }
       if (r.action === 'warn') audit('ws_scan', 'warn', 'WebSocket message finding (not blocked)', {direction: 'client_to_server', action: 'audit', detail: r.detail})
     }
-    // 2. Text DLP over the rolling tail plus the labelled-halves check (§3.5 step 2).
-    if (!isBinary && scanFrames) {
-      const text = data.toString('utf8')
+    // 2. Text DLP over the rolling tail plus the labelled-halves check (§3.5 step 2); a binary
+    // message (allow_binary_frames) is read as its text, so a key split over binary messages is whole.
+    if (scanFrames) {
+      const text = isBinary ? payloadText(data) : data.toString('utf8')
       const prevTail = tail
       const input = prevTail + text
       tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
@@ -373,6 +376,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (snap === null) return
     let data = raw as Buffer
     const cfg = snap.config
+    const scanText = cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled
+    let d: ResponseDecision | null = null
+    let across = false
     if (isBinary) {
       const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
       if (media.kind === 'block') {
@@ -380,24 +386,30 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         return policyClose({stage: 'response', layer: 'media_policy', reason: 'media_policy', detail: media.detail, direction: 'server_to_client', upstreamReason: 'media blocked', scanner: 'media_policy'})
       }
       data = media.body
-    } else if (cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled) {
-      const d = snap.scanner.decideResponse(data.toString('utf8'), {host: o.host})
-      if (d.action !== 'allow') {
-        m?.scanHit('injection')
-        const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
-        if (d.action === 'block' || d.action === 'ask') {
-          return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
+      // Read as text too, as an HTTP body labelled binary is (issue 36): the agent may decode it as UTF-8.
+      if (scanText) d = snap.scanner.decideResponseBody(data, {host: o.host})
+    } else if (scanText) {
+      // Behind the tail of the messages before: an injection split across messages (a token stream) is whole there.
+      const r = s2cTail.next(data.toString('utf8'), (t) => snap.scanner.decideResponse(t, {host: o.host}), (x) => x.action === 'allow')
+      d = r.verdict
+      across = r.across
+    }
+    if (d !== null && d.action !== 'allow') {
+      m?.scanHit('injection')
+      const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
+      // A hit across messages cannot be stripped: its first part has been relayed already.
+      if (d.action === 'block' || d.action === 'ask' || (d.action === 'strip' && across)) {
+        return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
+      }
+      if (d.action === 'strip') {
+        if (d.content === '') return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
+        data = Buffer.from(d.content, 'utf8')
+      } else {
+        const t = o.session
+        if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
+          return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names} (escalated)`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
         }
-        if (d.action === 'strip') {
-          if (d.content === '') return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
-          data = Buffer.from(d.content, 'utf8')
-        } else {
-          const t = o.session
-          if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
-            return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names} (escalated)`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
-          }
-          audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
-        }
+        audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
       }
     }
     stats.s2c += data.length
@@ -415,7 +427,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (payload.length === 0 || ended) return false
     const snap = snapshotFor(ports, o.base)
     if (!snap.config.websocket_proxy.scan_text_frames) return false
-    const text = controlText(payload)
+    const text = payloadText(payload)
     if (text === '') return false
     const prevTail = tail
     const input = prevTail + text

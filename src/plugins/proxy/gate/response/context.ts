@@ -53,7 +53,7 @@ export interface ResponseGateContext extends ResponseOrigin {
   /** What the session records as reaching the agent. */
   exposure: ResponseExposure
   /** /fetch: the page's title and text (the agent gets text, not markup) and the markup for the hidden-content scan. */
-  page?: {readonly title: string; content: string; readonly markup: string}
+  page?: {title: string; content: string; readonly markup: string}
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Response stage `response_scan` on agent egress (/fetch, forward, intercept): the injection scan
- * of the buffered body — /fetch's page text — decided and, for `ask`, held for an operator
- * (relay/response-ask.ts), then settled (relay/response-scan.ts): a block answered, a strip
- * forwarded and counted, a warn upgraded at the session's escalation level or logged.
+ * of the buffered body — /fetch's Content-Type, page title and text, all of which it answers
+ * with — decided and, for `ask`, held for an operator (relay/response-ask.ts), then settled
+ * (relay/response-scan.ts): a block answered, a strip forwarded and counted, a warn upgraded at
+ * the session's escalation level or logged.
  */
 import {decideHeldResponse, type SettledResponseDecision} from '../../../relay/response-ask.js'
 import {settleResponseScan} from '../../../relay/response-scan.js'
@@ -12,8 +13,11 @@ export const responseScanStage: ResponseStage = {
   id: 'response_scan',
   run(ctx) {
     const {ports, snap, rec, b, shown, res, page} = ctx
-    const subject = page === undefined ? ctx.body : Buffer.from(page.content, 'utf8')
-    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, suppress: ctx.suppress})
+    // /fetch answers with the upstream's Content-Type and the page's title as well as its text:
+    // all three are read, in that order.
+    const subject = page === undefined ? ctx.body : Buffer.from(answerText(ctx.contentType, page.title, page.content), 'utf8')
+    // /fetch scans the page text it answers with (UTF-8); a relayed body is read in its declared charset too.
+    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, suppress: ctx.suppress, ...(page === undefined ? {contentType: ctx.contentType} : {})})
     return d instanceof Promise ? d.then((decision) => settle(ctx, decision)) : settle(ctx, d)
   },
 }
@@ -30,9 +34,31 @@ function settle(ctx: ResponseGateContext, decision: SettledResponseDecision): bo
   if (settled === null) return true
   if (settled.stripped !== undefined) {
     if (page === undefined) ctx.body = Buffer.from(settled.stripped, 'utf8')
-    else page.content = settled.stripped
+    else {
+      // A Content-Type the strip changed cannot be answered stripped (it is the upstream's header): blocked.
+      const rest = afterHead(settled.stripped, ctx.contentType)
+      if (rest === null) {
+        ctx.block({stage: 'response', layer: 'response_scan', detail: 'response Content-Type contains injection', status: 403, reason: 'prompt_injection'})
+        return true
+      }
+      // The title kept when the strip left it as it was; else the stripped title stays in the text.
+      const text = afterHead(rest, page.title)
+      if (text !== null) page.content = text
+      else [page.title, page.content] = ['', rest]
+    }
     ctx.rewritten = true
   }
   if (settled.finding || decision.held === true) ctx.exposure = 'prompt_injection'
   return false
+}
+
+/** The text /fetch's response scan reads: the Content-Type, the title and the text, each non-empty head followed by a blank line. */
+function answerText(contentType: string, title: string, content: string): string {
+  return [contentType, title].filter((h) => h !== '').map((h) => `${h}\n\n`).join('') + content
+}
+
+/** `text` after the head `answerText` wrote for `head` (none for an empty one); null when the text does not start with it. */
+function afterHead(text: string, head: string): string | null {
+  if (head === '') return text
+  return text.startsWith(`${head}\n\n`) ? text.slice(head.length + 2) : null
 }

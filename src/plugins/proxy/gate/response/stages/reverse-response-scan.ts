@@ -13,7 +13,7 @@ export const reverseResponseScanStage: ResponseStage = {
   run(ctx) {
     const {ports, snap, rec, b, shown, res} = ctx
     if (!snap.config.response_scanning.enabled || ctx.body.length === 0 || /^(image|audio|video)\//.test(ctx.mediaType)) return false
-    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, ctx.body, {host: ctx.host, suppress: ctx.suppress})
+    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, ctx.body, {host: ctx.host, suppress: ctx.suppress, contentType: ctx.contentType})
     return d instanceof Promise ? d.then((decision) => answer(ctx, decision)) : answer(ctx, d)
   },
 }

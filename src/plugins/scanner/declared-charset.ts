@@ -1,0 +1,47 @@
+/**
+ * A response body read in the charset its Content-Type declares, for the injection scan. A client
+ * that honours the label (Python's `requests` and `httpx` do) reads EBCDIC, UTF-7, UTF-16 or
+ * ISO-2022-JP bytes as words the body's UTF-8 reading does not show; a label this runtime cannot
+ * decode is a body the scanner cannot read (fail closed).
+ */
+import {TextDecoder} from 'node:util'
+import {parseContentType} from './multipart.js'
+
+const {isAscii} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
+
+export type DeclaredText =
+  /** No charset, UTF-8, or an ASCII-compatible one over ASCII bytes: the UTF-8 reading is the text. */
+  | {readonly kind: 'same'}
+  | {readonly kind: 'text'; readonly texts: readonly string[]}
+  /** A declared charset that cannot be decoded here (EBCDIC, UTF-7, UTF-32 …); its name when it is a plain label. */
+  | {readonly kind: 'unreadable'; readonly charset: string | null}
+
+const SAME: DeclaredText = Object.freeze({kind: 'same'})
+
+/** Encodings in which ASCII bytes do not simply read as ASCII (16-bit units, escape-switched sets). */
+const NOT_ASCII_COMPATIBLE: ReadonlySet<string> = new Set(['utf-16le', 'utf-16be', 'iso-2022-jp'])
+
+/** A charset label safe to name in a log line: a short token, nothing a client could hide a value in. */
+const PLAIN_LABEL = /^[a-z0-9._:-]{1,40}$/
+
+/** The texts of `body` in each charset its Content-Type declares (a label twice is read both ways). */
+export function declaredText(contentType: string, body: Uint8Array): DeclaredText {
+  if (!contentType.includes(';')) return SAME
+  const texts: string[] = []
+  for (const [k, v] of parseContentType(contentType).params) {
+    if (k !== 'charset') continue
+    const label = v.trim().toLowerCase()
+    if (label === '') continue
+    let decoder: TextDecoder
+    try {
+      // `utf-16` honours a big-endian byte-order mark, as the readers that honour the label do.
+      decoder = new TextDecoder(label === 'utf-16' && body[0] === 0xfe && body[1] === 0xff ? 'utf-16be' : label)
+    } catch {
+      return {kind: 'unreadable', charset: PLAIN_LABEL.test(label) ? label : null}
+    }
+    if (decoder.encoding === 'utf-8') continue
+    if (!NOT_ASCII_COMPATIBLE.has(decoder.encoding) && isAscii(body)) continue
+    texts.push(decoder.decode(body))
+  }
+  return texts.length === 0 ? SAME : {kind: 'text', texts}
+}
