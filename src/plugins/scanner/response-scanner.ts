@@ -17,7 +17,6 @@ import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 import {isUtf8Text, textRuns} from './text-runs.js'
 import {declaredText} from './declared-charset.js'
-import {jsonStringsView} from './json-strings.js'
 
 export interface CompiledResponsePattern {
   readonly name: string
@@ -750,25 +749,18 @@ export interface ResponseScanResult {
 }
 
 /**
- * `ScanResponse(content)` (§7 steps 1–4), then, when that is clean, the same over the strings of
- * a JSON content joined (`jsonStringsView`: an injection cut into two strings is whole there), and
- * over the content with its backslash escapes decoded (`decodeBackslashEscapes`): the agent's
- * JSON parser turns `previous\tinstructions` or `\u0069nstructions` into the words the patterns
- * look for.
+ * `ScanResponse(content)` (§7 steps 1–4), then, when that is clean, the same over the content
+ * with its backslash escapes decoded (`decodeBackslashEscapes`): the agent's JSON parser turns
+ * `previous\tinstructions` or `\u0069nstructions` into the words the patterns look for.
  */
 export function scanResponse(sc: ResponseScanner, content: string): ResponseScanResult {
-  return withDecodedViews(content, (text) => scanResponseText(sc, text))
+  return withEscapedView(content, (text) => scanResponseText(sc, text))
 }
 
-/** `scan(content)`, then while clean `scan` of its JSON strings joined and of it with its escapes decoded. */
-function withDecodedViews(content: string, scan: (text: string) => ResponseScanResult): ResponseScanResult {
+/** `scan(content)`, or when that is clean and the content holds escapes, `scan` of it decoded. */
+function withEscapedView(content: string, scan: (text: string) => ResponseScanResult): ResponseScanResult {
   const r = scan(content)
   if (!r.clean) return r
-  const strings = jsonStringsView(content)
-  if (strings !== null) {
-    const j = scan(strings)
-    if (!j.clean) return j
-  }
   const decoded = decodeBackslashEscapes(content)
   return decoded === content ? r : scan(decoded)
 }
@@ -938,7 +930,7 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
   const scan = (text: string): ResponseScanResult => {
     if (!exempt) return scanResponse(sc, text)
-    return withDecodedViews(text, (v) => {
+    return withEscapedView(text, (v) => {
       const core = multiPass(new ScanTexts(sc, v), sc.core)
       return core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
     })
