@@ -387,10 +387,14 @@ function htmlRefOnce(s: string): string {
  * when it holds no `&`.
  */
 export function decodeHtmlReferences(s: string): string {
-  if (!s.includes('&')) return s
+  return s.includes('&') ? untilStable(s, htmlRefOnce) : s
+}
+
+/** `once` applied while it changes the text, at most three rounds (an escape spelt with an escape: `&amp;#65;`, JSON in a JSON string). */
+function untilStable(s: string, once: (s: string) => string): string {
   let out = s
   for (let i = 0; i < 3; i++) {
-    const next = htmlRefOnce(out)
+    const next = once(out)
     if (next === out) break
     out = next
   }
@@ -420,14 +424,7 @@ function backslashEscapeOnce(s: string): string {
  * rounds: JSON inside a JSON string). `s` itself when it holds no backslash.
  */
 export function decodeBackslashEscapes(s: string): string {
-  if (!s.includes('\\')) return s
-  let out = s
-  for (let i = 0; i < 3; i++) {
-    const next = backslashEscapeOnce(out)
-    if (next === out) break
-    out = next
-  }
-  return out
+  return s.includes('\\') ? untilStable(s, backslashEscapeOnce) : s
 }
 
 /** RUN_BYTE[c]: 1 for printable ASCII or tab, a byte of a printable run. */

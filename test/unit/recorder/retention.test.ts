@@ -19,8 +19,9 @@ function clockAt(ns: {v: bigint}): Clock {
 
 const jsonl = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort((a, b) => Number(a.split('-').pop()!.slice(0, -6)) - Number(b.split('-').pop()!.slice(0, -6)))
 
-test('retention: old closed files expire behind an anchor, fresh and open files stay, the chain verifies', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pl-retention-'))
+/** A signed recorder run in a fresh directory (three entries per file), on a clock the test moves. */
+async function signedRun(t: {after: (fn: () => void) => void}, prefix: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
   t.after(() => rmSync(dir, {recursive: true, force: true}))
   const now = {v: fixedClock('2026-01-01T00:00:00Z').nowNanos()}
   const clock = clockAt(now)
@@ -31,6 +32,11 @@ test('retention: old closed files expire behind an anchor, fresh and open files 
     recorder, dir, keyPair: key, principal: 'org:test', actor: 'pipelock', policyHash: 'sha256:' + '1'.repeat(64), clock,
     newId: () => `id-${++n}`, run: {runNonce: 'run-1', openNonce: 'open-1', signerKeyEpoch: 'e', heartbeatSeconds: 30},
   })
+  return {dir, now, clock, key, recorder, emitter}
+}
+
+test('retention: old closed files expire behind an anchor, fresh and open files stay, the chain verifies', async (t) => {
+  const {dir, now, clock, key, recorder, emitter} = await signedRun(t, 'pl-retention-')
   for (let i = 0; i < 5; i++) emitter.emit({method: 'GET', target: `https://example.com/old/${i}`, transport: 'fetch', verdict: 'allow'})
   now.v += 10n * DAY // ten days later
   for (let i = 0; i < 4; i++) emitter.emit({method: 'GET', target: `https://example.com/new/${i}`, transport: 'fetch', verdict: 'allow'})
@@ -83,17 +89,7 @@ test('retention: old closed files expire behind an anchor, fresh and open files 
 })
 
 test('retention: files deleted behind an unsigned anchor (what anyone without the key can append) fail the chain', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pl-retention-forged-'))
-  t.after(() => rmSync(dir, {recursive: true, force: true}))
-  const now = {v: fixedClock('2026-01-01T00:00:00Z').nowNanos()}
-  const clock = clockAt(now)
-  const key = keyA()
-  let n = 0
-  const recorder = await FlightRecorder.open({dir, clock, maxEntriesPerFile: 3, checkpointInterval: 1000, checkpointKey: key})
-  const emitter = await ReceiptEmitter.open({
-    recorder, dir, keyPair: key, principal: 'org:test', actor: 'pipelock', policyHash: 'sha256:' + '1'.repeat(64), clock,
-    newId: () => `id-${++n}`, run: {runNonce: 'run-1', openNonce: 'open-1', signerKeyEpoch: 'e', heartbeatSeconds: 30},
-  })
+  const {dir, now, clock, key, emitter} = await signedRun(t, 'pl-retention-forged-')
   for (let i = 0; i < 8; i++) emitter.emit({method: 'GET', target: `https://example.com/${i}`, transport: 'fetch', verdict: i === 2 ? 'block' : 'allow'})
   emitter.close()
   // The tamperer opens the recorder without the key and "expires" every closed file (the last
