@@ -4,7 +4,6 @@
  * ISO-2022-JP bytes as words the body's UTF-8 reading does not show; a label this runtime cannot
  * decode is a body the scanner cannot read (fail closed).
  */
-import {TextDecoder} from 'node:util'
 import {parseContentType} from './multipart.js'
 
 const {isAscii} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
@@ -32,16 +31,25 @@ export function declaredText(contentType: string, body: Uint8Array): DeclaredTex
     if (k !== 'charset') continue
     const label = v.trim().toLowerCase()
     if (label === '') continue
-    let decoder: TextDecoder
-    try {
-      // `utf-16` honours a big-endian byte-order mark, as the readers that honour the label do.
-      decoder = new TextDecoder(label === 'utf-16' && body[0] === 0xfe && body[1] === 0xff ? 'utf-16be' : label)
-    } catch {
-      return {kind: 'unreadable', charset: PLAIN_LABEL.test(label) ? label : null}
-    }
+    // `utf-16` honours a big-endian byte-order mark, as the readers that honour the label do.
+    const decoder = decoderFor(label === 'utf-16' && body[0] === 0xfe && body[1] === 0xff ? 'utf-16be' : label)
+    if (decoder === null) return {kind: 'unreadable', charset: PLAIN_LABEL.test(label) ? label : null}
     if (decoder.encoding === 'utf-8') continue
     if (!NOT_ASCII_COMPATIBLE.has(decoder.encoding) && isAscii(body)) continue
     texts.push(decoder.decode(body))
   }
   return texts.length === 0 ? SAME : {kind: 'text', texts}
+}
+
+/**
+ * The global TextDecoder for a label, or null when this runtime does not know it. (The global, not
+ * node:util's export: importing from node:util loads its other lazy built-ins into the MCP wrap,
+ * which keeps its start-up to what it uses; test/e2e/startup-laziness.test.ts.)
+ */
+function decoderFor(label: string): InstanceType<typeof TextDecoder> | null {
+  try {
+    return new TextDecoder(label)
+  } catch {
+    return null
+  }
 }
