@@ -9,21 +9,20 @@
 import {closeSync, constants, openSync} from 'node:fs'
 import {PipelockError} from '../errors/index.js'
 import {appendWhole, type TornTail} from '../receipts/index.js'
-import type {WriteHealthChange} from '../recorder/index.js'
+import {WriteStreak, type WriteHealthChange} from '../recorder/index.js'
 import type {AuditWriter} from './audit-log.js'
 import type {WriteHealth} from './write-health.js'
 
 export class AuditFile implements AuditWriter, WriteHealth {
   private fd: number
   private readonly torn: TornTail = {bytes: 0}
-  private streak = 0
-  private lost = 0
-  private lastError = ''
+  private readonly health: WriteStreak
 
   constructor(
     readonly file: string,
-    private readonly onHealth: (change: WriteHealthChange) => void,
+    onHealth: (change: WriteHealthChange) => void,
   ) {
+    this.health = new WriteStreak(onHealth)
     try {
       this.fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600)
     } catch (e) {
@@ -32,31 +31,22 @@ export class AuditFile implements AuditWriter, WriteHealth {
   }
 
   get writeFailures(): number {
-    return this.lost
+    return this.health.writeFailures
   }
 
   get failing(): boolean {
-    return this.streak > 0
+    return this.health.failing
   }
 
   write(chunk: string): void {
     if (this.fd < 0) return
-    const lines = countLines(chunk)
     try {
       appendWhole(this.fd, chunk, this.torn)
     } catch (e) {
-      this.lost += lines
-      this.lastError = (e as Error).message
-      const first = this.streak === 0
-      this.streak += lines
-      if (first) this.onHealth({failing: true, error: this.lastError, lost: lines})
+      this.health.failed(e, countLines(chunk))
       return
     }
-    if (this.streak > 0) {
-      const lost = this.streak
-      this.streak = 0
-      this.onHealth({failing: false, error: this.lastError, lost})
-    }
+    this.health.worked()
   }
 
   close(): void {

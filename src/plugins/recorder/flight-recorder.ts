@@ -5,6 +5,7 @@ import {PipelockError} from '../errors/index.js'
 import {appendWhole, BackgroundSync, chainFilesInDir, parseRecorderEntry, RecorderEntryChain, type EntryInput, type TornTail} from '../receipts/index.js'
 import {type Ed25519KeyPair, escrowSealer, makeDirs, signBytes} from '../signing/index.js'
 import {acquireWriterLock} from './writer-lock.js'
+import {WriteStreak, type WriteHealthChange} from './write-streak.js'
 
 // The flight recorder (runtime.md §21.1, receipts.md §7.3–7.4): an append-only JSONL evidence
 // log, `evidence-<session>-<first seq>.jsonl`, entries hash-chained across files, checkpoints
@@ -39,15 +40,6 @@ export interface FlightRecorderOptions {
   onWriteHealth?: (change: WriteHealthChange) => void
 }
 
-export interface WriteHealthChange {
-  /** True when writing has just started failing; false when it works again. */
-  readonly failing: boolean
-  /** The failure (failing), or the last failure of the streak that just ended. */
-  readonly error: string
-  /** Entries not written in the streak: 1 when it starts, the whole streak when it ends. */
-  readonly lost: number
-}
-
 export interface ResumeInfo {
   /** The file resumed, or undefined for a fresh recorder. */
   file?: string
@@ -80,9 +72,8 @@ export class FlightRecorder {
   /** A line cut short at the end of the open file, still to be removed (appendWhole). */
   private torn: TornTail = {bytes: 0}
   /** Entries not written since writing last worked (0 while it works), and in all. */
-  private streak = 0
-  private lostTotal = 0
-  private lastError = ''
+  /** Entries not written since writing last worked, and in all (reported through onWriteHealth). */
+  private readonly health: WriteStreak
 
   private constructor(
     private readonly opts: RecorderSettings,
@@ -91,6 +82,7 @@ export class FlightRecorder {
     readonly resume: ResumeInfo,
   ) {
     this.checkpointFirst = nextSeq
+    this.health = new WriteStreak(opts.onWriteHealth)
     if (opts.escrowPublicKey !== undefined) this.sealer = escrowSealer(opts.escrowPublicKey)
   }
 
@@ -158,12 +150,12 @@ export class FlightRecorder {
 
   /** Entries (receipts, decisions, checkpoints) that could not be written since the recorder opened. */
   get writeFailures(): number {
-    return this.lostTotal
+    return this.health.writeFailures
   }
 
   /** Whether the last write failed (and none has worked since). */
   get failing(): boolean {
-    return this.streak > 0
+    return this.health.failing
   }
 
   get currentFile(): string {
@@ -221,33 +213,20 @@ export class FlightRecorder {
       written = this.write(this.sealer === undefined ? input : this.escrow(input, this.sealer))
       if (this.opts.fsync === 'entry') fsyncSync(this.fd)
     } catch (e) {
-      this.writeFailed(e)
+      this.health.failed(e)
       throw e
     }
-    this.writeWorked()
+    this.health.worked()
     this.sinceCheckpoint++
     if (this.sinceCheckpoint >= this.opts.checkpointInterval) {
       // The entry is written: a checkpoint that cannot be is reported, and tried again at the next append.
       try {
         this.checkpoint()
       } catch (e) {
-        this.writeFailed(e)
+        this.health.failed(e)
       }
     }
     return written
-  }
-
-  private writeFailed(e: unknown): void {
-    this.lostTotal++
-    this.lastError = e instanceof Error ? e.message : String(e)
-    if (this.streak++ === 0) this.opts.onWriteHealth?.({failing: true, error: this.lastError, lost: 1})
-  }
-
-  private writeWorked(): void {
-    if (this.streak === 0) return
-    const lost = this.streak
-    this.streak = 0
-    this.opts.onWriteHealth?.({failing: false, error: this.lastError, lost})
   }
 
   /** Writes one line whole, or leaves no part of it (appendWhole: a fragment would break every later line). */
@@ -307,10 +286,10 @@ export class FlightRecorder {
         const pending = this.sinceCheckpoint > 0
         this.checkpoint()
         fsyncSync(this.fd)
-        if (pending) this.writeWorked()
+        if (pending) this.health.worked()
       }
     } catch (e) {
-      this.writeFailed(e)
+      this.health.failed(e)
     } finally {
       if (this.fd >= 0) closeSync(this.fd)
       this.fd = -1
