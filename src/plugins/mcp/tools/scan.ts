@@ -254,9 +254,9 @@ export function driftMembers(t: ToolDefinition): Record<string, string> {
  * member's JSON: a rug-pull that turns a destructive tool's annotations into `readOnlyHint: true`
  * or rewrites its title changes what a client lets through without asking.
  */
-export function toolHash(t: ToolDefinition): string {
+export function toolHash(t: ToolDefinition, members: Readonly<Record<string, string>> = driftMembers(t)): string {
   const schema = t.inputSchema === undefined ? '' : goJson(t.inputSchema)
   const h = createHash('sha256').update(t.description).update(Buffer.from([0])).update(schema)
-  for (const v of Object.values(driftMembers(t))) h.update(Buffer.from([0])).update(v)
+  for (const k of DRIFT_MEMBERS) h.update(Buffer.from([0])).update(members[k] ?? '')
   return h.digest('hex')
 }

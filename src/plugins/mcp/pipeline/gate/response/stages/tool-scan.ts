@@ -22,7 +22,10 @@ export const toolScanStage: McpResponseStage = {
       const findings = [...(result?.findings ?? [])]
       const params = result?.params ?? []
       let drift: string | null = null
-      if (settings.toolScan.detectDrift && def.name !== '') drift = state.baseline.checkDrift(def.name, toolHash(def), def.description, params, driftMembers(def))
+      if (settings.toolScan.detectDrift && def.name !== '') {
+        const members = driftMembers(def)
+        drift = state.baseline.checkDrift(def.name, toolHash(def, members), def.description, params, members)
+      }
       if (drift !== null) findings.push('definition-drift')
       if (findings.length === 0) continue
       const label = def.name === '' ? `#${def.index}` : def.name
