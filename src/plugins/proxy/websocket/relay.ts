@@ -397,17 +397,18 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (d !== null && d.action !== 'allow') {
       m?.scanHit('injection')
       const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
-      // A hit across messages cannot be stripped: its first part has been relayed already.
-      if (d.action === 'block' || d.action === 'ask' || (d.action === 'strip' && across)) {
-        return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
+      const injectionClose = (detail: string): void => policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
+      // A hit across messages cannot be stripped (its first part has been relayed already), nor one
+      // whose stripping leaves nothing.
+      if (d.action === 'block' || d.action === 'ask' || (d.action === 'strip' && (across || d.content === ''))) {
+        return injectionClose(`injection detected: ${names}`)
       }
       if (d.action === 'strip') {
-        if (d.content === '') return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names}`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
         data = Buffer.from(d.content, 'utf8')
       } else {
         const t = o.session
         if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
-          return policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: `injection detected: ${names} (escalated)`, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
+          return injectionClose(`injection detected: ${names} (escalated)`)
         }
         audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
       }
