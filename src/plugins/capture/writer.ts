@@ -198,7 +198,11 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     } catch (e) {
       if (from !== undefined) r.chain.rewind(from)
       r.linesInFile -= lines.length
-      dropMany(records)
+      try {
+        dropMany(records)
+      } catch {
+        // The sentinel is refused too: the count stands, the batch's error is the one reported.
+      }
       throw e
     }
   }
@@ -265,24 +269,17 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
     writeEntry(r, 'capture_drop', 'capture_drop', '', 'capture queue overflow', `{"count":${dropped},"reason":"backpressure"}`, '')
   }
 
-  const drop = (): false => {
-    dropped++
-    if (dropped === 1 || dropped % 100 === 0) dropSentinel()
-    return false
-  }
-
-  /** `n` records lost at once (a refused batch): a sentinel when the count crosses the first drop or a hundred, if the disk takes it. */
+  /** `n` records lost: a sentinel at the first drop and whenever the count passes a hundred. */
   const dropMany = (n: number): void => {
     if (n === 0) return
     const before = dropped
     dropped += n
-    if (before === 0 || Math.floor(before / 100) !== Math.floor(dropped / 100)) {
-      try {
-        dropSentinel()
-      } catch (e) {
-        lastError = e as Error
-      }
-    }
+    if (before === 0 || Math.floor(before / 100) !== Math.floor(dropped / 100)) dropSentinel()
+  }
+
+  const drop = (): false => {
+    dropMany(1)
+    return false
   }
 
   return {
