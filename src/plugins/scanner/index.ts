@@ -50,6 +50,7 @@ export {
   createResponseScanner, scanResponse, redactResponse, decideResponse, decideResponseBody, mergeResponsePatterns, unsuppressed,
 } from './response-scanner.js'
 export {suppressedBy, type SuppressEntry} from './suppress.js'
+export {decideResponseHeaders, type ResponseHeaderDecision, type ResponseHeaders} from './response-headers.js'
 export type {
   ResponseScanner, ResponseMatch, ResponseScanResult, ResponseDecision, ResponseDecisionOptions, ResponsePass, Suppressor,
   CompiledResponsePattern,

@@ -10,6 +10,7 @@ import {
   createResponseScanner, decideResponse, decideResponseBody, scanResponse,
   type ResponseDecision, type ResponseDecisionOptions, type ResponseScanner, type ResponseScanResult, type Suppressor,
 } from './response-scanner.js'
+import {decideResponseHeaders, type ResponseHeaderDecision, type ResponseHeaders} from './response-headers.js'
 import type {ScannerSettings} from './settings.js'
 import {createSseStreamScanner, type SseStreamScanner} from './sse.js'
 import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
@@ -30,6 +31,8 @@ export interface Scanner {
   decideResponse(content: string, opts?: ResponseDecisionOptions): ResponseDecision
   /** `decideResponse` for a body's bytes: its UTF-8 reading when well formed, else its text runs (issue 36). */
   decideResponseBody(body: Uint8Array, opts?: ResponseDecisionOptions): ResponseDecision
+  /** The body's decision on a response's header lines (response-headers.ts); lines proven clean are remembered. */
+  decideResponseHeaders(headers: ResponseHeaders, opts?: Pick<ResponseDecisionOptions, 'host' | 'suppress'>): ResponseHeaderDecision
   sseStream(suppress?: Suppressor): SseStreamScanner
 }
 
@@ -38,6 +41,8 @@ export function createScanner(settings: ScannerSettings): Scanner {
   const url = createUrlScanner(settings, dlp)
   const response = createResponseScanner(settings, dlp.normalizer)
   const deps = {settings, dlp, response, headerNames: headerNameSets(settings.requestBodyScanning), cleanMemo: new CleanTextMemo()}
+  // Its own memo: a line proven free of injection says nothing of DLP, and the other way round.
+  const responseHeaderMemo = new CleanTextMemo()
   return {
     settings,
     dlp,
@@ -51,6 +56,7 @@ export function createScanner(settings: ScannerSettings): Scanner {
     scanResponse: (content) => scanResponse(response, content),
     decideResponse: (content, opts) => decideResponse(response, content, opts),
     decideResponseBody: (body, opts) => decideResponseBody(response, body, opts),
+    decideResponseHeaders: (headers, opts) => decideResponseHeaders(response, responseHeaderMemo, headers, opts),
     sseStream: (suppress) => createSseStreamScanner(response, suppress),
   }
 }

@@ -32,6 +32,7 @@ import {requestWithRedirects} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
 import {attachMediation} from './mediation.js'
 import {answerUpstreamDenial} from './upstream-denial.js'
+import {screenResponseHeaders} from './response-headers.js'
 import type {ResponseRelay} from './response-relay.js'
 
 /**
@@ -127,7 +128,17 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     sendTextError(res, 502, opts.upstreamErrorText ?? 'forward proxy fetch failed')
     return
   }
-  const up = outcome.response
+  // The upstream's headers reach the agent whatever becomes of the body (HEAD, SSE, streamed or
+  // buffered): their injection scan comes first (relay/response-headers.ts); a strip drops headers.
+  const upHost = t !== null ? hostOfUrl(outcome.response.finalUrl) : ''
+  const suppress = suppression.for('response', rawTarget)
+  const headerScan = {ports, b, sessions: ps, session: t, host: upHost, shown, block, snap, upstreamHost: outcome.response.finalHost, suppress}
+  const relayed = screenResponseHeaders(headerScan, outcome.response.headers)
+  if (relayed === null) {
+    outcome.response.body.destroy()
+    return
+  }
+  const up = relayed === outcome.response.headers ? outcome.response : {...outcome.response, headers: relayed}
   // No Content-Encoding (the usual response): nothing to parse.
   const encoding = up.headers['content-encoding']
   if (encoding !== undefined && isCompressedEncoding(String(encoding))) {
@@ -137,7 +148,6 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
-  const upHost = t !== null ? hostOfUrl(up.finalUrl) : ''
   const relay: ResponseRelay = {ports, res, b, up, shown, warnings, record}
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
   if (mediaType === 'text/event-stream') {
@@ -164,7 +174,6 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   if (t !== null) ps!.volume(t, read.length, shown)
   // The response gate (gate/response/transport-stages.ts, rows forward and intercept): Browser
   // Shield and the A2A checks → media policy → injection scan (an `ask` held, relay/response-ask.ts).
-  const suppress = suppression.for('response', rawTarget)
   const rg: ResponseGateContext = {
     ports, snap, rec, b, res, shown, block, shieldTransport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: up.finalHost, sessionHost: upHost,
     responseHeaders: up.headers, contentType, ...(suppress ? {suppress} : {}),

@@ -6,7 +6,7 @@
  * the session's escalation level, or logged. The reverse proxy answers the operator's own service
  * by its own rules (transports §4.4 step 8: block and ask replace the response even in audit mode).
  */
-import type {ResponseDecision} from '../../scanner/index.js'
+import type {ResponseDecision, ResponseHeaderDecision} from '../../scanner/index.js'
 import type {DecisionBase} from '../core.js'
 import type {AuditTrail} from '../ports.js'
 import type {BlockAnswer} from '../request-gate.js'
@@ -28,11 +28,12 @@ export interface ResponseScanSubject {
 }
 
 /**
- * Settles `decision` (not `ask`: a transport with an operator channel holds it first). Null when
- * the response was blocked (answered through `block`); otherwise the stripped content, if any,
- * and whether anything was found (the session's exposure reads it).
+ * Settles `decision` (not `ask`: a transport with an operator channel holds it first), the body's
+ * or the headers' (relay/response-headers.ts). Null when the response was blocked (answered
+ * through `block`); otherwise the stripped content, if any (a header strip has none: it names the
+ * headers to drop), and whether anything was found (the session's exposure reads it).
  */
-export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<ResponseDecision, {action: 'ask'}>): {readonly stripped?: string; readonly finding: boolean} | null {
+export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<ResponseDecision, {action: 'ask'}> | ResponseHeaderDecision): {readonly stripped?: string; readonly finding: boolean} | null {
   const {sessions: ps, session: t} = s
   if (decision.action === 'block') {
     s.block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection', body: RESPONSE_INJECTION_TEXT})
@@ -40,7 +41,7 @@ export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<Res
   }
   if (decision.action === 'strip') {
     if (t !== null) ps!.strip(t, s.shown)
-    return {stripped: decision.content, finding: true}
+    return 'content' in decision ? {stripped: decision.content, finding: true} : {finding: true}
   }
   if (decision.action === 'warn') {
     const names = [...new Set(decision.matches.map((m) => m.pattern))]

@@ -26,6 +26,7 @@ import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
 import type {ResponseRelay} from '../relay/response-relay.js'
+import {screenResponseHeaders} from '../relay/response-headers.js'
 import type {UpstreamResponse} from '../upstream.js'
 import {reverseTarget, type ReverseUpstream} from './url.js'
 
@@ -156,12 +157,12 @@ interface ReverseResponse {
 
 /** The response pipeline (§4.4). Replacements: 403, all upstream headers dropped, block headers added. */
 async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
-  const {req, res, b, up, shown, warnings, record, rec, suppression} = x
+  const {req, res, b, shown, warnings, record, rec, suppression} = x
   const {ports} = ctx
   const snap = snapshotFor(ports, b)
   const cfg = snap.config
   const replace = (layer: string, reason: ReasonCode, text: string): void => {
-    discardBody(up.body)
+    discardBody(x.up.body)
     const receipt = record(blockDecision(ports, b, shown, {stage: 'response', layer, reason, detail: text, status: 403, enforced: true, warnings}))
     const body = JSON.stringify({error: 'response blocked by pipelock', blocked: true, block_reason: text, direction: 'response'})
     if (res.headersSent) {
@@ -177,6 +178,14 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
     res.end(body)
   }
   const t = rec.session
+  const host = ctx.upstream.host.replace(/:\d+$/, '')
+  const suppress = suppression.for('response', x.up.finalUrl)
+  const refuse: BlockAnswer = ({layer, reason, detail}) => replace(layer, reason ?? 'prompt_injection', detail)
+  // The upstream's headers reach the client whatever becomes of the body: their injection scan
+  // comes first (relay/response-headers.ts), and a block replaces the response; a strip drops headers.
+  const relayed = screenResponseHeaders({ports, b, sessions: snap.sessions, session: t, host, shown, block: refuse, snap, upstreamHost: host, suppress}, x.up.headers)
+  if (relayed === null) return
+  const up = relayed === x.up.headers ? x.up : {...x.up, headers: relayed}
   const hopHeaders = inboundResponseHeaders(up.headers)
   // No body to inspect.
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304 || (up.statusCode >= 100 && up.statusCode < 200)) {
@@ -219,10 +228,8 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   delete headers['content-length']
   // The response gate (gate/response/transport-stages.ts, row reverse): Browser Shield → media
   // policy → injection scan (an `ask` held, relay/response-ask.ts); every block replaces the response.
-  const host = ctx.upstream.host.replace(/:\d+$/, '')
-  const suppress = suppression.for('response', up.finalUrl)
   const rg: ResponseGateContext = {
-    ports, snap, rec, b, res, shown, block: ({layer, reason, detail}) => replace(layer, reason ?? 'prompt_injection', detail), shieldTransport: 'reverse', url: up.finalUrl, host, sessionHost: host,
+    ports, snap, rec, b, res, shown, block: refuse, shieldTransport: 'reverse', url: up.finalUrl, host, sessionHost: host,
     responseHeaders: up.headers, contentType, body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
     ...(suppress ? {suppress} : {}),
   }
