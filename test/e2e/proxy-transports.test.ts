@@ -415,6 +415,28 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})).status, 200)
   })
 
+  it('/fetch: a target whose path or query a request cannot carry is a 400 naming the URL and the character, after the URL scanners', async () => {
+    const fetchOf = (u: string) => rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(u)}`})
+    const base = `http://127.0.0.1:${up.port}`
+    const cases: Array<[string, string]> = [
+      [`${base}/a b`, 'U+0020, which cannot be sent in a request: percent-encode it (%20)'],
+      [`${base}/?q=a b`, 'U+0020, which cannot be sent in a request: percent-encode it (%20)'],
+      [`${base}/a<b>`, '"<", which cannot be sent in a request: percent-encode it (%3C)'],
+      [`${base}/\u4e2d`, '"\u4e2d", which cannot be sent in a request: percent-encode it (%E4%B8%AD)'],
+    ]
+    for (const [u, why] of cases) {
+      const r = await fetchOf(u)
+      assert.equal(r.status, 400, u)
+      assert.deepEqual(JSON.parse(r.body), {url: u, error: `invalid URL: the URL's path or query holds ${why}`, blocked: false})
+    }
+    // The same target percent-encoded is fetched.
+    assert.equal((await fetchOf(`${base}/a%20b`)).status, 200)
+    // A target the URL scanners block is blocked first, space or not.
+    const secret = await fetchOf(`${base}/?k=AKIAQ3EGRZ7NXPLM4TWB x`)
+    assert.equal(secret.status, 403)
+    assert.equal(secret.headers['x-pipelock-block-reason-layer'], 'core_dlp')
+  })
+
   it('survives malformed requests and keeps serving', async () => {
     const badLine = await rawExchange(proxy.port, 'THIS IS NOT HTTP\r\n\r\n')
     assert.match(badLine, /^HTTP\/1\.1 400 /)

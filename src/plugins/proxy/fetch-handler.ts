@@ -18,9 +18,9 @@ import type {ResponseGateContext} from './gate/response/context.js'
 import {runResponseGate} from './gate/response/run-response-gate.js'
 import {RequestSuppression} from './suppression.js'
 import {blockHint, hintHeader} from './hints.js'
-import {requestWithRedirects} from './upstream.js'
+import {originAndPath, requestWithRedirects} from './upstream.js'
 import {recordBytes} from './relay/data-budget.js'
-import {extractFetchTarget} from './relay/query-target.js'
+import {extractFetchTarget, unsendableTargetReason} from './relay/query-target.js'
 import {attachMediation} from './relay/mediation.js'
 import {answerUpstreamDenial} from './relay/upstream-denial.js'
 
@@ -88,6 +88,15 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   if (await runGate('fetch', gate)) return
   const t = rec.session
   const shown = gate.shown
+  // After the gate, so a URL a scanner blocks is blocked whatever else is wrong with it; before
+  // the upstream, whose client would refuse it (or mangle it) with no word on why.
+  const unsendable = unsendableTargetReason(originAndPath(target).path)
+  if (unsendable !== null) {
+    const error = `invalid URL: ${unsendable}`
+    record(upstreamFailure(ports, b, shown, {detail: error, status: 400}))
+    sendJson(res, 400, {url: shown, ...agentField, error, blocked: false})
+    return
+  }
 
   const outcome = await requestWithRedirects(
     ports.upstream,
