@@ -134,12 +134,16 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (cut.evidenceChain !== undefined) v2.resumeAfter(cut.evidenceChain.lastSeq, cut.evidenceChain.lastReceiptHash)
     if (cut.receiptChain !== undefined) v1Base = Number(cut.receiptChain.lastSeq + 1n)
   }
-  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined; run: string | undefined; runSignedBefore: boolean}[] = []
+  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined; run: string | undefined; runSignedBefore: boolean; nextAt?: Position}[] = []
+  // The checkpoint just read: the position of the entry after it is noted (where an unsigned tail starts).
+  let checkpointBefore: (typeof checkpoints)[number] | undefined
+  let firstEntry: {seq: string; at: Position} | undefined
   // The run (process) whose recorder wrote the entries being read: the last session_open seen.
   let recorderRun: string | undefined
   // Runs whose recorder signs checkpoints (sign_checkpoints is read once per process).
   const runsSigning = new Set<string>()
-  // A session_close of such a run: the recorder writes a checkpoint right after it on close.
+  // A session_close read from recorder entries: the recorder writes a checkpoint right after it
+  // on close (signed or not, as the run signs), whatever checkpoints the run wrote before.
   let closeNeedsCheckpoint: {run: string; seq: string; at: Position} | undefined
   let tornTail = false
   let sealedAt: string | undefined
@@ -192,8 +196,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
         recorderRun = activeRun.nonce
       } else if (sc.get('close') instanceof Map) {
         activeRun = undefined
-        if (shape?.kind === 'entries' && recorderRun !== undefined && runsSigning.has(recorderRun)) {
-          closeNeedsCheckpoint = {run: recorderRun, seq: recordUint(r, 'chain_seq').toString(), at}
+        if (shape?.kind === 'entries') {
+          closeNeedsCheckpoint = {run: recordString(r, 'run_nonce'), seq: recordUint(r, 'chain_seq').toString(), at}
         }
       }
     }
@@ -253,6 +257,11 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
 
   const onEntry = (e: RecorderEntry, at: Position, fileIndex: number, firstInFile: boolean, file: string): void => {
     const seq = BigInt(e.seq)
+    firstEntry ??= {seq: e.seq, at}
+    if (checkpointBefore !== undefined) {
+      checkpointBefore.nextAt = at
+      checkpointBefore = undefined
+    }
     if (closeNeedsCheckpoint !== undefined) {
       if (e.type !== 'checkpoint') fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, `entry seq ${e.seq} (${e.type})`), at)
       closeNeedsCheckpoint = undefined
@@ -329,7 +338,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     const signature = typeof sig === 'string' ? sig : ''
     const runSignedBefore = recorderRun !== undefined && runsSigning.has(recorderRun)
     if (signature !== '' && recorderRun !== undefined) runsSigning.add(recorderRun)
-    checkpoints.push({prevHash: e.prevHash, signature, seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), run: recorderRun, runSignedBefore})
+    checkpointBefore = {prevHash: e.prevHash, signature, seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), run: recorderRun, runSignedBefore}
+    checkpoints.push(checkpointBefore)
   }
 
   const checkTranscriptRoot = (e: RecorderEntry, at: Position): void => {
@@ -498,6 +508,9 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // endorsed rotations, so the signer in force at a checkpoint is trusted when the chain is.
   const fallbackKey = pin.key ?? req.keys.plain
   let signedCheckpoints = 0
+  // The last checkpoint whose signature verified: it signs the hash of the entry before it, so
+  // the entry chain up to there; nothing signs the entries after it.
+  let lastCovering: (typeof checkpoints)[number] | undefined
   let unsigned = 0
   let unchecked = 0
   // sign_checkpoints is read once per process: one run's checkpoints are all signed or all
@@ -519,7 +532,13 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     const ok = /^[0-9a-f]{128}$/.test(c.signature) && verifyBytes(Buffer.from(checkpointKey, 'hex'), Buffer.from(c.prevHash, 'ascii'), Buffer.from(c.signature, 'hex'))
     if (!ok) fail('entries', `entry seq ${c.seq}: checkpoint signature verification failed`, c.at)
+    else lastCovering = c
   }
+  const unsignedTail = uncoveredTail(firstEntry, lastEntry, lastCovering)
+  // Said on stderr when the writer is one that writes checkpoints (a checkpoint or a run's
+  // session_open is in the input; a closed run ends with one). Inputs with neither — the
+  // reference's conformance files, \`learn shadow\` directories — carry the count in --json only.
+  if (unsignedTail !== undefined && (checkpoints.length > 0 || runs > 0)) warn(unsignedTailText(unsignedTail, lastCovering?.seq), unsignedTail.at)
   // Retention anchors carry their own signature by the recorder key (over the detail without it).
   // The anchor the chains resume from must carry one whenever there are receipts: the recorder
   // that signs receipts signs its anchors, and an unsigned anchor is what anyone who deletes the
@@ -577,6 +596,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       ...(entrySession === undefined ? {} : {sessionId: entrySession}),
       checkpoints: checkpoints.length,
       signedCheckpoints,
+      ...(unsignedTail === undefined ? {} : {unsignedTail: {entries: Number(unsignedTail.entries), firstSeq: unsignedTail.firstSeq, lastSeq: unsignedTail.lastSeq}}),
       transcriptRoots,
       ...(anchors.length === 0 ? {} : {retentionAnchors: anchors.length}),
       ...(cut === undefined
@@ -633,7 +653,31 @@ function isCutAnchor(detailRaw: string, cut: RetentionAnchor): boolean {
 }
 
 function closeCheckpointMissing(close: {run: string; seq: string; at: Position}, next: string): string {
-  return `run ${close.run} signs its checkpoints, but its session_close (chain_seq ${close.seq}, ${close.at.file}:${close.at.line}) is followed by ${next}, not the checkpoint the recorder writes on close: it was removed`
+  return `the session_close of run ${close.run} (chain_seq ${close.seq}, ${close.at.file}:${close.at.line}) is followed by ${next}, not the checkpoint the recorder writes on close: it was removed`
+}
+
+/**
+ * The entries at the end of the input that no verified checkpoint signature covers: all of them
+ * when none verified, else those after the last one that did. Undefined when there are none.
+ */
+function uncoveredTail(
+  first: {seq: string; at: Position} | undefined,
+  last: {seq: bigint} | undefined,
+  covering: {seq: string; nextAt?: Position} | undefined,
+): {entries: bigint; firstSeq: string; lastSeq: string; at: Position} | undefined {
+  if (first === undefined || last === undefined) return undefined
+  if (covering === undefined) return {entries: last.seq - BigInt(first.seq) + 1n, firstSeq: first.seq, lastSeq: last.seq.toString(), at: first.at}
+  if (covering.nextAt === undefined) return undefined
+  const from = BigInt(covering.seq) + 1n
+  return {entries: last.seq - from + 1n, firstSeq: from.toString(), lastSeq: last.seq.toString(), at: covering.nextAt}
+}
+
+function unsignedTailText(t: {entries: bigint; firstSeq: string; lastSeq: string}, after: string | undefined): string {
+  const n = t.entries === 1n ? '1 entry' : `${t.entries} entries`
+  const range = t.entries === 1n ? `entry seq ${t.firstSeq}` : `entry seq ${t.firstSeq}-${t.lastSeq}`
+  return after === undefined
+    ? `no verified checkpoint signature covers any of the ${n} (${range}): nothing but the entry chain, which has no key, shows they were not rewritten`
+    : `the last ${n} (${range}) come after the last signed checkpoint (entry seq ${after}): no signature covers them, so nothing shows they were not rewritten (a run that crashed or is still running leaves such a tail; a closed run ends with its checkpoint)`
 }
 
 function describeShape(kind: 'entries' | 'bare v1' | 'bare v2'): string {
