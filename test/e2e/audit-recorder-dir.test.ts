@@ -3,9 +3,10 @@ import assert from 'node:assert/strict'
 import {cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {parseRecorderEntry, recorderEntryHash} from '../../src/plugins/receipts/index.js'
+import {parseRecorderEntry} from '../../src/plugins/receipts/index.js'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
+import {relink} from '../helpers/entry-relink.js'
 import {dropLine, tearLastLine} from '../helpers/evidence-mutations.js'
 import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
 
@@ -32,17 +33,6 @@ function run(n: number, close: boolean): Promise<void> {
 }
 
 const verify = (...args: string[]) => runCli(['verify-receipt', ...args])
-
-/** What a tamperer does after editing line `from` (0-based): renumber and rehash every entry from there (the entry chain has no key). */
-function relink(lines: string[], from: number): void {
-  for (let i = from; i < lines.length; i++) {
-    const e = parseRecorderEntry(lines[i] as string)
-    const prev = i === 0 ? undefined : parseRecorderEntry(lines[i - 1] as string)
-    const seq = prev === undefined ? 0n : BigInt(prev.seq) + 1n
-    const relinked = (lines[i] as string).replace(`"seq":${e.seq},`, `"seq":${seq},`).replace(`"prev_hash":"${e.prevHash}"`, `"prev_hash":"${prev?.hash ?? 'genesis'}"`)
-    lines[i] = relinked.replace(`"hash":"${e.hash}"`, `"hash":"${recorderEntryHash(parseRecorderEntry(relinked))}"`)
-  }
-}
 
 before(async () => {
   writeFileSync(pubFile, encodePublicKeyText(key.publicKey))

@@ -8,6 +8,7 @@ import {
   EntryChainVerifier,
   EvidenceChainVerifier,
   EvidenceParseError,
+  EVIDENCE_GENESIS,
   notVerifiableText,
   recorderFileNumber,
   type LineError,
@@ -159,6 +160,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   let unclosed = 0
   let control = 0
   let v2Stopped = false
+  // The last chained v2 receipt, and each v2 chain a later genesis ended (a new emitter run): a
+  // genesis names no earlier chain, so what covers each one's end is settled by the checkpoints.
+  let v2LastChained: {seq: string; at: Position} | undefined
+  const v2ChainEnds: {finalSeq: string; at: Position; genesisAt: Position; genesisEntrySeq: bigint | undefined}[] = []
   let v2Unchecked = false
   const notVerifiable: {count: number; extensions: string[]; first?: Finding} = {count: 0, extensions: []}
 
@@ -224,7 +229,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
   }
 
-  const onV2 = (r: ParsedEvidenceReceipt, at: Position): void => {
+  const onV2 = (r: ParsedEvidenceReceipt, at: Position, entrySeq?: bigint): void => {
     const p = r.payload instanceof Map ? r.payload : new Map()
     tally.add({version: 2, kind: r.payloadKind, control: false, transport: str(p, 'transport'), verdict: str(p, 'verdict')})
     if (req.onReceipt !== undefined) req.onReceipt(evidenceFact(r, at))
@@ -252,7 +257,13 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (error !== undefined) {
       v2Stopped = true
       fail('evidence_receipts', error, at)
+      return
     }
+    if (r.chainPrevHash === '') return
+    if (r.chainPrevHash === EVIDENCE_GENESIS && v2LastChained !== undefined) {
+      v2ChainEnds.push({finalSeq: v2LastChained.seq, at: v2LastChained.at, genesisAt: at, genesisEntrySeq: entrySeq})
+    }
+    v2LastChained = {seq: r.chainSeq.toString(), at}
   }
 
   const onEntry = (e: RecorderEntry, at: Position, fileIndex: number, firstInFile: boolean, file: string): void => {
@@ -313,7 +324,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
           v2Stopped = true
           break
         }
-        onV2(r, at)
+        onV2(r, at, seq)
         break
       }
       default:
@@ -539,6 +550,18 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // session_open is in the input; a closed run ends with one). Inputs with neither — the
   // reference's conformance files, \`learn shadow\` directories — carry the count in --json only.
   if (unsignedTail !== undefined && (checkpoints.length > 0 || runs > 0)) warn(unsignedTailText(unsignedTail, lastCovering?.seq), unsignedTail.at)
+  // An earlier v2 chain's end is proven only when a verified checkpoint signature covers the entry
+  // of the genesis after it: then no entry before that genesis, so no receipt of the earlier
+  // chain, can have been removed without breaking the signature.
+  let unprovenChainEnds = 0
+  for (const c of v2ChainEnds) {
+    if (c.genesisEntrySeq !== undefined && lastCovering !== undefined && c.genesisEntrySeq < BigInt(lastCovering.seq)) continue
+    unprovenChainEnds++
+    warn(
+      `a new v2 chain starts at genesis here; the chain before it ends at chain_seq ${c.finalSeq} (${c.at.file}:${c.at.line}), and no verified checkpoint signature covers this point: a genesis names no earlier chain, so nothing proves no receipt after chain_seq ${c.finalSeq} was removed`,
+      c.genesisAt,
+    )
+  }
   // Retention anchors carry their own signature by the recorder key (over the detail without it).
   // The anchor the chains resume from must carry one whenever there are receipts: the recorder
   // that signs receipts signs its anchors, and an unsigned anchor is what anyone who deletes the
@@ -629,6 +652,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       chained: v2State.chainedCount,
       unchained: v2State.unchainedCount,
       signaturesChecked: !v2Unchecked,
+      ...(unprovenChainEnds === 0 ? {} : {unprovenChainEnds}),
       ...(v2State.finalSeq === undefined ? {} : {finalSeq: v2State.finalSeq, rootHash: v2State.rootHash}),
       ...(v2State.startTime === undefined ? {} : {startTime: v2State.startTime, endTime: v2State.endTime}),
     },

@@ -84,6 +84,11 @@ export interface EvidenceChainSummary {
   unchained: number
   /** False when no key was pinned and v2 signatures could not be checked. */
   signaturesChecked: boolean
+  /**
+   * Chains that a later genesis follows with no verified checkpoint signature covering that
+   * genesis: nothing proves their last receipts were not removed. Absent when none.
+   */
+  unprovenChainEnds?: number
   finalSeq?: string
   rootHash?: string
   startTime?: string
