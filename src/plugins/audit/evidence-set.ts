@@ -69,6 +69,8 @@ export interface EvidenceSetRequest {
   endorsements?: readonly RotationEndorsement[]
   /** Directory mode: file names carry the first entry seq (§7.4) and entries the session id. */
   directory?: boolean
+  /** A file given with an explicit session: its entries must be that session's. */
+  fileSession?: boolean
   /** Directory mode: names of the session's pattern that are not regular files (never read). */
   skipped?: readonly {name: string; what: string}[]
   onReceipt?: (fact: ReceiptFact) => void
@@ -365,6 +367,16 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     sealedAt = e.seq
   }
 
+  // The session a file was asked to be (its entries are checked against its first entry's): no
+  // position, so a rotation endorsement's own session error, which says more, is the one shown.
+  const checkFileSession = (): void => {
+    if (entrySession !== undefined) {
+      if (entrySession !== req.session) fail('files', `${req.label} holds the entries of recorder session ${JSON.stringify(entrySession)}, not of --session ${JSON.stringify(req.session)}`)
+    } else if (shape !== undefined && (req.endorsements ?? []).length === 0) {
+      fail('files', `${req.label} holds ${shape.kind} receipts, not recorder entries: nothing in it names a recorder session to check --session ${JSON.stringify(req.session)} against`)
+    }
+  }
+
   const placePosition = (place: number): Position | undefined => {
     const {fileIndex, line} = placeParts(place)
     const summary = files[fileIndex]
@@ -505,6 +517,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
 
   // The input ends at the close: its checkpoint is gone (unless a crash tore the line it was).
   if (closeNeedsCheckpoint !== undefined && !tornTail) fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, 'the end of the input'), closeNeedsCheckpoint.at)
+  if (req.fileSession === true) checkFileSession()
   if (activeRun !== undefined) {
     unclosed++
     warn(`the last run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running`, activeRun.at)
