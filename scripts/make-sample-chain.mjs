@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes a small, reproducible signed flight-recorder chain for the docs and demos:
-//   DIR/evidence-proxy-0.jsonl  (session open, four receipts, a heartbeat, session close)
+//   DIR/evidence-proxy-0.jsonl  (session open, four receipts, a heartbeat, session close, and the
+//                               signed checkpoint the flight recorder writes on close)
 //   DIR/signer.pub              (the demo signer's public key, pipelock-ed25519-public-v1)
 // The key is a fixed DEMO key (seed = SHA-256 of "pipelock-docs-demo-key"): never use it for real.
 // Usage: npm run build && node scripts/make-sample-chain.mjs DIR
@@ -8,7 +9,7 @@ import {createHash} from 'node:crypto'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {ReceiptChainBuilder, RecorderEntryChain} from '../dist/src/plugins/receipts/index.js'
-import {encodePublicKeyText, keyPairFromSeed} from '../dist/src/plugins/signing/index.js'
+import {encodePublicKeyText, keyPairFromSeed, signBytes} from '../dist/src/plugins/signing/index.js'
 
 const dir = process.argv[2]
 if (!dir) {
@@ -46,6 +47,7 @@ const receipts = [
 ]
 mkdirSync(dir, {recursive: true})
 const lines = receipts.map((r) => entries.receiptEntry(r, r.record.get('timestamp')).line)
+lines.push(entries.checkpoint(t(40), 0n, (prev) => signBytes(key, Buffer.from(prev, 'ascii')).toString('hex')).line)
 writeFileSync(path.join(dir, 'evidence-proxy-0.jsonl'), lines.join('\n') + '\n', {mode: 0o600})
 writeFileSync(path.join(dir, 'signer.pub'), encodePublicKeyText(key.publicKey))
 console.log(`wrote ${path.join(dir, 'evidence-proxy-0.jsonl')} (${receipts.length} receipts) and ${path.join(dir, 'signer.pub')}`)

@@ -27,14 +27,19 @@ export const evidenceSourceFlags = {
 /** verify-receipt / transcript-root: a recorder directory instead of the file argument, and rotations. */
 export const chainFlags = {
   chain: Flags.string({description: 'directory of flight-recorder files to verify as one chain'}),
-  session: Flags.string({description: 'recorder session id (for --chain and rotation endorsements)', default: 'proxy'}),
+  session: Flags.string({description: 'recorder session id: the files read from a directory; a .jsonl file must hold that session\'s entries (checked only when given); rotation endorsements', default: 'proxy'}),
   'rotation-endorsement': Flags.string({description: 'rotation endorsement file authorising a key change (repeatable)', multiple: true, multipleNonGreedy: true}),
 }
 
-/** The verify request of a file argument plus chainFlags and the key flags. */
+/**
+ * The verify request of a file argument plus chainFlags and the key flags. `--session` is passed
+ * only when given (oclif's parse metadata): a .jsonl file is then checked to be that session's.
+ */
 export function chainRequest(
   file: string | undefined,
   flags: {chain?: string; session: string; 'rotation-endorsement'?: string[]; key?: string[]; roster?: string; 'roster-root-fingerprint'?: string},
+  metadata: {flags: {session?: {setFromDefault?: boolean}}},
 ): VerifyEvidenceRequest {
-  return {file, ...keyRingRequest(flags), chainDir: flags.chain, session: flags.session, rotationEndorsements: flags['rotation-endorsement']}
+  const session = metadata.flags.session?.setFromDefault === true ? {} : {session: flags.session}
+  return {file, ...keyRingRequest(flags), chainDir: flags.chain, ...session, rotationEndorsements: flags['rotation-endorsement']}
 }

@@ -33,8 +33,8 @@ it holds a receipt this version cannot verify (an unknown critical extension): n
   }
 
   async run(): Promise<TranscriptRootReport> {
-    const {args, flags} = await this.parse(TranscriptRoot)
-    const r = await transcriptRoot(chainRequest(args.file, flags))
+    const {args, flags, metadata} = await this.parse(TranscriptRoot)
+    const r = await transcriptRoot(chainRequest(args.file, flags, metadata))
     if (!r.valid) {
       const f = r.verification.failure
       this.err(printable(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))

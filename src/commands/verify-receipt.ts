@@ -19,6 +19,8 @@ Modes:
                           ratification-receipts.jsonl), checkpoints and transcript roots
   DIR or --chain DIR      the recorder files evidence-<session>-<n>.jsonl of one session in DIR
                           (or in DIR/<session>), across rotated files and restarts
+  --session ID            the session of DIR (default proxy); with a .jsonl FILE, given, the file
+                          must hold that session's recorder entries; not with a single receipt
   any other FILE          one ActionReceipt v1, or one EvidenceReceipt v2 envelope (needs a key)
 
 Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the
@@ -62,13 +64,13 @@ Exit status (docs/receipts.md):
   }
 
   async run(): Promise<VerifyEvidenceReport> {
-    const {args, flags} = await this.parse(VerifyReceipt)
+    const {args, flags, metadata} = await this.parse(VerifyReceipt)
     // Memory flat in the chain's length (bench: verify); stands back for the operator's own V8 flags.
     sizeVerifierHeap(process.execArgv, process.env.NODE_OPTIONS)
     const progress = commandProgress(this.jsonEnabled(), 'verifying', 'receipts')
     let report: VerifyEvidenceReport
     try {
-      report = await verifyEvidenceInput({...chainRequest(args.file, flags), ...progress.option})
+      report = await verifyEvidenceInput({...chainRequest(args.file, flags, metadata), ...progress.option})
     } finally {
       progress.done()
     }

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict'
 import {cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {parseRecorderEntry, recorderEntryHash} from '../../src/plugins/receipts/index.js'
+import {parseRecorderEntry} from '../../src/plugins/receipts/index.js'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
+import {relink} from '../helpers/entry-relink.js'
 import {dropLine, tearLastLine} from '../helpers/evidence-mutations.js'
 import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
 
@@ -114,12 +115,7 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     // The tamperer blanks the last signature and rewrites the (keyless) entry hashes from there on.
     const from = signed.at(-1) as number
     lines[from] = (lines[from] as string).replace(/"signature":"[0-9a-f]{128}"/, '"signature":""')
-    for (let i = from; i < lines.length; i++) {
-      const e = parseRecorderEntry(lines[i] as string)
-      const prev = i === 0 ? 'genesis' : parseRecorderEntry(lines[i - 1] as string).hash
-      const relinked = (lines[i] as string).replace(`"prev_hash":"${e.prevHash}"`, `"prev_hash":"${prev}"`)
-      lines[i] = relinked.replace(`"hash":"${e.hash}"`, `"hash":"${recorderEntryHash(parseRecorderEntry(relinked))}"`)
-    }
+    relink(lines, from)
     writeFileSync(file, lines.join('\n') + '\n')
     const j = JSON.parse(verify(d, '--key', pubFile, '--json').stdout)
     const seq = parseRecorderEntry(lines[from] as string).seq
@@ -146,10 +142,70 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     assert.equal(r.status, 1, r.stdout + r.stderr)
     assert.deepEqual(JSON.parse(r.stdout).failure, {
       component: 'entries',
-      message: `run run-1 signs its checkpoints, but its session_close (chain_seq 6, evidence-proxy-0.jsonl:${lines.length - 1}) is followed by the end of the input, not the checkpoint the recorder writes on close: it was removed`,
+      message: `the session_close of run run-1 (chain_seq 6, evidence-proxy-0.jsonl:${lines.length - 1}) is followed by the end of the input, not the checkpoint the recorder writes on close: it was removed`,
       file: 'evidence-proxy-0.jsonl',
       line: lines.length - 1,
     })
+  })
+
+  test('a run whose only checkpoint is the one written on close: removing it, and rewriting the entries after it, fails', async () => {
+    const d = path.join(dir, 'only-close-checkpoint')
+    const decisions = [0, 1, 2].map((i) => ({method: 'GET', target: `https://o${i}.example/`, transport: 'fetch', verdict: 'allow'}))
+    await recordRun({dir: d, key, clock, run: 1, decisions})
+    await recordRun({dir: d, key, clock, run: 2, decisions, crash: true})
+    const f = path.join(d, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(f, 'utf8').trimEnd().split('\n')
+    // run 1: session_open, 3 decisions, session_close, then its only checkpoint (line 6)
+    assert.match(lines[4] as string, /"session_control":\{"kind":"session_close"/)
+    assert.match(lines[5] as string, /"type":"checkpoint".*"signature":"[0-9a-f]{128}"/)
+    assert.equal(lines.filter((l) => l.includes('"type":"checkpoint"')).length, 1)
+    assert.equal(verify(d, '--key', pubFile).status, 0)
+    lines.splice(5, 1)
+    relink(lines, 5)
+    writeFileSync(f, lines.join('\n') + '\n')
+    const r = verify(d, '--key', pubFile, '--json')
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    assert.deepEqual(JSON.parse(r.stdout).failure, {
+      component: 'entries',
+      message: 'the session_close of run run-1 (chain_seq 4, evidence-proxy-0.jsonl:5) is followed by entry seq 5 (action_receipt), not the checkpoint the recorder writes on close: it was removed',
+      file: 'evidence-proxy-0.jsonl',
+      line: 6,
+    })
+  })
+
+  test('that closing checkpoint replaced by an unsigned one: valid, but every entry is reported as covered by no signature', async () => {
+    const d = path.join(dir, 'unsigned-close-checkpoint')
+    await recordRun({dir: d, key, clock, run: 1, decisions: [0, 1].map((i) => ({method: 'GET', target: `https://u${i}.example/`, transport: 'fetch', verdict: 'allow'}))})
+    const f = path.join(d, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(f, 'utf8').trimEnd().split('\n')
+    assert.equal(lines.length, 5)
+    const intact = verify(d, '--key', pubFile, '--json')
+    assert.equal(intact.stderr, '')
+    assert.equal(JSON.parse(intact.stdout).entries.unsignedTail, undefined)
+    lines[4] = (lines[4] as string).replace(/"signature":"[0-9a-f]{128}"/, '"signature":""')
+    relink(lines, 4)
+    writeFileSync(f, lines.join('\n') + '\n')
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.equal(
+      r.stderr,
+      'warning: evidence-proxy-0.jsonl:1: no verified checkpoint signature covers any of the 5 entries (entry seq 0-4): nothing but the entry chain, which has no key, shows they were not rewritten\n' +
+        'warning: 1 of 1 checkpoints are unsigned (flight_recorder.sign_checkpoints off): they add no signature over the entry chain\n',
+    )
+    assert.deepEqual(JSON.parse(verify(d, '--key', pubFile, '--json').stdout).entries.unsignedTail, {entries: 5, firstSeq: '0', lastSeq: '4'})
+  })
+
+  test('a crashed run: the entries after its last signed checkpoint are counted as covered by no signature', async () => {
+    const d = path.join(dir, 'crashed-tail')
+    await recordRun({dir: d, key, clock, run: 1, decisions: [0, 1, 2, 3].map((i) => ({method: 'GET', target: `https://t${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 3, crash: true})
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.equal(
+      r.stderr,
+      'warning: evidence-proxy-0.jsonl:1: the last run run-1 (session_open at chain_seq 0) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running\n' +
+        'warning: evidence-proxy-0.jsonl:5: the last 2 entries (entry seq 4-5) come after the last signed checkpoint (entry seq 3): no signature covers them, so nothing shows they were not rewritten (a run that crashed or is still running leaves such a tail; a closed run ends with its checkpoint)\n',
+    )
+    assert.deepEqual(JSON.parse(verify(d, '--key', pubFile, '--json').stdout).entries.unsignedTail, {entries: 2, firstSeq: '4', lastSeq: '5'})
   })
 
   test('a torn last line after a crash is a warning', () => {

@@ -7,6 +7,7 @@ import {encodeActionReceipt, evidencePreimageBytes, parseEvidenceReceipt, Receip
 import {formatSignature, keyPairFromSeed, loadAgentPrivateKey, sha256, signBytes} from '../../src/plugins/signing/index.js'
 import {action, K1} from '../helpers/receipt-fixtures.js'
 import {runCli, type CliResult} from '../helpers/cli.js'
+import {relink} from '../helpers/entry-relink.js'
 import {dropLine, swapLines, tamperLine, tearLastLine} from '../helpers/evidence-mutations.js'
 import {readVector, repoPath} from '../helpers/vectors.js'
 
@@ -39,6 +40,8 @@ function ok(args: string[]): CliResult {
 
 const roster = (): string[] => ['--roster', rosterFile, '--roster-root-fingerprint', fp]
 const verify = (...args: string[]): CliResult => cli(['verify-receipt', ...args])
+const UNPROVEN_END = (seq: number, line: number): string =>
+  `a new v2 chain starts at genesis here; the chain before it ends at chain_seq ${seq} (evidence-proxy-0.jsonl:${line}), and no verified checkpoint signature covers this point: a genesis names no earlier chain, so nothing proves no receipt after chain_seq ${seq} was removed`
 const UNCHAINED = (n: number): string =>
   `warning: ${n} v2 receipts are unchained (chain_seq 0, empty chain_prev_hash; the lifecycle commands write these): each verifies on its own, but nothing proves none was removed or reordered\n`
 
@@ -251,6 +254,28 @@ describe('verify-receipt on a learn shadow recorder directory', () => {
     const j = JSON.parse(r.stdout)
     assert.equal(j.entries.count, 10)
     assert.equal(j.evidenceReceipts.chains, 2)
-    assert.deepEqual(j.warnings, [{message: '2 v2 chains start at genesis in this input (one per emitter run)'}])
+    assert.deepEqual(j.warnings, [
+      {message: UNPROVEN_END(4, 5), file: 'evidence-proxy-0.jsonl', line: 6},
+      {message: '2 v2 chains start at genesis in this input (one per emitter run)'},
+    ])
+    assert.equal(j.evidenceReceipts.unprovenChainEnds, 1)
+  })
+
+  test('the tail of the first chain cut and the entries after it rehashed: still no signature to break, and the output says which end is unproven', () => {
+    const d = path.join(dir, 'two-runs-cut')
+    mkdirSync(path.join(d, 'proxy'), {recursive: true})
+    const f = path.join(d, 'proxy', 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(path.join(dir, 'two-runs', 'proxy', 'evidence-proxy-0.jsonl'), 'utf8').trimEnd().split('\n')
+    assert.match(lines[4] as string, /"chain_seq":4,/)
+    assert.match(lines[5] as string, /"chain_prev_hash":"genesis"/)
+    lines.splice(4, 1)
+    relink(lines, 4)
+    writeFileSync(f, lines.join('\n') + '\n')
+    const r = verify(d, ...roster())
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.equal(
+      r.stderr,
+      `warning: evidence-proxy-0.jsonl:5: ${UNPROVEN_END(3, 4)}\n` + 'warning: 2 v2 chains start at genesis in this input (one per emitter run)\n',
+    )
   })
 })

@@ -77,6 +77,17 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     assert.equal(other.stdout, "CHAIN BROKEN: synthetic-v1-session-rotation.jsonl\n  Error:    signed recorder session 'proxy' does not match endorsement session 'other'\n")
   })
 
+  test('--session with a .jsonl file: the file must hold that session; with a single receipt it is refused', () => {
+    assert.deepEqual(inVectors('valid-chain.jsonl', '--key', K1, '--session', 'proxy'), {
+      status: 1,
+      stdout: 'CHAIN BROKEN: valid-chain.jsonl\n  Error:    valid-chain.jsonl holds the entries of recorder session "conformance-session", not of --session "proxy"\n',
+      stderr: 'chain verification failed: valid-chain.jsonl holds the entries of recorder session "conformance-session", not of --session "proxy"\n',
+    })
+    assert.deepEqual(inVectors('valid-chain.jsonl', '--key', K1, '--session', 'conformance-session'), inVectors('valid-chain.jsonl', '--key', K1))
+    const one = inVectors('valid-single.json', '--key', K1, '--session', 'proxy')
+    assert.deepEqual(one, {status: 2, stdout: '', stderr: '--session applies to a chain (a .jsonl file or a recorder directory), not to the single receipt valid-single.json [USAGE]\n'})
+  })
+
   test('EvidenceReceipt v2: valid with K2, invalid without a key or with another key', () => {
     for (const f of ['valid-evidence-proxy-decision.json', 'valid_evidence_receipt_promote_committed.json', 'valid-evidence-shadow-delta.json']) {
       const ok = inVectors(f, '--key', K2)
@@ -175,6 +186,16 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
       assert.doesNotMatch(r.stdout + r.stderr, /\u001b/)
       assert.match(r.stderr, /warning: escape-run\.jsonl:1: the last run run-\?\[2K \(session_open at chain_seq 0\) has no session_close/)
     }
+  })
+
+  test('--session with a file of bare receipts: nothing names a session, so it cannot be checked', () => {
+    const b = new ReceiptChainBuilder(keyA())
+    const open = b.openRun({runNonce: 'run-1', openNonce: 'open-1', recorderSession: 'proxy', signerKeyEpoch: '1', heartbeatSeconds: 30}, {actionId: 'o-1', timestamp: '2026-04-15T12:00:00Z'})
+    const name = put('bare-run.jsonl', encodeActionReceipt(open) + '\n')
+    const r = run(name, '--key', K1, '--session', 'proxy')
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    assert.equal(r.stdout, 'CHAIN BROKEN: bare-run.jsonl\n  Error:    bare-run.jsonl holds bare v1 receipts, not recorder entries: nothing in it names a recorder session to check --session "proxy" against\n')
+    assert.equal(run(name, '--key', K1).status, 0)
   })
 
   test('--rotation-endorsement with a single receipt is refused, not ignored', () => {

@@ -8,6 +8,7 @@ import {
   EntryChainVerifier,
   EvidenceChainVerifier,
   EvidenceParseError,
+  EVIDENCE_GENESIS,
   notVerifiableText,
   recorderFileNumber,
   type LineError,
@@ -68,6 +69,8 @@ export interface EvidenceSetRequest {
   endorsements?: readonly RotationEndorsement[]
   /** Directory mode: file names carry the first entry seq (§7.4) and entries the session id. */
   directory?: boolean
+  /** A file given with an explicit session: its entries must be that session's. */
+  fileSession?: boolean
   /** Directory mode: names of the session's pattern that are not regular files (never read). */
   skipped?: readonly {name: string; what: string}[]
   onReceipt?: (fact: ReceiptFact) => void
@@ -134,12 +137,16 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (cut.evidenceChain !== undefined) v2.resumeAfter(cut.evidenceChain.lastSeq, cut.evidenceChain.lastReceiptHash)
     if (cut.receiptChain !== undefined) v1Base = Number(cut.receiptChain.lastSeq + 1n)
   }
-  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined; run: string | undefined; runSignedBefore: boolean}[] = []
+  const checkpoints: {prevHash: string; signature: string; seq: string; at: Position; key: string | undefined; run: string | undefined; runSignedBefore: boolean; nextAt?: Position}[] = []
+  // The checkpoint just read: the position of the entry after it is noted (where an unsigned tail starts).
+  let checkpointBefore: (typeof checkpoints)[number] | undefined
+  let firstEntry: {seq: string; at: Position} | undefined
   // The run (process) whose recorder wrote the entries being read: the last session_open seen.
   let recorderRun: string | undefined
   // Runs whose recorder signs checkpoints (sign_checkpoints is read once per process).
   const runsSigning = new Set<string>()
-  // A session_close of such a run: the recorder writes a checkpoint right after it on close.
+  // A session_close read from recorder entries: the recorder writes a checkpoint right after it
+  // on close (signed or not, as the run signs), whatever checkpoints the run wrote before.
   let closeNeedsCheckpoint: {run: string; seq: string; at: Position} | undefined
   let tornTail = false
   let sealedAt: string | undefined
@@ -155,6 +162,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   let unclosed = 0
   let control = 0
   let v2Stopped = false
+  // The last chained v2 receipt, and each v2 chain a later genesis ended (a new emitter run): a
+  // genesis names no earlier chain, so what covers each one's end is settled by the checkpoints.
+  let v2LastChained: {seq: string; at: Position} | undefined
+  const v2ChainEnds: {finalSeq: string; at: Position; genesisAt: Position; genesisEntrySeq: bigint | undefined}[] = []
   let v2Unchecked = false
   const notVerifiable: {count: number; extensions: string[]; first?: Finding} = {count: 0, extensions: []}
 
@@ -192,8 +203,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
         recorderRun = activeRun.nonce
       } else if (sc.get('close') instanceof Map) {
         activeRun = undefined
-        if (shape?.kind === 'entries' && recorderRun !== undefined && runsSigning.has(recorderRun)) {
-          closeNeedsCheckpoint = {run: recorderRun, seq: recordUint(r, 'chain_seq').toString(), at}
+        if (shape?.kind === 'entries') {
+          closeNeedsCheckpoint = {run: recordString(r, 'run_nonce'), seq: recordUint(r, 'chain_seq').toString(), at}
         }
       }
     }
@@ -220,7 +231,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
   }
 
-  const onV2 = (r: ParsedEvidenceReceipt, at: Position): void => {
+  const onV2 = (r: ParsedEvidenceReceipt, at: Position, entrySeq?: bigint): void => {
     const p = r.payload instanceof Map ? r.payload : new Map()
     tally.add({version: 2, kind: r.payloadKind, control: false, transport: str(p, 'transport'), verdict: str(p, 'verdict')})
     if (req.onReceipt !== undefined) req.onReceipt(evidenceFact(r, at))
@@ -248,11 +259,22 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (error !== undefined) {
       v2Stopped = true
       fail('evidence_receipts', error, at)
+      return
     }
+    if (r.chainPrevHash === '') return
+    if (r.chainPrevHash === EVIDENCE_GENESIS && v2LastChained !== undefined) {
+      v2ChainEnds.push({finalSeq: v2LastChained.seq, at: v2LastChained.at, genesisAt: at, genesisEntrySeq: entrySeq})
+    }
+    v2LastChained = {seq: r.chainSeq.toString(), at}
   }
 
   const onEntry = (e: RecorderEntry, at: Position, fileIndex: number, firstInFile: boolean, file: string): void => {
     const seq = BigInt(e.seq)
+    firstEntry ??= {seq: e.seq, at}
+    if (checkpointBefore !== undefined) {
+      checkpointBefore.nextAt = at
+      checkpointBefore = undefined
+    }
     if (closeNeedsCheckpoint !== undefined) {
       if (e.type !== 'checkpoint') fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, `entry seq ${e.seq} (${e.type})`), at)
       closeNeedsCheckpoint = undefined
@@ -304,7 +326,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
           v2Stopped = true
           break
         }
-        onV2(r, at)
+        onV2(r, at, seq)
         break
       }
       default:
@@ -329,7 +351,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     const signature = typeof sig === 'string' ? sig : ''
     const runSignedBefore = recorderRun !== undefined && runsSigning.has(recorderRun)
     if (signature !== '' && recorderRun !== undefined) runsSigning.add(recorderRun)
-    checkpoints.push({prevHash: e.prevHash, signature, seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), run: recorderRun, runSignedBefore})
+    checkpointBefore = {prevHash: e.prevHash, signature, seq: e.seq, at, key: lastV1?.signerKey.toLowerCase(), run: recorderRun, runSignedBefore}
+    checkpoints.push(checkpointBefore)
   }
 
   const checkTranscriptRoot = (e: RecorderEntry, at: Position): void => {
@@ -342,6 +365,16 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       fail('action_receipts', `entry seq ${e.seq}: transcript root (root ${rootHash}, ${count instanceof JsonNumber ? count.text : '?'} receipts) does not match the receipt chain before it (root ${want ?? 'none'}, ${total} receipts)`, at)
     }
     sealedAt = e.seq
+  }
+
+  // The session a file was asked to be (its entries are checked against its first entry's): no
+  // position, so a rotation endorsement's own session error, which says more, is the one shown.
+  const checkFileSession = (): void => {
+    if (entrySession !== undefined) {
+      if (entrySession !== req.session) fail('files', `${req.label} holds the entries of recorder session ${JSON.stringify(entrySession)}, not of --session ${JSON.stringify(req.session)}`)
+    } else if (shape !== undefined && (req.endorsements ?? []).length === 0) {
+      fail('files', `${req.label} holds ${shape.kind} receipts, not recorder entries: nothing in it names a recorder session to check --session ${JSON.stringify(req.session)} against`)
+    }
   }
 
   const placePosition = (place: number): Position | undefined => {
@@ -484,6 +517,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
 
   // The input ends at the close: its checkpoint is gone (unless a crash tore the line it was).
   if (closeNeedsCheckpoint !== undefined && !tornTail) fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, 'the end of the input'), closeNeedsCheckpoint.at)
+  if (req.fileSession === true) checkFileSession()
   if (activeRun !== undefined) {
     unclosed++
     warn(`the last run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running`, activeRun.at)
@@ -498,6 +532,9 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // endorsed rotations, so the signer in force at a checkpoint is trusted when the chain is.
   const fallbackKey = pin.key ?? req.keys.plain
   let signedCheckpoints = 0
+  // The last checkpoint whose signature verified: it signs the hash of the entry before it, so
+  // the entry chain up to there; nothing signs the entries after it.
+  let lastCovering: (typeof checkpoints)[number] | undefined
   let unsigned = 0
   let unchecked = 0
   // sign_checkpoints is read once per process: one run's checkpoints are all signed or all
@@ -519,6 +556,24 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     const ok = /^[0-9a-f]{128}$/.test(c.signature) && verifyBytes(Buffer.from(checkpointKey, 'hex'), Buffer.from(c.prevHash, 'ascii'), Buffer.from(c.signature, 'hex'))
     if (!ok) fail('entries', `entry seq ${c.seq}: checkpoint signature verification failed`, c.at)
+    else lastCovering = c
+  }
+  const unsignedTail = uncoveredTail(firstEntry, lastEntry, lastCovering)
+  // Said on stderr when the writer is one that writes checkpoints (a checkpoint or a run's
+  // session_open is in the input; a closed run ends with one). Inputs with neither — the
+  // reference's conformance files, \`learn shadow\` directories — carry the count in --json only.
+  if (unsignedTail !== undefined && (checkpoints.length > 0 || runs > 0)) warn(unsignedTailText(unsignedTail, lastCovering?.seq), unsignedTail.at)
+  // An earlier v2 chain's end is proven only when a verified checkpoint signature covers the entry
+  // of the genesis after it: then no entry before that genesis, so no receipt of the earlier
+  // chain, can have been removed without breaking the signature.
+  let unprovenChainEnds = 0
+  for (const c of v2ChainEnds) {
+    if (c.genesisEntrySeq !== undefined && lastCovering !== undefined && c.genesisEntrySeq < BigInt(lastCovering.seq)) continue
+    unprovenChainEnds++
+    warn(
+      `a new v2 chain starts at genesis here; the chain before it ends at chain_seq ${c.finalSeq} (${c.at.file}:${c.at.line}), and no verified checkpoint signature covers this point: a genesis names no earlier chain, so nothing proves no receipt after chain_seq ${c.finalSeq} was removed`,
+      c.genesisAt,
+    )
   }
   // Retention anchors carry their own signature by the recorder key (over the detail without it).
   // The anchor the chains resume from must carry one whenever there are receipts: the recorder
@@ -577,6 +632,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       ...(entrySession === undefined ? {} : {sessionId: entrySession}),
       checkpoints: checkpoints.length,
       signedCheckpoints,
+      ...(unsignedTail === undefined ? {} : {unsignedTail: {entries: Number(unsignedTail.entries), firstSeq: unsignedTail.firstSeq, lastSeq: unsignedTail.lastSeq}}),
       transcriptRoots,
       ...(anchors.length === 0 ? {} : {retentionAnchors: anchors.length}),
       ...(cut === undefined
@@ -609,6 +665,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       chained: v2State.chainedCount,
       unchained: v2State.unchainedCount,
       signaturesChecked: !v2Unchecked,
+      ...(unprovenChainEnds === 0 ? {} : {unprovenChainEnds}),
       ...(v2State.finalSeq === undefined ? {} : {finalSeq: v2State.finalSeq, rootHash: v2State.rootHash}),
       ...(v2State.startTime === undefined ? {} : {startTime: v2State.startTime, endTime: v2State.endTime}),
     },
@@ -633,7 +690,31 @@ function isCutAnchor(detailRaw: string, cut: RetentionAnchor): boolean {
 }
 
 function closeCheckpointMissing(close: {run: string; seq: string; at: Position}, next: string): string {
-  return `run ${close.run} signs its checkpoints, but its session_close (chain_seq ${close.seq}, ${close.at.file}:${close.at.line}) is followed by ${next}, not the checkpoint the recorder writes on close: it was removed`
+  return `the session_close of run ${close.run} (chain_seq ${close.seq}, ${close.at.file}:${close.at.line}) is followed by ${next}, not the checkpoint the recorder writes on close: it was removed`
+}
+
+/**
+ * The entries at the end of the input that no verified checkpoint signature covers: all of them
+ * when none verified, else those after the last one that did. Undefined when there are none.
+ */
+function uncoveredTail(
+  first: {seq: string; at: Position} | undefined,
+  last: {seq: bigint} | undefined,
+  covering: {seq: string; nextAt?: Position} | undefined,
+): {entries: bigint; firstSeq: string; lastSeq: string; at: Position} | undefined {
+  if (first === undefined || last === undefined) return undefined
+  if (covering === undefined) return {entries: last.seq - BigInt(first.seq) + 1n, firstSeq: first.seq, lastSeq: last.seq.toString(), at: first.at}
+  if (covering.nextAt === undefined) return undefined
+  const from = BigInt(covering.seq) + 1n
+  return {entries: last.seq - from + 1n, firstSeq: from.toString(), lastSeq: last.seq.toString(), at: covering.nextAt}
+}
+
+function unsignedTailText(t: {entries: bigint; firstSeq: string; lastSeq: string}, after: string | undefined): string {
+  const n = t.entries === 1n ? '1 entry' : `${t.entries} entries`
+  const range = t.entries === 1n ? `entry seq ${t.firstSeq}` : `entry seq ${t.firstSeq}-${t.lastSeq}`
+  return after === undefined
+    ? `no verified checkpoint signature covers any of the ${n} (${range}): nothing but the entry chain, which has no key, shows they were not rewritten`
+    : `the last ${n} (${range}) come after the last signed checkpoint (entry seq ${after}): no signature covers them, so nothing shows they were not rewritten (a run that crashed or is still running leaves such a tail; a closed run ends with its checkpoint)`
 }
 
 function describeShape(kind: 'entries' | 'bare v1' | 'bare v2'): string {

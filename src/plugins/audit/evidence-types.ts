@@ -48,6 +48,11 @@ export interface EntryChainSummary {
   sessionId?: string
   checkpoints: number
   signedCheckpoints: number
+  /**
+   * The entries at the end of the input that no verified checkpoint signature covers (all of them
+   * when none verified); absent when the input ends with a verified signed checkpoint.
+   */
+  unsignedTail?: {entries: number; firstSeq: string; lastSeq: string}
   transcriptRoots: number
   headHash?: string
   /** The chains resume after a retention cut (policy-extra.md §3.3): what the anchor says was removed. */
@@ -79,6 +84,11 @@ export interface EvidenceChainSummary {
   unchained: number
   /** False when no key was pinned and v2 signatures could not be checked. */
   signaturesChecked: boolean
+  /**
+   * Chains that a later genesis follows with no verified checkpoint signature covering that
+   * genesis: nothing proves their last receipts were not removed. Absent when none.
+   */
+  unprovenChainEnds?: number
   finalSeq?: string
   rootHash?: string
   startTime?: string

@@ -27,6 +27,7 @@ import {KeyRing, type KeyRingRequest} from './key-ring.js'
 export interface VerifyEvidenceRequest extends KeyRingRequest {
   file?: string
   chainDir?: string
+  /** Given by the user (else `proxy`): a .jsonl file must then hold that session's entries. */
   session?: string
   rotationEndorsements?: readonly string[]
   onReceipt?: (fact: ReceiptFact) => void
@@ -88,6 +89,10 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     if ((req.rotationEndorsements ?? []).length > 0) {
       throw new PipelockError('USAGE', `--rotation-endorsement applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
     }
+    // a recorder session names recorder entries: one receipt carries none
+    if (req.session !== undefined) {
+      throw new PipelockError('USAGE', `--session applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
+    }
     return verifySingleFile(source.single, keys)
   }
   let endorsements: RotationEndorsement[]
@@ -103,6 +108,7 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     display: source.directory ? (f) => path.basename(f) : (f) => f,
     keys,
     session,
+    ...(req.session !== undefined && !source.directory ? {fileSession: true} : {}),
     endorsements,
     directory: source.directory,
     ...(source.skipped === undefined || source.skipped.length === 0 ? {} : {skipped: source.skipped}),
