@@ -67,6 +67,22 @@ describe('SDK client → pipelock mcp proxy → SDK server (defaults + auto-enab
     assert.deepEqual(e.data, {block_reason: 'dlp_match'})
   })
 
+  test('secret cut in three or more arguments: -32001 whatever the key order', async () => {
+    // AKIA | QYLPMN5H | HHFPZAM2: no two pieces form the key, only all three in order.
+    const cases: Array<Record<string, string>> = [
+      {z: 'AKIA', m: 'QYLPMN5H', a: 'HHFPZAM2'}, // keys in reverse order: the sorted walk reads it backwards
+      {z: 'AKIA', a: 'QYLPMN5H', m: 'HHFPZAM2', f: 'note, text'}, // in order only as sent
+      {e: 'AKIA', d: 'QYLP', c: 'MN5H', b: 'HHFP', a: 'ZAM2'}, // five pieces
+    ]
+    for (const args of cases) {
+      const e = await rejection(w.client.callTool({name: 'echo', arguments: args}))
+      assert.equal(e.code, -32001, JSON.stringify(Object.keys(args)))
+      assert.deepEqual(e.data, {block_reason: 'dlp_match'})
+    }
+    const ok = await w.client.callTool({name: 'echo', arguments: {text: 'see', m: 'the quarterly', a: 'sales report'}})
+    assert.deepEqual(ok.content, [{type: 'text', text: 'see'}])
+  })
+
   test('tool policy: rm -rf / and its obfuscations are blocked with -32002', async () => {
     for (const command of ['rm -rf /', 'rm${IFS}-rf /', '{rm,-rf,/}', 'x=rm;$x -rf /']) {
       const e = await rejection(w.client.callTool({name: 'bash', arguments: {command}}))

@@ -128,13 +128,36 @@ function distinctPairs(pairs: Iterable<JunctionPair>): JunctionPair[] {
 }
 
 /**
+ * The values joined whole in each order a receiver reassembles pieces in, beyond the one the
+ * concatenation check already scans (mcp.md §4.2 step a): `vals` (the scan's order: for MCP the
+ * byte-sorted key walk, for a body its document order) read backwards, and `sent` — the values in
+ * the order the message carries them, which the sender chooses — forwards and backwards. A secret
+ * cut into any number of pieces is found when the pieces sit next to each other, in order, in one
+ * of these four sequences (other values before or after them do not matter: a pattern matches
+ * anywhere in the text). That is every order a receiver gets by reading the fields sorted by
+ * name or as sent, either way round; the pair pass covers two pieces in any order. A receiver
+ * that reassembles some other permutation, or skips fields between the pieces, is not covered:
+ * n pieces have n! orders and 2^n subsets, and scanning those is the blow-up this stays clear of.
+ * Bounded: at most three texts more, each as long as the values together, for any number of
+ * values (texts equal to one already scanned are dropped, so sorted input costs one).
+ */
+function reassemblies(vals: readonly string[], sent: readonly string[] | null): string[] {
+  if (vals.length < 3) return [] // two pieces: the pair pass tries both orders
+  const orders = [[...vals].reverse(), ...(sent === null ? [] : [sent, [...sent].reverse()])]
+  return orders.map((o) => o.join(''))
+}
+
+/**
  * Split-secret check (mcp.md §4.2): the values concatenated (unless that is `joined`, already
- * scanned), then every junction pair the joined-text screen cannot prove clean; first hit wins.
- * `scan` is the caller's text DLP (it may note warnings). Shared by the MCP argument screen and
- * request-body DLP (issue 37): one implementation of the pass.
+ * scanned), then every junction pair the joined-text screen cannot prove clean, then the values
+ * joined whole in the other orders a receiver may reassemble them in (`reassemblies`); first hit
+ * wins. `scan` is the caller's text DLP (it may note warnings). Shared by the MCP argument screen
+ * and request-body DLP (issue 37): one implementation of the pass. `sent`: the values in the order
+ * the message holds them, when the caller's `vals` are in another order (null = not known).
  */
 export function splitSecretFindings(
   engine: DlpEngine, scan: (text: string) => DlpFinding[], vals: readonly string[], joined: string | null, window: number | null,
+  sent: readonly string[] | null = null,
 ): DlpFinding[] {
   if (vals.length <= 1) return []
   const concat = vals.join('')
@@ -152,6 +175,13 @@ export function splitSecretFindings(
     if (!keep[k]) continue
     const text = pairs[k]!.x + pairs[k]!.y
     if (scanned.has(text)) continue
+    scanned.add(text)
+    const m = scan(text)
+    if (m.length > 0) return m
+  }
+  // After the pairs, so every message the pairs caught keeps its finding.
+  for (const text of reassemblies(vals, sent)) {
+    if (text === concat || text === joined || scanned.has(text)) continue
     scanned.add(text)
     const m = scan(text)
     if (m.length > 0) return m

@@ -27,6 +27,20 @@ test('split secret: halves in two fields in reversed key order are caught by the
   assert.equal(scan(call(1, 'echo', {z: 'QYLPMN5HHH', a: 'hello'})).clean, true)
 })
 
+test('split secret in three or more fields: caught in reverse key order, in the order sent, and over five pieces', () => {
+  const [p1, p2, p3] = [AWS_KEY.slice(0, 4), AWS_KEY.slice(4, 12), AWS_KEY.slice(12)]
+  const reversed = scan(call(1, 'echo', {z: p1, m: p2, a: p3}))
+  assert.deepEqual(reversed.dlp.map((d) => d.pattern), ['AWS Access ID'], 'keys in reverse order')
+  // Sorted: p2, note, p3, p1 — reversed: p1, p3, note, p2; only the order sent holds p1 p2 p3.
+  const sent = scan(call(1, 'echo', {z: p1, a: p2, m: p3, f: 'note, text'}))
+  assert.deepEqual(sent.dlp.map((d) => d.pattern), ['AWS Access ID'], 'in order as sent')
+  const five = scan(call(1, 'echo', {e: 'AKIA', d: 'QYLP', c: 'MN5H', b: 'HHFP', a: 'ZAM2'}))
+  assert.deepEqual(five.dlp.map((d) => d.pattern), ['AWS Access ID'], 'five pieces')
+  const nested = scan(call(1, 'echo', {c: {x: p1}, b: [p2], a: {y: p3}}))
+  assert.deepEqual(nested.dlp.map((d) => d.pattern), ['AWS Access ID'], 'pieces in nested values')
+  assert.equal(scan(call(1, 'echo', {z: 'see', m: 'the quarterly', a: 'sales report'})).clean, true)
+})
+
 test('split secret in long, non-adjacent values: the pair pass scans the junction window and still catches it', () => {
   // a, b, c: the halves sit in a and c, so only the a+c / c+a pairs join them (not the concatenation).
   const prose = 'lorem ipsum dolor sit amet '.repeat(20)

@@ -52,7 +52,17 @@ export function valueStrings(v: JsonValue | undefined): string[] {
   return out
 }
 
-function walk(v: JsonValue | undefined, depth: number, all: boolean, out: string[]): void {
+/**
+ * The string values of `valueStrings`, in the order the message holds them (object members as
+ * sent, not sorted): the order a sender chooses and a server reading the JSON as parsed sees.
+ */
+export function sentValueStrings(v: JsonValue | undefined): string[] {
+  const out: string[] = []
+  walk(v, 0, false, out, false)
+  return out
+}
+
+function walk(v: JsonValue | undefined, depth: number, all: boolean, out: string[], sorted = true): void {
   if (v === undefined || v === null || depth > MAX_EXTRACT_DEPTH) return
   if (typeof v === 'string') {
     out.push(v)
@@ -74,12 +84,12 @@ function walk(v: JsonValue | undefined, depth: number, all: boolean, out: string
   }
   if (v instanceof RawJson) return
   if (Array.isArray(v)) {
-    for (const x of v) walk(x, depth + 1, all, out)
+    for (const x of v) walk(x, depth + 1, all, out, sorted)
     return
   }
-  for (const k of sortedKeys(v)) {
+  for (const k of sorted ? sortedKeys(v) : v.keys()) {
     if (all) out.push(k)
-    walk(v.get(k), depth + 1, all, out)
+    walk(v.get(k), depth + 1, all, out, sorted)
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import {goJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
 import {junctionWindow, splitSecretFindings, type DlpFinding, type Scanner} from '../../scanner/index.js'
-import {allStrings, unescapeU, valueStrings} from '../jsonrpc/extract.js'
+import {allStrings, sentValueStrings, unescapeU, valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
 
 export type InputAction = 'warn' | 'block'
@@ -40,9 +40,16 @@ class DlpRun {
     if (this.junction === undefined) this.junction = junctionWindow(this.scanner)
     return this.junction
   }
-  /** Split-secret check (§4.2): the values concatenated, then every junction pair; first hit wins. */
-  split(vals: readonly string[], joined: string): DlpFinding[] {
-    return splitSecretFindings(this.dlp, (t) => this.scan(t), vals, joined, this.window())
+  /**
+   * Split-secret check (§4.2): the values concatenated, then every junction pair, then [fix] the
+   * values joined in the other orders a server may reassemble them in — a secret cut in three or
+   * more pieces (`splitSecretFindings`); first hit wins. `values`: the JSON values whose strings
+   * are checked, in the order of `valueStrings`.
+   */
+  split(values: ReadonlyArray<JsonValue | undefined>, joined: string): DlpFinding[] {
+    const vals = values.flatMap((v) => valueStrings(v))
+    const sent = values.flatMap((v) => sentValueStrings(v))
+    return splitSecretFindings(this.dlp, (t) => this.scan(t), vals, joined, this.window(), sent)
   }
   scan(text: string): DlpFinding[] {
     const r = this.scanner.scanTextForDlp(text)
@@ -88,7 +95,7 @@ function rawPath(scanner: Scanner, text: string, value: JsonValue | undefined, a
   const joined = strs.join('\n')
   const unescaped = text.includes('\\u') ? unescapeU(text) : text
   let dlp = run.scan(joined)
-  if (dlp.length === 0) dlp = run.split(value === undefined ? [] : valueStrings(value), joined)
+  if (dlp.length === 0) dlp = run.split([value], joined)
   for (const t of [...strs, text, ...(unescaped !== text ? [unescaped] : [])]) {
     if (dlp.length > 0) break
     dlp = run.scan(t)
@@ -133,7 +140,7 @@ export function scanRequest(scanner: Scanner, frame: McpFrame, opts: RequestScan
     const strs = allStrings(msg)
     const joined = strs.join('\n')
     let dlp = run.scan(joined)
-    if (dlp.length === 0) dlp = run.split(valueStrings(msg), joined)
+    if (dlp.length === 0) dlp = run.split([msg], joined)
     for (const s of strs) {
       if (dlp.length > 0) break
       dlp = run.scan(s)
@@ -156,7 +163,7 @@ export function scanRequest(scanner: Scanner, frame: McpFrame, opts: RequestScan
   if (frame.id !== null) strs.push(frame.id)
   const joined = strs.join('\n')
   let dlp = run.scan(joined)
-  if (dlp.length === 0) dlp = run.split([...valueStrings(params), ...valueStrings(extra)], joined)
+  if (dlp.length === 0) dlp = run.split([params, extra], joined)
   if (dlp.length === 0) {
     // [replicated Q42] every string is scanned and the last dirty one is reported.
     for (const s of strs) {
