@@ -3,7 +3,8 @@
  * Streamable HTTP server through pipelock. Each client message gets the one request decision,
  * then its own POST (concurrent — fix Q13: a server request during a call, such as sampling, is
  * answered instead of deadlocking); every message of the JSON or SSE answer, and of the GET
- * stream, gets the one response decision. The session id comes only from the upstream;
+ * stream, gets the one response decision (on the GET stream a response to an id not pending is
+ * dropped: fix). The session id comes only from the upstream;
  * extra headers can never replace a transport-managed one. Session binding is enforced here too
  * (fix Q7); failed notifications are not answered (fix Q41); a request whose answer could not be
  * read gets `-32003` (fix).
@@ -11,7 +12,7 @@
 import {STATUS_CODES} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {errorLine, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {errorLine, mcpError, newSessionState, parseFrame, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
@@ -35,8 +36,9 @@ class UpstreamHttpError extends Error {}
 export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   const client = new UpstreamClient(0)
   const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_http_upstream', 'default')}
-  // The GET stream carries server-initiated messages: no request-id validation there (§3.2.2).
-  const getCtx: McpContext = {...ctx, state: {...ctx.state, tracker: new RequestTracker()}}
+  // The GET stream carries the server's own messages; a response there must answer a pending
+  // request (the one tracker of this session), any other is a forgery and is dropped.
+  const getCtx: McpContext = {...ctx, serverStream: true}
   let sessionId: string | null = null
   let exitError: string | null = null
   const abort = new AbortController()

@@ -27,6 +27,12 @@ export interface McpContext {
   readonly settings: McpSettings
   readonly deps: McpDeps
   readonly state: McpSessionState
+  /**
+   * The server's own stream of messages (the bridge's GET stream, mcp.md §3.2.2): requests and
+   * notifications belong there, a response only to a request still pending. One to any other id
+   * is dropped rather than answered (the confused-deputy stage).
+   */
+  readonly serverStream?: boolean
 }
 
 const MEDIATION_META = 'com.pipelock/mediation'

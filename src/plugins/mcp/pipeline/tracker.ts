@@ -18,9 +18,12 @@ export class RequestTracker {
     }
   }
 
-  /** True when a response with this id may pass (and consumes the id). */
-  consume(id: string | null): boolean {
-    if (!this.seeded) return true
+  /**
+   * True when a response with this id may pass (and consumes the id). `strict`: a response is
+   * expected only to a pending id even before the first request (a stream that carries no answers).
+   */
+  consume(id: string | null, strict = false): boolean {
+    if (!this.seeded && !strict) return true
     if (id === null || !this.pending.has(id)) return false
     this.pending.delete(id)
     return true
