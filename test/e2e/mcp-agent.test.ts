@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, it} from 'node:test'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {rejection, wrapMcpProxy, type WrappedClient} from '../helpers/mcp.js'
 import {buildLockRoster, learnLockLines} from '../helpers/lock-roster.js'
 import {cliIn, succeeded} from '../helpers/cli.js'
@@ -165,5 +169,50 @@ describe('mcp proxy --agent: profile, budget, capture and contract of that agent
     const unlocked = await wrap(unlockedFile, [])
     assert.deepEqual((await unlocked.client.callTool({name: 'write_file', arguments: {path: '/tmp/x'}})).content, [{type: 'text', text: 'write_file {"path":"/tmp/x"}'}])
     await unlocked.close()
+  })
+
+  it('no contract under live contracts: the handshake and ping pass, listing and reading the server are -32006 (stdio and --listen)', async () => {
+    const denial = 'MCP error -32006: pipelock: contract_default_deny: agent "_default" has no active contract and is not listed in learn_lock.unlocked_agents'
+    const refused = async (client: Client, via: string): Promise<void> => {
+      await client.ping()
+      const asks: Array<[string, () => Promise<unknown>]> = [
+        ['tools/list', () => client.listTools()],
+        ['resources/list', () => client.listResources()],
+        ['resources/read', () => client.readResource({uri: 'file:///srv/notes.txt'})],
+        ['prompts/get', () => client.getPrompt({name: 'summarize'})],
+      ]
+      for (const [method, ask] of asks) {
+        const e = await rejection(ask())
+        assert.deepEqual([e.code, e.message, e.data], [-32006, denial, {block_reason: 'contract_default_deny', contract_agent: '_default'}], `${method} via ${via}`)
+      }
+    }
+    // The billing contract is the store's only selector (previous test): _default has none.
+    const cfg = path.join(dir, 'live-default.yaml')
+    const w = await wrap(cfg, [])
+    await refused(w.client, 'stdio')
+    await w.close()
+
+    const fixture = await startHttpFixture()
+    const proc = spawn(process.execPath, [repoPath('bin/run.js'), 'mcp', 'proxy', '--config', cfg, '--listen', '127.0.0.1:0', '--upstream', fixture.url], {env: {PATH: process.env.PATH ?? '', ...env}})
+    let err = ''
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    try {
+      let m: RegExpExecArray | null = null
+      assert.ok(await until(() => (m = /listening on (\S+)/.exec(err)) !== null || proc.exitCode !== null, 20_000), err)
+      assert.ok(m !== null, err)
+      const client = new Client({name: 'no-contract', version: '1.0.0'})
+      await client.connect(new StreamableHTTPClientTransport(new URL(`http://${(m as RegExpExecArray)[1]}/mcp`)))
+      await refused(client, '--listen')
+      await client.close()
+    } finally {
+      proc.kill('SIGTERM')
+      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.on('exit', r)))
+      await fixture.close()
+    }
+
+    // Listed as unlocked, the same agent reads the server on the scanners' verdict.
+    const u = await wrap(path.join(dir, 'live-unlocked.yaml'), [])
+    assert.deepEqual((await u.client.readResource({uri: 'file:///srv/notes.txt'})).contents, [{uri: 'file:///srv/notes.txt', text: 'internal notes'}])
+    await u.close()
   })
 })

@@ -5,7 +5,7 @@
  * `--agent` or `_default`), so a promote that the store watch picks up applies to the next call.
  */
 import {gateMcpToolCall, gateMcpUpstream, MCP_CONTRACT_CODE, unlistedAgentDenial, type ContractRuntime, type McpGateResult} from '../gate/index.js'
-import type {McpContractGate, McpContractOutcome} from '../mcp/index.js'
+import type {McpContractError, McpContractGate, McpContractOutcome} from '../mcp/index.js'
 
 export interface McpContractGateOptions {
   /** The contract runtime (or anything that resolves contracts the same way, for tests). */
@@ -26,17 +26,20 @@ export function mcpContractGate(o: McpContractGateOptions): McpContractGate {
   // The upstream verdict depends only on the manifest in force: evaluated once per manifest (fix Q33).
   let upstreamFor: string | undefined
   let upstreamResult: McpContractOutcome | null = null
+  /** The refusal of the agent, which has no contract: null unless contracts are live and it is not unlocked. */
+  const refusal = (): McpContractError | null => {
+    const denied = unlistedAgentDenial(o.runtime, o.agent, o.unlocked?.() ?? [])
+    if (denied === null) return null
+    const data = new Map<string, string>([['block_reason', 'contract_default_deny'], ['contract_agent', o.agent]])
+    return {code: MCP_CONTRACT_CODE, message: `pipelock: ${denied}`, data, reason: 'contract_default_deny'}
+  }
   return {
     toolCall(call) {
       const contract = o.runtime.resolve(o.agent)
-      if (contract === undefined) {
-        const denied = unlistedAgentDenial(o.runtime, o.agent, o.unlocked?.() ?? [])
-        if (denied === null) return {block: null, context: null}
-        const data = new Map<string, string>([['block_reason', 'contract_default_deny'], ['contract_agent', o.agent]])
-        return {block: {code: MCP_CONTRACT_CODE, message: `pipelock: ${denied}`, data, reason: 'contract_default_deny'}, context: null}
-      }
+      if (contract === undefined) return {block: refusal(), context: null}
       return outcome(gateMcpToolCall(o.runtime.mode, contract, {server: o.server, ...call}))
     },
+    uncontracted: () => (o.runtime.resolve(o.agent) === undefined ? refusal() : null),
     upstream() {
       if (o.upstream === undefined) return null
       const hash = o.runtime.current()?.manifestHash ?? ''

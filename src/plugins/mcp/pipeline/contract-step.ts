@@ -39,6 +39,12 @@ export interface McpContractGate {
   /** The tool-call gate (§15.3): evaluated only after every scanner, and only when none blocked. */
   toolCall(call: McpContractCall): McpContractOutcome
   /**
+   * The refusal of an agent with no contract while a live contract set is in force (and not
+   * listed in `learn_lock.unlocked_agents`), else null: what `toolCall` answers such an agent,
+   * for the other requests that read the server (`contractStage`).
+   */
+  uncontracted(): McpContractError | null
+  /**
    * The upstream gate (bridge and listener, every forwarded message): a block when the contract in
    * force denies the upstream URL, else null. Evaluated with the contract only (fix Q33).
    */
