@@ -139,11 +139,14 @@ function distinctPairs(pairs: Iterable<JunctionPair>): JunctionPair[] {
  * that reassembles some other permutation, or skips fields between the pieces, is not covered:
  * n pieces have n! orders and 2^n subsets, and scanning those is the blow-up this stays clear of.
  * Bounded: at most three texts more, each as long as the values together, for any number of
- * values (texts equal to one already scanned are dropped, so sorted input costs one).
+ * values (texts equal to one already scanned are dropped, so sorted input costs one). Only for
+ * a tool call's arguments (`sent` given): on a request body (up to megabytes, whose document
+ * order `vals` already is) each extra order would be one more whole-body DLP scan on every
+ * JSON request, for an order no HTTP API reads its fields in.
  */
 function reassemblies(vals: readonly string[], sent: readonly string[] | null): string[] {
-  if (vals.length < 3) return [] // two pieces: the pair pass tries both orders
-  const orders = [[...vals].reverse(), ...(sent === null ? [] : [sent, [...sent].reverse()])]
+  if (vals.length < 3 || sent === null) return [] // two pieces: the pair pass tries both orders
+  const orders = [[...vals].reverse(), sent, [...sent].reverse()]
   return orders.map((o) => o.join(''))
 }
 
