@@ -70,7 +70,7 @@ export function makeLab(): Lab {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-promote-'))
   const ks = path.join(dir, 'ks')
   const keys = new Map<string, Ed25519KeyPair>()
-  for (const id of ['ci-compile', 'receipt-signing', 'ops-alice', 'ops-alice-2', 'ops-bob', 'ops-carol', 'ops-mallory', 'ops-revoked', 'ops-expired', 'ops-nobody']) {
+  for (const id of ['ci-compile', 'receipt-signing', 'ratifier-alice', 'ops-alice', 'ops-alice-2', 'ops-bob', 'ops-carol', 'ops-mallory', 'ops-revoked', 'ops-expired', 'ops-nobody']) {
     const kp = generateKeyPair()
     generateAgentKeys(ks, id, {keyPair: kp})
     keys.set(id, kp)
@@ -79,6 +79,8 @@ export function makeLab(): Lab {
   const rosterKeys = [
     entry('ci-compile', 'contract-compile-signing', k('ci-compile')),
     entry('receipt-signing', 'receipt-signing', k('receipt-signing')),
+    // A person's ratification key: receipt-signing purpose (the authority matrix), with a principal.
+    entry('ratifier-alice', 'receipt-signing', k('ratifier-alice'), {principal: 'alice'}),
     ...Object.entries(ACTIVATION_KEYS).map(([id, p]) => entry(id, 'contract-activation-signing', k(id), {principal: p})),
     entry('ops-revoked', 'contract-activation-signing', k('ops-revoked'), {principal: 'dave', status: 'revoked'}),
     entry('ops-expired', 'contract-activation-signing', k('ops-expired'), {principal: 'erin', validUntil: '2026-02-01T00:00:00Z'}),

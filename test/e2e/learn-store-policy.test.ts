@@ -8,6 +8,8 @@ import {baseArgs, cli, entry, makeLab, promoteArgs, snapshot, writeCandidate, wr
 // Issue 10 item 9: the contract store remembers its activation policy (minimum distinct
 // principals, ratified-only) from its first promote or `learn store init`, refuses weaker
 // promotes and rollbacks before writing anything, and changes it only with the quorum it demands.
+// In a ratified-only store a ratification counts only when a person signed it: a receipt-signing
+// key with a principal in the roster, not the automation key.
 
 const ENV = ['--environment-id', 'prod', '--tenant', 'acme', '--deployment-id', 'eu-1']
 const DUAL = ['--dual-control-from', 'ops-bob']
@@ -114,14 +116,35 @@ describe('learn store init --ratified-only: an un-ratified candidate cannot be p
     refusedUnchanged(lab.store, promoteArgs(lab, c1.file, ENV), /^contract store policy accepts ratified contracts only: no verified contract_ratified receipt for sha256:[0-9a-f]{64}/)
   })
 
-  it('after learn ratify (receipt next to the candidate) the same contract is promoted', () => {
+  it('a ratification signed by the CI receipt-signing key (no principal) is refused; a person\'s ratification is accepted', () => {
     const out = path.join(lab.dir, 'ratified', 'c1.yaml')
-    const rat = cli(['learn', 'ratify', '--candidate', c1.file, '--out', out, '--keystore', lab.ks, '--accept-low-confidence'])
-    assert.equal(rat.code, 0, rat.stderr)
+    const receipts = path.join(lab.dir, 'ratified', 'ratification-receipts.jsonl')
+    // The automation key signs a valid contract_ratified receipt: it proves no one decided.
+    const ci = cli(['learn', 'ratify', '--candidate', c1.file, '--out', out, '--keystore', lab.ks, '--accept-low-confidence'])
+    assert.equal(ci.code, 0, ci.stderr)
+    const hash = /contract_hash: "?(sha256:[0-9a-f]{64})/.exec(readFileSync(out, 'utf8'))![1]!
+    const before = snapshot(lab.store)
+    const refused = cli(promoteArgs(lab, out, ENV))
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr)
+    assert.equal(
+      refused.stderr,
+      `contract store policy accepts contracts ratified by a principal only: the contract_ratified receipt for ${hash} in ${receipts} is signed only by keys that cannot ratify here (no principal in the roster, or the key signing this operation's receipts): receipt-signing [STORE_POLICY_REFUSED]; hint: a person ratifies with their own receipt-signing key listed in the roster with role= (learn ratify --receipt-key-agent <their key>), then pass its receipts with --ratification-receipts\n`,
+    )
+    assert.deepEqual(snapshot(lab.store), before, 'the store is unchanged')
     // A receipt file that does not prove this contract (another dir) does not count.
     refusedUnchanged(lab.store, promoteArgs(lab, out, [...ENV, '--ratification-receipts', path.join(lab.dir, 'nothing.jsonl')]), /accepts ratified contracts only/)
+    // A person's key (receipt-signing purpose, role=alice in the roster) ratifies the same contract.
+    const person = cli(['learn', 'ratify', '--candidate', out, '--keystore', lab.ks, '--receipt-key-agent', 'ratifier-alice', '--accept-low-confidence'])
+    assert.equal(person.code, 0, person.stderr)
+    assert.equal(/contract_hash: "?(sha256:[0-9a-f]{64})/.exec(readFileSync(out, 'utf8'))![1], hash, 'ratifying again re-signs the same body')
+    // The person's key is not a ratifier for an operation it signs itself (as the promote's receipt key).
+    refusedUnchanged(lab.store, promoteArgs(lab, out, [...ENV, '--receipt-key-agent', 'ratifier-alice']), /is signed only by keys that cannot ratify here \(no principal in the roster, or the key signing this operation's receipts\): receipt-signing, ratifier-alice \[STORE_POLICY_REFUSED\]/)
     const r = cli(promoteArgs(lab, out, ENV))
     assert.equal(r.code, 0, r.stderr)
+    // The store keeps the person's receipt, not the automation key's.
+    const kept = readFileSync(path.join(lab.store, 'ratification-receipts.jsonl'), 'utf8').trim().split('\n')
+    assert.equal(kept.length, 1)
+    assert.equal((JSON.parse(kept[0]!) as {signature: {signer_key_id: string}}).signature.signer_key_id, 'ratifier-alice')
   })
 
   it('a receipt signed by a key the roster does not authorise does not count', () => {
@@ -133,23 +156,36 @@ describe('learn store init --ratified-only: an un-ratified candidate cannot be p
   })
 })
 
-describe('ratified-only set after un-ratified promotes: a rollback re-activates only ratified contracts', () => {
+describe('ratified-only set after un-ratified promotes: a rollback re-activates only contracts a person ratified', () => {
   const lab = makeLab()
   const c1 = writeCandidate(lab, 'c1', 0)
   const c2 = writeCandidate(lab, 'c2', 1)
+  const c3 = writeCandidate(lab, 'c3', 2)
+  const c4 = writeCandidate(lab, 'c4', 3)
   const manifest = (r: {code: number | null; stdout: string; stderr: string}): string => {
     assert.equal(r.code, 0, r.stderr)
     return /manifest (sha256:[0-9a-f]{64})/.exec(r.stdout)![1]!
   }
+  const ratify = (file: string, name: string, key: string): {file: string; hash: string} => {
+    const out = path.join(lab.dir, 'ratified', `${name}.yaml`)
+    const rat = cli(['learn', 'ratify', '--candidate', file, '--out', out, '--keystore', lab.ks, '--receipt-key-agent', key, '--accept-low-confidence'])
+    assert.equal(rat.code, 0, rat.stderr)
+    return {file: out, hash: /contract_hash: "?(sha256:[0-9a-f]{64})/.exec(readFileSync(out, 'utf8'))![1]!}
+  }
   let g1 = ''
   let g2 = ''
+  let g3 = ''
+  let byCi = ''
 
-  it('setup: the compiled c1, then c2 ratified, then the policy turns ratified-only', () => {
+  it('setup: c1 compiled, c2 ratified by the CI key, c3 ratified by a person, c4 compiled; then ratified-only', () => {
     g1 = manifest(cli(promoteArgs(lab, c1.file, ENV)))
-    const out = path.join(lab.dir, 'ratified', 'c2.yaml')
-    const rat = cli(['learn', 'ratify', '--candidate', c2.file, '--out', out, '--keystore', lab.ks, '--accept-low-confidence'])
-    assert.equal(rat.code, 0, rat.stderr)
-    g2 = manifest(cli(promoteArgs(lab, out)))
+    // The first promote's ratification came from nowhere: the store does not turn ratified-only.
+    assert.equal((JSON.parse(readFileSync(path.join(lab.store, 'policy.json'), 'utf8')) as {body: {ratified_only: boolean}}).body.ratified_only, false)
+    const ci = ratify(c2.file, 'c2', 'receipt-signing')
+    byCi = ci.hash
+    g2 = manifest(cli(promoteArgs(lab, ci.file)))
+    g3 = manifest(cli(promoteArgs(lab, ratify(c3.file, 'c3', 'ratifier-alice').file)))
+    manifest(cli(promoteArgs(lab, c4.file)))
     const p = cli(['learn', 'store', 'policy', ...baseArgs(lab), '--minimum-signatures', '1', '--ratified-only'])
     assert.equal(p.code, 0, p.stderr)
   })
@@ -163,10 +199,35 @@ describe('ratified-only set after un-ratified promotes: a rollback re-activates 
     assert.deepEqual(snapshot(lab.store), before, 'the store is unchanged')
   })
 
-  it('a rollback to the ratified generation finds the receipt promote kept in the store', () => {
+  it('a rollback to the generation only the CI key ratified is refused before anything is written', () => {
+    const receipts = path.join(lab.store, 'ratification-receipts.jsonl')
+    const before = snapshot(lab.store)
     const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g2])
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.ok(r.stderr.startsWith(`contract store policy accepts contracts ratified by a principal only: the contract_ratified receipt for ${byCi} in ${receipts} is signed only by keys that cannot ratify here (no principal in the roster, or the key signing this operation's receipts): receipt-signing [STORE_POLICY_REFUSED]`), r.stderr)
+    assert.deepEqual(snapshot(lab.store), before, 'the store is unchanged')
+  })
+
+  it('a rollback to the generation a person ratified finds the receipt promote kept in the store', () => {
+    const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g3])
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /reactivated as generation 3\n$/)
+    assert.match(r.stdout, /reactivated as generation 5\n$/)
+  })
+})
+
+describe('the first promote of a contract a person ratified makes the store ratified-only', () => {
+  const lab = makeLab()
+  const c1 = writeCandidate(lab, 'c1', 0)
+
+  it('ratified_only true in policy.json; a CI-ratified contract is refused next', () => {
+    const out = path.join(lab.dir, 'ratified', 'c1.yaml')
+    const rat = cli(['learn', 'ratify', '--candidate', c1.file, '--out', out, '--keystore', lab.ks, '--receipt-key-agent', 'ratifier-alice', '--accept-low-confidence'])
+    assert.equal(rat.code, 0, rat.stderr)
+    assert.equal(cli(promoteArgs(lab, out, ENV)).code, 0)
+    assert.equal((JSON.parse(readFileSync(path.join(lab.store, 'policy.json'), 'utf8')) as {body: {ratified_only: boolean}}).body.ratified_only, true)
+    const out2 = path.join(lab.dir, 'ratified2', 'c2.yaml')
+    assert.equal(cli(['learn', 'ratify', '--candidate', writeCandidate(lab, 'c2', 1).file, '--out', out2, '--keystore', lab.ks, '--accept-low-confidence']).code, 0)
+    refusedUnchanged(lab.store, promoteArgs(lab, out2), /^contract store policy accepts contracts ratified by a principal only: .*: receipt-signing \[STORE_POLICY_REFUSED\]/)
   })
 })
 

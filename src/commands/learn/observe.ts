@@ -15,7 +15,10 @@ export default class LearnObserve extends BaseCommand {
     '<capture-dir>/<agent>|<client-ip>/ (directories 0700, files 0600). Captures are redacted: nothing a DLP\n' +
     'pattern recognises is written, query strings and samples are HMAC-salted with learn.privacy.salt_source or\n' +
     'left out. --capture-raw writes them as sent, secrets included. Stop with Ctrl-C (SIGINT) or SIGTERM: the\n' +
-    'queue is flushed and final checkpoints written. Then: pipelock learn compile --agent <name>.'
+    'queue is flushed and final checkpoints written. Then: pipelock learn compile --agent <name>.\n' +
+    'Bind each agent you observe (agents.<name>.listeners or agents.<name>.source_cidrs): a request that claims a\n' +
+    'bound agent (X-Pipelock-Agent, ?agent=) from elsewhere is not captured, and a start-up warning names agents\n' +
+    'any client can still claim.'
 
   static override examples = [
     '<%= config.bin %> learn observe --config pipelock.yaml --capture-dir /var/lib/pipelock/capture',

@@ -69,6 +69,11 @@ export interface RequestDecision extends DecisionCommon {
   /** The profile that applied (operations.md §2.4): the bounded metric label. */
   readonly profile?: string
   /**
+   * True when a listener or source CIDR bound the agent identity; false or absent when the client
+   * claimed it (header, query) or none was given. Capture never files a claim under a bound agent.
+   */
+  readonly bound?: boolean
+  /**
    * What happened to the request. `would_block` = a block decision not enforced (enforce:false);
    * `error` = allowed by policy but the upstream could not be reached or read (502).
    */

@@ -16,7 +16,7 @@ import {GENESIS_MANIFEST_HASH, manifestSelectors} from '../contracts/index.js'
 import {goPathMatch, selectContract, withIndex, type Mode, type ResolvedContract, type SelectorEntry} from '../enforcement/index.js'
 import {PipelockError} from '../errors/index.js'
 import {loadRoster, type LoadedRoster} from '../signing/index.js'
-import {highWater, loadAcceptedManifest, reloadStore, storeLayout, type StoreOptions, type ValidatedManifest} from '../store/index.js'
+import {highWater, loadAcceptedManifest, promotionTraces, reloadStore, storeLayout, type StoreOptions, type ValidatedManifest} from '../store/index.js'
 
 export interface LearnLockSettings {
   readonly mode: string
@@ -191,8 +191,11 @@ export class ContractRuntime {
       // "Nothing promoted" only when nothing was ever accepted: a deleted active.json beside
       // accepted manifests must not start (or restart) the proxy without its contracts.
       let hw
+      let traces
       try {
         hw = highWater(root, this.storeOpts)
+        // With manifests/ gone too, the journal and the lifecycle receipts still show a promotion.
+        traces = hw === undefined ? promotionTraces(root) : []
       } catch (e) {
         return this.done('error', `contract runtime: store reload: ${(e as Error).message}`)
       }
@@ -200,6 +203,12 @@ export class ContractRuntime {
         return this.done(
           'rejected',
           `contract runtime: active manifest ${activePath} is missing but the store has accepted generation ${hw.generation} (${hw.hash}): restore it from manifests/${hw.hash.replace(':', '-')}.json or promote a new generation`,
+        )
+      }
+      if (traces.length > 0) {
+        return this.done(
+          'rejected',
+          `contract runtime: active manifest ${activePath} and the accepted manifests in ${storeLayout(root).manifests} are missing, but the store shows promoted contracts (${traces.map((t) => `${t.file}: ${t.detail}`).join('; ')}): refusing to run without them; restore active.json and manifests/ from a backup, or promote a new generation with learn promote`,
         )
       }
       return this.done('no_active')

@@ -49,6 +49,11 @@ export class AgentNames {
     }
   }
 
+  /** Whether `name` is a profile bound to its own listener or source CIDR (a claim of it from elsewhere is not the agent). */
+  isBoundProfile(name: string): boolean {
+    return this.table.bound?.has(name) === true
+  }
+
   /** operations.md §2.2; a self-declared name DLP flags (raw or sanitised) becomes `anonymous` on `_default`. */
   resolve(r: IdentityRequest): AgentResolution {
     const identity = resolveIdentity(this.identity, this.table, r)

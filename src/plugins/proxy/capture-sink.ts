@@ -38,7 +38,7 @@ export interface CaptureSinkOptions {
   readonly dir: string
   readonly clock: Clock
   /** The config hash and the scanner in force (the run's snapshot; a wrap's fixed config). */
-  readonly snapshot: () => {readonly hash: string; readonly scanner: Scanner}
+  readonly snapshot: () => {readonly hash: string; readonly scanner: Scanner; readonly agentNames?: {isBoundProfile(name: string): boolean}}
   readonly build: {readonly version: string; readonly sha: string}
   /** Write samples and query strings as sent (the banner and docs warn). */
   readonly raw: boolean
@@ -52,7 +52,16 @@ export interface CaptureSinkOptions {
   readonly escrowPublicKey?: Uint8Array
   /** Set where tool calls are recorded: whose calls, to which MCP server, in which invocation. */
   readonly toolCalls?: ToolCallCapture
+  /**
+   * Told once per agent and client address when a request claimed (header, query) an agent that
+   * is bound to its own listener or source CIDR: it is not captured, so the claim cannot feed the
+   * bound agent's capture (and so its contract).
+   */
+  readonly onClaimRefused?: (agent: string, clientIp: string) => void
 }
+
+/** Distinct (agent, client) claims reported; past it they are still refused and counted, not reported. */
+const CLAIMS_REPORTED_MAX = 1024
 
 export interface ToolCallCapture {
   /** Contract agent (mcp.md §1.2): names the session directory and every record. */
@@ -147,6 +156,8 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   let written = 0
   let closed = false
   const sanitized = new Map<string, number>()
+  let claimsRefused = 0
+  const claimsReported = new Set<string>()
 
   /** The first DLP pattern in a text, if any (never the text itself). */
   const dlpHit = (text: string): string | undefined => {
@@ -211,6 +222,17 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
 
   const buildRequest = (d: RequestDecision): void => {
     const snap = o.snapshot()
+    // Identity is bound, not claimed: a claim of a bound agent's name (refused at the identity
+    // stage, or let through with exclusive_agent_binding: false) never lands in its capture.
+    if (d.bound !== true && snap.agentNames?.isBoundProfile(d.agent) === true) {
+      claimsRefused++
+      const key = `${d.agent}|${d.clientIp}`
+      if (!claimsReported.has(key) && claimsReported.size < CLAIMS_REPORTED_MAX) {
+        claimsReported.add(key)
+        o.onClaimRefused?.(d.agent, d.clientIp)
+      }
+      return
+    }
     const sid = proxySessionId(d.agent, d.clientIp)
     if (sid.reason !== undefined) sanitized.set(sid.reason, (sanitized.get(sid.reason) ?? 0) + 1)
     const raw = d.url ?? ''
@@ -309,7 +331,7 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
       }
     },
     renderMetrics(out: string[]): void {
-      renderCaptureCounters(out, {written, dropped: writer.dropped, sanitized})
+      renderCaptureCounters(out, {written, dropped: writer.dropped, sanitized, claimsRefused})
     },
     close(): void {
       if (closed) return
@@ -324,9 +346,10 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
  * The capture counters. `pipelock run` renders them at zero while capture is off, so an alert on
  * dropped records reads 0 there rather than an absent series.
  */
-export function renderCaptureCounters(out: string[], c: {readonly written: number; readonly dropped: number; readonly sanitized: ReadonlyMap<string, number>}): void {
+export function renderCaptureCounters(out: string[], c: {readonly written: number; readonly dropped: number; readonly sanitized: ReadonlyMap<string, number>; readonly claimsRefused: number}): void {
   renderFamily(out, 'pipelock_learn_capture_records_total', 'Capture records written for learn-and-lock.', 'counter', [[{}, c.written]])
   renderFamily(out, 'pipelock_learn_capture_dropped_total', 'Capture records dropped (queue full, unsafe session id, write error).', 'counter', [[{}, c.dropped]])
   renderFamily(out, 'pipelock_capture_dropped_total', 'Capture records dropped (runtime §21.3 name).', 'counter', [[{}, c.dropped]])
+  renderFamily(out, 'pipelock_learn_capture_claims_refused_total', 'Requests not captured: they claimed an agent bound to its own listener or source CIDR.', 'counter', [[{}, c.claimsRefused]])
   renderFamily(out, 'pipelock_capture_session_id_sanitized_total', 'Capture session ids replaced by a hash, by reason.', 'counter', (['unsafe_path', 'overlength', 'unknown'] as const).map((r) => [{reason: r}, c.sanitized.get(r) ?? 0] as const))
 }

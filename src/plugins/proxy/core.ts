@@ -84,7 +84,7 @@ export function allowDecision(clock: Clock, b: DecisionBase, target: string, o: 
   // Written out (same keys, same order as `{...base(), …}`): the hot path of every allowed
   // request, and one object literal is several times cheaper than a spread into a new one.
   return {
-    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
     durationMs: clock.nowMs() - b.startMs, target, verdict: 'allow', stage: 'none', layer: 'all', reason: null, severity: null,
     retry: null, class: null, detail: 'allowed', status: o.status, warnings: o.warnings, bytes: o.bytes,
   }
@@ -99,7 +99,7 @@ export function blockDecision(
   const reason = opts.reason ?? reasonForLabel(opts.layer)
   const meta = REASON_CODES[reason]
   return {
-    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
     durationMs: clock.nowMs() - b.startMs,
     target,
     verdict: opts.enforced ? 'block' : 'would_block',
@@ -149,7 +149,7 @@ export function headerList(req: IncomingMessage): HeaderList {
 /** Allowed by every check, but the upstream failed (connect, TLS, timeout): a 502, not a block. */
 export function errorDecision(clock: Clock, b: DecisionBase, target: string, failure: UpstreamFailure): Decision {
   return {
-    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default',
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
     durationMs: clock.nowMs() - b.startMs, target, verdict: 'error', stage: 'upstream', layer: 'upstream', reason: null, severity: null,
     retry: null, class: null, detail: failure.detail, status: failure.status ?? 502, warnings: [], bytes: 0,
   }

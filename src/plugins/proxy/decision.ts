@@ -41,6 +41,7 @@ export function withRequestFields(d: Decision, url: string, contract: ContractCo
     retry: d.retry, class: d.class, detail: d.detail, status: d.status, warnings: d.warnings, bytes: d.bytes, url,
   }
   if ('profile' in d) full.profile = d.profile
+  if ('bound' in d) full.bound = d.bound
   if ('hint' in d) full.hint = d.hint
   if ('taint' in d) full.taint = d.taint
   if ('hitl' in d) full.hitl = d.hitl

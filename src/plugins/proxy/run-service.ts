@@ -20,6 +20,7 @@ import {licenseLines} from './features.js'
 import {inertSectionsNote} from './inert-features.js'
 import {assertRunnable} from './runnable.js'
 import {openCaptureSink, renderCaptureCounters, type CaptureSink} from './capture-sink.js'
+import {refusedClaimLine, unboundCaptureWarning} from './capture-identity.js'
 import {PolicyChangeLog} from './policy-change.js'
 import {ExceptionStore, type ExceptionChange} from './exception-store.js'
 import type {PolicyHooks} from './policy-api.js'
@@ -190,6 +191,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       raw: opts.captureRaw === true,
       salt: opts.captureRaw === true ? undefined : resolveSalt(loaded.config.learn.privacy.salt_source, opts.env),
       ...(opts.captureEscrowPublicKey === undefined ? {} : {escrowPublicKey: opts.captureEscrowPublicKey}),
+      onClaimRefused: (agent, ip) => opts.stderr(refusedClaimLine(agent, ip)),
     })
   }
   const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : []), ...(capture ? [capture] : [])]
@@ -210,7 +212,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     configDrift: () => changes?.drift(),
     ...(recorder !== undefined ? {recorderHealth: recorder.writeHealth} : {}),
   })
-  server.metrics.addRenderer((out) => (capture !== undefined ? capture.renderMetrics(out) : renderCaptureCounters(out, {written: 0, dropped: 0, sanitized: new Map()})))
+  server.metrics.addRenderer((out) => (capture !== undefined ? capture.renderMetrics(out) : renderCaptureCounters(out, {written: 0, dropped: 0, sanitized: new Map(), claimsRefused: 0})))
   if (recorder !== undefined && loaded.config.flight_recorder.retention_days > 0) retention.attach(server.audit, server.metrics)
   if (recorder !== undefined) recorderHealth.attach(server.audit, server.metrics, recorder.writeHealth)
   auditFile?.report.attach(server.audit, server.metrics, auditFile.file)
@@ -285,6 +287,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   if (capture !== undefined) {
     opts.stderr(`pipelock: capture: ${capture.description}`)
     if (opts.captureRaw === true) opts.stderr('WARNING: --capture-raw: capture files hold request samples and query strings as sent, secrets included; protect and delete them')
+    const unbound = unboundCaptureWarning(loaded.config)
+    if (unbound !== undefined) opts.stderr(unbound)
   }
   const apiToken = opts.env.PIPELOCK_KILLSWITCH_API_TOKEN || loaded.config.kill_switch.api_token
   if (apiToken !== '' && apiToken.length < STRONG_TOKEN_MIN) {

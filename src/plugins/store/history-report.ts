@@ -3,7 +3,7 @@ import {compareUtf8, type JsonObject} from '../canonical/index.js'
 import {activeManifestHash, manifestGeneration, manifestSelectors, selectorLabel} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {decodeActiveManifest} from './artifacts.js'
-import {readRegularFile} from './fs-io.js'
+import {readRegularFile, STORE_LOG_MAX_BYTES} from './fs-io.js'
 import {storeLayout} from './paths.js'
 
 // `learn store history` (issue 34): what a store has activated, generation by generation, read
@@ -66,7 +66,7 @@ function readJournal(file: string): {accepted: Map<string, string>; rejected: Hi
   const journalHashes = new Map<string, string>()
   const rejected: HistoryRejection[] = []
   const problems: string[] = []
-  const raw = readRegularFile(file, 'activation journal')
+  const raw = readRegularFile(file, 'activation journal', STORE_LOG_MAX_BYTES)
   if (raw === undefined) return {accepted, rejected, journalHashes, problems}
   raw
     .toString('utf8')

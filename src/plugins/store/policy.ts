@@ -17,6 +17,7 @@ import type {StoreOptions} from './validate.js'
 // roster on every read: an edited file is refused, never ignored). A promote or rollback
 // weaker than the policy is refused before anything is written; the policy changes only
 // through `learn store policy`, signed by at least as many principals as it currently demands.
+// "Ratified" in a ratified-only store means ratified by a person (`findRatification`).
 
 export interface StorePolicy {
   minimumSignatures: number
@@ -120,12 +121,24 @@ export function assertQuorum(p: StorePolicy | undefined, signers: readonly Activ
 }
 
 /**
- * The `contract_ratified` receipt for `contractHash` in `file` signed by a roster key authorised
- * for it (purpose receipt-signing, active, in window), as its line; undefined when there is none.
+ * What a receipts file proves about `contractHash`: `any` = a `contract_ratified` receipt signed by
+ * a roster key authorised for it (purpose receipt-signing, active, in window); `byPrincipal` = one
+ * whose signer is a person: its roster entry has a principal (`role=` at roster build), it names
+ * itself as `ratifier_key_id`, and it is not `automationKeyId` (the key this operation signs its own
+ * committed receipts with). A ratified-only store counts only `byPrincipal`: the CI-held
+ * receipt-signing key can sign a valid ratification without anyone having decided anything.
+ * `automation` lists the verified signers that do not count as a person (for the refusal).
  * Unreadable lines are skipped: only a verified receipt counts.
  */
-export function ratificationReceipt(file: string | undefined, contractHash: string, roster: LoadedRoster, nowNanos: bigint): string | undefined {
-  if (file === undefined || !existsSync(file)) return undefined
+export interface Ratification {
+  any?: string
+  byPrincipal?: string
+  automation: string[]
+}
+
+export function findRatification(file: string | undefined, contractHash: string, roster: LoadedRoster, nowNanos: bigint, automationKeyId: string): Ratification {
+  const found: Ratification = {automation: []}
+  if (file === undefined || !existsSync(file)) return found
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue
     try {
@@ -134,17 +147,18 @@ export function ratificationReceipt(file: string | undefined, contractHash: stri
       const payload = r.payload
       if (!(payload instanceof Map) || payload.get('contract_hash') !== contractHash) continue
       const key = authorizeSignerForPayload(roster, 'contract_ratified', r.signature.signerKeyId, nowNanos)
-      if (verifyEvidence(r, {publicKey: key.publicKeyHex, expectedSignerKeyId: key.keyId}).valid) return line
+      if (!verifyEvidence(r, {publicKey: key.publicKeyHex, expectedSignerKeyId: key.keyId}).valid) continue
+      found.any ??= line
+      if (key.principal !== '' && key.keyId !== automationKeyId && payload.get('ratifier_key_id') === key.keyId) {
+        found.byPrincipal ??= line
+      } else if (!found.automation.includes(key.keyId)) {
+        found.automation.push(key.keyId)
+      }
     } catch {
       // not a receipt we can trust: keep looking
     }
   }
-  return undefined
-}
-
-/** Whether `file` holds a verified `contract_ratified` receipt for `contractHash` (see `ratificationReceipt`). */
-export function isRatified(file: string | undefined, contractHash: string, roster: LoadedRoster, nowNanos: bigint): boolean {
-  return ratificationReceipt(file, contractHash, roster, nowNanos) !== undefined
+  return found
 }
 
 /**
@@ -155,18 +169,26 @@ export function storeRatificationReceipts(root: string): string {
   return path.join(root, RATIFICATION_RECEIPTS)
 }
 
-/** Files a verified receipt line in the store's copy (once per contract). */
-export function keepRatificationReceipt(root: string, line: string, contractHash: string, roster: LoadedRoster, nowNanos: bigint): void {
+/** Files a verified receipt line in the store's copy (once per line). */
+export function keepRatificationReceipt(root: string, line: string): void {
   const file = storeRatificationReceipts(root)
-  if (ratificationReceipt(file, contractHash, roster, nowNanos) !== undefined) return
-  appendLine(file, line.trim())
+  const kept = line.trim()
+  if (existsSync(file) && readFileSync(file, 'utf8').split('\n').includes(kept)) return
+  appendLine(file, kept)
 }
 
-/** Refuses an un-ratified contract in a ratified-only store. */
-export function assertRatified(p: StorePolicy | undefined, ratified: boolean, contractHash: string, receipts: string | undefined): void {
-  if (p === undefined || !p.ratifiedOnly || ratified) return
+/** Refuses a contract no person ratified in a ratified-only store. */
+export function assertRatified(p: StorePolicy | undefined, found: Ratification, contractHash: string, receipts: string | undefined): void {
+  if (p === undefined || !p.ratifiedOnly || found.byPrincipal !== undefined) return
+  const where = receipts === undefined ? '' : ` in ${receipts}`
+  if (found.automation.length > 0) {
+    throw refuse(
+      `contract store policy accepts contracts ratified by a principal only: the contract_ratified receipt for ${contractHash}${where} is signed only by keys that cannot ratify here (no principal in the roster, or the key signing this operation's receipts): ${found.automation.join(', ')}`,
+      'a person ratifies with their own receipt-signing key listed in the roster with role= (learn ratify --receipt-key-agent <their key>), then pass its receipts with --ratification-receipts',
+    )
+  }
   throw refuse(
-    `contract store policy accepts ratified contracts only: no verified contract_ratified receipt for ${contractHash}${receipts === undefined ? '' : ` in ${receipts}`}`,
-    'run learn ratify on the candidate, then pass its receipts with --ratification-receipts',
+    `contract store policy accepts ratified contracts only: no verified contract_ratified receipt for ${contractHash}${where}`,
+    'run learn ratify on the candidate with a ratifier key that has a principal in the roster, then pass its receipts with --ratification-receipts',
   )
 }

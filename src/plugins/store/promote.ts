@@ -29,7 +29,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, assertRatified, keepRatificationReceipt, policyInForce, RATIFICATION_RECEIPTS, ratificationReceipt, writeStorePolicy} from './policy.js'
+import {assertQuorum, assertRatified, findRatification, keepRatificationReceipt, policyInForce, RATIFICATION_RECEIPTS, writeStorePolicy} from './policy.js'
 import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 
 // `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
@@ -97,9 +97,11 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   const policy = policyInForce(root, ctx.roster, ctx.clock.nowNanos(), ctx.storeOptions, 'learn promote')
   assertQuorum(policy, ctx.signers, 'a promote')
   const receipts = req.ratificationReceipts ?? (req.candidate !== undefined ? path.join(path.dirname(req.candidate), RATIFICATION_RECEIPTS) : undefined)
-  const proof = ratificationReceipt(receipts, contractHash, ctx.roster, ctx.clock.nowNanos())
-  const ratified = proof !== undefined
-  assertRatified(policy, ratified, contractHash, receipts)
+  // Ratified-only counts a person's ratification only: never one signed by the automation key
+  // (this promote's receipt key, or any receipt key without a principal in the roster).
+  const found = findRatification(receipts, contractHash, ctx.roster, ctx.clock.nowNanos(), ctx.receiptSigner.keyId)
+  assertRatified(policy, found, contractHash, receipts)
+  const proof = found.byPrincipal ?? found.any
 
   const baseline = latestAccepted(root, ctx.storeOptions, 'baseline')
   const env = resolveEnvironment(req, baseline?.envelope.body)
@@ -173,9 +175,10 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   )
   if (failure !== undefined || accepted === undefined) throw failure as PipelockError
   // The proof stays with the store: a rollback in a ratified-only store checks it again.
-  if (proof !== undefined) keepRatificationReceipt(root, proof, contractHash, ctx.roster, ctx.clock.nowNanos())
-  // The first promote sets the store's policy: its quorum, and ratified-only if it was ratified.
-  if (policy === undefined) writeStorePolicy(root, {minimumSignatures: ctx.minimumSignatures, ratifiedOnly: ratified}, ctx.signers, nowText(ctx.clock))
+  if (proof !== undefined) keepRatificationReceipt(root, proof)
+  // The first promote sets the store's policy: its quorum, and ratified-only if a person ratified
+  // it (an automation key's ratification does not turn the store ratified-only).
+  if (policy === undefined) writeStorePolicy(root, {minimumSignatures: ctx.minimumSignatures, ratifiedOnly: found.byPrincipal !== undefined}, ctx.signers, nowText(ctx.clock))
   return {
     outcome: 'accepted',
     manifestHash: accepted.hash,

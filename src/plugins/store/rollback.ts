@@ -14,7 +14,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, assertRatified, isRatified, policyInForce, storeRatificationReceipts} from './policy.js'
+import {assertQuorum, assertRatified, findRatification, policyInForce, storeRatificationReceipts} from './policy.js'
 import {checkSwap, trySwapActive} from './store.js'
 
 // `pipelock learn rollback` (learn-lifecycle §6.6): re-activates an accepted manifest's selectors
@@ -57,13 +57,13 @@ export function runRollback(req: RollbackRequest): RollbackResult {
     if (!(e instanceof PipelockError)) throw e
     throw new PipelockError(e.code, `learn rollback: load target manifest: ${e.message}`)
   }
-  // A ratified-only store re-activates only ratified contracts, whatever the store accepted before
-  // the policy said so.
+  // A ratified-only store re-activates only contracts a person ratified, whatever the store
+  // accepted before the policy said so (a receipt by this rollback's receipt key proves nothing).
   if (policy?.ratifiedOnly === true) {
     const receipts = req.ratificationReceipts ?? storeRatificationReceipts(root)
     for (const sel of manifestSelectors(target.envelope.body)) {
       const hash = sel.get('contract_hash') as string
-      assertRatified(policy, isRatified(receipts, hash, ctx.roster, ctx.clock.nowNanos()), hash, receipts)
+      assertRatified(policy, findRatification(receipts, hash, ctx.roster, ctx.clock.nowNanos(), ctx.receiptSigner.keyId), hash, receipts)
     }
   }
   const generation = baseline.generation + 1n

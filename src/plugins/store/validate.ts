@@ -10,7 +10,7 @@ import {
 import {PipelockError} from '../errors/index.js'
 import type {KeyRoster} from '../signing/index.js'
 import {decodeActiveManifest, decodeStoreContract, type DecodedContract} from './artifacts.js'
-import {readRegularFile} from './fs-io.js'
+import {readRegularFile, STORE_CONTRACT_MAX_BYTES} from './fs-io.js'
 import {objectPath, storeHashHex, storeLayout} from './paths.js'
 import {COMPILE_PURPOSE, verifyDetached, verifyManifestSignatures, type SignaturePolicy} from './signatures.js'
 import {assertNotTombstoned} from './tombstones.js'
@@ -67,7 +67,7 @@ export function loadSelectorContract(
   let raw = opts.staged?.get(hash)
   if (raw === undefined) {
     try {
-      raw = readRegularFile(file, 'contract')
+      raw = readRegularFile(file, 'contract', STORE_CONTRACT_MAX_BYTES)
     } catch (e) {
       throw new PipelockError('STORE_HISTORY_INVALID', `contract store: contract history invalid: read ${hash}: ${(e as Error).message}`)
     }
