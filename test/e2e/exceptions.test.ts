@@ -212,6 +212,28 @@ describe('scoped exceptions through the admin API', {timeout: 240_000}, () => {
     }
   })
 
+  it('an agent-scoped exception is claimed only by a bound name: a header naming the profile does not spend it', async () => {
+    const d = keyedDir('pipelock-exceptions-agent-')
+    // `alice` is a profile no listener or CIDR binds (a header selects it); `ci` is bound to 127.0.0.2.
+    const cfg = config(d) + ['agents:', '  alice: {}', '  ci:', '    source_cidrs: ["127.0.0.2/32"]'].join('\n') + '\n'
+    const proxy = await startProxy(cfg, {dir: d})
+    try {
+      const target = fetchPath(up, `/kib-fixture?k=${TOKEN_VALUE}`)
+      assert.equal(cli(proxy.port, ['exception', 'grant', '--host', '127.0.0.1', '--agent', 'alice', '--reason', 'alice fixture', '--operator', 'gina']).status, 0)
+      const claimed = await rawHttp(proxy.port, {path: target, headers: {'x-pipelock-agent': 'alice'}})
+      assert.equal(claimed.status, 403, 'a claimed name does not waive the block')
+      const list = JSON.parse(cli(proxy.port, ['exception', 'list', '--json']).stdout) as {exceptions: Array<{agent: string; uses_left: number}>}
+      assert.deepEqual(list.exceptions.map((e) => [e.agent, e.uses_left]), [['alice', 1]], 'the claim did not spend the grant')
+
+      assert.equal(cli(proxy.port, ['exception', 'grant', '--host', '127.0.0.1', '--agent', 'ci', '--reason', 'ci fixture', '--operator', 'gina']).status, 0)
+      assert.equal((await rawHttp(proxy.port, {path: target, from: '127.0.0.2'})).status, 200, 'the CIDR-bound agent uses its exception')
+      assert.ok(await until(async () => events(proxy.stdout(), 'exception_used').length === 1, 3000), proxy.stdout())
+      assert.equal(events(proxy.stdout(), 'exception_used')[0]!.agent, 'ci')
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+  })
+
   it('header and body DLP blocks are waivable once; an unscannable body is not', async () => {
     const d = keyedDir('pipelock-exceptions-body-')
     const cfg = config(d) + ['forward_proxy:', '  enabled: true', 'request_body_scanning:', '  enabled: true', '  action: block', '  scan_headers: true'].join('\n') + '\n'

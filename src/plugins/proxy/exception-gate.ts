@@ -20,8 +20,18 @@ export interface BlockFinding {
   readonly findings: readonly {readonly pattern: string}[]
 }
 
+/**
+ * Whether the request's name may claim an agent-scoped exception: the deployment bound it (an agent
+ * listener or a source CIDR, `bound`), or the config gave it (`default_agent_identity`). A name the
+ * client sent (`X-Pipelock-Agent`, `?agent=`) never does, even when it names a configured profile
+ * (`matched` but declared): it is a claim, and a claim must not spend an operator's waiver.
+ */
+function agentBound(b: Pick<DecisionBase, 'auth' | 'bound'>): boolean {
+  return b.bound === true || b.auth === 'config-default'
+}
+
 /** The parts of a blocked request an exception can name. */
-export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: BlockFinding): ExceptionTarget {
+export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth' | 'bound'>, url: string, scan: BlockFinding): ExceptionTarget {
   let host = ''
   let path = '/'
   try {
@@ -33,12 +43,12 @@ export function exceptionTarget(b: Pick<DecisionBase, 'agent' | 'auth'>, url: st
   }
   return {
     host, path, layer: scan.layer, reason: scan.reason ?? '', patterns: scan.findings.map((f) => f.pattern),
-    agent: b.agent, agentBound: b.auth !== undefined && b.auth !== 'self-declared',
+    agent: b.agent, agentBound: agentBound(b),
   }
 }
 
 /** Uses a matching exception for an enforced scanner block; undefined when none applies. */
-export function waiveBlock(ports: ExceptionsPort, b: Pick<DecisionBase, 'agent' | 'auth'>, url: string, scan: BlockFinding): ExceptionUse | undefined {
+export function waiveBlock(ports: ExceptionsPort, b: Pick<DecisionBase, 'agent' | 'auth' | 'bound'>, url: string, scan: BlockFinding): ExceptionUse | undefined {
   const store = ports.exceptions
   if (store == null) return undefined
   const t = exceptionTarget(b, url, scan)

@@ -78,13 +78,17 @@ describe('exception matching', () => {
     for (const [extra, t, want, why] of rows) assert.equal(exceptionMatches({...e, ...extra}, target(t)), want, why)
   })
 
-  it('the target of a blocked request: host and decoded path from the URL, bound unless self-declared', () => {
+  it('the target of a blocked request: host and decoded path from the URL, bound only when the deployment bound the name', () => {
     const scan = {layer: 'dlp' as const, reason: 'dlp_match' as const, findings: [{pattern: 'GitHub Token'}] as never}
-    assert.deepEqual(exceptionTarget({agent: 'a', auth: 'bound'}, 'https://API.example.com:8443/x%20y?q=1', scan), {
+    assert.deepEqual(exceptionTarget({agent: 'a', auth: 'bound', bound: true}, 'https://API.example.com:8443/x%20y?q=1', scan), {
       host: 'api.example.com', path: '/x y', layer: 'dlp', reason: 'dlp_match', patterns: ['GitHub Token'], agent: 'a', agentBound: true,
     })
     assert.equal(exceptionTarget({agent: 'a', auth: 'self-declared'}, 'http://h/', scan).agentBound, false)
-    assert.equal(exceptionTarget({agent: 'a', auth: 'bound'}, 'http://h', scan).path, '/')
+    // A header naming a configured profile is matched, but still the client's claim.
+    assert.equal(exceptionTarget({agent: 'a', auth: 'matched', bound: false}, 'http://h/', scan).agentBound, false)
+    assert.equal(exceptionTarget({agent: 'a', auth: 'matched', bound: true}, 'http://h/', scan).agentBound, true)
+    assert.equal(exceptionTarget({agent: 'a', auth: 'config-default', bound: false}, 'http://h/', scan).agentBound, true)
+    assert.equal(exceptionTarget({agent: 'a', auth: 'bound', bound: true}, 'http://h', scan).path, '/')
   })
 })
 
