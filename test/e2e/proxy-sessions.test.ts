@@ -185,6 +185,16 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
     assert.deepEqual([td[0]!.action_class, td[0]!.action_sensitivity, td[0]!.reason], ['publish', 'protected', 'external_publish_after_untrusted_external_exposure'])
     assert.equal(td[0]!.action_ref, `publish:post:${base}/api/auth/login`)
     assert.equal(td[1]!.action_sensitivity, 'normal')
+    // Issue 37 item 1: the same client under another name, or none, is judged by what it read.
+    for (const headers of [{'X-Pipelock-Agent': 'writer'}, {}] as Array<Record<string, string>>) {
+      const w = await rawHttp(proxy.port, {method: 'POST', path: `${base}/upload`, headers, from})
+      assert.equal(w.status, 403, JSON.stringify(headers))
+      assert.equal(w.headers['x-pipelock-block-reason'], 'authority_mismatch')
+    }
+    const held = await logged(proxy, 'taint_decision', (e) => e.url === `${base}/upload` && e.decision === 'ask', 3)
+    assert.deepEqual(held.slice(1).map((e) => e.session), [`${agent}|${from}`, `${agent}|${from}`], 'the session that read the page judged')
+    // Another address read nothing: its POST passes.
+    assert.equal((await forward(proxy, `${base}/upload`, 'writer', 'POST', '127.0.0.4')).status, 200)
   })
 })
 

@@ -127,7 +127,8 @@ class Handle implements McpSessionHandle {
   }
 
   taintCall(tool: string, args: unknown): McpTaintVerdict | null {
-    const ev = this.m.evaluateTaint(this.s, classifyMcpToolCall(tool, args, this.m.pathClassifier))
+    // An unbound listener client is judged by what its client address read (taintHolder), as on HTTP.
+    const ev = this.m.evaluateTaint(this.unbound ? this.m.taintHolder(this.s) : this.s, classifyMcpToolCall(tool, args, this.m.pathClassifier))
     if (ev.decision === 'allow') return null
     return {decision: ev.decision, reason: ev.reason, actionRef: ev.action.ref}
   }

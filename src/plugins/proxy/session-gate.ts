@@ -318,9 +318,11 @@ export class ProxySessions {
 
   /**
    * The taint evaluation of an HTTP request (policy-extra §1.4, §1.7): an `ask` or `block`, or an
-   * allow by an override, is audited (`taint_decision`, with the override's attribution).
+   * allow by an override, is audited (`taint_decision`, with the override's attribution). For an
+   * unbound identity (`bound` false) the most tainted session of its client address judges
+   * (`SessionManager.taintHolder`): a new name does not shed what the client read.
    */
-  evaluateHttp(t: RequestSession, method: string, rawUrl: string, shown: string, authority: AuthorityKind = 'user_broad'): {ev: TaintEvaluation; evidence: TaintEvidence} {
+  evaluateHttp(t: RequestSession, method: string, rawUrl: string, shown: string, authority: AuthorityKind = 'user_broad', bound = true): {ev: TaintEvaluation; evidence: TaintEvidence} {
     let paths: string[]
     let url = {scheme: '', host: '', requestUri: ''}
     try {
@@ -331,9 +333,10 @@ export class ProxySessions {
       paths = [rawUrl]
     }
     const m = this.manager
-    const ev = m.evaluateTaint(t.session, classifyHttpAction(method, url, m.pathClassifier, paths), authority)
-    this.auditTaint(t.session, ev, {method, url: shown})
-    return {ev, evidence: taintEvidence(t.session, ev)}
+    const s = bound ? t.session : m.taintHolder(t.session)
+    const ev = m.evaluateTaint(s, classifyHttpAction(method, url, m.pathClassifier, paths), authority)
+    this.auditTaint(s, ev, {method, url: shown})
+    return {ev, evidence: taintEvidence(s, ev)}
   }
 
   /** The `taint_decision` audit event of an ask, a block or an override's allow (policy-extra §1.10). */

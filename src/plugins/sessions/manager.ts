@@ -80,6 +80,8 @@ export interface ResetOutcome {
 export class SessionManager {
   /** Sessions that reached a level or a tier (pruned lazily): what `inheritFromAddress` looks through. */
   private readonly raised = new Set<Session>()
+  /** Sessions that took in content above `trusted`, by client address (pruned lazily): what `taintHolder` looks through. */
+  private readonly tainted = new Map<string, Set<Session>>()
   private readonly sessions = new Map<string, Session>()
   private readonly ipWindows = new Map<string, DomainWindow>()
   private settings: SessionSettings
@@ -507,6 +509,33 @@ export class SessionManager {
     else if (host !== '' && matchesAnyDomain(host, t.allowlistedDomains) !== null) level = TAINT.allowlisted_reference
     else level = TAINT.external_untrusted
     s.taint.record({url, kind, level, atMs: this.nowMs()}, t.recentSources)
+    if (s.taint.level > TAINT.trusted && s.clientIp !== '') {
+      let set = this.tainted.get(s.clientIp)
+      if (set === undefined) this.tainted.set(s.clientIp, (set = new Set()))
+      set.add(s)
+    }
+  }
+
+  /**
+   * The session whose taint judges a side-effecting action of an unbound identity (issue 37 item
+   * 1, as `addressHold` for the airlock): the live session of the same client address with the
+   * highest taint level, when it is above `s`'s own; else `s`. A client that read hostile content
+   * under one name and writes under another (or none) is judged by what it read. Nothing is
+   * copied: a new task on the session that read it (`POST …/task`) clears it for every name.
+   */
+  taintHolder(s: Session): Session {
+    let holder = s
+    const set = s.clientIp === '' ? undefined : this.tainted.get(s.clientIp)
+    if (set === undefined) return holder
+    for (const p of set) {
+      if (this.sessions.get(p.key) !== p || p.taint.level <= TAINT.trusted) {
+        set.delete(p)
+        continue
+      }
+      if (p.taint.level > holder.taint.level) holder = p
+    }
+    if (set.size === 0) this.tainted.delete(s.clientIp)
+    return holder
   }
 
   /**
@@ -558,6 +587,11 @@ export class SessionManager {
     }
     const windowMs = this.settings.windowMinutes * 60_000
     for (const [ip, w] of this.ipWindows) if (w.idle(now, windowMs)) this.ipWindows.delete(ip)
+    // Forget evicted and cleared sessions in the taint index (an address never judged again would keep them).
+    for (const [ip, set] of this.tainted) {
+      for (const p of set) if (this.sessions.get(p.key) !== p || p.taint.level <= TAINT.trusted) set.delete(p)
+      if (set.size === 0) this.tainted.delete(ip)
+    }
   }
 
   /** At capacity: the least recently active session that is not airlocked goes (none → nothing goes). */

@@ -1,6 +1,7 @@
 /**
  * Taint (policy-extra §1.6–1.10): a side-effecting request from a session that took in untrusted
- * content is judged by the taint matrix under `taint.policy`. `block` is a 403 `authority_mismatch`
+ * content is judged by the taint matrix under `taint.policy` — for an unbound identity, by the
+ * most tainted session of its client address (a claimed name sheds nothing, issue 37 item 1). `block` is a 403 `authority_mismatch`
  * (layer `taint_policy`); `ask` is held for an operator when an approval channel exists (docs/ask.md)
  * and is a 403 otherwise, or when denied or timed out. Either is a finding no exception waives: in
  * audit mode (`enforce: false`) the mode stage records it as `would_block` and the request goes
@@ -28,7 +29,7 @@ export const taintStage: Stage = {
 /** A side-effecting request of a session: the taint matrix, an `ask` held for an operator. */
 async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<boolean> {
   const ps = ctx.snap.sessions!
-  let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown)
+  let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'user_broad', ctx.b.bound === true)
   ctx.rec.taint = evidence
   if (ev.decision === 'allow') return false
   // An operator is asked only when the block would be answered (not in audit mode).
@@ -40,7 +41,7 @@ async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<b
     ctx.rec.hitl = {id: answer.id, outcome: answer.outcome, decidedBy: answer.decidedBy}
     if (answer.outcome === 'allow') {
       // Approved: the action now carries the operator's authority (policy-extra §1.10).
-      ;({evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'operator_override'))
+      ;({evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'operator_override', ctx.b.bound === true))
       ctx.rec.taint = {...evidence, decision: 'ask', reason: ev.reason}
       return false
     }
