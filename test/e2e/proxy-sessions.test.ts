@@ -164,6 +164,21 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
     }
   })
 
+  it('a level below block_all is not shed by renaming: an unbound client raised to elevated keeps its warn upgrades under any name', async () => {
+    // Its own client address, clear of the sessions above.
+    const from = '127.0.0.5'
+    for (let i = 0; i < 2; i++) assert.equal((await forward(proxy, `http://localhost:${up.port}/e${i}`, 'evil', 'GET', from)).status, 403)
+    await logged(proxy, 'adaptive_escalation', (e) => e.agent === 'evil' && e.to === 'elevated', 1)
+    for (const headers of [{'X-Pipelock-Agent': 'renamed'}, {}] as Array<Record<string, string>>) {
+      const r = await rawHttp(proxy.port, {path: `${base}/kib?t=WARNTOKEN123456`, headers, from})
+      assert.equal(r.status, 403, `as ${JSON.stringify(headers)}`)
+      assert.equal(r.headers['x-pipelock-block-reason'], 'dlp_match')
+      assert.match(r.body, /warn upgraded to block at escalation level elevated/)
+    }
+    // Another address under the same new name is judged by its own (normal) level.
+    assert.equal((await rawHttp(proxy.port, {path: `${base}/kib?t=WARNTOKEN123456`, headers: {'X-Pipelock-Agent': 'renamed'}, from: '127.0.0.6'})).status, 200)
+  })
+
   it('taint: after a response from a non-allowlisted domain, every mutating request is 403 authority_mismatch (balanced, matrix row 8)', async () => {
     const agent = 'reader'
     // Its own client address: 127.0.0.1 carries the critical level of the session escalated above.

@@ -121,7 +121,7 @@ export class RequestRecord {
   /** Opens the request's session (one lookup) and counts the exchange in flight. */
   open(b: DecisionBase): void {
     if (this.sessions === null) return
-    this.session = this.sessions.begin(b.sessionKey, b.agent, b.clientIp)
+    this.session = this.sessions.begin(b.sessionKey, b.agent, b.clientIp, b.bound === true)
     if (this.lifetime !== undefined) this.sessions.trackInFlight(this.session, this.lifetime)
   }
 

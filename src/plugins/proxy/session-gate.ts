@@ -23,7 +23,8 @@ export class RequestSession {
   finding = false
   /** An adaptive-neutral outcome (protective, infrastructure…): neither scores nor decays. */
   neutral = false
-  constructor(readonly session: Session) {}
+  /** `session` holds a listener- or CIDR-bound identity; else the name is a claim, and what its client address earned elsewhere counts too. */
+  constructor(readonly session: Session, readonly bound = true) {}
 }
 
 /** A session-level denial: the airlock tier, `block_all` (escalation) or a profiling anomaly with `anomaly_action: block`. */
@@ -189,8 +190,8 @@ export class ProxySessions {
     return levelLabel(t.session.level)
   }
 
-  begin(sessionKey: string, agent: string, clientIp: string): RequestSession {
-    return new RequestSession(this.manager.touch(sessionKey, agent, clientIp))
+  begin(sessionKey: string, agent: string, clientIp: string, bound = true): RequestSession {
+    return new RequestSession(this.manager.touch(sessionKey, agent, clientIp), bound)
   }
 
   /**
@@ -280,8 +281,8 @@ export class ProxySessions {
     t.finding = true
     const m = this.manager
     const s = t.session
-    if (m.upgrade(s, 'warn', host, dlp) === 'block') {
-      const label = levelLabel(s.level)
+    if (m.upgrade(s, 'warn', host, dlp, t.bound) === 'block') {
+      const label = levelLabel(t.bound ? s.level : m.levelHolder(s).level)
       m.noteUpgrade(s, 'warn', target, what)
       this.audit().event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
         // `escalation_level`, not `level`: a `level` field would overwrite the log line's own level.

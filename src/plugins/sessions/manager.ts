@@ -207,14 +207,15 @@ export class SessionManager {
   /**
    * What the client address of an unbound identity (a name the client declared, or none) has
    * earned in its other sessions: the live session from the same address with the highest airlock
-   * tier, and one whose level blocks everything. Nothing is copied: the sessions that earned the
+   * tier, one whose level blocks everything, and the one with the highest level. Nothing is copied: the sessions that earned the
    * state stay its only holders, so an operator's release, reset or terminate of them lifts it for
    * every name at once. Bound identities (listener, source CIDR) are judged by their own session.
    */
-  addressState(s: Session): {tier: Session | null; blockAll: Session | null} {
+  addressState(s: Session): {tier: Session | null; blockAll: Session | null; level: Session | null} {
     let tier: Session | null = null
     let blockAll: Session | null = null
-    if (this.raised.size === 0) return {tier, blockAll}
+    let level: Session | null = null
+    if (this.raised.size === 0) return {tier, blockAll, level}
     for (const p of this.raised) {
       if (this.sessions.get(p.key) !== p || (p.level === 0 && p.airlockTier === 'none')) {
         this.raised.delete(p)
@@ -223,8 +224,9 @@ export class SessionManager {
       if (p === s || p.clientIp !== s.clientIp) continue
       if (p.airlockTier !== 'none' && (tier === null || tierRank(p.airlockTier) > tierRank(tier.airlockTier))) tier = p
       if (p.blockAll && blockAll === null) blockAll = p
+      if (p.level > 0 && (level === null || p.level > level.level)) level = p
     }
-    return {tier, blockAll}
+    return {tier, blockAll, level}
   }
 
   /**
@@ -401,11 +403,24 @@ export class SessionManager {
   }
 
   /** `UpgradeAction(base, level)`; DLP findings on `adaptive_enforcement.exempt_domains` are never upgraded. */
-  upgrade(s: Session, base: BaseAction, host = '', dlp = false): BaseAction {
+  upgrade(s: Session, base: BaseAction, host = '', dlp = false, bound = true): BaseAction {
     const a = this.settings.adaptive
-    if (!a.enabled || s.level === 0) return base
+    const level = bound ? s.level : this.levelHolder(s).level
+    if (!a.enabled || level === 0) return base
     if (dlp && host !== '' && this.isExempt(host)) return base
-    return upgradeAction(base, s.level, a.levels)
+    return upgradeAction(base, level, a.levels)
+  }
+
+  /**
+   * The session whose escalation level judges an unbound identity's findings (issue 37 item 1, as
+   * `taintHolder` for taint): the live session of the same client address with the highest level,
+   * when it is above `s`'s own; else `s`. A client raised to `elevated` under one name does not
+   * get its warn findings forwarded again under another name or none. Nothing is copied.
+   */
+  levelHolder(s: Session): Session {
+    if (s.clientIp === '' || this.raised.size === 0) return s
+    const {level} = this.addressState(s)
+    return level !== null && level.level > s.level ? level : s
   }
 
   /** Counts an upgrade that changed a decision (metric `pipelock_adaptive_upgrades_total`). */
