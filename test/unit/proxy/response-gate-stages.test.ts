@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {TRANSPORT_STAGES} from '../../../src/plugins/proxy/gate/transport-stages.js'
-import {renderResponseMatrix, renderStageMatrix} from '../../../src/plugins/proxy/gate/matrix.js'
+import {renderResponseHeadMatrix, renderResponseMatrix, renderStageMatrix} from '../../../src/plugins/proxy/gate/matrix.js'
 import type {ResponseGateContext, ResponseStage, ResponseStageId} from '../../../src/plugins/proxy/gate/response/context.js'
 import {RESPONSE_STAGE_ORDER} from '../../../src/plugins/proxy/gate/response/order.js'
 import {responseStagesFor, RESPONSE_TRANSPORT_STAGES, type ResponseStageRow} from '../../../src/plugins/proxy/gate/response/transport-stages.js'
@@ -64,4 +64,12 @@ test('the stage matrix prints the response table with every skip reason, inside 
   const m = renderStageMatrix()
   assert.ok(m.includes(r), 'the response table is part of the rendered matrix')
   assert.ok(m.indexOf(r) < m.indexOf('Stages of one gate only:'), 'before the list that ends the matrix')
+})
+
+test('the response head gate: the header scan runs on every transport that relays an upstream\'s headers, the others say why not', () => {
+  const r = renderResponseHeadMatrix()
+  assert.match(r, /^\| `response_headers` \| – \| ✓ \| ✓ \| – \| ✓ \| – \|$/m)
+  assert.match(r, /^- `response_headers` on websocket: the 101 is the proxy's own/m)
+  const m = renderStageMatrix()
+  assert.ok(m.includes(r) && m.indexOf(r) < m.indexOf(renderResponseMatrix()), 'printed before the response gate\'s table')
 })

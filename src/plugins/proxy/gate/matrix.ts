@@ -17,6 +17,7 @@ import {SETTLE_ORDER, STAGE_ORDER} from './order.js'
 import {SETTLE_STAGES, TRANSPORT_STAGES} from './transport-stages.js'
 import {RESPONSE_STAGE_ORDER} from './response/order.js'
 import {RESPONSE_TRANSPORT_STAGES} from './response/transport-stages.js'
+import {RESPONSE_HEAD_ORDER, RESPONSE_HEAD_TRANSPORT_STAGES} from './response/head-gate.js'
 
 type HttpStage = StageId | SettleId
 type AnyStage = HttpStage | McpStageId
@@ -66,7 +67,7 @@ export function renderStageMatrix(): string {
     lines.push(`| \`${id}\` | ${cells.join(' | ')} |`)
   }
   const settle = SETTLE_ORDER.map((id) => `\`${id}\``).join(' → ')
-  return `${lines.join('\n')}\n\nThe HTTP columns run the settle stages (${settle}) after any stage that leaves a finding, before the next stage. The MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\n${renderResponseMatrix()}\n${renderMcpResponseMatrix()}\nStages of one gate only:\n\n${across.join('\n')}\n`
+  return `${lines.join('\n')}\n\nThe HTTP columns run the settle stages (${settle}) after any stage that leaves a finding, before the next stage. The MCP columns run their stages in the MCP order: ${MCP_STAGE_ORDER.map((id) => `\`${id}\``).join(' → ')}.\n\nSkipped stages and why:\n\n${reasons.join('\n')}\n\n${renderResponseHeadMatrix()}\n${renderResponseMatrix()}\n${renderMcpResponseMatrix()}\nStages of one gate only:\n\n${across.join('\n')}\n`
 }
 
 /**
@@ -91,6 +92,14 @@ function renderResponseTable<Id extends string>(
   }
   const skipped = reasons.length > 0 || o.none === undefined ? reasons.join('\n') : o.none
   return `${o.title} ${order.map((id) => `\`${id}\``).join(' → ')}:\n\n${lines.join('\n')}\n\n${o.skippedTitle}\n\n${skipped}\n`
+}
+
+/** The HTTP response head gate's table: one row per head stage, in its order, one column per HTTP transport. */
+export function renderResponseHeadMatrix(): string {
+  return renderResponseTable({
+    title: 'The response head gate, on the upstream\'s status and headers as soon as it answers (before any body), in the order', head: 'response head stage',
+    skippedTitle: 'Skipped response head stages and why:',
+  }, RESPONSE_HEAD_ORDER, RESPONSE_HEAD_TRANSPORT_STAGES)
 }
 
 /** The HTTP response gate's table: one row per response stage, in the response order, one column per HTTP transport. */

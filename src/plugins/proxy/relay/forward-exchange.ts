@@ -32,7 +32,8 @@ import {requestWithRedirects} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
 import {attachMediation} from './mediation.js'
 import {answerUpstreamDenial} from './upstream-denial.js'
-import {screenResponseHeaders} from './response-headers.js'
+import type {ResponseHeadContext} from '../gate/response/head-context.js'
+import {runResponseHeadGate} from '../gate/response/head-gate.js'
 import type {ResponseRelay} from './response-relay.js'
 
 /**
@@ -129,16 +130,15 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     return
   }
   // The upstream's headers reach the agent whatever becomes of the body (HEAD, SSE, streamed or
-  // buffered): their injection scan comes first (relay/response-headers.ts); a strip drops headers.
+  // buffered): the response head gate reads them first (gate/response/head-gate.ts); a strip drops headers.
   const upHost = t !== null ? hostOfUrl(outcome.response.finalUrl) : ''
   const suppress = suppression.for('response', rawTarget)
-  const headerScan = {ports, b, sessions: ps, session: t, host: upHost, shown, block, snap, upstreamHost: outcome.response.finalHost, suppress}
-  const relayed = screenResponseHeaders(headerScan, outcome.response.headers)
-  if (relayed === null) {
+  const head: ResponseHeadContext = {ports, b, sessions: ps, session: t, host: upHost, shown, block, snap, upstreamHost: outcome.response.finalHost, suppress, headers: outcome.response.headers}
+  if (runResponseHeadGate(b.transport === 'intercept' ? 'intercept' : 'forward', head)) {
     outcome.response.body.destroy()
     return
   }
-  const up = relayed === outcome.response.headers ? outcome.response : {...outcome.response, headers: relayed}
+  const up = head.headers === outcome.response.headers ? outcome.response : {...outcome.response, headers: head.headers as typeof outcome.response.headers}
   // No Content-Encoding (the usual response): nothing to parse.
   const encoding = up.headers['content-encoding']
   if (encoding !== undefined && isCompressedEncoding(String(encoding))) {

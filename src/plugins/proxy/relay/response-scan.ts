@@ -29,7 +29,7 @@ export interface ResponseScanSubject {
 
 /**
  * Settles `decision` (not `ask`: a transport with an operator channel holds it first), the body's
- * or the headers' (relay/response-headers.ts). Null when the response was blocked (answered
+ * or the headers' (gate/response/stages/response-headers.ts). Null when the response was blocked (answered
  * through `block`); otherwise the stripped content, if any (a header strip has none: it names the
  * headers to drop), and whether anything was found (the session's exposure reads it).
  */

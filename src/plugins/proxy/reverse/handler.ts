@@ -26,7 +26,8 @@ import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
 import type {ResponseRelay} from '../relay/response-relay.js'
-import {screenResponseHeaders} from '../relay/response-headers.js'
+import type {ResponseHeadContext} from '../gate/response/head-context.js'
+import {runResponseHeadGate} from '../gate/response/head-gate.js'
 import type {UpstreamResponse} from '../upstream.js'
 import {reverseTarget, type ReverseUpstream} from './url.js'
 
@@ -181,11 +182,11 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   const host = ctx.upstream.host.replace(/:\d+$/, '')
   const suppress = suppression.for('response', x.up.finalUrl)
   const refuse: BlockAnswer = ({layer, reason, detail}) => replace(layer, reason ?? 'prompt_injection', detail)
-  // The upstream's headers reach the client whatever becomes of the body: their injection scan
-  // comes first (relay/response-headers.ts), and a block replaces the response; a strip drops headers.
-  const relayed = screenResponseHeaders({ports, b, sessions: snap.sessions, session: t, host, shown, block: refuse, snap, upstreamHost: host, suppress}, x.up.headers)
-  if (relayed === null) return
-  const up = relayed === x.up.headers ? x.up : {...x.up, headers: relayed}
+  // The upstream's headers reach the client whatever becomes of the body: the response head gate
+  // reads them first (gate/response/head-gate.ts), and a block replaces the response; a strip drops headers.
+  const head: ResponseHeadContext = {ports, b, sessions: snap.sessions, session: t, host, shown, block: refuse, snap, upstreamHost: host, suppress, headers: x.up.headers}
+  if (runResponseHeadGate('reverse', head)) return
+  const up = head.headers === x.up.headers ? x.up : {...x.up, headers: head.headers as typeof x.up.headers}
   const hopHeaders = inboundResponseHeaders(up.headers)
   // No body to inspect.
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304 || (up.statusCode >= 100 && up.statusCode < 200)) {
