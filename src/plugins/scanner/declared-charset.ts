@@ -2,8 +2,11 @@
  * A response body read in the charset its Content-Type declares, for the injection scan. A client
  * that honours the label (Python's `requests` and `httpx` do) reads EBCDIC, UTF-7, UTF-16 or
  * ISO-2022-JP bytes as words the body's UTF-8 reading does not show; a label this runtime cannot
- * decode is a body the scanner cannot read (fail closed).
+ * decode is a body the scanner cannot read (fail closed). An HTML page whose Content-Type names
+ * no charset is read in the charsets its `<meta>` tags declare (`meta-charset.ts`), as a browser
+ * reads it.
  */
+import {metaCharsets} from './meta-charset.js'
 import {parseContentType} from './multipart.js'
 
 const {isAscii} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
@@ -23,14 +26,15 @@ const NOT_ASCII_COMPATIBLE: ReadonlySet<string> = new Set(['utf-16le', 'utf-16be
 /** A charset label safe to name in a log line: a short token, nothing a client could hide a value in. */
 const PLAIN_LABEL = /^[a-z0-9._:-]{1,40}$/
 
-/** The texts of `body` in each charset its Content-Type declares (a label twice is read both ways). */
+/**
+ * The texts of `body` in each charset its Content-Type declares (a label twice is read both ways);
+ * for an HTML page whose Content-Type declares none, in each charset its `<meta>` tags declare.
+ */
 export function declaredText(contentType: string, body: Uint8Array): DeclaredText {
-  if (!contentType.includes(';')) return SAME
+  const labels = declaredLabels(contentType, body)
+  if (labels.length === 0) return SAME
   const texts: string[] = []
-  for (const [k, v] of parseContentType(contentType).params) {
-    if (k !== 'charset') continue
-    const label = v.trim().toLowerCase()
-    if (label === '') continue
+  for (const label of labels) {
     // `utf-16` honours a big-endian byte-order mark, as the readers that honour the label do.
     const decoder = decoderFor(label === 'utf-16' && body[0] === 0xfe && body[1] === 0xff ? 'utf-16be' : label)
     if (decoder === null) return {kind: 'unreadable', charset: PLAIN_LABEL.test(label) ? label : null}
@@ -39,6 +43,20 @@ export function declaredText(contentType: string, body: Uint8Array): DeclaredTex
     texts.push(decoder.decode(body))
   }
   return texts.length === 0 ? SAME : {kind: 'text', texts}
+}
+
+/** The charset labels (trimmed, lower-case, non-empty) the Content-Type declares, else an HTML page's `<meta>` ones. */
+function declaredLabels(contentType: string, body: Uint8Array): string[] {
+  const semi = contentType.indexOf(';')
+  const labels: string[] = []
+  if (semi >= 0) {
+    for (const [k, v] of parseContentType(contentType).params) {
+      const label = k === 'charset' ? v.trim().toLowerCase() : ''
+      if (label !== '') labels.push(label)
+    }
+  }
+  if (labels.length > 0 || (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() !== 'text/html') return labels
+  return metaCharsets(body)
 }
 
 /**

@@ -57,6 +57,16 @@ function encodedText(enc: string | null): Buffer | null {
       return Buffer.from(INJECTION.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)), 'utf16le').swap16()
     case 'latin1-clean':
       return Buffer.from('Caf\u00e9 cr\u00e8me, na\u00efve r\u00e9sum\u00e9.', 'latin1')
+    case 'html-meta-utf-7':
+      // A page whose markup declares UTF-7 (`+AEk-` is `I`).
+      return Buffer.from(`<!doctype html><html><head><meta charset="utf-7"><title>Notes</title></head><body><p>+AEk-${INJECTION.slice(1)}</p></body></html>`)
+    case 'html-meta-utf-16le': {
+      // An ASCII head declaring UTF-16LE (padded to an even length), then fullwidth letters in UTF-16LE.
+      const head = Buffer.from('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-16le"></head><body> ')
+      return Buffer.concat([head, Buffer.from(`<p>${INJECTION}</p>`.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)), 'utf16le')])
+    }
+    case 'html-meta-latin1-clean':
+      return Buffer.from('<html><head><meta charset="iso-8859-1"></head><body><p>Caf\u00e9 cr\u00e8me.</p></body></html>', 'latin1')
     default:
       return null
   }

@@ -30,6 +30,27 @@ describe('attacks: an injection in the charset the response declares', {timeout:
     assert.ok(blocked.some((l) => l.includes('response in charset cp500 cannot be scanned')), blocked.join('\n'))
   })
 
+  it('an HTML page without a header charset is read in the charset its <meta> declares (forward proxy)', async () => {
+    // UTF-7 cannot be decoded here: refused, as the same label in the header is.
+    const utf7 = await rawHttp(rig.proxy.port, {path: typed('html-meta-utf-7', 'text/html')})
+    assert.equal(utf7.status, 403, utf7.body)
+    assert.equal(utf7.headers['x-pipelock-block-reason'], 'prompt_injection')
+    assert.ok(!utf7.body.includes('gnore'))
+    assert.ok(rig.proxy.stdout().split('\n').some((l) => l.includes('response in charset utf-7 cannot be scanned')))
+    // UTF-16LE: fullwidth letters a reader of that charset sees, read and blocked.
+    const utf16 = await rawHttp(rig.proxy.port, {path: typed('html-meta-utf-16le', 'text/html')})
+    assert.equal(utf16.status, 403, utf16.body)
+    assert.equal(utf16.headers['x-pipelock-block-reason'], 'prompt_injection')
+    // A charset in the header wins over the markup's, as in a browser: the page is read as UTF-8 and relayed.
+    const labelled = await rawHttp(rig.proxy.port, {path: typed('html-meta-utf-7', 'text/html; charset=utf-8')})
+    assert.equal(labelled.status, 200)
+    assert.ok(labelled.body.includes('+AEk-gnore'))
+    // A clean page in the charset it declares: relayed unchanged.
+    const clean = await rawHttp(rig.proxy.port, {path: typed('html-meta-latin1-clean', 'text/html')})
+    assert.equal(clean.status, 200)
+    assert.equal(clean.body, '<html><head><meta charset="iso-8859-1"></head><body><p>Caf\ufffd cr\ufffdme.</p></body></html>')
+  })
+
   it('a clean Latin-1 page is relayed unchanged', async () => {
     const r = await rawHttp(rig.proxy.port, {path: typed('latin1-clean', 'text/plain; charset=iso-8859-1')})
     assert.equal(r.status, 200)
