@@ -1,0 +1,94 @@
+// Secrets at rest: a secret the proxy caught is never written in clear — not in the audit log
+// (file and stdout), the flight recorder (receipts, config state) nor the emitters — whether the
+// finding was enforced or only logged (`enforce: false`). The built `pipelock run`, real sockets,
+// a real webhook receiver; the test reads every file the proxy wrote.
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
+import {rawExchange, startHttpUpstream, startProxy, startRoutedUpstream, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
+
+// A GitHub token as a DNS label (lower-cased, as a host is): the core DLP pattern matches it.
+const TOKEN_HOST_LABEL = ['ghp', '_zq8vn3xkp2lmr7tyw4hcb9sjd6fga1euo5vi'].join('')
+const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-secrets-at-rest').digest())
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+}
+
+describe('secrets at rest: what pipelock run writes never holds a caught secret in clear', {timeout: 60_000}, () => {
+  let up: Upstream
+  let hook: Upstream
+  const hookBodies: string[] = []
+  const cleanups: (() => Promise<unknown>)[] = []
+
+  before(async () => {
+    up = await startHttpUpstream()
+    hook = await startRoutedUpstream((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')))
+      req.on('end', () => {
+        hookBodies.push(body)
+        res.end('ok')
+      })
+    })
+  })
+  after(async () => {
+    for (const c of cleanups.reverse()) await c()
+    await up.close()
+    await hook.close()
+  })
+
+  /** A proxy with the JSON audit log in a file and on stdout, signed receipts and a webhook for every severity. */
+  async function start(extra: string[]): Promise<{proxy: RunningProxy; dir: string}> {
+    const dir = tempDir('pipelock-at-rest-')
+    writeReceiptKeys(dir, key)
+    const proxy = await startProxy([
+      'forward_proxy: {enabled: true}',
+      `logging: {format: json, output: both, file: ${JSON.stringify(path.join(dir, 'audit.jsonl'))}}`,
+      'flight_recorder:',
+      '  enabled: true',
+      `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`,
+      `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
+      `emit: {webhook: {url: "http://127.0.0.1:${hook.port}/hook", min_severity: info}}`,
+      ...extra,
+    ].join('\n') + '\n', {dir})
+    cleanups.push(() => proxy.stop())
+    return {proxy, dir}
+  }
+
+  /** What the proxy wrote: its files (the config it was given aside), its stdout and the webhook bodies. */
+  function written(p: RunningProxy, dir: string): {name: string; text: string}[] {
+    const files = filesUnder(dir).filter((f) => path.basename(f) !== 'pipelock.yaml')
+    return [...files.map((f) => ({name: path.relative(dir, f), text: readFileSync(f, 'utf8')})), {name: 'stdout', text: p.stdout()}, {name: 'webhook', text: hookBodies.join('\n')}]
+  }
+
+  it('audit mode: a CONNECT whose host carries a token is logged, recorded and emitted with the target redacted', async () => {
+    // The token host resolves (an override to the local upstream): the tunnel is admitted and
+    // dialled, then refused for carrying no TLS, so the lines after the gate are written too.
+    const {proxy, dir} = await start([
+      'enforce: false',
+      'ssrf: {ip_allowlist: ["127.0.0.1/32"]}',
+      `dns: {host_overrides: {"${TOKEN_HOST_LABEL}.example.test": ["127.0.0.1"]}}`,
+    ])
+    const got = await rawExchange(proxy.port, `CONNECT ${TOKEN_HOST_LABEL}.example.test:${up.port} HTTP/1.1\r\nHost: x\r\n\r\n`, {untilHeaders: true})
+    assert.match(got, /^HTTP\/1\.1 200 /, 'enforce: false lets the tunnel open')
+    assert.ok(await until(async () => proxy.stdout().includes('"event":"tunnel_plaintext"'), 5000), proxy.stdout())
+    assert.ok(await until(async () => hookBodies.some((b) => b.includes('"type":"anomaly"')), 5000), hookBodies.join('\n'))
+    await proxy.stop()
+    const anomaly = proxy.stdout().split('\n').find((l) => l.includes('"event":"anomaly"'))
+    assert.ok(anomaly !== undefined, proxy.stdout())
+    assert.equal(JSON.parse(anomaly).target, 'https://[redacted]/[redacted]')
+    const receipts = filesUnder(path.join(dir, 'evidence')).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(f, 'utf8').trim().split('\n'))
+    const targets = receipts.map((l) => JSON.parse(l) as {type: string; detail: {action_record?: {target: string; verdict: string; transport: string}}}).filter((e) => e.type === 'action_receipt').map((e) => e.detail.action_record!).filter((r) => r.transport === 'connect')
+    assert.ok(targets.length > 0, 'the tunnel left receipts')
+    for (const r of targets) assert.equal(r.target, 'https://[redacted]/[redacted]', `${r.verdict} receipt`)
+    // config-state.json is left out: it holds the operator's own config, whose DNS override names the host.
+    for (const w of written(proxy, dir).filter((x) => path.basename(x.name) !== 'config-state.json')) {
+      assert.ok(!w.text.toLowerCase().includes(TOKEN_HOST_LABEL.slice(4)), `${w.name} holds the token in clear`)
+    }
+  })
+})
