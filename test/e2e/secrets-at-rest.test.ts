@@ -4,7 +4,7 @@
 // a real webhook receiver; the test reads every file the proxy wrote.
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {readdirSync, readFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
@@ -89,6 +89,25 @@ describe('secrets at rest: what pipelock run writes never holds a caught secret 
     // config-state.json is left out: it holds the operator's own config, whose DNS override names the host.
     for (const w of written(proxy, dir).filter((x) => path.basename(x.name) !== 'config-state.json')) {
       assert.ok(!w.text.toLowerCase().includes(TOKEN_HOST_LABEL.slice(4)), `${w.name} holds the token in clear`)
+    }
+  })
+
+  it('a canary token value is masked in config-state.json and in the config_change diff of a reload', async () => {
+    const canary = (v: string): string => `canary_tokens: {enabled: true, tokens: [{name: planted, value: "${v}"}]}`
+    const first = ['AKIA', 'Q7RXMZ4HBNW2CANA'].join('')
+    const second = ['AKIA', 'Q7RXMZ4HBNW2CANB'].join('')
+    const {proxy, dir} = await start([canary(first)])
+    const state = (): unknown => (JSON.parse(readFileSync(path.join(dir, 'evidence', 'config-state.json'), 'utf8')) as {effective: {canary_tokens: unknown}}).effective.canary_tokens
+    assert.deepEqual(state(), {enabled: true, tokens: [{name: 'planted', value: '<set>'}]})
+    // The operator rotates the canary and reloads: no line, receipt or state file names either value.
+    const cfg = path.join(dir, 'pipelock.yaml')
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(first, second))
+    proxy.proc.kill('SIGHUP')
+    assert.ok(await until(async () => proxy.stdout().includes('"event":"config_reload"'), 5000), proxy.stdout())
+    await proxy.stop()
+    assert.deepEqual(state(), {enabled: true, tokens: [{name: 'planted', value: '<set>'}]})
+    for (const w of written(proxy, dir)) {
+      for (const v of [first, second]) assert.ok(!w.text.includes(v), `${w.name} holds the canary value in clear`)
     }
   })
 })
