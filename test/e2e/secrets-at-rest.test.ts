@@ -8,7 +8,7 @@ import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
-import {rawExchange, startHttpUpstream, startProxy, startRoutedUpstream, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {rawExchange, rawHttp, startHttpUpstream, startProxy, startRoutedUpstream, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // A GitHub token as a DNS label (lower-cased, as a host is): the core DLP pattern matches it.
 const TOKEN_HOST_LABEL = ['ghp', '_zq8vn3xkp2lmr7tyw4hcb9sjd6fga1euo5vi'].join('')
@@ -108,6 +108,29 @@ describe('secrets at rest: what pipelock run writes never holds a caught secret 
     assert.deepEqual(state(), {enabled: true, tokens: [{name: 'planted', value: '<set>'}]})
     for (const w of written(proxy, dir)) {
       for (const v of [first, second]) assert.ok(!w.text.includes(v), `${w.name} holds the canary value in clear`)
+    }
+  })
+
+  it('a warn-only DLP pattern in a URL: the request goes on, and no line, receipt, emitted event or block body shows the URL in clear', async () => {
+    const low = 'prb_' + 'abc'.repeat(6) + 'ab' // low entropy: only the warn pattern matches
+    const high = 'prb_k3j9x8q2m7n4b6v1c5z0' // high entropy: the query-entropy check refuses it
+    const {proxy, dir} = await start([
+      'ssrf: {ip_allowlist: ["127.0.0.1/32"]}',
+      'dlp: {patterns: [{name: Probe Token, regex: "prb_[a-z0-9]{20}", severity: high, action: warn}]}',
+    ])
+    const origin = `http://127.0.0.1:${up.port}`
+    const allowed = await rawHttp(proxy.port, {path: `${origin}/kib?t=${low}`})
+    assert.equal(allowed.status, 200)
+    const refused = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`${origin}/kib?t=${high}`)}`})
+    assert.equal(refused.status, 403)
+    assert.equal(refused.headers['x-pipelock-block-reason'], 'path_entropy')
+    assert.equal((JSON.parse(refused.body) as {url: string}).url, `${origin}/[redacted]`)
+    assert.ok(await until(async () => proxy.stdout().split('"event":"dlp_warn"').length === 3, 5000), proxy.stdout())
+    await proxy.stop()
+    const warned = proxy.stdout().split('\n').filter((l) => l.includes('"event":"dlp_warn"')).map((l) => (JSON.parse(l) as {url: string; pattern: string}))
+    assert.deepEqual(warned, [{...warned[0]!, url: `${origin}/[redacted]`, pattern: 'Probe Token'}, {...warned[1]!, url: `${origin}/[redacted]`, pattern: 'Probe Token'}])
+    for (const w of written(proxy, dir)) {
+      for (const v of [low, high]) assert.ok(!w.text.includes(v), `${w.name} holds the token in clear`)
     }
   })
 })
