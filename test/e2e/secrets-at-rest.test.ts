@@ -12,6 +12,8 @@ import {rawExchange, rawHttp, startHttpUpstream, startProxy, startRoutedUpstream
 
 // A GitHub token as a DNS label (lower-cased, as a host is): the core DLP pattern matches it.
 const TOKEN_HOST_LABEL = ['ghp', '_zq8vn3xkp2lmr7tyw4hcb9sjd6fga1euo5vi'].join('')
+// The webhook's URL carries its credential, as many do: it must not be written either.
+const HOOK_KEY = ['hk', '7f3a9c2e5b8d1f4a6c0e'].join('')
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-secrets-at-rest').digest())
 
 /** Every file under `dir`, recursively. */
@@ -53,17 +55,19 @@ describe('secrets at rest: what pipelock run writes never holds a caught secret 
       '  enabled: true',
       `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`,
       `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
-      `emit: {webhook: {url: "http://127.0.0.1:${hook.port}/hook", min_severity: info}}`,
+      `emit: {webhook: {url: "http://127.0.0.1:${hook.port}/hook?key=${HOOK_KEY}", min_severity: info}}`,
       ...extra,
     ].join('\n') + '\n', {dir})
     cleanups.push(() => proxy.stop())
     return {proxy, dir}
   }
 
-  /** What the proxy wrote: its files (the config it was given aside), its stdout and the webhook bodies. */
+  /** What the proxy wrote: its files (the config it was given aside), its stdout and stderr and the webhook bodies; none holds the webhook's key. */
   function written(p: RunningProxy, dir: string): {name: string; text: string}[] {
     const files = filesUnder(dir).filter((f) => path.basename(f) !== 'pipelock.yaml')
-    return [...files.map((f) => ({name: path.relative(dir, f), text: readFileSync(f, 'utf8')})), {name: 'stdout', text: p.stdout()}, {name: 'webhook', text: hookBodies.join('\n')}]
+    const all = [...files.map((f) => ({name: path.relative(dir, f), text: readFileSync(f, 'utf8')})), {name: 'stdout', text: p.stdout()}, {name: 'stderr', text: p.stderr()}, {name: 'webhook', text: hookBodies.join('\n')}]
+    for (const w of all) assert.ok(!w.text.includes(HOOK_KEY), `${w.name} holds the webhook URL's key in clear`)
+    return all
   }
 
   it('audit mode: a CONNECT whose host carries a token is logged, recorded and emitted with the target redacted', async () => {

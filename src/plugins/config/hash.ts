@@ -41,6 +41,9 @@ export const VIEW_MASKED_FIELDS: readonly string[] = [
   // The known secrets class-preserving redaction replaces.
   'redaction.dictionaries.*.entries',
   'sentry.dsn',
+  // Endpoints that often carry their credential in the URL itself (a path token, a query key, userinfo).
+  'emit.webhook.url',
+  'emit.otlp.endpoint',
   // A literal salt keys the capture's HMACs of private values (a `${VAR}` or `file:` reference is masked alike).
   'learn.privacy.salt_source',
 ]
