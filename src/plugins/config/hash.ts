@@ -30,6 +30,25 @@ export const HASH_MASKED_FIELDS: readonly string[] = [
 ]
 
 /**
+ * Secret values the policy hash still digests (rotating one is a policy change: the reload
+ * applies it and the hash shows it) but the policy *view* writes as `"<set>"`: the view is what
+ * `config-state.json` and the `config_change` diff hold, in the flight recorder directory, the
+ * audit log and the emitters. A `*` step is every element of a list or every value of a map.
+ */
+export const VIEW_MASKED_FIELDS: readonly string[] = [
+  // A canary is a planted credential: written out, it tells whoever reads the logs which value to avoid.
+  'canary_tokens.tokens.*.value',
+  // The known secrets class-preserving redaction replaces.
+  'redaction.dictionaries.*.entries',
+  'sentry.dsn',
+  // Endpoints that often carry their credential in the URL itself (a path token, a query key, userinfo).
+  'emit.webhook.url',
+  'emit.otlp.endpoint',
+  // A literal salt keys the capture's HMACs of private values (a `${VAR}` or `file:` reference is masked alike).
+  'learn.privacy.salt_source',
+]
+
+/**
  * The policy hash written as `config_hash` in logs and `policy_hash` in receipts:
  * `sha256:` + hex SHA-256 of the canonical JSON of the *effective* config (after the merge over
  * defaults and the pattern merge, so an empty file and no file hash the same), minus
@@ -43,12 +62,13 @@ export function configHash(config: PipelockConfig): string {
 }
 
 /** The exact bytes `configHash` digests (exported for tests and debugging). */
-export function canonicalPolicyJson(config: PipelockConfig): string {
+export function canonicalPolicyJson(config: PipelockConfig, opts: {readonly view?: boolean} = {}): string {
   const view: Record<string, unknown> = {...config}
   for (const k of HASH_EXCLUDED_SECTIONS) delete view[k]
   const masked = structuredClone(view)
   for (const field of HASH_EXCLUDED_FIELDS) drop(masked, field.split('.'))
   for (const field of HASH_MASKED_FIELDS) mask(masked, field.split('.'))
+  if (opts.view === true) for (const field of VIEW_MASKED_FIELDS) mask(masked, field.split('.'))
   return encode(masked)
 }
 
@@ -68,6 +88,17 @@ function drop(root: Record<string, unknown>, steps: string[]): void {
 }
 
 function mask(root: Record<string, unknown>, steps: string[]): void {
+  const star = steps.indexOf('*')
+  if (star >= 0) {
+    // Every element (list) or value (map) at the `*`, each masked along the rest of the path.
+    const node = parentOf(root, steps.slice(0, star))?.[steps[star - 1]!]
+    if (node === null || typeof node !== 'object') return
+    for (const child of Object.values(node as Record<string, unknown>)) {
+      // A child without the field keeps it absent (not added as `""`).
+      if (child !== null && typeof child === 'object' && steps[star + 1]! in child) mask(child as Record<string, unknown>, steps.slice(star + 1))
+    }
+    return
+  }
   const parent = parentOf(root, steps)
   if (parent === null) return
   const last = steps[steps.length - 1]!

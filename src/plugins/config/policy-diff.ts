@@ -1,7 +1,7 @@
 /**
  * The structural diff of two effective policies (operations.md §8.2 item 3): the canonical policy
- * view (defaults merged, secrets masked as `<set>`, operational sections left out — the same view
- * the policy hash digests), compared path by path. Lists of scalars (`api_allowlist`, blocklists,
+ * view (defaults merged, secrets masked as `<set>`, operational sections left out — the view the
+ * policy hash digests, with the secret values it keeps masked as well), compared path by path. Lists of scalars (`api_allowlist`, blocklists,
  * CIDRs…) diff per element (`add` / `remove`), other lists by index, maps by key; at most 200
  * entries, sorted by path then op. Pure.
  */
@@ -29,9 +29,9 @@ export interface PolicyDiff {
   readonly paths: readonly string[]
 }
 
-/** The masked canonical view of a config (what the diff and the policy hash read). */
+/** The masked canonical view of a config (what the diff reads): the policy hash's, with VIEW_MASKED_FIELDS masked too. */
 export function policyView(c: PipelockConfig): unknown {
-  return JSON.parse(canonicalPolicyJson(c)) as unknown
+  return JSON.parse(canonicalPolicyJson(c, {view: true})) as unknown
 }
 
 const isScalar = (v: unknown): boolean => v === null || typeof v !== 'object'

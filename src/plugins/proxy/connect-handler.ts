@@ -86,9 +86,15 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   const contractUrl = auth.port === 443 ? synthetic : `https://${display}/`
   const rec = new RequestRecord(ports, {sessions: ps, b, url: contractUrl, lifetime: client})
   const record = (d: Decision): string | undefined => rec.record(d)
-  const deny: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
+  // How the tunnel's target is written (audit, receipts, emitters, block bodies): `host:port`, or
+  // `https://[redacted]/[redacted]` once a content scanner found a secret in the host — the same
+  // for a warn (not enforced) as for a block, so the secret is never logged in clear (§10.4).
+  const shownFor = (layer: string | null): string => {
     const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
-    const tgt = safe === synthetic ? display : safe
+    return safe === synthetic ? display : safe
+  }
+  const deny: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
+    const tgt = shownFor(layer)
     const d = blockDecision(ports, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
@@ -107,12 +113,15 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   // refuses new tunnels too).
   const gate: RequestGateContext = {
     ports, snap, b, rec, req, block: deny, warnings, method: 'CONNECT', target: synthetic, contractUrl,
-    shownAs: () => display, airlock: 'connect', resolver: dns.resolver, budgetHost: auth.host, tunnel: {host, display},
+    shownAs: shownFor, airlock: 'connect', resolver: dns.resolver, budgetHost: auth.host, tunnel: {host, display},
     scan: null, shown: display, sessionHost: '', body: null,
   }
   if (await runGate('connect', gate)) return
+  // The target as the URL scan left it shown: `display` unless a finding it did not enforce
+  // (warn, `enforce: false`) came from a content scanner.
+  const shown = gate.shown
   // policy-extra §6: after the gate, before the capacity check; a hint only, never a verdict.
-  wsRedirectHint(ports, cfg, {host, shown: display, b})
+  wsRedirectHint(ports, cfg, {host, shown, b})
   const t = rec.session
   if (ports.activeTunnels() >= MAX_TUNNELS) return deny({stage: 'capacity', layer: 'tunnel_capacity', detail: 'too many active tunnels', status: 503, reason: 'rate_limit', body: 'too many active tunnels\n'})
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
@@ -131,7 +140,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   } catch (err) {
     untrack()
     const e = err as Error & {code?: string}
-    record(upstreamFailure(ports, b, display, {detail: `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, dialBlocked: e.code === 'PIPELOCK_DIAL_BLOCKED'}))
+    record(upstreamFailure(ports, b, shown, {detail: `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, dialBlocked: e.code === 'PIPELOCK_DIAL_BLOCKED'}))
     writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
     return
   }
@@ -145,7 +154,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     return
   }
   // Record first, answer second: the tunnel's allow decision is in the chain before the 200.
-  record(allowDecision(ports, b, display, {status: 200, bytes: 0, warnings}))
+  record(allowDecision(ports, b, shown, {status: 200, bytes: 0, warnings}))
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
   const openedAt = ports.nowMs()
   // Relayed bytes so far; replaced by the socket counters once the relay or interception starts.
@@ -165,12 +174,12 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     upstream.destroy()
     ports.metrics.tunnelClosed(bytes, (ports.nowMs() - openedAt) / 1000)
     if (budgeted) budgetBytes(snap, budgetKey(b), bytes)
-    ports.audit.event('info', 'tunnel_close', 'tunnel closed', {target: display, request_id: b.requestId, agent: b.agent, bytes, duration_ms: ports.nowMs() - openedAt})
+    ports.audit.event('info', 'tunnel_close', 'tunnel closed', {target: shown, request_id: b.requestId, agent: b.agent, bytes, duration_ms: ports.nowMs() - openedAt})
   }
   teardown = close
   // Session reset/terminate and airlock hard/drain cut the session's live tunnels.
   if (t !== null) {
-    ps!.exposure(t, `https://${display}/`, host, 'tunnel')
+    ps!.exposure(t, shown === display ? `https://${display}/` : shown, host, 'tunnel')
     client.once('close', ps!.registerLive(t, close))
   }
 
@@ -184,8 +193,8 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     ports.metrics.sniOutcome(category, b.profile ?? '_default')
     const verdict = firstRecordVerdict(category, cfg.forward_proxy.sni_verification)
     if (verdict === 'refuse' && !closed) {
-      const receipt = record(blockDecision(ports, b, display, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))
-      ports.audit.event('warn', 'tunnel_plaintext', 'CONNECT tunnel carried non-TLS bytes; refused', {target: display, request_id: b.requestId, agent: b.agent})
+      const receipt = record(blockDecision(ports, b, shown, {stage: 'sni', layer: PLAINTEXT_TUNNEL_LAYER, reason: 'scheme_blocked', detail: PLAINTEXT_TUNNEL_DETAIL, status: 403, enforced: true}))
+      ports.audit.event('warn', 'tunnel_plaintext', 'CONNECT tunnel carried non-TLS bytes; refused', {target: shown, request_id: b.requestId, agent: b.agent})
       untrack()
       closed = true
       clearTimeout(lifetime)
@@ -194,7 +203,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
       return
     }
     if (verdict !== 'relay') {
-      ports.audit.event('warn', 'sni_mismatch', 'CONNECT SNI verification failed; tunnel closed', {target: display, category, request_id: b.requestId, agent: b.agent})
+      ports.audit.event('warn', 'sni_mismatch', 'CONNECT SNI verification failed; tunnel closed', {target: shown, category, request_id: b.requestId, agent: b.agent})
       close()
       return
     }
@@ -207,7 +216,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   if (icpt === null && ports.interceptionUnavailable(auth.host)) {
     // Interception is on but no CA is loaded: a tunnel it would intercept is closed, never
     // relayed unscanned (§2.7 step 15).
-    ports.audit.event('error', 'error', 'TLS interception enabled but cert cache unavailable', {target: display, request_id: b.requestId, agent: b.agent})
+    ports.audit.event('error', 'error', 'TLS interception enabled but cert cache unavailable', {target: shown, request_id: b.requestId, agent: b.agent})
     close()
     return
   }

@@ -40,8 +40,9 @@ export function urlScanEager(snap: ProxySnapshot, raw: string, resolver: Resolve
 /**
  * Audit / body-safe form of a target URL (§10.4: a secret is never echoed, in a body or a log).
  * `layer` is the label that decided: a content scanner → `scheme://host/[redacted]`; null → the
- * URL passed every URL check (DLP included), shown decoded; anything else (a block before the
- * DLP stage, the kill switch, an unparsable URL) → shown only if DLP finds nothing in it.
+ * URL passed every URL check (DLP included, warn-only patterns too: see `shownLayer`), shown
+ * decoded; anything else (a block before the DLP stage, the kill switch, an unparsable URL) →
+ * shown only if DLP finds nothing in it, a warn-only pattern included.
  */
 export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | null): string {
   const hostHasSecret = (): boolean => {
@@ -49,8 +50,21 @@ export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | nul
     return host !== '' && snap.scanner.scanTextForDlp(host).matches.length > 0
   }
   if (layer !== null && CONTENT_SCANNER_LABELS.has(layer)) return redactUrl(raw, hostHasSecret())
-  if (layer !== null && snap.scanner.scanTextForDlp(raw).matches.length > 0) return redactUrl(raw, hostHasSecret())
+  if (layer !== null) {
+    const dlp = snap.scanner.scanTextForDlp(raw)
+    if (dlp.matches.length > 0 || dlp.warnings.length > 0) return redactUrl(raw, hostHasSecret())
+  }
   return displayUrl(raw)
+}
+
+/**
+ * The label `safeTarget` shows a scanned URL by: the deciding label of a refused scan; for an
+ * allowed one, `dlp` when a warn-only pattern matched in it (the match is logged as `dlp_warn`
+ * and the request goes on, but the URL holds what the pattern names), else null.
+ */
+export function shownLayer(scan: UrlScanResult): string | null {
+  if (!scan.allowed) return scan.layer
+  return scan.warnings.length > 0 ? 'dlp' : null
 }
 
 export interface DecisionBase {

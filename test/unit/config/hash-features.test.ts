@@ -8,6 +8,7 @@ import {
   configHash,
   enabledFeatures,
   loadConfig,
+  policyView,
   presetConfig,
   resolveConfig,
 } from '../../../src/plugins/config/index.js'
@@ -73,4 +74,23 @@ test('the feature list covers the security defaults that are on without any conf
     'taint',
     'media_policy',
   ])
+})
+
+test('the policy view masks canary values, redaction dictionary entries, the Sentry DSN, the learn salt and the emitter URLs; the hash still tells them apart', () => {
+  const yaml = (canary: string): string => [
+    `canary_tokens: {enabled: true, tokens: [{name: a, value: ${canary}}, {name: b, value: canary-value-two}]}`,
+    'sentry: {enabled: false, dsn: "https://dsn-key@sentry.example/1"}',
+    'learn: {privacy: {salt_source: literal-salt-value}}',
+    'emit: {webhook: {url: "https://hooks.example/services/webhook-path-token"}, otlp: {endpoint: "https://otel.example/?key=otlp-query-key"}}',
+  ].join('\n') + '\n'
+  const c = load(yaml('canary-value-one')).config
+  const view = policyView(c) as {canary_tokens: unknown; sentry: {dsn: string}; learn: {privacy: {salt_source: string}}}
+  assert.deepEqual(view.canary_tokens, {enabled: true, tokens: [{name: 'a', value: '<set>'}, {name: 'b', value: '<set>'}]})
+  assert.deepEqual([view.sentry.dsn, view.learn.privacy.salt_source], ['<set>', '<set>'])
+  for (const secret of ['canary-value-one', 'canary-value-two', 'dsn-key', 'literal-salt-value', 'webhook-path-token', 'otlp-query-key']) assert.ok(!JSON.stringify(view).includes(secret), secret)
+  const dictionaries = {known: {entries: ['dictionary-secret']}, listed: {entries_file: '/x'}}
+  const withDictionaries = policyView({...c, redaction: {...c.redaction, dictionaries}} as typeof c) as {redaction: {dictionaries: unknown}}
+  assert.deepEqual(withDictionaries.redaction.dictionaries, {known: {entries: '<set>'}, listed: {entries_file: '/x'}})
+  // A rotated canary is still a policy change: a reload applies it (same hash = ignored) and the hash shows it.
+  assert.notEqual(configHash(load(yaml('canary-value-three')).config), configHash(c))
 })

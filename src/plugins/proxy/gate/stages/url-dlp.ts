@@ -27,7 +27,8 @@ export const urlDlpStage: Stage = {
     const url = snap.scanner.scanTextForDlp(path)
     ctx.warnings.push(...url.warnings.map((w) => w.pattern))
     if (url.matches.length === 0) {
-      ctx.shown = ctx.shownAs(null)
+      // A warn-only match lets the request on, but the URL it matched in is never shown in clear.
+      ctx.shown = ctx.shownAs(url.warnings.length > 0 ? 'dlp' : null)
       return false
     }
     const names = [...new Set(url.matches.map((m) => m.pattern))].join(', ')

@@ -5,7 +5,7 @@
  * outcome by RequestRecord, and still scored) and the request goes on (the settle stages).
  */
 import type {UrlScanResult} from '../../../scanner/index.js'
-import {scanBlockStatus, urlScanEager} from '../../core.js'
+import {scanBlockStatus, shownLayer, urlScanEager} from '../../core.js'
 import {hostOfUrl} from '../../session-gate.js'
 import type {RequestGateContext, Stage} from '../context.js'
 
@@ -28,7 +28,7 @@ function scanned(ctx: RequestGateContext, scan: UrlScanResult): false {
     ctx.finding = {block: {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan}, waivable: scan, mode: 'record'}
   }
   ctx.scan = scan
-  ctx.shown = ctx.shownAs(scan.allowed ? null : scan.layer)
+  ctx.shown = ctx.shownAs(shownLayer(scan))
   if (rec.session !== null) ctx.sessionHost = ctx.tunnel?.host ?? hostOfUrl(ctx.target)
   return false
 }
