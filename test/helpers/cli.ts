@@ -8,9 +8,16 @@ export interface CliResult {
   stderr: string
 }
 
-/** Runs the built CLI (`node bin/run.js …`) as a user would, with no stdin. */
-export function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; input?: string} = {}): CliResult {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'run.js'), ...args], {
+/**
+ * Runs the built CLI (`node bin/run.js …`) as a user would, with no stdin. fileSizeLimitKiB: a
+ * disk that stops taking bytes — no file may grow past the limit (RLIMIT_FSIZE); with SIGXFSZ
+ * ignored the kernel cuts the crossing write short and answers the next with EFBIG, as a full
+ * disk answers ENOSPC. The shell execs the CLI.
+ */
+export function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; input?: string; fileSizeLimitKiB?: number} = {}): CliResult {
+  const argv = [process.execPath, repoPath('bin', 'run.js'), ...args]
+  const [file, ...rest] = options.fileSizeLimitKiB === undefined ? argv : ['bash', '-c', `trap '' XFSZ; ulimit -f ${options.fileSizeLimitKiB}; exec "$@"`, 'pipelock', ...argv]
+  const r = spawnSync(file as string, rest, {
     cwd: options.cwd ?? repoPath(),
     env: {...process.env, NO_COLOR: '1', ...options.env},
     input: options.input ?? '',
