@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {repoPath} from './vectors.js'
 
 export interface CliResult {
@@ -25,6 +25,23 @@ export function runCli(args: readonly string[], options: {cwd?: string; env?: No
     timeout: 60_000,
   })
   return {status: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+
+/** `runCli` without waiting: for several CLI processes running at once (stdin closed). */
+export function runCliAsync(args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [repoPath('bin', 'run.js'), ...args], {
+    cwd: options.cwd ?? repoPath(),
+    env: {...process.env, NO_COLOR: '1', ...options.env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (status) => resolve({status, stdout, stderr}))
+  })
 }
 
 /** A run of the CLI as the learn-and-lock suites read it: its exit code, stdout and stderr. */
