@@ -1,7 +1,7 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {isPipelockError} from '../plugins/errors/index.js'
 import {resolvePathInputs} from './path-inputs.js'
-import {emitErrorReport, report, reportFromPipelockError, usageMessage} from './error-output.js'
+import {emitErrorReport, isFlagValueError, report, reportFromPipelockError, usageMessage} from './error-output.js'
 
 /**
  * Every pipelock command extends this. Expected failures (PipelockError) and flag/argument
@@ -59,6 +59,9 @@ type ArgOutput = {[name: string]: any}
 
 function isUsageError(err: Error): boolean {
   const name = err.constructor?.name ?? ''
+  // a flag value its parser refused (`--uses abc` on an integer flag): oclif rethrows the
+  // parser's plain CLIError with this prefix and no class of its own
+  if (isFlagValueError(err)) return true
   return (
     name.endsWith('FlagError') ||
     name.endsWith('ArgError') ||

@@ -31,6 +31,17 @@ test('missing argument and invalid option value: one line each', () => {
   assert.equal(b.stderr, 'Expected --preset=nope to be one of: balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model [USAGE]; hint: see pipelock generate config --help\n')
 })
 
+test('a flag value its parser refuses (not an integer, below the minimum): the USAGE line, exit 2, no stack under --json', () => {
+  const a = runCli(['signing', 'roster', 'build', '--root', '/k/root.json', '--include', 'id=a', '--out', '/k/roster.json', '--schema-version', 'abc'])
+  assert.equal(a.status, 2)
+  assert.equal(a.stdout, '')
+  assert.equal(a.stderr, '--schema-version: Expected an integer but received: abc [USAGE]; hint: see pipelock signing roster build --help\n')
+  const j = runCli(['learn', 'split', '--candidate', '/c.yaml', '--rule', 'r-1', '--index', '-1', '--json'])
+  assert.equal(j.status, 2)
+  assert.equal(j.stderr, '')
+  assert.deepEqual(JSON.parse(j.stdout), {error: {code: 'USAGE', message: '--index: Expected an integer greater than or equal to 0 but received: -1', exit: 2, hint: 'see pipelock learn split --help'}})
+})
+
 test('every command exits 2 on a usage error (an unknown flag), with the USAGE line', () => {
   const manifest = JSON.parse(readFileSync(repoPath('oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
   const ids = Object.keys(manifest.commands).sort()
