@@ -1,7 +1,7 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {isPipelockError} from '../plugins/errors/index.js'
 import {resolvePathInputs} from './path-inputs.js'
-import {emitErrorReport, report, reportFromPipelockError, usageMessage} from './error-output.js'
+import {emitErrorReport, isFlagValueError, report, reportFromPipelockError, usageMessage} from './error-output.js'
 
 /**
  * Every pipelock command extends this. Expected failures (PipelockError) and flag/argument
@@ -10,8 +10,14 @@ import {emitErrorReport, report, reportFromPipelockError, usageMessage} from './
  * else is a bug and keeps its stack (under --json it is also reported as INTERNAL).
  */
 export abstract class BaseCommand extends Command {
+  /**
+   * The command declares its own boolean --json flag (instead of oclif's enableJsonFlag, which
+   * `strict = false` commands taking `-- COMMAND` cannot use); failures then honour it too.
+   */
+  static ownJsonFlag = false
+
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
-    const json = this.jsonEnabled()
+    const json = this.jsonEnabled() || ((this.constructor as typeof BaseCommand).ownJsonFlag && jsonBeforeTerminator(this.argv))
     if (isPipelockError(err)) {
       emitErrorReport(reportFromPipelockError(err), json)
       return undefined
@@ -57,8 +63,17 @@ type FlagOutput = {[name: string]: any}
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ArgOutput = {[name: string]: any}
 
+/** `--json` among the command's own arguments (not after `--`, where the wrapped command's are). */
+function jsonBeforeTerminator(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
+}
+
 function isUsageError(err: Error): boolean {
   const name = err.constructor?.name ?? ''
+  // a flag value its parser refused (`--uses abc` on an integer flag): oclif rethrows the
+  // parser's plain CLIError with this prefix and no class of its own
+  if (isFlagValueError(err)) return true
   return (
     name.endsWith('FlagError') ||
     name.endsWith('ArgError') ||

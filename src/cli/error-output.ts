@@ -50,11 +50,20 @@ export function emitErrorReport(r: ErrorReport, json: boolean): void {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g
 
+const FLAG_VALUE = /^Parsing --([\w-]+) \n\t([\s\S]*)\nSee more help with --help$/
+
+/** oclif's wrapping of an error thrown by a flag's value parser (integer, custom). */
+export function isFlagValueError(err: Error): boolean {
+  return FLAG_VALUE.test(err.message)
+}
+
 /**
  * One line out of an oclif parse error, whose message spans several lines ("The following error
  * occurred:\n  Missing required flag contract\nSee more help with --help").
  */
 export function usageMessage(err: Error & {args?: {name?: string}[]}): string {
+  const flagValue = FLAG_VALUE.exec(err.message)
+  if (flagValue !== null) return `--${flagValue[1]}: ${flagValue[2]}`
   const lines = err.message.replace(ANSI, '').split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== 'See more help with --help')
   if (err.constructor?.name === 'RequiredArgsError' && Array.isArray(err.args)) {
     const names = err.args.map((a) => (a.name ?? '').toUpperCase()).filter((n) => n !== '')

@@ -1,21 +1,18 @@
 import {Flags} from '@oclif/core'
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../plugins/errors/index.js'
+import {writeOutputFile} from './output-file.js'
 
 /**
  * Writes a generated file for `generate …` commands: refuses to overwrite without --force,
- * mode 0600 (configs grow secrets; units and manifests embed the config's paths). Returns the
- * absolute path.
+ * mode 0600 (configs grow secrets; units and manifests embed the config's paths), atomically
+ * (a failed --force write keeps the old file whole). Returns the absolute path.
  */
 export function writeGeneratedFile(output: string, text: string, force: boolean): string {
   const file = path.resolve(output)
   if (existsSync(file) && !force) throw new PipelockError('FILE_EXISTS', `${output} already exists`, {hint: 'pass --force to overwrite it'})
-  try {
-    writeFileSync(file, text, {mode: 0o600})
-  } catch (err) {
-    throw new PipelockError('WRITE_FAILED', `writing ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
+  writeOutputFile(file, text, 0o600)
   return file
 }
 

@@ -31,6 +31,33 @@ test('missing argument and invalid option value: one line each', () => {
   assert.equal(b.stderr, 'Expected --preset=nope to be one of: balanced, strict, audit, claude-code, cursor, generic-agent, hostile-model [USAGE]; hint: see pipelock generate config --help\n')
 })
 
+test('a flag value its parser refuses (not an integer, below the minimum): the USAGE line, exit 2, no stack under --json', () => {
+  const a = runCli(['signing', 'roster', 'build', '--root', '/k/root.json', '--include', 'id=a', '--out', '/k/roster.json', '--schema-version', 'abc'])
+  assert.equal(a.status, 2)
+  assert.equal(a.stdout, '')
+  assert.equal(a.stderr, '--schema-version: Expected an integer but received: abc [USAGE]; hint: see pipelock signing roster build --help\n')
+  const j = runCli(['learn', 'split', '--candidate', '/c.yaml', '--rule', 'r-1', '--index', '-1', '--json'])
+  assert.equal(j.status, 2)
+  assert.equal(j.stderr, '')
+  assert.deepEqual(JSON.parse(j.stdout), {error: {code: 'USAGE', message: '--index: Expected an integer greater than or equal to 0 but received: -1', exit: 2, hint: 'see pipelock learn split --help'}})
+})
+
+test('mcp integrity manifest commands (their own --json flag): a failure under --json is the JSON object on stdout', () => {
+  const u = runCli(['mcp', 'integrity', 'manifest', 'generate', '--json', '--', 'node', '/srv/mcp.mjs'])
+  assert.equal(u.status, 2)
+  assert.equal(u.stderr, '')
+  assert.deepEqual(JSON.parse(u.stdout), {error: {code: 'USAGE', message: '--output is required', exit: 2}})
+  const f = runCli(['mcp', 'integrity', 'manifest', 'verify', '--manifest', '/nonexistent/manifest.json', '--json', '--', 'node', '/srv/mcp.mjs'])
+  assert.equal(f.status, 1)
+  assert.equal(f.stderr, '')
+  assert.deepEqual(JSON.parse(f.stdout), {error: {code: 'MCP_INTEGRITY_FAILED', message: "reading manifest: ENOENT: no such file or directory, open '/nonexistent/manifest.json'", exit: 1}})
+  // --json after -- belongs to the wrapped command: the text line
+  const w = runCli(['mcp', 'integrity', 'manifest', 'verify', '--manifest', '/nonexistent/manifest.json', '--', 'node', '/srv/mcp.mjs', '--json'])
+  assert.equal(w.status, 1)
+  assert.equal(w.stdout, '')
+  assert.equal(w.stderr, "reading manifest: ENOENT: no such file or directory, open '/nonexistent/manifest.json' [MCP_INTEGRITY_FAILED]\n")
+})
+
 test('every command exits 2 on a usage error (an unknown flag), with the USAGE line', () => {
   const manifest = JSON.parse(readFileSync(repoPath('oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
   const ids = Object.keys(manifest.commands).sort()

@@ -1,7 +1,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {X509Certificate} from 'node:crypto'
@@ -48,6 +48,23 @@ describe('pipelock tls', () => {
     assert.equal(c.subject, 'O=Acme Agents\nCN=Pipelock CA')
     const span = Date.parse(c.validTo) - Date.parse(c.validFrom)
     assert.equal(span, 721 * 3_600_000)
+  })
+
+  it('init --force that cannot write the key keeps the existing CA pair (nothing replaced, no temp files)', () => {
+    const own = path.join(dir, 'keep')
+    assert.equal(pipelock(['tls', 'init', '--out', own]).code, 0)
+    const ownCert = path.join(own, 'ca.pem')
+    const ownKey = path.join(own, 'ca-key.pem')
+    const before = readFileSync(ownCert)
+    // a key path that cannot take the new key (here a directory in its place)
+    rmSync(ownKey)
+    mkdirSync(ownKey)
+    const r = pipelock(['tls', 'init', '--out', own, '--force'])
+    assert.equal(r.code, 1)
+    assert.equal(r.stdout, '')
+    assert.equal(r.stderr, `write CA key: open ${ownKey}: is a directory [WRITE_FAILED]\n`)
+    assert.deepEqual(readFileSync(ownCert), before)
+    assert.deepEqual(readdirSync(own).sort(), ['ca-key.pem', 'ca.pem'])
   })
 
   it('init: bad and non-positive --validity', () => {

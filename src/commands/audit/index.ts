@@ -1,8 +1,8 @@
 import {statSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {writeOutputFile} from '../../cli/output-file.js'
 import {PipelockError} from '../../plugins/errors/index.js'
-import {writeFileAtomic} from '../../plugins/signing/index.js'
 import type {ProjectAuditReport} from '../../plugins/preflight/index.js'
 
 export default class Audit extends BaseCommand {
@@ -52,12 +52,8 @@ The subcommands (audit score, audit report, audit packet) audit a config and evi
     if (this.jsonEnabled()) return audit.report
     process.stderr.write(renderProjectAudit(audit.report))
     if (flags.output !== undefined) {
-      try {
-        // A new 0600 file renamed over the old one: an existing file's wider mode is not kept.
-        writeFileAtomic(flags.output, audit.configYaml, 0o600)
-      } catch (err) {
-        throw new PipelockError('WRITE_FAILED', `writing ${flags.output}: ${(err as Error).message}`)
-      }
+      // A new 0600 file renamed over the old one: an existing file's wider mode is not kept.
+      writeOutputFile(flags.output, audit.configYaml, 0o600)
       process.stderr.write(`\nConfig written to: ${flags.output}\nReview and rename to pipelock.yaml when ready.\n`)
     } else {
       process.stderr.write('\nSuggested config (use -o to write to file):\n---\n')

@@ -1,6 +1,6 @@
-import {writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {writeOutputFile} from '../../cli/output-file.js'
 import {evidenceKeyFlags, evidenceSourceFlags, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
 import {collectReportData, renderReportHtml, type EvidenceReportData} from '../../plugins/audit/index.js'
@@ -33,7 +33,7 @@ reasons, contract generations and lifecycle events, and every block with its rec
       // without a key the page still renders, with a "self-consistent only" banner
       session: flags.session,
     })
-    writeFileSync(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), {mode: 0o644})
+    writeOutputFile(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), 0o644)
     this.out(`audit report: ${flags.out} (verdict ${data.verdict}, ${data.decisions} decisions, ${data.blocks.length + data.blocksOmitted} blocks)`)
     if (!data.valid) process.exitCode = 1
     return data

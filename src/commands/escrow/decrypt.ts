@@ -1,9 +1,9 @@
 import {existsSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {writeOutputFile} from '../../cli/output-file.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {decryptEscrow, type EscrowDecryptResult} from '../../plugins/recorder/index.js'
-import {writeFileAtomic} from '../../plugins/signing/index.js'
 
 export default class EscrowDecrypt extends BaseCommand {
   static override summary = 'Decrypt a raw-escrow sidecar (.raw.enc) with the escrow private key'
@@ -42,11 +42,7 @@ redacted), or that the entry was redacted and no byte-for-byte check is possible
     }
     const r = await decryptEscrow({file: args.file, key: flags.key, ...(flags['verify-entry'] === undefined ? {} : {verifyEntry: flags['verify-entry']})})
     if (out !== undefined && out !== '-') {
-      try {
-        writeFileAtomic(out, r.plaintext, 0o600)
-      } catch (e) {
-        throw new PipelockError('WRITE_FAILED', `${out}: ${(e as Error).message}`)
-      }
+      writeOutputFile(out, r.plaintext, 0o600)
       this.out(`wrote ${r.bytes} bytes to ${out}`)
     } else if (!this.jsonEnabled()) {
       process.stdout.write(r.plaintext.endsWith('\n') ? r.plaintext : r.plaintext + '\n')

@@ -1,13 +1,14 @@
-import {createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync} from 'node:fs'
-import {pipeline} from 'node:stream/promises'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
+import type {LoadedConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {makeDirs, sha256Hex} from '../signing/index.js'
+import {sha256Hex} from '../signing/index.js'
 import {renderEvidenceSet} from './evidence-render.js'
 import {bump, DecisionSplit, describeCounts, receiptClass, sorted} from './evidence-count.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
 import {postureFromConfig, scannerSnapshot} from './packet-posture.js'
+import {alreadyBuilt, PacketStage} from './packet-stage.js'
 import {PACKET_SCHEMA_VERSION, VERDICT_BUCKETS, type AuditPacket} from './packet-schema.js'
 import {verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
 
@@ -123,26 +124,35 @@ export function evidenceDerived(report: EvidenceSetReport, tally: PacketTally): 
 }
 
 export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketBuildResult> {
-  if (existsSync(path.join(req.out, 'packet.json'))) throw new PipelockError('FILE_EXISTS', `audit packet build: ${path.join(req.out, 'packet.json')} exists; choose an empty --out directory`)
+  if (existsSync(path.join(req.out, 'packet.json'))) throw alreadyBuilt(req.out)
   // loaded on demand: verify-receipt shares this plugin and never needs the config schema
   const {loadConfig} = await import('../config/index.js')
   const loaded = loadConfig(req.config)
   const tally = new PacketTally()
   const report = await verifyEvidenceInput({...req, onReceipt: (f) => tally.add(f)})
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit packet build: --chain must name a .jsonl file or a recorder directory')
-  makeDirs(req.out, 0o750)
-
-  // evidence.jsonl: the verified files, byte for byte, in chain order
-  const evidence = path.join(req.out, 'evidence.jsonl')
-  const out = createWriteStream(evidence, {mode: 0o640})
-  for (const f of report.files.map((x) => x.path)) {
-    const src = resolveFile(req, f)
-    await pipeline(createReadStream(src), out, {end: false})
+  const stage = PacketStage.open(req.out)
+  try {
+    const packet = writePacket(stage, req, report, tally, loaded)
+    return {dir: req.out, packet, verification: report}
+  } finally {
+    stage.discard()
   }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())))
+}
 
+/** Stages the four files (evidence.jsonl first: the packet id is its hash) and publishes them. */
+function writePacket(
+  stage: PacketStage,
+  req: PacketBuildRequest,
+  report: EvidenceSetReport,
+  tally: PacketTally,
+  loaded: LoadedConfig,
+): AuditPacket {
+  const configPath = loaded.path
+  // evidence.jsonl: the verified files, byte for byte, in chain order
+  const evidenceSha = stage.copyEvidence(report.files.map((x) => resolveFile(req, x.path)))
   const rendered = renderEvidenceSet(report)
-  writeFileSync(path.join(req.out, 'verifier.txt'), [...rendered.stdout, ...rendered.stderr].join('\n') + '\n', {mode: 0o640})
+  stage.write('verifier.txt', [...rendered.stdout, ...rendered.stderr].join('\n') + '\n')
 
   const a = report.actionReceipts
   const derived = evidenceDerived(report, tally)
@@ -174,7 +184,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   const now = formatGoTime(fromEpochNanos(req.clock.nowNanos())).replace(/\.\d+Z$/, 'Z')
   const packet: AuditPacket = {
     schema_version: PACKET_SCHEMA_VERSION,
-    packet_id: `ap-${sha256Hex(readFileSync(evidence)).slice(0, 16)}`,
+    packet_id: `ap-${evidenceSha.slice(0, 16)}`,
     generated_at: now,
     run: {
       provider: req.provider ?? 'local',
@@ -184,7 +194,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
     },
     policy: {
       policy_hashes: derived.policyHashes,
-      ...(loaded.path === undefined ? {} : {config_path: loaded.path, config_snapshot_sha256: `sha256:${sha256Hex(readFileSync(loaded.path))}`}),
+      ...(configPath === undefined ? {} : {config_path: configPath, config_snapshot_sha256: `sha256:${sha256Hex(readFileSync(configPath))}`}),
     },
     summary: derived.summary,
     verifier,
@@ -192,9 +202,11 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
     posture: postureFromConfig(loaded, req.platform, req.arch),
     artifacts: {packet: 'packet.json', summary: 'summary.md', evidence: 'evidence.jsonl', verifier: 'verifier.txt'},
   }
-  writeFileSync(path.join(req.out, 'packet.json'), JSON.stringify(packet, null, 2) + '\n', {mode: 0o640})
-  writeFileSync(path.join(req.out, 'summary.md'), summaryMarkdown(packet, report, loaded.path), {mode: 0o640})
-  return {dir: req.out, packet, verification: report}
+  stage.write('summary.md', summaryMarkdown(packet, report, configPath))
+  stage.write('packet.json', JSON.stringify(packet, null, 2) + '\n')
+  // packet.json last: its presence in --out means the other three are there
+  stage.publish(['evidence.jsonl', 'verifier.txt', 'summary.md'], 'packet.json')
+  return packet
 }
 
 function resolveFile(req: PacketBuildRequest, shown: string): string {

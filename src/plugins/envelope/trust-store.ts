@@ -6,7 +6,7 @@
 import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
-import {makeDirs, writeFileAtomic} from '../signing/index.js'
+import {makeDirs, withFileUpdateLock, writeFileAtomic} from '../signing/index.js'
 import {isTrustDomain, parseActor} from './spiffe.js'
 
 export interface TrustRecord {
@@ -117,6 +117,20 @@ export function saveStore(file: string, records: readonly TrustRecord[], root?: 
   checkStorePath(file, root)
   makeDirs(path.dirname(file), 0o750)
   writeFileAtomic(file, JSON.stringify(records.map(ordered), null, 2) + '\n', 0o600)
+}
+
+/**
+ * Loads the store, lets `change` compute the new records (undefined: nothing to save) and saves
+ * them, all under the store's update lock: concurrent adds and removes all land.
+ */
+export function updateStore<T>(file: string, root: string | undefined, change: (records: TrustRecord[]) => {records?: TrustRecord[]; result: T}): T {
+  checkStorePath(file, root)
+  makeDirs(path.dirname(file), 0o750)
+  return withFileUpdateLock(file, () => {
+    const r = change(loadStore(file, root) ?? [])
+    if (r.records !== undefined) saveStore(file, r.records, root)
+    return r.result
+  })
 }
 
 /** A store target: a SPIFFE ID (strict) or a DNS-shaped trust domain. */

@@ -21,6 +21,7 @@ export const ERROR_REGISTRY = {
   YAML_INVALID: {exit: 1, summary: 'input is not acceptable strict YAML'},
   CANONICAL_INVALID: {exit: 1, summary: 'a value cannot be canonicalised (float, bad key, …)'},
   WRITE_FAILED: {exit: 1, summary: 'an output file could not be written'},
+  FILE_LOCKED: {exit: 1, summary: 'another pipelock process held the lock on a file being updated for too long (the message names the lock file)'},
   // --- keys and signing
   KEY_INVALID: {exit: 1, summary: 'a key or key file is malformed'},
   KEY_PERMISSIONS: {exit: 1, summary: 'a private key file is readable by group or others'},

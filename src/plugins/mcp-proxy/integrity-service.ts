@@ -4,7 +4,7 @@
  * `ok: false` (the command exits 1 after printing it).
  */
 import {PipelockError} from '../errors/index.js'
-import {loadAgentPrivateKey} from '../signing/index.js'
+import {loadAgentPrivateKey, withFileUpdateLock} from '../signing/index.js'
 import {
   IntegrityError, manifestExists, parseManifest, readManifestBytes, resolveCommand, signManifest, trustedSignerKey, verifyCommand, verifyManifestSignature, writeManifest,
   type IntegrityManifest,
@@ -37,15 +37,6 @@ const fail = (e: unknown): PipelockError => {
 export function generateManifest(o: {output: string; merge: boolean; workdir?: string; command: string[]}): IntegrityResult {
   if (o.output === '') throw new PipelockError('USAGE', '--output is required')
   if (o.command.length === 0) throw new PipelockError('USAGE', 'specify the server command after --')
-  if (!o.merge && manifestExists(o.output)) throw new PipelockError('FILE_EXISTS', `manifest already exists at ${o.output} (use --merge to update it)`)
-  let base: IntegrityManifest = {version: 1, entries: {}}
-  if (o.merge && manifestExists(o.output)) {
-    try {
-      base = parseManifest(readManifestBytes(o.output))
-    } catch (e) {
-      throw new PipelockError('MCP_INTEGRITY_FAILED', `loading existing manifest: ${(e as Error).message}`)
-    }
-  }
   let r
   try {
     r = resolveCommand(o.command, o.workdir)
@@ -53,7 +44,19 @@ export function generateManifest(o: {output: string; merge: boolean; workdir?: s
     throw fail(e)
   }
   const added: Record<string, string> = {[r.binary]: r.binaryHash, ...(r.script !== undefined ? {[r.script]: r.scriptHash!} : {})}
-  writeManifest(o.output, {version: 1, entries: {...base.entries, ...added}})
+  // read, merge and write under the manifest's update lock: concurrent --merge runs all land
+  withFileUpdateLock(o.output, () => {
+    if (!o.merge && manifestExists(o.output)) throw new PipelockError('FILE_EXISTS', `manifest already exists at ${o.output} (use --merge to update it)`)
+    let base: IntegrityManifest = {version: 1, entries: {}}
+    if (o.merge && manifestExists(o.output)) {
+      try {
+        base = parseManifest(readManifestBytes(o.output))
+      } catch (e) {
+        throw new PipelockError('MCP_INTEGRITY_FAILED', `loading existing manifest: ${(e as Error).message}`)
+      }
+    }
+    writeManifest(o.output, {version: 1, entries: {...base.entries, ...added}})
+  })
   const entries = Object.keys(added).sort()
   const report: IntegrityReport = {ok: true, command: o.command, manifest: o.output, ...(o.workdir ? {workdir: o.workdir} : {}), entries, reasons: [], binary: r.binary, ...(r.script ? {script: r.script} : {})}
   return {report, lines: [`Manifest written: ${o.output} (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'})`, ...entries.map((e) => `  ${e}`)]}

@@ -12,10 +12,36 @@ import path from 'node:path'
  * file is removed and the target is untouched.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array | StreamedText, mode = 0o600): void {
+  stageFileAtomic(file, data, mode).commit()
+}
+
+/** A file written in full beside its target, not yet renamed over it. */
+export interface StagedFile {
+  /** Renames the staged file over the target (then fsyncs the directory). */
+  commit(): void
+  /** Removes the staged file; the target is untouched. A no-op after commit. */
+  discard(): void
+}
+
+/**
+ * The first half of writeFileAtomic: the temp file, written and fsynced, and nothing replaced
+ * yet. For files that must change together (a certificate and its key): stage every one, then
+ * commit them, so a failed write leaves all the old files in place.
+ */
+export function stageFileAtomic(file: string, data: string | Uint8Array | StreamedText, mode = 0o600): StagedFile {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${randomBytes(6).toString('hex')}`)
   const fd = openSync(tmp, 'wx', mode)
-  let renamed = false
+  let done = false
+  const discard = (): void => {
+    if (done) return
+    done = true
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // already gone
+    }
+  }
   try {
     try {
       fchmodSync(fd, mode)
@@ -29,17 +55,23 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | Stream
     } finally {
       closeSync(fd)
     }
-    renameSync(tmp, file)
-    renamed = true
-    syncDir(dir)
-  } finally {
-    if (!renamed) {
+  } catch (e) {
+    discard()
+    throw e
+  }
+  return {
+    commit: () => {
+      if (done) return
       try {
-        unlinkSync(tmp)
-      } catch {
-        // already gone
+        renameSync(tmp, file)
+      } catch (e) {
+        discard()
+        throw e
       }
-    }
+      done = true
+      syncDir(dir)
+    },
+    discard,
   }
 }
 

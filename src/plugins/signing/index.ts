@@ -43,7 +43,8 @@ export {
 } from './key-text.js'
 export type {PublicKeyValue} from './key-text.js'
 export {makeDirs} from './make-dirs.js'
-export {writeFileAtomic, type StreamedText} from './atomic-write.js'
+export {stageFileAtomic, writeFileAtomic, type StagedFile, type StreamedText} from './atomic-write.js'
+export {withFileLock, withFileUpdateLock, type FileLockOptions} from './file-lock.js'
 export {
   KEYSTORE_DIR_MODE,
   PRIVATE_KEY_MODE,

@@ -5,12 +5,12 @@
  * `PIPELOCK_HOME` means the same to `tls init` and to `run` (§6 #2 fixed).
  */
 import {createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject} from 'node:crypto'
-import {chmodSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {buildCertificate, extension, firstPemBlock, keyIdentifier, name, OID, randomSerial, toPem} from './certificate.js'
 import {bits, children, content, oidText, readNode, seq, uint, bool, whole, type DerNode} from './der.js'
-import {makeDirs} from '../signing/index.js'
+import {makeDirs, stageFileAtomic, type StagedFile} from '../signing/index.js'
 
 export const CA_FILE_MODE = 0o600
 export const CA_DIR_MODE = 0o750
@@ -72,9 +72,10 @@ function exists(p: string): boolean {
 }
 
 /**
- * Writes the CA files (§2.3 write order): both parent directories (0750), the cert, then the
- * key (a failed key write removes the cert just written). Both files end at 0600 even when
- * `force` overwrites a file with another mode (§6 #3 fixed).
+ * Writes the CA files: both parent directories (0750), then the cert and the key, each staged
+ * beside its target and renamed over it only once both are written (the reference writes the
+ * cert in place and removes it when the key fails: docs/compatibility.md T3). Both files end at
+ * 0600 even when `force` overwrites a file with another mode (§6 #3 fixed).
  */
 export function writeCaFiles(paths: CaPaths, ca: GeneratedCa, force: boolean): void {
   if (!force) {
@@ -90,24 +91,43 @@ export function writeCaFiles(paths: CaPaths, ca: GeneratedCa, force: boolean): v
   }
   mkdir(path.dirname(paths.cert), 'cert')
   mkdir(path.dirname(paths.key), 'key')
-  const write = (file: string, data: string): void => {
-    writeFileSync(file, data, {mode: CA_FILE_MODE})
-    chmodSync(file, CA_FILE_MODE)
-  }
-  try {
-    write(paths.cert, ca.certPem)
-  } catch (e) {
-    throw new PipelockError('WRITE_FAILED', `write CA cert: ${osErrorText('open', paths.cert, e)}`)
-  }
-  try {
-    write(paths.key, ca.keyPem)
-  } catch (e) {
+  // Both files are written beside their targets first and only then renamed over them: a failed
+  // write (full disk, the key path a directory) leaves the old pair in place, where writing the
+  // cert in place and removing it when the key failed destroyed an existing CA under --force.
+  const stage = (file: string, data: string, what: string): StagedFile => {
     try {
-      unlinkSync(paths.cert)
-    } catch {
-      // best effort: the key error is the one to report
+      if (isDirectory(file)) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
+      return stageFileAtomic(file, data, CA_FILE_MODE)
+    } catch (e) {
+      throw new PipelockError('WRITE_FAILED', `write CA ${what}: ${osErrorText('open', file, e)}`)
     }
-    throw new PipelockError('WRITE_FAILED', `write CA key: ${osErrorText('open', paths.key, e)}`)
+  }
+  const cert = stage(paths.cert, ca.certPem, 'cert')
+  let key: StagedFile
+  try {
+    key = stage(paths.key, ca.keyPem, 'key')
+  } catch (e) {
+    cert.discard()
+    throw e
+  }
+  try {
+    cert.commit()
+  } catch (e) {
+    key.discard()
+    throw new PipelockError('WRITE_FAILED', `write CA cert: ${osErrorText('rename', paths.cert, e)}`)
+  }
+  try {
+    key.commit()
+  } catch (e) {
+    throw new PipelockError('WRITE_FAILED', `write CA key: ${osErrorText('rename', paths.key, e)}`)
+  }
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory()
+  } catch {
+    return false
   }
 }
 

@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {copyFileSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {copyFileSync, mkdtempSync, readFileSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {canonicalBytes, fixedClock, goJson, systemClock, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
@@ -178,12 +178,16 @@ describe('write-once, hash rules, tombstone filing', () => {
 })
 
 describe('lock and journal', () => {
-  it('a live holder makes others wait and give up; a dead holder\'s lock is broken', () => {
+  it('a live holder makes others wait and give up; a dead holder\'s lock is broken once a second old', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pl-lock-'))
     const lock = path.join(dir, '.lock')
     writeFileSync(lock, String(process.pid))
     assert.throws(() => withStoreLock(lock, () => 1, {timeoutMs: 60}), code('STORE_LOCKED'))
     writeFileSync(lock, '999999999')
+    // just written: it may be a lock taken since its pid was read, so it is waited for
+    assert.throws(() => withStoreLock(lock, () => 1, {timeoutMs: 60}), code('STORE_LOCKED'))
+    const old = new Date(Date.now() - 5_000)
+    utimesSync(lock, old, old)
     assert.equal(withStoreLock(lock, () => 42, {timeoutMs: 60}), 42)
     assert.throws(() => readFileSync(lock), /ENOENT/)
   })

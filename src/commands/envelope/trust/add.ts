@@ -1,7 +1,7 @@
 import {homedir} from 'node:os'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
-import {addRecord, checkKeySource, fetchDirectoryKey, loadStore, parseTarget, rfc3339Now, saveStore, storeLocation, type TrustRecord} from '../../../plugins/envelope/index.js'
+import {addRecord, checkKeySource, fetchDirectoryKey, parseTarget, rfc3339Now, storeLocation, updateStore, type TrustRecord} from '../../../plugins/envelope/index.js'
 import {PipelockError} from '../../../plugins/errors/index.js'
 import {parsePublicKeyValue} from '../../../plugins/signing/index.js'
 
@@ -47,10 +47,11 @@ Exit 2 for a bad target, key, source or store.`
       keyHex = (await fetchDirectoryKey(flags.source!)).publicKeyHex
     }
     const loc = storeLocation(flags.store, process.env, homedir())
-    const records = loadStore(loc.file, loc.root) ?? []
     const rec: TrustRecord = {...target, key_hex: keyHex, ...(flags.source !== undefined ? {key_source: flags.source} : {}), added_at: rfc3339Now(Date.now())}
-    const r = addRecord(records, rec)
-    if (r.changed) saveStore(loc.file, r.records, loc.root)
+    const r = updateStore(loc.file, loc.root, (records) => {
+      const added = addRecord(records, rec)
+      return {...(added.changed ? {records: added.records} : {}), result: added}
+    })
     const shown = target.spiffe_id ?? target.trust_domain
     const status = r.changed ? 'trusted' : 'already trusted'
     this.out(`${status}\t${shown}`)

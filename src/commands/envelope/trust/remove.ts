@@ -1,7 +1,7 @@
 import {homedir} from 'node:os'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
-import {loadStore, parseTarget, saveStore, storeLocation} from '../../../plugins/envelope/index.js'
+import {parseTarget, storeLocation, updateStore} from '../../../plugins/envelope/index.js'
 import {PipelockError} from '../../../plugins/errors/index.js'
 
 export default class EnvelopeTrustRemove extends BaseCommand {
@@ -17,10 +17,11 @@ export default class EnvelopeTrustRemove extends BaseCommand {
     const {args, flags} = await this.parse(EnvelopeTrustRemove)
     const loc = storeLocation(flags.store, process.env, homedir())
     const t = parseTarget(args.target)
-    const records = loadStore(loc.file, loc.root) ?? []
-    const kept = records.filter((r) => !(r.trust_domain === t.trust_domain && (r.spiffe_id ?? '') === (t.spiffe_id ?? '')))
-    if (kept.length === records.length) throw new PipelockError('ENVELOPE_TRUST_INVALID', `trust target "${args.target}" is not present`)
-    saveStore(loc.file, kept, loc.root)
+    updateStore(loc.file, loc.root, (records) => {
+      const kept = records.filter((r) => !(r.trust_domain === t.trust_domain && (r.spiffe_id ?? '') === (t.spiffe_id ?? '')))
+      if (kept.length === records.length) throw new PipelockError('ENVELOPE_TRUST_INVALID', `trust target "${args.target}" is not present`)
+      return {records: kept, result: undefined}
+    })
     const shown = t.spiffe_id ?? t.trust_domain
     this.out(`removed\t${shown}`)
     return {status: 'removed', target: shown}

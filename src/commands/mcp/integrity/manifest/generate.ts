@@ -17,6 +17,8 @@ the runner, not the package it fetches. Enforced by mcp_binary_integrity in the 
 
   static override strict = false
 
+  static override ownJsonFlag = true
+
   static override flags = {
     output: Flags.string({char: 'o', description: 'manifest file to write (required)'}),
     merge: Flags.boolean({description: 'add to an existing manifest instead of refusing it', default: false}),

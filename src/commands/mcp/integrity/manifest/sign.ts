@@ -9,6 +9,8 @@ export default class McpIntegrityManifestSign extends BaseCommand {
 
   static override examples = ['<%= config.bin %> mcp integrity manifest sign --manifest /etc/pipelock/mcp-manifest.json --signer ops-alice --keystore /etc/pipelock/keys']
 
+  static override ownJsonFlag = true
+
   static override flags = signatureFlags
 
   async run(): Promise<void> {

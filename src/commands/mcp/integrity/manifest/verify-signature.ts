@@ -9,6 +9,8 @@ export default class McpIntegrityManifestVerifySignature extends BaseCommand {
 
   static override examples = ['<%= config.bin %> mcp integrity manifest verify-signature --manifest /etc/pipelock/mcp-manifest.json --signer ops-alice --keystore /etc/pipelock/keys']
 
+  static override ownJsonFlag = true
+
   static override flags = signatureFlags
 
   async run(): Promise<void> {

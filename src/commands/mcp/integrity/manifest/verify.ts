@@ -12,6 +12,8 @@ spawns the server when mcp_binary_integrity is enabled).`
 
   static override strict = false
 
+  static override ownJsonFlag = true
+
   static override flags = {
     manifest: Flags.string({description: 'manifest file', required: true}),
     workdir: Flags.string({description: 'directory relative script paths are resolved against'}),

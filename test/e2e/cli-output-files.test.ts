@@ -1,0 +1,83 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {runCli} from '../helpers/cli.js'
+import {repoPath} from '../helpers/vectors.js'
+
+// Files the CLI is asked to write (--out, --output) are written whole or not at all: on a disk
+// that stops taking bytes (a file size limit, as a full disk) the command says so in one line and
+// the previous file, or the empty --out directory, is left as it was.
+
+const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-outfiles-'))
+const recorder = path.join(dir, 'recorder')
+cpSync(repoPath('test', 'fixtures', 'one-decision', 'expected', 'recorder'), recorder, {recursive: true})
+
+test('generate config --output --force on a full disk: one WRITE_FAILED line, the old config kept whole', () => {
+  const out = path.join(dir, 'pipelock.yaml')
+  writeFileSync(out, 'mode: audit\n')
+  // the strict preset is about 19 KiB: the limit cuts it
+  const r = runCli(['generate', 'config', '--preset', 'strict', '--output', out, '--force'], {fileSizeLimitKiB: 4})
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `writing ${out}: file too large; nothing was written [WRITE_FAILED]\n`)
+  assert.equal(readFileSync(out, 'utf8'), 'mode: audit\n')
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('pipelock.yaml')), ['pipelock.yaml'])
+})
+
+test('audit report --out on a full disk keeps the previous report; --out a directory is one line', () => {
+  const out = path.join(dir, 'report.html')
+  writeFileSync(out, '<p>previous report</p>\n')
+  const r = runCli(['audit', 'report', '--chain', recorder, '--out', out], {fileSizeLimitKiB: 2})
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `writing ${out}: file too large; nothing was written [WRITE_FAILED]\n`)
+  assert.equal(readFileSync(out, 'utf8'), '<p>previous report</p>\n')
+
+  const asDir = path.join(dir, 'reports')
+  mkdirSync(asDir)
+  const d = runCli(['audit', 'report', '--chain', recorder, '--out', asDir, '--json'])
+  assert.equal(d.status, 1)
+  assert.equal(d.stderr, '')
+  assert.deepEqual(JSON.parse(d.stdout), {error: {code: 'WRITE_FAILED', message: `writing ${asDir}: is a directory`, exit: 1, hint: 'name a file to write, not a directory'}})
+})
+
+test('audit packet build on a full disk leaves no partial packet; the retry builds it', () => {
+  const out = path.join(dir, 'packet')
+  // evidence.jsonl is about 10 KiB
+  const r = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', out], {fileSizeLimitKiB: 4})
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `audit packet build: writing ${out}: file too large; no packet was written [WRITE_FAILED]\n`)
+  assert.deepEqual(readdirSync(out), [])
+
+  const again = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', out])
+  assert.equal(again.status, 0, again.stderr)
+  assert.deepEqual(readdirSync(out).sort(), ['evidence.jsonl', 'packet.json', 'summary.md', 'verifier.txt'])
+  assert.deepEqual(readFileSync(path.join(out, 'evidence.jsonl')), readFileSync(path.join(recorder, 'evidence-proxy-0.jsonl')))
+  const verify = runCli(['audit', 'packet', 'verify', out])
+  assert.equal(verify.status, 0, verify.stdout + verify.stderr)
+})
+
+test('audit packet build --out naming a file: one WRITE_FAILED line, also under --json', () => {
+  const file = path.join(dir, 'not-a-dir')
+  writeFileSync(file, 'x')
+  const r = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', file])
+  assert.equal(r.status, 1)
+  assert.equal(r.stderr, `audit packet build: writing ${file}: not a directory; no packet was written [WRITE_FAILED]\n`)
+  const j = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', file, '--json'])
+  assert.equal(j.status, 1)
+  assert.deepEqual(JSON.parse(j.stdout), {error: {code: 'WRITE_FAILED', message: `audit packet build: writing ${file}: not a directory; no packet was written`, exit: 1}})
+})
+
+test('a second audit packet build into a directory being written is refused, not interleaved', () => {
+  const out = path.join(dir, 'claimed')
+  const claim = path.join(out, '.packet-build')
+  mkdirSync(claim, {recursive: true})
+  const r = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', out])
+  assert.equal(r.status, 1)
+  assert.equal(r.stderr, `audit packet build: another build is writing ${out} (${claim} exists) [FILE_EXISTS]; hint: if no build is running, remove ${claim}\n`)
+  assert.deepEqual(readdirSync(out), ['.packet-build'])
+  assert.deepEqual(readdirSync(claim), [])
+})
