@@ -40,6 +40,14 @@ export function chainRequest(
   flags: {chain?: string; session: string; 'rotation-endorsement'?: string[]; key?: string[]; roster?: string; 'roster-root-fingerprint'?: string},
   metadata: {flags: {session?: {setFromDefault?: boolean}}},
 ): VerifyEvidenceRequest {
-  const session = metadata.flags.session?.setFromDefault === true ? {} : {session: flags.session}
-  return {file, ...keyRingRequest(flags), chainDir: flags.chain, ...session, rotationEndorsements: flags['rotation-endorsement']}
+  return {file, ...keyRingRequest(flags), chainDir: flags.chain, ...givenSession(flags, metadata), rotationEndorsements: flags['rotation-endorsement']}
+}
+
+/**
+ * `{session}` when `--session` was given, `{}` when it holds its default: a directory then reads
+ * the default session's files, and a .jsonl file is not required to be `proxy`'s (oclif's parse
+ * metadata says which).
+ */
+export function givenSession(flags: {session: string}, metadata: {flags: {session?: {setFromDefault?: boolean}}}): {session?: string} {
+  return metadata.flags.session?.setFromDefault === true ? {} : {session: flags.session}
 }

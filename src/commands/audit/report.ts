@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeOutputFile} from '../../cli/output-file.js'
-import {evidenceKeyFlags, evidenceSourceFlags, keyRingRequest} from '../../cli/evidence-flags.js'
+import {evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
 import {collectReportData, renderReportHtml, type EvidenceReportData} from '../../plugins/audit/index.js'
 
@@ -26,12 +26,12 @@ reasons, contract generations and lifecycle events, and every block with its rec
   }
 
   async run(): Promise<EvidenceReportData> {
-    const {flags} = await this.parse(AuditReport)
+    const {flags, metadata} = await this.parse(AuditReport)
     const data = await collectReportData({
       file: flags.chain,
       ...keyRingRequest(flags),
       // without a key the page still renders, with a "self-consistent only" banner
-      session: flags.session,
+      ...givenSession(flags, metadata),
     })
     writeOutputFile(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), 0o644)
     this.out(`audit report: ${flags.out} (verdict ${data.verdict}, ${data.decisions} decisions, ${data.blocks.length + data.blocksOmitted} blocks)`)

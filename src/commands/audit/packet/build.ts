@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
-import {evidenceKeyFlags, evidenceSourceFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
+import {evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
 import {buildAuditPacket, type PacketBuildResult} from '../../../plugins/audit/index.js'
 
@@ -30,11 +30,11 @@ defaults; what pipelock cannot observe about the host is recorded as "unknown".`
   }
 
   async run(): Promise<PacketBuildResult['packet']> {
-    const {flags} = await this.parse(AuditPacketBuild)
+    const {flags, metadata} = await this.parse(AuditPacketBuild)
     const r = await buildAuditPacket({
       file: flags.chain,
       ...keyRingRequest(flags),
-      session: flags.session,
+      ...givenSession(flags, metadata),
       config: flags.config,
       out: flags.out,
       provider: flags.provider as 'local',
