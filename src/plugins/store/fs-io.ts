@@ -87,19 +87,3 @@ export function appendLine(file: string, line: string): void {
   }
 }
 
-/** Reads a small file (≤ cap) without following a final symlink; used for lock ownership. */
-export function readSmall(file: string, cap = 256): string | undefined {
-  let fd: number
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
-  } catch {
-    return undefined
-  }
-  try {
-    const buf = Buffer.alloc(cap)
-    const n = readSync(fd, buf, 0, cap, 0)
-    return buf.subarray(0, n).toString('utf8')
-  } finally {
-    closeSync(fd)
-  }
-}
