@@ -80,7 +80,7 @@ class Handle implements McpSessionHandle {
   upgrade(action: string): string {
     if (!BASE_ACTIONS.has(action)) return action
     // An unbound listener client is judged at its client address's highest level (levelHolder), as on HTTP.
-    const to = this.m.upgrade(this.s, action as BaseAction, '', false, !this.unbound)
+    const to = this.m.upgrade(this.unbound ? this.m.levelHolder(this.s) : this.s, action as BaseAction)
     if (to !== action) this.m.noteUpgrade(this.s, action as BaseAction, 'mcp', `${action} -> ${to}`)
     return to
   }

@@ -281,8 +281,10 @@ export class ProxySessions {
     t.finding = true
     const m = this.manager
     const s = t.session
-    if (m.upgrade(s, 'warn', host, dlp, t.bound) === 'block') {
-      const label = levelLabel(t.bound ? s.level : m.levelHolder(s).level)
+    // An unbound identity's findings are judged at its client address's highest level (levelHolder).
+    const judge = t.bound ? s : m.levelHolder(s)
+    if (m.upgrade(judge, 'warn', host, dlp) === 'block') {
+      const label = levelLabel(judge.level)
       m.noteUpgrade(s, 'warn', target, what)
       this.audit().event('warn', 'adaptive_upgrade', 'warn finding upgraded to block by escalation level', {
         // `escalation_level`, not `level`: a `level` field would overwrite the log line's own level.
@@ -320,10 +322,10 @@ export class ProxySessions {
   /**
    * The taint evaluation of an HTTP request (policy-extra §1.4, §1.7): an `ask` or `block`, or an
    * allow by an override, is audited (`taint_decision`, with the override's attribution). For an
-   * unbound identity (`bound` false) the most tainted session of its client address judges
+   * unbound identity (`t.bound` false) the most tainted session of its client address judges
    * (`SessionManager.taintHolder`): a new name does not shed what the client read.
    */
-  evaluateHttp(t: RequestSession, method: string, rawUrl: string, shown: string, authority: AuthorityKind = 'user_broad', bound = true): {ev: TaintEvaluation; evidence: TaintEvidence} {
+  evaluateHttp(t: RequestSession, method: string, rawUrl: string, shown: string, authority: AuthorityKind = 'user_broad'): {ev: TaintEvaluation; evidence: TaintEvidence} {
     let paths: string[]
     let url = {scheme: '', host: '', requestUri: ''}
     try {
@@ -334,7 +336,7 @@ export class ProxySessions {
       paths = [rawUrl]
     }
     const m = this.manager
-    const s = bound ? t.session : m.taintHolder(t.session)
+    const s = t.bound ? t.session : m.taintHolder(t.session)
     const ev = m.evaluateTaint(s, classifyHttpAction(method, url, m.pathClassifier, paths), authority)
     this.auditTaint(s, ev, {method, url: shown})
     return {ev, evidence: taintEvidence(s, ev)}

@@ -403,12 +403,11 @@ export class SessionManager {
   }
 
   /** `UpgradeAction(base, level)`; DLP findings on `adaptive_enforcement.exempt_domains` are never upgraded. */
-  upgrade(s: Session, base: BaseAction, host = '', dlp = false, bound = true): BaseAction {
+  upgrade(s: Session, base: BaseAction, host = '', dlp = false): BaseAction {
     const a = this.settings.adaptive
-    const level = bound ? s.level : this.levelHolder(s).level
-    if (!a.enabled || level === 0) return base
+    if (!a.enabled || s.level === 0) return base
     if (dlp && host !== '' && this.isExempt(host)) return base
-    return upgradeAction(base, level, a.levels)
+    return upgradeAction(base, s.level, a.levels)
   }
 
   /**
@@ -543,7 +542,7 @@ export class SessionManager {
     const set = s.clientIp === '' ? undefined : this.tainted.get(s.clientIp)
     if (set === undefined) return holder
     for (const p of set) {
-      if (this.sessions.get(p.key) !== p || p.taint.level <= TAINT.trusted) {
+      if (!this.stillTainted(p)) {
         set.delete(p)
         continue
       }
@@ -551,6 +550,11 @@ export class SessionManager {
     }
     if (set.size === 0) this.tainted.delete(s.clientIp)
     return holder
+  }
+
+  /** Whether an entry of the taint index is still a live session above `trusted`. */
+  private stillTainted(p: Session): boolean {
+    return this.sessions.get(p.key) === p && p.taint.level > TAINT.trusted
   }
 
   /**
@@ -604,7 +608,7 @@ export class SessionManager {
     for (const [ip, w] of this.ipWindows) if (w.idle(now, windowMs)) this.ipWindows.delete(ip)
     // Forget evicted and cleared sessions in the taint index (an address never judged again would keep them).
     for (const [ip, set] of this.tainted) {
-      for (const p of set) if (this.sessions.get(p.key) !== p || p.taint.level <= TAINT.trusted) set.delete(p)
+      for (const p of set) if (!this.stillTainted(p)) set.delete(p)
       if (set.size === 0) this.tainted.delete(ip)
     }
   }

@@ -29,7 +29,7 @@ export const taintStage: Stage = {
 /** A side-effecting request of a session: the taint matrix, an `ask` held for an operator. */
 async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<boolean> {
   const ps = ctx.snap.sessions!
-  let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'user_broad', ctx.b.bound === true)
+  let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown)
   ctx.rec.taint = evidence
   if (ev.decision === 'allow') return false
   // An operator is asked only when the block would be answered (not in audit mode).
@@ -41,7 +41,7 @@ async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<b
     ctx.rec.hitl = {id: answer.id, outcome: answer.outcome, decidedBy: answer.decidedBy}
     if (answer.outcome === 'allow') {
       // Approved: the action now carries the operator's authority (policy-extra §1.10).
-      ;({evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'operator_override', ctx.b.bound === true))
+      ;({evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'operator_override'))
       ctx.rec.taint = {...evidence, decision: 'ask', reason: ev.reason}
       return false
     }
