@@ -20,6 +20,11 @@ export interface AgentResolution {
   readonly rejected: boolean
 }
 
+/** The profiles bound to their own listener or source CIDR: a request naming one from elsewhere is a claim. */
+export function boundProfileNames(agents: PipelockConfig['agents']): Set<string> {
+  return new Set(Object.keys(agents).filter((n) => (agents[n]!.listeners ?? []).length > 0 || (agents[n]!.source_cidrs ?? []).length > 0))
+}
+
 export class AgentNames {
   private readonly identity: IdentitySettings
   private readonly table: ProfileTable
@@ -39,7 +44,7 @@ export class AgentNames {
     }
     this.table = {
       profiles: new Set(Object.keys(config.agents)),
-      bound: new Set(Object.keys(config.agents).filter((n) => (config.agents[n]!.listeners ?? []).length > 0 || (config.agents[n]!.source_cidrs ?? []).length > 0)),
+      bound: boundProfileNames(config.agents),
       cidrAgent: cidrs.length === 0
         ? () => undefined
         : (ip) => {

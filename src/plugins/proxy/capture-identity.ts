@@ -7,6 +7,7 @@
  * reports a refused claim.
  */
 import type {PipelockConfig} from '../config/index.js'
+import {boundProfileNames} from './agent-name.js'
 import {FALLBACK_PROFILE} from './identity.js'
 
 const HOW = 'bind each agent with agents.<name>.listeners or agents.<name>.source_cidrs (docs/agents.md)'
@@ -16,8 +17,8 @@ export function unboundCaptureWarning(config: Pick<PipelockConfig, 'agents' | 'd
   // A bound default identity names every request not on a listener or CIDR: nothing is claimed.
   if (config.bind_default_agent_identity && config.default_agent_identity !== '') return undefined
   const names = Object.keys(config.agents).filter((n) => n !== FALLBACK_PROFILE).sort()
-  const isBound = (n: string): boolean => (config.agents[n]!.listeners ?? []).length > 0 || (config.agents[n]!.source_cidrs ?? []).length > 0
-  const unbound = names.filter((n) => !isBound(n))
+  const bound = boundProfileNames(config.agents)
+  const unbound = names.filter((n) => !bound.has(n))
   if (unbound.length === names.length) {
     return `WARNING: capture: no agent is bound to a listener or source CIDR: any client can name any agent (X-Pipelock-Agent header, ?agent= on /fetch) and its requests are captured as that agent's; ${HOW}`
   }
