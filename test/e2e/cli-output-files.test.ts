@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
@@ -80,4 +80,22 @@ test('a second audit packet build into a directory being written is refused, not
   assert.equal(r.stderr, `audit packet build: another build is writing ${out} (${claim} exists) [FILE_EXISTS]; hint: if no build is running, remove ${claim}\n`)
   assert.deepEqual(readdirSync(out), ['.packet-build'])
   assert.deepEqual(readdirSync(claim), [])
+})
+
+test('escrow keygen --out-private on a full disk leaves no key file, so the retry writes the key', () => {
+  const key = path.join(dir, 'escrow.key')
+  const r = runCli(['escrow', 'keygen', '--out-private', key], {fileSizeLimitKiB: 0})
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `${key}: file too large; nothing was written [WRITE_FAILED]\n`)
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('escrow.key')), [])
+
+  const again = runCli(['escrow', 'keygen', '--out-private', key])
+  assert.equal(again.status, 0, again.stderr)
+  assert.match(again.stdout, /^public: [0-9a-f]{64}\n$/)
+  assert.match(readFileSync(key, 'utf8'), /^[0-9a-f]{64}\n$/)
+  assert.equal(statSync(key).mode & 0o777, 0o600)
+  const third = runCli(['escrow', 'keygen', '--out-private', key])
+  assert.equal(third.status, 1)
+  assert.equal(third.stderr, `${key} already exists [FILE_EXISTS]\n`)
 })

@@ -1,8 +1,8 @@
-import {readFileSync, writeFileSync, existsSync} from 'node:fs'
+import {readFileSync, existsSync} from 'node:fs'
 import path from 'node:path'
-import {PipelockError} from '../errors/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
 import {parseRecorderEntry, recorderEntryHash, readLines} from '../receipts/index.js'
-import {EscrowError, readEscrowPrivateKey, openEscrow, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
+import {createFileAtomic, EscrowError, readEscrowPrivateKey, openEscrow, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
 
 // The key holder's side of raw escrow (policy-extra.md §3.6): a key pair for
 // `flight_recorder.escrow_public_key`, and decryption of `evidence-<session>-<seq>.raw.enc`
@@ -20,11 +20,15 @@ export function escrowKeygen(outPrivate?: string): EscrowKeygenResult {
   const publicKey = kp.publicKey.toString('hex')
   const privateKey = kp.secretKey.toString('hex')
   if (outPrivate === undefined) return {publicKey, privateKey}
-  if (existsSync(outPrivate)) throw new PipelockError('FILE_EXISTS', `${outPrivate} already exists`)
+  const exists = (): PipelockError => new PipelockError('FILE_EXISTS', `${outPrivate} already exists`)
+  if (existsSync(outPrivate)) throw exists()
+  // Written whole or not at all, never over a file: a key file cut short by a full disk would be
+  // a lost key that also blocks the retry.
   try {
-    writeFileSync(outPrivate, privateKey + '\n', {mode: 0o600, flag: 'wx'})
+    createFileAtomic(outPrivate, privateKey + '\n', 0o600)
   } catch (e) {
-    throw new PipelockError('WRITE_FAILED', `${outPrivate}: ${(e as Error).message}`)
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw exists()
+    throw new PipelockError('WRITE_FAILED', `${outPrivate}: ${osErrorReason(e)}; nothing was written`)
   }
   return {publicKey, privateKeyFile: outPrivate}
 }

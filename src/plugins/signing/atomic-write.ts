@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, fchmodSync} from 'node:fs'
+import {closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync, fchmodSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 import path from 'node:path'
 
@@ -15,10 +15,21 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | Stream
   stageFileAtomic(file, data, mode).commit()
 }
 
+/**
+ * writeFileAtomic for a file that must not be replaced: the staged file is linked to `file`
+ * (which fails with EEXIST when something is there, even a file created a moment ago by another
+ * process), so the target appears whole or not at all and an existing one is never touched.
+ */
+export function createFileAtomic(file: string, data: string | Uint8Array | StreamedText, mode = 0o600): void {
+  stageFileAtomic(file, data, mode).commitNew()
+}
+
 /** A file written in full beside its target, not yet renamed over it. */
 export interface StagedFile {
   /** Renames the staged file over the target (then fsyncs the directory). */
   commit(): void
+  /** Links the staged file as the target only if there is none (EEXIST otherwise), then removes the staged name. */
+  commitNew(): void
   /** Removes the staged file; the target is untouched. A no-op after commit. */
   discard(): void
 }
@@ -69,6 +80,15 @@ export function stageFileAtomic(file: string, data: string | Uint8Array | Stream
         throw e
       }
       done = true
+      syncDir(dir)
+    },
+    commitNew: () => {
+      if (done) return
+      try {
+        linkSync(tmp, file)
+      } finally {
+        discard()
+      }
       syncDir(dir)
     },
     discard,
