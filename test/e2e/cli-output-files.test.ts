@@ -82,6 +82,33 @@ test('a second audit packet build into a directory being written is refused, not
   assert.deepEqual(readdirSync(claim), [])
 })
 
+test('git install-hooks on a full disk: the old hook is kept whole under --force, no hook is left half-written without it', () => {
+  const repo = path.join(dir, 'repo')
+  const hooks = path.join(repo, '.git', 'hooks')
+  mkdirSync(hooks, {recursive: true})
+  const hook = path.join(hooks, 'pre-push')
+  // nothing may be written at all: the hook is a few hundred bytes
+  const fresh = runCli(['git', 'install-hooks'], {cwd: repo, fileSizeLimitKiB: 0})
+  assert.equal(fresh.status, 1)
+  assert.equal(fresh.stdout, '')
+  assert.equal(fresh.stderr, `writing ${hook}: file too large; nothing was written [WRITE_FAILED]\n`)
+  assert.deepEqual(readdirSync(hooks), [], 'no empty hook that would refuse the retry')
+
+  writeFileSync(hook, '#!/bin/sh\nexec my-previous-check\n', {mode: 0o755})
+  const r = runCli(['git', 'install-hooks', '--force'], {cwd: repo, fileSizeLimitKiB: 0})
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `writing ${hook}: file too large; nothing was written [WRITE_FAILED]\n`)
+  assert.equal(readFileSync(hook, 'utf8'), '#!/bin/sh\nexec my-previous-check\n')
+  assert.deepEqual(readdirSync(hooks), ['pre-push'])
+
+  const again = runCli(['git', 'install-hooks', '--force'], {cwd: repo})
+  assert.equal(again.status, 0, again.stderr)
+  assert.equal(again.stdout, `Installed pre-push hook at ${hook}\n`)
+  assert.equal(statSync(hook).mode & 0o777, 0o755)
+  assert.match(readFileSync(hook, 'utf8'), /^exec 'pipelock' git scan-push -- "\$1" "\$2"$/m)
+})
+
 test('escrow keygen --out-private on a full disk leaves no key file, so the retry writes the key', () => {
   const key = path.join(dir, 'escrow.key')
   const r = runCli(['escrow', 'keygen', '--out-private', key], {fileSizeLimitKiB: 0})

@@ -1,7 +1,8 @@
-import {chmodSync, existsSync, writeFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {writeOutputFile} from '../../cli/output-file.js'
 import {makeDirs} from '../../plugins/signing/index.js'
 
 export default class GitInstallHooks extends BaseCommand {
@@ -32,7 +33,8 @@ workspace layout, or check pushes on the proxy too (docs/git-protection.md).`
     const {PipelockError} = await import('../../plugins/errors/index.js')
     const hooks = path.join(findGitDir(process.cwd()), 'hooks')
     const hook = path.join(hooks, 'pre-push')
-    if (existsSync(hook) && !flags.force) throw new PipelockError('FILE_EXISTS', `hook already exists at ${hook} (use --force to overwrite)`)
+    const exists = (): InstanceType<typeof PipelockError> => new PipelockError('FILE_EXISTS', `hook already exists at ${hook} (use --force to overwrite)`)
+    if (existsSync(hook) && !flags.force) throw exists()
     // The config the hook will read is loaded now, as scan-push loads it: a missing or invalid
     // file is refused here, not found out at the first push (which it would then refuse).
     if (flags.config !== undefined) {
@@ -40,8 +42,8 @@ workspace layout, or check pushes on the proxy too (docs/git-protection.md).`
       loadConfig(flags.config, {env: process.env})
     }
     makeDirs(hooks, 0o750)
-    writeFileSync(hook, prePushHook(flags.binary, flags.config === undefined ? undefined : path.resolve(flags.config)), {mode: 0o755})
-    chmodSync(hook, 0o755)
+    // Whole or not at all: a hook cut short by a full disk would run half a script on every push.
+    writeOutputFile(hook, prePushHook(flags.binary, flags.config === undefined ? undefined : path.resolve(flags.config)), 0o755, flags.force ? undefined : exists)
     this.out(`Installed pre-push hook at ${hook}`)
     return {hook}
   }
