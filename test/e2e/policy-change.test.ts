@@ -82,6 +82,36 @@ describe('policy-change trail', {timeout: 60_000}, () => {
   })
 })
 
+describe('the last applied state on a disk that stops taking bytes', {timeout: 60_000}, () => {
+  it('a start that cannot write config-state.json keeps the previous state whole: the next start still records the edit made while stopped', async () => {
+    const dir = signedDir('pipelock-change-full-')
+    const state = path.join(dir, 'evidence', 'config-state.json')
+    const first = await startProxy(base(['a.example'], dir), {dir})
+    assert.equal(await first.stop(), 0)
+    const kept = readFileSync(state)
+    // The state holds the whole effective policy (several KiB); a 1 KiB limit cuts it.
+    assert.ok(kept.length > 2048, `config-state.json is ${kept.length} bytes`)
+    const full = await startProxy(base(['b.example'], dir), {dir, fileSizeLimitKiB: 1})
+    try {
+      assert.deepEqual(changeEvents(full.stdout()).map((e) => e.trigger), ['startup'])
+      assert.ok(await until(async () => full.stderr().includes(`WARNING: config change: cannot write ${state}: `), 5000), full.stderr())
+    } finally {
+      assert.equal(await full.stop(), 0)
+    }
+    assert.deepEqual(readFileSync(state), kept, 'the previous state, whole')
+    assert.deepEqual(readdirSync(path.dirname(state)).filter((f) => f.includes('config-state')), ['config-state.json'])
+    const again = await startProxy(base(['b.example'], dir), {dir})
+    try {
+      const ev = changeEvents(again.stdout())
+      assert.equal(ev.length, 1, again.stdout())
+      assert.equal(ev[0]!.trigger, 'startup')
+      assert.deepEqual(ev[0]!.changes, [{path: 'api_allowlist', op: 'add', new: 'b.example'}, {path: 'api_allowlist', op: 'remove', old: 'a.example'}])
+    } finally {
+      assert.equal(await again.stop(), 0)
+    }
+  })
+})
+
 // Issue 34: a note binds to the change it describes (by the config file's SHA-256), never to another.
 const TOKEN = 'e2e-policy-note-token'
 const noteConfig = (dir: string, allow: string[], rpm = 100000, mode = 'balanced'): string => [

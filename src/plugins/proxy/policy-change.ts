@@ -21,9 +21,10 @@
  * next start; without the flight recorder only reloads are recorded.
  */
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, renameSync} from 'node:fs'
 import path from 'node:path'
 import {changesSha256, diffPolicyViews, policyView, type LoadedConfig, type PolicyChange, type PolicyDiff} from '../config/index.js'
+import {writeFileAtomic} from '../signing/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {ExceptionChange} from './exception-store.js'
 
@@ -123,7 +124,9 @@ export class PolicyChangeLog {
     if (p === undefined) return
     try {
       const {drift: _old, ...base} = s
-      writeFileSync(p, JSON.stringify(this.driftState !== undefined ? {...base, drift: this.driftState} : base) + '\n', {mode: 0o600})
+      // Whole or not at all: a state cut short by a full disk reads as no state, and the next
+      // start would then record no config_change for an edit made while stopped.
+      writeFileAtomic(p, JSON.stringify(this.driftState !== undefined ? {...base, drift: this.driftState} : base) + '\n', 0o600)
     } catch (e) {
       this.opts.stderr(`WARNING: config change: cannot write ${p}: ${(e as Error).message}`)
     }
