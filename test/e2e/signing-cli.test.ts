@@ -1,7 +1,7 @@
 import {describe, it, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {systemClock} from '../../src/plugins/canonical/index.js'
@@ -131,6 +131,15 @@ test('CLI refusals: exact stderr, exit 1', () => {
   assert.equal(disagree.code, 1)
   assert.equal(disagree.stderr, '--include id="r1": purpose flag "contract-compile-signing" disagrees with key file purpose "receipt-signing" [ROSTER_BUILD_REFUSED]\n')
   assert.equal(existsSync(out), false)
+  // trust given a directory says so (the key file is inside it), and a missing file is not found
+  const keys = path.join(dir, 'ks', 'agents')
+  mkdirSync(keys, {recursive: true})
+  const trustDir = pipelock(['trust', 'peer', keys, '--keystore', path.join(dir, 'ks')])
+  assert.deepEqual(trustDir, {code: 1, stdout: '', stderr: `reading public key ${keys}: is a directory [FILE_UNREADABLE]; hint: name the public key file (id_ed25519.pub), not a directory\n`})
+  const trustJson = pipelock(['trust', 'peer', keys, '--keystore', path.join(dir, 'ks'), '--json'])
+  assert.deepEqual(JSON.parse(trustJson.stdout), {error: {code: 'FILE_UNREADABLE', message: `reading public key ${keys}: is a directory`, exit: 1, hint: 'name the public key file (id_ed25519.pub), not a directory'}})
+  const trustMissing = pipelock(['trust', 'peer', path.join(keys, 'nope.pub'), '--keystore', path.join(dir, 'ks')])
+  assert.deepEqual(trustMissing, {code: 1, stdout: '', stderr: `reading public key ${path.join(keys, 'nope.pub')}: no such file or directory [FILE_NOT_FOUND]\n`})
   const name = pipelock(['keygen', '../x', '--keystore', path.join(dir, 'ks')])
   assert.equal(name.code, 1)
   assert.equal(name.stderr, 'agent name "../x" contains path traversal sequence [AGENT_NAME_INVALID]\n')

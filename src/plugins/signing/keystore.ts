@@ -234,7 +234,9 @@ export function trustAgentKey(keystore: string, name: string, pubFile: string, o
   try {
     text = readFileSync(pubFile, 'utf8')
   } catch (e) {
-    throw new PipelockError('FILE_NOT_FOUND', `reading public key ${pubFile}: ${goErrnoText(e)}`)
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'EISDIR') throw new PipelockError('FILE_UNREADABLE', `reading public key ${pubFile}: is a directory`, {hint: 'name the public key file (id_ed25519.pub), not a directory'})
+    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `reading public key ${pubFile}: ${goErrnoText(e)}`)
   }
   const pub = decodePublicKeyText(text)
   const dest = path.join(keystore, 'trusted_keys', `${name}.pub`)
