@@ -25,45 +25,24 @@
  */
 import {readFileSync, writeFileSync} from 'node:fs'
 import {performance, PerformanceObserver, constants} from 'node:perf_hooks'
+import {StretchRecorder, type TickReading} from './stretch-recorder.js'
 
 const file = process.env.PL_TURN_CPU_FILE
 if (file !== undefined && file !== '') {
-  // [on-CPU ns, run-queue wait ns] of this (the main) thread.
-  const sched = (): [number, number] => {
-    const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 2)
-    return [Number(f[0]), Number(f[1])]
-  }
-  const stretches: Array<[number, number, number, number, number, number, number]> = []
   // The loop's idle time (libuv's time in its poll's wait, as `eventLoopUtilization` reads it):
   // a stretch between two ticks can hold idle time — the loop waiting for I/O while the 1 ms
   // timer was overdue (seen here: 12 ms between ticks of an idle proxy, its CPU profile all
   // "(idle)") — and such time is not a stall: I/O arriving then is served at once.
-  const idleMs = (): number => performance.eventLoopUtilization().idle
-  let lastIdle = idleMs()
-  const mono = (): number => Number(process.hrtime.bigint() / 1000n)
-  let [lastCpu, lastWait] = sched()
-  let lastWall = performance.now()
-  let lastMono = mono()
-  const start = lastCpu
-  const series: Array<[number, number]> = []
-  let lastSeries = 0
-  const tick = setInterval(() => {
-    const [c, q] = sched()
-    const w = performance.now()
-    const m = mono()
-    const idle = idleMs()
-    const cpuMs = (c - lastCpu) / 1e6
-    if (cpuMs >= 2 || w - lastWall >= 5) stretches.push([Date.now(), cpuMs, w - lastWall, lastMono, m, (q - lastWait) / 1e6, idle - lastIdle])
-    if (w - lastSeries >= 10) {
-      series.push([Date.now(), (c - start) / 1e6])
-      lastSeries = w
+  const read = (): TickReading => {
+    // [on-CPU ns, run-queue wait ns] of this (the main) thread.
+    const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 2)
+    return {
+      cpuNs: Number(f[0]), runqNs: Number(f[1]), wallMs: performance.now(), monoUs: Number(process.hrtime.bigint() / 1000n),
+      idleMs: performance.eventLoopUtilization().idle, epochMs: Date.now(),
     }
-    lastCpu = c
-    lastWait = q
-    lastWall = w
-    lastMono = m
-    lastIdle = idle
-  }, 1)
+  }
+  const rec = new StretchRecorder(read())
+  const tick = setInterval(() => rec.tick(read()), 1)
   tick.unref()
   const gc: Array<[number, number, string]> = []
   const kinds: Record<number, string> = {[constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks'}
@@ -74,5 +53,5 @@ if (file !== undefined && file !== '') {
     }
   })
   obs.observe({entryTypes: ['gc']})
-  process.on('exit', () => writeFileSync(file, JSON.stringify({stretches, gc, cpu: series})))
+  process.on('exit', () => writeFileSync(file, JSON.stringify({stretches: rec.stretches, gc, cpu: rec.series})))
 }
