@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, openSync, readdirSync, readFileSync, truncateSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {UtcNanoFormatter, type Clock} from '../canonical/index.js'
 import {appendWhole, BackgroundSync, RecorderEntryChain, type TornTail} from '../receipts/index.js'
@@ -238,14 +238,21 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   /**
    * Seals `payload` into the session's next sidecar (mode as the capture files, created
    * exclusively) and returns the summary fields that name it. Only ciphertext reaches the disk.
+   * A write that fails (a full disk) removes what it wrote: a cut-short sidecar would hold the
+   * name the next payload's sidecar needs, and every later one of the session would be refused.
+   * (A kill mid-write leaves one that no entry names; a restarted writer numbers after it.)
    */
   const writeSidecar = (r: Recorder, payload: Uint8Array): Pick<CaptureSummary, 'payload_ref' | 'payload_sha256' | 'payload_bytes'> => {
     const name = sidecarName(r.nextSidecar)
     const sealed = (seal as (p: Uint8Array) => Buffer)(payload)
-    const fd = openSync(path.join(r.dir, name), 'wx', mode)
+    const file = path.join(r.dir, name)
+    const fd = openSync(file, 'wx', mode)
     try {
       let off = 0
       while (off < sealed.length) off += writeSync(fd, sealed, off)
+    } catch (e) {
+      rmSync(file, {force: true})
+      throw e
     } finally {
       closeSync(fd)
     }

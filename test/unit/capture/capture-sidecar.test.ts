@@ -6,6 +6,7 @@ import path from 'node:path'
 import {fixedClock} from '../../../src/plugins/canonical/index.js'
 import {decodeEntry, decodeWriterCapture, openCaptureWriter, summaryJson, type CaptureSummary} from '../../../src/plugins/capture/index.js'
 import {openSealedBox, sha256Hex, x25519KeyPair} from '../../../src/plugins/signing/index.js'
+import {fillDisk} from '../../helpers/disk-faults.js'
 
 const CLOCK = fixedClock('2026-04-29T12:00:01Z')
 
@@ -75,6 +76,28 @@ test('capture sidecars: without a key a payload is ignored (no sidecar, no paylo
     assert.deepEqual(readdirSync(path.join(dir, 'a')).filter((n) => n.endsWith('.enc')), [])
     const line = readFileSync(path.join(dir, 'a', 'evidence-a-0.jsonl'), 'utf8').split('\n')[0] as string
     assert.equal(line.includes('payload_ref'), false)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('capture sidecars: one the disk cut short is removed, so the session\'s next payload gets the name and is written whole', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-sidecar-full-'))
+  try {
+    const key = x25519KeyPair()
+    const w = openCaptureWriter(dir, {clock: CLOCK, escrowPublicKey: key.publicKey})
+    // The disk fills in the middle of the sidecar's write: half of it lands, then ENOSPC.
+    const restore = fillDisk(t)
+    assert.equal(w.append({sessionId: 'a', transport: 'forward', detail: summary('dlp'), payload: Buffer.alloc(4096, 0x78)}), false)
+    restore()
+    assert.deepEqual(readdirSync(path.join(dir, 'a')).filter((n) => n.endsWith('.enc')), [], 'no cut-short sidecar')
+    const secret = Buffer.from('token=fxt_q3egrz7nxplm4twb\n')
+    assert.equal(w.append({sessionId: 'a', transport: 'forward', detail: summary('dlp'), payload: secret}), true)
+    w.close()
+    assert.deepEqual(readdirSync(path.join(dir, 'a')).filter((n) => n.endsWith('.enc')), ['000000.payload.enc'])
+    assert.deepEqual(openSealedBox(readFileSync(path.join(dir, 'a', '000000.payload.enc')), key.secretKey), secret)
+    const refs = readFileSync(path.join(dir, 'a', 'evidence-a-0.jsonl'), 'utf8').trim().split('\n').map((l) => (decodeEntry(l).detail as Record<string, unknown>).payload_ref).filter((r) => r !== undefined)
+    assert.deepEqual(refs, ['000000.payload.enc'])
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
