@@ -4,8 +4,11 @@
  * all (docs/agents.md, "Identity an agent cannot shed"): a client tainted as `reader` has its
  * protected write refused over MCP, a client raised to `elevated` as `evil` has its warn-only DLP
  * finding upgraded to a block over MCP. A client whose address `source_cidrs` binds is a bound
- * identity, judged by its own sessions alone, and a fresh address is untouched. Real sockets: the
- * official MCP SDK client, connecting from its own loopback address, against an SDK fixture server.
+ * identity: its MCP calls are judged in the one session its HTTP traffic uses (`builder|<ip>`), so
+ * what that session earned over HTTP (taint, escalation) holds its tool calls too, while another
+ * address bound to the same agent is a session of its own; a fresh address is untouched. Real
+ * sockets: the official MCP SDK client, connecting from its own loopback address, against an SDK
+ * fixture server.
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, test} from 'node:test'
@@ -51,7 +54,7 @@ describe('pipelock run --mcp-listen: taint and escalation held per client addres
     c.fetch_proxy.monitoring.blocklist = [...(c.fetch_proxy.monitoring.blocklist ?? []), 'localhost']
     // A DLP finding in tool arguments warns at level normal; the adaptive level upgrades it.
     c.mcp_input_scanning = {enabled: true, action: 'warn'}
-    c.agents = {...(c.agents ?? {}), builder: {source_cidrs: ['127.0.0.43/32']}}
+    c.agents = {...(c.agents ?? {}), builder: {source_cidrs: ['127.0.0.43/32', '127.0.0.44/32']}}
     proxy = await startProxy(stringify(c), {args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', fixture.url]})
   })
   after(async () => {
@@ -106,12 +109,29 @@ describe('pipelock run --mcp-listen: taint and escalation held per client addres
     }
   })
 
-  test('a bound identity is kept apart: its MCP session is judged alone, not by its address\'s other sessions', async () => {
+  test('a bound identity\'s MCP calls are its HTTP session\'s: taint and escalation earned over HTTP hold its tool calls', async () => {
     const from = '127.0.0.43'
     // Bound by source_cidrs: the header is not its name, the HTTP session is builder's.
     await readHostile('someone-else', from)
     await escalate('someone-else', from, `builder|${from}`)
     const m = await mcpClientFrom(proxy, from)
+    try {
+      const w = await rejection(write(m))
+      assert.deepEqual([w.code, w.message], [-32002, 'MCP error -32002: pipelock: sensitive_action_after_hostile_external_exposure'])
+      const e = await rejection(echoKey(m))
+      assert.deepEqual([e.code, e.message], [-32001, 'MCP error -32001: pipelock: request blocked by MCP input scanning'])
+    } finally {
+      await m.close()
+    }
+    // The audit lines of both MCP blocks name the one session the two transports share.
+    const lines = proxy.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    const since = lines.findIndex((l) => l.event === 'adaptive_escalation' && l.session === `builder|${from}`)
+    const blocks = lines.slice(since).filter((l) => l.event === 'blocked' && l.method === 'MCP').map((l) => [l.resource, l.session])
+    assert.deepEqual(blocks, [['write_file', `builder|${from}`], ['echo', `builder|${from}`]])
+  })
+
+  test('another address bound to the same agent is a session of its own: its write and warned DLP finding pass over MCP', async () => {
+    const m = await mcpClientFrom(proxy, '127.0.0.44')
     try {
       assert.equal(text(await write(m)), `write_file {"path":"${WRITE}"}`)
       assert.equal(text(await echoKey(m)), AWS_KEY)

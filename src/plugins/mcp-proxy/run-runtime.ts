@@ -9,7 +9,7 @@ import type {CrossRequestDetector} from '../cee/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import type {KillSwitchController, KillSwitchSource} from '../killswitch/index.js'
 import {mcpSettingsFromConfig, ToolScanner} from '../mcp/index.js'
-import {isBound, type AgentIdentity, type ProxySessions} from '../proxy/index.js'
+import {isBound, sessionKey, type AgentIdentity, type ProxySessions} from '../proxy/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {killSwitchView, mediaCheck, scanOffload, type McpRuntime} from './runtime.js'
 import {classifyMcp} from '../recorder/index.js'
@@ -41,12 +41,19 @@ export function mcpRuntimeWith(
       scanner, toolScanner: new ToolScanner(scanner), killSwitch: killSwitchView(killSwitch, sources), media: mediaCheck(c), now,
       // The airlock reads the receipts' action class (the run's MCP listener records receipts anyway).
       // A listener client is an unbound identity (held by what its address earned in the run's
-      // other sessions, issue 37 item 1) unless a source CIDR binds its address, as on HTTP.
+      // other sessions, issue 37 item 1) unless a source CIDR binds its address, as on HTTP; a
+      // bound client's session is the one its HTTP traffic uses, named as the HTTP side names it.
       sessions: sessions === null ? null : new McpSessions(
-        sessions.manager, '_default', log, (method, tool) => classifyMcp(method, tool).actionType, (ip) => isBound(agentNames.resolve({clientIp: ip}).identity),
+        sessions.manager, '_default', log, (method, tool) => classifyMcp(method, tool).actionType, (ip) => boundSession(agentNames, ip),
       ),
       budget: null,
       cee,
     },
   }
+}
+
+/** The HTTP session of a client whose address binds it to an agent (a `source_cidrs` match), else null. */
+function boundSession(agentNames: RunShared['agentNames'], clientIp: string): {agent: string; key: string} | null {
+  const id = agentNames.resolve({clientIp}).identity
+  return isBound(id) ? {agent: id.name, key: sessionKey(id.name, clientIp)} : null
 }

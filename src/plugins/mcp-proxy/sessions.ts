@@ -26,11 +26,13 @@ const BASE_ACTIONS: ReadonlySet<string> = new Set(['allow', 'warn', 'ask', 'stri
 export type McpActionClassifier = (method: string, tool: string) => string
 
 /**
- * Whether the deployment bound a listener client's address to an agent (a `source_cidrs` match in
- * `pipelock run`): then its session is judged alone. Any other listener client is an unbound
- * identity, held by what its address earned in other sessions (issue 37 item 1).
+ * The session of a listener client whose address the deployment bound to an agent (a
+ * `source_cidrs` match in `pipelock run`): the agent and the key its HTTP traffic uses, so both
+ * transports are one session, judged alone. Null for any other listener client: an unbound
+ * identity, keyed on its address and held by what that address earned in other sessions (issue
+ * 37 item 1).
  */
-export type McpBoundAddress = (clientIp: string) => boolean
+export type McpBoundSession = (clientIp: string) => {readonly agent: string; readonly key: string} | null
 
 export class McpSessions implements McpSessionSource {
   private seq = 0
@@ -42,22 +44,30 @@ export class McpSessions implements McpSessionSource {
    */
   constructor(
     readonly manager: SessionManager, private readonly agent: string, private readonly log: (line: string) => void = () => undefined,
-    private readonly classify?: McpActionClassifier, private readonly boundAddress?: McpBoundAddress,
+    private readonly classify?: McpActionClassifier, private readonly boundSession?: McpBoundSession,
   ) {}
 
   open(transport: McpTransport, clientIp?: string): McpSessionHandle {
     let key: string
+    let agent = this.agent
     // Only a client with an address can be held by it; invocation sessions have none.
     let unbound = false
     if (transport === 'mcp_http_listener' || clientIp !== undefined) {
       const ip = clientIp ?? ''
-      // runtime §3.2: `agent|ip`, or the bare IP for anonymous/default traffic.
-      key = this.agent === '' || this.agent === '_default' || this.agent === 'anonymous' ? ip : `${this.agent}|${ip}`
-      unbound = ip !== '' && this.boundAddress?.(ip) !== true
+      const bound = ip === '' ? null : (this.boundSession?.(ip) ?? null)
+      if (bound !== null) {
+        // A bound client's MCP messages and HTTP requests are one session: it sheds nothing by changing transport.
+        key = bound.key
+        agent = bound.agent
+      } else {
+        // runtime §3.2: `agent|ip`, or the bare IP for anonymous/default traffic.
+        key = this.agent === '' || this.agent === '_default' || this.agent === 'anonymous' ? ip : `${this.agent}|${ip}`
+        unbound = ip !== ''
+      }
     } else {
       key = `${PREFIX[transport]}${++this.seq}`
     }
-    return new Handle(this.manager, this.manager.touch(key, this.agent, clientIp ?? ''), this.agent, this.log, this.classify, unbound)
+    return new Handle(this.manager, this.manager.touch(key, agent, clientIp ?? ''), agent, this.log, this.classify, unbound)
   }
 }
 
