@@ -25,6 +25,32 @@ function ratified(dir: string, corpus: string): string {
   return out
 }
 
+test('learn shadow CLI: receipts a full disk refuses leave the recorder file whole (no cut line the next run cannot read)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-shadow-'))
+  try {
+    const contract = ratified(dir, 'multi-session')
+    const rec = path.join(dir, 'recorder')
+    const args = ['learn', 'shadow', '--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', repoPath('goldens', 'multi-session', 'input'), '--recorder-dir', rec, '--deterministic']
+    assert.equal(runCli(args).status, 0)
+    const file = path.join(rec, 'proxy', 'evidence-proxy-0.jsonl')
+    const before = readFileSync(file)
+    assert.ok(before.length > 4096)
+    // Room for part of the second run's receipts, not all of them.
+    const r = runCli(args, {fileSizeLimitKiB: Math.floor(before.length / 1024) + 2})
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, `learn shadow: appending receipts to ${file}: file too large; nothing was written [WRITE_FAILED]\n`)
+    assert.deepEqual(readFileSync(file), before)
+    // The chain resumes: a run with room appends five more receipts after the first five.
+    const again = runCli(args)
+    assert.equal(again.status, 0, again.stderr)
+    const entries = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    assert.equal(entries.length, 10)
+    assert.equal(entries[9].seq, 9)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
 test('learn shadow CLI: stdout is goldens/<corpus>/shadow.md byte for byte, --out-json is shadow.json, audit line on stderr', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-shadow-'))
   try {

@@ -1,6 +1,6 @@
 import {describe, test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {createHash} from 'node:crypto'
 import {keyPairFromSeed, signBytes} from '../../src/plugins/signing/index.js'
@@ -142,3 +142,29 @@ describe('pipelock rules: signed community bundles', () => {
     }
   })
 })
+
+test('pipelock rules install: a full disk mid-install leaves the installed bundle and no half-written stage', () => {
+  const dir = tempDir('pipelock-rules-disk-')
+  try {
+    const rulesDir = path.join(dir, 'rules')
+    const cfgFile = path.join(dir, 'pipelock.yaml')
+    writeFileSync(cfgFile, baseConfig(['rules:', `  rules_dir: ${JSON.stringify(rulesDir)}`, '  trusted_keys:', '    - name: acme', `      public_key: ${signer.publicKey.toString('hex')}`].join('\n')))
+    const small = path.join(dir, 'src-small')
+    writeBundle(small, BUNDLE)
+    assert.equal(runCli(['rules', 'install', '--path', small, '--config', cfgFile]).status, 0)
+    const installed = readFileSync(path.join(rulesDir, 'acme-rules', 'bundle.yaml'))
+    // A newer version padded past the file size limit: its bundle.yaml cannot be staged whole.
+    const big = path.join(dir, 'src-big')
+    writeBundle(big, acmeBundle('2026.2.0') + `# ${'x'.repeat(8192)}\n`)
+    const r = runCli(['rules', 'install', '--path', big, '--config', cfgFile], {fileSizeLimitKiB: 4})
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, `installing acme-rules into ${rulesDir}: file too large; nothing was changed [WRITE_FAILED]\n`)
+    assert.deepEqual(readdirSync(rulesDir).filter((n) => n !== '.lock').sort(), ['acme-rules'])
+    assert.deepEqual(readFileSync(path.join(rulesDir, 'acme-rules', 'bundle.yaml')), installed)
+    const ver = runCli(['rules', 'verify', '--config', cfgFile])
+    assert.equal(ver.stdout, 'OK    acme-rules (signature OK)\nAll 1 bundle(s) verified.\n')
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+

@@ -3,15 +3,17 @@ import {randomBytes} from 'node:crypto'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {makeDirs} from '../signing/index.js'
+import {appendWhole} from '../receipts/index.js'
 
-/** Appends JSONL lines to a receipt file (created 0600, append-only), parent created 0750. */
+/**
+ * Appends JSONL lines to a receipt file (created 0600, append-only), parent created 0750, whole or
+ * not at all (`appendWhole`: a write the disk cuts short is cut back off).
+ */
 export function appendReceiptLines(file: string, lines: readonly string[]): void {
   makeDirs(path.dirname(file), 0o750)
   const fd = openSync(file, 'a', 0o600)
   try {
-    const buf = Buffer.from(lines.map((l) => l + '\n').join(''), 'utf8')
-    let off = 0
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    appendWhole(fd, lines.map((l) => l + '\n').join(''), {bytes: 0})
   } finally {
     closeSync(fd)
   }

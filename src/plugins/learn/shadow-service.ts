@@ -1,11 +1,11 @@
-import {lstatSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {closeSync, lstatSync, openSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelope, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
-import {PipelockError} from '../errors/index.js'
-import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
+import {appendWhole, encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
 import {EscrowError, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
@@ -611,8 +611,25 @@ function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: s
       `opportunity_missing: ${m.ruleId} ${m.parentContext} ${m.currentRate}<${m.historicalRate}`,
     )
   })
-  if (lines.length > 0) writeFileSync(file, lines.map((l) => l + '\n').join(''), {flag: 'a', mode: 0o600})
+  if (lines.length > 0) appendReceipts(file, lines.map((l) => l + '\n').join(''))
   return lines.length
+}
+
+/**
+ * Appends the receipts to the recorder file whole or not at all: a disk that fills mid-write
+ * would otherwise leave a cut line at the file's end, which this command's next run (and the
+ * proxy resuming the chain) cannot decode.
+ */
+function appendReceipts(file: string, text: string): void {
+  let fd: number | undefined
+  try {
+    fd = openSync(file, 'a', 0o600)
+    appendWhole(fd, text, {bytes: 0})
+  } catch (e) {
+    throw new PipelockError('WRITE_FAILED', `learn shadow: appending receipts to ${file}: ${osErrorReason(e)}; nothing was written`)
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
 }
 
 function loadReceiptSigner(req: ShadowRequest): {keyPair: ReturnType<typeof deterministicKey>['keyPair']; keyId: string} {

@@ -5,9 +5,10 @@
  * to a temporary file and renamed) holds scopes, counters, times, operator and reason — nothing
  * secret. Expired and used-up exceptions are dropped on the next read or write.
  */
-import {readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {exceptionMatches, MAX_EXCEPTIONS, validateGrant, type ExceptionGrant, type ExceptionRecord, type ExceptionTarget, type ExceptionUse} from './exception-rules.js'
+import {writeFileAtomic} from '../signing/index.js'
 
 export const EXCEPTIONS_FILE = 'exceptions.json'
 
@@ -55,9 +56,7 @@ export class ExceptionStore {
   }
 
   private save(): void {
-    const tmp = `${this.file}.tmp-${process.pid}`
-    writeFileSync(tmp, JSON.stringify({version: 1, exceptions: this.items}, null, 2) + '\n', {mode: 0o600})
-    renameSync(tmp, this.file)
+    writeFileAtomic(this.file, JSON.stringify({version: 1, exceptions: this.items}, null, 2) + '\n', 0o600)
   }
 
   /** Drops expired and used-up exceptions; true when something was dropped. */

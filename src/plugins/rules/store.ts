@@ -4,8 +4,8 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import {lazyYaml} from '../canonical/index.js'
 import {goPathMatch} from '../canonical/index.js'
-import {PipelockError} from '../errors/index.js'
-import {makeDirs, verifyBytes} from '../signing/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
+import {makeDirs, verifyBytes, writeFileAtomic} from '../signing/index.js'
 import {BundleError, compareSemver, KNOWN_FEATURES, MAX_BUNDLE_BYTES, parseBundle, type Bundle, type BundleRule} from './bundle.js'
 import {embeddedKeys} from './keyring.js'
 
@@ -116,12 +116,6 @@ export function readLock(dir: string): BundleLock {
     signer_fingerprint: String(doc.signer_fingerprint ?? ''),
     unsigned: doc.unsigned === true,
   }
-}
-
-function writeAtomic(file: string, data: string | Buffer, mode = 0o600): void {
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`
-  writeFileSync(tmp, data, {mode, flag: 'wx'})
-  renameSync(tmp, file)
 }
 
 export interface InstalledBundle {
@@ -296,9 +290,15 @@ export function writeBundleDir(rulesDir: string, name: string, bytes: Buffer, si
   const target = path.join(rulesDir, name)
   const stage = path.join(rulesDir, `.stage-${name}-${randomBytes(4).toString('hex')}`)
   mkdirSync(stage, {mode: 0o750})
-  writeFileSync(path.join(stage, 'bundle.yaml'), bytes, {mode: 0o600})
-  if (sigText !== undefined) writeFileSync(path.join(stage, 'bundle.yaml.sig'), sigText, {mode: 0o600})
-  writeAtomic(path.join(stage, 'bundle.lock'), lazyYaml().stringify(lock))
+  try {
+    writeFileSync(path.join(stage, 'bundle.yaml'), bytes, {mode: 0o600})
+    if (sigText !== undefined) writeFileSync(path.join(stage, 'bundle.yaml.sig'), sigText, {mode: 0o600})
+    writeFileSync(path.join(stage, 'bundle.lock'), lazyYaml().stringify(lock), {mode: 0o600})
+  } catch (e) {
+    // A full disk mid-stage: the half-written stage goes, the installed bundle is untouched.
+    rmSync(stage, {recursive: true, force: true})
+    throw new PipelockError('WRITE_FAILED', `installing ${name} into ${rulesDir}: ${osErrorReason(e)}; nothing was changed`)
+  }
   const bak = `${target}.bak`
   rmSync(bak, {recursive: true, force: true})
   if (existsSync(target)) renameSync(target, bak)
@@ -308,7 +308,7 @@ export function writeBundleDir(rulesDir: string, name: string, bytes: Buffer, si
 
 /** Rewrites only the lock of an installed bundle (e.g. `last_check`). */
 export function writeLock(dir: string, lock: BundleLock): void {
-  writeAtomic(path.join(dir, 'bundle.lock'), lazyYaml().stringify(lock))
+  writeFileAtomic(path.join(dir, 'bundle.lock'), lazyYaml().stringify(lock))
 }
 
 /** The install of verified bytes from `source` (a local path or an HTTPS URL), under the directory lock. */

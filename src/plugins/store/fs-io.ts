@@ -1,6 +1,7 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, readSync, writeSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readSync} from 'node:fs'
 import {PipelockError} from '../errors/index.js'
 import {makeDirs, writeFileAtomic} from '../signing/index.js'
+import {appendWhole} from '../receipts/index.js'
 
 // File primitives of the store: no-follow reads, write-once objects, append-only lines.
 
@@ -75,13 +76,15 @@ export function writeOnce(file: string, data: Buffer): void {
   writeFileAtomic(file, data, STORE_FILE_MODE)
 }
 
-/** Appends one line with O_APPEND (one write: concurrent appenders never interleave a line). */
+/**
+ * Appends one line with O_APPEND (one write: concurrent appenders never interleave a line), whole
+ * or not at all: a write the disk cuts short is cut back off (`appendWhole`), so the journal and
+ * the receipt files never end in a line their readers cannot decode.
+ */
 export function appendLine(file: string, line: string): void {
   const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, STORE_FILE_MODE)
   try {
-    const buf = Buffer.from(line.endsWith('\n') ? line : line + '\n', 'utf8')
-    let off = 0
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    appendWhole(fd, Buffer.from(line.endsWith('\n') ? line : line + '\n', 'utf8'), {bytes: 0})
   } finally {
     closeSync(fd)
   }
