@@ -179,3 +179,90 @@ export function extractJsonParts(src: string): JsonParts {
   if (i !== src.length) fail()
   return {texts: out, values, charArrays}
 }
+
+/**
+ * The text an agent reads out of a JSON document (the response scan's JSON view): its strings,
+ * keys and values, in document order, escapes decoded, joined by one space; numbers, `true`,
+ * `false`, `null` and the punctuation left out. An injection cut across strings
+ * (`{"a":"Ignore all previous","b":"instructions …"}`) reads whole here, as it does to the agent
+ * that parses the document.
+ *
+ * Null when `src` is not one JSON object or array (white space around it allowed): the first
+ * character decides, then anything but white space, punctuation, strings, numbers and the three
+ * literals outside a string, a bracket that does not close the one open, an unterminated string,
+ * an escape `JSON.parse` refuses or text after the document is refused. Not `extractJsonParts`:
+ * that parse is the request scan's, strict to the grammar and keeping each number's lexeme, and
+ * costs ≈ 420 µs on a 64 KiB API answer of short fields where this walk costs a fraction (strings
+ * found by `indexOf`, no call per token). What is left out can hold no word: digits and `.eE+-`
+ * (a number's characters, however arranged), `,:{}[]`, white space and the literals. A string
+ * without escapes is taken as written (a control character in it, which JSON does not allow, is
+ * kept in the view as it stands in the document).
+ */
+export function jsonTextView(src: string): string | null {
+  const n = src.length
+  let i = 0
+  while (i < n && isJsonSpace(src.charCodeAt(i))) i++
+  const first = src.charCodeAt(i)
+  if (first !== 0x7b && first !== 0x5b) return null
+  const parts: string[] = []
+  const open: number[] = [] // the closing bracket each open one expects
+  let backslash = -2 // the next backslash at or after the string read (-1: none left; -2: not looked for)
+  while (i < n) {
+    const c = src.charCodeAt(i)
+    if (c === 0x22) {
+      let end = src.indexOf('"', i + 1)
+      if (end < 0) return null
+      if (backslash !== -1 && backslash <= i) backslash = src.indexOf('\\', i + 1)
+      if (backslash < 0 || backslash > end) {
+        parts.push(src.slice(i + 1, end))
+      } else {
+        // A quote after an odd run of backslashes is escaped: the string goes on.
+        while (escapedQuote(src, end)) {
+          end = src.indexOf('"', end + 1)
+          if (end < 0) return null
+        }
+        try {
+          parts.push(JSON.parse(src.slice(i, end + 1)) as string)
+        } catch {
+          return null
+        }
+      }
+      i = end + 1
+    } else if (c === 0x7b || c === 0x5b) {
+      open.push(c + 2)
+      i++
+    } else if (c === 0x7d || c === 0x5d) {
+      if (open.pop() !== c) return null
+      i++
+      if (open.length === 0) {
+        while (i < n && isJsonSpace(src.charCodeAt(i))) i++
+        return i === n ? parts.join(' ') : null
+      }
+    } else if (c === 0x2c || c === 0x3a || isJsonSpace(c)) {
+      i++
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      i++
+      while (i < n && isNumberChar(src.charCodeAt(i))) i++
+    } else if (c === 0x74 && src.startsWith('true', i)) i += 4
+    else if (c === 0x66 && src.startsWith('false', i)) i += 5
+    else if (c === 0x6e && src.startsWith('null', i)) i += 4
+    else return null
+  }
+  return null
+}
+
+function isJsonSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+}
+
+/** A digit or `.`, `e`, `E`, `+`, `-`: what a number is written with. */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d
+}
+
+/** Whether the quote at `q` follows an odd number of backslashes. */
+function escapedQuote(src: string, q: number): boolean {
+  let k = q - 1
+  while (src.charCodeAt(k) === 0x5c) k--
+  return (q - 1 - k) % 2 === 1
+}
