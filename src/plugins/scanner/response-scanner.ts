@@ -17,7 +17,7 @@ import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 import {isUtf8Text, textRuns} from './text-runs.js'
 import {declaredText} from './declared-charset.js'
-import {jsonTextView} from './json-texts.js'
+import {jsonTextView} from './json-view.js'
 
 export interface CompiledResponsePattern {
   readonly name: string
