@@ -103,7 +103,7 @@ export interface ResponseScanner {
   readonly joint?: JointSets | null
   /** The markup view's reader, which keeps its array of code units from page to page (absent: a fresh one per page). */
   readonly pages?: PageTextReader
-  /** A configured pattern may match on JSON syntax alone (`readsJsonSyntax`): a JSON document is read as written too. Absent: no. */
+  /** A configured pattern may match on what the JSON view leaves out (`readsJsonSyntax`): a JSON document is read as written too. Absent: no. */
   readonly jsonSyntax?: boolean
 }
 
@@ -794,24 +794,35 @@ function configuredResult(m: ResponseMatch[]): ResponseScanResult {
   return m.length > 0 ? {clean: false, core: false, matches: m} : {clean: true, core: false, matches: []}
 }
 
-/** JSON syntax: the characters the JSON view leaves out of the document besides numbers, `true`, `false` and `null`. */
-const JSON_SYNTAX = /["{}[\]:]/
+/**
+ * What a regex source writes when it may match what the JSON view leaves out of a document: its
+ * quotes, brackets, `:` and `,`; a digit, `\d`, `\D`, `\S` or `\W` (a number's characters, or a
+ * run through the punctuation that one space does not stand for); `true`, `false` or `null`
+ * (JSON_LITERAL). `[` covers every character class, `{` every counted repeat.
+ */
+const JSON_SYNTAX = /["{}[\]:,0-9]|\\[dDSW]/
+const JSON_LITERAL = /true|false|null/i
 
 /** Every regex this build ships (catalogue, and the presets' older variants): each read for what the JSON view leaves out. */
 const SHIPPED_SOURCES: ReadonlySet<string> = new Set([...CATALOGUE_SOURCES, ...Object.values(PRESET_RESPONSE_VARIANTS)])
 
 /**
- * Whether a configured pattern may match only on a JSON document's syntax, which the JSON view
- * leaves out. No shipped pattern (core, default, preset-only, preset variant) can: none matches a
- * quote, brace or bracket that JSON syntax writes (`\[/?INST\]` and `\{GODMODE` need a word JSON
- * never writes unquoted), their `:` (System Override's `system\s*:`, the separators of Prompt
- * Injection and Covert Action Directive) follows a word JSON syntax never writes unquoted, and
- * every word they read stays in the view. A user's pattern is of unknown shape: one whose source
- * holds `"`, `:`, `{`, `}`, `[` or `]` anywhere (a quantifier, a class or `(?:` included, to be
- * safe) keeps the document as written scanned too, by the configured list.
+ * Whether a configured pattern may match only on what the JSON view leaves out of a document
+ * (its syntax, numbers and literals). No shipped pattern (core, default, preset-only, preset
+ * variant) can. Every place two strings meet is a quote as written, and no shipped pattern
+ * reads a quote between words (Output Format Forcing's optional `"` needs white space and a word
+ * on its far side, which JSON syntax never writes next to a quote), so a match as written that
+ * crosses strings does so through a `.{m,n}` gap, which the view shortens. The rest they read in
+ * the syntax follows a word JSON never writes unquoted: `\[/?INST\]`, `\{GODMODE\s*:\s*TRUE\}`,
+ * System Override's `system\s*:`, Prompt Injection's `[-,;:.\s]+` and Covert Action Directive's
+ * `[,;:]?` after a word, Instruction Invalidation's `as\s+null`, Pliny Divider's `-` between
+ * `=` and `/`. A number is digits and `.eE+-` alone, which no shipped word is. A user's pattern
+ * is of unknown shape: one whose source holds JSON_SYNTAX or JSON_LITERAL anywhere (a
+ * quantifier, a class or `(?:` included, to be safe) keeps the document as written scanned too,
+ * by the configured list.
  */
 function readsJsonSyntax(specs: readonly ResponsePatternSpec[]): boolean {
-  return specs.some((p) => !SHIPPED_SOURCES.has(p.regex) && JSON_SYNTAX.test(p.regex))
+  return specs.some((p) => !SHIPPED_SOURCES.has(p.regex) && (JSON_SYNTAX.test(p.regex) || JSON_LITERAL.test(p.regex)))
 }
 
 /**
