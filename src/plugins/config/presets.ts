@@ -68,7 +68,7 @@ const NOT_IN_PRESETS = new Set([
 ])
 
 /** The older regex variants the presets carry (§9.5). */
-const PRESET_VARIANTS: Record<string, string> = {
+export const PRESET_VARIANTS: Readonly<Record<string, string>> = {
   'Tool Invocation': '(?i)you\\s+must\\s+(immediately\\s+)?(call|execute|run|invoke)\\s+(the|this)\\s+(function|tool|command|api|endpoint)',
   'Instruction Boundary': '(<\\|(?:endoftext|im_start|im_end|system|end_header_id|begin_of_text)\\|>|\\[/?INST\\]|<\\|(?:user|assistant)\\|>|<</?SYS>>)',
 }

@@ -4,7 +4,7 @@
  * policy hash); the immutable core floors below exist only here. A test pins the counts and
  * every entry's compile under RE2.
  */
-import {DEFAULT_DLP_PATTERNS as CONFIG_DLP, DEFAULT_RESPONSE_PATTERNS as CONFIG_RESPONSE, PRESET_ONLY_RESPONSE_PATTERNS} from '../config/index.js'
+import {DEFAULT_DLP_PATTERNS as CONFIG_DLP, DEFAULT_RESPONSE_PATTERNS as CONFIG_RESPONSE, PRESET_ONLY_RESPONSE_PATTERNS, PRESET_VARIANTS} from '../config/index.js'
 import type {DlpPatternSpec, ResponsePatternSpec} from './pattern-types.js'
 
 /** §9.1 — the 48 default DLP patterns (compiled with a forced `(?i)`). */
@@ -15,6 +15,8 @@ export const DEFAULT_RESPONSE_PATTERNS: readonly ResponsePatternSpec[] = CONFIG_
 
 /** §9.5 — preset-only response patterns (shipped presets carry them; not defaults). */
 export const PRESET_RESPONSE_PATTERNS: readonly ResponsePatternSpec[] = PRESET_ONLY_RESPONSE_PATTERNS
+/** The presets' older regex variants of default patterns, by name (§9.5). */
+export const PRESET_RESPONSE_VARIANTS: Readonly<Record<string, string>> = PRESET_VARIANTS
 
 /** §9.1 — preset-only extra DLP pattern (not a default). */
 export const ETHEREUM_ADDRESS_PATTERN: DlpPatternSpec = Object.freeze({name: "Ethereum Address", severity: "high", regex: "0x[0-9a-fA-F]{40}\\b"})

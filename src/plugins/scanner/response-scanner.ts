@@ -2,7 +2,7 @@
  * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
-import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS} from './catalogue.js'
+import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS, PRESET_RESPONSE_VARIANTS} from './catalogue.js'
 import {base64Runs, hasCandidateRun} from './b64-runs.js'
 import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
 import {Utf8Scratch} from './dlp-engine.js'
@@ -17,6 +17,7 @@ import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 import {isUtf8Text, textRuns} from './text-runs.js'
 import {declaredText} from './declared-charset.js'
+import {jsonTextView} from './json-view.js'
 
 export interface CompiledResponsePattern {
   readonly name: string
@@ -102,6 +103,8 @@ export interface ResponseScanner {
   readonly joint?: JointSets | null
   /** The markup view's reader, which keeps its array of code units from page to page (absent: a fresh one per page). */
   readonly pages?: PageTextReader
+  /** A configured pattern may match on what the JSON view leaves out (`readsJsonSyntax`): a JSON document is read as written too. Absent: no. */
+  readonly jsonSyntax?: boolean
 }
 
 function tryCompile(src: string): Re2 | null {
@@ -327,7 +330,8 @@ export function createResponseScanner(settings: ScannerSettings, normalizer?: No
   const rs = settings.responseScanning
   const n = normalizer ?? createNormalizer()
   const core = patternSet(CORE_RESPONSE_PATTERNS.map((p) => compileResponsePattern(p, true)))
-  const configured = patternSet(mergeResponsePatterns(rs.includeDefaults, rs.patterns).map((p) => compileResponsePattern(p, false)))
+  const specs = mergeResponsePatterns(rs.includeDefaults, rs.patterns)
+  const configured = patternSet(specs.map((p) => compileResponsePattern(p, false)))
   return {
     settings,
     core,
@@ -337,6 +341,7 @@ export function createResponseScanner(settings: ScannerSettings, normalizer?: No
     passTexts: new PassTextBuilder(n.forMatching),
     joint: new JointSets([core, configured]),
     pages: new PageTextReader(),
+    jsonSyntax: readsJsonSyntax(specs),
   }
 }
 
@@ -368,13 +373,15 @@ function matchPatterns(set: ResponsePatternSet, text: string, only: readonly num
 const EDU_A = ['common injection pattern', 'common attack pattern', 'attack pattern is', 'include phrases like']
 const EDU_B = ['defense', 'defenders', 'input validation', 'scan for these patterns']
 
+/** Whether a (normalised) text reads as an article about prompt injection: §7 step 3's condition. */
+function readsEducational(normalised: string): boolean {
+  const lower = normalised.toLowerCase()
+  return lower.includes('prompt injection') && EDU_A.some((p) => lower.includes(p)) && EDU_B.some((p) => lower.includes(p))
+}
+
 /** §7 step 3: in an article about prompt injection, quoted single-line examples are not attacks. */
 function educationalFilter(normalised: string, text: string, matches: ResponseMatch[]): ResponseMatch[] {
-  if (matches.length === 0) return matches
-  const lower = normalised.toLowerCase()
-  if (!lower.includes('prompt injection') || !EDU_A.some((p) => lower.includes(p)) || !EDU_B.some((p) => lower.includes(p))) {
-    return matches
-  }
+  if (matches.length === 0 || !readsEducational(normalised)) return matches
   return matches.filter((m) => m.pattern === 'System Prompt Disclosure' || !insideQuote(text, m.position, m.position + m.length))
 }
 
@@ -450,7 +457,16 @@ export class ScanTexts {
   /** The table walk, when it was learnt from this scanner's own normaliser (a copy of the scanner with another normaliser uses that one). */
   private readonly fast: PassTextBuilder | null
 
-  constructor(readonly sc: ResponseScanner, readonly content: string) {
+  /**
+   * `whole`: whether pass 6 tries the whole content as one encoding (squeezed of its spaces). Not
+   * for a JSON view: its strings are joined by spaces, and a JSON document as written (quotes,
+   * braces) never decodes whole; each of its base64 runs is decoded as before.
+   */
+  constructor(
+    readonly sc: ResponseScanner,
+    readonly content: string,
+    readonly whole = true,
+  ) {
     const b = sc.passTexts
     this.fast = b !== null && b.source === sc.normalizer.forMatching ? b : null
   }
@@ -591,7 +607,7 @@ export class ScanTexts {
   /** Pass 6's candidates for `s`: the whole squeezed string's decodings, then each run's printable ones. */
   decoded(s: string): readonly string[] {
     // The content itself (every scan's first pass 6) without hashing it as a map key.
-    if (s === this.content) return (this.contentDecoded ??= this.decodeRuns(s, this.contentUnits()))
+    if (s === this.content) return (this.contentDecoded ??= this.decodeRuns(s, this.contentUnits(), this.whole))
     return memoised(this.decodedOf, s, (text) => this.decodeRuns(text))
   }
 
@@ -606,8 +622,8 @@ export class ScanTexts {
     return b !== undefined && b !== null && b.plain === true && this.fast!.current(b) ? b.normalized : undefined
   }
 
-  private decodeRuns(s: string, units?: Uint8Array): readonly string[] {
-    return this.sc.passTexts === null ? decodeRunsReference(s) : passSixDecodings(s, units)
+  private decodeRuns(s: string, units?: Uint8Array, whole = true): readonly string[] {
+    return this.sc.passTexts === null ? decodeRunsReference(s, whole) : passSixDecodings(s, units, whole)
   }
 }
 
@@ -619,7 +635,7 @@ export class ScanTexts {
  * see exactly the texts pass 6 would match. `units`: `s`'s code units as bytes, when the
  * caller has them (`base64Runs`).
  */
-export function passSixDecodings(s: string, units?: Uint8Array): readonly string[] {
+export function passSixDecodings(s: string, units?: Uint8Array, whole = true): readonly string[] {
   const out: string[] = []
   const seen = new Set<string>()
   const add = (d: string): void => {
@@ -629,7 +645,7 @@ export function passSixDecodings(s: string, units?: Uint8Array): readonly string
   }
   // A character no decoder accepts (outside the base64 alphabets, '=', hex digits and the
   // squeezed spaces) fails every whole-content decoding: skip the squeeze and the attempts.
-  const squeezed = mayDecodeWhole(s) ? s.replace(SPACES, '') : null
+  const squeezed = whole && mayDecodeWhole(s) ? s.replace(SPACES, '') : null
   if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') add(d)
   const tried = new Set<string>()
   for (const run of base64Runs(s, 200, units)) {
@@ -641,12 +657,12 @@ export function passSixDecodings(s: string, units?: Uint8Array): readonly string
 }
 
 /** Pass 6's candidates as first written: every decoding of the squeezed content and of every run, repeats included. */
-function decodeRunsReference(s: string): readonly string[] {
+function decodeRunsReference(s: string, whole = true): readonly string[] {
   const out: string[] = []
-  const squeezed = s.replace(SPACES, '')
+  const squeezed = whole ? s.replace(SPACES, '') : null
   // The whole-content decoding is taken as is; only the per-run decodings need the
   // UTF-8 / 80 %-printable test (§7 pass 6).
-  for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
+  if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
   for (const run of base64Runs(s, 200)) {
     if (run === squeezed) continue // the whole content was one run: already tried
     for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) out.push(d)
@@ -753,8 +769,8 @@ export interface ResponseScanResult {
  * with its backslash escapes decoded (`decodeBackslashEscapes`): the agent's JSON parser turns
  * `previous\tinstructions` or `\u0069nstructions` into the words the patterns look for.
  */
-export function scanResponse(sc: ResponseScanner, content: string): ResponseScanResult {
-  return withEscapedView(content, (text) => scanResponseText(sc, text))
+export function scanResponse(sc: ResponseScanner, content: string, whole = true): ResponseScanResult {
+  return withEscapedView(content, (text) => scanResponseText(sc, text, whole))
 }
 
 /** `scan(content)`, or when that is clean and the content holds escapes, `scan` of it decoded. */
@@ -765,13 +781,48 @@ function withEscapedView(content: string, scan: (text: string) => ResponseScanRe
   return decoded === content ? r : scan(decoded)
 }
 
-function scanResponseText(sc: ResponseScanner, content: string): ResponseScanResult {
-  const t = new ScanTexts(sc, content)
+/** `whole`: as `ScanTexts`'s (false for a JSON view). */
+function scanResponseText(sc: ResponseScanner, content: string, whole: boolean): ResponseScanResult {
+  const t = new ScanTexts(sc, content, whole)
   const core = multiPass(t, sc.core)
   if (core.length > 0) return {clean: false, core: true, matches: core}
   if (!sc.settings.responseScanning.enabled) return {clean: true, core: false, matches: []}
-  const m = multiPass(t, sc.configured)
+  return configuredResult(multiPass(t, sc.configured))
+}
+
+function configuredResult(m: ResponseMatch[]): ResponseScanResult {
   return m.length > 0 ? {clean: false, core: false, matches: m} : {clean: true, core: false, matches: []}
+}
+
+/**
+ * What a regex source writes when it may match what the JSON view leaves out of a document: its
+ * quotes, brackets, `:` and `,`; a digit, `\d`, `\D`, `\S` or `\W` (a number's characters, or a
+ * run through the punctuation that one space does not stand for); `true`, `false` or `null`
+ * (JSON_LITERAL). `[` covers every character class, `{` every counted repeat.
+ */
+const JSON_SYNTAX = /["{}[\]:,0-9]|\\[dDSW]/
+const JSON_LITERAL = /true|false|null/i
+
+/** Every regex this build ships (catalogue, and the presets' older variants): each read for what the JSON view leaves out. */
+const SHIPPED_SOURCES: ReadonlySet<string> = new Set([...CATALOGUE_SOURCES, ...Object.values(PRESET_RESPONSE_VARIANTS)])
+
+/**
+ * Whether a configured pattern may match only on what the JSON view leaves out of a document
+ * (its syntax, numbers and literals). No shipped pattern (core, default, preset-only, preset
+ * variant) can. Every place two strings meet is a quote as written, and no shipped pattern
+ * reads a quote between words (Output Format Forcing's optional `"` needs white space and a word
+ * on its far side, which JSON syntax never writes next to a quote), so a match as written that
+ * crosses strings does so through a `.{m,n}` gap, which the view shortens. The rest they read in
+ * the syntax follows a word JSON never writes unquoted: `\[/?INST\]`, `\{GODMODE\s*:\s*TRUE\}`,
+ * System Override's `system\s*:`, Prompt Injection's `[-,;:.\s]+` and Covert Action Directive's
+ * `[,;:]?` after a word, Instruction Invalidation's `as\s+null`, Pliny Divider's `-` between
+ * `=` and `/`. A number is digits and `.eE+-` alone, which no shipped word is. A user's pattern
+ * is of unknown shape: one whose source holds JSON_SYNTAX or JSON_LITERAL anywhere (a
+ * quantifier, a class or `(?:` included, to be safe) keeps the document as written scanned too,
+ * by the configured list.
+ */
+function readsJsonSyntax(specs: readonly ResponsePatternSpec[]): boolean {
+  return specs.some((p) => !SHIPPED_SOURCES.has(p.regex) && (JSON_SYNTAX.test(p.regex) || JSON_LITERAL.test(p.regex)))
 }
 
 /**
@@ -822,6 +873,12 @@ export interface ResponseDecisionOptions {
   readonly suppress?: Suppressor
   /** The response's Content-Type: `decideResponseBody` also reads the body in the charset it declares. */
   readonly contentType?: string
+  /**
+   * Where the response's own text starts in the content (UTF-16 offset; absent: 0): `/fetch` scans
+   * the Content-Type and title it answers with ahead of the page text. A JSON document is read
+   * (`jsonTextView`) from there.
+   */
+  readonly textAt?: number
 }
 
 /** Decides, per finding (pattern) name, whether a `suppress` entry removes it; records the suppression. */
@@ -855,6 +912,29 @@ function markupView(sc: ResponseScanner, content: string): string | null {
   if (!looksLikeMarkup(content)) return null
   const view = (sc.pages ?? new PageTextReader()).visibleText(content)
   return view === content || view === '' ? null : view
+}
+
+/**
+ * The JSON view of `content` (`jsonTextView`) from `textAt` on, behind the head before it; null
+ * when that is not one JSON object or array. It replaces the document in the scan: its strings
+ * joined, escapes decoded (the escaped view of the document as written reads nothing more).
+ */
+function jsonView(content: string, textAt: number): string | null {
+  const view = jsonTextView(textAt === 0 ? content : content.slice(textAt))
+  return view === null || textAt === 0 ? view : content.slice(0, textAt) + view
+}
+
+/**
+ * `scan` of a text, then, when that is clean, of its markup read as a page reads (issue 37 §7): an
+ * injection split by tags or character references is whole in the visible text — the view
+ * `/fetch` scans — and is seen on every path. A hit there cannot be stripped from the raw bytes:
+ * `strip` then blocks.
+ */
+function readText(sc: ResponseScanner, text: string, scan: (text: string) => ResponseScanResult): ResponseScanResult {
+  const result = scan(text)
+  if (!result.clean) return result
+  const view = markupView(sc, text)
+  return view === null ? result : scan(view)
 }
 
 /**
@@ -912,7 +992,8 @@ function decideDeclaredCharset(sc: ResponseScanner, body: Uint8Array, contentTyp
 function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDecisionOptions): ResponseDecision {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   if (isUtf8Text(buf)) return decideResponse(sc, buf.toString('utf8'), opts)
-  const d = decideResponse(sc, textRuns(buf), opts)
+  // The text runs are not the content's offsets: a JSON document is read from their start.
+  const d = decideResponse(sc, textRuns(buf), {...opts, textAt: 0})
   if (d.action !== 'strip') return d
   let content: string | null = null
   try {
@@ -928,20 +1009,28 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
 function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions): ResponseDecision {
   const rs = sc.settings.responseScanning
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
-  const scan = (text: string): ResponseScanResult => {
-    if (!exempt) return scanResponse(sc, text)
+  const scan = (text: string, whole = true): ResponseScanResult => {
+    if (!exempt) return scanResponse(sc, text, whole)
     return withEscapedView(text, (v) => {
-      const core = multiPass(new ScanTexts(sc, v), sc.core)
+      const core = multiPass(new ScanTexts(sc, v, whole), sc.core)
       return core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
     })
   }
-  let result = scan(content)
-  // Markup read as a page reads (issue 37 §7): an injection split by tags or character
-  // references is whole in the visible text — the view `/fetch` scans — and is seen on every
-  // path. A hit there cannot be stripped from the raw bytes: `strip` then blocks (below).
-  if (result.clean) {
-    const view = markupView(sc, content)
-    if (view !== null) result = scan(view)
+  const textAt = opts.textAt ?? 0
+  // A JSON document is read by its view (`jsonView`) instead of as written.
+  const read = (c: string): {json: boolean; result: ResponseScanResult} => {
+    const v = jsonView(c, textAt)
+    return v === null ? {json: false, result: readText(sc, c, scan)} : {json: true, result: readText(sc, v, (x) => scan(x, false))}
+  }
+  const first = read(content)
+  const text = first.json
+  let result = first.result
+  if (text) {
+    // Matches in an article about prompt injection served as JSON: §7 step 3 drops the quoted
+    // examples, and every string of the document as written is quoted; decided as written.
+    if (!result.clean && readsEducational(sc.normalizer.forMatching(content))) result = readText(sc, content, scan)
+    // A configured pattern that may match on JSON syntax alone reads the document as written too.
+    else if (result.clean && !exempt && rs.enabled && sc.jsonSyntax === true) result = withEscapedView(content, (v) => configuredResult(multiPass(new ScanTexts(sc, v), sc.configured)))
   }
   if (!result.clean && opts.suppress !== undefined) {
     // Suppressed findings are removed before the action is chosen (§4.3): nothing left = clean.
@@ -958,7 +1047,10 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
       return {action: 'warn', matches: result.matches}
     case 'strip': {
       const content2 = redactResponse(sc, content)
-      return content2 === null ? block : {action: 'strip', matches: result.matches, content: content2}
+      if (content2 === null) return block
+      // A hit the JSON view read across strings may be left whole by a strip of other matches.
+      if (text && !read(content2).result.clean) return block
+      return {action: 'strip', matches: result.matches, content: content2}
     }
     case 'ask':
       // Only reached with an approver wired: the caller asks, then blocks or forwards.

@@ -44,7 +44,10 @@ export function decideHeldResponse(
 ): SettledResponseDecision | Promise<SettledResponseDecision> {
   x.rec.scanned.response = body // what the response scan read, for a capture escrow sidecar
   // Read by its bytes whatever its Content-Type says, then in the charset it declares (scanner decideResponseBody); the text is decoded only for a hold.
-  const decision = x.snap.scanner.decideResponseBody(body, {host: opts.host, suppress: opts.suppress, approverAvailable: ports.approvals !== undefined, ...(opts.contentType === undefined ? {} : {contentType: opts.contentType})})
+  const decision = x.snap.scanner.decideResponseBody(body, {
+    host: opts.host, suppress: opts.suppress, approverAvailable: ports.approvals !== undefined,
+    ...(opts.contentType === undefined ? {} : {contentType: opts.contentType}), ...(opts.textAt === undefined ? {} : {textAt: opts.textAt}),
+  })
   if (decision.action !== 'ask') return decision
   return holdAsked(ports, x, body, decision)
 }

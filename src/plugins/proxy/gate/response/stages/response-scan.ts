@@ -15,9 +15,11 @@ export const responseScanStage: ResponseStage = {
     const {ports, snap, rec, b, shown, res, page} = ctx
     // /fetch answers with the upstream's Content-Type and the page's title as well as its text:
     // all three are read, in that order.
-    const subject = page === undefined ? ctx.body : Buffer.from(answerText(ctx.contentType, page.title, page.content), 'utf8')
-    // /fetch scans the page text it answers with (UTF-8); a relayed body is read in its declared charset too.
-    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, suppress: ctx.suppress, ...(page === undefined ? {contentType: ctx.contentType} : {})})
+    const head = page === undefined ? '' : answerText(ctx.contentType, page.title, '')
+    const subject = page === undefined ? ctx.body : Buffer.from(head + page.content, 'utf8')
+    // /fetch scans the page text it answers with (UTF-8), whose own text starts after the head; a
+    // relayed body is read in its declared charset too.
+    const d = decideHeldResponse(ports, {snap, rec, b, shown, res}, subject, {host: ctx.host, suppress: ctx.suppress, ...(page === undefined ? {contentType: ctx.contentType} : {textAt: head.length})})
     return d instanceof Promise ? d.then((decision) => settle(ctx, decision)) : settle(ctx, d)
   },
 }
