@@ -1,6 +1,6 @@
 /** `ScanTextForDLP(text)` — runtime spec §6.1. */
 import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode, REJECTS} from './decoders.js'
-import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {FindingSet, findCanary, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {compactLatin1} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
@@ -64,6 +64,52 @@ export function stripUnicodeWhitespace(s: string): string {
     if (LATIN1_SPACE[c] === 0) buf[n++] = c
   }
   return buf.toString('latin1', 0, n)
+}
+
+/** 1 for every byte but '.' (the dot-free form of step 5). */
+const KEEP_NON_DOT = Uint8Array.from({length: 256}, (_, c) => (c === 0x2e ? 0 : 1))
+
+/** Reused by `asciiDotAndSpaceFree` (single-threaded; grown on demand, not kept above 1 MiB). */
+let formScratch: Buffer | null = null
+
+/**
+ * Step 5's dot-free and white-space-free forms of a long all-ASCII text, as their bytes (an
+ * ASCII text's UTF-8 bytes are its Latin-1 bytes): the text copied natively once and both forms
+ * compacted from it in one pass, without a string each, a split and join, and the two encodings
+ * the set walks needed (the forms of a 64 KiB request body). Null for a short text or
+ * one with a unit at or above U+0080 (then the string forms are built). For ASCII,
+ * `stripUnicodeWhitespace` drops exactly the bytes `KEEP_NON_SPACE` drops (every other white
+ * space code point is above U+007F). The views are valid until the next call.
+ */
+function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noSpace: Buffer} | null {
+  const length = s.length
+  if (length < 256 || Buffer.byteLength(s, 'utf8') !== length) return null
+  let b = formScratch
+  if (b === null || b.length < 3 * length) b = Buffer.allocUnsafeSlow(3 * length)
+  if (b.length <= 1 << 20) formScratch = b
+  b.write(s, 0, length, 'latin1')
+  // The text at [0, length), the forms from `length` and `2 × length`: neither outruns its region.
+  let d = length
+  let w = 2 * length
+  for (let i = 0; i < length; i++) {
+    const c = b[i]!
+    b[d] = c
+    d += KEEP_NON_DOT[c]!
+    b[w] = c
+    w += KEEP_NON_SPACE[c]!
+  }
+  return {noDots: b.subarray(length, d), noSpace: b.subarray(2 * length, w)}
+}
+
+/**
+ * `runEngine` over all patterns on the ASCII text whose bytes are `bytes`: the set walks the
+ * bytes; the text is made only when some pattern may match (or the set cannot tell), and is then
+ * scanned exactly as `runEngine` scans it, with the set's answer.
+ */
+function runEngineOnAscii(engine: DlpEngine, bytes: Buffer, encoding: string, out: FindingSet): void {
+  const candidates = matchingPatternsOfBytes(engine, bytes)
+  if (candidates !== null && candidates.size === 0) return
+  runEngine(engine, engine.all, bytes.toString('latin1'), encoding, out, undefined, candidates)
 }
 
 function stripBySlices(s: string): string {
@@ -223,10 +269,18 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   // 5. Simple re-shapes of the cleaned text.
   const urlDecoded = urlDecodingOf(cleaned, decoded)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
-  const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
-  if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
-  const noSpace = stripUnicodeWhitespace(cleaned)
-  if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
+  const ascii = asciiDotAndSpaceFree(cleaned)
+  if (ascii !== null) {
+    // A form as long as the text is the text: nothing was dropped (as the string forms below
+    // then are the text itself).
+    if (ascii.noDots.length !== cleaned.length) runEngineOnAscii(engine, ascii.noDots, 'subdomain', out)
+    if (ascii.noSpace.length !== cleaned.length) runEngineOnAscii(engine, ascii.noSpace, 'whitespace', out)
+  } else {
+    const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
+    if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
+    const noSpace = stripUnicodeWhitespace(cleaned)
+    if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
+  }
 
   // 6. Recursive decode of the whole text.
   recursiveDecode(engine, cleaned, 0, out, decoded)

@@ -159,6 +159,28 @@ test('segment decoding among segments no decoder accepts: base64, and base64 und
   assert.ok(!JSON.stringify(r).includes(key))
 })
 
+test('dot- and white-space-free forms of long ASCII text (byte path) find what the string path finds', () => {
+  const e = engine()
+  const keys = [anthropicKey(4), githubToken(5), awsKeyId(6)]
+  const prose = (n: number) => Array.from({length: n}, (_, i) => `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.\n`).join('')
+  const split = (key: string, sep: string) => key.slice(0, 8) + sep + key.slice(8, 14) + sep + key.slice(14)
+  let found = 0
+  for (const key of keys) {
+    for (const sep of ['.', ' ', '\t', '\n', ' . ', '\r\n', '..']) {
+      const text = `${prose(6)}${split(key, sep)} ${prose(6)}`
+      // The same text with one unit above U+007F after a space: the string forms are built.
+      const wide = `${text} \u00e9`
+      const fast = scanTextForDlp(e, text)
+      assert.deepEqual(withEncoding(fast), withEncoding(scanTextForDlp(e, wide)), JSON.stringify(sep))
+      if (fast.matches.length > 0) found++
+    }
+    // Prose alone (no dot dropped, or no white space dropped, in its own forms) stays clean.
+    assert.deepEqual(scanTextForDlp(e, prose(8).split('.').join('')), {matches: [], warnings: []})
+    assert.deepEqual(scanTextForDlp(e, prose(8).replace(/\s/g, '_')), {matches: [], warnings: []})
+  }
+  assert.ok(found >= 18, `found in ${found} texts`)
+})
+
 test('clean text is clean', () => {
   const r = scanTextForDlp(engine(), 'The quick brown fox jumps over the lazy dog. SGVsbG8gd29ybGQ=')
   assert.deepEqual(r, {matches: [], warnings: []})
