@@ -282,6 +282,32 @@ export class DecodeScratch implements ByteSource {
   }
 }
 
+/** The decoders of §5.6 a character can make fail, as bits of `REJECTS`. */
+const B64 = 1
+const HEX = 2
+const B32 = 4
+export const ALL_DECODERS = B64 | HEX | B32
+
+/**
+ * Per ASCII character: which decoders of a whole text or candidate (base64 ×4, hex strict or
+ * normalised, base32) fail on any text holding it (bitmask of B64, HEX, B32), read from the
+ * alphabets above. A character rejected by all three (`ALL_DECODERS`), or any unit at or above
+ * U+0080, leaves a text with no such decoding at all. CR and LF, which base64 and base32 skip,
+ * are marked as failing: the table is for texts without them (printable ASCII, or the segments
+ * of step 7, which they delimit).
+ */
+export const REJECTS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  const alnum = /[A-Za-z0-9]/.test(ch)
+  const hex = /[0-9a-fA-F]/.test(ch)
+  let r = 0
+  if (!(alnum || ch === '+' || ch === '/' || ch === '-' || ch === '_' || ch === '=')) r |= B64
+  if (!(hex || ch === '\\' || ch === 'x' || ch === 'X' || ch === ':' || ch === ' ' || ch === '-' || ch === ',')) r |= HEX
+  if (!(/[A-Z2-7]/.test(ch) || ch === '=')) r |= B32
+  REJECTS[c] = r
+}
+
 export interface CandidateDecoding {
   readonly encoding: string
   readonly text: string

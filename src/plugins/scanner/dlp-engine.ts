@@ -335,7 +335,15 @@ export function matchingPatterns(engine: DlpEngine, text: string): ReadonlySet<C
   if (engine.allSet === null) return null
   // Shorter than any match (code units ≥ code points): nothing can match.
   if (text.length < engine.minMatchLength || text.length === 0) return NONE
-  const idx = setMatches(engine.allSet, engine.encoder.encode(text))
+  return matchingPatternsOfBytes(engine, engine.encoder.encode(text))
+}
+
+/** `matchingPatterns` of the text whose UTF-8 bytes are `bytes` (for a caller that has them already). */
+export function matchingPatternsOfBytes(engine: DlpEngine, bytes: Buffer): ReadonlySet<CompiledDlpPattern> | null {
+  if (engine.allSet === null) return null
+  // Shorter than any match (bytes ≥ code points): nothing can match.
+  if (bytes.length < engine.minMatchLength || bytes.length === 0) return NONE
+  const idx = setMatches(engine.allSet, bytes)
   if (idx === null) return null
   if (idx.length === 0) return NONE
   return new Set(idx.map((i) => engine.all[i]!))

@@ -36,7 +36,7 @@
  * Checking more than a step looks at (e.g. every segment of ≥ 10 characters for seed phrases,
  * or a segment equal to the whole text) only keeps more texts: sound either way.
  */
-import {candidateDecodings} from './decoders.js'
+import {ALL_DECODERS, candidateDecodings, REJECTS} from './decoders.js'
 import {FindingSet, findCanary, runEngine, type DlpEngine} from './dlp-engine.js'
 import type {CompiledDlpPattern} from './dlp-patterns.js'
 import {isPrintableAscii} from './normalize.js'
@@ -70,24 +70,6 @@ export interface JunctionPair {
   readonly y: string
   readonly left?: number
   readonly right?: number
-}
-
-const B64 = 1
-const HEX = 2
-const B32 = 4
-const ALL_DECODERS = B64 | HEX | B32
-
-/** Per character: which whole-text decoders it makes fail (bitmask of B64, HEX, B32). */
-const REJECTS = new Uint8Array(128)
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c)
-  const alnum = /[A-Za-z0-9]/.test(ch)
-  const hex = /[0-9a-fA-F]/.test(ch)
-  let r = 0
-  if (!(alnum || ch === '+' || ch === '/' || ch === '-' || ch === '_' || ch === '=')) r |= B64
-  if (!(hex || ch === '\\' || ch === 'x' || ch === 'X' || ch === ':' || ch === ' ' || ch === '-' || ch === ',')) r |= HEX
-  if (!(/[A-Z2-7]/.test(ch) || ch === '=')) r |= B32
-  REJECTS[c] = r
 }
 
 /**

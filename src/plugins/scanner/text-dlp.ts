@@ -1,6 +1,6 @@
 /** `ScanTextForDLP(text)` — runtime spec §6.1. */
-import {candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode} from './decoders.js'
-import {FindingSet, findCanary, matchingPatterns, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode, REJECTS} from './decoders.js'
+import {FindingSet, findCanary, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
 import {compactLatin1} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
@@ -64,6 +64,52 @@ export function stripUnicodeWhitespace(s: string): string {
     if (LATIN1_SPACE[c] === 0) buf[n++] = c
   }
   return buf.toString('latin1', 0, n)
+}
+
+/** 1 for every byte but '.' (the dot-free form of step 5). */
+const KEEP_NON_DOT = Uint8Array.from({length: 256}, (_, c) => (c === 0x2e ? 0 : 1))
+
+/** Reused by `asciiDotAndSpaceFree` (single-threaded; grown on demand, not kept above 1 MiB). */
+let formScratch: Buffer | null = null
+
+/**
+ * Step 5's dot-free and white-space-free forms of a long all-ASCII text, as their bytes (an
+ * ASCII text's UTF-8 bytes are its Latin-1 bytes): the text copied natively once and both forms
+ * compacted from it in one pass, without a string each, a split and join, and the two encodings
+ * the set walks needed (the forms of a 64 KiB request body). Null for a short text or
+ * one with a unit at or above U+0080 (then the string forms are built). For ASCII,
+ * `stripUnicodeWhitespace` drops exactly the bytes `KEEP_NON_SPACE` drops (every other white
+ * space code point is above U+007F). The views are valid until the next call.
+ */
+function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noSpace: Buffer} | null {
+  const length = s.length
+  if (length < 256 || Buffer.byteLength(s, 'utf8') !== length) return null
+  let b = formScratch
+  if (b === null || b.length < 3 * length) b = Buffer.allocUnsafeSlow(3 * length)
+  if (b.length <= 1 << 20) formScratch = b
+  b.write(s, 0, length, 'latin1')
+  // The text at [0, length), the forms from `length` and `2 × length`: neither outruns its region.
+  let d = length
+  let w = 2 * length
+  for (let i = 0; i < length; i++) {
+    const c = b[i]!
+    b[d] = c
+    d += KEEP_NON_DOT[c]!
+    b[w] = c
+    w += KEEP_NON_SPACE[c]!
+  }
+  return {noDots: b.subarray(length, d), noSpace: b.subarray(2 * length, w)}
+}
+
+/**
+ * `runEngine` over all patterns on the ASCII text whose bytes are `bytes`: the set walks the
+ * bytes; the text is made only when some pattern may match (or the set cannot tell), and is then
+ * scanned exactly as `runEngine` scans it, with the set's answer.
+ */
+function runEngineOnAscii(engine: DlpEngine, bytes: Buffer, encoding: string, out: FindingSet): void {
+  const candidates = matchingPatternsOfBytes(engine, bytes)
+  if (candidates !== null && candidates.size === 0) return
+  runEngine(engine, engine.all, bytes.toString('latin1'), encoding, out, undefined, candidates)
 }
 
 function stripBySlices(s: string): string {
@@ -132,6 +178,14 @@ export function splitOnDelimiters(s: string): string[] {
 }
 
 /**
+ * Per ASCII unit, for the segment walk: 1 a delimiter; 2 (in the decodable table) a unit that
+ * every decoder of step 7 rejects (`REJECTS`: not in the base64, hex or base32 alphabets); 0
+ * otherwise. A unit at or above U+0080 is in no alphabet either (`SEGMENT_HIGH`).
+ */
+const SEGMENT_UNITS = IS_DELIM
+const DECODABLE_SEGMENT_UNITS = IS_DELIM.map((d, c) => (d === 1 ? 1 : REJECTS[c] === ALL_DECODERS ? 2 : 0))
+
+/**
  * The segments of `splitOnDelimiters(s)` at least `min` code units long, in order. Delimiters
  * are ASCII (never half of a surrogate pair), so the walk is over code units. It skips ahead: a
  * segment starting at `start` reaches `start + min − 1`, so the units are read backwards from
@@ -139,32 +193,48 @@ export function splitOnDelimiters(s: string): string[] {
  * are never read in full, none is copied (issue 36: the forward walk of a generator over a
  * 64 KiB body, twice per text scan, was a third of its DLP time). Each unit is read at most
  * once backwards and once forwards (`min` ≥ 1; below 1 it is taken as 1).
+ *
+ * `decodable`: only the segments with a base64, hex or base32 decoding possible — those holding
+ * no unit that all three alphabets reject (`REJECTS`; any non-ASCII unit). A segment holding
+ * one has no candidate decoding and no whole-text base64, hex or base32 decoding, so the
+ * decoding steps find nothing in it; its URL decoding is the caller's to rule out (no `%` or
+ * `+` in the text). Such a unit met on the backward read skips the whole segment through it
+ * unsliced (the prose of a 64 KiB body: `dog.12345`, `finished;`).
  */
-export function segmentsOfAtLeast(s: string, min: number): string[] {
+export function segmentsOfAtLeast(s: string, min: number, decodable = false): string[] {
   const out: string[] = []
   const length = s.length
   const span = Math.max(1, min)
+  const units = decodable ? DECODABLE_SEGMENT_UNITS : SEGMENT_UNITS
+  const high = decodable ? 2 : 0
   let start = 0
-  let known = 0 // the units in [start, known) are known not to be delimiters
+  let known = 0 // the units in [start, known) are neither delimiters nor (decodable) rejected
   while (start + span <= length) {
     const probe = start + span - 1
     let j = probe
+    let kind = 0
     for (; j >= known; j--) {
       const c = s.charCodeAt(j)
-      if (c < 128 && IS_DELIM[c] === 1) break
+      kind = c < 128 ? units[c]! : high
+      if (kind !== 0) break
     }
-    if (j >= known) {
-      // (j, probe] holds no delimiter: the next backward read stops there.
+    if (j >= known && kind === 1) {
+      // (j, probe] holds no delimiter and no rejected unit: the next backward read stops there.
       start = j + 1
       known = probe + 1
       continue
     }
+    // A rejected unit at j (and none after it up to probe) puts j and probe in one segment:
+    // skipped to its end. Otherwise [start, probe] is a segment's start; read on to its end.
+    let skip = j >= known
     let end = probe + 1
     for (; end < length; end++) {
       const c = s.charCodeAt(end)
-      if (c < 128 && IS_DELIM[c] === 1) break
+      const k = c < 128 ? units[c]! : high
+      if (k === 1) break
+      if (k === 2) skip = true
     }
-    out.push(s.slice(start, end))
+    if (!skip) out.push(s.slice(start, end))
     start = end + 1
     known = start
   }
@@ -199,17 +269,30 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   // 5. Simple re-shapes of the cleaned text.
   const urlDecoded = urlDecodingOf(cleaned, decoded)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
-  const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
-  if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
-  const noSpace = stripUnicodeWhitespace(cleaned)
-  if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
+  const ascii = asciiDotAndSpaceFree(cleaned)
+  if (ascii !== null) {
+    // A form as long as the text is the text: nothing was dropped (as the string forms below
+    // then are the text itself).
+    if (ascii.noDots.length !== cleaned.length) runEngineOnAscii(engine, ascii.noDots, 'subdomain', out)
+    if (ascii.noSpace.length !== cleaned.length) runEngineOnAscii(engine, ascii.noSpace, 'whitespace', out)
+  } else {
+    const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
+    if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
+    const noSpace = stripUnicodeWhitespace(cleaned)
+    if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
+  }
 
   // 6. Recursive decode of the whole text.
   recursiveDecode(engine, cleaned, 0, out, decoded)
 
   // 7. Segment decodings, only when nothing enforced was found yet; first hit stops.
   if (out.enforcedCount === 0) {
-    for (const seg of segmentsOfAtLeast(cleaned, 10)) {
+    // Only segments a decoder may accept when the text holds no `%` or `+`: another segment has
+    // no candidate decoding, no whole-text one, and is its own URL decoding (`goUnescape`
+    // changes only `%` escapes and `+`), so `recursiveDecode` finds nothing in it and the loop
+    // would pass it by without a finding or a stop (`segmentsOfAtLeast`, `decodable`).
+    const decodable = !cleaned.includes('%') && !cleaned.includes('+')
+    for (const seg of segmentsOfAtLeast(cleaned, 10, decodable)) {
       // A segment equal to the whole text was already decoded by step 6.
       if (seg === cleaned) continue
       let hit = false
@@ -261,7 +344,8 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): b
   const u = urlDecodingOf(m, decoded)
   if (u !== m && engine.seed.detect(u)) return true
   for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
-  for (const seg of segmentsOfAtLeast(m, 20)) {
+  // Only segments a decoder may accept: another has no candidate decoding to test.
+  for (const seg of segmentsOfAtLeast(m, 20, true)) {
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
     if (seg === m) continue

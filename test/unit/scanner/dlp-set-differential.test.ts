@@ -211,7 +211,7 @@ test('text helpers and the seed detector equal their original implementations', 
   }
 })
 
-test('segment walk and white-space strip on long texts (skip-ahead walk, ASCII byte path) equal their original forms', () => {
+test('segment walk (all segments, and the decodable ones) and white-space strip on long texts (skip-ahead walk, ASCII byte path) equal their original forms', () => {
   const r = prng(3636)
   // The generator walk the skip-ahead walk replaced, as it was.
   const delims = '/?&= \n\r\t"\'`{}[]()<>:,;'
@@ -226,8 +226,14 @@ test('segment walk and white-space strip on long texts (skip-ahead walk, ASCII b
     if (s.length - start >= min) out.push(s.slice(start))
     return out
   }
+  // A segment some decoder may accept: no unit outside the base64, hex and base32 alphabets
+  // (written out here, not read from the decoders' table).
+  const decodable = (seg: string): boolean => /^[A-Za-z0-9+\-_=\\]*$/.test(seg)
   const goSpace = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/gu
-  const words = ['a', 'ab', 'abcdefghi', 'abcdefghij', 'abcdefghijk', '0123456789012345678', '01234567890123456789', 'x'.repeat(40), '/', ' ', '\n', '\t', ':', ',', '\v', '\f', '\u0085', '\u00a0', 'é', '😀', '\u3000', '\ud800']
+  const words = [
+    'a', 'ab', 'abcdefghi', 'abcdefghij', 'abcdefghijk', '0123456789012345678', '01234567890123456789', 'x'.repeat(40), '/', ' ', '\n', '\t', ':', ',', '\v', '\f', '\u0085', '\u00a0', 'é', '😀', '\u3000', '\ud800',
+    '.', '%', '!', '~', '+', '-', '_', '=', '\\', 'ABCDEFGHIJ234567', 'QUtJQQ==',
+  ]
   for (let i = 0; i < 1500; i++) {
     // Mostly ASCII (the byte path), some with a non-ASCII unit (the walk), from 0 to ~2,000 units.
     const ascii = r() < 0.7
@@ -236,12 +242,18 @@ test('segment walk and white-space strip on long texts (skip-ahead walk, ASCII b
       const w = words[Math.floor(r() * words.length)]!
       return ascii ? w.replace(/[^\x00-\x7f]/g, 'q') : w
     }).join(r() < 0.5 ? '' : ' ')
-    for (const min of [1, 2, 9, 10, 11, 20, 21, 64]) assert.deepEqual(segmentsOfAtLeast(s, min), forward(s, min), `${min} ${JSON.stringify(s)}`)
+    for (const min of [1, 2, 9, 10, 11, 20, 21, 64]) {
+      assert.deepEqual(segmentsOfAtLeast(s, min), forward(s, min), `${min} ${JSON.stringify(s)}`)
+      assert.deepEqual(segmentsOfAtLeast(s, min, true), forward(s, min).filter(decodable), `decodable ${min} ${JSON.stringify(s)}`)
+    }
     assert.equal(stripUnicodeWhitespace(s), s.replace(goSpace, ''), JSON.stringify(s))
   }
   // Exact multiples of the window and runs ending at the text's end.
-  for (const s of ['0123456789', '0123456789 ', ' 0123456789', 'a'.repeat(256), ' '.repeat(256), `${'b'.repeat(255)}\n`, `${'c '.repeat(300)}`]) {
-    for (const min of [1, 10, 20]) assert.deepEqual(segmentsOfAtLeast(s, min), forward(s, min), `${min} ${JSON.stringify(s)}`)
+  for (const s of ['0123456789', '0123456789 ', ' 0123456789', 'dog.123456', 'dog.1234567 abcdefghijk', 'a'.repeat(256), ' '.repeat(256), `${'b'.repeat(255)}\n`, `${'c '.repeat(300)}`]) {
+    for (const min of [1, 10, 20]) {
+      assert.deepEqual(segmentsOfAtLeast(s, min), forward(s, min), `${min} ${JSON.stringify(s)}`)
+      assert.deepEqual(segmentsOfAtLeast(s, min, true), forward(s, min).filter(decodable), `decodable ${min} ${JSON.stringify(s)}`)
+    }
     assert.equal(stripUnicodeWhitespace(s), s.replace(goSpace, ''))
   }
 })

@@ -27,6 +27,23 @@ test('§8 passes', () => {
   assert.equal(CONFUSABLE_GROUPS_COUNT, 151)
 })
 
+test('forDlp of long texts (the fast paths from 256 units) equals the §8 passes in order', () => {
+  const n = createNormalizer()
+  // §8 ForDLP written out: controls and invisibles, exotic white space, NFKC, confusables, marks.
+  const passes = (s: string) => n.stripCombiningMarks(n.confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
+  const line = 'the build finished in 12 ms; the quick brown fox jumps over the lazy dog.'
+  const body = Array.from({length: 8}, (_, i) => `${i}: ${line}`).join('\n')
+  assert.ok(body.length >= 256)
+  // Printable ASCII; with line breaks and tabs; then one unit that is not ASCII or is DEL, at the
+  // end (after every unit the class search stopped at), in the middle, or at the start.
+  const odd = ['\u007f', '\u0080', '\u00e9', '\u00a0', '\u200b', '\ud800', '\udc00', '\u{1F600}', '\u0430', '\uff41', 'e\u0301', '\u0085']
+  // Line breaks every 80 units (the native strip of controls) and tabs every few (the compaction).
+  const tabbed = body.replace(/ /g, '\t')
+  const texts = [body.replace(/\n/g, ' '), body, tabbed, `${body}\r\n`]
+  for (const o of odd) texts.push(body.replace(/\n/g, ' ') + o, body + o, o + body, body.slice(0, 100) + o + body.slice(100), tabbed + o)
+  for (const t of texts) assert.equal(n.forDlp(t), passes(t), JSON.stringify(t.slice(0, 40)))
+})
+
 test('strict decoders (Go semantics)', () => {
   assert.equal(decodeHexStrict('414243')?.toString(), 'ABC')
   assert.equal(decodeHexStrict('41424'), null)

@@ -141,6 +141,46 @@ test('segment decoding catches a base64 secret inside JSON-ish text', () => {
   assert.ok(!JSON.stringify(r).includes(key))
 })
 
+test('segment decoding among segments no decoder accepts: base64, and base64 under URL escapes, are still found', () => {
+  const e = engine()
+  const key = awsKeyId()
+  const b64 = Buffer.from('id=' + key).toString('base64')
+  // Prose whose segments mostly hold a unit every decoder rejects (`dog.12345`, `ms;`): the
+  // walk passes those by, and must still yield the encoded one.
+  const prose = (n: number) => Array.from({length: n}, (_, i) => `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.`).join('')
+  const plain = scanTextForDlp(e, `${prose(30)} ${b64} ${prose(30)}`)
+  assert.deepEqual(withEncoding(plain).filter((f) => f.startsWith('AWS Access ID')), ['AWS Access ID/base64'])
+  // The padding written as %3D: the segment holds `%`, which no decoder accepts, yet its URL
+  // decoding is base64 (step 7's recursive decode of the segment is the only step that reads it).
+  const escaped = b64.replace(/=/g, '%3D').replace(/\//g, '%2F').replace(/\+/g, '%2B')
+  assert.ok(escaped.includes('%'), 'the fixture must escape something')
+  const r = scanTextForDlp(e, `${prose(30)} ${escaped} ${prose(30)}`)
+  assert.ok(names(r).includes('AWS Access ID'), `found ${withEncoding(r).join(',')}`)
+  assert.ok(!JSON.stringify(r).includes(key))
+})
+
+test('dot- and white-space-free forms of long ASCII text (byte path) find what the string path finds', () => {
+  const e = engine()
+  const keys = [anthropicKey(4), githubToken(5), awsKeyId(6)]
+  const prose = (n: number) => Array.from({length: n}, (_, i) => `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.\n`).join('')
+  const split = (key: string, sep: string) => key.slice(0, 8) + sep + key.slice(8, 14) + sep + key.slice(14)
+  let found = 0
+  for (const key of keys) {
+    for (const sep of ['.', ' ', '\t', '\n', ' . ', '\r\n', '..']) {
+      const text = `${prose(6)}${split(key, sep)} ${prose(6)}`
+      // The same text with one unit above U+007F after a space: the string forms are built.
+      const wide = `${text} \u00e9`
+      const fast = scanTextForDlp(e, text)
+      assert.deepEqual(withEncoding(fast), withEncoding(scanTextForDlp(e, wide)), JSON.stringify(sep))
+      if (fast.matches.length > 0) found++
+    }
+    // Prose alone (no dot dropped, or no white space dropped, in its own forms) stays clean.
+    assert.deepEqual(scanTextForDlp(e, prose(8).split('.').join('')), {matches: [], warnings: []})
+    assert.deepEqual(scanTextForDlp(e, prose(8).replace(/\s/g, '_')), {matches: [], warnings: []})
+  }
+  assert.ok(found >= 18, `found in ${found} texts`)
+})
+
 test('clean text is clean', () => {
   const r = scanTextForDlp(engine(), 'The quick brown fox jumps over the lazy dog. SGVsbG8gd29ybGQ=')
   assert.deepEqual(r, {matches: [], warnings: []})
