@@ -101,6 +101,19 @@ test('pass bytes: plain texts (tab, LF, CR, printable ASCII) take the plain path
   assert.ok(!b.current(first))
 })
 
+test('pass bytes: every ordered pair of plain characters, at each place of a four-byte word, maps as the string walk does', () => {
+  // The plain path maps leetspeak and the vowel fold two bytes at a time (a table per pair):
+  // each pair is written at offsets 0–3 so it falls on both halves of a word and across words.
+  const n = createNormalizer()
+  const b = new PassTextBuilder(n.forMatching)
+  const plain = ['\t', '\n', '\r', ...Array.from({length: 0x5f}, (_, i) => String.fromCharCode(0x20 + i))]
+  const pairs = plain.flatMap((x) => plain.map((y) => x + y)).join('')
+  for (let shift = 0; shift < 4; shift++) {
+    const s = 'x'.repeat(shift) + pairs
+    sameBytes(b.passBytes(s)!, b.passes(s)!, `pairs shifted by ${shift}`)
+  }
+})
+
 function arms(action: 'block' | 'warn' | 'strip', enabled: boolean): [ResponseScanner, ResponseScanner] {
   const settings = defaultScannerSettings()
   settings.responseScanning.enabled = enabled
