@@ -85,11 +85,12 @@ test('pass bytes: plain texts (tab, LF, CR, printable ASCII) take the plain path
     sameBytes(p, b.passes(s)!, `length ${len}`)
     assert.ok(b.current(p))
   }
-  // One byte that is not plain (a control, DEL, non-ASCII) at each place of the four-byte words
-  // and of the tail: the plain path declines and the table walk gives the same bytes.
+  // One byte that is not plain (a control, DEL, non-ASCII) at each place of the first sixteen-byte
+  // block (four words, tested together), mid-text and in the tail: the plain path declines and
+  // the table walk gives the same bytes.
   for (const len of [64, 65, 66, 67, 203]) {
     for (const bad of ['\u0000', '\u0007', '\u000b', '\u001f', '\u007f', '\u0080', 'é']) {
-      for (const at of [0, 1, 2, 3, len >> 1, len - 4, len - 3, len - 2, len - 1]) {
+      for (const at of [...Array.from({length: 17}, (_, k) => k), len >> 1, len - 4, len - 3, len - 2, len - 1]) {
         const s = 'The 4 quick brown foxes, 1 lazy dog: $5 @ noon.\n'.repeat(5).slice(0, len)
         const t = s.slice(0, at) + bad + s.slice(at + 1)
         sameBytes(b.passBytes(t)!, b.passes(t)!, `${JSON.stringify(bad)} at ${at} of ${len}`)
@@ -99,6 +100,19 @@ test('pass bytes: plain texts (tab, LF, CR, printable ASCII) take the plain path
   const first = b.passBytes('x'.repeat(100))!
   b.passBytes('y'.repeat(100))
   assert.ok(!b.current(first))
+})
+
+test('pass bytes: every ordered pair of plain characters, at each place of a four-byte word, maps as the string walk does', () => {
+  // The plain path maps leetspeak and the vowel fold two bytes at a time (a table per pair):
+  // each pair is written at offsets 0–3 so it falls on both halves of a word and across words.
+  const n = createNormalizer()
+  const b = new PassTextBuilder(n.forMatching)
+  const plain = ['\t', '\n', '\r', ...Array.from({length: 0x5f}, (_, i) => String.fromCharCode(0x20 + i))]
+  const pairs = plain.flatMap((x) => plain.map((y) => x + y)).join('')
+  for (let shift = 0; shift < 4; shift++) {
+    const s = 'x'.repeat(shift) + pairs
+    sameBytes(b.passBytes(s)!, b.passes(s)!, `pairs shifted by ${shift}`)
+  }
 })
 
 function arms(action: 'block' | 'warn' | 'strip', enabled: boolean): [ResponseScanner, ResponseScanner] {
