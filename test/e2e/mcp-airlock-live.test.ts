@@ -7,7 +7,8 @@
  *   (layer `airlock`) records the cut in the chain that verifies;
  * - a listener client is an unbound identity: a session quarantined under another name from the
  *   same address (HTTP traffic with `X-Pipelock-Agent`) holds its MCP writes too, and the release
- *   of that one session frees them; a client whose address a `source_cidrs` binds is not held.
+ *   of that one session frees them; a client whose address a `source_cidrs` binds is in its
+ *   agent's HTTP session (`<agent>|<ip>`), so that session's quarantine holds its MCP writes.
  */
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
@@ -155,13 +156,15 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     assert.equal(JSON.parse((await mcpPost(url, call(6, 'write_file'), from)).body).result.content[0].text, 'write_file done')
   })
 
-  it('a client whose address a source CIDR binds is judged by its own session alone', async () => {
+  it('a client whose address a source CIDR binds is in its HTTP session: that session\'s quarantine holds its MCP writes; a release frees them', async () => {
     const from = '127.0.0.5'
-    // Its HTTP traffic is `builder`'s session; quarantine it, then call from the same address.
+    // Its HTTP traffic is `builder`'s session whatever name it sends; its MCP calls are the same session.
     assert.equal((await forward('anyone', from)).status, 200)
     assert.equal((await api(`builder|${from}`, 'hard')).status, 200)
-    assert.equal(JSON.parse((await mcpPost(url, call(7, 'write_file'), from)).body).result.content[0].text, 'write_file done')
+    const write = await mcpPost(url, call(7, 'write_file'), from)
+    assert.equal(write.body, '{"jsonrpc":"2.0","id":7,"error":{"code":-32001,"message":"pipelock: session in airlock hard: write tool call refused","data":{"block_reason":"airlock_active"}}}')
     assert.equal((await api(`builder|${from}`, 'none')).status, 200)
+    assert.equal(JSON.parse((await mcpPost(url, call(8, 'write_file'), from)).body).result.content[0].text, 'write_file done')
   })
 
   it('the cut is one signed receipt (layer airlock) in the chain, which verifies', async () => {
