@@ -540,21 +540,20 @@ export class SessionManager {
   taintHolder(s: Session): Session {
     let holder = s
     const set = s.clientIp === '' ? undefined : this.tainted.get(s.clientIp)
-    if (set === undefined) return holder
-    for (const p of set) {
-      if (!this.stillTainted(p)) {
-        set.delete(p)
-        continue
-      }
-      if (p.taint.level > holder.taint.level) holder = p
-    }
-    if (set.size === 0) this.tainted.delete(s.clientIp)
+    if (set === undefined || !this.pruneTainted(s.clientIp, set)) return holder
+    for (const p of set) if (p.taint.level > holder.taint.level) holder = p
     return holder
   }
 
-  /** Whether an entry of the taint index is still a live session above `trusted`. */
-  private stillTainted(p: Session): boolean {
-    return this.sessions.get(p.key) === p && p.taint.level > TAINT.trusted
+  /**
+   * Drops from an address's entry of the taint index the sessions no longer live or above
+   * `trusted` (evicted, cleared by a new task), and the entry itself once empty; false then.
+   */
+  private pruneTainted(ip: string, set: Set<Session>): boolean {
+    for (const p of set) if (this.sessions.get(p.key) !== p || p.taint.level <= TAINT.trusted) set.delete(p)
+    if (set.size > 0) return true
+    this.tainted.delete(ip)
+    return false
   }
 
   /**
@@ -607,10 +606,7 @@ export class SessionManager {
     const windowMs = this.settings.windowMinutes * 60_000
     for (const [ip, w] of this.ipWindows) if (w.idle(now, windowMs)) this.ipWindows.delete(ip)
     // Forget evicted and cleared sessions in the taint index (an address never judged again would keep them).
-    for (const [ip, set] of this.tainted) {
-      for (const p of set) if (!this.stillTainted(p)) set.delete(p)
-      if (set.size === 0) this.tainted.delete(ip)
-    }
+    for (const [ip, set] of this.tainted) this.pruneTainted(ip, set)
   }
 
   /** At capacity: the least recently active session that is not airlocked goes (none → nothing goes). */
