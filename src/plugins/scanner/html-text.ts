@@ -12,7 +12,7 @@
  * the tags, so a reference cut by a tag (`&am<b></b>p;`) was whole: a page with such a cut is
  * read that way — its text first, then decoded as a text without tags.
  */
-import {LITTLE_ENDIAN, unitsToString} from './normalize.js'
+import {hexDigitValue, LITTLE_ENDIAN, unitsToString} from './normalize.js'
 
 /** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */
 const NONE = 0
@@ -184,12 +184,6 @@ function nameKey(name: string): number {
 }
 const NAMED_BY_KEY: ReadonlyMap<number, number> = new Map(NAMED.map(([name, c]) => [nameKey(name), c]))
 
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30
-  const l = c | 0x20
-  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1
-}
-
 /**
  * The character reference at `r` of `s` (before `end`), as `&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});`
  * with the `i` flag reads it and the former decoder replaced it: the code point × 16 + the
@@ -206,7 +200,7 @@ function referenceAt(s: string, r: number, end: number): number {
     const x = s.charCodeAt(k)
     if (x === 0x78 || x === 0x58) {
       const from = ++k
-      for (let d: number; k < end && k - from < 7 && (d = hexValue(s.charCodeAt(k))) >= 0; k++) cp = cp * 16 + d
+      for (let d: number; k < end && k - from < 7 && (d = hexDigitValue(s.charCodeAt(k))) >= 0; k++) cp = cp * 16 + d
       if (k - from < 1 || k - from > 6) return -1
     } else {
       const from = k

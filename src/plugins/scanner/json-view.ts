@@ -2,7 +2,7 @@
  * The JSON view of a response (runtime spec §7, read as the agent reads it): the text an agent
  * reads out of a JSON document, built in one pass over its code units.
  */
-import {LITTLE_ENDIAN, unitsToString} from './normalize.js'
+import {hexDigitValue, LITTLE_ENDIAN, unitsToString} from './normalize.js'
 
 /** The document is not one JSON object or array. */
 const INVALID = -1
@@ -195,7 +195,7 @@ function escapeUnit(src: string, i: number): number {
     case 0x75: {
       let v = 0
       for (let k = i + 1; k < i + 5; k++) {
-        const h = hexValue(src.charCodeAt(k)) // NaN past the end: -1
+        const h = hexDigitValue(src.charCodeAt(k)) // NaN past the end: -1
         if (h < 0) return -1
         v = (v << 4) | h
       }
@@ -203,12 +203,6 @@ function escapeUnit(src: string, i: number): number {
     }
     default: return -1
   }
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30
-  const l = c | 0x20
-  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1
 }
 
 function isJsonSpace(c: number): boolean {
