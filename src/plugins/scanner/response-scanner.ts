@@ -1023,9 +1023,9 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
     return v === null ? {json: false, result: readText(sc, c, scan)} : {json: true, result: readText(sc, v, (x) => scan(x, false))}
   }
   const first = read(content)
-  const text = first.json
+  const json = first.json
   let result = first.result
-  if (text) {
+  if (json) {
     // Matches in an article about prompt injection served as JSON: §7 step 3 drops the quoted
     // examples, and every string of the document as written is quoted; decided as written.
     if (!result.clean && readsEducational(sc.normalizer.forMatching(content))) result = readText(sc, content, scan)
@@ -1049,7 +1049,7 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
       const content2 = redactResponse(sc, content)
       if (content2 === null) return block
       // A hit the JSON view read across strings may be left whole by a strip of other matches.
-      if (text && !read(content2).result.clean) return block
+      if (json && !read(content2).result.clean) return block
       return {action: 'strip', matches: result.matches, content: content2}
     }
     case 'ask':
