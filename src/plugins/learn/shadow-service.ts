@@ -1,12 +1,13 @@
-import {closeSync, lstatSync, openSync, readdirSync, readFileSync} from 'node:fs'
+import {lstatSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelope, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
-import {appendWhole, encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
+import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
 import {EscrowError, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
+import {appendReceiptLines} from './candidate-commit.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
@@ -611,25 +612,16 @@ function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: s
       `opportunity_missing: ${m.ruleId} ${m.parentContext} ${m.currentRate}<${m.historicalRate}`,
     )
   })
-  if (lines.length > 0) appendReceipts(file, lines.map((l) => l + '\n').join(''))
-  return lines.length
-}
-
-/**
- * Appends the receipts to the recorder file whole or not at all: a disk that fills mid-write
- * would otherwise leave a cut line at the file's end, which this command's next run (and the
- * proxy resuming the chain) cannot decode.
- */
-function appendReceipts(file: string, text: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(file, 'a', 0o600)
-    appendWhole(fd, text, {bytes: 0})
-  } catch (e) {
-    throw new PipelockError('WRITE_FAILED', `learn shadow: appending receipts to ${file}: ${osErrorReason(e)}; nothing was written`)
-  } finally {
-    if (fd !== undefined) closeSync(fd)
+  if (lines.length > 0) {
+    // Whole or not at all (appendReceiptLines): a cut line at the file's end is one this command's
+    // next run, and the proxy resuming the chain, could not decode.
+    try {
+      appendReceiptLines(file, lines)
+    } catch (e) {
+      throw new PipelockError('WRITE_FAILED', `learn shadow: appending receipts to ${file}: ${osErrorReason(e)}; nothing was written`)
+    }
   }
+  return lines.length
 }
 
 function loadReceiptSigner(req: ShadowRequest): {keyPair: ReturnType<typeof deterministicKey>['keyPair']; keyId: string} {
