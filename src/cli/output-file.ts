@@ -1,6 +1,5 @@
-import {statSync} from 'node:fs'
 import {osErrorReason, PipelockError} from '../plugins/errors/index.js'
-import {createFileAtomic, writeFileAtomic} from '../plugins/signing/index.js'
+import {createFileAtomic, isDirectory, writeFileAtomic} from '../plugins/signing/index.js'
 
 /**
  * Writes a file a command was asked to produce (--out, --output): a temp file renamed over the
@@ -18,13 +17,5 @@ export function writeOutputFile(file: string, data: string, mode: number, exists
   } catch (e) {
     if (exists !== undefined && (e as NodeJS.ErrnoException).code === 'EEXIST') throw exists()
     throw new PipelockError('WRITE_FAILED', `writing ${file}: ${osErrorReason(e)}; nothing was written`)
-  }
-}
-
-function isDirectory(file: string): boolean {
-  try {
-    return statSync(file).isDirectory()
-  } catch {
-    return false
   }
 }

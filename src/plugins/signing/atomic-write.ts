@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync, fchmodSync} from 'node:fs'
+import {closeSync, fsyncSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 import path from 'node:path'
 
@@ -107,5 +107,14 @@ function syncDir(dir: string): void {
     // Some filesystems refuse fsync on a directory; the rename has still happened.
   } finally {
     if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/** Whether `file` names an existing directory (following a symlink): a path to write a file to that cannot take one. */
+export function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory()
+  } catch {
+    return false
   }
 }

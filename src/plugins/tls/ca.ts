@@ -10,7 +10,7 @@ import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {buildCertificate, extension, firstPemBlock, keyIdentifier, name, OID, randomSerial, toPem} from './certificate.js'
 import {bits, children, content, oidText, readNode, seq, uint, bool, whole, type DerNode} from './der.js'
-import {makeDirs, stageFileAtomic, type StagedFile} from '../signing/index.js'
+import {isDirectory, makeDirs, stageFileAtomic, type StagedFile} from '../signing/index.js'
 
 export const CA_FILE_MODE = 0o600
 export const CA_DIR_MODE = 0o750
@@ -120,14 +120,6 @@ export function writeCaFiles(paths: CaPaths, ca: GeneratedCa, force: boolean): v
     key.commit()
   } catch (e) {
     throw new PipelockError('WRITE_FAILED', `write CA key: ${osErrorText('rename', paths.key, e)}`)
-  }
-}
-
-function isDirectory(file: string): boolean {
-  try {
-    return statSync(file).isDirectory()
-  } catch {
-    return false
   }
 }
 
