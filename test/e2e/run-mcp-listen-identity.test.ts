@@ -72,41 +72,41 @@ describe('pipelock run --mcp-listen: taint and escalation held per client addres
     for (let i = 0; i < 2; i++) assert.equal((await rawHttp(proxy.port, {path: `http://localhost:${up.port}/e${i}`, headers: {'X-Pipelock-Agent': agent}, from})).status, 403)
     assert.ok(await until(async () => proxy.stdout().split('\n').some((l) => l.includes('"event":"adaptive_escalation"') && l.includes(`"session":"${session}"`) && l.includes('"to":"elevated"')), 3000), proxy.stdout())
   }
+  /** Runs `fn` with an MCP client connected from `from`, and closes it. */
+  const withClient = async (from: string, fn: (m: {client: Client}) => Promise<void>): Promise<void> => {
+    const m = await mcpClientFrom(proxy, from)
+    try {
+      await fn(m)
+    } finally {
+      await m.close()
+    }
+  }
   const write = (m: {client: Client}) => m.client.callTool({name: 'write_file', arguments: {path: WRITE}})
   const echoKey = (m: {client: Client}) => m.client.callTool({name: 'echo', arguments: {text: AWS_KEY}})
 
   test('a fresh client address: the write and the warned DLP finding pass over MCP', async () => {
-    const m = await mcpClientFrom(proxy, '127.0.0.40')
-    try {
+    await withClient('127.0.0.40', async (m) => {
       assert.equal(text(await write(m)), `write_file {"path":"${WRITE}"}`)
       assert.equal(text(await echoKey(m)), AWS_KEY)
-    } finally {
-      await m.close()
-    }
+    })
   })
 
   test('hostile as `reader` on HTTP: the same client\'s write over MCP is -32002', async () => {
     const from = '127.0.0.41'
     await readHostile('reader', from)
-    const m = await mcpClientFrom(proxy, from)
-    try {
+    await withClient(from, async (m) => {
       const e = await rejection(write(m))
       assert.deepEqual([e.code, e.message], [-32002, 'MCP error -32002: pipelock: sensitive_action_after_hostile_external_exposure'])
-    } finally {
-      await m.close()
-    }
+    })
   })
 
   test('raised to elevated as `evil` on HTTP: the same client\'s warned DLP finding over MCP is blocked', async () => {
     const from = '127.0.0.42'
     await escalate('evil', from, `evil|${from}`)
-    const m = await mcpClientFrom(proxy, from)
-    try {
+    await withClient(from, async (m) => {
       const e = await rejection(echoKey(m))
       assert.deepEqual([e.code, e.message], [-32001, 'MCP error -32001: pipelock: request blocked by MCP input scanning'])
-    } finally {
-      await m.close()
-    }
+    })
   })
 
   test('a bound identity\'s MCP calls are its HTTP session\'s: taint and escalation earned over HTTP hold its tool calls', async () => {
@@ -114,15 +114,12 @@ describe('pipelock run --mcp-listen: taint and escalation held per client addres
     // Bound by source_cidrs: the header is not its name, the HTTP session is builder's.
     await readHostile('someone-else', from)
     await escalate('someone-else', from, `builder|${from}`)
-    const m = await mcpClientFrom(proxy, from)
-    try {
+    await withClient(from, async (m) => {
       const w = await rejection(write(m))
       assert.deepEqual([w.code, w.message], [-32002, 'MCP error -32002: pipelock: sensitive_action_after_hostile_external_exposure'])
       const e = await rejection(echoKey(m))
       assert.deepEqual([e.code, e.message], [-32001, 'MCP error -32001: pipelock: request blocked by MCP input scanning'])
-    } finally {
-      await m.close()
-    }
+    })
     // The audit lines of both MCP blocks name the one session the two transports share.
     const lines = proxy.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
     const since = lines.findIndex((l) => l.event === 'adaptive_escalation' && l.session === `builder|${from}`)
@@ -131,12 +128,9 @@ describe('pipelock run --mcp-listen: taint and escalation held per client addres
   })
 
   test('another address bound to the same agent is a session of its own: its write and warned DLP finding pass over MCP', async () => {
-    const m = await mcpClientFrom(proxy, '127.0.0.44')
-    try {
+    await withClient('127.0.0.44', async (m) => {
       assert.equal(text(await write(m)), `write_file {"path":"${WRITE}"}`)
       assert.equal(text(await echoKey(m)), AWS_KEY)
-    } finally {
-      await m.close()
-    }
+    })
   })
 })
