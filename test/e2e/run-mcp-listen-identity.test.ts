@@ -121,10 +121,14 @@ describe('pipelock run --mcp-listen: taint and escalation held per client addres
       assert.deepEqual([e.code, e.message], [-32001, 'MCP error -32001: pipelock: request blocked by MCP input scanning'])
     })
     // The audit lines of both MCP blocks name the one session the two transports share.
-    const lines = proxy.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
-    const since = lines.findIndex((l) => l.event === 'adaptive_escalation' && l.session === `builder|${from}`)
-    const blocks = lines.slice(since).filter((l) => l.event === 'blocked' && l.method === 'MCP').map((l) => [l.resource, l.session])
-    assert.deepEqual(blocks, [['write_file', `builder|${from}`], ['echo', `builder|${from}`]])
+    const blocks = (): unknown[][] => {
+      const lines = proxy.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+      const since = lines.findIndex((l) => l.event === 'adaptive_escalation' && l.session === `builder|${from}`)
+      return lines.slice(since).filter((l) => l.event === 'blocked' && l.method === 'MCP').map((l) => [l.resource, l.session])
+    }
+    // The audit lines reach this test through the proxy's stdout pipe, which can lag the MCP answers.
+    assert.ok(await until(async () => blocks().length >= 2, 3000), proxy.stdout())
+    assert.deepEqual(blocks(), [['write_file', `builder|${from}`], ['echo', `builder|${from}`]])
   })
 
   test('another address bound to the same agent is a session of its own: its write and warned DLP finding pass over MCP', async () => {
