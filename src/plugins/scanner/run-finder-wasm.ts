@@ -16,35 +16,36 @@
 
 // BEGIN run-finder.wasm
 const MODULE_BASE64 =
-  'AGFzbQEAAAABHQRgBH9/f38AYAN/f38Bf2ACf38Bf2AEf39/fwF/AwYFAAECAwMFAwEAMAcnAwZtZW1vcnkCAAl1dGY4X3J1bnMA' +
-  'Aw5wcmludGFibGVfcnVucwAECqENBcoEAwN/AnsFf0EBIQYgBiACIAZrIgkgBiAJSRtBACAGIAJJGyIJIAZqIQYgBiACIAZrIgog' +
-  'BiAKSRtBACAGIAJJGyIKIAZqIQYgBiACIAZrIgsgBiALSRtBACAGIAJJGyILIAZqIQYgBiACIAZrIgwgBiAMSRtBACAGIAJJGyIM' +
-  'IAZqIQYgBiACIAZrIg0gBiANSRtBACAGIAJJGyINIAZqIQYCQANAIAQgAU8NASAAIARBA3RqIgX9AAAAIQcgBf0AAAghCCACRQRA' +
-  '/Qz/////////////////////IQcFAkAgCUUNACAH/VNFDQAgByAHIAn9zQEgCEHAACAJa/3LAf1Q/U4hByAIIAggCf3NAf1OIQgg' +
-  'CkUNACAH/VNFDQAgByAHIAr9zQEgCEHAACAKa/3LAf1Q/U4hByAIIAggCv3NAf1OIQggC0UNACAH/VNFDQAgByAHIAv9zQEgCEHA' +
-  'ACALa/3LAf1Q/U4hByAIIAggC/3NAf1OIQggDEUNACAH/VNFDQAgByAHIAz9zQEgCEHAACAMa/3LAf1Q/U4hByAIIAggDP3NAf1O' +
-  'IQggDUUNACAH/VNFDQAgByAHIA39zQEgCEHAACANa/3LAf1Q/U4hByAIIAggDf3NAf1OIQgLCyAFIAf9CwAAIARBAmohBAwACwsg' +
-  'A0EGdiEEIANBP3EEQCAAIARBA3RqIgUgBSkDAEIBIAOthkIBfYM3AwAgBEEBaiEECwJAA0AgBCABTw0BIAAgBEEDdGpCADcDACAE' +
-  'QQFqIQQMAAsLC18CAX8BfiACQQZ2IgMgAU8EQEF/DwsgACADQQN0aikDAEJ/IAKthoMhBAJAA0AgBFBFDQEgA0EBaiIDIAFPBEBB' +
-  'fw8LIAAgA0EDdGopAwAhBAwACwsgA0EGdCAEeqdqC5wBAQN/IAAhAgJAA0AgAiABTw0BIAItAIAIIgNBgAFJBEAgAkEBaiECDAEL' +
-  'IAMtAEAiBEUNASACIARqIAFLDQEgA0EEdi0AACADQQ9xLQAQcSACLQCBCEEEdi0AIHENASAEQQJLBEAgAi0AgghBwAFxQYABRw0C' +
-  'CyAEQQNLBEAgAi0AgwhBwAFxQYABRw0CCyACIARqIQIMAAsLIAILvwMCCH8Ge/0MwMDAwMDAwMDAwMDAwMDAwCEO/QyAgICAgICA' +
-  'gICAgICAgICAIQ/9DL+/v7+/v7+/v7+/v7+/v78hECAAIAFJBEBBAA8LIABBP2pBBnYhBAJAA0AgBSAETw0BIAVBBnRBgAhqIQYg' +
-  'AiAFQQN0aiAG/QAAASAO/U4gD/0jIg0gESAG/QAAACIM/Sf9TyAMIBD9KCAN/U/9UP1krSAG/QAAESAO/U4gD/0jIg0gESAG/QAA' +
-  'ECIM/Sf9TyAMIBD9KCAN/U/9UP1krUIQhoQgBv0AACEgDv1OIA/9IyINIBEgBv0AACAiDP0n/U8gDCAQ/SggDf1P/VD9ZK1CIIaE' +
-  'IAb9AAAxIA79TiAP/SMiDSARIAb9AAAwIgz9J/1PIAwgEP0oIA39T/1Q/WStQjCGhEJ/hTcDACAFQQFqIQUMAAsLIAIgBEEDdGoi' +
-  'BkIANwMAIAZCADcDCCACIAQgAUEBayAAIAFrQQFqEAACQANAIAIgBCAHEAEiCEEASA0BIAggABACIQkgCSAIayABTwRAIAMgCkED' +
-  'dGoiBiAINgIAIAYgCTYCBCAKQQFqIQoLIAlBAWohBwwACwsgCguTAwIIfwR7/QwgICAgICAgICAgICAgICAgIQ39DF9fX19fX19f' +
-  'X19fX19fX18hDv0MCQkJCQkJCQkJCQkJCQkJCSEPIAAgAUkEQEEADwsgAEE/akEGdiEEAkADQCAFIARPDQEgBUEGdEGACGohBiAC' +
-  'IAVBA3RqIAb9AAAAIgwgDf1xIA79JiAMIA/9I/1Q/WStIAb9AAAQIgwgDf1xIA79JiAMIA/9I/1Q/WStQhCGhCAG/QAAICIMIA39' +
-  'cSAO/SYgDCAP/SP9UP1krUIghoQgBv0AADAiDCAN/XEgDv0mIAwgD/0j/VD9ZK1CMIaENwMAIAVBAWohBQwACwsgAiAEQQN0aiIG' +
-  'QgA3AwAgBkIANwMIIAIgBCABIAAgAWtBAWoQAAJAA0AgAiAEIAcQASIIQQBIDQEgCCABaiEJAkADQCAJIABPDQEgCS0AgAgiC0EJ' +
-  'RiALQSBrQd8ASXJFDQEgCUEBaiEJDAALCyADIApBA3RqIgYgCDYCACAGIAk2AgQgCkEBaiEKIAlBAWohBwwACwsgCgsL0wIGAEEA' +
-  'CxACAgICAgICAgAAAAAFATHJAEEQCxBXBwMDgwsLCwsLCwsLKwsLAEEgCxANDQ0NDQ0NDV6erq4NDQ0NAEHAAAuAAQEBAQEBAQEB' +
+  'AGFzbQEAAAABHQRgBH9/f38AYAN/f38Bf2ACf38Bf2AEf39/fwF/AwcGAAECAwMCBQMBADAHMAQGbWVtb3J5AgAJdXRmOF9ydW5z' +
+  'AAMOcHJpbnRhYmxlX3J1bnMABAZkYW1hZ2UABQqADgbKBAMDfwJ7BX9BASEGIAYgAiAGayIJIAYgCUkbQQAgBiACSRsiCSAGaiEG' +
+  'IAYgAiAGayIKIAYgCkkbQQAgBiACSRsiCiAGaiEGIAYgAiAGayILIAYgC0kbQQAgBiACSRsiCyAGaiEGIAYgAiAGayIMIAYgDEkb' +
+  'QQAgBiACSRsiDCAGaiEGIAYgAiAGayINIAYgDUkbQQAgBiACSRsiDSAGaiEGAkADQCAEIAFPDQEgACAEQQN0aiIF/QAAACEHIAX9' +
+  'AAAIIQggAkUEQP0M/////////////////////yEHBQJAIAlFDQAgB/1TRQ0AIAcgByAJ/c0BIAhBwAAgCWv9ywH9UP1OIQcgCCAI' +
+  'IAn9zQH9TiEIIApFDQAgB/1TRQ0AIAcgByAK/c0BIAhBwAAgCmv9ywH9UP1OIQcgCCAIIAr9zQH9TiEIIAtFDQAgB/1TRQ0AIAcg' +
+  'ByAL/c0BIAhBwAAgC2v9ywH9UP1OIQcgCCAIIAv9zQH9TiEIIAxFDQAgB/1TRQ0AIAcgByAM/c0BIAhBwAAgDGv9ywH9UP1OIQcg' +
+  'CCAIIAz9zQH9TiEIIA1FDQAgB/1TRQ0AIAcgByAN/c0BIAhBwAAgDWv9ywH9UP1OIQcgCCAIIA39zQH9TiEICwsgBSAH/QsAACAE' +
+  'QQJqIQQMAAsLIANBBnYhBCADQT9xBEAgACAEQQN0aiIFIAUpAwBCASADrYZCAX2DNwMAIARBAWohBAsCQANAIAQgAU8NASAAIARB' +
+  'A3RqQgA3AwAgBEEBaiEEDAALCwtfAgF/AX4gAkEGdiIDIAFPBEBBfw8LIAAgA0EDdGopAwBCfyACrYaDIQQCQANAIARQRQ0BIANB' +
+  'AWoiAyABTwRAQX8PCyAAIANBA3RqKQMAIQQMAAsLIANBBnQgBHqnagucAQEDfyAAIQICQANAIAIgAU8NASACLQCACCIDQYABSQRA' +
+  'IAJBAWohAgwBCyADLQBAIgRFDQEgAiAEaiABSw0BIANBBHYtAAAgA0EPcS0AEHEgAi0AgQhBBHYtACBxDQEgBEECSwRAIAItAIII' +
+  'QcABcUGAAUcNAgsgBEEDSwRAIAItAIMIQcABcUGAAUcNAgsgAiAEaiECDAALCyACC78DAgh/Bnv9DMDAwMDAwMDAwMDAwMDAwMAh' +
+  'Dv0MgICAgICAgICAgICAgICAgCEP/Qy/v7+/v7+/v7+/v7+/v7+/IRAgACABSQRAQQAPCyAAQT9qQQZ2IQQCQANAIAUgBE8NASAF' +
+  'QQZ0QYAIaiEGIAIgBUEDdGogBv0AAAEgDv1OIA/9IyINIBEgBv0AAAAiDP0n/U8gDCAQ/SggDf1P/VD9ZK0gBv0AABEgDv1OIA/9' +
+  'IyINIBEgBv0AABAiDP0n/U8gDCAQ/SggDf1P/VD9ZK1CEIaEIAb9AAAhIA79TiAP/SMiDSARIAb9AAAgIgz9J/1PIAwgEP0oIA39' +
+  'T/1Q/WStQiCGhCAG/QAAMSAO/U4gD/0jIg0gESAG/QAAMCIM/Sf9TyAMIBD9KCAN/U/9UP1krUIwhoRCf4U3AwAgBUEBaiEFDAAL' +
+  'CyACIARBA3RqIgZCADcDACAGQgA3AwggAiAEIAFBAWsgACABa0EBahAAAkADQCACIAQgBxABIghBAEgNASAIIAAQAiEJIAkgCGsg' +
+  'AU8EQCADIApBA3RqIgYgCDYCACAGIAk2AgQgCkEBaiEKCyAJQQFqIQcMAAsLIAoLkwMCCH8Ee/0MICAgICAgICAgICAgICAgICEN' +
+  '/QxfX19fX19fX19fX19fX19fIQ79DAkJCQkJCQkJCQkJCQkJCQkhDyAAIAFJBEBBAA8LIABBP2pBBnYhBAJAA0AgBSAETw0BIAVB' +
+  'BnRBgAhqIQYgAiAFQQN0aiAG/QAAACIMIA39cSAO/SYgDCAP/SP9UP1krSAG/QAAECIMIA39cSAO/SYgDCAP/SP9UP1krUIQhoQg' +
+  'Bv0AACAiDCAN/XEgDv0mIAwgD/0j/VD9ZK1CIIaEIAb9AAAwIgwgDf1xIA79JiAMIA/9I/1Q/WStQjCGhDcDACAFQQFqIQUMAAsL' +
+  'IAIgBEEDdGoiBkIANwMAIAZCADcDCCACIAQgASAAIAFrQQFqEAACQANAIAIgBCAHEAEiCEEASA0BIAggAWohCQJAA0AgCSAATw0B' +
+  'IAktAIAIIgtBCUYgC0Ega0HfAElyRQ0BIAlBAWohCQwACwsgAyAKQQN0aiIGIAg2AgAgBiAJNgIEIApBAWohCiAJQQFqIQcMAAsL' +
+  'IAoLXgEDfyAAQT9qQQZ2IQICQANAIAMgAk8NASABIANqIANBBnRBgAhqIgT9AAAA/WRpIAT9AAAQ/WRpaiAE/QAAIP1kaWogBP0A' +
+  'ADD9ZGlqOgAAIANBAWohAwwACwsgAgsL0wIGAEEACxACAgICAgICAgAAAAAFATHJAEEQCxBXBwMDgwsLCwsLCwsLKwsLAEEgCxAN' +
+  'DQ0NDQ0NDV6erq4NDQ0NAEHAAAuAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB' +
   'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB' +
-  'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAEHAAQtAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' +
-  'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABBgAILQAAAAgICAgICAgICAgICAgICAgICAgICAgICAgIC' +
-  'AgICAwMDAwMDAwMDAwMDAwMDAwQEBAQEAAAAAAAAAAAAAAA='
+  'AEHAAQtAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABBgAIL' +
+  'QAAAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAwMDAwMDAwMDAwMDAwMDAwQEBAQEAAAAAAAAAAAAAAA='
 
 // END run-finder.wasm
 
@@ -70,6 +71,8 @@ interface RunModule {
   readonly memory: {readonly buffer: ArrayBuffer}
   readonly utf8_runs: Finder
   readonly printable_runs: Finder
+  /** The damage of each 64 positions (`text-runs.ts` `damageCounts`), a byte each from `d`; returns their number. */
+  readonly damage: (n: number, d: number) => number
 }
 
 /** The part of the WebAssembly global this file uses (the compiler's lib has no declarations for it). */
@@ -114,16 +117,30 @@ export function wasmRunBounds(kind: 'utf8' | 'printable', body: Uint8Array, min:
 /**
  * Both kinds of runs of one body with one copy of it into the module's memory (the copy and
  * its padding were ≈ 3 µs of each finder's call on 64 KiB): `read` gets the text runs of at
- * least `minUtf8` bytes, then the printable runs of at least `minPrintable`, each a view valid
- * during its call only. False when the module does not take the body (nothing is read).
+ * least `minUtf8` bytes, then the printable runs of at least `minPrintable` (none when null),
+ * each a view valid during its call only; then `damage`, when given, the damage of each 64
+ * positions (`damageCounts` in text-runs.ts). False when the module does not take the body
+ * (nothing is read).
  */
-export function wasmBothRunBounds(body: Uint8Array, minUtf8: number, minPrintable: number, read: (kind: 'utf8' | 'printable', bounds: Int32Array) => void): boolean {
-  if (!validMin(minUtf8) || !validMin(minPrintable)) return false
+export function wasmBothRunBounds(
+  body: Uint8Array,
+  minUtf8: number,
+  minPrintable: number | null,
+  read: (kind: 'utf8' | 'printable', bounds: Int32Array) => void,
+  damage?: (counts: Uint8Array) => void,
+): boolean {
+  if (!validMin(minUtf8) || (minPrintable !== null && !validMin(minPrintable))) return false
   // The fewer bytes a run may have, the more bounds the output may need: checked for the smaller.
-  const m = loadedBody(body, Math.min(minUtf8, minPrintable))
+  const least = minPrintable === null ? minUtf8 : Math.min(minUtf8, minPrintable)
+  const m = loadedBody(body, least)
   if (m === null) return false
   read('utf8', find(m, 'utf8', body.length, minUtf8))
-  read('printable', find(m, 'printable', body.length, minPrintable))
+  if (minPrintable !== null) read('printable', find(m, 'printable', body.length, minPrintable))
+  if (damage !== undefined) {
+    // The counts go where the bounds of the most runs end (`loadedBody` checked that they fit).
+    const at = damageAt(body.length, least)
+    damage(new Uint8Array(m.memory.buffer, at, m.damage(body.length, at)))
+  }
   return true
 }
 
@@ -141,6 +158,12 @@ function boundsAt(n: number): number {
   return wordsAt(n) + (((n + 63) >>> 6) + 2) * 8
 }
 
+/** Where the damage counts are written: after the bounds of the most runs of at least `min` bytes. */
+function damageAt(n: number, min: number): number {
+  // A run and the byte after it take at least min + 1 bytes: at most ⌊n / (min + 1)⌋ + 1 runs.
+  return boundsAt(n) + 8 * (Math.floor(n / (min + 1)) + 2)
+}
+
 /**
  * The module with `body` copied into its memory and zero padding after it, when it takes the
  * body for runs of at least `min` bytes; else null.
@@ -150,8 +173,8 @@ function loadedBody(body: Uint8Array, min: number): RunModule | null {
   if (!enabled || n > WASM_RUN_MAX_BYTES || !validMin(min)) return null
   const m = runModule()
   if (m === null) return null
-  // A run and the byte after it take at least min + 1 bytes: at most ⌊n / (min + 1)⌋ + 1 runs.
-  const need = boundsAt(n) + 8 * (Math.floor(n / (min + 1)) + 2)
+  // The bounds, then a byte of damage per 64 positions.
+  const need = damageAt(n, min) + ((n + 63) >>> 6)
   if (need > m.memory.buffer.byteLength) return null
   const mem = new Uint8Array(m.memory.buffer)
   mem.set(body, BODY_AT)

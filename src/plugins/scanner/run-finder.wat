@@ -8,7 +8,8 @@
 ;;
 ;; Memory: the lookup tables at 0 (T1, T2, T3: 16 bytes each) and 64 (LEAD: 256 bytes); the body
 ;; at 1024, followed by at least 96 zero bytes; at `g` (8-aligned) one i64 word per 64 positions
-;; plus two; at `out` the runs' bounds as i32 pairs (start, end). 48 pages (3 MiB), never grown
+;; plus two; at `out` the runs' bounds as i32 pairs (start, end); `damage` writes one byte per 64
+;; positions at `d`. 48 pages (3 MiB), never grown
 ;; (run-finder-wasm.ts says why); the caller checks that a call fits.
 ;;
 ;; Both finders have the same shape and return the number of runs:
@@ -948,5 +949,61 @@
       end
     end
     local.get $count
+  )
+;;
+  ;; The damage of the n bytes at 1024, per 64 positions (one byte at d + j for word j): the bytes
+  ;; ≥ 0x80 among them (the zero bytes past the end count none). text-runs.ts reads a word of
+  ;; little damage as text with some bytes spoilt; its JavaScript loop (`damageCounts`) is the
+  ;; reference. Returns the number of words.
+  (func $damage (export "damage") (param $n i32) (param $d i32) (result i32)
+    (local $words i32) (local $j i32) (local $q i32)
+    local.get $n
+    i32.const 63
+    i32.add
+    i32.const 6
+    i32.shr_u
+    local.set $words
+    block $done
+      loop $each
+        local.get $j
+        local.get $words
+        i32.ge_u
+        br_if $done
+        local.get $d
+        local.get $j
+        i32.add
+        local.get $j
+        i32.const 6
+        i32.shl
+        i32.const 1024
+        i32.add
+        local.tee $q
+        v128.load offset=0 align=1
+        i8x16.bitmask
+        i32.popcnt
+        local.get $q
+        v128.load offset=16 align=1
+        i8x16.bitmask
+        i32.popcnt
+        i32.add
+        local.get $q
+        v128.load offset=32 align=1
+        i8x16.bitmask
+        i32.popcnt
+        i32.add
+        local.get $q
+        v128.load offset=48 align=1
+        i8x16.bitmask
+        i32.popcnt
+        i32.add
+        i32.store8 offset=0
+        local.get $j
+        i32.const 1
+        i32.add
+        local.set $j
+        br $each
+      end
+    end
+    local.get $words
   )
 )

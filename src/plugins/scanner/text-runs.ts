@@ -5,7 +5,9 @@
  * `MIN_TEXT_RUN` bytes (control bytes included: the normaliser drops them or reads them as
  * spaces, as in any text), joined by one space. Binary noise between two runs is a word break,
  * so an injection cut into runs by noise reads whole; a stretch shorter than `MIN_TEXT_RUN`
- * bytes between two invalid bytes is not text (random bytes are full of them).
+ * bytes between two invalid bytes is not text (random bytes are full of them). Where stray bytes
+ * are few — at most one in four of a 64-byte word — the stretch is read as spoilt text besides
+ * (`spoiltText`), so such bytes cannot hide the short words between them.
  *
  * Decoding a random 64 KiB body as UTF-8 alone cost more than scanning it (≈ 37 MB/s: every
  * invalid byte becomes a U+FFFD in a two-byte string). Here a real binary body costs one pass
@@ -59,6 +61,92 @@ const LEAD_LENGTH: Uint8Array = Uint8Array.from({length: 256}, (_, b) => (b < 0x
 const WASM_FROM = 256
 
 /**
+ * The most damaged bytes (`damageCounts`) a word of 64 bytes may hold and still be read as text
+ * with some bytes spoilt (`spoiltText`): one in four, so that a stray byte between every two
+ * words, or inside every word, is within it. Half the bytes of random and compressed data are
+ * damaged; a word of them at or under 16 is a one-in-25,000 event.
+ */
+export const DAMAGE_MAX = 16
+
+/**
+ * The damage of each 64 bytes of `body` (word j: bytes 64j … 64j + 63 below its length): its
+ * bytes ≥ 0x80. In ASCII text these are the stray bytes (and the letters of a Latin-1 text); a
+ * word without them is ASCII, read whole by the text runs. The reference of the WebAssembly
+ * `damage` (which the finders call with the body already copied in) and the path for the
+ * bodies that module does not take.
+ */
+export function damageCounts(body: Uint8Array): Uint8Array {
+  const counts = new Uint8Array((body.length + 63) >>> 6)
+  for (let p = 0; p < body.length; p++) counts[p >>> 6]! += body[p]! >>> 7
+  return counts
+}
+
+/**
+ * The stretches of `body` read as spoilt text, as (start, end) byte pairs: each 64-byte word
+ * damaged, but at most `DAMAGE_MAX` bytes of 64 (pro rata for a last, shorter word), with the
+ * words on either side (a phrase that runs on into a noisier or a clean word); overlapping
+ * stretches are one. A word without damage is not read for itself: its text is in the text runs.
+ */
+export function spoiltBounds(counts: ArrayLike<number>, n: number): number[] {
+  const bounds: number[] = []
+  for (let j = 0; j < counts.length; j++) {
+    const d = counts[j]!
+    if (d === 0 || d * 64 > DAMAGE_MAX * Math.min(64, n - 64 * j)) continue
+    const a = Math.max(0, j - 1) * 64
+    const b = Math.min(n, (j + 2) * 64)
+    if (bounds.length > 0 && bounds[bounds.length - 1]! >= a) bounds[bounds.length - 1] = b
+    else bounds.push(a, b)
+  }
+  return bounds
+}
+
+/**
+ * The spoilt text of a body that is not valid UTF-8: the stretches `spoiltBounds` finds, each read
+ * as UTF-8 with its ill-formed sequences removed, joined by one space ('' when there are none).
+ * Text runs alone miss a phrase whose words a stray byte parts into pieces under `MIN_TEXT_RUN`
+ * bytes (`Ignore all\xffprevious\xffinstructions`), which a reader that shows U+FFFD, or drops
+ * it, still reads as the phrase; here it reads `Ignore allpreviousinstructions`, which the
+ * optional-whitespace pass of the injection scan matches, and a key cut by a stray byte is whole
+ * again for DLP. Random and compressed bytes have no such stretch, so a binary body pays the count
+ * alone. Not read here: short pieces in words an attacker fills with more noise than text, and
+ * text whose letters are all bytes ≥ 0x80 (Cyrillic, Greek, CJK) parted by stray bytes.
+ */
+export function spoiltText(body: Uint8Array, counts: ArrayLike<number>): string {
+  const bounds = spoiltBounds(counts, body.length)
+  if (bounds.length === 0) return ''
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  const parts: string[] = []
+  for (let k = 0; k < bounds.length; k += 2) parts.push(buf.toString('utf8', bounds[k], bounds[k + 1]).replaceAll('\ufffd', ''))
+  return parts.join(' ')
+}
+
+/** `a` and `b` joined by one space, or the one that is not empty. */
+function joinedTexts(a: string, b: string): string {
+  return a === '' ? b : b === '' ? a : `${a} ${b}`
+}
+
+/**
+ * What a body that is not valid UTF-8 is scanned as: its text runs (`textRuns`), then its spoilt
+ * text (`spoiltText`), joined by one space; found with one copy of the body into the WebAssembly
+ * module when it takes the body.
+ */
+export function binaryText(body: Uint8Array): string {
+  let text: string | null = null
+  let spoilt = ''
+  if (body.length >= WASM_FROM) {
+    wasmBothRunBounds(
+      body,
+      MIN_TEXT_RUN,
+      null,
+      (_, bounds) => (text = joinedBounds(body, bounds, 0x20)),
+      (counts) => (spoilt = spoiltText(body, counts)),
+    )
+  }
+  if (text === null) return joinedTexts(textRuns(body), spoiltText(body, damageCounts(body)))
+  return joinedTexts(text, spoilt)
+}
+
+/**
  * The text runs of `body` (see the file comment), joined by one space; '' when it has none.
  * Each run is exactly what the body's UTF-8 reading holds between its replacement characters.
  * Found by the WebAssembly finder (`run-finder-wasm.ts`) when it takes the body, else by
@@ -80,22 +168,30 @@ export function printableRunsWasm(body: Uint8Array, min: number): string | null 
 }
 
 /**
- * `textRuns(body)` and the joined printable runs of at least `printableMin` bytes (what
+ * `binaryText(body)` and the joined printable runs of at least `printableMin` bytes (what
  * `printableRunsWasm` gives) with one copy of the body into the WebAssembly finders; `printable`
- * is null when the module does not take the body (the text runs are then found by the loop, and
+ * is null when the module does not take the body (the text is then found by the loops, and
  * the caller's printable-run finder runs as before). The request path reads both of a binary body.
  */
 export function textAndPrintableRuns(body: Uint8Array, printableMin: number): {readonly text: string; readonly printable: string | null} {
   let text: string | null = null
   let printable: string | null = null
+  let spoilt = ''
   if (body.length >= WASM_FROM) {
     // Each view is joined before the next finder overwrites it.
-    wasmBothRunBounds(body, MIN_TEXT_RUN, printableMin, (kind, bounds) => {
-      if (kind === 'utf8') text = joinedBounds(body, bounds, 0x20)
-      else printable = joinedBounds(body, bounds, 0x0a)
-    })
+    wasmBothRunBounds(
+      body,
+      MIN_TEXT_RUN,
+      printableMin,
+      (kind, bounds) => {
+        if (kind === 'utf8') text = joinedBounds(body, bounds, 0x20)
+        else printable = joinedBounds(body, bounds, 0x0a)
+      },
+      (counts) => (spoilt = spoiltText(body, counts)),
+    )
   }
-  return {text: text ?? textRuns(body), printable}
+  if (text === null) return {text: binaryText(body), printable}
+  return {text: joinedTexts(text, spoilt), printable}
 }
 
 /** The byte ranges `bounds` of `body` joined by `sep` (`joinedRuns` with the size counted). */
@@ -196,7 +292,7 @@ export function isUtf8Text(body: Uint8Array): boolean {
 }
 
 /**
- * The text a body is scanned as — its UTF-8 reading when well formed, else its text runs — and
+ * The text a body is scanned as — its UTF-8 reading when well formed, else `binaryText` — and
  * the printable runs of at least `printableMin` bytes of a body read through its text runs, found
  * with them (`textAndPrintableRuns`); `printable` is null for a UTF-8 body and whenever they were
  * not found here.

@@ -16,11 +16,11 @@ import {createScanner, defaultScannerSettings, MIN_TEXT_RUN, textRuns, type Norm
 import type {BodyScanDeps, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {useRunFinderWasm, wasmBothRunBounds, wasmRunBounds} from '../../../src/plugins/scanner/run-finder-wasm.js'
-import {isUtf8Text, textAndPrintableRuns, textRunBounds} from '../../../src/plugins/scanner/text-runs.js'
+import {binaryText, damageCounts, isUtf8Text, spoiltText, textAndPrintableRuns, textRunBounds} from '../../../src/plugins/scanner/text-runs.js'
 import {scanRequestBodyOracle} from './body-scan-oracle.js'
 import {CORE_DLP_EXTRA, DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
 import {phraseFromEntropy, prng} from './fixtures.js'
-import {oraclePrintable, oraclePrintableBounds, oracleRuns, withoutPatternSets, withReferencePasses} from './oracles.js'
+import {oracleBinaryText, oraclePrintable, oraclePrintableBounds, oracleRuns, oracleSpoilt, withoutPatternSets, withReferencePasses} from './oracles.js'
 
 /** Pieces a body is built from: noise, invalid bytes, text of edge lengths, cut sequences, controls. */
 function pieces(rand: () => number): Buffer[] {
@@ -63,6 +63,7 @@ function check(b: Buffer, label: string): void {
     try {
       for (const min of [MIN_TEXT_RUN, 5, 4, 2, 1]) assert.equal(textRuns(b, min), oracleRuns(b, min), `${label}: text runs, min ${min}, wasm ${wasm}`)
       for (const min of [6, 1, 2, 3, 4, 5, 7, 12]) assert.equal(printableRuns(b, min), oraclePrintable(b, min), `${label}: printable runs, min ${min}, wasm ${wasm}`)
+      assert.equal(binaryText(b), oracleBinaryText(b), `${label}: text runs and spoilt text, wasm ${wasm}`)
     } finally {
       useRunFinderWasm(true)
     }
@@ -204,7 +205,12 @@ test('the text and printable runs found together equal each found alone', () => 
       assert.deepEqual(seen, ['utf8', 'printable'])
     }
     const both = textAndPrintableRuns(b, 6)
-    assert.equal(both.text, oracleRuns(b, MIN_TEXT_RUN), `body ${k}: text runs`)
+    assert.equal(both.text, oracleBinaryText(b), `body ${k}: text runs and spoilt text`)
+    // The damage counted by the module, with the runs, equals the JavaScript count and the oracle's text.
+    let counts: Uint8Array | null = null
+    assert.equal(wasmBothRunBounds(b, MIN_TEXT_RUN, null, () => {}, (c) => (counts = Uint8Array.from(c))), true)
+    assert.deepEqual(counts, damageCounts(b), `body ${k}: damage`)
+    assert.equal(spoiltText(b, counts!), oracleSpoilt(b), `body ${k}: spoilt text`)
     // Under 256 bytes the module is not used: the printable runs are left to their own finder.
     assert.equal(both.printable, b.length >= 256 ? joinedOracle(b) : null, `body ${k}: printable runs`)
   }

@@ -91,6 +91,34 @@ export function oraclePrintable(body: Buffer, min = 6): string | null {
   return runs.join('\n')
 }
 
+/**
+ * The oracle of `spoiltText` (text-runs.ts), from its definition: a word (64 bytes) is damaged by
+ * its bytes ≥ 0x80; a word with damage, at most one byte in four of those it holds, covers itself
+ * and its two neighbours; each row of covered words is read as UTF-8 without its U+FFFD.
+ */
+export function oracleSpoilt(b: Buffer): string {
+  const words = Math.ceil(b.length / 64)
+  const covered = new Array<boolean>(words).fill(false)
+  for (let j = 0; j < words; j++) {
+    const word = b.subarray(64 * j, 64 * (j + 1))
+    const damage = word.filter((x) => x >= 0x80).length
+    if (damage > 0 && damage / word.length <= 1 / 4) for (const w of [j - 1, j, j + 1]) if (w >= 0 && w < words) covered[w] = true
+  }
+  const parts: string[] = []
+  for (let j = 0; j < words; j++) {
+    if (!covered[j] || (j > 0 && covered[j - 1])) continue
+    let k = j
+    while (k + 1 < words && covered[k + 1]) k++
+    parts.push(b.toString('utf8', 64 * j, Math.min(b.length, 64 * (k + 1))).split('\ufffd').join(''))
+  }
+  return parts.join(' ')
+}
+
+/** The oracle of `binaryText`: the text runs, then the spoilt text, joined by a space. */
+export function oracleBinaryText(b: Buffer): string {
+  return [oracleRuns(b, 12), oracleSpoilt(b)].filter((t) => t !== '').join(' ')
+}
+
 /** The oracle of `textRuns`: byte by byte, each sequence's validity asked of Node's validator; runs of `min` bytes joined by a space. */
 export function oracleRuns(b: Buffer, min: number): string {
   const runs: string[] = []
