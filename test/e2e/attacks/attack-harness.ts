@@ -42,6 +42,16 @@ export function binaryNoise(n: number, seed: number): Buffer {
   return b
 }
 
+/**
+ * `text` with its words parted by one stray byte each (0xff, or 0xc0 when `byte` says), inside
+ * Latin-1 prose: no piece between two invalid bytes reaches a text run's 12 bytes (issue 36).
+ */
+export function strayByteText(text: string, byte = 0xff): Buffer {
+  const prose = Buffer.from('Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e is served at the d\u00e9p\u00f4t every day. '.repeat(8), 'latin1')
+  const words = text.split(' ').flatMap((w, i) => (i === 0 ? [Buffer.from(w)] : [Buffer.from([byte]), Buffer.from(w)]))
+  return Buffer.concat([prose, ...words, Buffer.from(' '), prose])
+}
+
 /** INJECTION in EBCDIC (code page 500), as Python's `INJECTION.encode('cp500')` writes it. */
 const INJECTION_CP500 = 'c987959699854081939340979985a58996a4a2408995a2a399a483a3899695a24081958440a285958440a3888540839695a38595a3a240968640a1614ba2a28840a3964094854b'
 
@@ -86,7 +96,9 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse, selfPort: 
       : prefix === 'gif' ? Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.from(' ' + INJECTION)])
         // Inside binary noise (issue 36): invalid UTF-8 bytes on both sides of the text.
         : prefix === 'noise' ? Buffer.concat([binaryNoise(4000, 1), Buffer.from([0xff]), Buffer.from(INJECTION), Buffer.from([0xff]), binaryNoise(4000, 2)])
-          : Buffer.from(INJECTION)
+          // Its words parted by stray bytes in Latin-1 prose (issue 36).
+          : prefix === 'stray' ? strayByteText(INJECTION)
+            : Buffer.from(INJECTION)
     res.writeHead(200, {'content-type': u.searchParams.get('ct') ?? 'text/plain'})
     res.end(body)
   } else if (u.pathname === '/page') {

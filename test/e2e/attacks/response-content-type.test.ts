@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import {describe, it} from 'node:test'
 import {rawHttp} from '../proxy-harness.js'
-import {attackConfig, attackRig, binaryNoise, curl, hasCurl, INJECTION} from './attack-harness.js'
+import {attackConfig, attackRig, binaryNoise, curl, forwardPost, hasCurl, INJECTION, strayByteText} from './attack-harness.js'
 
 const TYPES = ['application/x-yaml', 'application/toml', 'application/pdf', 'font/woff2', 'application/x-invented', 'image/png', 'audio/mpeg', 'application/octet-stream', 'text/plain']
 
@@ -46,6 +46,20 @@ describe('attacks: response scanning does not trust Content-Type', {timeout: 60_
       req.end()
     })
     assert.ok(bin.equals(binaryNoise(65536, 3)))
+  })
+
+  it('an injection whose words stray bytes part, in Latin-1 prose, is blocked both ways (issue 36)', async () => {
+    // No piece between two invalid bytes is a 12-byte text run: the spoilt text reads the words.
+    for (const ct of ['text/html', 'application/octet-stream']) {
+      const r = await rawHttp(rig.proxy.port, {path: `http://127.0.0.1:${rig.up.port}/typed?ct=${encodeURIComponent(ct)}&prefix=stray`})
+      assert.equal(r.status, 403, `${ct}: ${r.status}`)
+      assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection', ct)
+    }
+    const target = `http://127.0.0.1:${rig.up.port}/upload`
+    assert.equal(await forwardPost(rig.proxy.port, target, 'application/octet-stream', strayByteText(INJECTION, 0xc0)), 403)
+    // A key whose pieces a stray byte parts is whole again for DLP; the clean prose alone passes.
+    assert.equal(await forwardPost(rig.proxy.port, target, 'application/octet-stream', strayByteText('AKIA IOSFODNN7 EXAMPLE')), 403)
+    assert.equal(await forwardPost(rig.proxy.port, target, 'application/octet-stream', strayByteText('nothing to see here')), 200)
   })
 
   it('curl through the forward proxy gets the block, never the body', {skip: !hasCurl && 'curl not installed'}, async () => {
