@@ -7,12 +7,16 @@ import {writeOutputFile} from './output-file.js'
 /**
  * Writes a generated file for `generate …` commands: refuses to overwrite without --force,
  * mode 0600 (configs grow secrets; units and manifests embed the config's paths), atomically
- * (a failed --force write keeps the old file whole). Returns the absolute path.
+ * (a failed --force write keeps the old file whole). Without --force the file is created only if
+ * no file has the name when it is linked in, so one made between the check and the write is not
+ * replaced either. Returns the absolute path.
  */
 export function writeGeneratedFile(output: string, text: string, force: boolean): string {
   const file = path.resolve(output)
-  if (existsSync(file) && !force) throw new PipelockError('FILE_EXISTS', `${output} already exists`, {hint: 'pass --force to overwrite it'})
-  writeOutputFile(file, text, 0o600)
+  const exists = (): PipelockError => new PipelockError('FILE_EXISTS', `${output} already exists`, {hint: 'pass --force to overwrite it'})
+  // Checked first too, so a directory or an existing file is named before any write is staged.
+  if (!force && existsSync(file)) throw exists()
+  writeOutputFile(file, text, 0o600, force ? undefined : exists)
   return file
 }
 

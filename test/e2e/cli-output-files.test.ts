@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
@@ -24,6 +24,25 @@ test('generate config --output --force on a full disk: one WRITE_FAILED line, th
   assert.equal(r.stderr, `writing ${out}: file too large; nothing was written [WRITE_FAILED]\n`)
   assert.equal(readFileSync(out, 'utf8'), 'mode: audit\n')
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes('pipelock.yaml')), ['pipelock.yaml'])
+})
+
+test('generate config --output without --force never replaces a name that is taken, even by a link to nothing', () => {
+  // A dangling link does not "exist" to a stat that follows it: only the create-exclusive link of
+  // the staged file sees the name is taken. A rename would have replaced the link.
+  const out = path.join(dir, 'taken.yaml')
+  symlinkSync(path.join(dir, 'nowhere', 'pipelock.yaml'), out)
+  const r = runCli(['generate', 'config', '--output', out])
+  assert.equal(r.status, 1)
+  assert.equal(r.stderr, `${out} already exists [FILE_EXISTS]; hint: pass --force to overwrite it\n`)
+  assert.ok(lstatSync(out).isSymbolicLink())
+  assert.equal(readlinkSync(out), path.join(dir, 'nowhere', 'pipelock.yaml'))
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('taken.yaml')), ['taken.yaml'])
+  // A free name is written, 0600.
+  const free = path.join(dir, 'free.yaml')
+  const ok = runCli(['generate', 'config', '--output', free])
+  assert.equal(ok.status, 0, ok.stderr)
+  assert.match(readFileSync(free, 'utf8'), /^# /)
+  assert.equal(statSync(free).mode & 0o777, 0o600)
 })
 
 test('audit report --out on a full disk keeps the previous report; --out a directory is one line', () => {
