@@ -16,8 +16,8 @@
 
 // BEGIN run-finder.wasm
 const MODULE_BASE64 =
-  'AGFzbQEAAAABHQRgBH9/f38AYAN/f38Bf2ACf38Bf2AEf39/fwF/AwcGAAECAwMCBQMBADAHMAQGbWVtb3J5AgAJdXRmOF9ydW5z' +
-  'AAMOcHJpbnRhYmxlX3J1bnMABAZkYW1hZ2UABQqADgbKBAMDfwJ7BX9BASEGIAYgAiAGayIJIAYgCUkbQQAgBiACSRsiCSAGaiEG' +
+  'AGFzbQEAAAABHQRgBH9/f38AYAN/f38Bf2ACf38Bf2AEf39/fwF/AwcGAAECAwMBBQMBADAHMAQGbWVtb3J5AgAJdXRmOF9ydW5z' +
+  'AAMOcHJpbnRhYmxlX3J1bnMABAZkYW1hZ2UABQr9EgbKBAMDfwJ7BX9BASEGIAYgAiAGayIJIAYgCUkbQQAgBiACSRsiCSAGaiEG' +
   'IAYgAiAGayIKIAYgCkkbQQAgBiACSRsiCiAGaiEGIAYgAiAGayILIAYgC0kbQQAgBiACSRsiCyAGaiEGIAYgAiAGayIMIAYgDEkb' +
   'QQAgBiACSRsiDCAGaiEGIAYgAiAGayINIAYgDUkbQQAgBiACSRsiDSAGaiEGAkADQCAEIAFPDQEgACAEQQN0aiIF/QAAACEHIAX9' +
   'AAAIIQggAkUEQP0M/////////////////////yEHBQJAIAlFDQAgB/1TRQ0AIAcgByAJ/c0BIAhBwAAgCWv9ywH9UP1OIQcgCCAI' +
@@ -40,12 +40,21 @@ const MODULE_BASE64 =
   'Bv0AACAiDCAN/XEgDv0mIAwgD/0j/VD9ZK1CIIaEIAb9AAAwIgwgDf1xIA79JiAMIA/9I/1Q/WStQjCGhDcDACAFQQFqIQUMAAsL' +
   'IAIgBEEDdGoiBkIANwMAIAZCADcDCCACIAQgASAAIAFrQQFqEAACQANAIAIgBCAHEAEiCEEASA0BIAggAWohCQJAA0AgCSAATw0B' +
   'IAktAIAIIgtBCUYgC0Ega0HfAElyRQ0BIAlBAWohCQwACwsgAyAKQQN0aiIGIAg2AgAgBiAJNgIEIApBAWohCiAJQQFqIQcMAAsL' +
-  'IAoLXgEDfyAAQT9qQQZ2IQICQANAIAMgAk8NASABIANqIANBBnRBgAhqIgT9AAAA/WRpIAT9AAAQ/WRpaiAE/QAAIP1kaWogBP0A' +
-  'ADD9ZGlqOgAAIANBAWohAwwACwsgAgsL0wIGAEEACxACAgICAgICAgAAAAAFATHJAEEQCxBXBwMDgwsLCwsLCwsLKwsLAEEgCxAN' +
-  'DQ0NDQ0NDV6erq4NDQ0NAEHAAAuAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB' +
+  'IAoL2gUCBH8BeyAAQT9qQQZ2IQMCQANAIAQgA08NASAEQQZ0QYAIaiIF/QAAAP1kaSAF/QAAEP1kaWogBf0AACD9ZGlqIAX9AAAw' +
+  '/WRpaiIGIAJNBEAgBf0AAAAiB/0MICAgICAgICAgICAgICAgIP0mIAf9DAAAAAAAAAAAAAAAAAAAAAD9IyAH/QwJCQkJCQkJCQkJ' +
+  'CQkJCQkJ/SP9UCAH/QwKCgoKCgoKCgoKCgoKCgoK/SP9UCAH/QwNDQ0NDQ0NDQ0NDQ0NDQ0N/SP9UP1PIAf9DH9/f39/f39/f39/' +
+  'f39/f3/9I/1Q/WRpIAZqIQYgBf0AABAiB/0MICAgICAgICAgICAgICAgIP0mIAf9DAAAAAAAAAAAAAAAAAAAAAD9IyAH/QwJCQkJ' +
+  'CQkJCQkJCQkJCQkJ/SP9UCAH/QwKCgoKCgoKCgoKCgoKCgoK/SP9UCAH/QwNDQ0NDQ0NDQ0NDQ0NDQ0N/SP9UP1PIAf9DH9/f39/' +
+  'f39/f39/f39/f3/9I/1Q/WRpIAZqIQYgBf0AACAiB/0MICAgICAgICAgICAgICAgIP0mIAf9DAAAAAAAAAAAAAAAAAAAAAD9IyAH' +
+  '/QwJCQkJCQkJCQkJCQkJCQkJ/SP9UCAH/QwKCgoKCgoKCgoKCgoKCgoK/SP9UCAH/QwNDQ0NDQ0NDQ0NDQ0NDQ0N/SP9UP1PIAf9' +
+  'DH9/f39/f39/f39/f39/f3/9I/1Q/WRpIAZqIQYgBf0AADAiB/0MICAgICAgICAgICAgICAgIP0mIAf9DAAAAAAAAAAAAAAAAAAA' +
+  'AAD9IyAH/QwJCQkJCQkJCQkJCQkJCQkJ/SP9UCAH/QwKCgoKCgoKCgoKCgoKCgoK/SP9UCAH/QwNDQ0NDQ0NDQ0NDQ0NDQ0N/SP9' +
+  'UP1PIAf9DH9/f39/f39/f39/f39/f3/9I/1Q/WRpIAZqIQYLIAEgBGogBjoAACAEQQFqIQQMAAsLIAMLC9MCBgBBAAsQAgICAgIC' +
+  'AgIAAAAABQExyQBBEAsQVwcDA4MLCwsLCwsLCysLCwBBIAsQDQ0NDQ0NDQ1enq6uDQ0NDQBBwAALgAEBAQEBAQEBAQEBAQEBAQEB' +
   'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB' +
-  'AEHAAQtAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABBgAIL' +
-  'QAAAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAwMDAwMDAwMDAwMDAwMDAwQEBAQEAAAAAAAAAAAAAAA='
+  'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBwAELQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' +
+  'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQYACC0AAAAICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgMDAwMD' +
+  'AwMDAwMDAwMDAwMEBAQEBAAAAAAAAAAAAAAA'
 
 // END run-finder.wasm
 
@@ -71,8 +80,8 @@ interface RunModule {
   readonly memory: {readonly buffer: ArrayBuffer}
   readonly utf8_runs: Finder
   readonly printable_runs: Finder
-  /** The damage of each 64 positions (`text-runs.ts` `damageCounts`), a byte each from `d`; returns their number. */
-  readonly damage: (n: number, d: number) => number
+  /** The damage of each 64 positions (`text-runs.ts` `damageCounts`, exact up to `max`), a byte each from `d`; returns their number. */
+  readonly damage: (n: number, d: number, max: number) => number
 }
 
 /** The part of the WebAssembly global this file uses (the compiler's lib has no declarations for it). */
@@ -118,16 +127,16 @@ export function wasmRunBounds(kind: 'utf8' | 'printable', body: Uint8Array, min:
  * Both kinds of runs of one body with one copy of it into the module's memory (the copy and
  * its padding were ≈ 3 µs of each finder's call on 64 KiB): `read` gets the text runs of at
  * least `minUtf8` bytes, then the printable runs of at least `minPrintable` (none when null),
- * each a view valid during its call only; then `damage`, when given, the damage of each 64
- * positions (`damageCounts` in text-runs.ts). False when the module does not take the body
- * (nothing is read).
+ * each a view valid during its call only; then `damage.read`, when given, the damage of each 64
+ * positions (`damageCounts(body, damage.max)` in text-runs.ts). False when the module does not
+ * take the body (nothing is read).
  */
 export function wasmBothRunBounds(
   body: Uint8Array,
   minUtf8: number,
   minPrintable: number | null,
   read: (kind: 'utf8' | 'printable', bounds: Int32Array) => void,
-  damage?: (counts: Uint8Array) => void,
+  damage?: {readonly max: number; readonly read: (counts: Uint8Array) => void},
 ): boolean {
   if (!validMin(minUtf8) || (minPrintable !== null && !validMin(minPrintable))) return false
   // The fewer bytes a run may have, the more bounds the output may need: checked for the smaller.
@@ -139,7 +148,7 @@ export function wasmBothRunBounds(
   if (damage !== undefined) {
     // The counts go where the bounds of the most runs end (`loadedBody` checked that they fit).
     const at = damageAt(body.length, least)
-    damage(new Uint8Array(m.memory.buffer, at, m.damage(body.length, at)))
+    damage.read(new Uint8Array(m.memory.buffer, at, m.damage(body.length, at, damage.max)))
   }
   return true
 }

@@ -951,12 +951,15 @@
     local.get $count
   )
 ;;
-  ;; The damage of the n bytes at 1024, per 64 positions (one byte at d + j for word j): the bytes
-  ;; ≥ 0x80 among them (the zero bytes past the end count none). text-runs.ts reads a word of
+  ;; The damage of the n bytes at 1024, per 64 positions (one byte at d + j for word j): its bytes
+  ;; ≥ 0x80, then, when those are at most `max`, its control bytes but NUL, tab, LF and CR, and
+  ;; DEL, added (the zero bytes past the end count none). A word of more than `max` bytes ≥ 0x80
+  ;; is damaged more than `max` whatever its controls, and random bytes are: their controls are
+  ;; not counted (the count of the controls is most of the work). text-runs.ts reads a word of
   ;; little damage as text with some bytes spoilt; its JavaScript loop (`damageCounts`) is the
   ;; reference. Returns the number of words.
-  (func $damage (export "damage") (param $n i32) (param $d i32) (result i32)
-    (local $words i32) (local $j i32) (local $q i32)
+  (func $damage (export "damage") (param $n i32) (param $d i32) (param $max i32) (result i32)
+    (local $words i32) (local $j i32) (local $q i32) (local $h i32) (local $v v128)
     local.get $n
     i32.const 63
     i32.add
@@ -969,9 +972,6 @@
         local.get $words
         i32.ge_u
         br_if $done
-        local.get $d
-        local.get $j
-        i32.add
         local.get $j
         i32.const 6
         i32.shl
@@ -996,6 +996,135 @@
         i8x16.bitmask
         i32.popcnt
         i32.add
+        local.tee $h
+        local.get $max
+        i32.le_u
+        if
+            local.get $q
+            v128.load offset=0 align=1
+            local.tee $v
+            v128.const i8x16 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32
+            i8x16.lt_u
+            local.get $v
+            v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+            i8x16.eq
+            local.get $v
+            v128.const i8x16 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9
+            i8x16.eq
+            v128.or
+            local.get $v
+            v128.const i8x16 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10
+            i8x16.eq
+            v128.or
+            local.get $v
+            v128.const i8x16 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13
+            i8x16.eq
+            v128.or
+            v128.andnot
+            local.get $v
+            v128.const i8x16 127 127 127 127 127 127 127 127 127 127 127 127 127 127 127 127
+            i8x16.eq
+            v128.or
+            i8x16.bitmask
+            i32.popcnt
+            local.get $h
+            i32.add
+            local.set $h
+            local.get $q
+            v128.load offset=16 align=1
+            local.tee $v
+            v128.const i8x16 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32
+            i8x16.lt_u
+            local.get $v
+            v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+            i8x16.eq
+            local.get $v
+            v128.const i8x16 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9
+            i8x16.eq
+            v128.or
+            local.get $v
+            v128.const i8x16 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10
+            i8x16.eq
+            v128.or
+            local.get $v
+            v128.const i8x16 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13
+            i8x16.eq
+            v128.or
+            v128.andnot
+            local.get $v
+            v128.const i8x16 127 127 127 127 127 127 127 127 127 127 127 127 127 127 127 127
+            i8x16.eq
+            v128.or
+            i8x16.bitmask
+            i32.popcnt
+            local.get $h
+            i32.add
+            local.set $h
+            local.get $q
+            v128.load offset=32 align=1
+            local.tee $v
+            v128.const i8x16 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32
+            i8x16.lt_u
+            local.get $v
+            v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+            i8x16.eq
+            local.get $v
+            v128.const i8x16 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9
+            i8x16.eq
+            v128.or
+            local.get $v
+            v128.const i8x16 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10
+            i8x16.eq
+            v128.or
+            local.get $v
+            v128.const i8x16 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13
+            i8x16.eq
+            v128.or
+            v128.andnot
+            local.get $v
+            v128.const i8x16 127 127 127 127 127 127 127 127 127 127 127 127 127 127 127 127
+            i8x16.eq
+            v128.or
+            i8x16.bitmask
+            i32.popcnt
+            local.get $h
+            i32.add
+            local.set $h
+            local.get $q
+            v128.load offset=48 align=1
+            local.tee $v
+            v128.const i8x16 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32
+            i8x16.lt_u
+            local.get $v
+            v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+            i8x16.eq
+            local.get $v
+            v128.const i8x16 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9
+            i8x16.eq
+            v128.or
+            local.get $v
+            v128.const i8x16 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10
+            i8x16.eq
+            v128.or
+            local.get $v
+            v128.const i8x16 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13 13
+            i8x16.eq
+            v128.or
+            v128.andnot
+            local.get $v
+            v128.const i8x16 127 127 127 127 127 127 127 127 127 127 127 127 127 127 127 127
+            i8x16.eq
+            v128.or
+            i8x16.bitmask
+            i32.popcnt
+            local.get $h
+            i32.add
+            local.set $h
+        end
+        local.get $d
+        local.get $j
+        i32.add
+        local.get $h
         i32.store8 offset=0
         local.get $j
         i32.const 1
@@ -1006,4 +1135,6 @@
     end
     local.get $words
   )
+
+
 )

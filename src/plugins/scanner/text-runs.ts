@@ -63,21 +63,41 @@ const WASM_FROM = 256
 /**
  * The most damaged bytes (`damageCounts`) a word of 64 bytes may hold and still be read as text
  * with some bytes spoilt (`spoiltText`): one in four, so that a stray byte between every two
- * words, or inside every word, is within it. Half the bytes of random and compressed data are
- * damaged; a word of them at or under 16 is a one-in-25,000 event.
+ * words, or inside every word, is within it. About 60 % of the bytes of random and compressed data
+ * are damage; a word of them at or under 16 is a one-in-a-billion event, and the repeating
+ * stretches of highly compressed text that hold fewer bytes ≥ 0x80 hold control bytes.
  */
 export const DAMAGE_MAX = 16
 
 /**
- * The damage of each 64 bytes of `body` (word j: bytes 64j … 64j + 63 below its length): its
- * bytes ≥ 0x80. In ASCII text these are the stray bytes (and the letters of a Latin-1 text); a
- * word without them is ASCII, read whole by the text runs. The reference of the WebAssembly
- * `damage` (which the finders call with the body already copied in) and the path for the
- * bodies that module does not take.
+ * DAMAGE[b]: 1 for the bytes that are damage: ≥ 0x80, DEL, and the control bytes but NUL, tab, LF
+ * and CR (NUL pads text that is otherwise whole, and is read as it is by the text runs).
  */
-export function damageCounts(body: Uint8Array): Uint8Array {
+const DAMAGE: Uint8Array = Uint8Array.from({length: 256}, (_, b) => (b >= 0x7f || (b < 0x20 && b !== 0x00 && b !== 0x09 && b !== 0x0a && b !== 0x0d) ? 1 : 0))
+
+/**
+ * The damage of each 64 bytes of `body` (word j: bytes 64j … 64j + 63 below its length): its
+ * bytes in `DAMAGE` — or, when its bytes ≥ 0x80 alone are more than `max`, their number (the word
+ * is too damaged either way, and counting the controls is most of the work: random bytes are
+ * half bytes ≥ 0x80). In ASCII text the damage is the stray bytes (and the letters of a Latin-1
+ * text); a word without any is ASCII, read whole by the text runs. The reference of the
+ * WebAssembly `damage` (which the finders call with the body already copied in) and the path for
+ * the bodies that module does not take.
+ */
+export function damageCounts(body: Uint8Array, max = DAMAGE_MAX): Uint8Array {
   const counts = new Uint8Array((body.length + 63) >>> 6)
-  for (let p = 0; p < body.length; p++) counts[p >>> 6]! += body[p]! >>> 7
+  for (let j = 0; j < counts.length; j++) {
+    const end = Math.min(body.length, 64 * (j + 1))
+    let high = 0
+    for (let p = 64 * j; p < end; p++) high += body[p]! >>> 7
+    if (high > max) {
+      counts[j] = high
+      continue
+    }
+    let damage = 0
+    for (let p = 64 * j; p < end; p++) damage += DAMAGE[body[p]!]!
+    counts[j] = damage
+  }
   return counts
 }
 
@@ -139,7 +159,7 @@ export function binaryText(body: Uint8Array): string {
       MIN_TEXT_RUN,
       null,
       (_, bounds) => (text = joinedBounds(body, bounds, 0x20)),
-      (counts) => (spoilt = spoiltText(body, counts)),
+      {max: DAMAGE_MAX, read: (counts) => (spoilt = spoiltText(body, counts))},
     )
   }
   if (text === null) return joinedTexts(textRuns(body), spoiltText(body, damageCounts(body)))
@@ -187,7 +207,7 @@ export function textAndPrintableRuns(body: Uint8Array, printableMin: number): {r
         if (kind === 'utf8') text = joinedBounds(body, bounds, 0x20)
         else printable = joinedBounds(body, bounds, 0x0a)
       },
-      (counts) => (spoilt = spoiltText(body, counts)),
+      {max: DAMAGE_MAX, read: (counts) => (spoilt = spoiltText(body, counts))},
     )
   }
   if (text === null) return {text: binaryText(body), printable}

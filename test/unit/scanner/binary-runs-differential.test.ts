@@ -16,7 +16,7 @@ import {createScanner, defaultScannerSettings, MIN_TEXT_RUN, textRuns, type Norm
 import type {BodyScanDeps, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {useRunFinderWasm, wasmBothRunBounds, wasmRunBounds} from '../../../src/plugins/scanner/run-finder-wasm.js'
-import {binaryText, damageCounts, isUtf8Text, spoiltText, textAndPrintableRuns, textRunBounds} from '../../../src/plugins/scanner/text-runs.js'
+import {binaryText, DAMAGE_MAX, damageCounts, isUtf8Text, spoiltText, textAndPrintableRuns, textRunBounds} from '../../../src/plugins/scanner/text-runs.js'
 import {scanRequestBodyOracle} from './body-scan-oracle.js'
 import {CORE_DLP_EXTRA, DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
 import {phraseFromEntropy, prng} from './fixtures.js'
@@ -208,8 +208,10 @@ test('the text and printable runs found together equal each found alone', () => 
     assert.equal(both.text, oracleBinaryText(b), `body ${k}: text runs and spoilt text`)
     // The damage counted by the module, with the runs, equals the JavaScript count and the oracle's text.
     let counts: Uint8Array | null = null
-    assert.equal(wasmBothRunBounds(b, MIN_TEXT_RUN, null, () => {}, (c) => (counts = Uint8Array.from(c))), true)
-    assert.deepEqual(counts, damageCounts(b), `body ${k}: damage`)
+    for (const max of [DAMAGE_MAX, 0, 64]) {
+      assert.equal(wasmBothRunBounds(b, MIN_TEXT_RUN, null, () => {}, {max, read: (c) => (counts = Uint8Array.from(c))}), true)
+      assert.deepEqual(counts, damageCounts(b, max), `body ${k}: damage, max ${max}`)
+    }
     assert.equal(spoiltText(b, counts!), oracleSpoilt(b), `body ${k}: spoilt text`)
     // Under 256 bytes the module is not used: the printable runs are left to their own finder.
     assert.equal(both.printable, b.length >= 256 ? joinedOracle(b) : null, `body ${k}: printable runs`)

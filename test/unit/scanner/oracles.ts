@@ -93,7 +93,7 @@ export function oraclePrintable(body: Buffer, min = 6): string | null {
 
 /**
  * The oracle of `spoiltText` (text-runs.ts), from its definition: a word (64 bytes) is damaged by
- * its bytes ≥ 0x80; a word with damage, at most one byte in four of those it holds, covers itself
+ * its bytes ≥ 0x80, DEL and its control bytes but NUL, tab, LF and CR; a word with damage, at most one byte in four of those it holds, covers itself
  * and its two neighbours; each row of covered words is read as UTF-8 without its U+FFFD.
  */
 export function oracleSpoilt(b: Buffer): string {
@@ -101,7 +101,7 @@ export function oracleSpoilt(b: Buffer): string {
   const covered = new Array<boolean>(words).fill(false)
   for (let j = 0; j < words; j++) {
     const word = b.subarray(64 * j, 64 * (j + 1))
-    const damage = word.filter((x) => x >= 0x80).length
+    const damage = word.filter((x) => x >= 0x7f || (x < 0x20 && ![0x00, 0x09, 0x0a, 0x0d].includes(x))).length
     if (damage > 0 && damage / word.length <= 1 / 4) for (const w of [j - 1, j, j + 1]) if (w >= 0 && w < words) covered[w] = true
   }
   const parts: string[] = []

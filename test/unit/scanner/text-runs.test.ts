@@ -8,6 +8,7 @@
 import {isUtf8} from 'node:buffer'
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import {gzipSync} from 'node:zlib'
 import {createScanner, defaultScannerSettings, MIN_TEXT_RUN, textRuns, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {useRunFinderWasm} from '../../../src/plugins/scanner/run-finder-wasm.js'
@@ -201,7 +202,7 @@ test('words a stray byte parts into pieces under a text run are read as spoilt t
   }
 })
 
-test('spoilt stretches: a word with at most 16 bytes ≥ 0x80 in 64, with its neighbours; none in random bytes', () => {
+test('spoilt stretches: a word with at most 16 damaged bytes in 64, with its neighbours; none in random or compressed bytes', () => {
   // Word 1 (3 damaged) covers words 0–2; word 5 (16) covers 4–6; word 4 (none) is only a neighbour.
   assert.deepEqual(spoiltBounds([40, 3, 40, 40, 0, 16, 40], 448), [0, 192, 256, 448])
   // Covered words that touch are one stretch; a clean word alone is not read; 17 of 64 is too many.
@@ -212,12 +213,18 @@ test('spoilt stretches: a word with at most 16 bytes ≥ 0x80 in 64, with its ne
   assert.deepEqual(spoiltBounds([40, 3], 74), [])
   assert.deepEqual(spoiltBounds([40, 2], 74), [0, 74])
   assert.equal(DAMAGE_MAX, 16)
-  assert.deepEqual([...damageCounts(Buffer.concat([Buffer.alloc(64, 0x80), Buffer.from('ab\xffc\xe9', 'latin1')]))], [64, 2])
+  assert.deepEqual([...damageCounts(Buffer.concat([Buffer.alloc(64, 0x80), Buffer.from('ab\xffc\xe9\x00\t\n\r\x01\x1f\x7f~', 'latin1')]))], [64, 5])
   // Random bytes: a binary body pays the count, not a second reading (under 1 % of the bytes read).
   let read = 0
   for (let seed = 1; seed <= 32; seed++) {
     const b = noise(65536, seed)
     const bounds = spoiltBounds(damageCounts(b), b.length)
+    for (let k = 0; k < bounds.length; k += 2) read += bounds[k + 1]! - bounds[k]!
+  }
+  // Compressed text (its repeating stretches hold few bytes ≥ 0x80, and control bytes): the same.
+  for (let v = 0; v < 16; v++) {
+    const z = gzipSync(Buffer.from(Array.from({length: 4000}, (_, i) => `<p class="s${(i * v) % 7}">Item ${i}: see <a href="/p/${i}">page ${i}</a></p>`).join('\n')))
+    const bounds = spoiltBounds(damageCounts(z), z.length)
     for (let k = 0; k < bounds.length; k += 2) read += bounds[k + 1]! - bounds[k]!
   }
   assert.ok(read < 0.01 * 32 * 65536, `${read} bytes read as spoilt text`)
