@@ -151,19 +151,7 @@ function joinedTexts(a: string, b: string): string {
  * module when it takes the body.
  */
 export function binaryText(body: Uint8Array): string {
-  let text: string | null = null
-  let spoilt = ''
-  if (body.length >= WASM_FROM) {
-    wasmBothRunBounds(
-      body,
-      MIN_TEXT_RUN,
-      null,
-      (_, bounds) => (text = joinedBounds(body, bounds, 0x20)),
-      {max: DAMAGE_MAX, read: (counts) => (spoilt = spoiltText(body, counts))},
-    )
-  }
-  if (text === null) return joinedTexts(textRuns(body), spoiltText(body, damageCounts(body)))
-  return joinedTexts(text, spoilt)
+  return textAndPrintableRuns(body, null).text
 }
 
 /**
@@ -189,11 +177,12 @@ export function printableRunsWasm(body: Uint8Array, min: number): string | null 
 
 /**
  * `binaryText(body)` and the joined printable runs of at least `printableMin` bytes (what
- * `printableRunsWasm` gives) with one copy of the body into the WebAssembly finders; `printable`
- * is null when the module does not take the body (the text is then found by the loops, and
- * the caller's printable-run finder runs as before). The request path reads both of a binary body.
+ * `printableRunsWasm` gives; none looked for when null) with one copy of the body into the
+ * WebAssembly finders; `printable` is null when the module does not take the body (the text is
+ * then found by the loops, and the caller's printable-run finder runs as before). The request
+ * path reads both of a binary body.
  */
-export function textAndPrintableRuns(body: Uint8Array, printableMin: number): {readonly text: string; readonly printable: string | null} {
+export function textAndPrintableRuns(body: Uint8Array, printableMin: number | null): {readonly text: string; readonly printable: string | null} {
   let text: string | null = null
   let printable: string | null = null
   let spoilt = ''
@@ -210,7 +199,7 @@ export function textAndPrintableRuns(body: Uint8Array, printableMin: number): {r
       {max: DAMAGE_MAX, read: (counts) => (spoilt = spoiltText(body, counts))},
     )
   }
-  if (text === null) return {text: binaryText(body), printable}
+  if (text === null) return {text: joinedTexts(textRuns(body), spoiltText(body, damageCounts(body))), printable}
   return {text: joinedTexts(text, spoilt), printable}
 }
 
