@@ -998,6 +998,10 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
   let content: string | null = null
   try {
     content = redactResponse(sc, buf.toString('utf8'))
+    // A hit in the spoilt text (`binaryText`) may stand in the reading as U+FFFD-parted pieces no
+    // pattern there matches, and a strip of other matches leaves it: the rewrite is read again
+    // with every U+FFFD removed, and what is not clean then is blocked.
+    if (content !== null && decideResponse(sc, content.replaceAll('\ufffd', ''), {...opts, textAt: 0}).action !== 'allow') content = null
   } catch {
     content = null
   }
