@@ -3,7 +3,11 @@ import RE2 from 're2'
 import {CONFUSABLE_GROUPS} from './confusables.js'
 import {rememberingLast} from './memo.js'
 
-/** Invisible set I (§8). */
+/**
+ * Invisible set I (§8), as the spec defines it: what the tool-description checks
+ * (mcp/tools/hidden-intent) and the byte formats mean by an invisible character. The scanner's
+ * own normalisation passes use `isScannerInvisible`, a wider set.
+ */
 export function isInvisible(cp: number): boolean {
   return (
     cp === 0x00ad ||
@@ -19,6 +23,19 @@ export function isInvisible(cp: number): boolean {
     (cp >= 0xe0000 && cp <= 0xe007f) ||
     (cp >= 0xe0100 && cp <= 0xe01ef)
   )
+}
+
+/**
+ * The invisible set of the scanner's normalisation passes (strip controls, strip zero-width,
+ * invisible as space): I ∪ {U+FFFD}, and a lone surrogate, which every reader of the text (RE2,
+ * UTF-8 encoding) takes for U+FFFD. U+FFFD is what a reader shows for bytes it cannot decode and
+ * can be written literally into valid UTF-8: a reader of `Ign\uFFFDore all previous
+ * instructions` reads the phrase, so the scans read it with U+FFFD removed (pass 1, DLP) or as a
+ * space (pass 2). A deliberate departure from the reference, whose I does not hold U+FFFD
+ * (docs/compatibility.md); `isInvisible` keeps the spec set for its other users.
+ */
+export function isScannerInvisible(cp: number): boolean {
+  return isInvisible(cp) || cp === 0xfffd || (cp >= 0xd800 && cp <= 0xdfff)
 }
 
 /** Exotic whitespace set W (§8). */
@@ -45,9 +62,10 @@ export function isExoticWhitespace(cp: number): boolean {
  * against its predicate form (test/unit/scanner/oracles.ts) on every code point. `replace` with a global regex starts at 0 and
  * leaves `lastIndex` at 0, so the shared objects carry no state between calls.
  */
-const INVISIBLE_CLASS = '\\xad\\u115f\\u1160\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufe00-\\ufe0f\\ufeff\\ufff9-\\ufffb\\u{e0000}-\\u{e007f}\\u{e0100}-\\u{e01ef}'
+/** `isScannerInvisible`: I, U+FFFD and (the `u` flag matches only unpaired ones) lone surrogates. */
+const INVISIBLE_CLASS = '\\ud800-\\udfff\\ufffd\\xad\\u115f\\u1160\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufe00-\\ufe0f\\ufeff\\ufff9-\\ufffb\\u{e0000}-\\u{e007f}\\u{e0100}-\\u{e01ef}'
 const EXOTIC_WS_CLASS = '\\xa0\\u1680\\u180e\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
-/** C0, C1 and DEL ∪ isInvisible. */
+/** C0, C1 and DEL ∪ isScannerInvisible. */
 const CONTROL_RUNS = new RegExp(`[\\0-\\x1f\\x7f-\\x9f${INVISIBLE_CLASS}]+`, 'gu')
 /** The same without tab, LF and CR. */
 const ZERO_WIDTH_RUNS = new RegExp(`[\\0-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${INVISIBLE_CLASS}]+`, 'gu')

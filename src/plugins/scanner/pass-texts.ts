@@ -8,7 +8,8 @@
  * combining marks, no Hangul jamo and no second half of any composition pair, and no
  * character's decomposition starts with a non-starter, so NFKC and NFD act on each character on
  * its own; the control/invisible strip and replace, the confusable map, the mark strip, the
- * exotic-whitespace map, leetspeak and the vowel fold are all per code point. Each table entry is
+ * exotic-whitespace map, leetspeak and the vowel fold are all per code point (U+FFFD, in the
+ * normaliser's invisible set, is removed from pass 1's text and a space in pass 2's). Each table entry is
  * the real pass applied to that one character (built from the normaliser at start-up, not
  * written out here). The differential test checks the claim on every pair of domain characters
  * and on random texts (test/unit/scanner/pass-texts-differential.test.ts).
@@ -130,36 +131,13 @@ function writePassBytes(s: string, buf: Buffer, cap: number, shapes: Uint8Array,
       buf[o5++] = words[e + P5]!
       buf[o2++] = words[e + P2]!
     } else if (shape === SHAPE_SAME) {
-      // The same bytes in every pass (U+FFFD, most non-ASCII letters).
+      // The same bytes in every pass (most non-ASCII letters).
       const w = words[e]!
       const n = lens[e]!
-      if (n === 3) {
-        // Written out: as calls this branch took twice as long (U+FFFD is half of a binary body).
-        const b0 = w & 0xff
-        const b1 = (w >> 8) & 0xff
-        const b2 = (w >> 16) & 0xff
-        buf[o1] = b0
-        buf[o1 + 1] = b1
-        buf[o1 + 2] = b2
-        buf[o3] = b0
-        buf[o3 + 1] = b1
-        buf[o3 + 2] = b2
-        buf[o5] = b0
-        buf[o5 + 1] = b1
-        buf[o5 + 2] = b2
-        buf[o2] = b0
-        buf[o2 + 1] = b1
-        buf[o2 + 2] = b2
-        o1 += 3
-        o3 += 3
-        o5 += 3
-        o2 += 3
-      } else {
-        o1 = putWord(buf, o1, w, n)
-        o3 = putWord(buf, o3, w, n)
-        o5 = putWord(buf, o5, w, n)
-        o2 = putWord(buf, o2, w, n)
-      }
+      o1 = putWord(buf, o1, w, n)
+      o3 = putWord(buf, o3, w, n)
+      o5 = putWord(buf, o5, w, n)
+      o2 = putWord(buf, o2, w, n)
     } else if (shape === SHAPE_WORDS) {
       o1 = putWord(buf, o1, words[e]!, lens[e]!)
       o3 = putWord(buf, o3, words[e + P3]!, lens[e + P3]!)

@@ -998,9 +998,9 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
   let content: string | null = null
   try {
     content = redactResponse(sc, buf.toString('utf8'))
-    // A hit in the spoilt text (`binaryText`) may stand in the reading as U+FFFD-parted pieces no
-    // pattern there matches, and a strip of other matches leaves it: the rewrite is read again
-    // with every U+FFFD removed, and what is not clean then is blocked.
+    // A hit in the spoilt text (`binaryText`) stands in the reading as U+FFFD-parted pieces, which
+    // the normaliser reads with U+FFFD removed too; should a strip still leave one, the rewrite
+    // is read again with every U+FFFD removed, and what is not clean then is blocked.
     if (content !== null && decideResponse(sc, content.replaceAll('\ufffd', ''), {...opts, textAt: 0}).action !== 'allow') content = null
   } catch {
     content = null

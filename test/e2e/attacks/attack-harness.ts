@@ -98,7 +98,9 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse, selfPort: 
         : prefix === 'noise' ? Buffer.concat([binaryNoise(4000, 1), Buffer.from([0xff]), Buffer.from(INJECTION), Buffer.from([0xff]), binaryNoise(4000, 2)])
           // Its words parted by stray bytes in Latin-1 prose (issue 36).
           : prefix === 'stray' ? strayByteText(INJECTION)
-            : Buffer.from(INJECTION)
+            // A replacement character written into valid UTF-8 inside a word.
+            : prefix === 'fffd' ? Buffer.from(INJECTION.replace('Ignore', 'Ign\ufffdore'), 'utf8')
+              : Buffer.from(INJECTION)
     res.writeHead(200, {'content-type': u.searchParams.get('ct') ?? 'text/plain'})
     res.end(body)
   } else if (u.pathname === '/page') {

@@ -48,6 +48,13 @@ describe('attacks: response scanning does not trust Content-Type', {timeout: 60_
     assert.ok(bin.equals(binaryNoise(65536, 3)))
   })
 
+  it('an injection with U+FFFD written inside a word, under text/html, is refused', async () => {
+    const r = await rawHttp(rig.proxy.port, {path: `http://127.0.0.1:${rig.up.port}/typed?ct=text%2Fhtml&prefix=fffd`})
+    assert.equal(r.status, 403, `${r.status} ${r.body}`)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
+    assert.ok(!r.body.includes('previous instructions'))
+  })
+
   it('an injection whose words stray bytes part, in Latin-1 prose, is blocked both ways (issue 36)', async () => {
     // No piece between two invalid bytes is a 12-byte text run: the spoilt text reads the words.
     for (const ct of ['text/html', 'application/octet-stream']) {

@@ -268,7 +268,7 @@ test('the text passes made faster for long bodies equal their full forms', () =>
     }
     assert.equal(n.forDlp(t), full(t), JSON.stringify(t.slice(0, 80)))
     assert.equal(n.forMatching(t), fullMatching(t), JSON.stringify(t.slice(0, 80)))
-    assert.equal(replaceInvisibleWithSpace(t), t.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu, ' '))
+    assert.equal(replaceInvisibleWithSpace(t), t.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd\xad\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu, ' '))
   }
   // Long ASCII texts dense with controls (a sorted join of short values: a line break every few
   // units; the Latin-1 compaction path), sparse ones (the native replace), both around the

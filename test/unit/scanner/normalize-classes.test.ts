@@ -48,9 +48,17 @@ describe('normalisation character classes equal their predicates', () => {
     })
   }
 
-  it('surrogate pairs stay whole; a lone surrogate next to a stripped character is kept', () => {
+  it('surrogate pairs stay whole; a lone surrogate is read as U+FFFD, an invisible (removed, or a space)', () => {
     const cases = ['\ud83d\ude00\u200b', '\ud800\u200b\udc00', '\udb40\udc41a', '\u200b\udfff\u0000\ud800', 'a\u{e0041}b\u{e0101}c']
     for (const [, fast, pred] of PASSES) for (const s of cases) assert.equal(fast(s), mapCodePointsReference(s, pred), JSON.stringify(s))
+    assert.equal(stripZeroWidth('a\ud800\u200b\udc00b\ud83d\ude00'), 'ab\ud83d\ude00')
+    assert.equal(replaceInvisibleWithSpace('a\ud800b\ufffdc'), 'a b c')
+  })
+
+  it('U+FFFD is in the invisible class of the scanner passes', () => {
+    assert.equal(stripControlChars('Ign\ufffdore\ufffd'), 'Ignore')
+    assert.equal(stripZeroWidth('Ign\ufffdore\n\ufffd'), 'Ignore\n')
+    assert.equal(replaceInvisibleWithSpace('Ignore\ufffdall\ufffd\ufffd'), 'Ignore all  ')
   })
 
   it('a 1 KiB binary body decoded as UTF-8 (the benchmark body) gives the same text', () => {

@@ -19,15 +19,23 @@ function isC0C1Del(cp: number): boolean {
   return cp <= 0x1f || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)
 }
 
-/** The predicate form of `stripControlChars`' class: C0, C1, DEL and the invisibles. */
+/**
+ * The scanner normaliser's invisible set by its definition: the spec's I, U+FFFD, and a lone
+ * surrogate (a code point U+D800–U+DFFF as `for…of` yields it), which reads as U+FFFD.
+ */
+export function isScannerInvisibleReference(cp: number): boolean {
+  return isInvisible(cp) || cp === 0xfffd || (cp >= 0xd800 && cp <= 0xdfff)
+}
+
+/** The predicate form of `stripControlChars`' class: C0, C1, DEL and the scanner's invisibles. */
 export function isControlOrInvisible(cp: number): boolean {
-  return isC0C1Del(cp) || isInvisible(cp)
+  return isC0C1Del(cp) || isScannerInvisibleReference(cp)
 }
 
 /** The predicate form of `stripZeroWidth`'s class: the same without tab, LF and CR. */
 export function isZeroWidthClass(cp: number): boolean {
   if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false
-  return isC0C1Del(cp) || isInvisible(cp)
+  return isC0C1Del(cp) || isScannerInvisibleReference(cp)
 }
 
 const LEET: Readonly<Record<string, string>> = {'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's'}
