@@ -6,7 +6,7 @@ import {rememberingLast} from './memo.js'
 /**
  * Invisible set I (§8), as the spec defines it: what the tool-description checks
  * (mcp/tools/hidden-intent) and the byte formats mean by an invisible character. The scanner's
- * own normalisation passes use `isScannerInvisible`, a wider set.
+ * own normalisation passes use a wider set (INVISIBLE_CLASS below).
  */
 export function isInvisible(cp: number): boolean {
   return (
@@ -23,19 +23,6 @@ export function isInvisible(cp: number): boolean {
     (cp >= 0xe0000 && cp <= 0xe007f) ||
     (cp >= 0xe0100 && cp <= 0xe01ef)
   )
-}
-
-/**
- * The invisible set of the scanner's normalisation passes (strip controls, strip zero-width,
- * invisible as space): I ∪ {U+FFFD}, and a lone surrogate, which every reader of the text (RE2,
- * UTF-8 encoding) takes for U+FFFD. U+FFFD is what a reader shows for bytes it cannot decode and
- * can be written literally into valid UTF-8: a reader of `Ign\uFFFDore all previous
- * instructions` reads the phrase, so the scans read it with U+FFFD removed (pass 1, DLP) or as a
- * space (pass 2). A deliberate departure from the reference, whose I does not hold U+FFFD
- * (docs/compatibility.md); `isInvisible` keeps the spec set for its other users.
- */
-export function isScannerInvisible(cp: number): boolean {
-  return isInvisible(cp) || cp === 0xfffd || (cp >= 0xd800 && cp <= 0xdfff)
 }
 
 /** Exotic whitespace set W (§8). */
@@ -63,13 +50,20 @@ export function isExoticWhitespace(cp: number): boolean {
  * leaves `lastIndex` at 0, so the shared objects carry no state between calls.
  */
 /**
- * `isScannerInvisible` but lone surrogates: I and U+FFFD. The passes read a lone surrogate as the
- * U+FFFD it stands for (`wellFormed`) before the class is searched: a class holding the surrogate
- * range made every search of it about a half slower (irregexp checks pairs for such a class).
+ * The invisible set of the scanner's normalisation passes (strip controls, strip zero-width,
+ * invisible as space): I ∪ {U+FFFD}, and a lone surrogate, which every reader of the text (RE2,
+ * UTF-8 encoding) takes for U+FFFD. U+FFFD is what a reader shows for bytes it cannot decode and
+ * can be written literally into valid UTF-8: a reader of `Ign\uFFFDore all previous
+ * instructions` reads the phrase, so the scans read it with U+FFFD removed (pass 1, DLP) or as a
+ * space (pass 2). A deliberate departure from the reference, whose I does not hold U+FFFD
+ * (docs/compatibility.md); `isInvisible` keeps the spec set for its other users. The class holds
+ * I and U+FFFD; the passes read a lone surrogate as the U+FFFD it stands for (`wellFormed`)
+ * before the class is searched: a class holding the surrogate range made every search of it
+ * about a half slower (irregexp checks pairs for such a class).
  */
 const INVISIBLE_CLASS = '\\ufffd\\xad\\u115f\\u1160\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufe00-\\ufe0f\\ufeff\\ufff9-\\ufffb\\u{e0000}-\\u{e007f}\\u{e0100}-\\u{e01ef}'
 const EXOTIC_WS_CLASS = '\\xa0\\u1680\\u180e\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
-/** C0, C1 and DEL ∪ isScannerInvisible. */
+/** C0, C1 and DEL ∪ the invisible class (after `wellFormed`). */
 const CONTROL_RUNS = new RegExp(`[\\0-\\x1f\\x7f-\\x9f${INVISIBLE_CLASS}]+`, 'gu')
 /** The same without tab, LF and CR. */
 const ZERO_WIDTH_RUNS = new RegExp(`[\\0-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${INVISIBLE_CLASS}]+`, 'gu')
