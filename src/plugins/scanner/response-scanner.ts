@@ -997,11 +997,9 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
   if (d.action !== 'strip') return d
   let content: string | null = null
   try {
+    // A hit in the spoilt text (`binaryText`) stands in this reading as U+FFFD-parted pieces,
+    // which the normaliser reads as the spoilt text does (U+FFFD removed, or a space): stripped here.
     content = redactResponse(sc, buf.toString('utf8'))
-    // A hit in the spoilt text (`binaryText`) stands in the reading as U+FFFD-parted pieces, which
-    // the normaliser reads with U+FFFD removed too; should a strip still leave one, the rewrite
-    // is read again with every U+FFFD removed, and what is not clean then is blocked.
-    if (content !== null && decideResponse(sc, content.replaceAll('\ufffd', ''), {...opts, textAt: 0}).action !== 'allow') content = null
   } catch {
     content = null
   }
