@@ -4,7 +4,7 @@
  * JSON body the thousand per-text scans were a quarter of the request path).
  *
  * Why a text the screen passes is clean. A text `t` is screened only when every code unit of it
- * is in the pass-text table's domain (`pass-texts.ts`): there each of passes 1, 2, 3 and 5 maps
+ * is in the pass-text table's domain (`PassTextBuilder.takes`, `pass-texts.ts`): there each of passes 1, 2, 3 and 5 maps
  * every character on its own, so the pass texts of `a + '\n' + b` are the pass texts of `a`, of
  * `'\n'` (checked to be `'\n'` in all four) and of `b`, concatenated. With `t` go, recursively
  * to pass 6's depth, the decodings pass 6 would match (`passSixDecodings`): those in the domain
@@ -25,7 +25,6 @@
 import {hasCandidateRun} from './b64-runs.js'
 import {lineSafe} from './dlp-engine.js'
 import {foldVowels} from './normalize.js'
-import {inPassTextDomain} from './pass-texts.js'
 import {passSixDecodings, type JointSets, type ResponseScanner} from './response-scanner.js'
 import {setMatches} from './pattern-set.js'
 
@@ -71,7 +70,7 @@ interface Groups {
 
 /** Adds `s` and the decodings pass 6 would match, recursively; false when the text itself is outside the domain. */
 function members(sc: ResponseScanner, s: string, depth: number, g: Groups): boolean {
-  if (inPassTextDomain(s)) g.walk.push(s)
+  if (sc.passTexts!.takes(s)) g.walk.push(s)
   else if (depth === 0) return false
   else {
     const p1 = sc.normalizer.forMatching(s)

@@ -1,18 +1,30 @@
 /**
  * Response passes 1, 2, 3 and 5 (§7) in one walk over the content, for texts whose every code
- * unit is below U+0300 or is U+FFFD — plain and Latin-1/Latin Extended text, and what a binary
- * body becomes as UTF-8 with replacement characters (bench: proxy; on the proxy benchmark's 1 KiB
- * binary body the four normalised copies were half the response scan's core floor).
+ * unit is in the walk's domain: every unit below U+0300, U+FFFD, and every other BMP character
+ * that starts a normalisation segment of its own (`inPassTextDomain`) — plain and Latin text,
+ * Greek, Cyrillic, CJK, Arabic, arrows and box drawing, and what a binary body becomes as UTF-8
+ * with replacement characters (bench: proxy; on the proxy benchmark's 1 KiB binary body the four
+ * normalised copies were half the response scan's core floor; issue 36: a Cyrillic or Greek page
+ * and a binary body's text runs took the normaliser's general path, about three times the cost).
  *
- * Why a per-code-unit table gives the same strings as the passes: below U+0300 there are no
- * combining marks, no Hangul jamo and no second half of any composition pair, and no
- * character's decomposition starts with a non-starter, so NFKC and NFD act on each character on
- * its own; the control/invisible strip and replace, the confusable map, the mark strip, the
- * exotic-whitespace map, leetspeak and the vowel fold are all per code point (U+FFFD, in the
- * normaliser's invisible set, is removed from pass 1's text and a space in pass 2's). Each table entry is
- * the real pass applied to that one character (built from the normaliser at start-up, not
- * written out here). The differential test checks the claim on every pair of domain characters
- * and on random texts (test/unit/scanner/pass-texts-differential.test.ts).
+ * Why a per-character table gives the same strings as the passes. The passes are forMatching
+ * (strip zero-width, NFKC, confusables, NFD and drop Mn, exotic whitespace), the same after
+ * invisibles become spaces, and leetspeak and the vowel fold of the first. All but NFKC and NFD
+ * are per code point. NFKC and NFD act on a text segment by segment, a segment starting at each
+ * character that nothing before it can join: canonical reordering moves only marks (every
+ * character with a non-zero combining class is a mark), and composition joins a character to the
+ * one before it only when it is a mark or a Hangul vowel or final jamo. A domain character
+ * outside U+0000–U+02FF is neither, and neither is the first character of its NFD or NFKD
+ * (`startsSegment`), so each domain character starts a segment and is normalised on its own;
+ * below U+0300 there are no marks or jamo and no decomposition starting with one, and U+FFFD is
+ * in the normaliser's invisible set (removed from pass 1's text and a space in pass 2's). The
+ * confusable map sends non-ASCII to ASCII only, so it makes no mark that NFD could move. Each
+ * table entry is the real pass applied to that one character (built from the normaliser as
+ * characters are first seen, not written out here); a character whose entry is wider than the
+ * tables hold (U+FDFA is 18 units) or holds a surrogate is declined, as is any astral character.
+ * The differential tests check the claim on every pair below U+0300, every other BMP character
+ * beside the characters that join others, and random texts of every script
+ * (test/unit/scanner/pass-texts-differential.test.ts).
  */
 import {foldVowels, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
 
@@ -43,9 +55,14 @@ export interface PassBytes {
 
 export type PassName = 'normalized' | 'invisible' | 'leet' | 'folded'
 
-/** Domain: code units 0 … U+02FF, and U+FFFD at index DOMAIN. */
+/**
+ * Code units below this are their own table index (no marks, no jamo: always in the domain);
+ * every other domain character gets the next free index the first time a text holds it
+ * (`PassTextBuilder.slotOf`), so the tables grow with the characters seen, not with the BMP.
+ */
 const DOMAIN = 0x300
-const REPLACEMENT = 0xfffd
+/** `slotOf` entry of a character the builder declined (its entry would not fit the tables). */
+const DECLINED = 0xffff
 /** Past this many units of output per text (≈ 350,000 code units of content) the passes run as before. */
 const MAX_UNITS = 1 << 20
 /** The largest scratch a builder keeps between walks (texts up to ≈ 10,900 code units). */
@@ -56,6 +73,10 @@ const MANY = -2
 
 /** An entry not computed yet: each character goes through the normaliser the first time it is seen. */
 const UNKNOWN = -3
+/** The entry of a character below DOMAIN whose pass texts do not fit the tables (none, on the normaliser as written). */
+const DECLINED_ENTRY = -4
+/** Slots the tables hold at first (the fixed range and room for a page of other characters). */
+const FIRST_SLOTS = DOMAIN + 256
 const WIDEST = 3
 /** UTF-8 table slots per domain character and pass: WIDEST units of at most three bytes (no surrogates in the domain's outputs). */
 const SLOT = 9
@@ -71,6 +92,7 @@ const SHAPE_BYTES = 1
 const SHAPE_SAME = 2
 const SHAPE_WORDS = 3
 const SHAPE_LONG = 4
+const SHAPE_DECLINED = 5
 
 /** What each domain character becomes in one pass: one unit, nothing, several units, or not known yet. */
 interface UnitMap {
@@ -78,8 +100,22 @@ interface UnitMap {
   readonly many: Array<readonly number[] | undefined>
 }
 
-function emptyMap(): UnitMap {
-  return {one: new Int32Array(DOMAIN + 1).fill(UNKNOWN), many: []}
+function emptyMap(slots: number): UnitMap {
+  return {one: new Int32Array(slots).fill(UNKNOWN), many: []}
+}
+
+/** `map` with room for `slots` entries (the new ones not known yet). */
+function grownMap(map: UnitMap, slots: number): UnitMap {
+  const one = new Int32Array(slots).fill(UNKNOWN)
+  one.set(map.one)
+  return {one, many: map.many}
+}
+
+/** `a` copied into an array of `n` elements of its kind (the rest 0). */
+function grown<T extends Uint8Array | Int8Array | Int32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n)
+  b.set(a)
+  return b
 }
 
 function learn(map: UnitMap, k: number, t: string): void {
@@ -113,15 +149,19 @@ const UNLEARNT = 2
  * four texts of `s` into regions of `cap` bytes of `buf` (pass 1, leetspeak, vowel fold, pass 2)
  * and their ends into `ends`; stops at a character outside the domain or not learnt yet.
  */
-function writePassBytes(s: string, buf: Buffer, cap: number, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
+function writePassBytes(s: string, buf: Buffer, cap: number, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
   let o1 = 0
   let o3 = cap
   let o5 = 2 * cap
   let o2 = 3 * cap
   for (let i = 0, len = s.length; i < len; i++) {
     const c = s.charCodeAt(i)
-    const k = c < DOMAIN ? c : c === REPLACEMENT ? DOMAIN : -1
-    if (k < 0) return OUTSIDE
+    let k = c
+    if (c >= DOMAIN) {
+      k = slotOf[c]!
+      if (k === 0) return UNLEARNT
+      if (k === DECLINED) return OUTSIDE
+    }
     const e = 4 * k
     const shape = shapes[k]!
     if (shape === SHAPE_BYTES) {
@@ -149,7 +189,7 @@ function writePassBytes(s: string, buf: Buffer, cap: number, shapes: Uint8Array,
       for (let j = 0, n = lens[e + P3]!; j < n; j++) buf[o3++] = table[at + SLOT + j]!
       for (let j = 0, n = lens[e + P5]!; j < n; j++) buf[o5++] = table[at + 2 * SLOT + j]!
       for (let j = 0, n = lens[e + P2]!; j < n; j++) buf[o2++] = table[at + 3 * SLOT + j]!
-    } else return UNLEARNT
+    } else return shape === SHAPE_DECLINED ? OUTSIDE : UNLEARNT
   }
   ends[0] = o1
   ends[1] = o3
@@ -167,15 +207,36 @@ function asciiTable(f: (s: string) => string): Uint16Array {
   })
 }
 
-/** Index of code unit `c` in the tables, or -1 outside the domain. */
-function domainIndex(c: number): number {
-  return c < DOMAIN ? c : c === REPLACEMENT ? DOMAIN : -1
+/**
+ * What can join the character before it under NFKC or NFD: a mark (general category M: every
+ * character with a non-zero combining class, and the vowel signs that compose with the consonant
+ * before them), and the Hangul vowel and final jamo (which compose with a leading jamo or an LV
+ * syllable). Read at a text's start.
+ */
+const JOINS_BEFORE = /^[\p{M}\u1160-\u11ff\ud7b0-\ud7ff]/u
+
+/** `startsSegment` per BMP code unit, decided on first use: 0 not yet, 1 yes, 2 no. */
+const SEGMENT_START = new Uint8Array(0x10000)
+
+/**
+ * Whether the BMP code unit `c` is in the walk's domain: below U+0300, U+FFFD, or a character
+ * that starts a normalisation segment of its own — not a surrogate, and neither it nor the first
+ * character of its NFD and NFKD can join the character before it (`JOINS_BEFORE`). See the file
+ * comment for why such characters are normalised one by one.
+ */
+export function startsSegment(c: number): boolean {
+  if (c < DOMAIN || c === 0xfffd) return true
+  let r = SEGMENT_START[c]!
+  if (r === 0) {
+    const ch = String.fromCharCode(c)
+    const starts = (c < 0xd800 || c > 0xdfff) && !JOINS_BEFORE.test(ch) && !JOINS_BEFORE.test(ch.normalize('NFD')) && !JOINS_BEFORE.test(ch.normalize('NFKD'))
+    SEGMENT_START[c] = r = starts ? 1 : 2
+  }
+  return r === 1
 }
 
-export function inPassTextDomain(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (domainIndex(s.charCodeAt(i)) < 0) return false
-  return true
-}
+/** Shared by builders that have met no character at or above DOMAIN yet: every entry 0 (not learnt). */
+const NO_SLOTS = new Uint16Array(0x10000)
 
 /** Below this many characters the table walk is as quick as the plain path. */
 const PLAIN_MIN = 64
@@ -324,8 +385,8 @@ class PlainPassBytes implements PassBytes {
  */
 export class PassTextBuilder {
   /** Pass 1 (forMatching) and pass 2 (invisibles as spaces, then forMatching) per character. */
-  private readonly normalized: UnitMap
-  private readonly invisible: UnitMap
+  private normalized: UnitMap
+  private invisible: UnitMap
   private readonly leet: Uint16Array
   private readonly fold: Uint16Array
   /**
@@ -338,23 +399,29 @@ export class PassTextBuilder {
   private view: Uint16Array<ArrayBufferLike> = new Uint16Array(0)
 
   private readonly normalizer: (s: string) => string
-  /** Set when a character maps to more than WIDEST units (never, on the normaliser as written): the walk then declines every text. */
-  private broken = false
 
   /**
-   * The UTF-8 tables: for domain character k and pass p (pass 1 = 0, P3, P5, P2), `utf8Len[4k + p]`
+   * The table index (slot) of each code unit at or above DOMAIN: 0 not met yet, DECLINED outside
+   * the domain or too wide for the tables, else the slot its entries hold (slots from DOMAIN on,
+   * given out in the order the characters are first met). `NO_SLOTS` until the first such unit.
+   */
+  private slotOf: Uint16Array = NO_SLOTS
+  /** The next free slot, and how many the tables hold. */
+  private nextSlot = DOMAIN
+  private slots = FIRST_SLOTS
+
+  /**
+   * The UTF-8 tables: for slot k and pass p (pass 1 = 0, P3, P5, P2), `utf8Len[4k + p]`
    * bytes at `utf8[SLOT × (4k + p)]`, and when they are at most four also packed little-end
    * first in `utf8Word[4k + p]`; `utf8Shape[k]` says how the walk writes k (SHAPE_*).
    * `utf8Width` is the most bytes any learnt character gives one pass: the scratch holds four
    * regions of `width × length` bytes.
    */
-  private readonly utf8 = new Uint8Array((DOMAIN + 1) * 4 * SLOT)
-  private readonly utf8Len = new Int8Array((DOMAIN + 1) * 4)
-  private readonly utf8Word = new Int32Array((DOMAIN + 1) * 4)
-  private readonly utf8Shape = new Uint8Array(DOMAIN + 1)
+  private utf8 = new Uint8Array(FIRST_SLOTS * 4 * SLOT)
+  private utf8Len = new Int8Array(FIRST_SLOTS * 4)
+  private utf8Word = new Int32Array(FIRST_SLOTS * 4)
+  private utf8Shape = new Uint8Array(FIRST_SLOTS)
   private utf8Width = 3
-  /** Set when a pass output holds a surrogate (never: the domain's outputs are BMP characters): the UTF-8 walk then declines. */
-  private utf8Broken = false
   private bytesScratch: Buffer = Buffer.allocUnsafeSlow(0)
   /** Where the UTF-8 walk's four texts end in the scratch. */
   private readonly ends = new Int32Array(4)
@@ -366,34 +433,72 @@ export class PassTextBuilder {
   constructor(forMatching: (s: string) => string) {
     this.source = forMatching
     this.normalizer = forMatching
-    this.normalized = emptyMap()
-    this.invisible = emptyMap()
+    this.normalized = emptyMap(FIRST_SLOTS)
+    this.invisible = emptyMap(FIRST_SLOTS)
     this.leet = asciiTable(leetspeak)
     this.fold = asciiTable(foldVowels)
     this.plainMaps = plainMaps(Uint8Array.from(this.leet), Uint8Array.from(this.fold))
   }
 
-  /** Entries for domain character `k`, through the normaliser (each character once per builder). */
-  private learn(k: number): void {
-    const ch = String.fromCharCode(k === DOMAIN ? REPLACEMENT : k)
+  /**
+   * The slot of code unit `c`, its entries learnt through the normaliser first when it is met for
+   * the first time (each character once per builder); -1 when `c` is outside the domain or its
+   * entries do not fit the tables (more than WIDEST units in a pass, or a surrogate).
+   */
+  private slot(c: number): number {
+    if (c < DOMAIN) {
+      const shape = this.utf8Shape[c]!
+      if (shape === SHAPE_UNKNOWN) return this.learn(c, c) ? c : -1
+      return shape === SHAPE_DECLINED ? -1 : c
+    }
+    const k = this.slotOf[c]!
+    if (k === DECLINED) return -1
+    if (k !== 0) return k
+    if (this.slotOf === NO_SLOTS) this.slotOf = new Uint16Array(0x10000)
+    if (!startsSegment(c) || !this.learn(c, this.nextSlot)) {
+      this.slotOf[c] = DECLINED
+      return -1
+    }
+    this.slotOf[c] = this.nextSlot
+    return this.nextSlot++
+  }
+
+  /** The tables with room for slot `k` (each growth doubles them, up to a slot for every BMP unit). */
+  private room(k: number): void {
+    if (k < this.slots) return
+    const slots = Math.min(Math.max(2 * this.slots, k + 1), DOMAIN + 0x10000)
+    this.normalized = grownMap(this.normalized, slots)
+    this.invisible = grownMap(this.invisible, slots)
+    this.utf8 = grown(this.utf8, slots * 4 * SLOT)
+    this.utf8Len = grown(this.utf8Len, slots * 4)
+    this.utf8Word = grown(this.utf8Word, slots * 4)
+    this.utf8Shape = grown(this.utf8Shape, slots)
+    this.slots = slots
+  }
+
+  /** Learns the entries of character `c` into slot `k`; false (nothing learnt but a declined shape below DOMAIN) when they do not fit. */
+  private learn(c: number, k: number): boolean {
+    const ch = String.fromCharCode(c)
     const p1 = this.normalizer(ch)
     const inv = replaceInvisibleWithSpace(ch)
     const p2 = inv === ch ? p1 : this.normalizer(inv)
-    if (p1.length > WIDEST || p2.length > WIDEST) this.broken = true
-    learn(this.normalized, k, p1)
-    learn(this.invisible, k, p2)
     // The UTF-8 entries: leetspeak and the vowel fold map pass 1's ASCII units one to one.
     const mapped = (t: Uint16Array): string => Array.from(p1, (ch) => (ch.charCodeAt(0) < 128 ? String.fromCharCode(t[ch.charCodeAt(0)]!) : ch)).join('')
     const texts = [p1, mapped(this.leet), mapped(this.fold), p2]
+    // At most WIDEST units of the BMP per pass: at most SLOT bytes of UTF-8, never a surrogate.
+    if (texts.some((t) => t.length > WIDEST || /[\ud800-\udfff]/.test(t))) {
+      if (c < DOMAIN) {
+        this.utf8Shape[c] = SHAPE_DECLINED
+        this.normalized.one[c] = DECLINED_ENTRY
+      }
+      return false
+    }
+    this.room(k)
+    learn(this.normalized, k, p1)
+    learn(this.invisible, k, p2)
     let shape = SHAPE_BYTES
     for (let p = 0; p < 4; p++) {
-      const t = texts[p]!
-      for (let i = 0; i < t.length; i++) if ((t.charCodeAt(i) & 0xf800) === 0xd800) this.utf8Broken = true
-      const b = Buffer.from(t, 'utf8')
-      if (b.length > SLOT) {
-        this.utf8Broken = true
-        return
-      }
+      const b = Buffer.from(texts[p]!, 'utf8')
       const e = 4 * k + p
       this.utf8.set(b, SLOT * e)
       this.utf8Len[e] = b.length
@@ -407,6 +512,13 @@ export class PassTextBuilder {
     const e = 4 * k
     const same = [1, 2, 3].every((p) => this.utf8Len[e + p] === this.utf8Len[e] && this.utf8Word[e + p] === this.utf8Word[e])
     this.utf8Shape[k] = shape === SHAPE_WORDS && same ? SHAPE_SAME : shape
+    return true
+  }
+
+  /** Whether the walk takes `s`: every code unit in the domain, with entries that fit the tables (learnt here when new). */
+  takes(s: string): boolean {
+    for (let i = 0; i < s.length; i++) if (this.slot(s.charCodeAt(i)) < 0) return false
+    return true
   }
 
   /** Whether `p`'s buffers still hold its texts (no later `passBytes` call has reused the scratch). */
@@ -419,7 +531,6 @@ export class PassTextBuilder {
    * straight from the tables in one walk; null when `s` is outside the domain (or too long).
    */
   passBytes(s: string): PassBytes | null {
-    if (this.utf8Broken || this.broken) return null
     const len = s.length
     if (len >= PLAIN_MIN && this.plainIsIdentity()) {
       const plain = this.plainPassBytes(s)
@@ -435,7 +546,7 @@ export class PassTextBuilder {
       }
       this.generation++
       const ends = this.ends
-      const r = writePassBytes(s, buf, cap, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
+      const r = writePassBytes(s, buf, cap, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
       if (r === WALKED) {
         return {
           normalized: buf.subarray(0, ends[0]),
@@ -448,12 +559,7 @@ export class PassTextBuilder {
       if (r === OUTSIDE) return null
       // A character not learnt yet: learn every new one of the text, then walk again (the
       // regions may have to be wider). Each character is learnt once per builder.
-      for (let i = 0; i < len; i++) {
-        const k = domainIndex(s.charCodeAt(i))
-        if (k < 0) return null
-        if (this.utf8Shape[k] === SHAPE_UNKNOWN) this.learn(k)
-        if (this.broken || this.utf8Broken) return null
-      }
+      if (!this.takes(s)) return null
     }
     return null
   }
@@ -466,11 +572,14 @@ export class PassTextBuilder {
       let ok = true
       for (let k = 0; k < 128 && ok; k++) {
         if (!(k === 0x09 || k === 0x0a || k === 0x0d || (k >= 0x20 && k <= 0x7e))) continue
-        if (this.utf8Shape[k] === SHAPE_UNKNOWN) this.learn(k)
+        if (this.slot(k) < 0) {
+          ok = false
+          break
+        }
         const e = 4 * k
         ok = this.utf8Len[e] === 1 && this.utf8Word[e] === k && this.utf8Len[e + P2] === 1 && this.utf8Word[e + P2] === k
       }
-      this.plainIdentity = ok && !this.broken && !this.utf8Broken
+      this.plainIdentity = ok
     }
     return this.plainIdentity
   }
@@ -517,7 +626,7 @@ export class PassTextBuilder {
   private walk(s: string, all: boolean): PassTexts | null {
     const len = s.length
     const cap = len * this.widest
-    if (!LITTLE_ENDIAN || this.broken || cap > MAX_UNITS) return null
+    if (!LITTLE_ENDIAN || cap > MAX_UNITS) return null
     let scratch = this.scratch
     let v = this.view
     if (4 * cap > v.length) {
@@ -531,8 +640,9 @@ export class PassTextBuilder {
       }
     }
     // Four regions of `cap` units: pass 1, leetspeak, vowel fold (same positions), pass 2.
-    const {one: one1, many: many1} = this.normalized
-    const {one: one2, many: many2} = this.invisible
+    // The tables as they are; learning a new character may grow them (read again after it).
+    let {one: one1, many: many1} = this.normalized
+    let {one: one2, many: many2} = this.invisible
     const leet = this.leet
     const fold = this.fold
     const o3 = cap
@@ -548,14 +658,16 @@ export class PassTextBuilder {
     let changed5 = false
     for (let i = 0; i < len; i++) {
       const c = s.charCodeAt(i)
-      const k = c < DOMAIN ? c : c === REPLACEMENT ? DOMAIN : -1
-      if (k < 0) return null
-      let u = one1[k]!
+      let k = c < DOMAIN ? c : this.slotOf[c]!
+      let u = k === 0 && c !== 0 ? UNKNOWN : k === DECLINED ? DECLINED_ENTRY : one1[k]!
       if (u === UNKNOWN) {
-        this.learn(k)
-        if (this.broken) return null
+        k = this.slot(c)
+        if (k < 0) return null
+        ;({one: one1, many: many1} = this.normalized)
+        ;({one: one2, many: many2} = this.invisible)
         u = one1[k]!
       }
+      if (u === DECLINED_ENTRY) return null
       if (u === c) {
         v[n1] = u
         if (u < 128) {
