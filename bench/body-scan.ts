@@ -1,6 +1,6 @@
 // `npm run bench -- body-scan [--preset NAME] [--size 64k] [--bodies N] [--seconds S]`: body and response
 // scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
-// chat request, plain) and binary ones (random, gzip, PNG-like), on the request-body path
+// chat request, plain, Cyrillic plain) and binary ones (random, gzip, PNG-like), on the request-body path
 // (`scanRequestBody`: DLP and injection) and the response path (`decideResponseBody`: the
 // injection scan the proxy applies to every buffered response). The `old` rows are the response path as it was before
 // bodies were read from their bytes: the whole body decoded as UTF-8 and scanned as one text.
@@ -93,6 +93,21 @@ function plainBody(size: number, variant: number): Buffer {
 }
 
 /**
+ * Plain text in Cyrillic (the lines of `plainBody` in Russian): a page in a script other than
+ * Latin, whose characters are confusables and above U+02FF, `size` bytes cut on a character.
+ */
+function cyrillicBody(size: number, variant: number): Buffer {
+  const lines: string[] = []
+  let n = 0
+  for (let i = variant * 100_003; n < size; i++) {
+    const l = `${i}: сборка закончилась за ${i * 3} мс; съешь же ещё этих мягких французских булок, да выпей чаю.\n`
+    lines.push(l)
+    n += Buffer.byteLength(l)
+  }
+  return Buffer.from(Buffer.from(lines.join('')).subarray(0, size).toString('utf8').replace(/\ufffd$/, ''))
+}
+
+/**
  * Real prose: `size`-byte slices of this repository's user documents (`docs/*.md`, as a page of
  * documentation reads), slice `variant` of their concatenation. The synthetic bodies repeat a
  * few shapes; prose with code, tables and examples is what makes the RE2 sets build DFA states
@@ -161,6 +176,7 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
     ['json', 'application/json', draw((v) => jsonBody(size, v))],
     ['chat', 'application/json', draw((v) => chatBody(size, v))],
     ['plain', 'text/plain', draw((v) => plainBody(size, v))],
+    ['cyrillic', 'text/plain', draw((v) => cyrillicBody(size, v))],
     ['docs (prose)', 'text/markdown', draw((v) => docsBody(size, v))],
     ['random', 'application/octet-stream', draw(() => crypto.randomBytes(size))],
     ['gzip', 'application/gzip', draw((v) => gzipBody(size, v))],
