@@ -1,7 +1,7 @@
 /**
  * Response passes 1, 2, 3 and 5 (§7) in one walk over the content, for texts whose every code
  * unit is in the walk's domain: every unit below U+0300, U+FFFD, and every other BMP character
- * that starts a normalisation segment of its own (`inPassTextDomain`) — plain and Latin text,
+ * that starts a normalisation segment of its own (`startsSegment`, `PassTextBuilder.takes`) — plain and Latin text,
  * Greek, Cyrillic, CJK, Arabic, arrows and box drawing, and what a binary body becomes as UTF-8
  * with replacement characters (bench: proxy; on the proxy benchmark's 1 KiB binary body the four
  * normalised copies were half the response scan's core floor; issue 36: a Cyrillic or Greek page
@@ -22,9 +22,10 @@
  * table entry is the real pass applied to that one character (built from the normaliser as
  * characters are first seen, not written out here); a character whose entry is wider than the
  * tables hold (U+FDFA is 18 units) or holds a surrogate is declined, as is any astral character.
- * The differential tests check the claim on every pair below U+0300, every other BMP character
- * beside the characters that join others, and random texts of every script
- * (test/unit/scanner/pass-texts-differential.test.ts).
+ * The differential tests check the claim on every pair below U+0300 and random texts
+ * (test/unit/scanner/pass-texts-differential.test.ts), and the rule against the runtime's Unicode
+ * data on every code point, every other BMP domain character beside the characters likeliest to
+ * join it, and texts of many scripts (test/unit/scanner/pass-texts-scripts.test.ts).
  */
 import {foldVowels, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
 
@@ -389,11 +390,7 @@ export class PassTextBuilder {
   private invisible: UnitMap
   private readonly leet: Uint16Array
   private readonly fold: Uint16Array
-  /**
-   * Most units one character of the domain becomes (found by walking every character once when
-   * this was written: 3; checked by the differential test, and each learnt entry is checked
-   * against it).
-   */
+  /** Most units one character the tables hold becomes in a pass (a wider one is declined when learnt). */
   private readonly widest = WIDEST
   private scratch: Buffer = Buffer.allocUnsafeSlow(0)
   private view: Uint16Array<ArrayBufferLike> = new Uint16Array(0)
