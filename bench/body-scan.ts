@@ -82,25 +82,23 @@ function chatBody(size: number, variant: number): Buffer {
 }
 
 function plainBody(size: number, variant: number): Buffer {
-  const lines: string[] = []
-  let n = 0
-  for (let i = variant * 100_003; n < size; i++) {
-    const l = `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.\n`
-    lines.push(l)
-    n += l.length
-  }
-  return Buffer.from(lines.join('')).subarray(0, size)
+  return linesBody(size, variant, (i) => `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.\n`)
 }
 
 /**
  * Plain text in Cyrillic (the lines of `plainBody` in Russian): a page in a script other than
- * Latin, whose characters are confusables and above U+02FF, `size` bytes cut on a character.
+ * Latin, whose characters are confusables and above U+02FF.
  */
 function cyrillicBody(size: number, variant: number): Buffer {
+  return linesBody(size, variant, (i) => `${i}: сборка закончилась за ${i * 3} мс; съешь же ещё этих мягких французских булок, да выпей чаю.\n`)
+}
+
+/** Numbered lines `line(i)` from line `variant × 100,003` on, `size` bytes cut on a character (a character cut in two is dropped). */
+function linesBody(size: number, variant: number, line: (i: number) => string): Buffer {
   const lines: string[] = []
   let n = 0
   for (let i = variant * 100_003; n < size; i++) {
-    const l = `${i}: сборка закончилась за ${i * 3} мс; съешь же ещё этих мягких французских булок, да выпей чаю.\n`
+    const l = line(i)
     lines.push(l)
     n += Buffer.byteLength(l)
   }

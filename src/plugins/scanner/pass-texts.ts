@@ -656,15 +656,15 @@ export class PassTextBuilder {
     for (let i = 0; i < len; i++) {
       const c = s.charCodeAt(i)
       let k = c < DOMAIN ? c : this.slotOf[c]!
-      let u = k === 0 && c !== 0 ? UNKNOWN : k === DECLINED ? DECLINED_ENTRY : one1[k]!
-      if (u === UNKNOWN) {
+      let u = c >= DOMAIN && (k === 0 || k === DECLINED) ? UNKNOWN : one1[k]!
+      if (u === UNKNOWN || u === DECLINED_ENTRY) {
+        // Not met yet, or declined: `slot` learns the character, or says it is outside.
         k = this.slot(c)
         if (k < 0) return null
         ;({one: one1, many: many1} = this.normalized)
         ;({one: one2, many: many2} = this.invisible)
         u = one1[k]!
       }
-      if (u === DECLINED_ENTRY) return null
       if (u === c) {
         v[n1] = u
         if (u < 128) {
