@@ -1,6 +1,6 @@
 /**
- * Response passes 1, 2, 3 and 5 (§7) in one walk over the content, for texts whose every code
- * unit is in the walk's domain: every unit below U+0300, U+FFFD, and every other BMP character
+ * Response passes 1, 2, 3 and 5 (§7) in one walk over the content, character by character for
+ * the code units in the walk's domain: every unit below U+0300, U+FFFD, and every other BMP character
  * that starts a normalisation segment of its own (`startsSegment`, `PassTextBuilder.takes`) — plain and Latin text,
  * Greek, Cyrillic, CJK, Arabic, arrows and box drawing, and what a binary body becomes as UTF-8
  * with replacement characters (bench: proxy; on the proxy benchmark's 1 KiB binary body the four
@@ -22,12 +22,16 @@
  * table entry is the real pass applied to that one character (built from the normaliser as
  * characters are first seen, not written out here); a character whose entry is wider than the
  * tables hold (U+FDFA is 18 units) or holds a surrogate is declined, as is any astral character.
+ * A text holding such characters is still walked (`passBytes`): each stretch from the last
+ * character before one that stripZeroWidth keeps up to the next domain character it keeps goes
+ * through the normaliser on its own. Both ends of a stretch start a segment in every pass, so
+ * the pass texts of the whole are those of the pieces, concatenated.
  * The differential tests check the claim on every pair below U+0300 and random texts
  * (test/unit/scanner/pass-texts-differential.test.ts), and the rule against the runtime's Unicode
  * data on every code point, every other BMP domain character beside the characters likeliest to
  * join it, and texts of many scripts (test/unit/scanner/pass-texts-scripts.test.ts).
  */
-import {foldVowels, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
+import {foldVowels, isZeroWidthUnit, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
 
 /** The four texts of one content: forMatching, invisible-as-space then forMatching, leetspeak and vowel-folded forMatching. */
 export interface PassTexts {
@@ -140,28 +144,24 @@ function putWord(buf: Buffer, o: number, w: number, n: number): number {
   return o + 4
 }
 
-/** `writePassBytes` outcomes. */
-const WALKED = 0
-const OUTSIDE = 1
-const UNLEARNT = 2
-
 /**
  * The UTF-8 walk itself (a function of its own so it stays a tight optimised loop): writes the
- * four texts of `s` into regions of `cap` bytes of `buf` (pass 1, leetspeak, vowel fold, pass 2)
- * and their ends into `ends`; stops at a character outside the domain or not learnt yet.
+ * four texts of `s[from, to)` into `buf` (pass 1, leetspeak, vowel fold, pass 2), each at its
+ * offset in `ends`, and leaves the offsets after them there; stops at a character outside the
+ * domain or not learnt yet. Returns where it stopped (`to` when it wrote the whole range).
  */
-function writePassBytes(s: string, buf: Buffer, cap: number, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
-  let o1 = 0
-  let o3 = cap
-  let o5 = 2 * cap
-  let o2 = 3 * cap
-  for (let i = 0, len = s.length; i < len; i++) {
+function writePassBytes(s: string, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
+  let o1 = ends[0]!
+  let o3 = ends[1]!
+  let o5 = ends[2]!
+  let o2 = ends[3]!
+  let i = from
+  for (; i < to; i++) {
     const c = s.charCodeAt(i)
     let k = c
     if (c >= DOMAIN) {
       k = slotOf[c]!
-      if (k === 0) return UNLEARNT
-      if (k === DECLINED) return OUTSIDE
+      if (k === 0 || k === DECLINED) break
     }
     const e = 4 * k
     const shape = shapes[k]!
@@ -190,13 +190,13 @@ function writePassBytes(s: string, buf: Buffer, cap: number, slotOf: Uint16Array
       for (let j = 0, n = lens[e + P3]!; j < n; j++) buf[o3++] = table[at + SLOT + j]!
       for (let j = 0, n = lens[e + P5]!; j < n; j++) buf[o5++] = table[at + 2 * SLOT + j]!
       for (let j = 0, n = lens[e + P2]!; j < n; j++) buf[o2++] = table[at + 3 * SLOT + j]!
-    } else return shape === SHAPE_DECLINED ? OUTSIDE : UNLEARNT
+    } else break
   }
   ends[0] = o1
   ends[1] = o3
   ends[2] = o5
   ends[3] = o2
-  return WALKED
+  return i
 }
 
 /** A per-ASCII-unit map (leetspeak, the vowel fold) as a table; every such map is one unit to one unit. */
@@ -524,8 +524,12 @@ export class PassTextBuilder {
   }
 
   /**
-   * The four pass texts of `s` as UTF-8 bytes (each equal to `Buffer.from(passes(s).x)`), written
-   * straight from the tables in one walk; null when `s` is outside the domain (or too long).
+   * The four pass texts of `s` as UTF-8 bytes (each equal to `Buffer.from(passes(s).x)`, the
+   * passes as the normaliser runs them), null only for a text too long for the scratch. Written
+   * straight from the tables in one walk; a text with characters outside the domain is walked
+   * around them, and each stretch holding them (`piece`) goes through the normaliser on its own
+   * (issue 36: nearly every text run of a binary body holds a mark or an astral character, and
+   * the whole text took the normaliser's general path for it).
    */
   passBytes(s: string): PassBytes | null {
     const len = s.length
@@ -533,32 +537,108 @@ export class PassTextBuilder {
       const plain = this.plainPassBytes(s)
       if (plain !== null) return plain
     }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const cap = len * this.utf8Width
-      if (4 * cap > MAX_BYTES) return null
-      let buf = this.bytesScratch
-      if (4 * cap > buf.length) {
-        buf = Buffer.allocUnsafeSlow(Math.max(4 * cap, Math.min(2 * buf.length, KEEP_BYTES), 8192))
-        if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
-      }
-      this.generation++
-      const ends = this.ends
-      const r = writePassBytes(s, buf, cap, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
-      if (r === WALKED) {
-        return {
-          normalized: buf.subarray(0, ends[0]),
-          leet: buf.subarray(cap, ends[1]),
-          folded: buf.subarray(2 * cap, ends[2]),
-          invisible: buf.subarray(3 * cap, ends[3]),
-          generation: this.generation,
-        }
-      }
-      if (r === OUTSIDE) return null
-      // A character not learnt yet: learn every new one of the text, then walk again (the
-      // regions may have to be wider). Each character is learnt once per builder.
-      if (!this.takes(s)) return null
+    // Room for every character at the widest entry learnt so far, and for the stretches met.
+    let cap = len * this.utf8Width
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = this.writeBytes(s, cap)
+      if (typeof r !== 'number') return r
+      cap = r
     }
     return null
+  }
+
+  /**
+   * `passBytes` with regions of `cap` bytes: the pass bytes, null when the scratch would be too
+   * big, or the room a second walk needs when these regions are too small (a character learnt on
+   * the way was wider than any before it, or a stretch's passes are longer than its units at
+   * that width).
+   */
+  private writeBytes(s: string, cap: number): PassBytes | number | null {
+    if (4 * cap > MAX_BYTES) return null
+    const len = s.length
+    let buf = this.bytesScratch
+    if (4 * cap > buf.length) {
+      buf = Buffer.allocUnsafeSlow(Math.max(4 * cap, Math.min(2 * buf.length, KEEP_BYTES), 8192))
+      if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
+    }
+    this.generation++
+    const ends = this.ends
+    for (let r = 0; r < 4; r++) ends[r] = r * cap
+    // Where the walk resumes: the text's start, or the end of the last stretch written.
+    let at = 0
+    let walked = 0
+    for (;;) {
+      const i = writePassBytes(s, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
+      if (i === len) break
+      const c = s.charCodeAt(i)
+      const width = this.utf8Width
+      if (this.slot(c) >= 0) {
+        // Learnt now: walk on, unless it is wider than the regions allow for.
+        if (this.utf8Width !== width) return len * this.utf8Width + (cap - len * width)
+        at = i
+        continue
+      }
+      // Outside the domain: the stretch starts at the last character before it that
+      // stripZeroWidth keeps (one the walk wrote: its bytes are taken back), and ends before the
+      // next domain character it keeps.
+      let from = i
+      while (from > walked && isZeroWidthUnit(s.charCodeAt(from - 1))) from--
+      if (from > walked) from--
+      this.unwrite(s, from, i)
+      let to = i + 1
+      while (to < len) {
+        const d = s.charCodeAt(to)
+        if (this.slot(d) >= 0 && !isZeroWidthUnit(d)) break
+        to++
+      }
+      if (this.utf8Width !== width) return len * this.utf8Width + (cap - len * width)
+      const need = this.writePiece(s, from, to, buf, cap)
+      if (need > 0) return Math.max(need, 2 * cap)
+      at = walked = to
+    }
+    return {
+      normalized: buf.subarray(0, ends[0]),
+      leet: buf.subarray(cap, ends[1]),
+      folded: buf.subarray(2 * cap, ends[2]),
+      invisible: buf.subarray(3 * cap, ends[3]),
+      generation: this.generation,
+    }
+  }
+
+  /** Takes back the bytes the walk wrote for `s[from, to)` (domain characters, all learnt). */
+  private unwrite(s: string, from: number, to: number): void {
+    const ends = this.ends
+    for (let j = from; j < to; j++) {
+      const c = s.charCodeAt(j)
+      const e = 4 * (c < DOMAIN ? c : this.slotOf[c]!)
+      for (let r = 0; r < 4; r++) ends[r] -= this.utf8Len[e + r]!
+    }
+  }
+
+  /**
+   * Writes the four pass texts of the stretch `s[from, to)`, from the normaliser, at the walk's
+   * offsets; 0, or when they do not fit the regions beside what the rest of the text may need,
+   * the region size that would hold them. Both ends of the stretch are segment starts in every
+   * pass, so the passes of the whole text are those of the pieces between them, concatenated (the
+   * file comment; stripZeroWidth runs before NFKC, so a mark after stripped controls joins the
+   * character before them).
+   */
+  private writePiece(s: string, from: number, to: number, buf: Buffer, cap: number): number {
+    const t = s.slice(from, to)
+    const p1 = this.normalizer(t)
+    const inv = replaceInvisibleWithSpace(t)
+    const p2 = inv === t ? p1 : this.normalizer(inv)
+    const rest = (s.length - to) * this.utf8Width
+    const ends = this.ends
+    // At most three UTF-8 bytes per UTF-16 unit.
+    let need = 0
+    for (let r = 0; r < 4; r++) need = Math.max(need, ends[r]! - r * cap + 3 * (r === 3 ? p2 : p1).length + rest)
+    if (need > cap) return need
+    ends[0] += buf.write(p1, ends[0]!)
+    ends[1] += buf.write(leetspeak(p1), ends[1]!)
+    ends[2] += buf.write(foldVowels(p1), ends[2]!)
+    ends[3] += buf.write(p2, ends[3]!)
+    return 0
   }
 
   /** Whether passes 1 and 2 leave every plain character (tab, LF, CR, U+0020–U+007E) as it is: learnt once per builder. */

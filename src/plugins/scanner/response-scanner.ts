@@ -500,7 +500,7 @@ export class ScanTexts {
   private readonly passStrings: Partial<Record<PassName, string>> = {}
   private readonly passPairs = new Map<ResponsePatternSet, Partial<Record<PassName, ReadonlyArray<readonly [Variant, number]> | null>>>()
 
-  /** The content's four pass texts as UTF-8 from one table walk, or null (outside the domain, or the string path asked for). */
+  /** The content's four pass texts as UTF-8 from one table walk, or null (too long for the walk's scratch, or the string path asked for). */
   passBytes(): PassBytes | null {
     if (this.walkedBytes === undefined) this.walkedBytes = this.fast !== null && this.sc.passBytes !== false ? this.fast.passBytes(this.content) : null
     return this.walkedBytes
