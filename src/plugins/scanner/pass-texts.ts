@@ -85,6 +85,11 @@ const FIRST_SLOTS = DOMAIN + 256
 const WIDEST = 3
 /** UTF-8 table slots per domain character and pass: WIDEST units of at most three bytes (no surrogates in the domain's outputs). */
 const SLOT = 9
+/** Characters outside the domain fewer than this many units apart are read in one stretch (`PassTextBuilder.writeBytes`). */
+const NEAR = 32
+/** From this length a text of long stretches, or mostly stretches, takes the string path (`PassTextBuilder.mostlyStretches`). */
+const MOSTLY_STRETCHES_FROM = 1024
+const LONG_STRETCH = 256
 /** Past this many bytes of scratch (four texts) the UTF-8 walk declines and the passes take the string walk. */
 const MAX_BYTES = 1 << 23
 /** The UTF-8 tables' passes, in slot order after pass 1's (0). */
@@ -525,11 +530,12 @@ export class PassTextBuilder {
 
   /**
    * The four pass texts of `s` as UTF-8 bytes (each equal to `Buffer.from(passes(s).x)`, the
-   * passes as the normaliser runs them), null only for a text too long for the scratch. Written
-   * straight from the tables in one walk; a text with characters outside the domain is walked
-   * around them, and each stretch holding them (`piece`) goes through the normaliser on its own
-   * (issue 36: nearly every text run of a binary body holds a mark or an astral character, and
-   * the whole text took the normaliser's general path for it).
+   * passes as the normaliser runs them). Written straight from the tables in one walk; a text
+   * with characters outside the domain is walked around them, and each stretch holding them
+   * (`writePiece`) goes through the normaliser on its own (issue 36: nearly every text run of a
+   * binary body holds a mark or an astral character, and the whole text took the normaliser's
+   * general path for it). Null for a text too long for the scratch, or a long one that is more
+   * than half stretches (the string path then).
    */
   passBytes(s: string): PassBytes | null {
     const len = s.length
@@ -549,7 +555,7 @@ export class PassTextBuilder {
 
   /**
    * `passBytes` with regions of `cap` bytes: the pass bytes, null when the scratch would be too
-   * big, or the room a second walk needs when these regions are too small (a character learnt on
+   * big or the text is mostly stretches, or the room a second walk needs when these regions are too small (a character learnt on
    * the way was wider than any before it, or a stretch's passes are longer than its units at
    * that width).
    */
@@ -567,6 +573,7 @@ export class PassTextBuilder {
     // Where the walk resumes: the text's start, or the end of the last stretch written.
     let at = 0
     let walked = 0
+    let stretched = 0
     for (;;) {
       const i = writePassBytes(s, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
       if (i === len) break
@@ -586,11 +593,23 @@ export class PassTextBuilder {
       if (from > walked) from--
       this.unwrite(s, from, i)
       let to = i + 1
-      while (to < len) {
-        const d = s.charCodeAt(to)
-        if (this.slot(d) >= 0 && !isZeroWidthUnit(d)) break
-        to++
+      for (;;) {
+        while (to < len) {
+          const d = s.charCodeAt(to)
+          if (this.slot(d) >= 0 && !isZeroWidthUnit(d)) break
+          to++
+        }
+        // Another such character soon after joins this stretch: one normaliser call per
+        // cluster, not per mark (text written decomposed has a mark every few letters).
+        let j = to
+        const near = Math.min(len, to + NEAR)
+        while (j < near && this.slot(s.charCodeAt(j)) >= 0) j++
+        if (j === near) break
+        to = j + 1
+        if (this.mostlyStretches(len, stretched, to - from)) return null
       }
+      if (this.mostlyStretches(len, stretched, to - from)) return null
+      stretched += to - from
       if (this.utf8Width !== width) return len * this.utf8Width + (cap - len * width)
       const need = this.writePiece(s, from, to, buf, cap)
       if (need > 0) return Math.max(need, 2 * cap)
@@ -603,6 +622,16 @@ export class PassTextBuilder {
       invisible: buf.subarray(3 * cap, ends[3]),
       generation: this.generation,
     }
+  }
+
+  /**
+   * Whether a long text is read better by the string path: one stretch is longer than
+   * LONG_STRETCH units, or the stretches so far cover more than half of it (text written
+   * decomposed, a mark every few letters). The string path reads such a text as fast, and shares
+   * the normaliser's reading of the whole text with text DLP.
+   */
+  private mostlyStretches(len: number, before: number, stretch: number): boolean {
+    return len >= MOSTLY_STRETCHES_FROM && (stretch > LONG_STRETCH || 2 * (before + stretch) > len)
   }
 
   /** Takes back the bytes the walk wrote for `s[from, to)` (domain characters, all learnt). */
