@@ -22,7 +22,9 @@
  * table entry is the real pass applied to that one character (built from the normaliser as
  * characters are first seen, not written out here); a character whose entry is wider than the
  * tables hold (U+FDFA is 18 units) or holds a surrogate is declined, as is any astral character.
- * A text holding such characters is still walked (`passBytes`): each stretch from the last
+ * Inert marks (`inertMark`: non-spacing, composing with nothing, of a non-zero class) are in the
+ * domain too, with empty entries: the passes drop them wherever they stand.
+ * A text holding characters outside the domain is still walked (`passBytes`): each stretch from the last
  * character before one that stripZeroWidth keeps up to the next domain character it keeps goes
  * through the normaliser on its own. Both ends of a stretch start a segment in every pass, so
  * the pass texts of the whole are those of the pieces, concatenated.
@@ -241,6 +243,69 @@ export function startsSegment(c: number): boolean {
   return r === 1
 }
 
+/**
+ * Per BMP code unit, 1 when it is part of some character's canonical decomposition (so it may be
+ * the second character of a composition); made on first use (`inertMark`) from the runtime's own
+ * normaliser over every code point, a block of 256 at a time (most blocks have no decomposition:
+ * one NFD call shows it). About 20–30 ms, once per process.
+ */
+let inDecompositions: Uint8Array | undefined
+
+function decompositionUnits(): Uint8Array {
+  if (inDecompositions !== undefined) return inDecompositions
+  const t = new Uint8Array(0x10000)
+  const units = new Uint16Array(512)
+  for (let block = 0; block < 0x110000; block += 256) {
+    if (block >= 0xd800 && block < 0xe000) continue
+    let n = 0
+    for (let cp = block; cp < block + 256; cp++) {
+      if (cp < 0x10000) units[n++] = cp
+      else {
+        units[n++] = 0xd800 + ((cp - 0x10000) >> 10)
+        units[n++] = 0xdc00 + ((cp - 0x10000) & 0x3ff)
+      }
+    }
+    const text = Buffer.from(units.buffer, 0, 2 * n).toString('utf16le')
+    if (text.normalize('NFD') === text) continue
+    for (let cp = block; cp < block + 256; cp++) {
+      const ch = String.fromCodePoint(cp)
+      const d = ch.normalize('NFD')
+      if (d !== ch) for (let i = 0; i < d.length; i++) t[d.charCodeAt(i)] = 1
+    }
+  }
+  return (inDecompositions = t)
+}
+
+/** `inertMark` per BMP code unit, decided on first use: 0 not yet, 1 yes, 2 no. */
+const INERT = new Uint8Array(0x10000)
+
+/**
+ * Whether the BMP code unit `c` is a mark the passes drop wherever it stands, without changing
+ * what is around it: a non-spacing mark (general category Mn) with a non-zero combining class
+ * (canonical ordering moves it past U+0301 or U+0316), no decomposition of its own, and part of
+ * no character's canonical decomposition (so it composes with nothing). NFKC leaves such a mark
+ * in the run of marks after the last starter: it joins no composition, and it blocks none, as
+ * ordering puts it before a mark only when its class is lower. The confusable map and NFD leave
+ * it as it is, and the mark strip drops it. The builder also requires both passes to read it as
+ * nothing on its own (`PassTextBuilder.slot`); the walk writes nothing for it. Not a stretch's
+ * end (`startsSegment` is): a composing mark after it may join the character before it.
+ */
+export function inertMark(c: number): boolean {
+  let r = INERT[c]!
+  if (r === 0) {
+    const ch = String.fromCharCode(c)
+    const ordered = (p: string): boolean => (ch + p).normalize('NFD') === (p + ch).normalize('NFD')
+    const inert = c >= DOMAIN && (c < 0xd800 || c > 0xdfff) && /^\p{Mn}$/u.test(ch) && ch.normalize('NFKD') === ch && (ordered('\u0301') || ordered('\u0316')) && decompositionUnits()[c] === 0
+    INERT[c] = r = inert ? 1 : 2
+  }
+  return r === 1
+}
+
+/** Whether a stretch may start or end before the code unit `c` (a domain character): it starts a segment, and pass 1 keeps it. */
+function isBoundary(c: number): boolean {
+  return startsSegment(c) && !isZeroWidthUnit(c)
+}
+
 /** Shared by builders that have met no character at or above DOMAIN yet: every entry 0 (not learnt). */
 const NO_SLOTS = new Uint16Array(0x10000)
 
@@ -457,12 +522,19 @@ export class PassTextBuilder {
     if (k === DECLINED) return -1
     if (k !== 0) return k
     if (this.slotOf === NO_SLOTS) this.slotOf = new Uint16Array(0x10000)
-    if (!startsSegment(c) || !this.learn(c, this.nextSlot)) {
+    if (!(startsSegment(c) || this.readsAsNothing(c)) || !this.learn(c, this.nextSlot)) {
       this.slotOf[c] = DECLINED
       return -1
     }
     this.slotOf[c] = this.nextSlot
     return this.nextSlot++
+  }
+
+  /** An inert mark (`inertMark`) that both passes of this builder's normaliser read as nothing. */
+  private readsAsNothing(c: number): boolean {
+    if (!inertMark(c)) return false
+    const ch = String.fromCharCode(c)
+    return this.normalizer(ch) === '' && this.normalizer(replaceInvisibleWithSpace(ch)) === ''
   }
 
   /** The tables with room for slot `k` (each growth doubles them, up to a slot for every BMP unit). */
@@ -585,18 +657,18 @@ export class PassTextBuilder {
         at = i
         continue
       }
-      // Outside the domain: the stretch starts at the last character before it that
-      // stripZeroWidth keeps (one the walk wrote: its bytes are taken back), and ends before the
-      // next domain character it keeps.
+      // Outside the domain: the stretch starts at the last character before it that starts a
+      // segment and that stripZeroWidth keeps (one the walk wrote: its bytes are taken back),
+      // and ends before the next such domain character.
       let from = i
-      while (from > walked && isZeroWidthUnit(s.charCodeAt(from - 1))) from--
+      while (from > walked && !isBoundary(s.charCodeAt(from - 1))) from--
       if (from > walked) from--
       this.unwrite(s, from, i)
       let to = i + 1
       for (;;) {
         while (to < len) {
           const d = s.charCodeAt(to)
-          if (this.slot(d) >= 0 && !isZeroWidthUnit(d)) break
+          if (this.slot(d) >= 0 && isBoundary(d)) break
           to++
         }
         // Another such character soon after joins this stretch: one normaliser call per

@@ -12,7 +12,7 @@ import {
   createNormalizer, createResponseScanner, decideResponse, defaultScannerSettings, foldVowels, leetspeak, PRESET_RESPONSE_PATTERNS,
   redactResponse, replaceInvisibleWithSpace, scanResponse,
 } from '../../../src/plugins/scanner/index.js'
-import {PassTextBuilder, startsSegment} from '../../../src/plugins/scanner/pass-texts.js'
+import {inertMark, PassTextBuilder, startsSegment} from '../../../src/plugins/scanner/pass-texts.js'
 import {withReferencePasses, withStringPasses} from './oracles.js'
 import {prng} from './fixtures.js'
 
@@ -124,6 +124,60 @@ function text(r: () => number): string {
   const n = 1 + Math.floor(r() * 8)
   return Array.from({length: n}, () => WORDS[Math.floor(r() * WORDS.length)]!).join(r() < 0.5 ? ' ' : '\n')
 }
+
+test('pass texts: an inert mark reads as nothing after any character that starts a composition, and the walk writes nothing for it', () => {
+  const n = createNormalizer()
+  const passes = (s: string): [string, string] => [n.forMatching(s), n.forMatching(replaceInvisibleWithSpace(s))]
+  // Every character a canonical decomposition starts with (what a composition could join a mark
+  // to), and the neighbours above: after each, an inert mark changes neither pass text.
+  const starters = new Set<string>(NEIGHBOURS)
+  for (const [, ch] of codePoints()) {
+    const d = ch.normalize('NFD')
+    if (d !== ch) starters.add(Array.from(d)[0]!)
+  }
+  // As the builder takes them: inert, and read as nothing by both passes on their own (the mark
+  // strip is RE2's \p{Mn}, whose Unicode version may be older than the runtime's).
+  const inert: string[] = []
+  const b = new PassTextBuilder(n.forMatching)
+  for (let c = 0x300; c < 0x10000; c++) {
+    if (!inertMark(c)) continue
+    const m = String.fromCharCode(c)
+    if (passes(m).join('') === '') inert.push(m)
+    else assert.ok(!b.takes(m), `${c.toString(16)} is read as something: the builder declines it`)
+  }
+  // The marks of real text that compose are not inert; most others of the two-byte range are.
+  for (const c of [0x301, 0x308, 0x327, 0x345, 0x93c, 0xbbe, 0x3099]) assert.ok(!inertMark(c), c.toString(16))
+  for (const c of [0x305, 0x316, 0x483, 0x591, 0x5b0, 0x610, 0x20d0, 0xfe20]) assert.ok(inertMark(c), c.toString(16))
+  assert.ok(inert.length > 500, `inert ${inert.length}`)
+  const xs = [...starters]
+  for (const m of inert) {
+    for (const x of xs) {
+      const [a1, a2] = passes(x + m)
+      const [b1, b2] = passes(x)
+      if (a1 !== b1 || a2 !== b2) assert.fail(`${JSON.stringify(x + m)}: ${JSON.stringify([a1, a2])} vs ${JSON.stringify([b1, b2])}`)
+    }
+  }
+  // Before a mark that composes, an inert mark of the same class blocks it and one of a lower
+  // class does not: a stretch around the composing mark must start at the letter, not at the
+  // inert mark (Cyrillic е with U+0308 is ё, not a confusable of e).
+  assert.notEqual(n.forMatching('\u0435\u0316\u0308'), n.forMatching('\u0435') + n.forMatching('\u0316\u0308'))
+  const composing = ['\u0301', '\u0308', '\u0327', '\u0345', '\u3099', '\u0bbe', '\u1161']
+  let k = 0
+  for (const m of inert) {
+    for (let j = 0; j < 6; j++, k++) {
+      const x = NEIGHBOURS[k % NEIGHBOURS.length]!
+      const c = composing[k % composing.length]!
+      for (const s of [x + m, m + x, x + m + c, x + c + m, x + '\u0001' + m + c, m + m + x + m, x + m + '\u200b' + c + 'y']) {
+        const want = passes(s)
+        const p = b.passBytes(s)!
+        assert.equal(p.normalized.toString('utf8'), want[0], JSON.stringify(s))
+        assert.equal(p.invisible.toString('utf8'), want[1], JSON.stringify(s))
+      }
+    }
+  }
+  // With no composing mark about, the text is the walk's own (no stretch).
+  assert.ok(b.takes('ab\u0591c\u0316d'))
+})
 
 test('response scan: texts of every script decide alike on the table walk (UTF-8 and string) and the reference path', () => {
   const r = prng(3602)
