@@ -24,10 +24,11 @@
  * tables hold (U+FDFA is 18 units) or holds a surrogate is declined, as is any astral character.
  * Inert marks (`inertMark`: non-spacing, composing with nothing, of a non-zero class) are in the
  * domain too, with empty entries: the passes drop them wherever they stand.
- * A text holding characters outside the domain is still walked (`passBytes`): each stretch from the last
- * character before one that stripZeroWidth keeps up to the next domain character it keeps goes
- * through the normaliser on its own. Both ends of a stretch start a segment in every pass, so
- * the pass texts of the whole are those of the pieces, concatenated.
+ * A text holding characters outside the domain is still walked (`passBytes`): around each, the
+ * stretch from the last character before it that starts a segment and that stripZeroWidth keeps
+ * up to the next such character goes through the normaliser on its own. Both ends of a stretch
+ * start a segment in every pass, so the pass texts of the whole are those of the pieces,
+ * concatenated.
  * The differential tests check the claim on every pair below U+0300 and random texts
  * (test/unit/scanner/pass-texts-differential.test.ts), and the rule against the runtime's Unicode
  * data on every code point, every other BMP domain character beside the characters likeliest to
@@ -626,10 +627,10 @@ export class PassTextBuilder {
   }
 
   /**
-   * `passBytes` with regions of `cap` bytes: the pass bytes, null when the scratch would be too
-   * big or the text is mostly stretches, or the room a second walk needs when these regions are too small (a character learnt on
-   * the way was wider than any before it, or a stretch's passes are longer than its units at
-   * that width).
+   * `passBytes` with regions of `cap` bytes: the pass bytes; null when the scratch would be too
+   * big or the text is mostly stretches; or the room a second walk needs when these regions are
+   * too small (a character learnt on the way was wider than any before it, or a stretch's passes
+   * are longer than its units at that width).
    */
   private writeBytes(s: string, cap: number): PassBytes | number | null {
     if (4 * cap > MAX_BYTES) return null
