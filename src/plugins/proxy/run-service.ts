@@ -271,6 +271,16 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     server.metrics.addRenderer((out) => scanApi!.renderMetrics(out))
   }
   const reverse = addresses.reverse !== undefined ? {listen: addresses.reverse, upstream: parseReverseUpstream(loaded.config.reverse_proxy.upstream)?.display ?? ''} : undefined
+  // The banner tells a supervisor the proxy is up: a SIGINT or SIGTERM from then on stops it
+  // cleanly. Until the handlers below are set, one is remembered and acted on when they are
+  // (a test that stopped the proxy on its banner saw it killed, under load).
+  let stopAsked = false
+  const stopEarly = (): void => void (stopAsked = true)
+  const early: ReadonlyArray<NodeJS.Signals> = ['SIGINT', 'SIGTERM']
+  for (const signal of early) process.on(signal, stopEarly)
+  const dropEarly = (): void => {
+    for (const signal of early) process.off(signal, stopEarly)
+  }
   for (const line of startBanner({
     version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics, ...(reverse ? {reverse} : {}),
     ...(mcp ? {mcp: {listen: mcp.address, upstream: mcp.upstream}} : {}),
@@ -322,7 +332,12 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
         opts.stderr(`WARNING: learn_lock: store watch: ${e.message}`)
       },
     })
-    await storeWatch.ready
+    try {
+      await storeWatch.ready
+    } catch (err) {
+      dropEarly()
+      throw err
+    }
   }
   server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
   // operations.md §8.2: the policy-change trail (start-up diff against the last run's state, reloads).
@@ -402,6 +417,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     ['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onHup], ['SIGUSR1', onUsr1],
   ]
   for (const [event, handler] of processHandlers) process.on(event, handler)
+  dropEarly()
   // --capture-duration: stop observing (and, for learn observe, the proxy) after the given time.
   const captureTimer = opts.captureDurationMs !== undefined && capture !== undefined
     ? setTimeout(() => {
@@ -411,7 +427,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       }, opts.captureDurationMs)
     : undefined
   // The file watcher starts after the signal handlers: SIGHUP reloads work even while it warms up.
-  reloader?.start().catch((err: Error) => opts.stderr(`WARNING: config watcher: ${err.message}`))
+  // A stop asked for during start-up (above) is acted on now; the watcher is then not started.
+  if (stopAsked) void stop()
+  else reloader?.start().catch((err: Error) => opts.stderr(`WARNING: config watcher: ${err.message}`))
   const emitter = recorder?.chains?.emitter
   return {
     server, addresses, done, stop,
