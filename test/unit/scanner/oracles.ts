@@ -3,7 +3,15 @@
  * written against, kept here (not in src/) for the differential tests that compare the two.
  */
 import {isUtf8} from 'node:buffer'
-import {isInvisible, type ResponseScanner} from '../../../src/plugins/scanner/index.js'
+import {foldVowels, isInvisible, leetspeak, replaceInvisibleWithSpace, type Normalizer, type ResponseScanner} from '../../../src/plugins/scanner/index.js'
+import type {PassTexts} from '../../../src/plugins/scanner/pass-texts.js'
+
+/** The four pass texts as the normaliser itself makes them: the oracle of the pass-text walks. */
+export function normaliserPasses(n: Normalizer, s: string): PassTexts {
+  const p1 = n.forMatching(s)
+  const inv = replaceInvisibleWithSpace(s)
+  return {normalized: p1, invisible: inv === s ? p1 : n.forMatching(inv), leet: leetspeak(p1), folded: foldVowels(p1)}
+}
 
 /** The original `for…of` code-point walk of the normalisation passes. */
 export function mapCodePointsReference(s: string, f: (cp: number) => string | null): string {

@@ -10,19 +10,11 @@ import assert from 'node:assert/strict'
 import {createNormalizer, createResponseScanner, decideResponse, defaultScannerSettings, PRESET_RESPONSE_PATTERNS, redactResponse, scanResponse} from '../../../src/plugins/scanner/index.js'
 import {PassTextBuilder, type PassBytes, type PassTexts} from '../../../src/plugins/scanner/pass-texts.js'
 import type {ResponseScanner} from '../../../src/plugins/scanner/response-scanner.js'
-import {foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from '../../../src/plugins/scanner/normalize.js'
 import {binaryText} from '../../../src/plugins/scanner/text-runs.js'
-import {withReferencePasses, withStringPasses} from './oracles.js'
+import {normaliserPasses, withReferencePasses, withStringPasses} from './oracles.js'
 import {prng} from './fixtures.js'
 
 const DOMAIN = [...Array.from({length: 0x300}, (_, c) => String.fromCharCode(c)), '\ufffd']
-
-/** The four pass texts as the normaliser itself makes them (the oracle for texts outside the tables' domain). */
-function normaliserPasses(n: Normalizer, s: string): PassTexts {
-  const p1 = n.forMatching(s)
-  const inv = replaceInvisibleWithSpace(s)
-  return {normalized: p1, invisible: inv === s ? p1 : n.forMatching(inv), leet: leetspeak(p1), folded: foldVowels(p1)}
-}
 
 function sameBytes(b: PassBytes, t: PassTexts, what: string): void {
   for (const k of ['normalized', 'invisible', 'leet', 'folded'] as const) {
