@@ -88,7 +88,7 @@ const FIRST_SLOTS = DOMAIN + 256
 const WIDEST = 3
 /** UTF-8 table slots per domain character and pass: WIDEST units of at most three bytes (no surrogates in the domain's outputs). */
 const SLOT = 9
-/** Characters outside the domain fewer than this many units apart are read in one stretch (`PassTextBuilder.writeBytes`). */
+/** Characters outside the domain fewer than this many units apart are read in one stretch (`PassTextBuilder.stretchEnd`). */
 const NEAR = 32
 /** From this length a text of long stretches, or mostly stretches, takes the string path (`PassTextBuilder.mostlyStretches`). */
 const MOSTLY_STRETCHES_FROM = 1024
@@ -650,40 +650,28 @@ export class PassTextBuilder {
     for (;;) {
       const i = writePassBytes(s, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
       if (i === len) break
-      const c = s.charCodeAt(i)
       const width = this.utf8Width
-      if (this.slot(c) >= 0) {
-        // Learnt now: walk on, unless it is wider than the regions allow for.
-        if (this.utf8Width !== width) return len * this.utf8Width + (cap - len * width)
-        at = i
-        continue
-      }
+      const learnt = this.slot(s.charCodeAt(i)) >= 0
       // Outside the domain: the stretch starts at the last character before it that starts a
       // segment and that stripZeroWidth keeps (one the walk wrote: its bytes are taken back),
       // and ends before the next such domain character.
       let from = i
-      while (from > walked && !isBoundary(s.charCodeAt(from - 1))) from--
-      if (from > walked) from--
-      this.unwrite(s, from, i)
-      let to = i + 1
-      for (;;) {
-        while (to < len) {
-          const d = s.charCodeAt(to)
-          if (this.slot(d) >= 0 && isBoundary(d)) break
-          to++
-        }
-        // Another such character soon after joins this stretch: one normaliser call per
-        // cluster, not per mark (text written decomposed has a mark every few letters).
-        let j = to
-        const near = Math.min(len, to + NEAR)
-        while (j < near && this.slot(s.charCodeAt(j)) >= 0) j++
-        if (j === near) break
-        to = j + 1
-        if (this.mostlyStretches(len, stretched, to - from)) return null
+      let to = i
+      if (!learnt) {
+        while (from > walked && !isBoundary(s.charCodeAt(from - 1))) from--
+        if (from > walked) from--
+        to = this.stretchEnd(s, i + 1, from, stretched)
+        if (to < 0) return null
       }
-      if (this.mostlyStretches(len, stretched, to - from)) return null
-      stretched += to - from
+      // A character learnt here or in the stretch may be wider than the regions allow for.
       if (this.utf8Width !== width) return len * this.utf8Width + (cap - len * width)
+      if (learnt) {
+        // Met for the first time: learnt, and the walk goes on from it.
+        at = i
+        continue
+      }
+      this.unwrite(s, from, i)
+      stretched += to - from
       const need = this.writePiece(s, from, to, buf, cap)
       if (need > 0) return Math.max(need, 2 * cap)
       at = walked = to
@@ -694,6 +682,30 @@ export class PassTextBuilder {
       folded: buf.subarray(2 * cap, ends[2]),
       invisible: buf.subarray(3 * cap, ends[3]),
       generation: this.generation,
+    }
+  }
+
+  /**
+   * The end of the stretch that starts at `from` and holds the characters before `to`: the next
+   * domain character that starts a segment and that pass 1 keeps, or past it when another
+   * character outside the domain follows within NEAR units (one normaliser call per cluster, not
+   * per mark: text written decomposed has a mark every few letters). -1 when the text is then
+   * mostly stretches (`before`: the units of the stretches before this one).
+   */
+  private stretchEnd(s: string, to: number, from: number, before: number): number {
+    const len = s.length
+    for (;;) {
+      while (to < len) {
+        const d = s.charCodeAt(to)
+        if (this.slot(d) >= 0 && isBoundary(d)) break
+        to++
+      }
+      if (this.mostlyStretches(len, before, to - from)) return -1
+      let j = to
+      const near = Math.min(len, to + NEAR)
+      while (j < near && this.slot(s.charCodeAt(j)) >= 0) j++
+      if (j === near) return to
+      to = j + 1
     }
   }
 
