@@ -35,6 +35,7 @@
  * join it, and texts of many scripts (test/unit/scanner/pass-texts-scripts.test.ts).
  */
 import {foldVowels, isZeroWidthUnit, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
+import {plainRegion, plainRegionFits, type PlainRegion} from './plain-maps-wasm.js'
 
 /** The four texts of one content: forMatching, invisible-as-space then forMatching, leetspeak and vowel-folded forMatching. */
 export interface PassTexts {
@@ -411,7 +412,9 @@ function mapPlain(buf: Uint8Array, words: Uint32Array | null, len: number, at: n
 /**
  * `passBytes` of a plain text: passes 1 and 2 are its bytes; leetspeak and the vowel fold are
  * written on first read (issue 36: where the screen walk rules passes 3 and 5 out, neither is
- * read). Read them only while `current`: the scratch is then still this text's.
+ * read). Read them only while `current`: the scratch is then still this text's. `region`: the
+ * text lies in the WebAssembly module's leased region (`plain-maps-wasm.ts`), which maps it;
+ * else in the builder's own scratch, mapped by `mapPlain`.
  */
 class PlainPassBytes implements PassBytes {
   private mapped = false
@@ -423,6 +426,7 @@ class PlainPassBytes implements PassBytes {
     private readonly len: number,
     private readonly at: number,
     readonly generation: number,
+    private readonly region: {readonly in: PlainRegion; readonly lease: number} | null,
   ) {
     this.normalized = buf.subarray(0, len)
     this.invisible = this.normalized
@@ -431,6 +435,11 @@ class PlainPassBytes implements PassBytes {
   readonly normalized: Buffer
   readonly invisible: Buffer
   readonly plain = true
+
+  /** False once another builder has leased the region this text lies in (its bytes are gone). */
+  get live(): boolean {
+    return this.region === null || this.region.in.holds(this.region.lease)
+  }
 
   get leet(): Buffer {
     this.map()
@@ -444,7 +453,8 @@ class PlainPassBytes implements PassBytes {
 
   private map(): void {
     if (this.mapped) return
-    mapPlain(this.buf, this.words, this.len, this.at, this.maps)
+    if (this.region !== null) this.region.in.map(this.len, this.at)
+    else mapPlain(this.buf, this.words, this.len, this.at, this.maps)
     this.mapped = true
   }
 }
@@ -596,9 +606,12 @@ export class PassTextBuilder {
     return true
   }
 
-  /** Whether `p`'s buffers still hold its texts (no later `passBytes` call has reused the scratch). */
+  /**
+   * Whether `p`'s buffers still hold its texts: no later `passBytes` call has reused the scratch,
+   * and no other builder has leased the WebAssembly region a plain text lies in.
+   */
   current(p: PassBytes): boolean {
-    return p.generation === this.generation
+    return p.generation === this.generation && (!(p instanceof PlainPassBytes) || p.live)
   }
 
   /**
@@ -784,6 +797,16 @@ export class PassTextBuilder {
    */
   private plainPassBytes(s: string): PassBytes | null {
     const len = s.length
+    const region = this.plainRegion(len)
+    if (region !== null) {
+      // In the module's memory: three parts of `at` bytes, each on a 16-byte boundary.
+      const at = (len + 15) & ~15
+      this.generation++
+      const lease = region.lease()
+      const buf = region.bytes
+      if (buf.write(s, 0, 3 * at, 'utf8') !== len || !region.allPlain(len)) return null
+      return new PlainPassBytes(buf, null, this.plainMaps, len, at, this.generation, {in: region, lease})
+    }
     // Three regions of `at` bytes, each starting on a 32-bit word.
     const at = (len + 3) & ~3
     let buf = this.bytesScratch
@@ -796,7 +819,13 @@ export class PassTextBuilder {
     // UTF-8 takes one byte per unit exactly when every unit is below U+0080 (the 3 × len bytes
     // hold any text's UTF-8, so the count is never cut short).
     if (buf.write(s, 0, 3 * len, 'utf8') !== len || !allPlain(buf, this.plainWords, len)) return null
-    return new PlainPassBytes(buf, this.plainWords, this.plainMaps, len, at, this.generation)
+    return new PlainPassBytes(buf, this.plainWords, this.plainMaps, len, at, this.generation, null)
+  }
+
+  /** The WebAssembly text region for a plain text of `len` units, when the module takes it (`plain-maps-wasm.ts`). */
+  private plainRegion(len: number): PlainRegion | null {
+    if (!plainRegionFits((len + 15) & ~15)) return null
+    return plainRegion(this.leet, this.fold)
   }
 
   /** The scratch as 32-bit words (little-endian machines: `mapPlain` writes four bytes at a time). */

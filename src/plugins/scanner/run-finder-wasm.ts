@@ -10,7 +10,7 @@
  *
  * The source is `run-finder.wat` beside this file (commented: memory layout, the three
  * nibble tables of the byte-pair rule, the finders' steps); the bytes below are assembled from
- * it by `node scripts/gen-run-finder-wasm.mjs` with wabt, a dev dependency (`--check` tells whether
+ * it by `node scripts/gen-wasm.mjs` with wabt, a dev dependency (`--check` tells whether
  * they are current). The module is compiled on first use, not at import.
  */
 

@@ -1,6 +1,6 @@
 ;; The run finders of a binary body (text-runs.ts, decoders.ts' printable runs) in WebAssembly
 ;; with 128-bit SIMD: the source of the bytes embedded in run-finder-wasm.ts, assembled by
-;; `node scripts/gen-run-finder-wasm.mjs` (WebAssembly text format, assembled with wabt).
+;; `node scripts/gen-wasm.mjs` (WebAssembly text format, assembled with wabt).
 ;;
 ;; Why: speed. A JavaScript loop over a 64 KiB body's bytes costs ≈ 49 µs, three quarters of the
 ;; 65 µs that 1 GB/s allows (issue 36), before the runs are scanned at all. Here sixteen bytes are

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// Assembles the WebAssembly modules of the scanner (src/plugins/scanner/*.wat) with wabt (the
+// WebAssembly project's own toolkit, a dev dependency: the product embeds the bytes and never
+// loads wabt) and writes each (base64) into its TypeScript file between the BEGIN/END markers;
+// `--check` only compares (exit 1 when some embedded bytes are stale). Before writing, it
+// instantiates each module and checks it: the run finder's lookup tables against the byte rules
+// they encode, the plain maps' functions against the rules they implement on every byte.
+import {readFileSync, writeFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+import wabtInit from 'wabt'
+
+const scanner = (file) => fileURLToPath(new URL(`../src/plugins/scanner/${file}`, import.meta.url))
+
+async function assemble(name, src) {
+  const wabt = await wabtInit()
+  const mod = wabt.parseWat(name, src, {simd: true})
+  try {
+    mod.resolveNames()
+    mod.validate()
+    return Uint8Array.from(mod.toBinary({}).buffer)
+  } finally {
+    mod.destroy()
+  }
+}
+
+// The tables (T1, T2, T3 at 0, 16, 32; LEAD at 64), read from the instantiated module's memory.
+function checkRunFinder(exports) {
+  const mem = new Uint8Array(exports.memory.buffer, 0, 1024)
+  const never = (b) => b === 0xc0 || b === 0xc1 || b >= 0xf5
+  const cont = (b) => b >= 0x80 && b <= 0xbf
+  for (let x = 0; x < 256; x++) {
+    for (let y = 0; y < 256; y++) {
+      let ok = !never(x) && !never(y)
+      if (x < 0x80) ok &&= !cont(y)
+      else if (x >= 0xc2) {
+        ok &&= cont(y)
+        if (x === 0xe0) ok &&= y >= 0xa0
+        if (x === 0xed) ok &&= y <= 0x9f
+        if (x === 0xf0) ok &&= y >= 0x90
+        if (x === 0xf4) ok &&= y <= 0x8f
+      }
+      // The tables flag every ill-formed pair but those whose second byte is never used (the pair
+      // after it is flagged for its first byte): the finder's windows may only be too many.
+      const bad = (mem[x >> 4] & mem[16 + (x & 15)] & mem[32 + (y >> 4)]) !== 0
+      if ((bad && ok) || (!bad && !ok && !never(y))) throw new Error(`pair tables wrong at ${x.toString(16)} ${y.toString(16)}`)
+    }
+  }
+  for (let b = 0; b < 256; b++) {
+    const lead = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
+    if (mem[64 + b] !== lead) throw new Error(`LEAD table wrong at ${b.toString(16)}`)
+  }
+}
+
+// all_plain on every byte value at every place of a 64-byte step and of the tail; map_plain with
+// deltas in the rows it reads (random, fixed seed) at every length up to 80 (steps and tails).
+function checkPlainMaps({memory, all_plain, map_plain}) {
+  const mem = new Uint8Array(memory.buffer)
+  const plain = (b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b <= 0x7e)
+  const AT = 256
+  for (const len of [64, 70, 130]) {
+    for (let at = 0; at < len; at++) {
+      for (let b = 0; b < 256; b++) {
+        mem.fill(0x61, AT, AT + len)
+        mem[AT + at] = b
+        if (all_plain(AT, len) !== (plain(b) ? 1 : 0)) throw new Error(`all_plain wrong for byte ${b.toString(16)} at ${at} of ${len}`)
+      }
+    }
+  }
+  let seed = 7
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16
+  const rows = {0: [2, 3, 4], 128: [4, 5, 6, 7]}
+  mem.fill(0, 0, 256)
+  for (const [base, rs] of Object.entries(rows)) for (const r of rs) for (let k = 0; k < 16; k++) mem[Number(base) + 16 * r + k] = rand() & 0x7f
+  const codes = Array.from({length: 0x5f}, (_, k) => 0x20 + k).concat([0x09, 0x0a, 0x0d])
+  for (let len = 0; len <= 80; len++) {
+    const src = Array.from({length: len}, () => codes[rand() % codes.length])
+    mem.set(src, AT)
+    map_plain(AT, len, AT + 128, AT + 256)
+    src.forEach((c, k) => {
+      if (mem[AT + 128 + k] !== (c ^ mem[c]) || mem[AT + 256 + k] !== (c ^ mem[128 + c])) throw new Error(`map_plain wrong at ${k} of ${len}`)
+    })
+  }
+}
+
+const MODULES = [
+  {wat: 'run-finder.wat', ts: 'run-finder-wasm.ts', check: checkRunFinder},
+  {wat: 'plain-maps.wat', ts: 'plain-maps-wasm.ts', check: checkPlainMaps},
+]
+
+let stale = false
+for (const {wat, ts: tsFile, check} of MODULES) {
+  const bytes = await assemble(wat, readFileSync(scanner(wat), 'utf8'))
+  const {instance} = await WebAssembly.instantiate(bytes)
+  check(instance.exports)
+  const b64 = Buffer.from(bytes).toString('base64')
+  const file = scanner(tsFile)
+  const ts = readFileSync(file, 'utf8')
+  const marker = wat.replace(/\.wat$/, '.wasm').replace('.', '\\.')
+  const re = new RegExp(`(\\/\\/ BEGIN ${marker}\\n)[\\s\\S]*?(\\n\\/\\/ END ${marker})`)
+  if (!re.test(ts)) throw new Error(`${file}: no BEGIN/END markers`)
+  const lines = b64.match(/.{1,100}/g).map((l) => `  '${l}' +`).join('\n')
+  const next = ts.replace(re, `$1const MODULE_BASE64 =\n${lines.slice(0, -2)}\n$2`)
+  if (process.argv.includes('--check')) {
+    if (next !== ts) {
+      console.error(`${tsFile} is stale: run node scripts/gen-wasm.mjs`)
+      stale = true
+    } else console.log(`${tsFile}: up to date (${bytes.length} bytes)`)
+  } else {
+    writeFileSync(file, next)
+    console.log(`${tsFile}: ${bytes.length} bytes`)
+  }
+}
+if (stale) process.exit(1)

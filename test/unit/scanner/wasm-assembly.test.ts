@@ -1,0 +1,18 @@
+/**
+ * The scanner's WebAssembly modules are assembled from their `.wat` sources (beside the modules)
+ * by `scripts/gen-wasm.mjs`: the embedded bytes must be the current assembly of each source. The
+ * generator also checks each module before it writes: the run finder's lookup tables against the
+ * byte rules they encode, the plain maps' functions on every byte.
+ */
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {test} from 'node:test'
+import {fileURLToPath} from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
+
+test('the embedded modules are the current assembly of run-finder.wat and plain-maps.wat', () => {
+  const r = spawnSync(process.execPath, ['scripts/gen-wasm.mjs', '--check'], {cwd: ROOT, encoding: 'utf8'})
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stdout, /^run-finder-wasm\.ts: up to date \(\d+ bytes\)\nplain-maps-wasm\.ts: up to date \(\d+ bytes\)\n$/)
+})
