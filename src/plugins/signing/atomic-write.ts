@@ -42,7 +42,7 @@ export interface StagedFile {
 export function stageFileAtomic(file: string, data: string | Uint8Array | StreamedText, mode = 0o600): StagedFile {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${randomBytes(6).toString('hex')}`)
-  const fd = openSync(tmp, 'wx', mode)
+  writeNewFileSynced(tmp, data, mode)
   let done = false
   const discard = (): void => {
     if (done) return
@@ -53,6 +53,40 @@ export function stageFileAtomic(file: string, data: string | Uint8Array | Stream
       // already gone
     }
   }
+  return {
+    commit: () => {
+      if (done) return
+      try {
+        renameSync(tmp, file)
+      } catch (e) {
+        discard()
+        throw e
+      }
+      done = true
+      fsyncDir(dir)
+    },
+    commitNew: () => {
+      if (done) return
+      try {
+        linkSync(tmp, file)
+      } finally {
+        discard()
+      }
+      fsyncDir(dir)
+    },
+    discard,
+  }
+}
+
+/**
+ * Creates `file` (which must not exist), writes `data` in full with `mode` (fchmod, so the umask
+ * does not apply) and fsyncs it before closing, so its content survives a crash once a rename or
+ * link that publishes it does. On any failure the partial file is removed and the error thrown.
+ * For a file in a directory no reader looks at yet (a stage directory published by one rename);
+ * a file that replaces another in place goes through writeFileAtomic.
+ */
+export function writeNewFileSynced(file: string, data: string | Uint8Array | StreamedText, mode = 0o600): void {
+  const fd = openSync(file, 'wx', mode)
   try {
     try {
       fchmodSync(fd, mode)
@@ -67,38 +101,23 @@ export function stageFileAtomic(file: string, data: string | Uint8Array | Stream
       closeSync(fd)
     }
   } catch (e) {
-    discard()
+    try {
+      unlinkSync(file)
+    } catch {
+      // already gone
+    }
     throw e
-  }
-  return {
-    commit: () => {
-      if (done) return
-      try {
-        renameSync(tmp, file)
-      } catch (e) {
-        discard()
-        throw e
-      }
-      done = true
-      syncDir(dir)
-    },
-    commitNew: () => {
-      if (done) return
-      try {
-        linkSync(tmp, file)
-      } finally {
-        discard()
-      }
-      syncDir(dir)
-    },
-    discard,
   }
 }
 
 /** Content produced piece by piece: calls `write` with each UTF-8 text piece, in order. */
 export type StreamedText = (write: (chunk: string) => void) => void
 
-function syncDir(dir: string): void {
+/**
+ * fsyncs a directory, so the entries created, renamed or removed in it survive a crash. Errors
+ * are ignored: some filesystems refuse fsync on a directory, and the change itself has happened.
+ */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined
   try {
     fd = openSync(dir, 'r')

@@ -43,7 +43,7 @@ export {
 } from './key-text.js'
 export type {PublicKeyValue} from './key-text.js'
 export {makeDirs} from './make-dirs.js'
-export {createFileAtomic, isDirectory, stageFileAtomic, writeFileAtomic, type StagedFile, type StreamedText} from './atomic-write.js'
+export {createFileAtomic, fsyncDir, isDirectory, stageFileAtomic, writeFileAtomic, writeNewFileSynced, type StagedFile, type StreamedText} from './atomic-write.js'
 export {withFileLock, withFileUpdateLock, type FileLockOptions} from './file-lock.js'
 export {
   KEYSTORE_DIR_MODE,
