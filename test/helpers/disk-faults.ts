@@ -11,7 +11,7 @@ type Hooks = {after: (fn: () => void) => void}
 export const enospc = (call: string): Error => Object.assign(new Error(`ENOSPC: no space left on device, ${call}`), {code: 'ENOSPC'})
 
 /** Replaces `fs[name]` with `fake(real)`; returns `restore`. */
-export function inject<K extends 'writeSync' | 'openSync'>(t: Hooks, name: K, fake: (real: (typeof fs)[K]) => (typeof fs)[K]): () => void {
+export function inject<K extends 'writeSync' | 'openSync' | 'renameSync' | 'fsyncSync'>(t: Hooks, name: K, fake: (real: (typeof fs)[K]) => (typeof fs)[K]): () => void {
   const real = fs[name]
   fs[name] = fake(real)
   syncBuiltinESMExports()

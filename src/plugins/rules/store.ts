@@ -1,11 +1,11 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {lazyYaml} from '../canonical/index.js'
 import {goPathMatch} from '../canonical/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
-import {makeDirs, verifyBytes, writeFileAtomic} from '../signing/index.js'
+import {fsyncDir, makeDirs, verifyBytes, writeFileAtomic, writeNewFileSynced} from '../signing/index.js'
 import {BundleError, compareSemver, KNOWN_FEATURES, MAX_BUNDLE_BYTES, parseBundle, type Bundle, type BundleRule} from './bundle.js'
 import {embeddedKeys} from './keyring.js'
 
@@ -173,6 +173,9 @@ export function readInstalled(dir: string, opts: {trusted: readonly TrustedKey[]
   return {dir, name: path.basename(dir), bundle, lock, ...(signer === undefined ? {} : {signer})}
 }
 
+const STAGE_PREFIX = '.stage-'
+const BAK_SUFFIX = '.bak'
+
 /** Sub-directories holding bundles, in name order (`.`-prefixed and `.bak` skipped). */
 export function bundleDirs(rulesDir: string): string[] {
   let names: string[]
@@ -282,27 +285,37 @@ export function lockTime(now?: Date): string {
 }
 
 /**
- * Writes `<rules_dir>/<name>/` from verified bytes: staged in `.stage-<name>-*`, then swapped in
- * through `<name>.bak`, so a reader sees the old bundle or the new one, never a mix. The caller
- * holds the rules directory lock.
+ * Writes `<rules_dir>/<name>/` from verified bytes. Each file is written and fsynced in a stage
+ * directory `.stage-<name>-*`, the stage directory is fsynced, then it is swapped in: `<name>` is
+ * renamed to `<name>.bak`, the stage to `<name>`, the rules directory is fsynced, and the `.bak`
+ * removed. A reader never sees a mix of old and new files, but between the two renames there is
+ * no `<name>`, only `<name>.bak`, and a crash there leaves that state on disk. The caller holds the
+ * rules directory lock.
  */
 export function writeBundleDir(rulesDir: string, name: string, bytes: Buffer, sigText: string | undefined, lock: BundleLock): void {
   const target = path.join(rulesDir, name)
-  const stage = path.join(rulesDir, `.stage-${name}-${randomBytes(4).toString('hex')}`)
+  const stage = path.join(rulesDir, `${STAGE_PREFIX}${name}-${randomBytes(4).toString('hex')}`)
   mkdirSync(stage, {mode: 0o750})
   try {
-    writeFileSync(path.join(stage, 'bundle.yaml'), bytes, {mode: 0o600})
-    if (sigText !== undefined) writeFileSync(path.join(stage, 'bundle.yaml.sig'), sigText, {mode: 0o600})
-    writeFileSync(path.join(stage, 'bundle.lock'), lazyYaml().stringify(lock), {mode: 0o600})
+    writeNewFileSynced(path.join(stage, 'bundle.yaml'), bytes, 0o600)
+    if (sigText !== undefined) writeNewFileSynced(path.join(stage, 'bundle.yaml.sig'), sigText, 0o600)
+    writeNewFileSynced(path.join(stage, 'bundle.lock'), lazyYaml().stringify(lock), 0o600)
+    fsyncDir(stage)
   } catch (e) {
     // A full disk mid-stage: the half-written stage goes, the installed bundle is untouched.
     rmSync(stage, {recursive: true, force: true})
     throw new PipelockError('WRITE_FAILED', `installing ${name} into ${rulesDir}: ${osErrorReason(e)}; nothing was changed`)
   }
-  const bak = `${target}.bak`
-  rmSync(bak, {recursive: true, force: true})
-  if (existsSync(target)) renameSync(target, bak)
+  const bak = `${target}${BAK_SUFFIX}`
+  // A leftover `.bak` is removed before the swap only while `<name>` exists: it is then a spare
+  // old copy. Without `<name>` the `.bak` is the only copy of the installed bundle (a swap cut
+  // short), so it stays until the new bundle is in place and the rename is durable.
+  if (existsSync(target)) {
+    rmSync(bak, {recursive: true, force: true})
+    renameSync(target, bak)
+  }
   renameSync(stage, target)
+  fsyncDir(rulesDir)
   rmSync(bak, {recursive: true, force: true})
 }
 

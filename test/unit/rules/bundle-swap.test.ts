@@ -1,0 +1,111 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import fs, {existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {createHash} from 'node:crypto'
+import {installBundle, loadRuleBundles} from '../../../src/plugins/rules/index.js'
+import {writeBundleDir} from '../../../src/plugins/rules/store.js'
+import {keyPairFromSeed, signBytes} from '../../../src/plugins/signing/index.js'
+import {inject} from '../../helpers/disk-faults.js'
+
+// How an installed bundle is replaced (store.ts writeBundleDir): staged and fsynced, swapped in
+// through `<name>.bak`; what a crash between the renames leaves, how readers treat it, and how
+// the next rules command that takes the lock puts it right.
+
+const key = keyPairFromSeed(createHash('sha256').update('rules-swap').digest())
+const trusted = [{name: 'acme', public_key: key.publicKey.toString('hex')}]
+const TOKEN_RULE = (regex: string) => `  - id: tok
+    name: tok
+    description: a token
+    severity: high
+    type: dlp
+    status: stable
+    confidence: high
+    pattern:
+      regex: "${regex}"
+`
+const bundleText = (name: string, version: string, regex: string) => `format_version: 1
+name: ${name}
+version: ${version}
+author: Acme
+description: test bundle
+rules:
+${TOKEN_RULE(regex)}`
+
+type Hooks = {after: (fn: () => void) => void}
+
+/** A temp dir with `rules/` and a writer of signed source bundles under `src/`. */
+function setup(t: Hooks) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-swap-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const rulesDir = path.join(dir, 'rules')
+  let n = 0
+  const source = (name: string, version: string, regex: string): string => {
+    const src = path.join(dir, `src-${n++}`)
+    mkdirSync(src)
+    const text = bundleText(name, version, regex)
+    writeFileSync(path.join(src, 'bundle.yaml'), text)
+    writeFileSync(path.join(src, 'bundle.yaml.sig'), signBytes(key, Buffer.from(text)).toString('base64') + '\n')
+    return src
+  }
+  const install = (src: string) => installBundle({rulesDir, path: src, allowUnsigned: false, trusted, keyring: []})
+  const load = () => loadRuleBundles({rules_dir: rulesDir, min_confidence: 'medium', include_experimental: false, disabled: [], trusted_keys: trusted}, {keyring: []})
+  const entries = () => readdirSync(rulesDir).sort()
+  return {dir, rulesDir, source, install, load, entries}
+}
+
+/** An installed acme-rules v1 left as a crash between writeBundleDir's renames leaves it: only `acme-rules.bak`. */
+function interruptedInstall(t: Hooks) {
+  const s = setup(t)
+  s.install(s.source('acme-rules', '2026.3.1', 'acme_tok_[0-9]{6}'))
+  renameSync(path.join(s.rulesDir, 'acme-rules'), path.join(s.rulesDir, 'acme-rules.bak'))
+  return s
+}
+
+test('a crash before the new bundle is renamed in keeps the only copy of an interrupted bundle', (t) => {
+  const s = interruptedInstall(t)
+  // writeBundleDir called as after a crash that no recovery has seen yet, dying before its
+  // stage is renamed in: the .bak, the only copy of acme-rules, must still be there.
+  const restore = inject(t, 'renameSync', (real) => ((from: fs.PathLike, to: fs.PathLike) => {
+    if (path.basename(String(from)).startsWith('.stage-')) throw new Error('simulated crash')
+    real(from, to)
+  }) as typeof fs.renameSync)
+  const lock = {installed_version: '2026.4.1', installed_at: '', source: 'local:x', last_check: '', bundle_sha256: '', signer_fingerprint: '', unsigned: true}
+  assert.throws(() => writeBundleDir(s.rulesDir, 'acme-rules', Buffer.from(bundleText('acme-rules', '2026.4.1', 'x')), undefined, lock), {message: 'simulated crash'})
+  restore()
+  assert.ok(existsSync(path.join(s.rulesDir, 'acme-rules.bak', 'bundle.yaml')))
+})
+
+test('an install fsyncs every staged file and the stage before the swap, and the rules directory after it', (t) => {
+  const s = setup(t)
+  s.install(s.source('acme-rules', '2026.3.1', 'acme_tok_[0-9]{6}'))
+  const events: string[] = []
+  const opened = new Map<number, string>()
+  const rel = (p: fs.PathLike): string => path.relative(s.rulesDir, String(p)).replace(/\.stage-acme-rules-[0-9a-f]+/, 'STAGE') || '.'
+  inject(t, 'openSync', (real) => ((p: fs.PathLike, ...rest: unknown[]) => {
+    const fd = (real as (...a: unknown[]) => number)(p, ...rest)
+    opened.set(fd, rel(p))
+    return fd
+  }) as typeof fs.openSync)
+  inject(t, 'fsyncSync', (real) => ((fd: number) => {
+    events.push(`fsync ${opened.get(fd)}`)
+    real(fd)
+  }) as typeof fs.fsyncSync)
+  inject(t, 'renameSync', (real) => ((from: fs.PathLike, to: fs.PathLike) => {
+    events.push(`rename ${rel(from)} ${rel(to)}`)
+    real(from, to)
+  }) as typeof fs.renameSync)
+  s.install(s.source('acme-rules', '2026.4.1', 'acme_new_[0-9]{6}'))
+  assert.deepEqual(events, [
+    'fsync STAGE/bundle.yaml',
+    'fsync STAGE/bundle.yaml.sig',
+    'fsync STAGE/bundle.lock',
+    'fsync STAGE',
+    'rename acme-rules acme-rules.bak',
+    'rename STAGE acme-rules',
+    'fsync .',
+  ])
+  assert.deepEqual(s.entries(), ['acme-rules'])
+  assert.deepEqual(s.load().bundles.map((b) => b.version), ['2026.4.1'])
+})
