@@ -5,6 +5,7 @@
  * `rules.trusted_keys` and the bundle validated before anything is written. An update that fails
  * any check leaves the installed bundle exactly as it was.
  */
+import {existsSync} from 'node:fs'
 import https from 'node:https'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
@@ -173,10 +174,14 @@ async function updateOne(dir: string, o: UpdateOptions): Promise<UpdateOutcome> 
 
 /** `rules update [name]`: every installed bundle (or the one named) against its source; failures are reported per bundle. */
 export async function updateBundles(only: string | undefined, o: UpdateOptions): Promise<UpdateOutcome[]> {
-  const dirs = bundleDirs(o.rulesDir).filter((d) => only === undefined || path.basename(d) === only)
-  if (only !== undefined && dirs.length === 0) throw new PipelockError('FILE_NOT_FOUND', `bundle "${only}" is not installed`)
+  const notInstalled = (): PipelockError => new PipelockError('FILE_NOT_FOUND', `bundle "${only}" is not installed`)
+  if (only !== undefined && !existsSync(o.rulesDir)) throw notInstalled() // refused without creating the directory for the lock
   const release = lockRulesDir(o.rulesDir)
   try {
+    // Listed under the lock, after its recovery: a bundle a crash left only as `<name>.bak` is
+    // `<name>` again, and no install can change the list while the updates run.
+    const dirs = bundleDirs(o.rulesDir).filter((d) => only === undefined || path.basename(d) === only)
+    if (only !== undefined && dirs.length === 0) throw notInstalled()
     const out: UpdateOutcome[] = []
     for (const d of dirs) {
       try {

@@ -212,7 +212,11 @@ export function activeRules(b: Bundle, s: Pick<RulesSettings, 'min_confidence' |
   })
 }
 
-/** Exclusive lock on the rules directory for mutating commands (§5.7). */
+/**
+ * Exclusive lock on the rules directory for mutating commands (§5.7). Once it is held, a swap that
+ * a crash interrupted is put right (recoverInterruptedSwaps) before the caller looks at any
+ * bundle, so every install, update and remove starts from whole `<name>` directories.
+ */
 export function lockRulesDir(rulesDir: string): () => void {
   makeDirs(rulesDir, 0o750)
   const file = path.join(rulesDir, '.rules.lock')
@@ -238,7 +242,51 @@ export function lockRulesDir(rulesDir: string): () => void {
   }
   writeSync(fd, `${process.pid}\n`)
   closeSync(fd)
-  return () => rmSync(file, {force: true})
+  const release = (): void => rmSync(file, {force: true})
+  try {
+    recoverInterruptedSwaps(rulesDir)
+  } catch (e) {
+    release()
+    throw new PipelockError('WRITE_FAILED', `recovering an interrupted install in ${rulesDir}: ${osErrorReason(e)}`)
+  }
+  return release
+}
+
+/**
+ * Undoes or finishes a bundle swap (writeBundleDir) that a crash cut short. The caller holds the
+ * rules directory lock, so no install is running and no other process owns a stage or a `.bak`:
+ * - `<name>.bak` without `<name>`: the crash fell between the two renames; the `.bak` is the last
+ *   complete bundle and is renamed back to `<name>`;
+ * - `<name>.bak` beside a `<name>` directory: the swap completed (the new bundle was fsynced
+ *   before its rename), only the removal of the old copy was lost; the `.bak` is removed;
+ * - `.stage-*`: an install that never reached its swap; removed.
+ * The rules directory is fsynced after any change.
+ */
+export function recoverInterruptedSwaps(rulesDir: string): void {
+  const kind = (p: string): 'dir' | 'other' | 'none' => {
+    try {
+      return lstatSync(p).isDirectory() ? 'dir' : 'other'
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'none'
+      throw e
+    }
+  }
+  let changed = false
+  for (const n of readdirSync(rulesDir)) {
+    const p = path.join(rulesDir, n)
+    if (n.startsWith(STAGE_PREFIX)) {
+      rmSync(p, {recursive: true, force: true})
+      changed = true
+    } else if (!n.startsWith('.') && n.endsWith(BAK_SUFFIX) && kind(p) === 'dir') {
+      const target = p.slice(0, -BAK_SUFFIX.length)
+      const t = kind(target)
+      if (t === 'none') renameSync(p, target)
+      else if (t === 'dir') rmSync(p, {recursive: true, force: true})
+      else continue // not a layout writeBundleDir makes: left alone
+      changed = true
+    }
+  }
+  if (changed) fsyncDir(rulesDir)
 }
 
 export interface InstallRequest {
@@ -289,8 +337,8 @@ export function lockTime(now?: Date): string {
  * directory `.stage-<name>-*`, the stage directory is fsynced, then it is swapped in: `<name>` is
  * renamed to `<name>.bak`, the stage to `<name>`, the rules directory is fsynced, and the `.bak`
  * removed. A reader never sees a mix of old and new files, but between the two renames there is
- * no `<name>`, only `<name>.bak`, and a crash there leaves that state on disk. The caller holds the
- * rules directory lock.
+ * no `<name>`, only `<name>.bak`, and if a crash leaves that state on disk the next lockRulesDir
+ * puts it back (recoverInterruptedSwaps). The caller holds the rules directory lock.
  */
 export function writeBundleDir(rulesDir: string, name: string, bytes: Buffer, sigText: string | undefined, lock: BundleLock): void {
   const target = path.join(rulesDir, name)
@@ -309,7 +357,8 @@ export function writeBundleDir(rulesDir: string, name: string, bytes: Buffer, si
   const bak = `${target}${BAK_SUFFIX}`
   // A leftover `.bak` is removed before the swap only while `<name>` exists: it is then a spare
   // old copy. Without `<name>` the `.bak` is the only copy of the installed bundle (a swap cut
-  // short), so it stays until the new bundle is in place and the rename is durable.
+  // short; the lock's recovery normally has put it back already), so it stays until the new
+  // bundle is in place and the rename is durable.
   if (existsSync(target)) {
     rmSync(bak, {recursive: true, force: true})
     renameSync(target, bak)
@@ -430,12 +479,14 @@ export function verifyBundles(rulesDir: string, opts: {trusted: readonly Trusted
 
 export function removeBundle(rulesDir: string, name: string): void {
   if (!/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/.test(name)) throw new PipelockError('USAGE', `bundle "${name}" is not installed`)
+  const notInstalled = (): PipelockError => new PipelockError('FILE_NOT_FOUND', `bundle "${name}" is not installed`)
+  if (!existsSync(rulesDir)) throw notInstalled() // refused without creating the directory for the lock
   const target = path.join(rulesDir, name)
-  if (!existsSync(path.join(target, 'bundle.yaml')) && !existsSync(path.join(target, 'bundle.lock'))) {
-    throw new PipelockError('FILE_NOT_FOUND', `bundle "${name}" is not installed`)
-  }
   const release = lockRulesDir(rulesDir)
   try {
+    // Looked at under the lock, after its recovery: a bundle a crash left only as `<name>.bak`
+    // is `<name>` again here and is removed like any other.
+    if (!existsSync(path.join(target, 'bundle.yaml')) && !existsSync(path.join(target, 'bundle.lock'))) throw notInstalled()
     rmSync(target, {recursive: true, force: true})
   } finally {
     release()

@@ -1,10 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import fs, {existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import fs, {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createHash} from 'node:crypto'
-import {installBundle, loadRuleBundles} from '../../../src/plugins/rules/index.js'
+import {installBundle, loadRuleBundles, removeBundle, updateBundles} from '../../../src/plugins/rules/index.js'
 import {writeBundleDir} from '../../../src/plugins/rules/store.js'
 import {keyPairFromSeed, signBytes} from '../../../src/plugins/signing/index.js'
 import {inject} from '../../helpers/disk-faults.js'
@@ -63,6 +63,54 @@ function interruptedInstall(t: Hooks) {
   return s
 }
 
+test('an install cut short between its renames is put back by the next install, and its rules load again', (t) => {
+  const s = interruptedInstall(t)
+  mkdirSync(path.join(s.rulesDir, '.stage-acme-rules-0badc0de'))
+  writeFileSync(path.join(s.rulesDir, '.stage-acme-rules-0badc0de', 'bundle.yaml'), 'half')
+  // The next command that takes the lock installs another bundle; it first restores acme-rules.
+  s.install(s.source('other-rules', '2026.3.1', 'other_tok_[0-9]{6}'))
+  assert.deepEqual(s.entries(), ['acme-rules', 'other-rules'])
+  const loaded = s.load()
+  assert.deepEqual(loaded.errors, [])
+  assert.deepEqual(loaded.dlp.map((p) => p.name), ['acme-rules:tok', 'other-rules:tok'])
+})
+
+test('after an interrupted swap the republish check still sees the installed version', (t) => {
+  const s = interruptedInstall(t)
+  // Same version, other bytes: refused because the lock of the restored bundle is checked, not
+  // installed over a bundle that only existed as .bak (whose only copy would then be deleted).
+  assert.throws(() => s.install(s.source('acme-rules', '2026.3.1', 'acme_other_[0-9]{6}')), {message: 'bundle v2026.3.1 already installed with different digest (possible republish attack)'})
+  assert.deepEqual(s.entries(), ['acme-rules'])
+  assert.deepEqual(s.load().dlp.map((p) => p.name), ['acme-rules:tok'])
+  assert.match(readFileSync(path.join(s.rulesDir, 'acme-rules', 'bundle.yaml'), 'utf8'), /acme_tok_/)
+})
+
+test('rules update and rules remove name a bundle left only as .bak: it is restored, then updated or removed', async (t) => {
+  const u = interruptedInstall(t)
+  const fetch = async (): Promise<Buffer> => assert.fail('a bundle installed from a local path is never fetched')
+  const out = await updateBundles('acme-rules', {rulesDir: u.rulesDir, trusted, keyring: [], fetch})
+  assert.deepEqual(out.map((o) => [o.name, o.status]), [['acme-rules', 'skipped']])
+  assert.deepEqual(u.entries(), ['acme-rules'])
+
+  const r = interruptedInstall(t)
+  removeBundle(r.rulesDir, 'acme-rules')
+  assert.deepEqual(r.entries(), [])
+  assert.deepEqual(r.load().bundles, [])
+})
+
+test('a .bak beside a complete bundle and a stale stage are removed by the next rules command', async (t) => {
+  const s = setup(t)
+  s.install(s.source('acme-rules', '2026.3.1', 'acme_tok_[0-9]{6}'))
+  // The swap completed but the removal of the old copy was lost; an unrelated install never got to its swap.
+  cpSync(path.join(s.rulesDir, 'acme-rules'), path.join(s.rulesDir, 'acme-rules.bak'), {recursive: true})
+  mkdirSync(path.join(s.rulesDir, '.stage-other-rules-12345678'))
+  writeFileSync(path.join(s.rulesDir, '.stage-other-rules-12345678', 'bundle.yaml'), '')
+  const out = await updateBundles(undefined, {rulesDir: s.rulesDir, trusted, keyring: []})
+  assert.deepEqual(out.map((o) => [o.name, o.status]), [['acme-rules', 'skipped']])
+  assert.deepEqual(s.entries(), ['acme-rules'])
+  assert.deepEqual(s.load().dlp.map((p) => p.name), ['acme-rules:tok'])
+})
+
 test('a crash before the new bundle is renamed in keeps the only copy of an interrupted bundle', (t) => {
   const s = interruptedInstall(t)
   // writeBundleDir called as after a crash that no recovery has seen yet, dying before its
@@ -75,6 +123,10 @@ test('a crash before the new bundle is renamed in keeps the only copy of an inte
   assert.throws(() => writeBundleDir(s.rulesDir, 'acme-rules', Buffer.from(bundleText('acme-rules', '2026.4.1', 'x')), undefined, lock), {message: 'simulated crash'})
   restore()
   assert.ok(existsSync(path.join(s.rulesDir, 'acme-rules.bak', 'bundle.yaml')))
+  // The next command restores it.
+  s.install(s.source('other-rules', '2026.3.1', 'other_tok_[0-9]{6}'))
+  assert.deepEqual(s.entries(), ['acme-rules', 'other-rules'])
+  assert.deepEqual(s.load().dlp.map((p) => p.name), ['acme-rules:tok', 'other-rules:tok'])
 })
 
 test('an install fsyncs every staged file and the stage before the swap, and the rules directory after it', (t) => {
