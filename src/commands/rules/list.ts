@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {listBundles, rulesContext, type ListedBundle} from '../../plugins/rules/index.js'
+import {interruptedNote, listBundles, rulesContext, type ListedBundle} from '../../plugins/rules/index.js'
 
 export default class RulesList extends BaseCommand {
   static override summary = 'List installed community rule bundles'
@@ -26,6 +26,7 @@ installed from, then when it was last checked. Listing does not verify: use pipe
     for (const b of bundles) {
       this.out(`${b.name.padEnd(30)} v${b.version.padEnd(14)} ${b.signed ? 'signed' : 'unsigned'}  (${b.source})`)
       if (b.lastCheck !== '') this.out(`  last checked: ${b.lastCheck}`)
+      if (b.interrupted === true) this.out(`  ${interruptedNote(b.name)}`)
     }
     return {rulesDir: ctx.rulesDir, bundles}
   }

@@ -7,6 +7,7 @@ export {EMBEDDED_KEYRING_HEX, embeddedKeys} from './keyring.js'
 export {
   activeRules,
   installBundle,
+  interruptedNote,
   listBundles,
   removeBundle,
   resolveRulesDir,

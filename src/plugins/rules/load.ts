@@ -1,12 +1,12 @@
-import path from 'node:path'
 import type {DlpPatternSpec, ResponsePatternSpec} from '../scanner/index.js'
 import {BundleError} from './bundle.js'
-import {activeRules, bundleDirs, readInstalled, resolveRulesDir, type RulesSettings, type SignerTier} from './store.js'
+import {activeRules, bundleDirs, interruptedNote, readInstalled, resolveRulesDir, type BundleDir, type RulesSettings, type SignerTier} from './store.js'
 
 // Startup and every reload (scanners-extra.md §5.5–5.6): the verified bundles of `rules_dir`,
 // filtered and converted into the scanners' pattern specs, appended after the built-in and user
 // patterns. A bundle that fails any check is reported and never loads; bundle errors never
-// abort startup.
+// abort startup. A bundle that a crash left only as `<name>.bak` loads from there and is reported
+// (warnings) until a rules command puts it back (see bundleDirs for why it is not skipped).
 
 export interface ToolPoisonRule {
   name: string
@@ -28,14 +28,17 @@ export interface LoadedRules {
   response: ResponsePatternSpec[]
   toolPoison: ToolPoisonRule[]
   bundles: LoadedBundleInfo[]
+  /** Bundles that did not load. */
   errors: {name: string; reason: string}[]
+  /** Bundles that loaded but need the operator's attention (read from `<name>.bak`). */
+  warnings: {name: string; reason: string}[]
 }
 
 export function loadRuleBundles(s: RulesSettings, opts: {version?: string; env?: Readonly<Record<string, string | undefined>>; keyring?: readonly string[]} = {}): LoadedRules {
-  const out: LoadedRules = {dlp: [], response: [], toolPoison: [], bundles: [], errors: []}
+  const out: LoadedRules = {dlp: [], response: [], toolPoison: [], bundles: [], errors: [], warnings: []}
   const dir = resolveRulesDir(s.rules_dir, opts.env)
   if (dir === undefined) return out
-  let dirs: string[]
+  let dirs: BundleDir[]
   try {
     dirs = bundleDirs(dir)
   } catch (e) {
@@ -43,12 +46,13 @@ export function loadRuleBundles(s: RulesSettings, opts: {version?: string; env?:
     return out
   }
   for (const d of dirs) {
+    if (d.interrupted) out.warnings.push({name: d.name, reason: interruptedNote(d.name)})
     let b
     try {
-      b = readInstalled(d, {trusted: s.trusted_keys, ...(opts.version === undefined ? {} : {version: opts.version}), ...(opts.keyring === undefined ? {} : {keyring: opts.keyring})})
+      b = readInstalled(d.dir, {trusted: s.trusted_keys, ...(opts.version === undefined ? {} : {version: opts.version}), ...(opts.keyring === undefined ? {} : {keyring: opts.keyring})})
     } catch (e) {
       if (!(e instanceof BundleError)) throw e
-      out.errors.push({name: path.basename(d), reason: e.message})
+      out.errors.push({name: d.name, reason: e.message})
       continue
     }
     const info: LoadedBundleInfo = {name: b.bundle.name, version: b.bundle.version, tier: b.signer?.tier ?? 'unsigned', dlp: 0, injection: 0, toolPoison: 0}

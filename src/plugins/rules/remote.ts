@@ -180,15 +180,15 @@ export async function updateBundles(only: string | undefined, o: UpdateOptions):
   try {
     // Listed under the lock, after its recovery: a bundle a crash left only as `<name>.bak` is
     // `<name>` again, and no install can change the list while the updates run.
-    const dirs = bundleDirs(o.rulesDir).filter((d) => only === undefined || path.basename(d) === only)
+    const dirs = bundleDirs(o.rulesDir).filter((d) => only === undefined || d.name === only)
     if (only !== undefined && dirs.length === 0) throw notInstalled()
     const out: UpdateOutcome[] = []
     for (const d of dirs) {
       try {
-        out.push(await updateOne(d, o))
+        out.push(await updateOne(d.dir, o))
       } catch (e) {
         if (!(e instanceof PipelockError)) throw e
-        out.push({name: path.basename(d), status: 'failed', message: `${path.basename(d)}: ${e.message}`})
+        out.push({name: d.name, status: 'failed', message: `${d.name}: ${e.message}`})
       }
     }
     return out

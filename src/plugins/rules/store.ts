@@ -173,11 +173,31 @@ export function readInstalled(dir: string, opts: {trusted: readonly TrustedKey[]
   return {dir, name: path.basename(dir), bundle, lock, ...(signer === undefined ? {} : {signer})}
 }
 
+/** Where an installed bundle is read from. */
+export interface BundleDir {
+  name: string
+  dir: string
+  /**
+   * Only `<name>.bak` exists: an install or update was cut short between the two renames of
+   * writeBundleDir, and `dir` is that `.bak`, the last complete copy of the bundle. The next
+   * command that takes the rules directory lock renames it back (recoverInterruptedSwaps).
+   */
+  interrupted: boolean
+}
+
 const STAGE_PREFIX = '.stage-'
 const BAK_SUFFIX = '.bak'
 
-/** Sub-directories holding bundles, in name order (`.`-prefixed and `.bak` skipped). */
-export function bundleDirs(rulesDir: string): string[] {
+/**
+ * The installed bundles, in name order: every sub-directory `<name>` (`.`-prefixed entries, the
+ * stages, are skipped), and `<name>.bak` where there is no `<name>`. Readers take no lock, so
+ * after a crash between the renames of writeBundleDir they find the bundle only as `<name>.bak`.
+ * It is read as that bundle (with `interrupted` set, for readers to report) rather than skipped:
+ * it is a complete bundle that was enforcing rules, it passes the same digest and signature
+ * checks as any other, and a security tool must not stop enforcing rules silently because an
+ * install was cut short. A `.bak` beside its `<name>` is a spare old copy and is skipped.
+ */
+export function bundleDirs(rulesDir: string): BundleDir[] {
   let names: string[]
   try {
     names = readdirSync(rulesDir)
@@ -185,17 +205,24 @@ export function bundleDirs(rulesDir: string): string[] {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw new BundleError(`reading rules directory: ${(e as Error).message}`)
   }
-  return names
-    .filter((n) => !n.startsWith('.') && !n.endsWith('.bak'))
-    .filter((n) => {
-      try {
-        return lstatSync(path.join(rulesDir, n)).isDirectory()
-      } catch {
-        return false
-      }
-    })
-    .sort()
-    .map((n) => path.join(rulesDir, n))
+  const present = new Set(names)
+  const out: BundleDir[] = []
+  for (const n of names) {
+    if (n.startsWith('.')) continue
+    try {
+      if (!lstatSync(path.join(rulesDir, n)).isDirectory()) continue
+    } catch {
+      continue
+    }
+    if (!n.endsWith(BAK_SUFFIX)) out.push({name: n, dir: path.join(rulesDir, n), interrupted: false})
+    else if (!present.has(n.slice(0, -BAK_SUFFIX.length))) out.push({name: n.slice(0, -BAK_SUFFIX.length), dir: path.join(rulesDir, n), interrupted: true})
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/** What readers say about a bundle read from its `.bak` (BundleDir.interrupted). */
+export function interruptedNote(name: string): string {
+  return `read from ${name}${BAK_SUFFIX}: an install or update of it was cut short; the next pipelock rules install, update or remove puts it back (e.g. pipelock rules update ${name})`
 }
 
 const RANK: Record<string, number> = {high: 3, medium: 2, low: 1}
@@ -337,8 +364,9 @@ export function lockTime(now?: Date): string {
  * directory `.stage-<name>-*`, the stage directory is fsynced, then it is swapped in: `<name>` is
  * renamed to `<name>.bak`, the stage to `<name>`, the rules directory is fsynced, and the `.bak`
  * removed. A reader never sees a mix of old and new files, but between the two renames there is
- * no `<name>`, only `<name>.bak`, and if a crash leaves that state on disk the next lockRulesDir
- * puts it back (recoverInterruptedSwaps). The caller holds the rules directory lock.
+ * no `<name>`: bundleDirs then reads `<name>.bak`, the old bundle, and if a crash leaves that
+ * state on disk the next lockRulesDir puts it back (recoverInterruptedSwaps). The caller holds
+ * the rules directory lock.
  */
 export function writeBundleDir(rulesDir: string, name: string, bytes: Buffer, sigText: string | undefined, lock: BundleLock): void {
   const target = path.join(rulesDir, name)
@@ -445,15 +473,18 @@ export interface ListedBundle {
   signed: boolean
   source: string
   lastCheck: string
+  /** Present (true) for a bundle read from its `.bak` after an interrupted install (BundleDir.interrupted). */
+  interrupted?: true
 }
 
 export function listBundles(rulesDir: string): ListedBundle[] {
-  return bundleDirs(rulesDir).flatMap((d) => {
+  return bundleDirs(rulesDir).map(({name, dir, interrupted}) => {
+    const note: {interrupted?: true} = interrupted ? {interrupted: true} : {}
     try {
-      const l = readLock(d)
-      return [{name: path.basename(d), version: l.installed_version, signed: !l.unsigned, source: l.source, lastCheck: l.last_check}]
+      const l = readLock(dir)
+      return {name, version: l.installed_version, signed: !l.unsigned, source: l.source, lastCheck: l.last_check, ...note}
     } catch {
-      return [{name: path.basename(d), version: '?', signed: false, source: '(no lock file)', lastCheck: ''}]
+      return {name, version: '?', signed: false, source: '(no lock file)', lastCheck: '', ...note}
     }
   })
 }
@@ -461,17 +492,18 @@ export function listBundles(rulesDir: string): ListedBundle[] {
 export interface VerifiedBundle {
   name: string
   ok: boolean
-  /** `signature OK` / `SHA-256 OK`, or the failure. */
+  /** `signature OK` / `SHA-256 OK`, or the failure; then interruptedNote for a bundle read from its `.bak`. */
   detail: string
 }
 
 export function verifyBundles(rulesDir: string, opts: {trusted: readonly TrustedKey[]; version?: string; keyring?: readonly string[]}): VerifiedBundle[] {
-  return bundleDirs(rulesDir).map((d) => {
+  return bundleDirs(rulesDir).map(({name, dir, interrupted}) => {
+    const note = interrupted ? `; ${interruptedNote(name)}` : ''
     try {
-      const b = readInstalled(d, opts)
-      return {name: path.basename(d), ok: true, detail: b.signer !== undefined ? 'signature OK' : 'SHA-256 OK'}
+      const b = readInstalled(dir, opts)
+      return {name, ok: true, detail: (b.signer !== undefined ? 'signature OK' : 'SHA-256 OK') + note}
     } catch (e) {
-      if (e instanceof BundleError) return {name: path.basename(d), ok: false, detail: e.message}
+      if (e instanceof BundleError) return {name, ok: false, detail: e.message + note}
       throw e
     }
   })

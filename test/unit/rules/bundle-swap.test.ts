@@ -4,7 +4,7 @@ import fs, {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createHash} from 'node:crypto'
-import {installBundle, loadRuleBundles, removeBundle, updateBundles} from '../../../src/plugins/rules/index.js'
+import {installBundle, listBundles, loadRuleBundles, removeBundle, updateBundles, verifyBundles} from '../../../src/plugins/rules/index.js'
 import {writeBundleDir} from '../../../src/plugins/rules/store.js'
 import {keyPairFromSeed, signBytes} from '../../../src/plugins/signing/index.js'
 import {inject} from '../../helpers/disk-faults.js'
@@ -63,6 +63,8 @@ function interruptedInstall(t: Hooks) {
   return s
 }
 
+const NOTE = /^read from acme-rules\.bak: an install or update of it was cut short; the next pipelock rules install, update or remove puts it back/
+
 test('an install cut short between its renames is put back by the next install, and its rules load again', (t) => {
   const s = interruptedInstall(t)
   mkdirSync(path.join(s.rulesDir, '.stage-acme-rules-0badc0de'))
@@ -72,6 +74,7 @@ test('an install cut short between its renames is put back by the next install, 
   assert.deepEqual(s.entries(), ['acme-rules', 'other-rules'])
   const loaded = s.load()
   assert.deepEqual(loaded.errors, [])
+  assert.deepEqual(loaded.warnings, [])
   assert.deepEqual(loaded.dlp.map((p) => p.name), ['acme-rules:tok', 'other-rules:tok'])
 })
 
@@ -109,6 +112,29 @@ test('a .bak beside a complete bundle and a stale stage are removed by the next 
   assert.deepEqual(out.map((o) => [o.name, o.status]), [['acme-rules', 'skipped']])
   assert.deepEqual(s.entries(), ['acme-rules'])
   assert.deepEqual(s.load().dlp.map((p) => p.name), ['acme-rules:tok'])
+})
+
+test('readers without the lock read a bundle left only as .bak as that bundle, and say so', (t) => {
+  const s = interruptedInstall(t)
+  const loaded = s.load()
+  assert.deepEqual(loaded.dlp.map((p) => p.name), ['acme-rules:tok'])
+  assert.deepEqual(loaded.bundles.map((b) => [b.name, b.version]), [['acme-rules', '2026.3.1']])
+  assert.deepEqual(loaded.errors, [])
+  assert.equal(loaded.warnings.length, 1)
+  assert.equal(loaded.warnings[0]!.name, 'acme-rules')
+  assert.match(loaded.warnings[0]!.reason, NOTE)
+  const [v] = verifyBundles(s.rulesDir, {trusted, keyring: []})
+  assert.equal(v!.name, 'acme-rules')
+  assert.equal(v!.ok, true)
+  assert.match(v!.detail, /^signature OK; read from acme-rules\.bak: /)
+  assert.deepEqual(listBundles(s.rulesDir).map((b) => [b.name, b.version, b.interrupted]), [['acme-rules', '2026.3.1', true]])
+  // Reading changes nothing on disk: only a command holding the lock recovers.
+  assert.deepEqual(s.entries(), ['acme-rules.bak'])
+  // A .bak beside its bundle is a spare old copy: read once, from the bundle, without a warning.
+  cpSync(path.join(s.rulesDir, 'acme-rules.bak'), path.join(s.rulesDir, 'acme-rules'), {recursive: true})
+  const both = s.load()
+  assert.deepEqual(both.bundles.map((b) => b.name), ['acme-rules'])
+  assert.deepEqual(both.warnings, [])
 })
 
 test('a crash before the new bundle is renamed in keeps the only copy of an interrupted bundle', (t) => {
