@@ -10,7 +10,7 @@ import https from 'node:https'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {BundleError, MAX_BUNDLE_BYTES, type Bundle} from './bundle.js'
-import {admitBytes, bundleDirs, installVerified, lockRulesDir, lockTime, readLock, sha256Hex, writeBundleDir, writeLock, type InstallResult, type Signer, type TrustedKey} from './store.js'
+import {admitBytes, bundleDirs, bundleNotInstalled, installVerified, lockRulesDir, lockTime, readLock, sha256Hex, writeBundleDir, writeLock, type InstallResult, type Signer, type TrustedKey} from './store.js'
 
 /** The official registry: `rules install <name>` fetches `<base>/<name>/bundle.yaml`. */
 export const OFFICIAL_REGISTRY = 'https://pipelab.org/rules'
@@ -174,14 +174,13 @@ async function updateOne(dir: string, o: UpdateOptions): Promise<UpdateOutcome> 
 
 /** `rules update [name]`: every installed bundle (or the one named) against its source; failures are reported per bundle. */
 export async function updateBundles(only: string | undefined, o: UpdateOptions): Promise<UpdateOutcome[]> {
-  const notInstalled = (): PipelockError => new PipelockError('FILE_NOT_FOUND', `bundle "${only}" is not installed`)
-  if (only !== undefined && !existsSync(o.rulesDir)) throw notInstalled() // refused without creating the directory for the lock
+  if (only !== undefined && !existsSync(o.rulesDir)) throw bundleNotInstalled(only)
   const release = lockRulesDir(o.rulesDir)
   try {
     // Listed under the lock, after its recovery: a bundle a crash left only as `<name>.bak` is
     // `<name>` again, and no install can change the list while the updates run.
     const dirs = bundleDirs(o.rulesDir).filter((d) => only === undefined || d.name === only)
-    if (only !== undefined && dirs.length === 0) throw notInstalled()
+    if (only !== undefined && dirs.length === 0) throw bundleNotInstalled(only)
     const out: UpdateOutcome[] = []
     for (const d of dirs) {
       try {

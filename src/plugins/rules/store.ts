@@ -509,16 +509,23 @@ export function verifyBundles(rulesDir: string, opts: {trusted: readonly Trusted
   })
 }
 
+/**
+ * The refusal of a command naming a bundle that is not installed; thrown before the lock when the
+ * rules directory does not exist (the lock would create it).
+ */
+export function bundleNotInstalled(name: string): PipelockError {
+  return new PipelockError('FILE_NOT_FOUND', `bundle "${name}" is not installed`)
+}
+
 export function removeBundle(rulesDir: string, name: string): void {
   if (!/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/.test(name)) throw new PipelockError('USAGE', `bundle "${name}" is not installed`)
-  const notInstalled = (): PipelockError => new PipelockError('FILE_NOT_FOUND', `bundle "${name}" is not installed`)
-  if (!existsSync(rulesDir)) throw notInstalled() // refused without creating the directory for the lock
+  if (!existsSync(rulesDir)) throw bundleNotInstalled(name)
   const target = path.join(rulesDir, name)
   const release = lockRulesDir(rulesDir)
   try {
     // Looked at under the lock, after its recovery: a bundle a crash left only as `<name>.bak`
     // is `<name>` again here and is removed like any other.
-    if (!existsSync(path.join(target, 'bundle.yaml')) && !existsSync(path.join(target, 'bundle.lock'))) throw notInstalled()
+    if (!existsSync(path.join(target, 'bundle.yaml')) && !existsSync(path.join(target, 'bundle.lock'))) throw bundleNotInstalled(name)
     rmSync(target, {recursive: true, force: true})
   } finally {
     release()
