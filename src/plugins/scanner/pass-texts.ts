@@ -797,15 +797,16 @@ export class PassTextBuilder {
    */
   private plainPassBytes(s: string): PassBytes | null {
     const len = s.length
-    const region = this.plainRegion(len)
+    // In the module's memory (`plain-maps-wasm.ts`) when it takes the text: three parts of `at16`
+    // bytes, each on a 16-byte boundary.
+    const at16 = (len + 15) & ~15
+    const region = plainRegionFits(at16) ? plainRegion(this.leet, this.fold) : null
     if (region !== null) {
-      // In the module's memory: three parts of `at` bytes, each on a 16-byte boundary.
-      const at = (len + 15) & ~15
       this.generation++
       const lease = region.lease()
       const buf = region.bytes
-      if (buf.write(s, 0, 3 * at, 'utf8') !== len || !region.allPlain(len)) return null
-      return new PlainPassBytes(buf, null, this.plainMaps, len, at, this.generation, {in: region, lease})
+      if (buf.write(s, 0, 3 * at16, 'utf8') !== len || !region.allPlain(len)) return null
+      return new PlainPassBytes(buf, null, this.plainMaps, len, at16, this.generation, {in: region, lease})
     }
     // Three regions of `at` bytes, each starting on a 32-bit word.
     const at = (len + 3) & ~3
@@ -820,12 +821,6 @@ export class PassTextBuilder {
     // hold any text's UTF-8, so the count is never cut short).
     if (buf.write(s, 0, 3 * len, 'utf8') !== len || !allPlain(buf, this.plainWords, len)) return null
     return new PlainPassBytes(buf, this.plainWords, this.plainMaps, len, at, this.generation, null)
-  }
-
-  /** The WebAssembly text region for a plain text of `len` units, when the module takes it (`plain-maps-wasm.ts`). */
-  private plainRegion(len: number): PlainRegion | null {
-    if (!plainRegionFits((len + 15) & ~15)) return null
-    return plainRegion(this.leet, this.fold)
   }
 
   /** The scratch as 32-bit words (little-endian machines: `mapPlain` writes four bytes at a time). */
