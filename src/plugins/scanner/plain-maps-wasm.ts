@@ -20,6 +20,8 @@
  * longer current once it has written its own (`holds`); their reader then walks the text again.
  */
 
+import {instantiateEmbedded} from './wasm-module.js'
+
 // BEGIN plain-maps.wasm
 const MODULE_BASE64 =
   'AGFzbQEAAAABDgJgAn9/AX9gBH9/f38AAwMCAAEFAwEAQAciAwZtZW1vcnkCAAlhbGxfcGxhaW4AAAltYXBfcGxhaW4AAQrDBAKQ' +
@@ -47,12 +49,6 @@ interface PlainModule {
   readonly memory: {readonly buffer: ArrayBuffer}
   readonly all_plain: (p: number, len: number) => number
   readonly map_plain: (src: number, len: number, leet: number, fold: number) => void
-}
-
-/** The part of the WebAssembly global this file uses (the compiler's lib has no declarations for it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object, imports: object) => {exports: unknown}
 }
 
 /** The text region of the module's memory, leased to one builder's pass bytes at a time. */
@@ -110,15 +106,9 @@ function sameTables(leet: ArrayLike<number>, fold: ArrayLike<number>): boolean {
 }
 
 function load(leet: ArrayLike<number>, fold: ArrayLike<number>): PlainRegion | null {
-  let m: PlainModule
-  try {
-    const api = (globalThis as unknown as {WebAssembly?: WasmApi}).WebAssembly
-    if (api === undefined) return null
-    m = new api.Instance(new api.Module(Buffer.from(MODULE_BASE64, 'base64')), {}).exports as PlainModule
-  } catch {
-    // No WebAssembly (or no SIMD): the JavaScript loops give the same bytes.
-    return null
-  }
+  const m = instantiateEmbedded<PlainModule>(MODULE_BASE64)
+  // No WebAssembly (or no SIMD): the JavaScript loops give the same bytes.
+  if (m === null) return null
   tablesOf = {leet: Uint8Array.from({length: 128}, (_, c) => leet[c]!), fold: Uint8Array.from({length: 128}, (_, c) => fold[c]!)}
   const mem = Buffer.from(m.memory.buffer)
   for (let c = 0; c < 128; c++) {

@@ -14,6 +14,8 @@
  * they are current). The module is compiled on first use, not at import.
  */
 
+import {instantiateEmbedded} from './wasm-module.js'
+
 // BEGIN run-finder.wasm
 const MODULE_BASE64 =
   'AGFzbQEAAAABHQRgBH9/f38AYAN/f38Bf2ACf38Bf2AEf39/fwF/AwcGAAECAwMBBQMBADAHMAQGbWVtb3J5AgAJdXRmOF9ydW5z' +
@@ -84,26 +86,12 @@ interface RunModule {
   readonly damage: (n: number, d: number, max: number) => number
 }
 
-/** The part of the WebAssembly global this file uses (the compiler's lib has no declarations for it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object, imports: object) => {exports: unknown}
-}
-
 let loaded: RunModule | null | undefined
 let enabled = true
 
 function runModule(): RunModule | null {
-  if (loaded !== undefined) return loaded
-  try {
-    const api = (globalThis as unknown as {WebAssembly?: WasmApi}).WebAssembly
-    if (api === undefined) throw new Error('no WebAssembly')
-    const instance = new api.Instance(new api.Module(Buffer.from(MODULE_BASE64, 'base64')), {})
-    loaded = instance.exports as RunModule
-  } catch {
-    // No WebAssembly (or no SIMD): the JavaScript loops find the same runs.
-    loaded = null
-  }
+  // Null without WebAssembly (or SIMD): the JavaScript loops find the same runs.
+  if (loaded === undefined) loaded = instantiateEmbedded<RunModule>(MODULE_BASE64)
   return loaded
 }
 
