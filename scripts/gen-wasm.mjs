@@ -4,7 +4,8 @@
 // loads wabt) and writes each (base64) into its TypeScript file between the BEGIN/END markers;
 // `--check` only compares (exit 1 when some embedded bytes are stale). Before writing, it
 // instantiates each module and checks it: the run finder's lookup tables against the byte rules
-// they encode, the plain maps' functions against the rules they implement on every byte.
+// they encode, the plain maps' functions against the rules they implement on every byte, the
+// visible-text walk on a page of each construct.
 import {readFileSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import wabtInit from 'wabt'
@@ -82,9 +83,40 @@ function checkPlainMaps({memory, all_plain, map_plain}) {
   }
 }
 
+// The visible-text walk on one small page of each construct, with a table of three names set up
+// as html-text.ts sets its own (keys in base 37, slots by the golden-ratio hash); the whole walk is
+// compared with the JavaScript walk by html-text-differential.test.ts.
+function checkHtmlText({memory, visible, title_from, title_to, titles}) {
+  const key = (name) => [...name].reduce((k, c) => k * 37 + (c >= 'a' ? c.charCodeAt(0) - 0x60 : c.charCodeAt(0) - 0x15), 0)
+  const names = [['p', 1], ['title', 2], ['script', 3]]
+  let shift = 27
+  const slot = (k) => Math.imul(k | 0, 0x9e3779b1) >>> shift
+  while (new Set(names.map(([n]) => slot(key(n)))).size < names.length) shift--
+  const keys = new BigInt64Array(memory.buffer, 0, 512)
+  const kinds = new Uint8Array(memory.buffer, 4096, 512)
+  for (const [n, kind] of names) {
+    keys[slot(key(n))] = BigInt(key(n))
+    kinds[slot(key(n))] = kind
+  }
+  const page = '<title>T &amp; U</title><P>a  b&lt;</p><script>x</script>c&#x1F600;<!-- z -->d\n\n e &am'
+  const SRC = 8192
+  const OUT = 65536
+  const bytes = Buffer.from(memory.buffer)
+  bytes.write(page + '\0\0\0\0', SRC, 2 * (page.length + 4), 'utf16le')
+  const n = visible(SRC, page.length, OUT, shift)
+  const text = bytes.toString('utf16le', OUT, OUT + 2 * n)
+  const want = 'a b<\nc\u{1F600}d\ne &am'
+  if (text !== want) throw new Error(`html-text: ${JSON.stringify(text)}, not ${JSON.stringify(want)}`)
+  if (titles.value !== 1 || bytes.toString('utf16le', title_from.value, title_to.value) !== 'T &amp; U') throw new Error('html-text: title place wrong')
+  const cut = '<p>&am<b>p;</p>'
+  bytes.write(cut + '\0\0\0\0', SRC, 2 * (cut.length + 4), 'utf16le')
+  if (visible(SRC, cut.length, OUT, shift) !== -1) throw new Error('html-text: a reference cut by a tag not reported')
+}
+
 const MODULES = [
   {wat: 'run-finder.wat', ts: 'run-finder-wasm.ts', check: checkRunFinder},
   {wat: 'plain-maps.wat', ts: 'plain-maps-wasm.ts', check: checkPlainMaps},
+  {wat: 'html-text.wat', ts: 'html-text-wasm.ts', check: checkHtmlText},
 ]
 
 let stale = false

@@ -12,6 +12,7 @@
  * the tags, so a reference cut by a tag (`&am<b></b>p;`) was whole: a page with such a cut is
  * read that way — its text first, then decoded as a text without tags.
  */
+import {htmlTextModule, type HtmlTextModule} from './html-text-wasm.js'
 import {hexDigitValue, LITTLE_ENDIAN, unitsToString} from './normalize.js'
 
 /** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */
@@ -288,6 +289,16 @@ export class PageTextReader {
   /** The title, and the content as `length` units of `units` from `offset` on. */
   private walk(html: string, offset: number): {readonly title: string; readonly units: Uint16Array; readonly length: number} {
     const n = html.length
+    const wasm = wasmWalker()
+    // The module walks a page whose lowercase has its length (no U+0130, see `lowerSource`).
+    if (wasm !== null && n <= wasm.maxUnits && offset <= wasm.maxRoom && !html.includes('\u0130')) {
+      const page = wasm.walk(html, offset)
+      if (page.length >= 0) {
+        const title = page.titles === 0 ? '' : titleText(html, page.titleFrom, page.titleTo)
+        // An empty first title leaves the title to the next one: the JavaScript walk reads it.
+        if (title !== '' || page.titles <= 1) return {title, units: wasm.out, length: page.length}
+      }
+    }
     // The text between tags and one LF per block tag: never longer than the page.
     let whole = this.units
     if (whole.length < offset + n) {
@@ -466,6 +477,40 @@ export class PageTextReader {
     return inLine ? textEnd : w
   }
 }
+
+/**
+ * The WebAssembly walk (`html-text-wasm.ts`), or null: unavailable, switched off, or — checked once
+ * per process — giving another text than this file's walk on a page of every construct it reads.
+ */
+function wasmWalker(): HtmlTextModule | null {
+  if (wasmWalkerOff) return null
+  const m = htmlTextModule(TAG_TABLE)
+  if (m === null || walkerChecked) return m
+  walkerChecked = true
+  wasmWalkerOff = true
+  const want = new PageTextReader().visibleText(SELF_CHECK_PAGE)
+  wasmWalkerOff = false
+  let same = false
+  try {
+    same = new PageTextReader().visibleText(SELF_CHECK_PAGE) === want
+  } catch {
+    // Not the same: the module is not used.
+  }
+  wasmWalkerOff = !same
+  return same ? m : null
+}
+let walkerChecked = false
+/** Set while the self-check reads its reference text, and for good when the module failed it. */
+let wasmWalkerOff = false
+
+/** A page with every construct the walk reads: every rule's names, references, comments, spaces, lines. */
+const SELF_CHECK_PAGE = [
+  '<!DOCTYPE html><html><head><TITLE> A &amp; B </TITLE><style>p{x:1}</style></head><body>',
+  ...[...BLOCK_TAGS, 'span', 'blockquotes', 'x'.repeat(12)].map((t) => `<${t} class="c">${t} text\t \u00a0 x</${t.toUpperCase()}>\n`),
+  ...SKIPPED_TAGS.map((t) => `<${t}>hidden</${t}> after ${t}`),
+  '<!-- a comment --> &lt;&gt;&quot;&apos;&nbsp;&AMP;&#65;&#x42;&#x1F600;&#0;&#x110000;&foo;&ampx; &#12345678; &',
+  '\u2028\u3000\ufeff\u212a\r\n\f\v  word  <br/>bloc\u212Aquote<  p>< /div>last',
+].join('')
 
 /** The title between `from` and `to` of `html`: references decoded, `\s` runs as one space, trimmed. */
 function titleText(html: string, from: number, to: number): string {

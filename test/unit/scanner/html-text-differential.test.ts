@@ -4,10 +4,12 @@
  * after '<', unclosed tags, comments, scripts, titles and entities. The reader that copies the
  * text into one reused array of code units and decodes references and collapses lines in place
  * (issue 36) is checked the same way, one reader kept across every page (a longer page before a
- * shorter one leaves its units behind).
+ * shorter one leaves its units behind). Every case runs on the WebAssembly walk (html-text.wat)
+ * and on the JavaScript walk it mirrors.
  */
 import assert from 'node:assert/strict'
-import {describe, it} from 'node:test'
+import {after, before, describe, it, test} from 'node:test'
+import {loadedHtmlTextModule, useHtmlTextWasm} from '../../../src/plugins/scanner/html-text-wasm.js'
 import {extractHtmlText, PageTextReader} from '../../../src/plugins/scanner/index.js'
 import {prng} from './fixtures.js'
 
@@ -86,12 +88,15 @@ const PIECES = [
   // a tag's end looked for in its first units, then searched): words with single and double
   // spaces, spaces at a run's ends, tags shorter and longer than the units read.
   'a b', 'a  b', ' x', 'y ', 'word', '<a href="/docs/page-12.html">', `<img alt="${'x'.repeat(40)}">`, '<div class="section s3">', '&amp; notes', 'Q&amp;A',
+  '&gt;', '&GT;', '&Lt;', '&#X41;', '<TiTlE>', '</tItLe>',
   '&#0;', '&#x0;', '&#', '&#x', '&#x;', '&#;', '&AMP;', '&Amp;', '&NBSP;', '&LT;', '&quot;', '&apos;', '&foo;', '&ampx;', '&abcdefgh;', '&abcdefghi;', '&a;',
   '&am', 'p;', '&#6', '5;', '&', '&&', ';', '#', 'X', '\u{1F600}', '\ud800', '\udc00', '<SCRIPT>', '</Script>', '<TITLE>', '</TITLE >', '<Style>', '</STYLE>', '<!-', '<!',
 ]
 
-describe('html visible text: names read in place equal names read from a slice', () => {
+for (const wasm of [true, false]) describe(`html visible text (${wasm ? 'WebAssembly' : 'JavaScript'} walk): names read in place equal names read from a slice`, () => {
   const kept = new PageTextReader()
+  before(() => useHtmlTextWasm(wasm))
+  after(() => useHtmlTextWasm(true))
 
   it('references cut by tags, comments and scripts (the page is then read the long way)', () => {
     const pages = [
@@ -101,6 +106,26 @@ describe('html visible text: names read in place equal names read from a slice',
     for (const s of pages) {
       assert.equal(kept.visibleText(s), joined(oracle(s)), JSON.stringify(s))
       assert.deepEqual(new PageTextReader().read(s), oracle(s), JSON.stringify(s))
+    }
+  })
+
+  it('titles: an empty first title leaves the title to the next one; only the first is read', () => {
+    const pages = [
+      '<title></title><title>Second</title><p>x</p>', '<title> \t&nbsp;</title><p>a</p><title>Third &amp; c</title>', '<title>First</title><title>Second</title>b',
+      '<title></title>', '<title>  </title><title></title><title> z </title>', '<title>open to the end', '<title>a</titlex>b</title>c',
+    ]
+    for (const s of pages) {
+      assert.equal(kept.visibleText(s), joined(oracle(s)), JSON.stringify(s))
+      assert.deepEqual(kept.read(s), oracle(s), JSON.stringify(s))
+    }
+  })
+
+  it('pages at the size the WebAssembly walk takes and one unit over it', () => {
+    for (const n of [1 << 20, (1 << 20) + 1]) {
+      const unit = '<p>word &amp; more</p>\n'
+      const s = `<title>big</title>${unit.repeat(Math.ceil(n / unit.length))}`.slice(0, n)
+      assert.equal(s.length, n)
+      assert.equal(kept.visibleText(s), joined(oracle(s)))
     }
   })
 
@@ -150,4 +175,12 @@ describe('html visible text: names read in place equal names read from a slice',
       assert.equal(kept.visibleText(s), joined(want), JSON.stringify(s))
     }
   })
+})
+
+test('pages are read by the WebAssembly walk on this runtime (its self-check passed)', () => {
+  const page = '<div>The walk wrote this: pipelock-html-text-marker &amp; more</div>'
+  const text = new PageTextReader().read(page).content
+  const m = loadedHtmlTextModule()
+  assert.ok(m, 'the module is loaded')
+  assert.equal(Buffer.from(m.out.buffer, m.out.byteOffset, 2 * text.length).toString('utf16le'), text)
 })
