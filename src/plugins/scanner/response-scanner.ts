@@ -15,7 +15,7 @@ import type {ResponsePatternSpec} from './pattern-types.js'
 import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, type Re2} from './regex.js'
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
-import {binaryText, isUtf8Text} from './text-runs.js'
+import {binaryText, isUtf8Text, wellFormedUtf8Text} from './text-runs.js'
 import {declaredText} from './declared-charset.js'
 import {jsonTextView} from './json-view.js'
 
@@ -991,7 +991,7 @@ function decideDeclaredCharset(sc: ResponseScanner, body: Uint8Array, contentTyp
 /** `decideResponseBody` on the body's bytes alone (its UTF-8 reading, else `binaryText`: its text runs and spoilt text). */
 function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDecisionOptions): ResponseDecision {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  if (isUtf8Text(buf)) return decideResponse(sc, buf.toString('utf8'), opts)
+  if (isUtf8Text(buf)) return decideResponse(sc, wellFormedUtf8Text(buf), opts)
   // The text runs are not the content's offsets: a JSON document is read from their start.
   const d = decideResponse(sc, binaryText(buf), {...opts, textAt: 0})
   if (d.action !== 'strip') return d

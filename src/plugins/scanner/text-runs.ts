@@ -21,7 +21,7 @@
 // Read off the module object rather than imported by name: an ESM import of node:buffer builds its
 // whole namespace, which loads Node's File and Blob internals into the MCP wrap's start after its
 // V8 flags are set (compiled from source then; test/e2e/startup-laziness.test.ts).
-const {isUtf8} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
+const {isAscii, isUtf8, transcode} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
 import {wasmBothRunBounds, wasmRunBounds} from './run-finder-wasm.js'
 
 /** Fewest bytes of well-formed UTF-8 between two invalid bytes that count as text. */
@@ -301,12 +301,32 @@ export function isUtf8Text(body: Uint8Array): boolean {
 }
 
 /**
+ * The reading of a body `isUtf8Text` found well formed: what `toString('utf8')` gives, made faster.
+ * Outside ASCII, V8's decoder costs ≈ 3 ns a byte (≈ 205 µs for 64 KiB of Cyrillic, ≈ 110 µs for
+ * French prose) and Node's UTF-8 → UTF-16 transcoder ≈ 0.35 (≈ 20–40 µs); an ASCII body is read
+ * as Latin-1, the same one-byte string (≈ 4 µs). A runtime without the transcoder (Node built
+ * without ICU) or one that refuses the body takes `toString`.
+ */
+export function wellFormedUtf8Text(body: Uint8Array): string {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  if (isAscii(buf)) return buf.toString('latin1')
+  if (typeof transcode === 'function') {
+    try {
+      return transcode(buf, 'utf8', 'utf16le').toString('utf16le')
+    } catch {
+      // Refused: read below.
+    }
+  }
+  return buf.toString('utf8')
+}
+
+/**
  * The text a body is scanned as — its UTF-8 reading when well formed, else `binaryText` — and
  * the printable runs of at least `printableMin` bytes of a body read through its text runs, found
  * with them (`textAndPrintableRuns`); `printable` is null for a UTF-8 body and whenever they were
  * not found here.
  */
 export function bodyScanTexts(body: Uint8Array, printableMin: number): {readonly text: string; readonly printable: string | null} {
-  if (isUtf8Text(body)) return {text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), printable: null}
+  if (isUtf8Text(body)) return {text: wellFormedUtf8Text(body), printable: null}
   return textAndPrintableRuns(body, printableMin)
 }

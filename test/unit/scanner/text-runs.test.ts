@@ -12,7 +12,7 @@ import {gzipSync} from 'node:zlib'
 import {createScanner, defaultScannerSettings, MIN_TEXT_RUN, textRuns, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {useRunFinderWasm} from '../../../src/plugins/scanner/run-finder-wasm.js'
-import {DAMAGE_MAX, damageCounts, spoiltBounds} from '../../../src/plugins/scanner/text-runs.js'
+import {DAMAGE_MAX, damageCounts, spoiltBounds, wellFormedUtf8Text} from '../../../src/plugins/scanner/text-runs.js'
 import {DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
 import {oraclePrintable, oracleRuns} from './oracles.js'
 
@@ -249,5 +249,30 @@ test('strip on a binary body: a phrase stray bytes part is read in the body\'s r
   if (s.action === 'strip') {
     assert.ok(s.content.includes('[REDACTED: System Prompt Disclosure]'), s.content)
     assert.ok(!s.content.includes('system prompt'))
+  }
+})
+
+test('a well-formed UTF-8 body reads as toString(\'utf8\') reads it: ASCII, BOM, NUL, every plane, at offsets of a larger buffer', () => {
+  let x = 2024
+  const rand = (n: number): number => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) % n
+  }
+  const pick = (): number => {
+    const r = rand(10)
+    const cp = r < 4 ? rand(0x80) : r < 6 ? rand(0x800) : r < 9 ? rand(0x10000) : 0x10000 + rand(0x100000)
+    return cp >= 0xd800 && cp < 0xe000 ? 0xfeff : cp
+  }
+  const texts = ['', 'plain ASCII only', '\ufeffBOM first', '\0NUL\0', 'é', '\u{1F600}', 'x'.repeat(70_000) + 'é', 'съешь же ещё'.repeat(6000)]
+  for (let k = 0; k < 5000; k++) texts.push(String.fromCodePoint(...Array.from({length: rand(60)}, pick)))
+  for (const t of texts) {
+    const b = Buffer.from(t)
+    assert.ok(isUtf8(b))
+    assert.equal(wellFormedUtf8Text(b), t)
+    // A view into a larger buffer is read from its own bytes only.
+    const big = Buffer.concat([Buffer.from('\xff\xfe', 'latin1'), b, Buffer.from('é')])
+    assert.equal(wellFormedUtf8Text(big.subarray(2, 2 + b.length)), t)
   }
 })
