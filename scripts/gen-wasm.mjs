@@ -5,7 +5,7 @@
 // `--check` only compares (exit 1 when some embedded bytes are stale). Before writing, it
 // instantiates each module and checks it: the run finder's lookup tables against the byte rules
 // they encode, the plain maps' functions against the rules they implement on every byte, the
-// visible-text walk on a page of each construct.
+// visible-text walk on a page of each construct, the text forms on every ASCII byte.
 import {readFileSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import wabtInit from 'wabt'
@@ -113,10 +113,35 @@ function checkHtmlText({memory, visible, title_from, title_to, titles}) {
   if (visible(SRC, cut.length, OUT, shift) !== -1) throw new Error('html-text: a reference cut by a tag not reported')
 }
 
+// The text forms on every ASCII byte at every place of a block and of the tail, with a table
+// that drops tab, LF, VT, FF, CR, 0x1C-0x1F and space: both forms equal a byte loop's.
+function checkTextForms({memory, forms, space_free}) {
+  const mem = new Uint8Array(memory.buffer)
+  const drop = (c) => (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20)
+  for (let c = 0; c < 0x80; c++) mem[c] = drop(c) ? 0 : 1
+  const AT = 256
+  for (const len of [16, 37, 70]) {
+    for (let at = 0; at < len; at++) {
+      for (let b = 0; b < 0x80; b++) {
+        const src = Array.from({length: len}, (_, k) => (k === at ? b : 0x61 + (k % 26)))
+        mem.set(src, AT)
+        const dots = AT + 128
+        const spaces = AT + 256
+        const d = forms(AT, len, dots, spaces)
+        const wantDots = src.filter((x) => x !== 0x2e)
+        const wantSpace = src.filter((x) => !drop(x))
+        if (d !== wantDots.length || wantDots.some((x, k) => mem[dots + k] !== x)) throw new Error(`text-forms: dot-free form wrong for byte ${b.toString(16)} at ${at} of ${len}`)
+        if (space_free.value !== wantSpace.length || wantSpace.some((x, k) => mem[spaces + k] !== x)) throw new Error(`text-forms: space-free form wrong for byte ${b.toString(16)} at ${at} of ${len}`)
+      }
+    }
+  }
+}
+
 const MODULES = [
   {wat: 'run-finder.wat', ts: 'run-finder-wasm.ts', check: checkRunFinder},
   {wat: 'plain-maps.wat', ts: 'plain-maps-wasm.ts', check: checkPlainMaps},
   {wat: 'html-text.wat', ts: 'html-text-wasm.ts', check: checkHtmlText},
+  {wat: 'text-forms.wat', ts: 'text-forms-wasm.ts', check: checkTextForms},
 ]
 
 let stale = false

@@ -5,6 +5,7 @@ import {memoised} from './memo.js'
 import {compactLatin1} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
+import {textFormsWriter} from './text-forms-wasm.js'
 
 export interface TextDlpResult {
   /** Enforced matches (core first). */
@@ -84,6 +85,9 @@ let formScratch: Buffer | null = null
 function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noSpace: Buffer} | null {
   const length = s.length
   if (length < 256 || Buffer.byteLength(s, 'utf8') !== length) return null
+  // The same forms in WebAssembly (`text-forms-wasm.ts`), the loop below the reference.
+  const wasm = textFormsWriter(KEEP_NON_SPACE)
+  if (wasm !== null && length <= wasm.maxLength) return wasm.forms(s)
   let b = formScratch
   if (b === null || b.length < 3 * length) b = Buffer.allocUnsafeSlow(3 * length)
   if (b.length <= 1 << 20) formScratch = b

@@ -1,6 +1,7 @@
-import {test} from 'node:test'
+import {after, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {bip39ChecksumValid, createDlpEngine, defaultScannerSettings, scanTextForDlp, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {useTextFormsWasm} from '../../../src/plugins/scanner/text-forms-wasm.js'
 import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, syntheticWordList} from './fixtures.js'
 
 function engine(mut?: (s: ScannerSettings) => void) {
@@ -159,7 +160,9 @@ test('segment decoding among segments no decoder accepts: base64, and base64 und
   assert.ok(!JSON.stringify(r).includes(key))
 })
 
-test('dot- and white-space-free forms of long ASCII text (byte path) find what the string path finds', () => {
+for (const wasm of [true, false]) test(`dot- and white-space-free forms of long ASCII text (byte path, ${wasm ? 'WebAssembly' : 'JavaScript'}) find what the string path finds`, () => {
+  useTextFormsWasm(wasm)
+  after(() => useTextFormsWasm(true))
   const e = engine()
   const keys = [anthropicKey(4), githubToken(5), awsKeyId(6)]
   const prose = (n: number) => Array.from({length: n}, (_, i) => `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.\n`).join('')
