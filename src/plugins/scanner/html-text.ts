@@ -11,6 +11,9 @@
  * html-text-differential.test.ts keeps it as the oracle. It decoded references after removing
  * the tags, so a reference cut by a tag (`&am<b></b>p;`) was whole: a page with such a cut is
  * read that way — its text first, then decoded as a text without tags.
+ *
+ * The walk of `pass` (without `raw`) also runs in WebAssembly (`html-text-wasm.ts`, about twice
+ * as fast), the path for most pages; this file's walk is its reference and the path for the rest.
  */
 import {htmlTextModule, type HtmlTextModule} from './html-text-wasm.js'
 import {hexDigitValue, LITTLE_ENDIAN, unitsToString} from './normalize.js'
