@@ -4,8 +4,8 @@
 // loads wabt) and writes each (base64) into its TypeScript file between the BEGIN/END markers;
 // `--check` only compares (exit 1 when some embedded bytes are stale). Before writing, it
 // instantiates each module and checks it: the run finder's lookup tables against the byte rules
-// they encode, the plain maps' functions against the rules they implement on every byte, the
-// visible-text walk on a page of each construct, the text forms on every ASCII byte.
+// they encode, the plain maps' functions (their base64 class-run search too) against the rules
+// they implement on every byte, the visible-text walk on a page of each construct, the text forms on every ASCII byte.
 import {readFileSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import wabtInit from 'wabt'
@@ -54,7 +54,7 @@ function checkRunFinder(exports) {
 
 // all_plain on every byte value at every place of a 64-byte step and of the tail; map_plain with
 // deltas in the rows it reads (random, fixed seed) at every length up to 80 (steps and tails).
-function checkPlainMaps({memory, all_plain, map_plain}) {
+function checkPlainMaps({memory, all_plain, map_plain, class_run}) {
   const mem = new Uint8Array(memory.buffer)
   const plain = (b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b <= 0x7e)
   const AT = 256
@@ -80,6 +80,25 @@ function checkPlainMaps({memory, all_plain, map_plain}) {
     src.forEach((c, k) => {
       if (mem[AT + 128 + k] !== (c ^ mem[c]) || mem[AT + 256 + k] !== (c ^ mem[128 + c])) throw new Error(`map_plain wrong at ${k} of ${len}`)
     })
+  }
+  // class_run against a byte loop: texts of class bytes, breaks and every byte value, long runs
+  // across steps, searched from several starts.
+  const inClass = (b) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2b || b === 0x2f || b === 0x5f || b === 0x2d
+  const firstRun = (bytes, from) => {
+    for (let i = from, run = 0; i < bytes.length; i++) if ((run = inClass(bytes[i]) ? run + 1 : 0) >= 16) return i - 15
+    return -1
+  }
+  for (let b = 0; b < 256; b++) {
+    for (let t = 0; t < 40; t++) {
+      const len = rand() % 100
+      const pick = [0x61, 0x5a, 0x30, 0x2b, 0x2f, 0x5f, 0x2d, b, b, 0x20, 0x3d]
+      const bytes = Array.from({length: len}, () => (rand() % 8 === 0 ? pick[rand() % pick.length] : 0x61 + (rand() % 26)))
+      mem.set(bytes, AT)
+      for (const from of [0, rand() % (len + 1), len]) {
+        const want = firstRun(bytes, from)
+        if (class_run(AT, from, len) !== want) throw new Error(`class_run wrong with byte ${b.toString(16)} in ${len} from ${from}`)
+      }
+    }
   }
 }
 

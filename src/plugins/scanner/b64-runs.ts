@@ -8,6 +8,7 @@
  *   hit is a maximal run of the class (any shorter start lies inside a run too short to match)
  *   and then up to two '='.
  */
+import {classRun, inPlainMemory} from './plain-maps-wasm.js'
 
 /** 1: `[A-Za-z0-9+/_-]`; 2: '='. */
 const CLASS = (() => {
@@ -83,13 +84,21 @@ export function base64Runs(s: string, limit: number, units?: Uint8Array): string
 function base64RunsOfUnits(s: string, limit: number, units: Uint8Array): string[] {
   const out: string[] = []
   const n = s.length
+  // Units in the plain maps' WebAssembly memory (a plain text's pass bytes) are searched there,
+  // sixteen at a step, to the same stop as the window loop below (issue 36).
+  const inModule = inPlainMemory(units)
   let i = 0
   while (i + 16 <= n && out.length < limit) {
-    let p = i + 15
-    while (p >= i && BYTE_CLASS[units[p]!] === 1) p--
-    if (p >= i) {
-      i = p + 1
-      continue
+    if (inModule) {
+      i = classRun(units, i, n)
+      if (i < 0) break
+    } else {
+      let p = i + 15
+      while (p >= i && BYTE_CLASS[units[p]!] === 1) p--
+      if (p >= i) {
+        i = p + 1
+        continue
+      }
     }
     const start = i
     i += 16

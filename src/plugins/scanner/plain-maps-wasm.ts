@@ -24,15 +24,19 @@ import {instantiateEmbedded} from './wasm-module.js'
 
 // BEGIN plain-maps.wasm
 const MODULE_BASE64 =
-  'AGFzbQEAAAABDgJgAn9/AX9gBH9/f38AAwMCAAEFAwEAQAciAwZtZW1vcnkCAAlhbGxfcGxhaW4AAAltYXBfcGxhaW4AAQrDBAKQ' +
-  'AgICfwV7IAAgAWohAkEg/Q8hBkHeAP0PIQf9DAAAAAAAAAAAAP//AAD/AAAhCAJAA0AgAEHAAGogAksNASAA/QAEACIEIAb9cSIF' +
-  'IAUgB/13/SMgCCAE/Q79UCAA/QAEECIEIAb9cSIFIAUgB/13/SMgCCAE/Q79UP1OIAD9AAQgIgQgBv1xIgUgBSAH/Xf9IyAIIAT9' +
-  'Dv1QIAD9AAQwIgQgBv1xIgUgBSAH/Xf9IyAIIAT9Dv1Q/U79Tv1jRQRAQQAPCyAAQcAAaiEADAALCwJAA0AgACACTw0BIAAtAAAh' +
-  'AyADQSBrQd4ASyADQQlHIANBCkcgA0ENR3FxcQRAQQAPCyAAQQFqIQAMAAsLQQELrgICAn8Pe0Eg/QAEACENQTD9AAQAIQ5BwAD9' +
-  'AAQAIQ9BwAH9AAQAIRBB0AH9AAQAIRFB4AH9AAQAIRJB8AH9AAQAIRNBEP0PIRQCQANAIARBEGogAUsNASAAIARq/QAEACEGIAZB' +
-  'IP0P/XEhByAHIBT9cSEIIAggFP1xIQkgCSAU/XEhCiAKIBT9cSELIAsgFP1xIQwgAiAEaiAGIA0gB/0OIA4gCP0O/VAgDyAJ/Q79' +
-  'UP1R/QsEACADIARqIAYgECAJ/Q4gESAK/Q79UCASIAv9DiATIAz9Dv1Q/VD9Uf0LBAAgBEEQaiEEDAALCwJAA0AgBCABTw0BIAAg' +
-  'BGotAAAhBSACIARqIAUgBS0AAHM6AAAgAyAEaiAFIAUtAIABczoAACAEQQFqIQQMAAsLCw=='
+  'AGFzbQEAAAABFQNgAn9/AX9gBH9/f38AYAN/f38BfwMEAwABAgUDAQBABy4EBm1lbW9yeQIACWFsbF9wbGFpbgAACW1hcF9wbGFp' +
+  'bgABCWNsYXNzX3J1bgACCuQGA5ACAgJ/BXsgACABaiECQSD9DyEGQd4A/Q8hB/0MAAAAAAAAAAAA//8AAP8AACEIAkADQCAAQcAA' +
+  'aiACSw0BIAD9AAQAIgQgBv1xIgUgBSAH/Xf9IyAIIAT9Dv1QIAD9AAQQIgQgBv1xIgUgBSAH/Xf9IyAIIAT9Dv1Q/U4gAP0ABCAi' +
+  'BCAG/XEiBSAFIAf9d/0jIAggBP0O/VAgAP0ABDAiBCAG/XEiBSAFIAf9d/0jIAggBP0O/VD9Tv1O/WNFBEBBAA8LIABBwABqIQAM' +
+  'AAsLAkADQCAAIAJPDQEgAC0AACEDIANBIGtB3gBLIANBCUcgA0EKRyADQQ1HcXFxBEBBAA8LIABBAWohAAwACwtBAQuuAgICfw97' +
+  'QSD9AAQAIQ1BMP0ABAAhDkHAAP0ABAAhD0HAAf0ABAAhEEHQAf0ABAAhEUHgAf0ABAAhEkHwAf0ABAAhE0EQ/Q8hFAJAA0AgBEEQ' +
+  'aiABSw0BIAAgBGr9AAQAIQYgBkEg/Q/9cSEHIAcgFP1xIQggCCAU/XEhCSAJIBT9cSEKIAogFP1xIQsgCyAU/XEhDCACIARqIAYg' +
+  'DSAH/Q4gDiAI/Q79UCAPIAn9Dv1Q/VH9CwQAIAMgBGogBiAQIAn9DiARIAr9Dv1QIBIgC/0OIBMgDP0O/VD9UP1R/QsEACAEQRBq' +
+  'IQQMAAsLAkADQCAEIAFPDQEgACAEai0AACEFIAIgBGogBSAFLQAAczoAACADIARqIAUgBS0AgAFzOgAAIARBAWohBAwACwsLnwIC' +
+  'BH8BeyABIQMCQANAIANBEGogAksNASAAIANq/QAEACEHIAdBIP0P/VBB4QD9D/1xQRn9D/0qIAdBMP0P/XFBCf0P/Sr9UCAHQSv9' +
+  'D/0jIAdBL/0P/SP9UCAHQd8A/Q/9IyAHQS39D/0j/VD9UP1Q/WQhBSAEIAVB//8Hc2hqQRBPBEAgAyAEaw8LIARBEGogBUEQdEF/' +
+  'c2cgBUH//wNGGyEEIANBEGohAwwACwsCQANAIAMgAk8NASAAIANqLQAAIQYgBkEgckHhAGtBGU0gBkEwa0EJTXIgBkErRiAGQS9G' +
+  'ciAGQd8ARiAGQS1GcnJyBEAgBEEBaiEEIARBEE8EQCADQQFqIARrDwsFQQAhBAsgA0EBaiEDDAALC0F/Cw=='
 
 // END plain-maps.wasm
 
@@ -49,6 +53,7 @@ interface PlainModule {
   readonly memory: {readonly buffer: ArrayBuffer}
   readonly all_plain: (p: number, len: number) => number
   readonly map_plain: (src: number, len: number, leet: number, fold: number) => void
+  readonly class_run: (p: number, from: number, n: number) => number
 }
 
 /** The text region of the module's memory, leased to one builder's pass bytes at a time. */
@@ -66,6 +71,8 @@ export interface PlainRegion {
 }
 
 let region: PlainRegion | null | undefined
+/** The module behind `region` (null until it is loaded). */
+let loadedModule: PlainModule | null = null
 let tablesOf: {leet: Uint8Array; fold: Uint8Array} | undefined
 let enabled = true
 
@@ -109,6 +116,7 @@ function load(leet: ArrayLike<number>, fold: ArrayLike<number>): PlainRegion | n
   const m = instantiateEmbedded<PlainModule>(MODULE_BASE64)
   // No WebAssembly (or no SIMD): the JavaScript loops give the same bytes.
   if (m === null) return null
+  loadedModule = m
   tablesOf = {leet: Uint8Array.from({length: 128}, (_, c) => leet[c]!), fold: Uint8Array.from({length: 128}, (_, c) => fold[c]!)}
   const mem = Buffer.from(m.memory.buffer)
   for (let c = 0; c < 128; c++) {
@@ -148,3 +156,21 @@ function selfCheck(r: PlainRegion): boolean {
   r.bytes[len >> 1] = 0x7f
   return !r.allPlain(len)
 }
+
+/**
+ * Whether `units` lies in the module's memory (a plain text's pass bytes: `PlainRegion.bytes`),
+ * so that `classRun` can read it where it is.
+ */
+export function inPlainMemory(units: Uint8Array): boolean {
+  return loadedModule !== null && units.buffer === loadedModule.memory.buffer
+}
+
+/**
+ * For `units` in the module's memory (`inPlainMemory`): the first i in [from, n) such that the
+ * sixteen units from i are all in base64's class `[A-Za-z0-9+/_-]`, or -1 — where `base64Runs`'
+ * window search (b64-runs.ts) stops next.
+ */
+export function classRun(units: Uint8Array, from: number, n: number): number {
+  return loadedModule!.class_run(units.byteOffset, from, n)
+}
+

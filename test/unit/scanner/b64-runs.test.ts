@@ -1,12 +1,16 @@
 /**
  * Pass 6's run searches as loops (issue 18) give what the RE2 regexes they replace give, on
- * random text mixing the class, '=', ASCII noise, non-ASCII and astral characters.
+ * random text mixing the class, '=', ASCII noise, non-ASCII and astral characters. An ASCII
+ * text's units are searched from its bytes too: in a Buffer (the window loop) and in the plain
+ * maps' WebAssembly memory, where a plain text's pass bytes lie (the module's class-run search).
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import RE2 from 're2'
 import {base64Runs, hasCandidateRun} from '../../../src/plugins/scanner/b64-runs.js'
 import {findAll} from '../../../src/plugins/scanner/index.js'
+import {foldVowels, leetspeak} from '../../../src/plugins/scanner/normalize.js'
+import {plainRegion} from '../../../src/plugins/scanner/plain-maps-wasm.js'
 import {prng} from './fixtures.js'
 
 const RUN_RE = new RE2('[A-Za-z0-9+/_=-]{8,}', 'u')
@@ -57,5 +61,33 @@ describe('pass 6 run searches equal their RE2 regexes', () => {
       assert.deepEqual(base64Runs(s, 200), want, JSON.stringify(s))
       if (/^[\x00-\x7f]*$/.test(s)) assert.deepEqual(base64Runs(s, 200, Buffer.from(s, 'latin1')), want, JSON.stringify(s))
     }
+  })
+})
+
+describe('base64Runs over units in the plain maps\' WebAssembly memory', () => {
+  it('equals the regex on 20,000 random ASCII texts, long runs across the module\'s steps included', () => {
+    const asTable = (f: (s: string) => string): Uint16Array => Uint16Array.from({length: 128}, (_, c) => f(String.fromCharCode(c)).charCodeAt(0))
+    const region = plainRegion(asTable(leetspeak), asTable(foldVowels))
+    assert.ok(region !== null, 'WebAssembly with SIMD is available on every supported Node')
+    const r = prng(1819)
+    const ascii = PIECES.filter((p) => /^[\x00-\x7f]*$/.test(p))
+    let hits = 0
+    for (let i = 0; i < 20_000; i++) {
+      let s = ''
+      const n = Math.floor(r() * 40)
+      for (let k = 0; k < n; k++) {
+        const p = ascii[Math.floor(r() * ascii.length)]!
+        s += r() < 0.3 ? p.repeat(1 + Math.floor(r() * 20)) : p
+      }
+      region.lease()
+      region.bytes.write(s, 0, 'latin1')
+      const units = region.bytes.subarray(0, s.length)
+      for (const limit of [200, 3]) {
+        const want = findAll(B64_RE, s, limit).map((h) => h.text)
+        assert.deepEqual(base64Runs(s, limit, units), want, JSON.stringify(s))
+        hits += want.length
+      }
+    }
+    assert.ok(hits > 1000, `only ${hits} runs found: the generator is too weak`)
   })
 })
