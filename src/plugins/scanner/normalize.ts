@@ -341,31 +341,68 @@ export function unitsToString(buf: Uint16Array, n: number): string {
 function confusableWalk(table: ReadonlyMap<number, string>): (s: string) => string {
   // Target character code per BMP code unit (0: not a source), made on the first non-ASCII text.
   let bmp: Uint8Array | null = null
-  return (s) => {
-    let out = ''
-    let from = 0
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i)
-      if (c < 0x80) continue
-      bmp ??= bmpTargets(table)
-      let target = bmp[c]!
-      let width = 1
-      if ((c & 0xfc00) === 0xd800 && i + 1 < s.length) {
-        const lo = s.charCodeAt(i + 1)
-        if ((lo & 0xfc00) === 0xdc00) {
-          width = 2
-          const t = table.get(((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000)
-          target = t === undefined ? 0 : t.charCodeAt(0)
-        }
+  /** The target of the character at `i` of `at(i)`'s units (0: none) and its width, as target × 4 + width. */
+  const targetAt = (at: (i: number) => number, i: number, n: number): number => {
+    const c = at(i)
+    bmp ??= bmpTargets(table)
+    if ((c & 0xfc00) === 0xd800 && i + 1 < n) {
+      const lo = at(i + 1)
+      if ((lo & 0xfc00) === 0xdc00) {
+        const t = table.get(((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000)
+        return (t === undefined ? 0 : t.charCodeAt(0)) * 4 + 2
       }
-      if (target !== 0) {
-        out += s.slice(from, i) + String.fromCharCode(target)
-        from = i + width
-      }
-      i += width - 1
     }
-    return from === 0 ? s : out + s.slice(from)
+    return bmp[c]! * 4 + 1
   }
+  return (s) => {
+    const n = s.length
+    const unit = (i: number): number => s.charCodeAt(i)
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) < 0x80) continue
+      const t = targetAt(unit, i, n)
+      if (t >= 4) return mapFrom(s, i, targetAt)
+      i += (t & 3) - 1
+    }
+    return s
+  }
+}
+
+/** Reused by `mapFrom` (single-threaded; not kept above 1 M units). */
+let confusableScratch = new Uint16Array(0)
+
+/**
+ * `s` with every confusable from `first` (the first one) on replaced by its target: the text's
+ * units copied natively into an array and mapped there, made a string once (issue 36: a slice
+ * and a concatenation per replacement made a Cyrillic text, nearly every letter a confusable, a
+ * rope of thousands of pieces; 64 KiB of it ≈ 14 % of a request scan).
+ */
+function mapFrom(s: string, first: number, targetAt: (at: (i: number) => number, i: number, n: number) => number): string {
+  const n = s.length
+  let b = confusableScratch
+  if (b.length < n) {
+    b = new Uint16Array(Math.max(n, 4096))
+    if (b.length <= 1 << 20) confusableScratch = b
+  }
+  if (LITTLE_ENDIAN) Buffer.from(b.buffer, b.byteOffset, 2 * n).write(s, 0, 2 * n, 'utf16le')
+  else for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i)
+  const unit = (i: number): number => b[i]!
+  // A replaced surrogate pair becomes one unit: the text is written back over itself, behind.
+  let w = first
+  for (let r = first; r < n; r++) {
+    const c = b[r]!
+    if (c < 0x80) {
+      b[w++] = c
+      continue
+    }
+    const t = targetAt(unit, r, n)
+    if (t >= 4) b[w++] = t >> 2
+    else {
+      b[w++] = c
+      if ((t & 3) === 2) b[w++] = b[r + 1]!
+    }
+    r += (t & 3) - 1
+  }
+  return unitsToString(b, w)
 }
 
 function bmpTargets(table: ReadonlyMap<number, string>): Uint8Array {
