@@ -242,6 +242,13 @@ function cutByTag(s: string, r: number, end: number): boolean {
   return false
 }
 
+/** A walked page: its title, and its content as `length` units of `units` from the offset asked for on. */
+interface WalkedPage {
+  readonly title: string
+  readonly units: Uint16Array
+  readonly length: number
+}
+
 export interface ExtractedPage {
   readonly title: string
   readonly content: string
@@ -290,18 +297,43 @@ export class PageTextReader {
   }
 
   /** The title, and the content as `length` units of `units` from `offset` on. */
-  private walk(html: string, offset: number): {readonly title: string; readonly units: Uint16Array; readonly length: number} {
-    const n = html.length
+  private walk(html: string, offset: number): WalkedPage {
     const wasm = wasmWalker()
-    // The module walks a page whose lowercase has its length (no U+0130, see `lowerSource`).
-    if (wasm !== null && n <= wasm.maxUnits && offset <= wasm.maxRoom && !html.includes('\u0130')) {
-      const page = wasm.walk(html, offset)
-      if (page.length >= 0) {
-        const title = page.titles === 0 ? '' : titleText(html, page.titleFrom, page.titleTo)
-        // An empty first title leaves the title to the next one: the JavaScript walk reads it.
-        if (title !== '' || page.titles <= 1) return {title, units: wasm.out, length: page.length}
-      }
+    return (wasm === null ? null : PageTextReader.wasmWalk(wasm, html, offset)) ?? this.jsWalk(html, offset)
+  }
+
+  /**
+   * `walk` by the WebAssembly module, or null for a page it leaves to the JavaScript walk: a
+   * lowercase of another length (U+0130, see `lowerSource`), too large, a reference cut by a
+   * tag, or an empty first title with another after it (the JavaScript walk reads the next).
+   */
+  private static wasmWalk(wasm: HtmlTextModule, html: string, offset: number): WalkedPage | null {
+    if (html.length > wasm.maxUnits || offset > wasm.maxRoom || html.includes('\u0130')) return null
+    const page = wasm.walk(html, offset)
+    if (page.length < 0) return null
+    const title = page.titles === 0 ? '' : titleText(html, page.titleFrom, page.titleTo)
+    return title !== '' || page.titles <= 1 ? {title, units: wasm.out, length: page.length} : null
+  }
+
+  /**
+   * Whether the module's walk gives this file's walk's title and text on a page of every
+   * construct they read (checked once per process before the module is used).
+   */
+  static agrees(wasm: HtmlTextModule): boolean {
+    try {
+      const w = PageTextReader.wasmWalk(wasm, SELF_CHECK_PAGE, 0)
+      if (w === null) return false
+      const got = {title: w.title, content: unitsToString(w.units, w.length)}
+      const j = new PageTextReader().jsWalk(SELF_CHECK_PAGE, 0)
+      return got.title === j.title && got.content === unitsToString(j.units, j.length)
+    } catch {
+      return false
     }
+  }
+
+  /** `walk` by this file's walk. */
+  private jsWalk(html: string, offset: number): WalkedPage {
+    const n = html.length
     // The text between tags and one LF per block tag: never longer than the page.
     let whole = this.units
     if (whole.length < offset + n) {
@@ -486,25 +518,13 @@ export class PageTextReader {
  * per process — giving another text than this file's walk on a page of every construct it reads.
  */
 function wasmWalker(): HtmlTextModule | null {
-  if (wasmWalkerOff) return null
   const m = htmlTextModule(TAG_TABLE)
-  if (m === null || walkerChecked) return m
-  walkerChecked = true
-  wasmWalkerOff = true
-  const want = new PageTextReader().visibleText(SELF_CHECK_PAGE)
-  wasmWalkerOff = false
-  let same = false
-  try {
-    same = new PageTextReader().visibleText(SELF_CHECK_PAGE) === want
-  } catch {
-    // Not the same: the module is not used.
-  }
-  wasmWalkerOff = !same
-  return same ? m : null
+  if (m === null) return null
+  walkerAgrees ??= PageTextReader.agrees(m)
+  return walkerAgrees ? m : null
 }
-let walkerChecked = false
-/** Set while the self-check reads its reference text, and for good when the module failed it. */
-let wasmWalkerOff = false
+/** Whether the module passed its self-check (`PageTextReader.agrees`); unset until first used. */
+let walkerAgrees: boolean | undefined
 
 /** A page with every construct the walk reads: every rule's names, references, comments, spaces, lines. */
 const SELF_CHECK_PAGE = [
