@@ -14,6 +14,7 @@ import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {useRunFinderWasm} from '../../../src/plugins/scanner/run-finder-wasm.js'
 import {DAMAGE_MAX, damageCounts, spoiltBounds, wellFormedUtf8Text} from '../../../src/plugins/scanner/text-runs.js'
 import {DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
+import {prng} from './fixtures.js'
 import {oraclePrintable, oracleRuns} from './oracles.js'
 
 function scanner(mut?: (s: ScannerSettings) => void) {
@@ -253,13 +254,8 @@ test('strip on a binary body: a phrase stray bytes part is read in the body\'s r
 })
 
 test('a well-formed UTF-8 body reads as toString(\'utf8\') reads it: ASCII, BOM, NUL, every plane, at offsets of a larger buffer', () => {
-  let x = 2024
-  const rand = (n: number): number => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) % n
-  }
+  const r = prng(2024)
+  const rand = (n: number): number => Math.floor(r() * n)
   const pick = (): number => {
     const r = rand(10)
     const cp = r < 4 ? rand(0x80) : r < 6 ? rand(0x800) : r < 9 ? rand(0x10000) : 0x10000 + rand(0x100000)
