@@ -58,7 +58,7 @@ export interface PassBytes {
   readonly folded: Buffer
   /** Which `passBytes` call of the builder wrote them. */
   readonly generation: number
-  /** True when `normalized` is the text's own code units, one byte each (a plain text: `PlainPassBytes`). */
+  /** True when `normalized` is the text's own code units, one byte each (a plain text: `MappedPassBytes`). */
   readonly plain?: boolean
 }
 
@@ -96,16 +96,18 @@ const MOSTLY_STRETCHES_FROM = 1024
 const LONG_STRETCH = 256
 /** Past this many bytes of scratch (four texts) the UTF-8 walk declines and the passes take the string walk. */
 const MAX_BYTES = 1 << 23
-/** The UTF-8 tables' passes, in slot order after pass 1's (0). */
-const P3 = 1
-const P5 = 2
-const P2 = 3
-/** How the UTF-8 walk writes a character: not learnt yet; one byte per pass; the same word to all four; each pass its word; byte by byte from the table (an entry over four bytes). */
+/** The UTF-8 tables' second entry per slot: pass 2's (pass 1's is the first). */
+const P2 = 1
+/**
+ * How the UTF-8 walks write a character: not learnt yet; pass 2 the same as pass 1, which is one
+ * byte, a word of at most four bytes, or longer (copied from the table); pass 2 apart from pass 1
+ * (an invisible character: pass 2 reads it as a space); declined.
+ */
 const SHAPE_UNKNOWN = 0
-const SHAPE_BYTES = 1
-const SHAPE_SAME = 2
-const SHAPE_WORDS = 3
-const SHAPE_LONG = 4
+const SHAPE_BYTE = 1
+const SHAPE_WORD = 2
+const SHAPE_LONG = 3
+const SHAPE_APART = 4
 const SHAPE_DECLINED = 5
 
 /** What each domain character becomes in one pass: one unit, nothing, several units, or not known yet. */
@@ -153,17 +155,23 @@ function putWord(buf: Buffer, o: number, w: number, n: number): number {
   return o + 4
 }
 
+/** Copies the `n` bytes of `table` at `at` to `buf` at `o`; returns the offset after them. */
+function putLong(buf: Buffer, o: number, table: Uint8Array, at: number, n: number): number {
+  for (let j = 0; j < n; j++) buf[o + j] = table[at + j]!
+  return o + n
+}
+
 /**
- * The UTF-8 walk itself (a function of its own so it stays a tight optimised loop): writes the
- * four texts of `s[from, to)` into `buf` (pass 1, leetspeak, vowel fold, pass 2), each at its
- * offset in `ends`, and leaves the offsets after them there; stops at a character outside the
- * domain or not learnt yet. Returns where it stopped (`to` when it wrote the whole range).
+ * The UTF-8 walk of a text whose pass 2 is pass 1 so far (a function of its own so it stays a
+ * tight optimised loop): writes pass 1 of `s[from, to)` into `buf` at `ends[0]` and leaves the
+ * offset after it there. Leetspeak and the vowel fold are not written: they map pass 1's ASCII
+ * bytes one to one and leave the others (a UTF-8 sequence's bytes are all ≥ 0x80), so they are
+ * pass 1's bytes mapped, on first read (`MappedPassBytes`). Stops at a character outside the
+ * domain, not learnt yet, or whose pass 2 is apart from its pass 1; returns where it stopped
+ * (`to` when it wrote the whole range).
  */
-function writePassBytes(s: string, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
+function writePassOne(s: string, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
   let o1 = ends[0]!
-  let o3 = ends[1]!
-  let o5 = ends[2]!
-  let o2 = ends[3]!
   let i = from
   for (; i < to; i++) {
     const c = s.charCodeAt(i)
@@ -172,39 +180,57 @@ function writePassBytes(s: string, from: number, to: number, buf: Buffer, slotOf
       k = slotOf[c]!
       if (k === 0 || k === DECLINED) break
     }
-    const e = 4 * k
     const shape = shapes[k]!
-    if (shape === SHAPE_BYTES) {
-      // One byte in every pass (ASCII: most of any text).
-      buf[o1++] = words[e]!
-      buf[o3++] = words[e + P3]!
-      buf[o5++] = words[e + P5]!
-      buf[o2++] = words[e + P2]!
-    } else if (shape === SHAPE_SAME) {
-      // The same bytes in every pass (most non-ASCII letters).
+    const e = 2 * k
+    // One byte (ASCII: most of any text); a word (most non-ASCII letters); longer.
+    if (shape === SHAPE_BYTE) buf[o1++] = words[e]!
+    else if (shape === SHAPE_WORD) o1 = putWord(buf, o1, words[e]!, lens[e]!)
+    else if (shape === SHAPE_LONG) o1 = putLong(buf, o1, table, SLOT * e, lens[e]!)
+    else break
+  }
+  ends[0] = o1
+  return i
+}
+
+/**
+ * `writePassOne` once pass 2 has parted from pass 1: writes both, pass 2 at `ends[1]`; stops at a
+ * character outside the domain or not learnt yet.
+ */
+function writePassOneTwo(s: string, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
+  let o1 = ends[0]!
+  let o2 = ends[1]!
+  let i = from
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i)
+    let k = c
+    if (c >= DOMAIN) {
+      k = slotOf[c]!
+      if (k === 0 || k === DECLINED) break
+    }
+    const shape = shapes[k]!
+    const e = 2 * k
+    if (shape === SHAPE_BYTE) {
+      const w = words[e]!
+      buf[o1++] = w
+      buf[o2++] = w
+    } else if (shape === SHAPE_WORD) {
       const w = words[e]!
       const n = lens[e]!
       o1 = putWord(buf, o1, w, n)
-      o3 = putWord(buf, o3, w, n)
-      o5 = putWord(buf, o5, w, n)
       o2 = putWord(buf, o2, w, n)
-    } else if (shape === SHAPE_WORDS) {
-      o1 = putWord(buf, o1, words[e]!, lens[e]!)
-      o3 = putWord(buf, o3, words[e + P3]!, lens[e + P3]!)
-      o5 = putWord(buf, o5, words[e + P5]!, lens[e + P5]!)
-      o2 = putWord(buf, o2, words[e + P2]!, lens[e + P2]!)
+    } else if (shape === SHAPE_APART) {
+      const n1 = lens[e]!
+      const n2 = lens[e + P2]!
+      o1 = n1 <= 4 ? putWord(buf, o1, words[e]!, n1) : putLong(buf, o1, table, SLOT * e, n1)
+      o2 = n2 <= 4 ? putWord(buf, o2, words[e + P2]!, n2) : putLong(buf, o2, table, SLOT * (e + P2), n2)
     } else if (shape === SHAPE_LONG) {
-      const at = SLOT * e
-      for (let j = 0, n = lens[e]!; j < n; j++) buf[o1++] = table[at + j]!
-      for (let j = 0, n = lens[e + P3]!; j < n; j++) buf[o3++] = table[at + SLOT + j]!
-      for (let j = 0, n = lens[e + P5]!; j < n; j++) buf[o5++] = table[at + 2 * SLOT + j]!
-      for (let j = 0, n = lens[e + P2]!; j < n; j++) buf[o2++] = table[at + 3 * SLOT + j]!
+      const n = lens[e]!
+      o1 = putLong(buf, o1, table, SLOT * e, n)
+      o2 = putLong(buf, o2, table, SLOT * e, n)
     } else break
   }
   ends[0] = o1
-  ends[1] = o3
-  ends[2] = o5
-  ends[3] = o2
+  ends[1] = o2
   return i
 }
 
@@ -317,9 +343,12 @@ const PLAIN_MIN = 64
 /** PLAIN[b]: 1 for the plain bytes (tab, LF, CR, 0x20–0x7E). */
 const PLAIN: Uint8Array = Uint8Array.from({length: 256}, (_, b) => (b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b <= 0x7e) ? 1 : 0))
 
-/** `plainMaps(…)[b]` for a plain byte b: its leetspeak byte | its vowel-folded byte << 8 (made per builder from its tables). */
-function plainMaps(leet: Uint8Array, fold: Uint8Array): Uint32Array {
-  return Uint32Array.from({length: 256}, (_, b) => (PLAIN[b] === 1 ? leet[b]! | (fold[b]! << 8) : 0))
+/**
+ * `byteMaps(…)[b]`: byte b's leetspeak byte | its vowel-folded byte << 8 (made per builder from
+ * its per-ASCII-unit tables): an ASCII byte mapped, any other kept (a byte of a UTF-8 sequence).
+ */
+function byteMaps(leet: Uint16Array, fold: Uint16Array): Uint32Array {
+  return Uint32Array.from({length: 256}, (_, b) => (b < 128 ? leet[b]! | (fold[b]! << 8) : b | (b << 8)))
 }
 
 /** Bit 7 of each byte set where that byte of `x`, a word of ASCII bytes, may not be plain: below 0x20 (`(x − 0x20202020) & ~x`) or 0x7F (`x + 0x01010101`). */
@@ -351,9 +380,9 @@ function allPlain(buf: Uint8Array, words: Uint32Array | null, len: number): bool
 }
 
 /**
- * Leetspeak and the vowel fold of two plain bytes at once: entry `b0 | b1 << 8` is the two bytes
- * mapped, in the same order. Both maps are one ASCII byte to one ASCII byte, so a pair maps as its
- * two bytes do. Made on first use, shared by every builder: its tables are those of `leetspeak`
+ * Leetspeak and the vowel fold of two bytes at once: entry `b0 | b1 << 8` is the two bytes
+ * mapped, in the same order. Both maps are one ASCII byte to one ASCII byte and keep every other
+ * byte (a byte of a UTF-8 sequence), so a pair maps as its two bytes do. Made on first use, shared by every builder: its tables are those of `leetspeak`
  * and `foldVowels` themselves (`asciiTable`), the same for every normaliser. 2 × 128 KiB.
  */
 interface PairMaps {
@@ -372,7 +401,6 @@ function pairMaps(): PairMaps {
     for (let x = 0; x < 1 << 16; x++) {
       const b0 = x & 0xff
       const b1 = x >> 8
-      // Only ASCII bytes are ever looked up (the text is plain); the others keep their value.
       leet[x] = (b0 < 128 ? l[b0]! : b0) | ((b1 < 128 ? l[b1]! : b1) << 8)
       fold[x] = (b0 < 128 ? f[b0]! : b0) | ((b1 < 128 ? f[b1]! : b1) << 8)
     }
@@ -382,14 +410,14 @@ function pairMaps(): PairMaps {
 }
 
 /**
- * Leetspeak and the vowel fold of the `len` plain bytes at the start of `buf`, written at `at`
+ * Leetspeak and the vowel fold of the `len` bytes of pass 1 at the start of `buf`, written at `at`
  * and `2 × at` (`at` ≥ `len`, a multiple of 4). On a little-endian machine four bytes are read as
  * one 32-bit word and each half looked up in the pair tables (`pairMaps`): two table reads per
  * map and word where one per byte (`maps`) was, and no byte assembly (issue 36: the map by
  * bytes was 62 µs of a 64 KiB HTML page, by pairs 31–36 µs, in process). `words` views `buf`
  * from its start.
  */
-function mapPlain(buf: Uint8Array, words: Uint32Array | null, len: number, at: number, maps: Uint32Array): void {
+function mapBytes(buf: Uint8Array, words: Uint32Array | null, len: number, at: number, maps: Uint32Array): void {
   let i = 0
   if (words !== null) {
     const {leet, fold} = pairMaps()
@@ -410,13 +438,15 @@ function mapPlain(buf: Uint8Array, words: Uint32Array | null, len: number, at: n
 }
 
 /**
- * `passBytes` of a plain text: passes 1 and 2 are its bytes; leetspeak and the vowel fold are
- * written on first read (issue 36: where the screen walk rules passes 3 and 5 out, neither is
- * read). Read them only while `current`: the scratch is then still this text's. `region`: the
- * text lies in the WebAssembly module's leased region (`plain-maps-wasm.ts`), which maps it;
- * else in the builder's own scratch, mapped by `mapPlain`.
+ * `passBytes` as the walks leave them: pass 1's `len` bytes at the start of `buf`; pass 2 the same
+ * bytes (`invisible` null: a plain text, or a text without invisible characters) or its own;
+ * leetspeak and the vowel fold, pass 1's bytes mapped one to one, written at `at` and `2 × at` on
+ * first read (issue 36: where the screen walk rules passes 3 and 5 out, neither is read). Read
+ * them only while `current`: the scratch is then still this text's. `region`: a plain text lying
+ * in the WebAssembly module's leased region (`plain-maps-wasm.ts`), which maps it; else the
+ * builder's own scratch, mapped by `mapBytes`.
  */
-class PlainPassBytes implements PassBytes {
+class MappedPassBytes implements PassBytes {
   private mapped = false
 
   constructor(
@@ -427,14 +457,15 @@ class PlainPassBytes implements PassBytes {
     private readonly at: number,
     readonly generation: number,
     private readonly region: {readonly in: PlainRegion; readonly lease: number} | null,
+    invisible: Buffer | null,
+    readonly plain = false,
   ) {
     this.normalized = buf.subarray(0, len)
-    this.invisible = this.normalized
+    this.invisible = invisible ?? this.normalized
   }
 
   readonly normalized: Buffer
   readonly invisible: Buffer
-  readonly plain = true
 
   /** False once another builder has leased the region this text lies in (its bytes are gone). */
   get live(): boolean {
@@ -454,7 +485,7 @@ class PlainPassBytes implements PassBytes {
   private map(): void {
     if (this.mapped) return
     if (this.region !== null) this.region.in.map(this.len, this.at)
-    else mapPlain(this.buf, this.words, this.len, this.at, this.maps)
+    else mapBytes(this.buf, this.words, this.len, this.at, this.maps)
     this.mapped = true
   }
 }
@@ -489,20 +520,20 @@ export class PassTextBuilder {
   private slots = FIRST_SLOTS
 
   /**
-   * The UTF-8 tables: for slot k and pass p (pass 1 = 0, P3, P5, P2), `utf8Len[4k + p]`
-   * bytes at `utf8[SLOT × (4k + p)]`, and when they are at most four also packed little-end
-   * first in `utf8Word[4k + p]`; `utf8Shape[k]` says how the walk writes k (SHAPE_*).
-   * `utf8Width` is the most bytes any learnt character gives one pass: the scratch holds four
-   * regions of `width × length` bytes.
+   * The UTF-8 tables: for slot k and pass p (pass 1 = 0, P2), `utf8Len[2k + p]` bytes at
+   * `utf8[SLOT × (2k + p)]`, and when they are at most four also packed little-end first in
+   * `utf8Word[2k + p]`; `utf8Shape[k]` says how the walks write k (SHAPE_*). Leetspeak and the
+   * vowel fold have no entries: they are pass 1's bytes mapped. `utf8Width` is the most bytes
+   * any learnt character gives one pass: the scratch holds four regions of `width × length` bytes.
    */
-  private utf8 = new Uint8Array(FIRST_SLOTS * 4 * SLOT)
-  private utf8Len = new Int8Array(FIRST_SLOTS * 4)
-  private utf8Word = new Int32Array(FIRST_SLOTS * 4)
+  private utf8 = new Uint8Array(FIRST_SLOTS * 2 * SLOT)
+  private utf8Len = new Int8Array(FIRST_SLOTS * 2)
+  private utf8Word = new Int32Array(FIRST_SLOTS * 2)
   private utf8Shape = new Uint8Array(FIRST_SLOTS)
   private utf8Width = 3
   private bytesScratch: Buffer = Buffer.allocUnsafeSlow(0)
-  /** Where the UTF-8 walk's four texts end in the scratch. */
-  private readonly ends = new Int32Array(4)
+  /** Where the UTF-8 walk's pass 1 and pass 2 end in the scratch. */
+  private readonly ends = new Int32Array(2)
   private generation = 0
 
   /** The normaliser's `forMatching` the tables are learnt from (a scanner with another normaliser must not use them). */
@@ -515,7 +546,7 @@ export class PassTextBuilder {
     this.invisible = emptyMap(FIRST_SLOTS)
     this.leet = asciiTable(leetspeak)
     this.fold = asciiTable(foldVowels)
-    this.plainMaps = plainMaps(Uint8Array.from(this.leet), Uint8Array.from(this.fold))
+    this.byteMaps = byteMaps(this.leet, this.fold)
   }
 
   /**
@@ -554,9 +585,9 @@ export class PassTextBuilder {
     const slots = Math.min(Math.max(2 * this.slots, k + 1), DOMAIN + 0x10000)
     this.normalized = grownMap(this.normalized, slots)
     this.invisible = grownMap(this.invisible, slots)
-    this.utf8 = grown(this.utf8, slots * 4 * SLOT)
-    this.utf8Len = grown(this.utf8Len, slots * 4)
-    this.utf8Word = grown(this.utf8Word, slots * 4)
+    this.utf8 = grown(this.utf8, slots * 2 * SLOT)
+    this.utf8Len = grown(this.utf8Len, slots * 2)
+    this.utf8Word = grown(this.utf8Word, slots * 2)
     this.utf8Shape = grown(this.utf8Shape, slots)
     this.slots = slots
   }
@@ -567,9 +598,7 @@ export class PassTextBuilder {
     const p1 = this.normalizer(ch)
     const inv = replaceInvisibleWithSpace(ch)
     const p2 = inv === ch ? p1 : this.normalizer(inv)
-    // The UTF-8 entries: leetspeak and the vowel fold map pass 1's ASCII units one to one.
-    const mapped = (t: Uint16Array): string => Array.from(p1, (ch) => (ch.charCodeAt(0) < 128 ? String.fromCharCode(t[ch.charCodeAt(0)]!) : ch)).join('')
-    const texts = [p1, mapped(this.leet), mapped(this.fold), p2]
+    const texts = [p1, p2]
     // At most WIDEST units of the BMP per pass: at most SLOT bytes of UTF-8, never a surrogate.
     if (texts.some((t) => t.length > WIDEST || /[\ud800-\udfff]/.test(t))) {
       if (c < DOMAIN) {
@@ -581,22 +610,18 @@ export class PassTextBuilder {
     this.room(k)
     learn(this.normalized, k, p1)
     learn(this.invisible, k, p2)
-    let shape = SHAPE_BYTES
-    for (let p = 0; p < 4; p++) {
+    for (let p = 0; p < 2; p++) {
       const b = Buffer.from(texts[p]!, 'utf8')
-      const e = 4 * k + p
+      const e = 2 * k + p
       this.utf8.set(b, SLOT * e)
       this.utf8Len[e] = b.length
       let word = 0
       for (let j = Math.min(b.length, 4) - 1; j >= 0; j--) word = (word << 8) | b[j]!
       this.utf8Word[e] = word
       if (b.length > this.utf8Width) this.utf8Width = b.length
-      if (b.length > 4) shape = SHAPE_LONG
-      else if (shape !== SHAPE_LONG && b.length !== 1) shape = SHAPE_WORDS
     }
-    const e = 4 * k
-    const same = [1, 2, 3].every((p) => this.utf8Len[e + p] === this.utf8Len[e] && this.utf8Word[e + p] === this.utf8Word[e])
-    this.utf8Shape[k] = shape === SHAPE_WORDS && same ? SHAPE_SAME : shape
+    const n = this.utf8Len[2 * k]!
+    this.utf8Shape[k] = p2 !== p1 ? SHAPE_APART : n === 1 ? SHAPE_BYTE : n <= 4 ? SHAPE_WORD : SHAPE_LONG
     return true
   }
 
@@ -611,12 +636,14 @@ export class PassTextBuilder {
    * and no other builder has leased the WebAssembly region a plain text lies in.
    */
   current(p: PassBytes): boolean {
-    return p.generation === this.generation && (!(p instanceof PlainPassBytes) || p.live)
+    return p.generation === this.generation && (!(p instanceof MappedPassBytes) || p.live)
   }
 
   /**
    * The four pass texts of `s` as UTF-8 bytes (each equal to `Buffer.from(passes(s).x)`, the
-   * passes as the normaliser runs them). Written straight from the tables in one walk; a text
+   * passes as the normaliser runs them). Pass 1 written straight from the tables in one walk, and
+   * pass 2 beside it from the first character it reads otherwise (`part`; before, and in a text
+   * without one, it is pass 1's bytes); leetspeak and the fold mapped from pass 1 when read; a text
    * with characters outside the domain is walked around them, and each stretch holding them
    * (`writePiece`) goes through the normaliser on its own (issue 36: nearly every text run of a
    * binary body holds a mark or an astral character, and the whole text took the normaliser's
@@ -645,7 +672,9 @@ export class PassTextBuilder {
    * too small (a character learnt on the way was wider than any before it, or a stretch's passes
    * are longer than its units at that width).
    */
-  private writeBytes(s: string, cap: number): PassBytes | number | null {
+  private writeBytes(s: string, room: number): PassBytes | number | null {
+    // Each region starts on a 32-bit word: pass 1's maps read and write words (`mapBytes`).
+    const cap = (room + 3) & ~3
     if (4 * cap > MAX_BYTES) return null
     const len = s.length
     let buf = this.bytesScratch
@@ -655,16 +684,23 @@ export class PassTextBuilder {
     }
     this.generation++
     const ends = this.ends
-    for (let r = 0; r < 4; r++) ends[r] = r * cap
+    // Pass 1 from 0, pass 2 from 3 × cap once it parts from pass 1 (`part`); leetspeak and the
+    // vowel fold are mapped from pass 1 into the regions between on first read.
+    ends[0] = 0
+    ends[1] = 3 * cap
+    this.apart = false
     // Where the walk resumes: the text's start, or the end of the last stretch written.
     let at = 0
     let walked = 0
     let stretched = 0
     for (;;) {
-      const i = writePassBytes(s, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
+      const i = this.apart
+        ? writePassOneTwo(s, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
+        : writePassOne(s, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
       if (i === len) break
       const width = this.utf8Width
-      const learnt = this.slot(s.charCodeAt(i)) >= 0
+      const k = this.slot(s.charCodeAt(i))
+      const learnt = k >= 0
       // Outside the domain: the stretch starts at the last character before it that starts a
       // segment and that stripZeroWidth keeps (one the walk wrote: its bytes are taken back),
       // and ends before the next such domain character.
@@ -679,7 +715,9 @@ export class PassTextBuilder {
       // A character learnt here or in the stretch may be wider than the regions allow for.
       if (this.utf8Width !== width) return len * this.utf8Width + (cap - len * width)
       if (learnt) {
-        // Met for the first time: learnt, and the walk goes on from it.
+        // Met for the first time (learnt), or the first character whose pass 2 is apart: the
+        // walk goes on from it.
+        if (this.utf8Shape[k] === SHAPE_APART) this.part(buf, cap)
         at = i
         continue
       }
@@ -689,13 +727,23 @@ export class PassTextBuilder {
       if (need > 0) return Math.max(need, 2 * cap)
       at = walked = to
     }
-    return {
-      normalized: buf.subarray(0, ends[0]),
-      leet: buf.subarray(cap, ends[1]),
-      folded: buf.subarray(2 * cap, ends[2]),
-      invisible: buf.subarray(3 * cap, ends[3]),
-      generation: this.generation,
-    }
+    const invisible = this.apart ? buf.subarray(3 * cap, ends[1]) : null
+    return new MappedPassBytes(buf, this.wordsOf(buf), this.byteMaps, ends[0]!, cap, this.generation, null, invisible)
+  }
+
+  /** Whether the walk under way writes pass 2 apart from pass 1 (`part`). */
+  private apart = false
+
+  /**
+   * From here on pass 2 is written apart from pass 1 (at 3 × `cap`): what pass 1 holds so far is
+   * pass 2's too (every character and stretch before had the same bytes in both), copied once.
+   */
+  private part(buf: Buffer, cap: number): void {
+    if (this.apart) return
+    const ends = this.ends
+    buf.copy(buf, 3 * cap, 0, ends[0])
+    ends[1] = 3 * cap + ends[0]!
+    this.apart = true
   }
 
   /**
@@ -732,18 +780,22 @@ export class PassTextBuilder {
     return len >= MOSTLY_STRETCHES_FROM && (stretch > LONG_STRETCH || 2 * (before + stretch) > len)
   }
 
-  /** Takes back the bytes the walk wrote for `s[from, to)` (domain characters, all learnt). */
+  /**
+   * Takes back the bytes the walk wrote for `s[from, to)` (domain characters, all learnt): pass
+   * 2's too when it is apart (a character before the part has the same bytes in both).
+   */
   private unwrite(s: string, from: number, to: number): void {
     const ends = this.ends
     for (let j = from; j < to; j++) {
       const c = s.charCodeAt(j)
-      const e = 4 * (c < DOMAIN ? c : this.slotOf[c]!)
-      for (let r = 0; r < 4; r++) ends[r] -= this.utf8Len[e + r]!
+      const e = 2 * (c < DOMAIN ? c : this.slotOf[c]!)
+      ends[0] -= this.utf8Len[e]!
+      if (this.apart) ends[1] -= this.utf8Len[e + P2]!
     }
   }
 
   /**
-   * Writes the four pass texts of the stretch `s[from, to)`, from the normaliser, at the walk's
+   * Writes passes 1 and 2 of the stretch `s[from, to)` (2 only once apart), from the normaliser, at the walk's
    * offsets; 0, or when they do not fit the regions beside what the rest of the text may need,
    * the region size that would hold them. Both ends of the stretch are segment starts in every
    * pass, so the passes of the whole text are those of the pieces between them, concatenated (the
@@ -757,14 +809,13 @@ export class PassTextBuilder {
     const p2 = inv === t ? p1 : this.normalizer(inv)
     const rest = (s.length - to) * this.utf8Width
     const ends = this.ends
-    // At most three UTF-8 bytes per UTF-16 unit.
-    let need = 0
-    for (let r = 0; r < 4; r++) need = Math.max(need, ends[r]! - r * cap + 3 * (r === 3 ? p2 : p1).length + rest)
+    // At most three UTF-8 bytes per UTF-16 unit (pass 2 ends where pass 1 does until it parts).
+    const end2 = this.apart ? ends[1]! - 3 * cap : ends[0]!
+    const need = Math.max(ends[0]! + 3 * p1.length, end2 + 3 * p2.length) + rest
     if (need > cap) return need
+    if (p2 !== p1) this.part(buf, cap)
     ends[0] += buf.write(p1, ends[0]!)
-    ends[1] += buf.write(leetspeak(p1), ends[1]!)
-    ends[2] += buf.write(foldVowels(p1), ends[2]!)
-    ends[3] += buf.write(p2, ends[3]!)
+    if (this.apart) ends[1] += buf.write(p2, ends[1]!)
     return 0
   }
 
@@ -780,7 +831,7 @@ export class PassTextBuilder {
           ok = false
           break
         }
-        const e = 4 * k
+        const e = 2 * k
         ok = this.utf8Len[e] === 1 && this.utf8Word[e] === k && this.utf8Len[e + P2] === 1 && this.utf8Word[e + P2] === k
       }
       this.plainIdentity = ok
@@ -791,7 +842,7 @@ export class PassTextBuilder {
   /**
    * `passBytes` of a plain text (tab, LF, CR and printable ASCII only; issue 36): passes 1 and 2
    * are the text itself, written by one native UTF-8 copy and shared; leetspeak and the vowel
-   * fold are two byte tables over it, applied on first read (`PlainPassBytes`). The same bytes as the table walk
+   * fold are two byte tables over it, applied on first read (`MappedPassBytes`). The same bytes as the table walk
    * (test/unit/scanner/pass-bytes-differential.test.ts). Null when the text is not plain: the
    * copy is longer than the text (a unit at or above U+0080) or a byte is a control.
    */
@@ -806,7 +857,7 @@ export class PassTextBuilder {
       const lease = region.lease()
       const buf = region.bytes
       if (buf.write(s, 0, 3 * at16, 'utf8') !== len || !region.allPlain(len)) return null
-      return new PlainPassBytes(buf, null, this.plainMaps, len, at16, this.generation, {in: region, lease})
+      return new MappedPassBytes(buf, null, this.byteMaps, len, at16, this.generation, {in: region, lease}, null, true)
     }
     // Three regions of `at` bytes, each starting on a 32-bit word.
     const at = (len + 3) & ~3
@@ -815,17 +866,23 @@ export class PassTextBuilder {
       buf = Buffer.allocUnsafeSlow(Math.max(3 * at, Math.min(2 * buf.length, KEEP_BYTES), 8192))
       if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
     }
-    if (this.plainWords === null || this.plainWords.buffer !== buf.buffer) this.plainWords = LITTLE_ENDIAN ? new Uint32Array(buf.buffer, 0, buf.length >> 2) : null
+    const words = this.wordsOf(buf)
     this.generation++
     // UTF-8 takes one byte per unit exactly when every unit is below U+0080 (the 3 × len bytes
     // hold any text's UTF-8, so the count is never cut short).
-    if (buf.write(s, 0, 3 * len, 'utf8') !== len || !allPlain(buf, this.plainWords, len)) return null
-    return new PlainPassBytes(buf, this.plainWords, this.plainMaps, len, at, this.generation, null)
+    if (buf.write(s, 0, 3 * len, 'utf8') !== len || !allPlain(buf, words, len)) return null
+    return new MappedPassBytes(buf, words, this.byteMaps, len, at, this.generation, null, null, true)
   }
 
-  /** The scratch as 32-bit words (little-endian machines: `mapPlain` writes four bytes at a time). */
-  private plainWords: Uint32Array | null = null
-  private readonly plainMaps: Uint32Array
+  /** The scratch as 32-bit words (little-endian machines: `mapBytes` reads and writes four bytes at a time); null on others. */
+  private wordsOf(buf: Buffer): Uint32Array | null {
+    if (!LITTLE_ENDIAN) return null
+    if (this.scratchWords === null || this.scratchWords.buffer !== buf.buffer) this.scratchWords = new Uint32Array(buf.buffer, 0, buf.length >> 2)
+    return this.scratchWords
+  }
+
+  private scratchWords: Uint32Array | null = null
+  private readonly byteMaps: Uint32Array
 
 
   /** `forMatching(s)` when `s` is in the domain, else null. */
