@@ -337,6 +337,9 @@ function isBoundary(c: number): boolean {
 /** Shared by builders that have met no character at or above DOMAIN yet: every entry 0 (not learnt). */
 const NO_SLOTS = new Uint16Array(0x10000)
 
+/** The units `plainPassBytes` reads one by one before its copy (a text with a non-ASCII one among them is not plain). */
+const PLAIN_PROBE = 64
+
 /** Below this many characters the table walk is as quick as the plain path. */
 const PLAIN_MIN = 64
 
@@ -843,11 +846,14 @@ export class PassTextBuilder {
    * `passBytes` of a plain text (tab, LF, CR and printable ASCII only; issue 36): passes 1 and 2
    * are the text itself, written by one native UTF-8 copy and shared; leetspeak and the vowel
    * fold are two byte tables over it, applied on first read (`MappedPassBytes`). The same bytes as the table walk
-   * (test/unit/scanner/pass-bytes-differential.test.ts). Null when the text is not plain: the
-   * copy is longer than the text (a unit at or above U+0080) or a byte is a control.
+   * (test/unit/scanner/pass-bytes-differential.test.ts). Null when the text is not plain: a unit
+   * at or above U+0080 (its UTF-8 bytes are ≥ 0x80; the copy, cut at `len` bytes, holds them or
+   * stops short: a character is never written in part) or a control.
    */
   private plainPassBytes(s: string): PassBytes | null {
     const len = s.length
+    // A unit at or above U+0080 near the start (most non-English texts) declines before any copy.
+    for (let i = 0; i < PLAIN_PROBE && i < len; i++) if (s.charCodeAt(i) >= 0x80) return null
     // In the module's memory (`plain-maps-wasm.ts`) when it takes the text: three parts of `at16`
     // bytes, each on a 16-byte boundary.
     const at16 = (len + 15) & ~15
@@ -856,7 +862,7 @@ export class PassTextBuilder {
       this.generation++
       const lease = region.lease()
       const buf = region.bytes
-      if (buf.write(s, 0, 3 * at16, 'utf8') !== len || !region.allPlain(len)) return null
+      if (buf.write(s, 0, len, 'utf8') !== len || !region.allPlain(len)) return null
       return new MappedPassBytes(buf, null, this.byteMaps, len, at16, this.generation, {in: region, lease}, null, true)
     }
     // Three regions of `at` bytes, each starting on a 32-bit word.
@@ -868,9 +874,7 @@ export class PassTextBuilder {
     }
     const words = this.wordsOf(buf)
     this.generation++
-    // UTF-8 takes one byte per unit exactly when every unit is below U+0080 (the 3 × len bytes
-    // hold any text's UTF-8, so the count is never cut short).
-    if (buf.write(s, 0, 3 * len, 'utf8') !== len || !allPlain(buf, words, len)) return null
+    if (buf.write(s, 0, len, 'utf8') !== len || !allPlain(buf, words, len)) return null
     return new MappedPassBytes(buf, words, this.byteMaps, len, at, this.generation, null, null, true)
   }
 
