@@ -52,9 +52,10 @@ function checkRunFinder(exports) {
   }
 }
 
-// all_plain on every byte value at every place of a 64-byte step and of the tail; map_plain with
-// deltas in the rows it reads (random, fixed seed) at every length up to 80 (steps and tails).
-function checkPlainMaps({memory, all_plain, map_plain, class_run}) {
+// all_plain on every byte value at every place of a 64-byte step and of the tail; map_bytes with
+// deltas in the rows it reads (random, fixed seed) at every length up to 80 (steps and tails), on
+// texts of every byte value (those >= 0x80 kept).
+function checkPlainMaps({memory, all_plain, map_bytes, class_run}) {
   const mem = new Uint8Array(memory.buffer)
   const plain = (b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b <= 0x7e)
   const AT = 256
@@ -72,14 +73,16 @@ function checkPlainMaps({memory, all_plain, map_plain, class_run}) {
   const rows = {0: [2, 3, 4], 128: [4, 5, 6, 7]}
   mem.fill(0, 0, 256)
   for (const [base, rs] of Object.entries(rows)) for (const r of rs) for (let k = 0; k < 16; k++) mem[Number(base) + 16 * r + k] = rand() & 0x7f
-  const codes = Array.from({length: 0x5f}, (_, k) => 0x20 + k).concat([0x09, 0x0a, 0x0d])
-  for (let len = 0; len <= 80; len++) {
-    const src = Array.from({length: len}, () => codes[rand() % codes.length])
-    mem.set(src, AT)
-    map_plain(AT, len, AT + 128, AT + 256)
-    src.forEach((c, k) => {
-      if (mem[AT + 128 + k] !== (c ^ mem[c]) || mem[AT + 256 + k] !== (c ^ mem[128 + c])) throw new Error(`map_plain wrong at ${k} of ${len}`)
-    })
+  const delta = (base, c) => (c < 128 ? mem[base + c] : 0)
+  for (let round = 0; round < 4; round++) {
+    for (let len = 0; len <= 80; len++) {
+      const src = Array.from({length: len}, () => rand() & 0xff)
+      mem.set(src, AT)
+      map_bytes(AT, len, AT + 128, AT + 256)
+      src.forEach((c, k) => {
+        if (mem[AT + 128 + k] !== (c ^ delta(0, c)) || mem[AT + 256 + k] !== (c ^ delta(128, c))) throw new Error(`map_bytes wrong for byte ${c.toString(16)} at ${k} of ${len}`)
+      })
+    }
   }
   // class_run against a byte loop: texts of class bytes, breaks and every byte value, long runs
   // across steps, searched from several starts.

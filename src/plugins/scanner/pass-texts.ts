@@ -35,7 +35,7 @@
  * join it, and texts of many scripts (test/unit/scanner/pass-texts-scripts.test.ts).
  */
 import {foldVowels, isZeroWidthUnit, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
-import {plainRegion, plainRegionFits, type PlainRegion} from './plain-maps-wasm.js'
+import {plainRegion, plainRegionHolds, type PlainRegion} from './plain-maps-wasm.js'
 
 /** The four texts of one content: forMatching, invisible-as-space then forMatching, leetspeak and vowel-folded forMatching. */
 export interface PassTexts {
@@ -445,8 +445,8 @@ function mapBytes(buf: Uint8Array, words: Uint32Array | null, len: number, at: n
  * bytes (`invisible` null: a plain text, or a text without invisible characters) or its own;
  * leetspeak and the vowel fold, pass 1's bytes mapped one to one, written at `at` and `2 × at` on
  * first read (issue 36: where the screen walk rules passes 3 and 5 out, neither is read). Read
- * them only while `current`: the scratch is then still this text's. `region`: a plain text lying
- * in the WebAssembly module's leased region (`plain-maps-wasm.ts`), which maps it; else the
+ * them only while `current`: the scratch is then still this text's. `region`: the text lies in
+ * the WebAssembly module's leased region (`plain-maps-wasm.ts`), which maps it; else in the
  * builder's own scratch, mapped by `mapBytes`.
  */
 class MappedPassBytes implements PassBytes {
@@ -680,7 +680,11 @@ export class PassTextBuilder {
     const cap = (room + 3) & ~3
     if (4 * cap > MAX_BYTES) return null
     const len = s.length
-    let buf = this.bytesScratch
+    // In the WebAssembly module's memory when it takes the text (leetspeak and the fold are then
+    // mapped there, sixteen bytes a step), else in the builder's scratch.
+    const region = plainRegionHolds(4 * cap) ? plainRegion(this.leet, this.fold) : null
+    const lease = region === null ? 0 : region.lease()
+    let buf = region === null ? this.bytesScratch : region.bytes
     if (4 * cap > buf.length) {
       buf = Buffer.allocUnsafeSlow(Math.max(4 * cap, Math.min(2 * buf.length, KEEP_BYTES), 8192))
       if (buf.length <= KEEP_BYTES) this.bytesScratch = buf
@@ -731,7 +735,8 @@ export class PassTextBuilder {
       at = walked = to
     }
     const invisible = this.apart ? buf.subarray(3 * cap, ends[1]) : null
-    return new MappedPassBytes(buf, this.wordsOf(buf), this.byteMaps, ends[0]!, cap, this.generation, null, invisible)
+    const where = region === null ? null : {in: region, lease}
+    return new MappedPassBytes(buf, region === null ? this.wordsOf(buf) : null, this.byteMaps, ends[0]!, cap, this.generation, where, invisible)
   }
 
   /** Whether the walk under way writes pass 2 apart from pass 1 (`part`). */
@@ -857,7 +862,7 @@ export class PassTextBuilder {
     // In the module's memory (`plain-maps-wasm.ts`) when it takes the text: three parts of `at16`
     // bytes, each on a 16-byte boundary.
     const at16 = (len + 15) & ~15
-    const region = plainRegionFits(at16) ? plainRegion(this.leet, this.fold) : null
+    const region = plainRegionHolds(3 * at16) ? plainRegion(this.leet, this.fold) : null
     if (region !== null) {
       this.generation++
       const lease = region.lease()

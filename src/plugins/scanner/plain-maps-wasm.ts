@@ -24,19 +24,20 @@ import {instantiateEmbedded} from './wasm-module.js'
 
 // BEGIN plain-maps.wasm
 const MODULE_BASE64 =
-  'AGFzbQEAAAABFQNgAn9/AX9gBH9/f38AYAN/f38BfwMEAwABAgUDAQBABy4EBm1lbW9yeQIACWFsbF9wbGFpbgAACW1hcF9wbGFp' +
-  'bgABCWNsYXNzX3J1bgACCuQGA5ACAgJ/BXsgACABaiECQSD9DyEGQd4A/Q8hB/0MAAAAAAAAAAAA//8AAP8AACEIAkADQCAAQcAA' +
+  'AGFzbQEAAAABFQNgAn9/AX9gBH9/f38AYAN/f38BfwMEAwABAgUDAQBABy4EBm1lbW9yeQIACWFsbF9wbGFpbgAACW1hcF9ieXRl' +
+  'cwABCWNsYXNzX3J1bgACCvYGA5ACAgJ/BXsgACABaiECQSD9DyEGQd4A/Q8hB/0MAAAAAAAAAAAA//8AAP8AACEIAkADQCAAQcAA' +
   'aiACSw0BIAD9AAQAIgQgBv1xIgUgBSAH/Xf9IyAIIAT9Dv1QIAD9AAQQIgQgBv1xIgUgBSAH/Xf9IyAIIAT9Dv1Q/U4gAP0ABCAi' +
   'BCAG/XEiBSAFIAf9d/0jIAggBP0O/VAgAP0ABDAiBCAG/XEiBSAFIAf9d/0jIAggBP0O/VD9Tv1O/WNFBEBBAA8LIABBwABqIQAM' +
-  'AAsLAkADQCAAIAJPDQEgAC0AACEDIANBIGtB3gBLIANBCUcgA0EKRyADQQ1HcXFxBEBBAA8LIABBAWohAAwACwtBAQuuAgICfw97' +
+  'AAsLAkADQCAAIAJPDQEgAC0AACEDIANBIGtB3gBLIANBCUcgA0EKRyADQQ1HcXFxBEBBAA8LIABBAWohAAwACwtBAQvAAgICfw97' +
   'QSD9AAQAIQ1BMP0ABAAhDkHAAP0ABAAhD0HAAf0ABAAhEEHQAf0ABAAhEUHgAf0ABAAhEkHwAf0ABAAhE0EQ/Q8hFAJAA0AgBEEQ' +
   'aiABSw0BIAAgBGr9AAQAIQYgBkEg/Q/9cSEHIAcgFP1xIQggCCAU/XEhCSAJIBT9cSEKIAogFP1xIQsgCyAU/XEhDCACIARqIAYg' +
   'DSAH/Q4gDiAI/Q79UCAPIAn9Dv1Q/VH9CwQAIAMgBGogBiAQIAn9DiARIAr9Dv1QIBIgC/0OIBMgDP0O/VD9UP1R/QsEACAEQRBq' +
-  'IQQMAAsLAkADQCAEIAFPDQEgACAEai0AACEFIAIgBGogBSAFLQAAczoAACADIARqIAUgBS0AgAFzOgAAIARBAWohBAwACwsLnwIC' +
-  'BH8BeyABIQMCQANAIANBEGogAksNASAAIANq/QAEACEHIAdBIP0P/VBB4QD9D/1xQRn9D/0qIAdBMP0P/XFBCf0P/Sr9UCAHQSv9' +
-  'D/0jIAdBL/0P/SP9UCAHQd8A/Q/9IyAHQS39D/0j/VD9UP1Q/WQhBSAEIAVB//8Hc2hqQRBPBEAgAyAEaw8LIARBEGogBUEQdEF/' +
-  'c2cgBUH//wNGGyEEIANBEGohAwwACwsCQANAIAMgAk8NASAAIANqLQAAIQYgBkEgckHhAGtBGU0gBkEwa0EJTXIgBkErRiAGQS9G' +
-  'ciAGQd8ARiAGQS1GcnJyBEAgBEEBaiEEIARBEE8EQCADQQFqIARrDwsFQQAhBAsgA0EBaiEDDAALC0F/Cw=='
+  'IQQMAAsLAkADQCAEIAFPDQEgACAEai0AACEFIAIgBGogBSAFLQAAQQAgBUGAAUkbczoAACADIARqIAUgBS0AgAFBACAFQYABSRtz' +
+  'OgAAIARBAWohBAwACwsLnwICBH8BeyABIQMCQANAIANBEGogAksNASAAIANq/QAEACEHIAdBIP0P/VBB4QD9D/1xQRn9D/0qIAdB' +
+  'MP0P/XFBCf0P/Sr9UCAHQSv9D/0jIAdBL/0P/SP9UCAHQd8A/Q/9IyAHQS39D/0j/VD9UP1Q/WQhBSAEIAVB//8Hc2hqQRBPBEAg' +
+  'AyAEaw8LIARBEGogBUEQdEF/c2cgBUH//wNGGyEEIANBEGohAwwACwsCQANAIAMgAk8NASAAIANqLQAAIQYgBkEgckHhAGtBGU0g' +
+  'BkEwa0EJTXIgBkErRiAGQS9GciAGQd8ARiAGQS1GcnJyBEAgBEEBaiEEIARBEE8EQCADQQFqIARrDwsFQQAhBAsgA0EBaiEDDAAL' +
+  'C0F/Cw=='
 
 // END plain-maps.wasm
 
@@ -52,7 +53,7 @@ const FOLD_ROWS = [4, 5, 6, 7]
 interface PlainModule {
   readonly memory: {readonly buffer: ArrayBuffer}
   readonly all_plain: (p: number, len: number) => number
-  readonly map_plain: (src: number, len: number, leet: number, fold: number) => void
+  readonly map_bytes: (src: number, len: number, leet: number, fold: number) => void
   readonly class_run: (p: number, from: number, n: number) => number
 }
 
@@ -66,7 +67,10 @@ export interface PlainRegion {
   holds(lease: number): boolean
   /** Whether the `len` bytes at the region's start are all plain. */
   allPlain(len: number): boolean
-  /** The `len` bytes at the region's start through both maps, written at `at` and `2 × at`. */
+  /**
+   * The `len` bytes at the region's start through both maps, written at `at` and `2 × at`: each
+   * ASCII byte mapped, any other kept (a plain text, or pass 1 of any text as UTF-8).
+   */
   map(len: number, at: number): void
 }
 
@@ -102,9 +106,9 @@ export function plainRegion(leet: Uint16Array, fold: Uint16Array): PlainRegion |
 /** Tables found equal to the module's (`plainRegion`). */
 const checked = new WeakSet<Uint16Array>()
 
-/** The most bytes of text the region takes (its three parts of `at ≥ len` bytes). */
-export function plainRegionFits(at: number): boolean {
-  return TEXT_AT + 3 * at <= MEMORY_BYTES
+/** Whether the region holds `bytes` (a text and its two mapped copies, and pass 2 beside them when apart). */
+export function plainRegionHolds(bytes: number): boolean {
+  return TEXT_AT + bytes <= MEMORY_BYTES
 }
 
 function sameTables(leet: ArrayLike<number>, fold: ArrayLike<number>): boolean {
@@ -135,14 +139,14 @@ function load(leet: ArrayLike<number>, fold: ArrayLike<number>): PlainRegion | n
     lease: () => ++owner,
     holds: (lease) => lease === owner,
     allPlain: (len) => m.all_plain(TEXT_AT, len) === 1,
-    map: (len, at) => m.map_plain(TEXT_AT, len, TEXT_AT + at, TEXT_AT + 2 * at),
+    map: (len, at) => m.map_bytes(TEXT_AT, len, TEXT_AT + at, TEXT_AT + 2 * at),
   }
   return selfCheck(r) ? r : null
 }
 
 /**
- * Every plain code through both maps in a vector step and in the tail, against the tables; one
- * code that is not plain refused. The generator checks the functions on every byte; this checks
+ * Every plain code, then every byte value, through both maps in vector steps and in the tail,
+ * against the tables; one code that is not plain refused. The generator checks the functions on every byte; this checks
  * the instance this process compiled, once (a few microseconds).
  */
 function selfCheck(r: PlainRegion): boolean {
@@ -153,6 +157,14 @@ function selfCheck(r: PlainRegion): boolean {
   if (!r.allPlain(len)) return false
   r.map(len, at)
   for (let k = 0; k < len; k++) if (r.bytes[at + k] !== tablesOf!.leet[codes[k]!] || r.bytes[2 * at + k] !== tablesOf!.fold[codes[k]!]) return false
+  // Every byte value, in vector steps and in the tail: the ASCII ones mapped, the others kept.
+  const all = Array.from({length: 259}, (_, k) => k & 0xff)
+  const at2 = (all.length + 15) & ~15
+  r.bytes.set(all, 0)
+  r.map(all.length, at2)
+  const mapped = (t: Uint8Array, b: number): number => (b < 128 ? t[b]! : b)
+  for (let k = 0; k < all.length; k++) if (r.bytes[at2 + k] !== mapped(tablesOf!.leet, all[k]!) || r.bytes[2 * at2 + k] !== mapped(tablesOf!.fold, all[k]!)) return false
+  r.bytes.set(codes, 0)
   r.bytes[len >> 1] = 0x7f
   return !r.allPlain(len)
 }

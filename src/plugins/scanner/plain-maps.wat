@@ -65,14 +65,17 @@
         (br $byte)))
     (i32.const 1))
 
-  ;; The `len` plain bytes at `src` through both maps, written at `leet` and `fold` (regions that
-  ;; do not overlap the text; each written only within its `len` bytes). Sixteen bytes per step:
-  ;; a map's delta row r (the codes 16r … 16r + 15) is looked up by a swizzle at b − 16r, which
-  ;; is 16 or more (no entry: 0) for a byte of another row; the rows' deltas are ORed and XORed
-  ;; into the bytes. Only the rows where a map changes a byte are read: leetspeak rows 2–4
-  ;; (`$`, the digits, `@`), the fold rows 4–7 (the vowels); the caller checks that the other
-  ;; rows are 0. The bytes after the last whole step are mapped one by one from the full tables.
-  (func (export "map_plain") (param $src i32) (param $len i32) (param $leet i32) (param $fold i32)
+  ;; The `len` bytes at `src` through both maps, written at `leet` and `fold` (regions that do
+  ;; not overlap the text; each written only within its `len` bytes): an ASCII byte by the maps'
+  ;; tables, any other kept (a plain text, or pass 1 of any text as UTF-8, whose multi-byte
+  ;; sequences hold no ASCII byte). Sixteen bytes per step: a map's delta row r (the codes 16r …
+  ;; 16r + 15) is looked up by a swizzle at b − 16r (wrapping), which is 16 or more (no entry: 0)
+  ;; for a byte of another row, a control or a byte ≥ 0x80; the rows' deltas are ORed and XORed
+  ;; into the bytes. Only the rows where a map changes a byte are read: leetspeak rows 2–4 (`$`,
+  ;; the digits, `@`), the fold rows 4–7 (the vowels); the caller checks that the other rows are
+  ;; 0. The bytes after the last whole step are mapped one by one from the full tables (a byte
+  ;; ≥ 0x80 kept).
+  (func (export "map_bytes") (param $src i32) (param $len i32) (param $leet i32) (param $fold i32)
     (local $i i32) (local $c i32) (local $v v128)
     (local $d2 v128) (local $d3 v128) (local $d4 v128) (local $d5 v128) (local $d6 v128) (local $d7 v128)
     (local $l2 v128) (local $l3 v128) (local $l4 v128)
@@ -112,8 +115,10 @@
       (loop $byte
         (br_if $bytes (i32.ge_u (local.get $i) (local.get $len)))
         (local.set $c (i32.load8_u (i32.add (local.get $src) (local.get $i))))
-        (i32.store8 (i32.add (local.get $leet) (local.get $i)) (i32.xor (local.get $c) (i32.load8_u (local.get $c))))
-        (i32.store8 (i32.add (local.get $fold) (local.get $i)) (i32.xor (local.get $c) (i32.load8_u offset=128 (local.get $c))))
+        (i32.store8 (i32.add (local.get $leet) (local.get $i))
+          (i32.xor (local.get $c) (select (i32.load8_u (local.get $c)) (i32.const 0) (i32.lt_u (local.get $c) (i32.const 128)))))
+        (i32.store8 (i32.add (local.get $fold) (local.get $i))
+          (i32.xor (local.get $c) (select (i32.load8_u offset=128 (local.get $c)) (i32.const 0) (i32.lt_u (local.get $c) (i32.const 128)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $byte))))
 
