@@ -4,6 +4,7 @@
  */
 import {compileConfiguredDlp, compileCoreDlp, isExemptFor, matchDlpPattern, type CompiledDlpPattern} from './dlp-patterns.js'
 import {createNormalizer, type Normalizer} from './normalize.js'
+import {tableReading} from './pass-texts.js'
 import type {Severity} from './pattern-types.js'
 import {compileAsWritten, type Re2} from './regex.js'
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
@@ -255,7 +256,7 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     get minMatchLength() {
       return minMatchLength()
     },
-    normalizer: createNormalizer(),
+    normalizer: createNormalizer(tableReading),
     seed: settings.seedPhrase.enabled
       ? createSeedPhraseDetector(settings.seedPhrase.wordList, settings.seedPhrase.minWords, settings.seedPhrase.verifyChecksum)
       : INACTIVE_SEED_PHRASE_DETECTOR,

@@ -411,8 +411,18 @@ function bmpTargets(table: ReadonlyMap<number, string>): Uint8Array {
   return t
 }
 
-/** A normaliser holds its compiled tables; build one per scanner, not per call. */
-export function createNormalizer(): Normalizer {
+/**
+ * A reading of texts that agrees with `slow` where it answers and declines (null) elsewhere: the
+ * pass-text builder's table walk (`pass-texts.ts` `tableReading`), passed in by the scanners
+ * (that module builds on this one).
+ */
+export type TableReading = (slow: (s: string) => string) => (s: string) => string | null
+
+/**
+ * A normaliser holds its compiled tables; build one per scanner, not per call. With `tables`,
+ * `forMatching` and `forDlp` read a text the table walk takes through it, any other the slow way.
+ */
+export function createNormalizer(tables?: TableReading): Normalizer {
   const table = confusableTable()
   const mn = new RE2('\\p{Mn}+', 'gu')
   const confusableToAscii = confusableWalk(table)
@@ -433,7 +443,11 @@ export function createNormalizer(): Normalizer {
   // `forMatching` the slow way, remembering its last text: a request body's text is read by text
   // DLP's seed-phrase step and then by the injection scan's first pass, and a binary body's text
   // runs (control characters, scripts of every kind) cost ≈ 8 µs per 450 units to read (issue 36).
-  const matchingRead = rememberingLast((s) => mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC')))))
+  const slowMatching = (s: string): string => mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC'))))
+  const slowDlp = (s: string): string => stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
+  const matchingTable = tables?.(slowMatching)
+  const dlpTable = tables?.(slowDlp)
+  const matchingRead = rememberingLast(matchingTable === undefined ? slowMatching : (s) => matchingTable(s) ?? slowMatching(s))
   return {
     confusableToAscii,
     stripCombiningMarks,
@@ -445,7 +459,7 @@ export function createNormalizer(): Normalizer {
       const kind = asciiKind(s)
       if (kind === 0) return s
       if (kind === 1) return stripAsciiControls(s)
-      return stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
+      return dlpTable?.(s) ?? slowDlp(s)
     },
     // ForMatching keeps tab, LF and CR, so plain ASCII text with line breaks is a fixed point too
     // (every invisible, confusable, mark and exotic space is non-ASCII; NFKC/NFD fix ASCII).

@@ -10,7 +10,7 @@ import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {PageTextReader} from './html-text.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
-import {PassTextBuilder, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
+import {PassTextBuilder, tableReading, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
 import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, type Re2} from './regex.js'
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
@@ -328,7 +328,7 @@ function variantHits(vs: VariantSet, input: Buffer): number[] | null {
 
 export function createResponseScanner(settings: ScannerSettings, normalizer?: Normalizer): ResponseScanner {
   const rs = settings.responseScanning
-  const n = normalizer ?? createNormalizer()
+  const n = normalizer ?? createNormalizer(tableReading)
   const core = patternSet(CORE_RESPONSE_PATTERNS.map((p) => compileResponsePattern(p, true)))
   const specs = mergeResponsePatterns(rs.includeDefaults, rs.patterns)
   const configured = patternSet(specs.map((p) => compileResponsePattern(p, false)))

@@ -12,7 +12,7 @@ import {
   createNormalizer, createResponseScanner, decideResponse, defaultScannerSettings, PRESET_RESPONSE_PATTERNS,
   redactResponse, scanResponse,
 } from '../../../src/plugins/scanner/index.js'
-import {inertMark, PassTextBuilder, startsSegment} from '../../../src/plugins/scanner/pass-texts.js'
+import {inertMark, PassTextBuilder, startsSegment, tableReading} from '../../../src/plugins/scanner/pass-texts.js'
 import {normaliserPasses, withReferencePasses, withStringPasses} from './oracles.js'
 import {prng} from './fixtures.js'
 
@@ -121,6 +121,46 @@ function text(r: () => number): string {
   const n = 1 + Math.floor(r() * 8)
   return Array.from({length: n}, () => WORDS[Math.floor(r() * WORDS.length)]!).join(r() < 0.5 ? ' ' : '\n')
 }
+
+test('table readings: forMatching and forDlp by the table walk are the normaliser\'s on every domain character beside its likeliest joiners, every pair below U+0300 and random texts', () => {
+  const n = createNormalizer()
+  const withTables = createNormalizer(tableReading)
+  for (const [name, slow, table, scanner] of [
+    ['forMatching', n.forMatching, tableReading(n.forMatching), withTables.forMatching],
+    ['forDlp', n.forDlp, tableReading(n.forDlp), withTables.forDlp],
+  ] as const) {
+    let walked = 0
+    let declined = 0
+    const check = (s: string): void => {
+      const t = table(s)
+      if (t === null) declined++
+      else {
+        walked++
+        if (t !== slow(s)) assert.fail(`${name} ${JSON.stringify(s)}: ${JSON.stringify(t)} vs ${JSON.stringify(slow(s))}`)
+      }
+    }
+    for (let c = 0x300; c < 0x10000; c++) {
+      if (!startsSegment(c) && !inertMark(c)) continue
+      const ch = String.fromCharCode(c)
+      for (let j = 0; j < 3; j++) {
+        const x = NEIGHBOURS[(c * 3 + j) % NEIGHBOURS.length]!
+        check(x + ch)
+        check(ch + x)
+      }
+    }
+    const low = [...Array.from({length: 0x300}, (_, c) => String.fromCharCode(c)), '\ufffd']
+    for (const x of low) for (const y of low) check(x + y)
+    assert.ok(walked > 900_000 && declined < 40_000, `${name}: walked ${walked}, declined ${declined}`)
+    // Random texts of domain characters, marks and astral characters (declined: read the slow
+    // way), through the scanner's normaliser, which reads with the table where it can.
+    const r = prng(4242)
+    const pool = [...NEIGHBOURS, '\u0301', '\u0308', '\u1161', '\ud83d\ude00', '\u00a0', '\u2003', '\u0009', 'Ignore', ' previous']
+    for (let i = 0; i < 5000; i++) {
+      const s = Array.from({length: 1 + Math.floor(r() * 40)}, () => pool[Math.floor(r() * pool.length)]!).join('')
+      assert.equal(scanner(s), slow(s), `${name} ${JSON.stringify(s)}`)
+    }
+  }
+})
 
 test('pass texts: an inert mark reads as nothing after any character that starts a composition, and the walk writes nothing for it', () => {
   const n = createNormalizer()
