@@ -234,6 +234,39 @@ function writePassOneTwo(s: string, from: number, to: number, buf: Buffer, slotO
   return i
 }
 
+/**
+ * Pass 1 of `s[from, to)` as UTF-16 units (a function of its own so it stays a tight optimised
+ * loop): written into `v` from `state[0]`, which it leaves after them; `state[1]` becomes 1 once
+ * a character reads as other than itself. Stops at a character outside the domain or not learnt
+ * yet; returns where it stopped (`to` when it read the whole range).
+ */
+function readPassOne(s: string, from: number, to: number, v: Uint16Array, state: Int32Array, slotOf: Uint16Array, one: Int32Array, many: Array<readonly number[] | undefined>): number {
+  let n = state[0]!
+  let changed = state[1]!
+  let i = from
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i)
+    let k = c
+    if (c >= DOMAIN) {
+      k = slotOf[c]!
+      if (k === 0 || k === DECLINED) break
+    }
+    const u = one[k]!
+    if (u === c) v[n++] = c
+    else if (u >= 0) {
+      v[n++] = u
+      changed = 1
+    } else if (u === NONE) changed = 1
+    else if (u === MANY) {
+      for (const w of many[k]!) v[n++] = w
+      changed = 1
+    } else break
+  }
+  state[0] = n
+  state[1] = changed
+  return i
+}
+
 /** A per-ASCII-unit map (leetspeak, the vowel fold) as a table; every such map is one unit to one unit. */
 function asciiTable(f: (s: string) => string): Uint16Array {
   return Uint16Array.from({length: 128}, (_, c) => {
@@ -894,20 +927,32 @@ export class PassTextBuilder {
   private readonly byteMaps: Uint32Array
 
 
-  /** The source normaliser's reading of `s` (`forMatching` for a scanner's builder) when `s` is in the domain, else null. */
+  /**
+   * The source normaliser's reading of `s` (`forMatching` for a scanner's builder) when `s` is in
+   * the domain, else null: pass 1 alone, by `readPassOne`.
+   */
   forMatching(s: string): string | null {
-    return this.walk(s, false)?.normalized ?? null
-  }
-
-  /** The four pass texts of `s` when it is in the domain, else null. */
-  passes(s: string): PassTexts | null {
-    return this.walk(s, true)
-  }
-
-  private walk(s: string, all: boolean): PassTexts | null {
     const len = s.length
     const cap = len * this.widest
     if (!LITTLE_ENDIAN || cap > MAX_UNITS) return null
+    const {scratch, view} = this.unitScratch(cap)
+    const state = this.readState
+    state[0] = 0
+    state[1] = 0
+    for (let at = 0; ; ) {
+      at = readPassOne(s, at, len, view, state, this.slotOf, this.normalized.one, this.normalized.many)
+      if (at === len) break
+      // Met for the first time (learnt, and read on from it), or outside the domain.
+      if (this.slot(s.charCodeAt(at)) < 0) return null
+    }
+    return state[1] === 0 ? s : scratch.toString('utf16le', 0, 2 * state[0]!)
+  }
+
+  /** `readPassOne`'s units written and whether they differ from the text (1). */
+  private readonly readState = new Int32Array(2)
+
+  /** A scratch of at least `4 × cap` UTF-16 units (kept when small: `KEEP_BYTES`), as bytes and as units. */
+  private unitScratch(cap: number): {scratch: Buffer; view: Uint16Array} {
     let scratch = this.scratch
     let v = this.view
     if (4 * cap > v.length) {
@@ -920,6 +965,15 @@ export class PassTextBuilder {
         this.view = v
       }
     }
+    return {scratch, view: v}
+  }
+
+  /** The four pass texts of `s` when it is in the domain, else null. */
+  passes(s: string): PassTexts | null {
+    const len = s.length
+    const cap = len * this.widest
+    if (!LITTLE_ENDIAN || cap > MAX_UNITS) return null
+    const {scratch, view: v} = this.unitScratch(cap)
     // Four regions of `cap` units: pass 1, leetspeak, vowel fold (same positions), pass 2.
     // The tables as they are; learning a new character may grow them (read again after it).
     let {one: one1, many: many1} = this.normalized
@@ -951,9 +1005,7 @@ export class PassTextBuilder {
       }
       if (u === c) {
         v[n1] = u
-        if (!all) {
-          // Pass 1 alone: no leetspeak or fold.
-        } else if (u < 128) {
+        if (u < 128) {
           const l = leet[u]!
           const f = fold[u]!
           v[o3 + n1] = l
@@ -971,13 +1023,9 @@ export class PassTextBuilder {
         // NONE writes nothing; one unit, or each of MANY's.
         for (let j = 0, end = u === NONE ? 0 : units === null ? 1 : units.length; j < end; j++) {
           const w = units === null ? u : units[j]!
-          v[n1] = w
-          if (!all) {
-            n1++
-            continue
-          }
           const l = w < 128 ? leet[w]! : w
           const f = w < 128 ? fold[w]! : w
+          v[n1] = w
           v[o3 + n1] = l
           v[o5 + n1] = f
           if (l !== w) changed3 = true
@@ -985,7 +1033,6 @@ export class PassTextBuilder {
           n1++
         }
       }
-      if (!all) continue
       const u2 = one2[k]!
       if (u2 === c) v[o2 + n2++] = u2
       else {
@@ -996,7 +1043,6 @@ export class PassTextBuilder {
     }
     const text = (at: number, n: number): string => scratch.toString('utf16le', 2 * at, 2 * (at + n))
     const normalized = changed1 ? text(0, n1) : s
-    if (!all) return {normalized, invisible: '', leet: '', folded: ''}
     return {
       normalized,
       invisible: changed2 ? text(o2, n2) : s,
