@@ -74,7 +74,7 @@ const DOMAIN = 0x300
 const DECLINED = 0xffff
 /** Past this many units of output per text (≈ 350,000 code units of content) the passes run as before. */
 const MAX_UNITS = 1 << 20
-/** The largest scratch a builder keeps between walks (texts up to ≈ 10,900 code units). */
+/** The largest scratch a builder keeps between walks (`passes` of texts up to ≈ 10,900 code units, `forMatching` up to 65,536). */
 const KEEP_BYTES = 256 * 1024
 /** Entries of `one`: the character maps to nothing, or to more than one unit (see `many`). */
 const NONE = -1
@@ -163,18 +163,18 @@ function putLong(buf: Buffer, o: number, table: Uint8Array, at: number, n: numbe
 
 /**
  * The UTF-8 walk of a text whose pass 2 is pass 1 so far (a function of its own so it stays a
- * tight optimised loop): writes pass 1 of `s[from, to)` into `buf` at `ends[0]` and leaves the
+ * tight optimised loop): writes pass 1 of the text `units[from, to)` into `buf` at `ends[0]` and leaves the
  * offset after it there. Leetspeak and the vowel fold are not written: they map pass 1's ASCII
  * bytes one to one and leave the others (a UTF-8 sequence's bytes are all ≥ 0x80), so they are
  * pass 1's bytes mapped, on first read (`MappedPassBytes`). Stops at a character outside the
  * domain, not learnt yet, or whose pass 2 is apart from its pass 1; returns where it stopped
  * (`to` when it wrote the whole range).
  */
-function writePassOne(s: string, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
+function writePassOne(units: Uint16Array, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
   let o1 = ends[0]!
   let i = from
   for (; i < to; i++) {
-    const c = s.charCodeAt(i)
+    const c = units[i]!
     let k = c
     if (c >= DOMAIN) {
       k = slotOf[c]!
@@ -196,12 +196,12 @@ function writePassOne(s: string, from: number, to: number, buf: Buffer, slotOf: 
  * `writePassOne` once pass 2 has parted from pass 1: writes both, pass 2 at `ends[1]`; stops at a
  * character outside the domain or not learnt yet.
  */
-function writePassOneTwo(s: string, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
+function writePassOneTwo(units: Uint16Array, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
   let o1 = ends[0]!
   let o2 = ends[1]!
   let i = from
   for (; i < to; i++) {
-    const c = s.charCodeAt(i)
+    const c = units[i]!
     let k = c
     if (c >= DOMAIN) {
       k = slotOf[c]!
@@ -234,37 +234,60 @@ function writePassOneTwo(s: string, from: number, to: number, buf: Buffer, slotO
   return i
 }
 
+/** `PassTextBuilder.oneUnit` entry of a code unit read otherwise than as one unit below U+FFFF (or not learnt, or outside the domain). */
+const NOT_ONE = 0xffff
+
 /**
- * Pass 1 of `s[from, to)` as UTF-16 units (a function of its own so it stays a tight optimised
- * loop): written into `v` from `state[0]`, which it leaves after them; `state[1]` becomes 1 once
- * a character reads as other than itself. Stops at a character outside the domain or not learnt
- * yet; returns where it stopped (`to` when it read the whole range).
+ * Pass 1 of the text `units[from, to)` as UTF-16 units (a function of its own so it stays a tight
+ * optimised loop): written into `v` from `state[0]` (writes past its end are dropped), which it
+ * leaves after them; `state[1]`
+ * becomes non-zero once a character reads as other than itself. A character that reads as one
+ * unit is looked up in `oneUnit` by its code, with no branch on its kind (issue 36: a Cyrillic
+ * text mixes ASCII and letters, confusables and others, and branches on them were mispredicted
+ * about one character in three); the others through the slot tables. Stops at a character
+ * outside the domain or not learnt yet; returns where it stopped (`to` when it read the whole range).
  */
-function readPassOne(s: string, from: number, to: number, v: Uint16Array, state: Int32Array, slotOf: Uint16Array, one: Int32Array, many: Array<readonly number[] | undefined>): number {
+function readPassOne(units: Uint16Array, from: number, to: number, v: Uint16Array, state: Int32Array, oneUnit: Uint16Array, slotOf: Uint16Array, one: Int32Array, many: Array<readonly number[] | undefined>): number {
   let n = state[0]!
   let changed = state[1]!
   let i = from
   for (; i < to; i++) {
-    const c = s.charCodeAt(i)
+    const c = units[i]!
+    const d = oneUnit[c]!
+    if (d !== NOT_ONE) {
+      v[n++] = d
+      changed |= d ^ c
+      continue
+    }
     let k = c
     if (c >= DOMAIN) {
       k = slotOf[c]!
       if (k === 0 || k === DECLINED) break
     }
     const u = one[k]!
-    if (u === c) v[n++] = c
-    else if (u >= 0) {
-      v[n++] = u
-      changed = 1
-    } else if (u === NONE) changed = 1
+    if (u === NONE) changed = 1
     else if (u === MANY) {
       for (const w of many[k]!) v[n++] = w
       changed = 1
+    } else if (u >= 0) {
+      // U+FFFF itself, which `oneUnit` cannot hold.
+      v[n++] = u
+      changed |= u ^ c
     } else break
   }
   state[0] = n
   state[1] = changed
   return i
+}
+
+/** Texts shorter than this are copied into a unit scratch by a loop: the native copy's call costs more. */
+const SHORT_COPY = 64
+
+/** Writes `s`'s UTF-16 units (lone surrogates as they are) at the start of `view`, which views `scratch`. */
+function copyUnits(s: string, scratch: Buffer, view: Uint16Array): void {
+  const len = s.length
+  if (len < SHORT_COPY) for (let i = 0; i < len; i++) view[i] = s.charCodeAt(i)
+  else scratch.write(s, 0, 'utf16le')
 }
 
 /** A per-ASCII-unit map (leetspeak, the vowel fold) as a table; every such map is one unit to one unit. */
@@ -645,6 +668,7 @@ export class PassTextBuilder {
     }
     this.room(k)
     learn(this.normalized, k, p1)
+    if (this.oneUnit !== null && p1.length === 1 && p1.charCodeAt(0) !== NOT_ONE) this.oneUnit[c] = p1.charCodeAt(0)
     learn(this.invisible, k, p2)
     for (let p = 0; p < 2; p++) {
       const b = Buffer.from(texts[p]!, 'utf8')
@@ -729,14 +753,17 @@ export class PassTextBuilder {
     ends[0] = 0
     ends[1] = 3 * cap
     this.apart = false
+    // The text's units, read by the walks from a typed array (`unitScratch`).
+    const {scratch: unitBytes, view: units} = this.unitScratch(len)
+    copyUnits(s, unitBytes, units)
     // Where the walk resumes: the text's start, or the end of the last stretch written.
     let at = 0
     let walked = 0
     let stretched = 0
     for (;;) {
       const i = this.apart
-        ? writePassOneTwo(s, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
-        : writePassOne(s, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
+        ? writePassOneTwo(units, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
+        : writePassOne(units, at, len, buf, this.slotOf, this.utf8Shape, this.utf8Word, this.utf8Len, this.utf8, ends)
       if (i === len) break
       const width = this.utf8Width
       const k = this.slot(s.charCodeAt(i))
@@ -933,32 +960,62 @@ export class PassTextBuilder {
    */
   forMatching(s: string): string | null {
     const len = s.length
-    const cap = len * this.widest
-    if (!LITTLE_ENDIAN || cap > MAX_UNITS) return null
-    const {scratch, view} = this.unitScratch(cap)
-    const state = this.readState
-    state[0] = 0
-    state[1] = 0
-    for (let at = 0; ; ) {
-      at = readPassOne(s, at, len, view, state, this.slotOf, this.normalized.one, this.normalized.many)
-      if (at === len) break
-      // Met for the first time (learnt, and read on from it), or outside the domain.
-      if (this.slot(s.charCodeAt(at)) < 0) return null
+    if (!LITTLE_ENDIAN || len * this.widest > MAX_UNITS) return null
+    // The text's units, then its reading: room for one unit a character first (most readings are
+    // no longer; the writes past the scratch are dropped), for the widest entries when that fell short.
+    for (let room = len; ; room = len * this.widest) {
+      const {scratch, view} = this.unitScratch(len + room)
+      copyUnits(s, scratch, view)
+      // The reading is written after the text's units, from `len` to `state[0]`.
+      const state = this.readState
+      state[0] = len
+      state[1] = 0
+      for (let at = 0; ; ) {
+        at = readPassOne(view, at, len, view, state, this.oneUnitTable(), this.slotOf, this.normalized.one, this.normalized.many)
+        if (at === len) break
+        // Met for the first time (learnt, and read on from it), or outside the domain.
+        if (this.slot(view[at]!) < 0) return null
+      }
+      const end = state[0]!
+      if (end <= view.length) return state[1] === 0 ? s : scratch.toString('utf16le', 2 * len, 2 * end)
     }
-    return state[1] === 0 ? s : scratch.toString('utf16le', 0, 2 * state[0]!)
   }
 
-  /** `readPassOne`'s units written and whether they differ from the text (1). */
+  /** `readPassOne`'s units written and whether they differ from the text (non-zero). */
   private readonly readState = new Int32Array(2)
 
-  /** A scratch of at least `4 × cap` UTF-16 units (kept when small: `KEEP_BYTES`), as bytes and as units. */
-  private unitScratch(cap: number): {scratch: Buffer; view: Uint16Array} {
+  /**
+   * Pass 1 of each code unit learnt so far that reads as one unit below U+FFFF, NOT_ONE for any
+   * other (`readPassOne`): made on the first `forMatching` from the tables, then kept with them
+   * (`learn`). 128 KiB.
+   */
+  private oneUnit: Uint16Array | null = null
+
+  private oneUnitTable(): Uint16Array {
+    if (this.oneUnit !== null) return this.oneUnit
+    const t = new Uint16Array(0x10000).fill(NOT_ONE)
+    const one = this.normalized.one
+    for (let c = 0; c < 0x10000; c++) {
+      const k = c < DOMAIN ? c : this.slotOf[c]!
+      if (c >= DOMAIN && (k === 0 || k === DECLINED)) continue
+      const u = one[k]!
+      if (u >= 0 && u !== NOT_ONE) t[c] = u
+    }
+    return (this.oneUnit = t)
+  }
+
+  /**
+   * A scratch of at least `units` UTF-16 units (kept when small: `KEEP_BYTES`), as bytes and as
+   * units. The walks read a text's units from it: a typed array reads about three times as fast
+   * as `charCodeAt` in their loops, and the copy in is one native call.
+   */
+  private unitScratch(units: number): {scratch: Buffer; view: Uint16Array} {
     let scratch = this.scratch
     let v = this.view
-    if (4 * cap > v.length) {
+    if (units > v.length) {
       // allocUnsafeSlow: an ArrayBuffer of its own at offset 0, so the 16-bit view is aligned.
       // Only a scratch up to KEEP_BYTES is kept; a bigger text gets one for this walk alone.
-      scratch = Buffer.allocUnsafeSlow(Math.max(8 * cap, Math.min(2 * scratch.length, KEEP_BYTES), 8192))
+      scratch = Buffer.allocUnsafeSlow(Math.max(2 * units, Math.min(2 * scratch.length, KEEP_BYTES), 8192))
       v = new Uint16Array(scratch.buffer, 0, scratch.length >> 1)
       if (scratch.length <= KEEP_BYTES) {
         this.scratch = scratch
@@ -973,7 +1030,7 @@ export class PassTextBuilder {
     const len = s.length
     const cap = len * this.widest
     if (!LITTLE_ENDIAN || cap > MAX_UNITS) return null
-    const {scratch, view: v} = this.unitScratch(cap)
+    const {scratch, view: v} = this.unitScratch(4 * cap)
     // Four regions of `cap` units: pass 1, leetspeak, vowel fold (same positions), pass 2.
     // The tables as they are; learning a new character may grow them (read again after it).
     let {one: one1, many: many1} = this.normalized
