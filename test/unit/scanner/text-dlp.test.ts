@@ -1,8 +1,9 @@
 import {after, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {bip39ChecksumValid, createDlpEngine, defaultScannerSettings, scanTextForDlp, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {useTextFormsWasm} from '../../../src/plugins/scanner/text-forms-wasm.js'
-import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, syntheticWordList} from './fixtures.js'
+import {alnum, anthropicKey, awsKeyId, githubToken, j, phraseFromEntropy, prng, syntheticWordList} from './fixtures.js'
 
 function engine(mut?: (s: ScannerSettings) => void) {
   const s = defaultScannerSettings()
@@ -196,4 +197,21 @@ test('a built-in replaced by a user pattern cannot be demoted to warn', () => {
   const r = scanTextForDlp(e, anthropicKey().toLowerCase())
   assert.ok(names(r).includes('Anthropic API Key'))
   assert.deepEqual(r.warnings, [])
+})
+
+test('step 5\'s white-space-free form drops exactly Go\'s unicode.IsSpace code points from texts of every kind', () => {
+  // The reference: the code points Go's unicode.IsSpace names, removed by a regex.
+  const spaces = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g
+  const r = prng(5151)
+  const pool = ['a', 'Z', '9', '.', ' ', '\t', '\n', '\r', '\v', '\f', '\u0085', '\u00a0', '\u00e9', '\u00ff', '\u0100', '\u0416', '\u1680', '\u2000', '\u2007', '\u200a', '\u200b', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\u3001', '\ufeff', '\ud800', '\udc00', '\ud83d\ude00', 'съешь', 'word']
+  for (let k = 0; k < 4000; k++) {
+    const len = Math.floor(r() * (k % 10 === 0 ? 3000 : 60))
+    const s = Array.from({length: len}, () => pool[Math.floor(r() * pool.length)]!).join('')
+    assert.equal(stripUnicodeWhitespace(s), s.replace(spaces, ''), JSON.stringify(s))
+  }
+  // Long texts of one-byte and two-byte units, reusing the scratch at several sizes.
+  for (const len of [70_000, 300, 600_000, 5]) {
+    const s = 'съешь же\u3000ещё\u00a0этих\tмягких '.repeat(Math.ceil(len / 30)).slice(0, len)
+    assert.equal(stripUnicodeWhitespace(s), s.replace(spaces, ''), `length ${len}`)
+  }
 })
