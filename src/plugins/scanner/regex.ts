@@ -3,6 +3,7 @@
  * (inline `(?i)`/`(?-i:…)` groups, ASCII `\s`, code-point counting repeats).
  */
 import RE2 from 're2'
+import {isAsciiText} from './ascii-text.js'
 
 export type Re2 = InstanceType<typeof RE2>
 
@@ -107,7 +108,7 @@ export function* eachHit(re: Re2, text: string, limit = 1000, within?: readonly 
   // offset turned back into a UTF-16 index, a walk of the text per hit (a sorted JSON join with
   // dozens of Bitcoin WIF Private Key hits paid it for each, issue 36). In ASCII a byte is a code
   // unit, so the offsets, lengths and hit texts are the same.
-  const bytes = text.length >= ASCII_BYTES_FROM && Buffer.byteLength(text, 'utf8') === text.length ? Buffer.from(text, 'latin1') : null
+  const bytes = text.length >= ASCII_BYTES_FROM && isAsciiText(text) ? Buffer.from(text, 'latin1') : null
   let range = 0
   try {
     let n = 0

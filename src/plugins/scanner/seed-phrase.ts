@@ -4,6 +4,7 @@
  */
 import {createHash} from 'node:crypto'
 import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
+import {isAsciiText} from './ascii-text.js'
 import {compileAsWritten, type Re2} from './regex.js'
 
 export interface SeedPhraseDetector {
@@ -244,7 +245,7 @@ export function createSeedPhraseDetector(
    * stretch starts before it), or 0 when the regex does not apply.
    */
   const firstStretchFrom = (text: string): number => {
-    if (text.length < RUN_SCREEN_FROM || Buffer.byteLength(text, 'utf8') !== text.length) return 0
+    if (text.length < RUN_SCREEN_FROM || !isAsciiText(text)) return 0
     const re = asciiRunScreen()
     return re === null ? 0 : (re.exec(text)?.index ?? -1)
   }

@@ -1,5 +1,6 @@
 /** Checksum validators of runtime spec §9.2. Inputs are regex hits; none of them logs its input. */
 import {createHash} from 'node:crypto'
+import {isAsciiText} from './ascii-text.js'
 import type {ValidatorName} from './pattern-types.js'
 import {compileGlobalAsWritten, execBytes, type Re2} from './regex.js'
 
@@ -251,7 +252,7 @@ export const WIF_KEY_START = '5[HJK][1-9A-HJ-NP-Za-km-z]{49}|K[w-z][1-9A-HJ-NP-Z
  * earlier match of the same run holds it).
  */
 export function wifCandidateRuns(text: string): number[] | null {
-  if (Buffer.byteLength(text, 'utf8') !== text.length) return null
+  if (!isAsciiText(text)) return null
   const out: number[] = []
   const g = (keyStarts ??= compileGlobalAsWritten(WIF_KEY_START))
   // Most texts hold no key start: asked on the string first (a global regex's `test` from
