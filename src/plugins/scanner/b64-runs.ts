@@ -9,6 +9,7 @@
  *   and then up to two '='.
  */
 import {classRun, inPlainMemory} from './plain-maps-wasm.js'
+import {unitsOf} from './text-units.js'
 
 /** 1: `[A-Za-z0-9+/_-]`; 2: '='. */
 const CLASS = (() => {
@@ -34,6 +35,7 @@ function kind(c: number): number {
 
 export function hasCandidateRun(s: string): boolean {
   const n = s.length
+  const u = unitsOf(s)
   let i = 0
   // No run of eight starts before `i`. One starting at `i` needs the 8 units from `i` in the
   // class: the window is read from its end and, at the first unit outside it, the search goes on
@@ -41,7 +43,7 @@ export function hasCandidateRun(s: string): boolean {
   // one unit in a few instead of every unit — 64 KiB of Cyrillic ≈ 150 → 20 µs).
   while (i + 8 <= n) {
     let p = i + 7
-    while (p >= i && kind(s.charCodeAt(p)) !== 0) p--
+    while (p >= i && kind(u[p]!) !== 0) p--
     if (p < i) return true
     i = p + 1
   }

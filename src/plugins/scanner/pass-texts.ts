@@ -36,6 +36,7 @@
  */
 import {foldVowels, isZeroWidthUnit, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
 import {plainRegion, plainRegionHolds, type PlainRegion} from './plain-maps-wasm.js'
+import {copyUnits} from './text-units.js'
 
 /** The four texts of one content: forMatching, invisible-as-space then forMatching, leetspeak and vowel-folded forMatching. */
 export interface PassTexts {
@@ -278,16 +279,6 @@ function readPassOne(units: Uint16Array, from: number, to: number, v: Uint16Arra
   state[0] = n
   state[1] = changed
   return i
-}
-
-/** Texts shorter than this are copied into a unit scratch by a loop: the native copy's call costs more. */
-const SHORT_COPY = 64
-
-/** Writes `s`'s UTF-16 units (lone surrogates as they are) at the start of `view`, which views `scratch`. */
-function copyUnits(s: string, scratch: Buffer, view: Uint16Array): void {
-  const len = s.length
-  if (len < SHORT_COPY) for (let i = 0; i < len; i++) view[i] = s.charCodeAt(i)
-  else scratch.write(s, 0, 'utf16le')
 }
 
 /** A per-ASCII-unit map (leetspeak, the vowel fold) as a table; every such map is one unit to one unit. */

@@ -1,5 +1,6 @@
 /** `ScanTextForDLP(text)` — runtime spec §6.1. */
 import {isAsciiText} from './ascii-text.js'
+import {unitsOf} from './text-units.js'
 import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode, REJECTS} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
@@ -116,30 +117,23 @@ function runEngineOnAscii(engine: DlpEngine, bytes: Buffer, encoding: string, ou
   runEngine(engine, engine.all, bytes.toString('latin1'), encoding, out, undefined, candidates)
 }
 
-/** Reused by `stripUnits` (single-threaded; grown on demand, not kept above 1 MiB). */
-let unitScratch: Buffer | null = null
-
 /**
- * `stripUnicodeWhitespace` of a text with a unit above U+00FF: its UTF-16 units copied natively
- * into a scratch, compacted in place and read back as one string (issue 36: slices appended per
+ * `stripUnicodeWhitespace` of a text with a unit above U+00FF: its UTF-16 units copied
+ * (`unitsOf`), compacted in place and read back as one string (issue 36: slices appended per
  * word were a twelfth of a Cyrillic page's request scan). Every space code point is in the BMP and
  * not a surrogate, so testing code units is testing code points, and lone surrogates are copied
  * as they are.
  */
 function stripUnits(s: string): string {
   const length = s.length
-  let b = unitScratch
-  if (b === null || b.length < 2 * length) b = Buffer.allocUnsafeSlow(Math.max(2 * length, 8192))
-  if (b.length <= 1 << 20) unitScratch = b
-  b.write(s, 0, 'utf16le')
-  const u = new Uint16Array(b.buffer, 0, length)
+  const u = unitsOf(s)
   let n = 0
   for (let i = 0; i < length; i++) {
     const c = u[i]!
     u[n] = c
     n += c < 256 ? KEEP_NON_SPACE[c]! : isUnicodeSpace(c) ? 0 : 1
   }
-  return b.toString('utf16le', 0, 2 * n)
+  return Buffer.from(u.buffer, u.byteOffset, 2 * n).toString('utf16le')
 }
 
 type Decodings = Array<{encoding: string; text: string}>
@@ -221,6 +215,8 @@ const DECODABLE_SEGMENT_UNITS = IS_DELIM.map((d, c) => (d === 1 ? 1 : REJECTS[c]
 export function segmentsOfAtLeast(s: string, min: number, decodable = false): string[] {
   const out: string[] = []
   const length = s.length
+  // Read from a copy of the units (`unitsOf`): the walk reads most of a body's units.
+  const u = unitsOf(s)
   const span = Math.max(1, min)
   const units = decodable ? DECODABLE_SEGMENT_UNITS : SEGMENT_UNITS
   const high = decodable ? 2 : 0
@@ -231,7 +227,7 @@ export function segmentsOfAtLeast(s: string, min: number, decodable = false): st
     let j = probe
     let kind = 0
     for (; j >= known; j--) {
-      const c = s.charCodeAt(j)
+      const c = u[j]!
       kind = c < 128 ? units[c]! : high
       if (kind !== 0) break
     }
@@ -246,7 +242,7 @@ export function segmentsOfAtLeast(s: string, min: number, decodable = false): st
     let skip = j >= known
     let end = probe + 1
     for (; end < length; end++) {
-      const c = s.charCodeAt(end)
+      const c = u[end]!
       const k = c < 128 ? units[c]! : high
       if (k === 1) break
       if (k === 2) skip = true
