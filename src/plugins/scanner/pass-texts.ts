@@ -162,6 +162,13 @@ function putLong(buf: Buffer, o: number, table: Uint8Array, at: number, n: numbe
   return o + n
 }
 
+/** The table slot of the code unit `c` (itself below DOMAIN), or -1: not met yet, or declined. */
+function slotIn(c: number, slotOf: Uint16Array): number {
+  if (c < DOMAIN) return c
+  const k = slotOf[c]!
+  return k === 0 || k === DECLINED ? -1 : k
+}
+
 /**
  * The UTF-8 walk of a text whose pass 2 is pass 1 so far (a function of its own so it stays a
  * tight optimised loop): writes pass 1 of the text `units[from, to)` into `buf` at `ends[0]` and leaves the
@@ -175,12 +182,8 @@ function writePassOne(units: Uint16Array, from: number, to: number, buf: Buffer,
   let o1 = ends[0]!
   let i = from
   for (; i < to; i++) {
-    const c = units[i]!
-    let k = c
-    if (c >= DOMAIN) {
-      k = slotOf[c]!
-      if (k === 0 || k === DECLINED) break
-    }
+    const k = slotIn(units[i]!, slotOf)
+    if (k < 0) break
     const shape = shapes[k]!
     const e = 2 * k
     // One byte (ASCII: most of any text); a word (most non-ASCII letters); longer.
@@ -198,18 +201,13 @@ function writePassOne(units: Uint16Array, from: number, to: number, buf: Buffer,
  * character outside the domain or not learnt yet.
  */
 function writePassOneTwo(units: Uint16Array, from: number, to: number, buf: Buffer, slotOf: Uint16Array, shapes: Uint8Array, words: Int32Array, lens: Int8Array, table: Uint8Array, ends: Int32Array): number {
-  let o1 = ends[0]!
   let o2 = ends[1]!
-  let i = from
-  for (; i < to; i++) {
-    const c = units[i]!
-    let k = c
-    if (c >= DOMAIN) {
-      k = slotOf[c]!
-      if (k === 0 || k === DECLINED) break
-    }
-    const shape = shapes[k]!
+  let o1 = ends[0]!
+  for (; from < to; from++) {
+    const k = slotIn(units[from]!, slotOf)
+    if (k < 0) break
     const e = 2 * k
+    const shape = shapes[k]!
     if (shape === SHAPE_BYTE) {
       const w = words[e]!
       buf[o1++] = w
@@ -232,7 +230,7 @@ function writePassOneTwo(units: Uint16Array, from: number, to: number, buf: Buff
   }
   ends[0] = o1
   ends[1] = o2
-  return i
+  return from
 }
 
 /** `PassTextBuilder.oneUnit` entry of a code unit read otherwise than as one unit below U+FFFF (or not learnt, or outside the domain). */
