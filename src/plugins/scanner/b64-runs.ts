@@ -40,7 +40,8 @@ export function hasCandidateRun(s: string): boolean {
   // No run of eight starts before `i`. One starting at `i` needs the 8 units from `i` in the
   // class: the window is read from its end and, at the first unit outside it, the search goes on
   // past that unit (as `base64Runs` below: a text without such runs, Cyrillic or prose, is read
-  // one unit in a few instead of every unit — 64 KiB of Cyrillic ≈ 150 → 20 µs).
+  // one unit in a few instead of every unit — 64 KiB of Cyrillic ≈ 150 → 20 µs), from a copy
+  // of its units (`unitsOf`).
   while (i + 8 <= n) {
     let p = i + 7
     while (p >= i && kind(u[p]!) !== 0) p--

@@ -440,9 +440,10 @@ export function createNormalizer(tables?: TableReading): Normalizer {
     }
     return d
   }
-  // `forMatching` the slow way, remembering its last text: a request body's text is read by text
-  // DLP's seed-phrase step and then by the injection scan's first pass, and a binary body's text
-  // runs (control characters, scripts of every kind) cost ≈ 8 µs per 450 units to read (issue 36).
+  // `forMatching` (by the table walk where it takes the text, else the slow way), remembering
+  // its last text: a request body's text is read by text DLP's seed-phrase step and then by the
+  // injection scan's first pass, and a binary body's text runs (control characters, scripts of
+  // every kind) cost ≈ 8 µs per 450 units to read the slow way (issue 36).
   const slowMatching = (s: string): string => mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC'))))
   const slowDlp = (s: string): string => stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
   const matchingTable = tables?.(slowMatching)

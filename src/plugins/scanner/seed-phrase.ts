@@ -184,10 +184,10 @@ export function createSeedPhraseDetector(
     let ascii = true
     let hash = 0
     const n = head.length + tail.length
-    // The units of `head + tail` (`unitsOf`: a copy reads faster than `charCodeAt`), a
-    // separator after the end. From `from` on, when the caller knows no stretch starts before
-    // it (0 or a separator).
-    const u = unitsOf(tail === '' ? head : head + tail)
+    // The units of `head + tail`, copied without the concatenation (`unitsOf`: a copy reads
+    // faster than `charCodeAt`), a separator after the end. From `from` on, when the caller
+    // knows no stretch starts before it (0 or a separator).
+    const u = unitsOf(head, tail)
     for (let i = from; i <= n; i++) {
       const c = i === n ? 0x20 : u[i]!
       let k = unitClass[c]!

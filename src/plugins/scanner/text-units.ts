@@ -10,23 +10,24 @@ const SHORT_COPY = 64
 /** The largest scratch `unitsOf` keeps between calls (texts up to 512 Ki units). */
 const KEEP_BYTES = 1 << 20
 
-/** Writes `s`'s UTF-16 units (lone surrogates as they are) at the start of `view`, which views `scratch` from its start. */
-export function copyUnits(s: string, scratch: Buffer, view: Uint16Array): void {
+/** Writes `s`'s UTF-16 units (lone surrogates as they are) into `view` from unit `at`; `view` views `scratch` from its start. */
+export function copyUnits(s: string, scratch: Buffer, view: Uint16Array, at = 0): void {
   const len = s.length
-  if (len < SHORT_COPY) for (let i = 0; i < len; i++) view[i] = s.charCodeAt(i)
-  else scratch.write(s, 0, 'utf16le')
+  if (len < SHORT_COPY) for (let i = 0; i < len; i++) view[at + i] = s.charCodeAt(i)
+  else scratch.write(s, 2 * at, 'utf16le')
 }
 
 let scratch: Buffer | null = null
 let view: Uint16Array = new Uint16Array(0)
 
 /**
- * An array whose first `s.length` entries are `s`'s code units (`units[i] === s.charCodeAt(i)`);
- * it may be longer. One scratch serves every caller: the units are valid until the next call,
- * so a caller reads them without calling other scanner code in between.
+ * An array whose first `s.length + tail.length` entries are the code units of `s + tail`
+ * (`units[i] === (s + tail).charCodeAt(i)`; the concatenation is never made); it may be longer.
+ * One scratch serves every caller: the units are valid until the next call, so a caller reads
+ * them without calling other scanner code in between.
  */
-export function unitsOf(s: string): Uint16Array {
-  const n = s.length
+export function unitsOf(s: string, tail = ''): Uint16Array {
+  const n = s.length + tail.length
   let b = scratch
   let v = view
   if (b === null || v.length < n) {
@@ -38,5 +39,6 @@ export function unitsOf(s: string): Uint16Array {
     }
   }
   copyUnits(s, b, v)
+  if (tail !== '') copyUnits(tail, b, v, s.length)
   return v
 }

@@ -23,3 +23,15 @@ test('unitsOf holds the units charCodeAt reads, short and long, one-byte and two
   const u = unitsOf(latin1)
   for (let i = 0; i < latin1.length; i++) assert.equal(u[i], i & 0xff)
 })
+
+test('unitsOf with a tail holds the units of the concatenation, at every length around the short copy', () => {
+  const r = prng(9191)
+  for (const [a, b] of [[0, 5], [5, 0], [63, 1], [64, 64], [100, 3], [3, 100], [2000, 70]] as const) {
+    const make = (n: number): string => Array.from({length: n}, () => String.fromCharCode(Math.floor(r() * 0x10000))).join('')
+    const head = make(a)
+    const tail = make(b)
+    const joined = head + tail
+    const u = unitsOf(head, tail)
+    for (let i = 0; i < joined.length; i++) if (u[i] !== joined.charCodeAt(i)) assert.fail(`${a}+${b}: unit ${i}`)
+  }
+})
