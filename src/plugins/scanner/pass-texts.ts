@@ -765,7 +765,7 @@ export class PassTextBuilder {
       if (!learnt) {
         while (from > walked && !isBoundary(s.charCodeAt(from - 1))) from--
         if (from > walked) from--
-        to = this.stretchEnd(s, i + 1, from, stretched)
+        to = this.stretchEnd(s, i + 1, from, stretched, false)
         if (to < 0) return null
       }
       // A character learnt here or in the stretch may be wider than the regions allow for.
@@ -808,14 +808,15 @@ export class PassTextBuilder {
    * domain character that starts a segment and that pass 1 keeps, or past it when another
    * character outside the domain follows within NEAR units (one normaliser call per cluster, not
    * per mark: text written decomposed has a mark every few letters). -1 when the text is then
-   * mostly stretches (`before`: the units of the stretches before this one).
+   * mostly stretches (`before`: the units of the stretches before this one). `reading`: the
+   * stretch of `forMatching`'s reading, whose ends are `readingBoundary`.
    */
-  private stretchEnd(s: string, to: number, from: number, before: number): number {
+  private stretchEnd(s: string, to: number, from: number, before: number, reading: boolean): number {
     const len = s.length
     for (;;) {
       while (to < len) {
         const d = s.charCodeAt(to)
-        if (this.slot(d) >= 0 && isBoundary(d)) break
+        if (reading ? this.readingBoundary(d) : this.slot(d) >= 0 && isBoundary(d)) break
         to++
       }
       if (this.mostlyStretches(len, before, to - from)) return -1
@@ -944,30 +945,85 @@ export class PassTextBuilder {
 
 
   /**
-   * The source normaliser's reading of `s` (`forMatching` for a scanner's builder) when `s` is in
-   * the domain, else null: pass 1 alone, by `readPassOne`.
+   * The source normaliser's reading of `s` (`forMatching` for a scanner's builder): pass 1 alone,
+   * by `readPassOne`, walked around the characters outside the domain as `passBytes` is (each
+   * stretch read by the normaliser, its ends `readingBoundary`). Null for a text too long for
+   * the walk or a long one mostly of stretches.
    */
   forMatching(s: string): string | null {
     const len = s.length
     if (!LITTLE_ENDIAN || len * this.widest > MAX_UNITS) return null
     // The text's units, then its reading: room for one unit a character first (most readings are
-    // no longer; the writes past the scratch are dropped), for the widest entries when that fell short.
-    for (let room = len; ; room = len * this.widest) {
+    // no longer; the writes past the scratch are dropped), then for what the reading needed.
+    for (let room = len; ; ) {
       const {scratch, view} = this.unitScratch(len + room)
       copyUnits(s, scratch, view)
       // The reading is written after the text's units, from `len` to `state[0]`.
       const state = this.readState
       state[0] = len
       state[1] = 0
+      // Where the walk resumes, the units of the stretches read so far, and the room a piece
+      // past the scratch showed is needed (0: none).
+      let walked = 0
+      let stretched = 0
+      let need = 0
       for (let at = 0; ; ) {
         at = readPassOne(view, at, len, view, state, this.oneUnitTable(), this.slotOf, this.normalized.one, this.normalized.many)
         if (at === len) break
-        // Met for the first time (learnt, and read on from it), or outside the domain.
-        if (this.slot(view[at]!) < 0) return null
+        // Met for the first time: learnt, and read on from it.
+        if (this.slot(view[at]!) >= 0) continue
+        // Outside the domain (a composing mark, an astral character): walked around as
+        // `writeBytes` does, the stretch from the last boundary before it (its units taken back)
+        // to the next after it read the slow way (both ends start a segment the reading keeps).
+        let from = at
+        while (from > walked && !this.readingBoundary(view[from - 1]!)) from--
+        if (from > walked) from--
+        const to = this.stretchEnd(s, at + 1, from, stretched, true)
+        if (to < 0) return null
+        state[0] -= this.unitsRead(view, from, at)
+        const t = s.slice(from, to)
+        const piece = this.normalizer(t)
+        if (state[0]! + piece.length > view.length) {
+          // Past the scratch: walked again with room for this piece and the widest entries after it.
+          need = state[0]! - len + piece.length + (len - to) * this.widest
+          break
+        }
+        copyUnits(piece, scratch, view, state[0])
+        state[0] += piece.length
+        if (piece !== t) state[1] = 1
+        stretched += to - from
+        at = walked = to
       }
       const end = state[0]!
-      if (end <= view.length) return state[1] === 0 ? s : scratch.toString('utf16le', 2 * len, 2 * end)
+      if (need === 0 && end <= view.length) return state[1] === 0 ? s : scratch.toString('utf16le', 2 * len, 2 * end)
+      // `end` counts the units whose writes fell past the scratch too: the room the reading needs.
+      room = Math.max(len * this.widest, need, end - len)
     }
+  }
+
+  /**
+   * Whether a stretch of `forMatching`'s reading may start or end before the code unit `c`: a
+   * domain character that starts a segment and reads as something. A character the reading
+   * strips before NFKC (a zero-width or control character) reads as nothing, so a mark after it
+   * may join the character before it; one that reads as nothing for another reason is passed
+   * over too, which only lengthens the stretch.
+   */
+  private readingBoundary(c: number): boolean {
+    const k = this.slot(c)
+    return k >= 0 && startsSegment(c) && this.normalized.one[k] !== NONE
+  }
+
+  /** The units `readPassOne` wrote for the characters `units[from, to)` (all learnt). */
+  private unitsRead(units: Uint16Array, from: number, to: number): number {
+    const {one, many} = this.normalized
+    let n = 0
+    for (let j = from; j < to; j++) {
+      const c = units[j]!
+      const k = c < DOMAIN ? c : this.slotOf[c]!
+      const u = one[k]!
+      n += u === NONE ? 0 : u === MANY ? many[k]!.length : 1
+    }
+    return n
   }
 
   /** `readPassOne`'s units written and whether they differ from the text (non-zero). */
@@ -1101,9 +1157,11 @@ export class PassTextBuilder {
 /**
  * A reading of texts by the per-character table walk, learnt from `slow` (a normaliser's
  * `forMatching` or `forDlp`: per code point maps and removals around NFKC and NFD, which the
- * file comment shows act on each domain character alone): `slow(s)` for a text in the domain,
- * null for any other (its caller reads it the slow way). Issue 36: a request body's text is read
- * by both whole; on a Cyrillic page the two readings were two fifths of the request scan.
+ * file comment shows act on each domain character alone): `slow(s)`, with the stretches around
+ * characters outside the domain read by `slow` itself; null for a text the walk declines (its
+ * caller reads it the slow way). Issue 36: a request body's text is read by both whole; on a
+ * Cyrillic page the two readings were two fifths of the request scan, and a binary body's text
+ * runs hold composing marks.
  */
 export function tableReading(slow: (s: string) => string): (s: string) => string | null {
   const builder = new PassTextBuilder(slow)

@@ -47,7 +47,9 @@ test('pass texts: random domain texts (and texts just outside it) equal the norm
     const p = b.passes(s)
     if (!b.takes(s)) {
       assert.equal(p, null)
-      assert.equal(b.forMatching(s), null)
+      // The reading walks around what the tables cannot take (a text mostly of stretches: null).
+      const m = b.forMatching(s)
+      assert.ok(m === null || m === n.forMatching(s), JSON.stringify(s))
       declined++
       continue
     }

@@ -154,10 +154,20 @@ test('table readings: forMatching and forDlp by the table walk are the normalise
     // Random texts of domain characters, marks and astral characters (declined: read the slow
     // way), through the scanner's normaliser, which reads with the table where it can.
     const r = prng(4242)
-    const pool = [...NEIGHBOURS, '\u0301', '\u0308', '\u1161', '\ud83d\ude00', '\u00a0', '\u2003', '\u0009', 'Ignore', ' previous']
-    for (let i = 0; i < 5000; i++) {
+    const pool = [...NEIGHBOURS, '\u0301', '\u0308', '\u1161', '\ud83d\ude00', '\u00a0', '\u2003', '\u0009', '\u0001', '\u2028', '\ufdfa', '\u0435', 'Ignore', ' previous']
+    let around = 0
+    for (let i = 0; i < 8000; i++) {
       const s = Array.from({length: 1 + Math.floor(r() * 40)}, () => pool[Math.floor(r() * pool.length)]!).join('')
       assert.equal(scanner(s), slow(s), `${name} ${JSON.stringify(s)}`)
+      // A text with a character outside the domain is walked around it (a stretch read slowly).
+      if (table(s) !== null && !/^[^\u0300-\u036f\u1161\ud800-\udfff\ufdfa]*$/.test(s)) around++
+    }
+    assert.ok(around > 2000, `${name}: walked around ${around}`)
+    // A mark after characters the reading strips before NFKC joins the letter before them
+    // (Cyrillic е and U+0308 compose to ё): a stretch started after them would read otherwise.
+    for (const s of ['\u0435\u0001\u200b\u0308', 'x\u0435\u00ad\u0308y', '\ufdfa'.repeat(40) + 'ignore', 'a\u0301'.repeat(300) + 'b'.repeat(2000)]) {
+      assert.equal(table(s) ?? slow(s), slow(s), `${name} ${JSON.stringify(s).slice(0, 60)}`)
+      assert.equal(scanner(s), slow(s))
     }
   }
 })
