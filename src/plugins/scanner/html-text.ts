@@ -16,7 +16,8 @@
  * as fast), the path for most pages; this file's walk is its reference and the path for the rest.
  */
 import {htmlTextModule, type HtmlTextModule} from './html-text-wasm.js'
-import {hexDigitValue, LITTLE_ENDIAN, unitsToString} from './normalize.js'
+import {hexDigitValue, unitsToString} from './normalize.js'
+import {copyUnits} from './text-units.js'
 
 /** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */
 const NONE = 0
@@ -371,8 +372,7 @@ export class PageTextReader {
       if (b.length <= 2 * KEEP_UNITS) this.sources[slot] = b
     }
     const units = new Uint16Array(b.buffer, 0, n + PAD)
-    if (LITTLE_ENDIAN) b.write(s, 0, 2 * n, 'utf16le')
-    else for (let i = 0; i < n; i++) units[i] = s.charCodeAt(i)
+    copyUnits(s, units)
     units.fill(0, n)
     return units
   }

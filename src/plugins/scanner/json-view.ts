@@ -2,7 +2,8 @@
  * The JSON view of a response (runtime spec §7, read as the agent reads it): the text an agent
  * reads out of a JSON document, built in one pass over its code units.
  */
-import {hexDigitValue, LITTLE_ENDIAN, unitsToString} from './normalize.js'
+import {hexDigitValue, unitsToString} from './normalize.js'
+import {copyUnits} from './text-units.js'
 
 /** The document is not one JSON object or array. */
 const INVALID = -1
@@ -64,8 +65,7 @@ export function jsonTextView(src: string): string | null {
     if (len === INVALID) return null
   }
   const units = n <= wideScratch.length ? wideScratch : n > KEEP_UNITS ? new Uint16Array(n) : (wideScratch = new Uint16Array(Math.max(n, 2 * wideScratch.length)))
-  if (LITTLE_ENDIAN) Buffer.from(units.buffer, units.byteOffset, 2 * n).write(src, 0, 2 * n, 'utf16le')
-  else for (let k = 0; k < n; k++) units[k] = src.charCodeAt(k)
+  copyUnits(src, units)
   const len = compact(src, units, i, 0xffff)
   return len < 0 ? null : unitsToString(units, len)
 }

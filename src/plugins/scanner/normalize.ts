@@ -2,6 +2,7 @@
 import RE2 from 're2'
 import {CONFUSABLE_GROUPS} from './confusables.js'
 import {rememberingLast} from './memo.js'
+import {copyUnits, LITTLE_ENDIAN} from './text-units.js'
 
 /**
  * Invisible set I (§8), as the spec defines it: what the tool-description checks
@@ -320,7 +321,7 @@ export function hexDigitValue(c: number): number {
   return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1
 }
 
-export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+export {LITTLE_ENDIAN}
 
 /** The first `n` code units of `buf` as a string. */
 export function unitsToString(buf: Uint16Array, n: number): string {
@@ -383,8 +384,7 @@ function mapFrom(s: string, first: number, targetAt: (at: (i: number) => number,
     b = new Uint16Array(Math.max(n, 4096))
     if (b.length <= 1 << 20) confusableScratch = b
   }
-  if (LITTLE_ENDIAN) Buffer.from(b.buffer, b.byteOffset, 2 * n).write(s, 0, 2 * n, 'utf16le')
-  else for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i)
+  copyUnits(s, b)
   const unit = (i: number): number => b[i]!
   // A replaced surrogate pair becomes one unit: the text is written back over itself, behind.
   let w = first

@@ -743,8 +743,8 @@ export class PassTextBuilder {
     ends[1] = 3 * cap
     this.apart = false
     // The text's units, read by the walks from a typed array (`unitScratch`).
-    const {scratch: unitBytes, view: units} = this.unitScratch(len)
-    copyUnits(s, unitBytes, units)
+    const units = this.unitScratch(len).view
+    copyUnits(s, units)
     // Where the walk resumes: the text's start, or the end of the last stretch written.
     let at = 0
     let walked = 0
@@ -957,7 +957,7 @@ export class PassTextBuilder {
     // no longer; the writes past the scratch are dropped), then for what the reading needed.
     for (let room = len; ; ) {
       const {scratch, view} = this.unitScratch(len + room)
-      copyUnits(s, scratch, view)
+      copyUnits(s, view)
       // The reading is written after the text's units, from `len` to `state[0]`.
       const state = this.readState
       state[0] = len
@@ -988,7 +988,7 @@ export class PassTextBuilder {
           need = state[0]! - len + piece.length + (len - to) * this.widest
           break
         }
-        copyUnits(piece, scratch, view, state[0])
+        copyUnits(piece, view, state[0])
         state[0] += piece.length
         if (piece !== t) state[1] = 1
         stretched += to - from

@@ -4,7 +4,7 @@ import {unitsOf} from './text-units.js'
 import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode, REJECTS} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {memoised} from './memo.js'
-import {compactLatin1} from './normalize.js'
+import {compactLatin1, unitsToString} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 import {textFormsWriter} from './text-forms-wasm.js'
@@ -133,7 +133,7 @@ function stripUnits(s: string): string {
     u[n] = c
     n += c < 256 ? KEEP_NON_SPACE[c]! : isUnicodeSpace(c) ? 0 : 1
   }
-  return Buffer.from(u.buffer, u.byteOffset, 2 * n).toString('utf16le')
+  return unitsToString(u, n)
 }
 
 type Decodings = Array<{encoding: string; text: string}>
