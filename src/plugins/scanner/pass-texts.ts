@@ -36,6 +36,7 @@
  */
 import {foldVowels, isZeroWidthUnit, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
 import {plainRegion, plainRegionHolds, type PlainRegion} from './plain-maps-wasm.js'
+import {startsAscii} from './ascii-text.js'
 import {copyUnits} from './text-units.js'
 
 /** The four texts of one content: forMatching, invisible-as-space then forMatching, leetspeak and vowel-folded forMatching. */
@@ -381,9 +382,6 @@ function isBoundary(c: number): boolean {
 
 /** Shared by builders that have met no character at or above DOMAIN yet: every entry 0 (not learnt). */
 const NO_SLOTS = new Uint16Array(0x10000)
-
-/** The units `plainPassBytes` reads one by one before its copy (a text with a non-ASCII one among them is not plain). */
-const PLAIN_PROBE = 64
 
 /** Below this many characters the table walk is as quick as the plain path. */
 const PLAIN_MIN = 64
@@ -908,7 +906,7 @@ export class PassTextBuilder {
   private plainPassBytes(s: string): PassBytes | null {
     const len = s.length
     // A unit at or above U+0080 near the start (most non-English texts) declines before any copy.
-    for (let i = 0; i < PLAIN_PROBE && i < len; i++) if (s.charCodeAt(i) >= 0x80) return null
+    if (!startsAscii(s)) return null
     // In the module's memory (`plain-maps-wasm.ts`) when it takes the text: three parts of `at16`
     // bytes, each on a 16-byte boundary.
     const at16 = (len + 15) & ~15
