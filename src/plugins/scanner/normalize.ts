@@ -133,16 +133,6 @@ export function stripZeroWidth(s: string): string {
   return wellFormed(s).replace(ZERO_WIDTH_RUNS, '')
 }
 
-/** Per BMP code unit: 1 when `stripZeroWidth` removes it, 2 when it keeps it, 0 not asked yet. */
-const ZERO_WIDTH_UNIT = new Uint8Array(0x10000)
-
-/** Whether `stripZeroWidth` removes the code unit `c` on its own (a lone surrogate reads as U+FFFD, which it removes). */
-export function isZeroWidthUnit(c: number): boolean {
-  let r = ZERO_WIDTH_UNIT[c]!
-  if (r === 0) ZERO_WIDTH_UNIT[c] = r = stripZeroWidth(String.fromCharCode(c)) === '' ? 1 : 2
-  return r === 1
-}
-
 /**
  * Texts from this length on are classified by one native search of a character class (no
  * backtracking: linear) instead of a JavaScript walk, about half its time on a 64 KiB body

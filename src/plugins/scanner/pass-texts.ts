@@ -34,7 +34,7 @@
  * data on every code point, every other BMP domain character beside the characters likeliest to
  * join it, and texts of many scripts (test/unit/scanner/pass-texts-scripts.test.ts).
  */
-import {foldVowels, isZeroWidthUnit, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
+import {foldVowels, leetspeak, LITTLE_ENDIAN, replaceInvisibleWithSpace} from './normalize.js'
 import {plainRegion, plainRegionHolds, type PlainRegion} from './plain-maps-wasm.js'
 import {startsAscii} from './ascii-text.js'
 import {copyUnits} from './text-units.js'
@@ -373,11 +373,6 @@ export function inertMark(c: number): boolean {
     INERT[c] = r = inert ? 1 : 2
   }
   return r === 1
-}
-
-/** Whether a stretch may start or end before the code unit `c` (a domain character): it starts a segment, and pass 1 keeps it. */
-function isBoundary(c: number): boolean {
-  return startsSegment(c) && !isZeroWidthUnit(c)
 }
 
 /** Shared by builders that have met no character at or above DOMAIN yet: every entry 0 (not learnt). */
@@ -761,9 +756,9 @@ export class PassTextBuilder {
       let from = i
       let to = i
       if (!learnt) {
-        while (from > walked && !isBoundary(s.charCodeAt(from - 1))) from--
+        while (from > walked && !this.isBoundary(s.charCodeAt(from - 1))) from--
         if (from > walked) from--
-        to = this.stretchEnd(s, i + 1, from, stretched, false)
+        to = this.stretchEnd(s, i + 1, from, stretched)
         if (to < 0) return null
       }
       // A character learnt here or in the stretch may be wider than the regions allow for.
@@ -806,15 +801,14 @@ export class PassTextBuilder {
    * domain character that starts a segment and that pass 1 keeps, or past it when another
    * character outside the domain follows within NEAR units (one normaliser call per cluster, not
    * per mark: text written decomposed has a mark every few letters). -1 when the text is then
-   * mostly stretches (`before`: the units of the stretches before this one). `reading`: the
-   * stretch of `forMatching`'s reading, whose ends are `readingBoundary`.
+   * mostly stretches (`before`: the units of the stretches before this one).
    */
-  private stretchEnd(s: string, to: number, from: number, before: number, reading: boolean): number {
+  private stretchEnd(s: string, to: number, from: number, before: number): number {
     const len = s.length
     for (;;) {
       while (to < len) {
         const d = s.charCodeAt(to)
-        if (reading ? this.readingBoundary(d) : this.slot(d) >= 0 && isBoundary(d)) break
+        if (this.isBoundary(d)) break
         to++
       }
       if (this.mostlyStretches(len, before, to - from)) return -1
@@ -945,7 +939,7 @@ export class PassTextBuilder {
   /**
    * The source normaliser's reading of `s` (`forMatching` for a scanner's builder): pass 1 alone,
    * by `readPassOne`, walked around the characters outside the domain as `passBytes` is (each
-   * stretch read by the normaliser, its ends `readingBoundary`). Null for a text too long for
+   * stretch read by the normaliser, its ends `isBoundary`). Null for a text too long for
    * the walk or a long one mostly of stretches.
    */
   forMatching(s: string): string | null {
@@ -974,9 +968,9 @@ export class PassTextBuilder {
         // `writeBytes` does, the stretch from the last boundary before it (its units taken back)
         // to the next after it read the slow way (both ends start a segment the reading keeps).
         let from = at
-        while (from > walked && !this.readingBoundary(view[from - 1]!)) from--
+        while (from > walked && !this.isBoundary(view[from - 1]!)) from--
         if (from > walked) from--
-        const to = this.stretchEnd(s, at + 1, from, stretched, true)
+        const to = this.stretchEnd(s, at + 1, from, stretched)
         if (to < 0) return null
         state[0] -= this.unitsRead(view, from, at)
         const t = s.slice(from, to)
@@ -1000,13 +994,14 @@ export class PassTextBuilder {
   }
 
   /**
-   * Whether a stretch of `forMatching`'s reading may start or end before the code unit `c`: a
-   * domain character that starts a segment and reads as something. A character the reading
-   * strips before NFKC (a zero-width or control character) reads as nothing, so a mark after it
-   * may join the character before it; one that reads as nothing for another reason is passed
-   * over too, which only lengthens the stretch.
+   * Whether a stretch (of `passBytes` or of `forMatching`'s reading) may start or end before the
+   * code unit `c`: a domain character that starts a segment and whose pass 1 reads as something.
+   * A character pass 1 strips before NFKC (a zero-width or control character) reads as nothing,
+   * so a mark after it may join the character before it; one that reads as nothing for another
+   * reason is passed over too, which only lengthens the stretch. Pass 2 keeps such a boundary as
+   * it is: every character it reads as a space is one pass 1 strips.
    */
-  private readingBoundary(c: number): boolean {
+  private isBoundary(c: number): boolean {
     const k = this.slot(c)
     return k >= 0 && startsSegment(c) && this.normalized.one[k] !== NONE
   }
