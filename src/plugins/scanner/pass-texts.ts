@@ -1157,6 +1157,8 @@ export class PassTextBuilder {
  * runs hold composing marks.
  */
 export function tableReading(slow: (s: string) => string): (s: string) => string | null {
-  const builder = new PassTextBuilder(slow)
-  return (s) => builder.forMatching(s)
+  // Made on the first text that needs it: a scanner's normaliser is made at start-up, and most
+  // texts (printable ASCII) never reach the reading.
+  let builder: PassTextBuilder | undefined
+  return (s) => (builder ??= new PassTextBuilder(slow)).forMatching(s)
 }
