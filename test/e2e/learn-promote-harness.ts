@@ -95,7 +95,8 @@ export function makeLab(): Lab {
 }
 
 /** A signed contract derived from the multi-session golden; `variant` changes its hash. */
-export function writeCandidate(lab: Lab, name: string, variant: number, signer = 'ci-compile', lifecycle?: 'enforce', host?: string): {file: string; hash: string} {
+/** `pick`, when given, chooses the golden's rules to keep by id (in its order) instead of the first `3 + variant`. */
+export function writeCandidate(lab: Lab, name: string, variant: number, signer = 'ci-compile', lifecycle?: 'enforce', host?: string, pick?: readonly string[]): {file: string; hash: string} {
   const golden = loadContract(readFileSync(repoPath('goldens', 'multi-session', 'contract.yaml'), 'utf8'), 'contract.yaml')
   const body: JsonObject = new Map(golden.body)
   // `host` moves every rule to that host (for tests that need a reachable contracted destination).
@@ -105,7 +106,9 @@ export function writeCandidate(lab: Lab, name: string, variant: number, signer =
     sel.set('host', new Map(sel.get('host') as JsonObject).set('value', host))
     return new Map(r).set('selector', sel)
   }
-  const rules = (body.get('rules') as JsonObject[]).slice(0, 3 + variant).map(onHost).map((r) => (lifecycle === undefined ? r : new Map(r).set('lifecycle_state', lifecycle)))
+  const all = body.get('rules') as JsonObject[]
+  const kept = pick === undefined ? all.slice(0, 3 + variant) : all.filter((r) => pick.includes(r.get('rule_id') as string))
+  const rules = kept.map(onHost).map((r) => (lifecycle === undefined ? r : new Map(r).set('lifecycle_state', lifecycle)))
   body.set('rules', rules)
   body.set('signer_key_id', signer)
   body.set('contract_hash', contractHash(body))

@@ -107,6 +107,11 @@ export interface RequestDecision extends DecisionCommon {
   readonly taint?: TaintEvidence
   /** A human answer to a held request (`ask`): who, and what (docs/ask.md). */
   readonly hitl?: HitlEvidence
+  /**
+   * The other methods the request named through a method override (header or `_method`), as the
+   * contract judged them; capture writes them so `learn shadow` judges the request the same way.
+   */
+  readonly methodOverrides?: readonly string[]
 }
 
 export type McpDirection = 'request' | 'response'

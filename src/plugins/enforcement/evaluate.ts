@@ -122,6 +122,20 @@ export function compactContract(contract: ResolvedContract): IndexedContract {
  * build it once; a plain `ResolvedContract` is indexed on each call.
  */
 export function evaluateHttp(contract: ResolvedContract | IndexedContract | undefined, input: HttpRequestInput): ContractDecision {
+  const d = evaluateHttpMethod(contract, input)
+  const overrides = input.methodOverrides
+  if (overrides === undefined || overrides.length === 0 || contract === undefined || d.liveVerdict === 'block') return d
+  // A request is judged on every method it asks the server to perform (method-override.ts): the
+  // request line's decision stands only when each override would be allowed too.
+  for (const method of overrides) {
+    const o = evaluateHttpMethod(contract, {...input, method})
+    if (o.liveVerdict === 'block') return {...o, overrideMethod: method}
+  }
+  return d
+}
+
+/** `evaluateHttp` for the request line's method alone. */
+function evaluateHttpMethod(contract: ResolvedContract | IndexedContract | undefined, input: HttpRequestInput): ContractDecision {
   const p = prologue(input)
   if (p.decided !== undefined) return p.decided
   if (contract === undefined) return scannerDecision(p)

@@ -32,4 +32,6 @@ export type {
   WinningSource,
 } from './types.js'
 export {contractDriftPayload, evaluateDrift} from './drift.js'
+export {CAPTURED_OVERRIDE_HEADER, INVALID_OVERRIDE, METHOD_OVERRIDE_HEADERS, methodOverrides} from './method-override.js'
+export type {OverrideSources} from './method-override.js'
 export type {DriftObservation, DriftResult, DriftSignal, OpportunityMissing} from './drift.js'

@@ -58,6 +58,11 @@ export interface HttpRequestInput extends GateInput {
   method: string
   /** The request's effective action (for `http_action` rules); compared exactly. */
   effectiveAction?: string
+  /**
+   * The other methods the request names through a method override (`methodOverrides`), each
+   * judged like the request line's: the request is allowed only when every one is.
+   */
+  methodOverrides?: readonly string[]
 }
 
 export interface McpToolCallInput extends GateInput {
@@ -81,6 +86,8 @@ export interface ContractDecision {
   drift?: DriftEvent
   /** An adaptive-scoring block signal; only ever set in live mode. */
   adaptiveBlockSignal: boolean
+  /** Set when a method override (not the request line) is what the contract denies. */
+  overrideMethod?: string
 }
 
 /** The contract fields a decision carries to receipts, capture and audit (receipts §4.2 #32–39, §7.10). */

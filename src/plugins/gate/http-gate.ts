@@ -39,10 +39,14 @@ export function contractContext(mode: Mode, c: ResolvedContract, d: ContractDeci
  * `block`); a scanner block always wins, a contract never un-blocks it. An evaluator error is a
  * block (`parse_error`, layer `contract`), never a pass.
  */
-export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: string; method: string; scannerVerdict: string; effectiveAction?: string}): HttpGateResult {
+export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: string; method: string; scannerVerdict: string; effectiveAction?: string; methodOverrides?: readonly string[] | undefined}): HttpGateResult {
   let d: ContractDecision
   try {
-    d = evaluateHttp(contract, {mode, scannerVerdict: req.scannerVerdict, url: req.url, method: req.method, ...(req.effectiveAction !== undefined ? {effectiveAction: req.effectiveAction} : {})})
+    d = evaluateHttp(contract, {
+      mode, scannerVerdict: req.scannerVerdict, url: req.url, method: req.method,
+      ...(req.effectiveAction !== undefined ? {effectiveAction: req.effectiveAction} : {}),
+      ...(req.methodOverrides !== undefined && req.methodOverrides.length > 0 ? {methodOverrides: req.methodOverrides} : {}),
+    })
   } catch (e) {
     const failed: ContractDecision = {verdict: 'block', liveVerdict: 'block', winningSource: 'contract', reason: '', ruleId: '', policySources: ['contract'], suppressed: false, adaptiveBlockSignal: false}
     return {verdict: 'block', code: 'parse_error', detail: `contract evaluation failed: ${(e as Error).message}`, context: contractContext(mode, contract, failed)}
@@ -51,5 +55,6 @@ export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: stri
   if (d.verdict !== 'block') return {verdict: d.verdict, code: '', detail: '', context: ctx}
   const code = blockReasonCode(d)
   const rule = d.ruleId !== '' ? ` (rule ${d.ruleId})` : ''
-  return {verdict: 'block', code, detail: `${code}: request not allowed by contract ${contract.contractHash}${rule}`, context: ctx}
+  const what = d.overrideMethod === undefined ? 'request' : `method override ${d.overrideMethod}`
+  return {verdict: 'block', code, detail: `${code}: ${what} not allowed by contract ${contract.contractHash}${rule}`, context: ctx}
 }

@@ -20,6 +20,8 @@ export interface CapturedEvent {
   /** [ext, mcp.md §15.6.1] `request.mcp_server` of an MCP tool-call record ('' otherwise). */
   mcpServer?: string
   effectiveAction: string
+  /** The methods the request named through a method override (`request.headers`, as capture writes them); absent: none. */
+  methodOverrides?: readonly string[]
   payloadRef: string
   /** `payload_sha256` of the record ('' when absent). */
   payloadSha256: string
@@ -115,12 +117,12 @@ function contractReasonOf(d: ContractDecision): string {
 
 /**
  * The candidate side of a URL record: the evaluator (live mode) on top of the replayed scan. A
- * pure function of the URL, method, effective action, the scan of that URL and the contract — so
+ * pure function of the URL, method, method overrides, effective action, the scan of that URL and the contract — so
  * a replay may remember it for records that repeat those (shadow-url-memo.ts).
  */
-export function judgeUrl(ev: Pick<CapturedEvent, 'url' | 'method' | 'effectiveAction'>, contract: ResolvedContract | IndexedContract, scan: ScannerReplayResult): UrlOutcome {
+export function judgeUrl(ev: Pick<CapturedEvent, 'url' | 'method' | 'effectiveAction' | 'methodOverrides'>, contract: ResolvedContract | IndexedContract, scan: ScannerReplayResult): UrlOutcome {
   if (parseRequestUrl(ev.url) === undefined) return {candidateAction: scan.verdict, findings: scan.findings}
-  const d = evaluateHttp(contract, {url: ev.url, method: ev.method, effectiveAction: ev.effectiveAction, mode: 'live', scannerVerdict: scan.verdict})
+  const d = evaluateHttp(contract, {url: ev.url, method: ev.method, effectiveAction: ev.effectiveAction, mode: 'live', scannerVerdict: scan.verdict, ...(ev.methodOverrides === undefined ? {} : {methodOverrides: ev.methodOverrides})})
   if (d.winningSource !== 'contract') return {candidateAction: d.verdict, findings: scan.findings}
   return {candidateAction: d.verdict, findings: [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}], contractReason: contractReasonOf(d)}
 }

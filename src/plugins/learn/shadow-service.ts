@@ -3,7 +3,7 @@ import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelope, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
-import {compactContract, contractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
+import {compactContract, contractIndexBuilder, methodOverrides, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
 import {EscrowError, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
@@ -221,10 +221,14 @@ export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
   }
   const d = e.detail as Record<string, unknown>
   const r = (d.request ?? {}) as Record<string, unknown>
+  // Read with the live gate's own reader, so a replayed request is judged on the same methods.
+  const headers = r.headers as Record<string, string[]> | undefined
+  const overrides = headers === undefined ? [] : methodOverrides(str(r.method), {headers})
   return {
     surface: str(d.surface),
     method: str(r.method),
     url: str(r.url),
+    ...(overrides.length > 0 ? {methodOverrides: overrides} : {}),
     toolName: str(r.tool_name),
     toolArgsJson: str(r.tool_args_json),
     mcpMethod: str(r.mcp_method),

@@ -45,6 +45,12 @@ export class KnownUrl {
 
   /** The outcome of `ev` (a record of this URL) and its rule ids: remembered, or judged now. */
   judge(ev: CapturedEvent, contract: ResolvedContract | IndexedContract): {readonly outcome: UrlOutcome; readonly ruleIds: readonly string[]} {
+    // A record with method overrides (rare) is judged on them each time, never remembered under its method alone.
+    if (ev.methodOverrides !== undefined) {
+      const outcome = judgeUrl(ev, contract, this.scan)
+      const ids = contractRuleIds(outcome.findings)
+      return {outcome, ruleIds: ids.length === 0 ? NO_RULE_IDS : ids}
+    }
     const f = this.first
     if (f !== undefined && f.method === ev.method && f.action === ev.effectiveAction) return f
     if (this.more !== undefined) for (const c of this.more) if (c.method === ev.method && c.action === ev.effectiveAction) return c

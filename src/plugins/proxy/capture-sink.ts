@@ -28,6 +28,7 @@ import {GoUrlError, parseGoUrl} from '../canonical/index.js'
 import {argsShape, cutSample, openCaptureWriter, proxySessionId, saltedHmac, type CaptureFinding, type CaptureSummary, type CaptureWriter} from '../capture/index.js'
 import type {Clock} from '../canonical/index.js'
 import {isToolCall, type Decision, type DecisionSink, type McpTransport, type RequestDecision, type ToolCallDecision} from '../decision/index.js'
+import {CAPTURED_OVERRIDE_HEADER} from '../enforcement/index.js'
 import {classifyMcp} from '../recorder/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {renderFamily} from './metrics.js'
@@ -256,7 +257,9 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
       transform_kind: transform,
       ...(raw !== '' ? {scanner_bytes: Buffer.byteLength(raw, 'utf8')} : {}),
       ...(sample !== undefined ? {scanner_sample: sample} : {}),
-      request: {method: d.method, url},
+      // The methods a method override named (header, query or form `_method`), under the header
+      // spelling frameworks read: `learn shadow` judges the request by them too (method-override.ts).
+      request: {method: d.method, url, ...(d.methodOverrides !== undefined && d.methodOverrides.length > 0 ? {headers: {[CAPTURED_OVERRIDE_HEADER]: [...d.methodOverrides]}} : {})},
       raw_findings: found,
       effective_findings: found,
       effective_action: effectiveAction(d),

@@ -80,6 +80,11 @@ export class RequestRecord {
   /** An operator's answer to this request when it was held (`ask`): the Decision it produced carries it. */
   hitl: HitlEvidence | undefined
   /**
+   * The other methods the request names through a method override (contract stage): the contract
+   * judges each, and every later Decision of the request carries them (for capture).
+   */
+  methodOverrides: readonly string[] | undefined
+  /**
    * What the body stage and the response scan read (references, not copies): a Decision of the
    * stage that read it carries it as `payload`, for capture escrow sidecars (capture-sink.ts).
    */
@@ -179,6 +184,7 @@ export class RequestRecord {
     const full = id === undefined ? fields : {...fields, actionId: id}
     if (this.taint !== undefined && full.taint === undefined) (full as {taint?: TaintEvidence}).taint = this.taint
     if (this.hitl !== undefined && full.hitl === undefined) (full as {hitl?: HitlEvidence}).hitl = this.hitl
+    if (this.methodOverrides !== undefined && full.methodOverrides === undefined) (full as {methodOverrides?: readonly string[]}).methodOverrides = this.methodOverrides
     const receipt = this.ports.sink.record(full)
     if (settle && this.session !== null) this.sessions!.settle(this.session, outcome === d ? full : withRequestFields(outcome, this.url, full.contract, exception, this.redaction))
     return receipt
@@ -196,7 +202,7 @@ export class RequestRecord {
   /** The contract step (§7.6 step 4, §7.8) for `url`; its context is kept for the request's later decisions. */
   gate(url: string, method: string, scannerVerdict: string): HttpGateResult | null {
     if (this.contract === undefined) return null
-    const r = gateHttp(this.ports.contracts!.mode, this.contract, {url, method, scannerVerdict, effectiveAction: scannerVerdict})
+    const r = gateHttp(this.ports.contracts!.mode, this.contract, {url, method, scannerVerdict, effectiveAction: scannerVerdict, methodOverrides: this.methodOverrides})
     this.context = r.context
     return r
   }
@@ -210,7 +216,7 @@ export class RequestRecord {
   private contextFor(d: Decision): ContractContext {
     if (this.context !== undefined && (d.stage === 'contract' || d.verdict !== 'block')) return this.context
     const scanner = d.verdict === 'block' ? 'block' : d.warnings.length > 0 ? 'warn' : 'allow'
-    return gateHttp(this.ports.contracts!.mode, this.contract!, {url: this.url, method: d.method, scannerVerdict: scanner, effectiveAction: scanner}).context
+    return gateHttp(this.ports.contracts!.mode, this.contract!, {url: this.url, method: d.method, scannerVerdict: scanner, effectiveAction: scanner, methodOverrides: this.methodOverrides}).context
   }
 }
 

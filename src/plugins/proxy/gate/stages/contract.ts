@@ -1,14 +1,22 @@
 /**
  * The contract (learn-lifecycle §7.6): every scanner stage passed; a live contract may still
  * deny (403, §7.9); shadow and capture modes only annotate the Decision. While live contracts are
- * in force, an agent with none is denied unless listed as unlocked (gate/unlisted-agent.ts).
+ * in force, an agent with none is denied unless listed as unlocked (gate/unlisted-agent.ts). A
+ * request is judged on every method it names: the request line's and any method override's.
  */
+import {methodOverrides} from '../../../enforcement/index.js'
 import type {ReasonCode} from '../../../scanner/index.js'
 import type {Stage} from '../context.js'
 
 export const contractStage: Stage = {
   id: 'contract',
   run(ctx) {
+    // Every method the request asks the upstream to perform (enforcement/method-override.ts):
+    // read whether a contract applies or not, so capture records them for `learn shadow`. /fetch
+    // sends headers of its own (fetch-handler.ts): the agent's never reach the upstream there.
+    const headers = ctx.b.transport === 'fetch' ? undefined : ctx.req.headers
+    const overrides = methodOverrides(ctx.method, {headers, url: ctx.contractUrl, body: ctx.body})
+    if (overrides.length > 0) ctx.rec.methodOverrides = overrides
     const r = ctx.rec.gate(ctx.contractUrl, ctx.method, ctx.warnings.length > 0 ? 'warn' : 'allow')
     if (r === null) {
       const denied = ctx.rec.unlisted(ctx.snap.config.learn_lock.unlocked_agents)
