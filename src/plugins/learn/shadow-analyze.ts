@@ -15,6 +15,8 @@ export interface ReplayedRecord {
   mcpMethod: string
   /** `request.mcp_server` of an MCP tool-call record ('' or absent otherwise). */
   mcpServer?: string
+  /** The methods the request named through a method override (absent: none); the candidate judged them too. */
+  methodOverrides?: readonly string[]
   /**
    * Set when the candidate contract decided the record: the wire block reason of a block
    * (`contract_default_deny`, `contract_non_default_port`, …), '' for an allow by a rule.
@@ -72,6 +74,8 @@ export interface QuarantineEvent {
   cooldownUntilNs: bigint
 }
 
+const NO_OVERRIDES: readonly string[] = Object.freeze([])
+
 /**
  * [ext] One destination whose outcome the candidate changes (issue 34: a report must name what
  * it would block): every changed record of the same destination, verdicts and decider counts
@@ -82,6 +86,8 @@ export interface ShadowChange {
   change: 'new_block' | 'new_allow'
   surface: string
   method: string
+  /** The other methods the destination's records named through a method override (sorted; empty: none). */
+  methodOverrides: readonly string[]
   scheme: string
   host: string
   port: string
@@ -332,7 +338,8 @@ export class ShadowAccumulator {
     const decidedBy: ShadowChange['decidedBy'] = r.contractReason !== undefined ? 'contract' : r.surface === 'tool_policy' ? 'tool_policy' : 'scanner'
     const reason = decidedBy === 'contract' ? (r.contractReason as string) : [...new Set(r.findings.map((f) => f.kind))].sort(compareUtf8).join(',')
     const ruleId = decidedBy === 'contract' ? ruleIds.join(',') : ''
-    const key = [r.surface, r.method, base, server, r.toolName, r.originalAction, r.candidateAction, decidedBy, ruleId, reason].join('\0')
+    const overrides = r.methodOverrides ?? NO_OVERRIDES
+    const key = [r.surface, r.method, overrides.join(','), base, server, r.toolName, r.originalAction, r.candidateAction, decidedBy, ruleId, reason].join('\0')
     const seen = this.changes.get(key)
     if (seen !== undefined) {
       seen.count++
@@ -347,6 +354,7 @@ export class ShadowAccumulator {
       change: newBlock ? 'new_block' : 'new_allow',
       surface: r.surface,
       method: r.method,
+      methodOverrides: overrides,
       scheme: u?.scheme ?? '',
       host: u?.host ?? '',
       port: u?.port ?? '',
@@ -370,7 +378,7 @@ export class ShadowAccumulator {
 
 /** Changes in a stable order: new blocks first, then by destination and decider (byte order). */
 export function sortChanges(changes: ShadowChange[]): ShadowChange[] {
-  const k = (c: ShadowChange): string[] => [c.change === 'new_block' ? '0' : '1', c.host, c.port, c.path, c.scheme, c.server, c.tool, c.method, c.surface, c.originalVerdict, c.candidateVerdict, c.decidedBy, c.ruleId, c.reason]
+  const k = (c: ShadowChange): string[] => [c.change === 'new_block' ? '0' : '1', c.host, c.port, c.path, c.scheme, c.server, c.tool, c.method, c.methodOverrides.join(','), c.surface, c.originalVerdict, c.candidateVerdict, c.decidedBy, c.ruleId, c.reason]
   return changes.sort((a, b) => {
     const ka = k(a)
     const kb = k(b)

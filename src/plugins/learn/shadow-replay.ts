@@ -90,6 +90,7 @@ function replayedRecord(ev: CapturedEvent, candidateAction: string, evidenceOnly
     toolName: ev.toolName,
     mcpMethod: ev.mcpMethod,
     mcpServer: ev.mcpServer ?? '',
+    ...(ev.methodOverrides === undefined ? {} : {methodOverrides: ev.methodOverrides}),
     ...(contractReason === undefined ? {} : {contractReason}),
     originalAction: ev.effectiveAction,
     grade: captureGrade(ev.surface, ev.payload !== undefined),

@@ -100,6 +100,7 @@ export function shadowReportTree(a: ShadowAnalysis): JsonObject {
           ['surface', c.surface],
         ])
         if (c.method !== '') m.set('method', c.method)
+        if (c.methodOverrides.length > 0) m.set('method_overrides', [...c.methodOverrides])
         if (c.host !== '' || c.path !== '') {
           m.set('scheme', c.scheme)
           m.set('host', c.host)
@@ -119,6 +120,11 @@ export function shadowReportTree(a: ShadowAnalysis): JsonObject {
   }
   if (a.changesOmitted > 0) o.set('changes_omitted', int(a.changesOmitted))
   return o
+}
+
+/** The method a change's records asked for: the request line's, and any a method override named. */
+export function changeMethod(c: ShadowChange): string {
+  return c.methodOverrides.length === 0 ? c.method : `${c.method} (override ${c.methodOverrides.join(', ')})`
 }
 
 /** Where a change goes: `scheme://host[:port]/path` for HTTP, `server/tool` for MCP. */
@@ -190,7 +196,7 @@ function renderChangesMarkdown(a: ShadowAnalysis): string {
   if (a.changes.length === 0) return s + 'No decision changes.\n'
   s += '| change | count | method | destination | was | would be | decided by |\n|---|---:|---|---|---|---|---|\n'
   for (const c of a.changes) {
-    s += `| ${c.change.replace('_', ' ')} | ${c.count} | ${cell(c.method)} | \`${cell(changeDestination(c))}\` | ${cell(c.originalVerdict)} | ${cell(c.candidateVerdict)} | ${cell(changeDecider(c))} |\n`
+    s += `| ${c.change.replace('_', ' ')} | ${c.count} | ${cell(changeMethod(c))} | \`${cell(changeDestination(c))}\` | ${cell(c.originalVerdict)} | ${cell(c.candidateVerdict)} | ${cell(changeDecider(c))} |\n`
   }
   if (a.changesOmitted > 0) s += `\n${a.changesOmitted} more changed records of further destinations are counted above but not listed (at most ${a.changes.length} destinations are listed).\n`
   return s

@@ -251,3 +251,24 @@ test('resolveShadowInputs: --sessions dir/file, agent discovery skips planted an
     rmSync(root, {recursive: true, force: true})
   }
 })
+
+test('shadow changes: a record judged on a method override names it (its own row, method_overrides in JSON, "(override …)" in the table)', () => {
+  const a = analyzeShadow(
+    [
+      rec({url: 'https://a.example/v1/items', method: 'POST', methodOverrides: ['DELETE'], candidateAction: 'block', findings: contract('r-a', 'block'), contractReason: 'contract_enforce_default'}),
+      rec({url: 'https://a.example/v1/items', method: 'POST', methodOverrides: ['DELETE'], candidateAction: 'block', findings: contract('r-a', 'block'), contractReason: 'contract_enforce_default'}),
+      rec({url: 'https://a.example/v1/items', method: 'POST', candidateAction: 'block', findings: contract('r-a', 'block'), contractReason: 'contract_enforce_default'}),
+    ],
+    'sha256:c',
+    NOW,
+  )
+  const md = renderShadowMarkdown(a)
+  assert.equal(
+    md.slice(md.indexOf('## Changes')),
+    '## Changes\n\n| change | count | method | destination | was | would be | decided by |\n|---|---:|---|---|---|---|---|\n' +
+      '| new block | 1 | POST | `https://a.example/v1/items` | allow | block | default deny: no rule of the host matches (contract_enforce_default, host rule `r-a`) |\n' +
+      '| new block | 2 | POST (override DELETE) | `https://a.example/v1/items` | allow | block | default deny: no rule of the host matches (contract_enforce_default, host rule `r-a`) |\n',
+  )
+  const changes = JSON.parse(renderShadowJson(a)).changes as Record<string, unknown>[]
+  assert.deepEqual(changes.map((c) => [c.count, c.method, c.method_overrides]), [[1, 'POST', undefined], [2, 'POST', ['DELETE']]])
+})
