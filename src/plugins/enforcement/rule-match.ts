@@ -153,11 +153,13 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
  * `..` (sent as `%2e`, `%2e%2e`: canonicalisation keeps them, learn-compile Q4) is not one: an
  * upstream that resolves dot segments would serve `/v1/users/%2e/keys` as `/v1/users/keys`, a
  * path the rule never described. Nor is `..;x` or `.;x`: servers that drop `;` path parameters
- * before resolving (Tomcat, Spring) read it as the dot segment.
+ * before resolving (Tomcat, Spring) read it as the dot segment. Nor is a segment holding a
+ * backslash (sent raw or as `%5C`): WHATWG URL parsers (the WebSocket client among them) and
+ * IIS/ASP.NET read it as a separator, so `/v1/users/x%5Cadmin` would reach `/v1/users/x/admin`.
  */
 function isIdSegment(seg: string): boolean {
   const name = seg.split(';', 1)[0] as string
-  return seg !== '' && name !== '.' && name !== '..'
+  return seg !== '' && name !== '.' && name !== '..' && !seg.includes('\\')
 }
 
 export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {

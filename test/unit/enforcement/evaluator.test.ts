@@ -67,6 +67,8 @@ const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: 
   ['a collapsed segment is not a dot-dot segment', C, req('https://ids.example.com/v1/users/%2E%2e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
   ['a collapsed segment is not a dot segment with a ;parameter (..; resolves to the parent on servers that drop them)', C, req('https://ids.example.com/v1/users/..;'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
   ['nor an encoded one', C, req('https://ids.example.com/v1/users/%2e;jsessionid=1'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment does not hold a backslash (WHATWG clients and IIS read it as a separator)', C, req('https://ids.example.com/v1/users/x\\admin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['nor an encoded one (%5C)', C, req('https://ids.example.com/v1/users/x%5cadmin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
   ['a ;parameter on a name is still one segment', C, req('https://ids.example.com/v1/users/8f3a2c;v=2'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
   ['a collapsed segment may hold dots inside a name', C, req('https://ids.example.com/v1/users/a.b..c'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
   ['a collapsed segment needs a segment', C, req('https://ids.example.com/v1/users'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
