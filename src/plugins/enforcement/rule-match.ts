@@ -2,6 +2,7 @@ import {
   canonicalizePath,
   copyString,
   fromByteString,
+  goFoldKey,
   goToLower,
   goTrimSpace,
   JsonNumber,
@@ -288,13 +289,26 @@ export function mcpArgsMatcher(rule: JsonObject, intern: Intern = copyString): M
   return out
 }
 
-/** Whether `args` satisfies a matcher from `mcpArgsMatcher`. */
+/**
+ * Whether `args` holds another key that Go's `encoding/json` decodes into the same struct field
+ * as `key` (Unicode simple case folding, last key wins): `{"path": "/tmp/x", "Path": "/etc/shadow"}`
+ * reads as `/etc/shadow` to a Go tool server, whatever the matcher saw under `path`.
+ */
+function hasFoldedTwin(args: unknown, key: string): boolean {
+  const keys = args instanceof Map ? [...(args.keys() as Iterable<string>)] : args !== null && typeof args === 'object' && !Array.isArray(args) ? Object.keys(args) : []
+  if (keys.length < 2) return false
+  const folded = goFoldKey(key)
+  return keys.some((k) => k !== key && goFoldKey(k) === folded)
+}
+
+/** Whether `args` satisfies a matcher from `mcpArgsMatcher` (a matched key with a case-folded twin never does). */
 export function mcpArgsHold(m: McpArgsMatcher, args: unknown): boolean {
   if (typeof m === 'boolean') return m
   for (const {key, want} of m) {
     const got = argLookup(args, key)
     if (got === undefined || got === null) return false
     if (!argEquals(want, got)) return false
+    if (hasFoldedTwin(args, key)) return false
   }
   return true
 }

@@ -172,6 +172,16 @@ test('evaluateMcp: server/tool exact, args typed equality with exact rationals',
   assert.equal(evaluateMcp(C, {server: 's', tool: 't', mode: 'live', scannerVerdict: 'allow'}).winningSource, 'scanner')
 })
 
+test('evaluateMcp: a matched argument with a case-folded twin key is a mismatch (a Go tool server reads the last one)', () => {
+  // encoding/json gives the struct field `path` the last key equal under Unicode simple folding.
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10, Path: '/etc/shadow'}).reason, 'contract_mcp_args_mismatch')
+  assert.equal(mcp('files', 'read', fromPlain({path: '/etc/motd', n: 10, PATH: '/etc/shadow'})).reason, 'contract_mcp_args_mismatch')
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10, '\u017fn': 1}).verdict, 'allow', 'ſn folds to SN, not to n or path')
+  assert.equal(mcp('files', 'flag', {on: true, 'o\u0274': false}).verdict, 'allow', 'a look-alike that Go does not fold is another key')
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10, pathname: '/etc/shadow'}).verdict, 'allow', 'only the same field counts')
+  assert.equal(mcp('files', 'list', {path: '/a', Path: '/b'}).verdict, 'allow', 'a rule without argument matchers allows any arguments')
+})
+
 test('blockReasonCode maps decision reasons to wire codes (§7.9)', () => {
   assert.equal(blockReasonCode(mcp('files', 'read', {})), 'contract_enforce_default')
   assert.equal(blockReasonCode(mcp('files', 'nope')), 'contract_default_deny')
