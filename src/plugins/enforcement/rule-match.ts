@@ -157,10 +157,12 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
  * before resolving (Tomcat, Spring) read it as the dot segment. Nor is a segment holding a
  * backslash (sent raw or as `%5C`): WHATWG URL parsers (the WebSocket client among them) and
  * IIS/ASP.NET read it as a separator, so `/v1/users/x%5Cadmin` would reach `/v1/users/x/admin`.
+ * Nor is a segment that is not UTF-8 (decoded to U+FFFD): `%c0%ae%c0%ae` is an overlong `..` to
+ * the lenient decoders of older servers, and no identifier compile collapsed looks like that.
  */
 function isIdSegment(seg: string): boolean {
   const name = seg.split(';', 1)[0] as string
-  return seg !== '' && name !== '.' && name !== '..' && !seg.includes('\\')
+  return seg !== '' && name !== '.' && name !== '..' && !seg.includes('\\') && !seg.includes('\uFFFD')
 }
 
 export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {
