@@ -13,12 +13,12 @@ import {cli, makeLab, promoteArgs, type Lab} from './learn-promote-harness.js'
 import {rawExchange, startProxy, type RunningProxy} from './proxy-harness.js'
 
 // What reaches the upstream is what the live contract judged (learn-lifecycle §7.6, transports
-// §3.2): a contract on 127.0.0.9 (port 80, so this needs root like the closed-loop test) allows
+// §3.2): a contract on 127.0.0.23 (port 80, so this needs root like the closed-loop test) allows
 // GET of a few paths only; an upstream on 127.0.0.9:80 records every request line it receives.
 // A path spelling the gate allows must arrive as that path, never as another one the contract
 // denies.
 
-const HOST = '127.0.0.9'
+const HOST = '127.0.0.23'
 
 const map = (o: Record<string, JsonValue>): JsonObject => new Map(Object.entries(o))
 
@@ -45,7 +45,7 @@ function writeContract(lab: Lab, paths: {value: string; collapsed?: number}[]): 
 describe('learn_lock live: the upstream gets the path the contract judged', {timeout: 60_000}, () => {
   const lab = makeLab()
   // `/v1/files/a\b` as compile writes a captured `/v1/files/a%5Cb`: one segment holding a backslash.
-  const promoted = cli(promoteArgs(lab, writeContract(lab, [{value: '/v1/public'}, {value: '/v1/files/a\\b'}]), ['--environment-id', 'prod']))
+  const promoted = cli(promoteArgs(lab, writeContract(lab, [{value: '/v1/public'}, {value: '/v1/files/a\\b'}, {value: '/v1/users/*', collapsed: 3}]), ['--environment-id', 'prod']))
   const seen: string[] = []
   let proxy: RunningProxy | undefined
   let server: http.Server | undefined
@@ -70,7 +70,7 @@ describe('learn_lock live: the upstream gets the path the contract judged', {tim
       server!.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${HOST}:80 (${e.code}); this test needs root to bind port 80`)))
       server!.listen(80, HOST, () => resolve())
     })
-    proxy = await startProxy(['ssrf: {ip_allowlist: ["127.0.0.0/8"]}', 'websocket_proxy: {enabled: true}', ...learnLockLines(lab.store, lab.roster, lab.fp)].join('\n') + '\n')
+    proxy = await startProxy(['forward_proxy: {enabled: true}', 'ssrf: {ip_allowlist: ["127.0.0.0/8"]}', 'websocket_proxy: {enabled: true}', ...learnLockLines(lab.store, lab.roster, lab.fp)].join('\n') + '\n')
     const handshake = async (target: string): Promise<string> => {
       const head = [
         `GET /ws?url=${encodeURIComponent(target)} HTTP/1.1`, 'Host: 127.0.0.1', 'X-Pipelock-Agent: shop-agent', 'Upgrade: websocket', 'Connection: Upgrade',
@@ -86,5 +86,20 @@ describe('learn_lock live: the upstream gets the path the contract judged', {tim
     // Allowed as the one segment `a\b`; it must not arrive as /v1/files/a/b, which the contract denies.
     assert.match(await handshake(`ws://${HOST}/v1/files/a\\b`), / 101 /)
     assert.deepEqual(seen, ['WS /v1/files/a%5Cb'])
+  })
+
+  it('a collapsed segment is not one the upstream may split or resolve: backslash, %5C, overlong UTF-8 dots', async () => {
+    assert.ok(proxy !== undefined, 'the proxy of the first test')
+    const forward = async (target: string): Promise<string> => {
+      const answer = await rawExchange(proxy!.port, `GET ${target} HTTP/1.1\r\nHost: ${HOST}\r\nX-Pipelock-Agent: shop-agent\r\nConnection: close\r\n\r\n`, {untilHeaders: true})
+      return answer.split('\r\n', 1)[0] ?? ''
+    }
+    seen.length = 0
+    assert.match(await forward(`http://${HOST}/v1/users/8f3a2c`), / 200 /)
+    assert.deepEqual(seen, ['GET /v1/users/8f3a2c'])
+    seen.length = 0
+    // Each is one segment to the matcher, but `/v1/users/x/admin` or `/v1` to some upstreams.
+    for (const p of ['/v1/users/x\\admin', '/v1/users/x%5Cadmin', '/v1/users/%c0%ae%c0%ae']) assert.match(await forward(`http://${HOST}${p}`), / 403 /, p)
+    assert.deepEqual(seen, [])
   })
 })
