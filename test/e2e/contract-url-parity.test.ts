@@ -88,7 +88,7 @@ describe('learn_lock live: the upstream gets the path the contract judged', {tim
     assert.deepEqual(seen, ['WS /v1/files/a%5Cb'])
   })
 
-  it('a collapsed segment is not one the upstream may split or resolve: backslash, %5C, overlong UTF-8 dots', async () => {
+  it('a collapsed segment is not one the upstream may split or resolve: backslash, %5C, overlong UTF-8 dots, double encoding', async () => {
     assert.ok(proxy !== undefined, 'the proxy of the first test')
     const forward = async (target: string): Promise<string> => {
       const answer = await rawExchange(proxy!.port, `GET ${target} HTTP/1.1\r\nHost: ${HOST}\r\nX-Pipelock-Agent: shop-agent\r\nConnection: close\r\n\r\n`, {untilHeaders: true})
@@ -98,8 +98,8 @@ describe('learn_lock live: the upstream gets the path the contract judged', {tim
     assert.match(await forward(`http://${HOST}/v1/users/8f3a2c`), / 200 /)
     assert.deepEqual(seen, ['GET /v1/users/8f3a2c'])
     seen.length = 0
-    // Each is one segment to the matcher, but `/v1/users/x/admin` or `/v1` to some upstreams.
-    for (const p of ['/v1/users/x\\admin', '/v1/users/x%5Cadmin', '/v1/users/%c0%ae%c0%ae']) assert.match(await forward(`http://${HOST}${p}`), / 403 /, p)
+    // Each is one segment to the matcher, but `/v1/users/x/admin`, `/v1` or `/v1/users/a/b` to some upstreams.
+    for (const p of ['/v1/users/x\\admin', '/v1/users/x%5Cadmin', '/v1/users/%c0%ae%c0%ae', '/v1/users/%2e%252e', '/v1/users/a%252fb']) assert.match(await forward(`http://${HOST}${p}`), / 403 /, p)
     assert.deepEqual(seen, [])
   })
 })
