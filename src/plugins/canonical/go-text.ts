@@ -118,3 +118,21 @@ export function formatFixed(x: number, d: number): string {
   }
   return x.toFixed(d)
 }
+
+/**
+ * A key folded so that two keys Go's `encoding/json` would decode into the same struct field
+ * (`bytes.EqualFold`, Unicode simple folding) fold to the same string: `ſ` (U+017F) folds with
+ * `s`, the Kelvin sign `K` (U+212A) with `k`, `ς` with `σ`. Each code point is lower-cased, then
+ * upper-cased when that gives one code point. It may fold a little more than Go (`ı` with `i`):
+ * callers use it to refuse ambiguous keys, where folding more only refuses more.
+ */
+export function goFoldKey(s: string): string {
+  let out = ''
+  for (const c of s) {
+    let l = c.toLowerCase()
+    if ([...l].length !== 1) l = c
+    const u = l.toUpperCase()
+    out += [...u].length === 1 ? u : l
+  }
+  return out
+}

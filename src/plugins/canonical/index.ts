@@ -35,7 +35,7 @@ export type {StreamedSequence} from './strict-yaml-fast.js'
 export {assertYamlEmittable, emitSignedYaml, emitSignedYamlTo, yamlString, YamlEmitError, type YamlArrayExpander} from './yaml-emit.js'
 export {strconvQuote} from './go-strconv.js'
 export {ulidToUuid, uuidToUlid, uuidv7} from './uuidv7.js'
-export {formatFixed, fromByteString, goToLower, goToLowerBytes, goToUpper, goTrimSpace} from './go-text.js'
+export {formatFixed, fromByteString, goFoldKey, goToLower, goToLowerBytes, goToUpper, goTrimSpace} from './go-text.js'
 export {
   goEscapedPath,
   goHostname,

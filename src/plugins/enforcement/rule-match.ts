@@ -2,6 +2,7 @@ import {
   canonicalizePath,
   copyString,
   fromByteString,
+  goFoldKey,
   goToLower,
   goTrimSpace,
   JsonNumber,
@@ -153,11 +154,68 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
  * `..` (sent as `%2e`, `%2e%2e`: canonicalisation keeps them, learn-compile Q4) is not one: an
  * upstream that resolves dot segments would serve `/v1/users/%2e/keys` as `/v1/users/keys`, a
  * path the rule never described. Nor is `..;x` or `.;x`: servers that drop `;` path parameters
- * before resolving (Tomcat, Spring) read it as the dot segment.
+ * before resolving (Tomcat, Spring) read it as the dot segment. Nor is a segment holding a
+ * backslash (sent raw or as `%5C`): WHATWG URL parsers (the WebSocket client among them) and
+ * IIS/ASP.NET read it as a separator, so `/v1/users/x%5Cadmin` would reach `/v1/users/x/admin`.
+ * Nor is a segment that is not UTF-8 (decoded to U+FFFD): `%c0%ae%c0%ae` is an overlong `..` to
+ * the lenient decoders of older servers, and no identifier compile collapsed looks like that.
+ * The same holds for what the segment decodes to once more (a double-encoded `%252e%252e`,
+ * `%2e%252e`, `a%252fb`): an upstream behind a decoding hop, or one that decodes twice, reads
+ * that level, so each level down to one without an escape must be an identifier too (with no
+ * `/` either).
  */
 function isIdSegment(seg: string): boolean {
-  const name = seg.split(';', 1)[0] as string
-  return seg !== '' && name !== '.' && name !== '..'
+  let level = seg
+  for (let depth = 0; depth < MAX_DECODE_LEVELS; depth++) {
+    const name = level.split(';', 1)[0] as string
+    if (level === '' || name === '.' || name === '..' || level.includes('\\') || level.includes('\uFFFD')) return false
+    const next = decodeOnce(level)
+    if (next === null) return true // no escape left: this level names something
+    if (next === undefined) return false
+    level = next
+    // A separator or control byte one level down is one to an upstream that decodes that far.
+    for (let i = 0; i < level.length; i++) {
+      const c = level.charCodeAt(i)
+      if (c === 0x2f || c < 0x20 || c === 0x7f) return false
+    }
+  }
+  return false
+}
+
+/** Decode levels a collapsed segment is checked at (`%25252e` is three); deeper is not an id. */
+const MAX_DECODE_LEVELS = 4
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30
+  if (c >= 0x41 && c <= 0x46) return c - 0x37
+  if (c >= 0x61 && c <= 0x66) return c - 0x57
+  return -1
+}
+
+/**
+ * One more percent-decoding of `s`, as UTF-8: null when `s` holds no `%XX` escape (a `%` not
+ * followed by two hex digits stays literal), undefined when the decoded bytes are not UTF-8.
+ */
+function decodeOnce(s: string): string | null | undefined {
+  let parts: Buffer[] | null = null
+  let at = 0
+  for (let i = 0; i + 2 < s.length; i++) {
+    if (s.charCodeAt(i) !== 0x25) continue
+    const hi = hexValue(s.charCodeAt(i + 1))
+    const lo = hexValue(s.charCodeAt(i + 2))
+    if (hi < 0 || lo < 0) continue
+    parts ??= []
+    parts.push(Buffer.from(s.slice(at, i), 'utf8'), Buffer.of(hi * 16 + lo))
+    at = i + 3
+    i += 2
+  }
+  if (parts === null) return null
+  parts.push(Buffer.from(s.slice(at), 'utf8'))
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(Buffer.concat(parts))
+  } catch {
+    return undefined
+  }
 }
 
 export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {
@@ -286,13 +344,26 @@ export function mcpArgsMatcher(rule: JsonObject, intern: Intern = copyString): M
   return out
 }
 
-/** Whether `args` satisfies a matcher from `mcpArgsMatcher`. */
+/**
+ * Whether `args` holds another key that Go's `encoding/json` decodes into the same struct field
+ * as `key` (Unicode simple case folding, last key wins): `{"path": "/tmp/x", "Path": "/etc/shadow"}`
+ * reads as `/etc/shadow` to a Go tool server, whatever the matcher saw under `path`.
+ */
+function hasFoldedTwin(args: unknown, key: string): boolean {
+  const keys = args instanceof Map ? [...(args.keys() as Iterable<string>)] : args !== null && typeof args === 'object' && !Array.isArray(args) ? Object.keys(args) : []
+  if (keys.length < 2) return false
+  const folded = goFoldKey(key)
+  return keys.some((k) => k !== key && goFoldKey(k) === folded)
+}
+
+/** Whether `args` satisfies a matcher from `mcpArgsMatcher` (a matched key with a case-folded twin never does). */
 export function mcpArgsHold(m: McpArgsMatcher, args: unknown): boolean {
   if (typeof m === 'boolean') return m
   for (const {key, want} of m) {
     const got = argLookup(args, key)
     if (got === undefined || got === null) return false
     if (!argEquals(want, got)) return false
+    if (hasFoldedTwin(args, key)) return false
   }
   return true
 }

@@ -67,6 +67,18 @@ const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: 
   ['a collapsed segment is not a dot-dot segment', C, req('https://ids.example.com/v1/users/%2E%2e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
   ['a collapsed segment is not a dot segment with a ;parameter (..; resolves to the parent on servers that drop them)', C, req('https://ids.example.com/v1/users/..;'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
   ['nor an encoded one', C, req('https://ids.example.com/v1/users/%2e;jsessionid=1'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment does not hold a backslash (WHATWG clients and IIS read it as a separator)', C, req('https://ids.example.com/v1/users/x\\admin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['nor an encoded one (%5C)', C, req('https://ids.example.com/v1/users/x%5cadmin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment is UTF-8: an overlong %c0%ae%c0%ae (`..` to lenient decoders) is not an id', C, req('https://ids.example.com/v1/users/%c0%ae%c0%ae'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['nor any other byte that is not UTF-8', C, req('https://ids.example.com/v1/users/a%ffb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment may hold non-ASCII UTF-8', C, req('https://ids.example.com/v1/users/%C3%A9t%C3%A9'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
+  ['a collapsed segment is not a double-encoded dot-dot (%252e%252e: `..` to an upstream that decodes twice)', C, req('https://ids.example.com/v1/users/%252e%252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['nor a half double-encoded one (%2e%252e)', C, req('https://ids.example.com/v1/users/%2e%252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['nor a triple-encoded dot (%25252e)', C, req('https://ids.example.com/v1/users/%25252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['nor a double-encoded slash (a%252fb is a/b two decodes down)', C, req('https://ids.example.com/v1/users/a%252fb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['nor a double-encoded backslash (%255c)', C, req('https://ids.example.com/v1/users/a%255cb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['an id holding an escaped percent that decodes to a name is still an id', C, req('https://ids.example.com/v1/users/50%2541'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
+  ['a lone % is literal', C, req('https://ids.example.com/v1/users/100%25'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
   ['a ;parameter on a name is still one segment', C, req('https://ids.example.com/v1/users/8f3a2c;v=2'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
   ['a collapsed segment may hold dots inside a name', C, req('https://ids.example.com/v1/users/a.b..c'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
   ['a collapsed segment needs a segment', C, req('https://ids.example.com/v1/users'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
@@ -168,6 +180,16 @@ test('evaluateMcp: server/tool exact, args typed equality with exact rationals',
   assert.throws(() => mcp('files', ' '), /tool required/)
   // HTTP-only contract: no MCP jurisdiction
   assert.equal(evaluateMcp(C, {server: 's', tool: 't', mode: 'live', scannerVerdict: 'allow'}).winningSource, 'scanner')
+})
+
+test('evaluateMcp: a matched argument with a case-folded twin key is a mismatch (a Go tool server reads the last one)', () => {
+  // encoding/json gives the struct field `path` the last key equal under Unicode simple folding.
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10, Path: '/etc/shadow'}).reason, 'contract_mcp_args_mismatch')
+  assert.equal(mcp('files', 'read', fromPlain({path: '/etc/motd', n: 10, PATH: '/etc/shadow'})).reason, 'contract_mcp_args_mismatch')
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10, '\u017fn': 1}).verdict, 'allow', 'ſn folds to SN, not to n or path')
+  assert.equal(mcp('files', 'flag', {on: true, 'o\u0274': false}).verdict, 'allow', 'a look-alike that Go does not fold is another key')
+  assert.equal(mcp('files', 'read', {path: '/etc/motd', n: 10, pathname: '/etc/shadow'}).verdict, 'allow', 'only the same field counts')
+  assert.equal(mcp('files', 'list', {path: '/a', Path: '/b'}).verdict, 'allow', 'a rule without argument matchers allows any arguments')
 })
 
 test('blockReasonCode maps decision reasons to wire codes (§7.9)', () => {

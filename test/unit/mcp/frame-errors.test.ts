@@ -22,6 +22,12 @@ test('frame: duplicate keys at any depth and case-folded envelope/params keys ar
   const q12 = parseFrame('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"k":"secret"}},"Params":{"name":"x"}}')
   assert.equal(q12.error, 'duplicate object key "Params" (case-insensitive match of "params")')
   assert.match(parseFrame('{"jsonrpc":"2.0","id":1,"method":"m","params":{"Name":"a","name":"b"}}').error!, /case-insensitive/)
+  // Go folds more than ASCII case: U+017F LATIN SMALL LETTER LONG S is `s` to encoding/json, so
+  // `paramſ` / `argumentſ` would replace the judged params / arguments on a Go upstream.
+  const longS = parseFrame('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{}},"param\u017f":{"name":"delete_all","arguments":{}}}')
+  assert.equal(longS.error, 'duplicate object key "param\u017f" (case-insensitive match of "params")')
+  assert.match(parseFrame('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/tmp/x"},"argument\u017f":{"path":"/etc/shadow"}}}').error!, /case-insensitive match of "arguments"/)
+  assert.match(parseFrame('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"\u212aey":1,"key":2}').error!, /case-insensitive/)
   // Case variants deeper inside arguments are ordinary distinct keys (Go decodes arguments raw).
   assert.equal(parseFrame('{"jsonrpc":"2.0","id":1,"method":"m","params":{"arguments":{"A":1,"a":2}}}').error, null)
   assert.equal(parseFrame('{"jsonrpc":"2.0","id":1,"method":null}').error, 'mcp: method must be a string')

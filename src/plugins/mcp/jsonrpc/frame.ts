@@ -3,7 +3,7 @@
  * case-folded duplicates in the envelope or `params` are parse errors (fail closed, fix Q12: a Go
  * upstream would read `Params` where a JS scanner read `params`).
  */
-import {compactRawJson, JsonSyntaxError, parseStrictJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
+import {compactRawJson, goFoldKey, JsonSyntaxError, parseStrictJson, type JsonObject, type JsonValue} from '../../canonical/index.js'
 import {MAX_JSON_DEPTH} from './extract.js'
 
 export interface McpFrame {
@@ -47,11 +47,15 @@ export function isObject(v: JsonValue | undefined): v is JsonObject {
   return v instanceof Map
 }
 
-/** Two keys equal under simple case folding → the later one, else null. */
+/**
+ * Two keys equal under simple case folding → the later one, else null. Go's folding, not only
+ * ASCII case: `paramſ` (U+017F) or `argumentſ` is the `params` / `arguments` field to a Go
+ * decoder, so beside the real one it would hand the upstream a tool call nobody judged.
+ */
 function caseFoldDuplicate(o: JsonObject): string | null {
   const seen = new Map<string, string>()
   for (const k of o.keys()) {
-    const f = k.toLowerCase()
+    const f = goFoldKey(k)
     const prev = seen.get(f)
     if (prev !== undefined) return `duplicate object key ${JSON.stringify(k)} (case-insensitive match of ${JSON.stringify(prev)})`
     seen.set(f, k)

@@ -60,15 +60,19 @@ export function mapWebSocketUrl(raw: string): Target | null {
   if (hostname === '') return null
   const portText = goPort(u.host)
   const port = portText !== '' ? Number(portText) : scheme === 'wss' ? 443 : 80
-  const rest = `${u.rawPath === '' ? '/' : u.rawPath}${u.rawQuery !== '' || u.forceQuery ? `?${u.rawQuery}` : ''}`
+  const path = u.rawPath === '' ? '/' : u.rawPath
+  const query = u.rawQuery !== '' || u.forceQuery ? `?${u.rawQuery}` : ''
   return {
     wsUrl: raw,
     scheme,
     authority: u.host,
     hostname,
     port,
-    httpUrl: `${scheme === 'wss' ? 'https' : 'http'}://${u.host}${rest}`,
-    dialUrl: `${scheme}://${u.host}${rest}`,
+    httpUrl: `${scheme === 'wss' ? 'https' : 'http'}://${u.host}${path}${query}`,
+    // The upstream client parses this as a WHATWG URL, which reads a `\` in a ws(s) path as `/`:
+    // `/v1/users/x\admin` would reach `/v1/users/x/admin`, not the path the contract judged. Sent
+    // as `%5C` (as Go's EscapedPath sends it), the upstream gets the path the gate evaluated.
+    dialUrl: `${scheme}://${u.host}${path.replaceAll('\\', '%5C')}${query}`,
   }
 }
 
