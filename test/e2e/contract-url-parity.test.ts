@@ -10,7 +10,7 @@ import type {Ed25519KeyPair} from '../../src/plugins/signing/index.js'
 import {repoPath} from '../helpers/vectors.js'
 import {learnLockLines} from '../helpers/lock-roster.js'
 import {cli, makeLab, promoteArgs, type Lab} from './learn-promote-harness.js'
-import {rawExchange, startProxy, type RunningProxy} from './proxy-harness.js'
+import {rawExchange, startProxy, stopProxyAndServer, type RunningProxy} from './proxy-harness.js'
 
 // What reaches the upstream is what the live contract judged (learn-lifecycle §7.6, transports
 // §3.2): a contract on 127.0.0.23 (port 80, so this needs root like the closed-loop test) allows
@@ -49,11 +49,7 @@ describe('learn_lock live: the upstream gets the path the contract judged', {tim
   const seen: string[] = []
   let proxy: RunningProxy | undefined
   let server: http.Server | undefined
-  after(async () => {
-    await proxy?.stop()
-    server?.closeAllConnections()
-    server?.close()
-  })
+  after(() => stopProxyAndServer(proxy, server))
 
   it('a WebSocket handshake to a path with a backslash reaches that path, not the one a WHATWG parser makes of it', async () => {
     assert.equal(promoted.code, 0, promoted.stderr)

@@ -235,6 +235,13 @@ export async function rawHttp(port: number, opts: {method?: string; path: string
   })
 }
 
+/** A test's teardown: stops its proxy and closes its origin server, kept-alive connections included. */
+export async function stopProxyAndServer(proxy: RunningProxy | undefined, server: http.Server | undefined): Promise<void> {
+  await proxy?.stop()
+  server?.closeAllConnections()
+  server?.close()
+}
+
 /** Waits until `check` is true (polling), bounded. */
 export async function until(check: () => Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
   const end = Date.now() + timeoutMs

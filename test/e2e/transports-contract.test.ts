@@ -6,7 +6,7 @@ import WebSocket, {WebSocketServer} from 'ws'
 import {request} from 'undici'
 import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
 import {learnLockLines} from '../helpers/lock-roster.js'
-import {startProxy, type RunningProxy} from './proxy-harness.js'
+import {startProxy, stopProxyAndServer, type RunningProxy} from './proxy-harness.js'
 
 // The live contract gate on the WebSocket handshake and on the reverse proxy (transports §5): the
 // promoted contract of shop-agent lists only example.com hosts, so a /ws handshake to a loopback
@@ -101,11 +101,7 @@ describe('learn_lock live: allowed WebSocket destinations and redirect chains', 
   const promotedOnHost = cli(promoteArgs(lab2, onHost.file, ['--environment-id', 'prod']))
   let proxy: RunningProxy | undefined
   let server: http.Server | undefined
-  after(async () => {
-    await proxy?.stop()
-    server?.closeAllConnections()
-    server?.close()
-  })
+  after(() => stopProxyAndServer(proxy, server))
 
   it('opens a contracted /ws destination and denies a redirect hop the contract does not list', async () => {
     assert.equal(promotedOnHost.code, 0, promotedOnHost.stderr)

@@ -156,8 +156,18 @@ test('shadow.md and shadow.json exact layout: rules, batches (Go field names), s
   ])
 })
 
+/** The `## Changes` section of shadow.md and its table head. */
+const CHANGES_HEAD = '## Changes\n\n| change | count | method | destination | was | would be | decided by |\n|---|---:|---|---|---|---|---|\n'
+
+/** `records` analysed against contract `sha256:c`, and the `## Changes` section shadow.md gives them. */
+function changesOf(records: ReplayedRecord[]): {a: ReturnType<typeof analyzeShadow>; section: string} {
+  const a = analyzeShadow(records, 'sha256:c', NOW)
+  const md = renderShadowMarkdown(a)
+  return {a, section: md.slice(md.indexOf('## Changes'))}
+}
+
 test('shadow changes (issue 34): one row per destination and decider, MCP tools by server/tool, scanner deciders by finding kind, bounded list', () => {
-  const a = analyzeShadow(
+  const {a, section} = changesOf(
     [
       rec({url: 'https://x.example/a?k=1', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}),
       rec({url: 'https://x.example/a?k=2', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}),
@@ -165,13 +175,10 @@ test('shadow changes (issue 34): one row per destination and decider, MCP tools 
       rec({url: 'https://z.example/c', candidateAction: 'block', findings: [{kind: 'dlp', action: 'block'}, {kind: 'blocklist', action: 'block'}]}),
       rec({surface: 'tool_policy', url: '', method: '', toolName: 'delete_repo', mcpServer: 'github', mcpMethod: 'tools/call', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}),
     ],
-    'sha256:c',
-    NOW,
   )
-  const md = renderShadowMarkdown(a)
   assert.equal(
-    md.slice(md.indexOf('## Changes')),
-    '## Changes\n\n| change | count | method | destination | was | would be | decided by |\n|---|---:|---|---|---|---|---|\n' +
+    section,
+    CHANGES_HEAD +
       '| new block | 1 |  | `tool github/delete_repo` | allow | block | default deny: no rule for the tool (contract_default_deny) |\n' +
       '| new block | 2 | GET | `https://x.example/a` | allow | block | default deny: no rule for the host (contract_default_deny) |\n' +
       '| new block | 1 | GET | `https://z.example/c` | allow | block | scanner replay (blocklist,dlp) |\n' +
@@ -253,19 +260,11 @@ test('resolveShadowInputs: --sessions dir/file, agent discovery skips planted an
 })
 
 test('shadow changes: a record judged on a method override names it (its own row, method_overrides in JSON, "(override …)" in the table)', () => {
-  const a = analyzeShadow(
-    [
-      rec({url: 'https://a.example/v1/items', method: 'POST', methodOverrides: ['DELETE'], candidateAction: 'block', findings: contract('r-a', 'block'), contractReason: 'contract_enforce_default'}),
-      rec({url: 'https://a.example/v1/items', method: 'POST', methodOverrides: ['DELETE'], candidateAction: 'block', findings: contract('r-a', 'block'), contractReason: 'contract_enforce_default'}),
-      rec({url: 'https://a.example/v1/items', method: 'POST', candidateAction: 'block', findings: contract('r-a', 'block'), contractReason: 'contract_enforce_default'}),
-    ],
-    'sha256:c',
-    NOW,
-  )
-  const md = renderShadowMarkdown(a)
+  const blocked = (over: Partial<ReplayedRecord>): ReplayedRecord => rec({url: 'https://a.example/v1/items', method: 'POST', candidateAction: 'block', findings: contract('r-a', 'block'), contractReason: 'contract_enforce_default', ...over})
+  const {a, section} = changesOf([blocked({methodOverrides: ['DELETE']}), blocked({methodOverrides: ['DELETE']}), blocked({})])
   assert.equal(
-    md.slice(md.indexOf('## Changes')),
-    '## Changes\n\n| change | count | method | destination | was | would be | decided by |\n|---|---:|---|---|---|---|---|\n' +
+    section,
+    CHANGES_HEAD +
       '| new block | 1 | POST | `https://a.example/v1/items` | allow | block | default deny: no rule of the host matches (contract_enforce_default, host rule `r-a`) |\n' +
       '| new block | 2 | POST (override DELETE) | `https://a.example/v1/items` | allow | block | default deny: no rule of the host matches (contract_enforce_default, host rule `r-a`) |\n',
   )
