@@ -7,7 +7,8 @@ import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness
 import {learnLockLines} from '../helpers/lock-roster.js'
 import {rawHttp, startProxy, tempDir, type RunningProxy} from './proxy-harness.js'
 
-// A live contract judges every method a request asks the server to perform: a POST carrying
+// A live contract judges every method a request asks the server to perform (forward and reverse
+// proxy here; the contract stage is shared by every HTTP transport): a POST carrying
 // X-HTTP-Method-Override (or `_method` in the query, a form or a multipart body) would be served as
 // that method by Rails, Laravel, Symfony, Spring or Express's method-override. The contract of
 // shop-agent allows only `POST /v1/cart/items` on 127.0.0.31 (port 80: a live contract blocks every
@@ -55,7 +56,9 @@ describe('learn_lock live: method overrides', {timeout: 90_000}, () => {
       upstream!.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${HOST}:80 (${e.code}); this test needs root to bind port 80`)))
       upstream!.listen(80, HOST, () => resolve())
     })
-    proxy = await startProxy(['forward_proxy: {enabled: true}', `ssrf: {ip_allowlist: ["127.0.0.0/8"]}`, 'learn:', '  enabled: true', `  capture_dir: ${capture}`, ...learnLockLines(lab.store, lab.roster, lab.fp)].join('\n') + '\n')
+    proxy = await startProxy(['forward_proxy: {enabled: true}', `ssrf: {ip_allowlist: ["127.0.0.0/8"]}`, 'learn:', '  enabled: true', `  capture_dir: ${capture}`, ...learnLockLines(lab.store, lab.roster, lab.fp)].join('\n') + '\n', {
+      args: ['--reverse-proxy', '--reverse-upstream', `http://${HOST}`, '--reverse-listen', '127.0.0.1:0'],
+    })
   })
 
   it('the plain POST the contract allows reaches the upstream; an override naming POST itself too', async () => {
@@ -85,6 +88,17 @@ describe('learn_lock live: method overrides', {timeout: 90_000}, () => {
     })
   }
 
+  it('the reverse proxy judges the same way: the plain POST passes, one naming DELETE is refused', async () => {
+    const reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy!.stderr())![1])
+    const via = (headers: Record<string, string>) => rawHttp(reversePort, {method: 'POST', path: '/v1/cart/items', headers: {'x-pipelock-agent': 'shop-agent', 'content-length': '0', ...headers}})
+    const before = seen.length
+    assert.equal((await via({})).status, 200)
+    const r = await via({'x-http-method-override': 'DELETE'})
+    assert.equal(r.status, 403, r.body)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'contract_enforce_default')
+    assert.equal(seen.length, before + 1, 'only the plain POST reached the upstream')
+  })
+
   it('capture records the overrides, and learn shadow judges the captured requests as the live gate did', async () => {
     const config = path.join(proxy!.dir, 'pipelock.yaml')
     await proxy!.stop()
@@ -94,7 +108,8 @@ describe('learn_lock live: method overrides', {timeout: 90_000}, () => {
       .map((l) => JSON.parse(l) as {type: string; detail: {request?: {method: string; headers?: Record<string, string[]>}; outcome?: string}})
       .filter((e) => e.type === 'capture' && e.detail.request?.method === 'POST')
     const overrides = records.map((e) => e.detail.request!.headers?.['x-http-method-override'] ?? []).sort()
-    assert.deepEqual(overrides, [[], [], ['(invalid)'], ['DELETE'], ['DELETE'], ['DELETE'], ['DELETE'], ['DELETE'], ['PATCH']])
+    // Forward proxy: two allowed, seven refused; reverse proxy: one allowed, one refused.
+    assert.deepEqual(overrides, [[], [], [], ['(invalid)'], ['DELETE'], ['DELETE'], ['DELETE'], ['DELETE'], ['DELETE'], ['DELETE'], ['PATCH']])
     // No raw override text in evidence: the invalid one is only its placeholder.
     assert.ok(!files.some((f) => readFileSync(path.join(capture, f), 'utf8').includes('DEL ETE')))
 
@@ -104,10 +119,10 @@ describe('learn_lock live: method overrides', {timeout: 90_000}, () => {
     const r = cli(['learn', 'shadow', '--contract', cand.file, '--contract-key', pub, '--sessions', capture, '--config', config, '--out-json', json])
     assert.equal(r.code, 0, r.stderr)
     const report = JSON.parse(readFileSync(json, 'utf8')) as {replayed: number; new_allows: number; new_blocks: number; changed: number}
-    // The seven requests the live gate refused replay as blocks (judged by their overrides), the
-    // two it allowed as allows: nothing changes. Judged by the request line alone, the seven
+    // The eight requests the live gate refused replay as blocks (judged by their overrides), the
+    // three it allowed as allows: nothing changes. Judged by the request line alone, the eight
     // would replay as new allows.
-    assert.equal(report.replayed, 9, JSON.stringify(report).slice(0, 1500))
+    assert.equal(report.replayed, 11, JSON.stringify(report).slice(0, 1500))
     assert.deepEqual({changed: report.changed, new_allows: report.new_allows, new_blocks: report.new_blocks}, {changed: 0, new_allows: 0, new_blocks: 0})
   })
 })
