@@ -6,6 +6,7 @@ import {goUnescape} from '../canonical/index.js'
 import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
+import {declaredText} from './declared-charset.js'
 import {decodeBackslashEscapes, decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {provenCleanTexts} from './injection-screen.js'
@@ -218,7 +219,50 @@ export interface BodyScanDeps {
 
 /** §6.2 request-body scan. Never throws: an internal error refuses the body (fail closed). */
 export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
-  return scanOpenedBody(deps, input, scanBodyTexts)
+  const r = scanOpenedBody(deps, input, scanBodyTexts)
+  // A header test decides whether a declared charset is read too: most bodies name none, or UTF-8.
+  const ct = input.contentType
+  if (r.action === 'block' || ct === undefined || !DECLARES_CHARSET.test(ct)) return r
+  try {
+    return scanDeclaredCharset(deps, input, ct, r)
+  } catch {
+    return refuse('request body could not be scanned')
+  }
+}
+
+/** A Content-Type with a `charset` parameter (any case); `declaredText` parses it properly. */
+const DECLARES_CHARSET = /;[^]*charset/i
+
+/**
+ * The body read in the charset its Content-Type declares, as a server that honours the label
+ * reads it (`declared-charset.ts`; the header's label only, no markup: a server does not sniff a
+ * request's `<meta>`). UTF-16, Shift_JIS or ISO-2022-JP bytes of a key (fullwidth letters, one
+ * byte in two) are not the key in the UTF-8 reading the scan above judged. That reading's texts
+ * are parsed by the media type and scanned the same way; a charset this runtime cannot decode
+ * (EBCDIC, UTF-7, UTF-32, an unknown label) is a body that cannot be scanned (fail closed).
+ */
+function scanDeclaredCharset(deps: BodyScanDeps, input: BodyScanInput, contentType: string, first: ContentScanResult): ContentScanResult {
+  const cfg = deps.settings.requestBodyScanning
+  if (!cfg.enabled || input.body.byteLength === 0) return first
+  const declared = declaredText(contentType, input.body, {markup: false})
+  if (declared.kind === 'same') return first
+  if (declared.kind === 'unreadable') return refuse(`request body in ${declared.charset === null ? 'its declared charset' : `charset ${declared.charset}`} cannot be scanned`)
+  let verdict = first
+  for (const text of declared.texts) {
+    const bytes = Buffer.from(text, 'utf8')
+    let parts: BodyParts
+    try {
+      // The size limit was checked on the bytes received; the decoded reading may be longer.
+      parts = extractBodyParts(contentType, bytes, Math.max(cfg.maxBodyBytes, bytes.length))
+    } catch (e) {
+      if (e instanceof JsonTextError || e instanceof BodyParseError || e instanceof MultipartError) return refuse(e.message)
+      return refuse('request body cannot be parsed')
+    }
+    const r = scanBodyTexts(deps, input, bytes, parts)
+    if (r.action === 'block') return r
+    if (verdict.action === 'allow' && (r.action === 'warn' || r.dlpWarnings.length > 0)) verdict = r
+  }
+  return verdict
 }
 
 /**

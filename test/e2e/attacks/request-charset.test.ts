@@ -1,0 +1,95 @@
+/**
+ * Attack class: a key in a request body whose Content-Type declares a charset other than UTF-8.
+ * A server that honours the label reads fullwidth letters (which normalise to the key) from
+ * Shift_JIS, ISO-2022-JP or UTF-16BE bytes that the body's UTF-8 reading does not show as the
+ * key; EBCDIC and UTF-7 cannot be decoded by the scanner at all. Sent through the built forward
+ * proxy; the logging upstream must see none of it, and a clean body in a declared charset passes.
+ */
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {Client} from 'undici'
+import {attackRig, AWS_KEY} from './attack-harness.js'
+
+/** The key in fullwidth letters and digits (U+FF21…, U+FF10…): NFKC gives the key back. */
+const FULLWIDTH = [...AWS_KEY].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('')
+
+/** Fullwidth letters and digits in Shift_JIS: 0x82 then 0x60 + n (A–Z) or 0x4f + n (0–9). */
+function shiftJis(s: string): Buffer {
+  return Buffer.from([...s].flatMap((c) => (/[A-Z]/.test(c) ? [0x82, 0x60 + c.charCodeAt(0) - 65] : [0x82, 0x4f + c.charCodeAt(0) - 48])))
+}
+
+/** Fullwidth letters and digits in ISO-2022-JP: `ESC $ B`, JIS row 3 (`#A` is Ａ), `ESC ( B`. */
+function iso2022jp(s: string): Buffer {
+  return Buffer.concat([Buffer.from('note \x1b$B'), Buffer.from([...s].map((c) => '#' + c).join('')), Buffer.from('\x1b(B end')])
+}
+
+/** EBCDIC (code page 500) for upper-case letters and digits. */
+function cp500(s: string): Buffer {
+  const code = (c: string): number => {
+    const n = c.charCodeAt(0)
+    if (n >= 48 && n <= 57) return 0xf0 + n - 48
+    const i = n - 65
+    return i < 9 ? 0xc1 + i : i < 18 ? 0xd1 + i - 9 : 0xe2 + i - 18
+  }
+  return Buffer.from([...s].map(code))
+}
+
+const REFUSED: Array<[string, string, Buffer]> = [
+  ['Shift_JIS fullwidth key in text/plain', 'text/plain; charset=shift_jis', Buffer.concat([Buffer.from('note '), shiftJis(AWS_KEY), Buffer.from(' end')])],
+  ['Shift_JIS fullwidth key in a JSON string', 'application/json; charset=Shift_JIS', Buffer.concat([Buffer.from('{"k":"'), shiftJis(AWS_KEY), Buffer.from('"}')])],
+  ['ISO-2022-JP fullwidth key', 'text/plain; charset=iso-2022-jp', iso2022jp(AWS_KEY)],
+  ['UTF-16BE fullwidth key', 'text/plain; charset="utf-16be"', Buffer.from(`note ${FULLWIDTH} end`, 'utf16le').swap16()],
+]
+
+const UNREADABLE: Array<[string, string, Buffer]> = [
+  ['EBCDIC (cp500) key', 'text/plain; charset=cp500', cp500(AWS_KEY)],
+  // `+AEEASwBJAEE-` is `AKIA`; the rest of the key in base64 UTF-16 as well.
+  ['UTF-7 key', 'text/plain; charset=utf-7', Buffer.from(`note +${Buffer.from(AWS_KEY, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}- end`)],
+]
+
+describe('attacks: request bodies in a declared charset', {timeout: 60_000}, () => {
+  const rig = attackRig()
+
+  async function post(ct: string, body: Buffer): Promise<{status: number; text: string}> {
+    const client = new Client(`http://${rig.proxy.addr}`)
+    try {
+      const r = await client.request({method: 'POST', path: `http://127.0.0.1:${rig.up.port}/upload`, headers: {'content-type': ct}, body})
+      return {status: r.statusCode, text: await r.body.text()}
+    } finally {
+      await client.close()
+    }
+  }
+
+  for (const [name, ct, body] of REFUSED) {
+    it(`the forward proxy reads the declared charset: ${name} is refused before the upstream`, async () => {
+      rig.up.reset()
+      const r = await post(ct, body)
+      assert.equal(r.status, 403, name)
+      assert.match(r.text, /request body DLP match: AWS Access ID/, name)
+      assert.doesNotMatch(r.text, new RegExp(AWS_KEY), name)
+      assert.equal(rig.up.requests.length, 0, name)
+      assert.ok(!rig.up.received().includes('upload'), name)
+    })
+  }
+
+  for (const [name, ct, body] of UNREADABLE) {
+    it(`a charset the scanner cannot decode fails closed: ${name}`, async () => {
+      rig.up.reset()
+      const r = await post(ct, body)
+      assert.equal(r.status, 403, name)
+      assert.match(r.text, /request body in charset (cp500|utf-7) cannot be scanned/, name)
+      assert.equal(rig.up.requests.length, 0, name)
+    })
+  }
+
+  it('a clean body in a declared charset is forwarded byte for byte', async () => {
+    rig.up.reset()
+    const body = Buffer.concat([Buffer.from('Caf\u00e9 cr\u00e8me ', 'latin1'), shiftJis('HELLO')])
+    for (const ct of ['text/plain; charset=iso-8859-1', 'text/plain; charset=shift_jis']) {
+      const r = await post(ct, body)
+      assert.equal(r.status, 200, ct)
+    }
+    assert.equal(rig.up.requests.length, 2)
+    assert.ok(Buffer.from(rig.up.received(), 'latin1').includes(body))
+  })
+})
