@@ -6,7 +6,7 @@ import {goUnescape} from '../canonical/index.js'
 import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
-import {declaredText} from './declared-charset.js'
+import {declaredText, declaresOtherCharset} from './declared-charset.js'
 import {decodeBackslashEscapes, decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {provenCleanTexts} from './injection-screen.js'
@@ -100,12 +100,24 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
   if (type.startsWith('multipart/')) {
     // The parts' contents in order are the field values the split-secret pass joins, as a form's.
     const values: string[] = []
-    return {texts: multipartTexts(body, params, maxBodyBytes, 0, values), values, charArrays: []}
+    return {texts: multipartTexts(body, params, maxBodyBytes, 0, values, partInCharset), values, charArrays: []}
   }
   // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its
   // text runs, found with the printable runs the pieces pass reads.
   const read = bodyScanTexts(body, PRINTABLE_RUN_MIN)
   return {texts: [read.text], values: null, charArrays: [], printableRuns: read.printable}
+}
+
+/**
+ * A multipart part read in the charset its own Content-Type declares (`multipart.ts`): a
+ * Shift_JIS or UTF-16 text field is what a server that honours the part's label reads; a charset
+ * this runtime cannot decode refuses the body. A part that names none, or UTF-8, reads nothing more.
+ */
+function partInCharset(contentType: string, bytes: Buffer): readonly string[] {
+  if (!DECLARES_CHARSET.test(contentType) || !declaresOtherCharset(contentType)) return []
+  const d = declaredText(contentType, bytes, {markup: false})
+  if (d.kind === 'unreadable') throw new MultipartError(`multipart part in ${d.charset === null ? 'its declared charset' : `charset ${d.charset}`} cannot be scanned`)
+  return d.kind === 'text' ? d.texts : []
 }
 
 /** Whether some text holds a code unit at or above U+D800 (a surrogate or U+E000–U+FFFF). */
@@ -230,7 +242,7 @@ export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): Conte
   }
 }
 
-/** A Content-Type with a `charset` parameter (any case); `declaredText` parses it properly. */
+/** A Content-Type with a `charset` parameter (any case); `declaresOtherCharset` parses it properly. */
 const DECLARES_CHARSET = /;[^]*charset/i
 
 /**
@@ -238,17 +250,23 @@ const DECLARES_CHARSET = /;[^]*charset/i
  * reads it (`declared-charset.ts`; the header's label only, no markup: a server does not sniff a
  * request's `<meta>`). UTF-16, Shift_JIS or ISO-2022-JP bytes of a key (fullwidth letters, one
  * byte in two) are not the key in the UTF-8 reading the scan above judged. That reading's texts
- * are parsed by the media type and scanned the same way; a charset this runtime cannot decode
- * (EBCDIC, UTF-7, UTF-32, an unknown label) is a body that cannot be scanned (fail closed).
+ * are parsed by the media type and scanned the same way, and a form's percent-escaped bytes are
+ * read in the charset too; a charset this runtime cannot decode (EBCDIC, UTF-7, UTF-32, an
+ * unknown label) is a body that cannot be scanned (fail closed).
  */
 function scanDeclaredCharset(deps: BodyScanDeps, input: BodyScanInput, contentType: string, first: ContentScanResult): ContentScanResult {
   const cfg = deps.settings.requestBodyScanning
-  if (!cfg.enabled || input.body.byteLength === 0) return first
+  if (!cfg.enabled || input.body.byteLength === 0 || !declaresOtherCharset(contentType)) return first
   const declared = declaredText(contentType, input.body, {markup: false})
-  if (declared.kind === 'same') return first
   if (declared.kind === 'unreadable') return refuse(`request body in ${declared.charset === null ? 'its declared charset' : `charset ${declared.charset}`} cannot be scanned`)
   let verdict = first
-  for (const text of declared.texts) {
+  const judge = (bytes: Buffer, parts: BodyParts): ContentScanResult | null => {
+    const r = scanBodyTexts(deps, input, bytes, parts)
+    if (r.action === 'block') return r
+    if (verdict.action === 'allow' && (r.action === 'warn' || r.dlpWarnings.length > 0)) verdict = r
+    return null
+  }
+  for (const text of declared.kind === 'text' ? declared.texts : []) {
     const bytes = Buffer.from(text, 'utf8')
     let parts: BodyParts
     try {
@@ -258,11 +276,49 @@ function scanDeclaredCharset(deps: BodyScanDeps, input: BodyScanInput, contentTy
       if (e instanceof JsonTextError || e instanceof BodyParseError || e instanceof MultipartError) return refuse(e.message)
       return refuse('request body cannot be parsed')
     }
-    const r = scanBodyTexts(deps, input, bytes, parts)
-    if (r.action === 'block') return r
-    if (verdict.action === 'allow' && (r.action === 'warn' || r.dlpWarnings.length > 0)) verdict = r
+    const blocked = judge(bytes, parts)
+    if (blocked !== null) return blocked
+  }
+  if (parseContentType(contentType).type === 'application/x-www-form-urlencoded') {
+    const values = formValuesInCharset(contentType, Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength))
+    if (values.length > 0) {
+      const blocked = judge(Buffer.from(values.join('\n')), {texts: values, values, charArrays: []})
+      if (blocked !== null) return blocked
+    }
   }
   return verdict
+}
+
+/**
+ * The names and values of a form whose percent escapes spell bytes in its declared charset
+ * (`%82%60` is Shift_JIS for a fullwidth A), each read in that charset; only those whose reading
+ * differs from the UTF-8 one the form scan judged.
+ */
+function formValuesInCharset(contentType: string, body: Buffer): string[] {
+  const out: string[] = []
+  for (const pair of body.toString('latin1').split('&')) {
+    for (const side of pair.split('=', 2)) {
+      if (!side.includes('%')) continue
+      const d = declaredText(contentType, percentBytes(side), {markup: false})
+      if (d.kind === 'text') out.push(...d.texts)
+    }
+  }
+  return out
+}
+
+/** A form field's bytes: `+` a space, `%XX` its byte, anything else its own (latin1) byte. */
+function percentBytes(s: string): Buffer {
+  const out = Buffer.allocUnsafe(s.length)
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    const h = c === 0x25 ? s.slice(i + 1, i + 3) : ''
+    if (h.length === 2 && /^[0-9a-fA-F]{2}$/.test(h)) {
+      out[n++] = parseInt(h, 16)
+      i += 2
+    } else out[n++] = c === 0x2b ? 0x20 : c & 0xff
+  }
+  return out.subarray(0, n)
 }
 
 /**

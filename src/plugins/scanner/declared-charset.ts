@@ -48,6 +48,13 @@ export function declaredText(contentType: string, body: Uint8Array, opts: {reado
   return texts.length === 0 ? SAME : {kind: 'text', texts}
 }
 
+/** Whether the Content-Type's own `charset` parameters name anything but UTF-8 (no body, no markup read). */
+export function declaresOtherCharset(contentType: string): boolean {
+  return declaredLabels(contentType, EMPTY, false).some((l) => l !== 'utf-8' && l !== 'utf8')
+}
+
+const EMPTY = new Uint8Array(0)
+
 /**
  * The charset labels (trimmed, lower-case, non-empty) the Content-Type declares, else (`markup`)
  * an HTML page's `<meta>` ones.

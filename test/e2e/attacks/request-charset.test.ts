@@ -47,6 +47,21 @@ const UNREADABLE: Array<[string, string, Buffer]> = [
   ['UTF-7 key', 'text/plain; charset=utf-7', Buffer.from(`note +${Buffer.from(AWS_KEY, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}- end`)],
 ]
 
+const pct = (b: Buffer): string => [...b].map((x) => '%' + x.toString(16).toUpperCase().padStart(2, '0')).join('')
+/** One multipart/form-data field `f` with the given part headers and content (boundary XB). */
+const field = (headers: string[], content: Buffer): Buffer =>
+  Buffer.concat([Buffer.from(['--XB', 'Content-Disposition: form-data; name="f"', ...headers, '', ''].join('\r\n')), content, Buffer.from('\r\n--XB--\r\n')])
+const MULTIPART = 'multipart/form-data; boundary=XB'
+
+/** The charset is a form's (its percent escapes are bytes in it) or a multipart part's own. */
+const FIELDS: Array<[string, string, Buffer]> = [
+  ['a form field as percent-escaped Shift_JIS', 'application/x-www-form-urlencoded; charset=shift_jis', Buffer.from(`note=hello&k=${pct(shiftJis(AWS_KEY))}`)],
+  ['a form field as percent-escaped UTF-16BE', 'application/x-www-form-urlencoded; charset=utf-16be', Buffer.from(`k=${pct(Buffer.from(FULLWIDTH, 'utf16le').swap16())}`)],
+  ['a multipart part in Shift_JIS', MULTIPART, field(['Content-Type: text/plain; charset=shift_jis'], shiftJis(AWS_KEY))],
+  ['a base64 multipart part in Shift_JIS', MULTIPART, field(['Content-Type: text/plain; charset=shift_jis', 'Content-Transfer-Encoding: base64'], Buffer.from(shiftJis(AWS_KEY).toString('base64')))],
+  ['a multipart part in UTF-16BE', MULTIPART, field(['Content-Type: text/plain; charset=utf-16be'], Buffer.from(FULLWIDTH, 'utf16le').swap16())],
+]
+
 describe('attacks: request bodies in a declared charset', {timeout: 60_000}, () => {
   const rig = attackRig()
 
@@ -81,6 +96,32 @@ describe('attacks: request bodies in a declared charset', {timeout: 60_000}, () 
       assert.equal(rig.up.requests.length, 0, name)
     })
   }
+
+  for (const [name, ct, body] of FIELDS) {
+    it(`form fields and parts are read in their charset: ${name} is refused before the upstream`, async () => {
+      rig.up.reset()
+      const r = await post(ct, body)
+      assert.equal(r.status, 403, name)
+      assert.match(r.text, /request body DLP match: AWS Access ID/, name)
+      assert.equal(rig.up.requests.length, 0, name)
+    })
+  }
+
+  it('a multipart part in a charset the scanner cannot decode fails closed', async () => {
+    rig.up.reset()
+    const r = await post(MULTIPART, field(['Content-Type: text/plain; charset=cp500'], cp500(AWS_KEY)))
+    assert.equal(r.status, 403)
+    assert.match(r.text, /multipart part in charset cp500 cannot be scanned/)
+    assert.equal(rig.up.requests.length, 0)
+  })
+
+  it('clean form fields and parts in a declared charset are forwarded', async () => {
+    rig.up.reset()
+    const form = await post('application/x-www-form-urlencoded; charset=shift_jis', Buffer.from(`k=${pct(shiftJis('HELLO'))}&n=caf%E9`))
+    const part = await post(MULTIPART, field(['Content-Type: text/plain; charset=shift_jis'], shiftJis('HELLO')))
+    assert.deepEqual([form.status, part.status], [200, 200])
+    assert.equal(rig.up.requests.length, 2)
+  })
 
   it('a clean body in a declared charset is forwarded byte for byte', async () => {
     rig.up.reset()
