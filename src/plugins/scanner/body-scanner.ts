@@ -21,6 +21,8 @@ import {bodyScanTexts} from './text-runs.js'
 export interface BodyScanInput {
   readonly contentType?: string
   readonly contentEncoding?: string
+  /** The request's `Transfer-Encoding` as received (the framing has removed `chunked`, nothing else). */
+  readonly transferEncoding?: string
   /** The bytes read: the caller reads at most `max_body_bytes + 1` so oversize is detectable. */
   readonly body: Uint8Array
   /** Destination host (for `response_scanning.exempt_domains`). */
@@ -52,6 +54,18 @@ function refuse(detail: string): ContentScanResult {
 export function isCompressedEncoding(value: string | undefined): boolean {
   if (value === undefined) return false
   return value.split(',').map((v) => v.trim().toLowerCase()).some((v) => v !== '' && v !== 'identity')
+}
+
+/**
+ * True when a `Transfer-Encoding` value names a coding besides `chunked` (and `identity`): the
+ * HTTP parser removes the chunked framing only, so a `gzip, chunked` body is still compressed.
+ */
+export function hasTransferCoding(value: string | undefined): boolean {
+  if (value === undefined) return false
+  return value.split(',').some((v) => {
+    const t = v.trim().toLowerCase()
+    return t !== '' && t !== 'chunked' && t !== 'identity'
+  })
 }
 
 export class BodyParseError extends Error {}
@@ -344,6 +358,8 @@ function openBody(deps: BodyScanDeps, input: BodyScanInput): {readonly body: Buf
   const cfg = deps.settings.requestBodyScanning
   if (!cfg.enabled) return CLEAN
   if (isCompressedEncoding(input.contentEncoding)) return refuse('compressed bodies cannot be scanned')
+  // The codings are the client's words: never named in the detail.
+  if (hasTransferCoding(input.transferEncoding)) return refuse('request body with a transfer coding other than chunked cannot be scanned')
   const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
   if (body.length > cfg.maxBodyBytes) return refuse(`request body exceeds max_body_bytes (${cfg.maxBodyBytes})`)
   if (body.length === 0) return CLEAN
