@@ -248,7 +248,7 @@ export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): Conte
   const r = scanOpenedBody(deps, input, scanBodyTexts)
   // A header test decides whether a declared charset is read too: most bodies name none, or UTF-8.
   const ct = input.contentType
-  if (r.action === 'block' || ct === undefined || !DECLARES_CHARSET.test(ct)) return r
+  if (r.action === 'block' || ct === undefined || !(DECLARES_CHARSET.test(ct) || MAY_BE_XML.test(ct))) return r
   try {
     return scanDeclaredCharset(deps, input, ct, r)
   } catch {
@@ -256,22 +256,25 @@ export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): Conte
   }
 }
 
-/** A Content-Type with a `charset` parameter (any case); `declaresOtherCharset` parses it properly. */
+/** A Content-Type with a `charset` parameter (any case); `declaredText` parses it properly. */
 const DECLARES_CHARSET = /;[^]*charset/i
+/** A Content-Type that may be XML (`text/xml`, `application/xml`, `…+xml`), whose document may name its own encoding. */
+const MAY_BE_XML = /xml/i
 
 /**
  * The body read in the charset its Content-Type declares, as a server that honours the label
  * reads it (`declared-charset.ts`; the header's label only, no markup: a server does not sniff a
- * request's `<meta>`). UTF-16, Shift_JIS or ISO-2022-JP bytes of a key (fullwidth letters, one
- * byte in two) are not the key in the UTF-8 reading the scan above judged. That reading's texts
+ * request's `<meta>`; an XML document with no header charset in the encoding it declares itself,
+ * as an XML parser reads it). UTF-16, Shift_JIS or ISO-2022-JP bytes of a key (fullwidth letters,
+ * one byte in two) are not the key in the UTF-8 reading the scan above judged. That reading's texts
  * are parsed by the media type and scanned the same way, and a form's percent-escaped bytes are
  * read in the charset too; a charset this runtime cannot decode (EBCDIC, UTF-7, UTF-32, an
  * unknown label) is a body that cannot be scanned (fail closed).
  */
 function scanDeclaredCharset(deps: BodyScanDeps, input: BodyScanInput, contentType: string, first: ContentScanResult): ContentScanResult {
   const cfg = deps.settings.requestBodyScanning
-  if (!cfg.enabled || input.body.byteLength === 0 || !declaresOtherCharset(contentType)) return first
-  const declared = declaredText(contentType, input.body, {markup: false})
+  if (!cfg.enabled || input.body.byteLength === 0) return first
+  const declared = declaredText(contentType, input.body, {markup: false, xml: true})
   if (declared.kind === 'unreadable') return refuse(`request body in ${declared.charset === null ? 'its declared charset' : `charset ${declared.charset}`} cannot be scanned`)
   let verdict = first
   const judge = (bytes: Buffer, parts: BodyParts): ContentScanResult | null => {
@@ -293,7 +296,7 @@ function scanDeclaredCharset(deps: BodyScanDeps, input: BodyScanInput, contentTy
     const blocked = judge(bytes, parts)
     if (blocked !== null) return blocked
   }
-  if (parseContentType(contentType).type === 'application/x-www-form-urlencoded') {
+  if (parseContentType(contentType).type === 'application/x-www-form-urlencoded' && declaresOtherCharset(contentType)) {
     const values = formValuesInCharset(contentType, Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength))
     if (values.length > 0) {
       const blocked = judge(Buffer.from(values.join('\n')), {texts: values, values, charArrays: []})

@@ -9,6 +9,7 @@
  */
 import {metaCharsets} from './meta-charset.js'
 import {parseContentType} from './multipart.js'
+import {isXmlMediaType, xmlEncoding} from './xml-encoding.js'
 
 const {isAscii} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
 
@@ -31,8 +32,13 @@ const PLAIN_LABEL = /^[a-z0-9._:-]{1,40}$/
  * The texts of `body` in each charset its Content-Type declares (a label twice is read both ways);
  * for an HTML page whose Content-Type declares none, in each charset its `<meta>` tags declare.
  */
-export function declaredText(contentType: string, body: Uint8Array, opts: {readonly markup?: boolean} = {}): DeclaredText {
+export function declaredText(contentType: string, body: Uint8Array, opts: {readonly markup?: boolean; readonly xml?: boolean} = {}): DeclaredText {
   const labels = declaredLabels(contentType, body, opts.markup ?? true)
+  // An XML document whose Content-Type names no charset declares its own (`xml-encoding.ts`).
+  if (labels.length === 0 && opts.xml === true && isXmlMediaType(parseContentType(contentType).type)) {
+    const own = xmlEncoding(body)
+    if (own !== null) labels.push(own)
+  }
   if (labels.length === 0) return SAME
   const texts: string[] = []
   for (const label of labels) {

@@ -62,6 +62,14 @@ const FIELDS: Array<[string, string, Buffer]> = [
   ['a multipart part in UTF-16BE', MULTIPART, field(['Content-Type: text/plain; charset=utf-16be'], Buffer.from(FULLWIDTH, 'utf16le').swap16())],
 ]
 
+/** An XML document with no charset in its Content-Type names its own encoding (XML 1.0 Appendix F). */
+const xmlUtf16 = (text: string, bom = true): Buffer => Buffer.from(`${bom ? '\ufeff' : ''}<?xml version="1.0" encoding="UTF-16"?><note>${text}</note>`, 'utf16le')
+const XML: Array<[string, string, Buffer]> = [
+  ['UTF-16LE with a byte-order mark', 'application/xml', xmlUtf16(FULLWIDTH)],
+  ['UTF-16LE without one (`<?` as 3C 00 3F 00)', 'application/soap+xml', xmlUtf16(FULLWIDTH, false)],
+  ['Shift_JIS named by its declaration', 'text/xml', Buffer.concat([Buffer.from('<?xml version="1.0" encoding="Shift_JIS"?><note>'), shiftJis(AWS_KEY), Buffer.from('</note>')])],
+]
+
 describe('attacks: request bodies in a declared charset', {timeout: 60_000}, () => {
   const rig = attackRig()
 
@@ -120,6 +128,28 @@ describe('attacks: request bodies in a declared charset', {timeout: 60_000}, () 
     const form = await post('application/x-www-form-urlencoded; charset=shift_jis', Buffer.from(`k=${pct(shiftJis('HELLO'))}&n=caf%E9`))
     const part = await post(MULTIPART, field(['Content-Type: text/plain; charset=shift_jis'], shiftJis('HELLO')))
     assert.deepEqual([form.status, part.status], [200, 200])
+    assert.equal(rig.up.requests.length, 2)
+  })
+
+  for (const [name, ct, body] of XML) {
+    it(`an XML document is read in the encoding it declares: ${name} is refused before the upstream`, async () => {
+      rig.up.reset()
+      const r = await post(ct, body)
+      assert.equal(r.status, 403, name)
+      assert.match(r.text, /request body DLP match: AWS Access ID/, name)
+      assert.equal(rig.up.requests.length, 0, name)
+    })
+  }
+
+  it('an XML document in an encoding the scanner cannot decode fails closed; clean XML passes', async () => {
+    rig.up.reset()
+    const utf7 = await post('application/xml', Buffer.from('<?xml version="1.0" encoding="UTF-7"?><note>+AEEASwBJAEE-</note>'))
+    assert.equal(utf7.status, 403)
+    assert.match(utf7.text, /request body in charset utf-7 cannot be scanned/)
+    assert.equal(rig.up.requests.length, 0)
+    const clean = await post('application/xml', xmlUtf16('Caf\u00e9 cr\u00e8me'))
+    const declaredUtf8 = await post('text/xml', Buffer.from('<?xml version="1.0" encoding="utf-8"?><note>Caf\u00e9</note>'))
+    assert.deepEqual([clean.status, declaredUtf8.status], [200, 200])
     assert.equal(rig.up.requests.length, 2)
   })
 
