@@ -161,6 +161,16 @@ function unfoldHeaders(block: string): Array<[string, string]> {
   return out
 }
 
+/**
+ * `out` with the parts that name no charset read in the form's `_charset_` too. A value that is
+ * not a plain label is a charset nobody can be sure of: the body is refused.
+ */
+function withFormCharset(out: string[], charset: string, parts: readonly string[], inCharset: PartCharsetReader): string[] {
+  if (!/^[A-Za-z0-9._:-]{1,40}$/.test(charset)) throw new MultipartError('multipart _charset_ field cannot be scanned')
+  for (const p of parts) out.push(...inCharset(`text/plain; charset=${charset}`, Buffer.from(p, 'latin1')))
+  return out
+}
+
 const GZIP_MAGIC = [0x1f, 0x8b]
 
 /** A part's bytes read in the charset its Content-Type declares: the readings that differ from UTF-8 (none when it declares none). */
@@ -209,13 +219,18 @@ export function multipartTexts(
   const text = body.toString('latin1')
   const utf8 = (s: string): string => Buffer.from(s, 'latin1').toString('utf8')
   const out: string[] = depth === 0 ? [body.toString('utf8')] : []
+  // RFC 7578 §4.6: a `_charset_` field names the charset of the text parts that name none; those
+  // parts' bytes (latin1) are kept until the closing delimiter, when every field has been seen.
+  let formCharset = ''
+  const unlabelled: string[] = []
   const delim = '--' + boundary
   let pos = text.indexOf(delim)
   if (pos < 0) throw new MultipartError('multipart boundary not found')
   let parts = 0
   for (;;) {
     pos += delim.length
-    if (text.startsWith('--', pos)) return out // closing delimiter; preamble/epilogue are in the raw body text
+    // Closing delimiter; preamble/epilogue are in the raw body text.
+    if (text.startsWith('--', pos)) return inCharset === undefined || formCharset === '' ? out : withFormCharset(out, formCharset, unlabelled, inCharset)
     if (text.startsWith('\r\n', pos)) pos += 2
     else if (text.startsWith('\n', pos)) pos += 1
     else throw new MultipartError('malformed multipart delimiter')
@@ -240,10 +255,12 @@ export function multipartTexts(
     let encoding = ''
     let nested: {type: string; params: Array<[string, string]>} | null = null
     let partType = ''
+    let fieldName = ''
     for (const [name, value] of unfoldHeaders(utf8(headerBlock))) {
       const ct = parseContentType(value)
       const values = decodeParamValues(ct.params)
       for (const [k, v] of values) {
+        if (name === 'content-disposition' && k === 'name') fieldName = v
         if ((k === 'filename') && Buffer.byteLength(v) > MULTIPART_LIMITS.maxFilenameBytes) throw new MultipartError('multipart filename too long')
         out.push(v)
       }
@@ -279,6 +296,8 @@ export function multipartTexts(
       // Only a part whose own Content-Type names a charset is read again.
       for (const t of inCharset !== undefined && partType.includes(';') ? inCharset(partType, Buffer.from(decoded, 'latin1')) : []) out.push((value = t))
       values?.push(value)
+      if (fieldName === '_charset_') formCharset = value.trim()
+      else if (inCharset !== undefined && !/;\s*charset\s*=/i.test(partType)) unlabelled.push(decoded)
     }
     pos = next + (text.startsWith('\r\n', next) ? 2 : 1)
   }

@@ -115,6 +115,21 @@ describe('attacks: request bodies in a declared charset', {timeout: 60_000}, () 
     })
   }
 
+  it('a multipart form\'s _charset_ field (RFC 7578 §4.6) names the charset of its unlabelled parts', async () => {
+    rig.up.reset()
+    const charsetField = (v: string): Buffer => Buffer.from(`--XB\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\n${v}\r\n`)
+    // The field after the part it applies to: every field is seen before the parts are read again.
+    const after = Buffer.concat([field([], shiftJis(AWS_KEY)).subarray(0, -8), Buffer.from('\r\n'), charsetField('Shift_JIS'), Buffer.from('--XB--\r\n')])
+    const before = Buffer.concat([charsetField('shift_jis'), field([], shiftJis(AWS_KEY))])
+    const odd = Buffer.concat([charsetField('x;"y'), field([], Buffer.from('hello'))])
+    const clean = Buffer.concat([charsetField('shift_jis'), field([], shiftJis('HELLO'))])
+    const [a, b, c, d] = [await post(MULTIPART, before), await post(MULTIPART, after), await post(MULTIPART, odd), await post(MULTIPART, clean)]
+    assert.deepEqual([a.status, b.status, c.status, d.status], [403, 403, 403, 200])
+    assert.match(a.text, /request body DLP match: AWS Access ID/)
+    assert.match(c.text, /multipart _charset_ field cannot be scanned/)
+    assert.equal(rig.up.requests.length, 1)
+  })
+
   it('a multipart part in a charset the scanner cannot decode fails closed', async () => {
     rig.up.reset()
     const r = await post(MULTIPART, field(['Content-Type: text/plain; charset=cp500'], cp500(AWS_KEY)))
