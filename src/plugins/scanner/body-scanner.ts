@@ -122,6 +122,30 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
   return {texts: [read.text], values: null, charArrays: [], printableRuns: read.printable}
 }
 
+/** Whether a body starts with a gzip header (`1f 8b`, deflate): three bytes decide, no pass over the body. */
+function isGzipStream(body: Uint8Array): boolean {
+  return body.byteLength >= 3 && body[0] === 0x1f && body[1] === 0x8b && body[2] === 0x08
+}
+
+/**
+ * A request body that is a gzip stream, inflated (at most `max` bytes): the upstream that
+ * receives it need only gunzip it. A stream cut short (one piece of a resumable upload) is read as
+ * far as it goes: its bytes are all that is sent. Anything that cannot be read — corrupt data,
+ * more than `max` bytes, a second gzip stream inside — refuses the body (fail closed).
+ */
+function inflatedGzip(body: Buffer, max: number): Buffer {
+  let out: Buffer
+  try {
+    // node:zlib on first use only, as the multipart reader loads it.
+    const zlib = process.getBuiltinModule('node:zlib')
+    out = zlib.gunzipSync(body, {maxOutputLength: Math.max(1, max), finishFlush: zlib.constants.Z_SYNC_FLUSH})
+  } catch {
+    throw new BodyParseError('gzip request body cannot be read')
+  }
+  if (out.length >= 2 && out[0] === 0x1f && out[1] === 0x8b) throw new BodyParseError('request body compressed twice')
+  return out
+}
+
 /**
  * A multipart part read in the charset its own Content-Type declares (`multipart.ts`): a
  * Shift_JIS or UTF-16 text field is what a server that honours the part's label reads; a charset
@@ -245,7 +269,14 @@ export interface BodyScanDeps {
 
 /** §6.2 request-body scan. Never throws: an internal error refuses the body (fail closed). */
 export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
-  const r = scanOpenedBody(deps, input, scanBodyTexts)
+  let r = scanOpenedBody(deps, input, scanBodyTexts)
+  // A gzip stream whatever its label, as a multipart part's is (three bytes decide): what is
+  // inside is scanned as a body of its own, read from its bytes.
+  if (r.action !== 'block' && isGzipStream(input.body) && deps.settings.requestBodyScanning.enabled) {
+    const inner = scanInflated(deps, input)
+    if (inner.action === 'block') return inner
+    if (r.action === 'allow' && (inner.action === 'warn' || inner.dlpWarnings.length > 0)) r = inner
+  }
   // A header test decides whether a declared charset is read too: most bodies name none, or UTF-8.
   const ct = input.contentType
   if (r.action === 'block' || ct === undefined || !(DECLARES_CHARSET.test(ct) || MAY_BE_XML.test(ct))) return r
@@ -254,6 +285,19 @@ export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): Conte
   } catch {
     return refuse('request body could not be scanned')
   }
+}
+
+/** The scan of a gzip body's inflated bytes (`inflatedGzip`), with the body's host and suppressor; one it cannot inflate is refused. */
+function scanInflated(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
+  const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
+  let inflated: Buffer
+  try {
+    inflated = inflatedGzip(body, deps.settings.requestBodyScanning.maxBodyBytes)
+  } catch (e) {
+    return refuse(e instanceof BodyParseError ? e.message : 'gzip request body cannot be read')
+  }
+  const inner: BodyScanInput = {body: inflated, ...(input.host === undefined ? {} : {host: input.host}), ...(input.suppress === undefined ? {} : {suppress: input.suppress})}
+  return scanOpenedBody(deps, inner, scanBodyTexts)
 }
 
 /** A Content-Type with a `charset` parameter (any case); `declaredText` parses it properly. */

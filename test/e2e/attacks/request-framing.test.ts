@@ -9,14 +9,14 @@ import assert from 'node:assert/strict'
 import {gzipSync, deflateSync} from 'node:zlib'
 import {describe, it} from 'node:test'
 import {rawExchange} from '../proxy-harness.js'
-import {attackRig, AWS_KEY} from './attack-harness.js'
+import {attackRig, AWS_KEY, binaryNoise} from './attack-harness.js'
 
 const chunked = (b: Buffer, trailer = ''): Buffer => Buffer.concat([Buffer.from(b.length.toString(16) + '\r\n'), b, Buffer.from(`\r\n0\r\n${trailer}\r\n`)])
 const TEXT = Buffer.from(`note ${AWS_KEY} end`)
 
 describe('attacks: request framing on raw sockets', {timeout: 60_000}, () => {
   const rig = attackRig()
-  const head = (extra: string): Buffer => Buffer.from(`POST http://127.0.0.1:${rig.up.port}/framing HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n${extra}Connection: close\r\n\r\n`)
+  const head = (extra: string, ct = 'text/plain'): Buffer => Buffer.from(`POST http://127.0.0.1:${rig.up.port}/framing HTTP/1.1\r\nHost: x\r\nContent-Type: ${ct}\r\n${extra}Connection: close\r\n\r\n`)
 
   for (const [coding, body] of [['gzip', gzipSync(TEXT)], ['deflate', deflateSync(TEXT)], ['x-custom', gzipSync(TEXT)]] as const) {
     it(`Transfer-Encoding: ${coding}, chunked is refused, not relayed compressed`, async () => {
@@ -44,6 +44,36 @@ describe('attacks: request framing on raw sockets', {timeout: 60_000}, () => {
       assert.match(r, /^HTTP\/1\.1 200 /, te)
     }
     assert.equal(rig.up.requests.length, 2)
+  })
+
+  it('a gzip stream with no Content-Encoding is inflated and scanned, whatever its label', async () => {
+    rig.up.reset()
+    const gz = gzipSync(TEXT)
+    const statuses: number[] = []
+    for (const ct of ['application/octet-stream', 'text/plain', 'application/gzip']) {
+      const r = await rawExchange(rig.proxy.port, Buffer.concat([head(`Content-Length: ${gz.length}\r\n`, ct), gz]))
+      statuses.push(Number(/^HTTP\/1\.1 (\d+)/.exec(r)?.[1]))
+      assert.match(r, /request body DLP match: AWS Access ID/, ct)
+    }
+    assert.deepEqual(statuses, [403, 403, 403])
+    // A stream cut short (one piece of a resumable upload) is read as far as it goes.
+    const cut = gzipSync(Buffer.concat([TEXT, Buffer.from(' plain words'.repeat(40)), binaryNoise(4096, 7)])).subarray(0, 400)
+    assert.ok(!cut.toString('latin1').includes('AKIA'))
+    const r = await rawExchange(rig.proxy.port, Buffer.concat([head(`Content-Length: ${cut.length}\r\n`, 'application/octet-stream'), cut]))
+    assert.match(r, /^HTTP\/1\.1 403 [^]*request body DLP match: AWS Access ID/)
+    assert.equal(rig.up.requests.length, 0)
+  })
+
+  it('a gzip stream that cannot be read is refused; a clean one is forwarded as sent', async () => {
+    rig.up.reset()
+    const corrupt = Buffer.concat([gzipSync(TEXT).subarray(0, 12), Buffer.from('not deflate at all')])
+    const bad = await rawExchange(rig.proxy.port, Buffer.concat([head(`Content-Length: ${corrupt.length}\r\n`), corrupt]))
+    assert.match(bad, /^HTTP\/1\.1 403 [^]*gzip request body cannot be read/)
+    const clean = gzipSync(Buffer.from('hello, plain words'))
+    const ok = await rawExchange(rig.proxy.port, Buffer.concat([head(`Content-Length: ${clean.length}\r\n`), clean]))
+    assert.match(ok, /^HTTP\/1\.1 200 /)
+    assert.equal(rig.up.requests.length, 1)
+    assert.ok(Buffer.from(rig.up.received(), 'latin1').includes(clean))
   })
 
   it('a key in a chunked trailer or a chunk extension never reaches the upstream', async () => {
