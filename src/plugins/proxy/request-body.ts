@@ -42,6 +42,7 @@ export function scanReadBody(snap: ProxySnapshot, req: IncomingMessage, body: Bu
   return snap.scanner.scanRequestBody({
     contentType: String(req.headers['content-type'] ?? ''),
     contentEncoding: String(req.headers['content-encoding'] ?? ''),
+    transferEncoding: req.headers['transfer-encoding'],
     body,
     host,
     ...(opts.suppress === undefined ? {} : {suppress: opts.suppress}),

@@ -6,6 +6,7 @@ import {goUnescape} from '../canonical/index.js'
 import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
+import {declaredText, declaresOtherCharset} from './declared-charset.js'
 import {decodeBackslashEscapes, decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {provenCleanTexts} from './injection-screen.js'
@@ -20,6 +21,8 @@ import {bodyScanTexts} from './text-runs.js'
 export interface BodyScanInput {
   readonly contentType?: string
   readonly contentEncoding?: string
+  /** The request's `Transfer-Encoding` as received (the framing has removed `chunked`, nothing else). */
+  readonly transferEncoding?: string
   /** The bytes read: the caller reads at most `max_body_bytes + 1` so oversize is detectable. */
   readonly body: Uint8Array
   /** Destination host (for `response_scanning.exempt_domains`). */
@@ -51,6 +54,18 @@ function refuse(detail: string): ContentScanResult {
 export function isCompressedEncoding(value: string | undefined): boolean {
   if (value === undefined) return false
   return value.split(',').map((v) => v.trim().toLowerCase()).some((v) => v !== '' && v !== 'identity')
+}
+
+/**
+ * True when a `Transfer-Encoding` value names a coding besides `chunked` (and `identity`): the
+ * HTTP parser removes the chunked framing only, so a `gzip, chunked` body is still compressed.
+ */
+export function hasTransferCoding(value: string | undefined): boolean {
+  if (value === undefined) return false
+  return value.split(',').some((v) => {
+    const t = v.trim().toLowerCase()
+    return t !== '' && t !== 'chunked' && t !== 'identity'
+  })
 }
 
 export class BodyParseError extends Error {}
@@ -99,12 +114,48 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
   if (type.startsWith('multipart/')) {
     // The parts' contents in order are the field values the split-secret pass joins, as a form's.
     const values: string[] = []
-    return {texts: multipartTexts(body, params, maxBodyBytes, 0, values), values, charArrays: []}
+    return {texts: multipartTexts(body, params, maxBodyBytes, 0, values, partInCharset), values, charArrays: []}
   }
   // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its
   // text runs, found with the printable runs the pieces pass reads.
   const read = bodyScanTexts(body, PRINTABLE_RUN_MIN)
   return {texts: [read.text], values: null, charArrays: [], printableRuns: read.printable}
+}
+
+/** Whether a body starts with a gzip header (`1f 8b`, deflate): three bytes decide, no pass over the body. */
+function isGzipStream(body: Uint8Array): boolean {
+  return body.byteLength >= 3 && body[0] === 0x1f && body[1] === 0x8b && body[2] === 0x08
+}
+
+/**
+ * A request body that is a gzip stream, inflated (at most `max` bytes): the upstream that
+ * receives it need only gunzip it. A stream cut short (one piece of a resumable upload) is read as
+ * far as it goes: its bytes are all that is sent. Anything that cannot be read — corrupt data,
+ * more than `max` bytes, a second gzip stream inside — refuses the body (fail closed).
+ */
+function inflatedGzip(body: Buffer, max: number): Buffer {
+  let out: Buffer
+  try {
+    // node:zlib on first use only, as the multipart reader loads it.
+    const zlib = process.getBuiltinModule('node:zlib')
+    out = zlib.gunzipSync(body, {maxOutputLength: Math.max(1, max), finishFlush: zlib.constants.Z_SYNC_FLUSH})
+  } catch {
+    throw new BodyParseError('gzip request body cannot be read')
+  }
+  if (out.length >= 2 && out[0] === 0x1f && out[1] === 0x8b) throw new BodyParseError('request body compressed twice')
+  return out
+}
+
+/**
+ * A multipart part read in the charset its own Content-Type declares (`multipart.ts`): a
+ * Shift_JIS or UTF-16 text field is what a server that honours the part's label reads; a charset
+ * this runtime cannot decode refuses the body. A part that names none, or UTF-8, reads nothing more.
+ */
+function partInCharset(contentType: string, bytes: Buffer): readonly string[] {
+  if (!DECLARES_CHARSET.test(contentType) || !declaresOtherCharset(contentType)) return []
+  const d = declaredText(contentType, bytes, {markup: false})
+  if (d.kind === 'unreadable') throw new MultipartError(`multipart part in ${d.charset === null ? 'its declared charset' : `charset ${d.charset}`} cannot be scanned`)
+  return d.kind === 'text' ? d.texts : []
 }
 
 /** Whether some text holds a code unit at or above U+D800 (a surrogate or U+E000–U+FFFF). */
@@ -218,7 +269,117 @@ export interface BodyScanDeps {
 
 /** §6.2 request-body scan. Never throws: an internal error refuses the body (fail closed). */
 export function scanRequestBody(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
-  return scanOpenedBody(deps, input, scanBodyTexts)
+  let r = scanOpenedBody(deps, input, scanBodyTexts)
+  // A gzip stream whatever its label, as a multipart part's is (three bytes decide): what is
+  // inside is scanned as a body of its own, read from its bytes.
+  if (r.action !== 'block' && isGzipStream(input.body) && deps.settings.requestBodyScanning.enabled) {
+    const inner = scanInflated(deps, input)
+    if (inner.action === 'block') return inner
+    if (r.action === 'allow' && (inner.action === 'warn' || inner.dlpWarnings.length > 0)) r = inner
+  }
+  // A header test decides whether a declared charset is read too: most bodies name none, or UTF-8.
+  const ct = input.contentType
+  if (r.action === 'block' || ct === undefined || !(DECLARES_CHARSET.test(ct) || MAY_BE_XML.test(ct))) return r
+  try {
+    return scanDeclaredCharset(deps, input, ct, r)
+  } catch {
+    return refuse('request body could not be scanned')
+  }
+}
+
+/** The scan of a gzip body's inflated bytes (`inflatedGzip`), with the body's host and suppressor; one it cannot inflate is refused. */
+function scanInflated(deps: BodyScanDeps, input: BodyScanInput): ContentScanResult {
+  const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
+  let inflated: Buffer
+  try {
+    inflated = inflatedGzip(body, deps.settings.requestBodyScanning.maxBodyBytes)
+  } catch (e) {
+    return refuse(e instanceof BodyParseError ? e.message : 'gzip request body cannot be read')
+  }
+  const inner: BodyScanInput = {body: inflated, ...(input.host === undefined ? {} : {host: input.host}), ...(input.suppress === undefined ? {} : {suppress: input.suppress})}
+  return scanOpenedBody(deps, inner, scanBodyTexts)
+}
+
+/** A Content-Type with a `charset` parameter (any case); `declaredText` parses it properly. */
+const DECLARES_CHARSET = /;[^]*charset/i
+/** A Content-Type that may be XML (`text/xml`, `application/xml`, `…+xml`), whose document may name its own encoding. */
+const MAY_BE_XML = /xml/i
+
+/**
+ * The body read in the charset its Content-Type declares, as a server that honours the label
+ * reads it (`declared-charset.ts`; the header's label only, no markup: a server does not sniff a
+ * request's `<meta>`; an XML document with no header charset in the encoding it declares itself,
+ * as an XML parser reads it). UTF-16, Shift_JIS or ISO-2022-JP bytes of a key (fullwidth letters,
+ * one byte in two) are not the key in the UTF-8 reading the scan above judged. That reading's texts
+ * are parsed by the media type and scanned the same way, and a form's percent-escaped bytes are
+ * read in the charset too; a charset this runtime cannot decode (EBCDIC, UTF-7, UTF-32, an
+ * unknown label) is a body that cannot be scanned (fail closed).
+ */
+function scanDeclaredCharset(deps: BodyScanDeps, input: BodyScanInput, contentType: string, first: ContentScanResult): ContentScanResult {
+  const cfg = deps.settings.requestBodyScanning
+  if (!cfg.enabled || input.body.byteLength === 0) return first
+  const declared = declaredText(contentType, input.body, {markup: false, xml: true})
+  if (declared.kind === 'unreadable') return refuse(`request body in ${declared.charset === null ? 'its declared charset' : `charset ${declared.charset}`} cannot be scanned`)
+  let verdict = first
+  const judge = (bytes: Buffer, parts: BodyParts): ContentScanResult | null => {
+    const r = scanBodyTexts(deps, input, bytes, parts)
+    if (r.action === 'block') return r
+    if (verdict.action === 'allow' && (r.action === 'warn' || r.dlpWarnings.length > 0)) verdict = r
+    return null
+  }
+  for (const text of declared.kind === 'text' ? declared.texts : []) {
+    const bytes = Buffer.from(text, 'utf8')
+    let parts: BodyParts
+    try {
+      // The size limit was checked on the bytes received; the decoded reading may be longer.
+      parts = extractBodyParts(contentType, bytes, Math.max(cfg.maxBodyBytes, bytes.length))
+    } catch (e) {
+      if (e instanceof JsonTextError || e instanceof BodyParseError || e instanceof MultipartError) return refuse(e.message)
+      return refuse('request body cannot be parsed')
+    }
+    const blocked = judge(bytes, parts)
+    if (blocked !== null) return blocked
+  }
+  if (parseContentType(contentType).type === 'application/x-www-form-urlencoded' && declaresOtherCharset(contentType)) {
+    const values = formValuesInCharset(contentType, Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength))
+    if (values.length > 0) {
+      const blocked = judge(Buffer.from(values.join('\n')), {texts: values, values, charArrays: []})
+      if (blocked !== null) return blocked
+    }
+  }
+  return verdict
+}
+
+/**
+ * The names and values of a form whose percent escapes spell bytes in its declared charset
+ * (`%82%60` is Shift_JIS for a fullwidth A), each read in that charset; only those whose reading
+ * differs from the UTF-8 one the form scan judged.
+ */
+function formValuesInCharset(contentType: string, body: Buffer): string[] {
+  const out: string[] = []
+  for (const pair of body.toString('latin1').split('&')) {
+    for (const side of pair.split('=', 2)) {
+      if (!side.includes('%')) continue
+      const d = declaredText(contentType, percentBytes(side), {markup: false})
+      if (d.kind === 'text') out.push(...d.texts)
+    }
+  }
+  return out
+}
+
+/** A form field's bytes: `+` a space, `%XX` its byte, anything else its own (latin1) byte. */
+function percentBytes(s: string): Buffer {
+  const out = Buffer.allocUnsafe(s.length)
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    const h = c === 0x25 ? s.slice(i + 1, i + 3) : ''
+    if (h.length === 2 && /^[0-9a-fA-F]{2}$/.test(h)) {
+      out[n++] = parseInt(h, 16)
+      i += 2
+    } else out[n++] = c === 0x2b ? 0x20 : c & 0xff
+  }
+  return out.subarray(0, n)
 }
 
 /**
@@ -244,6 +405,8 @@ function openBody(deps: BodyScanDeps, input: BodyScanInput): {readonly body: Buf
   const cfg = deps.settings.requestBodyScanning
   if (!cfg.enabled) return CLEAN
   if (isCompressedEncoding(input.contentEncoding)) return refuse('compressed bodies cannot be scanned')
+  // The codings are the client's words: never named in the detail.
+  if (hasTransferCoding(input.transferEncoding)) return refuse('request body with a transfer coding other than chunked cannot be scanned')
   const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
   if (body.length > cfg.maxBodyBytes) return refuse(`request body exceeds max_body_bytes (${cfg.maxBodyBytes})`)
   if (body.length === 0) return CLEAN

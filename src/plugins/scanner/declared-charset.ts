@@ -1,5 +1,6 @@
 /**
- * A response body read in the charset its Content-Type declares, for the injection scan. A client
+ * A body read in the charset its Content-Type declares: a response for the injection scan, a
+ * request body for DLP (`body-scanner.ts`, the header's label only). A client
  * that honours the label (Python's `requests` and `httpx` do) reads EBCDIC, UTF-7, UTF-16 or
  * ISO-2022-JP bytes as words the body's UTF-8 reading does not show; a label this runtime cannot
  * decode is a body the scanner cannot read (fail closed). An HTML page whose Content-Type names
@@ -8,6 +9,7 @@
  */
 import {metaCharsets} from './meta-charset.js'
 import {parseContentType} from './multipart.js'
+import {isXmlMediaType, xmlEncoding} from './xml-encoding.js'
 
 const {isAscii} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
 
@@ -30,11 +32,18 @@ const PLAIN_LABEL = /^[a-z0-9._:-]{1,40}$/
  * The texts of `body` in each charset its Content-Type declares (a label twice is read both ways);
  * for an HTML page whose Content-Type declares none, in each charset its `<meta>` tags declare.
  */
-export function declaredText(contentType: string, body: Uint8Array): DeclaredText {
-  const labels = declaredLabels(contentType, body)
+export function declaredText(contentType: string, body: Uint8Array, opts: {readonly markup?: boolean; readonly xml?: boolean} = {}): DeclaredText {
+  const labels = declaredLabels(contentType, body, opts.markup ?? true)
+  // An XML document whose Content-Type names no charset declares its own (`xml-encoding.ts`).
+  if (labels.length === 0 && opts.xml === true && isXmlMediaType(parseContentType(contentType).type)) {
+    const own = xmlEncoding(body)
+    if (own !== null) labels.push(own)
+  }
   if (labels.length === 0) return SAME
   const texts: string[] = []
   for (const label of labels) {
+    // The common label needs no decoder (one would be made per body).
+    if (label === 'utf-8' || label === 'utf8') continue
     // `utf-16` honours a big-endian byte-order mark, as the readers that honour the label do.
     const decoder = decoderFor(label === 'utf-16' && body[0] === 0xfe && body[1] === 0xff ? 'utf-16be' : label)
     if (decoder === null) return {kind: 'unreadable', charset: PLAIN_LABEL.test(label) ? label : null}
@@ -45,8 +54,18 @@ export function declaredText(contentType: string, body: Uint8Array): DeclaredTex
   return texts.length === 0 ? SAME : {kind: 'text', texts}
 }
 
-/** The charset labels (trimmed, lower-case, non-empty) the Content-Type declares, else an HTML page's `<meta>` ones. */
-function declaredLabels(contentType: string, body: Uint8Array): string[] {
+/** Whether the Content-Type's own `charset` parameters name anything but UTF-8 (no body, no markup read). */
+export function declaresOtherCharset(contentType: string): boolean {
+  return declaredLabels(contentType, EMPTY, false).some((l) => l !== 'utf-8' && l !== 'utf8')
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The charset labels (trimmed, lower-case, non-empty) the Content-Type declares, else (`markup`)
+ * an HTML page's `<meta>` ones.
+ */
+function declaredLabels(contentType: string, body: Uint8Array, markup: boolean): string[] {
   const semi = contentType.indexOf(';')
   const labels: string[] = []
   if (semi >= 0) {
@@ -55,7 +74,7 @@ function declaredLabels(contentType: string, body: Uint8Array): string[] {
       if (label !== '') labels.push(label)
     }
   }
-  if (labels.length > 0 || (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() !== 'text/html') return labels
+  if (labels.length > 0 || !markup || (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() !== 'text/html') return labels
   return metaCharsets(body)
 }
 

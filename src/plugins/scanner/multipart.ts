@@ -161,7 +161,20 @@ function unfoldHeaders(block: string): Array<[string, string]> {
   return out
 }
 
+/**
+ * `out` with the parts that name no charset read in the form's `_charset_` too. A value that is
+ * not a plain label is a charset nobody can be sure of: the body is refused.
+ */
+function withFormCharset(out: string[], charset: string, parts: readonly string[], inCharset: PartCharsetReader): string[] {
+  if (!/^[A-Za-z0-9._:-]{1,40}$/.test(charset)) throw new MultipartError('multipart _charset_ field cannot be scanned')
+  for (const p of parts) out.push(...inCharset(`text/plain; charset=${charset}`, Buffer.from(p, 'latin1')))
+  return out
+}
+
 const GZIP_MAGIC = [0x1f, 0x8b]
+
+/** A part's bytes read in the charset its Content-Type declares: the readings that differ from UTF-8 (none when it declares none). */
+export type PartCharsetReader = (contentType: string, bytes: Buffer) => readonly string[]
 
 /**
  * A compressed part (issue 37 §7), read so it can be scanned: a `Content-Encoding` of gzip,
@@ -195,20 +208,29 @@ function decompressedPart(bytes: Buffer, encoding: string, max: number): Buffer 
  * re-decoded as UTF-8). Throws MultipartError on anything it cannot frame unambiguously. `values`,
  * when given, receives each part's content in order (decoded when it is transfer-encoded or
  * compressed; a nested multipart part's own parts instead): the field values the split-secret
- * pass joins, as it joins a form's.
+ * pass joins, as it joins a form's. `inCharset`, when given, reads a part whose Content-Type
+ * declares a charset in that charset (its readings other than UTF-8; it throws on one it cannot
+ * read): a server that honours the part's label reads those words.
  */
-export function multipartTexts(body: Buffer, params: ReadonlyArray<readonly [string, string]>, maxPartBytes: number, depth = 0, values?: string[]): string[] {
+export function multipartTexts(
+  body: Buffer, params: ReadonlyArray<readonly [string, string]>, maxPartBytes: number, depth = 0, values?: string[], inCharset?: PartCharsetReader,
+): string[] {
   const boundary = multipartBoundary(params)
   const text = body.toString('latin1')
   const utf8 = (s: string): string => Buffer.from(s, 'latin1').toString('utf8')
   const out: string[] = depth === 0 ? [body.toString('utf8')] : []
+  // RFC 7578 §4.6: a `_charset_` field names the charset of the text parts that name none; those
+  // parts' bytes (latin1) are kept until the closing delimiter, when every field has been seen.
+  let formCharset = ''
+  const unlabelled: string[] = []
   const delim = '--' + boundary
   let pos = text.indexOf(delim)
   if (pos < 0) throw new MultipartError('multipart boundary not found')
   let parts = 0
   for (;;) {
     pos += delim.length
-    if (text.startsWith('--', pos)) return out // closing delimiter; preamble/epilogue are in the raw body text
+    // Closing delimiter; preamble/epilogue are in the raw body text.
+    if (text.startsWith('--', pos)) return inCharset === undefined || formCharset === '' ? out : withFormCharset(out, formCharset, unlabelled, inCharset)
     if (text.startsWith('\r\n', pos)) pos += 2
     else if (text.startsWith('\n', pos)) pos += 1
     else throw new MultipartError('malformed multipart delimiter')
@@ -232,27 +254,51 @@ export function multipartTexts(body: Buffer, params: ReadonlyArray<readonly [str
     let cte = ''
     let encoding = ''
     let nested: {type: string; params: Array<[string, string]>} | null = null
+    let partType = ''
+    let fieldName = ''
     for (const [name, value] of unfoldHeaders(utf8(headerBlock))) {
       const ct = parseContentType(value)
       const values = decodeParamValues(ct.params)
       for (const [k, v] of values) {
+        if (name === 'content-disposition' && k === 'name') fieldName = v
         if ((k === 'filename') && Buffer.byteLength(v) > MULTIPART_LIMITS.maxFilenameBytes) throw new MultipartError('multipart filename too long')
         out.push(v)
       }
       if (name === 'content-transfer-encoding') cte = value.trim().toLowerCase()
       if (name === 'content-encoding') encoding = value.trim().toLowerCase()
-      if (name === 'content-type' && ct.type.startsWith('multipart/')) nested = ct
+      if (name === 'content-type') {
+        partType = value
+        if (ct.type.startsWith('multipart/')) nested = ct
+      }
     }
     out.push(utf8(content))
     let value = out.at(-1)!
-    if (cte === 'quoted-printable') out.push((value = decodeQuotedPrintable(content).toString('utf8')))
-    else if (cte === 'base64') out.push((value = Buffer.from(content.replace(/[\r\n\t ]/g, ''), 'base64').toString('utf8')))
+    // The part's bytes once transfer-decoded and inflated (latin1: one char per byte).
+    let decoded = content
+    if (cte === 'quoted-printable') {
+      const b = decodeQuotedPrintable(content)
+      out.push((value = b.toString('utf8')))
+      decoded = b.toString('latin1')
+    } else if (cte === 'base64') {
+      const b = Buffer.from(content.replace(/[\r\n\t ]/g, ''), 'base64')
+      out.push((value = b.toString('utf8')))
+      decoded = b.toString('latin1')
+    }
     const inflated = decompressedPart(Buffer.from(content, 'latin1'), encoding, maxPartBytes)
-    if (inflated !== null) out.push((value = inflated.toString('utf8')))
+    if (inflated !== null) {
+      out.push((value = inflated.toString('utf8')))
+      decoded = inflated.toString('latin1')
+    }
     if (nested !== null) {
       if (depth + 1 >= MULTIPART_LIMITS.maxDepth) throw new MultipartError('multipart nested too deeply')
-      out.push(...multipartTexts(Buffer.from(content, 'latin1'), nested.params, maxPartBytes, depth + 1, values))
-    } else values?.push(value)
+      out.push(...multipartTexts(Buffer.from(content, 'latin1'), nested.params, maxPartBytes, depth + 1, values, inCharset))
+    } else {
+      // Only a part whose own Content-Type names a charset is read again.
+      for (const t of inCharset !== undefined && partType.includes(';') ? inCharset(partType, Buffer.from(decoded, 'latin1')) : []) out.push((value = t))
+      values?.push(value)
+      if (fieldName === '_charset_') formCharset = value.trim()
+      else if (inCharset !== undefined && !/;\s*charset\s*=/i.test(partType)) unlabelled.push(decoded)
+    }
     pos = next + (text.startsWith('\r\n', next) ? 2 : 1)
   }
 }
