@@ -2,6 +2,7 @@
  * Request-body scanning (§6.2) and header DLP (§6.3). Every parse problem is a block: a body
  * the scanner cannot read is never forwarded unscanned (fail closed).
  */
+import {createHash} from 'node:crypto'
 import {goUnescape} from '../canonical/index.js'
 import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
@@ -540,6 +541,9 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
   const {sensitive, ignore} = deps.headerNames ?? headerNameSets(cfg)
   const scanned: string[] = []
   const texts: string[] = []
+  // The scanned headers' values in the order received, a Cookie as its names and values: the
+  // pieces a secret split between them would be in (`piecedHeaderFindings`).
+  const fields: string[] = []
   // Every other header's value (issue 37: the listed headers are the fast path, not the limit).
   let rest: string[] | null = null
   for (const [name, raw] of headers) {
@@ -548,6 +552,8 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
     // fullwidth) is only visible to the normaliser once the bytes are re-read as UTF-8.
     const value = utf8HeaderValue(raw)
     if (cfg.headerMode === 'sensitive' ? sensitive.has(n) : !ignore.has(n)) {
+      if (n === 'cookie') cookieFields(value, fields)
+      else fields.push(value)
       if (cfg.headerMode === 'sensitive') {
         texts.push(value)
         scanned.push(value)
@@ -565,6 +571,11 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
   }
   if (scanned.length > 0) texts.push(sortedByBytes(scanned).join('\n'))
   let {matches, warnings} = scanned.length > 0 ? dlpOver(deps.dlp, texts) : {matches: [] as DlpFinding[], warnings: [] as DlpFinding[]}
+  if (matches.length === 0 && fields.length >= 2) {
+    const pieced = piecedHeaderFindings(deps, fields)
+    matches = pieced.matches
+    if (pieced.warnings.length > 0) warnings = [...warnings, ...pieced.warnings.filter((w) => !warnings.some((x) => x.pattern === w.pattern))]
+  }
   if (matches.length === 0 && rest !== null) {
     const more = restOfHeaders(deps, rest)
     matches = more.matches
@@ -579,6 +590,43 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
     detail: `header DLP match: ${[...new Set(matches.map((m) => m.pattern))].join(', ')}`,
     dlp: matches, dlpWarnings: warnings, injection: [],
   }
+}
+
+/** A Cookie header's names and values in order (`a=1; b=2` → `a`, `1`, `b`, `2`): each can hold a piece. */
+function cookieFields(value: string, out: string[]): void {
+  for (const pair of value.split(';')) {
+    const p = pair.trim()
+    const eq = p.indexOf('=')
+    const name = (eq < 0 ? p : p.slice(0, eq)).trim()
+    const v = eq < 0 ? '' : p.slice(eq + 1).trim()
+    if (name !== '') out.push(name)
+    if (v !== '') out.push(v)
+  }
+}
+
+const NO_FINDINGS = {matches: [] as DlpFinding[], warnings: [] as DlpFinding[]}
+
+/** Lists up to this long are remembered as their text, longer ones by digest (the memo keeps texts of at most 512 characters). */
+const PIECED_KEY_TEXT = 500
+
+/**
+ * A secret in pieces across the scanned headers: split between `Cookie` and `Authorization`, or
+ * across the cookies of one `Cookie` header (`a=AKIA…; b=…`), which the sorted join above does not
+ * put back together. The split-secret pass request bodies use, over the values in the order
+ * received: all joined, then each junction pair both ways (split-secret.ts). A list proved clean
+ * is remembered (the same cookies and credentials come on every request; a long cookie list by its
+ * digest, as it would not fit the memo as text), so it costs a lookup next time.
+ */
+function piecedHeaderFindings(deps: BodyScanDeps, fields: readonly string[]): {matches: DlpFinding[]; warnings: DlpFinding[]} {
+  const memo = deps.cleanMemo
+  const joined = memo === undefined ? '' : fields.join('\u0000')
+  // A NUL cannot be in a header value: the key never equals a text the memo holds for itself.
+  const key = joined.length <= PIECED_KEY_TEXT ? `\u0000${joined}` : `\u0000\u0000${createHash('sha256').update(joined).digest('hex')}`
+  if (memo?.has(key)) return NO_FINDINGS
+  const c = new DlpCollector(deps.dlp)
+  splitSecretFindings(deps.dlp, (t) => c.scan(t), fields, null, junctionWindow(deps))
+  if (memo !== undefined && c.matches.length === 0 && c.warnings.length === 0) memo.add(key)
+  return c
 }
 
 /**

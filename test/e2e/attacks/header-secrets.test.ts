@@ -103,8 +103,34 @@ describe('attacks: secrets in any request header', {timeout: 180_000}, () => {
     assert.equal(up.requests.length, 0)
   })
 
+  it('a secret split across the cookies of one Cookie header, or between Cookie and Authorization, either way round: 403 on the forward and reverse proxies, nothing upstream', async () => {
+    up.reset()
+    const head = SECRET.slice(0, 20)
+    const tail = SECRET.slice(20)
+    const cases: Record<string, string>[] = [
+      {Cookie: `a=${head}; b=${tail}`},
+      {Cookie: `b=${tail}; a=${head}`},
+      {Cookie: `${head}=${tail}`},
+      {Cookie: `s=${head}`, Authorization: tail},
+      {Authorization: head, Cookie: `t=${tail}; theme=dark`},
+    ]
+    const passed: string[] = []
+    for (const headers of cases) {
+      for (const port of [forward.port, reverseBase]) {
+        const r = await rawHttp(port, {path: port === forward.port ? `http://127.0.0.1:${up.port}/` : '/', headers})
+        if (r.status !== 403) passed.push(`${JSON.stringify(headers)} via ${port === forward.port ? 'forward' : 'reverse'}: ${r.status}`)
+        else assert.equal(r.headers['x-pipelock-block-reason'], 'dlp_match')
+      }
+    }
+    assert.deepEqual(passed, [])
+    assert.equal(up.requests.length, 0)
+  })
+
   it('ordinary headers still pass on every path', async () => {
-    const ordinary = {'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36', Referer: 'https://example.com/search?q=weather', 'Accept-Language': 'en-GB,en;q=0.9', 'X-Request-Id': '4bf92f3577b34da6a3ce929d0e0e4736', 'If-None-Match': 'W/"5e15153d-120f"'}
+    const ordinary = {
+      'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36', Referer: 'https://example.com/search?q=weather', 'Accept-Language': 'en-GB,en;q=0.9', 'X-Request-Id': '4bf92f3577b34da6a3ce929d0e0e4736', 'If-None-Match': 'W/"5e15153d-120f"',
+      Cookie: 'session=3f9a1c77e0b24d5a; theme=dark; lang=en-GB; _ga=GA1.2.1234567890.1700000000', Authorization: 'Bearer not-a-secret-just-a-word',
+    }
     assert.equal((await rawHttp(forward.port, {path: `http://127.0.0.1:${up.port}/`, headers: ordinary})).status, 200)
     assert.equal((await rawHttp(reverseBase, {path: '/', headers: ordinary})).status, 200)
     const s = await tlsThroughProxy(forward.port, `localhost:${https.port}`, ca)
