@@ -83,35 +83,35 @@ describe('attacks: request bodies in a declared charset', {timeout: 60_000}, () 
     }
   }
 
+  /** Posts `body` and asserts a 403 whose text matches `detail`, with nothing sent upstream. */
+  async function refusedBeforeUpstream(name: string, ct: string, body: Buffer, detail: RegExp): Promise<{status: number; text: string}> {
+    rig.up.reset()
+    const r = await post(ct, body)
+    assert.equal(r.status, 403, name)
+    assert.match(r.text, detail, name)
+    assert.equal(rig.up.requests.length, 0, name)
+    return r
+  }
+
+  const DLP_HIT = /request body DLP match: AWS Access ID/
+
   for (const [name, ct, body] of REFUSED) {
     it(`the forward proxy reads the declared charset: ${name} is refused before the upstream`, async () => {
-      rig.up.reset()
-      const r = await post(ct, body)
-      assert.equal(r.status, 403, name)
-      assert.match(r.text, /request body DLP match: AWS Access ID/, name)
+      const r = await refusedBeforeUpstream(name, ct, body, DLP_HIT)
       assert.doesNotMatch(r.text, new RegExp(AWS_KEY), name)
-      assert.equal(rig.up.requests.length, 0, name)
       assert.ok(!rig.up.received().includes('upload'), name)
     })
   }
 
   for (const [name, ct, body] of UNREADABLE) {
     it(`a charset the scanner cannot decode fails closed: ${name}`, async () => {
-      rig.up.reset()
-      const r = await post(ct, body)
-      assert.equal(r.status, 403, name)
-      assert.match(r.text, /request body in charset (cp500|utf-7) cannot be scanned/, name)
-      assert.equal(rig.up.requests.length, 0, name)
+      await refusedBeforeUpstream(name, ct, body, /request body in charset (cp500|utf-7) cannot be scanned/)
     })
   }
 
   for (const [name, ct, body] of FIELDS) {
     it(`form fields and parts are read in their charset: ${name} is refused before the upstream`, async () => {
-      rig.up.reset()
-      const r = await post(ct, body)
-      assert.equal(r.status, 403, name)
-      assert.match(r.text, /request body DLP match: AWS Access ID/, name)
-      assert.equal(rig.up.requests.length, 0, name)
+      await refusedBeforeUpstream(name, ct, body, DLP_HIT)
     })
   }
 
@@ -148,11 +148,7 @@ describe('attacks: request bodies in a declared charset', {timeout: 60_000}, () 
 
   for (const [name, ct, body] of XML) {
     it(`an XML document is read in the encoding it declares: ${name} is refused before the upstream`, async () => {
-      rig.up.reset()
-      const r = await post(ct, body)
-      assert.equal(r.status, 403, name)
-      assert.match(r.text, /request body DLP match: AWS Access ID/, name)
-      assert.equal(rig.up.requests.length, 0, name)
+      await refusedBeforeUpstream(name, ct, body, DLP_HIT)
     })
   }
 
