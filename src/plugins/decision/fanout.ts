@@ -17,6 +17,8 @@ export interface DecisionSink {
   record: (decision: Decision) => string | void
   /** Sinks that keep evidence (the flight recorder) also record airlock tier changes. */
   recordAirlock?(change: AirlockEvidence): void
+  /** True for a sink that writes a request's method overrides (capture): the gate reads them only then, or for a contract. */
+  readonly readsMethodOverrides?: boolean
 }
 
 /** Fans one decision out to several sinks; a failing sink never affects the others or the request. */
@@ -24,6 +26,10 @@ export class DecisionFanout implements DecisionSink {
   constructor(private readonly sinks: DecisionSink[]) {}
   add(sink: DecisionSink): void {
     this.sinks.push(sink)
+  }
+  /** Whether one of the sinks writes a request's method overrides. */
+  get readsMethodOverrides(): boolean {
+    return this.sinks.some((s) => s.readsMethodOverrides === true)
   }
   /** Records in every sink; returns the receipt id one of them wrote, if any. */
   record(decision: Decision): string | undefined {

@@ -313,6 +313,8 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
     description: o.toolCalls !== undefined
       ? `${o.dir} (MCP tool calls; ${o.raw ? 'RAW: argument values as sent, DLP hits redacted' : o.salt !== undefined ? 'argument values HMAC-salted' : 'argument values replaced by their type (no learn.privacy.salt_source)'})`
       : `${o.dir} (${o.escrowPublicKey !== undefined ? 'dlp and response payloads escrowed in sealed sidecars; ' : ''}${o.raw ? 'RAW: samples and query strings as sent, secrets included' : o.salt !== undefined ? 'redacted; internal values HMAC-salted' : 'redacted; internal values left out (no learn.privacy.salt_source)'})`,
+    // Its URL records carry them (request.headers), for learn shadow.
+    readsMethodOverrides: true,
     record(d: Decision): void {
       if (closed) return
       if (isToolCall(d)) {

@@ -39,7 +39,7 @@ export interface SnapshotSource {
  * flight recorder signed. The same `record(d)` as the Decision fan-out, so a sink that moves is a rename.
  */
 export interface EvidenceSink {
-  readonly sink: {record(d: Decision): string | undefined}
+  readonly sink: {record(d: Decision): string | undefined; readonly readsMethodOverrides?: boolean}
 }
 
 /** Audit-log events that are not Decisions (tunnel close, media exposure, transforms). */

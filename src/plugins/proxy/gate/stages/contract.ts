@@ -11,12 +11,15 @@ import type {Stage} from '../context.js'
 export const contractStage: Stage = {
   id: 'contract',
   run(ctx) {
-    // Every method the request asks the upstream to perform (enforcement/method-override.ts):
-    // read whether a contract applies or not, so capture records them for `learn shadow`. /fetch
-    // sends headers of its own (fetch-handler.ts): the agent's never reach the upstream there.
-    const headers = ctx.b.transport === 'fetch' ? undefined : ctx.req.headers
-    const overrides = methodOverrides(ctx.method, {headers, url: ctx.contractUrl, body: ctx.body})
-    if (overrides.length > 0) ctx.rec.methodOverrides = overrides
+    // Every method the request asks the upstream to perform (enforcement/method-override.ts), read
+    // when a contract judges them or capture records them for `learn shadow`; otherwise nothing
+    // reads them. /fetch sends headers of its own (fetch-handler.ts): the agent's never reach
+    // the upstream there.
+    if (ctx.rec.contract !== undefined || ctx.ports.sink.readsMethodOverrides === true) {
+      const headers = ctx.b.transport === 'fetch' ? undefined : ctx.req.headers
+      const overrides = methodOverrides(ctx.method, {headers, url: ctx.contractUrl, body: ctx.body})
+      if (overrides.length > 0) ctx.rec.methodOverrides = overrides
+    }
     const r = ctx.rec.gate(ctx.contractUrl, ctx.method, ctx.warnings.length > 0 ? 'warn' : 'allow')
     if (r === null) {
       const denied = ctx.rec.unlisted(ctx.snap.config.learn_lock.unlocked_agents)
