@@ -43,14 +43,15 @@ export function toByteString(s: string): string {
   return ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1')
 }
 
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+/** The value of a hex digit (either case), or -1 for any other unit (NaN, past a text's end, included). */
+export function hexDigitValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30
+  const l = c | 0x20
+  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1
 }
 
-function unhex(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10
-  return c - 0x41 + 10
+function isHex(c: number): boolean {
+  return hexDigitValue(c) >= 0
 }
 
 function isAlnum(c: number): boolean {
@@ -94,9 +95,9 @@ function unescape(s: string, mode: Mode): string | undefined {
       n++
       if (i + 2 >= s.length || !isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return undefined
       // Host: only %25 and non-ASCII bytes may be percent-encoded.
-      if (mode === 'host' && unhex(s.charCodeAt(i + 1)) < 8 && s.slice(i, i + 3) !== '%25') return undefined
+      if (mode === 'host' && hexDigitValue(s.charCodeAt(i + 1)) < 8 && s.slice(i, i + 3) !== '%25') return undefined
       if (mode === 'zone') {
-        const v = unhex(s.charCodeAt(i + 1)) * 16 + unhex(s.charCodeAt(i + 2))
+        const v = hexDigitValue(s.charCodeAt(i + 1)) * 16 + hexDigitValue(s.charCodeAt(i + 2))
         if (s.slice(i, i + 3) !== '%25' && v !== 0x20 && shouldEscape(v, 'host')) return undefined
       }
       i += 3
@@ -110,7 +111,7 @@ function unescape(s: string, mode: Mode): string | undefined {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c === 0x25) {
-      out += String.fromCharCode(unhex(s.charCodeAt(i + 1)) * 16 + unhex(s.charCodeAt(i + 2)))
+      out += String.fromCharCode(hexDigitValue(s.charCodeAt(i + 1)) * 16 + hexDigitValue(s.charCodeAt(i + 2)))
       i += 2
     } else out += s[i]
   }
@@ -137,7 +138,7 @@ export function goUnescape(s: string, plusToSpace: boolean): string | null {
     const c = src[i]!
     if (c === 0x25) {
       if (i + 2 >= src.length || !isHex(src[i + 1]!) || !isHex(src[i + 2]!)) return null
-      bytes[n++] = unhex(src[i + 1]!) * 16 + unhex(src[i + 2]!)
+      bytes[n++] = hexDigitValue(src[i + 1]!) * 16 + hexDigitValue(src[i + 2]!)
       i += 2
     } else if (c === 0x2b && plusToSpace) {
       bytes[n++] = 0x20

@@ -41,6 +41,7 @@ export {
   goHostname,
   goPort,
   goUnescape,
+  hexDigitValue,
   goUrlString,
   GoUrlError,
   parseGoUrl,

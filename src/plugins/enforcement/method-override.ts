@@ -1,4 +1,4 @@
-import {goTrimSpace} from '../canonical/index.js'
+import {goTrimSpace, goUnescape} from '../canonical/index.js'
 
 // Method overrides: a request whose line says POST can ask the server to perform another method
 // through a header (`X-HTTP-Method-Override` and two other spellings) or a `_method` parameter
@@ -86,14 +86,9 @@ function formValues(text: string, add: (v: string) => void): void {
   }
 }
 
-/** Form decoding; a malformed escape is kept as written (the way lenient servers read it). */
+/** Form decoding (Go's `QueryUnescape`); a malformed escape is kept as written, the way lenient servers read it. */
 function decodeForm(s: string): string {
-  const plus = s.replaceAll('+', ' ')
-  try {
-    return decodeURIComponent(plus)
-  } catch {
-    return plus
-  }
+  return goUnescape(s, true) ?? s
 }
 
 function bodyValues(contentType: string, body: Uint8Array, add: (v: string) => void): void {

@@ -3,6 +3,7 @@ import {
   copyString,
   fromByteString,
   goFoldKey,
+  hexDigitValue,
   goToLower,
   goTrimSpace,
   JsonNumber,
@@ -185,13 +186,6 @@ function isIdSegment(seg: string): boolean {
 /** Decode levels a collapsed segment is checked at (`%25252e` is three); deeper is not an id. */
 const MAX_DECODE_LEVELS = 4
 
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30
-  if (c >= 0x41 && c <= 0x46) return c - 0x37
-  if (c >= 0x61 && c <= 0x66) return c - 0x57
-  return -1
-}
-
 /**
  * One more percent-decoding of `s`, as UTF-8: null when `s` holds no `%XX` escape (a `%` not
  * followed by two hex digits stays literal), undefined when the decoded bytes are not UTF-8.
@@ -201,8 +195,8 @@ function decodeOnce(s: string): string | null | undefined {
   let at = 0
   for (let i = 0; i + 2 < s.length; i++) {
     if (s.charCodeAt(i) !== 0x25) continue
-    const hi = hexValue(s.charCodeAt(i + 1))
-    const lo = hexValue(s.charCodeAt(i + 2))
+    const hi = hexDigitValue(s.charCodeAt(i + 1))
+    const lo = hexDigitValue(s.charCodeAt(i + 2))
     if (hi < 0 || lo < 0) continue
     parts ??= []
     parts.push(Buffer.from(s.slice(at, i), 'utf8'), Buffer.of(hi * 16 + lo))

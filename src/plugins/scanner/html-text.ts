@@ -16,7 +16,8 @@
  * as fast), the path for most pages; this file's walk is its reference and the path for the rest.
  */
 import {htmlTextModule, type HtmlTextModule} from './html-text-wasm.js'
-import {hexDigitValue, unitsToString} from './normalize.js'
+import {hexDigitValue} from '../canonical/index.js'
+import {unitsToString} from './normalize.js'
 import {copyUnits} from './text-units.js'
 
 /** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */

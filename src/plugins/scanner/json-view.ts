@@ -2,7 +2,8 @@
  * The JSON view of a response (runtime spec §7, read as the agent reads it): the text an agent
  * reads out of a JSON document, built in one pass over its code units.
  */
-import {hexDigitValue, unitsToString} from './normalize.js'
+import {hexDigitValue} from '../canonical/index.js'
+import {unitsToString} from './normalize.js'
 import {copyUnits} from './text-units.js'
 
 /** The document is not one JSON object or array. */

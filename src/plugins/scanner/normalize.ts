@@ -303,14 +303,6 @@ function dropBmpMarks(d: string, from: number, t: BmpMarks, mn: RE2): string {
   return changed ? d.slice(0, from) + unitsToString(buf, o) : d
 }
 
-/** Whether this platform stores a Uint16Array little-endian (then a Buffer reads it as UTF-16LE). */
-/** The value of a hex digit (either case), or -1 for any other unit (NaN, past a text's end, included). */
-export function hexDigitValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30
-  const l = c | 0x20
-  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1
-}
-
 export {LITTLE_ENDIAN}
 
 /** The first `n` code units of `buf` as a string. */
