@@ -54,5 +54,6 @@ export {
 export type {GoUrl, ParsedHttpUrl, QueryPair} from './go-url.js'
 export {canonicalizePath, MAX_PATH_BYTES, PathCanonicalError, plainUrlHostPath} from './url-path.js'
 export {parseGoDuration} from './go-duration.js'
+export {parseContentType} from './media-type.js'
 export {goPathMatch} from './go-path-match.js'
 export {lazyYaml} from './lazy-yaml.js'

@@ -1,4 +1,4 @@
-import {goTrimSpace, goUnescape} from '../canonical/index.js'
+import {goTrimSpace, goUnescape, parseContentType} from '../canonical/index.js'
 
 // Method overrides: a request whose line says POST can ask the server to perform another method
 // through a header (`X-HTTP-Method-Override` and two other spellings) or a `_method` parameter
@@ -92,7 +92,7 @@ function decodeForm(s: string): string {
 }
 
 function bodyValues(contentType: string, body: Uint8Array, add: (v: string) => void): void {
-  const type = contentType.split(';', 1)[0]!.trim().toLowerCase()
+  const {type} = parseContentType(contentType)
   if (type !== FORM_TYPE && type !== 'multipart/form-data') return
   // A byte search first: the ordinary body (no `_method` anywhere, nor an escape that could
   // spell it in a form) costs one or two native scans.
@@ -126,12 +126,5 @@ function multipartValues(text: string, add: (v: string) => void): void {
 function namesMethodPart(line: string): boolean {
   const colon = line.indexOf(':')
   if (colon < 0 || line.slice(0, colon).trim().toLowerCase() !== 'content-disposition') return false
-  for (const param of line.slice(colon + 1).split(';')) {
-    const eq = param.indexOf('=')
-    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'name') continue
-    let v = param.slice(eq + 1).trim()
-    if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1)
-    if (v === PARAM) return true
-  }
-  return false
+  return parseContentType(line.slice(colon + 1)).params.some(([k, v]) => k === 'name' && v === PARAM)
 }

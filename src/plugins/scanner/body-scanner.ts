@@ -3,7 +3,7 @@
  * the scanner cannot read is never forwarded unscanned (fail closed).
  */
 import {createHash} from 'node:crypto'
-import {goUnescape} from '../canonical/index.js'
+import {goUnescape, parseContentType} from '../canonical/index.js'
 import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
@@ -13,7 +13,7 @@ import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {provenCleanTexts} from './injection-screen.js'
 import {provenCleanAlone} from './texts-alone-screen.js'
 import {junctionWindow, splitSecretFindings} from './split-secret.js'
-import {MULTIPART_LIMITS, MultipartError, multipartTexts, parseContentType} from './multipart.js'
+import {MULTIPART_LIMITS, MultipartError, multipartTexts} from './multipart.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
 import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'

@@ -8,7 +8,7 @@
  * reads it.
  */
 import {metaCharsets} from './meta-charset.js'
-import {parseContentType} from './multipart.js'
+import {parseContentType} from '../canonical/index.js'
 import {isXmlMediaType, xmlEncoding} from './xml-encoding.js'
 
 const {isAscii} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')

@@ -10,52 +10,11 @@
  * Hand-written rather than busboy & co.: those hand back field values and hide the framing, and
  * the point here is to account for the bytes around the values too and to refuse ambiguity.
  */
+import {parseContentType} from '../canonical/index.js'
 
 export class MultipartError extends Error {}
 
 export const MULTIPART_LIMITS = Object.freeze({maxParts: 100, maxFilenameBytes: 255, maxHeaderBytes: 8192, maxDepth: 2})
-
-/** `type/subtype; k=v; k="v"` → the lower-cased type and every parameter in order (duplicates kept). */
-export function parseContentType(value: string): {type: string; params: Array<[string, string]>} {
-  const semi = value.indexOf(';')
-  const type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase()
-  return {type, params: semi < 0 ? [] : parseParams(value.slice(semi + 1))}
-}
-
-/** `; k=v; k="quoted \" ;"` parameter list (RFC 7231 §3.1.1.1, quoted-pairs undone). */
-export function parseParams(s: string): Array<[string, string]> {
-  const out: Array<[string, string]> = []
-  let i = 0
-  while (i < s.length) {
-    while (i < s.length && (s[i] === ';' || s[i] === ' ' || s[i] === '\t')) i++
-    const eq = s.indexOf('=', i)
-    const nextSemi = s.indexOf(';', i)
-    if (eq < 0 || (nextSemi >= 0 && nextSemi < eq)) {
-      // A bare token without a value: skip to the next separator.
-      i = nextSemi < 0 ? s.length : nextSemi + 1
-      continue
-    }
-    const name = s.slice(i, eq).trim().toLowerCase()
-    i = eq + 1
-    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++
-    let v = ''
-    if (s[i] === '"') {
-      i++
-      while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length) i++
-        v += s[i]
-        i++
-      }
-      i++
-    } else {
-      const end = s.indexOf(';', i)
-      v = s.slice(i, end < 0 ? s.length : end).trim()
-      i = end < 0 ? s.length : end
-    }
-    if (name !== '') out.push([name, v])
-  }
-  return out
-}
 
 /** The one boundary of a multipart Content-Type; an absent, duplicated or RFC 2231 boundary is refused. */
 export function multipartBoundary(params: ReadonlyArray<readonly [string, string]>): string {

@@ -2,7 +2,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createScanner, defaultScannerSettings} from '../../../src/plugins/scanner/index.js'
-import {decodeParamValues, decodeQuotedPrintable, multipartBoundary, parseContentType} from '../../../src/plugins/scanner/multipart.js'
+import {parseContentType} from '../../../src/plugins/canonical/index.js'
+import {decodeParamValues, decodeQuotedPrintable, multipartBoundary} from '../../../src/plugins/scanner/multipart.js'
 
 const KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
 const qpAll = (s: string): string => [...Buffer.from(s)].map((b) => '=' + b.toString(16).toUpperCase().padStart(2, '0')).join('')
