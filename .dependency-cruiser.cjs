@@ -7,7 +7,7 @@
 // The layer of every plugin (docs/architecture.md, "Layers"). A plugin may import its own layer
 // or a lower one; a new plugin must be added here or the `plugin-has-a-layer` rule fails.
 const LAYERS = [
-  ['errors', 'canonical', 'signing', 'dispatch', 'killswitch', 'stages'],
+  ['errors', 'canonical', 'signing', 'dispatch', 'killswitch', 'stages', 'workers'],
   ['receipts', 'contracts', 'capture', 'config', 'tls', 'recorder', 'envelope'],
   ['scanner', 'enforcement', 'cee', 'sessions', 'learn', 'store', 'mcp', 'emit', 'decision', 'rules', 'a2a', 'shield', 'redaction', 'git', 'filesentry'],
   ['gate'],

@@ -8,20 +8,15 @@ import type {ScanJob, ScanReply, ScanWorkerInit} from './scan-pool.js'
  * once from the settings it was started with (plain data, cloned from the runtime's scanner), then
  * answers one content scan per message: the request pipeline's `scanRequest` of the message's
  * `requestFrame`, or the response pipeline's `scanResponseFrame`. Both are pure functions of the
- * text and the settings, so the answer is the one the event-loop thread would compute.
+ * text and the settings, so the answer is the one the event-loop thread would compute. What a
+ * scan throws is the job's error (`serveJobs`): the caller blocks the message with it.
  */
 export function scanJobHandler(init: ScanWorkerInit): (job: ScanJob) => ScanReply {
   const scanner = createScanner(init.scanner)
   const toolScanner = new ToolScanner(scanner)
   const settings = init.media
   const media: MediaCheck | null = settings === null ? null : (contentType, body) => applyMediaPolicy(settings, contentType, body)
-  return (job) => {
-    try {
-      return job.kind === 'request'
-        ? {id: job.id, request: scanRequest(scanner, requestFrame(job.raw), init.input)}
-        : {id: job.id, response: scanResponseFrame({scanner, toolScanner, media}, init.toolScan, parseFrame(job.raw))}
-    } catch (e) {
-      return {id: job.id, error: (e as Error).message}
-    }
-  }
+  return (job) => job.kind === 'request'
+    ? {request: scanRequest(scanner, requestFrame(job.raw), init.input)}
+    : {response: scanResponseFrame({scanner, toolScanner, media}, init.toolScan, parseFrame(job.raw))}
 }

@@ -13,9 +13,9 @@ import type {McpMediation} from './mediation.js'
 let mediationApply: typeof import('./mediation-apply.js') | undefined
 import {settleRedirect, type RedirectOptions} from './redirect.js'
 import {McpScanPool, type ScanPoolOptions, type ScanPoolStats} from './scan-pool.js'
+import {OFFLOAD_THRESHOLD_BYTES, offloadedBytes} from '../workers/index.js'
 
-/** Messages larger than this (UTF-8 bytes) are scanned on the pool (§18.4: "> 64 KiB"). */
-export const OFFLOAD_THRESHOLD_BYTES = 64 * 1024
+export {OFFLOAD_THRESHOLD_BYTES}
 
 export interface ScanOffloadOptions extends ScanPoolOptions {
   /** Bytes above which a message goes to the pool; default OFFLOAD_THRESHOLD_BYTES. */
@@ -61,8 +61,8 @@ export class McpScanOffload {
   private scannedRequest(ctx: McpContext, raw: string, extras: RequestExtras): McpDecision | Promise<McpDecision> {
     const bytes = this.offloaded(raw)
     if (bytes === 0 || !requestScanRuns(ctx.settings, ctx.state.transport)) return decideRequest(ctx, raw, extras)
-    return this.settled(this.started().scan('request', raw, bytes)).then(
-      (r) => decideRequest(ctx, raw, {...extras, content: 'request' in r ? r.request : unscannedContent('error' in r ? r.error : 'wrong scan kind')}),
+    return this.started().run({kind: 'request', raw}, bytes).then(
+      (r) => decideRequest(ctx, raw, {...extras, content: 'request' in r ? r.request : unscannedContent('wrong scan kind')}),
       (e: Error) => decideRequest(ctx, raw, {...extras, content: unscannedContent(e.message)}),
     )
   }
@@ -71,8 +71,8 @@ export class McpScanOffload {
   decideResponse(ctx: McpContext, raw: string): McpDecision | Promise<McpDecision> {
     const bytes = this.offloaded(raw)
     if (bytes === 0) return decideResponse(ctx, raw)
-    return this.settled(this.started().scan('response', raw, bytes)).then(
-      (r) => decideResponse(ctx, raw, 'response' in r ? r.response : {kind: 'failed', error: 'error' in r ? r.error : 'wrong scan kind'}),
+    return this.started().run({kind: 'response', raw}, bytes).then(
+      (r) => decideResponse(ctx, raw, 'response' in r ? r.response : {kind: 'failed', error: 'wrong scan kind'}),
       (e: Error) => decideResponse(ctx, raw, {kind: 'failed', error: e.message}),
     )
   }
@@ -83,12 +83,12 @@ export class McpScanOffload {
   }
 
   /**
-   * A config reload replaced this runtime: close the pool once the scans still running finish
-   * (their messages are decided normally), and after any later straggler.
+   * A config reload replaced this runtime: the pool's threads end once the scans still running
+   * finish (their messages are decided normally), and after any later straggler.
    */
   retire(): void {
     this.retired = true
-    this.closeIfIdle()
+    this.pool?.retire()
   }
 
   async close(): Promise<void> {
@@ -99,24 +99,14 @@ export class McpScanOffload {
 
   /** The message's byte length when it goes to the pool, else 0. */
   private offloaded(raw: string): number {
-    // A string of at most threshold/3 UTF-16 units cannot exceed the threshold in UTF-8.
-    if (this.o.inline === true || raw.length * 3 <= this.threshold) return 0
-    const bytes = Buffer.byteLength(raw)
-    return bytes > this.threshold ? bytes : 0
-  }
-
-  private settled<T>(p: Promise<T>): Promise<T> {
-    if (this.retired) void p.finally(() => this.closeIfIdle()).catch(() => undefined)
-    return p
-  }
-
-  private closeIfIdle(): void {
-    const s = this.pool?.stats()
-    if (this.retired && s !== undefined && s.queued + s.running === 0) void this.close()
+    return this.o.inline === true ? 0 : offloadedBytes(raw, this.threshold)
   }
 
   private started(): McpScanPool {
-    this.pool ??= new McpScanPool(this.o)
+    if (this.pool === null) {
+      this.pool = new McpScanPool(this.o)
+      if (this.retired) this.pool.retire()
+    }
     return this.pool
   }
 }
