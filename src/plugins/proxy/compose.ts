@@ -50,6 +50,7 @@ import {SessionApi} from './session-api.js'
 import {airlockEvidenceOf, type AirlockChange} from './session-gate.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
+import {OffloadCounters} from './scan-offload/counters.js'
 // Type only: the `/ws` relay (and the `ws` package) is loaded by the run service when enabled.
 import type {WebSocketPorts, WebSocketProxy} from './websocket/handshake.js'
 
@@ -167,6 +168,8 @@ export class ProxyRuntime {
   /** Interception counters: one set for the proxy's life, fed by the decision fan-out (transports §2.13). */
   readonly tlsMetrics = new InterceptMetrics()
   readonly loopLag = new EventLoopLag()
+  /** The scan pool's counts for `/metrics`: one set for the process, whatever snapshot's pool did the work. */
+  private readonly offloadCounters = new OffloadCounters()
   /** TLS interception (transports §2); rebuilt with a fresh leaf cache after every reload. */
   interceptor: Interceptor | null = null
   /** The upstream TLS trust list (transports §2.2), shared by every TLS leg; re-read when interception is (re)built. */
@@ -195,7 +198,7 @@ export class ProxyRuntime {
     this.clock = new RequestClock(opts.clock ?? systemClock)
     const clock = this.clock
     this.startedAt = clock.nowMs()
-    this.state = new SnapshotHolder(buildSnapshot(cfg, opts.loaded.hash, opts.env, clock.nanos, {audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c)}))
+    this.state = new SnapshotHolder(buildSnapshot(cfg, opts.loaded.hash, opts.env, clock.nanos, {audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters}))
     const snapshot = (): ProxySnapshot => this.state.snapshot()
     this.killSwitch = new KillSwitchController(killSwitchInputs(cfg))
     // Live tunnels are torn down the moment the switch activates (§11.2).
@@ -211,6 +214,7 @@ export class ProxyRuntime {
     this.metrics.addRenderer((out) => renderCeeMetrics(out, snapshot().cee, undefined))
     this.metrics.addRenderer((out) => this.loopLag.render(out))
     this.metrics.addRenderer((out) => renderEnvelopeMetrics(out, snapshot().mediation))
+    this.metrics.addRenderer((out) => this.offloadCounters.render(out, snapshot().bodyScans.stats()))
     this.sink = new DecisionFanout([this.audit, this.metrics, this.tlsMetrics, ...(opts.sinks ?? [])])
     this.renderContractMetrics()
     this.upstream = createSafeAgent({scanner: () => snapshot().scanner.url, timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000})
@@ -282,7 +286,10 @@ export class ProxyRuntime {
   /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
   reload(loaded: LoadedConfig): void {
     // Sessions survive a reload: the manager is carried over with new settings (§20.6).
-    this.state.replace(buildSnapshot(loaded.config, loaded.hash, this.env, this.clock.nanos, {previous: this.snapshot(), audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c)}))
+    const previous = this.snapshot()
+    this.state.replace(buildSnapshot(loaded.config, loaded.hash, this.env, this.clock.nanos, {previous, audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters}))
+    // Requests that began under the old config finish their scans with it; its threads end then.
+    previous.bodyScans.retire()
     this.killSwitch.updateInputs(killSwitchInputs(loaded.config))
     this.reloadInterceptor(loaded.config)
     const l = loaded.config.logging
@@ -315,10 +322,11 @@ export class ProxyRuntime {
     this.tunnels.destroyAll()
   }
 
-  /** Closes the upstream pools (after the listeners drained). */
+  /** Closes the upstream pools and the scan pool's threads (after the listeners drained). */
   async closePools(): Promise<void> {
     await this.upstream.close().catch(() => undefined)
     await this.interceptor?.close()
+    await this.snapshot().bodyScans.close()
   }
 
   /** An airlock tier change, recorded by the evidence sinks (a receipt per change, OP §6). */

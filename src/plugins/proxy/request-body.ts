@@ -34,12 +34,15 @@ export async function readRequestBody(snap: ProxySnapshot, req: IncomingMessage,
   if (opts.buffered === undefined && !requestHasBody(req, opts.hasBody)) return NO_REQUEST_BODY
   const body = opts.buffered !== undefined ? (opts.buffered.length > max ? null : opts.buffered) : await readCapped(req, max, {overflow: 'discard'})
   if (body === null) return {kind: 'over_limit', detail: `request body exceeds max_body_bytes (${max})`}
-  return {kind: 'read', body, scan: scanReadBody(snap, req, body, host, opts)}
+  return {kind: 'read', body, scan: await scanReadBody(snap, req, body, host, opts)}
 }
 
-/** §6.2 scan of a body already read (the redaction stage reads it first and hands on what is forwarded). */
-export function scanReadBody(snap: ProxySnapshot, req: IncomingMessage, body: Buffer, host: string, opts: RequestBodyOptions = {}): ContentScanResult {
-  return snap.scanner.scanRequestBody({
+/**
+ * §6.2 scan of a body already read (the redaction stage reads it first and hands on what is
+ * forwarded): on the event loop, or for a body over 64 KiB on the snapshot's scan pool (a promise).
+ */
+export function scanReadBody(snap: ProxySnapshot, req: IncomingMessage, body: Buffer, host: string, opts: RequestBodyOptions = {}): ContentScanResult | Promise<ContentScanResult> {
+  return snap.bodyScans.scanRequestBody(snap.scanner, {
     contentType: String(req.headers['content-type'] ?? ''),
     contentEncoding: String(req.headers['content-encoding'] ?? ''),
     transferEncoding: req.headers['transfer-encoding'],

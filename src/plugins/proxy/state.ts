@@ -19,6 +19,8 @@ import type {AuditLog} from './audit-log.js'
 import {ProxySessions, sessionSettingsFromConfig, type AirlockChange} from './session-gate.js'
 import {buildMediation, type MediationRuntime} from './envelope-runtime.js'
 import {scannerSettingsFromConfig} from './settings-from-config.js'
+import {BodyScans} from './scan-offload/body-scans.js'
+import type {OffloadCounters} from './scan-offload/counters.js'
 
 export interface ProxySnapshot {
   readonly config: PipelockConfig
@@ -44,6 +46,12 @@ export interface ProxySnapshot {
   readonly mediation: MediationRuntime | null
   /** Class-preserving request redaction (envelope-redaction Part II); null while disabled. Shared by every profile's view. */
   readonly redactor: Redactor | null
+  /**
+   * Where request and response body scans run: the event loop, or for a body over 64 KiB a pool of
+   * threads compiled with this snapshot's scanners (scan-offload/). Shared by every profile's view;
+   * a reload retires it.
+   */
+  readonly bodyScans: BodyScans
 }
 
 /** The view of a profile (operations.md §2.2 lookup). */
@@ -58,6 +66,8 @@ export interface SnapshotCarry {
   readonly audit: () => AuditLog
   /** Where airlock tier changes go as evidence (the server's sink fan-out). */
   readonly airlockEvidence?: (c: AirlockChange) => void
+  /** Where the scan pool's work is counted for `/metrics` (one set for the process). */
+  readonly offloadCounters?: OffloadCounters
 }
 
 export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock, carry?: SnapshotCarry): ProxySnapshot {
@@ -72,6 +82,8 @@ export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonl
     // Built before anything else can fail on the key: a bad key aborts the reload (spec §9.3).
     mediation: buildMediation(config, carry?.previous?.mediation),
     redactor: buildRedactor(config, scanner, env),
+    // The base view's scanner first, then each profile's: a thread names them by this order.
+    bodyScans: new BodyScans(() => [scanner, ...[...profiles.values()].map((v) => v.scanner)], carry?.offloadCounters === undefined ? {} : {counters: carry.offloadCounters}),
     get fallback(): ProxySnapshot {
       return profiles.get(DEFAULT_PROFILE) ?? base
     },

@@ -11,6 +11,7 @@ import type {DecisionBase} from './core.js'
 import type {AuditTrail, MetricsPort} from './ports.js'
 import {safeTarget} from './core.js'
 import type {ProxySnapshot} from './state.js'
+import {describeSuppressor} from './scan-offload/suppression-scope.js'
 
 export type SuppressSurface = 'response' | 'sse' | 'body_dlp'
 
@@ -20,11 +21,15 @@ export class RequestSuppression {
 
   constructor(private readonly ports: AuditTrail & MetricsPort, private readonly snap: ProxySnapshot, private readonly b: DecisionBase) {}
 
-  /** The suppressor for one surface and its target string, or undefined without entries. */
+  /**
+   * The suppressor for one surface and its target string, or undefined without entries. It is
+   * described as data too (its entries and target), so a scan on the pool decides as it does and
+   * hands back the names it suppressed for this closure to count and audit (scan-offload/).
+   */
   for(surface: SuppressSurface, target: string): Suppressor | undefined {
     const entries = this.snap.config.suppress
     if (entries.length === 0) return undefined
-    return (name) => {
+    return describeSuppressor((name) => {
       const i = suppressedBy(entries, name, target)
       if (i < 0) return false
       const e = entries[i]!
@@ -40,6 +45,6 @@ export class RequestSuppression {
         })
       }
       return true
-    }
+    }, {entries, target})
   }
 }

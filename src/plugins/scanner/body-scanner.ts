@@ -129,6 +129,19 @@ function isGzipStream(body: Uint8Array): boolean {
 }
 
 /**
+ * Whether `scanRequestBody` may inflate part of `input` before scanning it (a gzip stream as the
+ * body, or as a multipart part: `multipart.ts`): its cost then follows the inflated size, up to
+ * `max_body_bytes`, not the bytes sent. Conservative for multipart (any gzip magic in the body).
+ */
+export function inflatesOnScan(input: Pick<BodyScanInput, 'contentType' | 'body'>): boolean {
+  if (isGzipStream(input.body)) return true
+  if (!/^\s*multipart\//i.test(input.contentType ?? '')) return false
+  return Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength).indexOf(GZIP_HEADER) >= 0
+}
+
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b])
+
+/**
  * A request body that is a gzip stream, inflated (at most `max` bytes): the upstream that
  * receives it need only gunzip it. A stream cut short (one piece of a resumable upload) is read as
  * far as it goes: its bytes are all that is sent. Anything that cannot be read — corrupt data,

@@ -36,18 +36,20 @@ export type SettledResponseDecision = Exclude<ResponseDecision, {action: 'ask'}>
  * The response scan of a buffered body on the forward, intercepted and reverse paths: decided as
  * `/fetch` decides it, and an `ask` held for an operator until it is answered, times out or the
  * client goes away (then denied). Allow forwards the original, strip the redacted text, anything
- * else is a `response_scan` block whose detail says why. Synchronous unless the scan asks for an
- * operator: only a hold is a promise.
+ * else is a `response_scan` block whose detail says why. Synchronous unless the body went to the
+ * scan pool or the scan asks for an operator.
  */
 export function decideHeldResponse(
   ports: HoldPorts, x: HeldExchange, body: Uint8Array, opts: Omit<ResponseDecisionOptions, 'approverAvailable'>,
 ): SettledResponseDecision | Promise<SettledResponseDecision> {
   x.rec.scanned.response = body // what the response scan read, for a capture escrow sidecar
-  // Read by its bytes whatever its Content-Type says, then in the charset it declares (scanner decideResponseBody); the text is decoded only for a hold.
-  const decision = x.snap.scanner.decideResponseBody(body, {
+  // Read by its bytes whatever its Content-Type says, then in the charset it declares (scanner
+  // decideResponseBody; over 64 KiB on the snapshot's scan pool); the text is decoded only for a hold.
+  const decision = x.snap.bodyScans.decideResponseBody(x.snap.scanner, body, {
     host: opts.host, suppress: opts.suppress, approverAvailable: ports.approvals !== undefined,
     ...(opts.contentType === undefined ? {} : {contentType: opts.contentType}), ...(opts.textAt === undefined ? {} : {textAt: opts.textAt}),
   })
+  if (decision instanceof Promise) return decision.then((d) => (d.action === 'ask' ? holdAsked(ports, x, body, d) : d))
   if (decision.action !== 'ask') return decision
   return holdAsked(ports, x, body, decision)
 }

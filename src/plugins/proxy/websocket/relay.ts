@@ -11,10 +11,16 @@
  * Every policy close carries the block-reason JSON (§3.8 fix) and is recorded before it is sent;
  * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
  * kill switch closes live relays at once through `trackTunnel`.
+ *
+ * A message over 64 KiB has its body scan (client → upstream) or its binary response decision
+ * (upstream → client) run on the snapshot's scan pool, off the event loop (docs/scanner.md, "Large
+ * bodies"). Each side's events — messages, pings, pongs, its close — are then handled in the order
+ * they arrived: while one waits for its scan, the later ones wait behind it and that side's
+ * socket is paused, so nothing piles up and nothing overtakes.
  */
 import {redactOutboundMessage} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
-import {StreamTail, unsuppressed, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
+import {StreamTail, unsuppressed, type ContentScanResult, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
 import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
@@ -236,6 +242,18 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     return true
   }
 
+  /** Why each side is paused: sends queued toward the other side, or one of its messages out for a scan. Read again once no reason is left. */
+  const holds = new Map<WebSocket, Set<'sends' | 'scan'>>([[client, new Set()], [upstream, new Set()]])
+  const hold = (ws: WebSocket, why: 'sends' | 'scan'): void => {
+    holds.get(ws)!.add(why)
+    if (!ws.isPaused) ws.pause()
+  }
+  const release = (ws: WebSocket, why: 'sends' | 'scan'): void => {
+    const h = holds.get(ws)!
+    if (!h.delete(why) || h.size > 0) return
+    if (ws.isPaused) ws.resume()
+  }
+
   const sendTo = (target: WebSocket, source: WebSocket, data: Buffer | string, binary: boolean, toUpstream: boolean): void => {
     if (target.readyState !== target.OPEN) return
     if (toUpstream) pendingToUpstream++
@@ -243,10 +261,44 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     target.send(data, {binary}, () => {
       if (toUpstream) pendingToUpstream--
       else pendingToClient--
-      if ((toUpstream ? pendingToUpstream : pendingToClient) < MAX_PENDING_SENDS / 2 && source.isPaused) source.resume()
+      if ((toUpstream ? pendingToUpstream : pendingToClient) < MAX_PENDING_SENDS / 2) release(source, 'sends')
     })
-    if ((toUpstream ? pendingToUpstream : pendingToClient) >= MAX_PENDING_SENDS && !source.isPaused) source.pause()
+    if ((toUpstream ? pendingToUpstream : pendingToClient) >= MAX_PENDING_SENDS) hold(source, 'sends')
   }
+
+  /**
+   * One side's events in arrival order. A step runs at once unless an earlier one is still waiting
+   * for its scan; a step that returns a promise (its scan went to the pool) holds the later ones
+   * and pauses `source` until it is done.
+   */
+  const inOrder = (source: WebSocket): ((step: () => void | Promise<void>) => void) => {
+    const waiting: Array<() => void | Promise<void>> = []
+    let busy = false
+    const drain = (): void => {
+      while (waiting.length > 0) {
+        const r = waiting.shift()!()
+        if (r instanceof Promise) {
+          void r.then(drain, drain)
+          return
+        }
+      }
+      busy = false
+      release(source, 'scan')
+    }
+    return (step) => {
+      if (busy) {
+        waiting.push(step)
+        return
+      }
+      const r = step()
+      if (!(r instanceof Promise)) return
+      busy = true
+      hold(source, 'scan')
+      void r.then(drain, drain)
+    }
+  }
+  const fromClient = inOrder(client)
+  const fromUpstream = inOrder(upstream)
 
   /** Binary data while `allow_binary_frames: false`. No fitting reason code (§9 Q3): the close text stays plain, the receipt says ws_protocol. */
   const refuseBinary = (direction: WsDirection): void => {
@@ -277,12 +329,11 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   }
 
   // ---- client → upstream
-  const onClientMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
+  const onClientMessage = (raw: WebSocket.RawData, isBinary: boolean): void | Promise<void> => {
     const snap = beginMessage(isBinary, 'client_to_server')
     if (snap === null) return
     let data = raw as Buffer
     const cfg = snap.config
-    const enforce = enforcing(snap)
     const scanFrames = cfg.websocket_proxy.scan_text_frames
     // 0. Redaction (envelope-redaction §12) before DLP, in every mode: a message it cannot
     // rewrite closes the relay; DLP below scans the rewritten message.
@@ -310,7 +361,20 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const max = Math.min(cfg.websocket_proxy.max_message_bytes, snap.scanner.settings.requestBodyScanning.maxBodyBytes)
       const r = data.length > max
         ? {action: 'block' as const, layer: 'body_dlp' as const, reason: 'dlp_match' as const, detail: `message exceeds max_body_bytes (${max})`, dlpWarnings: []}
-        : snap.scanner.scanRequestBody({contentType, body: data, host: o.host, ...(o.suppress ? {suppress: o.suppress} : {})})
+        : snap.bodyScans.scanRequestBody(snap.scanner, {contentType, body: data, host: o.host, ...(o.suppress ? {suppress: o.suppress} : {})})
+      const scanned = data
+      // A message over 64 KiB was scanned on the pool: the rest runs when it is back, unless the relay ended meanwhile.
+      if (r instanceof Promise) return r.then((x) => (ended ? undefined : afterBodyScan(snap, scanned, isBinary, x)))
+      return afterBodyScan(snap, scanned, isBinary, r)
+    }
+    return afterBodyScan(snap, data, isBinary, null)
+  }
+
+  /** Steps 1 (the body scan's answer, when it ran) to 4 of a client message. */
+  const afterBodyScan = (snap: ProxySnapshot, data: Buffer, isBinary: boolean, r: Pick<ContentScanResult, 'action' | 'layer' | 'reason' | 'detail'> | null): void => {
+    const enforce = enforcing(snap)
+    const scanFrames = snap.config.websocket_proxy.scan_text_frames
+    if (r !== null) {
       if (r.action !== 'allow') m?.scanHit(r.layer === 'body_prompt_injection' ? 'injection' : 'dlp')
       if (r.action === 'block') {
         const layer = r.layer === 'body_prompt_injection' ? 'body_prompt_injection' : 'dlp'
@@ -371,29 +435,34 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   }
 
   // ---- upstream → client
-  const onUpstreamMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
+  const onUpstreamMessage = (raw: WebSocket.RawData, isBinary: boolean): void | Promise<void> => {
     const snap = beginMessage(isBinary, 'server_to_client')
     if (snap === null) return
-    let data = raw as Buffer
+    const data = raw as Buffer
     const cfg = snap.config
     const scanText = cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled
-    let d: ResponseDecision | null = null
-    let across = false
     if (isBinary) {
       const media = applyMediaPolicy(mediaSettingsFromConfig(cfg.media_policy), '', data)
       if (media.kind === 'block') {
         m?.scanHit('media_policy')
         return policyClose({stage: 'response', layer: 'media_policy', reason: 'media_policy', detail: media.detail, direction: 'server_to_client', upstreamReason: 'media blocked', scanner: 'media_policy'})
       }
-      data = media.body
-      // Read as text too, as an HTTP body labelled binary is (issue 36): the agent may decode it as UTF-8.
-      if (scanText) d = snap.scanner.decideResponseBody(data, {host: o.host})
-    } else if (scanText) {
-      // Behind the tail of the messages before: an injection split across messages (a token stream) is whole there.
-      const r = s2cTail.next(data.toString('utf8'), (t) => snap.scanner.decideResponse(t, {host: o.host}), (x) => x.action === 'allow')
-      d = r.verdict
-      across = r.across
+      if (!scanText) return afterResponseScan(snap, media.body, true, null, false)
+      // Read as text too, as an HTTP body labelled binary is (issue 36): the agent may decode it as
+      // UTF-8. Over 64 KiB on the scan pool; the rest runs when it is back, unless the relay ended.
+      const d = snap.bodyScans.decideResponseBody(snap.scanner, media.body, {host: o.host})
+      if (d instanceof Promise) return d.then((x) => (ended ? undefined : afterResponseScan(snap, media.body, true, x, false)))
+      return afterResponseScan(snap, media.body, true, d, false)
     }
+    if (!scanText) return afterResponseScan(snap, data, false, null, false)
+    // Behind the tail of the messages before: an injection split across messages (a token stream) is whole there.
+    const r = s2cTail.next(data.toString('utf8'), (t) => snap.scanner.decideResponse(t, {host: o.host}), (x) => x.action === 'allow')
+    return afterResponseScan(snap, data, false, r.verdict, r.across)
+  }
+
+  /** An upstream message's scan decision (null: not scanned) applied: closed, stripped, warned or relayed. */
+  const afterResponseScan = (snap: ProxySnapshot, scanned: Buffer, isBinary: boolean, d: ResponseDecision | null, across: boolean): void => {
+    let data = scanned
     if (d !== null && d.action !== 'allow') {
       m?.scanHit('injection')
       const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
@@ -446,31 +515,40 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     return false
   }
 
-  client.on('message', onClientMessage)
-  upstream.on('message', onUpstreamMessage)
+  // Each side's messages, pings, pongs and close in the order they came (`inOrder`).
+  client.on('message', (raw: WebSocket.RawData, isBinary: boolean) => fromClient(() => onClientMessage(raw, isBinary)))
+  upstream.on('message', (raw: WebSocket.RawData, isBinary: boolean) => fromUpstream(() => onUpstreamMessage(raw, isBinary)))
   // Ping and pong are forwarded (the proxy answers none itself, `autoPong: false`); the client's
   // payloads are scanned first, like its messages.
-  client.on('ping', (d) => {
+  const control = (): void => {
     m?.frame('control')
     lastActivity = ports.nowMs()
-    if (controlRefused('ping', d)) return
-    if (upstream.readyState === upstream.OPEN) upstream.ping(d)
+  }
+  client.on('ping', (d) => {
+    control()
+    fromClient(() => {
+      if (controlRefused('ping', d)) return
+      if (upstream.readyState === upstream.OPEN) upstream.ping(d)
+    })
   })
   client.on('pong', (d) => {
-    m?.frame('control')
-    lastActivity = ports.nowMs()
-    if (controlRefused('pong', d)) return
-    if (upstream.readyState === upstream.OPEN) upstream.pong(d)
+    control()
+    fromClient(() => {
+      if (controlRefused('pong', d)) return
+      if (upstream.readyState === upstream.OPEN) upstream.pong(d)
+    })
   })
   upstream.on('ping', (d) => {
-    m?.frame('control')
-    lastActivity = ports.nowMs()
-    if (client.readyState === client.OPEN) client.ping(d)
+    control()
+    fromUpstream(() => {
+      if (client.readyState === client.OPEN) client.ping(d)
+    })
   })
   upstream.on('pong', (d) => {
-    m?.frame('control')
-    lastActivity = ports.nowMs()
-    if (client.readyState === client.OPEN) client.pong(d)
+    control()
+    fromUpstream(() => {
+      if (client.readyState === client.OPEN) client.pong(d)
+    })
   })
 
   // Library-detected violations (size, UTF-8, RSV1, framing): the library closes the offending
@@ -510,8 +588,11 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       terminateLater(other)
     }
   }
-  client.on('close', onPeerClose(upstream, 'client closed'))
-  upstream.on('close', onPeerClose(client, 'upstream closed'))
+  // A side's close is passed on after the messages it sent before it (`inOrder`).
+  const passClient = onPeerClose(upstream, 'client closed')
+  const passUpstream = onPeerClose(client, 'upstream closed')
+  client.on('close', (code: number, reason: Buffer) => fromClient(() => passClient(code, reason)))
+  upstream.on('close', (code: number, reason: Buffer) => fromUpstream(() => passUpstream(code, reason)))
 
   await Promise.all([client, upstream].map((w) => new Promise<void>((resolve) => (w.readyState === w.CLOSED ? resolve() : w.once('close', () => resolve())))))
   clearTimeout(lifetime)

@@ -19,10 +19,10 @@ import type {Finding, RequestGateContext, Stage} from '../context.js'
  * `request_body_scanning.action` applies (`warn` forwards the redacted body) — the reference's
  * rule (R6, replicated; docs/redaction.md). Costs a second scan only for redacted requests.
  */
-function afterRedaction(ctx: RequestGateContext, host: string, r: ContentScanResult): ContentScanResult {
+async function afterRedaction(ctx: RequestGateContext, host: string, r: ContentScanResult): Promise<ContentScanResult> {
   const red = ctx.redacted!
   if (!red.replaced || r.action === 'block' || r.dlp.length > 0) return r
-  const pre = scanReadBody(ctx.snap, ctx.req, red.original, host, bodyOptions(ctx))
+  const pre = await scanReadBody(ctx.snap, ctx.req, red.original, host, bodyOptions(ctx))
   if (pre.layer !== 'body_dlp' || pre.dlp.length === 0) return r
   const settings = ctx.snap.scanner.settings
   if (pre.action === 'block' && matchesAnyDomain(host, settings.responseScanning.exemptDomains) !== null) {
@@ -75,7 +75,7 @@ async function scanBody(ctx: RequestGateContext): Promise<boolean> {
   const opts = bodyOptions(ctx)
   // Read already by the redaction stage: scan what is forwarded.
   const reqBody = ctx.redacted !== undefined
-    ? {kind: 'read' as const, body: ctx.body!, scan: afterRedaction(ctx, host, scanReadBody(snap, ctx.req, ctx.body!, host, opts))}
+    ? {kind: 'read' as const, body: ctx.body!, scan: await afterRedaction(ctx, host, await scanReadBody(snap, ctx.req, ctx.body!, host, opts))}
     : await readRequestBody(snap, ctx.req, host, ctx.verifiedBody === undefined ? opts : {...opts, buffered: ctx.verifiedBody})
   if (reqBody.kind === 'over_limit') {
     block({stage: 'body_scan', layer: 'body_dlp', detail: reqBody.detail, status: 403, reason: 'dlp_match'})

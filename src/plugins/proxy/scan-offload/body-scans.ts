@@ -1,0 +1,155 @@
+/**
+ * Where an HTTP body's scan runs (runtime.md §22.2; the MCP side's rule, mcp.md §18.4): on the
+ * event loop for a body up to OFFLOAD_THRESHOLD_BYTES, on a pool of worker threads above it. A
+ * 1 MiB chat-completion body is about 90 ms of scanning; on the event loop every other agent's
+ * requests, tunnels, WebSocket frames, `/health` and the admin API would wait for it. The scan is
+ * the same function either way (scan-offload/jobs.ts), so the gate decides on the same result;
+ * a scan the pool cannot run (a thread died, the pool is full) refuses the body, it is never
+ * forwarded unscanned.
+ *
+ * One per snapshot (state.ts): its threads compile the snapshot's scanners, a reload retires it
+ * (threads end once idle) and the new snapshot brings its own.
+ */
+import {OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
+import {inflatesOnScan, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type Suppressor} from '../../scanner/index.js'
+import type {BodyScanInit, BodyScanJob, BodyScanReply, SuppressionScope} from './jobs.js'
+import type {OffloadCounters, OffloadSurface} from './counters.js'
+import {suppressionScopeOf} from './suppression-scope.js'
+
+export interface BodyScansOptions {
+  /** Bytes above which a body is scanned on the pool; default OFFLOAD_THRESHOLD_BYTES. */
+  readonly threshold?: number
+  /** Never use the pool (the differential test's inline oracle). */
+  readonly inline?: boolean
+  /** Pool threads; default cores − 1 (1..4). */
+  readonly workers?: number
+  readonly maxInFlightBytes?: number
+  /** The worker module (default body-scans-worker.js beside this file). */
+  readonly workerUrl?: URL
+  /** Where the pool's scans are counted (`/metrics`); none in tests. */
+  readonly counters?: OffloadCounters
+}
+
+/** Where a scan goes: inline (null), or the pool with the scanner's index, its bytes and the suppressor as data. */
+interface Placement {
+  readonly scanner: number
+  readonly bytes: number
+  readonly suppression: SuppressionScope | null
+}
+
+type Pool = WorkerPool<BodyScanJob, BodyScanReply, BodyScanInit>
+
+export class BodyScans {
+  private pool: Pool | null = null
+  private retired = false
+  private indexes: Map<Scanner, number> | null = null
+
+  /** `scanners`: the snapshot's scanners, base view first (read when the pool first starts). */
+  constructor(private readonly scanners: () => readonly Scanner[], private readonly o: BodyScansOptions = {}) {}
+
+  /**
+   * §6.2 scan of a request body read whole; a promise only when it ran on the pool. A body the
+   * scan inflates (gzip) goes there whatever its size: it may hold up to `max_body_bytes` to read.
+   */
+  scanRequestBody(scanner: Scanner, input: BodyScanInput): ContentScanResult | Promise<ContentScanResult> {
+    const at = this.placement(scanner, input.body, input.suppress, inflatesOnScan(input))
+    if (at === null) return scanner.scanRequestBody(input)
+    const {suppress, ...rest} = input
+    return this.run('request_body', {kind: 'request', scanner: at.scanner, input: {...rest, body: cloneable(input.body)}, suppression: at.suppression}, at.bytes).then(
+      (r) => r.kind === 'request' ? replayed(r.suppressed, suppress, r.result) : unscannedRequest('wrong scan kind'),
+      (e: Error) => unscannedRequest(e.message),
+    )
+  }
+
+  /** §7 decision of a buffered response body; a promise only when it ran on the pool. */
+  decideResponseBody(scanner: Scanner, body: Uint8Array, opts: ResponseDecisionOptions): ResponseDecision | Promise<ResponseDecision> {
+    const at = this.placement(scanner, body, opts.suppress, false)
+    if (at === null) return scanner.decideResponseBody(body, opts)
+    const {suppress, ...rest} = opts
+    return this.run('response_body', {kind: 'response', scanner: at.scanner, body: cloneable(body), opts: rest, suppression: at.suppression}, at.bytes).then(
+      (r) => r.kind === 'response' ? replayed(r.suppressed, suppress, r.decision) : unscannedResponse('wrong scan kind'),
+      (e: Error) => unscannedResponse(e.message),
+    )
+  }
+
+  /** The pool's counters (null until the first large body started it). */
+  stats(): WorkerPoolStats | null {
+    return this.pool?.stats() ?? null
+  }
+
+  /** A reload replaced this snapshot: the pool's threads end once the scans still running are answered. */
+  retire(): void {
+    this.retired = true
+    this.pool?.retire()
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool
+    this.pool = null
+    await p?.close()
+  }
+
+  /**
+   * Null (scan inline) for a small body that is not `inflated`, a scanner this snapshot did not
+   * build, or a suppressor not described as data.
+   */
+  private placement(scanner: Scanner, body: Uint8Array, suppress: Suppressor | undefined, inflated: boolean): Placement | null {
+    if (this.o.inline === true) return null
+    const bytes = offloadedBytes(body, this.o.threshold ?? OFFLOAD_THRESHOLD_BYTES) || (inflated ? body.length : 0)
+    if (bytes === 0) return null
+    const index = this.indexOf(scanner)
+    if (index === undefined) return null
+    const scope = suppress === undefined ? null : suppressionScopeOf(suppress)
+    if (scope === undefined) return null
+    return {scanner: index, bytes, suppression: scope}
+  }
+
+  private indexOf(scanner: Scanner): number | undefined {
+    this.indexes ??= new Map(this.scanners().map((s, i) => [s, i]))
+    return this.indexes.get(scanner)
+  }
+
+  private run(surface: OffloadSurface, job: BodyScanJob, bytes: number): Promise<BodyScanReply> {
+    const p = this.started().run(job, bytes)
+    const counters = this.o.counters
+    if (counters !== undefined) p.then(() => counters.record(surface, 'scanned'), () => counters.record(surface, 'failed'))
+    return p
+  }
+
+  private started(): Pool {
+    if (this.pool === null) {
+      const init: BodyScanInit = {scanners: this.scanners().map((s) => s.settings)}
+      this.pool = new WorkerPool({
+        init, label: 'scan', workerUrl: this.o.workerUrl ?? new URL('./body-scans-worker.js', import.meta.url),
+        ...(this.o.workers === undefined ? {} : {workers: this.o.workers}),
+        ...(this.o.maxInFlightBytes === undefined ? {} : {maxInFlightBytes: this.o.maxInFlightBytes}),
+      })
+      if (this.retired) this.pool.retire()
+    }
+    return this.pool
+  }
+}
+
+/**
+ * A body as it crosses to a thread: structured clone copies a view's whole ArrayBuffer, so a view
+ * into a larger one (a Buffer slice) is copied to its own bytes first.
+ */
+function cloneable(body: Uint8Array): Uint8Array {
+  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body)
+}
+
+/** The thread's result, once the names it suppressed went through the event loop's own suppressor (its counters and audit). */
+function replayed<T>(names: readonly string[], suppress: Suppressor | undefined, result: T): T {
+  if (suppress !== undefined) for (const n of names) suppress(n)
+  return result
+}
+
+/** A request body the pool could not scan: refused in every mode, as any body that cannot be scanned is (§6.2). */
+function unscannedRequest(why: string): ContentScanResult {
+  return {action: 'block', layer: 'body_dlp', reason: 'dlp_match', detail: `request body could not be scanned: ${why}`, dlp: [], dlpWarnings: [], injection: []}
+}
+
+/** A response the pool could not scan: not forwarded (the scanner's own fail-closed answer). */
+function unscannedResponse(why: string): ResponseDecision {
+  return {action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: `response could not be scanned: ${why}`}
+}

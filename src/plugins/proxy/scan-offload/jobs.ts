@@ -1,0 +1,73 @@
+/**
+ * The HTTP body scans a pool thread runs (body-scans.ts sends them): the request body's §6.2 scan
+ * (`scanRequestBody`) and the buffered response's §7 decision (`decideResponseBody`), each with the
+ * scanner of the snapshot view (base config or agent profile) the request runs under, named by
+ * its index in the snapshot's scanners (two views may share a profile name: the base view and an
+ * `agents._default` profile). A thread compiles a view's scanner on the first job that names it. Both scans are pure functions of
+ * their input and the settings, so a thread's answer is the one the event loop would compute.
+ *
+ * Suppression (operations.md §4.3) acts inside a scan, and the event loop's suppressor also
+ * counts and audits what it suppresses: a thread gets the suppress entries and the target as
+ * data, answers with the same verdict per finding name (`suppressedBy`), and returns the names it
+ * suppressed, in order, for the event loop to replay through its own suppressor.
+ */
+import {createScanner, suppressedBy, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type ScannerSettings, type SuppressEntry, type Suppressor} from '../../scanner/index.js'
+
+export interface BodyScanInit {
+  /** The settings of each view's scanner (the base view first, then every agent profile's). */
+  readonly scanners: readonly ScannerSettings[]
+}
+
+/** A suppressor as data: the config's entries and the target they are matched against. */
+export interface SuppressionScope {
+  readonly entries: readonly SuppressEntry[]
+  readonly target: string
+}
+
+export type RequestScanInput = Omit<BodyScanInput, 'suppress'>
+export type ResponseScanOptions = Omit<ResponseDecisionOptions, 'suppress'>
+
+export type BodyScanJob =
+  | {readonly kind: 'request'; readonly scanner: number; readonly input: RequestScanInput; readonly suppression: SuppressionScope | null}
+  | {readonly kind: 'response'; readonly scanner: number; readonly body: Uint8Array; readonly opts: ResponseScanOptions; readonly suppression: SuppressionScope | null}
+
+export type BodyScanReply =
+  | {readonly kind: 'request'; readonly result: ContentScanResult; readonly suppressed: readonly string[]}
+  | {readonly kind: 'response'; readonly decision: ResponseDecision; readonly suppressed: readonly string[]}
+
+/** The suppressor a scope describes; each name it suppresses is noted in `suppressed`. */
+function noting(scope: SuppressionScope, suppressed: string[]): Suppressor {
+  return (name) => {
+    if (suppressedBy(scope.entries, name, scope.target) < 0) return false
+    suppressed.push(name)
+    return true
+  }
+}
+
+/** A cloned body (structured clone hands over a Uint8Array) as the Buffer the scanner reads, not copied. */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength)
+}
+
+/** The thread side: one answer per job (body-scans-worker.ts registers it with `serveJobs`). */
+export function bodyScanHandler(init: BodyScanInit): (job: BodyScanJob) => BodyScanReply {
+  const scanners: Array<Scanner | undefined> = []
+  const scannerOf = (i: number): Scanner => {
+    let sc = scanners[i]
+    if (sc === undefined) {
+      const settings = init.scanners[i]
+      if (settings === undefined) throw new Error(`no scanner settings at index ${i}`)
+      scanners[i] = sc = createScanner(settings)
+    }
+    return sc
+  }
+  return (job) => {
+    const sc = scannerOf(job.scanner)
+    const suppressed: string[] = []
+    const suppress = job.suppression === null ? {} : {suppress: noting(job.suppression, suppressed)}
+    if (job.kind === 'request') {
+      return {kind: 'request', result: sc.scanRequestBody({...job.input, body: asBuffer(job.input.body), ...suppress}), suppressed}
+    }
+    return {kind: 'response', decision: sc.decideResponseBody(asBuffer(job.body), {...job.opts, ...suppress}), suppressed}
+  }
+}
