@@ -12,8 +12,8 @@ import type {McpMediation} from './mediation.js'
 /** The envelope builder, loaded on the first forwarded call of a config with envelopes on. */
 let mediationApply: typeof import('./mediation-apply.js') | undefined
 import {settleRedirect, type RedirectOptions} from './redirect.js'
-import {McpScanPool, type ScanPoolOptions, type ScanPoolStats} from './scan-pool.js'
-import {OFFLOAD_THRESHOLD_BYTES, offloadedBytes} from '../workers/index.js'
+import {McpScanPool, type ScanJob, type ScanPoolOptions, type ScanPoolStats, type ScanReply, type ScanWorkerInit} from './scan-pool.js'
+import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes} from '../workers/index.js'
 
 export {OFFLOAD_THRESHOLD_BYTES}
 
@@ -29,12 +29,12 @@ export interface ScanOffloadOptions extends ScanPoolOptions {
 }
 
 export class McpScanOffload {
-  private pool: McpScanPool | null = null
+  private readonly pool: LazyWorkerPool<ScanJob, ScanReply, ScanWorkerInit>
   private readonly threshold: number
-  private retired = false
 
   constructor(private readonly o: ScanOffloadOptions) {
     this.threshold = o.threshold ?? OFFLOAD_THRESHOLD_BYTES
+    this.pool = new LazyWorkerPool(() => new McpScanPool(o))
   }
 
   /**
@@ -61,7 +61,7 @@ export class McpScanOffload {
   private scannedRequest(ctx: McpContext, raw: string, extras: RequestExtras): McpDecision | Promise<McpDecision> {
     const bytes = this.offloaded(raw)
     if (bytes === 0 || !requestScanRuns(ctx.settings, ctx.state.transport)) return decideRequest(ctx, raw, extras)
-    return this.started().run({kind: 'request', raw}, bytes).then(
+    return this.pool.run({kind: 'request', raw}, bytes).then(
       (r) => decideRequest(ctx, raw, {...extras, content: 'request' in r ? r.request : unscannedContent('wrong scan kind')}),
       (e: Error) => decideRequest(ctx, raw, {...extras, content: unscannedContent(e.message)}),
     )
@@ -71,7 +71,7 @@ export class McpScanOffload {
   decideResponse(ctx: McpContext, raw: string): McpDecision | Promise<McpDecision> {
     const bytes = this.offloaded(raw)
     if (bytes === 0) return decideResponse(ctx, raw)
-    return this.started().run({kind: 'response', raw}, bytes).then(
+    return this.pool.run({kind: 'response', raw}, bytes).then(
       (r) => decideResponse(ctx, raw, 'response' in r ? r.response : {kind: 'failed', error: 'wrong scan kind'}),
       (e: Error) => decideResponse(ctx, raw, {kind: 'failed', error: e.message}),
     )
@@ -79,7 +79,7 @@ export class McpScanOffload {
 
   /** Pool counters (null until the first large message started it). */
   stats(): ScanPoolStats | null {
-    return this.pool?.stats() ?? null
+    return this.pool.stats()
   }
 
   /**
@@ -87,26 +87,15 @@ export class McpScanOffload {
    * finish (their messages are decided normally), and after any later straggler.
    */
   retire(): void {
-    this.retired = true
-    this.pool?.retire()
+    this.pool.retire()
   }
 
   async close(): Promise<void> {
-    const p = this.pool
-    this.pool = null
-    await p?.close()
+    await this.pool.close()
   }
 
   /** The message's byte length when it goes to the pool, else 0. */
   private offloaded(raw: string): number {
     return this.o.inline === true ? 0 : offloadedBytes(raw, this.threshold)
-  }
-
-  private started(): McpScanPool {
-    if (this.pool === null) {
-      this.pool = new McpScanPool(this.o)
-      if (this.retired) this.pool.retire()
-    }
-    return this.pool
   }
 }

@@ -10,7 +10,7 @@
  * One per snapshot (state.ts): its threads compile the snapshot's scanners, a reload retires it
  * (threads end once idle) and the new snapshot brings its own.
  */
-import {OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
+import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
 import {inflatesOnScan, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type Suppressor} from '../../scanner/index.js'
 import type {BodyScanInit, BodyScanJob, BodyScanReply, SuppressionScope} from './jobs.js'
 import type {OffloadCounters, OffloadSurface} from './counters.js'
@@ -37,15 +37,18 @@ interface Placement {
   readonly suppression: SuppressionScope | null
 }
 
-type Pool = WorkerPool<BodyScanJob, BodyScanReply, BodyScanInit>
-
 export class BodyScans {
-  private pool: Pool | null = null
-  private retired = false
+  private readonly pool: LazyWorkerPool<BodyScanJob, BodyScanReply, BodyScanInit>
   private indexes: Map<Scanner, number> | null = null
 
   /** `scanners`: the snapshot's scanners, base view first (read when the pool first starts). */
-  constructor(private readonly scanners: () => readonly Scanner[], private readonly o: BodyScansOptions = {}) {}
+  constructor(private readonly scanners: () => readonly Scanner[], private readonly o: BodyScansOptions = {}) {
+    this.pool = new LazyWorkerPool(() => new WorkerPool({
+      init: {scanners: this.scanners().map((s) => s.settings)}, label: 'scan', workerUrl: o.workerUrl ?? new URL('./body-scans-worker.js', import.meta.url),
+      ...(o.workers === undefined ? {} : {workers: o.workers}),
+      ...(o.maxInFlightBytes === undefined ? {} : {maxInFlightBytes: o.maxInFlightBytes}),
+    }))
+  }
 
   /**
    * §6.2 scan of a request body read whole; a promise only when it ran on the pool. A body the
@@ -74,19 +77,16 @@ export class BodyScans {
 
   /** The pool's counters (null until the first large body started it). */
   stats(): WorkerPoolStats | null {
-    return this.pool?.stats() ?? null
+    return this.pool.stats()
   }
 
   /** A reload replaced this snapshot: the pool's threads end once the scans still running are answered. */
   retire(): void {
-    this.retired = true
-    this.pool?.retire()
+    this.pool.retire()
   }
 
   async close(): Promise<void> {
-    const p = this.pool
-    this.pool = null
-    await p?.close()
+    await this.pool.close()
   }
 
   /**
@@ -110,23 +110,10 @@ export class BodyScans {
   }
 
   private run(surface: OffloadSurface, job: BodyScanJob, bytes: number): Promise<BodyScanReply> {
-    const p = this.started().run(job, bytes)
+    const p = this.pool.run(job, bytes)
     const counters = this.o.counters
     if (counters !== undefined) p.then(() => counters.record(surface, 'scanned'), () => counters.record(surface, 'failed'))
     return p
-  }
-
-  private started(): Pool {
-    if (this.pool === null) {
-      const init: BodyScanInit = {scanners: this.scanners().map((s) => s.settings)}
-      this.pool = new WorkerPool({
-        init, label: 'scan', workerUrl: this.o.workerUrl ?? new URL('./body-scans-worker.js', import.meta.url),
-        ...(this.o.workers === undefined ? {} : {workers: this.o.workers}),
-        ...(this.o.maxInFlightBytes === undefined ? {} : {maxInFlightBytes: this.o.maxInFlightBytes}),
-      })
-      if (this.retired) this.pool.retire()
-    }
-    return this.pool
   }
 }
 
