@@ -5,7 +5,7 @@ import http from 'node:http'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {repoPath} from '../helpers/vectors.js'
-import {startHttpUpstream, startProxy, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {rawHttp, startHttpUpstream, startProxy, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // Issue 39, git protection (containment.md §4, docs/git-protection.md) with real git: the
 // pre-push hook `pipelock git install-hooks` writes refuses a push whose commits carry a key (even
@@ -181,6 +181,9 @@ describe('git protection: pre-push hook and proxy-side push checks', {timeout: 1
       const message = commit('later.txt', 'later\n', `deploy with key ${AWS_KEY}`)
       assert.deepEqual(await post(pushBody('refs/heads/main', message, message)), {status: 403, reason: 'dlp_match'})
       ok(['reset', '-q', '--hard', 'HEAD~1'])
+      // Each pack was read and scanned on the scan pool (docs/scanner.md, "Large bodies").
+      const metrics = (await rawHttp(proxy.port, {path: '/metrics'})).body
+      assert.match(metrics, /^pipelock_scan_offload_total\{outcome="scanned",surface="git_push"\} 4$/m)
     })
   })
 })

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {after, describe, test} from 'node:test'
 import {mergeProfile, resolveConfig} from '../../../src/plugins/config/index.js'
+import {checkReceivePack} from '../../../src/plugins/git/index.js'
 import {createScanner, suppressedBy, type BodyScanInput, type Scanner, type SuppressEntry, type Suppressor} from '../../../src/plugins/scanner/index.js'
 import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/settings-from-config.js'
 import {BodyScans} from '../../../src/plugins/proxy/scan-offload/body-scans.js'
@@ -149,7 +154,7 @@ describe('placement and failures', {timeout: 120_000}, () => {
     assert.equal(pool.stats(), null, 'no pool was started')
   })
 
-  test('a thread that dies refuses its body (request and response), and the next large body gets a new thread', async () => {
+  test('a thread that dies refuses its body (request, response, git push), and the next large body gets a new thread', async () => {
     const pool = pooled(scanners, {workerUrl: new URL('./fixtures/crashing-body-scan-worker.js', import.meta.url)})
     assert.deepEqual(await pool.scanRequestBody(sc, {contentType: 'text/plain', body: big('CRASH-EXIT')}), {
       action: 'block', layer: 'body_dlp', reason: 'dlp_match', detail: 'request body could not be scanned: scan worker exited (code 3)', dlp: [], dlpWarnings: [], injection: [],
@@ -157,9 +162,51 @@ describe('placement and failures', {timeout: 120_000}, () => {
     assert.deepEqual(await pool.decideResponseBody(sc, big('CRASH-EXIT'), {host: 'example.com'}), {
       action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned: scan worker exited (code 3)',
     })
+    // A push the pool could not check is a pack not read: the stage refuses it.
+    assert.deepEqual(await pool.checkPush(sc, big('CRASH-EXIT')), {updates: [], error: 'scan worker exited (code 3)', found: []})
     assert.equal((await pool.scanRequestBody(sc, {contentType: 'text/plain', body: big('fine')})).action, 'allow')
     const s = pool.stats()!
-    assert.deepEqual({crashed: s.crashed, started: s.started, inFlightBytes: s.inFlightBytes}, {crashed: 2, started: 3, inFlightBytes: 0})
+    assert.deepEqual({crashed: s.crashed, started: s.started, inFlightBytes: s.inFlightBytes}, {crashed: 3, started: 4, inFlightBytes: 0})
+  })
+
+  test('a git push\'s pack check on the pool is the inline one: clean, a key in a blob, a key in a message, a cut pack', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-offload-git-'))
+    const env = {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e', GIT_CONFIG_NOSYSTEM: '1', HOME: dir}
+    const git = (args: string[], input?: string): Buffer => {
+      const r = spawnSync('git', args, {cwd: dir, env, input})
+      assert.equal(r.status, 0, `git ${args.join(' ')}: ${String(r.stderr)}`)
+      return r.stdout
+    }
+    const push = (rev: string): Buffer => {
+      const cmd = `${'0'.repeat(40)} ${rev} refs/heads/main\0 report-status\n`
+      return Buffer.concat([Buffer.from((cmd.length + 4).toString(16).padStart(4, '0') + cmd), Buffer.from('0000'), git(['pack-objects', '--stdout', '--revs'], `${rev}\n`)])
+    }
+    try {
+      git(['init', '-q', '-b', 'main'])
+      writeFileSync(path.join(dir, 'notes.txt'), prose(20_000))
+      git(['add', '.'])
+      git(['commit', '-q', '-m', 'notes'])
+      const clean = git(['rev-parse', 'HEAD']).toString().trim()
+      writeFileSync(path.join(dir, 'creds.env'), `AWS_ACCESS_KEY_ID=${AWS_KEY}\n`)
+      git(['add', '.'])
+      git(['commit', '-q', '-m', 'creds'])
+      const blob = git(['rev-parse', 'HEAD']).toString().trim()
+      git(['commit', '-q', '--allow-empty', '-m', `deploy with ${AWS_KEY}`])
+      const message = git(['rev-parse', 'HEAD']).toString().trim()
+      const pool = pooled(scanners)
+      const bodies = [push(clean), push(blob), push(message), push(clean).subarray(0, 120)]
+      const found: string[][] = []
+      for (const body of bodies) {
+        const got = pool.checkPush(sc, body)
+        assert.ok(got instanceof Promise, 'every push goes to the pool, small or not')
+        const want = checkReceivePack(sc, body)
+        assert.deepEqual(await got, want)
+        found.push([...want.found, want.error === '' ? 'read' : 'cut'])
+      }
+      assert.deepEqual(found, [['read'], ['AWS Access ID', 'read'], ['AWS Access ID', 'read'], ['cut']])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   test('over the in-flight byte cap a large body is refused at once, not queued without bound', async () => {

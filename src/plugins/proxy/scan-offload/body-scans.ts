@@ -1,6 +1,7 @@
 /**
  * Where an HTTP body's scan runs (runtime.md §22.2; the MCP side's rule, mcp.md §18.4): on the
- * event loop for a body up to OFFLOAD_THRESHOLD_BYTES, on a pool of worker threads above it. A
+ * event loop for a body up to OFFLOAD_THRESHOLD_BYTES, on a pool of worker threads above it (and
+ * a git push's pack check, whatever its size). A
  * 1 MiB chat-completion body is about 90 ms of scanning; on the event loop every other agent's
  * requests, tunnels, WebSocket frames, `/health` and the admin API would wait for it. The scan is
  * the same function either way (scan-offload/jobs.ts), so the gate decides on the same result;
@@ -11,6 +12,7 @@
  * (threads end once idle) and the new snapshot brings its own.
  */
 import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
+import {checkReceivePack, type PackCheck} from '../../git/index.js'
 import {inflatesOnScan, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type Suppressor} from '../../scanner/index.js'
 import type {BodyScanInit, BodyScanJob, BodyScanReply, SuppressionScope} from './jobs.js'
 import type {OffloadCounters, OffloadSurface} from './counters.js'
@@ -72,6 +74,20 @@ export class BodyScans {
     return this.run('response_body', {kind: 'response', scanner: at.scanner, body: cloneable(body), opts: rest, suppression: at.suppression}, at.bytes).then(
       (r) => r.kind === 'response' ? replayed(r.suppressed, suppress, r.decision) : unscannedResponse('wrong scan kind'),
       (e: Error) => unscannedResponse(e.message),
+    )
+  }
+
+  /**
+   * A git push's pack check (`checkReceivePack`): on the pool for every push that has a body, small
+   * or not (a pack is compressed: a few KiB can inflate to megabytes of content to scan). A check
+   * the pool cannot run answers a pack that could not be read: the push is refused.
+   */
+  checkPush(scanner: Scanner, body: Buffer): PackCheck | Promise<PackCheck> {
+    const index = this.o.inline === true || body.length === 0 ? undefined : this.indexOf(scanner)
+    if (index === undefined) return checkReceivePack(scanner, body)
+    return this.run('git_push', {kind: 'git_push', scanner: index, body: cloneable(body)}, body.length).then(
+      (r) => (r.kind === 'git_push' ? r.check : {updates: [], error: 'wrong scan kind', found: []}),
+      (e: Error) => ({updates: [], error: e.message, found: []}),
     )
   }
 

@@ -1,6 +1,7 @@
 /**
  * The HTTP body scans a pool thread runs (body-scans.ts sends them): the request body's §6.2 scan
- * (`scanRequestBody`) and the buffered response's §7 decision (`decideResponseBody`), each with the
+ * (`scanRequestBody`), the buffered response's §7 decision (`decideResponseBody`) and a git
+ * push's pack check (`checkReceivePack`, containment.md §4), each with the
  * scanner of the snapshot view (base config or agent profile) the request runs under, named by
  * its index in the snapshot's scanners (two views may share a profile name: the base view and an
  * `agents._default` profile). A thread compiles a view's scanner on the first job that names it. Both scans are pure functions of
@@ -11,6 +12,7 @@
  * data, answers with the same verdict per finding name (`suppressedBy`), and returns the names it
  * suppressed, in order, for the event loop to replay through its own suppressor.
  */
+import {checkReceivePack, type PackCheck} from '../../git/index.js'
 import {createScanner, suppressedBy, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type ScannerSettings, type SuppressEntry, type Suppressor} from '../../scanner/index.js'
 
 export interface BodyScanInit {
@@ -30,10 +32,12 @@ export type ResponseScanOptions = Omit<ResponseDecisionOptions, 'suppress'>
 export type BodyScanJob =
   | {readonly kind: 'request'; readonly scanner: number; readonly input: RequestScanInput; readonly suppression: SuppressionScope | null}
   | {readonly kind: 'response'; readonly scanner: number; readonly body: Uint8Array; readonly opts: ResponseScanOptions; readonly suppression: SuppressionScope | null}
+  | {readonly kind: 'git_push'; readonly scanner: number; readonly body: Uint8Array}
 
 export type BodyScanReply =
   | {readonly kind: 'request'; readonly result: ContentScanResult; readonly suppressed: readonly string[]}
   | {readonly kind: 'response'; readonly decision: ResponseDecision; readonly suppressed: readonly string[]}
+  | {readonly kind: 'git_push'; readonly check: PackCheck}
 
 /** The suppressor a scope describes; each name it suppresses is noted in `suppressed`. */
 function noting(scope: SuppressionScope, suppressed: string[]): Suppressor {
@@ -63,6 +67,7 @@ export function bodyScanHandler(init: BodyScanInit): (job: BodyScanJob) => BodyS
   }
   return (job) => {
     const sc = scannerOf(job.scanner)
+    if (job.kind === 'git_push') return {kind: 'git_push', check: checkReceivePack(sc, asBuffer(job.body))}
     const suppressed: string[] = []
     const suppress = job.suppression === null ? {} : {suppress: noting(job.suppression, suppressed)}
     if (job.kind === 'request') {

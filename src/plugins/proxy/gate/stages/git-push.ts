@@ -6,11 +6,8 @@
  * pack's deltas) go through text DLP. A pack that cannot be read to its end is refused: a push is
  * never relayed half-checked.
  */
-import {allowedBranches, branchOfRef, branchRefusal, isZeroId, parseReceivePack} from '../../../git/index.js'
-import type {Stage} from '../context.js'
-
-/** Bytes of pack content scanned per push at most (the body stage already bounds the body). */
-const MAX_SCAN_BYTES = 64 * 1024 * 1024
+import {allowedBranches, branchOfRef, branchRefusal, isZeroId, type PackCheck} from '../../../git/index.js'
+import type {RequestGateContext, Stage} from '../context.js'
 
 export function isReceivePack(method: string, target: string): boolean {
   if (method !== 'POST') return false
@@ -24,33 +21,31 @@ export const gitPushStage: Stage = {
   run(ctx) {
     const c = ctx.snap.config
     if (!c.git_protection.enabled || ctx.body === null || !isReceivePack(ctx.method, ctx.target)) return false
-    const push = parseReceivePack(ctx.body)
-    const patterns = allowedBranches(c)
-    for (const u of push.updates) {
-      const branch = branchOfRef(u.ref)
-      if (branch === null || isZeroId(u.newId)) continue
-      const refused = branchRefusal(branch, patterns)
-      if (refused !== null) {
-        ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: ${refused}`, status: 403, reason: 'git_branch_denied'})
-        return true
-      }
-    }
-    if (push.error !== '') {
-      ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: pack could not be read (${push.error})`, status: 403, reason: 'parse_error'})
+    // Read and scanned on the scan pool (the pack inflates); a check the pool cannot run is a pack not read.
+    const push = ctx.snap.bodyScans.checkPush(ctx.snap.scanner, ctx.body)
+    return push instanceof Promise ? push.then((p) => answer(ctx, p)) : answer(ctx, push)
+  },
+}
+
+/** The stage's answer to a push's check: a branch outside the rules, a pack not read, or a secret refuse it. */
+function answer(ctx: RequestGateContext, push: PackCheck): boolean {
+  const patterns = allowedBranches(ctx.snap.config)
+  for (const u of push.updates) {
+    const branch = branchOfRef(u.ref)
+    if (branch === null || isZeroId(u.newId)) continue
+    const refused = branchRefusal(branch, patterns)
+    if (refused !== null) {
+      ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: ${refused}`, status: 403, reason: 'git_branch_denied'})
       return true
     }
-    let scanned = 0
-    for (const blob of push.blobs) {
-      if (scanned >= MAX_SCAN_BYTES) break
-      const text = blob.subarray(0, MAX_SCAN_BYTES - scanned).toString('utf8')
-      scanned += blob.length
-      const found = ctx.snap.scanner.scanTextForDlp(text).matches
-      if (found.length > 0) {
-        const names = [...new Set(found.map((f) => f.pattern))].join(', ')
-        ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: secret in pushed content: ${names}`, status: 403, reason: 'dlp_match'})
-        return true
-      }
-    }
-    return false
-  },
+  }
+  if (push.error !== '') {
+    ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: pack could not be read (${push.error})`, status: 403, reason: 'parse_error'})
+    return true
+  }
+  if (push.found.length > 0) {
+    ctx.block({stage: 'git_push', layer: 'git_protection', detail: `git push refused: secret in pushed content: ${push.found.join(', ')}`, status: 403, reason: 'dlp_match'})
+    return true
+  }
+  return false
 }
