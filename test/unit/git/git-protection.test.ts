@@ -2,7 +2,6 @@
 // real git builds (whole objects, deltas against the same pack, a thin pack's deltas), and the
 // config checks. The file sentry's ignore rules (§3.3) are here too: the same glob family.
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -10,6 +9,7 @@ import {test} from 'node:test'
 import {branchRefusal, parseReceivePack, scanCommitMessages, scanDiff} from '../../../src/plugins/git/index.js'
 import {ignoreMatcher} from '../../../src/plugins/filesentry/index.js'
 import {assertRefused, load} from '../config/helpers.js'
+import {gitIn} from '../../helpers/git-repo.js'
 
 const AWS_KEY = ['AKIA', 'QYLPMN5HHHFPZAM2'].join('')
 const ZERO = '0'.repeat(40)
@@ -43,12 +43,7 @@ test('scanDiff: added lines with new-file line numbers and commits; removed line
 
 test('receive-pack: ref updates, whole blobs, deltas rebuilt from the same pack, a thin pack\'s inserts', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-git-unit-'))
-  const env = {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e', GIT_CONFIG_NOSYSTEM: '1', HOME: dir}
-  const git = (args: string[], input?: string): Buffer => {
-    const r = spawnSync('git', args, {cwd: dir, env, input})
-    assert.equal(r.status, 0, `git ${args.join(' ')}: ${String(r.stderr)}`)
-    return r.stdout
-  }
+  const git = gitIn(dir)
   try {
     git(['init', '-q', '-b', 'main'])
     const body = Array.from({length: 400}, (_, i) => `line ${i} of a configuration file that is long enough to delta`).join('\n') + '\n'

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -13,6 +12,7 @@ import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/settings-fro
 import {BodyScans} from '../../../src/plugins/proxy/scan-offload/body-scans.js'
 import {describeSuppressor} from '../../../src/plugins/proxy/scan-offload/suppression-scope.js'
 import {OFFLOAD_THRESHOLD_BYTES} from '../../../src/plugins/workers/index.js'
+import {gitIn} from '../../helpers/git-repo.js'
 
 // HTTP bodies over 64 KiB are scanned on a worker pool (runtime.md §22.2): the request body's
 // §6.2 result and the response's §7 decision must be the event loop's, field for field, for
@@ -171,12 +171,7 @@ describe('placement and failures', {timeout: 120_000}, () => {
 
   test('a git push\'s pack check on the pool is the inline one: clean, a key in a blob, a key in a message, a cut pack', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pl-offload-git-'))
-    const env = {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e', GIT_CONFIG_NOSYSTEM: '1', HOME: dir}
-    const git = (args: string[], input?: string): Buffer => {
-      const r = spawnSync('git', args, {cwd: dir, env, input})
-      assert.equal(r.status, 0, `git ${args.join(' ')}: ${String(r.stderr)}`)
-      return r.stdout
-    }
+    const git = gitIn(dir)
     const push = (rev: string): Buffer => {
       const cmd = `${'0'.repeat(40)} ${rev} refs/heads/main\0 report-status\n`
       return Buffer.concat([Buffer.from((cmd.length + 4).toString(16).padStart(4, '0') + cmd), Buffer.from('0000'), git(['pack-objects', '--stdout', '--revs'], `${rev}\n`)])
