@@ -8,7 +8,7 @@ import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {declaredText, declaresOtherCharset} from './declared-charset.js'
-import {decodeBackslashEscapes, decodeHtmlReferences, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
+import {decodeBackslashEscapes, decodeHtmlReferences, percentBytes, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {provenCleanTexts} from './injection-screen.js'
 import {provenCleanAlone} from './texts-alone-screen.js'
@@ -374,27 +374,13 @@ function formValuesInCharset(contentType: string, body: Buffer): string[] {
   for (const pair of body.toString('latin1').split('&')) {
     for (const side of pair.split('=', 2)) {
       if (!side.includes('%')) continue
-      const d = declaredText(contentType, percentBytes(side), {markup: false})
+      const d = declaredText(contentType, percentBytes(side, {plusIsSpace: true, latin1: true}), {markup: false})
       if (d.kind === 'text') out.push(...d.texts)
     }
   }
   return out
 }
 
-/** A form field's bytes: `+` a space, `%XX` its byte, anything else its own (latin1) byte. */
-function percentBytes(s: string): Buffer {
-  const out = Buffer.allocUnsafe(s.length)
-  let n = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    const h = c === 0x25 ? s.slice(i + 1, i + 3) : ''
-    if (h.length === 2 && /^[0-9a-fA-F]{2}$/.test(h)) {
-      out[n++] = parseInt(h, 16)
-      i += 2
-    } else out[n++] = c === 0x2b ? 0x20 : c & 0xff
-  }
-  return out.subarray(0, n)
-}
 
 /**
  * The frame of a request-body scan: the opening checks (`openBody`), then `scan` over the body's

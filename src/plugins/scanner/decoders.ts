@@ -1,4 +1,4 @@
-import {goUnescape} from '../canonical/index.js'
+import {goUnescape, hexDigitValue} from '../canonical/index.js'
 import {joinedRuns, printableRunsWasm} from './text-runs.js'
 
 /**
@@ -17,6 +17,34 @@ function isHexDigits(s: string): boolean {
     if (!ok) return false
   }
   return true
+}
+
+/**
+ * The bytes a percent-encoded parameter or form field spells, read leniently (a `%` not followed
+ * by two hex digits stays a literal `%`): `%XX` is its byte; `+` is a space with `plusIsSpace`
+ * (form encoding); any other UTF-16 unit is its UTF-8 bytes (a surrogate half alone: U+FFFD), or
+ * its own byte with `latin1` (a text read from bytes as Latin-1). An RFC 2231 parameter
+ * (multipart.ts) and a form's fields in their declared charset (body-scanner.ts) read this way.
+ */
+export function percentBytes(s: string, o: {readonly plusIsSpace?: boolean; readonly latin1?: boolean} = {}): Buffer {
+  const out = Buffer.allocUnsafe(o.latin1 === true ? s.length : s.length * 3)
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0x25 && i + 2 < s.length) {
+      const hi = hexDigitValue(s.charCodeAt(i + 1))
+      const lo = hexDigitValue(s.charCodeAt(i + 2))
+      if (hi >= 0 && lo >= 0) {
+        out[n++] = hi * 16 + lo
+        i += 2
+        continue
+      }
+    }
+    if (c === 0x2b && o.plusIsSpace === true) out[n++] = 0x20
+    else if (o.latin1 === true || c < 0x80) out[n++] = c & 0xff
+    else n += out.write(s[i]!, n, 'utf8')
+  }
+  return out.subarray(0, n)
 }
 
 export function decodeHexStrict(s: string): Buffer | null {

@@ -11,6 +11,7 @@
  * the point here is to account for the bytes around the values too and to refuse ambiguity.
  */
 import {parseContentType} from '../canonical/index.js'
+import {percentBytes} from './decoders.js'
 
 export class MultipartError extends Error {}
 
@@ -23,18 +24,6 @@ export function multipartBoundary(params: ReadonlyArray<readonly [string, string
   const v = b[0]?.[1]
   if (v === undefined || v === '' || v.length > 70) throw new MultipartError('multipart body without a valid boundary')
   return v
-}
-
-function percentBytes(s: string): Buffer {
-  const out: number[] = []
-  for (let i = 0; i < s.length; i++) {
-    const h = s.slice(i + 1, i + 3)
-    if (s[i] === '%' && /^[0-9a-fA-F]{2}$/.test(h)) {
-      out.push(parseInt(h, 16))
-      i += 2
-    } else out.push(...Buffer.from(s[i]!, 'utf8'))
-  }
-  return Buffer.from(out)
 }
 
 /**
