@@ -129,14 +129,19 @@ function isGzipStream(body: Uint8Array): boolean {
 }
 
 /**
- * Whether `scanRequestBody` may inflate part of `input` before scanning it (a gzip stream as the
- * body, or as a multipart part: `multipart.ts`): its cost then follows the inflated size, up to
- * `max_body_bytes`, not the bytes sent. Conservative for multipart (any gzip magic in the body).
+ * About how many bytes `scanRequestBody` reads for `input` (the proxy scans a body over 64 KiB off
+ * its event loop by this): none while request-body scanning is off (the scan answers at once); up
+ * to `max_body_bytes` for a body it may inflate first (a gzip stream as the body, or as a multipart
+ * part: `multipart.ts`), whose size as sent says nothing of the work; else the body's length.
+ * Conservative for multipart (any gzip magic in the body).
  */
-export function inflatesOnScan(input: Pick<BodyScanInput, 'contentType' | 'body'>): boolean {
-  if (isGzipStream(input.body)) return true
-  if (!/^\s*multipart\//i.test(input.contentType ?? '')) return false
-  return Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength).indexOf(GZIP_HEADER) >= 0
+export function requestBodyScanBytes(settings: ScannerSettings, input: Pick<BodyScanInput, 'contentType' | 'body'>): number {
+  const cfg = settings.requestBodyScanning
+  if (!cfg.enabled) return 0
+  const n = input.body.byteLength
+  if (isGzipStream(input.body)) return Math.max(n, cfg.maxBodyBytes)
+  if (!/^\s*multipart\//i.test(input.contentType ?? '')) return n
+  return Buffer.from(input.body.buffer, input.body.byteOffset, n).indexOf(GZIP_HEADER) >= 0 ? Math.max(n, cfg.maxBodyBytes) : n
 }
 
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b])

@@ -6,8 +6,7 @@
 export const OFFLOAD_THRESHOLD_BYTES = 64 * 1024
 
 /** `content`'s UTF-8 length when it is over `threshold` bytes, else 0 (stays on the event loop). */
-export function offloadedBytes(content: string | Uint8Array, threshold = OFFLOAD_THRESHOLD_BYTES): number {
-  if (typeof content !== 'string') return content.length > threshold ? content.length : 0
+export function offloadedBytes(content: string, threshold = OFFLOAD_THRESHOLD_BYTES): number {
   // A string of at most threshold/3 UTF-16 units cannot exceed the threshold in UTF-8.
   if (content.length * 3 <= threshold) return 0
   const bytes = Buffer.byteLength(content)

@@ -154,6 +154,17 @@ describe('placement and failures', {timeout: 120_000}, () => {
     assert.equal(pool.stats(), null, 'no pool was started')
   })
 
+  test('with request-body scanning off, a large or gzip body is not scanned and starts no thread', () => {
+    const off = scannersOf({request_body_scanning: {enabled: false}})
+    const pool = pooled(off)
+    for (const body of [big('x'), gzipSync(Buffer.from(prose(200_000)))]) {
+      const r = pool.scanRequestBody(off[0]!, {contentType: 'application/octet-stream', body})
+      assert.ok(!(r instanceof Promise))
+      assert.equal(r.action, 'allow')
+    }
+    assert.equal(pool.stats(), null)
+  })
+
   test('a thread that dies refuses its body (request, response, git push), and the next large body gets a new thread', async () => {
     const pool = pooled(scanners, {workerUrl: new URL('./fixtures/crashing-body-scan-worker.js', import.meta.url)})
     assert.deepEqual(await pool.scanRequestBody(sc, {contentType: 'text/plain', body: big('CRASH-EXIT')}), {

@@ -11,16 +11,14 @@
  * One per snapshot (state.ts): its threads compile the snapshot's scanners, a reload retires it
  * (threads end once idle) and the new snapshot brings its own.
  */
-import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
+import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
-import {inflatesOnScan, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type Suppressor} from '../../scanner/index.js'
+import {requestBodyScanBytes, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type Suppressor} from '../../scanner/index.js'
 import type {BodyScanInit, BodyScanJob, BodyScanReply, SuppressionScope} from './jobs.js'
 import type {OffloadCounters, OffloadSurface} from './counters.js'
 import {suppressionScopeOf} from './suppression-scope.js'
 
 export interface BodyScansOptions {
-  /** Bytes above which a body is scanned on the pool; default OFFLOAD_THRESHOLD_BYTES. */
-  readonly threshold?: number
   /** Never use the pool (the differential test's inline oracle). */
   readonly inline?: boolean
   /** Pool threads; default cores − 1 (1..4). */
@@ -53,11 +51,12 @@ export class BodyScans {
   }
 
   /**
-   * §6.2 scan of a request body read whole; a promise only when it ran on the pool. A body the
-   * scan inflates (gzip) goes there whatever its size: it may hold up to `max_body_bytes` to read.
+   * §6.2 scan of a request body read whole; a promise only when it ran on the pool. Placed by the
+   * bytes the scan reads (`requestBodyScanBytes`): a body it inflates (gzip) goes to the pool
+   * whatever its size, any body stays here while request-body scanning is off.
    */
   scanRequestBody(scanner: Scanner, input: BodyScanInput): ContentScanResult | Promise<ContentScanResult> {
-    const at = this.placement(scanner, input.body, input.suppress, inflatesOnScan(input))
+    const at = this.placement(scanner, input.body, input.suppress, requestBodyScanBytes(scanner.settings, input))
     if (at === null) return scanner.scanRequestBody(input)
     const {suppress, ...rest} = input
     return this.run('request_body', {kind: 'request', scanner: at.scanner, input: {...rest, body: cloneable(input.body)}, suppression: at.suppression}, at.bytes).then(
@@ -68,7 +67,7 @@ export class BodyScans {
 
   /** §7 decision of a buffered response body; a promise only when it ran on the pool. */
   decideResponseBody(scanner: Scanner, body: Uint8Array, opts: ResponseDecisionOptions): ResponseDecision | Promise<ResponseDecision> {
-    const at = this.placement(scanner, body, opts.suppress, false)
+    const at = this.placement(scanner, body, opts.suppress, body.byteLength)
     if (at === null) return scanner.decideResponseBody(body, opts)
     const {suppress, ...rest} = opts
     return this.run('response_body', {kind: 'response', scanner: at.scanner, body: cloneable(body), opts: rest, suppression: at.suppression}, at.bytes).then(
@@ -106,13 +105,13 @@ export class BodyScans {
   }
 
   /**
-   * Null (scan inline) for a small body that is not `inflated`, a scanner this snapshot did not
-   * build, or a suppressor not described as data.
+   * Null (scan inline) when the scan reads at most OFFLOAD_THRESHOLD_BYTES (`reads`), for a scanner
+   * this snapshot did not build, or for a suppressor not described as data. The pool's byte cap
+   * counts the body as sent.
    */
-  private placement(scanner: Scanner, body: Uint8Array, suppress: Suppressor | undefined, inflated: boolean): Placement | null {
-    if (this.o.inline === true) return null
-    const bytes = offloadedBytes(body, this.o.threshold ?? OFFLOAD_THRESHOLD_BYTES) || (inflated ? body.length : 0)
-    if (bytes === 0) return null
+  private placement(scanner: Scanner, body: Uint8Array, suppress: Suppressor | undefined, reads: number): Placement | null {
+    if (this.o.inline === true || reads <= OFFLOAD_THRESHOLD_BYTES) return null
+    const bytes = body.byteLength
     const index = this.indexOf(scanner)
     if (index === undefined) return null
     const scope = suppress === undefined ? null : suppressionScopeOf(suppress)
