@@ -48,10 +48,6 @@ export interface WorkerPoolStats {
   readonly queued: number
   readonly running: number
   readonly inFlightBytes: number
-  /** Jobs answered by a thread (a reply or the error it threw). */
-  readonly answered: number
-  /** Jobs refused or lost: over the byte cap, pool closed, or their thread died. */
-  readonly failed: number
 }
 
 interface Pending<Job, Reply> {
@@ -76,8 +72,6 @@ export class WorkerPool<Job, Reply, Init> {
   private inFlight = 0
   private started = 0
   private crashed = 0
-  private answered = 0
-  private failed = 0
   private retired = false
   private closed = false
 
@@ -89,8 +83,8 @@ export class WorkerPool<Job, Reply, Init> {
 
   /** Runs `job` (`bytes` counted against the cap) on a thread; rejects when over the cap, closed, or its thread fails. */
   run(job: Job, bytes: number): Promise<Reply> {
-    if (this.closed) return this.refuse(`${this.label} pool closed`)
-    if (this.inFlight + bytes > this.cap) return this.refuse(`${this.label} pool full (${this.inFlight} of ${this.cap} bytes in flight)`)
+    if (this.closed) return Promise.reject(new Error(`${this.label} pool closed`))
+    if (this.inFlight + bytes > this.cap) return Promise.reject(new Error(`${this.label} pool full (${this.inFlight} of ${this.cap} bytes in flight)`))
     this.inFlight += bytes
     return new Promise<Reply>((resolve, reject) => {
       this.queue.push({envelope: {id: this.nextId++, job}, bytes, resolve, reject})
@@ -101,7 +95,7 @@ export class WorkerPool<Job, Reply, Init> {
   stats(): WorkerPoolStats {
     return {
       workers: this.slots.length, started: this.started, crashed: this.crashed, queued: this.queue.length,
-      running: this.slots.filter((s) => s.job !== null).length, inFlightBytes: this.inFlight, answered: this.answered, failed: this.failed,
+      running: this.slots.filter((s) => s.job !== null).length, inFlightBytes: this.inFlight,
     }
   }
 
@@ -125,11 +119,6 @@ export class WorkerPool<Job, Reply, Init> {
       s.job = null
       return s.worker.terminate()
     }))
-  }
-
-  private refuse(why: string): Promise<Reply> {
-    this.failed++
-    return Promise.reject(new Error(why))
   }
 
   private dispatch(): void {
@@ -156,7 +145,6 @@ export class WorkerPool<Job, Reply, Init> {
       if (p === null || p.envelope.id !== r.id) return
       slot.job = null
       worker.unref()
-      this.answered++
       this.settle(p, 'error' in r ? new Error(r.error) : null, 'error' in r ? undefined : r.reply)
       this.dispatch()
       this.endIfIdle()
@@ -169,7 +157,6 @@ export class WorkerPool<Job, Reply, Init> {
       slot.job = null
       if (p !== null) {
         this.crashed++
-        this.failed++
         this.settle(p, new Error(why))
       }
       // Jobs still queued get a fresh thread.

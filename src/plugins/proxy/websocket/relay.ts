@@ -362,10 +362,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const r = data.length > max
         ? {action: 'block' as const, layer: 'body_dlp' as const, reason: 'dlp_match' as const, detail: `message exceeds max_body_bytes (${max})`, dlpWarnings: []}
         : snap.bodyScans.scanRequestBody(snap.scanner, {contentType, body: data, host: o.host, ...(o.suppress ? {suppress: o.suppress} : {})})
-      const scanned = data
       // A message over 64 KiB was scanned on the pool: the rest runs when it is back, unless the relay ended meanwhile.
-      if (r instanceof Promise) return r.then((x) => (ended ? undefined : afterBodyScan(snap, scanned, isBinary, x)))
-      return afterBodyScan(snap, scanned, isBinary, r)
+      if (r instanceof Promise) return r.then((x) => (ended ? undefined : afterBodyScan(snap, data, isBinary, x)))
+      return afterBodyScan(snap, data, isBinary, r)
     }
     return afterBodyScan(snap, data, isBinary, null)
   }
