@@ -6,7 +6,7 @@
  */
 import {JsonNumber, systemClock, type JsonObject, type JsonValue} from '../../canonical/index.js'
 import {allStrings, ToolPolicy} from '../../mcp/index.js'
-import {RateLimiter, reasonForLabel, type ReasonCode, type Resolver, type Scanner} from '../../scanner/index.js'
+import {RateLimiter, reasonForLabel, type ReasonCode, type Resolver} from '../../scanner/index.js'
 import type {ProxySnapshot} from '../state.js'
 import type {ScanInput, ScanKind} from './request.js'
 
@@ -50,18 +50,24 @@ function urlRule(label: string): {rule: string; severity: string} {
   return {rule: `URL-${label}`, severity: 'medium'}
 }
 
-function dlpFindings(scanner: Scanner, text: string, evidence: boolean): Finding[] {
+/**
+ * Text DLP of a field, on the snapshot's scan pool when it is over 64 KiB (`BodyScans.scanText`;
+ * a scan the pool cannot run rejects, and the API answers 503 `scan_unavailable`).
+ */
+async function dlpFindings(snap: ProxySnapshot, text: string, evidence: boolean): Promise<Finding[]> {
+  const r = await snap.bodyScans.scanText(snap.scanner, text)
   // One finding per pattern: the same secret seen through two decodings is one finding (the first encoding).
   const seen = new Set<string>()
-  const matches = scanner.scanTextForDlp(text).matches.filter((m) => !seen.has(m.pattern) && seen.add(m.pattern) !== undefined)
+  const matches = r.matches.filter((m) => !seen.has(m.pattern) && seen.add(m.pattern) !== undefined)
   return matches.map((m) => ({
     scanner: 'dlp', rule_id: `DLP-${m.pattern}`, severity: m.severity, message: `Secret-like token detected (${m.pattern})`, reason: 'dlp_match' as const, layer: 'dlp',
     ...(evidence ? {evidence: {encoding: m.encoding === '' ? 'plaintext' : m.encoding}} : {}),
   }))
 }
 
-function injectionFindings(scanner: Scanner, content: string): Finding[] {
-  const r = scanner.scanResponse(content)
+/** The injection scan of a field, placed as `dlpFindings`. */
+async function injectionFindings(snap: ProxySnapshot, content: string): Promise<Finding[]> {
+  const r = await snap.bodyScans.scanInjection(snap.scanner, content)
   if (r.clean) return []
   const names = [...new Set(r.matches.map((m) => m.pattern))]
   return names.map((p) => ({
@@ -84,27 +90,26 @@ function outcome(findings: Finding[]): ScanOutcome {
 /** Runs `kind` on `input` (already validated). */
 export async function executeScan(kind: ScanKind, input: ScanInput, includeEvidence: boolean, deps: ScanDeps): Promise<ScanOutcome> {
   const {snap} = deps
-  const scanner = snap.scanner
   switch (kind) {
     case 'url': {
       // A fresh rate-limit window per scan: the scan API evaluates a URL, it sends no traffic, so
       // it neither consumes nor reads the proxy's per-domain request windows or data budget.
-      const r = await scanner.scanUrl(input.url!, {resolver: deps.resolver, rateLimiter: new RateLimiter(systemClock), signal: deps.signal})
+      const r = await snap.scanner.scanUrl(input.url!, {resolver: deps.resolver, rateLimiter: new RateLimiter(systemClock), signal: deps.signal})
       if (r.allowed) return outcome([])
       const {rule, severity} = urlRule(r.scanner)
       return outcome([{scanner: 'url', rule_id: rule, severity, message: r.detail, reason: r.reason ?? reasonForLabel(r.scanner), layer: r.layer}])
     }
     case 'dlp':
-      return outcome(dlpFindings(scanner, input.text!, includeEvidence))
+      return outcome(await dlpFindings(snap, input.text!, includeEvidence))
     case 'prompt_injection':
-      return outcome(injectionFindings(scanner, input.content!))
+      return outcome(await injectionFindings(snap, input.content!))
     case 'tool_call': {
       const args = input.arguments === undefined || input.arguments === null ? undefined : toJsonValue(input.arguments)
       const strings = args === undefined ? [] : allStrings(args)
       const text = strings.join(' ')
       const findings: Finding[] = []
       if (text !== '' && snap.config.mcp_input_scanning.enabled) {
-        findings.push(...dlpFindings(scanner, text, includeEvidence), ...injectionFindings(scanner, text))
+        findings.push(...(await dlpFindings(snap, text, includeEvidence)), ...(await injectionFindings(snap, text)))
       }
       const policy = deps.policy !== undefined ? deps.policy() : toolPolicyOf(snap)
       if (policy !== null) {

@@ -15,6 +15,7 @@ import {Histogram, renderFamily} from '../metrics.js'
 import type {ProxySnapshot} from '../state.js'
 import type {ToolPolicy} from '../../mcp/index.js'
 import {bearerToken, matchesDigests, tokenDigests} from './auth.js'
+import {ScanUnavailable} from '../scan-offload/body-scans.js'
 import {executeScan, toolPolicyOf, type Finding} from './execute.js'
 import {TokenBuckets} from './limiter.js'
 import {decodeScanRequest, inputProblem, RequestError, SCAN_KINDS, type ScanKind} from './request.js'
@@ -305,9 +306,13 @@ export class ScanApiServer {
     res.once('close', onClose)
     let result: Awaited<ReturnType<typeof executeScan>> | null = null
     let failed = false
+    let unavailable = false
     try {
       result = await Promise.race([executeScan(k, parsed.input, parsed.includeEvidence, {snap, resolver: this.deps.resolver, signal: ctl.signal, policy: () => (d.policy === undefined ? (d.policy = toolPolicyOf(snap)) : d.policy)}), aborted])
-    } catch {
+    } catch (err) {
+      // The scan pool could not run a large field's scan (a thread died, the pool is full): no
+      // verdict, and the client may try again (§1.5.3's answer when there is no scanner).
+      if (err instanceof ScanUnavailable) unavailable = true
       failed = true
     } finally {
       clearTimeout(deadline)
@@ -319,6 +324,7 @@ export class ScanApiServer {
     const post = {...(parsed.requestId !== undefined ? {request_id: parsed.requestId} : {}), ...(durationMs > 0 ? {duration_ms: durationMs} : {})}
     if (why === 'deadline') return this.fail(res, kind, kind, 503, {code: 'scan_deadline_exceeded', message: 'Scan timed out', retryable: true}, undefined, post)
     if (why === 'canceled') return this.fail(res, kind, kind, 500, {code: 'request_canceled', message: 'Request canceled by client', retryable: false}, undefined, post)
+    if (unavailable) return this.fail(res, kind, kind, 503, {code: 'scan_unavailable', message: 'Scan engine unavailable', retryable: true}, undefined, post)
     if (failed || result === null) return this.fail(res, kind, kind, 500, {code: 'internal_error', message: 'Scan failed', retryable: false}, undefined, post)
     res.off('close', onClose)
     this.metrics.request(kind, result.decision, 200)

@@ -11,9 +11,9 @@
  * One per snapshot (state.ts): its threads compile the snapshot's scanners, a reload retires it
  * (threads end once idle) and the new snapshot brings its own.
  */
-import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
+import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
-import {requestBodyScanBytes, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type Suppressor} from '../../scanner/index.js'
+import {requestBodyScanBytes, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type ResponseScanResult, type Scanner, type Suppressor, type TextDlpResult} from '../../scanner/index.js'
 import type {BodyScanInit, BodyScanJob, BodyScanReply, SuppressionScope} from './jobs.js'
 import type {OffloadCounters, OffloadSurface} from './counters.js'
 import {suppressionScopeOf} from './suppression-scope.js'
@@ -90,6 +90,25 @@ export class BodyScans {
     )
   }
 
+  /**
+   * The scan API's text DLP of a field (`dlp`, and a tool call's joined arguments): on the pool
+   * when its UTF-8 is over OFFLOAD_THRESHOLD_BYTES (a field may be 512 KiB by default), so the
+   * proxy's agents are not kept waiting and the API's scan deadline fires on time. Rejects with
+   * `ScanUnavailable` when the pool cannot run it: the API then answers 503, never a verdict.
+   */
+  scanText(scanner: Scanner, text: string): TextDlpResult | Promise<TextDlpResult> {
+    const at = this.textPlacement(scanner, text)
+    if (at === null) return scanner.scanTextForDlp(text)
+    return this.fieldScan({kind: 'text_dlp', scanner: at.scanner, text}, at.bytes, (r) => (r.kind === 'text_dlp' ? r.result : undefined))
+  }
+
+  /** The scan API's injection scan (`prompt_injection`, and a tool call's joined arguments), placed as `scanText`. */
+  scanInjection(scanner: Scanner, content: string): ResponseScanResult | Promise<ResponseScanResult> {
+    const at = this.textPlacement(scanner, content)
+    if (at === null) return scanner.scanResponse(content)
+    return this.fieldScan({kind: 'injection', scanner: at.scanner, content}, at.bytes, (r) => (r.kind === 'injection' ? r.result : undefined))
+  }
+
   /** The pool's counters (null until the first large body started it). */
   stats(): WorkerPoolStats | null {
     return this.pool.stats()
@@ -119,6 +138,28 @@ export class BodyScans {
     return {scanner: index, bytes, suppression: scope}
   }
 
+  /** Null (scan inline) for a text of at most OFFLOAD_THRESHOLD_BYTES in UTF-8, or a scanner this snapshot did not build. */
+  private textPlacement(scanner: Scanner, text: string): {readonly scanner: number; readonly bytes: number} | null {
+    if (this.o.inline === true) return null
+    const bytes = offloadedBytes(text)
+    const index = bytes === 0 ? undefined : this.indexOf(scanner)
+    return index === undefined ? null : {scanner: index, bytes}
+  }
+
+  /** A scan API field's job on the pool: its answer (`pick`), or `ScanUnavailable` for one the pool could not run. */
+  private fieldScan<T>(job: BodyScanJob, bytes: number, pick: (r: BodyScanReply) => T | undefined): Promise<T> {
+    return this.run('scan_api', job, bytes).then(
+      (r) => {
+        const v = pick(r)
+        if (v === undefined) throw new ScanUnavailable('wrong scan kind')
+        return v
+      },
+      (e: Error) => {
+        throw new ScanUnavailable(e.message)
+      },
+    )
+  }
+
   private indexOf(scanner: Scanner): number | undefined {
     this.indexes ??= new Map(this.scanners().map((s, i) => [s, i]))
     return this.indexes.get(scanner)
@@ -129,6 +170,14 @@ export class BodyScans {
     const counters = this.o.counters
     if (counters !== undefined) p.then(() => counters.record(surface, 'scanned'), () => counters.record(surface, 'failed'))
     return p
+  }
+}
+
+/** A scan the pool could not run (a thread died, the pool is full): the caller refuses to answer with a verdict. */
+export class ScanUnavailable extends Error {
+  constructor(why: string) {
+    super(`scan could not be run: ${why}`)
+    this.name = 'ScanUnavailable'
   }
 }
 

@@ -1,13 +1,13 @@
 /**
- * The scan offload's counters for `/metrics`: bodies scanned on the pool and scans the pool could
- * not run (each of those was refused: fail closed), by surface; and the current pool's threads
- * and the bytes queued for or running on it. One set per process: a reload gives the new snapshot
+ * The scan offload's counters for `/metrics`: bodies (and scan API fields) scanned on the pool
+ * and scans the pool could not run (each of those was refused: fail closed), by surface; and the
+ * current pool's threads and the bytes queued for or running on it. One set per process: a reload gives the new snapshot
  * a new pool, the counts go on.
  */
 import type {WorkerPoolStats} from '../../workers/index.js'
 import {renderFamily} from '../metrics.js'
 
-export type OffloadSurface = 'request_body' | 'response_body' | 'git_push'
+export type OffloadSurface = 'request_body' | 'response_body' | 'git_push' | 'scan_api'
 export type OffloadOutcome = 'scanned' | 'failed'
 
 export class OffloadCounters {
@@ -21,10 +21,10 @@ export class OffloadCounters {
   /** The families, with `pool` the current snapshot's pool (null: not started). */
   render(out: string[], pool: WorkerPoolStats | null): void {
     const samples: Array<readonly [Record<string, string>, number]> = []
-    for (const surface of ['request_body', 'response_body', 'git_push'] as const) {
+    for (const surface of ['request_body', 'response_body', 'git_push', 'scan_api'] as const) {
       for (const outcome of ['scanned', 'failed'] as const) samples.push([{surface, outcome}, this.counts.get(`${surface}\u0000${outcome}`) ?? 0])
     }
-    renderFamily(out, 'pipelock_scan_offload_total', 'HTTP bodies over 64 KiB and git pushes scanned on the scan pool (outside the event loop), by surface and outcome; a failed scan is refused.', 'counter', samples)
+    renderFamily(out, 'pipelock_scan_offload_total', 'HTTP bodies and scan API fields over 64 KiB, and git pushes, scanned on the scan pool (outside the event loop), by surface and outcome; a failed scan is refused.', 'counter', samples)
     renderFamily(out, 'pipelock_scan_offload_threads', 'Scan pool threads alive now.', 'gauge', [[{}, pool?.workers ?? 0]])
     renderFamily(out, 'pipelock_scan_offload_in_flight_bytes', 'Bytes of bodies queued for or being scanned on the scan pool now.', 'gauge', [[{}, pool?.inFlightBytes ?? 0]])
   }

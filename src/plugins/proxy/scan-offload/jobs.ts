@@ -1,7 +1,8 @@
 /**
  * The HTTP body scans a pool thread runs (body-scans.ts sends them): the request body's §6.2 scan
- * (`scanRequestBody`), the buffered response's §7 decision (`decideResponseBody`) and a git
- * push's pack check (`checkReceivePack`, containment.md §4), each with the
+ * (`scanRequestBody`), the buffered response's §7 decision (`decideResponseBody`), a git
+ * push's pack check (`checkReceivePack`, containment.md §4), and the scan API's text DLP
+ * (`scanTextForDlp`) and injection scan (`scanResponse`) of a large field, each with the
  * scanner of the snapshot view (base config or agent profile) the request runs under, named by
  * its index in the snapshot's scanners (two views may share a profile name: the base view and an
  * `agents._default` profile). A thread compiles a view's scanner on the first job that names it. Both scans are pure functions of
@@ -13,7 +14,7 @@
  * suppressed, in order, for the event loop to replay through its own suppressor.
  */
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
-import {createScanner, suppressedBy, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type Scanner, type ScannerSettings, type SuppressEntry, type Suppressor} from '../../scanner/index.js'
+import {createScanner, suppressedBy, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type ResponseScanResult, type Scanner, type ScannerSettings, type SuppressEntry, type Suppressor, type TextDlpResult} from '../../scanner/index.js'
 
 export interface BodyScanInit {
   /** The settings of each view's scanner (the base view first, then every agent profile's). */
@@ -33,11 +34,15 @@ export type BodyScanJob =
   | {readonly kind: 'request'; readonly scanner: number; readonly input: RequestScanInput; readonly suppression: SuppressionScope | null}
   | {readonly kind: 'response'; readonly scanner: number; readonly body: Uint8Array; readonly opts: ResponseScanOptions; readonly suppression: SuppressionScope | null}
   | {readonly kind: 'git_push'; readonly scanner: number; readonly body: Uint8Array}
+  | {readonly kind: 'text_dlp'; readonly scanner: number; readonly text: string}
+  | {readonly kind: 'injection'; readonly scanner: number; readonly content: string}
 
 export type BodyScanReply =
   | {readonly kind: 'request'; readonly result: ContentScanResult; readonly suppressed: readonly string[]}
   | {readonly kind: 'response'; readonly decision: ResponseDecision; readonly suppressed: readonly string[]}
   | {readonly kind: 'git_push'; readonly check: PackCheck}
+  | {readonly kind: 'text_dlp'; readonly result: TextDlpResult}
+  | {readonly kind: 'injection'; readonly result: ResponseScanResult}
 
 /** The suppressor a scope describes; each name it suppresses is noted in `suppressed`. */
 function noting(scope: SuppressionScope, suppressed: string[]): Suppressor {
@@ -68,6 +73,8 @@ export function bodyScanHandler(init: BodyScanInit): (job: BodyScanJob) => BodyS
   return (job) => {
     const sc = scannerOf(job.scanner)
     if (job.kind === 'git_push') return {kind: 'git_push', check: checkReceivePack(sc, asBuffer(job.body))}
+    if (job.kind === 'text_dlp') return {kind: 'text_dlp', result: sc.scanTextForDlp(job.text)}
+    if (job.kind === 'injection') return {kind: 'injection', result: sc.scanResponse(job.content)}
     const suppressed: string[] = []
     const suppress = job.suppression === null ? {} : {suppress: noting(job.suppression, suppressed)}
     if (job.kind === 'request') {
