@@ -206,6 +206,7 @@ describe('HTTP bodies over 64 KiB: scanned on the scan pool, the same verdicts, 
 
   test('WebSocket: a key at the end of a 1 MiB message closes the relay (1008, dlp_match); a clean one is echoed whole', async () => {
     const before = await metric(SCANNED_REQUESTS)
+    const beforeResponses = await metric(SCANNED_RESPONSES)
     const leak = await wsClient()
     leak.ws.send(chat(1024 * 1024, `the key is ${AWS_KEY}`))
     const c = await leak.closed
@@ -218,7 +219,23 @@ describe('HTTP bodies over 64 KiB: scanned on the scan pool, the same verdicts, 
     await until(async () => ok.got.length === 1, 30_000)
     assert.equal(ok.got[0], clean)
     ok.ws.close()
-    assert.equal(await metric(SCANNED_REQUESTS) - before, 2, 'both messages were scanned on the pool')
+    // The refused message's body scan; the clean one's body scan and its tail's text DLP; the echo's decision.
+    assert.equal(await metric(SCANNED_REQUESTS) - before, 3, 'both messages were scanned on the pool')
+    assert.equal(await metric(SCANNED_RESPONSES) - beforeResponses, 1, 'the echo was decided on the pool')
+  })
+
+  test('WebSocket: a key cut between two 100 KB messages is found by the tail\'s text DLP on the pool (1008, dlp_match)', async () => {
+    const before = await metric(SCANNED_REQUESTS)
+    const c = await wsClient()
+    // Neither half is a key on its own: each message passes its body scan; the tail joins them.
+    c.ws.send(`${prose(100_000)} ${AWS_KEY.slice(0, 10)}`)
+    c.ws.send(`${AWS_KEY.slice(10)} ${prose(100_000)}`)
+    const closed = await c.closed
+    assert.equal(closed.code, 1008)
+    assert.match(closed.reason, /dlp_match/)
+    assert.ok(!c.got.some((m) => m.startsWith(AWS_KEY.slice(10))), 'the second half never reached the origin')
+    // Two body scans and two text DLP scans (the tail and each message), all on the pool.
+    assert.equal(await metric(SCANNED_REQUESTS) - before, 4)
   })
 
   test('WebSocket: a small message sent after a large one comes back after it; another connection is served meanwhile', async () => {

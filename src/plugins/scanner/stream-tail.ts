@@ -8,6 +8,12 @@
 /** Characters of the previous messages kept and scanned again in front of the next one. */
 export const STREAM_TAIL_CHARS = 512
 
+/** A verdict of `StreamTail.next`: the last scan's, and whether it read the tail too. */
+export interface TailVerdict<R> {
+  readonly verdict: R
+  readonly across: boolean
+}
+
 export class StreamTail {
   private tail = ''
 
@@ -15,15 +21,25 @@ export class StreamTail {
    * `scan(data)`, then, when that is clean, `scan(tail + data)`: the verdict of the last scan run,
    * and whether it read the tail too (`across`). The tail keeps the last `STREAM_TAIL_CHARS`
    * characters of what was clean; a hit leaves nothing behind to be found again with the next
-   * message.
+   * message. A scan may answer later (a promise: a large message scanned off the event loop); the
+   * verdict is then a promise too, and the caller must not pass the next message before it settles.
    */
-  next<R>(data: string, scan: (text: string) => R, clean: (r: R) => boolean): {readonly verdict: R; readonly across: boolean} {
+  next<R>(data: string, scan: (text: string) => R, clean: (r: R) => boolean): TailVerdict<R>
+  next<R>(data: string, scan: (text: string) => R | Promise<R>, clean: (r: R) => boolean): TailVerdict<R> | Promise<TailVerdict<R>>
+  next<R>(data: string, scan: (text: string) => R | Promise<R>, clean: (r: R) => boolean): TailVerdict<R> | Promise<TailVerdict<R>> {
     const own = scan(data)
+    return own instanceof Promise ? own.then((o) => this.afterOwn(data, o, scan, clean)) : this.afterOwn(data, own, scan, clean)
+  }
+
+  private afterOwn<R>(data: string, own: R, scan: (text: string) => R | Promise<R>, clean: (r: R) => boolean): TailVerdict<R> | Promise<TailVerdict<R>> {
     const joined = this.tail + data
     this.tail = clean(own) ? joined.slice(-STREAM_TAIL_CHARS) : ''
     if (!clean(own) || joined === data || data === '') return {verdict: own, across: false}
+    const done = (across: R): TailVerdict<R> => {
+      if (!clean(across)) this.tail = ''
+      return {verdict: across, across: true}
+    }
     const across = scan(joined)
-    if (!clean(across)) this.tail = ''
-    return {verdict: across, across: true}
+    return across instanceof Promise ? across.then(done) : done(across)
   }
 }

@@ -254,7 +254,7 @@ describe('the scan API\'s large fields on the scan pool', {timeout: 120_000}, ()
       const found = new Set<string>()
       for (const sc of scanners) {
         for (const [name, text] of fields()) {
-          const dlp = pool.scanText(sc, text)
+          const dlp = pool.scanText(sc, text, 'scan_api')
           const injection = pool.scanInjection(sc, text)
           assert.ok(dlp instanceof Promise && injection instanceof Promise, `${name} went to the pool`)
           const want = [sc.scanTextForDlp(text), sc.scanResponse(text)] as const
@@ -274,11 +274,11 @@ describe('the scan API\'s large fields on the scan pool', {timeout: 120_000}, ()
     const scanners = scannersOf({})
     const sc = scanners[0]!
     const pool = pooled(scanners)
-    assert.ok(!(pool.scanText(sc, 'a'.repeat(OFFLOAD_THRESHOLD_BYTES)) instanceof Promise))
+    assert.ok(!(pool.scanText(sc, 'a'.repeat(OFFLOAD_THRESHOLD_BYTES), 'scan_api') instanceof Promise))
     assert.ok(!(pool.scanInjection(sc, 'a'.repeat(OFFLOAD_THRESHOLD_BYTES)) instanceof Promise))
-    assert.ok(!(pool.scanText(createScanner(sc.settings), prose(100_000)) instanceof Promise), 'a scanner the snapshot did not build')
+    assert.ok(!(pool.scanText(createScanner(sc.settings), prose(100_000), 'scan_api') instanceof Promise), 'a scanner the snapshot did not build')
     assert.equal(pool.stats(), null)
-    const cyrillic = pool.scanText(sc, 'б'.repeat(OFFLOAD_THRESHOLD_BYTES / 2 + 1))
+    const cyrillic = pool.scanText(sc, 'б'.repeat(OFFLOAD_THRESHOLD_BYTES / 2 + 1), 'scan_api')
     assert.ok(cyrillic instanceof Promise)
     return cyrillic.then(() => undefined)
   })
@@ -287,12 +287,37 @@ describe('the scan API\'s large fields on the scan pool', {timeout: 120_000}, ()
     const scanners = scannersOf({})
     const sc = scanners[0]!
     const pool = pooled(scanners, {workerUrl: new URL('./fixtures/crashing-body-scan-worker.js', import.meta.url)})
-    await assert.rejects(Promise.resolve(pool.scanText(sc, `${prose(90_000)} CRASH-EXIT`)), (e: Error) => e instanceof ScanUnavailable && e.message === 'scan could not be run: scan worker exited (code 3)')
+    await assert.rejects(Promise.resolve(pool.scanText(sc, `${prose(90_000)} CRASH-EXIT`, 'scan_api')), (e: Error) => e instanceof ScanUnavailable && e.message === 'scan could not be run: scan worker exited (code 3)')
     await assert.rejects(Promise.resolve(pool.scanInjection(sc, `${prose(90_000)} CRASH-EXIT`)), ScanUnavailable)
-    assert.equal((await pool.scanText(sc, `${prose(90_000)} ${AWS_KEY}`)).matches[0]?.pattern, 'AWS Access ID')
+    assert.equal((await pool.scanText(sc, `${prose(90_000)} ${AWS_KEY}`, 'scan_api')).matches[0]?.pattern, 'AWS Access ID')
     const full = pooled(scanners, {maxInFlightBytes: 100_000})
-    const first = full.scanText(sc, prose(90_000))
+    const first = full.scanText(sc, prose(90_000), 'scan_api')
     await assert.rejects(Promise.resolve(full.scanInjection(sc, prose(90_000))), /^ScanUnavailable: scan could not be run: scan pool full \(\d+ of 100000 bytes in flight\)$/)
     assert.deepEqual((await first).matches, [])
+  })
+})
+
+describe('upstream WebSocket text messages decided on the scan pool', {timeout: 120_000}, () => {
+  test('the decision is the one the event loop makes (clean, injection, strip, ask), and one the pool cannot make refuses', async () => {
+    for (const file of [{}, {response_scanning: {action: 'strip'}}, {response_scanning: {action: 'ask'}}]) {
+      const scanners = scannersOf(file)
+      const sc = scanners[0]!
+      const pool = pooled(scanners)
+      const actions = new Set<string>()
+      for (const text of [prose(90_000), `${prose(90_000)} ${INJECTION}`, `${INJECTION} ${prose(90_000)}`, '<p>' + prose(90_000) + '</p>']) {
+        const got = pool.decideResponseText(sc, text, {host: 'example.com'})
+        assert.ok(got instanceof Promise)
+        const want = sc.decideResponse(text, {host: 'example.com'})
+        assert.deepEqual(await got, want)
+        actions.add(want.action)
+      }
+      assert.ok(actions.size >= 2, [...actions].join(' '))
+    }
+    const scanners = scannersOf({})
+    const crashing = pooled(scanners, {workerUrl: new URL('./fixtures/crashing-body-scan-worker.js', import.meta.url)})
+    assert.deepEqual(await crashing.decideResponseText(scanners[0]!, `${prose(90_000)} CRASH-EXIT`, {host: 'example.com'}), {
+      action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned: scan could not be run: scan worker exited (code 3)',
+    })
+    assert.ok(!(crashing.decideResponseText(scanners[0]!, prose(1000), {host: 'example.com'}) instanceof Promise), 'a small message is decided inline')
   })
 })

@@ -55,7 +55,7 @@ function urlRule(label: string): {rule: string; severity: string} {
  * a scan the pool cannot run rejects, and the API answers 503 `scan_unavailable`).
  */
 async function dlpFindings(snap: ProxySnapshot, text: string, evidence: boolean): Promise<Finding[]> {
-  const r = await snap.bodyScans.scanText(snap.scanner, text)
+  const r = await snap.bodyScans.scanText(snap.scanner, text, 'scan_api')
   // One finding per pattern: the same secret seen through two decodings is one finding (the first encoding).
   const seen = new Set<string>()
   const matches = r.matches.filter((m) => !seen.has(m.pattern) && seen.add(m.pattern) !== undefined)

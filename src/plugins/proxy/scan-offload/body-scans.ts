@@ -14,7 +14,7 @@
 import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
 import {requestBodyScanBytes, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type ResponseScanResult, type Scanner, type Suppressor, type TextDlpResult} from '../../scanner/index.js'
-import type {BodyScanInit, BodyScanJob, BodyScanReply, SuppressionScope} from './jobs.js'
+import type {BodyScanInit, BodyScanJob, BodyScanReply, ResponseScanOptions, SuppressionScope} from './jobs.js'
 import type {OffloadCounters, OffloadSurface} from './counters.js'
 import {suppressionScopeOf} from './suppression-scope.js'
 
@@ -91,22 +91,33 @@ export class BodyScans {
   }
 
   /**
-   * The scan API's text DLP of a field (`dlp`, and a tool call's joined arguments): on the pool
-   * when its UTF-8 is over OFFLOAD_THRESHOLD_BYTES (a field may be 512 KiB by default), so the
-   * proxy's agents are not kept waiting and the API's scan deadline fires on time. Rejects with
-   * `ScanUnavailable` when the pool cannot run it: the API then answers 503, never a verdict.
+   * Text DLP (§6.1) of a text: on the pool when its UTF-8 is over OFFLOAD_THRESHOLD_BYTES — a scan
+   * API field (`dlp`, a tool call's joined arguments; 512 KiB by default) or a WebSocket client
+   * message behind the tail of the ones before — so the proxy's agents are not kept waiting (and
+   * the scan API's deadline fires on time). Rejects with `ScanUnavailable` when the pool cannot
+   * run it: the caller answers without a verdict (503) or closes the relay, never passes the text.
    */
-  scanText(scanner: Scanner, text: string): TextDlpResult | Promise<TextDlpResult> {
+  scanText(scanner: Scanner, text: string, surface: OffloadSurface): TextDlpResult | Promise<TextDlpResult> {
     const at = this.textPlacement(scanner, text)
     if (at === null) return scanner.scanTextForDlp(text)
-    return this.fieldScan({kind: 'text_dlp', scanner: at.scanner, text}, at.bytes, (r) => (r.kind === 'text_dlp' ? r.result : undefined))
+    return this.textScan(surface, {kind: 'text_dlp', scanner: at.scanner, text}, at.bytes, (r) => (r.kind === 'text_dlp' ? r.result : undefined))
   }
 
   /** The scan API's injection scan (`prompt_injection`, and a tool call's joined arguments), placed as `scanText`. */
   scanInjection(scanner: Scanner, content: string): ResponseScanResult | Promise<ResponseScanResult> {
     const at = this.textPlacement(scanner, content)
     if (at === null) return scanner.scanResponse(content)
-    return this.fieldScan({kind: 'injection', scanner: at.scanner, content}, at.bytes, (r) => (r.kind === 'injection' ? r.result : undefined))
+    return this.textScan('scan_api', {kind: 'injection', scanner: at.scanner, content}, at.bytes, (r) => (r.kind === 'injection' ? r.result : undefined))
+  }
+
+  /**
+   * §7 decision on an upstream WebSocket text message (`decideResponse`), placed as `scanText`; a
+   * decision the pool cannot make refuses the message, as a response body's does.
+   */
+  decideResponseText(scanner: Scanner, text: string, opts: ResponseScanOptions): ResponseDecision | Promise<ResponseDecision> {
+    const at = this.textPlacement(scanner, text)
+    if (at === null) return scanner.decideResponse(text, opts)
+    return this.textScan('response_body', {kind: 'decide_text', scanner: at.scanner, text, opts}, at.bytes, (r) => (r.kind === 'decide_text' ? r.decision : undefined)).catch((e: Error) => unscannedResponse(e.message))
   }
 
   /** The pool's counters (null until the first large body started it). */
@@ -146,9 +157,9 @@ export class BodyScans {
     return index === undefined ? null : {scanner: index, bytes}
   }
 
-  /** A scan API field's job on the pool: its answer (`pick`), or `ScanUnavailable` for one the pool could not run. */
-  private fieldScan<T>(job: BodyScanJob, bytes: number, pick: (r: BodyScanReply) => T | undefined): Promise<T> {
-    return this.run('scan_api', job, bytes).then(
+  /** A text's job on the pool: its answer (`pick`), or `ScanUnavailable` for one the pool could not run. */
+  private textScan<T>(surface: OffloadSurface, job: BodyScanJob, bytes: number, pick: (r: BodyScanReply) => T | undefined): Promise<T> {
+    return this.run(surface, job, bytes).then(
       (r) => {
         const v = pick(r)
         if (v === undefined) throw new ScanUnavailable('wrong scan kind')

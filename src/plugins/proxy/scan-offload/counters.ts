@@ -24,7 +24,7 @@ export class OffloadCounters {
     for (const surface of ['request_body', 'response_body', 'git_push', 'scan_api'] as const) {
       for (const outcome of ['scanned', 'failed'] as const) samples.push([{surface, outcome}, this.counts.get(`${surface}\u0000${outcome}`) ?? 0])
     }
-    renderFamily(out, 'pipelock_scan_offload_total', 'HTTP bodies and scan API fields over 64 KiB, and git pushes, scanned on the scan pool (outside the event loop), by surface and outcome; a failed scan is refused.', 'counter', samples)
+    renderFamily(out, 'pipelock_scan_offload_total', 'HTTP bodies, WebSocket messages and scan API fields over 64 KiB, and git pushes, scanned on the scan pool (outside the event loop), by surface and outcome; a failed scan is refused.', 'counter', samples)
     renderFamily(out, 'pipelock_scan_offload_threads', 'Scan pool threads alive now.', 'gauge', [[{}, pool?.workers ?? 0]])
     renderFamily(out, 'pipelock_scan_offload_in_flight_bytes', 'Bytes of bodies queued for or being scanned on the scan pool now.', 'gauge', [[{}, pool?.inFlightBytes ?? 0]])
   }

@@ -1,8 +1,9 @@
 /**
  * The HTTP body scans a pool thread runs (body-scans.ts sends them): the request body's §6.2 scan
  * (`scanRequestBody`), the buffered response's §7 decision (`decideResponseBody`), a git
- * push's pack check (`checkReceivePack`, containment.md §4), and the scan API's text DLP
- * (`scanTextForDlp`) and injection scan (`scanResponse`) of a large field, each with the
+ * push's pack check (`checkReceivePack`, containment.md §4), the text DLP (`scanTextForDlp`) and
+ * injection scan (`scanResponse`) of a scan API field or a WebSocket message, and the decision
+ * on an upstream WebSocket text message (`decideResponse`), each with the
  * scanner of the snapshot view (base config or agent profile) the request runs under, named by
  * its index in the snapshot's scanners (two views may share a profile name: the base view and an
  * `agents._default` profile). A thread compiles a view's scanner on the first job that names it. Both scans are pure functions of
@@ -36,6 +37,7 @@ export type BodyScanJob =
   | {readonly kind: 'git_push'; readonly scanner: number; readonly body: Uint8Array}
   | {readonly kind: 'text_dlp'; readonly scanner: number; readonly text: string}
   | {readonly kind: 'injection'; readonly scanner: number; readonly content: string}
+  | {readonly kind: 'decide_text'; readonly scanner: number; readonly text: string; readonly opts: ResponseScanOptions}
 
 export type BodyScanReply =
   | {readonly kind: 'request'; readonly result: ContentScanResult; readonly suppressed: readonly string[]}
@@ -43,6 +45,7 @@ export type BodyScanReply =
   | {readonly kind: 'git_push'; readonly check: PackCheck}
   | {readonly kind: 'text_dlp'; readonly result: TextDlpResult}
   | {readonly kind: 'injection'; readonly result: ResponseScanResult}
+  | {readonly kind: 'decide_text'; readonly decision: ResponseDecision}
 
 /** The suppressor a scope describes; each name it suppresses is noted in `suppressed`. */
 function noting(scope: SuppressionScope, suppressed: string[]): Suppressor {
@@ -75,6 +78,7 @@ export function bodyScanHandler(init: BodyScanInit): (job: BodyScanJob) => BodyS
     if (job.kind === 'git_push') return {kind: 'git_push', check: checkReceivePack(sc, asBuffer(job.body))}
     if (job.kind === 'text_dlp') return {kind: 'text_dlp', result: sc.scanTextForDlp(job.text)}
     if (job.kind === 'injection') return {kind: 'injection', result: sc.scanResponse(job.content)}
+    if (job.kind === 'decide_text') return {kind: 'decide_text', decision: sc.decideResponse(job.text, job.opts)}
     const suppressed: string[] = []
     const suppress = job.suppression === null ? {} : {suppress: noting(job.suppression, suppressed)}
     if (job.kind === 'request') {

@@ -12,15 +12,15 @@
  * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
  * kill switch closes live relays at once through `trackTunnel`.
  *
- * A message over 64 KiB has its body scan (client → upstream) or its binary response decision
- * (upstream → client) run on the snapshot's scan pool, off the event loop (docs/scanner.md, "Large
- * bodies"). Each side's events — messages, pings, pongs, its close — are then handled in the order
+ * A message over 64 KiB has its body scan and its tail's text DLP (client → upstream) or its
+ * response decision, text or binary (upstream → client), run on the snapshot's scan pool, off the
+ * event loop (docs/scanner.md, "Large bodies"). Each side's events — messages, pings, pongs, its close — are then handled in the order
  * they arrived: while one waits for its scan, the later ones wait behind it and that side's
  * socket is paused, so nothing piles up and nothing overtakes.
  */
 import {redactOutboundMessage} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
-import {StreamTail, unsuppressed, type ContentScanResult, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
+import {StreamTail, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
 import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
@@ -92,6 +92,8 @@ export interface WsRelayResult {
   readonly textFrames: number
   readonly binaryFrames: number
 }
+
+type Findings = readonly DlpFinding[]
 
 /** Cross-message DLP tail (§3.5 step 2). */
 const TAIL_BYTES = 4096
@@ -370,8 +372,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   }
 
   /** Steps 1 (the body scan's answer, when it ran) to 4 of a client message. */
-  const afterBodyScan = (snap: ProxySnapshot, data: Buffer, isBinary: boolean, r: Pick<ContentScanResult, 'action' | 'layer' | 'reason' | 'detail'> | null): void => {
-    const enforce = enforcing(snap)
+  const afterBodyScan = (snap: ProxySnapshot, data: Buffer, isBinary: boolean, r: Pick<ContentScanResult, 'action' | 'layer' | 'reason' | 'detail'> | null): void | Promise<void> => {
     const scanFrames = snap.config.websocket_proxy.scan_text_frames
     if (r !== null) {
       if (r.action !== 'allow') m?.scanHit(r.layer === 'body_prompt_injection' ? 'injection' : 'dlp')
@@ -383,27 +384,50 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     }
     // 2. Text DLP over the rolling tail plus the labelled-halves check (§3.5 step 2); a binary
     // message (allow_binary_frames) is read as its text, so a key split over binary messages is whole.
-    if (scanFrames) {
-      const text = isBinary ? payloadText(data) : data.toString('utf8')
-      const prevTail = tail
-      const input = prevTail + text
-      tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
-      let hit = unsuppressed(snap.scanner.scanTextForDlp(input).matches, o.suppress)
-      if (hit.length === 0) {
-        const a = labelledSuffix(prevTail.slice(prevTail.lastIndexOf('\n') + 1))
-        const b = labelledSuffix(text)
-        if (a !== null && b !== null) hit = unsuppressed(snap.scanner.scanTextForDlp(a + b).matches, o.suppress)
+    if (!scanFrames) return afterTextDlp(snap, data, isBinary, [])
+    const text = isBinary ? payloadText(data) : data.toString('utf8')
+    const prevTail = tail
+    const input = prevTail + text
+    tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
+    const hit = tailDlp(snap, input, prevTail, text)
+    if (!(hit instanceof Promise)) return afterTextDlp(snap, data, isBinary, hit)
+    // Over 64 KiB on the scan pool: the rest runs when it is back, unless the relay ended; a scan
+    // the pool could not run closes the relay, as a body it could not scan does.
+    return hit.then(
+      (h) => (ended ? undefined : afterTextDlp(snap, data, isBinary, h)),
+      (e: Error) => (ended ? undefined : policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `message could not be scanned: ${e.message}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})),
+    )
+  }
+
+  /** Step 2's findings: text DLP of the tail and the message, then of labelled halves (`part 1: …`) across the two. */
+  const tailDlp = (snap: ProxySnapshot, input: string, prevTail: string, text: string): Findings | Promise<Findings> => {
+    const dlp = (s: string): Findings | Promise<Findings> => {
+      const r = snap.bodyScans.scanText(snap.scanner, s, 'request_body')
+      return r instanceof Promise ? r.then((x) => unsuppressed(x.matches, o.suppress)) : unsuppressed(r.matches, o.suppress)
+    }
+    const halves = (hit: Findings): Findings | Promise<Findings> => {
+      if (hit.length > 0) return hit
+      const a = labelledSuffix(prevTail.slice(prevTail.lastIndexOf('\n') + 1))
+      const b = labelledSuffix(text)
+      return a !== null && b !== null ? dlp(a + b) : hit
+    }
+    const first = dlp(input)
+    return first instanceof Promise ? first.then(halves) : halves(first)
+  }
+
+  /** Steps 2 (its findings `hit` applied) to 4 of a client message. */
+  const afterTextDlp = (snap: ProxySnapshot, data: Buffer, isBinary: boolean, hit: Findings): void => {
+    const enforce = enforcing(snap)
+    const scanFrames = snap.config.websocket_proxy.scan_text_frames
+    if (hit.length > 0) {
+      m?.scanHit('dlp')
+      const names = [...new Set(hit.map((m) => m.pattern))].join(', ')
+      if (enforce) return policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match: ${names}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
+      const t = o.session
+      if (t !== null && snap.sessions!.warn(t, `DLP match: ${names}`, o.host, true, o.target) !== null) {
+        return policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match: ${names} (escalated)`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
       }
-      if (hit.length > 0) {
-        m?.scanHit('dlp')
-        const names = [...new Set(hit.map((m) => m.pattern))].join(', ')
-        if (enforce) return policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match: ${names}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
-        const t = o.session
-        if (t !== null && snap.sessions!.warn(t, `DLP match: ${names}`, o.host, true, o.target) !== null) {
-          return policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `DLP match: ${names} (escalated)`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})
-        }
-        audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', match_count: hit.length, patterns: names.split(', ')})
-      }
+      audit('ws_scan', 'warn', 'WebSocket DLP match (not enforced)', {direction: 'client_to_server', action: 'audit', match_count: hit.length, patterns: names.split(', ')})
     }
     // 2b. Address protection (scanners-extra §4): the text message through the very checker the
     // HTTP `address` stage calls, with its verdicts (block closes 1008, warn and audit mode pass).
@@ -455,7 +479,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     }
     if (!scanText) return afterResponseScan(snap, data, false, null, false)
     // Behind the tail of the messages before: an injection split across messages (a token stream) is whole there.
-    const r = s2cTail.next(data.toString('utf8'), (t) => snap.scanner.decideResponse(t, {host: o.host}), (x) => x.action === 'allow')
+    // A message over 64 KiB is decided on the scan pool; the rest runs when it is back, unless the relay ended.
+    const r = s2cTail.next<ResponseDecision>(data.toString('utf8'), (t) => snap.bodyScans.decideResponseText(snap.scanner, t, {host: o.host}), (x) => x.action === 'allow')
+    if (r instanceof Promise) return r.then((x) => (ended ? undefined : afterResponseScan(snap, data, false, x.verdict, x.across)))
     return afterResponseScan(snap, data, false, r.verdict, r.across)
   }
 
