@@ -3,8 +3,8 @@
  * loop for a message up to OFFLOAD_THRESHOLD_BYTES, on the scan pool above it. Either way the
  * one decision function decides, in its gate order (kill switch → scanners → session → CEE →
  * contract → mode), with the pool's scan result as an input: same verdict, findings, notes and
- * bytes. A pool failure (worker died, scan threw, pool full) blocks the message with the reason
- * (`content scan failed: …`); it is never forwarded unscanned.
+ * bytes. While the pool is full the scan runs inline. A pool failure (worker died, scan threw)
+ * blocks the message with the reason (`content scan failed: …`); it is never forwarded unscanned.
  */
 import {decideRequest, decideResponse, requestScanRuns, unscannedContent, type McpContext, type McpDecision, type RequestExtras} from '../mcp/index.js'
 import type {McpMediation} from './mediation.js'
@@ -94,8 +94,13 @@ export class McpScanOffload {
     await this.pool.close()
   }
 
-  /** The message's byte length when it goes to the pool, else 0. */
+  /**
+   * The message's byte length when it goes to the pool, else 0: small, or the pool is full (64 MiB
+   * of messages queued or being scanned), where it is scanned here rather than blocked as if its
+   * scan had failed.
+   */
   private offloaded(raw: string): number {
-    return this.o.inline === true ? 0 : offloadedBytes(raw, this.threshold)
+    const bytes = this.o.inline === true ? 0 : offloadedBytes(raw, this.threshold)
+    return bytes > 0 && this.pool.hasRoom(bytes) ? bytes : 0
   }
 }

@@ -20,6 +20,11 @@ export class LazyWorkerPool<Job, Reply, Init> {
     return this.pool.run(job, bytes)
   }
 
+  /** Whether a job of `bytes` would be taken now (`WorkerPool.hasRoom`; a pool not made yet takes any one). */
+  hasRoom(bytes: number): boolean {
+    return this.pool === null || this.pool.hasRoom(bytes)
+  }
+
   /** The pool's counters, or null when no job ever came. */
   stats(): WorkerPoolStats | null {
     return this.pool?.stats() ?? null

@@ -4,7 +4,8 @@
  * stall every other connection's I/O). Threads start on the first job (a process that only sees
  * small messages starts none), one job per thread at a time, at most `workers` threads. A thread
  * that dies fails its job (the caller fails closed) and is replaced on the next job. Bytes queued
- * or running are capped: past the cap a job fails at once instead of piling up. A retired pool
+ * or running are capped: past the cap a job fails at once instead of piling up (a caller may ask
+ * `hasRoom` first), except that an idle pool takes any one job, however large. A retired pool
  * (its config was replaced by a reload) ends its threads whenever it is idle; a closed one
  * refuses every job.
  */
@@ -84,12 +85,20 @@ export class WorkerPool<Job, Reply, Init> {
   /** Runs `job` (`bytes` counted against the cap) on a thread; rejects when over the cap, closed, or its thread fails. */
   run(job: Job, bytes: number): Promise<Reply> {
     if (this.closed) return Promise.reject(new Error(`${this.label} pool closed`))
-    if (this.inFlight + bytes > this.cap) return Promise.reject(new Error(`${this.label} pool full (${this.inFlight} of ${this.cap} bytes in flight)`))
+    if (!this.hasRoom(bytes)) return Promise.reject(new Error(`${this.label} pool full (${this.inFlight} of ${this.cap} bytes in flight)`))
     this.inFlight += bytes
     return new Promise<Reply>((resolve, reject) => {
       this.queue.push({envelope: {id: this.nextId++, job}, bytes, resolve, reject})
       this.dispatch()
     })
+  }
+
+  /**
+   * Whether `run` would take a job of `bytes` now: within the cap, or the pool idle (a job larger
+   * than the cap alone — a body under a `max_body_bytes` above it — is run, not refused forever).
+   */
+  hasRoom(bytes: number): boolean {
+    return !this.closed && (this.inFlight === 0 || this.inFlight + bytes <= this.cap)
   }
 
   stats(): WorkerPoolStats {

@@ -11,6 +11,7 @@ import {createScanner, suppressedBy, type BodyScanInput, type Scanner, type Supp
 import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/settings-from-config.js'
 import {BodyScans, ScanUnavailable} from '../../../src/plugins/proxy/scan-offload/body-scans.js'
 import {describeSuppressor} from '../../../src/plugins/proxy/scan-offload/suppression-scope.js'
+import {OffloadCounters} from '../../../src/plugins/proxy/scan-offload/counters.js'
 import {OFFLOAD_THRESHOLD_BYTES} from '../../../src/plugins/workers/index.js'
 import {gitIn} from '../../helpers/git-repo.js'
 
@@ -215,13 +216,35 @@ describe('placement and failures', {timeout: 120_000}, () => {
     }
   })
 
-  test('over the in-flight byte cap a large body is refused at once, not queued without bound', async () => {
-    const pool = pooled(scanners, {maxInFlightBytes: 150_000})
+  test('over the in-flight byte cap a large body is scanned here, with its own verdict, not refused or queued without bound', async () => {
+    const counters = new OffloadCounters()
+    const pool = pooled(scanners, {maxInFlightBytes: 150_000, counters})
     const first = pool.scanRequestBody(sc, {contentType: 'text/plain', body: big('a')})
-    const second = await pool.scanRequestBody(sc, {contentType: 'text/plain', body: big('b')})
-    assert.equal(second.action, 'block')
-    assert.match(second.detail, /^request body could not be scanned: scan pool full \(\d+ of 150000 bytes in flight\)$/)
+    assert.ok(first instanceof Promise)
+    // The pool is full: the next large bodies and texts get the event loop's verdict at once.
+    const clean = pool.scanRequestBody(sc, {contentType: 'text/plain', body: big('b')})
+    const leak = pool.scanRequestBody(sc, {contentType: 'text/plain', body: big(AWS_KEY)})
+    const response = pool.decideResponseBody(sc, big(INJECTION), {host: 'example.com'})
+    const text = pool.scanText(sc, `${prose(100_000)} ${AWS_KEY}`, 'scan_api')
+    const push = pool.checkPush(sc, big('push'))
+    for (const r of [clean, leak, response, text, push]) assert.ok(!(r instanceof Promise), 'scanned on the event loop')
+    assert.deepEqual([clean, leak, response], [
+      sc.scanRequestBody({contentType: 'text/plain', body: big('b')}), sc.scanRequestBody({contentType: 'text/plain', body: big(AWS_KEY)}), sc.decideResponseBody(big(INJECTION), {host: 'example.com'}),
+    ])
+    assert.deepEqual([(leak as {action: string}).action, (response as {action: string}).action], ['block', 'warn'])
     assert.equal((await first).action, 'allow')
+    const out: string[] = []
+    counters.render(out, pool.stats())
+    for (const [surface, n] of [['request_body', 2], ['response_body', 1], ['scan_api', 1], ['git_push', 1]] as const) {
+      assert.ok(out.join('\n').includes(`pipelock_scan_offload_total{outcome="inline",surface="${surface}"} ${n}`), `${surface}: ${out.join('\n')}`)
+    }
+  })
+
+  test('an idle pool takes one body larger than its cap (a max_body_bytes above it), not refusing it forever', async () => {
+    const pool = pooled(scanners, {maxInFlightBytes: 50_000})
+    const got = pool.scanRequestBody(sc, {contentType: 'text/plain', body: big(AWS_KEY)})
+    assert.ok(got instanceof Promise, 'on the pool')
+    assert.deepEqual(await got, sc.scanRequestBody({contentType: 'text/plain', body: big(AWS_KEY)}))
   })
 
   test('a retired pool ends its threads once idle, and still scans a straggler', async () => {
@@ -283,7 +306,7 @@ describe('the scan API\'s large fields on the scan pool', {timeout: 120_000}, ()
     return cyrillic.then(() => undefined)
   })
 
-  test('a field the pool cannot scan rejects with ScanUnavailable (no verdict), and the next field is scanned', async () => {
+  test('a field the pool cannot scan rejects with ScanUnavailable (no verdict), and the next field is scanned; a full pool scans it here', async () => {
     const scanners = scannersOf({})
     const sc = scanners[0]!
     const pool = pooled(scanners, {workerUrl: new URL('./fixtures/crashing-body-scan-worker.js', import.meta.url)})
@@ -292,7 +315,10 @@ describe('the scan API\'s large fields on the scan pool', {timeout: 120_000}, ()
     assert.equal((await pool.scanText(sc, `${prose(90_000)} ${AWS_KEY}`, 'scan_api')).matches[0]?.pattern, 'AWS Access ID')
     const full = pooled(scanners, {maxInFlightBytes: 100_000})
     const first = full.scanText(sc, prose(90_000), 'scan_api')
-    await assert.rejects(Promise.resolve(full.scanInjection(sc, prose(90_000))), /^ScanUnavailable: scan could not be run: scan pool full \(\d+ of 100000 bytes in flight\)$/)
+    // A full pool is no failure: the field is scanned on the event loop.
+    const second = full.scanInjection(sc, `${prose(90_000)} ${INJECTION}`)
+    assert.ok(!(second instanceof Promise))
+    assert.equal(second.clean, false)
     assert.deepEqual((await first).matches, [])
   })
 })

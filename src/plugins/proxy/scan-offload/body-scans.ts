@@ -4,9 +4,9 @@
  * a git push's pack check, whatever its size). A
  * 1 MiB chat-completion body is about 90 ms of scanning; on the event loop every other agent's
  * requests, tunnels, WebSocket frames, `/health` and the admin API would wait for it. The scan is
- * the same function either way (scan-offload/jobs.ts), so the gate decides on the same result;
- * a scan the pool cannot run (a thread died, the pool is full) refuses the body, it is never
- * forwarded unscanned.
+ * the same function either way (scan-offload/jobs.ts), so the gate decides on the same result.
+ * While the pool is full the scan runs on the event loop (`room`); a scan the pool cannot run (a
+ * thread died) refuses the body, it is never forwarded unscanned.
  *
  * One per snapshot (state.ts): its threads compile the snapshot's scanners, a reload retires it
  * (threads end once idle) and the new snapshot brings its own.
@@ -56,7 +56,7 @@ export class BodyScans {
    * whatever its size, any body stays here while request-body scanning is off.
    */
   scanRequestBody(scanner: Scanner, input: BodyScanInput): ContentScanResult | Promise<ContentScanResult> {
-    const at = this.placement(scanner, input.body, input.suppress, requestBodyScanBytes(scanner.settings, input))
+    const at = this.placement('request_body', scanner, input.body, input.suppress, requestBodyScanBytes(scanner.settings, input))
     if (at === null) return scanner.scanRequestBody(input)
     const {suppress, ...rest} = input
     return this.run('request_body', {kind: 'request', scanner: at.scanner, input: {...rest, body: cloneable(input.body)}, suppression: at.suppression}, at.bytes).then(
@@ -67,7 +67,7 @@ export class BodyScans {
 
   /** §7 decision of a buffered response body; a promise only when it ran on the pool. */
   decideResponseBody(scanner: Scanner, body: Uint8Array, opts: ResponseDecisionOptions): ResponseDecision | Promise<ResponseDecision> {
-    const at = this.placement(scanner, body, opts.suppress, body.byteLength)
+    const at = this.placement('response_body', scanner, body, opts.suppress, body.byteLength)
     if (at === null) return scanner.decideResponseBody(body, opts)
     const {suppress, ...rest} = opts
     return this.run('response_body', {kind: 'response', scanner: at.scanner, body: cloneable(body), opts: rest, suppression: at.suppression}, at.bytes).then(
@@ -83,7 +83,7 @@ export class BodyScans {
    */
   checkPush(scanner: Scanner, body: Buffer): PackCheck | Promise<PackCheck> {
     const index = this.o.inline === true || body.length === 0 ? undefined : this.indexOf(scanner)
-    if (index === undefined) return checkReceivePack(scanner, body)
+    if (index === undefined || !this.room('git_push', body.length)) return checkReceivePack(scanner, body)
     return this.run('git_push', {kind: 'git_push', scanner: index, body: cloneable(body)}, body.length).then(
       (r) => (r.kind === 'git_push' ? r.check : {updates: [], error: 'wrong scan kind', found: []}),
       (e: Error) => ({updates: [], error: e.message, found: []}),
@@ -98,14 +98,14 @@ export class BodyScans {
    * run it: the caller answers without a verdict (503) or closes the relay, never passes the text.
    */
   scanText(scanner: Scanner, text: string, surface: OffloadSurface): TextDlpResult | Promise<TextDlpResult> {
-    const at = this.textPlacement(scanner, text)
+    const at = this.textPlacement(surface, scanner, text)
     if (at === null) return scanner.scanTextForDlp(text)
     return this.textScan(surface, {kind: 'text_dlp', scanner: at.scanner, text}, at.bytes, (r) => (r.kind === 'text_dlp' ? r.result : undefined))
   }
 
   /** The scan API's injection scan (`prompt_injection`, and a tool call's joined arguments), placed as `scanText`. */
   scanInjection(scanner: Scanner, content: string): ResponseScanResult | Promise<ResponseScanResult> {
-    const at = this.textPlacement(scanner, content)
+    const at = this.textPlacement('scan_api', scanner, content)
     if (at === null) return scanner.scanResponse(content)
     return this.textScan('scan_api', {kind: 'injection', scanner: at.scanner, content}, at.bytes, (r) => (r.kind === 'injection' ? r.result : undefined))
   }
@@ -115,7 +115,7 @@ export class BodyScans {
    * decision the pool cannot make refuses the message, as a response body's does.
    */
   decideResponseText(scanner: Scanner, text: string, opts: ResponseScanOptions): ResponseDecision | Promise<ResponseDecision> {
-    const at = this.textPlacement(scanner, text)
+    const at = this.textPlacement('response_body', scanner, text)
     if (at === null) return scanner.decideResponse(text, opts)
     return this.textScan('response_body', {kind: 'decide_text', scanner: at.scanner, text, opts}, at.bytes, (r) => (r.kind === 'decide_text' ? r.decision : undefined)).catch((e: Error) => unscannedResponse(e.message))
   }
@@ -139,22 +139,33 @@ export class BodyScans {
    * this snapshot did not build, or for a suppressor not described as data. The pool's byte cap
    * counts the body as sent.
    */
-  private placement(scanner: Scanner, body: Uint8Array, suppress: Suppressor | undefined, reads: number): Placement | null {
+  private placement(surface: OffloadSurface, scanner: Scanner, body: Uint8Array, suppress: Suppressor | undefined, reads: number): Placement | null {
     if (this.o.inline === true || reads <= OFFLOAD_THRESHOLD_BYTES) return null
     const bytes = body.byteLength
     const index = this.indexOf(scanner)
     if (index === undefined) return null
     const scope = suppress === undefined ? null : suppressionScopeOf(suppress)
-    if (scope === undefined) return null
+    if (scope === undefined || !this.room(surface, bytes)) return null
     return {scanner: index, bytes, suppression: scope}
   }
 
   /** Null (scan inline) for a text of at most OFFLOAD_THRESHOLD_BYTES in UTF-8, or a scanner this snapshot did not build. */
-  private textPlacement(scanner: Scanner, text: string): {readonly scanner: number; readonly bytes: number} | null {
+  private textPlacement(surface: OffloadSurface, scanner: Scanner, text: string): {readonly scanner: number; readonly bytes: number} | null {
     if (this.o.inline === true) return null
     const bytes = offloadedBytes(text)
     const index = bytes === 0 ? undefined : this.indexOf(scanner)
-    return index === undefined ? null : {scanner: index, bytes}
+    return index === undefined || !this.room(surface, bytes) ? null : {scanner: index, bytes}
+  }
+
+  /**
+   * Whether the pool takes `bytes` more now. When it is full (64 MiB of bodies queued or being
+   * scanned) the scan runs here instead, counted as `inline`: the same verdict, later, where a
+   * refusal would have blocked a clean body as if the scan had found something.
+   */
+  private room(surface: OffloadSurface, bytes: number): boolean {
+    if (this.pool.hasRoom(bytes)) return true
+    this.o.counters?.record(surface, 'inline')
+    return false
   }
 
   /** A text's job on the pool: its answer (`pick`), or `ScanUnavailable` for one the pool could not run. */
@@ -184,7 +195,7 @@ export class BodyScans {
   }
 }
 
-/** A scan the pool could not run (a thread died, the pool is full): the caller refuses to answer with a verdict. */
+/** A scan the pool could not run (a thread died, the pool closed): the caller refuses to answer with a verdict. */
 export class ScanUnavailable extends Error {
   constructor(why: string) {
     super(`scan could not be run: ${why}`)

@@ -1,14 +1,15 @@
 /**
- * The scan offload's counters for `/metrics`: bodies (and scan API fields) scanned on the pool
- * and scans the pool could not run (each of those was refused: fail closed), by surface; and the
- * current pool's threads and the bytes queued for or running on it. One set per process: a reload gives the new snapshot
+ * The scan offload's counters for `/metrics`: bodies (and scan API fields) scanned on the pool,
+ * scans the pool could not run (each of those was refused: fail closed) and those scanned on the
+ * event loop because the pool was full, by surface; and the current pool's threads and the bytes
+ * queued for or running on it. One set per process: a reload gives the new snapshot
  * a new pool, the counts go on.
  */
 import type {WorkerPoolStats} from '../../workers/index.js'
 import {renderFamily} from '../metrics.js'
 
 export type OffloadSurface = 'request_body' | 'response_body' | 'git_push' | 'scan_api'
-export type OffloadOutcome = 'scanned' | 'failed'
+export type OffloadOutcome = 'scanned' | 'failed' | 'inline'
 
 export class OffloadCounters {
   private readonly counts = new Map<string, number>()
@@ -22,9 +23,9 @@ export class OffloadCounters {
   render(out: string[], pool: WorkerPoolStats | null): void {
     const samples: Array<readonly [Record<string, string>, number]> = []
     for (const surface of ['request_body', 'response_body', 'git_push', 'scan_api'] as const) {
-      for (const outcome of ['scanned', 'failed'] as const) samples.push([{surface, outcome}, this.counts.get(`${surface}\u0000${outcome}`) ?? 0])
+      for (const outcome of ['scanned', 'failed', 'inline'] as const) samples.push([{surface, outcome}, this.counts.get(`${surface}\u0000${outcome}`) ?? 0])
     }
-    renderFamily(out, 'pipelock_scan_offload_total', 'HTTP bodies, WebSocket messages and scan API fields over 64 KiB, and git pushes, scanned on the scan pool (outside the event loop), by surface and outcome; a failed scan is refused.', 'counter', samples)
+    renderFamily(out, 'pipelock_scan_offload_total', 'HTTP bodies, WebSocket messages and scan API fields over 64 KiB, and git pushes, by surface and outcome: scanned on the scan pool (outside the event loop), failed there (refused), or scanned inline because the pool was full.', 'counter', samples)
     renderFamily(out, 'pipelock_scan_offload_threads', 'Scan pool threads alive now.', 'gauge', [[{}, pool?.workers ?? 0]])
     renderFamily(out, 'pipelock_scan_offload_in_flight_bytes', 'Bytes of bodies queued for or being scanned on the scan pool now.', 'gauge', [[{}, pool?.inFlightBytes ?? 0]])
   }
