@@ -44,7 +44,8 @@ async function startOrigin(make: (h: http.RequestListener) => http.Server): Prom
     req.on('end', () => {
       if (req.method === 'POST') bodies.set(req.url ?? '', Buffer.concat(chunks))
       const url = req.url ?? '/'
-      const html = url.startsWith('/big-injection') ? page(`<p>${INJECTION}</p>`) : url.startsWith('/big-clean') ? page('') : null
+      const html = url.startsWith('/big-injection') ? page(`<p>${INJECTION}</p>`) : url.startsWith('/big-clean') ? page('')
+        : url.startsWith('/big-hidden') ? page(`<script>var note = "${INJECTION}";</script>`) : null
       if (html !== null) {
         res.writeHead(200, {'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html)})
         res.end(html)
@@ -172,7 +173,17 @@ describe('HTTP bodies over 64 KiB: scanned on the scan pool, the same verdicts, 
       if (via === 'fetch') assert.ok(clean.body.toString('utf8').includes(prose(1000)), 'fetch: the text is answered')
       else assert.equal(clean.body.toString('utf8'), page(''), `${via}: the page is relayed whole`)
     }
-    assert.equal(await metric(SCANNED_RESPONSES) - before, 8, 'all eight pages were scanned on the pool')
+    // Eight page decisions, and /fetch's hidden-content check of the clean page.
+    assert.equal(await metric(SCANNED_RESPONSES) - before, 9, 'all eight pages were scanned on the pool')
+  })
+
+  test('/fetch: an injection hidden in a 300 KiB page\'s script is found by the hidden-content check on the pool', async () => {
+    const before = await metric(SCANNED_RESPONSES)
+    const r = await send('fetch', '/big-hidden')
+    assert.deepEqual({status: r.status, reason: r.reason}, {status: 403, reason: 'prompt_injection'})
+    assert.match(r.body.toString('utf8'), /hidden content/)
+    // The page text's decision (clean: the script is not text) and the hidden content's.
+    assert.equal(await metric(SCANNED_RESPONSES) - before, 2)
   })
 
   test('another agent\'s small request is answered while a 16 MiB body is still being scanned', async () => {

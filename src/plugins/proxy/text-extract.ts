@@ -6,6 +6,7 @@
  * spec's four patterns on RE2.
  */
 import RE2 from 're2'
+import type {ResponseDecision, ResponseDecisionOptions, Scanner} from '../scanner/index.js'
 
 const HIDDEN = [
   '(?s)<!--(.*?)-->',
@@ -37,6 +38,16 @@ export function createHiddenExtractor(): HiddenExtractor {
       return parts.join('\n')
     },
   }
+}
+
+/**
+ * The hidden-content check of `/fetch` (§4.1 step 19): the §7 decision on what the page hides, or
+ * null when it hides nothing. The same function runs on the event loop and on a scan-pool thread
+ * (a large page's extraction is tens of milliseconds of regex work: scan-offload/body-scans.ts).
+ */
+export function decideHiddenContent(scanner: Scanner, markup: string, opts: ResponseDecisionOptions): ResponseDecision | null {
+  const hidden = createHiddenExtractor().hidden(markup)
+  return hidden === '' ? null : scanner.decideResponse(hidden, opts)
 }
 
 export {extractHtmlText, type ExtractedPage} from '../scanner/index.js'

@@ -12,6 +12,7 @@ import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/settings-fro
 import {BodyScans, ScanUnavailable} from '../../../src/plugins/proxy/scan-offload/body-scans.js'
 import {describeSuppressor} from '../../../src/plugins/proxy/scan-offload/suppression-scope.js'
 import {OffloadCounters} from '../../../src/plugins/proxy/scan-offload/counters.js'
+import {decideHiddenContent} from '../../../src/plugins/proxy/text-extract.js'
 import {OFFLOAD_THRESHOLD_BYTES} from '../../../src/plugins/workers/index.js'
 import {gitIn} from '../../helpers/git-repo.js'
 
@@ -345,5 +346,43 @@ describe('upstream WebSocket text messages decided on the scan pool', {timeout: 
       action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned: scan could not be run: scan worker exited (code 3)',
     })
     assert.ok(!(crashing.decideResponseText(scanners[0]!, prose(1000), {host: 'example.com'}) instanceof Promise), 'a small message is decided inline')
+  })
+})
+
+describe('/fetch\'s hidden-content check of a large page on the scan pool', {timeout: 120_000}, () => {
+  const text = `<p>${prose(90_000)}</p>`
+  const pages: Array<[string, string]> = [
+    ['nothing hidden', `<html><body>${text}</body></html>`],
+    ['a clean script and style', `<html><head><script>var a = 1;</script><style>.a{color:red}</style></head><body>${text}</body></html>`],
+    ['an injection in a comment', `<html><body>${text}<!-- ${INJECTION} --></body></html>`],
+    ['an injection in a display:none element', `<html><body>${text}<div style="display: none">${INJECTION}</div></body></html>`],
+    ['an injection in a script', `<html><body>${text}<script>var note = "${INJECTION}";</script></body></html>`],
+  ]
+
+  for (const [label, file] of [['defaults (warn)', {}], ['block', {response_scanning: {action: 'block'}}]] as const) {
+    test(`${label}: the decision is the event loop's, null when nothing is hidden`, async () => {
+      const scanners = scannersOf(file)
+      const sc = scanners[0]!
+      const pool = pooled(scanners)
+      const actions: string[] = []
+      for (const [name, page] of pages) {
+        const got = pool.decideHidden(sc, page, {host: 'example.com'})
+        assert.ok(got instanceof Promise, `${name} went to the pool`)
+        const want = decideHiddenContent(sc, page, {host: 'example.com'})
+        assert.deepEqual(await got, want, name)
+        actions.push(want === null ? 'none' : want.action)
+      }
+      const hit = label === 'block' ? 'block' : 'warn'
+      assert.deepEqual(actions, ['none', 'allow', hit, hit, hit])
+    })
+  }
+
+  test('a small page is checked inline; a page the pool cannot check is refused', async () => {
+    const scanners = scannersOf({})
+    const pool = pooled(scanners, {workerUrl: new URL('./fixtures/crashing-body-scan-worker.js', import.meta.url)})
+    assert.ok(!(pool.decideHidden(scanners[0]!, `<!-- ${INJECTION} -->`, {host: 'example.com'}) instanceof Promise))
+    assert.deepEqual(await pool.decideHidden(scanners[0]!, `${text}<!-- CRASH-EXIT -->`, {host: 'example.com'}), {
+      action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned: scan worker exited (code 3)',
+    })
   })
 })

@@ -2,8 +2,9 @@
  * The HTTP body scans a pool thread runs (body-scans.ts sends them): the request body's §6.2 scan
  * (`scanRequestBody`), the buffered response's §7 decision (`decideResponseBody`), a git
  * push's pack check (`checkReceivePack`, containment.md §4), the text DLP (`scanTextForDlp`) and
- * injection scan (`scanResponse`) of a scan API field or a WebSocket message, and the decision
- * on an upstream WebSocket text message (`decideResponse`), each with the
+ * injection scan (`scanResponse`) of a scan API field or a WebSocket message, the decision on an
+ * upstream WebSocket text message (`decideResponse`) and `/fetch`'s hidden-content check of a
+ * page (`decideHiddenContent`), each with the
  * scanner of the snapshot view (base config or agent profile) the request runs under, named by
  * its index in the snapshot's scanners (two views may share a profile name: the base view and an
  * `agents._default` profile). A thread compiles a view's scanner on the first job that names it. Both scans are pure functions of
@@ -15,6 +16,7 @@
  * suppressed, in order, for the event loop to replay through its own suppressor.
  */
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
+import {decideHiddenContent} from '../text-extract.js'
 import {createScanner, suppressedBy, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type ResponseScanResult, type Scanner, type ScannerSettings, type SuppressEntry, type Suppressor, type TextDlpResult} from '../../scanner/index.js'
 
 export interface BodyScanInit {
@@ -38,6 +40,7 @@ export type BodyScanJob =
   | {readonly kind: 'text_dlp'; readonly scanner: number; readonly text: string}
   | {readonly kind: 'injection'; readonly scanner: number; readonly content: string}
   | {readonly kind: 'decide_text'; readonly scanner: number; readonly text: string; readonly opts: ResponseScanOptions}
+  | {readonly kind: 'hidden'; readonly scanner: number; readonly markup: string; readonly opts: ResponseScanOptions; readonly suppression: SuppressionScope | null}
 
 export type BodyScanReply =
   | {readonly kind: 'request'; readonly result: ContentScanResult; readonly suppressed: readonly string[]}
@@ -46,6 +49,7 @@ export type BodyScanReply =
   | {readonly kind: 'text_dlp'; readonly result: TextDlpResult}
   | {readonly kind: 'injection'; readonly result: ResponseScanResult}
   | {readonly kind: 'decide_text'; readonly decision: ResponseDecision}
+  | {readonly kind: 'hidden'; readonly decision: ResponseDecision | null; readonly suppressed: readonly string[]}
 
 /** The suppressor a scope describes; each name it suppresses is noted in `suppressed`. */
 function noting(scope: SuppressionScope, suppressed: string[]): Suppressor {
@@ -81,6 +85,7 @@ export function bodyScanHandler(init: BodyScanInit): (job: BodyScanJob) => BodyS
     if (job.kind === 'decide_text') return {kind: 'decide_text', decision: sc.decideResponse(job.text, job.opts)}
     const suppressed: string[] = []
     const suppress = job.suppression === null ? {} : {suppress: noting(job.suppression, suppressed)}
+    if (job.kind === 'hidden') return {kind: 'hidden', decision: decideHiddenContent(sc, job.markup, {...job.opts, ...suppress}), suppressed}
     if (job.kind === 'request') {
       return {kind: 'request', result: sc.scanRequestBody({...job.input, body: asBuffer(job.input.body), ...suppress}), suppressed}
     }
