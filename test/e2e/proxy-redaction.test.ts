@@ -244,6 +244,28 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
       for (const secret of [AWS, AWS_LONG, EMAIL, GH, '10.0.0.5', '10.9.8.7']) assert.ok(!text.includes(secret), `${f} holds a redacted value`)
     }
   })
+
+  it('a 600 KB chat body is redacted on the scan pool to the bytes the event loop would write', async () => {
+    const offloaded = 'pipelock_scan_offload_total{outcome="scanned",surface="request_body"}'
+    const metric = async (): Promise<number> => {
+      const text = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
+      const line = text.split('\n').find((l) => l.startsWith(offloaded + ' '))
+      return line === undefined ? 0 : Number(line.slice(offloaded.length + 1))
+    }
+    const before = await metric()
+    const prose = 'the agent reads the file and then it writes a summary of what changed in the build '.repeat(24)
+    const messages = (mail: string, ip: string): Array<{role: string; content: string}> => Array.from({length: 300}, (_, i) => ({role: i % 2 ? 'assistant' : 'user', content: i % 50 === 7 ? `${prose} mail ${mail} from ${ip}` : prose}))
+    const body = JSON.stringify({model: 'gpt-4o', messages: messages(EMAIL, '10.0.0.5')})
+    assert.ok(body.length > 600_000)
+    const n = origin.got.length
+    const r = await post(proxy, `http://127.0.0.1:${origin.port}/v1/chat/completions`, body)
+    assert.equal(r.status, 200, r.body)
+    const want = JSON.stringify({model: 'gpt-4o', messages: messages('<pl:email:1>', '<pl:ipv4:1>')})
+    assert.equal(origin.got[n]!.body, want)
+    assert.equal(origin.got[n]!.contentLength, String(Buffer.byteLength(want)))
+    // The redaction, and the body scans of the original and of what is forwarded: all on the pool.
+    assert.equal(await metric() - before, 3)
+  })
 })
 
 describe('redaction: check and run agree', () => {

@@ -83,7 +83,7 @@ export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonl
     mediation: buildMediation(config, carry?.previous?.mediation),
     redactor: buildRedactor(config, scanner, env),
     // The base view's scanner first, then each profile's: a thread names them by this order.
-    bodyScans: new BodyScans(() => [scanner, ...[...profiles.values()].map((v) => v.scanner)], carry?.offloadCounters === undefined ? {} : {counters: carry.offloadCounters}),
+    bodyScans: new BodyScans(() => [scanner, ...[...profiles.values()].map((v) => v.scanner)], {redactor: () => base.redactor, ...(carry?.offloadCounters === undefined ? {} : {counters: carry.offloadCounters})}),
     get fallback(): ProxySnapshot {
       return profiles.get(DEFAULT_PROFILE) ?? base
     },

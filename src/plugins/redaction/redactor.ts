@@ -98,11 +98,16 @@ export class Redactor {
   private readonly providers: Provider[]
   private readonly limits: RedactionSectionConfig['limits']
 
-  constructor(private readonly cfg: RedactionSectionConfig, known: KnownSecrets) {
+  constructor(private readonly cfg: RedactionSectionConfig, private readonly known: KnownSecrets) {
     this.profile = cfg.default_profile
     this.matcher = new Matcher(cfg, known)
     this.providers = providersOf(cfg)
     this.limits = cfg.limits
+  }
+
+  /** What this redactor was made from, as data: a scan-pool thread makes the same redactor from it. */
+  get source(): {readonly cfg: RedactionSectionConfig; readonly known: KnownSecrets} {
+    return {cfg: this.cfg, known: this.known}
   }
 
   /** The provider label of a request (§17.3). */

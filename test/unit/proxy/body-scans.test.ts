@@ -13,6 +13,7 @@ import {BodyScans, ScanUnavailable} from '../../../src/plugins/proxy/scan-offloa
 import {describeSuppressor} from '../../../src/plugins/proxy/scan-offload/suppression-scope.js'
 import {OffloadCounters} from '../../../src/plugins/proxy/scan-offload/counters.js'
 import {decideHiddenContent} from '../../../src/plugins/proxy/text-extract.js'
+import {Redactor} from '../../../src/plugins/redaction/index.js'
 import {OFFLOAD_THRESHOLD_BYTES} from '../../../src/plugins/workers/index.js'
 import {gitIn} from '../../helpers/git-repo.js'
 
@@ -384,5 +385,43 @@ describe('/fetch\'s hidden-content check of a large page on the scan pool', {tim
     assert.deepEqual(await pool.decideHidden(scanners[0]!, `${text}<!-- CRASH-EXIT -->`, {host: 'example.com'}), {
       action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned: scan worker exited (code 3)',
     })
+  })
+})
+
+describe('class-preserving redaction of a large body on the scan pool', {timeout: 120_000}, () => {
+  const section = (over: Record<string, unknown> = {}): ConstructorParameters<typeof Redactor>[0] => resolveConfig({redaction: {enabled: true, default_profile: 'p', profiles: {p: {classes: ['aws-access-key', 'email', 'ipv4']}}, ...over}}, {env: {}}).config.redaction
+  const EMAIL = ['ops', '@', 'example.org'].join('')
+  const target = {host: 'api.example.com', path: '/v1/messages', method: 'POST', contentType: 'application/json'}
+  const bodies: Array<[string, Buffer, typeof target]> = [
+    ['a chat body with a key, an address and an IP', Buffer.from(chat(200_000, `deploy with ${AWS_KEY}, mail ${EMAIL} from 10.0.0.5`)), target],
+    ['a clean chat body', Buffer.from(chat(200_000)), target],
+    ['JSON that does not parse', Buffer.from(chat(200_000) + '}'), target],
+    ['a non-JSON body', Buffer.from(prose(200_000)), {...target, contentType: 'text/plain'}],
+  ]
+
+  test('rewritten, blocked or passed as the event loop would; a redactor not the snapshot\'s, or a small body, stays here', async () => {
+    const scanners = scannersOf({})
+    const redactor = new Redactor(section(), {env: [], file: []})
+    const pool = pooled(scanners, {redactor: () => redactor})
+    const kinds: string[] = []
+    for (const [name, body, t] of bodies) {
+      const got = pool.redactBody(redactor, t, body)
+      assert.ok(got instanceof Promise, `${name} went to the pool`)
+      const want = redactor.redactBody(t, body)
+      const g = await got
+      assert.deepEqual(g, want, name)
+      if (g.kind === 'rewritten') assert.ok(Buffer.isBuffer(g.body), 'the rewritten body is a Buffer again')
+      kinds.push(want.kind === 'blocked' ? `blocked:${want.reason}` : want.kind)
+    }
+    assert.deepEqual(kinds, ['rewritten', 'rewritten', 'blocked:body_unparseable', 'blocked:non_json_body'])
+    assert.ok(!(pool.redactBody(new Redactor(section(), {env: [], file: []}), target, bodies[0]![1]) instanceof Promise))
+    assert.ok(!(pool.redactBody(redactor, target, Buffer.from(chat(1000))) instanceof Promise))
+  })
+
+  test('a redaction the pool cannot run blocks the body (internal_error), never forwards it unredacted', async () => {
+    const scanners = scannersOf({})
+    const redactor = new Redactor(section(), {env: [], file: []})
+    const pool = pooled(scanners, {redactor: () => redactor, workerUrl: new URL('./fixtures/crashing-body-scan-worker.js', import.meta.url)})
+    assert.deepEqual(await pool.redactBody(redactor, target, Buffer.from(chat(200_000, 'CRASH-EXIT'))), {kind: 'blocked', reason: 'internal_error'})
   })
 })

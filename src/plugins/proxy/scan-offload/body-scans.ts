@@ -18,8 +18,11 @@ import type {BodyScanInit, BodyScanJob, BodyScanReply, ResponseScanOptions, Supp
 import type {OffloadCounters, OffloadSurface} from './counters.js'
 import {suppressionScopeOf} from './suppression-scope.js'
 import {decideHiddenContent} from '../text-extract.js'
+import type {Redactor, RedactionOutcome, RedactionTarget} from '../../redaction/index.js'
 
 export interface BodyScansOptions {
+  /** The snapshot's redactor (read when the pool first starts; absent or null: `redaction` off). */
+  readonly redactor?: () => Redactor | null
   /** Never use the pool (the differential test's inline oracle). */
   readonly inline?: boolean
   /** Pool threads; default cores − 1 (1..4). */
@@ -45,7 +48,7 @@ export class BodyScans {
   /** `scanners`: the snapshot's scanners, base view first (read when the pool first starts). */
   constructor(private readonly scanners: () => readonly Scanner[], private readonly o: BodyScansOptions = {}) {
     this.pool = new LazyWorkerPool(() => new WorkerPool({
-      init: {scanners: this.scanners().map((s) => s.settings)}, label: 'scan', workerUrl: o.workerUrl ?? new URL('./body-scans-worker.js', import.meta.url),
+      init: {scanners: this.scanners().map((s) => s.settings), redaction: o.redactor?.()?.source ?? null}, label: 'scan', workerUrl: o.workerUrl ?? new URL('./body-scans-worker.js', import.meta.url),
       ...(o.workers === undefined ? {} : {workers: o.workers}),
       ...(o.maxInFlightBytes === undefined ? {} : {maxInFlightBytes: o.maxInFlightBytes}),
     }))
@@ -136,6 +139,26 @@ export class BodyScans {
     return this.run('response_body', {kind: 'hidden', scanner: at.scanner, markup, opts: rest, suppression: at.suppression}, at.bytes).then(
       (r) => (r.kind === 'hidden' ? replayed(r.suppressed, suppress, r.decision) : unscannedResponse('wrong scan kind')),
       (e: Error) => unscannedResponse(e.message),
+    )
+  }
+
+  /**
+   * Class-preserving redaction of a request body (envelope-redaction §16) with the snapshot's
+   * redactor: on the pool over OFFLOAD_THRESHOLD_BYTES (a 1 MiB chat body is tens of milliseconds
+   * of matching and re-encoding). A redaction the pool cannot run blocks the body (`internal_error`,
+   * the reason §19 gives a redaction that failed), never forwards it unredacted.
+   */
+  redactBody(redactor: Redactor, target: RedactionTarget, body: Buffer): RedactionOutcome | Promise<RedactionOutcome> {
+    const onPool = this.o.inline !== true && body.length > OFFLOAD_THRESHOLD_BYTES && redactor === this.o.redactor?.() && this.room('request_body', body.length)
+    if (!onPool) return redactor.redactBody(target, body)
+    return this.run('request_body', {kind: 'redact', target, body: cloneable(body)}, body.length).then(
+      (r): RedactionOutcome => {
+        if (r.kind !== 'redact') return {kind: 'blocked', reason: 'internal_error'}
+        const o = r.outcome
+        // The rewritten body crossed as a Uint8Array: the gate forwards a Buffer.
+        return o.kind === 'rewritten' ? {...o, body: Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength)} : o
+      },
+      (): RedactionOutcome => ({kind: 'blocked', reason: 'internal_error'}),
     )
   }
 

@@ -3,12 +3,13 @@
  * (`scanRequestBody`), the buffered response's §7 decision (`decideResponseBody`), a git
  * push's pack check (`checkReceivePack`, containment.md §4), the text DLP (`scanTextForDlp`) and
  * injection scan (`scanResponse`) of a scan API field or a WebSocket message, the decision on an
- * upstream WebSocket text message (`decideResponse`) and `/fetch`'s hidden-content check of a
- * page (`decideHiddenContent`), each with the
- * scanner of the snapshot view (base config or agent profile) the request runs under, named by
- * its index in the snapshot's scanners (two views may share a profile name: the base view and an
- * `agents._default` profile). A thread compiles a view's scanner on the first job that names it. Both scans are pure functions of
- * their input and the settings, so a thread's answer is the one the event loop would compute.
+ * upstream WebSocket text message (`decideResponse`), `/fetch`'s hidden-content check of a page
+ * (`decideHiddenContent`) and the class-preserving redaction of a request body (`redactBody`, with
+ * the snapshot's redactor), each with the scanner of the snapshot view (base config or agent
+ * profile) the request runs under, named by its index in the snapshot's scanners (two views may
+ * share a profile name: the base view and an `agents._default` profile). A thread compiles a
+ * view's scanner (and the redactor) on the first job that needs it. Every job is a pure function
+ * of its input and the settings, so a thread's answer is the one the event loop would compute.
  *
  * Suppression (operations.md §4.3) acts inside a scan, and the event loop's suppressor also
  * counts and audits what it suppresses: a thread gets the suppress entries and the target as
@@ -16,12 +17,15 @@
  * suppressed, in order, for the event loop to replay through its own suppressor.
  */
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
+import {Redactor, type RedactionOutcome, type RedactionTarget} from '../../redaction/index.js'
 import {decideHiddenContent} from '../text-extract.js'
 import {createScanner, suppressedBy, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type ResponseScanResult, type Scanner, type ScannerSettings, type SuppressEntry, type Suppressor, type TextDlpResult} from '../../scanner/index.js'
 
 export interface BodyScanInit {
   /** The settings of each view's scanner (the base view first, then every agent profile's). */
   readonly scanners: readonly ScannerSettings[]
+  /** What the snapshot's redactor is made from (`Redactor.source`); null with `redaction` off. */
+  readonly redaction: Redactor['source'] | null
 }
 
 /** A suppressor as data: the config's entries and the target they are matched against. */
@@ -41,6 +45,7 @@ export type BodyScanJob =
   | {readonly kind: 'injection'; readonly scanner: number; readonly content: string}
   | {readonly kind: 'decide_text'; readonly scanner: number; readonly text: string; readonly opts: ResponseScanOptions}
   | {readonly kind: 'hidden'; readonly scanner: number; readonly markup: string; readonly opts: ResponseScanOptions; readonly suppression: SuppressionScope | null}
+  | {readonly kind: 'redact'; readonly target: RedactionTarget; readonly body: Uint8Array}
 
 export type BodyScanReply =
   | {readonly kind: 'request'; readonly result: ContentScanResult; readonly suppressed: readonly string[]}
@@ -50,6 +55,7 @@ export type BodyScanReply =
   | {readonly kind: 'injection'; readonly result: ResponseScanResult}
   | {readonly kind: 'decide_text'; readonly decision: ResponseDecision}
   | {readonly kind: 'hidden'; readonly decision: ResponseDecision | null; readonly suppressed: readonly string[]}
+  | {readonly kind: 'redact'; readonly outcome: RedactionOutcome}
 
 /** The suppressor a scope describes; each name it suppresses is noted in `suppressed`. */
 function noting(scope: SuppressionScope, suppressed: string[]): Suppressor {
@@ -77,7 +83,13 @@ export function bodyScanHandler(init: BodyScanInit): (job: BodyScanJob) => BodyS
     }
     return sc
   }
+  let redactor: Redactor | undefined
   return (job) => {
+    if (job.kind === 'redact') {
+      if (init.redaction === null) throw new Error('redaction is off in this snapshot')
+      redactor ??= new Redactor(init.redaction.cfg, init.redaction.known)
+      return {kind: 'redact', outcome: redactor.redactBody(job.target, asBuffer(job.body))}
+    }
     const sc = scannerOf(job.scanner)
     if (job.kind === 'git_push') return {kind: 'git_push', check: checkReceivePack(sc, asBuffer(job.body))}
     if (job.kind === 'text_dlp') return {kind: 'text_dlp', result: sc.scanTextForDlp(job.text)}

@@ -55,7 +55,8 @@ async function redact(ctx: RequestGateContext, redactor: NonNullable<RequestGate
   const at = hostAndPath(ctx.target)
   const out = at === null
     ? {kind: 'blocked' as const, reason: 'body_unparseable' as const}
-    : redactor.redactBody({host: at.host, path: at.path, method: ctx.method, contentType: String(ctx.req.headers['content-type'] ?? '')}, body)
+    // Over 64 KiB on the scan pool (docs/scanner.md, "Large bodies").
+    : await ctx.snap.bodyScans.redactBody(redactor, {host: at.host, path: at.path, method: ctx.method, contentType: String(ctx.req.headers['content-type'] ?? '')}, body)
   if (out.kind === 'blocked') {
     ctx.block({stage: 'body_scan', layer: 'redaction', detail: `redaction blocked request: ${out.reason}`, status: 403, reason: 'redaction_failure'})
     return true
