@@ -68,6 +68,13 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
   let ca: string
   let wss: WebSocketServer
   let wsGot: string[]
+  /** Request bodies and messages scanned (or redacted) on the scan pool so far. */
+  const offloadedRequests = async (): Promise<number> => {
+    const sample = 'pipelock_scan_offload_total{outcome="scanned",surface="request_body"}'
+    const text = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
+    const line = text.split('\n').find((l) => l.startsWith(sample + ' '))
+    return line === undefined ? 0 : Number(line.slice(sample.length + 1))
+  }
   let reversePort: number
   let metricsPort: number
 
@@ -210,10 +217,19 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
     ws.send(JSON.stringify({type: 'message', text: `call 10.9.8.7 or ${EMAIL}`}))
     await acked
     assert.deepEqual(wsGot, ['{"type":"message","text":"call <pl:ipv4:1> or <pl:email:1>"}'])
+    // A 300 KB message is redacted on the scan pool, in its turn.
+    const before = await offloadedRequests()
+    const prose = 'the agent reads the file and then it writes a summary of what changed in the build '.repeat(3_600)
+    const bigAcked = new Promise<void>((r) => ws.once('message', () => r()))
+    ws.send(JSON.stringify({type: 'message', text: `${prose} mail ${EMAIL}`}))
+    await bigAcked
+    assert.deepEqual(wsGot.slice(1), [JSON.stringify({type: 'message', text: `${prose} mail <pl:email:1>`})])
+    // The redaction, the body scan and the tail's text DLP of the redacted message.
+    assert.equal(await offloadedRequests() - before, 3)
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
     ws.send(`plain text to ${EMAIL}`)
     assert.equal(await closed, 1008)
-    assert.equal(wsGot.length, 1)
+    assert.equal(wsGot.length, 2)
   })
 
   it('pipelock_body_redactions_total counts replaced values by transport, provider and class', async () => {
@@ -246,13 +262,7 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
   })
 
   it('a 600 KB chat body is redacted on the scan pool to the bytes the event loop would write', async () => {
-    const offloaded = 'pipelock_scan_offload_total{outcome="scanned",surface="request_body"}'
-    const metric = async (): Promise<number> => {
-      const text = await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()
-      const line = text.split('\n').find((l) => l.startsWith(offloaded + ' '))
-      return line === undefined ? 0 : Number(line.slice(offloaded.length + 1))
-    }
-    const before = await metric()
+    const before = await offloadedRequests()
     const prose = 'the agent reads the file and then it writes a summary of what changed in the build '.repeat(24)
     const messages = (mail: string, ip: string): Array<{role: string; content: string}> => Array.from({length: 300}, (_, i) => ({role: i % 2 ? 'assistant' : 'user', content: i % 50 === 7 ? `${prose} mail ${mail} from ${ip}` : prose}))
     const body = JSON.stringify({model: 'gpt-4o', messages: messages(EMAIL, '10.0.0.5')})
@@ -264,7 +274,7 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
     assert.equal(origin.got[n]!.body, want)
     assert.equal(origin.got[n]!.contentLength, String(Buffer.byteLength(want)))
     // The redaction, and the body scans of the original and of what is forwarded: all on the pool.
-    assert.equal(await metric() - before, 3)
+    assert.equal(await offloadedRequests() - before, 3)
   })
 })
 

@@ -18,7 +18,7 @@
  * they arrived: while one waits for its scan, the later ones wait behind it and that side's
  * socket is paused, so nothing piles up and nothing overtakes.
  */
-import {redactOutboundMessage} from '../relay/redact-message.js'
+import {redactOutboundMessage, type MessageRedaction} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
 import {StreamTail, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
@@ -334,12 +334,19 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const onClientMessage = (raw: WebSocket.RawData, isBinary: boolean): void | Promise<void> => {
     const snap = beginMessage(isBinary, 'client_to_server')
     if (snap === null) return
-    let data = raw as Buffer
+    // 0. Redaction (envelope-redaction §12) before DLP, in every mode: a message it cannot
+    // rewrite closes the relay; DLP below scans the rewritten message. Over 64 KiB on the scan
+    // pool: the rest runs when it is back, unless the relay ended meanwhile.
+    const red = redactOutboundMessage(snap, raw as Buffer, isBinary, o.target)
+    if (red instanceof Promise) return red.then((r) => (ended ? undefined : afterRedaction(snap, raw as Buffer, isBinary, r)))
+    return afterRedaction(snap, raw as Buffer, isBinary, red)
+  }
+
+  /** Steps 0 (the redaction's answer; null: redaction off) to 4 of a client message. */
+  const afterRedaction = (snap: ProxySnapshot, raw: Buffer, isBinary: boolean, red: MessageRedaction | null): void | Promise<void> => {
+    let data = raw
     const cfg = snap.config
     const scanFrames = cfg.websocket_proxy.scan_text_frames
-    // 0. Redaction (envelope-redaction §12) before DLP, in every mode: a message it cannot
-    // rewrite closes the relay; DLP below scans the rewritten message.
-    const red = redactOutboundMessage(snap, data, isBinary, o.target)
     if (red !== null) {
       if (red.kind === 'blocked') {
         return policyClose({stage: 'body_scan', layer: 'redaction', reason: 'redaction_failure', detail: `redaction blocked request: ${red.reason}`, direction: 'client_to_server', upstreamReason: 'redaction blocked request', scanner: 'redaction'})
