@@ -344,7 +344,7 @@ describe('upstream WebSocket text messages decided on the scan pool', {timeout: 
     const scanners = scannersOf({})
     const crashing = pooled(scanners, {workerUrl: new URL('./fixtures/crashing-body-scan-worker.js', import.meta.url)})
     assert.deepEqual(await crashing.decideResponseText(scanners[0]!, `${prose(90_000)} CRASH-EXIT`, {host: 'example.com'}), {
-      action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned: scan could not be run: scan worker exited (code 3)',
+      action: 'block', matches: [], reason: 'prompt_injection', layer: 'response_scan', detail: 'response could not be scanned: scan worker exited (code 3)',
     })
     assert.ok(!(crashing.decideResponseText(scanners[0]!, prose(1000), {host: 'example.com'}) instanceof Promise), 'a small message is decided inline')
   })

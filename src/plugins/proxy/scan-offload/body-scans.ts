@@ -1,12 +1,14 @@
 /**
- * Where an HTTP body's scan runs (runtime.md §22.2; the MCP side's rule, mcp.md §18.4): on the
- * event loop for a body up to OFFLOAD_THRESHOLD_BYTES, on a pool of worker threads above it (and
- * a git push's pack check, whatever its size). A
- * 1 MiB chat-completion body is about 90 ms of scanning; on the event loop every other agent's
- * requests, tunnels, WebSocket frames, `/health` and the admin API would wait for it. The scan is
- * the same function either way (scan-offload/jobs.ts), so the gate decides on the same result.
- * While the pool is full the scan runs on the event loop (`room`); a scan the pool cannot run (a
- * thread died) refuses the body, it is never forwarded unscanned.
+ * Where the proxy's heavy per-content work runs (runtime.md §22.2; the MCP side's rule, mcp.md
+ * §18.4): the scan of a request body, the decision on a response, a WebSocket message's text DLP
+ * and decision, `/fetch`'s hidden-content check, a body's redaction and a scan API field's scans.
+ * On the event loop for content up to OFFLOAD_THRESHOLD_BYTES, on a pool of worker threads above
+ * it (and a git push's pack check, whatever its size). A 1 MiB chat-completion body is about
+ * 90 ms of scanning; on the event loop every other agent's requests, tunnels, WebSocket frames,
+ * `/health` and the admin API would wait for it. The work is the same function either way
+ * (scan-offload/jobs.ts), so the gate decides on the same result. While the pool is full it runs
+ * on the event loop (`room`); work the pool cannot run (a thread died) refuses the content, which
+ * is never forwarded unscanned.
  *
  * One per snapshot (state.ts): its threads compile the snapshot's scanners, a reload retires it
  * (threads end once idle) and the new snapshot brings its own.
@@ -121,7 +123,10 @@ export class BodyScans {
   decideResponseText(scanner: Scanner, text: string, opts: ResponseScanOptions): ResponseDecision | Promise<ResponseDecision> {
     const at = this.textPlacement('response_body', scanner, text)
     if (at === null) return scanner.decideResponse(text, opts)
-    return this.textScan('response_body', {kind: 'decide_text', scanner: at.scanner, text, opts}, at.bytes, (r) => (r.kind === 'decide_text' ? r.decision : undefined)).catch((e: Error) => unscannedResponse(e.message))
+    return this.run('response_body', {kind: 'decide_text', scanner: at.scanner, text, opts}, at.bytes).then(
+      (r) => (r.kind === 'decide_text' ? r.decision : unscannedResponse('wrong scan kind')),
+      (e: Error) => unscannedResponse(e.message),
+    )
   }
 
   /**
