@@ -1,15 +1,18 @@
 /**
- * `npm run bench -- body-stall [--baseline DIR] [--size 1m] [--seconds S] [--rounds N]`: what an
- * agent's large request bodies cost every other agent's traffic. Through the built `pipelock run`
- * (forward proxy, the shipped request-body scanning), a client sends small GETs one at a time
- * (5 ms apart) and reads their latency: alone ("quiet"), then while a second client posts
- * `--size` chat-completion bodies back to back ("loaded"). Beside it, in the same rounds, the
- * same with `--baseline DIR` (another built checkout: e.g. the tree before bodies were scanned off
- * the event loop). Per arm: the small GETs' p50 / p99 / max quiet and loaded, the large bodies
- * relayed per second, and the proxy's RSS before the first large body and after the run (the
- * scan pool's threads included). No assertions.
+ * `npm run bench -- body-stall [--baseline DIR] [--load post|fetch] [--size 1m] [--seconds S] [--rounds N]`:
+ * what an agent's large content costs every other agent's traffic. Through the built `pipelock
+ * run`, a client sends small GETs one at a time (5 ms apart, forward proxy) and reads their
+ * latency: alone ("quiet"), then while a second client loads the proxy ("loaded"): with `post`
+ * (the default) it posts `--size` chat-completion bodies back to back through the forward proxy
+ * (the shipped request-body scanning); with `fetch` it reads a `--size` JavaScript-heavy page
+ * through `/fetch` again and again (page text, response scan and the hidden-content check of its
+ * scripts, styles and comments). Beside it, in the same rounds, the same with `--baseline DIR`
+ * (another built checkout: e.g. the tree before that work left the event loop). Per arm: the
+ * small GETs' p50 / p99 / max quiet and loaded, the large bodies or pages per second, and the
+ * proxy's RSS before the first large one and after the run (the scan pool's threads included).
+ * No assertions.
  *
- *   node dist/bench/index.js body-stall [--baseline DIR] [--size 1m] [--seconds 5] [--rounds 2]
+ *   node dist/bench/index.js body-stall [--baseline DIR] [--load post|fetch] [--size 1m] [--seconds 5] [--rounds 2]
  */
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -64,6 +67,31 @@ interface Sample {
   rssAfter: number
 }
 
+/**
+ * A page of about `size` bytes as JavaScript-heavy sites serve them: a large inline script and
+ * stylesheet, a comment, and prose. What `/fetch` reads as text is the prose; its hidden-content
+ * check reads the rest.
+ */
+function scriptedPage(size: number): Buffer {
+  const js = 'function f(a,b){return a+b}; var x = {alpha: 1, beta: "two", gamma: [1,2,3]}; console.log(f(x.alpha, 2));\n'
+  const css = '.a{color:red}\n'
+  const part = (n: number, unit: string): string => unit.repeat(Math.ceil(n / unit.length)).slice(0, n)
+  return Buffer.from(`<html><head><title>Docs</title><script>${part(size * 0.6, js)}</script><style>${part(size * 0.1, css)}</style></head><body><p>${prose(size * 0.25)}</p><!-- ${prose(size * 0.05)} --></body></html>`)
+}
+
+/** One page through `/fetch` on the proxy's listener; resolves with its latency in ms. */
+function fetchPage(agent: http.Agent, proxyPort: number, originPort: number): Promise<number> {
+  const t0 = process.hrtime.bigint()
+  return new Promise((resolve, reject) => {
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'GET', path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${originPort}/page`)}`, agent}, (res) => {
+      res.resume()
+      res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`/fetch: ${res.statusCode}`))))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 /** Small GETs, 5 ms apart, until `until()`; their latencies. */
 async function smallGets(agent: http.Agent, proxyPort: number, originPort: number, until: () => boolean): Promise<number[]> {
   const out: number[] = []
@@ -74,7 +102,7 @@ async function smallGets(agent: http.Agent, proxyPort: number, originPort: numbe
   return out
 }
 
-async function round(proxy: Started, originPort: number, body: Buffer, seconds: number, s: Sample): Promise<void> {
+async function round(proxy: Started, originPort: number, load: 'post' | 'fetch', body: Buffer, seconds: number, s: Sample): Promise<void> {
   const small = new http.Agent({keepAlive: true, maxSockets: 1})
   const large = new http.Agent({keepAlive: true, maxSockets: 1})
   try {
@@ -85,7 +113,8 @@ async function round(proxy: Started, originPort: number, body: Buffer, seconds: 
     let bodies = 0
     const poster = (async () => {
       while (Date.now() < loadedEnd) {
-        await through(large, proxy.port, originPort, 'POST', '/large', body)
+        if (load === 'post') await through(large, proxy.port, originPort, 'POST', '/large', body)
+        else await fetchPage(large, proxy.port, originPort)
         bodies++
       }
     })()
@@ -109,10 +138,17 @@ export async function runBodyStallBench(args: readonly string[] = []): Promise<R
   const seconds = Number(flag('--seconds') ?? 5)
   const rounds = Number(flag('--rounds') ?? 2)
   const baseline = flag('--baseline')
-  const body = chatBody(size)
+  const load = flag('--load') ?? 'post'
+  if (load !== 'post' && load !== 'fetch') throw new Error(`--load takes post or fetch, not ${JSON.stringify(load)}`)
+  const body = load === 'post' ? chatBody(size) : scriptedPage(size)
   const origin = http.createServer((req, res) => {
     req.resume()
-    req.on('end', () => res.end('ok\n'))
+    req.on('end', () => {
+      if (req.url === '/page') {
+        res.writeHead(200, {'content-type': 'text/html; charset=utf-8', 'content-length': body.length})
+        res.end(body)
+      } else res.end('ok\n')
+    })
   })
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r))
   const originPort = (origin.address() as AddressInfo).port
@@ -124,7 +160,7 @@ export async function runBodyStallBench(args: readonly string[] = []): Promise<R
   const samples: Sample[] = arms.map(() => ({quiet: [], loaded: [], bodies: 0, seconds: 0, rssBefore: 0, rssAfter: 0}))
   try {
     // Interleaved: every round runs each arm in turn, so drift hits every arm.
-    for (let r = 0; r < rounds; r++) for (const [i, p] of started.entries()) await round(p, originPort, body, seconds, samples[i]!)
+    for (let r = 0; r < rounds; r++) for (const [i, p] of started.entries()) await round(p, originPort, load, body, seconds, samples[i]!)
   } finally {
     for (const p of started) p.proc.kill('SIGTERM')
     origin.closeAllConnections()
@@ -136,11 +172,11 @@ export async function runBodyStallBench(args: readonly string[] = []): Promise<R
     const s = samples[i]!
     return {
       arm: a.name,
-      'large body': `${(body.length / 2 ** 20).toFixed(2)} MiB chat JSON`,
+      'large content': `${(body.length / 2 ** 20).toFixed(2)} MiB ${load === 'post' ? 'chat JSON posted' : 'scripted page through /fetch'}`,
       'small GET quiet p50/p99/max ms': `${ms(pct(s.quiet, 0.5))} / ${ms(pct(s.quiet, 0.99))} / ${ms(Math.max(...s.quiet))}`,
       'small GET loaded p50/p99/max ms': `${ms(pct(s.loaded, 0.5))} / ${ms(pct(s.loaded, 0.99))} / ${ms(Math.max(...s.loaded))}`,
       'small GETs loaded': s.loaded.length,
-      'large bodies/s': s.bodies / s.seconds,
+      [load === 'post' ? 'large bodies/s' : 'pages/s']: s.bodies / s.seconds,
       'RSS MiB before / after': `${s.rssBefore.toFixed(0)} / ${s.rssAfter.toFixed(0)}`,
     }
   })
