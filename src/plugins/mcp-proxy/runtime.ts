@@ -65,7 +65,7 @@ export function mediaCheck(c: PipelockConfig): MediaCheck | null {
 /** The runtime's scan placement: the pool's workers compile the same scanner, media policy and input options. */
 export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSettings, agent = '_default'): McpScanOffload {
   return new McpScanOffload({
-    init: {scanner: scanner.settings, media: mediaSettings(c), input: settings.input, toolScan: settings.toolScan.enabled},
+    init: {scanner: scanner.settings, media: mediaSettings(c), input: settings.input, toolScan: settings.toolScan.enabled, redaction: settings.redactor?.source ?? null},
     redirect: {quarantineDir: c.mcp_tool_policy.quarantine_dir},
     mediation: mcpMediation(c, agent),
   })

@@ -62,7 +62,7 @@ export class McpScanOffload {
     const bytes = this.offloaded(raw)
     if (bytes === 0 || !requestScanRuns(ctx.settings, ctx.state.transport)) return decideRequest(ctx, raw, extras)
     return this.pool.run({kind: 'request', raw}, bytes).then(
-      (r) => decideRequest(ctx, raw, {...extras, content: 'request' in r ? r.request : unscannedContent('wrong scan kind')}),
+      (r) => decideRequest(ctx, raw, {...extras, ...('request' in r ? {content: r.request, redaction: r.redaction} : {content: unscannedContent('wrong scan kind')})}),
       (e: Error) => decideRequest(ctx, raw, {...extras, content: unscannedContent(e.message)}),
     )
   }

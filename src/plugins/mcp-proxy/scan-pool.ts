@@ -5,7 +5,8 @@
  * capping, crash handling and retiring are the pool's.
  */
 import {WorkerPool, type WorkerPoolOptions, type WorkerPoolStats} from '../workers/index.js'
-import type {ContentVerdict, McpSettings, ResponseScans} from '../mcp/index.js'
+import type {ContentVerdict, McpSettings, PooledRedaction, ResponseScans} from '../mcp/index.js'
+import type {Redactor} from '../redaction/index.js'
 import type {MediaPolicySettings} from '../proxy/index.js'
 import type {ScannerSettings} from '../scanner/index.js'
 
@@ -17,11 +18,14 @@ export interface ScanWorkerInit {
   readonly media: MediaPolicySettings | null
   readonly input: McpSettings['input']
   readonly toolScan: boolean
+  /** What the runtime's redactor is made from (`Redactor.source`); absent or null: redaction off. */
+  readonly redaction?: Redactor['source'] | null
 }
 
 export type ScanJob = {readonly kind: 'request' | 'response'; readonly raw: string}
 
-export type ScanReply = {readonly request: ContentVerdict} | {readonly response: ResponseScans}
+/** A request's content verdict, of the redacted frame when `redaction` rewrote its arguments. */
+export type ScanReply = {readonly request: ContentVerdict; readonly redaction: PooledRedaction | null} | {readonly response: ResponseScans}
 
 export interface ScanPoolOptions extends Omit<WorkerPoolOptions<ScanWorkerInit>, 'workerUrl' | 'label'> {
   /** The worker module (default scan-worker.js beside this file). */

@@ -106,6 +106,44 @@ describe('differential: the same large messages decided inline and through the s
   }
 })
 
+describe('redaction of a large call\'s arguments on the scan pool', {timeout: 120_000}, () => {
+  const REDACTION = {redaction: {enabled: true, default_profile: 'p', profiles: {p: {classes: ['aws-access-key', 'email', 'ipv4']}}}, mcp_input_scanning: {enabled: true, action: 'block'}}
+  const MAIL = ['ops', '@', 'example.org'].join('')
+
+  test('the pool redacts, then scans the redacted frame: the inline decision, and nothing scanned again on the event loop', async () => {
+    const inline = runtime(REDACTION)
+    const pooled = runtime(REDACTION)
+    const a = ctxOf(inline, 'mcp_http_listener')
+    const b = ctxOf(pooled, 'mcp_http_listener')
+    // Every DLP scan the event loop makes of the pooled runtime's messages is counted.
+    const scanner = pooled.deps.scanner as {scanTextForDlp: (t: string) => unknown}
+    const real = scanner.scanTextForDlp.bind(scanner)
+    let onLoop = 0
+    scanner.scanTextForDlp = (t: string) => {
+      onLoop++
+      return real(t)
+    }
+    const messages = [
+      call(1, 'send', {to: MAIL, text: prose(100_000), host: '10.0.0.5'}),
+      call(2, 'deploy', {key: AWS_KEY, notes: prose(100_000)}),
+      call(3, 'echo', {text: prose(100_000)}),
+      call(4, 'echo', {text: prose(100_000) + ' ' + INJECTION}),
+    ]
+    const outcomes: string[] = []
+    for (const m of messages) {
+      const raw = JSON.stringify(m)
+      const want = decideRequest(a, raw)
+      const got = pooled.offload.decideRequest(b, raw)
+      assert.ok(got instanceof Promise)
+      assert.deepEqual(await got, want, raw.slice(0, 80))
+      outcomes.push(`${want.verdict}:${want.redaction?.total_redactions ?? 0}`)
+    }
+    assert.deepEqual(outcomes, ['allow:2', 'allow:1', 'allow:0', 'block:0'])
+    assert.ok(pooled.offload.stats()!.started >= 1)
+    assert.equal(onLoop, 0, 'no content scan ran on the event loop')
+  })
+})
+
 describe('scan pool failures block, never forward', {timeout: 120_000}, () => {
   const crashing = new URL('../../mcp/fixtures/crashing-scan-worker.js', import.meta.url)
   const big = (marker: string) => prose(100_000) + ' ' + marker

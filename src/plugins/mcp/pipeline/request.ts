@@ -8,7 +8,7 @@
  * non-short-circuiting gate runs before the chain gate on both, which gives the same results.
  */
 import {goJson, RawJson} from '../../canonical/index.js'
-import {GENERIC_PROVIDER} from '../../redaction/index.js'
+import {GENERIC_PROVIDER, type Redactor, type RedactionSummary} from '../../redaction/index.js'
 import {isObject, parseFrame, recoverRequestId, type McpFrame} from '../jsonrpc/frame.js'
 import {NO_POLICY_MATCH} from '../policy/compile.js'
 import type {ContentVerdict} from '../scan/request.js'
@@ -68,10 +68,10 @@ function stripMediationMeta(frame: McpFrame): McpFrame {
 /**
  * `params.arguments` of a `tools/call` through the redactor (the JSON rewrite of HTTP bodies, on
  * the arguments' JSON text): null when redaction is off, the message is no parsed tools/call, or
- * nothing was replaced (the frame is then forwarded as received).
+ * nothing was replaced (the frame is then forwarded as received). The scan pool runs it too, for a
+ * large message, before its content scan (`PooledRedaction`).
  */
-function redactCallArguments(settings: McpSettings, frame: McpFrame): CallRedaction | null {
-  const redactor = settings.redactor
+export function redactCallArguments(redactor: Redactor | null | undefined, frame: McpFrame): CallRedaction | null {
   if (redactor === undefined || redactor === null || frame.method !== 'tools/call' || frame.error !== null || frame.args === undefined) return null
   const out = redactor.redactText(goJson(frame.args), GENERIC_PROVIDER)
   if (out.kind === 'blocked') return {kind: 'blocked', reason: out.reason}
@@ -84,6 +84,20 @@ function redactCallArguments(settings: McpSettings, frame: McpFrame): CallRedact
   return {kind: 'rewritten', frame: parseFrame(goJson(v)), summary: out.summary}
 }
 
+/**
+ * A call's redaction as the scan pool answers it, as data: the rewritten message's text (its frame
+ * is read again here) and summary, or the failure. Null: nothing rewritten or blocked.
+ */
+export type PooledRedaction = {readonly kind: 'rewritten'; readonly raw: string; readonly summary: RedactionSummary} | {readonly kind: 'blocked'; readonly reason: string}
+
+export function pooledRedaction(red: CallRedaction | null): PooledRedaction | null {
+  return red === null || red.kind === 'blocked' ? red : {kind: 'rewritten', raw: red.frame.text, summary: red.summary}
+}
+
+function fromPool(red: PooledRedaction | null): CallRedaction | null {
+  return red === null || red.kind === 'blocked' ? red : {kind: 'rewritten', frame: parseFrame(red.raw), summary: red.summary}
+}
+
 /** Transport facts that feed the decision (HTTP listener). */
 export interface RequestExtras {
   /** DLP pattern names found in the request headers (listener, §4.6). */
@@ -93,6 +107,11 @@ export interface RequestExtras {
    * pool (large messages); absent = computed here. Every other gate runs here, in order.
    */
   readonly content?: ContentVerdict
+  /**
+   * The redaction of this message's arguments, made by the scan pool before its content scan
+   * (which then read the redacted frame); absent = made here.
+   */
+  readonly redaction?: PooledRedaction | null
   /**
    * An A2A finding of the listener (scanners-extra §2.5): the `A2A-Extensions` header or the
    * A2A walk of an A2A method's body. `block` short-circuits with -32001; otherwise a note.
@@ -126,7 +145,7 @@ function gateContext(ctx: McpContext, raw: string, extras: RequestExtras): McpGa
   let frame = requestFrame(raw)
   // Redaction of tools/call arguments (envelope-redaction §19) before the content scan, which
   // then scans what is forwarded; a failure is answered by the redaction stage.
-  const red = redactCallArguments(settings, frame)
+  const red = extras.redaction !== undefined ? fromPool(extras.redaction) : redactCallArguments(settings.redactor, frame)
   if (red !== null && red.kind === 'rewritten') frame = red.frame
   const isCall = frame.method === 'tools/call' && frame.error === null
   const sess = sessionOf(ctx)

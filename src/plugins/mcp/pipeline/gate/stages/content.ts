@@ -16,7 +16,8 @@ export const contentStage: McpGateStage = {
     const frame = ctx.frame
     const unparseable = frame.value === undefined || frame.error !== null
     // A pool's scan is of the original text: a rewritten frame is scanned here.
-    if (requestScanRuns(settings, state.transport)) ctx.content = (ctx.red !== null && ctx.red.kind === 'rewritten' ? undefined : ctx.extras.content) ?? scanRequest(deps.scanner, frame, settings.input)
+    // The pool's verdict is of the frame it scanned: the redacted one when it also redacted (extras.redaction), else the message as received.
+    if (requestScanRuns(settings, state.transport)) ctx.content = (ctx.red !== null && ctx.red.kind === 'rewritten' && ctx.extras.redaction === undefined ? undefined : ctx.extras.content) ?? scanRequest(deps.scanner, frame, settings.input)
     else ctx.content = unparseable ? parseErrorVerdict(frame) : CLEAN
     ctx.base.dlpWarnings.push(...ctx.content.dlpWarnings)
     ctx.reasons.push(...ctx.content.dlp.map((d) => d.pattern), ...ctx.content.injection)
