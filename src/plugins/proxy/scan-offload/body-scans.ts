@@ -16,7 +16,7 @@
 import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, type WorkerPoolStats} from '../../workers/index.js'
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
 import {requestBodyScanBytes, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type ResponseScanResult, type Scanner, type Suppressor, type TextDlpResult} from '../../scanner/index.js'
-import type {BodyScanInit, BodyScanJob, BodyScanReply, ResponseScanOptions, SuppressionScope} from './jobs.js'
+import {asBuffer, type BodyScanInit, type BodyScanJob, type BodyScanReply, type ResponseScanOptions, type SuppressionScope} from './jobs.js'
 import type {OffloadCounters, OffloadSurface} from './counters.js'
 import {suppressionScopeOf} from './suppression-scope.js'
 import {decideHiddenContent} from '../text-extract.js'
@@ -137,8 +137,7 @@ export class BodyScans {
    * the page.
    */
   decideHidden(scanner: Scanner, markup: string, opts: ResponseDecisionOptions): ResponseDecision | null | Promise<ResponseDecision | null> {
-    const bytes = this.o.inline === true ? 0 : offloadedBytes(markup)
-    const at = bytes === 0 ? null : this.placement('response_body', scanner, bytes, opts.suppress, bytes)
+    const at = this.textPlacement('response_body', scanner, markup, opts.suppress)
     if (at === null) return decideHiddenContent(scanner, markup, opts)
     const {suppress, ...rest} = opts
     return this.run('response_body', {kind: 'hidden', scanner: at.scanner, markup, opts: rest, suppression: at.suppression}, at.bytes).then(
@@ -161,7 +160,7 @@ export class BodyScans {
         if (r.kind !== 'redact') return {kind: 'blocked', reason: 'internal_error'}
         const o = r.outcome
         // The rewritten body crossed as a Uint8Array: the gate forwards a Buffer.
-        return o.kind === 'rewritten' ? {...o, body: Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength)} : o
+        return o.kind === 'rewritten' ? {...o, body: asBuffer(o.body)} : o
       },
       (): RedactionOutcome => ({kind: 'blocked', reason: 'internal_error'}),
     )
@@ -195,12 +194,10 @@ export class BodyScans {
     return {scanner: index, bytes, suppression: scope}
   }
 
-  /** Null (scan inline) for a text of at most OFFLOAD_THRESHOLD_BYTES in UTF-8, or a scanner this snapshot did not build. */
-  private textPlacement(surface: OffloadSurface, scanner: Scanner, text: string): {readonly scanner: number; readonly bytes: number} | null {
-    if (this.o.inline === true) return null
+  /** `placement` of a text, by its UTF-8 length (0, so inline, for one of at most OFFLOAD_THRESHOLD_BYTES). */
+  private textPlacement(surface: OffloadSurface, scanner: Scanner, text: string, suppress?: Suppressor): Placement | null {
     const bytes = offloadedBytes(text)
-    const index = bytes === 0 ? undefined : this.indexOf(scanner)
-    return index === undefined || !this.room(surface, bytes) ? null : {scanner: index, bytes}
+    return this.placement(surface, scanner, bytes, suppress, bytes)
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * The HTTP body scans a pool thread runs (body-scans.ts sends them): the request body's §6.2 scan
+ * The work a pool thread runs for the proxy (body-scans.ts sends it): the request body's §6.2 scan
  * (`scanRequestBody`), the buffered response's §7 decision (`decideResponseBody`), a git
  * push's pack check (`checkReceivePack`, containment.md §4), the text DLP (`scanTextForDlp`) and
  * injection scan (`scanResponse`) of a scan API field or a WebSocket message, the decision on an
@@ -66,8 +66,8 @@ function noting(scope: SuppressionScope, suppressed: string[]): Suppressor {
   }
 }
 
-/** A cloned body (structured clone hands over a Uint8Array) as the Buffer the scanner reads, not copied. */
-function asBuffer(u: Uint8Array): Buffer {
+/** Bytes that crossed between threads (structured clone hands over a Uint8Array) as a Buffer, not copied. */
+export function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength)
 }
 
