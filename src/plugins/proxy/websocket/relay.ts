@@ -12,11 +12,11 @@
  * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
  * kill switch closes live relays at once through `trackTunnel`.
  *
- * A message over 64 KiB has its body scan and its tail's text DLP (client → upstream) or its
+ * A message over 64 KiB has its redaction, body scan and tail's text DLP (client → upstream) or its
  * response decision, text or binary (upstream → client), run on the snapshot's scan pool, off the
- * event loop (docs/scanner.md, "Large bodies"). Each side's events — messages, pings, pongs, its close — are then handled in the order
- * they arrived: while one waits for its scan, the later ones wait behind it and that side's
- * socket is paused, so nothing piles up and nothing overtakes.
+ * event loop (docs/scanner.md, "Large bodies"). Each side's events (messages, pings, pongs, its
+ * close) are then handled in the order they arrived: while one waits for its scan, the later ones
+ * wait behind it and that side's socket is paused, so nothing piles up and nothing overtakes.
  */
 import {redactOutboundMessage, type MessageRedaction} from '../relay/redact-message.js'
 import type WebSocket from 'ws'
@@ -302,6 +302,15 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const fromClient = inOrder(client)
   const fromUpstream = inOrder(upstream)
 
+  /**
+   * The next step of a message with `v`: at once, or, when its work went to the scan pool (a
+   * promise), once that is back, unless the relay ended meanwhile (`failed`: what a rejection does).
+   */
+  const whenScanned = <T>(v: T | Promise<T>, next: (x: T) => void | Promise<void>, failed?: (e: Error) => void): void | Promise<void> => {
+    if (!(v instanceof Promise)) return next(v)
+    return v.then((x) => (ended ? undefined : next(x)), failed === undefined ? undefined : (e: Error) => (ended ? undefined : failed(e)))
+  }
+
   /** Binary data while `allow_binary_frames: false`. No fitting reason code (§9 Q3): the close text stays plain, the receipt says ws_protocol. */
   const refuseBinary = (direction: WsDirection): void => {
     o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true}))
@@ -337,9 +346,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     // 0. Redaction (envelope-redaction §12) before DLP, in every mode: a message it cannot
     // rewrite closes the relay; DLP below scans the rewritten message. Over 64 KiB on the scan
     // pool: the rest runs when it is back, unless the relay ended meanwhile.
-    const red = redactOutboundMessage(snap, raw as Buffer, isBinary, o.target)
-    if (red instanceof Promise) return red.then((r) => (ended ? undefined : afterRedaction(snap, raw as Buffer, isBinary, r)))
-    return afterRedaction(snap, raw as Buffer, isBinary, red)
+    return whenScanned(redactOutboundMessage(snap, raw as Buffer, isBinary, o.target), (red) => afterRedaction(snap, raw as Buffer, isBinary, red))
   }
 
   /** Steps 0 (the redaction's answer; null: redaction off) to 4 of a client message. */
@@ -371,9 +378,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const r = data.length > max
         ? {action: 'block' as const, layer: 'body_dlp' as const, reason: 'dlp_match' as const, detail: `message exceeds max_body_bytes (${max})`, dlpWarnings: []}
         : snap.bodyScans.scanRequestBody(snap.scanner, {contentType, body: data, host: o.host, ...(o.suppress ? {suppress: o.suppress} : {})})
-      // A message over 64 KiB was scanned on the pool: the rest runs when it is back, unless the relay ended meanwhile.
-      if (r instanceof Promise) return r.then((x) => (ended ? undefined : afterBodyScan(snap, data, isBinary, x)))
-      return afterBodyScan(snap, data, isBinary, r)
+      return whenScanned(r, (x) => afterBodyScan(snap, data, isBinary, x))
     }
     return afterBodyScan(snap, data, isBinary, null)
   }
@@ -396,14 +401,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     const prevTail = tail
     const input = prevTail + text
     tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
-    const hit = tailDlp(snap, input, prevTail, text)
-    if (!(hit instanceof Promise)) return afterTextDlp(snap, data, isBinary, hit)
-    // Over 64 KiB on the scan pool: the rest runs when it is back, unless the relay ended; a scan
-    // the pool could not run closes the relay, as a body it could not scan does.
-    return hit.then(
-      (h) => (ended ? undefined : afterTextDlp(snap, data, isBinary, h)),
-      (e: Error) => (ended ? undefined : policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `message could not be scanned: ${e.message}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'})),
-    )
+    // A scan the pool could not run closes the relay, as a body it could not scan does.
+    return whenScanned(tailDlp(snap, input, prevTail, text), (h) => afterTextDlp(snap, data, isBinary, h),
+      (e) => policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `message could not be scanned: ${e.message}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'}))
   }
 
   /** Step 2's findings: text DLP of the tail and the message, then of labelled halves (`part 1: …`) across the two. */
@@ -478,18 +478,13 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         return policyClose({stage: 'response', layer: 'media_policy', reason: 'media_policy', detail: media.detail, direction: 'server_to_client', upstreamReason: 'media blocked', scanner: 'media_policy'})
       }
       if (!scanText) return afterResponseScan(snap, media.body, true, null, false)
-      // Read as text too, as an HTTP body labelled binary is (issue 36): the agent may decode it as
-      // UTF-8. Over 64 KiB on the scan pool; the rest runs when it is back, unless the relay ended.
-      const d = snap.bodyScans.decideResponseBody(snap.scanner, media.body, {host: o.host})
-      if (d instanceof Promise) return d.then((x) => (ended ? undefined : afterResponseScan(snap, media.body, true, x, false)))
-      return afterResponseScan(snap, media.body, true, d, false)
+      // Read as text too, as an HTTP body labelled binary is (issue 36): the agent may decode it as UTF-8.
+      return whenScanned(snap.bodyScans.decideResponseBody(snap.scanner, media.body, {host: o.host}), (d) => afterResponseScan(snap, media.body, true, d, false))
     }
     if (!scanText) return afterResponseScan(snap, data, false, null, false)
     // Behind the tail of the messages before: an injection split across messages (a token stream) is whole there.
-    // A message over 64 KiB is decided on the scan pool; the rest runs when it is back, unless the relay ended.
     const r = s2cTail.next<ResponseDecision>(data.toString('utf8'), (t) => snap.bodyScans.decideResponseText(snap.scanner, t, {host: o.host}), (x) => x.action === 'allow')
-    if (r instanceof Promise) return r.then((x) => (ended ? undefined : afterResponseScan(snap, data, false, x.verdict, x.across)))
-    return afterResponseScan(snap, data, false, r.verdict, r.across)
+    return whenScanned(r, (x) => afterResponseScan(snap, data, false, x.verdict, x.across))
   }
 
   /** An upstream message's scan decision (null: not scanned) applied: closed, stripped, warned or relayed. */
