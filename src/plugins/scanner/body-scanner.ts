@@ -386,7 +386,6 @@ function formValuesInCharset(contentType: string, body: Buffer): string[] {
   return out
 }
 
-
 /**
  * The frame of a request-body scan: the opening checks (`openBody`), then `scan` over the body's
  * texts; an internal error anywhere refuses the body (fail closed).
