@@ -173,8 +173,8 @@ describe('HTTP bodies over 64 KiB: scanned on the scan pool, the same verdicts, 
       if (via === 'fetch') assert.ok(clean.body.toString('utf8').includes(prose(1000)), 'fetch: the text is answered')
       else assert.equal(clean.body.toString('utf8'), page(''), `${via}: the page is relayed whole`)
     }
-    // Eight page decisions, and /fetch's hidden-content check of the clean page.
-    assert.equal(await metric(SCANNED_RESPONSES) - before, 9, 'all eight pages were scanned on the pool')
+    // Eight page decisions, /fetch's reading of both pages' text and its hidden-content check of the clean page.
+    assert.equal(await metric(SCANNED_RESPONSES) - before, 11, 'all eight pages were scanned on the pool')
   })
 
   test('/fetch: an injection hidden in a 300 KiB page\'s script is found by the hidden-content check on the pool', async () => {
@@ -182,8 +182,8 @@ describe('HTTP bodies over 64 KiB: scanned on the scan pool, the same verdicts, 
     const r = await send('fetch', '/big-hidden')
     assert.deepEqual({status: r.status, reason: r.reason}, {status: 403, reason: 'prompt_injection'})
     assert.match(r.body.toString('utf8'), /hidden content/)
-    // The page text's decision (clean: the script is not text) and the hidden content's.
-    assert.equal(await metric(SCANNED_RESPONSES) - before, 2)
+    // The page's text read, its decision (clean: the script is not text) and the hidden content's.
+    assert.equal(await metric(SCANNED_RESPONSES) - before, 3)
   })
 
   test('another agent\'s small request is answered while a 16 MiB body is still being scanned', async () => {

@@ -1,7 +1,8 @@
 /**
  * Where the proxy's heavy per-content work runs (runtime.md §22.2; the MCP side's rule, mcp.md
  * §18.4): the scan of a request body, the decision on a response, a WebSocket message's text DLP
- * and decision, `/fetch`'s hidden-content check, a body's redaction and a scan API field's scans.
+ * and decision, `/fetch`'s reading of a page's text and its hidden-content check, a body's
+ * redaction and a scan API field's scans.
  * On the event loop for content up to OFFLOAD_THRESHOLD_BYTES, on a pool of worker threads above
  * it (and a git push's pack check, whatever its size). A 1 MiB chat-completion body is about
  * 90 ms of scanning; on the event loop every other agent's requests, tunnels, WebSocket frames,
@@ -17,9 +18,9 @@ import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes, WorkerPool, typ
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
 import {requestBodyScanBytes, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type ResponseScanResult, type Scanner, type Suppressor, type TextDlpResult} from '../../scanner/index.js'
 import {asBuffer, type BodyScanInit, type BodyScanJob, type BodyScanReply, type ResponseScanOptions, type SuppressionScope} from './jobs.js'
-import type {OffloadCounters, OffloadSurface} from './counters.js'
+import type {OffloadCounters, OffloadOutcome, OffloadSurface} from './counters.js'
 import {suppressionScopeOf} from './suppression-scope.js'
-import {decideHiddenContent} from '../text-extract.js'
+import {decideHiddenContent, extractHtmlText, type ExtractedPage} from '../text-extract.js'
 import type {Redactor, RedactionOutcome, RedactionTarget} from '../../redaction/index.js'
 
 export interface BodyScansOptions {
@@ -147,6 +148,19 @@ export class BodyScans {
   }
 
   /**
+   * `/fetch`'s page text (`extractHtmlText`: the title and the visible text the agent is answered
+   * with): on the pool for markup over OFFLOAD_THRESHOLD_BYTES (a 1.7 MB page is 3–13 ms of
+   * reading). Not a verdict, so a reading the pool cannot run is made here (counted `inline`), and
+   * the scans that follow decide on the same text either way.
+   */
+  pageText(markup: string): ExtractedPage | Promise<ExtractedPage> {
+    const bytes = offloadedBytes(markup)
+    if (this.o.inline === true || bytes === 0 || !this.room('response_body', bytes)) return extractHtmlText(markup)
+    const here = (): ExtractedPage => extractHtmlText(markup)
+    return this.run('response_body', {kind: 'page_text', markup}, bytes, 'inline').then((r) => (r.kind === 'page_text' ? r.page : here()), here)
+  }
+
+  /**
    * Class-preserving redaction of a request body (envelope-redaction §16) with the snapshot's
    * redactor: on the pool over OFFLOAD_THRESHOLD_BYTES (a 1 MiB chat body is tens of milliseconds
    * of matching and re-encoding). A redaction the pool cannot run blocks the body (`internal_error`,
@@ -230,10 +244,14 @@ export class BodyScans {
     return this.indexes.get(scanner)
   }
 
-  private run(surface: OffloadSurface, job: BodyScanJob, bytes: number): Promise<BodyScanReply> {
+  /**
+   * A job on the pool, counted `scanned` once answered; one the pool could not run is counted
+   * `onFailure`: `failed` (its caller refuses the content) or `inline` (its caller does the work here).
+   */
+  private run(surface: OffloadSurface, job: BodyScanJob, bytes: number, onFailure: OffloadOutcome = 'failed'): Promise<BodyScanReply> {
     const p = this.pool.run(job, bytes)
     const counters = this.o.counters
-    if (counters !== undefined) p.then(() => counters.record(surface, 'scanned'), () => counters.record(surface, 'failed'))
+    if (counters !== undefined) p.then(() => counters.record(surface, 'scanned'), () => counters.record(surface, onFailure))
     return p
   }
 }

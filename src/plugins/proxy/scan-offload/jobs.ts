@@ -3,8 +3,8 @@
  * (`scanRequestBody`), the buffered response's §7 decision (`decideResponseBody`), a git
  * push's pack check (`checkReceivePack`, containment.md §4), the text DLP (`scanTextForDlp`) and
  * injection scan (`scanResponse`) of a scan API field or a WebSocket message, the decision on an
- * upstream WebSocket text message (`decideResponse`), `/fetch`'s hidden-content check of a page
- * (`decideHiddenContent`) and the class-preserving redaction of a request body (`redactBody`, with
+ * upstream WebSocket text message (`decideResponse`), `/fetch`'s reading of a page's text
+ * (`extractHtmlText`) and its hidden-content check (`decideHiddenContent`), and the class-preserving redaction of a request body (`redactBody`, with
  * the snapshot's redactor), each with the scanner of the snapshot view (base config or agent
  * profile) the request runs under, named by its index in the snapshot's scanners (two views may
  * share a profile name: the base view and an `agents._default` profile). A thread compiles a
@@ -18,7 +18,7 @@
  */
 import {checkReceivePack, type PackCheck} from '../../git/index.js'
 import {Redactor, type RedactionOutcome, type RedactionTarget} from '../../redaction/index.js'
-import {decideHiddenContent} from '../text-extract.js'
+import {decideHiddenContent, extractHtmlText, type ExtractedPage} from '../text-extract.js'
 import {createScanner, suppressedBy, type BodyScanInput, type ContentScanResult, type ResponseDecision, type ResponseDecisionOptions, type ResponseScanResult, type Scanner, type ScannerSettings, type SuppressEntry, type Suppressor, type TextDlpResult} from '../../scanner/index.js'
 
 export interface BodyScanInit {
@@ -46,6 +46,7 @@ export type BodyScanJob =
   | {readonly kind: 'decide_text'; readonly scanner: number; readonly text: string; readonly opts: ResponseScanOptions}
   | {readonly kind: 'hidden'; readonly scanner: number; readonly markup: string; readonly opts: ResponseScanOptions; readonly suppression: SuppressionScope | null}
   | {readonly kind: 'redact'; readonly target: RedactionTarget; readonly body: Uint8Array}
+  | {readonly kind: 'page_text'; readonly markup: string}
 
 export type BodyScanReply =
   | {readonly kind: 'request'; readonly result: ContentScanResult; readonly suppressed: readonly string[]}
@@ -56,6 +57,7 @@ export type BodyScanReply =
   | {readonly kind: 'decide_text'; readonly decision: ResponseDecision}
   | {readonly kind: 'hidden'; readonly decision: ResponseDecision | null; readonly suppressed: readonly string[]}
   | {readonly kind: 'redact'; readonly outcome: RedactionOutcome}
+  | {readonly kind: 'page_text'; readonly page: ExtractedPage}
 
 /** The suppressor a scope describes; each name it suppresses is noted in `suppressed`. */
 function noting(scope: SuppressionScope, suppressed: string[]): Suppressor {
@@ -85,6 +87,7 @@ export function bodyScanHandler(init: BodyScanInit): (job: BodyScanJob) => BodyS
   }
   let redactor: Redactor | undefined
   return (job) => {
+    if (job.kind === 'page_text') return {kind: 'page_text', page: extractHtmlText(job.markup)}
     if (job.kind === 'redact') {
       if (init.redaction === null) throw new Error('redaction is off in this snapshot')
       redactor ??= new Redactor(init.redaction.cfg, init.redaction.known)
