@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import RE2 from 're2'
 import {applyMediaPolicy, createHiddenExtractor, extractHtmlText, sniffMediaType, stripJpegMetadata, stripPngMetadata, type MediaPolicySettings} from '../../../src/plugins/proxy/index.js'
 
 test('HTML text extraction: title, visible text, no scripts/styles/comments, entities decoded', () => {
@@ -12,6 +13,26 @@ test('HTML text extraction: title, visible text, no scripts/styles/comments, ent
 test('hidden content extraction uses the four spec patterns', () => {
   const h = createHiddenExtractor().hidden('<p>v</p><!--c1--><script>s1</script><style>st</style><div style="display: none">h1</div><span hidden>h2</span>')
   assert.deepEqual(h.split('\n').sort(), ['c1', 'h1', 'h2', 's1', 'st'])
+})
+
+test('hidden content read from the page\'s bytes is what the patterns find in the page as a string', () => {
+  // The oracle: the four patterns matched against the string, every match in turn.
+  const oracle = ['<!--(.*?)-->', '<script[^>]*>(.*?)</script>', '<style[^>]*>(.*?)</style>', '<[a-z][a-z0-9]*\\b(?:[^>]*?(?:display\\s*:\\s*none|visibility\\s*:\\s*hidden)|[^>]*?\\shidden)[^>]*>(.*?)</']
+    .map((src, i) => new RE2(src, i === 0 ? 'gsu' : 'gsiu'))
+  const expected = (html: string): string => oracle.flatMap((re) => [...html.matchAll(re as unknown as RegExp)].map((m) => m[1] ?? '').filter((p) => p !== '')).join('\n')
+  const pieces = [
+    'text ', '<!-- a comment -->', '<!--', '-->', '<script type="module">let a = 1</script>', '<SCRIPT>B()</SCRIPT>', '<\u017fcript>long s</script>',
+    '<style>.x{}</style>', '<div style="display : none">gone</div>', '<span style="visibility:hidden">v</span>', '<p hidden>h</p>', '<p\thidden>t</p>',
+    '<div class=x>', '</div>', '<', '>', 'caf\u00e9 ', '\u{1F600}', '\ud800', '\udc00x', '\r\n', 'K\u212a ', '\u0130 ', 'ignore all previous instructions ',
+  ]
+  let seed = 7
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648)
+  const extractor = createHiddenExtractor()
+  for (let n = 0; n < 400; n++) {
+    let page = ''
+    for (let k = next() % 40; k > 0; k--) page += pieces[next() % pieces.length]!
+    assert.equal(extractor.hidden(page), expected(page), JSON.stringify(page))
+  }
 })
 
 test('text extraction stays linear on hostile input', () => {
