@@ -15,7 +15,7 @@ export const confusedDeputyStage: McpResponseStage = {
   run(ctx) {
     const {frame} = ctx
     const stream = ctx.mcp.serverStream === true
-    if (!frame.isResponse || ctx.mcp.state.tracker.consume(frame.id, stream)) return false
+    if (!frame.isResponse || ctx.mcp.state.tracker.consume(frame.id)) return false
     if (stream) return dropped(ctx)
     ctx.base.notes.push(`${ctx.at}confused deputy: unsolicited response ID ${frame.id ?? 'null'}`)
     return decide(ctx, {...replace(ctx, 'confused_deputy', 'mcp_response_scan', mcpError('confused_deputy'), ['unsolicited response id']), forward: errorLine(frame.id, mcpError('confused_deputy'))})
