@@ -158,9 +158,16 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
       proxy.proc.kill('SIGHUP')
       assert.ok(await until(async () => proxy.stderr().includes('pipelock: config reload failed:'), 3000), proxy.stderr())
       assert.equal((await rawHttp(proxy.port, {path: url})).headers['x-pipelock-block-reason'], 'domain_blocklist')
+      // ...and says so where an operator looks: /health, /metrics and the audit log.
+      const health = JSON.parse((await rawHttp(proxy.port, {path: '/health'})).body)
+      assert.equal(health.config_in_sync, false)
+      assert.equal(health.config_drift.reason, `${cfg}:2: parsing config: Flow sequence in block collection must be sufficiently indented and end with a ]`)
+      assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_config_drift 1$/m)
+      assert.match(proxy.stdout(), /"event":"config_reload"[^\n]*"status":"failed"/)
       // Editing the file is enough (watcher + 100 ms debounce): the upstream is reachable again.
       writeFileSync(cfg, cfgText)
       assert.ok(await until(async () => (await rawHttp(proxy.port, {path: url})).status === 200, 5000), 'file edit not picked up')
+      assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_config_drift 0$/m)
     } finally {
       const code = await proxy.stop()
       assert.equal(code, 0)

@@ -341,6 +341,24 @@ export class PolicyChangeLog {
   }
 
   /**
+   * A reload whose file did not load (invalid YAML or fields, a section this build refuses): no
+   * record (nothing was decided on a policy), but the file and the running policy are apart until
+   * a file loads again.
+   */
+  unloadable(configPath: string | undefined, reason: string): void {
+    const prior = this.current
+    if (prior === undefined) return
+    const sha = fileSha256(configPath)
+    if (sha !== prior.file_sha256) this.drifted(prior, sha, reason)
+  }
+
+  /** The file on disk (`sha`) is not the running policy's (`prior`), for `reason`: kept until a file loads. */
+  private drifted(prior: ConfigState, sha: string, reason: string): void {
+    this.driftState = {file_sha256: sha, running_file_sha256: prior.file_sha256, reason, since: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z')}
+    this.save(prior)
+  }
+
+  /**
    * A reload refused (downgrade from strict, forward proxy enabled by reload…): the running policy
    * stays, apart from the file. The entry lists the changes the refused file asked for (`refused`:
    * its config), so the trail shows what was turned down, not only why.
@@ -352,9 +370,6 @@ export class PolicyChangeLog {
     const next = {...prior, file_sha256: sha}
     const asked = refused !== undefined ? diffPolicyViews(prior.effective, policyView(refused.config)) : {changes: [], truncated: false, total: 0, sha256: changesSha256([]), paths: []}
     this.write(trigger, 'rejected', configPath, prior, next, asked, {reject_reason: reason, ...this.takePending(sha)})
-    if (sha !== prior.file_sha256) {
-      this.driftState = {file_sha256: sha, running_file_sha256: prior.file_sha256, reason, since: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z')}
-      this.save(prior)
-    }
+    if (sha !== prior.file_sha256) this.drifted(prior, sha, reason)
   }
 }

@@ -351,17 +351,17 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   if (loaded.path !== undefined) {
     reloader = new ConfigReloader({
       path: loaded.path, initial: loaded,
-      load: (f) => loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {})}),
+      // A file this build refuses to run (a section it cannot enforce) fails to load like an
+      // invalid one: the running policy, and the reloader's idea of it, stay as they were.
+      load: (f) => {
+        const next = loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {})})
+        assertRunnableWith(next.config, opts.env, opts.mcpListener)
+        return next
+      },
       // Issue 34: a strict-mode loosening applies when the operator's note is bound to the new file.
       downgradeAttested: (f) => changes!.hasBoundNote(f),
     })
     reloader.on('applied', (r) => {
-      try {
-        assertRunnableWith(r.config.config, opts.env, opts.mcpListener)
-      } catch (err) {
-        opts.stderr(`pipelock: config reload failed: ${(err as Error).message}`)
-        return
-      }
       for (const d of r.downgrades) opts.stderr(`WARNING: config reload: security downgrade: ${d}`)
       server.applyConfig(r.config)
       emission.reload(r.config.config)
@@ -371,6 +371,13 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       opts.stderr(r.message)
       // A refusal of a valid file is a policy decision worth a record; an unparsable file only logs (§8.2).
       if (r.error.message.startsWith('rejected:')) changes!.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message, r.refused)
+      else {
+        // A file that does not load is no policy decision (no config_change record), but the
+        // running policy is no longer the file's: /health, /metrics and `check` say so, and so
+        // does the audit log (the reference writes stderr only).
+        changes!.unloadable(loaded.path, r.message.replace(/^pipelock: config reload failed: /, ''))
+        server!.audit.event('warn', 'config_reload', 'config reload failed', {status: 'failed', detail: r.message.replace(/^pipelock: /, ''), config_path: loaded.path})
+      }
     })
     // Same policy (within the de-duplication window): a `.change` written after the watcher applied the edit attests it.
     reloader.on('ignored', (r) => changes!.unchanged(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path))
