@@ -30,6 +30,12 @@ describe('a listener that cannot bind says which and where', () => {
     assert.equal(r.stderr.split('\n').at(-2), `cannot listen on ${addr} for the proxy (--listen / fetch_proxy.listen): EADDRINUSE (address already in use) [LISTEN_FAILED]; hint: choose a free address, or stop what holds it`)
   })
 
+  it('an address that is no IP and resolves to nothing says so, not to free it', () => {
+    const r = runCli(['run', '--listen', '999.1.1.1:0'])
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stderr.split('\n').at(-2)!, /^cannot listen on 999\.1\.1\.1:0 for the proxy \(--listen \/ fetch_proxy\.listen\): (ENOTFOUND \(not an IP address, and no host of that name\)|EAI_AGAIN \(the host name could not be resolved now\)) \[LISTEN_FAILED\]; hint: use host:port with an IP address of this host or a name that resolves to one, e\.g\. 127\.0\.0\.1:8888$/)
+  })
+
   for (const [name, yaml, role] of [
     ['admin API', (a: string) => `kill_switch:\n  api_listen: ${a}\n  api_token: t0ken-for-the-test\n`, 'admin API (kill_switch.api_listen)'],
     ['metrics', (a: string) => `metrics_listen: ${a}\n`, 'metrics (metrics_listen)'],

@@ -23,12 +23,22 @@ export function loadConfig(file?: string, options: LoadOptions = {}): LoadedConf
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `reading config ${file}: ${code ?? (err as Error).message}`, {
-      hint: 'pass an existing YAML file to --config, or create one with: pipelock generate config --preset balanced --out pipelock.yaml',
-    })
+    throw unreadableConfig(file, err as NodeJS.ErrnoException)
   }
   return loadedConfig(parseConfigText(text, file, {env, baseDir: path.dirname(path.resolve(file))}), file)
+}
+
+const CREATE_HINT = 'pass an existing YAML file to --config, or create one with: pipelock generate config --preset balanced --out pipelock.yaml'
+
+/** A config file that cannot be read, said in words with the hint that fits (the errno code kept for scripts). */
+function unreadableConfig(file: string, err: NodeJS.ErrnoException): PipelockError {
+  const code = err.code
+  if (code === 'ENOENT') return new PipelockError('FILE_NOT_FOUND', `reading config ${file}: ENOENT (no such file)`, {hint: CREATE_HINT})
+  if (code === 'EISDIR') return new PipelockError('FILE_UNREADABLE', `reading config ${file}: EISDIR (a directory, not a YAML file)`, {hint: 'pass the YAML file itself to --config, e.g. --config /etc/pipelock/pipelock.yaml'})
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new PipelockError('FILE_UNREADABLE', `reading config ${file}: ${code} (permission denied)`, {hint: 'the file exists but the user running pipelock cannot read it: check its mode and owner (ls -l), e.g. chmod 640 and chgrp to that user\'s group'})
+  }
+  return new PipelockError('FILE_UNREADABLE', `reading config ${file}: ${code ?? err.message}`, {hint: CREATE_HINT})
 }
 
 /** Parses config YAML text; `file` only labels errors. */

@@ -518,10 +518,22 @@ export class ProxyServer {
   }
 }
 
+/** What a bind failure's errno means, beside the code itself. */
+const LISTEN_ERRNO: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'EADDRINUSE (address already in use)',
+  EACCES: 'EACCES (permission denied)',
+  EADDRNOTAVAIL: 'EADDRNOTAVAIL (not an address of this host)',
+  ENOTFOUND: 'ENOTFOUND (not an IP address, and no host of that name)',
+  EAI_AGAIN: 'EAI_AGAIN (the host name could not be resolved now)',
+}
+
 /** LISTEN_FAILED naming the address and which listener wanted it (issue 34: "cannot listen: EADDRINUSE" named neither). */
 export function listenError(addr: string, role: string, err: NodeJS.ErrnoException): PipelockError {
-  const why = err.code === 'EADDRINUSE' ? 'EADDRINUSE (address already in use)' : err.code === 'EACCES' ? 'EACCES (permission denied)' : err.code === 'EADDRNOTAVAIL' ? 'EADDRNOTAVAIL (not an address of this host)' : (err.code ?? err.message)
-  return new PipelockError('LISTEN_FAILED', `cannot listen on ${addr} for the ${role}: ${why}`, {hint: 'choose a free address, or stop what holds it'})
+  const why = LISTEN_ERRNO[err.code ?? ''] ?? err.code ?? err.message
+  const hint = err.code === 'EADDRINUSE' ? 'choose a free address, or stop what holds it'
+    : err.code === 'EACCES' ? 'ports below 1024 need privileges: choose a port above 1023'
+    : 'use host:port with an IP address of this host or a name that resolves to one, e.g. 127.0.0.1:8888'
+  return new PipelockError('LISTEN_FAILED', `cannot listen on ${addr} for the ${role}: ${why}`, {hint})
 }
 
 /** The query of a request target ('' when none). */

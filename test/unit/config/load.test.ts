@@ -1,6 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {
   DEFAULT_API_ALLOWLIST,
   DEFAULT_BLOCKLIST,
@@ -170,8 +172,16 @@ test('relative dlp.secrets_file and TLS CA paths resolve against the config file
 test('a missing config file is a one-line error, not a stack', () => {
   assert.throws(
     () => loadConfig('/nonexistent/pipelock.yaml'),
-    (err: unknown) => err instanceof PipelockError && err.code === 'FILE_NOT_FOUND' && /reading config \/nonexistent\/pipelock\.yaml: ENOENT/.test(err.message),
+    (err: unknown) => err instanceof PipelockError && err.code === 'FILE_NOT_FOUND' && err.message === 'reading config /nonexistent/pipelock.yaml: ENOENT (no such file)',
   )
+  // A directory is named as one, with a hint to pass the file itself (not to create one).
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-cfgdir-'))
+  try {
+    assert.throws(() => loadConfig(dir), (err: unknown) => err instanceof PipelockError && err.code === 'FILE_UNREADABLE' &&
+      err.message === `reading config ${dir}: EISDIR (a directory, not a YAML file)` && err.hint === 'pass the YAML file itself to --config, e.g. --config /etc/pipelock/pipelock.yaml')
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
 
 test('YAML syntax errors carry the line', () => {
