@@ -291,6 +291,18 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     }
   })
 
+  test('--proxy at an address where no pipelock answers refuses to start the agent', async () => {
+    const closed = http.createServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((r) => closed.close(() => r()))
+    const marker = path.join(ws, 'proxy-probe-ran')
+    const r = await sandbox(['--proxy', `127.0.0.1:${port}`, '--', 'touch', marker])
+    assert.equal(r.status, 1, r.stderr)
+    assert.equal(r.stderr.split('\n').at(-2), `--proxy 127.0.0.1:${port}: no pipelock answers there (ECONNREFUSED) [SANDBOX_LAUNCH_FAILED]; hint: start \`pipelock run\` with forward_proxy enabled at that address first, or leave out --proxy to run an embedded proxy`)
+    assert.ok(!existsSync(marker), 'the agent never ran')
+  })
+
   test('the agent\'s exit status is propagated; a missing command is 127', async () => {
     const a = await sandbox(['--', 'sh', '-c', 'exit 7'])
     assert.equal(a.status, 7)

@@ -7,6 +7,7 @@ import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {constants} from 'node:os'
 import {canaryEnvEntries, canaryLaunchLines, loadConfig, type PipelockConfig} from '../config/index.js'
+import {probeRunningProxy} from './proxy-probe.js'
 import {PipelockError} from '../errors/index.js'
 import {parseHostPort} from '../config/index.js'
 import type {MetricsListener, RunningFileSentry} from '../filesentry/index.js'
@@ -47,6 +48,7 @@ async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<
   if (o.proxy !== undefined && o.proxy !== '') {
     const hp = parseHostPort(o.proxy)
     if (hp === undefined || hp.port === 0 || hp.host === "") throw new PipelockError('USAGE', `--proxy "${o.proxy}": want host:port of a running pipelock with forward_proxy enabled`)
+    await probeRunningProxy(hp.host, hp.port, o.proxy)
     return {host: hp.host, port: hp.port, running: null}
   }
   // Loaded only here: --dry-run, doctor and --proxy never need the proxy's code.
