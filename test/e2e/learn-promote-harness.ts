@@ -138,8 +138,9 @@ export function baseArgs(lab: Lab, activation = 'ops-alice'): string[] {
   return ['--contract-store', lab.store, '--roster', lab.roster, '--roster-root-fingerprint', lab.fp, '--activation-key', activation, '--keystore', lab.ks]
 }
 
+/** Fixture candidates keep the golden's capture_only rules unless asked otherwise, so promote is told to accept them. */
 export function promoteArgs(lab: Lab, candidate: string, extra: string[] = []): string[] {
-  return ['learn', 'promote', ...baseArgs(lab), '--candidate', candidate, '--selector', 'shop-agent', ...extra]
+  return ['learn', 'promote', ...baseArgs(lab), '--candidate', candidate, '--selector', 'shop-agent', '--allow-unenforced', ...extra]
 }
 
 /** Every file and symlink under `dir`, by relative path (symlinks as `-> target`). */

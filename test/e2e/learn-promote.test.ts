@@ -60,7 +60,8 @@ describe('learn promote and rollback', () => {
     assert.equal(r.stdout, `promote: manifest ${g1} generation 1 active\n`)
     assert.equal(
       r.stderr,
-      `{"event":"learn_promote","candidate":"${c1.file}","signer_key_id":"ops-alice","output":"${receipts}","manifest":"${g1}","receipts_emitted":2,"noop":false}\n`,
+      `{"event":"learn_promote","candidate":"${c1.file}","signer_key_id":"ops-alice","output":"${receipts}","manifest":"${g1}","receipts_emitted":2,"noop":false}\n` +
+        `WARNING: learn promote: contract ${c1.hash} enforces 0 of its 3 rules (none is ratified to enforce): the agent is not locked (any host the scanner allows stays reachable)\n`,
     )
     const hex = c1.hash.slice('sha256:'.length)
     assert.equal(readFileSync(path.join(lab.store, 'history', `sha256-${hex}.yaml`), 'utf8'), readFileSync(c1.file, 'utf8').trim() + '\n')
@@ -141,7 +142,7 @@ describe('learn promote and rollback', () => {
   })
 
   it('--contract alone promotes a contract already in history/ (generation 4)', () => {
-    const r = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c2.hash, '--selector', 'shop-*'])
+    const r = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c2.hash, '--selector', 'shop-*', '--allow-unenforced'])
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /^promote: manifest sha256:[0-9a-f]{64} generation 4 active\n$/)
     assert.doesNotMatch(r.stderr, /"candidate"/)
@@ -149,20 +150,20 @@ describe('learn promote and rollback', () => {
     assert.deepEqual(Object.keys(active.body.selectors[0] ?? {}), ['selector_id', 'agent_glob', 'contract_hash'])
     // generation 3 re-activated c1 for shop-agent: a manifest holds one selector, so it is gone now
     assert.equal(
-      r.stderr.split('\n').filter((l) => l.startsWith('WARNING')).join('\n'),
+      r.stderr.split('\n').filter((l) => l.startsWith('WARNING') && !l.includes('enforces 0')).join('\n'),
       `WARNING: learn promote: generation 4 holds only the selector for shop-*; no longer active: agent shop-agent (contract ${c1.hash}) (an agent without a contract is denied while learn_lock is live, unless listed in learn_lock.unlocked_agents)`,
     )
   })
 
   it('a promote for another agent names the selectors it replaces (--json: replacedSelectors); the same selector again replaces none', () => {
-    const r = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c1.hash, '--selector', 'billing', '--json'])
+    const r = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c1.hash, '--selector', 'billing', '--json', '--allow-unenforced'])
     assert.equal(r.code, 0, r.stderr)
     assert.deepEqual((JSON.parse(r.stdout) as {replacedSelectors: string[]}).replacedSelectors, [`agent_glob shop-* (contract ${c2.hash})`])
     assert.match(r.stderr, /^WARNING: learn promote: generation 5 holds only the selector for billing; no longer active: agent_glob shop-\* \(contract sha256:/m)
-    const again = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c2.hash, '--selector', 'billing', '--json'])
+    const again = cli(['learn', 'promote', ...baseArgs(lab), '--contract', c2.hash, '--selector', 'billing', '--json', '--allow-unenforced'])
     assert.equal(again.code, 0, again.stderr)
     assert.deepEqual((JSON.parse(again.stdout) as {replacedSelectors: string[]}).replacedSelectors, [])
-    assert.doesNotMatch(again.stderr, /WARNING/)
+    assert.doesNotMatch(again.stderr, /no longer active/)
   })
 })
 

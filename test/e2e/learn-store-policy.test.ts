@@ -243,13 +243,13 @@ describe('an activation key made by signing key generate (the user guide\'s setu
     const key = JSON.parse(readFileSync(file, 'utf8')) as {private: string}
     const kp = keyPairFromGoPrivateKey(Buffer.from(key.private, 'hex'))
     lab.fp = writeRoster(lab.roster, lab.keys.get('roster-root')!, [...lab.rosterKeys, entry('activation-primary', 'contract-activation-signing', kp, {principal: 'operator'})])
-    const byId = cli(['learn', 'promote', ...baseArgs(lab, 'activation-primary'), '--candidate', c1.file, '--selector', 'shop-agent', ...ENV])
+    const byId = cli(['learn', 'promote', ...baseArgs(lab, 'activation-primary'), '--candidate', c1.file, '--selector', 'shop-agent', ...ENV, '--allow-unenforced'])
     assert.equal(byId.code, 0, byId.stderr)
     assert.match(byId.stdout, /^promote: manifest sha256:[0-9a-f]{64} generation 1 active/)
-    const byPath = cli(['learn', 'promote', ...baseArgs(lab, file), '--candidate', c2.file, '--selector', 'shop-agent'])
+    const byPath = cli(['learn', 'promote', ...baseArgs(lab, file), '--candidate', c2.file, '--selector', 'shop-agent', '--allow-unenforced'])
     assert.equal(byPath.code, 0, byPath.stderr)
     // A key id found nowhere still says where it was looked for.
-    const none = cli(['learn', 'promote', ...baseArgs(lab, 'nobody-here'), '--candidate', c2.file, '--selector', 'shop-agent'])
+    const none = cli(['learn', 'promote', ...baseArgs(lab, 'nobody-here'), '--candidate', c2.file, '--selector', 'shop-agent', '--allow-unenforced'])
     assert.equal(none.code, 1)
     assert.match(none.stderr, /^learn lifecycle: activation signer "nobody-here": private key containment check: .*agents\/nobody-here\/id_ed25519: no such file or directory \[FILE_NOT_FOUND\]/)
   })

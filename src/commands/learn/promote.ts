@@ -91,6 +91,7 @@ The store remembers its activation policy in <store>/policy.json (set by learn s
     'ratification-receipts': Flags.string({description: 'contract_ratified receipts (JSONL) proving the contract was ratified (default <dir of --candidate>/ratification-receipts.jsonl); required by a ratified-only store'}),
     selector: Flags.string({description: 'agent name, agent glob (contains * or ?), or "default"', required: true}),
     'intent-id': Flags.string({description: 'intent id (default UUIDv7, or promote-intent-deterministic)'}),
+    'allow-unenforced': Flags.boolean({description: 'activate a contract that enforces no rule (every rule capture_only: the agent is not locked); refused without it', default: false}),
   }
 
   async run(): Promise<PromoteResult> {
@@ -102,9 +103,11 @@ The store remembers its activation policy in <store>/policy.json (set by learn s
       ...(flags['ratification-receipts'] === undefined ? {} : {ratificationReceipts: flags['ratification-receipts']}),
       selector: flags.selector,
       ...(flags['intent-id'] === undefined ? {} : {intentId: flags['intent-id']}),
+      allowUnenforced: flags['allow-unenforced'],
     })
     this.err(lifecycleAuditLine('learn_promote', result, flags.candidate))
     this.out(`promote: manifest ${result.manifestHash} generation ${result.generation} active`)
+    for (const w of result.warnings) this.err(`WARNING: ${w}`)
     if (result.replacedSelectors.length > 0) {
       this.err(
         `WARNING: learn promote: generation ${result.generation} holds only the selector for ${flags.selector}; no longer active: ${result.replacedSelectors.join(', ')}` +

@@ -31,6 +31,7 @@ import {
 } from './lifecycle.js'
 import {assertQuorum, assertRatified, findRatification, keepRatificationReceipt, policyInForce, RATIFICATION_RECEIPTS, writeStorePolicy} from './policy.js'
 import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
+import {assertEnforces, enforcementCoverage, historyCoverage, unenforcedSentence, type EnforcementCoverage} from './enforcement-coverage.js'
 
 // `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
 // * --candidate stages the ratified contract into history/ itself (§10.10), verified against the
@@ -48,6 +49,8 @@ export interface PromoteRequest extends LifecycleRequest {
   ratificationReceipts?: string
   selector: string
   intentId?: string
+  /** Activate a contract that enforces no rule (observation only); refused without it. */
+  allowUnenforced?: boolean
 }
 
 export interface PromoteResult {
@@ -68,6 +71,11 @@ export interface PromoteResult {
    * contract from now on.
    */
   replacedSelectors: string[]
+  /** Rules of the activated contract with lifecycle_state enforce (0: the agent is not locked). */
+  enforcedRules: number
+  totalRules: number
+  /** What the operator must know about this activation (also printed on stderr). */
+  warnings: string[]
 }
 
 export function selectorFromFlag(value: string, contractHash: string): SelectorInput {
@@ -82,8 +90,10 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   // §10.10: the candidate is verified (strict decode, hash, Validate, roster signature) up front.
   const staged = new Map<string, Buffer>()
   let contractHash = req.contract ?? ''
+  let coverage: EnforcementCoverage | undefined
   if (req.candidate !== undefined) {
     const c = verifyContractForStore(readInputFile(req.candidate, 'candidate'), req.candidate, ctx.storeOptions)
+    coverage = enforcementCoverage(c.body)
     if (contractHash !== '' && contractHash !== c.hash) {
       throw new PipelockError('LIFECYCLE_REFUSED', `learn promote: --contract ${contractHash} does not match the candidate's contract_hash ${c.hash}`)
     }
@@ -130,6 +140,8 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   if (problem !== undefined) throw new PipelockError('STORE_INVALID', problem)
   const signatures = signManifest(body, ctx.signers)
   precheckDualControl(ctx.signers, ctx.minimumSignatures)
+  coverage ??= historyCoverage(root, contractHash)
+  assertEnforces('learn promote', contractHash, coverage, req.allowUnenforced === true)
   const target = activeManifestHash(body)
   const raw = manifestEnvelopeBytes(body, signatures)
   const swap = {raw, previousHash: baseline?.hash ?? '', previousGeneration: baseline?.generation ?? 0n, staged}
@@ -192,6 +204,9 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     receiptFile: ctx.receiptFile,
     signerKeyIds: accepted.signerKeyIds,
     replacedSelectors,
+    enforcedRules: coverage?.enforced ?? 0,
+    totalRules: coverage?.total ?? 0,
+    warnings: coverage !== undefined && coverage.enforced === 0 ? [`learn promote: ${unenforcedSentence(contractHash, coverage)}`] : [],
   }
 }
 

@@ -52,8 +52,8 @@ function rewriteRoster(lab: Lab, change: (keys: Lab['rosterKeys']) => Lab['roste
 
 describe('anti-rollback survives a restart (§10.2)', () => {
   const lab = makeLab()
-  const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent'})
-  runPromote({...req(lab), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'})
+  const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent', allowUnenforced: true})
+  runPromote({...req(lab), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true})
 
   it('a fresh reload accepts the current generation', () => {
     const v = reloadStore(lab.store, opts(lab), {readOnly: true})
@@ -82,8 +82,8 @@ describe('anti-rollback survives a restart (§10.2)', () => {
 describe('latest accepted is deterministic (§10.15)', () => {
   it('two chain-continuous manifests of one generation: the lower hash wins, every time', () => {
     const lab = makeLab()
-    runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent'})
-    const g2 = runPromote({...req(lab), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'})
+    runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent', allowUnenforced: true})
+    const g2 = runPromote({...req(lab), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true})
     const env = decodeActiveManifest(readFileSync(path.join(lab.store, 'active.json')))
     const body: JsonObject = new Map(env.body)
     body.set('signed_at', '2026-11-01T00:00:00Z')
@@ -99,10 +99,10 @@ describe('latest accepted is deterministic (§10.15)', () => {
 describe('history written under an earlier policy stays readable; adoption is strict (§10.16)', () => {
   it('revoking the activation key that signed generation 1 does not block the next promote or a rollback to it', () => {
     const lab = makeLab()
-    const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent'})
+    const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent', allowUnenforced: true})
     rewriteRoster(lab, (keys) => keys.map((k) => (k.keyId === 'ops-alice' ? {...k, status: 'revoked'} : k)))
-    assert.throws(() => runPromote({...req(lab, 'ops-alice'), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'}), /activation signer "ops-alice": key is revoked/)
-    const g2 = runPromote({...req(lab, 'ops-bob'), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'})
+    assert.throws(() => runPromote({...req(lab, 'ops-alice'), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true}), /activation signer "ops-alice": key is revoked/)
+    const g2 = runPromote({...req(lab, 'ops-bob'), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true})
     assert.equal(g2.generation, 2)
     const rb = runRollback({...req(lab, 'ops-carol'), to: g1.manifestHash})
     assert.equal(rb.generation, 3)
@@ -111,8 +111,8 @@ describe('history written under an earlier policy stays readable; adoption is st
 
   it('switching dual control on keeps single-signed history readable; the new manifest carries two principals', () => {
     const lab = makeLab()
-    runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent'})
-    const g2 = runPromote({...req(lab, 'ops-alice', {dualControlFrom: 'ops-bob', production: true}), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'})
+    runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent', allowUnenforced: true})
+    const g2 = runPromote({...req(lab, 'ops-alice', {dualControlFrom: 'ops-bob', production: true}), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true})
     assert.deepEqual(g2.signerKeyIds, ['ops-alice', 'ops-bob'])
     const env = decodeActiveManifest(readFileSync(path.join(lab.store, 'active.json')))
     assert.deepEqual(env.signatures.map((s) => s.get('principal')), ['alice', 'bob'])
@@ -120,8 +120,8 @@ describe('history written under an earlier policy stays readable; adoption is st
 
   it('rollback to a manifest whose contract key was revoked since is refused (adoption is strict)', () => {
     const lab = makeLab()
-    const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent'})
-    runPromote({...req(lab), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'})
+    const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent', allowUnenforced: true})
+    runPromote({...req(lab), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true})
     rewriteRoster(lab, (keys) => keys.map((k) => (k.keyId === 'ci-compile' ? {...k, status: 'revoked'} : k)))
     const before = snapshot(lab.store)
     assert.throws(
@@ -134,8 +134,8 @@ describe('history written under an earlier policy stays readable; adoption is st
   it('rollback to a tombstoned manifest is refused before any receipt', () => {
     const lab = makeLab()
     const a = writeCandidate(lab, 'a', 0)
-    const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: a.file, selector: 'shop-agent'})
-    runPromote({...req(lab), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'})
+    const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: a.file, selector: 'shop-agent', allowUnenforced: true})
+    runPromote({...req(lab), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true})
     fileTombstone(lab.store, tombstoneYaml(lab, a.hash), {roster: loadRoster(lab.roster, lab.fp), nowNanos: systemClock.nowNanos()})
     const before = snapshot(lab.store)
     assert.throws(() => runRollback({...req(lab), to: g1.manifestHash}), (e: unknown) => code('STORE_TOMBSTONED')(e) && (e as Error).message.startsWith('learn rollback: load target manifest: contract store: prior contract is tombstoned'))
@@ -204,7 +204,7 @@ describe('lock and journal', () => {
 
 describe('ValidateEnvelope: order and fail-closed signatures (§5.4)', () => {
   const lab = makeLab()
-  const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent'})
+  const g1 = runPromote({...req(lab, 'ops-alice', {environmentId: 'prod'}), candidate: writeCandidate(lab, 'a', 0).file, selector: 'shop-agent', allowUnenforced: true})
   const raw = readFileSync(path.join(lab.store, 'active.json'))
   const env = decodeActiveManifest(raw)
   const o = () => ({...opts(lab), checkTombstones: true, policy: 'strict' as const})
@@ -253,7 +253,7 @@ describe('ValidateEnvelope: order and fail-closed signatures (§5.4)', () => {
   it('--production needs three active operator principals in the roster', () => {
     rewriteRoster(lab, (keys) => keys.map((k) => (k.keyId === 'ops-carol' ? {...k, status: 'revoked'} : k)))
     assert.throws(
-      () => runPromote({...req(lab, 'ops-alice', {dualControlFrom: 'ops-bob', production: true}), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent'}),
+      () => runPromote({...req(lab, 'ops-alice', {dualControlFrom: 'ops-bob', production: true}), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true}),
       /^PipelockError: production activation requires at least three active operator authorities: got 2 active principals, want 3$/,
     )
   })
