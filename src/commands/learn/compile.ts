@@ -9,7 +9,7 @@ import {parseGoDuration, systemClock} from '../../plugins/canonical/index.js'
 import {defaultConfigCandidates, pipelockHome} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
-import {compileAuditLine, describeBuild, runFixtureCompile, runLearnCompile, type CompileSummary} from '../../plugins/learn/index.js'
+import {compileAuditLine, describeBuild, runFixtureCompile, runLearnCompile, skippedText, type CompileSummary} from '../../plugins/learn/index.js'
 
 export default class LearnCompile extends BaseCommand {
   static override summary = 'Compile captured traffic into a signed candidate contract'
@@ -80,6 +80,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
         ...progress.option,
       }).finally(progress.done)
       this.err(compileAuditLine(summary, flags.input === undefined ? flags.since : ''))
+      for (const s of summary.skippedInputs) this.err(`WARNING: learn compile: skipped a damaged capture session (its evidence is not in the contract): ${skippedText(s)}`)
     }
     this.out(`compile: ${summary.events} events, ${summary.rules} rules, written to ${summary.output}`)
     return summary

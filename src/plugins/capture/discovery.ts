@@ -19,32 +19,47 @@ function firstLine(file: string): string {
   }
 }
 
+/** A session directory discovery did not use because its first capture file cannot be read as one. */
+export interface SkippedCapture {
+  file: string
+  line: number
+  reason: string
+}
+
 /**
  * §2.6 poisoned-capture defence: a session directory counts for `agent` only when the first
  * line of its lexicographically first `*.jsonl` is an entry with a type and a hash and, when it
  * is a capture, names this agent. A directory without captures is accepted (contributes nothing).
+ * `damaged` is set when the directory is refused because that line cannot be read as an entry
+ * (not when it names another agent: that one is a poisoned sibling, skipped silently).
  */
-export function validateCaptureSessionDir(dir: string, agent: string): boolean {
+export function sessionDirVerdict(dir: string, agent: string): {accepted: boolean; damaged?: SkippedCapture} {
   let files: string[]
   try {
     files = readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort(compareUtf8)
-  } catch {
-    return false
+  } catch (e) {
+    return {accepted: false, damaged: {file: dir, line: 0, reason: `cannot read the session directory: ${(e as Error).message}`}}
   }
   const first = files[0]
-  if (first === undefined) return true
+  if (first === undefined) return {accepted: true}
+  const file = path.join(dir, first)
+  const damaged = (reason: string) => ({accepted: false, damaged: {file, line: 1, reason}})
   let obj: unknown
   try {
-    obj = JSON.parse(firstLine(path.join(dir, first)))
-  } catch {
-    return false
+    obj = JSON.parse(firstLine(file))
+  } catch (e) {
+    return damaged(e instanceof SyntaxError ? 'first line is not JSON (truncated or damaged)' : `cannot read: ${(e as Error).message}`)
   }
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return false
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return damaged('first line is not a recorder entry')
   const rec = obj as Record<string, unknown>
-  if (typeof rec.type !== 'string' || rec.type === '' || typeof rec.hash !== 'string' || rec.hash === '') return false
-  if (rec.type !== 'capture') return true
+  if (typeof rec.type !== 'string' || rec.type === '' || typeof rec.hash !== 'string' || rec.hash === '') return damaged('first line is not a recorder entry (no type or hash)')
+  if (rec.type !== 'capture') return {accepted: true}
   const detail = rec.detail as Record<string, unknown> | null | undefined
-  return detail !== null && typeof detail === 'object' && detail.agent === agent
+  return {accepted: detail !== null && typeof detail === 'object' && detail.agent === agent}
+}
+
+export function validateCaptureSessionDir(dir: string, agent: string): boolean {
+  return sessionDirVerdict(dir, agent).accepted
 }
 
 /**
@@ -75,6 +90,11 @@ export interface DiscoverOptions {
 
 /** §2.6 / §3: the capture files of one agent under the capture root. */
 export function discoverCaptureFiles(opts: DiscoverOptions): string[] {
+  return discoverCaptureInputs(opts).files
+}
+
+/** discoverCaptureFiles, and the session directories of this agent skipped because they are damaged. */
+export function discoverCaptureInputs(opts: DiscoverOptions): {files: string[]; skipped: SkippedCapture[]} {
   if (!path.isAbsolute(opts.root)) {
     throw new PipelockError('PATH_NOT_ABSOLUTE', `learn.capture_dir must be absolute: ${opts.root}`)
   }
@@ -87,12 +107,15 @@ export function discoverCaptureFiles(opts: DiscoverOptions): string[] {
     throw new PipelockError('CAPTURE_NO_INPUT', `cannot read capture directory: ${(e as Error).message}`, {location: {file: opts.root}})
   }
   const out: string[] = []
+  const skipped: SkippedCapture[] = []
   for (const name of names.sort(compareUtf8)) {
     if (name === CAPTURE_META_SESSION) continue
     if (name !== opts.agent && !name.startsWith(opts.agent + '|')) continue
     const dir = path.join(realRoot, name)
     if (!lstatSync(dir).isDirectory()) continue
-    if (!validateCaptureSessionDir(dir, opts.agent)) continue // poisoned sibling: skipped silently
+    const verdict = sessionDirVerdict(dir, opts.agent)
+    if (verdict.damaged !== undefined) skipped.push(verdict.damaged)
+    if (!verdict.accepted) continue // a poisoned sibling is skipped silently, a damaged one reported
     for (const f of readdirSync(dir)) {
       if (!f.endsWith('.jsonl')) continue
       const file = path.join(dir, f)
@@ -104,7 +127,7 @@ export function discoverCaptureFiles(opts: DiscoverOptions): string[] {
       out.push(file)
     }
   }
-  return out.sort(compareCaptureFiles)
+  return {files: out.sort(compareCaptureFiles), skipped}
 }
 
 function globSegmentRegex(seg: string): RegExp {

@@ -1,7 +1,7 @@
 import {existsSync, lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, discoverCaptureFiles, globFiles, progressOverFiles, type CaptureInput} from '../capture/index.js'
+import {compareCaptureFiles, discoverCaptureInputs, globFiles, progressOverFiles, type CaptureInput, type SkippedCapture} from '../capture/index.js'
 import {PipelockError} from '../errors/index.js'
 import {keyPairFromSeed, loadAgentPrivateKey, makeDirs, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
@@ -73,13 +73,15 @@ export interface CompileSummary {
   review: string
   manifest: string
   inputs: string[]
+  /** Session directories of the agent left out because their first capture file is damaged (§2.6). */
+  skippedInputs: SkippedCapture[]
   eventsDropped: number
   signerKeyId: string
   agent: string
   noop: boolean
 }
 
-function summarize(r: CompileResult, agent: string, signerKeyId: string, files: string[], output: string, review: string, manifest: string): CompileSummary {
+function summarize(r: CompileResult, agent: string, signerKeyId: string, files: string[], output: string, review: string, manifest: string, skippedInputs: SkippedCapture[] = []): CompileSummary {
   return {
     events: r.stats.eventsIngested,
     rules: r.stats.rules,
@@ -88,6 +90,7 @@ function summarize(r: CompileResult, agent: string, signerKeyId: string, files: 
     review,
     manifest,
     inputs: files,
+    skippedInputs,
     eventsDropped: r.stats.dropped + r.stats.malformed,
     signerKeyId,
     agent,
@@ -190,6 +193,7 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
   const tailPct = inf.normalization?.tail_promotion_block_pct || DEFAULT_TAIL_PROMOTION_BLOCK_PCT
 
   let files: string[]
+  let skipped: SkippedCapture[] = []
   if (req.input !== undefined) files = inputFiles(req.input)
   else {
     const root = learn.capture_dir ?? ''
@@ -199,7 +203,15 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
       throw new PipelockError('CONFIG_INVALID', 'learn.capture_dir is not set; give --input or set learn.capture_dir in the config', {location: {file: req.configFile}})
     }
     const nowMs = Number(req.clock.nowNanos() / 1_000_000n)
-    files = discoverCaptureFiles({root, agent: req.agent, sinceEpochMs: nowMs - req.sinceMs})
+    ;({files, skipped} = discoverCaptureInputs({root, agent: req.agent, sinceEpochMs: nowMs - req.sinceMs}))
+    if (files.length === 0 && skipped.length > 0) {
+      const first = skipped[0] as SkippedCapture
+      throw new PipelockError(
+        'CAPTURE_LINE_INVALID',
+        `the capture files for agent ${JSON.stringify(req.agent)} under ${root} could not be read: ${skipped.map(skippedText).join('; ')}`,
+        {location: {file: first.file, ...(first.line > 0 ? {line: first.line} : {})}, hint: 'repair or move the damaged files; compile reads nothing it cannot verify'},
+      )
+    }
     if (files.length === 0) throw new PipelockError('CAPTURE_NO_INPUT', `no capture files for agent ${JSON.stringify(req.agent)} under ${root} in the --since window`)
   }
 
@@ -271,7 +283,12 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
     [review, result.review, '--review'],
     [manifest, result.manifestJson, '--compile-manifest'],
   ])
-  return summarize(result, req.agent, signer.keyId, files, output, review, manifest)
+  return summarize(result, req.agent, signer.keyId, files, output, review, manifest, skipped)
+}
+
+/** `FILE line N: reason`, as the warning and the refusal name a damaged session. */
+export function skippedText(s: SkippedCapture): string {
+  return `${s.file}${s.line > 0 ? ` line ${s.line}` : ''}: ${s.reason}`
 }
 
 /** The §18.2 stderr audit line (compact JSON, omit-empty except `event` and `noop`). */

@@ -1,0 +1,64 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {runCli} from '../helpers/cli.js'
+import {repoPath} from '../helpers/vectors.js'
+
+// learn compile over a capture directory where a session's first file is damaged: the session is
+// left out (the poisoned-capture rule), but never silently; when nothing is readable the error
+// says the files could not be read, not that there are none.
+
+function captureDir(damaged: string[]): {dir: string; config: string; file: (s: string) => string} {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-damaged-'))
+  const root = path.join(dir, 'capture')
+  const file = (s: string): string => path.join(root, `shop-agent|${s}`, `evidence-shop-agent|${s}-0.jsonl`)
+  for (const s of ['10.0.0.1', '10.0.0.2']) cpSync(repoPath('goldens', 'multi-session', 'input', `shop-agent|${s}`), path.join(root, `shop-agent|${s}`), {recursive: true})
+  for (const s of damaged) {
+    const rest = readFileSync(file(s), 'utf8').split('\n').slice(1).join('\n')
+    writeFileSync(file(s), '{"truncated\n' + rest)
+  }
+  const config = path.join(dir, 'pipelock.yaml')
+  writeFileSync(config, `learn:\n  capture_dir: ${root}\n`)
+  return {dir, config, file}
+}
+
+const compile = (c: {dir: string; config: string}, extra: string[] = []) =>
+  runCli(['learn', 'compile', '--agent', 'shop-agent', '--config', c.config, '--since', '87600h', '--deterministic', '--output', path.join(c.dir, 'out.yaml'), ...extra])
+
+test('learn compile warns for each damaged session it leaves out and lists them in --json', () => {
+  const c = captureDir(['10.0.0.2'])
+  try {
+    const r = compile(c)
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(
+      r.stderr.split('\n').filter((l) => l.startsWith('WARNING')).join('\n'),
+      `WARNING: learn compile: skipped a damaged capture session (its evidence is not in the contract): ${c.file('10.0.0.2')} line 1: first line is not JSON (truncated or damaged)`,
+    )
+    const j = runCli(['learn', 'compile', '--agent', 'shop-agent', '--config', c.config, '--since', '87600h', '--deterministic', '--output', path.join(c.dir, 'out2.yaml'), '--json'])
+    assert.equal(j.status, 0, j.stderr)
+    const out = JSON.parse(j.stdout) as {inputs: string[]; skippedInputs: unknown[]}
+    assert.ok(out.inputs.every((f) => f.includes('|10.0.0.1/')), j.stdout)
+    assert.deepEqual(out.skippedInputs, [{file: c.file('10.0.0.2'), line: 1, reason: 'first line is not JSON (truncated or damaged)'}])
+  } finally {
+    rmSync(c.dir, {recursive: true, force: true})
+  }
+})
+
+test('learn compile with every session damaged says the files could not be read', () => {
+  const c = captureDir(['10.0.0.1', '10.0.0.2'])
+  try {
+    const r = compile(c)
+    assert.equal(r.status, 1)
+    const root = path.join(c.dir, 'capture')
+    assert.equal(
+      r.stderr,
+      `${c.file('10.0.0.1')}:1: the capture files for agent "shop-agent" under ${root} could not be read: ` +
+        `${c.file('10.0.0.1')} line 1: first line is not JSON (truncated or damaged); ${c.file('10.0.0.2')} line 1: first line is not JSON (truncated or damaged)` +
+        ' [CAPTURE_LINE_INVALID]; hint: repair or move the damaged files; compile reads nothing it cannot verify\n',
+    )
+  } finally {
+    rmSync(c.dir, {recursive: true, force: true})
+  }
+})
