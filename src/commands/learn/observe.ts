@@ -3,6 +3,7 @@ import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
+import {prepareCaptureDir} from '../../plugins/capture/index.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../../cli/capture-flags.js'
 import {PipelockError} from '../../plugins/errors/index.js'
@@ -43,6 +44,8 @@ export default class LearnObserve extends BaseCommand {
       throw new PipelockError('USAGE', 'learn observe: no capture directory: pass --capture-dir or set learn.capture_dir', {hint: 'pipelock learn observe --capture-dir /var/lib/pipelock/capture'})
     }
     const capture = captureRunOptions(dir, flags['capture-duration'], flags['capture-raw'])
+    // Checked before the start line: an unusable directory must not look like an observation running.
+    if (capture.captureDir !== undefined) prepareCaptureDir(capture.captureDir)
     // The session id is cosmetic (learn-compile §18.1): capture session ids are per agent and client.
     process.stdout.write(`observation session started: session_id=${randomUUID()} capture_dir=${capture.captureDir}\n`)
     const running = await startRun({

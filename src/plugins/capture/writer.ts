@@ -3,6 +3,7 @@ import path from 'node:path'
 import {UtcNanoFormatter, type Clock} from '../canonical/index.js'
 import {appendWhole, BackgroundSync, RecorderEntryChain, type TornTail} from '../receipts/index.js'
 import {makeDirs, sealedBoxSealer, sha256Hex} from '../signing/index.js'
+import {prepareCaptureDir} from './capture-dir.js'
 import {decodeEntry, GENESIS} from './entry.js'
 import {isSafeSessionId} from './session-id.js'
 import {summaryJson, type CaptureSummary} from './summary.js'
@@ -108,7 +109,7 @@ export function openCaptureWriter(dir: string, options: CaptureWriterOptions): C
   const background = new BackgroundSync()
   const seal = options.escrowPublicKey === undefined ? undefined : sealedBoxSealer(options.escrowPublicKey)
   // 0700, not the reference's 0750: a capture directory describes everything an agent did.
-  makeDirs(dir, 0o700)
+  prepareCaptureDir(dir)
 
   // Go's RFC3339Nano in UTC, the calendar part rendered once per second; entries skip the re-parse.
   const clockText = new UtcNanoFormatter()

@@ -61,6 +61,7 @@ export const ERROR_REGISTRY = {
   CAPTURE_CHAIN_BROKEN: {exit: 1, summary: 'a capture file fails hash-chain verification'},
   CAPTURE_AGENT_MISMATCH: {exit: 1, summary: 'a capture record belongs to another agent than the one compiled'},
   CAPTURE_NO_INPUT: {exit: 1, summary: 'no capture files matched the inputs'},
+  CAPTURE_DIR_UNUSABLE: {exit: 1, summary: 'the capture directory cannot be used at start (a file, not a directory, or not writable)'},
   COMPILE_NO_EVENTS: {exit: 1, summary: 'the capture corpus holds no usable HTTP events'},
   COMPILE_FAILED: {exit: 1, summary: 'learn compile could not build or sign the contract'},
   CONTRACT_INVALID: {exit: 1, summary: 'a contract or compile manifest fails strict loading or validation'},

@@ -1,0 +1,23 @@
+import {accessSync, constants, statSync} from 'node:fs'
+import {osErrorReason, PipelockError} from '../errors/index.js'
+import {makeDirs} from '../signing/index.js'
+
+// The capture directory is checked once, at start: created (0700) when missing, refused when it
+// is a file or cannot be written. Found later, every record would be dropped (counted only in
+// /metrics) while the proxy claimed to be observing.
+
+export function prepareCaptureDir(dir: string): void {
+  const refuse = (why: string): PipelockError =>
+    new PipelockError('CAPTURE_DIR_UNUSABLE', `capture directory ${dir}: ${why}`, {hint: 'give a directory pipelock can create or write (--capture-dir, --capture-output or learn.capture_dir)'})
+  try {
+    makeDirs(dir, 0o700)
+  } catch (e) {
+    throw refuse(`cannot be created: ${osErrorReason(e)}`)
+  }
+  if (!statSync(dir).isDirectory()) throw refuse('is not a directory')
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK)
+  } catch (e) {
+    throw refuse(`is not writable: ${osErrorReason(e)}`)
+  }
+}
