@@ -52,6 +52,7 @@ export default class LearnRatify extends BaseCommand {
       })
       if (flags.interactive && !this.jsonEnabled()) process.stdout.write('\n')
       this.out(`ratify: ${r.ratifiedRuleIds.length} rules ratified, ${r.rejectedRuleIds.length} rejected, written to ${r.dest}`)
+      for (const w of r.warnings) this.err(`WARNING: ${w}`)
       this.err(
         auditLine(
           {

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import {rejectedButCovered} from './ratify-coverage.js'
 import {formatGoTime, fromEpochNanos, toUtc, type JsonObject} from '../canonical/index.js'
 import {encodeEvidenceReceipt, signEvidence} from '../receipts/index.js'
 import {loadAgentPrivateKey, validateAgentName} from '../signing/index.js'
@@ -38,6 +39,8 @@ export interface RatifyResult {
   receiptKeyId: string
   ratifiedRuleIds: string[]
   rejectedRuleIds: string[]
+  /** Rejected rules a broader enforced rule still allows (also printed on stderr). */
+  warnings: string[]
   decisions: Record<string, RatifyDecision>
 }
 
@@ -88,6 +91,7 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
     }
   } else for (let i = 0; i < rules.length; i++) decisions.push('enforce')
   const applied = applyDecisions(env.body, decisions)
+  const warnings = rejectedButCovered(rules as JsonObject[], decisions)
   remapRuleDataClasses(applied.body, applied.keptIndexes)
 
   const prior = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
@@ -131,6 +135,7 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
     receiptKeyId: receiptSigner.keyId,
     ratifiedRuleIds: applied.ratified,
     rejectedRuleIds: applied.rejected,
+    warnings,
     decisions: decisionMap,
   }
 }
