@@ -45,7 +45,8 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
     version,
     env: process.env,
     stderr: (line) => process.stderr.write(line + '\n'),
-    stdout: {write: (line) => void process.stdout.write(line)},
+    // With an agent launched, the agent owns stdout: the audit log goes to stderr.
+    stdout: {write: (line) => void (argv.length > 0 ? process.stderr : process.stdout).write(line)},
     stdoutIsTty: process.stdout.isTTY === true,
     ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw'], flags['capture-escrow-public-key']),
     ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
@@ -58,7 +59,24 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
   releaseYoungGenerationUpTo(process.execArgv, process.env.NODE_OPTIONS, () => runSemiSpaceCap(server.interceptingTls()))
   scavengeOnMainThread(process.execArgv, process.env.NODE_OPTIONS)
   resumeCompilers(process.execArgv, process.env.NODE_OPTIONS)
-  process.exitCode = await running.done
+  if (argv.length === 0) {
+    process.exitCode = await running.done
+    return
+  }
+  const {agentEnvironment, launchAgent} = await import('./run-agent.js')
+  const agent = launchAgent(argv, agentEnvironment(running.addresses.main, running.server.forwardProxyEnabled(), process.env), (line) => process.stderr.write(line + '\n'))
+  // Whichever ends first: the agent (the proxy then stops), or pipelock's own stop (the agent is told).
+  const first = await Promise.race([agent.exited.then((status) => ({agent: status})), running.done.then(() => ({proxy: true}))])
+  if ('agent' in first) {
+    await running.stop()
+    process.exitCode = first.agent
+    return
+  }
+  agent.signal('SIGTERM')
+  // An agent that ignores SIGTERM is killed after the proxy's own drain time.
+  const kill = setTimeout(() => agent.signal('SIGKILL'), 5000)
+  process.exitCode = await agent.exited
+  clearTimeout(kill)
 }
 
 /** mcp.md §2.9: the MCP firewall is loaded only when the listener is asked for. */

@@ -25,6 +25,9 @@ export default class Run extends BaseCommand {
     'With --mcp-listen ADDR --mcp-upstream URL the MCP Streamable HTTP listener of `mcp proxy --listen` runs inside\n' +
     'the proxy: every JSON-RPC message is scanned with the run\'s config (hot reload), kill switch, receipt chain,\n' +
     'capture, live contract, audit log and /metrics (docs/mcp.md, "The MCP listener inside pipelock run").\n' +
+    'With -- COMMAND [ARGS...] the agent is started once the proxy listens, with HTTPS_PROXY/HTTP_PROXY (forward proxy on)\n' +
+    'and PIPELOCK_FETCH_URL pointing at it; its stdout is its own (the audit log goes to stderr), the run ends when it\n' +
+    'exits, with its exit status. It is not contained: `pipelock sandbox -- COMMAND` leaves it no other way out.\n' +
     'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
 
   static override examples = [
@@ -33,6 +36,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run --config pipelock.yaml --listen 127.0.0.1:0',
     '<%= config.bin %> generate config --preset balanced > pipelock.yaml && <%= config.bin %> run --config pipelock.yaml',
     'HTTPS_PROXY=http://127.0.0.1:8888 curl https://example.com/',
+    '<%= config.bin %> run --preset balanced -- curl -s https://example.com/   # curl runs through the proxy; the run ends with it',
     '<%= config.bin %> run --config pipelock.yaml --capture-output /var/lib/pipelock/capture --capture-duration 2h',
     '<%= config.bin %> escrow keygen --out-private escrow.key   # prints "public: <64 hex>"',
     '<%= config.bin %> run --config pipelock.yaml --capture-output /var/lib/pipelock/capture --capture-escrow-public-key <64 hex from escrow keygen>',

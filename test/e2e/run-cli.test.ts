@@ -8,7 +8,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
-import {runCli} from '../helpers/cli.js'
+import {runCli, runCliAsync} from '../helpers/cli.js'
 import {assertRefusesToStart, baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, until, type Upstream} from './proxy-harness.js'
 
 describe('pipelock run: refusals', {timeout: 30_000}, () => {
@@ -111,13 +111,13 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
   it('prints the banner, toggles the kill switch on SIGUSR1, reloads on SIGHUP and stops on SIGTERM', async () => {
     const dir = tempDir()
     const cfgText = baseConfig('ssrf:\n  ip_allowlist: ["127.0.0.1/32"]')
-    const proxy = await startProxy(cfgText, {dir, args: ['--', 'my-agent', '--flag']})
+    const proxy = await startProxy(cfgText, {dir})
     try {
       const cfg = path.join(dir, 'pipelock.yaml')
-      await until(async () => proxy.stderr().includes('PIPELOCK_FETCH_URL'), 2000)
+      await until(async () => proxy.stderr().includes('hot-reload enabled'), 2000)
       const banner = proxy.stderr().split('\n')
       const start = banner.findIndex((l) => l.startsWith('Pipelock '))
-      assert.deepEqual(banner.slice(start + 1, start + 15), [
+      assert.deepEqual(banner.slice(start + 1, start + 9), [
         '  Mode:   balanced',
         `  Listen: ${proxy.addr}`,
         `  Fetch:  http://${proxy.addr}/fetch?url=<url>`,
@@ -126,12 +126,6 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
         '  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)',
         `  Agents: HTTPS_PROXY=http://${proxy.addr} HTTP_PROXY=http://${proxy.addr}`,
         `  Config: ${cfg} (hot-reload enabled, SIGHUP to reload)`,
-        '  Agent:  [my-agent --flag]',
-        '',
-        'Note: agent process launching is not yet implemented (Phase 2).',
-        'The fetch proxy is running — configure your agent to use:',
-        `  PIPELOCK_FETCH_URL=http://${proxy.addr}/fetch`,
-        '',
       ])
       await until(async () => proxy.stdout().includes('\n'), 2000)
       const startup = JSON.parse(proxy.stdout().split('\n')[0]!)
@@ -174,6 +168,42 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
     }
     assert.ok(proxy.stderr().endsWith('\nPipelock stopped.\n'), proxy.stderr().slice(-60))
     assert.match(proxy.stdout(), /"event":"shutdown"/)
+  })
+})
+
+describe('pipelock run -- COMMAND: the agent is launched through the proxy', {timeout: 60_000}, () => {
+  let up: Upstream
+  before(async () => {
+    up = await startHttpUpstream()
+  })
+  after(async () => {
+    await up?.close()
+  })
+
+  it('the agent gets the proxy variables, its traffic is scanned, its stdout is its own, and its exit status is pipelock\'s', async () => {
+    const dir = tempDir()
+    const cfg = path.join(dir, 'pipelock.yaml')
+    writeFileSync(cfg, baseConfig('ssrf:\n  ip_allowlist: ["127.0.0.1/32"]'))
+    // The agent: two GETs through HTTP_PROXY (a clean one, one carrying a key id), then exit 3.
+    const agent = [
+      'const http = require("node:http");',
+      'const p = new URL(process.env.HTTP_PROXY);',
+      'const get = (u) => new Promise((r) => http.get({host: p.hostname, port: p.port, path: u}, (res) => { res.resume(); r(res.statusCode) }));',
+      `(async () => { const a = await get("http://127.0.0.1:${up.port}/kib"); const b = await get("http://127.0.0.1:${up.port}/?k=" + "AKIA" + "Q3EGRZ7NXPLM4TWB");`,
+      'console.log(JSON.stringify({a, b, fetch: process.env.PIPELOCK_FETCH_URL === p.origin + "/fetch", https: process.env.HTTPS_PROXY === process.env.HTTP_PROXY})); process.exit(3) })()',
+    ].join(' ')
+    const r = await runCliAsync(['run', '--config', cfg, '--listen', '127.0.0.1:0', '--', process.execPath, '-e', agent])
+    assert.equal(r.status, 3, r.stderr)
+    assert.equal(r.stdout, '{"a":200,"b":403,"fetch":true,"https":true}\n', 'stdout is the agent\'s alone (the audit log went to stderr)')
+    assert.match(r.stderr, /\n {2}Agent: {2}\[\S+ -e [^\n]*\] \(launched with HTTPS_PROXY, HTTP_PROXY and PIPELOCK_FETCH_URL; pipelock stops when it exits; not contained: see pipelock sandbox\)\n/)
+    assert.match(r.stderr, /"event":"blocked"[^\n]*"reason":"[^"]*AWS/)
+    assert.match(r.stderr, /pipelock: agent exited \(status 3\); stopping\n[\s\S]*\nPipelock stopped\.\n$/)
+  })
+
+  it('a command that cannot be found: 127, and the proxy stops', async () => {
+    const r = await runCliAsync(['run', '--preset', 'balanced', '--listen', '127.0.0.1:0', '--', 'no-such-agent-here'])
+    assert.equal(r.status, 127, r.stderr)
+    assert.match(r.stderr, /pipelock: agent command not found: no-such-agent-here\n[\s\S]*Pipelock stopped\.\n$/)
   })
 })
 

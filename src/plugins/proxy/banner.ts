@@ -44,14 +44,8 @@ export function startBanner(b: BannerInput): string[] {
   if (b.mcp !== undefined) lines.push(`  MCP:    http://${b.mcp.listen} -> ${b.mcp.upstream}`)
   if (b.reverse !== undefined) lines.push(`  RevPx:  http://${b.reverse.listen} -> ${b.reverse.upstream} (reverse proxy with body scanning)`)
   if (b.agentArgs.length > 0) {
-    lines.push(
-      `  Agent:  [${b.agentArgs.join(' ')}]`,
-      '',
-      'Note: agent process launching is not yet implemented (Phase 2).',
-      'The fetch proxy is running — configure your agent to use:',
-      `  PIPELOCK_FETCH_URL=http://${b.listen}/fetch`,
-      '',
-    )
+    const vars = c.forward_proxy.enabled ? 'HTTPS_PROXY, HTTP_PROXY and PIPELOCK_FETCH_URL' : 'PIPELOCK_FETCH_URL (forward proxy off: no HTTPS_PROXY)'
+    lines.push(`  Agent:  [${b.agentArgs.join(' ')}] (launched with ${vars}; pipelock stops when it exits; not contained: see pipelock sandbox)`)
   }
   return lines
 }

@@ -218,6 +218,11 @@ export class ProxyServer {
     return server
   }
 
+  /** Whether the running config relays forward-proxy requests (`run -- CMD` then gives the agent HTTPS_PROXY). */
+  forwardProxyEnabled(): boolean {
+    return this.rt.snapshot().config.forward_proxy.enabled
+  }
+
   /** Binds one listener; a failure names the listener and the address (`cannot listen on …: EADDRINUSE`). */
   private async listen(server: http.Server, addr: string, role: string): Promise<string> {
     const {host, port} = splitListen(addr)
