@@ -45,3 +45,16 @@ test('mcp scan: structuredContent is scanned too (Q10 fix); response action from
   assert.equal(r.status, 1)
   assert.equal(r.stdout, 'line 1: [INJECTION] Prompt Injection, System Prompt Disclosure (action: warn)\n')
 })
+
+test('mcp scan: a line over 10 MiB is reported with its number and skipped; the lines after it are scanned; exit 1', () => {
+  const big = '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"' + 'x'.repeat(10 * 1024 * 1024) + '"}]}}'
+  const r = runCli(['mcp', 'scan'], {input: `${CLEAN}\n${big}\ngarbage\n${CLEAN}\n`})
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, "line 2: [ERROR] line over the 10 MiB limit, not scanned\nline 3: [ERROR] invalid JSON: unexpected 'g' where a JSON value should start at line 1, column 1\n")
+  assert.equal(r.stderr, 'input line 2 exceeded the 10 MiB line limit and was not scanned [LINE_TOO_LONG]\n')
+  const json = runCli(['mcp', 'scan', '--json'], {input: `${big}\n${INJECT}\n`})
+  assert.equal(json.status, 1)
+  assert.equal(json.stdout.split('\n')[0], '{"line":1,"id":null,"clean":false,"error":"line over the 10 MiB limit, not scanned"}')
+  assert.match(json.stdout.split('\n')[1]!, /^\{"line":2,"id":7,"clean":false,"action":"warn"/)
+  assert.equal(json.stderr, 'prompt injection detected [MCP_INJECTION_FOUND]\n')
+})

@@ -121,8 +121,16 @@ test('a server answer to a request the client never sent is replaced, even befor
   assert.match(r.stderr, /confused deputy: unsolicited response ID 99/)
 })
 
-test('Q31 fix: a client line over 10 MiB ends the session with exit 1', () => {
-  const r = proxy(['--', process.execPath, RAW, 'echo'], 'x'.repeat(10 * 1024 * 1024 + 10) + '\n')
+test('Q31 fix: a client line over 10 MiB ends the session with exit 1, naming the line; pending requests are answered', () => {
+  const r = proxy(['--', process.execPath, RAW, 'silent'], PING + '\n' + 'x'.repeat(10 * 1024 * 1024 + 10) + '\n')
   assert.equal(r.status, 1)
-  assert.match(r.stderr, /reading input: bufio.Scanner: token too long \[MCP_STREAM_FAILED\]\n$/)
+  assert.ok(r.stderr.endsWith('pipelock: reading input: line 3 from the client exceeds the 10 MiB line limit\nreading input: line 3 from the client exceeds the 10 MiB line limit [MCP_STREAM_FAILED]\n'), r.stderr)
+  assert.equal(r.stdout, '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: session ended before the server answered"}}\n')
+})
+
+test('Q31 fix: a server line over 10 MiB ends the session with exit 1; the request waiting for it is answered', () => {
+  const r = proxy(['--', process.execPath, RAW, 'huge'], PING)
+  assert.equal(r.status, 1)
+  assert.ok(r.stderr.endsWith('pipelock: scanning: reading input: line 1 from the MCP server exceeds the 10 MiB line limit\nscanning: reading input: line 1 from the MCP server exceeds the 10 MiB line limit [MCP_STREAM_FAILED]\n'), r.stderr)
+  assert.equal(r.stdout, '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: session ended before the server answered"}}\n')
 })

@@ -107,7 +107,7 @@ class Parser {
       default:
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.parseNumber()
         if (Number.isNaN(c)) this.fail('unexpected end of JSON input')
-        this.fail(`invalid character ${describeChar(this.text, this.pos)} looking for beginning of value`)
+        this.fail(`unexpected ${describeChar(this.text, this.pos)} where a JSON value should start`)
     }
   }
 

@@ -17,7 +17,7 @@ export const ERROR_REGISTRY = {
   PATH_NOT_ABSOLUTE: {exit: 1, summary: 'a path that must be absolute is relative'},
   PATH_UNSAFE: {exit: 1, summary: 'a path resolves outside where it must stay, or is a symlink'},
   JSON_INVALID: {exit: 1, summary: 'input is not valid (strict) JSON'},
-  LINE_TOO_LONG: {exit: 1, summary: 'a line of a JSONL file exceeds the size limit'},
+  LINE_TOO_LONG: {exit: 1, summary: 'a line of a JSONL file or of `mcp scan` input exceeds the size limit'},
   YAML_INVALID: {exit: 1, summary: 'input is not acceptable strict YAML'},
   CANONICAL_INVALID: {exit: 1, summary: 'a value cannot be canonicalised (float, bad key, …)'},
   WRITE_FAILED: {exit: 1, summary: 'an output file could not be written'},

@@ -10,11 +10,11 @@
 import type {Readable, Writable} from 'node:stream'
 import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, enabledFeatures, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {renderScanJson, renderScanText, scanServerLine} from '../mcp/index.js'
+import {renderScanJson, renderScanText, scanServerLine, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented} from './features.js'
 import {loadFeature, ToolCallMetrics} from '../proxy/index.js'
-import {LineTooLongError, readLines} from './line-reader.js'
+import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import {DecisionFanout} from '../decision/index.js'
 import {StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
@@ -328,18 +328,28 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
   const action = runtime.settings.responseAction
   let n = 0
   let injected = false
-  try {
-    for await (const raw of readLines(o.stdin)) {
-      n++
-      const v = scanServerLine(runtime.deps.scanner, n, raw, action)
-      if (v === null) continue
-      if (v.matches !== undefined) injected = true
-      const line = o.json ? renderScanJson(v) : renderScanText(v)
-      if (line !== null) o.out(line)
-    }
-  } catch (err) {
-    if (err instanceof LineTooLongError) throw new PipelockError('MCP_STREAM_FAILED', `reading input: ${err.message}`)
-    throw err
+  const emit = (v: ScanLineVerdict): void => {
+    const line = o.json ? renderScanJson(v) : renderScanText(v)
+    if (line !== null) o.out(line)
+  }
+  // A line over the limit is reported in its place and skipped; the lines after it are scanned.
+  const tooLong: number[] = []
+  const onTooLong = (err: LineTooLongError): void => {
+    n = err.line
+    tooLong.push(err.line)
+    emit({line: err.line, id: null, clean: false, error: `line over the ${MAX_LINE_BYTES / (1024 * 1024)} MiB limit, not scanned`})
+  }
+  for await (const raw of readLines(o.stdin, MAX_LINE_BYTES, {onTooLong})) {
+    n++
+    const v = scanServerLine(runtime.deps.scanner, n, raw, action)
+    if (v === null) continue
+    if (v.matches !== undefined) injected = true
+    emit(v)
   }
   if (injected) throw new PipelockError('MCP_INJECTION_FOUND', 'prompt injection detected')
+  // A line that was not scanned is not clean (fail closed): exit 1 as for an unreadable stream.
+  if (tooLong.length > 0) {
+    const which = tooLong.length === 1 ? `line ${tooLong[0]}` : `lines ${tooLong.join(', ')}`
+    throw new PipelockError('LINE_TOO_LONG', `input ${which} exceeded the ${MAX_LINE_BYTES / (1024 * 1024)} MiB line limit and ${tooLong.length === 1 ? 'was' : 'were'} not scanned`)
+  }
 }

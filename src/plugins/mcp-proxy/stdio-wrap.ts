@@ -11,7 +11,7 @@ import {once} from 'node:events'
 import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
+import {errorLine, mcpError, newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
 
@@ -113,11 +113,13 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   }
   const clientLoop = relay(o.clientIn, (c, raw) => offload.decideRequest(c, raw), child.stdin!, o.clientOut)
     .catch((err: Error) => {
-      if (err instanceof LineTooLongError || !childGone) streamError = `reading input: ${err.message}`
+      if (err instanceof LineTooLongError) streamError = `reading input: ${err.from('the client')}`
+      else if (!childGone) streamError = `reading input: ${err.message}`
     })
     .then(() => void child.stdin!.end())
+  // Spec §2.8 names this exit `scanning: reading input: …`.
   const serverLoop = relay(child.stdout!, (c, raw) => offload.decideResponse(c, raw), o.clientOut, child.stdin!).catch((err: Error) => {
-    streamError = `scanning: reading input: ${err.message}`
+    streamError = `scanning: reading input: ${err instanceof LineTooLongError ? err.from('the MCP server') : err.message}`
   })
 
   // Shutdown paths: client EOF (grace, then SIGTERM, then SIGKILL), a stop signal, a stream error.
@@ -154,6 +156,10 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
 
   if (streamError !== null) {
     o.log(`pipelock: ${streamError}`)
+    // The session is over: every request still waiting is answered, so the client does not wait forever.
+    for (const id of ctx.state.tracker.pendingRequests()) {
+      await writeLine(o.clientOut, errorLine(id, mcpError('upstream', 'session ended before the server answered')), o.log)
+    }
     throw new PipelockError('MCP_STREAM_FAILED', streamError)
   }
   if (status.code === 0) return {exitCode: 0}

@@ -18,7 +18,12 @@ test('SSE reader: data lines joined, comments and other fields ignored, CRLF, un
 
 test('line reader: splits on LF, keeps blank lines, refuses an over-long line', async () => {
   assert.deepEqual(await collect(readLines(Readable.from(['a\n\nb', 'c\nd']))), ['a', '', 'bc', 'd'])
-  await assert.rejects(collect(readLines(Readable.from(['x'.repeat(20)]), 10)), /token too long/)
+  await assert.rejects(collect(readLines(Readable.from(['a\n', 'x'.repeat(20)]), 10)), {name: 'LineTooLongError', message: 'line 2 exceeds the 10 bytes line limit'})
+  // With onTooLong the line is reported and skipped, and reading goes on (mcp scan).
+  const seen: number[] = []
+  const lines = await collect(readLines(Readable.from(['a\n', 'x'.repeat(8), 'x'.repeat(8), 'y\nb\n', 'z'.repeat(20)]), 10, {onTooLong: (e) => seen.push(e.line)}))
+  assert.deepEqual(lines, ['a', 'b'])
+  assert.deepEqual(seen, [2, 4])
 })
 
 test('--header parsing: token keys, untrimmed value checks, reserved names', () => {

@@ -124,7 +124,7 @@ export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtra
   if (runMcpGate(ctx.state.transport, g)) return g.decision!
   const {frame, base, http, at, reasons} = g
   const trackable = http ? frame.hasMethod && !frame.isResponse && frame.id !== null : frame.id !== null
-  if (trackable) ctx.state.tracker.track(frame.id!)
+  if (trackable) ctx.state.tracker.track(frame.id!, frame.hasMethod && !frame.isResponse)
   // Audit mode: the held would-block is the message's one Decision, and it is forwarded.
   if (g.held !== null) return {...g.held, forward: frame.text, answer: null, ...g.contract}
   if (reasons.length === 0) {

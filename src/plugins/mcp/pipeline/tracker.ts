@@ -8,15 +8,21 @@
 export const MAX_PENDING_IDS = 10_000
 
 export class RequestTracker {
-  private readonly pending = new Set<string>()
+  /** Pending id → whether it was a request (stdio also tracks the client's responses, Q45). */
+  private readonly pending = new Map<string, boolean>()
 
-  track(id: string): void {
+  track(id: string, isRequest = true): void {
     this.pending.delete(id)
-    this.pending.add(id)
+    this.pending.set(id, isRequest)
     if (this.pending.size > MAX_PENDING_IDS) {
-      const oldest = this.pending.values().next().value as string
+      const oldest = this.pending.keys().next().value as string
       this.pending.delete(oldest)
     }
+  }
+
+  /** Ids of the requests still waiting for an answer, oldest first (answered when a session ends early). */
+  pendingRequests(): string[] {
+    return [...this.pending].filter(([, isRequest]) => isRequest).map(([id]) => id)
   }
 
   /** True when a response with this id may pass (and consumes the id): only an answer to a pending request. */
