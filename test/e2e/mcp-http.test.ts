@@ -109,7 +109,8 @@ describe('HTTP listener: SDK client → pipelock --listen → SDK server', {time
     assert.equal(await g.body.text(), 'method not allowed\n')
     assert.equal(g.headers['x-pipelock-block-reason'], 'bad_request')
     const empty = await post(l.url, '  ')
-    assert.deepEqual({status: empty.status, body: empty.body}, {status: 400, body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"pipelock: upstream error: empty request body"}}'})
+    // The client's mistake is not called an upstream error (the reference's -32003 `upstream error: empty request body`).
+    assert.deepEqual({status: empty.status, body: empty.body}, {status: 400, body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"pipelock: invalid request: empty request body","data":{"block_reason":"bad_request"}}}'})
     assert.equal((await post(l.url, '{nope')).body, '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"pipelock: parse error: invalid JSON","data":{"block_reason":"parse_error"}}}')
     const v1 = await post(l.url, '{"jsonrpc":"1.0","id":4,"method":"ping"}')
     assert.deepEqual([v1.status, v1.body], [400, '{"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"pipelock: invalid request: jsonrpc field must be \\"2.0\\"","data":{"block_reason":"bad_request"}}}'])
@@ -122,7 +123,7 @@ describe('HTTP listener: SDK client → pipelock --listen → SDK server', {time
     const dup = await post(l.url, '{"jsonrpc":"2.0","id":7,"method":"ping","method":"tools/list"}')
     assert.deepEqual([dup.status, dup.body], [200, '{"jsonrpc":"2.0","id":7,"error":{"code":-32001,"message":"pipelock: request blocked by MCP input scanning","data":{"block_reason":"parse_error"}}}'])
     const big = await post(l.url, '"' + 'x'.repeat(11 * 1024 * 1024) + '"')
-    assert.equal(big.status, 413)
+    assert.deepEqual([big.status, big.body], [413, '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"pipelock: invalid request: request body too large","data":{"block_reason":"bad_request"}}}'])
   })
 
   test('a blocked notification is 202 with no body', async () => {
@@ -161,12 +162,13 @@ describe('HTTP listener against misbehaving upstreams', {timeout: 60_000}, () =>
 
   const CALL = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{}}}'
 
-  test('upstream 500 → 502 -32003; gzip → 403 compressed_response; 401 with WWW-Authenticate passed through (Q19 fix)', async () => {
+  test('upstream 500 → 502 -32003 with the request id; gzip → 403 compressed_response; 401 with WWW-Authenticate passed through (Q19 fix)', async () => {
     // The listener forwards Authorization (and no other custom header): it selects the upstream case.
-    const r500 = await post(l.url, CALL, {authorization: '500'})
-    assert.deepEqual([r500.status, r500.body], [502, '{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}'])
-    const gz = await post(l.url, CALL, {authorization: 'gzip'})
-    assert.deepEqual([gz.status, gz.body], [403, '{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"pipelock: upstream error: compressed response cannot be scanned"}}'])
+    const call7 = CALL.replace('"id":1', '"id":7')
+    const r500 = await post(l.url, call7, {authorization: '500'})
+    assert.deepEqual([r500.status, r500.body], [502, '{"jsonrpc":"2.0","id":7,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}'])
+    const gz = await post(l.url, call7, {authorization: 'gzip'})
+    assert.deepEqual([gz.status, gz.body], [403, '{"jsonrpc":"2.0","id":7,"error":{"code":-32003,"message":"pipelock: upstream error: compressed response cannot be scanned"}}'])
     assert.equal(gz.headers['x-pipelock-block-reason'], 'compressed_response')
     assert.equal(gz.headers['x-pipelock-block-reason-layer'], 'response_scan')
     const auth = await post(l.url, CALL, {authorization: 'auth'})
@@ -394,6 +396,21 @@ describe('HTTP listener under the kill switch (sentinel file)', {timeout: 60_000
       await l.stop()
       await fixture.close()
       rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('HTTP listener with an unreachable upstream', {timeout: 60_000}, () => {
+  test('a request is answered 502 -32003 with its own id (the reference answers id:null)', async () => {
+    // Nothing listens on this port (the tests' reserved range).
+    const l = await startListener('http://127.0.0.1:19699/mcp')
+    try {
+      const r = await post(l.url, '{"jsonrpc":"2.0","id":7,"method":"tools/list"}')
+      assert.deepEqual([r.status, r.body], [502, '{"jsonrpc":"2.0","id":7,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}'])
+      const s = await post(l.url, '{"jsonrpc":"2.0","id":"a-1","method":"ping"}')
+      assert.equal(s.body, '{"jsonrpc":"2.0","id":"a-1","error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}')
+    } finally {
+      await l.stop()
     }
   })
 })

@@ -108,11 +108,12 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     try {
       raw = await readCapped(req, MAX_LINE_BYTES)
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return answer(res, 413, null, mcpError('upstream', 'request body too large'))
+      // The client's mistakes are named as such (the reference says `upstream error:` here, docs/compatibility.md).
+      if (err instanceof BodyTooLargeError) return answer(res, 413, null, mcpError('listener_invalid_request', 'request body too large'))
       throw err
     }
     const text = trimGoSpace(raw)
-    if (text === '') return answer(res, 400, null, mcpError('upstream', 'empty request body'))
+    if (text === '') return answer(res, 400, null, mcpError('listener_invalid_request', 'empty request body'))
     const frame = parseFrame(text)
     if (frame.value === undefined && !(frame.error ?? '').startsWith('duplicate object key')) return answer(res, 400, null, mcpError('listener_invalid_json'))
     if (frame.value !== undefined && !frame.isBatch) {
@@ -158,6 +159,9 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     })
     if (unregister !== undefined) res.once('close', unregister)
 
+    // A failure of the upstream is answered with the request's id, so the client can match it to
+    // its call (the reference sends `id:null`, docs/compatibility.md); a POSTed response has none to match.
+    const requestId = frame.isResponse ? null : frame.id
     const headers = ['content-type', 'application/json', 'accept', 'application/json, text/event-stream']
     for (const name of FORWARDED) {
       const v = req.headers[name]
@@ -169,7 +173,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     } catch (err) {
       if (cut) return
       o.log(`pipelock: upstream error: ${(err as Error).message}`)
-      return answer(res, 502, null, mcpError('upstream', 'upstream HTTP request failed'))
+      return answer(res, 502, requestId, mcpError('upstream', 'upstream HTTP request failed'))
     }
     const upSid = header(up.headers, 'mcp-session-id')
     const sidHeader: Record<string, string> = upSid === undefined ? {} : {'Mcp-Session-Id': upSid}
@@ -182,7 +186,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     if (up.status >= 400 || (up.status >= 300 && up.status < 400)) {
       up.body.resume()
       o.log(`pipelock: upstream HTTP ${up.status}`)
-      return answer(res, 502, null, mcpError('upstream', 'upstream HTTP request failed'))
+      return answer(res, 502, requestId, mcpError('upstream', 'upstream HTTP request failed'))
     }
     if (up.status === 202) {
       up.body.resume()
@@ -190,7 +194,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     if (isCompressed(up.headers)) {
       up.body.resume()
-      return sendJson(res, 403, errorLine(null, mcpError('upstream', 'compressed response cannot be scanned')), blockHeaders('compressed_response', 'response_scan'))
+      return sendJson(res, 403, errorLine(requestId, mcpError('upstream', 'compressed response cannot be scanned')), blockHeaders('compressed_response', 'response_scan'))
     }
     const relayAnswer = (line: string) => {
       // A server request refused on the way (kill switch): answer the server, not the client.
@@ -214,7 +218,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       } catch (err) {
         if (cut) return
         o.log(`pipelock: scan error: ${(err as Error).message}`)
-        if (!wrote) return answer(res, 502, null, mcpError('upstream', 'upstream SSE response failed validation'))
+        if (!wrote) return answer(res, 502, requestId, mcpError('upstream', 'upstream SSE response failed validation'))
         return void res.destroy()
       }
       if (cut) return
