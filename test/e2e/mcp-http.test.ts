@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {spawn, spawnSync, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {tmpdir} from 'node:os'
@@ -35,8 +35,8 @@ interface Listener {
   stop: () => Promise<number | null>
 }
 
-async function startListener(upstream: string, extra: string[] = []): Promise<Listener> {
-  const proc = spawn(process.execPath, [BIN, 'mcp', 'proxy', ...extra, '--listen', '127.0.0.1:0', '--upstream', upstream], {env: ENV})
+async function startListener(upstream: string, extra: string[] = [], listen = '127.0.0.1:0'): Promise<Listener> {
+  const proc = spawn(process.execPath, [BIN, 'mcp', 'proxy', ...extra, '--listen', listen, '--upstream', upstream], {env: ENV})
   let err = ''
   proc.stderr.on('data', (c: Buffer) => (err += c.toString()))
   const deadline = Date.now() + 20_000
@@ -411,6 +411,31 @@ describe('HTTP listener with an unreachable upstream', {timeout: 60_000}, () => 
       assert.equal(s.body, '{"jsonrpc":"2.0","id":"a-1","error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}')
     } finally {
       await l.stop()
+    }
+  })
+})
+
+describe('mcp proxy --listen address', {timeout: 60_000}, () => {
+  test('an address that is not host:port is refused before anything starts, in one line', () => {
+    for (const bad of ['nonsense', '127.0.0.1:99999', '127.0.0.1:']) {
+      const r = spawnSync(process.execPath, [BIN, 'mcp', 'proxy', '--listen', bad, '--upstream', 'http://127.0.0.1:19699/mcp'], {env: ENV, encoding: 'utf8'})
+      assert.equal(r.status, 2)
+      assert.equal(r.stderr, `--listen "${bad}": want host:port (port 0 picks a free port) [USAGE]\n`)
+    }
+  })
+
+  test('binding beyond loopback warns that the endpoint has no authentication; loopback does not', async () => {
+    const open = await startListener('http://127.0.0.1:19699/mcp', [], '0.0.0.0:0')
+    try {
+      assert.ok(open.stderr().includes('WARNING: --listen: "0.0.0.0:0" listens on all interfaces and the MCP endpoint has no authentication; anything that can reach this host can use the MCP server through it\n'), open.stderr())
+    } finally {
+      await open.stop()
+    }
+    const local = await startListener('http://127.0.0.1:19699/mcp')
+    try {
+      assert.ok(!local.stderr().includes('WARNING'), local.stderr())
+    } finally {
+      await local.stop()
     }
   })
 })

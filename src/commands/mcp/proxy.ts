@@ -66,7 +66,7 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
   static override flags = {
     config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
     upstream: Flags.string({description: 'remote MCP server URL: http/https (Streamable HTTP bridge) or ws/wss (WebSocket bridge)'}),
-    listen: Flags.string({description: 'serve an MCP HTTP endpoint on host:port (needs --upstream; port 0 picks a free port)'}),
+    listen: Flags.string({description: 'serve an MCP HTTP endpoint on host:port (needs --upstream; port 0 picks a free port); it has no authentication: a non-loopback address is warned about'}),
     header: Flags.string({description: "extra upstream header 'Key: Value' (bridge mode only)", multiple: true}),
     'header-file': Flags.string({description: "file of 'Key: Value' upstream headers (bridge mode only)"}),
     env: Flags.string({description: 'pass KEY (from this environment) or KEY=VALUE to the child', multiple: true}),

@@ -8,7 +8,7 @@
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
-import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, enabledFeatures, loadConfigOnDemand, mergeProfile, type PipelockConfig} from '../config/index.js'
+import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, enabledFeatures, isLoopbackHost, loadConfigOnDemand, mergeProfile, parseHostPort, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
@@ -60,6 +60,19 @@ export interface McpProxyOptions {
   readonly metricsListen?: string
 }
 
+/**
+ * The listener has no authentication of its own: a bind beyond loopback is worth a warning
+ * (the wording of the config's listen warnings). Null for a loopback address.
+ */
+export function listenExposure(listen: string): string | null {
+  const hp = parseHostPort(listen)
+  if (hp === undefined || isLoopbackHost(hp.host)) return null
+  if (hp.host === '' || hp.host === '0.0.0.0' || hp.host === '::') {
+    return `"${listen}" listens on all interfaces and the MCP endpoint has no authentication; anything that can reach this host can use the MCP server through it`
+  }
+  return `"${listen}" is not a loopback address and the MCP endpoint has no authentication; make sure only your MCP clients can reach it`
+}
+
 function usage(message: string): PipelockError {
   return new PipelockError('USAGE', message)
 }
@@ -70,6 +83,7 @@ export function checkProxyArgs(o: Pick<McpProxyOptions, 'upstream' | 'listen' | 
   if (o.upstream !== undefined && hasCmd) throw usage('--upstream and subprocess command (--) are mutually exclusive')
   if (o.listen !== undefined && hasCmd) throw usage('--listen and subprocess command (--) are mutually exclusive')
   if (o.listen !== undefined && o.upstream === undefined) throw usage('--listen requires --upstream')
+  if (o.listen !== undefined && parseHostPort(o.listen) === undefined) throw usage(`--listen "${o.listen}": want host:port (port 0 picks a free port)`)
   if (o.upstream === undefined && !hasCmd) throw usage('specify --upstream URL or -- COMMAND [ARGS...]')
   // containment.md §2.2: only a local stdio child can be sandboxed.
   if (o.sandbox && o.upstream !== undefined) throw usage('--sandbox cannot be used with --upstream (cannot sandbox a remote server)')
@@ -214,6 +228,8 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
     if (o.listen !== undefined) {
       if (o.headers.length > 0 || o.headerFile !== undefined) o.stderr('warning: --header is only honored in stdio-to-HTTP --upstream mode; ignored for --listen and ws/wss upstreams')
       o.stderr(`pipelock: MCP reverse proxy ${o.listen} -> ${o.upstream} (${modes})`)
+      const exposure = listenExposure(o.listen)
+      if (exposure !== null) o.stderr(`WARNING: --listen: ${exposure}`)
       const {startMcpListener} = await loadFeature('mcp proxy --listen', () => import('./http-listener.js'))
       let listener
       try {
