@@ -4,27 +4,18 @@ import type {DryRunReport} from '../plugins/sandbox/index.js'
 
 export default class Sandbox extends BaseCommand {
   static override summary = 'Run a command (an agent) in kernel containment whose only way out is pipelock'
+  // One line per paragraph or list item: oclif wraps each line to the terminal itself (a line
+  // broken here as well left fragments) and drops leading indentation.
   static override description = `Linux only; needs bubblewrap (Debian package bubblewrap). Three layers (docs/sandbox.md):
-  filesystem  a mount namespace holding the system directories read-only, the workspace read-write
-              and sandbox.filesystem.allow_read / allow_write; ~/.ssh, ~/.aws, ~/.kube, ~/.gnupg,
-              ~/.config/gcloud, browser profiles and the rest of HOME do not exist inside
-  network     a network namespace with loopback only; HTTP_PROXY/HTTPS_PROXY point at a relay on
-              127.0.0.1:8888 inside it, which reaches pipelock's forward proxy through a Unix
-              socket: a process that clears the variables or opens a raw socket reaches nothing
-  syscall     a seccomp filter: no ptrace, mount, module loading, kexec, new user namespaces;
-              io_uring is refused so runtimes fall back to epoll
+- filesystem: a mount namespace holding the system directories read-only, the workspace read-write and sandbox.filesystem.allow_read / allow_write; ~/.ssh, ~/.aws, ~/.kube, ~/.gnupg, ~/.config/gcloud, browser profiles and the rest of HOME do not exist inside.
+- network: a network namespace with loopback only; HTTP_PROXY/HTTPS_PROXY point at a relay on 127.0.0.1:8888 inside it, which reaches pipelock's forward proxy through a Unix socket: a process that clears the variables or opens a raw socket reaches nothing.
+- syscall: a seccomp filter: no ptrace, mount, module loading, kexec, new user namespaces; io_uring is refused so runtimes fall back to epoll.
 
-The proxy is embedded (the config's scanning, audit log on stderr, receipts with flight_recorder)
-unless --proxy names a running pipelock run with forward_proxy enabled. The agent never inherits
-pipelock's environment: it gets a synthetic HOME, a fixed PATH, the --env entries and the
-canary_tokens that name an env_var.
+The proxy is embedded (the config's scanning, audit log on stderr, receipts with flight_recorder) unless --proxy names a running pipelock run with forward_proxy enabled. The agent never inherits pipelock's environment: it gets a synthetic HOME, a fixed PATH, the --env entries and the canary_tokens that name an env_var.
 
-Modes: default needs the network namespace and reports any other missing layer; --strict
-refuses to start without all three; --best-effort runs with what is there and prints a
-WARNING … DEGRADED line naming what is missing and what an agent can still do.
---dry-run probes and reports without launching (exit 0 all layers, 1 degraded, 2 not possible).
-Exit status: the agent's (128+signal when it was killed), 127 when the command is not found,
-1 when the sandbox cannot start.`
+Modes: default needs the network namespace and reports any other missing layer; --strict refuses to start without all three; --best-effort runs with what is there and prints a WARNING … DEGRADED line naming what is missing and what an agent can still do. --dry-run probes and reports without launching (exit 0 all layers, 1 degraded, 2 not possible).
+
+Exit status: the agent's (128+signal when it was killed), 127 when the command is not found, 1 when the sandbox cannot start.`
 
   static override examples = [
     {description: 'Run an agent in the current directory (the workspace)', command: '<%= config.bin %> sandbox --config pipelock.yaml -- python3 agent.py'},

@@ -3,55 +3,33 @@ import {BaseCommand} from '../../cli/base-command.js'
 
 export default class McpProxy extends BaseCommand {
   static override summary = 'Firewall an MCP server (stdio child, HTTP upstream or HTTP listener): scan every request, response and tool definition'
-  static override description = `Runs an MCP server as a child process and sits on its stdio: every client→server message goes
-through input scanning (DLP, split secrets, injection), tool-call policy, session binding and chain
-detection; every server→client message through the kill switch, confused-deputy tracking, media
-policy, tool-definition scanning (poisoning, rug-pull drift) and injection scanning. Blocked
-requests get a JSON-RPC error; the server never sees them. Log lines go to stderr.
+  // One line per paragraph or list item: oclif wraps each line to the terminal itself (a line
+  // broken here as well left fragments) and drops leading indentation.
+  static override description = `Runs an MCP server as a child process and sits on its stdio: every client→server message goes through input scanning (DLP, split secrets, injection), tool-call policy, session binding and chain detection; every server→client message through the kill switch, confused-deputy tracking, media policy, tool-definition scanning (poisoning, rug-pull drift) and injection scanning. Blocked requests get a JSON-RPC error; the server never sees them. Log lines go to stderr.
 
-Without --config the built-in defaults are used, and input scanning (block), tool scanning (block,
-drift on) and tool policy (warn, 17 built-in rules) are auto-enabled when the config leaves them
-unconfigured. Injection in what the server sends (results, structuredContent, sampling requests)
-is blocked unless response_scanning.mcp_action says warn. The kill switch is kill_switch.enabled or kill_switch.sentinel_file (no API, no
-SIGUSR1 in this command).
+Without --config the built-in defaults are used, and input scanning (block), tool scanning (block, drift on) and tool policy (warn, 17 built-in rules) are auto-enabled when the config leaves them unconfigured. Injection in what the server sends (results, structuredContent, sampling requests) is blocked unless response_scanning.mcp_action says warn. The kill switch is kill_switch.enabled or kill_switch.sentinel_file (no API, no SIGUSR1 in this command).
 
-Sessions (docs/mcp.md, "Sessions, adaptive enforcement and budgets"): with session_profiling and
-adaptive_enforcement (every preset) each wrap is an invocation session (mcp-stdio-1, mcp-http-N,
-mcp-ws-N; the listener: the client IP) that blocks and warnings escalate; at critical every call
-gets -32001 "session escalation level critical". The agent's budget (agents.<agent>.budget) sets denial-of-wallet
-budgets (-32600), cross_request_detection answers -32005. With kill_switch.api_listen and a token
-the session admin API is served there (pipelock session list|inspect; reset/terminate/task/trust
-are refused on invocation sessions).
+Sessions (docs/mcp.md, "Sessions, adaptive enforcement and budgets"): with session_profiling and adaptive_enforcement (every preset) each wrap is an invocation session (mcp-stdio-1, mcp-http-N, mcp-ws-N; the listener: the client IP) that blocks and warnings escalate; at critical every call gets -32001 "session escalation level critical". The agent's budget (agents.<agent>.budget) sets denial-of-wallet budgets (-32600), cross_request_detection answers -32005. With kill_switch.api_listen and a token the session admin API is served there (pipelock session list|inspect; reset/terminate/task/trust are refused on invocation sessions).
 
 Transports:
-  -- COMMAND ARGS                 run the server as a child on stdio (its own process group,
-                                  filtered environment, stderr passed through)
-  --upstream http(s)://…          stdio client → Streamable HTTP server (JSON and SSE answers,
-                                  Mcp-Session-Id, GET stream, DELETE at the end; --header/--header-file)
-  --upstream ws(s)://…            stdio client → WebSocket JSON-RPC server (one text frame per message)
-  --listen ADDR --upstream URL    Streamable HTTP endpoint for remote clients (POST only; /health)
+- -- COMMAND ARGS: run the server as a child on stdio (its own process group, filtered environment, stderr passed through).
+- --upstream http(s)://…: stdio client → Streamable HTTP server (JSON and SSE answers, Mcp-Session-Id, GET stream, DELETE at the end; --header/--header-file).
+- --upstream ws(s)://…: stdio client → WebSocket JSON-RPC server (one text frame per message).
+- --listen ADDR --upstream URL: Streamable HTTP endpoint for remote clients (POST only; /health). It has no authentication: keep it on loopback.
 
 Evidence and contracts (docs/mcp.md, "Receipts, capture and live contracts"):
-  flight_recorder with signing_key_path   a signed receipt per tools/call decision, in the
-                                          same receipt chain format as pipelock run
-  learn_lock                              the promoted contract gates every tools/call after the
-                                          scanners: -32006 with the contract data; shadow never blocks;
-                                          a promote applies to the next call without a restart
-  --capture-output DIR                    one capture record per tools/call, argument values
-                                          HMAC'd (learn.privacy.salt_source) or replaced by their type
+- flight_recorder with signing_key_path: a signed receipt per tools/call decision, in the same receipt chain format as pipelock run.
+- learn_lock: the promoted contract gates every tools/call after the scanners: -32006 with the contract data; shadow never blocks; a promote applies to the next call without a restart.
+- --capture-output DIR: one capture record per tools/call, argument values HMAC'd (learn.privacy.salt_source) or replaced by their type.
 
-Large messages (docs/mcp.md, "Large messages: scanned off the event loop"): messages over 64 KiB
-are scanned on worker threads (started on the first one), so one multi-MiB call or result does
-not stall the other sessions; each session's order is kept, and a scan that cannot complete
-blocks the message (block_reason pattern_unavailable), never forwards it.
+Large messages (docs/mcp.md, "Large messages: scanned off the event loop"): messages over 64 KiB are scanned on worker threads (started on the first one), so one multi-MiB call or result does not stall the other sessions; each session's order is kept, and a scan that cannot complete blocks the message (block_reason pattern_unavailable), never forwards it.
 
-Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished);
-10 when the server exited non-zero or was killed; 1 for startup errors and broken streams.`
+Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished); 10 when the server exited non-zero or was killed; 1 for startup errors and broken streams.`
 
   static override examples = [
     {description: 'Wrap the filesystem server (use this as the "command" of an MCP client config)', command: '<%= config.bin %> mcp proxy -- npx -y @modelcontextprotocol/server-filesystem /srv/data'},
     {description: 'With a config file and an extra variable for the server', command: '<%= config.bin %> mcp proxy --config pipelock.yaml --env GITHUB_TOKEN -- node server.js'},
-    {description: 'Bridge a stdio client to a remote Streamable HTTP server with an API key header', command: "<%= config.bin %> mcp proxy --upstream https://mcp.example.com/mcp --header 'X-Api-Key: k'"},
+    {description: 'Bridge a stdio client to a remote Streamable HTTP server with an API key header', command: "<%= config.bin %> mcp proxy --upstream https://mcp.example.com/mcp --header 'X-Api-Key:k'"},
     {description: 'Serve remote clients on 127.0.0.1:8889 in front of an HTTP server', command: '<%= config.bin %> mcp proxy --listen 127.0.0.1:8889 --upstream http://127.0.0.1:3000/mcp'},
     {description: 'Observe tool calls for learn-and-lock (then: learn compile --include-mcp)', command: '<%= config.bin %> mcp proxy --capture-output /var/lib/pipelock/capture -- node server.js'},
     {description: 'Run the server sandboxed: only the workspace is visible, its HTTP(S) calls go through pipelock', command: '<%= config.bin %> mcp proxy --sandbox --config pipelock.yaml -- node server.js'},

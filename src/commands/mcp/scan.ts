@@ -3,20 +3,21 @@ import {BaseCommand} from '../../cli/base-command.js'
 
 export default class McpScan extends BaseCommand {
   static override summary = 'Scan MCP server output (JSON-RPC lines on stdin) for prompt injection'
-  static override description = `Reads newline-delimited JSON-RPC messages from stdin and runs the MCP response scan on each
-(tool-result text, error messages, notification params, structuredContent and embedded resources).
-Text mode prints only the lines with findings:
-  line N: [INJECTION] <pattern names> (action: <action>)
-  line N: [ERROR] <parse error>
---json prints one object per scanned line: {"line","id","clean","action","matches","error"}.
-Line numbers count every input line, blank ones included.
+  // One line per paragraph or list item: oclif wraps each line to the terminal itself.
+  static override description = `Reads newline-delimited JSON-RPC messages from stdin and runs the MCP response scan on each (tool-result text, error messages, notification params, structuredContent and embedded resources).
 
-Exit status: 0 when no line had an injection (parse errors do not count), 1 otherwise
-("prompt injection detected" on stderr).`
+Text mode prints only the lines with findings:
+line N: [INJECTION] <pattern names> (action: <action>)
+line N: [ERROR] <parse error, or a line over the 10 MiB limit>
+
+--json prints one object per scanned line: {"line","id","clean","action","matches","error"}. Line numbers count every input line, blank ones included. A line over 10 MiB is reported and skipped; the lines after it are scanned.
+
+Exit status: 0 when no line had an injection (parse errors do not count), 1 otherwise ("prompt injection detected" on stderr) or when a line over 10 MiB could not be scanned.`
 
   static override examples = [
     {description: 'Scan a captured server transcript', command: '<%= config.bin %> mcp scan < server-output.jsonl'},
-    {description: 'One JSON verdict per line', command: "echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}}' | <%= config.bin %> mcp scan --json"},
+    // Short, and no space inside the quotes: a narrow terminal can only wrap it between shell words.
+    {description: 'One JSON verdict per line', command: "echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}' | <%= config.bin %> mcp scan --json"},
   ]
 
   static override flags = {

@@ -4,11 +4,11 @@ import {printIntegrity} from '../../../../cli/integrity-output.js'
 
 export default class McpIntegrityManifestGenerate extends BaseCommand {
   static override summary = 'Pin the SHA-256 of an MCP server binary (and its script) in an integrity manifest'
-  static override description = `Resolves COMMAND the way mcp proxy will run it (PATH lookup, symlinks, env and shebang
-interpreters, the script of python/node/… interpreters) and writes its binary and script hashes to
-the manifest (JSON, keys sorted, 0600, atomic). Without --merge an existing manifest is refused;
-with --merge entries are added or overwritten, never pruned. Package runners (npx, uvx) pin only
-the runner, not the package it fetches. Enforced by mcp_binary_integrity in the config.`
+  static override description = `Resolves COMMAND the way mcp proxy will run it (PATH lookup, symlinks, env and shebang interpreters, the script of python/node/… interpreters) and writes its binary and script hashes to the manifest (JSON, keys sorted, 0600, atomic). Without --merge an existing manifest is refused; with --merge entries are added or overwritten, never pruned. Package runners (npx, uvx) pin only the runner, not the package it fetches. Enforced by mcp_binary_integrity in the config.`
+
+  // --output is required, but checked by the command (spec mcp.md §12.4: `--output is required`),
+  // so oclif would show it as optional.
+  static override usage = '<%= command.id %> -o <value> [--merge] [--workdir <value>] [--json] -- COMMAND [ARGS...]'
 
   static override examples = [
     '<%= config.bin %> mcp integrity manifest generate --output /etc/pipelock/mcp-manifest.json -- python3 /opt/mcp/server.py',

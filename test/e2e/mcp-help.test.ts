@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+import {runCli} from '../helpers/cli.js'
+
+// --help of the MCP commands (and sandbox) as a user sees it on an 80-column terminal: paragraphs
+// wrap once, examples stay pasteable, USAGE shows what is required.
+
+const help = (args: string[]): string => {
+  const r = runCli([...args, '--help'], {env: {OCLIF_COLUMNS: '80'}})
+  assert.equal(r.status, 0, r.stderr)
+  return r.stdout
+}
+
+/** The DESCRIPTION section's lines. */
+const description = (out: string): string[] => out.slice(out.indexOf('DESCRIPTION\n'), out.indexOf('\nEXAMPLES\n')).split('\n')
+
+test('mcp scan --help: exact text; the example fits on one line', () => {
+  assert.equal(help(['mcp', 'scan']), SCAN_HELP)
+})
+
+test('mcp integrity manifest generate --help: USAGE shows -o as required', () => {
+  assert.equal(help(['mcp', 'integrity', 'manifest', 'generate']), GENERATE_HELP)
+})
+
+test('mcp proxy --help: paragraphs are wrapped once (no fragment lines)', () => {
+  const d = description(help(['mcp', 'proxy']))
+  const at = d.indexOf('  Runs an MCP server as a child process and sits on its stdio: every')
+  assert.deepEqual(d.slice(at, at + 7), [
+    '  Runs an MCP server as a child process and sits on its stdio: every',
+    '  client→server message goes through input scanning (DLP, split secrets,',
+    '  injection), tool-call policy, session binding and chain detection; every',
+    '  server→client message through the kill switch, confused-deputy tracking, media',
+    '  policy, tool-definition scanning (poisoning, rug-pull drift) and injection',
+    '  scanning. Blocked requests get a JSON-RPC error; the server never sees them.',
+    '  Log lines go to stderr.',
+  ])
+  const t = d.indexOf('  Transports:')
+  assert.deepEqual(d.slice(t, t + 3), [
+    '  Transports:',
+    '  - -- COMMAND ARGS: run the server as a child on stdio (its own process group,',
+    '  filtered environment, stderr passed through).',
+  ])
+})
+
+test('sandbox --help: paragraphs are wrapped once (no fragment lines)', () => {
+  const d = description(help(['sandbox']))
+  const at = d.indexOf('  Linux only; needs bubblewrap (Debian package bubblewrap). Three layers')
+  assert.deepEqual(d.slice(at, at + 6), [
+    '  Linux only; needs bubblewrap (Debian package bubblewrap). Three layers',
+    '  (docs/sandbox.md):',
+    '  - filesystem: a mount namespace holding the system directories read-only, the',
+    '  workspace read-write and sandbox.filesystem.allow_read / allow_write; ~/.ssh,',
+    '  ~/.aws, ~/.kube, ~/.gnupg, ~/.config/gcloud, browser profiles and the rest of',
+    '  HOME do not exist inside.',
+  ])
+})
+
+const SCAN_HELP = `Scan MCP server output (JSON-RPC lines on stdin) for prompt injection
+
+USAGE
+  $ pipelock mcp scan [-c <value>] [--json]
+
+FLAGS
+  -c, --config=<value>  config file (YAML); default: built-in defaults
+      --json            one JSON verdict object per scanned line
+
+DESCRIPTION
+  Scan MCP server output (JSON-RPC lines on stdin) for prompt injection
+
+  Reads newline-delimited JSON-RPC messages from stdin and runs the MCP response
+  scan on each (tool-result text, error messages, notification params,
+  structuredContent and embedded resources).
+
+  Text mode prints only the lines with findings:
+  line N: [INJECTION] <pattern names> (action: <action>)
+  line N: [ERROR] <parse error, or a line over the 10 MiB limit>
+
+  --json prints one object per scanned line:
+  {"line","id","clean","action","matches","error"}. Line numbers count every
+  input line, blank ones included. A line over 10 MiB is reported and skipped;
+  the lines after it are scanned.
+
+  Exit status: 0 when no line had an injection (parse errors do not count), 1
+  otherwise ("prompt injection detected" on stderr) or when a line over 10 MiB
+  could not be scanned.
+
+EXAMPLES
+  Scan a captured server transcript
+
+    $ pipelock mcp scan < server-output.jsonl
+
+  One JSON verdict per line
+
+    echo '{"jsonrpc":"2.0","id":1,"result":{}}' | pipelock mcp scan --json
+
+`
+
+const GENERATE_HELP = `Pin the SHA-256 of an MCP server binary (and its script) in an integrity manifest
+
+USAGE
+  $ pipelock mcp integrity manifest generate -o <value> [--merge] [--workdir <value>]
+    [--json] -- COMMAND [ARGS...]
+
+FLAGS
+  -o, --output=<value>   manifest file to write (required)
+      --json             print the report object as JSON
+      --merge            add to an existing manifest instead of refusing it
+      --workdir=<value>  directory relative script paths are resolved against
+
+DESCRIPTION
+  Pin the SHA-256 of an MCP server binary (and its script) in an integrity
+  manifest
+
+  Resolves COMMAND the way mcp proxy will run it (PATH lookup, symlinks, env and
+  shebang interpreters, the script of python/node/… interpreters) and writes its
+  binary and script hashes to the manifest (JSON, keys sorted, 0600, atomic).
+  Without --merge an existing manifest is refused; with --merge entries are
+  added or overwritten, never pruned. Package runners (npx, uvx) pin only the
+  runner, not the package it fetches. Enforced by mcp_binary_integrity in the
+  config.
+
+EXAMPLES
+  $ pipelock mcp integrity manifest generate --output /etc/pipelock/mcp-manifest.json -- python3 /opt/mcp/server.py
+
+  $ pipelock mcp integrity manifest generate --output /etc/pipelock/mcp-manifest.json --merge -- node /opt/mcp/other.js
+
+`
