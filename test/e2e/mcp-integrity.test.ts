@@ -51,6 +51,26 @@ describe('MCP binary integrity', {timeout: 120_000}, () => {
     assert.deepEqual([j.ok, j.binary, j.script, j.reasons], [true, node, script, []])
   })
 
+  it('--merge reports what the file holds and what this run added or updated', () => {
+    const merged = path.join(dir, 'merged.json')
+    const other = path.join(dir, 'other.mjs')
+    copyFileSync(repoPath('test/mcp/fixtures/raw-server.mjs'), other)
+    assert.equal(run(['mcp', 'integrity', 'manifest', 'generate', '--output', merged, '--', process.execPath, script]).code, 0)
+    const g = run(['mcp', 'integrity', 'manifest', 'generate', '--output', merged, '--merge', '--', process.execPath, other])
+    assert.equal(g.code, 0, g.stderr)
+    assert.equal(g.stdout, `Manifest written: ${merged} (3 entries: 1 added, 1 updated)\n${[node, other].sort().map((p) => `  ${p}\n`).join('')}`)
+    assert.equal(Object.keys((JSON.parse(readFileSync(merged, 'utf8')) as {entries: object}).entries).length, 3)
+    const j = JSON.parse(run(['mcp', 'integrity', 'manifest', 'generate', '--json', '--output', merged, '--merge', '--', process.execPath, other]).stdout) as Record<string, unknown>
+    assert.deepEqual([j.entries, j.total_entries], [[node, other].sort(), 3])
+  })
+
+  it('--output in a directory that does not exist says so and writes nothing', () => {
+    const missing = path.join(dir, 'no-such-dir', 'm.json')
+    const g = run(['mcp', 'integrity', 'manifest', 'generate', '--output', missing, '--', process.execPath, script])
+    assert.equal(g.code, 1)
+    assert.equal(g.stderr, `writing ${missing}: directory ${path.dirname(missing)} does not exist; nothing was written [WRITE_FAILED]\n`)
+  })
+
   it('mcp proxy spawns a verified server', () => {
     const r = run(['mcp', 'proxy', '--config', proxyConfig('ok', ['  action: block']), '--', process.execPath, script], '{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
     assert.match(r.stdout, /"id":1/)

@@ -3,6 +3,8 @@
  * returns the report object `--json` prints and the text lines; a failed verification is
  * `ok: false` (the command exits 1 after printing it).
  */
+import {existsSync} from 'node:fs'
+import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {loadAgentPrivateKey, withFileUpdateLock} from '../signing/index.js'
 import {
@@ -17,7 +19,10 @@ export interface IntegrityReport {
   signature?: string
   signer?: string
   workdir?: string
+  /** generate: the paths this command wrote. */
   entries?: string[]
+  /** generate: how many entries the manifest holds now (with --merge, more than `entries`). */
+  total_entries?: number
   reasons: string[]
   binary?: string
   script?: string
@@ -44,6 +49,11 @@ export function generateManifest(o: {output: string; merge: boolean; workdir?: s
     throw fail(e)
   }
   const added: Record<string, string> = {[r.binary]: r.binaryHash, ...(r.script !== undefined ? {[r.script]: r.scriptHash!} : {})}
+  // Output files are not given directories here (as `generate config --output`): say which is missing.
+  const dir = path.dirname(path.resolve(o.output))
+  if (!existsSync(dir)) throw new PipelockError('WRITE_FAILED', `writing ${o.output}: directory ${dir} does not exist; nothing was written`)
+  let total = 0
+  let updated = 0
   // read, merge and write under the manifest's update lock: concurrent --merge runs all land
   withFileUpdateLock(o.output, () => {
     if (!o.merge && manifestExists(o.output)) throw new PipelockError('FILE_EXISTS', `manifest already exists at ${o.output} (use --merge to update it)`)
@@ -55,11 +65,19 @@ export function generateManifest(o: {output: string; merge: boolean; workdir?: s
         throw new PipelockError('MCP_INTEGRITY_FAILED', `loading existing manifest: ${(e as Error).message}`)
       }
     }
-    writeManifest(o.output, {version: 1, entries: {...base.entries, ...added}})
+    const merged = {...base.entries, ...added}
+    writeManifest(o.output, {version: 1, entries: merged})
+    total = Object.keys(merged).length
+    updated = Object.keys(added).filter((k) => k in base.entries).length
   })
   const entries = Object.keys(added).sort()
-  const report: IntegrityReport = {ok: true, command: o.command, manifest: o.output, ...(o.workdir ? {workdir: o.workdir} : {}), entries, reasons: [], binary: r.binary, ...(r.script ? {script: r.script} : {})}
-  return {report, lines: [`Manifest written: ${o.output} (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'})`, ...entries.map((e) => `  ${e}`)]}
+  const report: IntegrityReport = {ok: true, command: o.command, manifest: o.output, ...(o.workdir ? {workdir: o.workdir} : {}), entries, total_entries: total, reasons: [], binary: r.binary, ...(r.script ? {script: r.script} : {})}
+  // The count is the file's (the reference counts only this command's entries, which under
+  // --merge is not what the file holds); the listed paths are this command's.
+  const count = (n: number): string => `${n} ${n === 1 ? 'entry' : 'entries'}`
+  const change = [entries.length - updated > 0 ? `${entries.length - updated} added` : '', updated > 0 ? `${updated} updated` : ''].filter((x) => x !== '').join(', ')
+  const head = o.merge ? `${count(total)}: ${change}` : count(total)
+  return {report, lines: [`Manifest written: ${o.output} (${head})`, ...entries.map((e) => `  ${e}`)]}
 }
 
 export function verifyManifest(o: {manifest: string; workdir?: string; command: string[]}): IntegrityResult {
