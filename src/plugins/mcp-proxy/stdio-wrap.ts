@@ -10,7 +10,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
 import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
-import {PipelockError} from '../errors/index.js'
+import {ERROR_REGISTRY, PipelockError} from '../errors/index.js'
 import {errorLine, mcpError, newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
@@ -164,8 +164,10 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   }
   if (status.code === 0) return {exitCode: 0}
   const what = status.signal !== null ? `signal: ${signalText(status.signal)}` : `exit status ${status.code}`
+  // Spec §2.8 names this line; the reference then printed the same reason again as its final
+  // error. Said once, the run still ends with MCP_SUBPROCESS_EXITED's status (10).
   o.log(`pipelock: subprocess exited: ${what}`)
-  throw new PipelockError('MCP_SUBPROCESS_EXITED', `subprocess exited: ${what}`)
+  return {exitCode: ERROR_REGISTRY.MCP_SUBPROCESS_EXITED.exit}
 }
 
 /** Go's `os.ProcessState` wording for the common signals. */
