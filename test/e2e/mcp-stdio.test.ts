@@ -86,6 +86,22 @@ test('features not implemented for MCP refuse to start by name', () => {
   }
 })
 
+test('the note on sections mcp proxy does not use names only what the config file sets', () => {
+  const plain = proxy(['--', process.execPath, RAW, 'echo'], PING)
+  assert.equal(plain.status, 0, plain.stderr)
+  assert.ok(!plain.stderr.includes('not used by mcp proxy'), plain.stderr)
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-note-'))
+  try {
+    const cfg = path.join(dir, 'c.yaml')
+    writeFileSync(cfg, 'request_body_scanning:\n  enabled: true\nhealth_watchdog:\n  enabled: true\n')
+    const r = proxy(['--config', cfg, '--', process.execPath, RAW, 'echo'], PING)
+    assert.equal(r.status, 0, r.stderr)
+    assert.ok(r.stderr.includes('pipelock: note: config sections not used by mcp proxy: request_body_scanning, health_watchdog\n'), r.stderr)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
 test('Q30 fix: a child that ignores stdin EOF is terminated after the grace period', () => {
   const t0 = Date.now()
   const r = proxy(['--', process.execPath, RAW, 'ignore-eof'], PING)

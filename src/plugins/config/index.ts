@@ -14,6 +14,7 @@ export {BUILTIN_TOOL_POLICY_RULES, ENVIRONMENT_DUMP_RULE, type ToolPolicyRuleSpe
 export {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_ONLY_RESPONSE_PATTERNS, type BuiltinDlpPattern, type BuiltinResponsePattern} from './builtin-patterns.js'
 export {loadConfig, parseConfigText, applyRunOverrides, type LoadedConfig, type LoadOptions, type RunOverrides} from './load.js'
 export {loadConfigOnDemand} from './load-on-demand.js'
+export {documentSets} from './loaded.js'
 export {resolveConfig, type ResolveOptions, type ResolvedConfig} from './resolve.js'
 export {validateConfig, type ValidateOptions} from './validate.js'
 export {ConfigFieldError, formatWarning, dotted, type ConfigWarning} from './problems.js'

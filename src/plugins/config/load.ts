@@ -42,7 +42,7 @@ function unreadableConfig(file: string, err: NodeJS.ErrnoException): PipelockErr
 }
 
 /** Parses config YAML text; `file` only labels errors. */
-export function parseConfigText(text: string, file: string, options: ResolveOptions = {}): {config: PipelockConfig; warnings: ConfigWarning[]} {
+export function parseConfigText(text: string, file: string, options: ResolveOptions = {}): {config: PipelockConfig; warnings: ConfigWarning[]; document: unknown} {
   let source
   try {
     source = parseConfigYaml(text)
@@ -53,7 +53,7 @@ export function parseConfigText(text: string, file: string, options: ResolveOpti
     throw err
   }
   try {
-    return resolveConfig(source.value, {...options, lineOf: source.lineOf})
+    return {...resolveConfig(source.value, {...options, lineOf: source.lineOf}), document: source.value}
   } catch (err) {
     if (err instanceof ConfigFieldError) {
       const line = source.lineOf(err.linePath)
@@ -103,5 +103,5 @@ export function applyRunOverrides(loaded: LoadedConfig, overrides: RunOverrides,
   })
   // Listen warnings describe the old address; drop them when --listen replaced it.
   const kept = overrides.listen === undefined ? warnings : warnings.filter((w) => w.field !== 'fetch_proxy.listen' || validation.includes(w))
-  return loadedConfig({config, warnings: kept}, loaded.path)
+  return loadedConfig({config, warnings: kept, document: loaded.document}, loaded.path)
 }

@@ -13,6 +13,8 @@ export interface LoadedConfig {
   readonly path?: string
   /** `sha256:<hex>` policy hash (see `configHash`). */
   readonly hash: string
+  /** The file's own document, before defaults (what the user wrote); undefined without a file. */
+  readonly document?: unknown
 }
 
 export interface LoadOptions {
@@ -20,8 +22,23 @@ export interface LoadOptions {
 }
 
 /** A resolved config as loaded from `file` (undefined: the built-in defaults), with its policy hash. */
-export function loadedConfig(r: {config: PipelockConfig; warnings: readonly ConfigWarning[]}, file: string | undefined): LoadedConfig {
-  return {config: r.config, warnings: r.warnings, path: file, hash: configHash(r.config)}
+export function loadedConfig(r: {config: PipelockConfig; warnings: readonly ConfigWarning[]; document?: unknown}, file: string | undefined): LoadedConfig {
+  return {config: r.config, warnings: r.warnings, path: file, hash: configHash(r.config), ...(r.document !== undefined ? {document: r.document} : {})}
+}
+
+/**
+ * Whether the file's document sets the dotted key path (`request_body_scanning.scan_headers`).
+ * A path that goes on below a value (`logging.format.text`: `format` is the string `text`) is set
+ * as far as the document goes.
+ */
+export function documentSets(document: unknown, dotted: string): boolean {
+  let at: unknown = document
+  for (const key of dotted.split('.')) {
+    if (at === null || typeof at !== 'object' || Array.isArray(at)) return at !== document
+    if (!Object.hasOwn(at, key)) return false
+    at = (at as Record<string, unknown>)[key]
+  }
+  return true
 }
 
 /**

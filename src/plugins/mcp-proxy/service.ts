@@ -8,7 +8,7 @@
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
-import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, enabledFeatures, isLoopbackHost, loadConfigOnDemand, mergeProfile, parseHostPort, type PipelockConfig} from '../config/index.js'
+import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, documentSets, enabledFeatures, isLoopbackHost, loadConfigOnDemand, mergeProfile, parseHostPort, type LoadedConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
@@ -102,9 +102,9 @@ export function checkProxyArgs(o: Pick<McpProxyOptions, 'upstream' | 'listen' | 
 }
 
 /** The YAML reader loads only with a config file (`loadConfigOnDemand`; bench: mcp, RSS per wrap). */
-async function loadMcpConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): Promise<PipelockConfig> {
+async function loadMcpConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): Promise<LoadedConfig> {
   try {
-    return (await loadConfigOnDemand(file, {env})).config
+    return await loadConfigOnDemand(file, {env})
   } catch (err) {
     if (err instanceof PipelockError && file !== undefined && !err.message.startsWith('loading config')) {
       throw new PipelockError(err.code, `loading config "${file}": ${err.message}`, {hint: err.hint, location: err.location})
@@ -115,7 +115,8 @@ async function loadMcpConfig(file: string | undefined, env: Readonly<Record<stri
 
 export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   checkProxyArgs(o)
-  const loaded = await loadMcpConfig(o.configFile, o.processEnv)
+  const file = await loadMcpConfig(o.configFile, o.processEnv)
+  const loaded = file.config
   // --agent selects the profile, the session and capture name, the receipts' actor and the live
   // contract, as the identity of a request does in `pipelock run` (docs/agents.md).
   const agent = o.agent === undefined || o.agent === '' ? DEFAULT_PROFILE : o.agent
@@ -127,7 +128,10 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   if (config.sandbox.enabled && (o.upstream !== undefined || o.listen !== undefined)) throw usage('sandbox cannot be used with --upstream or --listen (cannot sandbox a remote server)')
   const resolved = resolveMcpRuntime(config, 'proxy')
   for (const l of resolved.lines) o.stderr(l)
-  const notUsed = assertMcpImplemented(resolved.config)
+  // Named only when the user's file (or the --agent profile in it) sets them: the defaults turn
+  // some of these on, and a note about what nobody configured is noise.
+  const profileDoc = (file.document as {agents?: Record<string, unknown>} | undefined)?.agents?.[agent]
+  const notUsed = assertMcpImplemented(resolved.config).filter((f) => documentSets(file.document, f) || documentSets(profileDoc, f))
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
   // The airlock judges a message by the receipts' action class: the classifier loads only when
   // the airlock is on. Tier changes are signed once the receipt chain is open (nothing moves a
@@ -336,7 +340,7 @@ export interface McpScanOptions {
 
 /** `pipelock mcp scan` (§13). Resolves to true when no line had an injection. */
 export async function runMcpScan(o: McpScanOptions): Promise<void> {
-  const config = await loadMcpConfig(o.configFile, o.processEnv)
+  const config = (await loadMcpConfig(o.configFile, o.processEnv)).config
   const resolved = resolveMcpRuntime(config, 'scan')
   for (const l of resolved.lines) o.stderr(l)
   const runtime = buildMcpRuntime(resolved.config, o.processEnv)
