@@ -189,4 +189,37 @@ describe('audit packet build / verify through the CLI', () => {
       ].join('\n'),
     )
   })
+
+  test('evidence that does not verify: build writes the packet but exits 1; verify names the failure, never VALID', () => {
+    const wrongKey = 'ab'.repeat(32)
+    const empty = mkdtempSync(path.join(dir, 'empty-'))
+    const none = path.join(dir, 'no-evidence')
+    const b = runCli(['audit', 'packet', 'build', '--chain', empty, '--key', K1, '--out', none])
+    assert.equal(b.status, 1)
+    assert.equal(b.stdout, `audit packet: ${none} (verifier verdict error, 0 decisions)\n`)
+    assert.equal(b.stderr, `audit packet build: the evidence did not verify (verdict error): no receipts in ${empty} (session proxy)\n`)
+    const v = runCli(['audit', 'packet', 'verify', none])
+    assert.equal(v.status, 1)
+    assert.equal(v.stdout, `PACKET RECORDS FAILED EVIDENCE: ${none} (verdict error, 0 receipts)\n  verifier verdict is "error": no receipts in ${empty} (session proxy)\n`)
+
+    const forged = path.join(dir, 'wrong-key')
+    const mismatch = `seq 0: signature: signer_key ${K1} does not match expected key ${wrongKey}`
+    const w = runCli(['audit', 'packet', 'build', '--chain', chain(), '--key', wrongKey, '--out', forged])
+    assert.equal(w.status, 1)
+    assert.equal(w.stderr, `audit packet build: the evidence did not verify (verdict invalid): ${mismatch}\n`)
+    const wv = runCli(['audit', 'packet', 'verify', forged, '--key', wrongKey])
+    assert.equal(wv.status, 1)
+    assert.equal(wv.stdout, `PACKET RECORDS FAILED EVIDENCE: ${forged} (verdict invalid, 5 receipts)\n  verifier verdict is "invalid": ${mismatch}\n`)
+    // without a key the evidence is self-consistent: said after the cause, and no field derived under another verdict is listed
+    const nk = runCli(['audit', 'packet', 'verify', forged])
+    assert.equal(nk.status, 1)
+    assert.equal(
+      nk.stdout,
+      `PACKET RECORDS FAILED EVIDENCE: ${forged} (verdict invalid, 5 receipts)\n  verifier verdict is "invalid": ${mismatch}\n  evidence.jsonl now verifies as "self_consistent_only", the packet records "invalid"\n`,
+    )
+    // a valid packet checked with the wrong key: the key mismatch alone
+    const wk = runCli(['audit', 'packet', 'verify', out, '--key', wrongKey])
+    assert.equal(wk.status, 1)
+    assert.equal(wk.stdout, `PACKET INVALID: ${out}\n  evidence.jsonl now verifies as "invalid", the packet records "valid": ${mismatch}\n`)
+  })
 })

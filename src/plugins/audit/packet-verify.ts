@@ -24,7 +24,16 @@ export interface PacketVerifyResult {
    * none given, the signer_key packet.json itself records (`packet`: nothing was pinned).
    */
   keySource?: 'given' | 'packet' | 'none'
+  /**
+   * Set when packet.json records a verdict under which the evidence did not verify (`invalid`,
+   * `error`, `not_run`): such a packet may be well-formed, but it is never a valid one. Its
+   * problem is the first in `problems`.
+   */
+  evidenceFailure?: {verdict: string; error?: string}
 }
+
+/** Verdicts under which the evidence a packet holds did not verify. */
+const FAILED_VERDICTS: ReadonlySet<string> = new Set(['invalid', 'error', 'not_run'])
 
 export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}): Promise<PacketVerifyResult> {
   const file = path.join(dir, 'packet.json')
@@ -48,6 +57,9 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
   }
   const p: AuditPacket = parsed.data
   const problems = packetInvariantProblems(p)
+  const failed = FAILED_VERDICTS.has(p.verifier.verdict)
+  // the real cause leads: a packet of evidence that did not verify says so before any detail
+  if (failed) problems.unshift(`verifier verdict is "${p.verifier.verdict}": ${p.verifier.error ?? (p.verifier.verdict === 'not_run' ? 'the evidence was not verified' : 'no error recorded')}`)
   for (const [name, rel] of Object.entries(p.artifacts)) {
     if (!existsSync(path.join(dir, rel))) problems.push(`artifacts.${name}: ${rel} is missing`)
   }
@@ -57,6 +69,7 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
     valid: false,
     problems,
     recorded: {verdict: p.verifier.verdict, ...(p.verifier.root_hash === undefined ? {} : {rootHash: p.verifier.root_hash}), ...(p.verifier.receipt_count === undefined ? {} : {receiptCount: p.verifier.receipt_count})},
+    ...(failed ? {evidenceFailure: {verdict: p.verifier.verdict, ...(p.verifier.error === undefined ? {} : {error: p.verifier.error})}} : {}),
   }
   const evidence = path.join(dir, p.artifacts.evidence)
   if (existsSync(evidence)) {
@@ -81,11 +94,15 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
       if (p.verifier.receipt_count !== undefined && p.verifier.receipt_count !== report.receiptCount) {
         problems.push(`evidence.jsonl holds ${report.receiptCount} receipts, the packet records ${p.verifier.receipt_count}`)
       }
-      problems.push(...derivedProblems(p, evidenceDerived(report, tally)))
-      // The v1 signer the packet names is the one that signed evidence.jsonl (build records it).
-      const signer = report.actionReceipts.signerKey?.toLowerCase()
-      if (pinnedHex !== undefined && signer !== undefined && signer !== pinnedHex) {
-        problems.push(`packet.json verifier.signer_key is ${pinnedHex}, evidence.jsonl is signed by ${signer}`)
+      // Fields derived under another verdict differ by construction (a failed verification stops
+      // before the run window, final seq and signer are known): the verdict mismatch is the cause.
+      if (verdict === p.verifier.verdict) {
+        problems.push(...derivedProblems(p, evidenceDerived(report, tally)))
+        // The v1 signer the packet names is the one that signed evidence.jsonl (build records it).
+        const signer = report.actionReceipts.signerKey?.toLowerCase()
+        if (pinnedHex !== undefined && signer !== undefined && signer !== pinnedHex) {
+          problems.push(`packet.json verifier.signer_key is ${pinnedHex}, evidence.jsonl is signed by ${signer}`)
+        }
       }
     }
   }

@@ -3,6 +3,7 @@ import {BaseCommand} from '../../../cli/base-command.js'
 import {evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
 import {buildAuditPacket, type PacketBuildResult} from '../../../plugins/audit/index.js'
+import {printable} from '../../../plugins/errors/index.js'
 
 export default class AuditPacketBuild extends BaseCommand {
   static override summary = 'Build an audit packet (packet.json, summary.md, evidence.jsonl, verifier.txt) from verified evidence'
@@ -12,7 +13,9 @@ byte for byte, in chain order) and verifier.txt (the verifier's output).
 
 The verdict is "valid" only with a pinned key; without one it is "self_consistent_only".
 Posture comes from --config (the config the proxy ran with) or, without it, the built-in
-defaults; what pipelock cannot observe about the host is recorded as "unknown".`
+defaults; what pipelock cannot observe about the host is recorded as "unknown".
+Exit status: 0 when the verdict is valid or self_consistent_only; 1 when it is invalid or error
+(the packet is written either way and records the verifier's error; the reason is on stderr).`
 
   static override examples = [
     {description: 'Packet for a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit packet build --chain /var/lib/pipelock/recorder --key receipt.pub --config pipelock.yaml --out ./packet'},
@@ -44,6 +47,12 @@ defaults; what pipelock cannot observe about the host is recorded as "unknown".`
       arch: process.arch,
     })
     this.out(`audit packet: ${r.dir} (verifier verdict ${r.packet.verifier.verdict}, ${r.packet.summary.receipt_count} decisions)`)
+    const v = r.packet.verifier
+    if (v.verdict !== 'valid' && v.verdict !== 'self_consistent_only') {
+      // the packet is written (it records the failure), but missing or forged evidence is no pass
+      this.err(`audit packet build: the evidence did not verify (verdict ${v.verdict}): ${printable(v.error ?? '')}`)
+      process.exitCode = 1
+    }
     return r.packet
   }
 }

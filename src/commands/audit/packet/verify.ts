@@ -14,7 +14,10 @@ derived from it (summary, policy.policy_hashes, run.started_at/completed_at, ver
 a hex verifier.signer_key).
 Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then
 says that the signer was not pinned: the packet names its own key).
-Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
+A packet whose recorded verdict is invalid, error or not_run is never valid: it prints
+PACKET RECORDS FAILED EVIDENCE and the verifier's error first.
+Exit status: 0 when everything holds and the verdict is valid or self_consistent_only, 1
+otherwise (one line per problem).`
 
   static override examples = [{description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'}]
 
@@ -34,7 +37,8 @@ Exit status: 0 when everything holds, 1 otherwise (one line per problem).`
       // A key the packet names vouches for nothing: whoever wrote the packet chose it.
       if (r.keySource === 'packet') this.err('note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer')
     } else {
-      this.out(`PACKET INVALID: ${args.dir}`)
+      // a well-formed packet of evidence that did not verify is named for what it is, not "invalid"
+      this.out(r.evidenceFailure === undefined ? `PACKET INVALID: ${args.dir}` : `PACKET RECORDS FAILED EVIDENCE: ${args.dir} (verdict ${r.evidenceFailure.verdict}, ${r.recomputed?.receiptCount ?? r.recorded?.receiptCount ?? 0} receipts)`)
       // problems quote evidence.jsonl and packet.json: no control character reaches the terminal
       for (const p of r.problems) this.out(`  ${printable(p)}`)
       process.exitCode = 1
