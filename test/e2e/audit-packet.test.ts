@@ -5,6 +5,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createRequire} from 'node:module'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from '../../src/plugins/audit/index.js'
+import {encodeActionReceipt, ReceiptChainBuilder} from '../../src/plugins/receipts/index.js'
+import {action, keyA} from '../helpers/receipt-fixtures.js'
 import {runCli} from '../helpers/cli.js'
 import {repoPath, vectorPath} from '../helpers/vectors.js'
 
@@ -221,5 +223,32 @@ describe('audit packet build / verify through the CLI', () => {
     const wk = runCli(['audit', 'packet', 'verify', out, '--key', wrongKey])
     assert.equal(wk.status, 1)
     assert.equal(wk.stdout, `PACKET INVALID: ${out}\n  evidence.jsonl now verifies as "invalid", the packet records "valid": ${mismatch}\n`)
+  })
+
+  test('hosts touched: only URL and host:port targets name a host, never a path or an MCP tool, method or response', () => {
+    // one decision per target shape the recorder writes
+    const targets: Array<[string, string]> = [
+      ['https://API.example.com/items', 'fetch'],
+      ['upload.example.com:443', 'connect'],
+      ['ws://[::1]:8080/socket', 'websocket'],
+      ['/stats', 'forward'], // the proxy's own path, refused under the kill switch
+      ['read_file', 'mcp_stdio'],
+      ['search.web', 'mcp_http_listener'],
+      ['fetch', 'mcp_ws'],
+      ['response:7', 'mcp_http_upstream'],
+      ['server_response', 'mcp_stdio'],
+    ]
+    const b = new ReceiptChainBuilder(keyA())
+    const lines = targets.map(([target, transport], i) => encodeActionReceipt(b.append(action(`shape-${i}`, `2026-04-15T12:00:0${i}Z`, 'read', {target, transport, verdict: 'block', layer: 'kill_switch'}))))
+    const shapes = path.join(dir, 'target-shapes.jsonl')
+    writeFileSync(shapes, lines.join('\n') + '\n')
+    const hosts = ['[::1]', 'api.example.com', 'upload.example.com']
+    const packetDir = path.join(dir, 'target-shapes')
+    const r = runCli(['audit', 'packet', 'build', '--chain', shapes, '--key', K1, '--out', packetDir])
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.deepEqual(JSON.parse(readFileSync(path.join(packetDir, 'packet.json'), 'utf8')).summary.domains_touched, hosts)
+    const report = runCli(['audit', 'report', '--chain', shapes, '--key', K1, '--out', path.join(dir, 'target-shapes.html'), '--json'])
+    assert.equal(report.status, 0, report.stderr)
+    assert.deepEqual(JSON.parse(report.stdout).topHosts.map((h: {host: string}) => h.host).sort(), hosts)
   })
 })

@@ -47,7 +47,7 @@ export class PacketTally {
     const d = this.split.for(receiptClass(f))
     if (d === undefined) return
     if (f.verdict === 'block' && f.layer) bump(d.layers, f.layer)
-    const host = hostOf(f.target ?? '')
+    const host = hostOf(f.target ?? '', f.transport)
     if (host !== '') d.domains.add(host)
     if (f.policyHash) d.policyHashes.add(f.policyHash)
   }
@@ -71,9 +71,19 @@ export function verdictTotals(byVerdict: Record<string, number>): AuditPacket['s
   return totals as AuditPacket['summary']['totals']
 }
 
-/** The host of a receipt target (a URL, or host[:port] for CONNECT); empty when there is none. */
-export function hostOf(target: string): string {
-  if (target === '') return ''
+/** host[:port] as a CONNECT target or a bare proxy_decision target writes it (no path, no scheme). */
+const AUTHORITY = /^(?:\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$/i
+
+/**
+ * The host of a decision's target; empty when the target names none. Targets are an absolute
+ * URL (fetch, forward, intercept, WebSocket), host[:port] (CONNECT, a bare v2 proxy_decision
+ * target), a path alone (a request to the proxy's own endpoints, e.g. `/stats` refused under
+ * the kill switch), or, on MCP transports (`mcp_*`), a tool name, a method, `response:<id>` or
+ * `server_response` (spec mcp.md §15.4): only the first two name a host.
+ */
+export function hostOf(target: string, transport = ''): string {
+  if (target === '' || transport.startsWith('mcp_')) return ''
+  if (!target.includes('://') && !AUTHORITY.test(target)) return ''
   try {
     return new URL(target.includes('://') ? target : `http://${target}`).hostname.toLowerCase()
   } catch {

@@ -81,7 +81,7 @@ export async function collectReportData(req: VerifyEvidenceRequest): Promise<Evi
     const m = d.perSecond.get(sec) ?? new Map<string, number>()
     m.set(verdict, (m.get(verdict) ?? 0) + 1)
     d.perSecond.set(sec, m)
-    const host = hostOf(f.target ?? '')
+    const host = hostOf(f.target ?? '', f.transport)
     if (host !== '') d.hosts.set(host, (d.hosts.get(host) ?? 0) + 1)
     if (f.contractHash) {
       const k = `${f.contractHash} ${f.contractGeneration ?? ''}`
