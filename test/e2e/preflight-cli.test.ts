@@ -172,7 +172,7 @@ Config: (built-in defaults)
 
   DLP                       [##########] 15/15 (48 patterns)
   Response Scanning         [#######---] 7/10 (29 patterns, action=warn)
-  MCP Tool Scanning         [----------] 0/10 (action=)
+  MCP Tool Scanning         [----------] 0/10 (off; MCP proxy modes enable it, action=block)
   MCP Tool Policy           [----------] 0/15 (0 rules)
   MCP Input Scanning        [----------] 0/5
   MCP Session Binding       [----------] 0/5
@@ -202,7 +202,7 @@ Recommendations:
   [WARNING]  MCP tool policy is disabled — no pre-execution rules on tool calls
   [INFO]     MCP input scanning is disabled — agent-to-server DLP and injection checks are off
   [INFO]     MCP session binding is disabled — tool inventory changes mid-session won't be detected
-  [WARNING]  No kill switch sources configured — no emergency stop capability
+  [WARNING]  No kill switch API token or sentinel file configured — only SIGUSR1 on the proxy host can stop traffic in an emergency
   [INFO]     Adaptive enforcement is disabled — no automatic escalation on suspicious patterns
   [INFO]     Tool chain detection is disabled — multi-step attack sequences won't trigger alerts
   [INFO]     Sandbox is not enabled — agent processes run without containment
@@ -223,6 +223,19 @@ test('audit score: built-in defaults — exact report on stdout, exit 0', () => 
   assert.equal(r.stdout, SCORE_DEFAULTS)
   assert.equal(r.stderr, '')
   assert.equal(r.status, 0)
+})
+
+test('audit score: an API token is a kill switch source (on the main listener or api_listen); a disabled tool scan names its effective action', () => {
+  const line = (f: string, name: string): string | undefined => runCli(['audit', 'score', '-c', f]).stdout.split('\n').find((l) => l.startsWith(`  ${name} `))
+  const token = cfg('score-token.yaml', 'kill_switch: {api_token: score-fixture-token}\n')
+  assert.equal(line(token, 'Kill Switch'), '  Kill Switch               [###-------] 3/10 (1 sources)')
+  assert.doesNotMatch(runCli(['audit', 'score', '-c', token]).stdout, /kill switch API token or sentinel/)
+  const both = cfg('score-token-sentinel.yaml', 'kill_switch: {api_token: score-fixture-token, sentinel_file: /tmp/pl-ks}\n')
+  assert.equal(line(both, 'Kill Switch'), '  Kill Switch               [######----] 6/10 (2 sources)')
+  const listen = cfg('score-api-listen.yaml', 'kill_switch: {api_token: score-fixture-token, api_listen: "127.0.0.1:19411"}\n')
+  assert.equal(line(listen, 'Kill Switch'), '  Kill Switch               [###-------] 3/10 (1 sources)')
+  const off = cfg('score-tool-scan-off.yaml', 'mcp_tool_scanning: {enabled: false, action: warn}\n')
+  assert.equal(line(off, 'MCP Tool Scanning'), '  MCP Tool Scanning         [----------] 0/10 (off)')
 })
 
 test('audit score: tool policy findings, capped categories, grade; --json shape; load failure exits 1', () => {

@@ -87,7 +87,10 @@ export function scoreConfig(c: PipelockConfig, configFile?: string): ScoreReport
       s += 5 + (t.action === 'block' ? 5 : t.action === 'ask' ? 4 : 2)
       if (t.action !== 'block' && t.action !== 'ask') find('MCP Tool Scanning', 'warning', `Tool scanning action is ${q(t.action)} — poisoned tool descriptions won't be blocked`)
     } else find('MCP Tool Scanning', 'critical', "MCP tool scanning is disabled — tool poisoning and rug-pull attacks won't be detected")
-    cat('MCP Tool Scanning', 10, s, `action=${t.action}`)
+    // Off with no action configured, `mcp proxy` and `run --mcp-listen` turn it on with action block (config
+    // resolution fills an enabled section's action, so an enabled one always has one).
+    const detail = t.enabled ? `action=${t.action}` : t.action === '' ? 'off; MCP proxy modes enable it, action=block' : 'off'
+    cat('MCP Tool Scanning', 10, s, detail)
   }
   // MCP Tool Policy
   {
@@ -118,11 +121,17 @@ export function scoreConfig(c: PipelockConfig, configFile?: string): ScoreReport
   gated('MCP Session Binding', 5, c.mcp_session_binding.enabled, ['info', "MCP session binding is disabled — tool inventory changes mid-session won't be detected"])
   // Kill Switch
   {
+    // [ext] The sources of runtime.md §11.1 a config sets up: config (`enabled`), the API (an
+    // api_token on the main listener, or api_listen, which validation lets start only with a token
+    // from the config or PIPELOCK_KILLSWITCH_API_TOKEN) and the sentinel file. The reference
+    // counts api_listen alone, so an API on the main listener scored as no stop at all. SIGUSR1
+    // needs no config and is not counted.
     const k = c.kill_switch
-    const sources = [k.enabled, k.api_listen !== '', k.sentinel_file !== '']
-    const s = (k.enabled ? 4 : 0) + (k.api_listen !== '' ? 3 : 0) + (k.sentinel_file !== '' ? 3 : 0)
+    const api = k.api_token !== '' || k.api_listen !== ''
+    const sources = [k.enabled, api, k.sentinel_file !== '']
+    const s = (k.enabled ? 4 : 0) + (api ? 3 : 0) + (k.sentinel_file !== '' ? 3 : 0)
     const n = sources.filter(Boolean).length
-    if (n === 0) find('Kill Switch', 'warning', 'No kill switch sources configured — no emergency stop capability')
+    if (n === 0) find('Kill Switch', 'warning', 'No kill switch API token or sentinel file configured — only SIGUSR1 on the proxy host can stop traffic in an emergency')
     cat('Kill Switch', 10, s, `${n} sources`)
   }
   // Enforcement
