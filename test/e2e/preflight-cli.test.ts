@@ -120,8 +120,8 @@ ${ROOT}
   not supported in this build
   next: use the audit log, /metrics and event emission (emit.webhook/syslog/otlp) for alerting
 [INFO] direct_egress_boundary   [host]
-  proxy env vars only steer cooperative clients; launch agents through plk/containment or cluster network policy so raw egress is blocked
-  next: run contain verify or cluster topology smoke tests; agents launched outside that boundary can still use the operator's normal network
+  proxy env vars only steer cooperative clients; launch agents with pipelock sandbox or behind cluster network policy so raw egress is blocked
+  next: run pipelock sandbox --dry-run -- AGENT to see which containment layers this host provides, or cluster topology smoke tests; agents launched outside that boundary can still use the operator's normal network
 
 Summary: 1 ok, 1 warning, 0 failure, 8 info
 `)

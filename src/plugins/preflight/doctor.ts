@@ -166,8 +166,9 @@ export function runDoctor(c: PipelockConfig, label: string, version: string, env
     }
   }
 
-  // 10 direct_egress_boundary
-  add('direct_egress_boundary', 'host', 'info', 'proxy env vars only steer cooperative clients; launch agents through plk/containment or cluster network policy so raw egress is blocked', 'run contain verify or cluster topology smoke tests; agents launched outside that boundary can still use the operator\'s normal network')
+  // 10 direct_egress_boundary. [ext] The reference names `plk/containment` and `contain verify`,
+  // which do not exist here: `pipelock sandbox` is the containment, --dry-run its check.
+  add('direct_egress_boundary', 'host', 'info', 'proxy env vars only steer cooperative clients; launch agents with pipelock sandbox or behind cluster network policy so raw egress is blocked', 'run pipelock sandbox --dry-run -- AGENT to see which containment layers this host provides, or cluster topology smoke tests; agents launched outside that boundary can still use the operator\'s normal network')
 
   const count = (s: DoctorStatus): number => checks.filter((x) => x.status === s).length
   return {
