@@ -11,7 +11,8 @@ export default class Check extends BaseCommand {
 stdout: mode, listen address, list sizes, the feature sections it turns on, and those this build
 refuses (run would not start). When the config turns the flight recorder on and a proxy ran
 with this file, a Running: line says whether the running policy is this file's (a reload may
-have refused it, e.g. a loosening in strict mode without an operator note). With --url, also scans one URL through the full URL pipeline of
+have refused it, e.g. a loosening in strict mode without an operator note), or, when no proxy
+holds that recorder now, that none is running and what the last run used. With --url, also scans one URL through the full URL pipeline of
 that config (real DNS for the SSRF stage) and prints the verdict.
 Diagnostics go to stderr. Exit status: 0 when the config is valid, runnable and the URL (if any)
 is allowed; 1 when the config is invalid, refused, or the URL is blocked.`
@@ -43,7 +44,7 @@ is allowed; 1 when the config is invalid, refused, or the URL is blocked.`
     const report = {...checkConfig(l.loaded), ...(running !== undefined ? {running_policy: running} : {})}
     for (const w of report.warnings) this.err(`WARNING: ${w}`)
     if (!this.jsonEnabled()) process.stdout.write(renderCheck(report) + (running !== undefined ? renderRunningPolicy(running) : ''))
-    if (running?.refused !== undefined) this.err(`WARNING: the running proxy refused this file; its policy differs from the file (${running.refused})`)
+    if (running?.running === true && running.refused !== undefined) this.err(`WARNING: the running proxy refused this file; its policy differs from the file (${running.refused})`)
     if (report.refusal !== undefined) {
       this.err(report.refusal)
       process.exitCode = 1

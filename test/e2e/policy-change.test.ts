@@ -255,9 +255,16 @@ describe('change notes bind to the change they describe', {timeout: 90_000}, () 
       assert.equal(healed.config_drift, undefined)
       assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_config_drift 0$/m)
       assert.match(runCli(['check', '--config', cfg]).stdout, /\n {2}Running: {8}the running proxy's policy is this file\n/)
+      assert.deepEqual(JSON.parse(runCli(['check', '--config', cfg, '--json']).stdout).running_policy, {running: true, pid: proxy.proc.pid, in_sync: true, file_sha256: sha256(cfg), running_file_sha256: sha256(cfg)})
     } finally {
       assert.equal(await proxy.stop(), 0)
       await up.close()
     }
+    // config-state.json outlives the proxy: check no longer calls it running
+    const stopped = runCli(['check', '--config', cfg])
+    assert.match(stopped.stdout, /\n {2}Running: {8}no proxy is running \(the last run used this file\)\n/)
+    assert.equal(JSON.parse(runCli(['check', '--config', cfg, '--json']).stdout).running_policy.running, false)
+    writeFileSync(cfg, noteConfig(dir, ['a.example', '127.0.0.1', 'b.example'], 100000, 'strict'))
+    assert.match(runCli(['check', '--config', cfg]).stdout, /\n {2}Running: {8}no proxy is running \(the last run used another version of this file: sha256 [0-9a-f]{12}…, file [0-9a-f]{12}…\)\n/)
   })
 })

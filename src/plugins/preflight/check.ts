@@ -10,6 +10,7 @@ import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {enabledFeatures, type LoadedConfig} from '../config/index.js'
 import {assertRunnable, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
+import {writerLockHolder} from '../recorder/index.js'
 
 export interface CheckReport {
   readonly valid: true
@@ -36,6 +37,14 @@ export interface CheckReport {
 }
 
 export interface RunningPolicy {
+  /**
+   * Whether a proxy is running on this state now: a live process holds the flight recorder's
+   * writer lock in the same directory. False: the state is what the last run left behind.
+   */
+  readonly running: boolean
+  /** The running proxy's pid (with `running`). */
+  readonly pid?: number
+  /** The file is the one the (last) proxy's policy came from. */
   readonly in_sync: boolean
   readonly file_sha256: string
   readonly running_file_sha256: string
@@ -65,7 +74,16 @@ export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
     return undefined
   }
   const refused = state.drift !== undefined && state.drift.file_sha256 === sha && typeof state.drift.reason === 'string' ? state.drift.reason : undefined
-  return {in_sync: sha === state.file_sha256, file_sha256: sha, running_file_sha256: state.file_sha256, ...(refused !== undefined ? {refused} : {})}
+  // config-state.json outlives the proxy: only a live recorder writer makes it the running policy
+  const pid = writerLockHolder(fr.dir, 'proxy')
+  return {
+    running: pid !== undefined,
+    ...(pid !== undefined ? {pid} : {}),
+    in_sync: sha === state.file_sha256,
+    file_sha256: sha,
+    running_file_sha256: state.file_sha256,
+    ...(refused !== undefined ? {refused} : {}),
+  }
 }
 
 /** `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs the admin API). */
@@ -100,9 +118,14 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
 
 /** The `Running:` line of the text report, when the proxy's state for this file is known. */
 export function renderRunningPolicy(r: RunningPolicy): string {
+  const hashes = `sha256 ${r.running_file_sha256.slice(0, 12)}…, file ${r.file_sha256.slice(0, 12)}…`
+  if (!r.running) {
+    if (r.in_sync) return '  Running:        no proxy is running (the last run used this file)\n'
+    return `  Running:        no proxy is running (the last run used another version of this file: ${hashes}${r.refused !== undefined ? `; a reload refused this one: ${r.refused}` : ''})\n`
+  }
   if (r.in_sync) return '  Running:        the running proxy\'s policy is this file\n'
   const why = r.refused !== undefined ? `a reload refused it: ${r.refused}` : 'not loaded yet (or edited since the last reload)'
-  return `  Running:        DIFFERS from this file (running sha256 ${r.running_file_sha256.slice(0, 12)}…, file ${r.file_sha256.slice(0, 12)}…): ${why}\n`
+  return `  Running:        DIFFERS from this file (running ${hashes}): ${why}\n`
 }
 
 /** The text report (stdout). */

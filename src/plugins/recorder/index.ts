@@ -1,6 +1,7 @@
 // Layer 2: the flight recorder (hash-chained JSONL evidence files) and the signed receipt
 // emitter that `pipelock run` feeds with every decision.
 export {FlightRecorder} from './flight-recorder.js'
+export {writerLockHolder} from './writer-lock.js'
 export {EvidenceEmitter, proxyDecisionFields} from './evidence-emitter.js'
 export type {EvidenceEmitterOptions, ProxyDecisionFields} from './evidence-emitter.js'
 export type {FlightRecorderOptions, ResumeInfo, AppendedEntry} from './flight-recorder.js'

@@ -16,9 +16,27 @@ function alive(pid: number): boolean {
   }
 }
 
+function lockFile(dir: string, sessionId: string): string {
+  return path.join(dir, `.${sessionId}.writer.lock`)
+}
+
+/**
+ * The pid of the live process writing `dir`'s session (`pipelock check` tells a running proxy
+ * from a leftover state this way); undefined when no lock is held or its process is gone.
+ */
+export function writerLockHolder(dir: string, sessionId: string): number | undefined {
+  let holder: number
+  try {
+    holder = Number(readFileSync(lockFile(dir, sessionId), 'utf8').trim())
+  } catch {
+    return undefined
+  }
+  return Number.isInteger(holder) && holder > 0 && alive(holder) ? holder : undefined
+}
+
 /** Takes `<dir>/.<session>.writer.lock`; returns the release function. Throws RECORDER_LOCKED. */
 export function acquireWriterLock(dir: string, sessionId: string): () => void {
-  const file = path.join(dir, `.${sessionId}.writer.lock`)
+  const file = lockFile(dir, sessionId)
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600)
