@@ -61,6 +61,19 @@ test('check: features this build refuses are listed and fail the check (run woul
   assert.ok(doc.enabled.includes('behavioral_baseline'))
 })
 
+test('check: a kill switch turned on in the config is a warning; one only armed (token, sentinel) is not', () => {
+  const on = runCli(['check', '--config', cfg('ks-on.yaml', 'kill_switch: {enabled: true}\n')])
+  assert.equal(on.status, 0, on.stderr)
+  assert.equal(
+    on.stderr,
+    'WARNING: kill_switch.enabled: the kill switch is ON in this config: pipelock run will refuse every request from the start (except the exempt paths and kill_switch.allowlist_ips clients); set enabled: false to let traffic through (api_token or sentinel_file arm it without turning it on)\n',
+  )
+  const armed = runCli(['check', '--config', cfg('ks-armed.yaml', 'kill_switch: {api_token: check-fixture-token, sentinel_file: /tmp/pl-ks}\n')])
+  assert.equal(armed.status, 0, armed.stderr)
+  assert.equal(armed.stderr, '')
+  assert.equal(armed.stdout.split('\n').find((l) => l.startsWith('  Enabled:')), on.stdout.split('\n').find((l) => l.startsWith('  Enabled:')))
+})
+
 test('check: an enabled sandbox section is accepted, as pipelock run accepts it (it configures pipelock sandbox and mcp proxy)', () => {
   const f = cfg('sandbox.yaml', 'sandbox:\n  enabled: true\n')
   const r = runCli(['check', '--config', f, '--json'])

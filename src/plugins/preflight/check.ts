@@ -86,6 +86,9 @@ export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
   }
 }
 
+const KILL_SWITCH_ON =
+  'kill_switch.enabled: the kill switch is ON in this config: pipelock run will refuse every request from the start (except the exempt paths and kill_switch.allowlist_ips clients); set enabled: false to let traffic through (api_token or sentinel_file arm it without turning it on)'
+
 /** `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs the admin API). */
 export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>> = process.env): CheckReport {
   const c = loaded.config
@@ -112,7 +115,13 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
     enabled,
     refused: enabled.filter((f) => !RUN_ACCEPTED_FEATURES.has(f)),
     ...(refusal !== undefined ? {refusal} : {}),
-    warnings: [...loaded.warnings.map((w) => `${w.field}: ${w.message}`), ...addressWarnings.map((w) => w.replace(/^WARNING: /, ''))],
+    warnings: [
+      ...loaded.warnings.map((w) => `${w.field}: ${w.message}`),
+      ...addressWarnings.map((w) => w.replace(/^WARNING: /, '')),
+      // An engaged switch and one that is only armed (a token, a sentinel path) both list as the
+      // kill_switch feature; only this one refuses everything from the first request.
+      ...(c.kill_switch.enabled ? [KILL_SWITCH_ON] : []),
+    ],
   }
 }
 
