@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {loadPreflightConfig} from '../cli/preflight-config.js'
+import {loadPreflightConfig, reportLoadFailure} from '../cli/preflight-config.js'
 import type {CheckReport, UrlCheckReport} from '../plugins/preflight/index.js'
 
-type CheckResult = (CheckReport & {url?: UrlCheckReport}) | {valid: false; error: string}
+type CheckResult = CheckReport & {url?: UrlCheckReport}
 
 export default class Check extends BaseCommand {
   static override summary = 'Validate a config before deploying it: what it turns on, what this build refuses'
@@ -15,7 +15,9 @@ have refused it, e.g. a loosening in strict mode without an operator note), or, 
 holds that recorder now, that none is running and what the last run used. With --url, also scans one URL through the full URL pipeline of
 that config (real DNS for the SSRF stage) and prints the verdict.
 Diagnostics go to stderr. Exit status: 0 when the config is valid, runnable and the URL (if any)
-is allowed; 1 when the config is invalid, refused, or the URL is blocked.`
+is allowed; 1 when the config is invalid, refused, or the URL is blocked. A config that cannot
+be loaded prints "Config validation FAILED: <file>:<line>: <what> [CODE]" on stderr, or with
+--json the error object of docs/errors.md on stdout.`
 
   static override examples = [
     {description: 'Validate a config file', command: '<%= config.bin %> check --config pipelock.yaml'},
@@ -30,14 +32,13 @@ is allowed; 1 when the config is invalid, refused, or the URL is blocked.`
     url: Flags.string({description: 'also scan this URL with the config (full URL pipeline, real DNS)'}),
   }
 
-  async run(): Promise<CheckResult> {
+  async run(): Promise<CheckResult | undefined> {
     const {flags} = await this.parse(Check)
     if (flags.config === undefined) this.err('Using default config (no --config specified)')
     const l = loadPreflightConfig(flags.config)
-    if ('error' in l) {
-      this.err(`Config validation FAILED: ${l.error}`)
-      process.exitCode = 1
-      return {valid: false, error: l.error}
+    if ('failure' in l) {
+      reportLoadFailure(l.failure, 'Config validation FAILED: ', 1, this.jsonEnabled())
+      return undefined
     }
     const {checkConfig, renderCheck, renderUrlCheck, runningPolicy, renderRunningPolicy} = await import('../plugins/preflight/index.js')
     const running = runningPolicy(l.loaded)

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {loadPreflightConfig} from '../cli/preflight-config.js'
+import {loadPreflightConfig, reportLoadFailure} from '../cli/preflight-config.js'
 import type {DoctorReport} from '../plugins/preflight/index.js'
 
 export default class Doctor extends BaseCommand {
@@ -25,13 +25,12 @@ Exit status: 2 when any check fails, 1 when any warns, else 0; 2 when the config
     'no-color': Flags.boolean({description: 'no ANSI colours (also off with NO_COLOR or when stdout is not a terminal)'}),
   }
 
-  async run(): Promise<DoctorReport | {error: string}> {
+  async run(): Promise<DoctorReport | undefined> {
     const {flags} = await this.parse(Doctor)
     const l = loadPreflightConfig(flags.config)
-    if ('error' in l) {
-      this.err(`config load error: ${l.error}`)
-      process.exitCode = 2
-      return {error: l.error}
+    if ('failure' in l) {
+      reportLoadFailure(l.failure, 'config load error: ', 2, this.jsonEnabled())
+      return undefined
     }
     const {runDoctor, renderDoctor, doctorExit, systemDoctorEnvironment} = await import('../plugins/preflight/index.js')
     const env = systemDoctorEnvironment()

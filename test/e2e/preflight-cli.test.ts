@@ -45,7 +45,25 @@ test('check: a file with overrides; an invalid file exits 1 with one line', () =
   const b = runCli(['check', '-c', bad])
   assert.equal(b.status, 1)
   assert.equal(b.stdout, '')
-  assert.equal(b.stderr, `Config validation FAILED: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus"\n`)
+  assert.equal(b.stderr, `Config validation FAILED: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus" [CONFIG_INVALID]\n`)
+})
+
+test('check, doctor, audit score: a config that cannot be loaded is reported as docs/errors.md says (code, hint; --json: the error object alone)', () => {
+  const message = `${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus"`
+  // the line pipelock run prints for the same file, after each command's own prefix
+  const run = runCli(['run', '--config', bad, '--listen', '127.0.0.1:0'])
+  assert.equal(run.stderr, `${message} [CONFIG_INVALID]\n`)
+  for (const [args, prefix, exit] of [[['check'], 'Config validation FAILED: ', 1], [['audit', 'score'], 'loading config: ', 1], [['doctor'], 'config load error: ', 2]] as const) {
+    const t = runCli([...args, '-c', bad])
+    assert.deepEqual([t.status, t.stdout, t.stderr], [exit, '', `${prefix}${message} [CONFIG_INVALID]\n`])
+    const j = runCli([...args, '-c', bad, '--json'])
+    assert.deepEqual([j.status, j.stderr], [exit, ''])
+    assert.equal(j.stdout, JSON.stringify({error: {code: 'CONFIG_INVALID', message, exit, file: bad, line: 1}}) + '\n')
+  }
+  const missing = path.join(dir, 'missing.yaml')
+  const m = runCli(['check', '-c', missing])
+  assert.deepEqual([m.status, m.stdout], [1, ''])
+  assert.equal(m.stderr, `Config validation FAILED: reading config ${missing}: ENOENT [FILE_NOT_FOUND]; hint: pass an existing YAML file to --config, or create one with: pipelock generate config --preset balanced --out pipelock.yaml\n`)
 })
 
 test('check: features this build refuses are listed and fail the check (run would not start)', () => {
@@ -176,7 +194,7 @@ test('doctor: failures exit 2; enforce off warns; a clean config exits 0; --json
   const l = runCli(['doctor', '-c', bad])
   assert.equal(l.status, 2)
   assert.equal(l.stdout, '')
-  assert.equal(l.stderr, `config load error: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus"\n`)
+  assert.equal(l.stderr, `config load error: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus" [CONFIG_INVALID]\n`)
 })
 
 const SCORE_DEFAULTS = `Pipelock Config Security Score
@@ -288,5 +306,5 @@ test('audit score: tool policy findings, capped categories, grade; --json shape;
   const l = runCli(['audit', 'score', '-c', bad])
   assert.equal(l.status, 1)
   assert.equal(l.stdout, '')
-  assert.equal(l.stderr, `loading config: loading config "${bad}": ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus"\n`)
+  assert.equal(l.stderr, `loading config: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus" [CONFIG_INVALID]\n`)
 })

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {loadPreflightConfig} from '../../cli/preflight-config.js'
+import {loadPreflightConfig, reportLoadFailure} from '../../cli/preflight-config.js'
 import type {ScoreReport} from '../../plugins/preflight/index.js'
 
 export default class AuditScore extends BaseCommand {
@@ -10,7 +10,8 @@ MCP scanning, tool policy, kill switch, enforcement, blocklist, adaptive enforce
 flight recorder, request body scanning and more — gives an overall percentage and grade (A ≥ 90,
 B ≥ 80, C ≥ 70, D ≥ 60, else F), and lists findings as CRITICAL / WARNING / INFO.
 The report goes to stdout. The score never changes the exit status (0); a config that cannot be
-loaded exits 1.`
+loaded exits 1 ("loading config: <file>:<line>: <what> [CODE]" on stderr, or with --json the
+error object of docs/errors.md on stdout).`
 
   static override examples = [
     {description: 'Score a config file', command: '<%= config.bin %> audit score --config pipelock.yaml'},
@@ -23,15 +24,14 @@ loaded exits 1.`
     config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
   }
 
-  async run(): Promise<ScoreReport | {error: string}> {
+  async run(): Promise<ScoreReport | undefined> {
     const {flags} = await this.parse(AuditScore)
     const l = loadPreflightConfig(flags.config)
-    if ('error' in l) {
-      // The reference's doubled prefix, kept: scripts match on it (operations.md §7.5).
-      const error = `loading config: loading config ${JSON.stringify(flags.config ?? '')}: ${l.error}`
-      this.err(error)
-      process.exitCode = 1
-      return {error}
+    if ('failure' in l) {
+      // [ext] One "loading config:" prefix and the [CODE] (the reference doubles the prefix and
+      // names the file twice): the line still starts as before for scripts that match it.
+      reportLoadFailure(l.failure, 'loading config: ', 1, this.jsonEnabled())
+      return undefined
     }
     const {scoreConfig, renderScore} = await import('../../plugins/preflight/index.js')
     const report = scoreConfig(l.loaded.config, flags.config)
