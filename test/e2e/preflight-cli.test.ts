@@ -63,7 +63,7 @@ test('check, doctor, audit score: a config that cannot be loaded is reported as 
   const missing = path.join(dir, 'missing.yaml')
   const m = runCli(['check', '-c', missing])
   assert.deepEqual([m.status, m.stdout], [1, ''])
-  assert.equal(m.stderr, `Config validation FAILED: reading config ${missing}: ENOENT [FILE_NOT_FOUND]; hint: pass an existing YAML file to --config, or create one with: pipelock generate config --preset balanced --out pipelock.yaml\n`)
+  assert.equal(m.stderr, `Config validation FAILED: reading config ${missing}: ENOENT (no such file) [FILE_NOT_FOUND]; hint: pass an existing YAML file to --config, or create one with: pipelock generate config --preset balanced --out pipelock.yaml\n`)
 })
 
 test('check: features this build refuses are listed and fail the check (run would not start)', () => {
