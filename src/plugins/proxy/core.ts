@@ -112,6 +112,9 @@ export function blockDecision(
 ): Decision {
   const reason = opts.reason ?? reasonForLabel(opts.layer)
   const meta = REASON_CODES[reason]
+  // A live-lock contract block is critical, retry `policy`, whatever its code (learn-lifecycle
+  // §7.9): the block headers say so (block.ts), and the record (receipt, audit, capture) must too.
+  const contract = opts.stage === 'contract'
   return {
     requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
     durationMs: clock.nowMs() - b.startMs,
@@ -120,8 +123,8 @@ export function blockDecision(
     stage: opts.stage,
     layer: opts.layer,
     reason,
-    severity: meta.severity,
-    retry: meta.retry,
+    severity: contract ? 'critical' : meta.severity,
+    retry: contract ? 'policy' : meta.retry,
     class: opts.scan?.class ?? 'threat',
     detail: opts.detail,
     ...(opts.scan?.hint !== undefined ? {hint: opts.scan.hint} : {}),
