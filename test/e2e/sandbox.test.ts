@@ -211,6 +211,8 @@ describe('pipelock sandbox: report, modes, exit status', () => {
       '[sandbox] containment: 3/3 layers active',
       '[sandbox] bridge proxy: 127.0.0.1:8888 → /run/pipelock/proxy.sock',
     ])
+    // The embedded proxy's banner names what the agent is given, not the host port it listens on.
+    assert.ok(r.stderr.split('\n').includes('  Agents: inside the sandbox HTTPS_PROXY=http://127.0.0.1:8888 HTTP_PROXY=http://127.0.0.1:8888 (bridged to this proxy)'), r.stderr)
   })
 
   test('--dry-run --json reports the layers (exit 0)', async () => {

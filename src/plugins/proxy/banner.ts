@@ -16,6 +16,8 @@ export interface BannerInput {
   readonly configFile?: string
   readonly agentArgs: readonly string[]
   readonly apiTokenSet: boolean
+  /** The `Agents:` line's text when the agents reach this proxy another way (the sandbox's bridge). */
+  readonly agentsLine?: string
 }
 
 /** How to turn the forward proxy on: the banner and the 405 answers of a proxy without it say so. */
@@ -32,7 +34,7 @@ export function startBanner(b: BannerInput): string[] {
     b.metricsListen !== undefined ? `  Stats:  http://${b.metricsListen}/stats (separate port)` : `  Stats:  http://${b.listen}/stats`,
   ]
   if (c.forward_proxy.enabled) {
-    lines.push('  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)', `  Agents: HTTPS_PROXY=http://${b.listen} HTTP_PROXY=http://${b.listen}`)
+    lines.push('  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)', `  Agents: ${b.agentsLine ?? `HTTPS_PROXY=http://${b.listen} HTTP_PROXY=http://${b.listen}`}`)
   } else {
     lines.push(`  Proxy:  forward proxy off (/fetch only); for HTTPS_PROXY set ${FORWARD_PROXY_HINT}`)
   }

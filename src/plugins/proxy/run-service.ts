@@ -83,6 +83,8 @@ export interface RunOptions {
    * not collide with its ports.
    */
   readonly embedded?: boolean
+  /** What the banner's `Agents:` line says when the embedder gives its agents another address (the sandbox's bridge). */
+  readonly agentsLine?: string
 }
 
 export interface RunningProxy {
@@ -284,7 +286,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   for (const line of startBanner({
     version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics, ...(reverse ? {reverse} : {}),
     ...(mcp ? {mcp: {listen: mcp.address, upstream: mcp.upstream}} : {}),
-    configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '',
+    configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '', ...(opts.agentsLine !== undefined ? {agentsLine: opts.agentsLine} : {}),
   })) opts.stderr(line)
   const agentLines = agentListenerLines(addresses.agents ?? [])
   for (const line of [...agentLines.banner, ...agentLines.stderr]) opts.stderr(line)

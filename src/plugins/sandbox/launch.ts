@@ -57,7 +57,10 @@ export interface PreparedLaunch {
 /** Inside the sandbox: the bridge socket's directory. */
 const BRIDGE_DIR = '/run/pipelock'
 /** The relay's port inside the network namespace (the reference's 8888). */
-const RELAY_PORT = 8888
+export const RELAY_PORT = 8888
+
+/** The embedded proxy's banner line: the address the sandboxed agent is given, not the host one. */
+export const SANDBOX_AGENTS_LINE = `inside the sandbox HTTPS_PROXY=http://127.0.0.1:${RELAY_PORT} HTTP_PROXY=http://127.0.0.1:${RELAY_PORT} (bridged to this proxy)`
 /** Read-only system paths (§2.5 default policy, as mounts). */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32']
 const SYSTEM_ETC = [

@@ -14,7 +14,7 @@ import type {MetricsListener, RunningFileSentry} from '../filesentry/index.js'
 import type {RunningProxy} from '../proxy/index.js'
 import {checkEnvEntries} from './env.js'
 import {dryRun, dryRunFailure, renderDryRunText, type DryRunReport} from './dry-run.js'
-import {checkMode, prepareLaunch, type PreparedLaunch, type SandboxMode} from './launch.js'
+import {checkMode, prepareLaunch, SANDBOX_AGENTS_LINE, type PreparedLaunch, type SandboxMode} from './launch.js'
 import {buildPolicy} from './policy.js'
 import {probeCapabilities, type Capabilities} from './probe.js'
 
@@ -55,7 +55,7 @@ async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<
   const {startRun} = await import('../proxy/index.js')
   const running = await startRun({
     ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
-    listen: '127.0.0.1:0', embedded: true, agentArgs: [], version: o.version, env: o.env,
+    listen: '127.0.0.1:0', embedded: true, agentsLine: SANDBOX_AGENTS_LINE, agentArgs: [], version: o.version, env: o.env,
     // The agent owns stdout (and, under mcp proxy, it is the MCP transport): the audit log goes to stderr.
     stderr: o.stderr, stdout: {write: (l: string) => void process.stderr.write(l)},
   })
