@@ -136,7 +136,7 @@ describe('learn-and-lock arc through the CLI', () => {
     forgotten = path.join(dir, 'forgotten.yaml')
     const r = pipelock([
       'learn', 'forget', '--candidate', source, '--rule-id', ruleId, '--reason', 'operator_request', '--out', forgotten,
-      '--tombstone-dir', path.join(dir, 'tombstones'), '--store', store, '--keystore', ks, '--compile-key-agent', 'ci-compile', '--activation-key', 'ops-alice',
+      '--tombstone-dir', path.join(dir, 'tombstones'), '--store', store, '--roster', rosterFile, '--roster-root-fingerprint', fp, '--keystore', ks, '--compile-key-agent', 'ci-compile', '--activation-key', 'ops-alice',
       '--receipt-out', path.join(dir, 'redaction-receipts.jsonl'),
     ])
     ok(r, 'learn forget')

@@ -7,11 +7,13 @@ import {fileTombstone} from '../../plugins/store/index.js'
 
 export default class LearnForget extends BaseCommand {
   static override summary = 'Remove a rule from a candidate and tombstone the prior contract hash'
-  static override description = `Verifies the candidate's signature, removes every rule with --rule-id, re-signs the reduced contract (prior_contract_hash = the old hash), writes a tombstone for the old hash signed by the activation key (<tombstone-dir>/sha256-<hex>.tombstone.yaml) and appends a contract_redaction_request receipt. With --store the tombstone is also filed into <store>/tombstones/, so promote refuses the old contract from then on.`
+  static override description = `Verifies the candidate's signature, removes every rule with --rule-id, re-signs the reduced contract (prior_contract_hash = the old hash), writes a tombstone for the old hash signed by the activation key (<tombstone-dir>/sha256-<hex>.tombstone.yaml) and appends a contract_redaction_request receipt. With --store the tombstone is also filed into <store>/tombstones/, so promote refuses the old contract from then on; --store needs --roster and --roster-root-fingerprint (those promote uses for the store), and an activation key the roster does not authorise is refused before anything is written.
+
+--activation-key takes the forms learn promote accepts: a keystore key id, or a key file from signing key generate by its path or by its key_id among the key files in --keystore.`
 
   static override examples = [
     '<%= config.bin %> learn forget --candidate /tmp/agent.ratified.yaml --rule-id r-0123456789abcdef0123 --reason operator_request --activation-key activation-1',
-    '<%= config.bin %> learn forget --candidate /tmp/agent.ratified.yaml --rule-id r-0123456789abcdef0123 --reason pii --activation-key activation-1 --store /var/lib/pipelock/contracts',
+    '<%= config.bin %> learn forget --candidate /tmp/agent.ratified.yaml --rule-id r-0123456789abcdef0123 --reason pii --activation-key activation-1 --store /var/lib/pipelock/contracts --roster /etc/pipelock/roster.json --roster-root-fingerprint sha256:<hex>',
   ]
 
   static override enableJsonFlag = true
@@ -23,10 +25,12 @@ export default class LearnForget extends BaseCommand {
     out: Flags.string({description: 'destination (absolute; default <candidate>.forgotten.yaml)'}),
     'tombstone-dir': Flags.string({description: 'tombstone directory (default <candidate dir>/tombstones)'}),
     'receipt-out': Flags.string({description: 'receipt JSONL file (default <dir of out>/redaction-receipts.jsonl)'}),
-    store: Flags.string({description: 'also file the tombstone into this contract store'}),
+    store: Flags.string({description: 'also file the tombstone into this contract store (needs --roster and --roster-root-fingerprint)'}),
+    roster: Flags.string({description: "the store's signed key roster (as learn promote --roster); the activation key must be authorised by it", dependsOn: ['roster-root-fingerprint']}),
+    'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key', dependsOn: ['roster']}),
     keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
     'compile-key-agent': Flags.string({description: 'keystore key that re-signs (default: the candidate signer_key_id)'}),
-    'activation-key': Flags.string({description: 'keystore key id that signs the tombstone and receipt (required unless --deterministic)'}),
+    'activation-key': Flags.string({description: 'signs the tombstone and receipt (required unless --deterministic): a keystore key id, or a key file from signing key generate, by its path or by its key_id among the key files in --keystore'}),
     'contract-key': Flags.string({description: 'public key that must verify the incoming candidate (default: keystore public key of its signer)'}),
     deterministic: Flags.boolean({description: 'tests only: fixed clock, ids and public deterministic keys', default: false}),
   }
@@ -46,7 +50,8 @@ export default class LearnForget extends BaseCommand {
       ...(flags['activation-key'] === undefined ? {} : {activationKey: flags['activation-key']}),
       ...(flags['contract-key'] === undefined ? {} : {contractKey: flags['contract-key']}),
       env: lifecycleEnv(flags.deterministic),
-      ...(store === undefined ? {} : {fileIntoStore: (yaml: string) => fileTombstone(store, yaml).file}),
+      ...(store === undefined ? {} : {fileIntoStore: (yaml: string, roster, nowNanos) => fileTombstone(store, yaml, {roster, nowNanos}).file}),
+      ...(flags.roster === undefined || flags['roster-root-fingerprint'] === undefined ? {} : {storeRoster: {path: flags.roster, rootFingerprint: flags['roster-root-fingerprint']}}),
     })
     this.out(`forget: rule ${r.ruleId} removed, candidate written to ${r.dest}, tombstone written to ${r.tombstone}`)
     this.err(

@@ -12,6 +12,8 @@ import {remapRuleDataClasses, resignContract} from './candidate-sign.js'
 import {verifyCandidate} from './candidate-verify.js'
 import {goTrimSpace} from '../canonical/index.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
+import {loadForgetSigner, type StoreRosterRef} from './forget-signer.js'
+import type {LoadedRoster} from '../signing/index.js'
 
 export interface ForgetRequest {
   candidate: string
@@ -26,7 +28,9 @@ export interface ForgetRequest {
   contractKey?: string
   env: LifecycleEnv
   /** Files the signed tombstone YAML into a contract store (`--store`); returns the stored path. */
-  fileIntoStore?: (tombstoneYaml: string) => string
+  fileIntoStore?: (tombstoneYaml: string, roster: LoadedRoster, nowNanos: bigint) => string
+  /** The store's roster; required with `fileIntoStore`, so the activation key is checked before anything is written. */
+  storeRoster?: StoreRosterRef
 }
 
 export interface ForgetResult {
@@ -57,6 +61,16 @@ export function runLearnForget(req: ForgetRequest): ForgetResult {
   if (ruleId === '') throw new PipelockError('RULE_NOT_FOUND', 'learn: rule not found in candidate: --rule-id is required')
   const reason = goTrimSpace(req.reason)
   if (reason === '') throw new PipelockError('USAGE', 'learn forget: --reason is required')
+  if (req.fileIntoStore !== undefined && req.storeRoster === undefined) {
+    throw new PipelockError('USAGE', 'learn forget: --store needs --roster and --roster-root-fingerprint', {
+      hint: "give the roster learn promote uses for this store: the tombstone's signer is checked against it before anything is written",
+    })
+  }
+  if (!req.env.deterministic && (req.activationKey ?? '') === '') {
+    throw new PipelockError('KEY_INVALID', 'learn lifecycle: signer key id is required', {hint: 'pass --activation-key <keystore key id>'})
+  }
+  // The activation signer (and, with --store, its place in the store's roster) is checked first.
+  const activation = loadForgetSigner(req.keystore, req.env.deterministic ? deterministicKey('forgetActivation') : (req.activationKey ?? ''), req.storeRoster, req.env)
   const env = loadCandidate(req.candidate)
   const candidate = path.normalize(req.candidate)
   const dest = checkCandidateOut(req.out ?? replaceExt(candidate, '.forgotten.yaml'))
@@ -88,11 +102,7 @@ export function runLearnForget(req: ForgetRequest): ForgetResult {
   body.set('prior_contract_hash', prior)
 
   const signerId = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
-  if (!req.env.deterministic && (req.activationKey ?? '') === '') {
-    throw new PipelockError('KEY_INVALID', 'learn lifecycle: signer key id is required', {hint: 'pass --activation-key <keystore key id>'})
-  }
   const compileSigner = req.env.deterministic ? deterministicKey('forgetCompile') : keystoreSigner(req.keystore, req.compileKeyAgent ?? signerId)
-  const activation = req.env.deterministic ? deterministicKey('forgetActivation') : keystoreSigner(req.keystore, req.activationKey)
   const signed = resignContract(body, compileSigner, 'learn forget')
 
   const authorizationId = req.env.newId('redaction')
@@ -128,7 +138,8 @@ export function runLearnForget(req: ForgetRequest): ForgetResult {
   )
   // Everything is signed and validated: now write. The store (write-once, may refuse) goes first,
   // then the tombstone next to the candidate, then the staged candidate with its receipt.
-  const storeTombstone = req.fileIntoStore?.(tombYaml)
+  const storeTombstone =
+    req.fileIntoStore === undefined || activation.roster === undefined ? undefined : req.fileIntoStore(tombYaml, activation.roster, req.env.clock.nowNanos())
   try {
     makeDirs(tombDir, 0o750)
     if (lstatSync(tombDir).isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `learn forget: tombstone dir must not be a symlink: ${tombDir}`)

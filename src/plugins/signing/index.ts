@@ -65,6 +65,7 @@ export {
 export type {KeystoreLocation, AgentKeyResult, LoadedAgentKey, TrustResult} from './keystore.js'
 export {KEY_FILE_SIZE_CAP, checkPurpose, loadKeyFile, encodeKeyFile, generateKeyFile} from './key-file.js'
 export type {KeyFile, GenerateKeyFileOptions, GeneratedKeyFile} from './key-file.js'
+export {loadSignerKeyRef, type SignerKey} from './signer-key-ref.js'
 export {
   KEY_INFO,
   ROSTER_BODY,

@@ -1,10 +1,10 @@
-import {lstatSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {canonicalBytes, formatGoTime, fromEpochNanos, goJson, JsonNumber, type Clock, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {manifestEnvironment, type ManifestEnvironment} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, signEvidence, type UnsignedEvidenceReceipt} from '../receipts/index.js'
-import {authorizeSignerForPayload, type Ed25519KeyPair, formatSignature, KEY_FILE_SIZE_CAP, type KeyInfo, loadAgentPrivateKey, loadKeyFile, type LoadedRoster, loadRoster, makeDirs, resolveKey, signBytes} from '../signing/index.js'
+import {authorizeSignerForPayload, type Ed25519KeyPair, formatSignature, type KeyInfo, type LoadedRoster, loadRoster, loadSignerKeyRef, makeDirs, resolveKey, signBytes} from '../signing/index.js'
 import {appendLine} from './fs-io.js'
 import {storeLayout} from './paths.js'
 import {ACTIVATION_PURPOSE} from './signatures.js'
@@ -66,53 +66,11 @@ function checkDir(p: string, what: string): void {
   if (!st.isDirectory()) throw new PipelockError('STORE_INVALID', `learn: invalid candidate file: ${what} must be a directory: ${p}`)
 }
 
-/** A signer's key pair and the id the roster knows it by. */
-type SignerKey = Readonly<{keyId: string; keyPair: Ed25519KeyPair; publicKeyHex: string}>
-
-/**
- * An activation signer's private key (`--activation-key`, `--dual-control-from`): a keystore key
- * id (`agents/<id>/id_ed25519`, §8.3), or — beyond the reference, whose user guide generates the
- * activation key with `signing key generate` and then cannot use it — a deployment key file of
- * purpose contract-activation-signing (§8.4): by its path, or by its `key_id` among the key files
- * at the top of the keystore directory. Its key id is then the file's `key_id`.
- */
-function activationKey(keystore: string, ref: string): SignerKey {
-  const fromFile = (file: string): SignerKey => loadKeyFile(file, ACTIVATION_PURPOSE)
-  if (ref.includes('/') || ref.endsWith('.json')) return fromFile(ref)
-  try {
-    return {keyId: ref, ...loadAgentPrivateKey(keystore, ref)}
-  } catch (e) {
-    if (!(e instanceof PipelockError) || e.code !== 'FILE_NOT_FOUND') throw e
-    const file = keyFileWithId(keystore, ref)
-    if (file === undefined) throw e
-    return fromFile(file)
-  }
-}
-
-/** The JSON key file at the top of `dir` whose `key_id` is `id` (files that are not key files are passed over). */
-function keyFileWithId(dir: string, id: string): string | undefined {
-  let names: string[]
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort()
-  } catch {
-    return undefined
-  }
-  for (const n of names) {
-    const file = path.join(dir, n)
-    try {
-      if (statSync(file).size > KEY_FILE_SIZE_CAP) continue
-      const v = JSON.parse(readFileSync(file, 'utf8')) as {key_id?: unknown}
-      if (v !== null && typeof v === 'object' && v.key_id === id) return file
-    } catch {
-      // not a key file: passed over
-    }
-  }
-  return undefined
-}
-
 function loadSigner(keystore: string, ref: string, roster: LoadedRoster, kind: string, label: string, now: bigint): ActivationSigner {
   try {
-    const key = activationKey(keystore, ref)
+    // A keystore key id, or a key file from signing key generate (by path or by key_id in the keystore):
+    // beyond the reference, whose user guide generates the activation key that way and then cannot use it.
+    const key = loadSignerKeyRef(keystore, ref, ACTIVATION_PURPOSE)
     const keyId = key.keyId
     const entry = authorizeSignerForPayload(roster, kind, keyId, now)
     // The keystore key must be the roster's key of that id, or every signature fails later.
