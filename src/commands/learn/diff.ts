@@ -4,7 +4,7 @@ import {auditLine, runLearnDiff, type DiffResult} from '../../plugins/learn/inde
 
 export default class LearnDiff extends BaseCommand {
   static override summary = 'Compare two shadow.json reports rule by rule'
-  static override description = `For every rule id in either report: evaluations, new blocks, new allows and new-block rate of the second report minus the first (a rule only in the first shows negative numbers). Markdown to stdout, or atomically to --out.`
+  static override description = `For every rule id in either report: evaluations, new blocks, new allows and new-block rate of the second report minus the first (a rule only in the first shows negative numbers). Markdown to stdout, or atomically to --out. Both files must be reports written by learn shadow --out-json; any other JSON file (a compile manifest, a replay diff, a contract) is refused, naming it and what it looks like.`
 
   static override examples = ['<%= config.bin %> learn diff /tmp/shadow-before.json /tmp/shadow-after.json', '<%= config.bin %> learn diff /tmp/a.json /tmp/b.json --out /tmp/diff.md']
 

@@ -5,6 +5,7 @@ import {PipelockError} from '../errors/index.js'
 import {writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath} from './candidate-file.js'
 import {formatFixed} from '../canonical/index.js'
+import {notShadowReport} from './shadow-report-kind.js'
 
 // learn-lifecycle §3.6: `learn diff A.json B.json` — per-rule deltas between two shadow reports.
 
@@ -91,8 +92,20 @@ function readReport(p: string): ShadowReportSummary {
   }
   if (st.isSymbolicLink()) throw fail(`learn diff: report must not be a symlink: ${p}`)
   if (!st.isFile()) throw fail(`learn diff: report must be a regular file: ${p}`)
+  let raw: unknown
   try {
-    return decodeShadowReport(readFileSync(p, 'utf8'))
+    raw = JSON.parse(readFileSync(p, 'utf8'))
+  } catch (e) {
+    throw new PipelockError('SHADOW_INPUT_INVALID', `learn diff: decode report: ${(e as Error).message}`, {location: {file: p}})
+  }
+  const other = notShadowReport(raw)
+  if (other !== undefined) {
+    throw new PipelockError('SHADOW_INPUT_INVALID', `learn diff: ${p} is not a shadow report: it looks like ${other}`, {
+      hint: 'give two reports that learn shadow --out-json wrote',
+    })
+  }
+  try {
+    return decodeShadowReport(JSON.stringify(raw))
   } catch (e) {
     throw new PipelockError('SHADOW_INPUT_INVALID', `learn diff: decode report: ${(e as Error).message}`, {location: {file: p}})
   }

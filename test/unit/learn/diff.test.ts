@@ -18,6 +18,7 @@ const A = JSON.stringify({
   quarantines: [{rule_id: 'r-b'}],
 })
 const B = JSON.stringify({
+  report_version: 1,
   contract_hash: 'sha256:b',
   total_records: 10,
   new_blocks: 1,
@@ -55,6 +56,12 @@ test('learn diff: paths absolute, regular files, not symlinks; --out written ato
     assert.throws(() => runLearnDiff('a.json', b), {message: 'learn diff: report path must be absolute, got "a.json"'})
     assert.throws(() => runLearnDiff(path.join(dir, 'link.json'), b), {message: `learn diff: report must not be a symlink: ${path.join(dir, 'link.json')}`})
     assert.throws(() => runLearnDiff(dir, b), {message: `learn diff: report must be a regular file: ${dir}`})
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({body: {schema_version: 1, contract_hash: 'sha256:a', compile_started_at: 'x'}, signature: 's'}))
+    assert.throws(() => runLearnDiff(path.join(dir, 'manifest.json'), b), {
+      message: `learn diff: ${path.join(dir, 'manifest.json')} is not a shadow report: it looks like a compile manifest (learn compile writes it next to the candidate)`,
+    })
+    writeFileSync(path.join(dir, 'other.json'), '{"a":1,"b":2}')
+    assert.throws(() => runLearnDiff(a, path.join(dir, 'other.json')), {message: `learn diff: ${path.join(dir, 'other.json')} is not a shadow report: it looks like a JSON object with keys a, b`})
     writeFileSync(path.join(dir, 'bad.json'), '{')
     assert.throws(() => runLearnDiff(path.join(dir, 'bad.json'), b), /^PipelockError: learn diff: decode report: /)
     const r = runLearnDiff(a, b, path.join(dir, 'out', 'diff.md'))
