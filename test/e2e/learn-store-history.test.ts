@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {baseArgs, cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
 
@@ -133,5 +133,24 @@ describe('learn store history', () => {
     const none = cli(['learn', 'store', 'history'])
     assert.equal(none.code, 2)
     assert.equal(none.stderr, 'learn store history: --store DIR is required (or --config with learn_lock.store_dir) [USAGE]\n')
+  })
+})
+
+describe('learn store history of a store whose active.json was deleted', () => {
+  const lab = makeLab()
+  const c1 = writeCandidate(lab, 'c1', 0)
+
+  it('names the problem as pipelock run does, in text and in --json', () => {
+    const p = cli(promoteArgs(lab, c1.file, [...ENV, '--deterministic', '--json']))
+    assert.equal(p.code, 0, p.stderr)
+    const g1 = JSON.parse(p.stdout).manifestHash as string
+    rmSync(path.join(lab.store, 'active.json'))
+    const problem = `active manifest ${path.join(lab.store, 'active.json')} is missing but the store has accepted generation 1 (${g1}): restore it from manifests/${g1.replace(':', '-')}.json or promote a new generation`
+    const r = cli(['learn', 'store', 'history', '--store', lab.store])
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(r.stdout.startsWith(`contract store ${lab.store}: 1 accepted manifest, 0 rejected, none active\n`), r.stdout)
+    assert.ok(r.stdout.endsWith(`\nproblems\n  ${problem}\n`), r.stdout)
+    const j = cli(['learn', 'store', 'history', '--store', lab.store, '--json'])
+    assert.deepEqual(JSON.parse(j.stdout).problems, [problem])
   })
 })

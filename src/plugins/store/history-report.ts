@@ -5,6 +5,7 @@ import {PipelockError} from '../errors/index.js'
 import {decodeActiveManifest} from './artifacts.js'
 import {readRegularFile, STORE_LOG_MAX_BYTES} from './fs-io.js'
 import {storeLayout} from './paths.js'
+import {promotionTraces} from './promotion-traces.js'
 
 // `learn store history` (issue 34): what a store has activated, generation by generation, read
 // from manifests/ (the accepted manifests, write-once) and the activation journal. A listing,
@@ -166,8 +167,26 @@ export function readStoreHistory(root: string): StoreHistory {
     const g = byHash.get(active)
     if (g !== undefined) g.active = true
     else if (active !== '') problems.push(`active.json holds manifest ${active}, which is not in manifests/`)
+  } else {
+    const missing = activeMissing(root, generations)
+    if (missing !== undefined) problems.push(missing)
   }
   return {store: root, activeManifestHash: active, generations, rejected: journal.rejected, problems}
+}
+
+/**
+ * A store that has accepted a generation but has no active.json: `pipelock run` refuses it, so the
+ * listing says so in run's words rather than showing a store with nothing active.
+ */
+function activeMissing(root: string, generations: HistoryGeneration[]): string | undefined {
+  const layout = storeLayout(root)
+  const latest = generations[generations.length - 1]
+  if (latest !== undefined) {
+    return `active manifest ${layout.active} is missing but the store has accepted generation ${latest.generation} (${latest.manifestHash}): restore it from manifests/${latest.manifestHash.replace(':', '-')}.json or promote a new generation`
+  }
+  const traces = promotionTraces(root)
+  if (traces.length === 0) return undefined
+  return `active manifest ${layout.active} and the accepted manifests in ${layout.manifests} are missing, but the store shows promoted contracts (${traces.map((t) => `${t.file}: ${t.detail}`).join('; ')}): pipelock run refuses to start on it; restore active.json and manifests/ from a backup, or promote a new generation with learn promote`
 }
 
 function selectorText(s: HistorySelector): string {

@@ -7,7 +7,7 @@ import {readStoreHistory, renderStoreHistory, storeHistoryJson} from '../../../p
 
 export default class LearnStoreHistory extends BaseCommand {
   static override summary = "List a contract store's generations: each accepted manifest, who signed it, what it activates"
-  static override description = `Reads <store>/manifests/ (every accepted manifest, write-once) and <store>/.activation_journal.jsonl and prints, oldest first, one block per generation: its manifest hash, the prior manifest hash it extends, promote or rollback (and to which generation), when it was signed and accepted, who signed it (key id and principal), its environment, and each selector with the contract it activates. The generation in active.json is marked (active). Rejected swaps from the journal follow, then any disagreement between the journal, manifests/ and active.json.
+  static override description = `Reads <store>/manifests/ (every accepted manifest, write-once) and <store>/.activation_journal.jsonl and prints, oldest first, one block per generation: its manifest hash, the prior manifest hash it extends, promote or rollback (and to which generation), when it was signed and accepted, who signed it (key id and principal), its environment, and each selector with the contract it activates. The generation in active.json is marked (active). Rejected swaps from the journal follow, then any disagreement between the journal, manifests/ and active.json (a deleted active.json in a store that has accepted generations is named as pipelock run names it when it refuses the store).
 
 This lists; it does not verify signatures against a roster (learn promote, learn rollback and pipelock run do, whenever a manifest becomes active). --json prints the same as an object.`
 
