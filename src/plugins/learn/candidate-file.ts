@@ -1,4 +1,4 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync} from 'node:fs'
+import {accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {decodeEnvelope, type SignedEnvelope} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -98,4 +98,24 @@ export function checkOutputPath(p: string, create = false): string {
     }
   }
   return path.normalize(p)
+}
+
+/**
+ * Fails when `p` could not be written: the file (when it exists) or its nearest existing ancestor
+ * directory is not writable. A pre-check, for commands that ask questions before they write.
+ */
+export function checkWritable(p: string, what: string): void {
+  let probe = p
+  for (;;) {
+    try {
+      accessSync(probe, constants.W_OK)
+      return
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' || path.dirname(probe) === probe) {
+        throw new PipelockError('WRITE_FAILED', `${what} ${p} cannot be written: ${probe}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message}`)
+      }
+      probe = path.dirname(probe)
+    }
+  }
 }

@@ -3,7 +3,7 @@ import {rejectedButCovered} from './ratify-coverage.js'
 import {formatGoTime, fromEpochNanos, toUtc, type JsonObject} from '../canonical/index.js'
 import {encodeEvidenceReceipt, signEvidence} from '../receipts/index.js'
 import {loadAgentPrivateKey, validateAgentName} from '../signing/index.js'
-import {checkCandidateOut, checkOutputPath, loadCandidate} from './candidate-file.js'
+import {checkCandidateOut, checkOutputPath, checkWritable, loadCandidate} from './candidate-file.js'
 import {stagedCommit} from './candidate-commit.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {remapRuleDataClasses, resignContract, type ContractSigner} from './candidate-sign.js'
@@ -77,6 +77,13 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
   const rules = env.body.get('rules')
   if (!Array.isArray(rules) || rules.length === 0) throw new PipelockError('CANDIDATE_INVALID', 'learn: invalid candidate file: candidate has no rules')
   lowConfidenceGuard(env.body, req.interactive, req.acceptLowConfidence)
+  // Everything that can fail is checked before the first prompt, so an operator's answers are
+  // never lost to a missing key or an unwritable destination after the last one.
+  const prior = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
+  const compileSigner = req.env.deterministic ? deterministicKey('ratifyCompile') : keystoreSigner(req.keystore, req.compileKeyAgent ?? prior)
+  const receiptSigner = req.env.deterministic ? deterministicKey('ratifyReceipt') : keystoreSigner(req.keystore, req.receiptKeyAgent ?? 'receipt-signing')
+  checkWritable(path.dirname(dest), 'learn ratify: destination directory')
+  checkWritable(receiptFile, 'learn ratify: receipt file')
 
   const decisions: RatifyDecision[] = []
   if (req.interactive) {
@@ -94,9 +101,6 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
   const warnings = rejectedButCovered(rules as JsonObject[], decisions)
   remapRuleDataClasses(applied.body, applied.keptIndexes)
 
-  const prior = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
-  const compileSigner = req.env.deterministic ? deterministicKey('ratifyCompile') : keystoreSigner(req.keystore, req.compileKeyAgent ?? prior)
-  const receiptSigner = req.env.deterministic ? deterministicKey('ratifyReceipt') : keystoreSigner(req.keystore, req.receiptKeyAgent ?? 'receipt-signing')
   const signed = resignContract(applied.body, compileSigner, 'learn ratify')
 
   const decisionMap: Record<string, RatifyDecision> = {}
