@@ -8,12 +8,13 @@ import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
 export default class LearnRatify extends BaseCommand {
   static override summary = 'Ratify a candidate contract: decide per rule, re-sign, write a contract_ratified receipt'
-  static override description = `Verifies the candidate's existing signature first (with --contract-key, else the keystore public key of its signer_key_id), so a modified candidate is never re-signed. Non-interactive: every rule becomes enforce, and any low-confidence rule (confidence other than stable or brittle) is refused unless --accept-low-confidence. Interactive: each rule's evidence (selector, what it allows, events and sessions, Wilson lower bound, confidence, data class, rationale) is shown and you answer e (enforce), c (capture-only) or r (reject), or a to apply your previous answer to this and every remaining rule; Ctrl-C stops without writing anything; on a terminal this is an inquirer prompt, on a pipe one line per rule. The candidate is re-signed with the compile key and a contract_ratified EvidenceReceipt v2 is appended to the receipt file; the new candidate replaces the destination only after the receipt is written.`
+  static override description = `Verifies the candidate's existing signature first (with --contract-key, else the keystore public key of its signer_key_id), so a modified candidate is never re-signed. Non-interactive: every rule of a compiled candidate becomes enforce; a contract ratified before (some rule already enforce) keeps its decisions, capture_only rules stay capture_only, unless --redo-decisions is given. Any low-confidence rule (confidence other than stable or brittle) is refused unless --accept-low-confidence. Interactive: each rule's evidence (selector, what it allows, events and sessions, Wilson lower bound, confidence, data class, rationale) is shown and you answer e (enforce), c (capture-only) or r (reject), or a to apply your previous answer to this and every remaining rule; Ctrl-C stops without writing anything; on a terminal this is an inquirer prompt, on a pipe one line per rule. The candidate is re-signed with the compile key and a contract_ratified EvidenceReceipt v2 is appended to the receipt file; the new candidate replaces the destination only after the receipt is written.`
 
   static override examples = [
     '<%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --interactive',
     '<%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --accept-low-confidence --out /tmp/agent.ratified.yaml --deterministic',
     'printf "e\\nc\\nr\\n" | <%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --interactive --contract-key /tmp/compile.pub',
+    {description: 'Re-sign a contract ratified before, making every rule enforce (without --redo-decisions its capture_only rules stay capture_only)', command: '<%= config.bin %> learn ratify --candidate /tmp/agent.ratified.yaml --redo-decisions --accept-low-confidence'},
   ]
 
   static override enableJsonFlag = true
@@ -28,6 +29,7 @@ export default class LearnRatify extends BaseCommand {
     'contract-key': Flags.string({description: 'public key that must verify the incoming candidate (file or inline; default: keystore public key of its signer)'}),
     interactive: Flags.boolean({description: 'decide per rule: e enforce, c capture-only, r reject', default: false}),
     'accept-low-confidence': Flags.boolean({description: 'allow enforcing rules whose confidence is not stable or brittle', default: false}),
+    'redo-decisions': Flags.boolean({description: 'non-interactive: make every rule enforce even in a contract ratified before (by default its capture_only decisions are kept)', default: false, exclusive: ['interactive']}),
     deterministic: Flags.boolean({description: 'tests only: fixed clock, ids and public deterministic keys', default: false}),
   }
 
@@ -47,6 +49,7 @@ export default class LearnRatify extends BaseCommand {
         ...(flags['contract-key'] === undefined ? {} : {contractKey: flags['contract-key']}),
         interactive: flags.interactive,
         acceptLowConfidence: flags['accept-low-confidence'],
+        redoDecisions: flags['redo-decisions'],
         env: lifecycleEnv(flags.deterministic),
         ...(flags.interactive ? {prompt: withApplyToRemaining(piped ?? inquirerPrompt(promptOut), promptOut)} : {}),
       })

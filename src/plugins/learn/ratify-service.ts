@@ -1,5 +1,6 @@
 import path from 'node:path'
 import {rejectedButCovered} from './ratify-coverage.js'
+import {earlierDecisions} from './ratify-earlier.js'
 import {formatGoTime, fromEpochNanos, toUtc, type JsonObject} from '../canonical/index.js'
 import {encodeEvidenceReceipt, signEvidence} from '../receipts/index.js'
 import {loadAgentPrivateKey, validateAgentName} from '../signing/index.js'
@@ -25,6 +26,8 @@ export interface RatifyRequest {
   contractKey?: string
   interactive: boolean
   acceptLowConfidence: boolean
+  /** Non-interactive: make every rule enforce even when the contract carries earlier decisions. */
+  redoDecisions?: boolean
   env: LifecycleEnv
   prompt?: RatifyPrompt
 }
@@ -96,9 +99,15 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
       }
       decisions.push(parseDecision(answer))
     }
-  } else for (let i = 0; i < rules.length; i++) decisions.push('enforce')
+  }
+  const earlier = req.interactive || req.redoDecisions === true ? undefined : earlierDecisions(rules as JsonObject[])
+  if (!req.interactive) for (let i = 0; i < rules.length; i++) decisions.push(earlier?.[i] ?? 'enforce')
   const applied = applyDecisions(env.body, decisions)
   const warnings = rejectedButCovered(rules as JsonObject[], decisions)
+  const kept = earlier?.filter((d) => d === 'capture_only').length ?? 0
+  if (kept > 0) {
+    warnings.unshift(`learn ratify: the candidate was ratified before; kept its decisions (${kept} capture_only, ${rules.length - kept} enforce); pass --redo-decisions to make every rule enforce`)
+  }
   remapRuleDataClasses(applied.body, applied.keptIndexes)
 
   const signed = resignContract(applied.body, compileSigner, 'learn ratify')
