@@ -44,3 +44,30 @@ describe('learn promote of a contract that enforces no rule', () => {
     assert.doesNotMatch(r.stderr, /WARNING/)
   })
 })
+
+describe('learn rollback to a generation whose contract enforces no rule', () => {
+  const lab = makeLab()
+  const unratified = writeCandidate(lab, 'unratified', 0)
+  const ratified = writeCandidate(lab, 'ratified', 1, 'ci-compile', 'enforce')
+  const promote = (file: string, extra: string[] = []) => cli(['learn', 'promote', ...baseArgs(lab), '--candidate', file, '--selector', 'shop-agent', ...extra])
+  let g1 = ''
+
+  it('is refused by default before anything is written, and accepted with --allow-unenforced, which warns', () => {
+    const p1 = promote(unratified.file, [...ENV, '--allow-unenforced', '--json'])
+    assert.equal(p1.code, 0, p1.stderr)
+    g1 = JSON.parse(p1.stdout).manifestHash as string
+    assert.equal(promote(ratified.file).code, 0)
+    const before = snapshot(lab.store)
+    const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g1])
+    assert.equal(r.code, 1)
+    assert.equal(r.stdout, '')
+    assert.equal(
+      r.stderr,
+      `learn rollback: refusing to activate an unenforced contract: contract ${unratified.hash} enforces 0 of its 3 rules (none is ratified to enforce): the agent is not locked (any host the scanner allows stays reachable) [LIFECYCLE_REFUSED]; hint: ratify its rules first (pipelock learn ratify), or pass --allow-unenforced to activate it for observation only\n`,
+    )
+    assert.deepEqual(snapshot(lab.store), before)
+    const ok = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g1, '--allow-unenforced', '--json'])
+    assert.equal(ok.code, 0, ok.stderr)
+    assert.deepEqual(JSON.parse(ok.stdout).warnings, [`learn rollback: contract ${unratified.hash} enforces 0 of its 3 rules (none is ratified to enforce): the agent is not locked (any host the scanner allows stays reachable)`])
+  })
+})

@@ -125,10 +125,13 @@ describe('learn promote and rollback', () => {
   })
 
   it('rollback to generation 1 mints generation 3 with rollback_target', () => {
-    const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g1])
+    // The fixture contracts enforce no rule, so the rollback is told to accept that (and warns).
+    const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g1, '--allow-unenforced'])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, `rollback: manifest ${g1} reactivated as generation 3\n`)
-    const audit = JSON.parse(r.stderr) as {event: string; manifest: string}
+    const [auditLine, warning] = r.stderr.split('\n')
+    assert.match(warning as string, /^WARNING: learn rollback: contract sha256:[0-9a-f]{64} enforces 0 of its \d+ rules/)
+    const audit = JSON.parse(auditLine as string) as {event: string; manifest: string}
     assert.equal(audit.event, 'learn_rollback')
     const active = JSON.parse(readFileSync(path.join(lab.store, 'active.json'), 'utf8')) as {body: Record<string, unknown>}
     assert.equal(active.body.generation, 3)

@@ -20,7 +20,7 @@ describe('learn store history', () => {
     for (const args of [
       promoteArgs(lab, c1.file, [...ENV, '--deterministic', '--json']),
       promoteArgs(lab, c2.file, ['--dual-control-from', 'ops-bob', '--deterministic', '--json']),
-      ['learn', 'rollback', ...baseArgs(lab, 'ops-carol'), '--to', '', '--deterministic', '--json'],
+      ['learn', 'rollback', ...baseArgs(lab, 'ops-carol'), '--to', '', '--deterministic', '--json', '--allow-unenforced'],
     ]) {
       if (args.includes('rollback')) args[args.indexOf('--to') + 1] = hashes[0] as string
       const r = cli(args)

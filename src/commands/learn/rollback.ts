@@ -5,7 +5,7 @@ import {lifecycleBase, lifecycleFlags} from './promote.js'
 
 export default class LearnRollback extends BaseCommand {
   static override summary = 'Re-activate an earlier accepted manifest as a new, higher generation'
-  static override description = `Loads the accepted manifest --to from <store>/manifests/ (chain continuous, contracts verified against the roster as of now, not tombstoned), copies its selectors into a new manifest (generation = latest accepted + 1, prior_manifest_hash = latest accepted, rollback_target = --to), signs it, writes a contract_rollback_authorized receipt, swaps active.json under the store lock and writes a contract_rollback_committed receipt. The old manifest file is never reused, so generations only grow. In a ratified-only store every contract the target activates needs a verified contract_ratified receipt, looked up in --ratification-receipts (default <store>/ratification-receipts.jsonl, where promote keeps the receipts that proved its contracts ratified).
+  static override description = `Loads the accepted manifest --to from <store>/manifests/ (chain continuous, contracts verified against the roster as of now, not tombstoned), copies its selectors into a new manifest (generation = latest accepted + 1, prior_manifest_hash = latest accepted, rollback_target = --to), signs it, writes a contract_rollback_authorized receipt, swaps active.json under the store lock and writes a contract_rollback_committed receipt. The old manifest file is never reused, so generations only grow. In a ratified-only store every contract the target activates needs a verified contract_ratified receipt, looked up in --ratification-receipts (default <store>/ratification-receipts.jsonl, where promote keeps the receipts that proved its contracts ratified). A target whose contract enforces no rule (every rule capture_only, e.g. a generation promoted with --allow-unenforced) is refused before anything is written unless --allow-unenforced is given; then rollback warns.
 
 stdout names the target hash; the audit line on stderr carries the new manifest hash.`
 
@@ -25,6 +25,7 @@ stdout names the target hash; the audit line on stderr carries the new manifest 
     to: Flags.string({description: 'accepted manifest hash (sha256:<hex>) to re-activate', required: true}),
     'authorization-id': Flags.string({description: 'authorization id (default UUIDv7, or rollback-authorization-deterministic)'}),
     'ratification-receipts': Flags.string({description: 'contract_ratified receipts (JSONL) for the target\'s contracts, required by a ratified-only store (default <store>/ratification-receipts.jsonl)'}),
+    'allow-unenforced': Flags.boolean({description: 're-activate a manifest with a contract that enforces no rule (every rule capture_only: the agent is not locked); refused without it', default: false}),
   }
 
   async run(): Promise<RollbackResult> {
@@ -34,9 +35,11 @@ stdout names the target hash; the audit line on stderr carries the new manifest 
       to: flags.to,
       ...(flags['authorization-id'] === undefined ? {} : {authorizationId: flags['authorization-id']}),
       ...(flags['ratification-receipts'] === undefined ? {} : {ratificationReceipts: flags['ratification-receipts']}),
+      allowUnenforced: flags['allow-unenforced'],
     })
     this.err(lifecycleAuditLine('learn_rollback', result))
     this.out(`rollback: manifest ${result.targetHash} reactivated as generation ${result.generation}`)
+    for (const w of result.warnings) this.err(`WARNING: ${w}`)
     return result
   }
 }

@@ -16,6 +16,7 @@ import {
 } from './lifecycle.js'
 import {assertQuorum, assertRatified, findRatification, policyInForce, storeRatificationReceipts} from './policy.js'
 import {checkSwap, trySwapActive} from './store.js'
+import {assertEnforces, historyCoverage, unenforcedSentence} from './enforcement-coverage.js'
 
 // `pipelock learn rollback` (learn-lifecycle §6.6): re-activates an accepted manifest's selectors
 // as a NEW, higher generation (never reuses the old file), with the same pre-flight rule as promote.
@@ -25,6 +26,8 @@ export interface RollbackRequest extends LifecycleRequest {
   authorizationId?: string
   /** contract_ratified receipts for a ratified-only store; default <store>/ratification-receipts.jsonl (promote keeps them there). */
   ratificationReceipts?: string
+  /** Re-activate a manifest whose contracts (any of them) enforce no rule; refused without it. */
+  allowUnenforced?: boolean
 }
 
 export interface RollbackResult {
@@ -37,6 +40,8 @@ export interface RollbackResult {
   storeDir: string
   receiptFile: string
   signerKeyIds: string[]
+  /** What the operator must know about this activation (also printed on stderr). */
+  warnings: string[]
 }
 
 export function runRollback(req: RollbackRequest): RollbackResult {
@@ -65,6 +70,15 @@ export function runRollback(req: RollbackRequest): RollbackResult {
       const hash = sel.get('contract_hash') as string
       assertRatified(policy, findRatification(receipts, hash, ctx.roster, ctx.clock.nowNanos(), ctx.receiptSigner.keyId), hash, receipts)
     }
+  }
+  // As promote: a contract that enforces no rule locks nothing, so re-activating it is refused
+  // before anything is written unless the operator asks for it (and is then warned).
+  const warnings: string[] = []
+  for (const sel of manifestSelectors(target.envelope.body)) {
+    const hash = sel.get('contract_hash') as string
+    const coverage = historyCoverage(root, hash)
+    assertEnforces('learn rollback', hash, coverage, req.allowUnenforced === true)
+    if (coverage !== undefined && coverage.enforced === 0) warnings.push(`learn rollback: ${unenforcedSentence(hash, coverage)}`)
   }
   const generation = baseline.generation + 1n
   const body: JsonObject = new Map(target.envelope.body)
@@ -128,5 +142,6 @@ export function runRollback(req: RollbackRequest): RollbackResult {
     storeDir: root,
     receiptFile: ctx.receiptFile,
     signerKeyIds: accepted.signerKeyIds,
+    warnings,
   }
 }

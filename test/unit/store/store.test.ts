@@ -104,7 +104,7 @@ describe('history written under an earlier policy stays readable; adoption is st
     assert.throws(() => runPromote({...req(lab, 'ops-alice'), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true}), /activation signer "ops-alice": key is revoked/)
     const g2 = runPromote({...req(lab, 'ops-bob'), candidate: writeCandidate(lab, 'b', 1).file, selector: 'shop-agent', allowUnenforced: true})
     assert.equal(g2.generation, 2)
-    const rb = runRollback({...req(lab, 'ops-carol'), to: g1.manifestHash})
+    const rb = runRollback({...req(lab, 'ops-carol'), to: g1.manifestHash, allowUnenforced: true})
     assert.equal(rb.generation, 3)
     assert.equal(rb.targetHash, g1.manifestHash)
   })
