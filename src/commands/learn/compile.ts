@@ -18,7 +18,7 @@ export default class LearnCompile extends BaseCommand {
 Deterministic fixture form (reproducible builds, conformance): pipelock learn compile --fixture FIXTURE.json --input CORPUS.jsonl --out-dir DIR writes DIR/contract.yaml, DIR/contract.manifest.json and DIR/review.md.`
 
   static override examples = [
-    '<%= config.bin %> learn compile --agent my-agent --input "/var/lib/pipelock/capture/my-agent/*.jsonl" --deterministic --output /tmp/my-agent.candidate.yaml',
+    '<%= config.bin %> learn compile --agent my-agent --input "/var/lib/pipelock/capture/my-agent|*/*.jsonl" --deterministic --output /tmp/my-agent.candidate.yaml',
     '<%= config.bin %> learn compile --agent my-agent --config /etc/pipelock/pipelock.yaml',
     '<%= config.bin %> learn compile --agent _default --include-mcp --input "/var/lib/pipelock/capture/_default|mcp-stdio-1/*.jsonl" --output /tmp/mcp.candidate.yaml',
     '<%= config.bin %> learn compile --fixture goldens/multi-session/fixture.json --input "goldens/multi-session/input/*/*.jsonl" --out-dir /tmp/compiled',

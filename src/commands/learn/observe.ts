@@ -24,7 +24,10 @@ export default class LearnObserve extends BaseCommand {
   static override examples = [
     '<%= config.bin %> learn observe --config pipelock.yaml --capture-dir /var/lib/pipelock/capture',
     '<%= config.bin %> learn observe --config pipelock.yaml --capture-dir ./capture --capture-duration 30m',
-    'HTTPS_PROXY=http://127.0.0.1:8888 curl -H "X-Pipelock-Agent: my-agent" https://api.example.com/v1/users',
+    {
+      description: 'Send an agent\'s HTTPS traffic through it; the agent name rides on the CONNECT request (curl -H would reach only the origin, inside the tunnel)',
+      command: 'HTTPS_PROXY=http://127.0.0.1:8888 curl --proxy-header "X-Pipelock-Agent: my-agent" https://api.example.com/v1/users',
+    },
   ]
 
   static override flags = {
