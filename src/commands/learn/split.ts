@@ -1,12 +1,12 @@
 import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {auditLine, lifecycleEnv, runLearnSplit, splitMessage, type SplitResult} from '../../plugins/learn/index.js'
+import {auditLine, lifecycleEnv, runLearnSplit, splitMessage, splitWarnings, type SplitResult} from '../../plugins/learn/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
 export default class LearnSplit extends BaseCommand {
   static override summary = 'Demote collapsed path segments of one rule back to literal segments'
-  static override description = `Moves the rule's collapsed segments (all, or the one at --index) into retained_segments with reason operator_split and rebuilds the path value from its segments. Path values are matched literally at the gate ("*" is not a wildcard), so splitting is how a collapsed path becomes enforceable. A signed envelope (as compile and ratify write it) has its signature verified first and is re-signed with the compile key; a bare contract body keeps its comments and stays unsigned. A no-op exits 0.`
+  static override description = `Moves the rule's collapsed segments (all, or the one at --index) into retained_segments with reason operator_split and rebuilds the path value from its segments. At the gate a "*" is a wildcard (any one segment) only at a segment listed in collapsed_segments; anywhere else it is a literal asterisk. So a split segment matches only the literal value it returns to: a collapsed segment that stood for many values has none, keeps "*" and then matches no real request (a warning names it). A signed envelope (as compile and ratify write it) has its signature verified first and is re-signed with the compile key; a bare contract body keeps its comments and stays unsigned. A no-op exits 0.`
 
   static override examples = [
     '<%= config.bin %> learn split --candidate /tmp/agent.candidate.yaml --rule r-0123456789abcdef0123',
@@ -39,6 +39,7 @@ export default class LearnSplit extends BaseCommand {
       env: lifecycleEnv(flags.deterministic),
     })
     this.out(splitMessage(r))
+    for (const w of splitWarnings(r)) this.err(w)
     this.err(auditLine({event: 'learn_split', candidate: r.candidate, dest: r.dest, rule: r.rule, index: r.index, segments_changed: r.changed}, r.changed === 0))
     return r
   }

@@ -122,8 +122,19 @@ function rebuildValue(p: YAMLMap, n: YAMLMap): void {
   p.set('value', value)
 }
 
-/** §4.3 step 3: demote collapsed segments (index N, or all for 0) into retained ones. */
-export function splitRule(rule: YAMLMap, index: number): number {
+/**
+ * A demoted segment that had no literal to return to (a collapsed segment records how many values
+ * it stood for, not one of them): the rebuilt value keeps a `*` there, which the gate then reads
+ * as a literal asterisk, since only a segment listed as collapsed is a wildcard.
+ */
+export interface LiteralAsterisk {
+  readonly path: string
+  readonly index: number
+  readonly distinctValues?: number
+}
+
+/** §4.3 step 3: demote collapsed segments (index N, or all for 0) into retained ones; `stars` gets each one left as a literal `*`. */
+export function splitRule(rule: YAMLMap, index: number, stars: LiteralAsterisk[] = []): number {
   let moved = 0
   for (const p of pathMaps(rule)) {
     const n = normalizationOf(p)
@@ -151,6 +162,15 @@ export function splitRule(rule: YAMLMap, index: number): number {
       moved += move.length
     }
     rebuildValue(p, n)
+    const path = scalarText(p.get('value', true)) ?? ''
+    for (const e of move) {
+      const i = intOf(e.get('index', true))
+      const v = scalarText(e.get('value', true)) ?? ''
+      if (i === undefined || i <= 0 || (v !== '' && segmentLiteralProblem(v) === undefined)) continue
+      if (path.split('/')[i] !== '*') continue
+      const d = intOf(e.get('distinct_values', true))
+      stars.push({path, index: i, ...(d === undefined ? {} : {distinctValues: d})})
+    }
   }
   return moved
 }

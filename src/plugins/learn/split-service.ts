@@ -7,7 +7,7 @@ import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {resignContract} from './candidate-sign.js'
 import {verifyCandidate} from './candidate-verify.js'
 import {keystoreSigner} from './ratify-service.js'
-import {findRule, openEditable, splitRule, validateRuleLiterals, type CandidateLayout} from './split-edit.js'
+import {findRule, openEditable, splitRule, validateRuleLiterals, type CandidateLayout, type LiteralAsterisk} from './split-edit.js'
 
 /** Flags split and pin share (§4.3, §4.4, plus the keys the §10.5 envelope support needs). */
 export interface CandidateEditRequest {
@@ -89,17 +89,25 @@ export interface SplitRequest extends CandidateEditRequest {
 
 export interface SplitResult extends CandidateEditResult {
   index: number
+  /** Segments demoted with no literal to return to: their `*` now matches only a literal asterisk. */
+  literalAsterisks: LiteralAsterisk[]
 }
 
 /** `learn split` (§4.3). */
 export function runLearnSplit(req: SplitRequest): SplitResult {
   if (!Number.isInteger(req.index) || req.index < 0) throw new PipelockError('USAGE', `learn split: --index must be a non-negative integer, got ${req.index}`)
+  const stars: LiteralAsterisk[] = []
   const r = editCandidateRule(req, 'learn split', (rule) => {
-    const n = splitRule(rule, req.index)
+    const n = splitRule(rule, req.index, stars)
     if (req.index > 0 && n === 0) throw new PipelockError('RULE_NOT_FOUND', `learn split: learn: collapsed segment not found: index=${req.index}`)
     return n
   })
-  return {...r, index: req.index}
+  return {...r, index: req.index, literalAsterisks: stars}
+}
+
+/** One warning line per segment a split left as a literal `*` (the path then matches no request with a real value there). */
+export function splitWarnings(r: SplitResult): string[] {
+  return r.literalAsterisks.map((s) => `WARNING: learn split: rule ${r.rule} path ${s.path}: segment ${s.index} had no single value to return to${s.distinctValues === undefined ? '' : ` (it stood for ${s.distinctValues} distinct values)`}; its "*" is now a literal asterisk, so the path matches no request with a real value there`)
 }
 
 export function splitMessage(r: SplitResult): string {
