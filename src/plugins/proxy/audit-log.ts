@@ -240,6 +240,12 @@ export class AuditLog implements DecisionSink {
    */
   private allowed(d: RequestDecision): void {
     const durationMs = Math.round(d.durationMs * 1000) / 1000
+    // learn_lock shadow/capture: a request the contract would have refused in live mode says so
+    // on its own line (before, only its receipt did).
+    const c = d.contract
+    const wouldBlock = c !== undefined && c.mode !== 'live' && c.liveVerdict === 'block'
+    const message = wouldBlock ? `request allowed (contract ${c.mode}: live would block)` : 'request allowed'
+    const shadow = wouldBlock ? {contract_live_verdict: 'block', contract_reason: c.reason} : {}
     // Only JSON writers: the line's text straight from its fields — the bytes `event` writes
     // (same keys, order, sanitising and escaping) without the line object, its copy of the
     // fields and the walks over them; the emitter's tap gets the same sanitised fields first.
@@ -256,23 +262,24 @@ export class AuditLog implements DecisionSink {
       const tap = this.tap
       if (tap !== null) {
         tap.emit(event, connect
-          ? {method, target, client_ip: clientIp, request_id: requestId, agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs}
-          : {method, url: target, client_ip: clientIp, request_id: requestId, agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs})
+          ? {method, target, client_ip: clientIp, request_id: requestId, agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs, ...shadow}
+          : {method, url: target, client_ip: clientIp, request_id: requestId, agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs, ...shadow})
       }
       this.enqueueJson(
-        `{"level":"info","time":"${time}","component":"pipelock","event":"${event}","message":"request allowed"` +
+        `{"level":"info","time":"${time}","component":"pipelock","event":"${event}","message":"${message}"` +
           jsonField('method', method) + jsonField(connect ? 'target' : 'url', target) + jsonField('client_ip', clientIp) + jsonField('request_id', requestId) +
-          jsonField('agent', agent) + jsonField('status_code', d.status) + jsonField('size_bytes', d.bytes) + jsonField('duration_ms', durationMs) + '}\n',
+          jsonField('agent', agent) + jsonField('status_code', d.status) + jsonField('size_bytes', d.bytes) + jsonField('duration_ms', durationMs) +
+          (wouldBlock ? jsonField('contract_live_verdict', 'block') + jsonField('contract_reason', clean(c.reason)) : '') + '}\n',
       )
       return
     }
     if (d.transport === 'connect') {
-      this.event('info', 'tunnel_open', 'request allowed', {
-        method: d.method, target: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
+      this.event('info', 'tunnel_open', message, {
+        method: d.method, target: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs, ...shadow,
       })
     } else {
-      this.event('info', 'allowed', 'request allowed', {
-        method: d.method, url: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs,
+      this.event('info', 'allowed', message, {
+        method: d.method, url: d.target, client_ip: d.clientIp, request_id: d.requestId, agent: d.agent, status_code: d.status, size_bytes: d.bytes, duration_ms: durationMs, ...shadow,
       })
     }
   }

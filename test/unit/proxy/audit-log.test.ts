@@ -109,3 +109,16 @@ test('an allowed request\'s line: the same bytes alone, after a warn line and af
     }
   }
 })
+
+test('learn_lock shadow: an allowed request the contract would refuse in live mode says so on its line', () => {
+  const contract = {mode: 'shadow', winningSource: 'contract', liveVerdict: 'block', policySources: ['contract'], ruleId: '', reason: 'contract_default_deny', activeManifestHash: 'sha256:a', contractHash: 'sha256:b', selectorId: 's', generation: 1n} as const
+  const allowed: Decision = {...decision, verdict: 'allow', layer: 'all', reason: null, status: 200, bytes: 10, target: 'http://127.0.0.3/admin', contract: contract as unknown as Decision['contract']}
+  const {log, lines} = capture()
+  log.record(allowed)
+  log.record({...allowed, contract: {...contract, liveVerdict: 'allow', reason: ''} as unknown as Decision['contract']})
+  const [would, plain] = lines()
+  assert.equal(would!.message, 'request allowed (contract shadow: live would block)')
+  assert.deepEqual([would!.contract_live_verdict, would!.contract_reason], ['block', 'contract_default_deny'])
+  assert.equal(plain!.message, 'request allowed')
+  assert.equal(plain!.contract_live_verdict, undefined)
+})
