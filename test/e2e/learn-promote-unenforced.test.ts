@@ -2,6 +2,13 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {baseArgs, cli, makeLab, snapshot, writeCandidate} from './learn-promote-harness.js'
 
+/** The refusal of an unenforced contract, exactly: exit 1, nothing on stdout, one line on stderr. */
+function assertRefused(r: {code: number | null; stdout: string; stderr: string}, command: 'promote' | 'rollback', hash: string): void {
+  assert.equal(r.code, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `learn ${command}: refusing to activate an unenforced contract: contract ${hash} enforces 0 of its 3 rules (none is ratified to enforce): the agent is not locked (any host the scanner allows stays reachable) [LIFECYCLE_REFUSED]; hint: ratify its rules first (pipelock learn ratify), or pass --allow-unenforced to activate it for observation only\n`)
+}
+
 // A contract whose rules are all capture_only (compiled, never ratified) locks nothing at run
 // time. Promote refuses it unless --allow-unenforced is given, and then warns on stderr and in --json.
 
@@ -16,12 +23,7 @@ describe('learn promote of a contract that enforces no rule', () => {
   it('is refused by default, naming the rule count, and the store is left as it was', () => {
     const before = snapshot(lab.store)
     const r = promote(unratified.file)
-    assert.equal(r.code, 1)
-    assert.equal(r.stdout, '')
-    assert.equal(
-      r.stderr,
-      `learn promote: refusing to activate an unenforced contract: contract ${unratified.hash} enforces 0 of its 3 rules (none is ratified to enforce): the agent is not locked (any host the scanner allows stays reachable) [LIFECYCLE_REFUSED]; hint: ratify its rules first (pipelock learn ratify), or pass --allow-unenforced to activate it for observation only\n`,
-    )
+    assertRefused(r, 'promote', unratified.hash)
     assert.deepEqual(snapshot(lab.store), before)
   })
 
@@ -59,12 +61,7 @@ describe('learn rollback to a generation whose contract enforces no rule', () =>
     assert.equal(promote(ratified.file).code, 0)
     const before = snapshot(lab.store)
     const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g1])
-    assert.equal(r.code, 1)
-    assert.equal(r.stdout, '')
-    assert.equal(
-      r.stderr,
-      `learn rollback: refusing to activate an unenforced contract: contract ${unratified.hash} enforces 0 of its 3 rules (none is ratified to enforce): the agent is not locked (any host the scanner allows stays reachable) [LIFECYCLE_REFUSED]; hint: ratify its rules first (pipelock learn ratify), or pass --allow-unenforced to activate it for observation only\n`,
-    )
+    assertRefused(r, 'rollback', unratified.hash)
     assert.deepEqual(snapshot(lab.store), before)
     const ok = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g1, '--allow-unenforced', '--json'])
     assert.equal(ok.code, 0, ok.stderr)

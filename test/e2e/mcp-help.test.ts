@@ -22,10 +22,16 @@ test('mcp integrity manifest generate --help: USAGE shows -o as required', () =>
   assert.equal(help(['mcp', 'integrity', 'manifest', 'generate']), GENERATE_HELP)
 })
 
+/** The DESCRIPTION holds the lines `want`, in a row, from the first one on. */
+function assertDescribed(args: string[], want: string[]): void {
+  const d = description(help(args))
+  const at = d.indexOf(want[0]!)
+  assert.ok(at >= 0, `no line ${want[0]} in:\n${d.join('\n')}`)
+  assert.deepEqual(d.slice(at, at + want.length), want)
+}
+
 test('mcp proxy --help: paragraphs are wrapped once (no fragment lines)', () => {
-  const d = description(help(['mcp', 'proxy']))
-  const at = d.indexOf('  Runs an MCP server as a child process and sits on its stdio: every')
-  assert.deepEqual(d.slice(at, at + 7), [
+  assertDescribed(['mcp', 'proxy'], [
     '  Runs an MCP server as a child process and sits on its stdio: every',
     '  client→server message goes through input scanning (DLP, split secrets,',
     '  injection), tool-call policy, session binding and chain detection; every',
@@ -34,8 +40,7 @@ test('mcp proxy --help: paragraphs are wrapped once (no fragment lines)', () => 
     '  scanning. Blocked requests get a JSON-RPC error; the server never sees them.',
     '  Log lines go to stderr.',
   ])
-  const t = d.indexOf('  Transports:')
-  assert.deepEqual(d.slice(t, t + 3), [
+  assertDescribed(['mcp', 'proxy'], [
     '  Transports:',
     '  - -- COMMAND ARGS: run the server as a child on stdio (its own process group,',
     '  filtered environment, stderr passed through).',
@@ -43,9 +48,7 @@ test('mcp proxy --help: paragraphs are wrapped once (no fragment lines)', () => 
 })
 
 test('sandbox --help: paragraphs are wrapped once (no fragment lines)', () => {
-  const d = description(help(['sandbox']))
-  const at = d.indexOf('  Linux only; needs bubblewrap (Debian package bubblewrap). Three layers')
-  assert.deepEqual(d.slice(at, at + 6), [
+  assertDescribed(['sandbox'], [
     '  Linux only; needs bubblewrap (Debian package bubblewrap). Three layers',
     '  (docs/sandbox.md):',
     '  - filesystem: a mount namespace holding the system directories read-only, the',
