@@ -4,15 +4,18 @@ import {BaseCommand} from '../../cli/base-command.js'
 export default class McpScan extends BaseCommand {
   static override summary = 'Scan MCP server output (JSON-RPC lines on stdin) for prompt injection'
   // One line per paragraph or list item: oclif wraps each line to the terminal itself.
-  static override description = `Reads newline-delimited JSON-RPC messages from stdin and runs the MCP response scan on each (tool-result text, error messages, notification params, structuredContent and embedded resources).
+  static override description = `Reads newline-delimited JSON-RPC messages from stdin and runs the MCP response scan on each (tool-result text, error messages, notification params, structuredContent and embedded resources). The tool definitions of a tools/list also get the tool-poisoning scan of mcp proxy.
 
 Text mode prints only the lines with findings:
 line N: [INJECTION] <pattern names> (action: <action>)
+line N: [TOOL POISONING] tool "<name>": <findings> (action: <action>)
 line N: [ERROR] <parse error, or a line over the 10 MiB limit>
 
---json prints one object per scanned line: {"line","id","clean","action","matches","error"}. Line numbers count every input line, blank ones included. A line over 10 MiB is reported and skipped; the lines after it are scanned.
+The actions are the ones mcp proxy takes with the same config.
 
-Exit status: 0 when no line had an injection (parse errors do not count), 1 otherwise ("prompt injection detected" on stderr) or when a line over 10 MiB could not be scanned.`
+--json prints one object per scanned line: {"line","id","clean","action","matches","tool_action","tools","error"}. Line numbers count every input line, blank ones included. A line over 10 MiB is reported and skipped; the lines after it are scanned.
+
+Exit status: 0 when no line had an injection or poisoned tool (parse errors do not count), 1 otherwise ("prompt injection detected" on stderr) or when a line over 10 MiB could not be scanned.`
 
   static override examples = [
     {description: 'Scan a captured server transcript', command: '<%= config.bin %> mcp scan < server-output.jsonl'},

@@ -10,7 +10,7 @@
 import type {Readable, Writable} from 'node:stream'
 import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, documentSets, enabledFeatures, isLoopbackHost, loadConfigOnDemand, mergeProfile, parseHostPort, type LoadedConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import {renderScanJson, renderScanText, scanServerLine, type ScanLineVerdict} from '../mcp/index.js'
+import {renderScanJson, renderScanText, scanServerLine, type ScanLineOptions, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented} from './features.js'
 import {loadFeature, ToolCallMetrics} from '../proxy/index.js'
@@ -345,7 +345,14 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
   for (const l of resolved.lines) o.stderr(l)
   const runtime = buildMcpRuntime(resolved.config, o.processEnv)
   runtime.close()
-  const action = runtime.settings.responseAction
+  // The actions `mcp proxy` takes for this config; its tool scan runs only where the proxy's would.
+  const {settings} = runtime
+  const scan: ScanLineOptions = {
+    scanner: runtime.deps.scanner,
+    toolScanner: settings.toolScan.enabled ? runtime.deps.toolScanner : null,
+    action: settings.responseAction,
+    toolAction: settings.toolScan.action,
+  }
   let n = 0
   let injected = false
   const emit = (v: ScanLineVerdict): void => {
@@ -361,9 +368,9 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
   }
   for await (const raw of readLines(o.stdin, MAX_LINE_BYTES, {onTooLong})) {
     n++
-    const v = scanServerLine(runtime.deps.scanner, n, raw, action)
+    const v = scanServerLine(scan, n, raw)
     if (v === null) continue
-    if (v.matches !== undefined) injected = true
+    if (v.matches !== undefined || v.tools !== undefined) injected = true
     emit(v)
   }
   if (injected) throw new PipelockError('MCP_INJECTION_FOUND', 'prompt injection detected')
