@@ -223,11 +223,25 @@ describe('pipelock sandbox: report, modes, exit status', () => {
       status: 'capabilities_ok', workspace: ws, command: ['/usr/bin/python3', 'agent.py'], mode: 'default',
       layers: [
         {name: 'filesystem', available: true, required: false, detail: version},
-        {name: 'network', available: true, required: false, detail: 'network namespace, loopback only; egress through the pipelock bridge'},
+        // The default mode refuses to launch without the network namespace.
+        {name: 'network', available: true, required: true, detail: 'network namespace, loopback only; egress through the pipelock bridge'},
         {name: 'syscall', available: true, required: false},
       ],
       private_shm: true,
     })
+  })
+
+  test('--dry-run --json: required says what the mode refuses to launch without, available or not', async () => {
+    const d = await sandbox(['--dry-run', '--json', '--', 'true'], {PIPELOCK_SANDBOX_DISABLE: 'network'})
+    assert.equal(d.status, 2)
+    const report = JSON.parse(d.stdout) as {mode: string; layers: Array<{name: string; required: boolean}>; errors: string[]}
+    assert.equal(report.mode, 'default')
+    assert.deepEqual(report.layers.map((l) => [l.name, l.required]), [['filesystem', false], ['network', true], ['syscall', false]])
+    assert.deepEqual(report.errors, ['default mode needs the network namespace: use --best-effort to run degraded'])
+    const requiredOf = async (flag: string): Promise<boolean[]> =>
+      (JSON.parse((await sandbox(['--dry-run', '--json', flag, '--', 'true'])).stdout) as {layers: Array<{required: boolean}>}).layers.map((l) => l.required)
+    assert.deepEqual(await requiredOf('--best-effort'), [false, false, false])
+    assert.deepEqual(await requiredOf('--strict'), [true, true, true])
   })
 
   test('the words after -- are the command as given, even a -c that is also a pipelock flag', async () => {

@@ -9,7 +9,7 @@ import {PipelockError} from '../errors/index.js'
 import {buildPolicy, validateWorkspace} from './policy.js'
 import {LAYER_BYPASS, type Capabilities, type LayerName} from './probe.js'
 import {SANDBOX_PATH} from './env.js'
-import type {SandboxMode} from './launch.js'
+import {modeRequires, type SandboxMode} from './launch.js'
 
 export interface DryRunLayer {
   readonly name: LayerName
@@ -91,7 +91,8 @@ export function dryRun(o: {
   const caps = o.probe()
   const strict = o.mode === 'strict'
   const layers: DryRunLayer[] = caps.layers.map((l) => ({
-    name: l.name, available: l.available, required: strict,
+    // [fix] What this mode refuses to launch without (the reference: strict only, §2.3).
+    name: l.name, available: l.available, required: modeRequires(o.mode, l.name),
     ...(l.detail !== undefined && l.detail !== '' && l.available ? {detail: l.detail} : {}),
     ...(l.reason !== undefined ? {reason: l.reason} : {}),
     ...(!l.available ? {bypass: LAYER_BYPASS[l.name]} : {}),

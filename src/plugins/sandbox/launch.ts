@@ -97,6 +97,14 @@ function has(caps: Capabilities, name: LayerName): boolean {
   return caps.layers.some((l) => l.name === name && l.available)
 }
 
+/**
+ * Whether `mode` refuses to launch without `layer` (§2.10): strict needs all three; the default
+ * mode needs the network namespace; best-effort needs none.
+ */
+export function modeRequires(mode: SandboxMode, layer: LayerName): boolean {
+  return mode === 'strict' || (mode === 'default' && layer === 'network')
+}
+
 /** Refusals by mode, before anything is started (§2.7 step 2, §2.10). */
 export function checkMode(caps: Capabilities, mode: SandboxMode, kind: LaunchRequest['kind']): void {
   const n = caps.layers.filter((l) => l.available).length
