@@ -32,7 +32,7 @@ Exit status: the agent's (128+signal when it was killed), 127 when the command i
   static override flags = {
     config: Flags.string({char: 'c', description: 'config file (YAML); default: built-in defaults'}),
     workspace: Flags.string({description: 'the agent\'s writable working directory (default: sandbox.workspace, then the current directory)'}),
-    env: Flags.string({description: 'pass KEY (from this environment) or KEY=VALUE to the agent', multiple: true}),
+    env: Flags.string({description: 'pass KEY (from this environment; a warning when it is unset there) or KEY=VALUE to the agent', multiple: true}),
     strict: Flags.boolean({description: 'refuse to start unless all three layers are active (or sandbox.strict)'}),
     'best-effort': Flags.boolean({description: 'run with the layers available, printing a DEGRADED warning (or sandbox.best_effort)'}),
     'dry-run': Flags.boolean({description: 'probe and report the layers without launching'}),

@@ -46,6 +46,21 @@ test('child environment: allow-list only, --env extras, dangerous names refused'
   assert.match(proxy(['--env', 'PATH=/x', '--', 'true'], '').stderr, /--env PATH is already set by pipelock and cannot be overridden/)
 })
 
+test('--env KEY unset in pipelock\'s environment: not passed, and one warning line names it', () => {
+  const r = proxy(['--env', 'PIPELOCK_TEST_UNSET_TOKEN', '--env', 'FOO=1', '--', process.execPath, RAW, 'env'], PING)
+  assert.equal(r.status, 0, r.stderr)
+  const names: string[] = JSON.parse(JSON.parse(r.stdout).result.content[0].text)
+  assert.ok(!names.includes('PIPELOCK_TEST_UNSET_TOKEN'))
+  const lines = r.stderr.split('\n')
+  const at = lines.indexOf('pipelock: passing 1 env var(s) to child process: FOO')
+  assert.ok(at >= 0, r.stderr)
+  assert.equal(lines[at + 1], "pipelock: WARNING: --env PIPELOCK_TEST_UNSET_TOKEN is not set in pipelock's environment; the child process starts without it")
+  // Set in pipelock's environment: passed, no warning.
+  const set = proxy(['--env', 'PIPELOCK_TEST_UNSET_TOKEN', '--', process.execPath, RAW, 'env'], PING, {PIPELOCK_TEST_UNSET_TOKEN: 'v'})
+  assert.ok(JSON.parse(JSON.parse(set.stdout).result.content[0].text).includes('PIPELOCK_TEST_UNSET_TOKEN'))
+  assert.ok(!set.stderr.includes('is not set in pipelock'), set.stderr)
+})
+
 test('child exits 3 → pipelock exits 10, saying why once', () => {
   const r = proxy(['--', process.execPath, RAW, 'exit:3'], PING)
   assert.equal(r.status, 10)

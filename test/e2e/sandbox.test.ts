@@ -359,6 +359,16 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.equal(spaced.status, 2)
     assert.equal(spaced.stderr.trim().split('\n').at(-1), '--env "A B" is not a variable name (letters, digits and _, not starting with a digit) [USAGE]')
   })
+
+  test('--env KEY unset in pipelock\'s environment: dropped, with one warning line naming it', async () => {
+    const r = await sandbox(['--env', 'MODE=ci', '--env', 'NOT_SET_HERE', '--', 'sh', '-c', 'echo "$MODE ${NOT_SET_HERE:-absent}"'])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, 'ci absent\n')
+    const lines = r.stderr.split('\n')
+    const at = lines.indexOf('pipelock: passing 1 env var(s) to sandboxed process: MODE')
+    assert.ok(at >= 0, r.stderr)
+    assert.equal(lines[at + 1], "pipelock: WARNING: --env NOT_SET_HERE is not set in pipelock's environment; the sandboxed process starts without it")
+  })
 })
 
 describe('doctor with sandbox.enabled', () => {

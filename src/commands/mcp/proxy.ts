@@ -47,7 +47,7 @@ Exit status: 0 when the client closed stdin and the server exited 0 (or the brid
     listen: Flags.string({description: 'serve an MCP HTTP endpoint on host:port (needs --upstream; port 0 picks a free port); it has no authentication: a non-loopback address is warned about'}),
     header: Flags.string({description: "extra upstream header 'Key: Value' (bridge mode only)", multiple: true}),
     'header-file': Flags.string({description: "file of 'Key: Value' upstream headers (bridge mode only)"}),
-    env: Flags.string({description: 'pass KEY (from this environment) or KEY=VALUE to the child', multiple: true}),
+    env: Flags.string({description: 'pass KEY (from this environment; a warning when it is unset there) or KEY=VALUE to the child', multiple: true}),
     agent: Flags.string({description: 'agent name: selects agents.<NAME> (merged over the config), its budget, capture and receipt agent, and its live contract (default _default)'}),
     sandbox: Flags.boolean({description: 'run the server in Linux containment (bubblewrap; docs/sandbox.md); its HTTP(S) egress is scanned by an embedded forward proxy'}),
     'sandbox-strict': Flags.boolean({description: '--sandbox, refusing to start without all three layers'}),

@@ -16,6 +16,8 @@ export interface ChildEnv {
   readonly env: Record<string, string>
   /** Names of the `--env` extras passed (for the startup line). */
   readonly extras: readonly string[]
+  /** Bare `--env KEY` names not set in pipelock's environment: not passed (for a warning line). */
+  readonly unset: readonly string[]
   /** Canary variables injected (names only). */
   readonly canaries: readonly string[]
 }
@@ -27,6 +29,7 @@ export function buildChildEnv(parent: Readonly<Record<string, string | undefined
     if (v !== undefined) env[k] = v
   }
   const extras: string[] = []
+  const unset: string[] = []
   for (const e of entries) {
     const eq = e.indexOf('=')
     const key = eq < 0 ? e : e.slice(0, eq)
@@ -36,11 +39,15 @@ export function buildChildEnv(parent: Readonly<Record<string, string | undefined
       throw new PipelockError('USAGE', `--env ${key} is blocked: this variable can inject code or redirect traffic in the child process`)
     }
     const value = eq < 0 ? parent[key] : e.slice(eq + 1)
-    if (value === undefined) continue // `KEY` unset in pipelock's environment: skipped
+    if (value === undefined) {
+      // `KEY` unset in pipelock's environment: skipped (§2.5), but said (the reference is silent).
+      unset.push(key)
+      continue
+    }
     env[key] = value
     extras.push(key)
   }
   // containment.md §5.3: canary tokens with an env_var are planted in the child's environment.
   const injected = injectCanaryEnv(env, new Set(extras), canaries, (k) => (SAFE_ENV as readonly string[]).includes(k) || DANGEROUS_ENV.has(k) || k.toUpperCase().endsWith('_PROXY'))
-  return {env, extras, canaries: injected}
+  return {env, extras, unset, canaries: injected}
 }

@@ -274,6 +274,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
   const canaries = canaryEnvEntries(config)
   const child = buildChildEnv(o.processEnv, o.env, canaries)
   if (child.extras.length > 0) o.stderr(`pipelock: passing ${child.extras.length} env var(s) to child process: ${child.extras.join(', ')}`)
+  for (const k of child.unset) o.stderr(unsetEnvLine(k))
   for (const l of canaryLaunchLines(canaries, child.canaries, child.extras)) o.stderr(l)
   const sentry = await arm()
   o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] (${modes})`)
@@ -313,6 +314,7 @@ async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, run
   try {
     const l = sandbox.launch
     if (l.extras.length > 0) o.stderr(`pipelock: passing ${l.extras.length} env var(s) to child process: ${l.extras.join(', ')}`)
+    for (const k of l.unset) o.stderr(unsetEnvLine(k))
     for (const line of canaryLaunchLines(canaryEnvEntries(config), l.canaries, l.extras)) o.stderr(line)
     o.stderr(`pipelock: proxying MCP server [${o.command.join(' ')}] [SANDBOXED] (${modes}, workspace=${sandbox.workspace})`)
     // The file sentry's root is the spawned bubblewrap, whose PID-namespace init adopts orphans;
@@ -327,6 +329,11 @@ async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, run
   } finally {
     await sandbox.close()
   }
+}
+
+/** A bare `--env KEY` that pipelock's environment does not set: the server starts without it. */
+function unsetEnvLine(key: string): string {
+  return `pipelock: WARNING: --env ${key} is not set in pipelock's environment; the child process starts without it`
 }
 
 export interface McpScanOptions {

@@ -24,6 +24,8 @@ export interface AgentEnv {
   readonly env: Record<string, string>
   /** `--env` names passed (for the start-up line). */
   readonly extras: readonly string[]
+  /** Bare `--env KEY` names not set in pipelock's environment: not passed (for a warning line). */
+  readonly unset: readonly string[]
   /** Canary variables injected (names only; the values are never printed). */
   readonly canaries: readonly string[]
 }
@@ -74,15 +76,19 @@ export function buildAgentEnv(o: {
   checkEnvEntries(o.entries)
   const env = baseEnv(o.workspace, o.parent, o.sandboxDir ?? SANDBOX_DIR)
   const extras: string[] = []
+  const unset: string[] = []
   for (const e of o.entries) {
     const eq = e.indexOf('=')
     const key = eq < 0 ? e : e.slice(0, eq)
     const value = eq < 0 ? o.parent[key] : e.slice(eq + 1)
-    if (value === undefined) continue
+    if (value === undefined) {
+      unset.push(key)
+      continue
+    }
     env[key] = value
     extras.push(key)
   }
   // Canaries after the --env checks, never over an explicit --env or a variable pipelock sets.
   const canaries = injectCanaryEnv(env, new Set(extras), o.canaries, (k) => isDangerousKey(k) || k in baseEnv(o.workspace, {}, '/'))
-  return {env, extras, canaries}
+  return {env, extras, unset, canaries}
 }

@@ -45,6 +45,8 @@ export interface PreparedLaunch {
   readonly extraFds: readonly number[]
   readonly active: readonly LayerName[]
   readonly extras: readonly string[]
+  /** Bare `--env KEY` names not set in pipelock's environment (not passed). */
+  readonly unset: readonly string[]
   readonly canaries: readonly string[]
   /**
    * The command runs under bubblewrap's PID namespace, whose init adopts orphans inside the
@@ -178,7 +180,7 @@ export async function prepareLaunch(r: LaunchRequest): Promise<PreparedLaunch> {
       const env = {...agent.env}
       for (const k of PROXY_VARS) env[k] = `http://${r.proxy.host}:${r.proxy.port}`
       r.log(`[sandbox] bridge proxy: none (agent uses ${r.proxy.host}:${r.proxy.port} directly)`)
-      return {file: r.command[0]!, args: r.command.slice(1), env, extraFds: [], active, extras: agent.extras, canaries: agent.canaries, pidNamespace: false, cleanup}
+      return {file: r.command[0]!, args: r.command.slice(1), env, extraFds: [], active, extras: agent.extras, unset: agent.unset, canaries: agent.canaries, pidNamespace: false, cleanup}
     }
 
     mkdirSync(bridgeHostDir, {mode: 0o700})
@@ -214,7 +216,7 @@ export async function prepareLaunch(r: LaunchRequest): Promise<PreparedLaunch> {
     const bwrap = r.caps.bwrap!
     const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p))
     const [file, argv] = prlimit !== undefined ? [prlimit, [...PRLIMIT, '--', bwrap, ...args]] : [bwrap, args]
-    return {file, args: argv, env: agent.env, extraFds: fds, active, extras: agent.extras, canaries: agent.canaries, pidNamespace: true, cleanup}
+    return {file, args: argv, env: agent.env, extraFds: fds, active, extras: agent.extras, unset: agent.unset, canaries: agent.canaries, pidNamespace: true, cleanup}
   } catch (err) {
     await cleanup()
     throw err

@@ -104,6 +104,7 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
       canaries, kind: 'standalone', log: o.stderr,
     })
     if (launch.extras.length > 0) o.stderr(`pipelock: passing ${launch.extras.length} env var(s) to sandboxed process: ${launch.extras.join(', ')}`)
+    for (const k of launch.unset) o.stderr(`pipelock: WARNING: --env ${k} is not set in pipelock's environment; the sandboxed process starts without it`)
     for (const l of canaryLaunchLines(canaries, launch.canaries, launch.extras, o.proxy)) o.stderr(l)
     // containment.md §3 [beyond]: the file sentry watches the sandboxed process's writes too.
     const sentry = c.file_sentry.enabled ? await sandboxFileSentry(c, o, proxy.running) : null
