@@ -529,6 +529,18 @@ describe('pipelock sandbox: file sentry and daemonised descendants', () => {
 })
 
 describe('mcp proxy --sandbox', () => {
+  test('the note on unused sections leaves out what the sandbox bridge applies (forward_proxy, request body scanning)', async () => {
+    const noted = path.join(root, 'noted.yaml')
+    writeFileSync(noted, readFileSync(cfg, 'utf8') + 'forward_proxy:\n  enabled: true\nrequest_body_scanning:\n  enabled: true\nhealth_watchdog:\n  enabled: true\n')
+    const note = (stderr: string) => stderr.split('\n').filter((l) => l.includes('config sections not used'))
+    const plain = await runCliAsync(['mcp', 'proxy', '--config', noted, '--', 'true'], {env: env()})
+    assert.deepEqual(note(plain.stderr), ['pipelock: note: config sections not used by mcp proxy: forward_proxy, request_body_scanning, health_watchdog'])
+    const boxed = await runCliAsync(['mcp', 'proxy', '--sandbox', '--config', noted, '--workspace', ws, '--', 'true'], {env: env()})
+    assert.equal(boxed.status, 0, boxed.stderr)
+    assert.deepEqual(note(boxed.stderr), ['pipelock: note: config sections not used by mcp proxy: health_watchdog'])
+    assert.ok(boxed.stderr.includes('forward_proxy forced on for sandboxed MCP egress'), boxed.stderr)
+  })
+
   test('a sandboxed stdio server\'s HTTP calls go through the embedded proxy and are scanned', async () => {
     hits.length = 0
     writeFileSync(path.join(ws, 'server.mjs'), MCP_SERVER)

@@ -93,10 +93,27 @@ export const NOT_USED_BY_MCP_PROXY: ReadonlySet<string> = new Set([
 ])
 
 /**
- * Refuses enabled-but-unimplemented sections (fail closed). Returns the sections accepted as not
- * used, for the startup note.
+ * Of those, the sections the sandbox bridge of `mcp proxy --sandbox` applies to the server's own
+ * HTTP(S) egress: the bridge's forward proxy is `pipelock run` embedded (forward proxy forced on,
+ * its listeners closed), so they are used there, not unused.
  */
-export function assertMcpImplemented(c: PipelockConfig): string[] {
+export const USED_BY_SANDBOX_BRIDGE: ReadonlySet<string> = new Set([
+  'forward_proxy',
+  'websocket_proxy',
+  'tls_interception',
+  'response_scanning.sse_streaming',
+  'request_body_scanning',
+  'request_body_scanning.scan_headers',
+  'browser_shield',
+  'suppress',
+  'git_protection',
+])
+
+/**
+ * Refuses enabled-but-unimplemented sections (fail closed). Returns the sections accepted as not
+ * used, for the startup note; `sandboxed` leaves out those the sandbox bridge uses.
+ */
+export function assertMcpImplemented(c: PipelockConfig, sandboxed = false): string[] {
   const on = enabledFeatures(c)
   const missing = on.filter((f) => !MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f))
   if (missing.length > 0) {
@@ -106,7 +123,7 @@ export function assertMcpImplemented(c: PipelockConfig): string[] {
       {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
     )
   }
-  return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f))
+  return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f) && !(sandboxed && USED_BY_SANDBOX_BRIDGE.has(f)))
 }
 
 /**

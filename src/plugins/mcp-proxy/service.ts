@@ -131,7 +131,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   // Named only when the user's file (or the --agent profile in it) sets them: the defaults turn
   // some of these on, and a note about what nobody configured is noise.
   const profileDoc = (file.document as {agents?: Record<string, unknown>} | undefined)?.agents?.[agent]
-  const notUsed = assertMcpImplemented(resolved.config).filter((f) => documentSets(file.document, f) || documentSets(profileDoc, f))
+  const notUsed = assertMcpImplemented(resolved.config, o.sandbox || config.sandbox.enabled).filter((f) => documentSets(file.document, f) || documentSets(profileDoc, f))
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
   // The airlock judges a message by the receipts' action class: the classifier loads only when
   // the airlock is on. Tier changes are signed once the receipt chain is open (nothing moves a
