@@ -76,7 +76,7 @@ export class AdminClient {
       throw this.networkError(err, signal)
     }
     if (status >= 200 && status < 300) return decode(text, schema, `${method} ${path}`)
-    throw statusError(status, text, retryAfter, method, path, ctx)
+    throw statusError(this.baseUrl, status, text, retryAfter, method, path, ctx)
   }
 
   private networkError(err: unknown, signal: AbortSignal): PipelockError {
@@ -141,7 +141,7 @@ function snippet(text: string): string {
   return t.length > 200 ? t.slice(0, 200) + '…' : t === '' ? '(empty body)' : t
 }
 
-function statusError(status: number, text: string, retryAfter: string | undefined, method: string, path: string, ctx: RequestContext): PipelockError {
+function statusError(baseUrl: string, status: number, text: string, retryAfter: string | undefined, method: string, path: string, ctx: RequestContext): PipelockError {
   const body = snippet(text)
   switch (status) {
     case 401:
@@ -155,12 +155,12 @@ function statusError(status: number, text: string, retryAfter: string | undefine
         return new PipelockError('EXCEPTION_NOT_FOUND', `exception not found: ${printable(ctx.exceptionId)}`, {hint: 'list the exceptions in force with: pipelock exception list'})
       }
       // §12 answers a missing session with the plain text `session not found`; any other 404
-      // means the path itself is unknown (API not mounted, wrong URL).
+      // means the path itself is unknown: no token at start-up (API not mounted), or a wrong URL.
       if (ctx.key !== undefined && text.trim() === 'session not found') {
         return new PipelockError('SESSION_NOT_FOUND', `session not found: ${printable(ctx.key)}`)
       }
-      return new PipelockError('SESSION_NOT_FOUND', `admin API has no ${method} ${path} (HTTP 404): ${body}`, {
-        hint: 'the session API is mounted only when kill_switch.api_token is set at startup; check that --api-url names the API listener',
+      return new PipelockError('ADMIN_API_NOT_ENABLED', `the admin API is not enabled on the proxy at ${baseUrl} (${method} ${path} answered HTTP 404: ${body})`, {
+        hint: 'pipelock run mounts it only when kill_switch.api_token (or PIPELOCK_KILLSWITCH_API_TOKEN) is set at start-up: set it and restart the proxy; if it is set, check that --api-url names its API listener (kill_switch.api_listen)',
       })
     case 429: {
       const seconds = retryAfter !== undefined && /^\d+$/.test(retryAfter.trim()) ? retryAfter.trim() : undefined

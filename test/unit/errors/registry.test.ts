@@ -23,6 +23,8 @@ const PINNED: Record<string, number> = {
   LISTEN_FAILED: 1,
   // envelope trust (envelope spec §10)
   ENVELOPE_TRUST_INVALID: 2, ENVELOPE_VERIFY_FAILED: 3,
+  // a proxy started without an admin token (HTTP 404 on an API path): a server-side answer, like SESSION_NOT_FOUND
+  ADMIN_API_NOT_ENABLED: 1,
 }
 
 test('every pinned code keeps its exit status', () => {
