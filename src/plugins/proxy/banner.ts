@@ -52,6 +52,16 @@ export function startBanner(b: BannerInput): string[] {
   return lines
 }
 
+/**
+ * A proxy that keeps sessions (every preset does) but started without an admin token has no admin
+ * API: nothing can inspect, release or terminate a quarantined session until it is restarted with
+ * one. One stderr line after the banner says so (the banner's lines are fixed by runtime §1.2).
+ */
+export function adminApiOffLine(config: PipelockConfig, apiTokenSet: boolean): string | null {
+  if (apiTokenSet || (!config.session_profiling.enabled && !config.airlock.enabled)) return null
+  return 'pipelock: admin API off (no kill_switch.api_token at start-up): pipelock session, adaptive and exception commands cannot reach this proxy; set kill_switch.api_token or PIPELOCK_KILLSWITCH_API_TOKEN and restart'
+}
+
 /** Null inside a container (docker/containerd/podman/cri-o or Kubernetes), else the warning line. */
 export function containerWarning(env: Readonly<Record<string, string | undefined>>): string | null {
   if (existsSync('/.dockerenv') || (env.KUBERNETES_SERVICE_HOST ?? '') !== '') return null
