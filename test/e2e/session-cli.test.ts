@@ -127,10 +127,19 @@ describe('pipelock session / adaptive against a fake admin API', {concurrency: 3
         stderr: 'WARNING: terminated session shop-agent|10.0.0.5 — in-flight connections were cut.\n',
         stdout: 'terminated shop-agent|10.0.0.5: previous_tier=hard level=high score=12.62 cee_cleared=true\n',
       })
+      // A server that reports how many connections it cut: no warning for none.
+      api.on(`POST ${ENC}/terminate`, {body: {...body, connections_cut: 0}})
+      assert.deepEqual(await run(['session', 'terminate', KEY]), {
+        status: 0,
+        stderr: '',
+        stdout: 'terminated shop-agent|10.0.0.5: previous_tier=hard level=high score=12.62 cee_cleared=true\n',
+      })
+      api.on(`POST ${ENC}/terminate`, {body})
       const j = await run(['session', 'terminate', KEY, '--json'])
       assert.equal(j.status, 0)
       assert.equal(j.stdout, JSON.stringify(body, null, 2) + '\n')
       assert.deepEqual(api.requests.map((q) => [q.method, q.path, q.body]), [
+        ['POST', `${ENC}/terminate`, ''],
         ['POST', `${ENC}/terminate`, ''],
         ['POST', `${ENC}/terminate`, ''],
       ])

@@ -59,7 +59,7 @@ export async function recoverSession(client: AdminClient, key: string, io: Recov
     }
     case 'terminate': {
       const t = renderTerminate((await terminateSession(client, key)).data)
-      io.warn(t.warning)
+      if (t.warning !== undefined) io.warn(t.warning)
       for (const l of t.lines) io.out(l)
       return {key, action: choice}
     }

@@ -97,10 +97,21 @@ export function renderRelease(r: AirlockChange): string[] {
   return lines
 }
 
-/** The warning (for stderr) and the result line (for stdout) of `session terminate`. */
-export function renderTerminate(t: TerminateResult): {warning: string; lines: string[]} {
+/**
+ * The warning (for stderr) and the result line (for stdout) of `session terminate`. The warning is
+ * there only when the server reports connections cut; a server that does not report the count
+ * (`connections_cut` absent) gets the warning as before, since it may have cut some.
+ */
+export function renderTerminate(t: TerminateResult): {warning?: string; lines: string[]} {
+  const cut = t.connections_cut
+  const warning =
+    cut === undefined
+      ? `WARNING: terminated session ${p(t.key)} — in-flight connections were cut.`
+      : cut === 0
+        ? undefined
+        : `WARNING: terminated session ${p(t.key)} — ${cut === 1 ? '1 in-flight connection was' : `${cut} in-flight connections were`} cut.`
   return {
-    warning: `WARNING: terminated session ${p(t.key)} — in-flight connections were cut.`,
+    ...(warning === undefined ? {} : {warning}),
     lines: [
       `terminated ${p(t.key)}: previous_tier=${p(t.previous_tier)} level=${p(t.previous_level)} score=${formatScore(t.previous_score)} cee_cleared=${t.cee_state_cleared}`,
     ],

@@ -94,6 +94,8 @@ export const terminateResultSchema = z.object({
   previous_score: z.number(),
   ip_state_cleared: z.boolean(),
   cee_state_cleared: z.boolean(),
+  /** Live connections the terminate cut (servers before this field, and the reference, leave it out). */
+  connections_cut: z.number().int().nonnegative().optional(),
 })
 export type TerminateResult = z.infer<typeof terminateResultSchema>
 

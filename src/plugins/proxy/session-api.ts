@@ -173,6 +173,8 @@ export class SessionApi {
         sendJson(res, 200, {
           key: s!.key, terminated: true, previous_tier: r.previousTier, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore,
           ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee,
+          // [ext] how many live connections the terminate cut, so the CLI warns only when it cut some
+          connections_cut: r.connectionsCut,
         })
         return 200
       }

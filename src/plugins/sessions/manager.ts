@@ -75,6 +75,8 @@ export interface ResetOutcome {
   readonly previousScore: number
   readonly previousTier: string
   readonly ipStateCleared: boolean
+  /** Live tunnels, WebSockets and MCP streams of the session that were cut. */
+  readonly connectionsCut: number
 }
 
 export class SessionManager {
@@ -628,7 +630,7 @@ export class SessionManager {
    * and events cleared, airlock none, live connections cut, the client IP's burst state cleared.
    */
   reset(s: Session): ResetOutcome {
-    const out: ResetOutcome = {previousLevel: s.level, previousScore: s.threatScore, previousTier: s.airlockTier, ipStateCleared: true}
+    const previous = {previousLevel: s.level, previousScore: s.threatScore, previousTier: s.airlockTier, ipStateCleared: true}
     s.threatScore = 0
     s.level = 0
     s.threshold = this.settings.adaptive.escalationThreshold
@@ -640,9 +642,9 @@ export class SessionManager {
     s.events.length = 0
     s.volumeCount = 0
     s.volumeMean = 0
-    s.cancelAll()
+    const connectionsCut = s.cancelAll()
     this.ipWindows.delete(s.clientIp)
-    return out
+    return {...previous, connectionsCut}
   }
 
   /** §12 terminate: a reset that also removes the session (in-flight work is always cut). */

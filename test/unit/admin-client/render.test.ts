@@ -118,6 +118,11 @@ test('release and terminate lines', () => {
       lines: ['terminated a|1.2.3.4: previous_tier=drain level=critical score=20.50 cee_cleared=false'],
     },
   )
+  const t = {key: 'a|1.2.3.4', terminated: true, previous_tier: 'none', previous_level: 'normal', previous_score: 0, ip_state_cleared: true, cee_state_cleared: true}
+  // A server that reports the count: no warning when nothing was cut, else the count.
+  assert.deepEqual(renderTerminate({...t, connections_cut: 0}), {lines: ['terminated a|1.2.3.4: previous_tier=none level=normal score=0.00 cee_cleared=true']})
+  assert.equal(renderTerminate({...t, connections_cut: 1}).warning, 'WARNING: terminated session a|1.2.3.4 — 1 in-flight connection was cut.')
+  assert.equal(renderTerminate({...t, connections_cut: 3}).warning, 'WARNING: terminated session a|1.2.3.4 — 3 in-flight connections were cut.')
 })
 
 test('adaptive status, flush and whoami lines', () => {

@@ -274,7 +274,7 @@ test('reset clears level, score, threshold, block_all, windows and cancels live 
   s.cancels.add(() => cancelled++)
   for (let i = 0; i < 7; i++) m.signal(s, 'block')
   const r = m.reset(s)
-  assert.deepEqual(r, {previousLevel: 3, previousScore: 21, previousTier: 'none', ipStateCleared: true})
+  assert.deepEqual(r, {previousLevel: 3, previousScore: 21, previousTier: 'none', ipStateCleared: true, connectionsCut: 1})
   assert.equal(s.level, 0)
   assert.equal(s.threatScore, 0)
   assert.equal(s.threshold, 5)
