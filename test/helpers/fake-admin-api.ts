@@ -170,6 +170,8 @@ export const DETAIL_HELD = {
   recent_events: [
     {at: '2026-03-01T11:56:58Z', kind: 'block', type: 'dlp', target: 'https://paste.example/upload', detail: 'dlp_match', severity: 'critical', score: 3},
     {at: '2026-03-01T11:56:59Z', kind: 'anomaly', target: 'evil.example', detail: 'domain_anomaly', severity: 'warn', score: 2},
+    // An airlock transition has no target: the line leaves `target=` out.
+    {at: '2026-03-01T11:57:00Z', kind: 'airlock_enter', target: '', detail: 'none->hard', severity: 'warn', score: 12.625},
   ],
 }
 
@@ -248,6 +250,7 @@ export const HELD_DETAIL_TEXT: readonly string[] = [
   'recent_events:',
   '  [2026-03-01T11:56:58Z] block target=https://paste.example/upload score=3.00 detail=dlp_match',
   '  [2026-03-01T11:56:59Z] anomaly target=evil.example score=2.00 detail=domain_anomaly',
+  '  [2026-03-01T11:57:00Z] airlock_enter score=12.62 detail=none->hard',
 ]
 /** `session explain` of EXPLAIN_HELD at NOW. */
 export const HELD_EXPLAIN_TEXT: readonly string[] = [

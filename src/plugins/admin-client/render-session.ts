@@ -17,7 +17,10 @@ export function renderSessionList(list: SessionList, nowNs: bigint): string[] {
   return alignColumns(rows)
 }
 
-/** `Session <key>`, the aligned detail fields, then `recent_events:` (oldest first, as sent) or `(none)`. */
+/**
+ * `Session <key>`, the aligned detail fields, then `recent_events:` (oldest first, as sent) or
+ * `(none)`. An event's empty `target` or `detail` is left out (an airlock transition has no target).
+ */
 export function renderSessionDetail(d: SessionDetail, nowNs: bigint): string[] {
   const fields: [string, string][] = [
     ['kind', p(d.kind)],
@@ -39,7 +42,9 @@ export function renderSessionDetail(d: SessionDetail, nowNs: bigint): string[] {
   const events = d.recent_events ?? []
   if (events.length === 0) lines.push('  (none)')
   for (const e of events) {
-    lines.push(`  [${p(e.at)}] ${p(e.kind)} target=${p(e.target)} score=${formatScore(e.score)} detail=${p(e.detail)}`)
+    const target = e.target === '' ? '' : ` target=${p(e.target)}`
+    const detail = e.detail === '' ? '' : ` detail=${p(e.detail)}`
+    lines.push(`  [${p(e.at)}] ${p(e.kind)}${target} score=${formatScore(e.score)}${detail}`)
   }
   return lines
 }

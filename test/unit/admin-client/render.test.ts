@@ -69,6 +69,22 @@ test('session inspect: aligned fields, task lines when present, events', () => {
   )
 })
 
+test('session inspect: an event line leaves out an empty target or detail', () => {
+  const d = sessionDetailSchema.parse({
+    ...DETAIL_HELD,
+    recent_events: [
+      {at: '2026-03-01T11:57:00Z', kind: 'airlock_enter', target: '', detail: 'none->soft', severity: 'warn', score: 6},
+      {at: '2026-03-01T11:57:01Z', kind: 'block', target: 'https://a.example/', detail: '', severity: 'warn', score: 7},
+      {at: '2026-03-01T11:57:02Z', kind: 'taint', target: '', detail: '', severity: 'info', score: 7},
+    ],
+  })
+  assert.deepEqual(renderSessionDetail(d, now).slice(-3), [
+    '  [2026-03-01T11:57:00Z] airlock_enter score=6.00 detail=none->soft',
+    '  [2026-03-01T11:57:01Z] block target=https://a.example/ score=7.00',
+    '  [2026-03-01T11:57:02Z] taint score=7.00',
+  ])
+})
+
 test('session inspect: no airlock entry (Go zero time), no task, no events', () => {
   const d = sessionDetailSchema.parse({...SNAPSHOT_CALM, airlock_entered_at: '0001-01-01T00:00:00Z', in_flight: 0, escalation_level_int: 0, recent_events: null})
   assert.deepEqual(renderSessionDetail(d, now), [
